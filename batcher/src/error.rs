@@ -1,0 +1,42 @@
+//! Errors of the batcher, classified for its loop.
+
+use alloy_primitives::B256;
+
+/// What went wrong while batching or posting.
+#[derive(Debug, thiserror::Error)]
+pub enum BatcherError {
+    /// The L1 node could not be reached or answered with an error: retried next round.
+    #[error("L1 request failed: {0}")]
+    L1(String),
+    /// The post was mined but reverted: posting stops until an operator looks.
+    #[error("batch {index} post reverted in L1 transaction {tx}")]
+    Reverted {
+        /// Batch index.
+        index: u64,
+        /// L1 transaction.
+        tx: B256,
+    },
+    /// The L1 inbox and the local record disagree.
+    #[error("L1 and the local chain disagree: {0}")]
+    Inconsistent(String),
+    /// A block could not be batched.
+    #[error("cannot encode batch: {0}")]
+    Codec(#[from] rollup_types::codec::CodecError),
+    /// The chain database failed.
+    #[error(transparent)]
+    Store(#[from] rollup_sequencer::StoreError),
+    /// Bad configuration (key, URL).
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+impl BatcherError {
+    /// Whether the loop must stop: errors that retrying cannot fix without an operator.
+    pub const fn is_fatal(&self) -> bool {
+        matches!(self, Self::Store(_) | Self::Config(_) | Self::Inconsistent(_))
+    }
+
+    pub(crate) fn l1(err: impl std::fmt::Display) -> Self {
+        Self::L1(err.to_string())
+    }
+}

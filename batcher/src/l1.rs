@@ -1,0 +1,92 @@
+//! Talking to the L1: a signing provider, contract deployment, reading the inbox.
+
+use crate::error::BatcherError;
+use alloy::{
+    network::{EthereumWallet, TransactionBuilder},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::{TransactionReceipt, TransactionRequest},
+    signers::local::PrivateKeySigner,
+};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::{SolCall, SolConstructor};
+use rollup_types::bindings::{BatchInbox, batch_inbox_creation_code};
+use std::time::Duration;
+
+/// A provider that signs with `key`.
+pub fn signing_provider(rpc: &url::Url, key: &B256) -> Result<(DynProvider, Address), BatcherError> {
+    let signer = PrivateKeySigner::from_bytes(key).map_err(|e| BatcherError::Config(format!("invalid key: {e}")))?;
+    let address = signer.address();
+    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(rpc.clone()).erased();
+    Ok((provider, address))
+}
+
+/// A read-only provider.
+pub fn provider(rpc: &url::Url) -> DynProvider {
+    ProviderBuilder::new().connect_http(rpc.clone()).erased()
+}
+
+/// Sends `request` and waits for its receipt.
+pub async fn send(provider: &DynProvider, request: TransactionRequest) -> Result<TransactionReceipt, BatcherError> {
+    let pending = provider.send_transaction(request).await.map_err(BatcherError::l1)?;
+    pending.with_timeout(Some(Duration::from_secs(120))).get_receipt().await.map_err(BatcherError::l1)
+}
+
+/// Parameters of a batch inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InboxParams {
+    /// The only account allowed to post.
+    pub batcher: Address,
+    /// Seconds during which a batch can be challenged.
+    pub challenge_window: u64,
+    /// Wei staked with every batch.
+    pub bond: U256,
+    /// State root of the L2 genesis.
+    pub genesis_state_root: B256,
+    /// Transactions per chunk.
+    pub chunk_size: u32,
+    /// L2 chain id.
+    pub l2_chain_id: u64,
+}
+
+/// Deploys a batch inbox from the committed artifact; returns its address and L1 block.
+pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Result<(Address, u64), BatcherError> {
+    let mut code = batch_inbox_creation_code().to_vec();
+    code.extend_from_slice(
+        &BatchInbox::constructorCall {
+            batcher_: params.batcher,
+            challengeWindow_: U256::from(params.challenge_window),
+            bondAmount_: params.bond,
+            genesisStateRoot_: params.genesis_state_root,
+            chunkSize_: U256::from(params.chunk_size),
+            l2ChainId_: U256::from(params.l2_chain_id),
+        }
+        .abi_encode(),
+    );
+    let receipt = send(provider, TransactionRequest::default().with_deploy_code(Bytes::from(code))).await?;
+    let address = receipt
+        .contract_address
+        .filter(|_| receipt.status())
+        .ok_or_else(|| BatcherError::L1("inbox deployment reverted".into()))?;
+    Ok((address, receipt.block_number.unwrap_or_default()))
+}
+
+/// Calls a view function of the inbox.
+pub async fn view<C: SolCall>(provider: &DynProvider, inbox: Address, call: C) -> Result<C::Return, BatcherError> {
+    let out = provider
+        .call(TransactionRequest::default().with_to(inbox).with_input(call.abi_encode()))
+        .await
+        .map_err(BatcherError::l1)?;
+    C::abi_decode_returns(&out).map_err(BatcherError::l1)
+}
+
+/// Reads the inbox's deployment parameters.
+pub async fn inbox_params(provider: &DynProvider, inbox: Address) -> Result<InboxParams, BatcherError> {
+    Ok(InboxParams {
+        batcher: view(provider, inbox, BatchInbox::batcherCall {}).await?,
+        challenge_window: view(provider, inbox, BatchInbox::challengeWindowCall {}).await?.saturating_to(),
+        bond: view(provider, inbox, BatchInbox::bondAmountCall {}).await?,
+        genesis_state_root: view(provider, inbox, BatchInbox::genesisStateRootCall {}).await?,
+        chunk_size: view(provider, inbox, BatchInbox::chunkSizeCall {}).await?.saturating_to(),
+        l2_chain_id: view(provider, inbox, BatchInbox::l2ChainIdCall {}).await?.saturating_to(),
+    })
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title BatchInbox
+/// @notice The L1 record of the L2 chain: for each batch, a commitment to its data, a
+///         commitment to its chunk roots, its final state root, the L1 block it was posted
+///         in and the poster's bond. Only the authorised batcher posts; a batch is final
+///         once `challengeWindow` seconds have passed since it was posted.
+/// @dev Fraud proofs (invalidating a batch and its descendants, paying the prover from the
+///      bond) attach here in a later version; see docs/fraud-proofs.md.
+contract BatchInbox {
+    /// @notice What the inbox records of one batch.
+    struct Batch {
+        bytes32 dataHash;
+        bytes32 chunkRootsHash;
+        bytes32 stateRoot;
+        address poster;
+        uint64 l1Block;
+        uint64 postedAt;
+        uint64 lastL2Block;
+        uint32 chunkCount;
+        uint128 bond;
+        bool bondClaimed;
+    }
+
+    /// @notice Only the authorised batcher may post.
+    error NotBatcher(address caller);
+    /// @notice Batches are posted in order: `expected` is the next index.
+    error WrongBatchIndex(uint256 expected, uint256 got);
+    /// @notice The batch does not build on the last posted state root.
+    error WrongPrevStateRoot(bytes32 expected, bytes32 got);
+    /// @notice Each batch carries exactly the bond.
+    error WrongBond(uint256 expected, uint256 got);
+    /// @notice Each batch ends at a later L2 block than the previous one.
+    error L2BlocksNotAdvancing(uint64 previous, uint64 got);
+    /// @notice A batch carries data.
+    error EmptyBatchData();
+    /// @notice No batch has this index.
+    error UnknownBatch(uint256 index);
+    /// @notice The batch is still inside its challenge window.
+    error NotFinalized(uint256 index, uint256 finalizedAt);
+    /// @notice The bond was already returned.
+    error BondAlreadyClaimed(uint256 index);
+    /// @notice Only the poster of a batch claims its bond.
+    error NotPoster(address caller);
+    /// @notice Returning the bond failed.
+    error BondTransferFailed();
+
+    /// @notice A batch was recorded.
+    event BatchPosted(
+        uint256 indexed index,
+        address indexed poster,
+        bytes32 dataHash,
+        bytes32 chunkRootsHash,
+        bytes32 stateRoot,
+        uint64 lastL2Block,
+        uint32 chunkCount
+    );
+    /// @notice The bond of a final batch went back to its poster.
+    event BondClaimed(uint256 indexed index, address indexed poster, uint256 amount);
+
+    /// @notice The only account allowed to post batches.
+    address public immutable batcher;
+    /// @notice Seconds after posting during which a batch can be challenged.
+    uint256 public immutable challengeWindow;
+    /// @notice Wei staked with every batch.
+    uint256 public immutable bondAmount;
+    /// @notice State root of the L2 genesis.
+    bytes32 public immutable genesisStateRoot;
+    /// @notice Transactions per chunk (the last chunk of a block may be shorter).
+    uint256 public immutable chunkSize;
+    /// @notice Chain id of the L2.
+    uint256 public immutable l2ChainId;
+
+    Batch[] private _batches;
+
+    constructor(
+        address batcher_,
+        uint256 challengeWindow_,
+        uint256 bondAmount_,
+        bytes32 genesisStateRoot_,
+        uint256 chunkSize_,
+        uint256 l2ChainId_
+    ) {
+        batcher = batcher_;
+        challengeWindow = challengeWindow_;
+        bondAmount = bondAmount_;
+        genesisStateRoot = genesisStateRoot_;
+        chunkSize = chunkSize_;
+        l2ChainId = l2ChainId_;
+    }
+
+    /// @notice Records batch `index`, built on `prevStateRoot`, covering L2 blocks up to
+    ///         `lastBlock`. `chunkRoots[i]` is the state root after chunk `i`; the last one
+    ///         is the batch's state root (a batch of empty blocks keeps `prevStateRoot`).
+    function postBatch(
+        uint256 index,
+        bytes32 prevStateRoot,
+        uint64 lastBlock,
+        bytes calldata data,
+        bytes32[] calldata chunkRoots
+    ) external payable {
+        if (msg.sender != batcher) revert NotBatcher(msg.sender);
+        if (index != _batches.length) revert WrongBatchIndex(_batches.length, index);
+        bytes32 expectedPrev = lastStateRoot();
+        if (prevStateRoot != expectedPrev) revert WrongPrevStateRoot(expectedPrev, prevStateRoot);
+        if (msg.value != bondAmount) revert WrongBond(bondAmount, msg.value);
+        uint64 previousL2Block = lastL2Block();
+        if (lastBlock <= previousL2Block) revert L2BlocksNotAdvancing(previousL2Block, lastBlock);
+        if (data.length == 0) revert EmptyBatchData();
+
+        bytes32 stateRoot = chunkRoots.length == 0 ? prevStateRoot : chunkRoots[chunkRoots.length - 1];
+        bytes32 dataHash = keccak256(data);
+        bytes32 chunkRootsHash = keccak256(abi.encodePacked(chunkRoots));
+        _batches.push(
+            Batch({
+                dataHash: dataHash,
+                chunkRootsHash: chunkRootsHash,
+                stateRoot: stateRoot,
+                poster: msg.sender,
+                l1Block: uint64(block.number),
+                postedAt: uint64(block.timestamp),
+                lastL2Block: lastBlock,
+                chunkCount: uint32(chunkRoots.length),
+                bond: uint128(msg.value),
+                bondClaimed: false
+            })
+        );
+        emit BatchPosted(
+            index, msg.sender, dataHash, chunkRootsHash, stateRoot, lastBlock, uint32(chunkRoots.length)
+        );
+    }
+
+    /// @notice Returns the bond of a final batch to its poster.
+    function claimBond(uint256 index) external {
+        Batch storage b = _batch(index);
+        if (msg.sender != b.poster) revert NotPoster(msg.sender);
+        uint256 at = uint256(b.postedAt) + challengeWindow;
+        if (block.timestamp < at) revert NotFinalized(index, at);
+        if (b.bondClaimed) revert BondAlreadyClaimed(index);
+        b.bondClaimed = true;
+        uint256 amount = b.bond;
+        (bool ok,) = b.poster.call{value: amount}("");
+        if (!ok) revert BondTransferFailed();
+        emit BondClaimed(index, b.poster, amount);
+    }
+
+    /// @notice Number of batches recorded.
+    function batchCount() external view returns (uint256) {
+        return _batches.length;
+    }
+
+    /// @notice The record of batch `index`.
+    function getBatch(uint256 index) external view returns (Batch memory) {
+        return _batch(index);
+    }
+
+    /// @notice State root of the last batch, or the genesis root before the first.
+    function lastStateRoot() public view returns (bytes32) {
+        uint256 n = _batches.length;
+        return n == 0 ? genesisStateRoot : _batches[n - 1].stateRoot;
+    }
+
+    /// @notice Last L2 block covered by the batches (0, the genesis block, before the first).
+    function lastL2Block() public view returns (uint64) {
+        uint256 n = _batches.length;
+        return n == 0 ? 0 : _batches[n - 1].lastL2Block;
+    }
+
+    /// @notice Whether batch `index` is past its challenge window.
+    function isFinalized(uint256 index) external view returns (bool) {
+        return block.timestamp >= uint256(_batch(index).postedAt) + challengeWindow;
+    }
+
+    function _batch(uint256 index) private view returns (Batch storage) {
+        if (index >= _batches.length) revert UnknownBatch(index);
+        return _batches[index];
+    }
+}

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title StateAccess
+/// @notice The abstract storage interface every piece of DeFi logic is written against.
+/// @dev Two contracts implement it: the L2 system contract (plain sload/sstore, executed
+///      by revm) and, later, the L1 step verifier (reads and writes a witness proven against
+///      a state root). Logic must touch state only through these three functions and must
+///      not depend on gas, gas price, block values or `address(this)`.
+abstract contract StateAccess {
+    /// @dev Reads the value stored under a 256-bit state key (zero when absent).
+    function _load(bytes32 key) internal view virtual returns (uint256);
+
+    /// @dev Writes the value stored under a 256-bit state key (zero deletes it).
+    function _store(bytes32 key, uint256 value) internal virtual;
+
+    /// @dev The account on whose behalf the current operation runs.
+    function _sender() internal view virtual returns (address);
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title StateKeys
+/// @notice Derivation of every key of the L2 state tree. Each key is
+///         keccak256(abi.encode(uint256 tag, ...fields)); tags never repeat, so keys of
+///         different kinds cannot collide. Mirrored in Rust (`rollup_types::keys`) and
+///         checked against shared vectors (testdata/state-keys.json). See docs/state-commitment.md.
+library StateKeys {
+    uint256 internal constant TAG_NONCE = 0;
+    uint256 internal constant TAG_TOKEN = 1;
+    uint256 internal constant TAG_BALANCE = 2;
+    uint256 internal constant TAG_SUPPLY = 3;
+    uint256 internal constant TAG_POOL = 4;
+    uint256 internal constant TAG_LP_TOKEN = 5;
+    uint256 internal constant TAG_TOKEN_COUNT = 6;
+    uint256 internal constant TAG_TOKEN_AT = 7;
+    uint256 internal constant TAG_POOL_COUNT = 8;
+    uint256 internal constant TAG_POOL_AT = 9;
+    uint256 internal constant TAG_NEW_TOKEN = 10;
+
+    /// @notice Key of an account's transaction nonce.
+    function nonce(address account) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_NONCE, account));
+    }
+
+    /// @notice Key of a token's metadata: symbol in the high 31 bytes, decimals in the low byte.
+    function token(address token_) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_TOKEN, token_));
+    }
+
+    /// @notice Key of the balance of `owner` in `token_`.
+    function balance(address token_, address owner) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_BALANCE, token_, owner));
+    }
+
+    /// @notice Key of the total supply of `token_`.
+    function supply(address token_) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_SUPPLY, token_));
+    }
+
+    /// @notice Key of a pool's packed reserves (reserve0 low 128 bits, reserve1 high 128 bits);
+    ///         `token0 < token1`.
+    function pool(address token0, address token1) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_POOL, token0, token1));
+    }
+
+    /// @notice Address of a pool's liquidity token; `token0 < token1`.
+    function lpToken(address token0, address token1) internal pure returns (address) {
+        return address(uint160(uint256(keccak256(abi.encode(TAG_LP_TOKEN, token0, token1)))));
+    }
+
+    /// @notice Key of the number of registered (non-liquidity) tokens.
+    function tokenCount() internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_TOKEN_COUNT));
+    }
+
+    /// @notice Key of the address of the `index`-th registered token.
+    function tokenAt(uint256 index) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_TOKEN_AT, index));
+    }
+
+    /// @notice Key of the number of pools.
+    function poolCount() internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_POOL_COUNT));
+    }
+
+    /// @notice Key of one token of the `index`-th pool: `side` 0 holds token0, 1 holds token1.
+    function poolAt(uint256 index, uint256 side) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_POOL_AT, index, side));
+    }
+
+    /// @notice Address of a token created on L2 by `creator` with `salt`.
+    function newToken(address creator, bytes32 salt) internal pure returns (address) {
+        return address(uint160(uint256(keccak256(abi.encode(TAG_NEW_TOKEN, creator, salt)))));
+    }
+}

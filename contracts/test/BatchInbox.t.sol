@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "./utils/Test.sol";
+import {vm} from "./utils/Vm.sol";
+import {BatchInbox} from "../src/l1/BatchInbox.sol";
+
+/// @dev A batcher contract that cannot receive ether back.
+contract RejectingBatcher {
+    function post(BatchInbox inbox, uint256 index, bytes32 prev, uint64 lastBlock, bytes calldata data)
+        external
+        payable
+    {
+        inbox.postBatch{value: msg.value}(index, prev, lastBlock, data, new bytes32[](0));
+    }
+
+    function claim(BatchInbox inbox, uint256 index) external {
+        inbox.claimBond(index);
+    }
+}
+
+/// @dev A batcher contract that tries to claim the same bond again while being paid.
+contract ReentrantBatcher {
+    BatchInbox public inbox;
+    uint256 public target;
+    uint256 public payments;
+    bool public reentryFailed;
+
+    function post(BatchInbox inbox_, bytes32 prev, uint64 lastBlock, bytes calldata data) external payable {
+        inbox = inbox_;
+        inbox_.postBatch{value: msg.value}(inbox_.batchCount(), prev, lastBlock, data, new bytes32[](0));
+    }
+
+    function claim(uint256 index) external {
+        target = index;
+        inbox.claimBond(index);
+    }
+
+    receive() external payable {
+        payments++;
+        if (payments == 1) {
+            try inbox.claimBond(target) {}
+            catch {
+                reentryFailed = true;
+            }
+        }
+    }
+}
+
+/// @notice Behavioural tests of the L1 batch inbox: posting rules, recorded fields, finality
+///         and bond return.
+contract BatchInboxTest is Test {
+    event BatchPosted(
+        uint256 indexed index,
+        address indexed poster,
+        bytes32 dataHash,
+        bytes32 chunkRootsHash,
+        bytes32 stateRoot,
+        uint64 lastL2Block,
+        uint32 chunkCount
+    );
+    event BondClaimed(uint256 indexed index, address indexed poster, uint256 amount);
+
+    address constant BATCHER = address(0xBA7C4E5);
+    address constant ALICE = address(0xA11CE);
+    uint256 constant WINDOW = 7 days;
+    uint256 constant BOND = 1 ether;
+    bytes32 constant GENESIS = keccak256("genesis state root");
+    uint256 constant CHUNK_SIZE = 32;
+    uint256 constant CHAIN_ID = 42069;
+    uint256 constant T0 = 1_700_000_000;
+    uint256 constant B0 = 19_000_000;
+
+    BatchInbox inbox;
+
+    function setUp() public override {
+        inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID);
+        vm.deal(BATCHER, 100 ether);
+        vm.deal(ALICE, 100 ether);
+        vm.warp(T0);
+        vm.roll(B0);
+    }
+
+    function _roots(uint256 n, uint256 seed) internal pure returns (bytes32[] memory roots) {
+        roots = new bytes32[](n);
+        for (uint256 i; i < n; i++) {
+            roots[i] = keccak256(abi.encode("root", seed, i));
+        }
+    }
+
+    /// @dev Posts the next batch on top of the current state as the batcher.
+    function _postNext(uint64 lastBlock, bytes memory data, bytes32[] memory roots) internal {
+        uint256 index = inbox.batchCount();
+        bytes32 prev = inbox.lastStateRoot();
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(index, prev, lastBlock, data, roots);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Construction and the empty inbox
+    // ---------------------------------------------------------------------------------------
+
+    function test_constructor_setsParameters() public view {
+        assertEq(inbox.batcher(), BATCHER, "batcher");
+        assertEq(inbox.challengeWindow(), WINDOW, "challengeWindow");
+        assertEq(inbox.bondAmount(), BOND, "bondAmount");
+        assertEq(inbox.genesisStateRoot(), GENESIS, "genesisStateRoot");
+        assertEq(inbox.chunkSize(), CHUNK_SIZE, "chunkSize");
+        assertEq(inbox.l2ChainId(), CHAIN_ID, "l2ChainId");
+    }
+
+    function test_emptyInbox() public {
+        assertEq(inbox.batchCount(), 0, "batchCount");
+        assertEq(inbox.lastStateRoot(), GENESIS, "lastStateRoot is the genesis root");
+        assertEq(inbox.lastL2Block(), 0, "lastL2Block is the genesis block");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 0));
+        inbox.getBatch(0);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 0));
+        inbox.isFinalized(0);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 0));
+        vm.prank(BATCHER);
+        inbox.claimBond(0);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // postBatch: recorded fields
+    // ---------------------------------------------------------------------------------------
+
+    function test_postBatch_recordsFields() public {
+        bytes memory data = hex"c0ffee0102030405";
+        bytes32[] memory roots = _roots(3, 1);
+        bytes32 expectedDataHash = keccak256(data);
+        bytes32 expectedRootsHash = keccak256(bytes.concat(roots[0], roots[1], roots[2]));
+
+        vm.warp(T0 + 123);
+        vm.roll(B0 + 7);
+        vm.expectEmit(address(inbox));
+        emit BatchPosted(0, BATCHER, expectedDataHash, expectedRootsHash, roots[2], 10, 3);
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, 10, data, roots);
+
+        assertEq(inbox.batchCount(), 1, "batchCount");
+        BatchInbox.Batch memory b = inbox.getBatch(0);
+        assertEq(b.dataHash, expectedDataHash, "dataHash");
+        assertEq(b.chunkRootsHash, expectedRootsHash, "chunkRootsHash");
+        assertEq(b.stateRoot, roots[2], "stateRoot is the last chunk root");
+        assertEq(b.poster, BATCHER, "poster");
+        assertEq(b.l1Block, B0 + 7, "l1Block");
+        assertEq(b.postedAt, T0 + 123, "postedAt");
+        assertEq(b.lastL2Block, 10, "lastL2Block");
+        assertEq(b.chunkCount, 3, "chunkCount");
+        assertEq(b.bond, BOND, "bond");
+        assertFalse(b.bondClaimed, "bondClaimed");
+
+        assertEq(inbox.lastStateRoot(), roots[2], "lastStateRoot");
+        assertEq(inbox.lastL2Block(), 10, "lastL2Block");
+        assertEq(address(inbox).balance, BOND, "inbox holds the bond");
+        assertEq(BATCHER.balance, 100 ether - BOND, "batcher paid the bond");
+    }
+
+    function test_postBatch_withoutChunksKeepsPrevRoot() public {
+        bytes memory data = hex"00";
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, 3, data, new bytes32[](0));
+        BatchInbox.Batch memory b = inbox.getBatch(0);
+        assertEq(b.stateRoot, GENESIS, "stateRoot = prevStateRoot");
+        assertEq(b.chunkCount, 0, "chunkCount");
+        assertEq(
+            b.chunkRootsHash,
+            0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470,
+            "chunkRootsHash = keccak256 of nothing"
+        );
+        assertEq(b.dataHash, keccak256(hex"00"), "dataHash");
+        assertEq(inbox.lastStateRoot(), GENESIS, "lastStateRoot unchanged");
+        assertEq(inbox.lastL2Block(), 3, "lastL2Block advanced");
+
+        // The next batch still builds on the genesis root.
+        bytes32[] memory roots = _roots(1, 2);
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(1, GENESIS, 4, hex"01", roots);
+        assertEq(inbox.lastStateRoot(), roots[0], "single chunk root");
+    }
+
+    function test_postBatch_chainsBatches() public {
+        bytes32[] memory r1 = _roots(2, 1);
+        bytes32[] memory r2 = _roots(5, 2);
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, 10, hex"aa", r1);
+        vm.warp(T0 + 60);
+        vm.roll(B0 + 5);
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(1, r1[1], 25, hex"bbbb", r2);
+
+        assertEq(inbox.batchCount(), 2, "batchCount");
+        assertEq(inbox.lastStateRoot(), r2[4], "lastStateRoot");
+        assertEq(inbox.lastL2Block(), 25, "lastL2Block");
+        BatchInbox.Batch memory b0 = inbox.getBatch(0);
+        BatchInbox.Batch memory b1 = inbox.getBatch(1);
+        assertEq(b0.stateRoot, r1[1], "batch 0 root");
+        assertEq(b0.postedAt, T0, "batch 0 postedAt");
+        assertEq(b0.l1Block, B0, "batch 0 l1Block");
+        assertEq(b1.stateRoot, r2[4], "batch 1 root");
+        assertEq(b1.chunkCount, 5, "batch 1 chunkCount");
+        assertEq(b1.postedAt, T0 + 60, "batch 1 postedAt");
+        assertEq(b1.l1Block, B0 + 5, "batch 1 l1Block");
+        assertEq(b1.dataHash, keccak256(hex"bbbb"), "batch 1 dataHash");
+        assertEq(address(inbox).balance, 2 * BOND, "two bonds held");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 2));
+        inbox.getBatch(2);
+    }
+
+    function testFuzz_postBatch_recordsHashes(bytes calldata data, bytes32[] calldata roots, uint64 lastBlock) public {
+        vm.assume(data.length > 0 && lastBlock > 0);
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, lastBlock, data, roots);
+        BatchInbox.Batch memory b = inbox.getBatch(0);
+
+        bytes memory packed;
+        for (uint256 i; i < roots.length; i++) {
+            packed = bytes.concat(packed, roots[i]);
+        }
+        assertEq(b.dataHash, keccak256(data), "dataHash");
+        assertEq(b.chunkRootsHash, keccak256(packed), "chunkRootsHash");
+        assertEq(b.stateRoot, roots.length == 0 ? GENESIS : roots[roots.length - 1], "stateRoot");
+        assertEq(b.chunkCount, roots.length, "chunkCount");
+        assertEq(b.lastL2Block, lastBlock, "lastL2Block");
+        assertEq(inbox.lastStateRoot(), b.stateRoot, "lastStateRoot");
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // postBatch: rejections
+    // ---------------------------------------------------------------------------------------
+
+    function test_postBatch_revertsForNonBatcher() public {
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, ALICE));
+        vm.prank(ALICE);
+        inbox.postBatch{value: BOND}(0, GENESIS, 1, hex"01", new bytes32[](0));
+
+        vm.deal(address(this), BOND);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
+        inbox.postBatch{value: BOND}(0, GENESIS, 1, hex"01", new bytes32[](0));
+        assertEq(inbox.batchCount(), 0, "nothing posted");
+    }
+
+    function test_postBatch_revertsOnWrongIndex() public {
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 0, 1));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(1, GENESIS, 1, hex"01", new bytes32[](0));
+
+        bytes32[] memory roots = _roots(1, 1);
+        _postNext(1, hex"01", roots);
+
+        // (Arguments are computed before the prank: a view call would consume it.)
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 0));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, roots[0], 2, hex"01", new bytes32[](0));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 2));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(2, roots[0], 2, hex"01", new bytes32[](0));
+    }
+
+    function test_postBatch_revertsOnWrongPrevStateRoot() public {
+        bytes32 bad = keccak256("not the genesis root");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, GENESIS, bad));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, bad, 1, hex"01", new bytes32[](0));
+
+        bytes32[] memory roots = _roots(2, 9);
+        _postNext(1, hex"01", roots);
+
+        // Building on the genesis root again is rejected once a batch moved the state.
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, roots[1], GENESIS));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(1, GENESIS, 2, hex"01", new bytes32[](0));
+        // So is building on an intermediate chunk root.
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, roots[1], roots[0]));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(1, roots[0], 2, hex"01", new bytes32[](0));
+    }
+
+    function test_postBatch_revertsOnWrongBond() public {
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, 0));
+        vm.prank(BATCHER);
+        inbox.postBatch(0, GENESIS, 1, hex"01", new bytes32[](0));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, BOND - 1));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND - 1}(0, GENESIS, 1, hex"01", new bytes32[](0));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, BOND + 1));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND + 1}(0, GENESIS, 1, hex"01", new bytes32[](0));
+        assertEq(BATCHER.balance, 100 ether, "batcher kept its ether");
+    }
+
+    function test_postBatch_revertsWhenL2BlocksDoNotAdvance() public {
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 0, 0));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, 0, hex"01", new bytes32[](0));
+
+        _postNext(10, hex"01", new bytes32[](0));
+
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 10));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(1, GENESIS, 10, hex"01", new bytes32[](0));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 9));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(1, GENESIS, 9, hex"01", new bytes32[](0));
+
+        _postNext(11, hex"01", new bytes32[](0));
+        assertEq(inbox.lastL2Block(), 11, "advanced by one block");
+    }
+
+    function test_postBatch_revertsOnEmptyData() public {
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.EmptyBatchData.selector));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, 1, "", _roots(1, 1));
+    }
+
+    function test_postBatch_checksCallerFirst() public {
+        // Everything is wrong; the caller is reported.
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, ALICE));
+        vm.prank(ALICE);
+        inbox.postBatch(5, bytes32(uint256(1)), 0, "", new bytes32[](0));
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Finality and bonds
+    // ---------------------------------------------------------------------------------------
+
+    function test_isFinalized_afterChallengeWindow() public {
+        _postNext(1, hex"01", _roots(1, 1));
+        assertFalse(inbox.isFinalized(0), "just posted");
+        vm.warp(T0 + WINDOW - 1);
+        assertFalse(inbox.isFinalized(0), "one second before the end of the window");
+        vm.warp(T0 + WINDOW);
+        assertTrue(inbox.isFinalized(0), "at postedAt + window");
+        vm.warp(T0 + 10 * WINDOW);
+        assertTrue(inbox.isFinalized(0), "long after");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 1));
+        inbox.isFinalized(1);
+    }
+
+    function test_isFinalized_eachBatchHasItsOwnWindow() public {
+        _postNext(1, hex"01", new bytes32[](0));
+        vm.warp(T0 + 1 days);
+        _postNext(2, hex"02", new bytes32[](0));
+        vm.warp(T0 + WINDOW);
+        assertTrue(inbox.isFinalized(0), "first final");
+        assertFalse(inbox.isFinalized(1), "second still challengeable");
+        vm.warp(T0 + 1 days + WINDOW);
+        assertTrue(inbox.isFinalized(1), "second final");
+    }
+
+    function test_claimBond_revertsBeforeWindow() public {
+        _postNext(1, hex"01", new bytes32[](0));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotFinalized.selector, 0, T0 + WINDOW));
+        vm.prank(BATCHER);
+        inbox.claimBond(0);
+        vm.warp(T0 + WINDOW - 1);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotFinalized.selector, 0, T0 + WINDOW));
+        vm.prank(BATCHER);
+        inbox.claimBond(0);
+    }
+
+    function test_claimBond_paysBondBack() public {
+        _postNext(1, hex"01", new bytes32[](0));
+        assertEq(BATCHER.balance, 100 ether - BOND, "bond paid");
+        vm.warp(T0 + WINDOW);
+
+        vm.expectEmit(address(inbox));
+        emit BondClaimed(0, BATCHER, BOND);
+        vm.prank(BATCHER);
+        inbox.claimBond(0);
+
+        assertEq(BATCHER.balance, 100 ether, "bond returned");
+        assertEq(address(inbox).balance, 0, "inbox empty");
+        BatchInbox.Batch memory b = inbox.getBatch(0);
+        assertTrue(b.bondClaimed, "bondClaimed");
+        assertEq(b.bond, BOND, "bond amount still recorded");
+    }
+
+    function test_claimBond_revertsWhenClaimedTwice() public {
+        _postNext(1, hex"01", new bytes32[](0));
+        vm.warp(T0 + WINDOW);
+        vm.prank(BATCHER);
+        inbox.claimBond(0);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BondAlreadyClaimed.selector, 0));
+        vm.prank(BATCHER);
+        inbox.claimBond(0);
+        assertEq(BATCHER.balance, 100 ether, "paid once");
+    }
+
+    function test_claimBond_revertsForNonPoster() public {
+        _postNext(1, hex"01", new bytes32[](0));
+        // Before the window: the caller check comes first.
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotPoster.selector, ALICE));
+        vm.prank(ALICE);
+        inbox.claimBond(0);
+        vm.warp(T0 + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotPoster.selector, ALICE));
+        vm.prank(ALICE);
+        inbox.claimBond(0);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotPoster.selector, address(this)));
+        inbox.claimBond(0);
+        assertEq(ALICE.balance, 100 ether, "alice got nothing");
+        assertEq(address(inbox).balance, BOND, "bond still held");
+    }
+
+    function test_claimBond_revertsForUnknownBatch() public {
+        _postNext(1, hex"01", new bytes32[](0));
+        vm.warp(T0 + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 1));
+        vm.prank(BATCHER);
+        inbox.claimBond(1);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, type(uint256).max));
+        vm.prank(BATCHER);
+        inbox.claimBond(type(uint256).max);
+    }
+
+    function test_claimBond_batchesAreIndependent() public {
+        _postNext(1, hex"01", new bytes32[](0));
+        vm.warp(T0 + 100);
+        _postNext(2, hex"02", new bytes32[](0));
+        _postNext(3, hex"03", new bytes32[](0));
+        assertEq(address(inbox).balance, 3 * BOND, "three bonds");
+
+        vm.warp(T0 + 100 + WINDOW);
+        vm.prank(BATCHER);
+        inbox.claimBond(2);
+        assertTrue(inbox.getBatch(2).bondClaimed, "2 claimed");
+        assertFalse(inbox.getBatch(0).bondClaimed, "0 not claimed");
+        assertFalse(inbox.getBatch(1).bondClaimed, "1 not claimed");
+        vm.prank(BATCHER);
+        inbox.claimBond(0);
+        assertEq(address(inbox).balance, BOND, "one bond left");
+        assertEq(BATCHER.balance, 100 ether - BOND, "two bonds back");
+    }
+
+    function test_claimBond_revertsWhenPosterRejectsEther() public {
+        RejectingBatcher rejecting = new RejectingBatcher();
+        BatchInbox inbox2 = new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID);
+        rejecting.post{value: BOND}(inbox2, 0, GENESIS, 1, hex"01");
+        vm.warp(T0 + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BondTransferFailed.selector));
+        rejecting.claim(inbox2, 0);
+        assertFalse(inbox2.getBatch(0).bondClaimed, "claim rolled back");
+        assertEq(address(inbox2).balance, BOND, "bond still held");
+    }
+
+    function test_claimBond_reentrantClaimCannotPayTwice() public {
+        ReentrantBatcher reentrant = new ReentrantBatcher();
+        BatchInbox inbox2 = new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID);
+        reentrant.post{value: BOND}(inbox2, GENESIS, 1, hex"01");
+        reentrant.post{value: BOND}(inbox2, GENESIS, 2, hex"02");
+        vm.warp(T0 + WINDOW);
+        reentrant.claim(0);
+        assertTrue(reentrant.reentryFailed(), "re-entry reverted");
+        assertEq(reentrant.payments(), 1, "paid once");
+        assertEq(address(reentrant).balance, BOND, "one bond received");
+        assertEq(address(inbox2).balance, BOND, "other bond still held");
+    }
+
+    function test_zeroBondInbox() public {
+        BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, 0, 1));
+        vm.prank(BATCHER);
+        free.postBatch{value: 1}(0, GENESIS, 1, hex"01", new bytes32[](0));
+        vm.prank(BATCHER);
+        free.postBatch(0, GENESIS, 1, hex"01", new bytes32[](0));
+        assertEq(free.getBatch(0).bond, 0, "bond");
+        vm.warp(T0 + WINDOW);
+        vm.prank(BATCHER);
+        free.claimBond(0);
+        assertTrue(free.getBatch(0).bondClaimed, "claimed");
+        assertEq(BATCHER.balance, 100 ether, "balance unchanged");
+    }
+
+    function testFuzz_finalityBoundary(uint256 elapsed) public {
+        elapsed = bound(elapsed, 0, 100 * WINDOW);
+        _postNext(1, hex"01", new bytes32[](0));
+        vm.warp(T0 + elapsed);
+        bool final_ = elapsed >= WINDOW;
+        assertEq(inbox.isFinalized(0), final_, "isFinalized");
+        if (!final_) {
+            vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotFinalized.selector, 0, T0 + WINDOW));
+        }
+        vm.prank(BATCHER);
+        inbox.claimBond(0);
+        assertEq(BATCHER.balance, final_ ? 100 ether : 100 ether - BOND, "batcher balance");
+    }
+}

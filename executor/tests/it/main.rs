@@ -1,0 +1,169 @@
+//! Integration tests of the executor over the real L2 system contract.
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::{SolCall, SolError};
+use rollup_executor::{BlockEnvInput, CallRequest, Executor, TxResult, TxStatus};
+use rollup_types::{
+    ChainConfig, RecoveredTx, SYSTEM_CONTRACT,
+    bindings::L2System,
+    genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WETH},
+    keys,
+    signer::Signer,
+    smt,
+};
+
+fn chain(chunk_size: u32) -> ChainConfig {
+    ChainConfig { chunk_size, ..ChainConfig::default() }
+}
+
+fn signer(i: usize) -> Signer {
+    Signer::new(&DEV_ACCOUNTS[i].private_key).expect("dev key")
+}
+
+fn recovered(chain: &ChainConfig, signer: &Signer, nonce: u64, input: Bytes) -> RecoveredTx {
+    RecoveredTx::from_signed(signer.eip1559(chain.chain_id, nonce, input), chain).expect("admissible")
+}
+
+fn transfer(token: Address, to: Address, amount: u64) -> Bytes {
+    L2System::transferCall { token, to, amount: U256::from(amount) }.abi_encode().into()
+}
+
+fn swap(token_in: Address, token_out: Address, amount_in: U256, min_out: U256) -> Bytes {
+    L2System::swapCall { tokenIn: token_in, tokenOut: token_out, amountIn: amount_in, minAmountOut: min_out }
+        .abi_encode()
+        .into()
+}
+
+fn balance(exec: &Executor, token: Address, owner: Address) -> U256 {
+    let input = L2System::balanceOfCall { token, owner }.abi_encode().into();
+    let out = exec
+        .call(&CallRequest { to: Some(SYSTEM_CONTRACT), input, ..Default::default() }, env(1))
+        .expect("call executes");
+    assert_eq!(out.status, TxStatus::Success);
+    L2System::balanceOfCall::abi_decode_returns(&out.output).expect("uint256")
+}
+
+fn env(number: u64) -> BlockEnvInput {
+    BlockEnvInput { number, timestamp: 1_700_000_000 + number }
+}
+
+fn assert_root_matches_state(exec: &Executor) {
+    let mut leaves = exec.state().leaves();
+    leaves.sort();
+    assert_eq!(exec.state_root(), smt::compute_root(&leaves), "incremental root equals a from-scratch root");
+}
+
+#[test]
+fn genesis_is_deterministic_and_funded() {
+    let spec = GenesisSpec::devnet();
+    let a = Executor::genesis(chain(64), &spec).expect("genesis");
+    let b = Executor::genesis(chain(64), &spec).expect("genesis");
+    assert_eq!(a.state_root(), b.state_root());
+    assert_ne!(a.state_root(), B256::ZERO);
+    assert_root_matches_state(&a);
+    // Account 1 holds exactly its allowance of USDC (6 decimals).
+    assert_eq!(balance(&a, USDC, DEV_ACCOUNTS[1].address), U256::from(5_000_000u64 * 1_000_000));
+    // A different genesis gives a different root.
+    let c = Executor::genesis(chain(64), &spec.clone().with_funded([Address::repeat_byte(9)])).expect("genesis");
+    assert_ne!(a.state_root(), c.state_root());
+}
+
+#[test]
+fn transfer_and_swap_change_state_and_record_their_writes() {
+    let chain = chain(64);
+    let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    let alice = signer(1);
+    let bob = Address::repeat_byte(0xb0);
+    let weth_before = balance(&exec, WETH, alice.address());
+    let txs = vec![
+        recovered(&chain, &alice, 0, transfer(USDC, bob, 1_000_000)),
+        recovered(&chain, &alice, 1, swap(WETH, DAI, U256::from(10u64.pow(18)), U256::from(1))),
+    ];
+    let block = exec.execute_block(env(1), &txs);
+    let TxResult::Executed(t0) = &block.results[0] else { panic!("transfer executed") };
+    let TxResult::Executed(t1) = &block.results[1] else { panic!("swap executed") };
+    assert_eq!((t0.status, t1.status), (TxStatus::Success, TxStatus::Success));
+    assert!(!t0.logs.is_empty(), "transfer logs an event");
+    // The transfer writes: the sender's nonce and two balances.
+    let mut written: Vec<B256> = t0.writes.iter().map(|(k, _)| *k).collect();
+    written.sort();
+    let mut expected =
+        vec![keys::nonce(&alice.address()), keys::balance(&USDC, &alice.address()), keys::balance(&USDC, &bob)];
+    expected.sort();
+    assert_eq!(written, expected);
+    assert_eq!(balance(&exec, USDC, bob), U256::from(1_000_000u64));
+    assert_eq!(balance(&exec, WETH, alice.address()), weth_before - U256::from(10u64.pow(18)));
+    assert_eq!(exec.state().nonce(&alice.address()), 2);
+    assert_eq!(block.chunk_roots, vec![block.state_root]);
+    assert_root_matches_state(&exec);
+}
+
+#[test]
+fn a_reverted_operation_uses_its_nonce_and_changes_nothing_else() {
+    let chain = chain(64);
+    let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    let alice = signer(2);
+    let dai_before = balance(&exec, DAI, alice.address());
+    // Slippage: ask for more DAI than the pool can give.
+    let block = exec.execute_block(env(1), &[recovered(&chain, &alice, 0, swap(WETH, DAI, U256::from(1), U256::MAX))]);
+    let TxResult::Executed(out) = &block.results[0] else { panic!("executed") };
+    assert_eq!(out.status, TxStatus::Revert);
+    assert!(L2System::InsufficientOutput::abi_decode(&out.output).is_ok(), "revert carries the custom error");
+    assert_eq!(out.writes, vec![(keys::nonce(&alice.address()), B256::from(U256::from(1)))]);
+    assert_eq!(balance(&exec, DAI, alice.address()), dai_before);
+    // A first-time account without tokens: transfer reverts, nonce still moves.
+    let stranger = Signer::new(&B256::repeat_byte(0x42)).expect("key");
+    let block = exec.execute_block(env(2), &[recovered(&chain, &stranger, 0, transfer(USDC, alice.address(), 1))]);
+    let TxResult::Executed(out) = &block.results[0] else { panic!("executed") };
+    assert_eq!(out.status, TxStatus::Revert);
+    assert_eq!(exec.state().nonce(&stranger.address()), 1);
+    assert_root_matches_state(&exec);
+}
+
+#[test]
+fn wrong_nonces_are_invalid_and_leave_no_trace() {
+    let chain = chain(64);
+    let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    let root = exec.state_root();
+    let alice = signer(3);
+    let block = exec.execute_block(
+        env(1),
+        &[
+            recovered(&chain, &alice, 1, transfer(USDC, Address::repeat_byte(1), 1)),
+            recovered(&chain, &alice, 7, transfer(USDC, Address::repeat_byte(1), 1)),
+        ],
+    );
+    assert!(block.results.iter().all(|r| matches!(r, TxResult::Invalid(_))));
+    assert!(block.chunk_roots.is_empty());
+    assert_eq!(block.state_root, root);
+    assert_eq!(exec.state_root(), root);
+}
+
+#[test]
+fn chunk_roots_follow_the_chunk_size_and_end_at_the_block_root() {
+    let txs_for = |chain: &ChainConfig| -> Vec<RecoveredTx> {
+        (0..5)
+            .map(|i| {
+                let s = signer(i);
+                recovered(chain, &s, 0, transfer(USDC, Address::repeat_byte(7), 1 + i as u64))
+            })
+            .collect()
+    };
+    let small = chain(2);
+    let mut a = Executor::genesis(small, &GenesisSpec::devnet()).expect("genesis");
+    let block_a = a.execute_block(env(1), &txs_for(&small));
+    assert_eq!(block_a.chunk_roots.len(), 3);
+    assert_eq!(block_a.chunk_roots.last(), Some(&block_a.state_root));
+    assert!(block_a.chunk_roots.windows(2).all(|w| w[0] != w[1]), "each chunk changes the state");
+
+    let big = chain(64);
+    let mut b = Executor::genesis(big, &GenesisSpec::devnet()).expect("genesis");
+    let block_b = b.execute_block(env(1), &txs_for(&big));
+    assert_eq!(block_b.chunk_roots.len(), 1);
+    assert_eq!(block_a.state_root, block_b.state_root, "chunking does not change the final root");
+
+    // The first chunk root equals the root after executing only the first two transactions.
+    let mut c = Executor::genesis(big, &GenesisSpec::devnet()).expect("genesis");
+    let block_c = c.execute_block(env(1), &txs_for(&big)[..2]);
+    assert_eq!(block_c.state_root, block_a.chunk_roots[0]);
+}

@@ -1,0 +1,234 @@
+#![doc = include_str!("../README.md")]
+
+pub mod derive;
+pub mod store;
+
+use alloy::{
+    consensus::Transaction as _,
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::{Filter, Log, TransactionRequest},
+};
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::{SolCall, SolEvent};
+use derive::{PostedBatch, Verdict, Verifier};
+use rollup_executor::Executor;
+use rollup_types::{
+    ChainConfig,
+    bindings::BatchInbox,
+    genesis::GenesisSpec,
+    status::{ChallengerStatus, Mismatch},
+};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use store::VerdictStore;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+/// Errors of the challenger.
+#[derive(Debug, thiserror::Error)]
+pub enum ChallengerError {
+    /// The L1 could not be read: retried next round.
+    #[error("L1 request failed: {0}")]
+    L1(String),
+    /// The challenger's database failed.
+    #[error("database: {0}")]
+    Store(#[from] sqlx::Error),
+    /// The inbox is not for this chain, or the configuration is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Genesis could not be laid out.
+    #[error(transparent)]
+    Executor(#[from] rollup_executor::ExecutorError),
+}
+
+impl ChallengerError {
+    /// Whether the loop must stop.
+    pub const fn is_fatal(&self) -> bool {
+        !matches!(self, Self::L1(_))
+    }
+
+    fn l1(err: impl std::fmt::Display) -> Self {
+        Self::L1(err.to_string())
+    }
+}
+
+/// Configuration of the challenger.
+#[derive(Clone, Debug)]
+pub struct ChallengerConfig {
+    /// L1 JSON-RPC URL.
+    pub l1_rpc: url::Url,
+    /// Batch inbox address.
+    pub inbox: Address,
+    /// L1 block to start reading from (the inbox's deployment block).
+    pub from_block: u64,
+    /// The challenger's own database URL.
+    pub db_url: String,
+    /// Chain parameters.
+    pub chain: ChainConfig,
+    /// Genesis.
+    pub genesis: GenesisSpec,
+    /// How often to poll L1.
+    pub poll: Duration,
+    /// L1 blocks to wait before reading a block.
+    pub confirmations: u64,
+}
+
+/// Follows the inbox and judges every batch from L1 data alone.
+#[derive(Debug)]
+pub struct Challenger {
+    config: ChallengerConfig,
+    provider: DynProvider,
+    store: VerdictStore,
+    verifier: Verifier,
+    cursor: u64,
+    status: watch::Sender<ChallengerStatus>,
+}
+
+impl Challenger {
+    /// Opens its database, lays out genesis and checks the inbox belongs to this chain.
+    pub async fn new(config: ChallengerConfig) -> Result<Self, ChallengerError> {
+        let provider = ProviderBuilder::new().connect_http(config.l1_rpc.clone()).erased();
+        let store = VerdictStore::open(&config.db_url).await?;
+        let executor = Executor::genesis(config.chain, &config.genesis)?;
+        let view = |call: Vec<u8>| {
+            let provider = provider.clone();
+            let inbox = config.inbox;
+            async move {
+                provider
+                    .call(TransactionRequest::default().to(inbox).input(call.into()))
+                    .await
+                    .map_err(ChallengerError::l1)
+            }
+        };
+        let genesis_root = view(BatchInbox::genesisStateRootCall {}.abi_encode()).await?;
+        let genesis_root =
+            BatchInbox::genesisStateRootCall::abi_decode_returns(&genesis_root).map_err(ChallengerError::l1)?;
+        if genesis_root != executor.state_root() {
+            return Err(ChallengerError::Config(format!(
+                "the inbox's genesis root is {genesis_root}, this genesis gives {}",
+                executor.state_root()
+            )));
+        }
+        let chunk = view(BatchInbox::chunkSizeCall {}.abi_encode()).await?;
+        let chunk = BatchInbox::chunkSizeCall::abi_decode_returns(&chunk).map_err(ChallengerError::l1)?;
+        if chunk != U256::from(config.chain.chunk_size) {
+            return Err(ChallengerError::Config(format!(
+                "the inbox uses chunks of {chunk}, this chain {}",
+                config.chain.chunk_size
+            )));
+        }
+        let cursor = config.from_block;
+        Ok(Self {
+            config,
+            provider,
+            store,
+            verifier: Verifier::new(executor),
+            cursor,
+            status: watch::Sender::new(ChallengerStatus::default()),
+        })
+    }
+
+    /// Verdicts as they are reached.
+    pub fn subscribe(&self) -> watch::Receiver<ChallengerStatus> {
+        self.status.subscribe()
+    }
+
+    /// Follows L1 until `cancel` fires.
+    pub async fn run(mut self, cancel: CancellationToken) -> Result<(), ChallengerError> {
+        let mut interval = tokio::time::interval(self.config.poll);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                _ = interval.tick() => {}
+            }
+            match self.step().await {
+                Ok(()) => {}
+                Err(err) if err.is_fatal() => {
+                    error!(target: "challenger", %err, "stopping");
+                    return Err(err);
+                }
+                Err(err) => warn!(target: "challenger", %err, "will retry"),
+            }
+        }
+    }
+
+    /// Reads the L1 blocks not read yet and judges the batches they post.
+    pub async fn step(&mut self) -> Result<(), ChallengerError> {
+        const RANGE: u64 = 2_000;
+        let latest = self.provider.get_block_number().await.map_err(ChallengerError::l1)?;
+        let Some(safe) = latest.checked_sub(self.config.confirmations) else { return Ok(()) };
+        while self.cursor <= safe {
+            let to = safe.min(self.cursor + RANGE - 1);
+            let filter = Filter::new()
+                .address(self.config.inbox)
+                .event_signature(BatchInbox::BatchPosted::SIGNATURE_HASH)
+                .from_block(self.cursor)
+                .to_block(to);
+            let logs = self.provider.get_logs(&filter).await.map_err(ChallengerError::l1)?;
+            for log in &logs {
+                let batch = self.fetch(log).await?;
+                self.judge(&batch).await?;
+            }
+            self.cursor = to + 1;
+            self.status.send_modify(|s| s.l1_block = to);
+        }
+        Ok(())
+    }
+
+    async fn fetch(&self, log: &Log) -> Result<PostedBatch, ChallengerError> {
+        let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
+        let tx_hash = log.transaction_hash.ok_or_else(|| ChallengerError::L1("log without transaction".into()))?;
+        let tx = self
+            .provider
+            .get_transaction_by_hash(tx_hash)
+            .await
+            .map_err(ChallengerError::l1)?
+            .ok_or_else(|| ChallengerError::L1(format!("L1 transaction {tx_hash} not found")))?;
+        // The inbox only accepts posts from the batcher account, so the batch is the calldata of
+        // the transaction that emitted the event.
+        let call = BatchInbox::postBatchCall::abi_decode(tx.inner.inner().input())
+            .map_err(|e| ChallengerError::L1(format!("L1 transaction {tx_hash} is not a postBatch call: {e}")))?;
+        Ok(PostedBatch {
+            index: event.index.saturating_to(),
+            l1_block: log.block_number.unwrap_or_default(),
+            l1_tx_hash: tx_hash,
+            data_hash: event.dataHash,
+            data: call.data,
+            prev_state_root: call.prevStateRoot,
+            chunk_roots: call.chunkRoots,
+            state_root: event.stateRoot,
+            last_block: event.lastL2Block,
+        })
+    }
+
+    async fn judge(&mut self, batch: &PostedBatch) -> Result<(), ChallengerError> {
+        let verdict = self.verifier.verify(batch);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        self.store.record(batch, &verdict, now).await?;
+        match &verdict {
+            Verdict::Verified { state_root } => {
+                info!(target: "challenger", index = batch.index, l1_block = batch.l1_block, %state_root, "batch verified");
+                self.status.send_modify(|s| {
+                    s.batches_checked += 1;
+                    s.last_verified_batch = Some(batch.index);
+                    s.last_verified_state_root = Some(*state_root);
+                    s.last_verified_l2_block = Some(batch.last_block);
+                });
+            }
+            Verdict::Mismatch { reason, computed_root } => {
+                error!(target: "challenger", index = batch.index, %reason, posted = %batch.state_root, ?computed_root, "batch MISMATCH");
+                self.status.send_modify(|s| {
+                    s.batches_checked += 1;
+                    s.mismatches.push(Mismatch {
+                        batch_index: batch.index,
+                        reason: reason.clone(),
+                        posted_root: batch.state_root,
+                        computed_root: *computed_root,
+                    });
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,74 @@
+//! The challenger's own database of verdicts (never the sequencer's).
+
+use crate::derive::{PostedBatch, Verdict};
+use sqlx::{
+    SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
+};
+use std::str::FromStr;
+
+/// Embedded migrations of the challenger database.
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/challenger");
+
+/// Verdicts per batch.
+#[derive(Clone, Debug)]
+pub struct VerdictStore {
+    pool: SqlitePool,
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl VerdictStore {
+    /// Opens (creating if needed) the database at `url` and applies the migrations.
+    pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
+        let max = if url.contains(":memory:") { 1 } else { 4 };
+        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
+        MIGRATIONS.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Records (or updates) the verdict on `batch`.
+    pub async fn record(&self, batch: &PostedBatch, verdict: &Verdict, checked_at: u64) -> Result<(), sqlx::Error> {
+        let (label, computed, reason) = match verdict {
+            Verdict::Verified { state_root } => ("verified", Some(state_root.to_vec()), None),
+            Verdict::Mismatch { reason, computed_root } => {
+                ("mismatch", computed_root.map(|r| r.to_vec()), Some(reason.clone()))
+            }
+        };
+        sqlx::query(
+            "INSERT INTO l1_batches (batch_index, l1_block, l1_tx_hash, data_hash, state_root, last_block, chunk_count,
+                                     verdict, computed_root, reason, checked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (batch_index) DO UPDATE SET l1_block = $2, l1_tx_hash = $3, data_hash = $4, state_root = $5,
+                 last_block = $6, chunk_count = $7, verdict = $8, computed_root = $9, reason = $10, checked_at = $11",
+        )
+        .bind(i64_of(batch.index))
+        .bind(i64_of(batch.l1_block))
+        .bind(batch.l1_tx_hash.as_slice())
+        .bind(batch.data_hash.as_slice())
+        .bind(batch.state_root.as_slice())
+        .bind(i64_of(batch.last_block))
+        .bind(i64_of(batch.chunk_roots.len() as u64))
+        .bind(label)
+        .bind(computed)
+        .bind(reason)
+        .bind(i64_of(checked_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Number of batches with each verdict, as (verified, mismatch).
+    pub async fn counts(&self) -> Result<(u64, u64), sqlx::Error> {
+        let row: (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN verdict = 'verified' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN verdict = 'mismatch' THEN 1 ELSE 0 END), 0) FROM l1_batches",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.0.max(0) as u64, row.1.max(0) as u64))
+    }
+}

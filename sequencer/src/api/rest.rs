@@ -1,0 +1,217 @@
+//! REST handlers under `/v1`.
+
+use super::{ApiError, body_error};
+use crate::{
+    node::Node,
+    store::{BatchRecord, StoredBlock, StoredStatus, TxRecord},
+    view,
+};
+use alloy_primitives::{Address, B256, Bytes, hex};
+use alloy_sol_types::SolInterface;
+use axum::{
+    Json,
+    body::Bytes as Body,
+    extract::{Path, State, rejection::BytesRejection},
+};
+use rollup_types::{SYSTEM_CONTRACT, bindings::L2System::L2SystemErrors};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::{Arc, OnceLock};
+
+type ApiResult = Result<Json<Value>, ApiError>;
+
+/// `GET /healthz`.
+pub(super) async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Fallback for unknown routes.
+pub(super) async fn not_found() -> ApiError {
+    ApiError::not_found("no such route; see README.md for the API")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitBody {
+    raw: String,
+}
+
+/// Decodes `0x`-prefixed (or bare) hex.
+pub(crate) fn decode_hex(s: &str) -> Result<Bytes, String> {
+    hex::decode(s).map(Bytes::from).map_err(|e| format!("invalid hex: {e}"))
+}
+
+/// `POST /v1/transactions` with `{"raw": "0x…"}`.
+pub(super) async fn submit(State(node): State<Arc<Node>>, body: Result<Body, BytesRejection>) -> ApiResult {
+    let body = body.map_err(|r| {
+        let (status, code, message) = body_error(&r);
+        ApiError::new(status, code, message)
+    })?;
+    let request: SubmitBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("expected {{\"raw\": \"0x…\"}}: {e}")))?;
+    let raw = decode_hex(&request.raw).map_err(|e| ApiError::bad_request("invalid_hex", e))?;
+    let hash = node.submit_raw(raw).await?;
+    Ok(Json(json!({ "hash": hash })))
+}
+
+fn parse_hash(s: &str) -> Result<B256, ApiError> {
+    s.parse().map_err(|_| ApiError::bad_request("invalid_hash", format!("{s:?} is not a 32-byte 0x-hex hash")))
+}
+
+/// Names a revert: a custom error of the system contract, or the raw data.
+pub(crate) fn revert_reason(output: &[u8]) -> String {
+    match L2SystemErrors::abi_decode(output) {
+        Ok(err) => format!("{err:?}"),
+        Err(_) if output.is_empty() => "reverted without data".to_owned(),
+        Err(_) => format!("reverted with data {}", hex::encode_prefixed(output)),
+    }
+}
+
+/// Lifecycle of an included transaction: `included`, then `posted` once its batch is on
+/// L1, then `finalized` once the batch is past its challenge window.
+pub(crate) async fn lifecycle(node: &Node, record: &TxRecord) -> Result<(&'static str, Option<BatchRecord>), ApiError> {
+    Ok(match (record.status, &record.receipt) {
+        (StoredStatus::Pending, _) => ("pending", None),
+        (StoredStatus::Rejected, _) => ("rejected", None),
+        (StoredStatus::Included, Some(receipt)) => match node.store().batch_of_block(receipt.block_number).await? {
+            Some(batch) if batch.finalized => ("finalized", Some(batch)),
+            Some(batch) => ("posted", Some(batch)),
+            None => ("included", None),
+        },
+        (StoredStatus::Included, None) => ("included", None),
+    })
+}
+
+/// `GET /v1/transactions/{hash}`.
+pub(super) async fn transaction(State(node): State<Arc<Node>>, Path(hash): Path<String>) -> ApiResult {
+    let hash = parse_hash(&hash)?;
+    let record = node.store().transaction(hash).await?.ok_or_else(|| ApiError::not_found("unknown transaction"))?;
+    let (status, batch) = lifecycle(&node, &record).await?;
+    let receipt = record.receipt.as_ref().map(|r| {
+        json!({
+            "status": r.outcome,
+            "gasUsed": r.gas_used,
+            "output": r.output,
+            "revertReason": (r.outcome != rollup_executor::TxStatus::Success).then(|| revert_reason(&r.output)),
+            "logs": r.logs,
+        })
+    });
+    Ok(Json(json!({
+        "hash": record.hash,
+        "status": status,
+        "from": record.sender,
+        "nonce": record.nonce,
+        "blockNumber": record.receipt.as_ref().map(|r| r.block_number),
+        "index": record.receipt.as_ref().map(|r| r.index),
+        "receipt": receipt,
+        "reason": record.reason,
+        "batch": batch.map(|b| json!({ "index": b.index, "l1TxHash": b.l1_tx_hash, "l1Block": b.l1_block })),
+    })))
+}
+
+pub(crate) async fn find_block(node: &Node, id: &str) -> Result<Option<StoredBlock>, ApiError> {
+    let store = node.store();
+    Ok(match id {
+        "latest" => Some(store.block(node.head().header.number).await?.ok_or_else(|| ApiError::not_found("no head"))?),
+        "earliest" => store.block(0).await?,
+        s if s.len() == 66 && s.starts_with("0x") => store.block_by_hash(parse_hash(s)?).await?,
+        s => {
+            let number =
+                if let Some(h) = s.strip_prefix("0x") { u64::from_str_radix(h, 16).ok() } else { s.parse().ok() };
+            let number = number.ok_or_else(|| {
+                ApiError::bad_request("invalid_block_id", format!("{s:?} is not a block number, hash or \"latest\""))
+            })?;
+            store.block(number).await?
+        }
+    })
+}
+
+/// `GET /v1/blocks/{number|hash|latest}`.
+pub(super) async fn block(State(node): State<Arc<Node>>, Path(id): Path<String>) -> ApiResult {
+    let block = find_block(&node, &id).await?.ok_or_else(|| ApiError::not_found("unknown block"))?;
+    let txs = node.store().block_tx_hashes(block.header.number).await?;
+    let h = &block.header;
+    Ok(Json(json!({
+        "number": h.number,
+        "hash": block.hash,
+        "parentHash": h.parent_hash,
+        "timestamp": h.timestamp,
+        "stateRoot": h.state_root,
+        "chunkRoots": block.chunk_roots,
+        "gasUsed": h.gas_used,
+        "transactions": txs,
+    })))
+}
+
+/// `GET /v1/accounts/{address}`.
+pub(super) async fn account(State(node): State<Arc<Node>>, Path(address): Path<String>) -> ApiResult {
+    let address: Address = address.parse().map_err(|_| {
+        ApiError::bad_request("invalid_address", format!("{address:?} is not a 20-byte 0x-hex address"))
+    })?;
+    let (nonce, balances) = node.with_executor(|e| {
+        let state = e.state();
+        (state.nonce(&address), view::balances(&state, &address))
+    });
+    Ok(Json(json!({
+        "address": address,
+        "nonce": nonce,
+        "pendingNonce": node.pending_nonce(&address),
+        "balances": balances,
+    })))
+}
+
+/// `GET /v1/pools`.
+pub(super) async fn pools(State(node): State<Arc<Node>>) -> ApiResult {
+    let pools = node.with_executor(|e| view::pools(&e.state()));
+    Ok(Json(json!({ "pools": pools })))
+}
+
+fn system_abi() -> &'static Value {
+    static ABI: OnceLock<Value> = OnceLock::new();
+    ABI.get_or_init(|| {
+        let artifact: Value =
+            serde_json::from_str(include_str!("../../../contracts/artifacts/L2System.json")).unwrap_or(Value::Null);
+        artifact.get("abi").cloned().unwrap_or(Value::Null)
+    })
+}
+
+/// `GET /v1/contracts`.
+pub(super) async fn contracts(State(node): State<Arc<Node>>) -> ApiResult {
+    let tokens = node.with_executor(|e| view::tokens(&e.state()));
+    Ok(Json(json!({
+        "chainId": node.chain().chain_id,
+        "contracts": [{
+            "name": "L2System",
+            "description": "Multi-token ledger and constant-product AMM (transfer, createToken, createPool, swap, addLiquidity, removeLiquidity)",
+            "address": SYSTEM_CONTRACT,
+            "abi": system_abi(),
+        }],
+        "tokens": tokens,
+    })))
+}
+
+/// `GET /v1/status`.
+pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
+    let head = node.head();
+    let last_batch = node.store().latest_batch().await?;
+    let sources = node.status_sources();
+    let mut body = json!({
+        "chainId": node.chain().chain_id,
+        "chunkSize": node.chain().chunk_size,
+        "head": {
+            "number": head.header.number,
+            "hash": head.hash,
+            "stateRoot": head.header.state_root,
+            "timestamp": head.header.timestamp,
+        },
+        "mempool": { "pending": node.mempool_len() },
+        "l1": {
+            "settlement": sources.l1,
+            "lastBatch": last_batch,
+        },
+    });
+    if let Some(challenger) = &sources.challenger {
+        body["challenger"] = serde_json::to_value(&*challenger.borrow()).unwrap_or(Value::Null);
+    }
+    Ok(Json(body))
+}

@@ -1,0 +1,117 @@
+//! Errors of the sequencer, classified for whoever handles them: a client (submission
+//! errors, mapped to HTTP and JSON-RPC in `api::error`) or the service loop (fatal).
+
+use alloy_primitives::B256;
+use rollup_types::TxError;
+
+/// The chain database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database driver failed.
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database holds something this code cannot read.
+    #[error("database is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Why a submitted transaction was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// It fails a stateless admission rule (encoding, signature, chain, target, …).
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    /// Its nonce was already used.
+    #[error("nonce too low: the next nonce of this sender is {next}, got {got}")]
+    NonceTooLow {
+        /// The sender's next nonce.
+        next: u64,
+        /// The transaction's nonce.
+        got: u64,
+    },
+    /// Its nonce is too far ahead of the sender's next nonce.
+    #[error("nonce too high: the next nonce of this sender is {next}, got {got} (at most {max_gap} ahead is held)")]
+    NonceTooHigh {
+        /// The sender's next nonce.
+        next: u64,
+        /// The transaction's nonce.
+        got: u64,
+        /// How far ahead a nonce may be.
+        max_gap: u64,
+    },
+    /// Another pending transaction of this sender has the same nonce.
+    #[error("a different pending transaction {existing} already uses nonce {nonce}; replacement is not supported")]
+    NonceConflict {
+        /// The nonce.
+        nonce: u64,
+        /// The pending transaction using it.
+        existing: B256,
+    },
+    /// The mempool is full.
+    #[error("the mempool is full ({limit} transactions); retry later")]
+    MempoolFull {
+        /// Its capacity.
+        limit: usize,
+    },
+    /// This sender has too many pending transactions.
+    #[error("this sender already has {limit} pending transactions; wait for some to be included")]
+    SenderLimit {
+        /// Per-sender capacity.
+        limit: usize,
+    },
+    /// The transaction could not be made durable.
+    #[error("could not persist the transaction: {0}")]
+    Store(#[from] StoreError),
+    /// The sequencer is shutting down.
+    #[error("the sequencer is shutting down")]
+    ShuttingDown,
+}
+
+impl SubmitError {
+    /// A stable, machine-readable code.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Tx(e) => e.code(),
+            Self::NonceTooLow { .. } => "nonce_too_low",
+            Self::NonceTooHigh { .. } => "nonce_too_high",
+            Self::NonceConflict { .. } => "nonce_conflict",
+            Self::MempoolFull { .. } => "mempool_full",
+            Self::SenderLimit { .. } => "sender_limit",
+            Self::Store(_) => "storage_unavailable",
+            Self::ShuttingDown => "shutting_down",
+        }
+    }
+}
+
+/// A failure that stops the sequencer.
+#[derive(Debug, thiserror::Error)]
+pub enum SequencerError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The executor failed.
+    #[error(transparent)]
+    Executor(#[from] rollup_executor::ExecutorError),
+    /// Replaying the stored chain did not reproduce it.
+    #[error("replaying block {number} gave state root {computed}, the database says {stored}")]
+    ReplayMismatch {
+        /// Block number.
+        number: u64,
+        /// Root computed.
+        computed: B256,
+        /// Root stored.
+        stored: B256,
+    },
+    /// The database does not belong to this chain.
+    #[error("the database belongs to another chain: {0}")]
+    WrongChain(String),
+    /// The listener failed.
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+    /// A blocking task panicked or was cancelled.
+    #[error("block production task failed: {0}")]
+    Task(String),
+}

@@ -1,0 +1,66 @@
+#![doc = include_str!("../README.md")]
+
+pub mod api;
+pub mod error;
+pub mod mempool;
+pub mod node;
+pub mod store;
+pub mod view;
+
+pub use error::{SequencerError, StoreError, SubmitError};
+pub use node::{Head, L1Info, Node, SequencerConfig, StatusSources};
+pub use store::Store;
+
+use std::{net::SocketAddr, sync::Arc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+/// A running sequencer.
+#[derive(Debug)]
+pub struct SequencerHandle {
+    /// Where the HTTP server listens.
+    pub local_addr: SocketAddr,
+    /// The node, for in-process components (the batcher reads its store).
+    pub node: Arc<Node>,
+    /// Completes when the sequencer has stopped (after `cancel`, or on a fatal error).
+    pub task: JoinHandle<Result<(), SequencerError>>,
+}
+
+impl SequencerHandle {
+    /// The HTTP URL of the server.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+}
+
+/// Opens the chain, binds the HTTP server and starts producing blocks. Everything stops when
+/// `cancel` fires; the returned task reports how it ended.
+pub async fn start(
+    config: SequencerConfig,
+    status: StatusSources,
+    cancel: CancellationToken,
+) -> Result<SequencerHandle, SequencerError> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let local_addr = listener.local_addr()?;
+    let node = Node::open(config, status).await?;
+    let app = api::router(node.clone());
+    info!(target: "sequencer", %local_addr, chain_id = node.chain().chain_id, "listening");
+
+    let producer = tokio::spawn(node.clone().run_producer(cancel.clone()));
+    let server_cancel = cancel.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).with_graceful_shutdown(server_cancel.cancelled_owned()).await
+    });
+    let stop = cancel.clone();
+    let task = tokio::spawn(async move {
+        // A producer failure is fatal: stop the server too.
+        let produced = producer.await.map_err(|e| SequencerError::Task(e.to_string()))?;
+        stop.cancel();
+        let served = server.await.map_err(|e| SequencerError::Task(e.to_string()))?;
+        produced?;
+        served?;
+        Ok(())
+    });
+    Ok(SequencerHandle { local_addr, node, task })
+}

@@ -1,0 +1,533 @@
+//! The chain database (sqlx, SQLite in WAL mode by default): acknowledged transactions,
+//! sealed blocks with their receipts, and the batches posted to L1.
+//!
+//! Queries use `$n` placeholders and portable types so that the same statements run on
+//! PostgreSQL.
+
+use crate::error::StoreError;
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
+use rollup_executor::TxStatus;
+use rollup_types::BlockHeader;
+use serde::{Deserialize, Serialize};
+use sqlx::{
+    Row, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
+};
+use std::{str::FromStr, time::Duration};
+
+/// Embedded migrations of the chain database.
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sequencer");
+
+/// Status of a transaction in the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoredStatus {
+    /// Acknowledged, waiting for a block.
+    Pending,
+    /// In a sealed block.
+    Included,
+    /// Refused after acknowledgement (it could not execute).
+    Rejected,
+}
+
+impl StoredStatus {
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "included" => Self::Included,
+            "rejected" => Self::Rejected,
+            other => return Err(StoreError::Corrupt(format!("unknown transaction status {other:?}"))),
+        })
+    }
+}
+
+/// A log as stored (JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredLog {
+    /// Emitting contract.
+    pub address: Address,
+    /// Topics.
+    pub topics: Vec<B256>,
+    /// Data.
+    pub data: Bytes,
+}
+
+impl From<&Log> for StoredLog {
+    fn from(log: &Log) -> Self {
+        Self { address: log.address, topics: log.topics().to_vec(), data: log.data.data.clone() }
+    }
+}
+
+/// The receipt part of an included transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredReceipt {
+    /// Block number.
+    pub block_number: u64,
+    /// Position in the block.
+    pub index: u64,
+    /// How it ended.
+    pub outcome: TxStatus,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Return or revert data.
+    pub output: Bytes,
+    /// Logs.
+    pub logs: Vec<StoredLog>,
+}
+
+/// A transaction row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxRecord {
+    /// Transaction hash.
+    pub hash: B256,
+    /// EIP-2718 encoding.
+    pub raw: Bytes,
+    /// Sender.
+    pub sender: Address,
+    /// Nonce.
+    pub nonce: u64,
+    /// Status.
+    pub status: StoredStatus,
+    /// Receipt, when included.
+    pub receipt: Option<StoredReceipt>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+}
+
+/// A transaction included in a block being committed.
+#[derive(Clone, Debug)]
+pub struct IncludedTx {
+    /// Hash.
+    pub hash: B256,
+    /// EIP-2718 encoding.
+    pub raw: Bytes,
+    /// Sender.
+    pub sender: Address,
+    /// Nonce.
+    pub nonce: u64,
+    /// How it ended.
+    pub outcome: TxStatus,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Return or revert data.
+    pub output: Bytes,
+    /// Logs.
+    pub logs: Vec<StoredLog>,
+}
+
+/// A sealed block as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredBlock {
+    /// The header.
+    pub header: BlockHeader,
+    /// The block hash.
+    pub hash: B256,
+    /// State root after each chunk.
+    pub chunk_roots: Vec<B256>,
+    /// Number of transactions.
+    pub tx_count: u64,
+}
+
+/// A batch posted to L1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchRecord {
+    /// Index in the inbox.
+    pub index: u64,
+    /// First L2 block.
+    pub first_block: u64,
+    /// Last L2 block.
+    pub last_block: u64,
+    /// State root after the batch.
+    pub state_root: B256,
+    /// keccak-256 of the batch data.
+    pub data_hash: B256,
+    /// Size of the batch data.
+    pub data_len: u64,
+    /// Number of chunks.
+    pub chunk_count: u64,
+    /// L1 transaction that posted it.
+    pub l1_tx_hash: B256,
+    /// L1 block it was posted in.
+    pub l1_block: u64,
+    /// L1 timestamp of that block.
+    pub posted_at: u64,
+    /// Past the challenge window.
+    pub finalized: bool,
+}
+
+fn b256(row: &SqliteRow, col: &str) -> Result<B256, StoreError> {
+    let bytes: Vec<u8> = row.try_get(col)?;
+    B256::try_from(bytes.as_slice()).map_err(|_| StoreError::Corrupt(format!("{col} is not 32 bytes")))
+}
+
+fn address(row: &SqliteRow, col: &str) -> Result<Address, StoreError> {
+    let bytes: Vec<u8> = row.try_get(col)?;
+    Address::try_from(bytes.as_slice()).map_err(|_| StoreError::Corrupt(format!("{col} is not 20 bytes")))
+}
+
+fn u64_of(row: &SqliteRow, col: &str) -> Result<u64, StoreError> {
+    let v: i64 = row.try_get(col)?;
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col} is negative")))
+}
+
+fn i64_of(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{v} does not fit a BIGINT")))
+}
+
+fn outcome_str(s: TxStatus) -> &'static str {
+    match s {
+        TxStatus::Success => "success",
+        TxStatus::Revert => "revert",
+        TxStatus::Halt => "halt",
+    }
+}
+
+fn parse_outcome(s: &str) -> Result<TxStatus, StoreError> {
+    Ok(match s {
+        "success" => TxStatus::Success,
+        "revert" => TxStatus::Revert,
+        "halt" => TxStatus::Halt,
+        other => return Err(StoreError::Corrupt(format!("unknown outcome {other:?}"))),
+    })
+}
+
+/// The chain database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
+    /// and applies the migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL: a committed transaction survives a crash of the process (kill -9);
+            // only an OS crash or power loss can lose the last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let in_memory = url.contains(":memory:");
+        let pool = SqlitePoolOptions::new()
+            // One connection for an in-memory database, which is private to its connection.
+            .max_connections(if in_memory { 1 } else { 8 })
+            .connect_with(options)
+            .await?;
+        MIGRATIONS.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Records an acknowledged transaction as pending; `false` if it was already known.
+    pub async fn insert_pending(
+        &self,
+        hash: B256,
+        raw: &[u8],
+        sender: Address,
+        nonce: u64,
+        seq: u64,
+        received_at: u64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO transactions (hash, raw, sender, nonce, status, received_seq, received_at)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6) ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(hash.as_slice())
+        .bind(raw)
+        .bind(sender.as_slice())
+        .bind(i64_of(nonce)?)
+        .bind(i64_of(seq)?)
+        .bind(i64_of(received_at)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks a pending transaction rejected with `reason`.
+    pub async fn reject(&self, hash: B256, reason: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE transactions SET status = 'rejected', reason = $2 WHERE hash = $1 AND status = 'pending'")
+            .bind(hash.as_slice())
+            .bind(reason)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Pending transactions in arrival order, as (raw, arrival sequence).
+    pub async fn pending(&self) -> Result<Vec<(Bytes, u64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT raw, received_seq FROM transactions WHERE status = 'pending' ORDER BY received_seq")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|r| Ok((Bytes::from(r.try_get::<Vec<u8>, _>("raw")?), u64_of(r, "received_seq")?))).collect()
+    }
+
+    /// The next free arrival sequence number.
+    pub async fn next_seq(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(received_seq) + 1, 0) AS next FROM transactions")
+            .fetch_one(&self.pool)
+            .await?;
+        u64_of(&row, "next")
+    }
+
+    /// Commits a sealed block, its included transactions and the rejected ones, atomically.
+    pub async fn commit_block(
+        &self,
+        block: &StoredBlock,
+        included: &[IncludedTx],
+        rejected: &[(B256, String)],
+        received_at: u64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let h = &block.header;
+        let chunk_roots: Vec<u8> = block.chunk_roots.iter().flat_map(|r| r.0).collect();
+        sqlx::query(
+            "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
+                                 gas_used, tx_count, chunk_roots)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(i64_of(h.number)?)
+        .bind(block.hash.as_slice())
+        .bind(h.parent_hash.as_slice())
+        .bind(i64_of(h.timestamp)?)
+        .bind(h.state_root.as_slice())
+        .bind(h.transactions_root.as_slice())
+        .bind(h.logs_bloom.as_slice())
+        .bind(i64_of(h.gas_used)?)
+        .bind(i64_of(block.tx_count)?)
+        .bind(chunk_roots)
+        .execute(&mut *tx)
+        .await?;
+        for (index, t) in included.iter().enumerate() {
+            let logs = serde_json::to_string(&t.logs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            // Upsert: a transaction is normally pending already, but the row is written whole
+            // so a block never depends on the order of the two writes.
+            sqlx::query(
+                "INSERT INTO transactions (hash, raw, sender, nonce, status, received_seq, received_at, block_number,
+                                           tx_index, outcome, gas_used, output, logs)
+                 VALUES ($1, $2, $3, $4, 'included', -1, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (hash) DO UPDATE SET status = 'included', block_number = $6, tx_index = $7,
+                     outcome = $8, gas_used = $9, output = $10, logs = $11, reason = NULL",
+            )
+            .bind(t.hash.as_slice())
+            .bind(t.raw.as_ref())
+            .bind(t.sender.as_slice())
+            .bind(i64_of(t.nonce)?)
+            .bind(i64_of(received_at)?)
+            .bind(i64_of(h.number)?)
+            .bind(i64_of(index as u64)?)
+            .bind(outcome_str(t.outcome))
+            .bind(i64_of(t.gas_used)?)
+            .bind(t.output.as_ref())
+            .bind(logs)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (hash, reason) in rejected {
+            sqlx::query("UPDATE transactions SET status = 'rejected', reason = $2 WHERE hash = $1")
+                .bind(hash.as_slice())
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn block_of(row: &SqliteRow) -> Result<StoredBlock, StoreError> {
+        let chunk_bytes: Vec<u8> = row.try_get("chunk_roots")?;
+        if chunk_bytes.len() % 32 != 0 {
+            return Err(StoreError::Corrupt("chunk_roots is not a multiple of 32 bytes".into()));
+        }
+        let bloom: Vec<u8> = row.try_get("logs_bloom")?;
+        let header = BlockHeader {
+            number: u64_of(row, "number")?,
+            parent_hash: b256(row, "parent_hash")?,
+            timestamp: u64_of(row, "timestamp")?,
+            state_root: b256(row, "state_root")?,
+            transactions_root: b256(row, "transactions_root")?,
+            logs_bloom: Bloom::try_from(bloom.as_slice()).map_err(|_| StoreError::Corrupt("logs_bloom".into()))?,
+            gas_used: u64_of(row, "gas_used")?,
+        };
+        Ok(StoredBlock {
+            header,
+            hash: b256(row, "hash")?,
+            chunk_roots: chunk_bytes.chunks_exact(32).map(B256::from_slice).collect(),
+            tx_count: u64_of(row, "tx_count")?,
+        })
+    }
+
+    /// The block with this number.
+    pub async fn block(&self, number: u64) -> Result<Option<StoredBlock>, StoreError> {
+        let row = sqlx::query("SELECT * FROM blocks WHERE number = $1")
+            .bind(i64_of(number)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Self::block_of).transpose()
+    }
+
+    /// The block with this hash.
+    pub async fn block_by_hash(&self, hash: B256) -> Result<Option<StoredBlock>, StoreError> {
+        let row = sqlx::query("SELECT * FROM blocks WHERE hash = $1")
+            .bind(hash.as_slice())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Self::block_of).transpose()
+    }
+
+    /// The highest block.
+    pub async fn latest_block(&self) -> Result<Option<StoredBlock>, StoreError> {
+        let row = sqlx::query("SELECT * FROM blocks ORDER BY number DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        row.as_ref().map(Self::block_of).transpose()
+    }
+
+    /// Up to `limit` blocks from `from` on, in order.
+    pub async fn blocks_from(&self, from: u64, limit: u64) -> Result<Vec<StoredBlock>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM blocks WHERE number >= $1 ORDER BY number LIMIT $2")
+            .bind(i64_of(from)?)
+            .bind(i64_of(limit)?)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Self::block_of).collect()
+    }
+
+    /// The raw transactions of blocks `from..=to`, as (block number, raw) in canonical order.
+    pub async fn block_transactions(&self, from: u64, to: u64) -> Result<Vec<(u64, Bytes)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT block_number, raw FROM transactions WHERE block_number >= $1 AND block_number <= $2
+             ORDER BY block_number, tx_index",
+        )
+        .bind(i64_of(from)?)
+        .bind(i64_of(to)?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((u64_of(r, "block_number")?, Bytes::from(r.try_get::<Vec<u8>, _>("raw")?)))).collect()
+    }
+
+    /// Hashes of the transactions of block `number`, in order.
+    pub async fn block_tx_hashes(&self, number: u64) -> Result<Vec<B256>, StoreError> {
+        let rows = sqlx::query("SELECT hash FROM transactions WHERE block_number = $1 ORDER BY tx_index")
+            .bind(i64_of(number)?)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| b256(r, "hash")).collect()
+    }
+
+    fn tx_of(row: &SqliteRow) -> Result<TxRecord, StoreError> {
+        let status = StoredStatus::parse(&row.try_get::<String, _>("status")?)?;
+        let receipt = if status == StoredStatus::Included {
+            let logs: String = row.try_get("logs")?;
+            Some(StoredReceipt {
+                block_number: u64_of(row, "block_number")?,
+                index: u64_of(row, "tx_index")?,
+                outcome: parse_outcome(&row.try_get::<String, _>("outcome")?)?,
+                gas_used: u64_of(row, "gas_used")?,
+                output: Bytes::from(row.try_get::<Vec<u8>, _>("output")?),
+                logs: serde_json::from_str(&logs).map_err(|e| StoreError::Corrupt(format!("logs: {e}")))?,
+            })
+        } else {
+            None
+        };
+        Ok(TxRecord {
+            hash: b256(row, "hash")?,
+            raw: Bytes::from(row.try_get::<Vec<u8>, _>("raw")?),
+            sender: address(row, "sender")?,
+            nonce: u64_of(row, "nonce")?,
+            status,
+            receipt,
+            reason: row.try_get("reason")?,
+        })
+    }
+
+    /// The transaction with this hash.
+    pub async fn transaction(&self, hash: B256) -> Result<Option<TxRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM transactions WHERE hash = $1")
+            .bind(hash.as_slice())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Self::tx_of).transpose()
+    }
+
+    /// The included transactions of block `number`, in order.
+    pub async fn block_transaction_records(&self, number: u64) -> Result<Vec<TxRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM transactions WHERE block_number = $1 ORDER BY tx_index")
+            .bind(i64_of(number)?)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Self::tx_of).collect()
+    }
+
+    /// Records a batch posted to L1 (idempotent on the index).
+    pub async fn insert_batch(&self, b: &BatchRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO batches (batch_index, first_block, last_block, state_root, data_hash, data_len, chunk_count,
+                                  l1_tx_hash, l1_block, posted_at, finalized)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (batch_index) DO NOTHING",
+        )
+        .bind(i64_of(b.index)?)
+        .bind(i64_of(b.first_block)?)
+        .bind(i64_of(b.last_block)?)
+        .bind(b.state_root.as_slice())
+        .bind(b.data_hash.as_slice())
+        .bind(i64_of(b.data_len)?)
+        .bind(i64_of(b.chunk_count)?)
+        .bind(b.l1_tx_hash.as_slice())
+        .bind(i64_of(b.l1_block)?)
+        .bind(i64_of(b.posted_at)?)
+        .bind(i64::from(b.finalized))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    fn batch_of(row: &SqliteRow) -> Result<BatchRecord, StoreError> {
+        Ok(BatchRecord {
+            index: u64_of(row, "batch_index")?,
+            first_block: u64_of(row, "first_block")?,
+            last_block: u64_of(row, "last_block")?,
+            state_root: b256(row, "state_root")?,
+            data_hash: b256(row, "data_hash")?,
+            data_len: u64_of(row, "data_len")?,
+            chunk_count: u64_of(row, "chunk_count")?,
+            l1_tx_hash: b256(row, "l1_tx_hash")?,
+            l1_block: u64_of(row, "l1_block")?,
+            posted_at: u64_of(row, "posted_at")?,
+            finalized: u64_of(row, "finalized")? != 0,
+        })
+    }
+
+    /// The last batch posted.
+    pub async fn latest_batch(&self) -> Result<Option<BatchRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT * FROM batches ORDER BY batch_index DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        row.as_ref().map(Self::batch_of).transpose()
+    }
+
+    /// The batch that holds L2 block `number`.
+    pub async fn batch_of_block(&self, number: u64) -> Result<Option<BatchRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM batches WHERE first_block <= $1 AND last_block >= $1 ORDER BY batch_index LIMIT 1",
+        )
+        .bind(i64_of(number)?)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::batch_of).transpose()
+    }
+
+    /// Batches not yet past their challenge window, oldest first.
+    pub async fn unfinalized_batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
+        let rows =
+            sqlx::query("SELECT * FROM batches WHERE finalized = 0 ORDER BY batch_index").fetch_all(&self.pool).await?;
+        rows.iter().map(Self::batch_of).collect()
+    }
+
+    /// Marks batch `index` final.
+    pub async fn mark_finalized(&self, index: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE batches SET finalized = 1 WHERE batch_index = $1")
+            .bind(i64_of(index)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,345 @@
+//! The sequencer over HTTP: admission errors, inclusion, receipts, restarts.
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, hex};
+use alloy_sol_types::SolCall;
+use reqwest::StatusCode;
+use rollup_sequencer::{SequencerConfig, SequencerHandle, StatusSources, start};
+use rollup_types::{
+    SYSTEM_CONTRACT,
+    bindings::L2System,
+    genesis::{DAI, DEV_ACCOUNTS, USDC, WETH},
+    signer::Signer,
+};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+struct Seq {
+    handle: SequencerHandle,
+    cancel: CancellationToken,
+    http: reqwest::Client,
+}
+
+impl Seq {
+    async fn start(config: SequencerConfig) -> Self {
+        let cancel = CancellationToken::new();
+        let handle = start(config, StatusSources::default(), cancel.clone()).await.expect("sequencer starts");
+        Self { handle, cancel, http: reqwest::Client::new() }
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        self.handle.task.await.expect("joined").expect("clean stop");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.handle.url())
+    }
+
+    async fn post_raw_body(&self, path: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn submit(&self, raw: &[u8]) -> (StatusCode, Value) {
+        self.post_raw_body("/v1/transactions", json!({ "raw": hex::encode_prefixed(raw) }).to_string()).await
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self.http.get(self.url(path)).send().await.expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn rpc(&self, method: &str, params: Value) -> Value {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
+        self.post_raw_body("/", body).await.1
+    }
+
+    async fn wait_included(&self, hash: &Value) -> Value {
+        for _ in 0..100 {
+            let (_, tx) = self.get(&format!("/v1/transactions/{}", hash.as_str().expect("hash"))).await;
+            if tx["status"] == "included" {
+                return tx;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("transaction {hash} was not included");
+    }
+}
+
+fn alice() -> Signer {
+    Signer::new(&DEV_ACCOUNTS[1].private_key).expect("key")
+}
+
+fn transfer(to: Address, amount: u64) -> Bytes {
+    L2System::transferCall { token: USDC, to, amount: U256::from(amount) }.abi_encode().into()
+}
+
+fn chain_id() -> u64 {
+    SequencerConfig::test().chain.chain_id
+}
+
+/// An EIP-1559 transaction with every field under the test's control.
+fn custom_tx(signer: &Signer, chain_id: u64, nonce: u64, to: TxKind, value: U256, input: Bytes) -> Vec<u8> {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 200_000,
+        max_fee_per_gas: 2,
+        max_priority_fee_per_gas: 1,
+        to,
+        value,
+        access_list: Default::default(),
+        input,
+    };
+    let sig = signer.sign_hash(tx.signature_hash());
+    tx.into_signed(sig).encoded_2718()
+}
+
+fn assert_rejected(resp: &(StatusCode, Value), status: StatusCode, code: &str) {
+    assert_eq!(resp.0, status, "body: {}", resp.1);
+    assert_eq!(resp.1["error"]["code"], code, "body: {}", resp.1);
+    assert!(resp.1["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "a reason is given");
+}
+
+fn assert_rpc_error(resp: &Value, code: i64) {
+    assert_eq!(resp["error"]["code"], code, "response: {resp}");
+    assert!(resp["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "a reason is given");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_client_error_with_a_reason_on_rest_and_rpc() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let a = alice();
+    let valid = a.eip1559(chain_id(), 0, transfer(Address::repeat_byte(1), 1)).encoded();
+
+    // Invalid JSON.
+    assert_rejected(&seq.post_raw_body("/v1/transactions", "{not json").await, StatusCode::BAD_REQUEST, "invalid_json");
+    let resp = seq.post_raw_body("/", "{not json").await;
+    assert_eq!(resp.0, StatusCode::OK);
+    assert_rpc_error(&resp.1, -32700);
+
+    // Invalid hex.
+    assert_rejected(
+        &seq.post_raw_body("/v1/transactions", r#"{"raw":"0xzz"}"#).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_hex",
+    );
+    let resp = seq.rpc("eth_sendRawTransaction", json!(["0xzz"])).await;
+    assert_rpc_error(&resp, -32000);
+    assert_eq!(resp["error"]["data"], "invalid_hex");
+
+    // Bad RLP: truncated, and garbage.
+    let truncated = &valid[..valid.len() - 5];
+    assert_rejected(&seq.submit(truncated).await, StatusCode::BAD_REQUEST, "bad_rlp");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed([0xf8, 0x01, 0x02])])).await;
+    assert_eq!(resp["error"]["data"], "bad_rlp", "{resp}");
+
+    // Bad signature: s = 0, and a high-s (malleable) signature.
+    let tx = TxEip1559 {
+        chain_id: chain_id(),
+        nonce: 0,
+        gas_limit: 100_000,
+        max_fee_per_gas: 0,
+        max_priority_fee_per_gas: 0,
+        to: TxKind::Call(SYSTEM_CONTRACT),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: transfer(Address::repeat_byte(1), 1),
+    };
+    let good = a.sign_hash(tx.signature_hash());
+    let zero_s = tx.clone().into_signed(Signature::new(good.r(), U256::ZERO, good.v())).encoded_2718();
+    assert_rejected(&seq.submit(&zero_s).await, StatusCode::BAD_REQUEST, "bad_signature");
+    let order =
+        U256::from_str_radix("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", 16).expect("n");
+    let high_s = tx.into_signed(Signature::new(good.r(), order - good.s(), !good.v())).encoded_2718();
+    assert_rejected(&seq.submit(&high_s).await, StatusCode::BAD_REQUEST, "bad_signature");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&high_s)])).await;
+    assert_eq!(resp["error"]["data"], "bad_signature");
+
+    // Wrong chain id, and a legacy transaction without EIP-155.
+    let wrong_chain = custom_tx(&a, 1, 0, TxKind::Call(SYSTEM_CONTRACT), U256::ZERO, transfer(Address::ZERO, 1));
+    assert_rejected(&seq.submit(&wrong_chain).await, StatusCode::BAD_REQUEST, "wrong_chain_id");
+    let legacy = TxLegacy {
+        chain_id: None,
+        nonce: 0,
+        gas_price: 0,
+        gas_limit: 100_000,
+        to: TxKind::Call(SYSTEM_CONTRACT),
+        value: U256::ZERO,
+        input: transfer(Address::repeat_byte(1), 1),
+    };
+    let sig = a.sign_hash(legacy.signature_hash());
+    let pre155 = legacy.into_signed(sig).encoded_2718();
+    assert_rejected(&seq.submit(&pre155).await, StatusCode::BAD_REQUEST, "wrong_chain_id");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&wrong_chain)])).await;
+    assert_eq!(resp["error"]["data"], "wrong_chain_id");
+
+    // Contract creation.
+    let create = custom_tx(&a, chain_id(), 0, TxKind::Create, U256::ZERO, Bytes::from_static(&[0x60, 0x00]));
+    assert_rejected(&seq.submit(&create).await, StatusCode::BAD_REQUEST, "contract_creation");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&create)])).await;
+    assert_eq!(resp["error"]["data"], "contract_creation");
+
+    // A call to anything but the system contract.
+    let elsewhere = custom_tx(&a, chain_id(), 0, TxKind::Call(Address::repeat_byte(0x11)), U256::ZERO, Bytes::new());
+    assert_rejected(&seq.submit(&elsewhere).await, StatusCode::BAD_REQUEST, "not_system_contract");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&elsewhere)])).await;
+    assert_eq!(resp["error"]["data"], "not_system_contract");
+
+    // Non-zero value.
+    let valued = custom_tx(&a, chain_id(), 0, TxKind::Call(SYSTEM_CONTRACT), U256::from(1), transfer(Address::ZERO, 1));
+    assert_rejected(&seq.submit(&valued).await, StatusCode::BAD_REQUEST, "value_not_allowed");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&valued)])).await;
+    assert_eq!(resp["error"]["data"], "value_not_allowed");
+
+    // A view function or unknown selector is not an operation.
+    let view = L2System::balanceOfCall { token: USDC, owner: a.address() }.abi_encode();
+    let view_tx = custom_tx(&a, chain_id(), 0, TxKind::Call(SYSTEM_CONTRACT), U256::ZERO, view.into());
+    assert_rejected(&seq.submit(&view_tx).await, StatusCode::BAD_REQUEST, "unknown_operation");
+
+    // Oversized body.
+    let huge = format!(r#"{{"raw":"0x{}"}}"#, "00".repeat(200 * 1024));
+    let resp = seq.post_raw_body("/v1/transactions", huge.clone()).await;
+    assert_rejected(&resp, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    let resp = seq.post_raw_body("/", huge).await;
+    assert_eq!(resp.0, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_rpc_error(&resp.1, -32600);
+
+    // Nonce too low: include nonce 0, then send another transaction with nonce 0.
+    let (status, body) = seq.submit(&valid).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    seq.wait_included(&body["hash"]).await;
+    let again = a.eip1559(chain_id(), 0, transfer(Address::repeat_byte(2), 2)).encoded();
+    assert_rejected(&seq.submit(&again).await, StatusCode::BAD_REQUEST, "nonce_too_low");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&again)])).await;
+    assert_rpc_error(&resp, -32000);
+    assert_eq!(resp["error"]["data"], "nonce_too_low");
+
+    // Unknown routes, methods and malformed lookups.
+    assert_eq!(seq.get("/v1/nope").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(seq.get("/v1/transactions/0x1234").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(seq.get("/v1/accounts/0xnothex").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(seq.get(&format!("/v1/transactions/{}", B256::repeat_byte(3))).await.0, StatusCode::NOT_FOUND);
+    assert_rpc_error(&seq.rpc("eth_mine", json!([])).await, -32601);
+    assert_rpc_error(&seq.rpc("eth_getTransactionCount", json!(["0x12"])).await, -32602);
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn transactions_are_included_with_receipts_and_visible_everywhere() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let a = alice();
+    let bob = Address::repeat_byte(0xb0);
+    let (status, body) = seq.submit(&a.eip1559(chain_id(), 0, transfer(bob, 1_234_567)).encoded()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Resubmitting the same transaction is idempotent.
+    let again = seq.submit(&a.eip1559(chain_id(), 0, transfer(bob, 1_234_567)).encoded()).await;
+    assert!(again.0 == StatusCode::OK || again.1["error"]["code"] == "nonce_too_low", "{}", again.1);
+    // A swap through JSON-RPC, legacy-signed, with a slippage limit that fails.
+    let swap = L2System::swapCall {
+        tokenIn: WETH,
+        tokenOut: DAI,
+        amountIn: U256::from(10u64.pow(18)),
+        minAmountOut: U256::MAX,
+    }
+    .abi_encode();
+    let resp = seq
+        .rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(a.legacy(chain_id(), 1, swap.into()).encoded())]))
+        .await;
+    let swap_hash = resp["result"].clone();
+    assert!(swap_hash.is_string(), "{resp}");
+
+    let tx = seq.wait_included(&body["hash"]).await;
+    assert_eq!(tx["receipt"]["status"], "success");
+    assert_eq!(tx["from"], json!(a.address()));
+    let swap_tx = seq.wait_included(&swap_hash).await;
+    assert_eq!(swap_tx["receipt"]["status"], "revert");
+    assert!(swap_tx["receipt"]["revertReason"].as_str().is_some_and(|r| r.contains("InsufficientOutput")), "{swap_tx}");
+
+    // JSON-RPC views of the same facts.
+    let receipt = seq.rpc("eth_getTransactionReceipt", json!([body["hash"]])).await["result"].clone();
+    assert_eq!(receipt["status"], "0x1");
+    assert_eq!(receipt["from"], json!(a.address()).as_str().map(str::to_lowercase).map(Value::from).expect("s"));
+    assert_eq!(receipt["logs"].as_array().map(Vec::len), Some(1));
+    let failed = seq.rpc("eth_getTransactionReceipt", json!([swap_hash])).await["result"].clone();
+    assert_eq!(failed["status"], "0x0");
+    assert_eq!(seq.rpc("eth_getTransactionCount", json!([a.address(), "latest"])).await["result"], "0x2");
+    let block = seq.rpc("eth_getBlockByNumber", json!([receipt["blockNumber"], true])).await["result"].clone();
+    assert_eq!(block["hash"], receipt["blockHash"]);
+    assert!(block["transactions"].as_array().is_some_and(|t| !t.is_empty()));
+    let by_hash = seq.rpc("eth_getTransactionByHash", json!([body["hash"]])).await["result"].clone();
+    assert_eq!(by_hash["nonce"], "0x0");
+
+    // eth_call reads the new balance; a reverting call is error 3 with data.
+    let call = L2System::balanceOfCall { token: USDC, owner: bob }.abi_encode();
+    let out =
+        seq.rpc("eth_call", json!([{ "to": SYSTEM_CONTRACT, "data": hex::encode_prefixed(&call) }, "latest"])).await;
+    let value = U256::from_str_radix(out["result"].as_str().expect("hex").trim_start_matches("0x"), 16).expect("uint");
+    assert_eq!(value, U256::from(1_234_567u64));
+    let failing = L2System::transferCall { token: USDC, to: bob, amount: U256::MAX }.abi_encode();
+    let est = seq
+        .rpc("eth_estimateGas", json!([{ "from": bob, "to": SYSTEM_CONTRACT, "data": hex::encode_prefixed(&failing) }]))
+        .await;
+    assert_rpc_error(&est, 3);
+    assert!(est["error"]["data"].as_str().is_some_and(|d| d.len() > 10));
+
+    // REST views.
+    let (_, account) = seq.get(&format!("/v1/accounts/{bob}")).await;
+    assert_eq!(account["balances"][0]["symbol"], "USDC");
+    let (_, pools) = seq.get("/v1/pools").await;
+    assert_eq!(pools["pools"].as_array().map(Vec::len), Some(4));
+    let (_, contracts) = seq.get("/v1/contracts").await;
+    assert_eq!(contracts["contracts"][0]["address"], json!(SYSTEM_CONTRACT));
+    assert!(contracts["contracts"][0]["abi"].as_array().is_some_and(|a| a.len() > 10));
+    let (_, latest) = seq.get("/v1/blocks/latest").await;
+    let (_, status) = seq.get("/v1/status").await;
+    assert_eq!(status["head"]["number"], latest["number"]);
+    assert_eq!(status["head"]["stateRoot"], latest["stateRoot"]);
+    assert_eq!(seq.get("/healthz").await.1["status"], "ok");
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_resumes_the_chain_and_the_mempool() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = SequencerConfig::test();
+    config.db_url = format!("sqlite://{}", dir.path().join("chain.sqlite").display());
+    let a = alice();
+
+    let seq = Seq::start(config.clone()).await;
+    let (_, body) = seq.submit(&a.eip1559(chain_id(), 0, transfer(Address::repeat_byte(5), 10)).encoded()).await;
+    seq.wait_included(&body["hash"]).await;
+    let (_, before) = seq.get("/v1/status").await;
+    seq.stop().await;
+
+    // A transaction acknowledged by a node that never seals a block (as if the process died
+    // right after the acknowledgement) is pending on disk and survives into the next run.
+    let node = rollup_sequencer::Node::open(config.clone(), StatusSources::default()).await.expect("reopens");
+    assert_eq!(
+        node.head().header.state_root,
+        before["head"]["stateRoot"].as_str().expect("root").parse::<B256>().expect("b256")
+    );
+    let raw = a.eip1559(chain_id(), 1, transfer(Address::repeat_byte(5), 20)).encoded();
+    let hash2 = node.submit_raw(raw.into()).await.expect("acknowledged");
+    drop(node);
+    let body2 = json!({ "hash": hash2 });
+
+    let seq = Seq::start(config).await;
+    let tx = seq.wait_included(&body2["hash"]).await;
+    assert_eq!(tx["nonce"], 1);
+    let (_, account) = seq.get(&format!("/v1/accounts/{}", Address::repeat_byte(5))).await;
+    assert_eq!(account["balances"][0]["balance"], "0x1e");
+    seq.stop().await;
+}

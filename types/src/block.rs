@@ -1,0 +1,75 @@
+//! L2 block headers.
+
+use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
+use alloy_primitives::{Address, B256, Bloom, Bytes, keccak256};
+use serde::{Deserialize, Serialize};
+
+/// Gas limit reported in L2 block headers.
+pub const BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
+
+/// What identifies a sealed L2 block. Its hash is the keccak-256 of the RLP of an
+/// Ethereum-shaped header whose state root is the sparse-Merkle root (see
+/// `docs/state-commitment.md`) and whose transactions root is the keccak-256 of the
+/// concatenated transaction hashes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockHeader {
+    /// Block number (genesis is 0).
+    pub number: u64,
+    /// Hash of the parent block (zero for genesis).
+    pub parent_hash: B256,
+    /// Seconds since the Unix epoch.
+    pub timestamp: u64,
+    /// State root after the block.
+    pub state_root: B256,
+    /// keccak-256 of the concatenated transaction hashes.
+    pub transactions_root: B256,
+    /// Bloom filter of the block's logs.
+    pub logs_bloom: Bloom,
+    /// Gas used by the block's transactions (informational: execution is not metered).
+    pub gas_used: u64,
+}
+
+impl BlockHeader {
+    /// The Ethereum-shaped header.
+    pub fn to_header(&self) -> Header {
+        Header {
+            parent_hash: self.parent_hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: Address::ZERO,
+            state_root: self.state_root,
+            transactions_root: self.transactions_root,
+            receipts_root: B256::ZERO,
+            logs_bloom: self.logs_bloom,
+            difficulty: Default::default(),
+            number: self.number,
+            gas_limit: BLOCK_GAS_LIMIT,
+            gas_used: self.gas_used,
+            timestamp: self.timestamp,
+            extra_data: Bytes::new(),
+            mix_hash: B256::ZERO,
+            nonce: Default::default(),
+            base_fee_per_gas: Some(0),
+            withdrawals_root: None,
+            blob_gas_used: None,
+            excess_blob_gas: None,
+            parent_beacon_block_root: None,
+            requests_hash: None,
+            block_access_list_hash: None,
+            slot_number: None,
+        }
+    }
+
+    /// The block hash.
+    pub fn hash(&self) -> B256 {
+        self.to_header().hash_slow()
+    }
+}
+
+/// keccak-256 of the concatenated transaction hashes.
+pub fn transactions_root(hashes: &[B256]) -> B256 {
+    let mut buf = Vec::with_capacity(hashes.len() * 32);
+    for h in hashes {
+        buf.extend_from_slice(h.as_slice());
+    }
+    keccak256(buf)
+}

@@ -1,0 +1,49 @@
+//! Parameters of an L2 chain that every component must agree on.
+
+use alloy_primitives::{Address, address};
+use serde::{Deserialize, Serialize};
+
+/// Address of the L2 system contract (ledger and AMM), fixed at genesis.
+pub const SYSTEM_CONTRACT: Address = address!("0x4200000000000000000000000000000000000010");
+
+/// Chain id of the devnet L2.
+pub const DEFAULT_CHAIN_ID: u64 = 42_069;
+
+/// Default number of transactions per chunk (a deployment parameter of the inbox).
+pub const DEFAULT_CHUNK_SIZE: u32 = 64;
+
+/// Gas every transaction executes with, whatever its signed gas limit: execution must not
+/// depend on gas (the L1 verifier cannot meter it the same way), and no operation of the
+/// closed set comes near this cap.
+pub const EXECUTION_GAS_LIMIT: u64 = 5_000_000;
+
+/// Smallest signed gas limit accepted (the intrinsic cost of a call on Ethereum).
+pub const MIN_TX_GAS_LIMIT: u64 = 21_000;
+
+/// Largest signed gas limit accepted.
+pub const MAX_TX_GAS_LIMIT: u64 = 30_000_000;
+
+/// Largest raw signed transaction accepted, in bytes.
+pub const MAX_RAW_TX_BYTES: usize = 16 * 1024;
+
+/// What defines one L2 chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainConfig {
+    /// EIP-155 chain id of the L2.
+    pub chain_id: u64,
+    /// Transactions per chunk; each block's transactions are cut into chunks of this size.
+    pub chunk_size: u32,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        Self { chain_id: DEFAULT_CHAIN_ID, chunk_size: DEFAULT_CHUNK_SIZE }
+    }
+}
+
+impl ChainConfig {
+    /// Number of chunks of a block of `txs` transactions.
+    pub fn chunk_count(&self, txs: usize) -> usize {
+        txs.div_ceil(self.chunk_size as usize)
+    }
+}

@@ -1,0 +1,130 @@
+//! Keys of the L2 state tree, mirroring `contracts/src/logic/StateKeys.sol`.
+//!
+//! Every key is `keccak256(abi.encode(uint256 tag, …fields))`. The system contract stores
+//! each key at the storage slot of the same number, so a storage slot *is* a tree key;
+//! account nonces, kept by the EVM, are placed under [`nonce`].
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+
+/// Tag of an account nonce key.
+pub const TAG_NONCE: u64 = 0;
+/// Tag of a token metadata key.
+pub const TAG_TOKEN: u64 = 1;
+/// Tag of a balance key.
+pub const TAG_BALANCE: u64 = 2;
+/// Tag of a total-supply key.
+pub const TAG_SUPPLY: u64 = 3;
+/// Tag of a pool reserves key.
+pub const TAG_POOL: u64 = 4;
+/// Tag of a pool's liquidity token address.
+pub const TAG_LP_TOKEN: u64 = 5;
+/// Tag of the listed-token counter.
+pub const TAG_TOKEN_COUNT: u64 = 6;
+/// Tag of a listed-token entry.
+pub const TAG_TOKEN_AT: u64 = 7;
+/// Tag of the pool counter.
+pub const TAG_POOL_COUNT: u64 = 8;
+/// Tag of a pool list entry.
+pub const TAG_POOL_AT: u64 = 9;
+/// Tag of the address of a token created on L2.
+pub const TAG_NEW_TOKEN: u64 = 10;
+
+fn word_u64(v: u64) -> [u8; 32] {
+    U256::from(v).to_be_bytes()
+}
+
+fn word_address(a: &Address) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[12..].copy_from_slice(a.as_slice());
+    w
+}
+
+fn tagged(tag: u64, fields: &[[u8; 32]]) -> B256 {
+    let mut buf = Vec::with_capacity(32 * (fields.len() + 1));
+    buf.extend_from_slice(&word_u64(tag));
+    for f in fields {
+        buf.extend_from_slice(f);
+    }
+    keccak256(buf)
+}
+
+fn address_of(hash: B256) -> Address {
+    Address::from_slice(&hash[12..])
+}
+
+/// Key of an account's transaction nonce.
+pub fn nonce(account: &Address) -> B256 {
+    tagged(TAG_NONCE, &[word_address(account)])
+}
+
+/// Key of a token's metadata.
+pub fn token(token: &Address) -> B256 {
+    tagged(TAG_TOKEN, &[word_address(token)])
+}
+
+/// Key of the balance of `owner` in `token`.
+pub fn balance(token: &Address, owner: &Address) -> B256 {
+    tagged(TAG_BALANCE, &[word_address(token), word_address(owner)])
+}
+
+/// Key of the total supply of `token`.
+pub fn supply(token: &Address) -> B256 {
+    tagged(TAG_SUPPLY, &[word_address(token)])
+}
+
+/// Orders a token pair as the contracts do (`token0 < token1`).
+pub fn sort_pair(a: Address, b: Address) -> (Address, Address) {
+    if a < b { (a, b) } else { (b, a) }
+}
+
+/// Key of a pool's packed reserves; `token0 < token1`.
+pub fn pool(token0: &Address, token1: &Address) -> B256 {
+    tagged(TAG_POOL, &[word_address(token0), word_address(token1)])
+}
+
+/// Address of a pool's liquidity token; `token0 < token1`.
+pub fn lp_token(token0: &Address, token1: &Address) -> Address {
+    address_of(tagged(TAG_LP_TOKEN, &[word_address(token0), word_address(token1)]))
+}
+
+/// Key of the number of listed tokens.
+pub fn token_count() -> B256 {
+    tagged(TAG_TOKEN_COUNT, &[])
+}
+
+/// Key of the `index`-th listed token.
+pub fn token_at(index: u64) -> B256 {
+    tagged(TAG_TOKEN_AT, &[word_u64(index)])
+}
+
+/// Key of the number of pools.
+pub fn pool_count() -> B256 {
+    tagged(TAG_POOL_COUNT, &[])
+}
+
+/// Key of one token of the `index`-th pool (`side` 0: token0, 1: token1).
+pub fn pool_at(index: u64, side: u64) -> B256 {
+    tagged(TAG_POOL_AT, &[word_u64(index), word_u64(side)])
+}
+
+/// Address of a token created on L2 by `creator` with `salt`.
+pub fn new_token(creator: &Address, salt: &B256) -> Address {
+    address_of(tagged(TAG_NEW_TOKEN, &[word_address(creator), salt.0]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::address;
+
+    #[test]
+    fn keys_are_abi_encoded_tags() {
+        let a = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+        let mut manual = vec![0u8; 64];
+        manual[44..64].copy_from_slice(a.as_slice());
+        assert_eq!(nonce(&a), keccak256(&manual));
+        manual[31] = TAG_SUPPLY as u8;
+        assert_eq!(supply(&a), keccak256(&manual));
+        assert_eq!(token_count(), keccak256(U256::from(TAG_TOKEN_COUNT).to_be_bytes::<32>()));
+    }
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+pub mod bindings;
+pub mod block;
+pub mod chain;
+pub mod codec;
+pub mod genesis;
+pub mod keys;
+pub mod signer;
+pub mod smt;
+pub mod status;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
+pub mod tx;
+
+pub use block::BlockHeader;
+pub use chain::{ChainConfig, SYSTEM_CONTRACT};
+pub use tx::{Operation, RecoveredTx, SignedTx, TxError};

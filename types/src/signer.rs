@@ -1,0 +1,76 @@
+//! Signing of L2 transactions with raw secp256k1 keys, for tools, tests and benchmarks.
+
+use crate::{chain::SYSTEM_CONTRACT, tx::SignedTx};
+use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
+use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256};
+use secp256k1::{Message, PublicKey, SECP256K1, SecretKey};
+
+/// Signed gas limit used by these helpers; execution ignores it (see `EXECUTION_GAS_LIMIT`).
+pub const DEFAULT_GAS_LIMIT: u64 = 300_000;
+
+/// Why a key cannot sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid secp256k1 private key")]
+pub struct InvalidKey;
+
+/// A private key with its address.
+#[derive(Clone, Copy, Debug)]
+pub struct Signer {
+    secret: SecretKey,
+    address: Address,
+}
+
+impl Signer {
+    /// A signer from 32 raw key bytes.
+    pub fn new(key: &B256) -> Result<Self, InvalidKey> {
+        let secret = SecretKey::from_byte_array(key.0).map_err(|_| InvalidKey)?;
+        let public = PublicKey::from_secret_key(SECP256K1, &secret).serialize_uncompressed();
+        let address = Address::from_slice(&keccak256(&public[1..])[12..]);
+        Ok(Self { secret, address })
+    }
+
+    /// The signer's address.
+    pub const fn address(&self) -> Address {
+        self.address
+    }
+
+    /// Signs a 32-byte digest.
+    pub fn sign_hash(&self, hash: B256) -> Signature {
+        let sig = SECP256K1.sign_ecdsa_recoverable(Message::from_digest(hash.0), &self.secret);
+        let (id, compact) = sig.serialize_compact();
+        let parity = i32::from(id) == 1;
+        Signature::new(U256::from_be_slice(&compact[..32]), U256::from_be_slice(&compact[32..]), parity)
+    }
+
+    /// An EIP-1559 call of the system contract with zero fees.
+    pub fn eip1559(&self, chain_id: u64, nonce: u64, input: Bytes) -> SignedTx {
+        let tx = TxEip1559 {
+            chain_id,
+            nonce,
+            gas_limit: DEFAULT_GAS_LIMIT,
+            max_fee_per_gas: 0,
+            max_priority_fee_per_gas: 0,
+            to: TxKind::Call(SYSTEM_CONTRACT),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input,
+        };
+        let signature = self.sign_hash(tx.signature_hash());
+        SignedTx::Eip1559(tx.into_signed(signature))
+    }
+
+    /// A legacy (EIP-155) call of the system contract with a zero gas price.
+    pub fn legacy(&self, chain_id: u64, nonce: u64, input: Bytes) -> SignedTx {
+        let tx = TxLegacy {
+            chain_id: Some(chain_id),
+            nonce,
+            gas_price: 0,
+            gas_limit: DEFAULT_GAS_LIMIT,
+            to: TxKind::Call(SYSTEM_CONTRACT),
+            value: U256::ZERO,
+            input,
+        };
+        let signature = self.sign_hash(tx.signature_hash());
+        SignedTx::Legacy(tx.into_signed(signature))
+    }
+}

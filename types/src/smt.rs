@@ -1,0 +1,440 @@
+//! The state commitment: a binary sparse Merkle tree over 256-bit keys in which a subtree
+//! holding a single leaf is represented by that leaf.
+//!
+//! The hashing rules (normative text in `docs/state-commitment.md`):
+//! - a subtree with no leaves hashes to `0x00…00`;
+//! - a subtree with exactly one leaf `(k, v)` hashes to `keccak256(0x00 ‖ k ‖ v)`,
+//!   whatever its depth;
+//! - a subtree with two or more leaves hashes to `keccak256(H(left) ‖ H(right))`;
+//! - bit `d` of a key (most significant first) chooses the side at depth `d`: 0 left, 1 right;
+//! - a zero value means the key is absent.
+//!
+//! The same rules are implemented in Solidity (`contracts/src/lib/SparseMerkle.sol`) and
+//! both sides check the vectors in `testdata/smt-vectors.json`.
+//!
+//! [`SparseMerkleTree`] keeps every node with its hash, so a batch of updates rehashes only
+//! the paths it touches: about `log2(N)` hashes per updated key.
+
+use alloy_primitives::{B256, keccak256};
+
+/// Hash of an empty subtree.
+pub const EMPTY: B256 = B256::ZERO;
+
+/// `keccak256(0x00 ‖ key ‖ value)`: the hash of a subtree holding one leaf.
+pub fn leaf_hash(key: &B256, value: &B256) -> B256 {
+    let mut buf = [0u8; 65];
+    buf[1..33].copy_from_slice(key.as_slice());
+    buf[33..].copy_from_slice(value.as_slice());
+    keccak256(buf)
+}
+
+/// `keccak256(left ‖ right)`: the hash of a subtree holding two or more leaves.
+pub fn node_hash(left: &B256, right: &B256) -> B256 {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(left.as_slice());
+    buf[32..].copy_from_slice(right.as_slice());
+    keccak256(buf)
+}
+
+/// Bit `depth` of `key`, most significant first (`depth` < 256).
+#[inline]
+pub fn bit_at(key: &B256, depth: usize) -> bool {
+    (key[depth / 8] >> (7 - depth % 8)) & 1 == 1
+}
+
+/// Root of the tree holding exactly `leaves`, computed from scratch: the reference
+/// definition. Order does not matter; a zero value is an absent key; for a key given twice
+/// the last value wins.
+pub fn compute_root(leaves: &[(B256, B256)]) -> B256 {
+    fn subtree(leaves: &[(B256, B256)], depth: usize) -> B256 {
+        match leaves {
+            [] => EMPTY,
+            [(k, v)] => leaf_hash(k, v),
+            _ => {
+                let mid = leaves.partition_point(|(k, _)| !bit_at(k, depth));
+                node_hash(&subtree(&leaves[..mid], depth + 1), &subtree(&leaves[mid..], depth + 1))
+            }
+        }
+    }
+    let mut sorted = leaves.to_vec();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut live: Vec<(B256, B256)> = Vec::with_capacity(sorted.len());
+    for (k, v) in sorted {
+        match live.last_mut() {
+            Some(last) if last.0 == k => last.1 = v,
+            _ => live.push((k, v)),
+        }
+    }
+    live.retain(|(_, v)| !v.is_zero());
+    subtree(&live, 0)
+}
+
+/// What a proof finds at the end of a key's path.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Terminal {
+    /// An empty subtree: the key is absent.
+    Empty,
+    /// A single-leaf subtree: the key itself (inclusion) or another key sharing the path
+    /// so far (exclusion).
+    Leaf {
+        /// The leaf's key.
+        key: B256,
+        /// The leaf's value.
+        value: B256,
+    },
+}
+
+impl Terminal {
+    /// Hash of the terminal subtree.
+    pub fn hash(&self) -> B256 {
+        match self {
+            Self::Empty => EMPTY,
+            Self::Leaf { key, value } => leaf_hash(key, value),
+        }
+    }
+}
+
+/// A proof of the value (or absence) of one key: the sibling hashes along its path from the
+/// root down, and the subtree found at depth `siblings.len()`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Proof {
+    /// `siblings[i]` is the hash of the sibling subtree at depth `i + 1`.
+    pub siblings: Vec<B256>,
+    /// The subtree at the end of the path.
+    pub terminal: Terminal,
+}
+
+impl Proof {
+    /// The root this proof hashes up to for `key`.
+    pub fn root(&self, key: &B256) -> B256 {
+        let mut h = self.terminal.hash();
+        for (depth, sibling) in self.siblings.iter().enumerate().rev() {
+            h = if bit_at(key, depth) { node_hash(sibling, &h) } else { node_hash(&h, sibling) };
+        }
+        h
+    }
+
+    /// The value the proof shows for `key` (zero when absent), if it is a well-formed proof for
+    /// that key against `root`.
+    pub fn verify(&self, root: &B256, key: &B256) -> Option<B256> {
+        if self.siblings.len() > 256 || self.root(key) != *root {
+            return None;
+        }
+        match &self.terminal {
+            Terminal::Empty => Some(B256::ZERO),
+            Terminal::Leaf { key: k, value } if k == key => Some(*value),
+            Terminal::Leaf { key: k, .. } => {
+                // Exclusion: another key on the same path so far.
+                (0..self.siblings.len()).all(|d| bit_at(k, d) == bit_at(key, d)).then_some(B256::ZERO)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Empty,
+    Leaf {
+        key: B256,
+        value: B256,
+        hash: B256,
+    },
+    /// A subtree holding at least two leaves.
+    Branch {
+        left: Box<Node>,
+        right: Box<Node>,
+        hash: B256,
+    },
+}
+
+impl Node {
+    fn hash(&self) -> B256 {
+        match self {
+            Self::Empty => EMPTY,
+            Self::Leaf { hash, .. } | Self::Branch { hash, .. } => *hash,
+        }
+    }
+
+    fn leaf(key: B256, value: B256) -> Self {
+        Self::Leaf { key, value, hash: leaf_hash(&key, &value) }
+    }
+
+    /// Joins two children at some depth, lifting a lone leaf.
+    fn join(left: Self, right: Self) -> Self {
+        match (left, right) {
+            (Self::Empty, Self::Empty) => Self::Empty,
+            (leaf @ Self::Leaf { .. }, Self::Empty) | (Self::Empty, leaf @ Self::Leaf { .. }) => leaf,
+            (left, right) => {
+                let hash = node_hash(&left.hash(), &right.hash());
+                Self::Branch { left: Box::new(left), right: Box::new(right), hash }
+            }
+        }
+    }
+
+    /// Builds the subtree at `depth` holding `leaves` (sorted, unique, non-zero values).
+    fn build(depth: usize, leaves: &[(B256, B256)]) -> Self {
+        match leaves {
+            [] => Self::Empty,
+            [(k, v)] => Self::leaf(*k, *v),
+            _ => {
+                let mid = leaves.partition_point(|(k, _)| !bit_at(k, depth));
+                Self::join(Self::build(depth + 1, &leaves[..mid]), Self::build(depth + 1, &leaves[mid..]))
+            }
+        }
+    }
+
+    /// Applies sorted, unique `updates` (zero deletes) to the subtree at `depth`.
+    fn update(self, depth: usize, updates: &[(B256, B256)]) -> Self {
+        if updates.is_empty() {
+            return self;
+        }
+        match self {
+            Self::Empty => {
+                let live: Vec<_> = updates.iter().filter(|(_, v)| !v.is_zero()).copied().collect();
+                Self::build(depth, &live)
+            }
+            Self::Leaf { key, value, .. } => {
+                // Merge the existing leaf with the updates; an update of the same key wins.
+                let mut merged = Vec::with_capacity(updates.len() + 1);
+                let at = updates.partition_point(|(k, _)| *k < key);
+                merged.extend_from_slice(&updates[..at]);
+                if updates.get(at).is_none_or(|(k, _)| *k != key) {
+                    merged.push((key, value));
+                }
+                merged.extend_from_slice(&updates[at..]);
+                merged.retain(|(_, v)| !v.is_zero());
+                Self::build(depth, &merged)
+            }
+            Self::Branch { left, right, .. } => {
+                let mid = updates.partition_point(|(k, _)| !bit_at(k, depth));
+                let left = left.update(depth + 1, &updates[..mid]);
+                let right = right.update(depth + 1, &updates[mid..]);
+                Self::join(left, right)
+            }
+        }
+    }
+}
+
+/// An in-memory sparse Merkle tree with cached node hashes.
+#[derive(Clone, Debug)]
+pub struct SparseMerkleTree {
+    root: Node,
+    len: usize,
+}
+
+impl Default for SparseMerkleTree {
+    fn default() -> Self {
+        Self { root: Node::Empty, len: 0 }
+    }
+}
+
+impl SparseMerkleTree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The root hash.
+    pub fn root(&self) -> B256 {
+        self.root.hash()
+    }
+
+    /// Number of leaves (keys with a non-zero value).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the tree has no leaves.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The value under `key` (zero when absent).
+    pub fn get(&self, key: &B256) -> B256 {
+        let mut node = &self.root;
+        let mut depth = 0;
+        loop {
+            match node {
+                Node::Empty => return B256::ZERO,
+                Node::Leaf { key: k, value, .. } => return if k == key { *value } else { B256::ZERO },
+                Node::Branch { left, right, .. } => {
+                    node = if bit_at(key, depth) { right } else { left };
+                    depth += 1;
+                }
+            }
+        }
+    }
+
+    /// Applies a batch of updates (a zero value deletes the key) and returns the new root.
+    /// Later entries for the same key win. Only the paths of updated keys are rehashed.
+    pub fn update<I>(&mut self, updates: I) -> B256
+    where
+        I: IntoIterator<Item = (B256, B256)>,
+    {
+        let mut batch: Vec<(B256, B256)> = updates.into_iter().collect();
+        // Stable sort keeps the order of equal keys; keep the last write of each key.
+        batch.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut deduped: Vec<(B256, B256)> = Vec::with_capacity(batch.len());
+        for (k, v) in batch {
+            match deduped.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => deduped.push((k, v)),
+            }
+        }
+        let added = deduped.iter().filter(|(k, v)| !v.is_zero() && self.get(k).is_zero()).count();
+        let removed = deduped.iter().filter(|(k, v)| v.is_zero() && !self.get(k).is_zero()).count();
+        let root = std::mem::replace(&mut self.root, Node::Empty);
+        self.root = root.update(0, &deduped);
+        self.len = self.len + added - removed;
+        self.root()
+    }
+
+    /// Sets one key; see [`Self::update`].
+    pub fn insert(&mut self, key: B256, value: B256) -> B256 {
+        self.update([(key, value)])
+    }
+
+    /// A proof of the value of `key` (or of its absence) against [`Self::root`].
+    pub fn prove(&self, key: &B256) -> Proof {
+        let mut siblings = Vec::new();
+        let mut node = &self.root;
+        let mut depth = 0;
+        loop {
+            match node {
+                Node::Empty => return Proof { siblings, terminal: Terminal::Empty },
+                Node::Leaf { key, value, .. } => {
+                    return Proof { siblings, terminal: Terminal::Leaf { key: *key, value: *value } };
+                }
+                Node::Branch { left, right, .. } => {
+                    let (next, sibling) = if bit_at(key, depth) { (right, left) } else { (left, right) };
+                    siblings.push(sibling.hash());
+                    node = next;
+                    depth += 1;
+                }
+            }
+        }
+    }
+
+    /// All leaves in key order.
+    pub fn leaves(&self) -> Vec<(B256, B256)> {
+        fn walk(node: &Node, out: &mut Vec<(B256, B256)>) {
+            match node {
+                Node::Empty => {}
+                Node::Leaf { key, value, .. } => out.push((*key, *value)),
+                Node::Branch { left, right, .. } => {
+                    walk(left, out);
+                    walk(right, out);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(self.len);
+        walk(&self.root, &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::b256;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    use std::collections::BTreeMap;
+
+    fn rng() -> StdRng {
+        let seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
+        StdRng::seed_from_u64(seed)
+    }
+
+    fn random_b256(rng: &mut StdRng) -> B256 {
+        B256::from(rng.random::<[u8; 32]>())
+    }
+
+    #[test]
+    fn empty_and_single_leaf() {
+        let mut tree = SparseMerkleTree::new();
+        assert_eq!(tree.root(), B256::ZERO);
+        let k = b256!("0x8000000000000000000000000000000000000000000000000000000000000001");
+        let v = B256::with_last_byte(7);
+        assert_eq!(tree.insert(k, v), leaf_hash(&k, &v));
+        assert_eq!(tree.insert(k, B256::ZERO), B256::ZERO);
+        assert!(tree.is_empty());
+    }
+
+    #[test]
+    fn two_leaves_sharing_a_prefix_are_nested() {
+        // Keys 0b000… and 0b001… share two bits: root = node(node(node(l0, l1), 0), 0).
+        let k0 = B256::ZERO;
+        let mut k1 = B256::ZERO;
+        k1[0] = 0b0010_0000;
+        let v = B256::with_last_byte(1);
+        let mut tree = SparseMerkleTree::new();
+        tree.update([(k0, v), (k1, v)]);
+        let expected = node_hash(&node_hash(&node_hash(&leaf_hash(&k0, &v), &leaf_hash(&k1, &v)), &EMPTY), &EMPTY);
+        assert_eq!(tree.root(), expected);
+        // Deleting one lifts the other to the root.
+        tree.insert(k1, B256::ZERO);
+        assert_eq!(tree.root(), leaf_hash(&k0, &v));
+    }
+
+    #[test]
+    fn incremental_updates_match_the_reference_definition() {
+        let mut rng = rng();
+        let mut tree = SparseMerkleTree::new();
+        let mut model: BTreeMap<B256, B256> = BTreeMap::new();
+        let mut keys: Vec<B256> = (0..300).map(|_| random_b256(&mut rng)).collect();
+        // A few keys with long shared prefixes exercise deep paths.
+        for i in 0..8u8 {
+            let mut k = keys[0];
+            k[31] ^= 1 << i;
+            keys.push(k);
+        }
+        for _round in 0..40 {
+            let n = rng.random_range(1..60);
+            let mut batch = Vec::new();
+            for _ in 0..n {
+                let k = keys[rng.random_range(0..keys.len())];
+                let v = if rng.random_bool(0.3) { B256::ZERO } else { random_b256(&mut rng) };
+                batch.push((k, v));
+            }
+            for (k, v) in &batch {
+                if v.is_zero() {
+                    model.remove(k);
+                } else {
+                    model.insert(*k, *v);
+                }
+            }
+            let root = tree.update(batch);
+            let leaves: Vec<_> = model.iter().map(|(k, v)| (*k, *v)).collect();
+            assert_eq!(root, compute_root(&leaves));
+            assert_eq!(tree.len(), model.len());
+            assert_eq!(tree.leaves(), leaves);
+        }
+    }
+
+    #[test]
+    fn proofs_verify_inclusion_and_exclusion() {
+        let mut rng = rng();
+        let mut tree = SparseMerkleTree::new();
+        let leaves: Vec<_> = (0..200).map(|_| (random_b256(&mut rng), random_b256(&mut rng))).collect();
+        tree.update(leaves.clone());
+        let root = tree.root();
+        for (k, v) in &leaves {
+            let proof = tree.prove(k);
+            assert_eq!(proof.verify(&root, k), Some(*v));
+            // A wrong root or a tampered sibling fails.
+            assert_eq!(proof.verify(&B256::with_last_byte(1), k), None);
+        }
+        for _ in 0..50 {
+            let absent = random_b256(&mut rng);
+            let proof = tree.prove(&absent);
+            assert_eq!(proof.verify(&root, &absent), Some(B256::ZERO));
+            assert_eq!(tree.get(&absent), B256::ZERO);
+        }
+        // An inclusion proof of one key is not an exclusion proof of another key elsewhere.
+        let (k0, _) = leaves[0];
+        let mut other = k0;
+        other[0] ^= 0x80;
+        assert_eq!(tree.prove(&k0).verify(&root, &other), None);
+    }
+}

@@ -1,0 +1,47 @@
+//! Fixtures shared by the tests of several crates (feature `test-utils`).
+
+use crate::{
+    bindings::L2System,
+    genesis::{DAI, USDC, WETH},
+    signer::Signer,
+    tx::SignedTx,
+};
+use alloy_primitives::{Address, B256, Bytes, U256, address};
+use alloy_sol_types::SolCall;
+
+/// A transfer of 1 USDC to a fixed recipient.
+pub fn transfer_calldata() -> Bytes {
+    L2System::transferCall {
+        token: USDC,
+        to: address!("0x00000000000000000000000000000000000000aa"),
+        amount: U256::from(1_000_000u64),
+    }
+    .abi_encode()
+    .into()
+}
+
+/// A swap of 0.01 WETH for DAI with no minimum.
+pub fn swap_calldata() -> Bytes {
+    L2System::swapCall { tokenIn: WETH, tokenOut: DAI, amountIn: U256::from(10u64.pow(16)), minAmountOut: U256::ZERO }
+        .abi_encode()
+        .into()
+}
+
+fn signer(key: &[u8; 32]) -> Signer {
+    Signer::new(&B256::from(*key)).expect("test keys are valid")
+}
+
+/// Signs an EIP-1559 transaction with a raw test key.
+pub fn sign_eip1559(key: &[u8; 32], chain_id: u64, nonce: u64, input: Bytes) -> SignedTx {
+    signer(key).eip1559(chain_id, nonce, input)
+}
+
+/// Signs a legacy transaction with a raw test key.
+pub fn sign_legacy(key: &[u8; 32], chain_id: u64, nonce: u64, input: Bytes) -> SignedTx {
+    signer(key).legacy(chain_id, nonce, input)
+}
+
+/// The address of a raw test key.
+pub fn address_of(key: &[u8; 32]) -> Address {
+    signer(key).address()
+}

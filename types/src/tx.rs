@@ -1,0 +1,381 @@
+//! Signed L2 transactions: decoding, sender recovery and the admission rules of the closed
+//! operation set.
+//!
+//! Users sign ordinary Ethereum transactions (EIP-1559, or legacy with an EIP-155 chain id)
+//! that call one operation of the L2 system contract. Anything else is refused with a
+//! [`TxError`] whose [`TxError::code`] is stable.
+
+use crate::{
+    bindings::L2System::L2SystemCalls,
+    chain::{ChainConfig, MAX_RAW_TX_BYTES, MAX_TX_GAS_LIMIT, MIN_TX_GAS_LIMIT, SYSTEM_CONTRACT},
+};
+use alloy_consensus::{SignableTransaction, Signed, TxEip1559, TxLegacy, transaction::RlpEcdsaDecodableTx};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256};
+use alloy_sol_types::SolInterface;
+use secp256k1::{
+    Message, SECP256K1,
+    ecdsa::{RecoverableSignature, RecoveryId},
+};
+
+/// Half the order of secp256k1: signatures with a larger `s` are malleable and refused (EIP-2).
+const SECP256K1N_HALF: U256 = U256::from_be_bytes([
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x5d, 0x57, 0x6e,
+    0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+]);
+
+/// Why a transaction is refused. Each variant has a stable [`code`](Self::code).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    /// The raw transaction is not valid hex.
+    #[error("invalid hex: {0}")]
+    InvalidHex(String),
+    /// The raw transaction is empty.
+    #[error("empty transaction")]
+    Empty,
+    /// The raw transaction exceeds the size limit.
+    #[error("transaction is {size} bytes, more than the {max} allowed")]
+    TooLarge {
+        /// Size of the raw transaction.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The bytes are not a valid RLP transaction encoding.
+    #[error("invalid RLP encoding: {0}")]
+    BadRlp(String),
+    /// Only EIP-1559 (type 2) and legacy transactions are accepted.
+    #[error("transaction type {0} is not supported; send an EIP-1559 (type 2) or legacy transaction")]
+    UnsupportedType(u8),
+    /// The signature is malformed or does not recover to a key.
+    #[error("invalid signature: {0}")]
+    BadSignature(&'static str),
+    /// Legacy transactions must carry an EIP-155 chain id.
+    #[error("transaction has no chain id; sign it with EIP-155 replay protection for chain {expected}")]
+    MissingChainId {
+        /// The L2 chain id.
+        expected: u64,
+    },
+    /// Signed for another chain.
+    #[error("wrong chain id {got}, this chain is {expected}")]
+    WrongChainId {
+        /// The L2 chain id.
+        expected: u64,
+        /// The transaction's chain id.
+        got: u64,
+    },
+    /// Contracts cannot be created on this L2.
+    #[error("contract creation is not allowed; call the system contract {SYSTEM_CONTRACT}")]
+    ContractCreation,
+    /// Only the system contract can be called.
+    #[error("{0} is not a system contract; transactions must call {SYSTEM_CONTRACT}")]
+    NotSystemContract(Address),
+    /// No operation takes ether.
+    #[error("value must be zero, got {0} wei")]
+    ValueNotAllowed(U256),
+    /// Access lists play no part on this L2.
+    #[error("access lists are not supported")]
+    AccessListNotSupported,
+    /// The signed gas limit is outside the accepted range.
+    #[error("gas limit {got} is outside [{min}, {max}]")]
+    GasLimitOutOfRange {
+        /// The signed gas limit.
+        got: u64,
+        /// Smallest accepted.
+        min: u64,
+        /// Largest accepted.
+        max: u64,
+    },
+    /// The calldata does not select an operation of the system contract.
+    #[error("calldata is not an operation of the system contract: {0}")]
+    UnknownOperation(String),
+}
+
+impl TxError {
+    /// A stable, machine-readable code for the error.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidHex(_) => "invalid_hex",
+            Self::Empty => "empty_transaction",
+            Self::TooLarge { .. } => "transaction_too_large",
+            Self::BadRlp(_) => "bad_rlp",
+            Self::UnsupportedType(_) => "unsupported_tx_type",
+            Self::BadSignature(_) => "bad_signature",
+            Self::MissingChainId { .. } | Self::WrongChainId { .. } => "wrong_chain_id",
+            Self::ContractCreation => "contract_creation",
+            Self::NotSystemContract(_) => "not_system_contract",
+            Self::ValueNotAllowed(_) => "value_not_allowed",
+            Self::AccessListNotSupported => "access_list_not_supported",
+            Self::GasLimitOutOfRange { .. } => "gas_limit_out_of_range",
+            Self::UnknownOperation(_) => "unknown_operation",
+        }
+    }
+}
+
+/// A signed transaction of one of the accepted types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignedTx {
+    /// A legacy transaction with an EIP-155 chain id.
+    Legacy(Signed<TxLegacy>),
+    /// An EIP-1559 transaction.
+    Eip1559(Signed<TxEip1559>),
+}
+
+impl SignedTx {
+    /// Decodes an EIP-2718 encoded transaction (a legacy RLP list or `0x02 ‖ rlp`), without
+    /// checking the signature or any admission rule.
+    pub fn decode(raw: &[u8]) -> Result<Self, TxError> {
+        let Some(&first) = raw.first() else { return Err(TxError::Empty) };
+        if raw.len() > MAX_RAW_TX_BYTES {
+            return Err(TxError::TooLarge { size: raw.len(), max: MAX_RAW_TX_BYTES });
+        }
+        let mut buf = raw;
+        let tx = match first {
+            0xc0.. => {
+                let (tx, signature) =
+                    TxLegacy::rlp_decode_with_signature(&mut buf).map_err(|e| TxError::BadRlp(e.to_string()))?;
+                Self::Legacy(Signed::new_unchecked(tx, signature, keccak256(raw)))
+            }
+            0x02 => Self::Eip1559(TxEip1559::eip2718_decode(&mut buf).map_err(|e| TxError::BadRlp(e.to_string()))?),
+            ty @ (0x01 | 0x03 | 0x04) => return Err(TxError::UnsupportedType(ty)),
+            other => return Err(TxError::BadRlp(format!("unexpected first byte 0x{other:02x}"))),
+        };
+        if !buf.is_empty() {
+            return Err(TxError::BadRlp(format!("{} trailing bytes", buf.len())));
+        }
+        Ok(tx)
+    }
+
+    /// The transaction hash.
+    pub fn hash(&self) -> B256 {
+        match self {
+            Self::Legacy(t) => *t.hash(),
+            Self::Eip1559(t) => *t.hash(),
+        }
+    }
+
+    /// EIP-2718 type: 0 or 2.
+    pub const fn tx_type(&self) -> u8 {
+        match self {
+            Self::Legacy(_) => 0,
+            Self::Eip1559(_) => 2,
+        }
+    }
+
+    /// The signature.
+    pub const fn signature(&self) -> &Signature {
+        match self {
+            Self::Legacy(t) => t.signature(),
+            Self::Eip1559(t) => t.signature(),
+        }
+    }
+
+    /// The hash the sender signed.
+    pub fn signature_hash(&self) -> B256 {
+        match self {
+            Self::Legacy(t) => t.tx().signature_hash(),
+            Self::Eip1559(t) => t.tx().signature_hash(),
+        }
+    }
+
+    /// The chain id, if any (legacy transactions may lack one).
+    pub fn chain_id(&self) -> Option<u64> {
+        match self {
+            Self::Legacy(t) => t.tx().chain_id,
+            Self::Eip1559(t) => Some(t.tx().chain_id),
+        }
+    }
+
+    /// The sender's nonce.
+    pub fn nonce(&self) -> u64 {
+        match self {
+            Self::Legacy(t) => t.tx().nonce,
+            Self::Eip1559(t) => t.tx().nonce,
+        }
+    }
+
+    /// The signed gas limit.
+    pub fn gas_limit(&self) -> u64 {
+        match self {
+            Self::Legacy(t) => t.tx().gas_limit,
+            Self::Eip1559(t) => t.tx().gas_limit,
+        }
+    }
+
+    /// Legacy gas price, or EIP-1559 max fee per gas.
+    pub fn max_fee_per_gas(&self) -> u128 {
+        match self {
+            Self::Legacy(t) => t.tx().gas_price,
+            Self::Eip1559(t) => t.tx().max_fee_per_gas,
+        }
+    }
+
+    /// EIP-1559 max priority fee per gas (None for legacy).
+    pub fn max_priority_fee_per_gas(&self) -> Option<u128> {
+        match self {
+            Self::Legacy(_) => None,
+            Self::Eip1559(t) => Some(t.tx().max_priority_fee_per_gas),
+        }
+    }
+
+    /// Call or create.
+    pub fn kind(&self) -> TxKind {
+        match self {
+            Self::Legacy(t) => t.tx().to,
+            Self::Eip1559(t) => t.tx().to,
+        }
+    }
+
+    /// Value sent, in wei.
+    pub fn value(&self) -> U256 {
+        match self {
+            Self::Legacy(t) => t.tx().value,
+            Self::Eip1559(t) => t.tx().value,
+        }
+    }
+
+    /// Calldata.
+    pub fn input(&self) -> &Bytes {
+        match self {
+            Self::Legacy(t) => &t.tx().input,
+            Self::Eip1559(t) => &t.tx().input,
+        }
+    }
+
+    /// The EIP-2718 encoding (what was signed and submitted).
+    pub fn encoded(&self) -> Vec<u8> {
+        match self {
+            Self::Legacy(t) => t.encoded_2718(),
+            Self::Eip1559(t) => t.encoded_2718(),
+        }
+    }
+
+    /// As an alloy envelope (for RPC responses).
+    pub fn to_envelope(&self) -> alloy_consensus::TxEnvelope {
+        match self {
+            Self::Legacy(t) => t.clone().into(),
+            Self::Eip1559(t) => t.clone().into(),
+        }
+    }
+
+    /// Recovers the sender with libsecp256k1, refusing malleable (high-s) signatures.
+    pub fn recover_sender(&self) -> Result<Address, TxError> {
+        recover_signer(self.signature(), self.signature_hash())
+    }
+
+    /// Checks the admission rules that need no state: chain id, target, value, access list,
+    /// gas limit and operation selector.
+    pub fn check_admission(&self, chain: &ChainConfig) -> Result<(), TxError> {
+        match self.chain_id() {
+            None => return Err(TxError::MissingChainId { expected: chain.chain_id }),
+            Some(id) if id != chain.chain_id => {
+                return Err(TxError::WrongChainId { expected: chain.chain_id, got: id });
+            }
+            Some(_) => {}
+        }
+        match self.kind() {
+            TxKind::Create => return Err(TxError::ContractCreation),
+            TxKind::Call(to) if to != SYSTEM_CONTRACT => return Err(TxError::NotSystemContract(to)),
+            TxKind::Call(_) => {}
+        }
+        if !self.value().is_zero() {
+            return Err(TxError::ValueNotAllowed(self.value()));
+        }
+        if let Self::Eip1559(t) = self
+            && !t.tx().access_list.is_empty()
+        {
+            return Err(TxError::AccessListNotSupported);
+        }
+        let gas = self.gas_limit();
+        if !(MIN_TX_GAS_LIMIT..=MAX_TX_GAS_LIMIT).contains(&gas) {
+            return Err(TxError::GasLimitOutOfRange { got: gas, min: MIN_TX_GAS_LIMIT, max: MAX_TX_GAS_LIMIT });
+        }
+        Operation::decode(self.input())?;
+        Ok(())
+    }
+}
+
+/// Recovers the address that produced `signature` over `hash`.
+pub fn recover_signer(signature: &Signature, hash: B256) -> Result<Address, TxError> {
+    let (r, s) = (signature.r(), signature.s());
+    if r.is_zero() || s.is_zero() {
+        return Err(TxError::BadSignature("r or s is zero"));
+    }
+    if s > SECP256K1N_HALF {
+        return Err(TxError::BadSignature("s is in the upper half of the curve order (EIP-2)"));
+    }
+    let mut compact = [0u8; 64];
+    compact[..32].copy_from_slice(&r.to_be_bytes::<32>());
+    compact[32..].copy_from_slice(&s.to_be_bytes::<32>());
+    let id = RecoveryId::try_from(signature.v() as i32).map_err(|_| TxError::BadSignature("bad recovery id"))?;
+    let sig =
+        RecoverableSignature::from_compact(&compact, id).map_err(|_| TxError::BadSignature("r or s out of range"))?;
+    let key = SECP256K1
+        .recover_ecdsa(Message::from_digest(hash.0), &sig)
+        .map_err(|_| TxError::BadSignature("no public key recovers from this signature"))?;
+    let uncompressed = key.serialize_uncompressed();
+    Ok(Address::from_slice(&keccak256(&uncompressed[1..])[12..]))
+}
+
+/// A transaction that passed decoding, signature recovery and the admission rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveredTx {
+    /// The signed transaction.
+    pub tx: SignedTx,
+    /// The recovered sender.
+    pub sender: Address,
+}
+
+impl RecoveredTx {
+    /// Decodes, recovers and admits a raw transaction.
+    pub fn from_raw(raw: &[u8], chain: &ChainConfig) -> Result<Self, TxError> {
+        let tx = SignedTx::decode(raw)?;
+        tx.check_admission(chain)?;
+        let sender = tx.recover_sender()?;
+        Ok(Self { tx, sender })
+    }
+
+    /// Recovers and admits an already decoded transaction.
+    pub fn from_signed(tx: SignedTx, chain: &ChainConfig) -> Result<Self, TxError> {
+        tx.check_admission(chain)?;
+        let sender = tx.recover_sender()?;
+        Ok(Self { tx, sender })
+    }
+
+    /// The transaction hash.
+    pub fn hash(&self) -> B256 {
+        self.tx.hash()
+    }
+
+    /// The sender's nonce.
+    pub fn nonce(&self) -> u64 {
+        self.tx.nonce()
+    }
+}
+
+/// The closed set of operations a transaction may perform: one state-changing function of
+/// the L2 system contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operation(pub L2SystemCalls);
+
+impl Operation {
+    /// Decodes calldata into an operation, refusing view functions and malformed arguments.
+    pub fn decode(input: &[u8]) -> Result<Self, TxError> {
+        let call = L2SystemCalls::abi_decode_validate(input).map_err(|e| {
+            let selector = input.get(..4).map(alloy_primitives::hex::encode_prefixed).unwrap_or_default();
+            TxError::UnknownOperation(format!("selector {selector}: {e}"))
+        })?;
+        match call {
+            L2SystemCalls::transfer(_)
+            | L2SystemCalls::createToken(_)
+            | L2SystemCalls::createPool(_)
+            | L2SystemCalls::swap(_)
+            | L2SystemCalls::addLiquidity(_)
+            | L2SystemCalls::removeLiquidity(_) => Ok(Self(call)),
+            _ => Err(TxError::UnknownOperation(format!(
+                "{} is a view function, call it with eth_call",
+                L2SystemCalls::name_by_selector(call.selector()).unwrap_or("unknown")
+            ))),
+        }
+    }
+}
