@@ -165,6 +165,6 @@ impl DatabaseCommit for Overlay<'_> {
             }
         }
         // Deterministic order (the journal is a hash map): by key.
-        self.last_writes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.last_writes.sort_unstable_by_key(|(k, _)| *k);
     }
 }

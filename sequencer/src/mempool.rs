@@ -137,15 +137,12 @@ impl Mempool {
         let mut runs: Vec<Vec<&PoolTx>> = Vec::new();
         let mut heap = BinaryHeap::new();
         for (sender, queue) in &self.senders {
-            let mut next = state_nonce(sender);
-            let mut run = Vec::new();
-            for (nonce, entry) in queue.range(next..) {
-                if *nonce != next {
-                    break;
-                }
-                run.push(entry);
-                next += 1;
-            }
+            let first = state_nonce(sender);
+            let run: Vec<&PoolTx> = (first..)
+                .zip(queue.range(first..))
+                .take_while(|(expected, (nonce, _))| *expected == **nonce)
+                .map(|(_, (_, entry))| entry)
+                .collect();
             if let Some(first) = run.first() {
                 heap.push(Reverse((first.seq, runs.len(), 0usize)));
                 runs.push(run);
@@ -188,5 +185,73 @@ impl Mempool {
             self.hashes.remove(h);
         }
         dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::B256;
+    use rollup_types::{ChainConfig, signer::Signer, testing::transfer_calldata};
+
+    fn tx(key: u8, nonce: u64, seq: u64) -> PoolTx {
+        let signer = Signer::new(&B256::repeat_byte(key)).expect("key");
+        let chain = ChainConfig::default();
+        let tx = RecoveredTx::from_signed(signer.eip1559(chain.chain_id, nonce, transfer_calldata()), &chain)
+            .expect("admissible");
+        PoolTx { raw: tx.tx.encoded().into(), tx: Arc::new(tx), seq }
+    }
+
+    #[test]
+    fn ready_follows_arrival_across_senders_and_nonces_within_one() {
+        let mut pool = Mempool::new(MempoolLimits::default());
+        // Sender 1 sends nonce 1 before nonce 0; sender 2 sends in between.
+        let a1 = tx(1, 1, 0);
+        let b0 = tx(2, 0, 1);
+        let a0 = tx(1, 0, 2);
+        for t in [&a1, &b0, &a0] {
+            pool.insert(t.clone(), 0).expect("inserted");
+        }
+        let order: Vec<B256> = pool.ready(|_| 0, 10).iter().map(|p| p.tx.hash()).collect();
+        assert_eq!(order, vec![b0.tx.hash(), a0.tx.hash(), a1.tx.hash()]);
+        assert_eq!(pool.ready(|_| 0, 2).len(), 2, "max is respected");
+        assert_eq!(pool.next_nonce(&a0.tx.sender, 0), 2);
+    }
+
+    #[test]
+    fn gaps_hold_later_nonces_until_filled() {
+        let mut pool = Mempool::new(MempoolLimits::default());
+        let t2 = tx(3, 2, 0);
+        pool.insert(t2.clone(), 0).expect("held");
+        assert!(pool.ready(|_| 0, 10).is_empty());
+        assert_eq!(pool.next_nonce(&t2.tx.sender, 0), 0);
+        pool.insert(tx(3, 0, 1), 0).expect("inserted");
+        pool.insert(tx(3, 1, 2), 0).expect("inserted");
+        assert_eq!(pool.ready(|_| 0, 10).len(), 3);
+        // Including nonces 0 and 1 prunes them.
+        let dropped = pool.prune(&t2.tx.sender, 2);
+        assert_eq!(dropped.len(), 2);
+        assert_eq!(pool.len(), 1);
+    }
+
+    #[test]
+    fn limits_and_conflicts_are_refused_with_reasons() {
+        let limits = MempoolLimits { max_total: 2, max_per_sender: 1, max_nonce_gap: 4 };
+        let mut pool = Mempool::new(limits);
+        pool.insert(tx(4, 0, 0), 0).expect("inserted");
+        assert_eq!(pool.insert(tx(4, 0, 0), 0).expect("same transaction"), Inserted::Known);
+        let other_same_nonce = {
+            let signer = Signer::new(&B256::repeat_byte(4)).expect("key");
+            let chain = ChainConfig::default();
+            let t =
+                RecoveredTx::from_signed(signer.legacy(chain.chain_id, 0, transfer_calldata()), &chain).expect("ok");
+            PoolTx { raw: t.tx.encoded().into(), tx: Arc::new(t), seq: 9 }
+        };
+        assert!(matches!(pool.insert(other_same_nonce, 0), Err(SubmitError::NonceConflict { nonce: 0, .. })));
+        assert!(matches!(pool.insert(tx(4, 1, 1), 0), Err(SubmitError::SenderLimit { .. })));
+        assert!(matches!(pool.insert(tx(5, 9, 1), 0), Err(SubmitError::NonceTooHigh { .. })));
+        assert!(matches!(pool.insert(tx(5, 0, 1), 1), Err(SubmitError::NonceTooLow { next: 1, got: 0 })));
+        pool.insert(tx(5, 0, 1), 0).expect("inserted");
+        assert!(matches!(pool.insert(tx(6, 0, 2), 0), Err(SubmitError::MempoolFull { limit: 2 })));
     }
 }

@@ -337,7 +337,7 @@ impl Store {
 
     fn block_of(row: &SqliteRow) -> Result<StoredBlock, StoreError> {
         let chunk_bytes: Vec<u8> = row.try_get("chunk_roots")?;
-        if chunk_bytes.len() % 32 != 0 {
+        if !chunk_bytes.len().is_multiple_of(32) {
             return Err(StoreError::Corrupt("chunk_roots is not a multiple of 32 bytes".into()));
         }
         let bloom: Vec<u8> = row.try_get("logs_bloom")?;

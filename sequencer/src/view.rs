@@ -3,7 +3,12 @@
 use alloy_primitives::{Address, U256};
 use rollup_executor::State;
 use rollup_types::keys;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+/// Amounts are decimal strings in the REST API: exact, and readable without a hex decoder.
+fn decimal<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_string())
+}
 
 /// A listed token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -16,6 +21,7 @@ pub struct TokenView {
     /// Its decimals.
     pub decimals: u8,
     /// Total supply, in base units.
+    #[serde(serialize_with = "decimal")]
     pub total_supply: U256,
 }
 
@@ -34,12 +40,15 @@ pub struct PoolView {
     /// Symbol of token1.
     pub symbol1: String,
     /// Reserve of token0.
+    #[serde(serialize_with = "decimal")]
     pub reserve0: U256,
     /// Reserve of token1.
+    #[serde(serialize_with = "decimal")]
     pub reserve1: U256,
     /// The pool's liquidity token.
     pub lp_token: Address,
     /// Liquidity tokens in existence.
+    #[serde(serialize_with = "decimal")]
     pub total_liquidity: U256,
 }
 
@@ -54,6 +63,7 @@ pub struct BalanceView {
     /// Token decimals.
     pub decimals: u8,
     /// Balance in base units.
+    #[serde(serialize_with = "decimal")]
     pub balance: U256,
 }
 

@@ -57,7 +57,7 @@ pub fn compute_root(leaves: &[(B256, B256)]) -> B256 {
         }
     }
     let mut sorted = leaves.to_vec();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted.sort_by_key(|(k, _)| *k);
     let mut live: Vec<(B256, B256)> = Vec::with_capacity(sorted.len());
     for (k, v) in sorted {
         match live.last_mut() {
@@ -274,7 +274,7 @@ impl SparseMerkleTree {
     {
         let mut batch: Vec<(B256, B256)> = updates.into_iter().collect();
         // Stable sort keeps the order of equal keys; keep the last write of each key.
-        batch.sort_by(|a, b| a.0.cmp(&b.0));
+        batch.sort_by_key(|(k, _)| *k);
         let mut deduped: Vec<(B256, B256)> = Vec::with_capacity(batch.len());
         for (k, v) in batch {
             match deduped.last_mut() {

@@ -340,6 +340,6 @@ async fn a_restart_resumes_the_chain_and_the_mempool() {
     let tx = seq.wait_included(&body2["hash"]).await;
     assert_eq!(tx["nonce"], 1);
     let (_, account) = seq.get(&format!("/v1/accounts/{}", Address::repeat_byte(5))).await;
-    assert_eq!(account["balances"][0]["balance"], "0x1e");
+    assert_eq!(account["balances"][0]["balance"], "30");
     seq.stop().await;
 }

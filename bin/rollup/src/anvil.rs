@@ -1,0 +1,136 @@
+//! A local anvil as the L1: found in the repository's pinned toolchain, started with its
+//! state persisted in the data directory, stopped with SIGTERM so it writes that state.
+
+use anyhow::{Context, Result, bail};
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+use tokio::process::{Child, Command};
+
+/// Where to find a tool of the pinned toolchain: `$ROLLUP_TOOLS_BIN/<name>`, then
+/// `<repo>/.tools/bin/<name>`, then `PATH`.
+pub fn tool(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("ROLLUP_TOOLS_BIN") {
+        let p = Path::new(&dir).join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin").join(name);
+    if repo.exists() {
+        return repo;
+    }
+    PathBuf::from(name)
+}
+
+/// A free TCP port on localhost.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// How to run anvil.
+#[derive(Clone, Debug)]
+pub struct AnvilConfig {
+    /// Port to listen on.
+    pub port: u16,
+    /// Seconds between blocks (`None`: mine on every transaction).
+    pub block_time: Option<u64>,
+    /// File to load the state from and dump it to.
+    pub state_file: Option<PathBuf>,
+    /// File for anvil's output.
+    pub log_file: Option<PathBuf>,
+}
+
+/// A running anvil.
+#[derive(Debug)]
+pub struct Anvil {
+    child: Child,
+    url: String,
+}
+
+impl Anvil {
+    /// Starts anvil and waits until it answers.
+    pub async fn spawn(config: &AnvilConfig) -> Result<Self> {
+        let bin = tool("anvil");
+        let mut cmd = Command::new(&bin);
+        cmd.arg("--port").arg(config.port.to_string()).arg("--host").arg("127.0.0.1");
+        if let Some(t) = config.block_time {
+            cmd.arg("--block-time").arg(t.to_string());
+        }
+        if let Some(state) = &config.state_file {
+            cmd.arg("--state").arg(state).arg("--state-interval").arg("5");
+        }
+        let output = match &config.log_file {
+            Some(path) => Stdio::from(std::fs::File::create(path).with_context(|| format!("creating {path:?}"))?),
+            None => Stdio::null(),
+        };
+        cmd.stdout(output).stderr(Stdio::null()).stdin(Stdio::null());
+        // Its own process group: a terminal's Ctrl-C reaches this process, which then stops
+        // anvil with SIGTERM and waits for it to write its state.
+        cmd.process_group(0);
+        let child = cmd.spawn().with_context(|| {
+            format!("starting {bin:?} (run `make tools`, or put anvil on PATH, or set ROLLUP_TOOLS_BIN)")
+        })?;
+        let url = format!("http://127.0.0.1:{}", config.port);
+        let mut anvil = Self { child, url };
+        anvil.wait_ready().await?;
+        Ok(anvil)
+    }
+
+    async fn wait_ready(&mut self) -> Result<()> {
+        let client = reqwest::Client::new();
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("anvil exited during startup ({status})");
+            }
+            let ok = client
+                .post(&self.url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ok {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("anvil did not answer on {} within 30 s", self.url)
+    }
+
+    /// Its JSON-RPC URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stops anvil with SIGTERM (it dumps its state) and waits for it.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(pid) = self.child.id() {
+            // SAFETY: sending a signal to a child process we own; no memory is touched.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGTERM);
+            }
+        }
+        match tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await {
+            Ok(status) => {
+                status?;
+            }
+            Err(_) => {
+                self.child.start_kill()?;
+                self.child.wait().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        // Never leave an anvil behind (tests that panic drop it here).
+        let _ = self.child.start_kill();
+    }
+}

@@ -1,0 +1,275 @@
+//! Command-line interface: one subcommand per component, each turned into the component's
+//! plain `Config`.
+
+use crate::devnet::{Devnet, DevnetConfig, deploy};
+use alloy_primitives::{Address, B256, U256};
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rollup_batcher::{Batcher, BatcherConfig, InboxParams};
+use rollup_fraud_proof::{Challenger, ChallengerConfig};
+use rollup_sequencer::{SequencerConfig, StatusSources};
+use rollup_types::{ChainConfig, chain::DEFAULT_CHAIN_ID, chain::DEFAULT_CHUNK_SIZE, genesis::GenesisSpec};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+/// An optimistic rollup for DeFi, settled on an Ethereum L1.
+#[derive(Debug, Parser)]
+#[command(name = "rollup", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the whole system locally: anvil, contracts, sequencer, executor, batcher, challenger.
+    Devnet(DevnetArgs),
+    /// Runs the sequencer (HTTP API and block production).
+    Sequencer(SequencerArgs),
+    /// Runs the batcher, posting the sequencer's blocks to L1.
+    Batcher(BatcherArgs),
+    /// Runs the challenger, verifying every batch posted to L1.
+    Challenger(ChallengerArgs),
+    /// Deploys the L1 contracts of a chain and prints the deployment as JSON.
+    Deploy(DeployArgs),
+}
+
+/// Parameters every component of one chain must agree on.
+#[derive(Debug, Args)]
+struct ChainArgs {
+    /// L2 chain id.
+    #[arg(long = "chain.id", env = "ROLLUP_CHAIN_ID", default_value_t = DEFAULT_CHAIN_ID)]
+    chain_id: u64,
+    /// Transactions per chunk.
+    #[arg(long = "chain.chunk-size", env = "ROLLUP_CHUNK_SIZE", default_value_t = DEFAULT_CHUNK_SIZE)]
+    chunk_size: u32,
+}
+
+impl ChainArgs {
+    fn config(&self) -> Result<ChainConfig> {
+        anyhow::ensure!(self.chunk_size > 0, "--chain.chunk-size must be positive");
+        Ok(ChainConfig { chain_id: self.chain_id, chunk_size: self.chunk_size })
+    }
+}
+
+#[derive(Debug, Args)]
+struct DevnetArgs {
+    /// Directory of the databases, the anvil state and the deployment record.
+    #[arg(long, env = "ROLLUP_DATA_DIR", default_value = ".devnet")]
+    data_dir: PathBuf,
+    /// Use this L1 JSON-RPC instead of starting anvil.
+    #[arg(long = "l1-rpc", env = "ROLLUP_L1_RPC")]
+    l1_rpc: Option<url::Url>,
+    /// Port of the anvil to start.
+    #[arg(long = "l1.port", default_value_t = 8545)]
+    l1_port: u16,
+    /// Address of the L2 HTTP server (REST and JSON-RPC).
+    #[arg(long = "http.addr", env = "ROLLUP_HTTP_ADDR", default_value = "127.0.0.1:8547")]
+    http: SocketAddr,
+    /// Milliseconds between L2 blocks.
+    #[arg(long = "block-time-ms", default_value_t = 500)]
+    block_time_ms: u64,
+    /// Milliseconds between batcher rounds.
+    #[arg(long = "batch-interval-ms", default_value_t = 2_000)]
+    batch_interval_ms: u64,
+    /// Challenge window of the inbox, in seconds.
+    #[arg(long = "challenge-window", default_value_t = 120)]
+    challenge_window: u64,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+#[derive(Debug, Args)]
+struct SequencerArgs {
+    /// Chain database URL.
+    #[arg(long = "db-url", env = "ROLLUP_DB_URL", default_value = "sqlite://sequencer.sqlite")]
+    db_url: String,
+    /// Address of the HTTP server (REST and JSON-RPC).
+    #[arg(long = "http.addr", env = "ROLLUP_HTTP_ADDR", default_value = "127.0.0.1:8547")]
+    http: SocketAddr,
+    /// Milliseconds between blocks.
+    #[arg(long = "block-time-ms", env = "ROLLUP_BLOCK_TIME_MS", default_value_t = 500)]
+    block_time_ms: u64,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+#[derive(Debug, Args)]
+struct L1Args {
+    /// L1 JSON-RPC URL.
+    #[arg(long = "l1-rpc", env = "ROLLUP_L1_RPC", default_value = "http://127.0.0.1:8545")]
+    l1_rpc: url::Url,
+    /// Batch inbox address.
+    #[arg(long = "inbox", env = "ROLLUP_INBOX")]
+    inbox: Address,
+}
+
+#[derive(Debug, Args)]
+struct BatcherArgs {
+    /// The sequencer's chain database URL (the batcher reads sealed blocks from it).
+    #[arg(long = "db-url", env = "ROLLUP_DB_URL", default_value = "sqlite://sequencer.sqlite")]
+    db_url: String,
+    #[command(flatten)]
+    l1: L1Args,
+    /// Private key of the authorised batcher account.
+    #[arg(long = "key", env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
+    key: B256,
+    /// Milliseconds between rounds.
+    #[arg(long = "interval-ms", env = "ROLLUP_BATCH_INTERVAL_MS", default_value_t = 2_000)]
+    interval_ms: u64,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+#[derive(Debug, Args)]
+struct ChallengerArgs {
+    /// The challenger's own database URL.
+    #[arg(long = "db-url", env = "ROLLUP_CHALLENGER_DB_URL", default_value = "sqlite://challenger.sqlite")]
+    db_url: String,
+    #[command(flatten)]
+    l1: L1Args,
+    /// L1 block to start from (the inbox's deployment block).
+    #[arg(long = "from-block", env = "ROLLUP_FROM_BLOCK", default_value_t = 0)]
+    from_block: u64,
+    /// Milliseconds between L1 polls.
+    #[arg(long = "poll-ms", default_value_t = 1_000)]
+    poll_ms: u64,
+    /// L1 blocks to wait before reading a block.
+    #[arg(long, default_value_t = 0)]
+    confirmations: u64,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+#[derive(Debug, Args)]
+struct DeployArgs {
+    /// L1 JSON-RPC URL.
+    #[arg(long = "l1-rpc", env = "ROLLUP_L1_RPC", default_value = "http://127.0.0.1:8545")]
+    l1_rpc: url::Url,
+    /// Private key that pays for the deployment.
+    #[arg(long = "key", env = "ROLLUP_DEPLOYER_KEY", hide_env_values = true)]
+    key: B256,
+    /// The only account allowed to post batches.
+    #[arg(long)]
+    batcher: Address,
+    /// Challenge window, in seconds.
+    #[arg(long = "challenge-window", default_value_t = 604_800)]
+    challenge_window: u64,
+    /// Bond per batch, in wei.
+    #[arg(long = "bond-wei", default_value = "100000000000000000")]
+    bond: U256,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(true).try_init();
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        }
+        token.cancel();
+    });
+}
+
+impl Cli {
+    /// Runs the chosen command.
+    pub async fn run(self) -> Result<()> {
+        init_tracing();
+        match self.command {
+            Command::Devnet(args) => run_devnet(args).await,
+            Command::Sequencer(args) => {
+                let cancel = CancellationToken::new();
+                cancel_on_signal(cancel.clone());
+                let config = SequencerConfig {
+                    listen: args.http,
+                    db_url: args.db_url,
+                    chain: args.chain.config()?,
+                    genesis: GenesisSpec::devnet(),
+                    block_time: Duration::from_millis(args.block_time_ms.max(1)),
+                    ..SequencerConfig::test()
+                };
+                let handle = rollup_sequencer::start(config, StatusSources::default(), cancel).await?;
+                handle.task.await.context("sequencer task")??;
+                Ok(())
+            }
+            Command::Batcher(args) => {
+                let cancel = CancellationToken::new();
+                cancel_on_signal(cancel.clone());
+                let store = rollup_sequencer::Store::open(&args.db_url).await?;
+                let config = BatcherConfig {
+                    l1_rpc: args.l1.l1_rpc,
+                    inbox: args.l1.inbox,
+                    key: args.key,
+                    chain: args.chain.config()?,
+                    interval: Duration::from_millis(args.interval_ms.max(1)),
+                    max_blocks: 1_000,
+                    max_bytes: 120_000,
+                };
+                Batcher::new(config, store).await?.run(cancel).await?;
+                Ok(())
+            }
+            Command::Challenger(args) => {
+                let cancel = CancellationToken::new();
+                cancel_on_signal(cancel.clone());
+                let config = ChallengerConfig {
+                    l1_rpc: args.l1.l1_rpc,
+                    inbox: args.l1.inbox,
+                    from_block: args.from_block,
+                    db_url: args.db_url,
+                    chain: args.chain.config()?,
+                    genesis: GenesisSpec::devnet(),
+                    poll: Duration::from_millis(args.poll_ms.max(1)),
+                    confirmations: args.confirmations,
+                };
+                Challenger::new(config).await?.run(cancel).await?;
+                Ok(())
+            }
+            Command::Deploy(args) => {
+                let chain = args.chain.config()?;
+                let genesis_root = rollup_executor::Executor::genesis(chain, &GenesisSpec::devnet())?.state_root();
+                let params = InboxParams {
+                    batcher: args.batcher,
+                    challenge_window: args.challenge_window,
+                    bond: args.bond,
+                    genesis_state_root: genesis_root,
+                    chunk_size: chain.chunk_size,
+                    l2_chain_id: chain.chain_id,
+                };
+                let deployment = deploy(&args.l1_rpc, &args.key, &params).await?;
+                #[allow(clippy::print_stdout)]
+                {
+                    println!("{}", serde_json::to_string_pretty(&deployment)?);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn run_devnet(args: DevnetArgs) -> Result<()> {
+    let mut config = DevnetConfig::new(args.data_dir);
+    config.l1_rpc = args.l1_rpc;
+    config.l1_port = args.l1_port;
+    config.listen = args.http;
+    config.chain = args.chain.config()?;
+    config.block_time = Duration::from_millis(args.block_time_ms.max(1));
+    config.batch_interval = Duration::from_millis(args.batch_interval_ms.max(1));
+    config.challenge_window = args.challenge_window;
+    let devnet = Devnet::start(config).await?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{}", devnet.banner());
+    }
+    let cancel = CancellationToken::new();
+    cancel_on_signal(cancel.clone());
+    devnet.run_until(cancel.cancelled_owned()).await
+}

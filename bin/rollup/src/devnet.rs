@@ -1,0 +1,337 @@
+//! The whole system in one process: anvil (or a given L1), the contracts, the sequencer with
+//! its executor, the batcher and the challenger, with SQLite under one data directory.
+
+use crate::anvil::{Anvil, AnvilConfig};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy_primitives::{Address, B256, U256, utils::format_ether};
+use anyhow::{Context, Result, bail};
+use rollup_batcher::{Batcher, BatcherConfig, InboxParams, l1};
+use rollup_fraud_proof::{Challenger, ChallengerConfig};
+use rollup_sequencer::{L1Info, SequencerConfig, SequencerHandle, StatusSources};
+use rollup_types::{
+    ChainConfig, SYSTEM_CONTRACT,
+    genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
+    status::ChallengerStatus,
+};
+use serde::{Deserialize, Serialize};
+use std::{fmt::Write as _, net::SocketAddr, path::PathBuf, time::Duration};
+use tokio::{sync::watch, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+/// What was deployed on L1 for a chain; kept in `<data-dir>/deployment.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// L1 chain id.
+    pub l1_chain_id: u64,
+    /// Batch inbox address.
+    pub batch_inbox: Address,
+    /// L1 block of the inbox's deployment.
+    pub inbox_block: u64,
+    /// Authorised batcher.
+    pub batcher: Address,
+    /// Challenge window, in seconds.
+    pub challenge_window: u64,
+    /// Bond per batch, in wei.
+    pub bond: U256,
+    /// L2 chain id.
+    pub l2_chain_id: u64,
+    /// Transactions per chunk.
+    pub chunk_size: u32,
+    /// L2 genesis state root.
+    pub genesis_state_root: B256,
+}
+
+/// Deploys the L1 contracts of a chain with `deployer_key`.
+pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams) -> Result<Deployment> {
+    let (provider, _) = l1::signing_provider(l1_rpc, deployer_key)?;
+    let l1_chain_id = provider.get_chain_id().await.context("reading the L1 chain id")?;
+    let (batch_inbox, inbox_block) = l1::deploy_inbox(&provider, params).await?;
+    Ok(Deployment {
+        l1_chain_id,
+        batch_inbox,
+        inbox_block,
+        batcher: params.batcher,
+        challenge_window: params.challenge_window,
+        bond: params.bond,
+        l2_chain_id: params.l2_chain_id,
+        chunk_size: params.chunk_size,
+        genesis_state_root: params.genesis_state_root,
+    })
+}
+
+/// Configuration of a devnet.
+#[derive(Clone, Debug)]
+pub struct DevnetConfig {
+    /// Where the databases, the anvil state and the deployment record live.
+    pub data_dir: PathBuf,
+    /// Use this L1 instead of starting anvil.
+    pub l1_rpc: Option<url::Url>,
+    /// Port of the anvil to start.
+    pub l1_port: u16,
+    /// Seconds between anvil blocks (`None`: a block per transaction).
+    pub l1_block_time: Option<u64>,
+    /// Address of the sequencer's HTTP server.
+    pub listen: SocketAddr,
+    /// Chain parameters.
+    pub chain: ChainConfig,
+    /// Interval between L2 blocks.
+    pub block_time: Duration,
+    /// Interval between batcher rounds.
+    pub batch_interval: Duration,
+    /// Challenge window of the inbox, in seconds.
+    pub challenge_window: u64,
+    /// Bond per batch, in wei.
+    pub bond: U256,
+    /// Interval between challenger polls.
+    pub challenger_poll: Duration,
+    /// Key that deploys the contracts.
+    pub deployer_key: B256,
+    /// Key of the authorised batcher.
+    pub batcher_key: B256,
+}
+
+impl DevnetConfig {
+    /// The defaults of `rollup devnet`.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            l1_rpc: None,
+            l1_port: 8545,
+            l1_block_time: Some(1),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8547)),
+            chain: ChainConfig::default(),
+            block_time: Duration::from_millis(500),
+            batch_interval: Duration::from_secs(2),
+            challenge_window: 120,
+            bond: U256::from(10u64).pow(U256::from(17)),
+            challenger_poll: Duration::from_secs(1),
+            deployer_key: DEV_ACCOUNTS[0].private_key,
+            batcher_key: DEV_ACCOUNTS[1].private_key,
+        }
+    }
+
+    /// A configuration for tests: free ports, an anvil mining every transaction, fast loops.
+    pub fn test(data_dir: PathBuf) -> Result<Self> {
+        Ok(Self {
+            l1_port: crate::anvil::free_port()?,
+            l1_block_time: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            block_time: Duration::from_millis(200),
+            batch_interval: Duration::from_millis(500),
+            challenger_poll: Duration::from_millis(300),
+            challenge_window: 2,
+            ..Self::new(data_dir)
+        })
+    }
+}
+
+/// A running devnet.
+#[derive(Debug)]
+pub struct Devnet {
+    anvil: Option<Anvil>,
+    /// L1 JSON-RPC URL.
+    pub l1_rpc: url::Url,
+    /// What is deployed on L1.
+    pub deployment: Deployment,
+    /// The sequencer (REST and JSON-RPC).
+    pub sequencer: SequencerHandle,
+    /// The challenger's verdicts.
+    pub challenger: watch::Receiver<ChallengerStatus>,
+    tasks: JoinSet<Result<&'static str>>,
+    cancel: CancellationToken,
+}
+
+impl Devnet {
+    /// Starts everything; on a second run with the same data directory, resumes.
+    pub async fn start(config: DevnetConfig) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {:?}", config.data_dir))?;
+        let (anvil, l1_rpc) = match &config.l1_rpc {
+            Some(url) => (None, url.clone()),
+            None => {
+                let anvil = Anvil::spawn(&AnvilConfig {
+                    port: config.l1_port,
+                    block_time: config.l1_block_time,
+                    state_file: Some(config.data_dir.join("anvil-state.json")),
+                    log_file: Some(config.data_dir.join("anvil.log")),
+                })
+                .await?;
+                let url = anvil.url().parse()?;
+                (Some(anvil), url)
+            }
+        };
+        let genesis = GenesisSpec::devnet();
+        let genesis_root = rollup_executor::Executor::genesis(config.chain, &genesis)?.state_root();
+        let deployment = ensure_deployment(&config, &l1_rpc, genesis_root).await?;
+
+        let cancel = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        let challenger = Challenger::new(ChallengerConfig {
+            l1_rpc: l1_rpc.clone(),
+            inbox: deployment.batch_inbox,
+            from_block: deployment.inbox_block,
+            db_url: sqlite_url(&config.data_dir, "challenger.sqlite"),
+            chain: config.chain,
+            genesis: genesis.clone(),
+            poll: config.challenger_poll,
+            confirmations: 0,
+        })
+        .await?;
+        let challenger_status = challenger.subscribe();
+
+        let sequencer = rollup_sequencer::start(
+            SequencerConfig {
+                listen: config.listen,
+                db_url: sqlite_url(&config.data_dir, "sequencer.sqlite"),
+                chain: config.chain,
+                genesis,
+                block_time: config.block_time,
+                ..SequencerConfig::test()
+            },
+            StatusSources {
+                l1: Some(L1Info {
+                    chain_id: deployment.l1_chain_id,
+                    rpc_url: l1_rpc.to_string(),
+                    batch_inbox: deployment.batch_inbox,
+                }),
+                challenger: Some(challenger_status.clone()),
+            },
+            cancel.clone(),
+        )
+        .await?;
+
+        let batcher = Batcher::new(
+            BatcherConfig {
+                l1_rpc: l1_rpc.clone(),
+                inbox: deployment.batch_inbox,
+                key: config.batcher_key,
+                chain: config.chain,
+                interval: config.batch_interval,
+                max_blocks: 1_000,
+                max_bytes: 120_000,
+            },
+            sequencer.node.store().clone(),
+        )
+        .await?;
+        let c = cancel.clone();
+        tasks.spawn(async move { batcher.run(c).await.map(|_| "batcher").context("batcher") });
+        let c = cancel.clone();
+        tasks.spawn(async move { challenger.run(c).await.map(|_| "challenger").context("challenger") });
+
+        Ok(Self { anvil, l1_rpc, deployment, sequencer, challenger: challenger_status, tasks, cancel })
+    }
+
+    /// The sequencer's URL.
+    pub fn url(&self) -> String {
+        self.sequencer.url()
+    }
+
+    /// Runs until `shutdown` completes or a component fails, then stops everything.
+    pub async fn run_until(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+        let failure = tokio::select! {
+            _ = shutdown => None,
+            Some(ended) = self.tasks.join_next() => Some(ended),
+        };
+        let result = match failure {
+            Some(Ok(Ok(name))) => Err(anyhow::anyhow!("{name} stopped unexpectedly")),
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(e)) => Err(anyhow::anyhow!("a component panicked: {e}")),
+            None => Ok(()),
+        };
+        self.stop().await?;
+        result
+    }
+
+    /// Stops every component, then anvil (which writes its state).
+    pub async fn stop(mut self) -> Result<()> {
+        info!(target: "devnet", "stopping");
+        self.cancel.cancel();
+        while let Some(ended) = self.tasks.join_next().await {
+            if let Ok(Err(e)) = ended {
+                tracing::warn!(target: "devnet", error = %e, "component ended with an error");
+            }
+        }
+        let sequencer = (&mut self.sequencer.task).await;
+        if let Some(anvil) = self.anvil.take() {
+            anvil.stop().await?;
+        }
+        sequencer.context("sequencer task")??;
+        Ok(())
+    }
+
+    /// What a newcomer needs: URLs, chain ids, addresses, keys and a first command.
+    pub fn banner(&self) -> String {
+        let d = &self.deployment;
+        let url = self.url();
+        let mut s = String::new();
+        let _ = writeln!(s, "\nrollup devnet is up\n");
+        let _ = writeln!(s, "  L2 JSON-RPC + REST  {url}   (chain id {})", d.l2_chain_id);
+        let _ = writeln!(s, "  L1 (anvil)          {}   (chain id {})", self.l1_rpc, d.l1_chain_id);
+        let _ = writeln!(s, "\n  L1 BatchInbox       {}  (deployed in L1 block {})", d.batch_inbox, d.inbox_block);
+        let _ = writeln!(s, "  L1 batcher          {}", d.batcher);
+        let _ = writeln!(
+            s,
+            "  challenge window    {} s, bond {} ETH per batch, {} transactions per chunk",
+            d.challenge_window,
+            format_ether(d.bond),
+            d.chunk_size
+        );
+        let _ = writeln!(s, "  L2 system contract  {SYSTEM_CONTRACT}  (ledger + AMM; ABI at {url}/v1/contracts)");
+        let _ = writeln!(s, "  L2 tokens           WETH {WETH}\n                      USDC {USDC}");
+        let _ = writeln!(s, "                      DAI  {DAI}\n                      WBTC {WBTC}");
+        let _ = writeln!(s, "\n  Funded accounts (the standard anvil keys; funded on L2 with every token):");
+        for a in DEV_ACCOUNTS.iter().take(4) {
+            let _ = writeln!(s, "    {}  {}", a.address, a.private_key);
+        }
+        let _ = writeln!(s, "    … and the other 6 keys of the `test … junk` mnemonic");
+        let _ = writeln!(s, "\n  Swap 1 WETH for USDC:");
+        let _ = writeln!(
+            s,
+            "    cast send --rpc-url {url} --private-key {} {SYSTEM_CONTRACT} \\\n      \"swap(address,address,uint256,uint256)\" {WETH} {USDC} 1000000000000000000 0",
+            DEV_ACCOUNTS[2].private_key
+        );
+        let _ = writeln!(s, "\n  Status: curl {url}/v1/status      Ctrl-C stops; run again to resume.");
+        s
+    }
+}
+
+fn sqlite_url(dir: &std::path::Path, file: &str) -> String {
+    format!("sqlite://{}", dir.join(file).display())
+}
+
+/// Reuses the deployment recorded in the data directory if it is still on L1, or deploys.
+async fn ensure_deployment(config: &DevnetConfig, l1_rpc: &url::Url, genesis_root: B256) -> Result<Deployment> {
+    let path = config.data_dir.join("deployment.json");
+    let provider = ProviderBuilder::new().connect_http(l1_rpc.clone());
+    if path.exists() {
+        let recorded: Deployment = serde_json::from_slice(&std::fs::read(&path)?).context("reading deployment.json")?;
+        let code = provider.get_code_at(recorded.batch_inbox).await.context("reading the inbox code")?;
+        if !code.is_empty() && recorded.genesis_state_root == genesis_root {
+            info!(target: "devnet", inbox = %recorded.batch_inbox, "resuming the recorded deployment");
+            return Ok(recorded);
+        }
+        bail!(
+            "{path:?} records an inbox at {} that this L1 does not have (or another genesis); \
+             delete the data directory {:?} to start a fresh devnet",
+            recorded.batch_inbox,
+            config.data_dir
+        );
+    }
+    if config.data_dir.join("sequencer.sqlite").exists() {
+        bail!("{:?} holds a chain but no deployment record; delete it to start afresh", config.data_dir);
+    }
+    let batcher = rollup_types::signer::Signer::new(&config.batcher_key)?.address();
+    let params = InboxParams {
+        batcher,
+        challenge_window: config.challenge_window,
+        bond: config.bond,
+        genesis_state_root: genesis_root,
+        chunk_size: config.chain.chunk_size,
+        l2_chain_id: config.chain.chain_id,
+    };
+    let deployment = deploy(l1_rpc, &config.deployer_key, &params).await?;
+    std::fs::write(&path, serde_json::to_vec_pretty(&deployment)?)?;
+    info!(target: "devnet", inbox = %deployment.batch_inbox, "deployed the L1 contracts");
+    Ok(deployment)
+}

@@ -1,0 +1,5 @@
+#![doc = include_str!("../README.md")]
+
+pub mod anvil;
+pub mod cli;
+pub mod devnet;

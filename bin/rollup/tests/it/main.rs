@@ -1,0 +1,160 @@
+//! End to end against a real anvil: the devnet in-process, a swap sent by the real `cast`
+//! binary and by an alloy wallet provider with default settings, a transfer through REST;
+//! then the batch on L1 and the challenger's verdict, with every state root compared.
+
+use alloy::{
+    network::{EthereumWallet, TransactionBuilder},
+    providers::{Provider, ProviderBuilder},
+    rpc::types::TransactionRequest,
+    signers::local::PrivateKeySigner,
+};
+use alloy_primitives::{Address, B256, U256, hex};
+use alloy_sol_types::SolCall;
+use rollup::{
+    anvil::tool,
+    devnet::{Devnet, DevnetConfig},
+};
+use rollup_types::{
+    SYSTEM_CONTRACT,
+    bindings::{BatchInbox, L2System},
+    genesis::{DAI, DEV_ACCOUNTS, USDC, WBTC, WETH},
+    signer::Signer,
+};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+async fn get(url: &str) -> Value {
+    reqwest::get(url).await.expect("GET").json().await.expect("JSON")
+}
+
+async fn l1_view<C: SolCall>(l1: &url::Url, inbox: Address, call: C) -> C::Return {
+    let provider = ProviderBuilder::new().connect_http(l1.clone());
+    let out =
+        provider.call(TransactionRequest::default().with_to(inbox).with_input(call.abi_encode())).await.expect("call");
+    C::abi_decode_returns(&out).expect("decode")
+}
+
+/// Waits until `f` returns `Some`, up to `limit`.
+async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_swap_and_transfer_are_posted_verified_and_roots_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let devnet = Devnet::start(DevnetConfig::test(dir.path().to_path_buf()).expect("config")).await.expect("devnet");
+    let url = devnet.url();
+    let started = Instant::now();
+
+    // 1. A swap with the real cast binary and its default settings.
+    let cast = std::process::Command::new(tool("cast"))
+        .args(["send", "--rpc-url", &url, "--private-key", &DEV_ACCOUNTS[2].private_key.to_string()])
+        .arg(SYSTEM_CONTRACT.to_string())
+        .arg("swap(address,address,uint256,uint256)")
+        .args([WETH.to_string(), USDC.to_string(), "1000000000000000000".into(), "1".into()])
+        .args(["--json"])
+        .output()
+        .expect("cast runs (make tools installs it)");
+    assert!(cast.status.success(), "cast send failed: {}", String::from_utf8_lossy(&cast.stderr));
+    let receipt: Value = serde_json::from_slice(&cast.stdout).expect("cast prints the receipt as JSON");
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let cast_hash = receipt["transactionHash"].as_str().expect("hash").to_owned();
+
+    // 2. A swap through an alloy wallet provider with default fillers (nonce, gas, fees, chain id).
+    let wallet = EthereumWallet::from(PrivateKeySigner::from_bytes(&DEV_ACCOUNTS[3].private_key).expect("key"));
+    let provider = ProviderBuilder::new().wallet(wallet).connect_http(url.parse().expect("url"));
+    let swap = L2System::swapCall {
+        tokenIn: WBTC,
+        tokenOut: WETH,
+        amountIn: U256::from(10_000_000u64),
+        minAmountOut: U256::from(1),
+    };
+    let alloy_receipt = provider
+        .send_transaction(TransactionRequest::default().with_to(SYSTEM_CONTRACT).with_input(swap.abi_encode()))
+        .await
+        .expect("sent")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(alloy_receipt.status());
+
+    // 3. A transfer through REST.
+    let signer = Signer::new(&DEV_ACCOUNTS[4].private_key).expect("key");
+    let transfer = L2System::transferCall { token: DAI, to: Address::repeat_byte(0xd0), amount: U256::from(77u64) };
+    let raw = signer.eip1559(devnet.deployment.l2_chain_id, 0, transfer.abi_encode().into()).encoded();
+    let response = reqwest::Client::new()
+        .post(format!("{url}/v1/transactions"))
+        .json(&json!({ "raw": hex::encode_prefixed(raw) }))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 200);
+    let rest_hash = response.json::<Value>().await.expect("json")["hash"].as_str().expect("hash").to_owned();
+
+    // Each is in an L2 block, its batch is on anvil, and the challenger verified it: all
+    // within 30 seconds.
+    let hashes = [cast_hash, alloy_receipt.transaction_hash.to_string(), rest_hash];
+    let mut last_block = 0;
+    for hash in &hashes {
+        let tx = eventually(Duration::from_secs(30), "inclusion", || async {
+            let tx = get(&format!("{url}/v1/transactions/{hash}")).await;
+            (tx["status"] != "pending").then_some(tx)
+        })
+        .await;
+        assert_eq!(tx["receipt"]["status"], "success", "{tx}");
+        last_block = last_block.max(tx["blockNumber"].as_u64().expect("block"));
+    }
+    let mut challenger = devnet.challenger.clone();
+    let verified = eventually(Duration::from_secs(30), "the challenger's verdict", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= last_block).map(|_| status) }
+    })
+    .await;
+    assert!(verified.mismatches.is_empty(), "{:?}", verified.mismatches);
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    for hash in &hashes {
+        let tx = get(&format!("{url}/v1/transactions/{hash}")).await;
+        assert!(tx["status"] == "posted" || tx["status"] == "finalized", "{tx}");
+    }
+
+    // The state roots on L1, in the sequencer and in the challenger are equal.
+    let inbox = devnet.deployment.batch_inbox;
+    let status = get(&format!("{url}/v1/status")).await;
+    let last_batch = &status["l1"]["lastBatch"];
+    let batch_index = last_batch["index"].as_u64().expect("index");
+    let l1_root =
+        l1_view(&devnet.l1_rpc, inbox, BatchInbox::getBatchCall { index: U256::from(batch_index) }).await.stateRoot;
+    let seq_block = get(&format!("{url}/v1/blocks/{}", last_batch["lastBlock"])).await;
+    let seq_root: B256 = seq_block["stateRoot"].as_str().expect("root").parse().expect("b256");
+    assert_eq!(verified.last_verified_batch, Some(batch_index));
+    assert_eq!(l1_root, seq_root);
+    assert_eq!(verified.last_verified_state_root, Some(seq_root));
+    assert_eq!(status["challenger"]["lastVerifiedStateRoot"], json!(seq_root));
+
+    // With a two-second window, the batches become final.
+    eventually(Duration::from_secs(30), "finality", || async {
+        let tx = get(&format!("{url}/v1/transactions/{}", hashes[0])).await;
+        (tx["status"] == "finalized").then_some(())
+    })
+    .await;
+
+    // Stopping and starting again over the same data directory resumes the chain.
+    let head = status["head"].clone();
+    devnet.stop().await.expect("clean stop");
+    let devnet = Devnet::start(DevnetConfig::test(dir.path().to_path_buf()).expect("config")).await.expect("restarts");
+    let resumed = get(&format!("{}/v1/status", devnet.url())).await;
+    assert_eq!(resumed["head"]["stateRoot"], head["stateRoot"]);
+    assert!(resumed["head"]["number"].as_u64() >= head["number"].as_u64());
+    devnet.stop().await.expect("clean stop");
+}

@@ -1,0 +1,198 @@
+//! The challenger's sans-IO core judged on batches built here: an honest chain verifies,
+//! and every kind of bad batch is a mismatch, with the chain staying at the last good root.
+
+use alloy_primitives::{Address, B256, Bytes, Signature, U256, keccak256};
+use alloy_sol_types::SolCall;
+use rollup_executor::{BlockEnvInput, Executor};
+use rollup_fraud_proof::derive::{PostedBatch, Verdict, Verifier};
+use rollup_types::{
+    ChainConfig, RecoveredTx, SignedTx,
+    bindings::L2System,
+    codec::{self, Batch, BatchBlock},
+    genesis::{DEV_ACCOUNTS, GenesisSpec, USDC},
+    signer::Signer,
+};
+
+const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 2 };
+
+fn transfer(amount: u64) -> Bytes {
+    L2System::transferCall { token: USDC, to: Address::repeat_byte(9), amount: U256::from(amount) }.abi_encode().into()
+}
+
+/// Builds honest batches: a sequencer-side executor executes the blocks, the batch carries
+/// its chunk roots.
+struct Builder {
+    executor: Executor,
+    next_block: u64,
+    nonce: u64,
+    signer: Signer,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Self {
+            executor: Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis"),
+            next_block: 1,
+            nonce: 0,
+            signer: Signer::new(&DEV_ACCOUNTS[1].private_key).expect("key"),
+        }
+    }
+
+    fn txs(&mut self, n: usize) -> Vec<SignedTx> {
+        (0..n)
+            .map(|_| {
+                self.nonce += 1;
+                self.signer.eip1559(CHAIN.chain_id, self.nonce - 1, transfer(self.nonce))
+            })
+            .collect()
+    }
+
+    /// A batch of blocks with the given numbers of transactions.
+    fn batch(&mut self, index: u64, sizes: &[usize]) -> PostedBatch {
+        let prev_state_root = self.executor.state_root();
+        let mut blocks = Vec::new();
+        let mut chunk_roots = Vec::new();
+        for &n in sizes {
+            let txs = self.txs(n);
+            let recovered: Vec<RecoveredTx> =
+                txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("valid")).collect();
+            let env = BlockEnvInput { number: self.next_block, timestamp: 1_000 + self.next_block };
+            chunk_roots.extend(self.executor.execute_block(env, &recovered).chunk_roots);
+            blocks.push(BatchBlock { number: self.next_block, timestamp: env.timestamp, txs });
+            self.next_block += 1;
+        }
+        let data: Bytes = codec::encode(&Batch { blocks }, &CHAIN).expect("encodes").into();
+        PostedBatch {
+            index,
+            l1_block: 10 + index,
+            l1_tx_hash: B256::repeat_byte(index as u8),
+            data_hash: keccak256(&data),
+            data,
+            prev_state_root,
+            state_root: chunk_roots.last().copied().unwrap_or(prev_state_root),
+            chunk_roots,
+            last_block: self.next_block - 1,
+        }
+    }
+}
+
+fn verifier() -> Verifier {
+    Verifier::new(Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis"))
+}
+
+fn assert_mismatch(verdict: &Verdict, needle: &str) {
+    match verdict {
+        Verdict::Mismatch { reason, .. } => assert!(reason.contains(needle), "reason {reason:?} lacks {needle:?}"),
+        Verdict::Verified { .. } => panic!("expected a mismatch about {needle:?}"),
+    }
+}
+
+#[test]
+fn an_honest_chain_verifies_batch_after_batch() {
+    let mut builder = Builder::new();
+    let mut v = verifier();
+    for index in 0..4 {
+        let batch = builder.batch(index, &[3, 1, 5]);
+        assert_eq!(v.verify(&batch), Verdict::Verified { state_root: batch.state_root });
+    }
+    assert_eq!(v.state_root(), builder.executor.state_root());
+}
+
+#[test]
+fn a_wrong_chunk_root_is_a_mismatch_at_that_chunk_and_taints_descendants() {
+    let mut builder = Builder::new();
+    let mut v = verifier();
+    let good = builder.batch(0, &[2]);
+    assert!(matches!(v.verify(&good), Verdict::Verified { .. }));
+    let root_before = v.state_root();
+
+    // Middle chunk of a batch with chunks of 2, 2 and 1 transactions.
+    let mut bad = builder.batch(1, &[5]);
+    assert_eq!(bad.chunk_roots.len(), 3);
+    bad.chunk_roots[1] = B256::repeat_byte(0xee);
+    let verdict = v.verify(&bad);
+    assert_mismatch(&verdict, "chunk 1");
+    let Verdict::Mismatch { computed_root, .. } = verdict else { unreachable!() };
+    assert_eq!(computed_root, Some(bad.state_root), "the final root itself was right");
+    assert_eq!(v.state_root(), root_before, "a bad batch does not move the chain");
+    assert_mismatch(&v.verify(&builder.batch(2, &[1])), "builds on batch 1");
+}
+
+#[test]
+fn a_wrong_final_root_is_a_mismatch() {
+    let mut builder = Builder::new();
+    let mut bad = builder.batch(0, &[1]);
+    bad.state_root = B256::repeat_byte(1);
+    assert_mismatch(&verifier().verify(&bad), "state root");
+    let mut bad = Builder::new().batch(0, &[3]);
+    bad.chunk_roots.pop();
+    assert_mismatch(&verifier().verify(&bad), "chunk roots posted");
+}
+
+#[test]
+fn undecodable_data_is_a_mismatch() {
+    let mut bad = Builder::new().batch(0, &[1]);
+    let mut data = bad.data.to_vec();
+    data.truncate(data.len() - 3);
+    bad.data = data.into();
+    bad.data_hash = keccak256(&bad.data);
+    assert_mismatch(&verifier().verify(&bad), "does not decode");
+}
+
+#[test]
+fn data_not_matching_the_commitment_is_a_mismatch() {
+    let mut bad = Builder::new().batch(0, &[1]);
+    bad.data_hash = B256::ZERO;
+    assert_mismatch(&verifier().verify(&bad), "data commitment");
+}
+
+fn rebuild_with(batch: &PostedBatch, edit: impl FnOnce(&mut Vec<SignedTx>)) -> PostedBatch {
+    let mut decoded = codec::decode(&batch.data, &CHAIN).expect("decodes");
+    edit(&mut decoded.blocks[0].txs);
+    let data: Bytes = codec::encode(&decoded, &CHAIN).expect("encodes").into();
+    PostedBatch { data_hash: keccak256(&data), data, ..batch.clone() }
+}
+
+#[test]
+fn a_forged_signature_is_a_mismatch() {
+    let batch = Builder::new().batch(0, &[2]);
+    let bad = rebuild_with(&batch, |txs| {
+        let SignedTx::Eip1559(t) = &txs[1] else { panic!("eip1559") };
+        let sig = t.signature();
+        // s in the upper half of the order: refused by EIP-2.
+        let n =
+            U256::from_str_radix("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", 16).expect("n");
+        let forged = Signature::new(sig.r(), n - sig.s(), !sig.v());
+        txs[1] = SignedTx::Eip1559(alloy_consensus::Signed::new_unhashed(t.tx().clone(), forged));
+    });
+    assert_mismatch(&verifier().verify(&bad), "transaction 1 is invalid");
+}
+
+#[test]
+fn a_replayed_nonce_is_a_mismatch() {
+    let batch = Builder::new().batch(0, &[2]);
+    let bad = rebuild_with(&batch, |txs| {
+        let first = txs[0].clone();
+        txs[1] = first;
+    });
+    assert_mismatch(&verifier().verify(&bad), "cannot execute");
+}
+
+#[test]
+fn batches_out_of_order_or_skipping_blocks_are_mismatches() {
+    let mut builder = Builder::new();
+    let b0 = builder.batch(0, &[1]);
+    let b1 = builder.batch(1, &[1]);
+    let mut v = verifier();
+    assert_mismatch(&v.verify(&b1), "expected batch 0");
+
+    let mut v = verifier();
+    let mut wrong_start = b0.clone();
+    wrong_start.prev_state_root = B256::repeat_byte(3);
+    assert_mismatch(&v.verify(&wrong_start), "builds on root");
+
+    let mut v = verifier();
+    let mut wrong_end = b0;
+    wrong_end.last_block = 7;
+    assert_mismatch(&v.verify(&wrong_end), "ends at block 1");
+}
