@@ -8,7 +8,8 @@ pub enum BatcherError {
     /// The L1 node could not be reached or answered with an error: retried next round.
     #[error("L1 request failed: {0}")]
     L1(String),
-    /// The post was mined but reverted: posting stops until an operator looks.
+    /// The post was mined but reverted: logged as an error and tried again next round (the
+    /// bond is kept by the failed transaction's sender; fix the cause, e.g. fund the batcher).
     #[error("batch {index} post reverted in L1 transaction {tx}")]
     Reverted {
         /// Batch index.

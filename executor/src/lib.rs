@@ -75,8 +75,17 @@ pub struct BlockEnvInput {
     pub timestamp: u64,
 }
 
+/// Where the time of a block went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockTimings {
+    /// Running the transactions through revm and merging their changes.
+    pub execution: std::time::Duration,
+    /// Updating the state tree chunk by chunk.
+    pub state_root: std::time::Duration,
+}
+
 /// The result of executing a block.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ExecutedBlock {
     /// One result per input transaction, in order.
     pub results: Vec<TxResult>,
@@ -86,6 +95,8 @@ pub struct ExecutedBlock {
     pub state_root: B256,
     /// Gas used by the executed transactions.
     pub gas_used: u64,
+    /// Where the time went (not part of the result's meaning).
+    pub timings: BlockTimings,
 }
 
 /// The result of a call that changes nothing (`eth_call`, `eth_estimateGas`).
@@ -170,14 +181,18 @@ impl Executor {
         let mut initcode = l2_system_creation_code().to_vec();
         initcode.extend_from_slice(&spec.constructor_args());
         let empty = State::new(Bytecode::default(), Default::default());
+        // The genesis constructor carries every funded account: its initcode may exceed the
+        // EIP-3860 limit and its gas the block's. It runs once, off-chain.
+        let mut genesis_cfg = cfg(&chain);
+        genesis_cfg.limit_contract_initcode_size = Some(usize::MAX);
         let mut evm = Context::mainnet()
             .with_db(WrapDatabaseRef(&empty))
-            .with_cfg(cfg(&chain))
-            .with_block(block_env(BlockEnvInput { number: 0, timestamp: 0 }))
+            .with_cfg(genesis_cfg)
+            .with_block(BlockEnv { gas_limit: u64::MAX, ..block_env(BlockEnvInput { number: 0, timestamp: 0 }) })
             .build_mainnet();
         let tx = TxEnv {
             caller: Address::ZERO,
-            gas_limit: BLOCK_GAS_LIMIT,
+            gas_limit: u64::MAX / 2,
             kind: TxKind::Create,
             data: initcode.into(),
             chain_id: Some(chain.chain_id),
@@ -221,6 +236,7 @@ impl Executor {
     /// Executes `txs` in order as block `env` and commits the result. Transactions that
     /// cannot execute in this state are reported [`TxResult::Invalid`] and leave no trace.
     pub fn execute_block(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> ExecutedBlock {
+        let started = std::time::Instant::now();
         let mut evm = Context::mainnet()
             .with_db(Overlay::new(&self.state))
             .with_cfg(cfg(&self.chain))
@@ -241,6 +257,7 @@ impl Executor {
         let changes = std::mem::take(&mut evm.ctx.journaled_state.database.changes);
         drop(evm);
         Arc::make_mut(&mut self.state).apply(&changes);
+        let executed_at = std::time::Instant::now();
 
         // Chunk roots from the write sets, chunk by chunk, in canonical order.
         let executed: Vec<&TxOutcome> = results
@@ -255,7 +272,8 @@ impl Executor {
             .map(|chunk| self.tree.update(chunk.iter().flat_map(|o| o.writes.iter().copied())))
             .collect();
         let gas_used = executed.iter().map(|o| o.gas_used).sum();
-        ExecutedBlock { results, chunk_roots, state_root: self.tree.root(), gas_used }
+        let timings = BlockTimings { execution: executed_at - started, state_root: executed_at.elapsed() };
+        ExecutedBlock { results, chunk_roots, state_root: self.tree.root(), gas_used, timings }
     }
 
     /// Runs a call against the committed state without changing it; `Err` when the call is

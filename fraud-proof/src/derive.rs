@@ -83,6 +83,11 @@ impl Verifier {
         self.next_block
     }
 
+    /// Index of the next batch to judge.
+    pub const fn next_index(&self) -> u64 {
+        self.next_index
+    }
+
     /// Judges `batch`, the next batch of the inbox. A verified batch extends the local chain;
     /// a mismatch leaves it where it was, and every later batch is judged to descend from an
     /// invalid one.

@@ -117,6 +117,14 @@ impl Challenger {
                 config.chain.chunk_size
             )));
         }
+        let l2_chain = view(BatchInbox::l2ChainIdCall {}.abi_encode()).await?;
+        let l2_chain = BatchInbox::l2ChainIdCall::abi_decode_returns(&l2_chain).map_err(ChallengerError::l1)?;
+        if l2_chain != U256::from(config.chain.chain_id) {
+            return Err(ChallengerError::Config(format!(
+                "the inbox is for L2 chain {l2_chain}, this challenger for {}",
+                config.chain.chain_id
+            )));
+        }
         let cursor = config.from_block;
         Ok(Self {
             config,
@@ -167,6 +175,14 @@ impl Challenger {
                 .to_block(to);
             let logs = self.provider.get_logs(&filter).await.map_err(ChallengerError::l1)?;
             for log in &logs {
+                // A round that failed half way is read again: skip what was judged already.
+                let index = BatchInbox::BatchPosted::decode_log_data(&log.inner.data)
+                    .map_err(ChallengerError::l1)?
+                    .index
+                    .saturating_to::<u64>();
+                if index < self.verifier.next_index() {
+                    continue;
+                }
                 let batch = self.fetch(log).await?;
                 self.judge(&batch).await?;
             }
@@ -187,8 +203,12 @@ impl Challenger {
             .ok_or_else(|| ChallengerError::L1(format!("L1 transaction {tx_hash} not found")))?;
         // The inbox only accepts posts from the batcher account, so the batch is the calldata of
         // the transaction that emitted the event.
-        let call = BatchInbox::postBatchCall::abi_decode(tx.inner.inner().input())
-            .map_err(|e| ChallengerError::L1(format!("L1 transaction {tx_hash} is not a postBatch call: {e}")))?;
+        let call = BatchInbox::postBatchCall::abi_decode(tx.inner.inner().input()).map_err(|e| {
+            ChallengerError::Config(format!(
+                "L1 transaction {tx_hash} is not a direct postBatch call ({e}); this challenger reads batches \
+                 from the calldata of posts made by an externally owned batcher account"
+            ))
+        })?;
         Ok(PostedBatch {
             index: event.index.saturating_to(),
             l1_block: log.block_number.unwrap_or_default(),

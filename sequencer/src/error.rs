@@ -96,7 +96,7 @@ pub enum SequencerError {
     #[error(transparent)]
     Executor(#[from] rollup_executor::ExecutorError),
     /// Replaying the stored chain did not reproduce it.
-    #[error("replaying block {number} gave state root {computed}, the database says {stored}")]
+    #[error("replaying block {number} did not reproduce its stored roots: state root {computed}, stored {stored}")]
     ReplayMismatch {
         /// Block number.
         number: u64,

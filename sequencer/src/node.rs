@@ -43,18 +43,29 @@ pub struct SequencerConfig {
     pub body_limit: usize,
 }
 
+impl Default for SequencerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8547)),
+            db_url: "sqlite://sequencer.sqlite".into(),
+            chain: ChainConfig::default(),
+            genesis: GenesisSpec::devnet(),
+            block_time: Duration::from_millis(500),
+            max_block_txs: 10_000,
+            mempool: MempoolLimits::default(),
+            body_limit: 128 * 1024,
+        }
+    }
+}
+
 impl SequencerConfig {
     /// A configuration for tests: ephemeral port, in-memory database, fast blocks.
     pub fn test() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             db_url: "sqlite::memory:".into(),
-            chain: ChainConfig::default(),
-            genesis: GenesisSpec::devnet(),
             block_time: Duration::from_millis(100),
-            max_block_txs: 10_000,
-            mempool: MempoolLimits::default(),
-            body_limit: 128 * 1024,
+            ..Self::default()
         }
     }
 }
@@ -380,7 +391,7 @@ async fn replay(store: &Store, executor: &mut Executor, chain: &ChainConfig) -> 
                 .collect::<Result<_, _>>()
                 .map_err(|e| StoreError::Corrupt(format!("block {n} holds an invalid transaction: {e}")))?;
             let executed = executor.execute_block(BlockEnvInput { number: n, timestamp: block.header.timestamp }, &txs);
-            if executed.state_root != block.header.state_root {
+            if executed.state_root != block.header.state_root || executed.chunk_roots != block.chunk_roots {
                 return Err(SequencerError::ReplayMismatch {
                     number: n,
                     computed: executed.state_root,

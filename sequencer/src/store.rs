@@ -219,7 +219,8 @@ impl Store {
         Ok(Self { pool })
     }
 
-    /// Records an acknowledged transaction as pending; `false` if it was already known.
+    /// Records an acknowledged transaction as pending (again, if it had been rejected);
+    /// `false` if it was already pending or included.
     pub async fn insert_pending(
         &self,
         hash: B256,
@@ -231,7 +232,9 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO transactions (hash, raw, sender, nonce, status, received_seq, received_at)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6) ON CONFLICT (hash) DO NOTHING",
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6)
+             ON CONFLICT (hash) DO UPDATE SET status = 'pending', reason = NULL, received_seq = $5, received_at = $6
+             WHERE transactions.status = 'rejected'",
         )
         .bind(hash.as_slice())
         .bind(raw)

@@ -23,6 +23,11 @@ pub const MIN_TX_GAS_LIMIT: u64 = 21_000;
 /// Largest signed gas limit accepted.
 pub const MAX_TX_GAS_LIMIT: u64 = 30_000_000;
 
+/// Largest calldata accepted, in bytes. Every operation of the closed set needs far less;
+/// the cap keeps execution clear of the gas cap (intrinsic calldata gas), so validity never
+/// depends on gas.
+pub const MAX_INPUT_BYTES: usize = 1_024;
+
 /// Largest raw signed transaction accepted, in bytes.
 pub const MAX_RAW_TX_BYTES: usize = 16 * 1024;
 

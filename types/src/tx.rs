@@ -7,7 +7,7 @@
 
 use crate::{
     bindings::L2System::L2SystemCalls,
-    chain::{ChainConfig, MAX_RAW_TX_BYTES, MAX_TX_GAS_LIMIT, MIN_TX_GAS_LIMIT, SYSTEM_CONTRACT},
+    chain::{ChainConfig, MAX_INPUT_BYTES, MAX_RAW_TX_BYTES, MAX_TX_GAS_LIMIT, MIN_TX_GAS_LIMIT, SYSTEM_CONTRACT},
 };
 use alloy_consensus::{SignableTransaction, Signed, TxEip1559, TxLegacy, transaction::RlpEcdsaDecodableTx};
 use alloy_eips::eip2718::Encodable2718;
@@ -86,6 +86,22 @@ pub enum TxError {
         /// Largest accepted.
         max: u64,
     },
+    /// The priority fee exceeds the fee cap (invalid on Ethereum too).
+    #[error("max priority fee per gas {tip} exceeds max fee per gas {cap}")]
+    TipAboveFeeCap {
+        /// Max priority fee per gas.
+        tip: u128,
+        /// Max fee per gas.
+        cap: u128,
+    },
+    /// The calldata is larger than any operation needs.
+    #[error("calldata is {got} bytes, more than the {max} any operation needs")]
+    InputTooLarge {
+        /// Calldata size.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The calldata does not select an operation of the system contract.
     #[error("calldata is not an operation of the system contract: {0}")]
     UnknownOperation(String),
@@ -107,6 +123,8 @@ impl TxError {
             Self::ValueNotAllowed(_) => "value_not_allowed",
             Self::AccessListNotSupported => "access_list_not_supported",
             Self::GasLimitOutOfRange { .. } => "gas_limit_out_of_range",
+            Self::TipAboveFeeCap { .. } => "tip_above_fee_cap",
+            Self::InputTooLarge { .. } => "input_too_large",
             Self::UnknownOperation(_) => "unknown_operation",
         }
     }
@@ -285,6 +303,14 @@ impl SignedTx {
             && !t.tx().access_list.is_empty()
         {
             return Err(TxError::AccessListNotSupported);
+        }
+        if let Some(tip) = self.max_priority_fee_per_gas()
+            && tip > self.max_fee_per_gas()
+        {
+            return Err(TxError::TipAboveFeeCap { tip, cap: self.max_fee_per_gas() });
+        }
+        if self.input().len() > MAX_INPUT_BYTES {
+            return Err(TxError::InputTooLarge { got: self.input().len(), max: MAX_INPUT_BYTES });
         }
         let gas = self.gas_limit();
         if !(MIN_TX_GAS_LIMIT..=MAX_TX_GAS_LIMIT).contains(&gas) {

@@ -33,6 +33,38 @@ enum Command {
     Challenger(ChallengerArgs),
     /// Deploys the L1 contracts of a chain and prints the deployment as JSON.
     Deploy(DeployArgs),
+    /// Measures a component on this machine.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Executes a generated workload block by block and reports throughput and where the
+    /// time goes.
+    Executor(ExecutorBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExecutorBenchArgs {
+    /// Block content.
+    #[arg(long, value_enum, default_value = "transfers")]
+    workload: crate::bench::Workload,
+    /// Transactions in all.
+    #[arg(long, default_value_t = 20_000)]
+    txs: usize,
+    /// Transactions per block.
+    #[arg(long = "block-size", default_value_t = 1_000)]
+    block_size: usize,
+    /// Distinct senders.
+    #[arg(long, default_value_t = 1_000)]
+    accounts: usize,
+    /// Seed of the workload.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Parameters every component of one chain must agree on.
@@ -195,7 +227,7 @@ impl Cli {
                     chain: args.chain.config()?,
                     genesis: GenesisSpec::devnet(),
                     block_time: Duration::from_millis(args.block_time_ms.max(1)),
-                    ..SequencerConfig::test()
+                    ..SequencerConfig::default()
                 };
                 let handle = rollup_sequencer::start(config, StatusSources::default(), cancel).await?;
                 handle.task.await.context("sequencer task")??;
@@ -231,6 +263,39 @@ impl Cli {
                     confirmations: args.confirmations,
                 };
                 Challenger::new(config).await?.run(cancel).await?;
+                Ok(())
+            }
+            Command::Bench(BenchCommand::Executor(args)) => {
+                let bench = crate::bench::ExecutorBench {
+                    workload: args.workload,
+                    txs: args.txs,
+                    block_size: args.block_size,
+                    accounts: args.accounts,
+                    seed: args.seed,
+                };
+                let report = tokio::task::spawn_blocking(move || bench.run()).await??;
+                #[allow(clippy::print_stdout)]
+                if args.json {
+                    println!("{}", serde_json::to_string(&report)?);
+                } else {
+                    println!(
+                        "workload {:?}: {} txs in blocks of {}, {} thread\n  {:.0} tx/s, {:.1} Mgas/s (execution + state root)\n  \
+                         execution {:.3} s, state root {:.3} s ({:.1}% of the time), sender recovery {:.3} s (1 core, not included)\n  \
+                         reverted {}, batch bytes/tx (codec v0) {:.1}",
+                        report.workload,
+                        report.txs,
+                        report.block_size,
+                        report.threads,
+                        report.tx_per_sec,
+                        report.mgas_per_sec,
+                        report.execution_secs,
+                        report.state_root_secs,
+                        report.state_root_share * 100.0,
+                        report.recovery_secs,
+                        report.reverted,
+                        report.batch_bytes_per_tx,
+                    );
+                }
                 Ok(())
             }
             Command::Deploy(args) => {

@@ -187,7 +187,7 @@ impl Devnet {
                 chain: config.chain,
                 genesis,
                 block_time: config.block_time,
-                ..SequencerConfig::test()
+                ..SequencerConfig::default()
             },
             StatusSources {
                 l1: Some(L1Info {

@@ -6,10 +6,10 @@ use clap::Parser;
 async fn main() {
     let cli = rollup::cli::Cli::parse();
     if let Err(err) = cli.run().await {
-        tracing::error!("{err:?}");
+        // The whole chain of causes on one line, without a backtrace.
         #[allow(clippy::print_stderr)]
         {
-            eprintln!("error: {err:?}");
+            eprintln!("error: {err:#}");
         }
         std::process::exit(1);
     }

@@ -32,6 +32,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/contracts", get(rest::contracts))
         .route("/v1/status", get(rest::status))
         .fallback(rest::not_found)
+        .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(CorsLayer::permissive())
         .with_state(node)

@@ -27,7 +27,16 @@ pub(super) async fn healthz() -> Json<Value> {
 
 /// Fallback for unknown routes.
 pub(super) async fn not_found() -> ApiError {
-    ApiError::not_found("no such route; see README.md for the API")
+    ApiError::not_found("no such route; see docs/api.md")
+}
+
+/// Fallback for a known route called with the wrong method.
+pub(super) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "wrong HTTP method for this route; see docs/api.md",
+    )
 }
 
 #[derive(Deserialize)]

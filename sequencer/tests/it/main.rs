@@ -209,6 +209,29 @@ async fn bad_input_gets_a_client_error_with_a_reason_on_rest_and_rpc() {
     let view_tx = custom_tx(&a, chain_id(), 0, TxKind::Call(SYSTEM_CONTRACT), U256::ZERO, view.into());
     assert_rejected(&seq.submit(&view_tx).await, StatusCode::BAD_REQUEST, "unknown_operation");
 
+    // Fee cap below the tip, and calldata larger than any operation.
+    let tip_tx = TxEip1559 {
+        chain_id: chain_id(),
+        nonce: 0,
+        gas_limit: 100_000,
+        max_fee_per_gas: 1,
+        max_priority_fee_per_gas: 2,
+        to: TxKind::Call(SYSTEM_CONTRACT),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: transfer(Address::repeat_byte(1), 1),
+    };
+    let sig = a.sign_hash(tip_tx.signature_hash());
+    assert_rejected(
+        &seq.submit(&tip_tx.into_signed(sig).encoded_2718()).await,
+        StatusCode::BAD_REQUEST,
+        "tip_above_fee_cap",
+    );
+    let mut long_input = transfer(Address::repeat_byte(1), 1).to_vec();
+    long_input.resize(2_000, 0);
+    let long = custom_tx(&a, chain_id(), 0, TxKind::Call(SYSTEM_CONTRACT), U256::ZERO, long_input.into());
+    assert_rejected(&seq.submit(&long).await, StatusCode::BAD_REQUEST, "input_too_large");
+
     // Oversized body.
     let huge = format!(r#"{{"raw":"0x{}"}}"#, "00".repeat(200 * 1024));
     let resp = seq.post_raw_body("/v1/transactions", huge.clone()).await;
@@ -229,6 +252,7 @@ async fn bad_input_gets_a_client_error_with_a_reason_on_rest_and_rpc() {
 
     // Unknown routes, methods and malformed lookups.
     assert_eq!(seq.get("/v1/nope").await.0, StatusCode::NOT_FOUND);
+    assert_rejected(&seq.post_raw_body("/v1/pools", "{}").await, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     assert_eq!(seq.get("/v1/transactions/0x1234").await.0, StatusCode::BAD_REQUEST);
     assert_eq!(seq.get("/v1/accounts/0xnothex").await.0, StatusCode::BAD_REQUEST);
     assert_eq!(seq.get(&format!("/v1/transactions/{}", B256::repeat_byte(3))).await.0, StatusCode::NOT_FOUND);
