@@ -52,6 +52,15 @@ impl ChallengerError {
     }
 }
 
+/// Calls a view function of the inbox.
+async fn view<C: SolCall>(provider: &DynProvider, inbox: Address, call: C) -> Result<C::Return, ChallengerError> {
+    let out = provider
+        .call(TransactionRequest::default().to(inbox).input(call.abi_encode().into()))
+        .await
+        .map_err(ChallengerError::l1)?;
+    C::abi_decode_returns(&out).map_err(ChallengerError::l1)
+}
+
 /// Configuration of the challenger.
 #[derive(Clone, Debug)]
 pub struct ChallengerConfig {
@@ -90,35 +99,21 @@ impl Challenger {
         let provider = ProviderBuilder::new().connect_http(config.l1_rpc.clone()).erased();
         let store = VerdictStore::open(&config.db_url).await?;
         let executor = Executor::genesis(config.chain, &config.genesis)?;
-        let view = |call: Vec<u8>| {
-            let provider = provider.clone();
-            let inbox = config.inbox;
-            async move {
-                provider
-                    .call(TransactionRequest::default().to(inbox).input(call.into()))
-                    .await
-                    .map_err(ChallengerError::l1)
-            }
-        };
-        let genesis_root = view(BatchInbox::genesisStateRootCall {}.abi_encode()).await?;
-        let genesis_root =
-            BatchInbox::genesisStateRootCall::abi_decode_returns(&genesis_root).map_err(ChallengerError::l1)?;
+        let genesis_root = view(&provider, config.inbox, BatchInbox::genesisStateRootCall {}).await?;
         if genesis_root != executor.state_root() {
             return Err(ChallengerError::Config(format!(
                 "the inbox's genesis root is {genesis_root}, this genesis gives {}",
                 executor.state_root()
             )));
         }
-        let chunk = view(BatchInbox::chunkSizeCall {}.abi_encode()).await?;
-        let chunk = BatchInbox::chunkSizeCall::abi_decode_returns(&chunk).map_err(ChallengerError::l1)?;
+        let chunk = view(&provider, config.inbox, BatchInbox::chunkSizeCall {}).await?;
         if chunk != U256::from(config.chain.chunk_size) {
             return Err(ChallengerError::Config(format!(
                 "the inbox uses chunks of {chunk}, this chain {}",
                 config.chain.chunk_size
             )));
         }
-        let l2_chain = view(BatchInbox::l2ChainIdCall {}.abi_encode()).await?;
-        let l2_chain = BatchInbox::l2ChainIdCall::abi_decode_returns(&l2_chain).map_err(ChallengerError::l1)?;
+        let l2_chain = view(&provider, config.inbox, BatchInbox::l2ChainIdCall {}).await?;
         if l2_chain != U256::from(config.chain.chain_id) {
             return Err(ChallengerError::Config(format!(
                 "the inbox is for L2 chain {l2_chain}, this challenger for {}",

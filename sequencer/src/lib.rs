@@ -41,7 +41,12 @@ pub async fn start(
     status: StatusSources,
     cancel: CancellationToken,
 ) -> Result<SequencerHandle, SequencerError> {
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {}: {e} (choose another with --http.addr)", config.listen),
+        )
+    })?;
     let local_addr = listener.local_addr()?;
     let node = Node::open(config, status).await?;
     let app = api::router(node.clone());

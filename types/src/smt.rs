@@ -56,17 +56,23 @@ pub fn compute_root(leaves: &[(B256, B256)]) -> B256 {
             }
         }
     }
-    let mut sorted = leaves.to_vec();
-    sorted.sort_by_key(|(k, _)| *k);
-    let mut live: Vec<(B256, B256)> = Vec::with_capacity(sorted.len());
-    for (k, v) in sorted {
-        match live.last_mut() {
-            Some(last) if last.0 == k => last.1 = v,
-            _ => live.push((k, v)),
-        }
-    }
+    let mut live = sorted_last_wins(leaves.to_vec());
     live.retain(|(_, v)| !v.is_zero());
     subtree(&live, 0)
+}
+
+/// Sorts updates by key, keeping the last value given for each key.
+fn sorted_last_wins(mut batch: Vec<(B256, B256)>) -> Vec<(B256, B256)> {
+    // A stable sort keeps equal keys in the order they were given.
+    batch.sort_by_key(|(k, _)| *k);
+    let mut out: Vec<(B256, B256)> = Vec::with_capacity(batch.len());
+    for (k, v) in batch {
+        match out.last_mut() {
+            Some(last) if last.0 == k => last.1 = v,
+            _ => out.push((k, v)),
+        }
+    }
+    out
 }
 
 /// What a proof finds at the end of a key's path.
@@ -272,16 +278,7 @@ impl SparseMerkleTree {
     where
         I: IntoIterator<Item = (B256, B256)>,
     {
-        let mut batch: Vec<(B256, B256)> = updates.into_iter().collect();
-        // Stable sort keeps the order of equal keys; keep the last write of each key.
-        batch.sort_by_key(|(k, _)| *k);
-        let mut deduped: Vec<(B256, B256)> = Vec::with_capacity(batch.len());
-        for (k, v) in batch {
-            match deduped.last_mut() {
-                Some(last) if last.0 == k => last.1 = v,
-                _ => deduped.push((k, v)),
-            }
-        }
+        let deduped = sorted_last_wins(updates.into_iter().collect());
         let added = deduped.iter().filter(|(k, v)| !v.is_zero() && self.get(k).is_zero()).count();
         let removed = deduped.iter().filter(|(k, v)| v.is_zero() && !self.get(k).is_zero()).count();
         let root = std::mem::replace(&mut self.root, Node::Empty);

@@ -54,6 +54,14 @@ pub struct Anvil {
 impl Anvil {
     /// Starts anvil and waits until it answers.
     pub async fn spawn(config: &AnvilConfig) -> Result<Self> {
+        if TcpListener::bind(("127.0.0.1", config.port)).is_err() {
+            bail!(
+                "port {} is already in use: stop the other L1 node, choose another port with --l1.port, \
+                 or use it as the L1 with --l1-rpc http://127.0.0.1:{}",
+                config.port,
+                config.port
+            );
+        }
         let bin = tool("anvil");
         let mut cmd = Command::new(&bin);
         cmd.arg("--port").arg(config.port.to_string()).arg("--host").arg("127.0.0.1");

@@ -108,6 +108,12 @@ struct DevnetArgs {
     /// Challenge window of the inbox, in seconds.
     #[arg(long = "challenge-window", default_value_t = 120)]
     challenge_window: u64,
+    /// Key that deploys the L1 contracts (default: anvil account 0).
+    #[arg(long = "l1.deployer-key", env = "ROLLUP_DEPLOYER_KEY", hide_env_values = true)]
+    deployer_key: Option<B256>,
+    /// Key of the authorised batcher (default: anvil account 1).
+    #[arg(long = "l1.batcher-key", env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
+    batcher_key: Option<B256>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -329,6 +335,12 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     config.block_time = Duration::from_millis(args.block_time_ms.max(1));
     config.batch_interval = Duration::from_millis(args.batch_interval_ms.max(1));
     config.challenge_window = args.challenge_window;
+    if let Some(key) = args.deployer_key {
+        config.deployer_key = key;
+    }
+    if let Some(key) = args.batcher_key {
+        config.batcher_key = key;
+    }
     let devnet = Devnet::start(config).await?;
     #[allow(clippy::print_stdout)]
     {
