@@ -215,7 +215,7 @@ impl Batcher {
         let last = self.store.latest_batch().await?;
         let (index, after) = last.as_ref().map_or((0, 0), |b| (b.index + 1, b.last_block));
         let blocks = self.next_blocks(after).await?;
-        let (Some((first, _)), Some((last_block, _))) = (blocks.first(), blocks.last()) else { return Ok(None) };
+        let Some((first, _)) = blocks.first() else { return Ok(None) };
         let prev_root = self
             .store
             .block(after)
@@ -223,15 +223,24 @@ impl Batcher {
             .ok_or_else(|| BatcherError::Inconsistent(format!("block {after} is missing")))?
             .header
             .state_root;
-        let (first_block, last_number) = (first.header.number, last_block.header.number);
-        let chunk_roots: Vec<B256> = blocks.iter().flat_map(|(b, _)| b.chunk_roots.iter().copied()).collect();
-        let batch = Batch {
+        let first_block = first.header.number;
+        let block_chunk_roots: Vec<Vec<B256>> = blocks.iter().map(|(b, _)| b.chunk_roots.clone()).collect();
+        let mut batch = Batch {
             blocks: blocks
                 .into_iter()
                 .map(|(b, txs)| BatchBlock { number: b.header.number, timestamp: b.header.timestamp, txs })
                 .collect(),
         };
-        let data = codec::encode(&batch, &self.config.chain)?;
+        let mut data = codec::encode(&batch, &self.config.chain)?;
+        // The per-block estimate can undershoot: drop blocks until the data fits (a single
+        // block is always posted, whatever its size).
+        while data.len() > self.config.max_bytes && batch.blocks.len() > 1 {
+            batch.blocks.pop();
+            data = codec::encode(&batch, &self.config.chain)?;
+        }
+        let kept = batch.blocks.len();
+        let last_number = batch.blocks[kept - 1].number;
+        let chunk_roots: Vec<B256> = block_chunk_roots.iter().take(kept).flatten().copied().collect();
         let state_root = chunk_roots.last().copied().unwrap_or(prev_root);
         let call = BatchInbox::postBatchCall {
             index: U256::from(index),

@@ -158,3 +158,123 @@ async fn e2e_swap_and_transfer_are_posted_verified_and_roots_agree() {
     assert!(resumed["head"]["number"].as_u64() >= head["number"].as_u64());
     devnet.stop().await.expect("clean stop");
 }
+
+/// The batcher splits batches at its size limit, and after a crash between sending a post
+/// and recording it, recovers the post from L1 instead of posting it twice. The challenger,
+/// reading L1 only, verifies every batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
+    use rollup::anvil::{Anvil, AnvilConfig, free_port};
+    use rollup_batcher::{Batcher, BatcherConfig, InboxParams};
+    use rollup_fraud_proof::{Challenger, ChallengerConfig};
+    use rollup_sequencer::{SequencerConfig, StatusSources};
+    use rollup_types::genesis::GenesisSpec;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let anvil = Anvil::spawn(&AnvilConfig {
+        port: free_port().expect("port"),
+        block_time: None,
+        state_file: None,
+        log_file: None,
+    })
+    .await
+    .expect("anvil");
+    let l1: url::Url = anvil.url().parse().expect("url");
+    let db_path = dir.path().join("chain.sqlite");
+    let mut config = SequencerConfig::test();
+    config.db_url = format!("sqlite://{}", db_path.display());
+    config.block_time = Duration::from_millis(50);
+    let chain = config.chain;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let sequencer = rollup_sequencer::start(config, StatusSources::default(), cancel.clone()).await.expect("sequencer");
+
+    let genesis_root = sequencer.node.head().header.state_root;
+    let batcher_key = DEV_ACCOUNTS[1].private_key;
+    let params = InboxParams {
+        batcher: DEV_ACCOUNTS[1].address,
+        challenge_window: 3_600,
+        bond: U256::from(1_000u64),
+        genesis_state_root: genesis_root,
+        chunk_size: chain.chunk_size,
+        l2_chain_id: chain.chain_id,
+    };
+    let deployment = rollup::devnet::deploy(&l1, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deployed");
+
+    // Three blocks of four transfers each.
+    let mut nonces = [0u64; 4];
+    for _block in 0..3 {
+        let mut hashes = Vec::new();
+        for (i, nonce) in nonces.iter_mut().enumerate() {
+            let signer = Signer::new(&DEV_ACCOUNTS[4 + i].private_key).expect("key");
+            let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0xee), amount: U256::from(1u64) };
+            let raw = signer.eip1559(chain.chain_id, *nonce, call.abi_encode().into()).encoded();
+            *nonce += 1;
+            hashes.push(sequencer.node.submit_raw(raw.into()).await.expect("accepted"));
+        }
+        for hash in hashes {
+            eventually(Duration::from_secs(10), "inclusion", || async {
+                let record = sequencer.node.store().transaction(hash).await.expect("db")?;
+                record.receipt.map(|_| ())
+            })
+            .await;
+        }
+    }
+    let head = sequencer.node.head().header.number;
+    assert!(head >= 3, "at least three blocks");
+
+    // A limit smaller than one block: each batch holds one block.
+    let batcher_config = BatcherConfig {
+        l1_rpc: l1.clone(),
+        inbox: deployment.batch_inbox,
+        key: batcher_key,
+        chain,
+        interval: Duration::from_millis(10),
+        max_blocks: 100,
+        max_bytes: 200,
+    };
+    let store = sequencer.node.store().clone();
+    let batcher = Batcher::new(batcher_config.clone(), store.clone()).await.expect("batcher");
+    let first = batcher.step().await.expect("posts").expect("a batch");
+    assert_eq!((first.index, first.first_block, first.last_block), (0, 1, 1));
+
+    // Crash between sending and recording: the record is lost, the post is on L1.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db_path.display())).await.expect("db");
+    sqlx::query("DELETE FROM batches WHERE batch_index = 0").execute(&pool).await.expect("delete");
+    assert!(store.latest_batch().await.expect("db").is_none());
+
+    let restarted = Batcher::new(batcher_config, store.clone()).await.expect("batcher");
+    let second = restarted.step().await.expect("posts").expect("a batch");
+    assert_eq!(second.index, 1, "batch 0 was recovered from L1, not posted again");
+    let recovered = store.batch_of_block(1).await.expect("db").expect("batch 0 recorded");
+    assert_eq!(recovered.l1_tx_hash, first.l1_tx_hash);
+    assert_eq!(recovered.state_root, first.state_root);
+    while restarted.step().await.expect("posts").is_some() {}
+    let count = l1_view(&l1, deployment.batch_inbox, BatchInbox::batchCountCall {}).await;
+    let last = store.latest_batch().await.expect("db").expect("batches");
+    assert_eq!(count, U256::from(last.index + 1), "every batch posted exactly once");
+    assert_eq!(last.last_block, head);
+
+    // The challenger, from L1 alone, verifies all of them.
+    let mut challenger = Challenger::new(ChallengerConfig {
+        l1_rpc: l1,
+        inbox: deployment.batch_inbox,
+        from_block: deployment.inbox_block,
+        db_url: format!("sqlite://{}", dir.path().join("challenger.sqlite").display()),
+        chain,
+        genesis: GenesisSpec::devnet(),
+        poll: Duration::from_millis(100),
+        confirmations: 0,
+    })
+    .await
+    .expect("challenger");
+    let status = challenger.subscribe();
+    challenger.step().await.expect("reads L1");
+    let status = status.borrow().clone();
+    assert!(status.mismatches.is_empty(), "{:?}", status.mismatches);
+    assert_eq!(status.last_verified_batch, Some(last.index));
+    assert_eq!(status.last_verified_state_root, Some(sequencer.node.head().header.state_root));
+
+    cancel.cancel();
+    sequencer.task.await.expect("joined").expect("clean stop");
+    anvil.stop().await.expect("anvil stops");
+}
