@@ -67,7 +67,9 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
         .contract_address
         .filter(|_| receipt.status())
         .ok_or_else(|| BatcherError::L1("inbox deployment reverted".into()))?;
-    Ok((address, receipt.block_number.unwrap_or_default()))
+    let block =
+        receipt.block_number.ok_or_else(|| BatcherError::L1("deployment receipt has no block number".into()))?;
+    Ok((address, block))
 }
 
 /// Calls a view function of the inbox.

@@ -139,7 +139,9 @@ impl Batcher {
         let log =
             logs.last().ok_or_else(|| BatcherError::Inconsistent(format!("no BatchPosted event for batch {index}")))?;
         let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(BatcherError::l1)?;
-        let tx_hash = log.transaction_hash.unwrap_or_default();
+        let tx_hash = log
+            .transaction_hash
+            .ok_or_else(|| BatcherError::L1(format!("BatchPosted log of batch {index} has no transaction")))?;
         let tx = self
             .provider
             .get_transaction_by_hash(tx_hash)
@@ -149,7 +151,9 @@ impl Batcher {
         let call = BatchInbox::postBatchCall::abi_decode(alloy::consensus::Transaction::input(tx.inner.inner()))
             .map_err(BatcherError::l1)?;
         let previous = if index == 0 { 0 } else { self.store.latest_batch().await?.map_or(0, |b| b.last_block) };
-        let l1_block = log.block_number.unwrap_or_default();
+        let l1_block = log
+            .block_number
+            .ok_or_else(|| BatcherError::L1(format!("BatchPosted log of batch {index} has no block")))?;
         Ok(BatchRecord {
             index,
             first_block: previous + 1,
@@ -257,7 +261,9 @@ impl Batcher {
         if !receipt.status() {
             return Err(BatcherError::Reverted { index, tx: receipt.transaction_hash });
         }
-        let l1_block = receipt.block_number.unwrap_or_default();
+        let l1_block = receipt
+            .block_number
+            .ok_or_else(|| BatcherError::L1(format!("receipt of {} has no block number", receipt.transaction_hash)))?;
         let record = BatchRecord {
             index,
             first_block,

@@ -170,15 +170,12 @@ impl Challenger {
                 .to_block(to);
             let logs = self.provider.get_logs(&filter).await.map_err(ChallengerError::l1)?;
             for log in &logs {
+                let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
                 // A round that failed half way is read again: skip what was judged already.
-                let index = BatchInbox::BatchPosted::decode_log_data(&log.inner.data)
-                    .map_err(ChallengerError::l1)?
-                    .index
-                    .saturating_to::<u64>();
-                if index < self.verifier.next_index() {
+                if event.index < U256::from(self.verifier.next_index()) {
                     continue;
                 }
-                let batch = self.fetch(log).await?;
+                let batch = self.fetch(log, event).await?;
                 self.judge(&batch).await?;
             }
             self.cursor = to + 1;
@@ -187,8 +184,7 @@ impl Challenger {
         Ok(())
     }
 
-    async fn fetch(&self, log: &Log) -> Result<PostedBatch, ChallengerError> {
-        let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
+    async fn fetch(&self, log: &Log, event: BatchInbox::BatchPosted) -> Result<PostedBatch, ChallengerError> {
         let tx_hash = log.transaction_hash.ok_or_else(|| ChallengerError::L1("log without transaction".into()))?;
         let tx = self
             .provider
@@ -206,7 +202,7 @@ impl Challenger {
         })?;
         Ok(PostedBatch {
             index: event.index.saturating_to(),
-            l1_block: log.block_number.unwrap_or_default(),
+            l1_block: log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?,
             l1_tx_hash: tx_hash,
             data_hash: event.dataHash,
             data: call.data,

@@ -190,14 +190,16 @@ impl Node {
         }
     }
 
-    /// Applies sorted, unique `updates` (zero deletes) to the subtree at `depth`.
-    fn update(self, depth: usize, updates: &[(B256, B256)]) -> Self {
+    /// Applies sorted, unique `updates` (zero deletes) to the subtree at `depth`, adding the
+    /// change in the number of leaves to `delta`.
+    fn update(self, depth: usize, updates: &[(B256, B256)], delta: &mut isize) -> Self {
         if updates.is_empty() {
             return self;
         }
         match self {
             Self::Empty => {
                 let live: Vec<_> = updates.iter().filter(|(_, v)| !v.is_zero()).copied().collect();
+                *delta += live.len() as isize;
                 Self::build(depth, &live)
             }
             Self::Leaf { key, value, .. } => {
@@ -210,12 +212,13 @@ impl Node {
                 }
                 merged.extend_from_slice(&updates[at..]);
                 merged.retain(|(_, v)| !v.is_zero());
+                *delta += merged.len() as isize - 1;
                 Self::build(depth, &merged)
             }
             Self::Branch { left, right, .. } => {
                 let mid = updates.partition_point(|(k, _)| !bit_at(k, depth));
-                let left = left.update(depth + 1, &updates[..mid]);
-                let right = right.update(depth + 1, &updates[mid..]);
+                let left = left.update(depth + 1, &updates[..mid], delta);
+                let right = right.update(depth + 1, &updates[mid..], delta);
                 Self::join(left, right)
             }
         }
@@ -279,11 +282,10 @@ impl SparseMerkleTree {
         I: IntoIterator<Item = (B256, B256)>,
     {
         let deduped = sorted_last_wins(updates.into_iter().collect());
-        let added = deduped.iter().filter(|(k, v)| !v.is_zero() && self.get(k).is_zero()).count();
-        let removed = deduped.iter().filter(|(k, v)| v.is_zero() && !self.get(k).is_zero()).count();
         let root = std::mem::replace(&mut self.root, Node::Empty);
-        self.root = root.update(0, &deduped);
-        self.len = self.len + added - removed;
+        let mut delta = 0isize;
+        self.root = root.update(0, &deduped, &mut delta);
+        self.len = self.len.saturating_add_signed(delta);
         self.root()
     }
 

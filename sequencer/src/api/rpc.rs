@@ -25,7 +25,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use rollup_executor::{BlockEnvInput, CallRequest, TxStatus, call_on};
+use rollup_executor::{BlockEnvInput, CallRequest, TxStatus};
 use rollup_types::{
     SYSTEM_CONTRACT, SignedTx,
     chain::{MAX_TX_GAS_LIMIT, MIN_TX_GAS_LIMIT},
@@ -273,9 +273,7 @@ async fn dispatch(node: &Arc<Node>, method: &str, params: &[Value]) -> Result<Va
             };
             let head = node.head().header;
             let env = BlockEnvInput { number: head.number + 1, timestamp: head.timestamp };
-            let outcome = node
-                .with_executor(|e| call_on(&e.state(), node.chain(), &call, env))
-                .map_err(|e| RpcError::new(-32000, e))?;
+            let outcome = node.with_executor(|e| e.call(&call, env)).map_err(|e| RpcError::new(-32000, e))?;
             if outcome.status != TxStatus::Success {
                 return Err(RpcError {
                     code: 3,

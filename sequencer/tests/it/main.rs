@@ -107,6 +107,21 @@ fn custom_tx(signer: &Signer, chain_id: u64, nonce: u64, to: TxKind, value: U256
     tx.into_signed(sig).encoded_2718()
 }
 
+/// An unsigned EIP-1559 transfer with nonce 0 and zero fees, for tests that sign it oddly.
+fn transfer_tx() -> TxEip1559 {
+    TxEip1559 {
+        chain_id: chain_id(),
+        nonce: 0,
+        gas_limit: 100_000,
+        max_fee_per_gas: 0,
+        max_priority_fee_per_gas: 0,
+        to: TxKind::Call(SYSTEM_CONTRACT),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: transfer(Address::repeat_byte(1), 1),
+    }
+}
+
 fn assert_rejected(resp: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(resp.0, status, "body: {}", resp.1);
     assert_eq!(resp.1["error"]["code"], code, "body: {}", resp.1);
@@ -147,17 +162,7 @@ async fn bad_input_gets_a_client_error_with_a_reason_on_rest_and_rpc() {
     assert_eq!(resp["error"]["data"], "bad_rlp", "{resp}");
 
     // Bad signature: s = 0, and a high-s (malleable) signature.
-    let tx = TxEip1559 {
-        chain_id: chain_id(),
-        nonce: 0,
-        gas_limit: 100_000,
-        max_fee_per_gas: 0,
-        max_priority_fee_per_gas: 0,
-        to: TxKind::Call(SYSTEM_CONTRACT),
-        value: U256::ZERO,
-        access_list: Default::default(),
-        input: transfer(Address::repeat_byte(1), 1),
-    };
+    let tx = transfer_tx();
     let good = a.sign_hash(tx.signature_hash());
     let zero_s = tx.clone().into_signed(Signature::new(good.r(), U256::ZERO, good.v())).encoded_2718();
     assert_rejected(&seq.submit(&zero_s).await, StatusCode::BAD_REQUEST, "bad_signature");
@@ -210,17 +215,7 @@ async fn bad_input_gets_a_client_error_with_a_reason_on_rest_and_rpc() {
     assert_rejected(&seq.submit(&view_tx).await, StatusCode::BAD_REQUEST, "unknown_operation");
 
     // Fee cap below the tip, and calldata larger than any operation.
-    let tip_tx = TxEip1559 {
-        chain_id: chain_id(),
-        nonce: 0,
-        gas_limit: 100_000,
-        max_fee_per_gas: 1,
-        max_priority_fee_per_gas: 2,
-        to: TxKind::Call(SYSTEM_CONTRACT),
-        value: U256::ZERO,
-        access_list: Default::default(),
-        input: transfer(Address::repeat_byte(1), 1),
-    };
+    let tip_tx = TxEip1559 { max_fee_per_gas: 1, max_priority_fee_per_gas: 2, ..transfer_tx() };
     let sig = a.sign_hash(tip_tx.signature_hash());
     assert_rejected(
         &seq.submit(&tip_tx.into_signed(sig).encoded_2718()).await,
