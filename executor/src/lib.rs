@@ -1,12 +1,17 @@
 #![doc = include_str!("../README.md")]
 
+mod parallel;
+mod partition;
+mod predict;
 mod state;
 
+pub use predict::KeyPrediction;
 pub use state::State;
 
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};
+use parallel::BlockContext;
 use revm::{
-    Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext,
+    Context, ExecuteEvm, MainBuilder, MainContext,
     bytecode::Bytecode,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     database_interface::WrapDatabaseRef,
@@ -16,8 +21,14 @@ use rollup_types::{
     ChainConfig, RecoveredTx, bindings::l2_system_creation_code, block::BLOCK_GAS_LIMIT, chain::EXECUTION_GAS_LIMIT,
     genesis::GenesisSpec, smt::SparseMerkleTree,
 };
-use state::Overlay;
-use std::sync::Arc;
+use state::Changes;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Instant,
+};
 
 /// The EVM rules the L2 runs.
 pub const SPEC: SpecId = SpecId::PRAGUE;
@@ -28,6 +39,14 @@ pub enum ExecutorError {
     /// The genesis could not be laid out.
     #[error("genesis failed: {0}")]
     Genesis(String),
+    /// The worker threads could not be started.
+    #[error("cannot start {threads} executor threads: {reason}")]
+    Threads {
+        /// Threads asked for.
+        threads: usize,
+        /// Why they could not start.
+        reason: String,
+    },
 }
 
 /// How a transaction ended.
@@ -78,10 +97,81 @@ pub struct BlockEnvInput {
 /// Where the time of a block went.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BlockTimings {
-    /// Running the transactions through revm and merging their changes.
+    /// Predicting the keys of the transactions (parallel path only).
+    pub prediction: std::time::Duration,
+    /// Grouping and packing them onto workers (parallel path only).
+    pub partition: std::time::Duration,
+    /// Running the transactions through revm, including re-executions.
     pub execution: std::time::Duration,
+    /// Checking the workers against each other, assembling results, applying the changes.
+    pub merge: std::time::Duration,
     /// Updating the state tree chunk by chunk.
     pub state_root: std::time::Duration,
+}
+
+impl BlockTimings {
+    /// All of it.
+    pub fn total(&self) -> std::time::Duration {
+        self.prediction + self.partition + self.execution + self.merge + self.state_root
+    }
+
+    /// Adds `other` to `self`.
+    pub fn add(&mut self, other: &Self) {
+        self.prediction += other.prediction;
+        self.partition += other.partition;
+        self.execution += other.execution;
+        self.merge += other.merge;
+        self.state_root += other.state_root;
+    }
+}
+
+/// How a block was spread over workers (all zero on the sequential path).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockStats {
+    /// Conflict groups (an unpredictable transaction is a group of its own).
+    pub groups: usize,
+    /// Predicted cost of the largest group.
+    pub largest_group_cost: u64,
+    /// Predicted cost of the block.
+    pub total_cost: u64,
+    /// Most parallel tasks one segment of the block was split into (1: it ran as one).
+    pub tasks: usize,
+    /// Transactions executed a second time after a conflict at commit.
+    pub reexecuted: usize,
+    /// Transactions whose keys could not be predicted (run alone, in order).
+    pub unpredicted: usize,
+}
+
+impl BlockStats {
+    /// The largest group's share of the block's predicted work (0 to 1).
+    pub fn largest_group_share(&self) -> f64 {
+        if self.total_cost == 0 { 0.0 } else { self.largest_group_cost as f64 / self.total_cost as f64 }
+    }
+}
+
+/// How the executor spreads a block over threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParallelConfig {
+    /// Worker threads (1 runs the whole pipeline on the calling thread).
+    pub threads: usize,
+    /// How keys are predicted.
+    pub prediction: KeyPrediction,
+}
+
+impl ParallelConfig {
+    /// Most worker threads.
+    pub const MAX_THREADS: usize = 64;
+
+    /// `threads` workers with operation-based prediction.
+    pub fn threads(threads: usize) -> Self {
+        Self { threads, prediction: KeyPrediction::Operations }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Parallel {
+    config: ParallelConfig,
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 /// The result of executing a block.
@@ -97,6 +187,8 @@ pub struct ExecutedBlock {
     pub gas_used: u64,
     /// Where the time went (not part of the result's meaning).
     pub timings: BlockTimings,
+    /// How the block was spread over workers (not part of the result's meaning).
+    pub stats: BlockStats,
 }
 
 /// The result of a call that changes nothing (`eth_call`, `eth_estimateGas`).
@@ -131,6 +223,7 @@ pub struct Executor {
     chain: ChainConfig,
     state: Arc<State>,
     tree: SparseMerkleTree,
+    parallel: Option<Parallel>,
 }
 
 fn cfg(chain: &ChainConfig) -> CfgEnv {
@@ -149,7 +242,7 @@ fn block_env(env: BlockEnvInput) -> BlockEnv {
     }
 }
 
-fn tx_env(tx: &RecoveredTx) -> TxEnv {
+pub(crate) fn tx_env(tx: &RecoveredTx) -> TxEnv {
     TxEnv {
         tx_type: 0,
         caller: tx.sender,
@@ -164,7 +257,7 @@ fn tx_env(tx: &RecoveredTx) -> TxEnv {
     }
 }
 
-fn split(result: ExecutionResult) -> (TxStatus, u64, Vec<Log>, Bytes) {
+pub(crate) fn split(result: ExecutionResult) -> (TxStatus, u64, Vec<Log>, Bytes) {
     match result {
         ExecutionResult::Success { gas, logs, output, .. } => {
             (TxStatus::Success, gas.tx_gas_used(), logs, output.into_data())
@@ -172,6 +265,39 @@ fn split(result: ExecutionResult) -> (TxStatus, u64, Vec<Log>, Bytes) {
         ExecutionResult::Revert { gas, output, .. } => (TxStatus::Revert, gas.tx_gas_used(), Vec::new(), output),
         ExecutionResult::Halt { gas, .. } => (TxStatus::Halt, gas.tx_gas_used(), Vec::new(), Bytes::new()),
     }
+}
+
+/// Sets a flag when dropped (also when unwinding), so that helpers never wait forever.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// Runs `f` on this thread of the pool while its other threads stay awake until `f` returns:
+/// each loops taking the pool's pending jobs (`rayon::yield_now`) and spinning between them.
+///
+/// A block alternates parallel phases with short serial steps (prediction, the commit check,
+/// collecting the chunks). rayon puts an idle thread to sleep after some tens of
+/// microseconds, and waking a sleeping virtual CPU was measured here at up to milliseconds:
+/// longer than a phase. The cost is spinning during a block, never between blocks.
+fn with_helpers<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    let done = AtomicBool::new(false);
+    rayon::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|_| {
+                while !done.load(Ordering::Acquire) {
+                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+        }
+        let _done = SetOnDrop(&done);
+        f()
+    })
 }
 
 impl Executor {
@@ -210,7 +336,7 @@ impl Executor {
         let state = State::new(code, storage.collect());
         let mut tree = SparseMerkleTree::new();
         tree.update(state.leaves());
-        Ok(Self { chain, state: Arc::new(state), tree })
+        Ok(Self { chain, state: Arc::new(state), tree, parallel: None })
     }
 
     /// The chain parameters.
@@ -233,33 +359,81 @@ impl Executor {
         self.state.clone()
     }
 
-    /// Executes `txs` in order as block `env` and commits the result. Transactions that
-    /// cannot execute in this state are reported [`TxResult::Invalid`] and leave no trace.
-    pub fn execute_block(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> ExecutedBlock {
-        let started = std::time::Instant::now();
-        let mut evm = Context::mainnet()
-            .with_db(Overlay::new(&self.state))
-            .with_cfg(cfg(&self.chain))
-            .with_block(block_env(env))
-            .build_mainnet();
-        let mut results = Vec::with_capacity(txs.len());
-        for tx in txs {
-            match evm.transact(tx_env(tx)) {
-                Ok(out) => {
-                    evm.ctx.journaled_state.database.commit(out.state);
-                    let writes = std::mem::take(&mut evm.ctx.journaled_state.database.last_writes);
-                    let (status, gas_used, logs, output) = split(out.result);
-                    results.push(TxResult::Executed(TxOutcome { status, gas_used, logs, output, writes }));
-                }
-                Err(err) => results.push(TxResult::Invalid(err.to_string())),
-            }
-        }
-        let changes = std::mem::take(&mut evm.ctx.journaled_state.database.changes);
-        drop(evm);
-        Arc::make_mut(&mut self.state).apply(&changes);
-        let executed_at = std::time::Instant::now();
+    /// Executes blocks on `config.threads` worker threads from now on (see
+    /// [`Self::execute_block`]); the results do not change.
+    pub fn with_parallelism(mut self, config: ParallelConfig) -> Result<Self, ExecutorError> {
+        let threads = config.threads.clamp(1, ParallelConfig::MAX_THREADS);
+        let pool = if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("executor-{i}"))
+                .build()
+                .map_err(|e| ExecutorError::Threads { threads, reason: e.to_string() })?;
+            Some(Arc::new(pool))
+        } else {
+            None
+        };
+        self.parallel = Some(Parallel { config: ParallelConfig { threads, ..config }, pool });
+        Ok(self)
+    }
 
-        // Chunk roots from the write sets, chunk by chunk, in canonical order.
+    /// The parallel configuration, if blocks run through the parallel path.
+    pub fn parallelism(&self) -> Option<ParallelConfig> {
+        self.parallel.as_ref().map(|p| p.config)
+    }
+
+    fn context(&self, env: BlockEnvInput) -> BlockContext<'_> {
+        BlockContext { cfg: cfg(&self.chain), block: block_env(env), base: &self.state }
+    }
+
+    /// Executes `txs` as block `env` and commits the result. Transactions that cannot execute
+    /// in this state are reported [`TxResult::Invalid`] and leave no trace.
+    ///
+    /// With [`Self::with_parallelism`], the block runs through the parallel path; otherwise
+    /// in order on the calling thread. Both give byte-identical results, chunk roots and
+    /// state roots.
+    pub fn execute_block(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> ExecutedBlock {
+        let Some(parallel) = self.parallel.clone() else {
+            return self.execute_block_sequential(env, txs);
+        };
+        let threads = parallel.config.threads;
+        // Four subtrees per thread, so that uneven shares of the keys even out.
+        let levels = if threads > 1 { threads.next_power_of_two().trailing_zeros() + 2 } else { 0 };
+        let mut run = || {
+            let out = parallel::execute_parallel(&self.context(env), threads, parallel.config.prediction, txs);
+            let (block, finish) = self.commit(out.results, out.layers, levels);
+            let mut timings = out.timings;
+            timings.merge += finish.merge;
+            timings.state_root += finish.state_root;
+            ExecutedBlock { timings, stats: out.stats, ..block }
+        };
+        // One entry into the pool per block: execution, commit check and state root.
+        match &parallel.pool {
+            Some(pool) => pool.install(|| with_helpers(threads, run)),
+            None => run(),
+        }
+    }
+
+    /// Executes `txs` in order on the calling thread: the reference semantics, which the
+    /// challenger uses and every other path must equal.
+    pub fn execute_block_sequential(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> ExecutedBlock {
+        let started = Instant::now();
+        let (results, layers) = parallel::execute_sequential(&self.context(env), txs);
+        let execution = started.elapsed();
+        let (block, finish) = self.commit(results, layers, 0);
+        ExecutedBlock { timings: BlockTimings { execution, ..finish }, ..block }
+    }
+
+    /// Applies the block's changes to the committed state and computes the chunk roots from
+    /// the write sets, chunk by chunk in block order; with `levels > 0` the tree's
+    /// `2^levels` subtrees below that depth are updated in parallel (see
+    /// [`SparseMerkleTree::update_chunks`]).
+    ///
+    /// On the parallel path (`levels > 0`, called on the executor's pool) the changes are
+    /// applied to the committed state beside the state-root update, and the time of both is
+    /// counted as state root.
+    fn commit(&mut self, results: Vec<TxResult>, layers: Vec<Changes>, levels: u32) -> (ExecutedBlock, BlockTimings) {
+        let started = Instant::now();
         let executed: Vec<&TxOutcome> = results
             .iter()
             .filter_map(|r| match r {
@@ -267,13 +441,38 @@ impl Executor {
                 TxResult::Invalid(_) => None,
             })
             .collect();
-        let chunk_roots = executed
+        let chunks = executed
             .chunks(self.chain.chunk_size as usize)
-            .map(|chunk| self.tree.update(chunk.iter().flat_map(|o| o.writes.iter().copied())))
+            .map(|chunk| chunk.iter().flat_map(|o| o.writes.iter().copied()).collect())
             .collect();
         let gas_used = executed.iter().map(|o| o.gas_used).sum();
-        let timings = BlockTimings { execution: executed_at - started, state_root: executed_at.elapsed() };
-        ExecutedBlock { results, chunk_roots, state_root: self.tree.root(), gas_used, timings }
+        drop(executed);
+        let (state, tree) = (&mut self.state, &mut self.tree);
+        let mut apply = move || {
+            let state = Arc::make_mut(state);
+            for layer in &layers {
+                state.apply(layer);
+            }
+        };
+        let timings = if levels > 0 {
+            let (_, roots) = rayon::join(apply, || tree.update_chunks(chunks, levels));
+            (BlockTimings { state_root: started.elapsed(), ..Default::default() }, roots)
+        } else {
+            apply();
+            let applied = Instant::now();
+            let roots = tree.update_chunks(chunks, 0);
+            (BlockTimings { merge: applied - started, state_root: applied.elapsed(), ..Default::default() }, roots)
+        };
+        let (timings, chunk_roots) = timings;
+        let block = ExecutedBlock {
+            results,
+            chunk_roots,
+            state_root: self.tree.root(),
+            gas_used,
+            timings,
+            stats: BlockStats::default(),
+        };
+        (block, timings)
     }
 
     /// Runs a call against the committed state without changing it (nonce checks off, as

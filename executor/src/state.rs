@@ -1,7 +1,7 @@
 //! The L2 state as revm sees it: account nonces, and the code and storage of the system
 //! contract. Nothing else exists on this chain (no ether balances, no other contracts).
 
-use alloy_primitives::{Address, B256, U256, map::HashMap};
+use alloy_primitives::{Address, B256, Bytes, U256, map::HashMap};
 use revm::{
     Database, DatabaseCommit, DatabaseRef,
     bytecode::Bytecode,
@@ -63,11 +63,15 @@ impl State {
     }
 
     fn account(&self, address: &Address, nonce: Option<u64>) -> Option<AccountInfo> {
+        self.account_with(&self.code, address, nonce)
+    }
+
+    fn account_with(&self, code: &Bytecode, address: &Address, nonce: Option<u64>) -> Option<AccountInfo> {
         if *address == SYSTEM_CONTRACT {
             return Some(AccountInfo {
                 nonce: 1,
                 code_hash: self.code_hash,
-                code: Some(self.code.clone()),
+                code: Some(code.clone()),
                 ..Default::default()
             });
         }
@@ -103,22 +107,137 @@ pub(crate) struct Changes {
     pub(crate) storage: HashMap<U256, U256>,
 }
 
-/// A block's pending changes over the committed state, as a revm database.
+impl Changes {
+    pub(crate) fn record(&mut self, write: RawWrite) {
+        match write {
+            RawWrite::Nonce(account, nonce) => {
+                self.nonces.insert(account, nonce);
+            }
+            RawWrite::Slot(slot, value) => {
+                self.storage.insert(slot, value);
+            }
+        }
+    }
+}
+
+/// A piece of state as revm reaches it: an account's nonce, or a storage slot of the system
+/// contract. Two transactions interact only through keys they both touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Touched {
+    Nonce(Address),
+    Slot(U256),
+}
+
+/// One write of a committed transaction, in the committed state's own terms.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum RawWrite {
+    Nonce(Address, u64),
+    Slot(U256, U256),
+}
+
+/// What a worker records for the commit check: which keys its transactions touched (read or
+/// wrote), and each transaction's writes so that a valid prefix can be committed alone.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    /// Block position of the first of this worker's transactions to touch each key.
+    pub(crate) first_touch: HashMap<Touched, u32>,
+    /// Writes of the committed transactions, in order.
+    pub(crate) raw: Vec<RawWrite>,
+    /// For each transaction of the worker (in its order), the end of its writes in `raw`.
+    pub(crate) raw_ends: Vec<u32>,
+    /// Block position of the transaction executing now.
+    pub(crate) current: u32,
+}
+
+impl Recorder {
+    fn touch(&mut self, key: Touched) {
+        self.first_touch.entry(key).or_insert(self.current);
+    }
+}
+
+thread_local! {
+    /// This thread's own copy of the system contract's code, by code hash.
+    static CODE: std::cell::RefCell<Option<(B256, Bytecode)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A copy of `code` that only this thread uses (made once per thread and code).
+fn thread_copy(code: &Bytecode, hash: B256) -> Bytecode {
+    CODE.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        match &*cached {
+            Some((h, copy)) if *h == hash => copy.clone(),
+            _ => {
+                let copy = Bytecode::new_raw(Bytes::copy_from_slice(code.original_byte_slice()));
+                *cached = Some((hash, copy.clone()));
+                copy
+            }
+        }
+    })
+}
+
+/// Pending changes over the committed state, as a revm database: this worker's own changes,
+/// over earlier layers of the block (`prior`, later layers win), over the committed state.
 #[derive(Debug)]
 pub(crate) struct Overlay<'a> {
-    pub(crate) base: &'a State,
+    base: &'a State,
+    prior: &'a [Changes],
+    /// The block's beneficiary: revm loads it for every transaction, nothing writes it.
+    beneficiary: Address,
     pub(crate) changes: Changes,
     /// Writes of the last committed transaction, as state-tree leaves.
     pub(crate) last_writes: Vec<(B256, B256)>,
+    /// Set when the commit must check this worker against others.
+    pub(crate) recorder: Option<Recorder>,
+    /// The system contract's code. revm clones it (an atomic reference count) several times
+    /// per transaction: workers on other threads get a private copy, so that they do not all
+    /// contend for one cache line.
+    code: Bytecode,
 }
 
 impl<'a> Overlay<'a> {
-    pub(crate) fn new(base: &'a State) -> Self {
-        Self { base, changes: Changes::default(), last_writes: Vec::new() }
+    /// An overlay for one worker; `record` for the commit check, `private_code` to copy the
+    /// system contract's code for this worker's thread.
+    pub(crate) fn new(
+        base: &'a State,
+        prior: &'a [Changes],
+        beneficiary: Address,
+        record: bool,
+        private_code: bool,
+    ) -> Self {
+        let code = if private_code { thread_copy(&base.code, base.code_hash) } else { base.code.clone() };
+        Self {
+            base,
+            prior,
+            beneficiary,
+            changes: Changes::default(),
+            last_writes: Vec::new(),
+            recorder: record.then(Recorder::default),
+            code,
+        }
     }
 
     fn nonce(&self, account: &Address) -> Option<u64> {
-        self.changes.nonces.get(account).copied().or_else(|| self.base.nonces.get(account).copied())
+        if let Some(n) = self.changes.nonces.get(account) {
+            return Some(*n);
+        }
+        for layer in self.prior.iter().rev() {
+            if let Some(n) = layer.nonces.get(account) {
+                return Some(*n);
+            }
+        }
+        self.base.nonces.get(account).copied()
+    }
+
+    fn slot(&self, slot: &U256) -> U256 {
+        if let Some(v) = self.changes.storage.get(slot) {
+            return *v;
+        }
+        for layer in self.prior.iter().rev() {
+            if let Some(v) = layer.storage.get(slot) {
+                return *v;
+            }
+        }
+        self.base.storage(slot)
     }
 }
 
@@ -126,18 +245,27 @@ impl Database for Overlay<'_> {
     type Error = Infallible;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.base.account(&address, self.nonce(&address)))
+        if address != SYSTEM_CONTRACT
+            && address != self.beneficiary
+            && let Some(recorder) = &mut self.recorder
+        {
+            recorder.touch(Touched::Nonce(address));
+        }
+        Ok(self.base.account_with(&self.code, &address, self.nonce(&address)))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
-        self.base.code_by_hash_ref(code_hash)
+        Ok(if code_hash == self.base.code_hash { self.code.clone() } else { Bytecode::default() })
     }
 
     fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {
         if address != SYSTEM_CONTRACT {
             return Ok(U256::ZERO);
         }
-        Ok(self.changes.storage.get(&index).copied().unwrap_or_else(|| self.base.storage(&index)))
+        if let Some(recorder) = &mut self.recorder {
+            recorder.touch(Touched::Slot(index));
+        }
+        Ok(self.slot(&index))
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
@@ -154,6 +282,9 @@ impl DatabaseCommit for Overlay<'_> {
                     if value.is_changed() {
                         self.changes.storage.insert(slot, value.present_value);
                         self.last_writes.push((slot.into(), value.present_value.into()));
+                        if let Some(recorder) = &mut self.recorder {
+                            recorder.raw.push(RawWrite::Slot(slot, value.present_value));
+                        }
                     }
                 }
             } else if account.is_touched() {
@@ -161,6 +292,9 @@ impl DatabaseCommit for Overlay<'_> {
                 if self.nonce(&address).unwrap_or(0) != nonce {
                     self.changes.nonces.insert(address, nonce);
                     self.last_writes.push((keys::nonce(&address), U256::from(nonce).into()));
+                    if let Some(recorder) = &mut self.recorder {
+                        recorder.raw.push(RawWrite::Nonce(address, nonce));
+                    }
                 }
             }
         }

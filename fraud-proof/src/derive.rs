@@ -3,6 +3,7 @@
 //! the same verdicts, so they can be replayed from fixtures.
 
 use alloy_primitives::{B256, Bytes, keccak256};
+use rayon::prelude::*;
 use rollup_executor::{BlockEnvInput, Executor, TxResult};
 use rollup_types::{ChainConfig, RecoveredTx, codec};
 
@@ -135,9 +136,12 @@ impl Verifier {
         let mut executor = self.executor.clone();
         let mut computed = Vec::with_capacity(batch.chunk_roots.len());
         for block in &decoded.blocks {
-            let mut txs = Vec::with_capacity(block.txs.len());
-            for (i, tx) in block.txs.iter().enumerate() {
-                match RecoveredTx::from_signed(tx.clone(), &chain) {
+            // Senders are recovered on all cores before the block executes.
+            let recovered: Vec<_> =
+                block.txs.par_iter().map(|tx| RecoveredTx::from_signed(tx.clone(), &chain)).collect();
+            let mut txs = Vec::with_capacity(recovered.len());
+            for (i, tx) in recovered.into_iter().enumerate() {
+                match tx {
                     Ok(tx) => txs.push(tx),
                     Err(e) => {
                         return Verdict::mismatch(format!("block {} transaction {i} is invalid: {e}", block.number));

@@ -98,6 +98,8 @@ impl Challenger {
     pub async fn new(config: ChallengerConfig) -> Result<Self, ChallengerError> {
         let provider = ProviderBuilder::new().connect_http(config.l1_rpc.clone()).erased();
         let store = VerdictStore::open(&config.db_url).await?;
+        // The sequential path on purpose: the challenger is an independent check of the
+        // sequencer, whose blocks run through the parallel path.
         let executor = Executor::genesis(config.chain, &config.genesis)?;
         let genesis_root = view(&provider, config.inbox, BatchInbox::genesisStateRootCall {}).await?;
         if genesis_root != executor.state_root() {

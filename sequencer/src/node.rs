@@ -6,7 +6,7 @@ use crate::{
     store::{IncludedTx, Store, StoredBlock, StoredLog},
 };
 use alloy_primitives::{Address, B256, Bloom, Bytes, map::HashSet};
-use rollup_executor::{BlockEnvInput, Executor, TxResult};
+use rollup_executor::{BlockEnvInput, Executor, ParallelConfig, TxResult};
 use rollup_types::{
     BlockHeader, ChainConfig, RecoveredTx, block::transactions_root, genesis::GenesisSpec, status::ChallengerStatus,
 };
@@ -41,6 +41,9 @@ pub struct SequencerConfig {
     pub mempool: MempoolLimits,
     /// Largest request body, in bytes.
     pub body_limit: usize,
+    /// Threads that execute a block (the parallel executor; 1 still partitions, on one
+    /// thread).
+    pub exec_threads: usize,
 }
 
 impl Default for SequencerConfig {
@@ -54,6 +57,7 @@ impl Default for SequencerConfig {
             max_block_txs: 10_000,
             mempool: MempoolLimits::default(),
             body_limit: 128 * 1024,
+            exec_threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -133,7 +137,8 @@ impl Node {
     /// Opens the database, lays out genesis, replays the stored chain and reloads the mempool.
     pub async fn open(config: SequencerConfig, status: StatusSources) -> Result<Arc<Self>, SequencerError> {
         let store = Store::open(&config.db_url).await?;
-        let mut executor = Executor::genesis(config.chain, &config.genesis)?;
+        let mut executor = Executor::genesis(config.chain, &config.genesis)?
+            .with_parallelism(ParallelConfig::threads(config.exec_threads))?;
         let genesis = BlockHeader {
             number: 0,
             parent_hash: B256::ZERO,

@@ -16,6 +16,7 @@
 //! the paths it touches: about `log2(N)` hashes per updated key.
 
 use alloy_primitives::{B256, keccak256};
+use rayon::prelude::*;
 
 /// Hash of an empty subtree.
 pub const EMPTY: B256 = B256::ZERO;
@@ -190,20 +191,22 @@ impl Node {
         }
     }
 
-    /// Applies sorted, unique `updates` (zero deletes) to the subtree at `depth`, adding the
-    /// change in the number of leaves to `delta`.
-    fn update(self, depth: usize, updates: &[(B256, B256)], delta: &mut isize) -> Self {
+    /// Applies sorted, unique `updates` (zero deletes) to the subtree at `depth` in place,
+    /// rehashing only the paths of updated keys, and returns the change in the number of
+    /// leaves.
+    fn update(&mut self, depth: usize, updates: &[(B256, B256)]) -> isize {
         if updates.is_empty() {
-            return self;
+            return 0;
         }
         match self {
             Self::Empty => {
                 let live: Vec<_> = updates.iter().filter(|(_, v)| !v.is_zero()).copied().collect();
-                *delta += live.len() as isize;
-                Self::build(depth, &live)
+                *self = Self::build(depth, &live);
+                live.len() as isize
             }
             Self::Leaf { key, value, .. } => {
                 // Merge the existing leaf with the updates; an update of the same key wins.
+                let (key, value) = (*key, *value);
                 let mut merged = Vec::with_capacity(updates.len() + 1);
                 let at = updates.partition_point(|(k, _)| *k < key);
                 merged.extend_from_slice(&updates[..at]);
@@ -212,18 +215,104 @@ impl Node {
                 }
                 merged.extend_from_slice(&updates[at..]);
                 merged.retain(|(_, v)| !v.is_zero());
-                *delta += merged.len() as isize - 1;
-                Self::build(depth, &merged)
+                *self = Self::build(depth, &merged);
+                merged.len() as isize - 1
             }
-            Self::Branch { left, right, .. } => {
+            Self::Branch { left, right, hash } => {
                 let mid = updates.partition_point(|(k, _)| !bit_at(k, depth));
-                let left = left.update(depth + 1, &updates[..mid], delta);
-                let right = right.update(depth + 1, &updates[mid..], delta);
-                Self::join(left, right)
+                let delta = left.update(depth + 1, &updates[..mid]) + right.update(depth + 1, &updates[mid..]);
+                // Restore the invariants: no empty subtree and no lone leaf below a branch.
+                match (&mut **left, &mut **right) {
+                    (Self::Empty, Self::Empty) => *self = Self::Empty,
+                    (leaf @ Self::Leaf { .. }, Self::Empty) | (Self::Empty, leaf @ Self::Leaf { .. }) => {
+                        *self = std::mem::replace(leaf, Self::Empty);
+                    }
+                    (l, r) => *hash = node_hash(&l.hash(), &r.hash()),
+                }
+                delta
             }
         }
     }
+
+    /// Cuts the subtree at `depth` into the `2^(levels - depth)` subtrees at depth `levels`,
+    /// left to right. A lone leaf above that depth goes down to the subtree on its path.
+    fn split(self, depth: usize, levels: usize, out: &mut Vec<Self>) {
+        if depth == levels {
+            out.push(self);
+            return;
+        }
+        match self {
+            Self::Branch { left, right, .. } => {
+                left.split(depth + 1, levels, out);
+                right.split(depth + 1, levels, out);
+            }
+            Self::Leaf { key, .. } if bit_at(&key, depth) => {
+                Self::Empty.split(depth + 1, levels, out);
+                self.split(depth + 1, levels, out);
+            }
+            Self::Leaf { .. } => {
+                self.split(depth + 1, levels, out);
+                Self::Empty.split(depth + 1, levels, out);
+            }
+            Self::Empty => out.extend(std::iter::repeat_with(|| Self::Empty).take(1 << (levels - depth))),
+        }
+    }
 }
+
+/// What the levels above a subtree need to know of it.
+#[derive(Clone, Copy, Debug)]
+enum Summary {
+    Empty,
+    /// A single leaf, with its hash (lifted through any empty siblings).
+    Leaf(B256),
+    /// Two or more leaves.
+    Branch(B256),
+}
+
+impl Summary {
+    fn of(node: &Node) -> Self {
+        match node {
+            Node::Empty => Self::Empty,
+            Node::Leaf { hash, .. } => Self::Leaf(*hash),
+            Node::Branch { hash, .. } => Self::Branch(*hash),
+        }
+    }
+
+    fn hash(self) -> B256 {
+        match self {
+            Self::Empty => EMPTY,
+            Self::Leaf(h) | Self::Branch(h) => h,
+        }
+    }
+
+    /// The summary of a branch's two sides, as [`Node::join`] builds it.
+    fn join(left: Self, right: Self) -> Self {
+        match (left, right) {
+            (Self::Empty, Self::Empty) => Self::Empty,
+            (leaf @ Self::Leaf(_), Self::Empty) | (Self::Empty, leaf @ Self::Leaf(_)) => leaf,
+            (l, r) => Self::Branch(node_hash(&l.hash(), &r.hash())),
+        }
+    }
+}
+
+/// Joins adjacent pairs level by level down to one element.
+fn fold_levels<T>(mut level: Vec<T>, join: impl Fn(T, T) -> T) -> Option<T> {
+    while level.len() > 1 {
+        let mut next = Vec::with_capacity(level.len() / 2);
+        let mut it = level.into_iter();
+        while let Some(a) = it.next() {
+            match it.next() {
+                Some(b) => next.push(join(a, b)),
+                None => next.push(a),
+            }
+        }
+        level = next;
+    }
+    level.into_iter().next()
+}
+
+/// Most levels [`SparseMerkleTree::update_chunks`] cuts the tree at.
+const MAX_SPLIT_LEVELS: u32 = 8;
 
 /// An in-memory sparse Merkle tree with cached node hashes.
 #[derive(Clone, Debug)]
@@ -282,11 +371,54 @@ impl SparseMerkleTree {
         I: IntoIterator<Item = (B256, B256)>,
     {
         let deduped = sorted_last_wins(updates.into_iter().collect());
-        let root = std::mem::replace(&mut self.root, Node::Empty);
-        let mut delta = 0isize;
-        self.root = root.update(0, &deduped, &mut delta);
+        let delta = self.root.update(0, &deduped);
         self.len = self.len.saturating_add_signed(delta);
         self.root()
+    }
+
+    /// Applies `chunks` of updates one after the other and returns the root after each: the
+    /// same as [`Self::update`] per chunk, in order.
+    ///
+    /// With `levels > 0`, the tree is cut at depth `levels` into `2^levels` subtrees; each
+    /// applies its share of every chunk in order, as one task on the current rayon pool,
+    /// and records its summary after each chunk; the top levels are then hashed per chunk.
+    /// One fork per call, however many chunks.
+    pub fn update_chunks(&mut self, chunks: Vec<Vec<(B256, B256)>>, levels: u32) -> Vec<B256> {
+        if levels == 0 || chunks.is_empty() {
+            return chunks.into_iter().map(|c| self.update(c)).collect();
+        }
+        let levels = levels.min(MAX_SPLIT_LEVELS) as usize;
+        let sorted: Vec<Vec<(B256, B256)>> = chunks.into_par_iter().map(sorted_last_wins).collect();
+        let mut subtrees = Vec::with_capacity(1 << levels);
+        std::mem::replace(&mut self.root, Node::Empty).split(0, levels, &mut subtrees);
+        let prefix = |k: &B256| usize::from(k[0]) >> (8 - levels);
+        let done: Vec<(Node, Vec<Summary>, isize)> = subtrees
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, mut node)| {
+                let mut summaries = Vec::with_capacity(sorted.len());
+                let mut delta = 0;
+                for chunk in &sorted {
+                    let start = chunk.partition_point(|(k, _)| prefix(k) < i);
+                    let end = chunk.partition_point(|(k, _)| prefix(k) <= i);
+                    delta += node.update(levels, &chunk[start..end]);
+                    summaries.push(Summary::of(&node));
+                }
+                (node, summaries, delta)
+            })
+            .collect();
+        let roots = (0..sorted.len())
+            .map(|c| {
+                fold_levels(done.iter().map(|(_, s, _)| s[c]).collect(), Summary::join).map_or(EMPTY, Summary::hash)
+            })
+            .collect();
+        let mut nodes = Vec::with_capacity(done.len());
+        for (node, _, delta) in done {
+            self.len = self.len.saturating_add_signed(delta);
+            nodes.push(node);
+        }
+        self.root = fold_levels(nodes, Node::join).unwrap_or(Node::Empty);
+        roots
     }
 
     /// Sets one key; see [`Self::update`].
@@ -380,6 +512,7 @@ mod tests {
     fn incremental_updates_match_the_reference_definition() {
         let mut rng = rng();
         let mut tree = SparseMerkleTree::new();
+        let mut parallel = SparseMerkleTree::new();
         let mut model: BTreeMap<B256, B256> = BTreeMap::new();
         let mut keys: Vec<B256> = (0..300).map(|_| random_b256(&mut rng)).collect();
         // A few keys with long shared prefixes exercise deep paths.
@@ -389,7 +522,8 @@ mod tests {
             keys.push(k);
         }
         for _round in 0..40 {
-            let n = rng.random_range(1..60);
+            let max = if rng.random_bool(0.2) { 400 } else { 60 };
+            let n = rng.random_range(1..max);
             let mut batch = Vec::new();
             for _ in 0..n {
                 let k = keys[rng.random_range(0..keys.len())];
@@ -403,10 +537,19 @@ mod tests {
                     model.insert(*k, *v);
                 }
             }
-            let root = tree.update(batch);
+            let root = tree.update(batch.clone());
+            // The same batch as chunks, cut at 1 to 4 levels, gives the same roots.
+            let cut = rng.random_range(0..=batch.len());
+            let chunks = vec![batch[..cut].to_vec(), batch[cut..].to_vec()];
+            let mut reference = parallel.clone();
+            let expected: Vec<B256> = chunks.iter().map(|c| reference.update(c.clone())).collect();
+            let roots = parallel.update_chunks(chunks, rng.random_range(1..=4));
+            assert_eq!(roots, expected, "chunked update gives the same roots");
+            assert_eq!(roots[1], root);
             let leaves: Vec<_> = model.iter().map(|(k, v)| (*k, *v)).collect();
             assert_eq!(root, compute_root(&leaves));
             assert_eq!(tree.len(), model.len());
+            assert_eq!(parallel.len(), model.len());
             assert_eq!(tree.leaves(), leaves);
         }
     }

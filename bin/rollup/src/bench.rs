@@ -1,28 +1,121 @@
-//! `rollup bench`: workloads measured on this machine. One definition per workload, used by
-//! the command line (and, later, by criterion benches).
+//! `rollup bench executor`: workloads measured on this machine. One definition per workload,
+//! used by the command line and by the criterion bench (`benches/executor.rs`).
 
-use alloy_primitives::{Bytes, U256, keccak256};
+use alloy_primitives::{Address, Bytes, U256, keccak256};
 use alloy_sol_types::SolCall;
-use anyhow::Result;
-use rollup_executor::{BlockEnvInput, Executor, TxResult, TxStatus};
+use anyhow::{Context as _, Result, bail, ensure};
+use rayon::prelude::*;
+use rollup_executor::{
+    BlockEnvInput, BlockStats, BlockTimings, ExecutedBlock, Executor, KeyPrediction, ParallelConfig, TxResult, TxStatus,
+};
 use rollup_types::{
     ChainConfig, RecoveredTx, SignedTx,
     bindings::L2System,
     codec::{self, Batch, BatchBlock},
-    genesis::{DAI, GenesisSpec, USDC, WBTC, WETH},
+    genesis::{GenesisPool, GenesisSpec, GenesisToken},
     signer::Signer,
 };
 use serde::Serialize;
-use std::time::{Duration, Instant};
+use std::{
+    fmt,
+    str::FromStr,
+    time::{Duration, Instant},
+};
+
+/// How many pools a swap workload spreads over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pools {
+    /// `K` pools, transaction `j` of a block on pool `j mod K`.
+    Count(usize),
+    /// A pool of its own for every transaction of a block.
+    PerTx,
+}
 
 /// A kind of block content.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Workload {
-    /// USDC transfers between random accounts.
-    Transfers,
-    /// Swaps of small amounts through the four genesis pools, both directions.
-    Swaps,
+    /// Transfers of the four genesis tokens, no two transactions of a block sharing a sender,
+    /// a recipient or any other key.
+    TransfersIndependent,
+    /// Transfers of one token (one contract, distinct slots) between distinct accounts.
+    TransfersOneToken,
+    /// [`Self::TransfersOneToken`] where a share of the transfers goes to one hot account.
+    TransfersHot(f64),
+    /// Swaps over some number of pools; one in twenty fails its minimum output.
+    Swaps(Pools),
+    /// Transfers (some to first-time accounts, some overdrawn), swaps over 64 pools, liquidity
+    /// added and removed, with senders reused so that nonce chains occur.
+    Mixed,
+    /// Every transaction depends on the previous one: each pays the next one's sender.
+    Chain,
+}
+
+impl Workload {
+    /// The standard set reported in `BENCHMARKS.md`.
+    pub fn suite() -> Vec<Self> {
+        vec![
+            Self::TransfersIndependent,
+            Self::TransfersOneToken,
+            Self::TransfersHot(0.0),
+            Self::TransfersHot(0.1),
+            Self::TransfersHot(0.3),
+            Self::TransfersHot(0.5),
+            Self::Swaps(Pools::Count(1)),
+            Self::Swaps(Pools::Count(2)),
+            Self::Swaps(Pools::Count(8)),
+            Self::Swaps(Pools::Count(64)),
+            Self::Swaps(Pools::PerTx),
+            Self::Mixed,
+            Self::Chain,
+        ]
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TransfersIndependent => f.write_str("transfers-independent"),
+            Self::TransfersOneToken => f.write_str("transfers-one-token"),
+            Self::TransfersHot(r) => write!(f, "transfers-hot-{r}"),
+            Self::Swaps(Pools::Count(k)) => write!(f, "swaps-pools-{k}"),
+            Self::Swaps(Pools::PerTx) => f.write_str("swaps-pools-tx"),
+            Self::Mixed => f.write_str("mixed"),
+            Self::Chain => f.write_str("chain"),
+        }
+    }
+}
+
+impl FromStr for Workload {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let usage = "expected transfers-independent, transfers-one-token, transfers-hot-R (R from 0 to 1), \
+                     swaps-pools-K (K >= 1), swaps-pools-tx, mixed or chain";
+        Ok(match s {
+            "transfers-independent" => Self::TransfersIndependent,
+            "transfers-one-token" => Self::TransfersOneToken,
+            "swaps-pools-tx" => Self::Swaps(Pools::PerTx),
+            "mixed" => Self::Mixed,
+            "chain" => Self::Chain,
+            _ => {
+                if let Some(r) = s.strip_prefix("transfers-hot-") {
+                    let r: f64 = r.parse().map_err(|_| format!("bad hot ratio in {s:?}: {usage}"))?;
+                    if !(0.0..=1.0).contains(&r) {
+                        return Err(format!("hot ratio {r} is outside 0..=1"));
+                    }
+                    Self::TransfersHot(r)
+                } else if let Some(k) = s.strip_prefix("swaps-pools-") {
+                    let k: usize = k.parse().map_err(|_| format!("bad pool count in {s:?}: {usage}"))?;
+                    if k == 0 {
+                        return Err("a swap workload needs at least one pool".into());
+                    }
+                    Self::Swaps(Pools::Count(k))
+                } else {
+                    return Err(format!("unknown workload {s:?}: {usage}"));
+                }
+            }
+        })
+    }
 }
 
 /// Parameters of an executor run.
@@ -34,39 +127,127 @@ pub struct ExecutorBench {
     pub txs: usize,
     /// Transactions per block.
     pub block_size: usize,
-    /// Distinct senders.
+    /// Distinct senders (at least the block size, so that independent workloads are).
     pub accounts: usize,
     /// Seed of the workload.
     pub seed: u64,
+    /// Worker threads of the parallel path.
+    pub threads: usize,
+    /// Key prediction of the parallel path.
+    pub prediction: KeyPrediction,
+    /// Runs of each path (alternating); the fastest is reported.
+    pub runs: usize,
+}
+
+/// Seconds of each phase, summed over the blocks.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct TimeSplit {
+    /// Key prediction.
+    pub prediction: f64,
+    /// Grouping and packing.
+    pub partition: f64,
+    /// revm execution, including re-executions.
+    pub execution: f64,
+    /// Commit check, result assembly, state application.
+    pub merge: f64,
+    /// State tree (chunk roots).
+    pub state_root: f64,
+}
+
+impl From<BlockTimings> for TimeSplit {
+    fn from(t: BlockTimings) -> Self {
+        Self {
+            prediction: t.prediction.as_secs_f64(),
+            partition: t.partition.as_secs_f64(),
+            execution: t.execution.as_secs_f64(),
+            merge: t.merge.as_secs_f64(),
+            state_root: t.state_root.as_secs_f64(),
+        }
+    }
 }
 
 /// What a run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExecutorReport {
     /// Workload.
-    pub workload: Workload,
+    pub workload: String,
     /// Transactions executed.
     pub txs: usize,
     /// Transactions per block.
     pub block_size: usize,
-    /// Execution threads (1: the sequential executor).
+    /// Worker threads of the parallel path.
     pub threads: usize,
-    /// Transactions per second through execution and state root.
+    /// Parallel path: transactions per second through execution and state root.
     pub tx_per_sec: f64,
-    /// Millions of gas per second.
+    /// Parallel path: millions of gas per second.
     pub mgas_per_sec: f64,
-    /// Seconds spent recovering senders (one core).
+    /// Sequential path on the same input: transactions per second.
+    pub sequential_tx_per_sec: f64,
+    /// Parallel over sequential.
+    pub speedup: f64,
+    /// Conflict groups per block, on average.
+    pub groups_per_block: f64,
+    /// The largest group's share of a block's predicted work, on average.
+    pub largest_group_share: f64,
+    /// Transactions executed again after a conflict at commit.
+    pub reexecuted: usize,
+    /// Parallel path: where the time went.
+    pub split: TimeSplit,
+    /// Sequential path: where the time went.
+    pub sequential_split: TimeSplit,
+    /// Seconds to recover every sender on the executor's threads (before the blocks, not
+    /// included above).
     pub recovery_secs: f64,
-    /// Seconds in revm execution.
-    pub execution_secs: f64,
-    /// Seconds updating the state tree.
-    pub state_root_secs: f64,
-    /// Share of execution time spent on the state root.
-    pub state_root_share: f64,
-    /// Transactions that reverted (failed swaps are part of a realistic load).
+    /// Transactions that reverted.
     pub reverted: usize,
     /// Batch bytes per transaction with codec v0.
     pub batch_bytes_per_tx: f64,
+}
+
+impl fmt::Display for ExecutorReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.split;
+        let total = s.prediction + s.partition + s.execution + s.merge + s.state_root;
+        let pct = |x: f64| if total > 0.0 { 100.0 * x / total } else { 0.0 };
+        writeln!(f, "{}: {} txs in blocks of {}, {} threads", self.workload, self.txs, self.block_size, self.threads)?;
+        writeln!(
+            f,
+            "  {:.0} tx/s, {:.1} Mgas/s; sequential {:.0} tx/s; speedup {:.2}x",
+            self.tx_per_sec, self.mgas_per_sec, self.sequential_tx_per_sec, self.speedup
+        )?;
+        writeln!(
+            f,
+            "  {:.1} groups/block, largest group {:.1}% of the work, {} re-executed, {} reverted",
+            self.groups_per_block,
+            self.largest_group_share * 100.0,
+            self.reexecuted,
+            self.reverted
+        )?;
+        writeln!(
+            f,
+            "  time: prediction {:.1}%, partition {:.1}%, execution {:.1}%, merge {:.1}%, state root {:.1}%",
+            pct(s.prediction),
+            pct(s.partition),
+            pct(s.execution),
+            pct(s.merge),
+            pct(s.state_root)
+        )?;
+        let q = &self.sequential_split;
+        writeln!(
+            f,
+            "  seconds: parallel execution {:.3}, state root {:.3}, other {:.3}; sequential execution {:.3}, state root {:.3}",
+            s.execution,
+            s.state_root,
+            s.prediction + s.partition + s.merge,
+            q.execution,
+            q.state_root
+        )?;
+        write!(
+            f,
+            "  sender recovery {:.3} s on {} threads (before the blocks); codec v0 {:.1} B/tx",
+            self.recovery_secs, self.threads, self.batch_bytes_per_tx
+        )
+    }
 }
 
 fn signer(seed: u64, i: usize) -> Signer {
@@ -76,8 +257,12 @@ fn signer(seed: u64, i: usize) -> Signer {
     Signer::new(&keccak256(material)).expect("a keccak output is a valid key with overwhelming probability")
 }
 
-fn genesis_decimals(token: alloy_primitives::Address) -> u64 {
-    GenesisSpec::devnet().tokens.iter().find(|t| t.address == token).map_or(18, |t| u64::from(t.decimals))
+/// An address derived from a label and an index (no key: a recipient).
+fn derived(label: &str, seed: u64, i: usize) -> Address {
+    let mut material = label.as_bytes().to_vec();
+    material.extend_from_slice(&seed.to_be_bytes());
+    material.extend_from_slice(&(i as u64).to_be_bytes());
+    Address::from_slice(&keccak256(material)[12..])
 }
 
 /// A small deterministic generator (splitmix64), so workloads are identical everywhere.
@@ -93,56 +278,214 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next() % n.max(1) as u64) as usize
     }
+
+    fn chance(&mut self, p: f64) -> bool {
+        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+}
+
+/// Whole units of every token minted to every account, and deposited on each side of a pool.
+const PER_ACCOUNT: u64 = 1_000_000;
+const PER_POOL: u64 = 1_000_000;
+
+fn unit() -> U256 {
+    U256::from(10u64).pow(U256::from(18))
+}
+
+fn token_address(i: usize) -> Address {
+    let mut a = [0u8; 20];
+    a[0] = 0x71;
+    a[12..].copy_from_slice(&(i as u64).to_be_bytes());
+    Address::from(a)
+}
+
+/// The first `count` token pairs, `(0,1), (0,2), (1,2), (0,3), …`, so that the pools of a
+/// smaller set are a prefix of a larger one.
+fn pairs(count: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(count);
+    let mut j = 1;
+    while out.len() < count {
+        for i in 0..j {
+            if out.len() < count {
+                out.push((i, j));
+            }
+        }
+        j += 1;
+    }
+    out
+}
+
+/// Everything a workload's blocks are generated from.
+struct Setup {
+    tokens: Vec<Address>,
+    pools: Vec<(Address, Address)>,
+    senders: Vec<Signer>,
+}
+
+impl Setup {
+    fn new(bench: &ExecutorBench) -> Self {
+        let pools_needed = match bench.workload {
+            Workload::Swaps(Pools::Count(k)) => k,
+            Workload::Swaps(Pools::PerTx) => bench.block_size.max(1),
+            Workload::Mixed => 64,
+            _ => 0,
+        };
+        let pairs = pairs(pools_needed);
+        let token_count = pairs.iter().map(|(_, j)| j + 1).max().unwrap_or(0).max(4);
+        let tokens: Vec<Address> = (0..token_count).map(token_address).collect();
+        let pools = pairs.iter().map(|(i, j)| (tokens[*i], tokens[*j])).collect();
+        let senders = (0..bench.accounts.max(bench.block_size).max(2)).map(|i| signer(bench.seed, i)).collect();
+        Self { tokens, pools, senders }
+    }
+
+    fn genesis(&self, seed: u64) -> GenesisSpec {
+        GenesisSpec {
+            tokens: self
+                .tokens
+                .iter()
+                .enumerate()
+                .map(|(i, t)| GenesisToken {
+                    address: *t,
+                    symbol: format!("T{i}"),
+                    decimals: 18,
+                    per_account: PER_ACCOUNT,
+                })
+                .collect(),
+            // The first funded account seeds the pools and sends nothing.
+            funded: std::iter::once(derived("seeder", seed, 0))
+                .chain(self.senders.iter().map(Signer::address))
+                .collect(),
+            pools: self
+                .pools
+                .iter()
+                .map(|(a, b)| GenesisPool { token_a: *a, amount_a: PER_POOL, token_b: *b, amount_b: PER_POOL })
+                .collect(),
+        }
+    }
+}
+
+fn transfer(token: Address, to: Address, amount: U256) -> Bytes {
+    L2System::transferCall { token, to, amount }.abi_encode().into()
+}
+
+fn swap(rng: &mut Rng, (a, b): (Address, Address)) -> Bytes {
+    let (token_in, token_out) = if rng.below(2) == 0 { (a, b) } else { (b, a) };
+    // 0.0001 to 0.01 of a token against a million in the pool; one in twenty asks for more
+    // than it can get and reverts.
+    let amount_in = U256::from(1 + rng.below(100)) * unit() / U256::from(10_000u64);
+    let min_out = if rng.below(20) == 0 { U256::MAX } else { U256::ZERO };
+    L2System::swapCall { tokenIn: token_in, tokenOut: token_out, amountIn: amount_in, minAmountOut: min_out }
+        .abi_encode()
+        .into()
 }
 
 impl ExecutorBench {
     /// Signed transactions of the workload, and the genesis that funds their senders.
     pub fn generate(&self, chain: &ChainConfig) -> (GenesisSpec, Vec<SignedTx>) {
-        let signers: Vec<Signer> = (0..self.accounts.max(1)).map(|i| signer(self.seed, i)).collect();
-        let genesis = GenesisSpec::devnet().with_funded(signers.iter().map(Signer::address));
+        let setup = Setup::new(self);
+        let genesis = setup.genesis(self.seed);
+        let senders = &setup.senders;
+        let n_senders = senders.len();
+        let block_size = self.block_size.max(1);
         let mut rng = Rng(self.seed);
-        let mut nonces = vec![0u64; signers.len()];
-        let pairs = [(WETH, USDC), (WETH, DAI), (USDC, DAI), (WBTC, WETH)];
-        let txs = (0..self.txs)
-            .map(|_| {
-                let s = rng.below(signers.len());
-                let input: Bytes = match self.workload {
-                    Workload::Transfers => {
-                        let to = signers[rng.below(signers.len())].address();
-                        L2System::transferCall { token: USDC, to, amount: U256::from(1 + rng.below(1_000_000)) }
-                            .abi_encode()
-                            .into()
-                    }
-                    Workload::Swaps => {
-                        let (a, b) = pairs[rng.below(pairs.len())];
-                        let (token_in, token_out) = if rng.below(2) == 0 { (a, b) } else { (b, a) };
-                        // 0.0001 to 0.01 of a whole token; one swap in twenty asks too much and reverts.
-                        let decimals = genesis_decimals(token_in);
-                        let amount_in =
-                            U256::from(1 + rng.below(100)) * U256::from(10u64).pow(U256::from(decimals - 4));
-                        let min_out = if rng.below(20) == 0 { U256::MAX } else { U256::ZERO };
-                        L2System::swapCall {
-                            tokenIn: token_in,
-                            tokenOut: token_out,
-                            amountIn: amount_in,
-                            minAmountOut: min_out,
+        let mut nonces = vec![0u64; n_senders];
+        let hot = derived("hot", self.seed, 0);
+        // Mixed: (sender, pool) pairs that have added liquidity, so may remove some.
+        let mut providers: Vec<(usize, usize)> = Vec::new();
+        let mut txs = Vec::with_capacity(self.txs);
+        for n in 0..self.txs {
+            let (block, j) = (n / block_size, n % block_size);
+            // Distinct senders within a block (there are at least `block_size` of them).
+            let rotating = (block * block_size + j) % n_senders;
+            let small = U256::from(1 + rng.below(1_000_000)) * unit() / U256::from(1_000_000u64);
+            let (s, input): (usize, Bytes) = match self.workload {
+                Workload::TransfersIndependent => {
+                    let token = setup.tokens[j % 4];
+                    (rotating, transfer(token, derived("to", self.seed, rotating), small))
+                }
+                Workload::TransfersOneToken => {
+                    (rotating, transfer(setup.tokens[0], derived("to", self.seed, rotating), small))
+                }
+                Workload::TransfersHot(ratio) => {
+                    let to = if rng.chance(ratio) { hot } else { derived("to", self.seed, rotating) };
+                    (rotating, transfer(setup.tokens[0], to, small))
+                }
+                Workload::Swaps(pools) => {
+                    let k = match pools {
+                        Pools::Count(k) => k,
+                        Pools::PerTx => block_size,
+                    };
+                    (rotating, swap(&mut rng, setup.pools[j % k]))
+                }
+                Workload::Chain => {
+                    // Sender n pays sender n + 1, who spends it in the next transaction.
+                    let next = senders[(n + 1) % n_senders].address();
+                    (n % n_senders, transfer(setup.tokens[0], next, small))
+                }
+                Workload::Mixed => {
+                    // A quarter of the senders of a block come from a small set, so nonce
+                    // chains and shared balances occur.
+                    let s = if rng.chance(0.25) { rng.below(n_senders.min(32)) } else { rotating };
+                    let roll = rng.below(100);
+                    let input = if roll < 55 {
+                        let token = setup.tokens[rng.below(setup.tokens.len())];
+                        let to = match rng.below(4) {
+                            0 => derived("fresh", self.seed, n),
+                            1 => senders[rng.below(n_senders)].address(),
+                            _ => derived("to", self.seed, rng.below(n_senders)),
+                        };
+                        // One in fifty asks for more than the balance and reverts.
+                        let amount =
+                            if rng.below(50) == 0 { U256::from(PER_ACCOUNT) * unit() * U256::from(2) } else { small };
+                        transfer(token, to, amount)
+                    } else if roll < 85 {
+                        let pool = setup.pools[rng.below(setup.pools.len())];
+                        swap(&mut rng, pool)
+                    } else if roll < 95 || providers.is_empty() {
+                        let p = rng.below(setup.pools.len());
+                        let (a, b) = setup.pools[p];
+                        providers.push((s, p));
+                        L2System::addLiquidityCall {
+                            tokenA: a,
+                            tokenB: b,
+                            amountADesired: unit(),
+                            amountBDesired: unit(),
+                            minLiquidity: U256::ZERO,
                         }
                         .abi_encode()
                         .into()
-                    }
-                };
-                let tx = signers[s].eip1559(chain.chain_id, nonces[s], input);
-                nonces[s] += 1;
-                tx
-            })
-            .collect();
+                    } else {
+                        let (provider, p) = providers[rng.below(providers.len())];
+                        let (a, b) = setup.pools[p];
+                        let input = L2System::removeLiquidityCall {
+                            tokenA: a,
+                            tokenB: b,
+                            liquidity: unit() / U256::from(1000u64),
+                            minAmountA: U256::ZERO,
+                            minAmountB: U256::ZERO,
+                        }
+                        .abi_encode()
+                        .into();
+                        let tx = senders[provider].eip1559(chain.chain_id, nonces[provider], input);
+                        nonces[provider] += 1;
+                        txs.push(tx);
+                        continue;
+                    };
+                    (s, input)
+                }
+            };
+            txs.push(senders[s].eip1559(chain.chain_id, nonces[s], input));
+            nonces[s] += 1;
+        }
         (genesis, txs)
     }
 
-    /// Runs the workload through the executor, block by block.
-    pub fn run(&self) -> Result<ExecutorReport> {
+    /// Generates the workload, lays out its genesis and recovers every sender (in parallel,
+    /// on `self.threads` threads), ready to execute.
+    pub fn prepare(&self) -> Result<Prepared> {
+        ensure!(self.txs > 0 && self.block_size > 0, "a run needs transactions and a block size above zero");
         let chain = ChainConfig::default();
         let (genesis, signed) = self.generate(&chain);
         let data_len = codec::encode(
@@ -150,42 +493,169 @@ impl ExecutorBench {
             &chain,
         )?
         .len();
-        let mut executor = Executor::genesis(chain, &genesis)?;
-
+        let executor = Executor::genesis(chain, &genesis)?;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads.max(1)).build()?;
         let started = Instant::now();
-        let txs: Vec<RecoveredTx> =
-            signed.into_iter().map(|t| RecoveredTx::from_signed(t, &chain)).collect::<Result<_, _>>()?;
+        let txs: Vec<RecoveredTx> = pool.install(|| {
+            signed.into_par_iter().map(|t| RecoveredTx::from_signed(t, &chain)).collect::<Result<_, _>>()
+        })?;
         let recovery = started.elapsed();
+        Ok(Prepared { executor, txs, block_size: self.block_size, recovery, batch_bytes: data_len })
+    }
 
-        let (mut execution, mut state_root, mut gas, mut reverted) = (Duration::ZERO, Duration::ZERO, 0u64, 0usize);
-        for (i, block) in txs.chunks(self.block_size.max(1)).enumerate() {
-            let env = BlockEnvInput { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64 };
-            let out = executor.execute_block(env, block);
-            execution += out.timings.execution;
-            state_root += out.timings.state_root;
-            gas += out.gas_used;
-            for r in &out.results {
-                match r {
-                    TxResult::Executed(o) if o.status != TxStatus::Success => reverted += 1,
-                    TxResult::Executed(_) => {}
-                    TxResult::Invalid(e) => anyhow::bail!("workload produced an invalid transaction: {e}"),
-                }
+    /// Runs the workload through the sequential and the parallel path on the same input,
+    /// checks that they agree block by block, and reports both.
+    pub fn run(&self) -> Result<ExecutorReport> {
+        let Prepared { executor: genesis_executor, txs, recovery, batch_bytes: data_len, .. } = self.prepare()?;
+        let parallel_executor = genesis_executor
+            .clone()
+            .with_parallelism(ParallelConfig { threads: self.threads, prediction: self.prediction })?;
+        let blocks: Vec<&[RecoveredTx]> = txs.chunks(self.block_size).collect();
+        // The machine is shared and noisy: the paths alternate, whole pass by whole pass (the
+        // order swapping every run), and the fastest pass of each is kept. A pass runs its
+        // blocks back to back, as a loaded sequencer does, so the executor's threads stay
+        // awake between blocks.
+        let mut best_seq: Option<Run> = None;
+        let mut best_par: Option<Run> = None;
+        for run in 0..self.runs.max(1) {
+            let (seq, par) = if run % 2 == 0 {
+                let seq = Run::execute(genesis_executor.clone(), &blocks, true);
+                (seq, Run::execute(parallel_executor.clone(), &blocks, false))
+            } else {
+                let par = Run::execute(parallel_executor.clone(), &blocks, false);
+                (Run::execute(genesis_executor.clone(), &blocks, true), par)
+            };
+            if let Some(i) = seq.outputs.iter().zip(&par.outputs).position(|(s, p)| !same_block(s, p)) {
+                bail!("the parallel path differs from the sequential path at block {}", i + 1);
+            }
+            if best_seq.as_ref().is_none_or(|b| seq.wall < b.wall) {
+                best_seq = Some(seq);
+            }
+            if best_par.as_ref().is_none_or(|b| par.wall < b.wall) {
+                best_par = Some(par);
             }
         }
-        let total = (execution + state_root).as_secs_f64();
+        let (seq, par) = (best_seq.context("no run")?, best_par.context("no run")?);
+
+        let mut reverted = 0;
+        for r in par.outputs.iter().flat_map(|b| &b.results) {
+            match r {
+                TxResult::Executed(o) if o.status != TxStatus::Success => reverted += 1,
+                TxResult::Executed(_) => {}
+                TxResult::Invalid(e) => bail!("the workload produced an invalid transaction: {e}"),
+            }
+        }
+        let gas: u64 = par.outputs.iter().map(|b| b.gas_used).sum();
+        let stats: Vec<BlockStats> = par.outputs.iter().map(|b| b.stats).collect();
+        let n_blocks = stats.len().max(1) as f64;
+        let wall = par.wall.as_secs_f64();
         Ok(ExecutorReport {
-            workload: self.workload,
+            workload: self.workload.to_string(),
             txs: txs.len(),
             block_size: self.block_size,
-            threads: 1,
-            tx_per_sec: txs.len() as f64 / total,
-            mgas_per_sec: gas as f64 / total / 1e6,
+            threads: self.threads,
+            tx_per_sec: txs.len() as f64 / wall,
+            mgas_per_sec: gas as f64 / wall / 1e6,
+            sequential_tx_per_sec: txs.len() as f64 / seq.wall.as_secs_f64(),
+            speedup: seq.wall.as_secs_f64() / wall,
+            groups_per_block: stats.iter().map(|s| s.groups as f64).sum::<f64>() / n_blocks,
+            largest_group_share: stats.iter().map(BlockStats::largest_group_share).sum::<f64>() / n_blocks,
+            reexecuted: stats.iter().map(|s| s.reexecuted).sum(),
+            split: par.timings.into(),
+            sequential_split: seq.timings.into(),
             recovery_secs: recovery.as_secs_f64(),
-            execution_secs: execution.as_secs_f64(),
-            state_root_secs: state_root.as_secs_f64(),
-            state_root_share: state_root.as_secs_f64() / total,
             reverted,
-            batch_bytes_per_tx: data_len as f64 / txs.len().max(1) as f64,
+            batch_bytes_per_tx: data_len as f64 / txs.len() as f64,
         })
     }
+}
+
+/// A workload ready to execute.
+pub struct Prepared {
+    /// The executor at the workload's genesis (sequential; see [`Executor::with_parallelism`]).
+    pub executor: Executor,
+    /// Every transaction, senders recovered.
+    pub txs: Vec<RecoveredTx>,
+    /// Transactions per block.
+    pub block_size: usize,
+    /// Time sender recovery took.
+    pub recovery: Duration,
+    /// Bytes of the whole workload as one codec-v0 batch.
+    pub batch_bytes: usize,
+}
+
+impl Prepared {
+    /// Executes every block on `executor` (a clone of [`Self::executor`], possibly parallel)
+    /// and returns the final state root.
+    pub fn execute_all(&self, mut executor: Executor) -> alloy_primitives::B256 {
+        for (i, block) in self.txs.chunks(self.block_size).enumerate() {
+            executor.execute_block(BlockEnvInput { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64 }, block);
+        }
+        executor.state_root()
+    }
+}
+
+/// One pass over all the blocks.
+struct Run {
+    outputs: Vec<ExecutedBlock>,
+    wall: Duration,
+    timings: BlockTimings,
+}
+
+impl Run {
+    fn execute(mut executor: Executor, blocks: &[&[RecoveredTx]], sequential: bool) -> Self {
+        let mut outputs = Vec::with_capacity(blocks.len());
+        let mut wall = Duration::ZERO;
+        let mut timings = BlockTimings::default();
+        for (i, block) in blocks.iter().enumerate() {
+            let env = BlockEnvInput { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64 };
+            let started = Instant::now();
+            let out = if sequential {
+                executor.execute_block_sequential(env, block)
+            } else {
+                executor.execute_block(env, block)
+            };
+            wall += started.elapsed();
+            timings.add(&out.timings);
+            outputs.push(out);
+        }
+        Self { outputs, wall, timings }
+    }
+}
+
+/// Whether two executions of a block agree on everything that has meaning.
+pub fn same_block(a: &ExecutedBlock, b: &ExecutedBlock) -> bool {
+    a.results == b.results && a.chunk_roots == b.chunk_roots && a.state_root == b.state_root && a.gas_used == b.gas_used
+}
+
+/// The reports as a Markdown table (the form `BENCHMARKS.md` keeps).
+pub fn markdown_table(reports: &[ExecutorReport]) -> String {
+    let mut out = String::from(
+        "| workload | threads | tx/s | Mgas/s | sequential tx/s | speedup | groups/block | largest group | re-executed | \
+         prediction | partition | execution | merge | state root |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in reports {
+        let s = &r.split;
+        let total = (s.prediction + s.partition + s.execution + s.merge + s.state_root).max(f64::MIN_POSITIVE);
+        let pct = |x: f64| format!("{:.1}%", 100.0 * x / total);
+        out.push_str(&format!(
+            "| {} | {} | {:.0} | {:.1} | {:.0} | {:.2}x | {:.1} | {:.1}% | {} | {} | {} | {} | {} | {} |\n",
+            r.workload,
+            r.threads,
+            r.tx_per_sec,
+            r.mgas_per_sec,
+            r.sequential_tx_per_sec,
+            r.speedup,
+            r.groups_per_block,
+            r.largest_group_share * 100.0,
+            r.reexecuted,
+            pct(s.prediction),
+            pct(s.partition),
+            pct(s.execution),
+            pct(s.merge),
+            pct(s.state_root),
+        ));
+    }
+    out
 }

@@ -6,6 +6,7 @@ use alloy_primitives::{Address, B256, U256};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use rollup_batcher::{Batcher, BatcherConfig, InboxParams};
+use rollup_executor::KeyPrediction;
 use rollup_fraud_proof::{Challenger, ChallengerConfig};
 use rollup_sequencer::{SequencerConfig, StatusSources};
 use rollup_types::{ChainConfig, chain::DEFAULT_CHAIN_ID, chain::DEFAULT_CHUNK_SIZE, genesis::GenesisSpec};
@@ -47,24 +48,46 @@ enum BenchCommand {
 
 #[derive(Debug, Args)]
 struct ExecutorBenchArgs {
-    /// Block content.
-    #[arg(long, value_enum, default_value = "transfers")]
+    /// Block content: transfers-independent, transfers-one-token, transfers-hot-R (R from 0
+    /// to 1), swaps-pools-K, swaps-pools-tx (a pool per transaction), mixed, chain.
+    #[arg(long, default_value = "transfers-independent")]
     workload: crate::bench::Workload,
+    /// Run the standard set of workloads and print a Markdown table (ignores --workload).
+    #[arg(long)]
+    suite: bool,
     /// Transactions in all.
     #[arg(long, default_value_t = 20_000)]
     txs: usize,
     /// Transactions per block.
     #[arg(long = "block-size", default_value_t = 1_000)]
     block_size: usize,
-    /// Distinct senders.
-    #[arg(long, default_value_t = 1_000)]
+    /// Distinct senders (raised to the block size if lower).
+    #[arg(long, default_value_t = 4_000)]
     accounts: usize,
     /// Seed of the workload.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Worker threads of the parallel path (default: the machine's cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Key prediction of the parallel path: `operations`, or `sender-only` (every other key
+    /// is found at commit; shows what prediction buys).
+    #[arg(long, default_value = "operations", value_parser = parse_prediction)]
+    prediction: KeyPrediction,
+    /// Runs of each path, alternating; the fastest is reported (the machine is noisy).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_prediction(s: &str) -> Result<KeyPrediction, String> {
+    match s {
+        "operations" => Ok(KeyPrediction::Operations),
+        "sender-only" => Ok(KeyPrediction::SenderOnly),
+        _ => Err(format!("unknown prediction {s:?}: expected operations or sender-only")),
+    }
 }
 
 /// Parameters every component of one chain must agree on.
@@ -129,6 +152,9 @@ struct SequencerArgs {
     /// Milliseconds between blocks.
     #[arg(long = "block-time-ms", env = "ROLLUP_BLOCK_TIME_MS", default_value_t = 500)]
     block_time_ms: u64,
+    /// Threads that execute a block (default: the machine's cores).
+    #[arg(long = "exec-threads", env = "ROLLUP_EXEC_THREADS")]
+    exec_threads: Option<usize>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -235,6 +261,8 @@ impl Cli {
                     block_time: Duration::from_millis(args.block_time_ms.max(1)),
                     ..SequencerConfig::default()
                 };
+                let config =
+                    SequencerConfig { exec_threads: args.exec_threads.unwrap_or(config.exec_threads).max(1), ..config };
                 let handle = rollup_sequencer::start(config, StatusSources::default(), cancel).await?;
                 handle.task.await.context("sequencer task")??;
                 Ok(())
@@ -272,36 +300,41 @@ impl Cli {
                 Ok(())
             }
             Command::Bench(BenchCommand::Executor(args)) => {
-                let bench = crate::bench::ExecutorBench {
-                    workload: args.workload,
-                    txs: args.txs,
-                    block_size: args.block_size,
-                    accounts: args.accounts,
-                    seed: args.seed,
-                };
-                let report = tokio::task::spawn_blocking(move || bench.run()).await??;
-                #[allow(clippy::print_stdout)]
-                if args.json {
-                    println!("{}", serde_json::to_string(&report)?);
-                } else {
-                    println!(
-                        "workload {:?}: {} txs in blocks of {}, {} thread\n  {:.0} tx/s, {:.1} Mgas/s (execution + state root)\n  \
-                         execution {:.3} s, state root {:.3} s ({:.1}% of the time), sender recovery {:.3} s (1 core, not included)\n  \
-                         reverted {}, batch bytes/tx (codec v0) {:.1}",
-                        report.workload,
-                        report.txs,
-                        report.block_size,
-                        report.threads,
-                        report.tx_per_sec,
-                        report.mgas_per_sec,
-                        report.execution_secs,
-                        report.state_root_secs,
-                        report.state_root_share * 100.0,
-                        report.recovery_secs,
-                        report.reverted,
-                        report.batch_bytes_per_tx,
-                    );
-                }
+                let threads =
+                    args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+                let workloads = if args.suite { crate::bench::Workload::suite() } else { vec![args.workload] };
+                let json = args.json;
+                tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                    let mut reports = Vec::new();
+                    for workload in workloads {
+                        let bench = crate::bench::ExecutorBench {
+                            workload,
+                            txs: args.txs,
+                            block_size: args.block_size,
+                            accounts: args.accounts,
+                            seed: args.seed,
+                            threads,
+                            prediction: args.prediction,
+                            runs: args.runs,
+                        };
+                        let report = bench.run()?;
+                        #[allow(clippy::print_stdout, clippy::print_stderr)]
+                        if json {
+                            println!("{}", serde_json::to_string(&report)?);
+                        } else if !args.suite {
+                            println!("{report}");
+                        } else {
+                            eprintln!("{report}");
+                        }
+                        reports.push(report);
+                    }
+                    #[allow(clippy::print_stdout)]
+                    if args.suite && !json {
+                        println!("{}", crate::bench::markdown_table(&reports));
+                    }
+                    Ok(())
+                })
+                .await??;
                 Ok(())
             }
             Command::Deploy(args) => {

@@ -1,5 +1,7 @@
 //! Integration tests of the executor over the real L2 system contract.
 
+mod parallel;
+
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolError};
 use rollup_executor::{BlockEnvInput, CallRequest, Executor, TxResult, TxStatus};

@@ -1,0 +1,269 @@
+//! Block execution, sequential and parallel.
+//!
+//! The parallel path (normative description in `docs/parallel-execution.md`):
+//! 1. **Predict** the keys of every transaction from its decoded call ([`crate::predict`]).
+//!    A transaction that cannot be predicted splits the block into *segments* and runs
+//!    alone, in order, between them.
+//! 2. **Partition** each segment: union-find over keys gives conflict groups, packed into a
+//!    few tasks per thread by predicted cost ([`crate::partition`]); threads take tasks as
+//!    they become free, so a thread that starts late or runs slow does not hold the block.
+//! 3. **Execute**: each task runs its transactions in block order on its own overlay over
+//!    the state so far, recording the first of its transactions to touch every key.
+//! 4. **Commit**: a key touched by two tasks is a conflict; the transactions before the
+//!    earliest second touch of any key saw exactly what sequential execution would have
+//!    shown them and are kept; from that transaction on, the segment is re-executed in order.
+//!    Results are then assembled in block order.
+
+use crate::{
+    BlockStats, BlockTimings, KeyPrediction, TxOutcome, TxResult, partition,
+    predict::{self, Prediction},
+    split,
+    state::{Changes, Overlay, Recorder, State, Touched},
+    tx_env,
+};
+use alloy_primitives::map::HashMap;
+use rayon::prelude::*;
+use revm::{
+    Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext,
+    context::{BlockEnv, CfgEnv},
+};
+use rollup_types::RecoveredTx;
+use std::time::Instant;
+
+/// Tasks per thread: enough for threads to even out delays by taking each other's work,
+/// few enough that building a task's EVM stays negligible.
+const TASKS_PER_THREAD: usize = 4;
+
+/// What every task of a block shares.
+pub(crate) struct BlockContext<'a> {
+    pub(crate) cfg: CfgEnv,
+    pub(crate) block: BlockEnv,
+    pub(crate) base: &'a State,
+}
+
+/// What a worker produced: one result per transaction it ran, in its order.
+pub(crate) struct WorkerOutput {
+    pub(crate) indices: Vec<u32>,
+    pub(crate) results: Vec<TxResult>,
+    pub(crate) changes: Changes,
+    pub(crate) recorder: Option<Recorder>,
+}
+
+/// Runs the transactions at block positions `indices` (ascending) in order, over `prior`
+/// layers of the block and the committed state.
+pub(crate) fn run_worker(
+    ctx: &BlockContext<'_>,
+    prior: &[Changes],
+    txs: &[RecoveredTx],
+    indices: Vec<u32>,
+    record: bool,
+) -> WorkerOutput {
+    // A task that runs beside others uses its thread's own copy of the code.
+    let overlay = Overlay::new(ctx.base, prior, ctx.block.beneficiary, record, record);
+    let mut evm =
+        Context::mainnet().with_db(overlay).with_cfg(ctx.cfg.clone()).with_block(ctx.block.clone()).build_mainnet();
+    let mut results = Vec::with_capacity(indices.len());
+    for &i in &indices {
+        if let Some(recorder) = &mut evm.ctx.journaled_state.database.recorder {
+            recorder.current = i;
+        }
+        let tx = &txs[i as usize];
+        match evm.transact(tx_env(tx)) {
+            Ok(out) => {
+                let db = &mut evm.ctx.journaled_state.database;
+                db.commit(out.state);
+                let writes = std::mem::take(&mut db.last_writes);
+                let (status, gas_used, logs, output) = split(out.result);
+                results.push(TxResult::Executed(TxOutcome { status, gas_used, logs, output, writes }));
+            }
+            Err(err) => results.push(TxResult::Invalid(err.to_string())),
+        }
+        if let Some(recorder) = &mut evm.ctx.journaled_state.database.recorder {
+            recorder.raw_ends.push(recorder.raw.len() as u32);
+        }
+    }
+    let db = std::mem::replace(
+        &mut evm.ctx.journaled_state.database,
+        Overlay::new(ctx.base, &[], Default::default(), false, false),
+    );
+    WorkerOutput { indices, results, changes: db.changes, recorder: db.recorder }
+}
+
+/// Runs a whole block in order on the calling thread: the reference every other path must
+/// equal, byte for byte.
+pub(crate) fn execute_sequential(ctx: &BlockContext<'_>, txs: &[RecoveredTx]) -> (Vec<TxResult>, Vec<Changes>) {
+    let out = run_worker(ctx, &[], txs, (0..txs.len() as u32).collect(), false);
+    (out.results, vec![out.changes])
+}
+
+/// The parallel path's result.
+pub(crate) struct ParallelOutput {
+    pub(crate) results: Vec<TxResult>,
+    /// Changes to apply to the committed state, in order (later layers win).
+    pub(crate) layers: Vec<Changes>,
+    pub(crate) stats: BlockStats,
+    pub(crate) timings: BlockTimings,
+}
+
+/// The earliest block position at which a worker touched a key another worker had touched
+/// before it (`None`: the tasks touched disjoint keys). Each task's map holds the first
+/// of its transactions to touch each key; the position that matters for a key is the second
+/// smallest of those first touches.
+fn first_conflict(recorders: &mut [&mut Recorder]) -> Option<u32> {
+    recorders.sort_by_key(|r| std::cmp::Reverse(r.first_touch.len()));
+    let (largest, rest) = recorders.split_first_mut()?;
+    let first = &mut largest.first_touch;
+    let mut second: HashMap<Touched, u32> = HashMap::default();
+    for other in rest.iter() {
+        for (key, &at) in &other.first_touch {
+            match first.get_mut(key) {
+                None => {
+                    first.insert(*key, at);
+                }
+                Some(earliest) => {
+                    let later = if at < *earliest { std::mem::replace(earliest, at) } else { at };
+                    let s = second.entry(*key).or_insert(u32::MAX);
+                    *s = (*s).min(later);
+                }
+            }
+        }
+    }
+    second.values().min().copied()
+}
+
+/// Runs a segment of predictable transactions as parallel tasks and commits it; returns
+/// the results in block order and pushes the segment's changes onto `layers`.
+#[allow(clippy::too_many_arguments)]
+fn run_segment(
+    ctx: &BlockContext<'_>,
+    threads: usize,
+    txs: &[RecoveredTx],
+    predictions: &[Option<Prediction>],
+    range: std::ops::Range<usize>,
+    layers: &mut Vec<Changes>,
+    results: &mut Vec<TxResult>,
+    stats: &mut BlockStats,
+    timings: &mut BlockTimings,
+) {
+    let started = Instant::now();
+    let preds: Vec<&Prediction> = predictions[range.clone()].iter().flatten().collect();
+    let tasks = if threads > 1 { threads * TASKS_PER_THREAD } else { 1 };
+    let plan = partition::plan(&preds, range.start as u32, tasks);
+    stats.groups += plan.groups;
+    stats.largest_group_cost = stats.largest_group_cost.max(plan.largest_cost);
+    stats.tasks = stats.tasks.max(plan.tasks.len());
+    let planned = Instant::now();
+    timings.partition += planned - started;
+
+    if plan.tasks.len() <= 1 {
+        // One group, or one thread: nothing to check.
+        let indices = plan.tasks.into_iter().next().unwrap_or_default();
+        let out = run_worker(ctx, layers, txs, indices, false);
+        timings.execution += planned.elapsed();
+        results.extend(out.results);
+        layers.push(out.changes);
+        return;
+    }
+
+    let prior: &[Changes] = layers;
+    let mut outputs: Vec<WorkerOutput> =
+        plan.tasks.into_par_iter().with_max_len(1).map(|indices| run_worker(ctx, prior, txs, indices, true)).collect();
+    let executed = Instant::now();
+    timings.execution += executed - planned;
+
+    let conflict = {
+        let mut recorders: Vec<&mut Recorder> = outputs.iter_mut().filter_map(|o| o.recorder.as_mut()).collect();
+        first_conflict(&mut recorders)
+    };
+    let keep_below = conflict.map_or(range.end, |c| c as usize);
+
+    // Assemble the kept results in block order: each worker's list is ascending.
+    let mut task_of = vec![0u16; range.len()];
+    for (w, o) in outputs.iter().enumerate() {
+        for &i in &o.indices {
+            task_of[i as usize - range.start] = w as u16;
+        }
+    }
+    let mut cursors: Vec<std::vec::IntoIter<TxResult>> = Vec::with_capacity(outputs.len());
+    let mut changes = Vec::with_capacity(outputs.len());
+    let mut prefix = Changes::default();
+    for o in outputs {
+        if conflict.is_some()
+            && let Some(recorder) = &o.recorder
+        {
+            // Only the writes of the kept transactions are committed.
+            let mut from = 0;
+            for (&i, &end) in o.indices.iter().zip(&recorder.raw_ends) {
+                if (i as usize) < keep_below {
+                    for w in &recorder.raw[from..end as usize] {
+                        prefix.record(*w);
+                    }
+                }
+                from = end as usize;
+            }
+        }
+        changes.push(o.changes);
+        cursors.push(o.results.into_iter());
+    }
+    for pos in range.start..keep_below {
+        if let Some(r) = cursors[task_of[pos - range.start] as usize].next() {
+            results.push(r);
+        }
+    }
+    drop(cursors);
+    if conflict.is_none() {
+        // The tasks touched disjoint keys: their changes commute.
+        layers.extend(changes);
+        timings.merge += executed.elapsed();
+        return;
+    }
+    drop(changes);
+    layers.push(prefix);
+    timings.merge += executed.elapsed();
+
+    // Re-execute from the first conflicting transaction, in order.
+    let redo = Instant::now();
+    let indices: Vec<u32> = (keep_below as u32..range.end as u32).collect();
+    stats.reexecuted += indices.len();
+    let out = run_worker(ctx, layers, txs, indices, false);
+    results.extend(out.results);
+    layers.push(out.changes);
+    timings.execution += redo.elapsed();
+}
+
+/// Executes a block on up to `threads` workers; the results equal [`execute_sequential`]'s.
+///
+/// Worker threads come from the current rayon pool: call it inside the executor's pool.
+pub(crate) fn execute_parallel(
+    ctx: &BlockContext<'_>,
+    threads: usize,
+    mode: KeyPrediction,
+    txs: &[RecoveredTx],
+) -> ParallelOutput {
+    let started = Instant::now();
+    let predictions: Vec<Option<Prediction>> = txs.iter().map(|tx| predict::predict(tx, mode)).collect();
+    let mut timings = BlockTimings { prediction: started.elapsed(), ..Default::default() };
+    let mut stats =
+        BlockStats { total_cost: predictions.iter().flatten().map(|p| u64::from(p.cost)).sum(), ..Default::default() };
+    let mut results = Vec::with_capacity(txs.len());
+    let mut layers = Vec::new();
+    let mut start = 0;
+    while start < txs.len() {
+        if predictions[start].is_none() {
+            // Unpredictable: alone, in order.
+            let t = Instant::now();
+            let out = run_worker(ctx, &layers, txs, vec![start as u32], false);
+            results.extend(out.results);
+            layers.push(out.changes);
+            stats.groups += 1;
+            stats.unpredicted += 1;
+            timings.execution += t.elapsed();
+            start += 1;
+            continue;
+        }
+        let end = predictions[start..].iter().position(Option::is_none).map_or(txs.len(), |p| start + p);
+        run_segment(ctx, threads, txs, &predictions, start..end, &mut layers, &mut results, &mut stats, &mut timings);
+        start = end;
+    }
+    ParallelOutput { results, layers, stats, timings }
+}
