@@ -110,11 +110,6 @@ pub struct BlockTimings {
 }
 
 impl BlockTimings {
-    /// All of it.
-    pub fn total(&self) -> std::time::Duration {
-        self.prediction + self.partition + self.execution + self.merge + self.state_root
-    }
-
     /// Adds `other` to `self`.
     pub fn add(&mut self, other: &Self) {
         self.prediction += other.prediction;
@@ -454,7 +449,7 @@ impl Executor {
                 state.apply(layer);
             }
         };
-        let timings = if levels > 0 {
+        let (timings, chunk_roots) = if levels > 0 {
             let (_, roots) = rayon::join(apply, || tree.update_chunks(chunks, levels));
             (BlockTimings { state_root: started.elapsed(), ..Default::default() }, roots)
         } else {
@@ -463,7 +458,6 @@ impl Executor {
             let roots = tree.update_chunks(chunks, 0);
             (BlockTimings { merge: applied - started, state_root: applied.elapsed(), ..Default::default() }, roots)
         };
-        let (timings, chunk_roots) = timings;
         let block = ExecutedBlock {
             results,
             chunk_roots,

@@ -41,7 +41,7 @@ pub(crate) struct BlockContext<'a> {
     pub(crate) base: &'a State,
 }
 
-/// What a worker produced: one result per transaction it ran, in its order.
+/// What a task produced: one result per transaction it ran, in its order.
 pub(crate) struct WorkerOutput {
     pub(crate) indices: Vec<u32>,
     pub(crate) results: Vec<TxResult>,
@@ -58,8 +58,7 @@ pub(crate) fn run_worker(
     indices: Vec<u32>,
     record: bool,
 ) -> WorkerOutput {
-    // A task that runs beside others uses its thread's own copy of the code.
-    let overlay = Overlay::new(ctx.base, prior, ctx.block.beneficiary, record, record);
+    let overlay = Overlay::new(ctx.base, prior, ctx.block.beneficiary, record);
     let mut evm =
         Context::mainnet().with_db(overlay).with_cfg(ctx.cfg.clone()).with_block(ctx.block.clone()).build_mainnet();
     let mut results = Vec::with_capacity(indices.len());
@@ -84,7 +83,7 @@ pub(crate) fn run_worker(
     }
     let db = std::mem::replace(
         &mut evm.ctx.journaled_state.database,
-        Overlay::new(ctx.base, &[], Default::default(), false, false),
+        Overlay::new(ctx.base, &[], Default::default(), false),
     );
     WorkerOutput { indices, results, changes: db.changes, recorder: db.recorder }
 }
@@ -105,7 +104,7 @@ pub(crate) struct ParallelOutput {
     pub(crate) timings: BlockTimings,
 }
 
-/// The earliest block position at which a worker touched a key another worker had touched
+/// The earliest block position at which a task touched a key another task had touched
 /// before it (`None`: the tasks touched disjoint keys). Each task's map holds the first
 /// of its transactions to touch each key; the position that matters for a key is the second
 /// smallest of those first touches.
@@ -177,7 +176,7 @@ fn run_segment(
     };
     let keep_below = conflict.map_or(range.end, |c| c as usize);
 
-    // Assemble the kept results in block order: each worker's list is ascending.
+    // Assemble the kept results in block order: each task's list is ascending.
     let mut task_of = vec![0u16; range.len()];
     for (w, o) in outputs.iter().enumerate() {
         for &i in &o.indices {

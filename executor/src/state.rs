@@ -195,23 +195,17 @@ pub(crate) struct Overlay<'a> {
 }
 
 impl<'a> Overlay<'a> {
-    /// An overlay for one worker; `record` for the commit check, `private_code` to copy the
-    /// system contract's code for this worker's thread.
-    pub(crate) fn new(
-        base: &'a State,
-        prior: &'a [Changes],
-        beneficiary: Address,
-        record: bool,
-        private_code: bool,
-    ) -> Self {
-        let code = if private_code { thread_copy(&base.code, base.code_hash) } else { base.code.clone() };
+    /// An overlay for one task; `beside_others` when other tasks run at the same time: it
+    /// then records for the commit check and uses its thread's own copy of the code.
+    pub(crate) fn new(base: &'a State, prior: &'a [Changes], beneficiary: Address, beside_others: bool) -> Self {
+        let code = if beside_others { thread_copy(&base.code, base.code_hash) } else { base.code.clone() };
         Self {
             base,
             prior,
             beneficiary,
             changes: Changes::default(),
             last_writes: Vec::new(),
-            recorder: record.then(Recorder::default),
+            recorder: beside_others.then(Recorder::default),
             code,
         }
     }

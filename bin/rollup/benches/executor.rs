@@ -9,7 +9,7 @@
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rollup::bench::{ExecutorBench, Workload};
 use rollup_executor::{KeyPrediction, ParallelConfig};
-use std::hint::black_box;
+use std::{hint::black_box, sync::OnceLock};
 
 fn executor(c: &mut Criterion) {
     let threads = std::thread::available_parallelism().map_or(2, usize::from);
@@ -24,16 +24,25 @@ fn executor(c: &mut Criterion) {
             prediction: KeyPrediction::Operations,
             runs: 1,
         };
-        let prepared = bench.prepare().expect("workload");
-        let parallel = prepared.executor.clone().with_parallelism(ParallelConfig::threads(threads)).expect("threads");
+        // Prepared on first use, so that a filtered run generates only what it measures.
+        let prepared = OnceLock::new();
+        let prepare = || {
+            prepared.get_or_init(|| {
+                let p = bench.prepare().expect("workload");
+                let parallel = p.executor.clone().with_parallelism(ParallelConfig::threads(threads)).expect("threads");
+                (p, parallel)
+            })
+        };
         let mut group = c.benchmark_group(format!("executor/{workload}"));
         group.sample_size(10);
-        group.throughput(criterion::Throughput::Elements(prepared.txs.len() as u64));
+        group.throughput(criterion::Throughput::Elements(bench.txs as u64));
         group.bench_function("sequential", |b| {
-            b.iter_batched(|| prepared.executor.clone(), |e| black_box(prepared.execute_all(e)), BatchSize::LargeInput)
+            let (p, _) = prepare();
+            b.iter_batched(|| p.executor.clone(), |e| black_box(p.execute_all(e)), BatchSize::LargeInput)
         });
         group.bench_function(format!("parallel-{threads}"), |b| {
-            b.iter_batched(|| parallel.clone(), |e| black_box(prepared.execute_all(e)), BatchSize::LargeInput)
+            let (p, parallel) = prepare();
+            b.iter_batched(|| parallel.clone(), |e| black_box(p.execute_all(e)), BatchSize::LargeInput)
         });
         group.finish();
     }

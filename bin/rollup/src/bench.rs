@@ -154,6 +154,14 @@ pub struct TimeSplit {
     pub state_root: f64,
 }
 
+impl TimeSplit {
+    /// `part` as a percentage of all the time.
+    fn percent(&self, part: f64) -> f64 {
+        let total = self.prediction + self.partition + self.execution + self.merge + self.state_root;
+        if total > 0.0 { 100.0 * part / total } else { 0.0 }
+    }
+}
+
 impl From<BlockTimings> for TimeSplit {
     fn from(t: BlockTimings) -> Self {
         Self {
@@ -207,8 +215,7 @@ pub struct ExecutorReport {
 impl fmt::Display for ExecutorReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.split;
-        let total = s.prediction + s.partition + s.execution + s.merge + s.state_root;
-        let pct = |x: f64| if total > 0.0 { 100.0 * x / total } else { 0.0 };
+        let pct = |x: f64| s.percent(x);
         writeln!(f, "{}: {} txs in blocks of {}, {} threads", self.workload, self.txs, self.block_size, self.threads)?;
         writeln!(
             f,
@@ -637,8 +644,7 @@ pub fn markdown_table(reports: &[ExecutorReport]) -> String {
     );
     for r in reports {
         let s = &r.split;
-        let total = (s.prediction + s.partition + s.execution + s.merge + s.state_root).max(f64::MIN_POSITIVE);
-        let pct = |x: f64| format!("{:.1}%", 100.0 * x / total);
+        let pct = |x: f64| format!("{:.1}%", s.percent(x));
         out.push_str(&format!(
             "| {} | {} | {:.0} | {:.1} | {:.0} | {:.2}x | {:.1} | {:.1}% | {} | {} | {} | {} | {} | {} |\n",
             r.workload,

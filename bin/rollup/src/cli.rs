@@ -253,16 +253,16 @@ impl Cli {
             Command::Sequencer(args) => {
                 let cancel = CancellationToken::new();
                 cancel_on_signal(cancel.clone());
+                let defaults = SequencerConfig::default();
                 let config = SequencerConfig {
                     listen: args.http,
                     db_url: args.db_url,
                     chain: args.chain.config()?,
                     genesis: GenesisSpec::devnet(),
                     block_time: Duration::from_millis(args.block_time_ms.max(1)),
-                    ..SequencerConfig::default()
+                    exec_threads: args.exec_threads.unwrap_or(defaults.exec_threads).max(1),
+                    ..defaults
                 };
-                let config =
-                    SequencerConfig { exec_threads: args.exec_threads.unwrap_or(config.exec_threads).max(1), ..config };
                 let handle = rollup_sequencer::start(config, StatusSources::default(), cancel).await?;
                 handle.task.await.context("sequencer task")??;
                 Ok(())
