@@ -17,7 +17,7 @@ CARGO ?= cargo
 export ROLLUP_TOOLS_BIN := $(abspath $(TOOLS_BIN))
 export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
 
-.PHONY: devnet test tools contracts check-artifacts test-contracts test-rust lint fmt clean prerequisites
+.PHONY: devnet test tools postgres-check contracts check-artifacts test-contracts test-rust lint fmt clean prerequisites
 
 ## devnet: build and run anvil, contracts, sequencer, executor, batcher and challenger (Ctrl-C stops).
 devnet: tools
@@ -69,7 +69,11 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-test-rust: tools
+## postgres-check: find (or start) the PostgreSQL the tests use; say which tests skip without one.
+postgres-check:
+	@bash scripts/postgres-check.sh
+
+test-rust: tools postgres-check
 	$(CARGO) test --workspace --locked
 
 fmt: tools

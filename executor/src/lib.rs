@@ -3,9 +3,11 @@
 mod parallel;
 mod partition;
 mod predict;
+mod snapshot;
 mod state;
 
 pub use predict::KeyPrediction;
+pub use snapshot::SnapshotError;
 pub use state::State;
 
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};
@@ -47,6 +49,9 @@ pub enum ExecutorError {
         /// Why they could not start.
         reason: String,
     },
+    /// A state snapshot could not be read.
+    #[error("state snapshot: {0}")]
+    Snapshot(String),
 }
 
 /// How a transaction ended.

@@ -27,6 +27,21 @@ impl State {
         Self { nonces: HashMap::default(), storage, code, code_hash }
     }
 
+    /// A state from its parts (a restored snapshot).
+    pub(crate) fn from_parts(code: Bytecode, nonces: HashMap<Address, u64>, storage: HashMap<U256, U256>) -> Self {
+        Self { nonces, ..Self::new(code, storage) }
+    }
+
+    /// Every account with a nonce, in no particular order.
+    pub fn nonces(&self) -> impl Iterator<Item = (Address, u64)> + '_ {
+        self.nonces.iter().map(|(a, n)| (*a, *n))
+    }
+
+    /// Every storage slot of the system contract, in no particular order.
+    pub fn slots(&self) -> impl Iterator<Item = (U256, U256)> + '_ {
+        self.storage.iter().map(|(k, v)| (*k, *v))
+    }
+
     /// The nonce of `account`.
     pub fn nonce(&self, account: &Address) -> u64 {
         self.nonces.get(account).copied().unwrap_or(0)

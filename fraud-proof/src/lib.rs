@@ -31,8 +31,8 @@ pub enum ChallengerError {
     #[error("L1 request failed: {0}")]
     L1(String),
     /// The challenger's database failed.
-    #[error("database: {0}")]
-    Store(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] rollup_db::DbError),
     /// The inbox is not for this chain, or the configuration is unusable.
     #[error("configuration: {0}")]
     Config(String),

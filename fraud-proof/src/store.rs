@@ -1,11 +1,7 @@
 //! The challenger's own database of verdicts (never the sequencer's).
 
 use crate::derive::{PostedBatch, Verdict};
-use sqlx::{
-    SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
-};
-use std::str::FromStr;
+use rollup_db::{Database, DbError};
 
 /// Embedded migrations of the challenger database.
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/challenger");
@@ -13,7 +9,7 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/c
 /// Verdicts per batch.
 #[derive(Clone, Debug)]
 pub struct VerdictStore {
-    pool: SqlitePool,
+    db: Database,
 }
 
 fn i64_of(v: u64) -> i64 {
@@ -21,17 +17,14 @@ fn i64_of(v: u64) -> i64 {
 }
 
 impl VerdictStore {
-    /// Opens (creating if needed) the database at `url` and applies the migrations.
-    pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
-        let max = if url.contains(":memory:") { 1 } else { 4 };
-        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
-        MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool })
+    /// Opens (creating if needed) the database at `url` (SQLite or PostgreSQL) and applies
+    /// the migrations.
+    pub async fn open(url: &str) -> Result<Self, DbError> {
+        Ok(Self { db: Database::open(url, &MIGRATIONS, 4).await? })
     }
 
     /// Records (or updates) the verdict on `batch`.
-    pub async fn record(&self, batch: &PostedBatch, verdict: &Verdict, checked_at: u64) -> Result<(), sqlx::Error> {
+    pub async fn record(&self, batch: &PostedBatch, verdict: &Verdict, checked_at: u64) -> Result<(), DbError> {
         let (label, computed, reason) = match verdict {
             Verdict::Verified { state_root } => ("verified", Some(state_root.to_vec()), None),
             Verdict::Mismatch { reason, computed_root } => {
@@ -56,18 +49,18 @@ impl VerdictStore {
         .bind(computed)
         .bind(reason)
         .bind(i64_of(checked_at))
-        .execute(&self.pool)
+        .execute(self.db.writer())
         .await?;
         Ok(())
     }
 
     /// Number of batches with each verdict, as (verified, mismatch).
-    pub async fn counts(&self) -> Result<(u64, u64), sqlx::Error> {
+    pub async fn counts(&self) -> Result<(u64, u64), DbError> {
         let row: (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(CASE WHEN verdict = 'verified' THEN 1 ELSE 0 END), 0),
-                    COALESCE(SUM(CASE WHEN verdict = 'mismatch' THEN 1 ELSE 0 END), 0) FROM l1_batches",
+            "SELECT CAST(COALESCE(SUM(CASE WHEN verdict = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN verdict = 'mismatch' THEN 1 ELSE 0 END), 0) AS BIGINT) FROM l1_batches",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(self.db.pool())
         .await?;
         Ok((row.0.max(0) as u64, row.1.max(0) as u64))
     }

@@ -4,19 +4,8 @@
 use alloy_primitives::B256;
 use rollup_types::TxError;
 
-/// The chain database failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database driver failed.
-    #[error("database: {0}")]
-    Sqlx(#[from] sqlx::Error),
-    /// A migration failed.
-    #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The database holds something this code cannot read.
-    #[error("database is corrupt: {0}")]
-    Corrupt(String),
-}
+/// The chain database failed (the shared database error).
+pub use rollup_db::DbError as StoreError;
 
 /// Why a submitted transaction was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -42,14 +31,31 @@ pub enum SubmitError {
         /// How far ahead a nonce may be.
         max_gap: u64,
     },
-    /// Another pending transaction of this sender has the same nonce.
-    #[error("a different pending transaction {existing} already uses nonce {nonce}; replacement is not supported")]
-    NonceConflict {
+    /// Another pending transaction of this sender has the same nonce and the new one does
+    /// not raise its fees enough to replace it.
+    #[error(
+        "replacement underpriced: pending transaction {existing} uses nonce {nonce}; a replacement needs a max fee \
+         per gas of at least {min_max_fee} and a priority fee of at least {min_priority_fee} (+10 %)"
+    )]
+    ReplacementUnderpriced {
         /// The nonce.
         nonce: u64,
         /// The pending transaction using it.
         existing: B256,
+        /// Least max fee per gas (gas price for legacy) a replacement must offer.
+        min_max_fee: u128,
+        /// Least priority fee a replacement must offer.
+        min_priority_fee: u128,
     },
+    /// Too many transactions are waiting behind nonce gaps.
+    #[error("too many transactions wait behind nonce gaps ({limit}); send the missing nonces first")]
+    FutureLimit {
+        /// Capacity for future transactions.
+        limit: usize,
+    },
+    /// The ingest queue is full: the node is overloaded.
+    #[error("the sequencer is overloaded; retry after a second")]
+    Overloaded,
     /// The mempool is full.
     #[error("the mempool is full ({limit} transactions); retry later")]
     MempoolFull {
@@ -65,6 +71,9 @@ pub enum SubmitError {
     /// The transaction could not be made durable.
     #[error("could not persist the transaction: {0}")]
     Store(#[from] StoreError),
+    /// The group commit that carried the transaction failed.
+    #[error("could not persist the transaction: {0}")]
+    Persist(String),
     /// The sequencer is shutting down.
     #[error("the sequencer is shutting down")]
     ShuttingDown,
@@ -77,10 +86,12 @@ impl SubmitError {
             Self::Tx(e) => e.code(),
             Self::NonceTooLow { .. } => "nonce_too_low",
             Self::NonceTooHigh { .. } => "nonce_too_high",
-            Self::NonceConflict { .. } => "nonce_conflict",
+            Self::ReplacementUnderpriced { .. } => "replacement_underpriced",
+            Self::FutureLimit { .. } => "future_limit",
+            Self::Overloaded => "overloaded",
             Self::MempoolFull { .. } => "mempool_full",
             Self::SenderLimit { .. } => "sender_limit",
-            Self::Store(_) => "storage_unavailable",
+            Self::Store(_) | Self::Persist(_) => "storage_unavailable",
             Self::ShuttingDown => "shutting_down",
         }
     }

@@ -3,12 +3,13 @@
 pub mod api;
 pub mod error;
 pub mod mempool;
+pub mod metrics;
 pub mod node;
 pub mod store;
 pub mod view;
 
 pub use error::{SequencerError, StoreError, SubmitError};
-pub use node::{Head, L1Info, Node, SequencerConfig, StatusSources};
+pub use node::{Head, L1Info, Node, SequencerConfig, Startup, StatusSources};
 pub use store::Store;
 
 use std::{net::SocketAddr, sync::Arc};

@@ -3,10 +3,12 @@
 use crate::{
     error::{SequencerError, StoreError, SubmitError},
     mempool::{Inserted, Mempool, MempoolLimits, PoolTx},
-    store::{IncludedTx, Store, StoredBlock, StoredLog},
+    metrics::{Gauges, Metrics},
+    store::{IncludedTx, PendingRow, StatusChange, Store, StoredBlock, StoredLog, StoredSnapshot, StoredStatus},
 };
 use alloy_primitives::{Address, B256, Bloom, Bytes, map::HashSet};
-use rollup_executor::{BlockEnvInput, Executor, ParallelConfig, TxResult};
+use rayon::prelude::*;
+use rollup_executor::{BlockEnvInput, Executor, ParallelConfig, State, TxResult};
 use rollup_types::{
     BlockHeader, ChainConfig, RecoveredTx, block::transactions_root, genesis::GenesisSpec, status::ChallengerStatus,
 };
@@ -14,13 +16,13 @@ use std::{
     net::SocketAddr,
     sync::{
         Arc, Mutex, RwLock,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{error, info, warn};
 
 /// Configuration of a sequencer.
 #[derive(Clone, Debug)]
@@ -33,7 +35,8 @@ pub struct SequencerConfig {
     pub chain: ChainConfig,
     /// Genesis.
     pub genesis: GenesisSpec,
-    /// Interval between blocks (a block is sealed only when transactions are ready).
+    /// Interval between blocks (a block is sealed only when transactions are ready; after a
+    /// full block the next one is sealed at once).
     pub block_time: Duration,
     /// Most transactions in one block.
     pub max_block_txs: usize,
@@ -42,8 +45,10 @@ pub struct SequencerConfig {
     /// Largest request body, in bytes.
     pub body_limit: usize,
     /// Threads that execute a block (the parallel executor; 1 still partitions, on one
-    /// thread).
+    /// thread). Default: every core but one.
     pub exec_threads: usize,
+    /// A state snapshot every this many blocks (and at a clean stop); 0 disables them.
+    pub snapshot_interval: u64,
 }
 
 impl Default for SequencerConfig {
@@ -57,7 +62,10 @@ impl Default for SequencerConfig {
             max_block_txs: 10_000,
             mempool: MempoolLimits::default(),
             body_limit: 128 * 1024,
-            exec_threads: std::thread::available_parallelism().map_or(1, usize::from),
+            // One core is left to ingest (sender recovery, HTTP) and the database writer,
+            // which run during blocks: measured on two cores in BENCHMARKS.md.
+            exec_threads: std::thread::available_parallelism().map_or(1, |n| usize::from(n).saturating_sub(1).max(1)),
+            snapshot_interval: 100,
         }
     }
 }
@@ -112,17 +120,105 @@ fn now_millis() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
+/// How the node came up: where its state came from and what it re-executed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Startup {
+    /// The block of the snapshot the state was restored from (none: from genesis).
+    pub snapshot_block: Option<u64>,
+    /// Blocks re-executed after it.
+    pub replayed_blocks: u64,
+    /// Transactions re-executed after it.
+    pub replayed_txs: u64,
+    /// Pending transactions reloaded into the mempool.
+    pub reloaded_pending: u64,
+    /// Time from opening the database to serving, in milliseconds.
+    pub millis: u64,
+}
+
+/// A group of acknowledged transactions on its way to the database, or status changes.
+enum WriteJob {
+    Pending(Vec<PendingRow>, oneshot::Sender<Result<(), String>>),
+    Status(Vec<StatusChange>),
+}
+
+/// Most transactions written in one database transaction by the group commit.
+const MAX_GROUP_ROWS: usize = 8_192;
+/// Submissions (single or batch requests) queued for the writer before the node answers 429.
+const WRITE_QUEUE: usize = 4_096;
+
+/// The group-commit writer: takes every submission waiting, writes them in one database
+/// transaction, then acknowledges them all. Ends when the node is dropped.
+async fn run_writer(store: Store, mut jobs: mpsc::Receiver<WriteJob>, metrics: Arc<Metrics>) {
+    let mut batch: Vec<WriteJob> = Vec::new();
+    while let Some(first) = jobs.recv().await {
+        batch.push(first);
+        let mut rows = 0;
+        while rows < MAX_GROUP_ROWS {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    if let WriteJob::Pending(r, _) = &job {
+                        rows += r.len();
+                    }
+                    batch.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut pending = Vec::new();
+        let mut waiting = Vec::new();
+        let mut changes = Vec::new();
+        for job in batch.drain(..) {
+            match job {
+                WriteJob::Pending(rows, done) => {
+                    pending.extend(rows);
+                    waiting.push(done);
+                }
+                WriteJob::Status(c) => changes.extend(c),
+            }
+        }
+        let started = Instant::now();
+        let written = store.insert_pending(&pending).await.map_err(|e| e.to_string());
+        metrics.record_db_write(started.elapsed());
+        for done in waiting {
+            let _ = done.send(written.clone());
+        }
+        // Status changes follow the inserts they refer to (a replacement after the
+        // transaction it replaces); they only ever move a pending transaction.
+        if let Err(err) = store.set_status(&changes).await {
+            error!(target: "sequencer::ingest", %err, "could not record status changes; a restart re-derives them");
+        }
+    }
+}
+
 /// The state shared by the HTTP handlers, the block producer and in-process components.
 #[derive(Debug)]
 pub struct Node {
     config: SequencerConfig,
     store: Store,
     executor: RwLock<Executor>,
+    /// The committed state after the head, for readers (never blocked by a block in
+    /// execution).
+    committed: RwLock<Arc<State>>,
     mempool: Mutex<Mempool>,
     head: RwLock<Head>,
     next_seq: AtomicU64,
     status: StatusSources,
-    accepting: tokio_util::sync::CancellationToken,
+    accepting: CancellationToken,
+    writer: mpsc::Sender<WriteJob>,
+    startup: Startup,
+    metrics: Arc<Metrics>,
+    /// The last block was full (more transactions were ready than a block takes).
+    backlog: AtomicBool,
+}
+
+impl std::fmt::Debug for WriteJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Pending(rows, _) => write!(f, "Pending({} rows)", rows.len()),
+            Self::Status(changes) => write!(f, "Status({} changes)", changes.len()),
+        }
+    }
 }
 
 /// Recovers the lock's data even if a panicking thread poisoned it: every critical section
@@ -133,17 +229,34 @@ macro_rules! lock {
     };
 }
 
+/// Decodes and recovers the senders of `raws`, on every core when there are several.
+async fn recover_all(raws: Vec<Bytes>, chain: ChainConfig) -> Vec<(Bytes, Result<RecoveredTx, SubmitError>)> {
+    let recover = move |raw: Bytes| {
+        let tx = RecoveredTx::from_raw(&raw, &chain).map_err(SubmitError::Tx);
+        (raw, tx)
+    };
+    if raws.len() < 4 {
+        return raws.into_iter().map(recover).collect();
+    }
+    let recovered = tokio::task::spawn_blocking(move || raws.into_par_iter().map(recover).collect::<Vec<_>>()).await;
+    recovered.unwrap_or_else(|e| {
+        error!(target: "sequencer::ingest", %e, "signature recovery task failed");
+        Vec::new()
+    })
+}
+
 impl Node {
-    /// Opens the database, lays out genesis, replays the stored chain and reloads the mempool.
+    /// Opens the database, lays out genesis, restores the newest usable state snapshot,
+    /// re-executes the blocks after it and reloads the mempool.
     pub async fn open(config: SequencerConfig, status: StatusSources) -> Result<Arc<Self>, SequencerError> {
+        let started = Instant::now();
         let store = Store::open(&config.db_url).await?;
-        let mut executor = Executor::genesis(config.chain, &config.genesis)?
-            .with_parallelism(ParallelConfig::threads(config.exec_threads))?;
+        let genesis_executor = Executor::genesis(config.chain, &config.genesis)?;
         let genesis = BlockHeader {
             number: 0,
             parent_hash: B256::ZERO,
             timestamp: 0,
-            state_root: executor.state_root(),
+            state_root: genesis_executor.state_root(),
             transactions_root: transactions_root(&[]),
             logs_bloom: Bloom::ZERO,
             gas_used: 0,
@@ -163,33 +276,71 @@ impl Node {
             }
         }
 
-        let head = replay(&store, &mut executor, &config.chain).await?;
+        let mut startup = Startup::default();
+        let (executor, from) = match restore(&store, &config).await? {
+            Some((executor, block)) => {
+                startup.snapshot_block = Some(block.header.number);
+                (executor, Head { header: block.header, hash: block.hash })
+            }
+            None => {
+                let block = store.block(0).await?.ok_or_else(|| StoreError::Corrupt("no genesis block".into()))?;
+                (genesis_executor, Head { header: block.header, hash: block.hash })
+            }
+        };
+        let mut executor = executor.with_parallelism(ParallelConfig::threads(config.exec_threads))?;
+        let head = replay(&store, &mut executor, &config.chain, from, &mut startup).await?;
+
         let mut mempool = Mempool::new(config.mempool);
-        let mut reloaded = 0usize;
-        for (raw, seq) in store.pending().await? {
-            let outcome = match RecoveredTx::from_raw(&raw, &config.chain) {
-                Ok(tx) => {
-                    let nonce = executor.state().nonce(&tx.sender);
-                    let hash = tx.hash();
-                    mempool.insert(PoolTx { tx: Arc::new(tx), raw, seq }, nonce).map(|_| hash).map_err(|e| (hash, e))
+        let state = executor.state();
+        let mut changes = Vec::new();
+        let pending = store.pending().await?;
+        let seqs: Vec<u64> = pending.iter().map(|(_, seq)| *seq).collect();
+        let recovered = recover_all(pending.into_iter().map(|(raw, _)| raw).collect(), config.chain).await;
+        for ((raw, tx), seq) in recovered.into_iter().zip(seqs) {
+            let hash = tx.as_ref().map_or_else(|_| alloy_primitives::keccak256(&raw), |t| t.hash());
+            let inserted = tx.and_then(|tx| {
+                let nonce = state.nonce(&tx.sender);
+                mempool.insert(PoolTx { tx: Arc::new(tx), raw, seq }, nonce)
+            });
+            match inserted {
+                Ok(outcome) => {
+                    startup.reloaded_pending += 1;
+                    changes.extend(displaced(outcome, hash));
                 }
-                Err(e) => Err((alloy_primitives::keccak256(&raw), SubmitError::Tx(e))),
-            };
-            match outcome {
-                Ok(_) => reloaded += 1,
-                Err((hash, err)) => store.reject(hash, &err.to_string()).await?,
+                Err(err) => {
+                    changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason: err.to_string() })
+                }
             }
         }
-        info!(target: "sequencer", head = head.header.number, state_root = %head.header.state_root, pending = reloaded, "chain loaded");
+        store.set_status(&changes).await?;
+        startup.millis = started.elapsed().as_millis() as u64;
+        info!(
+            target: "sequencer",
+            head = head.header.number,
+            state_root = %head.header.state_root,
+            pending = startup.reloaded_pending,
+            snapshot = ?startup.snapshot_block,
+            replayed_blocks = startup.replayed_blocks,
+            millis = startup.millis,
+            "chain loaded"
+        );
+        let (writer, jobs) = mpsc::channel(WRITE_QUEUE);
+        let metrics = Arc::new(Metrics::default());
+        tokio::spawn(run_writer(store.clone(), jobs, metrics.clone()));
         Ok(Arc::new(Self {
             next_seq: AtomicU64::new(store.next_seq().await?),
             config,
             store,
+            committed: RwLock::new(executor.state()),
             executor: RwLock::new(executor),
             mempool: Mutex::new(mempool),
             head: RwLock::new(head),
             status,
             accepting: CancellationToken::new(),
+            writer,
+            startup,
+            metrics,
+            backlog: AtomicBool::new(false),
         }))
     }
 
@@ -213,19 +364,41 @@ impl Node {
         &self.status
     }
 
+    /// How this node came up.
+    pub const fn startup(&self) -> &Startup {
+        &self.startup
+    }
+
+    /// The Prometheus exposition page.
+    pub fn render_metrics(&self) -> String {
+        let (mempool, mempool_future) = self.mempool_len();
+        self.metrics.render(Gauges { mempool, mempool_future, head: self.head().header.number })
+    }
+
+    /// Whether the node takes new transactions (false once shutting down).
+    pub fn is_accepting(&self) -> bool {
+        !self.accepting.is_cancelled()
+    }
+
     /// The latest sealed block.
     pub fn head(&self) -> Head {
         lock!(self.head.read()).clone()
     }
 
-    /// Runs `f` with read access to the executor (committed state, state tree).
+    /// Runs `f` with access to the executor (calls against the committed state). Waits while
+    /// a block executes; reads of the state use [`Self::committed_state`] instead.
     pub fn with_executor<R>(&self, f: impl FnOnce(&Executor) -> R) -> R {
         f(&lock!(self.executor.read()))
     }
 
+    /// The committed state after the head.
+    pub fn committed_state(&self) -> Arc<State> {
+        lock!(self.committed.read()).clone()
+    }
+
     /// The committed nonce of `account`.
     pub fn state_nonce(&self, account: &Address) -> u64 {
-        self.with_executor(|e| e.state().nonce(account))
+        self.committed_state().nonce(account)
     }
 
     /// The next nonce of `account` counting its pending transactions.
@@ -234,9 +407,10 @@ impl Node {
         lock!(self.mempool.lock()).next_nonce(account, state)
     }
 
-    /// Number of transactions waiting in the mempool.
-    pub fn mempool_len(&self) -> usize {
-        lock!(self.mempool.lock()).len()
+    /// Number of transactions waiting in the mempool, and how many of them are future.
+    pub fn mempool_len(&self) -> (usize, usize) {
+        let mempool = lock!(self.mempool.lock());
+        (mempool.len(), mempool.future_len())
     }
 
     /// Whether the mempool holds `hash`.
@@ -244,62 +418,140 @@ impl Node {
         lock!(self.mempool.lock()).contains(hash)
     }
 
-    /// Admits a raw signed transaction: decodes it, recovers its sender, checks it against
-    /// the sender's nonce and the mempool, makes it durable, then holds it for a block.
-    /// Returns its hash once it is on disk.
+    /// Admits one raw signed transaction; see [`Self::submit_many`].
     pub async fn submit_raw(&self, raw: Bytes) -> Result<B256, SubmitError> {
+        self.submit_many(vec![raw]).await.pop().unwrap_or(Err(SubmitError::ShuttingDown))
+    }
+
+    /// Admits raw signed transactions: decodes them and recovers their senders (on every
+    /// core), checks each against its sender's nonce and the mempool, writes the admissible
+    /// ones to the database in one group commit, then holds them for a block. A result is
+    /// `Ok(hash)` only once the transaction is on disk; results follow the input order.
+    pub async fn submit_many(&self, raws: Vec<Bytes>) -> Vec<Result<B256, SubmitError>> {
+        let started = Instant::now();
+        let count = raws.len();
         if self.accepting.is_cancelled() {
-            return Err(SubmitError::ShuttingDown);
+            return (0..count).map(|_| Err(SubmitError::ShuttingDown)).collect();
         }
-        let tx = RecoveredTx::from_raw(&raw, &self.config.chain)?;
-        let hash = tx.hash();
-        let state_nonce = self.state_nonce(&tx.sender);
-        if lock!(self.mempool.lock()).check(&tx, state_nonce)? == Inserted::Known {
-            return Ok(hash);
+        let recovered = recover_all(raws, self.config.chain).await;
+        let recovery = started.elapsed();
+        let mut write_wait = None;
+        let state = self.committed_state();
+        let mut results: Vec<Option<Result<B256, SubmitError>>> = Vec::with_capacity(count);
+        let mut admitted: Vec<(usize, PoolTx)> = Vec::new();
+        let mut rows = Vec::new();
+        {
+            let mempool = lock!(self.mempool.lock());
+            for (i, (raw, tx)) in recovered.into_iter().enumerate() {
+                let checked = tx.and_then(|tx| mempool.check(&tx, state.nonce(&tx.sender)).map(|o| (tx, o)));
+                match checked {
+                    Ok((tx, Inserted::Known)) => results.push(Some(Ok(tx.hash()))),
+                    Ok((tx, _)) => {
+                        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+                        rows.push(PendingRow {
+                            hash: tx.hash(),
+                            raw: raw.clone(),
+                            sender: tx.sender,
+                            nonce: tx.nonce(),
+                            seq,
+                            received_at: now_millis(),
+                        });
+                        admitted.push((i, PoolTx { tx: Arc::new(tx), raw, seq }));
+                        results.push(None);
+                    }
+                    Err(err) => results.push(Some(Err(err))),
+                }
+            }
         }
-        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        self.store.insert_pending(hash, &raw, tx.sender, tx.nonce(), seq, now_millis()).await?;
-        // The state may have moved while the write was in flight: check again under the lock.
-        let state_nonce = self.state_nonce(&tx.sender);
-        let inserted = lock!(self.mempool.lock()).insert(PoolTx { tx: Arc::new(tx), raw, seq }, state_nonce);
-        match inserted {
-            Ok(_) => {
-                debug!(target: "sequencer::ingest", %hash, "accepted");
-                Ok(hash)
+        if !rows.is_empty() {
+            let queued = Instant::now();
+            let (done, written) = oneshot::channel();
+            let sent = self.writer.try_send(WriteJob::Pending(rows, done));
+            let written = match sent {
+                Ok(()) => written.await.unwrap_or_else(|_| Err("the database writer stopped".into())),
+                Err(mpsc::error::TrySendError::Full(_)) => Err(String::new()),
+                Err(mpsc::error::TrySendError::Closed(_)) => Err("the database writer stopped".into()),
+            };
+            write_wait = Some(queued.elapsed());
+            if let Err(reason) = written {
+                for (i, _) in &admitted {
+                    results[*i] = Some(Err(if reason.is_empty() {
+                        SubmitError::Overloaded
+                    } else {
+                        SubmitError::Persist(reason.clone())
+                    }));
+                }
+                admitted.clear();
             }
-            Err(err) => {
-                self.store.reject(hash, &err.to_string()).await?;
-                Err(err)
+        }
+        // On disk: hold them. The state may have moved while the write was in flight, so the
+        // rules apply again; what they refuse now is marked rejected.
+        let mut changes = Vec::new();
+        if !admitted.is_empty() {
+            let state = self.committed_state();
+            let mut mempool = lock!(self.mempool.lock());
+            for (i, entry) in admitted {
+                let hash = entry.tx.hash();
+                let nonce = state.nonce(&entry.tx.sender);
+                match mempool.insert(entry, nonce) {
+                    Ok(outcome) => {
+                        changes.extend(displaced(outcome, hash));
+                        results[i] = Some(Ok(hash));
+                    }
+                    Err(err) => {
+                        changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason: err.to_string() });
+                        results[i] = Some(Err(err));
+                    }
+                }
             }
+        }
+        if !changes.is_empty() {
+            self.record_status(changes);
+        }
+        let results: Vec<Result<B256, SubmitError>> =
+            results.into_iter().map(|r| r.unwrap_or(Err(SubmitError::ShuttingDown))).collect();
+        self.metrics.record_submissions(&results, started.elapsed());
+        self.metrics.record_ingest_phases(recovery, write_wait);
+        results
+    }
+
+    /// Queues status changes for the writer (after the inserts queued before them).
+    fn record_status(&self, changes: Vec<StatusChange>) {
+        if let Err(err) = self.writer.try_send(WriteJob::Status(changes)) {
+            // Not lost for correctness: a restart re-applies the mempool rules to every
+            // pending row and marks the losers.
+            warn!(target: "sequencer::ingest", %err, "status changes not queued");
         }
     }
 
     /// Seals one block from the ready transactions, if any. Returns the new head.
     pub async fn produce_block(self: &Arc<Self>) -> Result<Option<Head>, SequencerError> {
         let ready = {
-            let executor = lock!(self.executor.read());
-            let state = executor.state();
+            let state = self.committed_state();
             lock!(self.mempool.lock()).ready(|a| state.nonce(a), self.config.max_block_txs)
         };
+        self.backlog.store(ready.len() >= self.config.max_block_txs, Ordering::Relaxed);
         if ready.is_empty() {
             return Ok(None);
         }
+        let started = Instant::now();
         let parent = self.head();
         let env =
             BlockEnvInput { number: parent.header.number + 1, timestamp: now_secs().max(parent.header.timestamp) };
         let node = self.clone();
         let txs: Vec<RecoveredTx> = ready.iter().map(|p| (*p.tx).clone()).collect();
-        let (executed, senders) = tokio::task::spawn_blocking(move || {
+        let (executed, senders, state) = tokio::task::spawn_blocking(move || {
             let mut executor = lock!(node.executor.write());
             let executed = executor.execute_block(env, &txs);
             let senders: HashSet<Address> = txs.iter().map(|t| t.sender).collect();
-            (executed, senders)
+            (executed, senders, executor.state())
         })
         .await
         .map_err(|e| SequencerError::Task(e.to_string()))?;
+        let executed_at = Instant::now();
 
         let mut included = Vec::with_capacity(ready.len());
-        let mut rejected = Vec::new();
+        let mut changes = Vec::new();
         let mut bloom = Bloom::ZERO;
         for (entry, result) in ready.iter().zip(&executed.results) {
             match result {
@@ -320,7 +572,11 @@ impl Node {
                 }
                 TxResult::Invalid(reason) => {
                     warn!(target: "sequencer::block", hash = %entry.tx.hash(), %reason, "dropping a transaction that cannot execute");
-                    rejected.push((entry.tx.hash(), reason.clone()));
+                    changes.push(StatusChange {
+                        hash: entry.tx.hash(),
+                        status: StoredStatus::Rejected,
+                        reason: reason.clone(),
+                    });
                 }
             }
         }
@@ -342,22 +598,63 @@ impl Node {
         };
         // The executor has moved on: if the block cannot be stored the service must stop and
         // replay from the database on restart.
-        self.store.commit_block(&block, &included, &rejected, now_millis()).await?;
+        self.store.commit_block(&block, &included, &changes, now_millis()).await?;
+        let committed_at = Instant::now();
         let head = Head { header: block.header.clone(), hash: block.hash };
+        *lock!(self.committed.write()) = state.clone();
         *lock!(self.head.write()) = head.clone();
+        let mut superseded = Vec::new();
         {
-            let executor = lock!(self.executor.read());
-            let state = executor.state();
             let mut mempool = lock!(self.mempool.lock());
-            for (hash, _) in &rejected {
-                mempool.remove(hash);
+            for change in &changes {
+                mempool.remove(&change.hash);
             }
+            let included_hashes: HashSet<B256> = hashes.iter().copied().collect();
             for sender in &senders {
-                mempool.prune(sender, state.nonce(sender));
+                for dropped in mempool.prune(sender, state.nonce(sender)) {
+                    if !included_hashes.contains(&dropped) {
+                        superseded.push(dropped);
+                    }
+                }
             }
         }
+        if !superseded.is_empty() {
+            // Replacements that arrived while the transaction they replaced was executing.
+            self.record_status(
+                superseded
+                    .into_iter()
+                    .map(|hash| StatusChange {
+                        hash,
+                        status: StoredStatus::Rejected,
+                        reason: "its nonce was used by another transaction of the sender in a block".into(),
+                    })
+                    .collect(),
+            );
+        }
+        self.metrics.record_block(
+            included.len(),
+            executed_at - started,
+            executed.timings.state_root,
+            committed_at - executed_at,
+        );
         info!(target: "sequencer::block", number = head.header.number, txs = included.len(), state_root = %head.header.state_root, "sealed block");
+        if self.config.snapshot_interval > 0 && head.header.number.is_multiple_of(self.config.snapshot_interval) {
+            self.save_snapshot(head.header.number, head.header.state_root, state).await?;
+        }
         Ok(Some(head))
+    }
+
+    /// Writes a snapshot of `state`, the state after block `number`.
+    async fn save_snapshot(&self, number: u64, state_root: B256, state: Arc<State>) -> Result<(), SequencerError> {
+        let started = Instant::now();
+        let data = tokio::task::spawn_blocking(move || state.encode_snapshot())
+            .await
+            .map_err(|e| SequencerError::Task(e.to_string()))?;
+        let bytes = data.len();
+        let snapshot = StoredSnapshot { block_number: number, state_root, data };
+        self.store.save_snapshot(&snapshot, 2, now_millis()).await?;
+        info!(target: "sequencer::snapshot", number, bytes, millis = started.elapsed().as_millis() as u64, "state snapshot saved");
+        Ok(())
     }
 
     /// Produces blocks every `block_time` until `cancel` fires.
@@ -370,31 +667,97 @@ impl Node {
                 _ = interval.tick() => {}
             }
             self.produce_block().await?;
+            if self.backlog.load(Ordering::Relaxed) {
+                // A full block left ready transactions behind: seal the next one at once.
+                interval.reset_immediately();
+            }
         }
-        // Stop accepting, then seal what was acknowledged so far.
+        // Stop accepting, then seal what was acknowledged so far and leave a snapshot at the
+        // head so that the next start replays nothing.
         self.accepting.cancel();
         while self.produce_block().await?.is_some() {}
+        let head = self.head();
+        if head.header.number > 0 {
+            self.save_snapshot(head.header.number, head.header.state_root, self.committed_state()).await?;
+        }
         Ok(())
     }
 }
 
-/// Re-executes every stored block on top of genesis, checking each state root.
-async fn replay(store: &Store, executor: &mut Executor, chain: &ChainConfig) -> Result<Head, SequencerError> {
+/// The status change of the transaction an admission displaced.
+fn displaced(outcome: Inserted, by: B256) -> Option<StatusChange> {
+    match outcome {
+        Inserted::Replaced(old) => Some(StatusChange {
+            hash: old,
+            status: StoredStatus::Replaced,
+            reason: format!("replaced by {by}, which raised the fees"),
+        }),
+        Inserted::Evicted(victim) => Some(StatusChange {
+            hash: victim,
+            status: StoredStatus::Evicted,
+            reason: "evicted: the mempool was full and it waited behind a nonce gap".into(),
+        }),
+        Inserted::New | Inserted::Known => None,
+    }
+}
+
+/// The executor over the newest snapshot that reproduces its block's state root, with that
+/// block; `None` if there is none (start from genesis).
+async fn restore(store: &Store, config: &SequencerConfig) -> Result<Option<(Executor, StoredBlock)>, SequencerError> {
+    for (number, root) in store.snapshot_heads().await? {
+        let Some(block) = store.block(number).await? else { continue };
+        if block.header.state_root != root {
+            warn!(target: "sequencer", number, "snapshot does not match its block; ignoring it");
+            continue;
+        }
+        let Some(snapshot) = store.snapshot(number).await? else { continue };
+        let (chain, genesis) = (config.chain, config.genesis.clone());
+        let restored = tokio::task::spawn_blocking(move || Executor::from_snapshot(chain, &genesis, &snapshot.data))
+            .await
+            .map_err(|e| SequencerError::Task(e.to_string()))?;
+        match restored {
+            Ok(executor) if executor.state_root() == root => return Ok(Some((executor, block))),
+            Ok(executor) => {
+                warn!(target: "sequencer", number, rebuilt = %executor.state_root(), stored = %root, "snapshot rebuilds another root; ignoring it")
+            }
+            Err(err) => warn!(target: "sequencer", number, %err, "unreadable snapshot; ignoring it"),
+        }
+    }
+    Ok(None)
+}
+
+/// Re-executes every stored block after `from`, checking each state root.
+async fn replay(
+    store: &Store,
+    executor: &mut Executor,
+    chain: &ChainConfig,
+    from: Head,
+    startup: &mut Startup,
+) -> Result<Head, SequencerError> {
     const PAGE: u64 = 256;
-    let genesis = store.block(0).await?.ok_or_else(|| StoreError::Corrupt("no genesis block".into()))?;
-    let mut head = Head { header: genesis.header, hash: genesis.hash };
+    let mut head = from;
     loop {
         let blocks = store.blocks_from(head.header.number + 1, PAGE).await?;
         let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { break };
         let raws = store.block_transactions(first.header.number, last.header.number).await?;
+        let chain = *chain;
+        let recovered: Vec<(u64, RecoveredTx)> = tokio::task::spawn_blocking(move || {
+            raws.into_par_iter()
+                .map(|(n, raw)| {
+                    RecoveredTx::from_raw(&raw, &chain)
+                        .map(|tx| (n, tx))
+                        .map_err(|e| StoreError::Corrupt(format!("block {n} holds an invalid transaction: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| SequencerError::Task(e.to_string()))??;
+        let mut rest = recovered.as_slice();
         for block in &blocks {
             let n = block.header.number;
-            let txs: Vec<RecoveredTx> = raws
-                .iter()
-                .filter(|(b, _)| *b == n)
-                .map(|(_, raw)| RecoveredTx::from_raw(raw, chain))
-                .collect::<Result<_, _>>()
-                .map_err(|e| StoreError::Corrupt(format!("block {n} holds an invalid transaction: {e}")))?;
+            let count = rest.iter().take_while(|(b, _)| *b == n).count();
+            let txs: Vec<RecoveredTx> = rest[..count].iter().map(|(_, tx)| tx.clone()).collect();
+            rest = &rest[count..];
             let executed = executor.execute_block(BlockEnvInput { number: n, timestamp: block.header.timestamp }, &txs);
             if executed.state_root != block.header.state_root || executed.chunk_roots != block.chunk_roots {
                 return Err(SequencerError::ReplayMismatch {
@@ -403,6 +766,8 @@ async fn replay(store: &Store, executor: &mut Executor, chain: &ChainConfig) -> 
                     stored: block.header.state_root,
                 });
             }
+            startup.replayed_blocks += 1;
+            startup.replayed_txs += txs.len() as u64;
             head = Head { header: block.header.clone(), hash: block.hash };
         }
     }

@@ -6,14 +6,11 @@
 
 use crate::error::StoreError;
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
+use rollup_db::{Backend, Database, address, b256, i64_of, sqlx, u64_of, values_clause};
 use rollup_executor::TxStatus;
 use rollup_types::BlockHeader;
 use serde::{Deserialize, Serialize};
-use sqlx::{
-    Row, SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
-};
-use std::{str::FromStr, time::Duration};
+use sqlx::{Row, any::AnyRow};
 
 /// Embedded migrations of the chain database.
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sequencer");
@@ -26,8 +23,12 @@ pub enum StoredStatus {
     Pending,
     /// In a sealed block.
     Included,
-    /// Refused after acknowledgement (it could not execute).
+    /// Refused after acknowledgement (it could not execute, or its nonce was used).
     Rejected,
+    /// A same-nonce replacement took its place.
+    Replaced,
+    /// Dropped to make room when the mempool was full.
+    Evicted,
 }
 
 impl StoredStatus {
@@ -36,8 +37,21 @@ impl StoredStatus {
             "pending" => Self::Pending,
             "included" => Self::Included,
             "rejected" => Self::Rejected,
+            "replaced" => Self::Replaced,
+            "evicted" => Self::Evicted,
             other => return Err(StoreError::Corrupt(format!("unknown transaction status {other:?}"))),
         })
+    }
+
+    /// The name stored and shown by the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Included => "included",
+            Self::Rejected => "rejected",
+            Self::Replaced => "replaced",
+            Self::Evicted => "evicted",
+        }
     }
 }
 
@@ -156,25 +170,6 @@ pub struct BatchRecord {
     pub finalized: bool,
 }
 
-fn b256(row: &SqliteRow, col: &str) -> Result<B256, StoreError> {
-    let bytes: Vec<u8> = row.try_get(col)?;
-    B256::try_from(bytes.as_slice()).map_err(|_| StoreError::Corrupt(format!("{col} is not 32 bytes")))
-}
-
-fn address(row: &SqliteRow, col: &str) -> Result<Address, StoreError> {
-    let bytes: Vec<u8> = row.try_get(col)?;
-    Address::try_from(bytes.as_slice()).map_err(|_| StoreError::Corrupt(format!("{col} is not 20 bytes")))
-}
-
-fn u64_of(row: &SqliteRow, col: &str) -> Result<u64, StoreError> {
-    let v: i64 = row.try_get(col)?;
-    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col} is negative")))
-}
-
-fn i64_of(v: u64) -> Result<i64, StoreError> {
-    i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{v} does not fit a BIGINT")))
-}
-
 fn outcome_str(s: TxStatus) -> &'static str {
     match s {
         TxStatus::Success => "success",
@@ -192,68 +187,135 @@ fn parse_outcome(s: &str) -> Result<TxStatus, StoreError> {
     })
 }
 
+/// An acknowledged transaction to record as pending.
+#[derive(Clone, Debug)]
+pub struct PendingRow {
+    /// Hash.
+    pub hash: B256,
+    /// EIP-2718 encoding.
+    pub raw: Bytes,
+    /// Sender.
+    pub sender: Address,
+    /// Nonce.
+    pub nonce: u64,
+    /// Arrival sequence number.
+    pub seq: u64,
+    /// Arrival time, Unix milliseconds.
+    pub received_at: u64,
+}
+
+/// A change of status after acknowledgement (rejected, replaced, evicted), with its reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The transaction.
+    pub hash: B256,
+    /// Its new status.
+    pub status: StoredStatus,
+    /// Why.
+    pub reason: String,
+}
+
+/// A snapshot of the committed state after a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSnapshot {
+    /// The block it follows.
+    pub block_number: u64,
+    /// The state root it must reproduce.
+    pub state_root: B256,
+    /// Its encoding (`crate::snapshot`).
+    pub data: Vec<u8>,
+}
+
 /// The chain database.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    db: Database,
+    pool: rollup_db::Pool,
+}
+
+/// Rows per multi-row statement: few enough for either database's parameter limit.
+fn rows_per_statement(backend: Backend, columns: usize) -> usize {
+    (backend.max_params() / columns).min(1_000)
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
-    /// and applies the migrations.
+    /// Opens (creating if needed) the database at `url` (`sqlite://path`, `sqlite::memory:`
+    /// or `postgres://…`) and applies the migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // WAL + NORMAL: a committed transaction survives a crash of the process (kill -9);
-            // only an OS crash or power loss can lose the last commits.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
-        let in_memory = url.contains(":memory:");
-        let pool = SqlitePoolOptions::new()
-            // One connection for an in-memory database, which is private to its connection.
-            .max_connections(if in_memory { 1 } else { 8 })
-            .connect_with(options)
-            .await?;
-        MIGRATIONS.run(&pool).await?;
-        Ok(Self { pool })
+        let db = Database::open(url, &MIGRATIONS, 8).await?;
+        Ok(Self { pool: db.pool().clone(), db })
     }
 
-    /// Records an acknowledged transaction as pending (again, if it had been rejected);
-    /// `false` if it was already pending or included.
-    pub async fn insert_pending(
-        &self,
-        hash: B256,
-        raw: &[u8],
-        sender: Address,
-        nonce: u64,
-        seq: u64,
-        received_at: u64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO transactions (hash, raw, sender, nonce, status, received_seq, received_at)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6)
-             ON CONFLICT (hash) DO UPDATE SET status = 'pending', reason = NULL, received_seq = $5, received_at = $6
-             WHERE transactions.status = 'rejected'",
-        )
-        .bind(hash.as_slice())
-        .bind(raw)
-        .bind(sender.as_slice())
-        .bind(i64_of(nonce)?)
-        .bind(i64_of(seq)?)
-        .bind(i64_of(received_at)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+    /// Which database this is.
+    pub const fn backend(&self) -> Backend {
+        self.db.backend()
     }
 
-    /// Marks a pending transaction rejected with `reason`.
-    pub async fn reject(&self, hash: B256, reason: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE transactions SET status = 'rejected', reason = $2 WHERE hash = $1 AND status = 'pending'")
-            .bind(hash.as_slice())
-            .bind(reason)
-            .execute(&self.pool)
-            .await?;
+    /// Closes the connections.
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
+    /// Records acknowledged transactions as pending, in one database transaction (group
+    /// commit). A transaction already pending or included is left alone; one that had been
+    /// rejected, replaced or evicted becomes pending again.
+    pub async fn insert_pending(&self, rows: &[PendingRow]) -> Result<(), StoreError> {
+        const COLUMNS: usize = 6;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        // PostgreSQL refuses a statement that would upsert one row twice.
+        let mut seen: alloy_primitives::map::HashSet<B256> = Default::default();
+        let rows: Vec<&PendingRow> = rows.iter().filter(|r| seen.insert(r.hash)).collect();
+        let mut tx = self.db.writer().begin().await?;
+        for chunk in rows.chunks(rows_per_statement(self.backend(), COLUMNS)) {
+            let sql = format!(
+                "INSERT INTO transactions (hash, raw, sender, nonce, received_seq, received_at, status) {}
+                 ON CONFLICT (hash) DO UPDATE SET status = 'pending', reason = NULL,
+                     received_seq = excluded.received_seq, received_at = excluded.received_at
+                 WHERE transactions.status IN ('rejected', 'replaced', 'evicted')",
+                values_clause(self.backend(), chunk.len(), COLUMNS).replace(')', ", 'pending')")
+            );
+            let mut query = sqlx::query(&sql);
+            for r in chunk {
+                query = query
+                    .bind(r.hash.as_slice())
+                    .bind(r.raw.as_ref())
+                    .bind(r.sender.as_slice())
+                    .bind(i64_of(r.nonce)?)
+                    .bind(i64_of(r.seq)?)
+                    .bind(i64_of(r.received_at)?);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records status changes of pending transactions (rejections, replacements, evictions).
+    /// A transaction that is no longer pending keeps its status.
+    pub async fn set_status(&self, changes: &[StatusChange]) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.writer().begin().await?;
+        Self::set_status_in(&mut tx, changes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_status_in(
+        tx: &mut rollup_db::Transaction<'static, rollup_db::Any>,
+        changes: &[StatusChange],
+    ) -> Result<(), StoreError> {
+        for change in changes {
+            sqlx::query("UPDATE transactions SET status = $2, reason = $3 WHERE hash = $1 AND status = 'pending'")
+                .bind(change.hash.as_slice())
+                .bind(change.status.as_str())
+                .bind(change.reason.as_str())
+                .execute(&mut **tx)
+                .await?;
+        }
         Ok(())
     }
 
@@ -274,15 +336,18 @@ impl Store {
         u64_of(&row, "next")
     }
 
-    /// Commits a sealed block, its included transactions and the rejected ones, atomically.
+    /// Commits a sealed block, its included transactions (multi-row updates of their pending
+    /// rows) and the status changes it caused, atomically.
     pub async fn commit_block(
         &self,
         block: &StoredBlock,
         included: &[IncludedTx],
-        rejected: &[(B256, String)],
+        changes: &[StatusChange],
         received_at: u64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        const COLUMNS: usize = 11;
+        const UPDATE_COLUMNS: usize = 7;
+        let mut tx = self.db.writer().begin().await?;
         let h = &block.header;
         let chunk_roots: Vec<u8> = block.chunk_roots.iter().flat_map(|r| r.0).collect();
         sqlx::query(
@@ -302,43 +367,117 @@ impl Store {
         .bind(chunk_roots)
         .execute(&mut *tx)
         .await?;
-        for (index, t) in included.iter().enumerate() {
-            let logs = serde_json::to_string(&t.logs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            // Upsert: a transaction is normally pending already, but the row is written whole
-            // so a block never depends on the order of the two writes.
-            sqlx::query(
-                "INSERT INTO transactions (hash, raw, sender, nonce, status, received_seq, received_at, block_number,
-                                           tx_index, outcome, gas_used, output, logs)
-                 VALUES ($1, $2, $3, $4, 'included', -1, $5, $6, $7, $8, $9, $10, $11)
-                 ON CONFLICT (hash) DO UPDATE SET status = 'included', block_number = $6, tx_index = $7,
-                     outcome = $8, gas_used = $9, output = $10, logs = $11, reason = NULL",
-            )
-            .bind(t.hash.as_slice())
-            .bind(t.raw.as_ref())
-            .bind(t.sender.as_slice())
-            .bind(i64_of(t.nonce)?)
-            .bind(i64_of(received_at)?)
-            .bind(i64_of(h.number)?)
-            .bind(i64_of(index as u64)?)
-            .bind(outcome_str(t.outcome))
-            .bind(i64_of(t.gas_used)?)
-            .bind(t.output.as_ref())
-            .bind(logs)
-            .execute(&mut *tx)
-            .await?;
+        let per_statement = rows_per_statement(self.backend(), COLUMNS);
+        for (c, chunk) in included.chunks(per_statement).enumerate() {
+            let first_index = c * per_statement;
+            // Every included transaction was acknowledged, so its row exists: update it in
+            // place (the raw bytes are not sent twice).
+            let sql = format!(
+                "WITH v (hash, block_number, tx_index, outcome, gas_used, output, logs) AS ({})
+                 UPDATE transactions SET status = 'included', block_number = v.block_number,
+                     tx_index = v.tx_index, outcome = v.outcome, gas_used = v.gas_used, output = v.output,
+                     logs = v.logs, reason = NULL
+                 FROM v WHERE transactions.hash = v.hash",
+                values_clause(self.backend(), chunk.len(), UPDATE_COLUMNS)
+            );
+            let mut query = sqlx::query(&sql);
+            for (i, t) in chunk.iter().enumerate() {
+                let logs = serde_json::to_string(&t.logs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                query = query
+                    .bind(t.hash.as_slice())
+                    .bind(i64_of(h.number)?)
+                    .bind(i64_of((first_index + i) as u64)?)
+                    .bind(outcome_str(t.outcome))
+                    .bind(i64_of(t.gas_used)?)
+                    .bind(t.output.as_ref())
+                    .bind(logs);
+            }
+            let updated = query.execute(&mut *tx).await?.rows_affected();
+            if updated == chunk.len() as u64 {
+                continue;
+            }
+            // Some row is missing (never the case through `Node`): write them whole.
+            let sql = format!(
+                "INSERT INTO transactions (hash, raw, sender, nonce, received_at, block_number, tx_index, outcome,
+                                           gas_used, output, logs, status, received_seq) {}
+                 ON CONFLICT (hash) DO UPDATE SET status = 'included', block_number = excluded.block_number,
+                     tx_index = excluded.tx_index, outcome = excluded.outcome, gas_used = excluded.gas_used,
+                     output = excluded.output, logs = excluded.logs, reason = NULL",
+                values_clause(self.backend(), chunk.len(), COLUMNS).replace(')', ", 'included', -1)")
+            );
+            let mut query = sqlx::query(&sql);
+            for (i, t) in chunk.iter().enumerate() {
+                let logs = serde_json::to_string(&t.logs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                query = query
+                    .bind(t.hash.as_slice())
+                    .bind(t.raw.as_ref())
+                    .bind(t.sender.as_slice())
+                    .bind(i64_of(t.nonce)?)
+                    .bind(i64_of(received_at)?)
+                    .bind(i64_of(h.number)?)
+                    .bind(i64_of((first_index + i) as u64)?)
+                    .bind(outcome_str(t.outcome))
+                    .bind(i64_of(t.gas_used)?)
+                    .bind(t.output.as_ref())
+                    .bind(logs);
+            }
+            query.execute(&mut *tx).await?;
         }
-        for (hash, reason) in rejected {
-            sqlx::query("UPDATE transactions SET status = 'rejected', reason = $2 WHERE hash = $1")
-                .bind(hash.as_slice())
-                .bind(reason)
-                .execute(&mut *tx)
-                .await?;
-        }
+        Self::set_status_in(&mut tx, changes).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    fn block_of(row: &SqliteRow) -> Result<StoredBlock, StoreError> {
+    /// Stores a snapshot of the state after `snapshot.block_number` and keeps only the
+    /// newest `keep`.
+    pub async fn save_snapshot(&self, snapshot: &StoredSnapshot, keep: u64, now: u64) -> Result<(), StoreError> {
+        let mut tx = self.db.writer().begin().await?;
+        sqlx::query(
+            "INSERT INTO state_snapshots (block_number, state_root, data, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (block_number) DO NOTHING",
+        )
+        .bind(i64_of(snapshot.block_number)?)
+        .bind(snapshot.state_root.as_slice())
+        .bind(snapshot.data.as_slice())
+        .bind(i64_of(now)?)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM state_snapshots WHERE block_number NOT IN
+                (SELECT block_number FROM state_snapshots ORDER BY block_number DESC LIMIT $1)",
+        )
+        .bind(i64_of(keep.max(1))?)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Snapshots from the newest, as (block number, state root) without their data.
+    pub async fn snapshot_heads(&self) -> Result<Vec<(u64, B256)>, StoreError> {
+        let rows = sqlx::query("SELECT block_number, state_root FROM state_snapshots ORDER BY block_number DESC")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((u64_of(r, "block_number")?, b256(r, "state_root")?))).collect()
+    }
+
+    /// The snapshot after block `number`.
+    pub async fn snapshot(&self, number: u64) -> Result<Option<StoredSnapshot>, StoreError> {
+        let row = sqlx::query("SELECT block_number, state_root, data FROM state_snapshots WHERE block_number = $1")
+            .bind(i64_of(number)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(StoredSnapshot {
+                block_number: u64_of(&r, "block_number")?,
+                state_root: b256(&r, "state_root")?,
+                data: r.try_get("data")?,
+            })
+        })
+        .transpose()
+    }
+
+    fn block_of(row: &AnyRow) -> Result<StoredBlock, StoreError> {
         let chunk_bytes: Vec<u8> = row.try_get("chunk_roots")?;
         if !chunk_bytes.len().is_multiple_of(32) {
             return Err(StoreError::Corrupt("chunk_roots is not a multiple of 32 bytes".into()));
@@ -417,7 +556,7 @@ impl Store {
         rows.iter().map(|r| b256(r, "hash")).collect()
     }
 
-    fn tx_of(row: &SqliteRow) -> Result<TxRecord, StoreError> {
+    fn tx_of(row: &AnyRow) -> Result<TxRecord, StoreError> {
         let status = StoredStatus::parse(&row.try_get::<String, _>("status")?)?;
         let receipt = if status == StoredStatus::Included {
             let logs: String = row.try_get("logs")?;
@@ -479,12 +618,12 @@ impl Store {
         .bind(i64_of(b.l1_block)?)
         .bind(i64_of(b.posted_at)?)
         .bind(i64::from(b.finalized))
-        .execute(&self.pool)
+        .execute(self.db.writer())
         .await?;
         Ok(())
     }
 
-    fn batch_of(row: &SqliteRow) -> Result<BatchRecord, StoreError> {
+    fn batch_of(row: &AnyRow) -> Result<BatchRecord, StoreError> {
         Ok(BatchRecord {
             index: u64_of(row, "batch_index")?,
             first_block: u64_of(row, "first_block")?,
@@ -529,7 +668,7 @@ impl Store {
     pub async fn mark_finalized(&self, index: u64) -> Result<(), StoreError> {
         sqlx::query("UPDATE batches SET finalized = 1 WHERE batch_index = $1")
             .bind(i64_of(index)?)
-            .execute(&self.pool)
+            .execute(self.db.writer())
             .await?;
         Ok(())
     }

@@ -44,6 +44,9 @@ enum BenchCommand {
     /// Executes a generated workload block by block and reports throughput and where the
     /// time goes.
     Executor(ExecutorBenchArgs),
+    /// Fires signed transactions at a running sequencer's HTTP API and reports accepted and
+    /// included throughput and inclusion latency.
+    Load(LoadBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +80,41 @@ struct ExecutorBenchArgs {
     /// Runs of each path, alternating; the fastest is reported (the machine is noisy).
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct LoadBenchArgs {
+    /// Base URL of the sequencer's HTTP API.
+    #[arg(long, default_value = "http://127.0.0.1:8547")]
+    rpc: url::Url,
+    /// Load accounts (derived from the seed, funded from the development accounts).
+    #[arg(long, default_value_t = 200)]
+    accounts: usize,
+    /// Transactions fired, round-robin over the accounts.
+    #[arg(long, default_value_t = 5_000)]
+    txs: usize,
+    /// Concurrent workers, each owning a disjoint set of accounts.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Transactions: transfers, swaps or mixed (70 % transfers, 30 % swaps).
+    #[arg(long, default_value = "mixed")]
+    mix: crate::load::Mix,
+    /// Transactions per request to `POST /v1/transactions/batch` (default: one per request
+    /// to `POST /v1/transactions`).
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Cap on the submission rate, in transactions per second (default: as fast as possible).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seed of the load accounts and transactions.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Seconds to wait after the last submission for every accepted transaction to be included.
+    #[arg(long = "inclusion-timeout", default_value_t = 60)]
+    inclusion_timeout: u64,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -143,7 +181,8 @@ struct DevnetArgs {
 
 #[derive(Debug, Args)]
 struct SequencerArgs {
-    /// Chain database URL.
+    /// Chain database URL: `sqlite://PATH` (created if missing) or
+    /// `postgres://USER@HOST:PORT/DB`.
     #[arg(long = "db-url", env = "ROLLUP_DB_URL", default_value = "sqlite://sequencer.sqlite")]
     db_url: String,
     /// Address of the HTTP server (REST and JSON-RPC).
@@ -152,9 +191,17 @@ struct SequencerArgs {
     /// Milliseconds between blocks.
     #[arg(long = "block-time-ms", env = "ROLLUP_BLOCK_TIME_MS", default_value_t = 500)]
     block_time_ms: u64,
-    /// Threads that execute a block (default: the machine's cores).
+    /// Threads that execute a block (default: every core but one, which is left to ingest and
+    /// the database).
     #[arg(long = "exec-threads", env = "ROLLUP_EXEC_THREADS")]
     exec_threads: Option<usize>,
+    /// Most transactions in one block.
+    #[arg(long = "max-block-txs", env = "ROLLUP_MAX_BLOCK_TXS", default_value_t = 10_000)]
+    max_block_txs: usize,
+    /// A state snapshot every this many blocks (and at a clean stop), so that a restart
+    /// re-executes only the blocks after the newest one; 0 disables them.
+    #[arg(long = "snapshot-interval", env = "ROLLUP_SNAPSHOT_INTERVAL", default_value_t = 100)]
+    snapshot_interval: u64,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -261,6 +308,8 @@ impl Cli {
                     genesis: GenesisSpec::devnet(),
                     block_time: Duration::from_millis(args.block_time_ms.max(1)),
                     exec_threads: args.exec_threads.unwrap_or(defaults.exec_threads).max(1),
+                    snapshot_interval: args.snapshot_interval,
+                    max_block_txs: args.max_block_txs.max(1),
                     ..defaults
                 };
                 let handle = rollup_sequencer::start(config, StatusSources::default(), cancel).await?;
@@ -335,6 +384,27 @@ impl Cli {
                     Ok(())
                 })
                 .await??;
+                Ok(())
+            }
+            Command::Bench(BenchCommand::Load(args)) => {
+                let bench = crate::load::LoadBench {
+                    rpc: args.rpc,
+                    accounts: args.accounts,
+                    txs: args.txs,
+                    concurrency: args.concurrency,
+                    mix: args.mix,
+                    batch: args.batch,
+                    rate: args.rate,
+                    seed: args.seed,
+                    inclusion_timeout: Duration::from_secs(args.inclusion_timeout),
+                };
+                let report = bench.run().await?;
+                #[allow(clippy::print_stdout)]
+                if args.json {
+                    println!("{}", serde_json::to_string(&report)?);
+                } else {
+                    println!("{report}");
+                }
                 Ok(())
             }
             Command::Deploy(args) => {

@@ -4,3 +4,4 @@ pub mod anvil;
 pub mod bench;
 pub mod cli;
 pub mod devnet;
+pub mod load;

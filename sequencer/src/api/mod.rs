@@ -1,5 +1,7 @@
-//! The HTTP surface: REST under `/v1`, Ethereum JSON-RPC on `POST /`, `/healthz`.
+//! The HTTP surface: REST under `/v1`, Ethereum JSON-RPC on `POST /`, health and metrics;
+//! every route is declared in `openapi.rs`, which also generates `/v1/openapi.json`.
 
+mod openapi;
 mod rest;
 mod rpc;
 
@@ -12,28 +14,23 @@ use axum::{
     extract::{DefaultBodyLimit, rejection::BytesRejection},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use serde_json::json;
 use std::sync::Arc;
-use tower_http::cors::CorsLayer;
+use std::time::Duration;
+use tower_http::{cors::CorsLayer, timeout::TimeoutLayer};
 
-/// Builds the router of a node.
+/// Longest a request may take before the node answers 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the router of a node from the route table (`openapi.rs`).
 pub fn router(node: Arc<Node>) -> Router {
     let limit = node.config().body_limit;
-    Router::new()
-        .route("/", post(rpc::handle))
-        .route("/healthz", get(rest::healthz))
-        .route("/v1/transactions", post(rest::submit))
-        .route("/v1/transactions/{hash}", get(rest::transaction))
-        .route("/v1/blocks/{id}", get(rest::block))
-        .route("/v1/accounts/{address}", get(rest::account))
-        .route("/v1/pools", get(rest::pools))
-        .route("/v1/contracts", get(rest::contracts))
-        .route("/v1/status", get(rest::status))
+    openapi::add_routes(Router::new(), openapi::routes(limit))
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CorsLayer::permissive())
         .with_state(node)
 }
@@ -66,9 +63,14 @@ impl From<SubmitError> for ApiError {
             SubmitError::Tx(_) | SubmitError::NonceTooLow { .. } | SubmitError::NonceTooHigh { .. } => {
                 StatusCode::BAD_REQUEST
             }
-            SubmitError::NonceConflict { .. } => StatusCode::CONFLICT,
-            SubmitError::MempoolFull { .. } | SubmitError::SenderLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
-            SubmitError::Store(_) | SubmitError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            SubmitError::ReplacementUnderpriced { .. } => StatusCode::CONFLICT,
+            SubmitError::MempoolFull { .. }
+            | SubmitError::SenderLimit { .. }
+            | SubmitError::FutureLimit { .. }
+            | SubmitError::Overloaded => StatusCode::TOO_MANY_REQUESTS,
+            SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         };
         Self::new(status, err.code(), err.to_string())
     }

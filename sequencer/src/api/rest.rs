@@ -1,6 +1,7 @@
 //! REST handlers under `/v1`.
 
 use super::{ApiError, body_error};
+use crate::error::SubmitError;
 use crate::{
     node::Node,
     store::{BatchRecord, StoredBlock, StoredStatus, TxRecord},
@@ -12,6 +13,8 @@ use axum::{
     Json,
     body::Bytes as Body,
     extract::{Path, State, rejection::BytesRejection},
+    http::{StatusCode, header},
+    response::IntoResponse,
 };
 use rollup_types::{SYSTEM_CONTRACT, bindings::L2System::L2SystemErrors};
 use serde::Deserialize;
@@ -20,9 +23,23 @@ use std::sync::{Arc, OnceLock};
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
-/// `GET /healthz`.
+/// `GET /healthz`: the process serves HTTP.
 pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the node takes transactions and its database answers.
+pub(super) async fn readyz(State(node): State<Arc<Node>>) -> Result<Json<Value>, ApiError> {
+    if !node.is_accepting() {
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the sequencer is shutting down"));
+    }
+    node.store().latest_block().await?;
+    Ok(Json(json!({ "status": "ready", "head": node.head().header.number })))
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+pub(super) async fn metrics(State(node): State<Arc<Node>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], node.render_metrics())
 }
 
 /// Fallback for unknown routes.
@@ -33,7 +50,7 @@ pub(super) async fn not_found() -> ApiError {
 /// Fallback for a known route called with the wrong method.
 pub(super) async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "wrong HTTP method for this route; see docs/api.md",
     )
@@ -63,6 +80,62 @@ pub(super) async fn submit(State(node): State<Arc<Node>>, body: Result<Body, Byt
     Ok(Json(json!({ "hash": hash })))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchBody {
+    transactions: Vec<String>,
+}
+
+/// Most transactions in one batch request.
+pub(crate) const MAX_BATCH_ITEMS: usize = 10_000;
+
+/// `POST /v1/transactions/batch` with `{"transactions": ["0x…", …]}`: one result per item, in
+/// order, each `{"hash"}` or `{"error": {"code", "message"}}`. 429 (with `Retry-After`) when
+/// the node is overloaded and took none of them.
+pub(super) async fn submit_batch(State(node): State<Arc<Node>>, body: Result<Body, BytesRejection>) -> ApiResult {
+    let body = body.map_err(|r| {
+        let (status, code, message) = body_error(&r);
+        ApiError::new(status, code, message)
+    })?;
+    let request: BatchBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("expected {{\"transactions\": [\"0x…\", …]}}: {e}"))
+    })?;
+    if request.transactions.len() > MAX_BATCH_ITEMS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_transactions",
+            format!("{} transactions in one batch; at most {MAX_BATCH_ITEMS}", request.transactions.len()),
+        ));
+    }
+    let mut results: Vec<Option<Value>> = Vec::with_capacity(request.transactions.len());
+    let mut raws = Vec::with_capacity(request.transactions.len());
+    for item in &request.transactions {
+        match decode_hex(item) {
+            Ok(raw) => {
+                raws.push(raw);
+                results.push(None);
+            }
+            Err(e) => results.push(Some(json!({ "error": { "code": "invalid_hex", "message": e } }))),
+        }
+    }
+    let submitted = node.submit_many(raws).await;
+    if !submitted.is_empty() && submitted.iter().all(|r| matches!(r, Err(SubmitError::Overloaded))) {
+        return Err(SubmitError::Overloaded.into());
+    }
+    let mut submitted = submitted.into_iter();
+    let results: Vec<Value> = results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| match submitted.next() {
+                Some(Ok(hash)) => json!({ "hash": hash }),
+                Some(Err(err)) => json!({ "error": { "code": err.code(), "message": err.to_string() } }),
+                None => json!({ "error": { "code": "internal", "message": "no result" } }),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "results": results })))
+}
+
 fn parse_hash(s: &str) -> Result<B256, ApiError> {
     s.parse().map_err(|_| ApiError::bad_request("invalid_hash", format!("{s:?} is not a 32-byte 0x-hex hash")))
 }
@@ -81,7 +154,9 @@ pub(crate) fn revert_reason(output: &[u8]) -> String {
 pub(crate) async fn lifecycle(node: &Node, record: &TxRecord) -> Result<(&'static str, Option<BatchRecord>), ApiError> {
     Ok(match (record.status, &record.receipt) {
         (StoredStatus::Pending, _) => ("pending", None),
-        (StoredStatus::Rejected, _) => ("rejected", None),
+        (status @ (StoredStatus::Rejected | StoredStatus::Replaced | StoredStatus::Evicted), _) => {
+            (status.as_str(), None)
+        }
         (StoredStatus::Included, Some(receipt)) => match node.store().batch_of_block(receipt.block_number).await? {
             Some(batch) if batch.finalized => ("finalized", Some(batch)),
             Some(batch) => ("posted", Some(batch)),
@@ -157,10 +232,8 @@ pub(super) async fn account(State(node): State<Arc<Node>>, Path(address): Path<S
     let address: Address = address.parse().map_err(|_| {
         ApiError::bad_request("invalid_address", format!("{address:?} is not a 20-byte 0x-hex address"))
     })?;
-    let (nonce, balances) = node.with_executor(|e| {
-        let state = e.state();
-        (state.nonce(&address), view::balances(&state, &address))
-    });
+    let state = node.committed_state();
+    let (nonce, balances) = (state.nonce(&address), view::balances(&state, &address));
     Ok(Json(json!({
         "address": address,
         "nonce": nonce,
@@ -171,7 +244,7 @@ pub(super) async fn account(State(node): State<Arc<Node>>, Path(address): Path<S
 
 /// `GET /v1/pools`.
 pub(super) async fn pools(State(node): State<Arc<Node>>) -> ApiResult {
-    let pools = node.with_executor(|e| view::pools(&e.state()));
+    let pools = view::pools(&node.committed_state());
     Ok(Json(json!({ "pools": pools })))
 }
 
@@ -186,7 +259,7 @@ fn system_abi() -> &'static Value {
 
 /// `GET /v1/contracts`.
 pub(super) async fn contracts(State(node): State<Arc<Node>>) -> ApiResult {
-    let tokens = node.with_executor(|e| view::tokens(&e.state()));
+    let tokens = view::tokens(&node.committed_state());
     Ok(Json(json!({
         "chainId": node.chain().chain_id,
         "contracts": [{
@@ -203,6 +276,7 @@ pub(super) async fn contracts(State(node): State<Arc<Node>>) -> ApiResult {
 pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
     let head = node.head();
     let last_batch = node.store().latest_batch().await?;
+    let mempool = node.mempool_len();
     let sources = node.status_sources();
     let mut body = json!({
         "chainId": node.chain().chain_id,
@@ -213,7 +287,8 @@ pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
             "stateRoot": head.header.state_root,
             "timestamp": head.header.timestamp,
         },
-        "mempool": { "pending": node.mempool_len() },
+        "mempool": { "pending": mempool.0, "future": mempool.1 },
+        "startup": node.startup(),
         "l1": {
             "settlement": sources.l1,
             "lastBatch": last_batch,

@@ -67,8 +67,11 @@ impl RpcError {
 impl From<SubmitError> for RpcError {
     fn from(err: SubmitError) -> Self {
         let code = match &err {
-            SubmitError::MempoolFull { .. } | SubmitError::SenderLimit { .. } => -32005,
-            SubmitError::Store(_) | SubmitError::ShuttingDown => -32603,
+            SubmitError::MempoolFull { .. }
+            | SubmitError::SenderLimit { .. }
+            | SubmitError::FutureLimit { .. }
+            | SubmitError::Overloaded => -32005,
+            SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown => -32603,
             _ => -32000,
         };
         Self { code, message: err.to_string(), data: Some(json!(err.code())) }
@@ -198,19 +201,15 @@ async fn dispatch(node: &Arc<Node>, method: &str, params: &[Value]) -> Result<Va
         "eth_getCode" => {
             let address: Address = param(params, 0, "address")?;
             require_latest(node, opt_param(params, 1, "block")?)?;
-            let code = if address == SYSTEM_CONTRACT {
-                node.with_executor(|e| e.state().code().original_bytes())
-            } else {
-                Bytes::new()
-            };
+            let code =
+                if address == SYSTEM_CONTRACT { node.committed_state().code().original_bytes() } else { Bytes::new() };
             Ok(json!(code))
         }
         "eth_getStorageAt" => {
             let address: Address = param(params, 0, "address")?;
             let slot: U256 = param(params, 1, "slot")?;
             require_latest(node, opt_param(params, 2, "block")?)?;
-            let value =
-                if address == SYSTEM_CONTRACT { node.with_executor(|e| e.state().storage(&slot)) } else { U256::ZERO };
+            let value = if address == SYSTEM_CONTRACT { node.committed_state().storage(&slot) } else { U256::ZERO };
             Ok(json!(B256::from(value)))
         }
         "eth_getTransactionCount" => {
@@ -231,7 +230,12 @@ async fn dispatch(node: &Arc<Node>, method: &str, params: &[Value]) -> Result<Va
         "eth_getTransactionByHash" => {
             let hash: B256 = param(params, 0, "transaction hash")?;
             match node.store().transaction(hash).await? {
-                Some(record) if record.status != crate::store::StoredStatus::Rejected => {
+                Some(record)
+                    if matches!(
+                        record.status,
+                        crate::store::StoredStatus::Pending | crate::store::StoredStatus::Included
+                    ) =>
+                {
                     let block = match &record.receipt {
                         Some(r) => node.store().block(r.block_number).await?,
                         None => None,

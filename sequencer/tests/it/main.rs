@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-struct Seq {
+pub(crate) struct Seq {
     handle: SequencerHandle,
     cancel: CancellationToken,
     http: reqwest::Client,
@@ -362,3 +362,5 @@ async fn a_restart_resumes_the_chain_and_the_mempool() {
     assert_eq!(account["balances"][0]["balance"], "30");
     seq.stop().await;
 }
+
+mod ingest;

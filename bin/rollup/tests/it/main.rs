@@ -278,3 +278,5 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
     sequencer.task.await.expect("joined").expect("clean stop");
     anvil.stop().await.expect("anvil stops");
 }
+
+mod kill;

@@ -1,0 +1,238 @@
+//! The databases of the rollup: SQLite by default, PostgreSQL when the URL says
+//! `postgres://`. Both run the same migrations and the same statements (sqlx's `Any`
+//! driver), written in the common subset: `$n` placeholders, `BIGINT`, `BYTEA`, `TEXT`,
+//! `ON CONFLICT … DO UPDATE`, no booleans, no `NUMERIC` results.
+//!
+//! Durability: SQLite runs in WAL mode with `synchronous = NORMAL`, so a committed
+//! transaction survives the death of the process at any instant (`kill -9`); only an
+//! operating-system crash can lose the last commits. PostgreSQL commits are durable with its
+//! defaults.
+
+pub mod testing;
+
+use alloy_primitives::{Address, B256};
+use sqlx::{
+    AnyPool, Executor as _, Row,
+    any::{AnyConnectOptions, AnyPoolOptions, AnyRow},
+    migrate::Migrator,
+};
+use std::{str::FromStr, time::Duration};
+
+pub use sqlx::{self, Any, AnyPool as Pool, Transaction};
+
+/// The database failed, or holds something this code cannot read.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL names no supported database.
+    #[error("unsupported database URL {0:?}: use sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB")]
+    Url(String),
+    /// The driver failed.
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A value read back is not what was written.
+    #[error("database is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Which database a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A file (or memory) database.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of `url`.
+    pub fn of(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(DbError::Url(url.to_owned()))
+        }
+    }
+
+    /// Most bind parameters one statement may carry (SQLite ≥ 3.32: 32766; PostgreSQL: 65535).
+    pub const fn max_params(self) -> usize {
+        match self {
+            Self::Sqlite => 32_766,
+            Self::Postgres => 65_535,
+        }
+    }
+}
+
+/// An open database with its migrations applied.
+///
+/// SQLite allows one writer at a time, and a connection that finds the database locked
+/// sleeps in SQLite's busy handler (for up to 100 ms per try) instead of queueing. So on
+/// SQLite every write goes through a pool of exactly one connection ([`Self::writer`]), where
+/// writes wait their turn in order, and reads use the others; on PostgreSQL both are the
+/// same pool.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    writer: AnyPool,
+    backend: Backend,
+}
+
+/// SQLite URLs open read-write and create the file (sqlx's default would refuse a missing
+/// file).
+fn sqlite_url(url: &str) -> String {
+    if url.contains(":memory:") || url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+impl Database {
+    /// Opens the database at `url` with at most `max_connections` connections and applies
+    /// `migrations`.
+    pub async fn open(url: &str, migrations: &Migrator, max_connections: u32) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url)?;
+        let in_memory = url.contains(":memory:");
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url),
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let connect = |connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(60))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            // 64 MiB of page cache and reads through mmap: the hash index of
+                            // the transactions table is written at random places.
+                            conn.execute("PRAGMA cache_size = -65536").await?;
+                            conn.execute("PRAGMA mmap_size = 1073741824").await?;
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect_with(options.clone())
+        };
+        let (pool, writer) = match backend {
+            // An in-memory SQLite database is private to its connection: one for everything.
+            Backend::Sqlite if in_memory => {
+                let pool = connect(1).await?;
+                (pool.clone(), pool)
+            }
+            Backend::Sqlite => {
+                let writer = connect(1).await?;
+                (connect(max_connections.max(1)).await?, writer)
+            }
+            Backend::Postgres => {
+                let pool = connect(max_connections.max(1)).await?;
+                (pool.clone(), pool)
+            }
+        };
+        migrations.run(&writer).await?;
+        Ok(Self { pool, writer, backend })
+    }
+
+    /// The connection pool for reads.
+    pub const fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The connection pool for writes (one connection on SQLite).
+    pub const fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Which database this is.
+    pub const fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection (waits for those in use).
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+}
+
+/// `VALUES (…), (…)` for `rows` rows of `columns` values: numbered `$1, $2, …` on
+/// PostgreSQL, anonymous `?` on SQLite (SQLite looks a numbered parameter up by name in a
+/// list, which makes binding thousands of them quadratic).
+pub fn values_clause(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(8 + rows * columns * 5);
+    out.push_str("VALUES ");
+    for r in 0..rows {
+        out.push_str(if r > 0 { ", (" } else { "(" });
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&(1 + r * columns + c).to_string());
+                }
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// A 32-byte column.
+pub fn b256(row: &AnyRow, col: &str) -> Result<B256, DbError> {
+    let bytes: Vec<u8> = row.try_get(col)?;
+    B256::try_from(bytes.as_slice()).map_err(|_| DbError::Corrupt(format!("{col} is not 32 bytes")))
+}
+
+/// A 20-byte column.
+pub fn address(row: &AnyRow, col: &str) -> Result<Address, DbError> {
+    let bytes: Vec<u8> = row.try_get(col)?;
+    Address::try_from(bytes.as_slice()).map_err(|_| DbError::Corrupt(format!("{col} is not 20 bytes")))
+}
+
+/// A non-negative `BIGINT` column.
+pub fn u64_of(row: &AnyRow, col: &str) -> Result<u64, DbError> {
+    let v: i64 = row.try_get(col)?;
+    u64::try_from(v).map_err(|_| DbError::Corrupt(format!("{col} is negative")))
+}
+
+/// A `u64` as a `BIGINT` (values past `i64::MAX` are refused, never wrapped).
+pub fn i64_of(v: u64) -> Result<i64, DbError> {
+    i64::try_from(v).map_err(|_| DbError::Corrupt(format!("{v} does not fit a BIGINT")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_backend() {
+        assert_eq!(Backend::of("sqlite::memory:").expect("sqlite"), Backend::Sqlite);
+        assert_eq!(Backend::of("sqlite://x.db").expect("sqlite"), Backend::Sqlite);
+        assert_eq!(Backend::of("postgres://u@h:5432/d").expect("pg"), Backend::Postgres);
+        assert!(matches!(Backend::of("mysql://h/d"), Err(DbError::Url(_))));
+        assert_eq!(sqlite_url("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(sqlite_url("sqlite://a.db?cache=shared"), "sqlite://a.db?cache=shared&mode=rwc");
+        assert_eq!(sqlite_url("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[test]
+    fn values_are_numbered_row_by_row() {
+        assert_eq!(values_clause(Backend::Postgres, 2, 3), "VALUES ($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_clause(Backend::Sqlite, 2, 2), "VALUES (?, ?), (?, ?)");
+    }
+}

@@ -1,0 +1,330 @@
+//! The route table of the HTTP API and the OpenAPI 3 document generated from it.
+//!
+//! Every route is declared once, here, with its handler and its documentation; the router
+//! and `/v1/openapi.json` are both built from this table, so neither can list a route the
+//! other lacks.
+
+use super::{rest, rpc};
+use crate::node::Node;
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{MethodRouter, get, post},
+};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// One documented route.
+pub(crate) struct Route {
+    /// `get` or `post`.
+    method: &'static str,
+    /// Path in axum's syntax, which OpenAPI shares (`/v1/blocks/{id}`).
+    path: &'static str,
+    /// One-line summary.
+    summary: &'static str,
+    /// Path parameters: (name, description).
+    params: &'static [(&'static str, &'static str)],
+    /// Request body schema, if any.
+    body: Option<Value>,
+    /// Responses: (status, description, schema).
+    responses: Vec<(u16, &'static str, Value)>,
+    handler: MethodRouter<Arc<Node>>,
+}
+
+fn error_ref() -> Value {
+    json!({ "$ref": "#/components/schemas/Error" })
+}
+
+fn hex(description: &str) -> Value {
+    json!({ "type": "string", "pattern": "^0x[0-9a-fA-F]*$", "description": description })
+}
+
+fn object(properties: Value) -> Value {
+    json!({ "type": "object", "properties": properties })
+}
+
+fn submission_errors() -> Vec<(u16, &'static str, Value)> {
+    vec![
+        (400, "Refused: malformed, badly signed, wrong chain, wrong nonce, unknown operation", error_ref()),
+        (409, "A pending transaction has this nonce and the new one does not raise the fees by 10 %", error_ref()),
+        (413, "Body too large", error_ref()),
+        (429, "Mempool or database queue full (Retry-After: 1)", error_ref()),
+        (503, "Database unavailable or shutting down", error_ref()),
+    ]
+}
+
+/// The routes, with their handlers. `body_limit` is the ordinary request limit; batches get
+/// room for their most items.
+pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
+    let batch_limit = (rest::MAX_BATCH_ITEMS * 2 * 1_024).max(body_limit);
+    let mut submit_responses =
+        vec![(200, "Acknowledged: on disk and held for a block", object(json!({ "hash": hex("Transaction hash") })))];
+    submit_responses.extend(submission_errors());
+    let item = json!({
+        "oneOf": [
+            object(json!({ "hash": hex("Transaction hash") })),
+            object(json!({ "error": error_ref() })),
+        ]
+    });
+    vec![
+        Route {
+            method: "post",
+            path: "/",
+            summary: "Ethereum JSON-RPC (one request or a batch); see docs/api.md section 3",
+            params: &[],
+            body: Some(json!({ "oneOf": [{ "type": "object" }, { "type": "array", "items": { "type": "object" } }] })),
+            responses: vec![(200, "JSON-RPC response (errors use the standard codes)", json!({}))],
+            handler: post(rpc::handle),
+        },
+        Route {
+            method: "get",
+            path: "/healthz",
+            summary: "Liveness: the process serves HTTP",
+            params: &[],
+            body: None,
+            responses: vec![(200, "Alive", object(json!({ "status": { "type": "string" } })))],
+            handler: get(rest::healthz),
+        },
+        Route {
+            method: "get",
+            path: "/readyz",
+            summary: "Readiness: takes transactions and the database answers",
+            params: &[],
+            body: None,
+            responses: vec![
+                (200, "Ready", object(json!({ "status": { "type": "string" }, "head": { "type": "integer" } }))),
+                (503, "Shutting down or database unavailable", error_ref()),
+            ],
+            handler: get(rest::readyz),
+        },
+        Route {
+            method: "get",
+            path: "/metrics",
+            summary: "Prometheus metrics, text exposition format 0.0.4",
+            params: &[],
+            body: None,
+            responses: vec![(200, "Metrics", json!({ "type": "string" }))],
+            handler: get(rest::metrics),
+        },
+        Route {
+            method: "get",
+            path: "/v1/openapi.json",
+            summary: "This document",
+            params: &[],
+            body: None,
+            responses: vec![(200, "OpenAPI 3.0 document", json!({ "type": "object" }))],
+            handler: get(openapi_handler),
+        },
+        Route {
+            method: "post",
+            path: "/v1/transactions",
+            summary: "Submit one signed transaction (EIP-2718 bytes, hex)",
+            params: &[],
+            body: Some(json!({
+                "type": "object", "required": ["raw"], "additionalProperties": false,
+                "properties": { "raw": hex("The signed transaction, EIP-2718 encoded") }
+            })),
+            responses: submit_responses,
+            handler: post(rest::submit),
+        },
+        Route {
+            method: "post",
+            path: "/v1/transactions/batch",
+            summary: "Submit up to 10000 signed transactions; one result per item, in order",
+            params: &[],
+            body: Some(json!({
+                "type": "object", "required": ["transactions"], "additionalProperties": false,
+                "properties": { "transactions": { "type": "array", "maxItems": rest::MAX_BATCH_ITEMS, "items": hex("A signed transaction") } }
+            })),
+            responses: vec![
+                (200, "One result per item", object(json!({ "results": { "type": "array", "items": item } }))),
+                (400, "The body is not the expected JSON", error_ref()),
+                (413, "More than 10000 items, or body too large", error_ref()),
+                (429, "Overloaded: none was taken (Retry-After: 1)", error_ref()),
+            ],
+            handler: post(rest::submit_batch).layer(DefaultBodyLimit::max(batch_limit)),
+        },
+        Route {
+            method: "get",
+            path: "/v1/transactions/{hash}",
+            summary: "A transaction, its lifecycle (pending, included, posted, finalized, rejected, replaced, evicted) and receipt",
+            params: &[("hash", "Transaction hash, 0x-hex")],
+            body: None,
+            responses: vec![
+                (
+                    200,
+                    "The transaction",
+                    object(json!({
+                        "hash": hex("Hash"), "status": { "type": "string", "enum": ["pending", "included", "posted", "finalized", "rejected", "replaced", "evicted"] },
+                        "from": hex("Sender"), "nonce": { "type": "integer" }, "blockNumber": { "type": "integer", "nullable": true },
+                        "index": { "type": "integer", "nullable": true }, "receipt": { "type": "object", "nullable": true },
+                        "reason": { "type": "string", "nullable": true }, "batch": { "type": "object", "nullable": true }
+                    })),
+                ),
+                (400, "Not a hash", error_ref()),
+                (404, "Unknown transaction", error_ref()),
+            ],
+            handler: get(rest::transaction),
+        },
+        Route {
+            method: "get",
+            path: "/v1/blocks/{id}",
+            summary: "A block by number (decimal or 0x), hash, latest or earliest",
+            params: &[("id", "Block number, hash, latest or earliest")],
+            body: None,
+            responses: vec![
+                (
+                    200,
+                    "The block",
+                    object(json!({
+                        "number": { "type": "integer" }, "hash": hex("Hash"), "parentHash": hex("Parent"),
+                        "timestamp": { "type": "integer" }, "stateRoot": hex("State root"),
+                        "chunkRoots": { "type": "array", "items": hex("State root after a chunk") },
+                        "gasUsed": { "type": "integer" }, "transactions": { "type": "array", "items": hex("Hash") }
+                    })),
+                ),
+                (400, "Not a block id", error_ref()),
+                (404, "Unknown block", error_ref()),
+            ],
+            handler: get(rest::block),
+        },
+        Route {
+            method: "get",
+            path: "/v1/accounts/{address}",
+            summary: "Committed and pending nonce, token balances",
+            params: &[("address", "Account address, 0x-hex")],
+            body: None,
+            responses: vec![
+                (
+                    200,
+                    "The account",
+                    object(json!({
+                        "address": hex("Address"), "nonce": { "type": "integer" }, "pendingNonce": { "type": "integer" },
+                        "balances": { "type": "array", "items": { "type": "object" } }
+                    })),
+                ),
+                (400, "Not an address", error_ref()),
+            ],
+            handler: get(rest::account),
+        },
+        Route {
+            method: "get",
+            path: "/v1/pools",
+            summary: "AMM pools and reserves",
+            params: &[],
+            body: None,
+            responses: vec![(
+                200,
+                "Pools",
+                object(json!({ "pools": { "type": "array", "items": { "type": "object" } } })),
+            )],
+            handler: get(rest::pools),
+        },
+        Route {
+            method: "get",
+            path: "/v1/contracts",
+            summary: "The system contract (address, ABI) and the tokens",
+            params: &[],
+            body: None,
+            responses: vec![(200, "Contracts", json!({ "type": "object" }))],
+            handler: get(rest::contracts),
+        },
+        Route {
+            method: "get",
+            path: "/v1/status",
+            summary: "Head, mempool, startup, L1 settlement and challenger",
+            params: &[],
+            body: None,
+            responses: vec![(200, "Status", json!({ "type": "object" }))],
+            handler: get(rest::status),
+        },
+    ]
+}
+
+/// Adds every route of `routes` to a router.
+pub(crate) fn add_routes(mut router: Router<Arc<Node>>, routes: Vec<Route>) -> Router<Arc<Node>> {
+    for route in routes {
+        router = router.route(route.path, route.handler);
+    }
+    router
+}
+
+/// The OpenAPI 3.0 document of `routes`.
+pub(crate) fn document(routes: &[Route]) -> Value {
+    let mut paths = Map::new();
+    for route in routes {
+        let mut responses = Map::new();
+        for (status, description, schema) in &route.responses {
+            let content_type = if route.path == "/metrics" { "text/plain" } else { "application/json" };
+            responses.insert(
+                status.to_string(),
+                json!({ "description": description, "content": { content_type: { "schema": schema } } }),
+            );
+        }
+        let mut operation = json!({
+            "summary": route.summary,
+            "operationId": format!("{}{}", route.method, route.path.replace(['/', '{', '}', '.'], "_")),
+            "responses": responses,
+        });
+        if !route.params.is_empty() {
+            operation["parameters"] = route
+                .params
+                .iter()
+                .map(|(name, description)| {
+                    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+                })
+                .collect();
+        }
+        if let Some(body) = &route.body {
+            operation["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": body } } });
+        }
+        let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
+        entry[route.method] = operation;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Optimistic rollup sequencer",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "REST and JSON-RPC of the sequencer. Errors carry a stable code; see docs/api.md.",
+        },
+        "paths": paths,
+        "components": { "schemas": { "Error": {
+            "type": "object", "required": ["error"],
+            "properties": { "error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": { "code": { "type": "string", "description": "Stable, machine-readable" }, "message": { "type": "string" } }
+            } }
+        } } },
+    })
+}
+
+async fn openapi_handler(axum::extract::State(node): axum::extract::State<Arc<Node>>) -> axum::Json<Value> {
+    axum::Json(document(&routes(node.config().body_limit)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_documented_once_with_its_parameters() {
+        let routes = routes(128 * 1024);
+        let doc = document(&routes);
+        let paths = doc["paths"].as_object().expect("paths");
+        assert_eq!(paths.values().map(|p| p.as_object().map_or(0, Map::len)).sum::<usize>(), routes.len());
+        for route in &routes {
+            let op = &doc["paths"][route.path][route.method];
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{}", route.path);
+            // Every `{name}` of the path is a declared parameter.
+            let declared: Vec<&str> = op["parameters"]
+                .as_array()
+                .map(|p| p.iter().filter_map(|x| x["name"].as_str()).collect())
+                .unwrap_or_default();
+            let in_path: Vec<&str> =
+                route.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+            assert_eq!(declared, in_path, "{}", route.path);
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Durable, batched ingest: per-item results, replacement, snapshots and restarts, and the
+//! same chain on PostgreSQL.
+
+use super::{Seq, alice, chain_id, custom_tx, transfer};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex};
+use reqwest::StatusCode;
+use rollup_db::testing::PostgresTestDb;
+use rollup_sequencer::{Node, SequencerConfig, StatusSources};
+use rollup_types::{SYSTEM_CONTRACT, genesis::DEV_ACCOUNTS, signer::Signer};
+use serde_json::{Value, json};
+
+fn raw_hex(raw: &[u8]) -> Value {
+    json!(hex::encode_prefixed(raw))
+}
+
+async fn submit_batch(seq: &Seq, raws: &[Value]) -> (StatusCode, Value) {
+    seq.post_raw_body("/v1/transactions/batch", json!({ "transactions": raws }).to_string()).await
+}
+
+#[tokio::test]
+async fn a_batch_gets_one_result_per_item_in_order() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let a = alice();
+    let to = Address::repeat_byte(0x21);
+    let tx0 = a.eip1559(chain_id(), 0, transfer(to, 1)).encoded();
+    let tx1 = a.eip1559(chain_id(), 1, transfer(to, 2)).encoded();
+    let wrong_chain = a.eip1559(chain_id() + 1, 2, transfer(to, 3)).encoded();
+    let items = [raw_hex(&tx0), json!("0xzz"), raw_hex(&wrong_chain), raw_hex(&tx1), raw_hex(&tx0)];
+    let (status, body) = submit_batch(&seq, &items).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results.len(), 5);
+    assert!(results[0]["hash"].is_string());
+    assert_eq!(results[1]["error"]["code"], "invalid_hex");
+    assert_eq!(results[2]["error"]["code"], "wrong_chain_id", "{}", results[2]);
+    assert!(results[3]["hash"].is_string());
+    assert_eq!(results[4]["hash"], results[0]["hash"], "a duplicate is acknowledged once");
+    seq.wait_included(&results[3]["hash"]).await;
+    seq.wait_included(&results[0]["hash"]).await;
+
+    // Too many items, or too many bytes: 413 with a code.
+    let many: Vec<Value> = (0..10_001).map(|_| json!("0x00")).collect();
+    let (status, body) = submit_batch(&seq, &many).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "too_many_transactions");
+    let huge = format!("{{\"transactions\": [\"0x{}\"]}}", "00".repeat(12 * 1024 * 1024));
+    let (status, body) = seq.post_raw_body("/v1/transactions/batch", huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "body_too_large");
+    let (status, body) = seq.post_raw_body("/v1/transactions/batch", "[1, 2]").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_json")));
+
+    // The route is in the generated OpenAPI document; metrics and readiness answer.
+    let (status, doc) = seq.get("/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(doc["paths"]["/v1/transactions/batch"]["post"]["requestBody"].is_object(), "{doc}");
+    assert_eq!(seq.get("/readyz").await.1["status"], "ready");
+    let metrics = seq.http.get(seq.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("rollup_ingest_rejected_total{reason=\"wrong_chain_id\"} 1"), "{metrics}");
+    assert!(metrics.contains("rollup_ingest_accepted_total 3"), "{metrics}");
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn a_replacement_raises_the_fees_and_the_loser_says_so() {
+    let mut config = SequencerConfig::test();
+    // No block until the test seals one itself (the producer's first tick finds nothing).
+    config.block_time = std::time::Duration::from_secs(3_600);
+    let seq = Seq::start(config).await;
+    let signer = Signer::new(&DEV_ACCOUNTS[3].private_key).expect("key");
+    let call = TxKind::Call(SYSTEM_CONTRACT);
+    // custom_tx pays a max fee of 2 and a tip of 1.
+    let first = custom_tx(&signer, chain_id(), 0, call, U256::ZERO, transfer(Address::repeat_byte(0x31), 1));
+    let (_, body) = seq.submit(&first).await;
+    let first_hash = body["hash"].clone();
+    assert!(first_hash.is_string(), "{body}");
+    // Same fees: refused with the minimum a replacement needs.
+    let same = custom_tx(&signer, chain_id(), 0, call, U256::ZERO, transfer(Address::repeat_byte(0x32), 1));
+    let (status, body) = seq.submit(&same).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "replacement_underpriced");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("at least 3")), "{body}");
+    // Raised fees: replaces.
+    let tx = alloy_consensus::TxEip1559 {
+        chain_id: chain_id(),
+        nonce: 0,
+        gas_limit: 200_000,
+        max_fee_per_gas: 3,
+        max_priority_fee_per_gas: 2,
+        to: call,
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: transfer(Address::repeat_byte(0x33), 1),
+    };
+    let raw = {
+        use alloy_consensus::SignableTransaction;
+        use alloy_eips::eip2718::Encodable2718;
+        let sig = signer.sign_hash(tx.signature_hash());
+        tx.into_signed(sig).encoded_2718()
+    };
+    let (status, body) = seq.submit(&raw).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    seq.handle.node.produce_block().await.expect("sealed").expect("a block");
+    let included = seq.wait_included(&body["hash"]).await;
+    assert_eq!(included["nonce"], 0);
+    let (_, loser) = seq.get(&format!("/v1/transactions/{}", first_hash.as_str().expect("hash"))).await;
+    assert_eq!(loser["status"], "replaced", "{loser}");
+    assert!(loser["reason"].as_str().is_some_and(|r| r.contains("replaced by")), "{loser}");
+    seq.stop().await;
+}
+
+/// Seals `n` blocks of one transfer each through the node's own producer.
+async fn seal_blocks(node: &std::sync::Arc<Node>, signer: &Signer, n: u64) {
+    for _ in 0..n {
+        let nonce = node.pending_nonce(&signer.address());
+        let raw = signer.eip1559(chain_id(), nonce, transfer(Address::repeat_byte(0x41), 1)).encoded();
+        node.submit_raw(Bytes::from(raw)).await.expect("acknowledged");
+        node.produce_block().await.expect("sealed").expect("a block");
+    }
+}
+
+/// A node that dies without a clean stop restarts from its newest snapshot and re-executes
+/// only the blocks after it; a clean stop leaves a snapshot at the head.
+async fn restarts_from_snapshots(db_url: String) {
+    let mut config = SequencerConfig::test();
+    config.db_url = db_url;
+    config.snapshot_interval = 3;
+    let signer = alice();
+    let node = Node::open(config.clone(), StatusSources::default()).await.expect("opens");
+    assert_eq!(node.startup().snapshot_block, None);
+    seal_blocks(&node, &signer, 5).await;
+    let head = node.head();
+    assert_eq!(head.header.number, 5);
+    // Acknowledged but never sealed, then the "process" dies.
+    let nonce = node.pending_nonce(&signer.address());
+    let raw = signer.eip1559(chain_id(), nonce, transfer(Address::repeat_byte(0x42), 7)).encoded();
+    let pending = node.submit_raw(Bytes::from(raw)).await.expect("acknowledged");
+    drop(node);
+
+    let node = Node::open(config.clone(), StatusSources::default()).await.expect("reopens");
+    let startup = node.startup().clone();
+    assert_eq!(startup.snapshot_block, Some(3), "{startup:?}");
+    assert_eq!((startup.replayed_blocks, startup.replayed_txs, startup.reloaded_pending), (2, 2, 1));
+    assert_eq!(node.head(), head);
+    assert!(node.is_pending(&pending));
+    let sealed = node.produce_block().await.expect("sealed").expect("a block");
+    assert_eq!(
+        node.store().transaction(pending).await.expect("db").expect("row").receipt.map(|r| r.block_number),
+        Some(sealed.header.number)
+    );
+
+    // A clean stop writes a snapshot at the head: nothing is replayed next time.
+    let cancel = tokio_util::sync::CancellationToken::new();
+    cancel.cancel();
+    node.clone().run_producer(cancel).await.expect("stops");
+    drop(node);
+    let node = Node::open(config, StatusSources::default()).await.expect("reopens");
+    assert_eq!(node.startup().snapshot_block, Some(6));
+    assert_eq!(node.startup().replayed_blocks, 0);
+    assert_eq!(node.head(), sealed);
+    node.store().close().await;
+}
+
+#[tokio::test]
+async fn restarts_resume_from_the_newest_snapshot_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    restarts_from_snapshots(format!("sqlite://{}", dir.path().join("chain.sqlite").display())).await;
+}
+
+#[tokio::test]
+async fn restarts_resume_from_the_newest_snapshot_on_postgres() {
+    let Some(db) = PostgresTestDb::create("snapshots").await else { return };
+    restarts_from_snapshots(db.url().to_owned()).await;
+    db.drop_database().await.expect("dropped");
+}
+
+#[tokio::test]
+async fn postgres_serves_the_same_chain_as_sqlite() {
+    let Some(db) = PostgresTestDb::create("same_chain").await else { return };
+    let mut roots: Vec<B256> = Vec::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for url in [db.url().to_owned(), format!("sqlite://{}", dir.path().join("chain.sqlite").display())] {
+        let mut config = SequencerConfig::test();
+        config.db_url = url;
+        let node = Node::open(config, StatusSources::default()).await.expect("opens");
+        let signer = alice();
+        let raws: Vec<Bytes> = (0..50)
+            .map(|n| Bytes::from(signer.eip1559(chain_id(), n, transfer(Address::repeat_byte(0x51), n + 1)).encoded()))
+            .collect();
+        let results = node.submit_many(raws).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let head = node.produce_block().await.expect("sealed").expect("a block");
+        let records = node.store().block_transaction_records(head.header.number).await.expect("db");
+        assert_eq!(records.len(), 50);
+        assert!(records.iter().enumerate().all(|(i, r)| r.receipt.as_ref().is_some_and(|x| x.index == i as u64)));
+        roots.push(head.header.state_root);
+        node.store().close().await;
+    }
+    assert_eq!(roots[0], roots[1]);
+    db.drop_database().await.expect("dropped");
+}
+
+/// A block commit updates the pending rows in place, and writes whole any row that is
+/// missing (never the case through the node, but a block must not lose a transaction).
+async fn block_commit_updates_and_fills_rows(url: &str) {
+    use rollup_executor::TxStatus;
+    use rollup_sequencer::store::{IncludedTx, PendingRow, StoredBlock, StoredStatus};
+    use rollup_types::BlockHeader;
+    let store = rollup_sequencer::Store::open(url).await.expect("opens");
+    let tx = |i: u8| IncludedTx {
+        hash: B256::repeat_byte(i),
+        raw: Bytes::from(vec![i; 40]),
+        sender: Address::repeat_byte(i),
+        nonce: u64::from(i),
+        outcome: TxStatus::Success,
+        gas_used: 21_000 + u64::from(i),
+        output: Bytes::new(),
+        logs: Vec::new(),
+    };
+    let (known, missing) = (tx(1), tx(2));
+    let row = PendingRow {
+        hash: known.hash,
+        raw: known.raw.clone(),
+        sender: known.sender,
+        nonce: known.nonce,
+        seq: 0,
+        received_at: 5,
+    };
+    store.insert_pending(&[row.clone(), row]).await.expect("a duplicate in one group is written once");
+    let header = BlockHeader {
+        number: 1,
+        parent_hash: B256::ZERO,
+        timestamp: 1,
+        state_root: B256::ZERO,
+        transactions_root: B256::ZERO,
+        logs_bloom: alloy_primitives::Bloom::ZERO,
+        gas_used: 0,
+    };
+    let block = StoredBlock { hash: header.hash(), header, chunk_roots: vec![B256::ZERO], tx_count: 2 };
+    store.commit_block(&block, &[known.clone(), missing.clone()], &[], 9).await.expect("committed");
+    for (i, t) in [known, missing].iter().enumerate() {
+        let record = store.transaction(t.hash).await.expect("db").expect("row");
+        assert_eq!(record.status, StoredStatus::Included);
+        assert_eq!(record.raw, t.raw);
+        let receipt = record.receipt.expect("receipt");
+        assert_eq!((receipt.block_number, receipt.index, receipt.gas_used), (1, i as u64, t.gas_used));
+    }
+    assert!(store.pending().await.expect("db").is_empty());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn block_commits_update_rows_in_place_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    block_commit_updates_and_fills_rows(&format!("sqlite://{}", dir.path().join("c.sqlite").display())).await;
+}
+
+#[tokio::test]
+async fn block_commits_update_rows_in_place_on_postgres() {
+    let Some(db) = PostgresTestDb::create("block_commit").await else { return };
+    block_commit_updates_and_fills_rows(db.url()).await;
+    db.drop_database().await.expect("dropped");
+}
