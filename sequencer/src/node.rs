@@ -47,7 +47,8 @@ pub struct SequencerConfig {
     /// Threads that execute a block (the parallel executor; 1 still partitions, on one
     /// thread). Default: every core but one.
     pub exec_threads: usize,
-    /// A state snapshot every this many blocks (and at a clean stop); 0 disables them.
+    /// A state snapshot every this many blocks, or sooner once 50000 transactions were
+    /// sealed since the last one, and at a clean stop; 0 disables them.
     pub snapshot_interval: u64,
 }
 
@@ -142,6 +143,10 @@ enum WriteJob {
     Status(Vec<StatusChange>),
 }
 
+/// A snapshot is also taken once this many transactions were sealed since the last one, so
+/// that a restart never re-executes more than about this many (a few seconds' work).
+const SNAPSHOT_MAX_REPLAY_TXS: u64 = 50_000;
+
 /// Most transactions written in one database transaction by the group commit.
 const MAX_GROUP_ROWS: usize = 8_192;
 /// Submissions (single or batch requests) queued for the writer before the node answers 429.
@@ -210,6 +215,8 @@ pub struct Node {
     metrics: Arc<Metrics>,
     /// The last block was full (more transactions were ready than a block takes).
     backlog: AtomicBool,
+    /// Blocks and transactions sealed since the last snapshot.
+    since_snapshot: Mutex<(u64, u64)>,
 }
 
 impl std::fmt::Debug for WriteJob {
@@ -327,6 +334,7 @@ impl Node {
         let (writer, jobs) = mpsc::channel(WRITE_QUEUE);
         let metrics = Arc::new(Metrics::default());
         tokio::spawn(run_writer(store.clone(), jobs, metrics.clone()));
+        let since_snapshot = Mutex::new((startup.replayed_blocks, startup.replayed_txs));
         Ok(Arc::new(Self {
             next_seq: AtomicU64::new(store.next_seq().await?),
             config,
@@ -341,6 +349,7 @@ impl Node {
             startup,
             metrics,
             backlog: AtomicBool::new(false),
+            since_snapshot,
         }))
     }
 
@@ -638,7 +647,13 @@ impl Node {
             committed_at - executed_at,
         );
         info!(target: "sequencer::block", number = head.header.number, txs = included.len(), state_root = %head.header.state_root, "sealed block");
-        if self.config.snapshot_interval > 0 && head.header.number.is_multiple_of(self.config.snapshot_interval) {
+        let (blocks, txs) = {
+            let mut since = lock!(self.since_snapshot.lock());
+            *since = (since.0 + 1, since.1 + included.len() as u64);
+            *since
+        };
+        let interval = self.config.snapshot_interval;
+        if interval > 0 && (blocks >= interval || txs >= SNAPSHOT_MAX_REPLAY_TXS) {
             self.save_snapshot(head.header.number, head.header.state_root, state).await?;
         }
         Ok(Some(head))
@@ -653,13 +668,16 @@ impl Node {
         let bytes = data.len();
         let snapshot = StoredSnapshot { block_number: number, state_root, data };
         self.store.save_snapshot(&snapshot, 2, now_millis()).await?;
+        *lock!(self.since_snapshot.lock()) = (0, 0);
         info!(target: "sequencer::snapshot", number, bytes, millis = started.elapsed().as_millis() as u64, "state snapshot saved");
         Ok(())
     }
 
     /// Produces blocks every `block_time` until `cancel` fires.
     pub async fn run_producer(self: Arc<Self>, cancel: CancellationToken) -> Result<(), SequencerError> {
-        let mut interval = tokio::time::interval(self.config.block_time);
+        // The first block one interval after start, not at once.
+        let mut interval =
+            tokio::time::interval_at(tokio::time::Instant::now() + self.config.block_time, self.config.block_time);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {

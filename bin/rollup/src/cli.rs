@@ -274,9 +274,16 @@ struct DeployArgs {
     chain: ChainArgs,
 }
 
+/// Logs to stderr, filtered by `RUST_LOG`; one JSON object per line when `ROLLUP_LOG_FORMAT`
+/// is `json` (for log shippers), human-readable text otherwise.
 fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(true).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true).with_writer(std::io::stderr);
+    let _ = if std::env::var("ROLLUP_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Cancels `token` on Ctrl-C or SIGTERM.

@@ -65,7 +65,7 @@ async fn a_batch_gets_one_result_per_item_in_order() {
 #[tokio::test]
 async fn a_replacement_raises_the_fees_and_the_loser_says_so() {
     let mut config = SequencerConfig::test();
-    // No block until the test seals one itself (the producer's first tick finds nothing).
+    // No block until the test seals one itself.
     config.block_time = std::time::Duration::from_secs(3_600);
     let seq = Seq::start(config).await;
     let signer = Signer::new(&DEV_ACCOUNTS[3].private_key).expect("key");
