@@ -137,6 +137,17 @@ pub struct Startup {
     pub millis: u64,
 }
 
+/// A block executed on top of the tip, not yet in the database.
+#[derive(Debug)]
+struct Sealed {
+    block: StoredBlock,
+    included: Vec<IncludedTx>,
+    changes: Vec<StatusChange>,
+    state: Arc<State>,
+    execution: Duration,
+    state_root: Duration,
+}
+
 /// A group of acknowledged transactions on its way to the database, or status changes.
 enum WriteJob {
     Pending(Vec<PendingRow>, oneshot::Sender<Result<(), String>>),
@@ -205,6 +216,9 @@ pub struct Node {
     /// The committed state after the head, for readers (never blocked by a block in
     /// execution).
     committed: RwLock<Arc<State>>,
+    /// The last executed block and the state after it: the head, or the block after it
+    /// while that one is being written. Admission and block building work on it.
+    tip: RwLock<(Head, Arc<State>)>,
     mempool: Mutex<Mempool>,
     head: RwLock<Head>,
     next_seq: AtomicU64,
@@ -340,6 +354,7 @@ impl Node {
             config,
             store,
             committed: RwLock::new(executor.state()),
+            tip: RwLock::new((head.clone(), executor.state())),
             executor: RwLock::new(executor),
             mempool: Mutex::new(mempool),
             head: RwLock::new(head),
@@ -405,6 +420,12 @@ impl Node {
         lock!(self.committed.read()).clone()
     }
 
+    /// The state after the last executed block (possibly still being written): what admission
+    /// checks nonces against.
+    fn tip_state(&self) -> Arc<State> {
+        lock!(self.tip.read()).1.clone()
+    }
+
     /// The committed nonce of `account`.
     pub fn state_nonce(&self, account: &Address) -> u64 {
         self.committed_state().nonce(account)
@@ -412,7 +433,7 @@ impl Node {
 
     /// The next nonce of `account` counting its pending transactions.
     pub fn pending_nonce(&self, account: &Address) -> u64 {
-        let state = self.state_nonce(account);
+        let state = self.tip_state().nonce(account);
         lock!(self.mempool.lock()).next_nonce(account, state)
     }
 
@@ -445,7 +466,7 @@ impl Node {
         let recovered = recover_all(raws, self.config.chain).await;
         let recovery = started.elapsed();
         let mut write_wait = None;
-        let state = self.committed_state();
+        let state = self.tip_state();
         let mut results: Vec<Option<Result<B256, SubmitError>>> = Vec::with_capacity(count);
         let mut admitted: Vec<(usize, PoolTx)> = Vec::new();
         let mut rows = Vec::new();
@@ -497,7 +518,7 @@ impl Node {
         // rules apply again; what they refuse now is marked rejected.
         let mut changes = Vec::new();
         if !admitted.is_empty() {
-            let state = self.committed_state();
+            let state = self.tip_state();
             let mut mempool = lock!(self.mempool.lock());
             for (i, entry) in admitted {
                 let hash = entry.tx.hash();
@@ -533,18 +554,25 @@ impl Node {
         }
     }
 
-    /// Seals one block from the ready transactions, if any. Returns the new head.
+    /// Seals one block from the ready transactions, if any, and writes it to the database.
+    /// Returns the new head.
     pub async fn produce_block(self: &Arc<Self>) -> Result<Option<Head>, SequencerError> {
-        let ready = {
-            let state = self.committed_state();
-            lock!(self.mempool.lock()).ready(|a| state.nonce(a), self.config.max_block_txs)
-        };
+        match self.seal().await? {
+            Some(sealed) => Ok(Some(self.persist(sealed).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Executes the next block on top of the tip (the last executed block, which may not be
+    /// in the database yet) and takes its transactions out of the mempool.
+    async fn seal(self: &Arc<Self>) -> Result<Option<Sealed>, SequencerError> {
+        let (parent, tip_state) = lock!(self.tip.read()).clone();
+        let ready = lock!(self.mempool.lock()).ready(|a| tip_state.nonce(a), self.config.max_block_txs);
         self.backlog.store(ready.len() >= self.config.max_block_txs, Ordering::Relaxed);
         if ready.is_empty() {
             return Ok(None);
         }
         let started = Instant::now();
-        let parent = self.head();
         let env =
             BlockEnvInput { number: parent.header.number + 1, timestamp: now_secs().max(parent.header.timestamp) };
         let node = self.clone();
@@ -557,7 +585,7 @@ impl Node {
         })
         .await
         .map_err(|e| SequencerError::Task(e.to_string()))?;
-        let executed_at = Instant::now();
+        let execution = started.elapsed();
 
         let mut included = Vec::with_capacity(ready.len());
         let mut changes = Vec::new();
@@ -605,16 +633,12 @@ impl Node {
             chunk_roots: executed.chunk_roots.clone(),
             tx_count: included.len() as u64,
         };
-        // The executor has moved on: if the block cannot be stored the service must stop and
-        // replay from the database on restart.
-        self.store.commit_block(&block, &included, &changes, now_millis()).await?;
-        let committed_at = Instant::now();
-        let head = Head { header: block.header.clone(), hash: block.hash };
-        *lock!(self.committed.write()) = state.clone();
-        *lock!(self.head.write()) = head.clone();
         let mut superseded = Vec::new();
         {
+            // The tip and the mempool move together: an admission sees either both before
+            // this block or both after it.
             let mut mempool = lock!(self.mempool.lock());
+            *lock!(self.tip.write()) = (Head { header: block.header.clone(), hash: block.hash }, state.clone());
             for change in &changes {
                 mempool.remove(&change.hash);
             }
@@ -640,12 +664,21 @@ impl Node {
                     .collect(),
             );
         }
-        self.metrics.record_block(
-            included.len(),
-            executed_at - started,
-            executed.timings.state_root,
-            committed_at - executed_at,
-        );
+        Ok(Some(Sealed { block, included, changes, state, execution, state_root: executed.timings.state_root }))
+    }
+
+    /// Writes a sealed block to the database, then publishes it as the head (and takes a
+    /// snapshot when one is due).
+    async fn persist(&self, sealed: Sealed) -> Result<Head, SequencerError> {
+        let started = Instant::now();
+        let Sealed { block, included, changes, state, execution, state_root } = sealed;
+        // The executor has moved on: if the block cannot be stored the service must stop and
+        // replay from the database on restart.
+        self.store.commit_block(&block, &included, &changes, now_millis()).await?;
+        let head = Head { header: block.header.clone(), hash: block.hash };
+        *lock!(self.committed.write()) = state.clone();
+        *lock!(self.head.write()) = head.clone();
+        self.metrics.record_block(included.len(), execution, state_root, started.elapsed());
         info!(target: "sequencer::block", number = head.header.number, txs = included.len(), state_root = %head.header.state_root, "sealed block");
         let (blocks, txs) = {
             let mut since = lock!(self.since_snapshot.lock());
@@ -656,7 +689,7 @@ impl Node {
         if interval > 0 && (blocks >= interval || txs >= SNAPSHOT_MAX_REPLAY_TXS) {
             self.save_snapshot(head.header.number, head.header.state_root, state).await?;
         }
-        Ok(Some(head))
+        Ok(head)
     }
 
     /// Writes a snapshot of `state`, the state after block `number`.
@@ -679,16 +712,29 @@ impl Node {
         let mut interval =
             tokio::time::interval_at(tokio::time::Instant::now() + self.config.block_time, self.config.block_time);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Block N is written to the database while block N + 1 executes; N + 1 is written
+        // only after N.
+        let mut persisting: Option<tokio::task::JoinHandle<Result<Head, SequencerError>>> = None;
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = interval.tick() => {}
             }
-            self.produce_block().await?;
+            let sealed = self.seal().await?;
+            if let Some(previous) = persisting.take() {
+                previous.await.map_err(|e| SequencerError::Task(e.to_string()))??;
+            }
+            if let Some(sealed) = sealed {
+                let node = self.clone();
+                persisting = Some(tokio::spawn(async move { node.persist(sealed).await }));
+            }
             if self.backlog.load(Ordering::Relaxed) {
                 // A full block left ready transactions behind: seal the next one at once.
                 interval.reset_immediately();
             }
+        }
+        if let Some(previous) = persisting.take() {
+            previous.await.map_err(|e| SequencerError::Task(e.to_string()))??;
         }
         // Stop accepting, then seal what was acknowledged so far and leave a snapshot at the
         // head so that the next start replays nothing.

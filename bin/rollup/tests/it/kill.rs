@@ -163,13 +163,18 @@ async fn kill_9_never_loses_an_acknowledged_transaction() {
         assert!(start.elapsed() < Duration::from_secs(60), "the mempool does not drain: {status}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
+    // A clean stop (SIGTERM) writes the block being sealed and everything still held.
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM sent");
+    let status = child.wait().expect("reaped");
+    assert!(status.success(), "the sequencer stopped with {status}");
 
     // Every acknowledged hash is in exactly one block; the chain replays to the same roots.
     let acked = acked.lock().expect("lock").clone();
     assert!(acked.len() > 100, "the clients got only {} acknowledgements", acked.len());
     let store = Store::open(&db_url).await.expect("db");
+    assert!(store.pending().await.expect("db").is_empty(), "a clean stop leaves nothing pending");
     let head = store.latest_block().await.expect("db").expect("head");
     let mut executor = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
     let mut included: HashSet<B256> = HashSet::default();
