@@ -293,7 +293,7 @@ impl Node {
             None => {
                 let block =
                     StoredBlock { hash: genesis.hash(), header: genesis.clone(), chunk_roots: vec![], tx_count: 0 };
-                store.commit_block(&block, &[], &[], 0).await?;
+                store.commit_block(&block, &[], &[]).await?;
             }
         }
 
@@ -598,9 +598,6 @@ impl Node {
                     }
                     included.push(IncludedTx {
                         hash: entry.tx.hash(),
-                        raw: entry.raw.clone(),
-                        sender: entry.tx.sender,
-                        nonce: entry.tx.nonce(),
                         outcome: out.status,
                         gas_used: out.gas_used,
                         output: out.output.clone(),
@@ -674,7 +671,7 @@ impl Node {
         let Sealed { block, included, changes, state, execution, state_root } = sealed;
         // The executor has moved on: if the block cannot be stored the service must stop and
         // replay from the database on restart.
-        self.store.commit_block(&block, &included, &changes, now_millis()).await?;
+        self.store.commit_block(&block, &included, &changes).await?;
         let head = Head { header: block.header.clone(), hash: block.hash };
         *lock!(self.committed.write()) = state.clone();
         *lock!(self.head.write()) = head.clone();

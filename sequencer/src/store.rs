@@ -108,17 +108,12 @@ pub struct TxRecord {
     pub reason: Option<String>,
 }
 
-/// A transaction included in a block being committed.
+/// A transaction included in a block being committed (its pending row already holds the
+/// raw bytes, sender and nonce).
 #[derive(Clone, Debug)]
 pub struct IncludedTx {
     /// Hash.
     pub hash: B256,
-    /// EIP-2718 encoding.
-    pub raw: Bytes,
-    /// Sender.
-    pub sender: Address,
-    /// Nonce.
-    pub nonce: u64,
     /// How it ended.
     pub outcome: TxStatus,
     /// Gas used.
@@ -343,10 +338,8 @@ impl Store {
         block: &StoredBlock,
         included: &[IncludedTx],
         changes: &[StatusChange],
-        received_at: u64,
     ) -> Result<(), StoreError> {
-        const COLUMNS: usize = 11;
-        const UPDATE_COLUMNS: usize = 7;
+        const COLUMNS: usize = 7;
         let mut tx = self.db.writer().begin().await?;
         let h = &block.header;
         let chunk_roots: Vec<u8> = block.chunk_roots.iter().flat_map(|r| r.0).collect();
@@ -378,7 +371,7 @@ impl Store {
                      tx_index = v.tx_index, outcome = v.outcome, gas_used = v.gas_used, output = v.output,
                      logs = v.logs, reason = NULL
                  FROM v WHERE transactions.hash = v.hash",
-                values_clause(self.backend(), chunk.len(), UPDATE_COLUMNS)
+                values_clause(self.backend(), chunk.len(), COLUMNS)
             );
             let mut query = sqlx::query(&sql);
             for (i, t) in chunk.iter().enumerate() {
@@ -393,35 +386,15 @@ impl Store {
                     .bind(logs);
             }
             let updated = query.execute(&mut *tx).await?.rows_affected();
-            if updated == chunk.len() as u64 {
-                continue;
+            if updated != chunk.len() as u64 {
+                // Nothing is written (the transaction rolls back): a block may only include
+                // what was acknowledged, and `Node` acknowledges only what is stored.
+                return Err(StoreError::Corrupt(format!(
+                    "block {} includes {} transactions that were never stored as pending",
+                    h.number,
+                    chunk.len() as u64 - updated
+                )));
             }
-            // Some row is missing (never the case through `Node`): write them whole.
-            let sql = format!(
-                "INSERT INTO transactions (hash, raw, sender, nonce, received_at, block_number, tx_index, outcome,
-                                           gas_used, output, logs, status, received_seq) {}
-                 ON CONFLICT (hash) DO UPDATE SET status = 'included', block_number = excluded.block_number,
-                     tx_index = excluded.tx_index, outcome = excluded.outcome, gas_used = excluded.gas_used,
-                     output = excluded.output, logs = excluded.logs, reason = NULL",
-                values_clause(self.backend(), chunk.len(), COLUMNS).replace(')', ", 'included', -1)")
-            );
-            let mut query = sqlx::query(&sql);
-            for (i, t) in chunk.iter().enumerate() {
-                let logs = serde_json::to_string(&t.logs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                query = query
-                    .bind(t.hash.as_slice())
-                    .bind(t.raw.as_ref())
-                    .bind(t.sender.as_slice())
-                    .bind(i64_of(t.nonce)?)
-                    .bind(i64_of(received_at)?)
-                    .bind(i64_of(h.number)?)
-                    .bind(i64_of((first_index + i) as u64)?)
-                    .bind(outcome_str(t.outcome))
-                    .bind(i64_of(t.gas_used)?)
-                    .bind(t.output.as_ref())
-                    .bind(logs);
-            }
-            query.execute(&mut *tx).await?;
         }
         Self::set_status_in(&mut tx, changes).await?;
         tx.commit().await?;

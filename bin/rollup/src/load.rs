@@ -5,6 +5,7 @@
 //! `POST /v1/transactions/batch`) from concurrent workers while a separate task watches new
 //! blocks, and reports submission throughput, inclusion throughput and latency.
 
+use crate::bench::Rng;
 use alloy_primitives::{Address, B256, Bytes, U256, hex, keccak256};
 use alloy_sol_types::SolCall;
 use anyhow::{Context as _, Result, bail, ensure};
@@ -267,23 +268,6 @@ pub fn load_signers(seed: u64, count: usize) -> Vec<Signer> {
         .collect()
 }
 
-/// splitmix64: a small deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-}
-
 /// Tokens and pools of the devnet genesis the load uses.
 #[derive(Clone, Debug)]
 struct Assets {
@@ -363,17 +347,17 @@ fn plan(mix: Mix, txs: usize, addresses: &[Address], start_nonces: &[u64], seed:
         .map(|k| {
             let account = k % n;
             let nonce = start_nonces[account] + (k / n) as u64;
-            let op = if rng.below(100) < mix.transfer_percent() {
+            let op = if (rng.below(100) as u64) < mix.transfer_percent() {
                 let token = if rng.below(2) == 0 { USDC } else { DAI };
                 // Another load account (itself only if it is alone).
-                let to = addresses[(account + 1 + rng.below(n.saturating_sub(1).max(1) as u64) as usize) % n];
-                Op::Transfer { token, to, amount: assets.amount(token, 1 + rng.below(100), 4) }
+                let to = addresses[(account + 1 + rng.below(n.saturating_sub(1).max(1))) % n];
+                Op::Transfer { token, to, amount: assets.amount(token, 1 + rng.below(100) as u64, 4) }
             } else {
-                let (a, b) = assets.pools[rng.below(assets.pools.len() as u64) as usize];
+                let (a, b) = assets.pools[rng.below(assets.pools.len())];
                 let (token_in, token_out) = if rng.below(2) == 0 { (a, b) } else { (b, a) };
                 // WETH is worth thousands of dollars: a thousandth of the stablecoins' amount.
                 let shift = if token_in == WETH { 7 } else { 4 };
-                Op::Swap { token_in, token_out, amount_in: assets.amount(token_in, 1 + rng.below(100), shift) }
+                Op::Swap { token_in, token_out, amount_in: assets.amount(token_in, 1 + rng.below(100) as u64, shift) }
             };
             Planned { account, nonce, op }
         })

@@ -59,6 +59,19 @@ async fn a_batch_gets_one_result_per_item_in_order() {
     let metrics = seq.http.get(seq.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
     assert!(metrics.contains("rollup_ingest_rejected_total{reason=\"wrong_chain_id\"} 1"), "{metrics}");
     assert!(metrics.contains("rollup_ingest_accepted_total 3"), "{metrics}");
+
+    // A browser dapp's preflight is answered (CORS).
+    let preflight = seq
+        .http
+        .request(reqwest::Method::OPTIONS, seq.url("/v1/transactions/batch"))
+        .header("origin", "https://dapp.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert!(preflight.headers().contains_key("access-control-allow-origin"), "{:?}", preflight.headers());
     seq.stop().await;
 }
 
@@ -201,50 +214,54 @@ async fn postgres_serves_the_same_chain_as_sqlite() {
     db.drop_database().await.expect("dropped");
 }
 
-/// A block commit updates the pending rows in place, and writes whole any row that is
-/// missing (never the case through the node, but a block must not lose a transaction).
-async fn block_commit_updates_and_fills_rows(url: &str) {
+/// A block commit updates the pending rows in place, and refuses (writing nothing) a block
+/// that includes a transaction never stored as pending.
+async fn block_commit_updates_rows_in_place(url: &str) {
     use rollup_executor::TxStatus;
     use rollup_sequencer::store::{IncludedTx, PendingRow, StoredBlock, StoredStatus};
     use rollup_types::BlockHeader;
     let store = rollup_sequencer::Store::open(url).await.expect("opens");
-    let tx = |i: u8| IncludedTx {
+    let pending = |i: u8| PendingRow {
         hash: B256::repeat_byte(i),
         raw: Bytes::from(vec![i; 40]),
         sender: Address::repeat_byte(i),
         nonce: u64::from(i),
+        seq: u64::from(i),
+        received_at: 5,
+    };
+    let included = |i: u8| IncludedTx {
+        hash: B256::repeat_byte(i),
         outcome: TxStatus::Success,
         gas_used: 21_000 + u64::from(i),
         output: Bytes::new(),
         logs: Vec::new(),
     };
-    let (known, missing) = (tx(1), tx(2));
-    let row = PendingRow {
-        hash: known.hash,
-        raw: known.raw.clone(),
-        sender: known.sender,
-        nonce: known.nonce,
-        seq: 0,
-        received_at: 5,
+    store
+        .insert_pending(&[pending(1), pending(2), pending(1)])
+        .await
+        .expect("a duplicate in one group is written once");
+    let block = |number: u64| {
+        let header = BlockHeader {
+            number,
+            parent_hash: B256::ZERO,
+            timestamp: number,
+            state_root: B256::ZERO,
+            transactions_root: B256::ZERO,
+            logs_bloom: alloy_primitives::Bloom::ZERO,
+            gas_used: 0,
+        };
+        StoredBlock { hash: header.hash(), header, chunk_roots: vec![B256::ZERO], tx_count: 2 }
     };
-    store.insert_pending(&[row.clone(), row]).await.expect("a duplicate in one group is written once");
-    let header = BlockHeader {
-        number: 1,
-        parent_hash: B256::ZERO,
-        timestamp: 1,
-        state_root: B256::ZERO,
-        transactions_root: B256::ZERO,
-        logs_bloom: alloy_primitives::Bloom::ZERO,
-        gas_used: 0,
-    };
-    let block = StoredBlock { hash: header.hash(), header, chunk_roots: vec![B256::ZERO], tx_count: 2 };
-    store.commit_block(&block, &[known.clone(), missing.clone()], &[], 9).await.expect("committed");
-    for (i, t) in [known, missing].iter().enumerate() {
-        let record = store.transaction(t.hash).await.expect("db").expect("row");
+    let err = store.commit_block(&block(1), &[included(1), included(3)], &[]).await.expect_err("unknown transaction");
+    assert!(err.to_string().contains("never stored as pending"), "{err}");
+    assert!(store.block(1).await.expect("db").is_none(), "nothing of the refused block is written");
+    store.commit_block(&block(1), &[included(2), included(1)], &[]).await.expect("committed");
+    for (index, i) in [2u8, 1].into_iter().enumerate() {
+        let record = store.transaction(B256::repeat_byte(i)).await.expect("db").expect("row");
         assert_eq!(record.status, StoredStatus::Included);
-        assert_eq!(record.raw, t.raw);
+        assert_eq!(record.raw, pending(i).raw);
         let receipt = record.receipt.expect("receipt");
-        assert_eq!((receipt.block_number, receipt.index, receipt.gas_used), (1, i as u64, t.gas_used));
+        assert_eq!((receipt.block_number, receipt.index, receipt.gas_used), (1, index as u64, 21_000 + u64::from(i)));
     }
     assert!(store.pending().await.expect("db").is_empty());
     store.close().await;
@@ -253,12 +270,12 @@ async fn block_commit_updates_and_fills_rows(url: &str) {
 #[tokio::test]
 async fn block_commits_update_rows_in_place_on_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
-    block_commit_updates_and_fills_rows(&format!("sqlite://{}", dir.path().join("c.sqlite").display())).await;
+    block_commit_updates_rows_in_place(&format!("sqlite://{}", dir.path().join("c.sqlite").display())).await;
 }
 
 #[tokio::test]
 async fn block_commits_update_rows_in_place_on_postgres() {
     let Some(db) = PostgresTestDb::create("block_commit").await else { return };
-    block_commit_updates_and_fills_rows(db.url()).await;
+    block_commit_updates_rows_in_place(db.url()).await;
     db.drop_database().await.expect("dropped");
 }
