@@ -279,3 +279,38 @@ async fn block_commits_update_rows_in_place_on_postgres() {
     block_commit_updates_rows_in_place(db.url()).await;
     db.drop_database().await.expect("dropped");
 }
+
+#[tokio::test]
+async fn a_full_mempool_answers_429_with_retry_after() {
+    let mut config = SequencerConfig::test();
+    config.block_time = std::time::Duration::from_secs(3_600);
+    config.mempool = rollup_sequencer::mempool::MempoolLimits { max_total: 2, ..Default::default() };
+    let seq = Seq::start(config).await;
+    let raw = |k: usize| {
+        let signer = Signer::new(&DEV_ACCOUNTS[k].private_key).expect("key");
+        signer.eip1559(chain_id(), 0, transfer(Address::repeat_byte(0x61), 1)).encoded()
+    };
+    for k in 4..6 {
+        assert_eq!(seq.submit(&raw(k)).await.0, StatusCode::OK);
+    }
+    let response = seq
+        .http
+        .post(seq.url("/v1/transactions"))
+        .header("content-type", "application/json")
+        .body(json!({ "raw": hex::encode_prefixed(raw(6)) }).to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "mempool_full");
+    // In a batch, the refusal is per item.
+    let (status, body) = submit_batch(&seq, &[raw_hex(&raw(7))]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["results"][0]["error"]["code"], "mempool_full");
+    // Once a block drains the mempool, the same transaction is taken.
+    seq.handle.node.produce_block().await.expect("sealed").expect("a block");
+    assert_eq!(seq.submit(&raw(6)).await.0, StatusCode::OK);
+    seq.stop().await;
+}
