@@ -69,12 +69,13 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-## postgres-check: find (or start) the PostgreSQL the tests use; say which tests skip without one.
+## postgres-check: find, start or provide the PostgreSQL the tests use; say which tests skip without one.
 postgres-check:
-	@bash scripts/postgres-check.sh
+	@bash scripts/postgres-check.sh >/dev/null
 
-test-rust: tools postgres-check
-	$(CARGO) test --workspace --locked
+test-rust: tools
+	url=$$(bash scripts/postgres-check.sh); \
+	  ROLLUP_TEST_POSTGRES_URL="$${url:-$${ROLLUP_TEST_POSTGRES_URL:-}}" $(CARGO) test --workspace --locked
 
 fmt: tools
 	$(CARGO) fmt --all

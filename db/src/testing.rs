@@ -19,7 +19,7 @@ pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test"
 
 /// The administrative URL tests use.
 pub fn postgres_admin_url() -> String {
-    std::env::var(POSTGRES_URL_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+    std::env::var(POSTGRES_URL_ENV).ok().filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_owned())
 }
 
 /// A database created for one test; [`Self::drop_database`] removes it.
