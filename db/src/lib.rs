@@ -167,10 +167,11 @@ impl Database {
     }
 }
 
-/// `VALUES (…), (…)` for `rows` rows of `columns` values: numbered `$1, $2, …` on
-/// PostgreSQL, anonymous `?` on SQLite (SQLite looks a numbered parameter up by name in a
-/// list, which makes binding thousands of them quadratic).
-pub fn values_clause(backend: Backend, rows: usize, columns: usize) -> String {
+/// `VALUES (…), (…)` for `rows` rows of `columns` parameters each followed by the SQL
+/// `literals` (e.g. `", 'pending'"`, or `""`): numbered `$1, $2, …` on PostgreSQL, anonymous
+/// `?` on SQLite (SQLite looks a numbered parameter up by name in a list, which makes binding
+/// thousands of them quadratic).
+pub fn values_clause(backend: Backend, rows: usize, columns: usize, literals: &str) -> String {
     let mut out = String::with_capacity(8 + rows * columns * 5);
     out.push_str("VALUES ");
     for r in 0..rows {
@@ -187,6 +188,7 @@ pub fn values_clause(backend: Backend, rows: usize, columns: usize) -> String {
                 }
             }
         }
+        out.push_str(literals);
         out.push(')');
     }
     out
@@ -232,7 +234,7 @@ mod tests {
 
     #[test]
     fn values_are_numbered_row_by_row() {
-        assert_eq!(values_clause(Backend::Postgres, 2, 3), "VALUES ($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(values_clause(Backend::Sqlite, 2, 2), "VALUES (?, ?), (?, ?)");
+        assert_eq!(values_clause(Backend::Postgres, 2, 3, ""), "VALUES ($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_clause(Backend::Sqlite, 2, 2, ", 'x'"), "VALUES (?, ?, 'x'), (?, ?, 'x')");
     }
 }

@@ -51,7 +51,7 @@ pub enum ExecutorError {
     },
     /// A state snapshot could not be read.
     #[error("state snapshot: {0}")]
-    Snapshot(String),
+    Snapshot(#[from] SnapshotError),
 }
 
 /// How a transaction ended.

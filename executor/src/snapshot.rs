@@ -127,7 +127,7 @@ impl Executor {
     /// supplies the system contract's code). The caller compares [`Self::state_root`] with
     /// the root of the block the snapshot follows before trusting it.
     pub fn from_snapshot(chain: ChainConfig, spec: &GenesisSpec, snapshot: &[u8]) -> Result<Self, ExecutorError> {
-        let (nonces, slots) = decode(snapshot).map_err(|e| ExecutorError::Snapshot(e.to_string()))?;
+        let (nonces, slots) = decode(snapshot)?;
         let genesis = Self::genesis(chain, spec)?;
         let state =
             State::from_parts(genesis.state.code().clone(), nonces.into_iter().collect(), slots.into_iter().collect());

@@ -77,6 +77,9 @@ pub enum SubmitError {
     /// The sequencer is shutting down.
     #[error("the sequencer is shutting down")]
     ShuttingDown,
+    /// A bug or a failed task of the node itself; the transaction was not taken.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl SubmitError {
@@ -93,6 +96,7 @@ impl SubmitError {
             Self::SenderLimit { .. } => "sender_limit",
             Self::Store(_) | Self::Persist(_) => "storage_unavailable",
             Self::ShuttingDown => "shutting_down",
+            Self::Internal(_) => "internal",
         }
     }
 }

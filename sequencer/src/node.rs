@@ -259,10 +259,14 @@ async fn recover_all(raws: Vec<Bytes>, chain: ChainConfig) -> Vec<(Bytes, Result
     if raws.len() < 4 {
         return raws.into_iter().map(recover).collect();
     }
+    // Kept (reference counts only) so that every item gets a result even if the task fails.
+    let kept = raws.clone();
     let recovered = tokio::task::spawn_blocking(move || raws.into_par_iter().map(recover).collect::<Vec<_>>()).await;
     recovered.unwrap_or_else(|e| {
         error!(target: "sequencer::ingest", %e, "signature recovery task failed");
-        Vec::new()
+        kept.into_iter()
+            .map(|raw| (raw, Err(SubmitError::Internal(format!("signature recovery failed: {e}")))))
+            .collect()
     })
 }
 
@@ -470,6 +474,7 @@ impl Node {
         let mut results: Vec<Option<Result<B256, SubmitError>>> = Vec::with_capacity(count);
         let mut admitted: Vec<(usize, PoolTx)> = Vec::new();
         let mut rows = Vec::new();
+        let received_at = now_millis();
         {
             let mempool = lock!(self.mempool.lock());
             for (i, (raw, tx)) in recovered.into_iter().enumerate() {
@@ -484,7 +489,7 @@ impl Node {
                             sender: tx.sender,
                             nonce: tx.nonce(),
                             seq,
-                            received_at: now_millis(),
+                            received_at,
                         });
                         admitted.push((i, PoolTx { tx: Arc::new(tx), raw, seq }));
                         results.push(None);
@@ -813,12 +818,11 @@ async fn replay(
         })
         .await
         .map_err(|e| SequencerError::Task(e.to_string()))??;
-        let mut rest = recovered.as_slice();
+        let mut recovered = recovered.into_iter().peekable();
         for block in &blocks {
             let n = block.header.number;
-            let count = rest.iter().take_while(|(b, _)| *b == n).count();
-            let txs: Vec<RecoveredTx> = rest[..count].iter().map(|(_, tx)| tx.clone()).collect();
-            rest = &rest[count..];
+            let txs: Vec<RecoveredTx> =
+                std::iter::from_fn(|| recovered.next_if(|(b, _)| *b == n)).map(|(_, tx)| tx).collect();
             let executed = executor.execute_block(BlockEnvInput { number: n, timestamp: block.header.timestamp }, &txs);
             if executed.state_root != block.header.state_root || executed.chunk_roots != block.chunk_roots {
                 return Err(SequencerError::ReplayMismatch {

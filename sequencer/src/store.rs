@@ -269,7 +269,7 @@ impl Store {
                  ON CONFLICT (hash) DO UPDATE SET status = 'pending', reason = NULL,
                      received_seq = excluded.received_seq, received_at = excluded.received_at
                  WHERE transactions.status IN ('rejected', 'replaced', 'evicted')",
-                values_clause(self.backend(), chunk.len(), COLUMNS).replace(')', ", 'pending')")
+                values_clause(self.backend(), chunk.len(), COLUMNS, ", 'pending'")
             );
             let mut query = sqlx::query(&sql);
             for r in chunk {
@@ -371,7 +371,7 @@ impl Store {
                      tx_index = v.tx_index, outcome = v.outcome, gas_used = v.gas_used, output = v.output,
                      logs = v.logs, reason = NULL
                  FROM v WHERE transactions.hash = v.hash",
-                values_clause(self.backend(), chunk.len(), COLUMNS)
+                values_clause(self.backend(), chunk.len(), COLUMNS, "")
             );
             let mut query = sqlx::query(&sql);
             for (i, t) in chunk.iter().enumerate() {

@@ -71,6 +71,7 @@ impl From<SubmitError> for ApiError {
             SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            SubmitError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::new(status, err.code(), err.to_string())
     }

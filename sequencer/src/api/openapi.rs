@@ -300,8 +300,11 @@ pub(crate) fn document(routes: &[Route]) -> Value {
     })
 }
 
-async fn openapi_handler(axum::extract::State(node): axum::extract::State<Arc<Node>>) -> axum::Json<Value> {
-    axum::Json(document(&routes(node.config().body_limit)))
+/// `GET /v1/openapi.json`: the document does not depend on the node's settings, so it is
+/// generated once.
+async fn openapi_handler() -> axum::Json<Value> {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    axum::Json(DOCUMENT.get_or_init(|| document(&routes(0))).clone())
 }
 
 #[cfg(test)]

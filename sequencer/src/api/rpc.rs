@@ -71,7 +71,9 @@ impl From<SubmitError> for RpcError {
             | SubmitError::SenderLimit { .. }
             | SubmitError::FutureLimit { .. }
             | SubmitError::Overloaded => -32005,
-            SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown => -32603,
+            SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown | SubmitError::Internal(_) => {
+                -32603
+            }
             _ => -32000,
         };
         Self { code, message: err.to_string(), data: Some(json!(err.code())) }
