@@ -17,6 +17,10 @@ pub enum BatcherError {
         /// L1 transaction.
         tx: B256,
     },
+    /// The batcher account cannot pay for a post: posting stalls (logged as an error, shown
+    /// in the status) and resumes by itself once the account is funded.
+    #[error("the batcher account cannot pay for the post: {0}")]
+    InsufficientFunds(String),
     /// The L1 inbox and the local record disagree.
     #[error("L1 and the local chain disagree: {0}")]
     Inconsistent(String),
@@ -35,6 +39,12 @@ impl BatcherError {
     /// Whether the loop must stop: errors that retrying cannot fix without an operator.
     pub const fn is_fatal(&self) -> bool {
         matches!(self, Self::Store(_) | Self::Config(_) | Self::Inconsistent(_))
+    }
+
+    /// Whether posting is stalled until an operator acts (the loop keeps retrying, and the
+    /// status says why).
+    pub const fn stalls(&self) -> bool {
+        matches!(self, Self::InsufficientFunds(_) | Self::Reverted { .. })
     }
 
     pub(crate) fn l1(err: impl std::fmt::Display) -> Self {

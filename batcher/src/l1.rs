@@ -2,6 +2,7 @@
 
 use crate::error::BatcherError;
 use alloy::{
+    eips::BlockNumberOrTag,
     network::{EthereumWallet, TransactionBuilder},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{TransactionReceipt, TransactionRequest},
@@ -12,12 +13,13 @@ use alloy_sol_types::{SolCall, SolConstructor};
 use rollup_types::bindings::{BatchInbox, batch_inbox_creation_code};
 use std::time::Duration;
 
-/// A provider that signs with `key`.
-pub fn signing_provider(rpc: &url::Url, key: &B256) -> Result<(DynProvider, Address), BatcherError> {
+/// A provider that signs with `key`, the wallet itself (to sign locally) and its address.
+pub fn signing_provider(rpc: &url::Url, key: &B256) -> Result<(DynProvider, EthereumWallet, Address), BatcherError> {
     let signer = PrivateKeySigner::from_bytes(key).map_err(|e| BatcherError::Config(format!("invalid key: {e}")))?;
     let address = signer.address();
-    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(rpc.clone()).erased();
-    Ok((provider, address))
+    let wallet = EthereumWallet::from(signer);
+    let provider = ProviderBuilder::new().wallet(wallet.clone()).connect_http(rpc.clone()).erased();
+    Ok((provider, wallet, address))
 }
 
 /// A read-only provider.
@@ -72,12 +74,34 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
     Ok((address, block))
 }
 
-/// Calls a view function of the inbox.
+/// Calls a view function of the inbox (on the node's default block, which for some nodes,
+/// anvil among them, is the pending block).
 pub async fn view<C: SolCall>(provider: &DynProvider, inbox: Address, call: C) -> Result<C::Return, BatcherError> {
-    let out = provider
-        .call(TransactionRequest::default().with_to(inbox).with_input(call.abi_encode()))
-        .await
-        .map_err(BatcherError::l1)?;
+    call_at(provider, inbox, call, None).await
+}
+
+/// Calls a view function of the inbox on the latest mined block: what is on L1, without the
+/// posts still waiting in the node's pool.
+pub async fn view_mined<C: SolCall>(
+    provider: &DynProvider,
+    inbox: Address,
+    call: C,
+) -> Result<C::Return, BatcherError> {
+    call_at(provider, inbox, call, Some(BlockNumberOrTag::Latest)).await
+}
+
+async fn call_at<C: SolCall>(
+    provider: &DynProvider,
+    inbox: Address,
+    call: C,
+    block: Option<BlockNumberOrTag>,
+) -> Result<C::Return, BatcherError> {
+    let request = provider.call(TransactionRequest::default().with_to(inbox).with_input(call.abi_encode()));
+    let out = match block {
+        Some(block) => request.block(block.into()).await,
+        None => request.await,
+    }
+    .map_err(BatcherError::l1)?;
     C::abi_decode_returns(&out).map_err(BatcherError::l1)
 }
 

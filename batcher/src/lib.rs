@@ -2,29 +2,35 @@
 
 mod error;
 pub mod l1;
+mod txmgr;
 
 pub use error::BatcherError;
 pub use l1::InboxParams;
+pub use txmgr::TxManagerConfig;
 
 use alloy::{
-    network::TransactionBuilder,
+    consensus::TxEnvelope,
+    eips::eip2718::Decodable2718,
     providers::{DynProvider, Provider},
-    rpc::types::{Filter, TransactionRequest},
+    rpc::types::{Filter, TransactionReceipt},
 };
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
 use rollup_sequencer::{
     Store,
-    store::{BatchRecord, StoredBlock},
+    store::{BatchRecord, L1TxRecord, L1TxStatus, StoredBlock},
 };
 use rollup_types::{
     ChainConfig, SignedTx,
     bindings::BatchInbox,
     codec::{self, Batch, BatchBlock},
+    status::{BatcherState, BatcherStatus, InFlightPost},
 };
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
+use txmgr::{Chase, Progress, TxManager};
 
 /// Configuration of the batcher.
 #[derive(Clone, Debug)]
@@ -43,6 +49,8 @@ pub struct BatcherConfig {
     pub max_blocks: u64,
     /// Largest batch data, in bytes (an L1 transaction carries it as calldata).
     pub max_bytes: usize,
+    /// Fees, fee bumps and confirmations of the L1 transactions.
+    pub txmgr: TxManagerConfig,
 }
 
 /// Posts sealed L2 blocks to the L1 inbox.
@@ -52,12 +60,14 @@ pub struct Batcher {
     store: Store,
     provider: DynProvider,
     bond: U256,
+    txmgr: TxManager,
+    status: watch::Sender<BatcherStatus>,
 }
 
 impl Batcher {
     /// Connects to the L1 and checks the inbox matches this chain.
     pub async fn new(config: BatcherConfig, store: Store) -> Result<Self, BatcherError> {
-        let (provider, address) = l1::signing_provider(&config.l1_rpc, &config.key)?;
+        let (provider, wallet, address) = l1::signing_provider(&config.l1_rpc, &config.key)?;
         let params = l1::inbox_params(&provider, config.inbox).await?;
         if params.batcher != address {
             return Err(BatcherError::Config(format!(
@@ -78,7 +88,27 @@ impl Batcher {
                 params.genesis_state_root
             )));
         }
-        Ok(Self { config, store, provider, bond: params.bond })
+        let txmgr = TxManager::new(provider.clone(), wallet, address, store.clone(), config.txmgr).await?;
+        let last = store.latest_batch().await?;
+        let status = watch::Sender::new(BatcherStatus {
+            last_posted_batch: last.as_ref().map(|b| b.index),
+            last_posted_l2_block: last.as_ref().map(|b| b.last_block),
+            ..BatcherStatus::default()
+        });
+        Ok(Self { config, store, provider, bond: params.bond, txmgr, status })
+    }
+
+    /// Publishes the status through `sender` (created before the batcher, for a component
+    /// started earlier) instead of its own channel.
+    pub fn publish_to(mut self, sender: watch::Sender<BatcherStatus>) -> Self {
+        sender.send_replace(self.status.borrow().clone());
+        self.status = sender;
+        self
+    }
+
+    /// What the batcher publishes about its posting.
+    pub fn subscribe(&self) -> watch::Receiver<BatcherStatus> {
+        self.status.subscribe()
     }
 
     /// Posts until `cancel` fires. Temporary failures are logged and retried; a fatal one
@@ -97,34 +127,222 @@ impl Batcher {
                     error!(target: "batcher", %err, "stopping");
                     return Err(err);
                 }
+                Err(err) if err.stalls() => {
+                    error!(target: "batcher", %err, "posting is stalled until this is fixed; retrying");
+                }
                 Err(err) => warn!(target: "batcher", %err, "will retry"),
             }
         }
     }
 
-    /// One round: reconcile with L1, track finality, post the next batch if there are new
-    /// blocks. Returns the batch posted, if any.
+    /// One round: reconcile with L1 (including reorgs), track finality, follow the post in
+    /// flight, or post the next batch if there are new blocks. Returns the batch whose post
+    /// was mined in this round, if any.
     pub async fn step(&self) -> Result<Option<BatchRecord>, BatcherError> {
-        self.reconcile().await?;
-        self.track_finality().await?;
-        self.post_next().await
+        let result = self.round().await;
+        self.status.send_modify(|s| match &result {
+            Err(err) if err.stalls() => {
+                s.state = BatcherState::Stalled;
+                s.last_error = Some(err.to_string());
+            }
+            Err(err) => s.last_error = Some(err.to_string()),
+            Ok(Some(_)) => s.state = BatcherState::Running,
+            Ok(None) => {}
+        });
+        result
     }
 
-    /// Records batches that are on L1 but not in the database (a crash between sending a
-    /// post and recording it), so nothing is posted twice.
+    async fn round(&self) -> Result<Option<BatchRecord>, BatcherError> {
+        // The post in flight first: once mined, it is recorded with its own attempt.
+        let followed = self.follow().await?;
+        self.reconcile().await?;
+        self.track_finality().await?;
+        if let Some(done) = followed {
+            return Ok(done);
+        }
+        let Some(sent) = self.post_next().await? else { return Ok(None) };
+        // On an L1 that mines at once (anvil's default), the post is settled in this round.
+        if let Some(done) = self.follow().await? {
+            return Ok(done);
+        }
+        self.publish_in_flight(std::slice::from_ref(&sent));
+        Ok(None)
+    }
+
+    /// Follows the post in flight. `None` when nothing is in flight (a new post may go),
+    /// `Some(record)` when it settled or is still waiting.
+    async fn follow(&self) -> Result<Option<Option<BatchRecord>>, BatcherError> {
+        let (progress, chase) = self.txmgr.progress().await?;
+        match chase {
+            Chase::None => {}
+            Chase::Bumped => self.status.send_modify(|s| s.fee_bumps += 1),
+            Chase::Rebroadcast => self.status.send_modify(|s| s.rebroadcasts += 1),
+        }
+        match progress {
+            Progress::Idle => Ok(None),
+            Progress::Waiting(attempts) => {
+                self.publish_in_flight(&attempts);
+                Ok(Some(None))
+            }
+            Progress::Mined(attempt, receipt) => {
+                let record = self.mined_record(&attempt, &receipt).await?;
+                self.store.record_mined_post(&record).await?;
+                self.status.send_modify(|s| {
+                    s.in_flight = None;
+                    s.last_posted_batch = Some(record.index);
+                    s.last_posted_l2_block = Some(record.last_block);
+                    s.batches_posted += 1;
+                    s.state = BatcherState::Running;
+                    s.last_error = None;
+                });
+                info!(
+                    target: "batcher",
+                    index = record.index,
+                    blocks = %format!("{}..={}", record.first_block, record.last_block),
+                    bytes = record.data_len,
+                    chunks = record.chunk_count,
+                    l1_tx = %record.l1_tx_hash,
+                    l1_block = record.l1_block,
+                    state_root = %record.state_root,
+                    "batch posted"
+                );
+                Ok(Some(Some(record)))
+            }
+            Progress::Reverted(attempt, receipt) => {
+                self.store.settle_pending_l1_txs(attempt.batch_index, L1TxStatus::Reverted).await?;
+                self.status.send_modify(|s| {
+                    s.in_flight = None;
+                    s.reverted_posts += 1;
+                });
+                Err(BatcherError::Reverted { index: attempt.batch_index, tx: receipt.transaction_hash })
+            }
+            Progress::NonceTaken(index) => {
+                warn!(target: "batcher", index, "the post's nonce was used by another transaction; L1 decides what was posted");
+                self.store.settle_pending_l1_txs(index, L1TxStatus::Dropped).await?;
+                self.status.send_modify(|s| s.in_flight = None);
+                Ok(Some(None))
+            }
+        }
+    }
+
+    fn publish_in_flight(&self, attempts: &[L1TxRecord]) {
+        let Some(newest) = attempts.last() else { return };
+        let post = InFlightPost {
+            batch_index: newest.batch_index,
+            nonce: newest.nonce,
+            tx_hash: newest.tx_hash,
+            attempts: attempts.len() as u64,
+        };
+        self.status.send_modify(|s| s.in_flight = Some(post));
+    }
+
+    /// The record of a mined post, from the signed call itself.
+    async fn mined_record(
+        &self,
+        attempt: &L1TxRecord,
+        receipt: &TransactionReceipt,
+    ) -> Result<BatchRecord, BatcherError> {
+        let tx = TxEnvelope::decode_2718(&mut attempt.raw.as_slice()).map_err(|e| {
+            BatcherError::Inconsistent(format!("stored L1 transaction {} is corrupt: {e}", attempt.tx_hash))
+        })?;
+        let call = BatchInbox::postBatchCall::abi_decode(alloy::consensus::Transaction::input(&tx))
+            .map_err(|e| BatcherError::Inconsistent(format!("stored post {} does not decode: {e}", attempt.tx_hash)))?;
+        let previous = if attempt.batch_index == 0 {
+            0
+        } else {
+            self.store
+                .latest_batch()
+                .await?
+                .filter(|b| b.index + 1 == attempt.batch_index)
+                .map(|b| b.last_block)
+                .ok_or_else(|| {
+                    BatcherError::Inconsistent(format!(
+                        "batch {} was mined before its predecessor was recorded",
+                        attempt.batch_index
+                    ))
+                })?
+        };
+        let l1_block = receipt
+            .block_number
+            .ok_or_else(|| BatcherError::L1(format!("receipt of {} has no block number", receipt.transaction_hash)))?;
+        Ok(BatchRecord {
+            index: attempt.batch_index,
+            first_block: previous + 1,
+            last_block: call.lastBlock,
+            state_root: call.chunkRoots.last().copied().unwrap_or(call.prevStateRoot),
+            data_hash: keccak256(&call.data),
+            data_len: call.data.len() as u64,
+            chunk_count: call.chunkRoots.len() as u64,
+            l1_tx_hash: receipt.transaction_hash,
+            l1_block,
+            posted_at: self.block_timestamp(l1_block).await?,
+            finalized: false,
+        })
+    }
+
+    /// Brings the local record in line with the inbox: batches on L1 but not recorded (a crash
+    /// between a post being mined and its record) are recorded; recorded batches that are no
+    /// longer on L1 (a reorg took them out) are forgotten and posted again, in order.
     async fn reconcile(&self) -> Result<(), BatcherError> {
         let on_l1: u64 =
-            l1::view(&self.provider, self.config.inbox, BatchInbox::batchCountCall {}).await?.saturating_to();
+            l1::view_mined(&self.provider, self.config.inbox, BatchInbox::batchCountCall {}).await?.saturating_to();
         let recorded = self.store.latest_batch().await?.map_or(0, |b| b.index + 1);
         if on_l1 < recorded {
-            return Err(BatcherError::Inconsistent(format!(
-                "the inbox holds {on_l1} batches but {recorded} were recorded as posted"
-            )));
+            // A post the L1 node put back in its pool is followed again rather than re-signed,
+            // so the same nonce is not used twice.
+            let mut back_in_pool = Vec::new();
+            for index in on_l1..recorded {
+                for attempt in self.store.l1_txs_of_batch(index).await? {
+                    if attempt.status == L1TxStatus::Mined && self.txmgr.is_pending_on_l1(attempt.tx_hash).await? {
+                        back_in_pool.push(attempt.tx_hash);
+                    }
+                }
+            }
+            let dropped = self.store.drop_batches_from(on_l1).await?;
+            for hash in back_in_pool {
+                self.store.set_l1_tx_status(hash, L1TxStatus::Pending).await?;
+            }
+            warn!(target: "batcher", from = on_l1, dropped, "batches fell out of L1 in a reorg; posting them again");
+            self.status.send_modify(|s| {
+                s.reorged_batches += dropped;
+                s.last_posted_batch = on_l1.checked_sub(1);
+            });
+            return Ok(());
         }
         for index in recorded..on_l1 {
             let record = self.read_posted(index).await?;
             warn!(target: "batcher", index, l1_tx = %record.l1_tx_hash, "recorded a batch found on L1");
-            self.store.insert_batch(&record).await?;
+            self.store.record_mined_post(&record).await?;
+        }
+        self.check_recent_posts().await
+    }
+
+    /// Checks that the posts of the last batches not yet `confirmations` deep are still in
+    /// the blocks they were mined in; a post that moved or vanished means a reorg, handled by
+    /// forgetting that batch and the later ones.
+    async fn check_recent_posts(&self) -> Result<(), BatcherError> {
+        let head = self.provider.get_block_number().await.map_err(BatcherError::l1)?;
+        let depth = self.txmgr.config.confirmations;
+        let Some(last) = self.store.latest_batch().await? else { return Ok(()) };
+        let mut index = last.index;
+        loop {
+            let Some(batch) = self.store.batch(index).await? else { break };
+            if batch.l1_block + depth <= head {
+                break;
+            }
+            let receipt = self.provider.get_transaction_receipt(batch.l1_tx_hash).await.map_err(BatcherError::l1)?;
+            if receipt.and_then(|r| r.block_number) != Some(batch.l1_block) {
+                let dropped = self.store.drop_batches_from(index).await?;
+                warn!(target: "batcher", from = index, dropped, "a recent post left its L1 block in a reorg; posting again");
+                self.status.send_modify(|s| {
+                    s.reorged_batches += dropped;
+                    s.last_posted_batch = index.checked_sub(1);
+                });
+            }
+            if index == 0 {
+                break;
+            }
+            index -= 1;
         }
         Ok(())
     }
@@ -206,7 +424,7 @@ impl Batcher {
                 .map(|(_, raw)| SignedTx::decode(raw))
                 .collect::<Result<_, _>>()
                 .map_err(|e| BatcherError::Inconsistent(format!("block {n} holds an undecodable transaction: {e}")))?;
-            bytes += txs.iter().map(|t| t.input().len() + 96).sum::<usize>() + 8;
+            bytes += txs.iter().map(codec::typical_tx_bytes).sum::<usize>() + 8;
             if bytes > self.config.max_bytes && !out.is_empty() {
                 break;
             }
@@ -215,7 +433,8 @@ impl Batcher {
         Ok(out)
     }
 
-    async fn post_next(&self) -> Result<Option<BatchRecord>, BatcherError> {
+    /// Signs and sends the post of the blocks after the last posted batch, if there are any.
+    async fn post_next(&self) -> Result<Option<L1TxRecord>, BatcherError> {
         let last = self.store.latest_batch().await?;
         let (index, after) = last.as_ref().map_or((0, 0), |b| (b.index + 1, b.last_block));
         let blocks = self.next_blocks(after).await?;
@@ -253,42 +472,17 @@ impl Batcher {
             data: data.clone().into(),
             chunkRoots: chunk_roots.clone(),
         };
-        let request = TransactionRequest::default()
-            .with_to(self.config.inbox)
-            .with_input(call.abi_encode())
-            .with_value(self.bond);
-        let receipt = l1::send(&self.provider, request).await?;
-        if !receipt.status() {
-            return Err(BatcherError::Reverted { index, tx: receipt.transaction_hash });
-        }
-        let l1_block = receipt
-            .block_number
-            .ok_or_else(|| BatcherError::L1(format!("receipt of {} has no block number", receipt.transaction_hash)))?;
-        let record = BatchRecord {
-            index,
-            first_block,
-            last_block: last_number,
-            state_root,
-            data_hash: keccak256(&data),
-            data_len: data.len() as u64,
-            chunk_count: chunk_roots.len() as u64,
-            l1_tx_hash: receipt.transaction_hash,
-            l1_block,
-            posted_at: self.block_timestamp(l1_block).await?,
-            finalized: false,
-        };
-        self.store.insert_batch(&record).await?;
+        let attempt = self.txmgr.send(index, self.config.inbox, call.abi_encode().into(), self.bond).await?;
         info!(
             target: "batcher",
             index,
             blocks = %format!("{first_block}..={last_number}"),
             bytes = data.len(),
             chunks = chunk_roots.len(),
-            l1_tx = %receipt.transaction_hash,
-            l1_block,
+            l1_tx = %attempt.tx_hash,
             %state_root,
-            "posted batch"
+            "batch sent"
         );
-        Ok(Some(record))
+        Ok(Some(attempt))
     }
 }

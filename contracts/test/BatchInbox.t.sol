@@ -109,6 +109,14 @@ contract BatchInboxTest is Test {
         assertEq(inbox.l2ChainId(), CHAIN_ID, "l2ChainId");
     }
 
+    function test_constructor_refusesAZeroChunkSizeAndAWideChainId() public {
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.ZeroChunkSize.selector));
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, 0, CHAIN_ID);
+        uint256 wide = uint256(type(uint64).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.ChainIdTooLarge.selector, wide));
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, wide);
+    }
+
     function test_emptyInbox() public {
         assertEq(inbox.batchCount(), 0, "batchCount");
         assertEq(inbox.lastStateRoot(), GENESIS, "lastStateRoot is the genesis root");

@@ -10,7 +10,10 @@ use alloy_primitives::{Address, B256, Bloom, Bytes, map::HashSet};
 use rayon::prelude::*;
 use rollup_executor::{BlockEnvInput, Executor, ParallelConfig, State, TxResult};
 use rollup_types::{
-    BlockHeader, ChainConfig, RecoveredTx, block::transactions_root, genesis::GenesisSpec, status::ChallengerStatus,
+    BlockHeader, ChainConfig, RecoveredTx,
+    block::transactions_root,
+    genesis::GenesisSpec,
+    status::{BatcherStatus, ChallengerStatus},
 };
 use std::{
     net::SocketAddr,
@@ -90,6 +93,8 @@ pub struct StatusSources {
     pub l1: Option<L1Info>,
     /// The challenger's verdicts (devnet mode).
     pub challenger: Option<watch::Receiver<ChallengerStatus>>,
+    /// The batcher's posting (devnet mode).
+    pub batcher: Option<watch::Receiver<BatcherStatus>>,
 }
 
 /// Where the chain settles.

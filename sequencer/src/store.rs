@@ -4,6 +4,10 @@
 //! Queries use `$n` placeholders and portable types so that the same statements run on
 //! PostgreSQL.
 
+mod l1;
+
+pub use l1::{L1TxRecord, L1TxStatus};
+
 use crate::error::StoreError;
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
 use rollup_db::{Backend, Database, address, b256, i64_of, sqlx, u64_of, values_clause};
@@ -163,6 +167,28 @@ pub struct BatchRecord {
     pub posted_at: u64,
     /// Past the challenge window.
     pub finalized: bool,
+}
+
+/// The statement that records a batch (idempotent on the index).
+fn insert_batch_query(
+    b: &BatchRecord,
+) -> Result<sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>>, StoreError> {
+    Ok(sqlx::query(
+        "INSERT INTO batches (batch_index, first_block, last_block, state_root, data_hash, data_len, chunk_count,
+                              l1_tx_hash, l1_block, posted_at, finalized)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (batch_index) DO NOTHING",
+    )
+    .bind(i64_of(b.index)?)
+    .bind(i64_of(b.first_block)?)
+    .bind(i64_of(b.last_block)?)
+    .bind(b.state_root.to_vec())
+    .bind(b.data_hash.to_vec())
+    .bind(i64_of(b.data_len)?)
+    .bind(i64_of(b.chunk_count)?)
+    .bind(b.l1_tx_hash.to_vec())
+    .bind(i64_of(b.l1_block)?)
+    .bind(i64_of(b.posted_at)?)
+    .bind(i64::from(b.finalized)))
 }
 
 fn outcome_str(s: TxStatus) -> &'static str {
@@ -575,24 +601,7 @@ impl Store {
 
     /// Records a batch posted to L1 (idempotent on the index).
     pub async fn insert_batch(&self, b: &BatchRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO batches (batch_index, first_block, last_block, state_root, data_hash, data_len, chunk_count,
-                                  l1_tx_hash, l1_block, posted_at, finalized)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (batch_index) DO NOTHING",
-        )
-        .bind(i64_of(b.index)?)
-        .bind(i64_of(b.first_block)?)
-        .bind(i64_of(b.last_block)?)
-        .bind(b.state_root.as_slice())
-        .bind(b.data_hash.as_slice())
-        .bind(i64_of(b.data_len)?)
-        .bind(i64_of(b.chunk_count)?)
-        .bind(b.l1_tx_hash.as_slice())
-        .bind(i64_of(b.l1_block)?)
-        .bind(i64_of(b.posted_at)?)
-        .bind(i64::from(b.finalized))
-        .execute(self.db.writer())
-        .await?;
+        insert_batch_query(b)?.execute(self.db.writer()).await?;
         Ok(())
     }
 
@@ -616,6 +625,15 @@ impl Store {
     pub async fn latest_batch(&self) -> Result<Option<BatchRecord>, StoreError> {
         let row =
             sqlx::query("SELECT * FROM batches ORDER BY batch_index DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        row.as_ref().map(Self::batch_of).transpose()
+    }
+
+    /// Batch `index`, if recorded.
+    pub async fn batch(&self, index: u64) -> Result<Option<BatchRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM batches WHERE batch_index = $1")
+            .bind(i64_of(index)?)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(Self::batch_of).transpose()
     }
 

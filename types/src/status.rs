@@ -35,3 +35,55 @@ pub struct ChallengerStatus {
     /// Batches that did not verify.
     pub mismatches: Vec<Mismatch>,
 }
+
+/// Whether the batcher is getting batches onto L1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BatcherState {
+    /// Nothing to post, or a post is on its way.
+    #[default]
+    Running,
+    /// Posting fails and needs an operator (no funds, reverted posts): it keeps retrying and
+    /// resumes by itself once the cause is fixed.
+    Stalled,
+}
+
+/// The post the batcher has in flight.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InFlightPost {
+    /// Batch index.
+    pub batch_index: u64,
+    /// The batcher account's nonce.
+    pub nonce: u64,
+    /// Latest signed attempt.
+    pub tx_hash: B256,
+    /// Attempts signed so far (1 + fee bumps).
+    pub attempts: u64,
+}
+
+/// What the batcher publishes about its posting.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatcherStatus {
+    /// Running or stalled.
+    pub state: BatcherState,
+    /// Why it is stalled, or the last error it recovered from.
+    pub last_error: Option<String>,
+    /// The post in flight.
+    pub in_flight: Option<InFlightPost>,
+    /// Index of the last batch mined on L1.
+    pub last_posted_batch: Option<u64>,
+    /// Its last L2 block.
+    pub last_posted_l2_block: Option<u64>,
+    /// Batches posted since start.
+    pub batches_posted: u64,
+    /// Fee bumps since start.
+    pub fee_bumps: u64,
+    /// Posts re-broadcast (after a restart, or dropped by the L1 node) since start.
+    pub rebroadcasts: u64,
+    /// Batches that fell out of L1 in a reorg and were posted again, since start.
+    pub reorged_batches: u64,
+    /// Posts that were mined and reverted, since start.
+    pub reverted_posts: u64,
+}

@@ -2,7 +2,9 @@
 //! (`contracts/test/Vectors.t.sol`):
 //!
 //! - `testdata/smt-vectors.json`: roots and proofs of the sparse Merkle tree;
-//! - `testdata/state-keys.json`: the state key derivations.
+//! - `testdata/state-keys.json`: the state key derivations;
+//! - `testdata/codec-vectors.json`: batches of the codec (`vectors/codec.rs`, checked by
+//!   `contracts/test/BatchCodec.t.sol`).
 //!
 //! A plain run recomputes every expected value in the files from their inputs with
 //! `rollup_types::smt` and `rollup_types::keys` and then checks that the files are exactly
@@ -19,6 +21,9 @@ use rollup_types::{
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::{collections::BTreeMap, path::PathBuf};
+
+#[path = "vectors/codec.rs"]
+mod codec;
 
 const SMT_FILE: &str = "smt-vectors.json";
 const KEYS_FILE: &str = "state-keys.json";

@@ -208,7 +208,7 @@ pub struct ExecutorReport {
     pub recovery_secs: f64,
     /// Transactions that reverted.
     pub reverted: usize,
-    /// Batch bytes per transaction with codec v0.
+    /// Batch bytes per transaction with the batch codec.
     pub batch_bytes_per_tx: f64,
 }
 
@@ -251,7 +251,7 @@ impl fmt::Display for ExecutorReport {
         )?;
         write!(
             f,
-            "  sender recovery {:.3} s on {} threads (before the blocks); codec v0 {:.1} B/tx",
+            "  sender recovery {:.3} s on {} threads (before the blocks); codec v1 {:.1} B/tx",
             self.recovery_secs, self.threads, self.batch_bytes_per_tx
         )
     }
@@ -378,12 +378,25 @@ fn transfer(token: Address, to: Address, amount: U256) -> Bytes {
     L2System::transferCall { token, to, amount }.abi_encode().into()
 }
 
-fn swap(rng: &mut Rng, (a, b): (Address, Address)) -> Bytes {
-    let (token_in, token_out) = if rng.below(2) == 0 { (a, b) } else { (b, a) };
-    // 0.0001 to 0.01 of a token against a million in the pool; one in twenty asks for more
-    // than it can get and reverts.
-    let amount_in = U256::from(1 + rng.below(100)) * unit() / U256::from(10_000u64);
-    let min_out = if rng.below(20) == 0 { U256::MAX } else { U256::ZERO };
+/// A swap on pool `(a, b)` whose reserves (in that token order) the generator follows.
+fn swap(rng: &mut Rng, (a, b): (Address, Address), reserves: &mut (U256, U256)) -> Bytes {
+    let a_in = rng.below(2) == 0;
+    let (token_in, token_out) = if a_in { (a, b) } else { (b, a) };
+    let (reserve_in, reserve_out) =
+        if a_in { (&mut reserves.0, &mut reserves.1) } else { (&mut reserves.1, &mut reserves.0) };
+    // 0.000001 to 0.01 of a token against a million in the pool. The minimum output is what a
+    // wallet asks: the quote at the pool's current reserves less 0.5 % slippage; one swap in
+    // twenty asks for 1 % more than the quote, reverts and leaves the pool as it was.
+    let amount_in = U256::from(1 + rng.below(10_000)) * unit() / U256::from(1_000_000u64);
+    let with_fee = amount_in * U256::from(997u64);
+    let quote = with_fee * *reserve_out / (*reserve_in * U256::from(1000u64) + with_fee);
+    let min_out = if rng.below(20) == 0 {
+        quote * U256::from(101u64) / U256::from(100u64)
+    } else {
+        *reserve_in += amount_in;
+        *reserve_out -= quote;
+        quote * U256::from(995u64) / U256::from(1000u64)
+    };
     L2System::swapCall { tokenIn: token_in, tokenOut: token_out, amountIn: amount_in, minAmountOut: min_out }
         .abi_encode()
         .into()
@@ -402,6 +415,10 @@ impl ExecutorBench {
         let hot = derived("hot", self.seed, 0);
         // Mixed: (sender, pool) pairs that have added liquidity, so may remove some.
         let mut providers: Vec<(usize, usize)> = Vec::new();
+        // Pool reserves as swaps move them (liquidity changes keep the price and are ignored;
+        // the slippage allowance covers the difference).
+        let pool_reserve = U256::from(PER_POOL) * unit();
+        let mut reserves = vec![(pool_reserve, pool_reserve); setup.pools.len()];
         let mut txs = Vec::with_capacity(self.txs);
         for n in 0..self.txs {
             let (block, j) = (n / block_size, n % block_size);
@@ -425,7 +442,7 @@ impl ExecutorBench {
                         Pools::Count(k) => k,
                         Pools::PerTx => block_size,
                     };
-                    (rotating, swap(&mut rng, setup.pools[j % k]))
+                    (rotating, swap(&mut rng, setup.pools[j % k], &mut reserves[j % k]))
                 }
                 Workload::Chain => {
                     // Sender n pays sender n + 1, who spends it in the next transaction.
@@ -449,8 +466,8 @@ impl ExecutorBench {
                             if rng.below(50) == 0 { U256::from(PER_ACCOUNT) * unit() * U256::from(2) } else { small };
                         transfer(token, to, amount)
                     } else if roll < 85 {
-                        let pool = setup.pools[rng.below(setup.pools.len())];
-                        swap(&mut rng, pool)
+                        let p = rng.below(setup.pools.len());
+                        swap(&mut rng, setup.pools[p], &mut reserves[p])
                     } else if roll < 95 || providers.is_empty() {
                         let p = rng.below(setup.pools.len());
                         let (a, b) = setup.pools[p];
@@ -588,7 +605,7 @@ pub struct Prepared {
     pub block_size: usize,
     /// Time sender recovery took.
     pub recovery: Duration,
-    /// Bytes of the whole workload as one codec-v0 batch.
+    /// Bytes of the whole workload as one batch.
     pub batch_bytes: usize,
 }
 

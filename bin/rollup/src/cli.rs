@@ -5,7 +5,7 @@ use crate::devnet::{Devnet, DevnetConfig, deploy};
 use alloy_primitives::{Address, B256, U256};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use rollup_batcher::{Batcher, BatcherConfig, InboxParams};
+use rollup_batcher::{Batcher, BatcherConfig, InboxParams, TxManagerConfig};
 use rollup_executor::KeyPrediction;
 use rollup_fraud_proof::{Challenger, ChallengerConfig};
 use rollup_sequencer::{SequencerConfig, StatusSources};
@@ -47,6 +47,63 @@ enum BenchCommand {
     /// Fires signed transactions at a running sequencer's HTTP API and reports accepted and
     /// included throughput and inclusion latency.
     Load(LoadBenchArgs),
+    /// Encodes the same blocks with the batch codec, zstd and brotli, and reports bytes and L1
+    /// gas per transaction.
+    Codec(CodecBenchArgs),
+    /// Feeds random and mutated inputs to the batch decoder and checks it never panics and
+    /// that what it accepts re-encodes to the same transactions.
+    CodecFuzz(CodecFuzzArgs),
+    /// Runs a devnet in a temporary directory, sends transfers, and reports the L1 bytes and
+    /// gas of posting per L2 transaction and the time from a sealed block to its batch on L1.
+    Post(PostBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct PostBenchArgs {
+    /// Transfers to send.
+    #[arg(long, default_value_t = 20_000)]
+    txs: usize,
+    /// Transfers per second.
+    #[arg(long, default_value_t = 2_000)]
+    rate: u64,
+    /// Seconds between L1 blocks.
+    #[arg(long = "l1-block-time", default_value_t = 1)]
+    l1_block_time: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct CodecBenchArgs {
+    /// Transactions per mix.
+    #[arg(long, default_value_t = 20_000)]
+    txs: usize,
+    /// Transactions per block.
+    #[arg(long = "block-size", default_value_t = 500)]
+    block_size: usize,
+    /// Largest batch in bytes (the batcher's --max-bytes).
+    #[arg(long = "max-bytes", default_value_t = 120_000)]
+    max_bytes: usize,
+    /// Seed of the workloads.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct CodecFuzzArgs {
+    /// Inputs to try.
+    #[arg(long, default_value_t = 1_000_000)]
+    iterations: u64,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -229,6 +286,18 @@ struct BatcherArgs {
     /// Milliseconds between rounds.
     #[arg(long = "interval-ms", env = "ROLLUP_BATCH_INTERVAL_MS", default_value_t = 2_000)]
     interval_ms: u64,
+    /// Seconds a post may wait unmined before it is signed again with higher fees.
+    #[arg(long = "resubmit-after-secs", default_value_t = 60)]
+    resubmit_after_secs: u64,
+    /// Fee increase of each re-signing, percent (at least 10).
+    #[arg(long = "fee-bump-percent", default_value_t = 25)]
+    fee_bump_percent: u64,
+    /// Highest fee cap the batcher signs, in gwei.
+    #[arg(long = "max-fee-gwei", default_value_t = 1_000)]
+    max_fee_gwei: u64,
+    /// L1 blocks on top of a post before it is no longer checked for reorgs.
+    #[arg(long, default_value_t = 6)]
+    confirmations: u64,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -335,6 +404,12 @@ impl Cli {
                     interval: Duration::from_millis(args.interval_ms.max(1)),
                     max_blocks: 1_000,
                     max_bytes: 120_000,
+                    txmgr: TxManagerConfig {
+                        resubmit_after: Duration::from_secs(args.resubmit_after_secs),
+                        fee_bump_percent: args.fee_bump_percent,
+                        max_fee_per_gas: u128::from(args.max_fee_gwei) * 1_000_000_000,
+                        confirmations: args.confirmations,
+                    },
                 };
                 Batcher::new(config, store).await?.run(cancel).await?;
                 Ok(())
@@ -393,6 +468,26 @@ impl Cli {
                 .await??;
                 Ok(())
             }
+            Command::Bench(BenchCommand::Codec(args)) => {
+                let bench = crate::codec_bench::CodecBench {
+                    txs: args.txs,
+                    block_size: args.block_size,
+                    max_bytes: args.max_bytes,
+                    seed: args.seed,
+                };
+                let report = bench.run()?;
+                print_report(&report, args.json)
+            }
+            Command::Bench(BenchCommand::CodecFuzz(args)) => {
+                let report = crate::codec_bench::CodecFuzz { iterations: args.iterations, seed: args.seed }.run()?;
+                print_report(&report, args.json)
+            }
+            Command::Bench(BenchCommand::Post(args)) => {
+                let bench =
+                    crate::post_bench::PostBench { txs: args.txs, rate: args.rate, l1_block_time: args.l1_block_time };
+                let report = bench.run().await?;
+                print_report(&report, args.json)
+            }
             Command::Bench(BenchCommand::Load(args)) => {
                 let bench = crate::load::LoadBench {
                     rpc: args.rpc,
@@ -406,13 +501,7 @@ impl Cli {
                     inclusion_timeout: Duration::from_secs(args.inclusion_timeout),
                 };
                 let report = bench.run().await?;
-                #[allow(clippy::print_stdout)]
-                if args.json {
-                    println!("{}", serde_json::to_string(&report)?);
-                } else {
-                    println!("{report}");
-                }
-                Ok(())
+                print_report(&report, args.json)
             }
             Command::Deploy(args) => {
                 let chain = args.chain.config()?;
@@ -459,4 +548,15 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     let cancel = CancellationToken::new();
     cancel_on_signal(cancel.clone());
     devnet.run_until(cancel.cancelled_owned()).await
+}
+
+/// Prints a report as text or JSON.
+#[allow(clippy::print_stdout)]
+fn print_report<R: std::fmt::Display + serde::Serialize>(report: &R, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        println!("{report}");
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use crate::anvil::{Anvil, AnvilConfig};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy_primitives::{Address, B256, U256, utils::format_ether};
 use anyhow::{Context, Result, bail};
-use rollup_batcher::{Batcher, BatcherConfig, InboxParams, l1};
+use rollup_batcher::{Batcher, BatcherConfig, InboxParams, TxManagerConfig, l1};
 use rollup_fraud_proof::{Challenger, ChallengerConfig};
 use rollup_sequencer::{L1Info, SequencerConfig, SequencerHandle, StatusSources};
 use rollup_types::{
@@ -45,7 +45,7 @@ pub struct Deployment {
 
 /// Deploys the L1 contracts of a chain with `deployer_key`.
 pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams) -> Result<Deployment> {
-    let (provider, _) = l1::signing_provider(l1_rpc, deployer_key)?;
+    let (provider, _, _) = l1::signing_provider(l1_rpc, deployer_key)?;
     let l1_chain_id = provider.get_chain_id().await.context("reading the L1 chain id")?;
     let (batch_inbox, inbox_block) = l1::deploy_inbox(&provider, params).await?;
     Ok(Deployment {
@@ -179,6 +179,7 @@ impl Devnet {
         })
         .await?;
         let challenger_status = challenger.subscribe();
+        let batcher_status = watch::Sender::new(rollup_types::status::BatcherStatus::default());
 
         let sequencer = rollup_sequencer::start(
             SequencerConfig {
@@ -196,6 +197,7 @@ impl Devnet {
                     batch_inbox: deployment.batch_inbox,
                 }),
                 challenger: Some(challenger_status.clone()),
+                batcher: Some(batcher_status.subscribe()),
             },
             cancel.clone(),
         )
@@ -210,10 +212,17 @@ impl Devnet {
                 interval: config.batch_interval,
                 max_blocks: 1_000,
                 max_bytes: 120_000,
+                // anvil mines every second: a post waiting ten is stuck.
+                txmgr: TxManagerConfig {
+                    resubmit_after: Duration::from_secs(10),
+                    confirmations: 2,
+                    ..TxManagerConfig::default()
+                },
             },
             sequencer.node.store().clone(),
         )
-        .await?;
+        .await?
+        .publish_to(batcher_status);
         let c = cancel.clone();
         tasks.spawn(async move { batcher.run(c).await.map(|_| "batcher").context("batcher") });
         let c = cancel.clone();

@@ -3,5 +3,7 @@
 pub mod anvil;
 pub mod bench;
 pub mod cli;
+pub mod codec_bench;
 pub mod devnet;
 pub mod load;
+pub mod post_bench;

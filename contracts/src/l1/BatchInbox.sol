@@ -39,6 +39,11 @@ contract BatchInbox {
     error UnknownBatch(uint256 index);
     /// @notice The batch is still inside its challenge window.
     error NotFinalized(uint256 index, uint256 finalizedAt);
+    /// @notice A chunk holds at least one transaction.
+    error ZeroChunkSize();
+    /// @notice The L2 chain id must fit 64 bits (the batch codec rebuilds EIP-155 signatures
+    ///         from it).
+    error ChainIdTooLarge(uint256 chainId);
     /// @notice The bond was already returned.
     error BondAlreadyClaimed(uint256 index);
     /// @notice Only the poster of a batch claims its bond.
@@ -82,6 +87,8 @@ contract BatchInbox {
         uint256 chunkSize_,
         uint256 l2ChainId_
     ) {
+        if (chunkSize_ == 0) revert ZeroChunkSize();
+        if (l2ChainId_ > type(uint64).max) revert ChainIdTooLarge(l2ChainId_);
         batcher = batcher_;
         challengeWindow = challengeWindow_;
         bondAmount = bondAmount_;

@@ -294,6 +294,9 @@ pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
             "lastBatch": last_batch,
         },
     });
+    if let Some(batcher) = &sources.batcher {
+        body["batcher"] = serde_json::to_value(&*batcher.borrow()).unwrap_or(Value::Null);
+    }
     if let Some(challenger) = &sources.challenger {
         body["challenger"] = serde_json::to_value(&*challenger.borrow()).unwrap_or(Value::Null);
     }

@@ -123,9 +123,14 @@ async fn e2e_swap_and_transfer_are_posted_verified_and_roots_agree() {
     .await;
     assert!(verified.mismatches.is_empty(), "{:?}", verified.mismatches);
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    // The batcher records a post once it sees it mined, which may be a moment after the
+    // challenger read it from L1.
     for hash in &hashes {
-        let tx = get(&format!("{url}/v1/transactions/{hash}")).await;
-        assert!(tx["status"] == "posted" || tx["status"] == "finalized", "{tx}");
+        eventually(Duration::from_secs(10), "posted status", || async {
+            let tx = get(&format!("{url}/v1/transactions/{hash}")).await;
+            (tx["status"] == "posted" || tx["status"] == "finalized").then_some(())
+        })
+        .await;
     }
 
     // The state roots on L1, in the sequencer and in the challenger are equal.
@@ -164,21 +169,13 @@ async fn e2e_swap_and_transfer_are_posted_verified_and_roots_agree() {
 /// reading L1 only, verifies every batch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
-    use rollup::anvil::{Anvil, AnvilConfig, free_port};
-    use rollup_batcher::{Batcher, BatcherConfig, InboxParams};
+    use rollup_batcher::{Batcher, BatcherConfig, InboxParams, TxManagerConfig};
     use rollup_fraud_proof::{Challenger, ChallengerConfig};
     use rollup_sequencer::{SequencerConfig, StatusSources};
     use rollup_types::genesis::GenesisSpec;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let anvil = Anvil::spawn(&AnvilConfig {
-        port: free_port().expect("port"),
-        block_time: None,
-        state_file: None,
-        log_file: None,
-    })
-    .await
-    .expect("anvil");
+    let anvil = batcher::automining_anvil().await;
     let l1: url::Url = anvil.url().parse().expect("url");
     let db_path = dir.path().join("chain.sqlite");
     let mut config = SequencerConfig::test();
@@ -231,6 +228,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         interval: Duration::from_millis(10),
         max_blocks: 100,
         max_bytes: 200,
+        txmgr: TxManagerConfig::default(),
     };
     let store = sequencer.node.store().clone();
     let batcher = Batcher::new(batcher_config.clone(), store.clone()).await.expect("batcher");
@@ -279,4 +277,5 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
     anvil.stop().await.expect("anvil stops");
 }
 
+mod batcher;
 mod kill;

@@ -1,0 +1,299 @@
+//! The batcher's L1 transaction manager against a real anvil: a restart in the middle of a
+//! post, a post the L1 node lost, a stuck post re-signed with higher fees, L1 reorgs, an
+//! account without funds and a reverted post. Each test checks that every batch ends up on
+//! L1 exactly once, in order, and recorded as L1 has it.
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    network::TransactionBuilder,
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::TransactionRequest,
+};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolCall;
+use rollup::anvil::{Anvil, AnvilConfig, free_port};
+use rollup_batcher::{Batcher, BatcherConfig, BatcherError, InboxParams, TxManagerConfig};
+use rollup_sequencer::{SequencerConfig, SequencerHandle, StatusSources, Store, store::L1TxStatus};
+use rollup_types::{
+    bindings::{BatchInbox, L2System},
+    genesis::{DEV_ACCOUNTS, USDC},
+    signer::Signer,
+    status::BatcherState,
+};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// An anvil on a free port that mines every transaction as it arrives.
+pub(crate) async fn automining_anvil() -> Anvil {
+    let config = AnvilConfig { port: free_port().expect("port"), block_time: None, state_file: None, log_file: None };
+    Anvil::spawn(&config).await.expect("anvil")
+}
+
+/// anvil, a sequencer that has sealed `blocks` blocks with a transfer each, and a deployed
+/// inbox.
+struct Setup {
+    anvil: Anvil,
+    l1: DynProvider,
+    sequencer: SequencerHandle,
+    cancel: CancellationToken,
+    config: BatcherConfig,
+    _dir: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn new(blocks: u64, txmgr: TxManagerConfig) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let anvil = automining_anvil().await;
+        let url: url::Url = anvil.url().parse().expect("url");
+        let mut config = SequencerConfig::test();
+        config.db_url = format!("sqlite://{}", dir.path().join("chain.sqlite").display());
+        config.block_time = Duration::from_millis(20);
+        let chain = config.chain;
+        let cancel = CancellationToken::new();
+        let sequencer = rollup_sequencer::start(config, StatusSources::default(), cancel.clone()).await.expect("start");
+        let params = InboxParams {
+            batcher: DEV_ACCOUNTS[1].address,
+            challenge_window: 3_600,
+            bond: U256::from(1_000u64),
+            genesis_state_root: sequencer.node.head().header.state_root,
+            chunk_size: chain.chunk_size,
+            l2_chain_id: chain.chain_id,
+        };
+        let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
+        let signer = Signer::new(&DEV_ACCOUNTS[5].private_key).expect("key");
+        for nonce in 0..blocks {
+            let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x77), amount: U256::from(1u64) };
+            let raw = signer.eip1559(chain.chain_id, nonce, call.abi_encode().into()).encoded();
+            let hash = sequencer.node.submit_raw(raw.into()).await.expect("accepted");
+            super::eventually(Duration::from_secs(10), "inclusion", || async {
+                sequencer.node.store().transaction(hash).await.expect("db")?.receipt.map(|_| ())
+            })
+            .await;
+        }
+        let config = BatcherConfig {
+            l1_rpc: url.clone(),
+            inbox: deployment.batch_inbox,
+            key: DEV_ACCOUNTS[1].private_key,
+            chain,
+            interval: Duration::from_millis(10),
+            max_blocks: 1,
+            max_bytes: 120_000,
+            txmgr,
+        };
+        let l1 = ProviderBuilder::new().connect_http(url).erased();
+        Self { anvil, l1, sequencer, cancel, config, _dir: dir }
+    }
+
+    fn store(&self) -> Store {
+        self.sequencer.node.store().clone()
+    }
+
+    async fn batcher(&self) -> Batcher {
+        Batcher::new(self.config.clone(), self.store()).await.expect("batcher")
+    }
+
+    async fn rpc(&self, method: &'static str, params: serde_json::Value) -> serde_json::Value {
+        self.l1.raw_request(method.into(), params).await.unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    async fn automine(&self, on: bool) {
+        self.rpc("evm_setAutomine", serde_json::json!([on])).await;
+    }
+
+    async fn mine(&self) {
+        self.rpc("evm_mine", serde_json::json!([])).await;
+    }
+
+    async fn batch_count(&self) -> u64 {
+        let call = BatchInbox::batchCountCall {};
+        let out = self
+            .l1
+            .call(TransactionRequest::default().with_to(self.config.inbox).with_input(call.abi_encode()))
+            .block(BlockNumberOrTag::Latest.into())
+            .await
+            .expect("call");
+        BatchInbox::batchCountCall::abi_decode_returns(&out).expect("decode").saturating_to()
+    }
+
+    /// Every recorded batch is the one on L1 at its index, blocks follow each other, and
+    /// there are as many as L1 holds.
+    async fn assert_record_matches_l1(&self) {
+        let store = self.store();
+        let count = self.batch_count().await;
+        let mut next_block = 1;
+        for index in 0..count {
+            let record = store.batch(index).await.expect("db").unwrap_or_else(|| panic!("batch {index} not recorded"));
+            let call = BatchInbox::getBatchCall { index: U256::from(index) };
+            let out = self
+                .l1
+                .call(TransactionRequest::default().with_to(self.config.inbox).with_input(call.abi_encode()))
+                .await
+                .expect("call");
+            let on_l1 = BatchInbox::getBatchCall::abi_decode_returns(&out).expect("decode");
+            assert_eq!(record.data_hash, on_l1.dataHash, "batch {index} data");
+            assert_eq!(record.last_block, on_l1.lastL2Block, "batch {index} last block");
+            assert_eq!(record.first_block, next_block, "batch {index} starts after its predecessor");
+            let receipt = self.l1.get_transaction_receipt(record.l1_tx_hash).await.expect("rpc").expect("receipt");
+            assert_eq!(receipt.block_number, Some(record.l1_block), "batch {index} L1 block");
+            next_block = record.last_block + 1;
+        }
+        assert!(store.batch(count).await.expect("db").is_none(), "a batch recorded beyond L1's {count}");
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        self.sequencer.task.await.expect("joined").expect("clean stop");
+        self.anvil.stop().await.expect("anvil stops");
+    }
+}
+
+fn quick() -> TxManagerConfig {
+    TxManagerConfig { resubmit_after: Duration::from_secs(3_600), confirmations: 3, ..TxManagerConfig::default() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_post_and_a_lost_post_neither_lose_nor_duplicate_a_batch() {
+    let setup = Setup::new(2, quick()).await;
+    setup.automine(false).await;
+
+    // Sent, not mined; the process dies.
+    let batcher = setup.batcher().await;
+    assert!(batcher.step().await.expect("sends").is_none(), "nothing is mined yet");
+    let sent = batcher.subscribe().borrow().in_flight.clone().expect("a post in flight");
+    assert_eq!(sent.batch_index, 0);
+    drop(batcher);
+
+    // The restarted batcher follows the stored post instead of signing a new one.
+    let restarted = setup.batcher().await;
+    assert!(restarted.step().await.expect("follows").is_none());
+    assert_eq!(restarted.subscribe().borrow().in_flight.as_ref().map(|p| p.tx_hash), Some(sent.tx_hash));
+    setup.mine().await;
+    let posted = restarted.step().await.expect("settles").expect("batch 0 mined");
+    assert_eq!((posted.index, posted.l1_tx_hash), (0, sent.tx_hash));
+
+    // The next post is lost by the L1 node (as if the process died before broadcasting it):
+    // the stored bytes are broadcast again.
+    assert!(restarted.step().await.expect("sends").is_none());
+    let second = restarted.subscribe().borrow().in_flight.clone().expect("post of batch 1");
+    let dropped = setup.rpc("anvil_dropTransaction", serde_json::json!([second.tx_hash])).await;
+    assert!(!dropped.is_null(), "anvil dropped the post");
+    let again = setup.batcher().await;
+    assert!(again.step().await.expect("re-broadcasts").is_none());
+    assert_eq!(again.subscribe().borrow().rebroadcasts, 1);
+    setup.mine().await;
+    let posted = again.step().await.expect("settles").expect("batch 1 mined");
+    assert_eq!((posted.index, posted.l1_tx_hash), (1, second.tx_hash));
+    assert_eq!(setup.batch_count().await, 2, "each batch posted once");
+    assert!(setup.store().pending_l1_txs().await.expect("db").is_empty());
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_post_is_signed_again_with_higher_fees_and_the_same_nonce() {
+    let setup = Setup::new(1, TxManagerConfig { resubmit_after: Duration::from_millis(500), ..quick() }).await;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    assert!(batcher.step().await.expect("sends").is_none());
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(batcher.step().await.expect("bumps").is_none());
+    let attempts = setup.store().l1_txs_of_batch(0).await.expect("db");
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    let (first, bumped) = (&attempts[0], &attempts[1]);
+    assert_eq!(first.nonce, bumped.nonce, "a bump reuses the nonce");
+    assert!(bumped.max_fee_per_gas >= first.max_fee_per_gas * 125 / 100, "{first:?} {bumped:?}");
+    assert!(bumped.max_priority_fee_per_gas >= first.max_priority_fee_per_gas * 125 / 100);
+    assert_eq!(batcher.subscribe().borrow().fee_bumps, 1);
+    setup.mine().await;
+    let posted = batcher.step().await.expect("settles").expect("batch 0 mined");
+    assert_eq!(posted.l1_tx_hash, bumped.tx_hash, "the replacement was mined");
+    let attempts = setup.store().l1_txs_of_batch(0).await.expect("db");
+    assert_eq!(attempts.iter().map(|a| a.status).collect::<Vec<_>>(), [L1TxStatus::Replaced, L1TxStatus::Mined]);
+    assert_eq!(setup.batch_count().await, 1);
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
+    let setup = Setup::new(4, quick()).await;
+    let batcher = setup.batcher().await;
+    for index in 0..3 {
+        assert_eq!(batcher.step().await.expect("posts").map(|b| b.index), Some(index));
+    }
+    // The last two posts' blocks disappear.
+    setup.rpc("anvil_rollback", serde_json::json!([2])).await;
+    assert_eq!(setup.batch_count().await, 1);
+    for _ in 0..20 {
+        if setup.batch_count().await == 4 && setup.store().latest_batch().await.expect("db").map(|b| b.index) == Some(3)
+        {
+            break;
+        }
+        let _ = batcher.step().await.expect("recovers");
+        // A post the node put back in its pool waits for a block.
+        setup.mine().await;
+    }
+    assert_eq!(setup.batch_count().await, 4, "batches 1 and 2 re-posted, then 3");
+    assert!(batcher.subscribe().borrow().reorged_batches >= 2);
+    setup.assert_record_matches_l1().await;
+
+    // A reorg that replaces the blocks from batch 3's post on with empty ones.
+    let reorged_before = batcher.subscribe().borrow().reorged_batches;
+    let last = setup.store().latest_batch().await.expect("db").expect("batch 3");
+    let head = setup.l1.get_block_number().await.expect("head");
+    setup.rpc("anvil_reorg", serde_json::json!([head - last.l1_block + 1, []])).await;
+    assert_eq!(setup.batch_count().await, 3, "the reorg took batch 3 out");
+    for _ in 0..20 {
+        if setup.batch_count().await == 4 && setup.store().latest_batch().await.expect("db").map(|b| b.index) == Some(3)
+        {
+            break;
+        }
+        let _ = batcher.step().await.expect("recovers");
+        setup.mine().await;
+    }
+    assert_eq!(setup.batch_count().await, 4);
+    assert_eq!(batcher.subscribe().borrow().reorged_batches, reorged_before + 1);
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_funds_and_a_reverted_post_stall_posting_loudly_until_fixed() {
+    let setup = Setup::new(2, quick()).await;
+    let batcher = setup.batcher().await;
+    let status = batcher.subscribe();
+    let batcher_address = DEV_ACCOUNTS[1].address;
+
+    setup.rpc("anvil_setBalance", serde_json::json!([batcher_address, "0x0"])).await;
+    let err = batcher.step().await.expect_err("cannot pay");
+    assert!(matches!(err, BatcherError::InsufficientFunds(_)), "{err}");
+    assert_eq!(status.borrow().state, BatcherState::Stalled);
+    assert!(status.borrow().last_error.as_deref().is_some_and(|e| e.contains("cannot pay")));
+    assert!(setup.store().pending_l1_txs().await.expect("db").is_empty(), "nothing signed that cannot be paid");
+    setup.rpc("anvil_setBalance", serde_json::json!([batcher_address, "0x56bc75e2d63100000"])).await;
+    assert_eq!(batcher.step().await.expect("posts").map(|b| b.index), Some(0));
+    assert_eq!(status.borrow().state, BatcherState::Running);
+
+    // The inbox's state changes under a pending post (its batch count, storage slot 0, is
+    // raised while the post waits), so the post reverts when mined; then it is put back.
+    setup.automine(false).await;
+    assert!(batcher.step().await.expect("sends").is_none());
+    let slot = B256::ZERO;
+    let set_count = |n: u64| {
+        setup.rpc("anvil_setStorageAt", serde_json::json!([setup.config.inbox, slot, B256::from(U256::from(n))]))
+    };
+    set_count(2).await;
+    setup.mine().await;
+    set_count(1).await;
+    let err = batcher.step().await.expect_err("reverted");
+    assert!(matches!(err, BatcherError::Reverted { index: 1, .. }), "{err}");
+    assert_eq!(status.borrow().state, BatcherState::Stalled);
+    assert_eq!(status.borrow().reverted_posts, 1);
+    // The next round posts it again.
+    setup.automine(true).await;
+    assert_eq!(batcher.step().await.expect("posts").map(|b| b.index), Some(1));
+    assert_eq!(status.borrow().state, BatcherState::Running);
+    assert_eq!(setup.batch_count().await, 2);
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}

@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title BatchCodec
+/// @notice L1 decoder of the batch codec, version 1: reads the header of a batch, decodes one
+///         chunk of it into signed transactions and rebuilds their EIP-2718 bytes, signing
+///         hash and sender. It is what a fraud proof uses to show which transactions a chunk
+///         holds, or that the data is malformed. Normative text: docs/batch-codec.md. Mirrors
+///         `rollup_types::codec` and is checked against the shared vectors in
+///         testdata/codec-vectors.json.
+/// @dev Every malformed input reverts with one of the six codec errors below (the codes of
+///      the spec, §5), reporting the first failure in reading order; nothing panics. The
+///      caller errors (`ChunkIndexOutOfRange`, `ChainIdTooLarge`) are about the arguments,
+///      not the data. Offsets are byte offsets into `data` (not memory pointers).
+library BatchCodec {
+    // -----------------------------------------------------------------------------------------
+    // Errors: the codes of docs/batch-codec.md §5.
+
+    /// @notice The data, or a chunk, ends inside a field; a count bound fails; or the chunk
+    ///         lengths add up to more than the bytes left.
+    error Truncated();
+    /// @notice Bytes after the last chunk, or inside a chunk after its last transaction.
+    error TrailingBytes();
+    /// @notice The version byte is not 1.
+    error UnknownVersion(uint8 version);
+    /// @notice A varint or number is not in its one canonical form, or overflows its width.
+    error BadInteger();
+    /// @notice Reserved head bits, operation 6 or 7, a first timestamp delta other than 0, a
+    ///         registry pair out of range, zero fees without the zero-fee bit, or raw
+    ///         calldata that has a compact form.
+    error InvalidField();
+    /// @notice No block, or a block number or timestamp overflowing 64 bits.
+    error BadBlockSequence();
+
+    /// @notice Caller error: the batch has `count` chunks and `index` is not one of them.
+    error ChunkIndexOutOfRange(uint256 index, uint256 count);
+    /// @notice Caller error: chain ids are 64-bit (`ChainConfig.chain_id`).
+    error ChainIdTooLarge(uint256 chainId);
+
+    // -----------------------------------------------------------------------------------------
+    // Types.
+
+    /// @notice The checked header of a batch (§3.1). Block timestamps are checked but not kept.
+    struct Header {
+        /// Number of the first block; block `i` is `firstNumber + i`.
+        uint64 firstNumber;
+        /// Timestamp of the first block.
+        uint64 firstTimestamp;
+        /// Number of blocks, at least 1.
+        uint64 blockCount;
+        /// The chunk size the header was decoded with (0 is taken as 1, as the Rust code does).
+        uint256 chunkSize;
+        /// Offset of the block table (the first block's timestamp delta).
+        uint256 blocksOffset;
+        /// Offset of the registry's first address; entry `i` is the 20 bytes at
+        /// `registryOffset + 20 * i`.
+        uint256 registryOffset;
+        /// Entries of the registry.
+        uint256 registryCount;
+        /// Number of chunks: the sum over the blocks of ⌈txCount / chunkSize⌉.
+        uint256 chunkCount;
+        /// Offset of the chunk length table (the first chunk_len varint).
+        uint256 chunkLengthsOffset;
+        /// Offset of chunk 0; the chunks fill the data from here to its end.
+        uint256 chunksOffset;
+    }
+
+    /// @notice Where one chunk is and what it holds.
+    struct Chunk {
+        /// Index of the chunk in the batch.
+        uint256 index;
+        /// Number of the block the chunk belongs to.
+        uint64 blockNumber;
+        /// Transactions in the chunk (from the block table's cut, at least 1).
+        uint256 txCount;
+        /// Offset of the chunk's first byte.
+        uint256 offset;
+        /// Byte length of the chunk (its chunk_len).
+        uint256 length;
+    }
+
+    /// @notice A decoded transaction (§4): everything the codec keeps of it. The chain id, the
+    ///         target (`SYSTEM_CONTRACT`), the value (0) and the access list (empty) are implied.
+    /// @dev For a legacy transaction `maxFeePerGas` holds its gas price and
+    ///      `maxPriorityFeePerGas` is 0.
+    struct Tx {
+        bool eip1559;
+        bool yParity;
+        uint64 nonce;
+        uint64 gasLimit;
+        uint128 maxPriorityFeePerGas;
+        uint128 maxFeePerGas;
+        bytes input;
+        bytes32 r;
+        bytes32 s;
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Constants.
+
+    /// @notice The version this library decodes.
+    uint8 internal constant VERSION = 1;
+    /// @notice Target of every transaction: the L2 system contract.
+    address internal constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
+    /// @notice Smallest encoded transaction: head, nonce, gas limit, a registry pair (or an
+    ///         input length) of one byte each, and the 64 signature bytes; the bound of §3.1.
+    uint256 internal constant MIN_TX_BYTES = 68;
+    /// @notice secp256k1n / 2: a larger `s` is refused (EIP-2).
+    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+
+    /// @dev Width of a number's tail varint: m < 2^256, so m >> 2 < 2^254.
+    uint256 private constant TAIL_BITS = 254;
+    /// @dev Head byte bits (§3.3).
+    uint256 private constant HEAD_EIP1559 = 0x01;
+    uint256 private constant HEAD_PARITY = 0x02;
+    uint256 private constant HEAD_ZERO_FEES = 0x04;
+    uint256 private constant HEAD_RESERVED = 0xc0;
+
+    // -----------------------------------------------------------------------------------------
+    // Header and chunks.
+
+    /// @notice Reads and checks the header of `data` (§3.1): every rule of the table in its
+    ///         order, the chunk count, and that the chunk lengths add up to the bytes left.
+    /// @param chunkSize The chain's chunk size (`BatchInbox.chunkSize`); 0 is taken as 1.
+    function decodeHeader(bytes memory data, uint256 chunkSize) internal pure returns (Header memory h) {
+        (h,) = _decodeHeader(data, chunkSize, type(uint256).max);
+    }
+
+    /// @dev `decodeHeader`, and on the way the chunk `target` (if there is one: `c.txCount` is
+    ///      then non-zero), so that a decoder of one chunk walks the block table once.
+    function _decodeHeader(bytes memory data, uint256 chunkSize, uint256 target)
+        private
+        pure
+        returns (Header memory h, Chunk memory c)
+    {
+        h.chunkSize = chunkSize == 0 ? 1 : chunkSize;
+        (uint256 base, uint256 end) = _bounds(data);
+        if (end == base) revert Truncated();
+        uint256 version = _byteAt(base);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (version != VERSION) revert UnknownVersion(uint8(version)); // a byte
+        uint256 p = base + 1;
+        (h.firstNumber, p) = _varint64(p, end);
+        (h.firstTimestamp, p) = _varint64(p, end);
+        uint256 v;
+        (v, p) = _varint(p, end, 64);
+        if (v == 0) revert BadBlockSequence();
+        // Both are below 2^64: the sum cannot overflow 256 bits.
+        if (h.firstNumber + v - 1 > type(uint64).max) revert BadBlockSequence();
+        // Each block takes at least two bytes.
+        if (v > (end - p) / 2) revert Truncated();
+        // forge-lint: disable-next-line(unsafe-typecast)
+        h.blockCount = uint64(v); // a 64-bit varint
+        h.blocksOffset = p - base;
+        p = _readBlocks(h, c, p, end, target);
+        (v, p) = _varint(p, end, 64);
+        if (v > (end - p) / 20) revert Truncated();
+        h.registryCount = v;
+        h.registryOffset = p - base;
+        p += 20 * v;
+        // Each chunk length takes at least one byte (the registry bound keeps p <= end).
+        if (h.chunkCount > end - p) revert Truncated();
+        h.chunkLengthsOffset = p - base;
+        uint256 total;
+        uint256 count = h.chunkCount;
+        unchecked {
+            // At most `count` (< 2^256 / 2^64) values below 2^64: no overflow.
+            for (uint256 i; i < count; ++i) {
+                (v, p) = _varint(p, end, 64);
+                if (i == target) (c.offset, c.length) = (total, v);
+                total += v;
+            }
+        }
+        h.chunksOffset = p - base;
+        c.offset += h.chunksOffset;
+        uint256 rest = end - p;
+        if (total > rest) revert Truncated();
+        if (total < rest) revert TrailingBytes();
+    }
+
+    /// @notice Reads and checks the header of `data` like `decodeHeader`, and finds its chunk
+    ///         `index` on the way: the block it belongs to, its transaction count (the cut of
+    ///         the block table) and its bytes.
+    function locateChunk(bytes memory data, uint256 chunkSize, uint256 index)
+        internal
+        pure
+        returns (Header memory h, Chunk memory c)
+    {
+        (h, c) = _decodeHeader(data, chunkSize, index);
+        if (index >= h.chunkCount) revert ChunkIndexOutOfRange(index, h.chunkCount);
+    }
+
+    /// @notice Decodes the header of `data` and only its chunk `index`, as a fraud proof does.
+    function decodeChunk(bytes memory data, uint256 chunkSize, uint256 index) internal pure returns (Tx[] memory) {
+        (Header memory h, Chunk memory c) = locateChunk(data, chunkSize, index);
+        return decodeChunkAt(data, h, c);
+    }
+
+    /// @notice Decodes the transactions of chunk `c` (§3.2) from its bytes alone: a transaction
+    ///         running past the chunk's end is `Truncated`, bytes left after its last
+    ///         transaction are `TrailingBytes`.
+    /// @dev `h` and `c` must come from `locateChunk` of the same `data`.
+    function decodeChunkAt(bytes memory data, Header memory h, Chunk memory c) internal pure returns (Tx[] memory txs) {
+        (uint256 base, uint256 dataEnd) = _bounds(data);
+        uint256 p = base + c.offset;
+        uint256 end = p + c.length;
+        if (end > dataEnd) revert Truncated();
+        uint256 n = c.txCount;
+        // At most min(chunkSize, bytes / 68) transactions (the header's bound); the elements
+        // are filled below, so they are not preallocated as empty structs.
+        assembly ("memory-safe") {
+            txs := mload(0x40)
+            mstore(txs, n)
+            mstore(0x40, add(txs, shl(5, add(n, 1))))
+        }
+        Registry memory reg = Registry(base + h.registryOffset, h.registryCount);
+        for (uint256 i; i < n; ++i) {
+            (txs[i], p) = _decodeTx(p, end, reg);
+        }
+        if (p != end) revert TrailingBytes();
+    }
+
+    /// @notice Checks that `data` is a valid batch: the header, then every chunk in order. The
+    ///         first failure in reading order is the one reported.
+    function validate(bytes memory data, uint256 chunkSize) internal pure {
+        Header memory h = decodeHeader(data, chunkSize);
+        (uint256 base, uint256 end) = _bounds(data);
+        Chunk memory c;
+        c.offset = h.chunksOffset;
+        uint256 blocks = h.blockCount;
+        uint256 bp = base + h.blocksOffset;
+        uint256 lp = base + h.chunkLengthsOffset;
+        for (uint256 i; i < blocks; ++i) {
+            uint256 n;
+            (, bp) = _varint(bp, end, 64);
+            (n, bp) = _varint(bp, end, 64);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
+            while (n != 0) {
+                c.txCount = n < h.chunkSize ? n : h.chunkSize;
+                n -= c.txCount;
+                (c.length, lp) = _varint(lp, end, 64);
+                _checkChunk(data, h, c);
+                c.offset += c.length;
+                ++c.index;
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Numbers.
+
+    /// @notice Decodes one number (§2.2) of `width` bits that fills `data` exactly (for tests).
+    function decodeNumber(bytes memory data, uint256 width) internal pure returns (uint256 v) {
+        (uint256 p, uint256 end) = _bounds(data);
+        (v, p) = _number(p, end, width);
+        if (p != end) revert TrailingBytes();
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Signed transactions (§4.1).
+
+    /// @notice The hash the sender signed: keccak256 of the EIP-1559 signing payload
+    ///         (`0x02 ‖ rlp([chainId, nonce, tip, maxFee, gas, to, 0, data, []])`), or of the
+    ///         EIP-155 one (`rlp([nonce, gasPrice, gas, to, 0, data, chainId, 0, 0])`).
+    function signingHash(Tx memory t, uint256 chainId) internal pure returns (bytes32 h) {
+        (uint256 start, uint256 finish) = _encode(t, chainId, false);
+        assembly ("memory-safe") {
+            h := keccak256(start, sub(finish, start))
+        }
+    }
+
+    /// @notice The EIP-2718 bytes of the transaction as the user submitted them: type 2 is
+    ///         `0x02 ‖ rlp([..., [], yParity, r, s])`, legacy is
+    ///         `rlp([nonce, gasPrice, gas, to, 0, data, 35 + 2·chainId + yParity, r, s])`.
+    function encodeSigned(Tx memory t, uint256 chainId) internal pure returns (bytes memory out) {
+        (uint256 start, uint256 finish) = _encode(t, chainId, true);
+        // `_encode` leaves at least 32 free bytes before `start`: the length word goes there.
+        assembly ("memory-safe") {
+            out := sub(start, 32)
+            mstore(out, sub(finish, start))
+            mstore(finish, 0)
+            mstore(0x40, and(add(finish, 31), not(31)))
+        }
+    }
+
+    /// @notice The transaction hash: keccak256 of `encodeSigned`.
+    function txHash(Tx memory t, uint256 chainId) internal pure returns (bytes32 h) {
+        (uint256 start, uint256 finish) = _encode(t, chainId, true);
+        assembly ("memory-safe") {
+            h := keccak256(start, sub(finish, start))
+        }
+    }
+
+    /// @notice The signer of the transaction, or address(0) when the signature is not valid:
+    ///         `r` or `s` zero, `s` above secp256k1n / 2 (EIP-2), or no key recovered.
+    function recoverSender(Tx memory t, uint256 chainId) internal pure returns (address) {
+        if (t.r == 0 || t.s == 0 || uint256(t.s) > HALF_N) return address(0);
+        return ecrecover(signingHash(t, chainId), t.yParity ? 28 : 27, t.r, t.s);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Private: header walk.
+
+    /// @dev The registry as a chunk decoder needs it: a memory pointer and a count.
+    struct Registry {
+        uint256 ptr;
+        uint256 count;
+    }
+
+    /// @dev Reads the block table (timestamp delta, tx count per block) of `h.blockCount`
+    ///      blocks at `p`, sets `h.chunkCount` to the number of chunks the cut gives, fills `c`
+    ///      with the block and transaction count of chunk `target` if it is one of them, and
+    ///      returns the pointer after the table.
+    function _readBlocks(Header memory h, Chunk memory c, uint256 p, uint256 end, uint256 target)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 timestamp = h.firstTimestamp;
+        uint256 chunks;
+        uint256 blocks = h.blockCount;
+        uint256 v;
+        for (uint256 i; i < blocks; ++i) {
+            (v, p) = _varint(p, end, 64);
+            if (i == 0) {
+                if (v != 0) revert InvalidField();
+            } else {
+                // Both are below 2^64.
+                timestamp += v;
+                if (timestamp > type(uint64).max) revert BadBlockSequence();
+            }
+            (v, p) = _varint(p, end, 64);
+            if (v > (end - p) / MIN_TX_BYTES) revert Truncated();
+            uint256 k = _chunksOf(v, h.chunkSize);
+            // Chunks `chunks … chunks + k − 1` are this block's.
+            if (target >= chunks && target - chunks < k) _setChunk(h, c, i, v, target, target - chunks);
+            // Bounded by the bytes: no overflow.
+            chunks += k;
+        }
+        h.chunkCount = chunks;
+        return p;
+    }
+
+    /// @dev Chunk `target` is chunk `j` of block `i`, which holds `n` transactions.
+    function _setChunk(Header memory h, Chunk memory c, uint256 i, uint256 n, uint256 target, uint256 j) private pure {
+        uint256 cs = h.chunkSize;
+        // j · cs < n for a chunk j < ⌈n / cs⌉ of the block.
+        uint256 left = n - j * cs;
+        c.index = target;
+        c.txCount = left < cs ? left : cs;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
+    }
+
+    /// @dev ⌈n / cs⌉ for cs ≥ 1, without overflow.
+    function _chunksOf(uint256 n, uint256 cs) private pure returns (uint256) {
+        unchecked {
+            return n == 0 ? 0 : (n - 1) / cs + 1;
+        }
+    }
+
+    /// @dev Decodes one chunk of `validate`, then frees the memory its transactions took.
+    function _checkChunk(bytes memory data, Header memory h, Chunk memory c) private pure {
+        uint256 free;
+        assembly ("memory-safe") {
+            free := mload(0x40)
+        }
+        decodeChunkAt(data, h, c);
+        // Nothing refers to the decoded transactions any more.
+        assembly ("memory-safe") {
+            mstore(0x40, free)
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Private: one transaction (§3.3).
+
+    /// @dev One transaction at `p` of a chunk ending at `end`; returns it and the pointer after it.
+    function _decodeTx(uint256 p, uint256 end, Registry memory reg) private pure returns (Tx memory t, uint256) {
+        if (p >= end) revert Truncated();
+        uint256 head = _byteAt(p);
+        ++p;
+        if (head & HEAD_RESERVED != 0) revert InvalidField();
+        uint256 op = (head >> 3) & 7;
+        if (op > 5) revert InvalidField();
+        t.eip1559 = head & HEAD_EIP1559 != 0;
+        t.yParity = head & HEAD_PARITY != 0;
+        (t.nonce, p) = _varint64(p, end);
+        uint256 v;
+        (v, p) = _number(p, end, 64);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.gasLimit = uint64(v); // a 64-bit number
+        if (head & HEAD_ZERO_FEES == 0) p = _readFees(t, p, end);
+        if (op == 0) (t.input, p) = _rawInput(p, end);
+        else (t.input, p) = _compactInput(op, p, end, reg);
+        if (end - p < 64) revert Truncated();
+        bytes32 r;
+        bytes32 s;
+        assembly ("memory-safe") {
+            r := mload(p)
+            s := mload(add(p, 32))
+        }
+        t.r = r;
+        t.s = s;
+        return (t, p + 64);
+    }
+
+    /// @dev The fee fields, present when the zero-fee bit is clear: not all zero.
+    function _readFees(Tx memory t, uint256 p, uint256 end) private pure returns (uint256) {
+        uint256 tip;
+        uint256 max;
+        if (t.eip1559) (tip, p) = _number(p, end, 128);
+        (max, p) = _number(p, end, 128);
+        if (tip == 0 && max == 0) revert InvalidField();
+        // Both are 128-bit numbers.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.maxPriorityFeePerGas = uint128(tip);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.maxFeePerGas = uint128(max);
+        return p;
+    }
+
+    /// @dev Operation 0: `input_len` then the bytes, refused when they have a compact form.
+    function _rawInput(uint256 p, uint256 end) private pure returns (bytes memory input, uint256) {
+        uint256 len;
+        (len, p) = _varint(p, end, 64);
+        if (len > end - p) revert Truncated();
+        assembly ("memory-safe") {
+            input := mload(0x40)
+            mstore(input, len)
+            let dst := add(input, 32)
+            mcopy(dst, p, len)
+            mstore(add(dst, len), 0)
+            mstore(0x40, and(add(add(dst, len), 31), not(31)))
+        }
+        if (_hasCompactForm(input)) revert InvalidField();
+        return (input, p + len);
+    }
+
+    /// @dev Operations 1–5: the registry pair and the amounts, rebuilt as the canonical
+    ///      ABI calldata `selector ‖ pad32(a0) ‖ pad32(a1) ‖ amount…`.
+    function _compactInput(uint256 op, uint256 p, uint256 end, Registry memory reg)
+        private
+        pure
+        returns (bytes memory input, uint256)
+    {
+        (uint256 selector, uint256 amounts) = _operation(op);
+        uint256 len = 68 + 32 * amounts;
+        uint256 w;
+        assembly ("memory-safe") {
+            input := mload(0x40)
+            mstore(input, len)
+            w := add(input, 32)
+            mstore(w, shl(224, selector))
+            mstore(add(w, len), 0)
+            mstore(0x40, add(w, and(add(len, 31), not(31))))
+        }
+        // The registry pair p = i0 · R + i1 (R < 2^64: R² does not overflow; p < R² implies R > 0).
+        uint256 v;
+        (v, p) = _varint(p, end, 64);
+        uint256 count = reg.count;
+        if (v >= count * count) revert InvalidField();
+        uint256 a0 = reg.ptr + 20 * (v / count);
+        uint256 a1 = reg.ptr + 20 * (v % count);
+        assembly ("memory-safe") {
+            mstore(add(w, 4), shr(96, mload(a0)))
+            mstore(add(w, 36), shr(96, mload(a1)))
+        }
+        for (uint256 i; i < amounts; ++i) {
+            (v, p) = _number(p, end, 256);
+            assembly ("memory-safe") {
+                mstore(add(w, add(68, shl(5, i))), v)
+            }
+        }
+        return (input, p);
+    }
+
+    /// @dev Selector and number of uint256 amounts of operation 1–5 (§3.3.1).
+    function _operation(uint256 op) private pure returns (uint256 selector, uint256 amounts) {
+        if (op == 1) return (0xbeabacc8, 1); // transfer(address,address,uint256)
+        if (op == 2) return (0xfe029156, 2); // swap(address,address,uint256,uint256)
+        if (op == 3) return (0x884db063, 2); // createPool(address,address,uint256,uint256)
+        if (op == 4) return (0x91c98a2a, 3); // addLiquidity(address,address,uint256,uint256,uint256)
+        return (0xe2dc85dc, 3); // removeLiquidity(address,address,uint256,uint256,uint256)
+    }
+
+    /// @dev Whether raw calldata has a compact form (§3.3.1): the selector of operation 1–5,
+    ///      exactly its canonical length, and two clean address words.
+    function _hasCompactForm(bytes memory input) private pure returns (bool) {
+        uint256 len = input.length;
+        if (len < 4) return false;
+        uint256 selector;
+        uint256 w0;
+        uint256 w1;
+        assembly ("memory-safe") {
+            selector := shr(224, mload(add(input, 32)))
+            w0 := mload(add(input, 36))
+            w1 := mload(add(input, 68))
+        }
+        uint256 amounts;
+        for (uint256 op = 1; op <= 5; ++op) {
+            (uint256 s, uint256 n) = _operation(op);
+            if (s == selector) {
+                amounts = n;
+                break;
+            }
+        }
+        // The words are only read when the length says they are there.
+        return amounts != 0 && len == 68 + 32 * amounts && w0 >> 160 == 0 && w1 >> 160 == 0;
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Private: primitives (§2).
+
+    /// @dev Memory pointers to the first byte of `data` and just past its last.
+    function _bounds(bytes memory data) private pure returns (uint256 base, uint256 end) {
+        assembly ("memory-safe") {
+            base := add(data, 32)
+            end := add(base, mload(data))
+        }
+    }
+
+    function _byteAt(uint256 p) private pure returns (uint256 b) {
+        assembly ("memory-safe") {
+            b := byte(0, mload(p))
+        }
+    }
+
+    /// @dev A varint of `width` bits (§2.1) at `p`, refused when it is not in its shortest form
+    ///      or overflows; `Truncated` when the data ends inside it. The loop of the spec, with
+    ///      its first byte taken out (for `width` ≥ 7 no check can fail there).
+    function _varint(uint256 p, uint256 end, uint256 width) private pure returns (uint256 v, uint256) {
+        uint256 failure; // 0: none, 1: truncated, 2: bad integer
+        assembly ("memory-safe") {
+            switch lt(p, end)
+            case 0 { failure := 1 }
+            default {
+                let b := byte(0, mload(p))
+                p := add(p, 1)
+                v := and(b, 0x7f)
+                if gt(b, 0x7f) {
+                    for { let shift := 7 } 1 { shift := add(shift, 7) } {
+                        if iszero(lt(p, end)) {
+                            failure := 1
+                            break
+                        }
+                        b := byte(0, mload(p))
+                        p := add(p, 1)
+                        let group := and(b, 0x7f)
+                        // room = max(width - shift, 0); shift > 0 here.
+                        let room := mul(lt(shift, width), sub(width, shift))
+                        if or(or(iszero(room), and(lt(room, 7), gt(shr(room, group), 0))), iszero(b)) {
+                            failure := 2
+                            break
+                        }
+                        v := or(v, shl(shift, group))
+                        if iszero(and(b, 0x80)) { break }
+                    }
+                }
+            }
+        }
+        if (failure == 1) revert Truncated();
+        if (failure == 2) revert BadInteger();
+        return (v, p);
+    }
+
+    /// @dev A 64-bit varint.
+    function _varint64(uint256 p, uint256 end) private pure returns (uint64, uint256) {
+        (uint256 v, uint256 q) = _varint(p, end, 64);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return (uint64(v), q); // below 2^64: `_varint` refuses wider values
+    }
+
+    /// @dev A number of `width` bits (§2.2): `m · 10^e` with its one canonical encoding.
+    function _number(uint256 p, uint256 end, uint256 width) private pure returns (uint256, uint256) {
+        if (p >= end) revert Truncated();
+        uint256 a = _byteAt(p);
+        ++p;
+        uint256 e = a & 31;
+        uint256 m = (a >> 5) & 3;
+        if (a & 0x80 != 0) {
+            uint256 tail;
+            (tail, p) = _varint(p, end, TAIL_BITS);
+            if (tail == 0) revert BadInteger();
+            // tail < 2^254: fits.
+            m |= tail << 2;
+        }
+        if (m == 0) {
+            if (e != 0) revert BadInteger();
+            return (0, p);
+        }
+        if (e < 31 && m % 10 == 0) revert BadInteger();
+        unchecked {
+            // 10^31 < 2^104: no overflow; the product is bounded by `max` below.
+            uint256 scale = 10 ** e;
+            uint256 max = width >= 256 ? type(uint256).max : type(uint256).max >> (256 - width);
+            if (m > max / scale) revert BadInteger();
+            return (m * scale, p);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Private: RLP (§4.1).
+
+    /// @dev Writes the signing payload (`signed` false) or the signed EIP-2718 bytes in free
+    ///      memory, without allocating it, and returns where they start and end. At least 32
+    ///      free bytes are left before `start`.
+    function _encode(Tx memory t, uint256 chainId, bool signed) private pure returns (uint256 start, uint256 q) {
+        if (chainId > type(uint64).max) revert ChainIdTooLarge(chainId);
+        uint256 body;
+        assembly ("memory-safe") {
+            // 32 bytes for a length word, then up to 10 for the type and the list header.
+            body := add(mload(0x40), 64)
+        }
+        q = body;
+        if (t.eip1559) {
+            q = _putUint(q, chainId);
+            q = _putUint(q, t.nonce);
+            q = _putUint(q, t.maxPriorityFeePerGas);
+            q = _putUint(q, t.maxFeePerGas);
+        } else {
+            q = _putUint(q, t.nonce);
+            q = _putUint(q, t.maxFeePerGas);
+        }
+        q = _putUint(q, t.gasLimit);
+        q = _putCallTail(q, t.input);
+        if (t.eip1559) {
+            assembly ("memory-safe") {
+                mstore8(q, 0xc0) // empty access list
+                q := add(q, 1)
+            }
+            if (signed) q = _putUint(q, t.yParity ? 1 : 0);
+        } else if (signed) {
+            // chainId < 2^64: no overflow.
+            q = _putUint(q, 35 + 2 * chainId + (t.yParity ? 1 : 0));
+        } else {
+            q = _putUint(q, chainId);
+            assembly ("memory-safe") {
+                mstore8(q, 0x80) // 0
+                mstore8(add(q, 1), 0x80) // 0
+                q := add(q, 2)
+            }
+        }
+        if (signed) {
+            q = _putUint(q, uint256(t.r));
+            q = _putUint(q, uint256(t.s));
+        }
+        start = _listHeader(body, q);
+        if (t.eip1559) {
+            assembly ("memory-safe") {
+                start := sub(start, 1)
+                mstore8(start, 0x02) // the transaction type
+            }
+        }
+    }
+
+    /// @dev `to` (the system contract), `value` 0 and `data`.
+    function _putCallTail(uint256 q, bytes memory input) private pure returns (uint256) {
+        uint256 to = uint256(uint160(SYSTEM_CONTRACT));
+        assembly ("memory-safe") {
+            mstore8(q, 0x94)
+            mstore(add(q, 1), shl(96, to))
+            mstore8(add(q, 21), 0x80)
+            q := add(q, 22)
+            let len := mload(input)
+            let data := add(input, 32)
+            // A single byte below 0x80 is its own encoding; otherwise a string header.
+            if iszero(and(eq(len, 1), lt(byte(0, mload(data)), 0x80))) {
+                switch lt(len, 56)
+                case 1 {
+                    mstore8(q, add(0x80, len))
+                    q := add(q, 1)
+                }
+                default {
+                    // b7 + n then the n bytes of len.
+                    let n := 1
+                    for {} shr(shl(3, n), len) {} { n := add(n, 1) }
+                    mstore8(q, add(0xb7, n))
+                    mstore(add(q, 1), shl(sub(256, shl(3, n)), len))
+                    q := add(add(q, 1), n)
+                }
+            }
+            mcopy(q, data, len)
+            q := add(q, len)
+        }
+        return q;
+    }
+
+    /// @dev An RLP integer: minimal big-endian bytes, 0 as `80`, below 0x80 as itself. Writes
+    ///      up to 32 bytes past its end (later writes cover them).
+    function _putUint(uint256 q, uint256 v) private pure returns (uint256) {
+        assembly ("memory-safe") {
+            switch lt(v, 0x80)
+            case 1 {
+                mstore8(q, or(v, shl(7, iszero(v))))
+                q := add(q, 1)
+            }
+            default {
+                // Bytes of v: a binary search for its highest non-zero byte.
+                let bits := shl(7, lt(0xffffffffffffffffffffffffffffffff, v))
+                bits := or(bits, shl(6, lt(0xffffffffffffffff, shr(bits, v))))
+                bits := or(bits, shl(5, lt(0xffffffff, shr(bits, v))))
+                bits := or(bits, shl(4, lt(0xffff, shr(bits, v))))
+                bits := or(bits, shl(3, lt(0xff, shr(bits, v))))
+                let n := add(shr(3, bits), 1)
+                mstore8(q, add(0x80, n))
+                mstore(add(q, 1), shl(sub(256, shl(3, n)), v))
+                q := add(add(q, 1), n)
+            }
+        }
+        return q;
+    }
+
+    /// @dev Writes the list header of the payload `[body, q)` just before it, without touching
+    ///      the payload, and returns where it starts. Overwrites the 32 bytes before `body`.
+    function _listHeader(uint256 body, uint256 q) private pure returns (uint256 start) {
+        assembly ("memory-safe") {
+            let len := sub(q, body)
+            switch lt(len, 56)
+            case 1 {
+                start := sub(body, 1)
+                mstore8(start, add(0xc0, len))
+            }
+            default {
+                let n := 1
+                for {} shr(shl(3, n), len) {} { n := add(n, 1) }
+                // f7 + n then the n bytes of len, right-aligned in the word that ends at `body`.
+                mstore(sub(body, 32), or(shl(shl(3, n), add(0xf7, n)), len))
+                start := sub(body, add(1, n))
+            }
+        }
+    }
+}

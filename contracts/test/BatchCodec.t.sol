@@ -1,0 +1,1451 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "./utils/Test.sol";
+import {vm} from "./utils/Vm.sol";
+import {BatchCodec} from "../src/lib/BatchCodec.sol";
+
+/// @dev Cheatcodes these tests use beyond the shared subset of utils/Vm.sol.
+interface VmExtra {
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+    function addr(uint256 privateKey) external pure returns (address);
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+    function parseJsonBool(string calldata json, string calldata key) external pure returns (bool);
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
+    function toString(bytes calldata value) external pure returns (string memory);
+}
+
+VmExtra constant vmx = VmExtra(address(vm));
+
+/// @dev Gas of the library calls of a fraud proof over one chunk.
+struct GasFigures {
+    uint256 header; // decodeHeader
+    uint256 decode; // decodeChunk (header included)
+    uint256 recover; // recoverSender of every transaction
+    uint256 hash; // signingHash of every transaction (part of recoverSender)
+    uint256 txs;
+}
+
+/// @notice Exposes the internal functions of `BatchCodec` so that tests can catch their reverts.
+contract BatchCodecHarness {
+    function validate(bytes calldata data, uint256 chunkSize) external pure {
+        BatchCodec.validate(data, chunkSize);
+    }
+
+    function decodeHeader(bytes calldata data, uint256 chunkSize) external pure returns (BatchCodec.Header memory) {
+        return BatchCodec.decodeHeader(data, chunkSize);
+    }
+
+    function locateChunk(bytes calldata data, uint256 chunkSize, uint256 index)
+        external
+        pure
+        returns (BatchCodec.Chunk memory)
+    {
+        (, BatchCodec.Chunk memory c) = BatchCodec.locateChunk(data, chunkSize, index);
+        return c;
+    }
+
+    function decodeChunk(bytes calldata data, uint256 chunkSize, uint256 index)
+        external
+        pure
+        returns (BatchCodec.Tx[] memory)
+    {
+        return BatchCodec.decodeChunk(data, chunkSize, index);
+    }
+
+    function decodeNumber(bytes calldata data, uint256 width) external pure returns (uint256) {
+        return BatchCodec.decodeNumber(data, width);
+    }
+
+    function signingHash(BatchCodec.Tx memory t, uint256 chainId) external pure returns (bytes32) {
+        return BatchCodec.signingHash(t, chainId);
+    }
+
+    function encodeSigned(BatchCodec.Tx memory t, uint256 chainId) external pure returns (bytes memory) {
+        return BatchCodec.encodeSigned(t, chainId);
+    }
+
+    function txHash(BatchCodec.Tx memory t, uint256 chainId) external pure returns (bytes32) {
+        return BatchCodec.txHash(t, chainId);
+    }
+
+    function recoverSender(BatchCodec.Tx memory t, uint256 chainId) external pure returns (address) {
+        return BatchCodec.recoverSender(t, chainId);
+    }
+
+    /// @dev Gas of the library calls alone (the calldata copy and ABI encoding excluded).
+    function measure(bytes calldata data, uint256 chunkSize, uint256 index, uint256 chainId)
+        external
+        view
+        returns (GasFigures memory f)
+    {
+        bytes memory d = data;
+        uint256 g = gasleft();
+        BatchCodec.decodeHeader(d, chunkSize);
+        f.header = g - gasleft();
+        g = gasleft();
+        BatchCodec.Tx[] memory txs = BatchCodec.decodeChunk(d, chunkSize, index);
+        f.decode = g - gasleft();
+        g = gasleft();
+        for (uint256 i; i < txs.length; i++) {
+            BatchCodec.recoverSender(txs[i], chainId);
+        }
+        f.recover = g - gasleft();
+        g = gasleft();
+        for (uint256 i; i < txs.length; i++) {
+            BatchCodec.signingHash(txs[i], chainId);
+        }
+        f.hash = g - gasleft();
+        f.txs = txs.length;
+    }
+}
+
+/// @notice Tests of the L1 batch decoder (docs/batch-codec.md): hand-built cases from the spec,
+///         the shared vectors of ../testdata/codec-vectors.json (written and checked by the
+///         Rust side, types/tests/vectors/codec.rs), and fuzzing for "never panic".
+contract BatchCodecTest is Test {
+    event log_named_uint(string key, uint256 val);
+
+    string constant FILE = "../testdata/codec-vectors.json";
+    uint256 constant CHAIN_ID = 42069;
+    address constant SYSTEM = 0x4200000000000000000000000000000000000010;
+    address constant T = 0x7000000000000000000000000000000000000002;
+    address constant R = 0x00000000000000000000000000000000000000AA;
+    uint256 constant KEY = 0xA11CE;
+    bytes32 constant R0 = bytes32(uint256(0x1111));
+    bytes32 constant S0 = bytes32(uint256(0x2222));
+
+    BatchCodecHarness h;
+
+    function setUp() public override {
+        h = new BatchCodecHarness();
+    }
+
+    // =========================================================================================
+    // A small reference encoder, written from the spec for the hand-built cases.
+
+    function _varint(uint256 v) internal pure returns (bytes memory out) {
+        out = new bytes(37);
+        uint256 n;
+        while (v >= 0x80) {
+            out[n++] = _byte((v & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        out[n++] = _byte(v);
+        assembly ("memory-safe") {
+            mstore(out, n)
+        }
+    }
+
+    function _num(uint256 v) internal pure returns (bytes memory) {
+        if (v == 0) return hex"00";
+        uint256 e;
+        while (e < 31 && v % 10 == 0) {
+            v /= 10;
+            e++;
+        }
+        bytes1 a = _byte(((v & 3) << 5) | e);
+        uint256 tail = v >> 2;
+        if (tail == 0) return abi.encodePacked(a);
+        return abi.encodePacked(a | 0x80, _varint(tail));
+    }
+
+    /// @dev Operation code and amounts of calldata that has a compact form, else (0, 0).
+    function _compactOp(bytes memory input) internal pure returns (uint256 op, uint256 amounts) {
+        if (input.length < 4) return (0, 0);
+        bytes4 sel = _selectorOf(input);
+        if (sel == 0xbeabacc8) (op, amounts) = (1, 1);
+        else if (sel == 0xfe029156) (op, amounts) = (2, 2);
+        else if (sel == 0x884db063) (op, amounts) = (3, 2);
+        else if (sel == 0x91c98a2a) (op, amounts) = (4, 3);
+        else if (sel == 0xe2dc85dc) (op, amounts) = (5, 3);
+        else return (0, 0);
+        if (input.length != 68 + 32 * amounts || _word(input, 0) >> 160 != 0 || _word(input, 1) >> 160 != 0) {
+            return (0, 0);
+        }
+    }
+
+    /// @dev ABI word `i` after the selector.
+    function _word(bytes memory input, uint256 i) internal pure returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := mload(add(add(input, 36), shl(5, i)))
+        }
+    }
+
+    function _indexOf(address[] memory registry, address a) internal pure returns (uint256) {
+        for (uint256 i; i < registry.length; i++) {
+            if (registry[i] == a) return i;
+        }
+        revert("address not in the registry");
+    }
+
+    /// @dev The codec bytes of one transaction (§3.3).
+    function _encodeTx(BatchCodec.Tx memory t, address[] memory registry) internal pure returns (bytes memory out) {
+        (uint256 op, uint256 amounts) = _compactOp(t.input);
+        bool zero = t.maxPriorityFeePerGas == 0 && t.maxFeePerGas == 0;
+        uint256 head = (t.eip1559 ? 1 : 0) | (t.yParity ? 2 : 0) | (zero ? 4 : 0) | (op << 3);
+        out = abi.encodePacked(_byte(head), _varint(t.nonce), _num(t.gasLimit));
+        if (!zero && t.eip1559) out = abi.encodePacked(out, _num(t.maxPriorityFeePerGas), _num(t.maxFeePerGas));
+        if (!zero && !t.eip1559) out = abi.encodePacked(out, _num(t.maxFeePerGas));
+        if (op == 0) {
+            out = abi.encodePacked(out, _varint(t.input.length), t.input);
+        } else {
+            // The registry pair i0 · R + i1.
+            uint256 i0 = _indexOf(registry, address(uint160(_word(t.input, 0))));
+            uint256 i1 = _indexOf(registry, address(uint160(_word(t.input, 1))));
+            out = abi.encodePacked(out, _varint(i0 * registry.length + i1));
+            for (uint256 i; i < amounts; i++) {
+                out = abi.encodePacked(out, _num(_word(t.input, 2 + i)));
+            }
+        }
+        out = abi.encodePacked(out, t.r, t.s);
+    }
+
+    /// @dev A batch (§3): blocks from `firstNumber` with the given timestamp deltas and tx
+    ///      counts, the registry, then the chunks with their lengths.
+    function _batch(
+        uint256 firstNumber,
+        uint256 firstTimestamp,
+        uint256[] memory deltas,
+        uint256[] memory txCounts,
+        address[] memory registry,
+        bytes[] memory chunks
+    ) internal pure returns (bytes memory out) {
+        out = abi.encodePacked(uint8(1), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
+        for (uint256 i; i < deltas.length; i++) {
+            out = abi.encodePacked(out, _varint(deltas[i]), _varint(txCounts[i]));
+        }
+        out = abi.encodePacked(out, _varint(registry.length));
+        for (uint256 i; i < registry.length; i++) {
+            out = abi.encodePacked(out, registry[i]);
+        }
+        for (uint256 i; i < chunks.length; i++) {
+            out = abi.encodePacked(out, _varint(chunks[i].length));
+        }
+        for (uint256 i; i < chunks.length; i++) {
+            out = abi.encodePacked(out, chunks[i]);
+        }
+    }
+
+    /// @dev A batch of one block (number 5) holding the given transactions in one chunk.
+    function _oneBlock(bytes memory txBytes, uint256 txCount, address[] memory registry)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        bytes[] memory chunks = new bytes[](1);
+        chunks[0] = txBytes;
+        return _batch(5, 1_700_000_000, _arr(0), _arr(txCount), registry, chunks);
+    }
+
+    function _arr(uint256 a) internal pure returns (uint256[] memory x) {
+        x = new uint256[](1);
+        x[0] = a;
+    }
+
+    function _arr(uint256 a, uint256 b) internal pure returns (uint256[] memory x) {
+        x = new uint256[](2);
+        (x[0], x[1]) = (a, b);
+    }
+
+    function _arr(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory x) {
+        x = new uint256[](3);
+        (x[0], x[1], x[2]) = (a, b, c);
+    }
+
+    function _four() internal pure returns (address[] memory reg) {
+        reg = new address[](4);
+        (reg[0], reg[1], reg[2], reg[3]) = (T, R, address(0xBEEF), address(0xCAFE));
+    }
+
+    function _tr() internal pure returns (address[] memory reg) {
+        reg = new address[](2);
+        (reg[0], reg[1]) = (T, R);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // A reference RLP encoder (§4.1), independent of the library's.
+
+    function _rlpUint(uint256 v) internal pure returns (bytes memory) {
+        if (v == 0) return hex"80";
+        if (v < 0x80) return abi.encodePacked(_byte(v));
+        bytes memory b = _minimal(v);
+        return abi.encodePacked(uint8(0x80 + b.length), b);
+    }
+
+    function _minimal(uint256 v) internal pure returns (bytes memory b) {
+        uint256 n;
+        for (uint256 x = v; x != 0; x >>= 8) {
+            n++;
+        }
+        b = new bytes(n);
+        for (uint256 i; i < n; i++) {
+            b[i] = _byte(v >> (8 * (n - 1 - i)));
+        }
+    }
+
+    function _rlpBytes(bytes memory b) internal pure returns (bytes memory) {
+        if (b.length == 1 && uint8(b[0]) < 0x80) return b;
+        if (b.length < 56) return abi.encodePacked(uint8(0x80 + b.length), b);
+        bytes memory len = _minimal(b.length);
+        return abi.encodePacked(uint8(0xb7 + len.length), len, b);
+    }
+
+    function _rlpList(bytes memory payload) internal pure returns (bytes memory) {
+        if (payload.length < 56) return abi.encodePacked(uint8(0xc0 + payload.length), payload);
+        bytes memory len = _minimal(payload.length);
+        return abi.encodePacked(uint8(0xf7 + len.length), len, payload);
+    }
+
+    /// @dev The signing payload (`signed` false) or the EIP-2718 bytes of `t`.
+    function _refEncode(BatchCodec.Tx memory t, uint256 chainId, bool signed) internal pure returns (bytes memory) {
+        bytes memory call = abi.encodePacked(_rlpUint(t.gasLimit), hex"94", SYSTEM, hex"80", _rlpBytes(t.input));
+        uint256 parity = t.yParity ? 1 : 0;
+        bytes memory sig = abi.encodePacked(_rlpUint(parity), _rlpUint(uint256(t.r)), _rlpUint(uint256(t.s)));
+        if (t.eip1559) {
+            bytes memory p = abi.encodePacked(
+                _rlpUint(chainId), _rlpUint(t.nonce), _rlpUint(t.maxPriorityFeePerGas), _rlpUint(t.maxFeePerGas)
+            );
+            p = abi.encodePacked(p, call, hex"c0", signed ? sig : bytes(""));
+            return abi.encodePacked(hex"02", _rlpList(p));
+        }
+        bytes memory q = abi.encodePacked(_rlpUint(t.nonce), _rlpUint(t.maxFeePerGas), call);
+        if (signed) {
+            q = abi.encodePacked(
+                q, _rlpUint(35 + 2 * chainId + (t.yParity ? 1 : 0)), _rlpUint(uint256(t.r)), _rlpUint(uint256(t.s))
+            );
+        } else {
+            q = abi.encodePacked(q, _rlpUint(chainId), hex"8080");
+        }
+        return _rlpList(q);
+    }
+
+    /// @dev Signs `t` with `key` for CHAIN_ID (signing hash from the reference encoder).
+    function _sign(BatchCodec.Tx memory t, uint256 key) internal pure {
+        (uint8 v, bytes32 r, bytes32 s) = vmx.sign(key, keccak256(_refEncode(t, CHAIN_ID, false)));
+        t.yParity = v == 28;
+        (t.r, t.s) = (r, s);
+    }
+
+    function _transferInput(address token, address to, uint256 amount) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(bytes4(0xbeabacc8), token, to, amount);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Revert checks.
+
+    function _codecSelector(string memory code) internal pure returns (bytes4 sel) {
+        bytes32 k = keccak256(bytes(code));
+        if (k == keccak256("truncated")) return BatchCodec.Truncated.selector;
+        if (k == keccak256("trailing_bytes")) return BatchCodec.TrailingBytes.selector;
+        if (k == keccak256("unknown_version")) return BatchCodec.UnknownVersion.selector;
+        if (k == keccak256("bad_integer")) return BatchCodec.BadInteger.selector;
+        if (k == keccak256("invalid_field")) return BatchCodec.InvalidField.selector;
+        if (k == keccak256("bad_block_sequence")) return BatchCodec.BadBlockSequence.selector;
+        fail(string.concat("unknown error code ", code));
+    }
+
+    /// @dev Whether `reason` is exactly one of the six codec errors (or, if allowed, the
+    ///      out-of-range chunk index): never a panic, an empty revert or a string.
+    function _isCodecError(bytes memory reason, bool indexAllowed) internal pure returns (bool) {
+        if (reason.length < 4) return false;
+        bytes4 sel = _selectorOf(reason);
+        if (sel == BatchCodec.UnknownVersion.selector) return reason.length == 36;
+        if (indexAllowed && sel == BatchCodec.ChunkIndexOutOfRange.selector) return reason.length == 68;
+        return reason.length == 4
+            && (sel == BatchCodec.Truncated.selector
+                || sel == BatchCodec.TrailingBytes.selector
+                || sel == BatchCodec.BadInteger.selector
+                || sel == BatchCodec.InvalidField.selector
+                || sel == BatchCodec.BadBlockSequence.selector);
+    }
+
+    /// @dev The first 4 bytes of `b` (0 if shorter).
+    function _selectorOf(bytes memory b) internal pure returns (bytes4 sel) {
+        if (b.length < 4) return 0;
+        assembly ("memory-safe") {
+            sel := and(mload(add(b, 32)), shl(224, 0xffffffff))
+        }
+    }
+
+    /// @dev The low byte of `v`.
+    function _byte(uint256 v) internal pure returns (bytes1) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return bytes1(uint8(v & 0xff));
+    }
+
+    function _u64(uint256 v) internal pure returns (uint64) {
+        require(v <= type(uint64).max, "u64");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(v);
+    }
+
+    function _expectInvalid(bytes memory data, uint256 chunkSize, bytes4 expected, string memory what) internal view {
+        try h.validate(data, chunkSize) {
+            fail(string.concat(what, ": validate accepted the data"));
+        } catch (bytes memory reason) {
+            assertTrue(_isCodecError(reason, false), string.concat(what, ": not a codec error"));
+            assertEq(bytes32(_selectorOf(reason)), bytes32(expected), string.concat(what, ": error"));
+        }
+    }
+
+    function _expectChunkInvalid(
+        bytes memory data,
+        uint256 chunkSize,
+        uint256 index,
+        bytes4 expected,
+        string memory what
+    ) internal view {
+        try h.decodeChunk(data, chunkSize, index) {
+            fail(string.concat(what, ": decodeChunk accepted the chunk"));
+        } catch (bytes memory reason) {
+            assertEq(bytes32(_selectorOf(reason)), bytes32(expected), string.concat(what, ": error"));
+        }
+    }
+
+    function _expectNumber(bytes memory b, uint256 width, bytes4 expected, string memory what) internal view {
+        try h.decodeNumber(b, width) returns (uint256 v) {
+            fail(string.concat(what, ": decoded to ", vm.toString(v)));
+        } catch (bytes memory reason) {
+            assertTrue(_isCodecError(reason, false), string.concat(what, ": not a codec error"));
+            assertEq(bytes32(_selectorOf(reason)), bytes32(expected), string.concat(what, ": error"));
+        }
+    }
+
+    function _eqBytes(bytes memory got, bytes memory expected, string memory what) internal pure {
+        if (keccak256(got) != keccak256(expected)) {
+            fail(string.concat(what, ": got ", vmx.toString(got), ", expected ", vmx.toString(expected)));
+        }
+    }
+
+    // =========================================================================================
+    // The worked example (§6).
+
+    /// @dev The bytes of the worked example, field by field as the spec's table lists them.
+    function _example(bytes32 r, bytes32 s) internal pure returns (bytes memory) {
+        return abi.encodePacked(
+            hex"01", // version
+            hex"05", // first block number 5
+            hex"80e2cfaa06", // first timestamp 1700000000
+            hex"01", // block count
+            hex"0001", // block 5: delta 0, 1 transaction
+            hex"02",
+            T,
+            R, // registry
+            hex"45", // chunk 0 is 69 bytes
+            hex"0f006501", // head, nonce, gas limit, registry pair 0 * 2 + 1: token T, to R
+            hex"26", // amount 10^6
+            r,
+            s
+        );
+    }
+
+    function test_example_header() public view {
+        bytes memory data = _example(R0, S0);
+        assertEq(data.length, 121, "length");
+        BatchCodec.Header memory hd = h.decodeHeader(data, 64);
+        assertEq(hd.firstNumber, 5, "firstNumber");
+        assertEq(hd.firstTimestamp, 1_700_000_000, "firstTimestamp");
+        assertEq(hd.blockCount, 1, "blockCount");
+        assertEq(hd.registryCount, 2, "registryCount");
+        assertEq(hd.registryOffset, 11, "registryOffset");
+        assertEq(hd.chunkCount, 1, "chunkCount");
+        assertEq(hd.chunkLengthsOffset, 51, "chunkLengthsOffset");
+        assertEq(hd.chunksOffset, 52, "chunksOffset");
+        assertEq(hd.blocksOffset, 8, "blocksOffset");
+        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 0);
+        assertEq(c.blockNumber, 5, "blockNumber");
+        assertEq(c.txCount, 1, "txCount");
+        assertEq(c.offset, 52, "offset");
+        assertEq(c.length, 69, "length");
+        h.validate(data, 64);
+    }
+
+    function test_example_transaction() public view {
+        bytes memory data = _example(R0, S0);
+        BatchCodec.Tx[] memory txs = h.decodeChunk(data, 64, 0);
+        assertEq(txs.length, 1, "one transaction");
+        BatchCodec.Tx memory t = txs[0];
+        assertTrue(t.eip1559, "eip1559");
+        assertTrue(t.yParity, "parity");
+        assertEq(t.nonce, 0, "nonce");
+        assertEq(t.gasLimit, 300_000, "gasLimit");
+        assertEq(t.maxPriorityFeePerGas, 0, "tip");
+        assertEq(t.maxFeePerGas, 0, "maxFee");
+        assertEq(t.r, R0, "r");
+        assertEq(t.s, S0, "s");
+        _eqBytes(t.input, _transferInput(T, R, 1e6), "calldata");
+        // The EIP-2718 bytes, spelled out: 0x02 ‖ f8 8e (142 bytes) ‖ chainId 82a455, nonce 80,
+        // fees 80 80, gas 830493e0, to, value 80, data b864 ‖ 100 bytes, [] c0, parity 01,
+        // r 821111, s 822222 (leading zeros dropped).
+        bytes memory signed = abi.encodePacked(
+            hex"02f88e82a455808080830493e094", SYSTEM, hex"80b864", _transferInput(T, R, 1e6), hex"c001821111822222"
+        );
+        _eqBytes(h.encodeSigned(t, CHAIN_ID), signed, "signed");
+        assertEq(h.txHash(t, CHAIN_ID), keccak256(signed), "txHash");
+        bytes memory unsigned = abi.encodePacked(
+            hex"02f88782a455808080830493e094", SYSTEM, hex"80b864", _transferInput(T, R, 1e6), hex"c0"
+        );
+        assertEq(h.signingHash(t, CHAIN_ID), keccak256(unsigned), "signingHash");
+    }
+
+    /// @notice The example signed for real: the decoded transaction recovers to the signer.
+    function test_example_signedRecoversSender() public view {
+        BatchCodec.Tx memory t;
+        t.eip1559 = true;
+        t.gasLimit = 300_000;
+        t.input = _transferInput(T, R, 1e6);
+        _sign(t, KEY);
+        bytes memory data = _oneBlock(_encodeTx(t, _tr()), 1, _tr());
+        BatchCodec.Tx[] memory txs = h.decodeChunk(data, 64, 0);
+        assertEq(h.recoverSender(txs[0], CHAIN_ID), vmx.addr(KEY), "sender");
+        // Another chain id is another signing hash: not the signer.
+        assertTrue(h.recoverSender(txs[0], CHAIN_ID + 1) != vmx.addr(KEY), "another chain id");
+    }
+
+    // =========================================================================================
+    // Numbers (§2.2) and varints (§2.1).
+
+    function test_numbers_specTable() public view {
+        assertEq(h.decodeNumber(hex"00", 256), 0, "0");
+        assertEq(h.decodeNumber(hex"20", 256), 1, "1");
+        assertEq(h.decodeNumber(hex"65", 64), 300_000, "300000");
+        assertEq(h.decodeNumber(hex"30", 256), 1e16, "1e16");
+        assertEq(h.decodeNumber(hex"32", 256), 1e18, "1e18");
+        assertEq(h.decodeNumber(hex"a08e18", 256), 12_345, "12345");
+        assertEq(h.decodeNumber(hex"f103", 256), 1.5e18, "1.5e18");
+    }
+
+    function test_numbers_limits() public view {
+        assertEq(h.decodeNumber(_num(type(uint64).max), 64), type(uint64).max, "u64 max");
+        assertEq(h.decodeNumber(_num(type(uint128).max), 128), type(uint128).max, "u128 max");
+        assertEq(h.decodeNumber(_num(type(uint256).max), 256), type(uint256).max, "u256 max");
+        assertEq(_num(type(uint256).max).length, 38, "1 + 37 bytes at most");
+        // e = 31 with m divisible by 10: the only case of a multiple of 10 in m.
+        assertEq(h.decodeNumber(hex"df02", 256), 1e32, "m = 10, e = 31");
+        assertEq(h.decodeNumber(_num(1e40), 256), 1e40, "1e40");
+        _expectNumber(_num(uint256(type(uint64).max) + 1), 64, BatchCodec.BadInteger.selector, "u64 max + 1");
+        _expectNumber(_num(uint256(type(uint128).max) + 1), 128, BatchCodec.BadInteger.selector, "u128 max + 1");
+        _expectNumber(_num(1e20), 64, BatchCodec.BadInteger.selector, "1e20 in 64 bits");
+        _expectNumber(_num(1e39), 128, BatchCodec.BadInteger.selector, "1e39 in 128 bits");
+    }
+
+    function test_numbers_refused() public view {
+        bytes4 bad = BatchCodec.BadInteger.selector;
+        _expectNumber(hex"05", 256, bad, "m = 0, e = 5");
+        _expectNumber(hex"8000", 256, bad, "zero tail");
+        _expectNumber(hex"c002", 256, bad, "m = 10, e = 0");
+        _expectNumber(hex"a08e98", 256, BatchCodec.Truncated.selector, "tail cut");
+        _expectNumber(hex"", 256, BatchCodec.Truncated.selector, "empty");
+        _expectNumber(hex"2000", 256, BatchCodec.TrailingBytes.selector, "trailing byte");
+        _expectNumber(hex"a08e1800", 256, BatchCodec.TrailingBytes.selector, "trailing byte after a tail");
+        _expectNumber(hex"a08e8000", 256, bad, "tail not in shortest form");
+        // A tail of 254 bits: 36 full groups (252 bits), then at most 2 bits.
+        bytes memory tail = new bytes(37);
+        for (uint256 i; i < 36; i++) {
+            tail[i] = 0xff;
+        }
+        tail[36] = 0x03;
+        assertEq(h.decodeNumber(abi.encodePacked(hex"e0", tail), 256), type(uint256).max, "widest tail");
+        tail[36] = 0x04;
+        _expectNumber(abi.encodePacked(hex"e0", tail), 256, bad, "255-bit tail");
+        tail[36] = 0x83;
+        _expectNumber(abi.encodePacked(hex"e0", tail, hex"01"), 256, bad, "38-byte tail");
+        // m = 2^256 - 1 with e = 1 overflows.
+        tail[36] = 0x03;
+        _expectNumber(abi.encodePacked(hex"e1", tail), 256, bad, "m * 10 overflows 256 bits");
+    }
+
+    function test_varints_inTheHeader() public view {
+        bytes memory rest = hex"0100010002";
+        bytes4 bad = BatchCodec.BadInteger.selector;
+        // first_number = 0 written in two bytes.
+        _expectInvalid(abi.encodePacked(hex"018000", rest), 64, bad, "overlong zero");
+        _expectInvalid(abi.encodePacked(hex"01ff00", rest), 64, bad, "last byte 00");
+        // u64 max is 9 full groups and a last byte of 01; 02 or a tenth continuation overflows.
+        bytes memory max = hex"ffffffffffffffffff01";
+        BatchCodec.Header memory hd = h.decodeHeader(_withFirstNumber(max), 64);
+        assertEq(hd.firstNumber, type(uint64).max, "u64 max first number");
+        _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff02"), 64, bad, "2^64");
+        _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff8101"), 64, bad, "eleven bytes");
+        _expectInvalid(hex"01ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
+    }
+
+    /// @dev A batch of one empty block (no registry, no chunk) numbered by the given varint.
+    function _withFirstNumber(bytes memory firstNumber) internal pure returns (bytes memory) {
+        return abi.encodePacked(hex"01", firstNumber, hex"00", hex"01", hex"0000", hex"00");
+    }
+
+    // =========================================================================================
+    // Header rules (§3.1), in their order.
+
+    function test_header_errors() public view {
+        bytes4 trunc = BatchCodec.Truncated.selector;
+        _expectInvalid(hex"", 64, trunc, "empty");
+        _expectInvalid(hex"01", 64, trunc, "version only");
+        _expectInvalid(hex"00", 64, BatchCodec.UnknownVersion.selector, "version 0");
+        try h.validate(hex"0201", 64) {
+            fail("version 2 accepted");
+        } catch (bytes memory reason) {
+            _eqBytes(reason, abi.encodeWithSelector(BatchCodec.UnknownVersion.selector, uint8(2)), "UnknownVersion(2)");
+        }
+        // Block count.
+        _expectInvalid(hex"0105000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
+        _expectInvalid(
+            hex"01ffffffffffffffffff01000200000000", 64, BatchCodec.BadBlockSequence.selector, "last number > u64"
+        );
+        assertEq(h.decodeHeader(hex"01feffffffffffffffff0100020000000000", 64).blockCount, 2, "last number = u64 max");
+        _expectInvalid(hex"01050002000000", 64, trunc, "2 blocks need 4 bytes");
+        _expectInvalid(hex"010500020000", 64, trunc, "2 blocks in 2 bytes");
+        // Timestamps.
+        _expectInvalid(hex"01050001010000", 64, BatchCodec.InvalidField.selector, "first delta 1");
+        _expectInvalid(
+            hex"0105ffffffffffffffffff0102000001000000", 64, BatchCodec.BadBlockSequence.selector, "timestamp > u64"
+        );
+        assertEq(h.decodeHeader(hex"0105feffffffffffffffff01020000010000", 64).blockCount, 2, "timestamp = u64 max");
+        // Transaction count: 68 bytes per transaction.
+        bytes memory sixtyEight = new bytes(68);
+        _expectInvalid(abi.encodePacked(hex"010500010002", sixtyEight), 64, trunc, "2 txs, 68 bytes");
+        // Registry: 20 bytes per entry.
+        _expectInvalid(abi.encodePacked(hex"01050001000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
+        // Chunk count against the bytes left: two blocks of one transaction each pass their
+        // bound, a registry of 4 takes 80 bytes, and 1 byte is left for 2 chunk lengths.
+        bytes memory twoChunks = abi.encodePacked(hex"010500020001000104", new bytes(80), hex"00");
+        _expectInvalid(twoChunks, 1, trunc, "more chunks than bytes left");
+    }
+
+    function test_header_chunkLengthsAgainstTheRest() public view {
+        bytes memory data = _example(R0, S0);
+        // Σ chunk_len > rest.
+        _expectInvalid(_slice(data, 0, data.length - 1), 64, BatchCodec.Truncated.selector, "one byte short");
+        // Σ chunk_len < rest.
+        _expectInvalid(abi.encodePacked(data, hex"00"), 64, BatchCodec.TrailingBytes.selector, "one byte more");
+        // A chunk length not in its shortest form (0 in two bytes, the second one the chunk's).
+        bytes memory overlong = _example(R0, S0);
+        (overlong[51], overlong[52]) = (0x80, 0x00);
+        _expectInvalid(overlong, 64, BatchCodec.BadInteger.selector, "overlong chunk length");
+    }
+
+    /// @notice The cut of §3.1: ⌈tx_count / chunkSize⌉ chunks per block, the last of a block
+    ///         shorter, none for an empty block; a chunk's bytes and block are found directly.
+    function test_chunks_cutAndLocate() public view {
+        (bytes memory data, BatchCodec.Tx[] memory txs) = _threeBlocks();
+        BatchCodec.Header memory hd = h.decodeHeader(data, 2);
+        assertEq(hd.chunkCount, 4, "5 txs in chunks of 2, an empty block, 1 tx");
+        uint256[4] memory counts = [uint256(2), 2, 1, 1];
+        uint256[4] memory blocks = [uint256(10), 10, 10, 12];
+        uint256 offset = hd.chunksOffset;
+        uint256 seen; // transactions before chunk k
+        for (uint256 k; k < 4; k++) {
+            BatchCodec.Chunk memory c = h.locateChunk(data, 2, k);
+            assertEq(c.index, k, "index");
+            assertEq(c.txCount, counts[k], "txCount");
+            assertEq(c.blockNumber, blocks[k], "blockNumber");
+            assertEq(c.offset, offset, "offset");
+            offset += c.length;
+            BatchCodec.Tx[] memory decoded = h.decodeChunk(data, 2, k);
+            assertEq(decoded.length, counts[k], "decoded txs");
+            for (uint256 j; j < decoded.length; j++) {
+                _checkSame(decoded[j], txs[seen], "three blocks");
+                assertEq(h.recoverSender(decoded[j], CHAIN_ID), vmx.addr(KEY + seen), "sender");
+                seen++;
+            }
+        }
+        assertEq(offset, data.length, "chunks fill the data");
+        assertEq(seen, 6, "every transaction");
+        h.validate(data, 2);
+        try h.decodeChunk(data, 2, 4) {
+            fail("chunk 4 decoded");
+        } catch (bytes memory reason) {
+            _eqBytes(reason, abi.encodeWithSelector(BatchCodec.ChunkIndexOutOfRange.selector, 4, 4), "out of range");
+        }
+        // Chunk size 0 is taken as 1 (as in the Rust code): 5 + 0 + 1 chunks.
+        assertEq(h.decodeHeader(_threeBlocksInSingles(), 0).chunkCount, 6, "chunk size 0");
+        // A chunk size larger than every block: one chunk per non-empty block.
+        (data,) = _threeBlocks();
+        _expectInvalid(data, type(uint256).max, BatchCodec.TrailingBytes.selector, "2 chunks of 4: bytes left");
+    }
+
+    /// @dev Blocks 10 (5 transfers, delta 0), 11 (empty, delta 2), 12 (1 transfer, delta 0),
+    ///      cut in chunks of 2.
+    function _threeBlocks() internal pure returns (bytes memory data, BatchCodec.Tx[] memory txs) {
+        txs = new BatchCodec.Tx[](6);
+        bytes[] memory enc = new bytes[](6);
+        for (uint256 i; i < 6; i++) {
+            BatchCodec.Tx memory t = txs[i];
+            t.eip1559 = i % 2 == 0;
+            t.nonce = _u64(i);
+            t.gasLimit = 21_000;
+            t.maxFeePerGas = 1e9 + _u64(i);
+            t.maxPriorityFeePerGas = t.eip1559 ? 1e9 : 0;
+            t.input = _transferInput(i % 2 == 0 ? T : R, i % 3 == 0 ? R : T, 10 ** i);
+            _sign(t, KEY + i);
+            enc[i] = _encodeTx(t, _tr());
+        }
+        bytes[] memory chunks = new bytes[](4);
+        chunks[0] = abi.encodePacked(enc[0], enc[1]);
+        chunks[1] = abi.encodePacked(enc[2], enc[3]);
+        chunks[2] = enc[4];
+        chunks[3] = enc[5];
+        data = _batch(10, 1000, _arr(0, 2, 0), _arr(5, 0, 1), _tr(), chunks);
+    }
+
+    /// @dev The same transactions, one per chunk.
+    function _threeBlocksInSingles() internal pure returns (bytes memory) {
+        (, BatchCodec.Tx[] memory txs) = _threeBlocks();
+        bytes[] memory chunks = new bytes[](6);
+        for (uint256 i; i < 6; i++) {
+            chunks[i] = _encodeTx(txs[i], _tr());
+        }
+        return _batch(10, 1000, _arr(0, 2, 0), _arr(5, 0, 1), _tr(), chunks);
+    }
+
+    // =========================================================================================
+    // Transactions (§3.3): fields, operations and their errors.
+
+    /// @dev A signed EIP-1559 transfer of `amount` from KEY with the given fees.
+    function _transfer(uint64 nonce, uint128 tip, uint128 maxFee, uint256 amount)
+        internal
+        pure
+        returns (BatchCodec.Tx memory t)
+    {
+        t.eip1559 = true;
+        t.nonce = nonce;
+        t.gasLimit = 300_000;
+        t.maxPriorityFeePerGas = tip;
+        t.maxFeePerGas = maxFee;
+        t.input = _transferInput(T, R, amount);
+        _sign(t, KEY);
+    }
+
+    /// @dev The codec bytes of one transaction with `head` instead of its own head byte.
+    function _withHead(bytes memory txBytes, uint8 head) internal pure returns (bytes memory out) {
+        out = bytes.concat(txBytes);
+        out[0] = bytes1(head);
+    }
+
+    function _single(bytes memory txBytes) internal pure returns (bytes memory) {
+        return _oneBlock(txBytes, 1, _tr());
+    }
+
+    function test_tx_headRules() public view {
+        bytes memory ok = _encodeTx(_transfer(0, 0, 0, 1e6), _tr());
+        h.validate(_single(ok), 64);
+        uint8 head = uint8(ok[0]);
+        bytes4 invalid = BatchCodec.InvalidField.selector;
+        _expectInvalid(_single(_withHead(ok, head | 0x40)), 64, invalid, "reserved bit 6");
+        _expectInvalid(_single(_withHead(ok, head | 0x80)), 64, invalid, "reserved bit 7");
+        _expectInvalid(_single(_withHead(ok, (head & 0xc7) | (6 << 3))), 64, invalid, "operation 6");
+        _expectInvalid(_single(_withHead(ok, (head & 0xc7) | (7 << 3))), 64, invalid, "operation 7");
+        // Zero fees written out instead of the zero-fee bit.
+        bytes memory written = abi.encodePacked(
+            uint8(head & 0xfb), hex"0065", hex"0000", hex"01", hex"26", bytes32(uint256(1)), bytes32(uint256(2))
+        );
+        _expectInvalid(_single(written), 64, invalid, "EIP-1559 fees 0 and 0 without the bit");
+        written = abi.encodePacked(
+            uint8(head & 0xfa), hex"0065", hex"00", hex"01", hex"26", bytes32(uint256(1)), bytes32(uint256(2))
+        );
+        _expectInvalid(_single(written), 64, invalid, "legacy gas price 0 without the bit");
+        // One of the two EIP-1559 fees may be 0.
+        h.validate(_single(_encodeTx(_transfer(0, 0, 7, 1e6), _tr())), 64);
+        h.validate(_single(_encodeTx(_transfer(0, 7, 0, 1e6), _tr())), 64);
+    }
+
+    function test_tx_fieldErrors() public view {
+        // head 0f (EIP-1559, parity, zero fees, transfer), nonce 00, gas 65, pair 01, amount 26.
+        bytes32 r = bytes32(uint256(1));
+        bytes32 s = bytes32(uint256(2));
+        bytes4 bad = BatchCodec.BadInteger.selector;
+        h.validate(_single(abi.encodePacked(hex"0f006501", hex"26", r, s)), 64);
+        _expectInvalid(_single(abi.encodePacked(hex"0f80006501", hex"26", r, s)), 64, bad, "overlong nonce");
+        _expectInvalid(_single(abi.encodePacked(hex"0f000501", hex"26", r, s)), 64, bad, "gas limit m = 0, e = 5");
+        _expectInvalid(_single(abi.encodePacked(hex"0f003401", hex"26", r, s)), 64, bad, "gas limit 10^20");
+        _expectInvalid(_single(abi.encodePacked(hex"0f00c00201", hex"26", r, s)), 64, bad, "gas limit m = 10");
+        // Fees: 10^39 is beyond 128 bits (m = 10^8, e = 31).
+        bytes memory fee = _num(1e39);
+        _expectInvalid(_single(abi.encodePacked(hex"0b0065", hex"20", fee, hex"01", hex"26", r, s)), 64, bad, "fee");
+        _expectInvalid(_single(abi.encodePacked(hex"0a0065", fee, hex"01", hex"26", r, s)), 64, bad, "gas price");
+        // Amount: m = 2^254 - 1 (tail of 252 + 2 bits) times 10^31 overflows 256 bits.
+        bytes memory tail = new bytes(37);
+        for (uint256 i; i < 36; i++) {
+            tail[i] = 0xff;
+        }
+        tail[36] = 0x03;
+        _expectInvalid(_single(abi.encodePacked(hex"0f006501", hex"ff", tail, r, s)), 64, bad, "amount over 256 bits");
+        // The registry pair: below R² = 4.
+        bytes4 invalid = BatchCodec.InvalidField.selector;
+        h.validate(_single(abi.encodePacked(hex"0f006503", hex"26", r, s)), 64);
+        _expectInvalid(_single(abi.encodePacked(hex"0f006504", hex"26", r, s)), 64, invalid, "pair 4 of R = 2");
+        // Refused before the rest is read, even if it is cut (a registry of 4 keeps the header's
+        // bound of 68 bytes per transaction satisfied).
+        _expectInvalid(_oneBlock(hex"0f006510", 1, _four()), 64, invalid, "pair 16 of R = 4");
+        _expectInvalid(
+            _single(abi.encodePacked(hex"0f00658080808080808080808002", hex"26", r, s)), 64, bad, "pair over 64 bits"
+        );
+        // Pair 14 = 3 * 4 + 2 with R = 4.
+        BatchCodec.Tx[] memory txs =
+            h.decodeChunk(_oneBlock(abi.encodePacked(hex"0f00650e", hex"26", r, s), 1, _four()), 64, 0);
+        _eqBytes(txs[0].input, _transferInput(address(0xCAFE), address(0xBEEF), 1e6), "pair 14 of R = 4");
+        // No registry: every pair is out of range.
+        bytes memory noRegistry = abi.encodePacked(hex"0105000100010045", hex"0f006500", hex"26", r, s);
+        _expectInvalid(noRegistry, 64, invalid, "pair 0 of R = 0");
+        // The signature: 64 bytes.
+        bytes4 trunc = BatchCodec.Truncated.selector;
+        _expectInvalid(
+            _single(abi.encodePacked(hex"0f006501", hex"26", r, _slice(abi.encodePacked(s), 0, 31))), 64, trunc, "s cut"
+        );
+        _expectInvalid(_oneBlock(hex"0f006501", 1, _four()), 64, trunc, "amount missing");
+        _expectInvalid(_oneBlock(hex"", 1, _four()), 64, trunc, "empty chunk");
+        _expectChunkInvalid(_oneBlock(hex"", 1, _four()), 64, 0, trunc, "empty chunk alone");
+    }
+
+    function test_tx_rawCalldata() public view {
+        bytes32 r = bytes32(uint256(1));
+        bytes32 s = bytes32(uint256(2));
+        // Raw calldata (op 0) that has no compact form.
+        bytes[] memory inputs = new bytes[](7);
+        inputs[0] = "";
+        inputs[1] = hex"7f";
+        inputs[2] = hex"80";
+        inputs[3] = hex"beabacc8";
+        inputs[4] = abi.encodePacked(_transferInput(T, R, 1), hex"00"); // one byte too long
+        inputs[5] = abi.encodeWithSelector(bytes4(0xbeabacc8), uint256(1) << 160, R, 1); // dirty address word
+        inputs[6] = abi.encodeWithSignature("createToken(string,uint256)", "Token", 1e24);
+        for (uint256 i; i < inputs.length; i++) {
+            BatchCodec.Tx memory t = _transfer(_u64(i), 0, 0, 0);
+            t.input = inputs[i];
+            _sign(t, KEY);
+            bytes memory enc = _encodeTx(t, _tr());
+            assertEq(uint8(enc[0]) >> 3, 0, "raw");
+            BatchCodec.Tx[] memory txs = h.decodeChunk(_single(enc), 64, 0);
+            _eqBytes(txs[0].input, inputs[i], "raw input");
+            _eqBytes(h.encodeSigned(txs[0], CHAIN_ID), _refEncode(t, CHAIN_ID, true), "signed");
+            assertEq(h.recoverSender(txs[0], CHAIN_ID), vmx.addr(KEY), "sender");
+        }
+        // Raw calldata of every compact operation is refused.
+        bytes[] memory compact = new bytes[](5);
+        compact[0] = _transferInput(T, R, 1);
+        compact[1] = abi.encodeWithSelector(bytes4(0xfe029156), T, R, 1, 2);
+        compact[2] = abi.encodeWithSelector(bytes4(0x884db063), T, R, 1, 2);
+        compact[3] = abi.encodeWithSelector(bytes4(0x91c98a2a), T, R, 1, 2, 3);
+        compact[4] = abi.encodeWithSelector(bytes4(0xe2dc85dc), T, R, 1, 2, 3);
+        for (uint256 i; i < 5; i++) {
+            bytes memory enc = abi.encodePacked(hex"070065", _varint(compact[i].length), compact[i], r, s);
+            _expectInvalid(_single(enc), 64, BatchCodec.InvalidField.selector, "raw calldata with a compact form");
+        }
+        // An input length beyond the chunk.
+        _expectInvalid(
+            _single(abi.encodePacked(hex"07006581", hex"01", new bytes(100))), 64, BatchCodec.Truncated.selector, "len"
+        );
+    }
+
+    /// @notice Each compact operation rebuilds its canonical calldata (§3.3.1).
+    function test_tx_compactOperations() public view {
+        bytes[] memory inputs = new bytes[](5);
+        inputs[0] = _transferInput(R, T, 12_345);
+        inputs[1] = abi.encodeWithSelector(bytes4(0xfe029156), T, R, 1.5e18, 0);
+        inputs[2] = abi.encodeWithSelector(bytes4(0x884db063), T, R, type(uint256).max, 1e30);
+        inputs[3] = abi.encodeWithSelector(bytes4(0x91c98a2a), R, R, 1, 2, 3);
+        inputs[4] = abi.encodeWithSelector(bytes4(0xe2dc85dc), T, T, 0, 10, 1e77);
+        for (uint256 i; i < 5; i++) {
+            BatchCodec.Tx memory t = _transfer(_u64(1000 * i), 1, 2e9, 0);
+            t.input = inputs[i];
+            t.eip1559 = i % 2 == 0;
+            if (!t.eip1559) t.maxPriorityFeePerGas = 0;
+            _sign(t, KEY);
+            bytes memory enc = _encodeTx(t, _tr());
+            assertEq(uint8(enc[0]) >> 3, i + 1, "operation code");
+            BatchCodec.Tx memory d = h.decodeChunk(_single(enc), 64, 0)[0];
+            _checkSame(d, t, "operation");
+            assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), "sender");
+        }
+    }
+
+    /// @dev `d` (decoded) equals `t` field by field, and rebuilds its reference encodings.
+    function _checkSame(BatchCodec.Tx memory d, BatchCodec.Tx memory t, string memory what) internal view {
+        assertEq(d.eip1559, t.eip1559, string.concat(what, ": eip1559"));
+        assertEq(d.yParity, t.yParity, string.concat(what, ": yParity"));
+        assertEq(d.nonce, t.nonce, string.concat(what, ": nonce"));
+        assertEq(d.gasLimit, t.gasLimit, string.concat(what, ": gasLimit"));
+        assertEq(d.maxPriorityFeePerGas, t.maxPriorityFeePerGas, string.concat(what, ": tip"));
+        assertEq(d.maxFeePerGas, t.maxFeePerGas, string.concat(what, ": maxFee"));
+        assertEq(d.r, t.r, string.concat(what, ": r"));
+        assertEq(d.s, t.s, string.concat(what, ": s"));
+        _eqBytes(d.input, t.input, string.concat(what, ": input"));
+        bytes memory signed = _refEncode(t, CHAIN_ID, true);
+        _eqBytes(h.encodeSigned(d, CHAIN_ID), signed, string.concat(what, ": signed"));
+        assertEq(h.txHash(d, CHAIN_ID), keccak256(signed), string.concat(what, ": txHash"));
+        assertEq(
+            h.signingHash(d, CHAIN_ID), keccak256(_refEncode(t, CHAIN_ID, false)), string.concat(what, ": sigHash")
+        );
+    }
+
+    /// @notice A legacy (EIP-155) transaction: gas price in `maxFeePerGas`, v = 35 + 2·chainId + parity.
+    function test_tx_legacy() public view {
+        BatchCodec.Tx memory t = _transfer(7, 0, 3e9, 5e17);
+        t.eip1559 = false;
+        _sign(t, KEY);
+        bytes memory enc = _encodeTx(t, _tr());
+        assertEq(uint8(enc[0]) & 1, 0, "legacy head");
+        BatchCodec.Tx memory d = h.decodeChunk(_single(enc), 64, 0)[0];
+        _checkSame(d, t, "legacy");
+        assertEq(d.maxPriorityFeePerGas, 0, "no tip");
+        assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), "sender");
+        bytes memory signed = h.encodeSigned(d, CHAIN_ID);
+        // rlp([nonce 07, gasPrice 84b2d05e00, gas 830493e0, to, 80, b864 data, v, r, s]):
+        // v = 35 + 84138 + parity = 0x01 48cd / 0x01 48ce, written 83 0148cd.
+        bytes memory v = d.yParity ? bytes(hex"830148ce") : bytes(hex"830148cd");
+        bytes memory prefix =
+            abi.encodePacked(hex"0784b2d05e00830493e094", SYSTEM, hex"80b864", _transferInput(T, R, 5e17), v);
+        assertEq(uint8(signed[0]), 0xf8, "list of 56 to 255 bytes");
+        assertEq(uint8(signed[1]), signed.length - 2, "list length");
+        for (uint256 i; i < prefix.length; i++) {
+            assertEq(uint8(signed[2 + i]), uint8(prefix[i]), "legacy fields");
+        }
+    }
+
+    function test_recoverSender_refusals() public view {
+        BatchCodec.Tx memory t = _transfer(0, 0, 0, 1e6);
+        address signer = vmx.addr(KEY);
+        assertEq(h.recoverSender(t, CHAIN_ID), signer, "valid");
+        // The high-s twin (n - s, other parity) recovers the same key in ecrecover: refused.
+        uint256 n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
+        BatchCodec.Tx memory twin = _copy(t);
+        twin.s = bytes32(n - uint256(t.s));
+        twin.yParity = !t.yParity;
+        assertEq(ecrecover(h.signingHash(twin, CHAIN_ID), twin.yParity ? 28 : 27, twin.r, twin.s), signer, "twin");
+        assertEq(h.recoverSender(twin, CHAIN_ID), address(0), "high s");
+        BatchCodec.Tx memory x = _copy(t);
+        x.r = 0;
+        assertEq(h.recoverSender(x, CHAIN_ID), address(0), "r = 0");
+        x = _copy(t);
+        x.s = 0;
+        assertEq(h.recoverSender(x, CHAIN_ID), address(0), "s = 0");
+        x = _copy(t);
+        x.r = bytes32(n);
+        assertEq(h.recoverSender(x, CHAIN_ID), address(0), "r = n");
+        x = _copy(t);
+        x.r = bytes32(type(uint256).max);
+        assertEq(h.recoverSender(x, CHAIN_ID), address(0), "r > n");
+        x = _copy(t);
+        x.s = bytes32(BatchCodec.HALF_N + 1);
+        assertEq(h.recoverSender(x, CHAIN_ID), address(0), "s = n/2 + 1");
+        x.s = bytes32(BatchCodec.HALF_N);
+        h.recoverSender(x, CHAIN_ID); // allowed: whatever ecrecover gives
+    }
+
+    function _copy(BatchCodec.Tx memory t) internal pure returns (BatchCodec.Tx memory c) {
+        c = BatchCodec.Tx(
+            t.eip1559, t.yParity, t.nonce, t.gasLimit, t.maxPriorityFeePerGas, t.maxFeePerGas, t.input, t.r, t.s
+        );
+    }
+
+    function test_chainIdTooLarge() public {
+        BatchCodec.Tx memory t = _transfer(0, 0, 0, 1e6);
+        uint256 big = uint256(type(uint64).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(BatchCodec.ChainIdTooLarge.selector, big));
+        h.encodeSigned(t, big);
+        vm.expectRevert(abi.encodeWithSelector(BatchCodec.ChainIdTooLarge.selector, big));
+        h.recoverSender(t, big);
+        t.eip1559 = false;
+        h.encodeSigned(t, type(uint64).max); // the largest chain id: v still fits
+    }
+
+    // =========================================================================================
+    // Chunks (§3.2): boundaries, first failure in reading order, locality.
+
+    /// @dev Two blocks of one transaction each (chunk size 64): two chunks of `a` and `b`.
+    function _twoChunks(bytes memory a, bytes memory b) internal pure returns (bytes memory) {
+        bytes[] memory chunks = new bytes[](2);
+        (chunks[0], chunks[1]) = (a, b);
+        return _batch(5, 1_700_000_000, _arr(0, 12), _arr(1, 1), _tr(), chunks);
+    }
+
+    function test_chunks_boundaries() public view {
+        bytes memory a = _encodeTx(_transfer(0, 0, 0, 1e6), _tr());
+        bytes memory b = _encodeTx(_transfer(1, 1e9, 2e9, 5), _tr());
+        bytes memory data = _twoChunks(a, b);
+        h.validate(data, 64);
+        // Move the boundary one byte left: chunk 0 ends inside its transaction's s.
+        bytes[] memory chunks = new bytes[](2);
+        chunks[0] = _slice(a, 0, a.length - 1);
+        chunks[1] = abi.encodePacked(a[a.length - 1], b);
+        bytes memory moved = _batch(5, 1_700_000_000, _arr(0, 12), _arr(1, 1), _tr(), chunks);
+        _expectInvalid(moved, 64, BatchCodec.Truncated.selector, "tx runs past its chunk");
+        _expectChunkInvalid(moved, 64, 0, BatchCodec.Truncated.selector, "chunk 0");
+        // One byte right: a byte left in chunk 0.
+        chunks[0] = abi.encodePacked(a, b[0]);
+        chunks[1] = _slice(b, 1, b.length);
+        moved = _batch(5, 1_700_000_000, _arr(0, 12), _arr(1, 1), _tr(), chunks);
+        _expectInvalid(moved, 64, BatchCodec.TrailingBytes.selector, "byte left in chunk 0");
+        _expectChunkInvalid(moved, 64, 0, BatchCodec.TrailingBytes.selector, "chunk 0");
+    }
+
+    function test_chunks_firstFailureInReadingOrder() public view {
+        bytes memory good = _encodeTx(_transfer(0, 0, 0, 1e6), _tr());
+        // The nonce (00) written in two bytes.
+        bytes memory badInteger = abi.encodePacked(good[0], hex"8000", _slice(good, 2, good.length));
+        bytes memory invalid = _withHead(good, uint8(good[0]) | 0x40);
+        // Chunk 0 then chunk 1.
+        _expectInvalid(_twoChunks(badInteger, invalid), 64, BatchCodec.BadInteger.selector, "chunk 0 first");
+        _expectInvalid(_twoChunks(invalid, badInteger), 64, BatchCodec.InvalidField.selector, "chunk 0 first");
+        // The header before any chunk.
+        _expectInvalid(
+            abi.encodePacked(_twoChunks(invalid, badInteger), hex"00"),
+            64,
+            BatchCodec.TrailingBytes.selector,
+            "header first"
+        );
+        // Locality: a bad chunk 0 does not stop chunk 1 from decoding.
+        BatchCodec.Tx[] memory txs = h.decodeChunk(_twoChunks(invalid, good), 64, 1);
+        assertEq(txs.length, 1, "chunk 1 decodes alone");
+        _expectChunkInvalid(_twoChunks(invalid, good), 64, 0, BatchCodec.InvalidField.selector, "chunk 0 alone");
+    }
+
+    /// @notice Round trip of random transactions through the reference encoder, the decoder
+    ///         and the rebuild of their signed bytes, hashes and sender.
+    function testFuzz_roundTrip(uint256 seed, bytes memory raw) public view {
+        address[] memory reg = _registry(seed, 3);
+        BatchCodec.Tx memory t = _randomTx(seed, raw, reg);
+        bytes memory enc = _encodeTx(t, reg);
+        bytes memory data = _oneBlock(enc, 1, reg);
+        h.validate(data, 1 + seed % 64);
+        BatchCodec.Tx memory d = h.decodeChunk(data, 1 + seed % 64, 0)[0];
+        _checkSame(d, t, "round trip");
+        assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY + seed % 1000), "sender");
+    }
+
+    /// @notice Round trip of a random batch: several blocks (some empty), random transactions
+    ///         of every kind cut in chunks of a random size, each chunk decoded alone.
+    function testFuzz_batchRoundTrip(uint256 seed) public view {
+        uint256 blocks = 1 + seed % 4;
+        uint256 cs = 1 + (seed >> 8) % 4;
+        address[] memory reg = _registry(seed, 1 + (seed >> 16) % 5);
+        uint256[] memory counts = new uint256[](blocks);
+        uint256[] memory deltas = new uint256[](blocks);
+        uint256 total;
+        for (uint256 b; b < blocks; b++) {
+            counts[b] = _rand(seed, string.concat("count", vm.toString(b))) % 6;
+            if (b > 0) deltas[b] = _rand(seed, string.concat("delta", vm.toString(b))) % 3;
+            total += counts[b];
+        }
+        BatchCodec.Tx[] memory txs = new BatchCodec.Tx[](total);
+        for (uint256 i; i < total; i++) {
+            txs[i] = _randomTx(_rand(seed, i), "", reg);
+        }
+        bytes memory data = _batch(7, 1000, deltas, counts, reg, _cut(txs, counts, cs, reg));
+        h.validate(data, cs);
+        _checkCut(data, cs, txs, counts);
+    }
+
+    /// @dev The chunks of `txs` for blocks of `counts` transactions cut in chunks of `cs`.
+    function _cut(BatchCodec.Tx[] memory txs, uint256[] memory counts, uint256 cs, address[] memory reg)
+        internal
+        pure
+        returns (bytes[] memory chunks)
+    {
+        uint256 n;
+        for (uint256 b; b < counts.length; b++) {
+            n += (counts[b] + cs - 1) / cs;
+        }
+        chunks = new bytes[](n);
+        (uint256 k, uint256 next) = (0, 0);
+        for (uint256 b; b < counts.length; b++) {
+            for (uint256 j; j < counts[b]; j++) {
+                chunks[k] = abi.encodePacked(chunks[k], _encodeTx(txs[next++], reg));
+                if (j % cs == cs - 1 || j == counts[b] - 1) k++;
+            }
+        }
+    }
+
+    /// @dev Every chunk decodes alone to its transactions, in order, with its block number.
+    function _checkCut(bytes memory data, uint256 cs, BatchCodec.Tx[] memory txs, uint256[] memory counts)
+        internal
+        view
+    {
+        uint256 chunks = h.decodeHeader(data, cs).chunkCount;
+        (uint256 next, uint256 b, uint256 inBlock) = (0, 0, 0);
+        for (uint256 k; k < chunks; k++) {
+            while (inBlock == counts[b]) (b, inBlock) = (b + 1, 0);
+            assertEq(h.locateChunk(data, cs, k).blockNumber, 7 + b, "block number");
+            BatchCodec.Tx[] memory decoded = h.decodeChunk(data, cs, k);
+            uint256 left = counts[b] - inBlock;
+            assertEq(decoded.length, left < cs ? left : cs, "the cut");
+            for (uint256 j; j < decoded.length; j++) {
+                _checkSame(decoded[j], txs[next++], "batch round trip");
+            }
+            inBlock += decoded.length;
+        }
+        assertEq(next, txs.length, "every transaction decoded");
+    }
+
+    function _registry(uint256 seed, uint256 n) internal pure returns (address[] memory reg) {
+        reg = new address[](n);
+        for (uint256 i; i < n; i++) {
+            reg[i] = address(uint160(uint256(keccak256(abi.encode(seed, "registry", i)))));
+        }
+    }
+
+    /// @dev A random transaction signed by `KEY + seed % 1000`; compact operations use `reg`.
+    function _randomTx(uint256 seed, bytes memory raw, address[] memory reg)
+        internal
+        pure
+        returns (BatchCodec.Tx memory t)
+    {
+        t.eip1559 = seed & 1 == 0;
+        t.nonce = uint64(_rand(seed, "nonce"));
+        t.gasLimit = uint64(_roundish(_rand(seed, "gas"), 64));
+        uint256 fees = (seed >> 1) % 4; // 0: zero fees; 1: random; 2, 3: one of them 0
+        if (fees != 0) {
+            t.maxFeePerGas = uint128(_roundish(_rand(seed, "max"), 128));
+            if (t.eip1559 && fees != 3) t.maxPriorityFeePerGas = uint128(_roundish(_rand(seed, "tip"), 128));
+            if (t.eip1559 && fees == 2) t.maxFeePerGas = 0;
+            if (t.maxFeePerGas == 0 && t.maxPriorityFeePerGas == 0) t.maxFeePerGas = 1;
+        }
+        uint256 op = (seed >> 8) % 6;
+        if (op == 0) {
+            t.input = raw;
+            (uint256 compactOp,) = _compactOp(raw);
+            if (compactOp != 0) t.input = abi.encodePacked(raw, hex"00");
+        } else {
+            bytes4[5] memory sel = [bytes4(0xbeabacc8), 0xfe029156, 0x884db063, 0x91c98a2a, 0xe2dc85dc];
+            uint256[5] memory amounts = [uint256(1), 2, 2, 3, 3];
+            address a0 = reg[(seed >> 16) % reg.length];
+            address a1 = reg[(seed >> 24) % reg.length];
+            t.input = abi.encodePacked(sel[op - 1], abi.encode(a0), abi.encode(a1));
+            for (uint256 i; i < amounts[op - 1]; i++) {
+                t.input = abi.encodePacked(t.input, _roundish(_rand(seed, i), 256));
+            }
+        }
+        _sign(t, KEY + seed % 1000);
+    }
+
+    function _rand(uint256 seed, string memory what) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed, what)));
+    }
+
+    function _rand(uint256 seed, uint256 i) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed, "amount", i)));
+    }
+
+    /// @dev A value of at most `bits` bits, often small or with trailing decimal zeros.
+    function _roundish(uint256 x, uint256 bits) internal pure returns (uint256 v) {
+        v = x >> (256 - bits + (x % bits));
+        if (x % 3 == 0) return v;
+        uint256 e = (x >> 8) % 40;
+        uint256 max = bits == 256 ? type(uint256).max : (uint256(1) << bits) - 1;
+        while (e > 0 && v <= max / 10) {
+            v *= 10;
+            e--;
+        }
+    }
+
+    // =========================================================================================
+    // Shared vectors (../testdata/codec-vectors.json).
+
+    function _count(string memory json, string memory array) internal view returns (uint256 n) {
+        while (vmx.keyExistsJson(json, string.concat(array, "[", vm.toString(n), "]"))) n++;
+    }
+
+    function _at(string memory array, uint256 i) internal pure returns (string memory) {
+        return string.concat(array, "[", vm.toString(i), "]");
+    }
+
+    function test_vectors_exampleIsTheSpecsExample() public view {
+        string memory json = vm.readFile(FILE);
+        assertEq(vm.parseJsonUint(json, ".chainId"), CHAIN_ID, "chainId");
+        assertEq(vm.parseJsonString(json, ".valid[0].name"), "transfer-example", "first case");
+        bytes memory data = vm.parseJsonBytes(json, ".valid[0].data");
+        assertEq(vm.parseJsonUint(json, ".valid[0].chunkSize"), 64, "chunk size");
+        bytes32 r;
+        bytes32 s;
+        assembly ("memory-safe") {
+            r := mload(add(data, add(32, 57)))
+            s := mload(add(data, add(32, 89)))
+        }
+        _eqBytes(data, _example(r, s), "the bytes of section 6");
+    }
+
+    function test_vectors_valid() public view {
+        string memory json = vm.readFile(FILE);
+        uint256 chainId = vm.parseJsonUint(json, ".chainId");
+        uint256 n = _count(json, ".valid");
+        assertGt(n, 0, "valid cases");
+        uint256 txs;
+        for (uint256 i; i < n; i++) {
+            txs += _checkValid(json, _at(".valid", i), chainId);
+        }
+        assertGt(txs, 0, "transactions checked");
+    }
+
+    function _checkValid(string memory json, string memory c, uint256 chainId) internal view returns (uint256 txs) {
+        bytes memory data = vm.parseJsonBytes(json, string.concat(c, ".data"));
+        uint256 cs = vm.parseJsonUint(json, string.concat(c, ".chunkSize"));
+        string memory at = string.concat(c, " ", vm.parseJsonString(json, string.concat(c, ".name")));
+        try h.validate(data, cs) {}
+        catch (bytes memory reason) {
+            fail(string.concat(at, ": validate reverted with ", vm.toString(bytes32(_selectorOf(reason)))));
+        }
+        BatchCodec.Header memory hd = h.decodeHeader(data, cs);
+        assertEq(hd.firstNumber, vm.parseJsonUint(json, string.concat(c, ".firstNumber")), _cat(at, "firstNumber"));
+        assertEq(
+            hd.firstTimestamp, vm.parseJsonUint(json, string.concat(c, ".firstTimestamp")), _cat(at, "firstTimestamp")
+        );
+        assertEq(hd.blockCount, vm.parseJsonUint(json, string.concat(c, ".blockCount")), _cat(at, "blockCount"));
+        address[] memory reg = vm.parseJsonAddressArray(json, string.concat(c, ".registry"));
+        assertEq(hd.registryCount, reg.length, _cat(at, "registryCount"));
+        for (uint256 j; j < reg.length; j++) {
+            assertEq(_addressAt(data, hd.registryOffset + 20 * j), reg[j], _cat(at, "registry entry"));
+        }
+        uint256 chunks = vm.parseJsonUint(json, string.concat(c, ".chunkCount"));
+        assertEq(hd.chunkCount, chunks, _cat(at, "chunkCount"));
+        assertEq(_count(json, string.concat(c, ".chunks")), chunks, _cat(at, "chunks listed"));
+        for (uint256 k; k < chunks; k++) {
+            txs += _checkChunk(json, _at(string.concat(c, ".chunks"), k), data, cs, k, chainId);
+        }
+        _expectChunkInvalid(data, cs, chunks, BatchCodec.ChunkIndexOutOfRange.selector, _cat(at, "past the last"));
+    }
+
+    function _checkChunk(string memory json, string memory c, bytes memory data, uint256 cs, uint256 k, uint256 chainId)
+        internal
+        view
+        returns (uint256)
+    {
+        BatchCodec.Chunk memory ch = h.locateChunk(data, cs, k);
+        assertEq(ch.blockNumber, vm.parseJsonUint(json, string.concat(c, ".blockNumber")), _cat(c, "blockNumber"));
+        BatchCodec.Tx[] memory txs = h.decodeChunk(data, cs, k);
+        assertEq(txs.length, _count(json, string.concat(c, ".txs")), _cat(c, "transactions"));
+        assertEq(ch.txCount, txs.length, _cat(c, "txCount"));
+        for (uint256 j; j < txs.length; j++) {
+            _checkTx(json, _at(string.concat(c, ".txs"), j), txs[j], chainId);
+        }
+        return txs.length;
+    }
+
+    function _checkTx(string memory json, string memory p, BatchCodec.Tx memory t, uint256 chainId) internal view {
+        bytes memory signed = vm.parseJsonBytes(json, string.concat(p, ".signed"));
+        _eqBytes(h.encodeSigned(t, chainId), signed, _cat(p, "signed"));
+        _eqBytes(_refEncode(t, chainId, true), signed, _cat(p, "signed (test's RLP)"));
+        assertEq(h.txHash(t, chainId), vm.parseJsonBytes32(json, string.concat(p, ".hash")), _cat(p, "hash"));
+        bytes32 sigHash = vm.parseJsonBytes32(json, string.concat(p, ".sigHash"));
+        assertEq(h.signingHash(t, chainId), sigHash, _cat(p, "sigHash"));
+        assertEq(
+            h.recoverSender(t, chainId), vmx.parseJsonAddress(json, string.concat(p, ".sender")), _cat(p, "sender")
+        );
+        _eqBytes(t.input, vm.parseJsonBytes(json, string.concat(p, ".input")), _cat(p, "input"));
+        assertEq(t.nonce, vm.parseJsonUint(json, string.concat(p, ".nonce")), _cat(p, "nonce"));
+        assertEq(t.gasLimit, vm.parseJsonUint(json, string.concat(p, ".gasLimit")), _cat(p, "gasLimit"));
+        assertEq(t.eip1559, vmx.parseJsonBool(json, string.concat(p, ".eip1559")), _cat(p, "eip1559"));
+    }
+
+    function _addressAt(bytes memory data, uint256 offset) internal pure returns (address a) {
+        assembly ("memory-safe") {
+            a := shr(96, mload(add(add(data, 32), offset)))
+        }
+    }
+
+    function _cat(string memory at, string memory what) internal pure returns (string memory) {
+        return string.concat(at, ": ", what);
+    }
+
+    /// @notice Every invalid case fails with its code, both in `validate` and along the fraud
+    ///         proof's path: the header alone, or the header and the first failing chunk.
+    function test_vectors_invalid() public view {
+        string memory json = vm.readFile(FILE);
+        uint256 n = _count(json, ".invalid");
+        assertGt(n, 0, "invalid cases");
+        for (uint256 i; i < n; i++) {
+            string memory c = _at(".invalid", i);
+            bytes memory data = vm.parseJsonBytes(json, string.concat(c, ".data"));
+            uint256 cs = vm.parseJsonUint(json, string.concat(c, ".chunkSize"));
+            string memory at = string.concat(c, " ", vm.parseJsonString(json, string.concat(c, ".name")));
+            bytes4 expected = _codecSelector(vm.parseJsonString(json, string.concat(c, ".error")));
+            _expectInvalid(data, cs, expected, at);
+            assertEq(bytes32(_firstFailure(data, cs)), bytes32(expected), _cat(at, "header or one chunk"));
+        }
+    }
+
+    /// @dev The error of the header, or else of the first chunk that fails to decode alone
+    ///      (0 when everything decodes). What a fraud proof would show.
+    function _firstFailure(bytes memory data, uint256 cs) internal view returns (bytes4) {
+        uint256 chunks;
+        try h.decodeHeader(data, cs) returns (BatchCodec.Header memory hd) {
+            chunks = hd.chunkCount;
+        } catch (bytes memory reason) {
+            assertTrue(_isCodecError(reason, false), "decodeHeader: not a codec error");
+            return _selectorOf(reason);
+        }
+        for (uint256 k; k < chunks; k++) {
+            try h.decodeChunk(data, cs, k) {}
+            catch (bytes memory reason) {
+                assertTrue(_isCodecError(reason, false), "decodeChunk: not a codec error");
+                return _selectorOf(reason);
+            }
+        }
+        return 0;
+    }
+
+    function test_vectors_numbers() public view {
+        string memory json = vm.readFile(FILE);
+        uint256 n = _count(json, ".numbers");
+        assertGt(n, 0, "numbers");
+        for (uint256 i; i < n; i++) {
+            string memory c = _at(".numbers", i);
+            uint256 width = vm.parseJsonUint(json, string.concat(c, ".width"));
+            uint256 value = uint256(vm.parseJsonBytes32(json, string.concat(c, ".value")));
+            bytes memory b = vm.parseJsonBytes(json, string.concat(c, ".bytes"));
+            assertEq(h.decodeNumber(b, width), value, _cat(c, "value"));
+            _eqBytes(_num(value), b, _cat(c, "the test's encoder"));
+        }
+        n = _count(json, ".badNumbers");
+        assertGt(n, 0, "badNumbers");
+        for (uint256 i; i < n; i++) {
+            string memory c = _at(".badNumbers", i);
+            _expectNumber(
+                vm.parseJsonBytes(json, string.concat(c, ".bytes")),
+                vm.parseJsonUint(json, string.concat(c, ".width")),
+                _codecSelector(vm.parseJsonString(json, string.concat(c, ".error"))),
+                c
+            );
+        }
+    }
+
+    /// @notice Every strict prefix of a valid batch is `Truncated`, every extension
+    ///         `TrailingBytes` (the header sees the chunk lengths disagree with the rest).
+    function test_vectors_truncationsAndExtensions() public view {
+        string memory json = vm.readFile(FILE);
+        uint256 n = _count(json, ".valid");
+        for (uint256 i; i < n; i++) {
+            string memory c = _at(".valid", i);
+            bytes memory data = vm.parseJsonBytes(json, string.concat(c, ".data"));
+            uint256 cs = vm.parseJsonUint(json, string.concat(c, ".chunkSize"));
+            for (uint256 len; len < data.length; len++) {
+                _expectInvalid(_prefix(data, len), cs, BatchCodec.Truncated.selector, _cat(c, vm.toString(len)));
+            }
+            _expectInvalid(abi.encodePacked(data, hex"00"), cs, BatchCodec.TrailingBytes.selector, _cat(c, "+1"));
+        }
+    }
+
+    /// @dev The first `len` bytes of `data`, sharing its memory.
+    function _prefix(bytes memory data, uint256 len) internal pure returns (bytes memory out) {
+        out = bytes.concat(data);
+        assembly ("memory-safe") {
+            mstore(out, len)
+        }
+    }
+
+    // =========================================================================================
+    // Never panic: any bytes give a result or one of the six codec errors.
+
+    /// @dev `validate` succeeds or reverts with a codec error, and agrees with the fraud
+    ///      proof's path (the header, then each chunk alone).
+    function _checkNoPanic(bytes memory data, uint256 cs) internal view {
+        bytes4 validated;
+        try h.validate(data, cs) {}
+        catch (bytes memory reason) {
+            assertTrue(
+                _isCodecError(reason, false), string.concat("validate: ", vm.toString(bytes32(_selectorOf(reason))))
+            );
+            validated = _selectorOf(reason);
+        }
+        assertEq(bytes32(_firstFailure(data, cs)), bytes32(validated), "validate and decodeChunk agree");
+        try h.decodeChunk(data, cs, 0) {}
+        catch (bytes memory reason) {
+            assertTrue(_isCodecError(reason, true), "decodeChunk(0): not a codec error");
+        }
+    }
+
+    function _chunkSize(uint256 x) internal pure returns (uint256) {
+        if (x % 8 == 0) return x; // anything, 0 and huge included
+        return bound(x, 1, 8);
+    }
+
+    function testFuzz_randomBytesNeverPanic(bytes memory data, uint256 cs) public view {
+        _checkNoPanic(data, _chunkSize(cs));
+    }
+
+    /// @notice Random bytes after a valid version byte, so that the header is exercised.
+    function testFuzz_randomVersion1NeverPanic(bytes memory data, uint256 cs) public view {
+        _checkNoPanic(abi.encodePacked(hex"01", data), _chunkSize(cs));
+    }
+
+    /// @notice One byte of a valid vector changed: decodes or fails with a codec error.
+    function testFuzz_mutatedVectorNeverPanics(uint256 which, uint256 pos, uint8 value, uint256 csNoise) public view {
+        string memory json = vm.readFile(FILE);
+        string memory c = _at(".valid", which % _count(json, ".valid"));
+        bytes memory data = vm.parseJsonBytes(json, string.concat(c, ".data"));
+        uint256 cs = vm.parseJsonUint(json, string.concat(c, ".chunkSize"));
+        pos %= data.length;
+        if (uint8(data[pos]) == value) value ^= 0x01;
+        data[pos] = bytes1(value);
+        _checkNoPanic(data, csNoise % 16 == 0 ? _chunkSize(csNoise >> 4) : cs);
+    }
+
+    /// @notice A valid hand-built batch with one byte changed.
+    function testFuzz_mutatedBatchNeverPanics(uint256 pos, uint8 value) public view {
+        (bytes memory data,) = _threeBlocks();
+        pos %= data.length;
+        if (uint8(data[pos]) == value) value ^= 0x80;
+        data[pos] = bytes1(value);
+        _checkNoPanic(data, 2);
+    }
+
+    // =========================================================================================
+    // Gas.
+
+    /// @notice Gas of the fraud proof's decoding of the largest vector chunk: header, chunk and
+    ///         the senders (library calls only; calldata copy and ABI encoding excluded).
+    function test_gas_largestVectorChunk() public {
+        string memory json = vm.readFile(FILE);
+        uint256 n = _count(json, ".valid");
+        (uint256 bestCase, uint256 bestChunk, uint256 bestLen) = (0, 0, 0);
+        for (uint256 i; i < n; i++) {
+            string memory c = _at(".valid", i);
+            bytes memory data = vm.parseJsonBytes(json, string.concat(c, ".data"));
+            uint256 cs = vm.parseJsonUint(json, string.concat(c, ".chunkSize"));
+            uint256 chunks = h.decodeHeader(data, cs).chunkCount;
+            for (uint256 k; k < chunks; k++) {
+                uint256 len = h.locateChunk(data, cs, k).length;
+                if (len > bestLen) (bestCase, bestChunk, bestLen) = (i, k, len);
+            }
+        }
+        string memory b = _at(".valid", bestCase);
+        bytes memory d = vm.parseJsonBytes(json, string.concat(b, ".data"));
+        GasFigures memory f = h.measure(d, vm.parseJsonUint(json, string.concat(b, ".chunkSize")), bestChunk, CHAIN_ID);
+        emit log_named_uint("batch bytes", d.length);
+        emit log_named_uint("chunk bytes", bestLen);
+        _logGas("", f);
+    }
+
+    function _logGas(string memory prefix, GasFigures memory f) internal {
+        emit log_named_uint(string.concat(prefix, "chunk transactions"), f.txs);
+        emit log_named_uint(string.concat(prefix, "decodeHeader gas"), f.header);
+        emit log_named_uint(string.concat(prefix, "decodeChunk gas (header included)"), f.decode);
+        emit log_named_uint(string.concat(prefix, "decodeChunk gas per transaction"), f.decode / f.txs);
+        emit log_named_uint(string.concat(prefix, "recoverSender gas per transaction"), f.recover / f.txs);
+        emit log_named_uint(string.concat(prefix, "  of which signingHash"), f.hash / f.txs);
+        // Loose bounds, to notice a regression by an order of magnitude.
+        assertLe(f.decode / f.txs, 30_000, "decode per transaction");
+        assertLe(f.recover / f.txs, 15_000, "recoverSender per transaction");
+    }
+
+    /// @notice Gas of decoding a full chunk of 64 transfers (the default chunk size).
+    function test_gas_chunkOf64Transfers() public {
+        bytes memory chunk;
+        for (uint256 i; i < 64; i++) {
+            chunk = abi.encodePacked(chunk, _encodeTx(_transfer(_u64(i), 1e9, 3e10, (i + 1) * 1e18), _tr()));
+        }
+        bytes memory data = _oneBlock(chunk, 64, _tr());
+        GasFigures memory f = h.measure(data, 64, 0, CHAIN_ID);
+        assertEq(f.txs, 64, "transactions");
+        emit log_named_uint("64 transfers: chunk bytes", chunk.length);
+        _logGas("64 transfers: ", f);
+    }
+
+    function _slice(bytes memory b, uint256 from, uint256 to) internal pure returns (bytes memory out) {
+        out = new bytes(to - from);
+        for (uint256 i; i < out.length; i++) {
+            out[i] = b[from + i];
+        }
+    }
+}

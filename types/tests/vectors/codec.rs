@@ -1,0 +1,689 @@
+//! Batch codec vectors (`testdata/codec-vectors.json`, docs/batch-codec.md), checked here
+//! with `rollup_types::codec` and by `contracts/test/BatchCodec.t.sol` with the L1 decoder.
+//!
+//! Valid cases are encoded by the reference encoder (one is hand-built: a registry with an
+//! unused entry, which the decoder must accept). Invalid cases are hand-assembled byte
+//! strings, one per rule of §5, each with the error code the first failure in reading order
+//! gives.
+
+use super::{word, write_or_check};
+use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, hex};
+use alloy_sol_types::SolCall;
+use rollup_types::{
+    ChainConfig, SYSTEM_CONTRACT, SignedTx,
+    bindings::L2System,
+    codec::{self, Batch, BatchBlock},
+    genesis::{DAI, USDC, WETH},
+    signer::Signer,
+};
+use serde::{Deserialize, Serialize};
+
+const FILE: &str = "codec-vectors.json";
+const CHAIN_ID: u64 = 42_069;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CodecVectors {
+    comment: String,
+    chain_id: u64,
+    valid: Vec<ValidCase>,
+    invalid: Vec<InvalidCase>,
+    numbers: Vec<NumberCase>,
+    bad_numbers: Vec<BadNumber>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ValidCase {
+    name: String,
+    chunk_size: u32,
+    data: Bytes,
+    /// Whether re-encoding the decoded batch gives `data` back (the registry is in the
+    /// reference encoder's order).
+    canonical: bool,
+    first_number: u64,
+    first_timestamp: u64,
+    block_count: u64,
+    registry: Vec<Address>,
+    chunk_count: usize,
+    chunks: Vec<ChunkCase>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChunkCase {
+    block_number: u64,
+    txs: Vec<TxCase>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TxCase {
+    hash: B256,
+    signed: Bytes,
+    sig_hash: B256,
+    sender: Address,
+    input: Bytes,
+    nonce: u64,
+    gas_limit: u64,
+    eip1559: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InvalidCase {
+    name: String,
+    chunk_size: u32,
+    data: Bytes,
+    error: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NumberCase {
+    width: usize,
+    value: B256,
+    bytes: Bytes,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BadNumber {
+    width: usize,
+    bytes: Bytes,
+    error: String,
+}
+
+fn chain(chunk_size: u32) -> ChainConfig {
+    ChainConfig { chain_id: CHAIN_ID, chunk_size }
+}
+
+fn signer(i: u64) -> Signer {
+    Signer::new(&word("codec-key", i)).expect("keccak words are valid keys")
+}
+
+/// Fees and gas of a transaction to sign.
+#[derive(Clone, Copy)]
+struct Gas {
+    limit: u64,
+    priority: u128,
+    max: u128,
+}
+
+const DEFAULT_GAS: Gas = Gas { limit: 300_000, priority: 0, max: 0 };
+
+fn sign(key: &Signer, eip1559: bool, nonce: u64, gas: Gas, input: Bytes) -> SignedTx {
+    let to = TxKind::Call(SYSTEM_CONTRACT);
+    if eip1559 {
+        let tx = TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce,
+            gas_limit: gas.limit,
+            max_fee_per_gas: gas.max,
+            max_priority_fee_per_gas: gas.priority,
+            to,
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input,
+        };
+        let sig = key.sign_hash(tx.signature_hash());
+        SignedTx::Eip1559(tx.into_signed(sig))
+    } else {
+        let tx = TxLegacy {
+            chain_id: Some(CHAIN_ID),
+            nonce,
+            gas_price: gas.max,
+            gas_limit: gas.limit,
+            to,
+            value: U256::ZERO,
+            input,
+        };
+        let sig = key.sign_hash(tx.signature_hash());
+        SignedTx::Legacy(tx.into_signed(sig))
+    }
+}
+
+fn transfer(token: Address, to: Address, amount: U256) -> Bytes {
+    L2System::transferCall { token, to, amount }.abi_encode().into()
+}
+
+fn swap(a: Address, b: Address, amount_in: U256, min_out: U256) -> Bytes {
+    L2System::swapCall { tokenIn: a, tokenOut: b, amountIn: amount_in, minAmountOut: min_out }.abi_encode().into()
+}
+
+fn units(n: u64, decimals: u8) -> U256 {
+    U256::from(n) * U256::from(10u8).pow(U256::from(decimals))
+}
+
+const RECIPIENT: Address = address!("0x00000000000000000000000000000000000000aa");
+
+/// The worked example of docs/batch-codec.md §6: the first key whose signature has parity 1.
+fn example_batch() -> Batch {
+    let tx = (0..)
+        .map(|i| sign(&signer(i), true, 0, DEFAULT_GAS, transfer(USDC, RECIPIENT, U256::from(1_000_000u64))))
+        .find(|tx| tx.signature().v())
+        .expect("half of all signatures have parity 1");
+    Batch { blocks: vec![BatchBlock { number: 5, timestamp: 1_700_000_000, txs: vec![tx] }] }
+}
+
+/// Every operation, both transaction types, fees, odd numbers, an empty block, chunks of 3.
+fn mixed_batch() -> Batch {
+    let (a, b) = (signer(10), signer(11));
+    let full = U256::from_be_bytes(word("codec-amount", 0).0) >> 8;
+    let create_token = L2System::createTokenCall {
+        salt: word("codec-salt", 0),
+        symbol: "NEW".into(),
+        decimals: 6,
+        supply: units(1_000_000, 6),
+    }
+    .abi_encode();
+    let create_pool =
+        L2System::createPoolCall { tokenA: WETH, tokenB: DAI, amountA: units(10, 18), amountB: units(35_000, 18) }
+            .abi_encode();
+    let add = L2System::addLiquidityCall {
+        tokenA: WETH,
+        tokenB: DAI,
+        amountADesired: units(15, 17),
+        amountBDesired: full,
+        minLiquidity: U256::from(1u8),
+    }
+    .abi_encode();
+    let remove = L2System::removeLiquidityCall {
+        tokenA: DAI,
+        tokenB: WETH,
+        liquidity: U256::from(123_456_789u64),
+        minAmountA: U256::ZERO,
+        minAmountB: U256::MAX,
+    }
+    .abi_encode();
+    let fees = Gas { limit: 76_543, priority: 1_000_000_000, max: 2_500_000_000 };
+    let legacy_fee = Gas { limit: 21_000, priority: 0, max: 7 };
+    Batch {
+        blocks: vec![
+            BatchBlock {
+                number: 41,
+                timestamp: 1_700_000_000,
+                txs: vec![
+                    sign(&a, true, 0, DEFAULT_GAS, transfer(USDC, RECIPIENT, units(25, 6))),
+                    sign(&a, false, 1, DEFAULT_GAS, swap(WETH, DAI, units(1, 16), U256::ZERO)),
+                    sign(&b, true, 300, fees, create_token.into()),
+                    sign(&b, true, 301, DEFAULT_GAS, create_pool.into()),
+                    sign(&a, false, 2, legacy_fee, add.into()),
+                ],
+            },
+            BatchBlock { number: 42, timestamp: 1_700_000_002, txs: vec![] },
+            BatchBlock {
+                number: 43,
+                timestamp: 1_700_000_002,
+                txs: vec![
+                    sign(&b, true, 302, DEFAULT_GAS, remove.into()),
+                    sign(&a, true, 3, DEFAULT_GAS, swap(DAI, WETH, full, U256::from(u64::MAX))),
+                ],
+            },
+        ],
+    }
+}
+
+/// Transfers to recipients used several times, so that the registry order matters.
+fn many_chunks_batch() -> Batch {
+    let key = signer(20);
+    let mut nonce = 0;
+    let blocks = (0..2u64)
+        .map(|b| BatchBlock {
+            number: 1000 + b,
+            timestamp: 1_800_000_000 + 2 * b,
+            txs: (0..10u64)
+                .map(|i| {
+                    let to = Address::from_word(word("codec-to", i % 3));
+                    let amount = U256::from_be_bytes(word("codec-small", nonce).0) >> 196;
+                    nonce += 1;
+                    sign(&key, true, nonce - 1, DEFAULT_GAS, transfer([USDC, DAI][i as usize % 2], to, amount))
+                })
+                .collect(),
+        })
+        .collect();
+    Batch { blocks }
+}
+
+/// Raw calldata that looks like an operation but has no compact form.
+fn raw_lookalikes_batch() -> Batch {
+    let key = signer(30);
+    let mut longer = transfer(USDC, RECIPIENT, U256::from(1u8)).to_vec();
+    longer.push(0);
+    let mut dirty = transfer(USDC, RECIPIENT, U256::from(1u8)).to_vec();
+    dirty[4] = 1; // a set bit above the 160 bits of the token word
+    Batch {
+        blocks: vec![BatchBlock {
+            number: 7,
+            timestamp: 0,
+            txs: vec![
+                sign(&key, true, 0, DEFAULT_GAS, longer.into()),
+                sign(&key, true, 1, DEFAULT_GAS, dirty.into()),
+                sign(&key, true, 2, DEFAULT_GAS, Bytes::new()),
+            ],
+        }],
+    }
+}
+
+fn valid_case(name: &str, chunk_size: u32, batch: &Batch, data: Vec<u8>, canonical: bool) -> ValidCase {
+    let chain = chain(chunk_size);
+    let header = codec::decode_header(&data, &chain).expect("vector header decodes");
+    let chunks = header
+        .chunks
+        .iter()
+        .enumerate()
+        .map(|(k, c)| ChunkCase {
+            block_number: header.blocks[c.block].0,
+            txs: codec::decode_chunk(&data, &chain, k).expect("vector chunk decodes").iter().map(tx_case).collect(),
+        })
+        .collect();
+    assert_eq!(codec::decode(&data, &chain).expect("vector decodes").blocks.len(), batch.blocks.len());
+    ValidCase {
+        name: name.to_owned(),
+        chunk_size,
+        canonical,
+        first_number: header.first_number,
+        first_timestamp: header.first_timestamp,
+        block_count: header.blocks.len() as u64,
+        registry: header.registry.clone(),
+        chunk_count: header.chunks.len(),
+        chunks,
+        data: data.into(),
+    }
+}
+
+fn tx_case(tx: &SignedTx) -> TxCase {
+    TxCase {
+        hash: tx.hash(),
+        signed: tx.encoded().into(),
+        sig_hash: tx.signature_hash(),
+        sender: tx.recover_sender().expect("vector transactions are signed"),
+        input: tx.input().clone(),
+        nonce: tx.nonce(),
+        gas_limit: tx.gas_limit(),
+        eip1559: tx.tx_type() == 2,
+    }
+}
+
+fn encoded(batch: &Batch, chunk_size: u32) -> Vec<u8> {
+    codec::encode(batch, &chain(chunk_size)).expect("vector batches encode")
+}
+
+fn valid_cases() -> Vec<ValidCase> {
+    let mut out = Vec::new();
+    let example = example_batch();
+    out.push(valid_case("transfer-example", 64, &example, encoded(&example, 64), true));
+    // The same with an unused third registry entry: accepted, not canonical.
+    let mut extra = encoded(&example, 64);
+    assert_eq!(extra[10], 2, "the example's registry count");
+    extra[10] = 3;
+    extra.splice(51..51, [0xeeu8; 20]);
+    out.push(valid_case("unused-registry-entry", 64, &example, extra, false));
+    let mixed = mixed_batch();
+    out.push(valid_case("mixed-operations", 3, &mixed, encoded(&mixed, 3), true));
+    let many = many_chunks_batch();
+    out.push(valid_case("many-chunks", 4, &many, encoded(&many, 4), true));
+    let raw = raw_lookalikes_batch();
+    out.push(valid_case("raw-lookalikes", 2, &raw, encoded(&raw, 2), true));
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-assembled byte strings.
+
+fn varint(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+    out
+}
+
+/// A batch assembled field by field: `blocks` are `(delta, tx_count)`, chunks are raw bytes
+/// whose lengths are written unless `lengths` overrides them.
+struct Assembly {
+    version: u8,
+    first_number: Vec<u8>,
+    first_timestamp: u64,
+    block_count: Option<u64>,
+    blocks: Vec<(u64, u64)>,
+    registry: Vec<Address>,
+    lengths: Option<Vec<u64>>,
+    chunks: Vec<Vec<u8>>,
+    tail: Vec<u8>,
+}
+
+impl Assembly {
+    /// One block of one transaction, registry [USDC, RECIPIENT].
+    fn one(tx: Vec<u8>) -> Self {
+        Self {
+            version: codec::VERSION,
+            first_number: varint(1),
+            first_timestamp: 0,
+            block_count: None,
+            blocks: vec![(0, 1)],
+            registry: vec![USDC, RECIPIENT],
+            lengths: None,
+            chunks: vec![tx],
+            tail: Vec::new(),
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut out = vec![self.version];
+        out.extend_from_slice(&self.first_number);
+        out.extend(varint(self.first_timestamp));
+        out.extend(varint(self.block_count.unwrap_or(self.blocks.len() as u64)));
+        for &(delta, count) in &self.blocks {
+            out.extend(varint(delta));
+            out.extend(varint(count));
+        }
+        out.extend(varint(self.registry.len() as u64));
+        for a in &self.registry {
+            out.extend_from_slice(a.as_slice());
+        }
+        let lengths = self.lengths.clone().unwrap_or_else(|| self.chunks.iter().map(|c| c.len() as u64).collect());
+        for l in lengths {
+            out.extend(varint(l));
+        }
+        for c in &self.chunks {
+            out.extend_from_slice(c);
+        }
+        out.extend_from_slice(&self.tail);
+        out
+    }
+}
+
+/// A transfer transaction field by field: head, nonce, gas, fees, args; then a signature of
+/// 64 bytes of 0x11.
+fn tx(head: u8, nonce: &[u8], gas: &[u8], fees: &[u8], args: &[u8]) -> Vec<u8> {
+    let mut out = vec![head];
+    for part in [nonce, gas, fees, args] {
+        out.extend_from_slice(part);
+    }
+    out.extend_from_slice(&[0x11; 64]);
+    out
+}
+
+/// EIP-1559, zero fees, transfer.
+const HEAD: u8 = 0b0000_1101;
+/// Registry pair (0, 1) = 0 · 2 + 1 (USDC to the recipient), amount 1.
+const ARGS: [u8; 2] = [0x01, 0x20];
+
+fn good_tx() -> Vec<u8> {
+    tx(HEAD, &[0x00], &[0x65], &[], &ARGS)
+}
+
+fn invalid_cases() -> Vec<InvalidCase> {
+    let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
+    let base = Assembly::one(good_tx());
+    cases.push(("empty", Vec::new(), "truncated"));
+    cases.push(("version-0", Assembly { version: 0, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-2", Assembly { version: 2, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push((
+        "overlong-first-number",
+        Assembly { first_number: vec![0x81, 0x00], ..Assembly::one(good_tx()) }.bytes(),
+        "bad_integer",
+    ));
+    let mut eleven = vec![0xff; 9];
+    eleven.push(0x02);
+    cases.push((
+        "u64-overflow-first-number",
+        Assembly { first_number: eleven, ..Assembly::one(good_tx()) }.bytes(),
+        "bad_integer",
+    ));
+    cases.push((
+        "zero-blocks",
+        Assembly { block_count: Some(0), ..Assembly::one(good_tx()) }.bytes(),
+        "bad_block_sequence",
+    ));
+    let mut max = vec![0xff; 9];
+    max.push(0x01);
+    cases.push((
+        "block-number-overflow",
+        Assembly { first_number: max, blocks: vec![(0, 1), (0, 0)], ..Assembly::one(good_tx()) }.bytes(),
+        "bad_block_sequence",
+    ));
+    cases.push((
+        "block-count-beyond-data",
+        Assembly { block_count: Some(1000), ..Assembly::one(good_tx()) }.bytes(),
+        "truncated",
+    ));
+    cases.push((
+        "first-delta-not-zero",
+        Assembly { blocks: vec![(1, 1)], ..Assembly::one(good_tx()) }.bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "timestamp-overflow",
+        Assembly { first_timestamp: u64::MAX, blocks: vec![(0, 1), (1, 0)], ..Assembly::one(good_tx()) }.bytes(),
+        "bad_block_sequence",
+    ));
+    cases.push((
+        "tx-count-beyond-data",
+        Assembly { blocks: vec![(0, 2)], ..Assembly::one(good_tx()) }.bytes(),
+        "truncated",
+    ));
+    let mut many = Assembly::one(good_tx()).bytes();
+    many[6] = 0x7f; // registry count 127: 2540 bytes that are not there
+    cases.push(("registry-beyond-data", many, "truncated"));
+    cases.push((
+        "chunk-lengths-exceed-data",
+        Assembly { lengths: Some(vec![good_tx().len() as u64 + 1]), ..Assembly::one(good_tx()) }.bytes(),
+        "truncated",
+    ));
+    cases.push((
+        "bytes-after-last-chunk",
+        Assembly { tail: vec![0], ..Assembly::one(good_tx()) }.bytes(),
+        "trailing_bytes",
+    ));
+    // Two one-transaction blocks (chunk size 64): move one byte of chunk 1 into chunk 0 and
+    // back.
+    let two = |lengths: Vec<u64>| Assembly {
+        blocks: vec![(0, 1), (0, 1)],
+        chunks: vec![good_tx(), good_tx()],
+        lengths: Some(lengths),
+        ..Assembly::one(good_tx())
+    };
+    let n = good_tx().len() as u64;
+    cases.push(("tx-runs-past-its-chunk", two(vec![n - 1, n + 1]).bytes(), "truncated"));
+    cases.push(("bytes-left-in-chunk", two(vec![n + 1, n - 1]).bytes(), "trailing_bytes"));
+    cases.push((
+        "reserved-head-bit",
+        Assembly::one(tx(HEAD | 0x40, &[0], &[0x65], &[], &ARGS)).bytes(),
+        "invalid_field",
+    ));
+    cases.push(("operation-6", Assembly::one(tx(0b0011_0101, &[0], &[0x65], &[], &ARGS)).bytes(), "invalid_field"));
+    cases.push(("overlong-nonce", Assembly::one(tx(HEAD, &[0x80, 0x00], &[0x65], &[], &ARGS)).bytes(), "bad_integer"));
+    // Pair 4 = 2 · 2 + 0 names registry entry 2 of 2.
+    cases.push((
+        "registry-pair-out-of-range",
+        Assembly::one(tx(HEAD, &[0], &[0x65], &[], &[0x04, 0x20])).bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "zero-fees-without-bit",
+        Assembly::one(tx(HEAD & !0b100, &[0], &[0x65], &[0x00, 0x00], &ARGS)).bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "legacy-zero-gas-price-without-bit",
+        Assembly::one(tx(0b0000_1000, &[0], &[0x65], &[0x00], &ARGS)).bytes(),
+        "invalid_field",
+    ));
+    // 10 written as m = 10, e = 0.
+    cases.push((
+        "gas-limit-not-canonical",
+        Assembly::one(tx(HEAD, &[0], &[0xc0, 0x02], &[], &ARGS)).bytes(),
+        "bad_integer",
+    ));
+    cases.push(("number-zero-tail", Assembly::one(tx(HEAD, &[0], &[0x85, 0x00], &[], &ARGS)).bytes(), "bad_integer"));
+    // 10^20 does not fit the gas limit's 64 bits.
+    cases.push(("gas-limit-overflow", Assembly::one(tx(HEAD, &[0], &[0x34], &[], &ARGS)).bytes(), "bad_integer"));
+    // A priority fee of 2^62 · 10^31 overflows 128 bits.
+    let mut fee = vec![0x9f];
+    fee.extend(varint(1u64 << 60));
+    cases.push((
+        "fee-overflow",
+        Assembly::one(tx(HEAD & !0b100, &[0], &[0x65], &[&fee[..], &[0x20]].concat(), &ARGS)).bytes(),
+        "bad_integer",
+    ));
+    // An amount of 2^255 · 10: m · 10^e overflows 256 bits.
+    let mut huge = vec![0x81];
+    let mut tail = vec![0x80; 36];
+    tail.push(0x02); // tail = 2^253, m = 2^255, e = 1
+    huge.extend(tail);
+    cases.push((
+        "amount-overflow",
+        Assembly::one(tx(HEAD, &[0], &[0x65], &[], &[&[0x01][..], &huge].concat())).bytes(),
+        "bad_integer",
+    ));
+    // Raw calldata holding the exact transfer encoding.
+    let mut raw_args = varint(100);
+    raw_args.extend_from_slice(&transfer(USDC, RECIPIENT, U256::from(1u8)));
+    cases.push((
+        "raw-calldata-with-compact-form",
+        Assembly::one(tx(0b0000_0101, &[0], &[0x65], &[], &raw_args)).bytes(),
+        "invalid_field",
+    ));
+    let mut cut = good_tx();
+    cut.truncate(cut.len() - 1);
+    cases.push(("signature-cut", Assembly::one(cut).bytes(), "truncated"));
+    let mut long_raw = varint(1000);
+    long_raw.extend_from_slice(&[0u8; 10]);
+    cases.push((
+        "raw-input-beyond-chunk",
+        Assembly::one(tx(0b0000_0101, &[0], &[0x65], &[], &long_raw)).bytes(),
+        "truncated",
+    ));
+    assert!(codec::decode(&base.bytes(), &chain(64)).is_ok(), "the base of the invalid cases decodes");
+    cases
+        .into_iter()
+        .map(|(name, data, error)| InvalidCase {
+            name: name.to_owned(),
+            chunk_size: 64,
+            data: data.into(),
+            error: error.to_owned(),
+        })
+        .collect()
+}
+
+fn number_cases() -> (Vec<NumberCase>, Vec<BadNumber>) {
+    let ten = |e: u8| U256::from(10u8).pow(U256::from(e));
+    let values: Vec<(usize, U256)> = vec![
+        (256, U256::ZERO),
+        (256, U256::from(1u8)),
+        (64, U256::from(300_000u64)),
+        (256, ten(16)),
+        (256, ten(18)),
+        (256, U256::from(12_345u64)),
+        (256, U256::from(15u8) * ten(17)),
+        (256, ten(31)),
+        (256, ten(32)),
+        (256, ten(77)),
+        (256, U256::from(123u8) * ten(40)),
+        (256, U256::from_be_bytes(word("codec-number", 0).0)),
+        (256, U256::MAX),
+        (64, U256::from(u64::MAX)),
+        (128, U256::from(u128::MAX)),
+    ];
+    let good = values
+        .into_iter()
+        .map(|(width, value)| NumberCase { width, value: value.into(), bytes: codec::encode_number(value).into() })
+        .collect();
+    let bad = [
+        (256, "05"),           // zero with an exponent
+        (256, "c002"),         // 10 as m = 10, e = 0
+        (256, "8000"),         // a zero tail
+        (256, "a080"),         // the data ends inside the tail
+        (64, "34"),            // 10^20 does not fit 64 bits
+        (128, "9f8080808004"), // 2^32 · 10^31 does not fit 128 bits
+        (256, "2000"),         // 1, then a byte too many
+    ];
+    let bad = bad
+        .into_iter()
+        .map(|(width, h)| {
+            let bytes = hex::decode(h).expect("hex");
+            let error = codec::decode_number(&bytes, width).expect_err(h).code().to_owned();
+            BadNumber { width, bytes: bytes.into(), error }
+        })
+        .collect();
+    (good, bad)
+}
+
+fn generate() -> CodecVectors {
+    let (numbers, bad_numbers) = number_cases();
+    CodecVectors {
+        comment: "Batch codec vectors (docs/batch-codec.md). Generated by types/tests/vectors/codec.rs: do not edit; \
+                  regenerate with UPDATE_VECTORS=1 cargo test -p rollup-types --test vectors."
+            .to_owned(),
+        chain_id: CHAIN_ID,
+        valid: valid_cases(),
+        invalid: invalid_cases(),
+        numbers,
+        bad_numbers,
+    }
+}
+
+fn check(file: &CodecVectors) {
+    assert!(file.valid.len() >= 5 && file.invalid.len() >= 25, "vector counts");
+    for case in &file.valid {
+        let chain = ChainConfig { chain_id: file.chain_id, chunk_size: case.chunk_size };
+        let batch = codec::decode(&case.data, &chain).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let header = codec::decode_header(&case.data, &chain).expect("header");
+        assert_eq!(
+            (header.first_number, header.first_timestamp, header.blocks.len() as u64, header.chunks.len()),
+            (case.first_number, case.first_timestamp, case.block_count, case.chunk_count),
+            "{}",
+            case.name
+        );
+        assert_eq!(header.registry, case.registry, "{}", case.name);
+        let mut all = batch.blocks.iter().flat_map(|b| &b.txs);
+        for (k, chunk) in case.chunks.iter().enumerate() {
+            let txs = codec::decode_chunk(&case.data, &chain, k).expect("chunk");
+            assert_eq!(header.blocks[header.chunks[k].block].0, chunk.block_number, "{} chunk {k}", case.name);
+            assert_eq!(txs.len(), chunk.txs.len(), "{} chunk {k}", case.name);
+            for (tx, want) in txs.iter().zip(&chunk.txs) {
+                assert_eq!(&tx_case(tx), want, "{} chunk {k}", case.name);
+                assert_eq!(all.next(), Some(tx), "{}: decode and decode_chunk agree", case.name);
+            }
+        }
+        assert!(all.next().is_none(), "{}: every transaction is in a chunk", case.name);
+        let again = codec::encode(&batch, &chain).expect("re-encodes");
+        assert_eq!(again == case.data.as_ref(), case.canonical, "{}: canonical", case.name);
+    }
+    for case in &file.invalid {
+        let chain = ChainConfig { chain_id: file.chain_id, chunk_size: case.chunk_size };
+        let got = codec::decode(&case.data, &chain).map(|_| ()).map_err(|e| e.code());
+        assert_eq!(got, Err(case.error.as_str()), "{}", case.name);
+    }
+    for n in &file.numbers {
+        let value = U256::from_be_bytes(n.value.0);
+        assert_eq!(codec::decode_number(&n.bytes, n.width), Ok(value), "{value}");
+        assert_eq!(codec::encode_number(value), n.bytes.to_vec(), "{value}");
+    }
+    for n in &file.bad_numbers {
+        let got = codec::decode_number(&n.bytes, n.width).map(|_| ()).map_err(|e| e.code());
+        assert_eq!(got, Err(n.error.as_str()), "{}", n.bytes);
+    }
+}
+
+#[test]
+fn codec_vectors() {
+    write_or_check(FILE, &generate(), check);
+}
+
+#[test]
+fn example_matches_the_spec() {
+    let data = encoded(&example_batch(), 64);
+    // docs/batch-codec.md §6, up to the signature.
+    let mut want = hex::decode("01 05 80e2cfaa06 01 00 01 02".replace(' ', "")).expect("hex");
+    want.extend_from_slice(USDC.as_slice());
+    want.extend_from_slice(RECIPIENT.as_slice());
+    want.extend(hex::decode("45 0f 00 65 01 26".replace(' ', "")).expect("hex"));
+    assert_eq!(&data[..want.len()], &want[..]);
+    assert_eq!(data.len(), 121);
+}
