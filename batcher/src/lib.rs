@@ -10,7 +10,11 @@ pub use txmgr::TxManagerConfig;
 
 use alloy::{
     consensus::TxEnvelope,
-    eips::eip2718::Decodable2718,
+    eips::{
+        eip2718::Decodable2718,
+        eip4844::{Blob, BlobTransactionSidecar, env_settings::EnvKzgSettings},
+        eip7594::BlobTransactionSidecarVariant,
+    },
     providers::{DynProvider, Provider},
     rpc::types::{Filter, TransactionReceipt},
 };
@@ -23,6 +27,7 @@ use rollup_sequencer::{
 use rollup_types::{
     ChainConfig, SignedTx,
     bindings::BatchInbox,
+    blob,
     codec::{self, Batch, BatchBlock},
     status::{BatcherState, BatcherStatus, InFlightPost},
 };
@@ -51,6 +56,33 @@ pub struct BatcherConfig {
     pub max_bytes: usize,
     /// Fees, fee bumps and confirmations of the L1 transactions.
     pub txmgr: TxManagerConfig,
+    /// Where the batch data goes.
+    pub da: DaMode,
+}
+
+/// Where batch data is posted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DaMode {
+    /// In the calldata of the post (fraud-provable).
+    #[default]
+    Calldata,
+    /// In EIP-4844 blobs of the post (not yet fraud-provable: docs/batcher.md section 5).
+    Blobs,
+    /// Blobs when they cost less than calldata at the current fees.
+    Auto,
+}
+
+impl std::str::FromStr for DaMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "calldata" => Ok(Self::Calldata),
+            "blobs" => Ok(Self::Blobs),
+            "auto" => Ok(Self::Auto),
+            other => Err(format!("unknown data availability mode {other:?}: expected calldata, blobs or auto")),
+        }
+    }
 }
 
 /// Posts sealed L2 blocks to the L1 inbox.
@@ -245,7 +277,8 @@ impl Batcher {
         let tx = TxEnvelope::decode_2718(&mut attempt.raw.as_slice()).map_err(|e| {
             BatcherError::Inconsistent(format!("stored L1 transaction {} is corrupt: {e}", attempt.tx_hash))
         })?;
-        let call = BatchInbox::postBatchCall::abi_decode(alloy::consensus::Transaction::input(&tx))
+        let blob_hashes = alloy::consensus::Transaction::blob_versioned_hashes(&tx).unwrap_or_default();
+        let call = PostedCall::decode(alloy::consensus::Transaction::input(&tx), blob_hashes)
             .map_err(|e| BatcherError::Inconsistent(format!("stored post {} does not decode: {e}", attempt.tx_hash)))?;
         let previous = if attempt.batch_index == 0 {
             0
@@ -268,11 +301,11 @@ impl Batcher {
         Ok(BatchRecord {
             index: attempt.batch_index,
             first_block: previous + 1,
-            last_block: call.lastBlock,
-            state_root: call.chunkRoots.last().copied().unwrap_or(call.prevStateRoot),
-            data_hash: keccak256(&call.data),
-            data_len: call.data.len() as u64,
-            chunk_count: call.chunkRoots.len() as u64,
+            last_block: call.last_block,
+            state_root: call.chunk_roots.last().copied().unwrap_or(call.prev_state_root),
+            data_hash: call.data_hash,
+            data_len: call.data_len,
+            chunk_count: call.chunk_roots.len() as u64,
             l1_tx_hash: receipt.transaction_hash,
             l1_block,
             posted_at: self.block_timestamp(l1_block).await?,
@@ -355,7 +388,8 @@ impl Batcher {
             .from_block(0);
         let logs = self.provider.get_logs(&filter).await.map_err(BatcherError::l1)?;
         let log =
-            logs.last().ok_or_else(|| BatcherError::Inconsistent(format!("no BatchPosted event for batch {index}")))?;
+            // The count and the logs can be a moment apart on a node: retried next round.
+            logs.last().ok_or_else(|| BatcherError::L1(format!("no BatchPosted event for batch {index} yet")))?;
         let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(BatcherError::l1)?;
         let tx_hash = log
             .transaction_hash
@@ -366,7 +400,8 @@ impl Batcher {
             .await
             .map_err(BatcherError::l1)?
             .ok_or_else(|| BatcherError::L1(format!("L1 transaction {tx_hash} not found")))?;
-        let call = BatchInbox::postBatchCall::abi_decode(alloy::consensus::Transaction::input(tx.inner.inner()))
+        let blob_hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).unwrap_or_default();
+        let call = PostedCall::decode(alloy::consensus::Transaction::input(tx.inner.inner()), blob_hashes)
             .map_err(BatcherError::l1)?;
         let previous = if index == 0 { 0 } else { self.store.latest_batch().await?.map_or(0, |b| b.last_block) };
         let l1_block = log
@@ -378,7 +413,7 @@ impl Batcher {
             last_block: event.lastL2Block,
             state_root: event.stateRoot,
             data_hash: event.dataHash,
-            data_len: call.data.len() as u64,
+            data_len: call.data_len,
             chunk_count: u64::from(event.chunkCount),
             l1_tx_hash: tx_hash,
             l1_block,
@@ -465,14 +500,26 @@ impl Batcher {
         let last_number = batch.blocks[kept - 1].number;
         let chunk_roots: Vec<B256> = block_chunk_roots.iter().take(kept).flatten().copied().collect();
         let state_root = chunk_roots.last().copied().unwrap_or(prev_root);
-        let call = BatchInbox::postBatchCall {
-            index: U256::from(index),
-            prevStateRoot: prev_root,
-            lastBlock: last_number,
-            data: data.clone().into(),
-            chunkRoots: chunk_roots.clone(),
+        let blobs = self.use_blobs(&data).await?;
+        let (input, sidecar) = if blobs {
+            let call = BatchInbox::postBatchBlobsCall {
+                index: U256::from(index),
+                prevStateRoot: prev_root,
+                lastBlock: last_number,
+                chunkRoots: chunk_roots.clone(),
+            };
+            (call.abi_encode(), Some(sidecar_for(&data)?))
+        } else {
+            let call = BatchInbox::postBatchCall {
+                index: U256::from(index),
+                prevStateRoot: prev_root,
+                lastBlock: last_number,
+                data: data.clone().into(),
+                chunkRoots: chunk_roots.clone(),
+            };
+            (call.abi_encode(), None)
         };
-        let attempt = self.txmgr.send(index, self.config.inbox, call.abi_encode().into(), self.bond).await?;
+        let attempt = self.txmgr.send(index, self.config.inbox, input.into(), self.bond, sidecar).await?;
         info!(
             target: "batcher",
             index,
@@ -481,8 +528,75 @@ impl Batcher {
             chunks = chunk_roots.len(),
             l1_tx = %attempt.tx_hash,
             %state_root,
+            blobs,
             "batch sent"
         );
         Ok(Some(attempt))
     }
+
+    /// Whether this batch's data goes in blobs.
+    async fn use_blobs(&self, data: &[u8]) -> Result<bool, BatcherError> {
+        let fits = blob::blobs_for(data.len()) <= blob::MAX_BLOBS;
+        Ok(match self.config.da {
+            DaMode::Calldata => false,
+            DaMode::Blobs => fits,
+            DaMode::Auto if !fits => false,
+            DaMode::Auto => {
+                // Blob gas against the calldata floor (EIP-7623: 10 per zero byte, 40 otherwise).
+                let blob_fee = self.provider.get_blob_base_fee().await.map_err(BatcherError::l1)?;
+                let gas_price = self.provider.get_gas_price().await.map_err(BatcherError::l1)?;
+                let zeros = data.iter().filter(|&&b| b == 0).count() as u128;
+                let calldata = (10 * zeros + 40 * (data.len() as u128 - zeros)) * gas_price;
+                let blobs = blob::blobs_for(data.len()) as u128 * blob::BYTES_PER_BLOB as u128 * blob_fee.max(1);
+                blobs < calldata
+            }
+        })
+    }
+}
+
+/// What a post says, whether its data is in calldata or in blobs.
+struct PostedCall {
+    prev_state_root: B256,
+    last_block: u64,
+    chunk_roots: Vec<B256>,
+    /// The inbox's data commitment: `keccak256(data)`, or of the versioned hashes.
+    data_hash: B256,
+    /// Calldata bytes, or blob bytes (131072 per blob) for a blob post.
+    data_len: u64,
+}
+
+impl PostedCall {
+    fn decode(input: &[u8], blob_hashes: &[B256]) -> Result<Self, alloy_sol_types::Error> {
+        if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
+            let call = BatchInbox::postBatchBlobsCall::abi_decode(input)?;
+            let joined: Vec<u8> = blob_hashes.iter().flat_map(|h| h.0).collect();
+            return Ok(Self {
+                prev_state_root: call.prevStateRoot,
+                last_block: call.lastBlock,
+                chunk_roots: call.chunkRoots,
+                data_hash: keccak256(&joined),
+                data_len: (blob_hashes.len() * blob::BYTES_PER_BLOB) as u64,
+            });
+        }
+        let call = BatchInbox::postBatchCall::abi_decode(input)?;
+        Ok(Self {
+            prev_state_root: call.prevStateRoot,
+            last_block: call.lastBlock,
+            chunk_roots: call.chunkRoots,
+            data_hash: keccak256(&call.data),
+            data_len: call.data.len() as u64,
+        })
+    }
+}
+
+/// The blobs, KZG commitments and proofs that carry `data` (layout: `rollup_types::blob`).
+fn sidecar_for(data: &[u8]) -> Result<BlobTransactionSidecarVariant, BatcherError> {
+    let blobs = blob::to_blobs(data)
+        .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in blobs: {e}")))?
+        .iter()
+        .map(|b| Blob::try_from(b.as_slice()).map_err(|e| BatcherError::Inconsistent(format!("blob: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(blobs, EnvKzgSettings::Default.get())
+        .map_err(|e| BatcherError::Inconsistent(format!("KZG commitment of a blob failed: {e}")))?;
+    Ok(BlobTransactionSidecarVariant::Eip4844(sidecar))
 }

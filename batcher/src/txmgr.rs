@@ -7,9 +7,12 @@
 
 use crate::error::BatcherError;
 use alloy::{
-    consensus::{Transaction, TxEnvelope},
-    eips::eip2718::{Decodable2718, Encodable2718},
-    network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
+    consensus::{Transaction, TxEip4844Variant, TxEnvelope},
+    eips::{
+        eip2718::{Decodable2718, Encodable2718},
+        eip7594::BlobTransactionSidecarVariant,
+    },
+    network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder, TransactionBuilder4844},
     providers::{DynProvider, Provider},
     rpc::types::{TransactionReceipt, TransactionRequest},
 };
@@ -73,6 +76,10 @@ pub(crate) struct TxManager {
     pub(crate) config: TxManagerConfig,
 }
 
+/// How long after its newest attempt a post whose nonce was used without a receipt of its own
+/// counts as lost to another transaction.
+const NONCE_TAKEN_AFTER: Duration = Duration::from_secs(30);
+
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
@@ -107,18 +114,24 @@ impl TxManager {
         Ok(Self { provider, wallet, address, chain_id, store, config })
     }
 
-    /// Signs a post of batch `index` calling `to` with `input` and `value`, stores it, then
-    /// broadcasts it.
+    /// Signs a post of batch `index` calling `to` with `input` and `value` (and blobs, when a
+    /// sidecar is given), stores it, then broadcasts it.
     pub(crate) async fn send(
         &self,
         index: u64,
         to: Address,
         input: Bytes,
         value: U256,
+        blobs: Option<BlobTransactionSidecarVariant>,
     ) -> Result<L1TxRecord, BatcherError> {
         let nonce = self.provider.get_transaction_count(self.address).pending().await.map_err(BatcherError::l1)?;
-        let call =
+        let mut call =
             TransactionRequest::default().with_from(self.address).with_to(to).with_input(input).with_value(value);
+        if let Some(sidecar) = blobs {
+            // Twice the current blob base fee: room for it to rise while the post waits.
+            let blob_fee = self.provider.get_blob_base_fee().await.map_err(BatcherError::l1)?;
+            call = call.with_blob_sidecar(sidecar).with_max_fee_per_blob_gas(blob_fee.saturating_mul(2).max(1));
+        }
         let gas = self.provider.estimate_gas(call.clone()).await.map_err(|e| {
             let message = e.to_string();
             if is_insufficient_funds(&message) {
@@ -202,11 +215,16 @@ impl TxManager {
                 });
             }
         }
+        let waited = Duration::from_millis(now_ms().saturating_sub(newest.sent_at));
         let mined_nonce = self.provider.get_transaction_count(self.address).latest().await.map_err(BatcherError::l1)?;
         if mined_nonce > newest.nonce {
-            return Ok((Progress::NonceTaken(newest.batch_index), Chase::None));
+            // A node can count the nonce a moment before it serves the receipt: only a nonce
+            // used for a while without a receipt of ours was taken by something else.
+            if waited >= NONCE_TAKEN_AFTER {
+                return Ok((Progress::NonceTaken(newest.batch_index), Chase::None));
+            }
+            return Ok((Progress::Waiting(attempts), Chase::None));
         }
-        let waited = Duration::from_millis(now_ms().saturating_sub(newest.sent_at));
         if waited >= self.config.resubmit_after
             && let Some(bumped) = self.bump(&newest).await?
         {
@@ -246,13 +264,24 @@ impl TxManager {
         let Some(to) = tx.to() else {
             return Err(BatcherError::Inconsistent(format!("stored L1 transaction {} has no target", attempt.tx_hash)));
         };
-        let request = TransactionRequest::default()
+        let mut request = TransactionRequest::default()
             .with_from(self.address)
             .with_to(to)
             .with_input(tx.input().clone())
             .with_value(tx.value())
             .with_nonce(tx.nonce())
             .with_gas_limit(tx.gas_limit());
+        if let TxEnvelope::Eip4844(signed) = &tx {
+            let TxEip4844Variant::TxEip4844WithSidecar(with) = signed.tx() else {
+                return Err(BatcherError::Inconsistent(format!(
+                    "stored blob post {} has no blobs to sign again",
+                    attempt.tx_hash
+                )));
+            };
+            // L1 nodes replace a blob transaction only for twice its blob fee.
+            let blob_fee = with.tx.max_fee_per_blob_gas.saturating_mul(2);
+            request = request.with_blob_sidecar(with.sidecar.clone()).with_max_fee_per_blob_gas(blob_fee);
+        }
         let bumped = self.sign(attempt.batch_index, request, max_fee, priority).await?;
         self.store.insert_l1_tx(&bumped).await?;
         self.broadcast(&bumped).await?;

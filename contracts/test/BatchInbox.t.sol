@@ -166,6 +166,36 @@ contract BatchInboxTest is Test {
         assertEq(BATCHER.balance, 100 ether - BOND, "batcher paid the bond");
     }
 
+    function test_postBatchBlobs_commitsToTheVersionedHashes() public {
+        bytes32[] memory hashes = new bytes32[](2);
+        hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
+        hashes[1] = bytes32(uint256(0x01) << 248 | 0xbb);
+        vm.blobhashes(hashes);
+        bytes32[] memory roots = _roots(2, 1);
+        vm.prank(BATCHER);
+        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, roots);
+        BatchInbox.Batch memory b = inbox.getBatch(0);
+        assertEq(b.dataHash, keccak256(bytes.concat(hashes[0], hashes[1])), "dataHash");
+        assertEq(uint256(b.blobCount), 2, "blobCount");
+        assertEq(b.stateRoot, roots[1], "stateRoot");
+        assertEq(inbox.lastL2Block(), 10, "lastL2Block");
+    }
+
+    function test_postBatchBlobs_needsABlobAndTheSameChecks() public {
+        bytes32[] memory roots = _roots(1, 1);
+        vm.prank(BATCHER);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NoBlobs.selector));
+        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, roots);
+        bytes32[] memory hashes = new bytes32[](1);
+        hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
+        vm.blobhashes(hashes);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
+        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, roots);
+        vm.prank(BATCHER);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, 0));
+        inbox.postBatchBlobs(0, GENESIS, 10, roots);
+    }
+
     function test_postBatch_withoutChunksKeepsPrevRoot() public {
         bytes memory data = hex"00";
         vm.prank(BATCHER);

@@ -18,8 +18,11 @@ pub struct PostedBatch {
     pub l1_tx_hash: B256,
     /// Data commitment recorded by the inbox.
     pub data_hash: B256,
-    /// The batch data.
+    /// The batch data (for a blob post, read back from its blobs; empty if their layout is
+    /// not that of `rollup_types::blob`, which then fails to decode).
     pub data: Bytes,
+    /// Versioned hashes of the post's blobs; empty for a calldata post.
+    pub blob_hashes: Vec<B256>,
     /// Root the poster claimed to build on.
     pub prev_state_root: B256,
     /// State root after each chunk, as posted.
@@ -108,7 +111,12 @@ impl Verifier {
     }
 
     fn check(&mut self, batch: &PostedBatch) -> Verdict {
-        if keccak256(&batch.data) != batch.data_hash {
+        let commitment = if batch.blob_hashes.is_empty() {
+            keccak256(&batch.data)
+        } else {
+            keccak256(batch.blob_hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())
+        };
+        if commitment != batch.data_hash {
             return Verdict::mismatch("posted data does not match the inbox's data commitment");
         }
         if batch.prev_state_root != self.executor.state_root() {

@@ -5,10 +5,11 @@ pub mod store;
 
 use alloy::{
     consensus::Transaction as _,
+    eips::eip4844::{AsCkzg, Blob, env_settings::EnvKzgSettings, kzg_to_versioned_hash},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{Filter, Log, TransactionRequest},
 };
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use derive::{PostedBatch, Verdict, Verifier};
 use rollup_executor::Executor;
@@ -18,7 +19,10 @@ use rollup_types::{
     genesis::GenesisSpec,
     status::{ChallengerStatus, Mismatch},
 };
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{
+    collections::HashMap,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 use store::VerdictStore;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -80,6 +84,9 @@ pub struct ChallengerConfig {
     pub poll: Duration,
     /// L1 blocks to wait before reading a block.
     pub confirmations: u64,
+    /// Beacon API base URL that serves the blobs of blob posts
+    /// (`GET /eth/v1/beacon/blobs/{block}`); `None`: the L1 RPC URL (anvil serves both).
+    pub l1_beacon: Option<url::Url>,
 }
 
 /// Follows the inbox and judges every batch from L1 data alone.
@@ -194,25 +201,71 @@ impl Challenger {
             .await
             .map_err(ChallengerError::l1)?
             .ok_or_else(|| ChallengerError::L1(format!("L1 transaction {tx_hash} not found")))?;
-        // The inbox only accepts posts from the batcher account, so the batch is the calldata of
-        // the transaction that emitted the event.
-        let call = BatchInbox::postBatchCall::abi_decode(tx.inner.inner().input()).map_err(|e| {
+        // The inbox only accepts posts from the batcher account, so the batch is in the
+        // transaction that emitted the event: its calldata, or its blobs.
+        let input = tx.inner.inner().input();
+        let l1_block = log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?;
+        let not_a_post = |e: alloy_sol_types::Error| {
             ChallengerError::Config(format!(
-                "L1 transaction {tx_hash} is not a direct postBatch call ({e}); this challenger reads batches \
-                 from the calldata of posts made by an externally owned batcher account"
+                "L1 transaction {tx_hash} is not a direct postBatch or postBatchBlobs call ({e}); this challenger reads \
+                 batches from posts made by an externally owned batcher account"
             ))
-        })?;
+        };
+        let (data, blob_hashes, prev_state_root, chunk_roots) =
+            if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
+                let call = BatchInbox::postBatchBlobsCall::abi_decode(input).map_err(not_a_post)?;
+                let hashes = tx.inner.inner().blob_versioned_hashes().unwrap_or_default().to_vec();
+                let data = self.blob_data(l1_block, &hashes).await?;
+                (data, hashes, call.prevStateRoot, call.chunkRoots)
+            } else {
+                let call = BatchInbox::postBatchCall::abi_decode(input).map_err(not_a_post)?;
+                (call.data, Vec::new(), call.prevStateRoot, call.chunkRoots)
+            };
         Ok(PostedBatch {
             index: event.index.saturating_to(),
-            l1_block: log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?,
+            l1_block,
             l1_tx_hash: tx_hash,
             data_hash: event.dataHash,
-            data: call.data,
-            prev_state_root: call.prevStateRoot,
-            chunk_roots: call.chunkRoots,
+            data,
+            blob_hashes,
+            prev_state_root,
+            chunk_roots,
             state_root: event.stateRoot,
             last_block: event.lastL2Block,
         })
+    }
+
+    /// The batch data carried by the blobs `hashes` of L1 block `block`, read from the beacon
+    /// API and checked against the versioned hashes (KZG commitment of each blob).
+    async fn blob_data(&self, block: u64, hashes: &[B256]) -> Result<Bytes, ChallengerError> {
+        let base = self.config.l1_beacon.as_ref().unwrap_or(&self.config.l1_rpc);
+        let url = format!("{}/eth/v1/beacon/blobs/{block}", base.as_str().trim_end_matches('/'));
+        let body: serde_json::Value = reqwest::get(&url)
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(ChallengerError::l1)?
+            .json()
+            .await
+            .map_err(ChallengerError::l1)?;
+        let served = body["data"].as_array().cloned().unwrap_or_default();
+        let settings = EnvKzgSettings::Default.get();
+        let mut by_hash: HashMap<B256, Blob> = HashMap::new();
+        for item in served {
+            let hex = item.as_str().or_else(|| item["blob"].as_str()).unwrap_or_default();
+            let Ok(bytes) = alloy_primitives::hex::decode(hex) else { continue };
+            let Ok(blob) = Blob::try_from(bytes.as_slice()) else { continue };
+            let commitment = settings.blob_to_kzg_commitment(blob.as_ckzg()).map_err(ChallengerError::l1)?;
+            by_hash.insert(kzg_to_versioned_hash(commitment.to_bytes().as_slice()), blob);
+        }
+        let mut blobs = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            let blob = by_hash
+                .get(hash)
+                .ok_or_else(|| ChallengerError::L1(format!("the beacon API at {url} does not serve blob {hash}")))?;
+            blobs.push(blob.as_slice());
+        }
+        // A layout that is not the batcher's makes the data empty, which does not decode.
+        Ok(rollup_types::blob::from_blobs(&blobs).map(Bytes::from).unwrap_or_default())
     }
 
     async fn judge(&mut self, batch: &PostedBatch) -> Result<(), ChallengerError> {

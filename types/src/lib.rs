@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod bindings;
+pub mod blob;
 pub mod block;
 pub mod chain;
 pub mod codec;

@@ -5,7 +5,7 @@ use crate::devnet::{Devnet, DevnetConfig, deploy};
 use alloy_primitives::{Address, B256, U256};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use rollup_batcher::{Batcher, BatcherConfig, InboxParams, TxManagerConfig};
+use rollup_batcher::{Batcher, BatcherConfig, DaMode, InboxParams, TxManagerConfig};
 use rollup_executor::KeyPrediction;
 use rollup_fraud_proof::{Challenger, ChallengerConfig};
 use rollup_sequencer::{SequencerConfig, StatusSources};
@@ -69,6 +69,9 @@ struct PostBenchArgs {
     /// Seconds between L1 blocks.
     #[arg(long = "l1-block-time", default_value_t = 1)]
     l1_block_time: u64,
+    /// Where batch data goes: calldata, blobs or auto.
+    #[arg(long, default_value = "calldata")]
+    da: DaMode,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -232,6 +235,10 @@ struct DevnetArgs {
     /// Key of the authorised batcher (default: anvil account 1).
     #[arg(long = "l1.batcher-key", env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
     batcher_key: Option<B256>,
+    /// Where batch data goes: `calldata` (fraud-provable), `blobs` (EIP-4844; not yet
+    /// fraud-provable, see docs/batcher.md), or `auto` (blobs when cheaper).
+    #[arg(long, default_value = "calldata")]
+    da: DaMode,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -298,6 +305,10 @@ struct BatcherArgs {
     /// L1 blocks on top of a post before it is no longer checked for reorgs.
     #[arg(long, default_value_t = 6)]
     confirmations: u64,
+    /// Where batch data goes: `calldata` (fraud-provable), `blobs` (EIP-4844; not yet
+    /// fraud-provable, see docs/batcher.md), or `auto` (blobs when cheaper).
+    #[arg(long, default_value = "calldata")]
+    da: DaMode,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -318,6 +329,10 @@ struct ChallengerArgs {
     /// L1 blocks to wait before reading a block.
     #[arg(long, default_value_t = 0)]
     confirmations: u64,
+    /// Beacon API URL serving the blobs of blob posts (`GET /eth/v1/beacon/blobs/{block}`);
+    /// default: the L1 RPC URL (anvil serves both).
+    #[arg(long = "l1-beacon", env = "ROLLUP_L1_BEACON")]
+    l1_beacon: Option<url::Url>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -410,6 +425,7 @@ impl Cli {
                         max_fee_per_gas: u128::from(args.max_fee_gwei) * 1_000_000_000,
                         confirmations: args.confirmations,
                     },
+                    da: args.da,
                 };
                 Batcher::new(config, store).await?.run(cancel).await?;
                 Ok(())
@@ -426,6 +442,7 @@ impl Cli {
                     genesis: GenesisSpec::devnet(),
                     poll: Duration::from_millis(args.poll_ms.max(1)),
                     confirmations: args.confirmations,
+                    l1_beacon: args.l1_beacon,
                 };
                 Challenger::new(config).await?.run(cancel).await?;
                 Ok(())
@@ -483,8 +500,12 @@ impl Cli {
                 print_report(&report, args.json)
             }
             Command::Bench(BenchCommand::Post(args)) => {
-                let bench =
-                    crate::post_bench::PostBench { txs: args.txs, rate: args.rate, l1_block_time: args.l1_block_time };
+                let bench = crate::post_bench::PostBench {
+                    txs: args.txs,
+                    rate: args.rate,
+                    l1_block_time: args.l1_block_time,
+                    da: args.da,
+                };
                 let report = bench.run().await?;
                 print_report(&report, args.json)
             }
@@ -540,6 +561,7 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     if let Some(key) = args.batcher_key {
         config.batcher_key = key;
     }
+    config.da = args.da;
     let devnet = Devnet::start(config).await?;
     #[allow(clippy::print_stdout)]
     {

@@ -5,7 +5,7 @@ use crate::anvil::{Anvil, AnvilConfig};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy_primitives::{Address, B256, U256, utils::format_ether};
 use anyhow::{Context, Result, bail};
-use rollup_batcher::{Batcher, BatcherConfig, InboxParams, TxManagerConfig, l1};
+use rollup_batcher::{Batcher, BatcherConfig, DaMode, InboxParams, TxManagerConfig, l1};
 use rollup_fraud_proof::{Challenger, ChallengerConfig};
 use rollup_sequencer::{L1Info, SequencerConfig, SequencerHandle, StatusSources};
 use rollup_types::{
@@ -90,6 +90,8 @@ pub struct DevnetConfig {
     pub deployer_key: B256,
     /// Key of the authorised batcher.
     pub batcher_key: B256,
+    /// Where the batcher puts batch data.
+    pub da: DaMode,
 }
 
 impl DevnetConfig {
@@ -109,6 +111,7 @@ impl DevnetConfig {
             challenger_poll: Duration::from_secs(1),
             deployer_key: DEV_ACCOUNTS[0].private_key,
             batcher_key: DEV_ACCOUNTS[1].private_key,
+            da: DaMode::Calldata,
         }
     }
 
@@ -176,6 +179,7 @@ impl Devnet {
             genesis: genesis.clone(),
             poll: config.challenger_poll,
             confirmations: 0,
+            l1_beacon: None,
         })
         .await?;
         let challenger_status = challenger.subscribe();
@@ -218,6 +222,7 @@ impl Devnet {
                     confirmations: 2,
                     ..TxManagerConfig::default()
                 },
+                da: config.da,
             },
             sequencer.node.store().clone(),
         )

@@ -11,6 +11,7 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolCall;
 use anyhow::{Context, Result, ensure};
+use rollup_batcher::DaMode;
 use rollup_types::{
     bindings::L2System,
     genesis::{DEV_ACCOUNTS, USDC},
@@ -32,6 +33,8 @@ pub struct PostBench {
     pub rate: u64,
     /// Seconds between L1 blocks.
     pub l1_block_time: u64,
+    /// Where batch data goes.
+    pub da: DaMode,
 }
 
 /// What posting cost and how long it took.
@@ -49,6 +52,10 @@ pub struct PostReport {
     pub gas_per_tx: f64,
     /// L1 gas of one post, mean.
     pub gas_per_batch: f64,
+    /// Blob gas per L2 transaction (blob posts).
+    pub blob_gas_per_tx: f64,
+    /// Where batch data went.
+    pub da: String,
     /// Seconds from a block being seen sealed to its batch being seen mined: p50, p95, max.
     pub sealed_to_l1: [f64; 3],
     /// Seconds between L1 blocks.
@@ -59,13 +66,13 @@ impl fmt::Display for PostReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} transfers in {} L2 blocks, {} batches (L1 block every {} s)",
-            self.txs, self.blocks, self.batches, self.l1_block_time
+            "{} transfers in {} L2 blocks, {} batches in {} (L1 block every {} s)",
+            self.txs, self.blocks, self.batches, self.da, self.l1_block_time
         )?;
         writeln!(
             f,
-            "L1: {:.1} bytes and {:.0} gas per L2 transaction ({:.0} gas per post)",
-            self.bytes_per_tx, self.gas_per_tx, self.gas_per_batch
+            "L1: {:.1} bytes, {:.0} gas and {:.0} blob gas per L2 transaction ({:.0} gas per post)",
+            self.bytes_per_tx, self.gas_per_tx, self.blob_gas_per_tx, self.gas_per_batch
         )?;
         write!(
             f,
@@ -89,6 +96,7 @@ impl PostBench {
         let dir = tempfile::tempdir()?;
         let mut config = DevnetConfig::test(dir.path().to_path_buf())?;
         config.l1_block_time = Some(self.l1_block_time.max(1));
+        config.da = self.da;
         let devnet = Devnet::start(config).await?;
         let result = self.measure(&devnet).await;
         devnet.stop().await?;
@@ -163,7 +171,7 @@ impl PostBench {
             .collect();
         latencies.sort_by(f64::total_cmp);
         let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
-        let (mut txs, mut bytes, mut gas, mut batches) = (0u64, 0u64, 0u64, 0u64);
+        let (mut txs, mut bytes, mut gas, mut blob_gas, mut batches) = (0u64, 0u64, 0u64, 0u64, 0u64);
         let mut index = store.batch_of_block(first_block).await?.map(|b| b.index).context("first block posted")?;
         while let Some(batch) = store.batch(index).await? {
             if batch.first_block > last_block {
@@ -171,6 +179,7 @@ impl PostBench {
             }
             let receipt = l1.get_transaction_receipt(batch.l1_tx_hash).await?.context("posting receipt")?;
             gas += receipt.gas_used;
+            blob_gas += receipt.blob_gas_used.unwrap_or_default();
             bytes += batch.data_len;
             batches += 1;
             for b in batch.first_block..=batch.last_block {
@@ -186,6 +195,8 @@ impl PostBench {
             bytes_per_tx: bytes as f64 / txs as f64,
             gas_per_tx: gas as f64 / txs as f64,
             gas_per_batch: gas as f64 / batches as f64,
+            blob_gas_per_tx: blob_gas as f64 / txs as f64,
+            da: format!("{:?}", self.da).to_lowercase(),
             sealed_to_l1: [percentile(&latencies, 0.5), percentile(&latencies, 0.95), percentile(&latencies, 1.0)],
             l1_block_time: self.l1_block_time,
         })

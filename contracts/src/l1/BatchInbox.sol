@@ -21,6 +21,7 @@ contract BatchInbox {
         uint32 chunkCount;
         uint128 bond;
         bool bondClaimed;
+        uint8 blobCount;
     }
 
     /// @notice Only the authorised batcher may post.
@@ -35,6 +36,8 @@ contract BatchInbox {
     error L2BlocksNotAdvancing(uint64 previous, uint64 got);
     /// @notice A batch carries data.
     error EmptyBatchData();
+    /// @notice A blob post carries at least one blob.
+    error NoBlobs();
     /// @notice No batch has this index.
     error UnknownBatch(uint256 index);
     /// @notice The batch is still inside its challenge window.
@@ -98,8 +101,9 @@ contract BatchInbox {
     }
 
     /// @notice Records batch `index`, built on `prevStateRoot`, covering L2 blocks up to
-    ///         `lastBlock`. `chunkRoots[i]` is the state root after chunk `i`; the last one
-    ///         is the batch's state root (a batch of empty blocks keeps `prevStateRoot`).
+    ///         `lastBlock`, with its data in calldata. `chunkRoots[i]` is the state root after
+    ///         chunk `i`; the last one is the batch's state root (a batch of empty blocks keeps
+    ///         `prevStateRoot`). The data commitment is `keccak256(data)`.
     function postBatch(
         uint256 index,
         bytes32 prevStateRoot,
@@ -107,6 +111,34 @@ contract BatchInbox {
         bytes calldata data,
         bytes32[] calldata chunkRoots
     ) external payable {
+        _check(index, prevStateRoot, lastBlock);
+        if (data.length == 0) revert EmptyBatchData();
+        _record(index, prevStateRoot, lastBlock, keccak256(data), chunkRoots, 0);
+    }
+
+    /// @notice The same as `postBatch` with the data in this transaction's blobs (EIP-4844).
+    ///         The data commitment is `keccak256` of the blobs' versioned hashes, concatenated
+    ///         in blob order.
+    function postBatchBlobs(uint256 index, bytes32 prevStateRoot, uint64 lastBlock, bytes32[] calldata chunkRoots)
+        external
+        payable
+    {
+        _check(index, prevStateRoot, lastBlock);
+        uint256 count;
+        while (blobhash(count) != bytes32(0)) {
+            count++;
+        }
+        if (count == 0) revert NoBlobs();
+        bytes32[] memory hashes = new bytes32[](count);
+        for (uint256 i; i < count; i++) {
+            hashes[i] = blobhash(i);
+        }
+        // A transaction carries a handful of blobs (6 under Cancun, 9 under Prague).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _record(index, prevStateRoot, lastBlock, keccak256(abi.encodePacked(hashes)), chunkRoots, uint8(count));
+    }
+
+    function _check(uint256 index, bytes32 prevStateRoot, uint64 lastBlock) private view {
         if (msg.sender != batcher) revert NotBatcher(msg.sender);
         if (index != _batches.length) revert WrongBatchIndex(_batches.length, index);
         bytes32 expectedPrev = lastStateRoot();
@@ -114,10 +146,17 @@ contract BatchInbox {
         if (msg.value != bondAmount) revert WrongBond(bondAmount, msg.value);
         uint64 previousL2Block = lastL2Block();
         if (lastBlock <= previousL2Block) revert L2BlocksNotAdvancing(previousL2Block, lastBlock);
-        if (data.length == 0) revert EmptyBatchData();
+    }
 
+    function _record(
+        uint256 index,
+        bytes32 prevStateRoot,
+        uint64 lastBlock,
+        bytes32 dataHash,
+        bytes32[] calldata chunkRoots,
+        uint8 blobCount
+    ) private {
         bytes32 stateRoot = chunkRoots.length == 0 ? prevStateRoot : chunkRoots[chunkRoots.length - 1];
-        bytes32 dataHash = keccak256(data);
         bytes32 chunkRootsHash = keccak256(abi.encodePacked(chunkRoots));
         _batches.push(
             Batch({
@@ -130,12 +169,11 @@ contract BatchInbox {
                 lastL2Block: lastBlock,
                 chunkCount: uint32(chunkRoots.length),
                 bond: uint128(msg.value),
-                bondClaimed: false
+                bondClaimed: false,
+                blobCount: blobCount
             })
         );
-        emit BatchPosted(
-            index, msg.sender, dataHash, chunkRootsHash, stateRoot, lastBlock, uint32(chunkRoots.length)
-        );
+        emit BatchPosted(index, msg.sender, dataHash, chunkRootsHash, stateRoot, lastBlock, uint32(chunkRoots.length));
     }
 
     /// @notice Returns the bond of a final batch to its poster.

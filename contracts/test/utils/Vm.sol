@@ -13,6 +13,7 @@ interface Vm {
     function warp(uint256 timestamp) external;
     function roll(uint256 blockNumber) external;
     function deal(address account, uint256 newBalance) external;
+    function blobhashes(bytes32[] calldata hashes) external;
     function assume(bool condition) external pure;
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function label(address account, string calldata newLabel) external;

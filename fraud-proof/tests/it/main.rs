@@ -63,6 +63,7 @@ impl Builder {
         }
         let data: Bytes = codec::encode(&Batch { blocks }, &CHAIN).expect("encodes").into();
         PostedBatch {
+            blob_hashes: Vec::new(),
             index,
             l1_block: 10 + index,
             l1_tx_hash: B256::repeat_byte(index as u8),

@@ -48,7 +48,7 @@ impl L1TxStatus {
 }
 
 /// One signed attempt of a batch post.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct L1TxRecord {
     /// Its hash.
@@ -68,6 +68,22 @@ pub struct L1TxRecord {
     pub sent_at: u64,
     /// Where it stands.
     pub status: L1TxStatus,
+}
+
+impl std::fmt::Debug for L1TxRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The signed bytes hold whole blobs (128 KiB each): their length only.
+        f.debug_struct("L1TxRecord")
+            .field("tx_hash", &self.tx_hash)
+            .field("batch_index", &self.batch_index)
+            .field("nonce", &self.nonce)
+            .field("raw_len", &self.raw.len())
+            .field("max_fee_per_gas", &self.max_fee_per_gas)
+            .field("max_priority_fee_per_gas", &self.max_priority_fee_per_gas)
+            .field("sent_at", &self.sent_at)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 fn fee_of(v: u128) -> Result<i64, StoreError> {

@@ -12,7 +12,7 @@ use alloy::{
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use rollup::anvil::{Anvil, AnvilConfig, free_port};
-use rollup_batcher::{Batcher, BatcherConfig, BatcherError, InboxParams, TxManagerConfig};
+use rollup_batcher::{Batcher, BatcherConfig, BatcherError, DaMode, InboxParams, TxManagerConfig};
 use rollup_sequencer::{SequencerConfig, SequencerHandle, StatusSources, Store, store::L1TxStatus};
 use rollup_types::{
     bindings::{BatchInbox, L2System},
@@ -79,6 +79,7 @@ impl Setup {
             max_blocks: 1,
             max_bytes: 120_000,
             txmgr,
+            da: DaMode::Calldata,
         };
         let l1 = ProviderBuilder::new().connect_http(url).erased();
         Self { anvil, l1, sequencer, cancel, config, _dir: dir }
@@ -147,6 +148,54 @@ impl Setup {
     }
 }
 
+/// Rounds of `batcher` until one records a mined post. anvil can count a mined block's effects
+/// a moment before it serves its receipts and logs; the batcher waits such moments out (they
+/// are retryable L1 errors), and so does this.
+async fn settle(batcher: &Batcher) -> rollup_sequencer::store::BatchRecord {
+    for _ in 0..50 {
+        match batcher.step().await {
+            Ok(Some(record)) => return record,
+            Ok(None) | Err(BatcherError::L1(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(e) => panic!("batcher round failed: {e}"),
+        }
+    }
+    panic!("no post was recorded")
+}
+
+/// One round, tolerating the same retryable L1 errors.
+async fn round(batcher: &Batcher) {
+    match batcher.step().await {
+        Ok(_) | Err(BatcherError::L1(_)) => {}
+        Err(e) => panic!("batcher round failed: {e}"),
+    }
+}
+
+/// A challenger reading L1 from `from_block` verifies every batch up to `last`, ending at
+/// `root`, with no mismatch.
+pub(crate) async fn assert_challenger_verifies(config: &BatcherConfig, from_block: u64, last: u64, root: B256) {
+    use rollup_fraud_proof::{Challenger, ChallengerConfig};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut challenger = Challenger::new(ChallengerConfig {
+        l1_rpc: config.l1_rpc.clone(),
+        inbox: config.inbox,
+        from_block,
+        db_url: format!("sqlite://{}", dir.path().join("challenger.sqlite").display()),
+        chain: config.chain,
+        genesis: rollup_types::genesis::GenesisSpec::devnet(),
+        poll: Duration::from_millis(100),
+        confirmations: 0,
+        l1_beacon: None,
+    })
+    .await
+    .expect("challenger");
+    let status = challenger.subscribe();
+    challenger.step().await.expect("reads L1");
+    let status = status.borrow().clone();
+    assert!(status.mismatches.is_empty(), "{:?}", status.mismatches);
+    assert_eq!(status.last_verified_batch, Some(last));
+    assert_eq!(status.last_verified_state_root, Some(root));
+}
+
 fn quick() -> TxManagerConfig {
     TxManagerConfig { resubmit_after: Duration::from_secs(3_600), confirmations: 3, ..TxManagerConfig::default() }
 }
@@ -168,7 +217,7 @@ async fn a_restart_mid_post_and_a_lost_post_neither_lose_nor_duplicate_a_batch()
     assert!(restarted.step().await.expect("follows").is_none());
     assert_eq!(restarted.subscribe().borrow().in_flight.as_ref().map(|p| p.tx_hash), Some(sent.tx_hash));
     setup.mine().await;
-    let posted = restarted.step().await.expect("settles").expect("batch 0 mined");
+    let posted = settle(&restarted).await;
     assert_eq!((posted.index, posted.l1_tx_hash), (0, sent.tx_hash));
 
     // The next post is lost by the L1 node (as if the process died before broadcasting it):
@@ -181,7 +230,7 @@ async fn a_restart_mid_post_and_a_lost_post_neither_lose_nor_duplicate_a_batch()
     assert!(again.step().await.expect("re-broadcasts").is_none());
     assert_eq!(again.subscribe().borrow().rebroadcasts, 1);
     setup.mine().await;
-    let posted = again.step().await.expect("settles").expect("batch 1 mined");
+    let posted = settle(&again).await;
     assert_eq!((posted.index, posted.l1_tx_hash), (1, second.tx_hash));
     assert_eq!(setup.batch_count().await, 2, "each batch posted once");
     assert!(setup.store().pending_l1_txs().await.expect("db").is_empty());
@@ -205,7 +254,7 @@ async fn a_stuck_post_is_signed_again_with_higher_fees_and_the_same_nonce() {
     assert!(bumped.max_priority_fee_per_gas >= first.max_priority_fee_per_gas * 125 / 100);
     assert_eq!(batcher.subscribe().borrow().fee_bumps, 1);
     setup.mine().await;
-    let posted = batcher.step().await.expect("settles").expect("batch 0 mined");
+    let posted = settle(&batcher).await;
     assert_eq!(posted.l1_tx_hash, bumped.tx_hash, "the replacement was mined");
     let attempts = setup.store().l1_txs_of_batch(0).await.expect("db");
     assert_eq!(attempts.iter().map(|a| a.status).collect::<Vec<_>>(), [L1TxStatus::Replaced, L1TxStatus::Mined]);
@@ -219,7 +268,7 @@ async fn batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
     let setup = Setup::new(4, quick()).await;
     let batcher = setup.batcher().await;
     for index in 0..3 {
-        assert_eq!(batcher.step().await.expect("posts").map(|b| b.index), Some(index));
+        assert_eq!(settle(&batcher).await.index, index);
     }
     // The last two posts' blocks disappear.
     setup.rpc("anvil_rollback", serde_json::json!([2])).await;
@@ -229,7 +278,7 @@ async fn batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
         {
             break;
         }
-        let _ = batcher.step().await.expect("recovers");
+        round(&batcher).await;
         // A post the node put back in its pool waits for a block.
         setup.mine().await;
     }
@@ -248,7 +297,7 @@ async fn batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
         {
             break;
         }
-        let _ = batcher.step().await.expect("recovers");
+        round(&batcher).await;
         setup.mine().await;
     }
     assert_eq!(setup.batch_count().await, 4);
@@ -271,7 +320,7 @@ async fn no_funds_and_a_reverted_post_stall_posting_loudly_until_fixed() {
     assert!(status.borrow().last_error.as_deref().is_some_and(|e| e.contains("cannot pay")));
     assert!(setup.store().pending_l1_txs().await.expect("db").is_empty(), "nothing signed that cannot be paid");
     setup.rpc("anvil_setBalance", serde_json::json!([batcher_address, "0x56bc75e2d63100000"])).await;
-    assert_eq!(batcher.step().await.expect("posts").map(|b| b.index), Some(0));
+    assert_eq!(settle(&batcher).await.index, 0);
     assert_eq!(status.borrow().state, BatcherState::Running);
 
     // The inbox's state changes under a pending post (its batch count, storage slot 0, is
@@ -285,15 +334,76 @@ async fn no_funds_and_a_reverted_post_stall_posting_loudly_until_fixed() {
     set_count(2).await;
     setup.mine().await;
     set_count(1).await;
-    let err = batcher.step().await.expect_err("reverted");
+    let mut err = None;
+    for _ in 0..50 {
+        match batcher.step().await {
+            Err(BatcherError::L1(_)) | Ok(None) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+            Ok(Some(b)) => panic!("batch {} recorded instead of reverting", b.index),
+        }
+    }
+    let err = err.expect("the post reverted");
     assert!(matches!(err, BatcherError::Reverted { index: 1, .. }), "{err}");
     assert_eq!(status.borrow().state, BatcherState::Stalled);
     assert_eq!(status.borrow().reverted_posts, 1);
     // The next round posts it again.
     setup.automine(true).await;
-    assert_eq!(batcher.step().await.expect("posts").map(|b| b.index), Some(1));
+    assert_eq!(settle(&batcher).await.index, 1);
     assert_eq!(status.borrow().state, BatcherState::Running);
     assert_eq!(setup.batch_count().await, 2);
     setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_posts_are_bumped_mined_and_verified_by_the_challenger_from_the_beacon_api() {
+    let mut setup = Setup::new(3, quick()).await;
+    setup.config.da = DaMode::Blobs;
+
+    // A blob post is sent and waits; a batcher restarted with no patience signs it again:
+    // same nonce, higher fees, twice the blob fee.
+    setup.automine(false).await;
+    let first_batcher = setup.batcher().await;
+    assert!(first_batcher.step().await.expect("sends").is_none());
+    assert_eq!(setup.store().l1_txs_of_batch(0).await.expect("db").len(), 1);
+    drop(first_batcher);
+    setup.config.txmgr.resubmit_after = Duration::ZERO;
+    let batcher = setup.batcher().await;
+    assert!(batcher.step().await.expect("bumps").is_none());
+    setup.mine().await;
+    let first = settle(&batcher).await;
+    let attempts = setup.store().l1_txs_of_batch(0).await.expect("db");
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(first.l1_tx_hash, attempts[1].tx_hash);
+    assert_eq!(attempts[0].nonce, attempts[1].nonce);
+    setup.automine(true).await;
+    setup.config.txmgr = quick();
+    let batcher = setup.batcher().await;
+    let head = setup.sequencer.node.head().header.number;
+    for _ in 0..20 {
+        round(&batcher).await;
+        if setup.store().latest_batch().await.expect("db").is_some_and(|b| b.last_block == head) {
+            break;
+        }
+    }
+    setup.assert_record_matches_l1().await;
+
+    let last = setup.store().latest_batch().await.expect("db").expect("batches");
+    assert_eq!(last.last_block, head, "every block posted");
+    for index in 0..=last.index {
+        let record = setup.store().batch(index).await.expect("db").expect("recorded");
+        let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
+        let hashes =
+            alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("a blob transaction");
+        assert_eq!(hashes.len(), 1, "one blob per batch here");
+        assert_eq!(record.data_len, rollup_types::blob::BYTES_PER_BLOB as u64);
+    }
+
+    // The challenger reads the blobs back from anvil's beacon endpoint and verifies them.
+    let root = setup.sequencer.node.head().header.state_root;
+    assert_challenger_verifies(&setup.config, 0, last.index, root).await;
     setup.stop().await;
 }

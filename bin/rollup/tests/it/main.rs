@@ -170,9 +170,7 @@ async fn e2e_swap_and_transfer_are_posted_verified_and_roots_agree() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
     use rollup_batcher::{Batcher, BatcherConfig, InboxParams, TxManagerConfig};
-    use rollup_fraud_proof::{Challenger, ChallengerConfig};
     use rollup_sequencer::{SequencerConfig, StatusSources};
-    use rollup_types::genesis::GenesisSpec;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let anvil = batcher::automining_anvil().await;
@@ -229,6 +227,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         max_blocks: 100,
         max_bytes: 200,
         txmgr: TxManagerConfig::default(),
+        da: rollup_batcher::DaMode::Calldata,
     };
     let store = sequencer.node.store().clone();
     let batcher = Batcher::new(batcher_config.clone(), store.clone()).await.expect("batcher");
@@ -240,7 +239,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
     sqlx::query("DELETE FROM batches WHERE batch_index = 0").execute(&pool).await.expect("delete");
     assert!(store.latest_batch().await.expect("db").is_none());
 
-    let restarted = Batcher::new(batcher_config, store.clone()).await.expect("batcher");
+    let restarted = Batcher::new(batcher_config.clone(), store.clone()).await.expect("batcher");
     let second = restarted.step().await.expect("posts").expect("a batch");
     assert_eq!(second.index, 1, "batch 0 was recovered from L1, not posted again");
     let recovered = store.batch_of_block(1).await.expect("db").expect("batch 0 recorded");
@@ -253,24 +252,8 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
     assert_eq!(last.last_block, head);
 
     // The challenger, from L1 alone, verifies all of them.
-    let mut challenger = Challenger::new(ChallengerConfig {
-        l1_rpc: l1,
-        inbox: deployment.batch_inbox,
-        from_block: deployment.inbox_block,
-        db_url: format!("sqlite://{}", dir.path().join("challenger.sqlite").display()),
-        chain,
-        genesis: GenesisSpec::devnet(),
-        poll: Duration::from_millis(100),
-        confirmations: 0,
-    })
-    .await
-    .expect("challenger");
-    let status = challenger.subscribe();
-    challenger.step().await.expect("reads L1");
-    let status = status.borrow().clone();
-    assert!(status.mismatches.is_empty(), "{:?}", status.mismatches);
-    assert_eq!(status.last_verified_batch, Some(last.index));
-    assert_eq!(status.last_verified_state_root, Some(sequencer.node.head().header.state_root));
+    let root = sequencer.node.head().header.state_root;
+    batcher::assert_challenger_verifies(&batcher_config, deployment.inbox_block, last.index, root).await;
 
     cancel.cancel();
     sequencer.task.await.expect("joined").expect("clean stop");
