@@ -364,13 +364,22 @@ impl Batcher {
                 break;
             }
             let receipt = self.provider.get_transaction_receipt(batch.l1_tx_hash).await.map_err(BatcherError::l1)?;
-            if receipt.and_then(|r| r.block_number) != Some(batch.l1_block) {
-                let dropped = self.store.drop_batches_from(index).await?;
-                warn!(target: "batcher", from = index, dropped, "a recent post left its L1 block in a reorg; posting again");
-                self.status.send_modify(|s| {
-                    s.reorged_batches += dropped;
-                    s.last_posted_batch = index.checked_sub(1);
-                });
+            match receipt.and_then(|r| r.block_number) {
+                Some(block) if block == batch.l1_block => {}
+                // Re-mined in another block by the reorg: still posted, now there.
+                Some(block) => {
+                    let posted_at = self.block_timestamp(block).await?;
+                    self.store.move_batch(index, block, posted_at).await?;
+                    warn!(target: "batcher", index, from = batch.l1_block, to = block, "a reorg moved a post to another L1 block");
+                }
+                None => {
+                    let dropped = self.store.drop_batches_from(index).await?;
+                    warn!(target: "batcher", from = index, dropped, "a recent post left L1 in a reorg; posting again");
+                    self.status.send_modify(|s| {
+                        s.reorged_batches += dropped;
+                        s.last_posted_batch = index.checked_sub(1);
+                    });
+                }
             }
             if index == 0 {
                 break;

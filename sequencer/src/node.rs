@@ -405,7 +405,11 @@ impl Node {
     /// The Prometheus exposition page.
     pub fn render_metrics(&self) -> String {
         let (mempool, mempool_future) = self.mempool_len();
-        self.metrics.render(Gauges { mempool, mempool_future, head: self.head().header.number })
+        let mut out = self.metrics.render(Gauges { mempool, mempool_future, head: self.head().header.number });
+        if let Some(batcher) = &self.status.batcher {
+            batcher.borrow().render_prometheus(&mut out);
+        }
+        out
     }
 
     /// Whether the node takes new transactions (false once shutting down).

@@ -87,3 +87,60 @@ pub struct BatcherStatus {
     /// Posts that were mined and reverted, since start.
     pub reverted_posts: u64,
 }
+
+impl BatcherStatus {
+    /// The status as Prometheus metrics (text exposition format), appended to `out`.
+    pub fn render_prometheus(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let in_flight = self.in_flight.as_ref();
+        let rows: [(&str, &str, &str, u64); 9] = [
+            (
+                "rollup_batcher_stalled",
+                "gauge",
+                "1 while posting fails until an operator acts",
+                u64::from(self.state == BatcherState::Stalled),
+            ),
+            (
+                "rollup_batcher_posts_in_flight",
+                "gauge",
+                "Posts signed and not yet mined",
+                u64::from(in_flight.is_some()),
+            ),
+            (
+                "rollup_batcher_in_flight_attempts",
+                "gauge",
+                "Signed attempts of the post in flight",
+                in_flight.map_or(0, |p| p.attempts),
+            ),
+            (
+                "rollup_batcher_last_posted_batch",
+                "gauge",
+                "Index of the last batch mined on L1",
+                self.last_posted_batch.unwrap_or(0),
+            ),
+            ("rollup_batcher_batches_posted_total", "counter", "Batches mined on L1 since start", self.batches_posted),
+            (
+                "rollup_batcher_fee_bumps_total",
+                "counter",
+                "Posts re-signed with higher fees since start",
+                self.fee_bumps,
+            ),
+            ("rollup_batcher_rebroadcasts_total", "counter", "Posts broadcast again since start", self.rebroadcasts),
+            (
+                "rollup_batcher_reorged_batches_total",
+                "counter",
+                "Batches an L1 reorg took out since start",
+                self.reorged_batches,
+            ),
+            (
+                "rollup_batcher_reverted_posts_total",
+                "counter",
+                "Posts mined and reverted since start",
+                self.reverted_posts,
+            ),
+        ];
+        for (name, kind, help, value) in rows {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
+    }
+}

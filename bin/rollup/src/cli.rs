@@ -239,6 +239,9 @@ struct DevnetArgs {
     /// fraud-provable, see docs/batcher.md), or `auto` (blobs when cheaper).
     #[arg(long, default_value = "calldata")]
     da: DaMode,
+    /// Serve the batcher's status at `/status` and Prometheus metrics at `/metrics` here.
+    #[arg(long = "metrics-addr", env = "ROLLUP_BATCHER_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -309,6 +312,9 @@ struct BatcherArgs {
     /// fraud-provable, see docs/batcher.md), or `auto` (blobs when cheaper).
     #[arg(long, default_value = "calldata")]
     da: DaMode,
+    /// Serve the batcher's status at `/status` and Prometheus metrics at `/metrics` here.
+    #[arg(long = "metrics-addr", env = "ROLLUP_BATCHER_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -427,7 +433,11 @@ impl Cli {
                     },
                     da: args.da,
                 };
-                Batcher::new(config, store).await?.run(cancel).await?;
+                let batcher = Batcher::new(config, store).await?;
+                if let Some(addr) = args.metrics_addr {
+                    crate::batcher_http::serve(addr, batcher.subscribe(), cancel.clone()).await?;
+                }
+                batcher.run(cancel).await?;
                 Ok(())
             }
             Command::Challenger(args) => {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod anvil;
+pub mod batcher_http;
 pub mod bench;
 pub mod cli;
 pub mod codec_bench;

@@ -185,6 +185,17 @@ impl Store {
         Ok(removed.rows_affected())
     }
 
+    /// Records that a reorg moved the post of batch `index` to L1 block `l1_block`.
+    pub async fn move_batch(&self, index: u64, l1_block: u64, posted_at: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE batches SET l1_block = $1, posted_at = $2 WHERE batch_index = $3")
+            .bind(i64_of(l1_block)?)
+            .bind(i64_of(posted_at)?)
+            .bind(i64_of(index)?)
+            .execute(self.db.writer())
+            .await?;
+        Ok(())
+    }
+
     /// Sets the status of one attempt.
     pub async fn set_l1_tx_status(&self, hash: B256, status: L1TxStatus) -> Result<(), StoreError> {
         sqlx::query("UPDATE l1_transactions SET status = $1 WHERE tx_hash = $2")

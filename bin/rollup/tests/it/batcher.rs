@@ -25,8 +25,17 @@ use tokio_util::sync::CancellationToken;
 
 /// An anvil on a free port that mines every transaction as it arrives.
 pub(crate) async fn automining_anvil() -> Anvil {
-    let config = AnvilConfig { port: free_port().expect("port"), block_time: None, state_file: None, log_file: None };
-    Anvil::spawn(&config).await.expect("anvil")
+    // Tests run in parallel: another may take the free port before this anvil binds it.
+    let mut last_error = None;
+    for _ in 0..5 {
+        let config =
+            AnvilConfig { port: free_port().expect("port"), block_time: None, state_file: None, log_file: None };
+        match Anvil::spawn(&config).await {
+            Ok(anvil) => return anvil,
+            Err(e) => last_error = Some(e),
+        }
+    }
+    panic!("anvil did not start: {last_error:?}")
 }
 
 /// anvil, a sequencer that has sealed `blocks` blocks with a transfer each, and a deployed
@@ -318,6 +327,9 @@ async fn no_funds_and_a_reverted_post_stall_posting_loudly_until_fixed() {
     assert!(matches!(err, BatcherError::InsufficientFunds(_)), "{err}");
     assert_eq!(status.borrow().state, BatcherState::Stalled);
     assert!(status.borrow().last_error.as_deref().is_some_and(|e| e.contains("cannot pay")));
+    let mut metrics = String::new();
+    status.borrow().render_prometheus(&mut metrics);
+    assert!(metrics.contains("\nrollup_batcher_stalled 1\n"), "{metrics}");
     assert!(setup.store().pending_l1_txs().await.expect("db").is_empty(), "nothing signed that cannot be paid");
     setup.rpc("anvil_setBalance", serde_json::json!([batcher_address, "0x56bc75e2d63100000"])).await;
     assert_eq!(settle(&batcher).await.index, 0);
@@ -405,5 +417,29 @@ async fn blob_posts_are_bumped_mined_and_verified_by_the_challenger_from_the_bea
     // The challenger reads the blobs back from anvil's beacon endpoint and verifies them.
     let root = setup.sequencer.node.head().header.state_root;
     assert_challenger_verifies(&setup.config, 0, last.index, root).await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_that_a_reorg_moves_to_another_block_is_followed_there() {
+    let setup = Setup::new(2, quick()).await;
+    let batcher = setup.batcher().await;
+    assert_eq!(settle(&batcher).await.index, 0);
+    setup.mine().await;
+    let moved = settle(&batcher).await;
+    assert_eq!(moved.index, 1);
+    let raw = setup.store().l1_txs_of_batch(1).await.expect("db").pop().expect("the post").raw;
+    // The empty block and the post's block are replaced; the post goes into the first of the
+    // two new blocks, one below where it was.
+    setup.rpc("anvil_reorg", serde_json::json!([2, [[alloy_primitives::hex::encode_prefixed(&raw), 0]]])).await;
+    let receipt = setup.l1.get_transaction_receipt(moved.l1_tx_hash).await.expect("rpc").expect("still mined");
+    assert_eq!(receipt.block_number, Some(moved.l1_block - 1), "the reorg moved the post");
+    assert_eq!(setup.batch_count().await, 2);
+    round(&batcher).await;
+    let record = setup.store().batch(1).await.expect("db").expect("batch 1");
+    assert_eq!(record.l1_block, moved.l1_block - 1, "the record follows the post");
+    assert_eq!(record.l1_tx_hash, moved.l1_tx_hash);
+    assert_eq!(batcher.subscribe().borrow().reorged_batches, 0, "nothing was posted again");
+    setup.assert_record_matches_l1().await;
     setup.stop().await;
 }
