@@ -469,7 +469,7 @@ impl Batcher {
                 .collect::<Result<_, _>>()
                 .map_err(|e| BatcherError::Inconsistent(format!("block {n} holds an undecodable transaction: {e}")))?;
             bytes += txs.iter().map(codec::typical_tx_bytes).sum::<usize>() + 8;
-            if bytes > self.config.max_bytes && !out.is_empty() {
+            if bytes > self.max_batch_bytes() && !out.is_empty() {
                 break;
             }
             out.push((block, txs));
@@ -501,7 +501,7 @@ impl Batcher {
         let mut data = codec::encode(&batch, &self.config.chain)?;
         // The per-block estimate can undershoot: drop blocks until the data fits (a single
         // block is always posted, whatever its size).
-        while data.len() > self.config.max_bytes && batch.blocks.len() > 1 {
+        while data.len() > self.max_batch_bytes() && batch.blocks.len() > 1 {
             batch.blocks.pop();
             data = codec::encode(&batch, &self.config.chain)?;
         }
@@ -517,7 +517,12 @@ impl Batcher {
                 lastBlock: last_number,
                 chunkRoots: chunk_roots.clone(),
             };
-            (call.abi_encode(), Some(sidecar_for(&data)?))
+            // KZG commitments and proofs are CPU work: off the async runtime.
+            let blob_data = data.clone();
+            let sidecar = tokio::task::spawn_blocking(move || sidecar_for(&blob_data))
+                .await
+                .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
+            (call.abi_encode(), Some(sidecar))
         } else {
             let call = BatchInbox::postBatchCall {
                 index: U256::from(index),
@@ -541,6 +546,15 @@ impl Batcher {
             "batch sent"
         );
         Ok(Some(attempt))
+    }
+
+    /// Largest batch data: `max_bytes`, or with `--da blobs` what the most blobs of one post
+    /// hold (a post's fixed cost is then spread over as many transactions as fit).
+    fn max_batch_bytes(&self) -> usize {
+        match self.config.da {
+            DaMode::Blobs => blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB - 4,
+            DaMode::Calldata | DaMode::Auto => self.config.max_bytes,
+        }
     }
 
     /// Whether this batch's data goes in blobs.

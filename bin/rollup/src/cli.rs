@@ -85,7 +85,7 @@ struct CodecBenchArgs {
     /// Transactions per block.
     #[arg(long = "block-size", default_value_t = 500)]
     block_size: usize,
-    /// Largest batch in bytes (the batcher's --max-bytes).
+    /// Largest batch in bytes (the batcher cuts calldata batches at 120000).
     #[arg(long = "max-bytes", default_value_t = 120_000)]
     max_bytes: usize,
     /// Seed of the workloads.
