@@ -120,6 +120,14 @@ impl Batcher {
                 params.genesis_state_root
             )));
         }
+        if config.da != DaMode::Calldata {
+            // Loading the KZG trusted setup takes seconds: at start, not in the first post.
+            tokio::task::spawn_blocking(|| {
+                EnvKzgSettings::Default.get();
+            })
+            .await
+            .map_err(|e| BatcherError::Config(format!("loading the KZG trusted setup failed: {e}")))?;
+        }
         let txmgr = TxManager::new(provider.clone(), wallet, address, store.clone(), config.txmgr).await?;
         let last = store.latest_batch().await?;
         let status = watch::Sender::new(BatcherStatus {

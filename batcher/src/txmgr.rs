@@ -132,7 +132,11 @@ impl TxManager {
             let blob_fee = self.provider.get_blob_base_fee().await.map_err(BatcherError::l1)?;
             call = call.with_blob_sidecar(sidecar).with_max_fee_per_blob_gas(blob_fee.saturating_mul(2).max(1));
         }
-        let gas = self.provider.estimate_gas(call.clone()).await.map_err(|e| {
+        // The estimate needs the blobs' versioned hashes, not the blobs themselves (128 KiB
+        // each would travel to the node once more).
+        let mut estimate = call.clone();
+        estimate.sidecar = None;
+        let gas = self.provider.estimate_gas(estimate).await.map_err(|e| {
             let message = e.to_string();
             if is_insufficient_funds(&message) {
                 BatcherError::InsufficientFunds(message)
