@@ -252,6 +252,8 @@ impl Challenger {
         let mut by_hash: HashMap<B256, Blob> = HashMap::new();
         for item in served {
             let hex = item.as_str().or_else(|| item["blob"].as_str()).unwrap_or_default();
+            // A malformed entry cannot be any of the post's blobs; a missing blob is reported
+            // below.
             let Ok(bytes) = alloy_primitives::hex::decode(hex) else { continue };
             let Ok(blob) = Blob::try_from(bytes.as_slice()) else { continue };
             let commitment = settings.blob_to_kzg_commitment(blob.as_ckzg()).map_err(ChallengerError::l1)?;
@@ -264,8 +266,15 @@ impl Challenger {
                 .ok_or_else(|| ChallengerError::L1(format!("the beacon API at {url} does not serve blob {hash}")))?;
             blobs.push(blob.as_slice());
         }
-        // A layout that is not the batcher's makes the data empty, which does not decode.
-        Ok(rollup_types::blob::from_blobs(&blobs).map(Bytes::from).unwrap_or_default())
+        // A layout that is not the batcher's makes the batch invalid: its data is empty, which
+        // does not decode, and the verdict says so.
+        Ok(match rollup_types::blob::from_blobs(&blobs) {
+            Ok(data) => data.into(),
+            Err(e) => {
+                warn!(target: "challenger", block, error = %e, "blob contents are not batch data");
+                Bytes::new()
+            }
+        })
     }
 
     async fn judge(&mut self, batch: &PostedBatch) -> Result<(), ChallengerError> {

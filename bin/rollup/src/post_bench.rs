@@ -6,6 +6,7 @@
 use crate::{
     bench::Rng,
     devnet::{Devnet, DevnetConfig},
+    load::percentile,
 };
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy_primitives::{Address, Bytes, U256};
@@ -80,13 +81,6 @@ impl fmt::Display for PostReport {
             self.sealed_to_l1[0], self.sealed_to_l1[1], self.sealed_to_l1[2]
         )
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 impl PostBench {
@@ -197,7 +191,7 @@ impl PostBench {
             gas_per_batch: gas as f64 / batches as f64,
             blob_gas_per_tx: blob_gas as f64 / txs as f64,
             da: format!("{:?}", self.da).to_lowercase(),
-            sealed_to_l1: [percentile(&latencies, 0.5), percentile(&latencies, 0.95), percentile(&latencies, 1.0)],
+            sealed_to_l1: [percentile(&latencies, 50.0), percentile(&latencies, 95.0), percentile(&latencies, 100.0)],
             l1_block_time: self.l1_block_time,
         })
     }
