@@ -10,7 +10,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
-use rollup_types::bindings::{BatchInbox, batch_inbox_creation_code};
+use rollup_types::bindings::{BatchInbox, batch_inbox_creation_code, chunk_verifier_creation_code};
 use std::time::Duration;
 
 /// A provider that signs with `key`, the wallet itself (to sign locally) and its address.
@@ -52,6 +52,7 @@ pub struct InboxParams {
 
 /// Deploys a batch inbox from the committed artifact; returns its address and L1 block.
 pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Result<(Address, u64), BatcherError> {
+    let verifier = deploy_code(provider, chunk_verifier_creation_code().to_vec(), "chunk verifier").await?.0;
     let mut code = batch_inbox_creation_code().to_vec();
     code.extend_from_slice(
         &BatchInbox::constructorCall {
@@ -61,16 +62,23 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
             genesisStateRoot_: params.genesis_state_root,
             chunkSize_: U256::from(params.chunk_size),
             l2ChainId_: U256::from(params.l2_chain_id),
+            verifier_: verifier,
         }
         .abi_encode(),
     );
+    deploy_code(provider, code, "inbox").await
+}
+
+/// Deploys `code` and returns the new contract's address and L1 block.
+async fn deploy_code(provider: &DynProvider, code: Vec<u8>, what: &str) -> Result<(Address, u64), BatcherError> {
     let receipt = send(provider, TransactionRequest::default().with_deploy_code(Bytes::from(code))).await?;
     let address = receipt
         .contract_address
         .filter(|_| receipt.status())
-        .ok_or_else(|| BatcherError::L1("inbox deployment reverted".into()))?;
-    let block =
-        receipt.block_number.ok_or_else(|| BatcherError::L1("deployment receipt has no block number".into()))?;
+        .ok_or_else(|| BatcherError::L1(format!("{what} deployment reverted")))?;
+    let block = receipt
+        .block_number
+        .ok_or_else(|| BatcherError::L1(format!("{what} deployment receipt has no block number")))?;
     Ok((address, block))
 }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+pub mod fault;
 pub mod l1;
 mod txmgr;
 
@@ -58,6 +59,8 @@ pub struct BatcherConfig {
     pub txmgr: TxManagerConfig,
     /// Where the batch data goes.
     pub da: DaMode,
+    /// A fault to inject into the first batch that can carry it (testing only).
+    pub fault: Option<fault::Fault>,
 }
 
 /// Where batch data is posted.
@@ -94,6 +97,8 @@ pub struct Batcher {
     bond: U256,
     txmgr: TxManager,
     status: watch::Sender<BatcherStatus>,
+    /// The fault still to inject.
+    fault: std::sync::Mutex<Option<fault::Fault>>,
 }
 
 impl Batcher {
@@ -135,7 +140,8 @@ impl Batcher {
             last_posted_l2_block: last.as_ref().map(|b| b.last_block),
             ..BatcherStatus::default()
         });
-        Ok(Self { config, store, provider, bond: params.bond, txmgr, status })
+        let fault = std::sync::Mutex::new(config.fault);
+        Ok(Self { config, store, provider, bond: params.bond, txmgr, status, fault })
     }
 
     /// Publishes the status through `sender` (created before the batcher, for a component
@@ -491,13 +497,18 @@ impl Batcher {
         let (index, after) = last.as_ref().map_or((0, 0), |b| (b.index + 1, b.last_block));
         let blocks = self.next_blocks(after).await?;
         let Some((first, _)) = blocks.first() else { return Ok(None) };
-        let prev_root = self
-            .store
-            .block(after)
-            .await?
-            .ok_or_else(|| BatcherError::Inconsistent(format!("block {after} is missing")))?
-            .header
-            .state_root;
+        // The root the inbox holds: the last batch's as posted (the genesis root before any).
+        let prev_root = match &last {
+            Some(b) => b.state_root,
+            None => {
+                self.store
+                    .block(0)
+                    .await?
+                    .ok_or_else(|| BatcherError::Inconsistent("the genesis block is missing".into()))?
+                    .header
+                    .state_root
+            }
+        };
         let first_block = first.header.number;
         let block_chunk_roots: Vec<Vec<B256>> = blocks.iter().map(|(b, _)| b.chunk_roots.clone()).collect();
         let mut batch = Batch {
@@ -515,7 +526,8 @@ impl Batcher {
         }
         let kept = batch.blocks.len();
         let last_number = batch.blocks[kept - 1].number;
-        let chunk_roots: Vec<B256> = block_chunk_roots.iter().take(kept).flatten().copied().collect();
+        let mut chunk_roots: Vec<B256> = block_chunk_roots.iter().take(kept).flatten().copied().collect();
+        self.inject_fault(&batch, &mut data, &mut chunk_roots, index);
         let state_root = chunk_roots.last().copied().unwrap_or(prev_root);
         let blobs = self.use_blobs(&data).await?;
         let (input, sidecar) = if blobs {
@@ -554,6 +566,19 @@ impl Batcher {
             "batch sent"
         );
         Ok(Some(attempt))
+    }
+
+    /// Replaces the batch with the faulty one, if a fault is still to be injected and this
+    /// batch can carry it.
+    fn inject_fault(&self, batch: &Batch, data: &mut Vec<u8>, chunk_roots: &mut Vec<B256>, index: u64) {
+        let mut pending = self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(fault) = *pending else { return };
+        if let Some((bad_data, bad_roots)) = fault.apply(batch, data, chunk_roots, &self.config.chain) {
+            warn!(target: "batcher", index, %fault, "INJECTING A FAULT: this batch is fraudulent on purpose");
+            *data = bad_data;
+            *chunk_roots = bad_roots;
+            *pending = None;
+        }
     }
 
     /// Largest batch data: `max_bytes`, or with `--da blobs` what the most blobs of one post

@@ -11,6 +11,7 @@ const outDir = process.argv[2] ? path.resolve(process.argv[2]) : path.join(root,
 const contracts = [
   ['l2/L2System.sol', 'L2System'],
   ['l1/BatchInbox.sol', 'BatchInbox'],
+  ['l1/ChunkVerifier.sol', 'ChunkVerifier'],
 ];
 
 fs.mkdirSync(outDir, { recursive: true });

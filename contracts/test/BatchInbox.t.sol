@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Test} from "./utils/Test.sol";
 import {vm} from "./utils/Vm.sol";
 import {BatchInbox} from "../src/l1/BatchInbox.sol";
+import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
 
 /// @dev A batcher contract that cannot receive ether back.
 contract RejectingBatcher {
@@ -70,11 +71,13 @@ contract BatchInboxTest is Test {
     uint256 constant CHAIN_ID = 42069;
     uint256 constant T0 = 1_700_000_000;
     uint256 constant B0 = 19_000_000;
+    /// @dev These tests never prove fraud (FraudProof.t.sol does): no verifier is needed.
+    ChunkVerifier constant VERIFIER = ChunkVerifier(address(0));
 
     BatchInbox inbox;
 
     function setUp() public override {
-        inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID);
+        inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         vm.deal(BATCHER, 100 ether);
         vm.deal(ALICE, 100 ether);
         vm.warp(T0);
@@ -111,10 +114,10 @@ contract BatchInboxTest is Test {
 
     function test_constructor_refusesAZeroChunkSizeAndAWideChainId() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ZeroChunkSize.selector));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, 0, CHAIN_ID);
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, 0, CHAIN_ID, VERIFIER);
         uint256 wide = uint256(type(uint64).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ChainIdTooLarge.selector, wide));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, wide);
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, wide, VERIFIER);
     }
 
     function test_emptyInbox() public {
@@ -475,7 +478,7 @@ contract BatchInboxTest is Test {
 
     function test_claimBond_revertsWhenPosterRejectsEther() public {
         RejectingBatcher rejecting = new RejectingBatcher();
-        BatchInbox inbox2 = new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID);
+        BatchInbox inbox2 = new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         rejecting.post{value: BOND}(inbox2, 0, GENESIS, 1, hex"01");
         vm.warp(T0 + WINDOW);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.BondTransferFailed.selector));
@@ -486,7 +489,7 @@ contract BatchInboxTest is Test {
 
     function test_claimBond_reentrantClaimCannotPayTwice() public {
         ReentrantBatcher reentrant = new ReentrantBatcher();
-        BatchInbox inbox2 = new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID);
+        BatchInbox inbox2 = new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         reentrant.post{value: BOND}(inbox2, GENESIS, 1, hex"01");
         reentrant.post{value: BOND}(inbox2, GENESIS, 2, hex"02");
         vm.warp(T0 + WINDOW);
@@ -498,7 +501,7 @@ contract BatchInboxTest is Test {
     }
 
     function test_zeroBondInbox() public {
-        BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID);
+        BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, 0, 1));
         vm.prank(BATCHER);
         free.postBatch{value: 1}(0, GENESIS, 1, hex"01", new bytes32[](0));

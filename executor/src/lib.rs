@@ -21,7 +21,7 @@ use revm::{
 };
 use rollup_types::{
     ChainConfig, RecoveredTx, bindings::l2_system_creation_code, block::BLOCK_GAS_LIMIT, chain::EXECUTION_GAS_LIMIT,
-    genesis::GenesisSpec, smt::SparseMerkleTree,
+    genesis::GenesisSpec, keys, smt::SparseMerkleTree,
 };
 use state::Changes;
 use std::{
@@ -215,6 +215,17 @@ pub struct CallRequest {
     pub gas: Option<u64>,
     /// Value.
     pub value: U256,
+}
+
+/// What [`Executor::trace`] saw.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// Every state key the transactions read or wrote, in ascending order.
+    pub keys: Vec<B256>,
+    /// Each of `keys` with its value after the transactions (zero: absent).
+    pub post: Vec<(B256, B256)>,
+    /// The result of each transaction.
+    pub results: Vec<TxResult>,
 }
 
 /// Executes L2 blocks over the committed state and keeps the state tree.
@@ -472,6 +483,30 @@ impl Executor {
             stats: BlockStats::default(),
         };
         (block, timings)
+    }
+
+    /// Runs `txs` in order over the committed state as block `env` without committing them,
+    /// and reports every state key they read or wrote with its value afterwards: what a fraud
+    /// proof's witness must cover to replay them (docs/fraud-proofs.md §6).
+    pub fn trace(&self, env: BlockEnvInput, txs: &[RecoveredTx]) -> Trace {
+        let ctx = self.context(env);
+        let out = parallel::run_worker(&ctx, &[], txs, (0..txs.len() as u32).collect(), true);
+        let touched = out.recorder.map(|r| r.first_touch).unwrap_or_default();
+        let mut post: Vec<(B256, B256)> = touched
+            .into_keys()
+            .map(|key| match key {
+                state::Touched::Nonce(account) => {
+                    let nonce = out.changes.nonces.get(&account).copied().unwrap_or_else(|| self.state.nonce(&account));
+                    (keys::nonce(&account), U256::from(nonce).into())
+                }
+                state::Touched::Slot(slot) => {
+                    let value = out.changes.storage.get(&slot).copied().unwrap_or_else(|| self.state.storage(&slot));
+                    (slot.into(), value.into())
+                }
+            })
+            .collect();
+        post.sort_unstable();
+        Trace { keys: post.iter().map(|(k, _)| *k).collect(), post, results: out.results }
     }
 
     /// Runs a call against the committed state without changing it (nonce checks off, as

@@ -92,6 +92,47 @@ impl Verifier {
         self.next_index
     }
 
+    /// The proof that `batch`, the first invalid batch (just judged a mismatch by
+    /// [`Self::verify`]), is fraudulent, built from the state it builds on.
+    pub fn prove(&self, batch: &PostedBatch) -> Result<crate::prove::FraudProof, crate::prove::ProveError> {
+        crate::prove::build(&self.executor, self.next_block, batch)
+    }
+
+    /// The proof of chunk `chunk` of `batch` (the next batch) whether or not it is at fault,
+    /// for tests that honest chunks cannot be proven fraudulent.
+    pub fn prove_chunk(
+        &self,
+        batch: &PostedBatch,
+        chunk: usize,
+    ) -> Result<crate::prove::FraudProof, crate::prove::ProveError> {
+        crate::prove::build_chunk(&self.executor, self.next_block, batch, chunk)
+    }
+
+    /// The inbox removed batches `from_index` onwards (a fraud proof succeeded): the next batch
+    /// to judge is `from_index` again. `Err` when that removes a batch this verifier found
+    /// valid, whose state it has already applied: it can then no longer follow the inbox.
+    pub fn roll_back(&mut self, from_index: u64) -> Result<(), String> {
+        let first_invalid = self.invalid_from.unwrap_or(self.next_index);
+        if from_index < first_invalid {
+            return Err(format!(
+                "the inbox rolled back to batch {from_index}, but batches up to {} verified",
+                first_invalid.saturating_sub(1)
+            ));
+        }
+        if from_index < self.next_index {
+            self.next_index = from_index;
+        }
+        if self.invalid_from.is_some_and(|first| first >= from_index) {
+            self.invalid_from = None;
+        }
+        Ok(())
+    }
+
+    /// The first batch judged invalid and not rolled back yet.
+    pub const fn invalid_from(&self) -> Option<u64> {
+        self.invalid_from
+    }
+
     /// Judges `batch`, the next batch of the inbox. A verified batch extends the local chain;
     /// a mismatch leaves it where it was, and every later batch is judged to descend from an
     /// invalid one.

@@ -1,23 +1,28 @@
 #![doc = include_str!("../README.md")]
 
 pub mod derive;
+pub mod prove;
 pub mod store;
 
 use alloy::{
     consensus::Transaction as _,
+    eips::BlockNumberOrTag,
     eips::eip4844::{AsCkzg, Blob, env_settings::EnvKzgSettings, kzg_to_versioned_hash},
+    network::{EthereumWallet, TransactionBuilder},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{Filter, Log, TransactionRequest},
+    signers::local::PrivateKeySigner,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use derive::{PostedBatch, Verdict, Verifier};
+use prove::FraudProof;
 use rollup_executor::Executor;
 use rollup_types::{
     ChainConfig,
-    bindings::BatchInbox,
+    bindings::{BatchInbox, ChunkVerifier},
     genesis::GenesisSpec,
-    status::{ChallengerStatus, Mismatch},
+    status::{ChallengerStatus, Mismatch, ProofReport, ProofState},
 };
 use std::{
     collections::HashMap,
@@ -87,6 +92,21 @@ pub struct ChallengerConfig {
     /// Beacon API base URL that serves the blobs of blob posts
     /// (`GET /eth/v1/beacon/blobs/{block}`); `None`: the L1 RPC URL (anvil serves both).
     pub l1_beacon: Option<url::Url>,
+    /// Key that commits and sends fraud proofs (and receives the rewards); `None`: the
+    /// challenger only verifies and reports.
+    pub prover_key: Option<B256>,
+}
+
+/// A fraud proof on its way to L1.
+#[derive(Debug)]
+struct PendingProof {
+    proof: FraudProof,
+    calldata: Bytes,
+    commitment: B256,
+    /// L1 block of the mined commitment.
+    committed_at: Option<u64>,
+    /// Its entry in the status's `proofs`.
+    report: usize,
 }
 
 /// Follows the inbox and judges every batch from L1 data alone.
@@ -97,7 +117,12 @@ pub struct Challenger {
     store: VerdictStore,
     verifier: Verifier,
     cursor: u64,
+    /// Position (L1 block, log index) of the last inbox event handled.
+    last_event: Option<(u64, u64)>,
     status: watch::Sender<ChallengerStatus>,
+    /// Signing provider and address of the prover.
+    prover: Option<(DynProvider, Address)>,
+    pending: Option<PendingProof>,
 }
 
 impl Challenger {
@@ -130,13 +155,27 @@ impl Challenger {
             )));
         }
         let cursor = config.from_block;
+        let prover = match &config.prover_key {
+            Some(key) => {
+                let signer = PrivateKeySigner::from_bytes(key)
+                    .map_err(|e| ChallengerError::Config(format!("invalid prover key: {e}")))?;
+                let address = signer.address();
+                let provider =
+                    ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(config.l1_rpc.clone());
+                Some((provider.erased(), address))
+            }
+            None => None,
+        };
         Ok(Self {
             config,
             provider,
             store,
             verifier: Verifier::new(executor),
             cursor,
+            last_event: None,
             status: watch::Sender::new(ChallengerStatus::default()),
+            prover,
+            pending: None,
         })
     }
 
@@ -174,21 +213,169 @@ impl Challenger {
             let to = safe.min(self.cursor + RANGE - 1);
             let filter = Filter::new()
                 .address(self.config.inbox)
-                .event_signature(BatchInbox::BatchPosted::SIGNATURE_HASH)
+                .event_signature(vec![
+                    BatchInbox::BatchPosted::SIGNATURE_HASH,
+                    BatchInbox::BatchesRolledBack::SIGNATURE_HASH,
+                ])
                 .from_block(self.cursor)
                 .to_block(to);
             let logs = self.provider.get_logs(&filter).await.map_err(ChallengerError::l1)?;
             for log in &logs {
-                let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
-                // A round that failed half way is read again: skip what was judged already.
-                if event.index < U256::from(self.verifier.next_index()) {
+                let at = (
+                    log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?,
+                    log.log_index.ok_or_else(|| ChallengerError::L1("log without index".into()))?,
+                );
+                // A round that failed half way is read again: skip what was handled already.
+                if self.last_event.is_some_and(|last| at <= last) {
                     continue;
                 }
-                let batch = self.fetch(log, event).await?;
-                self.judge(&batch).await?;
+                if log.topic0() == Some(&BatchInbox::BatchesRolledBack::SIGNATURE_HASH) {
+                    let event =
+                        BatchInbox::BatchesRolledBack::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
+                    self.rolled_back(event.fromIndex.saturating_to(), event.count.saturating_to());
+                } else {
+                    let event =
+                        BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
+                    let batch = self.fetch(log, event).await?;
+                    self.judge(&batch).await?;
+                }
+                self.last_event = Some(at);
             }
             self.cursor = to + 1;
             self.status.send_modify(|s| s.l1_block = to);
+        }
+        self.advance_proof().await
+    }
+
+    /// The inbox removed `count` batches from `from`.
+    fn rolled_back(&mut self, from: u64, count: u64) {
+        match self.verifier.roll_back(from) {
+            Ok(()) => {
+                info!(target: "challenger", from, count, "the inbox rolled batches back; following the re-posted chain")
+            }
+            Err(reason) => {
+                error!(target: "challenger", from, count, %reason, "the inbox rolled back batches this challenger verified")
+            }
+        }
+        self.status.send_modify(|s| s.rollbacks += 1);
+        if let Some(pending) = self.pending.take_if(|p| p.proof.index() >= from) {
+            self.status.send_modify(|s| {
+                let report = &mut s.proofs[pending.report];
+                if report.state != ProofState::Proven {
+                    report.state = ProofState::Failed;
+                    report.error = Some(format!("batch {} was rolled back by another proof", report.batch_index));
+                }
+            });
+        }
+    }
+
+    /// Builds the proof that `batch`, the first invalid batch, is fraudulent, and queues it.
+    fn start_proof(&mut self, batch: &PostedBatch) {
+        let proof = match self.verifier.prove(batch) {
+            Ok(proof) => proof,
+            Err(e) => {
+                error!(target: "challenger", index = batch.index, error = %e, "cannot build a fraud proof");
+                self.status.send_modify(|s| {
+                    s.proofs.push(ProofReport {
+                        batch_index: batch.index,
+                        target: String::new(),
+                        reason: String::new(),
+                        state: ProofState::Failed,
+                        commit_tx: None,
+                        proof_tx: None,
+                        gas_used: None,
+                        calldata_bytes: 0,
+                        error: Some(e.to_string()),
+                    });
+                });
+                return;
+            }
+        };
+        let Some((_, prover)) = &self.prover else {
+            warn!(target: "challenger", index = batch.index, reason = proof.reason(), "fraud found; no prover key, so no proof is sent");
+            return;
+        };
+        let calldata: Bytes = proof.calldata().into();
+        let commitment = prove::commitment(*prover, &calldata);
+        let target = match &proof {
+            FraudProof::Header { .. } => "header".to_string(),
+            FraudProof::Chunk { chunk_index, .. } => format!("chunk {chunk_index}"),
+        };
+        info!(target: "challenger", index = batch.index, %target, reason = proof.reason(), bytes = calldata.len(), "proving fraud");
+        let mut report = 0;
+        self.status.send_modify(|s| {
+            report = s.proofs.len();
+            s.proofs.push(ProofReport {
+                batch_index: batch.index,
+                target,
+                reason: proof.reason().to_string(),
+                state: ProofState::Built,
+                commit_tx: None,
+                proof_tx: None,
+                gas_used: None,
+                calldata_bytes: calldata.len() as u64,
+                error: None,
+            });
+        });
+        self.pending = Some(PendingProof { proof, calldata, commitment, committed_at: None, report });
+    }
+
+    /// Moves the pending proof on: commit it, then (in a later L1 block) reveal it.
+    async fn advance_proof(&mut self) -> Result<(), ChallengerError> {
+        let (Some(pending), Some((provider, _))) = (&mut self.pending, &self.prover) else { return Ok(()) };
+        let inbox = self.config.inbox;
+        if pending.committed_at.is_none() {
+            let input = BatchInbox::commitProofCall { commitment: pending.commitment }.abi_encode();
+            let receipt = send(provider, TransactionRequest::default().with_to(inbox).with_input(input)).await?;
+            if !receipt.status() {
+                return Err(ChallengerError::L1(format!("commitment {} reverted", receipt.transaction_hash)));
+            }
+            pending.committed_at = receipt.block_number;
+            let (report, tx) = (pending.report, receipt.transaction_hash);
+            self.status.send_modify(|s| {
+                s.proofs[report].state = ProofState::Committed;
+                s.proofs[report].commit_tx = Some(tx);
+            });
+        }
+        let request = TransactionRequest::default().with_to(inbox).with_input(pending.calldata.clone());
+        // Estimated on the pending block: the commitment must be in an earlier one.
+        let gas = match provider.estimate_gas(request.clone()).block(BlockNumberOrTag::Pending.into()).await {
+            Ok(gas) => gas,
+            Err(err) => {
+                let reason = inbox_error(&err);
+                if reason.contains("ProofNotCommitted") {
+                    // The node has not moved past the commitment's block yet.
+                    return Ok(());
+                }
+                if reason.starts_with("L1:") {
+                    return Err(ChallengerError::L1(reason));
+                }
+                error!(target: "challenger", index = pending.proof.index(), %reason, "the inbox refuses the fraud proof");
+                let report = pending.report;
+                self.status.send_modify(|s| {
+                    s.proofs[report].state = ProofState::Failed;
+                    s.proofs[report].error = Some(reason);
+                });
+                self.pending = None;
+                return Ok(());
+            }
+        };
+        let receipt = send(provider, request.with_gas_limit(gas + gas / 5)).await?;
+        let report = pending.report;
+        let index = pending.proof.index();
+        if receipt.status() {
+            info!(target: "challenger", index, tx = %receipt.transaction_hash, gas = receipt.gas_used, "fraud proven");
+            self.status.send_modify(|s| {
+                s.proofs[report].state = ProofState::Proven;
+                s.proofs[report].proof_tx = Some(receipt.transaction_hash);
+                s.proofs[report].gas_used = Some(receipt.gas_used);
+            });
+            self.pending = None;
+        } else {
+            // Estimated to succeed but reverted (a race with another prover or a rollback):
+            // judged again next round from what L1 says.
+            warn!(target: "challenger", index, tx = %receipt.transaction_hash, "fraud proof reverted; retrying");
+            self.status.send_modify(|s| s.proofs[report].proof_tx = Some(receipt.transaction_hash));
         }
         Ok(())
     }
@@ -302,8 +489,37 @@ impl Challenger {
                         computed_root: *computed_root,
                     });
                 });
+                if self.verifier.invalid_from() == Some(batch.index) && self.pending.is_none() {
+                    self.start_proof(batch);
+                }
             }
         }
         Ok(())
     }
+}
+
+/// Sends `request` from the prover and waits for its receipt.
+async fn send(
+    provider: &DynProvider,
+    request: TransactionRequest,
+) -> Result<alloy::rpc::types::TransactionReceipt, ChallengerError> {
+    let pending = provider.send_transaction(request).await.map_err(ChallengerError::l1)?;
+    pending.with_timeout(Some(Duration::from_secs(120))).get_receipt().await.map_err(ChallengerError::l1)
+}
+
+/// The inbox's (or its verifier's) error behind a failed call, by name; `L1: …` when the
+/// call failed for another reason.
+fn inbox_error(err: &alloy::transports::TransportError) -> String {
+    if let Some(payload) = err.as_error_resp() {
+        if let Some(e) = payload.as_decoded_interface_error::<BatchInbox::BatchInboxErrors>() {
+            return format!("{e:?}");
+        }
+        if let Some(e) = payload.as_decoded_interface_error::<ChunkVerifier::ChunkVerifierErrors>() {
+            return format!("{e:?}");
+        }
+        if payload.as_revert_data().is_some() {
+            return format!("reverted: {}", payload.message);
+        }
+    }
+    format!("L1: {err}")
 }

@@ -15,6 +15,12 @@ alloy_sol_types::sol!(
     "../contracts/artifacts/BatchInbox.json"
 );
 
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    ChunkVerifier,
+    "../contracts/artifacts/ChunkVerifier.json"
+);
+
 /// Creation code of the L2 system contract.
 pub fn l2_system_creation_code() -> &'static [u8] {
     &L2System::BYTECODE
@@ -23,4 +29,9 @@ pub fn l2_system_creation_code() -> &'static [u8] {
 /// Creation code of the batch inbox.
 pub fn batch_inbox_creation_code() -> &'static [u8] {
     &BatchInbox::BYTECODE
+}
+
+/// Creation code of the chunk verifier (the L1 step verifier of fraud proofs).
+pub fn chunk_verifier_creation_code() -> &'static [u8] {
+    &ChunkVerifier::BYTECODE
 }

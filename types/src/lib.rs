@@ -13,6 +13,7 @@ pub mod status;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 pub mod tx;
+pub mod witness;
 
 pub use block::BlockHeader;
 pub use chain::{ChainConfig, SYSTEM_CONTRACT};

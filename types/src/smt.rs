@@ -15,8 +15,10 @@
 //! [`SparseMerkleTree`] keeps every node with its hash, so a batch of updates rehashes only
 //! the paths it touches: about `log2(N)` hashes per updated key.
 
+use crate::witness::{self, PartialTree, Position};
 use alloy_primitives::{B256, keccak256};
 use rayon::prelude::*;
+use std::collections::HashSet;
 
 /// Hash of an empty subtree.
 pub const EMPTY: B256 = B256::ZERO;
@@ -259,6 +261,29 @@ impl Node {
     }
 }
 
+/// Writes the witness encoding of `node`, at `depth` with key bits `path`: revealed (a LEAF or
+/// a BRANCH) when its position is in `open`, OPAQUE otherwise, EMPTY when it is empty.
+fn encode_witness(node: &Node, depth: usize, path: B256, open: &HashSet<Position>, out: &mut Vec<u8>) {
+    let revealed = open.contains(&(depth, path));
+    match node {
+        Node::Empty => out.push(witness::TAG_EMPTY),
+        Node::Leaf { key, value, .. } if revealed => {
+            out.push(witness::TAG_LEAF);
+            out.extend_from_slice(key.as_slice());
+            out.extend_from_slice(value.as_slice());
+        }
+        Node::Branch { left, right, .. } if revealed => {
+            out.push(witness::TAG_BRANCH);
+            encode_witness(left, depth + 1, path, open, out);
+            encode_witness(right, depth + 1, witness::child_path(&path, depth, true), open, out);
+        }
+        Node::Leaf { hash, .. } | Node::Branch { hash, .. } => {
+            out.push(witness::TAG_OPAQUE);
+            out.extend_from_slice(hash.as_slice());
+        }
+    }
+}
+
 /// What the levels above a subtree need to know of it.
 #[derive(Clone, Copy, Debug)]
 enum Summary {
@@ -444,6 +469,47 @@ impl SparseMerkleTree {
                     depth += 1;
                 }
             }
+        }
+    }
+
+    /// The minimal state witness (docs/state-commitment.md §8) against [`Self::root`] for a
+    /// chunk that reads `keys` and writes `post` (in order; a zero value deletes): it reveals
+    /// the path of every key in `keys` and in `post` down to its leaf or empty subtree, and
+    /// opens one more level each OPAQUE subtree that
+    /// [`PartialTree::post_root`](crate::witness::PartialTree::post_root) needs after `post` is
+    /// applied. Everything else is OPAQUE, and empty subtrees are always EMPTY.
+    pub fn witness(&self, keys: &[B256], post: &[(B256, B256)]) -> Vec<u8> {
+        let mut open: HashSet<Position> = HashSet::new();
+        for key in keys.iter().chain(post.iter().map(|(k, _)| k)) {
+            let mut node = &self.root;
+            let mut depth = 0;
+            loop {
+                match node {
+                    Node::Empty => break,
+                    Node::Leaf { .. } => {
+                        open.insert((depth, witness::prefix(key, depth)));
+                        break;
+                    }
+                    Node::Branch { left, right, .. } => {
+                        open.insert((depth, witness::prefix(key, depth)));
+                        node = if bit_at(key, depth) { right } else { left };
+                        depth += 1;
+                    }
+                }
+            }
+        }
+        loop {
+            let mut out = Vec::new();
+            encode_witness(&self.root, 0, B256::ZERO, &open, &mut out);
+            let mut partial = PartialTree::decode(&out).expect("the witness of an honest tree decodes");
+            for (key, value) in post {
+                partial.set(*key, *value).expect("the path of every updated key is revealed");
+            }
+            let needs = partial.openings_needed();
+            if needs.is_empty() {
+                return out;
+            }
+            open.extend(needs);
         }
     }
 

@@ -34,6 +34,51 @@ pub struct ChallengerStatus {
     pub last_verified_l2_block: Option<u64>,
     /// Batches that did not verify.
     pub mismatches: Vec<Mismatch>,
+    /// Fraud proofs it sent, oldest first.
+    #[serde(default)]
+    pub proofs: Vec<ProofReport>,
+    /// Times the inbox rolled batches back.
+    #[serde(default)]
+    pub rollbacks: u64,
+}
+
+/// Where a fraud proof stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ProofState {
+    /// Built; the commitment is not mined yet.
+    Built,
+    /// The commitment is mined; the proof goes in a later L1 block.
+    Committed,
+    /// The inbox accepted the proof: the batch and its descendants are rolled back.
+    Proven,
+    /// The proof cannot succeed (the batch was finalized or rolled back meanwhile, or the
+    /// inbox refused it); `error` says why.
+    Failed,
+}
+
+/// A fraud proof the challenger sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofReport {
+    /// Batch it proves fraudulent.
+    pub batch_index: u64,
+    /// `header` or `chunk N`.
+    pub target: String,
+    /// What it shows.
+    pub reason: String,
+    /// Where it stands.
+    pub state: ProofState,
+    /// L1 transaction of the commitment.
+    pub commit_tx: Option<B256>,
+    /// L1 transaction of the proof.
+    pub proof_tx: Option<B256>,
+    /// L1 gas the proof used.
+    pub gas_used: Option<u64>,
+    /// Bytes of the proof's calldata.
+    pub calldata_bytes: u64,
+    /// Why it failed.
+    pub error: Option<String>,
 }
 
 /// Whether the batcher is getting batches onto L1.

@@ -188,6 +188,14 @@ impl SignedTx {
         }
     }
 
+    /// The same transaction carrying `signature` instead (fault injection and tests).
+    pub fn with_signature(&self, signature: Signature) -> Self {
+        match self {
+            Self::Legacy(t) => Self::Legacy(t.tx().clone().into_signed(signature)),
+            Self::Eip1559(t) => Self::Eip1559(t.tx().clone().into_signed(signature)),
+        }
+    }
+
     /// The hash the sender signed.
     pub fn signature_hash(&self) -> B256 {
         match self {
@@ -385,12 +393,19 @@ impl RecoveredTx {
 pub struct Operation(pub L2SystemCalls);
 
 impl Operation {
-    /// Decodes calldata into an operation, refusing view functions and malformed arguments.
+    /// Decodes calldata into an operation, refusing view functions, malformed arguments and
+    /// any encoding but the canonical one (the L1 verifier checks exactly this form; see
+    /// docs/fraud-proofs.md §3.1).
     pub fn decode(input: &[u8]) -> Result<Self, TxError> {
-        let call = L2SystemCalls::abi_decode_validate(input).map_err(|e| {
-            let selector = input.get(..4).map(alloy_primitives::hex::encode_prefixed).unwrap_or_default();
-            TxError::UnknownOperation(format!("selector {selector}: {e}"))
-        })?;
+        let selector = || input.get(..4).map(alloy_primitives::hex::encode_prefixed).unwrap_or_default();
+        let call = L2SystemCalls::abi_decode_validate(input)
+            .map_err(|e| TxError::UnknownOperation(format!("selector {}: {e}", selector())))?;
+        if call.abi_encode() != input {
+            return Err(TxError::UnknownOperation(format!(
+                "selector {}: the arguments are not in their canonical ABI encoding",
+                selector()
+            )));
+        }
         match call {
             L2SystemCalls::transfer(_)
             | L2SystemCalls::createToken(_)
@@ -402,6 +417,49 @@ impl Operation {
                 "{} is a view function, call it with eth_call",
                 L2SystemCalls::name_by_selector(call.selector()).unwrap_or("unknown")
             ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::L2System;
+    use alloy_sol_types::SolCall;
+
+    fn create_token(symbol: &str) -> Vec<u8> {
+        L2System::createTokenCall { salt: B256::ZERO, symbol: symbol.into(), decimals: 6, supply: U256::from(1u64) }
+            .abi_encode()
+    }
+
+    #[test]
+    fn operations_must_be_canonically_encoded() {
+        assert!(Operation::decode(&create_token("USD€")).is_ok(), "multi-byte UTF-8 is fine");
+        let mut trailing = create_token("AB");
+        trailing.push(0);
+        let mut dirty_padding = create_token("AB");
+        *dirty_padding.last_mut().expect("bytes") = 1;
+        let mut moved_offset = create_token("AB");
+        moved_offset[4 + 63] = 0xa0;
+        moved_offset.extend_from_slice(&[0; 32]);
+        let mut not_utf8 = create_token("AB");
+        not_utf8[164..166].copy_from_slice(&[0xff, 0xfe]);
+        let mut wide_decimals = create_token("AB");
+        wide_decimals[4 + 64 + 30] = 1;
+        let transfer =
+            L2System::transferCall { token: Address::repeat_byte(1), to: Address::repeat_byte(2), amount: U256::ZERO };
+        let mut dirty_address = transfer.abi_encode();
+        dirty_address[4] = 1;
+        for (name, input) in [
+            ("a trailing byte", trailing),
+            ("dirty padding", dirty_padding),
+            ("a non-canonical offset", moved_offset),
+            ("a symbol that is not UTF-8", not_utf8),
+            ("decimals wider than a byte", wide_decimals),
+            ("dirty address bits", dirty_address),
+        ] {
+            let err = Operation::decode(&input).expect_err(name);
+            assert_eq!(err.code(), "unknown_operation", "{name}: {err}");
         }
     }
 }

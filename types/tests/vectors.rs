@@ -4,7 +4,9 @@
 //! - `testdata/smt-vectors.json`: roots and proofs of the sparse Merkle tree;
 //! - `testdata/state-keys.json`: the state key derivations;
 //! - `testdata/codec-vectors.json`: batches of the codec (`vectors/codec.rs`, checked by
-//!   `contracts/test/BatchCodec.t.sol`).
+//!   `contracts/test/BatchCodec.t.sol`);
+//! - `testdata/smt-witness-vectors.json`: state witnesses (`vectors/witness.rs`, checked by
+//!   `contracts/test/StateWitness.t.sol`).
 //!
 //! A plain run recomputes every expected value in the files from their inputs with
 //! `rollup_types::smt` and `rollup_types::keys` and then checks that the files are exactly
@@ -24,6 +26,8 @@ use std::{collections::BTreeMap, path::PathBuf};
 
 #[path = "vectors/codec.rs"]
 mod codec;
+#[path = "vectors/witness.rs"]
+mod witness;
 
 const SMT_FILE: &str = "smt-vectors.json";
 const KEYS_FILE: &str = "state-keys.json";

@@ -56,6 +56,29 @@ enum BenchCommand {
     /// Runs a devnet in a temporary directory, sends transfers, and reports the L1 bytes and
     /// gas of posting per L2 transaction and the time from a sealed block to its batch on L1.
     Post(PostBenchArgs),
+    /// Posts a batch with a wrong root on a fresh anvil for each chunk size, proves the fraud,
+    /// and reports the proof's L1 gas, calldata and witness bytes and the time to proven.
+    Proof(ProofBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct ProofBenchArgs {
+    /// Chunk sizes (transactions per chunk) to measure.
+    #[arg(long = "chunk-sizes", value_delimiter = ',', default_value = "8,16,32,64")]
+    chunk_sizes: Vec<u32>,
+    /// Funded accounts in the L2 state (the witness grows with the tree's depth).
+    #[arg(long, default_value_t = 10_000)]
+    accounts: usize,
+    /// Seconds between L1 blocks (default: a block per transaction).
+    #[arg(long = "l1-block-time")]
+    l1_block_time: Option<u64>,
+    /// Also run a devnet (1 s L1 blocks) whose batcher posts a wrong root, and time the
+    /// challenger from the bad batch on L1 to the fraud proven.
+    #[arg(long)]
+    devnet: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -242,6 +265,16 @@ struct DevnetArgs {
     /// Serve the batcher's status at `/status` and Prometheus metrics at `/metrics` here.
     #[arg(long = "metrics-addr", env = "ROLLUP_BATCHER_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
+    /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
+    /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
+    /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
+    /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header.
+    #[arg(long)]
+    fault: Option<rollup_batcher::fault::Fault>,
+    /// Key of the challenger, which sends fraud proofs and receives the rewards (default:
+    /// anvil account 2).
+    #[arg(long = "l1.challenger-key", env = "ROLLUP_CHALLENGER_KEY", hide_env_values = true)]
+    challenger_key: Option<B256>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -315,6 +348,12 @@ struct BatcherArgs {
     /// Serve the batcher's status at `/status` and Prometheus metrics at `/metrics` here.
     #[arg(long = "metrics-addr", env = "ROLLUP_BATCHER_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
+    /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
+    /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
+    /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
+    /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header.
+    #[arg(long)]
+    fault: Option<rollup_batcher::fault::Fault>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -339,6 +378,10 @@ struct ChallengerArgs {
     /// default: the L1 RPC URL (anvil serves both).
     #[arg(long = "l1-beacon", env = "ROLLUP_L1_BEACON")]
     l1_beacon: Option<url::Url>,
+    /// Key that commits and sends fraud proofs and receives the rewards; without it the
+    /// challenger only verifies and reports.
+    #[arg(long = "prover-key", env = "ROLLUP_PROVER_KEY", hide_env_values = true)]
+    prover_key: Option<B256>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -432,6 +475,7 @@ impl Cli {
                         confirmations: args.confirmations,
                     },
                     da: args.da,
+                    fault: args.fault,
                 };
                 let batcher = Batcher::new(config, store).await?;
                 if let Some(addr) = args.metrics_addr {
@@ -453,6 +497,7 @@ impl Cli {
                     poll: Duration::from_millis(args.poll_ms.max(1)),
                     confirmations: args.confirmations,
                     l1_beacon: args.l1_beacon,
+                    prover_key: args.prover_key,
                 };
                 Challenger::new(config).await?.run(cancel).await?;
                 Ok(())
@@ -519,6 +564,16 @@ impl Cli {
                 let report = bench.run().await?;
                 print_report(&report, args.json)
             }
+            Command::Bench(BenchCommand::Proof(args)) => {
+                let bench = crate::proof_bench::ProofBench {
+                    chunk_sizes: args.chunk_sizes,
+                    accounts: args.accounts,
+                    l1_block_time: args.l1_block_time,
+                    devnet: args.devnet,
+                };
+                let report = bench.run().await?;
+                print_report(&report, args.json)
+            }
             Command::Bench(BenchCommand::Load(args)) => {
                 let bench = crate::load::LoadBench {
                     rpc: args.rpc,
@@ -572,6 +627,10 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
         config.batcher_key = key;
     }
     config.da = args.da;
+    config.fault = args.fault;
+    if let Some(key) = args.challenger_key {
+        config.challenger_key = key;
+    }
     let devnet = Devnet::start(config).await?;
     #[allow(clippy::print_stdout)]
     {

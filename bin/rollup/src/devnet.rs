@@ -92,6 +92,10 @@ pub struct DevnetConfig {
     pub batcher_key: B256,
     /// Where the batcher puts batch data.
     pub da: DaMode,
+    /// A fault the batcher injects into one batch (testing the fraud proofs).
+    pub fault: Option<rollup_batcher::fault::Fault>,
+    /// Key of the challenger, which sends fraud proofs.
+    pub challenger_key: B256,
 }
 
 impl DevnetConfig {
@@ -112,6 +116,8 @@ impl DevnetConfig {
             deployer_key: DEV_ACCOUNTS[0].private_key,
             batcher_key: DEV_ACCOUNTS[1].private_key,
             da: DaMode::Calldata,
+            fault: None,
+            challenger_key: DEV_ACCOUNTS[2].private_key,
         }
     }
 
@@ -180,6 +186,7 @@ impl Devnet {
             poll: config.challenger_poll,
             confirmations: 0,
             l1_beacon: None,
+            prover_key: Some(config.challenger_key),
         })
         .await?;
         let challenger_status = challenger.subscribe();
@@ -223,6 +230,7 @@ impl Devnet {
                     ..TxManagerConfig::default()
                 },
                 da: config.da,
+                fault: config.fault,
             },
             sequencer.node.store().clone(),
         )

@@ -8,3 +8,4 @@ pub mod codec_bench;
 pub mod devnet;
 pub mod load;
 pub mod post_bench;
+pub mod proof_bench;

@@ -1,14 +1,48 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {ChunkVerifier} from "./ChunkVerifier.sol";
+
 /// @title BatchInbox
 /// @notice The L1 record of the L2 chain: for each batch, a commitment to its data, a
 ///         commitment to its chunk roots, its final state root, the L1 block it was posted
 ///         in and the poster's bond. Only the authorised batcher posts; a batch is final
 ///         once `challengeWindow` seconds have passed since it was posted.
-/// @dev Fraud proofs (invalidating a batch and its descendants, paying the prover from the
-///      bond) attach here in a later version; see docs/fraud-proofs.md.
+///         Within the window anyone can prove a batch fraudulent in one L1 transaction
+///         (after committing to the proof in an earlier block): the batch and every later one
+///         are rolled back, half of its bond goes to the prover and the rest of the rolled-back
+///         bonds stay locked here for good. Rules: docs/fraud-proofs.md.
 contract BatchInbox {
+    /// @notice The chunk-specific part of a chunk proof.
+    struct ChunkProof {
+        /// The chunk at fault.
+        uint256 chunkIndex;
+        /// Every state key the chunk touches (up to the transaction at fault).
+        bytes32[] keys;
+        /// Their witness against the root before the chunk (docs/state-commitment.md §8).
+        bytes witness;
+    }
+
+    /// @notice What a fraud proof showed.
+    enum Fault {
+        /// The header does not decode (a codec rule of docs/batch-codec.md §5).
+        UndecodableHeader,
+        /// The first block is not the one after the previous batch's last block.
+        WrongFirstBlock,
+        /// The last block is not the posted `lastBlock`.
+        WrongLastBlock,
+        /// The header's chunk count is not the number of posted chunk roots.
+        WrongChunkCount,
+        /// A chunk does not decode.
+        UndecodableChunk,
+        /// A transaction of the chunk is not admissible.
+        InadmissibleTx,
+        /// A transaction of the chunk does not carry its sender's current nonce.
+        WrongNonce,
+        /// Replaying the chunk gives another root than the posted one.
+        WrongChunkRoot
+    }
+
     /// @notice What the inbox records of one batch.
     struct Batch {
         bytes32 dataHash;
@@ -53,6 +87,23 @@ contract BatchInbox {
     error NotPoster(address caller);
     /// @notice Returning the bond failed.
     error BondTransferFailed();
+    /// @notice The batch is past its challenge window: it can no longer be proven fraudulent.
+    error BatchFinalized(uint256 index);
+    /// @notice Blob batches cannot be proven fraudulent yet (docs/fraud-proofs.md §6.6).
+    error BlobBatchNotProvable(uint256 index);
+    /// @notice The data given is not the batch's data (`keccak256(data) != dataHash`).
+    error DataMismatch(uint256 index);
+    /// @notice The chunk roots given are not the batch's (`chunkRootsHash`).
+    error ChunkRootsMismatch(uint256 index);
+    /// @notice The batch has `count` chunks.
+    error NoSuchChunk(uint256 chunkIndex, uint256 count);
+    /// @notice The proof was not committed to in an earlier L1 block by its sender
+    ///         (`commitProof(proofCommitment(msg.sender, msg.data))`).
+    error ProofNotCommitted(bytes32 commitment);
+    /// @notice The proof shows no fraud: the batch follows the rules as far as it checked.
+    error NoFraud();
+    /// @notice Paying the prover failed.
+    error RewardTransferFailed();
 
     /// @notice A batch was recorded.
     event BatchPosted(
@@ -66,6 +117,17 @@ contract BatchInbox {
     );
     /// @notice The bond of a final batch went back to its poster.
     event BondClaimed(uint256 indexed index, address indexed poster, uint256 amount);
+    /// @notice `prover` committed to a proof (to be revealed in a later block).
+    event ProofCommitted(bytes32 indexed commitment, address indexed prover);
+    /// @notice Batch `index` was proven fraudulent by `prover`, who was paid `reward`. For chunk
+    ///         faults `chunkIndex` is the chunk, and for transaction faults `txIndex` the
+    ///         transaction's position in it.
+    event FraudProven(
+        uint256 indexed index, address indexed prover, Fault fault, uint256 chunkIndex, uint256 txIndex, uint256 reward
+    );
+    /// @notice Batches `fromIndex` to `fromIndex + count - 1` were removed; posting resumes at
+    ///         `fromIndex` on `stateRoot`.
+    event BatchesRolledBack(uint256 indexed fromIndex, uint256 count, bytes32 stateRoot);
 
     /// @notice The only account allowed to post batches.
     address public immutable batcher;
@@ -79,8 +141,16 @@ contract BatchInbox {
     uint256 public immutable chunkSize;
     /// @notice Chain id of the L2.
     uint256 public immutable l2ChainId;
+    /// @notice The step verifier that replays chunks for fraud proofs.
+    ChunkVerifier public immutable verifier;
 
+    /// @notice L1 block in which each proof commitment was made.
+    mapping(bytes32 => uint256) public proofCommitments;
+
+    /// @dev Records of batches `0 … _count - 1`; entries past `_count` are rolled back and get
+    ///      overwritten by later posts.
     Batch[] private _batches;
+    uint256 private _count;
 
     constructor(
         address batcher_,
@@ -88,7 +158,8 @@ contract BatchInbox {
         uint256 bondAmount_,
         bytes32 genesisStateRoot_,
         uint256 chunkSize_,
-        uint256 l2ChainId_
+        uint256 l2ChainId_,
+        ChunkVerifier verifier_
     ) {
         if (chunkSize_ == 0) revert ZeroChunkSize();
         if (l2ChainId_ > type(uint64).max) revert ChainIdTooLarge(l2ChainId_);
@@ -98,6 +169,7 @@ contract BatchInbox {
         genesisStateRoot = genesisStateRoot_;
         chunkSize = chunkSize_;
         l2ChainId = l2ChainId_;
+        verifier = verifier_;
     }
 
     /// @notice Records batch `index`, built on `prevStateRoot`, covering L2 blocks up to
@@ -140,7 +212,7 @@ contract BatchInbox {
 
     function _check(uint256 index, bytes32 prevStateRoot, uint64 lastBlock) private view {
         if (msg.sender != batcher) revert NotBatcher(msg.sender);
-        if (index != _batches.length) revert WrongBatchIndex(_batches.length, index);
+        if (index != _count) revert WrongBatchIndex(_count, index);
         bytes32 expectedPrev = lastStateRoot();
         if (prevStateRoot != expectedPrev) revert WrongPrevStateRoot(expectedPrev, prevStateRoot);
         if (msg.value != bondAmount) revert WrongBond(bondAmount, msg.value);
@@ -158,22 +230,125 @@ contract BatchInbox {
     ) private {
         bytes32 stateRoot = chunkRoots.length == 0 ? prevStateRoot : chunkRoots[chunkRoots.length - 1];
         bytes32 chunkRootsHash = keccak256(abi.encodePacked(chunkRoots));
-        _batches.push(
-            Batch({
-                dataHash: dataHash,
-                chunkRootsHash: chunkRootsHash,
-                stateRoot: stateRoot,
-                poster: msg.sender,
-                l1Block: uint64(block.number),
-                postedAt: uint64(block.timestamp),
-                lastL2Block: lastBlock,
-                chunkCount: uint32(chunkRoots.length),
-                bond: uint128(msg.value),
-                bondClaimed: false,
-                blobCount: blobCount
-            })
-        );
+        Batch memory record = Batch({
+            dataHash: dataHash,
+            chunkRootsHash: chunkRootsHash,
+            stateRoot: stateRoot,
+            poster: msg.sender,
+            l1Block: uint64(block.number),
+            postedAt: uint64(block.timestamp),
+            lastL2Block: lastBlock,
+            chunkCount: uint32(chunkRoots.length),
+            bond: uint128(msg.value),
+            bondClaimed: false,
+            blobCount: blobCount
+        });
+        if (index < _batches.length) _batches[index] = record;
+        else _batches.push(record);
+        _count = index + 1;
         emit BatchPosted(index, msg.sender, dataHash, chunkRootsHash, stateRoot, lastBlock, uint32(chunkRoots.length));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Fraud proofs (docs/fraud-proofs.md §6).
+
+    /// @notice The commitment a prover makes before revealing a proof: `proofCall` is the whole
+    ///         calldata of the `proveHeaderFraud` or `proveChunkFraud` call it will send.
+    function proofCommitment(address prover, bytes calldata proofCall) public pure returns (bytes32) {
+        return keccak256(abi.encode(prover, keccak256(proofCall)));
+    }
+
+    /// @notice Commits to a proof, to be revealed by the same sender in a later L1 block. A
+    ///         copy of a revealed proof sent by someone else finds no commitment of its own.
+    function commitProof(bytes32 commitment) external {
+        if (proofCommitments[commitment] == 0) {
+            proofCommitments[commitment] = block.number;
+            emit ProofCommitted(commitment, msg.sender);
+        }
+    }
+
+    /// @notice Proves that batch `index` is invalid from its header alone: it does not decode,
+    ///         it does not start right after the previous batch, it does not end at its posted
+    ///         last block, or its chunk count is not the number of posted chunk roots.
+    function proveHeaderFraud(uint256 index, bytes calldata data) external {
+        Batch storage b = _openBatch(index, data);
+        _consumeCommitment();
+        (bool decodes, uint64 firstBlock, uint64 lastBlock, uint256 chunks) = verifier.inspectHeader(data, chunkSize);
+        Fault fault;
+        if (!decodes) fault = Fault.UndecodableHeader;
+        else if (firstBlock != (index == 0 ? 1 : _batches[index - 1].lastL2Block + 1)) fault = Fault.WrongFirstBlock;
+        else if (lastBlock != b.lastL2Block) fault = Fault.WrongLastBlock;
+        else if (chunks != b.chunkCount) fault = Fault.WrongChunkCount;
+        else revert NoFraud();
+        _rollBack(index, fault, 0, 0);
+    }
+
+    /// @notice Proves that chunk `proof.chunkIndex` of batch `index` is invalid: it does not decode,
+    ///         one of its transactions is inadmissible or carries a wrong nonce, or replaying it
+    ///         from the root before it (the previous chunk's root, or the previous batch's state
+    ///         root for chunk 0) does not give its posted root. `proof.keys` and
+    ///         `proof.witness` prove every state key the chunk touches against that root
+    ///         (docs/state-commitment.md §8).
+    function proveChunkFraud(
+        uint256 index,
+        bytes calldata data,
+        bytes32[] calldata chunkRoots,
+        ChunkProof calldata proof
+    ) external {
+        Batch storage b = _openBatch(index, data);
+        if (keccak256(abi.encodePacked(chunkRoots)) != b.chunkRootsHash) revert ChunkRootsMismatch(index);
+        uint256 chunkIndex = proof.chunkIndex;
+        if (chunkIndex >= chunkRoots.length) revert NoSuchChunk(chunkIndex, chunkRoots.length);
+        _consumeCommitment();
+        ChunkVerifier.Params memory params = ChunkVerifier.Params({
+            chunkSize: chunkSize,
+            chainId: l2ChainId,
+            chunkIndex: chunkIndex,
+            preRoot: chunkIndex == 0 ? _rootBefore(index) : chunkRoots[chunkIndex - 1]
+        });
+        (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) =
+            verifier.replayChunk(data, params, proof.keys, proof.witness);
+        Fault fault;
+        if (outcome == ChunkVerifier.Outcome.Undecodable) fault = Fault.UndecodableChunk;
+        else if (outcome == ChunkVerifier.Outcome.Inadmissible) fault = Fault.InadmissibleTx;
+        else if (outcome == ChunkVerifier.Outcome.WrongNonce) fault = Fault.WrongNonce;
+        else if (postRoot != chunkRoots[chunkIndex]) fault = Fault.WrongChunkRoot;
+        else revert NoFraud();
+        _rollBack(index, fault, chunkIndex, txIndex);
+    }
+
+    /// @dev A batch that can still be challenged, posted with `data` in calldata.
+    function _openBatch(uint256 index, bytes calldata data) private view returns (Batch storage b) {
+        b = _batch(index);
+        if (block.timestamp >= uint256(b.postedAt) + challengeWindow) revert BatchFinalized(index);
+        if (b.blobCount != 0) revert BlobBatchNotProvable(index);
+        if (keccak256(data) != b.dataHash) revert DataMismatch(index);
+    }
+
+    /// @dev Checks and removes the sender's commitment to this very call.
+    function _consumeCommitment() private {
+        bytes32 commitment = proofCommitment(msg.sender, msg.data);
+        uint256 at = proofCommitments[commitment];
+        if (at == 0 || at >= block.number) revert ProofNotCommitted(commitment);
+        delete proofCommitments[commitment];
+    }
+
+    /// @dev The state root batch `index` builds on.
+    function _rootBefore(uint256 index) private view returns (bytes32) {
+        return index == 0 ? genesisStateRoot : _batches[index - 1].stateRoot;
+    }
+
+    /// @dev Removes batch `index` and every later one, and pays the prover half of the bond of
+    ///      batch `index`. The other half and the bonds of the later batches stay in the inbox,
+    ///      which has no way to pay them out: they are burned.
+    function _rollBack(uint256 index, Fault fault, uint256 chunkIndex, uint256 txIndex) private {
+        uint256 removed = _count - index;
+        uint256 reward = _batches[index].bond / 2;
+        _count = index;
+        emit FraudProven(index, msg.sender, fault, chunkIndex, txIndex, reward);
+        emit BatchesRolledBack(index, removed, lastStateRoot());
+        (bool ok,) = msg.sender.call{value: reward}("");
+        if (!ok) revert RewardTransferFailed();
     }
 
     /// @notice Returns the bond of a final batch to its poster.
@@ -192,7 +367,7 @@ contract BatchInbox {
 
     /// @notice Number of batches recorded.
     function batchCount() external view returns (uint256) {
-        return _batches.length;
+        return _count;
     }
 
     /// @notice The record of batch `index`.
@@ -202,13 +377,13 @@ contract BatchInbox {
 
     /// @notice State root of the last batch, or the genesis root before the first.
     function lastStateRoot() public view returns (bytes32) {
-        uint256 n = _batches.length;
+        uint256 n = _count;
         return n == 0 ? genesisStateRoot : _batches[n - 1].stateRoot;
     }
 
     /// @notice Last L2 block covered by the batches (0, the genesis block, before the first).
     function lastL2Block() public view returns (uint64) {
-        uint256 n = _batches.length;
+        uint256 n = _count;
         return n == 0 ? 0 : _batches[n - 1].lastL2Block;
     }
 
@@ -218,7 +393,7 @@ contract BatchInbox {
     }
 
     function _batch(uint256 index) private view returns (Batch storage) {
-        if (index >= _batches.length) revert UnknownBatch(index);
+        if (index >= _count) revert UnknownBatch(index);
         return _batches[index];
     }
 }

@@ -3,6 +3,16 @@ pragma solidity 0.8.30;
 
 /// @notice The subset of forge cheatcodes these tests use (no forge-std in this repository).
 interface Vm {
+    /// @notice A log recorded by `recordLogs`.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
+    function parseJsonBool(string calldata json, string calldata key) external pure returns (bool);
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;

@@ -13,6 +13,8 @@ use rollup_types::{
     signer::Signer,
 };
 
+mod prove;
+
 const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 2 };
 
 fn transfer(amount: u64) -> Bytes {

@@ -89,6 +89,7 @@ impl Setup {
             max_bytes: 120_000,
             txmgr,
             da: DaMode::Calldata,
+            fault: None,
         };
         let l1 = ProviderBuilder::new().connect_http(url).erased();
         Self { anvil, l1, sequencer, cancel, config, _dir: dir }
@@ -194,6 +195,7 @@ pub(crate) async fn assert_challenger_verifies(config: &BatcherConfig, from_bloc
         poll: Duration::from_millis(100),
         confirmations: 0,
         l1_beacon: None,
+        prover_key: None,
     })
     .await
     .expect("challenger");
@@ -335,11 +337,12 @@ async fn no_funds_and_a_reverted_post_stall_posting_loudly_until_fixed() {
     assert_eq!(settle(&batcher).await.index, 0);
     assert_eq!(status.borrow().state, BatcherState::Running);
 
-    // The inbox's state changes under a pending post (its batch count, storage slot 0, is
-    // raised while the post waits), so the post reverts when mined; then it is put back.
+    // The inbox's state changes under a pending post (its batch count, `_count` in storage
+    // slot 2 after the proof commitments and the batch records, is raised while the post
+    // waits), so the post reverts when mined; then it is put back.
     setup.automine(false).await;
     assert!(batcher.step().await.expect("sends").is_none());
-    let slot = B256::ZERO;
+    let slot = B256::from(U256::from(2u64));
     let set_count = |n: u64| {
         setup.rpc("anvil_setStorageAt", serde_json::json!([setup.config.inbox, slot, B256::from(U256::from(n))]))
     };

@@ -228,6 +228,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         max_bytes: 200,
         txmgr: TxManagerConfig::default(),
         da: rollup_batcher::DaMode::Calldata,
+        fault: None,
     };
     let store = sequencer.node.store().clone();
     let batcher = Batcher::new(batcher_config.clone(), store.clone()).await.expect("batcher");
@@ -261,4 +262,5 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
 }
 
 mod batcher;
+mod fraud;
 mod kill;

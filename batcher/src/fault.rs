@@ -1,0 +1,192 @@
+//! Fault injection: a batcher that posts one wrong batch on purpose, so that the challenger
+//! and the L1 verifier can be seen to catch every kind of fraud (`rollup batcher --fault`).
+//! Never use it on a chain that matters: the bond of the faulty batch is lost.
+
+use alloy_primitives::{B256, Signature, U256, keccak256};
+use rollup_types::{
+    ChainConfig, SignedTx,
+    bindings::L2System::L2SystemCalls,
+    codec::{self, Batch},
+    tx::{Operation, recover_signer},
+};
+use std::{fmt, str::FromStr};
+
+/// An operation of the closed set, for [`Fault::Operation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    /// `transfer`
+    Transfer,
+    /// `swap`
+    Swap,
+    /// `createPool`
+    CreatePool,
+    /// `addLiquidity`
+    AddLiquidity,
+    /// `removeLiquidity`
+    RemoveLiquidity,
+    /// `createToken`
+    CreateToken,
+}
+
+impl OpKind {
+    const ALL: [(Self, &'static str); 6] = [
+        (Self::Transfer, "transfer"),
+        (Self::Swap, "swap"),
+        (Self::CreatePool, "create-pool"),
+        (Self::AddLiquidity, "add-liquidity"),
+        (Self::RemoveLiquidity, "remove-liquidity"),
+        (Self::CreateToken, "create-token"),
+    ];
+
+    fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(k, _)| *k == self).map_or("", |(_, n)| n)
+    }
+
+    fn of(tx: &SignedTx) -> Option<Self> {
+        Some(match Operation::decode(tx.input()).ok()?.0 {
+            L2SystemCalls::transfer(_) => Self::Transfer,
+            L2SystemCalls::swap(_) => Self::Swap,
+            L2SystemCalls::createPool(_) => Self::CreatePool,
+            L2SystemCalls::addLiquidity(_) => Self::AddLiquidity,
+            L2SystemCalls::removeLiquidity(_) => Self::RemoveLiquidity,
+            L2SystemCalls::createToken(_) => Self::CreateToken,
+            _ => return None,
+        })
+    }
+}
+
+/// What the batcher gets wrong in the one faulty batch it posts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A wrong root for the first chunk of the batch.
+    RootFirstChunk,
+    /// A wrong root for a middle chunk (the batch needs 3 chunks or more).
+    RootMiddleChunk,
+    /// A wrong root for the last chunk, hence a wrong state root (2 chunks or more).
+    RootLastChunk,
+    /// A wrong root for the chunk holding the batch's first transaction of this operation.
+    Operation(OpKind),
+    /// The first transaction's signature replaced by one no public key recovers from.
+    ForgedSignature,
+    /// The second transaction of a block replaced by a copy of the first: a used nonce.
+    ReplayedNonce,
+    /// The first chunk's first byte given a reserved bit: the chunk does not decode.
+    MalformedChunk,
+    /// The version byte set to 2: the header does not decode.
+    MalformedHeader,
+}
+
+impl Fault {
+    /// Every fault, by its command-line name.
+    pub fn all() -> Vec<Self> {
+        let mut all = vec![Self::RootFirstChunk, Self::RootMiddleChunk, Self::RootLastChunk];
+        all.extend(OpKind::ALL.iter().map(|(k, _)| Self::Operation(*k)));
+        all.extend([Self::ForgedSignature, Self::ReplayedNonce, Self::MalformedChunk, Self::MalformedHeader]);
+        all
+    }
+
+    /// The data and chunk roots to post instead of the honest ones, or `None` when this batch
+    /// cannot carry the fault (too few chunks, no transaction of the operation): a later one
+    /// will.
+    pub fn apply(
+        self,
+        batch: &Batch,
+        data: &[u8],
+        chunk_roots: &[B256],
+        chain: &ChainConfig,
+    ) -> Option<(Vec<u8>, Vec<B256>)> {
+        let wrong_root = |at: usize| {
+            let mut roots = chunk_roots.to_vec();
+            roots[at] = keccak256([roots[at].as_slice(), b"fault"].concat());
+            Some((data.to_vec(), roots))
+        };
+        let n = chunk_roots.len();
+        match self {
+            Self::RootFirstChunk if n >= 1 => wrong_root(0),
+            Self::RootMiddleChunk if n >= 3 => wrong_root(n / 2),
+            Self::RootLastChunk if n >= 2 => wrong_root(n - 1),
+            Self::Operation(kind) => {
+                let mut chunk = 0;
+                for block in &batch.blocks {
+                    if let Some(at) = block.txs.iter().position(|tx| OpKind::of(tx) == Some(kind)) {
+                        return wrong_root(chunk + at / chain.chunk_size as usize);
+                    }
+                    chunk += block.txs.len().div_ceil(chain.chunk_size as usize);
+                }
+                None
+            }
+            Self::ForgedSignature => {
+                let mut forged = batch.clone();
+                let tx = forged.blocks.iter_mut().flat_map(|b| b.txs.iter_mut()).next()?;
+                let sig = *tx.signature();
+                // About half of all x coordinates are on the curve: the first few r values
+                // include one that is not.
+                let r = (1u64..256).map(U256::from).find(|r| {
+                    let candidate = Signature::new(*r, sig.s(), sig.v());
+                    recover_signer(&candidate, tx.signature_hash()).is_err()
+                })?;
+                *tx = tx.with_signature(Signature::new(r, sig.s(), sig.v()));
+                Some((codec::encode(&forged, chain).ok()?, chunk_roots.to_vec()))
+            }
+            Self::ReplayedNonce => {
+                let mut replayed = batch.clone();
+                let block = replayed.blocks.iter_mut().find(|b| b.txs.len() >= 2)?;
+                block.txs[1] = block.txs[0].clone();
+                Some((codec::encode(&replayed, chain).ok()?, chunk_roots.to_vec()))
+            }
+            Self::MalformedChunk => {
+                let header = codec::decode_header(data, chain).ok()?;
+                let at = header.chunks.first()?.bytes.start;
+                let mut bad = data.to_vec();
+                bad[at] |= 0x40;
+                Some((bad, chunk_roots.to_vec()))
+            }
+            Self::MalformedHeader => {
+                let mut bad = data.to_vec();
+                *bad.first_mut()? = 2;
+                Some((bad, chunk_roots.to_vec()))
+            }
+            Self::RootFirstChunk | Self::RootMiddleChunk | Self::RootLastChunk => None,
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::RootFirstChunk => "root-first-chunk",
+            Self::RootMiddleChunk => "root-middle-chunk",
+            Self::RootLastChunk => "root-last-chunk",
+            Self::Operation(kind) => return write!(f, "op-{}", kind.name()),
+            Self::ForgedSignature => "forged-signature",
+            Self::ReplayedNonce => "replayed-nonce",
+            Self::MalformedChunk => "malformed-chunk",
+            Self::MalformedHeader => "malformed-header",
+        })
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::all().into_iter().find(|f| f.to_string() == s).ok_or_else(|| {
+            let names: Vec<String> = Self::all().iter().map(ToString::to_string).collect();
+            format!("unknown fault {s:?}; one of {}", names.join(", "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for fault in Fault::all() {
+            assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
+        }
+        assert_eq!(Fault::all().len(), 13);
+        assert!("root-everywhere".parse::<Fault>().expect_err("unknown").contains("op-swap"));
+    }
+}

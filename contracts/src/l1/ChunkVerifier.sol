@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AmmLogic} from "../logic/AmmLogic.sol";
+import {StateKeys} from "../logic/StateKeys.sol";
+import {BatchCodec} from "../lib/BatchCodec.sol";
+import {StateWitness} from "../lib/StateWitness.sol";
+
+/// @title ChunkVerifier
+/// @notice The L1 step verifier: replays one chunk of an L2 batch with the same DeFi logic the
+///         L2 system contract runs (`AmmLogic`, over `StateAccess`), against a state witness
+///         proven against the chunk's pre-state root, and reports what the chunk does: the
+///         state root after it, or the first rule it breaks (undecodable bytes, an
+///         inadmissible transaction, a wrong nonce). Stateless: the inbox calls it while it
+///         judges a fraud proof. Normative text: docs/fraud-proofs.md §6.
+/// @dev State lives in transient storage (EIP-1153) for the length of one replay: the value of
+///      a witness key at slot `key`, and at `_knownSlot(key)` the number of the replay that
+///      loaded it (so a key loaded by an earlier replay in the same L1 transaction is not
+///      taken as known). Each transaction runs as a call from this contract to itself with
+///      its own calldata, so that a revert rolls its writes back exactly as the EVM does on
+///      L2, and the inherited external functions of the logic are the dispatch.
+contract ChunkVerifier is AmmLogic {
+    /// @notice What a replayed chunk turned out to be.
+    enum Outcome {
+        /// Every transaction is valid; `postRoot` is the state root after the chunk.
+        Executed,
+        /// The header or the chunk's bytes break a codec rule (docs/batch-codec.md §5).
+        Undecodable,
+        /// Transaction `txIndex` is not admissible (docs/fraud-proofs.md §3.1).
+        Inadmissible,
+        /// Transaction `txIndex` does not carry its sender's current nonce.
+        WrongNonce
+    }
+
+    /// @notice What the replay needed was not in the witness: the proof is incomplete, not a
+    ///         verdict on the chunk.
+    error KeyNotInWitness(bytes32 key);
+    /// @notice The witness does not hash to the chunk's pre-state root.
+    error WrongPreRoot(bytes32 expected, bytes32 witnessRoot);
+    /// @notice Transaction `txIndex` ran out of L1 gas: the proof needs more gas.
+    error StepOutOfGas(uint256 txIndex);
+    /// @notice Decoding failed for a reason that is not a codec rule (out of gas, for one).
+    error NotCodecError(bytes reason);
+    /// @notice The logic runs only inside a replay, called by this contract itself.
+    error NotInReplay();
+
+    /// @notice Signed gas limits outside this range are not admissible.
+    uint256 public constant MIN_GAS_LIMIT = 21_000;
+    /// @notice See `MIN_GAS_LIMIT`.
+    uint256 public constant MAX_GAS_LIMIT = 30_000_000;
+    /// @notice Longest admissible calldata.
+    uint256 public constant MAX_INPUT_BYTES = 1024;
+
+    /// @dev Transient slot of the sender of the transaction running now.
+    bytes32 private constant SENDER_SLOT = keccak256("rollup.chunk-verifier.sender");
+    /// @dev Transient slot of the number of the current replay.
+    bytes32 private constant REPLAY_SLOT = keccak256("rollup.chunk-verifier.replay");
+    /// @dev Selector of createToken(bytes32,string,uint8,uint256), the one operation the codec
+    ///      keeps as raw calldata.
+    bytes4 private constant CREATE_TOKEN = bytes4(keccak256("createToken(bytes32,string,uint8,uint256)"));
+    /// @dev Selectors of the operations the codec keeps in compact form.
+    bytes4 private constant TRANSFER = bytes4(keccak256("transfer(address,address,uint256)"));
+    bytes4 private constant SWAP = bytes4(keccak256("swap(address,address,uint256,uint256)"));
+    bytes4 private constant CREATE_POOL = bytes4(keccak256("createPool(address,address,uint256,uint256)"));
+    bytes4 private constant ADD_LIQUIDITY = bytes4(keccak256("addLiquidity(address,address,uint256,uint256,uint256)"));
+    bytes4 private constant REMOVE_LIQUIDITY =
+        bytes4(keccak256("removeLiquidity(address,address,uint256,uint256,uint256)"));
+
+    /// @notice What a replay needs besides the data and the witness.
+    struct Params {
+        /// The chain's chunk size (`BatchInbox.chunkSize`).
+        uint256 chunkSize;
+        /// The L2 chain id (`BatchInbox.l2ChainId`).
+        uint256 chainId;
+        /// The chunk to replay.
+        uint256 chunkIndex;
+        /// The state root before the chunk.
+        bytes32 preRoot;
+    }
+
+    /// @notice Replays chunk `params.chunkIndex` of `data` from `params.preRoot`. `keys` lists every state key
+    ///         the chunk reads or writes (storage keys and the senders' nonce keys) and
+    ///         `witness` proves their values against the pre-root (docs/state-commitment.md §8).
+    /// @return outcome What the chunk is.
+    /// @return txIndex For `Inadmissible` and `WrongNonce`, the transaction at fault (its
+    ///         position in the chunk); otherwise the number of transactions.
+    /// @return postRoot For `Executed`, the state root after the chunk.
+    function replayChunk(bytes calldata data, Params calldata params, bytes32[] calldata keys, bytes calldata witness)
+        external
+        returns (Outcome outcome, uint256 txIndex, bytes32 postRoot)
+    {
+        BatchCodec.Tx[] memory txs;
+        try this.decodeChunk(data, params.chunkSize, params.chunkIndex) returns (BatchCodec.Tx[] memory decoded) {
+            txs = decoded;
+        } catch (bytes memory reason) {
+            if (!_isCodecError(reason)) revert NotCodecError(reason);
+            return (Outcome.Undecodable, 0, bytes32(0));
+        }
+
+        (StateWitness.Tree memory tree, uint256 replay) = _loadWitness(params.preRoot, keys, witness);
+        (outcome, txIndex) = _runTransactions(txs, params.chainId, replay);
+        if (outcome != Outcome.Executed) return (outcome, txIndex, bytes32(0));
+        for (uint256 i; i < keys.length; ++i) {
+            bytes32 key = keys[i];
+            StateWitness.set(tree, key, _tload(key));
+        }
+        return (Outcome.Executed, txs.length, StateWitness.postRoot(tree));
+    }
+
+    /// @dev Checks the witness against `preRoot` and loads the value of every listed key into
+    ///      transient storage, for a new replay whose number it returns.
+    function _loadWitness(bytes32 preRoot, bytes32[] calldata keys, bytes calldata witness)
+        private
+        returns (StateWitness.Tree memory tree, uint256 replay)
+    {
+        tree = StateWitness.decode(witness);
+        bytes32 witnessRoot = StateWitness.preRoot(tree);
+        if (witnessRoot != preRoot) revert WrongPreRoot(preRoot, witnessRoot);
+        replay = _tload(REPLAY_SLOT) + 1;
+        _tstore(REPLAY_SLOT, replay);
+        for (uint256 i; i < keys.length; ++i) {
+            bytes32 key = keys[i];
+            _tstore(key, StateWitness.get(tree, key));
+            _tstore(_knownSlot(key), replay);
+        }
+    }
+
+    /// @dev Admits and runs the transactions in order; stops at the first that is not
+    ///      admissible or carries a wrong nonce.
+    function _runTransactions(BatchCodec.Tx[] memory txs, uint256 chainId, uint256 replay)
+        private
+        returns (Outcome, uint256)
+    {
+        for (uint256 i; i < txs.length; ++i) {
+            BatchCodec.Tx memory t = txs[i];
+            if (!admissible(t)) return (Outcome.Inadmissible, i);
+            address sender = BatchCodec.recoverSender(t, chainId);
+            if (sender == address(0)) return (Outcome.Inadmissible, i);
+            bytes32 nonceKey = StateKeys.nonce(sender);
+            uint256 nonce = _known(nonceKey, replay);
+            if (t.nonce != nonce) return (Outcome.WrongNonce, i);
+            // The nonce is consumed whatever the call does.
+            _tstore(nonceKey, nonce + 1);
+            _tstore(SENDER_SLOT, uint256(uint160(sender)));
+            (bool ok, bytes memory ret) = address(this).call(t.input);
+            if (!ok) {
+                // The logic always reverts with data (a custom error or a panic): an empty
+                // revert is the L1 call running out of gas, which says nothing about the chunk.
+                if (ret.length == 0) revert StepOutOfGas(i);
+                // forge-lint: disable-next-line(unsafe-typecast)
+                if (bytes4(ret) == KeyNotInWitness.selector) {
+                    assembly ("memory-safe") {
+                        revert(add(ret, 32), mload(ret))
+                    }
+                }
+            }
+        }
+        _tstore(SENDER_SLOT, 0);
+        return (Outcome.Executed, txs.length);
+    }
+
+    /// @notice Reads the header of `data`: whether it decodes, and if it does, its first and
+    ///         last block and its number of chunks.
+    function inspectHeader(bytes calldata data, uint256 chunkSize)
+        external
+        view
+        returns (bool decodes, uint64 firstBlock, uint64 lastBlock, uint256 chunkCount)
+    {
+        try this.decodeHeader(data, chunkSize) returns (BatchCodec.Header memory h) {
+            // The codec checked that the last block number fits 64 bits.
+            return (true, h.firstNumber, h.firstNumber + h.blockCount - 1, h.chunkCount);
+        } catch (bytes memory reason) {
+            if (!_isCodecError(reason)) revert NotCodecError(reason);
+            return (false, 0, 0, 0);
+        }
+    }
+
+    /// @notice `BatchCodec.decodeHeader` as an external call, so that its reverts can be caught.
+    function decodeHeader(bytes calldata data, uint256 chunkSize) external pure returns (BatchCodec.Header memory) {
+        return BatchCodec.decodeHeader(data, chunkSize);
+    }
+
+    /// @notice `BatchCodec.decodeChunk` as an external call, so that its reverts can be caught.
+    function decodeChunk(bytes calldata data, uint256 chunkSize, uint256 chunkIndex)
+        external
+        pure
+        returns (BatchCodec.Tx[] memory)
+    {
+        return BatchCodec.decodeChunk(data, chunkSize, chunkIndex);
+    }
+
+    /// @notice Whether a decoded transaction passes the admission rules that the codec does not
+    ///         already imply (docs/fraud-proofs.md §3.1): the gas limit range, the tip, the
+    ///         input length, and an input that is the canonical ABI encoding of one of the six
+    ///         state-changing operations. The signature is checked by `recoverSender`.
+    function admissible(BatchCodec.Tx memory t) public pure returns (bool) {
+        if (t.gasLimit < MIN_GAS_LIMIT || t.gasLimit > MAX_GAS_LIMIT) return false;
+        if (t.eip1559 && t.maxPriorityFeePerGas > t.maxFeePerGas) return false;
+        bytes memory input = t.input;
+        if (input.length > MAX_INPUT_BYTES) return false;
+        return _canonicalCompact(input) || _canonicalCreateToken(input);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // StateAccess over the transient witness.
+
+    function _load(bytes32 key) internal view override returns (uint256) {
+        if (msg.sender != address(this)) revert NotInReplay();
+        return _known(key, _tload(REPLAY_SLOT));
+    }
+
+    function _store(bytes32 key, uint256 value) internal override {
+        if (msg.sender != address(this)) revert NotInReplay();
+        // Writing a key the witness does not cover would make the post-state unprovable.
+        _known(key, _tload(REPLAY_SLOT));
+        _tstore(key, value);
+    }
+
+    function _sender() internal view override returns (address) {
+        if (msg.sender != address(this)) revert NotInReplay();
+        return address(uint160(_tload(SENDER_SLOT)));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Private helpers.
+
+    /// @dev The value of a key loaded by replay `replay`, or `KeyNotInWitness`.
+    function _known(bytes32 key, uint256 replay) private view returns (uint256) {
+        if (replay == 0 || _tload(_knownSlot(key)) != replay) revert KeyNotInWitness(key);
+        return _tload(key);
+    }
+
+    function _knownSlot(bytes32 key) private pure returns (bytes32 slot) {
+        assembly ("memory-safe") {
+            mstore(0x00, key)
+            mstore(0x20, 0x6b6e6f776e) // "known"
+            slot := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _tload(bytes32 slot) private view returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := tload(slot)
+        }
+    }
+
+    function _tstore(bytes32 slot, uint256 v) private {
+        assembly ("memory-safe") {
+            tstore(slot, v)
+        }
+    }
+
+    /// @dev Whether `reason` is one of the six data errors of the codec (not a caller error,
+    ///      not a panic, not an out-of-gas with no data).
+    function _isCodecError(bytes memory reason) private pure returns (bool) {
+        if (reason.length < 4) return false;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        bytes4 s = bytes4(reason);
+        return s == BatchCodec.Truncated.selector || s == BatchCodec.TrailingBytes.selector
+            || s == BatchCodec.UnknownVersion.selector || s == BatchCodec.BadInteger.selector
+            || s == BatchCodec.InvalidField.selector || s == BatchCodec.BadBlockSequence.selector;
+    }
+
+    /// @dev Operations 1–5 in their one canonical form: the selector, then two clean address
+    ///      words and the operation's amounts, nothing more.
+    function _canonicalCompact(bytes memory input) private pure returns (bool) {
+        uint256 len = input.length;
+        if (len < 4) return false;
+        uint256 selector;
+        assembly ("memory-safe") {
+            selector := shr(224, mload(add(input, 32)))
+        }
+        uint256 amounts;
+        if (selector == uint32(TRANSFER)) {
+            amounts = 1;
+        } else if (selector == uint32(SWAP) || selector == uint32(CREATE_POOL)) {
+            amounts = 2;
+        } else if (selector == uint32(ADD_LIQUIDITY) || selector == uint32(REMOVE_LIQUIDITY)) {
+            amounts = 3;
+        } else {
+            return false;
+        }
+        if (len != 68 + 32 * amounts) return false;
+        uint256 w0;
+        uint256 w1;
+        assembly ("memory-safe") {
+            w0 := mload(add(input, 36))
+            w1 := mload(add(input, 68))
+        }
+        return w0 >> 160 == 0 && w1 >> 160 == 0;
+    }
+
+    /// @dev createToken(bytes32 salt, string symbol, uint8 decimals, uint256 supply) in its
+    ///      canonical ABI form: the symbol's offset is 0x80, decimals fit a byte, the symbol
+    ///      is valid UTF-8, zero-padded to a word, and nothing follows it.
+    function _canonicalCreateToken(bytes memory input) private pure returns (bool) {
+        uint256 len = input.length;
+        if (len < 164) return false;
+        uint256 selector;
+        uint256 offset;
+        uint256 decimals;
+        uint256 symbolLen;
+        assembly ("memory-safe") {
+            let p := add(input, 32)
+            selector := shr(224, mload(p))
+            offset := mload(add(p, 36))
+            decimals := mload(add(p, 68))
+            symbolLen := mload(add(p, 132))
+        }
+        if (selector != uint32(CREATE_TOKEN) || offset != 0x80 || decimals > 0xff) return false;
+        if (symbolLen > len) return false;
+        uint256 padded = (symbolLen + 31) & ~uint256(31);
+        if (len != 164 + padded) return false;
+        if (padded != symbolLen) {
+            // The padding after the symbol, within its last word, must be zero.
+            uint256 last;
+            assembly ("memory-safe") {
+                last := mload(add(add(input, 32), sub(len, 32)))
+            }
+            if (last & ((uint256(1) << (8 * (padded - symbolLen))) - 1) != 0) return false;
+        }
+        return _isUtf8(input, 164, symbolLen);
+    }
+
+    /// @dev Whether `len` bytes of `data` from `start` are well-formed UTF-8 (RFC 3629: no
+    ///      overlong forms, no surrogates, nothing above U+10FFFF), as Rust's `str::from_utf8`
+    ///      requires.
+    function _isUtf8(bytes memory data, uint256 start, uint256 len) private pure returns (bool) {
+        uint256 i = start;
+        uint256 end = start + len;
+        while (i < end) {
+            uint256 b = uint8(data[i]);
+            if (b < 0x80) {
+                ++i;
+                continue;
+            }
+            uint256 n;
+            uint256 lo = 0x80;
+            uint256 hi = 0xbf;
+            if (b >= 0xc2 && b <= 0xdf) {
+                n = 1;
+            } else if (b >= 0xe0 && b <= 0xef) {
+                n = 2;
+                if (b == 0xe0) lo = 0xa0;
+                if (b == 0xed) hi = 0x9f;
+            } else if (b >= 0xf0 && b <= 0xf4) {
+                n = 3;
+                if (b == 0xf0) lo = 0x90;
+                if (b == 0xf4) hi = 0x8f;
+            } else {
+                return false;
+            }
+            if (end - i <= n) return false;
+            uint256 c = uint8(data[i + 1]);
+            if (c < lo || c > hi) return false;
+            for (uint256 k = 2; k <= n; ++k) {
+                c = uint8(data[i + k]);
+                if (c < 0x80 || c > 0xbf) return false;
+            }
+            i += n + 1;
+        }
+        return true;
+    }
+}

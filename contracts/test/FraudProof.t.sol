@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "./utils/Test.sol";
+import {Vm, vm} from "./utils/Vm.sol";
+import {BatchInbox} from "../src/l1/BatchInbox.sol";
+import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
+
+/// @notice Fraud proofs through the inbox, on the shared vectors that the Rust prover writes
+///         (../testdata/fraud-vectors.json, fraud-proof/tests/it/prove.rs): every crafted fraud
+///         is proven with its fault, rolls the batch back and pays half the bond; no proof of
+///         an honest batch succeeds, however its keys and witness are varied; the reward
+///         cannot be taken by copying a proof. See docs/fraud-proofs.md §6.
+contract FraudProofTest is Test {
+    string constant FILE = "../testdata/fraud-vectors.json";
+    address constant BATCHER = address(0xBA7C4E5);
+    address constant PROVER = address(0x9807E5);
+    address constant COPIER = address(0xC0C0);
+    uint256 constant WINDOW = 7 days;
+    uint256 constant BOND = 1 ether;
+    uint256 constant T0 = 1_700_000_000;
+    uint256 constant B0 = 19_000_000;
+    bytes32 constant FRAUD_PROVEN = keccak256("FraudProven(uint256,address,uint8,uint256,uint256,uint256)");
+
+    /// @dev One proof of the vector file.
+    struct Proof {
+        string name;
+        bytes data;
+        uint64 lastBlock;
+        bytes32[] chunkRoots;
+        bool header;
+        uint256 chunkIndex;
+        bytes32[] keys;
+        bytes witness;
+        uint256 fault;
+    }
+
+    string json;
+    ChunkVerifier verifier;
+    BatchInbox inbox;
+
+    function setUp() public override {
+        json = vm.readFile(FILE);
+        verifier = new ChunkVerifier();
+        inbox = _inbox();
+        vm.deal(BATCHER, 100 ether);
+        vm.deal(PROVER, 1 ether);
+        vm.deal(COPIER, 1 ether);
+        vm.warp(T0);
+        vm.roll(B0);
+    }
+
+    function _inbox() internal returns (BatchInbox) {
+        return new BatchInbox(
+            BATCHER,
+            WINDOW,
+            BOND,
+            vm.parseJsonBytes32(json, ".genesisRoot"),
+            vm.parseJsonUint(json, ".chunkSize"),
+            vm.parseJsonUint(json, ".chainId"),
+            verifier
+        );
+    }
+
+    function _proof(string memory list, uint256 i) internal view returns (Proof memory p) {
+        string memory at = string.concat(".", list, "[", vm.toString(i), "]");
+        p.name = vm.parseJsonString(json, string.concat(at, ".name"));
+        p.data = vm.parseJsonBytes(json, string.concat(at, ".data"));
+        p.lastBlock = uint64(vm.parseJsonUint(json, string.concat(at, ".lastBlock")));
+        p.chunkRoots = vm.parseJsonBytes32Array(json, string.concat(at, ".chunkRoots"));
+        p.header = vm.parseJsonBool(json, string.concat(at, ".header"));
+        p.chunkIndex = vm.parseJsonUint(json, string.concat(at, ".chunkIndex"));
+        p.keys = vm.parseJsonBytes32Array(json, string.concat(at, ".keys"));
+        p.witness = vm.parseJsonBytes(json, string.concat(at, ".witness"));
+        p.fault = vm.parseJsonUint(json, string.concat(at, ".fault"));
+    }
+
+    function _count(string memory list) internal view returns (uint256 n) {
+        // The arrays are small: probe until a name is missing.
+        while (true) {
+            try this.nameAt(list, n) {
+                n++;
+            } catch {
+                return n;
+            }
+        }
+    }
+
+    function nameAt(string memory list, uint256 i) external view returns (string memory) {
+        return vm.parseJsonString(json, string.concat(".", list, "[", vm.toString(i), "].name"));
+    }
+
+    function _post(BatchInbox target, Proof memory p) internal {
+        uint256 index = target.batchCount();
+        bytes32 prev = target.lastStateRoot();
+        vm.prank(BATCHER);
+        target.postBatch{value: BOND}(index, prev, p.lastBlock, p.data, p.chunkRoots);
+    }
+
+    function _call(uint256 index, Proof memory p) internal pure returns (bytes memory) {
+        if (p.header) return abi.encodeCall(BatchInbox.proveHeaderFraud, (index, p.data));
+        return abi.encodeCall(
+            BatchInbox.proveChunkFraud,
+            (index, p.data, p.chunkRoots, BatchInbox.ChunkProof(p.chunkIndex, p.keys, p.witness))
+        );
+    }
+
+    /// @dev Commits as `who`, moves to the next block, and reveals.
+    function _prove(BatchInbox target, address who, bytes memory call) internal returns (bool ok, bytes memory ret) {
+        vm.prank(who);
+        target.commitProof(target.proofCommitment(who, call));
+        vm.roll(block.number + 1);
+        vm.prank(who);
+        (ok, ret) = address(target).call(call);
+    }
+
+    // -----------------------------------------------------------------------------------------
+
+    function test_vectors_present() public view {
+        assertGe(_count("honest"), 3, "honest proofs");
+        assertGe(_count("frauds"), 8, "fraud proofs");
+    }
+
+    /// Every chunk of the honest batch replays on L1 to its posted root.
+    function test_honestChunksReplayToTheirRoots() public {
+        uint256 n = _count("honest");
+        for (uint256 i; i < n; i++) {
+            Proof memory p = _proof("honest", i);
+            if (p.header) continue;
+            bytes32 pre = p.chunkIndex == 0 ? inbox.genesisStateRoot() : p.chunkRoots[p.chunkIndex - 1];
+            ChunkVerifier.Params memory params =
+                ChunkVerifier.Params(inbox.chunkSize(), inbox.l2ChainId(), p.chunkIndex, pre);
+            (ChunkVerifier.Outcome outcome,, bytes32 post) = verifier.replayChunk(p.data, params, p.keys, p.witness);
+            assertEq(uint256(outcome), 0, p.name);
+            assertEq(post, p.chunkRoots[p.chunkIndex], p.name);
+        }
+    }
+
+    /// No proof of the honest batch succeeds, through the inbox.
+    function test_honestBatchCannotBeProven() public {
+        uint256 n = _count("honest");
+        _post(inbox, _proof("honest", 0));
+        for (uint256 i; i < n; i++) {
+            Proof memory p = _proof("honest", i);
+            (bool ok, bytes memory ret) = _prove(inbox, PROVER, _call(0, p));
+            assertFalse(ok, p.name);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            assertEq(bytes4(ret), BatchInbox.NoFraud.selector, p.name);
+        }
+        assertEq(inbox.batchCount(), 1, "still there");
+    }
+
+    /// Keys dropped, repeated, added or reordered, witness bytes flipped, another chunk named:
+    /// a proof of an honest batch still never succeeds.
+    function testFuzz_honestChunkCannotBeProven(uint256 which, uint256 drop, bytes32 extra, uint256 flip, uint8 mask)
+        public
+    {
+        uint256 n = _count("honest");
+        Proof memory p = _proof("honest", bound(which, 0, n - 1));
+        _post(inbox, p);
+        if (p.keys.length > 0 && drop % 3 == 0) {
+            // Drop one key.
+            uint256 at = drop % p.keys.length;
+            bytes32[] memory fewer = new bytes32[](p.keys.length - 1);
+            for (uint256 k; k < fewer.length; k++) {
+                fewer[k] = p.keys[k < at ? k : k + 1];
+            }
+            p.keys = fewer;
+        } else if (p.keys.length > 0 && drop % 3 == 1) {
+            // Replace one by an unrelated key.
+            p.keys[drop % p.keys.length] = extra;
+        }
+        if (p.witness.length > 0 && mask != 0) p.witness[flip % p.witness.length] ^= bytes1(mask);
+        if (drop % 7 == 0) p.chunkIndex = (p.chunkIndex + 1) % p.chunkRoots.length;
+        (bool ok,) = _prove(inbox, PROVER, _call(0, p));
+        assertFalse(ok, p.name);
+        assertEq(inbox.batchCount(), 1, "nothing rolled back");
+    }
+
+    /// Each crafted fraud is proven with its fault; the batch is rolled back and the prover
+    /// paid half the bond.
+    function test_fraudsAreProven() public {
+        uint256 n = _count("frauds");
+        for (uint256 i; i < n; i++) {
+            Proof memory p = _proof("frauds", i);
+            BatchInbox target = _inbox();
+            _post(target, p);
+            uint256 before = PROVER.balance;
+            vm.recordLogs();
+            (bool ok, bytes memory ret) = _prove(target, PROVER, _call(0, p));
+            assertTrue(ok, string.concat(p.name, ": ", vm.toString(bytes32(ret))));
+            assertEq(target.batchCount(), 0, p.name);
+            assertEq(target.lastStateRoot(), target.genesisStateRoot(), p.name);
+            assertEq(PROVER.balance - before, BOND / 2, p.name);
+            assertEq(address(target).balance, BOND / 2, "the other half stays: burned");
+            Vm.Log[] memory logs = vm.getRecordedLogs();
+            bool seen;
+            for (uint256 j; j < logs.length; j++) {
+                if (logs[j].topics[0] != FRAUD_PROVEN) continue;
+                (uint8 fault, uint256 chunkIndex,,) = abi.decode(logs[j].data, (uint8, uint256, uint256, uint256));
+                assertEq(fault, p.fault, p.name);
+                if (!p.header) assertEq(chunkIndex, p.chunkIndex, p.name);
+                seen = true;
+            }
+            assertTrue(seen, p.name);
+        }
+    }
+
+    /// A proof needs its sender's commitment from an earlier block: a copy sent by someone
+    /// else, or a reveal in the commitment's own block, fails.
+    function test_commitRevealBindsTheRewardToTheProver() public {
+        Proof memory p = _proof("frauds", 0);
+        _post(inbox, p);
+        bytes memory call = _call(0, p);
+        bytes32 mine = inbox.proofCommitment(PROVER, call);
+
+        vm.prank(PROVER);
+        (bool ok, bytes memory ret) = address(inbox).call(call);
+        assertFalse(ok, "no commitment");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        assertEq(bytes4(ret), BatchInbox.ProofNotCommitted.selector, "no commitment");
+
+        vm.prank(PROVER);
+        inbox.commitProof(mine);
+        vm.prank(PROVER);
+        (ok, ret) = address(inbox).call(call);
+        assertFalse(ok, "same block");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        assertEq(bytes4(ret), BatchInbox.ProofNotCommitted.selector, "same block");
+
+        vm.roll(block.number + 1);
+        vm.prank(COPIER);
+        (ok, ret) = address(inbox).call(call);
+        assertFalse(ok, "copied");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        assertEq(bytes4(ret), BatchInbox.ProofNotCommitted.selector, "copied");
+
+        vm.prank(PROVER);
+        (ok,) = address(inbox).call(call);
+        assertTrue(ok, "the prover's own reveal");
+        assertEq(PROVER.balance, 1 ether + BOND / 2, "paid");
+        assertEq(COPIER.balance, 1 ether, "not paid");
+    }
+
+    /// A batch past its window cannot be proven fraudulent.
+    function test_aFinalizedBatchCannotBeProven() public {
+        Proof memory p = _proof("frauds", 0);
+        _post(inbox, p);
+        vm.warp(T0 + WINDOW);
+        (bool ok, bytes memory ret) = _prove(inbox, PROVER, _call(0, p));
+        assertFalse(ok, "finalized");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        assertEq(bytes4(ret), BatchInbox.BatchFinalized.selector, "finalized");
+    }
+
+    /// Proving batch 1 of 3 removes batches 1 and 2; the batcher re-posts from batch 0's root.
+    function test_rollbackRemovesDescendantsAndPostingResumes() public {
+        Proof memory good = _proof("honest", 0);
+        Proof memory bad = _proof("frauds", 0);
+        // Batch 0: the honest batch. Batches 1 and 2: anything on top (the fraud's data with
+        // block numbers the inbox accepts; it never decodes them).
+        _post(inbox, good);
+        bytes32 root0 = inbox.lastStateRoot();
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(1, root0, good.lastBlock + 10, bad.data, bad.chunkRoots);
+        bytes32 root1 = inbox.lastStateRoot();
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(2, root1, good.lastBlock + 20, bad.data, bad.chunkRoots);
+        assertEq(inbox.batchCount(), 3, "three batches");
+
+        // Batch 1 starts at block 1 again: a header fraud (wrong first block).
+        Proof memory header = bad;
+        header.header = true;
+        (bool ok, bytes memory ret) = _prove(inbox, PROVER, _call(1, header));
+        assertTrue(ok, vm.toString(bytes32(ret)));
+        assertEq(inbox.batchCount(), 1, "batches 1 and 2 removed");
+        assertEq(inbox.lastStateRoot(), root0, "back to batch 0's root");
+        assertEq(uint256(inbox.lastL2Block()), good.lastBlock, "and its last block");
+        assertEq(PROVER.balance, 1 ether + BOND / 2, "half of one bond");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 2));
+        inbox.getBatch(2);
+
+        // Posting resumes at index 1 on batch 0's root.
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(1, root0, good.lastBlock + 5, hex"01", new bytes32[](0));
+        assertEq(inbox.batchCount(), 2, "re-posted");
+        assertEq(uint256(inbox.getBatch(1).lastL2Block), good.lastBlock + 5, "the new record");
+    }
+}

@@ -1,0 +1,304 @@
+//! Building fraud proofs (sans-IO): given the state a batch builds on and the batch as posted,
+//! find the first rule it breaks in the order the L1 inbox checks them, and build the one
+//! L1 call that proves it (docs/fraud-proofs.md §6).
+
+use crate::derive::PostedBatch;
+use alloy_primitives::{B256, Bytes, U256, keccak256};
+use alloy_sol_types::{SolCall, SolValue};
+use rollup_executor::{BlockEnvInput, Executor, TxResult};
+use rollup_types::{RecoveredTx, SignedTx, bindings::BatchInbox, codec, witness::PartialTree};
+
+/// A proof that a batch is fraudulent, ready to be sent to the inbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FraudProof {
+    /// The header alone shows it (`proveHeaderFraud`).
+    Header {
+        /// Batch index.
+        index: u64,
+        /// The batch data.
+        data: Bytes,
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// One chunk shows it (`proveChunkFraud`).
+    Chunk {
+        /// Batch index.
+        index: u64,
+        /// The batch data.
+        data: Bytes,
+        /// The posted chunk roots.
+        chunk_roots: Vec<B256>,
+        /// The chunk at fault.
+        chunk_index: u64,
+        /// Every state key the chunk touches (up to the transaction at fault).
+        keys: Vec<B256>,
+        /// Their witness against the root before the chunk.
+        witness: Bytes,
+        /// What is wrong, in words.
+        reason: String,
+    },
+}
+
+impl FraudProof {
+    /// The batch it proves fraudulent.
+    pub const fn index(&self) -> u64 {
+        match self {
+            Self::Header { index, .. } | Self::Chunk { index, .. } => *index,
+        }
+    }
+
+    /// What it shows, in words.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Header { reason, .. } | Self::Chunk { reason, .. } => reason,
+        }
+    }
+
+    /// The calldata of the inbox call that reveals it.
+    pub fn calldata(&self) -> Vec<u8> {
+        match self {
+            Self::Header { index, data, .. } => {
+                BatchInbox::proveHeaderFraudCall { index: U256::from(*index), data: data.clone() }.abi_encode()
+            }
+            Self::Chunk { index, data, chunk_roots, chunk_index, keys, witness, .. } => {
+                BatchInbox::proveChunkFraudCall {
+                    index: U256::from(*index),
+                    data: data.clone(),
+                    chunkRoots: chunk_roots.clone(),
+                    proof: BatchInbox::ChunkProof {
+                        chunkIndex: U256::from(*chunk_index),
+                        keys: keys.clone(),
+                        witness: witness.clone(),
+                    },
+                }
+                .abi_encode()
+            }
+        }
+    }
+}
+
+/// The commitment `prover` makes before revealing a proof with `calldata`: the inbox's
+/// `proofCommitment(prover, calldata)`.
+pub fn commitment(prover: alloy_primitives::Address, calldata: &[u8]) -> B256 {
+    keccak256((prover, keccak256(calldata)).abi_encode())
+}
+
+/// Why no proof could be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProveError {
+    /// The batch's data is in blobs, which the inbox cannot check yet.
+    #[error("batch {0} was posted in blobs, which cannot be proven fraudulent on L1 yet")]
+    Blobs(u64),
+    /// Every check the inbox makes passes: the batch is valid by the L1 rules.
+    #[error("batch {0} passes every check of the L1 verifier")]
+    NoFault(u64),
+    /// The proof built does not check out locally (a bug: it is not sent).
+    #[error("batch {index}: the proof of chunk {chunk} does not check out locally: {reason}")]
+    Inconsistent {
+        /// Batch index.
+        index: u64,
+        /// Chunk.
+        chunk: u64,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// Finds the first fault of `batch` in the inbox's order (header, then chunk by chunk: codec,
+/// admission, nonces, root) and builds its proof. `base` is the state after the previous
+/// batch and `first_block` the block the batch must start with.
+pub fn build(base: &Executor, first_block: u64, batch: &PostedBatch) -> Result<FraudProof, ProveError> {
+    build_for(base, first_block, batch, None)
+}
+
+/// The chunk proof for chunk `chunk` of `batch` whether or not that chunk is at fault (for
+/// tests that an honest chunk cannot be proven fraudulent): what [`build`] would send if
+/// it were. Header faults and faults in earlier chunks still come first.
+pub fn build_chunk(
+    base: &Executor,
+    first_block: u64,
+    batch: &PostedBatch,
+    chunk: usize,
+) -> Result<FraudProof, ProveError> {
+    build_for(base, first_block, batch, Some(chunk))
+}
+
+fn build_for(
+    base: &Executor,
+    first_block: u64,
+    batch: &PostedBatch,
+    target: Option<usize>,
+) -> Result<FraudProof, ProveError> {
+    let index = batch.index;
+    if !batch.blob_hashes.is_empty() {
+        return Err(ProveError::Blobs(index));
+    }
+    let chain = *base.chain();
+    let header_fault = |reason: String| Ok(FraudProof::Header { index, data: batch.data.clone(), reason });
+    let header = match codec::decode_header(&batch.data, &chain) {
+        Ok(h) => h,
+        Err(e) => return header_fault(format!("the header does not decode: {e}")),
+    };
+    let first = header.first_number;
+    let last = header.blocks.last().map_or(first, |b| b.0);
+    if first != first_block {
+        return header_fault(format!("starts at block {first}, expected {first_block}"));
+    }
+    if last != batch.last_block {
+        return header_fault(format!("ends at block {last}, the post says {}", batch.last_block));
+    }
+    if header.chunks.len() != batch.chunk_roots.len() {
+        return header_fault(format!(
+            "{} chunks in the data, {} chunk roots posted",
+            header.chunks.len(),
+            batch.chunk_roots.len()
+        ));
+    }
+
+    let mut executor = base.clone();
+    for (c, chunk) in header.chunks.iter().enumerate() {
+        let (number, timestamp, _) = header.blocks[chunk.block];
+        let env = BlockEnvInput { number, timestamp };
+        let chunk_proof = |keys: Vec<B256>, witness: Vec<u8>, reason: String| FraudProof::Chunk {
+            index,
+            data: batch.data.clone(),
+            chunk_roots: batch.chunk_roots.clone(),
+            chunk_index: c as u64,
+            keys,
+            witness: witness.into(),
+            reason,
+        };
+        let txs = match codec::decode_chunk(&batch.data, &chain, c) {
+            Ok(txs) => txs,
+            // The verifier stops before reading the witness: the empty tree will do.
+            Err(e) => return Ok(chunk_proof(Vec::new(), vec![0], format!("chunk {c} does not decode: {e}"))),
+        };
+        let replay = replay_chunk(&executor, env, txs).map_err(|reason| ProveError::Inconsistent {
+            index,
+            chunk: c as u64,
+            reason,
+        })?;
+        let reason = match replay.outcome {
+            ReplayOutcome::Inadmissible { tx, reason } => {
+                format!("chunk {c} transaction {tx} is not admissible: {reason}")
+            }
+            ReplayOutcome::WrongNonce { tx } => format!("chunk {c} transaction {tx} does not carry its sender's nonce"),
+            ReplayOutcome::Executed { post_root } if post_root != batch.chunk_roots[c] || target == Some(c) => {
+                format!("chunk {c}: posted root {}, replay gives {post_root}", batch.chunk_roots[c])
+            }
+            ReplayOutcome::Executed { .. } => {
+                executor.execute_block(env, &replay.executed);
+                continue;
+            }
+        };
+        return Ok(chunk_proof(replay.keys, replay.witness, reason));
+    }
+    Err(ProveError::NoFault(index))
+}
+
+/// What one chunk does when replayed the way `ChunkVerifier.replayChunk` replays it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplayOutcome {
+    /// Every transaction is valid: the state root after the chunk.
+    Executed {
+        /// State root after the chunk.
+        post_root: B256,
+    },
+    /// Transaction `tx` is not admissible.
+    Inadmissible {
+        /// Its position in the chunk.
+        tx: usize,
+        /// Why, in words.
+        reason: String,
+    },
+    /// Transaction `tx` does not carry its sender's current nonce.
+    WrongNonce {
+        /// Its position in the chunk.
+        tx: usize,
+    },
+}
+
+/// A replayed chunk with the witness that lets the L1 verifier replay it too.
+#[derive(Clone, Debug)]
+pub struct ChunkReplay {
+    /// What the chunk does.
+    pub outcome: ReplayOutcome,
+    /// Every key the verifier reads or writes, up to the transaction at fault.
+    pub keys: Vec<B256>,
+    /// Their witness against the root before the chunk.
+    pub witness: Vec<u8>,
+    /// The chunk's transactions, recovered, when all are valid.
+    pub executed: Vec<RecoveredTx>,
+}
+
+/// Replays the decoded transactions of one chunk over `executor`'s state (which it does not
+/// change), in the verifier's order: admission, nonce, execution, then the post-root. The
+/// witness is checked with the Rust mirror of the verifier's tree before it is returned;
+/// `Err` says why it does not check out (a bug: nothing is sent).
+pub fn replay_chunk(executor: &Executor, env: BlockEnvInput, txs: Vec<SignedTx>) -> Result<ChunkReplay, String> {
+    let chain = *executor.chain();
+    let mut recovered = Vec::with_capacity(txs.len());
+    let mut inadmissible = None;
+    for (i, tx) in txs.into_iter().enumerate() {
+        match RecoveredTx::from_signed(tx, &chain) {
+            Ok(tx) => recovered.push(tx),
+            Err(e) => {
+                inadmissible = Some(ReplayOutcome::Inadmissible { tx: i, reason: e.to_string() });
+                break;
+            }
+        }
+    }
+    let trace = executor.trace(env, &recovered);
+    let pre_root = executor.state_root();
+    // The first transaction revm refuses comes before any inadmissible one (which ends
+    // `recovered`): its nonce is the fault.
+    if let Some(i) = trace.results.iter().position(|r| matches!(r, TxResult::Invalid(_))) {
+        let trace = executor.trace(env, &recovered[..=i]);
+        let witness = executor.tree().witness(&trace.keys, &[]);
+        check_witness(&witness, pre_root, &trace.keys, None)?;
+        return Ok(ChunkReplay {
+            outcome: ReplayOutcome::WrongNonce { tx: i },
+            keys: trace.keys,
+            witness,
+            executed: Vec::new(),
+        });
+    }
+    if let Some(outcome) = inadmissible {
+        let witness = executor.tree().witness(&trace.keys, &[]);
+        check_witness(&witness, pre_root, &trace.keys, None)?;
+        return Ok(ChunkReplay { outcome, keys: trace.keys, witness, executed: Vec::new() });
+    }
+    let witness = executor.tree().witness(&trace.keys, &trace.post);
+    let mut after = executor.clone();
+    after.execute_block(env, &recovered);
+    let post_root = after.state_root();
+    check_witness(&witness, pre_root, &trace.keys, Some((&trace.post, post_root)))?;
+    Ok(ChunkReplay { outcome: ReplayOutcome::Executed { post_root }, keys: trace.keys, witness, executed: recovered })
+}
+
+/// Checks a witness the way the L1 verifier will: it hashes to `pre_root`, covers `keys`, and
+/// (when `post` is given) gives the expected root after the chunk.
+fn check_witness(
+    witness: &[u8],
+    pre_root: B256,
+    keys: &[B256],
+    post: Option<(&[(B256, B256)], B256)>,
+) -> Result<(), String> {
+    let mut tree = PartialTree::decode(witness).map_err(|e| e.to_string())?;
+    if tree.root() != pre_root {
+        return Err(format!("the witness hashes to {}, not {pre_root}", tree.root()));
+    }
+    for key in keys {
+        tree.get(key).map_err(|e| e.to_string())?;
+    }
+    if let Some((post, expected)) = post {
+        for (key, value) in post {
+            tree.set(*key, *value).map_err(|e| e.to_string())?;
+        }
+        let root = tree.post_root().map_err(|e| e.to_string())?;
+        if root != expected {
+            return Err(format!("the witness gives {root} after the chunk, execution {expected}"));
+        }
+    }
+    Ok(())
+}

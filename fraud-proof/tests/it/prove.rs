@@ -1,0 +1,572 @@
+//! Fraud proofs, sans-IO: the prover finds each kind of fault where the inbox looks for it,
+//! and the L1 verifier (`ChunkVerifier`, its compiled bytecode run in revm) agrees with the
+//! Rust executor on random chunks: same outcome, same transaction at fault, same post-root.
+//! Also writes the shared vectors `testdata/fraud-vectors.json` that the forge tests replay
+//! through the inbox (`UPDATE_VECTORS=1 cargo test -p rollup-fraud-proof --test it`).
+
+use alloy_primitives::{Address, B256, Bytes, Signature, U256, keccak256};
+use alloy_sol_types::{SolCall, SolInterface};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use revm::{
+    Context, DatabaseRef, ExecuteEvm, MainBuilder, MainContext,
+    bytecode::Bytecode,
+    context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+    database_interface::WrapDatabaseRef,
+    primitives::{StorageKey, StorageValue, TxKind, hardfork::SpecId},
+    state::AccountInfo,
+};
+use rollup_executor::{BlockEnvInput, Executor};
+use rollup_fraud_proof::{
+    derive::{PostedBatch, Verifier},
+    prove::{self, FraudProof, ReplayOutcome},
+};
+use rollup_types::{
+    ChainConfig, RecoveredTx, SignedTx,
+    bindings::{ChunkVerifier, L2System},
+    codec::{self, Batch, BatchBlock},
+    genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
+    keys,
+    signer::Signer,
+};
+use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
+
+const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 8 };
+
+// ---------------------------------------------------------------------------------------------
+// The L1 verifier's bytecode in revm.
+
+const VERIFIER: Address = Address::repeat_byte(0xc0);
+
+/// A state holding only the chunk verifier.
+struct L1 {
+    code: Bytecode,
+    hash: B256,
+}
+
+impl L1 {
+    fn new() -> Self {
+        let code = Bytecode::new_raw(ChunkVerifier::DEPLOYED_BYTECODE.clone());
+        Self { hash: code.hash_slow(), code }
+    }
+
+    /// `replayChunk` as an L1 transaction would run it: its outcome, or the name of the error
+    /// it reverted with; and the gas it used.
+    fn replay(&self, call: &ChunkVerifier::replayChunkCall) -> (Result<(u8, u64, B256), String>, u64) {
+        let mut cfg = CfgEnv::new_with_spec(SpecId::PRAGUE);
+        cfg.chain_id = 1;
+        let block = BlockEnv { gas_limit: u64::MAX / 4, basefee: 0, ..Default::default() };
+        let mut evm = Context::mainnet().with_db(WrapDatabaseRef(self)).with_cfg(cfg).with_block(block).build_mainnet();
+        let tx = TxEnv {
+            caller: Address::repeat_byte(0xee),
+            kind: TxKind::Call(VERIFIER),
+            data: call.abi_encode().into(),
+            gas_limit: 1_000_000_000,
+            gas_price: 0,
+            ..Default::default()
+        };
+        let out = evm.transact(tx).expect("the call runs");
+        match out.result {
+            ExecutionResult::Success { output, gas, .. } => {
+                let ret = ChunkVerifier::replayChunkCall::abi_decode_returns(output.data()).expect("returns");
+                (Ok((ret.outcome, ret.txIndex.saturating_to(), ret.postRoot)), gas.tx_gas_used())
+            }
+            ExecutionResult::Revert { output, gas, .. } => {
+                let name = ChunkVerifier::ChunkVerifierErrors::abi_decode(&output)
+                    .map_or_else(|_| format!("revert {output}"), |e| format!("{e:?}"));
+                (Err(name), gas.tx_gas_used())
+            }
+            ExecutionResult::Halt { reason, gas, .. } => (Err(format!("halt {reason:?}")), gas.tx_gas_used()),
+        }
+    }
+}
+
+impl DatabaseRef for L1 {
+    type Error = Infallible;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
+        Ok((address == VERIFIER).then(|| AccountInfo {
+            nonce: 1,
+            code_hash: self.hash,
+            code: Some(self.code.clone()),
+            ..Default::default()
+        }))
+    }
+
+    fn code_by_hash_ref(&self, _hash: B256) -> Result<Bytecode, Infallible> {
+        Ok(self.code.clone())
+    }
+
+    fn storage_ref(&self, _address: Address, _index: StorageKey) -> Result<StorageValue, Infallible> {
+        Ok(U256::ZERO)
+    }
+
+    fn block_hash_ref(&self, _number: u64) -> Result<B256, Infallible> {
+        Ok(B256::ZERO)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A random DeFi world.
+
+/// Accounts that sign, tokens and pools they use, and the chain so far.
+struct World {
+    rng: StdRng,
+    executor: Executor,
+    signers: Vec<(Signer, Address)>,
+    nonces: Vec<u64>,
+    tokens: Vec<Address>,
+    pools: Vec<(Address, Address)>,
+    next_block: u64,
+}
+
+impl World {
+    fn new(seed: u64) -> Self {
+        let signers: Vec<_> =
+            DEV_ACCOUNTS[1..7].iter().map(|a| (Signer::new(&a.private_key).expect("key"), a.address)).collect();
+        Self {
+            rng: StdRng::seed_from_u64(seed),
+            executor: Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis"),
+            nonces: vec![0; signers.len()],
+            signers,
+            tokens: vec![WETH, USDC, DAI, WBTC],
+            pools: vec![(WETH, USDC), (WETH, DAI), (USDC, DAI), (WBTC, WETH)],
+            next_block: 1,
+        }
+    }
+
+    fn amount(&mut self) -> U256 {
+        // Mostly small amounts, sometimes more than anyone holds (a revert).
+        match self.rng.random_range(0..10) {
+            0 => U256::MAX >> 1,
+            1 => U256::ZERO,
+            _ => U256::from(self.rng.random_range(1u64..1_000_000_000_000)),
+        }
+    }
+
+    /// One random operation by a random signer; `faulty` makes some of them invalid.
+    #[allow(non_snake_case)] // the bindings' field names
+    fn tx(&mut self, faulty: bool) -> SignedTx {
+        let who = self.rng.random_range(0..self.signers.len());
+        let sender = self.signers[who].1;
+        let input: Bytes = match self.rng.random_range(0..12) {
+            0..=3 => {
+                let token = self.tokens[self.rng.random_range(0..self.tokens.len())];
+                let to = if self.rng.random_bool(0.3) {
+                    Address::from(self.rng.random::<[u8; 20]>())
+                } else {
+                    self.signers[self.rng.random_range(0..self.signers.len())].1
+                };
+                let amount = self.amount();
+                L2System::transferCall { token, to, amount }.abi_encode().into()
+            }
+            4..=6 => {
+                let (a, b) = self.pools[self.rng.random_range(0..self.pools.len())];
+                let (tokenIn, tokenOut) = if self.rng.random_bool(0.5) { (a, b) } else { (b, a) };
+                let amountIn = self.amount();
+                // A minimum out that is sometimes unreachable: a slippage revert.
+                let minAmountOut = if self.rng.random_bool(0.2) { U256::MAX } else { U256::from(1u64) };
+                L2System::swapCall { tokenIn, tokenOut, amountIn, minAmountOut }.abi_encode().into()
+            }
+            7 => {
+                let salt = B256::from(self.rng.random::<[u8; 32]>());
+                self.tokens.push(keys::new_token(&sender, &salt));
+                // ASCII, and sometimes multi-byte UTF-8 (2, 3 and 4 bytes a character), which
+                // the L1 verifier must accept exactly as the Rust admission does.
+                const WIDE: [char; 4] = ['é', '€', '中', '🦀'];
+                let len = self.rng.random_range(1..6);
+                let symbol: String = (0..len)
+                    .map(|_| {
+                        if self.rng.random_bool(0.2) {
+                            WIDE[self.rng.random_range(0..WIDE.len())]
+                        } else {
+                            self.rng.random_range(b'A'..=b'Z') as char
+                        }
+                    })
+                    .collect();
+                let supply = U256::from(self.rng.random_range(1u64..u64::MAX)) * U256::from(1_000_000u64);
+                L2System::createTokenCall { salt, symbol, decimals: 18, supply }.abi_encode().into()
+            }
+            8 => {
+                let a = *self.tokens.last().expect("tokens");
+                let b = self.tokens[self.rng.random_range(0..4)];
+                self.pools.push((a, b));
+                let amountA = U256::from(self.rng.random_range(1_000_000u64..1_000_000_000_000));
+                let amountB = U256::from(self.rng.random_range(1_000_000u64..1_000_000_000));
+                L2System::createPoolCall { tokenA: a, tokenB: b, amountA, amountB }.abi_encode().into()
+            }
+            9 | 10 => {
+                let (tokenA, tokenB) = self.pools[self.rng.random_range(0..self.pools.len())];
+                let amountADesired = self.amount();
+                let amountBDesired = self.amount();
+                L2System::addLiquidityCall { tokenA, tokenB, amountADesired, amountBDesired, minLiquidity: U256::ZERO }
+                    .abi_encode()
+                    .into()
+            }
+            _ => {
+                let (tokenA, tokenB) = self.pools[self.rng.random_range(0..self.pools.len())];
+                let liquidity = U256::from(self.rng.random_range(1u64..1_000_000));
+                L2System::removeLiquidityCall {
+                    tokenA,
+                    tokenB,
+                    liquidity,
+                    minAmountA: U256::ZERO,
+                    minAmountB: U256::ZERO,
+                }
+                .abi_encode()
+                .into()
+            }
+        };
+        let mut nonce = self.nonces[who];
+        if faulty && self.rng.random_bool(0.5) {
+            // A replayed or skipped nonce.
+            nonce = if nonce > 0 && self.rng.random_bool(0.5) { nonce - 1 } else { nonce + 1 };
+        } else {
+            self.nonces[who] += 1;
+        }
+        let signer = &self.signers[who].0;
+        let tx = if self.rng.random_bool(0.8) {
+            signer.eip1559(CHAIN.chain_id, nonce, input)
+        } else {
+            signer.legacy(CHAIN.chain_id, nonce, input)
+        };
+        if faulty && self.rng.random_bool(0.5) {
+            // A signature in the upper half of the curve order (EIP-2): not admissible.
+            let sig = *tx.signature();
+            let n = U256::from_be_bytes(alloy_primitives::hex!(
+                "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+            ));
+            return tx.with_signature(Signature::new(sig.r(), n - sig.s(), !sig.v()));
+        }
+        tx
+    }
+
+    /// Undoes the nonces a discarded chunk consumed.
+    fn resync_nonces(&mut self) {
+        let state = self.executor.state();
+        for (i, (_, address)) in self.signers.iter().enumerate() {
+            self.nonces[i] = state.nonce(address);
+        }
+    }
+}
+
+/// The verifier call that replays chunk `chunk` of `data` from `pre`.
+fn replay_call(data: Bytes, chunk: u64, pre: B256, keys: Vec<B256>, witness: Bytes) -> ChunkVerifier::replayChunkCall {
+    ChunkVerifier::replayChunkCall {
+        data,
+        params: ChunkVerifier::Params {
+            chunkSize: U256::from(CHAIN.chunk_size),
+            chainId: U256::from(CHAIN.chain_id),
+            chunkIndex: U256::from(chunk),
+            preRoot: pre,
+        },
+        keys,
+        witness,
+    }
+}
+
+/// The one-chunk batch data of `txs` as block `number`.
+fn chunk_data(number: u64, txs: &[SignedTx]) -> Bytes {
+    let batch = Batch { blocks: vec![BatchBlock { number, timestamp: 1_000 + number, txs: txs.to_vec() }] };
+    codec::encode(&batch, &CHAIN).expect("encodes").into()
+}
+
+#[test]
+fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
+    let chunks: usize = std::env::var("PROOF_FUZZ_CHUNKS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    let l1 = L1::new();
+    let mut world = World::new(0x5eed);
+    let (mut executed, mut faulty, mut reverted_somewhere) = (0, 0, 0);
+    for round in 0..chunks {
+        let with_fault = round % 5 == 4;
+        let n = world.rng.random_range(1..=CHAIN.chunk_size as usize);
+        let txs: Vec<SignedTx> = (0..n)
+            .map(|_| {
+                let faulty = with_fault && world.rng.random_bool(0.3);
+                world.tx(faulty)
+            })
+            .collect();
+        let number = world.next_block;
+        let env = BlockEnvInput { number, timestamp: 1_000 + number };
+        let replay = prove::replay_chunk(&world.executor, env, txs.clone()).expect("the witness checks out");
+        let call = replay_call(
+            chunk_data(number, &txs),
+            0,
+            world.executor.state_root(),
+            replay.keys.clone(),
+            replay.witness.clone().into(),
+        );
+        let (got, _gas) = l1.replay(&call);
+        let got =
+            got.unwrap_or_else(|e| panic!("round {round}: the verifier reverted with {e}; rust: {:?}", replay.outcome));
+        let expected = match &replay.outcome {
+            ReplayOutcome::Executed { post_root } => (0, n as u64, *post_root),
+            ReplayOutcome::Inadmissible { tx, .. } => (2, *tx as u64, B256::ZERO),
+            ReplayOutcome::WrongNonce { tx } => (3, *tx as u64, B256::ZERO),
+        };
+        assert_eq!(got, expected, "round {round}: {:?}", replay.outcome);
+        match replay.outcome {
+            ReplayOutcome::Executed { .. } => {
+                let results = world.executor.execute_block(env, &replay.executed).results;
+                reverted_somewhere += results
+                    .iter()
+                    .filter(|r| matches!(r, rollup_executor::TxResult::Executed(o) if o.status != rollup_executor::TxStatus::Success))
+                    .count();
+                world.next_block += 1;
+                executed += 1;
+            }
+            _ => {
+                faulty += 1;
+                world.resync_nonces();
+            }
+        }
+    }
+    assert!(executed > chunks / 2 && faulty > chunks / 20, "{executed} executed, {faulty} faulty chunks");
+    assert!(reverted_somewhere > chunks / 10, "only {reverted_somewhere} reverted transactions");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The prover on crafted faults, and the shared vectors.
+
+/// A mixed batch: one block of 10 transactions (chunks of 8 and 2) and one of 5.
+fn honest_batch() -> (Executor, PostedBatch) {
+    let genesis = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
+    let mut world = World::new(7);
+    let mut blocks = Vec::new();
+    let mut chunk_roots = Vec::new();
+    for size in [10, 5] {
+        let txs: Vec<SignedTx> = (0..size).map(|_| world.tx(false)).collect();
+        let recovered: Vec<RecoveredTx> =
+            txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("admissible")).collect();
+        let number = world.next_block;
+        let env = BlockEnvInput { number, timestamp: 1_000 + number };
+        let block = world.executor.execute_block(env, &recovered);
+        assert!(block.results.iter().all(|r| matches!(r, rollup_executor::TxResult::Executed(_))));
+        chunk_roots.extend(block.chunk_roots);
+        blocks.push(BatchBlock { number, timestamp: env.timestamp, txs });
+        world.next_block += 1;
+    }
+    let data: Bytes = codec::encode(&Batch { blocks }, &CHAIN).expect("encodes").into();
+    let batch = PostedBatch {
+        index: 0,
+        l1_block: 1,
+        l1_tx_hash: B256::ZERO,
+        data_hash: keccak256(&data),
+        data,
+        blob_hashes: Vec::new(),
+        prev_state_root: genesis.state_root(),
+        state_root: *chunk_roots.last().expect("chunks"),
+        chunk_roots,
+        last_block: world.next_block - 1,
+    };
+    (genesis, batch)
+}
+
+fn with_txs(batch: &PostedBatch, edit: impl FnOnce(&mut Vec<SignedTx>)) -> PostedBatch {
+    let mut decoded = codec::decode(&batch.data, &CHAIN).expect("decodes");
+    edit(&mut decoded.blocks[0].txs);
+    with_data(batch, codec::encode(&decoded, &CHAIN).expect("encodes"))
+}
+
+fn with_data(batch: &PostedBatch, data: Vec<u8>) -> PostedBatch {
+    PostedBatch { data_hash: keccak256(&data), data: data.into(), ..batch.clone() }
+}
+
+/// The crafted frauds: name, batch, and the inbox fault (`BatchInbox.Fault`) the proof shows.
+fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, u8)> {
+    let mut out = Vec::new();
+    let mut b = batch.clone();
+    b.chunk_roots[1] = B256::repeat_byte(0xee);
+    out.push(("wrong-root-chunk-1", b, 7));
+    let mut b = batch.clone();
+    let last = b.chunk_roots.len() - 1;
+    b.chunk_roots[last] = B256::repeat_byte(0xdd);
+    b.state_root = b.chunk_roots[last];
+    out.push(("wrong-root-last-chunk", b, 7));
+    out.push(("replayed-nonce", with_txs(batch, |txs| txs[3] = txs[2].clone()), 6));
+    out.push((
+        "high-s-signature",
+        with_txs(batch, |txs| {
+            let sig = *txs[5].signature();
+            let n = U256::from_be_bytes(alloy_primitives::hex!(
+                "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+            ));
+            txs[5] = txs[5].with_signature(Signature::new(sig.r(), n - sig.s(), !sig.v()));
+        }),
+        5,
+    ));
+    // Inputs the codec carries raw but that are not the canonical encoding of an operation:
+    // a byte after a createToken call, and a symbol that is not UTF-8.
+    let fresh = Signer::new(&keccak256("a fresh account")).expect("key");
+    let create =
+        L2System::createTokenCall { salt: B256::ZERO, symbol: "AB".into(), decimals: 18, supply: U256::from(1u64) }
+            .abi_encode();
+    let mut trailing = create.clone();
+    trailing.push(0);
+    let mut not_utf8 = create.clone();
+    not_utf8[164..166].copy_from_slice(&[0xff, 0xfe]);
+    let mut dirty_padding = create.clone();
+    *dirty_padding.last_mut().expect("bytes") = 1;
+    let mut wide_decimals = create.clone();
+    wide_decimals[4 + 64 + 30] = 1;
+    let mut moved_offset = create;
+    moved_offset[4 + 63] = 0xa0;
+    moved_offset.extend_from_slice(&[0; 32]);
+    for (name, input) in [
+        ("non-canonical-trailing-byte", trailing),
+        ("non-utf8-symbol", not_utf8),
+        ("non-canonical-padding", dirty_padding),
+        ("non-canonical-decimals", wide_decimals),
+        ("non-canonical-offset", moved_offset),
+    ] {
+        out.push((name, with_txs(batch, |txs| txs[0] = fresh.eip1559(CHAIN.chain_id, 0, input.into())), 5));
+    }
+    let header = codec::decode_header(&batch.data, &CHAIN).expect("header");
+    let mut data = batch.data.to_vec();
+    data[header.chunks[1].bytes.start] |= 0x40;
+    out.push(("malformed-chunk-1", with_data(batch, data), 4));
+    let mut data = batch.data.to_vec();
+    data[0] = 2;
+    out.push(("unknown-version", with_data(batch, data), 0));
+    let mut b = batch.clone();
+    b.chunk_roots.push(B256::repeat_byte(1));
+    out.push(("extra-chunk-root", b, 3));
+    let mut b = batch.clone();
+    b.last_block += 1;
+    out.push(("wrong-last-block", b, 2));
+    out
+}
+
+#[test]
+fn the_prover_finds_each_fault_where_the_inbox_looks_and_never_in_an_honest_batch() {
+    let (genesis, batch) = honest_batch();
+    let l1 = L1::new();
+    assert!(matches!(prove::build(&genesis, 1, &batch), Err(prove::ProveError::NoFault(0))));
+    for (name, bad, fault) in frauds(&batch) {
+        let proof = prove::build(&genesis, 1, &bad).unwrap_or_else(|e| panic!("{name}: {e}"));
+        match (&proof, fault) {
+            (FraudProof::Header { .. }, 0..=3) => {}
+            (FraudProof::Chunk { chunk_index, keys, witness, data, .. }, 4..=7) => {
+                let pre =
+                    if *chunk_index == 0 { genesis.state_root() } else { bad.chunk_roots[*chunk_index as usize - 1] };
+                let call = replay_call(data.clone(), *chunk_index, pre, keys.clone(), witness.clone());
+                let (outcome, _) = l1.replay(&call);
+                let (outcome, _, post) = outcome.unwrap_or_else(|e| panic!("{name}: verifier reverted {e}"));
+                let shown = match outcome {
+                    0 if post != bad.chunk_roots[*chunk_index as usize] => 7,
+                    0 => panic!("{name}: the verifier replays the posted root"),
+                    1 => 4,
+                    2 => 5,
+                    _ => 6,
+                };
+                assert_eq!(shown, fault, "{name}");
+            }
+            _ => panic!("{name}: {proof:?} does not show fault {fault}"),
+        }
+    }
+    // Every chunk of the honest batch replays on L1 to its posted root.
+    let verifier = Verifier::new(genesis.clone());
+    for c in 0..batch.chunk_roots.len() {
+        let FraudProof::Chunk { keys, witness, .. } = verifier.prove_chunk(&batch, c).expect("proof") else {
+            panic!("chunk proof")
+        };
+        let pre = if c == 0 { genesis.state_root() } else { batch.chunk_roots[c - 1] };
+        let call = replay_call(batch.data.clone(), c as u64, pre, keys, witness);
+        let (outcome, _) = l1.replay(&call);
+        let (kind, _, post) = outcome.expect("replays");
+        assert_eq!((kind, post), (0, batch.chunk_roots[c]), "chunk {c}");
+    }
+}
+
+/// One proof of the vectors: what the inbox is given and what it must conclude.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct ProofVector {
+    name: String,
+    data: Bytes,
+    last_block: u64,
+    chunk_roots: Vec<B256>,
+    /// `header`, or the chunk proven.
+    header: bool,
+    chunk_index: u64,
+    keys: Vec<B256>,
+    witness: Bytes,
+    /// `BatchInbox.Fault`, or 255 for an honest chunk (the proof must revert with NoFraud).
+    fault: u8,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct FraudVectors {
+    comment: String,
+    chain_id: u64,
+    chunk_size: u32,
+    genesis_root: B256,
+    /// Proofs against the honest batch (every one must fail).
+    honest: Vec<ProofVector>,
+    /// Proofs of crafted frauds, each against its own batch.
+    frauds: Vec<ProofVector>,
+}
+
+fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> ProofVector {
+    let (header, chunk_index, keys, witness) = match proof {
+        FraudProof::Header { .. } => (true, 0, Vec::new(), Bytes::new()),
+        FraudProof::Chunk { chunk_index, keys, witness, .. } => (false, *chunk_index, keys.clone(), witness.clone()),
+    };
+    ProofVector {
+        name: name.to_owned(),
+        data: batch.data.clone(),
+        last_block: batch.last_block,
+        chunk_roots: batch.chunk_roots.clone(),
+        header,
+        chunk_index,
+        keys,
+        witness,
+        fault,
+    }
+}
+
+fn generate_vectors() -> FraudVectors {
+    let (genesis, batch) = honest_batch();
+    let verifier = Verifier::new(genesis.clone());
+    let mut honest = Vec::new();
+    for c in 0..batch.chunk_roots.len() {
+        let proof = verifier.prove_chunk(&batch, c).expect("proof");
+        honest.push(vector(&format!("honest-chunk-{c}"), &batch, &proof, 255));
+    }
+    let header = FraudProof::Header { index: 0, data: batch.data.clone(), reason: String::new() };
+    honest.push(vector("honest-header", &batch, &header, 255));
+    let frauds = frauds(&batch)
+        .into_iter()
+        .map(|(name, bad, fault)| vector(name, &bad, &prove::build(&genesis, 1, &bad).expect("a fault"), fault))
+        .collect();
+    FraudVectors {
+        comment: "Fraud-proof vectors (docs/fraud-proofs.md section 6). Generated by fraud-proof/tests/it/prove.rs: \
+                  do not edit; regenerate with UPDATE_VECTORS=1 cargo test -p rollup-fraud-proof --test it."
+            .to_owned(),
+        chain_id: CHAIN.chain_id,
+        chunk_size: CHAIN.chunk_size,
+        genesis_root: genesis.state_root(),
+        honest,
+        frauds,
+    }
+}
+
+#[test]
+fn fraud_vectors() {
+    let file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/fraud-vectors.json");
+    let mut text = serde_json::to_string_pretty(&generate_vectors()).expect("serialise");
+    text.push('\n');
+    if std::env::var("UPDATE_VECTORS").is_ok_and(|v| v == "1") {
+        std::fs::write(&file, &text).expect("write vectors");
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!("{}: {e}; run UPDATE_VECTORS=1 cargo test -p rollup-fraud-proof --test it", file.display())
+    });
+    assert!(
+        on_disk == text,
+        "{} differs from the generator's output; if intended, run UPDATE_VECTORS=1 cargo test -p rollup-fraud-proof --test it",
+        file.display()
+    );
+}
