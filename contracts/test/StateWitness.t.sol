@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "./utils/Test.sol";
 import {vm} from "./utils/Vm.sol";
+import {SortedModel} from "./utils/SortedModel.sol";
 import {SparseMerkle} from "../src/lib/SparseMerkle.sol";
 import {StateWitness} from "../src/lib/StateWitness.sol";
 
@@ -242,7 +243,7 @@ contract StateWitnessTest is Test {
         }
         uint256 len = keys.length;
         for (uint256 i; i < n; i++) {
-            len = _apply(mk, mv, len, uk[i], bytes32(uv[i]));
+            len = SortedModel.set(mk, mv, len, uk[i], bytes32(uv[i]));
         }
         assembly ("memory-safe") {
             mstore(mk, len)
@@ -490,38 +491,12 @@ contract StateWitnessTest is Test {
         values = new bytes32[](n);
         uint256 len;
         for (uint256 i; i < n; i++) {
-            len = _apply(keys, values, len, _randomKey(seed, i), keccak256(abi.encode(seed, "value", i)));
+            len = SortedModel.set(keys, values, len, _randomKey(seed, i), keccak256(abi.encode(seed, "value", i)));
         }
         assembly ("memory-safe") {
             mstore(keys, len)
             mstore(values, len)
         }
-    }
-
-    /// @dev Sets `key` to `value` (zero deletes) in the first `len` entries of a sorted model.
-    function _apply(bytes32[] memory keys, bytes32[] memory values, uint256 len, bytes32 key, bytes32 value)
-        internal
-        pure
-        returns (uint256)
-    {
-        uint256 at;
-        while (at < len && keys[at] < key) at++;
-        bool present = at < len && keys[at] == key;
-        if (present && value != 0) {
-            values[at] = value;
-        } else if (present) {
-            for (uint256 m = at; m + 1 < len; m++) {
-                (keys[m], values[m]) = (keys[m + 1], values[m + 1]);
-            }
-            len--;
-        } else if (value != 0) {
-            for (uint256 m = len; m > at; m--) {
-                (keys[m], values[m]) = (keys[m - 1], values[m - 1]);
-            }
-            (keys[at], values[at]) = (key, value);
-            len++;
-        }
-        return len;
     }
 
     // =========================================================================================

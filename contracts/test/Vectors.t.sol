@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "./utils/Test.sol";
 import {vm} from "./utils/Vm.sol";
+import {SortedModel} from "./utils/SortedModel.sol";
 import {SparseMerkle} from "../src/lib/SparseMerkle.sol";
 import {StateKeys} from "../src/logic/StateKeys.sol";
 
@@ -138,7 +139,7 @@ contract VectorsTest is Test {
             bytes32[] memory uv = vm.parseJsonBytes32Array(json, string.concat(st, ".updateValues"));
             assertEq(uk.length, uv.length, _at(st, "update arrays"));
             for (uint256 u; u < uk.length; u++) {
-                len = _apply(modelKeys, modelValues, len, uk[u], uv[u]);
+                len = SortedModel.set(modelKeys, modelValues, len, uk[u], uv[u]);
             }
             (bytes32[] memory keys, bytes32[] memory values) = _leaves(json, st);
             assertEq(keys.length, len, _at(st, "leaf count after the step"));
@@ -152,32 +153,6 @@ contract VectorsTest is Test {
         // The case's own leaves and root are those after the last step.
         bytes32 last = vm.parseJsonBytes32(json, string.concat(_step(c, stepCount - 1), ".root"));
         assertEq(vm.parseJsonBytes32(json, string.concat(c, ".root")), last, _at(c, "final root"));
-    }
-
-    /// @dev Sets `key` to `value` (zero deletes) in the first `len` entries of a sorted model.
-    function _apply(bytes32[] memory keys, bytes32[] memory values, uint256 len, bytes32 key, bytes32 value)
-        internal
-        pure
-        returns (uint256)
-    {
-        uint256 at;
-        while (at < len && keys[at] < key) at++;
-        bool present = at < len && keys[at] == key;
-        if (present && value != 0) {
-            values[at] = value;
-        } else if (present) {
-            for (uint256 m = at; m + 1 < len; m++) {
-                (keys[m], values[m]) = (keys[m + 1], values[m + 1]);
-            }
-            len--;
-        } else if (value != 0) {
-            for (uint256 m = len; m > at; m--) {
-                (keys[m], values[m]) = (keys[m - 1], values[m - 1]);
-            }
-            (keys[at], values[at]) = (key, value);
-            len++;
-        }
-        return len;
     }
 
     function _proof(string memory json, string memory p) internal pure returns (ProofVector memory proof) {

@@ -532,18 +532,19 @@ impl SparseMerkleTree {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use alloy_primitives::b256;
     use rand::{Rng, SeedableRng, rngs::StdRng};
     use std::collections::BTreeMap;
 
-    fn rng() -> StdRng {
+    /// The tests' random source: `SEED=<n>` replays a run.
+    pub(crate) fn rng() -> StdRng {
         let seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
         StdRng::seed_from_u64(seed)
     }
 
-    fn random_b256(rng: &mut StdRng) -> B256 {
+    pub(crate) fn random_b256(rng: &mut StdRng) -> B256 {
         B256::from(rng.random::<[u8; 32]>())
     }
 

@@ -420,17 +420,11 @@ pub(crate) fn child_path(path: &B256, depth: usize, bit: bool) -> B256 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::smt::SparseMerkleTree;
-    use rand::{Rng, SeedableRng, rngs::StdRng};
-
-    fn rng() -> StdRng {
-        let seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
-        StdRng::seed_from_u64(seed)
-    }
-
-    fn random_b256(rng: &mut StdRng) -> B256 {
-        B256::from(rng.random::<[u8; 32]>())
-    }
+    use crate::smt::{
+        SparseMerkleTree,
+        tests::{random_b256, rng},
+    };
+    use rand::{Rng, rngs::StdRng};
 
     /// A key equal to `base` on its first `at` bits, different at bit `at`, random after.
     fn diverge(base: &B256, at: usize, rng: &mut StdRng) -> B256 {

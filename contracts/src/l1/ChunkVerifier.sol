@@ -58,13 +58,6 @@ contract ChunkVerifier is AmmLogic {
     /// @dev Selector of createToken(bytes32,string,uint8,uint256), the one operation the codec
     ///      keeps as raw calldata.
     bytes4 private constant CREATE_TOKEN = bytes4(keccak256("createToken(bytes32,string,uint8,uint256)"));
-    /// @dev Selectors of the operations the codec keeps in compact form.
-    bytes4 private constant TRANSFER = bytes4(keccak256("transfer(address,address,uint256)"));
-    bytes4 private constant SWAP = bytes4(keccak256("swap(address,address,uint256,uint256)"));
-    bytes4 private constant CREATE_POOL = bytes4(keccak256("createPool(address,address,uint256,uint256)"));
-    bytes4 private constant ADD_LIQUIDITY = bytes4(keccak256("addLiquidity(address,address,uint256,uint256,uint256)"));
-    bytes4 private constant REMOVE_LIQUIDITY =
-        bytes4(keccak256("removeLiquidity(address,address,uint256,uint256,uint256)"));
 
     /// @notice What a replay needs besides the data and the witness.
     struct Params {
@@ -78,9 +71,10 @@ contract ChunkVerifier is AmmLogic {
         bytes32 preRoot;
     }
 
-    /// @notice Replays chunk `params.chunkIndex` of `data` from `params.preRoot`. `keys` lists every state key
-    ///         the chunk reads or writes (storage keys and the senders' nonce keys) and
-    ///         `witness` proves their values against the pre-root (docs/state-commitment.md §8).
+    /// @notice Replays chunk `params.chunkIndex` of `data` from `params.preRoot`. `keys` lists
+    ///         every state key the chunk reads or writes (storage keys and the senders' nonce
+    ///         keys) and `witness` proves their values against the pre-root
+    ///         (docs/state-commitment.md §8).
     /// @return outcome What the chunk is.
     /// @return txIndex For `Inadmissible` and `WrongNonce`, the transaction at fault (its
     ///         position in the chunk); otherwise the number of transactions.
@@ -198,7 +192,7 @@ contract ChunkVerifier is AmmLogic {
         if (t.eip1559 && t.maxPriorityFeePerGas > t.maxFeePerGas) return false;
         bytes memory input = t.input;
         if (input.length > MAX_INPUT_BYTES) return false;
-        return _canonicalCompact(input) || _canonicalCreateToken(input);
+        return BatchCodec.hasCompactForm(input) || _canonicalCreateToken(input);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -259,35 +253,6 @@ contract ChunkVerifier is AmmLogic {
         return s == BatchCodec.Truncated.selector || s == BatchCodec.TrailingBytes.selector
             || s == BatchCodec.UnknownVersion.selector || s == BatchCodec.BadInteger.selector
             || s == BatchCodec.InvalidField.selector || s == BatchCodec.BadBlockSequence.selector;
-    }
-
-    /// @dev Operations 1–5 in their one canonical form: the selector, then two clean address
-    ///      words and the operation's amounts, nothing more.
-    function _canonicalCompact(bytes memory input) private pure returns (bool) {
-        uint256 len = input.length;
-        if (len < 4) return false;
-        uint256 selector;
-        assembly ("memory-safe") {
-            selector := shr(224, mload(add(input, 32)))
-        }
-        uint256 amounts;
-        if (selector == uint32(TRANSFER)) {
-            amounts = 1;
-        } else if (selector == uint32(SWAP) || selector == uint32(CREATE_POOL)) {
-            amounts = 2;
-        } else if (selector == uint32(ADD_LIQUIDITY) || selector == uint32(REMOVE_LIQUIDITY)) {
-            amounts = 3;
-        } else {
-            return false;
-        }
-        if (len != 68 + 32 * amounts) return false;
-        uint256 w0;
-        uint256 w1;
-        assembly ("memory-safe") {
-            w0 := mload(add(input, 36))
-            w1 := mload(add(input, 68))
-        }
-        return w0 >> 160 == 0 && w1 >> 160 == 0;
     }
 
     /// @dev createToken(bytes32 salt, string symbol, uint8 decimals, uint256 supply) in its

@@ -434,7 +434,7 @@ library BatchCodec {
             mstore(add(dst, len), 0)
             mstore(0x40, and(add(add(dst, len), 31), not(31)))
         }
-        if (_hasCompactForm(input)) revert InvalidField();
+        if (hasCompactForm(input)) revert InvalidField();
         return (input, p + len);
     }
 
@@ -485,9 +485,10 @@ library BatchCodec {
         return (0xe2dc85dc, 3); // removeLiquidity(address,address,uint256,uint256,uint256)
     }
 
-    /// @dev Whether raw calldata has a compact form (§3.3.1): the selector of operation 1–5,
-    ///      exactly its canonical length, and two clean address words.
-    function _hasCompactForm(bytes memory input) private pure returns (bool) {
+    /// @notice Whether calldata has a compact form (§3.3.1): the selector of operation 1–5,
+    ///         exactly its canonical length, and two clean address words. That is also what
+    ///         makes such calldata the canonical ABI encoding of its operation.
+    function hasCompactForm(bytes memory input) internal pure returns (bool) {
         uint256 len = input.length;
         if (len < 4) return false;
         uint256 selector;
