@@ -615,7 +615,8 @@ struct PostedCall {
     prev_state_root: B256,
     last_block: u64,
     chunk_roots: Vec<B256>,
-    /// The inbox's data commitment: `keccak256(data)`, or of the versioned hashes.
+    /// The inbox's data commitment: `codec::data_commitment(data)`, or `keccak256` of the
+    /// versioned hashes.
     data_hash: B256,
     /// Calldata bytes, or blob bytes (131072 per blob) for a blob post.
     data_len: u64,
@@ -639,7 +640,7 @@ impl PostedCall {
             prev_state_root: call.prevStateRoot,
             last_block: call.lastBlock,
             chunk_roots: call.chunkRoots,
-            data_hash: keccak256(&call.data),
+            data_hash: codec::data_commitment(&call.data),
             data_len: call.data.len() as u64,
         })
     }

@@ -91,6 +91,21 @@ contract BatchInboxTest is Test {
         }
     }
 
+    /// @dev The data commitment, computed independently of `DataCommitment`: the length, then
+    ///      the keccak256 of each 1,024-byte segment, hashed together.
+    function _commitment(bytes memory data) internal pure returns (bytes32) {
+        bytes memory preimage = abi.encodePacked(data.length);
+        for (uint256 start; start < data.length; start += 1024) {
+            uint256 end = start + 1024 > data.length ? data.length : start + 1024;
+            bytes memory segment = new bytes(end - start);
+            for (uint256 i; i < segment.length; i++) {
+                segment[i] = data[start + i];
+            }
+            preimage = bytes.concat(preimage, keccak256(segment));
+        }
+        return keccak256(preimage);
+    }
+
     /// @dev Posts the next batch on top of the current state as the batcher.
     function _postNext(uint64 lastBlock, bytes memory data, bytes32[] memory roots) internal {
         uint256 index = inbox.batchCount();
@@ -140,7 +155,7 @@ contract BatchInboxTest is Test {
     function test_postBatch_recordsFields() public {
         bytes memory data = hex"c0ffee0102030405";
         bytes32[] memory roots = _roots(3, 1);
-        bytes32 expectedDataHash = keccak256(data);
+        bytes32 expectedDataHash = _commitment(data);
         bytes32 expectedRootsHash = keccak256(bytes.concat(roots[0], roots[1], roots[2]));
 
         vm.warp(T0 + 123);
@@ -211,7 +226,7 @@ contract BatchInboxTest is Test {
             0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470,
             "chunkRootsHash = keccak256 of nothing"
         );
-        assertEq(b.dataHash, keccak256(hex"00"), "dataHash");
+        assertEq(b.dataHash, _commitment(hex"00"), "dataHash");
         assertEq(inbox.lastStateRoot(), GENESIS, "lastStateRoot unchanged");
         assertEq(inbox.lastL2Block(), 3, "lastL2Block advanced");
 
@@ -244,7 +259,7 @@ contract BatchInboxTest is Test {
         assertEq(b1.chunkCount, 5, "batch 1 chunkCount");
         assertEq(b1.postedAt, T0 + 60, "batch 1 postedAt");
         assertEq(b1.l1Block, B0 + 5, "batch 1 l1Block");
-        assertEq(b1.dataHash, keccak256(hex"bbbb"), "batch 1 dataHash");
+        assertEq(b1.dataHash, _commitment(hex"bbbb"), "batch 1 dataHash");
         assertEq(address(inbox).balance, 2 * BOND, "two bonds held");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 2));
         inbox.getBatch(2);
@@ -260,7 +275,7 @@ contract BatchInboxTest is Test {
         for (uint256 i; i < roots.length; i++) {
             packed = bytes.concat(packed, roots[i]);
         }
-        assertEq(b.dataHash, keccak256(data), "dataHash");
+        assertEq(b.dataHash, _commitment(data), "dataHash");
         assertEq(b.chunkRootsHash, keccak256(packed), "chunkRootsHash");
         assertEq(b.stateRoot, roots.length == 0 ? GENESIS : roots[roots.length - 1], "stateRoot");
         assertEq(b.chunkCount, roots.length, "chunkCount");

@@ -5,6 +5,7 @@ import {Test} from "./utils/Test.sol";
 import {Vm, vm} from "./utils/Vm.sol";
 import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
+import {DataCommitment} from "../src/lib/DataCommitment.sol";
 
 /// @notice Fraud proofs through the inbox, on the shared vectors that the Rust prover writes
 ///         (../testdata/fraud-vectors.json, fraud-proof/tests/it/prove.rs): every crafted fraud
@@ -29,6 +30,7 @@ contract FraudProofTest is Test {
         uint64 lastBlock;
         bytes32[] chunkRoots;
         bool header;
+        uint256[] revealed;
         uint256 chunkIndex;
         bytes32[] keys;
         bytes witness;
@@ -69,6 +71,7 @@ contract FraudProofTest is Test {
         p.lastBlock = uint64(vm.parseJsonUint(json, string.concat(at, ".lastBlock")));
         p.chunkRoots = vm.parseJsonBytes32Array(json, string.concat(at, ".chunkRoots"));
         p.header = vm.parseJsonBool(json, string.concat(at, ".header"));
+        p.revealed = vm.parseJsonUintArray(json, string.concat(at, ".revealed"));
         p.chunkIndex = vm.parseJsonUint(json, string.concat(at, ".chunkIndex"));
         p.keys = vm.parseJsonBytes32Array(json, string.concat(at, ".keys"));
         p.witness = vm.parseJsonBytes(json, string.concat(at, ".witness"));
@@ -101,8 +104,42 @@ contract FraudProofTest is Test {
         if (p.header) return abi.encodeCall(BatchInbox.proveHeaderFraud, (index, p.data));
         return abi.encodeCall(
             BatchInbox.proveChunkFraud,
-            (index, p.data, p.chunkRoots, BatchInbox.ChunkProof(p.chunkIndex, p.keys, p.witness))
+            (
+                index,
+                _dataProof(p.data, p.revealed),
+                p.chunkRoots,
+                BatchInbox.ChunkProof(p.chunkIndex, p.keys, p.witness)
+            )
         );
+    }
+
+    /// @dev The data proof of `data` revealing the segments `revealed`.
+    function _dataProof(bytes memory data, uint256[] memory revealed)
+        internal
+        pure
+        returns (ChunkVerifier.DataProof memory d)
+    {
+        uint256 n = DataCommitment.segmentCount(data.length);
+        d.length = data.length;
+        d.segmentHashes = new bytes32[](n);
+        for (uint256 i; i < n; i++) {
+            d.segmentHashes[i] = keccak256(_segment(data, i));
+        }
+        d.revealed = revealed;
+        d.segments = new bytes[](revealed.length);
+        for (uint256 i; i < revealed.length; i++) {
+            d.segments[i] = _segment(data, revealed[i]);
+        }
+    }
+
+    function _segment(bytes memory data, uint256 s) internal pure returns (bytes memory out) {
+        uint256 start = s * DataCommitment.SEGMENT_BYTES;
+        uint256 end = start + DataCommitment.SEGMENT_BYTES;
+        if (end > data.length) end = data.length;
+        out = new bytes(end - start);
+        for (uint256 i; i < out.length; i++) {
+            out[i] = data[start + i];
+        }
     }
 
     /// @dev Commits as `who`, moves to the next block, and reveals.
@@ -130,7 +167,8 @@ contract FraudProofTest is Test {
             bytes32 pre = p.chunkIndex == 0 ? inbox.genesisStateRoot() : p.chunkRoots[p.chunkIndex - 1];
             ChunkVerifier.Params memory params =
                 ChunkVerifier.Params(inbox.chunkSize(), inbox.l2ChainId(), p.chunkIndex, pre);
-            (ChunkVerifier.Outcome outcome,, bytes32 post) = verifier.replayChunk(p.data, params, p.keys, p.witness);
+            (ChunkVerifier.Outcome outcome,, bytes32 post) =
+                verifier.replayChunk(_dataProof(p.data, p.revealed), params, p.keys, p.witness);
             assertEq(uint256(outcome), 0, p.name);
             assertEq(post, p.chunkRoots[p.chunkIndex], p.name);
         }
@@ -172,6 +210,15 @@ contract FraudProofTest is Test {
         }
         if (p.witness.length > 0 && mask != 0) p.witness[flip % p.witness.length] ^= bytes1(mask);
         if (drop % 7 == 0) p.chunkIndex = (p.chunkIndex + 1) % p.chunkRoots.length;
+        if (drop % 5 == 0 && p.revealed.length > 0) {
+            // Hide one of the segments the decoder reads.
+            uint256[] memory fewer = new uint256[](p.revealed.length - 1);
+            uint256 at = flip % p.revealed.length;
+            for (uint256 k; k < fewer.length; k++) {
+                fewer[k] = p.revealed[k < at ? k : k + 1];
+            }
+            p.revealed = fewer;
+        }
         (bool ok,) = _prove(inbox, PROVER, _call(0, p));
         assertFalse(ok, p.name);
         assertEq(inbox.batchCount(), 1, "nothing rolled back");

@@ -153,7 +153,7 @@ impl Verifier {
 
     fn check(&mut self, batch: &PostedBatch) -> Verdict {
         let commitment = if batch.blob_hashes.is_empty() {
-            keccak256(&batch.data)
+            codec::data_commitment(&batch.data)
         } else {
             keccak256(batch.blob_hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())
         };

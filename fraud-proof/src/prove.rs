@@ -26,6 +26,8 @@ pub enum FraudProof {
         index: u64,
         /// The batch data.
         data: Bytes,
+        /// The data segments the proof reveals (the header's and the chunk's), ascending.
+        revealed: Vec<u64>,
         /// The posted chunk roots.
         chunk_roots: Vec<B256>,
         /// The chunk at fault.
@@ -60,10 +62,10 @@ impl FraudProof {
             Self::Header { index, data, .. } => {
                 BatchInbox::proveHeaderFraudCall { index: U256::from(*index), data: data.clone() }.abi_encode()
             }
-            Self::Chunk { index, data, chunk_roots, chunk_index, keys, witness, .. } => {
+            Self::Chunk { index, data, revealed, chunk_roots, chunk_index, keys, witness, .. } => {
                 BatchInbox::proveChunkFraudCall {
                     index: U256::from(*index),
-                    data: data.clone(),
+                    data: data_proof(data, revealed),
                     chunkRoots: chunk_roots.clone(),
                     proof: BatchInbox::ChunkProof {
                         chunkIndex: U256::from(*chunk_index),
@@ -75,6 +77,29 @@ impl FraudProof {
             }
         }
     }
+}
+
+/// The part of `data` a chunk proof carries: every segment hash, and the segments `revealed`.
+pub fn data_proof(data: &[u8], revealed: &[u64]) -> rollup_types::bindings::DataProof {
+    let segments: Vec<&[u8]> = data.chunks(codec::SEGMENT_BYTES).collect();
+    rollup_types::bindings::DataProof {
+        length: U256::from(data.len()),
+        segmentHashes: codec::segment_hashes(data),
+        revealed: revealed.iter().map(|s| U256::from(*s)).collect(),
+        segments: revealed.iter().map(|s| Bytes::copy_from_slice(segments[*s as usize])).collect(),
+    }
+}
+
+/// The segments holding the bytes `ranges`, ascending and once each.
+fn segments_of(ranges: &[std::ops::Range<usize>]) -> Vec<u64> {
+    let mut out: Vec<u64> = ranges
+        .iter()
+        .filter(|r| !r.is_empty())
+        .flat_map(|r| (r.start / codec::SEGMENT_BYTES..=(r.end - 1) / codec::SEGMENT_BYTES).map(|s| s as u64))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// The commitment `prover` makes before revealing a proof with `calldata`: the inbox's
@@ -159,9 +184,12 @@ fn build_for(
     for (c, chunk) in header.chunks.iter().enumerate() {
         let (number, timestamp, _) = header.blocks[chunk.block];
         let env = BlockEnvInput { number, timestamp };
+        // The verifier reads the header and this chunk: those segments are revealed.
+        let revealed = segments_of(&[0..header.chunks[0].bytes.start, chunk.bytes.clone()]);
         let chunk_proof = |keys: Vec<B256>, witness: Vec<u8>, reason: String| FraudProof::Chunk {
             index,
             data: batch.data.clone(),
+            revealed: revealed.clone(),
             chunk_roots: batch.chunk_roots.clone(),
             chunk_index: c as u64,
             keys,

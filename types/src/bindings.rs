@@ -1,25 +1,39 @@
 //! Solidity bindings generated from the committed artifacts in `contracts/artifacts/`
-//! (kept in step with the sources by `make check-artifacts`).
+//! (kept in step with the sources by `make check-artifacts`). Each contract's bindings live in
+//! a module of their own, because an ABI that uses another contract's struct (the inbox's
+//! `proveChunkFraud` takes `ChunkVerifier.DataProof`) generates a module of that name too.
 
 #![allow(missing_docs)]
 
-alloy_sol_types::sol!(
-    #[sol(all_derives)]
-    L2System,
-    "../contracts/artifacts/L2System.json"
-);
+mod l2 {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        L2System,
+        "../contracts/artifacts/L2System.json"
+    );
+}
 
-alloy_sol_types::sol!(
-    #[sol(all_derives)]
-    BatchInbox,
-    "../contracts/artifacts/BatchInbox.json"
-);
+mod inbox {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        BatchInbox,
+        "../contracts/artifacts/BatchInbox.json"
+    );
+}
 
-alloy_sol_types::sol!(
-    #[sol(all_derives)]
-    ChunkVerifier,
-    "../contracts/artifacts/ChunkVerifier.json"
-);
+mod verifier {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        ChunkVerifier,
+        "../contracts/artifacts/ChunkVerifier.json"
+    );
+}
+
+pub use inbox::BatchInbox;
+/// The data part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
+pub use inbox::ChunkVerifier::DataProof;
+pub use l2::L2System;
+pub use verifier::ChunkVerifier;
 
 /// Creation code of the L2 system contract.
 pub fn l2_system_creation_code() -> &'static [u8] {

@@ -17,7 +17,7 @@ use crate::{
 };
 use alloy_consensus::{Signed, TxEip1559, TxLegacy};
 use alloy_eips::eip2930::AccessList;
-use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
+use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256};
 use alloy_sol_types::SolCall;
 use std::{collections::HashMap, ops::Range};
 
@@ -320,6 +320,26 @@ pub fn encode_number(v: U256) -> Vec<u8> {
     let mut out = Vec::with_capacity(4);
     put_number(&mut out, v);
     out
+}
+
+/// Bytes per segment of the inbox's data commitment (docs/batch-codec.md §8.2).
+pub const SEGMENT_BYTES: usize = 1024;
+
+/// The hash of each [`SEGMENT_BYTES`] segment of `data` (the last one shorter).
+pub fn segment_hashes(data: &[u8]) -> Vec<B256> {
+    data.chunks(SEGMENT_BYTES).map(keccak256).collect()
+}
+
+/// The inbox's commitment to batch data posted in calldata (`DataCommitment.commit`):
+/// `keccak256(uint256(len) ‖ keccak256(segment_0) ‖ …)`.
+pub fn data_commitment(data: &[u8]) -> B256 {
+    let hashes = segment_hashes(data);
+    let mut preimage = Vec::with_capacity(32 * (hashes.len() + 1));
+    preimage.extend_from_slice(&U256::from(data.len()).to_be_bytes::<32>());
+    for h in &hashes {
+        preimage.extend_from_slice(h.as_slice());
+    }
+    keccak256(preimage)
 }
 
 /// The header of a batch: its blocks, its registry and where each chunk's bytes are.

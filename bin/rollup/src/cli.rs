@@ -76,6 +76,9 @@ struct ProofBenchArgs {
     /// challenger from the bad batch on L1 to the fraud proven.
     #[arg(long)]
     devnet: bool,
+    /// Chunks in the batch; the wrong root is the middle chunk's.
+    #[arg(long = "batch-chunks", default_value_t = 1)]
+    batch_chunks: u32,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -570,6 +573,7 @@ impl Cli {
                     accounts: args.accounts,
                     l1_block_time: args.l1_block_time,
                     devnet: args.devnet,
+                    batch_chunks: args.batch_chunks,
                 };
                 let report = bench.run().await?;
                 print_report(&report, args.json)

@@ -1,6 +1,7 @@
 //! `rollup bench proof`: what a fraud proof costs on L1. For each chunk size, on a fresh anvil
-//! with a state of `--accounts` funded accounts, a batch of one full chunk (transfers and
-//! swaps from distinct accounts) is posted with a wrong root; the prover builds the proof,
+//! with a state of `--accounts` funded accounts, a batch of `--batch-chunks` full chunks
+//! (transfers and swaps from distinct accounts) is posted with a wrong root for its middle
+//! chunk; the prover builds the proof,
 //! commits and reveals it. The report gives the proof's L1 gas, its calldata and witness
 //! bytes, and the time from the bad batch being mined to the fraud being proven.
 
@@ -11,7 +12,7 @@ use alloy::{
     providers::{DynProvider, Provider},
     rpc::types::{TransactionReceipt, TransactionRequest},
 };
-use alloy_primitives::{Address, Bytes, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::SolCall;
 use anyhow::{Context, Result, ensure};
 use rollup_batcher::{InboxParams, l1};
@@ -41,6 +42,8 @@ pub struct ProofBench {
     pub l1_block_time: Option<u64>,
     /// Also run a whole devnet whose batcher posts a wrong root, and time detection and proof.
     pub devnet: bool,
+    /// Chunks in the batch (one block); the wrong root is the middle chunk's.
+    pub batch_chunks: u32,
 }
 
 /// One chunk size's proof.
@@ -50,6 +53,10 @@ pub struct ProofRow {
     pub chunk_size: u32,
     /// Leaves of the state tree.
     pub state_leaves: usize,
+    /// Chunks in the batch, and its data bytes.
+    pub batch_chunks: u32,
+    /// Bytes of the batch data.
+    pub batch_bytes: usize,
     /// State keys the chunk touches (the witness covers them).
     pub keys: usize,
     /// Bytes of the witness.
@@ -93,15 +100,17 @@ impl fmt::Display for ProofReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "| chunk txs | state leaves | keys | witness B | proof calldata B | proof gas | gas / tx | commit gas | bad batch mined → proven |"
+            "| chunk txs | state leaves | batch chunks | batch B | keys | witness B | proof calldata B | proof gas | gas / tx | commit gas | bad batch mined → proven |"
         )?;
-        writeln!(f, "|---|---|---|---|---|---|---|---|---|")?;
+        writeln!(f, "|---|---|---|---|---|---|---|---|---|---|---|")?;
         for r in &self.rows {
             writeln!(
                 f,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} s |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} s |",
                 r.chunk_size,
                 r.state_leaves,
+                r.batch_chunks,
+                r.batch_bytes,
                 r.keys,
                 r.witness_bytes,
                 r.calldata_bytes,
@@ -147,7 +156,8 @@ impl ProofBench {
 
     async fn one(&self, chunk_size: u32) -> Result<ProofRow> {
         let chain = ChainConfig { chunk_size, ..ChainConfig::default() };
-        let signers: Vec<Signer> = (0..self.accounts.max(chunk_size as usize))
+        let batch_txs = chunk_size as usize * self.batch_chunks.max(1) as usize;
+        let signers: Vec<Signer> = (0..self.accounts.max(batch_txs))
             .map(|i| Signer::new(&keccak256(format!("proof bench account {i}"))))
             .collect::<Result<_, _>>()
             .map_err(|_| anyhow::anyhow!("bad derived key"))?;
@@ -155,10 +165,10 @@ impl ProofBench {
         let executor = Executor::genesis(chain, &genesis)?;
         let state_leaves = executor.tree().len();
 
-        // One block of one full chunk: transfers and swaps, each from its own account.
+        // One block of full chunks: transfers and swaps, each from its own account.
         let txs: Vec<_> = signers
             .iter()
-            .take(chunk_size as usize)
+            .take(batch_txs)
             .enumerate()
             .map(|(i, s)| {
                 let input: Bytes = if i % 2 == 0 {
@@ -187,10 +197,12 @@ impl ProofBench {
         let mut after = executor.clone();
         let env = BlockEnvInput { number: 1, timestamp: 1 };
         let mut chunk_roots = after.execute_block(env, &recovered).chunk_roots;
-        ensure!(chunk_roots.len() == 1, "one chunk expected");
-        chunk_roots[0] = keccak256(chunk_roots[0]);
+        ensure!(chunk_roots.len() == self.batch_chunks.max(1) as usize, "{} chunks", chunk_roots.len());
+        let bad = chunk_roots.len() / 2;
+        chunk_roots[bad] = keccak256(chunk_roots[bad]);
         let data: Bytes =
             codec::encode(&Batch { blocks: vec![BatchBlock { number: 1, timestamp: 1, txs }] }, &chain)?.into();
+        let batch_bytes = data.len();
 
         let anvil = Anvil::spawn(&AnvilConfig {
             port: free_port()?,
@@ -227,11 +239,11 @@ impl ProofBench {
             index: 0,
             l1_block: posted.block_number.unwrap_or_default(),
             l1_tx_hash: posted.transaction_hash,
-            data_hash: keccak256(&data),
+            data_hash: codec::data_commitment(&data),
             data,
             blob_hashes: Vec::new(),
             prev_state_root: executor.state_root(),
-            state_root: chunk_roots[0],
+            state_root: *chunk_roots.last().unwrap_or(&B256::ZERO),
             chunk_roots,
             last_block: 1,
         };
@@ -267,6 +279,8 @@ impl ProofBench {
         Ok(ProofRow {
             chunk_size,
             state_leaves,
+            batch_chunks: self.batch_chunks.max(1),
+            batch_bytes,
             keys,
             witness_bytes,
             calldata_bytes: calldata.len(),

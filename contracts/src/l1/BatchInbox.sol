@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ChunkVerifier} from "./ChunkVerifier.sol";
+import {DataCommitment} from "../lib/DataCommitment.sol";
 
 /// @title BatchInbox
 /// @notice The L1 record of the L2 chain: for each batch, a commitment to its data, a
@@ -91,7 +92,7 @@ contract BatchInbox {
     error BatchFinalized(uint256 index);
     /// @notice Blob batches cannot be proven fraudulent yet (docs/fraud-proofs.md §6.6).
     error BlobBatchNotProvable(uint256 index);
-    /// @notice The data given is not the batch's data (`keccak256(data) != dataHash`).
+    /// @notice The data given is not the batch's data (its commitment is not `dataHash`).
     error DataMismatch(uint256 index);
     /// @notice The chunk roots given are not the batch's (`chunkRootsHash`).
     error ChunkRootsMismatch(uint256 index);
@@ -175,7 +176,8 @@ contract BatchInbox {
     /// @notice Records batch `index`, built on `prevStateRoot`, covering L2 blocks up to
     ///         `lastBlock`, with its data in calldata. `chunkRoots[i]` is the state root after
     ///         chunk `i`; the last one is the batch's state root (a batch of empty blocks keeps
-    ///         `prevStateRoot`). The data commitment is `keccak256(data)`.
+    ///         `prevStateRoot`). The data commitment is `DataCommitment.commit(data)`: the length
+    ///         and the hash of each 1,024-byte segment, hashed together.
     function postBatch(
         uint256 index,
         bytes32 prevStateRoot,
@@ -185,7 +187,7 @@ contract BatchInbox {
     ) external payable {
         _check(index, prevStateRoot, lastBlock);
         if (data.length == 0) revert EmptyBatchData();
-        _record(index, prevStateRoot, lastBlock, keccak256(data), chunkRoots, 0);
+        _record(index, prevStateRoot, lastBlock, DataCommitment.commit(data), chunkRoots, 0);
     }
 
     /// @notice The same as `postBatch` with the data in this transaction's blobs (EIP-4844).
@@ -271,7 +273,8 @@ contract BatchInbox {
     ///         it does not start right after the previous batch, it does not end at its posted
     ///         last block, or its chunk count is not the number of posted chunk roots.
     function proveHeaderFraud(uint256 index, bytes calldata data) external {
-        Batch storage b = _openBatch(index, data);
+        Batch storage b = _openBatch(index);
+        if (DataCommitment.commit(data) != b.dataHash) revert DataMismatch(index);
         _consumeCommitment();
         (bool decodes, uint64 firstBlock, uint64 lastBlock, uint256 chunks) = verifier.inspectHeader(data, chunkSize);
         Fault fault;
@@ -291,11 +294,15 @@ contract BatchInbox {
     ///         (docs/state-commitment.md §8).
     function proveChunkFraud(
         uint256 index,
-        bytes calldata data,
+        ChunkVerifier.DataProof calldata data,
         bytes32[] calldata chunkRoots,
         ChunkProof calldata proof
     ) external {
-        Batch storage b = _openBatch(index, data);
+        Batch storage b = _openBatch(index);
+        if (
+            data.segmentHashes.length != DataCommitment.segmentCount(data.length)
+                || DataCommitment.ofHashes(data.length, data.segmentHashes) != b.dataHash
+        ) revert DataMismatch(index);
         if (keccak256(abi.encodePacked(chunkRoots)) != b.chunkRootsHash) revert ChunkRootsMismatch(index);
         uint256 chunkIndex = proof.chunkIndex;
         if (chunkIndex >= chunkRoots.length) revert NoSuchChunk(chunkIndex, chunkRoots.length);
@@ -317,12 +324,11 @@ contract BatchInbox {
         _rollBack(index, fault, chunkIndex, txIndex);
     }
 
-    /// @dev A batch that can still be challenged, posted with `data` in calldata.
-    function _openBatch(uint256 index, bytes calldata data) private view returns (Batch storage b) {
+    /// @dev A batch that can still be challenged, posted in calldata.
+    function _openBatch(uint256 index) private view returns (Batch storage b) {
         b = _batch(index);
         if (block.timestamp >= uint256(b.postedAt) + challengeWindow) revert BatchFinalized(index);
         if (b.blobCount != 0) revert BlobBatchNotProvable(index);
-        if (keccak256(data) != b.dataHash) revert DataMismatch(index);
     }
 
     /// @dev Checks and removes the sender's commitment to this very call.

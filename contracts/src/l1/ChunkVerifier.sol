@@ -5,6 +5,7 @@ import {AmmLogic} from "../logic/AmmLogic.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 import {BatchCodec} from "../lib/BatchCodec.sol";
 import {StateWitness} from "../lib/StateWitness.sol";
+import {DataCommitment} from "../lib/DataCommitment.sol";
 
 /// @title ChunkVerifier
 /// @notice The L1 step verifier: replays one chunk of an L2 batch with the same DeFi logic the
@@ -41,6 +42,10 @@ contract ChunkVerifier is AmmLogic {
     error StepOutOfGas(uint256 txIndex);
     /// @notice Decoding failed for a reason that is not a codec rule (out of gas, for one).
     error NotCodecError(bytes reason);
+    /// @notice A revealed segment is out of order, of the wrong length, or not the committed one.
+    error BadSegment(uint256 position);
+    /// @notice Decoding needs segment `segment`, which the proof does not reveal.
+    error SegmentNotRevealed(uint256 segment);
     /// @notice The logic runs only inside a replay, called by this contract itself.
     error NotInReplay();
 
@@ -58,6 +63,16 @@ contract ChunkVerifier is AmmLogic {
     /// @dev Selector of createToken(bytes32,string,uint8,uint256), the one operation the codec
     ///      keeps as raw calldata.
     bytes4 private constant CREATE_TOKEN = bytes4(keccak256("createToken(bytes32,string,uint8,uint256)"));
+
+    /// @notice Part of a batch's data, against its commitment (`DataCommitment`): the length,
+    ///         every segment's hash, and the revealed segments (indices ascending) with their
+    ///         bytes. A chunk proof reveals the segments of the header and of its chunk.
+    struct DataProof {
+        uint256 length;
+        bytes32[] segmentHashes;
+        uint256[] revealed;
+        bytes[] segments;
+    }
 
     /// @notice What a replay needs besides the data and the witness.
     struct Params {
@@ -79,12 +94,16 @@ contract ChunkVerifier is AmmLogic {
     /// @return txIndex For `Inadmissible` and `WrongNonce`, the transaction at fault (its
     ///         position in the chunk); otherwise the number of transactions.
     /// @return postRoot For `Executed`, the state root after the chunk.
-    function replayChunk(bytes calldata data, Params calldata params, bytes32[] calldata keys, bytes calldata witness)
-        external
-        returns (Outcome outcome, uint256 txIndex, bytes32 postRoot)
-    {
+    function replayChunk(
+        DataProof calldata data,
+        Params calldata params,
+        bytes32[] calldata keys,
+        bytes calldata witness
+    ) external returns (Outcome outcome, uint256 txIndex, bytes32 postRoot) {
         BatchCodec.Tx[] memory txs;
-        try this.decodeChunk(data, params.chunkSize, params.chunkIndex) returns (BatchCodec.Tx[] memory decoded) {
+        (bytes memory chunkData, BatchCodec.Header memory h, BatchCodec.Chunk memory c) =
+            _chunkData(data, params.chunkSize, params.chunkIndex);
+        try this.decodeChunkAt(chunkData, h, c) returns (BatchCodec.Tx[] memory decoded) {
             txs = decoded;
         } catch (bytes memory reason) {
             if (!_isCodecError(reason)) revert NotCodecError(reason);
@@ -174,13 +193,71 @@ contract ChunkVerifier is AmmLogic {
         return BatchCodec.decodeHeader(data, chunkSize);
     }
 
-    /// @notice `BatchCodec.decodeChunk` as an external call, so that its reverts can be caught.
-    function decodeChunk(bytes calldata data, uint256 chunkSize, uint256 chunkIndex)
+    /// @notice `BatchCodec.decodeChunkAt` as an external call, so that its reverts can be caught.
+    function decodeChunkAt(bytes calldata data, BatchCodec.Header calldata h, BatchCodec.Chunk calldata c)
         external
         pure
         returns (BatchCodec.Tx[] memory)
     {
-        return BatchCodec.decodeChunk(data, chunkSize, chunkIndex);
+        return BatchCodec.decodeChunkAt(data, h, c);
+    }
+
+    /// @dev Rebuilds the data from the revealed segments (checked against the segment hashes;
+    ///      the caller checks those against the commitment), reads the header and locates the
+    ///      chunk (a header that does not decode reverts: that is shown by a header proof), checks
+    ///      that every byte the header and the chunk occupy was revealed, and returns the header's
+    ///      bytes followed by the chunk's, with the chunk moved to follow the header.
+    function _chunkData(DataProof calldata data, uint256 chunkSize, uint256 chunkIndex)
+        private
+        pure
+        returns (bytes memory chunkData, BatchCodec.Header memory h, BatchCodec.Chunk memory c)
+    {
+        (bytes memory full, bytes memory seen) = _assemble(data);
+        (h, c) = BatchCodec.locateChunk(full, chunkSize, chunkIndex);
+        _requireRevealed(seen, 0, h.chunksOffset);
+        _requireRevealed(seen, c.offset, c.offset + c.length);
+        uint256 head = h.chunksOffset;
+        chunkData = new bytes(head + c.length);
+        uint256 from = c.offset;
+        uint256 size_ = c.length;
+        assembly ("memory-safe") {
+            mcopy(add(chunkData, 32), add(full, 32), head)
+            mcopy(add(add(chunkData, 32), head), add(add(full, 32), from), size_)
+        }
+        c.offset = head;
+    }
+
+    /// @dev The data with the revealed segments in place (zeros elsewhere), each checked against
+    ///      its hash, and which segments were revealed (one byte each).
+    function _assemble(DataProof calldata data) private pure returns (bytes memory full, bytes memory seen) {
+        uint256 length = data.length;
+        uint256 n = data.segmentHashes.length;
+        full = new bytes(length);
+        seen = new bytes(n);
+        uint256 next;
+        for (uint256 i; i < data.revealed.length; ++i) {
+            uint256 s = data.revealed[i];
+            if (s < next || s >= n) revert BadSegment(i);
+            next = s + 1;
+            bytes calldata segment = data.segments[i];
+            uint256 start = s * DataCommitment.SEGMENT_BYTES;
+            uint256 size = length - start;
+            if (size > DataCommitment.SEGMENT_BYTES) size = DataCommitment.SEGMENT_BYTES;
+            if (segment.length != size || keccak256(segment) != data.segmentHashes[s]) revert BadSegment(i);
+            assembly ("memory-safe") {
+                calldatacopy(add(add(full, 32), start), segment.offset, size)
+            }
+            seen[s] = 0x01;
+        }
+    }
+
+    /// @dev Every segment holding a byte of `[from, to)` was revealed.
+    function _requireRevealed(bytes memory seen, uint256 from, uint256 to) private pure {
+        if (to <= from) return;
+        uint256 last = (to - 1) / DataCommitment.SEGMENT_BYTES;
+        for (uint256 s = from / DataCommitment.SEGMENT_BYTES; s <= last; ++s) {
+            if (seen[s] == 0) revert SegmentNotRevealed(s);
+        }
     }
 
     /// @notice Whether a decoded transaction passes the admission rules that the codec does not

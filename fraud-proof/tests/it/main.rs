@@ -1,7 +1,7 @@
 //! The challenger's sans-IO core judged on batches built here: an honest chain verifies,
 //! and every kind of bad batch is a mismatch, with the chain staying at the last good root.
 
-use alloy_primitives::{Address, B256, Bytes, Signature, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, Signature, U256};
 use alloy_sol_types::SolCall;
 use rollup_executor::{BlockEnvInput, Executor};
 use rollup_fraud_proof::derive::{PostedBatch, Verdict, Verifier};
@@ -69,7 +69,7 @@ impl Builder {
             index,
             l1_block: 10 + index,
             l1_tx_hash: B256::repeat_byte(index as u8),
-            data_hash: keccak256(&data),
+            data_hash: codec::data_commitment(&data),
             data,
             prev_state_root,
             state_root: chunk_roots.last().copied().unwrap_or(prev_state_root),
@@ -138,7 +138,7 @@ fn undecodable_data_is_a_mismatch() {
     let mut data = bad.data.to_vec();
     data.truncate(data.len() - 3);
     bad.data = data.into();
-    bad.data_hash = keccak256(&bad.data);
+    bad.data_hash = codec::data_commitment(&bad.data);
     assert_mismatch(&verifier().verify(&bad), "does not decode");
 }
 
@@ -153,7 +153,7 @@ fn rebuild_with(batch: &PostedBatch, edit: impl FnOnce(&mut Vec<SignedTx>)) -> P
     let mut decoded = codec::decode(&batch.data, &CHAIN).expect("decodes");
     edit(&mut decoded.blocks[0].txs);
     let data: Bytes = codec::encode(&decoded, &CHAIN).expect("encodes").into();
-    PostedBatch { data_hash: keccak256(&data), data, ..batch.clone() }
+    PostedBatch { data_hash: codec::data_commitment(&data), data, ..batch.clone() }
 }
 
 #[test]

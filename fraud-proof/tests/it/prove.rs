@@ -251,9 +251,22 @@ impl World {
 }
 
 /// The verifier call that replays chunk `chunk` of `data` from `pre`.
-fn replay_call(data: Bytes, chunk: u64, pre: B256, keys: Vec<B256>, witness: Bytes) -> ChunkVerifier::replayChunkCall {
+fn replay_call(
+    data: &[u8],
+    revealed: &[u64],
+    chunk: u64,
+    pre: B256,
+    keys: Vec<B256>,
+    witness: Bytes,
+) -> ChunkVerifier::replayChunkCall {
+    let d = prove::data_proof(data, revealed);
     ChunkVerifier::replayChunkCall {
-        data,
+        data: ChunkVerifier::DataProof {
+            length: d.length,
+            segmentHashes: d.segmentHashes,
+            revealed: d.revealed,
+            segments: d.segments,
+        },
         params: ChunkVerifier::Params {
             chunkSize: U256::from(CHAIN.chunk_size),
             chainId: U256::from(CHAIN.chain_id),
@@ -289,8 +302,11 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
         let number = world.next_block;
         let env = BlockEnvInput { number, timestamp: 1_000 + number };
         let replay = prove::replay_chunk(&world.executor, env, txs.clone()).expect("the witness checks out");
+        let data = chunk_data(number, &txs);
+        let all: Vec<u64> = (0..data.len().div_ceil(codec::SEGMENT_BYTES) as u64).collect();
         let call = replay_call(
-            chunk_data(number, &txs),
+            &data,
+            &all,
             0,
             world.executor.state_root(),
             replay.keys.clone(),
@@ -330,11 +346,16 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
 
 /// A mixed batch: one block of 10 transactions (chunks of 8 and 2) and one of 5.
 fn honest_batch() -> (Executor, PostedBatch) {
+    honest_batch_of(&[10, 5])
+}
+
+/// A mixed batch with blocks of `sizes` transactions.
+fn honest_batch_of(sizes: &[usize]) -> (Executor, PostedBatch) {
     let genesis = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
     let mut world = World::new(7);
     let mut blocks = Vec::new();
     let mut chunk_roots = Vec::new();
-    for size in [10, 5] {
+    for &size in sizes {
         let txs: Vec<SignedTx> = (0..size).map(|_| world.tx(false)).collect();
         let recovered: Vec<RecoveredTx> =
             txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("admissible")).collect();
@@ -351,7 +372,7 @@ fn honest_batch() -> (Executor, PostedBatch) {
         index: 0,
         l1_block: 1,
         l1_tx_hash: B256::ZERO,
-        data_hash: keccak256(&data),
+        data_hash: codec::data_commitment(&data),
         data,
         blob_hashes: Vec::new(),
         prev_state_root: genesis.state_root(),
@@ -369,7 +390,7 @@ fn with_txs(batch: &PostedBatch, edit: impl FnOnce(&mut Vec<SignedTx>)) -> Poste
 }
 
 fn with_data(batch: &PostedBatch, data: Vec<u8>) -> PostedBatch {
-    PostedBatch { data_hash: keccak256(&data), data: data.into(), ..batch.clone() }
+    PostedBatch { data_hash: codec::data_commitment(&data), data: data.into(), ..batch.clone() }
 }
 
 /// The crafted frauds: name, batch, and the inbox fault (`BatchInbox.Fault`) the proof shows.
@@ -446,10 +467,10 @@ fn the_prover_finds_each_fault_where_the_inbox_looks_and_never_in_an_honest_batc
         let proof = prove::build(&genesis, 1, &bad).unwrap_or_else(|e| panic!("{name}: {e}"));
         match (&proof, fault) {
             (FraudProof::Header { .. }, 0..=3) => {}
-            (FraudProof::Chunk { chunk_index, keys, witness, data, .. }, 4..=7) => {
+            (FraudProof::Chunk { chunk_index, keys, witness, data, revealed, .. }, 4..=7) => {
                 let pre =
                     if *chunk_index == 0 { genesis.state_root() } else { bad.chunk_roots[*chunk_index as usize - 1] };
-                let call = replay_call(data.clone(), *chunk_index, pre, keys.clone(), witness.clone());
+                let call = replay_call(data, revealed, *chunk_index, pre, keys.clone(), witness.clone());
                 let (outcome, _) = l1.replay(&call);
                 let (outcome, _, post) = outcome.unwrap_or_else(|e| panic!("{name}: verifier reverted {e}"));
                 let shown = match outcome {
@@ -467,14 +488,43 @@ fn the_prover_finds_each_fault_where_the_inbox_looks_and_never_in_an_honest_batc
     // Every chunk of the honest batch replays on L1 to its posted root.
     let verifier = Verifier::new(genesis.clone());
     for c in 0..batch.chunk_roots.len() {
-        let FraudProof::Chunk { keys, witness, .. } = verifier.prove_chunk(&batch, c).expect("proof") else {
+        let FraudProof::Chunk { keys, witness, revealed, .. } = verifier.prove_chunk(&batch, c).expect("proof") else {
             panic!("chunk proof")
         };
         let pre = if c == 0 { genesis.state_root() } else { batch.chunk_roots[c - 1] };
-        let call = replay_call(batch.data.clone(), c as u64, pre, keys, witness);
+        let call = replay_call(&batch.data, &revealed, c as u64, pre, keys, witness);
         let (outcome, _) = l1.replay(&call);
         let (kind, _, post) = outcome.expect("replays");
         assert_eq!((kind, post), (0, batch.chunk_roots[c]), "chunk {c}");
+    }
+}
+
+#[test]
+fn chunk_proofs_reveal_only_the_header_and_their_chunk() {
+    let (genesis, batch) = honest_batch_of(&[40, 40]);
+    let segments = batch.data.len().div_ceil(codec::SEGMENT_BYTES);
+    assert!(segments >= 6, "{segments} segments");
+    let l1 = L1::new();
+    let verifier = Verifier::new(genesis.clone());
+    for c in 0..batch.chunk_roots.len() {
+        let FraudProof::Chunk { keys, witness, revealed, .. } = verifier.prove_chunk(&batch, c).expect("proof") else {
+            panic!("chunk proof")
+        };
+        assert!(revealed.len() < segments, "chunk {c} reveals {revealed:?} of {segments}");
+        let pre = if c == 0 { genesis.state_root() } else { batch.chunk_roots[c - 1] };
+        let (outcome, _) =
+            l1.replay(&replay_call(&batch.data, &revealed, c as u64, pre, keys.clone(), witness.clone()));
+        assert_eq!(outcome.map(|(kind, _, post)| (kind, post)), Ok((0, batch.chunk_roots[c])), "chunk {c}");
+        // Hiding any revealed segment makes the proof revert, never decide.
+        for hide in 0..revealed.len() {
+            let mut fewer = revealed.clone();
+            fewer.remove(hide);
+            let (outcome, _) =
+                l1.replay(&replay_call(&batch.data, &fewer, c as u64, pre, keys.clone(), witness.clone()));
+            // (A hidden header segment reads as zeros: the header does not decode and the
+            // replay reverts with the codec's error; a hidden chunk segment is named.)
+            outcome.expect_err("a hidden segment");
+        }
     }
 }
 
@@ -488,6 +538,8 @@ struct ProofVector {
     chunk_roots: Vec<B256>,
     /// `header`, or the chunk proven.
     header: bool,
+    /// The data segments a chunk proof reveals.
+    revealed: Vec<u64>,
     chunk_index: u64,
     keys: Vec<B256>,
     witness: Bytes,
@@ -509,9 +561,11 @@ struct FraudVectors {
 }
 
 fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> ProofVector {
-    let (header, chunk_index, keys, witness) = match proof {
-        FraudProof::Header { .. } => (true, 0, Vec::new(), Bytes::new()),
-        FraudProof::Chunk { chunk_index, keys, witness, .. } => (false, *chunk_index, keys.clone(), witness.clone()),
+    let (header, revealed, chunk_index, keys, witness) = match proof {
+        FraudProof::Header { .. } => (true, Vec::new(), 0, Vec::new(), Bytes::new()),
+        FraudProof::Chunk { revealed, chunk_index, keys, witness, .. } => {
+            (false, revealed.clone(), *chunk_index, keys.clone(), witness.clone())
+        }
     };
     ProofVector {
         name: name.to_owned(),
@@ -519,6 +573,7 @@ fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> Pro
         last_block: batch.last_block,
         chunk_roots: batch.chunk_roots.clone(),
         header,
+        revealed,
         chunk_index,
         keys,
         witness,
