@@ -263,7 +263,11 @@ impl Challenger {
                 let report = &mut s.proofs[pending.report];
                 if report.state != ProofState::Proven {
                     report.state = ProofState::Failed;
-                    report.error = Some(format!("batch {} was rolled back by another proof", report.batch_index));
+                    report.error = Some(format!(
+                        "batch {} was rolled back (by an earlier proof, possibly this challenger's before a restart) \
+                         before this proof was sent",
+                        report.batch_index
+                    ));
                 }
             });
         }
