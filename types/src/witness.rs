@@ -118,8 +118,9 @@ pub struct PartialTree {
     pre_root: B256,
 }
 
-/// Sets bit `depth` of `key` (most significant first) to `bit`.
-fn set_bit(key: &mut B256, depth: usize, bit: bool) {
+/// Sets bit `depth` of `key` (most significant first, as [`crate::smt::bit_at`] reads it) to
+/// `bit`.
+pub fn set_bit(key: &mut B256, depth: usize, bit: bool) {
     let mask = 0x80u8 >> (depth % 8);
     if bit {
         key[depth / 8] |= mask;

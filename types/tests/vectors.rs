@@ -20,6 +20,7 @@ use rollup_types::{
     genesis::{DAI, DEV_ACCOUNTS, USDC, WBTC, WETH},
     keys,
     smt::{EMPTY, Proof, SparseMerkleTree, Terminal, bit_at, compute_root, leaf_hash, node_hash},
+    witness::set_bit,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::{collections::BTreeMap, path::PathBuf};
@@ -91,15 +92,6 @@ fn value(label: &str, i: u64) -> B256 {
         B256::from(U256::from(u64::from_be_bytes(w[24..].try_into().expect("8 bytes")) >> 20))
     } else {
         w
-    }
-}
-
-fn set_bit(key: &mut B256, depth: usize, bit: bool) {
-    let mask = 0x80u8 >> (depth % 8);
-    if bit {
-        key[depth / 8] |= mask;
-    } else {
-        key[depth / 8] &= !mask;
     }
 }
 
