@@ -48,6 +48,8 @@ pub struct InboxParams {
     pub chunk_size: u32,
     /// L2 chain id.
     pub l2_chain_id: u64,
+    /// Whether the inbox takes blob batches (not fraud-provable yet: docs/fraud-proofs.md §6.7).
+    pub blobs_allowed: bool,
 }
 
 /// Deploys a batch inbox from the committed artifact; returns its address and L1 block.
@@ -63,6 +65,7 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
             chunkSize_: U256::from(params.chunk_size),
             l2ChainId_: U256::from(params.l2_chain_id),
             verifier_: verifier,
+            blobsAllowed_: params.blobs_allowed,
         }
         .abi_encode(),
     );
@@ -122,5 +125,6 @@ pub async fn inbox_params(provider: &DynProvider, inbox: Address) -> Result<Inbo
         genesis_state_root: view(provider, inbox, BatchInbox::genesisStateRootCall {}).await?,
         chunk_size: view(provider, inbox, BatchInbox::chunkSizeCall {}).await?.saturating_to(),
         l2_chain_id: view(provider, inbox, BatchInbox::l2ChainIdCall {}).await?.saturating_to(),
+        blobs_allowed: view(provider, inbox, BatchInbox::blobsAllowedCall {}).await?,
     })
 }

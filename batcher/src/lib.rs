@@ -125,6 +125,13 @@ impl Batcher {
                 params.genesis_state_root
             )));
         }
+        if config.da != DaMode::Calldata && !params.blobs_allowed {
+            return Err(BatcherError::Config(format!(
+                "--da {:?} needs an inbox that takes blob batches, and this one takes calldata only (blob \
+                 batches cannot be proven fraudulent yet; deploy with --allow-blobs to accept that)",
+                config.da
+            )));
+        }
         if config.da != DaMode::Calldata {
             // Loading the KZG trusted setup takes seconds: at start, not in the first post.
             tokio::task::spawn_blocking(|| {

@@ -77,7 +77,7 @@ contract BatchInboxTest is Test {
     BatchInbox inbox;
 
     function setUp() public override {
-        inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, true);
         vm.deal(BATCHER, 100 ether);
         vm.deal(ALICE, 100 ether);
         vm.warp(T0);
@@ -129,10 +129,10 @@ contract BatchInboxTest is Test {
 
     function test_constructor_refusesAZeroChunkSizeAndAWideChainId() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ZeroChunkSize.selector));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, 0, CHAIN_ID, VERIFIER);
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, 0, CHAIN_ID, VERIFIER, true);
         uint256 wide = uint256(type(uint64).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ChainIdTooLarge.selector, wide));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, wide, VERIFIER);
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, wide, VERIFIER, true);
     }
 
     function test_emptyInbox() public {
@@ -212,6 +212,22 @@ contract BatchInboxTest is Test {
         vm.prank(BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, 0));
         inbox.postBatchBlobs(0, GENESIS, 10, roots);
+    }
+
+    /// An inbox deployed without `blobsAllowed` takes no blob batch: they could not be proven
+    /// fraudulent.
+    function test_postBatchBlobs_refusedUnlessAllowed() public {
+        BatchInbox calldataOnly = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, false);
+        assertFalse(calldataOnly.blobsAllowed(), "blobsAllowed");
+        bytes32[] memory hashes = new bytes32[](1);
+        hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
+        vm.blobhashes(hashes);
+        vm.prank(BATCHER);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobsNotAllowed.selector));
+        calldataOnly.postBatchBlobs{value: BOND}(0, GENESIS, 10, _roots(1, 1));
+        vm.prank(BATCHER);
+        calldataOnly.postBatch{value: BOND}(0, GENESIS, 10, hex"01", _roots(1, 1));
+        assertEq(calldataOnly.batchCount(), 1, "calldata still posts");
     }
 
     function test_postBatch_withoutChunksKeepsPrevRoot() public {
@@ -493,7 +509,8 @@ contract BatchInboxTest is Test {
 
     function test_claimBond_revertsWhenPosterRejectsEther() public {
         RejectingBatcher rejecting = new RejectingBatcher();
-        BatchInbox inbox2 = new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox inbox2 =
+            new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, true);
         rejecting.post{value: BOND}(inbox2, 0, GENESIS, 1, hex"01");
         vm.warp(T0 + WINDOW);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.BondTransferFailed.selector));
@@ -504,7 +521,8 @@ contract BatchInboxTest is Test {
 
     function test_claimBond_reentrantClaimCannotPayTwice() public {
         ReentrantBatcher reentrant = new ReentrantBatcher();
-        BatchInbox inbox2 = new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox inbox2 =
+            new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, true);
         reentrant.post{value: BOND}(inbox2, GENESIS, 1, hex"01");
         reentrant.post{value: BOND}(inbox2, GENESIS, 2, hex"02");
         vm.warp(T0 + WINDOW);
@@ -516,7 +534,7 @@ contract BatchInboxTest is Test {
     }
 
     function test_zeroBondInbox() public {
-        BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, true);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, 0, 1));
         vm.prank(BATCHER);
         free.postBatch{value: 1}(0, GENESIS, 1, hex"01", new bytes32[](0));

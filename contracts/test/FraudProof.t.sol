@@ -60,7 +60,8 @@ contract FraudProofTest is Test {
             vm.parseJsonBytes32(json, ".genesisRoot"),
             vm.parseJsonUint(json, ".chunkSize"),
             vm.parseJsonUint(json, ".chainId"),
-            verifier
+            verifier,
+            false
         );
     }
 

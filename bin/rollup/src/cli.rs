@@ -406,6 +406,10 @@ struct DeployArgs {
     /// Bond per batch, in wei.
     #[arg(long = "bond-wei", default_value = "100000000000000000")]
     bond: U256,
+    /// Let the inbox take blob batches (`rollup batcher --da blobs`). Blob batches cannot be
+    /// proven fraudulent yet: with this, the chain trusts its batcher for them.
+    #[arg(long = "allow-blobs")]
+    allow_blobs: bool,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -603,6 +607,7 @@ impl Cli {
                     genesis_state_root: genesis_root,
                     chunk_size: chain.chunk_size,
                     l2_chain_id: chain.chain_id,
+                    blobs_allowed: args.allow_blobs,
                 };
                 let deployment = deploy(&args.l1_rpc, &args.key, &params).await?;
                 #[allow(clippy::print_stdout)]

@@ -41,6 +41,9 @@ pub struct Deployment {
     pub chunk_size: u32,
     /// L2 genesis state root.
     pub genesis_state_root: B256,
+    /// Whether the inbox takes blob batches (not fraud-provable yet).
+    #[serde(default)]
+    pub blobs_allowed: bool,
 }
 
 /// Deploys the L1 contracts of a chain with `deployer_key`.
@@ -58,6 +61,7 @@ pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams
         l2_chain_id: params.l2_chain_id,
         chunk_size: params.chunk_size,
         genesis_state_root: params.genesis_state_root,
+        blobs_allowed: params.blobs_allowed,
     })
 }
 
@@ -351,6 +355,8 @@ async fn ensure_deployment(config: &DevnetConfig, l1_rpc: &url::Url, genesis_roo
         genesis_state_root: genesis_root,
         chunk_size: config.chain.chunk_size,
         l2_chain_id: config.chain.chain_id,
+        // Blob batches are not fraud-provable yet: the inbox takes them only when asked for.
+        blobs_allowed: config.da != DaMode::Calldata,
     };
     let deployment = deploy(l1_rpc, &config.deployer_key, &params).await?;
     std::fs::write(&path, serde_json::to_vec_pretty(&deployment)?)?;

@@ -219,6 +219,7 @@ impl ProofBench {
             genesis_state_root: executor.state_root(),
             chunk_size,
             l2_chain_id: chain.chain_id,
+            blobs_allowed: false,
         };
         let deployment = crate::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await?;
         let inbox = deployment.batch_inbox;

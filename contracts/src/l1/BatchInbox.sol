@@ -73,6 +73,10 @@ contract BatchInbox {
     error EmptyBatchData();
     /// @notice A blob post carries at least one blob.
     error NoBlobs();
+    /// @notice This inbox takes calldata batches only: blob batches cannot be proven
+    ///         fraudulent yet, so accepting them would let a batcher post fraud no one can
+    ///         overturn. A deployment opts in with `blobsAllowed`.
+    error BlobsNotAllowed();
     /// @notice No batch has this index.
     error UnknownBatch(uint256 index);
     /// @notice The batch is still inside its challenge window.
@@ -144,6 +148,9 @@ contract BatchInbox {
     uint256 public immutable l2ChainId;
     /// @notice The step verifier that replays chunks for fraud proofs.
     ChunkVerifier public immutable verifier;
+    /// @notice Whether `postBatchBlobs` is open. Blob batches are not fraud-provable yet: a
+    ///         deployment that allows them trusts its batcher for those batches.
+    bool public immutable blobsAllowed;
 
     /// @notice L1 block in which each proof commitment was made.
     mapping(bytes32 => uint256) public proofCommitments;
@@ -160,7 +167,8 @@ contract BatchInbox {
         bytes32 genesisStateRoot_,
         uint256 chunkSize_,
         uint256 l2ChainId_,
-        ChunkVerifier verifier_
+        ChunkVerifier verifier_,
+        bool blobsAllowed_
     ) {
         if (chunkSize_ == 0) revert ZeroChunkSize();
         if (l2ChainId_ > type(uint64).max) revert ChainIdTooLarge(l2ChainId_);
@@ -171,6 +179,7 @@ contract BatchInbox {
         chunkSize = chunkSize_;
         l2ChainId = l2ChainId_;
         verifier = verifier_;
+        blobsAllowed = blobsAllowed_;
     }
 
     /// @notice Records batch `index`, built on `prevStateRoot`, covering L2 blocks up to
@@ -197,6 +206,7 @@ contract BatchInbox {
         external
         payable
     {
+        if (!blobsAllowed) revert BlobsNotAllowed();
         _check(index, prevStateRoot, lastBlock);
         uint256 count;
         while (blobhash(count) != bytes32(0)) {

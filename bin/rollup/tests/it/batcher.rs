@@ -67,6 +67,8 @@ impl Setup {
             genesis_state_root: sequencer.node.head().header.state_root,
             chunk_size: chain.chunk_size,
             l2_chain_id: chain.chain_id,
+            // The blob test posts blobs; the others post calldata.
+            blobs_allowed: true,
         };
         let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
         let signer = Signer::new(&DEV_ACCOUNTS[5].private_key).expect("key");

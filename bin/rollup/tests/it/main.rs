@@ -192,6 +192,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         genesis_state_root: genesis_root,
         chunk_size: chain.chunk_size,
         l2_chain_id: chain.chain_id,
+        blobs_allowed: false,
     };
     let deployment = rollup::devnet::deploy(&l1, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deployed");
 
@@ -231,6 +232,11 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         fault: None,
     };
     let store = sequencer.node.store().clone();
+    // This inbox takes calldata only (blob batches are not fraud-provable): a blob batcher is
+    // refused at start, with the reason.
+    let blobs = BatcherConfig { da: rollup_batcher::DaMode::Blobs, ..batcher_config.clone() };
+    let refused = Batcher::new(blobs, store.clone()).await.expect_err("a calldata-only inbox");
+    assert!(refused.to_string().contains("calldata only"), "{refused}");
     let batcher = Batcher::new(batcher_config.clone(), store.clone()).await.expect("batcher");
     let first = batcher.step().await.expect("posts").expect("a batch");
     assert_eq!((first.index, first.first_block, first.last_block), (0, 1, 1));
