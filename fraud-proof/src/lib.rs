@@ -123,6 +123,8 @@ pub struct Challenger {
     /// Signing provider and address of the prover.
     prover: Option<(DynProvider, Address)>,
     pending: Option<PendingProof>,
+    /// The proof reports as last written to the database.
+    persisted: Vec<ProofReport>,
 }
 
 impl Challenger {
@@ -176,6 +178,7 @@ impl Challenger {
             status: watch::Sender::new(ChallengerStatus::default()),
             prover,
             pending: None,
+            persisted: Vec::new(),
         })
     }
 
@@ -244,7 +247,23 @@ impl Challenger {
             self.cursor = to + 1;
             self.status.send_modify(|s| s.l1_block = to);
         }
-        self.advance_proof().await
+        let advanced = self.advance_proof().await;
+        self.persist_proofs().await?;
+        advanced
+    }
+
+    /// Writes the proofs whose report changed since the last call to the database.
+    async fn persist_proofs(&mut self) -> Result<(), ChallengerError> {
+        let proofs = self.status.borrow().proofs.clone();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        for (i, report) in proofs.iter().enumerate() {
+            let Some(commitment) = report.commitment else { continue };
+            if self.persisted.get(i) != Some(report) {
+                self.store.record_proof(commitment, report, now).await?;
+            }
+        }
+        self.persisted = proofs;
+        Ok(())
     }
 
     /// The inbox removed `count` batches from `from`.
@@ -283,6 +302,7 @@ impl Challenger {
                     s.proofs.push(ProofReport {
                         batch_index: batch.index,
                         target: String::new(),
+                        commitment: None,
                         reason: String::new(),
                         state: ProofState::Failed,
                         commit_tx: None,
@@ -312,6 +332,7 @@ impl Challenger {
             s.proofs.push(ProofReport {
                 batch_index: batch.index,
                 target,
+                commitment: Some(commitment),
                 reason: proof.reason().to_string(),
                 state: ProofState::Built,
                 commit_tx: None,

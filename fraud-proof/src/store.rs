@@ -1,7 +1,9 @@
 //! The challenger's own database of verdicts (never the sequencer's).
 
 use crate::derive::{PostedBatch, Verdict};
+use alloy_primitives::B256;
 use rollup_db::{Database, DbError};
+use rollup_types::status::{ProofReport, ProofState};
 
 /// Embedded migrations of the challenger database.
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/challenger");
@@ -52,6 +54,49 @@ impl VerdictStore {
         .execute(self.db.writer())
         .await?;
         Ok(())
+    }
+
+    /// Records (or updates) a fraud proof, keyed by its `commitment`.
+    pub async fn record_proof(&self, commitment: B256, proof: &ProofReport, now: u64) -> Result<(), DbError> {
+        let state = match proof.state {
+            ProofState::Built => "built",
+            ProofState::Committed => "committed",
+            ProofState::Proven => "proven",
+            ProofState::Failed => "failed",
+        };
+        sqlx::query(
+            "INSERT INTO l1_proofs (commitment, batch_index, target, reason, state, commit_tx, proof_tx, gas_used,
+                                    calldata_bytes, error, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (commitment) DO UPDATE SET state = $5, commit_tx = $6, proof_tx = $7, gas_used = $8,
+                 error = $10, updated_at = $11",
+        )
+        .bind(commitment.as_slice())
+        .bind(i64_of(proof.batch_index))
+        .bind(proof.target.as_str())
+        .bind(proof.reason.as_str())
+        .bind(state)
+        .bind(proof.commit_tx.map(|h| h.to_vec()))
+        .bind(proof.proof_tx.map(|h| h.to_vec()))
+        .bind(proof.gas_used.map(i64_of))
+        .bind(i64_of(proof.calldata_bytes))
+        .bind(proof.error.clone())
+        .bind(i64_of(now))
+        .execute(self.db.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// The proofs recorded, oldest change first, as (batch index, state, proof transaction).
+    pub async fn proofs(&self) -> Result<Vec<(u64, String, Option<B256>)>, DbError> {
+        let rows: Vec<(i64, String, Option<Vec<u8>>)> =
+            sqlx::query_as("SELECT batch_index, state, proof_tx FROM l1_proofs ORDER BY updated_at, batch_index")
+                .fetch_all(self.db.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(i, state, tx)| (i.max(0) as u64, state, tx.filter(|t| t.len() == 32).map(|t| B256::from_slice(&t))))
+            .collect())
     }
 
     /// Number of batches with each verdict, as (verified, mismatch).

@@ -65,6 +65,10 @@ pub struct ProofReport {
     pub batch_index: u64,
     /// `header` or `chunk N`.
     pub target: String,
+    /// The commitment made for it (`BatchInbox.proofCommitment`), when it could be built and a
+    /// prover key is set.
+    #[serde(default)]
+    pub commitment: Option<B256>,
     /// What it shows.
     pub reason: String,
     /// Where it stands.

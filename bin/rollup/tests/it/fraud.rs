@@ -210,6 +210,21 @@ async fn fraud_is_proven_rolled_back_paid_and_the_chain_continues(fault: Fault) 
         .expect("logs");
     let rolled = BatchInbox::BatchesRolledBack::decode_log_data(&rolled[0].inner.data).expect("event");
     assert_eq!(rolled.fromIndex, event.index);
+    // The challenger's database keeps the proof, with its transaction.
+    let db = format!("sqlite://{}", dir.path().join("challenger.sqlite").display());
+    let store = rollup_fraud_proof::store::VerdictStore::open(&db).await.expect("challenger db");
+    let recorded = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let proofs = store.proofs().await.expect("proofs");
+            if proofs.iter().any(|(_, state, _)| state == "proven") {
+                return proofs;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the proof recorded as proven");
+    assert_eq!(recorded, vec![(proof.batch_index, "proven".to_owned(), proof.proof_tx)]);
 
     // The honest chain continues: the batcher posts again from the last valid root, more
     // traffic goes through, and the challenger verifies up to the sequencer's head.
