@@ -27,6 +27,7 @@ contract FraudProofTest is Test {
     struct Proof {
         string name;
         bytes data;
+        bytes32 dataHash;
         uint64 lastBlock;
         bytes32[] chunkRoots;
         bool header;
@@ -69,6 +70,7 @@ contract FraudProofTest is Test {
         string memory at = string.concat(".", list, "[", vm.toString(i), "]");
         p.name = vm.parseJsonString(json, string.concat(at, ".name"));
         p.data = vm.parseJsonBytes(json, string.concat(at, ".data"));
+        p.dataHash = vm.parseJsonBytes32(json, string.concat(at, ".dataHash"));
         p.lastBlock = uint64(vm.parseJsonUint(json, string.concat(at, ".lastBlock")));
         p.chunkRoots = vm.parseJsonBytes32Array(json, string.concat(at, ".chunkRoots"));
         p.header = vm.parseJsonBool(json, string.concat(at, ".header"));
@@ -157,6 +159,17 @@ contract FraudProofTest is Test {
     function test_vectors_present() public view {
         assertGe(_count("honest"), 3, "honest proofs");
         assertGe(_count("frauds"), 8, "fraud proofs");
+    }
+
+    /// The inbox commits to each vector's data exactly as the Rust side does.
+    function test_dataCommitmentMatchesRust() public {
+        uint256 n = _count("frauds");
+        for (uint256 i; i < n; i++) {
+            Proof memory p = _proof("frauds", i);
+            BatchInbox target = _inbox();
+            _post(target, p);
+            assertEq(target.getBatch(0).dataHash, p.dataHash, p.name);
+        }
     }
 
     /// Every chunk of the honest batch replays on L1 to its posted root.

@@ -534,6 +534,8 @@ fn chunk_proofs_reveal_only_the_header_and_their_chunk() {
 struct ProofVector {
     name: String,
     data: Bytes,
+    /// The inbox's commitment to `data` (`codec::data_commitment`, `DataCommitment.commit`).
+    data_hash: B256,
     last_block: u64,
     chunk_roots: Vec<B256>,
     /// `header`, or the chunk proven.
@@ -570,6 +572,7 @@ fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> Pro
     ProofVector {
         name: name.to_owned(),
         data: batch.data.clone(),
+        data_hash: codec::data_commitment(&batch.data),
         last_block: batch.last_block,
         chunk_roots: batch.chunk_roots.clone(),
         header,
