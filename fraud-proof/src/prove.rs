@@ -201,7 +201,7 @@ fn build_for(
             // The verifier stops before reading the witness: the empty tree will do.
             Err(e) => return Ok(chunk_proof(Vec::new(), vec![0], format!("chunk {c} does not decode: {e}"))),
         };
-        let replay = replay_chunk(&executor, env, txs).map_err(|reason| ProveError::Inconsistent {
+        let replay = replay_chunk(&mut executor, env, txs).map_err(|reason| ProveError::Inconsistent {
             index,
             chunk: c as u64,
             reason,
@@ -214,10 +214,8 @@ fn build_for(
             ReplayOutcome::Executed { post_root } if post_root != batch.chunk_roots[c] || target == Some(c) => {
                 format!("chunk {c}: posted root {}, replay gives {post_root}", batch.chunk_roots[c])
             }
-            ReplayOutcome::Executed { .. } => {
-                executor.execute_block(env, &replay.executed);
-                continue;
-            }
+            // The executor has moved past the chunk: on to the next.
+            ReplayOutcome::Executed { .. } => continue,
         };
         return Ok(chunk_proof(replay.keys, replay.witness, reason));
     }
@@ -255,15 +253,16 @@ pub struct ChunkReplay {
     pub keys: Vec<B256>,
     /// Their witness against the root before the chunk.
     pub witness: Vec<u8>,
-    /// The chunk's transactions, recovered, when all are valid.
-    pub executed: Vec<RecoveredTx>,
+    /// The result of each transaction, when all are valid (the chunk was executed).
+    pub results: Vec<TxResult>,
 }
 
-/// Replays the decoded transactions of one chunk over `executor`'s state (which it does not
-/// change), in the verifier's order: admission, nonce, execution, then the post-root. The
-/// witness is checked with the Rust mirror of the verifier's tree before it is returned;
-/// `Err` says why it does not check out (a bug: nothing is sent).
-pub fn replay_chunk(executor: &Executor, env: BlockEnvInput, txs: Vec<SignedTx>) -> Result<ChunkReplay, String> {
+/// Replays the decoded transactions of one chunk over `executor`'s state, in the verifier's
+/// order: admission, nonce, execution, then the post-root. When every transaction is valid
+/// the executor is left after the chunk; at a fault it is left unchanged. The witness is
+/// checked with the Rust mirror of the verifier's tree before it is returned; `Err` says why
+/// it does not check out (a bug: nothing is sent).
+pub fn replay_chunk(executor: &mut Executor, env: BlockEnvInput, txs: Vec<SignedTx>) -> Result<ChunkReplay, String> {
     let chain = *executor.chain();
     let mut recovered = Vec::with_capacity(txs.len());
     let mut inadmissible = None;
@@ -288,20 +287,20 @@ pub fn replay_chunk(executor: &Executor, env: BlockEnvInput, txs: Vec<SignedTx>)
             outcome: ReplayOutcome::WrongNonce { tx: i },
             keys: trace.keys,
             witness,
-            executed: Vec::new(),
+            results: Vec::new(),
         });
     }
     if let Some(outcome) = inadmissible {
         let witness = executor.tree().witness(&trace.keys, &[]);
         check_witness(&witness, pre_root, &trace.keys, None)?;
-        return Ok(ChunkReplay { outcome, keys: trace.keys, witness, executed: Vec::new() });
+        return Ok(ChunkReplay { outcome, keys: trace.keys, witness, results: Vec::new() });
     }
+    // The witness is of the state before the chunk: built before the executor moves on.
     let witness = executor.tree().witness(&trace.keys, &trace.post);
-    let mut after = executor.clone();
-    after.execute_block(env, &recovered);
-    let post_root = after.state_root();
+    let results = executor.execute_block(env, &recovered).results;
+    let post_root = executor.state_root();
     check_witness(&witness, pre_root, &trace.keys, Some((&trace.post, post_root)))?;
-    Ok(ChunkReplay { outcome: ReplayOutcome::Executed { post_root }, keys: trace.keys, witness, executed: recovered })
+    Ok(ChunkReplay { outcome: ReplayOutcome::Executed { post_root }, keys: trace.keys, witness, results })
 }
 
 /// Checks a witness the way the L1 verifier will: it hashes to `pre_root`, covers `keys`, and

@@ -12,7 +12,7 @@ use alloy::{
     providers::{DynProvider, Provider},
     rpc::types::{TransactionReceipt, TransactionRequest},
 };
-use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_primitives::{B256, Bytes, U256, keccak256};
 use alloy_sol_types::SolCall;
 use anyhow::{Context, Result, ensure};
 use rollup_batcher::{InboxParams, l1};
@@ -133,12 +133,9 @@ impl fmt::Display for ProofReport {
     }
 }
 
-async fn send(provider: &DynProvider, to: Address, input: Vec<u8>, value: U256) -> Result<TransactionReceipt> {
-    let receipt = provider
-        .send_transaction(TransactionRequest::default().with_to(to).with_input(input).with_value(value))
-        .await?
-        .get_receipt()
-        .await?;
+/// Sends `request` with the batcher's L1 helper and requires it to succeed.
+async fn send(provider: &DynProvider, request: TransactionRequest) -> Result<TransactionReceipt> {
+    let receipt = l1::send(provider, request).await?;
     ensure!(receipt.status(), "L1 transaction {} reverted", receipt.transaction_hash);
     Ok(receipt)
 }
@@ -233,7 +230,11 @@ impl ProofBench {
             data: data.clone(),
             chunkRoots: chunk_roots.clone(),
         };
-        let posted = send(&batcher, inbox, post.abi_encode(), params.bond).await?;
+        let posted = send(
+            &batcher,
+            TransactionRequest::default().with_to(inbox).with_input(post.abi_encode()).with_value(params.bond),
+        )
+        .await?;
         let started = Instant::now();
 
         let batch = PostedBatch {
@@ -253,7 +254,13 @@ impl ProofBench {
         let (keys, witness_bytes) = (keys.len(), witness.len());
         let calldata = proof.calldata();
         let commitment = prove::commitment(prover_address, &calldata);
-        let commit = send(&prover, inbox, BatchInbox::commitProofCall { commitment }.abi_encode(), U256::ZERO).await?;
+        let commit = send(
+            &prover,
+            TransactionRequest::default()
+                .with_to(inbox)
+                .with_input(BatchInbox::commitProofCall { commitment }.abi_encode()),
+        )
+        .await?;
         let request = TransactionRequest::default().with_to(inbox).with_input(calldata.clone());
         let gas = loop {
             // Estimated on the pending block, which must come after the commitment's.
@@ -265,7 +272,7 @@ impl ProofBench {
                 Err(e) => return Err(e).context("estimating the proof"),
             }
         };
-        let proven = provider_send(&prover, request.with_gas_limit(gas + gas / 5)).await?;
+        let proven = send(&prover, request.with_gas_limit(gas + gas / 5)).await?;
         let seconds_to_proven = started.elapsed().as_secs_f64();
         let count: U256 = {
             let out = prover
@@ -290,12 +297,6 @@ impl ProofBench {
             seconds_to_proven,
         })
     }
-}
-
-async fn provider_send(provider: &DynProvider, request: TransactionRequest) -> Result<TransactionReceipt> {
-    let receipt = provider.send_transaction(request).await?.get_receipt().await?;
-    ensure!(receipt.status(), "the proof {} reverted", receipt.transaction_hash);
-    Ok(receipt)
 }
 
 /// A devnet (L1 block every second, challenger polling every second) whose batcher posts a
