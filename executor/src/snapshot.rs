@@ -132,7 +132,7 @@ impl Executor {
         let state =
             State::from_parts(genesis.state.code().clone(), nonces.into_iter().collect(), slots.into_iter().collect());
         let mut tree = SparseMerkleTree::new();
-        // Sixteen subtrees hashed on the current rayon pool.
+        // Sixteen ranges of shards hashed on the current rayon pool.
         tree.update_chunks(vec![state.leaves()], 4);
         Ok(Self { chain, state: Arc::new(state), tree, parallel: genesis.parallel })
     }

@@ -15,6 +15,7 @@
 //! [`SparseMerkleTree`] keeps every node with its hash, so a batch of updates rehashes only
 //! the paths it touches: about `log2(N)` hashes per updated key.
 
+use crate::keccak::keccak256_batch;
 use crate::witness::{self, PartialTree, Position};
 use alloy_primitives::{B256, keccak256};
 use rayon::prelude::*;
@@ -141,152 +142,369 @@ impl Proof {
     }
 }
 
-#[derive(Clone, Debug)]
-enum Node {
+/// Depth at which the tree is cut into shards: shard `s` holds the keys whose first byte is `s`.
+const SHARD_BITS: usize = 8;
+
+/// Number of shards.
+const SHARDS: usize = 1 << SHARD_BITS;
+
+/// Most levels [`SparseMerkleTree::update_chunks`] cuts the tree at (one task per shard).
+const MAX_SPLIT_LEVELS: u32 = SHARD_BITS as u32;
+
+/// A node of a shard: an index into its leaves or branches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Ref {
+    #[default]
     Empty,
-    Leaf {
-        key: B256,
-        value: B256,
-        hash: B256,
-    },
+    Leaf(u32),
     /// A subtree holding at least two leaves.
-    Branch {
-        left: Box<Node>,
-        right: Box<Node>,
-        hash: B256,
-    },
+    Branch(u32),
 }
 
-impl Node {
-    fn hash(&self) -> B256 {
-        match self {
-            Self::Empty => EMPTY,
-            Self::Leaf { hash, .. } | Self::Branch { hash, .. } => *hash,
+#[derive(Clone, Debug)]
+struct Leaf {
+    key: B256,
+    value: B256,
+    hash: B256,
+}
+
+#[derive(Clone, Debug)]
+struct Branch {
+    left: Ref,
+    right: Ref,
+    hash: B256,
+}
+
+/// The subtree at depth [`SHARD_BITS`] holding the keys of one prefix, its nodes laid out in
+/// two arenas.
+#[derive(Clone, Debug, Default)]
+struct Shard {
+    root: Ref,
+    leaves: Vec<Leaf>,
+    branches: Vec<Branch>,
+    free_leaves: Vec<u32>,
+    free_branches: Vec<u32>,
+}
+
+/// Branches whose hash an update made stale, by depth: `(shard, branch)` pairs.
+#[derive(Default)]
+struct Dirty {
+    by_depth: Vec<Vec<(u16, u32)>>,
+}
+
+impl Dirty {
+    fn push(&mut self, depth: usize, shard: u16, branch: u32) {
+        if self.by_depth.len() <= depth {
+            self.by_depth.resize_with(depth + 1, Vec::new);
+        }
+        self.by_depth[depth].push((shard, branch));
+    }
+}
+
+impl Shard {
+    fn hash_of(&self, node: Ref) -> B256 {
+        match node {
+            Ref::Empty => EMPTY,
+            Ref::Leaf(i) => self.leaves[i as usize].hash,
+            Ref::Branch(i) => self.branches[i as usize].hash,
         }
     }
 
-    fn leaf(key: B256, value: B256) -> Self {
-        Self::Leaf { key, value, hash: leaf_hash(&key, &value) }
+    fn summary(&self) -> Summary {
+        match self.root {
+            Ref::Empty => Summary::Empty,
+            Ref::Leaf(i) => Summary::Leaf(self.leaves[i as usize].hash),
+            Ref::Branch(i) => Summary::Branch(self.branches[i as usize].hash),
+        }
     }
 
-    /// Joins two children at some depth, lifting a lone leaf.
-    fn join(left: Self, right: Self) -> Self {
-        match (left, right) {
-            (Self::Empty, Self::Empty) => Self::Empty,
-            (leaf @ Self::Leaf { .. }, Self::Empty) | (Self::Empty, leaf @ Self::Leaf { .. }) => leaf,
-            (left, right) => {
-                let hash = node_hash(&left.hash(), &right.hash());
-                Self::Branch { left: Box::new(left), right: Box::new(right), hash }
+    fn alloc_leaf(&mut self, key: B256, value: B256, hash: B256) -> u32 {
+        let leaf = Leaf { key, value, hash };
+        match self.free_leaves.pop() {
+            Some(i) => {
+                self.leaves[i as usize] = leaf;
+                i
+            }
+            None => {
+                self.leaves.push(leaf);
+                (self.leaves.len() - 1) as u32
             }
         }
     }
 
-    /// Builds the subtree at `depth` holding `leaves` (sorted, unique, non-zero values).
-    fn build(depth: usize, leaves: &[(B256, B256)]) -> Self {
+    /// A branch over two children; its hash is left for [`Dirty`] to compute.
+    fn alloc_branch(&mut self, left: Ref, right: Ref) -> u32 {
+        let branch = Branch { left, right, hash: EMPTY };
+        match self.free_branches.pop() {
+            Some(i) => {
+                self.branches[i as usize] = branch;
+                i
+            }
+            None => {
+                self.branches.push(branch);
+                (self.branches.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Builds the subtree at `depth` over `leaves` (allocated, sorted by key, distinct).
+    fn build(&mut self, id: u16, depth: usize, leaves: &[u32], dirty: &mut Dirty) -> Ref {
         match leaves {
-            [] => Self::Empty,
-            [(k, v)] => Self::leaf(*k, *v),
+            [] => Ref::Empty,
+            [i] => Ref::Leaf(*i),
             _ => {
-                let mid = leaves.partition_point(|(k, _)| !bit_at(k, depth));
-                Self::join(Self::build(depth + 1, &leaves[..mid]), Self::build(depth + 1, &leaves[mid..]))
+                let mid = leaves.partition_point(|&i| !bit_at(&self.leaves[i as usize].key, depth));
+                let left = self.build(id, depth + 1, &leaves[..mid], dirty);
+                let right = self.build(id, depth + 1, &leaves[mid..], dirty);
+                let b = self.alloc_branch(left, right);
+                dirty.push(depth, id, b);
+                Ref::Branch(b)
             }
         }
     }
 
-    /// Applies sorted, unique `updates` (zero deletes) to the subtree at `depth` in place,
-    /// rehashing only the paths of updated keys, and returns the change in the number of
-    /// leaves.
-    fn update(&mut self, depth: usize, updates: &[(B256, B256)]) -> isize {
+    /// Applies sorted, distinct `updates` (zero deletes; `hashes[i]` is the leaf hash of
+    /// `updates[i]`) to `node` at `depth`. Returns the node now at that position and the change
+    /// in the number of leaves. The structure is final on return; every branch whose hash it
+    /// made stale is in `dirty`. A branch in `dirty` is never freed or moved afterwards: it
+    /// holds two or more leaves, and so do all its ancestors.
+    fn apply(
+        &mut self,
+        id: u16,
+        node: Ref,
+        depth: usize,
+        updates: &[(B256, B256)],
+        hashes: &[B256],
+        dirty: &mut Dirty,
+    ) -> (Ref, isize) {
         if updates.is_empty() {
-            return 0;
+            return (node, 0);
         }
-        match self {
-            Self::Empty => {
-                let live: Vec<_> = updates.iter().filter(|(_, v)| !v.is_zero()).copied().collect();
-                *self = Self::build(depth, &live);
-                live.len() as isize
+        match node {
+            Ref::Empty => {
+                let leaves: Vec<u32> = updates
+                    .iter()
+                    .zip(hashes)
+                    .filter(|((_, v), _)| !v.is_zero())
+                    .map(|((k, v), h)| self.alloc_leaf(*k, *v, *h))
+                    .collect();
+                (self.build(id, depth, &leaves, dirty), leaves.len() as isize)
             }
-            Self::Leaf { key, value, .. } => {
-                // Merge the existing leaf with the updates; an update of the same key wins.
-                let (key, value) = (*key, *value);
-                let mut merged = Vec::with_capacity(updates.len() + 1);
-                let at = updates.partition_point(|(k, _)| *k < key);
-                merged.extend_from_slice(&updates[..at]);
-                if updates.get(at).is_none_or(|(k, _)| *k != key) {
-                    merged.push((key, value));
-                }
-                merged.extend_from_slice(&updates[at..]);
-                merged.retain(|(_, v)| !v.is_zero());
-                *self = Self::build(depth, &merged);
-                merged.len() as isize - 1
-            }
-            Self::Branch { left, right, hash } => {
-                let mid = updates.partition_point(|(k, _)| !bit_at(k, depth));
-                let delta = left.update(depth + 1, &updates[..mid]) + right.update(depth + 1, &updates[mid..]);
-                // Restore the invariants: no empty subtree and no lone leaf below a branch.
-                match (&mut **left, &mut **right) {
-                    (Self::Empty, Self::Empty) => *self = Self::Empty,
-                    (leaf @ Self::Leaf { .. }, Self::Empty) | (Self::Empty, leaf @ Self::Leaf { .. }) => {
-                        *self = std::mem::replace(leaf, Self::Empty);
+            Ref::Leaf(i) => {
+                let key = self.leaves[i as usize].key;
+                if let [(k, v)] = updates
+                    && *k == key
+                {
+                    // The common case: a new value for the key already here.
+                    if v.is_zero() {
+                        self.free_leaves.push(i);
+                        return (Ref::Empty, -1);
                     }
-                    (l, r) => *hash = node_hash(&l.hash(), &r.hash()),
+                    let leaf = &mut self.leaves[i as usize];
+                    leaf.value = *v;
+                    leaf.hash = hashes[0];
+                    return (node, 0);
                 }
-                delta
+                // Merge the leaf here with the updates; an update of its key wins.
+                let at = updates.partition_point(|(k, _)| *k < key);
+                let mut leaves = Vec::with_capacity(updates.len() + 1);
+                for ((k, v), h) in updates[..at].iter().zip(hashes) {
+                    if !v.is_zero() {
+                        leaves.push(self.alloc_leaf(*k, *v, *h));
+                    }
+                }
+                let mut rest = at;
+                match updates.get(at) {
+                    Some((k, v)) if *k == key => {
+                        rest += 1;
+                        if v.is_zero() {
+                            self.free_leaves.push(i);
+                        } else {
+                            let leaf = &mut self.leaves[i as usize];
+                            leaf.value = *v;
+                            leaf.hash = hashes[at];
+                            leaves.push(i);
+                        }
+                    }
+                    _ => leaves.push(i),
+                }
+                for ((k, v), h) in updates[rest..].iter().zip(&hashes[rest..]) {
+                    if !v.is_zero() {
+                        leaves.push(self.alloc_leaf(*k, *v, *h));
+                    }
+                }
+                (self.build(id, depth, &leaves, dirty), leaves.len() as isize - 1)
             }
-        }
-    }
-
-    /// Cuts the subtree at `depth` into the `2^(levels - depth)` subtrees at depth `levels`,
-    /// left to right. A lone leaf above that depth goes down to the subtree on its path.
-    fn split(self, depth: usize, levels: usize, out: &mut Vec<Self>) {
-        if depth == levels {
-            out.push(self);
-            return;
-        }
-        match self {
-            Self::Branch { left, right, .. } => {
-                left.split(depth + 1, levels, out);
-                right.split(depth + 1, levels, out);
+            Ref::Branch(b) => {
+                let mid = updates.partition_point(|(k, _)| !bit_at(k, depth));
+                let Branch { left, right, .. } = self.branches[b as usize];
+                let (left, dl) = self.apply(id, left, depth + 1, &updates[..mid], &hashes[..mid], dirty);
+                let (right, dr) = self.apply(id, right, depth + 1, &updates[mid..], &hashes[mid..], dirty);
+                // Restore the invariants: no empty subtree and no lone leaf below a branch.
+                let node = match (left, right) {
+                    (Ref::Empty, Ref::Empty) => {
+                        self.free_branches.push(b);
+                        Ref::Empty
+                    }
+                    (leaf @ Ref::Leaf(_), Ref::Empty) | (Ref::Empty, leaf @ Ref::Leaf(_)) => {
+                        self.free_branches.push(b);
+                        leaf
+                    }
+                    _ => {
+                        let branch = &mut self.branches[b as usize];
+                        branch.left = left;
+                        branch.right = right;
+                        dirty.push(depth, id, b);
+                        node
+                    }
+                };
+                (node, dl + dr)
             }
-            Self::Leaf { key, .. } if bit_at(&key, depth) => {
-                Self::Empty.split(depth + 1, levels, out);
-                self.split(depth + 1, levels, out);
-            }
-            Self::Leaf { .. } => {
-                self.split(depth + 1, levels, out);
-                Self::Empty.split(depth + 1, levels, out);
-            }
-            Self::Empty => out.extend(std::iter::repeat_with(|| Self::Empty).take(1 << (levels - depth))),
         }
     }
 }
 
-/// Writes the witness encoding of `node`, at `depth` with key bits `path`: revealed (a LEAF or
-/// a BRANCH) when its position is in `open`, OPAQUE otherwise, EMPTY when it is empty.
-fn encode_witness(node: &Node, depth: usize, path: B256, open: &HashSet<Position>, out: &mut Vec<u8>) {
-    let revealed = open.contains(&(depth, path));
-    match node {
-        Node::Empty => out.push(witness::TAG_EMPTY),
-        Node::Leaf { key, value, .. } if revealed => {
-            out.push(witness::TAG_LEAF);
-            out.extend_from_slice(key.as_slice());
-            out.extend_from_slice(value.as_slice());
-        }
-        Node::Branch { left, right, .. } if revealed => {
-            out.push(witness::TAG_BRANCH);
-            encode_witness(left, depth + 1, path, open, out);
-            encode_witness(right, depth + 1, witness::child_path(&path, depth, true), open, out);
-        }
-        Node::Leaf { hash, .. } | Node::Branch { hash, .. } => {
-            out.push(witness::TAG_OPAQUE);
-            out.extend_from_slice(hash.as_slice());
-        }
+/// Reused buffers of one updating task.
+#[derive(Default)]
+struct Scratch {
+    dirty: Dirty,
+    leaf_inputs: Vec<[u8; 65]>,
+    node_inputs: Vec<[u8; 64]>,
+    hashes: Vec<B256>,
+}
+
+impl Scratch {
+    /// Leaf hashes of `updates`, several at a time, into `self.hashes`.
+    fn hash_leaves(&mut self, updates: &[(B256, B256)]) {
+        self.leaf_inputs.clear();
+        self.leaf_inputs.extend(updates.iter().map(|(k, v)| {
+            let mut buf = [0u8; 65];
+            buf[1..33].copy_from_slice(k.as_slice());
+            buf[33..].copy_from_slice(v.as_slice());
+            buf
+        }));
+        self.hashes.clear();
+        self.hashes.resize(updates.len(), EMPTY);
+        keccak256_batch(&self.leaf_inputs, &mut self.hashes);
     }
+
+    /// Hashes `pairs` (left, right) several at a time into `self.hashes`.
+    fn hash_nodes(&mut self, pairs: impl Iterator<Item = (B256, B256)>) {
+        self.node_inputs.clear();
+        self.node_inputs.extend(pairs.map(|(l, r)| {
+            let mut buf = [0u8; 64];
+            buf[..32].copy_from_slice(l.as_slice());
+            buf[32..].copy_from_slice(r.as_slice());
+            buf
+        }));
+        self.hashes.clear();
+        self.hashes.resize(self.node_inputs.len(), EMPTY);
+        keccak256_batch(&self.node_inputs, &mut self.hashes);
+    }
+
+    /// Rehashes the stale branches of `shards`, deepest first, each level several at a time.
+    fn rehash(&mut self, shards: &mut [Shard]) {
+        let mut by_depth = std::mem::take(&mut self.dirty.by_depth);
+        for list in by_depth.iter_mut().rev() {
+            if list.is_empty() {
+                continue;
+            }
+            self.hash_nodes(list.iter().map(|&(s, b)| {
+                let shard = &shards[s as usize];
+                let branch = &shard.branches[b as usize];
+                (shard.hash_of(branch.left), shard.hash_of(branch.right))
+            }));
+            for (&(s, b), hash) in list.iter().zip(&self.hashes) {
+                shards[s as usize].branches[b as usize].hash = *hash;
+            }
+            list.clear();
+        }
+        self.dirty.by_depth = by_depth;
+    }
+}
+
+/// Updates the aligned range of shards `shards` and the levels of the top of the tree above
+/// them, down from level `level` (the range's own root, `tops[0][0]` when `level` <
+/// [`SHARD_BITS`]): `tops[i]` is this range's part of level `level + i`. Applies `chunks` one
+/// after the other and returns the range's summary after each, and the change in the number
+/// of leaves.
+fn update_range(
+    shards: &mut [Shard],
+    first: usize,
+    tops: &mut [&mut [Summary]],
+    level: usize,
+    chunks: &[Vec<(B256, B256)>],
+) -> (Vec<Summary>, isize) {
+    let mut scratch = Scratch::default();
+    let mut summaries = Vec::with_capacity(chunks.len());
+    let mut delta = 0;
+    let mut changed = vec![false; shards.len()];
+    let mut changed_above = Vec::new();
+    for chunk in chunks {
+        let lo = chunk.partition_point(|(k, _)| usize::from(k[0]) < first);
+        let hi = chunk.partition_point(|(k, _)| usize::from(k[0]) < first + shards.len());
+        let updates = &chunk[lo..hi];
+        if !updates.is_empty() {
+            scratch.hash_leaves(updates);
+            let hashes = std::mem::take(&mut scratch.hashes);
+            changed.fill(false);
+            let mut start = 0;
+            while start < updates.len() {
+                let s = usize::from(updates[start].0[0]) - first;
+                let end = start + updates[start..].partition_point(|(k, _)| usize::from(k[0]) - first == s);
+                let shard = &mut shards[s];
+                let (root, d) = shard.apply(
+                    s as u16,
+                    shard.root,
+                    SHARD_BITS,
+                    &updates[start..end],
+                    &hashes[start..end],
+                    &mut scratch.dirty,
+                );
+                shard.root = root;
+                delta += d;
+                changed[s] = true;
+                start = end;
+            }
+            scratch.hashes = hashes;
+            scratch.rehash(shards);
+            // The levels above the shards, up to the range's root.
+            let mut below = std::mem::take(&mut changed);
+            for l in (level..SHARD_BITS).rev() {
+                let (upper, lower) = tops.split_at_mut(l + 1 - level);
+                let child = |i: usize| if l + 1 == SHARD_BITS { shards[i].summary() } else { lower[0][i] };
+                let nodes = &mut upper[l - level];
+                changed_above.clear();
+                changed_above.resize(nodes.len(), false);
+                let mut pairs = Vec::new();
+                for (n, node) in nodes.iter_mut().enumerate() {
+                    if !below[2 * n] && !below[2 * n + 1] {
+                        continue;
+                    }
+                    changed_above[n] = true;
+                    match Summary::join_lifted(child(2 * n), child(2 * n + 1)) {
+                        Some(lifted) => *node = lifted,
+                        None => pairs.push(n),
+                    }
+                }
+                scratch.hash_nodes(pairs.iter().map(|&n| (child(2 * n).hash(), child(2 * n + 1).hash())));
+                for (&n, hash) in pairs.iter().zip(&scratch.hashes) {
+                    nodes[n] = Summary::Branch(*hash);
+                }
+                std::mem::swap(&mut below, &mut changed_above);
+            }
+            changed = below;
+            changed.resize(shards.len(), false);
+        }
+        summaries.push(if level == SHARD_BITS { shards[0].summary() } else { tops[0][0] });
+    }
+    (summaries, delta)
 }
 
 /// What the levels above a subtree need to know of it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 enum Summary {
+    #[default]
     Empty,
     /// A single leaf, with its hash (lifted through any empty siblings).
     Leaf(B256),
@@ -295,14 +513,6 @@ enum Summary {
 }
 
 impl Summary {
-    fn of(node: &Node) -> Self {
-        match node {
-            Node::Empty => Self::Empty,
-            Node::Leaf { hash, .. } => Self::Leaf(*hash),
-            Node::Branch { hash, .. } => Self::Branch(*hash),
-        }
-    }
-
     fn hash(self) -> B256 {
         match self {
             Self::Empty => EMPTY,
@@ -310,13 +520,19 @@ impl Summary {
         }
     }
 
-    /// The summary of a branch's two sides, as [`Node::join`] builds it.
-    fn join(left: Self, right: Self) -> Self {
+    /// The summary of a branch's two sides when it needs no hash (an empty side), `None`
+    /// when it is a branch of the two.
+    fn join_lifted(left: Self, right: Self) -> Option<Self> {
         match (left, right) {
-            (Self::Empty, Self::Empty) => Self::Empty,
-            (leaf @ Self::Leaf(_), Self::Empty) | (Self::Empty, leaf @ Self::Leaf(_)) => leaf,
-            (l, r) => Self::Branch(node_hash(&l.hash(), &r.hash())),
+            (Self::Empty, Self::Empty) => Some(Self::Empty),
+            (leaf @ Self::Leaf(_), Self::Empty) | (Self::Empty, leaf @ Self::Leaf(_)) => Some(leaf),
+            _ => None,
         }
+    }
+
+    /// The summary of a branch's two sides.
+    fn join(left: Self, right: Self) -> Self {
+        Self::join_lifted(left, right).unwrap_or_else(|| Self::Branch(node_hash(&left.hash(), &right.hash())))
     }
 }
 
@@ -336,19 +552,43 @@ fn fold_levels<T>(mut level: Vec<T>, join: impl Fn(T, T) -> T) -> Option<T> {
     level.into_iter().next()
 }
 
-/// Most levels [`SparseMerkleTree::update_chunks`] cuts the tree at.
-const MAX_SPLIT_LEVELS: u32 = 8;
+/// A position in the tree, for walking it from the root.
+#[derive(Clone, Copy, Debug)]
+enum Cursor {
+    /// Subtree `index` of the levels above the shards (`level` ≤ [`SHARD_BITS`]).
+    Top { level: usize, index: usize },
+    /// A node inside shard `shard`.
+    Shard { shard: usize, node: Ref },
+}
+
+/// What is at a [`Cursor`].
+enum View<'a> {
+    Empty,
+    Leaf(&'a Leaf),
+    Branch { hash: B256, left: Cursor, right: Cursor },
+}
 
 /// An in-memory sparse Merkle tree with cached node hashes.
+///
+/// Layout: the levels above depth [`SHARD_BITS`] are kept as summaries (`top[l]` holds the
+/// `2^l` subtrees at depth `l`), and each of the `2^SHARD_BITS` subtrees at that depth is a
+/// shard whose nodes live in two flat arenas. An update first changes the structure and
+/// records the branches it made stale, then rehashes them level by level from the deepest,
+/// many hashes at a time ([`keccak256_batch`]).
 #[derive(Clone, Debug)]
 pub struct SparseMerkleTree {
-    root: Node,
+    shards: Vec<Shard>,
+    top: Vec<Vec<Summary>>,
     len: usize,
 }
 
 impl Default for SparseMerkleTree {
     fn default() -> Self {
-        Self { root: Node::Empty, len: 0 }
+        Self {
+            shards: vec![Shard::default(); SHARDS],
+            top: (0..SHARD_BITS).map(|l| vec![Summary::Empty; 1 << l]).collect(),
+            len: 0,
+        }
     }
 }
 
@@ -360,7 +600,7 @@ impl SparseMerkleTree {
 
     /// The root hash.
     pub fn root(&self) -> B256 {
-        self.root.hash()
+        self.top[0][0].hash()
     }
 
     /// Number of leaves (keys with a non-zero value).
@@ -373,16 +613,67 @@ impl SparseMerkleTree {
         self.len == 0
     }
 
+    /// What is at `cursor`.
+    fn view(&self, cursor: Cursor) -> View<'_> {
+        match cursor {
+            Cursor::Top { level, index } if level == SHARD_BITS => {
+                self.view(Cursor::Shard { shard: index, node: self.shards[index].root })
+            }
+            Cursor::Top { level, index } => match self.top[level][index] {
+                Summary::Empty => View::Empty,
+                Summary::Leaf(_) => {
+                    // The one leaf of the subtree sits alone in one of its shards.
+                    let width = 1 << (SHARD_BITS - level);
+                    let leaf = self.shards[index * width..(index + 1) * width]
+                        .iter()
+                        .find_map(|s| match s.root {
+                            Ref::Leaf(i) => Some(&s.leaves[i as usize]),
+                            _ => None,
+                        })
+                        .expect("a leaf summary has its leaf in a shard below");
+                    View::Leaf(leaf)
+                }
+                Summary::Branch(hash) => View::Branch {
+                    hash,
+                    left: Cursor::Top { level: level + 1, index: 2 * index },
+                    right: Cursor::Top { level: level + 1, index: 2 * index + 1 },
+                },
+            },
+            Cursor::Shard { shard, node } => {
+                let s = &self.shards[shard];
+                match node {
+                    Ref::Empty => View::Empty,
+                    Ref::Leaf(i) => View::Leaf(&s.leaves[i as usize]),
+                    Ref::Branch(i) => {
+                        let b = &s.branches[i as usize];
+                        View::Branch {
+                            hash: b.hash,
+                            left: Cursor::Shard { shard, node: b.left },
+                            right: Cursor::Shard { shard, node: b.right },
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    const ROOT: Cursor = Cursor::Top { level: 0, index: 0 };
+
     /// The value under `key` (zero when absent).
     pub fn get(&self, key: &B256) -> B256 {
-        let mut node = &self.root;
-        let mut depth = 0;
+        let shard = &self.shards[usize::from(key[0])];
+        let mut node = shard.root;
+        let mut depth = SHARD_BITS;
         loop {
             match node {
-                Node::Empty => return B256::ZERO,
-                Node::Leaf { key: k, value, .. } => return if k == key { *value } else { B256::ZERO },
-                Node::Branch { left, right, .. } => {
-                    node = if bit_at(key, depth) { right } else { left };
+                Ref::Empty => return B256::ZERO,
+                Ref::Leaf(i) => {
+                    let leaf = &shard.leaves[i as usize];
+                    return if leaf.key == *key { leaf.value } else { B256::ZERO };
+                }
+                Ref::Branch(i) => {
+                    let b = &shard.branches[i as usize];
+                    node = if bit_at(key, depth) { b.right } else { b.left };
                     depth += 1;
                 }
             }
@@ -395,54 +686,69 @@ impl SparseMerkleTree {
     where
         I: IntoIterator<Item = (B256, B256)>,
     {
-        let deduped = sorted_last_wins(updates.into_iter().collect());
-        let delta = self.root.update(0, &deduped);
-        self.len = self.len.saturating_add_signed(delta);
+        self.update_chunks(vec![updates.into_iter().collect()], 0);
         self.root()
     }
 
     /// Applies `chunks` of updates one after the other and returns the root after each: the
     /// same as [`Self::update`] per chunk, in order.
     ///
-    /// With `levels > 0`, the tree is cut at depth `levels` into `2^levels` subtrees; each
-    /// applies its share of every chunk in order, as one task on the current rayon pool,
-    /// and records its summary after each chunk; the top levels are then hashed per chunk.
-    /// One fork per call, however many chunks.
+    /// With `levels > 0`, the shards are split into `2^levels` aligned ranges (subtrees at
+    /// depth `levels`, at most one per shard); each applies its share of every chunk in order,
+    /// as one task on the current rayon pool, and records its summary after each chunk; the
+    /// levels above are then hashed per chunk. One fork per call, however many chunks.
     pub fn update_chunks(&mut self, chunks: Vec<Vec<(B256, B256)>>, levels: u32) -> Vec<B256> {
-        if levels == 0 || chunks.is_empty() {
-            return chunks.into_iter().map(|c| self.update(c)).collect();
+        if chunks.is_empty() {
+            return Vec::new();
         }
         let levels = levels.min(MAX_SPLIT_LEVELS) as usize;
-        let sorted: Vec<Vec<(B256, B256)>> = chunks.into_par_iter().map(sorted_last_wins).collect();
-        let mut subtrees = Vec::with_capacity(1 << levels);
-        std::mem::replace(&mut self.root, Node::Empty).split(0, levels, &mut subtrees);
-        let prefix = |k: &B256| usize::from(k[0]) >> (8 - levels);
-        let done: Vec<(Node, Vec<Summary>, isize)> = subtrees
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, mut node)| {
-                let mut summaries = Vec::with_capacity(sorted.len());
-                let mut delta = 0;
-                for chunk in &sorted {
-                    let start = chunk.partition_point(|(k, _)| prefix(k) < i);
-                    let end = chunk.partition_point(|(k, _)| prefix(k) <= i);
-                    delta += node.update(levels, &chunk[start..end]);
-                    summaries.push(Summary::of(&node));
-                }
-                (node, summaries, delta)
-            })
-            .collect();
-        let roots = (0..sorted.len())
-            .map(|c| {
-                fold_levels(done.iter().map(|(_, s, _)| s[c]).collect(), Summary::join).map_or(EMPTY, Summary::hash)
-            })
-            .collect();
-        let mut nodes = Vec::with_capacity(done.len());
-        for (node, _, delta) in done {
-            self.len = self.len.saturating_add_signed(delta);
-            nodes.push(node);
+        let sorted: Vec<Vec<(B256, B256)>> = if levels == 0 {
+            chunks.into_iter().map(sorted_last_wins).collect()
+        } else {
+            chunks.into_par_iter().map(sorted_last_wins).collect()
+        };
+        let tasks = 1usize << levels;
+        let width = SHARDS / tasks;
+        // Each task's part of every level from `levels` down to the shards.
+        let mut task_tops: Vec<Vec<&mut [Summary]>> = (0..tasks).map(|_| Vec::new()).collect();
+        for (l, level) in self.top.iter_mut().enumerate().skip(levels) {
+            for (t, part) in level.chunks_mut(1 << (l - levels)).enumerate() {
+                task_tops[t].push(part);
+            }
         }
-        self.root = fold_levels(nodes, Node::join).unwrap_or(Node::Empty);
+        let done: Vec<(Vec<Summary>, isize)> = if levels == 0 {
+            let mut tops = task_tops.pop().unwrap_or_default();
+            vec![update_range(&mut self.shards, 0, &mut tops, 0, &sorted)]
+        } else {
+            self.shards
+                .par_chunks_mut(width)
+                .zip(task_tops.into_par_iter())
+                .enumerate()
+                .with_max_len(1)
+                .map(|(t, (shards, mut tops))| update_range(shards, t * width, &mut tops, levels, &sorted))
+                .collect()
+        };
+        for (_, delta) in &done {
+            self.len = self.len.saturating_add_signed(*delta);
+        }
+        if levels == 0 {
+            return done[0].0.iter().map(|s| s.hash()).collect();
+        }
+        let roots = (0..sorted.len())
+            .map(|c| fold_levels(done.iter().map(|(s, _)| s[c]).collect(), Summary::join).map_or(EMPTY, Summary::hash))
+            .collect();
+        // The levels above the tasks' roots, from the final summaries.
+        for l in (0..levels).rev() {
+            let (upper, lower) = self.top.split_at_mut(l + 1);
+            let below = if l + 1 == SHARD_BITS {
+                self.shards.iter().map(Shard::summary).collect::<Vec<_>>()
+            } else {
+                lower[0].clone()
+            };
+            for (n, node) in upper[l].iter_mut().enumerate() {
+                *node = Summary::join(below[2 * n], below[2 * n + 1]);
+            }
+        }
         roots
     }
 
@@ -454,20 +760,56 @@ impl SparseMerkleTree {
     /// A proof of the value of `key` (or of its absence) against [`Self::root`].
     pub fn prove(&self, key: &B256) -> Proof {
         let mut siblings = Vec::new();
-        let mut node = &self.root;
+        let mut at = Self::ROOT;
         let mut depth = 0;
         loop {
-            match node {
-                Node::Empty => return Proof { siblings, terminal: Terminal::Empty },
-                Node::Leaf { key, value, .. } => {
-                    return Proof { siblings, terminal: Terminal::Leaf { key: *key, value: *value } };
+            match self.view(at) {
+                View::Empty => return Proof { siblings, terminal: Terminal::Empty },
+                View::Leaf(leaf) => {
+                    return Proof { siblings, terminal: Terminal::Leaf { key: leaf.key, value: leaf.value } };
                 }
-                Node::Branch { left, right, .. } => {
+                View::Branch { left, right, .. } => {
                     let (next, sibling) = if bit_at(key, depth) { (right, left) } else { (left, right) };
-                    siblings.push(sibling.hash());
-                    node = next;
+                    siblings.push(self.hash_at(sibling));
+                    at = next;
                     depth += 1;
                 }
+            }
+        }
+    }
+
+    fn hash_at(&self, cursor: Cursor) -> B256 {
+        match self.view(cursor) {
+            View::Empty => EMPTY,
+            View::Leaf(leaf) => leaf.hash,
+            View::Branch { hash, .. } => hash,
+        }
+    }
+
+    /// Writes the witness encoding of the subtree at `cursor`, at `depth` with key bits `path`:
+    /// revealed (a LEAF or a BRANCH) when its position is in `open`, OPAQUE otherwise, EMPTY
+    /// when it is empty.
+    fn encode_witness(&self, at: Cursor, depth: usize, path: B256, open: &HashSet<Position>, out: &mut Vec<u8>) {
+        let revealed = open.contains(&(depth, path));
+        match self.view(at) {
+            View::Empty => out.push(witness::TAG_EMPTY),
+            View::Leaf(leaf) if revealed => {
+                out.push(witness::TAG_LEAF);
+                out.extend_from_slice(leaf.key.as_slice());
+                out.extend_from_slice(leaf.value.as_slice());
+            }
+            View::Branch { left, right, .. } if revealed => {
+                out.push(witness::TAG_BRANCH);
+                self.encode_witness(left, depth + 1, path, open, out);
+                self.encode_witness(right, depth + 1, witness::child_path(&path, depth, true), open, out);
+            }
+            View::Leaf(Leaf { hash, .. }) => {
+                out.push(witness::TAG_OPAQUE);
+                out.extend_from_slice(hash.as_slice());
+            }
+            View::Branch { hash, .. } => {
+                out.push(witness::TAG_OPAQUE);
+                out.extend_from_slice(hash.as_slice());
             }
         }
     }
@@ -481,18 +823,18 @@ impl SparseMerkleTree {
     pub fn witness(&self, keys: &[B256], post: &[(B256, B256)]) -> Vec<u8> {
         let mut open: HashSet<Position> = HashSet::new();
         for key in keys.iter().chain(post.iter().map(|(k, _)| k)) {
-            let mut node = &self.root;
+            let mut at = Self::ROOT;
             let mut depth = 0;
             loop {
-                match node {
-                    Node::Empty => break,
-                    Node::Leaf { .. } => {
+                match self.view(at) {
+                    View::Empty => break,
+                    View::Leaf(_) => {
                         open.insert((depth, witness::prefix(key, depth)));
                         break;
                     }
-                    Node::Branch { left, right, .. } => {
+                    View::Branch { left, right, .. } => {
                         open.insert((depth, witness::prefix(key, depth)));
-                        node = if bit_at(key, depth) { right } else { left };
+                        at = if bit_at(key, depth) { right } else { left };
                         depth += 1;
                     }
                 }
@@ -500,7 +842,7 @@ impl SparseMerkleTree {
         }
         loop {
             let mut out = Vec::new();
-            encode_witness(&self.root, 0, B256::ZERO, &open, &mut out);
+            self.encode_witness(Self::ROOT, 0, B256::ZERO, &open, &mut out);
             let mut partial = PartialTree::decode(&out).expect("the witness of an honest tree decodes");
             for (key, value) in post {
                 partial.set(*key, *value).expect("the path of every updated key is revealed");
@@ -515,18 +857,24 @@ impl SparseMerkleTree {
 
     /// All leaves in key order.
     pub fn leaves(&self) -> Vec<(B256, B256)> {
-        fn walk(node: &Node, out: &mut Vec<(B256, B256)>) {
+        fn walk(shard: &Shard, node: Ref, out: &mut Vec<(B256, B256)>) {
             match node {
-                Node::Empty => {}
-                Node::Leaf { key, value, .. } => out.push((*key, *value)),
-                Node::Branch { left, right, .. } => {
-                    walk(left, out);
-                    walk(right, out);
+                Ref::Empty => {}
+                Ref::Leaf(i) => {
+                    let leaf = &shard.leaves[i as usize];
+                    out.push((leaf.key, leaf.value));
+                }
+                Ref::Branch(i) => {
+                    let b = &shard.branches[i as usize];
+                    walk(shard, b.left, out);
+                    walk(shard, b.right, out);
                 }
             }
         }
         let mut out = Vec::with_capacity(self.len);
-        walk(&self.root, &mut out);
+        for shard in &self.shards {
+            walk(shard, shard.root, &mut out);
+        }
         out
     }
 }
@@ -605,12 +953,12 @@ pub(crate) mod tests {
                 }
             }
             let root = tree.update(batch.clone());
-            // The same batch as chunks, cut at 1 to 4 levels, gives the same roots.
+            // The same batch as chunks, cut at 0 to 8 levels, gives the same roots.
             let cut = rng.random_range(0..=batch.len());
             let chunks = vec![batch[..cut].to_vec(), batch[cut..].to_vec()];
             let mut reference = parallel.clone();
             let expected: Vec<B256> = chunks.iter().map(|c| reference.update(c.clone())).collect();
-            let roots = parallel.update_chunks(chunks, rng.random_range(1..=4));
+            let roots = parallel.update_chunks(chunks, rng.random_range(0..=8));
             assert_eq!(roots, expected, "chunked update gives the same roots");
             assert_eq!(roots[1], root);
             let leaves: Vec<_> = model.iter().map(|(k, v)| (*k, *v)).collect();
@@ -618,6 +966,66 @@ pub(crate) mod tests {
             assert_eq!(tree.len(), model.len());
             assert_eq!(parallel.len(), model.len());
             assert_eq!(tree.leaves(), leaves);
+        }
+    }
+
+    /// Keys crowded into a few shards and paths, chunk after chunk, at every split level:
+    /// every chunk root equals the reference definition over the model, and so do the
+    /// leaves, the count, `get` and proofs, down to the empty tree and back.
+    #[test]
+    fn crowded_keys_and_many_chunks_match_the_reference() {
+        let mut rng = rng();
+        // Keys sharing their first byte, their first two bytes, all but the last bit, and
+        // a few spread over the key space.
+        let base = random_b256(&mut rng);
+        let mut keys = Vec::new();
+        for i in 0..40u8 {
+            let mut k = random_b256(&mut rng);
+            k[0] = base[0];
+            if i % 2 == 0 {
+                k[1] = base[1];
+            }
+            keys.push(k);
+            let mut near = base;
+            near[31] ^= i;
+            keys.push(near);
+        }
+        keys.extend((0..20).map(|_| random_b256(&mut rng)));
+        let mut tree = SparseMerkleTree::new();
+        let mut model: BTreeMap<B256, B256> = BTreeMap::new();
+        for round in 0..60 {
+            let n_chunks = rng.random_range(1..6);
+            let mut chunks = Vec::new();
+            let mut expected = Vec::new();
+            for _ in 0..n_chunks {
+                let mut chunk = Vec::new();
+                for _ in 0..rng.random_range(0..30) {
+                    let k = keys[rng.random_range(0..keys.len())];
+                    // Every tenth round deletes more than it writes, emptying the tree.
+                    let delete = rng.random_bool(if round % 10 == 9 { 0.9 } else { 0.3 });
+                    let v = if delete { B256::ZERO } else { random_b256(&mut rng) };
+                    chunk.push((k, v));
+                    if v.is_zero() {
+                        model.remove(&k);
+                    } else {
+                        model.insert(k, v);
+                    }
+                }
+                let leaves: Vec<_> = model.iter().map(|(k, v)| (*k, *v)).collect();
+                expected.push(compute_root(&leaves));
+                chunks.push(chunk);
+            }
+            let roots = tree.update_chunks(chunks, rng.random_range(0..=8));
+            assert_eq!(roots, expected, "round {round}");
+            assert_eq!(tree.root(), *expected.last().expect("one chunk or more"));
+            let leaves: Vec<_> = model.iter().map(|(k, v)| (*k, *v)).collect();
+            assert_eq!(tree.leaves(), leaves);
+            assert_eq!(tree.len(), model.len());
+            for k in &keys {
+                let v = model.get(k).copied().unwrap_or_default();
+                assert_eq!(tree.get(k), v);
+                assert_eq!(tree.prove(k).verify(&tree.root(), k), Some(v));
+            }
         }
     }
 
