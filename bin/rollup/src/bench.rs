@@ -228,7 +228,9 @@ pub fn machine_ceiling(threads: usize) -> f64 {
         h
     }
     const ROUNDS: u32 = 100_000;
-    let threads = threads.max(1);
+    if threads <= 1 {
+        return 1.0;
+    }
     let (mut one, mut many) = (Duration::MAX, Duration::MAX);
     for _ in 0..3 {
         let started = Instant::now();
