@@ -106,7 +106,8 @@ pub struct BlockTimings {
     pub prediction: std::time::Duration,
     /// Grouping and packing them onto workers (parallel path only).
     pub partition: std::time::Duration,
-    /// Running the transactions through revm, including re-executions.
+    /// Running the transactions through revm, including re-executions (and, on the parallel
+    /// path, each task adding its touched keys to the commit check as it finishes).
     pub execution: std::time::Duration,
     /// Checking the workers against each other, assembling results, applying the changes.
     pub merge: std::time::Duration,
