@@ -219,32 +219,12 @@ impl Shard {
     }
 
     fn alloc_leaf(&mut self, key: B256, value: B256, hash: B256) -> u32 {
-        let leaf = Leaf { key, value, hash };
-        match self.free_leaves.pop() {
-            Some(i) => {
-                self.leaves[i as usize] = leaf;
-                i
-            }
-            None => {
-                self.leaves.push(leaf);
-                (self.leaves.len() - 1) as u32
-            }
-        }
+        alloc(&mut self.leaves, &mut self.free_leaves, Leaf { key, value, hash })
     }
 
     /// A branch over two children; its hash is left for [`Dirty`] to compute.
     fn alloc_branch(&mut self, left: Ref, right: Ref) -> u32 {
-        let branch = Branch { left, right, hash: EMPTY };
-        match self.free_branches.pop() {
-            Some(i) => {
-                self.branches[i as usize] = branch;
-                i
-            }
-            None => {
-                self.branches.push(branch);
-                (self.branches.len() - 1) as u32
-            }
-        }
+        alloc(&mut self.branches, &mut self.free_branches, Branch { left, right, hash: EMPTY })
     }
 
     /// Builds the subtree at `depth` over `leaves` (allocated, sorted by key, distinct).
@@ -360,6 +340,20 @@ impl Shard {
                 };
                 (node, dl + dr)
             }
+        }
+    }
+}
+
+/// Puts `item` in a free slot of `arena`, or at its end; returns its index.
+fn alloc<T>(arena: &mut Vec<T>, free: &mut Vec<u32>, item: T) -> u32 {
+    match free.pop() {
+        Some(i) => {
+            arena[i as usize] = item;
+            i
+        }
+        None => {
+            arena.push(item);
+            (arena.len() - 1) as u32
         }
     }
 }
