@@ -24,20 +24,30 @@ use std::collections::HashSet;
 /// Hash of an empty subtree.
 pub const EMPTY: B256 = B256::ZERO;
 
-/// `keccak256(0x00 ‖ key ‖ value)`: the hash of a subtree holding one leaf.
-pub fn leaf_hash(key: &B256, value: &B256) -> B256 {
+/// `0x00 ‖ key ‖ value`: what a leaf's hash is taken of.
+fn leaf_preimage(key: &B256, value: &B256) -> [u8; 65] {
     let mut buf = [0u8; 65];
     buf[1..33].copy_from_slice(key.as_slice());
     buf[33..].copy_from_slice(value.as_slice());
-    keccak256(buf)
+    buf
+}
+
+/// `left ‖ right`: what a branch's hash is taken of.
+fn node_preimage(left: &B256, right: &B256) -> [u8; 64] {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(left.as_slice());
+    buf[32..].copy_from_slice(right.as_slice());
+    buf
+}
+
+/// `keccak256(0x00 ‖ key ‖ value)`: the hash of a subtree holding one leaf.
+pub fn leaf_hash(key: &B256, value: &B256) -> B256 {
+    keccak256(leaf_preimage(key, value))
 }
 
 /// `keccak256(left ‖ right)`: the hash of a subtree holding two or more leaves.
 pub fn node_hash(left: &B256, right: &B256) -> B256 {
-    let mut buf = [0u8; 64];
-    buf[..32].copy_from_slice(left.as_slice());
-    buf[32..].copy_from_slice(right.as_slice());
-    keccak256(buf)
+    keccak256(node_preimage(left, right))
 }
 
 /// Bit `depth` of `key`, most significant first (`depth` < 256).
@@ -364,33 +374,31 @@ struct Scratch {
     dirty: Dirty,
     leaf_inputs: Vec<[u8; 65]>,
     node_inputs: Vec<[u8; 64]>,
+    /// Leaf hashes of the updates being applied.
+    leaf_hashes: Vec<B256>,
+    /// Output of [`Self::hash_nodes`].
     hashes: Vec<B256>,
+    /// Which nodes of one level above the shards changed, and of the level above it.
+    changed_below: Vec<bool>,
+    changed_here: Vec<bool>,
+    /// Nodes of one level above the shards that need a hash.
+    pairs: Vec<usize>,
 }
 
 impl Scratch {
-    /// Leaf hashes of `updates`, several at a time, into `self.hashes`.
+    /// Leaf hashes of `updates`, several at a time, into `self.leaf_hashes`.
     fn hash_leaves(&mut self, updates: &[(B256, B256)]) {
         self.leaf_inputs.clear();
-        self.leaf_inputs.extend(updates.iter().map(|(k, v)| {
-            let mut buf = [0u8; 65];
-            buf[1..33].copy_from_slice(k.as_slice());
-            buf[33..].copy_from_slice(v.as_slice());
-            buf
-        }));
-        self.hashes.clear();
-        self.hashes.resize(updates.len(), EMPTY);
-        keccak256_batch(&self.leaf_inputs, &mut self.hashes);
+        self.leaf_inputs.extend(updates.iter().map(|(k, v)| leaf_preimage(k, v)));
+        self.leaf_hashes.clear();
+        self.leaf_hashes.resize(updates.len(), EMPTY);
+        keccak256_batch(&self.leaf_inputs, &mut self.leaf_hashes);
     }
 
     /// Hashes `pairs` (left, right) several at a time into `self.hashes`.
     fn hash_nodes(&mut self, pairs: impl Iterator<Item = (B256, B256)>) {
         self.node_inputs.clear();
-        self.node_inputs.extend(pairs.map(|(l, r)| {
-            let mut buf = [0u8; 64];
-            buf[..32].copy_from_slice(l.as_slice());
-            buf[32..].copy_from_slice(r.as_slice());
-            buf
-        }));
+        self.node_inputs.extend(pairs.map(|(l, r)| node_preimage(&l, &r)));
         self.hashes.clear();
         self.hashes.resize(self.node_inputs.len(), EMPTY);
         keccak256_batch(&self.node_inputs, &mut self.hashes);
@@ -432,16 +440,15 @@ fn update_range(
     let mut scratch = Scratch::default();
     let mut summaries = Vec::with_capacity(chunks.len());
     let mut delta = 0;
-    let mut changed = vec![false; shards.len()];
-    let mut changed_above = Vec::new();
     for chunk in chunks {
         let lo = chunk.partition_point(|(k, _)| usize::from(k[0]) < first);
         let hi = chunk.partition_point(|(k, _)| usize::from(k[0]) < first + shards.len());
         let updates = &chunk[lo..hi];
         if !updates.is_empty() {
             scratch.hash_leaves(updates);
-            let hashes = std::mem::take(&mut scratch.hashes);
-            changed.fill(false);
+            scratch.changed_below.clear();
+            scratch.changed_below.resize(shards.len(), false);
+            let Scratch { dirty, leaf_hashes, changed_below, .. } = &mut scratch;
             let mut start = 0;
             while start < updates.len() {
                 let s = usize::from(updates[start].0[0]) - first;
@@ -452,53 +459,56 @@ fn update_range(
                     shard.root,
                     SHARD_BITS,
                     &updates[start..end],
-                    &hashes[start..end],
-                    &mut scratch.dirty,
+                    &leaf_hashes[start..end],
+                    dirty,
                 );
                 shard.root = root;
                 delta += d;
-                changed[s] = true;
+                changed_below[s] = true;
                 start = end;
             }
-            scratch.hashes = hashes;
             scratch.rehash(shards);
-            // The levels above the shards, up to the range's root.
-            let mut below = std::mem::take(&mut changed);
-            for l in (level..SHARD_BITS).rev() {
-                let (upper, lower) = tops.split_at_mut(l + 1 - level);
-                let child = |i: usize| if l + 1 == SHARD_BITS { shards[i].summary() } else { lower[0][i] };
-                let nodes = &mut upper[l - level];
-                changed_above.clear();
-                changed_above.resize(nodes.len(), false);
-                let mut pairs = Vec::new();
-                for (n, node) in nodes.iter_mut().enumerate() {
-                    if !below[2 * n] && !below[2 * n + 1] {
-                        continue;
-                    }
-                    changed_above[n] = true;
-                    match Summary::join_lifted(child(2 * n), child(2 * n + 1)) {
-                        Some(lifted) => *node = lifted,
-                        None => pairs.push(n),
-                    }
-                }
-                scratch.hash_nodes(pairs.iter().map(|&n| (child(2 * n).hash(), child(2 * n + 1).hash())));
-                for (&n, hash) in pairs.iter().zip(&scratch.hashes) {
-                    nodes[n] = Summary::Branch(*hash);
-                }
-                std::mem::swap(&mut below, &mut changed_above);
-            }
-            changed = below;
-            changed.resize(shards.len(), false);
+            update_tops(shards, tops, level, &mut scratch);
         }
         summaries.push(if level == SHARD_BITS { shards[0].summary() } else { tops[0][0] });
     }
     (summaries, delta)
 }
 
+/// Recomputes the levels above the shards from [`SHARD_BITS`] - 1 up to `level`, where a
+/// node below changed (`scratch.changed_below`: the shards), each level several hashes at a
+/// time. `tops` as for [`update_range`].
+fn update_tops(shards: &[Shard], tops: &mut [&mut [Summary]], level: usize, scratch: &mut Scratch) {
+    for l in (level..SHARD_BITS).rev() {
+        let (upper, lower) = tops.split_at_mut(l + 1 - level);
+        let child = |i: usize| if l + 1 == SHARD_BITS { shards[i].summary() } else { lower[0][i] };
+        let nodes = &mut upper[l - level];
+        scratch.changed_here.clear();
+        scratch.changed_here.resize(nodes.len(), false);
+        scratch.pairs.clear();
+        for (n, node) in nodes.iter_mut().enumerate() {
+            if !scratch.changed_below[2 * n] && !scratch.changed_below[2 * n + 1] {
+                continue;
+            }
+            scratch.changed_here[n] = true;
+            match Summary::join_lifted(child(2 * n), child(2 * n + 1)) {
+                Some(lifted) => *node = lifted,
+                None => scratch.pairs.push(n),
+            }
+        }
+        let pairs = std::mem::take(&mut scratch.pairs);
+        scratch.hash_nodes(pairs.iter().map(|&n| (child(2 * n).hash(), child(2 * n + 1).hash())));
+        for (&n, hash) in pairs.iter().zip(&scratch.hashes) {
+            nodes[n] = Summary::Branch(*hash);
+        }
+        scratch.pairs = pairs;
+        std::mem::swap(&mut scratch.changed_below, &mut scratch.changed_here);
+    }
+}
+
 /// What the levels above a subtree need to know of it.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 enum Summary {
-    #[default]
     Empty,
     /// A single leaf, with its hash (lifted through any empty siblings).
     Leaf(B256),

@@ -223,7 +223,7 @@ pub fn machine_ceiling(threads: usize) -> f64 {
     fn spin(rounds: u32) -> alloy_primitives::B256 {
         let mut h = alloy_primitives::B256::ZERO;
         for _ in 0..rounds {
-            h = keccak256([h.0, h.0].concat());
+            h = rollup_types::smt::node_hash(&h, &h);
         }
         h
     }
