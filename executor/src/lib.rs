@@ -409,11 +409,9 @@ impl Executor {
             return self.execute_block_sequential(env, txs);
         };
         let threads = parallel.config.threads;
-        // Four subtrees per thread, so that uneven shares of the keys even out.
-        let levels = if threads > 1 { threads.next_power_of_two().trailing_zeros() + 2 } else { 0 };
         let mut run = || {
             let out = parallel::execute_parallel(&self.context(env), threads, parallel.config.prediction, txs);
-            let (block, finish) = self.commit(out.results, out.layers, levels);
+            let (block, finish) = self.commit(out.results, out.layers, threads);
             let mut timings = out.timings;
             timings.merge += finish.merge;
             timings.state_root += finish.state_root;
@@ -432,19 +430,26 @@ impl Executor {
         let started = Instant::now();
         let (results, layers) = parallel::execute_sequential(&self.context(env), txs);
         let execution = started.elapsed();
-        let (block, finish) = self.commit(results, layers, 0);
+        let (block, finish) = self.commit(results, layers, 1);
         ExecutedBlock { timings: BlockTimings { execution, ..finish }, ..block }
     }
 
     /// Applies the block's changes to the committed state and computes the chunk roots from
-    /// the write sets, chunk by chunk in block order; with `levels > 0` the tree's
-    /// `2^levels` subtrees below that depth are updated in parallel (see
-    /// [`SparseMerkleTree::update_chunks`]).
+    /// the write sets, chunk by chunk in block order.
     ///
-    /// On the parallel path (`levels > 0`, called on the executor's pool) the changes are
-    /// applied to the committed state beside the state-root update, and the time of both is
-    /// counted as state root.
-    fn commit(&mut self, results: Vec<TxResult>, layers: Vec<Changes>, levels: u32) -> (ExecutedBlock, BlockTimings) {
+    /// With `threads > 1` (called on the executor's pool) both run on the pool, one after the
+    /// other: the changes as tasks that each own part of the state's maps, then the tree as
+    /// one subtree per thread ([`SparseMerkleTree::update_chunks`]). One subtree per thread
+    /// and not more: the tree hashes each level's stale nodes several at a time, and cutting
+    /// it finer leaves each task too few nodes per level to fill the batches. The time of
+    /// both is counted as state root; on the sequential path, applying the changes is counted
+    /// as merge.
+    fn commit(
+        &mut self,
+        results: Vec<TxResult>,
+        layers: Vec<Changes>,
+        threads: usize,
+    ) -> (ExecutedBlock, BlockTimings) {
         let started = Instant::now();
         let executed: Vec<&TxOutcome> = results
             .iter()
@@ -453,26 +458,24 @@ impl Executor {
                 TxResult::Invalid(_) => None,
             })
             .collect();
-        let chunks = executed
-            .chunks(self.chain.chunk_size as usize)
-            .map(|chunk| chunk.iter().flat_map(|o| o.writes.iter().copied()).collect())
-            .collect();
         let gas_used = executed.iter().map(|o| o.gas_used).sum();
-        drop(executed);
-        let (state, tree) = (&mut self.state, &mut self.tree);
-        let mut apply = move || {
-            let state = Arc::make_mut(state);
-            for layer in &layers {
-                state.apply(layer);
-            }
-        };
-        let (timings, chunk_roots) = if levels > 0 {
-            let (_, roots) = rayon::join(apply, || tree.update_chunks(chunks, levels));
+        let chunk_writes = |chunk: &[&TxOutcome]| chunk.iter().flat_map(|o| o.writes.iter().copied()).collect();
+        let chunk_size = self.chain.chunk_size as usize;
+        let state = Arc::make_mut(&mut self.state);
+        let (timings, chunk_roots) = if threads > 1 {
+            use rayon::prelude::*;
+            let chunks = executed.par_chunks(chunk_size).map(chunk_writes).collect();
+            drop(executed);
+            state.apply_parallel(&layers, 2 * threads);
+            let levels = threads.next_power_of_two().trailing_zeros();
+            let roots = self.tree.update_chunks(chunks, levels);
             (BlockTimings { state_root: started.elapsed(), ..Default::default() }, roots)
         } else {
-            apply();
+            let chunks = executed.chunks(chunk_size).map(chunk_writes).collect();
+            drop(executed);
+            state.apply(&layers);
             let applied = Instant::now();
-            let roots = tree.update_chunks(chunks, 0);
+            let roots = self.tree.update_chunks(chunks, 0);
             (BlockTimings { merge: applied - started, state_root: applied.elapsed(), ..Default::default() }, roots)
         };
         let block = ExecutedBlock {

@@ -59,7 +59,7 @@ pub(crate) fn run_worker(
     indices: Vec<u32>,
     record: bool,
 ) -> WorkerOutput {
-    let overlay = Overlay::new(ctx.base, prior, ctx.block.beneficiary, record);
+    let overlay = Overlay::new(ctx.base, prior, ctx.block.beneficiary, record, indices.len());
     let mut evm =
         Context::mainnet().with_db(overlay).with_cfg(ctx.cfg.clone()).with_block(ctx.block.clone()).build_mainnet();
     let mut results = Vec::with_capacity(indices.len());
@@ -84,7 +84,7 @@ pub(crate) fn run_worker(
     }
     let db = std::mem::replace(
         &mut evm.ctx.journaled_state.database,
-        Overlay::new(ctx.base, &[], Default::default(), false),
+        Overlay::new(ctx.base, &[], Default::default(), false, 0),
     );
     WorkerOutput { indices, results, changes: db.changes, recorder: db.recorder }
 }
@@ -109,19 +109,19 @@ pub(crate) struct ParallelOutput {
 /// the tasks still running): for every key, the earliest and the second-earliest of the
 /// tasks' first touches. Each task's recorder holds the first of its transactions to touch
 /// each key; the position that matters for a key is the second smallest of those.
-#[derive(Default)]
 struct Touches {
     first: HashMap<Touched, u32>,
     second: HashMap<Touched, u32>,
 }
 
 impl Touches {
+    /// A table sized for the keys of `txs` transactions.
+    fn with_capacity(txs: usize) -> Self {
+        Self { first: HashMap::with_capacity_and_hasher(4 * txs, Default::default()), second: HashMap::default() }
+    }
+
     /// Adds one task's first touches (order of tasks does not matter).
     fn add(&mut self, recorder: &Recorder) {
-        if self.first.is_empty() {
-            self.first.clone_from(&recorder.first_touch);
-            return;
-        }
         for (key, &at) in &recorder.first_touch {
             match self.first.get_mut(key) {
                 None => {
@@ -178,7 +178,7 @@ fn run_segment(
     }
 
     let prior: &[Changes] = layers;
-    let touches = std::sync::Mutex::new(Touches::default());
+    let touches = std::sync::Mutex::new(Touches::with_capacity(range.len()));
     let outputs: Vec<WorkerOutput> = plan
         .tasks
         .into_par_iter()

@@ -11,11 +11,57 @@ use revm::{
 use rollup_types::{SYSTEM_CONTRACT, keys};
 use std::convert::Infallible;
 
+/// How many parts the committed state's maps are cut into, by the top bits of the key, so
+/// that a block's changes can be applied on several threads at once.
+const PARTS: usize = 16;
+
+/// A key of the committed state's maps, with the part it belongs to.
+trait PartKey: std::hash::Hash + Eq + Copy {
+    fn part(&self) -> usize;
+}
+
+impl PartKey for U256 {
+    fn part(&self) -> usize {
+        // The top four bits: the part of the tree's key space the slot lies in.
+        (self.as_limbs()[3] >> 60) as usize
+    }
+}
+
+impl PartKey for Address {
+    fn part(&self) -> usize {
+        usize::from(self.0[0] >> 4)
+    }
+}
+
+/// A hash map cut into [`PARTS`] maps by key.
+#[derive(Clone, Debug)]
+struct Parted<K, V> {
+    parts: Vec<HashMap<K, V>>,
+}
+
+impl<K: PartKey, V: Copy> Parted<K, V> {
+    fn new(entries: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut parts: Vec<HashMap<K, V>> = (0..PARTS).map(|_| HashMap::default()).collect();
+        for (k, v) in entries {
+            parts[k.part()].insert(k, v);
+        }
+        Self { parts }
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        self.parts[key.part()].get(key)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.parts.iter().flat_map(HashMap::iter)
+    }
+}
+
 /// The committed L2 state.
 #[derive(Clone, Debug)]
 pub struct State {
-    nonces: HashMap<Address, u64>,
-    storage: HashMap<U256, U256>,
+    nonces: Parted<Address, u64>,
+    storage: Parted<U256, U256>,
     code: Bytecode,
     code_hash: B256,
 }
@@ -23,13 +69,13 @@ pub struct State {
 impl State {
     /// A state with the system contract's `code` and `storage` and no nonces.
     pub fn new(code: Bytecode, storage: HashMap<U256, U256>) -> Self {
-        let code_hash = code.hash_slow();
-        Self { nonces: HashMap::default(), storage, code, code_hash }
+        Self::from_parts(code, HashMap::default(), storage)
     }
 
     /// A state from its parts (a restored snapshot).
     pub(crate) fn from_parts(code: Bytecode, nonces: HashMap<Address, u64>, storage: HashMap<U256, U256>) -> Self {
-        Self { nonces, ..Self::new(code, storage) }
+        let code_hash = code.hash_slow();
+        Self { nonces: Parted::new(nonces), storage: Parted::new(storage), code, code_hash }
     }
 
     /// Every account with a nonce, in no particular order.
@@ -64,17 +110,40 @@ impl State {
         storage.chain(nonces).collect()
     }
 
-    pub(crate) fn apply(&mut self, changes: &Changes) {
-        for (account, nonce) in &changes.nonces {
-            self.nonces.insert(*account, *nonce);
-        }
-        for (slot, value) in &changes.storage {
-            if value.is_zero() {
-                self.storage.remove(slot);
-            } else {
-                self.storage.insert(*slot, *value);
+    /// Applies a block's changes, `layers` in order (later layers win).
+    pub(crate) fn apply(&mut self, layers: &[Changes]) {
+        for layer in layers {
+            for (account, nonce) in &layer.nonces {
+                self.nonces.parts[account.part()].insert(*account, *nonce);
+            }
+            for (slot, value) in &layer.storage {
+                set_slot(&mut self.storage.parts[slot.part()], slot, value);
             }
         }
+    }
+
+    /// [`Self::apply`] on the current rayon pool, as `tasks` tasks that each own a range of
+    /// the maps' parts and take their keys from every layer.
+    pub(crate) fn apply_parallel(&mut self, layers: &[Changes], tasks: usize) {
+        use rayon::prelude::*;
+        let per_task = PARTS.div_ceil(tasks.clamp(1, PARTS));
+        self.nonces
+            .parts
+            .par_chunks_mut(per_task)
+            .zip(self.storage.parts.par_chunks_mut(per_task))
+            .enumerate()
+            .for_each(|(t, (nonces, storage))| {
+                let first = t * per_task;
+                let mine = |part: usize| part.wrapping_sub(first) < per_task;
+                for layer in layers {
+                    for (account, nonce) in layer.nonces.iter().filter(|(a, _)| mine(a.part())) {
+                        nonces[account.part() - first].insert(*account, *nonce);
+                    }
+                    for (slot, value) in layer.storage.iter().filter(|(s, _)| mine(s.part())) {
+                        set_slot(&mut storage[slot.part() - first], slot, value);
+                    }
+                }
+            });
     }
 
     fn account(&self, address: &Address, nonce: Option<u64>) -> Option<AccountInfo> {
@@ -112,6 +181,15 @@ impl DatabaseRef for State {
     fn block_hash_ref(&self, _number: u64) -> Result<B256, Self::Error> {
         // The system contract never reads block hashes; nothing may depend on them.
         Ok(B256::ZERO)
+    }
+}
+
+/// Sets a slot of the committed state; a zero value deletes it.
+fn set_slot(part: &mut HashMap<U256, U256>, slot: &U256, value: &U256) {
+    if value.is_zero() {
+        part.remove(slot);
+    } else {
+        part.insert(*slot, *value);
     }
 }
 
@@ -212,17 +290,30 @@ pub(crate) struct Overlay<'a> {
 impl<'a> Overlay<'a> {
     /// An overlay for one task; `beside_others` when other tasks run at the same time: it
     /// then records for the commit check and uses its thread's own copy of the code.
-    pub(crate) fn new(base: &'a State, prior: &'a [Changes], beneficiary: Address, beside_others: bool) -> Self {
+    ///
+    /// `txs` is how many transactions it will run: its maps are sized for them up front
+    /// (growing a hash map rehashes everything it holds).
+    pub(crate) fn new(
+        base: &'a State,
+        prior: &'a [Changes],
+        beneficiary: Address,
+        beside_others: bool,
+        txs: usize,
+    ) -> Self {
         let code = if beside_others { thread_copy(&base.code, base.code_hash) } else { base.code.clone() };
-        Self {
-            base,
-            prior,
-            beneficiary,
-            changes: Changes::default(),
-            last_writes: Vec::new(),
-            recorder: beside_others.then(Recorder::default),
-            code,
-        }
+        // A transfer writes a nonce and two slots and touches four keys; most operations
+        // write about as much.
+        let changes = Changes {
+            nonces: HashMap::with_capacity_and_hasher(txs, Default::default()),
+            storage: HashMap::with_capacity_and_hasher(2 * txs, Default::default()),
+        };
+        let recorder = beside_others.then(|| Recorder {
+            first_touch: HashMap::with_capacity_and_hasher(4 * txs, Default::default()),
+            raw: Vec::with_capacity(3 * txs),
+            raw_ends: Vec::with_capacity(txs),
+            current: 0,
+        });
+        Self { base, prior, beneficiary, changes, last_writes: Vec::new(), recorder, code }
     }
 
     fn nonce(&self, account: &Address) -> Option<u64> {
@@ -309,5 +400,64 @@ impl DatabaseCommit for Overlay<'_> {
         }
         // Deterministic order (the journal is a hash map): by key.
         self.last_writes.sort_unstable_by_key(|(k, _)| *k);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every entry of the state, sorted: nonces as (address word, nonce), then slots.
+    fn sorted(state: &State) -> Vec<(U256, U256)> {
+        let mut nonces: Vec<_> =
+            state.nonces().map(|(a, n)| (U256::from_be_slice(a.as_slice()), U256::from(n))).collect();
+        let mut slots: Vec<_> = state.slots().collect();
+        nonces.sort_unstable();
+        slots.sort_unstable();
+        nonces.extend(slots);
+        nonces
+    }
+
+    /// Layers whose keys spread over every part, overwrite each other and delete slots.
+    fn layers(seed: u64) -> Vec<Changes> {
+        let mut x = seed;
+        let mut next = move || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            x >> 16
+        };
+        (0..5)
+            .map(|_| {
+                let mut layer = Changes::default();
+                for _ in 0..300 {
+                    let r = next();
+                    // Few distinct keys, so that layers overwrite each other.
+                    let slot = U256::from(r % 97) << (200 + (r % 50) as usize);
+                    let value = if r % 7 == 0 { U256::ZERO } else { U256::from(next()) };
+                    layer.record(RawWrite::Slot(slot, value));
+                    let account = Address::repeat_byte((next() % 251) as u8);
+                    layer.record(RawWrite::Nonce(account, next() % 1000));
+                }
+                layer
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parallel_apply_equals_apply_in_order() {
+        let initial: HashMap<U256, U256> = (0..500u64).map(|i| (U256::from(i) << 240, U256::from(i + 1))).collect();
+        for seed in 0..4 {
+            let layers = layers(seed);
+            let mut expected = State::new(Bytecode::default(), initial.clone());
+            expected.apply(&layers);
+            for tasks in [1, 2, 3, 4, 7, 16, 40] {
+                let mut got = State::new(Bytecode::default(), initial.clone());
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(2)
+                    .build()
+                    .expect("pool")
+                    .install(|| got.apply_parallel(&layers, tasks));
+                assert_eq!(sorted(&got), sorted(&expected), "seed {seed}, {tasks} tasks");
+            }
+        }
     }
 }
