@@ -44,6 +44,9 @@ enum BenchCommand {
     /// Executes a generated workload block by block and reports throughput and where the
     /// time goes.
     Executor(ExecutorBenchArgs),
+    /// Applies chunks of updates to a state tree with its shards cut into 1, 2, 4 … ranges
+    /// on a thread pool, and reports each against one thread and against independent copies.
+    Tree(TreeBenchArgs),
     /// Fires signed transactions at a running sequencer's HTTP API and reports accepted and
     /// included throughput and inclusion latency.
     Load(LoadBenchArgs),
@@ -59,6 +62,34 @@ enum BenchCommand {
     /// Posts a batch with a wrong root on a fresh anvil for each chunk size, proves the fraud,
     /// and reports the proof's L1 gas, calldata and witness bytes and the time to proven.
     Proof(ProofBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct TreeBenchArgs {
+    /// Leaves in the tree before the blocks.
+    #[arg(long, default_value_t = 12_000)]
+    leaves: u64,
+    /// Blocks of chunks.
+    #[arg(long, default_value_t = 20)]
+    blocks: usize,
+    /// Chunks per block.
+    #[arg(long, default_value_t = 16)]
+    chunks: usize,
+    /// Updates per chunk (a chunk of 64 transfers writes 192 keys).
+    #[arg(long, default_value_t = 192)]
+    keys: usize,
+    /// Threads of the pool (default: the machine's cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Largest split level measured (2^level ranges).
+    #[arg(long = "max-level", default_value_t = 6)]
+    max_level: u32,
+    /// Rounds; the fastest of each measurement is kept.
+    #[arg(long, default_value_t = 15)]
+    runs: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -546,6 +577,21 @@ impl Cli {
                 })
                 .await??;
                 Ok(())
+            }
+            Command::Bench(BenchCommand::Tree(args)) => {
+                let bench = crate::tree_bench::TreeBench {
+                    leaves: args.leaves.max(1),
+                    blocks: args.blocks,
+                    chunks: args.chunks,
+                    keys: args.keys,
+                    threads: args
+                        .threads
+                        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
+                    levels: args.max_level.min(8),
+                    runs: args.runs,
+                };
+                let report = bench.run()?;
+                print_report(&report, args.json)
             }
             Command::Bench(BenchCommand::Codec(args)) => {
                 let bench = crate::codec_bench::CodecBench {

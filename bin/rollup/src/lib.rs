@@ -9,3 +9,4 @@ pub mod devnet;
 pub mod load;
 pub mod post_bench;
 pub mod proof_bench;
+pub mod tree_bench;
