@@ -756,3 +756,30 @@ pub fn markdown_table(reports: &[ExecutorReport]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_run_agrees_across_paths_and_reports_both_ceilings() {
+        for workload in ["transfers-one-token", "chain"] {
+            let bench = ExecutorBench {
+                workload: workload.parse().expect("a workload"),
+                txs: 120,
+                block_size: 40,
+                accounts: 40,
+                seed: 3,
+                threads: 2,
+                prediction: KeyPrediction::Operations,
+                runs: 2,
+            };
+            let report = bench.run().expect("the paths agree");
+            assert_eq!(report.txs, 120);
+            for x in [report.speedup, report.machine_ceiling, report.workload_ceiling] {
+                assert!(x.is_finite() && x > 0.0, "{workload}: {x}");
+            }
+            assert_eq!(report.reexecuted, 0, "{workload}");
+        }
+    }
+}
