@@ -112,14 +112,7 @@ impl State {
 
     /// Applies a block's changes, `layers` in order (later layers win).
     pub(crate) fn apply(&mut self, layers: &[Changes]) {
-        for layer in layers {
-            for (account, nonce) in &layer.nonces {
-                self.nonces.parts[account.part()].insert(*account, *nonce);
-            }
-            for (slot, value) in &layer.storage {
-                set_slot(&mut self.storage.parts[slot.part()], slot, value);
-            }
-        }
+        apply_to_parts(&mut self.nonces.parts, &mut self.storage.parts, 0, layers);
     }
 
     /// [`Self::apply`] on the current rayon pool, as `tasks` tasks that each own a range of
@@ -132,18 +125,7 @@ impl State {
             .par_chunks_mut(per_task)
             .zip(self.storage.parts.par_chunks_mut(per_task))
             .enumerate()
-            .for_each(|(t, (nonces, storage))| {
-                let first = t * per_task;
-                let mine = |part: usize| part.wrapping_sub(first) < per_task;
-                for layer in layers {
-                    for (account, nonce) in layer.nonces.iter().filter(|(a, _)| mine(a.part())) {
-                        nonces[account.part() - first].insert(*account, *nonce);
-                    }
-                    for (slot, value) in layer.storage.iter().filter(|(s, _)| mine(s.part())) {
-                        set_slot(&mut storage[slot.part() - first], slot, value);
-                    }
-                }
-            });
+            .for_each(|(t, (nonces, storage))| apply_to_parts(nonces, storage, t * per_task, layers));
     }
 
     fn account(&self, address: &Address, nonce: Option<u64>) -> Option<AccountInfo> {
@@ -184,12 +166,31 @@ impl DatabaseRef for State {
     }
 }
 
-/// Sets a slot of the committed state; a zero value deletes it.
-fn set_slot(part: &mut HashMap<U256, U256>, slot: &U256, value: &U256) {
-    if value.is_zero() {
-        part.remove(slot);
-    } else {
-        part.insert(*slot, *value);
+/// Applies the changes of `layers`, in order, whose keys fall in the parts `first..` held
+/// by `nonces` and `storage` (the same range of both maps); a zero slot value deletes.
+fn apply_to_parts(
+    nonces: &mut [HashMap<Address, u64>],
+    storage: &mut [HashMap<U256, U256>],
+    first: usize,
+    layers: &[Changes],
+) {
+    // The index of a key's part in the slices, if they hold it.
+    let mine = |part: usize, held: usize| Some(part.wrapping_sub(first)).filter(|i| *i < held);
+    for layer in layers {
+        for (account, nonce) in &layer.nonces {
+            if let Some(i) = mine(account.part(), nonces.len()) {
+                nonces[i].insert(*account, *nonce);
+            }
+        }
+        for (slot, value) in &layer.storage {
+            if let Some(i) = mine(slot.part(), storage.len()) {
+                if value.is_zero() {
+                    storage[i].remove(slot);
+                } else {
+                    storage[i].insert(*slot, *value);
+                }
+            }
+        }
     }
 }
 

@@ -265,7 +265,7 @@ fn check(configs: &[ParallelConfig], blocks: u64) -> usize {
 }
 
 #[test]
-fn random_blocks_match_sequential_execution_on_1_2_4_and_8_threads() {
+fn random_blocks_match_sequential_execution_on_1_2_3_4_and_8_threads() {
     // 3 as well: a thread count that is not a power of two cuts the tree differently.
     let configs: Vec<ParallelConfig> = [1, 2, 3, 4, 8].into_iter().map(ParallelConfig::threads).collect();
     check(&configs, 4);
