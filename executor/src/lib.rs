@@ -312,6 +312,166 @@ fn with_helpers<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
     })
 }
 
+/// Executes a stream of blocks with each block's state-tree update running beside the next
+/// block's execution: what a producer under load does.
+///
+/// Executing a block needs only the state after the block before it, which is applied before
+/// that block's state tree is updated; the tree update (chunk roots and state root) is left
+/// pending and runs on the pool together with the next block's execution, so that the
+/// threads that finish one phase early take work of the other instead of waiting. The
+/// results, chunk roots and state roots are those of [`Executor::execute_block`], block by
+/// block. With one thread (no pool) every block completes at once.
+///
+/// While a block is pending, [`Self::state`] is the state after it and the tree lags one
+/// block behind: the executor is only handed back by [`Self::finish`].
+#[derive(Debug)]
+pub struct Pipeline {
+    executor: Executor,
+    pending: Option<Pending>,
+}
+
+impl Pipeline {
+    /// A pipeline over `executor`'s committed state.
+    pub const fn new(executor: Executor) -> Self {
+        Self { executor, pending: None }
+    }
+
+    /// Executes `txs` as block `env` and applies it to the state; returns the blocks this
+    /// call completed, in order: the block pushed before it (now with its roots), or, without
+    /// a worker pool, this one. See [`Executor::execute_block`] for the block's meaning.
+    pub fn push(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> Vec<ExecutedBlock> {
+        let (done, pending) = self.executor.step(self.pending.take(), Some((env, txs)));
+        self.pending = pending;
+        done
+    }
+
+    /// Completes the pending block, if any.
+    pub fn flush(&mut self) -> Option<ExecutedBlock> {
+        let (done, _) = self.executor.step(self.pending.take(), None);
+        done.into_iter().next()
+    }
+
+    /// The block that awaits its state-tree update, if any: its results, gas, timings and
+    /// stats are final; its chunk roots are empty and its state root zero until it completes.
+    pub fn pending(&self) -> Option<&ExecutedBlock> {
+        self.pending.as_ref().map(|p| &p.block)
+    }
+
+    /// The state after every pushed block.
+    pub fn state(&self) -> Arc<State> {
+        self.executor.state()
+    }
+
+    /// The chain parameters.
+    pub const fn chain(&self) -> &ChainConfig {
+        self.executor.chain()
+    }
+
+    /// [`Executor::call`] against the state after every pushed block.
+    pub fn call(&self, request: &CallRequest, env: BlockEnvInput) -> Result<CallOutcome, String> {
+        self.executor.call(request, env)
+    }
+
+    /// Completes the pending block and hands back the executor.
+    pub fn finish(mut self) -> (Executor, Option<ExecutedBlock>) {
+        let last = self.flush();
+        (self.executor, last)
+    }
+}
+
+/// A block executed and applied to the state whose state-tree update has not run yet.
+#[derive(Debug)]
+struct Pending {
+    /// The block, without chunk roots and state root.
+    block: ExecutedBlock,
+    /// The state-tree writes of each of its chunks.
+    chunks: Vec<Vec<(B256, B256)>>,
+}
+
+/// Executes `txs` as block `env` on the current rayon pool over `state`, then applies its
+/// changes: as tasks that each own part of the state's maps. The block is returned without
+/// its roots, with its chunks' writes for [`update_tree`].
+fn execute_and_apply(
+    chain: &ChainConfig,
+    state: &mut Arc<State>,
+    config: ParallelConfig,
+    env: BlockEnvInput,
+    txs: &[RecoveredTx],
+) -> Pending {
+    let ctx = BlockContext { cfg: cfg(chain), block: block_env(env), base: state };
+    let out = parallel::execute_parallel(&ctx, config.threads, config.prediction, txs);
+    let started = Instant::now();
+    let chunks = chunk_writes(&out.results, chain.chunk_size as usize, true);
+    Arc::make_mut(state).apply_parallel(&out.layers, 2 * config.threads);
+    let mut timings = out.timings;
+    // Applying the changes is counted with the state root, as on the sequential path it is
+    // counted as merge: it is part of committing.
+    timings.state_root += started.elapsed();
+    let block = ExecutedBlock {
+        gas_used: gas_used(&out.results),
+        results: out.results,
+        chunk_roots: Vec::new(),
+        state_root: B256::ZERO,
+        timings,
+        stats: out.stats,
+    };
+    Pending { block, chunks }
+}
+
+/// Applies `pending`'s chunks to `tree` in order and fills in its chunk roots and state root.
+/// With `levels > 0` (on the executor's pool), the tree is cut into `2^levels` subtrees that
+/// run as tasks ([`SparseMerkleTree::update_chunks`]): one per thread and not more, because
+/// the tree hashes each level's stale nodes several at a time, and cutting it finer leaves
+/// each task too few nodes per level to fill the batches.
+fn update_tree(tree: &mut SparseMerkleTree, Pending { mut block, chunks }: Pending, levels: u32) -> ExecutedBlock {
+    let started = Instant::now();
+    block.chunk_roots = tree.update_chunks(chunks, levels);
+    block.state_root = tree.root();
+    block.timings.state_root += started.elapsed();
+    block
+}
+
+/// Gas used by the executed transactions of `results`.
+fn gas_used(results: &[TxResult]) -> u64 {
+    results
+        .iter()
+        .map(|r| match r {
+            TxResult::Executed(o) => o.gas_used,
+            TxResult::Invalid(_) => 0,
+        })
+        .sum()
+}
+
+/// The state-tree writes of each chunk of `chunk_size` executed transactions of `results`,
+/// in order (built on the current rayon pool when `parallel`).
+fn chunk_writes(results: &[TxResult], chunk_size: usize, parallel: bool) -> Vec<Vec<(B256, B256)>> {
+    let executed: Vec<&TxOutcome> = results
+        .iter()
+        .filter_map(|r| match r {
+            TxResult::Executed(o) => Some(o),
+            TxResult::Invalid(_) => None,
+        })
+        .collect();
+    let writes = |chunk: &[&TxOutcome]| chunk.iter().flat_map(|o| o.writes.iter().copied()).collect();
+    if parallel {
+        use rayon::prelude::*;
+        executed.par_chunks(chunk_size).map(writes).collect()
+    } else {
+        executed.chunks(chunk_size).map(writes).collect()
+    }
+}
+
+/// How many levels the state tree is cut at for `threads` threads: one range per thread; for
+/// a thread count that is not a power of two, twice as many ranges as the power above it
+/// allows, so that the threads' shares differ by at most one small range (3 threads: 8
+/// ranges, not 4 of which one thread takes 2).
+fn tree_levels(threads: usize) -> u32 {
+    if threads <= 1 {
+        return 0;
+    }
+    threads.next_power_of_two().trailing_zeros() + u32::from(!threads.is_power_of_two())
+}
+
 impl Executor {
     /// Lays out the genesis state by running the system contract's constructor with `spec`,
     /// then installs the contract at [`SYSTEM_CONTRACT`].
@@ -408,20 +568,70 @@ impl Executor {
         let Some(parallel) = self.parallel.clone() else {
             return self.execute_block_sequential(env, txs);
         };
-        let threads = parallel.config.threads;
-        let mut run = || {
-            let out = parallel::execute_parallel(&self.context(env), threads, parallel.config.prediction, txs);
-            let (block, finish) = self.commit(out.results, out.layers, threads);
+        let Some(pool) = parallel.pool else {
+            // One thread: the parallel path's steps, in order on the calling thread.
+            let out = parallel::execute_parallel(&self.context(env), 1, parallel.config.prediction, txs);
+            let (block, finish) = self.commit(out.results, out.layers);
             let mut timings = out.timings;
             timings.merge += finish.merge;
             timings.state_root += finish.state_root;
-            ExecutedBlock { timings, stats: out.stats, ..block }
+            return ExecutedBlock { timings, stats: out.stats, ..block };
         };
+        let threads = parallel.config.threads;
+        let Self { chain, state, tree, .. } = self;
         // One entry into the pool per block: execution, commit check and state root.
-        match &parallel.pool {
-            Some(pool) => pool.install(|| with_helpers(threads, run)),
-            None => run(),
+        pool.install(|| {
+            with_helpers(threads, || {
+                let pending = execute_and_apply(chain, state, parallel.config, env, txs);
+                update_tree(tree, pending, tree_levels(threads))
+            })
+        })
+    }
+
+    /// Executes `blocks` one after the other and commits them: the same results as
+    /// [`Self::execute_block`] on each in turn, with each block's state-tree update running
+    /// beside the next block's execution (see [`Pipeline`]).
+    pub fn execute_blocks(&mut self, blocks: &[(BlockEnvInput, &[RecoveredTx])]) -> Vec<ExecutedBlock> {
+        let mut done = Vec::with_capacity(blocks.len());
+        let mut pending = None;
+        for &(env, txs) in blocks {
+            let (completed, next) = self.step(pending, Some((env, txs)));
+            done.extend(completed);
+            pending = next;
         }
+        done.extend(self.step(pending, None).0);
+        done
+    }
+
+    /// One step of the pipeline: completes `pending` (its state-tree update) while `next`
+    /// executes and is applied to the state. Returns the blocks this step completed, in order,
+    /// and `next` as the new pending block when its tree update is left for the following
+    /// step.
+    ///
+    /// Without a worker pool nothing runs beside anything else: `next` completes at once.
+    fn step(
+        &mut self,
+        pending: Option<Pending>,
+        next: Option<(BlockEnvInput, &[RecoveredTx])>,
+    ) -> (Vec<ExecutedBlock>, Option<Pending>) {
+        let Some((config, pool)) = self.parallel.as_ref().and_then(|p| Some((p.config, p.pool.clone()?))) else {
+            // Only a pool makes pending blocks; should one be here, it completes first.
+            let mut done: Vec<ExecutedBlock> = pending.map(|p| update_tree(&mut self.tree, p, 0)).into_iter().collect();
+            done.extend(next.map(|(env, txs)| self.execute_block(env, txs)));
+            return (done, None);
+        };
+        let threads = config.threads;
+        let Self { chain, state, tree, .. } = self;
+        // One entry into the pool per step, as for a block.
+        let (completed, pending) = pool.install(|| {
+            with_helpers(threads, || {
+                rayon::join(
+                    || pending.map(|p| update_tree(tree, p, tree_levels(threads))),
+                    || next.map(|(env, txs)| execute_and_apply(chain, state, config, env, txs)),
+                )
+            })
+        });
+        (completed.into_iter().collect(), pending)
     }
 
     /// Executes `txs` in order on the calling thread: the reference semantics, which the
@@ -430,62 +640,25 @@ impl Executor {
         let started = Instant::now();
         let (results, layers) = parallel::execute_sequential(&self.context(env), txs);
         let execution = started.elapsed();
-        let (block, finish) = self.commit(results, layers, 1);
+        let (block, finish) = self.commit(results, layers);
         ExecutedBlock { timings: BlockTimings { execution, ..finish }, ..block }
     }
 
     /// Applies the block's changes to the committed state and computes the chunk roots from
-    /// the write sets, chunk by chunk in block order.
-    ///
-    /// With `threads > 1` (called on the executor's pool) both run on the pool, one after the
-    /// other: the changes as tasks that each own part of the state's maps, then the tree as
-    /// one subtree per thread ([`SparseMerkleTree::update_chunks`]). One subtree per thread
-    /// and not more: the tree hashes each level's stale nodes several at a time, and cutting
-    /// it finer leaves each task too few nodes per level to fill the batches. The time of
-    /// both is counted as state root; on the sequential path, applying the changes is counted
-    /// as merge.
-    fn commit(
-        &mut self,
-        results: Vec<TxResult>,
-        layers: Vec<Changes>,
-        threads: usize,
-    ) -> (ExecutedBlock, BlockTimings) {
+    /// the write sets, chunk by chunk in block order, on the calling thread. (With a worker
+    /// pool, [`execute_and_apply`] and [`update_tree`] do the same on all threads.)
+    fn commit(&mut self, results: Vec<TxResult>, layers: Vec<Changes>) -> (ExecutedBlock, BlockTimings) {
         let started = Instant::now();
-        let executed: Vec<&TxOutcome> = results
-            .iter()
-            .filter_map(|r| match r {
-                TxResult::Executed(o) => Some(o),
-                TxResult::Invalid(_) => None,
-            })
-            .collect();
-        let gas_used = executed.iter().map(|o| o.gas_used).sum();
-        let chunk_writes = |chunk: &[&TxOutcome]| chunk.iter().flat_map(|o| o.writes.iter().copied()).collect();
-        let chunk_size = self.chain.chunk_size as usize;
-        let state = Arc::make_mut(&mut self.state);
-        let (timings, chunk_roots) = if threads > 1 {
-            use rayon::prelude::*;
-            let chunks = executed.par_chunks(chunk_size).map(chunk_writes).collect();
-            drop(executed);
-            state.apply_parallel(&layers, 2 * threads);
-            // One range per thread; for a thread count that is not a power of two, twice as
-            // many ranges as the power above it allows, so that the threads' shares differ by
-            // at most one small range (3 threads: 8 ranges, not 4 of which one thread takes 2).
-            let levels = threads.next_power_of_two().trailing_zeros() + u32::from(!threads.is_power_of_two());
-            let roots = self.tree.update_chunks(chunks, levels);
-            (BlockTimings { state_root: started.elapsed(), ..Default::default() }, roots)
-        } else {
-            let chunks = executed.chunks(chunk_size).map(chunk_writes).collect();
-            drop(executed);
-            state.apply(&layers);
-            let applied = Instant::now();
-            let roots = self.tree.update_chunks(chunks, 0);
-            (BlockTimings { merge: applied - started, state_root: applied.elapsed(), ..Default::default() }, roots)
-        };
+        let chunks = chunk_writes(&results, self.chain.chunk_size as usize, false);
+        Arc::make_mut(&mut self.state).apply(&layers);
+        let applied = Instant::now();
+        let chunk_roots = self.tree.update_chunks(chunks, 0);
+        let timings = BlockTimings { merge: applied - started, state_root: applied.elapsed(), ..Default::default() };
         let block = ExecutedBlock {
+            gas_used: gas_used(&results),
             results,
             chunk_roots,
             state_root: self.tree.root(),
-            gas_used,
             timings,
             stats: BlockStats::default(),
         };

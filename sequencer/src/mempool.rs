@@ -136,6 +136,11 @@ impl Mempool {
     /// Checks whether `tx` would be held given the sender's committed nonce, and what it
     /// would displace.
     pub fn check(&self, tx: &RecoveredTx, state_nonce: u64) -> Result<Inserted, SubmitError> {
+        self.check_rules(tx, state_nonce, true)
+    }
+
+    /// [`Self::check`], with the limits (nonce gap, per sender, future, total) applied or not.
+    fn check_rules(&self, tx: &RecoveredTx, state_nonce: u64, limits: bool) -> Result<Inserted, SubmitError> {
         let hash = tx.hash();
         if self.hashes.contains_key(&hash) {
             return Ok(Inserted::Known);
@@ -146,7 +151,7 @@ impl Mempool {
         if nonce < base {
             return Err(SubmitError::NonceTooLow { next: self.next_nonce(&tx.sender, state_nonce), got: nonce });
         }
-        if nonce > base.saturating_add(self.limits.max_nonce_gap) {
+        if limits && nonce > base.saturating_add(self.limits.max_nonce_gap) {
             return Err(SubmitError::NonceTooHigh {
                 next: self.next_nonce(&tx.sender, state_nonce),
                 got: nonce,
@@ -166,6 +171,9 @@ impl Mempool {
                 });
             }
             return Ok(Inserted::Replaced(existing.tx.hash()));
+        }
+        if !limits {
+            return Ok(Inserted::New);
         }
         if queue.is_some_and(|q| q.txs.len() >= self.limits.max_per_sender) {
             return Err(SubmitError::SenderLimit { limit: self.limits.max_per_sender });
@@ -203,8 +211,22 @@ impl Mempool {
     /// Inserts `entry` following the rules of [`Self::check`], which it applies again.
     pub fn insert(&mut self, entry: PoolTx, state_nonce: u64) -> Result<Inserted, SubmitError> {
         let outcome = self.check(&entry.tx, state_nonce)?;
+        Ok(self.hold(entry, state_nonce, outcome))
+    }
+
+    /// Holds again a transaction acknowledged before a restart. The rules of [`Self::check`]
+    /// apply (a used nonce is refused, a replacement must raise the fees) but not the limits:
+    /// the transaction met them when it was acknowledged, against a tip that could be up to
+    /// two blocks ahead of the stored state it is reloaded over, so its nonce may now seem
+    /// further ahead than the gap allows. Nothing acknowledged is dropped for a limit.
+    pub fn restore(&mut self, entry: PoolTx, state_nonce: u64) -> Result<Inserted, SubmitError> {
+        let outcome = self.check_rules(&entry.tx, state_nonce, false)?;
+        Ok(self.hold(entry, state_nonce, outcome))
+    }
+
+    fn hold(&mut self, entry: PoolTx, state_nonce: u64, outcome: Inserted) -> Inserted {
         match outcome {
-            Inserted::Known => return Ok(outcome),
+            Inserted::Known => return outcome,
             Inserted::Evicted(victim) => {
                 self.remove(&victim);
             }
@@ -220,7 +242,7 @@ impl Mempool {
         }
         self.future += queue.future();
         self.hashes.insert(entry.tx.hash(), (sender, nonce));
-        Ok(outcome)
+        outcome
     }
 
     /// The sender's next nonce counting held transactions without a gap.
@@ -378,6 +400,23 @@ mod tests {
         assert!(matches!(pool.insert(tx(5, 0, 1), 1), Err(SubmitError::NonceTooLow { next: 1, got: 0 })));
         pool.insert(tx(5, 0, 1), 0).expect("inserted");
         assert!(matches!(pool.insert(tx(6, 0, 2), 0), Err(SubmitError::MempoolFull { limit: 2 })));
+    }
+
+    #[test]
+    fn a_restart_holds_again_what_was_acknowledged_beyond_the_limits() {
+        // Acknowledged against a tip two blocks ahead of the stored state: nonces 0..=8 of
+        // one sender, with a gap limit of 4 and one transaction per sender.
+        let limits = MempoolLimits { max_total: 3, max_per_sender: 1, max_nonce_gap: 4, max_future: 0 };
+        let mut pool = Mempool::new(limits);
+        assert!(matches!(pool.insert(tx(4, 8, 8), 0), Err(SubmitError::NonceTooHigh { .. })));
+        for nonce in (0..=8).rev() {
+            assert_eq!(pool.restore(tx(4, nonce, nonce), 0).expect("held again"), Inserted::New);
+        }
+        assert_eq!(pool.len(), 9);
+        assert_eq!(pool.ready(|_| 0, 100).len(), 9, "every one is ready in nonce order");
+        // The rules still hold: a used nonce is refused, the same transaction is known.
+        assert!(matches!(pool.restore(tx(5, 0, 9), 1), Err(SubmitError::NonceTooLow { .. })));
+        assert_eq!(pool.restore(tx(4, 3, 3), 0).expect("known"), Inserted::Known);
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub struct Metrics {
     block_commit: Histogram,
     block_interval: Histogram,
     blocks: AtomicU64,
+    blocks_pipelined: AtomicU64,
     block_txs: AtomicU64,
     last_block: Mutex<Option<Instant>>,
 }
@@ -139,6 +140,11 @@ impl Metrics {
         }
     }
 
+    /// Counts blocks whose state root was computed beside the next block's execution.
+    pub fn record_pipelined(&self, blocks: usize) {
+        self.blocks_pipelined.fetch_add(blocks as u64, Ordering::Relaxed);
+    }
+
     /// The exposition page.
     pub fn render(&self, gauges: Gauges) -> String {
         let mut out = String::with_capacity(4096);
@@ -172,6 +178,12 @@ impl Metrics {
         );
         gauge(&mut out, "rollup_head_block", "Number of the latest sealed block.", gauges.head as f64);
         counter(&mut out, "rollup_blocks_total", "Blocks sealed.", self.blocks.load(Ordering::Relaxed));
+        counter(
+            &mut out,
+            "rollup_blocks_pipelined_total",
+            "Blocks whose state root was computed beside the next block's execution (under a backlog).",
+            self.blocks_pipelined.load(Ordering::Relaxed),
+        );
         counter(
             &mut out,
             "rollup_block_transactions_total",

@@ -8,7 +8,7 @@ use crate::{
 };
 use alloy_primitives::{Address, B256, Bloom, Bytes, map::HashSet};
 use rayon::prelude::*;
-use rollup_executor::{BlockEnvInput, Executor, ParallelConfig, State, TxResult};
+use rollup_executor::{BlockEnvInput, ExecutedBlock, Executor, ParallelConfig, Pipeline, State, TxResult};
 use rollup_types::{
     BlockHeader, ChainConfig, RecoveredTx,
     block::transactions_root,
@@ -142,6 +142,20 @@ pub struct Startup {
     pub millis: u64,
 }
 
+/// A block executed and applied to the tip's state whose state root is still being computed
+/// (see [`Pipeline`]).
+#[derive(Debug)]
+struct Unsealed {
+    env: BlockEnvInput,
+    /// The transactions it executed, in order.
+    ready: Vec<PoolTx>,
+    /// Status changes of the transactions it rejected.
+    changes: Vec<StatusChange>,
+    /// The state after it.
+    state: Arc<State>,
+    execution: Duration,
+}
+
 /// A block executed on top of the tip, not yet in the database.
 #[derive(Debug)]
 struct Sealed {
@@ -217,13 +231,16 @@ async fn run_writer(store: Store, mut jobs: mpsc::Receiver<WriteJob>, metrics: A
 pub struct Node {
     config: SequencerConfig,
     store: Store,
-    executor: RwLock<Executor>,
+    executor: RwLock<Pipeline>,
     /// The committed state after the head, for readers (never blocked by a block in
     /// execution).
     committed: RwLock<Arc<State>>,
-    /// The last executed block and the state after it: the head, or the block after it
-    /// while that one is being written. Admission and block building work on it.
+    /// The last sealed block (the head, or a block after it being written), and the state
+    /// after the last executed block (which may wait for its state root in `unsealed`).
+    /// Admission and block building work on the state.
     tip: RwLock<(Head, Arc<State>)>,
+    /// Executed blocks waiting for their state roots, oldest first (at most one).
+    unsealed: Mutex<Vec<Unsealed>>,
     mempool: Mutex<Mempool>,
     head: RwLock<Head>,
     next_seq: AtomicU64,
@@ -330,7 +347,8 @@ impl Node {
             let hash = tx.as_ref().map_or_else(|_| alloy_primitives::keccak256(&raw), |t| t.hash());
             let inserted = tx.and_then(|tx| {
                 let nonce = state.nonce(&tx.sender);
-                mempool.insert(PoolTx { tx: Arc::new(tx), raw, seq }, nonce)
+                // Acknowledged before: held again whatever the limits (see `Mempool::restore`).
+                mempool.restore(PoolTx { tx: Arc::new(tx), raw, seq }, nonce)
             });
             match inserted {
                 Ok(outcome) => {
@@ -364,7 +382,8 @@ impl Node {
             store,
             committed: RwLock::new(executor.state()),
             tip: RwLock::new((head.clone(), executor.state())),
-            executor: RwLock::new(executor),
+            executor: RwLock::new(Pipeline::new(executor)),
+            unsealed: Mutex::new(Vec::new()),
             mempool: Mutex::new(mempool),
             head: RwLock::new(head),
             status,
@@ -422,9 +441,10 @@ impl Node {
         lock!(self.head.read()).clone()
     }
 
-    /// Runs `f` with access to the executor (calls against the committed state). Waits while
-    /// a block executes; reads of the state use [`Self::committed_state`] instead.
-    pub fn with_executor<R>(&self, f: impl FnOnce(&Executor) -> R) -> R {
+    /// Runs `f` with access to the executor (calls against the state after the last executed
+    /// block). Waits while a block executes; reads of the state use
+    /// [`Self::committed_state`] instead.
+    pub fn with_executor<R>(&self, f: impl FnOnce(&Pipeline) -> R) -> R {
         f(&lock!(self.executor.read()))
     }
 
@@ -568,95 +588,123 @@ impl Node {
         }
     }
 
-    /// Seals one block from the ready transactions, if any, and writes it to the database.
-    /// Returns the new head.
+    /// Executes a block from the ready transactions, if any, seals it and every block
+    /// before it and writes them to the database. Returns the new head, if a block was sealed.
     pub async fn produce_block(self: &Arc<Self>) -> Result<Option<Head>, SequencerError> {
-        match self.seal().await? {
-            Some(sealed) => Ok(Some(self.persist(sealed).await?)),
-            None => Ok(None),
+        let mut head = None;
+        for sealed in self.seal(false).await? {
+            head = Some(self.persist(sealed).await?);
         }
+        Ok(head)
     }
 
-    /// Executes the next block on top of the tip (the last executed block, which may not be
-    /// in the database yet) and takes its transactions out of the mempool.
-    async fn seal(self: &Arc<Self>) -> Result<Option<Sealed>, SequencerError> {
-        let (parent, tip_state) = lock!(self.tip.read()).clone();
+    /// Executes the next block on top of the last executed one from the ready transactions,
+    /// takes them out of the mempool, and seals every block whose state root is known.
+    ///
+    /// With `pipelined`, under a backlog (more transactions ready than a block takes), the new
+    /// block's state tree is left to be updated while the next block executes
+    /// ([`Pipeline`]): it is sealed by the next call. Otherwise it is completed at once.
+    async fn seal(self: &Arc<Self>, pipelined: bool) -> Result<Vec<Sealed>, SequencerError> {
+        let tip_state = lock!(self.tip.read()).1.clone();
         let ready = lock!(self.mempool.lock()).ready(|a| tip_state.nonce(a), self.config.max_block_txs);
-        self.backlog.store(ready.len() >= self.config.max_block_txs, Ordering::Relaxed);
-        if ready.is_empty() {
-            return Ok(None);
+        let backlog = ready.len() >= self.config.max_block_txs;
+        self.backlog.store(backlog, Ordering::Relaxed);
+        let mut unsealed = std::mem::take(&mut *lock!(self.unsealed.lock()));
+        if ready.is_empty() && unsealed.is_empty() {
+            return Ok(Vec::new());
         }
         let started = Instant::now();
-        let env =
-            BlockEnvInput { number: parent.header.number + 1, timestamp: now_secs().max(parent.header.timestamp) };
+        // Blocks left pending complete beside this step's block, if it has one.
+        let overlapped = if ready.is_empty() { 0 } else { unsealed.len() };
+        // On top of the last executed block: the newest unsealed one, or the tip's head.
+        let last = unsealed.last().map_or_else(
+            || {
+                let head = &lock!(self.tip.read()).0.header;
+                BlockEnvInput { number: head.number, timestamp: head.timestamp }
+            },
+            |u| u.env,
+        );
+        let env = BlockEnvInput { number: last.number + 1, timestamp: now_secs().max(last.timestamp) };
         let node = self.clone();
         let txs: Vec<RecoveredTx> = ready.iter().map(|p| (*p.tx).clone()).collect();
-        let (executed, senders, state) = tokio::task::spawn_blocking(move || {
-            let mut executor = lock!(node.executor.write());
-            let executed = executor.execute_block(env, &txs);
-            let senders: HashSet<Address> = txs.iter().map(|t| t.sender).collect();
-            (executed, senders, executor.state())
+        let (completed, invalid, state) = tokio::task::spawn_blocking(move || {
+            let mut pipeline = lock!(node.executor.write());
+            let mut completed = Vec::new();
+            let mut invalid = Vec::new();
+            if !txs.is_empty() {
+                completed = pipeline.push(env, &txs);
+                let results = match (pipeline.pending(), completed.last()) {
+                    (Some(pending), _) => &pending.results,
+                    (None, Some(done)) => &done.results,
+                    (None, None) => &[][..],
+                };
+                invalid = results
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| match r {
+                        TxResult::Invalid(reason) => Some((i, reason.clone())),
+                        TxResult::Executed(_) => None,
+                    })
+                    .collect::<Vec<_>>();
+            }
+            if !(pipelined && backlog) {
+                // Nothing waits behind this block: no reason to hold its state root back.
+                completed.extend(pipeline.flush());
+            }
+            (completed, invalid, pipeline.state())
         })
         .await
         .map_err(|e| SequencerError::Task(e.to_string()))?;
         let execution = started.elapsed();
 
-        let mut included = Vec::with_capacity(ready.len());
-        let mut changes = Vec::new();
-        let mut bloom = Bloom::ZERO;
-        for (entry, result) in ready.iter().zip(&executed.results) {
-            match result {
-                TxResult::Executed(out) => {
-                    for log in &out.logs {
-                        bloom.accrue_log(log);
-                    }
-                    included.push(IncludedTx {
-                        hash: entry.tx.hash(),
-                        outcome: out.status,
-                        gas_used: out.gas_used,
-                        output: out.output.clone(),
-                        logs: out.logs.iter().map(StoredLog::from).collect(),
-                    });
-                }
-                TxResult::Invalid(reason) => {
-                    warn!(target: "sequencer::block", hash = %entry.tx.hash(), %reason, "dropping a transaction that cannot execute");
-                    changes.push(StatusChange {
-                        hash: entry.tx.hash(),
-                        status: StoredStatus::Rejected,
-                        reason: reason.clone(),
-                    });
-                }
+        if !ready.is_empty() {
+            let mut changes = Vec::with_capacity(invalid.len());
+            for (i, reason) in invalid {
+                let hash = ready[i].tx.hash();
+                warn!(target: "sequencer::block", %hash, %reason, "dropping a transaction that cannot execute");
+                changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason });
             }
+            self.take_from_mempool(&ready, &changes, &state);
+            unsealed.push(Unsealed { env, ready, changes, state, execution });
         }
-        let hashes: Vec<B256> = included.iter().map(|t| t.hash).collect();
-        let header = BlockHeader {
-            number: env.number,
-            parent_hash: parent.hash,
-            timestamp: env.timestamp,
-            state_root: executed.state_root,
-            transactions_root: transactions_root(&hashes),
-            logs_bloom: bloom,
-            gas_used: executed.gas_used,
-        };
-        let block = StoredBlock {
-            hash: header.hash(),
-            header,
-            chunk_roots: executed.chunk_roots.clone(),
-            tx_count: included.len() as u64,
-        };
+
+        // The completed blocks are the oldest unsealed ones, in order.
+        if completed.len() > unsealed.len() {
+            return Err(SequencerError::Task(format!(
+                "the executor completed {} blocks with {} executed",
+                completed.len(),
+                unsealed.len()
+            )));
+        }
+        self.metrics.record_pipelined(overlapped.min(completed.len()));
+        let mut sealed = Vec::with_capacity(completed.len());
+        let mut rest = unsealed.split_off(completed.len());
+        for (block, executed) in unsealed.into_iter().zip(completed) {
+            sealed.push(self.seal_one(block, executed));
+        }
+        std::mem::swap(&mut *lock!(self.unsealed.lock()), &mut rest);
+        Ok(sealed)
+    }
+
+    /// Takes the transactions of a block just executed out of the mempool with the state
+    /// after it: the rejected ones, the included ones and those their nonces superseded.
+    fn take_from_mempool(&self, ready: &[PoolTx], rejected: &[StatusChange], state: &Arc<State>) {
+        let senders: HashSet<Address> = ready.iter().map(|p| p.tx.sender).collect();
+        let rejected_hashes: HashSet<B256> = rejected.iter().map(|c| c.hash).collect();
         let mut superseded = Vec::new();
         {
-            // The tip and the mempool move together: an admission sees either both before
-            // this block or both after it.
+            // The tip's state and the mempool move together: an admission sees either both
+            // before this block or both after it.
             let mut mempool = lock!(self.mempool.lock());
-            *lock!(self.tip.write()) = (Head { header: block.header.clone(), hash: block.hash }, state.clone());
-            for change in &changes {
+            lock!(self.tip.write()).1 = state.clone();
+            for change in rejected {
                 mempool.remove(&change.hash);
             }
-            let included_hashes: HashSet<B256> = hashes.iter().copied().collect();
+            let included: HashSet<B256> =
+                ready.iter().map(|p| p.tx.hash()).filter(|h| !rejected_hashes.contains(h)).collect();
             for sender in &senders {
                 for dropped in mempool.prune(sender, state.nonce(sender)) {
-                    if !included_hashes.contains(&dropped) {
+                    if !included.contains(&dropped) {
                         superseded.push(dropped);
                     }
                 }
@@ -675,7 +723,46 @@ impl Node {
                     .collect(),
             );
         }
-        Ok(Some(Sealed { block, included, changes, state, execution, state_root: executed.timings.state_root }))
+    }
+
+    /// Seals an executed block whose state root is now known, on top of the tip's head.
+    fn seal_one(&self, unsealed: Unsealed, executed: ExecutedBlock) -> Sealed {
+        let Unsealed { env, ready, changes, state, execution } = unsealed;
+        let mut included = Vec::with_capacity(ready.len());
+        let mut bloom = Bloom::ZERO;
+        for (entry, result) in ready.iter().zip(&executed.results) {
+            if let TxResult::Executed(out) = result {
+                for log in &out.logs {
+                    bloom.accrue_log(log);
+                }
+                included.push(IncludedTx {
+                    hash: entry.tx.hash(),
+                    outcome: out.status,
+                    gas_used: out.gas_used,
+                    output: out.output.clone(),
+                    logs: out.logs.iter().map(StoredLog::from).collect(),
+                });
+            }
+        }
+        let hashes: Vec<B256> = included.iter().map(|t| t.hash).collect();
+        let mut tip = lock!(self.tip.write());
+        let header = BlockHeader {
+            number: env.number,
+            parent_hash: tip.0.hash,
+            timestamp: env.timestamp,
+            state_root: executed.state_root,
+            transactions_root: transactions_root(&hashes),
+            logs_bloom: bloom,
+            gas_used: executed.gas_used,
+        };
+        let block = StoredBlock {
+            hash: header.hash(),
+            header,
+            chunk_roots: executed.chunk_roots,
+            tx_count: included.len() as u64,
+        };
+        tip.0 = Head { header: block.header.clone(), hash: block.hash };
+        Sealed { block, included, changes, state, execution, state_root: executed.timings.state_root }
     }
 
     /// Writes a sealed block to the database, then publishes it as the head (and takes a
@@ -725,19 +812,24 @@ impl Node {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Block N is written to the database while block N + 1 executes; N + 1 is written
         // only after N.
-        let mut persisting: Option<tokio::task::JoinHandle<Result<Head, SequencerError>>> = None;
+        let mut persisting: Option<tokio::task::JoinHandle<Result<(), SequencerError>>> = None;
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = interval.tick() => {}
             }
-            let sealed = self.seal().await?;
+            let sealed = self.seal(true).await?;
             if let Some(previous) = persisting.take() {
                 previous.await.map_err(|e| SequencerError::Task(e.to_string()))??;
             }
-            if let Some(sealed) = sealed {
+            if !sealed.is_empty() {
                 let node = self.clone();
-                persisting = Some(tokio::spawn(async move { node.persist(sealed).await }));
+                persisting = Some(tokio::spawn(async move {
+                    for block in sealed {
+                        node.persist(block).await?;
+                    }
+                    Ok(())
+                }));
             }
             if self.backlog.load(Ordering::Relaxed) {
                 // A full block left ready transactions behind: seal the next one at once.
@@ -828,11 +920,22 @@ async fn replay(
         .await
         .map_err(|e| SequencerError::Task(e.to_string()))??;
         let mut recovered = recovered.into_iter().peekable();
-        for block in &blocks {
+        let txs: Vec<Vec<RecoveredTx>> = blocks
+            .iter()
+            .map(|block| {
+                let n = block.header.number;
+                std::iter::from_fn(|| recovered.next_if(|(b, _)| *b == n)).map(|(_, tx)| tx).collect()
+            })
+            .collect();
+        let input: Vec<(BlockEnvInput, &[RecoveredTx])> = blocks
+            .iter()
+            .zip(&txs)
+            .map(|(b, txs)| (BlockEnvInput { number: b.header.number, timestamp: b.header.timestamp }, &txs[..]))
+            .collect();
+        // A page at a time, each block's state tree beside the next one's execution.
+        let executed = executor.execute_blocks(&input);
+        for ((block, executed), txs) in blocks.iter().zip(executed).zip(&txs) {
             let n = block.header.number;
-            let txs: Vec<RecoveredTx> =
-                std::iter::from_fn(|| recovered.next_if(|(b, _)| *b == n)).map(|(_, tx)| tx).collect();
-            let executed = executor.execute_block(BlockEnvInput { number: n, timestamp: block.header.timestamp }, &txs);
             if executed.state_root != block.header.state_root || executed.chunk_roots != block.chunk_roots {
                 return Err(SequencerError::ReplayMismatch {
                     number: n,

@@ -23,6 +23,7 @@ fn executor(c: &mut Criterion) {
             threads,
             prediction: KeyPrediction::Operations,
             runs: 1,
+            pipeline: true,
         };
         // Prepared on first use, so that a filtered run generates only what it measures.
         let prepared = OnceLock::new();

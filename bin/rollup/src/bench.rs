@@ -137,6 +137,10 @@ pub struct ExecutorBench {
     pub prediction: KeyPrediction,
     /// Runs of each path (alternating); the fastest is reported.
     pub runs: usize,
+    /// The parallel path runs the blocks as a pipeline, each block's state tree beside the
+    /// next block's execution, as a producer under load does ([`Executor::execute_blocks`]);
+    /// `false`: block by block ([`Executor::execute_block`]).
+    pub pipeline: bool,
 }
 
 /// Seconds of each phase, summed over the blocks.
@@ -185,6 +189,9 @@ pub struct ExecutorReport {
     pub block_size: usize,
     /// Worker threads of the parallel path.
     pub threads: usize,
+    /// The parallel path ran as a pipeline (each block's state tree beside the next block's
+    /// execution; its phase times then overlap and add up to more than its wall time).
+    pub pipelined: bool,
     /// Parallel path: transactions per second through execution and state root.
     pub tx_per_sec: f64,
     /// Parallel path: millions of gas per second.
@@ -257,7 +264,15 @@ impl fmt::Display for ExecutorReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.split;
         let pct = |x: f64| s.percent(x);
-        writeln!(f, "{}: {} txs in blocks of {}, {} threads", self.workload, self.txs, self.block_size, self.threads)?;
+        writeln!(
+            f,
+            "{}: {} txs in blocks of {}, {} threads{}",
+            self.workload,
+            self.txs,
+            self.block_size,
+            self.threads,
+            if self.pipelined { ", pipelined" } else { ", block by block" }
+        )?;
         writeln!(
             f,
             "  {:.0} tx/s, {:.1} Mgas/s; sequential {:.0} tx/s; speedup {:.2}x (ceilings: machine {:.2}x, workload {:.2}x)",
@@ -591,12 +606,13 @@ impl ExecutorBench {
         let mut best_copies = Duration::MAX;
         let ceiling_before = machine_ceiling(self.threads);
         for run in 0..self.runs.max(1) {
+            let path = if self.pipeline { Path::Pipeline } else { Path::Blocks };
             let (seq, par) = if run % 2 == 0 {
-                let seq = Run::execute(genesis_executor.clone(), &blocks, true);
-                (seq, Run::execute(parallel_executor.clone(), &blocks, false))
+                let seq = Run::execute(genesis_executor.clone(), &blocks, Path::Sequential);
+                (seq, Run::execute(parallel_executor.clone(), &blocks, path))
             } else {
-                let par = Run::execute(parallel_executor.clone(), &blocks, false);
-                (Run::execute(genesis_executor.clone(), &blocks, true), par)
+                let par = Run::execute(parallel_executor.clone(), &blocks, path);
+                (Run::execute(genesis_executor.clone(), &blocks, Path::Sequential), par)
             };
             if self.threads > 1 {
                 best_copies = best_copies.min(Run::copies(&genesis_executor, &blocks, self.threads));
@@ -636,6 +652,7 @@ impl ExecutorBench {
             txs: txs.len(),
             block_size: self.block_size,
             threads: self.threads,
+            pipelined: self.pipeline && self.threads > 1,
             tx_per_sec: txs.len() as f64 / wall,
             mgas_per_sec: gas as f64 / wall / 1e6,
             sequential_tx_per_sec: txs.len() as f64 / seq.wall.as_secs_f64(),
@@ -669,14 +686,30 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Executes every block on `executor` (a clone of [`Self::executor`], possibly parallel)
-    /// and returns the final state root.
+    /// Executes every block on `executor` (a clone of [`Self::executor`], possibly parallel,
+    /// then pipelined: [`Executor::execute_blocks`]) and returns the final state root.
     pub fn execute_all(&self, mut executor: Executor) -> alloy_primitives::B256 {
-        for (i, block) in self.txs.chunks(self.block_size).enumerate() {
-            executor.execute_block(BlockEnvInput { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64 }, block);
-        }
+        let input: Vec<(BlockEnvInput, &[RecoveredTx])> =
+            self.txs.chunks(self.block_size).enumerate().map(|(i, b)| (block_env(i), b)).collect();
+        executor.execute_blocks(&input);
         executor.state_root()
     }
+}
+
+/// The environment of the `i`-th block of a workload (from 0).
+fn block_env(i: usize) -> BlockEnvInput {
+    BlockEnvInput { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64 }
+}
+
+/// How a pass executes its blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// [`Executor::execute_block_sequential`], block by block.
+    Sequential,
+    /// [`Executor::execute_block`], block by block.
+    Blocks,
+    /// [`Executor::execute_blocks`] over all of them.
+    Pipeline,
 }
 
 /// One pass over all the blocks.
@@ -687,17 +720,27 @@ struct Run {
 }
 
 impl Run {
-    fn execute(mut executor: Executor, blocks: &[&[RecoveredTx]], sequential: bool) -> Self {
+    fn execute(mut executor: Executor, blocks: &[&[RecoveredTx]], mode: Path) -> Self {
         let mut outputs = Vec::with_capacity(blocks.len());
         let mut wall = Duration::ZERO;
         let mut timings = BlockTimings::default();
-        for (i, block) in blocks.iter().enumerate() {
-            let env = BlockEnvInput { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64 };
+        if mode == Path::Pipeline {
+            let input: Vec<(BlockEnvInput, &[RecoveredTx])> =
+                blocks.iter().enumerate().map(|(i, b)| (block_env(i), *b)).collect();
             let started = Instant::now();
-            let out = if sequential {
-                executor.execute_block_sequential(env, block)
+            let outputs = executor.execute_blocks(&input);
+            let wall = started.elapsed();
+            for o in &outputs {
+                timings.add(&o.timings);
+            }
+            return Self { outputs, wall, timings };
+        }
+        for (i, block) in blocks.iter().enumerate() {
+            let started = Instant::now();
+            let out = if mode == Path::Sequential {
+                executor.execute_block_sequential(block_env(i), block)
             } else {
-                executor.execute_block(env, block)
+                executor.execute_block(block_env(i), block)
             };
             wall += started.elapsed();
             timings.add(&out.timings);
@@ -712,8 +755,10 @@ impl Run {
     fn copies(executor: &Executor, blocks: &[&[RecoveredTx]], copies: usize) -> Duration {
         let executors: Vec<Executor> = (0..copies).map(|_| executor.clone()).collect();
         std::thread::scope(|scope| {
-            let passes: Vec<_> =
-                executors.into_iter().map(|e| scope.spawn(move || Run::execute(e, blocks, true).wall)).collect();
+            let passes: Vec<_> = executors
+                .into_iter()
+                .map(|e| scope.spawn(move || Run::execute(e, blocks, Path::Sequential).wall))
+                .collect();
             passes.into_iter().map(|p| p.join().unwrap_or(Duration::MAX)).max().unwrap_or(Duration::MAX)
         })
     }
@@ -763,7 +808,7 @@ mod tests {
 
     #[test]
     fn a_small_run_agrees_across_paths_and_reports_both_ceilings() {
-        for workload in ["transfers-one-token", "chain"] {
+        for (workload, pipeline) in [("transfers-one-token", true), ("chain", true), ("transfers-one-token", false)] {
             let bench = ExecutorBench {
                 workload: workload.parse().expect("a workload"),
                 txs: 120,
@@ -773,6 +818,7 @@ mod tests {
                 threads: 2,
                 prediction: KeyPrediction::Operations,
                 runs: 2,
+                pipeline,
             };
             let report = bench.run().expect("the paths agree");
             assert_eq!(report.txs, 120);
@@ -780,6 +826,7 @@ mod tests {
                 assert!(x.is_finite() && x > 0.0, "{workload}: {x}");
             }
             assert_eq!(report.reexecuted, 0, "{workload}");
+            assert_eq!(report.pipelined, pipeline, "{workload}");
         }
     }
 }

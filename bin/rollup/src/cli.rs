@@ -197,6 +197,10 @@ struct ExecutorBenchArgs {
     /// Runs of each path, alternating; the fastest is reported (the machine is noisy).
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// Run the parallel path block by block, each block's state tree after its execution,
+    /// instead of as a pipeline (each block's state tree beside the next one's execution).
+    #[arg(long = "block-by-block")]
+    block_by_block: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -557,6 +561,7 @@ impl Cli {
                             threads,
                             prediction: args.prediction,
                             runs: args.runs,
+                            pipeline: !args.block_by_block,
                         };
                         let report = bench.run()?;
                         #[allow(clippy::print_stdout, clippy::print_stderr)]

@@ -173,6 +173,7 @@ impl CodecBench {
                 threads: 1,
                 prediction: KeyPrediction::Operations,
                 runs: 1,
+                pipeline: true,
             };
             let (_, txs) = bench.generate(&chain);
             let blocks: Vec<BatchBlock> = txs
@@ -282,6 +283,7 @@ fn corpus() -> Result<Vec<(ChainConfig, Vec<u8>)>> {
             threads: 1,
             prediction: KeyPrediction::Operations,
             runs: 1,
+            pipeline: true,
         };
         for chunk_size in [1, 3, 64] {
             let chain = ChainConfig { chunk_size, ..ChainConfig::default() };

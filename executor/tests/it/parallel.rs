@@ -9,7 +9,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use rollup_executor::{BlockEnvInput, ExecutedBlock, Executor, KeyPrediction, ParallelConfig};
+use rollup_executor::{BlockEnvInput, ExecutedBlock, Executor, KeyPrediction, ParallelConfig, Pipeline, State};
 use rollup_types::{
     ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx,
     bindings::L2System,
@@ -234,16 +234,23 @@ fn seeds() -> Vec<u64> {
     (0..n).map(|i| 0xb10c_0000 + i).collect()
 }
 
-/// Runs `blocks` random blocks per seed through the sequential path and through parallel
-/// executors with each configuration; returns the re-executions seen.
+/// Runs `blocks` random blocks per seed through the sequential path and, with each
+/// configuration, through a parallel executor block by block, through a [`Pipeline`] (each
+/// block's tree beside the next one's execution) and through [`Executor::execute_blocks`];
+/// returns the re-executions seen.
 fn check(configs: &[ParallelConfig], blocks: u64) -> usize {
     let mut reexecuted = 0;
     for seed in seeds() {
         let mut generator = Generator::new(seed);
         let genesis = Executor::genesis(chain(), &generator.genesis()).expect("genesis");
         let mut sequential = genesis.clone();
-        let mut parallel: Vec<Executor> =
+        let parallel_at_genesis: Vec<Executor> =
             configs.iter().map(|c| genesis.clone().with_parallelism(*c).expect("threads")).collect();
+        let mut parallel = parallel_at_genesis.clone();
+        let mut pipelines: Vec<(Pipeline, usize)> =
+            parallel_at_genesis.iter().map(|e| (Pipeline::new(e.clone()), 0)).collect();
+        let mut all_txs = Vec::new();
+        let mut expected_blocks = Vec::new();
         for number in 1..=blocks {
             let txs = generator.block();
             let expected = sequential.execute_block_sequential(env(number), &txs);
@@ -252,16 +259,55 @@ fn check(configs: &[ParallelConfig], blocks: u64) -> usize {
                 assert_same(seed, number, &format!("{config:?}"), &expected, &got);
                 reexecuted += got.stats.reexecuted;
             }
+            expected_blocks.push(expected);
+            for (config, (pipeline, completed)) in configs.iter().zip(&mut pipelines) {
+                for got in pipeline.push(env(number), &txs) {
+                    let label = format!("pipeline {config:?}");
+                    assert_same(seed, *completed as u64 + 1, &label, &expected_blocks[*completed], &got);
+                    *completed += 1;
+                }
+                // The state is applied before the block's tree is updated.
+                assert_eq!(sorted_leaves(&pipeline.state()), sorted_leaves(&sequential.state()), "SEED={seed}");
+                if let Some(pending) = pipeline.pending() {
+                    assert_eq!(pending.results, expected_blocks[number as usize - 1].results, "SEED={seed}");
+                }
+            }
+            all_txs.push(txs);
+        }
+        for (config, (pipeline, completed)) in configs.iter().zip(pipelines) {
+            let (executor, last) = pipeline.finish();
+            let mut completed = completed;
+            if let Some(got) = last {
+                assert_same(seed, completed as u64 + 1, "pipeline flush", &expected_blocks[completed], &got);
+                completed += 1;
+            }
+            assert_eq!(completed as u64, blocks, "every pushed block completes: {config:?}, SEED={seed}");
+            assert_eq!(executor.state_root(), sequential.state_root(), "SEED={seed}");
+        }
+        let input: Vec<(BlockEnvInput, &[RecoveredTx])> =
+            all_txs.iter().enumerate().map(|(i, txs)| (env(i as u64 + 1), &txs[..])).collect();
+        for (config, mut executor) in configs.iter().zip(parallel_at_genesis) {
+            let got = executor.execute_blocks(&input);
+            assert_eq!(got.len(), expected_blocks.len());
+            for (i, (e, g)) in expected_blocks.iter().zip(&got).enumerate() {
+                assert_same(seed, i as u64 + 1, &format!("execute_blocks {config:?}"), e, g);
+            }
         }
         for executor in &parallel {
-            let mut a = sequential.state().leaves();
-            let mut b = executor.state().leaves();
-            a.sort();
-            b.sort();
-            assert_eq!(a, b, "committed state differs: replay with SEED={seed}");
+            assert_eq!(
+                sorted_leaves(&sequential.state()),
+                sorted_leaves(&executor.state()),
+                "committed state differs: replay with SEED={seed}"
+            );
         }
     }
     reexecuted
+}
+
+fn sorted_leaves(state: &State) -> Vec<(B256, B256)> {
+    let mut leaves = state.leaves();
+    leaves.sort_unstable();
+    leaves
 }
 
 #[test]

@@ -314,3 +314,73 @@ async fn a_full_mempool_answers_429_with_retry_after() {
     assert_eq!(seq.submit(&raw(6)).await.0, StatusCode::OK);
     seq.stop().await;
 }
+
+/// Under a backlog with two executor threads the producer leaves each block's state root to
+/// be computed beside the next block's execution: the chain it writes is still every
+/// acknowledged transaction exactly once, in linked blocks whose roots a sequential replay
+/// reproduces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_pipelines_blocks_and_the_chain_replays_sequentially() {
+    use rollup_executor::{BlockEnvInput, Executor};
+    use rollup_types::RecoveredTx;
+
+    let mut config = SequencerConfig::test();
+    config.exec_threads = 2;
+    config.max_block_txs = 7;
+    config.block_time = std::time::Duration::from_millis(5);
+    config.snapshot_interval = 0;
+    let node = Node::open(config.clone(), StatusSources::default()).await.expect("opens");
+    let signers: Vec<Signer> = DEV_ACCOUNTS[..4].iter().map(|a| Signer::new(&a.private_key).expect("key")).collect();
+    let mut raws = Vec::new();
+    for n in 0..20u64 {
+        for (i, signer) in signers.iter().enumerate() {
+            let to = Address::repeat_byte(0x60 + i as u8);
+            raws.push(Bytes::from(signer.eip1559(chain_id(), n, transfer(to, n + 1)).encoded()));
+        }
+    }
+    let acked: Vec<B256> = node.submit_many(raws).await.into_iter().map(|r| r.expect("acknowledged")).collect();
+
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let producer = tokio::spawn(node.clone().run_producer(cancel.clone()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while acked.iter().any(|h| node.is_pending(h)) {
+        assert!(std::time::Instant::now() < deadline, "the backlog was not drained");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    cancel.cancel();
+    producer.await.expect("joined").expect("clean stop");
+    let metrics = node.render_metrics();
+    let pipelined: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("rollup_blocks_pipelined_total "))
+        .and_then(|v| v.parse().ok())
+        .expect("the counter is rendered");
+    assert!(pipelined > 0, "a backlog of 80 transactions in blocks of 7 pipelines blocks");
+
+    let head = node.head().header.number;
+    let blocks = node.store().blocks_from(1, head).await.expect("db");
+    assert_eq!(blocks.len() as u64, head);
+    let raws = node.store().block_transactions(1, head).await.expect("db");
+    let included: std::collections::HashSet<B256> =
+        raws.iter().map(|(_, raw)| alloy_primitives::keccak256(raw)).collect();
+    assert_eq!(raws.len(), acked.len(), "every transaction once");
+    assert!(acked.iter().all(|h| included.contains(h)));
+
+    let mut replay = Executor::genesis(config.chain, &config.genesis).expect("genesis");
+    let mut parent = node.store().block(0).await.expect("db").expect("genesis").hash;
+    for block in &blocks {
+        assert_eq!(block.header.parent_hash, parent, "block {} links to its parent", block.header.number);
+        assert!(block.tx_count as usize <= config.max_block_txs);
+        let txs: Vec<RecoveredTx> = raws
+            .iter()
+            .filter(|(n, _)| *n == block.header.number)
+            .map(|(_, raw)| RecoveredTx::from_raw(raw, &config.chain).expect("valid"))
+            .collect();
+        let env = BlockEnvInput { number: block.header.number, timestamp: block.header.timestamp };
+        let executed = replay.execute_block_sequential(env, &txs);
+        assert_eq!(executed.state_root, block.header.state_root, "block {}", block.header.number);
+        assert_eq!(executed.chunk_roots, block.chunk_roots, "block {}", block.header.number);
+        parent = block.hash;
+    }
+    node.store().close().await;
+}
