@@ -68,6 +68,7 @@ pub(crate) fn run_worker(
             recorder.current = i;
         }
         let tx = &txs[i as usize];
+        evm.ctx.journaled_state.database.sender = Some((tx.sender, tx.sender_nonce_key()));
         match evm.transact(tx_env(tx)) {
             Ok(out) => {
                 let db = &mut evm.ctx.journaled_state.database;

@@ -280,6 +280,9 @@ pub(crate) struct Overlay<'a> {
     pub(crate) changes: Changes,
     /// Writes of the last committed transaction, as state-tree leaves.
     pub(crate) last_writes: Vec<(B256, B256)>,
+    /// The sender of the transaction executing now and the state-tree key of its nonce
+    /// (computed at recovery), which the transaction writes.
+    pub(crate) sender: Option<(Address, B256)>,
     /// Set when the commit must check this worker against others.
     pub(crate) recorder: Option<Recorder>,
     /// The system contract's code. revm clones it (an atomic reference count) several times
@@ -314,7 +317,7 @@ impl<'a> Overlay<'a> {
             raw_ends: Vec::with_capacity(txs),
             current: 0,
         });
-        Self { base, prior, beneficiary, changes, last_writes: Vec::new(), recorder, code }
+        Self { base, prior, beneficiary, changes, last_writes: Vec::new(), sender: None, recorder, code }
     }
 
     fn nonce(&self, account: &Address) -> Option<u64> {
@@ -392,7 +395,11 @@ impl DatabaseCommit for Overlay<'_> {
                 let nonce = account.info.nonce;
                 if self.nonce(&address).unwrap_or(0) != nonce {
                     self.changes.nonces.insert(address, nonce);
-                    self.last_writes.push((keys::nonce(&address), U256::from(nonce).into()));
+                    let key = match self.sender {
+                        Some((sender, key)) if sender == address => key,
+                        _ => keys::nonce(&address),
+                    };
+                    self.last_writes.push((key, U256::from(nonce).into()));
                     if let Some(recorder) = &mut self.recorder {
                         recorder.raw.push(RawWrite::Nonce(address, nonce));
                     }

@@ -182,7 +182,7 @@ impl Generator {
             ..Default::default()
         };
         let signature = self.signers[s].sign_hash(tx.signature_hash());
-        RecoveredTx { tx: SignedTx::Eip1559(tx.into_signed(signature)), sender: self.signers[s].address() }
+        RecoveredTx::with_sender(SignedTx::Eip1559(tx.into_signed(signature)), self.signers[s].address())
     }
 
     fn block(&mut self) -> Vec<RecoveredTx> {
