@@ -670,10 +670,10 @@ impl Executor {
     /// proof's witness must cover to replay them (docs/fraud-proofs.md §6).
     pub fn trace(&self, env: BlockEnvInput, txs: &[RecoveredTx]) -> Trace {
         let ctx = self.context(env);
-        let out = parallel::run_worker(&ctx, &[], txs, (0..txs.len() as u32).collect(), true);
-        let touched = out.recorder.map(|r| r.first_touch).unwrap_or_default();
+        let out = parallel::run_worker(&ctx, &[], txs, (0..txs.len() as u32).collect(), state::Record::Keys);
+        let touched = out.recorder.and_then(|r| r.keys).unwrap_or_default();
         let mut post: Vec<(B256, B256)> = touched
-            .into_keys()
+            .into_iter()
             .map(|key| match key {
                 state::Touched::Nonce(account) => {
                     let nonce = out.changes.nonces.get(&account).copied().unwrap_or_else(|| self.state.nonce(&account));

@@ -19,7 +19,7 @@ use crate::{
     BlockStats, BlockTimings, KeyPrediction, TxOutcome, TxResult, partition,
     predict::{self, Prediction},
     split,
-    state::{Changes, Overlay, Recorder, State, Touched},
+    state::{Changes, Overlay, Record, Recorder, State},
     tx_env,
 };
 use alloy_primitives::map::HashMap;
@@ -57,7 +57,7 @@ pub(crate) fn run_worker(
     prior: &[Changes],
     txs: &[RecoveredTx],
     indices: Vec<u32>,
-    record: bool,
+    record: Record,
 ) -> WorkerOutput {
     let overlay = Overlay::new(ctx.base, prior, ctx.block.beneficiary, record, indices.len());
     let mut evm =
@@ -85,7 +85,7 @@ pub(crate) fn run_worker(
     }
     let db = std::mem::replace(
         &mut evm.ctx.journaled_state.database,
-        Overlay::new(ctx.base, &[], Default::default(), false, 0),
+        Overlay::new(ctx.base, &[], Default::default(), Record::Off, 0),
     );
     WorkerOutput { indices, results, changes: db.changes, recorder: db.recorder }
 }
@@ -93,7 +93,7 @@ pub(crate) fn run_worker(
 /// Runs a whole block in order on the calling thread: the reference every other path must
 /// equal, byte for byte.
 pub(crate) fn execute_sequential(ctx: &BlockContext<'_>, txs: &[RecoveredTx]) -> (Vec<TxResult>, Vec<Changes>) {
-    let out = run_worker(ctx, &[], txs, (0..txs.len() as u32).collect(), false);
+    let out = run_worker(ctx, &[], txs, (0..txs.len() as u32).collect(), Record::Off);
     (out.results, vec![out.changes])
 }
 
@@ -111,8 +111,8 @@ pub(crate) struct ParallelOutput {
 /// tasks' first touches. Each task's recorder holds the first of its transactions to touch
 /// each key; the position that matters for a key is the second smallest of those.
 struct Touches {
-    first: HashMap<Touched, u32>,
-    second: HashMap<Touched, u32>,
+    first: HashMap<u64, u32>,
+    second: HashMap<u64, u32>,
 }
 
 impl Touches {
@@ -171,7 +171,7 @@ fn run_segment(
     if plan.tasks.len() <= 1 {
         // One group, or one thread: nothing to check.
         let indices = plan.tasks.into_iter().next().unwrap_or_default();
-        let out = run_worker(ctx, layers, txs, indices, false);
+        let out = run_worker(ctx, layers, txs, indices, Record::Off);
         timings.execution += planned.elapsed();
         results.extend(out.results);
         layers.push(out.changes);
@@ -185,7 +185,7 @@ fn run_segment(
         .into_par_iter()
         .with_max_len(1)
         .map(|indices| {
-            let out = run_worker(ctx, prior, txs, indices, true);
+            let out = run_worker(ctx, prior, txs, indices, Record::Touches);
             if let Some(recorder) = &out.recorder {
                 // A poisoned lock only means another task panicked, which propagates anyway.
                 touches.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(recorder);
@@ -247,7 +247,7 @@ fn run_segment(
     let redo = Instant::now();
     let indices: Vec<u32> = (keep_below as u32..range.end as u32).collect();
     stats.reexecuted += indices.len();
-    let out = run_worker(ctx, layers, txs, indices, false);
+    let out = run_worker(ctx, layers, txs, indices, Record::Off);
     results.extend(out.results);
     layers.push(out.changes);
     timings.execution += redo.elapsed();
@@ -279,7 +279,7 @@ pub(crate) fn execute_parallel(
         if predictions[start].is_none() {
             // Unpredictable: alone, in order.
             let t = Instant::now();
-            let out = run_worker(ctx, &layers, txs, vec![start as u32], false);
+            let out = run_worker(ctx, &layers, txs, vec![start as u32], Record::Off);
             results.extend(out.results);
             layers.push(out.changes);
             stats.groups += 1;

@@ -222,6 +222,33 @@ pub(crate) enum Touched {
     Slot(U256),
 }
 
+impl Touched {
+    /// A 64-bit fingerprint of the key, which the commit check works with instead of the key
+    /// (a third of the size, and no 33-byte hashing per touch).
+    ///
+    /// Two keys sharing a fingerprint can only make the check more careful: a worker records
+    /// the earlier of their first touches under it, so the position the check computes for
+    /// the fingerprint is at or before the one it would compute for either key, and it keeps
+    /// fewer transactions, never more. Slots are mostly keccak outputs (uniform already); the
+    /// mixing keeps small fixed slots and nonces apart.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        #[inline]
+        fn mix(h: u64, word: u64) -> u64 {
+            (h ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(27)
+        }
+        match self {
+            Self::Slot(slot) => slot.as_limbs().iter().fold(0x5107_u64, |h, w| mix(h, *w)),
+            Self::Nonce(account) => {
+                let mut words = [0u8; 24];
+                words[..20].copy_from_slice(account.as_slice());
+                words
+                    .chunks_exact(8)
+                    .fold(0x4e0c_u64, |h, w| mix(h, u64::from_le_bytes(w.try_into().unwrap_or_default())))
+            }
+        }
+    }
+}
+
 /// One write of a committed transaction, in the committed state's own terms.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum RawWrite {
@@ -229,12 +256,27 @@ pub(crate) enum RawWrite {
     Slot(U256, U256),
 }
 
+/// What a worker records, beyond its changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Record {
+    /// Nothing: the worker runs alone.
+    Off,
+    /// What the commit check needs: the first touch of every key, by fingerprint, and the
+    /// writes of each transaction. The worker runs beside others.
+    Touches,
+    /// The same, and every key touched itself (a fraud proof's witness).
+    Keys,
+}
+
 /// What a worker records for the commit check: which keys its transactions touched (read or
 /// wrote), and each transaction's writes so that a valid prefix can be committed alone.
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
-    /// Block position of the first of this worker's transactions to touch each key.
-    pub(crate) first_touch: HashMap<Touched, u32>,
+    /// Block position of the first of this worker's transactions to touch each key, by the
+    /// key's [`Touched::fingerprint`].
+    pub(crate) first_touch: HashMap<u64, u32>,
+    /// Every key touched (only with [`Record::Keys`]).
+    pub(crate) keys: Option<alloy_primitives::map::HashSet<Touched>>,
     /// Writes of the committed transactions, in order.
     pub(crate) raw: Vec<RawWrite>,
     /// For each transaction of the worker (in its order), the end of its writes in `raw`.
@@ -245,7 +287,10 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     fn touch(&mut self, key: Touched) {
-        self.first_touch.entry(key).or_insert(self.current);
+        self.first_touch.entry(key.fingerprint()).or_insert(self.current);
+        if let Some(keys) = &mut self.keys {
+            keys.insert(key);
+        }
     }
 }
 
@@ -292,18 +337,13 @@ pub(crate) struct Overlay<'a> {
 }
 
 impl<'a> Overlay<'a> {
-    /// An overlay for one task; `beside_others` when other tasks run at the same time: it
-    /// then records for the commit check and uses its thread's own copy of the code.
+    /// An overlay for one task that records `record`. When it records, other tasks may run at
+    /// the same time: it then uses its thread's own copy of the code.
     ///
     /// `txs` is how many transactions it will run: its maps are sized for them up front
     /// (growing a hash map rehashes everything it holds).
-    pub(crate) fn new(
-        base: &'a State,
-        prior: &'a [Changes],
-        beneficiary: Address,
-        beside_others: bool,
-        txs: usize,
-    ) -> Self {
+    pub(crate) fn new(base: &'a State, prior: &'a [Changes], beneficiary: Address, record: Record, txs: usize) -> Self {
+        let beside_others = record != Record::Off;
         let code = if beside_others { thread_copy(&base.code, base.code_hash) } else { base.code.clone() };
         // A transfer writes a nonce and two slots and touches four keys; most operations
         // write about as much.
@@ -313,6 +353,7 @@ impl<'a> Overlay<'a> {
         };
         let recorder = beside_others.then(|| Recorder {
             first_touch: HashMap::with_capacity_and_hasher(4 * txs, Default::default()),
+            keys: (record == Record::Keys).then(Default::default),
             raw: Vec::with_capacity(3 * txs),
             raw_ends: Vec::with_capacity(txs),
             current: 0,
@@ -448,6 +489,22 @@ mod tests {
                 layer
             })
             .collect()
+    }
+
+    #[test]
+    fn fingerprints_of_small_slots_hashed_slots_and_nonces_do_not_collide() {
+        let mut seen = alloy_primitives::map::HashSet::<u64>::default();
+        let mut keys = Vec::new();
+        for i in 0..2_000u64 {
+            keys.push(Touched::Slot(U256::from(i)));
+            keys.push(Touched::Slot(alloy_primitives::keccak256(i.to_be_bytes()).into()));
+            keys.push(Touched::Nonce(Address::left_padding_from(&i.to_be_bytes())));
+            keys.push(Touched::Nonce(Address::from_word(alloy_primitives::keccak256(i.to_le_bytes()))));
+        }
+        for key in &keys {
+            assert!(seen.insert(key.fingerprint()), "{key:?} collides");
+        }
+        assert_eq!(Touched::Slot(U256::from(7)).fingerprint(), Touched::Slot(U256::from(7)).fingerprint());
     }
 
     #[test]
