@@ -362,11 +362,6 @@ impl Pipeline {
         self.executor.state()
     }
 
-    /// The chain parameters.
-    pub const fn chain(&self) -> &ChainConfig {
-        self.executor.chain()
-    }
-
     /// [`Executor::call`] against the state after every pushed block.
     pub fn call(&self, request: &CallRequest, env: BlockEnvInput) -> Result<CallOutcome, String> {
         self.executor.call(request, env)

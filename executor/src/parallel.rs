@@ -107,8 +107,8 @@ pub(crate) struct ParallelOutput {
 }
 
 /// The commit check, filled in by the tasks as each one finishes (so that it overlaps with
-/// the tasks still running): for every key, the earliest and the second-earliest of the
-/// tasks' first touches. Each task's recorder holds the first of its transactions to touch
+/// the tasks still running): for every key's fingerprint ([`crate::state::Touched::fingerprint`]),
+/// the earliest and the second-earliest of the tasks' first touches. Each task's recorder holds the first of its transactions to touch
 /// each key; the position that matters for a key is the second smallest of those.
 struct Touches {
     first: HashMap<u64, u32>,

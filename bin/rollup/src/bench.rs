@@ -605,8 +605,8 @@ impl ExecutorBench {
         let mut best_par: Option<Run> = None;
         let mut best_copies = Duration::MAX;
         let ceiling_before = machine_ceiling(self.threads);
+        let path = if self.pipeline { Path::Pipeline } else { Path::Blocks };
         for run in 0..self.runs.max(1) {
-            let path = if self.pipeline { Path::Pipeline } else { Path::Blocks };
             let (seq, par) = if run % 2 == 0 {
                 let seq = Run::execute(genesis_executor.clone(), &blocks, Path::Sequential);
                 (seq, Run::execute(parallel_executor.clone(), &blocks, path))
@@ -689,9 +689,7 @@ impl Prepared {
     /// Executes every block on `executor` (a clone of [`Self::executor`], possibly parallel,
     /// then pipelined: [`Executor::execute_blocks`]) and returns the final state root.
     pub fn execute_all(&self, mut executor: Executor) -> alloy_primitives::B256 {
-        let input: Vec<(BlockEnvInput, &[RecoveredTx])> =
-            self.txs.chunks(self.block_size).enumerate().map(|(i, b)| (block_env(i), b)).collect();
-        executor.execute_blocks(&input);
+        executor.execute_blocks(&numbered(self.txs.chunks(self.block_size)));
         executor.state_root()
     }
 }
@@ -699,6 +697,11 @@ impl Prepared {
 /// The environment of the `i`-th block of a workload (from 0).
 fn block_env(i: usize) -> BlockEnvInput {
     BlockEnvInput { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64 }
+}
+
+/// `blocks` with the environments of a workload's blocks, for [`Executor::execute_blocks`].
+fn numbered<'a>(blocks: impl Iterator<Item = &'a [RecoveredTx]>) -> Vec<(BlockEnvInput, &'a [RecoveredTx])> {
+    blocks.enumerate().map(|(i, b)| (block_env(i), b)).collect()
 }
 
 /// How a pass executes its blocks.
@@ -725,8 +728,7 @@ impl Run {
         let mut wall = Duration::ZERO;
         let mut timings = BlockTimings::default();
         if mode == Path::Pipeline {
-            let input: Vec<(BlockEnvInput, &[RecoveredTx])> =
-                blocks.iter().enumerate().map(|(i, b)| (block_env(i), *b)).collect();
+            let input = numbered(blocks.iter().copied());
             let started = Instant::now();
             let outputs = executor.execute_blocks(&input);
             let wall = started.elapsed();
