@@ -192,6 +192,9 @@ pub struct ExecutorReport {
     /// The parallel path ran as a pipeline (each block's state tree beside the next block's
     /// execution; its phase times then overlap and add up to more than its wall time).
     pub pipelined: bool,
+    /// How the state tree hashed: `scalar`, `four-lane AVX2` or `eight-lane AVX-512`
+    /// (`rollup_types::keccak::Backend`).
+    pub hashing: String,
     /// Parallel path: transactions per second through execution and state root.
     pub tx_per_sec: f64,
     /// Parallel path: millions of gas per second.
@@ -266,12 +269,13 @@ impl fmt::Display for ExecutorReport {
         let pct = |x: f64| s.percent(x);
         writeln!(
             f,
-            "{}: {} txs in blocks of {}, {} threads{}",
+            "{}: {} txs in blocks of {}, {} threads{}, {} tree hashing",
             self.workload,
             self.txs,
             self.block_size,
             self.threads,
-            if self.pipelined { ", pipelined" } else { ", block by block" }
+            if self.pipelined { ", pipelined" } else { ", block by block" },
+            self.hashing
         )?;
         writeln!(
             f,
@@ -653,6 +657,7 @@ impl ExecutorBench {
             block_size: self.block_size,
             threads: self.threads,
             pipelined: self.pipeline && self.threads > 1,
+            hashing: rollup_types::keccak::Backend::detect().to_string(),
             tx_per_sec: txs.len() as f64 / wall,
             mgas_per_sec: gas as f64 / wall / 1e6,
             sequential_tx_per_sec: txs.len() as f64 / seq.wall.as_secs_f64(),

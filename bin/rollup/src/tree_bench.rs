@@ -62,8 +62,8 @@ pub struct TreeReport {
     pub copies_ceiling: f64,
     /// Each split level on the pool.
     pub splits: Vec<TreeSplit>,
-    /// Whether the hashing ran eight lanes at a time.
-    pub vectorised: bool,
+    /// How the hashing ran: `scalar`, `four-lane AVX2` or `eight-lane AVX-512`.
+    pub hashing: String,
 }
 
 impl TreeBench {
@@ -141,7 +141,7 @@ impl TreeBench {
                     speedup: secs(one) / secs(*d),
                 })
                 .collect(),
-            vectorised: rollup_types::keccak::vectorised(),
+            hashing: rollup_types::keccak::Backend::detect().to_string(),
         })
     }
 }
@@ -151,12 +151,7 @@ impl fmt::Display for TreeReport {
         writeln!(
             f,
             "{} leaves, {} blocks of {} chunks of {} updates, {} threads, {} hashing",
-            self.leaves,
-            self.blocks,
-            self.chunks,
-            self.keys,
-            self.threads,
-            if self.vectorised { "eight-lane" } else { "scalar" }
+            self.leaves, self.blocks, self.chunks, self.keys, self.threads, self.hashing
         )?;
         writeln!(
             f,
