@@ -622,7 +622,10 @@ impl Executor {
         };
         let threads = config.threads;
         let Self { chain, state, tree, .. } = self;
-        // One entry into the pool per step, as for a block.
+        // One entry into the pool per step, as for a block. The calling thread starts on the
+        // tree (its ranges go on this thread's queue) and another thread takes the execution;
+        // whichever finishes first takes the other's remaining tasks, which is why the tree
+        // is cut finer than one range per thread ([`tree_levels`]).
         let (completed, pending) = pool.install(|| {
             with_helpers(threads, || {
                 rayon::join(
