@@ -21,7 +21,7 @@ use revm::{
 };
 use rollup_types::{
     ChainConfig, RecoveredTx, bindings::l2_system_creation_code, block::BLOCK_GAS_LIMIT, chain::EXECUTION_GAS_LIMIT,
-    genesis::GenesisSpec, keys, smt::SparseMerkleTree,
+    genesis::GenesisSpec, idle::IdleThreads, keys, smt::SparseMerkleTree,
 };
 use state::Changes;
 use std::{
@@ -141,6 +141,8 @@ pub struct BlockStats {
     pub reexecuted: usize,
     /// Transactions whose keys could not be predicted (run alone, in order).
     pub unpredicted: usize,
+    /// Times a state-tree range split its remaining work for an idle thread.
+    pub tree_splits: u64,
 }
 
 impl BlockStats {
@@ -172,7 +174,15 @@ impl ParallelConfig {
 #[derive(Clone, Debug)]
 struct Parallel {
     config: ParallelConfig,
-    pool: Option<Arc<rayon::ThreadPool>>,
+    pool: Option<Arc<WorkerPool>>,
+}
+
+/// The executor's threads, and which of them wait for work (for the state tree's ranges,
+/// which split for an idle thread: [`SparseMerkleTree::update_chunks_with`]).
+#[derive(Debug)]
+struct WorkerPool {
+    threads: rayon::ThreadPool,
+    idle: IdleThreads,
 }
 
 /// The result of executing a block.
@@ -289,23 +299,18 @@ impl Drop for SetOnDrop<'_> {
 }
 
 /// Runs `f` on this thread of the pool while its other threads stay awake until `f` returns:
-/// each loops taking the pool's pending jobs (`rayon::yield_now`) and spinning between them.
+/// each takes the pool's pending jobs and, between them, spins marked idle in `idle`, where a
+/// state-tree range can claim it and split its work for it ([`IdleThreads::help_until`]).
 ///
 /// A block alternates parallel phases with short serial steps (prediction, the commit check,
 /// collecting the chunks). rayon puts an idle thread to sleep after some tens of
 /// microseconds, and waking a sleeping virtual CPU was measured here at up to milliseconds:
 /// longer than a phase. The cost is spinning during a block, never between blocks.
-fn with_helpers<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+fn with_helpers<R: Send>(threads: usize, idle: &IdleThreads, f: impl FnOnce() -> R + Send) -> R {
     let done = AtomicBool::new(false);
     rayon::scope(|scope| {
         for _ in 1..threads {
-            scope.spawn(|_| {
-                while !done.load(Ordering::Acquire) {
-                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                        std::hint::spin_loop();
-                    }
-                }
-            });
+            scope.spawn(|_| idle.help_until(&done));
         }
         let _done = SetOnDrop(&done);
         f()
@@ -416,9 +421,16 @@ fn execute_and_apply(
 /// Applies `pending`'s chunks to `tree` in order and fills in its chunk roots and state root.
 /// With `levels > 0` (on the executor's pool), the tree is cut into `2^levels` subtrees that
 /// run as tasks ([`SparseMerkleTree::update_chunks`]; see [`tree_levels`] for how many).
-fn update_tree(tree: &mut SparseMerkleTree, Pending { mut block, chunks }: Pending, levels: u32) -> ExecutedBlock {
+fn update_tree(
+    tree: &mut SparseMerkleTree,
+    Pending { mut block, chunks }: Pending,
+    levels: u32,
+    idle: Option<&IdleThreads>,
+) -> ExecutedBlock {
     let started = Instant::now();
-    block.chunk_roots = tree.update_chunks(chunks, levels);
+    let claims = idle.map_or(0, IdleThreads::claims);
+    block.chunk_roots = tree.update_chunks_with(chunks, levels, idle);
+    block.stats.tree_splits = idle.map_or(0, IdleThreads::claims).saturating_sub(claims);
     block.state_root = tree.root();
     block.timings.state_root += started.elapsed();
     block
@@ -454,17 +466,16 @@ fn chunk_writes(results: &[TxResult], chunk_size: usize, parallel: bool) -> Vec<
     }
 }
 
-/// How many levels the state tree is cut at for `threads` threads: two ranges per thread; for
-/// a thread count that is not a power of two, twice as many ranges as the power above it
-/// allows, so that the threads' shares differ by at most one small range (3 threads: 16
-/// ranges, not 8 of which one thread takes 4).
+/// How many levels the state tree is cut at for `threads` threads before it starts: two ranges
+/// per thread; for a thread count that is not a power of two, twice as many ranges as the
+/// power above it allows, so that the threads' shares differ by at most one small range (3
+/// threads: 16 ranges, not 8 of which one thread takes 4). A range cuts itself further when,
+/// and only when, a thread is idle ([`SparseMerkleTree::update_chunks_with`]).
 ///
-/// Two and not one: in a pipeline step the thread that took the next block's execution must
-/// find a range left to take when it is done, or it waits while the other works through
-/// two (measured with one-at-a-time hashing, where the tree is two thirds of the work:
-/// 1.49–1.53× at 2 threads with one range per thread, 1.72–1.93× with two). More is not
-/// free: the tree hashes each level's stale nodes several at a time, and a finer cut leaves
-/// each range fewer nodes per level to fill the lanes.
+/// Not one range per thread: in a pipeline step the calling thread starts on the tree while
+/// another takes the next block's execution, and a range looks for an idle thread only
+/// between chunks; ranges half as large answer twice as fast. Not more: the tree hashes each
+/// level's stale nodes several at a time, and a finer cut leaves fewer per batch.
 fn tree_levels(threads: usize) -> u32 {
     if threads <= 1 {
         return 0;
@@ -541,12 +552,19 @@ impl Executor {
                 .thread_name(|i| format!("executor-{i}"))
                 .build()
                 .map_err(|e| ExecutorError::Threads { threads, reason: e.to_string() })?;
-            Some(Arc::new(pool))
+            Some(Arc::new(WorkerPool { threads: pool, idle: IdleThreads::new() }))
         } else {
             None
         };
         self.parallel = Some(Parallel { config: ParallelConfig { threads, ..config }, pool });
         Ok(self)
+    }
+
+    /// Time the worker pool's helping threads have spent with nothing to take since the pool
+    /// was built (`None` without a pool): against the wall time of the blocks, how much of
+    /// the pool stood idle.
+    pub fn pool_idle_time(&self) -> Option<std::time::Duration> {
+        self.parallel.as_ref().and_then(|p| p.pool.as_ref()).map(|pool| pool.idle.idle_time())
     }
 
     /// The parallel configuration, if blocks run through the parallel path.
@@ -580,10 +598,10 @@ impl Executor {
         let threads = parallel.config.threads;
         let Self { chain, state, tree, .. } = self;
         // One entry into the pool per block: execution, commit check and state root.
-        pool.install(|| {
-            with_helpers(threads, || {
+        pool.threads.install(|| {
+            with_helpers(threads, &pool.idle, || {
                 let pending = execute_and_apply(chain, state, parallel.config, env, txs);
-                update_tree(tree, pending, tree_levels(threads))
+                update_tree(tree, pending, tree_levels(threads), Some(&pool.idle))
             })
         })
     }
@@ -616,20 +634,21 @@ impl Executor {
     ) -> (Vec<ExecutedBlock>, Option<Pending>) {
         let Some((config, pool)) = self.parallel.as_ref().and_then(|p| Some((p.config, p.pool.clone()?))) else {
             // Only a pool makes pending blocks; should one be here, it completes first.
-            let mut done: Vec<ExecutedBlock> = pending.map(|p| update_tree(&mut self.tree, p, 0)).into_iter().collect();
+            let mut done: Vec<ExecutedBlock> =
+                pending.map(|p| update_tree(&mut self.tree, p, 0, None)).into_iter().collect();
             done.extend(next.map(|(env, txs)| self.execute_block(env, txs)));
             return (done, None);
         };
         let threads = config.threads;
         let Self { chain, state, tree, .. } = self;
         // One entry into the pool per step, as for a block. The calling thread starts on the
-        // tree (its ranges go on this thread's queue) and another thread takes the execution;
-        // whichever finishes first takes the other's remaining tasks, which is why the tree
-        // is cut finer than one range per thread ([`tree_levels`]).
-        let (completed, pending) = pool.install(|| {
-            with_helpers(threads, || {
+        // tree (its ranges go on this thread's queue) and another thread takes the execution.
+        // Whichever finishes first takes the other's remaining work: execution tasks not yet
+        // started, or half of a tree range, which splits at its next chunk for an idle thread.
+        let (completed, pending) = pool.threads.install(|| {
+            with_helpers(threads, &pool.idle, || {
                 rayon::join(
-                    || pending.map(|p| update_tree(tree, p, tree_levels(threads))),
+                    || pending.map(|p| update_tree(tree, p, tree_levels(threads), Some(&pool.idle))),
                     || next.map(|(env, txs)| execute_and_apply(chain, state, config, env, txs)),
                 )
             })

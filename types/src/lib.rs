@@ -6,6 +6,7 @@ pub mod block;
 pub mod chain;
 pub mod codec;
 pub mod genesis;
+pub mod idle;
 pub mod keccak;
 pub mod keys;
 pub mod signer;

@@ -15,6 +15,7 @@
 //! [`SparseMerkleTree`] keeps every node with its hash, so a batch of updates rehashes only
 //! the paths it touches: about `log2(N)` hashes per updated key.
 
+use crate::idle::IdleThreads;
 use crate::keccak::keccak256_batch;
 use crate::witness::{self, PartialTree, Position};
 use alloy_primitives::{B256, keccak256};
@@ -430,17 +431,30 @@ impl Scratch {
 /// [`SHARD_BITS`]): `tops[i]` is this range's part of level `level + i`. Applies `chunks` one
 /// after the other and returns the range's summary after each, and the change in the number
 /// of leaves.
+///
+/// With `idle`, the range looks at each chunk boundary for a thread with nothing to do and,
+/// if it claims one, splits its shards in two halves that apply the remaining chunks as two
+/// tasks ([`split_range`]), the idle thread taking one.
 fn update_range(
     shards: &mut [Shard],
     first: usize,
     tops: &mut [&mut [Summary]],
     level: usize,
     chunks: &[Vec<(B256, B256)>],
+    idle: Option<&IdleThreads>,
 ) -> (Vec<Summary>, isize) {
     let mut scratch = Scratch::default();
     let mut summaries = Vec::with_capacity(chunks.len());
     let mut delta = 0;
-    for chunk in chunks {
+    for (c, chunk) in chunks.iter().enumerate() {
+        if shards.len() > 1
+            && let Some(idle) = idle
+            && idle.claim()
+        {
+            let (rest, rest_delta) = split_range(shards, first, tops, level, &chunks[c..], Some(idle), 0);
+            summaries.extend(rest);
+            return (summaries, delta + rest_delta);
+        }
         let lo = chunk.partition_point(|(k, _)| usize::from(k[0]) < first);
         let hi = chunk.partition_point(|(k, _)| usize::from(k[0]) < first + shards.len());
         let updates = &chunk[lo..hi];
@@ -473,6 +487,60 @@ fn update_range(
         summaries.push(if level == SHARD_BITS { shards[0].summary() } else { tops[0][0] });
     }
     (summaries, delta)
+}
+
+/// [`update_range`] on the two halves of `shards` (at least two), as two tasks on the current
+/// rayon pool, each cut `splits` more times before it starts (and, with `idle`, again
+/// whenever a thread is idle); returns the range's summary after each chunk, joined from the
+/// halves' with the tree's own rule, and sets the range's own node (`tops[0][0]`).
+fn split_range(
+    shards: &mut [Shard],
+    first: usize,
+    tops: &mut [&mut [Summary]],
+    level: usize,
+    chunks: &[Vec<(B256, B256)>],
+    idle: Option<&IdleThreads>,
+    splits: u32,
+) -> (Vec<Summary>, isize) {
+    let half = shards.len() / 2;
+    let (lo_shards, hi_shards) = shards.split_at_mut(half);
+    let (own, below) = tops.split_first_mut().expect("a range of several shards has its own node above them");
+    let (mut lo_tops, mut hi_tops): (Vec<&mut [Summary]>, Vec<&mut [Summary]>) = below
+        .iter_mut()
+        .map(|part| {
+            let half = part.len() / 2;
+            part.split_at_mut(half)
+        })
+        .unzip();
+    let lo = || update_split(lo_shards, first, &mut lo_tops, level + 1, chunks, idle, splits);
+    let hi = || update_split(hi_shards, first + half, &mut hi_tops, level + 1, chunks, idle, splits);
+    let ((lo, lo_delta), (hi, hi_delta)) = match idle {
+        Some(idle) => idle.join(lo, hi),
+        None => rayon::join(lo, hi),
+    };
+    let summaries: Vec<Summary> = lo.iter().zip(&hi).map(|(l, h)| Summary::join(*l, *h)).collect();
+    if let Some(last) = summaries.last() {
+        own[0] = *last;
+    }
+    (summaries, lo_delta + hi_delta)
+}
+
+/// [`update_range`] on `shards`, cut into `2^splits` ranges first (as far as single shards)
+/// that run as tasks on the current rayon pool.
+fn update_split(
+    shards: &mut [Shard],
+    first: usize,
+    tops: &mut [&mut [Summary]],
+    level: usize,
+    chunks: &[Vec<(B256, B256)>],
+    idle: Option<&IdleThreads>,
+    splits: u32,
+) -> (Vec<Summary>, isize) {
+    if splits == 0 || shards.len() == 1 {
+        update_range(shards, first, tops, level, chunks, idle)
+    } else {
+        split_range(shards, first, tops, level, chunks, idle, splits - 1)
+    }
 }
 
 /// Recomputes the levels above the shards from [`SHARD_BITS`] - 1 up to `level`, where a
@@ -538,22 +606,6 @@ impl Summary {
     fn join(left: Self, right: Self) -> Self {
         Self::join_lifted(left, right).unwrap_or_else(|| Self::Branch(node_hash(&left.hash(), &right.hash())))
     }
-}
-
-/// Joins adjacent pairs level by level down to one element.
-fn fold_levels<T>(mut level: Vec<T>, join: impl Fn(T, T) -> T) -> Option<T> {
-    while level.len() > 1 {
-        let mut next = Vec::with_capacity(level.len() / 2);
-        let mut it = level.into_iter();
-        while let Some(a) = it.next() {
-            match it.next() {
-                Some(b) => next.push(join(a, b)),
-                None => next.push(a),
-            }
-        }
-        level = next;
-    }
-    level.into_iter().next()
 }
 
 /// A position in the tree, for walking it from the root.
@@ -700,60 +752,34 @@ impl SparseMerkleTree {
     /// With `levels > 0`, the shards are split into `2^levels` aligned ranges (subtrees at
     /// depth `levels`, at most one per shard); each applies its share of every chunk in order,
     /// as one task on the current rayon pool, and records its summary after each chunk; the
-    /// levels above are then hashed per chunk. One fork per call, however many chunks.
+    /// levels above are then joined per chunk. One fork per range, however many chunks.
     pub fn update_chunks(&mut self, chunks: Vec<Vec<(B256, B256)>>, levels: u32) -> Vec<B256> {
+        self.update_chunks_with(chunks, levels, None)
+    }
+
+    /// [`Self::update_chunks`], where, with `idle`, a range also splits in two at a chunk
+    /// boundary whenever it can claim an idle thread of the pool ([`IdleThreads`]), so that
+    /// the update is only cut finer when a thread would otherwise wait. The roots are the
+    /// same, however it was cut.
+    pub fn update_chunks_with(
+        &mut self,
+        chunks: Vec<Vec<(B256, B256)>>,
+        levels: u32,
+        idle: Option<&IdleThreads>,
+    ) -> Vec<B256> {
         if chunks.is_empty() {
             return Vec::new();
         }
-        let levels = levels.min(MAX_SPLIT_LEVELS) as usize;
-        let sorted: Vec<Vec<(B256, B256)>> = if levels == 0 {
+        let levels = levels.min(MAX_SPLIT_LEVELS);
+        let sorted: Vec<Vec<(B256, B256)>> = if levels == 0 && idle.is_none() {
             chunks.into_iter().map(sorted_last_wins).collect()
         } else {
             chunks.into_par_iter().map(sorted_last_wins).collect()
         };
-        let tasks = 1usize << levels;
-        let width = SHARDS / tasks;
-        // Each task's part of every level from `levels` down to the shards.
-        let mut task_tops: Vec<Vec<&mut [Summary]>> = (0..tasks).map(|_| Vec::new()).collect();
-        for (l, level) in self.top.iter_mut().enumerate().skip(levels) {
-            for (t, part) in level.chunks_mut(1 << (l - levels)).enumerate() {
-                task_tops[t].push(part);
-            }
-        }
-        let done: Vec<(Vec<Summary>, isize)> = if levels == 0 {
-            let mut tops = task_tops.pop().unwrap_or_default();
-            vec![update_range(&mut self.shards, 0, &mut tops, 0, &sorted)]
-        } else {
-            self.shards
-                .par_chunks_mut(width)
-                .zip(task_tops.into_par_iter())
-                .enumerate()
-                .with_max_len(1)
-                .map(|(t, (shards, mut tops))| update_range(shards, t * width, &mut tops, levels, &sorted))
-                .collect()
-        };
-        for (_, delta) in &done {
-            self.len = self.len.saturating_add_signed(*delta);
-        }
-        if levels == 0 {
-            return done[0].0.iter().map(|s| s.hash()).collect();
-        }
-        let roots = (0..sorted.len())
-            .map(|c| fold_levels(done.iter().map(|(s, _)| s[c]).collect(), Summary::join).map_or(EMPTY, Summary::hash))
-            .collect();
-        // The levels above the tasks' roots, from the final summaries.
-        for l in (0..levels).rev() {
-            let (upper, lower) = self.top.split_at_mut(l + 1);
-            let below = if l + 1 == SHARD_BITS {
-                self.shards.iter().map(Shard::summary).collect::<Vec<_>>()
-            } else {
-                lower[0].clone()
-            };
-            for (n, node) in upper[l].iter_mut().enumerate() {
-                *node = Summary::join(below[2 * n], below[2 * n + 1]);
-            }
-        }
-        roots
+        let mut tops: Vec<&mut [Summary]> = self.top.iter_mut().map(Vec::as_mut_slice).collect();
+        let (summaries, delta) = update_split(&mut self.shards, 0, &mut tops, 0, &sorted, idle, levels);
+        self.len = self.len.saturating_add_signed(delta);
+        summaries.iter().map(|s| s.hash()).collect()
     }
 
     /// Sets one key; see [`Self::update`].
@@ -1031,6 +1057,64 @@ pub(crate) mod tests {
                 assert_eq!(tree.prove(k).verify(&tree.root(), k), Some(v));
             }
         }
+    }
+
+    #[test]
+    fn splits_for_idle_threads_give_the_same_roots() {
+        let mut rng = rng();
+        let mut keys: Vec<B256> = (0..300).map(|_| random_b256(&mut rng)).collect();
+        // Some keys crowded into one shard, so that splits reach single shards.
+        let crowd = keys[0];
+        keys.extend((0..40u8).map(|i| {
+            let mut k = crowd;
+            k[31] ^= i;
+            k
+        }));
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().expect("pool");
+        let idle = IdleThreads::new();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let mut tree = SparseMerkleTree::new();
+        let mut reference = SparseMerkleTree::new();
+        pool.install(|| {
+            rayon::scope(|scope| {
+                for _ in 0..3 {
+                    scope.spawn(|_| idle.help_until(&done));
+                }
+                // Releases the helpers however this ends (a failed assertion included).
+                struct Release<'a>(&'a std::sync::atomic::AtomicBool);
+                impl Drop for Release<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(true, std::sync::atomic::Ordering::Release);
+                    }
+                }
+                let _release = Release(&done);
+                for round in 0..40 {
+                    let chunks: Vec<Vec<(B256, B256)>> = (0..rng.random_range(1..20))
+                        .map(|_| {
+                            (0..rng.random_range(0..40))
+                                .map(|_| {
+                                    let k = keys[rng.random_range(0..keys.len())];
+                                    let delete = rng.random_bool(if round % 10 == 9 { 0.9 } else { 0.2 });
+                                    (k, if delete { B256::ZERO } else { random_b256(&mut rng) })
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    let expected = reference.update_chunks(chunks.clone(), 0);
+                    let roots = tree.update_chunks_with(chunks, rng.random_range(0..=2), Some(&idle));
+                    assert_eq!(roots, expected, "round {round}");
+                    assert_eq!(tree.len(), reference.len(), "round {round}");
+                    assert_eq!(tree.leaves(), reference.leaves(), "round {round}");
+                    // The cached levels above the split ranges, which proofs walk.
+                    assert_eq!(tree.root(), reference.root(), "round {round}");
+                    for k in keys.iter().step_by(7) {
+                        assert_eq!(tree.prove(k), reference.prove(k), "round {round}");
+                    }
+                }
+            });
+        });
+        // The test is only worth something if ranges did split for idle threads.
+        assert!(idle.claims() > 0, "no range split for an idle thread");
     }
 
     #[test]

@@ -209,6 +209,11 @@ pub struct ExecutorReport {
     pub largest_group_share: f64,
     /// Transactions executed again after a conflict at commit.
     pub reexecuted: usize,
+    /// Times per block a state-tree range split its remaining work for an idle thread.
+    pub tree_splits_per_block: f64,
+    /// Share of the helping threads' time in the parallel pass spent with nothing to take
+    /// (the pool's threads but the one that drives the blocks; 0 with one thread).
+    pub helpers_idle: f64,
     /// Parallel path: where the time went.
     pub split: TimeSplit,
     /// Sequential path: where the time went.
@@ -295,6 +300,14 @@ impl fmt::Display for ExecutorReport {
             self.reexecuted,
             self.reverted
         )?;
+        if self.threads > 1 {
+            writeln!(
+                f,
+                "  tree ranges split for an idle thread {:.1} times per block; helpers idle {:.1}% of their time",
+                self.tree_splits_per_block,
+                self.helpers_idle * 100.0
+            )?;
+        }
         writeln!(
             f,
             "  time: prediction {:.1}%, partition {:.1}%, execution {:.1}%, merge {:.1}%, state root {:.1}%",
@@ -665,6 +678,12 @@ impl ExecutorBench {
             groups_per_block: stats.iter().map(|s| s.groups as f64).sum::<f64>() / n_blocks,
             largest_group_share: stats.iter().map(BlockStats::largest_group_share).sum::<f64>() / n_blocks,
             reexecuted: stats.iter().map(|s| s.reexecuted).sum(),
+            tree_splits_per_block: stats.iter().map(|s| s.tree_splits as f64).sum::<f64>() / n_blocks,
+            helpers_idle: if self.threads > 1 {
+                par.idle.as_secs_f64() / (wall * (self.threads - 1) as f64).max(f64::MIN_POSITIVE)
+            } else {
+                0.0
+            },
             split: par.timings.into(),
             sequential_split: seq.timings.into(),
             recovery_secs: recovery.as_secs_f64(),
@@ -725,6 +744,8 @@ struct Run {
     outputs: Vec<ExecutedBlock>,
     wall: Duration,
     timings: BlockTimings,
+    /// Time the pool's helping threads spent with nothing to take during the pass.
+    idle: Duration,
 }
 
 impl Run {
@@ -732,6 +753,8 @@ impl Run {
         let mut outputs = Vec::with_capacity(blocks.len());
         let mut wall = Duration::ZERO;
         let mut timings = BlockTimings::default();
+        let idle_before = executor.pool_idle_time().unwrap_or_default();
+        let idle = |executor: &Executor| executor.pool_idle_time().unwrap_or_default().saturating_sub(idle_before);
         if mode == Path::Pipeline {
             let input = numbered(blocks.iter().copied());
             let started = Instant::now();
@@ -740,7 +763,7 @@ impl Run {
             for o in &outputs {
                 timings.add(&o.timings);
             }
-            return Self { outputs, wall, timings };
+            return Self { outputs, wall, timings, idle: idle(&executor) };
         }
         for (i, block) in blocks.iter().enumerate() {
             let started = Instant::now();
@@ -753,7 +776,7 @@ impl Run {
             timings.add(&out.timings);
             outputs.push(out);
         }
-        Self { outputs, wall, timings }
+        Self { outputs, wall, timings, idle: idle(&executor) }
     }
 
     /// Runs `copies` independent sequential passes at once, one per thread, each on its own
@@ -780,14 +803,14 @@ pub fn same_block(a: &ExecutedBlock, b: &ExecutedBlock) -> bool {
 pub fn markdown_table(reports: &[ExecutorReport]) -> String {
     let mut out = String::from(
         "| workload | threads | tx/s | Mgas/s | sequential tx/s | speedup | machine ceiling | workload ceiling | groups/block | \
-         largest group | re-executed | prediction | partition | execution | merge | state root |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+         largest group | re-executed | tree splits/block | helpers idle | prediction | partition | execution | merge | state root |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in reports {
         let s = &r.split;
         let pct = |x: f64| format!("{:.1}%", s.percent(x));
         out.push_str(&format!(
-            "| {} | {} | {:.0} | {:.1} | {:.0} | {:.2}x | {:.2}x | {:.2}x | {:.1} | {:.1}% | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {:.0} | {:.1} | {:.0} | {:.2}x | {:.2}x | {:.2}x | {:.1} | {:.1}% | {} | {:.1} | {:.1}% | {} | {} | {} | {} | {} |\n",
             r.workload,
             r.threads,
             r.tx_per_sec,
@@ -799,6 +822,8 @@ pub fn markdown_table(reports: &[ExecutorReport]) -> String {
             r.groups_per_block,
             r.largest_group_share * 100.0,
             r.reexecuted,
+            r.tree_splits_per_block,
+            r.helpers_idle * 100.0,
             pct(s.prediction),
             pct(s.partition),
             pct(s.execution),
