@@ -434,7 +434,7 @@ impl Scratch {
 ///
 /// With `idle`, the range looks at each chunk boundary for a thread with nothing to do and,
 /// if it claims one, splits its shards in two halves that apply the remaining chunks as two
-/// tasks ([`split_range`]), the idle thread taking one.
+/// tasks ([`update_split`]), the idle thread taking one.
 fn update_range(
     shards: &mut [Shard],
     first: usize,
@@ -451,7 +451,7 @@ fn update_range(
             && let Some(idle) = idle
             && idle.claim()
         {
-            let (rest, rest_delta) = split_range(shards, first, tops, level, &chunks[c..], Some(idle), 0);
+            let (rest, rest_delta) = update_split(shards, first, tops, level, &chunks[c..], Some(idle), 1);
             summaries.extend(rest);
             return (summaries, delta + rest_delta);
         }
@@ -489,44 +489,11 @@ fn update_range(
     (summaries, delta)
 }
 
-/// [`update_range`] on the two halves of `shards` (at least two), as two tasks on the current
-/// rayon pool, each cut `splits` more times before it starts (and, with `idle`, again
-/// whenever a thread is idle); returns the range's summary after each chunk, joined from the
-/// halves' with the tree's own rule, and sets the range's own node (`tops[0][0]`).
-fn split_range(
-    shards: &mut [Shard],
-    first: usize,
-    tops: &mut [&mut [Summary]],
-    level: usize,
-    chunks: &[Vec<(B256, B256)>],
-    idle: Option<&IdleThreads>,
-    splits: u32,
-) -> (Vec<Summary>, isize) {
-    let half = shards.len() / 2;
-    let (lo_shards, hi_shards) = shards.split_at_mut(half);
-    let (own, below) = tops.split_first_mut().expect("a range of several shards has its own node above them");
-    let (mut lo_tops, mut hi_tops): (Vec<&mut [Summary]>, Vec<&mut [Summary]>) = below
-        .iter_mut()
-        .map(|part| {
-            let half = part.len() / 2;
-            part.split_at_mut(half)
-        })
-        .unzip();
-    let lo = || update_split(lo_shards, first, &mut lo_tops, level + 1, chunks, idle, splits);
-    let hi = || update_split(hi_shards, first + half, &mut hi_tops, level + 1, chunks, idle, splits);
-    let ((lo, lo_delta), (hi, hi_delta)) = match idle {
-        Some(idle) => idle.join(lo, hi),
-        None => rayon::join(lo, hi),
-    };
-    let summaries: Vec<Summary> = lo.iter().zip(&hi).map(|(l, h)| Summary::join(*l, *h)).collect();
-    if let Some(last) = summaries.last() {
-        own[0] = *last;
-    }
-    (summaries, lo_delta + hi_delta)
-}
-
 /// [`update_range`] on `shards`, cut into `2^splits` ranges first (as far as single shards)
-/// that run as tasks on the current rayon pool.
+/// that run as tasks on the current rayon pool (and, with `idle`, cut again whenever a thread
+/// is idle). Returns the range's summary after each chunk; where it was cut, that is the join
+/// of its two halves' summaries by the tree's own rule, and the range's own node
+/// (`tops[0][0]`) is set from the last.
 fn update_split(
     shards: &mut [Shard],
     first: usize,
@@ -537,10 +504,29 @@ fn update_split(
     splits: u32,
 ) -> (Vec<Summary>, isize) {
     if splits == 0 || shards.len() == 1 {
-        update_range(shards, first, tops, level, chunks, idle)
-    } else {
-        split_range(shards, first, tops, level, chunks, idle, splits - 1)
+        return update_range(shards, first, tops, level, chunks, idle);
     }
+    let half = shards.len() / 2;
+    let (lo_shards, hi_shards) = shards.split_at_mut(half);
+    let (own, below) = tops.split_first_mut().expect("a range of several shards has its own node above them");
+    let (mut lo_tops, mut hi_tops): (Vec<&mut [Summary]>, Vec<&mut [Summary]>) = below
+        .iter_mut()
+        .map(|part| {
+            let half = part.len() / 2;
+            part.split_at_mut(half)
+        })
+        .unzip();
+    let lo = || update_split(lo_shards, first, &mut lo_tops, level + 1, chunks, idle, splits - 1);
+    let hi = || update_split(hi_shards, first + half, &mut hi_tops, level + 1, chunks, idle, splits - 1);
+    let ((lo, lo_delta), (hi, hi_delta)) = match idle {
+        Some(idle) => idle.join(lo, hi),
+        None => rayon::join(lo, hi),
+    };
+    let summaries: Vec<Summary> = lo.iter().zip(&hi).map(|(l, h)| Summary::join(*l, *h)).collect();
+    if let Some(last) = summaries.last() {
+        own[0] = *last;
+    }
+    (summaries, lo_delta + hi_delta)
 }
 
 /// Recomputes the levels above the shards from [`SHARD_BITS`] - 1 up to `level`, where a
