@@ -21,7 +21,7 @@ use revm::{
 };
 use rollup_types::{
     ChainConfig, RecoveredTx, bindings::l2_system_creation_code, block::BLOCK_GAS_LIMIT, chain::EXECUTION_GAS_LIMIT,
-    genesis::GenesisSpec, idle::IdleThreads, keys, smt::SparseMerkleTree,
+    genesis::GenesisSpec, idle::IdleThreads, keccak::Backend, keys, smt::SparseMerkleTree,
 };
 use state::Changes;
 use std::{
@@ -466,21 +466,28 @@ fn chunk_writes(results: &[TxResult], chunk_size: usize, parallel: bool) -> Vec<
     }
 }
 
-/// How many levels the state tree is cut at for `threads` threads before it starts: two ranges
-/// per thread; for a thread count that is not a power of two, twice as many ranges as the
-/// power above it allows, so that the threads' shares differ by at most one small range (3
-/// threads: 16 ranges, not 8 of which one thread takes 4). A range cuts itself further when,
-/// and only when, a thread is idle ([`SparseMerkleTree::update_chunks_with`]).
+/// How many levels the state tree is cut at for `threads` threads before it starts, when the
+/// tree hashes `lanes` nodes per permutation ([`Backend::lanes`]): one range per thread with
+/// eight lanes, two with fewer; for a thread count that is not a power of two, twice as many
+/// ranges as the power above it allows, so that the threads' shares differ by at most one
+/// small range (3 threads: 8 ranges, not 4 of which one thread takes 2). A range cuts itself
+/// further when, and only when, a thread is idle ([`SparseMerkleTree::update_chunks_with`]).
 ///
-/// Not one range per thread: in a pipeline step the calling thread starts on the tree while
-/// another takes the next block's execution, and a range looks for an idle thread only
-/// between chunks; ranges half as large answer twice as fast. Not more: the tree hashes each
-/// level's stale nodes several at a time, and a finer cut leaves fewer per batch.
-fn tree_levels(threads: usize) -> u32 {
+/// A trade between two costs. The tree hashes each level's stale nodes several at a time, and
+/// a finer cut leaves fewer per batch: with eight lanes, two ranges per thread cost 4 % of the
+/// tree's time against one (`rollup bench tree`). But a range looks for an idle thread only
+/// between chunks, and in a pipeline step the thread that ran the next block's execution
+/// waits for the next look: ranges half as large answer twice as fast, which pays where the
+/// tree is the larger part of the work (four lanes or one at a time). Measured at 2 threads
+/// (BENCHMARKS.md, M5): with eight lanes one range per thread gave 1.84× on both transfer
+/// workloads against 1.82× and 1.77× with two; with four lanes or one at a time, two per
+/// thread gave 1.90× and 1.94× against 1.84× and 1.89×.
+fn tree_levels(threads: usize, lanes: usize) -> u32 {
     if threads <= 1 {
         return 0;
     }
-    1 + threads.next_power_of_two().trailing_zeros() + u32::from(!threads.is_power_of_two())
+    let per_thread = u32::from(lanes < 8);
+    per_thread + threads.next_power_of_two().trailing_zeros() + u32::from(!threads.is_power_of_two())
 }
 
 impl Executor {
@@ -596,12 +603,13 @@ impl Executor {
             return ExecutedBlock { timings, stats: out.stats, ..block };
         };
         let threads = parallel.config.threads;
+        let levels = tree_levels(threads, Backend::detect().lanes());
         let Self { chain, state, tree, .. } = self;
         // One entry into the pool per block: execution, commit check and state root.
         pool.threads.install(|| {
             with_helpers(threads, &pool.idle, || {
                 let pending = execute_and_apply(chain, state, parallel.config, env, txs);
-                update_tree(tree, pending, tree_levels(threads), Some(&pool.idle))
+                update_tree(tree, pending, levels, Some(&pool.idle))
             })
         })
     }
@@ -640,6 +648,7 @@ impl Executor {
             return (done, None);
         };
         let threads = config.threads;
+        let levels = tree_levels(threads, Backend::detect().lanes());
         let Self { chain, state, tree, .. } = self;
         // One entry into the pool per step, as for a block. The calling thread starts on the
         // tree (its ranges go on this thread's queue) and another thread takes the execution.
@@ -648,7 +657,7 @@ impl Executor {
         let (completed, pending) = pool.threads.install(|| {
             with_helpers(threads, &pool.idle, || {
                 rayon::join(
-                    || pending.map(|p| update_tree(tree, p, tree_levels(threads), Some(&pool.idle))),
+                    || pending.map(|p| update_tree(tree, p, levels, Some(&pool.idle))),
                     || next.map(|(env, txs)| execute_and_apply(chain, state, config, env, txs)),
                 )
             })
@@ -734,5 +743,26 @@ impl Executor {
         let out = evm.transact(tx).map_err(|e| e.to_string())?;
         let (status, gas_used, _, output) = split(out.result);
         Ok(CallOutcome { status, gas_used, output })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tree_levels;
+
+    #[test]
+    fn the_tree_starts_one_range_per_thread_with_eight_lanes_and_two_with_fewer() {
+        // One thread never cuts; the ranges are 2^levels.
+        for lanes in [1, 4, 8] {
+            assert_eq!(tree_levels(1, lanes), 0);
+        }
+        assert_eq!(1 << tree_levels(2, 8), 2);
+        assert_eq!(1 << tree_levels(4, 8), 4);
+        assert_eq!(1 << tree_levels(2, 4), 4);
+        assert_eq!(1 << tree_levels(2, 1), 4);
+        assert_eq!(1 << tree_levels(8, 4), 16);
+        // A thread count that is not a power of two cuts one level finer.
+        assert_eq!(1 << tree_levels(3, 8), 8);
+        assert_eq!(1 << tree_levels(3, 4), 16);
     }
 }
