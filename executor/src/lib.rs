@@ -474,7 +474,7 @@ fn chunk_writes(results: &[TxResult], chunk_size: usize, parallel: bool) -> Vec<
 /// further when, and only when, a thread is idle ([`SparseMerkleTree::update_chunks_with`]).
 ///
 /// A trade between two costs. The tree hashes each level's stale nodes several at a time, and
-/// a finer cut leaves fewer per batch: with eight lanes, two ranges per thread cost 4 % of the
+/// a finer cut leaves fewer per batch: with eight lanes, two ranges per thread cost 4–5 % of the
 /// tree's time against one (`rollup bench tree`). But a range looks for an idle thread only
 /// between chunks, and in a pipeline step the thread that ran the next block's execution
 /// waits for the next look: ranges half as large answer twice as fast, which pays where the
