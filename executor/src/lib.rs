@@ -24,13 +24,7 @@ use rollup_types::{
     genesis::GenesisSpec, idle::IdleThreads, keccak::Backend, keys, smt::SparseMerkleTree,
 };
 use state::Changes;
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Instant,
-};
+use std::{sync::Arc, time::Instant};
 
 /// The EVM rules the L2 runs.
 pub const SPEC: SpecId = SpecId::PRAGUE;
@@ -287,34 +281,6 @@ pub(crate) fn split(result: ExecutionResult) -> (TxStatus, u64, Vec<Log>, Bytes)
         ExecutionResult::Revert { gas, output, .. } => (TxStatus::Revert, gas.tx_gas_used(), Vec::new(), output),
         ExecutionResult::Halt { gas, .. } => (TxStatus::Halt, gas.tx_gas_used(), Vec::new(), Bytes::new()),
     }
-}
-
-/// Sets a flag when dropped (also when unwinding), so that helpers never wait forever.
-struct SetOnDrop<'a>(&'a AtomicBool);
-
-impl Drop for SetOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Release);
-    }
-}
-
-/// Runs `f` on this thread of the pool while its other threads stay awake until `f` returns:
-/// each takes the pool's pending jobs and, between them, spins marked idle in `idle`, where a
-/// state-tree range can claim it and split its work for it ([`IdleThreads::help_until`]).
-///
-/// A block alternates parallel phases with short serial steps (prediction, the commit check,
-/// collecting the chunks). rayon puts an idle thread to sleep after some tens of
-/// microseconds, and waking a sleeping virtual CPU was measured here at up to milliseconds:
-/// longer than a phase. The cost is spinning during a block, never between blocks.
-fn with_helpers<R: Send>(threads: usize, idle: &IdleThreads, f: impl FnOnce() -> R + Send) -> R {
-    let done = AtomicBool::new(false);
-    rayon::scope(|scope| {
-        for _ in 1..threads {
-            scope.spawn(|_| idle.help_until(&done));
-        }
-        let _done = SetOnDrop(&done);
-        f()
-    })
 }
 
 /// Executes a stream of blocks with each block's state-tree update running beside the next
@@ -607,7 +573,7 @@ impl Executor {
         let Self { chain, state, tree, .. } = self;
         // One entry into the pool per block: execution, commit check and state root.
         pool.threads.install(|| {
-            with_helpers(threads, &pool.idle, || {
+            pool.idle.with_helpers(threads, || {
                 let pending = execute_and_apply(chain, state, parallel.config, env, txs);
                 update_tree(tree, pending, levels, Some(&pool.idle))
             })
@@ -655,7 +621,7 @@ impl Executor {
         // Whichever finishes first takes the other's remaining work: execution tasks not yet
         // started, or half of a tree range, which splits at its next chunk for an idle thread.
         let (completed, pending) = pool.threads.install(|| {
-            with_helpers(threads, &pool.idle, || {
+            pool.idle.with_helpers(threads, || {
                 rayon::join(
                     || pending.map(|p| update_tree(tree, p, levels, Some(&pool.idle))),
                     || next.map(|(env, txs)| execute_and_apply(chain, state, config, env, txs)),

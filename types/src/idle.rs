@@ -8,7 +8,7 @@
 //! leaves fewer per batch). Instead, a range looks here at each chunk boundary and, if a
 //! thread is idle, claims it and splits its shards in two: the idle thread takes one half.
 //!
-//! A thread is marked idle while it spins with nothing to take (the executor's helper loop)
+//! A thread is marked idle while it spins with nothing to take ([`IdleThreads::with_helpers`])
 //! or while it waits, in [`IdleThreads::join`], for the half another thread took. Marks are
 //! per thread of the current rayon pool (at most 64).
 
@@ -19,6 +19,15 @@ use std::{
 
 /// Pause instructions a helper spins between two looks for jobs (about a microsecond).
 const SPINS: u32 = 64;
+
+/// Sets a flag when dropped (also when unwinding), so that helpers never wait forever.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
 
 /// The set of idle threads of one rayon pool.
 #[derive(Debug, Default)]
@@ -47,12 +56,28 @@ impl IdleThreads {
         self.claims.load(Ordering::Relaxed)
     }
 
-    /// Helps the pool until `done`: takes its pending jobs ([`rayon::yield_now`]) and, when
-    /// there are none, spins marked idle, where a splitting task can claim it; once claimed,
-    /// it looks for the job offered at once. For the other threads of a pool while one of
-    /// them runs something that forks often: a sleeping thread takes long to wake (up to
-    /// milliseconds on a virtual CPU), longer than the forks it would serve.
-    pub fn help_until(&self, done: &AtomicBool) {
+    /// Runs `f` on the calling thread of a rayon pool while `threads - 1` other threads of the
+    /// pool stay awake until it returns: each takes the pool's pending jobs
+    /// ([`rayon::yield_now`]) and, when there are none, spins marked idle, where a splitting
+    /// task can claim it; once claimed, it looks for the job offered at once.
+    ///
+    /// For work that forks often with short serial steps between (a block: prediction, the
+    /// commit check, collecting the chunks). rayon puts an idle thread to sleep after some
+    /// tens of microseconds, and waking a sleeping virtual CPU was measured at up to
+    /// milliseconds: longer than a phase. The cost is spinning while `f` runs, never after.
+    pub fn with_helpers<R: Send>(&self, threads: usize, f: impl FnOnce() -> R + Send) -> R {
+        let done = AtomicBool::new(false);
+        rayon::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(|_| self.help_until(&done));
+            }
+            let _done = SetOnDrop(&done);
+            f()
+        })
+    }
+
+    /// Helps the pool until `done` (see [`Self::with_helpers`]).
+    fn help_until(&self, done: &AtomicBool) {
         while !done.load(Ordering::Acquire) {
             self.set_busy();
             if rayon::yield_now() == Some(rayon::Yield::Executed) {

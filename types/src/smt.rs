@@ -1058,22 +1058,11 @@ pub(crate) mod tests {
         }));
         let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().expect("pool");
         let idle = IdleThreads::new();
-        let done = std::sync::atomic::AtomicBool::new(false);
         let mut tree = SparseMerkleTree::new();
         let mut reference = SparseMerkleTree::new();
         pool.install(|| {
-            rayon::scope(|scope| {
-                for _ in 0..3 {
-                    scope.spawn(|_| idle.help_until(&done));
-                }
-                // Releases the helpers however this ends (a failed assertion included).
-                struct Release<'a>(&'a std::sync::atomic::AtomicBool);
-                impl Drop for Release<'_> {
-                    fn drop(&mut self) {
-                        self.0.store(true, std::sync::atomic::Ordering::Release);
-                    }
-                }
-                let _release = Release(&done);
+            // Three of the four threads help, marked idle whenever they have nothing to take.
+            idle.with_helpers(4, || {
                 for round in 0..40 {
                     let chunks: Vec<Vec<(B256, B256)>> = (0..rng.random_range(1..20))
                         .map(|_| {
