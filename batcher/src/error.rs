@@ -29,7 +29,7 @@ pub enum BatcherError {
     Codec(#[from] rollup_types::codec::CodecError),
     /// The chain database failed.
     #[error(transparent)]
-    Store(#[from] rollup_sequencer::StoreError),
+    Store(#[from] rollup_chain_store::StoreError),
     /// Bad configuration (key, URL).
     #[error("configuration: {0}")]
     Config(String),

@@ -21,10 +21,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
-use rollup_sequencer::{
-    Store,
-    store::{BatchRecord, L1TxRecord, L1TxStatus, StoredBlock},
-};
+use rollup_chain_store::{BatchRecord, L1TxRecord, L1TxStatus, Store, StoredBlock};
 use rollup_types::{
     ChainConfig, SignedTx,
     bindings::BatchInbox,

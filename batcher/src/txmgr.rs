@@ -17,10 +17,7 @@ use alloy::{
     rpc::types::{TransactionReceipt, TransactionRequest},
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
-use rollup_sequencer::{
-    Store,
-    store::{L1TxRecord, L1TxStatus},
-};
+use rollup_chain_store::{L1TxRecord, L1TxStatus, Store};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{info, warn};
 

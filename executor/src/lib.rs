@@ -48,17 +48,8 @@ pub enum ExecutorError {
     Snapshot(#[from] SnapshotError),
 }
 
-/// How a transaction ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TxStatus {
-    /// The operation succeeded.
-    Success,
-    /// The operation reverted (its nonce is still used).
-    Revert,
-    /// Execution halted (its nonce is still used).
-    Halt,
-}
+/// How a transaction ended (defined with the block types, which the chain store shares).
+pub use rollup_types::TxStatus;
 
 /// The result of an included transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use alloy_primitives::B256;
 use rollup_types::TxError;
 
 /// The chain database failed (the shared database error).
-pub use rollup_db::DbError as StoreError;
+pub use rollup_chain_store::StoreError;
 
 /// Why a submitted transaction was not accepted.
 #[derive(Debug, thiserror::Error)]

@@ -5,8 +5,10 @@ pub mod error;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
-pub mod store;
 pub mod view;
+
+/// The chain database (its own crate: the batcher uses it too).
+pub use rollup_chain_store as store;
 
 pub use error::{SequencerError, StoreError, SubmitError};
 pub use node::{Head, L1Info, Node, SequencerConfig, Startup, StatusSources};

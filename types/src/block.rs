@@ -4,6 +4,18 @@ use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
 use alloy_primitives::{Address, B256, Bloom, Bytes, keccak256};
 use serde::{Deserialize, Serialize};
 
+/// How an included transaction ended (its receipt status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxStatus {
+    /// The operation succeeded.
+    Success,
+    /// The operation reverted (its nonce is still used).
+    Revert,
+    /// Execution halted (its nonce is still used).
+    Halt,
+}
+
 /// Gas limit reported in L2 block headers.
 pub const BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
 

@@ -17,6 +17,6 @@ pub mod testing;
 pub mod tx;
 pub mod witness;
 
-pub use block::BlockHeader;
+pub use block::{BlockHeader, TxStatus};
 pub use chain::{ChainConfig, SYSTEM_CONTRACT};
 pub use tx::{Operation, RecoveredTx, SignedTx, TxError};

@@ -501,7 +501,7 @@ impl Cli {
             Command::Batcher(args) => {
                 let cancel = CancellationToken::new();
                 cancel_on_signal(cancel.clone());
-                let store = rollup_sequencer::Store::open(&args.db_url).await?;
+                let store = rollup_chain_store::Store::open(&args.db_url).await?;
                 let config = BatcherConfig {
                     l1_rpc: args.l1.l1_rpc,
                     inbox: args.l1.inbox,

@@ -13,7 +13,8 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use rollup::anvil::{Anvil, AnvilConfig, free_port};
 use rollup_batcher::{Batcher, BatcherConfig, BatcherError, DaMode, InboxParams, TxManagerConfig};
-use rollup_sequencer::{SequencerConfig, SequencerHandle, StatusSources, Store, store::L1TxStatus};
+use rollup_chain_store::{BatchRecord, L1TxStatus, Store};
+use rollup_sequencer::{SequencerConfig, SequencerHandle, StatusSources};
 use rollup_types::{
     bindings::{BatchInbox, L2System},
     genesis::{DEV_ACCOUNTS, USDC},
@@ -163,7 +164,7 @@ impl Setup {
 /// Rounds of `batcher` until one records a mined post. anvil can count a mined block's effects
 /// a moment before it serves its receipts and logs; the batcher waits such moments out (they
 /// are retryable L1 errors), and so does this.
-async fn settle(batcher: &Batcher) -> rollup_sequencer::store::BatchRecord {
+async fn settle(batcher: &Batcher) -> BatchRecord {
     for _ in 0..50 {
         match batcher.step().await {
             Ok(Some(record)) => return record,

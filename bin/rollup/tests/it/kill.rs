@@ -6,8 +6,8 @@
 
 use alloy_primitives::{Address, B256, Bytes, U256, hex, map::HashSet};
 use alloy_sol_types::SolCall;
+use rollup_chain_store::Store;
 use rollup_executor::{BlockEnvInput, Executor};
-use rollup_sequencer::Store;
 use rollup_types::{
     ChainConfig, RecoveredTx,
     bindings::L2System,

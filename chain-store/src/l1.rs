@@ -1,8 +1,7 @@
 //! The batcher's L1 transactions: every signed attempt of a batch post, written before it is
-//! broadcast (`migrations/sequencer/0004_l1_transactions.sql`).
+//! broadcast (`migrations/chain/0004_l1_transactions.sql`).
 
-use super::{BatchRecord, Store};
-use crate::error::StoreError;
+use crate::{BatchRecord, Store, StoreError};
 use alloy_primitives::B256;
 use rollup_db::{b256, i64_of, sqlx, u64_of};
 use serde::{Deserialize, Serialize};

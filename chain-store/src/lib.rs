@@ -1,23 +1,22 @@
-//! The chain database (sqlx, SQLite in WAL mode by default): acknowledged transactions,
-//! sealed blocks with their receipts, and the batches posted to L1.
+#![doc = include_str!("../README.md")]
 //!
 //! Queries use `$n` placeholders and portable types so that the same statements run on
-//! PostgreSQL.
+//! SQLite and PostgreSQL.
 
 mod l1;
 
 pub use l1::{L1TxRecord, L1TxStatus};
+/// The chain database failed (the shared database error).
+pub use rollup_db::DbError as StoreError;
 
-use crate::error::StoreError;
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
 use rollup_db::{Backend, Database, address, b256, i64_of, sqlx, u64_of, values_clause};
-use rollup_executor::TxStatus;
-use rollup_types::BlockHeader;
+use rollup_types::{BlockHeader, TxStatus};
 use serde::{Deserialize, Serialize};
 use sqlx::{Row, any::AnyRow};
 
 /// Embedded migrations of the chain database.
-pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sequencer");
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/chain");
 
 /// Status of a transaction in the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,7 +242,7 @@ pub struct StoredSnapshot {
     pub block_number: u64,
     /// The state root it must reproduce.
     pub state_root: B256,
-    /// Its encoding (`crate::snapshot`).
+    /// Its encoding (`rollup_executor`'s snapshot format).
     pub data: Vec<u8>,
 }
 
