@@ -1,0 +1,232 @@
+//! Admission: decode and recover on every core, check against the tip's nonces and the
+//! mempool, write to the database in one group commit, then hold for a block.
+
+use super::{Node, lock, now_millis};
+use crate::{
+    error::SubmitError,
+    mempool::{Inserted, PoolTx},
+    metrics::Metrics,
+    store::{PendingRow, StatusChange, Store, StoredStatus},
+};
+use alloy_primitives::{B256, Bytes};
+use rayon::prelude::*;
+use rollup_types::{ChainConfig, RecoveredTx};
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::Instant,
+};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{error, warn};
+
+/// A group of acknowledged transactions on its way to the database, or status changes.
+pub(super) enum WriteJob {
+    Pending(Vec<PendingRow>, oneshot::Sender<Result<(), String>>),
+    Status(Vec<StatusChange>),
+}
+
+impl std::fmt::Debug for WriteJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Pending(rows, _) => write!(f, "Pending({} rows)", rows.len()),
+            Self::Status(changes) => write!(f, "Status({} changes)", changes.len()),
+        }
+    }
+}
+
+/// Most transactions written in one database transaction by the group commit.
+const MAX_GROUP_ROWS: usize = 8_192;
+/// Submissions (single or batch requests) queued for the writer before the node answers 429.
+pub(super) const WRITE_QUEUE: usize = 4_096;
+
+/// The group-commit writer: takes every submission waiting, writes them in one database
+/// transaction, then acknowledges them all. Ends when the node is dropped.
+pub(super) async fn run_writer(store: Store, mut jobs: mpsc::Receiver<WriteJob>, metrics: Arc<Metrics>) {
+    let mut batch: Vec<WriteJob> = Vec::new();
+    while let Some(first) = jobs.recv().await {
+        batch.push(first);
+        let mut rows = 0;
+        while rows < MAX_GROUP_ROWS {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    if let WriteJob::Pending(r, _) = &job {
+                        rows += r.len();
+                    }
+                    batch.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut pending = Vec::new();
+        let mut waiting = Vec::new();
+        let mut changes = Vec::new();
+        for job in batch.drain(..) {
+            match job {
+                WriteJob::Pending(rows, done) => {
+                    pending.extend(rows);
+                    waiting.push(done);
+                }
+                WriteJob::Status(c) => changes.extend(c),
+            }
+        }
+        let started = Instant::now();
+        let written = store.insert_pending(&pending).await.map_err(|e| e.to_string());
+        metrics.record_db_write(started.elapsed());
+        for done in waiting {
+            let _ = done.send(written.clone());
+        }
+        // Status changes follow the inserts they refer to (a replacement after the
+        // transaction it replaces); they only ever move a pending transaction.
+        if let Err(err) = store.set_status(&changes).await {
+            error!(target: "sequencer::ingest", %err, "could not record status changes; a restart re-derives them");
+        }
+    }
+}
+
+/// Decodes and recovers the senders of `raws`, on every core when there are several.
+pub(super) async fn recover_all(
+    raws: Vec<Bytes>,
+    chain: ChainConfig,
+) -> Vec<(Bytes, Result<RecoveredTx, SubmitError>)> {
+    let recover = move |raw: Bytes| {
+        let tx = RecoveredTx::from_raw(&raw, &chain).map_err(SubmitError::Tx);
+        (raw, tx)
+    };
+    if raws.len() < 4 {
+        return raws.into_iter().map(recover).collect();
+    }
+    // Kept (reference counts only) so that every item gets a result even if the task fails.
+    let kept = raws.clone();
+    let recovered = tokio::task::spawn_blocking(move || raws.into_par_iter().map(recover).collect::<Vec<_>>()).await;
+    recovered.unwrap_or_else(|e| {
+        error!(target: "sequencer::ingest", %e, "signature recovery task failed");
+        kept.into_iter()
+            .map(|raw| (raw, Err(SubmitError::Internal(format!("signature recovery failed: {e}")))))
+            .collect()
+    })
+}
+
+impl Node {
+    /// Admits one raw signed transaction; see [`Self::submit_many`].
+    pub async fn submit_raw(&self, raw: Bytes) -> Result<B256, SubmitError> {
+        self.submit_many(vec![raw]).await.pop().unwrap_or(Err(SubmitError::ShuttingDown))
+    }
+
+    /// Admits raw signed transactions: decodes them and recovers their senders (on every
+    /// core), checks each against its sender's nonce and the mempool, writes the admissible
+    /// ones to the database in one group commit, then holds them for a block. A result is
+    /// `Ok(hash)` only once the transaction is on disk; results follow the input order.
+    pub async fn submit_many(&self, raws: Vec<Bytes>) -> Vec<Result<B256, SubmitError>> {
+        let started = Instant::now();
+        let count = raws.len();
+        if self.accepting.is_cancelled() {
+            return (0..count).map(|_| Err(SubmitError::ShuttingDown)).collect();
+        }
+        let recovered = recover_all(raws, self.config.chain).await;
+        let recovery = started.elapsed();
+        let mut write_wait = None;
+        let state = self.tip_state();
+        let mut results: Vec<Option<Result<B256, SubmitError>>> = Vec::with_capacity(count);
+        let mut admitted: Vec<(usize, PoolTx)> = Vec::new();
+        let mut rows = Vec::new();
+        let received_at = now_millis();
+        {
+            let mempool = lock!(self.mempool.lock());
+            for (i, (raw, tx)) in recovered.into_iter().enumerate() {
+                let checked = tx.and_then(|tx| mempool.check(&tx, state.nonce(&tx.sender)).map(|o| (tx, o)));
+                match checked {
+                    Ok((tx, Inserted::Known)) => results.push(Some(Ok(tx.hash()))),
+                    Ok((tx, _)) => {
+                        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+                        rows.push(PendingRow {
+                            hash: tx.hash(),
+                            raw: raw.clone(),
+                            sender: tx.sender,
+                            nonce: tx.nonce(),
+                            seq,
+                            received_at,
+                        });
+                        admitted.push((i, PoolTx { tx: Arc::new(tx), raw, seq }));
+                        results.push(None);
+                    }
+                    Err(err) => results.push(Some(Err(err))),
+                }
+            }
+        }
+        if !rows.is_empty() {
+            let queued = Instant::now();
+            let (done, written) = oneshot::channel();
+            let sent = self.writer.try_send(WriteJob::Pending(rows, done));
+            let written = match sent {
+                Ok(()) => written.await.unwrap_or_else(|_| Err("the database writer stopped".into())),
+                Err(mpsc::error::TrySendError::Full(_)) => Err(String::new()),
+                Err(mpsc::error::TrySendError::Closed(_)) => Err("the database writer stopped".into()),
+            };
+            write_wait = Some(queued.elapsed());
+            if let Err(reason) = written {
+                for (i, _) in &admitted {
+                    results[*i] = Some(Err(if reason.is_empty() {
+                        SubmitError::Overloaded
+                    } else {
+                        SubmitError::Persist(reason.clone())
+                    }));
+                }
+                admitted.clear();
+            }
+        }
+        // On disk: hold them. The state may have moved while the write was in flight, so the
+        // rules apply again; what they refuse now is marked rejected.
+        let mut changes = Vec::new();
+        if !admitted.is_empty() {
+            let state = self.tip_state();
+            let mut mempool = lock!(self.mempool.lock());
+            for (i, entry) in admitted {
+                let hash = entry.tx.hash();
+                let nonce = state.nonce(&entry.tx.sender);
+                match mempool.insert(entry, nonce) {
+                    Ok(outcome) => {
+                        changes.extend(displaced(outcome, hash));
+                        results[i] = Some(Ok(hash));
+                    }
+                    Err(err) => {
+                        changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason: err.to_string() });
+                        results[i] = Some(Err(err));
+                    }
+                }
+            }
+        }
+        if !changes.is_empty() {
+            self.record_status(changes);
+        }
+        let results: Vec<Result<B256, SubmitError>> =
+            results.into_iter().map(|r| r.unwrap_or(Err(SubmitError::ShuttingDown))).collect();
+        self.metrics.record_submissions(&results, started.elapsed());
+        self.metrics.record_ingest_phases(recovery, write_wait);
+        results
+    }
+
+    /// Queues status changes for the writer (after the inserts queued before them).
+    pub(super) fn record_status(&self, changes: Vec<StatusChange>) {
+        if let Err(err) = self.writer.try_send(WriteJob::Status(changes)) {
+            // Not lost for correctness: a restart re-applies the mempool rules to every
+            // pending row and marks the losers.
+            warn!(target: "sequencer::ingest", %err, "status changes not queued");
+        }
+    }
+}
+
+/// The status change of the transaction an admission displaced.
+pub(super) fn displaced(outcome: Inserted, by: B256) -> Option<StatusChange> {
+    match outcome {
+        Inserted::Replaced(old) => Some(StatusChange {
+            hash: old,
+            status: StoredStatus::Replaced,
+            reason: format!("replaced by {by}, which raised the fees"),
+        }),
+        Inserted::Evicted(victim) => Some(StatusChange {
+            hash: victim,
+            status: StoredStatus::Evicted,
+            reason: "evicted: the mempool was full and it waited behind a nonce gap".into(),
+        }),
+        Inserted::New | Inserted::Known => None,
+    }
+}

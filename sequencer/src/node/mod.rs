@@ -1,0 +1,275 @@
+//! The sequencer node: admission, the mempool, block production and the chain head.
+//!
+//! [`Node`] is shared by the HTTP handlers, the block producer and in-process components. Its
+//! parts: `startup` (opening the chain: snapshot, replay, mempool reload), `ingest` (admission
+//! and the group-commit writer), `producer` (sealing blocks and persisting them).
+
+mod ingest;
+mod producer;
+mod startup;
+
+use crate::{
+    mempool::{Mempool, MempoolLimits},
+    metrics::{Gauges, Metrics},
+    store::Store,
+};
+use alloy_primitives::{Address, B256};
+use rollup_executor::{Pipeline, State};
+use rollup_types::{
+    BlockHeader, ChainConfig,
+    genesis::GenesisSpec,
+    status::{BatcherStatus, ChallengerStatus},
+};
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, AtomicU64},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use ingest::WriteJob;
+use producer::Unsealed;
+
+/// Configuration of a sequencer.
+#[derive(Clone, Debug)]
+pub struct SequencerConfig {
+    /// Address of the HTTP server (REST and JSON-RPC).
+    pub listen: SocketAddr,
+    /// Database URL (`sqlite://path`).
+    pub db_url: String,
+    /// Chain parameters.
+    pub chain: ChainConfig,
+    /// Genesis.
+    pub genesis: GenesisSpec,
+    /// Interval between blocks (a block is sealed only when transactions are ready; after a
+    /// full block the next one is sealed at once).
+    pub block_time: Duration,
+    /// Most transactions in one block.
+    pub max_block_txs: usize,
+    /// Mempool limits.
+    pub mempool: MempoolLimits,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Threads that execute a block (the parallel executor; 1 still partitions, on one
+    /// thread). Default: every core but one.
+    pub exec_threads: usize,
+    /// A state snapshot every this many blocks, or sooner once 50000 transactions were
+    /// sealed since the last one, and at a clean stop; 0 disables them.
+    pub snapshot_interval: u64,
+}
+
+impl Default for SequencerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8547)),
+            db_url: "sqlite://sequencer.sqlite".into(),
+            chain: ChainConfig::default(),
+            genesis: GenesisSpec::devnet(),
+            block_time: Duration::from_millis(500),
+            max_block_txs: 10_000,
+            mempool: MempoolLimits::default(),
+            body_limit: 128 * 1024,
+            // One core is left to ingest (sender recovery, HTTP) and the database writer,
+            // which run during blocks: measured on two cores in BENCHMARKS.md.
+            exec_threads: std::thread::available_parallelism().map_or(1, |n| usize::from(n).saturating_sub(1).max(1)),
+            snapshot_interval: 100,
+        }
+    }
+}
+
+impl SequencerConfig {
+    /// A configuration for tests: ephemeral port, in-memory database, fast blocks.
+    pub fn test() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db_url: "sqlite::memory:".into(),
+            block_time: Duration::from_millis(100),
+            ..Self::default()
+        }
+    }
+}
+
+/// What other components publish for `/v1/status`.
+#[derive(Clone, Debug, Default)]
+pub struct StatusSources {
+    /// The L1 the chain settles on.
+    pub l1: Option<L1Info>,
+    /// The challenger's verdicts (devnet mode).
+    pub challenger: Option<watch::Receiver<ChallengerStatus>>,
+    /// The batcher's posting (devnet mode).
+    pub batcher: Option<watch::Receiver<BatcherStatus>>,
+}
+
+/// Where the chain settles.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L1Info {
+    /// L1 chain id.
+    pub chain_id: u64,
+    /// L1 JSON-RPC URL.
+    pub rpc_url: String,
+    /// Batch inbox address.
+    pub batch_inbox: Address,
+}
+
+/// Summary of the latest sealed block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The header.
+    pub header: BlockHeader,
+    /// Its hash.
+    pub hash: B256,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn now_millis() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// How the node came up: where its state came from and what it re-executed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Startup {
+    /// The block of the snapshot the state was restored from (none: from genesis).
+    pub snapshot_block: Option<u64>,
+    /// Blocks re-executed after it.
+    pub replayed_blocks: u64,
+    /// Transactions re-executed after it.
+    pub replayed_txs: u64,
+    /// Pending transactions reloaded into the mempool.
+    pub reloaded_pending: u64,
+    /// Time from opening the database to serving, in milliseconds.
+    pub millis: u64,
+}
+
+/// The state shared by the HTTP handlers, the block producer and in-process components.
+#[derive(Debug)]
+pub struct Node {
+    config: SequencerConfig,
+    store: Store,
+    executor: RwLock<Pipeline>,
+    /// The committed state after the head, for readers (never blocked by a block in
+    /// execution).
+    committed: RwLock<Arc<State>>,
+    /// The last sealed block (the head, or a block after it being written), and the state
+    /// after the last executed block (which may wait for its state root in `unsealed`).
+    /// Admission and block building work on the state.
+    tip: RwLock<(Head, Arc<State>)>,
+    /// Executed blocks waiting for their state roots, oldest first (at most one).
+    unsealed: Mutex<Vec<Unsealed>>,
+    mempool: Mutex<Mempool>,
+    head: RwLock<Head>,
+    next_seq: AtomicU64,
+    status: StatusSources,
+    accepting: CancellationToken,
+    writer: mpsc::Sender<WriteJob>,
+    startup: Startup,
+    metrics: Arc<Metrics>,
+    /// The last block was full (more transactions were ready than a block takes).
+    backlog: AtomicBool,
+    /// Blocks and transactions sealed since the last snapshot.
+    since_snapshot: Mutex<(u64, u64)>,
+}
+
+/// Recovers the lock's data even if a panicking thread poisoned it: every critical section
+/// here leaves the data consistent or is followed by a fatal error.
+macro_rules! lock {
+    ($e:expr) => {
+        $e.unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+}
+pub(crate) use lock;
+
+impl Node {
+    /// The configuration.
+    pub const fn config(&self) -> &SequencerConfig {
+        &self.config
+    }
+
+    /// Chain parameters.
+    pub const fn chain(&self) -> &ChainConfig {
+        &self.config.chain
+    }
+
+    /// The chain database.
+    pub const fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Status published by other components.
+    pub const fn status_sources(&self) -> &StatusSources {
+        &self.status
+    }
+
+    /// How this node came up.
+    pub const fn startup(&self) -> &Startup {
+        &self.startup
+    }
+
+    /// The Prometheus exposition page.
+    pub fn render_metrics(&self) -> String {
+        let (mempool, mempool_future) = self.mempool_len();
+        let mut out = self.metrics.render(Gauges { mempool, mempool_future, head: self.head().header.number });
+        if let Some(batcher) = &self.status.batcher {
+            batcher.borrow().render_prometheus(&mut out);
+        }
+        out
+    }
+
+    /// Whether the node takes new transactions (false once shutting down).
+    pub fn is_accepting(&self) -> bool {
+        !self.accepting.is_cancelled()
+    }
+
+    /// The latest sealed block.
+    pub fn head(&self) -> Head {
+        lock!(self.head.read()).clone()
+    }
+
+    /// Runs `f` with access to the executor (calls against the state after the last executed
+    /// block). Waits while a block executes; reads of the state use
+    /// [`Self::committed_state`] instead.
+    pub fn with_executor<R>(&self, f: impl FnOnce(&Pipeline) -> R) -> R {
+        f(&lock!(self.executor.read()))
+    }
+
+    /// The committed state after the head.
+    pub fn committed_state(&self) -> Arc<State> {
+        lock!(self.committed.read()).clone()
+    }
+
+    /// The state after the last executed block (possibly still being written): what admission
+    /// checks nonces against.
+    fn tip_state(&self) -> Arc<State> {
+        lock!(self.tip.read()).1.clone()
+    }
+
+    /// The committed nonce of `account`.
+    pub fn state_nonce(&self, account: &Address) -> u64 {
+        self.committed_state().nonce(account)
+    }
+
+    /// The next nonce of `account` counting its pending transactions.
+    pub fn pending_nonce(&self, account: &Address) -> u64 {
+        let state = self.tip_state().nonce(account);
+        lock!(self.mempool.lock()).next_nonce(account, state)
+    }
+
+    /// Number of transactions waiting in the mempool, and how many of them are future.
+    pub fn mempool_len(&self) -> (usize, usize) {
+        let mempool = lock!(self.mempool.lock());
+        (mempool.len(), mempool.future_len())
+    }
+
+    /// Whether the mempool holds `hash`.
+    pub fn is_pending(&self, hash: &B256) -> bool {
+        lock!(self.mempool.lock()).contains(hash)
+    }
+}

@@ -1,0 +1,312 @@
+//! Block production: execute the ready transactions on top of the tip (pipelined under a
+//! backlog), seal blocks whose state roots are known, write them to the database, and take
+//! state snapshots.
+
+use super::{Head, Node, lock, now_millis, now_secs};
+use crate::{
+    error::SequencerError,
+    mempool::PoolTx,
+    store::{IncludedTx, StatusChange, StoredBlock, StoredLog, StoredSnapshot, StoredStatus},
+};
+use alloy_primitives::{Address, B256, Bloom, map::HashSet};
+use rollup_executor::{BlockEnvInput, ExecutedBlock, State, TxResult};
+use rollup_types::{BlockHeader, RecoveredTx, block::transactions_root};
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
+};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// A block executed and applied to the tip's state whose state root is still being computed
+/// (see [`Pipeline`]).
+#[derive(Debug)]
+pub(super) struct Unsealed {
+    env: BlockEnvInput,
+    /// The transactions it executed, in order.
+    ready: Vec<PoolTx>,
+    /// Status changes of the transactions it rejected.
+    changes: Vec<StatusChange>,
+    /// The state after it.
+    state: Arc<State>,
+    execution: Duration,
+}
+
+/// A block executed on top of the tip, not yet in the database.
+#[derive(Debug)]
+struct Sealed {
+    block: StoredBlock,
+    included: Vec<IncludedTx>,
+    changes: Vec<StatusChange>,
+    state: Arc<State>,
+    execution: Duration,
+    state_root: Duration,
+}
+
+/// A snapshot is also taken once this many transactions were sealed since the last one, so
+/// that a restart never re-executes more than about this many (a few seconds' work).
+const SNAPSHOT_MAX_REPLAY_TXS: u64 = 50_000;
+
+impl Node {
+    /// Executes a block from the ready transactions, if any, seals it and every block
+    /// before it and writes them to the database. Returns the new head, if a block was sealed.
+    pub async fn produce_block(self: &Arc<Self>) -> Result<Option<Head>, SequencerError> {
+        let mut head = None;
+        for sealed in self.seal(false).await? {
+            head = Some(self.persist(sealed).await?);
+        }
+        Ok(head)
+    }
+
+    /// Executes the next block on top of the last executed one from the ready transactions,
+    /// takes them out of the mempool, and seals every block whose state root is known.
+    ///
+    /// With `pipelined`, under a backlog (more transactions ready than a block takes), the new
+    /// block's state tree is left to be updated while the next block executes
+    /// ([`Pipeline`]): it is sealed by the next call. Otherwise it is completed at once.
+    async fn seal(self: &Arc<Self>, pipelined: bool) -> Result<Vec<Sealed>, SequencerError> {
+        let tip_state = lock!(self.tip.read()).1.clone();
+        let ready = lock!(self.mempool.lock()).ready(|a| tip_state.nonce(a), self.config.max_block_txs);
+        let backlog = ready.len() >= self.config.max_block_txs;
+        self.backlog.store(backlog, Ordering::Relaxed);
+        let mut unsealed = std::mem::take(&mut *lock!(self.unsealed.lock()));
+        if ready.is_empty() && unsealed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let started = Instant::now();
+        // Blocks left pending complete beside this step's block, if it has one.
+        let overlapped = if ready.is_empty() { 0 } else { unsealed.len() };
+        // On top of the last executed block: the newest unsealed one, or the tip's head.
+        let last = unsealed.last().map_or_else(
+            || {
+                let head = &lock!(self.tip.read()).0.header;
+                BlockEnvInput { number: head.number, timestamp: head.timestamp }
+            },
+            |u| u.env,
+        );
+        let env = BlockEnvInput { number: last.number + 1, timestamp: now_secs().max(last.timestamp) };
+        let node = self.clone();
+        let txs: Vec<RecoveredTx> = ready.iter().map(|p| (*p.tx).clone()).collect();
+        let (completed, invalid, state) = tokio::task::spawn_blocking(move || {
+            let mut pipeline = lock!(node.executor.write());
+            let mut completed = Vec::new();
+            let mut invalid = Vec::new();
+            if !txs.is_empty() {
+                completed = pipeline.push(env, &txs);
+                let results = match (pipeline.pending(), completed.last()) {
+                    (Some(pending), _) => &pending.results,
+                    (None, Some(done)) => &done.results,
+                    (None, None) => &[][..],
+                };
+                invalid = results
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| match r {
+                        TxResult::Invalid(reason) => Some((i, reason.clone())),
+                        TxResult::Executed(_) => None,
+                    })
+                    .collect::<Vec<_>>();
+            }
+            if !(pipelined && backlog) {
+                // Nothing waits behind this block: no reason to hold its state root back.
+                completed.extend(pipeline.flush());
+            }
+            (completed, invalid, pipeline.state())
+        })
+        .await
+        .map_err(|e| SequencerError::Task(e.to_string()))?;
+        let execution = started.elapsed();
+
+        if !ready.is_empty() {
+            let mut changes = Vec::with_capacity(invalid.len());
+            for (i, reason) in invalid {
+                let hash = ready[i].tx.hash();
+                warn!(target: "sequencer::block", %hash, %reason, "dropping a transaction that cannot execute");
+                changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason });
+            }
+            self.take_from_mempool(&ready, &changes, &state);
+            unsealed.push(Unsealed { env, ready, changes, state, execution });
+        }
+
+        // The completed blocks are the oldest unsealed ones, in order.
+        if completed.len() > unsealed.len() {
+            return Err(SequencerError::Task(format!(
+                "the executor completed {} blocks with {} executed",
+                completed.len(),
+                unsealed.len()
+            )));
+        }
+        self.metrics.record_pipelined(overlapped.min(completed.len()));
+        let mut sealed = Vec::with_capacity(completed.len());
+        let mut rest = unsealed.split_off(completed.len());
+        for (block, executed) in unsealed.into_iter().zip(completed) {
+            sealed.push(self.seal_one(block, executed));
+        }
+        std::mem::swap(&mut *lock!(self.unsealed.lock()), &mut rest);
+        Ok(sealed)
+    }
+
+    /// Takes the transactions of a block just executed out of the mempool with the state
+    /// after it: the rejected ones, the included ones and those their nonces superseded.
+    fn take_from_mempool(&self, ready: &[PoolTx], rejected: &[StatusChange], state: &Arc<State>) {
+        let senders: HashSet<Address> = ready.iter().map(|p| p.tx.sender).collect();
+        let rejected_hashes: HashSet<B256> = rejected.iter().map(|c| c.hash).collect();
+        let mut superseded = Vec::new();
+        {
+            // The tip's state and the mempool move together: an admission sees either both
+            // before this block or both after it.
+            let mut mempool = lock!(self.mempool.lock());
+            lock!(self.tip.write()).1 = state.clone();
+            for change in rejected {
+                mempool.remove(&change.hash);
+            }
+            let included: HashSet<B256> =
+                ready.iter().map(|p| p.tx.hash()).filter(|h| !rejected_hashes.contains(h)).collect();
+            for sender in &senders {
+                for dropped in mempool.prune(sender, state.nonce(sender)) {
+                    if !included.contains(&dropped) {
+                        superseded.push(dropped);
+                    }
+                }
+            }
+        }
+        if !superseded.is_empty() {
+            // Replacements that arrived while the transaction they replaced was executing.
+            self.record_status(
+                superseded
+                    .into_iter()
+                    .map(|hash| StatusChange {
+                        hash,
+                        status: StoredStatus::Rejected,
+                        reason: "its nonce was used by another transaction of the sender in a block".into(),
+                    })
+                    .collect(),
+            );
+        }
+    }
+
+    /// Seals an executed block whose state root is now known, on top of the tip's head.
+    fn seal_one(&self, unsealed: Unsealed, executed: ExecutedBlock) -> Sealed {
+        let Unsealed { env, ready, changes, state, execution } = unsealed;
+        let mut included = Vec::with_capacity(ready.len());
+        let mut bloom = Bloom::ZERO;
+        for (entry, result) in ready.iter().zip(&executed.results) {
+            if let TxResult::Executed(out) = result {
+                for log in &out.logs {
+                    bloom.accrue_log(log);
+                }
+                included.push(IncludedTx {
+                    hash: entry.tx.hash(),
+                    outcome: out.status,
+                    gas_used: out.gas_used,
+                    output: out.output.clone(),
+                    logs: out.logs.iter().map(StoredLog::from).collect(),
+                });
+            }
+        }
+        let hashes: Vec<B256> = included.iter().map(|t| t.hash).collect();
+        let mut tip = lock!(self.tip.write());
+        let header = BlockHeader {
+            number: env.number,
+            parent_hash: tip.0.hash,
+            timestamp: env.timestamp,
+            state_root: executed.state_root,
+            transactions_root: transactions_root(&hashes),
+            logs_bloom: bloom,
+            gas_used: executed.gas_used,
+        };
+        let block = StoredBlock {
+            hash: header.hash(),
+            header,
+            chunk_roots: executed.chunk_roots,
+            tx_count: included.len() as u64,
+        };
+        tip.0 = Head { header: block.header.clone(), hash: block.hash };
+        Sealed { block, included, changes, state, execution, state_root: executed.timings.state_root }
+    }
+
+    /// Writes a sealed block to the database, then publishes it as the head (and takes a
+    /// snapshot when one is due).
+    async fn persist(&self, sealed: Sealed) -> Result<Head, SequencerError> {
+        let started = Instant::now();
+        let Sealed { block, included, changes, state, execution, state_root } = sealed;
+        // The executor has moved on: if the block cannot be stored the service must stop and
+        // replay from the database on restart.
+        self.store.commit_block(&block, &included, &changes).await?;
+        let head = Head { header: block.header.clone(), hash: block.hash };
+        *lock!(self.committed.write()) = state.clone();
+        *lock!(self.head.write()) = head.clone();
+        self.metrics.record_block(included.len(), execution, state_root, started.elapsed());
+        info!(target: "sequencer::block", number = head.header.number, txs = included.len(), state_root = %head.header.state_root, "sealed block");
+        let (blocks, txs) = {
+            let mut since = lock!(self.since_snapshot.lock());
+            *since = (since.0 + 1, since.1 + included.len() as u64);
+            *since
+        };
+        let interval = self.config.snapshot_interval;
+        if interval > 0 && (blocks >= interval || txs >= SNAPSHOT_MAX_REPLAY_TXS) {
+            self.save_snapshot(head.header.number, head.header.state_root, state).await?;
+        }
+        Ok(head)
+    }
+
+    /// Writes a snapshot of `state`, the state after block `number`.
+    async fn save_snapshot(&self, number: u64, state_root: B256, state: Arc<State>) -> Result<(), SequencerError> {
+        let started = Instant::now();
+        let data = tokio::task::spawn_blocking(move || state.encode_snapshot())
+            .await
+            .map_err(|e| SequencerError::Task(e.to_string()))?;
+        let bytes = data.len();
+        let snapshot = StoredSnapshot { block_number: number, state_root, data };
+        self.store.save_snapshot(&snapshot, 2, now_millis()).await?;
+        *lock!(self.since_snapshot.lock()) = (0, 0);
+        info!(target: "sequencer::snapshot", number, bytes, millis = started.elapsed().as_millis() as u64, "state snapshot saved");
+        Ok(())
+    }
+
+    /// Produces blocks every `block_time` until `cancel` fires.
+    pub async fn run_producer(self: Arc<Self>, cancel: CancellationToken) -> Result<(), SequencerError> {
+        // The first block one interval after start, not at once.
+        let mut interval =
+            tokio::time::interval_at(tokio::time::Instant::now() + self.config.block_time, self.config.block_time);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Block N is written to the database while block N + 1 executes; N + 1 is written
+        // only after N.
+        let mut persisting: Option<tokio::task::JoinHandle<Result<(), SequencerError>>> = None;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = interval.tick() => {}
+            }
+            let sealed = self.seal(true).await?;
+            if let Some(previous) = persisting.take() {
+                previous.await.map_err(|e| SequencerError::Task(e.to_string()))??;
+            }
+            if !sealed.is_empty() {
+                let node = self.clone();
+                persisting = Some(tokio::spawn(async move {
+                    for block in sealed {
+                        node.persist(block).await?;
+                    }
+                    Ok(())
+                }));
+            }
+            if self.backlog.load(Ordering::Relaxed) {
+                // A full block left ready transactions behind: seal the next one at once.
+                interval.reset_immediately();
+            }
+        }
+        if let Some(previous) = persisting.take() {
+            previous.await.map_err(|e| SequencerError::Task(e.to_string()))??;
+        }
+        // Stop accepting, then seal what was acknowledged so far and leave a snapshot at the
+        // head so that the next start replays nothing.
+        self.accepting.cancel();
+        while self.produce_block().await?.is_some() {}
+        let head = self.head();
+        if head.header.number > 0 {
+            self.save_snapshot(head.header.number, head.header.state_root, self.committed_state()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,215 @@
+//! Opening the chain: genesis, the newest usable snapshot, re-execution of the blocks after
+//! it, and the mempool reloaded from the pending rows.
+
+use super::{
+    Head, Node, SequencerConfig, Startup, StatusSources,
+    ingest::{WRITE_QUEUE, displaced, recover_all, run_writer},
+};
+use crate::{
+    error::{SequencerError, StoreError},
+    mempool::{Mempool, PoolTx},
+    metrics::Metrics,
+    store::{StatusChange, Store, StoredBlock, StoredStatus},
+};
+use alloy_primitives::{B256, Bloom};
+use rayon::prelude::*;
+use rollup_executor::{BlockEnvInput, Executor, ParallelConfig, Pipeline};
+use rollup_types::{BlockHeader, ChainConfig, RecoveredTx, block::transactions_root};
+use std::{
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, AtomicU64},
+    },
+    time::Instant,
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+impl Node {
+    /// Opens the database, lays out genesis, restores the newest usable state snapshot,
+    /// re-executes the blocks after it and reloads the mempool.
+    pub async fn open(config: SequencerConfig, status: StatusSources) -> Result<Arc<Self>, SequencerError> {
+        let started = Instant::now();
+        let store = Store::open(&config.db_url).await?;
+        let genesis_executor = Executor::genesis(config.chain, &config.genesis)?;
+        let genesis = BlockHeader {
+            number: 0,
+            parent_hash: B256::ZERO,
+            timestamp: 0,
+            state_root: genesis_executor.state_root(),
+            transactions_root: transactions_root(&[]),
+            logs_bloom: Bloom::ZERO,
+            gas_used: 0,
+        };
+        match store.block(0).await? {
+            Some(stored) if stored.header != genesis => {
+                return Err(SequencerError::WrongChain(format!(
+                    "its genesis state root is {}, this genesis gives {}",
+                    stored.header.state_root, genesis.state_root
+                )));
+            }
+            Some(_) => {}
+            None => {
+                let block =
+                    StoredBlock { hash: genesis.hash(), header: genesis.clone(), chunk_roots: vec![], tx_count: 0 };
+                store.commit_block(&block, &[], &[]).await?;
+            }
+        }
+
+        let mut startup = Startup::default();
+        let (executor, from) = match restore(&store, &config).await? {
+            Some((executor, block)) => {
+                startup.snapshot_block = Some(block.header.number);
+                (executor, Head { header: block.header, hash: block.hash })
+            }
+            None => {
+                let block = store.block(0).await?.ok_or_else(|| StoreError::Corrupt("no genesis block".into()))?;
+                (genesis_executor, Head { header: block.header, hash: block.hash })
+            }
+        };
+        let mut executor = executor.with_parallelism(ParallelConfig::threads(config.exec_threads))?;
+        let head = replay(&store, &mut executor, &config.chain, from, &mut startup).await?;
+
+        let mut mempool = Mempool::new(config.mempool);
+        let state = executor.state();
+        let mut changes = Vec::new();
+        let pending = store.pending().await?;
+        let seqs: Vec<u64> = pending.iter().map(|(_, seq)| *seq).collect();
+        let recovered = recover_all(pending.into_iter().map(|(raw, _)| raw).collect(), config.chain).await;
+        for ((raw, tx), seq) in recovered.into_iter().zip(seqs) {
+            let hash = tx.as_ref().map_or_else(|_| alloy_primitives::keccak256(&raw), |t| t.hash());
+            let inserted = tx.and_then(|tx| {
+                let nonce = state.nonce(&tx.sender);
+                // Acknowledged before: held again whatever the limits (see `Mempool::restore`).
+                mempool.restore(PoolTx { tx: Arc::new(tx), raw, seq }, nonce)
+            });
+            match inserted {
+                Ok(outcome) => {
+                    startup.reloaded_pending += 1;
+                    changes.extend(displaced(outcome, hash));
+                }
+                Err(err) => {
+                    changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason: err.to_string() })
+                }
+            }
+        }
+        store.set_status(&changes).await?;
+        startup.millis = started.elapsed().as_millis() as u64;
+        info!(
+            target: "sequencer",
+            head = head.header.number,
+            state_root = %head.header.state_root,
+            pending = startup.reloaded_pending,
+            snapshot = ?startup.snapshot_block,
+            replayed_blocks = startup.replayed_blocks,
+            millis = startup.millis,
+            "chain loaded"
+        );
+        let (writer, jobs) = mpsc::channel(WRITE_QUEUE);
+        let metrics = Arc::new(Metrics::default());
+        tokio::spawn(run_writer(store.clone(), jobs, metrics.clone()));
+        let since_snapshot = Mutex::new((startup.replayed_blocks, startup.replayed_txs));
+        Ok(Arc::new(Self {
+            next_seq: AtomicU64::new(store.next_seq().await?),
+            config,
+            store,
+            committed: RwLock::new(executor.state()),
+            tip: RwLock::new((head.clone(), executor.state())),
+            executor: RwLock::new(Pipeline::new(executor)),
+            unsealed: Mutex::new(Vec::new()),
+            mempool: Mutex::new(mempool),
+            head: RwLock::new(head),
+            status,
+            accepting: CancellationToken::new(),
+            writer,
+            startup,
+            metrics,
+            backlog: AtomicBool::new(false),
+            since_snapshot,
+        }))
+    }
+}
+
+/// The executor over the newest snapshot that reproduces its block's state root, with that
+/// block; `None` if there is none (start from genesis).
+async fn restore(store: &Store, config: &SequencerConfig) -> Result<Option<(Executor, StoredBlock)>, SequencerError> {
+    for (number, root) in store.snapshot_heads().await? {
+        let Some(block) = store.block(number).await? else { continue };
+        if block.header.state_root != root {
+            warn!(target: "sequencer", number, "snapshot does not match its block; ignoring it");
+            continue;
+        }
+        let Some(snapshot) = store.snapshot(number).await? else { continue };
+        let (chain, genesis) = (config.chain, config.genesis.clone());
+        let restored = tokio::task::spawn_blocking(move || Executor::from_snapshot(chain, &genesis, &snapshot.data))
+            .await
+            .map_err(|e| SequencerError::Task(e.to_string()))?;
+        match restored {
+            Ok(executor) if executor.state_root() == root => return Ok(Some((executor, block))),
+            Ok(executor) => {
+                warn!(target: "sequencer", number, rebuilt = %executor.state_root(), stored = %root, "snapshot rebuilds another root; ignoring it")
+            }
+            Err(err) => warn!(target: "sequencer", number, %err, "unreadable snapshot; ignoring it"),
+        }
+    }
+    Ok(None)
+}
+
+/// Re-executes every stored block after `from`, checking each state root.
+async fn replay(
+    store: &Store,
+    executor: &mut Executor,
+    chain: &ChainConfig,
+    from: Head,
+    startup: &mut Startup,
+) -> Result<Head, SequencerError> {
+    const PAGE: u64 = 256;
+    let mut head = from;
+    loop {
+        let blocks = store.blocks_from(head.header.number + 1, PAGE).await?;
+        let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { break };
+        let raws = store.block_transactions(first.header.number, last.header.number).await?;
+        let chain = *chain;
+        let recovered: Vec<(u64, RecoveredTx)> = tokio::task::spawn_blocking(move || {
+            raws.into_par_iter()
+                .map(|(n, raw)| {
+                    RecoveredTx::from_raw(&raw, &chain)
+                        .map(|tx| (n, tx))
+                        .map_err(|e| StoreError::Corrupt(format!("block {n} holds an invalid transaction: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| SequencerError::Task(e.to_string()))??;
+        let mut recovered = recovered.into_iter().peekable();
+        let txs: Vec<Vec<RecoveredTx>> = blocks
+            .iter()
+            .map(|block| {
+                let n = block.header.number;
+                std::iter::from_fn(|| recovered.next_if(|(b, _)| *b == n)).map(|(_, tx)| tx).collect()
+            })
+            .collect();
+        let input: Vec<(BlockEnvInput, &[RecoveredTx])> = blocks
+            .iter()
+            .zip(&txs)
+            .map(|(b, txs)| (BlockEnvInput { number: b.header.number, timestamp: b.header.timestamp }, &txs[..]))
+            .collect();
+        // A page at a time, each block's state tree beside the next one's execution.
+        let executed = executor.execute_blocks(&input);
+        for ((block, executed), txs) in blocks.iter().zip(executed).zip(&txs) {
+            let n = block.header.number;
+            if executed.state_root != block.header.state_root || executed.chunk_roots != block.chunk_roots {
+                return Err(SequencerError::ReplayMismatch {
+                    number: n,
+                    computed: executed.state_root,
+                    stored: block.header.state_root,
+                });
+            }
+            startup.replayed_blocks += 1;
+            startup.replayed_txs += txs.len() as u64;
+            head = Head { header: block.header.clone(), hash: block.hash };
+        }
+    }
+    Ok(head)
+}
