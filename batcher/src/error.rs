@@ -21,6 +21,32 @@ pub enum BatcherError {
     /// in the status) and resumes by itself once the account is funded.
     #[error("the batcher account cannot pay for the post: {0}")]
     InsufficientFunds(String),
+    /// The L1 node refused to take a post, for a reason retrying the same transaction does
+    /// not fix (a rule of its pool: size, gas, fees): posting stalls, with the reason.
+    #[error("the L1 node refuses post {tx}: {reason}")]
+    Refused {
+        /// The attempt refused.
+        tx: B256,
+        /// What the node said.
+        reason: String,
+    },
+    /// A sealed block does not fit one post on this L1: the sequencer's block limit is above
+    /// what the L1 carries (its `--max-block-bytes`, or an L1 whose gas limit fell).
+    #[error(
+        "block {number} encodes to {bytes} bytes, and one post carries at most {max} on this L1; lower the \
+         sequencer's --max-block-bytes to {max} or less"
+    )]
+    BlockTooLarge {
+        /// The block.
+        number: u64,
+        /// Its encoding as a batch of its own.
+        bytes: usize,
+        /// What one post carries.
+        max: usize,
+    },
+    /// The L1's block gas limit leaves no room for a post (and its header proof).
+    #[error("the L1's block gas limit of {0} leaves no room for a post and its fraud proof")]
+    L1TooSmall(u64),
     /// The L1 inbox and the local record disagree.
     #[error("L1 and the local chain disagree: {0}")]
     Inconsistent(String),
@@ -44,7 +70,14 @@ impl BatcherError {
     /// Whether posting is stalled until an operator acts (the loop keeps retrying, and the
     /// status says why).
     pub const fn stalls(&self) -> bool {
-        matches!(self, Self::InsufficientFunds(_) | Self::Reverted { .. })
+        matches!(
+            self,
+            Self::InsufficientFunds(_)
+                | Self::Reverted { .. }
+                | Self::Refused { .. }
+                | Self::BlockTooLarge { .. }
+                | Self::L1TooSmall(_)
+        )
     }
 
     pub(crate) fn l1(err: impl std::fmt::Display) -> Self {

@@ -3,37 +3,36 @@
 mod error;
 pub mod fault;
 pub mod l1;
+pub mod limits;
+mod post;
 mod txmgr;
 
 pub use error::BatcherError;
 pub use l1::InboxParams;
+pub use limits::{L1Limits, PostCapacity};
 pub use txmgr::TxManagerConfig;
 
 use alloy::{
     consensus::TxEnvelope,
-    eips::{
-        eip2718::Decodable2718,
-        eip4844::{Blob, BlobTransactionSidecar, env_settings::EnvKzgSettings},
-        eip7594::BlobTransactionSidecarVariant,
-    },
+    eips::{eip2718::Decodable2718, eip4844::env_settings::EnvKzgSettings},
     providers::{DynProvider, Provider},
     rpc::types::{Filter, TransactionReceipt},
 };
-use alloy_primitives::{Address, B256, U256, keccak256};
-use alloy_sol_types::{SolCall, SolEvent};
-use rollup_chain_store::{BatchRecord, L1TxRecord, L1TxStatus, Store, StoredBlock};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolEvent;
+use post::{Built, PostedCall};
+use rollup_chain_store::{BatchRecord, L1TxRecord, L1TxStatus, PostLimitsRecord, Store};
 use rollup_types::{
-    ChainConfig, SignedTx,
+    ChainConfig,
     bindings::BatchInbox,
     blob,
-    codec::{self, Batch, BatchBlock},
-    status::{BatcherState, BatcherStatus, InFlightPost},
+    status::{BatcherState, BatcherStatus, InFlightPost, PostLimits},
 };
-use std::time::Duration;
+use std::{sync::Mutex, time::Duration};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
-use txmgr::{Chase, Progress, TxManager};
+use txmgr::{Chase, NewPost, Post, Progress, TxManager};
 
 /// Configuration of the batcher.
 #[derive(Clone, Debug)]
@@ -50,9 +49,11 @@ pub struct BatcherConfig {
     pub interval: Duration,
     /// Most L2 blocks in one batch.
     pub max_blocks: u64,
-    /// Largest batch data, in bytes (an L1 transaction carries it as calldata).
+    /// Largest batch data of a calldata post, in bytes (less where the L1's gas limit binds
+    /// first: [`PostCapacity`]). 120,000 keeps a post under the 128 KiB that L1 mempools take
+    /// for one transaction.
     pub max_bytes: usize,
-    /// Fees, fee bumps and confirmations of the L1 transactions.
+    /// Fees, fee bumps, confirmations and posts in flight.
     pub txmgr: TxManagerConfig,
     /// Where the batch data goes.
     pub da: DaMode,
@@ -68,7 +69,8 @@ pub enum DaMode {
     Calldata,
     /// In EIP-4844 blobs of the post (not yet fraud-provable: docs/batcher.md section 5).
     Blobs,
-    /// Blobs when they cost less than calldata at the current fees.
+    /// Blobs when they cost less than calldata at the current fees and the L1 block has blob
+    /// room for them, calldata otherwise.
     Auto,
 }
 
@@ -85,6 +87,17 @@ impl std::str::FromStr for DaMode {
     }
 }
 
+/// Reads what one post can carry on the L1 at `l1_rpc` for posts of at most `max_bytes`: what
+/// a devnet needs to bound its sequencer's blocks before the batcher starts.
+pub async fn read_capacity(
+    l1_rpc: &url::Url,
+    max_bytes: usize,
+    chain: &ChainConfig,
+) -> Result<PostCapacity, BatcherError> {
+    let limits = L1Limits::read(&l1::provider(l1_rpc)).await?;
+    PostCapacity::new(limits, max_bytes, chain.chunk_size).ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))
+}
+
 /// Posts sealed L2 blocks to the L1 inbox.
 #[derive(Debug)]
 pub struct Batcher {
@@ -92,14 +105,36 @@ pub struct Batcher {
     store: Store,
     provider: DynProvider,
     bond: U256,
+    genesis_root: B256,
     txmgr: TxManager,
     status: watch::Sender<BatcherStatus>,
+    /// What one post carries, as last read from the L1.
+    capacity: Mutex<PostCapacity>,
     /// The fault still to inject.
-    fault: std::sync::Mutex<Option<fault::Fault>>,
+    fault: Mutex<Option<fault::Fault>>,
+}
+
+/// Recovers a lock's data even if a panicking thread poisoned it (each critical section here
+/// only copies a value in or out).
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl From<&PostCapacity> for PostLimits {
+    fn from(c: &PostCapacity) -> Self {
+        Self {
+            l1_block_gas_limit: c.l1.block_gas_limit,
+            l1_tx_gas_cap: c.l1.tx_gas_cap,
+            post_gas: c.post_gas,
+            max_post_bytes: c.max_post_bytes as u64,
+            max_block_bytes: c.max_block_bytes as u64,
+        }
+    }
 }
 
 impl Batcher {
-    /// Connects to the L1 and checks the inbox matches this chain.
+    /// Connects to the L1, checks the inbox matches this chain, and reads what one post can
+    /// carry on it (recorded in the chain database for the sequencer).
     pub async fn new(config: BatcherConfig, store: Store) -> Result<Self, BatcherError> {
         let (provider, wallet, address) = l1::signing_provider(&config.l1_rpc, &config.key)?;
         let params = l1::inbox_params(&provider, config.inbox).await?;
@@ -137,15 +172,39 @@ impl Batcher {
             .await
             .map_err(|e| BatcherError::Config(format!("loading the KZG trusted setup failed: {e}")))?;
         }
+        let limits = L1Limits::read(&provider).await?;
+        let capacity = PostCapacity::new(limits, config.max_bytes, config.chain.chunk_size)
+            .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
         let txmgr = TxManager::new(provider.clone(), wallet, address, store.clone(), config.txmgr).await?;
         let last = store.latest_batch().await?;
         let status = watch::Sender::new(BatcherStatus {
             last_posted_batch: last.as_ref().map(|b| b.index),
             last_posted_l2_block: last.as_ref().map(|b| b.last_block),
+            limits: Some(PostLimits::from(&capacity)),
             ..BatcherStatus::default()
         });
-        let fault = std::sync::Mutex::new(config.fault);
-        Ok(Self { config, store, provider, bond: params.bond, txmgr, status, fault })
+        let batcher = Self {
+            fault: Mutex::new(config.fault),
+            config,
+            store,
+            provider,
+            bond: params.bond,
+            genesis_root: params.genesis_state_root,
+            txmgr,
+            status,
+            capacity: Mutex::new(capacity),
+        };
+        batcher.record_limits(&capacity).await?;
+        info!(
+            target: "batcher",
+            l1_block_gas_limit = limits.block_gas_limit,
+            l1_tx_gas_cap = ?limits.tx_gas_cap,
+            max_post_bytes = capacity.max_post_bytes,
+            max_block_bytes = capacity.max_block_bytes,
+            max_in_flight = batcher.config.txmgr.max_in_flight,
+            "batcher ready"
+        );
+        Ok(batcher)
     }
 
     /// Publishes the status through `sender` (created before the batcher, for a component
@@ -159,6 +218,11 @@ impl Batcher {
     /// What the batcher publishes about its posting.
     pub fn subscribe(&self) -> watch::Receiver<BatcherStatus> {
         self.status.subscribe()
+    }
+
+    /// What one post carries on the L1, as last read.
+    pub fn capacity(&self) -> PostCapacity {
+        *locked(&self.capacity)
     }
 
     /// Posts until `cancel` fires. Temporary failures are logged and retried; a fatal one
@@ -185,9 +249,10 @@ impl Batcher {
         }
     }
 
-    /// One round: reconcile with L1 (including reorgs), track finality, follow the post in
-    /// flight, or post the next batch if there are new blocks. Returns the batch whose post
-    /// was mined in this round, if any.
+    /// One round: read the L1's limits, follow the posts in flight (recording the mined ones),
+    /// reconcile with the inbox (reorgs, rollbacks), track finality, and post the blocks
+    /// waiting, as many posts as the room in flight allows. Returns the last batch whose post
+    /// was recorded as mined in this round, if any.
     pub async fn step(&self) -> Result<Option<BatchRecord>, BatcherError> {
         let result = self.round().await;
         self.status.send_modify(|s| match &result {
@@ -196,164 +261,231 @@ impl Batcher {
                 s.last_error = Some(err.to_string());
             }
             Err(err) => s.last_error = Some(err.to_string()),
-            Ok(Some(_)) => s.state = BatcherState::Running,
-            Ok(None) => {}
+            Ok(_) => {}
         });
         result
     }
 
     async fn round(&self) -> Result<Option<BatchRecord>, BatcherError> {
-        // The post in flight first: once mined, it is recorded with its own attempt.
-        let followed = self.follow().await?;
+        self.refresh_limits().await?;
+        let mut mined = self.follow().await?;
         self.reconcile().await?;
         self.track_finality().await?;
-        if let Some(done) = followed {
-            return Ok(done);
+        let sent = self.post_more().await;
+        // On an L1 that mines at once (anvil's default), the posts are settled in this round.
+        if matches!(sent, Ok(n) if n > 0)
+            && let Some(record) = self.follow().await?
+        {
+            mined = Some(record);
         }
-        let Some(sent) = self.post_next().await? else { return Ok(None) };
-        // On an L1 that mines at once (anvil's default), the post is settled in this round.
-        if let Some(done) = self.follow().await? {
-            return Ok(done);
-        }
-        self.publish_in_flight(std::slice::from_ref(&sent));
-        Ok(None)
+        self.publish_progress().await?;
+        sent?;
+        Ok(mined)
     }
 
-    /// Follows the post in flight. `None` when nothing is in flight (a new post may go),
-    /// `Some(record)` when it settled or is still waiting.
-    async fn follow(&self) -> Result<Option<Option<BatchRecord>>, BatcherError> {
-        let (progress, chase) = self.txmgr.progress().await?;
-        match chase {
-            Chase::None => {}
-            Chase::Bumped => self.status.send_modify(|s| s.fee_bumps += 1),
-            Chase::Rebroadcast => self.status.send_modify(|s| s.rebroadcasts += 1),
+    /// Reads the L1's block gas limit again; when what one post carries changes, records it
+    /// for the sequencer and publishes it.
+    async fn refresh_limits(&self) -> Result<(), BatcherError> {
+        let current = self.capacity();
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(BatcherError::l1)?
+            .ok_or_else(|| BatcherError::L1("the L1 node has no latest block".into()))?;
+        if block.header.gas_limit == current.l1.block_gas_limit {
+            return Ok(());
         }
-        match progress {
-            Progress::Idle => Ok(None),
-            Progress::Waiting(attempts) => {
-                self.publish_in_flight(&attempts);
-                Ok(Some(None))
-            }
-            Progress::Mined(attempt, receipt) => {
-                let record = self.mined_record(&attempt, &receipt).await?;
-                self.store.record_mined_post(&record).await?;
-                self.status.send_modify(|s| {
-                    s.in_flight = None;
-                    s.last_posted_batch = Some(record.index);
-                    s.last_posted_l2_block = Some(record.last_block);
-                    s.batches_posted += 1;
-                    s.state = BatcherState::Running;
-                    s.last_error = None;
-                });
-                info!(
-                    target: "batcher",
-                    index = record.index,
-                    blocks = %format!("{}..={}", record.first_block, record.last_block),
-                    bytes = record.data_len,
-                    chunks = record.chunk_count,
-                    l1_tx = %record.l1_tx_hash,
-                    l1_block = record.l1_block,
-                    state_root = %record.state_root,
-                    "batch posted"
-                );
-                Ok(Some(Some(record)))
-            }
-            Progress::Reverted(attempt, receipt) => {
-                self.store.settle_pending_l1_txs(attempt.batch_index, L1TxStatus::Reverted).await?;
-                self.status.send_modify(|s| {
-                    s.in_flight = None;
-                    s.reverted_posts += 1;
-                });
-                Err(BatcherError::Reverted { index: attempt.batch_index, tx: receipt.transaction_hash })
-            }
-            Progress::NonceTaken(index) => {
-                warn!(target: "batcher", index, "the post's nonce was used by another transaction; L1 decides what was posted");
-                self.store.settle_pending_l1_txs(index, L1TxStatus::Dropped).await?;
-                self.status.send_modify(|s| s.in_flight = None);
-                Ok(Some(None))
-            }
-        }
+        let limits = L1Limits { block_gas_limit: block.header.gas_limit, ..current.l1 };
+        let capacity = PostCapacity::new(limits, self.config.max_bytes, self.config.chain.chunk_size)
+            .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
+        warn!(
+            target: "batcher",
+            from = current.l1.block_gas_limit,
+            to = limits.block_gas_limit,
+            max_post_bytes = capacity.max_post_bytes,
+            max_block_bytes = capacity.max_block_bytes,
+            "the L1's block gas limit changed"
+        );
+        *locked(&self.capacity) = capacity;
+        self.record_limits(&capacity).await?;
+        self.status.send_modify(|s| s.limits = Some(PostLimits::from(&capacity)));
+        Ok(())
     }
 
-    fn publish_in_flight(&self, attempts: &[L1TxRecord]) {
-        let Some(newest) = attempts.last() else { return };
-        let post = InFlightPost {
-            batch_index: newest.batch_index,
-            nonce: newest.nonce,
-            tx_hash: newest.tx_hash,
-            attempts: attempts.len() as u64,
-        };
-        self.status.send_modify(|s| s.in_flight = Some(post));
+    async fn record_limits(&self, capacity: &PostCapacity) -> Result<(), BatcherError> {
+        self.store
+            .record_post_limits(&PostLimitsRecord {
+                max_block_bytes: capacity.max_block_bytes as u64,
+                max_post_bytes: capacity.max_post_bytes as u64,
+                post_gas: capacity.post_gas,
+                l1_block_gas_limit: capacity.l1.block_gas_limit,
+                l1_tx_gas_cap: capacity.l1.tx_gas_cap,
+                updated_at: txmgr::now_ms(),
+            })
+            .await?;
+        Ok(())
     }
 
-    /// The record of a mined post, from the signed call itself.
+    /// Follows every post in flight, in nonce order: records the mined ones (each after its
+    /// predecessor), re-broadcasts or bumps the waiting ones. Returns the last batch recorded.
+    async fn follow(&self) -> Result<Option<BatchRecord>, BatcherError> {
+        let mut posts = self.txmgr.in_flight().await?;
+        if posts.is_empty() {
+            return Ok(None);
+        }
+        let mined_nonce = self.txmgr.mined_nonce().await?;
+        let mut recorded = None;
+        // Posts are mined in nonce order; one seen mined before an earlier one is recorded next
+        // round (a node can serve receipts of one block a moment apart).
+        let mut in_order = true;
+        for post in &mut posts {
+            let (progress, chase) = self.txmgr.progress(post, mined_nonce).await?;
+            match chase {
+                Chase::None => {}
+                Chase::Bumped => self.status.send_modify(|s| s.fee_bumps += 1),
+                Chase::Rebroadcast => self.status.send_modify(|s| s.rebroadcasts += 1),
+            }
+            match progress {
+                Progress::Waiting => in_order = false,
+                Progress::Mined(attempt, receipt) => {
+                    if !in_order {
+                        continue;
+                    }
+                    let Some(record) = self.mined_record(post, &attempt, &receipt).await? else {
+                        in_order = false;
+                        continue;
+                    };
+                    self.store.record_mined_post(&record).await?;
+                    self.status.send_modify(|s| {
+                        s.last_posted_batch = Some(record.index);
+                        s.last_posted_l2_block = Some(record.last_block);
+                        s.batches_posted += 1;
+                        s.state = BatcherState::Running;
+                        s.last_error = None;
+                    });
+                    info!(
+                        target: "batcher",
+                        index = record.index,
+                        blocks = %format!("{}..={}", record.first_block, record.last_block),
+                        bytes = record.data_len,
+                        chunks = record.chunk_count,
+                        l1_tx = %record.l1_tx_hash,
+                        l1_block = record.l1_block,
+                        gas = receipt.gas_used,
+                        state_root = %record.state_root,
+                        "batch posted"
+                    );
+                    recorded = Some(record);
+                }
+                Progress::Reverted(attempt, receipt) => {
+                    warn!(target: "batcher", index = post.index, tx = %attempt.tx_hash, gas_used = receipt.gas_used, "a post reverted");
+                    self.store.settle_pending_l1_txs(post.index, L1TxStatus::Reverted).await?;
+                    // The posts after it build on it: none of them can succeed any more.
+                    let doomed = self.store.settle_pending_l1_txs_from(post.index + 1, L1TxStatus::Dropped).await?;
+                    self.status.send_modify(|s| s.reverted_posts += 1);
+                    let on_l1 = self.batch_count().await?;
+                    if on_l1 < post.index {
+                        // The inbox lost the batch this post built on (a reorg or a fraud
+                        // proof): expected, and repaired by the reconciliation.
+                        warn!(target: "batcher", index = post.index, on_l1, doomed, tx = %attempt.tx_hash, "a post reverted because L1 no longer holds its predecessor; posting again from L1's state");
+                        return Ok(recorded);
+                    }
+                    return Err(BatcherError::Reverted { index: post.index, tx: receipt.transaction_hash });
+                }
+                Progress::NonceTaken => {
+                    warn!(target: "batcher", index = post.index, nonce = post.nonce, "the post's nonce was used by another transaction; L1 decides what was posted");
+                    self.store.settle_pending_l1_txs(post.index, L1TxStatus::Dropped).await?;
+                }
+            }
+        }
+        Ok(recorded)
+    }
+
+    /// The record of a mined post, from its signed call; `None` while its predecessor is not
+    /// recorded yet.
     async fn mined_record(
         &self,
+        post: &Post,
         attempt: &L1TxRecord,
         receipt: &TransactionReceipt,
-    ) -> Result<BatchRecord, BatcherError> {
-        let tx = TxEnvelope::decode_2718(&mut attempt.raw.as_slice()).map_err(|e| {
-            BatcherError::Inconsistent(format!("stored L1 transaction {} is corrupt: {e}", attempt.tx_hash))
-        })?;
-        let blob_hashes = alloy::consensus::Transaction::blob_versioned_hashes(&tx).unwrap_or_default();
-        let call = PostedCall::decode(alloy::consensus::Transaction::input(&tx), blob_hashes)
-            .map_err(|e| BatcherError::Inconsistent(format!("stored post {} does not decode: {e}", attempt.tx_hash)))?;
-        let previous = if attempt.batch_index == 0 {
-            0
-        } else {
-            self.store
-                .latest_batch()
-                .await?
-                .filter(|b| b.index + 1 == attempt.batch_index)
-                .map(|b| b.last_block)
-                .ok_or_else(|| {
-                    BatcherError::Inconsistent(format!(
-                        "batch {} was mined before its predecessor was recorded",
-                        attempt.batch_index
-                    ))
-                })?
+    ) -> Result<Option<BatchRecord>, BatcherError> {
+        let call = self.posted_call(post)?;
+        let previous = match post.index {
+            0 => 0,
+            index => match self.store.latest_batch().await? {
+                Some(b) if b.index + 1 == index => b.last_block,
+                _ => return Ok(None),
+            },
         };
         let l1_block = receipt
             .block_number
             .ok_or_else(|| BatcherError::L1(format!("receipt of {} has no block number", receipt.transaction_hash)))?;
-        Ok(BatchRecord {
-            index: attempt.batch_index,
+        Ok(Some(BatchRecord {
+            index: post.index,
             first_block: previous + 1,
             last_block: call.last_block,
-            state_root: call.chunk_roots.last().copied().unwrap_or(call.prev_state_root),
+            state_root: call.state_root(),
             data_hash: call.data_hash,
             data_len: call.data_len,
             chunk_count: call.chunk_roots.len() as u64,
-            l1_tx_hash: receipt.transaction_hash,
+            l1_tx_hash: attempt.tx_hash,
             l1_block,
+            l1_block_hash: receipt.block_hash,
             posted_at: self.block_timestamp(l1_block).await?,
             finalized: false,
-        })
+        }))
     }
 
-    /// Brings the local record in line with the inbox: batches on L1 but not recorded (a crash
-    /// between a post being mined and its record) are recorded; recorded batches that are no
-    /// longer on L1 (a reorg took them out) are forgotten and posted again, in order.
+    /// What a post in flight says (decoded from its stored signed bytes).
+    fn posted_call(&self, post: &Post) -> Result<PostedCall, BatcherError> {
+        let signed = post.signed().ok_or_else(|| {
+            BatcherError::Inconsistent(format!("the post of batch {} has no stored signed bytes", post.index))
+        })?;
+        let tx = TxEnvelope::decode_2718(&mut signed.raw.as_slice()).map_err(|e| {
+            BatcherError::Inconsistent(format!("stored L1 transaction {} is corrupt: {e}", signed.tx_hash))
+        })?;
+        let blob_hashes = alloy::consensus::Transaction::blob_versioned_hashes(&tx).unwrap_or_default();
+        PostedCall::decode(alloy::consensus::Transaction::input(&tx), blob_hashes)
+            .map_err(|e| BatcherError::Inconsistent(format!("stored post {} does not decode: {e}", signed.tx_hash)))
+    }
+
+    async fn batch_count(&self) -> Result<u64, BatcherError> {
+        Ok(l1::view_mined(&self.provider, self.config.inbox, BatchInbox::batchCountCall {}).await?.saturating_to())
+    }
+
+    /// Brings the local record in line with the inbox. Batches on L1 but not recorded (a crash
+    /// between a post being mined and its record) are recorded. Recorded batches no longer on
+    /// L1 are forgotten: after a reorg their posts go out again as they were signed (same
+    /// nonces, same bytes); after a fraud proof the posts in flight behind them can no longer
+    /// succeed and posting resumes from the inbox's state.
     async fn reconcile(&self) -> Result<(), BatcherError> {
-        let on_l1: u64 =
-            l1::view_mined(&self.provider, self.config.inbox, BatchInbox::batchCountCall {}).await?.saturating_to();
+        let on_l1 = self.batch_count().await?;
         let recorded = self.store.latest_batch().await?.map_or(0, |b| b.index + 1);
         if on_l1 < recorded {
-            // A post the L1 node put back in its pool is followed again rather than re-signed,
-            // so the same nonce is not used twice.
-            let mut back_in_pool = Vec::new();
+            let mut reorged = Vec::new();
+            let mut rolled_back = false;
             for index in on_l1..recorded {
-                for attempt in self.store.l1_txs_of_batch(index).await? {
-                    if attempt.status == L1TxStatus::Mined && self.txmgr.is_pending_on_l1(attempt.tx_hash).await? {
-                        back_in_pool.push(attempt.tx_hash);
+                if let Some(batch) = self.store.batch(index).await? {
+                    // Still mined and successful: the inbox removed it (a fraud proof). Gone, or
+                    // re-mined where it reverted: a reorg took it out.
+                    if self.txmgr.mined_ok(batch.l1_tx_hash).await? {
+                        rolled_back = true;
+                    } else {
+                        reorged.push(batch.l1_tx_hash);
                     }
                 }
             }
             let dropped = self.store.drop_batches_from(on_l1).await?;
-            for hash in back_in_pool {
-                self.store.set_l1_tx_status(hash, L1TxStatus::Pending).await?;
+            if rolled_back {
+                let doomed = self.store.settle_pending_l1_txs_from(on_l1, L1TxStatus::Dropped).await?;
+                warn!(target: "batcher", from = on_l1, dropped, doomed, "the inbox rolled batches back; posting again from its state");
+            } else {
+                for hash in reorged {
+                    self.store.set_l1_tx_status(hash, L1TxStatus::Pending).await?;
+                }
+                warn!(target: "batcher", from = on_l1, dropped, "batches fell out of L1 in a reorg; their posts go out again");
             }
-            warn!(target: "batcher", from = on_l1, dropped, "batches fell out of L1 in a reorg; posting them again");
             self.status.send_modify(|s| {
                 s.reorged_batches += dropped;
                 s.last_posted_batch = on_l1.checked_sub(1);
@@ -368,31 +500,50 @@ impl Batcher {
         self.check_recent_posts().await
     }
 
-    /// Checks that the posts of the last batches not yet `confirmations` deep are still in
-    /// the blocks they were mined in; a post that moved or vanished means a reorg, handled by
-    /// forgetting that batch and the later ones.
+    /// Checks that the posts of the batches not yet `confirmations` deep are still in the
+    /// blocks they were recorded in, newest block first: a block that is still canonical
+    /// vouches for everything before it. A post that moved is followed to its new block; one
+    /// that vanished means a reorg, handled by forgetting that batch and the later ones.
     async fn check_recent_posts(&self) -> Result<(), BatcherError> {
         let head = self.provider.get_block_number().await.map_err(BatcherError::l1)?;
         let depth = self.txmgr.config.confirmations;
         let Some(last) = self.store.latest_batch().await? else { return Ok(()) };
         let mut index = last.index;
+        let mut checked_block: Option<(u64, bool)> = None;
         loop {
             let Some(batch) = self.store.batch(index).await? else { break };
             if batch.l1_block + depth <= head {
                 break;
             }
+            let canonical = match checked_block {
+                Some((number, canonical)) if number == batch.l1_block => canonical,
+                _ => {
+                    let canonical = match batch.l1_block_hash {
+                        Some(hash) => self.block_hash(batch.l1_block).await? == Some(hash),
+                        None => false,
+                    };
+                    checked_block = Some((batch.l1_block, canonical));
+                    canonical
+                }
+            };
+            if canonical {
+                break;
+            }
             let receipt = self.provider.get_transaction_receipt(batch.l1_tx_hash).await.map_err(BatcherError::l1)?;
-            match receipt.and_then(|r| r.block_number) {
-                Some(block) if block == batch.l1_block => {}
+            match receipt.as_ref().and_then(|r| Some((r.block_number?, r.block_hash?))) {
+                Some((block, hash)) if block == batch.l1_block && Some(hash) == batch.l1_block_hash => {}
                 // Re-mined in another block by the reorg: still posted, now there.
-                Some(block) => {
+                Some((block, hash)) => {
                     let posted_at = self.block_timestamp(block).await?;
-                    self.store.move_batch(index, block, posted_at).await?;
-                    warn!(target: "batcher", index, from = batch.l1_block, to = block, "a reorg moved a post to another L1 block");
+                    self.store.move_batch(index, block, hash, posted_at).await?;
+                    if block != batch.l1_block {
+                        warn!(target: "batcher", index, from = batch.l1_block, to = block, "a reorg moved a post to another L1 block");
+                    }
                 }
                 None => {
                     let dropped = self.store.drop_batches_from(index).await?;
-                    warn!(target: "batcher", from = index, dropped, "a recent post left L1 in a reorg; posting again");
+                    self.store.set_l1_tx_status(batch.l1_tx_hash, L1TxStatus::Pending).await?;
+                    warn!(target: "batcher", from = index, dropped, "a recent post left L1 in a reorg; it goes out again");
                     self.status.send_modify(|s| {
                         s.reorged_batches += dropped;
                         s.last_posted_batch = index.checked_sub(1);
@@ -405,6 +556,11 @@ impl Batcher {
             index -= 1;
         }
         Ok(())
+    }
+
+    async fn block_hash(&self, number: u64) -> Result<Option<B256>, BatcherError> {
+        let block = self.provider.get_block_by_number(number.into()).await.map_err(BatcherError::l1)?;
+        Ok(block.map(|b| b.header.hash))
     }
 
     async fn read_posted(&self, index: u64) -> Result<BatchRecord, BatcherError> {
@@ -444,6 +600,7 @@ impl Batcher {
             chunk_count: u64::from(event.chunkCount),
             l1_tx_hash: tx_hash,
             l1_block,
+            l1_block_hash: log.block_hash,
             posted_at: self.block_timestamp(l1_block).await?,
             finalized: false,
         })
@@ -471,193 +628,156 @@ impl Batcher {
         Ok(())
     }
 
-    /// Blocks after the last posted one, as many as fit the limits.
-    async fn next_blocks(&self, after: u64) -> Result<Vec<(StoredBlock, Vec<SignedTx>)>, BatcherError> {
-        let blocks = self.store.blocks_from(after + 1, self.config.max_blocks).await?;
-        let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { return Ok(Vec::new()) };
-        let raws = self.store.block_transactions(first.header.number, last.header.number).await?;
-        let mut out = Vec::with_capacity(blocks.len());
-        let mut bytes = 0usize;
-        for block in blocks {
-            let n = block.header.number;
-            let txs: Vec<SignedTx> = raws
-                .iter()
-                .filter(|(b, _)| *b == n)
-                .map(|(_, raw)| SignedTx::decode(raw))
-                .collect::<Result<_, _>>()
-                .map_err(|e| BatcherError::Inconsistent(format!("block {n} holds an undecodable transaction: {e}")))?;
-            bytes += txs.iter().map(codec::typical_tx_bytes).sum::<usize>() + 8;
-            if bytes > self.max_batch_bytes() && !out.is_empty() {
-                break;
-            }
-            out.push((block, txs));
+    /// Posts the blocks waiting after the newest post (in flight or recorded), one post after
+    /// the other on consecutive nonces, until the room in flight is used or nothing waits.
+    /// Returns how many posts went out.
+    async fn post_more(&self) -> Result<usize, BatcherError> {
+        let in_flight = self.txmgr.in_flight().await?;
+        let room = self.config.txmgr.max_in_flight.saturating_sub(in_flight.len());
+        if room == 0 {
+            return Ok(0);
         }
-        Ok(out)
+        // What the next post builds on: the newest post in flight, or the last recorded batch.
+        let (mut index, mut after, mut prev_root) = match in_flight.last() {
+            Some(post) => {
+                let call = self.posted_call(post)?;
+                (post.index + 1, call.last_block, call.state_root())
+            }
+            None => match self.store.latest_batch().await? {
+                Some(b) => (b.index + 1, b.last_block, b.state_root),
+                None => (0, 0, self.genesis_root),
+            },
+        };
+        let mut nonce = self.txmgr.next_nonce(&in_flight).await?;
+        let capacity = self.capacity();
+        // Blobs of the posts in flight (they may share the next L1 block with this one).
+        let mut blobs_in_flight = 0usize;
+        let mut sent = 0;
+        while sent < room {
+            let packing = post::Packing {
+                chain: self.config.chain,
+                capacity,
+                max_blocks: self.config.max_blocks,
+                blobs: self.config.da == DaMode::Blobs,
+            };
+            let Some(mut built) = post::build(&self.store, packing, post::Next { index, after, prev_root }).await?
+            else {
+                break;
+            };
+            let last_block = built.last_block();
+            self.inject_fault(&mut built, index);
+            let state_root = built.state_root(prev_root);
+            let use_blobs = self.use_blobs(&built.data, blobs_in_flight, &capacity).await?;
+            let (input, gas_limit, sidecar) = if use_blobs {
+                let count = blob::blobs_for(built.data.len());
+                let (input, gas) = post::blob_call(index, prev_root, last_block, &built.chunk_roots, count);
+                // KZG commitments and proofs are CPU work: off the async runtime.
+                let data = built.data.clone();
+                let sidecar = tokio::task::spawn_blocking(move || post::sidecar_for(&data))
+                    .await
+                    .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
+                blobs_in_flight += count;
+                (input, gas, Some(sidecar))
+            } else {
+                let input = post::calldata(index, prev_root, last_block, &built.data, &built.chunk_roots);
+                let gas = limits::post_gas(&input, built.data.len(), built.chunk_roots.len());
+                (input, gas, None)
+            };
+            let fees = self.txmgr.fees(use_blobs).await?;
+            self.txmgr.can_pay(gas_limit, fees, self.bond).await?;
+            let new = NewPost {
+                index,
+                nonce,
+                to: self.config.inbox,
+                input: input.into(),
+                value: self.bond,
+                gas_limit,
+                blobs: sidecar,
+            };
+            let attempt = self.txmgr.send(new, fees).await?;
+            info!(
+                target: "batcher",
+                index,
+                nonce,
+                blocks = %format!("{}..={last_block}", built.first_block()),
+                bytes = built.data.len(),
+                chunks = built.chunk_roots.len(),
+                gas_limit,
+                l1_tx = %attempt.tx_hash,
+                %state_root,
+                blobs = use_blobs,
+                "batch sent"
+            );
+            (index, after, prev_root, nonce) = (index + 1, last_block, state_root, nonce + 1);
+            sent += 1;
+        }
+        Ok(sent)
     }
 
-    /// Signs and sends the post of the blocks after the last posted batch, if there are any.
-    async fn post_next(&self) -> Result<Option<L1TxRecord>, BatcherError> {
-        let last = self.store.latest_batch().await?;
-        let (index, after) = last.as_ref().map_or((0, 0), |b| (b.index + 1, b.last_block));
-        let blocks = self.next_blocks(after).await?;
-        let Some((first, _)) = blocks.first() else { return Ok(None) };
-        // The root the inbox holds: the last batch's as posted (the genesis root before any).
-        let prev_root = match &last {
-            Some(b) => b.state_root,
-            None => {
-                self.store
-                    .block(0)
-                    .await?
-                    .ok_or_else(|| BatcherError::Inconsistent("the genesis block is missing".into()))?
-                    .header
-                    .state_root
-            }
-        };
-        let first_block = first.header.number;
-        let block_chunk_roots: Vec<Vec<B256>> = blocks.iter().map(|(b, _)| b.chunk_roots.clone()).collect();
-        let mut batch = Batch {
-            blocks: blocks
-                .into_iter()
-                .map(|(b, txs)| BatchBlock { number: b.header.number, timestamp: b.header.timestamp, txs })
-                .collect(),
-        };
-        let mut data = codec::encode(&batch, &self.config.chain)?;
-        // The per-block estimate can undershoot: drop blocks until the data fits (a single
-        // block is always posted, whatever its size).
-        while data.len() > self.max_batch_bytes() && batch.blocks.len() > 1 {
-            batch.blocks.pop();
-            data = codec::encode(&batch, &self.config.chain)?;
-        }
-        let kept = batch.blocks.len();
-        let last_number = batch.blocks[kept - 1].number;
-        let mut chunk_roots: Vec<B256> = block_chunk_roots.iter().take(kept).flatten().copied().collect();
-        self.inject_fault(&batch, &mut data, &mut chunk_roots, index);
-        let state_root = chunk_roots.last().copied().unwrap_or(prev_root);
-        let blobs = self.use_blobs(&data).await?;
-        let (input, sidecar) = if blobs {
-            let call = BatchInbox::postBatchBlobsCall {
-                index: U256::from(index),
-                prevStateRoot: prev_root,
-                lastBlock: last_number,
-                chunkRoots: chunk_roots.clone(),
-            };
-            // KZG commitments and proofs are CPU work: off the async runtime.
-            let blob_data = data.clone();
-            let sidecar = tokio::task::spawn_blocking(move || sidecar_for(&blob_data))
-                .await
-                .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
-            (call.abi_encode(), Some(sidecar))
-        } else {
-            let call = BatchInbox::postBatchCall {
-                index: U256::from(index),
-                prevStateRoot: prev_root,
-                lastBlock: last_number,
-                data: data.clone().into(),
-                chunkRoots: chunk_roots.clone(),
-            };
-            (call.abi_encode(), None)
-        };
-        let attempt = self.txmgr.send(index, self.config.inbox, input.into(), self.bond, sidecar).await?;
-        info!(
-            target: "batcher",
-            index,
-            blocks = %format!("{first_block}..={last_number}"),
-            bytes = data.len(),
-            chunks = chunk_roots.len(),
-            l1_tx = %attempt.tx_hash,
-            %state_root,
-            blobs,
-            "batch sent"
-        );
-        Ok(Some(attempt))
+    /// Publishes the posts in flight and how many sealed blocks are not on L1 yet.
+    async fn publish_progress(&self) -> Result<(), BatcherError> {
+        let posts = self.txmgr.in_flight().await?;
+        let in_flight = posts
+            .iter()
+            .map(|p| InFlightPost {
+                batch_index: p.index,
+                nonce: p.nonce,
+                tx_hash: p.newest().tx_hash,
+                attempts: p.attempts.len() as u64,
+            })
+            .collect();
+        let posted = self.store.latest_batch().await?.map_or(0, |b| b.last_block);
+        let head = self.store.latest_block().await?.map_or(0, |b| b.header.number);
+        self.status.send_modify(|s| {
+            s.in_flight = in_flight;
+            s.unposted_blocks = head.saturating_sub(posted);
+        });
+        Ok(())
     }
 
     /// Replaces the batch with the faulty one, if a fault is still to be injected and this
     /// batch can carry it.
-    fn inject_fault(&self, batch: &Batch, data: &mut Vec<u8>, chunk_roots: &mut Vec<B256>, index: u64) {
-        let mut pending = self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    fn inject_fault(&self, built: &mut Built, index: u64) {
+        let mut pending = locked(&self.fault);
         let Some(fault) = *pending else { return };
-        if let Some((bad_data, bad_roots)) = fault.apply(batch, data, chunk_roots, &self.config.chain) {
+        if let Some((bad_data, bad_roots)) =
+            fault.apply(&built.batch, &built.data, &built.chunk_roots, &self.config.chain)
+        {
             warn!(target: "batcher", index, %fault, "INJECTING A FAULT: this batch is fraudulent on purpose");
-            *data = bad_data;
-            *chunk_roots = bad_roots;
+            built.data = bad_data;
+            built.chunk_roots = bad_roots;
             *pending = None;
         }
     }
 
-    /// Largest batch data: `max_bytes`, or with `--da blobs` what the most blobs of one post
-    /// hold (a post's fixed cost is then spread over as many transactions as fit).
-    fn max_batch_bytes(&self) -> usize {
-        match self.config.da {
-            DaMode::Blobs => blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB - 4,
-            DaMode::Calldata | DaMode::Auto => self.config.max_bytes,
-        }
-    }
-
-    /// Whether this batch's data goes in blobs.
-    async fn use_blobs(&self, data: &[u8]) -> Result<bool, BatcherError> {
-        let fits = blob::blobs_for(data.len()) <= blob::MAX_BLOBS;
+    /// Whether this batch's data goes in blobs: always with `--da blobs` (when it fits), with
+    /// `--da auto` when blobs cost less than calldata at the current fees and the L1 block has
+    /// blob room left beside the blob posts in flight (calldata posts fill the rest).
+    async fn use_blobs(
+        &self,
+        data: &[u8],
+        blobs_in_flight: usize,
+        capacity: &PostCapacity,
+    ) -> Result<bool, BatcherError> {
+        let needed = blob::blobs_for(data.len());
+        let fits = needed <= blob::MAX_BLOBS;
         Ok(match self.config.da {
             DaMode::Calldata => false,
             DaMode::Blobs => fits,
             DaMode::Auto if !fits => false,
             DaMode::Auto => {
+                let room = capacity.l1.max_blobs_per_block.map_or(usize::MAX, |m| m as usize);
+                if blobs_in_flight + needed > room {
+                    return Ok(false);
+                }
                 // Blob gas against the calldata floor (EIP-7623: 10 per zero byte, 40 otherwise).
                 let blob_fee = self.provider.get_blob_base_fee().await.map_err(BatcherError::l1)?;
                 let gas_price = self.provider.get_gas_price().await.map_err(BatcherError::l1)?;
                 let zeros = data.iter().filter(|&&b| b == 0).count() as u128;
                 let calldata = (10 * zeros + 40 * (data.len() as u128 - zeros)) * gas_price;
-                let blobs = blob::blobs_for(data.len()) as u128 * blob::BYTES_PER_BLOB as u128 * blob_fee.max(1);
+                let blobs = needed as u128 * blob::BYTES_PER_BLOB as u128 * blob_fee.max(1);
                 blobs < calldata
             }
         })
     }
-}
-
-/// What a post says, whether its data is in calldata or in blobs.
-struct PostedCall {
-    prev_state_root: B256,
-    last_block: u64,
-    chunk_roots: Vec<B256>,
-    /// The inbox's data commitment: `codec::data_commitment(data)`, or `keccak256` of the
-    /// versioned hashes.
-    data_hash: B256,
-    /// Calldata bytes, or blob bytes (131072 per blob) for a blob post.
-    data_len: u64,
-}
-
-impl PostedCall {
-    fn decode(input: &[u8], blob_hashes: &[B256]) -> Result<Self, alloy_sol_types::Error> {
-        if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
-            let call = BatchInbox::postBatchBlobsCall::abi_decode(input)?;
-            let joined: Vec<u8> = blob_hashes.iter().flat_map(|h| h.0).collect();
-            return Ok(Self {
-                prev_state_root: call.prevStateRoot,
-                last_block: call.lastBlock,
-                chunk_roots: call.chunkRoots,
-                data_hash: keccak256(&joined),
-                data_len: (blob_hashes.len() * blob::BYTES_PER_BLOB) as u64,
-            });
-        }
-        let call = BatchInbox::postBatchCall::abi_decode(input)?;
-        Ok(Self {
-            prev_state_root: call.prevStateRoot,
-            last_block: call.lastBlock,
-            chunk_roots: call.chunkRoots,
-            data_hash: codec::data_commitment(&call.data),
-            data_len: call.data.len() as u64,
-        })
-    }
-}
-
-/// The blobs, KZG commitments and proofs that carry `data` (layout: `rollup_types::blob`).
-fn sidecar_for(data: &[u8]) -> Result<BlobTransactionSidecarVariant, BatcherError> {
-    let blobs = blob::to_blobs(data)
-        .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in blobs: {e}")))?
-        .iter()
-        .map(|b| Blob::try_from(b.as_slice()).map_err(|e| BatcherError::Inconsistent(format!("blob: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(blobs, EnvKzgSettings::Default.get())
-        .map_err(|e| BatcherError::Inconsistent(format!("KZG commitment of a blob failed: {e}")))?;
-    Ok(BlobTransactionSidecarVariant::Eip4844(sidecar))
 }

@@ -1,9 +1,12 @@
-//! The L1 transaction manager: signs each post locally with an explicit nonce, stores the
-//! signed bytes before broadcasting them, watches for the receipt, re-broadcasts what the L1
-//! node lost, and signs the same nonce again with higher fees when a post waits too long.
+//! The L1 transaction manager: signs each post locally with an explicit nonce and gas limit,
+//! stores the signed bytes before broadcasting them, watches for receipts, re-broadcasts what
+//! the L1 node lost, and signs the same nonce again with higher fees when a post waits too
+//! long.
 //!
-//! One post is in flight at a time, so nonces never gap: a new post takes the account's
-//! pending nonce only when no stored attempt is unsettled. Rules: docs/batcher.md.
+//! Several posts are in flight at once, on consecutive nonces of the batcher account: one post
+//! per nonce, each with the attempts signed for it (the first and its fee bumps). The database
+//! is the record of what is in flight (`pending` attempts), so a restart resumes exactly
+//! where the process stopped. Rules: docs/batcher.md §2.
 
 use crate::error::BatcherError;
 use alloy::{
@@ -33,6 +36,8 @@ pub struct TxManagerConfig {
     pub max_fee_per_gas: u128,
     /// L1 blocks on top of a post before the batcher stops checking it for reorgs.
     pub confirmations: u64,
+    /// Most posts in flight at once (signed, not yet mined), on consecutive nonces.
+    pub max_in_flight: usize,
 }
 
 impl Default for TxManagerConfig {
@@ -42,24 +47,79 @@ impl Default for TxManagerConfig {
             fee_bump_percent: 25,
             max_fee_per_gas: 1_000_000_000_000,
             confirmations: 6,
+            max_in_flight: 16,
         }
     }
 }
 
-/// Where the post in flight stands.
+/// A post in flight: one nonce, one batch, and the attempts signed for it, oldest first.
+#[derive(Clone, Debug)]
+pub(crate) struct Post {
+    /// The batcher account's nonce it uses.
+    pub(crate) nonce: u64,
+    /// The batch it posts.
+    pub(crate) index: u64,
+    /// Its attempts, oldest first; only the newest keeps its signed bytes.
+    pub(crate) attempts: Vec<L1TxRecord>,
+}
+
+impl Post {
+    /// The newest attempt.
+    pub(crate) fn newest(&self) -> &L1TxRecord {
+        // A post is made of at least one attempt (`in_flight` groups existing rows).
+        &self.attempts[self.attempts.len() - 1]
+    }
+
+    /// The attempt whose signed bytes are kept (the newest one that has them).
+    pub(crate) fn signed(&self) -> Option<&L1TxRecord> {
+        self.attempts.iter().rev().find(|a| !a.raw.is_empty())
+    }
+}
+
+/// Where one post in flight stands.
 #[derive(Debug)]
 pub(crate) enum Progress {
-    /// Nothing in flight.
-    Idle,
-    /// In flight, not mined yet (`attempts` signed so far, the newest last).
-    Waiting(Vec<L1TxRecord>),
+    /// Not mined yet.
+    Waiting,
     /// One attempt was mined and succeeded.
     Mined(L1TxRecord, Box<TransactionReceipt>),
     /// One attempt was mined and reverted.
     Reverted(L1TxRecord, Box<TransactionReceipt>),
     /// The nonce was used by a transaction the manager did not sign (or no longer knows):
     /// the attempts are dropped and L1 decides what was posted.
-    NonceTaken(u64),
+    NonceTaken,
+}
+
+/// What the manager did to a waiting post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Chase {
+    /// Nothing.
+    None,
+    /// Broadcast it again.
+    Rebroadcast,
+    /// Signed it again with higher fees.
+    Bumped,
+}
+
+/// Fees a post is signed with, wei per gas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fees {
+    pub(crate) max_fee: u128,
+    pub(crate) priority: u128,
+    /// Blob fee cap, for blob posts.
+    pub(crate) blob_fee: u128,
+}
+
+/// A post to sign.
+#[derive(Debug)]
+pub(crate) struct NewPost {
+    pub(crate) index: u64,
+    pub(crate) nonce: u64,
+    pub(crate) to: Address,
+    pub(crate) input: Bytes,
+    pub(crate) value: U256,
+    pub(crate) gas_limit: u64,
+    pub(crate) blobs: Option<BlobTransactionSidecarVariant>,
 }
 
 /// Signs, stores, broadcasts and chases L1 transactions.
@@ -77,7 +137,7 @@ pub(crate) struct TxManager {
 /// counts as lost to another transaction.
 const NONCE_TAKEN_AFTER: Duration = Duration::from_secs(30);
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
@@ -91,6 +151,35 @@ fn is_insufficient_funds(message: &str) -> bool {
 fn is_already_known(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     m.contains("already known") || m.contains("already imported") || m.contains("nonce too low")
+}
+
+/// Whether an L1 node's refusal is about reaching it or about its load: worth retrying as is.
+fn is_transient(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "connection",
+        "timed out",
+        "timeout",
+        "temporarily",
+        "too many requests",
+        "rate limit",
+        "503",
+        "502",
+        "txpool is full",
+    ]
+    .iter()
+    .any(|t| m.contains(t))
+}
+
+/// The error for a node that refused to take a post.
+fn refused(hash: B256, message: String) -> BatcherError {
+    if is_insufficient_funds(&message) {
+        BatcherError::InsufficientFunds(message)
+    } else if is_transient(&message) {
+        BatcherError::L1(format!("broadcasting {hash}: {message}"))
+    } else {
+        BatcherError::Refused { tx: hash, reason: message }
+    }
 }
 
 impl TxManager {
@@ -107,50 +196,88 @@ impl TxManager {
                 config.fee_bump_percent
             )));
         }
+        if config.max_in_flight == 0 {
+            return Err(BatcherError::Config("at least one post must be allowed in flight".into()));
+        }
         let chain_id = provider.get_chain_id().await.map_err(BatcherError::l1)?;
         Ok(Self { provider, wallet, address, chain_id, store, config })
     }
 
-    /// Signs a post of batch `index` calling `to` with `input` and `value` (and blobs, when a
-    /// sidecar is given), stores it, then broadcasts it.
-    pub(crate) async fn send(
-        &self,
-        index: u64,
-        to: Address,
-        input: Bytes,
-        value: U256,
-        blobs: Option<BlobTransactionSidecarVariant>,
-    ) -> Result<L1TxRecord, BatcherError> {
-        let nonce = self.provider.get_transaction_count(self.address).pending().await.map_err(BatcherError::l1)?;
-        let mut call =
-            TransactionRequest::default().with_from(self.address).with_to(to).with_input(input).with_value(value);
-        if let Some(sidecar) = blobs {
-            // Twice the current blob base fee: room for it to rise while the post waits.
-            let blob_fee = self.provider.get_blob_base_fee().await.map_err(BatcherError::l1)?;
-            call = call.with_blob_sidecar(sidecar).with_max_fee_per_blob_gas(blob_fee.saturating_mul(2).max(1));
-        }
-        // The estimate needs the blobs' versioned hashes, not the blobs themselves (128 KiB
-        // each would travel to the node once more).
-        let mut estimate = call.clone();
-        estimate.sidecar = None;
-        let gas = self.provider.estimate_gas(estimate).await.map_err(|e| {
-            let message = e.to_string();
-            if is_insufficient_funds(&message) {
-                BatcherError::InsufficientFunds(message)
-            } else {
-                BatcherError::L1(format!("estimating the post of batch {index}: {message}"))
+    /// The posts in flight, by nonce.
+    pub(crate) async fn in_flight(&self) -> Result<Vec<Post>, BatcherError> {
+        let mut posts: Vec<Post> = Vec::new();
+        for attempt in self.store.pending_l1_txs().await? {
+            match posts.last_mut() {
+                Some(post) if post.nonce == attempt.nonce => {
+                    if post.index != attempt.batch_index {
+                        return Err(BatcherError::Inconsistent(format!(
+                            "nonce {} carries posts of batches {} and {}",
+                            attempt.nonce, post.index, attempt.batch_index
+                        )));
+                    }
+                    post.attempts.push(attempt);
+                }
+                _ => posts.push(Post { nonce: attempt.nonce, index: attempt.batch_index, attempts: vec![attempt] }),
             }
-        })?;
+        }
+        Ok(posts)
+    }
+
+    /// The nonce of the next post: after the newest in flight, or the account's pending nonce
+    /// when none is (which counts transactions of the account the node still holds).
+    pub(crate) async fn next_nonce(&self, in_flight: &[Post]) -> Result<u64, BatcherError> {
+        match in_flight.last() {
+            Some(post) => Ok(post.nonce + 1),
+            None => self.provider.get_transaction_count(self.address).pending().await.map_err(BatcherError::l1),
+        }
+    }
+
+    /// The fees of new posts: the node's EIP-1559 estimate (and twice the blob base fee for
+    /// blob posts), capped at the configured maximum.
+    pub(crate) async fn fees(&self, blobs: bool) -> Result<Fees, BatcherError> {
         let fees = self.provider.estimate_eip1559_fees().await.map_err(BatcherError::l1)?;
         let max_fee = fees.max_fee_per_gas.min(self.config.max_fee_per_gas);
         let priority = fees.max_priority_fee_per_gas.min(max_fee);
-        // A margin over the estimate: the inbox's cost does not depend on state that changes
-        // between estimate and inclusion, but an L1 node's estimate may be tight.
-        let request = call.with_nonce(nonce).with_gas_limit(gas + gas / 5 + 10_000);
-        let attempt = self.sign(index, request, max_fee, priority).await?;
+        let blob_fee = if blobs {
+            // Twice the current blob base fee: room for it to rise while the post waits.
+            self.provider.get_blob_base_fee().await.map_err(BatcherError::l1)?.saturating_mul(2).max(1)
+        } else {
+            0
+        };
+        Ok(Fees { max_fee, priority, blob_fee })
+    }
+
+    /// Whether the account can pay for `gas` at `fees` plus `value`; checked before signing so
+    /// that a post that cannot be paid is never stored.
+    pub(crate) async fn can_pay(&self, gas: u64, fees: Fees, value: U256) -> Result<(), BatcherError> {
+        let balance = self.provider.get_balance(self.address).await.map_err(BatcherError::l1)?;
+        let cost = U256::from(gas) * U256::from(fees.max_fee) + value;
+        if balance < cost {
+            return Err(BatcherError::InsufficientFunds(format!(
+                "the batcher account {} holds {balance} wei; the next post needs up to {cost}",
+                self.address
+            )));
+        }
+        Ok(())
+    }
+
+    /// Signs `post` with `fees`, stores it, then broadcasts it.
+    pub(crate) async fn send(&self, post: NewPost, fees: Fees) -> Result<L1TxRecord, BatcherError> {
+        let NewPost { index, nonce, to, input, value, gas_limit, blobs } = post;
+        let mut request = TransactionRequest::default()
+            .with_from(self.address)
+            .with_to(to)
+            .with_input(input)
+            .with_value(value)
+            .with_nonce(nonce)
+            .with_gas_limit(gas_limit);
+        if let Some(sidecar) = blobs {
+            request = request.with_blob_sidecar(sidecar).with_max_fee_per_blob_gas(fees.blob_fee);
+        }
+        let attempt = self.sign(index, request, fees.max_fee, fees.priority).await?;
         self.store.insert_l1_tx(&attempt).await?;
         self.broadcast(&attempt).await?;
-        info!(target: "batcher", index, nonce, tx = %attempt.tx_hash, max_fee, priority, "post sent");
+        info!(target: "batcher", index, nonce, gas_limit, tx = %attempt.tx_hash, max_fee = fees.max_fee, "post sent");
         Ok(attempt)
     }
 
@@ -181,30 +308,24 @@ impl TxManager {
         })
     }
 
-    /// Hands a stored attempt to the L1 node. A node that already has it is fine.
+    /// Hands a stored attempt to the L1 node. A node that already has it is fine; one that
+    /// refuses it for good (too large, too much gas, a rule of its pool) stalls posting with
+    /// its reason.
     pub(crate) async fn broadcast(&self, attempt: &L1TxRecord) -> Result<(), BatcherError> {
         match self.provider.send_raw_transaction(&attempt.raw).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 let message = e.to_string();
-                if is_already_known(&message) {
-                    Ok(())
-                } else if is_insufficient_funds(&message) {
-                    Err(BatcherError::InsufficientFunds(message))
-                } else {
-                    Err(BatcherError::L1(format!("broadcasting {}: {message}", attempt.tx_hash)))
-                }
+                if is_already_known(&message) { Ok(()) } else { Err(refused(attempt.tx_hash, message)) }
             }
         }
     }
 
-    /// Looks at the post in flight: mined, reverted, lost, or still waiting (re-broadcast
-    /// when the node lost it, fee-bumped when it waited too long). Returns whether a
-    /// re-broadcast or a bump happened with the progress.
-    pub(crate) async fn progress(&self) -> Result<(Progress, Chase), BatcherError> {
-        let attempts = self.store.pending_l1_txs().await?;
-        let Some(newest) = attempts.last().cloned() else { return Ok((Progress::Idle, Chase::None)) };
-        for attempt in attempts.iter().rev() {
+    /// Looks at one post in flight: mined, reverted, lost to another transaction, or still
+    /// waiting (broadcast again when the node lost it, fee-bumped when it waited too long).
+    /// `mined_nonce` is the account's nonce in the latest block.
+    pub(crate) async fn progress(&self, post: &mut Post, mined_nonce: u64) -> Result<(Progress, Chase), BatcherError> {
+        for attempt in post.attempts.iter().rev() {
             if let Some(receipt) =
                 self.provider.get_transaction_receipt(attempt.tx_hash).await.map_err(BatcherError::l1)?
             {
@@ -216,46 +337,58 @@ impl TxManager {
                 });
             }
         }
+        let newest = post.newest().clone();
         let waited = Duration::from_millis(now_ms().saturating_sub(newest.sent_at));
-        let mined_nonce = self.provider.get_transaction_count(self.address).latest().await.map_err(BatcherError::l1)?;
-        if mined_nonce > newest.nonce {
+        if mined_nonce > post.nonce {
             // A node can count the nonce a moment before it serves the receipt: only a nonce
             // used for a while without a receipt of ours was taken by something else.
             if waited >= NONCE_TAKEN_AFTER {
-                return Ok((Progress::NonceTaken(newest.batch_index), Chase::None));
+                return Ok((Progress::NonceTaken, Chase::None));
             }
-            return Ok((Progress::Waiting(attempts), Chase::None));
+            return Ok((Progress::Waiting, Chase::None));
         }
         if waited >= self.config.resubmit_after
-            && let Some(bumped) = self.bump(&newest).await?
+            && let Some(bumped) = self.bump(post).await?
         {
-            let mut attempts = attempts;
-            attempts.push(bumped);
-            return Ok((Progress::Waiting(attempts), Chase::Bumped));
+            post.attempts.push(bumped);
+            return Ok((Progress::Waiting, Chase::Bumped));
         }
         let known = self.provider.get_transaction_by_hash(newest.tx_hash).await.map_err(BatcherError::l1)?.is_some();
         if !known {
-            warn!(target: "batcher", index = newest.batch_index, tx = %newest.tx_hash, "the L1 node lost the post; broadcasting it again");
-            self.broadcast(&newest).await?;
-            return Ok((Progress::Waiting(attempts), Chase::Rebroadcast));
+            let Some(signed) = post.signed() else {
+                return Err(BatcherError::Inconsistent(format!(
+                    "the post of batch {} (nonce {}) has no stored signed bytes",
+                    post.index, post.nonce
+                )));
+            };
+            warn!(target: "batcher", index = post.index, nonce = post.nonce, tx = %signed.tx_hash, "the L1 node lost the post; broadcasting it again");
+            self.broadcast(signed).await?;
+            return Ok((Progress::Waiting, Chase::Rebroadcast));
         }
-        Ok((Progress::Waiting(attempts), Chase::None))
+        Ok((Progress::Waiting, Chase::None))
     }
 
-    /// Signs `attempt` again with fees raised by the bump percentage (and at least the
-    /// current estimate), stores and broadcasts it. `None` when the fee cap forbids a bump.
-    async fn bump(&self, attempt: &L1TxRecord) -> Result<Option<L1TxRecord>, BatcherError> {
-        let tx = TxEnvelope::decode_2718(&mut attempt.raw.as_slice()).map_err(|e| {
-            BatcherError::Inconsistent(format!("stored L1 transaction {} is corrupt: {e}", attempt.tx_hash))
+    /// Signs the post again with fees raised by the bump percentage (and at least the current
+    /// estimate), stores and broadcasts it. `None` when the fee cap forbids a bump.
+    async fn bump(&self, post: &Post) -> Result<Option<L1TxRecord>, BatcherError> {
+        let newest = post.newest();
+        let Some(signed) = post.signed() else {
+            return Err(BatcherError::Inconsistent(format!(
+                "the post of batch {} (nonce {}) has no stored signed bytes to sign again",
+                post.index, post.nonce
+            )));
+        };
+        let tx = TxEnvelope::decode_2718(&mut signed.raw.as_slice()).map_err(|e| {
+            BatcherError::Inconsistent(format!("stored L1 transaction {} is corrupt: {e}", signed.tx_hash))
         })?;
         let raise = |v: u128| v + (v * u128::from(self.config.fee_bump_percent)).div_ceil(100).max(1);
         let fees = self.provider.estimate_eip1559_fees().await.map_err(BatcherError::l1)?;
-        let priority = raise(attempt.max_priority_fee_per_gas).max(fees.max_priority_fee_per_gas);
-        let max_fee = raise(attempt.max_fee_per_gas).max(fees.max_fee_per_gas).max(priority);
+        let priority = raise(newest.max_priority_fee_per_gas).max(fees.max_priority_fee_per_gas);
+        let max_fee = raise(newest.max_fee_per_gas).max(fees.max_fee_per_gas).max(priority);
         if max_fee > self.config.max_fee_per_gas {
             warn!(
                 target: "batcher",
-                index = attempt.batch_index,
+                index = post.index,
                 max_fee,
                 cap = self.config.max_fee_per_gas,
                 "post is waiting but its fee cap is reached; not bumping"
@@ -263,7 +396,7 @@ impl TxManager {
             return Ok(None);
         }
         let Some(to) = tx.to() else {
-            return Err(BatcherError::Inconsistent(format!("stored L1 transaction {} has no target", attempt.tx_hash)));
+            return Err(BatcherError::Inconsistent(format!("stored L1 transaction {} has no target", signed.tx_hash)));
         };
         let mut request = TransactionRequest::default()
             .with_from(self.address)
@@ -272,25 +405,25 @@ impl TxManager {
             .with_value(tx.value())
             .with_nonce(tx.nonce())
             .with_gas_limit(tx.gas_limit());
-        if let TxEnvelope::Eip4844(signed) = &tx {
-            let TxEip4844Variant::TxEip4844WithSidecar(with) = signed.tx() else {
+        if let TxEnvelope::Eip4844(blob_tx) = &tx {
+            let TxEip4844Variant::TxEip4844WithSidecar(with) = blob_tx.tx() else {
                 return Err(BatcherError::Inconsistent(format!(
                     "stored blob post {} has no blobs to sign again",
-                    attempt.tx_hash
+                    signed.tx_hash
                 )));
             };
             // L1 nodes replace a blob transaction only for twice its blob fee.
             let blob_fee = with.tx.max_fee_per_blob_gas.saturating_mul(2);
             request = request.with_blob_sidecar(with.sidecar.clone()).with_max_fee_per_blob_gas(blob_fee);
         }
-        let bumped = self.sign(attempt.batch_index, request, max_fee, priority).await?;
+        let bumped = self.sign(post.index, request, max_fee, priority).await?;
         self.store.insert_l1_tx(&bumped).await?;
         self.broadcast(&bumped).await?;
         info!(
             target: "batcher",
-            index = attempt.batch_index,
-            nonce = attempt.nonce,
-            replaces = %attempt.tx_hash,
+            index = post.index,
+            nonce = post.nonce,
+            replaces = %newest.tx_hash,
             tx = %bumped.tx_hash,
             max_fee,
             priority,
@@ -299,21 +432,14 @@ impl TxManager {
         Ok(Some(bumped))
     }
 
-    /// Whether the L1 node still holds `hash` unmined (a post that a reorg took out of a
-    /// block but that the node put back in its pool).
-    pub(crate) async fn is_pending_on_l1(&self, hash: B256) -> Result<bool, BatcherError> {
-        let tx = self.provider.get_transaction_by_hash(hash).await.map_err(BatcherError::l1)?;
-        Ok(tx.is_some_and(|t| t.block_number.is_none()))
+    /// The account's nonce in the latest block.
+    pub(crate) async fn mined_nonce(&self) -> Result<u64, BatcherError> {
+        self.provider.get_transaction_count(self.address).latest().await.map_err(BatcherError::l1)
     }
-}
 
-/// What the manager did to a waiting post.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Chase {
-    /// Nothing.
-    None,
-    /// Broadcast it again.
-    Rebroadcast,
-    /// Signed it again with higher fees.
-    Bumped,
+    /// Whether the L1 node has `hash` mined, and successful, in its canonical chain.
+    pub(crate) async fn mined_ok(&self, hash: B256) -> Result<bool, BatcherError> {
+        let receipt = self.provider.get_transaction_receipt(hash).await.map_err(BatcherError::l1)?;
+        Ok(receipt.is_some_and(|r| r.block_number.is_some() && r.status()))
+    }
 }

@@ -106,7 +106,18 @@ impl Store {
 
     /// Stores a signed attempt (before it is broadcast). Signing is deterministic, so the same
     /// post signed again after a reorg has the same hash: its row becomes pending again.
+    ///
+    /// Only the newest attempt of a nonce keeps its signed bytes (the only one ever broadcast
+    /// again; the others are followed by hash): a post bumped many times stores one copy of
+    /// its data, not one per bump.
     pub async fn insert_l1_tx(&self, t: &L1TxRecord) -> Result<(), StoreError> {
+        let mut tx = self.db.writer().begin().await?;
+        sqlx::query("UPDATE l1_transactions SET raw = $1 WHERE nonce = $2 AND tx_hash <> $3 AND status = 'pending'")
+            .bind(Vec::<u8>::new())
+            .bind(i64_of(t.nonce)?)
+            .bind(t.tx_hash.as_slice())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO l1_transactions (tx_hash, batch_index, nonce, raw, max_fee_per_gas, max_priority_fee_per_gas,
                                           sent_at, status)
@@ -121,8 +132,9 @@ impl Store {
         .bind(fee_of(t.max_priority_fee_per_gas)?)
         .bind(i64_of(t.sent_at)?)
         .bind(t.status.as_str())
-        .execute(self.db.writer())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -151,6 +163,17 @@ impl Store {
             .execute(self.db.writer())
             .await?;
         Ok(())
+    }
+
+    /// Marks the still-pending attempts of batches `from` and later with `status` (posts in
+    /// flight that can no longer succeed: the batch they build on left L1); returns how many.
+    pub async fn settle_pending_l1_txs_from(&self, from: u64, status: L1TxStatus) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE l1_transactions SET status = $1 WHERE batch_index >= $2 AND status = 'pending'")
+            .bind(status.as_str())
+            .bind(i64_of(from)?)
+            .execute(self.db.writer())
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Records a mined post in one database transaction: the batch, its attempt as mined, the
@@ -185,10 +208,17 @@ impl Store {
     }
 
     /// Records that a reorg moved the post of batch `index` to L1 block `l1_block`.
-    pub async fn move_batch(&self, index: u64, l1_block: u64, posted_at: u64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE batches SET l1_block = $1, posted_at = $2 WHERE batch_index = $3")
+    pub async fn move_batch(
+        &self,
+        index: u64,
+        l1_block: u64,
+        l1_block_hash: B256,
+        posted_at: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE batches SET l1_block = $1, posted_at = $2, l1_block_hash = $3 WHERE batch_index = $4")
             .bind(i64_of(l1_block)?)
             .bind(i64_of(posted_at)?)
+            .bind(l1_block_hash.as_slice())
             .bind(i64_of(index)?)
             .execute(self.db.writer())
             .await?;

@@ -162,6 +162,9 @@ pub struct BatchRecord {
     pub l1_tx_hash: B256,
     /// L1 block it was posted in.
     pub l1_block: u64,
+    /// Hash of that block (`None` for batches recorded before it was kept).
+    #[serde(default)]
+    pub l1_block_hash: Option<B256>,
     /// L1 timestamp of that block.
     pub posted_at: u64,
     /// Past the challenge window.
@@ -174,8 +177,8 @@ fn insert_batch_query(
 ) -> Result<sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>>, StoreError> {
     Ok(sqlx::query(
         "INSERT INTO batches (batch_index, first_block, last_block, state_root, data_hash, data_len, chunk_count,
-                              l1_tx_hash, l1_block, posted_at, finalized)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (batch_index) DO NOTHING",
+                              l1_tx_hash, l1_block, posted_at, finalized, l1_block_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (batch_index) DO NOTHING",
     )
     .bind(i64_of(b.index)?)
     .bind(i64_of(b.first_block)?)
@@ -187,7 +190,8 @@ fn insert_batch_query(
     .bind(b.l1_tx_hash.to_vec())
     .bind(i64_of(b.l1_block)?)
     .bind(i64_of(b.posted_at)?)
-    .bind(i64::from(b.finalized)))
+    .bind(i64::from(b.finalized))
+    .bind(b.l1_block_hash.map(|h| h.to_vec())))
 }
 
 fn outcome_str(s: TxStatus) -> &'static str {
@@ -244,6 +248,24 @@ pub struct StoredSnapshot {
     pub state_root: B256,
     /// Its encoding (`rollup_executor`'s snapshot format).
     pub data: Vec<u8>,
+}
+
+/// What one post can carry on the L1, as the batcher last read it from the L1 node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostLimitsRecord {
+    /// The most a block may encode to on its own (a one-block batch) to fit one post.
+    pub max_block_bytes: u64,
+    /// The most batch data one post carries.
+    pub max_post_bytes: u64,
+    /// The most gas one post may use.
+    pub post_gas: u64,
+    /// The L1's block gas limit.
+    pub l1_block_gas_limit: u64,
+    /// The L1's per-transaction gas cap (EIP-7825), when it has one.
+    pub l1_tx_gas_cap: Option<u64>,
+    /// Unix milliseconds of the reading.
+    pub updated_at: u64,
 }
 
 /// The chain database.
@@ -615,6 +637,10 @@ impl Store {
             chunk_count: u64_of(row, "chunk_count")?,
             l1_tx_hash: b256(row, "l1_tx_hash")?,
             l1_block: u64_of(row, "l1_block")?,
+            l1_block_hash: row
+                .try_get::<Option<Vec<u8>>, _>("l1_block_hash")?
+                .map(|h| B256::try_from(h.as_slice()).map_err(|_| StoreError::Corrupt("l1_block_hash".into())))
+                .transpose()?,
             posted_at: u64_of(row, "posted_at")?,
             finalized: u64_of(row, "finalized")? != 0,
         })
@@ -652,6 +678,47 @@ impl Store {
         let rows =
             sqlx::query("SELECT * FROM batches WHERE finalized = 0 ORDER BY batch_index").fetch_all(&self.pool).await?;
         rows.iter().map(Self::batch_of).collect()
+    }
+
+    /// Records what one post can carry (the batcher, whenever the L1's limits change).
+    pub async fn record_post_limits(&self, limits: &PostLimitsRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO post_limits (id, max_block_bytes, max_post_bytes, post_gas, l1_block_gas_limit, l1_tx_gas_cap,
+                                      updated_at)
+             VALUES (1, $1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO UPDATE SET max_block_bytes = excluded.max_block_bytes,
+                 max_post_bytes = excluded.max_post_bytes, post_gas = excluded.post_gas,
+                 l1_block_gas_limit = excluded.l1_block_gas_limit, l1_tx_gas_cap = excluded.l1_tx_gas_cap,
+                 updated_at = excluded.updated_at",
+        )
+        .bind(i64_of(limits.max_block_bytes)?)
+        .bind(i64_of(limits.max_post_bytes)?)
+        .bind(i64_of(limits.post_gas)?)
+        .bind(i64_of(limits.l1_block_gas_limit)?)
+        .bind(limits.l1_tx_gas_cap.map(i64_of).transpose()?)
+        .bind(i64_of(limits.updated_at)?)
+        .execute(self.db.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// What one post can carry, if a batcher has recorded it.
+    pub async fn post_limits(&self) -> Result<Option<PostLimitsRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM post_limits WHERE id = 1").fetch_optional(&self.pool).await?;
+        row.map(|r| {
+            Ok(PostLimitsRecord {
+                max_block_bytes: u64_of(&r, "max_block_bytes")?,
+                max_post_bytes: u64_of(&r, "max_post_bytes")?,
+                post_gas: u64_of(&r, "post_gas")?,
+                l1_block_gas_limit: u64_of(&r, "l1_block_gas_limit")?,
+                l1_tx_gas_cap: r
+                    .try_get::<Option<i64>, _>("l1_tx_gas_cap")?
+                    .map(|v| u64::try_from(v).map_err(|_| StoreError::Corrupt("l1_tx_gas_cap is negative".into())))
+                    .transpose()?,
+                updated_at: u64_of(&r, "updated_at")?,
+            })
+        })
+        .transpose()
     }
 
     /// Marks batch `index` final.

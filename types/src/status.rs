@@ -97,7 +97,24 @@ pub enum BatcherState {
     Stalled,
 }
 
-/// The post the batcher has in flight.
+/// What one post, and one block, can carry on the L1 (read from the L1 node by the batcher).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostLimits {
+    /// The L1's block gas limit.
+    pub l1_block_gas_limit: u64,
+    /// The L1's per-transaction gas cap (EIP-7825), when it has one.
+    pub l1_tx_gas_cap: Option<u64>,
+    /// The most gas a post may use (room is kept for its header proof).
+    pub post_gas: u64,
+    /// The most batch data one post carries.
+    pub max_post_bytes: u64,
+    /// The most a block may encode to on its own to fit one post (what the sequencer bounds
+    /// its blocks by).
+    pub max_block_bytes: u64,
+}
+
+/// A post the batcher has in flight.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InFlightPost {
@@ -119,8 +136,15 @@ pub struct BatcherStatus {
     pub state: BatcherState,
     /// Why it is stalled, or the last error it recovered from.
     pub last_error: Option<String>,
-    /// The post in flight.
-    pub in_flight: Option<InFlightPost>,
+    /// The posts in flight (signed, not yet mined), by nonce.
+    #[serde(default)]
+    pub in_flight: Vec<InFlightPost>,
+    /// What one post can carry on the L1.
+    #[serde(default)]
+    pub limits: Option<PostLimits>,
+    /// Sealed L2 blocks not yet in a batch mined on L1.
+    #[serde(default)]
+    pub unposted_blocks: u64,
     /// Index of the last batch mined on L1.
     pub last_posted_batch: Option<u64>,
     /// Its last L2 block.
@@ -141,25 +165,31 @@ impl BatcherStatus {
     /// The status as Prometheus metrics (text exposition format), appended to `out`.
     pub fn render_prometheus(&self, out: &mut String) {
         use std::fmt::Write as _;
-        let in_flight = self.in_flight.as_ref();
-        let rows: [(&str, &str, &str, u64); 9] = [
+        let rows: [(&str, &str, &str, u64); 11] = [
             (
                 "rollup_batcher_stalled",
                 "gauge",
                 "1 while posting fails until an operator acts",
                 u64::from(self.state == BatcherState::Stalled),
             ),
-            (
-                "rollup_batcher_posts_in_flight",
-                "gauge",
-                "Posts signed and not yet mined",
-                u64::from(in_flight.is_some()),
-            ),
+            ("rollup_batcher_posts_in_flight", "gauge", "Posts signed and not yet mined", self.in_flight.len() as u64),
             (
                 "rollup_batcher_in_flight_attempts",
                 "gauge",
-                "Signed attempts of the post in flight",
-                in_flight.map_or(0, |p| p.attempts),
+                "Signed attempts of the posts in flight",
+                self.in_flight.iter().map(|p| p.attempts).sum(),
+            ),
+            (
+                "rollup_batcher_unposted_blocks",
+                "gauge",
+                "Sealed L2 blocks not yet in a batch mined on L1",
+                self.unposted_blocks,
+            ),
+            (
+                "rollup_batcher_max_post_bytes",
+                "gauge",
+                "Most batch data one post carries on this L1",
+                self.limits.map_or(0, |l| l.max_post_bytes),
             ),
             (
                 "rollup_batcher_last_posted_batch",

@@ -38,6 +38,8 @@ pub struct AnvilConfig {
     pub port: u16,
     /// Seconds between blocks (`None`: mine on every transaction).
     pub block_time: Option<u64>,
+    /// Block gas limit (`None`: anvil's default, 30,000,000).
+    pub gas_limit: Option<u64>,
     /// File to load the state from and dump it to.
     pub state_file: Option<PathBuf>,
     /// File for anvil's output.
@@ -67,6 +69,9 @@ impl Anvil {
         cmd.arg("--port").arg(config.port.to_string()).arg("--host").arg("127.0.0.1");
         if let Some(t) = config.block_time {
             cmd.arg("--block-time").arg(t.to_string());
+        }
+        if let Some(g) = config.gas_limit {
+            cmd.arg("--gas-limit").arg(g.to_string());
         }
         if let Some(state) = &config.state_file {
             cmd.arg("--state").arg(state).arg("--state-interval").arg("5");

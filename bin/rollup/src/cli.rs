@@ -281,12 +281,29 @@ struct DevnetArgs {
     /// Address of the L2 HTTP server (REST and JSON-RPC).
     #[arg(long = "http.addr", env = "ROLLUP_HTTP_ADDR", default_value = "127.0.0.1:8547")]
     http: SocketAddr,
+    /// Block gas limit of the anvil to start (default: anvil's, 30,000,000). What one post
+    /// carries, and so the largest block, follows from it.
+    #[arg(long = "l1.gas-limit")]
+    l1_gas_limit: Option<u64>,
     /// Milliseconds between L2 blocks.
     #[arg(long = "block-time-ms", default_value_t = 500)]
     block_time_ms: u64,
+    /// Most transactions in one L2 block.
+    #[arg(long = "max-block-txs", default_value_t = 10_000)]
+    max_block_txs: usize,
+    /// Most bytes an L2 block may encode to (default, and at most: what one post carries on
+    /// the L1).
+    #[arg(long = "max-block-bytes")]
+    max_block_bytes: Option<usize>,
     /// Milliseconds between batcher rounds.
-    #[arg(long = "batch-interval-ms", default_value_t = 2_000)]
+    #[arg(long = "batch-interval-ms", default_value_t = 250)]
     batch_interval_ms: u64,
+    /// Most batch data in one post, in bytes (less where the L1's gas limit binds first).
+    #[arg(long = "max-post-bytes", default_value_t = 120_000)]
+    max_post_bytes: usize,
+    /// Most posts in flight at once (consecutive nonces of the batcher account).
+    #[arg(long = "max-in-flight", default_value_t = 16)]
+    max_in_flight: usize,
     /// Challenge window of the inbox, in seconds.
     #[arg(long = "challenge-window", default_value_t = 120)]
     challenge_window: u64,
@@ -336,6 +353,10 @@ struct SequencerArgs {
     /// Most transactions in one block.
     #[arg(long = "max-block-txs", env = "ROLLUP_MAX_BLOCK_TXS", default_value_t = 10_000)]
     max_block_txs: usize,
+    /// Most bytes a block may encode to as a batch of its own, so that it fits one L1 post;
+    /// a batcher sharing the database lowers it to what the L1 carries.
+    #[arg(long = "max-block-bytes", env = "ROLLUP_MAX_BLOCK_BYTES", default_value_t = rollup_sequencer::DEFAULT_MAX_BLOCK_BYTES)]
+    max_block_bytes: usize,
     /// A state snapshot every this many blocks (and at a clean stop), so that a restart
     /// re-executes only the blocks after the newest one; 0 disables them.
     #[arg(long = "snapshot-interval", env = "ROLLUP_SNAPSHOT_INTERVAL", default_value_t = 100)]
@@ -365,8 +386,15 @@ struct BatcherArgs {
     #[arg(long = "key", env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
     key: B256,
     /// Milliseconds between rounds.
-    #[arg(long = "interval-ms", env = "ROLLUP_BATCH_INTERVAL_MS", default_value_t = 2_000)]
+    #[arg(long = "interval-ms", env = "ROLLUP_BATCH_INTERVAL_MS", default_value_t = 1_000)]
     interval_ms: u64,
+    /// Most batch data in one post, in bytes (less where the L1's gas limit binds first);
+    /// 120,000 keeps a post under the 128 KiB L1 mempools take for one transaction.
+    #[arg(long = "max-post-bytes", env = "ROLLUP_MAX_POST_BYTES", default_value_t = 120_000)]
+    max_post_bytes: usize,
+    /// Most posts in flight at once (consecutive nonces of the batcher account).
+    #[arg(long = "max-in-flight", env = "ROLLUP_MAX_IN_FLIGHT", default_value_t = 16)]
+    max_in_flight: usize,
     /// Seconds a post may wait unmined before it is signed again with higher fees.
     #[arg(long = "resubmit-after-secs", default_value_t = 60)]
     resubmit_after_secs: u64,
@@ -492,6 +520,7 @@ impl Cli {
                     exec_threads: args.exec_threads.unwrap_or(defaults.exec_threads).max(1),
                     snapshot_interval: args.snapshot_interval,
                     max_block_txs: args.max_block_txs.max(1),
+                    max_block_bytes: args.max_block_bytes.max(1),
                     ..defaults
                 };
                 let handle = rollup_sequencer::start(config, StatusSources::default(), cancel).await?;
@@ -509,12 +538,13 @@ impl Cli {
                     chain: args.chain.config()?,
                     interval: Duration::from_millis(args.interval_ms.max(1)),
                     max_blocks: 1_000,
-                    max_bytes: 120_000,
+                    max_bytes: args.max_post_bytes,
                     txmgr: TxManagerConfig {
                         resubmit_after: Duration::from_secs(args.resubmit_after_secs),
                         fee_bump_percent: args.fee_bump_percent,
                         max_fee_per_gas: u128::from(args.max_fee_gwei) * 1_000_000_000,
                         confirmations: args.confirmations,
+                        max_in_flight: args.max_in_flight.max(1),
                     },
                     da: args.da,
                     fault: args.fault,
@@ -677,8 +707,13 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     config.l1_port = args.l1_port;
     config.listen = args.http;
     config.chain = args.chain.config()?;
+    config.l1_gas_limit = args.l1_gas_limit;
     config.block_time = Duration::from_millis(args.block_time_ms.max(1));
+    config.max_block_txs = args.max_block_txs.max(1);
+    config.max_block_bytes = args.max_block_bytes;
     config.batch_interval = Duration::from_millis(args.batch_interval_ms.max(1));
+    config.max_post_bytes = args.max_post_bytes;
+    config.max_in_flight = args.max_in_flight.max(1);
     config.challenge_window = args.challenge_window;
     if let Some(key) = args.deployer_key {
         config.deployer_key = key;

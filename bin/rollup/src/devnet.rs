@@ -76,14 +76,24 @@ pub struct DevnetConfig {
     pub l1_port: u16,
     /// Seconds between anvil blocks (`None`: a block per transaction).
     pub l1_block_time: Option<u64>,
+    /// Block gas limit of the anvil to start (`None`: anvil's default, 30,000,000).
+    pub l1_gas_limit: Option<u64>,
     /// Address of the sequencer's HTTP server.
     pub listen: SocketAddr,
     /// Chain parameters.
     pub chain: ChainConfig,
     /// Interval between L2 blocks.
     pub block_time: Duration,
+    /// Most transactions in one L2 block.
+    pub max_block_txs: usize,
+    /// Most bytes an L2 block may encode to (`None`: what one post carries on the L1).
+    pub max_block_bytes: Option<usize>,
     /// Interval between batcher rounds.
     pub batch_interval: Duration,
+    /// Most batch data in one post (less where the L1's gas limit binds first).
+    pub max_post_bytes: usize,
+    /// Most posts in flight at once.
+    pub max_in_flight: usize,
     /// Challenge window of the inbox, in seconds.
     pub challenge_window: u64,
     /// Bond per batch, in wei.
@@ -110,10 +120,17 @@ impl DevnetConfig {
             l1_rpc: None,
             l1_port: 8545,
             l1_block_time: Some(1),
+            l1_gas_limit: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8547)),
             chain: ChainConfig::default(),
             block_time: Duration::from_millis(500),
-            batch_interval: Duration::from_secs(2),
+            max_block_txs: 10_000,
+            max_block_bytes: None,
+            // Several rounds per L1 block: posts go out as blocks are sealed, and a post
+            // mined is followed by the next within a quarter of a second.
+            batch_interval: Duration::from_millis(250),
+            max_post_bytes: 120_000,
+            max_in_flight: TxManagerConfig::default().max_in_flight,
             challenge_window: 120,
             bond: U256::from(10u64).pow(U256::from(17)),
             challenger_poll: Duration::from_secs(1),
@@ -166,6 +183,7 @@ impl Devnet {
                 let anvil = Anvil::spawn(&AnvilConfig {
                     port: config.l1_port,
                     block_time: config.l1_block_time,
+                    gas_limit: config.l1_gas_limit,
                     state_file: Some(config.data_dir.join("anvil-state.json")),
                     log_file: Some(config.data_dir.join("anvil.log")),
                 })
@@ -177,6 +195,19 @@ impl Devnet {
         let genesis = GenesisSpec::devnet();
         let genesis_root = rollup_executor::Executor::genesis(config.chain, &genesis)?.state_root();
         let deployment = ensure_deployment(&config, &l1_rpc, genesis_root).await?;
+
+        // Every block must fit one post: the sequencer's blocks are bounded by what the L1
+        // carries (the batcher keeps the bound current in the chain database).
+        let capacity = rollup_batcher::read_capacity(&l1_rpc, config.max_post_bytes, &config.chain).await?;
+        let max_block_bytes =
+            config.max_block_bytes.map_or(capacity.max_block_bytes, |m| m.min(capacity.max_block_bytes));
+        info!(
+            target: "devnet",
+            l1_block_gas_limit = capacity.l1.block_gas_limit,
+            max_post_bytes = capacity.max_post_bytes,
+            max_block_bytes,
+            "what one post carries on this L1"
+        );
 
         let cancel = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -203,6 +234,8 @@ impl Devnet {
                 chain: config.chain,
                 genesis,
                 block_time: config.block_time,
+                max_block_txs: config.max_block_txs,
+                max_block_bytes,
                 ..SequencerConfig::default()
             },
             StatusSources {
@@ -226,11 +259,12 @@ impl Devnet {
                 chain: config.chain,
                 interval: config.batch_interval,
                 max_blocks: 1_000,
-                max_bytes: 120_000,
+                max_bytes: config.max_post_bytes,
                 // anvil mines every second: a post waiting ten is stuck.
                 txmgr: TxManagerConfig {
                     resubmit_after: Duration::from_secs(10),
                     confirmations: 2,
+                    max_in_flight: config.max_in_flight,
                     ..TxManagerConfig::default()
                 },
                 da: config.da,

@@ -204,6 +204,7 @@ impl ProofBench {
         let anvil = Anvil::spawn(&AnvilConfig {
             port: free_port()?,
             block_time: self.l1_block_time,
+            gas_limit: None,
             state_file: None,
             log_file: None,
         })

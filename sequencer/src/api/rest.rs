@@ -288,6 +288,13 @@ pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
             "timestamp": head.header.timestamp,
         },
         "mempool": { "pending": mempool.0, "future": mempool.1 },
+        "blocks": {
+            "maxTxs": node.config().max_block_txs,
+            "maxBytes": node.max_block_bytes(),
+            "configuredMaxBytes": node.config().max_block_bytes,
+            "l1MaxBytes": node.l1_max_block_bytes(),
+            "blockTimeMs": node.config().block_time.as_millis() as u64,
+        },
         "startup": node.startup(),
         "l1": {
             "settlement": sources.l1,

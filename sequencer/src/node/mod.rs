@@ -34,6 +34,13 @@ use tokio_util::sync::CancellationToken;
 use ingest::WriteJob;
 use producer::Unsealed;
 
+/// The default bound on a block's encoded size: the batcher's default post (120,000 bytes,
+/// under the 128 KiB an L1 mempool takes for one transaction).
+pub const DEFAULT_MAX_BLOCK_BYTES: usize = 120_000;
+
+/// How often the producer reads the block bound the batcher recorded from the L1.
+const POST_LIMITS_REFRESH: Duration = Duration::from_secs(1);
+
 /// Configuration of a sequencer.
 #[derive(Clone, Debug)]
 pub struct SequencerConfig {
@@ -50,6 +57,10 @@ pub struct SequencerConfig {
     pub block_time: Duration,
     /// Most transactions in one block.
     pub max_block_txs: usize,
+    /// Most bytes a block may encode to as a batch of its own, so that every block fits one
+    /// L1 post (docs/batcher.md §2). The batcher records what the L1 carries in the chain
+    /// database; the lower of the two applies.
+    pub max_block_bytes: usize,
     /// Mempool limits.
     pub mempool: MempoolLimits,
     /// Largest request body, in bytes.
@@ -71,6 +82,7 @@ impl Default for SequencerConfig {
             genesis: GenesisSpec::devnet(),
             block_time: Duration::from_millis(500),
             max_block_txs: 10_000,
+            max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
             mempool: MempoolLimits::default(),
             body_limit: 128 * 1024,
             // One core is left to ingest (sender recovery, HTTP) and the database writer,
@@ -176,6 +188,9 @@ pub struct Node {
     backlog: AtomicBool,
     /// Blocks and transactions sealed since the last snapshot.
     since_snapshot: Mutex<(u64, u64)>,
+    /// The block bound the batcher recorded from the L1 (0: none yet), and when it was read.
+    l1_block_bytes: AtomicU64,
+    post_limits_read: Mutex<Option<std::time::Instant>>,
 }
 
 /// Recovers the lock's data even if a panicking thread poisoned it: every critical section
@@ -221,6 +236,50 @@ impl Node {
             batcher.borrow().render_prometheus(&mut out);
         }
         out
+    }
+
+    /// The bound on a block's encoded size now: the configured one, or what the L1 carries
+    /// if the batcher recorded less.
+    pub fn max_block_bytes(&self) -> usize {
+        match self.l1_block_bytes.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => self.config.max_block_bytes,
+            l1 => self.config.max_block_bytes.min(usize::try_from(l1).unwrap_or(usize::MAX)),
+        }
+    }
+
+    /// The bound the batcher recorded from the L1, if any.
+    pub fn l1_max_block_bytes(&self) -> Option<u64> {
+        match self.l1_block_bytes.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            l1 => Some(l1),
+        }
+    }
+
+    /// Reads the block bound the batcher recorded (at most once per [`POST_LIMITS_REFRESH`]).
+    async fn refresh_post_limits(&self) {
+        {
+            let mut read = lock!(self.post_limits_read.lock());
+            if read.is_some_and(|at| at.elapsed() < POST_LIMITS_REFRESH) {
+                return;
+            }
+            *read = Some(std::time::Instant::now());
+        }
+        match self.store.post_limits().await {
+            Ok(Some(limits)) => {
+                let before = self.l1_block_bytes.swap(limits.max_block_bytes, std::sync::atomic::Ordering::Relaxed);
+                if before != limits.max_block_bytes {
+                    tracing::info!(
+                        target: "sequencer::block",
+                        l1_max_block_bytes = limits.max_block_bytes,
+                        max_block_bytes = self.max_block_bytes(),
+                        "block size bound from the L1's limits"
+                    );
+                }
+            }
+            Ok(None) => {}
+            // Not fatal: the last bound read stays in force.
+            Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's post limits"),
+        }
     }
 
     /// Whether the node takes new transactions (false once shutting down).

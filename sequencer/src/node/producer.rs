@@ -10,7 +10,7 @@ use crate::{
 };
 use alloy_primitives::{Address, B256, Bloom, map::HashSet};
 use rollup_executor::{BlockEnvInput, ExecutedBlock, State, TxResult};
-use rollup_types::{BlockHeader, RecoveredTx, block::transactions_root};
+use rollup_types::{BlockHeader, RecoveredTx, block::transactions_root, codec::BlockSizeBound};
 use std::{
     sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
@@ -66,8 +66,14 @@ impl Node {
     /// ([`Pipeline`]): it is sealed by the next call. Otherwise it is completed at once.
     async fn seal(self: &Arc<Self>, pipelined: bool) -> Result<Vec<Sealed>, SequencerError> {
         let tip_state = lock!(self.tip.read()).1.clone();
-        let ready = lock!(self.mempool.lock()).ready(|a| tip_state.nonce(a), self.config.max_block_txs);
-        let backlog = ready.len() >= self.config.max_block_txs;
+        let mut ready = lock!(self.mempool.lock()).ready(|a| tip_state.nonce(a), self.config.max_block_txs);
+        // Every block fits one L1 post on its own: its encoding is bounded (the first
+        // transaction always goes in, so a bound below one transaction cannot stop the chain).
+        let max_bytes = self.max_block_bytes();
+        let mut size = BlockSizeBound::new(&self.config.chain);
+        let fit = ready.iter().enumerate().take_while(|(i, p)| size.try_push(&p.tx.tx, max_bytes) || *i == 0).count();
+        let backlog = ready.len() >= self.config.max_block_txs || fit < ready.len();
+        ready.truncate(fit);
         self.backlog.store(backlog, Ordering::Relaxed);
         let mut unsealed = std::mem::take(&mut *lock!(self.unsealed.lock()));
         if ready.is_empty() && unsealed.is_empty() {
@@ -278,6 +284,7 @@ impl Node {
                 _ = cancel.cancelled() => break,
                 _ = interval.tick() => {}
             }
+            self.refresh_post_limits().await;
             let sealed = self.seal(true).await?;
             if let Some(previous) = persisting.take() {
                 previous.await.map_err(|e| SequencerError::Task(e.to_string()))??;

@@ -127,6 +127,8 @@ impl Node {
             metrics,
             backlog: AtomicBool::new(false),
             since_snapshot,
+            l1_block_bytes: AtomicU64::new(0),
+            post_limits_read: Mutex::new(None),
         }))
     }
 }

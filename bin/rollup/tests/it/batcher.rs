@@ -29,8 +29,13 @@ pub(crate) async fn automining_anvil() -> Anvil {
     // Tests run in parallel: another may take the free port before this anvil binds it.
     let mut last_error = None;
     for _ in 0..5 {
-        let config =
-            AnvilConfig { port: free_port().expect("port"), block_time: None, state_file: None, log_file: None };
+        let config = AnvilConfig {
+            port: free_port().expect("port"),
+            block_time: None,
+            gas_limit: None,
+            state_file: None,
+            log_file: None,
+        };
         match Anvil::spawn(&config).await {
             Ok(anvil) => return anvil,
             Err(e) => last_error = Some(e),
@@ -210,8 +215,14 @@ pub(crate) async fn assert_challenger_verifies(config: &BatcherConfig, from_bloc
     assert_eq!(status.last_verified_state_root, Some(root));
 }
 
+/// One post in flight at a time, never bumped: the single-post behaviour these tests pin.
 fn quick() -> TxManagerConfig {
-    TxManagerConfig { resubmit_after: Duration::from_secs(3_600), confirmations: 3, ..TxManagerConfig::default() }
+    TxManagerConfig {
+        resubmit_after: Duration::from_secs(3_600),
+        confirmations: 3,
+        max_in_flight: 1,
+        ..TxManagerConfig::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,14 +233,14 @@ async fn a_restart_mid_post_and_a_lost_post_neither_lose_nor_duplicate_a_batch()
     // Sent, not mined; the process dies.
     let batcher = setup.batcher().await;
     assert!(batcher.step().await.expect("sends").is_none(), "nothing is mined yet");
-    let sent = batcher.subscribe().borrow().in_flight.clone().expect("a post in flight");
+    let sent = batcher.subscribe().borrow().in_flight.first().cloned().expect("a post in flight");
     assert_eq!(sent.batch_index, 0);
     drop(batcher);
 
     // The restarted batcher follows the stored post instead of signing a new one.
     let restarted = setup.batcher().await;
     assert!(restarted.step().await.expect("follows").is_none());
-    assert_eq!(restarted.subscribe().borrow().in_flight.as_ref().map(|p| p.tx_hash), Some(sent.tx_hash));
+    assert_eq!(restarted.subscribe().borrow().in_flight.first().map(|p| p.tx_hash), Some(sent.tx_hash));
     setup.mine().await;
     let posted = settle(&restarted).await;
     assert_eq!((posted.index, posted.l1_tx_hash), (0, sent.tx_hash));
@@ -237,7 +248,7 @@ async fn a_restart_mid_post_and_a_lost_post_neither_lose_nor_duplicate_a_batch()
     // The next post is lost by the L1 node (as if the process died before broadcasting it):
     // the stored bytes are broadcast again.
     assert!(restarted.step().await.expect("sends").is_none());
-    let second = restarted.subscribe().borrow().in_flight.clone().expect("post of batch 1");
+    let second = restarted.subscribe().borrow().in_flight.first().cloned().expect("post of batch 1");
     let dropped = setup.rpc("anvil_dropTransaction", serde_json::json!([second.tx_hash])).await;
     assert!(!dropped.is_null(), "anvil dropped the post");
     let again = setup.batcher().await;
@@ -447,5 +458,279 @@ async fn a_post_that_a_reorg_moves_to_another_block_is_followed_there() {
     assert_eq!(record.l1_tx_hash, moved.l1_tx_hash);
     assert_eq!(batcher.subscribe().borrow().reorged_batches, 0, "nothing was posted again");
     setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
+/// The batcher signs each post with a gas limit it computes (a post behind others in flight
+/// cannot be estimated by the node): the computation must cover what the inbox really uses,
+/// and stay close to it (a loose limit wastes the room other posts need in an L1 block).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_post_gas_model_covers_real_posts() {
+    use alloy::network::{EthereumWallet, TransactionBuilder};
+    use alloy::signers::local::PrivateKeySigner;
+    use rollup_batcher::limits;
+
+    let anvil = automining_anvil().await;
+    let url: url::Url = anvil.url().parse().expect("url");
+    let genesis = B256::repeat_byte(0x11);
+    let params = InboxParams {
+        batcher: DEV_ACCOUNTS[1].address,
+        challenge_window: 3_600,
+        bond: U256::from(1_000u64),
+        genesis_state_root: genesis,
+        chunk_size: 64,
+        l2_chain_id: 42_069,
+        blobs_allowed: false,
+    };
+    let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
+    let wallet = EthereumWallet::from(PrivateKeySigner::from_bytes(&DEV_ACCOUNTS[1].private_key).expect("key"));
+    let l1 = ProviderBuilder::new().wallet(wallet).connect_http(url.clone());
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut random_bytes = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                (rng as u8) | 1
+            })
+            .collect()
+    };
+    // (data bytes, chunk roots): the first post (which also sets the count from zero), small
+    // posts, many roots, a full calldata post; then the same again over records a rollback freed.
+    let shapes = [(1, 1), (100, 1), (1_000, 2), (5_000, 5), (1, 2_000), (120_000, 30), (60_000, 0)];
+    let (mut prev, mut last_block) = (genesis, 0u64);
+    for round in 0..2 {
+        for (i, &(bytes, roots)) in shapes.iter().enumerate() {
+            let index = if round == 0 { i } else { 2 + i };
+            let data = random_bytes(bytes);
+            let chunk_roots: Vec<B256> = (0..roots).map(|_| B256::from_slice(&random_bytes(32))).collect();
+            last_block += 1;
+            let input = BatchInbox::postBatchCall {
+                index: U256::from(index),
+                prevStateRoot: prev,
+                lastBlock: last_block,
+                data: data.clone().into(),
+                chunkRoots: chunk_roots.clone(),
+            }
+            .abi_encode();
+            let limit = limits::post_gas(&input, bytes, roots);
+            let receipt = l1
+                .send_transaction(
+                    TransactionRequest::default()
+                        .with_to(deployment.batch_inbox)
+                        .with_input(input)
+                        .with_value(params.bond)
+                        .with_gas_limit(limit),
+                )
+                .await
+                .expect("sent")
+                .get_receipt()
+                .await
+                .expect("mined");
+            assert!(receipt.status(), "round {round}, {bytes} bytes, {roots} roots: reverted with limit {limit}");
+            // Tight for new records, the normal case; overwriting a record that a rollback freed
+            // costs a third of that, and the limit stays that of a new record.
+            let used = receipt.gas_used;
+            assert!(
+                round == 1 || limit - used <= 45_000 + limit / 50,
+                "{bytes} bytes, {roots} roots: limit {limit} for {used} used"
+            );
+            prev = chunk_roots.last().copied().unwrap_or(prev);
+        }
+        if round == 0 {
+            // A fraud proof's rollback lowers the count (`_count`, slot 2): later posts
+            // overwrite records instead of pushing new ones. Back to two batches.
+            let slot = B256::from(U256::from(2u64));
+            l1.raw_request::<_, serde_json::Value>(
+                "anvil_setStorageAt".into(),
+                serde_json::json!([deployment.batch_inbox, slot, B256::from(U256::from(2u64))]),
+            )
+            .await
+            .expect("set count");
+            let record = l1_call(
+                &l1.clone().erased(),
+                deployment.batch_inbox,
+                BatchInbox::getBatchCall { index: U256::from(1u64) },
+            )
+            .await;
+            (prev, last_block) = (record.stateRoot, record.lastL2Block);
+        }
+    }
+    anvil.stop().await.expect("anvil stops");
+}
+
+async fn l1_call<C: SolCall>(l1: &DynProvider, to: Address, call: C) -> C::Return {
+    let out = l1.call(TransactionRequest::default().with_to(to).with_input(call.abi_encode())).await.expect("call");
+    C::abi_decode_returns(&out).expect("decode")
+}
+
+/// Several posts in flight, on consecutive nonces.
+fn several(n: usize) -> TxManagerConfig {
+    TxManagerConfig { max_in_flight: n, ..quick() }
+}
+
+/// The posts in flight, as the batcher reports them: (batch index, nonce, newest attempt).
+fn in_flight(batcher: &Batcher) -> Vec<(u64, u64, B256)> {
+    batcher.subscribe().borrow().in_flight.iter().map(|p| (p.batch_index, p.nonce, p.tx_hash)).collect()
+}
+
+/// Rounds of `batcher` (mining a block after each) until L1 holds `count` batches and every
+/// one is recorded.
+async fn settle_all(setup: &Setup, batcher: &Batcher, count: u64) {
+    for _ in 0..40 {
+        if setup.batch_count().await == count
+            && setup.store().latest_batch().await.expect("db").map(|b| b.index + 1) == Some(count)
+        {
+            return;
+        }
+        round(batcher).await;
+        setup.mine().await;
+    }
+    panic!("L1 holds {} batches, {count} expected", setup.batch_count().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_posts_go_out_on_consecutive_nonces_and_are_recorded_in_order() {
+    let setup = Setup::new(6, several(3)).await;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    assert!(batcher.step().await.expect("sends").is_none(), "nothing is mined yet");
+    let posts = in_flight(&batcher);
+    assert_eq!(posts.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1, 2], "three posts, one batch each");
+    assert_eq!(posts.iter().map(|p| p.1).collect::<Vec<_>>(), [posts[0].1, posts[0].1 + 1, posts[0].1 + 2]);
+    // A round with no room in flight sends nothing more.
+    round(&batcher).await;
+    assert_eq!(in_flight(&batcher).len(), 3);
+    // All three go into the next L1 block; they are recorded in order, then the next three go.
+    setup.mine().await;
+    round(&batcher).await;
+    let recorded: Vec<u64> = setup.store().latest_batch().await.expect("db").into_iter().map(|b| b.index).collect();
+    assert_eq!(recorded, [2]);
+    assert_eq!(in_flight(&batcher).iter().map(|p| p.0).collect::<Vec<_>>(), [3, 4, 5]);
+    settle_all(&setup, &batcher, 6).await;
+    let mut one_block = Vec::new();
+    for index in 0..3 {
+        one_block.push(setup.store().batch(index).await.expect("db").expect("batch").l1_block);
+    }
+    assert!(one_block.windows(2).all(|w| w[0] == w[1]), "three posts in one L1 block: {one_block:?}");
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
+/// A kill after any number of posts of a round (the database then holds exactly what a killed
+/// process left) and before broadcasting the next (the node never saw it): a restarted batcher
+/// finds every post, posts the rest after them, and each batch lands once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_between_any_two_posts_neither_loses_nor_duplicates_a_batch() {
+    for killed_after in 1..=3u64 {
+        let setup = Setup::new(4, several(4)).await;
+        setup.automine(false).await;
+        // The process that dies had room for `killed_after` posts of this round.
+        let mut config = setup.config.clone();
+        config.txmgr.max_in_flight = killed_after as usize;
+        let dying = Batcher::new(config, setup.store()).await.expect("batcher");
+        round(&dying).await;
+        let sent = in_flight(&dying);
+        assert_eq!(sent.len() as u64, killed_after);
+        // Its last post was stored but never reached the node.
+        let last = sent.last().expect("a post").2;
+        setup.rpc("anvil_dropTransaction", serde_json::json!([last])).await;
+        drop(dying);
+
+        let restarted = setup.batcher().await;
+        round(&restarted).await;
+        let resumed = in_flight(&restarted);
+        assert_eq!(&resumed[..sent.len()], &sent[..], "the stored posts are followed, not signed again");
+        assert_eq!(resumed.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1, 2, 3], "the rest follow them");
+        assert_eq!(restarted.subscribe().borrow().rebroadcasts, 1, "the post the node never saw went out");
+        settle_all(&setup, &restarted, 4).await;
+        assert_eq!(setup.batch_count().await, 4, "each batch once");
+        setup.assert_record_matches_l1().await;
+        setup.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_taking_out_two_of_three_posts_in_flight_sends_them_again() {
+    let setup = Setup::new(3, several(3)).await;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    round(&batcher).await;
+    let posts = in_flight(&batcher);
+    assert_eq!(posts.len(), 3);
+    // The block that mined all three is replaced by one holding only the first.
+    setup.mine().await;
+    let first = setup.store().l1_txs_of_batch(0).await.expect("db").pop().expect("post").raw;
+    setup.rpc("anvil_reorg", serde_json::json!([1, [[alloy_primitives::hex::encode_prefixed(&first), 0]]])).await;
+    assert_eq!(setup.batch_count().await, 1, "the reorg kept batch 0 only");
+    round(&batcher).await;
+    assert_eq!(setup.store().latest_batch().await.expect("db").map(|b| b.index), Some(0));
+    let again = in_flight(&batcher);
+    assert_eq!(again, posts[1..], "batches 1 and 2 wait with the same signed posts");
+    settle_all(&setup, &batcher, 3).await;
+    for &(index, _, hash) in &posts {
+        assert_eq!(setup.store().batch(index).await.expect("db").expect("batch").l1_tx_hash, hash);
+    }
+    setup.assert_record_matches_l1().await;
+
+    // Recorded, then taken out by a reorg: the same three posts go out again.
+    let block = setup.store().batch(0).await.expect("db").expect("batch 0").l1_block;
+    let head = setup.l1.get_block_number().await.expect("head");
+    setup.rpc("anvil_reorg", serde_json::json!([head - block + 1, []])).await;
+    assert_eq!(setup.batch_count().await, 0);
+    settle_all(&setup, &batcher, 3).await;
+    for &(index, _, hash) in &posts {
+        assert_eq!(setup.store().batch(index).await.expect("db").expect("batch").l1_tx_hash, hash, "signed once");
+    }
+    assert!(batcher.subscribe().borrow().reorged_batches >= 3);
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bump_of_the_middle_post_lets_all_three_land_in_order() {
+    let setup = Setup::new(3, TxManagerConfig { resubmit_after: Duration::from_millis(300), ..several(3) }).await;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    round(&batcher).await;
+    let posts = in_flight(&batcher);
+    assert_eq!(posts.len(), 3);
+    // The node loses the middle post: the third cannot be mined behind the gap.
+    setup.rpc("anvil_dropTransaction", serde_json::json!([posts[1].2])).await;
+    setup.mine().await;
+    round(&batcher).await;
+    assert_eq!(setup.batch_count().await, 1, "only the first landed");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Waited past `resubmit_after`: the middle (and the third) are signed again, same nonces.
+    round(&batcher).await;
+    let middle = setup.store().l1_txs_of_batch(1).await.expect("db");
+    assert_eq!(middle.len(), 2, "{middle:?}");
+    assert_eq!(middle[0].nonce, middle[1].nonce);
+    assert!(middle[1].max_fee_per_gas > middle[0].max_fee_per_gas);
+    assert!(middle[0].raw.is_empty(), "only the newest attempt keeps its signed bytes");
+    settle_all(&setup, &batcher, 3).await;
+    let landed = setup.store().batch(1).await.expect("db").expect("batch 1");
+    assert_eq!(landed.l1_tx_hash, middle[1].tx_hash, "the replacement landed");
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
+/// A block that does not fit one post stalls posting with the reason and what to change, and
+/// never wedges silently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_too_large_for_one_post_stalls_with_the_reason() {
+    let mut setup = Setup::new(1, quick()).await;
+    setup.config.max_bytes = 100;
+    let batcher = setup.batcher().await;
+    let err = batcher.step().await.expect_err("the block does not fit");
+    assert!(matches!(err, BatcherError::BlockTooLarge { number: 1, max: 100, .. }), "{err}");
+    let status = batcher.subscribe().borrow().clone();
+    assert_eq!(status.state, BatcherState::Stalled);
+    assert!(status.last_error.as_deref().is_some_and(|e| e.contains("--max-block-bytes")), "{status:?}");
+    assert_eq!(status.limits.map(|l| l.max_block_bytes), Some(100));
+    // The bound is in the chain database for the sequencer.
+    assert_eq!(setup.store().post_limits().await.expect("db").map(|l| l.max_block_bytes), Some(100));
+    assert!(setup.store().pending_l1_txs().await.expect("db").is_empty(), "nothing was signed");
     setup.stop().await;
 }

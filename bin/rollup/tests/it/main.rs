@@ -218,7 +218,8 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
     let head = sequencer.node.head().header.number;
     assert!(head >= 3, "at least three blocks");
 
-    // A limit smaller than one block: each batch holds one block.
+    // A limit that one block fits (about 330 bytes: four transfers) and two do not: each
+    // batch holds one block.
     let batcher_config = BatcherConfig {
         l1_rpc: l1.clone(),
         inbox: deployment.batch_inbox,
@@ -226,8 +227,9 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         chain,
         interval: Duration::from_millis(10),
         max_blocks: 100,
-        max_bytes: 200,
-        txmgr: TxManagerConfig::default(),
+        max_bytes: 400,
+        // One post at a time: the test follows the batches one by one.
+        txmgr: TxManagerConfig { max_in_flight: 1, ..TxManagerConfig::default() },
         da: rollup_batcher::DaMode::Calldata,
         fault: None,
     };
@@ -275,3 +277,4 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
 mod batcher;
 mod fraud;
 mod kill;
+mod settle;

@@ -1,0 +1,255 @@
+//! Building a post: the blocks after the last posted one packed into one batch as large as the
+//! L1 takes (exact encoding, exact calldata gas), its chunk roots, and the `postBatch` or
+//! `postBatchBlobs` call that carries it.
+
+use crate::{
+    error::BatcherError,
+    limits::{self, PostCapacity},
+};
+use alloy::eips::{
+    eip4844::{Blob, BlobTransactionSidecar, env_settings::EnvKzgSettings},
+    eip7594::BlobTransactionSidecarVariant,
+};
+use alloy_primitives::{B256, U256, keccak256};
+use alloy_sol_types::SolCall;
+use rollup_chain_store::{Store, StoredBlock};
+use rollup_types::{
+    ChainConfig, SignedTx,
+    bindings::BatchInbox,
+    blob,
+    codec::{self, Batch, BatchBlock},
+};
+
+/// A batch ready to be posted.
+#[derive(Debug)]
+pub(crate) struct Built {
+    /// The batch (its blocks and transactions).
+    pub(crate) batch: Batch,
+    /// Its encoding.
+    pub(crate) data: Vec<u8>,
+    /// The state root after each chunk.
+    pub(crate) chunk_roots: Vec<B256>,
+}
+
+impl Built {
+    /// Number of its last block.
+    pub(crate) fn last_block(&self) -> u64 {
+        self.batch.blocks.last().map_or(0, |b| b.number)
+    }
+
+    /// Number of its first block.
+    pub(crate) fn first_block(&self) -> u64 {
+        self.batch.blocks.first().map_or(0, |b| b.number)
+    }
+
+    /// Its state root: the last chunk root, or `prev_root` for a batch without transactions.
+    pub(crate) fn state_root(&self, prev_root: B256) -> B256 {
+        self.chunk_roots.last().copied().unwrap_or(prev_root)
+    }
+}
+
+/// The `postBatch` calldata of a batch.
+pub(crate) fn calldata(index: u64, prev_root: B256, last_block: u64, data: &[u8], roots: &[B256]) -> Vec<u8> {
+    BatchInbox::postBatchCall {
+        index: U256::from(index),
+        prevStateRoot: prev_root,
+        lastBlock: last_block,
+        data: data.to_vec().into(),
+        chunkRoots: roots.to_vec(),
+    }
+    .abi_encode()
+}
+
+/// Where the next post starts: its batch index, the last block posted before it, and the
+/// state root it builds on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Next {
+    pub(crate) index: u64,
+    pub(crate) after: u64,
+    pub(crate) prev_root: B256,
+}
+
+/// How posts are packed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Packing {
+    pub(crate) chain: ChainConfig,
+    pub(crate) capacity: PostCapacity,
+    /// Most blocks in one batch.
+    pub(crate) max_blocks: u64,
+    /// Whether the post carries its data in blobs.
+    pub(crate) blobs: bool,
+}
+
+/// Packs the blocks after `next.after` into the largest batch that fits one post: by the data
+/// bytes and the gas of its calldata for a calldata post, by the blobs' bytes for a blob post.
+/// `None` when no block waits. `Err(BlockTooLarge)` when the next block alone does not fit.
+pub(crate) async fn build(store: &Store, packing: Packing, next: Next) -> Result<Option<Built>, BatcherError> {
+    let stored = store.blocks_from(next.after + 1, packing.max_blocks).await?;
+    let (Some(first), Some(last)) = (stored.first(), stored.last()) else { return Ok(None) };
+    let raws = store.block_transactions(first.header.number, last.header.number).await?;
+    let mut raws = raws.into_iter().peekable();
+    let mut blocks = Vec::with_capacity(stored.len());
+    for block in &stored {
+        let n = block.header.number;
+        let txs: Vec<SignedTx> = std::iter::from_fn(|| raws.next_if(|(b, _)| *b == n))
+            .map(|(_, raw)| SignedTx::decode(&raw))
+            .collect::<Result<_, _>>()
+            .map_err(|e| BatcherError::Inconsistent(format!("block {n} holds an undecodable transaction: {e}")))?;
+        blocks.push(BatchBlock { number: n, timestamp: block.header.timestamp, txs });
+    }
+    // Encoding a full batch takes about a millisecond: off the async runtime.
+    tokio::task::spawn_blocking(move || pack(&packing, next, blocks, &stored))
+        .await
+        .map_err(|e| BatcherError::Inconsistent(format!("batch building task failed: {e}")))?
+}
+
+/// Whether the first `n` blocks fit one post; their encoding when they do.
+fn try_fit(
+    packing: &Packing,
+    next: Next,
+    blocks: &[BatchBlock],
+    stored: &[StoredBlock],
+    n: usize,
+) -> Result<Option<Vec<u8>>, BatcherError> {
+    let batch = Batch { blocks: blocks[..n].to_vec() };
+    let data = codec::encode(&batch, &packing.chain)?;
+    let fits = if packing.blobs {
+        data.len() <= blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB - 4
+    } else {
+        let roots: Vec<B256> = stored[..n].iter().flat_map(|b| b.chunk_roots.iter().copied()).collect();
+        let input = calldata(next.index, next.prev_root, blocks[n - 1].number, &data, &roots);
+        packing.capacity.fits(&input, data.len(), roots.len())
+    };
+    Ok(fits.then_some(data))
+}
+
+fn pack(
+    packing: &Packing,
+    next: Next,
+    blocks: Vec<BatchBlock>,
+    stored: &[StoredBlock],
+) -> Result<Option<Built>, BatcherError> {
+    let fit = |n: usize| try_fit(packing, next, &blocks, stored, n);
+    let Some(mut best) = fit(1)? else {
+        let batch = Batch { blocks: blocks[..1].to_vec() };
+        return Err(BatcherError::BlockTooLarge {
+            number: blocks[0].number,
+            bytes: codec::encode(&batch, &packing.chain)?.len(),
+            max: packing.capacity.max_block_bytes,
+        });
+    };
+    // The largest n that fits: a first guess from typical sizes, a gallop up from what fits,
+    // then a binary search (each step encodes the candidate exactly).
+    let budget = if packing.blobs { blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB } else { packing.capacity.max_post_bytes };
+    let mut guess = 0;
+    let mut bytes = 0;
+    for block in &blocks {
+        bytes += block.txs.iter().map(codec::typical_tx_bytes).sum::<usize>() + 4;
+        if bytes > budget {
+            break;
+        }
+        guess += 1;
+    }
+    let (mut low, mut high) = (1, blocks.len());
+    let guess = guess.clamp(1, blocks.len());
+    if guess > 1 {
+        match fit(guess)? {
+            Some(data) => (low, best) = (guess, data),
+            None => high = guess - 1,
+        }
+    }
+    if low == guess {
+        // The guess fits: gallop up while it still does.
+        let mut step = 1;
+        while low < high {
+            let probe = (low + step).min(high);
+            match fit(probe)? {
+                Some(data) => {
+                    (low, best) = (probe, data);
+                    step *= 2;
+                }
+                None => high = probe - 1,
+            }
+            if high < low + step {
+                break;
+            }
+        }
+    }
+    while low < high {
+        let mid = low + (high - low).div_ceil(2);
+        match fit(mid)? {
+            Some(data) => (low, best) = (mid, data),
+            None => high = mid - 1,
+        }
+    }
+    let chunk_roots = stored[..low].iter().flat_map(|b| b.chunk_roots.iter().copied()).collect();
+    Ok(Some(Built { batch: Batch { blocks: blocks[..low].to_vec() }, data: best, chunk_roots }))
+}
+
+/// What a post says, whether its data is in calldata or in blobs.
+#[derive(Debug)]
+pub(crate) struct PostedCall {
+    pub(crate) prev_state_root: B256,
+    pub(crate) last_block: u64,
+    pub(crate) chunk_roots: Vec<B256>,
+    /// The inbox's data commitment: `codec::data_commitment(data)`, or `keccak256` of the
+    /// versioned hashes.
+    pub(crate) data_hash: B256,
+    /// Calldata bytes, or blob bytes (131072 per blob) for a blob post.
+    pub(crate) data_len: u64,
+}
+
+impl PostedCall {
+    pub(crate) fn decode(input: &[u8], blob_hashes: &[B256]) -> Result<Self, alloy_sol_types::Error> {
+        if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
+            let call = BatchInbox::postBatchBlobsCall::abi_decode(input)?;
+            let joined: Vec<u8> = blob_hashes.iter().flat_map(|h| h.0).collect();
+            return Ok(Self {
+                prev_state_root: call.prevStateRoot,
+                last_block: call.lastBlock,
+                chunk_roots: call.chunkRoots,
+                data_hash: keccak256(&joined),
+                data_len: (blob_hashes.len() * blob::BYTES_PER_BLOB) as u64,
+            });
+        }
+        let call = BatchInbox::postBatchCall::abi_decode(input)?;
+        Ok(Self {
+            prev_state_root: call.prevStateRoot,
+            last_block: call.lastBlock,
+            chunk_roots: call.chunkRoots,
+            data_hash: codec::data_commitment(&call.data),
+            data_len: call.data.len() as u64,
+        })
+    }
+
+    /// The state root the post records.
+    pub(crate) fn state_root(&self) -> B256 {
+        self.chunk_roots.last().copied().unwrap_or(self.prev_state_root)
+    }
+}
+
+/// The calldata and gas of a blob post (`postBatchBlobs`) of `blobs` blobs.
+pub(crate) fn blob_call(index: u64, prev_root: B256, last_block: u64, roots: &[B256], blobs: usize) -> (Vec<u8>, u64) {
+    let input = BatchInbox::postBatchBlobsCall {
+        index: U256::from(index),
+        prevStateRoot: prev_root,
+        lastBlock: last_block,
+        chunkRoots: roots.to_vec(),
+    }
+    .abi_encode();
+    // The inbox reads and hashes each blob's versioned hash instead of hashing data.
+    let gas = limits::transaction_gas(&input, limits::execution_gas(0, roots.len()) + 2_000 * blobs as u64);
+    (input, gas)
+}
+
+/// The blobs, KZG commitments and proofs that carry `data` (layout: `rollup_types::blob`).
+pub(crate) fn sidecar_for(data: &[u8]) -> Result<BlobTransactionSidecarVariant, BatcherError> {
+    let blobs = blob::to_blobs(data)
+        .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in blobs: {e}")))?
+        .iter()
+        .map(|b| Blob::try_from(b.as_slice()).map_err(|e| BatcherError::Inconsistent(format!("blob: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(blobs, EnvKzgSettings::Default.get())
+        .map_err(|e| BatcherError::Inconsistent(format!("KZG commitment of a blob failed: {e}")))?;
+    Ok(BlobTransactionSidecarVariant::Eip4844(sidecar))
+}
