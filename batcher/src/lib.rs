@@ -486,9 +486,11 @@ impl Batcher {
                 }
                 warn!(target: "batcher", from = on_l1, dropped, "batches fell out of L1 in a reorg; their posts go out again");
             }
+            let last = self.store.latest_batch().await?;
             self.status.send_modify(|s| {
                 s.reorged_batches += dropped;
-                s.last_posted_batch = on_l1.checked_sub(1);
+                s.last_posted_batch = last.as_ref().map(|b| b.index);
+                s.last_posted_l2_block = last.as_ref().map(|b| b.last_block);
             });
             return Ok(());
         }
@@ -496,6 +498,10 @@ impl Batcher {
             let record = self.read_posted(index).await?;
             warn!(target: "batcher", index, l1_tx = %record.l1_tx_hash, "recorded a batch found on L1");
             self.store.record_mined_post(&record).await?;
+            self.status.send_modify(|s| {
+                s.last_posted_batch = Some(record.index);
+                s.last_posted_l2_block = Some(record.last_block);
+            });
         }
         self.check_recent_posts().await
     }
@@ -544,9 +550,11 @@ impl Batcher {
                     let dropped = self.store.drop_batches_from(index).await?;
                     self.store.set_l1_tx_status(batch.l1_tx_hash, L1TxStatus::Pending).await?;
                     warn!(target: "batcher", from = index, dropped, "a recent post left L1 in a reorg; it goes out again");
+                    let last = self.store.latest_batch().await?;
                     self.status.send_modify(|s| {
                         s.reorged_batches += dropped;
-                        s.last_posted_batch = index.checked_sub(1);
+                        s.last_posted_batch = last.as_ref().map(|b| b.index);
+                        s.last_posted_l2_block = last.as_ref().map(|b| b.last_block);
                     });
                 }
             }
@@ -637,18 +645,25 @@ impl Batcher {
         if room == 0 {
             return Ok(0);
         }
+        // A post whose nonce the account already used without it (it is being lost to another
+        // transaction, section 2 "Nonce taken"): nothing is stacked on a batch that cannot land.
+        let mined_nonce = self.txmgr.mined_nonce().await?;
+        if in_flight.iter().any(|p| p.nonce < mined_nonce) {
+            return Ok(0);
+        }
         // What the next post builds on: the newest post in flight, or the last recorded batch.
-        let (mut index, mut after, mut prev_root) = match in_flight.last() {
-            Some(post) => {
+        let last_recorded = self.store.latest_batch().await?;
+        let (mut index, mut after, mut prev_root) = match (in_flight.last(), &last_recorded) {
+            (Some(post), _) => {
                 let call = self.posted_call(post)?;
                 (post.index + 1, call.last_block, call.state_root())
             }
-            None => match self.store.latest_batch().await? {
-                Some(b) => (b.index + 1, b.last_block, b.state_root),
-                None => (0, 0, self.genesis_root),
-            },
+            (None, Some(b)) => (b.index + 1, b.last_block, b.state_root),
+            (None, None) => (0, 0, self.genesis_root),
         };
-        let mut nonce = self.txmgr.next_nonce(&in_flight).await?;
+        let Some(mut nonce) = self.txmgr.next_nonce(&in_flight, last_recorded.map(|b| b.l1_tx_hash)).await? else {
+            return Ok(0);
+        };
         let capacity = self.capacity();
         // Blobs of the posts in flight (they may share the next L1 block with this one).
         let mut blobs_in_flight = 0usize;

@@ -224,12 +224,26 @@ impl TxManager {
     }
 
     /// The nonce of the next post: after the newest in flight, or the account's pending nonce
-    /// when none is (which counts transactions of the account the node still holds).
-    pub(crate) async fn next_nonce(&self, in_flight: &[Post]) -> Result<u64, BatcherError> {
-        match in_flight.last() {
-            Some(post) => Ok(post.nonce + 1),
-            None => self.provider.get_transaction_count(self.address).pending().await.map_err(BatcherError::l1),
+    /// when none is (which counts transactions of the account the node still holds). `None`
+    /// when the L1 no longer has the nonce of `last_recorded`, the post of the last recorded
+    /// batch: a reorg took it out since the round's reconciliation, and a post now would take
+    /// the nonce that post must land with again (the next round reconciles first).
+    pub(crate) async fn next_nonce(
+        &self,
+        in_flight: &[Post],
+        last_recorded: Option<B256>,
+    ) -> Result<Option<u64>, BatcherError> {
+        if let Some(post) = in_flight.last() {
+            return Ok(Some(post.nonce + 1));
         }
+        let pending = self.provider.get_transaction_count(self.address).pending().await.map_err(BatcherError::l1)?;
+        if let Some(hash) = last_recorded
+            && let Some(recorded) = self.store.l1_tx(hash).await?
+            && pending <= recorded.nonce
+        {
+            return Ok(None);
+        }
+        Ok(Some(pending))
     }
 
     /// The fees of new posts: the node's EIP-1559 estimate (and twice the blob base fee for

@@ -146,6 +146,15 @@ impl Store {
         rows.iter().map(Self::l1_tx_of).collect()
     }
 
+    /// The attempt with this hash.
+    pub async fn l1_tx(&self, hash: B256) -> Result<Option<L1TxRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM l1_transactions WHERE tx_hash = $1")
+            .bind(hash.as_slice())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Self::l1_tx_of).transpose()
+    }
+
     /// Every attempt of batch `index`, oldest first.
     pub async fn l1_txs_of_batch(&self, index: u64) -> Result<Vec<L1TxRecord>, StoreError> {
         let rows = sqlx::query("SELECT * FROM l1_transactions WHERE batch_index = $1 ORDER BY sent_at")

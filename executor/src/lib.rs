@@ -5,10 +5,12 @@ mod partition;
 mod predict;
 mod snapshot;
 mod state;
+mod undo;
 
 pub use predict::KeyPrediction;
 pub use snapshot::SnapshotError;
 pub use state::State;
+pub use undo::Undo;
 
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};
 use parallel::BlockContext;
@@ -46,6 +48,14 @@ pub enum ExecutorError {
     /// A state snapshot could not be read.
     #[error("state snapshot: {0}")]
     Snapshot(#[from] SnapshotError),
+    /// Undoing blocks did not bring the state root back (a bug).
+    #[error("undoing blocks gave state root {got}, not {expected}")]
+    Undo {
+        /// The root before the blocks.
+        expected: B256,
+        /// The root after undoing them.
+        got: B256,
+    },
 }
 
 /// How a transaction ended (defined with the block types, which the chain store shares).
@@ -625,9 +635,23 @@ impl Executor {
     /// Executes `txs` in order on the calling thread: the reference semantics, which the
     /// challenger uses and every other path must equal.
     pub fn execute_block_sequential(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> ExecutedBlock {
+        self.execute_sequential_with(env, txs, None)
+    }
+
+    /// [`Self::execute_block_sequential`], recording in `undo` (when given) what the block
+    /// overwrites.
+    pub(crate) fn execute_sequential_with(
+        &mut self,
+        env: BlockEnvInput,
+        txs: &[RecoveredTx],
+        undo: Option<&mut Undo>,
+    ) -> ExecutedBlock {
         let started = Instant::now();
         let (results, layers) = parallel::execute_sequential(&self.context(env), txs);
         let execution = started.elapsed();
+        if let Some(undo) = undo {
+            self.remember(&layers, undo);
+        }
         let (block, finish) = self.commit(results, layers);
         ExecutedBlock { timings: BlockTimings { execution, ..finish }, ..block }
     }

@@ -110,6 +110,26 @@ impl State {
         storage.chain(nonces).collect()
     }
 
+    /// Puts back values that changes overwrote: a zero nonce or slot is an absent one.
+    pub(crate) fn restore(&mut self, old: &Changes) {
+        for (account, nonce) in &old.nonces {
+            let part = &mut self.nonces.parts[account.part()];
+            if *nonce == 0 {
+                part.remove(account);
+            } else {
+                part.insert(*account, *nonce);
+            }
+        }
+        for (slot, value) in &old.storage {
+            let part = &mut self.storage.parts[slot.part()];
+            if value.is_zero() {
+                part.remove(slot);
+            } else {
+                part.insert(*slot, *value);
+            }
+        }
+    }
+
     /// Applies a block's changes, `layers` in order (later layers win).
     pub(crate) fn apply(&mut self, layers: &[Changes]) {
         apply_to_parts(&mut self.nonces.parts, &mut self.storage.parts, 0, layers);

@@ -4,7 +4,7 @@
 
 use alloy_primitives::{B256, Bytes, keccak256};
 use rayon::prelude::*;
-use rollup_executor::{BlockEnvInput, Executor, TxResult};
+use rollup_executor::{BlockEnvInput, Executor, ExecutorError, TxResult, Undo};
 use rollup_types::{ChainConfig, RecoveredTx, codec};
 
 /// A batch as read from L1: the inbox event and the calldata of the post.
@@ -56,20 +56,85 @@ impl Verdict {
     }
 }
 
-/// Rebuilds the chain batch by batch from genesis.
+/// Where the verifier stands: the next batch and block it expects, and the first batch it
+/// found invalid (later ones descend from it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    /// Index of the next batch to judge.
+    pub next_index: u64,
+    /// Next L2 block expected.
+    pub next_block: u64,
+    /// First batch judged invalid and not rolled back yet.
+    pub invalid_from: Option<u64>,
+}
+
+/// What handling one inbox event did to the verifier, so that it can be taken back when an L1
+/// reorg removes the event ([`Verifier::unapply`]).
+#[derive(Debug)]
+pub struct Applied {
+    /// The position before the event.
+    before: Position,
+    /// What undoes the state change of a verified batch (`None`: no state change, or the undo
+    /// was let go to bound memory).
+    undo: Option<Undo>,
+    /// Whether the event changed the state (a verified batch).
+    moved: bool,
+}
+
+impl Applied {
+    /// Whether the event can still be taken back.
+    pub const fn can_unapply(&self) -> bool {
+        !self.moved || self.undo.is_some()
+    }
+
+    /// Keys its undo restores (what it costs to keep).
+    pub fn undo_len(&self) -> usize {
+        self.undo.as_ref().map_or(0, Undo::len)
+    }
+
+    /// Lets the undo go: the event can no longer be taken back (unwinding past it needs a
+    /// snapshot).
+    pub fn forget_undo(&mut self) {
+        self.undo = None;
+    }
+}
+
+/// Why the verifier could not handle an event. None of these is a verdict on a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The batch given is not the one the verifier expects: the caller's view of L1 is not
+    /// consistent (a reorg under a read); it re-reads L1.
+    #[error("expected batch {expected}, got batch {got}: the view of L1 is out of step")]
+    OutOfSync {
+        /// The batch expected.
+        expected: u64,
+        /// The batch given.
+        got: u64,
+    },
+    /// An event cannot be taken back (its undo was let go): the caller restores a snapshot.
+    #[error("a verified batch cannot be taken back any more (its undo was let go)")]
+    Forgotten,
+    /// Taking a batch back did not restore the state (a bug; the verifier must be rebuilt).
+    #[error(transparent)]
+    Executor(#[from] ExecutorError),
+}
+
+/// Rebuilds the chain batch by batch, from genesis or from a snapshot.
 #[derive(Debug)]
 pub struct Verifier {
     executor: Executor,
-    next_index: u64,
-    next_block: u64,
-    /// First batch that did not verify: later batches descend from it.
-    invalid_from: Option<u64>,
+    position: Position,
 }
 
 impl Verifier {
     /// Starts from a genesis executor.
     pub fn new(genesis: Executor) -> Self {
-        Self { executor: genesis, next_index: 0, next_block: 1, invalid_from: None }
+        Self { executor: genesis, position: Position { next_index: 0, next_block: 1, invalid_from: None } }
+    }
+
+    /// Resumes from `executor`, the state after the batches before `position` (a snapshot).
+    pub const fn resume(executor: Executor, position: Position) -> Self {
+        Self { executor, position }
     }
 
     /// The chain parameters.
@@ -82,20 +147,41 @@ impl Verifier {
         self.executor.state_root()
     }
 
+    /// The state after the last verified batch.
+    pub const fn executor(&self) -> &Executor {
+        &self.executor
+    }
+
+    /// Where it stands.
+    pub const fn position(&self) -> Position {
+        self.position
+    }
+
     /// Next L2 block expected.
     pub const fn next_block(&self) -> u64 {
-        self.next_block
+        self.position.next_block
     }
 
     /// Index of the next batch to judge.
     pub const fn next_index(&self) -> u64 {
-        self.next_index
+        self.position.next_index
+    }
+
+    /// The first batch judged invalid and not rolled back yet.
+    pub const fn invalid_from(&self) -> Option<u64> {
+        self.position.invalid_from
+    }
+
+    /// The last batch that verified, if any: every batch before the first invalid one (or
+    /// before the next) is valid.
+    pub fn last_verified(&self) -> Option<u64> {
+        self.position.invalid_from.unwrap_or(self.position.next_index).checked_sub(1)
     }
 
     /// The proof that `batch`, the first invalid batch (just judged a mismatch by
     /// [`Self::verify`]), is fraudulent, built from the state it builds on.
     pub fn prove(&self, batch: &PostedBatch) -> Result<crate::prove::FraudProof, crate::prove::ProveError> {
-        crate::prove::build(&self.executor, self.next_block, batch)
+        crate::prove::build(&self.executor, self.position.next_block, batch)
     }
 
     /// The proof of chunk `chunk` of `batch` (the next batch) whether or not it is at fault,
@@ -105,53 +191,69 @@ impl Verifier {
         batch: &PostedBatch,
         chunk: usize,
     ) -> Result<crate::prove::FraudProof, crate::prove::ProveError> {
-        crate::prove::build_chunk(&self.executor, self.next_block, batch, chunk)
+        crate::prove::build_chunk(&self.executor, self.position.next_block, batch, chunk)
     }
 
     /// The inbox removed batches `from_index` onwards (a fraud proof succeeded): the next batch
     /// to judge is `from_index` again. `Err` when that removes a batch this verifier found
-    /// valid, whose state it has already applied: it can then no longer follow the inbox.
-    pub fn roll_back(&mut self, from_index: u64) -> Result<(), String> {
-        let first_invalid = self.invalid_from.unwrap_or(self.next_index);
+    /// valid, whose state it has already applied: its judgement and the inbox's then differ,
+    /// and it can no longer follow the inbox.
+    pub fn roll_back(&mut self, from_index: u64) -> Result<Applied, String> {
+        let before = self.position;
+        let first_invalid = before.invalid_from.unwrap_or(before.next_index);
         if from_index < first_invalid {
             return Err(format!(
                 "the inbox rolled back to batch {from_index}, but batches up to {} verified",
                 first_invalid.saturating_sub(1)
             ));
         }
-        if from_index < self.next_index {
-            self.next_index = from_index;
+        if from_index < self.position.next_index {
+            self.position.next_index = from_index;
         }
-        if self.invalid_from.is_some_and(|first| first >= from_index) {
-            self.invalid_from = None;
+        if self.position.invalid_from.is_some_and(|first| first >= from_index) {
+            self.position.invalid_from = None;
         }
+        Ok(Applied { before, undo: None, moved: false })
+    }
+
+    /// Judges `batch`, the next batch of the inbox, and returns the verdict with what it did. A
+    /// verified batch extends the local chain; a mismatch leaves it where it was (its state
+    /// changes undone), and every later batch is judged to descend from an invalid one.
+    /// `Err` when `batch` is not the next batch (the caller's view of L1 is inconsistent: no
+    /// verdict).
+    pub fn verify(&mut self, batch: &PostedBatch) -> Result<(Verdict, Applied), VerifyError> {
+        if batch.index != self.position.next_index {
+            return Err(VerifyError::OutOfSync { expected: self.position.next_index, got: batch.index });
+        }
+        let before = self.position;
+        self.position.next_index += 1;
+        if let Some(first) = self.position.invalid_from {
+            let verdict = Verdict::mismatch(format!("builds on batch {first}, which is invalid"));
+            return Ok((verdict, Applied { before, undo: None, moved: false }));
+        }
+        let mut undo = Undo::default();
+        let verdict = self.check(batch, &mut undo);
+        if matches!(verdict, Verdict::Mismatch { .. }) {
+            // A fraudulent batch must not move the local chain.
+            self.executor.undo(undo)?;
+            self.position.invalid_from = Some(batch.index);
+            return Ok((verdict, Applied { before, undo: None, moved: false }));
+        }
+        self.position.next_block = batch.last_block + 1;
+        Ok((verdict, Applied { before, undo: Some(undo), moved: true }))
+    }
+
+    /// Takes back an event handled last (events are taken back newest first): the position
+    /// before it, and the state before it for a verified batch.
+    pub fn unapply(&mut self, applied: Applied) -> Result<(), VerifyError> {
+        if applied.moved {
+            self.executor.undo(applied.undo.ok_or(VerifyError::Forgotten)?)?;
+        }
+        self.position = applied.before;
         Ok(())
     }
 
-    /// The first batch judged invalid and not rolled back yet.
-    pub const fn invalid_from(&self) -> Option<u64> {
-        self.invalid_from
-    }
-
-    /// Judges `batch`, the next batch of the inbox. A verified batch extends the local chain;
-    /// a mismatch leaves it where it was, and every later batch is judged to descend from an
-    /// invalid one.
-    pub fn verify(&mut self, batch: &PostedBatch) -> Verdict {
-        if batch.index != self.next_index {
-            return Verdict::mismatch(format!("expected batch {}, got {}", self.next_index, batch.index));
-        }
-        self.next_index += 1;
-        if let Some(first) = self.invalid_from {
-            return Verdict::mismatch(format!("builds on batch {first}, which is invalid"));
-        }
-        let verdict = self.check(batch);
-        if matches!(verdict, Verdict::Mismatch { .. }) {
-            self.invalid_from = Some(batch.index);
-        }
-        verdict
-    }
-
-    fn check(&mut self, batch: &PostedBatch) -> Verdict {
+    fn check(&mut self, batch: &PostedBatch, undo: &mut Undo) -> Verdict {
         let commitment = if batch.blob_hashes.is_empty() {
             codec::data_commitment(&batch.data)
         } else {
@@ -175,30 +277,41 @@ impl Verifier {
         let (Some(first), Some(last)) = (decoded.blocks.first(), decoded.blocks.last()) else {
             return Verdict::mismatch("batch holds no blocks");
         };
-        if first.number != self.next_block {
-            return Verdict::mismatch(format!("starts at block {}, expected {}", first.number, self.next_block));
+        if first.number != self.position.next_block {
+            return Verdict::mismatch(format!(
+                "starts at block {}, expected {}",
+                first.number, self.position.next_block
+            ));
         }
         if last.number != batch.last_block {
             return Verdict::mismatch(format!("ends at block {}, the post says {}", last.number, batch.last_block));
         }
-        // Execute on a copy: a fraudulent batch must not move the local chain.
-        let mut executor = self.executor.clone();
+        // Every sender of the batch is recovered at once, on all cores.
+        let recovered: Vec<(usize, Result<RecoveredTx, rollup_types::TxError>)> = decoded
+            .blocks
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(b, block)| block.txs.iter().map(move |tx| (b, tx)))
+            .map(|(b, tx)| (b, RecoveredTx::from_signed(tx.clone(), &chain)))
+            .collect();
+        let mut recovered = recovered.into_iter().peekable();
         let mut computed = Vec::with_capacity(batch.chunk_roots.len());
-        for block in &decoded.blocks {
-            // Senders are recovered on all cores before the block executes.
-            let recovered: Vec<_> =
-                block.txs.par_iter().map(|tx| RecoveredTx::from_signed(tx.clone(), &chain)).collect();
-            let mut txs = Vec::with_capacity(recovered.len());
-            for (i, tx) in recovered.into_iter().enumerate() {
+        for (b, block) in decoded.blocks.iter().enumerate() {
+            let mut txs = Vec::with_capacity(block.txs.len());
+            while let Some((_, tx)) = recovered.next_if(|(at, _)| *at == b) {
                 match tx {
                     Ok(tx) => txs.push(tx),
                     Err(e) => {
+                        let i = txs.len();
                         return Verdict::mismatch(format!("block {} transaction {i} is invalid: {e}", block.number));
                     }
                 }
             }
-            let executed =
-                executor.execute_block(BlockEnvInput { number: block.number, timestamp: block.timestamp }, &txs);
+            let executed = self.executor.execute_block_undoable(
+                BlockEnvInput { number: block.number, timestamp: block.timestamp },
+                &txs,
+                undo,
+            );
             if let Some((i, TxResult::Invalid(reason))) =
                 executed.results.iter().enumerate().find(|(_, r)| matches!(r, TxResult::Invalid(_)))
             {
@@ -225,8 +338,6 @@ impl Verifier {
                 computed_root: Some(computed_root),
             };
         }
-        self.executor = executor;
-        self.next_block = batch.last_block + 1;
         Verdict::Verified { state_root: computed_root }
     }
 }

@@ -15,7 +15,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
-use derive::{PostedBatch, Verdict, Verifier};
+use derive::{Applied, PostedBatch, Verdict, Verifier, VerifyError};
 use prove::FraudProof;
 use rollup_executor::Executor;
 use rollup_types::{
@@ -25,10 +25,10 @@ use rollup_types::{
     status::{ChallengerStatus, Mismatch, ProofReport, ProofState},
 };
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
-use store::VerdictStore;
+use store::{L1Position, Snapshot, VerdictStore};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -36,7 +36,7 @@ use tracing::{error, info, warn};
 /// Errors of the challenger.
 #[derive(Debug, thiserror::Error)]
 pub enum ChallengerError {
-    /// The L1 could not be read: retried next round.
+    /// The L1 could not be read, or was read while it changed: retried next round.
     #[error("L1 request failed: {0}")]
     L1(String),
     /// The challenger's database failed.
@@ -45,7 +45,7 @@ pub enum ChallengerError {
     /// The inbox is not for this chain, or the configuration is unusable.
     #[error("configuration: {0}")]
     Config(String),
-    /// Genesis could not be laid out.
+    /// Genesis could not be laid out, or the verified state is corrupt.
     #[error(transparent)]
     Executor(#[from] rollup_executor::ExecutorError),
 }
@@ -61,10 +61,22 @@ impl ChallengerError {
     }
 }
 
-/// Calls a view function of the inbox.
+impl From<VerifyError> for ChallengerError {
+    fn from(err: VerifyError) -> Self {
+        match err {
+            // The view of L1 moved under a read: read again.
+            VerifyError::OutOfSync { .. } => Self::L1(err.to_string()),
+            VerifyError::Forgotten => Self::Config(err.to_string()),
+            VerifyError::Executor(e) => Self::Executor(e),
+        }
+    }
+}
+
+/// Calls a view function of the inbox on the latest block.
 async fn view<C: SolCall>(provider: &DynProvider, inbox: Address, call: C) -> Result<C::Return, ChallengerError> {
     let out = provider
         .call(TransactionRequest::default().to(inbox).input(call.abi_encode().into()))
+        .block(BlockNumberOrTag::Latest.into())
         .await
         .map_err(ChallengerError::l1)?;
     C::abi_decode_returns(&out).map_err(ChallengerError::l1)
@@ -95,7 +107,28 @@ pub struct ChallengerConfig {
     /// Key that commits and sends fraud proofs (and receives the rewards); `None`: the
     /// challenger only verifies and reports.
     pub prover_key: Option<B256>,
+    /// How far back (in L1 blocks) a reorg is taken back in memory, by undoing the batches
+    /// it removed; deeper reorgs restore a snapshot.
+    pub undo_blocks: u64,
+    /// A snapshot of the verified state once this many transactions were verified since the
+    /// last one (and at a clean stop): a restart re-executes at most this many.
+    pub snapshot_txs: u64,
 }
+
+impl ChallengerConfig {
+    /// Defaults of the reorg and snapshot settings.
+    pub const DEFAULT_UNDO_BLOCKS: u64 = 64;
+    /// Default of [`Self::snapshot_txs`].
+    pub const DEFAULT_SNAPSHOT_TXS: u64 = 50_000;
+}
+
+/// Most keys the undo logs of the events read may hold together (about 80 bytes each); past
+/// it, the oldest L1 blocks can only be taken back through a snapshot.
+const MAX_UNDO_KEYS: usize = 2_000_000;
+/// L1 blocks read per request when catching up.
+const RANGE: u64 = 2_000;
+/// Cursor positions remembered, as candidates for the common ancestor of a reorg.
+const RECENT_CURSORS: usize = 256;
 
 /// A fraud proof on its way to L1.
 #[derive(Debug)]
@@ -103,10 +136,40 @@ struct PendingProof {
     proof: FraudProof,
     calldata: Bytes,
     commitment: B256,
+    /// Where the batch it proves was posted, and its data commitment: the proof goes out only
+    /// while that post is on the canonical L1 and the inbox still holds it.
+    at: L1Position,
+    data_hash: B256,
     /// L1 block of the mined commitment.
     committed_at: Option<u64>,
     /// Its entry in the status's `proofs`.
     report: usize,
+}
+
+/// What an inbox event was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    /// Batch `index` was posted.
+    Posted { index: u64, txs: u64 },
+    /// Batches from `from` were rolled back.
+    RolledBack { from: u64 },
+}
+
+/// An event handled, with what it did to the verifier.
+#[derive(Debug)]
+struct Entry {
+    at: L1Position,
+    event: Event,
+    applied: Applied,
+}
+
+/// The last L1 block read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Cursor {
+    /// The next block to read.
+    next: u64,
+    /// The last block read and its hash (`None` before anything after the start was read).
+    last: Option<(u64, B256)>,
 }
 
 /// Follows the inbox and judges every batch from L1 data alone.
@@ -116,19 +179,30 @@ pub struct Challenger {
     provider: DynProvider,
     store: VerdictStore,
     verifier: Verifier,
-    cursor: u64,
-    /// Position (L1 block, log index) of the last inbox event handled.
-    last_event: Option<(u64, u64)>,
+    cursor: Cursor,
+    /// Events handled since `base`, oldest first: what a reorg takes back.
+    journal: VecDeque<Entry>,
+    /// Where the journal starts: the state is the one after every event up to it.
+    base: Cursor,
+    /// Positions the cursor had after recent polls (ancestor candidates).
+    recent: VecDeque<(u64, B256)>,
     status: watch::Sender<ChallengerStatus>,
     /// Signing provider and address of the prover.
     prover: Option<(DynProvider, Address)>,
     pending: Option<PendingProof>,
     /// The proof reports as last written to the database.
     persisted: Vec<ProofReport>,
+    /// Transactions verified since the last snapshot.
+    since_snapshot: u64,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl Challenger {
-    /// Opens its database, lays out genesis and checks the inbox belongs to this chain.
+    /// Opens its database, lays out genesis, checks the inbox belongs to this chain, and
+    /// resumes from its newest snapshot still on the canonical L1 (from genesis otherwise).
     pub async fn new(config: ChallengerConfig) -> Result<Self, ChallengerError> {
         let provider = ProviderBuilder::new().connect_http(config.l1_rpc.clone()).erased();
         let store = VerdictStore::open(&config.db_url).await?;
@@ -156,7 +230,6 @@ impl Challenger {
                 config.chain.chain_id
             )));
         }
-        let cursor = config.from_block;
         let prover = match &config.prover_key {
             Some(key) => {
                 let signer = PrivateKeySigner::from_bytes(key)
@@ -168,18 +241,26 @@ impl Challenger {
             }
             None => None,
         };
-        Ok(Self {
+        // The proofs it made before a restart are history: shown as they were recorded.
+        let proofs = store.proof_reports().await?;
+        let start = Cursor { next: config.from_block, last: None };
+        let mut challenger = Self {
+            verifier: Verifier::new(executor),
+            cursor: start,
+            journal: VecDeque::new(),
+            base: start,
+            recent: VecDeque::new(),
+            status: watch::Sender::new(ChallengerStatus { proofs: proofs.clone(), ..ChallengerStatus::default() }),
+            persisted: proofs,
             config,
             provider,
             store,
-            verifier: Verifier::new(executor),
-            cursor,
-            last_event: None,
-            status: watch::Sender::new(ChallengerStatus::default()),
             prover,
             pending: None,
-            persisted: Vec::new(),
-        })
+            since_snapshot: 0,
+        };
+        challenger.restore(None).await?;
+        Ok(challenger)
     }
 
     /// Verdicts as they are reached.
@@ -187,13 +268,19 @@ impl Challenger {
         self.status.subscribe()
     }
 
-    /// Follows L1 until `cancel` fires.
+    /// The L1 block up to which every event has been handled.
+    pub fn l1_block(&self) -> Option<u64> {
+        self.cursor.last.map(|(n, _)| n)
+    }
+
+    /// Follows L1 until `cancel` fires, then leaves a snapshot so that the next start
+    /// re-executes nothing.
     pub async fn run(mut self, cancel: CancellationToken) -> Result<(), ChallengerError> {
         let mut interval = tokio::time::interval(self.config.poll);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = cancel.cancelled() => return Ok(()),
+                _ = cancel.cancelled() => break,
                 _ = interval.tick() => {}
             }
             match self.step().await {
@@ -205,57 +292,316 @@ impl Challenger {
                 Err(err) => warn!(target: "challenger", %err, "will retry"),
             }
         }
+        if self.since_snapshot > 0 {
+            self.snapshot().await?;
+        }
+        Ok(())
     }
 
-    /// Reads the L1 blocks not read yet and judges the batches they post.
+    /// Checks that what it read is still on the canonical L1 (taking back what a reorg
+    /// removed), reads the L1 blocks not read yet, judges the batches they post, and moves the
+    /// pending fraud proof on.
     pub async fn step(&mut self) -> Result<(), ChallengerError> {
-        const RANGE: u64 = 2_000;
-        let latest = self.provider.get_block_number().await.map_err(ChallengerError::l1)?;
-        let Some(safe) = latest.checked_sub(self.config.confirmations) else { return Ok(()) };
-        while self.cursor <= safe {
-            let to = safe.min(self.cursor + RANGE - 1);
-            let filter = Filter::new()
-                .address(self.config.inbox)
-                .event_signature(vec![
-                    BatchInbox::BatchPosted::SIGNATURE_HASH,
-                    BatchInbox::BatchesRolledBack::SIGNATURE_HASH,
-                ])
-                .from_block(self.cursor)
-                .to_block(to);
-            let logs = self.provider.get_logs(&filter).await.map_err(ChallengerError::l1)?;
-            for log in &logs {
-                let at = (
-                    log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?,
-                    log.log_index.ok_or_else(|| ChallengerError::L1("log without index".into()))?,
-                );
-                // A round that failed half way is read again: skip what was handled already.
-                if self.last_event.is_some_and(|last| at <= last) {
-                    continue;
+        let head = self.provider.get_block_number().await.map_err(ChallengerError::l1)?;
+        self.follow_reorgs().await?;
+        if let Some(target) = head.checked_sub(self.config.confirmations) {
+            while self.cursor.next <= target {
+                let to = target.min(self.cursor.next + RANGE - 1);
+                match self.read_range(to).await {
+                    Ok(true) => {}
+                    // The chain changed under the read: check it again.
+                    Ok(false) => {
+                        self.follow_reorgs().await?;
+                        break;
+                    }
+                    Err(err) => {
+                        // Nothing of a range read half way stays: it is read again, whole.
+                        let at = self.cursor.last;
+                        self.unwind_to(at).await?;
+                        return Err(err);
+                    }
                 }
-                if log.topic0() == Some(&BatchInbox::BatchesRolledBack::SIGNATURE_HASH) {
-                    let event =
-                        BatchInbox::BatchesRolledBack::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
-                    self.rolled_back(event.fromIndex.saturating_to(), event.count.saturating_to());
-                } else {
-                    let event =
-                        BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
-                    let batch = self.fetch(log, event).await?;
-                    self.judge(&batch).await?;
-                }
-                self.last_event = Some(at);
             }
-            self.cursor = to + 1;
-            self.status.send_modify(|s| s.l1_block = to);
+        }
+        self.prune(head);
+        if self.since_snapshot >= self.config.snapshot_txs {
+            self.snapshot().await?;
         }
         let advanced = self.advance_proof().await;
         self.persist_proofs().await?;
         advanced
     }
 
+    /// The hash of L1 block `number` on the canonical chain, if it has one.
+    async fn block_hash(&self, number: u64) -> Result<Option<B256>, ChallengerError> {
+        let block = self.provider.get_block_by_number(number.into()).await.map_err(ChallengerError::l1)?;
+        Ok(block.map(|b| b.header.hash))
+    }
+
+    /// Reads blocks `cursor.next ..= to` and handles their inbox events. `Ok(false)` when the
+    /// chain changed during the read (nothing was handled).
+    async fn read_range(&mut self, to: u64) -> Result<bool, ChallengerError> {
+        let from = self.cursor.next;
+        let end_before = self.block_hash(to).await?;
+        // The first block must extend what was read: its parent is the last block read.
+        if let Some((_, last_hash)) = self.cursor.last {
+            let first = self
+                .provider
+                .get_block_by_number(from.into())
+                .await
+                .map_err(ChallengerError::l1)?
+                .ok_or_else(|| ChallengerError::L1(format!("L1 block {from} not found")))?;
+            if first.header.parent_hash != last_hash {
+                return Ok(false);
+            }
+        }
+        let filter = Filter::new()
+            .address(self.config.inbox)
+            .event_signature(vec![
+                BatchInbox::BatchPosted::SIGNATURE_HASH,
+                BatchInbox::BatchesRolledBack::SIGNATURE_HASH,
+            ])
+            .from_block(from)
+            .to_block(to);
+        let logs = self.provider.get_logs(&filter).await.map_err(ChallengerError::l1)?;
+        let end_after = self.block_hash(to).await?;
+        let Some(end) = end_after.filter(|h| Some(*h) == end_before) else { return Ok(false) };
+        for log in &logs {
+            let at = L1Position {
+                block: log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?,
+                hash: log.block_hash.ok_or_else(|| ChallengerError::L1("log without block hash".into()))?,
+                log_index: log.log_index.ok_or_else(|| ChallengerError::L1("log without index".into()))?,
+            };
+            if log.topic0() == Some(&BatchInbox::BatchesRolledBack::SIGNATURE_HASH) {
+                let event =
+                    BatchInbox::BatchesRolledBack::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
+                self.rolled_back(at, event.fromIndex.saturating_to(), event.count.saturating_to()).await?;
+            } else {
+                let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(ChallengerError::l1)?;
+                let batch = self.fetch(log, event).await?;
+                self.judge(&batch, at).await?;
+            }
+        }
+        self.cursor = Cursor { next: to + 1, last: Some((to, end)) };
+        self.recent.push_back((to, end));
+        if self.recent.len() > RECENT_CURSORS {
+            self.recent.pop_front();
+        }
+        self.status.send_modify(|s| s.l1_block = to);
+        Ok(true)
+    }
+
+    /// Checks that the last block read is still canonical. If a reorg replaced it, finds the
+    /// newest block read that is still canonical (the common ancestor, as far as what was read
+    /// tells), takes back every event after it, and reads on from there. A reorg deeper than
+    /// the events it can take back restores a snapshot, or starts again from genesis.
+    async fn follow_reorgs(&mut self) -> Result<(), ChallengerError> {
+        let Some((number, hash)) = self.cursor.last else { return Ok(()) };
+        if self.block_hash(number).await? == Some(hash) {
+            return Ok(());
+        }
+        self.status.send_modify(|s| s.reorgs += 1);
+        // Candidates, newest first: where the events are and where polls ended, then the base.
+        let mut candidates: Vec<(u64, B256)> =
+            self.journal.iter().map(|e| (e.at.block, e.at.hash)).chain(self.recent.iter().copied()).collect();
+        candidates.sort_unstable_by_key(|c| std::cmp::Reverse(c.0));
+        candidates.dedup();
+        let base = self.base.last.map_or(0, |(n, _)| n);
+        for (n, h) in candidates.into_iter().filter(|(n, _)| *n >= base) {
+            if self.block_hash(n).await? == Some(h) {
+                warn!(target: "challenger", from = number, to = n, "an L1 reorg replaced blocks read; taking them back");
+                return self.unwind_to(Some((n, h))).await;
+            }
+        }
+        let base_canonical = match self.base.last {
+            None => true,
+            Some((n, h)) => self.block_hash(n).await? == Some(h),
+        };
+        if base_canonical {
+            warn!(target: "challenger", from = number, to = ?self.base.last, "an L1 reorg replaced every block read since the last snapshot; taking them back");
+            return self.unwind_to(self.base.last).await;
+        }
+        warn!(target: "challenger", from = number, "an L1 reorg deeper than what can be taken back in memory; restoring a snapshot");
+        self.restore(Some(number)).await
+    }
+
+    /// Takes back every event after L1 block `to` (`None`: every event since the base), and
+    /// reads on from the block after it.
+    async fn unwind_to(&mut self, to: Option<(u64, B256)>) -> Result<(), ChallengerError> {
+        let limit = to.map(|(n, _)| n);
+        let mut taken = 0;
+        while self.journal.back().is_some_and(|e| limit.is_none_or(|n| e.at.block > n)) {
+            let Some(entry) = self.journal.pop_back() else { break };
+            if let Event::Posted { txs, .. } = entry.event {
+                self.since_snapshot = self.since_snapshot.saturating_sub(txs);
+            }
+            self.verifier.unapply(entry.applied)?;
+            taken += 1;
+        }
+        let first = limit.map_or(self.base.next, |n| n + 1);
+        self.store.forget_after(first.saturating_sub(1)).await?;
+        if limit.is_none() {
+            self.cursor = self.base;
+        } else {
+            self.cursor = Cursor { next: first, last: to };
+        }
+        self.recent.retain(|(n, _)| *n < first);
+        if taken > 0 {
+            info!(target: "challenger", events = taken, next_batch = self.verifier.next_index(), "took back events of replaced L1 blocks");
+        }
+        self.drop_proof_beyond(first);
+        self.refresh_status().await
+    }
+
+    /// A pending proof whose batch was posted at or after L1 block `first` (taken back) is
+    /// abandoned: nothing more is sent for it.
+    fn drop_proof_beyond(&mut self, first: u64) {
+        if let Some(pending) = self.pending.take_if(|p| p.at.block >= first) {
+            self.abandon(pending.report, "the batch's post left the canonical L1 (a reorg) before the proof was sent");
+        }
+    }
+
+    /// Marks proof report `report` failed with `why`, unless it was proven.
+    fn abandon(&self, report: usize, why: &str) {
+        self.status.send_modify(|s| {
+            if let Some(r) = s.proofs.get_mut(report)
+                && r.state != ProofState::Proven
+            {
+                r.state = ProofState::Failed;
+                r.error = Some(why.to_owned());
+            }
+        });
+    }
+
+    /// Restores the newest snapshot still on the canonical L1 (below `below`, when given:
+    /// the snapshots at or above it were taken on a chain a reorg replaced), or genesis.
+    async fn restore(&mut self, below: Option<u64>) -> Result<(), ChallengerError> {
+        self.journal.clear();
+        self.recent.clear();
+        self.pending = None;
+        for snap in self.store.snapshot_heads().await? {
+            if below.is_some_and(|b| snap.l1_block >= b) || snap.l1_block < self.config.from_block {
+                continue;
+            }
+            if self.block_hash(snap.l1_block).await? != Some(snap.l1_block_hash) {
+                continue;
+            }
+            let Some(data) = self.store.snapshot_data(snap.l1_block).await? else { continue };
+            let (chain, genesis) = (self.config.chain, self.config.genesis.clone());
+            let restored = tokio::task::spawn_blocking(move || Executor::from_snapshot(chain, &genesis, &data))
+                .await
+                .map_err(|e| ChallengerError::Config(format!("snapshot task failed: {e}")))?;
+            match restored {
+                Ok(executor) if executor.state_root() == snap.state_root => {
+                    self.verifier = Verifier::resume(executor, snap.position);
+                    let at = Cursor { next: snap.l1_block + 1, last: Some((snap.l1_block, snap.l1_block_hash)) };
+                    self.cursor = at;
+                    self.base = at;
+                    self.since_snapshot = 0;
+                    self.store.forget_after(snap.l1_block).await?;
+                    if below.is_none() {
+                        self.status.send_modify(|s| s.resumed_from = Some(snap.l1_block));
+                    }
+                    info!(target: "challenger", l1_block = snap.l1_block, next_batch = snap.position.next_index, "resumed from a snapshot");
+                    return self.refresh_status().await;
+                }
+                Ok(_) => {
+                    warn!(target: "challenger", l1_block = snap.l1_block, "a snapshot rebuilds another root; ignoring it")
+                }
+                Err(e) => {
+                    warn!(target: "challenger", l1_block = snap.l1_block, error = %e, "unreadable snapshot; ignoring it")
+                }
+            }
+        }
+        if below.is_some() || self.verifier.next_index() > 0 {
+            warn!(target: "challenger", "no usable snapshot: deriving the chain from genesis again");
+        }
+        self.verifier = Verifier::new(Executor::genesis(self.config.chain, &self.config.genesis)?);
+        let start = Cursor { next: self.config.from_block, last: None };
+        self.cursor = start;
+        self.base = start;
+        self.since_snapshot = 0;
+        self.store.forget_after(self.config.from_block.saturating_sub(1)).await?;
+        self.refresh_status().await
+    }
+
+    /// Saves a snapshot of the verified state after the last block read, and keeps the
+    /// newest two plus the newest one at least `undo_blocks` deep (the anchor a deep reorg
+    /// restores).
+    async fn snapshot(&mut self) -> Result<(), ChallengerError> {
+        let Some((l1_block, l1_block_hash)) = self.cursor.last else { return Ok(()) };
+        let started = std::time::Instant::now();
+        let state = self.verifier.executor().state();
+        let data = tokio::task::spawn_blocking(move || state.encode_snapshot())
+            .await
+            .map_err(|e| ChallengerError::Config(format!("snapshot task failed: {e}")))?;
+        let bytes = data.len();
+        let snapshot = Snapshot {
+            l1_block,
+            l1_block_hash,
+            position: self.verifier.position(),
+            state_root: self.verifier.state_root(),
+            data,
+        };
+        self.store.save_snapshot(&snapshot, now_secs()).await?;
+        self.since_snapshot = 0;
+        let heads = self.store.snapshot_heads().await?;
+        let anchor = heads.iter().position(|s| s.l1_block + self.config.undo_blocks <= l1_block);
+        for (i, old) in heads.iter().enumerate().skip(2) {
+            if Some(i) != anchor {
+                self.store.delete_snapshot(old.l1_block).await?;
+            }
+        }
+        info!(target: "challenger", l1_block, next_batch = snapshot.position.next_index, bytes, millis = started.elapsed().as_millis() as u64, "snapshot saved");
+        Ok(())
+    }
+
+    /// Lets go of what is too old to be taken back in memory: the events of L1 blocks more than
+    /// `undo_blocks` below the head, and the oldest ones while the undo logs hold more than
+    /// [`MAX_UNDO_KEYS`]. Whole L1 blocks at a time: the base is always a block boundary.
+    fn prune(&mut self, head: u64) {
+        let mut keys: usize = self.journal.iter().map(|e| e.applied.undo_len()).sum();
+        while let Some(front) = self.journal.front() {
+            let block = front.at;
+            if block.block + self.config.undo_blocks > head && keys <= MAX_UNDO_KEYS {
+                break;
+            }
+            // Never past what was read completely.
+            if self.cursor.last.is_none_or(|(n, _)| block.block >= n) {
+                break;
+            }
+            while self.journal.front().is_some_and(|e| e.at.block == block.block) {
+                if let Some(entry) = self.journal.pop_front() {
+                    keys -= entry.applied.undo_len();
+                }
+            }
+            self.base = Cursor { next: block.block + 1, last: Some((block.block, block.hash)) };
+        }
+    }
+
+    /// Publishes where the verifier stands (after a reorg was taken back, or a restart).
+    async fn refresh_status(&mut self) -> Result<(), ChallengerError> {
+        let verdicts = self.store.current_verdicts().await?;
+        let last = self.verifier.last_verified();
+        let root = self.verifier.state_root();
+        let l2_block = self.verifier.next_block().saturating_sub(1);
+        let next = self.verifier.next_index();
+        let l1_block = self.cursor.last.map_or(0, |(n, _)| n);
+        self.status.send_modify(|s| {
+            s.last_verified_batch = last;
+            s.last_verified_state_root = last.map(|_| root);
+            s.last_verified_l2_block = last.map(|_| l2_block);
+            s.mismatches.retain(|m| m.batch_index < next);
+            s.batches_checked = verdicts.len() as u64;
+            s.l1_block = l1_block;
+        });
+        Ok(())
+    }
+
     /// Writes the proofs whose report changed since the last call to the database.
     async fn persist_proofs(&mut self) -> Result<(), ChallengerError> {
         let proofs = self.status.borrow().proofs.clone();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = now_secs();
         for (i, report) in proofs.iter().enumerate() {
             let Some(commitment) = report.commitment else { continue };
             if self.persisted.get(i) != Some(report) {
@@ -266,34 +612,60 @@ impl Challenger {
         Ok(())
     }
 
-    /// The inbox removed `count` batches from `from`.
-    fn rolled_back(&mut self, from: u64, count: u64) {
-        match self.verifier.roll_back(from) {
-            Ok(()) => {
-                info!(target: "challenger", from, count, "the inbox rolled batches back; following the re-posted chain")
+    /// The inbox removed batches from `from` (`count` of them): a fraud proof succeeded.
+    async fn rolled_back(&mut self, at: L1Position, from: u64, count: u64) -> Result<(), ChallengerError> {
+        let applied = match self.verifier.roll_back(from) {
+            Ok(applied) => {
+                info!(target: "challenger", from, count, "the inbox rolled batches back; following the re-posted chain");
+                applied
             }
             Err(reason) => {
-                error!(target: "challenger", from, count, %reason, "the inbox rolled back batches this challenger verified")
+                // The inbox's verifier and this one disagree: everything after is suspect.
+                error!(target: "challenger", from, count, %reason, "the inbox rolled back batches this challenger verified");
+                return Err(ChallengerError::Config(reason));
             }
-        }
-        self.status.send_modify(|s| s.rollbacks += 1);
+        };
+        self.journal.push_back(Entry { at, event: Event::RolledBack { from }, applied });
+        self.store.mark_rolled_back(from, at.block).await?;
+        self.status.send_modify(|s| {
+            s.rollbacks += 1;
+            s.batches_checked = s.batches_checked.saturating_sub(count);
+        });
         if let Some(pending) = self.pending.take_if(|p| p.proof.index() >= from) {
-            self.status.send_modify(|s| {
-                let report = &mut s.proofs[pending.report];
-                if report.state != ProofState::Proven {
-                    report.state = ProofState::Failed;
-                    report.error = Some(format!(
-                        "batch {} was rolled back (by an earlier proof, possibly this challenger's before a restart) \
-                         before this proof was sent",
-                        report.batch_index
-                    ));
-                }
-            });
+            self.abandon(
+                pending.report,
+                &format!(
+                    "batch {} was rolled back (by an earlier proof, possibly this challenger's before a restart) \
+                     before this proof was sent",
+                    pending.proof.index()
+                ),
+            );
         }
+        Ok(())
     }
 
-    /// Builds the proof that `batch`, the first invalid batch, is fraudulent, and queues it.
-    fn start_proof(&mut self, batch: &PostedBatch) {
+    /// Whether batch `index`, posted at `at` with `data_hash`, is on the canonical L1 and still
+    /// the inbox's batch `index`: only then is a proof against it sent.
+    async fn still_posted(&self, index: u64, at: &L1Position, data_hash: B256) -> Result<bool, ChallengerError> {
+        if self.block_hash(at.block).await? != Some(at.hash) {
+            return Ok(false);
+        }
+        let count: u64 = view(&self.provider, self.config.inbox, BatchInbox::batchCountCall {}).await?.saturating_to();
+        if index >= count {
+            return Ok(false);
+        }
+        let record =
+            view(&self.provider, self.config.inbox, BatchInbox::getBatchCall { index: U256::from(index) }).await?;
+        Ok(record.dataHash == data_hash && record.l1Block == at.block)
+    }
+
+    /// Builds the proof that `batch`, the first invalid batch, is fraudulent, and queues it
+    /// (only while the batch is on the canonical L1 and the inbox holds it).
+    async fn start_proof(&mut self, batch: &PostedBatch, at: L1Position) -> Result<(), ChallengerError> {
+        if !self.still_posted(batch.index, &at, batch.data_hash).await? {
+            info!(target: "challenger", index = batch.index, "the batch is no longer the inbox's; no proof");
+            return Ok(());
+        }
         let proof = match self.verifier.prove(batch) {
             Ok(proof) => proof,
             Err(e) => {
@@ -312,15 +684,20 @@ impl Challenger {
                         error: Some(e.to_string()),
                     });
                 });
-                return;
+                return Ok(());
             }
         };
         let Some((_, prover)) = &self.prover else {
             warn!(target: "challenger", index = batch.index, reason = proof.reason(), "fraud found; no prover key, so no proof is sent");
-            return;
+            return Ok(());
         };
         let calldata: Bytes = proof.calldata().into();
         let commitment = prove::commitment(*prover, &calldata);
+        if self.status.borrow().proofs.iter().any(|p| p.commitment == Some(commitment) && p.state == ProofState::Proven)
+        {
+            info!(target: "challenger", index = batch.index, %commitment, "this proof was already proven");
+            return Ok(());
+        }
         let target = match &proof {
             FraudProof::Header { .. } => "header".to_string(),
             FraudProof::Chunk { chunk_index, .. } => format!("chunk {chunk_index}"),
@@ -328,8 +705,7 @@ impl Challenger {
         info!(target: "challenger", index = batch.index, %target, reason = proof.reason(), bytes = calldata.len(), "proving fraud");
         let mut report = 0;
         self.status.send_modify(|s| {
-            report = s.proofs.len();
-            s.proofs.push(ProofReport {
+            let entry = ProofReport {
                 batch_index: batch.index,
                 target,
                 commitment: Some(commitment),
@@ -340,13 +716,49 @@ impl Challenger {
                 gas_used: None,
                 calldata_bytes: calldata.len() as u64,
                 error: None,
-            });
+            };
+            // The same proof again (its batch came back after a reorg): its report goes on.
+            match s.proofs.iter().position(|p| p.commitment == Some(commitment)) {
+                Some(i) => {
+                    s.proofs[i] = entry;
+                    report = i;
+                }
+                None => {
+                    report = s.proofs.len();
+                    s.proofs.push(entry);
+                }
+            }
         });
-        self.pending = Some(PendingProof { proof, calldata, commitment, committed_at: None, report });
+        self.pending = Some(PendingProof {
+            proof,
+            calldata,
+            commitment,
+            at,
+            data_hash: batch.data_hash,
+            committed_at: None,
+            report,
+        });
+        Ok(())
     }
 
-    /// Moves the pending proof on: commit it, then (in a later L1 block) reveal it.
+    /// Moves the pending proof on: commit it, then (in a later L1 block) reveal it; before
+    /// each, checks that its batch is still posted where it was read.
     async fn advance_proof(&mut self) -> Result<(), ChallengerError> {
+        let Some(pending) = &self.pending else { return Ok(()) };
+        if self.prover.is_none() {
+            return Ok(());
+        }
+        let (index, at, data_hash) = (pending.proof.index(), pending.at, pending.data_hash);
+        if !self.still_posted(index, &at, data_hash).await? {
+            if let Some(pending) = self.pending.take() {
+                warn!(target: "challenger", index, "the batch left the canonical L1 before its proof was sent; abandoning it");
+                self.abandon(
+                    pending.report,
+                    "the batch is no longer the inbox's (a reorg or a rollback) before the proof was sent",
+                );
+            }
+            return Ok(());
+        }
         let (Some(pending), Some((provider, _))) = (&mut self.pending, &self.prover) else { return Ok(()) };
         let inbox = self.config.inbox;
         if pending.committed_at.is_none() {
@@ -361,6 +773,8 @@ impl Challenger {
                 s.proofs[report].state = ProofState::Committed;
                 s.proofs[report].commit_tx = Some(tx);
             });
+            // The reveal needs a later block; and the batch is checked again before it.
+            return Ok(());
         }
         let request = TransactionRequest::default().with_to(inbox).with_input(pending.calldata.clone());
         // Estimated on the pending block: the commitment must be in an earlier one.
@@ -369,7 +783,13 @@ impl Challenger {
             Err(err) => {
                 let reason = inbox_error(&err);
                 if reason.contains("ProofNotCommitted") {
-                    // The node has not moved past the commitment's block yet.
+                    // The node has not moved past the commitment's block yet (or a reorg took
+                    // the commitment out: it is made again).
+                    if let Some(at) = pending.committed_at
+                        && self.provider.get_block_number().await.map_err(ChallengerError::l1)? > at + 2
+                    {
+                        pending.committed_at = None;
+                    }
                     return Ok(());
                 }
                 if reason.starts_with("L1:") {
@@ -394,6 +814,7 @@ impl Challenger {
                 s.proofs[report].state = ProofState::Proven;
                 s.proofs[report].proof_tx = Some(receipt.transaction_hash);
                 s.proofs[report].gas_used = Some(receipt.gas_used);
+                s.proofs[report].error = None;
             });
             self.pending = None;
         } else {
@@ -489,13 +910,19 @@ impl Challenger {
         })
     }
 
-    async fn judge(&mut self, batch: &PostedBatch) -> Result<(), ChallengerError> {
-        let verdict = self.verifier.verify(batch);
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        self.store.record(batch, &verdict, now).await?;
+    async fn judge(&mut self, batch: &PostedBatch, at: L1Position) -> Result<(), ChallengerError> {
+        let (verdict, applied) = self.verifier.verify(batch)?;
+        let txs = match &verdict {
+            Verdict::Verified { .. } => rollup_types::codec::decode_header(&batch.data, self.verifier.chain())
+                .map_or(0, |h| h.blocks.iter().map(|b| b.2).sum()),
+            Verdict::Mismatch { .. } => 0,
+        };
+        self.journal.push_back(Entry { at, event: Event::Posted { index: batch.index, txs }, applied });
+        self.since_snapshot += txs;
+        self.store.record(batch, &at, &verdict, now_secs()).await?;
         match &verdict {
             Verdict::Verified { state_root } => {
-                info!(target: "challenger", index = batch.index, l1_block = batch.l1_block, %state_root, "batch verified");
+                info!(target: "challenger", index = batch.index, l1_block = batch.l1_block, txs, %state_root, "batch verified");
                 self.status.send_modify(|s| {
                     s.batches_checked += 1;
                     s.last_verified_batch = Some(batch.index);
@@ -507,6 +934,7 @@ impl Challenger {
                 error!(target: "challenger", index = batch.index, %reason, posted = %batch.state_root, ?computed_root, "batch MISMATCH");
                 self.status.send_modify(|s| {
                     s.batches_checked += 1;
+                    s.mismatch_verdicts += 1;
                     s.mismatches.push(Mismatch {
                         batch_index: batch.index,
                         reason: reason.clone(),
@@ -515,7 +943,7 @@ impl Challenger {
                     });
                 });
                 if self.verifier.invalid_from() == Some(batch.index) && self.pending.is_none() {
-                    self.start_proof(batch);
+                    self.start_proof(batch, at).await?;
                 }
             }
         }

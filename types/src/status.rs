@@ -24,7 +24,8 @@ pub struct Mismatch {
 pub struct ChallengerStatus {
     /// Last L1 block it has read.
     pub l1_block: u64,
-    /// Batches it has checked.
+    /// Batches of the inbox it has judged, as the inbox holds them now (a rollback or a reorg
+    /// removes the ones it takes out).
     pub batches_checked: u64,
     /// Index of the last batch it verified.
     pub last_verified_batch: Option<u64>,
@@ -40,6 +41,16 @@ pub struct ChallengerStatus {
     /// Times the inbox rolled batches back.
     #[serde(default)]
     pub rollbacks: u64,
+    /// Times it took back what it had read because an L1 reorg replaced it.
+    #[serde(default)]
+    pub reorgs: u64,
+    /// Mismatch verdicts reached since start, including any a reorg later took back (the list
+    /// `mismatches` holds the current ones).
+    #[serde(default)]
+    pub mismatch_verdicts: u64,
+    /// The L1 block of the snapshot it resumed from at start (`None`: from genesis).
+    #[serde(default)]
+    pub resumed_from: Option<u64>,
 }
 
 /// Where a fraud proof stands.

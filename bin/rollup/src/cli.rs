@@ -448,6 +448,13 @@ struct ChallengerArgs {
     /// challenger only verifies and reports.
     #[arg(long = "prover-key", env = "ROLLUP_PROVER_KEY", hide_env_values = true)]
     prover_key: Option<B256>,
+    /// L1 blocks back that a reorg is taken back in memory (deeper ones restore a snapshot).
+    #[arg(long = "undo-blocks", default_value_t = ChallengerConfig::DEFAULT_UNDO_BLOCKS)]
+    undo_blocks: u64,
+    /// A snapshot of the verified state every this many verified transactions (and at a clean
+    /// stop): a restart re-executes at most this many.
+    #[arg(long = "snapshot-txs", default_value_t = ChallengerConfig::DEFAULT_SNAPSHOT_TXS)]
+    snapshot_txs: u64,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -570,6 +577,8 @@ impl Cli {
                     confirmations: args.confirmations,
                     l1_beacon: args.l1_beacon,
                     prover_key: args.prover_key,
+                    undo_blocks: args.undo_blocks,
+                    snapshot_txs: args.snapshot_txs.max(1),
                 };
                 Challenger::new(config).await?.run(cancel).await?;
                 Ok(())

@@ -222,6 +222,8 @@ impl Devnet {
             confirmations: 0,
             l1_beacon: None,
             prover_key: Some(config.challenger_key),
+            undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
+            snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
         })
         .await?;
         let challenger_status = challenger.subscribe();

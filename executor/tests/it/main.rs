@@ -169,3 +169,60 @@ fn chunk_roots_follow_the_chunk_size_and_end_at_the_block_root() {
     let block_c = c.execute_block(env(1), &txs_for(&big)[..2]);
     assert_eq!(block_c.state_root, block_a.chunk_roots[0]);
 }
+
+/// An undo log takes blocks back exactly: the state, its leaves and the state root are those
+/// from before the blocks, and the blocks executed again give the same roots. New accounts
+/// (nonce from zero) and emptied balances (a slot back to zero) come back to absent.
+#[test]
+fn undo_takes_blocks_back_to_the_exact_state_before_them() {
+    let chain = chain(4);
+    let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    let (alice, bob) = (signer(1), signer(2));
+    // A first block that stays.
+    let first = vec![recovered(&chain, &alice, 0, transfer(USDC, bob.address(), 5))];
+    exec.execute_block_sequential(env(1), &first);
+    let before_root = exec.state_root();
+    let mut before: Vec<_> = exec.state().leaves();
+    before.sort();
+
+    // Two blocks taken back: a fresh recipient, a balance emptied to zero, a swap, a revert.
+    let fresh = Address::repeat_byte(0x5e);
+    let all_dai = balance(&exec, DAI, bob.address());
+    let blocks = [
+        vec![
+            recovered(&chain, &alice, 1, transfer(USDC, fresh, 7)),
+            recovered(
+                &chain,
+                &bob,
+                0,
+                L2System::transferCall { token: DAI, to: fresh, amount: all_dai }.abi_encode().into(),
+            ),
+            recovered(&chain, &alice, 2, swap(WETH, USDC, U256::from(10u64).pow(U256::from(16)), U256::ZERO)),
+        ],
+        vec![
+            recovered(&chain, &alice, 3, transfer(USDC, fresh, 1)),
+            // Asks for an impossible minimum: reverts, its nonce is still used.
+            recovered(&chain, &bob, 1, swap(WETH, USDC, U256::from(1_000u64), U256::MAX)),
+        ],
+    ];
+    let mut undo = rollup_executor::Undo::default();
+    let mut roots = Vec::new();
+    for (i, txs) in blocks.iter().enumerate() {
+        let done = exec.execute_block_undoable(env(2 + i as u64), txs, &mut undo);
+        roots.push((done.chunk_roots, done.state_root));
+    }
+    assert!(!undo.is_empty());
+    assert_ne!(exec.state_root(), before_root);
+    exec.undo(undo).expect("the root comes back");
+    assert_eq!(exec.state_root(), before_root);
+    let mut after: Vec<_> = exec.state().leaves();
+    after.sort();
+    assert_eq!(after, before, "the same leaves, nothing left behind");
+    assert_eq!(exec.state().nonce(&fresh), 0);
+    assert_root_matches_state(&exec);
+    // Executed again, the blocks give the same roots.
+    for (i, txs) in blocks.iter().enumerate() {
+        let done = exec.execute_block_sequential(env(2 + i as u64), txs);
+        assert_eq!((done.chunk_roots, done.state_root), roots[i]);
+    }
+}

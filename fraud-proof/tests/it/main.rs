@@ -4,7 +4,7 @@
 use alloy_primitives::{Address, B256, Bytes, Signature, U256};
 use alloy_sol_types::SolCall;
 use rollup_executor::{BlockEnvInput, Executor};
-use rollup_fraud_proof::derive::{PostedBatch, Verdict, Verifier};
+use rollup_fraud_proof::derive::{PostedBatch, Verdict, Verifier, VerifyError};
 use rollup_types::{
     ChainConfig, RecoveredTx, SignedTx,
     bindings::L2System,
@@ -83,6 +83,11 @@ fn verifier() -> Verifier {
     Verifier::new(Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis"))
 }
 
+/// The verdict on `batch`, the next batch `v` expects.
+fn judge(v: &mut Verifier, batch: &PostedBatch) -> Verdict {
+    v.verify(batch).expect("the batch is the next one").0
+}
+
 fn assert_mismatch(verdict: &Verdict, needle: &str) {
     match verdict {
         Verdict::Mismatch { reason, .. } => assert!(reason.contains(needle), "reason {reason:?} lacks {needle:?}"),
@@ -96,7 +101,7 @@ fn an_honest_chain_verifies_batch_after_batch() {
     let mut v = verifier();
     for index in 0..4 {
         let batch = builder.batch(index, &[3, 1, 5]);
-        assert_eq!(v.verify(&batch), Verdict::Verified { state_root: batch.state_root });
+        assert_eq!(judge(&mut v, &batch), Verdict::Verified { state_root: batch.state_root });
     }
     assert_eq!(v.state_root(), builder.executor.state_root());
 }
@@ -106,19 +111,19 @@ fn a_wrong_chunk_root_is_a_mismatch_at_that_chunk_and_taints_descendants() {
     let mut builder = Builder::new();
     let mut v = verifier();
     let good = builder.batch(0, &[2]);
-    assert!(matches!(v.verify(&good), Verdict::Verified { .. }));
+    assert!(matches!(judge(&mut v, &good), Verdict::Verified { .. }));
     let root_before = v.state_root();
 
     // Middle chunk of a batch with chunks of 2, 2 and 1 transactions.
     let mut bad = builder.batch(1, &[5]);
     assert_eq!(bad.chunk_roots.len(), 3);
     bad.chunk_roots[1] = B256::repeat_byte(0xee);
-    let verdict = v.verify(&bad);
+    let verdict = judge(&mut v, &bad);
     assert_mismatch(&verdict, "chunk 1");
     let Verdict::Mismatch { computed_root, .. } = verdict else { unreachable!() };
     assert_eq!(computed_root, Some(bad.state_root), "the final root itself was right");
     assert_eq!(v.state_root(), root_before, "a bad batch does not move the chain");
-    assert_mismatch(&v.verify(&builder.batch(2, &[1])), "builds on batch 1");
+    assert_mismatch(&judge(&mut v, &builder.batch(2, &[1])), "builds on batch 1");
 }
 
 #[test]
@@ -126,10 +131,10 @@ fn a_wrong_final_root_is_a_mismatch() {
     let mut builder = Builder::new();
     let mut bad = builder.batch(0, &[1]);
     bad.state_root = B256::repeat_byte(1);
-    assert_mismatch(&verifier().verify(&bad), "state root");
+    assert_mismatch(&judge(&mut verifier(), &bad), "state root");
     let mut bad = Builder::new().batch(0, &[3]);
     bad.chunk_roots.pop();
-    assert_mismatch(&verifier().verify(&bad), "chunk roots posted");
+    assert_mismatch(&judge(&mut verifier(), &bad), "chunk roots posted");
 }
 
 #[test]
@@ -139,14 +144,14 @@ fn undecodable_data_is_a_mismatch() {
     data.truncate(data.len() - 3);
     bad.data = data.into();
     bad.data_hash = codec::data_commitment(&bad.data);
-    assert_mismatch(&verifier().verify(&bad), "does not decode");
+    assert_mismatch(&judge(&mut verifier(), &bad), "does not decode");
 }
 
 #[test]
 fn data_not_matching_the_commitment_is_a_mismatch() {
     let mut bad = Builder::new().batch(0, &[1]);
     bad.data_hash = B256::ZERO;
-    assert_mismatch(&verifier().verify(&bad), "data commitment");
+    assert_mismatch(&judge(&mut verifier(), &bad), "data commitment");
 }
 
 fn rebuild_with(batch: &PostedBatch, edit: impl FnOnce(&mut Vec<SignedTx>)) -> PostedBatch {
@@ -168,7 +173,7 @@ fn a_forged_signature_is_a_mismatch() {
         let forged = Signature::new(sig.r(), n - sig.s(), !sig.v());
         txs[1] = SignedTx::Eip1559(alloy_consensus::Signed::new_unhashed(t.tx().clone(), forged));
     });
-    assert_mismatch(&verifier().verify(&bad), "transaction 1 is invalid");
+    assert_mismatch(&judge(&mut verifier(), &bad), "transaction 1 is invalid");
 }
 
 #[test]
@@ -178,24 +183,72 @@ fn a_replayed_nonce_is_a_mismatch() {
         let first = txs[0].clone();
         txs[1] = first;
     });
-    assert_mismatch(&verifier().verify(&bad), "cannot execute");
+    assert_mismatch(&judge(&mut verifier(), &bad), "cannot execute");
 }
 
 #[test]
-fn batches_out_of_order_or_skipping_blocks_are_mismatches() {
+fn batches_skipping_blocks_are_mismatches_and_out_of_order_ones_no_verdict() {
     let mut builder = Builder::new();
     let b0 = builder.batch(0, &[1]);
     let b1 = builder.batch(1, &[1]);
     let mut v = verifier();
-    assert_mismatch(&v.verify(&b1), "expected batch 0");
+    // Not the next batch: no verdict at all, the caller's view of L1 is out of step.
+    assert!(matches!(v.verify(&b1), Err(VerifyError::OutOfSync { expected: 0, got: 1 })));
+    assert_eq!(v.next_index(), 0);
 
     let mut v = verifier();
     let mut wrong_start = b0.clone();
     wrong_start.prev_state_root = B256::repeat_byte(3);
-    assert_mismatch(&v.verify(&wrong_start), "builds on root");
+    assert_mismatch(&judge(&mut v, &wrong_start), "builds on root");
 
     let mut v = verifier();
     let mut wrong_end = b0;
     wrong_end.last_block = 7;
-    assert_mismatch(&v.verify(&wrong_end), "ends at block 1");
+    assert_mismatch(&judge(&mut v, &wrong_end), "ends at block 1");
+}
+
+/// What a reorg takes back comes back exactly: verified batches, a mismatch and a rollback,
+/// taken back newest first, leave the verifier where it was, and the same batches judged
+/// again give the same verdicts.
+#[test]
+fn events_are_taken_back_newest_first_to_the_exact_state_before_them() {
+    let mut builder = Builder::new();
+    let mut v = verifier();
+    let b0 = builder.batch(0, &[2]);
+    judge(&mut v, &b0);
+    let (root0, position0) = (v.state_root(), v.position());
+    let b1 = builder.batch(1, &[3, 1]);
+    let b2 = builder.batch(2, &[2]);
+    let (verdict1, applied1) = v.verify(&b1).expect("next");
+    let (verdict2, applied2) = v.verify(&b2).expect("next");
+    assert!(matches!(verdict1, Verdict::Verified { .. }) && matches!(verdict2, Verdict::Verified { .. }));
+    assert_eq!(v.state_root(), b2.state_root);
+    assert!(applied2.can_unapply() && applied2.undo_len() > 0);
+    v.unapply(applied2).expect("taken back");
+    v.unapply(applied1).expect("taken back");
+    assert_eq!((v.state_root(), v.position()), (root0, position0));
+    assert_eq!(judge(&mut v, &b1), verdict1);
+    assert_eq!(judge(&mut v, &b2), verdict2);
+
+    // A mismatch, then the rollback that removes it; both taken back.
+    let honest3 = builder.batch(3, &[1]);
+    let mut bad = honest3.clone();
+    bad.chunk_roots[0] = B256::repeat_byte(0xaa);
+    let before = (v.state_root(), v.position());
+    let (verdict, applied_bad) = v.verify(&bad).expect("next");
+    assert!(matches!(verdict, Verdict::Mismatch { .. }));
+    assert_eq!(v.invalid_from(), Some(3));
+    let applied_rollback = v.roll_back(3).expect("the bad batch and later");
+    assert_eq!((v.invalid_from(), v.next_index()), (None, 3));
+    v.unapply(applied_rollback).expect("taken back");
+    assert_eq!(v.invalid_from(), Some(3));
+    v.unapply(applied_bad).expect("taken back");
+    assert_eq!((v.state_root(), v.position()), before);
+    // A rollback of a batch it verified is refused: the two verifiers disagree.
+    assert!(v.roll_back(1).is_err());
+    // A verified batch whose undo was let go cannot be taken back.
+    let (_, mut applied) = v.verify(&honest3).expect("next");
+    applied.forget_undo();
+    assert!(!applied.can_unapply());
+    assert!(matches!(v.unapply(applied), Err(VerifyError::Forgotten)));
 }

@@ -204,6 +204,8 @@ pub(crate) async fn assert_challenger_verifies(config: &BatcherConfig, from_bloc
         confirmations: 0,
         l1_beacon: None,
         prover_key: None,
+        undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
+        snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
     })
     .await
     .expect("challenger");

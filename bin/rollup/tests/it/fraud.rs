@@ -366,7 +366,7 @@ async fn honest_batches_cannot_be_proven_fraudulent() {
                 attempts += 1;
             }
         }
-        assert!(matches!(verifier.verify(&batch), Verdict::Verified { .. }));
+        assert!(matches!(verifier.verify(&batch).expect("in order").0, Verdict::Verified { .. }));
     }
     assert!(attempts >= 8, "tried {attempts} proofs");
     let count: U256 = l1_view(&provider, inbox, BatchInbox::batchCountCall {}).await;
@@ -379,4 +379,77 @@ async fn honest_batches_cannot_be_proven_fraudulent() {
         .expect("logs");
     assert!(rolled.is_empty(), "nothing was rolled back");
     devnet.stop().await.expect("stop");
+}
+
+/// What happened on L1 stays recorded as it happened: after a fraud proof, a clean restart of
+/// the devnet resumes the challenger from its snapshot, and a restart without any snapshot (as
+/// after a crash before the first) derives the chain from genesis again, reading the fraudulent
+/// batch and the rollback once more; neither rewrites the proof's record, in the status or in
+/// the database, and neither sends anything to L1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_keep_the_record_of_a_proof_and_resume_from_a_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let devnet = devnet(dir.path(), Some(Fault::RootFirstChunk)).await;
+    let inbox = devnet.deployment.batch_inbox;
+    workload(&devnet, 0).await;
+    status_until(&devnet, "the fraud proof", |s| s.proofs.iter().any(|p| p.state == ProofState::Proven)).await;
+    let hashes = workload(&devnet, 1).await;
+    let last_block = included(&devnet, &hashes).await;
+    let before = status_until(&devnet, "the honest chain verified", |s| {
+        s.last_verified_l2_block.is_some_and(|b| b >= last_block)
+    })
+    .await;
+    assert_eq!(before.resumed_from, None, "a first start derives from genesis");
+    let proven: Vec<_> = before.proofs.clone();
+    assert_eq!(proven.iter().filter(|p| p.state == ProofState::Proven).count(), 1, "{proven:?}");
+    let db = format!("sqlite://{}", dir.path().join("challenger.sqlite").display());
+    let recorded =
+        rollup_fraud_proof::store::VerdictStore::open(&db).await.expect("db").proof_reports().await.expect("proofs");
+    assert_eq!(recorded, proven);
+    devnet.stop().await.expect("clean stop");
+
+    let on_l1 = |provider: DynProvider| async move {
+        let filter = Filter::new()
+            .address(inbox)
+            .event_signature(vec![BatchInbox::ProofCommitted::SIGNATURE_HASH, BatchInbox::FraudProven::SIGNATURE_HASH])
+            .from_block(0);
+        provider.get_logs(&filter).await.expect("logs").len()
+    };
+    for round in ["from its snapshot", "from genesis"] {
+        if round == "from genesis" {
+            let pool = sqlx::SqlitePool::connect(&db).await.expect("db");
+            sqlx::query("DELETE FROM snapshots").execute(&pool).await.expect("delete");
+            pool.close().await;
+        }
+        let devnet = devnet_resumed(dir.path()).await;
+        let head = devnet.sequencer.node.head().header.number;
+        let status = status_until(&devnet, "the chain verified again", |s| {
+            s.last_verified_l2_block.is_some_and(|b| b >= head) && s.l1_block >= before.l1_block
+        })
+        .await;
+        if round == "from its snapshot" {
+            assert!(status.resumed_from.is_some(), "resumed from a snapshot: {status:?}");
+            assert_eq!(status.batches_checked, before.batches_checked, "nothing was judged again");
+        } else {
+            assert_eq!(status.resumed_from, None);
+        }
+        assert_eq!(status.proofs, proven, "{round}: the proof's record is unchanged");
+        assert_eq!(status.mismatch_verdicts, u64::from(round == "from genesis"), "{round}");
+        // A few more polls change nothing either.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(devnet.challenger.borrow().proofs, proven);
+        let store = rollup_fraud_proof::store::VerdictStore::open(&db).await.expect("db");
+        assert_eq!(store.proof_reports().await.expect("proofs"), proven, "{round}: the database too");
+        assert_eq!(on_l1(l1(&devnet)).await, 2, "{round}: one commitment and one proof on L1, no more");
+        devnet.stop().await.expect("clean stop");
+    }
+}
+
+/// The devnet of `dir` started again, injecting nothing.
+async fn devnet_resumed(dir: &std::path::Path) -> Devnet {
+    let mut config = DevnetConfig::test(dir.to_path_buf()).expect("config");
+    config.chain = chain();
+    config.challenge_window = 600;
+    config.block_time = Duration::from_millis(1_000);
+    Devnet::start(config).await.expect("devnet restarts")
 }

@@ -277,4 +277,5 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
 mod batcher;
 mod fraud;
 mod kill;
+mod reorg;
 mod settle;

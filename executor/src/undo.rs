@@ -1,0 +1,90 @@
+//! Taking blocks back without copying the state: an [`Undo`] holds the value every key had
+//! before the blocks it covers, and [`Executor::undo`] puts those values back in the state and
+//! the state tree. The tree's root depends only on its leaves, so the root comes back exactly
+//! (and is checked).
+//!
+//! The challenger needs it twice: a batch that does not verify must leave its chain where it
+//! was, and an L1 reorg takes back batches it verified (docs/fraud-proofs.md §5).
+
+use crate::{BlockEnvInput, ExecutedBlock, Executor, ExecutorError, state::Changes};
+use alloy_primitives::{B256, U256};
+use rollup_types::{RecoveredTx, keys};
+use std::sync::Arc;
+
+/// The values a run of blocks overwrote, each key's value from before the first of them.
+#[derive(Clone, Debug, Default)]
+pub struct Undo {
+    old: Changes,
+    /// The state root before the first block.
+    root: Option<B256>,
+}
+
+impl Undo {
+    /// Keys it restores.
+    pub fn len(&self) -> usize {
+        self.old.nonces.len() + self.old.storage.len()
+    }
+
+    /// Whether it restores nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds `older`, the undo of blocks just before these: its values win, and its root is the
+    /// one restored.
+    pub fn merge_older(&mut self, older: Self) {
+        self.old.nonces.extend(older.old.nonces);
+        self.old.storage.extend(older.old.storage);
+        if older.root.is_some() {
+            self.root = older.root;
+        }
+    }
+}
+
+impl Executor {
+    /// Executes `txs` as block `env` on the calling thread (the reference path, as
+    /// [`Executor::execute_block_sequential`]) and adds to `undo` what it takes to come back to
+    /// the state before it: the old value of each key it changes that `undo` does not hold yet.
+    pub fn execute_block_undoable(
+        &mut self,
+        env: BlockEnvInput,
+        txs: &[RecoveredTx],
+        undo: &mut Undo,
+    ) -> ExecutedBlock {
+        self.execute_sequential_with(env, txs, Some(undo))
+    }
+
+    /// Records in `undo` the current value of every key `layers` change (keys it already holds
+    /// keep their older value), before they are applied.
+    pub(crate) fn remember(&self, layers: &[Changes], undo: &mut Undo) {
+        undo.root.get_or_insert_with(|| self.tree.root());
+        for layer in layers {
+            for account in layer.nonces.keys() {
+                undo.old.nonces.entry(*account).or_insert_with(|| self.state.nonce(account));
+            }
+            for slot in layer.storage.keys() {
+                undo.old.storage.entry(*slot).or_insert_with(|| self.state.storage(slot));
+            }
+        }
+    }
+
+    /// Puts back every value `undo` holds, in the state and in the state tree. `Err` when the
+    /// tree's root does not come back to the one before the blocks (a bug: the executor is then
+    /// unusable and must be rebuilt).
+    pub fn undo(&mut self, undo: Undo) -> Result<(), ExecutorError> {
+        let Some(root) = undo.root else { return Ok(()) };
+        let leaves: Vec<(B256, B256)> = undo
+            .old
+            .storage
+            .iter()
+            .map(|(slot, value)| (B256::from(*slot), B256::from(*value)))
+            .chain(undo.old.nonces.iter().map(|(account, nonce)| (keys::nonce(account), U256::from(*nonce).into())))
+            .collect();
+        Arc::make_mut(&mut self.state).restore(&undo.old);
+        let restored = self.tree.update(leaves);
+        if restored != root {
+            return Err(ExecutorError::Undo { expected: root, got: restored });
+        }
+        Ok(())
+    }
+}
