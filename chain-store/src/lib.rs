@@ -138,6 +138,8 @@ pub struct StoredBlock {
     pub chunk_roots: Vec<B256>,
     /// Number of transactions.
     pub tx_count: u64,
+    /// An upper bound of its encoding as a batch of its own (0: not recorded).
+    pub batch_bytes: u64,
 }
 
 /// A batch posted to L1.
@@ -392,8 +394,8 @@ impl Store {
         let chunk_roots: Vec<u8> = block.chunk_roots.iter().flat_map(|r| r.0).collect();
         sqlx::query(
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
-                                 gas_used, tx_count, chunk_roots)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                 gas_used, tx_count, chunk_roots, batch_bytes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(i64_of(h.number)?)
         .bind(block.hash.as_slice())
@@ -405,6 +407,7 @@ impl Store {
         .bind(i64_of(h.gas_used)?)
         .bind(i64_of(block.tx_count)?)
         .bind(chunk_roots)
+        .bind(i64_of(block.batch_bytes)?)
         .execute(&mut *tx)
         .await?;
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
@@ -517,6 +520,7 @@ impl Store {
             hash: b256(row, "hash")?,
             chunk_roots: chunk_bytes.chunks_exact(32).map(B256::from_slice).collect(),
             tx_count: u64_of(row, "tx_count")?,
+            batch_bytes: u64_of(row, "batch_bytes")?,
         })
     }
 

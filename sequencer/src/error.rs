@@ -53,6 +53,23 @@ pub enum SubmitError {
         /// Capacity for future transactions.
         limit: usize,
     },
+    /// More is sealed than L1 has taken: the batcher must catch up before more is admitted.
+    #[error(
+        "the L1 backlog is over its bound: {bytes} bytes of blocks wait to be posted (at most {max_bytes}), the \
+         oldest for {oldest_secs} s (at most {max_secs}); retry after {retry_after} s"
+    )]
+    L1Backlog {
+        /// Encoded bytes of the blocks not yet on L1.
+        bytes: u64,
+        /// Seconds the oldest of them has waited.
+        oldest_secs: u64,
+        /// The bound on bytes (0: none).
+        max_bytes: u64,
+        /// The bound on seconds (0: none).
+        max_secs: u64,
+        /// Seconds to wait before retrying.
+        retry_after: u64,
+    },
     /// The ingest queue is full: the node is overloaded.
     #[error("the sequencer is overloaded; retry after a second")]
     Overloaded,
@@ -92,11 +109,23 @@ impl SubmitError {
             Self::ReplacementUnderpriced { .. } => "replacement_underpriced",
             Self::FutureLimit { .. } => "future_limit",
             Self::Overloaded => "overloaded",
+            Self::L1Backlog { .. } => "l1_backlog",
             Self::MempoolFull { .. } => "mempool_full",
             Self::SenderLimit { .. } => "sender_limit",
             Self::Store(_) | Self::Persist(_) => "storage_unavailable",
             Self::ShuttingDown => "shutting_down",
             Self::Internal(_) => "internal",
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for the refusals that say "not now".
+    pub const fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::L1Backlog { retry_after, .. } => Some(*retry_after),
+            Self::Overloaded | Self::MempoolFull { .. } | Self::SenderLimit { .. } | Self::FutureLimit { .. } => {
+                Some(1)
+            }
+            _ => None,
         }
     }
 }

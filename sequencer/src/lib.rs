@@ -11,7 +11,9 @@ pub mod view;
 pub use rollup_chain_store as store;
 
 pub use error::{SequencerError, StoreError, SubmitError};
-pub use node::{DEFAULT_MAX_BLOCK_BYTES, Head, L1Info, Node, SequencerConfig, Startup, StatusSources};
+pub use node::{
+    BacklogLimits, BacklogView, DEFAULT_MAX_BLOCK_BYTES, Head, L1Info, Node, SequencerConfig, Startup, StatusSources,
+};
 pub use store::Store;
 
 use std::{net::SocketAddr, sync::Arc};

@@ -86,6 +86,10 @@ pub struct Gauges {
     pub mempool_future: usize,
     /// Head block number.
     pub head: u64,
+    /// What is sealed but not yet on L1.
+    pub l1_backlog: crate::BacklogView,
+    /// The bound on a block's encoding now.
+    pub max_block_bytes: u64,
 }
 
 impl Metrics {
@@ -177,6 +181,37 @@ impl Metrics {
             gauges.mempool_future as f64,
         );
         gauge(&mut out, "rollup_head_block", "Number of the latest sealed block.", gauges.head as f64);
+        let backlog = gauges.l1_backlog;
+        gauge(
+            &mut out,
+            "rollup_l1_backlog_blocks",
+            "Sealed blocks not yet in a batch mined on L1.",
+            backlog.blocks as f64,
+        );
+        gauge(
+            &mut out,
+            "rollup_l1_backlog_bytes",
+            "Encoded bytes of the sealed blocks not yet on L1.",
+            backlog.bytes as f64,
+        );
+        gauge(
+            &mut out,
+            "rollup_l1_backlog_oldest_seconds",
+            "How long the oldest sealed block not yet on L1 has waited.",
+            backlog.oldest_ms as f64 / 1_000.0,
+        );
+        gauge(
+            &mut out,
+            "rollup_l1_backlog_throttling",
+            "1 while submissions are refused until the L1 backlog shrinks.",
+            f64::from(u8::from(backlog.throttling)),
+        );
+        gauge(
+            &mut out,
+            "rollup_max_block_bytes",
+            "The bound on a block's encoding now.",
+            gauges.max_block_bytes as f64,
+        );
         counter(&mut out, "rollup_blocks_total", "Blocks sealed.", self.blocks.load(Ordering::Relaxed));
         counter(
             &mut out,
@@ -207,12 +242,20 @@ mod tests {
         let metrics = Metrics::default();
         metrics.record_block(3, Duration::from_millis(2), Duration::from_millis(1), Duration::from_millis(30));
         metrics.record_submissions(&[Ok(B256::ZERO), Err(SubmitError::Overloaded)], Duration::from_micros(100));
-        let page = metrics.render(Gauges { mempool: 1, mempool_future: 0, head: 7 });
+        let page = metrics.render(Gauges {
+            mempool: 1,
+            mempool_future: 0,
+            head: 7,
+            l1_backlog: crate::BacklogView { bytes: 5, throttling: true, ..Default::default() },
+            max_block_bytes: 120_000,
+        });
         assert!(page.contains("rollup_block_execution_seconds_bucket{le=\"0.0025\"} 1"), "{page}");
         assert!(page.contains("rollup_block_execution_seconds_bucket{le=\"0.001\"} 0"));
         assert!(page.contains("rollup_block_execution_seconds_count 1"));
         assert!(page.contains("rollup_ingest_rejected_total{reason=\"overloaded\"} 1"));
         assert!(page.contains("rollup_ingest_accepted_total 1"));
         assert!(page.contains("rollup_head_block 7"));
+        assert!(page.contains("rollup_l1_backlog_bytes 5"));
+        assert!(page.contains("rollup_l1_backlog_throttling 1"));
     }
 }

@@ -304,6 +304,8 @@ struct DevnetArgs {
     /// Most posts in flight at once (consecutive nonces of the batcher account).
     #[arg(long = "max-in-flight", default_value_t = 16)]
     max_in_flight: usize,
+    #[command(flatten)]
+    backlog: BacklogArgs,
     /// Challenge window of the inbox, in seconds.
     #[arg(long = "challenge-window", default_value_t = 120)]
     challenge_window: u64,
@@ -357,12 +359,34 @@ struct SequencerArgs {
     /// a batcher sharing the database lowers it to what the L1 carries.
     #[arg(long = "max-block-bytes", env = "ROLLUP_MAX_BLOCK_BYTES", default_value_t = rollup_sequencer::DEFAULT_MAX_BLOCK_BYTES)]
     max_block_bytes: usize,
+    #[command(flatten)]
+    backlog: BacklogArgs,
     /// A state snapshot every this many blocks (and at a clean stop), so that a restart
     /// re-executes only the blocks after the newest one; 0 disables them.
     #[arg(long = "snapshot-interval", env = "ROLLUP_SNAPSHOT_INTERVAL", default_value_t = 100)]
     snapshot_interval: u64,
     #[command(flatten)]
     chain: ChainArgs,
+}
+
+/// Backpressure: how far the L2 may run ahead of L1.
+#[derive(Debug, Args)]
+struct BacklogArgs {
+    /// Bytes of sealed blocks not yet on L1 past which submissions are refused (429,
+    /// `l1_backlog`) until the batcher catches up; 0: no bound. Applies once a batcher shares
+    /// the database.
+    #[arg(long = "max-l1-backlog-bytes", env = "ROLLUP_MAX_L1_BACKLOG_BYTES", default_value_t = rollup_sequencer::BacklogLimits::default().max_bytes)]
+    max_bytes: u64,
+    /// Seconds the oldest sealed block not yet on L1 may wait before submissions are refused;
+    /// 0: no bound.
+    #[arg(long = "max-l1-backlog-secs", env = "ROLLUP_MAX_L1_BACKLOG_SECS", default_value_t = rollup_sequencer::BacklogLimits::default().max_secs)]
+    max_secs: u64,
+}
+
+impl BacklogArgs {
+    const fn limits(&self) -> rollup_sequencer::BacklogLimits {
+        rollup_sequencer::BacklogLimits { max_bytes: self.max_bytes, max_secs: self.max_secs }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -528,6 +552,7 @@ impl Cli {
                     snapshot_interval: args.snapshot_interval,
                     max_block_txs: args.max_block_txs.max(1),
                     max_block_bytes: args.max_block_bytes.max(1),
+                    l1_backlog: args.backlog.limits(),
                     ..defaults
                 };
                 let handle = rollup_sequencer::start(config, StatusSources::default(), cancel).await?;
@@ -723,6 +748,7 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     config.batch_interval = Duration::from_millis(args.batch_interval_ms.max(1));
     config.max_post_bytes = args.max_post_bytes;
     config.max_in_flight = args.max_in_flight.max(1);
+    config.l1_backlog = args.backlog.limits();
     config.challenge_window = args.challenge_window;
     if let Some(key) = args.deployer_key {
         config.deployer_key = key;

@@ -94,6 +94,8 @@ pub struct DevnetConfig {
     pub max_post_bytes: usize,
     /// Most posts in flight at once.
     pub max_in_flight: usize,
+    /// How far the L2 may run ahead of L1 before submissions are refused.
+    pub l1_backlog: rollup_sequencer::BacklogLimits,
     /// Challenge window of the inbox, in seconds.
     pub challenge_window: u64,
     /// Bond per batch, in wei.
@@ -131,6 +133,7 @@ impl DevnetConfig {
             batch_interval: Duration::from_millis(250),
             max_post_bytes: 120_000,
             max_in_flight: TxManagerConfig::default().max_in_flight,
+            l1_backlog: rollup_sequencer::BacklogLimits::default(),
             challenge_window: 120,
             bond: U256::from(10u64).pow(U256::from(17)),
             challenger_poll: Duration::from_secs(1),
@@ -238,6 +241,7 @@ impl Devnet {
                 block_time: config.block_time,
                 max_block_txs: config.max_block_txs,
                 max_block_bytes,
+                l1_backlog: config.l1_backlog,
                 ..SequencerConfig::default()
             },
             StatusSources {

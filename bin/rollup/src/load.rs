@@ -41,7 +41,8 @@ const TRANSPORT_ATTEMPTS: u32 = 3;
 /// Concurrent requests while reading accounts during setup.
 const SETUP_CONCURRENCY: usize = 32;
 /// Submission codes that mean "not now" rather than "never".
-const RETRYABLE: [&str; 5] = ["nonce_too_high", "sender_limit", "mempool_full", "future_limit", "overloaded"];
+const RETRYABLE: [&str; 6] =
+    ["nonce_too_high", "sender_limit", "mempool_full", "future_limit", "overloaded", "l1_backlog"];
 
 /// What the load is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -41,11 +41,13 @@ pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds for `Retry-After` (a 429 without one says 1).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
     }
 
     pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -67,13 +69,14 @@ impl From<SubmitError> for ApiError {
             SubmitError::MempoolFull { .. }
             | SubmitError::SenderLimit { .. }
             | SubmitError::FutureLimit { .. }
-            | SubmitError::Overloaded => StatusCode::TOO_MANY_REQUESTS,
+            | SubmitError::Overloaded
+            | SubmitError::L1Backlog { .. } => StatusCode::TOO_MANY_REQUESTS,
             SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             SubmitError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        Self::new(status, err.code(), err.to_string())
+        Self { retry_after: err.retry_after(), ..Self::new(status, err.code(), err.to_string()) }
     }
 }
 
@@ -98,7 +101,7 @@ impl IntoResponse for ApiError {
         let mut response =
             (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response();
         if self.status == StatusCode::TOO_MANY_REQUESTS {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(self.retry_after.unwrap_or(1)));
         }
         response
     }

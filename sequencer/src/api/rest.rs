@@ -118,9 +118,13 @@ pub(super) async fn submit_batch(State(node): State<Arc<Node>>, body: Result<Bod
             Err(e) => results.push(Some(json!({ "error": { "code": "invalid_hex", "message": e } }))),
         }
     }
-    let submitted = node.submit_many(raws).await;
-    if !submitted.is_empty() && submitted.iter().all(|r| matches!(r, Err(SubmitError::Overloaded))) {
-        return Err(SubmitError::Overloaded.into());
+    let mut submitted = node.submit_many(raws).await;
+    // Nothing taken because the node cannot take anything now: the whole request is refused.
+    if !submitted.is_empty()
+        && submitted.iter().all(|r| matches!(r, Err(SubmitError::Overloaded | SubmitError::L1Backlog { .. })))
+        && let Some(Err(err)) = submitted.pop()
+    {
+        return Err(err.into());
     }
     let mut submitted = submitted.into_iter();
     let results: Vec<Value> = results
@@ -288,6 +292,7 @@ pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
             "timestamp": head.header.timestamp,
         },
         "mempool": { "pending": mempool.0, "future": mempool.1 },
+        "l1Backlog": node.l1_backlog(),
         "blocks": {
             "maxTxs": node.config().max_block_txs,
             "maxBytes": node.max_block_bytes(),

@@ -70,7 +70,8 @@ impl From<SubmitError> for RpcError {
             SubmitError::MempoolFull { .. }
             | SubmitError::SenderLimit { .. }
             | SubmitError::FutureLimit { .. }
-            | SubmitError::Overloaded => -32005,
+            | SubmitError::Overloaded
+            | SubmitError::L1Backlog { .. } => -32005,
             SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown | SubmitError::Internal(_) => {
                 -32603
             }

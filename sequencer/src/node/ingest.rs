@@ -121,6 +121,23 @@ impl Node {
         if self.accepting.is_cancelled() {
             return (0..count).map(|_| Err(SubmitError::ShuttingDown)).collect();
         }
+        if self.throttled() {
+            let view = self.l1_backlog();
+            let retry_after = self.backlog_retry_after(&view);
+            let refused: Vec<Result<B256, SubmitError>> = (0..count)
+                .map(|_| {
+                    Err(SubmitError::L1Backlog {
+                        bytes: view.bytes,
+                        oldest_secs: view.oldest_ms / 1_000,
+                        max_bytes: view.max_bytes,
+                        max_secs: view.max_secs,
+                        retry_after,
+                    })
+                })
+                .collect();
+            self.metrics.record_submissions(&refused, started.elapsed());
+            return refused;
+        }
         let recovered = recover_all(raws, self.config.chain).await;
         let recovery = started.elapsed();
         let mut write_wait = None;

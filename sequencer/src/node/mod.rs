@@ -4,9 +4,12 @@
 //! parts: `startup` (opening the chain: snapshot, replay, mempool reload), `ingest` (admission
 //! and the group-commit writer), `producer` (sealing blocks and persisting them).
 
+mod backlog;
 mod ingest;
 mod producer;
 mod startup;
+
+pub use backlog::{BacklogLimits, BacklogView};
 
 use crate::{
     mempool::{Mempool, MempoolLimits},
@@ -61,6 +64,9 @@ pub struct SequencerConfig {
     /// L1 post (docs/batcher.md §2). The batcher records what the L1 carries in the chain
     /// database; the lower of the two applies.
     pub max_block_bytes: usize,
+    /// Bounds on what may be sealed but not yet on L1 before submissions are refused
+    /// (`l1_backlog`); they apply once a batcher shares the database.
+    pub l1_backlog: BacklogLimits,
     /// Mempool limits.
     pub mempool: MempoolLimits,
     /// Largest request body, in bytes.
@@ -83,6 +89,7 @@ impl Default for SequencerConfig {
             block_time: Duration::from_millis(500),
             max_block_txs: 10_000,
             max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
+            l1_backlog: BacklogLimits::default(),
             mempool: MempoolLimits::default(),
             body_limit: 128 * 1024,
             // One core is left to ingest (sender recovery, HTTP) and the database writer,
@@ -191,6 +198,9 @@ pub struct Node {
     /// The block bound the batcher recorded from the L1 (0: none yet), and when it was read.
     l1_block_bytes: AtomicU64,
     post_limits_read: Mutex<Option<std::time::Instant>>,
+    /// Sealed blocks not yet on L1, and whether admission is throttled because of them.
+    l1_backlog: Mutex<backlog::Backlog>,
+    throttled: AtomicBool,
 }
 
 /// Recovers the lock's data even if a panicking thread poisoned it: every critical section
@@ -231,7 +241,13 @@ impl Node {
     /// The Prometheus exposition page.
     pub fn render_metrics(&self) -> String {
         let (mempool, mempool_future) = self.mempool_len();
-        let mut out = self.metrics.render(Gauges { mempool, mempool_future, head: self.head().header.number });
+        let mut out = self.metrics.render(Gauges {
+            mempool,
+            mempool_future,
+            head: self.head().header.number,
+            l1_backlog: self.l1_backlog(),
+            max_block_bytes: self.max_block_bytes() as u64,
+        });
         if let Some(batcher) = &self.status.batcher {
             batcher.borrow().render_prometheus(&mut out);
         }

@@ -196,8 +196,10 @@ impl Node {
         let Unsealed { env, ready, changes, state, execution } = unsealed;
         let mut included = Vec::with_capacity(ready.len());
         let mut bloom = Bloom::ZERO;
+        let mut size = BlockSizeBound::new(&self.config.chain);
         for (entry, result) in ready.iter().zip(&executed.results) {
             if let TxResult::Executed(out) = result {
+                size.try_push(&entry.tx.tx, usize::MAX);
                 for log in &out.logs {
                     bloom.accrue_log(log);
                 }
@@ -226,6 +228,7 @@ impl Node {
             header,
             chunk_roots: executed.chunk_roots,
             tx_count: included.len() as u64,
+            batch_bytes: size.bytes() as u64,
         };
         tip.0 = Head { header: block.header.clone(), hash: block.hash };
         Sealed { block, included, changes, state, execution, state_root: executed.timings.state_root }
@@ -239,6 +242,7 @@ impl Node {
         // The executor has moved on: if the block cannot be stored the service must stop and
         // replay from the database on restart.
         self.store.commit_block(&block, &included, &changes).await?;
+        lock!(self.l1_backlog.lock()).push(block.header.number, now_millis(), block.batch_bytes);
         let head = Head { header: block.header.clone(), hash: block.hash };
         *lock!(self.committed.write()) = state.clone();
         *lock!(self.head.write()) = head.clone();
@@ -285,6 +289,7 @@ impl Node {
                 _ = interval.tick() => {}
             }
             self.refresh_post_limits().await;
+            self.refresh_l1_backlog().await;
             let sealed = self.seal(true).await?;
             if let Some(previous) = persisting.take() {
                 previous.await.map_err(|e| SequencerError::Task(e.to_string()))??;

@@ -51,8 +51,13 @@ impl Node {
             }
             Some(_) => {}
             None => {
-                let block =
-                    StoredBlock { hash: genesis.hash(), header: genesis.clone(), chunk_roots: vec![], tx_count: 0 };
+                let block = StoredBlock {
+                    hash: genesis.hash(),
+                    header: genesis.clone(),
+                    chunk_roots: vec![],
+                    tx_count: 0,
+                    batch_bytes: 0,
+                };
                 store.commit_block(&block, &[], &[]).await?;
             }
         }
@@ -110,6 +115,18 @@ impl Node {
         let metrics = Arc::new(Metrics::default());
         tokio::spawn(run_writer(store.clone(), jobs, metrics.clone()));
         let since_snapshot = Mutex::new((startup.replayed_blocks, startup.replayed_txs));
+        // The blocks sealed before the restart that no batch on L1 holds yet.
+        let mut l1_backlog = super::backlog::Backlog::default();
+        let posted = store.latest_batch().await?.map_or(0, |b| b.last_block);
+        let mut from = posted + 1;
+        loop {
+            let page = store.blocks_from(from, 1_000).await?;
+            let Some(last) = page.last() else { break };
+            from = last.header.number + 1;
+            for block in &page {
+                l1_backlog.push(block.header.number, block.header.timestamp * 1_000, block.batch_bytes);
+            }
+        }
         Ok(Arc::new(Self {
             next_seq: AtomicU64::new(store.next_seq().await?),
             config,
@@ -129,6 +146,8 @@ impl Node {
             since_snapshot,
             l1_block_bytes: AtomicU64::new(0),
             post_limits_read: Mutex::new(None),
+            l1_backlog: Mutex::new(l1_backlog),
+            throttled: AtomicBool::new(false),
         }))
     }
 }

@@ -250,7 +250,7 @@ async fn block_commit_updates_rows_in_place(url: &str) {
             logs_bloom: alloy_primitives::Bloom::ZERO,
             gas_used: 0,
         };
-        StoredBlock { hash: header.hash(), header, chunk_roots: vec![B256::ZERO], tx_count: 2 }
+        StoredBlock { hash: header.hash(), header, chunk_roots: vec![B256::ZERO], tx_count: 2, batch_bytes: 0 }
     };
     let err = store.commit_block(&block(1), &[included(1), included(3)], &[]).await.expect_err("unknown transaction");
     assert!(err.to_string().contains("never stored as pending"), "{err}");

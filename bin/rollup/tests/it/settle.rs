@@ -3,7 +3,7 @@
 
 use super::{eventually, get};
 use alloy::providers::{Provider, ProviderBuilder};
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use rollup::devnet::{Devnet, DevnetConfig};
 use rollup_types::{
@@ -104,5 +104,120 @@ async fn with_a_small_l1_gas_limit_every_block_still_reaches_l1_and_is_verified(
         let tx = get(&format!("{url}/v1/transactions/{hash}")).await;
         assert!(tx["status"] == "posted" || tx["status"] == "finalized", "{tx}");
     }
+    devnet.stop().await.expect("clean stop");
+}
+
+/// Under about twice what the L1 takes (1 s L1 blocks of 900,000 gas: two posts of about 9 kB
+/// a block, about 200 transfers a second; offered 400), admission is throttled: submissions are refused with `l1_backlog`
+/// (429 and `Retry-After`) while the blocks not yet on L1 hold more than the bound, so the
+/// backlog stays bounded instead of growing with the load; nothing accepted is lost, and once
+/// the load stops everything is posted and verified and admission opens again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_twice_the_l1_capacity_admission_is_throttled_and_nothing_is_lost() {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    const BOUND: u64 = 30_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = DevnetConfig::test(dir.path().to_path_buf()).expect("config");
+    config.l1_block_time = Some(1);
+    config.block_time = Duration::from_millis(200);
+    config.batch_interval = Duration::from_millis(200);
+    config.l1_backlog = rollup_sequencer::BacklogLimits { max_bytes: BOUND, max_secs: 0 };
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let url = devnet.url();
+    let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    let _: serde_json::Value =
+        l1.raw_request("evm_setBlockGasLimit".into(), [U256::from(900_000u64)]).await.expect("gas limit");
+    eventually(Duration::from_secs(20), "the bound from the L1's limits", || async {
+        let status = get(&format!("{url}/v1/status")).await;
+        (status["batcher"]["limits"]["l1BlockGasLimit"] == 900_000 && status["l1Backlog"]["active"] == true)
+            .then_some(())
+    })
+    .await;
+
+    // 40 transfers every 100 ms, 4 from each funded account; a refused request waits its
+    // Retry-After and goes again.
+    let chain = devnet.deployment.l2_chain_id;
+    let signers: Vec<Signer> = DEV_ACCOUNTS.iter().map(|a| Signer::new(&a.private_key).expect("key")).collect();
+    let client = reqwest::Client::new();
+    let (mut accepted, mut throttled, mut largest) = (Vec::new(), 0u32, 0u64);
+    let started = std::time::Instant::now();
+    let mut round = 0u64;
+    while started.elapsed() < Duration::from_secs(15) {
+        let raws: Vec<String> = signers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                (0..4u64).map(move |k| {
+                    let to = Address::with_last_byte(0x80 + i as u8);
+                    let call = L2System::transferCall { token: USDC, to, amount: U256::from(1 + k) };
+                    alloy_primitives::hex::encode_prefixed(
+                        s.eip1559(chain, round * 4 + k, call.abi_encode().into()).encoded(),
+                    )
+                })
+            })
+            .collect();
+        loop {
+            let response = client
+                .post(format!("{url}/v1/transactions/batch"))
+                .json(&serde_json::json!({ "transactions": raws }))
+                .send()
+                .await
+                .expect("POST");
+            if response.status() == 429 {
+                let retry: u64 = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()?.parse().ok())
+                    .expect("a 429 says when to retry");
+                let body: serde_json::Value = response.json().await.expect("json");
+                assert_eq!(body["error"]["code"], "l1_backlog", "{body}");
+                assert!((1..=10).contains(&retry));
+                throttled += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            let body: serde_json::Value = response.json().await.expect("json");
+            for result in body["results"].as_array().expect("results") {
+                let hash: B256 =
+                    result["hash"].as_str().unwrap_or_else(|| panic!("accepted: {result}")).parse().expect("hash");
+                accepted.push(hash);
+            }
+            break;
+        }
+        let status = get(&format!("{url}/v1/status")).await;
+        largest = largest.max(status["l1Backlog"]["bytes"].as_u64().expect("bytes"));
+        round += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tracing::info!(target: "test", throttled, largest, accepted = accepted.len(), "load done");
+    assert!(throttled > 0, "the load was above what the L1 takes: some requests were refused");
+    assert!(largest <= 3 * BOUND, "the backlog stayed bounded: {largest} bytes at most");
+
+    // Nothing accepted is lost or stuck: every transaction is posted and verified, and
+    // admission opens again.
+    let store = devnet.sequencer.node.store();
+    let last = *accepted.last().expect("accepted");
+    let block = eventually(Duration::from_secs(60), "the last transfer included", || async {
+        store.transaction(last).await.expect("db")?.receipt.map(|r| r.block_number)
+    })
+    .await;
+    let mut challenger = devnet.challenger.clone();
+    eventually(Duration::from_secs(90), "every block verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= block).map(|_| ()) }
+    })
+    .await;
+    for hash in &accepted {
+        let record = store.transaction(*hash).await.expect("db").expect("stored");
+        assert!(record.receipt.is_some(), "{hash} was accepted and must be included");
+    }
+    let status = eventually(Duration::from_secs(20), "admission open again", || async {
+        let status = get(&format!("{url}/v1/status")).await;
+        (status["l1Backlog"]["throttling"] == false).then_some(status)
+    })
+    .await;
+    assert_eq!(status["batcher"]["state"], "running", "{status}");
     devnet.stop().await.expect("clean stop");
 }
