@@ -334,13 +334,13 @@ impl Batcher {
         if posts.is_empty() {
             return Ok(None);
         }
-        let mined_nonce = self.txmgr.mined_nonce().await?;
+        let nonces = self.txmgr.nonces().await?;
         let mut recorded = None;
         // Posts are mined in nonce order; one seen mined before an earlier one is recorded next
         // round (a node can serve receipts of one block a moment apart).
         let mut in_order = true;
         for post in &mut posts {
-            let (progress, chase) = self.txmgr.progress(post, mined_nonce).await?;
+            let (progress, chase) = self.txmgr.progress(post, nonces).await?;
             match chase {
                 Chase::None => {}
                 Chase::Bumped => self.status.send_modify(|s| s.fee_bumps += 1),
@@ -482,7 +482,7 @@ impl Batcher {
                 warn!(target: "batcher", from = on_l1, dropped, doomed, "the inbox rolled batches back; posting again from its state");
             } else {
                 for hash in reorged {
-                    self.store.set_l1_tx_status(hash, L1TxStatus::Pending).await?;
+                    self.send_again(hash).await?;
                 }
                 warn!(target: "batcher", from = on_l1, dropped, "batches fell out of L1 in a reorg; their posts go out again");
             }
@@ -494,7 +494,13 @@ impl Batcher {
             });
             return Ok(());
         }
+        // Batches whose posts are in flight are recorded by `follow` from their receipts (next
+        // round, if they were mined after this round followed them); only others are read back.
+        let in_flight: Vec<u64> = self.txmgr.in_flight().await?.iter().map(|p| p.index).collect();
         for index in recorded..on_l1 {
+            if in_flight.contains(&index) {
+                break;
+            }
             let record = self.read_posted(index).await?;
             warn!(target: "batcher", index, l1_tx = %record.l1_tx_hash, "recorded a batch found on L1");
             self.store.record_mined_post(&record).await?;
@@ -548,7 +554,7 @@ impl Batcher {
                 }
                 None => {
                     let dropped = self.store.drop_batches_from(index).await?;
-                    self.store.set_l1_tx_status(batch.l1_tx_hash, L1TxStatus::Pending).await?;
+                    self.send_again(batch.l1_tx_hash).await?;
                     warn!(target: "batcher", from = index, dropped, "a recent post left L1 in a reorg; it goes out again");
                     let last = self.store.latest_batch().await?;
                     self.status.send_modify(|s| {
@@ -562,6 +568,20 @@ impl Batcher {
                 break;
             }
             index -= 1;
+        }
+        Ok(())
+    }
+
+    /// A post a reorg took out of L1 is in flight again, and goes out again at once as it was
+    /// signed (the node may still hold it: then nothing changes).
+    async fn send_again(&self, hash: B256) -> Result<(), BatcherError> {
+        self.store.set_l1_tx_status(hash, L1TxStatus::Pending).await?;
+        if let Some(attempt) = self.store.l1_tx(hash).await?.filter(|a| !a.raw.is_empty()) {
+            match self.txmgr.broadcast(&attempt).await {
+                Ok(()) => self.status.send_modify(|s| s.rebroadcasts += 1),
+                // Followed like any post in flight: re-broadcast later if the node still lacks it.
+                Err(err) => warn!(target: "batcher", tx = %hash, %err, "could not send a post again yet"),
+            }
         }
         Ok(())
     }
@@ -668,65 +688,84 @@ impl Batcher {
         // Blobs of the posts in flight (they may share the next L1 block with this one).
         let mut blobs_in_flight = 0usize;
         let mut sent = 0;
-        while sent < room {
-            let packing = post::Packing {
-                chain: self.config.chain,
-                capacity,
-                max_blocks: self.config.max_blocks,
-                blobs: self.config.da == DaMode::Blobs,
-            };
-            let Some(mut built) = post::build(&self.store, packing, post::Next { index, after, prev_root }).await?
-            else {
-                break;
-            };
-            let last_block = built.last_block();
-            self.inject_fault(&mut built, index);
-            let state_root = built.state_root(prev_root);
-            let use_blobs = self.use_blobs(&built.data, blobs_in_flight, &capacity).await?;
-            let (input, gas_limit, sidecar) = if use_blobs {
-                let count = blob::blobs_for(built.data.len());
-                let (input, gas) = post::blob_call(index, prev_root, last_block, &built.chunk_roots, count);
-                // KZG commitments and proofs are CPU work: off the async runtime.
-                let data = built.data.clone();
-                let sidecar = tokio::task::spawn_blocking(move || post::sidecar_for(&data))
-                    .await
-                    .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
-                blobs_in_flight += count;
-                (input, gas, Some(sidecar))
-            } else {
-                let input = post::calldata(index, prev_root, last_block, &built.data, &built.chunk_roots);
-                let gas = limits::post_gas(&input, built.data.len(), built.chunk_roots.len());
-                (input, gas, None)
-            };
-            let fees = self.txmgr.fees(use_blobs).await?;
-            self.txmgr.can_pay(gas_limit, fees, self.bond).await?;
-            let new = NewPost {
-                index,
-                nonce,
-                to: self.config.inbox,
-                input: input.into(),
-                value: self.bond,
-                gas_limit,
-                blobs: sidecar,
-            };
-            let attempt = self.txmgr.send(new, fees).await?;
-            info!(
-                target: "batcher",
-                index,
-                nonce,
-                blocks = %format!("{}..={last_block}", built.first_block()),
-                bytes = built.data.len(),
-                chunks = built.chunk_roots.len(),
-                gas_limit,
-                l1_tx = %attempt.tx_hash,
-                %state_root,
-                blobs = use_blobs,
-                "batch sent"
-            );
-            (index, after, prev_root, nonce) = (index + 1, last_block, state_root, nonce + 1);
-            sent += 1;
+        // Read once a round: what the posts of the round may spend, and their fees.
+        let mut balance = None;
+        let mut fees: [Option<txmgr::Fees>; 2] = [None, None];
+        let mut signed = Vec::new();
+        // Posts are built and signed first (nothing leaves the process), then stored with one
+        // commit and sent in order; an error stops the building, not what was signed before it.
+        let built: Result<(), BatcherError> = async {
+            while sent < room {
+                let packing = post::Packing {
+                    chain: self.config.chain,
+                    capacity,
+                    max_blocks: self.config.max_blocks,
+                    blobs: self.config.da == DaMode::Blobs,
+                };
+                let Some(mut built) = post::build(&self.store, packing, post::Next { index, after, prev_root }).await?
+                else {
+                    break;
+                };
+                let last_block = built.last_block();
+                self.inject_fault(&mut built, index);
+                let state_root = built.state_root(prev_root);
+                let use_blobs = self.use_blobs(&built.data, blobs_in_flight, &capacity).await?;
+                let (input, gas_limit, sidecar) = if use_blobs {
+                    let count = blob::blobs_for(built.data.len());
+                    let (input, gas) = post::blob_call(index, prev_root, last_block, &built.chunk_roots, count);
+                    // KZG commitments and proofs are CPU work: off the async runtime.
+                    let data = built.data.clone();
+                    let sidecar = tokio::task::spawn_blocking(move || post::sidecar_for(&data))
+                        .await
+                        .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
+                    blobs_in_flight += count;
+                    (input, gas, Some(sidecar))
+                } else {
+                    let input = post::calldata(index, prev_root, last_block, &built.data, &built.chunk_roots);
+                    let gas = limits::post_gas(&input, built.data.len(), built.chunk_roots.len());
+                    (input, gas, None)
+                };
+                let fees = match fees[usize::from(use_blobs)] {
+                    Some(f) => f,
+                    None => *fees[usize::from(use_blobs)].insert(self.txmgr.fees(use_blobs).await?),
+                };
+                let balance = match &mut balance {
+                    Some(b) => b,
+                    None => balance.insert(self.txmgr.balance().await?),
+                };
+                self.txmgr.can_pay(balance, gas_limit, fees, self.bond)?;
+                let new = NewPost {
+                    index,
+                    nonce,
+                    to: self.config.inbox,
+                    input: input.into(),
+                    value: self.bond,
+                    gas_limit,
+                    blobs: sidecar,
+                };
+                let attempt = self.txmgr.sign_post(new, fees).await?;
+                info!(
+                    target: "batcher",
+                    index,
+                    nonce,
+                    blocks = %format!("{}..={last_block}", built.first_block()),
+                    bytes = built.data.len(),
+                    chunks = built.chunk_roots.len(),
+                    gas_limit,
+                    l1_tx = %attempt.tx_hash,
+                    %state_root,
+                    blobs = use_blobs,
+                    "batch signed"
+                );
+                signed.push(attempt);
+                (index, after, prev_root, nonce) = (index + 1, last_block, state_root, nonce + 1);
+                sent += 1;
+            }
+            Ok(())
         }
-        Ok(sent)
+        .await;
+        self.txmgr.store_and_broadcast(&signed).await?;
+        built.map(|()| sent)
     }
 
     /// Publishes the posts in flight and how many sealed blocks are not on L1 yet.

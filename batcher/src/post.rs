@@ -80,11 +80,38 @@ pub(crate) struct Packing {
     pub(crate) blobs: bool,
 }
 
+impl Packing {
+    /// The most batch data the post may hold.
+    fn budget(&self) -> usize {
+        if self.blobs { blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB - 4 } else { self.capacity.max_post_bytes }
+    }
+}
+
+/// A block's encoded size as the sequencer bounded it (about 100 bytes a transaction for
+/// blocks sealed before the bound was recorded).
+fn block_estimate(block: &StoredBlock) -> usize {
+    if block.batch_bytes > 0 { block.batch_bytes as usize } else { block.tx_count as usize * 100 + 16 }
+}
+
 /// Packs the blocks after `next.after` into the largest batch that fits one post: by the data
 /// bytes and the gas of its calldata for a calldata post, by the blobs' bytes for a blob post.
 /// `None` when no block waits. `Err(BlockTooLarge)` when the next block alone does not fit.
 pub(crate) async fn build(store: &Store, packing: Packing, next: Next) -> Result<Option<Built>, BatcherError> {
-    let stored = store.blocks_from(next.after + 1, packing.max_blocks).await?;
+    let mut stored = store.blocks_from(next.after + 1, packing.max_blocks).await?;
+    // Only the blocks the post may hold are read and decoded, not every block waiting: by
+    // their recorded size bounds, up to twice what the post takes (blocks in one batch share
+    // their registry, so they encode to less than the sum of their bounds), and at least two.
+    let budget = packing.budget();
+    let (mut window, mut sum) = (0, 0);
+    for block in &stored {
+        let estimate = block_estimate(block);
+        if window >= 2 && sum + estimate > 2 * budget {
+            break;
+        }
+        sum += estimate;
+        window += 1;
+    }
+    stored.truncate(window);
     let (Some(first), Some(last)) = (stored.first(), stored.last()) else { return Ok(None) };
     let raws = store.block_transactions(first.header.number, last.header.number).await?;
     let mut raws = raws.into_iter().peekable();
@@ -138,13 +165,13 @@ fn pack(
             max: packing.capacity.max_block_bytes,
         });
     };
-    // The largest n that fits: a first guess from typical sizes, a gallop up from what fits,
-    // then a binary search (each step encodes the candidate exactly).
-    let budget = if packing.blobs { blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB } else { packing.capacity.max_post_bytes };
+    // The largest n that fits: a first guess from the blocks' size bounds, a gallop up from
+    // what fits, then a binary search (each step encodes the candidate exactly).
+    let budget = packing.budget();
     let mut guess = 0;
     let mut bytes = 0;
-    for block in &blocks {
-        bytes += block.txs.iter().map(codec::typical_tx_bytes).sum::<usize>() + 4;
+    for block in stored {
+        bytes += block_estimate(block);
         if bytes > budget {
             break;
         }

@@ -90,6 +90,15 @@ pub(crate) enum Progress {
     NonceTaken,
 }
 
+/// The batcher account's nonces on the node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Nonces {
+    /// In the latest block.
+    pub(crate) mined: u64,
+    /// Counting the transactions the node holds in its pool.
+    pub(crate) pending: u64,
+}
+
 /// What the manager did to a waiting post.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Chase {
@@ -131,11 +140,19 @@ pub(crate) struct TxManager {
     chain_id: u64,
     store: Store,
     pub(crate) config: TxManagerConfig,
+    /// When this manager started (Unix milliseconds): posts signed before are checked at once.
+    started_at: u64,
 }
 
 /// How long after its newest attempt a post whose nonce was used without a receipt of its own
 /// counts as lost to another transaction.
 const NONCE_TAKEN_AFTER: Duration = Duration::from_secs(30);
+
+/// How long a post waits before the manager asks the node whether it still holds it. The
+/// answer carries the whole transaction (up to 128 kB of calldata, twice as hex): asked of
+/// every post every round, it would cost more than posting. A node that lost a post is found
+/// out within this, and a restart asks at once (its posts were signed before it).
+const LOST_CHECK_AFTER: Duration = Duration::from_secs(3);
 
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
@@ -200,7 +217,7 @@ impl TxManager {
             return Err(BatcherError::Config("at least one post must be allowed in flight".into()));
         }
         let chain_id = provider.get_chain_id().await.map_err(BatcherError::l1)?;
-        Ok(Self { provider, wallet, address, chain_id, store, config })
+        Ok(Self { provider, wallet, address, chain_id, store, config, started_at: now_ms() })
     }
 
     /// The posts in flight, by nonce.
@@ -261,22 +278,29 @@ impl TxManager {
         Ok(Fees { max_fee, priority, blob_fee })
     }
 
-    /// Whether the account can pay for `gas` at `fees` plus `value`; checked before signing so
-    /// that a post that cannot be paid is never stored.
-    pub(crate) async fn can_pay(&self, gas: u64, fees: Fees, value: U256) -> Result<(), BatcherError> {
-        let balance = self.provider.get_balance(self.address).await.map_err(BatcherError::l1)?;
+    /// The account's balance, to check posts against before signing them ([`Self::can_pay`]).
+    pub(crate) async fn balance(&self) -> Result<U256, BatcherError> {
+        self.provider.get_balance(self.address).await.map_err(BatcherError::l1)
+    }
+
+    /// Takes what a post may cost (gas at `fees`, plus `value`) from `balance`, or says the
+    /// account cannot pay: checked before signing so that a post that cannot be paid is never
+    /// stored.
+    pub(crate) fn can_pay(&self, balance: &mut U256, gas: u64, fees: Fees, value: U256) -> Result<(), BatcherError> {
         let cost = U256::from(gas) * U256::from(fees.max_fee) + value;
-        if balance < cost {
+        if *balance < cost {
             return Err(BatcherError::InsufficientFunds(format!(
-                "the batcher account {} holds {balance} wei; the next post needs up to {cost}",
+                "the batcher account {} holds {balance} wei besides its posts in this round; the next post needs up \
+                 to {cost}",
                 self.address
             )));
         }
+        *balance -= cost;
         Ok(())
     }
 
-    /// Signs `post` with `fees`, stores it, then broadcasts it.
-    pub(crate) async fn send(&self, post: NewPost, fees: Fees) -> Result<L1TxRecord, BatcherError> {
+    /// Signs `post` with `fees` (it is neither stored nor sent: [`Self::store_and_broadcast`]).
+    pub(crate) async fn sign_post(&self, post: NewPost, fees: Fees) -> Result<L1TxRecord, BatcherError> {
         let NewPost { index, nonce, to, input, value, gas_limit, blobs } = post;
         let mut request = TransactionRequest::default()
             .with_from(self.address)
@@ -288,11 +312,19 @@ impl TxManager {
         if let Some(sidecar) = blobs {
             request = request.with_blob_sidecar(sidecar).with_max_fee_per_blob_gas(fees.blob_fee);
         }
-        let attempt = self.sign(index, request, fees.max_fee, fees.priority).await?;
-        self.store.insert_l1_tx(&attempt).await?;
-        self.broadcast(&attempt).await?;
-        info!(target: "batcher", index, nonce, gas_limit, tx = %attempt.tx_hash, max_fee = fees.max_fee, "post sent");
-        Ok(attempt)
+        self.sign(index, request, fees.max_fee, fees.priority).await
+    }
+
+    /// Stores signed posts in one database transaction, then broadcasts them in order: nothing
+    /// is sent that is not stored. A post not broadcast because of an error is followed like
+    /// any post the node lost.
+    pub(crate) async fn store_and_broadcast(&self, attempts: &[L1TxRecord]) -> Result<(), BatcherError> {
+        self.store.insert_l1_txs(attempts).await?;
+        for attempt in attempts {
+            self.broadcast(attempt).await?;
+            info!(target: "batcher", index = attempt.batch_index, nonce = attempt.nonce, tx = %attempt.tx_hash, max_fee = attempt.max_fee_per_gas, "post sent");
+        }
+        Ok(())
     }
 
     async fn sign(
@@ -337,8 +369,9 @@ impl TxManager {
 
     /// Looks at one post in flight: mined, reverted, lost to another transaction, or still
     /// waiting (broadcast again when the node lost it, fee-bumped when it waited too long).
-    /// `mined_nonce` is the account's nonce in the latest block.
-    pub(crate) async fn progress(&self, post: &mut Post, mined_nonce: u64) -> Result<(Progress, Chase), BatcherError> {
+    /// `nonces` are the account's nonces in the latest block and counting the node's pool.
+    pub(crate) async fn progress(&self, post: &mut Post, nonces: Nonces) -> Result<(Progress, Chase), BatcherError> {
+        let Nonces { mined: mined_nonce, pending: pending_nonce } = nonces;
         for attempt in post.attempts.iter().rev() {
             if let Some(receipt) =
                 self.provider.get_transaction_receipt(attempt.tx_hash).await.map_err(BatcherError::l1)?
@@ -367,8 +400,17 @@ impl TxManager {
             post.attempts.push(bumped);
             return Ok((Progress::Waiting, Chase::Bumped));
         }
-        let known = self.provider.get_transaction_by_hash(newest.tx_hash).await.map_err(BatcherError::l1)?.is_some();
-        if !known {
+        // The node holds nothing at this nonce (its pending count stops below it): lost, for
+        // sure. Otherwise it holds something there, most likely this post: asked about only
+        // once it has waited a while, or at once when it was signed before a restart.
+        let lost = if pending_nonce <= post.nonce {
+            true
+        } else if waited >= LOST_CHECK_AFTER || newest.sent_at < self.started_at {
+            self.provider.get_transaction_by_hash(newest.tx_hash).await.map_err(BatcherError::l1)?.is_none()
+        } else {
+            false
+        };
+        if lost {
             let Some(signed) = post.signed() else {
                 return Err(BatcherError::Inconsistent(format!(
                     "the post of batch {} (nonce {}) has no stored signed bytes",
@@ -449,6 +491,13 @@ impl TxManager {
     /// The account's nonce in the latest block.
     pub(crate) async fn mined_nonce(&self) -> Result<u64, BatcherError> {
         self.provider.get_transaction_count(self.address).latest().await.map_err(BatcherError::l1)
+    }
+
+    /// The account's nonces in the latest block and counting the node's pool.
+    pub(crate) async fn nonces(&self) -> Result<Nonces, BatcherError> {
+        let mined = self.mined_nonce().await?;
+        let pending = self.provider.get_transaction_count(self.address).pending().await.map_err(BatcherError::l1)?;
+        Ok(Nonces { mined, pending })
     }
 
     /// Whether the L1 node has `hash` mined, and successful, in its canonical chain.

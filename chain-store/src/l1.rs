@@ -111,29 +111,42 @@ impl Store {
     /// again; the others are followed by hash): a post bumped many times stores one copy of
     /// its data, not one per bump.
     pub async fn insert_l1_tx(&self, t: &L1TxRecord) -> Result<(), StoreError> {
+        self.insert_l1_txs(std::slice::from_ref(t)).await
+    }
+
+    /// [`Self::insert_l1_tx`] for several attempts, in one database transaction: the posts of
+    /// one round are stored with one commit (the writer is shared with the sequencer).
+    pub async fn insert_l1_txs(&self, attempts: &[L1TxRecord]) -> Result<(), StoreError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.db.writer().begin().await?;
-        sqlx::query("UPDATE l1_transactions SET raw = $1 WHERE nonce = $2 AND tx_hash <> $3 AND status = 'pending'")
+        for t in attempts {
+            sqlx::query(
+                "UPDATE l1_transactions SET raw = $1 WHERE nonce = $2 AND tx_hash <> $3 AND status = 'pending'",
+            )
             .bind(Vec::<u8>::new())
             .bind(i64_of(t.nonce)?)
             .bind(t.tx_hash.as_slice())
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO l1_transactions (tx_hash, batch_index, nonce, raw, max_fee_per_gas, max_priority_fee_per_gas,
-                                          sent_at, status)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (tx_hash) DO UPDATE SET status = excluded.status, sent_at = excluded.sent_at",
-        )
-        .bind(t.tx_hash.as_slice())
-        .bind(i64_of(t.batch_index)?)
-        .bind(i64_of(t.nonce)?)
-        .bind(t.raw.as_slice())
-        .bind(fee_of(t.max_fee_per_gas)?)
-        .bind(fee_of(t.max_priority_fee_per_gas)?)
-        .bind(i64_of(t.sent_at)?)
-        .bind(t.status.as_str())
-        .execute(&mut *tx)
-        .await?;
+            sqlx::query(
+                "INSERT INTO l1_transactions (tx_hash, batch_index, nonce, raw, max_fee_per_gas,
+                                              max_priority_fee_per_gas, sent_at, status)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (tx_hash) DO UPDATE SET status = excluded.status, sent_at = excluded.sent_at",
+            )
+            .bind(t.tx_hash.as_slice())
+            .bind(i64_of(t.batch_index)?)
+            .bind(i64_of(t.nonce)?)
+            .bind(t.raw.as_slice())
+            .bind(fee_of(t.max_fee_per_gas)?)
+            .bind(fee_of(t.max_priority_fee_per_gas)?)
+            .bind(i64_of(t.sent_at)?)
+            .bind(t.status.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -435,7 +435,7 @@ impl Challenger {
             if let Event::Posted { txs, .. } = entry.event {
                 self.since_snapshot = self.since_snapshot.saturating_sub(txs);
             }
-            self.verifier.unapply(entry.applied)?;
+            off_runtime(|| self.verifier.unapply(entry.applied))?;
             taken += 1;
         }
         let first = limit.map_or(self.base.next, |n| n + 1);
@@ -666,7 +666,7 @@ impl Challenger {
             info!(target: "challenger", index = batch.index, "the batch is no longer the inbox's; no proof");
             return Ok(());
         }
-        let proof = match self.verifier.prove(batch) {
+        let proof = match off_runtime(|| self.verifier.prove(batch)) {
             Ok(proof) => proof,
             Err(e) => {
                 error!(target: "challenger", index = batch.index, error = %e, "cannot build a fraud proof");
@@ -911,7 +911,7 @@ impl Challenger {
     }
 
     async fn judge(&mut self, batch: &PostedBatch, at: L1Position) -> Result<(), ChallengerError> {
-        let (verdict, applied) = self.verifier.verify(batch)?;
+        let (verdict, applied) = off_runtime(|| self.verifier.verify(batch))?;
         let txs = match &verdict {
             Verdict::Verified { .. } => rollup_types::codec::decode_header(&batch.data, self.verifier.chain())
                 .map_or(0, |h| h.blocks.iter().map(|b| b.2).sum()),
@@ -948,6 +948,19 @@ impl Challenger {
             }
         }
         Ok(())
+    }
+}
+
+/// Runs CPU work (judging a batch: sender recovery and execution, tens of milliseconds) without
+/// holding an async worker: on a multi-threaded runtime the worker's other tasks move to
+/// another thread meanwhile, so that a challenger sharing a runtime (the devnet) does not stall
+/// the HTTP server or the batcher.
+fn off_runtime<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

@@ -571,13 +571,6 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
     })
 }
 
-/// A typical encoded size of `tx`, for filling batches before encoding them: the signature,
-/// about 16 bytes of fields and a fresh 20-byte registry entry for a compact operation, the
-/// raw calldata plus fields otherwise.
-pub fn typical_tx_bytes(tx: &SignedTx) -> usize {
-    if compact_form(tx.input()).is_some() { 100 } else { tx.input().len() + 80 }
-}
-
 /// Bytes of `v` as a varint.
 const fn varint_len(v: u64) -> usize {
     let bits = 64 - v.leading_zeros() as usize;

@@ -59,6 +59,10 @@ enum BenchCommand {
     /// Runs a devnet in a temporary directory, sends transfers, and reports the L1 bytes and
     /// gas of posting per L2 transaction and the time from a sealed block to its batch on L1.
     Post(PostBenchArgs),
+    /// Runs a fresh devnet, fires transfers at it, and reports the whole path: included,
+    /// posted and verified-from-L1 throughput, the lag of each transaction to its batch posted
+    /// and verified, L1 gas and bytes per transaction, and the largest backlog.
+    E2e(E2eBenchArgs),
     /// Posts a batch with a wrong root on a fresh anvil for each chunk size, proves the fraud,
     /// and reports the proof's L1 gas, calldata and witness bytes and the time to proven.
     Proof(ProofBenchArgs),
@@ -110,6 +114,40 @@ struct ProofBenchArgs {
     /// Chunks in the batch; the wrong root is the middle chunk's.
     #[arg(long = "batch-chunks", default_value_t = 1)]
     batch_chunks: u32,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct E2eBenchArgs {
+    /// Transactions fired.
+    #[arg(long, default_value_t = 200_000)]
+    txs: usize,
+    /// Load accounts (funded from the development accounts first, not measured).
+    #[arg(long, default_value_t = 4_000)]
+    accounts: usize,
+    /// Concurrent load workers.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Transactions per request to `POST /v1/transactions/batch`.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Cap on the submission rate, tx/s (default: as fast as it goes).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Transactions: transfers, swaps or mixed.
+    #[arg(long, default_value = "transfers")]
+    mix: crate::load::Mix,
+    /// Seconds between L1 blocks.
+    #[arg(long = "l1-block-time", default_value_t = 1)]
+    l1_block_time: u64,
+    /// Block gas limit of the L1 (default: anvil's, 30,000,000).
+    #[arg(long = "l1-gas-limit")]
+    l1_gas_limit: Option<u64>,
+    /// Seconds to wait, after the load, for its last transaction to be verified.
+    #[arg(long = "settle-timeout", default_value_t = 300)]
+    settle_timeout: u64,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -682,6 +720,21 @@ impl Cli {
                     rate: args.rate,
                     l1_block_time: args.l1_block_time,
                     da: args.da,
+                };
+                let report = bench.run().await?;
+                print_report(&report, args.json)
+            }
+            Command::Bench(BenchCommand::E2e(args)) => {
+                let bench = crate::e2e_bench::E2eBench {
+                    txs: args.txs,
+                    accounts: args.accounts,
+                    concurrency: args.concurrency,
+                    batch: Some(args.batch.max(1)),
+                    rate: args.rate,
+                    mix: args.mix,
+                    l1_block_time: args.l1_block_time,
+                    l1_gas_limit: args.l1_gas_limit,
+                    settle_timeout: Duration::from_secs(args.settle_timeout),
                 };
                 let report = bench.run().await?;
                 print_report(&report, args.json)

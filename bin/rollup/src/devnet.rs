@@ -136,7 +136,8 @@ impl DevnetConfig {
             l1_backlog: rollup_sequencer::BacklogLimits::default(),
             challenge_window: 120,
             bond: U256::from(10u64).pow(U256::from(17)),
-            challenger_poll: Duration::from_secs(1),
+            // A few polls per L1 block: a batch is verified soon after it is mined.
+            challenger_poll: Duration::from_millis(250),
             deployer_key: DEV_ACCOUNTS[0].private_key,
             batcher_key: DEV_ACCOUNTS[1].private_key,
             da: DaMode::Calldata,

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cli;
 pub mod codec_bench;
 pub mod devnet;
+pub mod e2e_bench;
 pub mod load;
 pub mod post_bench;
 pub mod proof_bench;

@@ -960,9 +960,45 @@ async fn track(api: Api, from: u64, shared: Arc<Mutex<Inclusions>>, cancel: Canc
     }
 }
 
+/// CPU seconds (user and system) this process has used so far.
+pub fn process_cpu_secs() -> f64 {
+    // SAFETY: getrusage only writes into the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; RUSAGE_SELF is always valid.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// When firing started, and the process's CPU seconds then.
+#[derive(Clone, Copy, Debug)]
+pub struct FireStart {
+    /// The first submission.
+    pub at: Instant,
+    /// [`process_cpu_secs`] then.
+    pub cpu_secs: f64,
+}
+
+/// One accepted transaction: when its request was sent, and the block it was seen in.
+#[derive(Clone, Copy, Debug)]
+pub struct Accepted {
+    /// When the request that carried it was sent.
+    pub sent_at: Instant,
+    /// The block it was seen in, if it was before the timeout.
+    pub block: Option<u64>,
+}
+
 impl LoadBench {
     /// Sets up, fires, waits for inclusion and reports.
     pub async fn run(&self) -> Result<LoadReport> {
+        Ok(self.run_traced().await?.0)
+    }
+
+    /// [`Self::run`], with every accepted transaction's submission time and block, and when
+    /// firing started.
+    pub async fn run_traced(&self) -> Result<(LoadReport, Vec<Accepted>, FireStart)> {
         ensure!(self.accounts > 0, "--accounts must be positive");
         ensure!(self.txs > 0, "--txs must be positive");
         ensure!(self.concurrency > 0, "--concurrency must be positive");
@@ -1015,6 +1051,7 @@ impl LoadBench {
         // Firing.
         let limiter = self.rate.map(|r| Arc::new(TokenBucket::new(r)));
         let fire_start = Instant::now();
+        let fired = FireStart { at: fire_start, cpu_secs: process_cpu_secs() };
         let mut set = JoinSet::new();
         for part in parts {
             set.spawn(worker(api.clone(), part, self.batch, limiter.clone()));
@@ -1058,13 +1095,18 @@ impl LoadBench {
                 }
             }
         }
+        let traces: Vec<Accepted> = stats
+            .accepted
+            .iter()
+            .map(|(hash, sent_at)| Accepted { sent_at: *sent_at, block: inc.seen.get(hash).map(|(_, n)| *n) })
+            .collect();
         let included = samples.len();
         let inclusion_secs = last_seen.map_or(0.0, |(at, _)| at.saturating_duration_since(fire_start).as_secs_f64());
         let last_block = last_seen.map_or(u64::MAX, |(_, n)| n);
         let blocks: Vec<_> = inc.blocks.iter().filter(|b| b.number <= last_block).collect();
         let block_txs: usize = blocks.iter().map(|b| b.txs).sum();
         let accepted = stats.accepted.len();
-        Ok(LoadReport {
+        let report = LoadReport {
             rpc: self.rpc.to_string(),
             mix: self.mix,
             accounts: addresses.len(),
@@ -1089,7 +1131,8 @@ impl LoadBench {
             latency_ms: latency(samples),
             blocks_seen: blocks.len(),
             avg_txs_per_block: if blocks.is_empty() { 0.0 } else { block_txs as f64 / blocks.len() as f64 },
-        })
+        };
+        Ok((report, traces, fired))
     }
 }
 
