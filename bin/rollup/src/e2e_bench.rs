@@ -10,7 +10,6 @@ use crate::{
     devnet::{Devnet, DevnetConfig},
     load::{LoadBench, LoadReport, Mix, percentile, process_cpu_secs},
 };
-use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{Context, Result, ensure};
 use serde::Serialize;
 use std::{
@@ -246,23 +245,8 @@ impl E2eBench {
         let included = report.included as f64;
 
         // What posting cost, from the batches holding the load's blocks.
+        let cost = crate::post_bench::posting_cost(devnet, first_block, last_block).await?;
         let store = node.store();
-        let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
-        let (mut batches, mut gas, mut bytes, mut txs) = (0u64, 0u64, 0u64, 0u64);
-        let mut index = store.batch_of_block(first_block).await?.map(|b| b.index).context("first block posted")?;
-        while let Some(batch) = store.batch(index).await? {
-            if batch.first_block > last_block {
-                break;
-            }
-            let receipt = l1.get_transaction_receipt(batch.l1_tx_hash).await?.context("posting receipt")?;
-            gas += receipt.gas_used;
-            bytes += batch.data_len;
-            batches += 1;
-            for b in batch.first_block..=batch.last_block {
-                txs += store.block(b).await?.map_or(0, |blk| blk.tx_count);
-            }
-            index += 1;
-        }
         let limits = store.post_limits().await?.context("the batcher recorded the L1's limits")?;
         Ok(E2eReport {
             included_tx_per_sec: report.included_tx_per_sec,
@@ -274,9 +258,9 @@ impl E2eBench {
             whole_path_tx_per_sec: included / secs(verified_last),
             submit_to_posted: Lag::of(to_posted),
             submit_to_verified: Lag::of(to_verified),
-            batches,
-            l1_gas_per_tx: gas as f64 / txs.max(1) as f64,
-            l1_bytes_per_tx: bytes as f64 / txs.max(1) as f64,
+            batches: cost.batches,
+            l1_gas_per_tx: cost.gas as f64 / cost.txs.max(1) as f64,
+            l1_bytes_per_tx: cost.bytes as f64 / cost.txs.max(1) as f64,
             largest_backlog_bytes: f.largest_backlog.0,
             largest_backlog_blocks: f.largest_backlog.1,
             process_cpu_secs: cpu,

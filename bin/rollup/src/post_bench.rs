@@ -83,6 +83,44 @@ impl fmt::Display for PostReport {
     }
 }
 
+/// What the posts of some blocks cost on L1, from their receipts.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PostingCost {
+    /// Batches holding the blocks.
+    pub(crate) batches: u64,
+    /// Their transactions.
+    pub(crate) txs: u64,
+    /// Their batch data.
+    pub(crate) bytes: u64,
+    /// L1 gas of their posts.
+    pub(crate) gas: u64,
+    /// Blob gas of their posts.
+    pub(crate) blob_gas: u64,
+}
+
+/// What posting blocks `first..=last` of `devnet` cost: every batch holding one of them.
+pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Result<PostingCost> {
+    let store = devnet.sequencer.node.store();
+    let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    let mut cost = PostingCost::default();
+    let mut index = store.batch_of_block(first).await?.map(|b| b.index).context("first block posted")?;
+    while let Some(batch) = store.batch(index).await? {
+        if batch.first_block > last {
+            break;
+        }
+        let receipt = l1.get_transaction_receipt(batch.l1_tx_hash).await?.context("posting receipt")?;
+        cost.gas += receipt.gas_used;
+        cost.blob_gas += receipt.blob_gas_used.unwrap_or_default();
+        cost.bytes += batch.data_len;
+        cost.batches += 1;
+        for b in batch.first_block..=batch.last_block {
+            cost.txs += store.block(b).await?.map_or(0, |blk| blk.tx_count);
+        }
+        index += 1;
+    }
+    Ok(cost)
+}
+
 impl PostBench {
     /// Runs the devnet in a temporary directory and measures.
     pub async fn run(&self) -> Result<PostReport> {
@@ -164,23 +202,7 @@ impl PostBench {
             .filter_map(|(b, s)| mined.get(b).map(|m| m.duration_since(*s).as_secs_f64()))
             .collect();
         latencies.sort_by(f64::total_cmp);
-        let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
-        let (mut txs, mut bytes, mut gas, mut blob_gas, mut batches) = (0u64, 0u64, 0u64, 0u64, 0u64);
-        let mut index = store.batch_of_block(first_block).await?.map(|b| b.index).context("first block posted")?;
-        while let Some(batch) = store.batch(index).await? {
-            if batch.first_block > last_block {
-                break;
-            }
-            let receipt = l1.get_transaction_receipt(batch.l1_tx_hash).await?.context("posting receipt")?;
-            gas += receipt.gas_used;
-            blob_gas += receipt.blob_gas_used.unwrap_or_default();
-            bytes += batch.data_len;
-            batches += 1;
-            for b in batch.first_block..=batch.last_block {
-                txs += store.block(b).await?.map_or(0, |blk| blk.tx_count);
-            }
-            index += 1;
-        }
+        let PostingCost { batches, txs, bytes, gas, blob_gas } = posting_cost(devnet, first_block, last_block).await?;
         ensure!(txs > 0, "nothing was posted");
         Ok(PostReport {
             txs,
