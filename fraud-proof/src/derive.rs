@@ -5,7 +5,7 @@
 use alloy_primitives::{B256, Bytes, keccak256};
 use rayon::prelude::*;
 use rollup_executor::{BlockEnvInput, Executor, ExecutorError, TxResult, Undo};
-use rollup_types::{ChainConfig, RecoveredTx, codec};
+use rollup_types::{ChainConfig, RecoveredTx, SignedTx, codec};
 
 /// A batch as read from L1: the inbox event and the calldata of the post.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,7 +270,7 @@ impl Verifier {
             ));
         }
         let chain = *self.executor.chain();
-        let decoded = match codec::decode(&batch.data, &chain) {
+        let mut decoded = match codec::decode(&batch.data, &chain) {
             Ok(b) => b,
             Err(e) => return Verdict::mismatch(format!("batch data does not decode: {e}")),
         };
@@ -287,13 +287,15 @@ impl Verifier {
             return Verdict::mismatch(format!("ends at block {}, the post says {}", last.number, batch.last_block));
         }
         // Every sender of the batch is recovered at once, on all cores.
-        let recovered: Vec<(usize, Result<RecoveredTx, rollup_types::TxError>)> = decoded
+        // (Split by transaction, not by block: a batch is often one block.)
+        let all: Vec<(usize, SignedTx)> = decoded
             .blocks
-            .par_iter()
+            .iter_mut()
             .enumerate()
-            .flat_map_iter(|(b, block)| block.txs.iter().map(move |tx| (b, tx)))
-            .map(|(b, tx)| (b, RecoveredTx::from_signed(tx.clone(), &chain)))
+            .flat_map(|(b, block)| std::mem::take(&mut block.txs).into_iter().map(move |tx| (b, tx)))
             .collect();
+        let recovered: Vec<(usize, Result<RecoveredTx, rollup_types::TxError>)> =
+            all.into_par_iter().map(|(b, tx)| (b, RecoveredTx::from_signed(tx, &chain))).collect();
         let mut recovered = recovered.into_iter().peekable();
         let mut computed = Vec::with_capacity(batch.chunk_roots.len());
         for (b, block) in decoded.blocks.iter().enumerate() {
