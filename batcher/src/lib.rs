@@ -28,7 +28,11 @@ use rollup_types::{
     blob,
     status::{BatcherState, BatcherStatus, InFlightPost, PostLimits},
 };
-use std::{sync::Mutex, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -112,6 +116,20 @@ pub struct Batcher {
     capacity: Mutex<PostCapacity>,
     /// The fault still to inject.
     fault: Mutex<Option<fault::Fault>>,
+    /// What each post in flight says, by the hash of its attempt with signed bytes (read from
+    /// those bytes once, not every round).
+    calls: Mutex<HashMap<B256, Arc<PostedCall>>>,
+}
+
+/// The mined posts a round collects before recording them.
+#[derive(Debug, Default)]
+struct Mined {
+    /// Their records, in order, with the gas each post used.
+    records: Vec<(BatchRecord, u64)>,
+    /// The last one recorded.
+    last: Option<BatchRecord>,
+    /// Timestamps of the L1 blocks holding them.
+    timestamps: HashMap<u64, u64>,
 }
 
 /// Recovers a lock's data even if a panicking thread poisoned it (each critical section here
@@ -193,6 +211,7 @@ impl Batcher {
             txmgr,
             status,
             capacity: Mutex::new(capacity),
+            calls: Mutex::new(HashMap::new()),
         };
         batcher.record_limits(&capacity).await?;
         info!(
@@ -328,19 +347,30 @@ impl Batcher {
     }
 
     /// Follows every post in flight, in nonce order: records the mined ones (each after its
-    /// predecessor), re-broadcasts or bumps the waiting ones. Returns the last batch recorded.
+    /// predecessor, all of a round with one commit), re-broadcasts or bumps the waiting ones.
+    /// Returns the last batch recorded.
     async fn follow(&self) -> Result<Option<BatchRecord>, BatcherError> {
         let mut posts = self.txmgr.in_flight().await?;
+        self.keep_calls_of(&posts);
         if posts.is_empty() {
             return Ok(None);
         }
         let nonces = self.txmgr.nonces().await?;
-        let mut recorded = None;
+        // The node is asked about every post at once: one at a time, a round under load waits
+        // for each answer in turn.
+        let receipts = self.txmgr.receipts(&posts).await?;
+        let mut mined = Mined::default();
         // Posts are mined in nonce order; one seen mined before an earlier one is recorded next
         // round (a node can serve receipts of one block a moment apart).
         let mut in_order = true;
-        for post in &mut posts {
-            let (progress, chase) = self.txmgr.progress(post, nonces).await?;
+        for (post, receipt) in posts.iter_mut().zip(receipts) {
+            let (progress, chase) = match self.txmgr.progress(post, nonces, receipt).await {
+                Ok(found) => found,
+                Err(err) => {
+                    self.record_mined(&mut mined).await?;
+                    return Err(err);
+                }
+            };
             match chase {
                 Chase::None => {}
                 Chase::Bumped => self.status.send_modify(|s| s.fee_bumps += 1),
@@ -352,33 +382,14 @@ impl Batcher {
                     if !in_order {
                         continue;
                     }
-                    let Some(record) = self.mined_record(post, &attempt, &receipt).await? else {
-                        in_order = false;
-                        continue;
-                    };
-                    self.store.record_mined_post(&record).await?;
-                    self.status.send_modify(|s| {
-                        s.last_posted_batch = Some(record.index);
-                        s.last_posted_l2_block = Some(record.last_block);
-                        s.batches_posted += 1;
-                        s.state = BatcherState::Running;
-                        s.last_error = None;
-                    });
-                    info!(
-                        target: "batcher",
-                        index = record.index,
-                        blocks = %format!("{}..={}", record.first_block, record.last_block),
-                        bytes = record.data_len,
-                        chunks = record.chunk_count,
-                        l1_tx = %record.l1_tx_hash,
-                        l1_block = record.l1_block,
-                        gas = receipt.gas_used,
-                        state_root = %record.state_root,
-                        "batch posted"
-                    );
-                    recorded = Some(record);
+                    match self.mined_record(post, &attempt, &receipt, &mut mined).await? {
+                        Some(record) => mined.records.push((record, receipt.gas_used)),
+                        None => in_order = false,
+                    }
                 }
                 Progress::Reverted(attempt, receipt) => {
+                    // What was mined before it stands.
+                    let recorded = self.record_mined(&mut mined).await?;
                     warn!(target: "batcher", index = post.index, tx = %attempt.tx_hash, gas_used = receipt.gas_used, "a post reverted");
                     self.store.settle_pending_l1_txs(post.index, L1TxStatus::Reverted).await?;
                     // The posts after it build on it: none of them can succeed any more.
@@ -399,28 +410,71 @@ impl Batcher {
                 }
             }
         }
-        Ok(recorded)
+        self.record_mined(&mut mined).await
+    }
+
+    /// Records the mined posts collected (one commit) and publishes them; returns the last.
+    async fn record_mined(&self, mined: &mut Mined) -> Result<Option<BatchRecord>, BatcherError> {
+        if mined.records.is_empty() {
+            return Ok(None);
+        }
+        let records: Vec<BatchRecord> = mined.records.iter().map(|(r, _)| r.clone()).collect();
+        self.store.record_mined_posts(&records).await?;
+        for (record, gas) in mined.records.drain(..) {
+            self.status.send_modify(|s| {
+                s.last_posted_batch = Some(record.index);
+                s.last_posted_l2_block = Some(record.last_block);
+                s.batches_posted += 1;
+                s.state = BatcherState::Running;
+                s.last_error = None;
+            });
+            info!(
+                target: "batcher",
+                index = record.index,
+                blocks = %format!("{}..={}", record.first_block, record.last_block),
+                bytes = record.data_len,
+                chunks = record.chunk_count,
+                l1_tx = %record.l1_tx_hash,
+                l1_block = record.l1_block,
+                gas,
+                state_root = %record.state_root,
+                "batch posted"
+            );
+            mined.last = Some(record);
+        }
+        Ok(mined.last.clone())
     }
 
     /// The record of a mined post, from its signed call; `None` while its predecessor is not
-    /// recorded yet.
+    /// recorded yet (in the database or among the posts of this round in `mined`).
     async fn mined_record(
         &self,
         post: &Post,
         attempt: &L1TxRecord,
         receipt: &TransactionReceipt,
+        mined: &mut Mined,
     ) -> Result<Option<BatchRecord>, BatcherError> {
-        let call = self.posted_call(post)?;
+        let call = self.posted_call(post).await?;
         let previous = match post.index {
             0 => 0,
-            index => match self.store.latest_batch().await? {
-                Some(b) if b.index + 1 == index => b.last_block,
-                _ => return Ok(None),
-            },
+            index => {
+                let before = match mined.records.last() {
+                    Some((record, _)) => Some(record.clone()),
+                    None => self.store.latest_batch().await?,
+                };
+                match before {
+                    Some(b) if b.index + 1 == index => b.last_block,
+                    _ => return Ok(None),
+                }
+            }
         };
         let l1_block = receipt
             .block_number
             .ok_or_else(|| BatcherError::L1(format!("receipt of {} has no block number", receipt.transaction_hash)))?;
+        let posted_at = match mined.timestamps.get(&l1_block) {
+            Some(t) => *t,
+            None => *mined.timestamps.entry(l1_block).or_insert(self.block_timestamp(l1_block).await?),
+        };
         Ok(Some(BatchRecord {
             index: post.index,
             first_block: previous + 1,
@@ -432,22 +486,32 @@ impl Batcher {
             l1_tx_hash: attempt.tx_hash,
             l1_block,
             l1_block_hash: receipt.block_hash,
-            posted_at: self.block_timestamp(l1_block).await?,
+            posted_at,
             finalized: false,
         }))
     }
 
-    /// What a post in flight says (decoded from its stored signed bytes).
-    fn posted_call(&self, post: &Post) -> Result<PostedCall, BatcherError> {
-        let signed = post.signed().ok_or_else(|| {
-            BatcherError::Inconsistent(format!("the post of batch {} has no stored signed bytes", post.index))
-        })?;
+    /// What a post in flight says: remembered from its signing, or decoded from its stored
+    /// signed bytes.
+    async fn posted_call(&self, post: &Post) -> Result<Arc<PostedCall>, BatcherError> {
+        if let Some(call) = post.signed.and_then(|hash| locked(&self.calls).get(&hash).cloned()) {
+            return Ok(call);
+        }
+        let signed = self.txmgr.signed(post).await?;
         let tx = TxEnvelope::decode_2718(&mut signed.raw.as_slice()).map_err(|e| {
             BatcherError::Inconsistent(format!("stored L1 transaction {} is corrupt: {e}", signed.tx_hash))
         })?;
         let blob_hashes = alloy::consensus::Transaction::blob_versioned_hashes(&tx).unwrap_or_default();
-        PostedCall::decode(alloy::consensus::Transaction::input(&tx), blob_hashes)
-            .map_err(|e| BatcherError::Inconsistent(format!("stored post {} does not decode: {e}", signed.tx_hash)))
+        let call = PostedCall::decode(alloy::consensus::Transaction::input(&tx), blob_hashes)
+            .map_err(|e| BatcherError::Inconsistent(format!("stored post {} does not decode: {e}", signed.tx_hash)))?;
+        let call = Arc::new(call);
+        locked(&self.calls).insert(signed.tx_hash, call.clone());
+        Ok(call)
+    }
+
+    /// Forgets the calls of posts no longer in flight.
+    fn keep_calls_of(&self, posts: &[Post]) {
+        locked(&self.calls).retain(|hash, _| posts.iter().any(|p| p.signed == Some(*hash)));
     }
 
     async fn batch_count(&self) -> Result<u64, BatcherError> {
@@ -675,7 +739,7 @@ impl Batcher {
         let last_recorded = self.store.latest_batch().await?;
         let (mut index, mut after, mut prev_root) = match (in_flight.last(), &last_recorded) {
             (Some(post), _) => {
-                let call = self.posted_call(post)?;
+                let call = self.posted_call(post).await?;
                 (post.index + 1, call.last_block, call.state_root())
             }
             (None, Some(b)) => (b.index + 1, b.last_block, b.state_root),
@@ -692,6 +756,7 @@ impl Batcher {
         let mut balance = None;
         let mut fees: [Option<txmgr::Fees>; 2] = [None, None];
         let mut signed = Vec::new();
+        let mut waiting = post::Waiting::after(&self.store, after);
         // Posts are built and signed first (nothing leaves the process), then stored with one
         // commit and sent in order; an error stops the building, not what was signed before it.
         let built: Result<(), BatcherError> = async {
@@ -702,8 +767,7 @@ impl Batcher {
                     max_blocks: self.config.max_blocks,
                     blobs: self.config.da == DaMode::Blobs,
                 };
-                let Some(mut built) = post::build(&self.store, packing, post::Next { index, after, prev_root }).await?
-                else {
+                let Some(mut built) = waiting.build(packing, post::Next { index, after, prev_root }).await? else {
                     break;
                 };
                 let last_block = built.last_block();
@@ -757,6 +821,10 @@ impl Batcher {
                     blobs = use_blobs,
                     "batch signed"
                 );
+                if !use_blobs {
+                    let call = PostedCall::of_calldata(prev_root, last_block, &built.data, built.chunk_roots.clone());
+                    locked(&self.calls).insert(attempt.tx_hash, Arc::new(call));
+                }
                 signed.push(attempt);
                 (index, after, prev_root, nonce) = (index + 1, last_block, state_root, nonce + 1);
                 sent += 1;

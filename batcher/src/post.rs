@@ -19,6 +19,7 @@ use rollup_types::{
     blob,
     codec::{self, Batch, BatchBlock},
 };
+use std::collections::VecDeque;
 
 /// A batch ready to be posted.
 #[derive(Debug)]
@@ -93,41 +94,96 @@ fn block_estimate(block: &StoredBlock) -> usize {
     if block.batch_bytes > 0 { block.batch_bytes as usize } else { block.tx_count as usize * 100 + 16 }
 }
 
-/// Packs the blocks after `next.after` into the largest batch that fits one post: by the data
-/// bytes and the gas of its calldata for a calldata post, by the blobs' bytes for a blob post.
-/// `None` when no block waits. `Err(BlockTooLarge)` when the next block alone does not fit.
-pub(crate) async fn build(store: &Store, packing: Packing, next: Next) -> Result<Option<Built>, BatcherError> {
-    let mut stored = store.blocks_from(next.after + 1, packing.max_blocks).await?;
-    // Only the blocks the post may hold are read and decoded, not every block waiting: by
-    // their recorded size bounds, up to twice what the post takes (blocks in one batch share
-    // their registry, so they encode to less than the sum of their bounds), and at least two.
-    let budget = packing.budget();
-    let (mut window, mut sum) = (0, 0);
-    for block in &stored {
-        let estimate = block_estimate(block);
-        if window >= 2 && sum + estimate > 2 * budget {
-            break;
+/// Blocks read from the chain database at once.
+const READ_PAGE: u64 = 16;
+
+/// The sealed blocks waiting to be posted, read from the chain database as the posts of a
+/// round need them and kept for the posts after: a round reads each block once (its header and
+/// its body, one row each), however many posts it builds.
+#[derive(Debug)]
+pub(crate) struct Waiting<'a> {
+    store: &'a Store,
+    /// Read and not yet in a post, in order.
+    blocks: VecDeque<(StoredBlock, BatchBlock)>,
+    /// The number of the next block to read.
+    next: u64,
+    /// No block after the last one read existed when it was read.
+    exhausted: bool,
+}
+
+impl<'a> Waiting<'a> {
+    /// The blocks after block `after`.
+    pub(crate) fn after(store: &'a Store, after: u64) -> Self {
+        Self { store, blocks: VecDeque::new(), next: after + 1, exhausted: false }
+    }
+
+    /// Reads blocks until those held may fill a post twice over (by their recorded size bounds;
+    /// blocks in one batch share their registry, so they encode to less than the sum of their
+    /// bounds) and are at least two, or `max_blocks` are held, or no block is left.
+    async fn fill(&mut self, budget: usize, max_blocks: usize) -> Result<(), BatcherError> {
+        loop {
+            let held: usize = self.blocks.iter().map(|(b, _)| block_estimate(b)).sum();
+            if self.exhausted || self.blocks.len() >= max_blocks || (self.blocks.len() >= 2 && held > 2 * budget) {
+                return Ok(());
+            }
+            let headers = self.store.blocks_from(self.next, READ_PAGE).await?;
+            let (Some(first), Some(last)) = (headers.first(), headers.last()) else {
+                self.exhausted = true;
+                return Ok(());
+            };
+            let (first, last) = (first.header.number, last.header.number);
+            if first != self.next {
+                return Err(BatcherError::Inconsistent(format!(
+                    "block {} is missing from the chain database",
+                    self.next
+                )));
+            }
+            let bodies = self.store.block_bodies(first, last).await?;
+            if bodies.len() != headers.len() {
+                return Err(BatcherError::Inconsistent(format!("blocks {first}..={last} changed while being read")));
+            }
+            for (header, (n, body)) in headers.into_iter().zip(bodies) {
+                let txs: Vec<SignedTx> =
+                    body.iter().map(|(_, raw)| SignedTx::decode(raw)).collect::<Result<_, _>>().map_err(|e| {
+                        BatcherError::Inconsistent(format!("block {n} holds an undecodable transaction: {e}"))
+                    })?;
+                let block = BatchBlock { number: n, timestamp: header.header.timestamp, txs };
+                self.blocks.push_back((header, block));
+            }
+            self.next = last + 1;
+            self.exhausted = (last - first + 1) < READ_PAGE;
         }
-        sum += estimate;
-        window += 1;
     }
-    stored.truncate(window);
-    let (Some(first), Some(last)) = (stored.first(), stored.last()) else { return Ok(None) };
-    let raws = store.block_transactions(first.header.number, last.header.number).await?;
-    let mut raws = raws.into_iter().peekable();
-    let mut blocks = Vec::with_capacity(stored.len());
-    for block in &stored {
-        let n = block.header.number;
-        let txs: Vec<SignedTx> = std::iter::from_fn(|| raws.next_if(|(b, _)| *b == n))
-            .map(|(_, raw)| SignedTx::decode(&raw))
-            .collect::<Result<_, _>>()
-            .map_err(|e| BatcherError::Inconsistent(format!("block {n} holds an undecodable transaction: {e}")))?;
-        blocks.push(BatchBlock { number: n, timestamp: block.header.timestamp, txs });
+
+    /// Packs the next blocks into the largest batch that fits one post (`next` builds on the
+    /// block before them): by the data bytes and the gas of its calldata for a calldata post,
+    /// by the blobs' bytes for a blob post. `None` when no block waits. `Err(BlockTooLarge)`
+    /// when the next block alone does not fit.
+    pub(crate) async fn build(&mut self, packing: Packing, next: Next) -> Result<Option<Built>, BatcherError> {
+        if self.blocks.front().is_some_and(|(b, _)| b.header.number != next.after + 1) {
+            return Err(BatcherError::Inconsistent(format!(
+                "a post after block {} was asked of the blocks from {}",
+                next.after,
+                self.next - self.blocks.len() as u64
+            )));
+        }
+        let max_blocks = usize::try_from(packing.max_blocks).unwrap_or(usize::MAX).max(1);
+        self.fill(packing.budget(), max_blocks).await?;
+        if self.blocks.is_empty() {
+            return Ok(None);
+        }
+        let window = self.blocks.len().min(max_blocks);
+        let (stored, blocks): (Vec<StoredBlock>, Vec<BatchBlock>) =
+            self.blocks.iter().take(window).map(|(s, b)| (s.clone(), b.clone())).unzip();
+        // Encoding a full batch takes about a millisecond: off the async runtime.
+        let built = tokio::task::spawn_blocking(move || pack(&packing, next, blocks, &stored))
+            .await
+            .map_err(|e| BatcherError::Inconsistent(format!("batch building task failed: {e}")))??;
+        if let Some(built) = &built {
+            self.blocks.drain(..built.batch.blocks.len());
+        }
+        Ok(built)
     }
-    // Encoding a full batch takes about a millisecond: off the async runtime.
-    tokio::task::spawn_blocking(move || pack(&packing, next, blocks, &stored))
-        .await
-        .map_err(|e| BatcherError::Inconsistent(format!("batch building task failed: {e}")))?
 }
 
 /// Whether the first `n` blocks fit one post; their encoding when they do.
@@ -247,6 +303,18 @@ impl PostedCall {
             data_hash: codec::data_commitment(&call.data),
             data_len: call.data.len() as u64,
         })
+    }
+
+    /// What a `postBatch` call of `data` with `chunk_roots` says (as [`Self::decode`] reads it
+    /// back).
+    pub(crate) fn of_calldata(prev_state_root: B256, last_block: u64, data: &[u8], chunk_roots: Vec<B256>) -> Self {
+        Self {
+            prev_state_root,
+            last_block,
+            chunk_roots,
+            data_hash: codec::data_commitment(data),
+            data_len: data.len() as u64,
+        }
     }
 
     /// The state root the post records.

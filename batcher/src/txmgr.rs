@@ -20,7 +20,7 @@ use alloy::{
     rpc::types::{TransactionReceipt, TransactionRequest},
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
-use rollup_chain_store::{L1TxRecord, L1TxStatus, Store};
+use rollup_chain_store::{L1TxRecord, L1TxStatus, PendingL1Tx, Store};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{info, warn};
 
@@ -59,8 +59,11 @@ pub(crate) struct Post {
     pub(crate) nonce: u64,
     /// The batch it posts.
     pub(crate) index: u64,
-    /// Its attempts, oldest first; only the newest keeps its signed bytes.
+    /// Its attempts, oldest first, without their signed bytes ([`TxManager::signed`] reads
+    /// them).
     pub(crate) attempts: Vec<L1TxRecord>,
+    /// The attempt whose signed bytes are kept (the newest one that has them).
+    pub(crate) signed: Option<B256>,
 }
 
 impl Post {
@@ -68,11 +71,6 @@ impl Post {
     pub(crate) fn newest(&self) -> &L1TxRecord {
         // A post is made of at least one attempt (`in_flight` groups existing rows).
         &self.attempts[self.attempts.len() - 1]
-    }
-
-    /// The attempt whose signed bytes are kept (the newest one that has them).
-    pub(crate) fn signed(&self) -> Option<&L1TxRecord> {
-        self.attempts.iter().rev().find(|a| !a.raw.is_empty())
     }
 }
 
@@ -89,6 +87,9 @@ pub(crate) enum Progress {
     /// the attempts are dropped and L1 decides what was posted.
     NonceTaken,
 }
+
+/// A post's attempt that was mined, with its receipt.
+pub(crate) type Mined = (L1TxRecord, Box<TransactionReceipt>);
 
 /// The batcher account's nonces on the node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,7 +224,8 @@ impl TxManager {
     /// The posts in flight, by nonce.
     pub(crate) async fn in_flight(&self) -> Result<Vec<Post>, BatcherError> {
         let mut posts: Vec<Post> = Vec::new();
-        for attempt in self.store.pending_l1_txs().await? {
+        for PendingL1Tx { record: attempt, signed } in self.store.pending_l1_txs().await? {
+            let hash = attempt.tx_hash;
             match posts.last_mut() {
                 Some(post) if post.nonce == attempt.nonce => {
                     if post.index != attempt.batch_index {
@@ -234,10 +236,47 @@ impl TxManager {
                     }
                     post.attempts.push(attempt);
                 }
-                _ => posts.push(Post { nonce: attempt.nonce, index: attempt.batch_index, attempts: vec![attempt] }),
+                _ => posts.push(Post {
+                    nonce: attempt.nonce,
+                    index: attempt.batch_index,
+                    attempts: vec![attempt],
+                    signed: None,
+                }),
+            }
+            if signed && let Some(post) = posts.last_mut() {
+                post.signed = Some(hash);
             }
         }
         Ok(posts)
+    }
+
+    /// The attempt of `post` whose signed bytes are kept, with them.
+    pub(crate) async fn signed(&self, post: &Post) -> Result<L1TxRecord, BatcherError> {
+        let missing = || {
+            BatcherError::Inconsistent(format!(
+                "the post of batch {} (nonce {}) has no stored signed bytes",
+                post.index, post.nonce
+            ))
+        };
+        let hash = post.signed.ok_or_else(missing)?;
+        self.store.l1_tx(hash).await?.filter(|a| !a.raw.is_empty()).ok_or_else(missing)
+    }
+
+    /// The receipt of the attempt of `post` that was mined, if one was (newest attempt first).
+    pub(crate) async fn receipt(&self, post: &Post) -> Result<Option<Mined>, BatcherError> {
+        for attempt in post.attempts.iter().rev() {
+            if let Some(receipt) =
+                self.provider.get_transaction_receipt(attempt.tx_hash).await.map_err(BatcherError::l1)?
+            {
+                return Ok(Some((attempt.clone(), Box::new(receipt))));
+            }
+        }
+        Ok(None)
+    }
+
+    /// [`Self::receipt`] of every post, asked of the node at once.
+    pub(crate) async fn receipts(&self, posts: &[Post]) -> Result<Vec<Option<Mined>>, BatcherError> {
+        futures::future::try_join_all(posts.iter().map(|post| self.receipt(post))).await
     }
 
     /// The nonce of the next post: after the newest in flight, or the account's pending nonce
@@ -369,20 +408,21 @@ impl TxManager {
 
     /// Looks at one post in flight: mined, reverted, lost to another transaction, or still
     /// waiting (broadcast again when the node lost it, fee-bumped when it waited too long).
-    /// `nonces` are the account's nonces in the latest block and counting the node's pool.
-    pub(crate) async fn progress(&self, post: &mut Post, nonces: Nonces) -> Result<(Progress, Chase), BatcherError> {
+    /// `nonces` are the account's nonces in the latest block and counting the node's pool;
+    /// `mined` is what [`Self::receipt`] found for it.
+    pub(crate) async fn progress(
+        &self,
+        post: &mut Post,
+        nonces: Nonces,
+        mined: Option<Mined>,
+    ) -> Result<(Progress, Chase), BatcherError> {
         let Nonces { mined: mined_nonce, pending: pending_nonce } = nonces;
-        for attempt in post.attempts.iter().rev() {
-            if let Some(receipt) =
-                self.provider.get_transaction_receipt(attempt.tx_hash).await.map_err(BatcherError::l1)?
-            {
-                let receipt = Box::new(receipt);
-                return Ok(if receipt.status() {
-                    (Progress::Mined(attempt.clone(), receipt), Chase::None)
-                } else {
-                    (Progress::Reverted(attempt.clone(), receipt), Chase::None)
-                });
-            }
+        if let Some((attempt, receipt)) = mined {
+            return Ok(if receipt.status() {
+                (Progress::Mined(attempt, receipt), Chase::None)
+            } else {
+                (Progress::Reverted(attempt, receipt), Chase::None)
+            });
         }
         let newest = post.newest().clone();
         let waited = Duration::from_millis(now_ms().saturating_sub(newest.sent_at));
@@ -397,7 +437,8 @@ impl TxManager {
         if waited >= self.config.resubmit_after
             && let Some(bumped) = self.bump(post).await?
         {
-            post.attempts.push(bumped);
+            post.signed = Some(bumped.tx_hash);
+            post.attempts.push(L1TxRecord { raw: Vec::new(), ..bumped });
             return Ok((Progress::Waiting, Chase::Bumped));
         }
         // The node holds nothing at this nonce (its pending count stops below it): lost, for
@@ -411,14 +452,9 @@ impl TxManager {
             false
         };
         if lost {
-            let Some(signed) = post.signed() else {
-                return Err(BatcherError::Inconsistent(format!(
-                    "the post of batch {} (nonce {}) has no stored signed bytes",
-                    post.index, post.nonce
-                )));
-            };
+            let signed = self.signed(post).await?;
             warn!(target: "batcher", index = post.index, nonce = post.nonce, tx = %signed.tx_hash, "the L1 node lost the post; broadcasting it again");
-            self.broadcast(signed).await?;
+            self.broadcast(&signed).await?;
             return Ok((Progress::Waiting, Chase::Rebroadcast));
         }
         Ok((Progress::Waiting, Chase::None))
@@ -428,12 +464,7 @@ impl TxManager {
     /// estimate), stores and broadcasts it. `None` when the fee cap forbids a bump.
     async fn bump(&self, post: &Post) -> Result<Option<L1TxRecord>, BatcherError> {
         let newest = post.newest();
-        let Some(signed) = post.signed() else {
-            return Err(BatcherError::Inconsistent(format!(
-                "the post of batch {} (nonce {}) has no stored signed bytes to sign again",
-                post.index, post.nonce
-            )));
-        };
+        let signed = self.signed(post).await?;
         let tx = TxEnvelope::decode_2718(&mut signed.raw.as_slice()).map_err(|e| {
             BatcherError::Inconsistent(format!("stored L1 transaction {} is corrupt: {e}", signed.tx_hash))
         })?;

@@ -85,6 +85,15 @@ impl std::fmt::Debug for L1TxRecord {
     }
 }
 
+/// An attempt in flight as [`Store::pending_l1_txs`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingL1Tx {
+    /// The attempt, without its signed bytes (`raw` is empty).
+    pub record: L1TxRecord,
+    /// Whether the database keeps its signed bytes (only the newest attempt of a nonce does).
+    pub signed: bool,
+}
+
 fn fee_of(v: u128) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("fee {v} does not fit a BIGINT")))
 }
@@ -151,12 +160,35 @@ impl Store {
         Ok(())
     }
 
-    /// Attempts not yet settled, oldest first.
-    pub async fn pending_l1_txs(&self) -> Result<Vec<L1TxRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM l1_transactions WHERE status = 'pending' ORDER BY nonce, sent_at")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(Self::l1_tx_of).collect()
+    /// Attempts not yet settled, oldest first, without their signed bytes (up to 128 kB each,
+    /// and the batcher lists them several times a round): [`PendingL1Tx::signed`] says which
+    /// keep them, [`Self::l1_tx`] reads them.
+    pub async fn pending_l1_txs(&self) -> Result<Vec<PendingL1Tx>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tx_hash, batch_index, nonce, max_fee_per_gas, max_priority_fee_per_gas, sent_at, status,
+                    CAST(length(raw) AS BIGINT) AS raw_len
+             FROM l1_transactions WHERE status = 'pending' ORDER BY nonce, sent_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("status")?;
+                Ok(PendingL1Tx {
+                    record: L1TxRecord {
+                        tx_hash: b256(row, "tx_hash")?,
+                        batch_index: u64_of(row, "batch_index")?,
+                        nonce: u64_of(row, "nonce")?,
+                        raw: Vec::new(),
+                        max_fee_per_gas: u128::from(u64_of(row, "max_fee_per_gas")?),
+                        max_priority_fee_per_gas: u128::from(u64_of(row, "max_priority_fee_per_gas")?),
+                        sent_at: u64_of(row, "sent_at")?,
+                        status: L1TxStatus::parse(&status)?,
+                    },
+                    signed: u64_of(row, "raw_len")? > 0,
+                })
+            })
+            .collect()
     }
 
     /// The attempt with this hash.
@@ -201,16 +233,27 @@ impl Store {
     /// Records a mined post in one database transaction: the batch, its attempt as mined, the
     /// other attempts as replaced.
     pub async fn record_mined_post(&self, batch: &BatchRecord) -> Result<(), StoreError> {
+        self.record_mined_posts(std::slice::from_ref(batch)).await
+    }
+
+    /// [`Self::record_mined_post`] for several batches, in order, with one commit (the writer
+    /// is shared with the sequencer: a commit per post would wait behind its writes each time).
+    pub async fn record_mined_posts(&self, batches: &[BatchRecord]) -> Result<(), StoreError> {
+        if batches.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.db.writer().begin().await?;
-        super::insert_batch_query(batch)?.execute(&mut *tx).await?;
-        sqlx::query(
-            "UPDATE l1_transactions SET status = CASE WHEN tx_hash = $1 THEN 'mined' ELSE 'replaced' END
-             WHERE batch_index = $2 AND status = 'pending'",
-        )
-        .bind(batch.l1_tx_hash.as_slice())
-        .bind(i64_of(batch.index)?)
-        .execute(&mut *tx)
-        .await?;
+        for batch in batches {
+            super::insert_batch_query(batch)?.execute(&mut *tx).await?;
+            sqlx::query(
+                "UPDATE l1_transactions SET status = CASE WHEN tx_hash = $1 THEN 'mined' ELSE 'replaced' END
+                 WHERE batch_index = $2 AND status = 'pending'",
+            )
+            .bind(batch.l1_tx_hash.as_slice())
+            .bind(i64_of(batch.index)?)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -5,7 +5,7 @@
 
 mod l1;
 
-pub use l1::{L1TxRecord, L1TxStatus};
+pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
 /// The chain database failed (the shared database error).
 pub use rollup_db::DbError as StoreError;
 
@@ -112,11 +112,13 @@ pub struct TxRecord {
 }
 
 /// A transaction included in a block being committed (its pending row already holds the
-/// raw bytes, sender and nonce).
+/// raw bytes, sender and nonce; the block's body holds them again, in order).
 #[derive(Clone, Debug)]
 pub struct IncludedTx {
     /// Hash.
     pub hash: B256,
+    /// EIP-2718 encoding.
+    pub raw: Bytes,
     /// How it ended.
     pub outcome: TxStatus,
     /// Gas used.
@@ -270,6 +272,41 @@ pub struct PostLimitsRecord {
     pub updated_at: u64,
 }
 
+/// The transactions of a block in one value (`blocks.body`): for each, in order, its hash (32
+/// bytes), the length of its EIP-2718 encoding (4 bytes, big-endian) and the encoding.
+pub fn encode_block_body<'a>(txs: impl IntoIterator<Item = (B256, &'a [u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (hash, raw) in txs {
+        body.extend_from_slice(hash.as_slice());
+        // A transaction is far below 4 GiB (the API's body limit is kilobytes).
+        body.extend_from_slice(&(raw.len() as u32).to_be_bytes());
+        body.extend_from_slice(raw);
+    }
+    body
+}
+
+/// The (hash, EIP-2718 encoding) of each transaction of a block body, in order; the encodings
+/// share `body`'s memory.
+pub fn decode_block_body(body: &Bytes) -> Result<Vec<(B256, Bytes)>, StoreError> {
+    let corrupt = || StoreError::Corrupt("a block body is truncated".into());
+    let mut txs = Vec::new();
+    let mut at = 0;
+    while at < body.len() {
+        let head = body.get(at..at + 36).ok_or_else(corrupt)?;
+        let hash = B256::from_slice(&head[..32]);
+        let len = u32::from_be_bytes([head[32], head[33], head[34], head[35]]) as usize;
+        let start = at + 36;
+        let end = start.checked_add(len).filter(|end| *end <= body.len()).ok_or_else(corrupt)?;
+        txs.push((hash, body.slice(start..end)));
+        at = end;
+    }
+    Ok(txs)
+}
+
+/// The columns of a block header row (`SELECT *` would read its body too).
+const BLOCK_COLUMNS: &str = "number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom, gas_used, tx_count, \
+     chunk_roots, batch_bytes";
+
 /// The chain database.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -392,10 +429,11 @@ impl Store {
         let mut tx = self.db.writer().begin().await?;
         let h = &block.header;
         let chunk_roots: Vec<u8> = block.chunk_roots.iter().flat_map(|r| r.0).collect();
+        let body = encode_block_body(included.iter().map(|t| (t.hash, t.raw.as_ref())));
         sqlx::query(
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
-                                 gas_used, tx_count, chunk_roots, batch_bytes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                 gas_used, tx_count, chunk_roots, batch_bytes, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(i64_of(h.number)?)
         .bind(block.hash.as_slice())
@@ -408,6 +446,7 @@ impl Store {
         .bind(i64_of(block.tx_count)?)
         .bind(chunk_roots)
         .bind(i64_of(block.batch_bytes)?)
+        .bind(body)
         .execute(&mut *tx)
         .await?;
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
@@ -526,7 +565,7 @@ impl Store {
 
     /// The block with this number.
     pub async fn block(&self, number: u64) -> Result<Option<StoredBlock>, StoreError> {
-        let row = sqlx::query("SELECT * FROM blocks WHERE number = $1")
+        let row = sqlx::query(&format!("SELECT {BLOCK_COLUMNS} FROM blocks WHERE number = $1"))
             .bind(i64_of(number)?)
             .fetch_optional(&self.pool)
             .await?;
@@ -535,7 +574,7 @@ impl Store {
 
     /// The block with this hash.
     pub async fn block_by_hash(&self, hash: B256) -> Result<Option<StoredBlock>, StoreError> {
-        let row = sqlx::query("SELECT * FROM blocks WHERE hash = $1")
+        let row = sqlx::query(&format!("SELECT {BLOCK_COLUMNS} FROM blocks WHERE hash = $1"))
             .bind(hash.as_slice())
             .fetch_optional(&self.pool)
             .await?;
@@ -544,40 +583,65 @@ impl Store {
 
     /// The highest block.
     pub async fn latest_block(&self) -> Result<Option<StoredBlock>, StoreError> {
-        let row = sqlx::query("SELECT * FROM blocks ORDER BY number DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {BLOCK_COLUMNS} FROM blocks ORDER BY number DESC LIMIT 1"))
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(Self::block_of).transpose()
     }
 
     /// Up to `limit` blocks from `from` on, in order.
     pub async fn blocks_from(&self, from: u64, limit: u64) -> Result<Vec<StoredBlock>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM blocks WHERE number >= $1 ORDER BY number LIMIT $2")
-            .bind(i64_of(from)?)
-            .bind(i64_of(limit)?)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(&format!("SELECT {BLOCK_COLUMNS} FROM blocks WHERE number >= $1 ORDER BY number LIMIT $2"))
+                .bind(i64_of(from)?)
+                .bind(i64_of(limit)?)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(Self::block_of).collect()
     }
 
     /// The raw transactions of blocks `from..=to`, as (block number, raw) in canonical order.
     pub async fn block_transactions(&self, from: u64, to: u64) -> Result<Vec<(u64, Bytes)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT block_number, raw FROM transactions WHERE block_number >= $1 AND block_number <= $2
-             ORDER BY block_number, tx_index",
-        )
-        .bind(i64_of(from)?)
-        .bind(i64_of(to)?)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok((u64_of(r, "block_number")?, Bytes::from(r.try_get::<Vec<u8>, _>("raw")?)))).collect()
+        let mut txs = Vec::new();
+        for (number, body) in self.block_bodies(from, to).await? {
+            txs.extend(body.into_iter().map(|(_, raw)| (number, raw)));
+        }
+        Ok(txs)
+    }
+
+    /// The (hash, raw) of the transactions of each of blocks `from..=to` that exists, by block
+    /// in order: one row per block from its body, or per transaction for blocks sealed before
+    /// bodies were kept.
+    pub async fn block_bodies(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<(B256, Bytes)>)>, StoreError> {
+        let rows = sqlx::query("SELECT number, body FROM blocks WHERE number >= $1 AND number <= $2 ORDER BY number")
+            .bind(i64_of(from)?)
+            .bind(i64_of(to)?)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut bodies = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let number = u64_of(row, "number")?;
+            let txs = match row.try_get::<Option<Vec<u8>>, _>("body")? {
+                Some(body) => decode_block_body(&Bytes::from(body))?,
+                None => self.block_rows(number).await?,
+            };
+            bodies.push((number, txs));
+        }
+        Ok(bodies)
+    }
+
+    /// A block's (hash, raw) pairs from the transactions table (blocks without a body).
+    async fn block_rows(&self, number: u64) -> Result<Vec<(B256, Bytes)>, StoreError> {
+        let rows = sqlx::query("SELECT hash, raw FROM transactions WHERE block_number = $1 ORDER BY tx_index")
+            .bind(i64_of(number)?)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((b256(r, "hash")?, Bytes::from(r.try_get::<Vec<u8>, _>("raw")?)))).collect()
     }
 
     /// Hashes of the transactions of block `number`, in order.
     pub async fn block_tx_hashes(&self, number: u64) -> Result<Vec<B256>, StoreError> {
-        let rows = sqlx::query("SELECT hash FROM transactions WHERE block_number = $1 ORDER BY tx_index")
-            .bind(i64_of(number)?)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| b256(r, "hash")).collect()
+        Ok(self.block_bodies(number, number).await?.into_iter().flat_map(|(_, txs)| txs).map(|(h, _)| h).collect())
     }
 
     fn tx_of(row: &AnyRow) -> Result<TxRecord, StoreError> {
@@ -732,5 +796,22 @@ impl Store {
             .execute(self.db.writer())
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_body_decodes_to_what_was_encoded() {
+        let txs: Vec<(B256, Bytes)> =
+            (0..5u8).map(|i| (B256::repeat_byte(i), Bytes::from(vec![i; usize::from(i) * 37]))).collect();
+        let body = Bytes::from(encode_block_body(txs.iter().map(|(h, r)| (*h, r.as_ref()))));
+        assert_eq!(decode_block_body(&body).expect("decodes"), txs);
+        assert!(decode_block_body(&Bytes::new()).expect("empty").is_empty());
+        for cut in [1, 35, 46, body.len() - 1] {
+            assert!(decode_block_body(&body.slice(..cut)).is_err(), "truncated at {cut}");
+        }
     }
 }

@@ -205,6 +205,7 @@ impl Node {
                 }
                 included.push(IncludedTx {
                     hash: entry.tx.hash(),
+                    raw: entry.raw.clone(),
                     outcome: out.status,
                     gas_used: out.gas_used,
                     output: out.output.clone(),

@@ -231,6 +231,7 @@ async fn block_commit_updates_rows_in_place(url: &str) {
     };
     let included = |i: u8| IncludedTx {
         hash: B256::repeat_byte(i),
+        raw: pending(i).raw,
         outcome: TxStatus::Success,
         gas_used: 21_000 + u64::from(i),
         output: Bytes::new(),
@@ -264,6 +265,10 @@ async fn block_commit_updates_rows_in_place(url: &str) {
         assert_eq!((receipt.block_number, receipt.index, receipt.gas_used), (1, index as u64, 21_000 + u64::from(i)));
     }
     assert!(store.pending().await.expect("db").is_empty());
+    // The block's body holds its transactions in order: what the batcher and the API read.
+    assert_eq!(store.block_tx_hashes(1).await.expect("db"), vec![B256::repeat_byte(2), B256::repeat_byte(1)]);
+    assert_eq!(store.block_transactions(1, 1).await.expect("db"), vec![(1, pending(2).raw), (1, pending(1).raw)]);
+    assert!(store.block_transactions(2, 9).await.expect("db").is_empty());
     store.close().await;
 }
 
