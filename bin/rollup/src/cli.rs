@@ -419,6 +419,11 @@ struct BacklogArgs {
     /// 0: no bound.
     #[arg(long = "max-l1-backlog-secs", env = "ROLLUP_MAX_L1_BACKLOG_SECS", default_value_t = rollup_sequencer::BacklogLimits::default().max_secs)]
     max_secs: u64,
+    /// Nice value of the threads that recover the senders of submissions (Linux): above 0,
+    /// block production and settlement take the cores first when more is offered than the
+    /// machine settles; 0 keeps admission at the process's priority.
+    #[arg(long = "admission-nice", env = "ROLLUP_ADMISSION_NICE", default_value_t = rollup_sequencer::DEFAULT_ADMISSION_NICE, value_parser = clap::value_parser!(i32).range(0..=19))]
+    admission_nice: i32,
 }
 
 impl BacklogArgs {
@@ -591,6 +596,7 @@ impl Cli {
                     max_block_txs: args.max_block_txs.max(1),
                     max_block_bytes: args.max_block_bytes.max(1),
                     l1_backlog: args.backlog.limits(),
+                    admission_nice: args.backlog.admission_nice,
                     ..defaults
                 };
                 let handle = rollup_sequencer::start(config, StatusSources::default(), cancel).await?;
@@ -802,6 +808,7 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     config.max_post_bytes = args.max_post_bytes;
     config.max_in_flight = args.max_in_flight.max(1);
     config.l1_backlog = args.backlog.limits();
+    config.admission_nice = args.backlog.admission_nice;
     config.challenge_window = args.challenge_window;
     if let Some(key) = args.deployer_key {
         config.deployer_key = key;

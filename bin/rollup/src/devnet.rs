@@ -96,6 +96,8 @@ pub struct DevnetConfig {
     pub max_in_flight: usize,
     /// How far the L2 may run ahead of L1 before submissions are refused.
     pub l1_backlog: rollup_sequencer::BacklogLimits,
+    /// Nice value of the sequencer's admission threads (`SequencerConfig::admission_nice`).
+    pub admission_nice: i32,
     /// Challenge window of the inbox, in seconds.
     pub challenge_window: u64,
     /// Bond per batch, in wei.
@@ -134,6 +136,7 @@ impl DevnetConfig {
             max_post_bytes: 120_000,
             max_in_flight: TxManagerConfig::default().max_in_flight,
             l1_backlog: rollup_sequencer::BacklogLimits::default(),
+            admission_nice: rollup_sequencer::DEFAULT_ADMISSION_NICE,
             challenge_window: 120,
             bond: U256::from(10u64).pow(U256::from(17)),
             // A few polls per L1 block: a batch is verified soon after it is mined.
@@ -243,6 +246,7 @@ impl Devnet {
                 max_block_txs: config.max_block_txs,
                 max_block_bytes,
                 l1_backlog: config.l1_backlog,
+                admission_nice: config.admission_nice,
                 ..SequencerConfig::default()
             },
             StatusSources {

@@ -82,8 +82,40 @@ pub(super) async fn run_writer(store: Store, mut jobs: mpsc::Receiver<WriteJob>,
     }
 }
 
-/// Decodes and recovers the senders of `raws`, on every core when there are several.
+/// The threads that recover the senders of submissions, one per core, below the rest of the
+/// process in the scheduler's eyes (`nice` = `admission_nice`, on Linux): when more is
+/// offered than the machine settles, block production, posting and an in-process challenger
+/// take the cores first and admission the rest, so that what was accepted keeps moving to L1
+/// instead of piling up behind new submissions (docs/sequencer.md, "Admission").
+pub(super) fn admission_pool(nice: i32) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(std::thread::available_parallelism().map_or(1, usize::from))
+        .thread_name(|i| format!("admission-{i}"))
+        .start_handler(move |_| lower_priority(nice))
+        .build()
+        .map_err(|e| format!("cannot start the admission threads: {e}"))
+}
+
+/// Raises the calling thread's nice value to `nice` (a lower priority; any thread may do that
+/// to itself). Linux only: elsewhere, and for `nice <= 0`, nothing changes.
+fn lower_priority(nice: i32) {
+    #[cfg(target_os = "linux")]
+    if nice > 0 {
+        // SAFETY: gettid and setpriority take no pointers; on Linux, PRIO_PROCESS with a
+        // thread id sets that thread's nice value (setpriority(2), "BUGS").
+        let done = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) };
+        if done != 0 {
+            warn!(target: "sequencer::ingest", nice, "could not lower the priority of an admission thread");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+}
+
+/// Decodes and recovers the senders of `raws`, on every thread of `pool` when there are
+/// several.
 pub(super) async fn recover_all(
+    pool: &Arc<rayon::ThreadPool>,
     raws: Vec<Bytes>,
     chain: ChainConfig,
 ) -> Vec<(Bytes, Result<RecoveredTx, SubmitError>)> {
@@ -96,8 +128,11 @@ pub(super) async fn recover_all(
     }
     // Kept (reference counts only) so that every item gets a result even if the task fails.
     let kept = raws.clone();
-    let recovered = tokio::task::spawn_blocking(move || raws.into_par_iter().map(recover).collect::<Vec<_>>()).await;
-    recovered.unwrap_or_else(|e| {
+    let (done, recovered) = oneshot::channel();
+    pool.spawn(move || {
+        let _ = done.send(raws.into_par_iter().map(recover).collect::<Vec<_>>());
+    });
+    recovered.await.unwrap_or_else(|e| {
         error!(target: "sequencer::ingest", %e, "signature recovery task failed");
         kept.into_iter()
             .map(|raw| (raw, Err(SubmitError::Internal(format!("signature recovery failed: {e}")))))
@@ -138,7 +173,7 @@ impl Node {
             self.metrics.record_submissions(&refused, started.elapsed());
             return refused;
         }
-        let recovered = recover_all(raws, self.config.chain).await;
+        let recovered = recover_all(&self.admission, raws, self.config.chain).await;
         let recovery = started.elapsed();
         let mut write_wait = None;
         let state = self.tip_state();

@@ -41,6 +41,10 @@ use producer::Unsealed;
 /// under the 128 KiB an L1 mempool takes for one transaction).
 pub const DEFAULT_MAX_BLOCK_BYTES: usize = 120_000;
 
+/// The default nice value of the admission threads: at 10 the scheduler gives a busy thread
+/// of normal priority about nine times their share of a core.
+pub const DEFAULT_ADMISSION_NICE: i32 = 10;
+
 /// How often the producer reads the block bound the batcher recorded from the L1.
 const POST_LIMITS_REFRESH: Duration = Duration::from_secs(1);
 
@@ -77,6 +81,10 @@ pub struct SequencerConfig {
     /// A state snapshot every this many blocks, or sooner once 50000 transactions were
     /// sealed since the last one, and at a clean stop; 0 disables them.
     pub snapshot_interval: u64,
+    /// The nice value of the threads that recover the senders of submissions (Linux; 0 keeps
+    /// them at the process's priority): above 0, admission yields the cores to block
+    /// production and settlement when they are all busy.
+    pub admission_nice: i32,
 }
 
 impl Default for SequencerConfig {
@@ -96,6 +104,7 @@ impl Default for SequencerConfig {
             // which run during blocks: measured on two cores in BENCHMARKS.md.
             exec_threads: std::thread::available_parallelism().map_or(1, |n| usize::from(n).saturating_sub(1).max(1)),
             snapshot_interval: 100,
+            admission_nice: DEFAULT_ADMISSION_NICE,
         }
     }
 }
@@ -201,6 +210,8 @@ pub struct Node {
     /// Sealed blocks not yet on L1, and whether admission is throttled because of them.
     l1_backlog: Mutex<backlog::Backlog>,
     throttled: AtomicBool,
+    /// The threads that recover the senders of submissions (`ingest::admission_pool`).
+    admission: Arc<rayon::ThreadPool>,
 }
 
 /// Recovers the lock's data even if a panicking thread poisoned it: every critical section

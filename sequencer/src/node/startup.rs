@@ -3,7 +3,7 @@
 
 use super::{
     Head, Node, SequencerConfig, Startup, StatusSources,
-    ingest::{WRITE_QUEUE, displaced, recover_all, run_writer},
+    ingest::{WRITE_QUEUE, admission_pool, displaced, recover_all, run_writer},
 };
 use crate::{
     error::{SequencerError, StoreError},
@@ -81,7 +81,8 @@ impl Node {
         let mut changes = Vec::new();
         let pending = store.pending().await?;
         let seqs: Vec<u64> = pending.iter().map(|(_, seq)| *seq).collect();
-        let recovered = recover_all(pending.into_iter().map(|(raw, _)| raw).collect(), config.chain).await;
+        let admission = Arc::new(admission_pool(config.admission_nice).map_err(SequencerError::Task)?);
+        let recovered = recover_all(&admission, pending.into_iter().map(|(raw, _)| raw).collect(), config.chain).await;
         for ((raw, tx), seq) in recovered.into_iter().zip(seqs) {
             let hash = tx.as_ref().map_or_else(|_| alloy_primitives::keccak256(&raw), |t| t.hash());
             let inserted = tx.and_then(|tx| {
@@ -148,6 +149,7 @@ impl Node {
             post_limits_read: Mutex::new(None),
             l1_backlog: Mutex::new(l1_backlog),
             throttled: AtomicBool::new(false),
+            admission,
         }))
     }
 }
