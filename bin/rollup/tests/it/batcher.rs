@@ -439,6 +439,47 @@ async fn blob_posts_are_bumped_mined_and_verified_by_the_challenger_from_the_bea
     setup.stop().await;
 }
 
+/// `--da auto` with several posts in flight: blobs cost less than calldata on a fresh anvil,
+/// so posts go out as blobs while the L1 block has blob room beside the blob posts already in
+/// flight, and the rest of the round as calldata; both kinds land in one L1 block, in nonce
+/// order, and the challenger verifies them all (calldata from the posts, blobs from the
+/// beacon endpoint).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_auto_fills_the_blob_room_and_posts_the_rest_as_calldata() {
+    let mut setup = Setup::new(12, several(12)).await;
+    setup.config.da = DaMode::Auto;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    assert!(batcher.step().await.expect("sends").is_none(), "nothing is mined yet");
+    let room = batcher.capacity().l1.max_blobs_per_block.expect("anvil publishes its blob schedule") as usize;
+    assert!(room < 12, "the test needs more posts than blob room ({room})");
+    let posts = in_flight(&batcher);
+    assert_eq!(posts.len(), 12, "one post per block");
+    let mut kinds = Vec::new();
+    for (_, _, hash) in &posts {
+        let tx = setup.l1.get_transaction_by_hash(*hash).await.expect("rpc").expect("the node holds the post");
+        kinds.push(alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).is_some());
+    }
+    let blobs = kinds.iter().filter(|b| **b).count();
+    assert_eq!(blobs, room, "one blob per post up to the block's room: {kinds:?}");
+    assert!(kinds[..room].iter().all(|b| *b) && kinds[room..].iter().all(|b| !*b), "blobs first: {kinds:?}");
+
+    setup.mine().await;
+    settle_all(&setup, &batcher, 12).await;
+    let first = setup.store().batch(0).await.expect("db").expect("batch 0").l1_block;
+    let last = setup.store().batch(11).await.expect("db").expect("batch 11").l1_block;
+    assert_eq!(first, last, "blob and calldata posts in one L1 block");
+    for index in 0..12u64 {
+        let record = setup.store().batch(index).await.expect("db").expect("recorded");
+        let expected = if (index as usize) < room { rollup_types::blob::BYTES_PER_BLOB as u64 } else { record.data_len };
+        assert_eq!(record.data_len, expected);
+    }
+    setup.assert_record_matches_l1().await;
+    let head = setup.sequencer.node.head();
+    assert_challenger_verifies(&setup.config, 0, 11, head.header.state_root).await;
+    setup.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_that_a_reorg_moves_to_another_block_is_followed_there() {
     let setup = Setup::new(2, quick()).await;
