@@ -215,11 +215,16 @@ impl E2eBench {
         ensure!(report.missing == 0, "{} accepted transactions were never included", report.missing);
         let last_block = traces.iter().filter_map(|t| t.block).max().context("nothing was included")?;
         let first_block = traces.iter().filter_map(|t| t.block).min().unwrap_or(last_block);
-        // Until the challenger has verified the batch holding the last transaction.
+        // Until the challenger has verified the batch holding the last transaction, and the
+        // batcher has recorded it mined (the challenger may read a post from L1 before the
+        // batcher's next round records it).
         let deadline = Instant::now() + self.settle_timeout;
         loop {
-            let verified = frontiers.lock().unwrap_or_else(PoisonError::into_inner).verified.last().map(|(b, _)| *b);
-            if verified >= Some(last_block) {
+            let (posted, verified) = {
+                let f = frontiers.lock().unwrap_or_else(PoisonError::into_inner);
+                (f.posted.last().map(|(b, _)| *b), f.verified.last().map(|(b, _)| *b))
+            };
+            if posted >= Some(last_block) && verified >= Some(last_block) {
                 break;
             }
             ensure!(Instant::now() < deadline, "block {last_block} was not verified within {:?}", self.settle_timeout);
