@@ -525,8 +525,9 @@ impl Store {
 
     /// The snapshot after block `number`.
     pub async fn snapshot(&self, number: u64) -> Result<Option<StoredSnapshot>, StoreError> {
+        let Some(number) = stored_number(number) else { return Ok(None) };
         let row = sqlx::query("SELECT block_number, state_root, data FROM state_snapshots WHERE block_number = $1")
-            .bind(i64_of(number)?)
+            .bind(number)
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| {
@@ -565,8 +566,9 @@ impl Store {
 
     /// The block with this number.
     pub async fn block(&self, number: u64) -> Result<Option<StoredBlock>, StoreError> {
+        let Some(number) = stored_number(number) else { return Ok(None) };
         let row = sqlx::query(&format!("SELECT {BLOCK_COLUMNS} FROM blocks WHERE number = $1"))
-            .bind(i64_of(number)?)
+            .bind(number)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(Self::block_of).transpose()
@@ -591,10 +593,11 @@ impl Store {
 
     /// Up to `limit` blocks from `from` on, in order.
     pub async fn blocks_from(&self, from: u64, limit: u64) -> Result<Vec<StoredBlock>, StoreError> {
+        let Some(from) = stored_number(from) else { return Ok(Vec::new()) };
         let rows =
             sqlx::query(&format!("SELECT {BLOCK_COLUMNS} FROM blocks WHERE number >= $1 ORDER BY number LIMIT $2"))
-                .bind(i64_of(from)?)
-                .bind(i64_of(limit)?)
+                .bind(from)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter().map(Self::block_of).collect()
@@ -613,9 +616,10 @@ impl Store {
     /// in order: one row per block from its body, or per transaction for blocks sealed before
     /// bodies were kept.
     pub async fn block_bodies(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<(B256, Bytes)>)>, StoreError> {
+        let Some(from) = stored_number(from) else { return Ok(Vec::new()) };
         let rows = sqlx::query("SELECT number, body FROM blocks WHERE number >= $1 AND number <= $2 ORDER BY number")
-            .bind(i64_of(from)?)
-            .bind(i64_of(to)?)
+            .bind(from)
+            .bind(i64::try_from(to).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
         let mut bodies = Vec::with_capacity(rows.len());
@@ -681,8 +685,9 @@ impl Store {
 
     /// The included transactions of block `number`, in order.
     pub async fn block_transaction_records(&self, number: u64) -> Result<Vec<TxRecord>, StoreError> {
+        let Some(number) = stored_number(number) else { return Ok(Vec::new()) };
         let rows = sqlx::query("SELECT * FROM transactions WHERE block_number = $1 ORDER BY tx_index")
-            .bind(i64_of(number)?)
+            .bind(number)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(Self::tx_of).collect()
@@ -723,19 +728,19 @@ impl Store {
 
     /// Batch `index`, if recorded.
     pub async fn batch(&self, index: u64) -> Result<Option<BatchRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM batches WHERE batch_index = $1")
-            .bind(i64_of(index)?)
-            .fetch_optional(&self.pool)
-            .await?;
+        let Some(index) = stored_number(index) else { return Ok(None) };
+        let row =
+            sqlx::query("SELECT * FROM batches WHERE batch_index = $1").bind(index).fetch_optional(&self.pool).await?;
         row.as_ref().map(Self::batch_of).transpose()
     }
 
     /// The batch that holds L2 block `number`.
     pub async fn batch_of_block(&self, number: u64) -> Result<Option<BatchRecord>, StoreError> {
+        let Some(number) = stored_number(number) else { return Ok(None) };
         let row = sqlx::query(
             "SELECT * FROM batches WHERE first_block <= $1 AND last_block >= $1 ORDER BY batch_index LIMIT 1",
         )
-        .bind(i64_of(number)?)
+        .bind(number)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(Self::batch_of).transpose()
@@ -797,6 +802,13 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// A number as the `BIGINT` a row would store it in, or `None` past `i64::MAX`, where no row
+/// can be: a lookup of such a number (a client may ask for any u64) finds nothing, instead of
+/// failing as if the database were corrupt. Writes keep refusing such numbers (`i64_of`).
+fn stored_number(n: u64) -> Option<i64> {
+    i64::try_from(n).ok()
 }
 
 #[cfg(test)]

@@ -305,6 +305,9 @@ fn fee_history(node: &Node, params: &[Value]) -> Result<Value, RpcError> {
     let count: U64 = param(params, 0, "block count")?;
     let newest: BlockNumberOrTag = param(params, 1, "newest block")?;
     let percentiles: Option<Vec<f64>> = opt_param(params, 2, "reward percentiles")?;
+    if let Some(p) = &percentiles {
+        check_percentiles(p)?;
+    }
     let head = node.head().header.number;
     let newest = match newest {
         BlockNumberOrTag::Number(n) => n.min(head),
@@ -321,6 +324,31 @@ fn fee_history(node: &Node, params: &[Value]) -> Result<Value, RpcError> {
         reward: percentiles.map(|p| vec![vec![0u128; p.len()]; count as usize]),
     };
     to_json(history)
+}
+
+/// Most reward percentiles `eth_feeHistory` answers for: the answer holds one reward per
+/// percentile per block (up to 1024 blocks), so the count bounds its size (docs/api.md).
+const MAX_REWARD_PERCENTILES: usize = 100;
+
+/// Reward percentiles must be at most [`MAX_REWARD_PERCENTILES`], each within 0–100 and
+/// non-decreasing (as geth requires).
+fn check_percentiles(p: &[f64]) -> Result<(), RpcError> {
+    if p.len() > MAX_REWARD_PERCENTILES {
+        return Err(RpcError::invalid_params(format!(
+            "too many reward percentiles: {}, at most {MAX_REWARD_PERCENTILES}",
+            p.len()
+        )));
+    }
+    if let Some(bad) = p.iter().find(|v| !(0.0..=100.0).contains(*v)) {
+        return Err(RpcError::invalid_params(format!("invalid reward percentile {bad}: not within 0 and 100")));
+    }
+    if let Some(w) = p.windows(2).find(|w| w[1] < w[0]) {
+        return Err(RpcError::invalid_params(format!(
+            "invalid reward percentiles: {} after {}, they must not decrease",
+            w[1], w[0]
+        )));
+    }
+    Ok(())
 }
 
 fn rpc_transaction(record: &TxRecord, block: Option<&StoredBlock>) -> Result<Transaction, RpcError> {

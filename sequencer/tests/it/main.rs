@@ -330,6 +330,35 @@ async fn transactions_are_included_with_receipts_and_visible_everywhere() {
     seq.stop().await;
 }
 
+/// Sizes a client chooses are bounded or answered plainly: block numbers past what a row can
+/// hold (2^63 to 2^64 - 1) are unknown blocks, not a storage error (issue 19, item 4), and the
+/// reward percentiles of `eth_feeHistory` are capped and checked (item 3: 100 percentiles of
+/// 1024 blocks at most, instead of a 32 KB request answered with 40 MB).
+#[tokio::test]
+async fn hostile_sizes_are_refused_or_answered_plainly() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    for n in ["9223372036854775807", "9223372036854775808", "18446744073709551615"] {
+        let (status, body) = seq.get(&format!("/v1/blocks/{n}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "block {n}: {body}");
+    }
+    for n in ["0x7fffffffffffffff", "0x8000000000000000", "0xffffffffffffffff"] {
+        let out = seq.rpc("eth_getBlockByNumber", json!([n, false])).await;
+        assert!(out["error"].is_null(), "block {n}: {out}");
+        assert!(out["result"].is_null(), "block {n}: {out}");
+    }
+
+    let percentiles: Vec<f64> = (0..=100).map(f64::from).collect();
+    let many = seq.rpc("eth_feeHistory", json!(["0x400", "latest", percentiles])).await;
+    assert_rpc_error(&many, -32602);
+    assert!(many["error"]["message"].as_str().is_some_and(|m| m.contains("at most 100")), "{many}");
+    let ok = seq.rpc("eth_feeHistory", json!(["0x400", "latest", &percentiles[..100]])).await;
+    let rewards = ok["result"]["reward"].as_array().expect("rewards");
+    assert!(rewards.iter().all(|r| r.as_array().map(Vec::len) == Some(100)), "{ok}");
+    assert_rpc_error(&seq.rpc("eth_feeHistory", json!(["0x1", "latest", [50.0, 10.0]])).await, -32602);
+    assert_rpc_error(&seq.rpc("eth_feeHistory", json!(["0x1", "latest", [101.0]])).await, -32602);
+    seq.stop().await;
+}
+
 #[tokio::test]
 async fn a_restart_resumes_the_chain_and_the_mempool() {
     let dir = tempfile::tempdir().expect("tempdir");
