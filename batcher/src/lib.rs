@@ -471,9 +471,14 @@ impl Batcher {
         let l1_block = receipt
             .block_number
             .ok_or_else(|| BatcherError::L1(format!("receipt of {} has no block number", receipt.transaction_hash)))?;
+        // Several posts of a round share an L1 block: its timestamp is read once.
         let posted_at = match mined.timestamps.get(&l1_block) {
             Some(t) => *t,
-            None => *mined.timestamps.entry(l1_block).or_insert(self.block_timestamp(l1_block).await?),
+            None => {
+                let t = self.block_timestamp(l1_block).await?;
+                mined.timestamps.insert(l1_block, t);
+                t
+            }
         };
         Ok(Some(BatchRecord {
             index: post.index,

@@ -100,12 +100,17 @@ fn fee_of(v: u128) -> Result<i64, StoreError> {
 
 impl Store {
     fn l1_tx_of(row: &AnyRow) -> Result<L1TxRecord, StoreError> {
+        Self::l1_tx_with(row, row.try_get("raw")?)
+    }
+
+    /// An attempt's row, with `raw` for its signed bytes (read or not).
+    fn l1_tx_with(row: &AnyRow, raw: Vec<u8>) -> Result<L1TxRecord, StoreError> {
         let status: String = row.try_get("status")?;
         Ok(L1TxRecord {
             tx_hash: b256(row, "tx_hash")?,
             batch_index: u64_of(row, "batch_index")?,
             nonce: u64_of(row, "nonce")?,
-            raw: row.try_get("raw")?,
+            raw,
             max_fee_per_gas: u128::from(u64_of(row, "max_fee_per_gas")?),
             max_priority_fee_per_gas: u128::from(u64_of(row, "max_priority_fee_per_gas")?),
             sent_at: u64_of(row, "sent_at")?,
@@ -173,20 +178,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                let status: String = row.try_get("status")?;
-                Ok(PendingL1Tx {
-                    record: L1TxRecord {
-                        tx_hash: b256(row, "tx_hash")?,
-                        batch_index: u64_of(row, "batch_index")?,
-                        nonce: u64_of(row, "nonce")?,
-                        raw: Vec::new(),
-                        max_fee_per_gas: u128::from(u64_of(row, "max_fee_per_gas")?),
-                        max_priority_fee_per_gas: u128::from(u64_of(row, "max_priority_fee_per_gas")?),
-                        sent_at: u64_of(row, "sent_at")?,
-                        status: L1TxStatus::parse(&status)?,
-                    },
-                    signed: u64_of(row, "raw_len")? > 0,
-                })
+                Ok(PendingL1Tx { record: Self::l1_tx_with(row, Vec::new())?, signed: u64_of(row, "raw_len")? > 0 })
             })
             .collect()
     }
