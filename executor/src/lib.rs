@@ -208,6 +208,34 @@ pub struct CallOutcome {
     pub output: Bytes,
 }
 
+/// Runs a call against `state` without changing it (nonce checks off, as `eth_call` does),
+/// with at most [`EXECUTION_GAS_LIMIT`] gas; `Err` when the call is not executable at all (as
+/// opposed to reverting). Needs no executor: the sequencer runs calls on the committed state
+/// off the block producer's path.
+pub fn call(
+    chain: &ChainConfig,
+    state: &State,
+    request: &CallRequest,
+    env: BlockEnvInput,
+) -> Result<CallOutcome, String> {
+    let mut cfg = cfg(chain);
+    cfg.disable_nonce_check = true;
+    let mut evm =
+        Context::mainnet().with_db(WrapDatabaseRef(state)).with_cfg(cfg).with_block(block_env(env)).build_mainnet();
+    let tx = TxEnv {
+        caller: request.from,
+        gas_limit: request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT),
+        kind: request.to.map_or(TxKind::Create, TxKind::Call),
+        value: request.value,
+        data: request.input.clone(),
+        chain_id: Some(chain.chain_id),
+        ..Default::default()
+    };
+    let out = evm.transact(tx).map_err(|e| e.to_string())?;
+    let (status, gas_used, _, output) = split(out.result);
+    Ok(CallOutcome { status, gas_used, output })
+}
+
 /// A read-only call.
 #[derive(Clone, Debug, Default)]
 pub struct CallRequest {
@@ -701,29 +729,9 @@ impl Executor {
         Trace { keys: post.iter().map(|(k, _)| *k).collect(), post, results: out.results }
     }
 
-    /// Runs a call against the committed state without changing it (nonce checks off, as
-    /// `eth_call` does); `Err` when the call is not executable at all (as opposed to
-    /// reverting).
+    /// Runs a call against the committed state without changing it; see [`call`].
     pub fn call(&self, request: &CallRequest, env: BlockEnvInput) -> Result<CallOutcome, String> {
-        let mut cfg = cfg(&self.chain);
-        cfg.disable_nonce_check = true;
-        let mut evm = Context::mainnet()
-            .with_db(WrapDatabaseRef(&*self.state))
-            .with_cfg(cfg)
-            .with_block(block_env(env))
-            .build_mainnet();
-        let tx = TxEnv {
-            caller: request.from,
-            gas_limit: request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT),
-            kind: request.to.map_or(TxKind::Create, TxKind::Call),
-            value: request.value,
-            data: request.input.clone(),
-            chain_id: Some(self.chain.chain_id),
-            ..Default::default()
-        };
-        let out = evm.transact(tx).map_err(|e| e.to_string())?;
-        let (status, gas_used, _, output) = split(out.result);
-        Ok(CallOutcome { status, gas_used, output })
+        call(&self.chain, &self.state, request, env)
     }
 }
 

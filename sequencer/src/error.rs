@@ -53,6 +53,12 @@ pub enum SubmitError {
         /// Capacity for future transactions.
         limit: usize,
     },
+    /// This sender already holds the most transactions behind nonce gaps one sender may.
+    #[error("this sender already has {limit} transactions waiting behind a nonce gap; send the missing nonces first")]
+    SenderFutureLimit {
+        /// Per-sender capacity for future transactions.
+        limit: usize,
+    },
     /// More is sealed than L1 has taken: the batcher must catch up before more is admitted.
     #[error(
         "the L1 backlog is over its bound: {bytes} bytes of blocks wait to be posted (at most {max_bytes}), the \
@@ -100,6 +106,42 @@ pub enum SubmitError {
 }
 
 impl SubmitError {
+    /// The same refusal for another copy of the transaction (a database error is carried as
+    /// its message).
+    pub fn again(&self) -> Self {
+        match self {
+            Self::Tx(e) => Self::Tx(e.clone()),
+            Self::NonceTooLow { next, got } => Self::NonceTooLow { next: *next, got: *got },
+            Self::NonceTooHigh { next, got, max_gap } => {
+                Self::NonceTooHigh { next: *next, got: *got, max_gap: *max_gap }
+            }
+            Self::ReplacementUnderpriced { nonce, existing, min_max_fee, min_priority_fee } => {
+                Self::ReplacementUnderpriced {
+                    nonce: *nonce,
+                    existing: *existing,
+                    min_max_fee: *min_max_fee,
+                    min_priority_fee: *min_priority_fee,
+                }
+            }
+            Self::FutureLimit { limit } => Self::FutureLimit { limit: *limit },
+            Self::SenderFutureLimit { limit } => Self::SenderFutureLimit { limit: *limit },
+            Self::L1Backlog { bytes, oldest_secs, max_bytes, max_secs, retry_after } => Self::L1Backlog {
+                bytes: *bytes,
+                oldest_secs: *oldest_secs,
+                max_bytes: *max_bytes,
+                max_secs: *max_secs,
+                retry_after: *retry_after,
+            },
+            Self::Overloaded => Self::Overloaded,
+            Self::MempoolFull { limit } => Self::MempoolFull { limit: *limit },
+            Self::SenderLimit { limit } => Self::SenderLimit { limit: *limit },
+            Self::Store(e) => Self::Persist(e.to_string()),
+            Self::Persist(e) => Self::Persist(e.clone()),
+            Self::ShuttingDown => Self::ShuttingDown,
+            Self::Internal(e) => Self::Internal(e.clone()),
+        }
+    }
+
     /// A stable, machine-readable code.
     pub const fn code(&self) -> &'static str {
         match self {
@@ -108,6 +150,7 @@ impl SubmitError {
             Self::NonceTooHigh { .. } => "nonce_too_high",
             Self::ReplacementUnderpriced { .. } => "replacement_underpriced",
             Self::FutureLimit { .. } => "future_limit",
+            Self::SenderFutureLimit { .. } => "sender_future_limit",
             Self::Overloaded => "overloaded",
             Self::L1Backlog { .. } => "l1_backlog",
             Self::MempoolFull { .. } => "mempool_full",
@@ -122,9 +165,11 @@ impl SubmitError {
     pub const fn retry_after(&self) -> Option<u64> {
         match self {
             Self::L1Backlog { retry_after, .. } => Some(*retry_after),
-            Self::Overloaded | Self::MempoolFull { .. } | Self::SenderLimit { .. } | Self::FutureLimit { .. } => {
-                Some(1)
-            }
+            Self::Overloaded
+            | Self::MempoolFull { .. }
+            | Self::SenderLimit { .. }
+            | Self::FutureLimit { .. }
+            | Self::SenderFutureLimit { .. } => Some(1),
             _ => None,
         }
     }

@@ -12,8 +12,8 @@ pub use rollup_chain_store as store;
 
 pub use error::{SequencerError, StoreError, SubmitError};
 pub use node::{
-    BacklogLimits, BacklogView, DEFAULT_ADMISSION_NICE, DEFAULT_MAX_BLOCK_BYTES, Head, L1Info, Node, SequencerConfig,
-    Startup, StatusSources,
+    BacklogLimits, BacklogView, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_MAX_BLOCK_BYTES, Head, L1Info, Node,
+    SequencerConfig, Startup, StatusSources,
 };
 pub use store::Store;
 

@@ -69,6 +69,7 @@ impl From<SubmitError> for ApiError {
             SubmitError::MempoolFull { .. }
             | SubmitError::SenderLimit { .. }
             | SubmitError::FutureLimit { .. }
+            | SubmitError::SenderFutureLimit { .. }
             | SubmitError::Overloaded
             | SubmitError::L1Backlog { .. } => StatusCode::TOO_MANY_REQUESTS,
             SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown => {

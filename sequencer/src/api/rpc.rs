@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     error::{StoreError, SubmitError},
-    node::Node,
+    node::{CallBudget, CallError, Node},
     store::{StoredBlock, StoredReceipt, TxRecord},
 };
 use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, transaction::Recovered};
@@ -70,12 +70,23 @@ impl From<SubmitError> for RpcError {
             SubmitError::MempoolFull { .. }
             | SubmitError::SenderLimit { .. }
             | SubmitError::FutureLimit { .. }
+            | SubmitError::SenderFutureLimit { .. }
             | SubmitError::Overloaded
             | SubmitError::L1Backlog { .. } => -32005,
             SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown | SubmitError::Internal(_) => {
                 -32603
             }
             _ => -32000,
+        };
+        Self { code, message: err.to_string(), data: Some(json!(err.code())) }
+    }
+}
+
+impl From<CallError> for RpcError {
+    fn from(err: CallError) -> Self {
+        let code = match err {
+            CallError::Invalid(_) | CallError::Timeout(_) => -32000,
+            CallError::Budget(_) | CallError::Busy(_) => -32005,
         };
         Self { code, message: err.to_string(), data: Some(json!(err.code())) }
     }
@@ -118,22 +129,59 @@ pub(super) async fn handle(State(node): State<Arc<Node>>, body: Result<Body, Byt
             return Json(reply(Value::Null, Err(RpcError::new(-32700, format!("parse error: {e}"))))).into_response();
         }
     };
+    let mut budget = CallBudget::new(&node.config().calls);
     match request {
         Value::Array(requests) if requests.is_empty() => {
             Json(reply(Value::Null, Err(RpcError::new(-32600, "empty batch")))).into_response()
         }
+        Value::Array(requests) if requests.len() > MAX_BATCH_ITEMS => Json(reply(
+            Value::Null,
+            Err(RpcError::new(
+                -32600,
+                format!("batch of {} requests; at most {MAX_BATCH_ITEMS} per batch", requests.len()),
+            )),
+        ))
+        .into_response(),
         Value::Array(requests) => {
-            let mut replies = Vec::with_capacity(requests.len());
-            for request in requests {
-                replies.push(one(&node, request).await);
+            // Replies are written as they come, and the answer is bounded: once it would pass
+            // MAX_RESPONSE_BYTES, the remaining requests are answered with an error instead.
+            let mut body = Vec::with_capacity(1024);
+            body.push(b'[');
+            for (i, request) in requests.into_iter().enumerate() {
+                if i > 0 {
+                    body.push(b',');
+                }
+                let id = request.get("id").cloned().unwrap_or(Value::Null);
+                let mut item = if body.len() < MAX_RESPONSE_BYTES {
+                    serde_json::to_vec(&one(&node, request, &mut budget).await).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                if item.is_empty() || body.len() + item.len() > MAX_RESPONSE_BYTES {
+                    let err = RpcError {
+                        code: -32005,
+                        message: format!(
+                            "the answer to this batch would pass {MAX_RESPONSE_BYTES} bytes; ask for less per batch"
+                        ),
+                        data: Some(json!("response_too_large")),
+                    };
+                    item = serde_json::to_vec(&reply(id, Err(err))).unwrap_or_default();
+                }
+                body.extend_from_slice(&item);
             }
-            Json(Value::Array(replies)).into_response()
+            body.push(b']');
+            ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
         }
-        request => Json(one(&node, request).await).into_response(),
+        request => Json(one(&node, request, &mut budget).await).into_response(),
     }
 }
 
-async fn one(node: &Arc<Node>, request: Value) -> Value {
+/// Most requests in one JSON-RPC batch (geth's default too).
+pub(crate) const MAX_BATCH_ITEMS: usize = 1_000;
+/// Largest answer to a JSON-RPC batch, in bytes (geth's default too).
+pub(crate) const MAX_RESPONSE_BYTES: usize = 25 * 1024 * 1024;
+
+async fn one(node: &Arc<Node>, request: Value, budget: &mut CallBudget) -> Value {
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = request.get("method").and_then(Value::as_str) else {
         return reply(id, Err(RpcError::new(-32600, "invalid request: a \"method\" string is required")));
@@ -143,7 +191,7 @@ async fn one(node: &Arc<Node>, request: Value) -> Value {
         Some(Value::Array(a)) => a.clone(),
         Some(_) => return reply(id, Err(RpcError::new(-32602, "params must be an array"))),
     };
-    let result = dispatch(node, method, &params).await;
+    let result = dispatch(node, method, &params, budget).await;
     if let Err(err) = &result {
         tracing::debug!(target: "sequencer::rpc", method, code = err.code, message = %err.message, "request failed");
     }
@@ -184,7 +232,12 @@ fn require_latest(node: &Node, id: Option<BlockId>) -> Result<(), RpcError> {
     if ok { Ok(()) } else { Err(RpcError::new(-32000, "historical state is not available; query the latest block")) }
 }
 
-async fn dispatch(node: &Arc<Node>, method: &str, params: &[Value]) -> Result<Value, RpcError> {
+async fn dispatch(
+    node: &Arc<Node>,
+    method: &str,
+    params: &[Value],
+    budget: &mut CallBudget,
+) -> Result<Value, RpcError> {
     let chain_id = node.chain().chain_id;
     match method {
         "web3_clientVersion" => Ok(json!(concat!("optimistic-rollup/", env!("CARGO_PKG_VERSION")))),
@@ -280,7 +333,7 @@ async fn dispatch(node: &Arc<Node>, method: &str, params: &[Value]) -> Result<Va
             };
             let head = node.head().header;
             let env = BlockEnvInput { number: head.number + 1, timestamp: head.timestamp };
-            let outcome = node.with_executor(|e| e.call(&call, env)).map_err(|e| RpcError::new(-32000, e))?;
+            let outcome = node.call(call, env, budget).await?;
             if outcome.status != TxStatus::Success {
                 return Err(RpcError {
                     code: 3,

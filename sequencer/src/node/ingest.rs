@@ -98,7 +98,7 @@ pub(super) fn admission_pool(nice: i32) -> Result<rayon::ThreadPool, String> {
 
 /// Raises the calling thread's nice value to `nice` (a lower priority; any thread may do that
 /// to itself). Linux only: elsewhere, and for `nice <= 0`, nothing changes.
-fn lower_priority(nice: i32) {
+pub(super) fn lower_priority(nice: i32) {
     #[cfg(target_os = "linux")]
     if nice > 0 {
         // SAFETY: gettid and setpriority take no pointers; on Linux, PRIO_PROCESS with a
@@ -181,14 +181,34 @@ impl Node {
         let mut admitted: Vec<(usize, PoolTx)> = Vec::new();
         let mut rows = Vec::new();
         let received_at = now_millis();
+        // A transaction given twice in one submission: the index of its first copy.
+        let mut copies: Vec<(usize, B256)> = Vec::new();
         {
             let mempool = lock!(self.mempool.lock());
+            // Judged together: consecutive nonces of one sender in this submission pass as a
+            // whole, as if the earlier ones were already held.
+            let ok: Vec<(&RecoveredTx, u64)> = recovered
+                .iter()
+                .filter_map(|(_, tx)| tx.as_ref().ok())
+                .map(|tx| (tx, state.nonce(&tx.sender)))
+                .collect();
+            let mut verdicts = mempool.check_many(ok).into_iter();
+            let mut staged: alloy_primitives::map::HashSet<B256> = Default::default();
             for (i, (raw, tx)) in recovered.into_iter().enumerate() {
-                let checked = tx.and_then(|tx| mempool.check(&tx, state.nonce(&tx.sender)).map(|o| (tx, o)));
+                let checked =
+                    tx.and_then(|tx| verdicts.next().unwrap_or(Err(SubmitError::ShuttingDown)).map(|o| (tx, o)));
                 match checked {
-                    Ok((tx, Inserted::Known)) => results.push(Some(Ok(tx.hash()))),
+                    Ok((tx, Inserted::Known)) => {
+                        if staged.contains(&tx.hash()) {
+                            copies.push((i, tx.hash()));
+                            results.push(None);
+                        } else {
+                            results.push(Some(Ok(tx.hash())));
+                        }
+                    }
                     Ok((tx, _)) => {
                         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+                        staged.insert(tx.hash());
                         rows.push(PendingRow {
                             hash: tx.hash(),
                             raw: raw.clone(),
@@ -197,13 +217,15 @@ impl Node {
                             seq,
                             received_at,
                         });
-                        admitted.push((i, PoolTx { tx: Arc::new(tx), raw, seq }));
+                        admitted.push((i, PoolTx::new(tx, raw, seq)));
                         results.push(None);
                     }
                     Err(err) => results.push(Some(Err(err))),
                 }
             }
         }
+        let admitted_at: alloy_primitives::map::HashMap<B256, usize> =
+            admitted.iter().map(|(i, entry)| (entry.tx.hash(), *i)).collect();
         if !rows.is_empty() {
             let queued = Instant::now();
             let (done, written) = oneshot::channel();
@@ -248,6 +270,15 @@ impl Node {
         }
         if !changes.is_empty() {
             self.record_status(changes);
+        }
+        // A copy gets what its first copy got (its hash once that is held).
+        for (i, hash) in copies {
+            let first = admitted_at.get(&hash).and_then(|&f| results[f].as_ref());
+            results[i] = Some(match first {
+                Some(Ok(_)) => Ok(hash),
+                Some(Err(err)) => Err(err.again()),
+                None => Err(SubmitError::ShuttingDown),
+            });
         }
         let results: Vec<Result<B256, SubmitError>> =
             results.into_iter().map(|r| r.unwrap_or(Err(SubmitError::ShuttingDown))).collect();

@@ -5,11 +5,13 @@
 //! and the group-commit writer), `producer` (sealing blocks and persisting them).
 
 mod backlog;
+mod calls;
 mod ingest;
 mod producer;
 mod startup;
 
 pub use backlog::{BacklogLimits, BacklogView};
+pub use calls::{CallBudget, CallError, CallLimits};
 
 use crate::{
     mempool::{Mempool, MempoolLimits},
@@ -85,6 +87,8 @@ pub struct SequencerConfig {
     /// them at the process's priority): above 0, admission yields the cores to block
     /// production and settlement when they are all busy.
     pub admission_nice: i32,
+    /// Bounds on read-only calls (`eth_call`, `eth_estimateGas`).
+    pub calls: CallLimits,
 }
 
 impl Default for SequencerConfig {
@@ -105,6 +109,7 @@ impl Default for SequencerConfig {
             exec_threads: std::thread::available_parallelism().map_or(1, |n| usize::from(n).saturating_sub(1).max(1)),
             snapshot_interval: 100,
             admission_nice: DEFAULT_ADMISSION_NICE,
+            calls: CallLimits::default(),
         }
     }
 }
@@ -212,6 +217,8 @@ pub struct Node {
     throttled: AtomicBool,
     /// The threads that recover the senders of submissions (`ingest::admission_pool`).
     admission: Arc<rayon::ThreadPool>,
+    /// The threads and slots of read-only calls.
+    calls: calls::CallPool,
 }
 
 /// Recovers the lock's data even if a panicking thread poisoned it: every critical section
@@ -317,13 +324,6 @@ impl Node {
     /// The latest sealed block.
     pub fn head(&self) -> Head {
         lock!(self.head.read()).clone()
-    }
-
-    /// Runs `f` with access to the executor (calls against the state after the last executed
-    /// block). Waits while a block executes; reads of the state use
-    /// [`Self::committed_state`] instead.
-    pub fn with_executor<R>(&self, f: impl FnOnce(&Pipeline) -> R) -> R {
-        f(&lock!(self.executor.read()))
     }
 
     /// The committed state after the head.

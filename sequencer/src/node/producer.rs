@@ -47,6 +47,9 @@ struct Sealed {
 /// that a restart never re-executes more than about this many (a few seconds' work).
 const SNAPSHOT_MAX_REPLAY_TXS: u64 = 50_000;
 
+/// How often held future transactions are checked for expiry.
+const FUTURE_SWEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Node {
     /// Executes a block from the ready transactions, if any, seals it and every block
     /// before it and writes them to the database. Returns the new head, if a block was sealed.
@@ -275,6 +278,22 @@ impl Node {
         Ok(())
     }
 
+    /// Drops the future transactions held past their time (`MempoolLimits::future_ttl`) and
+    /// records them `evicted`.
+    fn expire_future(&self) {
+        let expired = lock!(self.mempool.lock()).expire(std::time::Instant::now());
+        if !expired.is_empty() {
+            let ttl = self.config.mempool.future_ttl.as_secs();
+            let reason = format!("expired: waited behind a nonce gap for {ttl} s");
+            self.record_status(
+                expired
+                    .into_iter()
+                    .map(|hash| StatusChange { hash, status: StoredStatus::Evicted, reason: reason.clone() })
+                    .collect(),
+            );
+        }
+    }
+
     /// Produces blocks every `block_time` until `cancel` fires.
     pub async fn run_producer(self: Arc<Self>, cancel: CancellationToken) -> Result<(), SequencerError> {
         // The first block one interval after start, not at once.
@@ -284,6 +303,7 @@ impl Node {
         // Block N is written to the database while block N + 1 executes; N + 1 is written
         // only after N.
         let mut persisting: Option<tokio::task::JoinHandle<Result<(), SequencerError>>> = None;
+        let mut swept = std::time::Instant::now();
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
@@ -291,6 +311,10 @@ impl Node {
             }
             self.refresh_post_limits().await;
             self.refresh_l1_backlog().await;
+            if swept.elapsed() >= FUTURE_SWEEP {
+                swept = std::time::Instant::now();
+                self.expire_future();
+            }
             let sealed = self.seal(true).await?;
             if let Some(previous) = persisting.take() {
                 previous.await.map_err(|e| SequencerError::Task(e.to_string()))??;

@@ -88,7 +88,7 @@ impl Node {
             let inserted = tx.and_then(|tx| {
                 let nonce = state.nonce(&tx.sender);
                 // Acknowledged before: held again whatever the limits (see `Mempool::restore`).
-                mempool.restore(PoolTx { tx: Arc::new(tx), raw, seq }, nonce)
+                mempool.restore(PoolTx::new(tx, raw, seq), nonce)
             });
             match inserted {
                 Ok(outcome) => {
@@ -128,7 +128,9 @@ impl Node {
                 l1_backlog.push(block.header.number, block.header.timestamp * 1_000, block.batch_bytes);
             }
         }
+        let calls = super::calls::CallPool::new(config.calls, config.admission_nice).map_err(SequencerError::Task)?;
         Ok(Arc::new(Self {
+            calls,
             next_seq: AtomicU64::new(store.next_seq().await?),
             config,
             store,

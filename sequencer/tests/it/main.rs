@@ -392,4 +392,5 @@ async fn a_restart_resumes_the_chain_and_the_mempool() {
     seq.stop().await;
 }
 
+mod abuse;
 mod ingest;

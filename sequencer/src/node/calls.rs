@@ -1,0 +1,149 @@
+//! Read-only calls (`eth_call`, `eth_estimateGas`) off the async runtime: on threads of their
+//! own, below block production and admission in the scheduler's eyes, a bounded number at
+//! once, each request within a budget of gas and time (docs/api.md, "Limits").
+//!
+//! A call runs on the committed state, so it never waits for a block in execution and a block
+//! never waits for it. Its own time is bounded by its gas (at most
+//! [`EXECUTION_GAS_LIMIT`]); the node stops waiting for it after [`CallLimits::call_time`],
+//! and its slot stays taken until it ends, so work nobody waits for still counts against
+//! [`CallLimits::max_calls`].
+
+use super::{Node, ingest::lower_priority};
+use rollup_executor::{BlockEnvInput, CallOutcome, CallRequest};
+use rollup_types::chain::{EXECUTION_GAS_LIMIT, MIN_TX_GAS_LIMIT};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::sync::{Semaphore, oneshot};
+
+/// Bounds on read-only calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallLimits {
+    /// Threads that run calls.
+    pub threads: usize,
+    /// Calls running or waiting for a thread at once, over all requests; more are refused
+    /// (`busy`).
+    pub max_calls: usize,
+    /// Gas the calls of one HTTP request (a batch counts as one) may use together.
+    pub request_gas: u64,
+    /// Time the calls of one HTTP request may take together; a call is not started after it.
+    pub request_time: Duration,
+    /// Longest the node waits for one call.
+    pub call_time: Duration,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        Self {
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            max_calls: 64,
+            request_gas: 50_000_000,
+            request_time: Duration::from_secs(5),
+            call_time: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What one HTTP request may still spend on calls.
+#[derive(Clone, Copy, Debug)]
+pub struct CallBudget {
+    gas_left: u64,
+    deadline: Instant,
+}
+
+impl CallBudget {
+    /// A request's whole budget, from now.
+    pub fn new(limits: &CallLimits) -> Self {
+        Self { gas_left: limits.request_gas, deadline: Instant::now() + limits.request_time }
+    }
+}
+
+/// Why a call was not answered with an outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The call cannot be executed at all (as opposed to reverting).
+    #[error("{0}")]
+    Invalid(String),
+    /// The request has used its gas or time for calls.
+    #[error("the calls of this request used their budget ({0}); send fewer or cheaper calls per request")]
+    Budget(&'static str),
+    /// Every call slot is taken.
+    #[error("the node is running as many calls as it takes ({0}); retry later")]
+    Busy(usize),
+    /// The call ran longer than the node waits.
+    #[error("execution aborted (timeout = {0} ms)")]
+    Timeout(u64),
+}
+
+impl CallError {
+    /// The stable code.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid_call",
+            Self::Budget(_) => "call_budget",
+            Self::Busy(_) => "busy",
+            Self::Timeout(_) => "call_timeout",
+        }
+    }
+}
+
+/// The threads and slots of read-only calls.
+#[derive(Debug)]
+pub(super) struct CallPool {
+    threads: rayon::ThreadPool,
+    slots: Arc<Semaphore>,
+    limits: CallLimits,
+}
+
+impl CallPool {
+    /// `limits.threads` threads at `nice` (as the admission threads, see
+    /// `ingest::admission_pool`).
+    pub(super) fn new(limits: CallLimits, nice: i32) -> Result<Self, String> {
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(limits.threads.max(1))
+            .thread_name(|i| format!("call-{i}"))
+            .start_handler(move |_| lower_priority(nice))
+            .build()
+            .map_err(|e| format!("cannot start the call threads: {e}"))?;
+        Ok(Self { threads, slots: Arc::new(Semaphore::new(limits.max_calls.max(1))), limits })
+    }
+}
+
+impl Node {
+    /// Runs a read-only call on the committed state after the head as block `env`, on the call
+    /// threads, charging `budget`; its gas limit is the lower of its own, the execution cap
+    /// and what the budget has left.
+    pub async fn call(
+        &self,
+        mut request: CallRequest,
+        env: BlockEnvInput,
+        budget: &mut CallBudget,
+    ) -> Result<CallOutcome, CallError> {
+        let left = budget.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(CallError::Budget("time"));
+        }
+        if budget.gas_left < MIN_TX_GAS_LIMIT {
+            return Err(CallError::Budget("gas"));
+        }
+        let pool = &self.calls;
+        let slot = pool.slots.clone().try_acquire_owned().map_err(|_| CallError::Busy(pool.limits.max_calls))?;
+        request.gas = Some(request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT).min(budget.gas_left));
+        let state = self.committed_state();
+        let chain = self.config.chain;
+        let (done, outcome) = oneshot::channel();
+        pool.threads.spawn(move || {
+            let _slot = slot;
+            let _ = done.send(rollup_executor::call(&chain, &state, &request, env));
+        });
+        let wait = left.min(pool.limits.call_time);
+        let outcome = tokio::time::timeout(wait, outcome)
+            .await
+            .map_err(|_| CallError::Timeout(wait.as_millis() as u64))?
+            .map_err(|_| CallError::Invalid("the call's thread failed".into()))?
+            .map_err(CallError::Invalid)?;
+        budget.gas_left = budget.gas_left.saturating_sub(outcome.gas_used);
+        Ok(outcome)
+    }
+}
