@@ -10,6 +10,7 @@ pub mod view;
 /// The chain database (its own crate: the batcher uses it too).
 pub use rollup_chain_store as store;
 
+pub use api::HttpLimits;
 pub use error::{SequencerError, StoreError, SubmitError};
 pub use node::{
     BacklogLimits, BacklogView, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_MAX_BLOCK_BYTES, Head, L1Info, Node,
@@ -60,9 +61,8 @@ pub async fn start(
 
     let producer = tokio::spawn(node.clone().run_producer(cancel.clone()));
     let server_cancel = cancel.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app).with_graceful_shutdown(server_cancel.cancelled_owned()).await
-    });
+    let limits = node.config().http;
+    let server = tokio::spawn(async move { api::serve(listener, app, limits, server_cancel).await });
     let stop = cancel.clone();
     let task = tokio::spawn(async move {
         // A producer failure is fatal: stop the server too.

@@ -417,7 +417,13 @@ impl Operation {
     /// any encoding but the canonical one (the L1 verifier checks exactly this form; see
     /// docs/fraud-proofs.md §3.1).
     pub fn decode(input: &[u8]) -> Result<Self, TxError> {
-        let selector = || input.get(..4).map(alloy_primitives::hex::encode_prefixed).unwrap_or_default();
+        if input.len() < 4 {
+            return Err(TxError::UnknownOperation(format!(
+                "the calldata ({} bytes) is too short to hold a 4-byte function selector",
+                input.len()
+            )));
+        }
+        let selector = || alloy_primitives::hex::encode_prefixed(&input[..4]);
         let call = L2SystemCalls::abi_decode_validate(input)
             .map_err(|e| TxError::UnknownOperation(format!("selector {}: {e}", selector())))?;
         if call.abi_encode() != input {

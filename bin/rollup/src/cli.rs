@@ -344,6 +344,8 @@ struct DevnetArgs {
     max_in_flight: usize,
     #[command(flatten)]
     backlog: BacklogArgs,
+    #[command(flatten)]
+    http_limits: HttpArgs,
     /// Challenge window of the inbox, in seconds.
     #[arg(long = "challenge-window", default_value_t = 120)]
     challenge_window: u64,
@@ -399,6 +401,8 @@ struct SequencerArgs {
     max_block_bytes: usize,
     #[command(flatten)]
     backlog: BacklogArgs,
+    #[command(flatten)]
+    http_limits: HttpArgs,
     /// A state snapshot every this many blocks (and at a clean stop), so that a restart
     /// re-executes only the blocks after the newest one; 0 disables them.
     #[arg(long = "snapshot-interval", env = "ROLLUP_SNAPSHOT_INTERVAL", default_value_t = 100)]
@@ -424,6 +428,40 @@ struct BacklogArgs {
     /// machine settles; 0 keeps admission at the process's priority.
     #[arg(long = "admission-nice", env = "ROLLUP_ADMISSION_NICE", default_value_t = rollup_sequencer::DEFAULT_ADMISSION_NICE, value_parser = clap::value_parser!(i32).range(0..=19))]
     admission_nice: i32,
+}
+
+/// Connection and per-client bounds of the HTTP server (docs/api.md §5).
+#[derive(Debug, Args)]
+struct HttpArgs {
+    /// Most connections open at once; one more is answered 503 `too_many_connections`.
+    #[arg(long = "http.max-connections", env = "ROLLUP_HTTP_MAX_CONNECTIONS", default_value_t = rollup_sequencer::HttpLimits::default().max_connections)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers, and to start one on an open
+    /// connection, before the connection is closed.
+    #[arg(long = "http.header-timeout-secs", env = "ROLLUP_HTTP_HEADER_TIMEOUT_SECS", default_value_t = rollup_sequencer::HttpLimits::default().header_timeout.as_secs())]
+    header_timeout_secs: u64,
+    /// Requests per second per client address (a burst of twice as many); 0: no limit.
+    #[arg(long = "http.per-ip-rate", env = "ROLLUP_HTTP_PER_IP_RATE", default_value_t = rollup_sequencer::HttpLimits::default().per_ip_rate)]
+    per_ip_rate: u32,
+    /// Requests in progress at once per client address; 0: no limit.
+    #[arg(long = "http.per-ip-concurrency", env = "ROLLUP_HTTP_PER_IP_CONCURRENCY", default_value_t = rollup_sequencer::HttpLimits::default().per_ip_concurrent)]
+    per_ip_concurrent: usize,
+    /// Apply the per-address limits to loopback clients too (by default they are exempt: the
+    /// devnet's tools, and a reverse proxy on the same host, connect from loopback).
+    #[arg(long = "http.limit-loopback", env = "ROLLUP_HTTP_LIMIT_LOOPBACK")]
+    limit_loopback: bool,
+}
+
+impl HttpArgs {
+    fn limits(&self) -> rollup_sequencer::HttpLimits {
+        rollup_sequencer::HttpLimits {
+            max_connections: self.max_connections.max(1),
+            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            per_ip_rate: self.per_ip_rate,
+            per_ip_concurrent: self.per_ip_concurrent,
+            limit_loopback: self.limit_loopback,
+        }
+    }
 }
 
 impl BacklogArgs {
@@ -597,6 +635,7 @@ impl Cli {
                     max_block_bytes: args.max_block_bytes.max(1),
                     l1_backlog: args.backlog.limits(),
                     admission_nice: args.backlog.admission_nice,
+                    http: args.http_limits.limits(),
                     ..defaults
                 };
                 let handle = rollup_sequencer::start(config, StatusSources::default(), cancel).await?;
@@ -809,6 +848,7 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     config.max_in_flight = args.max_in_flight.max(1);
     config.l1_backlog = args.backlog.limits();
     config.admission_nice = args.backlog.admission_nice;
+    config.http = args.http_limits.limits();
     config.challenge_window = args.challenge_window;
     if let Some(key) = args.deployer_key {
         config.deployer_key = key;

@@ -98,6 +98,8 @@ pub struct DevnetConfig {
     pub l1_backlog: rollup_sequencer::BacklogLimits,
     /// Nice value of the sequencer's admission threads (`SequencerConfig::admission_nice`).
     pub admission_nice: i32,
+    /// Connection and per-client bounds of the sequencer's HTTP server.
+    pub http: rollup_sequencer::HttpLimits,
     /// Challenge window of the inbox, in seconds.
     pub challenge_window: u64,
     /// Bond per batch, in wei.
@@ -137,6 +139,7 @@ impl DevnetConfig {
             max_in_flight: TxManagerConfig::default().max_in_flight,
             l1_backlog: rollup_sequencer::BacklogLimits::default(),
             admission_nice: rollup_sequencer::DEFAULT_ADMISSION_NICE,
+            http: rollup_sequencer::HttpLimits::default(),
             challenge_window: 120,
             bond: U256::from(10u64).pow(U256::from(17)),
             // A few polls per L1 block: a batch is verified soon after it is mined.
@@ -247,6 +250,7 @@ impl Devnet {
                 max_block_bytes,
                 l1_backlog: config.l1_backlog,
                 admission_nice: config.admission_nice,
+                http: config.http,
                 ..SequencerConfig::default()
             },
             StatusSources {

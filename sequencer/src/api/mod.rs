@@ -4,6 +4,9 @@
 mod openapi;
 mod rest;
 mod rpc;
+mod server;
+
+pub use server::{HttpLimits, PerIp, serve};
 
 use crate::{
     error::{StoreError, SubmitError},
@@ -26,12 +29,15 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Builds the router of a node from the route table (`openapi.rs`).
 pub fn router(node: Arc<Node>) -> Router {
     let limit = node.config().body_limit;
+    let per_ip = Arc::new(PerIp::new(node.config().http));
     openapi::add_routes(Router::new(), openapi::routes(limit))
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CorsLayer::permissive())
+        .layer(axum::middleware::from_fn(rest::refuse_encoded))
+        .layer(axum::middleware::from_fn_with_state(per_ip, server::per_ip))
         .with_state(node)
 }
 

@@ -22,8 +22,8 @@ pub(crate) struct Route {
     path: &'static str,
     /// One-line summary.
     summary: &'static str,
-    /// Path parameters: (name, description).
-    params: &'static [(&'static str, &'static str)],
+    /// Path parameters: (name, description, pattern).
+    params: &'static [(&'static str, &'static str, &'static str)],
     /// Request body schema, if any.
     body: Option<Value>,
     /// Responses: (status, description, schema).
@@ -37,6 +37,11 @@ fn error_ref() -> Value {
 
 fn hex(description: &str) -> Value {
     json!({ "type": "string", "pattern": "^0x[0-9a-fA-F]*$", "description": description })
+}
+
+/// Hex of one byte or more (`0x` alone is refused).
+fn bytes(description: &str) -> Value {
+    json!({ "type": "string", "pattern": "^0x([0-9a-fA-F]{2})+$", "description": description })
 }
 
 fn object(properties: Value) -> Value {
@@ -122,7 +127,7 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
             params: &[],
             body: Some(json!({
                 "type": "object", "required": ["raw"], "additionalProperties": false,
-                "properties": { "raw": hex("The signed transaction, EIP-2718 encoded") }
+                "properties": { "raw": bytes("The signed transaction, EIP-2718 encoded (at least one byte)") }
             })),
             responses: submit_responses,
             handler: post(rest::submit),
@@ -134,7 +139,7 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
             params: &[],
             body: Some(json!({
                 "type": "object", "required": ["transactions"], "additionalProperties": false,
-                "properties": { "transactions": { "type": "array", "maxItems": rest::MAX_BATCH_ITEMS, "items": hex("A signed transaction") } }
+                "properties": { "transactions": { "type": "array", "maxItems": rest::MAX_BATCH_ITEMS, "items": bytes("A signed transaction") } }
             })),
             responses: vec![
                 (200, "One result per item", object(json!({ "results": { "type": "array", "items": item } }))),
@@ -148,7 +153,7 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
             method: "get",
             path: "/v1/transactions/{hash}",
             summary: "A transaction, its lifecycle (pending, included, posted, finalized, rejected, replaced, evicted) and receipt",
-            params: &[("hash", "Transaction hash, 0x-hex")],
+            params: &[("hash", "Transaction hash, 0x-hex", "^0x[0-9a-fA-F]{64}$")],
             body: None,
             responses: vec![
                 (
@@ -170,7 +175,11 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
             method: "get",
             path: "/v1/blocks/{id}",
             summary: "A block by number (decimal or 0x), hash, latest or earliest",
-            params: &[("id", "Block number, hash, latest or earliest")],
+            params: &[(
+                "id",
+                "Block number (decimal or 0x-hex, below 2^64), hash, latest or earliest",
+                "^(latest|earliest|[0-9]{1,20}|0x[0-9a-fA-F]{1,16}|0x[0-9a-fA-F]{64})$",
+            )],
             body: None,
             responses: vec![
                 (
@@ -192,7 +201,7 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
             method: "get",
             path: "/v1/accounts/{address}",
             summary: "Committed and pending nonce, token balances",
-            params: &[("address", "Account address, 0x-hex")],
+            params: &[("address", "Account address, 0x-hex", "^(0x)?[0-9a-fA-F]{40}$")],
             body: None,
             responses: vec![
                 (
@@ -270,8 +279,11 @@ pub(crate) fn document(routes: &[Route]) -> Value {
             operation["parameters"] = route
                 .params
                 .iter()
-                .map(|(name, description)| {
-                    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+                .map(|(name, description, pattern)| {
+                    json!({
+                        "name": name, "in": "path", "required": true, "description": description,
+                        "schema": { "type": "string", "pattern": pattern },
+                    })
                 })
                 .collect();
         }

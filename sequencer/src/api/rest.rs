@@ -62,9 +62,51 @@ struct SubmitBody {
     raw: String,
 }
 
-/// Decodes `0x`-prefixed (or bare) hex.
+/// Decodes `0x`-prefixed (or bare) hex; the error names the first character that is not a
+/// hex digit as written (any Unicode character), counted in characters.
 pub(crate) fn decode_hex(s: &str) -> Result<Bytes, String> {
-    hex::decode(s).map(Bytes::from).map_err(|e| format!("invalid hex: {e}"))
+    let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
+    let prefix = s.len() - digits.len();
+    if let Some((at, c)) = digits.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+        let position = s[..prefix + at].chars().count();
+        return Err(format!("invalid hex: {c:?} at character {position} is not a hex digit"));
+    }
+    if digits.len() % 2 == 1 {
+        return Err(format!("invalid hex: an odd number of digits ({})", digits.len()));
+    }
+    hex::decode(digits).map(Bytes::from).map_err(|e| format!("invalid hex: {e}"))
+}
+
+/// Why a body is not the JSON expected: serde's reason, or that the body is compressed
+/// (the node takes uncompressed bodies only).
+pub(crate) fn json_error(body: &[u8], err: &serde_json::Error) -> String {
+    if body.starts_with(&[0x1f, 0x8b]) {
+        "the body is gzip-compressed; send it uncompressed (no Content-Encoding is supported)".to_owned()
+    } else {
+        err.to_string()
+    }
+}
+
+/// Refuses a body sent with a `Content-Encoding` other than `identity`: 415
+/// `unsupported_encoding` (a JSON-RPC error object on `POST /`).
+pub(super) async fn refuse_encoded(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let encoding =
+        request.headers().get(header::CONTENT_ENCODING).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    match encoding {
+        Some(encoding) if !encoding.trim().eq_ignore_ascii_case("identity") => {
+            let message = format!("Content-Encoding {encoding:?} is not supported; send the body uncompressed");
+            let body = if request.uri().path() == "/" {
+                json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": message } })
+            } else {
+                json!({ "error": { "code": "unsupported_encoding", "message": message } })
+            };
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(body)).into_response()
+        }
+        _ => next.run(request).await,
+    }
 }
 
 /// `POST /v1/transactions` with `{"raw": "0x…"}`.
@@ -73,8 +115,9 @@ pub(super) async fn submit(State(node): State<Arc<Node>>, body: Result<Body, Byt
         let (status, code, message) = body_error(&r);
         ApiError::new(status, code, message)
     })?;
-    let request: SubmitBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request("invalid_json", format!("expected {{\"raw\": \"0x…\"}}: {e}")))?;
+    let request: SubmitBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("expected {{\"raw\": \"0x…\"}}: {}", json_error(&body, &e)))
+    })?;
     let raw = decode_hex(&request.raw).map_err(|e| ApiError::bad_request("invalid_hex", e))?;
     let hash = node.submit_raw(raw).await?;
     Ok(Json(json!({ "hash": hash })))
@@ -98,7 +141,10 @@ pub(super) async fn submit_batch(State(node): State<Arc<Node>>, body: Result<Bod
         ApiError::new(status, code, message)
     })?;
     let request: BatchBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("expected {{\"transactions\": [\"0x…\", …]}}: {e}"))
+        ApiError::bad_request(
+            "invalid_json",
+            format!("expected {{\"transactions\": [\"0x…\", …]}}: {}", json_error(&body, &e)),
+        )
     })?;
     if request.transactions.len() > MAX_BATCH_ITEMS {
         return Err(ApiError::new(

@@ -5,7 +5,7 @@
 
 use super::{
     body_error,
-    rest::{decode_hex, find_block, revert_reason},
+    rest::{decode_hex, find_block, json_error, revert_reason},
 };
 use crate::{
     error::{StoreError, SubmitError},
@@ -126,7 +126,8 @@ pub(super) async fn handle(State(node): State<Arc<Node>>, body: Result<Body, Byt
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return Json(reply(Value::Null, Err(RpcError::new(-32700, format!("parse error: {e}"))))).into_response();
+            let message = format!("parse error: {}", json_error(&body, &e));
+            return Json(reply(Value::Null, Err(RpcError::new(-32700, message)))).into_response();
         }
     };
     let mut budget = CallBudget::new(&node.config().calls);

@@ -89,6 +89,8 @@ pub struct SequencerConfig {
     pub admission_nice: i32,
     /// Bounds on read-only calls (`eth_call`, `eth_estimateGas`).
     pub calls: CallLimits,
+    /// Connection and per-client bounds of the HTTP server.
+    pub http: crate::api::HttpLimits,
 }
 
 impl Default for SequencerConfig {
@@ -110,6 +112,7 @@ impl Default for SequencerConfig {
             snapshot_interval: 100,
             admission_nice: DEFAULT_ADMISSION_NICE,
             calls: CallLimits::default(),
+            http: crate::api::HttpLimits::default(),
         }
     }
 }

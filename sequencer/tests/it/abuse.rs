@@ -124,3 +124,183 @@ async fn a_batch_of_consecutive_nonces_is_admitted_whole_and_a_sender_reaches_it
     assert_eq!(pending["result"], "0xc8", "{pending}");
     seq.stop().await;
 }
+
+/// Reads from `stream` until the node closes it; `None` if it is still open after `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .ok()
+    .map(|()| seen)
+}
+
+#[tokio::test]
+async fn idle_and_slow_connections_are_closed() {
+    // Before: connections that sent nothing, or headers slowly, stayed open past 60-70 s, and
+    // about 20,000 of them exhausted the process's file limit.
+    use tokio::io::AsyncWriteExt;
+    let mut config = SequencerConfig::test();
+    config.http.header_timeout = Duration::from_secs(1);
+    let seq = Seq::start(config).await;
+    let addr = seq.handle.local_addr;
+    // Sends nothing.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    // Sends half a request line and stops.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.expect("write");
+    // Sends one request, reads the answer, then idles on the kept-alive connection.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+    for (name, stream) in [("silent", &mut silent), ("slow", &mut slow), ("idle", &mut idle)] {
+        let seen = closed_within(stream, Duration::from_secs(8)).await;
+        assert!(seen.is_some(), "the {name} connection is still open");
+        if name == "idle" {
+            assert!(seen.unwrap_or_default().starts_with(b"HTTP/1.1 200"), "the request was answered first");
+        }
+    }
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_are_refused_plainly() {
+    let mut config = SequencerConfig::test();
+    config.http.max_connections = 4;
+    config.http.header_timeout = Duration::from_secs(30);
+    let seq = Seq::start(config).await;
+    let addr = seq.handle.local_addr;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(tokio::net::TcpStream::connect(addr).await.expect("connect"));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
+    let refused = client.get(seq.url("/healthz")).send().await.expect("answered");
+    assert_eq!(refused.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "too_many_connections", "{body}");
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ok = client.get(seq.url("/healthz")).send().await.expect("answered");
+    assert!(ok.status().is_success(), "{}", ok.status());
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn one_address_is_held_to_its_rate_and_concurrency() {
+    use tokio::io::AsyncWriteExt;
+    let mut config = SequencerConfig::test();
+    config.http.limit_loopback = true;
+    config.http.per_ip_rate = 5;
+    config.http.per_ip_concurrent = 2;
+    let seq = Seq::start(config).await;
+    let addr = seq.handle.local_addr;
+    // Two requests whose bodies never finish are in progress.
+    let mut stuck = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            .await
+            .expect("write");
+        stuck.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, body) = seq.get("/healthz").await;
+    assert_eq!(status, reqwest::StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "too_many_concurrent_requests", "{body}");
+    let rpc = seq.rpc("eth_chainId", json!([])).await;
+    assert_eq!(rpc["error"]["code"], -32005, "{rpc}");
+    assert_eq!(rpc["error"]["data"], "too_many_concurrent_requests", "{rpc}");
+    drop(stuck);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The rate: a burst of 10 (twice 5 per second), then 429 with Retry-After.
+    let mut limited = None;
+    for _ in 0..30 {
+        let response = seq.http.get(seq.url("/healthz")).send().await.expect("answered");
+        if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(response);
+            break;
+        }
+    }
+    let limited = limited.expect("the rate is enforced");
+    assert!(limited.headers().contains_key("retry-after"));
+    let body: Value = limited.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn errors_say_what_is_wrong() {
+    // Before: a gzip body got "expected value at line 1 column 1", a non-ASCII character in
+    // hex was reported garbled, calldata without a selector read "selector :", and the OpenAPI
+    // document had no pattern on path parameters and let `raw` be "0x".
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let gzip_magic = vec![0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00];
+    let (status, body) = seq.post_raw_body("/v1/transactions", gzip_magic.clone()).await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("gzip-compressed"), "{body}");
+    let (_, rpc) = seq.post_raw_body("/", gzip_magic.clone()).await;
+    assert!(rpc["error"]["message"].as_str().unwrap_or_default().contains("gzip-compressed"), "{rpc}");
+    let encoded = seq
+        .http
+        .post(seq.url("/v1/transactions"))
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gzip_magic)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(encoded.status(), reqwest::StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body: Value = encoded.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unsupported_encoding", "{body}");
+
+    let (_, body) = seq.post_raw_body("/v1/transactions", json!({ "raw": "0x02é1" }).to_string()).await;
+    assert_eq!(body["error"]["code"], "invalid_hex");
+    assert_eq!(body["error"]["message"], "invalid hex: 'é' at character 4 is not a hex digit", "{body}");
+    let (_, body) = seq.post_raw_body("/v1/transactions", json!({ "raw": "0x021" }).to_string()).await;
+    assert_eq!(body["error"]["message"], "invalid hex: an odd number of digits (3)", "{body}");
+
+    let short = custom_tx(
+        &alice(),
+        super::chain_id(),
+        0,
+        TxKind::Call(rollup_types::SYSTEM_CONTRACT),
+        U256::ZERO,
+        Bytes::from(vec![0xab, 0xcd]),
+    );
+    let (_, body) = seq.submit(&short).await;
+    assert_eq!(body["error"]["code"], "unknown_operation", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("(2 bytes) is too short to hold a 4-byte function selector"),
+        "{body}"
+    );
+
+    let (_, spec) = seq.get("/v1/openapi.json").await;
+    let mut params = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for op in item.as_object().expect("operations").values() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                params += 1;
+                assert!(param["schema"]["pattern"].is_string(), "{path}: {param}");
+            }
+        }
+    }
+    assert_eq!(params, 3);
+    let raw = &spec["paths"]["/v1/transactions"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+        ["raw"]["pattern"];
+    assert_eq!(raw, "^0x([0-9a-fA-F]{2})+$");
+    seq.stop().await;
+}
