@@ -47,7 +47,8 @@ struct Sealed {
 /// that a restart never re-executes more than about this many (a few seconds' work).
 const SNAPSHOT_MAX_REPLAY_TXS: u64 = 50_000;
 
-/// How often held future transactions are checked for expiry.
+/// How often held future transactions are checked for expiry (and free memory is given back
+/// to the operating system).
 const FUTURE_SWEEP: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Node {
@@ -314,6 +315,8 @@ impl Node {
             if swept.elapsed() >= FUTURE_SWEEP {
                 swept = std::time::Instant::now();
                 self.expire_future();
+                // Off the producer's thread: trimming a large heap takes milliseconds.
+                tokio::task::spawn_blocking(crate::metrics::release_free_memory);
             }
             let sealed = self.seal(true).await?;
             if let Some(previous) = persisting.take() {
