@@ -327,6 +327,13 @@ impl Store {
         Ok(Self { pool: db.pool().clone(), db })
     }
 
+    /// The same database read through connections of its own (`Database::internal`): for the
+    /// service's own reads (block production, the L1 backlog), which must not wait behind
+    /// clients' queries holding every connection of the shared pool.
+    pub fn internal(&self) -> Self {
+        Self { pool: self.db.internal().clone(), db: self.db.clone() }
+    }
+
     /// Which database this is.
     pub const fn backend(&self) -> Backend {
         self.db.backend()
@@ -825,5 +832,25 @@ mod tests {
         for cut in [1, 35, 46, body.len() - 1] {
             assert!(decode_block_body(&body.slice(..cut)).is_err(), "truncated at {cut}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_services_own_reads_do_not_wait_for_the_shared_pool() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("chain.sqlite").display());
+        let store = Store::open(&url).await.expect("opens");
+        // Clients' queries hold every connection of the shared pool.
+        let mut held = Vec::new();
+        while let Ok(Ok(conn)) = tokio::time::timeout(std::time::Duration::from_millis(200), store.pool.acquire()).await
+        {
+            held.push(conn);
+        }
+        assert!(!held.is_empty());
+        let wait = std::time::Duration::from_millis(500);
+        assert!(tokio::time::timeout(wait, store.latest_batch()).await.is_err(), "the shared pool is exhausted");
+        let own = tokio::time::timeout(wait, store.internal().latest_batch()).await;
+        assert!(own.expect("answered at once").expect("read").is_none());
+        drop(held);
+        store.close().await;
     }
 }

@@ -78,6 +78,9 @@ impl Backend {
 pub struct Database {
     pool: AnyPool,
     writer: AnyPool,
+    /// Reads of the service itself (two connections apart from `pool`), so that they never
+    /// wait behind clients' queries.
+    internal: AnyPool,
     backend: Backend,
 }
 
@@ -92,6 +95,9 @@ fn sqlite_url(url: &str) -> String {
         format!("{url}?mode=rwc")
     }
 }
+
+/// Connections of [`Database::internal`].
+const INTERNAL_CONNECTIONS: u32 = 2;
 
 impl Database {
     /// Opens the database at `url` with at most `max_connections` connections and applies
@@ -126,28 +132,33 @@ impl Database {
                 })
                 .connect_with(options.clone())
         };
-        let (pool, writer) = match backend {
+        let (pool, writer, internal) = match backend {
             // An in-memory SQLite database is private to its connection: one for everything.
             Backend::Sqlite if in_memory => {
                 let pool = connect(1).await?;
-                (pool.clone(), pool)
+                (pool.clone(), pool.clone(), pool)
             }
             Backend::Sqlite => {
                 let writer = connect(1).await?;
-                (connect(max_connections.max(1)).await?, writer)
+                (connect(max_connections.max(1)).await?, writer, connect(INTERNAL_CONNECTIONS).await?)
             }
             Backend::Postgres => {
                 let pool = connect(max_connections.max(1)).await?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, connect(INTERNAL_CONNECTIONS).await?)
             }
         };
         migrations.run(&writer).await?;
-        Ok(Self { pool, writer, backend })
+        Ok(Self { pool, writer, internal, backend })
     }
 
     /// The connection pool for reads.
     pub const fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The connection pool for the service's own reads, apart from [`Self::pool`].
+    pub const fn internal(&self) -> &AnyPool {
+        &self.internal
     }
 
     /// The connection pool for writes (one connection on SQLite).
@@ -163,6 +174,7 @@ impl Database {
     /// Closes every connection (waits for those in use).
     pub async fn close(&self) {
         self.writer.close().await;
+        self.internal.close().await;
         self.pool.close().await;
     }
 }

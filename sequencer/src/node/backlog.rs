@@ -118,7 +118,7 @@ impl Node {
             }
             backlog.read = Some(Instant::now());
         }
-        let posted = match self.store.latest_batch().await {
+        let posted = match self.own_store.latest_batch().await {
             Ok(batch) => batch.map_or(0, |b| b.last_block),
             Err(err) => {
                 warn!(target: "sequencer::backlog", %err, "could not read the last batch posted");

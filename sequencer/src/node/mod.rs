@@ -190,6 +190,9 @@ pub struct Startup {
 pub struct Node {
     config: SequencerConfig,
     store: Store,
+    /// The same database through connections of its own, for the node's reads (never
+    /// waiting behind clients' queries).
+    own_store: Store,
     executor: RwLock<Pipeline>,
     /// The committed state after the head, for readers (never blocked by a block in
     /// execution).
@@ -301,7 +304,7 @@ impl Node {
             }
             *read = Some(std::time::Instant::now());
         }
-        match self.store.post_limits().await {
+        match self.own_store.post_limits().await {
             Ok(Some(limits)) => {
                 let before = self.l1_block_bytes.swap(limits.max_block_bytes, std::sync::atomic::Ordering::Relaxed);
                 if before != limits.max_block_bytes {

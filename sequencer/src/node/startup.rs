@@ -133,6 +133,7 @@ impl Node {
             calls,
             next_seq: AtomicU64::new(store.next_seq().await?),
             config,
+            own_store: store.internal(),
             store,
             committed: RwLock::new(executor.state()),
             tip: RwLock::new((head.clone(), executor.state())),
