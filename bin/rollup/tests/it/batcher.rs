@@ -77,15 +77,8 @@ impl Setup {
             blobs_allowed: true,
         };
         let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
-        let signer = Signer::new(&DEV_ACCOUNTS[5].private_key).expect("key");
         for nonce in 0..blocks {
-            let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x77), amount: U256::from(1u64) };
-            let raw = signer.eip1559(chain.chain_id, nonce, call.abi_encode().into()).encoded();
-            let hash = sequencer.node.submit_raw(raw.into()).await.expect("accepted");
-            super::eventually(Duration::from_secs(10), "inclusion", || async {
-                sequencer.node.store().transaction(hash).await.expect("db")?.receipt.map(|_| ())
-            })
-            .await;
+            include_transfer(&sequencer, nonce).await;
         }
         let config = BatcherConfig {
             l1_rpc: url.clone(),
@@ -169,6 +162,19 @@ impl Setup {
 /// Rounds of `batcher` until one records a mined post. anvil can count a mined block's effects
 /// a moment before it serves its receipts and logs; the batcher waits such moments out (they
 /// are retryable L1 errors), and so does this.
+/// Submits transfer `nonce` of the test sender and waits until a block includes it.
+async fn include_transfer(sequencer: &rollup_sequencer::SequencerHandle, nonce: u64) {
+    let signer = Signer::new(&DEV_ACCOUNTS[5].private_key).expect("key");
+    let chain_id = sequencer.node.chain().chain_id;
+    let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x77), amount: U256::from(1u64) };
+    let raw = signer.eip1559(chain_id, nonce, call.abi_encode().into()).encoded();
+    let hash = sequencer.node.submit_raw(raw.into()).await.expect("accepted");
+    super::eventually(Duration::from_secs(10), "inclusion", || async {
+        sequencer.node.store().transaction(hash).await.expect("db")?.receipt.map(|_| ())
+    })
+    .await;
+}
+
 async fn settle(batcher: &Batcher) -> BatchRecord {
     for _ in 0..50 {
         match batcher.step().await {
@@ -335,7 +341,9 @@ async fn batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_funds_and_a_reverted_post_stall_posting_loudly_until_fixed() {
-    let setup = Setup::new(2, quick()).await;
+    // One block at first, so that the first post after the stall can only be batch 0 (with
+    // two, a busy machine could see both mined in the round that settles).
+    let setup = Setup::new(1, quick()).await;
     let batcher = setup.batcher().await;
     let status = batcher.subscribe();
     let batcher_address = DEV_ACCOUNTS[1].address;
@@ -352,6 +360,7 @@ async fn no_funds_and_a_reverted_post_stall_posting_loudly_until_fixed() {
     setup.rpc("anvil_setBalance", serde_json::json!([batcher_address, "0x56bc75e2d63100000"])).await;
     assert_eq!(settle(&batcher).await.index, 0);
     assert_eq!(status.borrow().state, BatcherState::Running);
+    include_transfer(&setup.sequencer, 1).await;
 
     // The inbox's state changes under a pending post (its batch count, `_count` in storage
     // slot 2 after the proof commitments and the batch records, is raised while the post
