@@ -8,8 +8,9 @@
 //!   again whenever the connection waits for a request);
 //! - per client address, at most [`HttpLimits::per_ip_concurrent`] requests at once and
 //!   [`HttpLimits::per_ip_rate`] per second (a burst of twice that), else `429` with
-//!   `Retry-After` (`too_many_concurrent_requests`, `rate_limited`); loopback clients are
-//!   exempt unless [`HttpLimits::limit_loopback`].
+//!   `Retry-After` (`too_many_concurrent_requests`, `rate_limited`), and at most
+//!   [`HttpLimits::per_ip_connections`] connections (`503` `too_many_connections`);
+//!   127.0.0.1 and ::1 are exempt unless [`HttpLimits::limit_loopback`].
 
 use axum::{
     Router,
@@ -47,9 +48,23 @@ pub struct HttpLimits {
     pub per_ip_rate: u32,
     /// Requests in progress at once per client address; 0: no limit.
     pub per_ip_concurrent: usize,
-    /// Whether the per-address limits apply to loopback clients too (off by default: the
-    /// devnet's tools and a reverse proxy on the same host connect from loopback).
+    /// Connections open at once per client address; 0: no limit.
+    pub per_ip_connections: usize,
+    /// Whether the per-address limits apply to 127.0.0.1 and ::1 too (off by default: the
+    /// devnet's tools and a reverse proxy on the same host connect from there). Other
+    /// loopback addresses (127.0.0.2 …) are limited like any client.
     pub limit_loopback: bool,
+}
+
+impl HttpLimits {
+    /// Whether the per-address limits apply to `ip`.
+    fn limits(&self, ip: IpAddr) -> bool {
+        let exempt = match ip {
+            IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
+            IpAddr::V6(v6) => v6 == std::net::Ipv6Addr::LOCALHOST,
+        };
+        self.limit_loopback || !exempt
+    }
 }
 
 impl Default for HttpLimits {
@@ -59,6 +74,7 @@ impl Default for HttpLimits {
             header_timeout: Duration::from_secs(10),
             per_ip_rate: 1_000,
             per_ip_concurrent: 64,
+            per_ip_connections: 256,
             limit_loopback: false,
         }
     }
@@ -81,6 +97,7 @@ pub async fn serve(
     let max = limits.max_connections.max(1);
     let slots = Arc::new(Semaphore::new(max));
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
+    let per_address: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     loop {
         let (stream, peer) = tokio::select! {
             _ = cancel.cancelled() => break,
@@ -95,26 +112,67 @@ pub async fn serve(
                 }
             },
         };
+        let ip = peer.ip();
+        let per_ip = limits.per_ip_connections > 0 && limits.limits(ip);
+        if per_ip {
+            let mut open = lock(&per_address);
+            let count = open.entry(ip).or_insert(0);
+            if *count >= limits.per_ip_connections {
+                drop(open);
+                if let Ok(refusing) = refusals.clone().try_acquire_owned() {
+                    let message =
+                        format!("this address has {} connections open, the most it may", limits.per_ip_connections);
+                    tokio::spawn(async move {
+                        refuse(stream, message).await;
+                        drop(refusing);
+                    });
+                }
+                continue;
+            }
+            *count += 1;
+        }
         let Ok(slot) = slots.clone().try_acquire_owned() else {
+            if per_ip {
+                release(&per_address, ip);
+            }
             // Answered while few refusals are in progress; past that, closed at once, so that
             // a flood of connections cannot hold descriptors through the refusals either.
             if let Ok(refusing) = refusals.clone().try_acquire_owned() {
+                let message = format!("the node has {max} connections open, its maximum");
                 tokio::spawn(async move {
-                    refuse(stream, max).await;
+                    refuse(stream, message).await;
                     drop(refusing);
                 });
             }
             continue;
         };
-        let (app, cancel) = (app.clone(), cancel.clone());
+        let (app, cancel, per_address) = (app.clone(), cancel.clone(), per_address.clone());
         tokio::spawn(async move {
             serve_connection(stream, peer, app, limits.header_timeout, cancel).await;
             drop(slot);
+            if per_ip {
+                release(&per_address, ip);
+            }
         });
     }
     // Every connection holds a slot until it closes.
     let _ = tokio::time::timeout(DRAIN, slots.acquire_many(max as u32)).await;
     Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One connection of `ip` closed.
+fn release(per_address: &Mutex<HashMap<IpAddr, usize>>, ip: IpAddr) {
+    let mut open = lock(per_address);
+    if let Some(count) = open.get_mut(&ip) {
+        *count -= 1;
+        if *count == 0 {
+            open.remove(&ip);
+        }
+    }
 }
 
 async fn serve_connection(
@@ -146,11 +204,11 @@ async fn serve_connection(
     }
 }
 
-/// Answers a connection over the limit with a 503 and closes it.
-async fn refuse(mut stream: tokio::net::TcpStream, max: usize) {
+/// Answers a connection over a limit with a 503 saying `why` and closes it.
+async fn refuse(mut stream: tokio::net::TcpStream, why: String) {
     let body = json!({ "error": {
         "code": "too_many_connections",
-        "message": format!("the node has {max} connections open, its maximum; retry later"),
+        "message": format!("{why}; retry later"),
     }})
     .to_string();
     let response = format!(
@@ -241,8 +299,7 @@ impl PerIp {
     }
 
     fn applies_to(&self, ip: IpAddr) -> bool {
-        (self.limits.per_ip_rate > 0 || self.limits.per_ip_concurrent > 0)
-            && (self.limits.limit_loopback || !ip.is_loopback())
+        (self.limits.per_ip_rate > 0 || self.limits.per_ip_concurrent > 0) && self.limits.limits(ip)
     }
 }
 

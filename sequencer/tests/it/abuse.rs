@@ -193,6 +193,29 @@ async fn connections_over_the_cap_are_refused_plainly() {
     let ok = client.get(seq.url("/healthz")).send().await.expect("answered");
     assert!(ok.status().is_success(), "{}", ok.status());
     seq.stop().await;
+
+    // Per address: 127.0.0.2 may hold two; 127.0.0.1 (exempt by default) is still served.
+    let mut config = SequencerConfig::test();
+    config.http.per_ip_connections = 2;
+    config.http.header_timeout = Duration::from_secs(30);
+    let seq = Seq::start(config).await;
+    let addr = seq.handle.local_addr;
+    let from = std::net::SocketAddr::from(([127, 0, 0, 2], 0));
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind(from).expect("bind 127.0.0.2");
+        held.push(socket.connect(addr).await.expect("connect"));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let other = reqwest::Client::builder().local_address(from.ip()).build().expect("client");
+    let refused = other.get(seq.url("/healthz")).send().await.expect("answered");
+    assert_eq!(refused.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = refused.json().await.expect("json");
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("this address has 2 connections"), "{body}");
+    assert!(client.get(seq.url("/healthz")).send().await.expect("answered").status().is_success());
+    drop(held);
+    seq.stop().await;
 }
 
 #[tokio::test]
