@@ -66,6 +66,43 @@ enum BenchCommand {
     /// Posts a batch with a wrong root on a fresh anvil for each chunk size, proves the fraud,
     /// and reports the proof's L1 gas, calldata and witness bytes and the time to proven.
     Proof(ProofBenchArgs),
+    /// Replays hostile clients against a running node (heavy calls, idle and slow
+    /// connections, future-nonce squatting, oversized requests) while an honest client
+    /// measures its answers; fails unless the honest client was served.
+    Abuse(AbuseBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct AbuseBenchArgs {
+    /// Base URL of the node's HTTP API.
+    #[arg(long, default_value = "http://127.0.0.1:8547")]
+    rpc: url::Url,
+    /// Seconds the attacks last.
+    #[arg(long = "duration-secs", default_value_t = 30)]
+    duration_secs: u64,
+    /// Connections kept open sending nothing.
+    #[arg(long = "idle-connections", default_value_t = 2_000)]
+    idle_connections: usize,
+    /// Connections sending their headers one byte every two seconds.
+    #[arg(long = "slow-connections", default_value_t = 200)]
+    slow_connections: usize,
+    /// Clients sending batches of 250 heavy calls back to back.
+    #[arg(long = "call-attackers", default_value_t = 2)]
+    call_attackers: usize,
+    /// Fresh keys each sending nonces 1..=17 (never 0); 4000 of them fill the 50000 slots for
+    /// transactions behind a gap.
+    #[arg(long = "squat-keys", default_value_t = 4_000)]
+    squat_keys: usize,
+    /// The honest client's p99 latency must stay under this many milliseconds.
+    #[arg(long = "honest-p99-bound-ms", default_value_t = 2_000)]
+    honest_p99_bound_ms: u64,
+    /// Address the attackers connect from (default on loopback: 127.0.0.2, which the node
+    /// limits like any client while the honest client's 127.0.0.1 is exempt).
+    #[arg(long = "attacker-ip")]
+    attacker_ip: Option<std::net::IpAddr>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -446,8 +483,12 @@ struct HttpArgs {
     /// Requests in progress at once per client address; 0: no limit.
     #[arg(long = "http.per-ip-concurrency", env = "ROLLUP_HTTP_PER_IP_CONCURRENCY", default_value_t = rollup_sequencer::HttpLimits::default().per_ip_concurrent)]
     per_ip_concurrent: usize,
-    /// Apply the per-address limits to loopback clients too (by default they are exempt: the
-    /// devnet's tools, and a reverse proxy on the same host, connect from loopback).
+    /// Connections open at once per client address; 0: no limit.
+    #[arg(long = "http.per-ip-connections", env = "ROLLUP_HTTP_PER_IP_CONNECTIONS", default_value_t = rollup_sequencer::HttpLimits::default().per_ip_connections)]
+    per_ip_connections: usize,
+    /// Apply the per-address limits to 127.0.0.1 and ::1 too (by default they are exempt: the
+    /// devnet's tools, and a reverse proxy on the same host, connect from there; other
+    /// loopback addresses such as 127.0.0.2 are limited like any client).
     #[arg(long = "http.limit-loopback", env = "ROLLUP_HTTP_LIMIT_LOOPBACK")]
     limit_loopback: bool,
 }
@@ -459,6 +500,7 @@ impl HttpArgs {
             header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
             per_ip_rate: self.per_ip_rate,
             per_ip_concurrent: self.per_ip_concurrent,
+            per_ip_connections: self.per_ip_connections,
             limit_loopback: self.limit_loopback,
         }
     }
@@ -794,6 +836,25 @@ impl Cli {
                 };
                 let report = bench.run().await?;
                 print_report(&report, args.json)
+            }
+            Command::Bench(BenchCommand::Abuse(args)) => {
+                let bench = crate::hostile::AbuseBench {
+                    rpc: args.rpc.clone(),
+                    duration: Duration::from_secs(args.duration_secs.max(1)),
+                    idle_connections: args.idle_connections,
+                    slow_connections: args.slow_connections,
+                    call_attackers: args.call_attackers,
+                    squat_keys: args.squat_keys,
+                    honest_bound: Duration::from_millis(args.honest_p99_bound_ms),
+                    attacker_ip: args.attacker_ip.or_else(|| {
+                        let loopback = args.rpc.host_str().is_some_and(|h| h == "127.0.0.1" || h == "localhost");
+                        loopback.then_some(std::net::IpAddr::from([127, 0, 0, 2]))
+                    }),
+                };
+                let report = bench.run().await?;
+                print_report(&report, args.json)?;
+                anyhow::ensure!(report.honest_served, "the honest client was not served within the bounds");
+                Ok(())
             }
             Command::Bench(BenchCommand::Load(args)) => {
                 let bench = crate::load::LoadBench {

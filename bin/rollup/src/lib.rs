@@ -7,6 +7,7 @@ pub mod cli;
 pub mod codec_bench;
 pub mod devnet;
 pub mod e2e_bench;
+pub mod hostile;
 pub mod load;
 pub mod post_bench;
 pub mod proof_bench;
