@@ -850,6 +850,8 @@ impl Cli {
                         let loopback = args.rpc.host_str().is_some_and(|h| h == "127.0.0.1" || h == "localhost");
                         loopback.then_some(std::net::IpAddr::from([127, 0, 0, 2]))
                     }),
+                    // Free memory goes back to the system every 5 s.
+                    settle: Duration::from_secs(7),
                 };
                 let report = bench.run().await?;
                 print_report(&report, args.json)?;

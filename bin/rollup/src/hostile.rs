@@ -53,6 +53,9 @@ pub struct AbuseBench {
     /// The address the attackers connect from (the honest client uses the default one): on
     /// loopback 127.0.0.2, so that the node tells them apart as it would distinct clients.
     pub attacker_ip: Option<std::net::IpAddr>,
+    /// How long to wait after the attacks before reading the node's memory again (it gives
+    /// free memory back every 5 s).
+    pub settle: Duration,
 }
 
 /// What a run saw.
@@ -238,8 +241,7 @@ impl AbuseBench {
         for task in tasks {
             let _ = task.await;
         }
-        // Free memory goes back to the system every 5 s.
-        tokio::time::sleep(Duration::from_secs(7)).await;
+        tokio::time::sleep(self.settle).await;
         let rss_after = rss(&http, &base).await;
 
         let mut report = std::mem::take(&mut *counters.report.lock().expect("lock"));

@@ -278,6 +278,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
     anvil.stop().await.expect("anvil stops");
 }
 
+mod abuse;
 mod batcher;
 mod fraud;
 mod kill;
