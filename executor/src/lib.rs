@@ -15,7 +15,7 @@ pub use undo::Undo;
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};
 use parallel::BlockContext;
 use revm::{
-    Context, ExecuteEvm, MainBuilder, MainContext,
+    Context, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
     bytecode::Bytecode,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     database_interface::WrapDatabaseRef,
@@ -211,17 +211,17 @@ pub struct CallOutcome {
 /// Runs a call against `state` without changing it (nonce checks off, as `eth_call` does),
 /// with at most [`EXECUTION_GAS_LIMIT`] gas; `Err` when the call is not executable at all (as
 /// opposed to reverting). Needs no executor: the sequencer runs calls on the committed state
-/// off the block producer's path.
+/// off the block producer's path. With a `deadline`, execution stops soon after it passes
+/// ([`CallError::Deadline`]): its own time is then bounded, not only by its gas.
 pub fn call(
     chain: &ChainConfig,
     state: &State,
     request: &CallRequest,
     env: BlockEnvInput,
-) -> Result<CallOutcome, String> {
+    deadline: Option<Instant>,
+) -> Result<CallOutcome, CallError> {
     let mut cfg = cfg(chain);
     cfg.disable_nonce_check = true;
-    let mut evm =
-        Context::mainnet().with_db(WrapDatabaseRef(state)).with_cfg(cfg).with_block(block_env(env)).build_mainnet();
     let tx = TxEnv {
         caller: request.from,
         gas_limit: request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT),
@@ -231,9 +231,51 @@ pub fn call(
         chain_id: Some(chain.chain_id),
         ..Default::default()
     };
-    let out = evm.transact(tx).map_err(|e| e.to_string())?;
+    let context = Context::mainnet().with_db(WrapDatabaseRef(state)).with_cfg(cfg).with_block(block_env(env));
+    let out = match deadline {
+        None => context.build_mainnet().transact(tx).map_err(|e| CallError::Invalid(e.to_string()))?,
+        Some(at) => {
+            let mut evm = context.build_mainnet_with_inspector(Deadline { at, steps: 0, passed: false });
+            let out = evm.inspect_tx(tx).map_err(|e| CallError::Invalid(e.to_string()))?;
+            if evm.inspector.passed {
+                return Err(CallError::Deadline);
+            }
+            out
+        }
+    };
     let (status, gas_used, _, output) = split(out.result);
     Ok(CallOutcome { status, gas_used, output })
+}
+
+/// Why [`call`] gave no outcome.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The EVM refused to run the call.
+    #[error("{0}")]
+    Invalid(String),
+    /// The call ran past its deadline and was stopped.
+    #[error("the call ran past its deadline and was stopped")]
+    Deadline,
+}
+
+/// Stops execution once the clock passes `at` (checked every 1024 steps; once passed, every
+/// frame halts at its next step, so the call unwinds at once).
+struct Deadline {
+    at: Instant,
+    steps: u32,
+    passed: bool,
+}
+
+impl<CTX> revm::Inspector<CTX> for Deadline {
+    fn step(&mut self, interp: &mut revm::interpreter::Interpreter, _context: &mut CTX) {
+        self.steps = self.steps.wrapping_add(1);
+        if !self.passed && self.steps.is_multiple_of(1024) && Instant::now() >= self.at {
+            self.passed = true;
+        }
+        if self.passed {
+            interp.halt(revm::interpreter::InstructionResult::OutOfGas);
+        }
+    }
 }
 
 /// A read-only call.
@@ -731,7 +773,7 @@ impl Executor {
 
     /// Runs a call against the committed state without changing it; see [`call`].
     pub fn call(&self, request: &CallRequest, env: BlockEnvInput) -> Result<CallOutcome, String> {
-        call(&self.chain, &self.state, request, env)
+        call(&self.chain, &self.state, request, env, None).map_err(|e| e.to_string())
     }
 }
 

@@ -226,3 +226,19 @@ fn undo_takes_blocks_back_to_the_exact_state_before_them() {
         assert_eq!((done.chunk_roots, done.state_root), roots[i]);
     }
 }
+
+#[test]
+fn a_call_past_its_deadline_is_stopped() {
+    let chain = chain(64);
+    let exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    // Init code that jumps back to itself until its gas runs out.
+    let request = CallRequest { input: Bytes::from_static(&[0x5b, 0x60, 0x00, 0x56]), ..Default::default() };
+    let state = exec.state();
+    let ran = rollup_executor::call(&chain, &state, &request, env(1), None).expect("runs");
+    assert_eq!(ran.status, TxStatus::Halt, "it runs until out of gas");
+    let stopped = rollup_executor::call(&chain, &state, &request, env(1), Some(std::time::Instant::now()));
+    assert_eq!(stopped, Err(rollup_executor::CallError::Deadline));
+    // A deadline far away changes nothing.
+    let far = std::time::Instant::now() + std::time::Duration::from_secs(3600);
+    assert_eq!(rollup_executor::call(&chain, &state, &request, env(1), Some(far)).expect("runs"), ran);
+}

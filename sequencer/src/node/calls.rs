@@ -3,10 +3,10 @@
 //! once, each request within a budget of gas and time (docs/api.md, "Limits").
 //!
 //! A call runs on the committed state, so it never waits for a block in execution and a block
-//! never waits for it. Its own time is bounded by its gas (at most
-//! [`EXECUTION_GAS_LIMIT`]); the node stops waiting for it after [`CallLimits::call_time`],
-//! and its slot stays taken until it ends, so work nobody waits for still counts against
-//! [`CallLimits::max_calls`].
+//! never waits for it. It is stopped once [`CallLimits::call_time`] (or what the request has
+//! left) has passed, counted from when it was asked for, and by its gas in any case (at most
+//! [`EXECUTION_GAS_LIMIT`]); its slot stays taken until it ends, so work nobody waits for
+//! still counts against [`CallLimits::max_calls`].
 
 use super::{Node, ingest::lower_priority};
 use rollup_executor::{BlockEnvInput, CallOutcome, CallRequest};
@@ -29,7 +29,7 @@ pub struct CallLimits {
     pub request_gas: u64,
     /// Time the calls of one HTTP request may take together; a call is not started after it.
     pub request_time: Duration,
-    /// Longest the node waits for one call.
+    /// Longest one call may run, counted from when it is asked for; it is then stopped.
     pub call_time: Duration,
 }
 
@@ -88,6 +88,9 @@ impl CallError {
     }
 }
 
+/// How much longer than a call's deadline the node waits for it to unwind.
+const UNWIND: Duration = Duration::from_millis(100);
+
 /// The threads and slots of read-only calls.
 #[derive(Debug)]
 pub(super) struct CallPool {
@@ -129,20 +132,34 @@ impl Node {
         }
         let pool = &self.calls;
         let slot = pool.slots.clone().try_acquire_owned().map_err(|_| CallError::Busy(pool.limits.max_calls))?;
-        request.gas = Some(request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT).min(budget.gas_left));
+        let gas = request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT).min(budget.gas_left);
+        request.gas = Some(gas);
         let state = self.committed_state();
         let chain = self.config.chain;
         let (done, outcome) = oneshot::channel();
+        let wait = left.min(pool.limits.call_time);
+        // The call itself stops at the deadline (counted from now, so time spent waiting for a
+        // thread counts); the wait below allows a little more for it to unwind.
+        let deadline = Instant::now() + wait;
         pool.threads.spawn(move || {
             let _slot = slot;
-            let _ = done.send(rollup_executor::call(&chain, &state, &request, env));
+            let _ = done.send(rollup_executor::call(&chain, &state, &request, env, Some(deadline)));
         });
-        let wait = left.min(pool.limits.call_time);
-        let outcome = tokio::time::timeout(wait, outcome)
-            .await
+        let timeout = CallError::Timeout(wait.as_millis() as u64);
+        // A call stopped for its time is charged its whole gas limit.
+        let outcome = tokio::time::timeout(wait + UNWIND, outcome).await.inspect_err(|_| {
+            budget.gas_left = budget.gas_left.saturating_sub(gas);
+        });
+        let outcome = outcome
             .map_err(|_| CallError::Timeout(wait.as_millis() as u64))?
             .map_err(|_| CallError::Invalid("the call's thread failed".into()))?
-            .map_err(CallError::Invalid)?;
+            .map_err(|e| match e {
+                rollup_executor::CallError::Deadline => {
+                    budget.gas_left = budget.gas_left.saturating_sub(gas);
+                    timeout
+                }
+                rollup_executor::CallError::Invalid(reason) => CallError::Invalid(reason),
+            })?;
         budget.gas_left = budget.gas_left.saturating_sub(outcome.gas_used);
         Ok(outcome)
     }
