@@ -85,6 +85,9 @@ pub struct AbuseReport {
     pub oversized_sent: u64,
     /// Of those, refused with the expected error.
     pub oversized_refused: u64,
+    /// Of those, turned away before being read (a connection or per-address limit, or no
+    /// connection at all).
+    pub oversized_turned_away: u64,
     /// Honest reads and submissions made.
     pub honest_requests: u64,
     /// Honest requests that failed (an error status or no answer within 10 s).
@@ -133,7 +136,11 @@ impl fmt::Display for AbuseReport {
             "  future-nonce squatting  {} acknowledged, refused {:?}",
             self.squat_accepted, self.squat_refused
         )?;
-        writeln!(f, "  oversized requests      {} sent, {} refused", self.oversized_sent, self.oversized_refused)?;
+        writeln!(
+            f,
+            "  oversized requests      {} sent, {} refused as too large, {} turned away by a connection limit",
+            self.oversized_sent, self.oversized_refused, self.oversized_turned_away
+        )?;
         writeln!(
             f,
             "honest client: {} requests, {} failed; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
@@ -381,7 +388,7 @@ async fn idle(
                 counters.idle_closed.fetch_add(1, Ordering::Relaxed);
             }
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -424,6 +431,9 @@ async fn slow(
         if closed {
             counters.slow_lasted.lock().expect("lock").push(opened.elapsed().as_secs_f64());
         }
+        // As a real client would: not straight back (a refused connection closes at once, and
+        // a tight loop would only load the machine both sides share).
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -469,14 +479,20 @@ async fn oversized(http: reqwest::Client, base: String, counters: Arc<Counters>,
     let batch = Value::Array(batch);
     while !cancel.is_cancelled() {
         for (body, code) in [(&fee_history, -32602), (&batch, -32600)] {
-            let reply: Option<Value> = match http.post(&base).json(body).send().await {
-                Ok(r) => r.json().await.ok(),
+            let reply: Option<(u16, Value)> = match http.post(&base).json(body).send().await {
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    r.json().await.ok().map(|v| (status, v))
+                }
                 Err(_) => None,
             };
             let mut report = counters.report.lock().expect("lock");
             report.oversized_sent += 1;
-            if reply.is_some_and(|r| r["error"]["code"] == code) {
-                report.oversized_refused += 1;
+            match reply {
+                Some((_, r)) if r["error"]["code"] == code => report.oversized_refused += 1,
+                // Turned away before the request was read: a connection or per-address limit.
+                Some((429 | 503, _)) | None => report.oversized_turned_away += 1,
+                Some(_) => {}
             }
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
