@@ -12,6 +12,8 @@ const contracts = [
   ['l2/L2System.sol', 'L2System'],
   ['l1/BatchInbox.sol', 'BatchInbox'],
   ['l1/ChunkVerifier.sol', 'ChunkVerifier'],
+  ['l1/L1Bridge.sol', 'L1Bridge'],
+  ['l1/TestToken.sol', 'TestToken'],
 ];
 
 fs.mkdirSync(outDir, { recursive: true });

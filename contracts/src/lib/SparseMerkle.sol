@@ -37,11 +37,7 @@ library SparseMerkle {
 
     /// @notice Root reached from the subtree `terminal` at depth `siblings.length` on the path
     ///         of `key`; `siblings[i]` is the hash of the sibling subtree at depth `i + 1`.
-    function rootFromPath(bytes32 key, bytes32 terminal, bytes32[] memory siblings)
-        internal
-        pure
-        returns (bytes32 h)
-    {
+    function rootFromPath(bytes32 key, bytes32 terminal, bytes32[] memory siblings) internal pure returns (bytes32 h) {
         h = terminal;
         for (uint256 i = siblings.length; i > 0; i--) {
             h = bitAt(key, i - 1) == 0 ? nodeHash(h, siblings[i - 1]) : nodeHash(siblings[i - 1], h);
@@ -55,11 +51,13 @@ library SparseMerkle {
         for (uint256 i = 1; i < keys.length; i++) {
             require(keys[i - 1] < keys[i], "SparseMerkle: keys not ascending");
         }
-        return _subtree(keys, values, 0, keys.length, 0);
+        return subtree(keys, values, 0, keys.length, 0);
     }
 
-    function _subtree(bytes32[] memory keys, bytes32[] memory values, uint256 lo, uint256 hi, uint256 depth)
-        private
+    /// @notice Hash of the subtree at `depth` holding the leaves `lo … hi - 1` (which share
+    ///         their first `depth` bits); same preconditions as `computeRoot`, unchecked.
+    function subtree(bytes32[] memory keys, bytes32[] memory values, uint256 lo, uint256 hi, uint256 depth)
+        internal
         pure
         returns (bytes32)
     {
@@ -70,6 +68,6 @@ library SparseMerkle {
         }
         uint256 mid = lo;
         while (mid < hi && bitAt(keys[mid], depth) == 0) mid++;
-        return nodeHash(_subtree(keys, values, lo, mid, depth + 1), _subtree(keys, values, mid, hi, depth + 1));
+        return nodeHash(subtree(keys, values, lo, mid, depth + 1), subtree(keys, values, mid, hi, depth + 1));
     }
 }

@@ -18,6 +18,10 @@ library StateKeys {
     uint256 internal constant TAG_POOL_COUNT = 8;
     uint256 internal constant TAG_POOL_AT = 9;
     uint256 internal constant TAG_NEW_TOKEN = 10;
+    uint256 internal constant TAG_BRIDGED_TOKEN = 11;
+    uint256 internal constant TAG_TOKEN_ORIGIN = 12;
+    uint256 internal constant TAG_WITHDRAWAL_COUNT = 13;
+    uint256 internal constant TAG_WITHDRAWAL = 14;
 
     /// @notice Key of an account's transaction nonce.
     function nonce(address account) internal pure returns (bytes32) {
@@ -73,5 +77,27 @@ library StateKeys {
     /// @notice Address of a token created on L2 by `creator` with `salt`.
     function newToken(address creator, bytes32 salt) internal pure returns (address) {
         return address(uint160(uint256(keccak256(abi.encode(TAG_NEW_TOKEN, creator, salt)))));
+    }
+
+    /// @notice Address of the L2 token that represents the L1 asset `l1Token` (the zero
+    ///         address for ether). See docs/bridge.md §3.
+    function bridgedToken(address l1Token) internal pure returns (address) {
+        return address(uint160(uint256(keccak256(abi.encode(TAG_BRIDGED_TOKEN, l1Token)))));
+    }
+
+    /// @notice Key of the L1 origin of a bridged L2 token: `uint160(l1Token) | 1 << 160`, so
+    ///         that ether's origin (the zero address) is a non-zero word.
+    function tokenOrigin(address l2Token) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_TOKEN_ORIGIN, l2Token));
+    }
+
+    /// @notice Key of the number of withdrawals `account` has made.
+    function withdrawalCount(address account) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_WITHDRAWAL_COUNT, account));
+    }
+
+    /// @notice Key of the `index`-th withdrawal of `account` (its leaf: docs/bridge.md §5).
+    function withdrawal(address account, uint256 index) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_WITHDRAWAL, account, index));
     }
 }

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {BatchInbox} from "./BatchInbox.sol";
+import {BridgeQueue} from "../lib/BridgeQueue.sol";
+import {SparseMerkle} from "../lib/SparseMerkle.sol";
+import {StateKeys} from "../logic/StateKeys.sol";
+
+/// @title L1Bridge
+/// @notice The L1 side of the bridge. It holds what was deposited, keeps the L1 → L2 queue
+///         (deposits and forced L2 transactions, in one order, each with the L1 block it was
+///         queued in) and pays out withdrawals proven against the state root of a final batch
+///         of the inbox. Rules and formats: docs/bridge.md.
+contract L1Bridge {
+    /// @notice What the bridge keeps of each queue entry: the accumulator after it
+    ///         (`BridgeQueue.chain`), and when it was queued.
+    struct Entry {
+        bytes32 accumulator;
+        uint64 l1Block;
+        uint64 timestamp;
+    }
+
+    /// @notice A withdrawal as the L2 wrote it: the `index`-th of `l2Sender`, paying `amount`
+    ///         of `l1Token` (the zero address for ether) to `recipient` on L1.
+    struct Withdrawal {
+        address l2Sender;
+        uint256 index;
+        address l1Token;
+        address recipient;
+        uint256 amount;
+    }
+
+    /// @notice The amount must be positive.
+    error ZeroAmount();
+    /// @notice Deposits go to a non-zero L2 account.
+    error InvalidRecipient();
+    /// @notice At most `MAX_LOCKED` of one asset is held (so that no L2 supply can overflow).
+    error DepositCapExceeded(address l1Token, uint256 locked, uint256 amount);
+    /// @notice The token moved nothing into the bridge.
+    error NothingReceived(address l1Token);
+    /// @notice Ether goes through `depositETH`; `depositERC20` takes contracts only.
+    error NotAToken(address l1Token);
+    /// @notice A token transfer failed or returned false.
+    error TokenTransferFailed(address l1Token);
+    /// @notice Paying out ether failed.
+    error EtherTransferFailed(address recipient);
+    /// @notice A forced transaction is 1 to `MAX_FORCED_TX_BYTES` bytes long.
+    error ForcedTxSize(uint256 length);
+    /// @notice No queue entry has this index.
+    error UnknownEntry(uint256 index);
+    /// @notice The withdrawal was already paid out.
+    error WithdrawalAlreadyFinalized(bytes32 key);
+    /// @notice The batch is still inside its challenge window.
+    error BatchNotFinal(uint256 batchIndex);
+    /// @notice The batch's data is in blobs, which fraud proofs do not cover: withdrawals are
+    ///         proven against calldata batches only.
+    error BatchNotProvable(uint256 batchIndex);
+    /// @notice The proof does not lead from the withdrawal's leaf to the batch's state root.
+    error InvalidWithdrawalProof(bytes32 key, bytes32 stateRoot);
+    /// @notice A proof has at most 256 siblings.
+    error ProofTooLong(uint256 length);
+    /// @notice The withdrawal asks for more than the bridge holds of the asset.
+    error InsufficientLocked(address l1Token, uint256 locked, uint256 amount);
+    /// @notice A call into the bridge while another one is running.
+    error Reentered();
+
+    /// @notice Entry `index` of the queue is a deposit of `amount` of `l1Token` (the zero
+    ///         address for ether) from `from` on L1 to `to` on L2, as `l2Token`.
+    event DepositQueued(
+        uint256 indexed index,
+        address indexed from,
+        address indexed to,
+        address l1Token,
+        address l2Token,
+        uint256 amount,
+        uint256 meta,
+        uint64 l1Block
+    );
+    /// @notice Entry `index` of the queue is the signed L2 transaction `raw`, sent by `from`.
+    event TransactionForced(uint256 indexed index, address indexed from, bytes raw, uint64 l1Block);
+    /// @notice The withdrawal `key` (`l2Sender`'s `withdrawalIndex`-th) was paid to `recipient`,
+    ///         proven against batch `batchIndex`.
+    event WithdrawalFinalized(
+        bytes32 indexed key,
+        address indexed l2Sender,
+        address indexed recipient,
+        uint256 withdrawalIndex,
+        address l1Token,
+        uint256 amount,
+        uint256 batchIndex
+    );
+
+    /// @notice Most that the bridge holds of one asset: 2^128 - 1.
+    uint256 public constant MAX_LOCKED = type(uint128).max;
+    /// @notice Longest forced transaction, in bytes (an admissible L2 transaction has at most
+    ///         1,024 bytes of input, docs/fraud-proofs.md §3.1).
+    uint256 public constant MAX_FORCED_TX_BYTES = 1536;
+    /// @notice Metadata word of bridged ether: symbol "ETH", 18 decimals.
+    uint256 public constant ETHER_META = (uint256(bytes32("ETH")) & ~uint256(0xff)) | 18;
+    /// @dev Gas given to a token's `symbol()` and `decimals()` when it is first deposited.
+    uint256 private constant METADATA_GAS = 50_000;
+    /// @dev Transient slot of the reentrancy lock.
+    bytes32 private constant LOCK = keccak256("L1Bridge.lock");
+
+    /// @notice The inbox whose final state roots withdrawals are proven against.
+    BatchInbox public immutable inbox;
+    /// @notice L1 blocks within which the sequencer must include a queue entry (docs/bridge.md §2.3).
+    uint256 public immutable inclusionWindow;
+
+    /// @notice Amount of each asset held for L2 (deposited, less paid out).
+    mapping(address => uint256) public locked;
+    /// @notice Whether each withdrawal (by its state key) was paid out.
+    mapping(bytes32 => bool) public withdrawalFinalized;
+    /// @dev L2 metadata word of each token, read at its first deposit (0: never deposited).
+    mapping(address => uint256) private _meta;
+    Entry[] private _queue;
+
+    constructor(BatchInbox inbox_, uint256 inclusionWindow_) {
+        inbox = inbox_;
+        inclusionWindow = inclusionWindow_;
+    }
+
+    modifier nonReentrant() {
+        bytes32 slot = LOCK;
+        uint256 held;
+        assembly ("memory-safe") {
+            held := tload(slot)
+        }
+        if (held != 0) revert Reentered();
+        assembly ("memory-safe") {
+            tstore(slot, 1)
+        }
+        _;
+        assembly ("memory-safe") {
+            tstore(slot, 0)
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // L1 → L2: the queue.
+
+    /// @notice Deposits the ether sent to `to` on L2 (as the bridged token of ether).
+    function depositETH(address to) external payable nonReentrant returns (uint256 index) {
+        if (msg.value == 0) revert ZeroAmount();
+        _lock(address(0), msg.value);
+        return _queueDeposit(to, address(0), msg.value, ETHER_META);
+    }
+
+    /// @notice Deposits `amount` of the ERC-20 `l1Token` (approved to the bridge beforehand) to
+    ///         `to` on L2. What is credited is what the bridge received, which a token that
+    ///         charges a fee on transfers makes less than `amount`.
+    function depositERC20(address l1Token, address to, uint256 amount) external nonReentrant returns (uint256 index) {
+        if (amount == 0) revert ZeroAmount();
+        if (l1Token.code.length == 0) revert NotAToken(l1Token);
+        uint256 meta = _meta[l1Token];
+        if (meta == 0) {
+            meta = _readMeta(l1Token);
+            _meta[l1Token] = meta;
+        }
+        uint256 before = _balanceOf(l1Token);
+        _call(
+            l1Token, abi.encodeWithSignature("transferFrom(address,address,uint256)", msg.sender, address(this), amount)
+        );
+        uint256 received = _balanceOf(l1Token) - before;
+        if (received == 0) revert NothingReceived(l1Token);
+        _lock(l1Token, received);
+        return _queueDeposit(to, l1Token, received, meta);
+    }
+
+    /// @notice Queues the signed L2 transaction `raw`: the sequencer must include it (execute it
+    ///         if it is admissible at its place, skip it if not) within `inclusionWindow` L1
+    ///         blocks, like a deposit.
+    function forceTransaction(bytes calldata raw) external nonReentrant returns (uint256 index) {
+        if (raw.length == 0 || raw.length > MAX_FORCED_TX_BYTES) revert ForcedTxSize(raw.length);
+        index = _append(BridgeQueue.forcedTxHash(msg.sender, raw));
+        emit TransactionForced(index, msg.sender, raw, uint64(block.number));
+    }
+
+    /// @notice Number of entries ever queued.
+    function queueLength() external view returns (uint256) {
+        return _queue.length;
+    }
+
+    /// @notice Entry `index` of the queue.
+    function entry(uint256 index) external view returns (Entry memory) {
+        if (index >= _queue.length) revert UnknownEntry(index);
+        return _queue[index];
+    }
+
+    /// @notice The accumulator after the first `count` entries (zero for none).
+    function accumulatorAt(uint256 count) external view returns (bytes32) {
+        if (count > _queue.length) revert UnknownEntry(count - 1);
+        return count == 0 ? bytes32(0) : _queue[count - 1].accumulator;
+    }
+
+    /// @notice The L2 metadata word (`StateKeys.token`'s value) a deposit of `l1Token` carries,
+    ///         zero if it was never deposited.
+    function metaOf(address l1Token) external view returns (uint256) {
+        return l1Token == address(0) ? ETHER_META : _meta[l1Token];
+    }
+
+    /// @notice The L2 token that represents `l1Token`.
+    function l2TokenOf(address l1Token) external pure returns (address) {
+        return StateKeys.bridgedToken(l1Token);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // L2 → L1: withdrawals.
+
+    /// @notice The value of a withdrawal's leaf in the state tree (docs/bridge.md §5.1).
+    function withdrawalLeaf(address l1Token, address recipient, uint256 amount) public pure returns (bytes32) {
+        return keccak256(abi.encode(l1Token, recipient, amount));
+    }
+
+    /// @notice Pays out the withdrawal `w`: `w.amount` of `w.l1Token` to `w.recipient`.
+    ///         `siblings` prove its leaf against the state root of batch `batchIndex`, which
+    ///         must be final and posted in calldata. Anyone may call this; the payment always
+    ///         goes to the recipient the withdrawal names.
+    function finalizeWithdrawal(uint256 batchIndex, Withdrawal calldata w, bytes32[] calldata siblings)
+        external
+        nonReentrant
+    {
+        bytes32 key = StateKeys.withdrawal(w.l2Sender, w.index);
+        if (withdrawalFinalized[key]) revert WithdrawalAlreadyFinalized(key);
+        _checkProof(batchIndex, key, withdrawalLeaf(w.l1Token, w.recipient, w.amount), siblings);
+        uint256 held = locked[w.l1Token];
+        if (w.amount > held) revert InsufficientLocked(w.l1Token, held, w.amount);
+        withdrawalFinalized[key] = true;
+        unchecked {
+            locked[w.l1Token] = held - w.amount;
+        }
+        emit WithdrawalFinalized(key, w.l2Sender, w.recipient, w.index, w.l1Token, w.amount, batchIndex);
+        if (w.l1Token == address(0)) {
+            (bool ok,) = w.recipient.call{value: w.amount}("");
+            if (!ok) revert EtherTransferFailed(w.recipient);
+        } else {
+            _call(w.l1Token, abi.encodeWithSignature("transfer(address,uint256)", w.recipient, w.amount));
+        }
+    }
+
+    /// @dev Requires that `key` holds `value` in the state root of batch `batchIndex`, a final
+    ///      calldata batch.
+    function _checkProof(uint256 batchIndex, bytes32 key, bytes32 value, bytes32[] calldata siblings) private view {
+        // `getBatch` reverts for a batch that does not exist or was rolled back.
+        BatchInbox.Batch memory batch = inbox.getBatch(batchIndex);
+        if (!inbox.isFinalized(batchIndex)) revert BatchNotFinal(batchIndex);
+        if (batch.blobCount != 0) revert BatchNotProvable(batchIndex);
+        if (siblings.length > 256) revert ProofTooLong(siblings.length);
+        if (SparseMerkle.rootFromPath(key, SparseMerkle.leafHash(key, value), siblings) != batch.stateRoot) {
+            revert InvalidWithdrawalProof(key, batch.stateRoot);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+
+    function _lock(address l1Token, uint256 amount) private {
+        uint256 held = locked[l1Token];
+        if (amount > MAX_LOCKED - held) revert DepositCapExceeded(l1Token, held, amount);
+        locked[l1Token] = held + amount;
+    }
+
+    function _queueDeposit(address to, address l1Token, uint256 amount, uint256 meta) private returns (uint256 index) {
+        if (to == address(0)) revert InvalidRecipient();
+        index = _append(BridgeQueue.depositHash(msg.sender, to, l1Token, amount, meta));
+        emit DepositQueued(
+            index, msg.sender, to, l1Token, StateKeys.bridgedToken(l1Token), amount, meta, uint64(block.number)
+        );
+    }
+
+    function _append(bytes32 entryHash) private returns (uint256 index) {
+        index = _queue.length;
+        bytes32 previous = index == 0 ? bytes32(0) : _queue[index - 1].accumulator;
+        uint64 l1Block = uint64(block.number);
+        _queue.push(
+            Entry({
+                accumulator: BridgeQueue.chain(previous, entryHash, l1Block),
+                l1Block: l1Block,
+                timestamp: uint64(block.timestamp)
+            })
+        );
+    }
+
+    function _balanceOf(address l1Token) private view returns (uint256) {
+        (bool ok, bytes memory out) = l1Token.staticcall(abi.encodeWithSignature("balanceOf(address)", address(this)));
+        if (!ok || out.length < 32) revert NotAToken(l1Token);
+        return abi.decode(out, (uint256));
+    }
+
+    /// @dev Calls a token, accepting both tokens that return `true` and tokens that return
+    ///      nothing.
+    function _call(address l1Token, bytes memory data) private {
+        (bool ok, bytes memory out) = l1Token.call(data);
+        if (!ok || (out.length != 0 && (out.length < 32 || abi.decode(out, (uint256)) != 1))) {
+            revert TokenTransferFailed(l1Token);
+        }
+    }
+
+    /// @dev The L2 metadata word of a token: its symbol (1 to 31 bytes without NUL, as a string
+    ///      or, for old tokens, a bytes32; "BRIDGED" otherwise) and its decimals (18 if it
+    ///      does not say).
+    function _readMeta(address l1Token) private view returns (uint256) {
+        bytes32 symbol = "BRIDGED";
+        (bool ok, bytes memory out) = l1Token.staticcall{gas: METADATA_GAS}(abi.encodeWithSignature("symbol()"));
+        if (ok) {
+            bytes memory raw;
+            if (out.length >= 64) {
+                uint256 offset = abi.decode(out, (uint256));
+                if (offset <= out.length - 32) {
+                    uint256 len;
+                    assembly ("memory-safe") {
+                        len := mload(add(add(out, 32), offset))
+                    }
+                    if (len <= out.length - 32 - offset) raw = abi.decode(out, (bytes));
+                }
+            } else if (out.length == 32) {
+                raw = abi.encodePacked(bytes32(abi.decode(out, (uint256))));
+                uint256 len;
+                while (len < 32 && raw[len] != 0) len++;
+                assembly ("memory-safe") {
+                    mstore(raw, len)
+                }
+            }
+            if (_validSymbol(raw)) symbol = bytes32(raw);
+        }
+        uint256 decimals = 18;
+        (ok, out) = l1Token.staticcall{gas: METADATA_GAS}(abi.encodeWithSignature("decimals()"));
+        if (ok && out.length >= 32) {
+            uint256 d = abi.decode(out, (uint256));
+            if (d <= type(uint8).max) decimals = d;
+        }
+        return (uint256(symbol) & ~uint256(0xff)) | decimals;
+    }
+
+    function _validSymbol(bytes memory raw) private pure returns (bool) {
+        if (raw.length == 0 || raw.length > 31) return false;
+        for (uint256 i; i < raw.length; i++) {
+            if (raw[i] == 0) return false;
+        }
+        return true;
+    }
+}

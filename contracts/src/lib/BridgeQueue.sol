@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title BridgeQueue
+/// @notice Hashing rules of the L1 → L2 queue: what each entry commits to and how the entries
+///         are chained, so that one stored word binds every entry before it. Normative text:
+///         docs/bridge.md §2. Used by `L1Bridge` (which appends) and, for fraud proofs, by
+///         whatever checks an entry's contents against the queue.
+library BridgeQueue {
+    /// @notice An L1 deposit of ether or an ERC-20 token, credited on L2.
+    uint256 internal constant KIND_DEPOSIT = 0;
+    /// @notice A signed L2 transaction sent through L1 (forced inclusion).
+    uint256 internal constant KIND_FORCED_TX = 1;
+
+    /// @notice Hash of a deposit entry. `meta` is the L2 token metadata word (symbol bytes
+    ///         left-aligned, decimals in the lowest byte) used if the deposit registers the
+    ///         bridged token.
+    function depositHash(address from, address to, address l1Token, uint256 amount, uint256 meta)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(KIND_DEPOSIT, from, to, l1Token, amount, meta));
+    }
+
+    /// @notice Hash of a forced-transaction entry: `raw` is the signed L2 transaction as the
+    ///         sender gave it, `from` the L1 account that queued it.
+    function forcedTxHash(address from, bytes memory raw) internal pure returns (bytes32) {
+        return keccak256(abi.encode(KIND_FORCED_TX, from, keccak256(raw)));
+    }
+
+    /// @notice The accumulator after an entry: `previous` is the accumulator before it (zero
+    ///         before entry 0), `l1Block` the L1 block the entry was queued in.
+    function chain(bytes32 previous, bytes32 entryHash, uint64 l1Block) internal pure returns (bytes32) {
+        return keccak256(abi.encode(previous, entryHash, uint256(l1Block)));
+    }
+}

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "./utils/Test.sol";
+import {vm} from "./utils/Vm.sol";
+import {BatchInbox} from "../src/l1/BatchInbox.sol";
+import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
+import {L1Bridge} from "../src/l1/L1Bridge.sol";
+import {TestToken} from "../src/l1/TestToken.sol";
+import {BridgeQueue} from "../src/lib/BridgeQueue.sol";
+import {SparseMerkle} from "../src/lib/SparseMerkle.sol";
+import {StateKeys} from "../src/logic/StateKeys.sol";
+
+/// @dev A token that keeps 1 % of every transfer.
+contract FeeToken is TestToken {
+    constructor() TestToken("Fee", "FEE", 6) {}
+
+    function transferFrom(address from, address to, uint256 amount) external override returns (bool) {
+        uint256 fee = amount / 100;
+        _spend(from, msg.sender, amount);
+        _move(from, to, amount - fee);
+        _move(from, address(0xFEE), fee);
+        return true;
+    }
+}
+
+/// @dev An old-style token: `symbol()` returns bytes32, `transfer` returns nothing, no `decimals()`.
+contract OldToken {
+    mapping(address => uint256) public balanceOf;
+
+    function symbol() external pure returns (bytes32) {
+        return "OLD";
+    }
+
+    function mint(address to, uint256 amount) external {
+        balanceOf[to] += amount;
+    }
+
+    function transferFrom(address from, address to, uint256 amount) external {
+        balanceOf[from] -= amount;
+        balanceOf[to] += amount;
+    }
+
+    function transfer(address to, uint256 amount) external {
+        balanceOf[msg.sender] -= amount;
+        balanceOf[to] += amount;
+    }
+}
+
+/// @dev A token that answers `symbol()` with garbage and `transferFrom` without moving anything.
+contract HollowToken {
+    function symbol() external pure returns (uint256, uint256) {
+        return (type(uint256).max, 5);
+    }
+
+    function balanceOf(address) external pure returns (uint256) {
+        return 0;
+    }
+
+    function transferFrom(address, address, uint256) external pure returns (bool) {
+        return true;
+    }
+}
+
+/// @dev A recipient that tries to finalize again while being paid.
+contract GreedyRecipient {
+    bytes public again;
+    bool public reentryRefused;
+
+    function arm(bytes calldata call) external {
+        again = call;
+    }
+
+    receive() external payable {
+        (bool ok,) = msg.sender.call(again);
+        reentryRefused = !ok;
+    }
+}
+
+/// @dev Builds state trees of withdrawal leaves and proofs of them, and posts their roots to
+///      an inbox as batches.
+abstract contract WithdrawalTrees {
+    bytes32[] internal keys;
+    bytes32[] internal values;
+
+    /// @dev Adds a leaf, keeping `keys` ascending.
+    function _addLeaf(bytes32 key, bytes32 value) internal {
+        // A zero value is an absent key.
+        if (value == 0) return;
+        keys.push(key);
+        values.push(value);
+        uint256 i = keys.length - 1;
+        while (i > 0 && keys[i - 1] > key) {
+            (keys[i], keys[i - 1]) = (keys[i - 1], keys[i]);
+            (values[i], values[i - 1]) = (values[i - 1], values[i]);
+            i--;
+        }
+    }
+
+    function _root() internal view returns (bytes32) {
+        return SparseMerkle.computeRoot(keys, values);
+    }
+
+    /// @dev The siblings of `key`'s leaf (docs/state-commitment.md §5.2).
+    function _proof(bytes32 key) internal view returns (bytes32[] memory siblings) {
+        bytes32[] memory k = keys;
+        bytes32[] memory v = values;
+        siblings = new bytes32[](256);
+        uint256 lo;
+        uint256 hi = k.length;
+        uint256 depth;
+        while (hi - lo > 1) {
+            uint256 mid = lo;
+            while (mid < hi && SparseMerkle.bitAt(k[mid], depth) == 0) mid++;
+            if (SparseMerkle.bitAt(key, depth) == 0) {
+                siblings[depth] = SparseMerkle.subtree(k, v, mid, hi, depth + 1);
+                hi = mid;
+            } else {
+                siblings[depth] = SparseMerkle.subtree(k, v, lo, mid, depth + 1);
+                lo = mid;
+            }
+            depth++;
+        }
+        require(k[lo] == key, "no such leaf");
+        assembly ("memory-safe") {
+            mstore(siblings, depth)
+        }
+    }
+
+    /// @dev Posts a calldata batch whose state root is `root`, as `batcher`.
+    function _post(BatchInbox inbox, address batcher, bytes32 root) internal returns (uint256 index) {
+        index = inbox.batchCount();
+        bytes32[] memory roots = new bytes32[](1);
+        roots[0] = root;
+        uint256 bond = inbox.bondAmount();
+        vm.deal(batcher, batcher.balance + bond);
+        bytes32 prev = inbox.lastStateRoot();
+        vm.prank(batcher);
+        inbox.postBatch{value: bond}(index, prev, uint64(index + 1), hex"01", roots);
+    }
+}
+
+/// @notice The L1 bridge: the queue of deposits and forced transactions, and withdrawals
+///         proven against final batches.
+contract L1BridgeTest is Test, WithdrawalTrees {
+    address constant BATCHER = address(0xBA7C4E5);
+    address constant ALICE = address(0xA11CE);
+    address constant BOB = address(0xB0B);
+    uint256 constant WINDOW = 7 days;
+    uint256 constant INCLUSION = 20;
+
+    BatchInbox inbox;
+    L1Bridge bridge;
+    TestToken token;
+
+    function setUp() public override {
+        inbox =
+            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true);
+        bridge = new L1Bridge(inbox, INCLUSION);
+        token = new TestToken("Test Token", "TST", 18);
+        vm.roll(100);
+        vm.warp(1_700_000_000);
+    }
+
+    function test_an_ether_deposit_is_queued_and_locked() public {
+        vm.deal(ALICE, 5 ether);
+        vm.prank(ALICE);
+        uint256 index = bridge.depositETH{value: 2 ether}(BOB);
+        assertEq(index, 0, "first entry");
+        assertEq(bridge.queueLength(), 1, "one entry");
+        assertEq(bridge.locked(address(0)), 2 ether, "locked");
+        assertEq(address(bridge).balance, 2 ether, "held");
+        bytes32 entryHash = BridgeQueue.depositHash(ALICE, BOB, address(0), 2 ether, bridge.ETHER_META());
+        L1Bridge.Entry memory e = bridge.entry(0);
+        assertEq(e.accumulator, BridgeQueue.chain(bytes32(0), entryHash, 100), "accumulator");
+        assertEq(uint256(e.l1Block), 100, "l1 block");
+        assertEq(uint256(e.timestamp), 1_700_000_000, "timestamp");
+        assertEq(bridge.accumulatorAt(1), e.accumulator, "accumulatorAt");
+        assertEq(bridge.accumulatorAt(0), bytes32(0), "empty accumulator");
+        assertEq(bridge.metaOf(address(0)), (uint256(bytes32("ETH")) & ~uint256(0xff)) | 18, "ether meta");
+    }
+
+    function test_entries_of_both_kinds_chain_in_order() public {
+        token.mint(ALICE, 100);
+        vm.startPrank(ALICE);
+        token.approve(address(bridge), 100);
+        bridge.depositERC20(address(token), ALICE, 60);
+        vm.roll(101);
+        bytes memory raw = hex"02f86b";
+        bridge.forceTransaction(raw);
+        vm.roll(105);
+        vm.deal(ALICE, 1);
+        bridge.depositETH{value: 1}(BOB);
+        vm.stopPrank();
+
+        uint256 meta = bridge.metaOf(address(token));
+        assertEq(meta, (uint256(bytes32("TST")) & ~uint256(0xff)) | 18, "token meta");
+        bytes32 acc = BridgeQueue.chain(0, BridgeQueue.depositHash(ALICE, ALICE, address(token), 60, meta), 100);
+        acc = BridgeQueue.chain(acc, BridgeQueue.forcedTxHash(ALICE, raw), 101);
+        acc = BridgeQueue.chain(acc, BridgeQueue.depositHash(ALICE, BOB, address(0), 1, bridge.ETHER_META()), 105);
+        assertEq(bridge.accumulatorAt(3), acc, "chained accumulator");
+        assertEq(bridge.locked(address(token)), 60, "token locked");
+        assertEq(token.balanceOf(address(bridge)), 60, "token held");
+        assertEq(bridge.l2TokenOf(address(token)), StateKeys.bridgedToken(address(token)), "l2 token");
+    }
+
+    function test_a_fee_on_transfer_token_is_credited_what_arrived() public {
+        FeeToken fee = new FeeToken();
+        fee.mint(ALICE, 1000);
+        vm.startPrank(ALICE);
+        fee.approve(address(bridge), 1000);
+        bridge.depositERC20(address(fee), BOB, 1000);
+        vm.stopPrank();
+        assertEq(bridge.locked(address(fee)), 990, "locked what arrived");
+        uint256 meta = bridge.metaOf(address(fee));
+        assertEq(meta, (uint256(bytes32("FEE")) & ~uint256(0xff)) | 6, "decimals read");
+        bytes32 entryHash = BridgeQueue.depositHash(ALICE, BOB, address(fee), 990, meta);
+        assertEq(bridge.accumulatorAt(1), BridgeQueue.chain(0, entryHash, 100), "entry carries 990");
+    }
+
+    function test_metadata_of_odd_tokens() public {
+        OldToken old = new OldToken();
+        old.mint(ALICE, 10);
+        vm.prank(ALICE);
+        bridge.depositERC20(address(old), ALICE, 10);
+        assertEq(bridge.metaOf(address(old)), (uint256(bytes32("OLD")) & ~uint256(0xff)) | 18, "bytes32 symbol");
+
+        HollowToken hollow = new HollowToken();
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NothingReceived.selector, address(hollow)));
+        bridge.depositERC20(address(hollow), ALICE, 10);
+    }
+
+    function test_deposits_that_are_refused() public {
+        vm.deal(ALICE, 1 ether);
+        vm.startPrank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.ZeroAmount.selector));
+        bridge.depositETH(BOB);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidRecipient.selector));
+        bridge.depositETH{value: 1}(address(0));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NotAToken.selector, BOB));
+        bridge.depositERC20(BOB, ALICE, 1);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.ZeroAmount.selector));
+        bridge.depositERC20(address(token), ALICE, 0);
+        // Not approved.
+        token.mint(ALICE, 5);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.TokenTransferFailed.selector, address(token)));
+        bridge.depositERC20(address(token), ALICE, 5);
+        vm.stopPrank();
+
+        uint256 cap = bridge.MAX_LOCKED();
+        token.mint(ALICE, cap);
+        vm.startPrank(ALICE);
+        token.approve(address(bridge), type(uint256).max);
+        bridge.depositERC20(address(token), ALICE, cap);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.DepositCapExceeded.selector, address(token), cap, 1));
+        bridge.depositERC20(address(token), ALICE, 1);
+        vm.stopPrank();
+        assertEq(bridge.queueLength(), 1, "only the accepted deposit is queued");
+    }
+
+    function test_forced_transactions_are_bounded() public {
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.ForcedTxSize.selector, 0));
+        bridge.forceTransaction("");
+        uint256 max = bridge.MAX_FORCED_TX_BYTES();
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.ForcedTxSize.selector, max + 1));
+        bridge.forceTransaction(new bytes(max + 1));
+        bridge.forceTransaction(new bytes(max));
+        assertEq(bridge.queueLength(), 1, "queued");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.UnknownEntry.selector, 1));
+        bridge.entry(1);
+    }
+
+    function _depositAndWithdrawalTree(uint256 deposited, uint256 withdrawn)
+        private
+        returns (uint256 batch, bytes32 key)
+    {
+        vm.deal(ALICE, deposited);
+        vm.prank(ALICE);
+        bridge.depositETH{value: deposited}(ALICE);
+        // The tree holds some other state besides the withdrawal.
+        _addLeaf(StateKeys.nonce(ALICE), bytes32(uint256(3)));
+        _addLeaf(StateKeys.balance(StateKeys.bridgedToken(address(0)), ALICE), bytes32(deposited - withdrawn));
+        key = StateKeys.withdrawal(ALICE, 0);
+        _addLeaf(key, bridge.withdrawalLeaf(address(0), BOB, withdrawn));
+        _addLeaf(StateKeys.withdrawalCount(ALICE), bytes32(uint256(1)));
+        batch = _post(inbox, BATCHER, _root());
+    }
+
+    function test_a_withdrawal_is_paid_once_from_a_final_batch() public {
+        (uint256 batch, bytes32 key) = _depositAndWithdrawalTree(3 ether, 1 ether);
+        bytes32[] memory proof = _proof(key);
+
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.BatchNotFinal.selector, batch));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 1 ether), proof);
+
+        vm.warp(block.timestamp + WINDOW);
+        // Anyone may finalize; the payment goes to the recipient the leaf names.
+        vm.prank(address(0xCAFE));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 1 ether), proof);
+        assertEq(BOB.balance, 1 ether, "paid");
+        assertEq(bridge.locked(address(0)), 2 ether, "locked after");
+        assertTrue(bridge.withdrawalFinalized(key), "recorded");
+
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.WithdrawalAlreadyFinalized.selector, key));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 1 ether), proof);
+        // Nor from a later batch that still holds the leaf.
+        uint256 later = _post(inbox, BATCHER, _root());
+        vm.warp(block.timestamp + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.WithdrawalAlreadyFinalized.selector, key));
+        bridge.finalizeWithdrawal(later, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 1 ether), proof);
+    }
+
+    function test_a_withdrawal_that_is_not_in_the_state_is_refused() public {
+        (uint256 batch, bytes32 key) = _depositAndWithdrawalTree(3 ether, 1 ether);
+        bytes32[] memory proof = _proof(key);
+        vm.warp(block.timestamp + WINDOW);
+        bytes32 root = inbox.getBatch(batch).stateRoot;
+        // Another amount, recipient, token or index: another leaf.
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidWithdrawalProof.selector, key, root));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 2 ether), proof);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidWithdrawalProof.selector, key, root));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 0, address(0), ALICE, 1 ether), proof);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidWithdrawalProof.selector, key, root));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 0, address(token), BOB, 1 ether), proof);
+        bytes32 other = StateKeys.withdrawal(ALICE, 1);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidWithdrawalProof.selector, other, root));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 1, address(0), BOB, 1 ether), proof);
+        // A balance leaf is not a withdrawal, even with the right shape of proof.
+        bytes32 balanceKey = StateKeys.balance(StateKeys.bridgedToken(address(0)), ALICE);
+        bytes32[] memory balanceProof = _proof(balanceKey);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidWithdrawalProof.selector, key, root));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 1 ether), balanceProof);
+        // Unknown batch.
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, batch + 1));
+        bridge.finalizeWithdrawal(batch + 1, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 1 ether), proof);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.ProofTooLong.selector, 257));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 1 ether), new bytes32[](257));
+        assertEq(bridge.locked(address(0)), 3 ether, "nothing paid");
+    }
+
+    function test_a_withdrawal_from_a_blob_batch_is_refused() public {
+        (, bytes32 key) = _depositAndWithdrawalTree(1 ether, 1 ether);
+        bytes32[] memory hashes = new bytes32[](1);
+        hashes[0] = bytes32(uint256(0x01) << 248 | 1);
+        vm.blobhashes(hashes);
+        bytes32[] memory roots = new bytes32[](1);
+        roots[0] = _root();
+        uint256 index = inbox.batchCount();
+        bytes32 prev = inbox.lastStateRoot();
+        vm.deal(BATCHER, 1 ether);
+        vm.prank(BATCHER);
+        inbox.postBatchBlobs{value: 1 ether}(index, prev, uint64(index + 1), roots);
+        vm.warp(block.timestamp + WINDOW);
+        bytes32[] memory proof = _proof(key);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.BatchNotProvable.selector, index));
+        bridge.finalizeWithdrawal(index, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 1 ether), proof);
+    }
+
+    function test_a_withdrawal_cannot_take_more_than_is_locked() public {
+        // A state root claiming a withdrawal larger than every deposit (only a broken L2
+        // could produce it; it is refused all the same).
+        (uint256 batch,) = _depositAndWithdrawalTree(1 ether, 0);
+        bytes32 key = StateKeys.withdrawal(BOB, 0);
+        _addLeaf(key, bridge.withdrawalLeaf(address(0), BOB, 2 ether));
+        batch = _post(inbox, BATCHER, _root());
+        vm.warp(block.timestamp + WINDOW);
+        bytes32[] memory proof = _proof(key);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InsufficientLocked.selector, address(0), 1 ether, 2 ether));
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(BOB, 0, address(0), BOB, 2 ether), proof);
+    }
+
+    function test_an_erc20_withdrawal_is_paid_in_the_token() public {
+        OldToken old = new OldToken();
+        old.mint(ALICE, 50);
+        vm.prank(ALICE);
+        bridge.depositERC20(address(old), ALICE, 50);
+        bytes32 key = StateKeys.withdrawal(ALICE, 0);
+        _addLeaf(key, bridge.withdrawalLeaf(address(old), BOB, 20));
+        uint256 batch = _post(inbox, BATCHER, _root());
+        vm.warp(block.timestamp + WINDOW);
+        bridge.finalizeWithdrawal(batch, L1Bridge.Withdrawal(ALICE, 0, address(old), BOB, 20), _proof(key));
+        assertEq(old.balanceOf(BOB), 20, "paid in a token that returns nothing");
+        assertEq(bridge.locked(address(old)), 30, "locked after");
+    }
+
+    function test_a_recipient_cannot_reenter() public {
+        GreedyRecipient greedy = new GreedyRecipient();
+        vm.deal(ALICE, 2 ether);
+        vm.prank(ALICE);
+        bridge.depositETH{value: 2 ether}(ALICE);
+        bytes32 k0 = StateKeys.withdrawal(ALICE, 0);
+        bytes32 k1 = StateKeys.withdrawal(ALICE, 1);
+        _addLeaf(k0, bridge.withdrawalLeaf(address(0), address(greedy), 1 ether));
+        _addLeaf(k1, bridge.withdrawalLeaf(address(0), address(greedy), 1 ether));
+        uint256 batch = _post(inbox, BATCHER, _root());
+        vm.warp(block.timestamp + WINDOW);
+        greedy.arm(
+            abi.encodeCall(
+                L1Bridge.finalizeWithdrawal,
+                (batch, L1Bridge.Withdrawal(ALICE, 1, address(0), address(greedy), 1 ether), _proof(k1))
+            )
+        );
+        bridge.finalizeWithdrawal(
+            batch, L1Bridge.Withdrawal(ALICE, 0, address(0), address(greedy), 1 ether), _proof(k0)
+        );
+        assertTrue(greedy.reentryRefused(), "reentry refused");
+        assertEq(address(greedy).balance, 1 ether, "paid once");
+        assertFalse(bridge.withdrawalFinalized(k1), "second withdrawal still open");
+    }
+
+    /// @dev Any sequence of deposits (ether and token) leaves locked = held = sum of amounts,
+    ///      and the queue's accumulator commits to each in order.
+    function testFuzz_deposits_are_accounted_exactly(uint96[8] calldata amounts, uint8 kinds) public {
+        token.mint(ALICE, type(uint128).max);
+        vm.deal(ALICE, type(uint128).max);
+        vm.startPrank(ALICE);
+        token.approve(address(bridge), type(uint256).max);
+        uint256 eth;
+        uint256 tok;
+        bytes32 acc;
+        for (uint256 i; i < amounts.length; i++) {
+            uint256 amount = uint256(amounts[i]) + 1;
+            bool isEther = (kinds >> i) & 1 == 1;
+            if (isEther) {
+                bridge.depositETH{value: amount}(BOB);
+                eth += amount;
+                acc = BridgeQueue.chain(
+                    acc, BridgeQueue.depositHash(ALICE, BOB, address(0), amount, bridge.ETHER_META()), 100
+                );
+            } else {
+                bridge.depositERC20(address(token), BOB, amount);
+                tok += amount;
+                acc = BridgeQueue.chain(
+                    acc, BridgeQueue.depositHash(ALICE, BOB, address(token), amount, bridge.metaOf(address(token))), 100
+                );
+            }
+        }
+        vm.stopPrank();
+        assertEq(bridge.locked(address(0)), eth, "ether locked");
+        assertEq(address(bridge).balance, eth, "ether held");
+        assertEq(bridge.locked(address(token)), tok, "token locked");
+        assertEq(token.balanceOf(address(bridge)), tok, "token held");
+        assertEq(bridge.accumulatorAt(amounts.length), acc, "accumulator");
+    }
+}
+
+/// @dev Drives the bridge for the invariant test: deposits, withdrawals written into the
+///      state of posted batches, finalizations (and attempts to finalize twice or early).
+contract BridgeHandler is WithdrawalTrees {
+    address constant BATCHER = address(0xBA7C4E5);
+    BatchInbox public inbox;
+    L1Bridge public bridge;
+    TestToken public token;
+
+    struct Pending {
+        address sender;
+        uint256 index;
+        address l1Token;
+        address recipient;
+        uint256 amount;
+        bool finalized;
+    }
+
+    Pending[] public withdrawals;
+    mapping(address => uint256) public deposited;
+    mapping(address => uint256) public withdrawn;
+    mapping(address => uint256) public paid;
+    /// @dev What the L2 still holds per asset: deposited less withdrawals written.
+    mapping(address => uint256) public onL2;
+    mapping(address => uint256) private _count;
+    uint256 public doubleFinalizations;
+    uint256 public lastBatch;
+    bool public posted;
+
+    constructor(BatchInbox inbox_, L1Bridge bridge_, TestToken token_) {
+        inbox = inbox_;
+        bridge = bridge_;
+        token = token_;
+    }
+
+    function deposit(uint256 amount, bool isEther) external {
+        amount = amount % 1e30 + 1;
+        if (isEther) {
+            vm.deal(address(this), amount);
+            bridge.depositETH{value: amount}(address(this));
+            deposited[address(0)] += amount;
+            onL2[address(0)] += amount;
+        } else {
+            token.mint(address(this), amount);
+            token.approve(address(bridge), amount);
+            bridge.depositERC20(address(token), address(this), amount);
+            deposited[address(token)] += amount;
+            onL2[address(token)] += amount;
+        }
+    }
+
+    /// @dev An L2 withdrawal of part of what the L2 holds, written into a new batch's state.
+    function withdraw(uint256 amount, bool isEther, uint8 who) external {
+        address asset = isEther ? address(0) : address(token);
+        if (onL2[asset] == 0) return;
+        amount = amount % onL2[asset] + 1;
+        address sender = address(uint160(0x5000 + who % 4));
+        uint256 index = _count[sender]++;
+        address recipient = address(uint160(0x9000 + who));
+        _addLeaf(StateKeys.withdrawal(sender, index), bridge.withdrawalLeaf(asset, recipient, amount));
+        withdrawals.push(Pending(sender, index, asset, recipient, amount, false));
+        onL2[asset] -= amount;
+        withdrawn[asset] += amount;
+        lastBatch = _post(inbox, BATCHER, _root());
+        posted = true;
+    }
+
+    function finalize(uint256 which, bool wait) external {
+        if (withdrawals.length == 0 || !posted) return;
+        Pending storage w = withdrawals[which % withdrawals.length];
+        if (wait) vm.warp(block.timestamp + inbox.challengeWindow());
+        bytes32[] memory proof = _proof(StateKeys.withdrawal(w.sender, w.index));
+        try bridge.finalizeWithdrawal(
+            lastBatch, L1Bridge.Withdrawal(w.sender, w.index, w.l1Token, w.recipient, w.amount), proof
+        ) {
+            if (w.finalized) doubleFinalizations++;
+            w.finalized = true;
+            paid[w.l1Token] += w.amount;
+        } catch {}
+    }
+
+    receive() external payable {}
+}
+
+/// @notice Invariants of the bridge's accounting under random deposits, withdrawals and
+///         finalizations (including repeated and early ones).
+contract L1BridgeInvariantTest is Test {
+    BatchInbox inbox;
+    L1Bridge bridge;
+    TestToken token;
+    BridgeHandler handler;
+
+    function setUp() public override {
+        inbox = new BatchInbox(
+            address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true
+        );
+        bridge = new L1Bridge(inbox, 20);
+        token = new TestToken("Test Token", "TST", 18);
+        handler = new BridgeHandler(inbox, bridge, token);
+    }
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    /// forge-config: default.invariant.runs = 64
+    /// forge-config: default.invariant.depth = 100
+    function invariant_locked_is_held_and_covers_what_is_claimable() public view {
+        address[2] memory assets = [address(0), address(token)];
+        for (uint256 i; i < 2; i++) {
+            address a = assets[i];
+            uint256 held = a == address(0) ? address(bridge).balance : token.balanceOf(address(bridge));
+            assertEq(bridge.locked(a), held, "locked = held");
+            assertEq(bridge.locked(a), handler.deposited(a) - handler.paid(a), "locked = deposited - paid");
+            // Everything written as a withdrawal and not yet paid can still be paid.
+            assertGe(bridge.locked(a), handler.withdrawn(a) - handler.paid(a), "locked covers claimable");
+        }
+    }
+
+    /// forge-config: default.invariant.runs = 64
+    /// forge-config: default.invariant.depth = 100
+    function invariant_no_withdrawal_is_paid_twice() public view {
+        assertEq(handler.doubleFinalizations(), 0, "double finalizations");
+    }
+}
