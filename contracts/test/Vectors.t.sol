@@ -247,6 +247,10 @@ contract VectorsTest is Test {
         assertEq(vm.parseJsonUint(json, ".tags.poolCount"), StateKeys.TAG_POOL_COUNT, "poolCount");
         assertEq(vm.parseJsonUint(json, ".tags.poolAt"), StateKeys.TAG_POOL_AT, "poolAt");
         assertEq(vm.parseJsonUint(json, ".tags.newToken"), StateKeys.TAG_NEW_TOKEN, "newToken");
+        assertEq(vm.parseJsonUint(json, ".tags.bridgedToken"), StateKeys.TAG_BRIDGED_TOKEN, "bridgedToken");
+        assertEq(vm.parseJsonUint(json, ".tags.tokenOrigin"), StateKeys.TAG_TOKEN_ORIGIN, "tokenOrigin");
+        assertEq(vm.parseJsonUint(json, ".tags.withdrawalCount"), StateKeys.TAG_WITHDRAWAL_COUNT, "withdrawalCount");
+        assertEq(vm.parseJsonUint(json, ".tags.withdrawal"), StateKeys.TAG_WITHDRAWAL, "withdrawal");
     }
 
     function test_keys_singleAddress() public view {
@@ -351,6 +355,70 @@ contract VectorsTest is Test {
         for (uint256 i; i < n; i++) {
             bytes memory encoded = abi.encode(StateKeys.TAG_NEW_TOKEN, creator[i], salt[i]);
             _checkAddress(pre[i], encoded, StateKeys.newToken(creator[i], salt[i]), addr[i], "newToken", i);
+        }
+    }
+
+    function test_keys_bridgedToken() public view {
+        string memory json = vm.readFile(KEYS_FILE);
+        uint256 n = vm.parseJsonUint(json, ".bridgedToken.count");
+        address[] memory l1 = vm.parseJsonAddressArray(json, ".bridgedToken.l1Token");
+        bytes[] memory pre = vm.parseJsonBytesArray(json, ".bridgedToken.preimage");
+        address[] memory addr = vm.parseJsonAddressArray(json, ".bridgedToken.address");
+        bytes32[] memory origin = vm.parseJsonBytes32Array(json, ".bridgedToken.originValue");
+        assertGt(n, 0, "bridgedToken vectors");
+        _checkLengths("bridgedToken", n, l1.length, pre.length, addr.length, origin.length);
+        for (uint256 i; i < n; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_BRIDGED_TOKEN, l1[i]);
+            _checkAddress(pre[i], encoded, StateKeys.bridgedToken(l1[i]), addr[i], "bridgedToken", i);
+            assertEq(StateKeys.originValue(l1[i]), origin[i], "bridgedToken: originValue");
+        }
+    }
+
+    function test_keys_bridgeAccounts() public view {
+        string memory json = vm.readFile(KEYS_FILE);
+        (address[] memory a, bytes[] memory pre, bytes32[] memory key) = _oneAddress(json, "tokenOrigin", "token");
+        for (uint256 i; i < a.length; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_TOKEN_ORIGIN, a[i]);
+            _checkKey(pre[i], encoded, StateKeys.tokenOrigin(a[i]), key[i], "tokenOrigin", i);
+        }
+        (a, pre, key) = _oneAddress(json, "withdrawalCount", "account");
+        for (uint256 i; i < a.length; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_WITHDRAWAL_COUNT, a[i]);
+            _checkKey(pre[i], encoded, StateKeys.withdrawalCount(a[i]), key[i], "withdrawalCount", i);
+        }
+    }
+
+    function test_keys_withdrawal() public view {
+        string memory json = vm.readFile(KEYS_FILE);
+        uint256 n = vm.parseJsonUint(json, ".withdrawal.count");
+        address[] memory account = vm.parseJsonAddressArray(json, ".withdrawal.account");
+        uint256[] memory index = vm.parseJsonUintArray(json, ".withdrawal.index");
+        bytes[] memory pre = vm.parseJsonBytesArray(json, ".withdrawal.preimage");
+        bytes32[] memory key = vm.parseJsonBytes32Array(json, ".withdrawal.key");
+        assertGt(n, 0, "withdrawal vectors");
+        _checkLengths("withdrawal", n, account.length, index.length, pre.length, key.length);
+        for (uint256 i; i < n; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_WITHDRAWAL, account[i], index[i]);
+            _checkKey(pre[i], encoded, StateKeys.withdrawal(account[i], index[i]), key[i], "withdrawal", i);
+        }
+    }
+
+    function test_keys_withdrawalLeaf() public view {
+        string memory json = vm.readFile(KEYS_FILE);
+        uint256 n = vm.parseJsonUint(json, ".withdrawalLeaf.count");
+        address[] memory l1 = vm.parseJsonAddressArray(json, ".withdrawalLeaf.l1Token");
+        address[] memory to = vm.parseJsonAddressArray(json, ".withdrawalLeaf.recipient");
+        uint256[] memory amount = vm.parseJsonUintArray(json, ".withdrawalLeaf.amount");
+        bytes[] memory pre = vm.parseJsonBytesArray(json, ".withdrawalLeaf.preimage");
+        bytes32[] memory leaf = vm.parseJsonBytes32Array(json, ".withdrawalLeaf.leaf");
+        assertGt(n, 0, "withdrawalLeaf vectors");
+        _checkLengths("withdrawalLeaf", n, l1.length, to.length, amount.length, pre.length);
+        assertEq(leaf.length, n, "withdrawalLeaf: leaf count");
+        for (uint256 i; i < n; i++) {
+            string memory at = string.concat("withdrawalLeaf[", vm.toString(i), "]");
+            assertEq(keccak256(pre[i]), keccak256(abi.encode(l1[i], to[i], amount[i])), _at(at, "preimage"));
+            assertEq(keccak256(pre[i]), leaf[i], _at(at, "keccak256(preimage)"));
+            assertEq(StateKeys.withdrawalLeaf(l1[i], to[i], amount[i]), leaf[i], _at(at, "StateKeys"));
         }
     }
 

@@ -28,6 +28,14 @@ pub const TAG_POOL_COUNT: u64 = 8;
 pub const TAG_POOL_AT: u64 = 9;
 /// Tag of the address of a token created on L2.
 pub const TAG_NEW_TOKEN: u64 = 10;
+/// Tag of the address of the L2 token standing for an L1 asset (docs/bridge.md §4).
+pub const TAG_BRIDGED_TOKEN: u64 = 11;
+/// Tag of a bridged token's L1 origin.
+pub const TAG_TOKEN_ORIGIN: u64 = 12;
+/// Tag of an account's withdrawal counter.
+pub const TAG_WITHDRAWAL_COUNT: u64 = 13;
+/// Tag of one withdrawal leaf.
+pub const TAG_WITHDRAWAL: u64 = 14;
 
 fn word_u64(v: u64) -> [u8; 32] {
     U256::from(v).to_be_bytes()
@@ -112,6 +120,51 @@ pub fn new_token(creator: &Address, salt: &B256) -> Address {
     address_of(tagged(TAG_NEW_TOKEN, &[word_address(creator), salt.0]))
 }
 
+/// Address of the L2 token that stands for the L1 asset `l1_token` (the zero address for
+/// ether).
+pub fn bridged_token(l1_token: &Address) -> Address {
+    address_of(tagged(TAG_BRIDGED_TOKEN, &[word_address(l1_token)]))
+}
+
+/// Key of a bridged token's L1 origin; its value is [`origin_value`].
+pub fn token_origin(l2_token: &Address) -> B256 {
+    tagged(TAG_TOKEN_ORIGIN, &[word_address(l2_token)])
+}
+
+/// The value stored at [`token_origin`]: `uint160(l1Token) | 1 << 160`, so that ether's
+/// origin (the zero address) is a non-zero word.
+pub fn origin_value(l1_token: &Address) -> B256 {
+    let mut w = word_address(l1_token);
+    w[11] = 1;
+    B256::from(w)
+}
+
+/// The L1 asset recorded in a [`token_origin`] value, or `None` for a value that no
+/// origin can hold (not a bridged token).
+pub fn origin_of(value: &B256) -> Option<Address> {
+    (value[..11].iter().all(|b| *b == 0) && value[11] == 1).then(|| Address::from_slice(&value[12..]))
+}
+
+/// Key of the number of withdrawals `account` has made.
+pub fn withdrawal_count(account: &Address) -> B256 {
+    tagged(TAG_WITHDRAWAL_COUNT, &[word_address(account)])
+}
+
+/// Key of the `index`-th withdrawal of `account`; its value is [`withdrawal_leaf`].
+pub fn withdrawal(account: &Address, index: u64) -> B256 {
+    tagged(TAG_WITHDRAWAL, &[word_address(account), word_u64(index)])
+}
+
+/// The value of a withdrawal's key: `keccak256(abi.encode(l1Token, recipient, amount))`,
+/// as `L1Bridge.withdrawalLeaf` computes it.
+pub fn withdrawal_leaf(l1_token: &Address, recipient: &Address, amount: &U256) -> B256 {
+    let mut buf = [0u8; 96];
+    buf[..32].copy_from_slice(&word_address(l1_token));
+    buf[32..64].copy_from_slice(&word_address(recipient));
+    buf[64..].copy_from_slice(&amount.to_be_bytes::<32>());
+    keccak256(buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +179,23 @@ mod tests {
         manual[31] = TAG_SUPPLY as u8;
         assert_eq!(supply(&a), keccak256(&manual));
         assert_eq!(token_count(), keccak256(U256::from(TAG_TOKEN_COUNT).to_be_bytes::<32>()));
+    }
+
+    #[test]
+    fn origin_round_trips_and_rejects_other_words() {
+        for a in [Address::ZERO, Address::repeat_byte(0xff), address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")] {
+            let v = origin_value(&a);
+            assert_ne!(v, B256::ZERO);
+            assert_eq!(U256::from_be_bytes(v.0), U256::from_be_bytes(word_address(&a)) | (U256::from(1) << 160));
+            assert_eq!(origin_of(&v), Some(a));
+        }
+        assert_eq!(origin_of(&B256::ZERO), None);
+        assert_eq!(origin_of(&B256::with_last_byte(1)), None);
+        let mut two = origin_value(&Address::ZERO);
+        two.0[11] = 2;
+        assert_eq!(origin_of(&two), None);
+        let mut high = origin_value(&Address::ZERO);
+        high.0[0] = 1;
+        assert_eq!(origin_of(&high), None);
     }
 }

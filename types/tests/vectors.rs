@@ -586,6 +586,11 @@ struct KeyVectors {
     pool_count: Fixed,
     pool_at: PoolAt,
     new_token: NewToken,
+    bridged_token: BridgedToken,
+    token_origin: ByToken,
+    withdrawal_count: ByAccount,
+    withdrawal: Withdrawal,
+    withdrawal_leaf: WithdrawalLeaf,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -602,6 +607,10 @@ struct Tags {
     pool_count: u64,
     pool_at: u64,
     new_token: u64,
+    bridged_token: u64,
+    token_origin: u64,
+    withdrawal_count: u64,
+    withdrawal: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -688,6 +697,40 @@ struct NewToken {
     address: Vec<Address>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BridgedToken {
+    count: usize,
+    l1_token: Vec<Address>,
+    preimage: Vec<Bytes>,
+    address: Vec<Address>,
+    /// The word stored at `tokenOrigin(address)`: `uint160(l1Token) | 1 << 160`.
+    origin_value: Vec<B256>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Withdrawal {
+    count: usize,
+    account: Vec<Address>,
+    index: Vec<u64>,
+    preimage: Vec<Bytes>,
+    key: Vec<B256>,
+}
+
+/// The withdrawal leaf value `keccak256(abi.encode(l1Token, recipient, amount))` (no tag:
+/// it is a value, not a key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WithdrawalLeaf {
+    count: usize,
+    l1_token: Vec<Address>,
+    recipient: Vec<Address>,
+    amount: Vec<U256>,
+    preimage: Vec<Bytes>,
+    leaf: Vec<B256>,
+}
+
 /// `abi.encode(uint256 tag, fields...)`, built with `alloy_sol_types` (independently of
 /// `rollup_types::keys`).
 fn abi<T: SolValue>(tag: u64, fields: T) -> Bytes {
@@ -735,6 +778,15 @@ fn generate_keys() -> KeyVectors {
         (DEV_ACCOUNTS[1].address, word("keys/salt", 0)),
         (Address::ZERO, B256::repeat_byte(0xff)),
     ];
+    let l1_tokens = vec![Address::ZERO, Address::repeat_byte(0xff), WETH, DEV_ACCOUNTS[2].address];
+    let withdrawals: Vec<(Address, u64)> =
+        accounts.iter().take(5).flat_map(|a| INDICES.iter().take(3).map(|i| (*a, *i))).chain([(WETH, u64::MAX)]).collect();
+    let leaves: Vec<(Address, Address, U256)> = vec![
+        (Address::ZERO, DEV_ACCOUNTS[0].address, U256::from(1)),
+        (WETH, DEV_ACCOUNTS[1].address, U256::from(10).pow(U256::from(18))),
+        (Address::repeat_byte(0xff), Address::repeat_byte(0xee), (U256::from(1) << 128) - U256::from(1)),
+        (Address::ZERO, Address::ZERO, U256::ZERO),
+    ];
     KeyVectors {
         description: "State key derivations (contracts/src/logic/StateKeys.sol, rollup_types::keys): preimage = \
                       abi.encode(uint256 tag, fields...), key = keccak256(preimage); for lpToken and newToken the \
@@ -753,12 +805,16 @@ fn generate_keys() -> KeyVectors {
             pool_count: keys::TAG_POOL_COUNT,
             pool_at: keys::TAG_POOL_AT,
             new_token: keys::TAG_NEW_TOKEN,
+            bridged_token: keys::TAG_BRIDGED_TOKEN,
+            token_origin: keys::TAG_TOKEN_ORIGIN,
+            withdrawal_count: keys::TAG_WITHDRAWAL_COUNT,
+            withdrawal: keys::TAG_WITHDRAWAL,
         },
         nonce: ByAccount {
             count: accounts.len(),
             preimage: accounts.iter().map(|a| abi(keys::TAG_NONCE, (*a,))).collect(),
             key: accounts.iter().map(keys::nonce).collect(),
-            account: accounts,
+            account: accounts.clone(),
         },
         token: ByToken {
             count: tokens.len(),
@@ -815,6 +871,43 @@ fn generate_keys() -> KeyVectors {
             preimage: new_tokens.iter().map(|(c, s)| abi(keys::TAG_NEW_TOKEN, (*c, *s))).collect(),
             address: new_tokens.iter().map(|(c, s)| keys::new_token(c, s)).collect(),
         },
+        bridged_token: BridgedToken {
+            count: l1_tokens.len(),
+            preimage: l1_tokens.iter().map(|t| abi(keys::TAG_BRIDGED_TOKEN, (*t,))).collect(),
+            address: l1_tokens.iter().map(keys::bridged_token).collect(),
+            origin_value: l1_tokens.iter().map(keys::origin_value).collect(),
+            l1_token: l1_tokens.clone(),
+        },
+        token_origin: {
+            let l2: Vec<Address> = l1_tokens.iter().map(keys::bridged_token).chain([WETH]).collect();
+            ByToken {
+                count: l2.len(),
+                preimage: l2.iter().map(|t| abi(keys::TAG_TOKEN_ORIGIN, (*t,))).collect(),
+                key: l2.iter().map(keys::token_origin).collect(),
+                token: l2,
+            }
+        },
+        withdrawal_count: ByAccount {
+            count: accounts.len(),
+            preimage: accounts.iter().map(|a| abi(keys::TAG_WITHDRAWAL_COUNT, (*a,))).collect(),
+            key: accounts.iter().map(keys::withdrawal_count).collect(),
+            account: accounts.clone(),
+        },
+        withdrawal: Withdrawal {
+            count: withdrawals.len(),
+            account: withdrawals.iter().map(|w| w.0).collect(),
+            index: withdrawals.iter().map(|w| w.1).collect(),
+            preimage: withdrawals.iter().map(|(a, i)| abi(keys::TAG_WITHDRAWAL, (*a, U256::from(*i)))).collect(),
+            key: withdrawals.iter().map(|(a, i)| keys::withdrawal(a, *i)).collect(),
+        },
+        withdrawal_leaf: WithdrawalLeaf {
+            count: leaves.len(),
+            l1_token: leaves.iter().map(|l| l.0).collect(),
+            recipient: leaves.iter().map(|l| l.1).collect(),
+            amount: leaves.iter().map(|l| l.2).collect(),
+            preimage: leaves.iter().map(|(t, r, a)| Bytes::from((*t, *r, *a).abi_encode())).collect(),
+            leaf: leaves.iter().map(|(t, r, a)| keys::withdrawal_leaf(t, r, a)).collect(),
+        },
     }
 }
 
@@ -851,6 +944,10 @@ fn check_keys(file: &KeyVectors) {
         t.pool_count,
         t.pool_at,
         t.new_token,
+        t.bridged_token,
+        t.token_origin,
+        t.withdrawal_count,
+        t.withdrawal,
     ];
     let library = [
         keys::TAG_NONCE,
@@ -864,6 +961,10 @@ fn check_keys(file: &KeyVectors) {
         keys::TAG_POOL_COUNT,
         keys::TAG_POOL_AT,
         keys::TAG_NEW_TOKEN,
+        keys::TAG_BRIDGED_TOKEN,
+        keys::TAG_TOKEN_ORIGIN,
+        keys::TAG_WITHDRAWAL_COUNT,
+        keys::TAG_WITHDRAWAL,
     ];
     assert_eq!(tags, library, "tags");
 
@@ -922,6 +1023,45 @@ fn check_keys(file: &KeyVectors) {
         let (creator, salt) = (v.creator[i], v.salt[i]);
         let inputs = abi(t.new_token, (creator, salt));
         check_address("newToken", i, inputs, &v.preimage[i], keys::new_token(&creator, &salt), &v.address[i]);
+    }
+    let v = &file.bridged_token;
+    let lengths = [v.l1_token.len(), v.preimage.len(), v.address.len(), v.origin_value.len()];
+    check_lengths("bridgedToken", v.count, &lengths);
+    for (i, l1) in v.l1_token.iter().enumerate() {
+        let inputs = abi(t.bridged_token, (*l1,));
+        check_address("bridgedToken", i, inputs, &v.preimage[i], keys::bridged_token(l1), &v.address[i]);
+        let expected = U256::from_be_slice(l1.as_slice()) | (U256::from(1) << 160);
+        assert_eq!(U256::from_be_bytes(v.origin_value[i].0), expected, "bridgedToken[{i}]: originValue");
+        assert_eq!(keys::origin_value(l1), v.origin_value[i], "bridgedToken[{i}]: library originValue");
+        assert_eq!(keys::origin_of(&v.origin_value[i]), Some(*l1), "bridgedToken[{i}]: origin_of");
+    }
+    let v = &file.token_origin;
+    check_lengths("tokenOrigin", v.count, &[v.token.len(), v.preimage.len(), v.key.len()]);
+    for (i, a) in v.token.iter().enumerate() {
+        let inputs = abi(t.token_origin, (*a,));
+        check_key("tokenOrigin", i, inputs, &v.preimage[i], keys::token_origin(a), &v.key[i]);
+    }
+    let v = &file.withdrawal_count;
+    check_lengths("withdrawalCount", v.count, &[v.account.len(), v.preimage.len(), v.key.len()]);
+    for (i, a) in v.account.iter().enumerate() {
+        let inputs = abi(t.withdrawal_count, (*a,));
+        check_key("withdrawalCount", i, inputs, &v.preimage[i], keys::withdrawal_count(a), &v.key[i]);
+    }
+    let v = &file.withdrawal;
+    check_lengths("withdrawal", v.count, &[v.account.len(), v.index.len(), v.preimage.len(), v.key.len()]);
+    for i in 0..v.count {
+        let (a, index) = (v.account[i], v.index[i]);
+        let inputs = abi(t.withdrawal, (a, U256::from(index)));
+        check_key("withdrawal", i, inputs, &v.preimage[i], keys::withdrawal(&a, index), &v.key[i]);
+    }
+    let v = &file.withdrawal_leaf;
+    let lengths = [v.l1_token.len(), v.recipient.len(), v.amount.len(), v.preimage.len(), v.leaf.len()];
+    check_lengths("withdrawalLeaf", v.count, &lengths);
+    for i in 0..v.count {
+        let (l1, to, amount) = (v.l1_token[i], v.recipient[i], v.amount[i]);
+        assert_eq!(v.preimage[i], Bytes::from((l1, to, amount).abi_encode()), "withdrawalLeaf[{i}]: preimage");
+        assert_eq!(keys::withdrawal_leaf(&l1, &to, &amount), v.leaf[i], "withdrawalLeaf[{i}]: library leaf");
+        assert_eq!(keccak256(&v.preimage[i]), v.leaf[i], "withdrawalLeaf[{i}]: keccak256(preimage)");
     }
 }
 

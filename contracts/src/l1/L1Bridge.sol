@@ -209,7 +209,7 @@ contract L1Bridge {
 
     /// @notice The value of a withdrawal's leaf in the state tree (docs/bridge.md §5.1).
     function withdrawalLeaf(address l1Token, address recipient, uint256 amount) public pure returns (bytes32) {
-        return keccak256(abi.encode(l1Token, recipient, amount));
+        return StateKeys.withdrawalLeaf(l1Token, recipient, amount);
     }
 
     /// @notice Pays out the withdrawal `w`: `w.amount` of `w.l1Token` to `w.recipient`.

@@ -100,4 +100,14 @@ library StateKeys {
     function withdrawal(address account, uint256 index) internal pure returns (bytes32) {
         return keccak256(abi.encode(TAG_WITHDRAWAL, account, index));
     }
+
+    /// @notice The value stored at `tokenOrigin(l2Token)` for the L1 asset `l1Token`.
+    function originValue(address l1Token) internal pure returns (bytes32) {
+        return bytes32(uint256(uint160(l1Token)) | (1 << 160));
+    }
+
+    /// @notice The value of a withdrawal's key: what it pays, to whom, in which L1 asset.
+    function withdrawalLeaf(address l1Token, address recipient, uint256 amount) internal pure returns (bytes32) {
+        return keccak256(abi.encode(l1Token, recipient, amount));
+    }
 }
