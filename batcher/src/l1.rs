@@ -10,7 +10,10 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
-use rollup_types::bindings::{BatchInbox, batch_inbox_creation_code, chunk_verifier_creation_code};
+use rollup_types::bindings::{
+    BatchInbox, L1Bridge, TestToken, batch_inbox_creation_code, chunk_verifier_creation_code, l1_bridge_creation_code,
+    test_token_creation_code,
+};
 use std::time::Duration;
 
 /// A provider that signs with `key`, the wallet itself (to sign locally) and its address.
@@ -50,7 +53,13 @@ pub struct InboxParams {
     pub l2_chain_id: u64,
     /// Whether the inbox takes blob batches (not fraud-provable yet: docs/fraud-proofs.md §6.7).
     pub blobs_allowed: bool,
+    /// L1 blocks within which the sequencer must include a bridge queue entry (the bridge's
+    /// `inclusionWindow`, docs/bridge.md §2.3; 0 when read from an inbox without a bridge).
+    pub inclusion_window: u64,
 }
+
+/// The devnet's inclusion window: 20 L1 blocks, against the sequencer's 2 confirmations.
+pub const DEFAULT_INCLUSION_WINDOW: u64 = 20;
 
 /// Deploys a batch inbox from the committed artifact; returns its address and L1 block.
 pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Result<(Address, u64), BatcherError> {
@@ -70,6 +79,41 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
         .abi_encode(),
     );
     deploy_code(provider, code, "inbox").await
+}
+
+/// Deploys the L1 bridge of `inbox` (queue entries due within `inclusion_window` L1 blocks)
+/// and attaches it to the inbox, which takes posts only from the inbox's deployer: `provider`
+/// must sign for the account that deployed `inbox`. Returns the bridge's address.
+pub async fn deploy_bridge(
+    provider: &DynProvider,
+    inbox: Address,
+    inclusion_window: u64,
+) -> Result<Address, BatcherError> {
+    let mut code = l1_bridge_creation_code().to_vec();
+    code.extend_from_slice(
+        &L1Bridge::constructorCall { inbox_: inbox, inclusionWindow_: U256::from(inclusion_window) }.abi_encode(),
+    );
+    let (bridge, _) = deploy_code(provider, code, "bridge").await?;
+    let attach = BatchInbox::attachBridgeCall { bridge_: bridge }.abi_encode();
+    let receipt = send(provider, TransactionRequest::default().with_to(inbox).with_input(attach)).await?;
+    if !receipt.status() {
+        return Err(BatcherError::L1(format!("attaching the bridge {bridge} to the inbox {inbox} reverted")));
+    }
+    Ok(bridge)
+}
+
+/// Deploys an open-mint ERC-20 for devnets and tests (`TestToken`).
+pub async fn deploy_test_token(
+    provider: &DynProvider,
+    name: &str,
+    symbol: &str,
+    decimals: u8,
+) -> Result<Address, BatcherError> {
+    let mut code = test_token_creation_code().to_vec();
+    code.extend_from_slice(
+        &TestToken::constructorCall { name_: name.into(), symbol_: symbol.into(), decimals_: decimals }.abi_encode(),
+    );
+    Ok(deploy_code(provider, code, "test token").await?.0)
 }
 
 /// Deploys `code` and returns the new contract's address and L1 block.
@@ -126,5 +170,9 @@ pub async fn inbox_params(provider: &DynProvider, inbox: Address) -> Result<Inbo
         chunk_size: view(provider, inbox, BatchInbox::chunkSizeCall {}).await?.saturating_to(),
         l2_chain_id: view(provider, inbox, BatchInbox::l2ChainIdCall {}).await?.saturating_to(),
         blobs_allowed: view(provider, inbox, BatchInbox::blobsAllowedCall {}).await?,
+        inclusion_window: match view(provider, inbox, BatchInbox::bridgeCall {}).await? {
+            Address::ZERO => 0,
+            bridge => view(provider, bridge, L1Bridge::inclusionWindowCall {}).await?.saturating_to(),
+        },
     })
 }

@@ -781,7 +781,8 @@ impl Batcher {
                 let use_blobs = self.use_blobs(&built.data, blobs_in_flight, &capacity).await?;
                 let (input, gas_limit, sidecar) = if use_blobs {
                     let count = blob::blobs_for(built.data.len());
-                    let (input, gas) = post::blob_call(index, prev_root, last_block, &built.chunk_roots, count);
+                    let (input, gas) =
+                        post::blob_call(index, prev_root, last_block, built.queue(), &built.chunk_roots, count);
                     // KZG commitments and proofs are CPU work: off the async runtime.
                     let data = built.data.clone();
                     let sidecar = tokio::task::spawn_blocking(move || post::sidecar_for(&data))
@@ -790,7 +791,8 @@ impl Batcher {
                     blobs_in_flight += count;
                     (input, gas, Some(sidecar))
                 } else {
-                    let input = post::calldata(index, prev_root, last_block, &built.data, &built.chunk_roots);
+                    let input =
+                        post::calldata(index, prev_root, last_block, built.queue(), &built.data, &built.chunk_roots);
                     let gas = limits::post_gas(&input, built.data.len(), built.chunk_roots.len());
                     (input, gas, None)
                 };
@@ -827,7 +829,8 @@ impl Batcher {
                     "batch signed"
                 );
                 if !use_blobs {
-                    let call = PostedCall::of_calldata(prev_root, last_block, &built.data, built.chunk_roots.clone());
+                    let roots = built.chunk_roots.clone();
+                    let call = PostedCall::of_calldata(prev_root, last_block, built.queue(), &built.data, roots);
                     locked(&self.calls).insert(attempt.tx_hash, Arc::new(call));
                 }
                 signed.push(attempt);

@@ -22,11 +22,13 @@ pub const HEADER_PROOF_MARGIN: u64 = 500_000;
 
 /// Base cost of every transaction.
 const TX_BASE_GAS: u64 = 21_000;
-/// The inbox's execution of `postBatch`, beyond its data and roots: checks, the six storage
-/// slots of a new record, the batch count and the event. An upper bound: the first post, which
-/// also sets the record array's length and the count from zero, measured 183,217 on anvil
-/// (1.7.1, Osaka rules); later ones about 154,000 (`the_post_gas_model_covers_real_posts`).
-const EXEC_BASE_GAS: u64 = 195_000;
+/// The inbox's execution of `postBatch`, beyond its data and roots: checks, the bridge's queue
+/// (a call to the bridge that reads its length, an accumulator and an entry's block), the six
+/// storage slots of a new record, the batch count and the event. An upper bound: the first
+/// post, which also sets the record array's length and the count from zero, measured 183,217
+/// on anvil (1.7.1, Osaka rules) before the queue check, which adds at most about 15,000;
+/// later ones about 154,000 (`the_post_gas_model_covers_real_posts`).
+const EXEC_BASE_GAS: u64 = 212_000;
 /// Per 1,024-byte segment of data: copying and hashing it for the data commitment (measured
 /// about 400).
 const EXEC_GAS_PER_SEGMENT: u64 = 500;
@@ -101,11 +103,11 @@ pub fn post_gas(calldata: &[u8], data_len: usize, roots: usize) -> u64 {
     transaction_gas(calldata, execution_gas(data_len, roots))
 }
 
-/// Bytes of `postBatch(index, prevStateRoot, lastBlock, data, chunkRoots)` calldata for
-/// `data_len` bytes of data and `roots` roots: the selector, five head words, the data's
-/// length and padded bytes, the roots' length and words.
+/// Bytes of `postBatch(index, prevStateRoot, lastBlock, queueEnd, queueAccumulator, data,
+/// chunkRoots)` calldata for `data_len` bytes of data and `roots` roots: the selector, seven
+/// head words, the data's length and padded bytes, the roots' length and words.
 pub const fn post_calldata_len(data_len: usize, roots: usize) -> usize {
-    4 + 5 * 32 + 32 + data_len.div_ceil(32) * 32 + 32 + 32 * roots
+    4 + 7 * 32 + 32 + data_len.div_ceil(32) * 32 + 32 + 32 * roots
 }
 
 /// What one post, and one block, can carry on an L1.

@@ -43,18 +43,47 @@ impl Built {
         self.batch.blocks.first().map_or(0, |b| b.number)
     }
 
+    /// How far the batch consumes the bridge's L1 → L2 queue. L2 blocks do not consume queue
+    /// entries yet (docs/bridge.md §3, to build), so every batch stays at the queue's start;
+    /// the inbox then refuses posts once a deposit waits past the inclusion window.
+    pub(crate) fn queue(&self) -> QueuePosition {
+        QueuePosition::START
+    }
+
     /// Its state root: the last chunk root, or `prev_root` for a batch without transactions.
     pub(crate) fn state_root(&self, prev_root: B256) -> B256 {
         self.chunk_roots.last().copied().unwrap_or(prev_root)
     }
 }
 
+/// How far a batch consumed the bridge's queue: the number of entries consumed by the end of
+/// its last block and the bridge's accumulator after them (docs/bridge.md §2.3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct QueuePosition {
+    pub(crate) end: u64,
+    pub(crate) accumulator: B256,
+}
+
+impl QueuePosition {
+    /// Nothing consumed.
+    pub(crate) const START: Self = Self { end: 0, accumulator: B256::ZERO };
+}
+
 /// The `postBatch` calldata of a batch.
-pub(crate) fn calldata(index: u64, prev_root: B256, last_block: u64, data: &[u8], roots: &[B256]) -> Vec<u8> {
+pub(crate) fn calldata(
+    index: u64,
+    prev_root: B256,
+    last_block: u64,
+    queue: QueuePosition,
+    data: &[u8],
+    roots: &[B256],
+) -> Vec<u8> {
     BatchInbox::postBatchCall {
         index: U256::from(index),
         prevStateRoot: prev_root,
         lastBlock: last_block,
+        queueEnd: queue.end,
+        queueAccumulator: queue.accumulator,
         data: data.to_vec().into(),
         chunkRoots: roots.to_vec(),
     }
@@ -200,7 +229,7 @@ fn try_fit(
         data.len() <= blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB - 4
     } else {
         let roots: Vec<B256> = stored[..n].iter().flat_map(|b| b.chunk_roots.iter().copied()).collect();
-        let input = calldata(next.index, next.prev_root, blocks[n - 1].number, &data, &roots);
+        let input = calldata(next.index, next.prev_root, blocks[n - 1].number, QueuePosition::START, &data, &roots);
         packing.capacity.fits(&input, data.len(), roots.len())
     };
     Ok(fits.then_some(data))
@@ -274,6 +303,9 @@ fn pack(
 pub(crate) struct PostedCall {
     pub(crate) prev_state_root: B256,
     pub(crate) last_block: u64,
+    /// Read back once blocks carry their queue position (docs/bridge.md §3, to build).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) queue: QueuePosition,
     pub(crate) chunk_roots: Vec<B256>,
     /// The inbox's data commitment: `codec::data_commitment(data)`, or `keccak256` of the
     /// versioned hashes.
@@ -290,6 +322,7 @@ impl PostedCall {
             return Ok(Self {
                 prev_state_root: call.prevStateRoot,
                 last_block: call.lastBlock,
+                queue: QueuePosition { end: call.queueEnd, accumulator: call.queueAccumulator },
                 chunk_roots: call.chunkRoots,
                 data_hash: keccak256(&joined),
                 data_len: (blob_hashes.len() * blob::BYTES_PER_BLOB) as u64,
@@ -299,6 +332,7 @@ impl PostedCall {
         Ok(Self {
             prev_state_root: call.prevStateRoot,
             last_block: call.lastBlock,
+            queue: QueuePosition { end: call.queueEnd, accumulator: call.queueAccumulator },
             chunk_roots: call.chunkRoots,
             data_hash: codec::data_commitment(&call.data),
             data_len: call.data.len() as u64,
@@ -307,10 +341,17 @@ impl PostedCall {
 
     /// What a `postBatch` call of `data` with `chunk_roots` says (as [`Self::decode`] reads it
     /// back).
-    pub(crate) fn of_calldata(prev_state_root: B256, last_block: u64, data: &[u8], chunk_roots: Vec<B256>) -> Self {
+    pub(crate) fn of_calldata(
+        prev_state_root: B256,
+        last_block: u64,
+        queue: QueuePosition,
+        data: &[u8],
+        chunk_roots: Vec<B256>,
+    ) -> Self {
         Self {
             prev_state_root,
             last_block,
+            queue,
             chunk_roots,
             data_hash: codec::data_commitment(data),
             data_len: data.len() as u64,
@@ -324,11 +365,20 @@ impl PostedCall {
 }
 
 /// The calldata and gas of a blob post (`postBatchBlobs`) of `blobs` blobs.
-pub(crate) fn blob_call(index: u64, prev_root: B256, last_block: u64, roots: &[B256], blobs: usize) -> (Vec<u8>, u64) {
+pub(crate) fn blob_call(
+    index: u64,
+    prev_root: B256,
+    last_block: u64,
+    queue: QueuePosition,
+    roots: &[B256],
+    blobs: usize,
+) -> (Vec<u8>, u64) {
     let input = BatchInbox::postBatchBlobsCall {
         index: U256::from(index),
         prevStateRoot: prev_root,
         lastBlock: last_block,
+        queueEnd: queue.end,
+        queueAccumulator: queue.accumulator,
         chunkRoots: roots.to_vec(),
     }
     .abi_encode();
@@ -347,4 +397,31 @@ pub(crate) fn sidecar_for(data: &[u8]) -> Result<BlobTransactionSidecarVariant, 
     let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(blobs, EnvKzgSettings::Default.get())
         .map_err(|e| BatcherError::Inconsistent(format!("KZG commitment of a blob failed: {e}")))?;
     Ok(BlobTransactionSidecarVariant::Eip4844(sidecar))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calldata_has_the_length_the_gas_model_assumes_and_decodes_back() {
+        let queue = QueuePosition { end: 7, accumulator: B256::repeat_byte(0xac) };
+        for (len, roots) in [(1, 0), (31, 1), (1_024, 3), (5_000, 17)] {
+            let data = vec![0x5a; len];
+            let chunk_roots: Vec<B256> = (0..roots).map(|i| B256::with_last_byte(i as u8)).collect();
+            let input = calldata(3, B256::repeat_byte(1), 9, queue, &data, &chunk_roots);
+            assert_eq!(input.len(), limits::post_calldata_len(len, roots), "{len} bytes, {roots} roots");
+            let call = PostedCall::decode(&input, &[]).expect("decodes");
+            assert_eq!(call.queue, queue);
+            assert_eq!(call.last_block, 9);
+            assert_eq!(call.chunk_roots, chunk_roots);
+            let expected = PostedCall::of_calldata(B256::repeat_byte(1), 9, queue, &data, chunk_roots);
+            assert_eq!(call.data_hash, expected.data_hash);
+            assert_eq!(call.queue, expected.queue);
+        }
+        let (input, _) = blob_call(3, B256::ZERO, 9, queue, &[B256::ZERO], 2);
+        let call = PostedCall::decode(&input, &[B256::repeat_byte(2), B256::repeat_byte(3)]).expect("decodes");
+        assert_eq!(call.queue, queue);
+        assert_eq!(call.data_len, 2 * blob::BYTES_PER_BLOB as u64);
+    }
 }

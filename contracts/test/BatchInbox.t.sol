@@ -12,7 +12,7 @@ contract RejectingBatcher {
         external
         payable
     {
-        inbox.postBatch{value: msg.value}(index, prev, lastBlock, data, new bytes32[](0));
+        inbox.postBatch{value: msg.value}(index, prev, lastBlock, 0, bytes32(0), data, new bytes32[](0));
     }
 
     function claim(BatchInbox inbox, uint256 index) external {
@@ -29,7 +29,7 @@ contract ReentrantBatcher {
 
     function post(BatchInbox inbox_, bytes32 prev, uint64 lastBlock, bytes calldata data) external payable {
         inbox = inbox_;
-        inbox_.postBatch{value: msg.value}(inbox_.batchCount(), prev, lastBlock, data, new bytes32[](0));
+        inbox_.postBatch{value: msg.value}(inbox_.batchCount(), prev, lastBlock, 0, bytes32(0), data, new bytes32[](0));
     }
 
     function claim(uint256 index) external {
@@ -58,7 +58,8 @@ contract BatchInboxTest is Test {
         bytes32 chunkRootsHash,
         bytes32 stateRoot,
         uint64 lastL2Block,
-        uint32 chunkCount
+        uint32 chunkCount,
+        uint64 queueEnd
     );
     event BondClaimed(uint256 indexed index, address indexed poster, uint256 amount);
 
@@ -111,7 +112,7 @@ contract BatchInboxTest is Test {
         uint256 index = inbox.batchCount();
         bytes32 prev = inbox.lastStateRoot();
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(index, prev, lastBlock, data, roots);
+        inbox.postBatch{value: BOND}(index, prev, lastBlock, 0, bytes32(0), data, roots);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -161,9 +162,9 @@ contract BatchInboxTest is Test {
         vm.warp(T0 + 123);
         vm.roll(B0 + 7);
         vm.expectEmit(address(inbox));
-        emit BatchPosted(0, BATCHER, expectedDataHash, expectedRootsHash, roots[2], 10, 3);
+        emit BatchPosted(0, BATCHER, expectedDataHash, expectedRootsHash, roots[2], 10, 3, 0);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 10, data, roots);
+        inbox.postBatch{value: BOND}(0, GENESIS, 10, 0, bytes32(0), data, roots);
 
         assertEq(inbox.batchCount(), 1, "batchCount");
         BatchInbox.Batch memory b = inbox.getBatch(0);
@@ -191,7 +192,7 @@ contract BatchInboxTest is Test {
         vm.blobhashes(hashes);
         bytes32[] memory roots = _roots(2, 1);
         vm.prank(BATCHER);
-        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, roots);
+        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, 0, bytes32(0), roots);
         BatchInbox.Batch memory b = inbox.getBatch(0);
         assertEq(b.dataHash, keccak256(bytes.concat(hashes[0], hashes[1])), "dataHash");
         assertEq(uint256(b.blobCount), 2, "blobCount");
@@ -203,15 +204,15 @@ contract BatchInboxTest is Test {
         bytes32[] memory roots = _roots(1, 1);
         vm.prank(BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NoBlobs.selector));
-        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, roots);
+        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, 0, bytes32(0), roots);
         bytes32[] memory hashes = new bytes32[](1);
         hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
         vm.blobhashes(hashes);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
-        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, roots);
+        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, 0, bytes32(0), roots);
         vm.prank(BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, 0));
-        inbox.postBatchBlobs(0, GENESIS, 10, roots);
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
     }
 
     /// An inbox deployed without `blobsAllowed` takes no blob batch: they could not be proven
@@ -224,16 +225,29 @@ contract BatchInboxTest is Test {
         vm.blobhashes(hashes);
         vm.prank(BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobsNotAllowed.selector));
-        calldataOnly.postBatchBlobs{value: BOND}(0, GENESIS, 10, _roots(1, 1));
+        calldataOnly.postBatchBlobs{value: BOND}(0, GENESIS, 10, 0, bytes32(0), _roots(1, 1));
         vm.prank(BATCHER);
-        calldataOnly.postBatch{value: BOND}(0, GENESIS, 10, hex"01", _roots(1, 1));
+        calldataOnly.postBatch{value: BOND}(0, GENESIS, 10, 0, bytes32(0), hex"01", _roots(1, 1));
         assertEq(calldataOnly.batchCount(), 1, "calldata still posts");
+    }
+
+    function test_postBatch_withoutABridgeConsumesNothing() public {
+        assertEq(address(inbox.bridge()), address(0), "no bridge");
+        vm.deal(BATCHER, 2 * BOND);
+        vm.startPrank(BATCHER);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEndBeyondQueue.selector, 1, 0));
+        inbox.postBatch{value: BOND}(0, GENESIS, 3, 1, bytes32(0), hex"01", _roots(1, 1));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueAccumulatorMismatch.selector, bytes32(0), GENESIS));
+        inbox.postBatch{value: BOND}(0, GENESIS, 3, 0, GENESIS, hex"01", _roots(1, 1));
+        inbox.postBatch{value: BOND}(0, GENESIS, 3, 0, bytes32(0), hex"01", _roots(1, 1));
+        vm.stopPrank();
+        assertEq(uint256(inbox.lastQueueEnd()), 0, "nothing consumed");
     }
 
     function test_postBatch_withoutChunksKeepsPrevRoot() public {
         bytes memory data = hex"00";
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 3, data, new bytes32[](0));
+        inbox.postBatch{value: BOND}(0, GENESIS, 3, 0, bytes32(0), data, new bytes32[](0));
         BatchInbox.Batch memory b = inbox.getBatch(0);
         assertEq(b.stateRoot, GENESIS, "stateRoot = prevStateRoot");
         assertEq(b.chunkCount, 0, "chunkCount");
@@ -249,7 +263,7 @@ contract BatchInboxTest is Test {
         // The next batch still builds on the genesis root.
         bytes32[] memory roots = _roots(1, 2);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 4, hex"01", roots);
+        inbox.postBatch{value: BOND}(1, GENESIS, 4, 0, bytes32(0), hex"01", roots);
         assertEq(inbox.lastStateRoot(), roots[0], "single chunk root");
     }
 
@@ -257,11 +271,11 @@ contract BatchInboxTest is Test {
         bytes32[] memory r1 = _roots(2, 1);
         bytes32[] memory r2 = _roots(5, 2);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 10, hex"aa", r1);
+        inbox.postBatch{value: BOND}(0, GENESIS, 10, 0, bytes32(0), hex"aa", r1);
         vm.warp(T0 + 60);
         vm.roll(B0 + 5);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, r1[1], 25, hex"bbbb", r2);
+        inbox.postBatch{value: BOND}(1, r1[1], 25, 0, bytes32(0), hex"bbbb", r2);
 
         assertEq(inbox.batchCount(), 2, "batchCount");
         assertEq(inbox.lastStateRoot(), r2[4], "lastStateRoot");
@@ -284,7 +298,7 @@ contract BatchInboxTest is Test {
     function testFuzz_postBatch_recordsHashes(bytes calldata data, bytes32[] calldata roots, uint64 lastBlock) public {
         vm.assume(data.length > 0 && lastBlock > 0);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, lastBlock, data, roots);
+        inbox.postBatch{value: BOND}(0, GENESIS, lastBlock, 0, bytes32(0), data, roots);
         BatchInbox.Batch memory b = inbox.getBatch(0);
 
         bytes memory packed;
@@ -306,18 +320,18 @@ contract BatchInboxTest is Test {
     function test_postBatch_revertsForNonBatcher() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, ALICE));
         vm.prank(ALICE);
-        inbox.postBatch{value: BOND}(0, GENESIS, 1, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
 
         vm.deal(address(this), BOND);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
-        inbox.postBatch{value: BOND}(0, GENESIS, 1, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(inbox.batchCount(), 0, "nothing posted");
     }
 
     function test_postBatch_revertsOnWrongIndex() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 0, 1));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 1, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(1, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
 
         bytes32[] memory roots = _roots(1, 1);
         _postNext(1, hex"01", roots);
@@ -325,17 +339,17 @@ contract BatchInboxTest is Test {
         // (Arguments are computed before the prank: a view call would consume it.)
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 0));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, roots[0], 2, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(0, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 2));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(2, roots[0], 2, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(2, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
     }
 
     function test_postBatch_revertsOnWrongPrevStateRoot() public {
         bytes32 bad = keccak256("not the genesis root");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, GENESIS, bad));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, bad, 1, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(0, bad, 1, 0, bytes32(0), hex"01", new bytes32[](0));
 
         bytes32[] memory roots = _roots(2, 9);
         _postNext(1, hex"01", roots);
@@ -343,39 +357,39 @@ contract BatchInboxTest is Test {
         // Building on the genesis root again is rejected once a batch moved the state.
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, roots[1], GENESIS));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 2, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(1, GENESIS, 2, 0, bytes32(0), hex"01", new bytes32[](0));
         // So is building on an intermediate chunk root.
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, roots[1], roots[0]));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, roots[0], 2, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(1, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
     }
 
     function test_postBatch_revertsOnWrongBond() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, 0));
         vm.prank(BATCHER);
-        inbox.postBatch(0, GENESIS, 1, hex"01", new bytes32[](0));
+        inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, BOND - 1));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND - 1}(0, GENESIS, 1, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND - 1}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, BOND + 1));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND + 1}(0, GENESIS, 1, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND + 1}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(BATCHER.balance, 100 ether, "batcher kept its ether");
     }
 
     function test_postBatch_revertsWhenL2BlocksDoNotAdvance() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 0, 0));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 0, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(0, GENESIS, 0, 0, bytes32(0), hex"01", new bytes32[](0));
 
         _postNext(10, hex"01", new bytes32[](0));
 
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 10));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 10, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(1, GENESIS, 10, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 9));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 9, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(1, GENESIS, 9, 0, bytes32(0), hex"01", new bytes32[](0));
 
         _postNext(11, hex"01", new bytes32[](0));
         assertEq(inbox.lastL2Block(), 11, "advanced by one block");
@@ -384,14 +398,14 @@ contract BatchInboxTest is Test {
     function test_postBatch_revertsOnEmptyData() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.EmptyBatchData.selector));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 1, "", _roots(1, 1));
+        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), "", _roots(1, 1));
     }
 
     function test_postBatch_checksCallerFirst() public {
         // Everything is wrong; the caller is reported.
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, ALICE));
         vm.prank(ALICE);
-        inbox.postBatch(5, bytes32(uint256(1)), 0, "", new bytes32[](0));
+        inbox.postBatch(5, bytes32(uint256(1)), 0, 0, bytes32(0), "", new bytes32[](0));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -537,9 +551,9 @@ contract BatchInboxTest is Test {
         BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, true);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, 0, 1));
         vm.prank(BATCHER);
-        free.postBatch{value: 1}(0, GENESIS, 1, hex"01", new bytes32[](0));
+        free.postBatch{value: 1}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.prank(BATCHER);
-        free.postBatch(0, GENESIS, 1, hex"01", new bytes32[](0));
+        free.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(free.getBatch(0).bond, 0, "bond");
         vm.warp(T0 + WINDOW);
         vm.prank(BATCHER);

@@ -100,7 +100,7 @@ contract FraudProofTest is Test {
         uint256 index = target.batchCount();
         bytes32 prev = target.lastStateRoot();
         vm.prank(BATCHER);
-        target.postBatch{value: BOND}(index, prev, p.lastBlock, p.data, p.chunkRoots);
+        target.postBatch{value: BOND}(index, prev, p.lastBlock, 0, bytes32(0), p.data, p.chunkRoots);
     }
 
     function _call(uint256 index, Proof memory p) internal pure returns (bytes memory) {
@@ -323,10 +323,10 @@ contract FraudProofTest is Test {
         _post(inbox, good);
         bytes32 root0 = inbox.lastStateRoot();
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, root0, good.lastBlock + 10, bad.data, bad.chunkRoots);
+        inbox.postBatch{value: BOND}(1, root0, good.lastBlock + 10, 0, bytes32(0), bad.data, bad.chunkRoots);
         bytes32 root1 = inbox.lastStateRoot();
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(2, root1, good.lastBlock + 20, bad.data, bad.chunkRoots);
+        inbox.postBatch{value: BOND}(2, root1, good.lastBlock + 20, 0, bytes32(0), bad.data, bad.chunkRoots);
         assertEq(inbox.batchCount(), 3, "three batches");
 
         // Batch 1 starts at block 1 again: a header fraud (wrong first block).
@@ -343,7 +343,7 @@ contract FraudProofTest is Test {
 
         // Posting resumes at index 1 on batch 0's root.
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, root0, good.lastBlock + 5, hex"01", new bytes32[](0));
+        inbox.postBatch{value: BOND}(1, root0, good.lastBlock + 5, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(inbox.batchCount(), 2, "re-posted");
         assertEq(uint256(inbox.getBatch(1).lastL2Block), good.lastBlock + 5, "the new record");
     }

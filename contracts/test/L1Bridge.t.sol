@@ -7,7 +7,7 @@ import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
 import {L1Bridge} from "../src/l1/L1Bridge.sol";
 import {TestToken} from "../src/l1/TestToken.sol";
-import {BridgeQueue} from "../src/lib/BridgeQueue.sol";
+import {BridgeQueue, IBridgeQueue} from "../src/lib/BridgeQueue.sol";
 import {SparseMerkle} from "../src/lib/SparseMerkle.sol";
 import {StateKeys} from "../src/logic/StateKeys.sol";
 
@@ -135,8 +135,18 @@ abstract contract WithdrawalTrees {
         uint256 bond = inbox.bondAmount();
         vm.deal(batcher, batcher.balance + bond);
         bytes32 prev = inbox.lastStateRoot();
+        (uint64 end, bytes32 acc) = _wholeQueue(inbox);
         vm.prank(batcher);
-        inbox.postBatch{value: bond}(index, prev, uint64(index + 1), hex"01", roots);
+        inbox.postBatch{value: bond}(index, prev, uint64(index + 1), end, acc, hex"01", roots);
+    }
+
+    /// @dev The position and accumulator of a batch that consumes every queued entry.
+    function _wholeQueue(BatchInbox inbox) internal view returns (uint64 end, bytes32 acc) {
+        IBridgeQueue b = inbox.bridge();
+        if (address(b) == address(0)) return (0, bytes32(0));
+        (uint256 length,,) = b.queueAt(0);
+        (, acc,) = b.queueAt(length);
+        end = uint64(length);
     }
 }
 
@@ -157,6 +167,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         inbox =
             new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true);
         bridge = new L1Bridge(inbox, INCLUSION);
+        inbox.attachBridge(IBridgeQueue(address(bridge)));
         token = new TestToken("Test Token", "TST", 18);
         vm.roll(100);
         vm.warp(1_700_000_000);
@@ -349,8 +360,9 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         uint256 index = inbox.batchCount();
         bytes32 prev = inbox.lastStateRoot();
         vm.deal(BATCHER, 1 ether);
+        (uint64 end, bytes32 acc) = _wholeQueue(inbox);
         vm.prank(BATCHER);
-        inbox.postBatchBlobs{value: 1 ether}(index, prev, uint64(index + 1), roots);
+        inbox.postBatchBlobs{value: 1 ether}(index, prev, uint64(index + 1), end, acc, roots);
         vm.warp(block.timestamp + WINDOW);
         bytes32[] memory proof = _proof(key);
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.BatchNotProvable.selector, index));
@@ -411,6 +423,139 @@ contract L1BridgeTest is Test, WithdrawalTrees {
 
     /// @dev Any sequence of deposits (ether and token) leaves locked = held = sum of amounts,
     ///      and the queue's accumulator commits to each in order.
+    // -----------------------------------------------------------------------------------------
+    // The inbox's queue rules (docs/bridge.md §2.3).
+
+    function test_the_bridge_is_attached_once_by_the_deployer() public {
+        BatchInbox other =
+            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true);
+        L1Bridge detached = new L1Bridge(other, INCLUSION);
+        vm.deal(ALICE, 1 ether);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.BridgeNotAttached.selector));
+        detached.depositETH{value: 1}(BOB);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotDeployer.selector, ALICE));
+        other.attachBridge(IBridgeQueue(address(detached)));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BridgeOfAnotherInbox.selector, address(inbox)));
+        other.attachBridge(IBridgeQueue(address(bridge)));
+        vm.expectEmit(address(other));
+        emit BatchInbox.BridgeAttached(address(detached), INCLUSION);
+        other.attachBridge(IBridgeQueue(address(detached)));
+        assertEq(address(other.bridge()), address(detached), "attached");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BridgeAlreadyAttached.selector, address(detached)));
+        other.attachBridge(IBridgeQueue(address(detached)));
+        vm.prank(ALICE);
+        detached.depositETH{value: 1}(BOB);
+        assertEq(detached.queueLength(), 1, "deposits open once attached");
+    }
+
+    function test_a_post_cannot_invent_skip_back_or_alter_entries() public {
+        vm.deal(ALICE, 3);
+        vm.startPrank(ALICE);
+        bridge.depositETH{value: 1}(BOB);
+        bridge.depositETH{value: 1}(BOB);
+        vm.stopPrank();
+        bytes32 acc1 = bridge.accumulatorAt(1);
+        bytes32 acc2 = bridge.accumulatorAt(2);
+        (uint256 length, bytes32 accAt, uint64 next) = bridge.queueAt(1);
+        assertEq(length, 2, "queueAt: length");
+        assertEq(accAt, acc1, "queueAt: accumulator");
+        assertEq(uint256(next), 100, "queueAt: next entry's block");
+        (, accAt, next) = bridge.queueAt(3);
+        assertEq(accAt, bytes32(0), "queueAt beyond the queue");
+        assertEq(uint256(next), 0, "nothing waits beyond the queue");
+
+        _postQueueReverting(3, acc2, abi.encodeWithSelector(BatchInbox.QueueEndBeyondQueue.selector, 3, 2));
+        _postQueueReverting(1, acc2, abi.encodeWithSelector(BatchInbox.QueueAccumulatorMismatch.selector, acc1, acc2));
+        _postQueueReverting(
+            2, bytes32(0), abi.encodeWithSelector(BatchInbox.QueueAccumulatorMismatch.selector, acc2, bytes32(0))
+        );
+        _postQueue(1, acc1);
+        assertEq(uint256(inbox.getBatch(0).queueEnd), 1, "recorded");
+        assertEq(uint256(inbox.lastQueueEnd()), 1, "lastQueueEnd");
+        _postQueueReverting(0, bytes32(0), abi.encodeWithSelector(BatchInbox.QueueEndBackwards.selector, 1, 0));
+        vm.expectEmit(address(inbox));
+        emit BatchInbox.BatchPosted(
+            1,
+            BATCHER,
+            keccak256(abi.encode(uint256(1), keccak256(hex"01"))),
+            keccak256(abi.encodePacked(bytes32(uint256(1)))),
+            bytes32(uint256(1)),
+            2,
+            1,
+            2
+        );
+        _postQueue(2, acc2);
+        assertEq(uint256(inbox.lastQueueEnd()), 2, "the whole queue");
+    }
+
+    function test_a_post_cannot_leave_an_overdue_entry_behind() public {
+        vm.deal(ALICE, 2);
+        vm.prank(ALICE);
+        bridge.depositETH{value: 1}(BOB);
+        vm.roll(100 + INCLUSION);
+        _postQueue(0, bytes32(0)); // on its last block, it may still wait
+        vm.roll(100 + INCLUSION + 1);
+        vm.prank(ALICE);
+        bridge.depositETH{value: 1}(BOB);
+        _postQueueReverting(
+            0, bytes32(0), abi.encodeWithSelector(BatchInbox.QueueEntryOverdue.selector, 0, 100, 100 + INCLUSION)
+        );
+        // Consuming the overdue entry is what lets posting resume; the next one is not due yet.
+        _postQueue(1, bridge.accumulatorAt(1));
+        vm.roll(100 + INCLUSION + 1 + INCLUSION + 1);
+        _postQueueReverting(
+            1,
+            bridge.accumulatorAt(1),
+            abi.encodeWithSelector(
+                BatchInbox.QueueEntryOverdue.selector, 1, 100 + INCLUSION + 1, 100 + 2 * INCLUSION + 1
+            )
+        );
+        _postQueue(2, bridge.accumulatorAt(2));
+    }
+
+    function test_blob_posts_follow_the_queue_rules_too() public {
+        vm.deal(ALICE, 1);
+        vm.prank(ALICE);
+        bridge.depositETH{value: 1}(BOB);
+        bytes32[] memory hashes = new bytes32[](1);
+        hashes[0] = bytes32(uint256(0x01) << 248 | 1);
+        vm.blobhashes(hashes);
+        bytes32[] memory roots = new bytes32[](1);
+        roots[0] = bytes32(uint256(1));
+        vm.deal(BATCHER, 2 ether);
+        bytes32 prev = inbox.lastStateRoot();
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEndBeyondQueue.selector, 2, 1));
+        vm.prank(BATCHER);
+        inbox.postBatchBlobs{value: 1 ether}(0, prev, 1, 2, bytes32(0), roots);
+        vm.roll(100 + INCLUSION + 1);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEntryOverdue.selector, 0, 100, 100 + INCLUSION));
+        vm.prank(BATCHER);
+        inbox.postBatchBlobs{value: 1 ether}(0, prev, 1, 0, bytes32(0), roots);
+        bytes32 acc = bridge.accumulatorAt(1);
+        vm.prank(BATCHER);
+        inbox.postBatchBlobs{value: 1 ether}(0, prev, 1, 1, acc, roots);
+        assertEq(uint256(inbox.lastQueueEnd()), 1, "consumed");
+    }
+
+    /// @dev Posts the next calldata batch (state root 1, one block further) at queue position `end`.
+    function _postQueue(uint64 end, bytes32 acc) internal {
+        _postQueueReverting(end, acc, "");
+    }
+
+    /// @dev The same, expecting the post to revert with `err` (unless empty).
+    function _postQueueReverting(uint64 end, bytes32 acc, bytes memory err) internal {
+        uint256 index = inbox.batchCount();
+        bytes32[] memory roots = new bytes32[](1);
+        roots[0] = bytes32(uint256(1));
+        vm.deal(BATCHER, BATCHER.balance + 1 ether);
+        bytes32 prev = inbox.lastStateRoot();
+        if (err.length != 0) vm.expectRevert(err);
+        vm.prank(BATCHER);
+        inbox.postBatch{value: 1 ether}(index, prev, uint64(index + 1), end, acc, hex"01", roots);
+    }
+
     function testFuzz_deposits_are_accounted_exactly(uint96[8] calldata amounts, uint8 kinds) public {
         token.mint(ALICE, type(uint128).max);
         vm.deal(ALICE, type(uint128).max);
@@ -541,6 +686,7 @@ contract L1BridgeInvariantTest is Test {
             address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true
         );
         bridge = new L1Bridge(inbox, 20);
+        inbox.attachBridge(IBridgeQueue(address(bridge)));
         token = new TestToken("Test Token", "TST", 18);
         handler = new BridgeHandler(inbox, bridge, token);
     }

@@ -4,6 +4,8 @@
 //! `proveChunkFraud` takes `ChunkVerifier.DataProof`) generates a module of that name too.
 
 #![allow(missing_docs)]
+// Events with eight fields (`BatchPosted`, `DepositQueued`) generate constructors that take as many.
+#![allow(clippy::too_many_arguments)]
 
 mod l2 {
     alloy_sol_types::sol!(
@@ -29,10 +31,28 @@ mod verifier {
     );
 }
 
+mod bridge {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        L1Bridge,
+        "../contracts/artifacts/L1Bridge.json"
+    );
+}
+
+mod token {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        TestToken,
+        "../contracts/artifacts/TestToken.json"
+    );
+}
+
+pub use bridge::L1Bridge;
 pub use inbox::BatchInbox;
 /// The data part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
 pub use inbox::ChunkVerifier::DataProof;
 pub use l2::L2System;
+pub use token::TestToken;
 pub use verifier::ChunkVerifier;
 
 /// Creation code of the L2 system contract.
@@ -48,4 +68,14 @@ pub fn batch_inbox_creation_code() -> &'static [u8] {
 /// Creation code of the chunk verifier (the L1 step verifier of fraud proofs).
 pub fn chunk_verifier_creation_code() -> &'static [u8] {
     &ChunkVerifier::BYTECODE
+}
+
+/// Creation code of the L1 bridge.
+pub fn l1_bridge_creation_code() -> &'static [u8] {
+    &L1Bridge::BYTECODE
+}
+
+/// Creation code of the devnet's L1 test token.
+pub fn test_token_creation_code() -> &'static [u8] {
+    &TestToken::BYTECODE
 }

@@ -779,8 +779,12 @@ fn generate_keys() -> KeyVectors {
         (Address::ZERO, B256::repeat_byte(0xff)),
     ];
     let l1_tokens = vec![Address::ZERO, Address::repeat_byte(0xff), WETH, DEV_ACCOUNTS[2].address];
-    let withdrawals: Vec<(Address, u64)> =
-        accounts.iter().take(5).flat_map(|a| INDICES.iter().take(3).map(|i| (*a, *i))).chain([(WETH, u64::MAX)]).collect();
+    let withdrawals: Vec<(Address, u64)> = accounts
+        .iter()
+        .take(5)
+        .flat_map(|a| INDICES.iter().take(3).map(|i| (*a, *i)))
+        .chain([(WETH, u64::MAX)])
+        .collect();
     let leaves: Vec<(Address, Address, U256)> = vec![
         (Address::ZERO, DEV_ACCOUNTS[0].address, U256::from(1)),
         (WETH, DEV_ACCOUNTS[1].address, U256::from(10).pow(U256::from(18))),

@@ -627,6 +627,10 @@ struct DeployArgs {
     /// proven fraudulent yet: with this, the chain trusts its batcher for them.
     #[arg(long = "allow-blobs")]
     allow_blobs: bool,
+    /// L1 blocks within which the sequencer must include a deposit or forced transaction
+    /// queued on the bridge; a post that leaves an older entry behind is refused.
+    #[arg(long = "inclusion-window", default_value_t = rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW)]
+    inclusion_window: u64,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -884,6 +888,7 @@ impl Cli {
                     chunk_size: chain.chunk_size,
                     l2_chain_id: chain.chain_id,
                     blobs_allowed: args.allow_blobs,
+                    inclusion_window: args.inclusion_window,
                 };
                 let deployment = deploy(&args.l1_rpc, &args.key, &params).await?;
                 #[allow(clippy::print_stdout)]

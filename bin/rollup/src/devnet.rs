@@ -44,6 +44,13 @@ pub struct Deployment {
     /// Whether the inbox takes blob batches (not fraud-provable yet).
     #[serde(default)]
     pub blobs_allowed: bool,
+    /// The L1 bridge (deposits, forced transactions, withdrawals), attached to the inbox.
+    pub bridge: Address,
+    /// L1 blocks within which a queue entry must be included.
+    pub inclusion_window: u64,
+    /// The devnet's L1 test token ("TST", 18 decimals, open mint), if one was deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_token: Option<Address>,
 }
 
 /// Deploys the L1 contracts of a chain with `deployer_key`.
@@ -51,6 +58,7 @@ pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams
     let (provider, _, _) = l1::signing_provider(l1_rpc, deployer_key)?;
     let l1_chain_id = provider.get_chain_id().await.context("reading the L1 chain id")?;
     let (batch_inbox, inbox_block) = l1::deploy_inbox(&provider, params).await?;
+    let bridge = l1::deploy_bridge(&provider, batch_inbox, params.inclusion_window).await?;
     Ok(Deployment {
         l1_chain_id,
         batch_inbox,
@@ -62,6 +70,9 @@ pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams
         chunk_size: params.chunk_size,
         genesis_state_root: params.genesis_state_root,
         blobs_allowed: params.blobs_allowed,
+        bridge,
+        inclusion_window: params.inclusion_window,
+        test_token: None,
     })
 }
 
@@ -347,6 +358,18 @@ impl Devnet {
         let _ = writeln!(s, "  L1 batcher          {}", d.batcher);
         let _ = writeln!(
             s,
+            "  L1 L1Bridge         {}  (queue entries due within {} L1 blocks; docs/bridge.md)",
+            d.bridge, d.inclusion_window
+        );
+        if let Some(token) = d.test_token {
+            let _ = writeln!(s, "  L1 test token       {token}  (TST, 18 decimals, anyone may mint)");
+        }
+        let _ = writeln!(
+            s,
+            "                      L2 crediting of deposits is being built: a deposit queued now stops\n                      batch posting once it is overdue (the inclusion rule)"
+        );
+        let _ = writeln!(
+            s,
             "  challenge window    {} s, bond {} ETH per batch, {} transactions per chunk",
             d.challenge_window,
             format_ether(d.bond),
@@ -406,9 +429,18 @@ async fn ensure_deployment(config: &DevnetConfig, l1_rpc: &url::Url, genesis_roo
         l2_chain_id: config.chain.chain_id,
         // Blob batches are not fraud-provable yet: the inbox takes them only when asked for.
         blobs_allowed: config.da != DaMode::Calldata,
+        inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
     };
-    let deployment = deploy(l1_rpc, &config.deployer_key, &params).await?;
+    let mut deployment = deploy(l1_rpc, &config.deployer_key, &params).await?;
+    let (deployer, _, _) = l1::signing_provider(l1_rpc, &config.deployer_key)?;
+    deployment.test_token = Some(l1::deploy_test_token(&deployer, "Test Token", "TST", 18).await?);
     std::fs::write(&path, serde_json::to_vec_pretty(&deployment)?)?;
-    info!(target: "devnet", inbox = %deployment.batch_inbox, "deployed the L1 contracts");
+    info!(
+        target: "devnet",
+        inbox = %deployment.batch_inbox,
+        bridge = %deployment.bridge,
+        test_token = ?deployment.test_token,
+        "deployed the L1 contracts"
+    );
     Ok(deployment)
 }

@@ -218,6 +218,7 @@ impl ProofBench {
             chunk_size,
             l2_chain_id: chain.chain_id,
             blobs_allowed: false,
+            inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
         };
         let deployment = crate::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await?;
         let inbox = deployment.batch_inbox;
@@ -228,6 +229,8 @@ impl ProofBench {
             index: U256::ZERO,
             prevStateRoot: executor.state_root(),
             lastBlock: 1,
+            queueEnd: 0,
+            queueAccumulator: B256::ZERO,
             data: data.clone(),
             chunkRoots: chunk_roots.clone(),
         };

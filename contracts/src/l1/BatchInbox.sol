@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ChunkVerifier} from "./ChunkVerifier.sol";
 import {DataCommitment} from "../lib/DataCommitment.sol";
+import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 
 /// @title BatchInbox
 /// @notice The L1 record of the L2 chain: for each batch, a commitment to its data, a
@@ -13,6 +14,9 @@ import {DataCommitment} from "../lib/DataCommitment.sol";
 ///         (after committing to the proof in an earlier block): the batch and every later one
 ///         are rolled back, half of its bond goes to the prover and the rest of the rolled-back
 ///         bonds stay locked here for good. Rules: docs/fraud-proofs.md.
+///         Each batch also says how far it consumed the bridge's L1 → L2 queue; a post that
+///         invents entries, goes backwards, or leaves an overdue entry behind is refused
+///         (docs/bridge.md §2.3).
 contract BatchInbox {
     /// @notice The chunk-specific part of a chunk proof.
     struct ChunkProof {
@@ -57,6 +61,7 @@ contract BatchInbox {
         uint128 bond;
         bool bondClaimed;
         uint8 blobCount;
+        uint64 queueEnd;
     }
 
     /// @notice Only the authorised batcher may post.
@@ -109,6 +114,20 @@ contract BatchInbox {
     error NoFraud();
     /// @notice Paying the prover failed.
     error RewardTransferFailed();
+    /// @notice Only the deployer attaches the bridge.
+    error NotDeployer(address caller);
+    /// @notice The bridge is attached once.
+    error BridgeAlreadyAttached(address bridge);
+    /// @notice The bridge pays withdrawals against another inbox.
+    error BridgeOfAnotherInbox(address bridgeInbox);
+    /// @notice A batch cannot un-consume queue entries.
+    error QueueEndBackwards(uint64 previous, uint64 got);
+    /// @notice A batch cannot consume entries that were never queued.
+    error QueueEndBeyondQueue(uint64 got, uint256 length);
+    /// @notice The entries the batch was built from are not the queue's (an L1 reorg changed it).
+    error QueueAccumulatorMismatch(bytes32 expected, bytes32 got);
+    /// @notice Entry `index`, queued in L1 block `l1Block`, had to be included by `deadline`.
+    error QueueEntryOverdue(uint256 index, uint64 l1Block, uint256 deadline);
 
     /// @notice A batch was recorded.
     event BatchPosted(
@@ -118,7 +137,8 @@ contract BatchInbox {
         bytes32 chunkRootsHash,
         bytes32 stateRoot,
         uint64 lastL2Block,
-        uint32 chunkCount
+        uint32 chunkCount,
+        uint64 queueEnd
     );
     /// @notice The bond of a final batch went back to its poster.
     event BondClaimed(uint256 indexed index, address indexed poster, uint256 amount);
@@ -133,6 +153,8 @@ contract BatchInbox {
     /// @notice Batches `fromIndex` to `fromIndex + count - 1` were removed; posting resumes at
     ///         `fromIndex` on `stateRoot`.
     event BatchesRolledBack(uint256 indexed fromIndex, uint256 count, bytes32 stateRoot);
+    /// @notice The bridge whose queue the batches consume.
+    event BridgeAttached(address indexed bridge, uint256 inclusionWindow);
 
     /// @notice The only account allowed to post batches.
     address public immutable batcher;
@@ -155,10 +177,17 @@ contract BatchInbox {
     /// @notice L1 block in which each proof commitment was made.
     mapping(bytes32 => uint256) public proofCommitments;
 
+    /// @dev The account that may attach the bridge, once.
+    address private immutable _deployer;
+
     /// @dev Records of batches `0 … _count - 1`; entries past `_count` are rolled back and get
     ///      overwritten by later posts.
     Batch[] private _batches;
     uint256 private _count;
+
+    /// @notice The bridge whose L1 → L2 queue the batches consume (zero until attached: every
+    ///         batch then consumes nothing).
+    IBridgeQueue public bridge;
 
     constructor(
         address batcher_,
@@ -180,34 +209,57 @@ contract BatchInbox {
         l2ChainId = l2ChainId_;
         verifier = verifier_;
         blobsAllowed = blobsAllowed_;
+        _deployer = msg.sender;
+    }
+
+    /// @notice Attaches the bridge whose queue the batches consume. The bridge is deployed
+    ///         after the inbox (it names the inbox it pays against), so the deployer attaches
+    ///         it in a second step, once; the bridge takes no entries before that.
+    function attachBridge(IBridgeQueue bridge_) external {
+        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
+        if (address(bridge) != address(0)) revert BridgeAlreadyAttached(address(bridge));
+        address bridgeInbox = bridge_.inbox();
+        if (bridgeInbox != address(this)) revert BridgeOfAnotherInbox(bridgeInbox);
+        bridge = bridge_;
+        emit BridgeAttached(address(bridge_), bridge_.inclusionWindow());
     }
 
     /// @notice Records batch `index`, built on `prevStateRoot`, covering L2 blocks up to
     ///         `lastBlock`, with its data in calldata. `chunkRoots[i]` is the state root after
     ///         chunk `i`; the last one is the batch's state root (a batch of empty blocks keeps
     ///         `prevStateRoot`). The data commitment is `DataCommitment.commit(data)`: the length
-    ///         and the hash of each 1,024-byte segment, hashed together.
+    ///         and the hash of each 1,024-byte segment, hashed together. By the end of
+    ///         `lastBlock` the L2 has consumed the first `queueEnd` entries of the bridge's
+    ///         queue, whose accumulator the batcher built them from is `queueAccumulator`.
     function postBatch(
         uint256 index,
         bytes32 prevStateRoot,
         uint64 lastBlock,
+        uint64 queueEnd,
+        bytes32 queueAccumulator,
         bytes calldata data,
         bytes32[] calldata chunkRoots
     ) external payable {
         _check(index, prevStateRoot, lastBlock);
+        _checkQueue(queueEnd, queueAccumulator);
         if (data.length == 0) revert EmptyBatchData();
-        _record(index, prevStateRoot, lastBlock, DataCommitment.commit(data), chunkRoots, 0);
+        _record(index, prevStateRoot, lastBlock, queueEnd, DataCommitment.commit(data), chunkRoots, 0);
     }
 
     /// @notice The same as `postBatch` with the data in this transaction's blobs (EIP-4844).
     ///         The data commitment is `keccak256` of the blobs' versioned hashes, concatenated
     ///         in blob order.
-    function postBatchBlobs(uint256 index, bytes32 prevStateRoot, uint64 lastBlock, bytes32[] calldata chunkRoots)
-        external
-        payable
-    {
+    function postBatchBlobs(
+        uint256 index,
+        bytes32 prevStateRoot,
+        uint64 lastBlock,
+        uint64 queueEnd,
+        bytes32 queueAccumulator,
+        bytes32[] calldata chunkRoots
+    ) external payable {
         if (!blobsAllowed) revert BlobsNotAllowed();
         _check(index, prevStateRoot, lastBlock);
+        _checkQueue(queueEnd, queueAccumulator);
         uint256 count;
         while (blobhash(count) != bytes32(0)) {
             count++;
@@ -219,7 +271,9 @@ contract BatchInbox {
         }
         // A transaction carries a handful of blobs (6 under Cancun, 9 under Prague).
         // forge-lint: disable-next-line(unsafe-typecast)
-        _record(index, prevStateRoot, lastBlock, keccak256(abi.encodePacked(hashes)), chunkRoots, uint8(count));
+        _record(
+            index, prevStateRoot, lastBlock, queueEnd, keccak256(abi.encodePacked(hashes)), chunkRoots, uint8(count)
+        );
     }
 
     function _check(uint256 index, bytes32 prevStateRoot, uint64 lastBlock) private view {
@@ -232,10 +286,30 @@ contract BatchInbox {
         if (lastBlock <= previousL2Block) revert L2BlocksNotAdvancing(previousL2Block, lastBlock);
     }
 
+    /// @dev The three queue rules of docs/bridge.md §2.3: the queue position never moves
+    ///         backwards nor past the queue's end, the entries the batch was built from are the
+    ///         queue's, and the first entry left waiting is not overdue.
+    function _checkQueue(uint64 queueEnd, bytes32 queueAccumulator) private view {
+        uint64 previous = lastQueueEnd();
+        if (queueEnd < previous) revert QueueEndBackwards(previous, queueEnd);
+        IBridgeQueue b = bridge;
+        uint256 length;
+        bytes32 accumulator;
+        uint64 nextL1Block;
+        if (address(b) != address(0)) (length, accumulator, nextL1Block) = b.queueAt(queueEnd);
+        if (queueEnd > length) revert QueueEndBeyondQueue(queueEnd, length);
+        if (queueAccumulator != accumulator) revert QueueAccumulatorMismatch(accumulator, queueAccumulator);
+        if (queueEnd < length) {
+            uint256 deadline = uint256(nextL1Block) + b.inclusionWindow();
+            if (deadline < block.number) revert QueueEntryOverdue(queueEnd, nextL1Block, deadline);
+        }
+    }
+
     function _record(
         uint256 index,
         bytes32 prevStateRoot,
         uint64 lastBlock,
+        uint64 queueEnd,
         bytes32 dataHash,
         bytes32[] calldata chunkRoots,
         uint8 blobCount
@@ -253,12 +327,15 @@ contract BatchInbox {
             chunkCount: uint32(chunkRoots.length),
             bond: uint128(msg.value),
             bondClaimed: false,
-            blobCount: blobCount
+            blobCount: blobCount,
+            queueEnd: queueEnd
         });
         if (index < _batches.length) _batches[index] = record;
         else _batches.push(record);
         _count = index + 1;
-        emit BatchPosted(index, msg.sender, dataHash, chunkRootsHash, stateRoot, lastBlock, uint32(chunkRoots.length));
+        emit BatchPosted(
+            index, msg.sender, dataHash, chunkRootsHash, stateRoot, lastBlock, uint32(chunkRoots.length), queueEnd
+        );
     }
 
     // -----------------------------------------------------------------------------------------
@@ -401,6 +478,12 @@ contract BatchInbox {
     function lastL2Block() public view returns (uint64) {
         uint256 n = _count;
         return n == 0 ? 0 : _batches[n - 1].lastL2Block;
+    }
+
+    /// @notice Queue entries consumed by the end of the last batch (0 before the first).
+    function lastQueueEnd() public view returns (uint64) {
+        uint256 n = _count;
+        return n == 0 ? 0 : _batches[n - 1].queueEnd;
     }
 
     /// @notice Whether batch `index` is past its challenge window.

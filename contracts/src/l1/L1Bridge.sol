@@ -63,6 +63,9 @@ contract L1Bridge {
     error InsufficientLocked(address l1Token, uint256 locked, uint256 amount);
     /// @notice A call into the bridge while another one is running.
     error Reentered();
+    /// @notice The inbox does not enforce this bridge's queue (`BatchInbox.attachBridge` was not
+    ///         called with it), so nothing would make the sequencer include an entry.
+    error BridgeNotAttached();
 
     /// @notice Entry `index` of the queue is a deposit of `amount` of `l1Token` (the zero
     ///         address for ether) from `from` on L1 to `to` on L2, as `l2Token`.
@@ -187,6 +190,16 @@ contract L1Bridge {
         return _queue[index];
     }
 
+    /// @notice For a batch that consumed the first `count` entries: the queue's length, the
+    ///         accumulator after them (zero when `count` is zero or beyond the queue) and the L1
+    ///         block of entry `count`, the first one left waiting (zero if none). What the inbox
+    ///         checks a post against (docs/bridge.md §2.3).
+    function queueAt(uint256 count) external view returns (uint256 length, bytes32 accumulator, uint64 nextL1Block) {
+        length = _queue.length;
+        if (count != 0 && count <= length) accumulator = _queue[count - 1].accumulator;
+        if (count < length) nextL1Block = _queue[count].l1Block;
+    }
+
     /// @notice The accumulator after the first `count` entries (zero for none).
     function accumulatorAt(uint256 count) external view returns (bytes32) {
         if (count > _queue.length) revert UnknownEntry(count - 1);
@@ -268,6 +281,7 @@ contract L1Bridge {
     }
 
     function _append(bytes32 entryHash) private returns (uint256 index) {
+        if (address(inbox.bridge()) != address(this)) revert BridgeNotAttached();
         index = _queue.length;
         bytes32 previous = index == 0 ? bytes32(0) : _queue[index - 1].accumulator;
         uint64 l1Block = uint64(block.number);

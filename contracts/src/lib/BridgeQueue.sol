@@ -1,6 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+/// @title IBridgeQueue
+/// @notice What the inbox reads of the bridge's queue when it takes a post (docs/bridge.md §2.3).
+interface IBridgeQueue {
+    /// @notice The inbox the bridge pays withdrawals against.
+    function inbox() external view returns (address);
+
+    /// @notice L1 blocks within which a queue entry must be included.
+    function inclusionWindow() external view returns (uint256);
+
+    /// @notice For a batch that consumed the first `count` entries: the queue's length, the
+    ///         accumulator after those entries (zero when `count` is zero or beyond the queue)
+    ///         and the L1 block of entry `count`, the first one left waiting (zero if none).
+    function queueAt(uint256 count) external view returns (uint256 length, bytes32 accumulator, uint64 nextL1Block);
+}
+
 /// @title BridgeQueue
 /// @notice Hashing rules of the L1 → L2 queue: what each entry commits to and how the entries
 ///         are chained, so that one stored word binds every entry before it. Normative text:

@@ -75,6 +75,7 @@ impl Setup {
             l2_chain_id: chain.chain_id,
             // The blob test posts blobs; the others post calldata.
             blobs_allowed: true,
+            inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
         };
         let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
         for nonce in 0..blocks {
@@ -537,6 +538,7 @@ async fn the_post_gas_model_covers_real_posts() {
         chunk_size: 64,
         l2_chain_id: 42_069,
         blobs_allowed: false,
+        inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
     };
     let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
     let wallet = EthereumWallet::from(PrivateKeySigner::from_bytes(&DEV_ACCOUNTS[1].private_key).expect("key"));
@@ -566,6 +568,8 @@ async fn the_post_gas_model_covers_real_posts() {
                 index: U256::from(index),
                 prevStateRoot: prev,
                 lastBlock: last_block,
+                queueEnd: 0,
+                queueAccumulator: B256::ZERO,
                 data: data.clone().into(),
                 chunkRoots: chunk_roots.clone(),
             }

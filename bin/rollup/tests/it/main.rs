@@ -16,7 +16,7 @@ use rollup::{
 };
 use rollup_types::{
     SYSTEM_CONTRACT,
-    bindings::{BatchInbox, L2System},
+    bindings::{BatchInbox, L1Bridge, L2System, TestToken},
     genesis::{DAI, DEV_ACCOUNTS, USDC, WBTC, WETH},
     signer::Signer,
 };
@@ -147,6 +147,16 @@ async fn e2e_swap_and_transfer_are_posted_verified_and_roots_agree() {
     assert_eq!(verified.last_verified_state_root, Some(seq_root));
     assert_eq!(status["challenger"]["lastVerifiedStateRoot"], json!(seq_root));
 
+    // The devnet deployed the bridge and attached it to the inbox, and a test token beside it.
+    let d = &devnet.deployment;
+    assert_eq!(l1_view(&devnet.l1_rpc, inbox, BatchInbox::bridgeCall {}).await, d.bridge);
+    assert_eq!(l1_view(&devnet.l1_rpc, d.bridge, L1Bridge::inboxCall {}).await, inbox);
+    let window = l1_view(&devnet.l1_rpc, d.bridge, L1Bridge::inclusionWindowCall {}).await;
+    assert_eq!(window, U256::from(d.inclusion_window));
+    assert_eq!(l1_view(&devnet.l1_rpc, inbox, BatchInbox::lastQueueEndCall {}).await, 0);
+    let token = d.test_token.expect("the devnet deploys a test token");
+    assert_eq!(l1_view(&devnet.l1_rpc, token, TestToken::symbolCall {}).await, "TST");
+
     // With a two-second window, the batches become final.
     eventually(Duration::from_secs(30), "finality", || async {
         let tx = get(&format!("{url}/v1/transactions/{}", hashes[0])).await;
@@ -193,6 +203,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         chunk_size: chain.chunk_size,
         l2_chain_id: chain.chain_id,
         blobs_allowed: false,
+        inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
     };
     let deployment = rollup::devnet::deploy(&l1, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deployed");
 
