@@ -7,6 +7,7 @@ import {L2System} from "../src/l2/L2System.sol";
 import {LedgerLogic} from "../src/logic/LedgerLogic.sol";
 import {AmmLogic} from "../src/logic/AmmLogic.sol";
 import {StateKeys} from "../src/logic/StateKeys.sol";
+import {BridgeLogic} from "../src/logic/BridgeLogic.sol";
 
 /// @notice Behavioural tests of the L2 system contract: ledger (transfer, createToken, listing)
 ///         and AMM (createPool, swap, addLiquidity, removeLiquidity) over a small genesis.
@@ -1270,5 +1271,145 @@ contract L2SystemTest is Test {
         assertLe(b0, a0, "never more token0 than deposited");
         assertLe(b1, a1, "never more token1 than deposited");
         assertEq(_bal(lpAB, CAROL), 0, "carol lp burnt");
+    }
+}
+
+/// @notice The L2 half of the bridge on the system contract: deposits credited by the system
+///         caller (registering the bridged token once), and withdrawals that burn and write
+///         their leaf. Keys and leaves are re-derived here from their definitions
+///         (docs/bridge.md §3-§5), not through StateKeys.
+contract L2SystemBridgeTest is Test {
+    event DepositCredited(
+        uint256 indexed queueIndex, address indexed l1Token, address indexed to, address l2Token, uint256 amount
+    );
+    event WithdrawalInitiated(
+        address indexed sender,
+        uint256 indexed index,
+        address indexed l1Token,
+        address l2Token,
+        address recipient,
+        uint256 amount,
+        bytes32 leaf
+    );
+    event TokenCreated(address indexed token, address indexed creator, string symbol, uint8 decimals, uint256 supply);
+
+    address constant SYSTEM = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
+    address constant TKA = 0x7000000000000000000000000000000000000001;
+    address constant L1_TOKEN = address(0x70C3);
+    address constant ALICE = address(0xA11CE);
+    address constant BOB = address(0xB0B);
+    uint256 constant ETH_META = 0x4554480000000000000000000000000000000000000000000000000000000012; // "ETH", 18
+    uint256 constant TST_META = 0x5453540000000000000000000000000000000000000000000000000000000006; // "TST", 6
+
+    L2System sys;
+
+    function setUp() public override {
+        L2System.GenesisToken[] memory tokens = new L2System.GenesisToken[](1);
+        tokens[0] = L2System.GenesisToken(TKA, "TKA", 18);
+        L2System.GenesisMint[] memory mints = new L2System.GenesisMint[](1);
+        mints[0] = L2System.GenesisMint(TKA, ALICE, 1000);
+        sys = new L2System(tokens, mints, new L2System.GenesisPool[](0));
+    }
+
+    function _bridged(address l1Token) internal pure returns (address) {
+        return address(uint160(uint256(keccak256(abi.encode(uint256(11), l1Token)))));
+    }
+
+    function _slot(bytes memory preimage) internal view returns (uint256) {
+        return uint256(vm.load(address(sys), keccak256(preimage)));
+    }
+
+    function test_a_first_deposit_registers_the_bridged_token_and_mints() public {
+        address weth = _bridged(address(0));
+        vm.expectEmit(address(sys));
+        emit TokenCreated(weth, address(0), "ETH", 18, 0);
+        vm.expectEmit(address(sys));
+        emit DepositCredited(0, address(0), BOB, weth, 5 ether);
+        vm.prank(SYSTEM);
+        sys.creditDeposit(0, address(0), BOB, 5 ether, ETH_META);
+
+        (bool exists, string memory symbol, uint8 decimals, uint256 supply) = sys.tokenInfo(weth);
+        assertTrue(exists, "registered");
+        assertEq(symbol, "ETH", "symbol");
+        assertEq(uint256(decimals), 18, "decimals");
+        assertEq(supply, 5 ether, "supply");
+        assertEq(sys.balanceOf(weth, BOB), 5 ether, "balance");
+        assertEq(sys.tokenCount(), 2, "listed after the genesis token");
+        assertEq(sys.tokenAt(1), weth, "listed at the next index");
+        assertEq(_slot(abi.encode(uint256(12), weth)), uint256(1) << 160, "origin of ether is 1 << 160");
+        (bool bridged, address l1) = sys.l1TokenOf(weth);
+        assertTrue(bridged, "bridged");
+        assertEq(l1, address(0), "ether");
+
+        // A second deposit of the asset only mints.
+        vm.prank(SYSTEM);
+        sys.creditDeposit(1, address(0), ALICE, 1 ether, ETH_META);
+        assertEq(sys.tokenCount(), 2, "registered once");
+        (,,, supply) = sys.tokenInfo(weth);
+        assertEq(supply, 6 ether, "supply grows");
+        assertEq(sys.balanceOf(weth, ALICE), 1 ether, "second recipient");
+    }
+
+    function test_only_the_system_caller_credits_deposits() public {
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(L2System.NotSystemCaller.selector, ALICE));
+        sys.creditDeposit(0, address(0), ALICE, 1 ether, ETH_META);
+        assertEq(sys.SYSTEM_CALLER(), SYSTEM, "EIP-4788's system address");
+    }
+
+    function test_a_deposit_of_the_largest_lockable_amount_twice_does_not_overflow() public {
+        uint256 cap = type(uint128).max;
+        vm.startPrank(SYSTEM);
+        sys.creditDeposit(0, L1_TOKEN, ALICE, cap, TST_META);
+        sys.creditDeposit(1, L1_TOKEN, BOB, cap, TST_META);
+        vm.stopPrank();
+        (,,, uint256 supply) = sys.tokenInfo(_bridged(L1_TOKEN));
+        assertEq(supply, 2 * cap, "supply");
+    }
+
+    function test_a_withdrawal_burns_and_writes_its_leaf() public {
+        address tst = _bridged(L1_TOKEN);
+        vm.prank(SYSTEM);
+        sys.creditDeposit(0, L1_TOKEN, ALICE, 100, TST_META);
+
+        bytes32 leaf0 = keccak256(abi.encode(L1_TOKEN, BOB, uint256(30)));
+        vm.expectEmit(address(sys));
+        emit WithdrawalInitiated(ALICE, 0, L1_TOKEN, tst, BOB, 30, leaf0);
+        vm.prank(ALICE);
+        assertEq(sys.withdraw(tst, BOB, 30), 0, "first index");
+        vm.prank(ALICE);
+        assertEq(sys.withdraw(tst, ALICE, 70), 1, "second index");
+
+        assertEq(sys.balanceOf(tst, ALICE), 0, "burned");
+        (,,, uint256 supply) = sys.tokenInfo(tst);
+        assertEq(supply, 0, "supply burned");
+        assertEq(sys.withdrawalCount(ALICE), 2, "count");
+        assertEq(_slot(abi.encode(uint256(13), ALICE)), 2, "count key");
+        assertEq(sys.withdrawalLeafOf(ALICE, 0), leaf0, "leaf 0");
+        assertEq(bytes32(_slot(abi.encode(uint256(14), ALICE, uint256(0)))), leaf0, "leaf key 0");
+        assertEq(
+            bytes32(_slot(abi.encode(uint256(14), ALICE, uint256(1)))),
+            keccak256(abi.encode(L1_TOKEN, ALICE, uint256(70))),
+            "leaf key 1"
+        );
+        assertEq(sys.withdrawalCount(BOB), 0, "per sender");
+    }
+
+    function test_withdrawals_that_are_refused() public {
+        address tst = _bridged(L1_TOKEN);
+        vm.prank(SYSTEM);
+        sys.creditDeposit(0, L1_TOKEN, ALICE, 100, TST_META);
+        vm.startPrank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(BridgeLogic.NotBridged.selector, TKA));
+        sys.withdraw(TKA, BOB, 1);
+        vm.expectRevert(abi.encodeWithSelector(BridgeLogic.ZeroWithdrawal.selector));
+        sys.withdraw(tst, BOB, 0);
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.InvalidRecipient.selector));
+        sys.withdraw(tst, address(0), 1);
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.InsufficientBalance.selector, tst, ALICE, 100, 101));
+        sys.withdraw(tst, BOB, 101);
+        vm.stopPrank();
+        assertEq(sys.withdrawalCount(ALICE), 0, "nothing written");
+        assertEq(sys.balanceOf(tst, ALICE), 100, "nothing burned");
     }
 }
