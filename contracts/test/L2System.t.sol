@@ -1279,20 +1279,6 @@ contract L2SystemTest is Test {
 ///         their leaf. Keys and leaves are re-derived here from their definitions
 ///         (docs/bridge.md §3-§5), not through StateKeys.
 contract L2SystemBridgeTest is Test {
-    event DepositCredited(
-        uint256 indexed queueIndex, address indexed l1Token, address indexed to, address l2Token, uint256 amount
-    );
-    event WithdrawalInitiated(
-        address indexed sender,
-        uint256 indexed index,
-        address indexed l1Token,
-        address l2Token,
-        address recipient,
-        uint256 amount,
-        bytes32 leaf
-    );
-    event TokenCreated(address indexed token, address indexed creator, string symbol, uint8 decimals, uint256 supply);
-
     address constant SYSTEM = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
     address constant TKA = 0x7000000000000000000000000000000000000001;
     address constant L1_TOKEN = address(0x70C3);
@@ -1322,9 +1308,9 @@ contract L2SystemBridgeTest is Test {
     function test_a_first_deposit_registers_the_bridged_token_and_mints() public {
         address weth = _bridged(address(0));
         vm.expectEmit(address(sys));
-        emit TokenCreated(weth, address(0), "ETH", 18, 0);
+        emit LedgerLogic.TokenCreated(weth, address(0), "ETH", 18, 0);
         vm.expectEmit(address(sys));
-        emit DepositCredited(0, address(0), BOB, weth, 5 ether);
+        emit BridgeLogic.DepositCredited(0, address(0), BOB, weth, 5 ether);
         vm.prank(SYSTEM);
         sys.creditDeposit(0, address(0), BOB, 5 ether, ETH_META);
 
@@ -1374,7 +1360,7 @@ contract L2SystemBridgeTest is Test {
 
         bytes32 leaf0 = keccak256(abi.encode(L1_TOKEN, BOB, uint256(30)));
         vm.expectEmit(address(sys));
-        emit WithdrawalInitiated(ALICE, 0, L1_TOKEN, tst, BOB, 30, leaf0);
+        emit BridgeLogic.WithdrawalInitiated(ALICE, 0, L1_TOKEN, tst, BOB, 30, leaf0);
         vm.prank(ALICE);
         assertEq(sys.withdraw(tst, BOB, 30), 0, "first index");
         vm.prank(ALICE);
