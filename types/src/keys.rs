@@ -47,13 +47,17 @@ fn word_address(a: &Address) -> [u8; 32] {
     w
 }
 
-fn tagged(tag: u64, fields: &[[u8; 32]]) -> B256 {
-    let mut buf = Vec::with_capacity(32 * (fields.len() + 1));
-    buf.extend_from_slice(&word_u64(tag));
-    for f in fields {
-        buf.extend_from_slice(f);
+/// `keccak256` of the words concatenated: of `abi.encode` of static fields.
+fn hash_words<'a>(words: impl IntoIterator<Item = &'a [u8; 32]>) -> B256 {
+    let mut buf = Vec::with_capacity(32 * 4);
+    for w in words {
+        buf.extend_from_slice(w);
     }
     keccak256(buf)
+}
+
+fn tagged(tag: u64, fields: &[[u8; 32]]) -> B256 {
+    hash_words(std::iter::once(&word_u64(tag)).chain(fields))
 }
 
 fn address_of(hash: B256) -> Address {
@@ -158,11 +162,7 @@ pub fn withdrawal(account: &Address, index: u64) -> B256 {
 /// The value of a withdrawal's key: `keccak256(abi.encode(l1Token, recipient, amount))`,
 /// as `L1Bridge.withdrawalLeaf` computes it.
 pub fn withdrawal_leaf(l1_token: &Address, recipient: &Address, amount: &U256) -> B256 {
-    let mut buf = [0u8; 96];
-    buf[..32].copy_from_slice(&word_address(l1_token));
-    buf[32..64].copy_from_slice(&word_address(recipient));
-    buf[64..].copy_from_slice(&amount.to_be_bytes::<32>());
-    keccak256(buf)
+    hash_words(&[word_address(l1_token), word_address(recipient), amount.to_be_bytes()])
 }
 
 #[cfg(test)]

@@ -76,13 +76,8 @@ abstract contract BridgeLogic is LedgerLogic {
         address l2Token = StateKeys.bridgedToken(l1Token);
         bytes32 originKey = StateKeys.tokenOrigin(l2Token);
         if (_load(originKey) == 0) {
-            bytes32 metaKey = StateKeys.token(l2Token);
-            if (_load(metaKey) == 0) {
-                _store(metaKey, meta);
-                bytes32 countKey = StateKeys.tokenCount();
-                uint256 count = _load(countKey);
-                _store(StateKeys.tokenAt(count), uint160(l2Token));
-                _store(countKey, count + 1);
+            if (_load(StateKeys.token(l2Token)) == 0) {
+                _storeToken(l2Token, meta, true);
                 // The low byte of the metadata word is the decimals.
                 // forge-lint: disable-next-line(unsafe-typecast)
                 emit TokenCreated(l2Token, address(0), _symbolOf(meta), uint8(meta), 0);

@@ -117,11 +117,16 @@ abstract contract LedgerLogic is StateAccess {
         for (uint256 i; i < raw.length; i++) {
             if (raw[i] == 0) revert InvalidSymbol();
         }
-        bytes32 metaKey = StateKeys.token(token);
-        if (_load(metaKey) != 0) revert TokenExists(token);
+        if (_load(StateKeys.token(token)) != 0) revert TokenExists(token);
         // Symbol bytes left-aligned in the word, decimals in the lowest byte; never zero.
         // forge-lint: disable-next-line(unsafe-typecast)
-        _store(metaKey, (uint256(bytes32(raw)) & ~uint256(0xff)) | decimals);
+        _storeToken(token, (uint256(bytes32(raw)) & ~uint256(0xff)) | decimals, listed);
+    }
+
+    /// @dev Stores the metadata word `meta` of a token that has none and, if `listed`, appends
+    ///      it to the enumerable list. Callers check the word and that the token is new.
+    function _storeToken(address token, uint256 meta, bool listed) internal {
+        _store(StateKeys.token(token), meta);
         if (listed) {
             bytes32 countKey = StateKeys.tokenCount();
             uint256 count = _load(countKey);
