@@ -82,8 +82,8 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
 }
 
 /// Deploys the L1 bridge of `inbox` (queue entries due within `inclusion_window` L1 blocks)
-/// and attaches it to the inbox, which takes posts only from the inbox's deployer: `provider`
-/// must sign for the account that deployed `inbox`. Returns the bridge's address.
+/// and attaches it to the inbox. Only the inbox's deployer may attach: `provider` must sign
+/// for the account that deployed `inbox`. Returns the bridge's address.
 pub async fn deploy_bridge(
     provider: &DynProvider,
     inbox: Address,

@@ -67,6 +67,9 @@ pub(crate) struct QueuePosition {
 impl QueuePosition {
     /// Nothing consumed.
     pub(crate) const START: Self = Self { end: 0, accumulator: B256::ZERO };
+    /// The position whose calldata costs the most gas (no zero byte): what a post is sized
+    /// with, so that it fits whatever position it is sent with.
+    const COSTLIEST: Self = Self { end: u64::MAX, accumulator: B256::repeat_byte(0xff) };
 }
 
 /// The `postBatch` calldata of a batch.
@@ -229,7 +232,7 @@ fn try_fit(
         data.len() <= blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB - 4
     } else {
         let roots: Vec<B256> = stored[..n].iter().flat_map(|b| b.chunk_roots.iter().copied()).collect();
-        let input = calldata(next.index, next.prev_root, blocks[n - 1].number, QueuePosition::START, &data, &roots);
+        let input = calldata(next.index, next.prev_root, blocks[n - 1].number, QueuePosition::COSTLIEST, &data, &roots);
         packing.capacity.fits(&input, data.len(), roots.len())
     };
     Ok(fits.then_some(data))
