@@ -72,7 +72,8 @@ pub enum Fault {
     ReplayedNonce,
     /// The first chunk's first byte given a reserved bit: the chunk does not decode.
     MalformedChunk,
-    /// The version byte set to 2: the header does not decode.
+    /// The version byte set to one the codec does not read (the next one): the header does not
+    /// decode.
     MalformedHeader,
 }
 
@@ -143,7 +144,7 @@ impl Fault {
             }
             Self::MalformedHeader => {
                 let mut bad = data.to_vec();
-                *bad.first_mut()? = 2;
+                *bad.first_mut()? = codec::VERSION + 1;
                 Some((bad, chunk_roots.to_vec()))
             }
             Self::RootFirstChunk | Self::RootMiddleChunk | Self::RootLastChunk => None,

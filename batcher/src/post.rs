@@ -179,7 +179,7 @@ impl<'a> Waiting<'a> {
                     body.iter().map(|(_, raw)| SignedTx::decode(raw)).collect::<Result<_, _>>().map_err(|e| {
                         BatcherError::Inconsistent(format!("block {n} holds an undecodable transaction: {e}"))
                     })?;
-                let block = BatchBlock { number: n, timestamp: header.header.timestamp, txs };
+                let block = BatchBlock { number: n, timestamp: header.header.timestamp, queue_count: 0, txs };
                 self.blocks.push_back((header, block));
             }
             self.next = last + 1;

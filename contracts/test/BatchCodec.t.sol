@@ -201,8 +201,8 @@ contract BatchCodecTest is Test {
         out = abi.encodePacked(out, t.r, t.s);
     }
 
-    /// @dev A batch (§3): blocks from `firstNumber` with the given timestamp deltas and tx
-    ///      counts, the registry, then the chunks with their lengths.
+    /// @dev A batch (§3) of blocks without queue entries: blocks from `firstNumber` with the
+    ///      given timestamp deltas and tx counts, the registry, then the chunks with their lengths.
     function _batch(
         uint256 firstNumber,
         uint256 firstTimestamp,
@@ -210,10 +210,25 @@ contract BatchCodecTest is Test {
         uint256[] memory txCounts,
         address[] memory registry,
         bytes[] memory chunks
+    ) internal pure returns (bytes memory) {
+        return _batchQ(firstNumber, firstTimestamp, deltas, new uint256[](deltas.length), txCounts, registry, chunks);
+    }
+
+    /// @dev A batch (§3): blocks from `firstNumber` with the given timestamp deltas, queue
+    ///      counts and tx counts (`timestamp_delta queue_count tx_count` each), the registry,
+    ///      then the chunks with their lengths.
+    function _batchQ(
+        uint256 firstNumber,
+        uint256 firstTimestamp,
+        uint256[] memory deltas,
+        uint256[] memory queueCounts,
+        uint256[] memory txCounts,
+        address[] memory registry,
+        bytes[] memory chunks
     ) internal pure returns (bytes memory out) {
-        out = abi.encodePacked(uint8(1), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
+        out = abi.encodePacked(uint8(2), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
         for (uint256 i; i < deltas.length; i++) {
-            out = abi.encodePacked(out, _varint(deltas[i]), _varint(txCounts[i]));
+            out = abi.encodePacked(out, _varint(deltas[i]), _varint(queueCounts[i]), _varint(txCounts[i]));
         }
         out = abi.encodePacked(out, _varint(registry.length));
         for (uint256 i; i < registry.length; i++) {
@@ -251,6 +266,11 @@ contract BatchCodecTest is Test {
     function _arr(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory x) {
         x = new uint256[](3);
         (x[0], x[1], x[2]) = (a, b, c);
+    }
+
+    function _arr(uint256 a, uint256 b, uint256 c, uint256 d) internal pure returns (uint256[] memory x) {
+        x = new uint256[](4);
+        (x[0], x[1], x[2], x[3]) = (a, b, c, d);
     }
 
     function _four() internal pure returns (address[] memory reg) {
@@ -424,11 +444,11 @@ contract BatchCodecTest is Test {
     /// @dev The bytes of the worked example, field by field as the spec's table lists them.
     function _example(bytes32 r, bytes32 s) internal pure returns (bytes memory) {
         return abi.encodePacked(
-            hex"01", // version
+            hex"02", // version
             hex"05", // first block number 5
             hex"80e2cfaa06", // first timestamp 1700000000
             hex"01", // block count
-            hex"0001", // block 5: delta 0, 1 transaction
+            hex"000001", // block 5: delta 0, no queue entry, 1 transaction
             hex"02",
             T,
             R, // registry
@@ -442,22 +462,25 @@ contract BatchCodecTest is Test {
 
     function test_example_header() public view {
         bytes memory data = _example(R0, S0);
-        assertEq(data.length, 121, "length");
+        assertEq(data.length, 122, "length");
         BatchCodec.Header memory hd = h.decodeHeader(data, 64);
         assertEq(hd.firstNumber, 5, "firstNumber");
         assertEq(hd.firstTimestamp, 1_700_000_000, "firstTimestamp");
         assertEq(hd.blockCount, 1, "blockCount");
         assertEq(hd.registryCount, 2, "registryCount");
-        assertEq(hd.registryOffset, 11, "registryOffset");
+        assertEq(hd.registryOffset, 12, "registryOffset");
         assertEq(hd.chunkCount, 1, "chunkCount");
-        assertEq(hd.chunkLengthsOffset, 51, "chunkLengthsOffset");
-        assertEq(hd.chunksOffset, 52, "chunksOffset");
+        assertEq(hd.chunkLengthsOffset, 52, "chunkLengthsOffset");
+        assertEq(hd.chunksOffset, 53, "chunksOffset");
         assertEq(hd.blocksOffset, 8, "blocksOffset");
+        assertEq(hd.queueCount, 0, "queueCount");
         BatchCodec.Chunk memory c = h.locateChunk(data, 64, 0);
         assertEq(c.blockNumber, 5, "blockNumber");
         assertEq(c.txCount, 1, "txCount");
-        assertEq(c.offset, 52, "offset");
+        assertEq(c.offset, 53, "offset");
         assertEq(c.length, 69, "length");
+        assertEq(c.queueOffset, 0, "queueOffset");
+        assertEq(c.queueCount, 0, "chunk queueCount");
         h.validate(data, 64);
     }
 
@@ -557,23 +580,37 @@ contract BatchCodecTest is Test {
     }
 
     function test_varints_inTheHeader() public view {
-        bytes memory rest = hex"0100010002";
+        // first_timestamp 0, one block (delta 0, no entry, no transaction), no registry.
+        bytes memory rest = hex"000100000000";
         bytes4 bad = BatchCodec.BadInteger.selector;
         // first_number = 0 written in two bytes.
-        _expectInvalid(abi.encodePacked(hex"018000", rest), 64, bad, "overlong zero");
-        _expectInvalid(abi.encodePacked(hex"01ff00", rest), 64, bad, "last byte 00");
+        _expectInvalid(abi.encodePacked(hex"028000", rest), 64, bad, "overlong zero");
+        _expectInvalid(abi.encodePacked(hex"02ff00", rest), 64, bad, "last byte 00");
         // u64 max is 9 full groups and a last byte of 01; 02 or a tenth continuation overflows.
         bytes memory max = hex"ffffffffffffffffff01";
         BatchCodec.Header memory hd = h.decodeHeader(_withFirstNumber(max), 64);
         assertEq(hd.firstNumber, type(uint64).max, "u64 max first number");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff02"), 64, bad, "2^64");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff8101"), 64, bad, "eleven bytes");
-        _expectInvalid(hex"01ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
+        _expectInvalid(hex"02ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
+        // The queue count: a 64-bit varint like the others.
+        _expectInvalid(_withQueueCount(hex"8000"), 64, bad, "overlong queue count");
+        _expectInvalid(_withQueueCount(hex"ffffffffffffffffff02"), 64, bad, "queue count 2^64");
+        _expectInvalid(hex"0205000100ffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
+        // u64 max entries in one chunk (a chunk size larger than the block's items).
+        BatchCodec.Header memory q = h.decodeHeader(_withQueueCount(max), type(uint256).max);
+        assertEq(q.queueCount, type(uint64).max, "u64 max queue count");
     }
 
     /// @dev A batch of one empty block (no registry, no chunk) numbered by the given varint.
     function _withFirstNumber(bytes memory firstNumber) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"01", firstNumber, hex"00", hex"01", hex"0000", hex"00");
+        return abi.encodePacked(hex"02", firstNumber, hex"00", hex"01", hex"000000", hex"00");
+    }
+
+    /// @dev A batch of one block (5) of the given queue count, no transaction and no registry,
+    ///      with one chunk length 0 (the one chunk of a chunk size that takes every entry).
+    function _withQueueCount(bytes memory queueCount) internal pure returns (bytes memory) {
+        return abi.encodePacked(hex"0205000100", queueCount, hex"00", hex"00", hex"00");
     }
 
     // =========================================================================================
@@ -582,36 +619,68 @@ contract BatchCodecTest is Test {
     function test_header_errors() public view {
         bytes4 trunc = BatchCodec.Truncated.selector;
         _expectInvalid(hex"", 64, trunc, "empty");
-        _expectInvalid(hex"01", 64, trunc, "version only");
+        _expectInvalid(hex"02", 64, trunc, "version only");
         _expectInvalid(hex"00", 64, BatchCodec.UnknownVersion.selector, "version 0");
-        try h.validate(hex"0201", 64) {
-            fail("version 2 accepted");
-        } catch (bytes memory reason) {
-            _eqBytes(reason, abi.encodeWithSelector(BatchCodec.UnknownVersion.selector, uint8(2)), "UnknownVersion(2)");
+        for (uint256 v; v < 256; v += 85) {
+            // Versions 0, 85, 170, 255, then 1 and 3 below.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _expectVersionRefused(abi.encodePacked(uint8(v), hex"01"), v); // v < 256
         }
+        _expectVersionRefused(hex"0301", 3);
+        _expectVersionRefused(hex"0101", 1);
         // Block count.
-        _expectInvalid(hex"0105000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
+        _expectInvalid(hex"0205000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
         _expectInvalid(
-            hex"01ffffffffffffffffff01000200000000", 64, BatchCodec.BadBlockSequence.selector, "last number > u64"
+            hex"02ffffffffffffffffff0100020000000000000000",
+            64,
+            BatchCodec.BadBlockSequence.selector,
+            "last number > u64"
         );
-        assertEq(h.decodeHeader(hex"01feffffffffffffffff0100020000000000", 64).blockCount, 2, "last number = u64 max");
-        _expectInvalid(hex"01050002000000", 64, trunc, "2 blocks need 4 bytes");
-        _expectInvalid(hex"010500020000", 64, trunc, "2 blocks in 2 bytes");
+        assertEq(
+            h.decodeHeader(hex"02feffffffffffffffff010002" hex"00000000000000", 64).blockCount,
+            2,
+            "last number = u64 max"
+        );
+        // Each block takes at least 3 bytes: 2 blocks with 5 bytes left are cut before the first
+        // block is read; with 6 left, the first block is read (and its delta 1 refused).
+        _expectInvalid(hex"02050002010000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 6 bytes");
+        _expectInvalid(hex"020500020100000000", 64, trunc, "2 blocks, 5 bytes");
+        _expectInvalid(hex"020500020000", 64, trunc, "2 blocks in 2 bytes");
         // Timestamps.
-        _expectInvalid(hex"01050001010000", 64, BatchCodec.InvalidField.selector, "first delta 1");
+        _expectInvalid(hex"0205000101000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
         _expectInvalid(
-            hex"0105ffffffffffffffffff0102000001000000", 64, BatchCodec.BadBlockSequence.selector, "timestamp > u64"
+            hex"0205ffffffffffffffffff010200000001000000", 64, BatchCodec.BadBlockSequence.selector, "timestamp > u64"
         );
-        assertEq(h.decodeHeader(hex"0105feffffffffffffffff01020000010000", 64).blockCount, 2, "timestamp = u64 max");
-        // Transaction count: 68 bytes per transaction.
+        assertEq(h.decodeHeader(hex"0205feffffffffffffffff010200000001000000", 64).blockCount, 2, "timestamp = u64 max");
+        // The delta is checked before the queue count is read.
+        _expectInvalid(hex"02050001018000", 64, BatchCodec.InvalidField.selector, "first delta 1, queue count cut");
+        // Transaction count: 68 bytes per transaction (the queue count, before it, has no bound).
         bytes memory sixtyEight = new bytes(68);
-        _expectInvalid(abi.encodePacked(hex"010500010002", sixtyEight), 64, trunc, "2 txs, 68 bytes");
+        _expectInvalid(abi.encodePacked(hex"02050001000002", sixtyEight), 64, trunc, "2 txs, 68 bytes");
+        _expectInvalid(abi.encodePacked(hex"020500010005", hex"02", sixtyEight), 64, trunc, "5 entries, 2 txs");
         // Registry: 20 bytes per entry.
-        _expectInvalid(abi.encodePacked(hex"01050001000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
+        _expectInvalid(abi.encodePacked(hex"0205000100000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
         // Chunk count against the bytes left: two blocks of one transaction each pass their
         // bound, a registry of 4 takes 80 bytes, and 1 byte is left for 2 chunk lengths.
-        bytes memory twoChunks = abi.encodePacked(hex"010500020001000104", new bytes(80), hex"00");
+        bytes memory twoChunks = abi.encodePacked(hex"02050002000001000001", hex"04", new bytes(80), hex"00");
         _expectInvalid(twoChunks, 1, trunc, "more chunks than bytes left");
+        // The same with queue entries: 2 entries and no transaction in chunks of 1, 1 byte left.
+        _expectInvalid(hex"02050001000200" hex"00" hex"00", 1, trunc, "more entry chunks than bytes left");
+        assertEq(h.decodeHeader(hex"02050001000200" hex"00" hex"0000", 1).chunkCount, 2, "2 entry chunks");
+    }
+
+    /// @dev `validate` refuses `data` with `UnknownVersion(version)` (a version byte).
+    function _expectVersionRefused(bytes memory data, uint256 version) internal view {
+        try h.validate(data, 64) {
+            fail(string.concat("version ", vm.toString(version), " accepted"));
+        } catch (bytes memory reason) {
+            _eqBytes(
+                reason,
+                // forge-lint: disable-next-line(unsafe-typecast)
+                abi.encodeWithSelector(BatchCodec.UnknownVersion.selector, uint8(version)), // a byte
+                string.concat("UnknownVersion(", vm.toString(version), ")")
+            );
+        }
     }
 
     function test_header_chunkLengthsAgainstTheRest() public view {
@@ -622,7 +691,7 @@ contract BatchCodecTest is Test {
         _expectInvalid(abi.encodePacked(data, hex"00"), 64, BatchCodec.TrailingBytes.selector, "one byte more");
         // A chunk length not in its shortest form (0 in two bytes, the second one the chunk's).
         bytes memory overlong = _example(R0, S0);
-        (overlong[51], overlong[52]) = (0x80, 0x00);
+        (overlong[52], overlong[53]) = (0x80, 0x00);
         _expectInvalid(overlong, 64, BatchCodec.BadInteger.selector, "overlong chunk length");
     }
 
@@ -642,6 +711,8 @@ contract BatchCodecTest is Test {
             assertEq(c.txCount, counts[k], "txCount");
             assertEq(c.blockNumber, blocks[k], "blockNumber");
             assertEq(c.offset, offset, "offset");
+            assertEq(c.queueOffset, 0, "no queue entry before");
+            assertEq(c.queueCount, 0, "no queue entry");
             offset += c.length;
             BatchCodec.Tx[] memory decoded = h.decodeChunk(data, 2, k);
             assertEq(decoded.length, counts[k], "decoded txs");
@@ -698,6 +769,273 @@ contract BatchCodecTest is Test {
             chunks[i] = _encodeTx(txs[i], _tr());
         }
         return _batch(10, 1000, _arr(0, 2, 0), _arr(5, 0, 1), _tr(), chunks);
+    }
+
+    // =========================================================================================
+    // Queue entries (§3.1): items, the cut over entries and transactions, queue offsets.
+
+    /// @notice A block of 3 entries alone between two blocks of one transaction: its chunk has
+    ///         no bytes and decodes to no transaction; a byte in it is a trailing byte.
+    function test_queue_chunkOfEntriesAlone() public view {
+        bytes memory a = _encodeTx(_transfer(0, 0, 0, 1e6), _tr());
+        bytes memory b = _encodeTx(_transfer(1, 1e9, 2e9, 5), _tr());
+        bytes[] memory chunks = new bytes[](3);
+        (chunks[0], chunks[1], chunks[2]) = (a, "", b);
+        bytes memory data = _batchQ(5, 1_700_000_000, _arr(0, 1, 1), _arr(0, 3, 0), _arr(1, 0, 1), _tr(), chunks);
+        h.validate(data, 64);
+        BatchCodec.Header memory hd = h.decodeHeader(data, 64);
+        assertEq(hd.chunkCount, 3, "chunkCount");
+        assertEq(hd.queueCount, 3, "queueCount");
+        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 1);
+        assertEq(c.index, 1, "index");
+        assertEq(c.blockNumber, 6, "blockNumber");
+        assertEq(c.queueOffset, 0, "queueOffset");
+        assertEq(c.queueCount, 3, "queueCount of the chunk");
+        assertEq(c.txCount, 0, "txCount");
+        assertEq(c.length, 0, "chunk_len 0");
+        assertEq(c.offset, hd.chunksOffset + a.length, "offset");
+        assertEq(h.decodeChunk(data, 64, 1).length, 0, "no transaction");
+        // The transactions around it.
+        c = h.locateChunk(data, 64, 2);
+        assertEq(c.blockNumber, 7, "blockNumber after");
+        assertEq(c.queueOffset, 3, "queueOffset after");
+        assertEq(c.queueCount, 0, "queueCount after");
+        assertEq(c.txCount, 1, "txCount after");
+        _checkSame(h.decodeChunk(data, 64, 2)[0], _transfer(1, 1e9, 2e9, 5), "after the entries");
+        _checkSame(h.decodeChunk(data, 64, 0)[0], _transfer(0, 0, 0, 1e6), "before the entries");
+        // A byte in the chunk of entries: trailing, in the batch and in the chunk alone.
+        chunks[1] = abi.encodePacked(b[0]);
+        chunks[2] = _slice(b, 1, b.length);
+        bytes memory moved = _batchQ(5, 1_700_000_000, _arr(0, 1, 1), _arr(0, 3, 0), _arr(1, 0, 1), _tr(), chunks);
+        _expectInvalid(moved, 64, BatchCodec.TrailingBytes.selector, "a byte in a chunk of entries");
+        _expectChunkInvalid(moved, 64, 1, BatchCodec.TrailingBytes.selector, "the chunk of entries alone");
+        // A block of entries alone, cut in chunks of 2: two chunks without bytes.
+        data = _batchQ(5, 1_700_000_000, _arr(0), _arr(3), _arr(0), _tr(), new bytes[](2));
+        h.validate(data, 2);
+        c = h.locateChunk(data, 2, 1);
+        assertEq(c.queueOffset, 2, "second chunk of entries: offset");
+        assertEq(c.queueCount, 1, "second chunk of entries: count");
+        assertEq(h.decodeChunk(data, 2, 0).length, 0, "first chunk of entries");
+    }
+
+    /// @notice Chunk size 2, one block of 3 entries then 2 transactions: chunks of (2 entries),
+    ///         (1 entry, 1 transaction) and (1 transaction), with their queue offsets and bytes;
+    ///         and the same block under every other chunk size.
+    function test_queue_entriesAndTransactionsStraddleChunks() public view {
+        BatchCodec.Tx[] memory txs = new BatchCodec.Tx[](2);
+        txs[0] = _transfer(0, 0, 0, 1e6);
+        txs[1] = _transfer(1, 1e9, 2e9, 12_345);
+        bytes memory t0 = _encodeTx(txs[0], _tr());
+        bytes memory t1 = _encodeTx(txs[1], _tr());
+        bytes[] memory chunks = new bytes[](3);
+        (chunks[0], chunks[1], chunks[2]) = ("", t0, t1);
+        bytes memory data = _batchQ(9, 1000, _arr(0), _arr(3), _arr(2), _tr(), chunks);
+        h.validate(data, 2);
+        BatchCodec.Header memory hd = h.decodeHeader(data, 2);
+        assertEq(hd.chunkCount, 3, "(3 + 2) items in chunks of 2");
+        assertEq(hd.queueCount, 3, "queueCount");
+        uint256[3] memory entries = [uint256(2), 1, 0];
+        uint256[3] memory offsets = [uint256(0), 2, 3];
+        uint256[3] memory lengths = [uint256(0), t0.length, t1.length];
+        uint256 at = hd.chunksOffset;
+        for (uint256 k; k < 3; k++) {
+            BatchCodec.Chunk memory c = h.locateChunk(data, 2, k);
+            string memory what = string.concat("chunk ", vm.toString(k));
+            assertEq(c.blockNumber, 9, _cat(what, "blockNumber"));
+            assertEq(c.queueCount, entries[k], _cat(what, "queueCount"));
+            assertEq(c.queueOffset, offsets[k], _cat(what, "queueOffset"));
+            assertEq(c.txCount, k == 0 ? 0 : 1, _cat(what, "txCount"));
+            assertEq(c.length, lengths[k], _cat(what, "length"));
+            assertEq(c.offset, at, _cat(what, "offset"));
+            at += c.length;
+            BatchCodec.Tx[] memory decoded = h.decodeChunk(data, 2, k);
+            assertEq(decoded.length, c.txCount, _cat(what, "decoded"));
+            if (k > 0) _checkSame(decoded[0], txs[k - 1], what);
+        }
+        assertEq(at, data.length, "chunks fill the data");
+        // Chunk sizes 0 (taken as 1) to 6: (e)(e)(e)(t0)(t1), (e e)(e t0)(t1), (e e e)(t0 t1),
+        // (e e e t0)(t1), then one chunk (e e e t0 t1).
+        for (uint256 cs; cs <= 6; cs++) {
+            _checkCutAt(cs, txs);
+        }
+    }
+
+    /// @dev The one block 9 of 3 entries and the 2 transactions `txs` in chunks of `cs` (0 taken
+    ///      as 1): validates, and checks each chunk's entries, offset and transactions.
+    function _checkCutAt(uint256 cs, BatchCodec.Tx[] memory txs) internal view {
+        uint256 size = cs == 0 ? 1 : cs;
+        bytes[] memory chunks = _cut(txs, _arr(3), _arr(2), size, _tr());
+        bytes memory data = _batchQ(9, 1000, _arr(0), _arr(3), _arr(2), _tr(), chunks);
+        h.validate(data, cs);
+        BatchCodec.Header memory hd = h.decodeHeader(data, cs);
+        assertEq(hd.chunkCount, (5 + size - 1) / size, "chunk count");
+        assertEq(hd.chunkSize, size, "chunk size");
+        (uint256 next, uint256 items) = (0, 0);
+        for (uint256 k; k < hd.chunkCount; k++) {
+            BatchCodec.Chunk memory c = h.locateChunk(data, cs, k);
+            uint256 n = 5 - items < size ? 5 - items : size;
+            uint256 e = items < 3 ? (3 - items < n ? 3 - items : n) : 0;
+            assertEq(c.queueOffset, items < 3 ? items : 3, "queueOffset");
+            assertEq(c.queueCount, e, "queueCount");
+            assertEq(c.txCount, n - e, "txCount");
+            BatchCodec.Tx[] memory decoded = h.decodeChunk(data, cs, k);
+            for (uint256 j; j < decoded.length; j++) {
+                _checkSame(decoded[j], txs[next++], "cut");
+            }
+            items += n;
+        }
+        assertEq(next, 2, "both transactions");
+    }
+
+    /// @dev Blocks 10 (1 entry, 1 tx), 11 (2 txs), 12 (4 entries), 13 (2 entries, 1 tx) in
+    ///      chunks of 2: (e0 t0) (t1 t2) (e1 e2) (e3 e4) (e5 e6) (t3).
+    function _queueBlocks() internal pure returns (bytes memory data, BatchCodec.Tx[] memory txs) {
+        txs = new BatchCodec.Tx[](4);
+        for (uint256 i; i < 4; i++) {
+            txs[i] = _transfer(_u64(i), 0, 0, (i + 1) * 1e6);
+        }
+        bytes[] memory chunks = new bytes[](6);
+        chunks[0] = _encodeTx(txs[0], _tr());
+        chunks[1] = abi.encodePacked(_encodeTx(txs[1], _tr()), _encodeTx(txs[2], _tr()));
+        chunks[5] = _encodeTx(txs[3], _tr());
+        data = _batchQ(10, 1000, _arr(0, 1, 0, 3), _arr(1, 0, 4, 2), _arr(1, 2, 0, 1), _tr(), chunks);
+    }
+
+    /// @notice Entries in several blocks: each chunk's queue offset counts the entries of every
+    ///         chunk before it, across blocks; the header's queue count is their sum.
+    function test_queue_offsetsRunAcrossBlocks() public view {
+        (bytes memory data, BatchCodec.Tx[] memory txs) = _queueBlocks();
+        h.validate(data, 2);
+        BatchCodec.Header memory hd = h.decodeHeader(data, 2);
+        assertEq(hd.chunkCount, 6, "chunkCount");
+        assertEq(hd.queueCount, 7, "queueCount: 1 + 0 + 4 + 2");
+        uint256[6] memory blocks = [uint256(10), 11, 12, 12, 13, 13];
+        uint256[6] memory offsets = [uint256(0), 1, 1, 3, 5, 7];
+        uint256[6] memory entries = [uint256(1), 0, 2, 2, 2, 0];
+        uint256[6] memory counts = [uint256(1), 2, 0, 0, 0, 1];
+        uint256 next;
+        for (uint256 k; k < 6; k++) {
+            BatchCodec.Chunk memory c = h.locateChunk(data, 2, k);
+            string memory what = string.concat("chunk ", vm.toString(k));
+            assertEq(c.blockNumber, blocks[k], _cat(what, "blockNumber"));
+            assertEq(c.queueOffset, offsets[k], _cat(what, "queueOffset"));
+            assertEq(c.queueCount, entries[k], _cat(what, "queueCount"));
+            assertEq(c.txCount, counts[k], _cat(what, "txCount"));
+            BatchCodec.Tx[] memory decoded = h.decodeChunk(data, 2, k);
+            assertEq(decoded.length, counts[k], _cat(what, "decoded"));
+            for (uint256 j; j < decoded.length; j++) {
+                _checkSame(decoded[j], txs[next++], what);
+            }
+        }
+        _queueBlocksInChunksOf3(txs);
+    }
+
+    /// @dev The blocks of `_queueBlocks` in chunks of 3: (e0 t0) (t1 t2) (e1 e2 e3) (e4) (e5 e6 t3).
+    function _queueBlocksInChunksOf3(BatchCodec.Tx[] memory txs) internal view {
+        uint256[] memory queues = _arr(1, 0, 4, 2);
+        uint256[] memory txCounts = _arr(1, 2, 0, 1);
+        bytes memory data =
+            _batchQ(10, 1000, _arr(0, 1, 0, 3), queues, txCounts, _tr(), _cut(txs, queues, txCounts, 3, _tr()));
+        assertEq(h.decodeHeader(data, 3).chunkCount, 5, "chunks of 3");
+        BatchCodec.Chunk memory last = h.locateChunk(data, 3, 4);
+        assertEq(last.queueOffset, 5, "last chunk of 3: queueOffset");
+        assertEq(last.queueCount, 2, "last chunk of 3: queueCount");
+        assertEq(last.txCount, 1, "last chunk of 3: txCount");
+    }
+
+    /// @notice 2^64 − 1 entries in one block need that many chunks (divided by the chunk size),
+    ///         far more than the bytes left: `Truncated`, not an overflow or a panic. With a
+    ///         chunk size that takes them, they fit one chunk without bytes, and sums of such
+    ///         blocks go past 64 bits.
+    function test_queue_hugeQueueCount() public view {
+        bytes memory huge = _withQueueCount(hex"ffffffffffffffffff01");
+        uint256[7] memory sizes = [uint256(0), 1, 2, 64, 2 ** 32, 2 ** 63, 2 ** 64 - 2];
+        for (uint256 i; i < sizes.length; i++) {
+            _expectInvalid(huge, sizes[i], BatchCodec.Truncated.selector, "2^64 - 1 entries");
+            _expectChunkInvalid(huge, sizes[i], 0, BatchCodec.Truncated.selector, "2^64 - 1 entries, chunk 0");
+        }
+        h.validate(huge, 2 ** 64 - 1);
+        BatchCodec.Header memory hd = h.decodeHeader(huge, type(uint256).max);
+        assertEq(hd.chunkCount, 1, "one chunk");
+        assertEq(hd.queueCount, type(uint64).max, "queueCount");
+        BatchCodec.Chunk memory c = h.locateChunk(huge, type(uint256).max, 0);
+        assertEq(c.queueCount, type(uint64).max, "every entry in chunk 0");
+        assertEq(c.txCount, 0, "no transaction");
+        assertEq(h.decodeChunk(huge, type(uint256).max, 0).length, 0, "decodes to nothing");
+        // Two blocks of 2^64 − 1 entries, the second with a transaction too (2^64 items), in
+        // chunks of 2^64 − 1: (entries) (entries) (1 transaction).
+        uint256 max = type(uint64).max;
+        BatchCodec.Tx memory t = _transfer(0, 0, 0, 1e6);
+        bytes[] memory chunks = new bytes[](3);
+        chunks[2] = _encodeTx(t, _tr());
+        bytes memory data = _batchQ(5, 1000, _arr(0, 0), _arr(max, max), _arr(0, 1), _tr(), chunks);
+        h.validate(data, max);
+        hd = h.decodeHeader(data, max);
+        assertEq(hd.chunkCount, 3, "three chunks");
+        assertEq(hd.queueCount, 2 * max, "queueCount beyond 64 bits");
+        c = h.locateChunk(data, max, 1);
+        assertEq(c.blockNumber, 6, "chunk 1: block");
+        assertEq(c.queueOffset, max, "chunk 1: queueOffset");
+        assertEq(c.queueCount, max, "chunk 1: queueCount");
+        c = h.locateChunk(data, max, 2);
+        assertEq(c.queueOffset, 2 * max, "chunk 2: queueOffset");
+        assertEq(c.queueCount, 0, "chunk 2: queueCount");
+        assertEq(c.txCount, 1, "chunk 2: txCount");
+        _checkSame(h.decodeChunk(data, max, 2)[0], t, "after 2^65 - 2 entries");
+        // The same blocks in chunks of 2^64: (entries) (entries, 1 transaction).
+        chunks = new bytes[](2);
+        chunks[1] = _encodeTx(t, _tr());
+        data = _batchQ(5, 1000, _arr(0, 0), _arr(max, max), _arr(0, 1), _tr(), chunks);
+        h.validate(data, max + 1);
+        assertEq(h.decodeHeader(data, max + 1).chunkCount, 2, "chunks of 2^64");
+        c = h.locateChunk(data, max + 1, 1);
+        assertEq(c.queueOffset, max, "chunks of 2^64, chunk 1: queueOffset");
+        assertEq(c.queueCount, max, "chunks of 2^64, chunk 1: queueCount");
+        assertEq(c.txCount, 1, "chunks of 2^64, chunk 1: txCount");
+        _checkSame(h.decodeChunk(data, max + 1, 1)[0], t, "after 2^64 - 1 entries in its chunk");
+    }
+
+    /// @notice Version 1 (blocks without queue counts) is refused: the worked example as
+    ///         version 1 wrote it, and today's with its version byte set to 1.
+    function test_queue_versionOneRefused() public view {
+        bytes memory v1 = abi.encodePacked(hex"010580e2cfaa06010001", hex"02", T, R, hex"45", hex"0f00650126", R0, S0);
+        bytes memory v2 = _example(R0, S0);
+        v2[0] = 0x01;
+        bytes memory expected = abi.encodeWithSelector(BatchCodec.UnknownVersion.selector, uint8(1));
+        for (uint256 i; i < 2; i++) {
+            bytes memory data = i == 0 ? v1 : v2;
+            _expectVersionRefused(data, 1);
+            try h.decodeChunk(data, 64, 0) {
+                fail("decodeChunk accepted version 1");
+            } catch (bytes memory reason) {
+                _eqBytes(reason, expected, "decodeChunk: UnknownVersion(1)");
+            }
+            try h.decodeHeader(data, 64) {
+                fail("decodeHeader accepted version 1");
+            } catch (bytes memory reason) {
+                _eqBytes(reason, expected, "decodeHeader: UnknownVersion(1)");
+            }
+        }
+    }
+
+    /// @notice The header's queue count is the sum of the blocks' queue counts, whatever they
+    ///         are (blocks of entries alone, one chunk each under a chunk size that takes them).
+    function testFuzz_queue_headerQueueCountIsTheSum(uint64[4] memory q, uint8 blocks) public view {
+        uint256 n = 1 + blocks % 4;
+        uint256[] memory queues = new uint256[](n);
+        uint256 sum;
+        uint256 chunkCount;
+        for (uint256 i; i < n; i++) {
+            queues[i] = q[i];
+            sum += q[i];
+            if (q[i] != 0) chunkCount++;
+        }
+        bytes memory data =
+            _batchQ(1, 1, new uint256[](n), queues, new uint256[](n), new address[](0), new bytes[](chunkCount));
+        BatchCodec.Header memory hd = h.decodeHeader(data, type(uint256).max);
+        assertEq(hd.queueCount, sum, "sum");
+        assertEq(hd.chunkCount, chunkCount, "one chunk per block with entries");
+        h.validate(data, type(uint256).max);
     }
 
     // =========================================================================================
@@ -787,7 +1125,7 @@ contract BatchCodecTest is Test {
             h.decodeChunk(_oneBlock(abi.encodePacked(hex"0f00650e", hex"26", r, s), 1, _four()), 64, 0);
         _eqBytes(txs[0].input, _transferInput(address(0xCAFE), address(0xBEEF), 1e6), "pair 14 of R = 4");
         // No registry: every pair is out of range.
-        bytes memory noRegistry = abi.encodePacked(hex"0105000100010045", hex"0f006500", hex"26", r, s);
+        bytes memory noRegistry = abi.encodePacked(hex"020500010000010045", hex"0f006500", hex"26", r, s);
         _expectInvalid(noRegistry, 64, invalid, "pair 0 of R = 0");
         // The signature: 64 bytes.
         bytes4 trunc = BatchCodec.Truncated.selector;
@@ -1015,68 +1353,120 @@ contract BatchCodecTest is Test {
         assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY + seed % 1000), "sender");
     }
 
-    /// @notice Round trip of a random batch: several blocks (some empty), random transactions
-    ///         of every kind cut in chunks of a random size, each chunk decoded alone.
+    /// @notice Round trip of a random batch: several blocks (some empty, some with queue
+    ///         entries), random transactions of every kind, the items cut in chunks of a random
+    ///         size, each chunk decoded alone.
     function testFuzz_batchRoundTrip(uint256 seed) public view {
-        uint256 blocks = 1 + seed % 4;
         uint256 cs = 1 + (seed >> 8) % 4;
         address[] memory reg = _registry(seed, 1 + (seed >> 16) % 5);
-        uint256[] memory counts = new uint256[](blocks);
-        uint256[] memory deltas = new uint256[](blocks);
-        uint256 total;
-        for (uint256 b; b < blocks; b++) {
-            counts[b] = _rand(seed, string.concat("count", vm.toString(b))) % 6;
-            if (b > 0) deltas[b] = _rand(seed, string.concat("delta", vm.toString(b))) % 3;
-            total += counts[b];
-        }
+        (uint256[] memory deltas, uint256[] memory queues, uint256[] memory counts, uint256 total) = _randomBlocks(seed);
         BatchCodec.Tx[] memory txs = new BatchCodec.Tx[](total);
         for (uint256 i; i < total; i++) {
             txs[i] = _randomTx(_rand(seed, i), "", reg);
         }
-        bytes memory data = _batch(7, 1000, deltas, counts, reg, _cut(txs, counts, cs, reg));
+        bytes[] memory chunks = _cut(txs, queues, counts, cs, reg);
+        bytes memory data = _batchQ(7, 1000, deltas, queues, counts, reg, chunks);
         h.validate(data, cs);
-        _checkCut(data, cs, txs, counts);
+        _checkCut(data, cs, txs, queues, counts);
     }
 
-    /// @dev The chunks of `txs` for blocks of `counts` transactions cut in chunks of `cs`.
-    function _cut(BatchCodec.Tx[] memory txs, uint256[] memory counts, uint256 cs, address[] memory reg)
+    /// @dev 1 to 4 blocks of random timestamp deltas, queue counts (half of the blocks none)
+    ///      and transaction counts, and the number of transactions.
+    function _randomBlocks(uint256 seed)
         internal
         pure
-        returns (bytes[] memory chunks)
+        returns (uint256[] memory deltas, uint256[] memory queues, uint256[] memory counts, uint256 total)
     {
+        uint256 blocks = 1 + seed % 4;
+        counts = new uint256[](blocks);
+        queues = new uint256[](blocks);
+        deltas = new uint256[](blocks);
+        for (uint256 b; b < blocks; b++) {
+            counts[b] = _rand(seed, string.concat("count", vm.toString(b))) % 6;
+            uint256 q = _rand(seed, string.concat("queue", vm.toString(b)));
+            queues[b] = q % 2 == 0 ? 0 : (q >> 1) % 6;
+            if (b > 0) deltas[b] = _rand(seed, string.concat("delta", vm.toString(b))) % 3;
+            total += counts[b];
+        }
+    }
+
+    /// @dev The chunks of `txs` for blocks of `queues` entries then `counts` transactions, the
+    ///      items cut in chunks of `cs`: a chunk's bytes are its transactions.
+    function _cut(
+        BatchCodec.Tx[] memory txs,
+        uint256[] memory queues,
+        uint256[] memory counts,
+        uint256 cs,
+        address[] memory reg
+    ) internal pure returns (bytes[] memory chunks) {
         uint256 n;
         for (uint256 b; b < counts.length; b++) {
-            n += (counts[b] + cs - 1) / cs;
+            n += (queues[b] + counts[b] + cs - 1) / cs;
         }
         chunks = new bytes[](n);
         (uint256 k, uint256 next) = (0, 0);
         for (uint256 b; b < counts.length; b++) {
-            for (uint256 j; j < counts[b]; j++) {
-                chunks[k] = abi.encodePacked(chunks[k], _encodeTx(txs[next++], reg));
-                if (j % cs == cs - 1 || j == counts[b] - 1) k++;
+            uint256 items = queues[b] + counts[b];
+            for (uint256 j; j < items; j++) {
+                if (j >= queues[b]) chunks[k] = abi.encodePacked(chunks[k], _encodeTx(txs[next++], reg));
+                if (j % cs == cs - 1 || j == items - 1) k++;
             }
         }
     }
 
-    /// @dev Every chunk decodes alone to its transactions, in order, with its block number.
-    function _checkCut(bytes memory data, uint256 cs, BatchCodec.Tx[] memory txs, uint256[] memory counts)
-        internal
-        view
-    {
-        uint256 chunks = h.decodeHeader(data, cs).chunkCount;
-        (uint256 next, uint256 b, uint256 inBlock) = (0, 0, 0);
-        for (uint256 k; k < chunks; k++) {
-            while (inBlock == counts[b]) (b, inBlock) = (b + 1, 0);
-            assertEq(h.locateChunk(data, cs, k).blockNumber, 7 + b, "block number");
+    /// @dev Every chunk decodes alone to its transactions, in order, with its block number and
+    ///      its queue entries (numbered across the blocks); the header sums the entries.
+    function _checkCut(
+        bytes memory data,
+        uint256 cs,
+        BatchCodec.Tx[] memory txs,
+        uint256[] memory queues,
+        uint256[] memory counts
+    ) internal view {
+        BatchCodec.Header memory hd = h.decodeHeader(data, cs);
+        // Transactions and entries seen, the block, and its items seen.
+        (uint256 next, uint256 entries, uint256 b, uint256 inBlock) = (0, 0, 0, 0);
+        for (uint256 k; k < hd.chunkCount; k++) {
+            while (inBlock == queues[b] + counts[b]) (b, inBlock) = (b + 1, 0);
+            (uint256 n, uint256 e) = _itemsOf(queues[b], counts[b], inBlock, cs);
+            _checkLocated(h.locateChunk(data, cs, k), 7 + b, entries, e, n - e);
             BatchCodec.Tx[] memory decoded = h.decodeChunk(data, cs, k);
-            uint256 left = counts[b] - inBlock;
-            assertEq(decoded.length, left < cs ? left : cs, "the cut");
+            assertEq(decoded.length, n - e, "decoded");
             for (uint256 j; j < decoded.length; j++) {
                 _checkSame(decoded[j], txs[next++], "batch round trip");
             }
-            inBlock += decoded.length;
+            entries += e;
+            inBlock += n;
         }
         assertEq(next, txs.length, "every transaction decoded");
+        assertEq(hd.queueCount, entries, "header: the entries of the chunks");
+        uint256 sum;
+        for (uint256 i; i < queues.length; i++) {
+            sum += queues[i];
+        }
+        assertEq(hd.queueCount, sum, "header: the sum of the queue counts");
+    }
+
+    /// @dev Items (`n`) and queue entries among them (`e`) of the chunk that starts at item
+    ///      `inBlock` of a block of `q` entries and `t` transactions, in chunks of `cs`.
+    function _itemsOf(uint256 q, uint256 t, uint256 inBlock, uint256 cs) internal pure returns (uint256 n, uint256 e) {
+        n = q + t - inBlock;
+        if (n > cs) n = cs;
+        e = inBlock < q ? q - inBlock : 0;
+        if (e > n) e = n;
+    }
+
+    /// @dev The located chunk `c` is in block `number`, starts at entry `queueOffset` and holds
+    ///      `entries` entries and `txs` transactions (and no byte when no transaction).
+    function _checkLocated(BatchCodec.Chunk memory c, uint256 number, uint256 queueOffset, uint256 entries, uint256 txs)
+        internal
+        pure
+    {
+        assertEq(c.blockNumber, number, "block number");
+        assertEq(c.queueOffset, queueOffset, "queue offset");
+        assertEq(c.queueCount, entries, "the cut: entries");
+        assertEq(c.txCount, txs, "the cut: transactions");
+        if (txs == 0) assertEq(c.length, 0, "a chunk of entries alone has no bytes");
     }
 
     function _registry(uint256 seed, uint256 n) internal pure returns (address[] memory reg) {
@@ -1160,8 +1550,8 @@ contract BatchCodecTest is Test {
         bytes32 r;
         bytes32 s;
         assembly ("memory-safe") {
-            r := mload(add(data, add(32, 57)))
-            s := mload(add(data, add(32, 89)))
+            r := mload(add(data, add(32, 58)))
+            s := mload(add(data, add(32, 90)))
         }
         _eqBytes(data, _example(r, s), "the bytes of section 6");
     }
@@ -1192,6 +1582,7 @@ contract BatchCodecTest is Test {
             hd.firstTimestamp, vm.parseJsonUint(json, string.concat(c, ".firstTimestamp")), _cat(at, "firstTimestamp")
         );
         assertEq(hd.blockCount, vm.parseJsonUint(json, string.concat(c, ".blockCount")), _cat(at, "blockCount"));
+        assertEq(hd.queueCount, vm.parseJsonUint(json, string.concat(c, ".queueCount")), _cat(at, "queueCount"));
         address[] memory reg = vm.parseJsonAddressArray(json, string.concat(c, ".registry"));
         assertEq(hd.registryCount, reg.length, _cat(at, "registryCount"));
         for (uint256 j; j < reg.length; j++) {
@@ -1213,6 +1604,9 @@ contract BatchCodecTest is Test {
     {
         BatchCodec.Chunk memory ch = h.locateChunk(data, cs, k);
         assertEq(ch.blockNumber, vm.parseJsonUint(json, string.concat(c, ".blockNumber")), _cat(c, "blockNumber"));
+        assertEq(ch.queueOffset, vm.parseJsonUint(json, string.concat(c, ".queueOffset")), _cat(c, "queueOffset"));
+        assertEq(ch.queueCount, vm.parseJsonUint(json, string.concat(c, ".queueCount")), _cat(c, "queueCount"));
+        if (ch.txCount == 0) assertEq(ch.length, 0, _cat(c, "no transaction, no byte"));
         BatchCodec.Tx[] memory txs = h.decodeChunk(data, cs, k);
         assertEq(txs.length, _count(json, string.concat(c, ".txs")), _cat(c, "transactions"));
         assertEq(ch.txCount, txs.length, _cat(c, "txCount"));
@@ -1365,8 +1759,8 @@ contract BatchCodecTest is Test {
     }
 
     /// @notice Random bytes after a valid version byte, so that the header is exercised.
-    function testFuzz_randomVersion1NeverPanic(bytes memory data, uint256 cs) public view {
-        _checkNoPanic(abi.encodePacked(hex"01", data), _chunkSize(cs));
+    function testFuzz_randomVersion2NeverPanic(bytes memory data, uint256 cs) public view {
+        _checkNoPanic(abi.encodePacked(hex"02", data), _chunkSize(cs));
     }
 
     /// @notice One byte of a valid vector changed: decodes or fails with a codec error.
@@ -1381,9 +1775,12 @@ contract BatchCodecTest is Test {
         _checkNoPanic(data, csNoise % 16 == 0 ? _chunkSize(csNoise >> 4) : cs);
     }
 
-    /// @notice A valid hand-built batch with one byte changed.
+    /// @notice A valid hand-built batch (without queue entries, or with some) with one byte
+    ///         changed.
     function testFuzz_mutatedBatchNeverPanics(uint256 pos, uint8 value) public view {
-        (bytes memory data,) = _threeBlocks();
+        bytes memory data;
+        if (pos % 2 == 0) (data,) = _threeBlocks();
+        else (data,) = _queueBlocks();
         pos %= data.length;
         if (uint8(data[pos]) == value) value ^= 0x80;
         data[pos] = bytes1(value);

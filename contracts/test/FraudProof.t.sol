@@ -5,13 +5,19 @@ import {Test} from "./utils/Test.sol";
 import {Vm, vm} from "./utils/Vm.sol";
 import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
+import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
+import {BatchCodec} from "../src/lib/BatchCodec.sol";
+import {L1Bridge} from "../src/l1/L1Bridge.sol";
 import {DataCommitment} from "../src/lib/DataCommitment.sol";
+import {IBridgeQueue} from "../src/lib/BridgeQueue.sol";
 
 /// @notice Fraud proofs through the inbox, on the shared vectors that the Rust prover writes
 ///         (../testdata/fraud-vectors.json, fraud-proof/tests/it/prove.rs): every crafted fraud
 ///         is proven with its fault, rolls the batch back and pays half the bond; no proof of
 ///         an honest batch succeeds, however its keys and witness are varied; the reward
-///         cannot be taken by copying a proof. See docs/fraud-proofs.md §6.
+///         cannot be taken by copying a proof. See docs/fraud-proofs.md §6. Also hand-built
+///         batches that consume the bridge's queue: header proofs of their queue counts
+///         (`WrongQueueCount`, docs/bridge.md §6) and chunks holding queue entries.
 contract FraudProofTest is Test {
     string constant FILE = "../testdata/fraud-vectors.json";
     address constant BATCHER = address(0xBA7C4E5);
@@ -120,7 +126,7 @@ contract FraudProofTest is Test {
     function _dataProof(bytes memory data, uint256[] memory revealed)
         internal
         pure
-        returns (ChunkVerifier.DataProof memory d)
+        returns (BatchDecoder.DataProof memory d)
     {
         uint256 n = DataCommitment.segmentCount(data.length);
         d.length = data.length;
@@ -346,5 +352,193 @@ contract FraudProofTest is Test {
         inbox.postBatch{value: BOND}(1, root0, good.lastBlock + 5, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(inbox.batchCount(), 2, "re-posted");
         assertEq(uint256(inbox.getBatch(1).lastL2Block), good.lastBlock + 5, "the new record");
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Queue counts (docs/bridge.md §6): hand-built batches against a real bridge.
+
+    uint256 constant QUEUE_CHUNK_SIZE = 2;
+    uint256 constant INCLUSION = 1000;
+    address constant DEPOSITOR = address(0xD3);
+
+    /// @dev An inbox of chunk size 2 with a bridge attached and `deposits` ether deposits queued.
+    function _queueInbox(uint256 deposits) internal returns (BatchInbox target, L1Bridge bridge) {
+        target = new BatchInbox(BATCHER, WINDOW, BOND, keccak256("genesis"), QUEUE_CHUNK_SIZE, 42069, verifier, false);
+        bridge = new L1Bridge(target, INCLUSION);
+        target.attachBridge(IBridgeQueue(address(bridge)));
+        vm.deal(DEPOSITOR, deposits);
+        for (uint256 i; i < deposits; i++) {
+            vm.prank(DEPOSITOR);
+            bridge.depositETH{value: 1}(DEPOSITOR);
+        }
+    }
+
+    /// @dev Codec bytes (version 2) of blocks `firstBlock …` consuming `queues[i]` entries each
+    ///      and holding no transaction, without registry: one empty chunk per 2 entries (and
+    ///      one for an odd last entry) of each block. Also returns the number of chunks.
+    function _queueData(uint256 firstBlock, uint256[] memory queues)
+        internal
+        pure
+        returns (bytes memory data, uint256 chunks)
+    {
+        require(firstBlock < 0x80 && queues.length < 0x80, "one-byte varints");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        data = abi.encodePacked(hex"02", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
+        for (uint256 i; i < queues.length; i++) {
+            require(queues[i] < 0x80, "one-byte varints");
+            // forge-lint: disable-next-line(unsafe-typecast)
+            data = abi.encodePacked(data, hex"00", uint8(queues[i]), hex"00"); // checked above
+            chunks += (queues[i] + QUEUE_CHUNK_SIZE - 1) / QUEUE_CHUNK_SIZE;
+        }
+        data = abi.encodePacked(data, hex"00", new bytes(chunks));
+    }
+
+    /// @dev Posts the next batch of `target`: the blocks after its last one with these queue
+    ///      counts, posted as consuming the queue up to `queueEnd`, with `roots` chunk roots
+    ///      (the data's chunk count unless given).
+    function _postQueue(BatchInbox target, uint256[] memory queues, uint64 queueEnd, uint256 roots)
+        internal
+        returns (bytes memory data)
+    {
+        uint256 chunks;
+        uint64 first = target.lastL2Block() + 1;
+        (data, chunks) = _queueData(first, queues);
+        if (roots == type(uint256).max) roots = chunks;
+        bytes32[] memory chunkRoots = new bytes32[](roots);
+        for (uint256 i; i < roots; i++) {
+            chunkRoots[i] = keccak256(abi.encode("root", i));
+        }
+        (, bytes32 acc,) = target.bridge().queueAt(queueEnd);
+        uint256 index = target.batchCount();
+        bytes32 prev = target.lastStateRoot();
+        vm.prank(BATCHER);
+        target.postBatch{value: BOND}(index, prev, first + uint64(queues.length) - 1, queueEnd, acc, data, chunkRoots);
+    }
+
+    /// @dev Proves batch `index` of `target` from its header, as PROVER, and returns the fault
+    ///      it was proven with; `NoFraud` (and the batch kept) is returned as `type(uint8).max`.
+    function _proveQueueHeader(BatchInbox target, uint256 index, bytes memory data) internal returns (uint8 fault) {
+        uint256 count = target.batchCount();
+        vm.recordLogs();
+        (bool ok, bytes memory ret) = _prove(target, PROVER, abi.encodeCall(BatchInbox.proveHeaderFraud, (index, data)));
+        if (!ok) {
+            assertEq(keccak256(ret), keccak256(abi.encodeWithSelector(BatchInbox.NoFraud.selector)), "NoFraud");
+            assertEq(target.batchCount(), count, "no fraud: nothing rolled back");
+            return type(uint8).max;
+        }
+        assertEq(target.batchCount(), index, "rolled back from the batch");
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 j; j < logs.length; j++) {
+            if (logs[j].topics[0] != FRAUD_PROVEN) continue;
+            (fault,,,) = abi.decode(logs[j].data, (uint8, uint256, uint256, uint256));
+            return fault;
+        }
+        fail("no FraudProven event");
+    }
+
+    function _two(uint256 a, uint256 b) internal pure returns (uint256[] memory x) {
+        x = new uint256[](2);
+        (x[0], x[1]) = (a, b);
+    }
+
+    /// @notice The new fault keeps the numbers of the others (Rust decodes them).
+    function test_wrongQueueCountIsTheLastFault() public pure {
+        assertEq(uint256(BatchInbox.Fault.WrongChunkRoot), 7, "WrongChunkRoot");
+        assertEq(uint256(BatchInbox.Fault.WrongQueueCount), 8, "WrongQueueCount");
+    }
+
+    /// @notice Batch 0 consumes entries 0-1 and batch 1 entries 2-4 of the queue, as posted,
+    ///         and their headers say so: neither header proves fraud.
+    function test_queueCountsMatchingThePostsAreNoFraud() public {
+        (BatchInbox target,) = _queueInbox(5);
+        bytes memory data0 = _postQueue(target, _two(1, 1), 2, type(uint256).max);
+        // Entries 2-4 in blocks of 1 and 2 entries: one chunk each.
+        bytes memory data1 = _postQueue(target, _two(1, 2), 5, type(uint256).max);
+        assertEq(target.getBatch(1).chunkCount, 2, "two chunks");
+        (, uint64 first, uint64 last, uint256 chunks, uint256 entries) =
+            verifier.decoder().inspectHeader(data1, QUEUE_CHUNK_SIZE);
+        assertEq(uint256(first), 3, "first block");
+        assertEq(uint256(last), 4, "last block");
+        assertEq(chunks, 2, "chunks");
+        assertEq(entries, 3, "inspectHeader: the queue count");
+        // Data that does not decode (version 1 here) has no queue count.
+        bytes memory v1 = bytes.concat(data1);
+        v1[0] = 0x01;
+        bool decodes;
+        (decodes, first, last, chunks, entries) = verifier.decoder().inspectHeader(v1, QUEUE_CHUNK_SIZE);
+        assertFalse(decodes, "version 1 does not decode");
+        assertEq(uint256(first) + last + chunks + entries, 0, "all zero");
+        assertEq(_proveQueueHeader(target, 1, data1), type(uint8).max, "batch 1: no fraud");
+        assertEq(_proveQueueHeader(target, 0, data0), type(uint8).max, "batch 0: no fraud");
+        assertEq(target.batchCount(), 2, "both kept");
+    }
+
+    /// @notice Batch 1 is posted as consuming entries 2-4 (3 entries) but its blocks consume 4
+    ///         entries: proven `WrongQueueCount`; so is a batch 0 whose blocks consume more
+    ///         than the entries it was posted with.
+    function test_moreQueueEntriesThanPostedIsWrongQueueCount() public {
+        (BatchInbox target,) = _queueInbox(5);
+        _postQueue(target, _two(1, 1), 2, type(uint256).max);
+        bytes memory data1 = _postQueue(target, _two(2, 2), 5, type(uint256).max);
+        assertEq(_proveQueueHeader(target, 1, data1), uint8(BatchInbox.Fault.WrongQueueCount), "4 entries for 3 posted");
+        assertEq(uint256(target.lastQueueEnd()), 2, "the queue position goes back to batch 0's");
+
+        (target,) = _queueInbox(5);
+        bytes memory data0 = _postQueue(target, _two(2, 1), 2, type(uint256).max);
+        assertEq(
+            _proveQueueHeader(target, 0, data0), uint8(BatchInbox.Fault.WrongQueueCount), "batch 0: 3 for 2 posted"
+        );
+    }
+
+    /// @notice Fewer entries in the blocks than posted (including none at all) is
+    ///         `WrongQueueCount` too.
+    function test_fewerQueueEntriesThanPostedIsWrongQueueCount() public {
+        (BatchInbox target,) = _queueInbox(5);
+        _postQueue(target, _two(1, 1), 2, type(uint256).max);
+        bytes memory data1 = _postQueue(target, _two(1, 1), 5, type(uint256).max);
+        assertEq(_proveQueueHeader(target, 1, data1), uint8(BatchInbox.Fault.WrongQueueCount), "2 entries for 3 posted");
+
+        (target,) = _queueInbox(5);
+        bytes memory data0 = _postQueue(target, _two(0, 0), 2, 1);
+        assertEq(_proveQueueHeader(target, 0, data0), uint8(BatchInbox.Fault.WrongChunkCount), "the chunk count first");
+        (target,) = _queueInbox(5);
+        data0 = _postQueue(target, _two(0, 0), 2, 0);
+        assertEq(
+            _proveQueueHeader(target, 0, data0), uint8(BatchInbox.Fault.WrongQueueCount), "batch 0: none for 2 posted"
+        );
+    }
+
+    /// @notice A chunk proof of a chunk that holds queue entries cannot be replayed yet: the
+    ///         verifier reverts with the entries it holds (numbered within the batch), unless
+    ///         its transactions do not decode, which is `Undecodable` whatever the entries.
+    function test_chunksWithQueueEntriesAreNotReplayedYet() public {
+        (bytes memory data,) = _queueData(1, _two(3, 2));
+        uint256[] memory all = new uint256[](1);
+        BatchDecoder.DataProof memory proof = _dataProof(data, all);
+        BatchDecoder decoder = verifier.decoder();
+        (bool decodes, BatchCodec.Tx[] memory txs, uint256 offset, uint256 count) =
+            decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 1);
+        assertTrue(decodes, "entries alone decode");
+        assertEq(txs.length, 0, "to no transaction");
+        assertEq(offset, 2, "queueOffset");
+        assertEq(count, 1, "queueCount");
+        (,, offset, count) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
+        assertEq(offset, 3, "chunk 2: queueOffset");
+        assertEq(count, 2, "chunk 2: queueCount");
+        ChunkVerifier.Params memory params = ChunkVerifier.Params(QUEUE_CHUNK_SIZE, 42069, 2, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntriesNotReplayable.selector, 3, 2));
+        verifier.replayChunk(proof, params, new bytes32[](0), "");
+
+        // One block of 1 entry and 1 transaction whose 68 bytes do not decode (zero fees
+        // without the zero-fee bit): one chunk, Undecodable.
+        data = abi.encodePacked(hex"02010001000101", hex"00", hex"44", new bytes(68));
+        proof = _dataProof(data, all);
+        (decodes,, offset, count) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 0);
+        assertFalse(decodes, "does not decode");
+        assertEq(offset, 0, "queueOffset all the same");
+        assertEq(count, 1, "queueCount all the same");
+        params.chunkIndex = 0;
+        (ChunkVerifier.Outcome outcome,,) = verifier.replayChunk(proof, params, new bytes32[](0), "");
+        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Undecodable), "Undecodable");
     }
 }

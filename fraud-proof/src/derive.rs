@@ -31,6 +31,8 @@ pub struct PostedBatch {
     pub state_root: B256,
     /// Last L2 block, as posted.
     pub last_block: u64,
+    /// How far the batch consumed the bridge's L1 → L2 queue, as posted (`queueEnd`).
+    pub queue_end: u64,
 }
 
 /// What the challenger concluded about one batch.
@@ -66,6 +68,13 @@ pub struct Position {
     pub next_block: u64,
     /// First batch judged invalid and not rolled back yet.
     pub invalid_from: Option<u64>,
+    /// Queue entries consumed by the batches verified so far (the last one's `queueEnd`).
+    pub queue_end: u64,
+}
+
+impl Position {
+    /// A chain at genesis: batch 0 and block 1 next, no queue entry consumed.
+    pub const GENESIS: Self = Self { next_index: 0, next_block: 1, invalid_from: None, queue_end: 0 };
 }
 
 /// What handling one inbox event did to the verifier, so that it can be taken back when an L1
@@ -129,7 +138,7 @@ pub struct Verifier {
 impl Verifier {
     /// Starts from a genesis executor.
     pub fn new(genesis: Executor) -> Self {
-        Self { executor: genesis, position: Position { next_index: 0, next_block: 1, invalid_from: None } }
+        Self { executor: genesis, position: Position::GENESIS }
     }
 
     /// Resumes from `executor`, the state after the batches before `position` (a snapshot).
@@ -181,7 +190,7 @@ impl Verifier {
     /// The proof that `batch`, the first invalid batch (just judged a mismatch by
     /// [`Self::verify`]), is fraudulent, built from the state it builds on.
     pub fn prove(&self, batch: &PostedBatch) -> Result<crate::prove::FraudProof, crate::prove::ProveError> {
-        crate::prove::build(&self.executor, self.position.next_block, batch)
+        crate::prove::build(&self.executor, self.position, batch)
     }
 
     /// The proof of chunk `chunk` of `batch` (the next batch) whether or not it is at fault,
@@ -191,7 +200,7 @@ impl Verifier {
         batch: &PostedBatch,
         chunk: usize,
     ) -> Result<crate::prove::FraudProof, crate::prove::ProveError> {
-        crate::prove::build_chunk(&self.executor, self.position.next_block, batch, chunk)
+        crate::prove::build_chunk(&self.executor, self.position, batch, chunk)
     }
 
     /// The inbox removed batches `from_index` onwards (a fraud proof succeeded): the next batch
@@ -240,6 +249,7 @@ impl Verifier {
             return Ok((verdict, Applied { before, undo: None, moved: false }));
         }
         self.position.next_block = batch.last_block + 1;
+        self.position.queue_end = batch.queue_end;
         Ok((verdict, Applied { before, undo: Some(undo), moved: true }))
     }
 
@@ -285,6 +295,18 @@ impl Verifier {
         }
         if last.number != batch.last_block {
             return Verdict::mismatch(format!("ends at block {}, the post says {}", last.number, batch.last_block));
+        }
+        let queue: u128 = decoded.blocks.iter().map(|b| u128::from(b.queue_count)).sum();
+        if let Some(reason) = queue_count_fault(queue, self.position.queue_end, batch.queue_end) {
+            return Verdict::mismatch(reason);
+        }
+        if queue != 0 {
+            // Replaying deposits and forced transactions needs the queue's contents from L1
+            // (docs/bridge.md §3), which the challenger does not read yet; the sequencer does
+            // not include entries yet either, so no honest batch holds one.
+            return Verdict::mismatch(format!(
+                "the batch consumes {queue} queue entries, which this challenger cannot replay yet"
+            ));
         }
         // Every sender of the batch is recovered at once, on all cores.
         // (Split by transaction, not by block: a batch is often one block.)
@@ -342,4 +364,14 @@ impl Verifier {
         }
         Verdict::Verified { state_root: computed_root }
     }
+}
+
+/// Why a batch that consumes `count` queue entries by its blocks' queue counts, after
+/// batches that consumed `start`, cannot have posted `queue_end` (docs/bridge.md §6,
+/// `WrongQueueCount`); `None` when the counts agree.
+pub(crate) fn queue_count_fault(count: u128, start: u64, queue_end: u64) -> Option<String> {
+    let posted = u128::from(queue_end).checked_sub(u128::from(start));
+    (posted != Some(count)).then(|| {
+        format!("its blocks consume {count} queue entries, the post moves the queue from {start} to {queue_end}")
+    })
 }

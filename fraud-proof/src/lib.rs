@@ -865,6 +865,7 @@ impl Challenger {
             chunk_roots,
             state_root: event.stateRoot,
             last_block: event.lastL2Block,
+            queue_end: event.queueEnd,
         })
     }
 
@@ -914,7 +915,7 @@ impl Challenger {
         let (verdict, applied) = off_runtime(|| self.verifier.verify(batch))?;
         let txs = match &verdict {
             Verdict::Verified { .. } => rollup_types::codec::decode_header(&batch.data, self.verifier.chain())
-                .map_or(0, |h| h.blocks.iter().map(|b| b.2).sum()),
+                .map_or(0, |h| h.blocks.iter().map(|b| b.tx_count).sum()),
             Verdict::Mismatch { .. } => 0,
         };
         self.journal.push_back(Entry { at, event: Event::Posted { index: batch.index, txs }, applied });

@@ -2,7 +2,7 @@
 //! find the first rule it breaks in the order the L1 inbox checks them, and build the one
 //! L1 call that proves it (docs/fraud-proofs.md §6).
 
-use crate::derive::PostedBatch;
+use crate::derive::{Position, PostedBatch};
 use alloy_primitives::{B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_executor::{BlockEnvInput, Executor, TxResult};
@@ -127,33 +127,38 @@ pub enum ProveError {
         /// What failed.
         reason: String,
     },
+    /// The chunk holds queue entries, which proofs do not replay yet (docs/bridge.md §6).
+    #[error("batch {index} chunk {chunk} holds queue entries, which fraud proofs do not replay yet")]
+    QueueEntries {
+        /// Batch.
+        index: u64,
+        /// Chunk.
+        chunk: u64,
+    },
 }
 
 /// Finds the first fault of `batch` in the inbox's order (header, then chunk by chunk: codec,
 /// admission, nonces, root) and builds its proof. `base` is the state after the previous
-/// batch and `first_block` the block the batch must start with.
-pub fn build(base: &Executor, first_block: u64, batch: &PostedBatch) -> Result<FraudProof, ProveError> {
-    build_for(base, first_block, batch, None)
+/// batch and `at` where that leaves the chain (the block the batch must start with, the queue
+/// position it must start from).
+pub fn build(base: &Executor, at: Position, batch: &PostedBatch) -> Result<FraudProof, ProveError> {
+    build_for(base, at, batch, None)
 }
 
 /// The chunk proof for chunk `chunk` of `batch` whether or not that chunk is at fault (for
 /// tests that an honest chunk cannot be proven fraudulent): what [`build`] would send if
 /// it were. Header faults and faults in earlier chunks still come first.
-pub fn build_chunk(
-    base: &Executor,
-    first_block: u64,
-    batch: &PostedBatch,
-    chunk: usize,
-) -> Result<FraudProof, ProveError> {
-    build_for(base, first_block, batch, Some(chunk))
+pub fn build_chunk(base: &Executor, at: Position, batch: &PostedBatch, chunk: usize) -> Result<FraudProof, ProveError> {
+    build_for(base, at, batch, Some(chunk))
 }
 
 fn build_for(
     base: &Executor,
-    first_block: u64,
+    at: Position,
     batch: &PostedBatch,
     target: Option<usize>,
 ) -> Result<FraudProof, ProveError> {
+    let first_block = at.next_block;
     let index = batch.index;
     if !batch.blob_hashes.is_empty() {
         return Err(ProveError::Blobs(index));
@@ -165,7 +170,7 @@ fn build_for(
         Err(e) => return header_fault(format!("the header does not decode: {e}")),
     };
     let first = header.first_number;
-    let last = header.blocks.last().map_or(first, |b| b.0);
+    let last = header.blocks.last().map_or(first, |b| b.number);
     if first != first_block {
         return header_fault(format!("starts at block {first}, expected {first_block}"));
     }
@@ -179,11 +184,17 @@ fn build_for(
             batch.chunk_roots.len()
         ));
     }
+    if let Some(reason) = crate::derive::queue_count_fault(header.queue_count(), at.queue_end, batch.queue_end) {
+        return header_fault(reason);
+    }
 
     let mut executor = base.clone();
     for (c, chunk) in header.chunks.iter().enumerate() {
-        let (number, timestamp, _) = header.blocks[chunk.block];
-        let env = BlockEnvInput { number, timestamp };
+        let block = header.blocks[chunk.block];
+        let env = BlockEnvInput { number: block.number, timestamp: block.timestamp };
+        if !chunk.queue.is_empty() {
+            return Err(ProveError::QueueEntries { index, chunk: c as u64 });
+        }
         // The verifier reads the header and this chunk: those segments are revealed.
         let revealed = segments_of(&[0..header.chunks[0].bytes.start, chunk.bytes.clone()]);
         let chunk_proof = |keys: Vec<B256>, witness: Vec<u8>, reason: String| FraudProof::Chunk {

@@ -226,10 +226,10 @@ impl VerdictStore {
         let p = snapshot.position;
         sqlx::query(
             "INSERT INTO snapshots (l1_block, l1_block_hash, next_index, next_block, invalid_from, state_root, data,
-                                    created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                    created_at, queue_end)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (l1_block) DO UPDATE SET l1_block_hash = $2, next_index = $3, next_block = $4,
-                 invalid_from = $5, state_root = $6, data = $7, created_at = $8",
+                 invalid_from = $5, state_root = $6, data = $7, created_at = $8, queue_end = $9",
         )
         .bind(i64_of(snapshot.l1_block)?)
         .bind(snapshot.l1_block_hash.as_slice())
@@ -239,6 +239,7 @@ impl VerdictStore {
         .bind(snapshot.state_root.as_slice())
         .bind(snapshot.data.as_slice())
         .bind(i64_of(now)?)
+        .bind(i64_of(p.queue_end)?)
         .execute(self.db.writer())
         .await?;
         Ok(())
@@ -247,7 +248,7 @@ impl VerdictStore {
     /// The snapshots, newest first, without their data.
     pub async fn snapshot_heads(&self) -> Result<Vec<Snapshot>, DbError> {
         let rows = sqlx::query(
-            "SELECT l1_block, l1_block_hash, next_index, next_block, invalid_from, state_root FROM snapshots
+            "SELECT l1_block, l1_block_hash, next_index, next_block, invalid_from, state_root, queue_end FROM snapshots
              ORDER BY l1_block DESC",
         )
         .fetch_all(self.db.pool())
@@ -260,6 +261,7 @@ impl VerdictStore {
                     position: Position {
                         next_index: u64_of(r, "next_index")?,
                         next_block: u64_of(r, "next_block")?,
+                        queue_end: u64_of(r, "queue_end")?,
                         invalid_from: r
                             .try_get::<Option<i64>, _>("invalid_from")?
                             .map(|v| u64::try_from(v).map_err(|_| DbError::Corrupt("invalid_from is negative".into())))

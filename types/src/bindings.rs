@@ -1,7 +1,7 @@
 //! Solidity bindings generated from the committed artifacts in `contracts/artifacts/`
 //! (kept in step with the sources by `make check-artifacts`). Each contract's bindings live in
 //! a module of their own, because an ABI that uses another contract's struct (the inbox's
-//! `proveChunkFraud` takes `ChunkVerifier.DataProof`) generates a module of that name too.
+//! `proveChunkFraud` takes `BatchDecoder.DataProof`) generates a module of that name too.
 
 #![allow(missing_docs)]
 // Events with eight fields (`BatchPosted`, `DepositQueued`) generate constructors that take as many.
@@ -48,11 +48,13 @@ mod token {
 }
 
 pub use bridge::L1Bridge;
-pub use inbox::BatchInbox;
 /// The data part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
-pub use inbox::ChunkVerifier::DataProof;
+pub use inbox::BatchDecoder::DataProof;
+pub use inbox::BatchInbox;
 pub use l2::L2System;
 pub use token::TestToken;
+/// The same struct as the verifier's `replayChunk` takes it (its own module, its own type).
+pub use verifier::BatchDecoder::DataProof as VerifierDataProof;
 pub use verifier::ChunkVerifier;
 
 /// Creation code of the L2 system contract.

@@ -1,6 +1,7 @@
-//! The batch codec, version 1: a field-aware encoding of L2 blocks that the L1 can decode one
+//! The batch codec, version 2: a field-aware encoding of L2 blocks that the L1 can decode one
 //! chunk at a time, and from which every signed transaction is rebuilt exactly. Specified in
-//! `docs/batch-codec.md`.
+//! `docs/batch-codec.md`. A block carries how many entries of the bridge's L1 → L2 queue it
+//! consumes; the entries themselves are on L1, not in the batch.
 //!
 //! What it leaves out because the chain fixes it: the chain id, the target (always the system
 //! contract), the value (zero), the access list (empty), the sender (recovered from the
@@ -22,7 +23,11 @@ use alloy_sol_types::SolCall;
 use std::{collections::HashMap, ops::Range};
 
 /// The codec version this module reads and writes.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
+
+/// Most queue entries one block may consume (the encoder's bound; the sequencer takes far
+/// fewer per block).
+pub const MAX_BLOCK_QUEUE_ENTRIES: u64 = 1 << 32;
 
 /// Smallest possible encoded transaction: head, nonce, gas limit, a raw input of length 0
 /// and the signature. Bounds counts before allocating.
@@ -35,6 +40,9 @@ pub struct BatchBlock {
     pub number: u64,
     /// Block timestamp, in seconds.
     pub timestamp: u64,
+    /// Entries of the bridge's L1 → L2 queue the block consumes (they come before its
+    /// transactions in the block's order; their contents are read from L1).
+    pub queue_count: u64,
     /// Transactions in canonical order.
     pub txs: Vec<SignedTx>,
 }
@@ -349,22 +357,51 @@ pub struct Header {
     pub first_number: u64,
     /// Timestamp of the first block.
     pub first_timestamp: u64,
-    /// `(number, timestamp, transaction count)` of each block.
-    pub blocks: Vec<(u64, u64, u64)>,
+    /// Each block of the block table.
+    pub blocks: Vec<HeaderBlock>,
     /// The address registry.
     pub registry: Vec<Address>,
     /// Every chunk, in order.
     pub chunks: Vec<ChunkRef>,
 }
 
-/// Where one chunk is: its block, its transactions and its bytes.
+/// One block of a header's block table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderBlock {
+    /// Block number.
+    pub number: u64,
+    /// Block timestamp.
+    pub timestamp: u64,
+    /// Queue entries the block consumes.
+    pub queue_count: u64,
+    /// Transactions in the block.
+    pub tx_count: u64,
+}
+
+impl HeaderBlock {
+    /// Items of the block (queue entries, then transactions), as the chunk cut counts them.
+    pub fn items(&self) -> u128 {
+        u128::from(self.queue_count) + u128::from(self.tx_count)
+    }
+}
+
+impl Header {
+    /// Queue entries the batch consumes: the sum over its blocks.
+    pub fn queue_count(&self) -> u128 {
+        self.blocks.iter().map(|b| u128::from(b.queue_count)).sum()
+    }
+}
+
+/// Where one chunk is: its block, its items and its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChunkRef {
     /// Index of its block in [`Header::blocks`].
     pub block: usize,
-    /// Number of transactions.
+    /// The queue entries among its items, numbered from the batch's first entry (0).
+    pub queue: Range<u64>,
+    /// Number of transactions among its items (they follow the entries).
     pub tx_count: u64,
-    /// Its bytes in the batch data.
+    /// Its bytes in the batch data (its transactions only).
     pub bytes: Range<usize>,
 }
 
@@ -384,8 +421,8 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     if first_number.checked_add(block_count - 1).is_none() {
         return Err(CodecError::BadBlocks("block number overflows"));
     }
-    // Each block takes at least two bytes.
-    if block_count > (r.buf.len() / 2) as u64 {
+    // Each block takes at least three bytes.
+    if block_count > (r.buf.len() / 3) as u64 {
         return Err(CodecError::Truncated("blocks"));
     }
     let mut blocks = Vec::with_capacity(block_count as usize);
@@ -396,11 +433,13 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
             return Err(CodecError::Invalid("first block's timestamp delta"));
         }
         timestamp = timestamp.checked_add(delta).ok_or(CodecError::BadBlocks("timestamp overflows"))?;
+        // Queue entries carry no bytes: their count is bounded by the chunk count below.
+        let queue_count = r.varint("queue count")?;
         let tx_count = r.varint("transaction count")?;
         if tx_count > (r.buf.len() / MIN_TX_BYTES) as u64 {
             return Err(CodecError::Truncated("transactions"));
         }
-        blocks.push((first_number + i, timestamp, tx_count));
+        blocks.push(HeaderBlock { number: first_number + i, timestamp, queue_count, tx_count });
     }
     let registry_count = r.varint("registry count")?;
     if registry_count > (r.buf.len() / 20) as u64 {
@@ -409,8 +448,9 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     let registry =
         r.bytes(registry_count as usize * 20, "registry")?.chunks_exact(20).map(Address::from_slice).collect();
     let chunk_size = u64::from(chain.chunk_size.max(1));
-    let chunk_count: u64 = blocks.iter().map(|&(_, _, n)| n.div_ceil(chunk_size)).sum();
-    if chunk_count > r.buf.len() as u64 {
+    // At most 2^64 blocks of fewer than 2^65 items each: the sum fits 128 bits.
+    let chunk_count: u128 = blocks.iter().map(|b| b.items().div_ceil(u128::from(chunk_size))).sum();
+    if chunk_count > r.buf.len() as u128 {
         return Err(CodecError::Truncated("chunk lengths"));
     }
     let mut lengths = Vec::with_capacity(chunk_count as usize);
@@ -428,15 +468,25 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     let mut chunks = Vec::with_capacity(lengths.len());
     let mut offset = data.len() - r.buf.len();
     let mut lengths = lengths.into_iter();
-    for (block, &(_, _, n)) in blocks.iter().enumerate() {
-        let mut left = n;
-        while left > 0 {
-            let tx_count = left.min(chunk_size);
-            left -= tx_count;
+    let mut queue = 0u64;
+    for (block, b) in blocks.iter().enumerate() {
+        // The block's chunks are fewer than the bytes left, so its items fit u64 here.
+        let items = b.items() as u64;
+        let mut from = 0u64;
+        while from < items {
+            let to = items.min(from + chunk_size);
+            let entries = b.queue_count.clamp(from, to) - from;
             // Every length fits: their sum is the bytes left.
             let len = lengths.next().unwrap_or_default() as usize;
-            chunks.push(ChunkRef { block, tx_count, bytes: offset..offset + len });
+            chunks.push(ChunkRef {
+                block,
+                queue: queue..queue + entries,
+                tx_count: to - from - entries,
+                bytes: offset..offset + len,
+            });
+            queue += entries;
             offset += len;
+            from = to;
         }
     }
     Ok(Header { first_number, first_timestamp, blocks, registry, chunks })
@@ -470,10 +520,11 @@ pub fn decode(data: &[u8], chain: &ChainConfig) -> Result<Batch, CodecError> {
     let mut blocks: Vec<BatchBlock> = header
         .blocks
         .iter()
-        .map(|&(number, timestamp, n)| BatchBlock {
-            number,
-            timestamp,
-            txs: Vec::with_capacity((n as usize).min(data.len() / MIN_TX_BYTES)),
+        .map(|b| BatchBlock {
+            number: b.number,
+            timestamp: b.timestamp,
+            queue_count: b.queue_count,
+            txs: Vec::with_capacity((b.tx_count as usize).min(data.len() / MIN_TX_BYTES)),
         })
         .collect();
     for chunk in &header.chunks {
@@ -593,6 +644,8 @@ const MAX_ENCODED_TX_BYTES: u64 = 1 + 10 + 20 + 2 * 20 + 2 + crate::chain::MAX_I
 #[derive(Clone, Debug)]
 pub struct BlockSizeBound {
     chunk_size: u64,
+    /// Queue entries the block consumes (no bytes of their own, but chunks).
+    queue: u64,
     txs: u64,
     /// Transactions with a compact form (each writes a registry pair).
     compact: u64,
@@ -607,6 +660,7 @@ impl BlockSizeBound {
     pub fn new(chain: &ChainConfig) -> Self {
         Self {
             chunk_size: u64::from(chain.chunk_size.max(1)),
+            queue: 0,
             txs: 0,
             compact: 0,
             tx_bytes: 0,
@@ -615,11 +669,28 @@ impl BlockSizeBound {
         }
     }
 
+    /// The same block consuming `entries` queue entries before its transactions.
+    pub fn with_queue(mut self, entries: u64) -> Self {
+        self.queue = entries;
+        self
+    }
+
     fn total(&self, txs: u64, compact: u64, tx_bytes: usize, registry: u64) -> usize {
-        let header = 1 + 10 + 10 + 1 + 1 + varint_len(txs) + varint_len(registry) + 20 * registry as usize;
+        let header = 1
+            + 10
+            + 10
+            + 1
+            + 1
+            + varint_len(self.queue)
+            + varint_len(txs)
+            + varint_len(registry)
+            + 20 * registry as usize;
         let pair = if compact == 0 { 0 } else { varint_len((registry * registry).saturating_sub(1)) };
         let chunk_len = varint_len(self.chunk_size.saturating_mul(MAX_ENCODED_TX_BYTES));
-        header + tx_bytes + compact as usize * pair + txs.div_ceil(self.chunk_size) as usize * chunk_len
+        let chunks = self.queue.saturating_add(txs).div_ceil(self.chunk_size) as usize;
+        // Chunks of queue entries alone have no bytes: their length is the one byte 00.
+        let entries_only = (self.queue / self.chunk_size) as usize;
+        header + tx_bytes + compact as usize * pair + entries_only + (chunks - entries_only) * chunk_len
     }
 
     /// The bound for the transactions added so far.
@@ -664,6 +735,9 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
             return Err(CodecError::BadBlocks("timestamps go backwards"));
         }
     }
+    if batch.blocks.iter().any(|b| b.queue_count > MAX_BLOCK_QUEUE_ENTRIES) {
+        return Err(CodecError::BadBlocks("a block consumes more queue entries than a block may"));
+    }
     // Check every transaction and split its calldata before writing anything.
     let mut forms = Vec::with_capacity(batch.blocks.iter().map(|b| b.txs.len()).sum());
     for tx in batch.blocks.iter().flat_map(|b| &b.txs) {
@@ -680,6 +754,7 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
     let mut prev = first.timestamp;
     for block in &batch.blocks {
         put_varint(&mut out, block.timestamp - prev);
+        put_varint(&mut out, block.queue_count);
         put_varint(&mut out, block.txs.len() as u64);
         prev = block.timestamp;
     }
@@ -691,13 +766,21 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
     let mut chunks: Vec<Vec<u8>> = Vec::new();
     let mut forms = forms.iter();
     for block in &batch.blocks {
-        for txs in block.txs.chunks(chunk_size) {
+        // Items are the queue entries, then the transactions; a chunk's bytes are its
+        // transactions (none for a chunk of entries alone).
+        let entries = block.queue_count as usize;
+        let items = entries + block.txs.len();
+        let mut from = 0;
+        while from < items {
+            let to = items.min(from + chunk_size);
+            let txs = &block.txs[from.max(entries) - entries..to.max(entries) - entries];
             let mut chunk = Vec::with_capacity(txs.len() * 110);
             for (tx, form) in txs.iter().zip(forms.by_ref()) {
                 let pair = form.as_ref().map_or(0, |c| registry.pair(c.addresses));
                 encode_tx(&mut chunk, tx, form.as_ref(), pair);
             }
             chunks.push(chunk);
+            from = to;
         }
     }
     for chunk in &chunks {
@@ -828,11 +911,12 @@ mod tests {
         ];
         Batch {
             blocks: vec![
-                BatchBlock { number: 5, timestamp: 1_700_000_000, txs: txs0 },
-                BatchBlock { number: 6, timestamp: 1_700_000_000, txs: vec![] },
+                BatchBlock { number: 5, timestamp: 1_700_000_000, queue_count: 1, txs: txs0 },
+                BatchBlock { number: 6, timestamp: 1_700_000_000, queue_count: 3, txs: vec![] },
                 BatchBlock {
                     number: 7,
                     timestamp: 1_700_000_003,
+                    queue_count: 0,
                     txs: vec![sign_eip1559(&key, chain.chain_id, 3, swap_calldata())],
                 },
             ],
@@ -842,7 +926,10 @@ mod tests {
     fn same(a: &Batch, b: &Batch) {
         assert_eq!(a.blocks.len(), b.blocks.len());
         for (x, y) in a.blocks.iter().zip(&b.blocks) {
-            assert_eq!((x.number, x.timestamp, x.txs.len()), (y.number, y.timestamp, y.txs.len()));
+            assert_eq!(
+                (x.number, x.timestamp, x.queue_count, x.txs.len()),
+                (y.number, y.timestamp, y.queue_count, y.txs.len())
+            );
             for (p, q) in x.txs.iter().zip(&y.txs) {
                 assert_eq!(p.encoded(), q.encoded());
                 assert_eq!(p.hash(), q.hash());
@@ -860,11 +947,21 @@ mod tests {
         for (a, b) in batch.blocks.iter().flat_map(|b| &b.txs).zip(decoded.blocks.iter().flat_map(|b| &b.txs)) {
             assert_eq!(a.recover_sender(), b.recover_sender());
         }
-        // Chunks: block 5 has 3 txs (2 + 1), block 6 none, block 7 one.
+        // Chunks of two items: block 5 has an entry and 3 txs (entry + tx, 2 txs), block 6
+        // three entries and no tx (2 entries, 1 entry: chunks without bytes), block 7 one tx.
         let header = decode_header(&data, &chain).expect("header");
-        assert_eq!(header.chunks.iter().map(|c| (c.block, c.tx_count)).collect::<Vec<_>>(), [(0, 2), (0, 1), (2, 1)]);
-        assert_eq!(decode_chunk(&data, &chain, 2).expect("chunk 2"), decoded.blocks[2].txs);
-        assert_eq!(decode_chunk(&data, &chain, 3), Err(CodecError::NoSuchChunk { index: 3, count: 3 }));
+        assert_eq!(
+            header
+                .chunks
+                .iter()
+                .map(|c| (c.block, c.queue.clone(), c.tx_count, !c.bytes.is_empty()))
+                .collect::<Vec<_>>(),
+            [(0, 0..1, 1, true), (0, 1..1, 2, true), (1, 1..3, 0, false), (1, 3..4, 0, false), (2, 4..4, 1, true)]
+        );
+        assert_eq!(header.queue_count(), 4);
+        assert_eq!(decode_chunk(&data, &chain, 3).expect("chunk 3"), []);
+        assert_eq!(decode_chunk(&data, &chain, 4).expect("chunk 4"), decoded.blocks[2].txs);
+        assert_eq!(decode_chunk(&data, &chain, 5), Err(CodecError::NoSuchChunk { index: 5, count: 5 }));
         assert_eq!(encode(&decoded, &chain).expect("re-encodes"), data);
     }
 
@@ -939,7 +1036,8 @@ mod tests {
             for round in 0..40 {
                 let n = rng.random_range(0..300);
                 let recipients = rng.random_range(1..400u64);
-                let mut bound = BlockSizeBound::new(&chain);
+                let queue = if round % 3 == 0 { rng.random_range(0..200u64) } else { 0 };
+                let mut bound = BlockSizeBound::new(&chain).with_queue(queue);
                 let mut txs = Vec::new();
                 for i in 0..n {
                     let to = Address::from_word(B256::from(U256::from(rng.random_range(0..recipients))));
@@ -973,7 +1071,9 @@ mod tests {
                     assert!(bound.try_push(&tx, usize::MAX));
                     txs.push(tx);
                 }
-                let batch = Batch { blocks: vec![BatchBlock { number: u64::MAX - 1, timestamp: u64::MAX, txs }] };
+                let batch = Batch {
+                    blocks: vec![BatchBlock { number: u64::MAX - 1, timestamp: u64::MAX, queue_count: queue, txs }],
+                };
                 let real = encode(&batch, &chain).expect("encodes").len();
                 let bound = bound.bytes();
                 assert!(bound >= real, "chunk size {chunk_size}, round {round}: bound {bound} < {real}");
@@ -994,10 +1094,11 @@ mod tests {
     fn raw_calldata_with_a_compact_form_is_refused() {
         let chain = ChainConfig::default();
         let tx = sign_eip1559(&[7u8; 32], chain.chain_id, 0, transfer_calldata());
-        let batch = Batch { blocks: vec![BatchBlock { number: 1, timestamp: 0, txs: vec![tx.clone()] }] };
+        let batch =
+            Batch { blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: 0, txs: vec![tx.clone()] }] };
         let data = encode(&batch, &chain).expect("encodes");
         // Hand-build the same transaction with raw calldata.
-        let mut raw = vec![VERSION, 1, 0, 1, 0, 1, 0];
+        let mut raw = vec![VERSION, 1, 0, 1, 0, 0, 1, 0];
         let mut chunk = vec![HEAD_EIP1559 | HEAD_ZERO_FEES | if tx.signature().v() { HEAD_PARITY } else { 0 }, 0];
         put_number(&mut chunk, U256::from(tx.gas_limit()));
         put_varint(&mut chunk, tx.input().len() as u64);

@@ -592,7 +592,7 @@ impl ExecutorBench {
         let chain = ChainConfig::default();
         let (genesis, signed) = self.generate(&chain);
         let data_len = codec::encode(
-            &Batch { blocks: vec![BatchBlock { number: 1, timestamp: 1, txs: signed.clone() }] },
+            &Batch { blocks: vec![BatchBlock { number: 1, timestamp: 1, queue_count: 0, txs: signed.clone() }] },
             &chain,
         )?
         .len();

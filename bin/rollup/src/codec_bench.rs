@@ -179,7 +179,12 @@ impl CodecBench {
             let blocks: Vec<BatchBlock> = txs
                 .chunks(self.block_size)
                 .enumerate()
-                .map(|(i, t)| BatchBlock { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64, txs: t.to_vec() })
+                .map(|(i, t)| BatchBlock {
+                    number: i as u64 + 1,
+                    timestamp: 1_700_000_000 + i as u64,
+                    queue_count: 0,
+                    txs: t.to_vec(),
+                })
                 .collect();
             let batches = cut(blocks, &chain, self.max_bytes)?;
             let n = txs.len() as f64;
@@ -291,10 +296,15 @@ fn corpus() -> Result<Vec<(ChainConfig, Vec<u8>)>> {
             let mut blocks: Vec<BatchBlock> = txs
                 .chunks(8)
                 .enumerate()
-                .map(|(b, t)| BatchBlock { number: 10 + b as u64, timestamp: 100 + 3 * b as u64, txs: t.to_vec() })
+                .map(|(b, t)| BatchBlock {
+                    number: 10 + b as u64,
+                    timestamp: 100 + 3 * b as u64,
+                    queue_count: 0,
+                    txs: t.to_vec(),
+                })
                 .collect();
             // An empty block in the middle.
-            blocks.insert(1, BatchBlock { number: 11, timestamp: 103, txs: Vec::new() });
+            blocks.insert(1, BatchBlock { number: 11, timestamp: 103, queue_count: 0, txs: Vec::new() });
             for (k, b) in blocks.iter_mut().enumerate() {
                 b.number = 10 + k as u64;
                 b.timestamp = 100 + 3 * k as u64;

@@ -18,7 +18,7 @@ use anyhow::{Context, Result, ensure};
 use rollup_batcher::{InboxParams, l1};
 use rollup_executor::{BlockEnvInput, Executor};
 use rollup_fraud_proof::{
-    derive::PostedBatch,
+    derive::{Position, PostedBatch},
     prove::{self, FraudProof},
 };
 use rollup_types::{
@@ -197,8 +197,11 @@ impl ProofBench {
         ensure!(chunk_roots.len() == self.batch_chunks.max(1) as usize, "{} chunks", chunk_roots.len());
         let bad = chunk_roots.len() / 2;
         chunk_roots[bad] = keccak256(chunk_roots[bad]);
-        let data: Bytes =
-            codec::encode(&Batch { blocks: vec![BatchBlock { number: 1, timestamp: 1, txs }] }, &chain)?.into();
+        let data: Bytes = codec::encode(
+            &Batch { blocks: vec![BatchBlock { number: 1, timestamp: 1, queue_count: 0, txs }] },
+            &chain,
+        )?
+        .into();
         let batch_bytes = data.len();
 
         let anvil = Anvil::spawn(&AnvilConfig {
@@ -252,8 +255,9 @@ impl ProofBench {
             state_root: *chunk_roots.last().unwrap_or(&B256::ZERO),
             chunk_roots,
             last_block: 1,
+            queue_end: 0,
         };
-        let proof = tokio::task::spawn_blocking(move || prove::build(&executor, 1, &batch)).await??;
+        let proof = tokio::task::spawn_blocking(move || prove::build(&executor, Position::GENESIS, &batch)).await??;
         let FraudProof::Chunk { keys, witness, .. } = &proof else { anyhow::bail!("expected a chunk proof") };
         let (keys, witness_bytes) = (keys.len(), witness.len());
         let calldata = proof.calldata();

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ChunkVerifier} from "./ChunkVerifier.sol";
+import {BatchDecoder} from "./BatchDecoder.sol";
 import {DataCommitment} from "../lib/DataCommitment.sol";
 import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 
@@ -45,7 +46,10 @@ contract BatchInbox {
         /// A transaction of the chunk does not carry its sender's current nonce.
         WrongNonce,
         /// Replaying the chunk gives another root than the posted one.
-        WrongChunkRoot
+        WrongChunkRoot,
+        /// The header's queue entries (the sum of its blocks' queue counts) are not the entries
+        /// the batch was posted to consume (its `queueEnd` minus the previous batch's).
+        WrongQueueCount
     }
 
     /// @notice What the inbox records of one batch.
@@ -356,19 +360,25 @@ contract BatchInbox {
         }
     }
 
-    /// @notice Proves that batch `index` is invalid from its header alone: it does not decode,
-    ///         it does not start right after the previous batch, it does not end at its posted
-    ///         last block, or its chunk count is not the number of posted chunk roots.
+    /// @notice Proves that batch `index` is invalid from its header alone, checked in this
+    ///         order: it does not decode, it does not start right after the previous batch, it
+    ///         does not end at its posted last block, its chunk count is not the number of
+    ///         posted chunk roots, or the queue entries its blocks consume (the sum of their
+    ///         queue counts) are not `queueEnd` minus the previous batch's `queueEnd` (0 for
+    ///         batch 0), the entries it was posted to consume (docs/bridge.md §6).
     function proveHeaderFraud(uint256 index, bytes calldata data) external {
         Batch storage b = _openBatch(index);
         if (DataCommitment.commit(data) != b.dataHash) revert DataMismatch(index);
         _consumeCommitment();
-        (bool decodes, uint64 firstBlock, uint64 lastBlock, uint256 chunks) = verifier.inspectHeader(data, chunkSize);
+        (bool decodes, uint64 firstBlock, uint64 lastBlock, uint256 chunks, uint256 entries) =
+            verifier.decoder().inspectHeader(data, chunkSize);
         Fault fault;
         if (!decodes) fault = Fault.UndecodableHeader;
         else if (firstBlock != (index == 0 ? 1 : _batches[index - 1].lastL2Block + 1)) fault = Fault.WrongFirstBlock;
         else if (lastBlock != b.lastL2Block) fault = Fault.WrongLastBlock;
         else if (chunks != b.chunkCount) fault = Fault.WrongChunkCount;
+        // Posting keeps queueEnd from going backwards: no underflow.
+        else if (entries != b.queueEnd - (index == 0 ? 0 : _batches[index - 1].queueEnd)) fault = Fault.WrongQueueCount;
         else revert NoFraud();
         _rollBack(index, fault, 0, 0);
     }
@@ -381,7 +391,7 @@ contract BatchInbox {
     ///         (docs/state-commitment.md §8).
     function proveChunkFraud(
         uint256 index,
-        ChunkVerifier.DataProof calldata data,
+        BatchDecoder.DataProof calldata data,
         bytes32[] calldata chunkRoots,
         ChunkProof calldata proof
     ) external {

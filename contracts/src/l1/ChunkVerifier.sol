@@ -5,7 +5,7 @@ import {AmmLogic} from "../logic/AmmLogic.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 import {BatchCodec} from "../lib/BatchCodec.sol";
 import {StateWitness} from "../lib/StateWitness.sol";
-import {DataCommitment} from "../lib/DataCommitment.sol";
+import {BatchDecoder} from "./BatchDecoder.sol";
 
 /// @title ChunkVerifier
 /// @notice The L1 step verifier: replays one chunk of an L2 batch with the same DeFi logic the
@@ -41,13 +41,24 @@ contract ChunkVerifier is AmmLogic {
     /// @notice Transaction `txIndex` ran out of L1 gas: the proof needs more gas.
     error StepOutOfGas(uint256 txIndex);
     /// @notice Decoding failed for a reason that is not a codec rule (out of gas, for one).
+    ///         Raised by the decoder and passed on; declared here so that the verifier's ABI
+    ///         names every error a replay can end with.
     error NotCodecError(bytes reason);
-    /// @notice A revealed segment is out of order, of the wrong length, or not the committed one.
+    /// @notice A revealed segment is out of order, of the wrong length, or not the committed
+    ///         one (raised by the decoder, see `NotCodecError`).
     error BadSegment(uint256 position);
-    /// @notice Decoding needs segment `segment`, which the proof does not reveal.
+    /// @notice Decoding needs segment `segment`, which the proof does not reveal (raised by the
+    ///         decoder, see `NotCodecError`).
     error SegmentNotRevealed(uint256 segment);
     /// @notice The logic runs only inside a replay, called by this contract itself.
     error NotInReplay();
+    /// @notice The chunk holds `queueCount` entries of the bridge's L1 → L2 queue, from entry
+    ///         `queueOffset` of its batch on (docs/batch-codec.md §3.1). Replaying queue entries
+    ///         (deposits, forced transactions) against the bridge's accumulators is specified in
+    ///         docs/bridge.md §6 and built next; until then such a chunk cannot be replayed, so
+    ///         no chunk proof decides on it (a chunk whose transactions do not decode is still
+    ///         `Undecodable`).
+    error QueueEntriesNotReplayable(uint256 queueOffset, uint256 queueCount);
 
     /// @notice Signed gas limits outside this range are not admissible.
     uint256 public constant MIN_GAS_LIMIT = 21_000;
@@ -64,14 +75,11 @@ contract ChunkVerifier is AmmLogic {
     ///      keeps as raw calldata.
     bytes4 private constant CREATE_TOKEN = bytes4(keccak256("createToken(bytes32,string,uint8,uint256)"));
 
-    /// @notice Part of a batch's data, against its commitment (`DataCommitment`): the length,
-    ///         every segment's hash, and the revealed segments (indices ascending) with their
-    ///         bytes. A chunk proof reveals the segments of the header and of its chunk.
-    struct DataProof {
-        uint256 length;
-        bytes32[] segmentHashes;
-        uint256[] revealed;
-        bytes[] segments;
+    /// @notice Reads the batch data and its chunks for the verifier; created with it.
+    BatchDecoder public immutable decoder;
+
+    constructor() {
+        decoder = new BatchDecoder();
     }
 
     /// @notice What a replay needs besides the data and the witness.
@@ -89,26 +97,22 @@ contract ChunkVerifier is AmmLogic {
     /// @notice Replays chunk `params.chunkIndex` of `data` from `params.preRoot`. `keys` lists
     ///         every state key the chunk reads or writes (storage keys and the senders' nonce
     ///         keys) and `witness` proves their values against the pre-root
-    ///         (docs/state-commitment.md §8).
+    ///         (docs/state-commitment.md §8). A chunk that holds queue entries and whose
+    ///         transactions decode reverts with `QueueEntriesNotReplayable` for now.
     /// @return outcome What the chunk is.
     /// @return txIndex For `Inadmissible` and `WrongNonce`, the transaction at fault (its
     ///         position in the chunk); otherwise the number of transactions.
     /// @return postRoot For `Executed`, the state root after the chunk.
     function replayChunk(
-        DataProof calldata data,
+        BatchDecoder.DataProof calldata data,
         Params calldata params,
         bytes32[] calldata keys,
         bytes calldata witness
     ) external returns (Outcome outcome, uint256 txIndex, bytes32 postRoot) {
-        BatchCodec.Tx[] memory txs;
-        (bytes memory chunkData, BatchCodec.Header memory h, BatchCodec.Chunk memory c) =
-            _chunkData(data, params.chunkSize, params.chunkIndex);
-        try this.decodeChunkAt(chunkData, h, c) returns (BatchCodec.Tx[] memory decoded) {
-            txs = decoded;
-        } catch (bytes memory reason) {
-            if (!_isCodecError(reason)) revert NotCodecError(reason);
-            return (Outcome.Undecodable, 0, bytes32(0));
-        }
+        (bool decodes, BatchCodec.Tx[] memory txs, uint256 queueOffset, uint256 queueCount) =
+            decoder.decodeChunk(data, params.chunkSize, params.chunkIndex);
+        if (!decodes) return (Outcome.Undecodable, 0, bytes32(0));
+        if (queueCount != 0) revert QueueEntriesNotReplayable(queueOffset, queueCount);
 
         (StateWitness.Tree memory tree, uint256 replay) = _loadWitness(params.preRoot, keys, witness);
         (outcome, txIndex) = _runTransactions(txs, params.chainId, replay);
@@ -172,94 +176,6 @@ contract ChunkVerifier is AmmLogic {
         return (Outcome.Executed, txs.length);
     }
 
-    /// @notice Reads the header of `data`: whether it decodes, and if it does, its first and
-    ///         last block and its number of chunks.
-    function inspectHeader(bytes calldata data, uint256 chunkSize)
-        external
-        view
-        returns (bool decodes, uint64 firstBlock, uint64 lastBlock, uint256 chunkCount)
-    {
-        try this.decodeHeader(data, chunkSize) returns (BatchCodec.Header memory h) {
-            // The codec checked that the last block number fits 64 bits.
-            return (true, h.firstNumber, h.firstNumber + h.blockCount - 1, h.chunkCount);
-        } catch (bytes memory reason) {
-            if (!_isCodecError(reason)) revert NotCodecError(reason);
-            return (false, 0, 0, 0);
-        }
-    }
-
-    /// @notice `BatchCodec.decodeHeader` as an external call, so that its reverts can be caught.
-    function decodeHeader(bytes calldata data, uint256 chunkSize) external pure returns (BatchCodec.Header memory) {
-        return BatchCodec.decodeHeader(data, chunkSize);
-    }
-
-    /// @notice `BatchCodec.decodeChunkAt` as an external call, so that its reverts can be caught.
-    function decodeChunkAt(bytes calldata data, BatchCodec.Header calldata h, BatchCodec.Chunk calldata c)
-        external
-        pure
-        returns (BatchCodec.Tx[] memory)
-    {
-        return BatchCodec.decodeChunkAt(data, h, c);
-    }
-
-    /// @dev Rebuilds the data from the revealed segments (checked against the segment hashes;
-    ///      the caller checks those against the commitment), reads the header and locates the
-    ///      chunk (a header that does not decode reverts: that is shown by a header proof), checks
-    ///      that every byte the header and the chunk occupy was revealed, and returns the header's
-    ///      bytes followed by the chunk's, with the chunk moved to follow the header.
-    function _chunkData(DataProof calldata data, uint256 chunkSize, uint256 chunkIndex)
-        private
-        pure
-        returns (bytes memory chunkData, BatchCodec.Header memory h, BatchCodec.Chunk memory c)
-    {
-        (bytes memory full, bytes memory seen) = _assemble(data);
-        (h, c) = BatchCodec.locateChunk(full, chunkSize, chunkIndex);
-        _requireRevealed(seen, 0, h.chunksOffset);
-        _requireRevealed(seen, c.offset, c.offset + c.length);
-        uint256 head = h.chunksOffset;
-        chunkData = new bytes(head + c.length);
-        uint256 from = c.offset;
-        uint256 size_ = c.length;
-        assembly ("memory-safe") {
-            mcopy(add(chunkData, 32), add(full, 32), head)
-            mcopy(add(add(chunkData, 32), head), add(add(full, 32), from), size_)
-        }
-        c.offset = head;
-    }
-
-    /// @dev The data with the revealed segments in place (zeros elsewhere), each checked against
-    ///      its hash, and which segments were revealed (one byte each).
-    function _assemble(DataProof calldata data) private pure returns (bytes memory full, bytes memory seen) {
-        uint256 length = data.length;
-        uint256 n = data.segmentHashes.length;
-        full = new bytes(length);
-        seen = new bytes(n);
-        uint256 next;
-        for (uint256 i; i < data.revealed.length; ++i) {
-            uint256 s = data.revealed[i];
-            if (s < next || s >= n) revert BadSegment(i);
-            next = s + 1;
-            bytes calldata segment = data.segments[i];
-            uint256 start = s * DataCommitment.SEGMENT_BYTES;
-            uint256 size = length - start;
-            if (size > DataCommitment.SEGMENT_BYTES) size = DataCommitment.SEGMENT_BYTES;
-            if (segment.length != size || keccak256(segment) != data.segmentHashes[s]) revert BadSegment(i);
-            assembly ("memory-safe") {
-                calldatacopy(add(add(full, 32), start), segment.offset, size)
-            }
-            seen[s] = 0x01;
-        }
-    }
-
-    /// @dev Every segment holding a byte of `[from, to)` was revealed.
-    function _requireRevealed(bytes memory seen, uint256 from, uint256 to) private pure {
-        if (to <= from) return;
-        uint256 last = (to - 1) / DataCommitment.SEGMENT_BYTES;
-        for (uint256 s = from / DataCommitment.SEGMENT_BYTES; s <= last; ++s) {
-            if (seen[s] == 0) revert SegmentNotRevealed(s);
-        }
-    }
-
     /// @notice Whether a decoded transaction passes the admission rules that the codec does not
     ///         already imply (docs/fraud-proofs.md §3.1): the gas limit range, the tip, the
     ///         input length, and an input that is the canonical ABI encoding of one of the six
@@ -319,17 +235,6 @@ contract ChunkVerifier is AmmLogic {
         assembly ("memory-safe") {
             tstore(slot, v)
         }
-    }
-
-    /// @dev Whether `reason` is one of the six data errors of the codec (not a caller error,
-    ///      not a panic, not an out-of-gas with no data).
-    function _isCodecError(bytes memory reason) private pure returns (bool) {
-        if (reason.length < 4) return false;
-        // forge-lint: disable-next-line(unsafe-typecast)
-        bytes4 s = bytes4(reason);
-        return s == BatchCodec.Truncated.selector || s == BatchCodec.TrailingBytes.selector
-            || s == BatchCodec.UnknownVersion.selector || s == BatchCodec.BadInteger.selector
-            || s == BatchCodec.InvalidField.selector || s == BatchCodec.BadBlockSequence.selector;
     }
 
     /// @dev createToken(bytes32 salt, string symbol, uint8 decimals, uint256 supply) in its

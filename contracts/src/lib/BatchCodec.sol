@@ -2,12 +2,13 @@
 pragma solidity 0.8.30;
 
 /// @title BatchCodec
-/// @notice L1 decoder of the batch codec, version 1: reads the header of a batch, decodes one
-///         chunk of it into signed transactions and rebuilds their EIP-2718 bytes, signing
-///         hash and sender. It is what a fraud proof uses to show which transactions a chunk
-///         holds, or that the data is malformed. Normative text: docs/batch-codec.md. Mirrors
-///         `rollup_types::codec` and is checked against the shared vectors in
-///         testdata/codec-vectors.json.
+/// @notice L1 decoder of the batch codec, version 2: reads the header of a batch (its block
+///         table gives each block's queue entries and transactions, and the chunk cut over
+///         them), decodes one chunk of it into signed transactions and rebuilds their EIP-2718
+///         bytes, signing hash and sender. It is what a fraud proof uses to show which queue
+///         entries and transactions a chunk holds, or that the data is malformed. Normative
+///         text: docs/batch-codec.md. Mirrors `rollup_types::codec` and is checked against
+///         the shared vectors in testdata/codec-vectors.json.
 /// @dev Every malformed input reverts with one of the six codec errors below (the codes of
 ///      the spec, §5), reporting the first failure in reading order; nothing panics. The
 ///      caller errors (`ChunkIndexOutOfRange`, `ChainIdTooLarge`) are about the arguments,
@@ -21,7 +22,7 @@ library BatchCodec {
     error Truncated();
     /// @notice Bytes after the last chunk, or inside a chunk after its last transaction.
     error TrailingBytes();
-    /// @notice The version byte is not 1.
+    /// @notice The version byte is not 2 (version 1, without queue counts, is refused too).
     error UnknownVersion(uint8 version);
     /// @notice A varint or number is not in its one canonical form, or overflows its width.
     error BadInteger();
@@ -40,7 +41,8 @@ library BatchCodec {
     // -----------------------------------------------------------------------------------------
     // Types.
 
-    /// @notice The checked header of a batch (§3.1). Block timestamps are checked but not kept.
+    /// @notice The checked header of a batch (§3.1). Block timestamps are checked but not kept,
+    ///         nor are the per-block counts (the block table at `blocksOffset` holds them).
     struct Header {
         /// Number of the first block; block `i` is `firstNumber + i`.
         uint64 firstNumber;
@@ -50,33 +52,44 @@ library BatchCodec {
         uint64 blockCount;
         /// The chunk size the header was decoded with (0 is taken as 1, as the Rust code does).
         uint256 chunkSize;
-        /// Offset of the block table (the first block's timestamp delta).
+        /// Offset of the block table (the first block's timestamp delta); each block is
+        /// `timestamp_delta queue_count tx_count`.
         uint256 blocksOffset;
         /// Offset of the registry's first address; entry `i` is the 20 bytes at
         /// `registryOffset + 20 * i`.
         uint256 registryOffset;
         /// Entries of the registry.
         uint256 registryCount;
-        /// Number of chunks: the sum over the blocks of ⌈txCount / chunkSize⌉.
+        /// Number of chunks: the sum over the blocks of ⌈(queue_count + tx_count) / chunkSize⌉.
         uint256 chunkCount;
         /// Offset of the chunk length table (the first chunk_len varint).
         uint256 chunkLengthsOffset;
         /// Offset of chunk 0; the chunks fill the data from here to its end.
         uint256 chunksOffset;
+        /// Queue entries the batch consumes: the sum of its blocks' queue_count. They are the
+        /// entries of the bridge's queue from the previous batch's `queueEnd` on.
+        uint256 queueCount;
     }
 
-    /// @notice Where one chunk is and what it holds.
+    /// @notice Where one chunk is and what it holds: up to `chunkSize` items of its block (the
+    ///         block's queue entries, then its transactions), the entries first.
     struct Chunk {
         /// Index of the chunk in the batch.
         uint256 index;
         /// Number of the block the chunk belongs to.
         uint64 blockNumber;
-        /// Transactions in the chunk (from the block table's cut, at least 1).
+        /// Transactions in the chunk (from the block table's cut; 0 for a chunk of queue
+        /// entries alone).
         uint256 txCount;
         /// Offset of the chunk's first byte.
         uint256 offset;
-        /// Byte length of the chunk (its chunk_len).
+        /// Byte length of the chunk (its chunk_len); its bytes hold its transactions only.
         uint256 length;
+        /// Queue entries of the batch in the chunks before this one: the chunk's first entry
+        /// is entry `queueOffset` of the batch (numbered from 0).
+        uint256 queueOffset;
+        /// Queue entries in the chunk (they come before its transactions).
+        uint256 queueCount;
     }
 
     /// @notice A decoded transaction (§4): everything the codec keeps of it. The chain id, the
@@ -99,7 +112,7 @@ library BatchCodec {
     // Constants.
 
     /// @notice The version this library decodes.
-    uint8 internal constant VERSION = 1;
+    uint8 internal constant VERSION = 2;
     /// @notice Target of every transaction: the L2 system contract.
     address internal constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
     /// @notice Smallest encoded transaction: head, nonce, gas limit, a registry pair (or an
@@ -126,8 +139,8 @@ library BatchCodec {
         (h,) = _decodeHeader(data, chunkSize, type(uint256).max);
     }
 
-    /// @dev `decodeHeader`, and on the way the chunk `target` (if there is one: `c.txCount` is
-    ///      then non-zero), so that a decoder of one chunk walks the block table once.
+    /// @dev `decodeHeader`, and on the way the chunk `target` (if there is one; `locateChunk`
+    ///      checks that), so that a decoder of one chunk walks the block table once.
     function _decodeHeader(bytes memory data, uint256 chunkSize, uint256 target)
         private
         pure
@@ -147,8 +160,8 @@ library BatchCodec {
         if (v == 0) revert BadBlockSequence();
         // Both are below 2^64: the sum cannot overflow 256 bits.
         if (h.firstNumber + v - 1 > type(uint64).max) revert BadBlockSequence();
-        // Each block takes at least two bytes.
-        if (v > (end - p) / 2) revert Truncated();
+        // Each block takes at least three bytes.
+        if (v > (end - p) / 3) revert Truncated();
         // forge-lint: disable-next-line(unsafe-typecast)
         h.blockCount = uint64(v); // a 64-bit varint
         h.blocksOffset = p - base;
@@ -179,8 +192,8 @@ library BatchCodec {
     }
 
     /// @notice Reads and checks the header of `data` like `decodeHeader`, and finds its chunk
-    ///         `index` on the way: the block it belongs to, its transaction count (the cut of
-    ///         the block table) and its bytes.
+    ///         `index` on the way: the block it belongs to, its queue entries and transaction
+    ///         count (the cut of the block table) and its bytes.
     function locateChunk(bytes memory data, uint256 chunkSize, uint256 index)
         internal
         pure
@@ -198,7 +211,8 @@ library BatchCodec {
 
     /// @notice Decodes the transactions of chunk `c` (§3.2) from its bytes alone: a transaction
     ///         running past the chunk's end is `Truncated`, bytes left after its last
-    ///         transaction are `TrailingBytes`.
+    ///         transaction are `TrailingBytes` (so a chunk of queue entries alone, which has no
+    ///         transaction, decodes only from 0 bytes, to none).
     /// @dev `h` and `c` must come from `locateChunk` of the same `data`.
     function decodeChunkAt(bytes memory data, Header memory h, Chunk memory c) internal pure returns (Tx[] memory txs) {
         (uint256 base, uint256 dataEnd) = _bounds(data);
@@ -220,28 +234,39 @@ library BatchCodec {
         if (p != end) revert TrailingBytes();
     }
 
-    /// @notice Checks that `data` is a valid batch: the header, then every chunk in order. The
-    ///         first failure in reading order is the one reported.
+    /// @notice Checks that `data` is a valid batch: the header, then every chunk in order (the
+    ///         cut of `locateChunk`: each block's queue entries, then its transactions, in
+    ///         chunks of `chunkSize` items). The first failure in reading order is the one
+    ///         reported.
     function validate(bytes memory data, uint256 chunkSize) internal pure {
         Header memory h = decodeHeader(data, chunkSize);
         (uint256 base, uint256 end) = _bounds(data);
         Chunk memory c;
         c.offset = h.chunksOffset;
         uint256 blocks = h.blockCount;
+        uint256 cs = h.chunkSize;
         uint256 bp = base + h.blocksOffset;
         uint256 lp = base + h.chunkLengthsOffset;
         for (uint256 i; i < blocks; ++i) {
+            uint256 q;
             uint256 n;
             (, bp) = _varint(bp, end, 64);
+            (q, bp) = _varint(bp, end, 64);
             (n, bp) = _varint(bp, end, 64);
             // forge-lint: disable-next-line(unsafe-typecast)
             c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
-            while (n != 0) {
-                c.txCount = n < h.chunkSize ? n : h.chunkSize;
+            // The header bounded the chunks by the bytes, so this loop is bounded too.
+            while (q != 0 || n != 0) {
+                uint256 e = q < cs ? q : cs;
+                uint256 room = cs - e;
+                c.queueCount = e;
+                c.txCount = n < room ? n : room;
+                q -= e;
                 n -= c.txCount;
                 (c.length, lp) = _varint(lp, end, 64);
                 _checkChunk(data, h, c);
                 c.offset += c.length;
+                c.queueOffset += e;
                 ++c.index;
             }
         }
@@ -308,10 +333,10 @@ library BatchCodec {
         uint256 count;
     }
 
-    /// @dev Reads the block table (timestamp delta, tx count per block) of `h.blockCount`
-    ///      blocks at `p`, sets `h.chunkCount` to the number of chunks the cut gives, fills `c`
-    ///      with the block and transaction count of chunk `target` if it is one of them, and
-    ///      returns the pointer after the table.
+    /// @dev Reads the block table (timestamp delta, queue count, tx count per block) of
+    ///      `h.blockCount` blocks at `p`, sets `h.chunkCount` to the number of chunks the cut
+    ///      gives and `h.queueCount` to the queue entries of the batch, fills `c` with chunk
+    ///      `target` if it is one of them, and returns the pointer after the table.
     function _readBlocks(Header memory h, Chunk memory c, uint256 p, uint256 end, uint256 target)
         private
         pure
@@ -321,34 +346,63 @@ library BatchCodec {
         uint256 chunks;
         uint256 blocks = h.blockCount;
         uint256 v;
-        for (uint256 i; i < blocks; ++i) {
-            (v, p) = _varint(p, end, 64);
-            if (i == 0) {
-                if (v != 0) revert InvalidField();
-            } else {
-                // Both are below 2^64.
-                timestamp += v;
-                if (timestamp > type(uint64).max) revert BadBlockSequence();
+        uint256 q;
+        // No overflow below: the timestamp is checked against 2^64 at each block, and the other
+        // sums add fewer than 2^64 values (one per block) below 2^65 each.
+        unchecked {
+            for (uint256 i; i < blocks; ++i) {
+                (v, p) = _varint(p, end, 64);
+                if (i == 0) {
+                    if (v != 0) revert InvalidField();
+                } else {
+                    timestamp += v;
+                    if (timestamp > type(uint64).max) revert BadBlockSequence();
+                }
+                // Queue entries carry no bytes: their count is bounded by the chunk count's check.
+                // Most often one byte (00), a whole varint: read here; any other first byte (or
+                // none) goes to `_varint`, which reads the longer forms or reports the error.
+                assembly ("memory-safe") {
+                    q := 0x80
+                    if lt(p, end) { q := byte(0, mload(p)) }
+                }
+                if (q < 0x80) ++p;
+                else (q, p) = _varint(p, end, 64);
+                (v, p) = _varint(p, end, 64);
+                if (v > (end - p) / MIN_TX_BYTES) revert Truncated();
+                uint256 k = _chunksOf(q + v, h.chunkSize);
+                // Chunks `chunks … chunks + k − 1` are this block's.
+                if (target >= chunks && target - chunks < k) {
+                    c.index = target;
+                    _setChunk(h, c, i, q, v, target - chunks);
+                }
+                chunks += k;
+                if (q != 0) h.queueCount += q;
             }
-            (v, p) = _varint(p, end, 64);
-            if (v > (end - p) / MIN_TX_BYTES) revert Truncated();
-            uint256 k = _chunksOf(v, h.chunkSize);
-            // Chunks `chunks … chunks + k − 1` are this block's.
-            if (target >= chunks && target - chunks < k) _setChunk(h, c, i, v, target, target - chunks);
-            // Bounded by the bytes: no overflow.
-            chunks += k;
         }
         h.chunkCount = chunks;
         return p;
     }
 
-    /// @dev Chunk `target` is chunk `j` of block `i`, which holds `n` transactions.
-    function _setChunk(Header memory h, Chunk memory c, uint256 i, uint256 n, uint256 target, uint256 j) private pure {
+    /// @dev The chunk being located is chunk `j` of block `i`, which holds `q` queue entries
+    ///      then `n` transactions; `h.queueCount` holds the entries of the blocks before it.
+    ///      The chunk covers the block's items `[j · cs, min((j + 1) · cs, q + n))`.
+    function _setChunk(Header memory h, Chunk memory c, uint256 i, uint256 q, uint256 n, uint256 j) private pure {
         uint256 cs = h.chunkSize;
-        // j · cs < n for a chunk j < ⌈n / cs⌉ of the block.
-        uint256 left = n - j * cs;
-        c.index = target;
-        c.txCount = left < cs ? left : cs;
+        // j · cs < q + n for a chunk j < ⌈(q + n) / cs⌉ of the block.
+        uint256 from = j * cs;
+        uint256 items = q + n - from;
+        if (items > cs) items = cs;
+        // Entries before the chunk in its block: min(q, from); in it: min(q - from, items).
+        uint256 entries;
+        if (q > from) {
+            entries = q - from;
+            if (entries > items) entries = items;
+            c.queueOffset = h.queueCount + from;
+        } else {
+            c.queueOffset = h.queueCount + q;
+        }
+        c.queueCount = entries;
+        c.txCount = items - entries;
         // forge-lint: disable-next-line(unsafe-typecast)
         c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
     }

@@ -4,7 +4,10 @@
 use alloy_primitives::{Address, B256, Bytes, Signature, U256};
 use alloy_sol_types::SolCall;
 use rollup_executor::{BlockEnvInput, Executor};
-use rollup_fraud_proof::derive::{PostedBatch, Verdict, Verifier, VerifyError};
+use rollup_fraud_proof::{
+    derive::{Position, PostedBatch, Verdict, Verifier, VerifyError},
+    prove as prover,
+};
 use rollup_types::{
     ChainConfig, RecoveredTx, SignedTx,
     bindings::L2System,
@@ -60,7 +63,7 @@ impl Builder {
                 txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("valid")).collect();
             let env = BlockEnvInput { number: self.next_block, timestamp: 1_000 + self.next_block };
             chunk_roots.extend(self.executor.execute_block(env, &recovered).chunk_roots);
-            blocks.push(BatchBlock { number: self.next_block, timestamp: env.timestamp, txs });
+            blocks.push(BatchBlock { number: self.next_block, timestamp: env.timestamp, queue_count: 0, txs });
             self.next_block += 1;
         }
         let data: Bytes = codec::encode(&Batch { blocks }, &CHAIN).expect("encodes").into();
@@ -75,6 +78,7 @@ impl Builder {
             state_root: chunk_roots.last().copied().unwrap_or(prev_state_root),
             chunk_roots,
             last_block: self.next_block - 1,
+            queue_end: 0,
         }
     }
 }
@@ -152,6 +156,35 @@ fn data_not_matching_the_commitment_is_a_mismatch() {
     let mut bad = Builder::new().batch(0, &[1]);
     bad.data_hash = B256::ZERO;
     assert_mismatch(&judge(&mut verifier(), &bad), "data commitment");
+}
+
+#[test]
+fn a_queue_count_that_disagrees_with_the_posted_queue_end_is_a_header_fault() {
+    let (genesis, mut v) = (Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis"), verifier());
+    // Blocks that consume no entry, posted as if they consumed two.
+    let mut bad = Builder::new().batch(0, &[1]);
+    bad.queue_end = 2;
+    assert_mismatch(&judge(&mut v, &bad), "consume 0 queue entries, the post moves the queue from 0 to 2");
+    let proof = prover::build(&genesis, Position::GENESIS, &bad).expect("a proof");
+    assert!(matches!(proof, prover::FraudProof::Header { .. }), "{proof:?}");
+
+    // Blocks that consume three entries, posted as consuming none.
+    let honest = Builder::new().batch(0, &[2]);
+    let mut decoded = codec::decode(&honest.data, &CHAIN).expect("decodes");
+    decoded.blocks[0].queue_count = 3;
+    let data: Bytes = codec::encode(&decoded, &CHAIN).expect("encodes").into();
+    let bad = PostedBatch { data_hash: codec::data_commitment(&data), data, ..honest.clone() };
+    assert_mismatch(&judge(&mut verifier(), &bad), "consume 3 queue entries, the post moves the queue from 0 to 0");
+    let proof = prover::build(&genesis, Position::GENESIS, &bad).expect("a proof");
+    assert!(matches!(proof, prover::FraudProof::Header { .. }), "{proof:?}");
+
+    // The same with the post agreeing: not a header fault, but entries this challenger cannot
+    // replay yet.
+    let chunks = codec::decode_header(&bad.data, &CHAIN).expect("header").chunks.len();
+    let agreeing = PostedBatch { queue_end: 3, chunk_roots: vec![bad.state_root; chunks], ..bad };
+    assert_mismatch(&judge(&mut verifier(), &agreeing), "cannot replay yet");
+    let got = prover::build(&genesis, Position::GENESIS, &agreeing);
+    assert!(matches!(got, Err(prover::ProveError::QueueEntries { index: 0, chunk: 0 })), "{got:?}");
 }
 
 fn rebuild_with(batch: &PostedBatch, edit: impl FnOnce(&mut Vec<SignedTx>)) -> PostedBatch {

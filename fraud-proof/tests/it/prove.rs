@@ -13,60 +13,84 @@ use revm::{
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     database_interface::WrapDatabaseRef,
     primitives::{StorageKey, StorageValue, TxKind, hardfork::SpecId},
-    state::AccountInfo,
+    state::{AccountInfo, EvmState},
 };
 use rollup_executor::{BlockEnvInput, Executor};
 use rollup_fraud_proof::{
-    derive::{PostedBatch, Verifier},
+    derive::{Position, PostedBatch, Verifier},
     prove::{self, FraudProof, ReplayOutcome},
 };
 use rollup_types::{
     ChainConfig, RecoveredTx, SignedTx,
-    bindings::{ChunkVerifier, L2System},
+    bindings::{ChunkVerifier, L2System, VerifierDataProof, chunk_verifier_creation_code},
     codec::{self, Batch, BatchBlock},
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
     keys,
     signer::Signer,
 };
 use serde::{Deserialize, Serialize};
-use std::convert::Infallible;
+use std::{collections::HashMap, convert::Infallible};
 
 const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 8 };
 
 // ---------------------------------------------------------------------------------------------
 // The L1 verifier's bytecode in revm.
 
-const VERIFIER: Address = Address::repeat_byte(0xc0);
+/// Who deploys the verifier and sends the replays.
+const CALLER: Address = Address::repeat_byte(0xee);
 
-/// A state holding only the chunk verifier.
+/// An L1 state holding only the chunk verifier and the decoder it creates.
 struct L1 {
-    code: Bytecode,
-    hash: B256,
+    accounts: HashMap<Address, AccountInfo>,
+    verifier: Address,
 }
 
 impl L1 {
+    /// Runs the verifier's creation code (which creates its decoder) and keeps the accounts
+    /// it leaves with code.
     fn new() -> Self {
-        let code = Bytecode::new_raw(ChunkVerifier::DEPLOYED_BYTECODE.clone());
-        Self { hash: code.hash_slow(), code }
+        let mut l1 = Self { accounts: HashMap::new(), verifier: CALLER.create(0) };
+        let tx = TxEnv {
+            caller: CALLER,
+            kind: TxKind::Create,
+            data: chunk_verifier_creation_code().to_vec().into(),
+            gas_limit: 100_000_000,
+            gas_price: 0,
+            ..Default::default()
+        };
+        let (result, state) = l1.transact(tx);
+        assert!(result.is_success(), "the verifier deploys: {result:?}");
+        for (address, account) in state {
+            if account.info.code.as_ref().is_some_and(|c| !c.is_empty()) {
+                l1.accounts.insert(address, account.info);
+            }
+        }
+        assert!(l1.accounts.contains_key(&l1.verifier) && l1.accounts.len() == 2, "verifier and decoder");
+        l1
+    }
+
+    /// Runs `tx` on this state without committing it: its result and the accounts it touched.
+    fn transact(&self, tx: TxEnv) -> (ExecutionResult, EvmState) {
+        let mut cfg = CfgEnv::new_with_spec(SpecId::PRAGUE);
+        cfg.chain_id = 1;
+        let block = BlockEnv { gas_limit: u64::MAX / 4, basefee: 0, ..Default::default() };
+        let mut evm = Context::mainnet().with_db(WrapDatabaseRef(self)).with_cfg(cfg).with_block(block).build_mainnet();
+        let out = evm.transact(tx).expect("the transaction runs");
+        (out.result, out.state)
     }
 
     /// `replayChunk` as an L1 transaction would run it: its outcome, or the name of the error
     /// it reverted with; and the gas it used.
     fn replay(&self, call: &ChunkVerifier::replayChunkCall) -> (Result<(u8, u64, B256), String>, u64) {
-        let mut cfg = CfgEnv::new_with_spec(SpecId::PRAGUE);
-        cfg.chain_id = 1;
-        let block = BlockEnv { gas_limit: u64::MAX / 4, basefee: 0, ..Default::default() };
-        let mut evm = Context::mainnet().with_db(WrapDatabaseRef(self)).with_cfg(cfg).with_block(block).build_mainnet();
         let tx = TxEnv {
-            caller: Address::repeat_byte(0xee),
-            kind: TxKind::Call(VERIFIER),
+            caller: CALLER,
+            kind: TxKind::Call(self.verifier),
             data: call.abi_encode().into(),
             gas_limit: 1_000_000_000,
             gas_price: 0,
             ..Default::default()
         };
-        let out = evm.transact(tx).expect("the call runs");
-        match out.result {
+        match self.transact(tx).0 {
             ExecutionResult::Success { output, gas, .. } => {
                 let ret = ChunkVerifier::replayChunkCall::abi_decode_returns(output.data()).expect("returns");
                 (Ok((ret.outcome, ret.txIndex.saturating_to(), ret.postRoot)), gas.tx_gas_used())
@@ -85,16 +109,11 @@ impl DatabaseRef for L1 {
     type Error = Infallible;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
-        Ok((address == VERIFIER).then(|| AccountInfo {
-            nonce: 1,
-            code_hash: self.hash,
-            code: Some(self.code.clone()),
-            ..Default::default()
-        }))
+        Ok(self.accounts.get(&address).cloned())
     }
 
-    fn code_by_hash_ref(&self, _hash: B256) -> Result<Bytecode, Infallible> {
-        Ok(self.code.clone())
+    fn code_by_hash_ref(&self, hash: B256) -> Result<Bytecode, Infallible> {
+        Ok(self.accounts.values().find(|a| a.code_hash == hash).and_then(|a| a.code.clone()).unwrap_or_default())
     }
 
     fn storage_ref(&self, _address: Address, _index: StorageKey) -> Result<StorageValue, Infallible> {
@@ -261,7 +280,7 @@ fn replay_call(
 ) -> ChunkVerifier::replayChunkCall {
     let d = prove::data_proof(data, revealed);
     ChunkVerifier::replayChunkCall {
-        data: ChunkVerifier::DataProof {
+        data: VerifierDataProof {
             length: d.length,
             segmentHashes: d.segmentHashes,
             revealed: d.revealed,
@@ -280,7 +299,8 @@ fn replay_call(
 
 /// The one-chunk batch data of `txs` as block `number`.
 fn chunk_data(number: u64, txs: &[SignedTx]) -> Bytes {
-    let batch = Batch { blocks: vec![BatchBlock { number, timestamp: 1_000 + number, txs: txs.to_vec() }] };
+    let batch =
+        Batch { blocks: vec![BatchBlock { number, timestamp: 1_000 + number, queue_count: 0, txs: txs.to_vec() }] };
     codec::encode(&batch, &CHAIN).expect("encodes").into()
 }
 
@@ -359,7 +379,7 @@ fn honest_batch_of(sizes: &[usize]) -> (Executor, PostedBatch) {
         let block = world.executor.execute_block(env, &recovered);
         assert!(block.results.iter().all(|r| matches!(r, rollup_executor::TxResult::Executed(_))));
         chunk_roots.extend(block.chunk_roots);
-        blocks.push(BatchBlock { number, timestamp: env.timestamp, txs });
+        blocks.push(BatchBlock { number, timestamp: env.timestamp, queue_count: 0, txs });
         world.next_block += 1;
     }
     let data: Bytes = codec::encode(&Batch { blocks }, &CHAIN).expect("encodes").into();
@@ -374,6 +394,7 @@ fn honest_batch_of(sizes: &[usize]) -> (Executor, PostedBatch) {
         state_root: *chunk_roots.last().expect("chunks"),
         chunk_roots,
         last_block: world.next_block - 1,
+        queue_end: 0,
     };
     (genesis, batch)
 }
@@ -442,8 +463,14 @@ fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, u8)> {
     data[header.chunks[1].bytes.start] |= 0x40;
     out.push(("malformed-chunk-1", with_data(batch, data), 4));
     let mut data = batch.data.to_vec();
-    data[0] = 2;
+    // Version 1, which had no queue counts, is refused like any unknown version.
+    data[0] = 1;
     out.push(("unknown-version", with_data(batch, data), 0));
+    // Block 1 (five transactions, one chunk) says it consumes a queue entry the post did not
+    // consume: the chunk count is unchanged, the queue count is wrong.
+    let mut decoded = codec::decode(&batch.data, &CHAIN).expect("decodes");
+    decoded.blocks[1].queue_count = 1;
+    out.push(("queue-count-without-entries", with_data(batch, codec::encode(&decoded, &CHAIN).expect("encodes")), 8));
     let mut b = batch.clone();
     b.chunk_roots.push(B256::repeat_byte(1));
     out.push(("extra-chunk-root", b, 3));
@@ -457,11 +484,11 @@ fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, u8)> {
 fn the_prover_finds_each_fault_where_the_inbox_looks_and_never_in_an_honest_batch() {
     let (genesis, batch) = honest_batch();
     let l1 = L1::new();
-    assert!(matches!(prove::build(&genesis, 1, &batch), Err(prove::ProveError::NoFault(0))));
+    assert!(matches!(prove::build(&genesis, Position::GENESIS, &batch), Err(prove::ProveError::NoFault(0))));
     for (name, bad, fault) in frauds(&batch) {
-        let proof = prove::build(&genesis, 1, &bad).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let proof = prove::build(&genesis, Position::GENESIS, &bad).unwrap_or_else(|e| panic!("{name}: {e}"));
         match (&proof, fault) {
-            (FraudProof::Header { .. }, 0..=3) => {}
+            (FraudProof::Header { .. }, 0..=3 | 8) => {}
             (FraudProof::Chunk { chunk_index, keys, witness, data, revealed, .. }, 4..=7) => {
                 let pre =
                     if *chunk_index == 0 { genesis.state_root() } else { bad.chunk_roots[*chunk_index as usize - 1] };
@@ -591,7 +618,9 @@ fn generate_vectors() -> FraudVectors {
     honest.push(vector("honest-header", &batch, &header, 255));
     let frauds = frauds(&batch)
         .into_iter()
-        .map(|(name, bad, fault)| vector(name, &bad, &prove::build(&genesis, 1, &bad).expect("a fault"), fault))
+        .map(|(name, bad, fault)| {
+            vector(name, &bad, &prove::build(&genesis, Position::GENESIS, &bad).expect("a fault"), fault)
+        })
         .collect();
     FraudVectors {
         comment: "Fraud-proof vectors (docs/fraud-proofs.md section 6). Generated by fraud-proof/tests/it/prove.rs: \

@@ -45,6 +45,8 @@ struct ValidCase {
     first_number: u64,
     first_timestamp: u64,
     block_count: u64,
+    /// Queue entries the batch consumes.
+    queue_count: u64,
     registry: Vec<Address>,
     chunk_count: usize,
     chunks: Vec<ChunkCase>,
@@ -54,6 +56,10 @@ struct ValidCase {
 #[serde(rename_all = "camelCase")]
 struct ChunkCase {
     block_number: u64,
+    /// The chunk's first queue entry, numbered from the batch's first.
+    queue_offset: u64,
+    /// Queue entries in the chunk (before its transactions).
+    queue_count: u64,
     txs: Vec<TxCase>,
 }
 
@@ -164,10 +170,11 @@ fn example_batch() -> Batch {
         .map(|i| sign(&signer(i), true, 0, DEFAULT_GAS, transfer(USDC, RECIPIENT, U256::from(1_000_000u64))))
         .find(|tx| tx.signature().v())
         .expect("half of all signatures have parity 1");
-    Batch { blocks: vec![BatchBlock { number: 5, timestamp: 1_700_000_000, txs: vec![tx] }] }
+    Batch { blocks: vec![BatchBlock { number: 5, timestamp: 1_700_000_000, queue_count: 0, txs: vec![tx] }] }
 }
 
-/// Every operation, both transaction types, fees, odd numbers, an empty block, chunks of 3.
+/// Every operation, both transaction types, fees, odd numbers, queue entries before
+/// transactions and alone in a block, chunks of 3.
 fn mixed_batch() -> Batch {
     let (a, b) = (signer(10), signer(11));
     let full = U256::from_be_bytes(word("codec-amount", 0).0) >> 8;
@@ -204,6 +211,7 @@ fn mixed_batch() -> Batch {
             BatchBlock {
                 number: 41,
                 timestamp: 1_700_000_000,
+                queue_count: 2,
                 txs: vec![
                     sign(&a, true, 0, DEFAULT_GAS, transfer(USDC, RECIPIENT, units(25, 6))),
                     sign(&a, false, 1, DEFAULT_GAS, swap(WETH, DAI, units(1, 16), U256::ZERO)),
@@ -212,10 +220,12 @@ fn mixed_batch() -> Batch {
                     sign(&a, false, 2, legacy_fee, add.into()),
                 ],
             },
-            BatchBlock { number: 42, timestamp: 1_700_000_002, txs: vec![] },
+            BatchBlock { number: 42, timestamp: 1_700_000_002, queue_count: 4, txs: vec![] },
+            BatchBlock { number: 43, timestamp: 1_700_000_002, queue_count: 0, txs: vec![] },
             BatchBlock {
-                number: 43,
+                number: 44,
                 timestamp: 1_700_000_002,
+                queue_count: 1,
                 txs: vec![
                     sign(&b, true, 302, DEFAULT_GAS, remove.into()),
                     sign(&a, true, 3, DEFAULT_GAS, swap(DAI, WETH, full, U256::from(u64::MAX))),
@@ -233,6 +243,7 @@ fn many_chunks_batch() -> Batch {
         .map(|b| BatchBlock {
             number: 1000 + b,
             timestamp: 1_800_000_000 + 2 * b,
+            queue_count: 0,
             txs: (0..10u64)
                 .map(|i| {
                     let to = Address::from_word(word("codec-to", i % 3));
@@ -257,6 +268,7 @@ fn raw_lookalikes_batch() -> Batch {
         blocks: vec![BatchBlock {
             number: 7,
             timestamp: 0,
+            queue_count: 0,
             txs: vec![
                 sign(&key, true, 0, DEFAULT_GAS, longer.into()),
                 sign(&key, true, 1, DEFAULT_GAS, dirty.into()),
@@ -274,7 +286,9 @@ fn valid_case(name: &str, chunk_size: u32, batch: &Batch, data: Vec<u8>, canonic
         .iter()
         .enumerate()
         .map(|(k, c)| ChunkCase {
-            block_number: header.blocks[c.block].0,
+            block_number: header.blocks[c.block].number,
+            queue_offset: c.queue.start,
+            queue_count: c.queue.end - c.queue.start,
             txs: codec::decode_chunk(&data, &chain, k).expect("vector chunk decodes").iter().map(tx_case).collect(),
         })
         .collect();
@@ -286,6 +300,7 @@ fn valid_case(name: &str, chunk_size: u32, batch: &Batch, data: Vec<u8>, canonic
         first_number: header.first_number,
         first_timestamp: header.first_timestamp,
         block_count: header.blocks.len() as u64,
+        queue_count: header.queue_count() as u64,
         registry: header.registry.clone(),
         chunk_count: header.chunks.len(),
         chunks,
@@ -316,9 +331,9 @@ fn valid_cases() -> Vec<ValidCase> {
     out.push(valid_case("transfer-example", 64, &example, encoded(&example, 64), true));
     // The same with an unused third registry entry: accepted, not canonical.
     let mut extra = encoded(&example, 64);
-    assert_eq!(extra[10], 2, "the example's registry count");
-    extra[10] = 3;
-    extra.splice(51..51, [0xeeu8; 20]);
+    assert_eq!(extra[11], 2, "the example's registry count");
+    extra[11] = 3;
+    extra.splice(52..52, [0xeeu8; 20]);
     out.push(valid_case("unused-registry-entry", 64, &example, extra, false));
     let mixed = mixed_batch();
     out.push(valid_case("mixed-operations", 3, &mixed, encoded(&mixed, 3), true));
@@ -342,14 +357,14 @@ fn varint(mut v: u64) -> Vec<u8> {
     out
 }
 
-/// A batch assembled field by field: `blocks` are `(delta, tx_count)`, chunks are raw bytes
+/// A batch assembled field by field: `blocks` are `(delta, queue_count, tx_count)`, chunks are raw bytes
 /// whose lengths are written unless `lengths` overrides them.
 struct Assembly {
     version: u8,
     first_number: Vec<u8>,
     first_timestamp: u64,
     block_count: Option<u64>,
-    blocks: Vec<(u64, u64)>,
+    blocks: Vec<(u64, u64, u64)>,
     registry: Vec<Address>,
     lengths: Option<Vec<u64>>,
     chunks: Vec<Vec<u8>>,
@@ -364,7 +379,7 @@ impl Assembly {
             first_number: varint(1),
             first_timestamp: 0,
             block_count: None,
-            blocks: vec![(0, 1)],
+            blocks: vec![(0, 0, 1)],
             registry: vec![USDC, RECIPIENT],
             lengths: None,
             chunks: vec![tx],
@@ -377,8 +392,9 @@ impl Assembly {
         out.extend_from_slice(&self.first_number);
         out.extend(varint(self.first_timestamp));
         out.extend(varint(self.block_count.unwrap_or(self.blocks.len() as u64)));
-        for &(delta, count) in &self.blocks {
+        for &(delta, queue, count) in &self.blocks {
             out.extend(varint(delta));
+            out.extend(varint(queue));
             out.extend(varint(count));
         }
         out.extend(varint(self.registry.len() as u64));
@@ -422,7 +438,8 @@ fn invalid_cases() -> Vec<InvalidCase> {
     let base = Assembly::one(good_tx());
     cases.push(("empty", Vec::new(), "truncated"));
     cases.push(("version-0", Assembly { version: 0, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
-    cases.push(("version-2", Assembly { version: 2, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-1", Assembly { version: 1, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-3", Assembly { version: 3, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push((
         "overlong-first-number",
         Assembly { first_number: vec![0x81, 0x00], ..Assembly::one(good_tx()) }.bytes(),
@@ -444,7 +461,7 @@ fn invalid_cases() -> Vec<InvalidCase> {
     max.push(0x01);
     cases.push((
         "block-number-overflow",
-        Assembly { first_number: max, blocks: vec![(0, 1), (0, 0)], ..Assembly::one(good_tx()) }.bytes(),
+        Assembly { first_number: max, blocks: vec![(0, 0, 1), (0, 0, 0)], ..Assembly::one(good_tx()) }.bytes(),
         "bad_block_sequence",
     ));
     cases.push((
@@ -454,21 +471,53 @@ fn invalid_cases() -> Vec<InvalidCase> {
     ));
     cases.push((
         "first-delta-not-zero",
-        Assembly { blocks: vec![(1, 1)], ..Assembly::one(good_tx()) }.bytes(),
+        Assembly { blocks: vec![(1, 0, 1)], ..Assembly::one(good_tx()) }.bytes(),
         "invalid_field",
     ));
     cases.push((
         "timestamp-overflow",
-        Assembly { first_timestamp: u64::MAX, blocks: vec![(0, 1), (1, 0)], ..Assembly::one(good_tx()) }.bytes(),
+        Assembly { first_timestamp: u64::MAX, blocks: vec![(0, 0, 1), (1, 0, 0)], ..Assembly::one(good_tx()) }.bytes(),
         "bad_block_sequence",
     ));
     cases.push((
         "tx-count-beyond-data",
-        Assembly { blocks: vec![(0, 2)], ..Assembly::one(good_tx()) }.bytes(),
+        Assembly { blocks: vec![(0, 0, 2)], ..Assembly::one(good_tx()) }.bytes(),
         "truncated",
     ));
+    cases.push((
+        "overlong-queue-count",
+        Assembly { blocks: vec![(0, 0, 1)], ..Assembly::one(good_tx()) }.bytes().into_iter().enumerate().fold(
+            Vec::new(),
+            |mut out, (i, byte)| {
+                // Byte 5 is the queue count 0: write it as 80 00.
+                if i == 5 {
+                    out.extend([0x80, 0x00]);
+                } else {
+                    out.push(byte);
+                }
+                out
+            },
+        ),
+        "bad_integer",
+    ));
+    cases.push((
+        "queue-count-beyond-chunk-lengths",
+        Assembly { blocks: vec![(0, u64::MAX, 1)], ..Assembly::one(good_tx()) }.bytes(),
+        "truncated",
+    ));
+    cases.push((
+        "queue-chunk-with-bytes",
+        // Chunk size 64: chunk 0 is 64 entries (no bytes), chunk 1 the transaction.
+        Assembly {
+            blocks: vec![(0, 64, 1)],
+            lengths: Some(vec![good_tx().len() as u64, 0]),
+            ..Assembly::one(good_tx())
+        }
+        .bytes(),
+        "trailing_bytes",
+    ));
     let mut many = Assembly::one(good_tx()).bytes();
-    many[6] = 0x7f; // registry count 127: 2540 bytes that are not there
+    many[7] = 0x7f; // registry count 127: 2540 bytes that are not there
     cases.push(("registry-beyond-data", many, "truncated"));
     cases.push((
         "chunk-lengths-exceed-data",
@@ -483,7 +532,7 @@ fn invalid_cases() -> Vec<InvalidCase> {
     // Two one-transaction blocks (chunk size 64): move one byte of chunk 1 into chunk 0 and
     // back.
     let two = |lengths: Vec<u64>| Assembly {
-        blocks: vec![(0, 1), (0, 1)],
+        blocks: vec![(0, 0, 1), (0, 0, 1)],
         chunks: vec![good_tx(), good_tx()],
         lengths: Some(lengths),
         ..Assembly::one(good_tx())
@@ -641,10 +690,17 @@ fn check(file: &CodecVectors) {
             case.name
         );
         assert_eq!(header.registry, case.registry, "{}", case.name);
+        assert_eq!(header.queue_count(), u128::from(case.queue_count), "{}", case.name);
         let mut all = batch.blocks.iter().flat_map(|b| &b.txs);
         for (k, chunk) in case.chunks.iter().enumerate() {
             let txs = codec::decode_chunk(&case.data, &chain, k).expect("chunk");
-            assert_eq!(header.blocks[header.chunks[k].block].0, chunk.block_number, "{} chunk {k}", case.name);
+            let at = &header.chunks[k];
+            assert_eq!(
+                (header.blocks[at.block].number, at.queue.start, at.queue.end - at.queue.start),
+                (chunk.block_number, chunk.queue_offset, chunk.queue_count),
+                "{} chunk {k}",
+                case.name
+            );
             assert_eq!(txs.len(), chunk.txs.len(), "{} chunk {k}", case.name);
             for (tx, want) in txs.iter().zip(&chunk.txs) {
                 assert_eq!(&tx_case(tx), want, "{} chunk {k}", case.name);
@@ -680,10 +736,10 @@ fn codec_vectors() {
 fn example_matches_the_spec() {
     let data = encoded(&example_batch(), 64);
     // docs/batch-codec.md §6, up to the signature.
-    let mut want = hex::decode("01 05 80e2cfaa06 01 00 01 02".replace(' ', "")).expect("hex");
+    let mut want = hex::decode("02 05 80e2cfaa06 01 00 00 01 02".replace(' ', "")).expect("hex");
     want.extend_from_slice(USDC.as_slice());
     want.extend_from_slice(RECIPIENT.as_slice());
     want.extend(hex::decode("45 0f 00 65 01 26".replace(' ', "")).expect("hex"));
     assert_eq!(&data[..want.len()], &want[..]);
-    assert_eq!(data.len(), 121);
+    assert_eq!(data.len(), 122);
 }

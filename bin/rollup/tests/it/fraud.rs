@@ -291,6 +291,7 @@ async fn posted_batches(provider: &DynProvider, inbox: Address) -> Vec<PostedBat
             chunk_roots: call.chunkRoots,
             state_root: event.stateRoot,
             last_block: event.lastL2Block,
+            queue_end: event.queueEnd,
         });
     }
     batches
