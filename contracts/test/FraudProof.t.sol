@@ -9,7 +9,7 @@ import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
 import {BatchCodec} from "../src/lib/BatchCodec.sol";
 import {L1Bridge} from "../src/l1/L1Bridge.sol";
 import {DataCommitment} from "../src/lib/DataCommitment.sol";
-import {IBridgeQueue} from "../src/lib/BridgeQueue.sol";
+import {IBridgeQueue, BridgeQueue} from "../src/lib/BridgeQueue.sol";
 
 /// @notice Fraud proofs through the inbox, on the shared vectors that the Rust prover writes
 ///         (../testdata/fraud-vectors.json, fraud-proof/tests/it/prove.rs): every crafted fraud
@@ -28,6 +28,8 @@ contract FraudProofTest is Test {
     uint256 constant T0 = 1_700_000_000;
     uint256 constant B0 = 19_000_000;
     bytes32 constant FRAUD_PROVEN = keccak256("FraudProven(uint256,address,uint8,uint256,uint256,uint256)");
+    /// @dev `L1Bridge.ETHER_META`: "ETH", 18 decimals.
+    uint256 constant ETHER_META = (uint256(bytes32("ETH")) & ~uint256(0xff)) | 18;
 
     /// @dev One proof of the vector file.
     struct Proof {
@@ -42,6 +44,10 @@ contract FraudProofTest is Test {
         bytes32[] keys;
         bytes witness;
         uint256 fault;
+        address[] queueTo;
+        uint256[] queueAmount;
+        uint256[] queueL1Block;
+        bytes32 queueAccBefore;
     }
 
     string json;
@@ -85,6 +91,25 @@ contract FraudProofTest is Test {
         p.keys = vm.parseJsonBytes32Array(json, string.concat(at, ".keys"));
         p.witness = vm.parseJsonBytes(json, string.concat(at, ".witness"));
         p.fault = vm.parseJsonUint(json, string.concat(at, ".fault"));
+        p.queueTo = vm.parseJsonAddressArray(json, string.concat(at, ".queueTo"));
+        p.queueAmount = vm.parseJsonUintArray(json, string.concat(at, ".queueAmount"));
+        p.queueL1Block = vm.parseJsonUintArray(json, string.concat(at, ".queueL1Block"));
+        p.queueAccBefore = vm.parseJsonBytes32(json, string.concat(at, ".queueAccBefore"));
+    }
+
+    /// @dev The queue entries of a proof: ether deposits by the vectors' depositor.
+    function _entries(Proof memory p) internal view returns (BridgeQueue.Contents[] memory entries) {
+        entries = new BridgeQueue.Contents[](p.queueTo.length);
+        address depositor = vm.parseJsonAddress(json, ".deposits.depositor");
+        for (uint256 i; i < entries.length; i++) {
+            entries[i].kind = BridgeQueue.KIND_DEPOSIT;
+            entries[i].from = depositor;
+            entries[i].to = p.queueTo[i];
+            entries[i].amount = p.queueAmount[i];
+            entries[i].meta = ETHER_META;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            entries[i].l1Block = uint64(p.queueL1Block[i]); // small block numbers
+        }
     }
 
     function _count(string memory list) internal view returns (uint256 n) {
@@ -109,7 +134,7 @@ contract FraudProofTest is Test {
         target.postBatch{value: BOND}(index, prev, p.lastBlock, 0, bytes32(0), p.data, p.chunkRoots);
     }
 
-    function _call(uint256 index, Proof memory p) internal pure returns (bytes memory) {
+    function _call(uint256 index, Proof memory p) internal view returns (bytes memory) {
         if (p.header) return abi.encodeCall(BatchInbox.proveHeaderFraud, (index, p.data));
         return abi.encodeCall(
             BatchInbox.proveChunkFraud,
@@ -117,7 +142,7 @@ contract FraudProofTest is Test {
                 index,
                 _dataProof(p.data, p.revealed),
                 p.chunkRoots,
-                BatchInbox.ChunkProof(p.chunkIndex, p.keys, p.witness)
+                ChunkVerifier.ChunkProof(p.chunkIndex, p.keys, p.witness, _entries(p), p.queueAccBefore)
             )
         );
     }
@@ -185,10 +210,12 @@ contract FraudProofTest is Test {
             Proof memory p = _proof("honest", i);
             if (p.header) continue;
             bytes32 pre = p.chunkIndex == 0 ? inbox.genesisStateRoot() : p.chunkRoots[p.chunkIndex - 1];
-            ChunkVerifier.Params memory params =
-                ChunkVerifier.Params(inbox.chunkSize(), inbox.l2ChainId(), p.chunkIndex, pre);
-            (ChunkVerifier.Outcome outcome,, bytes32 post) =
-                verifier.replayChunk(_dataProof(p.data, p.revealed), params, p.keys, p.witness);
+            ChunkVerifier.Params memory params = ChunkVerifier.Params(inbox.chunkSize(), inbox.l2ChainId(), pre, 0);
+            (ChunkVerifier.Outcome outcome,, bytes32 post,) = verifier.replayChunk(
+                _dataProof(p.data, p.revealed),
+                params,
+                ChunkVerifier.ChunkProof(p.chunkIndex, p.keys, p.witness, new BridgeQueue.Contents[](0), bytes32(0))
+            );
             assertEq(uint256(outcome), 0, p.name);
             assertEq(post, p.chunkRoots[p.chunkIndex], p.name);
         }
@@ -508,10 +535,11 @@ contract FraudProofTest is Test {
         );
     }
 
-    /// @notice A chunk proof of a chunk that holds queue entries cannot be replayed yet: the
-    ///         verifier reverts with the entries it holds (numbered within the batch), unless
-    ///         its transactions do not decode, which is `Undecodable` whatever the entries.
-    function test_chunksWithQueueEntriesAreNotReplayedYet() public {
+    /// @notice A chunk proof of a chunk that holds queue entries must give exactly their
+    ///         contents (the verifier counts them from the header); a forced transaction among
+    ///         them is not replayed yet. A chunk whose transactions do not decode is
+    ///         `Undecodable` whatever the entries.
+    function test_chunkProofsGiveTheirQueueEntries() public {
         (bytes memory data,) = _queueData(1, _two(3, 2));
         uint256[] memory all = new uint256[](1);
         BatchDecoder.DataProof memory proof = _dataProof(data, all);
@@ -525,9 +553,17 @@ contract FraudProofTest is Test {
         (,, offset, count) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
         assertEq(offset, 3, "chunk 2: queueOffset");
         assertEq(count, 2, "chunk 2: queueCount");
-        ChunkVerifier.Params memory params = ChunkVerifier.Params(QUEUE_CHUNK_SIZE, 42069, 2, bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntriesNotReplayable.selector, 3, 2));
-        verifier.replayChunk(proof, params, new bytes32[](0), "");
+        ChunkVerifier.Params memory params = ChunkVerifier.Params(QUEUE_CHUNK_SIZE, 42069, bytes32(0), 10);
+        ChunkVerifier.ChunkProof memory chunk =
+            ChunkVerifier.ChunkProof(2, new bytes32[](0), hex"00", new BridgeQueue.Contents[](1), bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 2, 1));
+        verifier.replayChunk(proof, params, chunk);
+        // The chunk's entries are queue entries 13 and 14 (the batch starts at 10); a forced
+        // transaction is named by its queue index.
+        chunk.entries = new BridgeQueue.Contents[](2);
+        chunk.entries[0].kind = BridgeQueue.KIND_FORCED_TX;
+        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.ForcedTxNotReplayable.selector, 13));
+        verifier.replayChunk(proof, params, chunk);
 
         // One block of 1 entry and 1 transaction whose 68 bytes do not decode (zero fees
         // without the zero-fee bit): one chunk, Undecodable.
@@ -537,8 +573,89 @@ contract FraudProofTest is Test {
         assertFalse(decodes, "does not decode");
         assertEq(offset, 0, "queueOffset all the same");
         assertEq(count, 1, "queueCount all the same");
-        params.chunkIndex = 0;
-        (ChunkVerifier.Outcome outcome,,) = verifier.replayChunk(proof, params, new bytes32[](0), "");
+        chunk = ChunkVerifier.ChunkProof(0, new bytes32[](0), "", new BridgeQueue.Contents[](0), bytes32(0));
+        (ChunkVerifier.Outcome outcome,,,) = verifier.replayChunk(proof, params, chunk);
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Undecodable), "Undecodable");
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The queue batch of the vectors: deposits replayed by chunk proofs.
+
+    /// @dev An inbox whose bridge holds the vectors' deposits, made on L1 as the Rust side
+    ///      describes them (depositor, recipient, amount, L1 block), with the queue batch
+    ///      posted as batch 0, consuming them all.
+    function _queueVectorInbox(Proof memory p) internal returns (BatchInbox target) {
+        target = _inbox();
+        L1Bridge bridge = new L1Bridge(target, 1000);
+        target.attachBridge(IBridgeQueue(address(bridge)));
+        uint256 n = _makeVectorDeposits(bridge);
+        (, bytes32 acc,) = bridge.queueAt(n);
+        assertEq(acc, vm.parseJsonBytes32(json, ".deposits.accumulator"), "the bridge chains the deposits as Rust does");
+        bytes32 genesis = target.genesisStateRoot();
+        vm.prank(BATCHER);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        target.postBatch{value: BOND}(0, genesis, p.lastBlock, uint64(n), acc, p.data, p.chunkRoots);
+    }
+
+    /// @dev Makes the vectors' deposits on `bridge`, each in its L1 block, and returns their number.
+    function _makeVectorDeposits(L1Bridge bridge) internal returns (uint256) {
+        address depositor = vm.parseJsonAddress(json, ".deposits.depositor");
+        address[] memory to = vm.parseJsonAddressArray(json, ".deposits.to");
+        uint256[] memory amount = vm.parseJsonUintArray(json, ".deposits.amount");
+        uint256[] memory l1Block = vm.parseJsonUintArray(json, ".deposits.l1Block");
+        for (uint256 i; i < to.length; i++) {
+            vm.roll(l1Block[i]);
+            vm.deal(depositor, amount[i]);
+            vm.prank(depositor);
+            bridge.depositETH{value: amount[i]}(to[i]);
+        }
+        vm.roll(B0);
+        return to.length;
+    }
+
+    /// No chunk proof of the honest queue batch succeeds: its deposits replay to its roots.
+    function test_queueBatchCannotBeProven() public {
+        uint256 n = _count("queueHonest");
+        assertGt(n, 0, "queue vectors");
+        BatchInbox target = _queueVectorInbox(_proof("queueHonest", 0));
+        for (uint256 i; i < n; i++) {
+            Proof memory p = _proof("queueHonest", i);
+            (bool ok, bytes memory ret) = _prove(target, PROVER, _call(0, p));
+            assertFalse(ok, p.name);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            assertEq(bytes4(ret), BatchInbox.NoFraud.selector, p.name);
+        }
+        assertEq(target.batchCount(), 1, "still there");
+    }
+
+    /// A wrong root at a chunk holding deposits is proven; a proof whose entries are not the
+    /// bridge's (an amount or an L1 block changed) proves nothing, whatever the roots.
+    function test_queueFraudsAreProvenAndForgedEntriesRefused() public {
+        uint256 n = _count("queueFrauds");
+        for (uint256 i; i < n; i++) {
+            Proof memory p = _proof("queueFrauds", i);
+            BatchInbox target = _queueVectorInbox(p);
+            vm.recordLogs();
+            (bool ok, bytes memory ret) = _prove(target, PROVER, _call(0, p));
+            if (p.fault == 254) {
+                assertFalse(ok, p.name);
+                // forge-lint: disable-next-line(unsafe-typecast)
+                assertEq(bytes4(ret), BatchInbox.QueueEntriesMismatch.selector, p.name);
+                assertEq(target.batchCount(), 1, p.name);
+                continue;
+            }
+            assertTrue(ok, string.concat(p.name, ": ", vm.toString(bytes32(ret))));
+            assertEq(target.batchCount(), 0, p.name);
+            Vm.Log[] memory logs = vm.getRecordedLogs();
+            bool seen;
+            for (uint256 j; j < logs.length; j++) {
+                if (logs[j].topics[0] != FRAUD_PROVEN) continue;
+                (uint8 fault, uint256 chunkIndex,,) = abi.decode(logs[j].data, (uint8, uint256, uint256, uint256));
+                assertEq(fault, p.fault, p.name);
+                assertEq(chunkIndex, p.chunkIndex, p.name);
+                seen = true;
+            }
+            assertTrue(seen, p.name);
+        }
     }
 }

@@ -6,14 +6,17 @@ import {vm} from "./utils/Vm.sol";
 import {SortedModel} from "./utils/SortedModel.sol";
 import {SparseMerkle} from "../src/lib/SparseMerkle.sol";
 import {StateKeys} from "../src/logic/StateKeys.sol";
+import {BridgeQueue} from "../src/lib/BridgeQueue.sol";
 
 /// @notice Checks the Solidity side of the state commitment against the vectors that the Rust
 ///         side generates and checks too (types/tests/vectors.rs): tree roots, proofs and
 ///         update sequences from ../testdata/smt-vectors.json, key derivations from
-///         ../testdata/state-keys.json. See docs/state-commitment.md.
+///         ../testdata/state-keys.json, the bridge queue's hashing from
+///         ../testdata/queue-vectors.json. See docs/state-commitment.md and docs/bridge.md §2.
 contract VectorsTest is Test {
     string constant SMT_FILE = "../testdata/smt-vectors.json";
     string constant KEYS_FILE = "../testdata/state-keys.json";
+    string constant QUEUE_FILE = "../testdata/queue-vectors.json";
 
     /// @dev `SparseMerkle.computeRoot` recurses once per level, and the EVM stack (1024 slots)
     ///      runs out at about 110 levels: deeper trees (keys sharing a longer prefix) revert
@@ -485,5 +488,38 @@ contract VectorsTest is Test {
         assertEq(keccak256(preimage), keccak256(encoded), _at(at, "preimage"));
         assertEq(address(uint160(uint256(keccak256(preimage)))), expected, _at(at, "keccak256(preimage)"));
         assertEq(derived, expected, _at(at, "StateKeys"));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Bridge queue.
+
+    /// Every entry hashes as the Rust side hashes it, and the accumulator chains them in order.
+    function test_queue_hashesAndAccumulator() public view {
+        string memory json = vm.readFile(QUEUE_FILE);
+        uint256 n = vm.parseJsonUint(json, ".count");
+        assertGt(n, 0, "queue vectors");
+        uint256[] memory kind = vm.parseJsonUintArray(json, ".kind");
+        address[] memory from = vm.parseJsonAddressArray(json, ".from");
+        address[] memory to = vm.parseJsonAddressArray(json, ".to");
+        address[] memory l1Token = vm.parseJsonAddressArray(json, ".l1Token");
+        uint256[] memory amount = vm.parseJsonUintArray(json, ".amount");
+        uint256[] memory meta = vm.parseJsonUintArray(json, ".meta");
+        bytes[] memory raw = vm.parseJsonBytesArray(json, ".raw");
+        uint256[] memory l1Block = vm.parseJsonUintArray(json, ".l1Block");
+        bytes32[] memory entryHash = vm.parseJsonBytes32Array(json, ".entryHash");
+        bytes32[] memory accumulator = vm.parseJsonBytes32Array(json, ".accumulator");
+        bytes32 acc;
+        bool[2] memory seen;
+        for (uint256 i; i < n; ++i) {
+            bytes32 h = kind[i] == BridgeQueue.KIND_DEPOSIT
+                ? BridgeQueue.depositHash(from[i], to[i], l1Token[i], amount[i], meta[i])
+                : BridgeQueue.forcedTxHash(from[i], raw[i]);
+            seen[kind[i]] = true;
+            assertEq(h, entryHash[i], string.concat("entry hash ", vm.toString(i)));
+            // forge-lint: disable-next-line(unsafe-typecast)
+            acc = BridgeQueue.chain(acc, h, uint64(l1Block[i])); // the vectors' blocks are small
+            assertEq(acc, accumulator[i], string.concat("accumulator ", vm.toString(i)));
+        }
+        assertTrue(seen[0] && seen[1], "both kinds");
     }
 }

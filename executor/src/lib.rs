@@ -3,11 +3,13 @@
 mod parallel;
 mod partition;
 mod predict;
+mod queue;
 mod snapshot;
 mod state;
 mod undo;
 
 pub use predict::KeyPrediction;
+pub use queue::{QueueResult, admit_forced};
 pub use snapshot::SnapshotError;
 pub use state::State;
 pub use undo::Undo;
@@ -23,7 +25,7 @@ use revm::{
 };
 use rollup_types::{
     ChainConfig, RecoveredTx, bindings::l2_system_creation_code, block::BLOCK_GAS_LIMIT, chain::EXECUTION_GAS_LIMIT,
-    genesis::GenesisSpec, idle::IdleThreads, keccak::Backend, keys, smt::SparseMerkleTree,
+    genesis::GenesisSpec, idle::IdleThreads, keccak::Backend, keys, queue::QueueEntry, smt::SparseMerkleTree,
 };
 use state::Changes;
 use std::{sync::Arc, time::Instant};
@@ -183,9 +185,12 @@ struct WorkerPool {
 /// The result of executing a block.
 #[derive(Clone, Debug)]
 pub struct ExecutedBlock {
+    /// One result per queue entry the block consumed, in order (they run first).
+    pub queue: Vec<QueueResult>,
     /// One result per input transaction, in order.
     pub results: Vec<TxResult>,
-    /// State root after each chunk of executed transactions.
+    /// State root after each chunk of items: the queue entries, then the executed
+    /// transactions, cut every `chunk_size` items.
     pub chunk_roots: Vec<B256>,
     /// State root after the block.
     pub state_root: B256,
@@ -300,6 +305,8 @@ pub struct Trace {
     pub keys: Vec<B256>,
     /// Each of `keys` with its value after the transactions (zero: absent).
     pub post: Vec<(B256, B256)>,
+    /// The result of each queue entry (they ran first).
+    pub queue: Vec<QueueResult>,
     /// The result of each transaction.
     pub results: Vec<TxResult>,
 }
@@ -382,7 +389,18 @@ impl Pipeline {
     /// call completed, in order: the block pushed before it (now with its roots), or, without
     /// a worker pool, this one. See [`Executor::execute_block`] for the block's meaning.
     pub fn push(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> Vec<ExecutedBlock> {
-        let (done, pending) = self.executor.step(self.pending.take(), Some((env, txs)));
+        self.push_with_queue(env, &[], txs)
+    }
+
+    /// [`Self::push`] of a block that consumes the queue entries `queue` before its
+    /// transactions.
+    pub fn push_with_queue(
+        &mut self,
+        env: BlockEnvInput,
+        queue: &[QueueEntry],
+        txs: &[RecoveredTx],
+    ) -> Vec<ExecutedBlock> {
+        let (done, pending) = self.executor.step(self.pending.take(), Some((env, queue, txs)));
         self.pending = pending;
         done
     }
@@ -425,26 +443,29 @@ struct Pending {
     chunks: Vec<Vec<(B256, B256)>>,
 }
 
-/// Executes `txs` as block `env` on the current rayon pool over `state`, then applies its
-/// changes: as tasks that each own part of the state's maps. The block is returned without
-/// its roots, with its chunks' writes for [`update_tree`].
+/// Executes `queue` then `txs` as block `env` on the current rayon pool over `state`, then
+/// applies its changes: as tasks that each own part of the state's maps. The block is
+/// returned without its roots, with its chunks' writes for [`update_tree`].
 fn execute_and_apply(
     chain: &ChainConfig,
     state: &mut Arc<State>,
     config: ParallelConfig,
     env: BlockEnvInput,
+    queue: &[QueueEntry],
     txs: &[RecoveredTx],
 ) -> Pending {
     let ctx = BlockContext { cfg: cfg(chain), block: block_env(env), base: state };
-    let out = parallel::execute_parallel(&ctx, config.threads, config.prediction, txs);
+    let (queue, first) = run_queue_layer(&ctx, chain, queue);
+    let out = parallel::execute_parallel(&ctx, config.threads, config.prediction, first, txs);
     let started = Instant::now();
-    let chunks = chunk_writes(&out.results, chain.chunk_size as usize, true);
+    let chunks = chunk_writes(&queue, &out.results, chain.chunk_size as usize, true);
     Arc::make_mut(state).apply_parallel(&out.layers, 2 * config.threads);
     let mut timings = out.timings;
     // Applying the changes is counted with the state root, as on the sequential path it is
     // counted as merge: it is part of committing.
     timings.state_root += started.elapsed();
     let block = ExecutedBlock {
+        queue,
         gas_used: gas_used(&out.results),
         results: out.results,
         chunk_roots: Vec::new(),
@@ -484,17 +505,37 @@ fn gas_used(results: &[TxResult]) -> u64 {
         .sum()
 }
 
-/// The state-tree writes of each chunk of `chunk_size` executed transactions of `results`,
-/// in order (built on the current rayon pool when `parallel`).
-fn chunk_writes(results: &[TxResult], chunk_size: usize, parallel: bool) -> Vec<Vec<(B256, B256)>> {
-    let executed: Vec<&TxOutcome> = results
+/// Runs a block's queue entries (none: no layer), ahead of its transactions.
+fn run_queue_layer(
+    ctx: &BlockContext<'_>,
+    chain: &ChainConfig,
+    queue: &[QueueEntry],
+) -> (Vec<QueueResult>, Option<state::Changes>) {
+    if queue.is_empty() {
+        return (Vec::new(), None);
+    }
+    let out = queue::run_queue(ctx, chain, queue, state::Record::Off);
+    (out.results, Some(out.changes))
+}
+
+/// The state-tree writes of each chunk of `chunk_size` items: the queue entries' results
+/// (every entry is an item, a skipped one writing nothing), then the executed transactions
+/// of `results`, in order (built on the current rayon pool when `parallel`).
+fn chunk_writes(
+    queue: &[QueueResult],
+    results: &[TxResult],
+    chunk_size: usize,
+    parallel: bool,
+) -> Vec<Vec<(B256, B256)>> {
+    let executed: Vec<&[(B256, B256)]> = queue
         .iter()
-        .filter_map(|r| match r {
-            TxResult::Executed(o) => Some(o),
+        .map(QueueResult::writes)
+        .chain(results.iter().filter_map(|r| match r {
+            TxResult::Executed(o) => Some(&o.writes[..]),
             TxResult::Invalid(_) => None,
-        })
+        }))
         .collect();
-    let writes = |chunk: &[&TxOutcome]| chunk.iter().flat_map(|o| o.writes.iter().copied()).collect();
+    let writes = |chunk: &[&[(B256, B256)]]| chunk.iter().flat_map(|w| w.iter().copied()).collect();
     if parallel {
         use rayon::prelude::*;
         executed.par_chunks(chunk_size).map(writes).collect()
@@ -627,13 +668,27 @@ impl Executor {
     /// in order on the calling thread. Both give byte-identical results, chunk roots and
     /// state roots.
     pub fn execute_block(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> ExecutedBlock {
+        self.execute_block_with_queue(env, &[], txs)
+    }
+
+    /// [`Self::execute_block`] of a block that consumes the queue entries `queue` before its
+    /// transactions (docs/bridge.md §3): they run first, in order, and count as items of
+    /// the block's chunks.
+    pub fn execute_block_with_queue(
+        &mut self,
+        env: BlockEnvInput,
+        queue: &[QueueEntry],
+        txs: &[RecoveredTx],
+    ) -> ExecutedBlock {
         let Some(parallel) = self.parallel.clone() else {
-            return self.execute_block_sequential(env, txs);
+            return self.execute_sequential_with(env, queue, txs, None);
         };
         let Some(pool) = parallel.pool else {
             // One thread: the parallel path's steps, in order on the calling thread.
-            let out = parallel::execute_parallel(&self.context(env), 1, parallel.config.prediction, txs);
-            let (block, finish) = self.commit(out.results, out.layers);
+            let ctx = self.context(env);
+            let (queue, first) = run_queue_layer(&ctx, &self.chain, queue);
+            let out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, first, txs);
+            let (block, finish) = self.commit(queue, out.results, out.layers);
             let mut timings = out.timings;
             timings.merge += finish.merge;
             timings.state_root += finish.state_root;
@@ -645,7 +700,7 @@ impl Executor {
         // One entry into the pool per block: execution, commit check and state root.
         pool.threads.install(|| {
             pool.idle.with_helpers(threads, || {
-                let pending = execute_and_apply(chain, state, parallel.config, env, txs);
+                let pending = execute_and_apply(chain, state, parallel.config, env, queue, txs);
                 update_tree(tree, pending, levels, Some(&pool.idle))
             })
         })
@@ -658,7 +713,7 @@ impl Executor {
         let mut done = Vec::with_capacity(blocks.len());
         let mut pending = None;
         for &(env, txs) in blocks {
-            let (completed, next) = self.step(pending, Some((env, txs)));
+            let (completed, next) = self.step(pending, Some((env, &[], txs)));
             done.extend(completed);
             pending = next;
         }
@@ -675,13 +730,13 @@ impl Executor {
     fn step(
         &mut self,
         pending: Option<Pending>,
-        next: Option<(BlockEnvInput, &[RecoveredTx])>,
+        next: Option<(BlockEnvInput, &[QueueEntry], &[RecoveredTx])>,
     ) -> (Vec<ExecutedBlock>, Option<Pending>) {
         let Some((config, pool)) = self.parallel.as_ref().and_then(|p| Some((p.config, p.pool.clone()?))) else {
             // Only a pool makes pending blocks; should one be here, it completes first.
             let mut done: Vec<ExecutedBlock> =
                 pending.map(|p| update_tree(&mut self.tree, p, 0, None)).into_iter().collect();
-            done.extend(next.map(|(env, txs)| self.execute_block(env, txs)));
+            done.extend(next.map(|(env, queue, txs)| self.execute_block_with_queue(env, queue, txs)));
             return (done, None);
         };
         let threads = config.threads;
@@ -695,7 +750,7 @@ impl Executor {
             pool.idle.with_helpers(threads, || {
                 rayon::join(
                     || pending.map(|p| update_tree(tree, p, levels, Some(&pool.idle))),
-                    || next.map(|(env, txs)| execute_and_apply(chain, state, config, env, txs)),
+                    || next.map(|(env, queue, txs)| execute_and_apply(chain, state, config, env, queue, txs)),
                 )
             })
         });
@@ -705,38 +760,47 @@ impl Executor {
     /// Executes `txs` in order on the calling thread: the reference semantics, which the
     /// challenger uses and every other path must equal.
     pub fn execute_block_sequential(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> ExecutedBlock {
-        self.execute_sequential_with(env, txs, None)
+        self.execute_sequential_with(env, &[], txs, None)
     }
 
-    /// [`Self::execute_block_sequential`], recording in `undo` (when given) what the block
-    /// overwrites.
+    /// [`Self::execute_block_sequential`] of a block that consumes `queue` first, recording in
+    /// `undo` (when given) what the block overwrites.
     pub(crate) fn execute_sequential_with(
         &mut self,
         env: BlockEnvInput,
+        queue: &[QueueEntry],
         txs: &[RecoveredTx],
         undo: Option<&mut Undo>,
     ) -> ExecutedBlock {
         let started = Instant::now();
-        let (results, layers) = parallel::execute_sequential(&self.context(env), txs);
+        let ctx = self.context(env);
+        let (queue, first) = run_queue_layer(&ctx, &self.chain, queue);
+        let (results, layers) = parallel::execute_sequential(&ctx, first, txs);
         let execution = started.elapsed();
         if let Some(undo) = undo {
             self.remember(&layers, undo);
         }
-        let (block, finish) = self.commit(results, layers);
+        let (block, finish) = self.commit(queue, results, layers);
         ExecutedBlock { timings: BlockTimings { execution, ..finish }, ..block }
     }
 
     /// Applies the block's changes to the committed state and computes the chunk roots from
     /// the write sets, chunk by chunk in block order, on the calling thread. (With a worker
     /// pool, [`execute_and_apply`] and [`update_tree`] do the same on all threads.)
-    fn commit(&mut self, results: Vec<TxResult>, layers: Vec<Changes>) -> (ExecutedBlock, BlockTimings) {
+    fn commit(
+        &mut self,
+        queue: Vec<QueueResult>,
+        results: Vec<TxResult>,
+        layers: Vec<Changes>,
+    ) -> (ExecutedBlock, BlockTimings) {
         let started = Instant::now();
-        let chunks = chunk_writes(&results, self.chain.chunk_size as usize, false);
+        let chunks = chunk_writes(&queue, &results, self.chain.chunk_size as usize, false);
         Arc::make_mut(&mut self.state).apply(&layers);
         let applied = Instant::now();
         let chunk_roots = self.tree.update_chunks(chunks, 0);
         let timings = BlockTimings { merge: applied - started, state_root: applied.elapsed(), ..Default::default() };
         let block = ExecutedBlock {
+            queue,
             gas_used: gas_used(&results),
             results,
             chunk_roots,
@@ -751,24 +815,45 @@ impl Executor {
     /// and reports every state key they read or wrote with its value afterwards: what a fraud
     /// proof's witness must cover to replay them (docs/fraud-proofs.md §6).
     pub fn trace(&self, env: BlockEnvInput, txs: &[RecoveredTx]) -> Trace {
+        self.trace_with_queue(env, &[], txs)
+    }
+
+    /// [`Self::trace`] of queue entries followed by transactions (a chunk that holds both).
+    pub fn trace_with_queue(&self, env: BlockEnvInput, queue: &[QueueEntry], txs: &[RecoveredTx]) -> Trace {
         let ctx = self.context(env);
-        let out = parallel::run_worker(&ctx, &[], txs, (0..txs.len() as u32).collect(), state::Record::Keys);
-        let touched = out.recorder.and_then(|r| r.keys).unwrap_or_default();
+        let q = queue::run_queue(&ctx, &self.chain, queue, state::Record::Keys);
+        let prior = [q.changes];
+        let out = parallel::run_worker(&ctx, &prior, txs, (0..txs.len() as u32).collect(), state::Record::Keys);
+        let [first] = prior;
+        let mut touched = q.recorder.and_then(|r| r.keys).unwrap_or_default();
+        touched.extend(out.recorder.and_then(|r| r.keys).unwrap_or_default());
+        // The system caller of deposits is no account: its nonce is never state.
+        touched.remove(&state::Touched::Nonce(rollup_types::queue::SYSTEM_CALLER));
+        let nonce = |account: &Address| {
+            out.changes
+                .nonces
+                .get(account)
+                .or_else(|| first.nonces.get(account))
+                .copied()
+                .unwrap_or_else(|| self.state.nonce(account))
+        };
+        let slot = |slot: &U256| {
+            out.changes
+                .storage
+                .get(slot)
+                .or_else(|| first.storage.get(slot))
+                .copied()
+                .unwrap_or_else(|| self.state.storage(slot))
+        };
         let mut post: Vec<(B256, B256)> = touched
             .into_iter()
             .map(|key| match key {
-                state::Touched::Nonce(account) => {
-                    let nonce = out.changes.nonces.get(&account).copied().unwrap_or_else(|| self.state.nonce(&account));
-                    (keys::nonce(&account), U256::from(nonce).into())
-                }
-                state::Touched::Slot(slot) => {
-                    let value = out.changes.storage.get(&slot).copied().unwrap_or_else(|| self.state.storage(&slot));
-                    (slot.into(), value.into())
-                }
+                state::Touched::Nonce(account) => (keys::nonce(&account), U256::from(nonce(&account)).into()),
+                state::Touched::Slot(s) => (s.into(), slot(&s).into()),
             })
             .collect();
         post.sort_unstable();
-        Trace { keys: post.iter().map(|(k, _)| *k).collect(), post, results: out.results }
+        Trace { keys: post.iter().map(|(k, _)| *k).collect(), post, queue: q.results, results: out.results }
     }
 
     /// Runs a call against the committed state without changing it; see [`call`].

@@ -90,11 +90,17 @@ pub(crate) fn run_worker(
     WorkerOutput { indices, results, changes: db.changes, recorder: db.recorder }
 }
 
-/// Runs a whole block in order on the calling thread: the reference every other path must
-/// equal, byte for byte.
-pub(crate) fn execute_sequential(ctx: &BlockContext<'_>, txs: &[RecoveredTx]) -> (Vec<TxResult>, Vec<Changes>) {
-    let out = run_worker(ctx, &[], txs, (0..txs.len() as u32).collect(), Record::Off);
-    (out.results, vec![out.changes])
+/// Runs a whole block in order on the calling thread, over `first` (the block's queue
+/// entries' changes, if any): the reference every other path must equal, byte for byte.
+pub(crate) fn execute_sequential(
+    ctx: &BlockContext<'_>,
+    first: Option<Changes>,
+    txs: &[RecoveredTx],
+) -> (Vec<TxResult>, Vec<Changes>) {
+    let mut layers: Vec<Changes> = first.into_iter().collect();
+    let out = run_worker(ctx, &layers, txs, (0..txs.len() as u32).collect(), Record::Off);
+    layers.push(out.changes);
+    (out.results, layers)
 }
 
 /// The parallel path's result.
@@ -253,13 +259,15 @@ fn run_segment(
     timings.execution += redo.elapsed();
 }
 
-/// Executes a block on up to `threads` workers; the results equal [`execute_sequential`]'s.
+/// Executes a block on up to `threads` workers over `first` (the block's queue entries'
+/// changes, if any); the results equal [`execute_sequential`]'s.
 ///
 /// Worker threads come from the current rayon pool: call it inside the executor's pool.
 pub(crate) fn execute_parallel(
     ctx: &BlockContext<'_>,
     threads: usize,
     mode: KeyPrediction,
+    first: Option<Changes>,
     txs: &[RecoveredTx],
 ) -> ParallelOutput {
     let started = Instant::now();
@@ -273,7 +281,7 @@ pub(crate) fn execute_parallel(
     let mut stats =
         BlockStats { total_cost: predictions.iter().flatten().map(|p| u64::from(p.cost)).sum(), ..Default::default() };
     let mut results = Vec::with_capacity(txs.len());
-    let mut layers = Vec::new();
+    let mut layers: Vec<Changes> = first.into_iter().collect();
     let mut start = 0;
     while start < txs.len() {
         if predictions[start].is_none() {

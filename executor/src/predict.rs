@@ -64,6 +64,7 @@ const TOKEN: u64 = 4;
 const POOL: u64 = 5;
 const TOKEN_LIST: u64 = 6;
 const POOL_LIST: u64 = 7;
+const TOKEN_ORIGIN: u64 = 8;
 
 /// Relative costs (thousands of gas, as measured by `rollup bench executor`).
 const COST_TRANSFER: u32 = 30;
@@ -71,6 +72,7 @@ const COST_SWAP: u32 = 40;
 const COST_LIQUIDITY: u32 = 60;
 const COST_CREATE_TOKEN: u32 = 90;
 const COST_CREATE_POOL: u32 = 200;
+const COST_WITHDRAW: u32 = 50;
 
 #[inline]
 fn mix(h: u64, word: u64) -> u64 {
@@ -191,6 +193,17 @@ pub(crate) fn predict(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Predictio
             p.push(balance(&lp, &sender));
             // The minimum liquidity is minted to the zero address.
             p.push(balance(&lp, &Address::ZERO));
+            p
+        }
+        L2System::withdrawCall::SELECTOR => {
+            let token = address_arg(input, 0)?;
+            let mut p = Prediction::new(COST_WITHDRAW);
+            // The sender's nonce also stands for its withdrawal count and leaves, which no
+            // other sender touches.
+            p.push(nonce);
+            p.push(fingerprint(TOKEN_ORIGIN, &token, &Address::ZERO));
+            p.push(fingerprint(SUPPLY, &token, &Address::ZERO));
+            p.push(balance(&token, &sender));
             p
         }
         _ => return None,

@@ -8,7 +8,7 @@
 
 use crate::{BlockEnvInput, ExecutedBlock, Executor, ExecutorError, state::Changes};
 use alloy_primitives::{B256, U256};
-use rollup_types::{RecoveredTx, keys};
+use rollup_types::{RecoveredTx, keys, queue::QueueEntry};
 use std::sync::Arc;
 
 /// The values a run of blocks overwrote, each key's value from before the first of them.
@@ -42,16 +42,17 @@ impl Undo {
 }
 
 impl Executor {
-    /// Executes `txs` as block `env` on the calling thread (the reference path, as
+    /// Executes `queue` then `txs` as block `env` on the calling thread (the reference path, as
     /// [`Executor::execute_block_sequential`]) and adds to `undo` what it takes to come back to
     /// the state before it: the old value of each key it changes that `undo` does not hold yet.
     pub fn execute_block_undoable(
         &mut self,
         env: BlockEnvInput,
+        queue: &[QueueEntry],
         txs: &[RecoveredTx],
         undo: &mut Undo,
     ) -> ExecutedBlock {
-        self.execute_sequential_with(env, txs, Some(undo))
+        self.execute_sequential_with(env, queue, txs, Some(undo))
     }
 
     /// Records in `undo` the current value of every key `layers` change (keys it already holds

@@ -5,7 +5,10 @@
 use alloy_primitives::{B256, Bytes, keccak256};
 use rayon::prelude::*;
 use rollup_executor::{BlockEnvInput, Executor, ExecutorError, TxResult, Undo};
-use rollup_types::{ChainConfig, RecoveredTx, SignedTx, codec};
+use rollup_types::{
+    ChainConfig, RecoveredTx, SignedTx, codec,
+    queue::{self, QueueEntry},
+};
 
 /// A batch as read from L1: the inbox event and the calldata of the post.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +36,11 @@ pub struct PostedBatch {
     pub last_block: u64,
     /// How far the batch consumed the bridge's L1 → L2 queue, as posted (`queueEnd`).
     pub queue_end: u64,
+    /// The queue entries the post says it consumed (from the previous batch's `queueEnd` to
+    /// `queue_end`), read from the L1 bridge and checked against its accumulators.
+    pub queue: Vec<QueueEntry>,
+    /// The bridge's accumulator before the first of them.
+    pub queue_acc: B256,
 }
 
 /// What the challenger concluded about one batch.
@@ -119,6 +127,15 @@ pub enum VerifyError {
         expected: u64,
         /// The batch given.
         got: u64,
+    },
+    /// The queue entries given with a batch are not the ones its post consumed (the caller read
+    /// the L1 bridge wrong or out of step): no verdict; it re-reads L1.
+    #[error("batch {index}: {reason}")]
+    QueueEntries {
+        /// The batch.
+        index: u64,
+        /// What is wrong with them.
+        reason: String,
     },
     /// An event cannot be taken back (its undo was let go): the caller restores a snapshot.
     #[error("a verified batch cannot be taken back any more (its undo was let go)")]
@@ -234,6 +251,23 @@ impl Verifier {
         if batch.index != self.position.next_index {
             return Err(VerifyError::OutOfSync { expected: self.position.next_index, got: batch.index });
         }
+        if self.position.invalid_from.is_none() {
+            // The entries the post consumed, as the caller read them from L1.
+            let start = self.position.queue_end;
+            let posted = batch.queue_end.saturating_sub(start);
+            let reason = if batch.queue.len() as u64 != posted {
+                Some(format!(
+                    "{} queue entries given, the post consumed {posted} (from {start} to {})",
+                    batch.queue.len(),
+                    batch.queue_end
+                ))
+            } else {
+                queue::check_consecutive(start, &batch.queue).err().map(|e| e.to_string())
+            };
+            if let Some(reason) = reason {
+                return Err(VerifyError::QueueEntries { index: batch.index, reason });
+            }
+        }
         let before = self.position;
         self.position.next_index += 1;
         if let Some(first) = self.position.invalid_from {
@@ -300,14 +334,9 @@ impl Verifier {
         if let Some(reason) = queue_count_fault(queue, self.position.queue_end, batch.queue_end) {
             return Verdict::mismatch(reason);
         }
-        if queue != 0 {
-            // Replaying deposits and forced transactions needs the queue's contents from L1
-            // (docs/bridge.md §3), which the challenger does not read yet; the sequencer does
-            // not include entries yet either, so no honest batch holds one.
-            return Verdict::mismatch(format!(
-                "the batch consumes {queue} queue entries, which this challenger cannot replay yet"
-            ));
-        }
+        // The counts agree, so the blocks consume exactly the entries given (checked by
+        // `verify`), in order.
+        let mut entries = &batch.queue[..];
         // Every sender of the batch is recovered at once, on all cores.
         // (Split by transaction, not by block: a batch is often one block.)
         let all: Vec<(usize, SignedTx)> = decoded
@@ -331,8 +360,11 @@ impl Verifier {
                     }
                 }
             }
+            let (consumed, rest) = entries.split_at(block.queue_count as usize);
+            entries = rest;
             let executed = self.executor.execute_block_undoable(
                 BlockEnvInput { number: block.number, timestamp: block.timestamp },
+                consumed,
                 &txs,
                 undo,
             );

@@ -20,8 +20,9 @@ use prove::FraudProof;
 use rollup_executor::Executor;
 use rollup_types::{
     ChainConfig,
-    bindings::{BatchInbox, ChunkVerifier},
+    bindings::{BatchInbox, ChunkVerifier, L1Bridge},
     genesis::GenesisSpec,
+    queue::{self, QueueEntry},
     status::{ChallengerStatus, Mismatch, ProofReport, ProofState},
 };
 use std::{
@@ -65,7 +66,7 @@ impl From<VerifyError> for ChallengerError {
     fn from(err: VerifyError) -> Self {
         match err {
             // The view of L1 moved under a read: read again.
-            VerifyError::OutOfSync { .. } => Self::L1(err.to_string()),
+            VerifyError::OutOfSync { .. } | VerifyError::QueueEntries { .. } => Self::L1(err.to_string()),
             VerifyError::Forgotten => Self::Config(err.to_string()),
             VerifyError::Executor(e) => Self::Executor(e),
         }
@@ -74,9 +75,19 @@ impl From<VerifyError> for ChallengerError {
 
 /// Calls a view function of the inbox on the latest block.
 async fn view<C: SolCall>(provider: &DynProvider, inbox: Address, call: C) -> Result<C::Return, ChallengerError> {
+    view_at(provider, inbox, call, BlockNumberOrTag::Latest.into()).await
+}
+
+/// Calls a view function of `to` on block `at`.
+async fn view_at<C: SolCall>(
+    provider: &DynProvider,
+    to: Address,
+    call: C,
+    at: alloy::eips::BlockId,
+) -> Result<C::Return, ChallengerError> {
     let out = provider
-        .call(TransactionRequest::default().to(inbox).input(call.abi_encode().into()))
-        .block(BlockNumberOrTag::Latest.into())
+        .call(TransactionRequest::default().to(to).input(call.abi_encode().into()))
+        .block(at)
         .await
         .map_err(ChallengerError::l1)?;
     C::abi_decode_returns(&out).map_err(ChallengerError::l1)
@@ -844,16 +855,17 @@ impl Challenger {
                  batches from posts made by an externally owned batcher account"
             ))
         };
-        let (data, blob_hashes, prev_state_root, chunk_roots) =
+        let (data, blob_hashes, prev_state_root, chunk_roots, queue_acc_after) =
             if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
                 let call = BatchInbox::postBatchBlobsCall::abi_decode(input).map_err(not_a_post)?;
                 let hashes = tx.inner.inner().blob_versioned_hashes().unwrap_or_default().to_vec();
                 let data = self.blob_data(l1_block, &hashes).await?;
-                (data, hashes, call.prevStateRoot, call.chunkRoots)
+                (data, hashes, call.prevStateRoot, call.chunkRoots, call.queueAccumulator)
             } else {
                 let call = BatchInbox::postBatchCall::abi_decode(input).map_err(not_a_post)?;
-                (call.data, Vec::new(), call.prevStateRoot, call.chunkRoots)
+                (call.data, Vec::new(), call.prevStateRoot, call.chunkRoots, call.queueAccumulator)
             };
+        let (queue, queue_acc) = self.queue_entries(log, event.queueEnd, queue_acc_after).await?;
         Ok(PostedBatch {
             index: event.index.saturating_to(),
             l1_block,
@@ -866,7 +878,54 @@ impl Challenger {
             state_root: event.stateRoot,
             last_block: event.lastL2Block,
             queue_end: event.queueEnd,
+            queue,
+            queue_acc,
         })
+    }
+
+    /// The queue entries a batch posted in `log`'s block consumed, from the verifier's queue
+    /// position to `queue_end`, read from the bridge's events and checked against its
+    /// accumulators at that block (the one before them, and `acc_after`, which the post
+    /// carried and the inbox checked); with the accumulator before them. None when the batch
+    /// consumes nothing new, or builds on an invalid batch (the verifier replays neither).
+    async fn queue_entries(
+        &self,
+        log: &Log,
+        queue_end: u64,
+        acc_after: B256,
+    ) -> Result<(Vec<QueueEntry>, B256), ChallengerError> {
+        let start = self.verifier.position().queue_end;
+        if queue_end <= start || self.verifier.invalid_from().is_some() {
+            return Ok((Vec::new(), B256::ZERO));
+        }
+        let block_hash = log.block_hash.ok_or_else(|| ChallengerError::L1("log without block hash".into()))?;
+        let block = log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?;
+        let at = alloy::eips::BlockId::hash(block_hash);
+        let bridge = view_at(&self.provider, self.config.inbox, BatchInbox::bridgeCall {}, at).await?;
+        let first = view_at(&self.provider, bridge, L1Bridge::queueAtCall { count: U256::from(start) }, at).await?;
+        // Entries `start …` were queued from the block of entry `start` on, and before the post.
+        let filter = Filter::new()
+            .address(bridge)
+            .event_signature(queue::event_signatures())
+            .from_block(first.nextL1Block)
+            .to_block(block);
+        let logs = self.provider.get_logs(&filter).await.map_err(ChallengerError::l1)?;
+        let mut entries: Vec<QueueEntry> = logs
+            .iter()
+            .filter_map(|l| queue::entry_of_log(&l.inner.data))
+            .filter(|e| (start..queue_end).contains(&e.index))
+            .collect();
+        entries.sort_by_key(|e| e.index);
+        entries.dedup_by_key(|e| e.index);
+        let computed = queue::accumulate_all(first.accumulator, &entries);
+        if entries.len() as u64 != queue_end - start || computed != acc_after {
+            // Logs read while the L1 moved: read again.
+            return Err(ChallengerError::L1(format!(
+                "read {} queue entries from {start} to {queue_end} accumulating to {computed}; the post says {acc_after}",
+                entries.len()
+            )));
+        }
+        Ok((entries, first.accumulator))
     }
 
     /// The batch data carried by the blobs `hashes` of L1 block `block`, read from the beacon

@@ -6,7 +6,13 @@ use crate::derive::{Position, PostedBatch};
 use alloy_primitives::{B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_executor::{BlockEnvInput, Executor, TxResult};
-use rollup_types::{RecoveredTx, SignedTx, bindings::BatchInbox, codec, witness::PartialTree};
+use rollup_types::{
+    RecoveredTx, SignedTx,
+    bindings::{BatchInbox, ChunkProof, QueueContents},
+    codec,
+    queue::{self, QueueEntry, QueueItem},
+    witness::PartialTree,
+};
 
 /// A proof that a batch is fraudulent, ready to be sent to the inbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +42,10 @@ pub enum FraudProof {
         keys: Vec<B256>,
         /// Their witness against the root before the chunk.
         witness: Bytes,
+        /// The queue entries the chunk holds, in order.
+        queue: Vec<QueueEntry>,
+        /// The bridge's accumulator before the first of them (zero without entries).
+        queue_acc_before: B256,
         /// What is wrong, in words.
         reason: String,
     },
@@ -62,19 +72,30 @@ impl FraudProof {
             Self::Header { index, data, .. } => {
                 BatchInbox::proveHeaderFraudCall { index: U256::from(*index), data: data.clone() }.abi_encode()
             }
-            Self::Chunk { index, data, revealed, chunk_roots, chunk_index, keys, witness, .. } => {
-                BatchInbox::proveChunkFraudCall {
-                    index: U256::from(*index),
-                    data: data_proof(data, revealed),
-                    chunkRoots: chunk_roots.clone(),
-                    proof: BatchInbox::ChunkProof {
-                        chunkIndex: U256::from(*chunk_index),
-                        keys: keys.clone(),
-                        witness: witness.clone(),
-                    },
-                }
-                .abi_encode()
+            Self::Chunk {
+                index,
+                data,
+                revealed,
+                chunk_roots,
+                chunk_index,
+                keys,
+                witness,
+                queue,
+                queue_acc_before,
+                ..
+            } => BatchInbox::proveChunkFraudCall {
+                index: U256::from(*index),
+                data: data_proof(data, revealed),
+                chunkRoots: chunk_roots.clone(),
+                proof: ChunkProof {
+                    chunkIndex: U256::from(*chunk_index),
+                    keys: keys.clone(),
+                    witness: witness.clone(),
+                    entries: queue.iter().map(contents).collect(),
+                    queueAccBefore: *queue_acc_before,
+                },
             }
+            .abi_encode(),
         }
     }
 }
@@ -88,6 +109,22 @@ pub fn data_proof(data: &[u8], revealed: &[u64]) -> rollup_types::bindings::Data
         revealed: revealed.iter().map(|s| U256::from(*s)).collect(),
         segments: revealed.iter().map(|s| Bytes::copy_from_slice(segments[*s as usize])).collect(),
     }
+}
+
+/// A queue entry's contents as a chunk proof presents them (`BridgeQueue.Contents`).
+pub fn contents(entry: &QueueEntry) -> QueueContents {
+    let mut c = QueueContents { from: entry.from, l1Block: entry.l1_block, ..Default::default() };
+    match &entry.item {
+        QueueItem::Deposit { to, l1_token, amount, meta } => {
+            c.kind = U256::from(queue::KIND_DEPOSIT);
+            (c.to, c.l1Token, c.amount, c.meta) = (*to, *l1_token, *amount, *meta);
+        }
+        QueueItem::Forced { raw } => {
+            c.kind = U256::from(queue::KIND_FORCED_TX);
+            c.raw = raw.clone();
+        }
+    }
+    c
 }
 
 /// The segments holding the bytes `ranges`, ascending and once each.
@@ -127,9 +164,10 @@ pub enum ProveError {
         /// What failed.
         reason: String,
     },
-    /// The chunk holds queue entries, which proofs do not replay yet (docs/bridge.md §6).
-    #[error("batch {index} chunk {chunk} holds queue entries, which fraud proofs do not replay yet")]
-    QueueEntries {
+    /// The chunk holds a forced transaction, which the L1 verifier does not replay yet
+    /// (docs/bridge.md §6).
+    #[error("batch {index} chunk {chunk} holds a forced transaction, which the L1 verifier does not replay yet")]
+    ForcedTx {
         /// Batch.
         index: u64,
         /// Chunk.
@@ -192,8 +230,16 @@ fn build_for(
     for (c, chunk) in header.chunks.iter().enumerate() {
         let block = header.blocks[chunk.block];
         let env = BlockEnvInput { number: block.number, timestamp: block.timestamp };
-        if !chunk.queue.is_empty() {
-            return Err(ProveError::QueueEntries { index, chunk: c as u64 });
+        // The header's queue count is the entries given (checked above and by the verifier).
+        let (from, to) = (chunk.queue.start as usize, chunk.queue.end as usize);
+        let entries = batch.queue.get(from..to).ok_or_else(|| ProveError::Inconsistent {
+            index,
+            chunk: c as u64,
+            reason: format!("the chunk holds queue entries {from}..{to} of the batch, {} given", batch.queue.len()),
+        })?;
+        let queue_acc_before = queue::accumulate_all(batch.queue_acc, &batch.queue[..from]);
+        if entries.iter().any(|e| matches!(e.item, QueueItem::Forced { .. })) {
+            return Err(ProveError::ForcedTx { index, chunk: c as u64 });
         }
         // The verifier reads the header and this chunk: those segments are revealed.
         let revealed = segments_of(&[0..header.chunks[0].bytes.start, chunk.bytes.clone()]);
@@ -205,6 +251,8 @@ fn build_for(
             chunk_index: c as u64,
             keys,
             witness: witness.into(),
+            queue: entries.to_vec(),
+            queue_acc_before,
             reason,
         };
         let txs = match codec::decode_chunk(&batch.data, &chain, c) {
@@ -212,7 +260,7 @@ fn build_for(
             // The verifier stops before reading the witness: the empty tree will do.
             Err(e) => return Ok(chunk_proof(Vec::new(), vec![0], format!("chunk {c} does not decode: {e}"))),
         };
-        let replay = replay_chunk(&mut executor, env, txs).map_err(|reason| ProveError::Inconsistent {
+        let replay = replay_chunk(&mut executor, env, entries, txs).map_err(|reason| ProveError::Inconsistent {
             index,
             chunk: c as u64,
             reason,
@@ -268,12 +316,18 @@ pub struct ChunkReplay {
     pub results: Vec<TxResult>,
 }
 
-/// Replays the decoded transactions of one chunk over `executor`'s state, in the verifier's
-/// order: admission, nonce, execution, then the post-root. When every transaction is valid
+/// Replays one chunk over `executor`'s state: its queue entries `queue`, then its decoded
+/// transactions `txs`, in the verifier's order: admission, nonce, execution, then the
+/// post-root. When every transaction is valid
 /// the executor is left after the chunk; at a fault it is left unchanged. The witness is
 /// checked with the Rust mirror of the verifier's tree before it is returned; `Err` says why
 /// it does not check out (a bug: nothing is sent).
-pub fn replay_chunk(executor: &mut Executor, env: BlockEnvInput, txs: Vec<SignedTx>) -> Result<ChunkReplay, String> {
+pub fn replay_chunk(
+    executor: &mut Executor,
+    env: BlockEnvInput,
+    queue: &[QueueEntry],
+    txs: Vec<SignedTx>,
+) -> Result<ChunkReplay, String> {
     let chain = *executor.chain();
     let mut recovered = Vec::with_capacity(txs.len());
     let mut inadmissible = None;
@@ -286,12 +340,12 @@ pub fn replay_chunk(executor: &mut Executor, env: BlockEnvInput, txs: Vec<Signed
             }
         }
     }
-    let trace = executor.trace(env, &recovered);
+    let trace = executor.trace_with_queue(env, queue, &recovered);
     let pre_root = executor.state_root();
     // The first transaction revm refuses comes before any inadmissible one (which ends
     // `recovered`): its nonce is the fault.
     if let Some(i) = trace.results.iter().position(|r| matches!(r, TxResult::Invalid(_))) {
-        let trace = executor.trace(env, &recovered[..=i]);
+        let trace = executor.trace_with_queue(env, queue, &recovered[..=i]);
         let witness = executor.tree().witness(&trace.keys, &[]);
         check_witness(&witness, pre_root, &trace.keys, None)?;
         return Ok(ChunkReplay {
@@ -308,7 +362,7 @@ pub fn replay_chunk(executor: &mut Executor, env: BlockEnvInput, txs: Vec<Signed
     }
     // The witness is of the state before the chunk: built before the executor moves on.
     let witness = executor.tree().witness(&trace.keys, &trace.post);
-    let results = executor.execute_block(env, &recovered).results;
+    let results = executor.execute_block_with_queue(env, queue, &recovered).results;
     let post_root = executor.state_root();
     check_witness(&witness, pre_root, &trace.keys, Some((&trace.post, post_root)))?;
     Ok(ChunkReplay { outcome: ReplayOutcome::Executed { post_root }, keys: trace.keys, witness, results })

@@ -51,10 +51,15 @@ pub use bridge::L1Bridge;
 /// The data part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
 pub use inbox::BatchDecoder::DataProof;
 pub use inbox::BatchInbox;
+/// The queue entry contents of a chunk proof, as the inbox's `proveChunkFraud` takes them.
+pub use inbox::BridgeQueue::Contents as QueueContents;
+/// The chunk part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
+pub use inbox::ChunkVerifier::ChunkProof;
 pub use l2::L2System;
 pub use token::TestToken;
-/// The same struct as the verifier's `replayChunk` takes it (its own module, its own type).
+/// The same structs as the verifier's `replayChunk` takes them (its own module, its own types).
 pub use verifier::BatchDecoder::DataProof as VerifierDataProof;
+pub use verifier::BridgeQueue::Contents as VerifierQueueContents;
 pub use verifier::ChunkVerifier;
 
 /// Creation code of the L2 system contract.

@@ -122,13 +122,14 @@ struct CompactOp {
     amounts: usize,
 }
 
-/// Operations 1–5 of docs/batch-codec.md §3.3.1.
-const COMPACT_OPS: [CompactOp; 5] = [
+/// Operations 1–6 of docs/batch-codec.md §3.3.1.
+const COMPACT_OPS: [CompactOp; 6] = [
     CompactOp { code: 1, selector: L2System::transferCall::SELECTOR, amounts: 1 },
     CompactOp { code: 2, selector: L2System::swapCall::SELECTOR, amounts: 2 },
     CompactOp { code: 3, selector: L2System::createPoolCall::SELECTOR, amounts: 2 },
     CompactOp { code: 4, selector: L2System::addLiquidityCall::SELECTOR, amounts: 3 },
     CompactOp { code: 5, selector: L2System::removeLiquidityCall::SELECTOR, amounts: 3 },
+    CompactOp { code: 6, selector: L2System::withdrawCall::SELECTOR, amounts: 1 },
 ];
 
 /// Calldata split into its compact parts.
@@ -138,7 +139,7 @@ struct Compact {
     amounts: [U256; 3],
 }
 
-/// The compact form of `input`, if it has one: the selector of operation 1–5, exactly the
+/// The compact form of `input`, if it has one: the selector of operation 1–6, exactly the
 /// canonical length, and clean address words.
 fn compact_form(input: &[u8]) -> Option<Compact> {
     let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
@@ -540,7 +541,7 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
         return Err(CodecError::Invalid("reserved head bits"));
     }
     let op = (head & HEAD_OP_MASK) >> HEAD_OP_SHIFT;
-    if op > 5 {
+    if op as usize > COMPACT_OPS.len() {
         return Err(CodecError::Invalid("operation"));
     }
     let eip1559 = head & HEAD_EIP1559 != 0;

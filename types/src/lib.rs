@@ -9,6 +9,7 @@ pub mod genesis;
 pub mod idle;
 pub mod keccak;
 pub mod keys;
+pub mod queue;
 pub mod signer;
 pub mod smt;
 pub mod status;

@@ -6,7 +6,9 @@
 //! - `testdata/codec-vectors.json`: batches of the codec (`vectors/codec.rs`, checked by
 //!   `contracts/test/BatchCodec.t.sol`);
 //! - `testdata/smt-witness-vectors.json`: state witnesses (`vectors/witness.rs`, checked by
-//!   `contracts/test/StateWitness.t.sol`).
+//!   `contracts/test/StateWitness.t.sol`);
+//! - `testdata/queue-vectors.json`: the bridge queue's entry hashes and accumulator
+//!   (`vectors/queue.rs`, checked by `contracts/test/Vectors.t.sol`).
 //!
 //! A plain run recomputes every expected value in the files from their inputs with
 //! `rollup_types::smt` and `rollup_types::keys` and then checks that the files are exactly
@@ -27,6 +29,8 @@ use std::{collections::BTreeMap, path::PathBuf};
 
 #[path = "vectors/codec.rs"]
 mod codec;
+#[path = "vectors/queue.rs"]
+mod queue;
 #[path = "vectors/witness.rs"]
 mod witness;
 

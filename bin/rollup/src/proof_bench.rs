@@ -256,6 +256,8 @@ impl ProofBench {
             chunk_roots,
             last_block: 1,
             queue_end: 0,
+            queue: Vec::new(),
+            queue_acc: B256::ZERO,
         };
         let proof = tokio::task::spawn_blocking(move || prove::build(&executor, Position::GENESIS, &batch)).await??;
         let FraudProof::Chunk { keys, witness, .. } = &proof else { anyhow::bail!("expected a chunk proof") };

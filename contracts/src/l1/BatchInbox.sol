@@ -19,15 +19,6 @@ import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 ///         invents entries, goes backwards, or leaves an overdue entry behind is refused
 ///         (docs/bridge.md §2.3).
 contract BatchInbox {
-    /// @notice The chunk-specific part of a chunk proof.
-    struct ChunkProof {
-        /// The chunk at fault.
-        uint256 chunkIndex;
-        /// Every state key the chunk touches (up to the transaction at fault).
-        bytes32[] keys;
-        /// Their witness against the root before the chunk (docs/state-commitment.md §8).
-        bytes witness;
-    }
 
     /// @notice What a fraud proof showed.
     enum Fault {
@@ -124,6 +115,10 @@ contract BatchInbox {
     error BridgeAlreadyAttached(address bridge);
     /// @notice The bridge pays withdrawals against another inbox.
     error BridgeOfAnotherInbox(address bridgeInbox);
+    /// @notice The queue entries of a chunk proof are not the bridge's: the accumulators
+    ///         before (`expectedBefore`) and after (`expectedAfter`) entries `first … first +
+    ///         count - 1` differ from the proof's.
+    error QueueEntriesMismatch(uint256 first, uint256 count, bytes32 expectedBefore, bytes32 expectedAfter);
     /// @notice A batch cannot un-consume queue entries.
     error QueueEndBackwards(uint64 previous, uint64 got);
     /// @notice A batch cannot consume entries that were never queued.
@@ -393,7 +388,7 @@ contract BatchInbox {
         uint256 index,
         BatchDecoder.DataProof calldata data,
         bytes32[] calldata chunkRoots,
-        ChunkProof calldata proof
+        ChunkVerifier.ChunkProof calldata proof
     ) external {
         Batch storage b = _openBatch(index);
         if (
@@ -404,14 +399,7 @@ contract BatchInbox {
         uint256 chunkIndex = proof.chunkIndex;
         if (chunkIndex >= chunkRoots.length) revert NoSuchChunk(chunkIndex, chunkRoots.length);
         _consumeCommitment();
-        ChunkVerifier.Params memory params = ChunkVerifier.Params({
-            chunkSize: chunkSize,
-            chainId: l2ChainId,
-            chunkIndex: chunkIndex,
-            preRoot: chunkIndex == 0 ? _rootBefore(index) : chunkRoots[chunkIndex - 1]
-        });
-        (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) =
-            verifier.replayChunk(data, params, proof.keys, proof.witness);
+        (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) = _replay(index, data, chunkRoots, proof);
         Fault fault;
         if (outcome == ChunkVerifier.Outcome.Undecodable) fault = Fault.UndecodableChunk;
         else if (outcome == ChunkVerifier.Outcome.Inadmissible) fault = Fault.InadmissibleTx;
@@ -419,6 +407,44 @@ contract BatchInbox {
         else if (postRoot != chunkRoots[chunkIndex]) fault = Fault.WrongChunkRoot;
         else revert NoFraud();
         _rollBack(index, fault, chunkIndex, txIndex);
+    }
+
+    /// @dev Replays the proof's chunk with the verifier, from the root before it, and checks
+    ///      that the queue entries it replayed are the bridge's.
+    function _replay(
+        uint256 index,
+        BatchDecoder.DataProof calldata data,
+        bytes32[] calldata chunkRoots,
+        ChunkVerifier.ChunkProof calldata proof
+    ) private returns (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) {
+        ChunkVerifier.QueueSpan memory span;
+        (outcome, txIndex, postRoot, span) = verifier.replayChunk(data, _params(index, chunkRoots, proof.chunkIndex), proof);
+        if (span.count != 0) _checkQueueSpan(span);
+    }
+
+    /// @dev What the verifier needs to replay chunk `chunkIndex` of batch `index`.
+    function _params(uint256 index, bytes32[] calldata chunkRoots, uint256 chunkIndex)
+        private
+        view
+        returns (ChunkVerifier.Params memory)
+    {
+        return ChunkVerifier.Params({
+            chunkSize: chunkSize,
+            chainId: l2ChainId,
+            preRoot: chunkIndex == 0 ? _rootBefore(index) : chunkRoots[chunkIndex - 1],
+            queueStart: index == 0 ? 0 : _batches[index - 1].queueEnd
+        });
+    }
+
+    /// @dev The queue entries a chunk proof replayed are the bridge's: the accumulators before
+    ///      and after them are the ones the bridge holds. (Entries the batch consumed exist:
+    ///      posting checked its `queueEnd` against the queue, so a span inside it is in range.)
+    function _checkQueueSpan(ChunkVerifier.QueueSpan memory span) private view {
+        (, bytes32 before,) = bridge.queueAt(span.first);
+        (, bytes32 afterwards,) = bridge.queueAt(span.first + span.count);
+        if (before != span.accBefore || afterwards != span.accAfter) {
+            revert QueueEntriesMismatch(span.first, span.count, before, afterwards);
+        }
     }
 
     /// @dev A batch that can still be challenged, posted in calldata.

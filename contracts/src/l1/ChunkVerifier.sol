@@ -2,14 +2,16 @@
 pragma solidity 0.8.30;
 
 import {AmmLogic} from "../logic/AmmLogic.sol";
+import {BridgeLogic} from "../logic/BridgeLogic.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 import {BatchCodec} from "../lib/BatchCodec.sol";
 import {StateWitness} from "../lib/StateWitness.sol";
 import {BatchDecoder} from "./BatchDecoder.sol";
+import {BridgeQueue} from "../lib/BridgeQueue.sol";
 
 /// @title ChunkVerifier
 /// @notice The L1 step verifier: replays one chunk of an L2 batch with the same DeFi logic the
-///         L2 system contract runs (`AmmLogic`, over `StateAccess`), against a state witness
+///         L2 system contract runs (`AmmLogic` and `BridgeLogic`, over `StateAccess`), against a state witness
 ///         proven against the chunk's pre-state root, and reports what the chunk does: the
 ///         state root after it, or the first rule it breaks (undecodable bytes, an
 ///         inadmissible transaction, a wrong nonce). Stateless: the inbox calls it while it
@@ -20,7 +22,7 @@ import {BatchDecoder} from "./BatchDecoder.sol";
 ///      taken as known). Each transaction runs as a call from this contract to itself with
 ///      its own calldata, so that a revert rolls its writes back exactly as the EVM does on
 ///      L2, and the inherited external functions of the logic are the dispatch.
-contract ChunkVerifier is AmmLogic {
+contract ChunkVerifier is AmmLogic, BridgeLogic {
     /// @notice What a replayed chunk turned out to be.
     enum Outcome {
         /// Every transaction is valid; `postRoot` is the state root after the chunk.
@@ -52,13 +54,14 @@ contract ChunkVerifier is AmmLogic {
     error SegmentNotRevealed(uint256 segment);
     /// @notice The logic runs only inside a replay, called by this contract itself.
     error NotInReplay();
-    /// @notice The chunk holds `queueCount` entries of the bridge's L1 → L2 queue, from entry
-    ///         `queueOffset` of its batch on (docs/batch-codec.md §3.1). Replaying queue entries
-    ///         (deposits, forced transactions) against the bridge's accumulators is specified in
-    ///         docs/bridge.md §6 and built next; until then such a chunk cannot be replayed, so
-    ///         no chunk proof decides on it (a chunk whose transactions do not decode is still
-    ///         `Undecodable`).
-    error QueueEntriesNotReplayable(uint256 queueOffset, uint256 queueCount);
+    /// @notice The chunk holds `expected` entries of the bridge's queue; the proof gives `given`.
+    error QueueEntryCount(uint256 expected, uint256 given);
+    /// @notice Entry `position` of the proof has a kind the bridge does not queue.
+    error UnknownQueueEntryKind(uint256 position, uint256 kind);
+    /// @notice Queue entry `queueIndex` is a forced transaction. Replaying forced transactions
+    ///         on L1 (docs/bridge.md §3.3: run when admissible, skipped otherwise) is specified
+    ///         and still to build: a chunk holding one is not decided by a chunk proof yet.
+    error ForcedTxNotReplayable(uint256 queueIndex);
 
     /// @notice Signed gas limits outside this range are not admissible.
     uint256 public constant MIN_GAS_LIMIT = 21_000;
@@ -88,40 +91,133 @@ contract ChunkVerifier is AmmLogic {
         uint256 chunkSize;
         /// The L2 chain id (`BatchInbox.l2ChainId`).
         uint256 chainId;
-        /// The chunk to replay.
-        uint256 chunkIndex;
         /// The state root before the chunk.
         bytes32 preRoot;
+        /// The queue index of the batch's first entry (the previous batch's `queueEnd`).
+        uint256 queueStart;
     }
 
-    /// @notice Replays chunk `params.chunkIndex` of `data` from `params.preRoot`. `keys` lists
+    /// @notice A chunk proof (docs/fraud-proofs.md §6.3): the chunk, every state key it touches
+    ///         with their witness, and the contents of the queue entries it holds.
+    struct ChunkProof {
+        /// The chunk at fault.
+        uint256 chunkIndex;
+        /// Every state key the chunk touches (up to the transaction at fault).
+        bytes32[] keys;
+        /// Their witness against the root before the chunk (docs/state-commitment.md §8).
+        bytes witness;
+        /// The contents of the queue entries the chunk holds, in order (docs/bridge.md §6).
+        BridgeQueue.Contents[] entries;
+        /// The bridge's accumulator before the first of them (unused without entries).
+        bytes32 queueAccBefore;
+    }
+
+    /// @notice The queue entries of a replayed chunk: entries `first … first + count - 1` of the
+    ///         bridge's queue, which the proof claims follow accumulator `accBefore`; replayed,
+    ///         they chain to `accAfter`. The caller checks both against the bridge: only then
+    ///         are the entries the queue's (docs/bridge.md §6).
+    struct QueueSpan {
+        uint256 first;
+        uint256 count;
+        bytes32 accBefore;
+        bytes32 accAfter;
+    }
+
+    /// @notice Replays chunk `proof.chunkIndex` of `data` from `params.preRoot`: first the queue
+    ///         entries it holds (`proof.entries`, their contents; `proof.queueAccBefore` the
+    ///         bridge's accumulator before the first), then its transactions. `proof.keys` lists
     ///         every state key the chunk reads or writes (storage keys and the senders' nonce
-    ///         keys) and `witness` proves their values against the pre-root
-    ///         (docs/state-commitment.md §8). A chunk that holds queue entries and whose
-    ///         transactions decode reverts with `QueueEntriesNotReplayable` for now.
+    ///         keys) and `proof.witness` proves their values against the pre-root
+    ///         (docs/state-commitment.md §8). The caller must check `span` against the bridge
+    ///         before trusting the outcome.
     /// @return outcome What the chunk is.
     /// @return txIndex For `Inadmissible` and `WrongNonce`, the transaction at fault (its
-    ///         position in the chunk); otherwise the number of transactions.
+    ///         position among the chunk's transactions); otherwise the number of transactions.
     /// @return postRoot For `Executed`, the state root after the chunk.
-    function replayChunk(
-        BatchDecoder.DataProof calldata data,
-        Params calldata params,
-        bytes32[] calldata keys,
-        bytes calldata witness
-    ) external returns (Outcome outcome, uint256 txIndex, bytes32 postRoot) {
-        (bool decodes, BatchCodec.Tx[] memory txs, uint256 queueOffset, uint256 queueCount) =
-            decoder.decodeChunk(data, params.chunkSize, params.chunkIndex);
-        if (!decodes) return (Outcome.Undecodable, 0, bytes32(0));
-        if (queueCount != 0) revert QueueEntriesNotReplayable(queueOffset, queueCount);
+    /// @return span The queue entries the chunk holds (none for an undecodable chunk).
+    function replayChunk(BatchDecoder.DataProof calldata data, Params calldata params, ChunkProof calldata proof)
+        external
+        returns (Outcome outcome, uint256 txIndex, bytes32 postRoot, QueueSpan memory span)
+    {
+        BatchCodec.Tx[] memory txs;
+        (txs, span) = _decode(data, params, proof);
+        if (span.first == type(uint256).max) return (Outcome.Undecodable, 0, bytes32(0), QueueSpan(0, 0, 0, 0));
+        (outcome, txIndex, postRoot) = _execute(txs, params, proof, span);
+    }
 
-        (StateWitness.Tree memory tree, uint256 replay) = _loadWitness(params.preRoot, keys, witness);
+    /// @dev Loads the witness, runs the queue entries (setting `span.accAfter`) and the
+    ///      transactions, and computes the post-root when every transaction is valid.
+    function _execute(
+        BatchCodec.Tx[] memory txs,
+        Params calldata params,
+        ChunkProof calldata proof,
+        QueueSpan memory span
+    ) private returns (Outcome outcome, uint256 txIndex, bytes32 postRoot) {
+        (StateWitness.Tree memory tree, uint256 replay) = _loadWitness(params.preRoot, proof.keys, proof.witness);
+        span.accAfter = _runQueue(proof.entries, span.first, span.accBefore);
         (outcome, txIndex) = _runTransactions(txs, params.chainId, replay);
-        if (outcome != Outcome.Executed) return (outcome, txIndex, bytes32(0));
+        if (outcome == Outcome.Executed) postRoot = _postRoot(tree, proof.keys);
+    }
+
+    /// @dev The state root after the replay: the witness tree with every key's value now.
+    function _postRoot(StateWitness.Tree memory tree, bytes32[] calldata keys) private view returns (bytes32) {
         for (uint256 i; i < keys.length; ++i) {
             bytes32 key = keys[i];
             StateWitness.set(tree, key, _tload(key));
         }
-        return (Outcome.Executed, txs.length, StateWitness.postRoot(tree));
+        return StateWitness.postRoot(tree);
+    }
+
+    /// @dev Decodes the chunk and checks that the proof gives as many queue entries as it
+    ///      holds; `span.first` is `type(uint256).max` when the chunk does not decode.
+    function _decode(BatchDecoder.DataProof calldata data, Params calldata params, ChunkProof calldata proof)
+        private
+        view
+        returns (BatchCodec.Tx[] memory txs, QueueSpan memory span)
+    {
+        bool decodes;
+        uint256 queueOffset;
+        (decodes, txs, queueOffset, span.count) = decoder.decodeChunk(data, params.chunkSize, proof.chunkIndex);
+        if (!decodes) {
+            span.first = type(uint256).max;
+            return (txs, span);
+        }
+        if (proof.entries.length != span.count) revert QueueEntryCount(span.count, proof.entries.length);
+        span.first = params.queueStart + queueOffset;
+        span.accBefore = proof.queueAccBefore;
+    }
+
+    /// @notice Credits a deposit inside a replay (`BridgeLogic._creditDeposit`, what the L2's
+    ///         `creditDeposit` system call runs). Only the verifier calls it, on itself.
+    function replayDeposit(uint256 queueIndex, address l1Token, address to, uint256 amount, uint256 meta) external {
+        if (msg.sender != address(this)) revert NotInReplay();
+        _creditDeposit(queueIndex, l1Token, to, amount, meta);
+    }
+
+    /// @dev Replays the chunk's queue entries in order (entry `i` is queue entry `first + i`)
+    ///      and returns the accumulator after them, chained from `acc`.
+    function _runQueue(BridgeQueue.Contents[] calldata entries, uint256 first, bytes32 acc) private returns (bytes32) {
+        for (uint256 i; i < entries.length; ++i) {
+            BridgeQueue.Contents calldata e = entries[i];
+            if (e.kind > BridgeQueue.KIND_FORCED_TX) revert UnknownQueueEntryKind(i, e.kind);
+            acc = BridgeQueue.chain(acc, BridgeQueue.hashOf(e), e.l1Block);
+            if (e.kind == BridgeQueue.KIND_FORCED_TX) revert ForcedTxNotReplayable(first + i);
+            // As on L2, a deposit runs as a call of its own: a revert (which the logic never
+            // does for an entry the bridge queued) would leave no trace.
+            (bool ok, bytes memory ret) = address(this).call(
+                abi.encodeCall(this.replayDeposit, (first + i, e.l1Token, e.to, e.amount, e.meta))
+            );
+            if (!ok) {
+                if (ret.length == 0) revert StepOutOfGas(i);
+                // forge-lint: disable-next-line(unsafe-typecast)
+                if (bytes4(ret) == KeyNotInWitness.selector) {
+                    assembly ("memory-safe") {
+                        revert(add(ret, 32), mload(ret))
+                    }
+                }
+            }
+        }
+        return acc;
     }
 
     /// @dev Checks the witness against `preRoot` and loads the value of every listed key into
@@ -178,7 +274,7 @@ contract ChunkVerifier is AmmLogic {
 
     /// @notice Whether a decoded transaction passes the admission rules that the codec does not
     ///         already imply (docs/fraud-proofs.md §3.1): the gas limit range, the tip, the
-    ///         input length, and an input that is the canonical ABI encoding of one of the six
+    ///         input length, and an input that is the canonical ABI encoding of one of the seven
     ///         state-changing operations. The signature is checked by `recoverSender`.
     function admissible(BatchCodec.Tx memory t) public pure returns (bool) {
         if (t.gasLimit < MIN_GAS_LIMIT || t.gasLimit > MAX_GAS_LIMIT) return false;

@@ -26,7 +26,7 @@ library BatchCodec {
     error UnknownVersion(uint8 version);
     /// @notice A varint or number is not in its one canonical form, or overflows its width.
     error BadInteger();
-    /// @notice Reserved head bits, operation 6 or 7, a first timestamp delta other than 0, a
+    /// @notice Reserved head bits, operation 7, a first timestamp delta other than 0, a
     ///         registry pair out of range, zero fees without the zero-fee bit, or raw
     ///         calldata that has a compact form.
     error InvalidField();
@@ -437,7 +437,7 @@ library BatchCodec {
         ++p;
         if (head & HEAD_RESERVED != 0) revert InvalidField();
         uint256 op = (head >> 3) & 7;
-        if (op > 5) revert InvalidField();
+        if (op > 6) revert InvalidField();
         t.eip1559 = head & HEAD_EIP1559 != 0;
         t.yParity = head & HEAD_PARITY != 0;
         (t.nonce, p) = _varint64(p, end);
@@ -492,7 +492,7 @@ library BatchCodec {
         return (input, p + len);
     }
 
-    /// @dev Operations 1–5: the registry pair and the amounts, rebuilt as the canonical
+    /// @dev Operations 1–6: the registry pair and the amounts, rebuilt as the canonical
     ///      ABI calldata `selector ‖ pad32(a0) ‖ pad32(a1) ‖ amount…`.
     function _compactInput(uint256 op, uint256 p, uint256 end, Registry memory reg)
         private
@@ -530,16 +530,17 @@ library BatchCodec {
         return (input, p);
     }
 
-    /// @dev Selector and number of uint256 amounts of operation 1–5 (§3.3.1).
+    /// @dev Selector and number of uint256 amounts of operation 1–6 (§3.3.1).
     function _operation(uint256 op) private pure returns (uint256 selector, uint256 amounts) {
         if (op == 1) return (0xbeabacc8, 1); // transfer(address,address,uint256)
         if (op == 2) return (0xfe029156, 2); // swap(address,address,uint256,uint256)
         if (op == 3) return (0x884db063, 2); // createPool(address,address,uint256,uint256)
         if (op == 4) return (0x91c98a2a, 3); // addLiquidity(address,address,uint256,uint256,uint256)
-        return (0xe2dc85dc, 3); // removeLiquidity(address,address,uint256,uint256,uint256)
+        if (op == 5) return (0xe2dc85dc, 3); // removeLiquidity(address,address,uint256,uint256,uint256)
+        return (0xd9caed12, 1); // withdraw(address,address,uint256)
     }
 
-    /// @notice Whether calldata has a compact form (§3.3.1): the selector of operation 1–5,
+    /// @notice Whether calldata has a compact form (§3.3.1): the selector of operation 1–6,
     ///         exactly its canonical length, and two clean address words. That is also what
     ///         makes such calldata the canonical ABI encoding of its operation.
     function hasCompactForm(bytes memory input) internal pure returns (bool) {
@@ -554,7 +555,7 @@ library BatchCodec {
             w1 := mload(add(input, 68))
         }
         uint256 amounts;
-        for (uint256 op = 1; op <= 5; ++op) {
+        for (uint256 op = 1; op <= 6; ++op) {
             (uint256 s, uint256 n) = _operation(op);
             if (s == selector) {
                 amounts = n;

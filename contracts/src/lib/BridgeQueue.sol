@@ -27,6 +27,27 @@ library BridgeQueue {
     /// @notice A signed L2 transaction sent through L1 (forced inclusion).
     uint256 internal constant KIND_FORCED_TX = 1;
 
+    /// @notice The contents of one entry, as a fraud proof presents them (docs/bridge.md §6):
+    ///         for a deposit `raw` is empty, for a forced transaction the deposit fields are
+    ///         zero. `l1Block` is the L1 block it was queued in.
+    struct Contents {
+        uint256 kind;
+        address from;
+        address to;
+        address l1Token;
+        uint256 amount;
+        uint256 meta;
+        bytes raw;
+        uint64 l1Block;
+    }
+
+    /// @notice Hash of an entry from its contents: `depositHash` or `forcedTxHash` by kind.
+    function hashOf(Contents calldata e) internal pure returns (bytes32) {
+        return e.kind == KIND_DEPOSIT
+            ? depositHash(e.from, e.to, e.l1Token, e.amount, e.meta)
+            : forcedTxHash(e.from, e.raw);
+    }
+
     /// @notice Hash of a deposit entry. `meta` is the L2 token metadata word (symbol bytes
     ///         left-aligned, decimals in the lowest byte) used if the deposit registers the
     ///         bridged token.

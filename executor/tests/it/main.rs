@@ -1,6 +1,7 @@
 //! Integration tests of the executor over the real L2 system contract.
 
 mod parallel;
+mod queue;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolError};
@@ -208,7 +209,7 @@ fn undo_takes_blocks_back_to_the_exact_state_before_them() {
     let mut undo = rollup_executor::Undo::default();
     let mut roots = Vec::new();
     for (i, txs) in blocks.iter().enumerate() {
-        let done = exec.execute_block_undoable(env(2 + i as u64), txs, &mut undo);
+        let done = exec.execute_block_undoable(env(2 + i as u64), &[], txs, &mut undo);
         roots.push((done.chunk_roots, done.state_root));
     }
     assert!(!undo.is_empty());

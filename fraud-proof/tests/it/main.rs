@@ -13,6 +13,7 @@ use rollup_types::{
     bindings::L2System,
     codec::{self, Batch, BatchBlock},
     genesis::{DEV_ACCOUNTS, GenesisSpec, USDC},
+    queue::{QueueEntry, QueueItem},
     signer::Signer,
 };
 
@@ -31,6 +32,9 @@ struct Builder {
     next_block: u64,
     nonce: u64,
     signer: Signer,
+    /// The next queue entry, and the accumulator after the entries so far.
+    queue_next: u64,
+    queue_acc: B256,
 }
 
 impl Builder {
@@ -40,7 +44,29 @@ impl Builder {
             next_block: 1,
             nonce: 0,
             signer: Signer::new(&DEV_ACCOUNTS[1].private_key).expect("key"),
+            queue_next: 0,
+            queue_acc: B256::ZERO,
         }
+    }
+
+    /// The next `n` queue entries: ether deposits to the signer.
+    fn deposits(&mut self, n: u64) -> Vec<QueueEntry> {
+        (0..n)
+            .map(|_| {
+                self.queue_next += 1;
+                QueueEntry {
+                    index: self.queue_next - 1,
+                    from: Address::repeat_byte(0x0f),
+                    l1_block: 50 + self.queue_next,
+                    item: QueueItem::Deposit {
+                        to: self.signer.address(),
+                        l1_token: Address::ZERO,
+                        amount: U256::from(1_000 * self.queue_next),
+                        meta: U256::from(18u8),
+                    },
+                }
+            })
+            .collect()
     }
 
     fn txs(&mut self, n: usize) -> Vec<SignedTx> {
@@ -54,18 +80,30 @@ impl Builder {
 
     /// A batch of blocks with the given numbers of transactions.
     fn batch(&mut self, index: u64, sizes: &[usize]) -> PostedBatch {
+        let blocks: Vec<(u64, usize)> = sizes.iter().map(|&n| (0, n)).collect();
+        self.batch_with_queue(index, &blocks)
+    }
+
+    /// A batch of blocks with the given numbers of queue entries (deposits) and transactions.
+    fn batch_with_queue(&mut self, index: u64, sizes: &[(u64, usize)]) -> PostedBatch {
         let prev_state_root = self.executor.state_root();
+        let (queue_acc, queue_start) = (self.queue_acc, self.queue_next);
         let mut blocks = Vec::new();
         let mut chunk_roots = Vec::new();
-        for &n in sizes {
+        let mut queue = Vec::new();
+        for &(entries, n) in sizes {
+            let consumed = self.deposits(entries);
             let txs = self.txs(n);
             let recovered: Vec<RecoveredTx> =
                 txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("valid")).collect();
             let env = BlockEnvInput { number: self.next_block, timestamp: 1_000 + self.next_block };
-            chunk_roots.extend(self.executor.execute_block(env, &recovered).chunk_roots);
-            blocks.push(BatchBlock { number: self.next_block, timestamp: env.timestamp, queue_count: 0, txs });
+            chunk_roots.extend(self.executor.execute_block_with_queue(env, &consumed, &recovered).chunk_roots);
+            blocks.push(BatchBlock { number: self.next_block, timestamp: env.timestamp, queue_count: entries, txs });
+            queue.extend(consumed);
             self.next_block += 1;
         }
+        self.queue_acc = rollup_types::queue::accumulate_all(self.queue_acc, &queue);
+        let queue_end = queue_start + queue.len() as u64;
         let data: Bytes = codec::encode(&Batch { blocks }, &CHAIN).expect("encodes").into();
         PostedBatch {
             blob_hashes: Vec::new(),
@@ -78,7 +116,9 @@ impl Builder {
             state_root: chunk_roots.last().copied().unwrap_or(prev_state_root),
             chunk_roots,
             last_block: self.next_block - 1,
-            queue_end: 0,
+            queue_end,
+            queue,
+            queue_acc,
         }
     }
 }
@@ -163,7 +203,7 @@ fn a_queue_count_that_disagrees_with_the_posted_queue_end_is_a_header_fault() {
     let (genesis, mut v) = (Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis"), verifier());
     // Blocks that consume no entry, posted as if they consumed two.
     let mut bad = Builder::new().batch(0, &[1]);
-    bad.queue_end = 2;
+    (bad.queue_end, bad.queue) = (2, Builder::new().deposits(2));
     assert_mismatch(&judge(&mut v, &bad), "consume 0 queue entries, the post moves the queue from 0 to 2");
     let proof = prover::build(&genesis, Position::GENESIS, &bad).expect("a proof");
     assert!(matches!(proof, prover::FraudProof::Header { .. }), "{proof:?}");
@@ -178,13 +218,78 @@ fn a_queue_count_that_disagrees_with_the_posted_queue_end_is_a_header_fault() {
     let proof = prover::build(&genesis, Position::GENESIS, &bad).expect("a proof");
     assert!(matches!(proof, prover::FraudProof::Header { .. }), "{proof:?}");
 
-    // The same with the post agreeing: not a header fault, but entries this challenger cannot
-    // replay yet.
+    // The same with the post agreeing: the verifier wants the three entries the post consumed
+    // (they come from L1; without them there is no verdict).
     let chunks = codec::decode_header(&bad.data, &CHAIN).expect("header").chunks.len();
     let agreeing = PostedBatch { queue_end: 3, chunk_roots: vec![bad.state_root; chunks], ..bad };
-    assert_mismatch(&judge(&mut verifier(), &agreeing), "cannot replay yet");
-    let got = prover::build(&genesis, Position::GENESIS, &agreeing);
-    assert!(matches!(got, Err(prover::ProveError::QueueEntries { index: 0, chunk: 0 })), "{got:?}");
+    let got = verifier().verify(&agreeing).map(|(v, _)| v);
+    assert!(matches!(got, Err(VerifyError::QueueEntries { index: 0, .. })), "{got:?}");
+    let two = PostedBatch { queue: Builder::new().deposits(2), ..agreeing.clone() };
+    let got = verifier().verify(&two).map(|(v, _)| v);
+    assert!(matches!(got, Err(VerifyError::QueueEntries { index: 0, .. })), "{got:?}");
+    let mut shifted = Builder::new().deposits(4);
+    shifted.remove(0);
+    let got = verifier().verify(&PostedBatch { queue: shifted, ..agreeing }).map(|(v, _)| v);
+    assert!(matches!(got, Err(VerifyError::QueueEntries { index: 0, .. })), "{got:?}");
+}
+
+#[test]
+fn an_honest_chain_with_deposits_verifies_and_an_altered_deposit_is_proven_at_its_chunk() {
+    let mut builder = Builder::new();
+    let mut v = verifier();
+    // Entries alone, entries before transactions, straddling chunks of two, across batches.
+    let b0 = builder.batch_with_queue(0, &[(3, 0), (1, 2)]);
+    let b1 = builder.batch_with_queue(1, &[(0, 1), (2, 3)]);
+    for b in [&b0, &b1] {
+        assert_eq!(judge(&mut v, b), Verdict::Verified { state_root: b.state_root }, "batch {}", b.index);
+    }
+    assert_eq!(v.position().queue_end, 6);
+
+    // The next batch credits 10 wei more than deposit 7 carried on L1 (what the challenger
+    // reads there): its second chunk's root is wrong, and that chunk proves it.
+    let honest = builder.batch_with_queue(2, &[(1, 1), (2, 0)]);
+    let mut forged = honest.clone();
+    {
+        // The forged roots, from the state after batch 1.
+        let mut sequencer = v.executor().clone();
+        let mut l1 = honest.queue.clone();
+        if let QueueItem::Deposit { amount, .. } = &mut l1[1].item {
+            *amount += U256::from(10u8);
+        }
+        let txs: Vec<RecoveredTx> = codec::decode(&honest.data, &CHAIN).expect("decodes").blocks[0]
+            .txs
+            .iter()
+            .map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("valid"))
+            .collect();
+        let mut roots = sequencer.execute_block_with_queue(env_of(7), &l1[..1], &txs).chunk_roots;
+        roots.extend(sequencer.execute_block_with_queue(env_of(8), &l1[1..], &[]).chunk_roots);
+        forged.chunk_roots = roots;
+        forged.state_root = *forged.chunk_roots.last().expect("roots");
+    }
+    assert_mismatch(&judge(&mut v, &forged), "chunk 1");
+    let proof = v.prove(&forged).expect("a proof");
+    match &proof {
+        prover::FraudProof::Chunk { chunk_index: 1, queue, queue_acc_before, .. } => {
+            assert_eq!(queue, &honest.queue[1..]);
+            assert_eq!(*queue_acc_before, rollup_types::queue::accumulate_all(honest.queue_acc, &honest.queue[..1]));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The honest batch verifies in its place.
+    assert_eq!(judge(&mut verifier_after(&[&b0, &b1]), &honest), Verdict::Verified { state_root: honest.state_root });
+}
+
+fn env_of(number: u64) -> BlockEnvInput {
+    BlockEnvInput { number, timestamp: 1_000 + number }
+}
+
+/// A verifier that has verified `batches`.
+fn verifier_after(batches: &[&PostedBatch]) -> Verifier {
+    let mut v = verifier();
+    for b in batches {
+        assert!(matches!(judge(&mut v, b), Verdict::Verified { .. }));
+    }
+    v
 }
 
 fn rebuild_with(batch: &PostedBatch, edit: impl FnOnce(&mut Vec<SignedTx>)) -> PostedBatch {

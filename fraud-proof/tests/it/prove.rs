@@ -22,10 +22,11 @@ use rollup_fraud_proof::{
 };
 use rollup_types::{
     ChainConfig, RecoveredTx, SignedTx,
-    bindings::{ChunkVerifier, L2System, VerifierDataProof, chunk_verifier_creation_code},
+    bindings::{ChunkVerifier, L2System, VerifierDataProof, VerifierQueueContents, chunk_verifier_creation_code},
     codec::{self, Batch, BatchBlock},
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
     keys,
+    queue::{QueueEntry, QueueItem},
     signer::Signer,
 };
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,9 @@ const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 8 };
 // ---------------------------------------------------------------------------------------------
 // The L1 verifier's bytecode in revm.
 
+/// The queue span a replay returned: `(first, count, accBefore, accAfter)`.
+type Span = (u64, u64, B256, B256);
+
 /// Who deploys the verifier and sends the replays.
 const CALLER: Address = Address::repeat_byte(0xee);
 
@@ -43,13 +47,15 @@ const CALLER: Address = Address::repeat_byte(0xee);
 struct L1 {
     accounts: HashMap<Address, AccountInfo>,
     verifier: Address,
+    /// The queue span of the last successful replay.
+    last_span: std::cell::Cell<Span>,
 }
 
 impl L1 {
     /// Runs the verifier's creation code (which creates its decoder) and keeps the accounts
     /// it leaves with code.
     fn new() -> Self {
-        let mut l1 = Self { accounts: HashMap::new(), verifier: CALLER.create(0) };
+        let mut l1 = Self { accounts: HashMap::new(), verifier: CALLER.create(0), last_span: Default::default() };
         let tx = TxEnv {
             caller: CALLER,
             kind: TxKind::Create,
@@ -79,6 +85,17 @@ impl L1 {
         (out.result, out.state)
     }
 
+    /// [`Self::replay`], with the queue span the verifier returned: `(first, count, accBefore,
+    /// accAfter)` (zeros when it reverted).
+    fn replay_with_span(
+        &self,
+        call: &ChunkVerifier::replayChunkCall,
+    ) -> (Result<(u8, u64, B256), String>, Span, u64) {
+        let (out, gas) = self.replay(call);
+        let span = self.last_span.take();
+        (out, span, gas)
+    }
+
     /// `replayChunk` as an L1 transaction would run it: its outcome, or the name of the error
     /// it reverted with; and the gas it used.
     fn replay(&self, call: &ChunkVerifier::replayChunkCall) -> (Result<(u8, u64, B256), String>, u64) {
@@ -93,6 +110,12 @@ impl L1 {
         match self.transact(tx).0 {
             ExecutionResult::Success { output, gas, .. } => {
                 let ret = ChunkVerifier::replayChunkCall::abi_decode_returns(output.data()).expect("returns");
+                self.last_span.set((
+                    ret.span.first.saturating_to(),
+                    ret.span.count.saturating_to(),
+                    ret.span.accBefore,
+                    ret.span.accAfter,
+                ));
                 (Ok((ret.outcome, ret.txIndex.saturating_to(), ret.postRoot)), gas.tx_gas_used())
             }
             ExecutionResult::Revert { output, gas, .. } => {
@@ -137,6 +160,11 @@ struct World {
     tokens: Vec<Address>,
     pools: Vec<(Address, Address)>,
     next_block: u64,
+    /// The bridge's queue so far: the next entry's index and the accumulator after the last.
+    queue_next: u64,
+    queue_acc: B256,
+    /// L1 assets deposited so far (their bridged tokens are in `tokens` too).
+    l1_assets: Vec<Address>,
 }
 
 impl World {
@@ -151,7 +179,44 @@ impl World {
             tokens: vec![WETH, USDC, DAI, WBTC],
             pools: vec![(WETH, USDC), (WETH, DAI), (USDC, DAI), (WBTC, WETH)],
             next_block: 1,
+            queue_next: 0,
+            queue_acc: B256::ZERO,
+            l1_assets: Vec::new(),
         }
+    }
+
+    /// The next queue entry: a deposit of ether or of one of a few L1 tokens to a signer or
+    /// to a fresh account (the first deposit of an asset registers its bridged token).
+    fn deposit(&mut self) -> QueueEntry {
+        let l1_token = match self.rng.random_range(0..4) {
+            0 => Address::ZERO,
+            k => Address::repeat_byte(0x40 + k as u8),
+        };
+        if !self.l1_assets.contains(&l1_token) {
+            self.l1_assets.push(l1_token);
+            self.tokens.push(keys::bridged_token(&l1_token));
+        }
+        let to = if self.rng.random_bool(0.8) {
+            self.signers[self.rng.random_range(0..self.signers.len())].1
+        } else {
+            Address::from(self.rng.random::<[u8; 20]>())
+        };
+        // Up to the bridge's cap, 2^128 - 1, which keeps every supply far from overflow.
+        let amount = match self.rng.random_range(0..8) {
+            0 => U256::from(u128::MAX),
+            _ => U256::from(self.rng.random_range(1u64..1_000_000_000_000_000)),
+        };
+        let mut meta = [0u8; 32];
+        meta[..4].copy_from_slice(b"BRDG");
+        meta[31] = self.rng.random_range(0..=36);
+        let entry = QueueEntry {
+            index: self.queue_next,
+            from: Address::repeat_byte(0x0f),
+            l1_block: 100 + self.queue_next,
+            item: QueueItem::Deposit { to, l1_token, amount, meta: U256::from_be_bytes(meta) },
+        };
+        self.queue_next += 1;
+        entry
     }
 
     fn amount(&mut self) -> U256 {
@@ -168,7 +233,22 @@ impl World {
     fn tx(&mut self, faulty: bool) -> SignedTx {
         let who = self.rng.random_range(0..self.signers.len());
         let sender = self.signers[who].1;
-        let input: Bytes = match self.rng.random_range(0..12) {
+        let input: Bytes = match self.rng.random_range(0..13) {
+            12 => {
+                // A withdrawal: of a bridged token (most often), or of another one (a revert).
+                let l2Token = match self.l1_assets.len() {
+                    0 => self.tokens[self.rng.random_range(0..self.tokens.len())],
+                    n if self.rng.random_bool(0.8) => keys::bridged_token(&self.l1_assets[self.rng.random_range(0..n)]),
+                    _ => self.tokens[self.rng.random_range(0..self.tokens.len())],
+                };
+                let l1Recipient = if self.rng.random_bool(0.1) {
+                    Address::ZERO
+                } else {
+                    Address::from(self.rng.random::<[u8; 20]>())
+                };
+                let amount = self.amount();
+                L2System::withdrawCall { l2Token, l1Recipient, amount }.abi_encode().into()
+            }
             0..=3 => {
                 let token = self.tokens[self.rng.random_range(0..self.tokens.len())];
                 let to = if self.rng.random_bool(0.3) {
@@ -269,7 +349,7 @@ impl World {
     }
 }
 
-/// The verifier call that replays chunk `chunk` of `data` from `pre`.
+/// The verifier call that replays chunk `chunk` of `data` from `pre`, holding no queue entry.
 fn replay_call(
     data: &[u8],
     revealed: &[u64],
@@ -278,7 +358,46 @@ fn replay_call(
     keys: Vec<B256>,
     witness: Bytes,
 ) -> ChunkVerifier::replayChunkCall {
+    replay_call_with_queue(data, revealed, chunk, pre, keys, witness, QueueArgs::default())
+}
+
+/// The queue part of a replay: the chunk's entries, the accumulator before them and the queue
+/// index of the batch's first entry.
+#[derive(Default)]
+struct QueueArgs {
+    entries: Vec<QueueEntry>,
+    acc_before: B256,
+    batch_start: u64,
+}
+
+/// [`replay_call`] of a chunk that holds the queue entries `queue`.
+fn replay_call_with_queue(
+    data: &[u8],
+    revealed: &[u64],
+    chunk: u64,
+    pre: B256,
+    keys: Vec<B256>,
+    witness: Bytes,
+    queue: QueueArgs,
+) -> ChunkVerifier::replayChunkCall {
     let d = prove::data_proof(data, revealed);
+    let entries = queue
+        .entries
+        .iter()
+        .map(|e| {
+            let c = prove::contents(e);
+            VerifierQueueContents {
+                kind: c.kind,
+                from: c.from,
+                to: c.to,
+                l1Token: c.l1Token,
+                amount: c.amount,
+                meta: c.meta,
+                raw: c.raw,
+                l1Block: c.l1Block,
+            }
+        })
+        .collect();
     ChunkVerifier::replayChunkCall {
         data: VerifierDataProof {
             length: d.length,
@@ -289,18 +408,23 @@ fn replay_call(
         params: ChunkVerifier::Params {
             chunkSize: U256::from(CHAIN.chunk_size),
             chainId: U256::from(CHAIN.chain_id),
-            chunkIndex: U256::from(chunk),
             preRoot: pre,
+            queueStart: U256::from(queue.batch_start),
         },
-        keys,
-        witness,
+        proof: ChunkVerifier::ChunkProof {
+            chunkIndex: U256::from(chunk),
+            keys,
+            witness,
+            entries,
+            queueAccBefore: queue.acc_before,
+        },
     }
 }
 
-/// The one-chunk batch data of `txs` as block `number`.
-fn chunk_data(number: u64, txs: &[SignedTx]) -> Bytes {
+/// The one-chunk batch data of `queue` entries then `txs` as block `number`.
+fn chunk_data(number: u64, queue: u64, txs: &[SignedTx]) -> Bytes {
     let batch =
-        Batch { blocks: vec![BatchBlock { number, timestamp: 1_000 + number, queue_count: 0, txs: txs.to_vec() }] };
+        Batch { blocks: vec![BatchBlock { number, timestamp: 1_000 + number, queue_count: queue, txs: txs.to_vec() }] };
     codec::encode(&batch, &CHAIN).expect("encodes").into()
 }
 
@@ -310,9 +434,14 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
     let l1 = L1::new();
     let mut world = World::new(0x5eed);
     let (mut executed, mut faulty, mut reverted_somewhere) = (0, 0, 0);
+    let mut deposits = 0;
     for round in 0..chunks {
         let with_fault = round % 5 == 4;
-        let n = world.rng.random_range(1..=CHAIN.chunk_size as usize);
+        // A third of the chunks start with deposits (up to half the chunk, sometimes all of it).
+        let entries = if round % 3 == 0 { world.rng.random_range(1..=CHAIN.chunk_size as usize) } else { 0 };
+        let entries = if entries > CHAIN.chunk_size as usize / 2 && !world.rng.random_bool(0.2) { 1 } else { entries };
+        let queue: Vec<QueueEntry> = (0..entries).map(|_| world.deposit()).collect();
+        let n = world.rng.random_range(usize::from(entries == 0)..=CHAIN.chunk_size as usize - entries);
         let txs: Vec<SignedTx> = (0..n)
             .map(|_| {
                 let faulty = with_fault && world.rng.random_bool(0.3);
@@ -322,11 +451,17 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
         let number = world.next_block;
         let env = BlockEnvInput { number, timestamp: 1_000 + number };
         let pre_root = world.executor.state_root();
-        let replay = prove::replay_chunk(&mut world.executor, env, txs.clone()).expect("the witness checks out");
-        let data = chunk_data(number, &txs);
+        let replay =
+            prove::replay_chunk(&mut world.executor, env, &queue, txs.clone()).expect("the witness checks out");
+        let data = chunk_data(number, entries as u64, &txs);
         let all: Vec<u64> = (0..data.len().div_ceil(codec::SEGMENT_BYTES) as u64).collect();
-        let call = replay_call(&data, &all, 0, pre_root, replay.keys.clone(), replay.witness.clone().into());
-        let (got, _gas) = l1.replay(&call);
+        // The chunk is its batch's first: the batch's first entry is the chunk's.
+        let batch_start = queue.first().map_or(0, |e| e.index);
+        let acc_after = rollup_types::queue::accumulate_all(world.queue_acc, &queue);
+        let args = QueueArgs { entries: queue.clone(), acc_before: world.queue_acc, batch_start };
+        let call =
+            replay_call_with_queue(&data, &all, 0, pre_root, replay.keys.clone(), replay.witness.clone().into(), args);
+        let (got, span, _gas) = l1.replay_with_span(&call);
         let got =
             got.unwrap_or_else(|e| panic!("round {round}: the verifier reverted with {e}; rust: {:?}", replay.outcome));
         let expected = match &replay.outcome {
@@ -335,6 +470,10 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
             ReplayOutcome::WrongNonce { tx } => (3, *tx as u64, B256::ZERO),
         };
         assert_eq!(got, expected, "round {round}: {:?}", replay.outcome);
+        // The span names the chunk's entries by queue index and chains them like the bridge.
+        if let Some(first) = queue.first() {
+            assert_eq!(span, (first.index, entries as u64, world.queue_acc, acc_after), "round {round}");
+        }
         match replay.outcome {
             ReplayOutcome::Executed { .. } => {
                 // The executor has moved past the chunk.
@@ -345,13 +484,17 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
                     .count();
                 world.next_block += 1;
                 executed += 1;
+                deposits += queue.len();
+                world.queue_acc = acc_after;
             }
             _ => {
                 faulty += 1;
                 world.resync_nonces();
+                world.queue_next -= queue.len() as u64;
             }
         }
     }
+    assert!(deposits > chunks / 10, "only {deposits} deposits replayed");
     assert!(executed > chunks / 2 && faulty > chunks / 20, "{executed} executed, {faulty} faulty chunks");
     assert!(reverted_somewhere > chunks / 10, "only {reverted_somewhere} reverted transactions");
 }
@@ -366,20 +509,62 @@ fn honest_batch() -> (Executor, PostedBatch) {
 
 /// A mixed batch with blocks of `sizes` transactions.
 fn honest_batch_of(sizes: &[usize]) -> (Executor, PostedBatch) {
+    let sizes: Vec<(u64, usize)> = sizes.iter().map(|&n| (0, n)).collect();
+    honest_batch_with_queue(&sizes)
+}
+
+/// Who makes the deposits of the queue vectors, on L1.
+const DEPOSITOR: Address = Address::repeat_byte(0xd0);
+
+/// The metadata word of bridged ether (`L1Bridge.ETHER_META`).
+fn ether_meta() -> U256 {
+    let mut word = [0u8; 32];
+    word[..3].copy_from_slice(b"ETH");
+    word[31] = 18;
+    U256::from_be_bytes(word)
+}
+
+/// Queue entry `index` of the vectors: an ether deposit by [`DEPOSITOR`] in L1 block `20 +
+/// index` to one of the world's signers (what a Solidity test reproduces with `depositETH`).
+fn vector_deposit(world: &World, index: u64) -> QueueEntry {
+    QueueEntry {
+        index,
+        from: DEPOSITOR,
+        l1_block: 20 + index,
+        item: QueueItem::Deposit {
+            to: world.signers[index as usize % world.signers.len()].1,
+            l1_token: Address::ZERO,
+            amount: U256::from(10u64.pow(15) * (index + 1)),
+            meta: ether_meta(),
+        },
+    }
+}
+
+/// A mixed batch whose blocks consume `(deposits, transactions)` each; the deposits are the
+/// queue's first entries ([`vector_deposit`]), so the batch is batch 0 of a chain whose bridge
+/// holds exactly them.
+fn honest_batch_with_queue(sizes: &[(u64, usize)]) -> (Executor, PostedBatch) {
     let genesis = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
     let mut world = World::new(7);
     let mut blocks = Vec::new();
     let mut chunk_roots = Vec::new();
-    for &size in sizes {
+    let mut queue = Vec::new();
+    for &(entries, size) in sizes {
+        let consumed: Vec<QueueEntry> = (0..entries).map(|i| vector_deposit(&world, queue.len() as u64 + i)).collect();
+        if !consumed.is_empty() && !world.l1_assets.contains(&Address::ZERO) {
+            world.l1_assets.push(Address::ZERO);
+            world.tokens.push(keys::bridged_token(&Address::ZERO));
+        }
         let txs: Vec<SignedTx> = (0..size).map(|_| world.tx(false)).collect();
         let recovered: Vec<RecoveredTx> =
             txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("admissible")).collect();
         let number = world.next_block;
         let env = BlockEnvInput { number, timestamp: 1_000 + number };
-        let block = world.executor.execute_block(env, &recovered);
+        let block = world.executor.execute_block_with_queue(env, &consumed, &recovered);
         assert!(block.results.iter().all(|r| matches!(r, rollup_executor::TxResult::Executed(_))));
         chunk_roots.extend(block.chunk_roots);
-        blocks.push(BatchBlock { number, timestamp: env.timestamp, queue_count: 0, txs });
+        blocks.push(BatchBlock { number, timestamp: env.timestamp, queue_count: entries, txs });
+        queue.extend(consumed);
         world.next_block += 1;
     }
     let data: Bytes = codec::encode(&Batch { blocks }, &CHAIN).expect("encodes").into();
@@ -394,7 +579,9 @@ fn honest_batch_of(sizes: &[usize]) -> (Executor, PostedBatch) {
         state_root: *chunk_roots.last().expect("chunks"),
         chunk_roots,
         last_block: world.next_block - 1,
-        queue_end: 0,
+        queue_end: queue.len() as u64,
+        queue,
+        queue_acc: B256::ZERO,
     };
     (genesis, batch)
 }
@@ -567,8 +754,29 @@ struct ProofVector {
     chunk_index: u64,
     keys: Vec<B256>,
     witness: Bytes,
-    /// `BatchInbox.Fault`, or 255 for an honest chunk (the proof must revert with NoFraud).
+    /// `BatchInbox.Fault`; 255 for an honest chunk (the proof must revert with `NoFraud`);
+    /// 254 for queue entries that are not the bridge's (`QueueEntriesMismatch`).
     fault: u8,
+    /// The chunk's queue entries (ether deposits by the vectors' depositor): recipients,
+    /// amounts and L1 blocks; empty for a chunk without entries.
+    queue_to: Vec<Address>,
+    queue_amount: Vec<U256>,
+    queue_l1_block: Vec<u64>,
+    /// The bridge's accumulator before the first of them.
+    queue_acc_before: B256,
+}
+
+/// The bridge queue a Solidity test builds before posting the queue batch: ether deposits by
+/// `depositor`, entry `i` to `to[i]` of `amount[i]` in L1 block `l1Block[i]`.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct DepositVectors {
+    depositor: Address,
+    to: Vec<Address>,
+    amount: Vec<U256>,
+    l1_block: Vec<u64>,
+    /// The accumulator after every entry: what the post carries.
+    accumulator: B256,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -582,14 +790,27 @@ struct FraudVectors {
     honest: Vec<ProofVector>,
     /// Proofs of crafted frauds, each against its own batch.
     frauds: Vec<ProofVector>,
+    /// The deposits the queue batch consumes (its `queueEnd` is their number).
+    deposits: DepositVectors,
+    /// Proofs against the honest queue batch.
+    queue_honest: Vec<ProofVector>,
+    /// Proofs of frauds of the queue batch, and proofs giving entries the bridge does not hold.
+    queue_frauds: Vec<ProofVector>,
 }
 
 fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> ProofVector {
-    let (header, revealed, chunk_index, keys, witness) = match proof {
-        FraudProof::Header { .. } => (true, Vec::new(), 0, Vec::new(), Bytes::new()),
-        FraudProof::Chunk { revealed, chunk_index, keys, witness, .. } => {
-            (false, revealed.clone(), *chunk_index, keys.clone(), witness.clone())
+    let (header, revealed, chunk_index, keys, witness, queue, queue_acc_before) = match proof {
+        FraudProof::Header { .. } => (true, Vec::new(), 0, Vec::new(), Bytes::new(), Vec::new(), B256::ZERO),
+        FraudProof::Chunk { revealed, chunk_index, keys, witness, queue, queue_acc_before, .. } => {
+            (false, revealed.clone(), *chunk_index, keys.clone(), witness.clone(), queue.clone(), *queue_acc_before)
         }
+    };
+    let deposit = |e: &QueueEntry| match &e.item {
+        QueueItem::Deposit { to, amount, l1_token, meta } => {
+            assert!(e.from == DEPOSITOR && l1_token.is_zero() && *meta == ether_meta(), "an ether deposit");
+            (*to, *amount, e.l1_block)
+        }
+        QueueItem::Forced { .. } => panic!("the vectors hold deposits only"),
     };
     ProofVector {
         name: name.to_owned(),
@@ -603,7 +824,65 @@ fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> Pro
         keys,
         witness,
         fault,
+        queue_to: queue.iter().map(|e| deposit(e).0).collect(),
+        queue_amount: queue.iter().map(|e| deposit(e).1).collect(),
+        queue_l1_block: queue.iter().map(|e| deposit(e).2).collect(),
+        queue_acc_before,
     }
+}
+
+/// The queue batch (8 deposits, 6 transactions: chunks of 6 entries and 2 transactions, of 3
+/// transactions, and of 2 entries and 1 transaction) and its proofs.
+fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
+    let (genesis, batch) = honest_batch_with_queue(&[(6, 5), (2, 1)]);
+    assert_eq!(batch.chunk_roots.len(), 3);
+    let verifier = Verifier::new(genesis.clone());
+    let honest = (0..3)
+        .map(|c| {
+            vector(&format!("queue-honest-chunk-{c}"), &batch, &verifier.prove_chunk(&batch, c).expect("proof"), 255)
+        })
+        .collect();
+    let mut frauds = Vec::new();
+    for c in [0, 2] {
+        let mut bad = batch.clone();
+        bad.chunk_roots[c] = B256::repeat_byte(0xe0 + c as u8);
+        if c == 2 {
+            bad.state_root = bad.chunk_roots[c];
+        }
+        let proof = prove::build(&genesis, Position::GENESIS, &bad).expect("a fault");
+        frauds.push(vector(&format!("queue-wrong-root-chunk-{c}"), &bad, &proof, 7));
+        // The same proof with one entry's amount raised, or its L1 block moved: not the
+        // bridge's entries, whatever the roots say.
+        let mut v = vector(&format!("queue-altered-amount-chunk-{c}"), &bad, &proof, 254);
+        v.queue_amount[0] += U256::from(1u8);
+        frauds.push(v);
+        let mut v = vector(&format!("queue-altered-block-chunk-{c}"), &bad, &proof, 254);
+        let last = v.queue_l1_block.len() - 1;
+        v.queue_l1_block[last] += 1;
+        frauds.push(v);
+    }
+    let deposits = DepositVectors {
+        depositor: DEPOSITOR,
+        to: batch
+            .queue
+            .iter()
+            .map(|e| match &e.item {
+                QueueItem::Deposit { to, .. } => *to,
+                QueueItem::Forced { .. } => Address::ZERO,
+            })
+            .collect(),
+        amount: batch
+            .queue
+            .iter()
+            .map(|e| match &e.item {
+                QueueItem::Deposit { amount, .. } => *amount,
+                QueueItem::Forced { .. } => U256::ZERO,
+            })
+            .collect(),
+        l1_block: batch.queue.iter().map(|e| e.l1_block).collect(),
+        accumulator: rollup_types::queue::accumulate_all(B256::ZERO, &batch.queue),
+    };
+    (deposits, honest, frauds)
 }
 
 fn generate_vectors() -> FraudVectors {
@@ -622,6 +901,7 @@ fn generate_vectors() -> FraudVectors {
             vector(name, &bad, &prove::build(&genesis, Position::GENESIS, &bad).expect("a fault"), fault)
         })
         .collect();
+    let (deposits, queue_honest, queue_frauds) = queue_vectors();
     FraudVectors {
         comment: "Fraud-proof vectors (docs/fraud-proofs.md section 6). Generated by fraud-proof/tests/it/prove.rs: \
                   do not edit; regenerate with UPDATE_VECTORS=1 cargo test -p rollup-fraud-proof --test it."
@@ -631,6 +911,9 @@ fn generate_vectors() -> FraudVectors {
         genesis_root: genesis.state_root(),
         honest,
         frauds,
+        deposits,
+        queue_honest,
+        queue_frauds,
     }
 }
 

@@ -204,6 +204,12 @@ fn mixed_batch() -> Batch {
         minAmountB: U256::MAX,
     }
     .abi_encode();
+    let withdraw = L2System::withdrawCall {
+        l2Token: Address::from_word(word("codec-bridged", 0)),
+        l1Recipient: RECIPIENT,
+        amount: units(3, 17),
+    }
+    .abi_encode();
     let fees = Gas { limit: 76_543, priority: 1_000_000_000, max: 2_500_000_000 };
     let legacy_fee = Gas { limit: 21_000, priority: 0, max: 7 };
     Batch {
@@ -229,6 +235,7 @@ fn mixed_batch() -> Batch {
                 txs: vec![
                     sign(&b, true, 302, DEFAULT_GAS, remove.into()),
                     sign(&a, true, 3, DEFAULT_GAS, swap(DAI, WETH, full, U256::from(u64::MAX))),
+                    sign(&a, false, 4, DEFAULT_GAS, withdraw.into()),
                 ],
             },
         ],
@@ -545,7 +552,7 @@ fn invalid_cases() -> Vec<InvalidCase> {
         Assembly::one(tx(HEAD | 0x40, &[0], &[0x65], &[], &ARGS)).bytes(),
         "invalid_field",
     ));
-    cases.push(("operation-6", Assembly::one(tx(0b0011_0101, &[0], &[0x65], &[], &ARGS)).bytes(), "invalid_field"));
+    cases.push(("operation-7", Assembly::one(tx(0b0011_1101, &[0], &[0x65], &[], &ARGS)).bytes(), "invalid_field"));
     cases.push(("overlong-nonce", Assembly::one(tx(HEAD, &[0x80, 0x00], &[0x65], &[], &ARGS)).bytes(), "bad_integer"));
     // Pair 4 = 2 · 2 + 0 names registry entry 2 of 2.
     cases.push((

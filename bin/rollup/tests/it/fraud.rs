@@ -292,6 +292,8 @@ async fn posted_batches(provider: &DynProvider, inbox: Address) -> Vec<PostedBat
             state_root: event.stateRoot,
             last_block: event.lastL2Block,
             queue_end: event.queueEnd,
+            queue: Vec::new(),
+            queue_acc: B256::ZERO,
         });
     }
     batches

@@ -1,0 +1,162 @@
+//! The bridge's queue entries at the start of a block (docs/bridge.md §3): deposits credited by
+//! a system call, forced transactions run like user transactions when admissible and skipped
+//! otherwise. They run in queue order, on the calling thread, before the block's transactions,
+//! which then see their changes as a prior layer.
+
+use crate::{
+    TxOutcome,
+    parallel::BlockContext,
+    split,
+    state::{Changes, Overlay, Record, Recorder},
+    tx_env,
+};
+use alloy_primitives::{Address, B256, TxKind, U256};
+use alloy_sol_types::SolCall;
+use revm::{Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext, context::TxEnv};
+use rollup_types::{
+    ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx,
+    bindings::L2System,
+    chain::EXECUTION_GAS_LIMIT,
+    queue::{QueueEntry, QueueItem, SYSTEM_CALLER},
+};
+
+/// What one queue entry did in its block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueueResult {
+    /// A deposit, credited (`L2System.creditDeposit`): its logs and writes.
+    Deposit(TxOutcome),
+    /// A forced transaction that was admissible and ran: its nonce is consumed, whatever the
+    /// call did.
+    Forced {
+        /// Its recovered sender.
+        sender: Address,
+        /// Its transaction hash.
+        hash: B256,
+        /// How it ended.
+        outcome: TxOutcome,
+    },
+    /// A forced transaction that could not run (not decodable, not admissible, or not at its
+    /// sender's nonce): it changes nothing.
+    Skipped(String),
+}
+
+impl QueueResult {
+    /// The state-tree leaves it wrote.
+    pub fn writes(&self) -> &[(B256, B256)] {
+        match self {
+            Self::Deposit(o) | Self::Forced { outcome: o, .. } => &o.writes,
+            Self::Skipped(_) => &[],
+        }
+    }
+
+    /// Its outcome, unless it was skipped.
+    pub fn outcome(&self) -> Option<&TxOutcome> {
+        match self {
+            Self::Deposit(o) | Self::Forced { outcome: o, .. } => Some(o),
+            Self::Skipped(_) => None,
+        }
+    }
+}
+
+/// What running a block's queue entries gave.
+pub(crate) struct QueueOutput {
+    pub(crate) results: Vec<QueueResult>,
+    /// Their changes: the first layer of the block.
+    pub(crate) changes: Changes,
+    /// What they touched (with [`Record::Keys`]).
+    pub(crate) recorder: Option<Recorder>,
+}
+
+/// Decodes and admits a forced transaction as the L1 verifier does: the bytes must be the
+/// canonical EIP-2718 encoding of a transaction the admission rules accept
+/// (docs/bridge.md §3.3). The nonce is checked when it runs.
+pub fn admit_forced(raw: &[u8], chain: &ChainConfig) -> Result<RecoveredTx, String> {
+    let tx = SignedTx::decode(raw).map_err(|e| e.to_string())?;
+    if tx.encoded() != raw {
+        return Err("not the canonical encoding of its transaction".into());
+    }
+    RecoveredTx::from_signed(tx, chain).map_err(|e| e.to_string())
+}
+
+/// The system call that credits a deposit (`L2System.creditDeposit`).
+fn deposit_env(call: L2System::creditDepositCall, chain_id: u64) -> TxEnv {
+    let data = call.abi_encode();
+    TxEnv {
+        caller: SYSTEM_CALLER,
+        gas_limit: EXECUTION_GAS_LIMIT,
+        gas_price: 0,
+        kind: TxKind::Call(SYSTEM_CONTRACT),
+        data: data.into(),
+        // The system caller's nonce is never stored: it is always 0.
+        nonce: 0,
+        chain_id: Some(chain_id),
+        ..Default::default()
+    }
+}
+
+/// Runs `entries` in order over the committed state, recording `record`.
+pub(crate) fn run_queue(
+    ctx: &BlockContext<'_>,
+    chain: &ChainConfig,
+    entries: &[QueueEntry],
+    record: Record,
+) -> QueueOutput {
+    let overlay = Overlay::new(ctx.base, &[], ctx.block.beneficiary, record, entries.len());
+    let mut evm =
+        Context::mainnet().with_db(overlay).with_cfg(ctx.cfg.clone()).with_block(ctx.block.clone()).build_mainnet();
+    let mut results = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let result = match &entry.item {
+            QueueItem::Deposit { to, l1_token, amount, meta } => {
+                evm.ctx.journaled_state.database.sender = None;
+                let call = L2System::creditDepositCall {
+                    queueIndex: U256::from(entry.index),
+                    l1Token: *l1_token,
+                    to: *to,
+                    amount: *amount,
+                    meta: *meta,
+                };
+                match evm.transact(deposit_env(call, chain.chain_id)) {
+                    Ok(mut out) => {
+                        // The system caller is no account of the L2: its nonce is not state.
+                        out.state.remove(&SYSTEM_CALLER);
+                        let db = &mut evm.ctx.journaled_state.database;
+                        db.commit(out.state);
+                        let writes = std::mem::take(&mut db.last_writes);
+                        let (status, gas_used, logs, output) = split(out.result);
+                        QueueResult::Deposit(TxOutcome { status, gas_used, logs, output, writes })
+                    }
+                    // A deposit cannot fail (docs/bridge.md §3.2); were revm to refuse the
+                    // system call, the entry changes nothing, as on L1.
+                    Err(err) => QueueResult::Skipped(format!("the deposit could not be credited: {err}")),
+                }
+            }
+            QueueItem::Forced { raw } => match admit_forced(raw, chain) {
+                Err(reason) => QueueResult::Skipped(reason),
+                Ok(tx) => {
+                    evm.ctx.journaled_state.database.sender = Some((tx.sender, tx.sender_nonce_key()));
+                    match evm.transact(tx_env(&tx)) {
+                        Ok(out) => {
+                            let db = &mut evm.ctx.journaled_state.database;
+                            db.commit(out.state);
+                            let writes = std::mem::take(&mut db.last_writes);
+                            let (status, gas_used, logs, output) = split(out.result);
+                            QueueResult::Forced {
+                                sender: tx.sender,
+                                hash: tx.hash(),
+                                outcome: TxOutcome { status, gas_used, logs, output, writes },
+                            }
+                        }
+                        Err(err) => QueueResult::Skipped(err.to_string()),
+                    }
+                }
+            },
+        };
+        results.push(result);
+    }
+    let db = std::mem::replace(
+        &mut evm.ctx.journaled_state.database,
+        Overlay::new(ctx.base, &[], Default::default(), Record::Off, 0),
+    );
+    QueueOutput { results, changes: db.changes, recorder: db.recorder }
+}
