@@ -47,6 +47,10 @@ pub enum BatcherError {
     /// The L1's block gas limit leaves no room for a post (and its header proof).
     #[error("the L1's block gas limit of {0} leaves no room for a post and its fraud proof")]
     L1TooSmall(u64),
+    /// The L1 no longer holds a queue entry an L2 block consumed (a reorg deeper than the queue
+    /// reader's confirmations): posting stalls, with the reason.
+    #[error("the bridge's queue changed under the L2: {0}")]
+    QueueReorged(String),
     /// The L1 inbox and the local record disagree.
     #[error("L1 and the local chain disagree: {0}")]
     Inconsistent(String),
@@ -77,6 +81,7 @@ impl BatcherError {
                 | Self::Refused { .. }
                 | Self::BlockTooLarge { .. }
                 | Self::L1TooSmall(_)
+                | Self::QueueReorged(_)
         )
     }
 

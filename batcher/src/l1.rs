@@ -160,6 +160,11 @@ async fn call_at<C: SolCall>(
     C::abi_decode_returns(&out).map_err(BatcherError::l1)
 }
 
+/// The bridge attached to `inbox` (zero if none).
+pub async fn inbox_bridge(provider: &DynProvider, inbox: Address) -> Result<Address, BatcherError> {
+    view(provider, inbox, BatchInbox::bridgeCall {}).await
+}
+
 /// Reads the inbox's deployment parameters.
 pub async fn inbox_params(provider: &DynProvider, inbox: Address) -> Result<InboxParams, BatcherError> {
     Ok(InboxParams {

@@ -5,11 +5,13 @@ pub mod fault;
 pub mod l1;
 pub mod limits;
 mod post;
+pub mod queue;
 mod txmgr;
 
 pub use error::BatcherError;
 pub use l1::InboxParams;
 pub use limits::{L1Limits, PostCapacity};
+pub use queue::{QueueReader, QueueReaderConfig};
 pub use txmgr::TxManagerConfig;
 
 use alloy::{
@@ -63,6 +65,8 @@ pub struct BatcherConfig {
     pub da: DaMode,
     /// A fault to inject into the first batch that can carry it (testing only).
     pub fault: Option<fault::Fault>,
+    /// How the bridge's queue is read (when the inbox has a bridge).
+    pub queue: QueueReaderConfig,
 }
 
 /// Where batch data is posted.
@@ -119,6 +123,8 @@ pub struct Batcher {
     /// What each post in flight says, by the hash of its attempt with signed bytes (read from
     /// those bytes once, not every round).
     calls: Mutex<HashMap<B256, Arc<PostedCall>>>,
+    /// Reads the bridge's queue into the chain database (`None`: the inbox has no bridge).
+    queue: Option<QueueReader>,
 }
 
 /// The mined posts a round collects before recording them.
@@ -194,6 +200,9 @@ impl Batcher {
         let capacity = PostCapacity::new(limits, config.max_bytes, config.chain.chunk_size)
             .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
         let txmgr = TxManager::new(provider.clone(), wallet, address, store.clone(), config.txmgr).await?;
+        let bridge = l1::inbox_bridge(&provider, config.inbox).await?;
+        let queue =
+            (!bridge.is_zero()).then(|| QueueReader::new(provider.clone(), bridge, store.clone(), config.queue));
         let last = store.latest_batch().await?;
         let status = watch::Sender::new(BatcherStatus {
             last_posted_batch: last.as_ref().map(|b| b.index),
@@ -212,6 +221,7 @@ impl Batcher {
             status,
             capacity: Mutex::new(capacity),
             calls: Mutex::new(HashMap::new()),
+            queue,
         };
         batcher.record_limits(&capacity).await?;
         info!(
@@ -286,6 +296,9 @@ impl Batcher {
     }
 
     async fn round(&self) -> Result<Option<BatchRecord>, BatcherError> {
+        if let Some(queue) = &self.queue {
+            queue.step().await?;
+        }
         self.refresh_limits().await?;
         let mut mined = self.follow().await?;
         self.reconcile().await?;

@@ -30,6 +30,8 @@ pub(crate) struct Built {
     pub(crate) data: Vec<u8>,
     /// The state root after each chunk.
     pub(crate) chunk_roots: Vec<B256>,
+    /// How far its last block consumed the bridge's queue.
+    pub(crate) queue: QueuePosition,
 }
 
 impl Built {
@@ -43,11 +45,10 @@ impl Built {
         self.batch.blocks.first().map_or(0, |b| b.number)
     }
 
-    /// How far the batch consumes the bridge's L1 → L2 queue. L2 blocks do not consume queue
-    /// entries yet (docs/bridge.md §3, to build), so every batch stays at the queue's start;
-    /// the inbox then refuses posts once a deposit waits past the inclusion window.
+    /// How far the batch consumes the bridge's L1 → L2 queue: its last block's position
+    /// (docs/bridge.md §2.3), which the inbox checks against the bridge.
     pub(crate) fn queue(&self) -> QueuePosition {
-        QueuePosition::START
+        self.queue
     }
 
     /// Its state root: the last chunk root, or `prev_root` for a batch without transactions.
@@ -65,8 +66,6 @@ pub(crate) struct QueuePosition {
 }
 
 impl QueuePosition {
-    /// Nothing consumed.
-    pub(crate) const START: Self = Self { end: 0, accumulator: B256::ZERO };
     /// The position whose calldata costs the most gas (no zero byte): what a post is sized
     /// with, so that it fits whatever position it is sent with.
     const COSTLIEST: Self = Self { end: u64::MAX, accumulator: B256::repeat_byte(0xff) };
@@ -141,12 +140,15 @@ pub(crate) struct Waiting<'a> {
     next: u64,
     /// No block after the last one read existed when it was read.
     exhausted: bool,
+    /// The queue position after the last block read (`None` until the block before the first
+    /// one is read).
+    queue_end: Option<u64>,
 }
 
 impl<'a> Waiting<'a> {
     /// The blocks after block `after`.
     pub(crate) fn after(store: &'a Store, after: u64) -> Self {
-        Self { store, blocks: VecDeque::new(), next: after + 1, exhausted: false }
+        Self { store, blocks: VecDeque::new(), next: after + 1, exhausted: false, queue_end: None }
     }
 
     /// Reads blocks until those held may fill a post twice over (by their recorded size bounds;
@@ -170,6 +172,15 @@ impl<'a> Waiting<'a> {
                     self.next
                 )));
             }
+            let mut queue_end = match self.queue_end {
+                Some(end) => end,
+                None => {
+                    let before = self.store.block(first - 1).await?.ok_or_else(|| {
+                        BatcherError::Inconsistent(format!("block {} is missing from the chain database", first - 1))
+                    })?;
+                    before.header.queue_end
+                }
+            };
             let bodies = self.store.block_bodies(first, last).await?;
             if bodies.len() != headers.len() {
                 return Err(BatcherError::Inconsistent(format!("blocks {first}..={last} changed while being read")));
@@ -179,10 +190,18 @@ impl<'a> Waiting<'a> {
                     body.iter().map(|(_, raw)| SignedTx::decode(raw)).collect::<Result<_, _>>().map_err(|e| {
                         BatcherError::Inconsistent(format!("block {n} holds an undecodable transaction: {e}"))
                     })?;
-                let block = BatchBlock { number: n, timestamp: header.header.timestamp, queue_count: 0, txs };
+                let queue_count = header.header.queue_end.checked_sub(queue_end).ok_or_else(|| {
+                    BatcherError::Inconsistent(format!(
+                        "block {n} moves the bridge's queue back from {queue_end} to {}",
+                        header.header.queue_end
+                    ))
+                })?;
+                queue_end = header.header.queue_end;
+                let block = BatchBlock { number: n, timestamp: header.header.timestamp, queue_count, txs };
                 self.blocks.push_back((header, block));
             }
             self.next = last + 1;
+            self.queue_end = Some(queue_end);
             self.exhausted = (last - first + 1) < READ_PAGE;
         }
     }
@@ -298,7 +317,9 @@ fn pack(
         }
     }
     let chunk_roots = stored[..low].iter().flat_map(|b| b.chunk_roots.iter().copied()).collect();
-    Ok(Some(Built { batch: Batch { blocks: blocks[..low].to_vec() }, data: best, chunk_roots }))
+    let last = &stored[low - 1].header;
+    let queue = QueuePosition { end: last.queue_end, accumulator: last.queue_accumulator };
+    Ok(Some(Built { batch: Batch { blocks: blocks[..low].to_vec() }, data: best, chunk_roots, queue }))
 }
 
 /// What a post says, whether its data is in calldata or in blobs.

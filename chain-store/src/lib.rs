@@ -4,8 +4,10 @@
 //! SQLite and PostgreSQL.
 
 mod l1;
+mod queue;
 
 pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
+pub use queue::{ConsumedEntry, QueueOutcome, QueueReaderPosition, QueuedEntry, StoredQueueEntry};
 /// The chain database failed (the shared database error).
 pub use rollup_db::DbError as StoreError;
 
@@ -303,9 +305,16 @@ pub fn decode_block_body(body: &Bytes) -> Result<Vec<(B256, Bytes)>, StoreError>
     Ok(txs)
 }
 
+/// A nullable 32-byte column.
+pub(crate) fn optional_b256(row: &AnyRow, col: &str) -> Result<Option<B256>, StoreError> {
+    row.try_get::<Option<Vec<u8>>, _>(col)?
+        .map(|v| B256::try_from(v.as_slice()).map_err(|_| StoreError::Corrupt(format!("{col} is not 32 bytes"))))
+        .transpose()
+}
+
 /// The columns of a block header row (`SELECT *` would read its body too).
 const BLOCK_COLUMNS: &str = "number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom, gas_used, tx_count, \
-     chunk_roots, batch_bytes";
+     chunk_roots, batch_bytes, queue_end, queue_accumulator";
 
 /// The chain database.
 #[derive(Clone, Debug)]
@@ -424,11 +433,13 @@ impl Store {
         u64_of(&row, "next")
     }
 
-    /// Commits a sealed block, its included transactions (multi-row updates of their pending
-    /// rows) and the status changes it caused, atomically.
+    /// Commits a sealed block, what it did with the queue entries it consumed (`queue`, the
+    /// entries before its `queue_end`), its included transactions (multi-row updates of their
+    /// pending rows) and the status changes it caused, atomically.
     pub async fn commit_block(
         &self,
         block: &StoredBlock,
+        queue: &[ConsumedEntry],
         included: &[IncludedTx],
         changes: &[StatusChange],
     ) -> Result<(), StoreError> {
@@ -439,8 +450,8 @@ impl Store {
         let body = encode_block_body(included.iter().map(|t| (t.hash, t.raw.as_ref())));
         sqlx::query(
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
-                                 gas_used, tx_count, chunk_roots, batch_bytes, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                 gas_used, tx_count, chunk_roots, batch_bytes, body, queue_end, queue_accumulator)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(i64_of(h.number)?)
         .bind(block.hash.as_slice())
@@ -454,8 +465,19 @@ impl Store {
         .bind(chunk_roots)
         .bind(i64_of(block.batch_bytes)?)
         .bind(body)
+        .bind(i64_of(h.queue_end)?)
+        .bind((h.queue_end != 0).then(|| h.queue_accumulator.to_vec()))
         .execute(&mut *tx)
         .await?;
+        let first = h.queue_end.checked_sub(queue.len() as u64).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "block {} consumes {} queue entries of its {}",
+                h.number,
+                queue.len(),
+                h.queue_end
+            ))
+        })?;
+        Self::consume_queue_in(&mut tx, h.number, first, queue).await?;
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
         for (c, chunk) in included.chunks(per_statement).enumerate() {
             let first_index = c * per_statement;
@@ -561,6 +583,8 @@ impl Store {
             transactions_root: b256(row, "transactions_root")?,
             logs_bloom: Bloom::try_from(bloom.as_slice()).map_err(|_| StoreError::Corrupt("logs_bloom".into()))?,
             gas_used: u64_of(row, "gas_used")?,
+            queue_end: u64_of(row, "queue_end")?,
+            queue_accumulator: optional_b256(row, "queue_accumulator")?.unwrap_or_default(),
         };
         Ok(StoredBlock {
             header,

@@ -707,13 +707,13 @@ impl Executor {
     }
 
     /// Executes `blocks` one after the other and commits them: the same results as
-    /// [`Self::execute_block`] on each in turn, with each block's state-tree update running
+    /// [`Self::execute_block_with_queue`] on each in turn, with each block's state-tree update running
     /// beside the next block's execution (see [`Pipeline`]).
-    pub fn execute_blocks(&mut self, blocks: &[(BlockEnvInput, &[RecoveredTx])]) -> Vec<ExecutedBlock> {
+    pub fn execute_blocks(&mut self, blocks: &[(BlockEnvInput, &[QueueEntry], &[RecoveredTx])]) -> Vec<ExecutedBlock> {
         let mut done = Vec::with_capacity(blocks.len());
         let mut pending = None;
-        for &(env, txs) in blocks {
-            let (completed, next) = self.step(pending, Some((env, &[], txs)));
+        for &(env, queue, txs) in blocks {
+            let (completed, next) = self.step(pending, Some((env, queue, txs)));
             done.extend(completed);
             pending = next;
         }

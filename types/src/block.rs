@@ -21,8 +21,9 @@ pub const BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
 
 /// What identifies a sealed L2 block. Its hash is the keccak-256 of the RLP of an
 /// Ethereum-shaped header whose state root is the sparse-Merkle root (see
-/// `docs/state-commitment.md`) and whose transactions root is the keccak-256 of the
-/// concatenated transaction hashes.
+/// `docs/state-commitment.md`), whose transactions root is the keccak-256 of the concatenated
+/// transaction hashes, and whose extra data is, once the chain has consumed entries of the
+/// bridge's queue, `queue_end` (8 bytes, big-endian) followed by `queue_accumulator`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockHeader {
     /// Block number (genesis is 0).
@@ -39,6 +40,12 @@ pub struct BlockHeader {
     pub logs_bloom: Bloom,
     /// Gas used by the block's transactions (informational: execution is not metered).
     pub gas_used: u64,
+    /// Entries of the bridge's L1 → L2 queue consumed by the end of this block.
+    #[serde(default)]
+    pub queue_end: u64,
+    /// The bridge's accumulator after those entries (zero for none).
+    #[serde(default)]
+    pub queue_accumulator: B256,
 }
 
 impl BlockHeader {
@@ -57,7 +64,7 @@ impl BlockHeader {
             gas_limit: BLOCK_GAS_LIMIT,
             gas_used: self.gas_used,
             timestamp: self.timestamp,
-            extra_data: Bytes::new(),
+            extra_data: self.extra_data(),
             mix_hash: B256::ZERO,
             nonce: Default::default(),
             base_fee_per_gas: Some(0),
@@ -69,6 +76,18 @@ impl BlockHeader {
             block_access_list_hash: None,
             slot_number: None,
         }
+    }
+
+    /// The header's extra data: empty until the chain consumes queue entries, then the queue
+    /// position (so that the block hash commits to the deposits it credited).
+    pub fn extra_data(&self) -> Bytes {
+        if self.queue_end == 0 {
+            return Bytes::new();
+        }
+        let mut extra = Vec::with_capacity(40);
+        extra.extend_from_slice(&self.queue_end.to_be_bytes());
+        extra.extend_from_slice(self.queue_accumulator.as_slice());
+        extra.into()
     }
 
     /// The block hash.

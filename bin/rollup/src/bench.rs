@@ -724,8 +724,11 @@ fn block_env(i: usize) -> BlockEnvInput {
 }
 
 /// `blocks` with the environments of a workload's blocks, for [`Executor::execute_blocks`].
-fn numbered<'a>(blocks: impl Iterator<Item = &'a [RecoveredTx]>) -> Vec<(BlockEnvInput, &'a [RecoveredTx])> {
-    blocks.enumerate().map(|(i, b)| (block_env(i), b)).collect()
+/// The blocks `blocks` numbered from 1, consuming no queue entry.
+type NumberedBlock<'a> = (BlockEnvInput, &'a [rollup_types::queue::QueueEntry], &'a [RecoveredTx]);
+
+fn numbered<'a>(blocks: impl Iterator<Item = &'a [RecoveredTx]>) -> Vec<NumberedBlock<'a>> {
+    blocks.enumerate().map(|(i, b)| (block_env(i), &[][..], b)).collect()
 }
 
 /// How a pass executes its blocks.

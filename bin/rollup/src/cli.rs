@@ -561,6 +561,14 @@ struct BatcherArgs {
     /// Serve the batcher's status at `/status` and Prometheus metrics at `/metrics` here.
     #[arg(long = "metrics-addr", env = "ROLLUP_BATCHER_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
+    /// The first L1 block that can hold an entry of the bridge's queue (its deployment block):
+    /// where the queue reader starts.
+    #[arg(long = "queue.from-block", env = "ROLLUP_QUEUE_FROM_BLOCK", default_value_t = 0)]
+    queue_from_block: u64,
+    /// L1 blocks a queue entry must be under before the L2 includes it; keep it well below
+    /// the bridge's inclusion window.
+    #[arg(long = "queue.confirmations", env = "ROLLUP_QUEUE_CONFIRMATIONS", default_value_t = 2)]
+    queue_confirmations: u64,
     /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
     /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
     /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
@@ -709,6 +717,10 @@ impl Cli {
                     },
                     da: args.da,
                     fault: args.fault,
+                    queue: rollup_batcher::QueueReaderConfig {
+                        from_block: args.queue_from_block,
+                        confirmations: args.queue_confirmations,
+                    },
                 };
                 let batcher = Batcher::new(config, store).await?;
                 if let Some(addr) = args.metrics_addr {

@@ -11,6 +11,7 @@ use rollup_sequencer::{L1Info, SequencerConfig, SequencerHandle, StatusSources};
 use rollup_types::{
     ChainConfig, SYSTEM_CONTRACT,
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
+    keys,
     status::ChallengerStatus,
 };
 use serde::{Deserialize, Serialize};
@@ -127,6 +128,8 @@ pub struct DevnetConfig {
     pub fault: Option<rollup_batcher::fault::Fault>,
     /// Key of the challenger, which sends fraud proofs.
     pub challenger_key: B256,
+    /// L1 blocks a bridge queue entry must be under before the L2 includes it.
+    pub queue_confirmations: u64,
 }
 
 impl DevnetConfig {
@@ -160,6 +163,7 @@ impl DevnetConfig {
             da: DaMode::Calldata,
             fault: None,
             challenger_key: DEV_ACCOUNTS[2].private_key,
+            queue_confirmations: 2,
         }
     }
 
@@ -295,6 +299,10 @@ impl Devnet {
                 },
                 da: config.da,
                 fault: config.fault,
+                queue: rollup_batcher::QueueReaderConfig {
+                    from_block: deployment.inbox_block,
+                    confirmations: config.queue_confirmations,
+                },
             },
             sequencer.node.store().clone(),
         )
@@ -366,10 +374,6 @@ impl Devnet {
         }
         let _ = writeln!(
             s,
-            "                      L2 crediting of deposits is being built: a deposit queued now stops\n                      batch posting once it is overdue (the inclusion rule)"
-        );
-        let _ = writeln!(
-            s,
             "  challenge window    {} s, bond {} ETH per batch, {} transactions per chunk",
             d.challenge_window,
             format_ether(d.bond),
@@ -388,6 +392,16 @@ impl Devnet {
             s,
             "    cast send --rpc-url {url} --private-key {} {SYSTEM_CONTRACT} \\\n      \"swap(address,address,uint256,uint256)\" {WETH} {USDC} 1000000000000000000 0",
             DEV_ACCOUNTS[2].private_key
+        );
+        let _ = writeln!(
+            s,
+            "\n  Deposit 1 ETH from L1 (credited on L2 as bridged ETH, {}, a few L1 blocks later):",
+            keys::bridged_token(&Address::ZERO)
+        );
+        let _ = writeln!(
+            s,
+            "    cast send --rpc-url {} --private-key {} {} \\\n      \"depositETH(address)\" {} --value 1ether",
+            self.l1_rpc, DEV_ACCOUNTS[3].private_key, d.bridge, DEV_ACCOUNTS[3].address
         );
         let _ = writeln!(s, "\n  Status: curl {url}/v1/status      Ctrl-C stops; run again to resume.");
         s

@@ -284,8 +284,8 @@ fn check(configs: &[ParallelConfig], blocks: u64) -> usize {
             assert_eq!(completed as u64, blocks, "every pushed block completes: {config:?}, SEED={seed}");
             assert_eq!(executor.state_root(), sequential.state_root(), "SEED={seed}");
         }
-        let input: Vec<(BlockEnvInput, &[RecoveredTx])> =
-            all_txs.iter().enumerate().map(|(i, txs)| (env(i as u64 + 1), &txs[..])).collect();
+        let input: Vec<(BlockEnvInput, &[rollup_types::queue::QueueEntry], &[RecoveredTx])> =
+            all_txs.iter().enumerate().map(|(i, txs)| (env(i as u64 + 1), &[][..], &txs[..])).collect();
         for (config, mut executor) in configs.iter().zip(parallel_at_genesis) {
             let got = executor.execute_blocks(&input);
             assert_eq!(got.len(), expected_blocks.len());

@@ -87,10 +87,7 @@ impl L1 {
 
     /// [`Self::replay`], with the queue span the verifier returned: `(first, count, accBefore,
     /// accAfter)` (zeros when it reverted).
-    fn replay_with_span(
-        &self,
-        call: &ChunkVerifier::replayChunkCall,
-    ) -> (Result<(u8, u64, B256), String>, Span, u64) {
+    fn replay_with_span(&self, call: &ChunkVerifier::replayChunkCall) -> (Result<(u8, u64, B256), String>, Span, u64) {
         let (out, gas) = self.replay(call);
         let span = self.last_span.take();
         (out, span, gas)

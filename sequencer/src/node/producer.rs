@@ -9,7 +9,8 @@ use crate::{
     store::{IncludedTx, StatusChange, StoredBlock, StoredLog, StoredSnapshot, StoredStatus},
 };
 use alloy_primitives::{Address, B256, Bloom, map::HashSet};
-use rollup_executor::{BlockEnvInput, ExecutedBlock, State, TxResult};
+use rollup_chain_store::{ConsumedEntry, QueuedEntry};
+use rollup_executor::{BlockEnvInput, ExecutedBlock, QueueResult, State, TxResult};
 use rollup_types::{BlockHeader, RecoveredTx, block::transactions_root, codec::BlockSizeBound};
 use std::{
     sync::{Arc, atomic::Ordering},
@@ -23,6 +24,10 @@ use tracing::{info, warn};
 #[derive(Debug)]
 pub(super) struct Unsealed {
     env: BlockEnvInput,
+    /// The queue entries it consumed, in order (before its transactions).
+    queue: Vec<QueuedEntry>,
+    /// The queue position after it: entries consumed and the accumulator.
+    queue_end: (u64, B256),
     /// The transactions it executed, in order.
     ready: Vec<PoolTx>,
     /// Status changes of the transactions it rejected.
@@ -36,12 +41,17 @@ pub(super) struct Unsealed {
 #[derive(Debug)]
 struct Sealed {
     block: StoredBlock,
+    queue: Vec<ConsumedEntry>,
     included: Vec<IncludedTx>,
     changes: Vec<StatusChange>,
     state: Arc<State>,
     execution: Duration,
     state_root: Duration,
 }
+
+/// Most queue entries one block consumes (the rest wait for the next blocks, well within the
+/// inclusion window: a block every half second consumes thousands per L1 block).
+pub(crate) const MAX_BLOCK_QUEUE_ENTRIES: u64 = 256;
 
 /// A snapshot is also taken once this many transactions were sealed since the last one, so
 /// that a restart never re-executes more than about this many (a few seconds' work).
@@ -69,40 +79,55 @@ impl Node {
     /// block's state tree is left to be updated while the next block executes
     /// ([`Pipeline`]): it is sealed by the next call. Otherwise it is completed at once.
     async fn seal(self: &Arc<Self>, pipelined: bool) -> Result<Vec<Sealed>, SequencerError> {
+        let mut unsealed = std::mem::take(&mut *lock!(self.unsealed.lock()));
+        // On top of the last executed block: the newest unsealed one, or the tip's head.
+        let (last, queue_start) = unsealed.last().map_or_else(
+            || {
+                let head = &lock!(self.tip.read()).0.header;
+                (
+                    BlockEnvInput { number: head.number, timestamp: head.timestamp },
+                    (head.queue_end, head.queue_accumulator),
+                )
+            },
+            |u| (u.env, u.queue_end),
+        );
+        // The bridge's entries waiting, first in the block (docs/bridge.md §3.1).
+        let queue = match self.own_store.queue_entries(queue_start.0, MAX_BLOCK_QUEUE_ENTRIES).await {
+            Ok(queue) => queue,
+            Err(err) => {
+                *lock!(self.unsealed.lock()) = unsealed;
+                return Err(err.into());
+            }
+        };
         let tip_state = lock!(self.tip.read()).1.clone();
         let mut ready = lock!(self.mempool.lock()).ready(|a| tip_state.nonce(a), self.config.max_block_txs);
         // Every block fits one L1 post on its own: its encoding is bounded (the first
         // transaction always goes in, so a bound below one transaction cannot stop the chain).
         let max_bytes = self.max_block_bytes();
-        let mut size = BlockSizeBound::new(&self.config.chain);
+        let mut size = BlockSizeBound::new(&self.config.chain).with_queue(queue.len() as u64);
         let fit = ready.iter().enumerate().take_while(|(i, p)| size.try_push(&p.tx.tx, max_bytes) || *i == 0).count();
-        let backlog = ready.len() >= self.config.max_block_txs || fit < ready.len();
+        let backlog = ready.len() >= self.config.max_block_txs
+            || fit < ready.len()
+            || queue.len() as u64 == MAX_BLOCK_QUEUE_ENTRIES;
         ready.truncate(fit);
         self.backlog.store(backlog, Ordering::Relaxed);
-        let mut unsealed = std::mem::take(&mut *lock!(self.unsealed.lock()));
-        if ready.is_empty() && unsealed.is_empty() {
+        let new_block = !ready.is_empty() || !queue.is_empty();
+        if !new_block && unsealed.is_empty() {
             return Ok(Vec::new());
         }
         let started = Instant::now();
         // Blocks left pending complete beside this step's block, if it has one.
-        let overlapped = if ready.is_empty() { 0 } else { unsealed.len() };
-        // On top of the last executed block: the newest unsealed one, or the tip's head.
-        let last = unsealed.last().map_or_else(
-            || {
-                let head = &lock!(self.tip.read()).0.header;
-                BlockEnvInput { number: head.number, timestamp: head.timestamp }
-            },
-            |u| u.env,
-        );
+        let overlapped = if new_block { unsealed.len() } else { 0 };
         let env = BlockEnvInput { number: last.number + 1, timestamp: now_secs().max(last.timestamp) };
         let node = self.clone();
         let txs: Vec<RecoveredTx> = ready.iter().map(|p| (*p.tx).clone()).collect();
+        let entries: Vec<rollup_types::queue::QueueEntry> = queue.iter().map(|q| q.entry.clone()).collect();
         let (completed, invalid, state) = tokio::task::spawn_blocking(move || {
             let mut pipeline = lock!(node.executor.write());
             let mut completed = Vec::new();
             let mut invalid = Vec::new();
-            if !txs.is_empty() {
-                completed = pipeline.push(env, &txs);
+            if new_block {
+                completed = pipeline.push_with_queue(env, &entries, &txs);
                 let results = match (pipeline.pending(), completed.last()) {
                     (Some(pending), _) => &pending.results,
                     (None, Some(done)) => &done.results,
@@ -127,15 +152,26 @@ impl Node {
         .map_err(|e| SequencerError::Task(e.to_string()))?;
         let execution = started.elapsed();
 
-        if !ready.is_empty() {
+        if new_block {
             let mut changes = Vec::with_capacity(invalid.len());
             for (i, reason) in invalid {
                 let hash = ready[i].tx.hash();
                 warn!(target: "sequencer::block", %hash, %reason, "dropping a transaction that cannot execute");
                 changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason });
             }
-            self.take_from_mempool(&ready, &changes, &state);
-            unsealed.push(Unsealed { env, ready, changes, state, execution });
+            // Forced transactions move their senders' nonces too.
+            let forced: Vec<Address> = queue
+                .iter()
+                .filter_map(|q| match &q.entry.item {
+                    rollup_types::queue::QueueItem::Forced { raw } => {
+                        rollup_executor::admit_forced(raw, &self.config.chain).ok().map(|t| t.sender)
+                    }
+                    rollup_types::queue::QueueItem::Deposit { .. } => None,
+                })
+                .collect();
+            self.take_from_mempool(&ready, &forced, &changes, &state);
+            let queue_end = queue.last().map_or(queue_start, |q| (q.entry.index + 1, q.accumulator));
+            unsealed.push(Unsealed { env, queue, queue_end, ready, changes, state, execution });
         }
 
         // The completed blocks are the oldest unsealed ones, in order.
@@ -158,8 +194,8 @@ impl Node {
 
     /// Takes the transactions of a block just executed out of the mempool with the state
     /// after it: the rejected ones, the included ones and those their nonces superseded.
-    fn take_from_mempool(&self, ready: &[PoolTx], rejected: &[StatusChange], state: &Arc<State>) {
-        let senders: HashSet<Address> = ready.iter().map(|p| p.tx.sender).collect();
+    fn take_from_mempool(&self, ready: &[PoolTx], forced: &[Address], rejected: &[StatusChange], state: &Arc<State>) {
+        let senders: HashSet<Address> = ready.iter().map(|p| p.tx.sender).chain(forced.iter().copied()).collect();
         let rejected_hashes: HashSet<B256> = rejected.iter().map(|c| c.hash).collect();
         let mut superseded = Vec::new();
         {
@@ -197,10 +233,20 @@ impl Node {
 
     /// Seals an executed block whose state root is now known, on top of the tip's head.
     fn seal_one(&self, unsealed: Unsealed, executed: ExecutedBlock) -> Sealed {
-        let Unsealed { env, ready, changes, state, execution } = unsealed;
+        let Unsealed { env, queue, queue_end, ready, changes, state, execution } = unsealed;
         let mut included = Vec::with_capacity(ready.len());
         let mut bloom = Bloom::ZERO;
-        let mut size = BlockSizeBound::new(&self.config.chain);
+        let mut size = BlockSizeBound::new(&self.config.chain).with_queue(queue.len() as u64);
+        let consumed: Vec<ConsumedEntry> = queue
+            .iter()
+            .zip(&executed.queue)
+            .map(|(q, r)| {
+                for log in r.outcome().map_or(&[][..], |o| &o.logs[..]) {
+                    bloom.accrue_log(log);
+                }
+                consumed_entry(&q.entry, r)
+            })
+            .collect();
         for (entry, result) in ready.iter().zip(&executed.results) {
             if let TxResult::Executed(out) = result {
                 size.try_push(&entry.tx.tx, usize::MAX);
@@ -227,6 +273,8 @@ impl Node {
             transactions_root: transactions_root(&hashes),
             logs_bloom: bloom,
             gas_used: executed.gas_used,
+            queue_end: queue_end.0,
+            queue_accumulator: queue_end.1,
         };
         let block = StoredBlock {
             hash: header.hash(),
@@ -236,17 +284,20 @@ impl Node {
             batch_bytes: size.bytes() as u64,
         };
         tip.0 = Head { header: block.header.clone(), hash: block.hash };
-        Sealed { block, included, changes, state, execution, state_root: executed.timings.state_root }
+        Sealed { block, queue: consumed, included, changes, state, execution, state_root: executed.timings.state_root }
     }
 
     /// Writes a sealed block to the database, then publishes it as the head (and takes a
     /// snapshot when one is due).
     async fn persist(&self, sealed: Sealed) -> Result<Head, SequencerError> {
         let started = Instant::now();
-        let Sealed { block, included, changes, state, execution, state_root } = sealed;
+        let Sealed { block, queue, included, changes, state, execution, state_root } = sealed;
         // The executor has moved on: if the block cannot be stored the service must stop and
         // replay from the database on restart.
-        self.store.commit_block(&block, &included, &changes).await?;
+        self.store.commit_block(&block, &queue, &included, &changes).await?;
+        if !queue.is_empty() {
+            info!(target: "sequencer::block", number = block.header.number, entries = queue.len(), queue_end = block.header.queue_end, "consumed bridge queue entries");
+        }
         lock!(self.l1_backlog.lock()).push(block.header.number, now_millis(), block.batch_bytes);
         let head = Head { header: block.header.clone(), hash: block.hash };
         *lock!(self.committed.write()) = state.clone();
@@ -348,5 +399,35 @@ impl Node {
             self.save_snapshot(head.header.number, head.header.state_root, self.committed_state()).await?;
         }
         Ok(())
+    }
+}
+
+/// What the chain database records of a queue entry's result.
+fn consumed_entry(entry: &rollup_types::queue::QueueEntry, result: &QueueResult) -> ConsumedEntry {
+    let logs = |o: &rollup_executor::TxOutcome| o.logs.iter().map(StoredLog::from).collect();
+    match result {
+        QueueResult::Deposit(o) => ConsumedEntry {
+            outcome: if o.status == rollup_executor::TxStatus::Success { "credited" } else { "failed" }.into(),
+            tx_hash: None,
+            reason: None,
+            logs: logs(o),
+        },
+        QueueResult::Forced { hash, outcome, .. } => ConsumedEntry {
+            outcome: match outcome.status {
+                rollup_executor::TxStatus::Success => "success",
+                rollup_executor::TxStatus::Revert => "revert",
+                rollup_executor::TxStatus::Halt => "halt",
+            }
+            .into(),
+            tx_hash: Some(*hash),
+            reason: None,
+            logs: logs(outcome),
+        },
+        QueueResult::Skipped(reason) => ConsumedEntry {
+            outcome: "skipped".into(),
+            tx_hash: entry.forced_tx_hash(),
+            reason: Some(reason.clone()),
+            logs: Vec::new(),
+        },
     }
 }

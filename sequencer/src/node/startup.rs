@@ -14,7 +14,7 @@ use crate::{
 use alloy_primitives::{B256, Bloom};
 use rayon::prelude::*;
 use rollup_executor::{BlockEnvInput, Executor, ParallelConfig, Pipeline};
-use rollup_types::{BlockHeader, ChainConfig, RecoveredTx, block::transactions_root};
+use rollup_types::{BlockHeader, ChainConfig, RecoveredTx, block::transactions_root, queue::QueueEntry};
 use std::{
     sync::{
         Arc, Mutex, RwLock,
@@ -41,6 +41,8 @@ impl Node {
             transactions_root: transactions_root(&[]),
             logs_bloom: Bloom::ZERO,
             gas_used: 0,
+            queue_end: 0,
+            queue_accumulator: B256::ZERO,
         };
         match store.block(0).await? {
             Some(stored) if stored.header != genesis => {
@@ -58,7 +60,7 @@ impl Node {
                     tx_count: 0,
                     batch_bytes: 0,
                 };
-                store.commit_block(&block, &[], &[]).await?;
+                store.commit_block(&block, &[], &[], &[]).await?;
             }
         }
 
@@ -216,11 +218,23 @@ async fn replay(
                 std::iter::from_fn(|| recovered.next_if(|(b, _)| *b == n)).map(|(_, tx)| tx).collect()
             })
             .collect();
-        let input: Vec<(BlockEnvInput, &[RecoveredTx])> = blocks
-            .iter()
-            .zip(&txs)
-            .map(|(b, txs)| (BlockEnvInput { number: b.header.number, timestamp: b.header.timestamp }, &txs[..]))
-            .collect();
+        // The queue entries the page consumed, after the head's.
+        let queue = store.queue_range(head.header.queue_end, last.header.queue_end).await?;
+        let mut at = head.header.queue_end;
+        let mut input: Vec<(BlockEnvInput, &[QueueEntry], &[RecoveredTx])> = Vec::with_capacity(blocks.len());
+        for (b, txs) in blocks.iter().zip(&txs) {
+            let end = b.header.queue_end;
+            let consumed = queue.get((at - head.header.queue_end) as usize..(end - head.header.queue_end) as usize);
+            let Some(consumed) = consumed.filter(|_| end >= at) else {
+                return Err(StoreError::Corrupt(format!(
+                    "block {} moves the queue back from {at} to {end}",
+                    b.header.number
+                ))
+                .into());
+            };
+            input.push((BlockEnvInput { number: b.header.number, timestamp: b.header.timestamp }, consumed, &txs[..]));
+            at = end;
+        }
         // A page at a time, each block's state tree beside the next one's execution.
         let executed = executor.execute_blocks(&input);
         for ((block, executed), txs) in blocks.iter().zip(executed).zip(&txs) {

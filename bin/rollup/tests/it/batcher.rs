@@ -92,6 +92,7 @@ impl Setup {
             txmgr,
             da: DaMode::Calldata,
             fault: None,
+            queue: rollup_batcher::QueueReaderConfig::default(),
         };
         let l1 = ProviderBuilder::new().connect_http(url).erased();
         Self { anvil, l1, sequencer, cancel, config, _dir: dir }

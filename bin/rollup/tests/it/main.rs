@@ -243,6 +243,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         txmgr: TxManagerConfig { max_in_flight: 1, ..TxManagerConfig::default() },
         da: rollup_batcher::DaMode::Calldata,
         fault: None,
+        queue: rollup_batcher::QueueReaderConfig::default(),
     };
     let store = sequencer.node.store().clone();
     // This inbox takes calldata only (blob batches are not fraud-provable): a blob batcher is
@@ -291,6 +292,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
 
 mod abuse;
 mod batcher;
+mod bridge;
 mod fraud;
 mod kill;
 mod reorg;

@@ -1,0 +1,180 @@
+//! The queue reader: takes the bridge's L1 → L2 queue (its `DepositQueued` and
+//! `TransactionForced` events) into the chain database, in queue order with the accumulator
+//! after each entry, at a confirmation depth; the sequencer includes what is there in its next
+//! blocks (docs/bridge.md §2-3). It runs in the batcher's rounds: whoever posts batches keeps
+//! the queue the batches must consume current.
+//!
+//! L1 reorgs: the reader remembers the last block it read and its hash. When that block is no
+//! longer canonical it compares its newest entries with the bridge's accumulators, drops the
+//! ones the L1 no longer holds and reads again from the block of the last one it kept. An
+//! entry an L2 block already consumed cannot be dropped: that needs a reorg deeper than the
+//! confirmations, and posting stalls with the reason (the inbox would refuse the post anyway).
+
+use crate::error::BatcherError;
+use alloy::{
+    eips::BlockId,
+    providers::{DynProvider, Provider},
+    rpc::types::{Filter, TransactionRequest},
+};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolCall;
+use rollup_chain_store::{QueueReaderPosition, QueuedEntry, Store};
+use rollup_types::{bindings::L1Bridge, queue};
+use tracing::{info, warn};
+
+/// Most L1 blocks one `eth_getLogs` asks for.
+const MAX_LOG_RANGE: u64 = 2_000;
+
+/// Where and how deep the queue reader reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueReaderConfig {
+    /// The first L1 block that can hold an entry (the bridge's deployment block).
+    pub from_block: u64,
+    /// L1 blocks an entry must be under before the L2 includes it. It must stay well below
+    /// the bridge's inclusion window (the devnet: 2 against 20).
+    pub confirmations: u64,
+}
+
+impl Default for QueueReaderConfig {
+    fn default() -> Self {
+        Self { from_block: 0, confirmations: 2 }
+    }
+}
+
+/// Reads the bridge's queue into the chain database.
+#[derive(Debug)]
+pub struct QueueReader {
+    provider: DynProvider,
+    bridge: Address,
+    store: Store,
+    config: QueueReaderConfig,
+}
+
+impl QueueReader {
+    /// A reader of `bridge`'s queue.
+    pub fn new(provider: DynProvider, bridge: Address, store: Store, config: QueueReaderConfig) -> Self {
+        Self { provider, bridge, store, config }
+    }
+
+    /// The bridge it reads.
+    pub const fn bridge(&self) -> Address {
+        self.bridge
+    }
+
+    async fn block_hash(&self, number: u64) -> Result<Option<B256>, BatcherError> {
+        let block = self.provider.get_block_by_number(number.into()).await.map_err(BatcherError::l1)?;
+        Ok(block.map(|b| b.header.hash))
+    }
+
+    /// The bridge's accumulator after `count` entries, on block `at`.
+    async fn accumulator(&self, count: u64, at: BlockId) -> Result<B256, BatcherError> {
+        let call = L1Bridge::queueAtCall { count: U256::from(count) };
+        let out = self
+            .provider
+            .call(TransactionRequest::default().to(self.bridge).input(call.abi_encode().into()))
+            .block(at)
+            .await
+            .map_err(BatcherError::l1)?;
+        Ok(L1Bridge::queueAtCall::abi_decode_returns(&out).map_err(BatcherError::l1)?.accumulator)
+    }
+
+    /// Reads the confirmed L1 blocks after the last one read (at most [`MAX_LOG_RANGE`]) and
+    /// stores the entries they queued; returns how many.
+    pub async fn step(&self) -> Result<u64, BatcherError> {
+        let head = self.provider.get_block_number().await.map_err(BatcherError::l1)?;
+        let safe = head.saturating_sub(self.config.confirmations);
+        let start = match self.store.queue_reader().await? {
+            Some(p) => {
+                if self.block_hash(p.l1_block).await? != Some(p.l1_hash) {
+                    self.rewind(safe).await?;
+                    return Ok(0);
+                }
+                p.l1_block + 1
+            }
+            None => self.config.from_block,
+        };
+        if start > safe {
+            return Ok(0);
+        }
+        let to = safe.min(start + MAX_LOG_RANGE - 1);
+        let Some(to_hash) = self.block_hash(to).await? else { return Ok(0) };
+        let filter = Filter::new()
+            .address(self.bridge)
+            .event_signature(queue::event_signatures())
+            .from_block(start)
+            .to_block(to);
+        let logs = self.provider.get_logs(&filter).await.map_err(BatcherError::l1)?;
+        let length = self.store.queue_length().await?;
+        let mut acc = match length {
+            0 => B256::ZERO,
+            n => self.store.queue_entries(n - 1, 1).await?.first().map_or(B256::ZERO, |q| q.accumulator),
+        };
+        let mut entries: Vec<_> =
+            logs.iter().filter_map(|l| queue::entry_of_log(&l.inner.data)).filter(|e| e.index >= length).collect();
+        entries.sort_by_key(|e| e.index);
+        queue::check_consecutive(length, &entries).map_err(|e| {
+            BatcherError::L1(format!(
+                "the bridge's events of blocks {start}..={to} are not the queue's next entries: {e}"
+            ))
+        })?;
+        let queued: Vec<QueuedEntry> = entries
+            .into_iter()
+            .map(|entry| {
+                acc = entry.accumulate(acc);
+                QueuedEntry { entry, accumulator: acc }
+            })
+            .collect();
+        if let Some(last) = queued.last() {
+            // The events and the bridge's storage agree at the block read up to (a view of the
+            // L1 that moved between the calls is read again).
+            let held = self.accumulator(last.entry.index + 1, BlockId::hash(to_hash)).await?;
+            if held != last.accumulator {
+                return Err(BatcherError::L1(format!(
+                    "queue entries up to {} accumulate to {}, the bridge holds {held} at block {to}",
+                    last.entry.index, last.accumulator
+                )));
+            }
+        }
+        let added = queued.len() as u64;
+        self.store.append_queue(&queued, QueueReaderPosition { l1_block: to, l1_hash: to_hash }).await?;
+        if added > 0 {
+            info!(target: "batcher::queue", added, next = length + added, l1_block = to, "read bridge queue entries");
+        }
+        Ok(added)
+    }
+
+    /// The last block read left the canonical L1: keeps the entries the bridge still holds
+    /// (their accumulators match on block `safe`), drops the rest, and reads again from the
+    /// block of the last one kept.
+    async fn rewind(&self, safe: u64) -> Result<(), BatcherError> {
+        let length = self.store.queue_length().await?;
+        let at = BlockId::number(safe);
+        let mut kept = length;
+        while kept > 0 {
+            let stored = self.store.queue_entries(kept - 1, 1).await?;
+            let Some(last) = stored.first() else { break };
+            if self.accumulator(kept, at).await? == last.accumulator {
+                break;
+            }
+            kept -= 1;
+        }
+        let consumed = self.store.latest_block().await?.map_or(0, |b| b.header.queue_end);
+        if kept < consumed {
+            return Err(BatcherError::QueueReorged(format!(
+                "queue entry {kept} was consumed by the L2 and the L1 no longer holds it (a reorg deeper than the \
+                 queue reader's {} confirmations); the L2 must be rebuilt from before it",
+                self.config.confirmations
+            )));
+        }
+        // Read again from the block of the last entry kept (it may hold later entries too).
+        let from = match kept {
+            0 => self.config.from_block,
+            k => self.store.queue_entries(k - 1, 1).await?.first().map_or(self.config.from_block, |q| q.entry.l1_block),
+        };
+        let back = from.saturating_sub(1);
+        let hash = self.block_hash(back).await?.unwrap_or_default();
+        let dropped = self.store.drop_queue_from(kept, QueueReaderPosition { l1_block: back, l1_hash: hash }).await?;
+        warn!(target: "batcher::queue", kept, dropped, from, "an L1 reorg replaced blocks the queue reader had read");
+        Ok(())
+    }
+}

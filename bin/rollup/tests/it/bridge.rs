@@ -1,0 +1,138 @@
+//! The bridge end to end against a real anvil (docs/bridge.md): deposits made on L1 are read
+//! from the bridge's events, credited at the start of an L2 block, posted with the queue
+//! position the inbox checks, and verified by the challenger from L1 data alone; the bridged
+//! tokens move and leave through `withdraw`.
+
+use super::{eventually, get};
+use alloy::{
+    network::{EthereumWallet, TransactionBuilder},
+    providers::{Provider, ProviderBuilder},
+    rpc::types::TransactionRequest,
+    signers::local::PrivateKeySigner,
+};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolCall;
+use rollup::devnet::{Devnet, DevnetConfig};
+use rollup_executor::{BlockEnvInput, CallRequest};
+use rollup_types::{
+    SYSTEM_CONTRACT,
+    bindings::{BatchInbox, L1Bridge, L2System, TestToken},
+    genesis::DEV_ACCOUNTS,
+    keys,
+    signer::Signer,
+};
+use std::time::Duration;
+
+/// A balance on the devnet's L2, read from the sequencer's committed state.
+fn l2_balance(devnet: &Devnet, token: Address, owner: Address) -> U256 {
+    let state = devnet.sequencer.node.committed_state();
+    let input = L2System::balanceOfCall { token, owner }.abi_encode().into();
+    let chain =
+        rollup_types::ChainConfig { chain_id: devnet.deployment.l2_chain_id, chunk_size: devnet.deployment.chunk_size };
+    let request = CallRequest { to: Some(SYSTEM_CONTRACT), input, ..Default::default() };
+    let out = rollup_executor::call(&chain, &state, &request, BlockEnvInput { number: 1, timestamp: 1 }, None)
+        .expect("the call runs");
+    L2System::balanceOfCall::abi_decode_returns(&out.output).expect("a balance")
+}
+
+/// Ether and a test-token deposit on L1 reach the recipient on L2 as bridged tokens; the
+/// recipient moves and withdraws them; the batches consuming the deposits are posted with
+/// their queue position and verified by the challenger, and the entries' outcomes are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposits_are_credited_on_l2_posted_with_their_queue_position_and_verified() {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let devnet = Devnet::start(DevnetConfig::test(dir.path().to_path_buf()).expect("config")).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let token = d.test_token.expect("the devnet deploys a test token");
+    let depositor = PrivateKeySigner::from_bytes(&DEV_ACCOUNTS[6].private_key).expect("key");
+    let l1 = ProviderBuilder::new().wallet(EthereumWallet::from(depositor)).connect_http(devnet.l1_rpc.clone());
+    let alice = Signer::new(&DEV_ACCOUNTS[3].private_key).expect("key");
+    let send = |to: Address, input: Vec<u8>, value: U256| {
+        let l1 = l1.clone();
+        async move {
+            let request = TransactionRequest::default().with_to(to).with_input(input).with_value(value);
+            let receipt = l1.send_transaction(request).await.expect("sent").get_receipt().await.expect("receipt");
+            assert!(receipt.status(), "L1 call to {to} reverted");
+        }
+    };
+
+    // Entry 0: one ether. Entries 1: 500 TST (minted, approved, deposited).
+    let one_ether = U256::from(10u64).pow(U256::from(18));
+    send(d.bridge, L1Bridge::depositETHCall { to: alice.address() }.abi_encode(), one_ether).await;
+    let tst = U256::from(500u64) * one_ether;
+    let me = DEV_ACCOUNTS[6].address;
+    send(token, TestToken::mintCall { to: me, amount: tst }.abi_encode(), U256::ZERO).await;
+    send(token, TestToken::approveCall { spender: d.bridge, amount: tst }.abi_encode(), U256::ZERO).await;
+    send(
+        d.bridge,
+        L1Bridge::depositERC20Call { l1Token: token, to: alice.address(), amount: tst }.abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    // The queue reader takes entries two L1 blocks deep.
+    let raw_l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    for _ in 0..3 {
+        let _: serde_json::Value = raw_l1.raw_request("evm_mine".into(), serde_json::json!([])).await.expect("mine");
+    }
+
+    let (weth_l2, tst_l2) = (keys::bridged_token(&Address::ZERO), keys::bridged_token(&token));
+    eventually(Duration::from_secs(30), "both deposits credited on L2", || async {
+        (l2_balance(&devnet, weth_l2, alice.address()) == one_ether
+            && l2_balance(&devnet, tst_l2, alice.address()) == tst)
+            .then_some(())
+    })
+    .await;
+    let store = devnet.sequencer.node.store();
+    for index in 0..2 {
+        let entry = store.queue_entry(index).await.expect("db").expect("stored");
+        let consumed = entry.consumed.expect("consumed");
+        assert_eq!(consumed.outcome, "credited", "entry {index}");
+    }
+
+    // Alice moves and withdraws bridged ether: ordinary L2 transactions.
+    let chain = d.l2_chain_id;
+    let l1_recipient = Address::repeat_byte(0x77);
+    let calls = [
+        L2System::transferCall { token: weth_l2, to: Address::repeat_byte(0xb0), amount: U256::from(1_000u64) }
+            .abi_encode(),
+        L2System::withdrawCall { l2Token: weth_l2, l1Recipient: l1_recipient, amount: one_ether / U256::from(4u8) }
+            .abi_encode(),
+    ];
+    let raws = calls.iter().enumerate().map(|(n, c)| alice.eip1559(chain, n as u64, c.clone().into()).encoded().into());
+    let hashes: Vec<B256> =
+        devnet.sequencer.node.submit_many(raws.collect()).await.into_iter().map(|r| r.expect("accepted")).collect();
+    let url = devnet.url();
+    let mut last_block = 0;
+    for hash in &hashes {
+        let tx = eventually(Duration::from_secs(30), "inclusion", || async {
+            let tx = get(&format!("{url}/v1/transactions/{hash}")).await;
+            (tx["status"] != "pending").then_some(tx)
+        })
+        .await;
+        assert_eq!(tx["receipt"]["status"], "success", "{tx}");
+        last_block = last_block.max(tx["blockNumber"].as_u64().expect("block"));
+    }
+    let leaf = keys::withdrawal_leaf(&Address::ZERO, &l1_recipient, &(one_ether / U256::from(4u8)));
+    let state = devnet.sequencer.node.committed_state();
+    assert_eq!(state.storage(&keys::withdrawal(&alice.address(), 0).into()), U256::from_be_bytes(leaf.0));
+
+    // Everything is posted with the queue position and verified by the challenger.
+    let mut challenger = devnet.challenger.clone();
+    let verified = eventually(Duration::from_secs(60), "the challenger's verdict", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= last_block).map(|_| status) }
+    })
+    .await;
+    assert!(verified.mismatches.is_empty(), "{:?}", verified.mismatches);
+    let input = BatchInbox::lastQueueEndCall {}.abi_encode();
+    let out = raw_l1
+        .call(TransactionRequest::default().with_to(d.batch_inbox).with_input(input))
+        .await
+        .expect("lastQueueEnd");
+    let queue_end = BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64");
+    assert_eq!(queue_end, 2, "the batches consumed both entries on L1");
+    devnet.stop().await.expect("clean stop");
+}
