@@ -5,11 +5,13 @@
 
 mod l1;
 mod queue;
+mod withdrawals;
 
 pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
 pub use queue::{ConsumedEntry, QueueOutcome, QueueReaderPosition, QueuedEntry, StoredQueueEntry};
 /// The chain database failed (the shared database error).
 pub use rollup_db::DbError as StoreError;
+pub use withdrawals::WithdrawalRecord;
 
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
 use rollup_db::{Backend, Database, address, b256, i64_of, sqlx, u64_of, values_clause};
@@ -129,6 +131,28 @@ pub struct IncludedTx {
     pub output: Bytes,
     /// Logs.
     pub logs: Vec<StoredLog>,
+}
+
+/// Everything a sealed block writes, in one database transaction ([`Store::commit_block`]).
+#[derive(Clone, Copy, Debug)]
+pub struct BlockWrite<'a> {
+    /// The block.
+    pub block: &'a StoredBlock,
+    /// What it did with each queue entry it consumed, in order.
+    pub queue: &'a [ConsumedEntry],
+    /// Its transactions (their pending rows are updated in place).
+    pub included: &'a [IncludedTx],
+    /// Status changes it caused (rejected, superseded).
+    pub changes: &'a [StatusChange],
+    /// The withdrawals it wrote.
+    pub withdrawals: &'a [WithdrawalRecord],
+}
+
+impl<'a> BlockWrite<'a> {
+    /// A block with only transactions (and the status changes they caused).
+    pub const fn new(block: &'a StoredBlock, included: &'a [IncludedTx], changes: &'a [StatusChange]) -> Self {
+        Self { block, queue: &[], included, changes, withdrawals: &[] }
+    }
 }
 
 /// A sealed block as stored.
@@ -433,16 +457,12 @@ impl Store {
         u64_of(&row, "next")
     }
 
-    /// Commits a sealed block, what it did with the queue entries it consumed (`queue`, the
-    /// entries before its `queue_end`), its included transactions (multi-row updates of their
-    /// pending rows) and the status changes it caused, atomically.
-    pub async fn commit_block(
-        &self,
-        block: &StoredBlock,
-        queue: &[ConsumedEntry],
-        included: &[IncludedTx],
-        changes: &[StatusChange],
-    ) -> Result<(), StoreError> {
+    /// Commits a sealed block, what it did with the queue entries it consumed (`block.queue`,
+    /// the entries before its `queue_end`), its included transactions (multi-row updates of
+    /// their pending rows), the withdrawals it wrote and the status changes it caused,
+    /// atomically.
+    pub async fn commit_block(&self, block: &BlockWrite<'_>) -> Result<(), StoreError> {
+        let BlockWrite { block, queue, included, changes, withdrawals } = *block;
         const COLUMNS: usize = 7;
         let mut tx = self.db.writer().begin().await?;
         let h = &block.header;
@@ -478,6 +498,7 @@ impl Store {
             ))
         })?;
         Self::consume_queue_in(&mut tx, h.number, first, queue).await?;
+        Self::insert_withdrawals_in(&mut tx, withdrawals).await?;
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
         for (c, chunk) in included.chunks(per_statement).enumerate() {
             let first_index = c * per_statement;

@@ -34,6 +34,13 @@ enum Command {
     Challenger(ChallengerArgs),
     /// Deploys the L1 contracts of a chain and prints the deployment as JSON.
     Deploy(DeployArgs),
+    /// Deposits ether or an ERC-20 from L1 to an L2 account through the bridge (prints its
+    /// queue index; `GET /v1/deposits/{index}` on the L2 follows it).
+    Deposit(DepositArgs),
+    /// Withdraws a bridged token from L2 to an L1 recipient (prints the withdrawal's index).
+    Withdraw(WithdrawArgs),
+    /// Pays a withdrawal on L1 once its batch is final, with the proof the L2 API builds.
+    FinalizeWithdrawal(FinalizeWithdrawalArgs),
     /// Measures a component on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -512,6 +519,78 @@ impl BacklogArgs {
     }
 }
 
+/// Where a bridge command finds the L2, the L1 and the bridge, and whose key it signs with.
+#[derive(Debug, Args)]
+struct BridgeEndpointArgs {
+    /// The L2 sequencer's HTTP URL.
+    #[arg(long = "rpc", env = "ROLLUP_RPC", default_value = "http://127.0.0.1:8547")]
+    rpc: String,
+    /// L1 JSON-RPC URL.
+    #[arg(long = "l1-rpc", env = "ROLLUP_L1_RPC", default_value = "http://127.0.0.1:8545")]
+    l1_rpc: url::Url,
+    /// The L1 bridge (default: the one attached to the inbox the L2 reports in /v1/status).
+    #[arg(long = "bridge", env = "ROLLUP_BRIDGE")]
+    bridge: Option<Address>,
+    /// Private key of the account that signs.
+    #[arg(long = "key", env = "ROLLUP_KEY", hide_env_values = true)]
+    key: B256,
+}
+
+impl BridgeEndpointArgs {
+    fn endpoints(&self) -> crate::bridge::Endpoints {
+        crate::bridge::Endpoints {
+            l2: self.rpc.trim_end_matches('/').to_owned(),
+            l1: self.l1_rpc.clone(),
+            bridge: self.bridge,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct DepositArgs {
+    #[command(flatten)]
+    ends: BridgeEndpointArgs,
+    /// The L2 account credited.
+    #[arg(long = "to")]
+    to: Address,
+    /// Amount in the asset's smallest unit (wei for ether).
+    #[arg(long = "amount")]
+    amount: U256,
+    /// An ERC-20 to deposit instead of ether (the bridge is approved first when needed).
+    #[arg(long = "token")]
+    token: Option<Address>,
+}
+
+#[derive(Debug, Args)]
+struct WithdrawArgs {
+    #[command(flatten)]
+    ends: BridgeEndpointArgs,
+    /// The bridged L2 token to withdraw (its L1 asset is paid out).
+    #[arg(long = "token")]
+    token: Address,
+    /// The L1 recipient.
+    #[arg(long = "to")]
+    to: Address,
+    /// Amount in the token's smallest unit.
+    #[arg(long = "amount")]
+    amount: U256,
+}
+
+#[derive(Debug, Args)]
+struct FinalizeWithdrawalArgs {
+    #[command(flatten)]
+    ends: BridgeEndpointArgs,
+    /// The L2 account that withdrew.
+    #[arg(long = "sender")]
+    sender: Address,
+    /// The withdrawal's index among the sender's.
+    #[arg(long = "index")]
+    index: u64,
+    /// Seconds to wait for the batch holding it to be final (0: fail at once if it is not).
+    #[arg(long = "wait-secs", default_value_t = 0)]
+    wait_secs: u64,
+}
+
 #[derive(Debug, Args)]
 struct L1Args {
     /// L1 JSON-RPC URL.
@@ -909,8 +988,41 @@ impl Cli {
                 }
                 Ok(())
             }
+            Command::Deposit(args) => {
+                let done =
+                    crate::bridge::deposit(&args.ends.endpoints(), &args.ends.key, args.to, args.amount, args.token)
+                        .await?;
+                print_json(&done)
+            }
+            Command::Withdraw(args) => {
+                let done =
+                    crate::bridge::withdraw(&args.ends.endpoints(), &args.ends.key, args.token, args.to, args.amount)
+                        .await?;
+                print_json(&done)
+            }
+            Command::FinalizeWithdrawal(args) => {
+                let wait = Duration::from_secs(args.wait_secs);
+                let done = crate::bridge::finalize_withdrawal(
+                    &args.ends.endpoints(),
+                    &args.ends.key,
+                    args.sender,
+                    args.index,
+                    wait,
+                )
+                .await?;
+                print_json(&done)
+            }
         }
     }
+}
+
+/// Prints a command's result as JSON on standard output.
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    }
+    Ok(())
 }
 
 async fn run_devnet(args: DevnetArgs) -> Result<()> {

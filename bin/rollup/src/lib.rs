@@ -3,6 +3,7 @@
 pub mod anvil;
 pub mod batcher_http;
 pub mod bench;
+pub mod bridge;
 pub mod cli;
 pub mod codec_bench;
 pub mod devnet;

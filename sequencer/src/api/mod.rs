@@ -94,6 +94,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::error::SequencerError> for ApiError {
+    fn from(err: crate::error::SequencerError) -> Self {
+        match err {
+            crate::error::SequencerError::Store(e) => e.into(),
+            other => {
+                tracing::error!(target: "sequencer::api", ?other, "internal error");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", other.to_string())
+            }
+        }
+    }
+}
+
 /// Maps a body that could not be read: too large (413) or broken (400).
 pub(crate) fn body_error(rejection: &BytesRejection) -> (StatusCode, &'static str, String) {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -240,6 +240,79 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
         },
         Route {
             method: "get",
+            path: "/v1/deposits/{index}",
+            summary: "Entry of the bridge's L1 → L2 queue (a deposit or a forced transaction): queued, or the block that consumed it, its outcome and settlement",
+            params: &[("index", "Queue index, decimal", "^[0-9]{1,20}$")],
+            body: None,
+            responses: vec![
+                (
+                    200,
+                    "The entry",
+                    object(json!({
+                        "index": { "type": "integer" }, "kind": { "type": "string", "enum": ["deposit", "forced"] },
+                        "from": hex("L1 account that queued it"), "l1Block": { "type": "integer" },
+                        "status": { "type": "string", "enum": ["queued", "included", "posted", "finalized"] },
+                        "blockNumber": { "type": "integer", "nullable": true },
+                        "outcome": { "type": "string", "nullable": true, "enum": ["credited", "success", "revert", "halt", "skipped"] },
+                        "batch": { "type": "object", "nullable": true }
+                    })),
+                ),
+                (400, "Not an index", error_ref()),
+                (404, "Not read from L1 (yet)", error_ref()),
+            ],
+            handler: get(rest::deposit),
+        },
+        Route {
+            method: "get",
+            path: "/v1/withdrawals/{sender}/{index}",
+            summary: "A withdrawal written on L2 and where its block stands (included, posted, finalized)",
+            params: &[
+                ("sender", "The L2 account that withdrew, 0x-hex", "^(0x)?[0-9a-fA-F]{40}$"),
+                ("index", "Its index among the sender's withdrawals, decimal", "^[0-9]{1,20}$"),
+            ],
+            body: None,
+            responses: vec![
+                (
+                    200,
+                    "The withdrawal",
+                    object(json!({
+                        "l2Sender": hex("Sender"), "index": { "type": "integer" }, "l1Token": hex("L1 asset (zero: ether)"),
+                        "recipient": hex("L1 recipient"), "amount": { "type": "string" }, "leaf": hex("Leaf value"),
+                        "status": { "type": "string", "enum": ["included", "posted", "finalized"] }
+                    })),
+                ),
+                (400, "Not an address or index", error_ref()),
+                (404, "No such withdrawal", error_ref()),
+            ],
+            handler: get(rest::withdrawal),
+        },
+        Route {
+            method: "get",
+            path: "/v1/withdrawals/{sender}/{index}/proof",
+            summary: "What L1Bridge.finalizeWithdrawal takes: the newest batch on L1, the withdrawal and the siblings of its leaf",
+            params: &[
+                ("sender", "The L2 account that withdrew, 0x-hex", "^(0x)?[0-9a-fA-F]{40}$"),
+                ("index", "Its index among the sender's withdrawals, decimal", "^[0-9]{1,20}$"),
+            ],
+            body: None,
+            responses: vec![
+                (
+                    200,
+                    "The proof",
+                    object(json!({
+                        "batchIndex": { "type": "integer" }, "stateRoot": hex("The batch's state root"),
+                        "finalized": { "type": "boolean" }, "withdrawal": { "type": "object" },
+                        "siblings": { "type": "array", "items": hex("Sibling, root down") }
+                    })),
+                ),
+                (400, "Not an address or index", error_ref()),
+                (404, "No such withdrawal", error_ref()),
+                (409, "Not in a batch on L1 yet (not_posted)", error_ref()),
+            ],
+            handler: get(rest::withdrawal_proof),
+        },
+        Route {
+            method: "get",
             path: "/v1/status",
             summary: "Head, mempool, startup, L1 settlement, batcher and challenger",
             params: &[],

@@ -360,3 +360,123 @@ pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
     }
     Ok(Json(body))
 }
+
+/// Where an L2 block stands on L1: `included` (no batch holds it yet), `posted` or
+/// `finalized`, with its batch.
+async fn settlement(node: &Node, block: u64) -> Result<(&'static str, Option<BatchRecord>), ApiError> {
+    Ok(match node.store().batch_of_block(block).await? {
+        Some(batch) if batch.finalized => ("finalized", Some(batch)),
+        Some(batch) => ("posted", Some(batch)),
+        None => ("included", None),
+    })
+}
+
+fn batch_json(b: &BatchRecord) -> Value {
+    json!({ "index": b.index, "l1TxHash": b.l1_tx_hash, "l1Block": b.l1_block, "stateRoot": b.state_root, "postedAt": b.posted_at, "finalized": b.finalized })
+}
+
+fn parse_u64(what: &'static str, s: &str) -> Result<u64, ApiError> {
+    s.parse()
+        .map_err(|_| ApiError::bad_request("invalid_index", format!("{s:?} is not a {what} (a decimal below 2^64)")))
+}
+
+/// `GET /v1/deposits/{index}`: entry `index` of the bridge's queue (a deposit or a forced
+/// transaction) and where it stands: `queued` (read from L1, not in a block yet) or the
+/// block that consumed it, its outcome, and that block's settlement.
+pub(super) async fn deposit(State(node): State<Arc<Node>>, Path(index): Path<String>) -> ApiResult {
+    let index = parse_u64("queue index", &index)?;
+    let entry = node.store().queue_entry(index).await?.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "queue entry {index} was not read from L1 (it does not exist, or is less than the queue reader's \
+             confirmations deep)"
+        ))
+    })?;
+    let e = &entry.queued.entry;
+    let mut body =
+        json!({ "index": e.index, "from": e.from, "l1Block": e.l1_block, "accumulator": entry.queued.accumulator });
+    match &e.item {
+        rollup_types::queue::QueueItem::Deposit { to, l1_token, amount, meta: _ } => {
+            body["kind"] = json!("deposit");
+            body["to"] = json!(to);
+            body["l1Token"] = json!(l1_token);
+            body["l2Token"] = json!(rollup_types::keys::bridged_token(l1_token));
+            body["amount"] = json!(amount.to_string());
+        }
+        rollup_types::queue::QueueItem::Forced { raw } => {
+            body["kind"] = json!("forced");
+            body["raw"] = json!(raw);
+            body["txHash"] = json!(e.forced_tx_hash());
+        }
+    }
+    match &entry.consumed {
+        None => body["status"] = json!("queued"),
+        Some(c) => {
+            let (status, batch) = settlement(&node, c.block_number).await?;
+            body["status"] = json!(status);
+            body["blockNumber"] = json!(c.block_number);
+            body["outcome"] = json!(c.outcome);
+            body["reason"] = json!(c.reason);
+            body["logs"] = json!(c.logs);
+            body["batch"] = json!(batch.as_ref().map(batch_json));
+        }
+    }
+    Ok(Json(body))
+}
+
+fn parse_address(address: &str) -> Result<Address, ApiError> {
+    address
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_address", format!("{address:?} is not a 20-byte 0x-hex address")))
+}
+
+fn withdrawal_json(w: &rollup_chain_store::WithdrawalRecord) -> Value {
+    json!({
+        "l2Sender": w.l2_sender, "index": w.index, "l1Token": w.l1_token, "l2Token": w.l2_token,
+        "recipient": w.recipient, "amount": w.amount.to_string(), "leaf": w.leaf,
+        "key": rollup_types::keys::withdrawal(&w.l2_sender, w.index), "blockNumber": w.block_number, "txHash": w.tx_hash,
+    })
+}
+
+/// `GET /v1/withdrawals/{sender}/{index}`: withdrawal `index` of `sender` and where its block
+/// stands (`included`, `posted`, `finalized`).
+pub(super) async fn withdrawal(
+    State(node): State<Arc<Node>>,
+    Path((sender, index)): Path<(String, String)>,
+) -> ApiResult {
+    let (sender, index) = (parse_address(&sender)?, parse_u64("withdrawal index", &index)?);
+    let w = node
+        .store()
+        .withdrawal(sender, index)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no withdrawal {index} of {sender} was written on L2")))?;
+    let (status, batch) = settlement(&node, w.block_number).await?;
+    let mut body = withdrawal_json(&w);
+    body["status"] = json!(status);
+    body["batch"] = json!(batch.as_ref().map(batch_json));
+    Ok(Json(body))
+}
+
+/// `GET /v1/withdrawals/{sender}/{index}/proof`: what `L1Bridge.finalizeWithdrawal` takes for
+/// this withdrawal: the newest batch on L1, the withdrawal's fields and the siblings of its
+/// leaf up to that batch's state root (docs/bridge.md §5.2). The batch must be final before
+/// the bridge pays (`finalized` says whether it is).
+pub(super) async fn withdrawal_proof(
+    State(node): State<Arc<Node>>,
+    Path((sender, index)): Path<(String, String)>,
+) -> ApiResult {
+    use crate::node::ProofError;
+    let (sender, index) = (parse_address(&sender)?, parse_u64("withdrawal index", &index)?);
+    let proof = node.withdrawal_proof(sender, index).await.map_err(|e| match e {
+        ProofError::Unknown { .. } => ApiError::not_found(e.to_string()),
+        ProofError::NotPosted { .. } => ApiError::new(StatusCode::CONFLICT, "not_posted", e.to_string()),
+        ProofError::Node(err) => ApiError::from(err),
+    })?;
+    Ok(Json(json!({
+        "batchIndex": proof.batch.index,
+        "stateRoot": proof.batch.state_root,
+        "finalized": proof.batch.finalized,
+        "postedAt": proof.batch.posted_at,
+        "withdrawal": withdrawal_json(&proof.withdrawal),
+        "siblings": proof.siblings,
+    })))
+}

@@ -8,10 +8,12 @@ mod backlog;
 mod calls;
 mod ingest;
 mod producer;
+mod proofs;
 mod startup;
 
 pub use backlog::{BacklogLimits, BacklogView};
 pub use calls::{CallBudget, CallError, CallLimits};
+pub use proofs::{ProofError, WithdrawalProof};
 
 use crate::{
     mempool::{Mempool, MempoolLimits},
@@ -225,6 +227,8 @@ pub struct Node {
     admission: Arc<rayon::ThreadPool>,
     /// The threads and slots of read-only calls.
     calls: calls::CallPool,
+    /// The state after the newest batch on L1, for withdrawal proofs (built on demand).
+    batch_state: tokio::sync::Mutex<Option<proofs::BatchState>>,
 }
 
 /// Recovers the lock's data even if a panicking thread poisoned it: every critical section

@@ -9,7 +9,7 @@ use crate::{
     store::{IncludedTx, StatusChange, StoredBlock, StoredLog, StoredSnapshot, StoredStatus},
 };
 use alloy_primitives::{Address, B256, Bloom, map::HashSet};
-use rollup_chain_store::{ConsumedEntry, QueuedEntry};
+use rollup_chain_store::{BlockWrite, ConsumedEntry, QueuedEntry, WithdrawalRecord};
 use rollup_executor::{BlockEnvInput, ExecutedBlock, QueueResult, State, TxResult};
 use rollup_types::{BlockHeader, RecoveredTx, block::transactions_root, codec::BlockSizeBound};
 use std::{
@@ -43,6 +43,7 @@ struct Sealed {
     block: StoredBlock,
     queue: Vec<ConsumedEntry>,
     included: Vec<IncludedTx>,
+    withdrawals: Vec<WithdrawalRecord>,
     changes: Vec<StatusChange>,
     state: Arc<State>,
     execution: Duration,
@@ -237,12 +238,16 @@ impl Node {
         let mut included = Vec::with_capacity(ready.len());
         let mut bloom = Bloom::ZERO;
         let mut size = BlockSizeBound::new(&self.config.chain).with_queue(queue.len() as u64);
+        let mut withdrawals = Vec::new();
         let consumed: Vec<ConsumedEntry> = queue
             .iter()
             .zip(&executed.queue)
             .map(|(q, r)| {
                 for log in r.outcome().map_or(&[][..], |o| &o.logs[..]) {
                     bloom.accrue_log(log);
+                }
+                if let QueueResult::Forced { hash, outcome, .. } = r {
+                    withdrawals.extend(withdrawals_of(&outcome.logs, env.number, *hash));
                 }
                 consumed_entry(&q.entry, r)
             })
@@ -253,6 +258,7 @@ impl Node {
                 for log in &out.logs {
                     bloom.accrue_log(log);
                 }
+                withdrawals.extend(withdrawals_of(&out.logs, env.number, entry.tx.hash()));
                 included.push(IncludedTx {
                     hash: entry.tx.hash(),
                     raw: entry.raw.clone(),
@@ -284,17 +290,33 @@ impl Node {
             batch_bytes: size.bytes() as u64,
         };
         tip.0 = Head { header: block.header.clone(), hash: block.hash };
-        Sealed { block, queue: consumed, included, changes, state, execution, state_root: executed.timings.state_root }
+        Sealed {
+            block,
+            queue: consumed,
+            included,
+            withdrawals,
+            changes,
+            state,
+            execution,
+            state_root: executed.timings.state_root,
+        }
     }
 
     /// Writes a sealed block to the database, then publishes it as the head (and takes a
     /// snapshot when one is due).
     async fn persist(&self, sealed: Sealed) -> Result<Head, SequencerError> {
         let started = Instant::now();
-        let Sealed { block, queue, included, changes, state, execution, state_root } = sealed;
+        let Sealed { block, queue, included, withdrawals, changes, state, execution, state_root } = sealed;
         // The executor has moved on: if the block cannot be stored the service must stop and
         // replay from the database on restart.
-        self.store.commit_block(&block, &queue, &included, &changes).await?;
+        let write = BlockWrite {
+            block: &block,
+            queue: &queue,
+            included: &included,
+            changes: &changes,
+            withdrawals: &withdrawals,
+        };
+        self.store.commit_block(&write).await?;
         if !queue.is_empty() {
             info!(target: "sequencer::block", number = block.header.number, entries = queue.len(), queue_end = block.header.queue_end, "consumed bridge queue entries");
         }
@@ -430,4 +452,28 @@ fn consumed_entry(entry: &rollup_types::queue::QueueEntry, result: &QueueResult)
             logs: Vec::new(),
         },
     }
+}
+
+/// The withdrawals a transaction wrote: its `WithdrawalInitiated` events (docs/bridge.md §5.1).
+fn withdrawals_of(logs: &[alloy_primitives::Log], block: u64, tx_hash: B256) -> Vec<WithdrawalRecord> {
+    use alloy_sol_types::SolEvent;
+    use rollup_types::bindings::L2System::WithdrawalInitiated;
+    logs.iter()
+        .filter(|l| {
+            l.address == rollup_types::SYSTEM_CONTRACT
+                && l.topics().first() == Some(&WithdrawalInitiated::SIGNATURE_HASH)
+        })
+        .filter_map(|l| WithdrawalInitiated::decode_log_data(&l.data).ok())
+        .map(|e| WithdrawalRecord {
+            l2_sender: e.sender,
+            index: e.index.saturating_to(),
+            l1_token: e.l1Token,
+            l2_token: e.l2Token,
+            recipient: e.recipient,
+            amount: e.amount,
+            leaf: e.leaf,
+            block_number: block,
+            tx_hash,
+        })
+        .collect()
 }

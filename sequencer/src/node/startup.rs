@@ -60,12 +60,12 @@ impl Node {
                     tx_count: 0,
                     batch_bytes: 0,
                 };
-                store.commit_block(&block, &[], &[], &[]).await?;
+                store.commit_block(&rollup_chain_store::BlockWrite::new(&block, &[], &[])).await?;
             }
         }
 
         let mut startup = Startup::default();
-        let (executor, from) = match restore(&store, &config).await? {
+        let (executor, from) = match restore(&store, &config, u64::MAX).await? {
             Some((executor, block)) => {
                 startup.snapshot_block = Some(block.header.number);
                 (executor, Head { header: block.header, hash: block.hash })
@@ -75,8 +75,8 @@ impl Node {
                 (genesis_executor, Head { header: block.header, hash: block.hash })
             }
         };
-        let mut executor = executor.with_parallelism(ParallelConfig::threads(config.exec_threads))?;
-        let head = replay(&store, &mut executor, &config.chain, from, &mut startup).await?;
+        let executor = executor.with_parallelism(ParallelConfig::threads(config.exec_threads))?;
+        let (executor, head) = replay(&store, executor, &config.chain, from, u64::MAX, Some(&mut startup)).await?;
 
         let mut mempool = Mempool::new(config.mempool);
         let state = executor.state();
@@ -155,14 +155,22 @@ impl Node {
             l1_backlog: Mutex::new(l1_backlog),
             throttled: AtomicBool::new(false),
             admission,
+            batch_state: tokio::sync::Mutex::new(None),
         }))
     }
 }
 
-/// The executor over the newest snapshot that reproduces its block's state root, with that
-/// block; `None` if there is none (start from genesis).
-async fn restore(store: &Store, config: &SequencerConfig) -> Result<Option<(Executor, StoredBlock)>, SequencerError> {
+/// The executor over the newest snapshot at or before block `at_most` that reproduces its
+/// block's state root, with that block; `None` if there is none (start from genesis).
+pub(super) async fn restore(
+    store: &Store,
+    config: &SequencerConfig,
+    at_most: u64,
+) -> Result<Option<(Executor, StoredBlock)>, SequencerError> {
     for (number, root) in store.snapshot_heads().await? {
+        if number > at_most {
+            continue;
+        }
         let Some(block) = store.block(number).await? else { continue };
         if block.header.state_root != root {
             warn!(target: "sequencer", number, "snapshot does not match its block; ignoring it");
@@ -184,18 +192,22 @@ async fn restore(store: &Store, config: &SequencerConfig) -> Result<Option<(Exec
     Ok(None)
 }
 
-/// Re-executes every stored block after `from`, checking each state root.
-async fn replay(
+/// Re-executes the stored blocks after `from` up to block `until`, checking each state root;
+/// returns the executor after them and the last block replayed. The execution runs on a
+/// blocking thread, a page of blocks at a time.
+pub(super) async fn replay(
     store: &Store,
-    executor: &mut Executor,
+    mut executor: Executor,
     chain: &ChainConfig,
     from: Head,
-    startup: &mut Startup,
-) -> Result<Head, SequencerError> {
+    until: u64,
+    mut startup: Option<&mut Startup>,
+) -> Result<(Executor, Head), SequencerError> {
     const PAGE: u64 = 256;
     let mut head = from;
-    loop {
-        let blocks = store.blocks_from(head.header.number + 1, PAGE).await?;
+    while head.header.number < until {
+        let limit = PAGE.min(until - head.header.number);
+        let blocks = store.blocks_from(head.header.number + 1, limit).await?;
         let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { break };
         let raws = store.block_transactions(first.header.number, last.header.number).await?;
         let chain = *chain;
@@ -218,26 +230,40 @@ async fn replay(
                 std::iter::from_fn(|| recovered.next_if(|(b, _)| *b == n)).map(|(_, tx)| tx).collect()
             })
             .collect();
-        // The queue entries the page consumed, after the head's.
+        // The queue entries the page consumed, after the head's: each block's as a range.
         let queue = store.queue_range(head.header.queue_end, last.header.queue_end).await?;
         let mut at = head.header.queue_end;
-        let mut input: Vec<(BlockEnvInput, &[QueueEntry], &[RecoveredTx])> = Vec::with_capacity(blocks.len());
-        for (b, txs) in blocks.iter().zip(&txs) {
+        let mut ranges = Vec::with_capacity(blocks.len());
+        for b in &blocks {
             let end = b.header.queue_end;
-            let consumed = queue.get((at - head.header.queue_end) as usize..(end - head.header.queue_end) as usize);
-            let Some(consumed) = consumed.filter(|_| end >= at) else {
+            if end < at {
                 return Err(StoreError::Corrupt(format!(
                     "block {} moves the queue back from {at} to {end}",
                     b.header.number
                 ))
                 .into());
-            };
-            input.push((BlockEnvInput { number: b.header.number, timestamp: b.header.timestamp }, consumed, &txs[..]));
+            }
+            ranges.push((at - head.header.queue_end) as usize..(end - head.header.queue_end) as usize);
             at = end;
         }
+        let envs: Vec<BlockEnvInput> =
+            blocks.iter().map(|b| BlockEnvInput { number: b.header.number, timestamp: b.header.timestamp }).collect();
+        let counts: Vec<usize> = txs.iter().map(Vec::len).collect();
         // A page at a time, each block's state tree beside the next one's execution.
-        let executed = executor.execute_blocks(&input);
-        for ((block, executed), txs) in blocks.iter().zip(executed).zip(&txs) {
+        let (moved, executed) = tokio::task::spawn_blocking(move || {
+            let input: Vec<(BlockEnvInput, &[QueueEntry], &[RecoveredTx])> = envs
+                .iter()
+                .zip(&ranges)
+                .zip(&txs)
+                .map(|((env, range), txs)| (*env, &queue[range.clone()], &txs[..]))
+                .collect();
+            let executed = executor.execute_blocks(&input);
+            (executor, executed)
+        })
+        .await
+        .map_err(|e| SequencerError::Task(e.to_string()))?;
+        executor = moved;
+        for ((block, executed), count) in blocks.iter().zip(executed).zip(counts) {
             let n = block.header.number;
             if executed.state_root != block.header.state_root || executed.chunk_roots != block.chunk_roots {
                 return Err(SequencerError::ReplayMismatch {
@@ -246,10 +272,12 @@ async fn replay(
                     stored: block.header.state_root,
                 });
             }
-            startup.replayed_blocks += 1;
-            startup.replayed_txs += txs.len() as u64;
+            if let Some(startup) = startup.as_deref_mut() {
+                startup.replayed_blocks += 1;
+                startup.replayed_txs += count as u64;
+            }
             head = Head { header: block.header.clone(), hash: block.hash };
         }
     }
-    Ok(head)
+    Ok((executor, head))
 }

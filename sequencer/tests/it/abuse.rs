@@ -321,7 +321,8 @@ async fn errors_say_what_is_wrong() {
             }
         }
     }
-    assert_eq!(params, 3);
+    // Transaction hash, block id, account address; queue index; sender and index twice.
+    assert_eq!(params, 8);
     let raw = &spec["paths"]["/v1/transactions"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
         ["raw"]["pattern"];
     assert_eq!(raw, "^0x([0-9a-fA-F]{2})+$");

@@ -4,6 +4,7 @@
 use super::{Seq, alice, chain_id, custom_tx, transfer};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex};
 use reqwest::StatusCode;
+use rollup_chain_store::BlockWrite;
 use rollup_db::testing::PostgresTestDb;
 use rollup_sequencer::{Node, SequencerConfig, StatusSources};
 use rollup_types::{SYSTEM_CONTRACT, genesis::DEV_ACCOUNTS, signer::Signer};
@@ -255,11 +256,13 @@ async fn block_commit_updates_rows_in_place(url: &str) {
         };
         StoredBlock { hash: header.hash(), header, chunk_roots: vec![B256::ZERO], tx_count: 2, batch_bytes: 0 }
     };
-    let err =
-        store.commit_block(&block(1), &[], &[included(1), included(3)], &[]).await.expect_err("unknown transaction");
+    let err = store
+        .commit_block(&BlockWrite::new(&block(1), &[included(1), included(3)], &[]))
+        .await
+        .expect_err("unknown transaction");
     assert!(err.to_string().contains("never stored as pending"), "{err}");
     assert!(store.block(1).await.expect("db").is_none(), "nothing of the refused block is written");
-    store.commit_block(&block(1), &[], &[included(2), included(1)], &[]).await.expect("committed");
+    store.commit_block(&BlockWrite::new(&block(1), &[included(2), included(1)], &[])).await.expect("committed");
     for (index, i) in [2u8, 1].into_iter().enumerate() {
         let record = store.transaction(B256::repeat_byte(i)).await.expect("db").expect("row");
         assert_eq!(record.status, StoredStatus::Included);

@@ -67,15 +67,23 @@ impl Seq {
     }
 
     async fn wait_included(&self, hash: &Value) -> Value {
-        for _ in 0..100 {
-            let (_, tx) = self.get(&format!("/v1/transactions/{}", hash.as_str().expect("hash"))).await;
-            if tx["status"] == "included" {
-                return tx;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("transaction {hash} was not included");
+        eventually_json(self, &format!("/v1/transactions/{}", hash.as_str().expect("hash")), |tx| {
+            tx["status"] == "included"
+        })
+        .await
     }
+}
+
+/// The JSON at `path` once `done` holds for it (within five seconds).
+async fn eventually_json(seq: &Seq, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..100 {
+        let (_, body) = seq.get(path).await;
+        if done(&body) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{path} did not reach the state expected");
 }
 
 fn alice() -> Signer {

@@ -114,3 +114,51 @@ async fn queue_entries_are_consumed_and_replayed_on_postgres() {
     queue_entries_are_consumed_and_replayed(db.url().to_owned()).await;
     db.drop_database().await.expect("dropped");
 }
+
+/// The bridge's REST endpoints: a deposit queued then credited, a withdrawal written in a
+/// block no batch holds yet (its proof is `409 not_posted`), and clear errors for the rest.
+#[tokio::test]
+async fn the_bridge_endpoints_follow_deposits_and_withdrawals() {
+    let seq = super::Seq::start(SequencerConfig::test()).await;
+    let node = seq.handle.node.clone();
+    let signer = alice();
+    let (status, body) = seq.get("/v1/deposits/0").await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
+    let (status, body) = seq.get("/v1/deposits/x").await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (400, Some("invalid_index")), "{body}");
+
+    let entries = queued(B256::ZERO, vec![deposit(0, signer.address(), 1_000)]);
+    node.store()
+        .append_queue(&entries, QueueReaderPosition { l1_block: 40, l1_hash: B256::repeat_byte(1) })
+        .await
+        .expect("stored");
+    // Queued until the producer's next block takes it (which may already have happened).
+    let (_, body) = seq.get("/v1/deposits/0").await;
+    assert!(body["status"] == "queued" || body["status"] == "included", "{body}");
+    let credited = super::eventually_json(&seq, "/v1/deposits/0", |b| b["status"] == "included").await;
+    assert_eq!((credited["kind"].as_str(), credited["outcome"].as_str()), (Some("deposit"), Some("credited")));
+    assert_eq!(credited["amount"], "1000");
+
+    let weth_l2 = keys::bridged_token(&Address::ZERO);
+    let call = rollup_types::bindings::L2System::withdrawCall {
+        l2Token: weth_l2,
+        l1Recipient: Address::repeat_byte(0x77),
+        amount: U256::from(400u16),
+    };
+    use alloy_sol_types::SolCall;
+    let raw = signer.eip1559(chain_id(), 0, call.abi_encode().into()).encoded();
+    let (status, body) = seq.submit(&raw).await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    seq.wait_included(&body["hash"]).await;
+    let path = format!("/v1/withdrawals/{}/0", signer.address());
+    let (_, w) = seq.get(&path).await;
+    assert_eq!((w["status"].as_str(), w["amount"].as_str()), (Some("included"), Some("400")), "{w}");
+    assert_eq!(w["l1Token"], Address::ZERO.to_string(), "{w}");
+    let (status, body) = seq.get(&format!("{path}/proof")).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (409, Some("not_posted")), "{body}");
+    let (status, _) = seq.get(&format!("/v1/withdrawals/{}/1/proof", signer.address())).await;
+    assert_eq!(status.as_u16(), 404);
+    let (status, body) = seq.get("/v1/withdrawals/0x12/0").await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (400, Some("invalid_address")), "{body}");
+    seq.stop().await;
+}

@@ -1,7 +1,7 @@
 //! The bridge end to end against a real anvil (docs/bridge.md): deposits made on L1 are read
 //! from the bridge's events, credited at the start of an L2 block, posted with the queue
 //! position the inbox checks, and verified by the challenger from L1 data alone; the bridged
-//! tokens move and leave through `withdraw`.
+//! tokens move, leave through `withdraw`, and are paid on L1 against a final batch.
 
 use super::{eventually, get};
 use alloy::{
@@ -12,11 +12,14 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
-use rollup::devnet::{Devnet, DevnetConfig};
+use rollup::{
+    bridge::{self, Endpoints},
+    devnet::{Devnet, DevnetConfig},
+};
 use rollup_executor::{BlockEnvInput, CallRequest};
 use rollup_types::{
     SYSTEM_CONTRACT,
-    bindings::{BatchInbox, L1Bridge, L2System, TestToken},
+    bindings::{BatchInbox, L2System, TestToken},
     genesis::DEV_ACCOUNTS,
     keys,
     signer::Signer,
@@ -35,11 +38,13 @@ fn l2_balance(devnet: &Devnet, token: Address, owner: Address) -> U256 {
     L2System::balanceOfCall::abi_decode_returns(&out.output).expect("a balance")
 }
 
-/// Ether and a test-token deposit on L1 reach the recipient on L2 as bridged tokens; the
-/// recipient moves and withdraws them; the batches consuming the deposits are posted with
-/// their queue position and verified by the challenger, and the entries' outcomes are kept.
+/// Ether and a test-token deposit on L1 (`rollup deposit`'s code) reach the recipient on L2 as
+/// bridged tokens; the recipient moves and withdraws them; the batches consuming the deposits
+/// are posted with their queue position and verified by the challenger; once its batch is
+/// final the withdrawal is paid on L1 with the API's proof (`rollup finalize-withdrawal`'s
+/// code), once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deposits_are_credited_on_l2_posted_with_their_queue_position_and_verified() {
+async fn deposit_move_withdraw_and_finalize_on_l1() {
     if let Ok(filter) = std::env::var("TEST_LOG") {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
     }
@@ -59,19 +64,17 @@ async fn deposits_are_credited_on_l2_posted_with_their_queue_position_and_verifi
         }
     };
 
-    // Entry 0: one ether. Entries 1: 500 TST (minted, approved, deposited).
+    // Entry 0: one ether. Entry 1: 500 TST (minted; `rollup deposit` approves and deposits).
+    let ends = Endpoints { l2: devnet.url(), l1: devnet.l1_rpc.clone(), bridge: None };
+    let key = DEV_ACCOUNTS[6].private_key;
     let one_ether = U256::from(10u64).pow(U256::from(18));
-    send(d.bridge, L1Bridge::depositETHCall { to: alice.address() }.abi_encode(), one_ether).await;
+    let first = bridge::deposit(&ends, &key, alice.address(), one_ether, None).await.expect("ether deposit");
+    assert_eq!((first.queue_index, first.l2_token, first.amount), (0, keys::bridged_token(&Address::ZERO), one_ether));
     let tst = U256::from(500u64) * one_ether;
     let me = DEV_ACCOUNTS[6].address;
     send(token, TestToken::mintCall { to: me, amount: tst }.abi_encode(), U256::ZERO).await;
-    send(token, TestToken::approveCall { spender: d.bridge, amount: tst }.abi_encode(), U256::ZERO).await;
-    send(
-        d.bridge,
-        L1Bridge::depositERC20Call { l1Token: token, to: alice.address(), amount: tst }.abi_encode(),
-        U256::ZERO,
-    )
-    .await;
+    let second = bridge::deposit(&ends, &key, alice.address(), tst, Some(token)).await.expect("token deposit");
+    assert_eq!(second.queue_index, 1);
     // The queue reader takes entries two L1 blocks deep.
     let raw_l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
     for _ in 0..3 {
@@ -85,11 +88,11 @@ async fn deposits_are_credited_on_l2_posted_with_their_queue_position_and_verifi
             .then_some(())
     })
     .await;
-    let store = devnet.sequencer.node.store();
+    let url = devnet.url();
     for index in 0..2 {
-        let entry = store.queue_entry(index).await.expect("db").expect("stored");
-        let consumed = entry.consumed.expect("consumed");
-        assert_eq!(consumed.outcome, "credited", "entry {index}");
+        let entry = get(&format!("{url}/v1/deposits/{index}")).await;
+        assert_eq!((entry["kind"].as_str(), entry["outcome"].as_str()), (Some("deposit"), Some("credited")), "{entry}");
+        assert_eq!(entry["to"], alice.address().to_string().to_lowercase(), "{entry}");
     }
 
     // Alice moves and withdraws bridged ether: ordinary L2 transactions.
@@ -104,7 +107,6 @@ async fn deposits_are_credited_on_l2_posted_with_their_queue_position_and_verifi
     let raws = calls.iter().enumerate().map(|(n, c)| alice.eip1559(chain, n as u64, c.clone().into()).encoded().into());
     let hashes: Vec<B256> =
         devnet.sequencer.node.submit_many(raws.collect()).await.into_iter().map(|r| r.expect("accepted")).collect();
-    let url = devnet.url();
     let mut last_block = 0;
     for hash in &hashes {
         let tx = eventually(Duration::from_secs(30), "inclusion", || async {
@@ -134,5 +136,33 @@ async fn deposits_are_credited_on_l2_posted_with_their_queue_position_and_verifi
         .expect("lastQueueEnd");
     let queue_end = BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64");
     assert_eq!(queue_end, 2, "the batches consumed both entries on L1");
+
+    // The withdrawal is paid on L1 once its batch is final, with the proof from the L2 API
+    // (anvil here mines only when sent something: a block every 300 ms moves its clock).
+    let w = get(&format!("{url}/v1/withdrawals/{}/0", alice.address())).await;
+    assert_eq!(
+        (w["l1Token"].as_str(), w["amount"].as_str()),
+        (Some(&*Address::ZERO.to_string()), Some("250000000000000000")),
+        "{w}"
+    );
+    let mining = {
+        let l1 = raw_l1.clone();
+        tokio::spawn(async move {
+            loop {
+                let _: Result<serde_json::Value, _> = l1.raw_request("evm_mine".into(), serde_json::json!([])).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        })
+    };
+    let before = raw_l1.get_balance(l1_recipient).await.expect("balance");
+    let paid = bridge::finalize_withdrawal(&ends, &key, alice.address(), 0, Duration::from_secs(60))
+        .await
+        .expect("finalized on L1");
+    assert_eq!((paid.recipient, paid.amount), (l1_recipient, one_ether / U256::from(4u8)));
+    assert_eq!(raw_l1.get_balance(l1_recipient).await.expect("balance") - before, one_ether / U256::from(4u8));
+    // Once only.
+    let again = bridge::finalize_withdrawal(&ends, &key, alice.address(), 0, Duration::ZERO).await;
+    assert!(again.is_err(), "a withdrawal is paid once");
+    mining.abort();
     devnet.stop().await.expect("clean stop");
 }
