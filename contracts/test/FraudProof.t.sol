@@ -44,6 +44,8 @@ contract FraudProofTest is Test {
         bytes32[] keys;
         bytes witness;
         uint256 fault;
+        uint256[] queueKind;
+        bytes[] queueRaw;
         address[] queueTo;
         uint256[] queueAmount;
         uint256[] queueL1Block;
@@ -91,22 +93,29 @@ contract FraudProofTest is Test {
         p.keys = vm.parseJsonBytes32Array(json, string.concat(at, ".keys"));
         p.witness = vm.parseJsonBytes(json, string.concat(at, ".witness"));
         p.fault = vm.parseJsonUint(json, string.concat(at, ".fault"));
+        p.queueKind = vm.parseJsonUintArray(json, string.concat(at, ".queueKind"));
+        p.queueRaw = vm.parseJsonBytesArray(json, string.concat(at, ".queueRaw"));
         p.queueTo = vm.parseJsonAddressArray(json, string.concat(at, ".queueTo"));
         p.queueAmount = vm.parseJsonUintArray(json, string.concat(at, ".queueAmount"));
         p.queueL1Block = vm.parseJsonUintArray(json, string.concat(at, ".queueL1Block"));
         p.queueAccBefore = vm.parseJsonBytes32(json, string.concat(at, ".queueAccBefore"));
     }
 
-    /// @dev The queue entries of a proof: ether deposits by the vectors' depositor.
+    /// @dev The queue entries of a proof, all queued by the vectors' depositor: ether deposits
+    ///      and forced transactions.
     function _entries(Proof memory p) internal view returns (BridgeQueue.Contents[] memory entries) {
         entries = new BridgeQueue.Contents[](p.queueTo.length);
         address depositor = vm.parseJsonAddress(json, ".deposits.depositor");
         for (uint256 i; i < entries.length; i++) {
-            entries[i].kind = BridgeQueue.KIND_DEPOSIT;
+            entries[i].kind = p.queueKind[i];
             entries[i].from = depositor;
-            entries[i].to = p.queueTo[i];
-            entries[i].amount = p.queueAmount[i];
-            entries[i].meta = ETHER_META;
+            if (p.queueKind[i] == BridgeQueue.KIND_FORCED_TX) {
+                entries[i].raw = p.queueRaw[i];
+            } else {
+                entries[i].to = p.queueTo[i];
+                entries[i].amount = p.queueAmount[i];
+                entries[i].meta = ETHER_META;
+            }
             // forge-lint: disable-next-line(unsafe-typecast)
             entries[i].l1Block = uint64(p.queueL1Block[i]); // small block numbers
         }
@@ -536,8 +545,8 @@ contract FraudProofTest is Test {
     }
 
     /// @notice A chunk proof of a chunk that holds queue entries must give exactly their
-    ///         contents (the verifier counts them from the header); a forced transaction among
-    ///         them is not replayed yet. A chunk whose transactions do not decode is
+    ///         contents (the verifier counts them from the header); forced transactions that
+    ///         are not transactions are skipped. A chunk whose transactions do not decode is
     ///         `Undecodable` whatever the entries.
     function test_chunkProofsGiveTheirQueueEntries() public {
         (bytes memory data,) = _queueData(1, _two(3, 2));
@@ -558,12 +567,22 @@ contract FraudProofTest is Test {
             ChunkVerifier.ChunkProof(2, new bytes32[](0), hex"00", new BridgeQueue.Contents[](1), bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 2, 1));
         verifier.replayChunk(proof, params, chunk);
-        // The chunk's entries are queue entries 13 and 14 (the batch starts at 10); a forced
-        // transaction is named by its queue index.
+        // The chunk's entries are queue entries 13 and 14 (the batch starts at 10). Two forced
+        // transactions that are not transactions: skipped (no state change), and chained into
+        // the accumulator the inbox then checks against the bridge.
         chunk.entries = new BridgeQueue.Contents[](2);
         chunk.entries[0].kind = BridgeQueue.KIND_FORCED_TX;
-        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.ForcedTxNotReplayable.selector, 13));
-        verifier.replayChunk(proof, params, chunk);
+        chunk.entries[1].kind = BridgeQueue.KIND_FORCED_TX;
+        chunk.entries[1].raw = hex"02c0";
+        (ChunkVerifier.Outcome replayed,, bytes32 post, ChunkVerifier.QueueSpan memory span) =
+            verifier.replayChunk(proof, params, chunk);
+        assertEq(uint256(replayed), uint256(ChunkVerifier.Outcome.Executed), "skipped entries replay");
+        assertEq(post, bytes32(0), "nothing changed the empty state");
+        assertEq(span.first, 13, "first queue index");
+        assertEq(span.count, 2, "count");
+        bytes32 acc = BridgeQueue.chain(bytes32(0), BridgeQueue.forcedTxHash(address(0), ""), 0);
+        acc = BridgeQueue.chain(acc, BridgeQueue.forcedTxHash(address(0), hex"02c0"), 0);
+        assertEq(span.accAfter, acc, "accumulator after them");
 
         // One block of 1 entry and 1 transaction whose 68 bytes do not decode (zero fees
         // without the zero-fee bit): one chunk, Undecodable.
@@ -597,9 +616,12 @@ contract FraudProofTest is Test {
         target.postBatch{value: BOND}(0, genesis, p.lastBlock, uint64(n), acc, p.data, p.chunkRoots);
     }
 
-    /// @dev Makes the vectors' deposits on `bridge`, each in its L1 block, and returns their number.
+    /// @dev Makes the vectors' queue entries on `bridge` (ether deposits, forced transactions),
+    ///      each in its L1 block, and returns their number.
     function _makeVectorDeposits(L1Bridge bridge) internal returns (uint256) {
         address depositor = vm.parseJsonAddress(json, ".deposits.depositor");
+        uint256[] memory kind = vm.parseJsonUintArray(json, ".deposits.kind");
+        bytes[] memory raw = vm.parseJsonBytesArray(json, ".deposits.raw");
         address[] memory to = vm.parseJsonAddressArray(json, ".deposits.to");
         uint256[] memory amount = vm.parseJsonUintArray(json, ".deposits.amount");
         uint256[] memory l1Block = vm.parseJsonUintArray(json, ".deposits.l1Block");
@@ -607,7 +629,8 @@ contract FraudProofTest is Test {
             vm.roll(l1Block[i]);
             vm.deal(depositor, amount[i]);
             vm.prank(depositor);
-            bridge.depositETH{value: amount[i]}(to[i]);
+            if (kind[i] == BridgeQueue.KIND_FORCED_TX) bridge.forceTransaction(raw[i]);
+            else bridge.depositETH{value: amount[i]}(to[i]);
         }
         vm.roll(B0);
         return to.length;

@@ -164,15 +164,6 @@ pub enum ProveError {
         /// What failed.
         reason: String,
     },
-    /// The chunk holds a forced transaction, which the L1 verifier does not replay yet
-    /// (docs/bridge.md §6).
-    #[error("batch {index} chunk {chunk} holds a forced transaction, which the L1 verifier does not replay yet")]
-    ForcedTx {
-        /// Batch.
-        index: u64,
-        /// Chunk.
-        chunk: u64,
-    },
 }
 
 /// Finds the first fault of `batch` in the inbox's order (header, then chunk by chunk: codec,
@@ -238,9 +229,6 @@ fn build_for(
             reason: format!("the chunk holds queue entries {from}..{to} of the batch, {} given", batch.queue.len()),
         })?;
         let queue_acc_before = queue::accumulate_all(batch.queue_acc, &batch.queue[..from]);
-        if entries.iter().any(|e| matches!(e.item, QueueItem::Forced { .. })) {
-            return Err(ProveError::ForcedTx { index, chunk: c as u64 });
-        }
         // The verifier reads the header and this chunk: those segments are revealed.
         let revealed = segments_of(&[0..header.chunks[0].bytes.start, chunk.bytes.clone()]);
         let chunk_proof = |keys: Vec<B256>, witness: Vec<u8>, reason: String| FraudProof::Chunk {
@@ -314,6 +302,8 @@ pub struct ChunkReplay {
     pub witness: Vec<u8>,
     /// The result of each transaction, when all are valid (the chunk was executed).
     pub results: Vec<TxResult>,
+    /// The result of each queue entry, when the chunk was executed.
+    pub queue: Vec<rollup_executor::QueueResult>,
 }
 
 /// Replays one chunk over `executor`'s state: its queue entries `queue`, then its decoded
@@ -353,19 +343,26 @@ pub fn replay_chunk(
             keys: trace.keys,
             witness,
             results: Vec::new(),
+            queue: Vec::new(),
         });
     }
     if let Some(outcome) = inadmissible {
         let witness = executor.tree().witness(&trace.keys, &[]);
         check_witness(&witness, pre_root, &trace.keys, None)?;
-        return Ok(ChunkReplay { outcome, keys: trace.keys, witness, results: Vec::new() });
+        return Ok(ChunkReplay { outcome, keys: trace.keys, witness, results: Vec::new(), queue: Vec::new() });
     }
     // The witness is of the state before the chunk: built before the executor moves on.
     let witness = executor.tree().witness(&trace.keys, &trace.post);
-    let results = executor.execute_block_with_queue(env, queue, &recovered).results;
+    let executed = executor.execute_block_with_queue(env, queue, &recovered);
     let post_root = executor.state_root();
     check_witness(&witness, pre_root, &trace.keys, Some((&trace.post, post_root)))?;
-    Ok(ChunkReplay { outcome: ReplayOutcome::Executed { post_root }, keys: trace.keys, witness, results })
+    Ok(ChunkReplay {
+        outcome: ReplayOutcome::Executed { post_root },
+        keys: trace.keys,
+        witness,
+        results: executed.results,
+        queue: executed.queue,
+    })
 }
 
 /// Checks a witness the way the L1 verifier will: it hashes to `pre_root`, covers `keys`, and

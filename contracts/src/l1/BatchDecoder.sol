@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {BatchCodec} from "../lib/BatchCodec.sol";
 import {DataCommitment} from "../lib/DataCommitment.sol";
+import {ForcedTx} from "../lib/ForcedTx.sol";
 
 /// @title BatchDecoder
 /// @notice The codec half of the L1 step verifier: reads a batch's header, and one chunk of it
@@ -71,6 +72,26 @@ contract BatchDecoder {
             if (!_isCodecError(reason)) revert NotCodecError(reason);
             return (false, txs, queueOffset, queueCount);
         }
+    }
+
+    /// @notice The transaction a forced queue entry carries (`ForcedTx.parse`): `ok` false when
+    ///         `raw` is not the canonical encoding of a transaction of this chain, which the L2
+    ///         skips (docs/bridge.md §3.3). A failure that says nothing about `raw` (out of
+    ///         gas) reverts instead.
+    function decodeForced(bytes calldata raw, uint256 chainId) external view returns (bool ok, BatchCodec.Tx memory t) {
+        try this.parseForced(raw, chainId) returns (bool parsed, BatchCodec.Tx memory decoded) {
+            return (parsed, decoded);
+        } catch (bytes memory reason) {
+            // The reader returns false for what it cannot read; a revert without data is the
+            // call running out of gas.
+            if (reason.length == 0) revert NotCodecError(reason);
+            return (false, t);
+        }
+    }
+
+    /// @notice `ForcedTx.parse` as an external call, so that its reverts can be caught.
+    function parseForced(bytes calldata raw, uint256 chainId) external pure returns (bool, BatchCodec.Tx memory) {
+        return ForcedTx.parse(raw, chainId);
     }
 
     /// @notice `BatchCodec.decodeHeader` as an external call, so that its reverts can be caught.

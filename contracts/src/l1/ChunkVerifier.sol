@@ -58,10 +58,6 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     error QueueEntryCount(uint256 expected, uint256 given);
     /// @notice Entry `position` of the proof has a kind the bridge does not queue.
     error UnknownQueueEntryKind(uint256 position, uint256 kind);
-    /// @notice Queue entry `queueIndex` is a forced transaction. Replaying forced transactions
-    ///         on L1 (docs/bridge.md §3.3: run when admissible, skipped otherwise) is specified
-    ///         and still to build: a chunk holding one is not decided by a chunk proof yet.
-    error ForcedTxNotReplayable(uint256 queueIndex);
 
     /// @notice Signed gas limits outside this range are not admissible.
     uint256 public constant MIN_GAS_LIMIT = 21_000;
@@ -154,7 +150,7 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         QueueSpan memory span
     ) private returns (Outcome outcome, uint256 txIndex, bytes32 postRoot) {
         (StateWitness.Tree memory tree, uint256 replay) = _loadWitness(params.preRoot, proof.keys, proof.witness);
-        span.accAfter = _runQueue(proof.entries, span.first, span.accBefore);
+        span.accAfter = _runQueue(proof.entries, span, params.chainId, replay);
         (outcome, txIndex) = _runTransactions(txs, params.chainId, replay);
         if (outcome == Outcome.Executed) postRoot = _postRoot(tree, proof.keys);
     }
@@ -194,30 +190,61 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         _creditDeposit(queueIndex, l1Token, to, amount, meta);
     }
 
-    /// @dev Replays the chunk's queue entries in order (entry `i` is queue entry `first + i`)
-    ///      and returns the accumulator after them, chained from `acc`.
-    function _runQueue(BridgeQueue.Contents[] calldata entries, uint256 first, bytes32 acc) private returns (bytes32) {
+    /// @dev Replays the chunk's queue entries in order (entry `i` is queue entry
+    ///      `span.first + i`) and returns the accumulator after them, chained from
+    ///      `span.accBefore`.
+    function _runQueue(BridgeQueue.Contents[] calldata entries, QueueSpan memory span, uint256 chainId, uint256 replay)
+        private
+        returns (bytes32 acc)
+    {
+        acc = span.accBefore;
         for (uint256 i; i < entries.length; ++i) {
             BridgeQueue.Contents calldata e = entries[i];
             if (e.kind > BridgeQueue.KIND_FORCED_TX) revert UnknownQueueEntryKind(i, e.kind);
             acc = BridgeQueue.chain(acc, BridgeQueue.hashOf(e), e.l1Block);
-            if (e.kind == BridgeQueue.KIND_FORCED_TX) revert ForcedTxNotReplayable(first + i);
+            if (e.kind == BridgeQueue.KIND_FORCED_TX) {
+                _runForced(e.raw, chainId, replay, i);
+                continue;
+            }
             // As on L2, a deposit runs as a call of its own: a revert (which the logic never
             // does for an entry the bridge queued) would leave no trace.
-            (bool ok, bytes memory ret) = address(this).call(
-                abi.encodeCall(this.replayDeposit, (first + i, e.l1Token, e.to, e.amount, e.meta))
-            );
-            if (!ok) {
-                if (ret.length == 0) revert StepOutOfGas(i);
-                // forge-lint: disable-next-line(unsafe-typecast)
-                if (bytes4(ret) == KeyNotInWitness.selector) {
-                    assembly ("memory-safe") {
-                        revert(add(ret, 32), mload(ret))
-                    }
+            _call(abi.encodeCall(this.replayDeposit, (span.first + i, e.l1Token, e.to, e.amount, e.meta)), i);
+        }
+    }
+
+    /// @dev A forced transaction (docs/bridge.md §3.3): run like a transaction of the chunk
+    ///      when it decodes, is admissible and carries its sender's nonce; skipped otherwise
+    ///      (no state change, and not a fault).
+    function _runForced(bytes calldata raw, uint256 chainId, uint256 replay, uint256 position) private {
+        (bool ok, BatchCodec.Tx memory t) = decoder.decodeForced(raw, chainId);
+        if (!ok || !admissible(t)) return;
+        address sender = BatchCodec.recoverSender(t, chainId);
+        if (sender == address(0)) return;
+        bytes32 nonceKey = StateKeys.nonce(sender);
+        uint256 nonce = _known(nonceKey, replay);
+        if (t.nonce != nonce) return;
+        _tstore(nonceKey, nonce + 1);
+        _tstore(SENDER_SLOT, uint256(uint160(sender)));
+        _call(t.input, position);
+        _tstore(SENDER_SLOT, 0);
+    }
+
+    /// @dev Calls the verifier itself with `input` (the dispatch of the logic, under the
+    ///      replay's transient state). A revert of the logic is an outcome, as on L2; a revert
+    ///      without data is the L1 call running out of gas (`StepOutOfGas` at `position`), and a
+    ///      key missing from the witness aborts the proof.
+    function _call(bytes memory input, uint256 position) private {
+        (bool ok, bytes memory ret) = address(this).call(input);
+        if (!ok) {
+            // The logic always reverts with data (a custom error or a panic).
+            if (ret.length == 0) revert StepOutOfGas(position);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            if (bytes4(ret) == KeyNotInWitness.selector) {
+                assembly ("memory-safe") {
+                    revert(add(ret, 32), mload(ret))
                 }
             }
         }
-        return acc;
     }
 
     /// @dev Checks the witness against `preRoot` and loads the value of every listed key into
@@ -255,18 +282,7 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
             // The nonce is consumed whatever the call does.
             _tstore(nonceKey, nonce + 1);
             _tstore(SENDER_SLOT, uint256(uint160(sender)));
-            (bool ok, bytes memory ret) = address(this).call(t.input);
-            if (!ok) {
-                // The logic always reverts with data (a custom error or a panic): an empty
-                // revert is the L1 call running out of gas, which says nothing about the chunk.
-                if (ret.length == 0) revert StepOutOfGas(i);
-                // forge-lint: disable-next-line(unsafe-typecast)
-                if (bytes4(ret) == KeyNotInWitness.selector) {
-                    assembly ("memory-safe") {
-                        revert(add(ret, 32), mload(ret))
-                    }
-                }
-            }
+            _call(t.input, i);
         }
         _tstore(SENDER_SLOT, 0);
         return (Outcome.Executed, txs.length);

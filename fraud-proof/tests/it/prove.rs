@@ -15,7 +15,7 @@ use revm::{
     primitives::{StorageKey, StorageValue, TxKind, hardfork::SpecId},
     state::{AccountInfo, EvmState},
 };
-use rollup_executor::{BlockEnvInput, Executor};
+use rollup_executor::{BlockEnvInput, Executor, QueueResult};
 use rollup_fraud_proof::{
     derive::{Position, PostedBatch, Verifier},
     prove::{self, FraudProof, ReplayOutcome},
@@ -180,6 +180,47 @@ impl World {
             queue_acc: B256::ZERO,
             l1_assets: Vec::new(),
         }
+    }
+
+    /// The next queue entry: a forced transaction, most often one a signer would send (it
+    /// runs), else one that must be skipped: a wrong nonce, another chain, bytes after the
+    /// transaction, a high-s signature, bytes that are no transaction.
+    fn forced(&mut self) -> QueueEntry {
+        let raw: Vec<u8> = match self.rng.random_range(0..10) {
+            0..=4 => self.tx(false).encoded(),
+            5 => {
+                let who = self.rng.random_range(0..self.signers.len());
+                let input =
+                    L2System::transferCall { token: USDC, to: Address::repeat_byte(3), amount: U256::from(1u8) };
+                self.signers[who].0.eip1559(CHAIN.chain_id, self.nonces[who] + 3, input.abi_encode().into()).encoded()
+            }
+            6 => {
+                let input =
+                    L2System::transferCall { token: USDC, to: Address::repeat_byte(3), amount: U256::from(1u8) };
+                let who = self.rng.random_range(0..self.signers.len());
+                self.signers[who].0.legacy(CHAIN.chain_id + 1, self.nonces[who], input.abi_encode().into()).encoded()
+            }
+            7 => {
+                let mut raw = self.tx(false).encoded();
+                self.resync_nonces();
+                raw.push(0);
+                raw
+            }
+            8 => {
+                let raw = self.tx(true).encoded();
+                self.resync_nonces();
+                raw
+            }
+            _ => (0..self.rng.random_range(0..40)).map(|_| self.rng.random::<u8>()).collect(),
+        };
+        let entry = QueueEntry {
+            index: self.queue_next,
+            from: Address::repeat_byte(0x0e),
+            l1_block: 100 + self.queue_next,
+            item: QueueItem::Forced { raw: raw.into() },
+        };
+        self.queue_next += 1;
+        entry
     }
 
     /// The next queue entry: a deposit of ether or of one of a few L1 tokens to a signer or
@@ -431,13 +472,14 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
     let l1 = L1::new();
     let mut world = World::new(0x5eed);
     let (mut executed, mut faulty, mut reverted_somewhere) = (0, 0, 0);
-    let mut deposits = 0;
+    let (mut deposits, mut forced_run, mut forced_skipped) = (0, 0, 0);
     for round in 0..chunks {
         let with_fault = round % 5 == 4;
         // A third of the chunks start with deposits (up to half the chunk, sometimes all of it).
         let entries = if round % 3 == 0 { world.rng.random_range(1..=CHAIN.chunk_size as usize) } else { 0 };
         let entries = if entries > CHAIN.chunk_size as usize / 2 && !world.rng.random_bool(0.2) { 1 } else { entries };
-        let queue: Vec<QueueEntry> = (0..entries).map(|_| world.deposit()).collect();
+        let queue: Vec<QueueEntry> =
+            (0..entries).map(|_| if world.rng.random_bool(0.3) { world.forced() } else { world.deposit() }).collect();
         let n = world.rng.random_range(usize::from(entries == 0)..=CHAIN.chunk_size as usize - entries);
         let txs: Vec<SignedTx> = (0..n)
             .map(|_| {
@@ -481,8 +523,12 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
                     .count();
                 world.next_block += 1;
                 executed += 1;
-                deposits += queue.len();
+                deposits += queue.iter().filter(|e| matches!(e.item, QueueItem::Deposit { .. })).count();
+                forced_run += replay.queue.iter().filter(|r| matches!(r, QueueResult::Forced { .. })).count();
+                forced_skipped += replay.queue.iter().filter(|r| matches!(r, QueueResult::Skipped(_))).count();
                 world.queue_acc = acc_after;
+                // Skipped forced transactions took no nonce.
+                world.resync_nonces();
             }
             _ => {
                 faulty += 1;
@@ -492,6 +538,10 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
         }
     }
     assert!(deposits > chunks / 10, "only {deposits} deposits replayed");
+    assert!(
+        forced_run > chunks / 50 && forced_skipped > chunks / 50,
+        "forced: {forced_run} run, {forced_skipped} skipped"
+    );
     assert!(executed > chunks / 2 && faulty > chunks / 20, "{executed} executed, {faulty} faulty chunks");
     assert!(reverted_somewhere > chunks / 10, "only {reverted_somewhere} reverted transactions");
 }
@@ -521,25 +571,27 @@ fn ether_meta() -> U256 {
     U256::from_be_bytes(word)
 }
 
-/// Queue entry `index` of the vectors: an ether deposit by [`DEPOSITOR`] in L1 block `20 +
-/// index` to one of the world's signers (what a Solidity test reproduces with `depositETH`).
-fn vector_deposit(world: &World, index: u64) -> QueueEntry {
-    QueueEntry {
-        index,
-        from: DEPOSITOR,
-        l1_block: 20 + index,
-        item: QueueItem::Deposit {
+/// Queue entry `index` of the vectors, queued by [`DEPOSITOR`] in L1 block `20 + index`
+/// (what a Solidity test reproduces with `depositETH` and `forceTransaction`): entry 2 is a
+/// forced transaction a signer would send (it runs), entry 5 one that is no transaction (it
+/// is skipped), the others ether deposits to the world's signers.
+fn vector_entry(world: &mut World, index: u64) -> QueueEntry {
+    let item = match index {
+        2 => QueueItem::Forced { raw: world.tx(false).encoded().into() },
+        5 => QueueItem::Forced { raw: Bytes::from_static(&[0x02, 0xc1, 0x80]) },
+        _ => QueueItem::Deposit {
             to: world.signers[index as usize % world.signers.len()].1,
             l1_token: Address::ZERO,
             amount: U256::from(10u64.pow(15) * (index + 1)),
             meta: ether_meta(),
         },
-    }
+    };
+    QueueEntry { index, from: DEPOSITOR, l1_block: 20 + index, item }
 }
 
-/// A mixed batch whose blocks consume `(deposits, transactions)` each; the deposits are the
-/// queue's first entries ([`vector_deposit`]), so the batch is batch 0 of a chain whose bridge
-/// holds exactly them.
+/// A mixed batch whose blocks consume `(queue entries, transactions)` each; the entries are the
+/// queue's first ([`vector_entry`]), so the batch is batch 0 of a chain whose bridge holds
+/// exactly them.
 fn honest_batch_with_queue(sizes: &[(u64, usize)]) -> (Executor, PostedBatch) {
     let genesis = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
     let mut world = World::new(7);
@@ -547,7 +599,8 @@ fn honest_batch_with_queue(sizes: &[(u64, usize)]) -> (Executor, PostedBatch) {
     let mut chunk_roots = Vec::new();
     let mut queue = Vec::new();
     for &(entries, size) in sizes {
-        let consumed: Vec<QueueEntry> = (0..entries).map(|i| vector_deposit(&world, queue.len() as u64 + i)).collect();
+        let consumed: Vec<QueueEntry> =
+            (0..entries).map(|i| vector_entry(&mut world, queue.len() as u64 + i)).collect();
         if !consumed.is_empty() && !world.l1_assets.contains(&Address::ZERO) {
             world.l1_assets.push(Address::ZERO);
             world.tokens.push(keys::bridged_token(&Address::ZERO));
@@ -754,8 +807,11 @@ struct ProofVector {
     /// `BatchInbox.Fault`; 255 for an honest chunk (the proof must revert with `NoFraud`);
     /// 254 for queue entries that are not the bridge's (`QueueEntriesMismatch`).
     fault: u8,
-    /// The chunk's queue entries (ether deposits by the vectors' depositor): recipients,
-    /// amounts and L1 blocks; empty for a chunk without entries.
+    /// The chunk's queue entries, all queued by the vectors' depositor: kinds, recipients and
+    /// amounts (ether deposits), raw bytes (forced transactions) and L1 blocks; empty for a
+    /// chunk without entries.
+    queue_kind: Vec<u64>,
+    queue_raw: Vec<Bytes>,
     queue_to: Vec<Address>,
     queue_amount: Vec<U256>,
     queue_l1_block: Vec<u64>,
@@ -769,6 +825,9 @@ struct ProofVector {
 #[serde(rename_all = "camelCase")]
 struct DepositVectors {
     depositor: Address,
+    /// `BridgeQueue.KIND_DEPOSIT` (ether deposit) or `KIND_FORCED_TX` (`raw` forced).
+    kind: Vec<u64>,
+    raw: Vec<Bytes>,
     to: Vec<Address>,
     amount: Vec<U256>,
     l1_block: Vec<u64>,
@@ -807,7 +866,7 @@ fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> Pro
             assert!(e.from == DEPOSITOR && l1_token.is_zero() && *meta == ether_meta(), "an ether deposit");
             (*to, *amount, e.l1_block)
         }
-        QueueItem::Forced { .. } => panic!("the vectors hold deposits only"),
+        QueueItem::Forced { .. } => (Address::ZERO, U256::ZERO, e.l1_block),
     };
     ProofVector {
         name: name.to_owned(),
@@ -821,6 +880,8 @@ fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> Pro
         keys,
         witness,
         fault,
+        queue_kind: queue.iter().map(|e| prove::contents(e).kind.saturating_to()).collect(),
+        queue_raw: queue.iter().map(|e| prove::contents(e).raw).collect(),
         queue_to: queue.iter().map(|e| deposit(e).0).collect(),
         queue_amount: queue.iter().map(|e| deposit(e).1).collect(),
         queue_l1_block: queue.iter().map(|e| deposit(e).2).collect(),
@@ -828,8 +889,9 @@ fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> Pro
     }
 }
 
-/// The queue batch (8 deposits, 6 transactions: chunks of 6 entries and 2 transactions, of 3
-/// transactions, and of 2 entries and 1 transaction) and its proofs.
+/// The queue batch (8 entries, among them 2 forced transactions, and 6 transactions: chunks of
+/// 6 entries and 2 transactions, of 3 transactions, and of 2 entries and 1 transaction) and
+/// its proofs.
 fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
     let (genesis, batch) = honest_batch_with_queue(&[(6, 5), (2, 1)]);
     assert_eq!(batch.chunk_roots.len(), 3);
@@ -853,6 +915,12 @@ fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
         let mut v = vector(&format!("queue-altered-amount-chunk-{c}"), &bad, &proof, 254);
         v.queue_amount[0] += U256::from(1u8);
         frauds.push(v);
+        if c == 0 {
+            // A forced transaction given as another one.
+            let mut v = vector("queue-altered-forced-chunk-0", &bad, &proof, 254);
+            v.queue_raw[2] = Bytes::from_static(&[0x02, 0xc0]);
+            frauds.push(v);
+        }
         let mut v = vector(&format!("queue-altered-block-chunk-{c}"), &bad, &proof, 254);
         let last = v.queue_l1_block.len() - 1;
         v.queue_l1_block[last] += 1;
@@ -860,6 +928,8 @@ fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
     }
     let deposits = DepositVectors {
         depositor: DEPOSITOR,
+        kind: batch.queue.iter().map(|e| prove::contents(e).kind.saturating_to()).collect(),
+        raw: batch.queue.iter().map(|e| prove::contents(e).raw).collect(),
         to: batch
             .queue
             .iter()
