@@ -75,6 +75,12 @@ pub enum Fault {
     /// The version byte set to one the codec does not read (the next one): the header does not
     /// decode.
     MalformedHeader,
+    /// A wrong root for the first chunk holding queue entries (deposits, forced
+    /// transactions): its proof carries their contents, checked against the bridge.
+    QueueChunkRoot,
+    /// The batch's blocks say they consume no queue entry while the post consumes them (a
+    /// sequencer censoring the bridge): a header fault.
+    SkippedQueue,
 }
 
 impl Fault {
@@ -83,6 +89,7 @@ impl Fault {
         let mut all = vec![Self::RootFirstChunk, Self::RootMiddleChunk, Self::RootLastChunk];
         all.extend(OpKind::ALL.iter().map(|(k, _)| Self::Operation(*k)));
         all.extend([Self::ForgedSignature, Self::ReplayedNonce, Self::MalformedChunk, Self::MalformedHeader]);
+        all.extend([Self::QueueChunkRoot, Self::SkippedQueue]);
         all
     }
 
@@ -107,14 +114,36 @@ impl Fault {
             Self::RootMiddleChunk if n >= 3 => wrong_root(n / 2),
             Self::RootLastChunk if n >= 2 => wrong_root(n - 1),
             Self::Operation(kind) => {
-                let mut chunk = 0;
+                // A block's items are its queue entries, then its transactions.
+                let (cs, mut chunk) = (chain.chunk_size as usize, 0);
                 for block in &batch.blocks {
+                    let entries = block.queue_count as usize;
                     if let Some(at) = block.txs.iter().position(|tx| OpKind::of(tx) == Some(kind)) {
-                        return wrong_root(chunk + at / chain.chunk_size as usize);
+                        return wrong_root(chunk + (entries + at) / cs);
                     }
-                    chunk += block.txs.len().div_ceil(chain.chunk_size as usize);
+                    chunk += (entries + block.txs.len()).div_ceil(cs);
                 }
                 None
+            }
+            Self::QueueChunkRoot => {
+                let (cs, mut chunk) = (chain.chunk_size as usize, 0);
+                for block in &batch.blocks {
+                    if block.queue_count > 0 {
+                        return wrong_root(chunk);
+                    }
+                    chunk += (block.queue_count as usize + block.txs.len()).div_ceil(cs);
+                }
+                None
+            }
+            Self::SkippedQueue => {
+                if batch.blocks.iter().all(|b| b.queue_count == 0) {
+                    return None;
+                }
+                let mut censored = batch.clone();
+                for block in &mut censored.blocks {
+                    block.queue_count = 0;
+                }
+                Some((codec::encode(&censored, chain).ok()?, chunk_roots.to_vec()))
             }
             Self::ForgedSignature => {
                 let mut forged = batch.clone();
@@ -163,6 +192,8 @@ impl fmt::Display for Fault {
             Self::ReplayedNonce => "replayed-nonce",
             Self::MalformedChunk => "malformed-chunk",
             Self::MalformedHeader => "malformed-header",
+            Self::QueueChunkRoot => "root-queue-chunk",
+            Self::SkippedQueue => "skipped-queue",
         })
     }
 }
@@ -187,7 +218,7 @@ mod tests {
         for fault in Fault::all() {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
         }
-        assert_eq!(Fault::all().len(), 13);
+        assert_eq!(Fault::all().len(), 15);
         assert!("root-everywhere".parse::<Fault>().expect_err("unknown").contains("op-swap"));
     }
 }

@@ -146,6 +146,38 @@ pub async fn deposit(
     })
 }
 
+/// A transaction forced through L1.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Forced {
+    /// Its index in the bridge's queue (`GET /v1/deposits/{index}` on the L2 says whether it
+    /// ran or was skipped).
+    pub queue_index: u64,
+    /// The L1 transaction.
+    pub l1_tx: B256,
+    /// The L2 transaction's hash.
+    pub tx_hash: B256,
+}
+
+/// Sends the signed L2 transaction `raw` through the L1 bridge (forced inclusion,
+/// docs/bridge.md §3.3) from `key`'s L1 account: the sequencer must include it within the
+/// inclusion window, where it runs if it is admissible at its sender's nonce.
+pub async fn force_transaction(ends: &Endpoints, key: &B256, raw: Bytes) -> Result<Forced> {
+    let bridge = ends.bridge().await?;
+    let (l1, _) = l1_wallet(&ends.l1, key)?;
+    let tx_hash = alloy_primitives::keccak256(&raw);
+    let receipt = send_l1(&l1, bridge, L1Bridge::forceTransactionCall { raw }.abi_encode(), U256::ZERO).await?;
+    let event = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| {
+            (l.address() == bridge).then(|| L1Bridge::TransactionForced::decode_log_data(&l.inner.data).ok()).flatten()
+        })
+        .ok_or_else(|| anyhow!("the bridge emitted no TransactionForced in {}", receipt.transaction_hash))?;
+    Ok(Forced { queue_index: event.index.saturating_to(), l1_tx: receipt.transaction_hash, tx_hash })
+}
+
 /// A withdrawal written on L2.
 #[derive(Clone, Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -2,7 +2,7 @@
 //! plain `Config`.
 
 use crate::devnet::{Devnet, DevnetConfig, deploy};
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use rollup_batcher::{Batcher, BatcherConfig, DaMode, InboxParams, TxManagerConfig};
@@ -41,6 +41,9 @@ enum Command {
     Withdraw(WithdrawArgs),
     /// Pays a withdrawal on L1 once its batch is final, with the proof the L2 API builds.
     FinalizeWithdrawal(FinalizeWithdrawalArgs),
+    /// Sends a signed L2 transaction through the L1 bridge (forced inclusion: the sequencer
+    /// must include it within the inclusion window).
+    ForceTx(ForceTxArgs),
     /// Measures a component on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -409,7 +412,9 @@ struct DevnetArgs {
     /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
     /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
     /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
-    /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header.
+    /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header,
+    /// root-queue-chunk (a chunk holding bridge queue entries), skipped-queue (blocks that
+    /// censor the queue).
     #[arg(long)]
     fault: Option<rollup_batcher::fault::Fault>,
     /// Key of the challenger, which sends fraud proofs and receives the rewards (default:
@@ -577,6 +582,15 @@ struct WithdrawArgs {
 }
 
 #[derive(Debug, Args)]
+struct ForceTxArgs {
+    #[command(flatten)]
+    ends: BridgeEndpointArgs,
+    /// The signed L2 transaction, EIP-2718 bytes in hex (what eth_sendRawTransaction takes).
+    #[arg(long = "raw")]
+    raw: Bytes,
+}
+
+#[derive(Debug, Args)]
 struct FinalizeWithdrawalArgs {
     #[command(flatten)]
     ends: BridgeEndpointArgs,
@@ -651,7 +665,9 @@ struct BatcherArgs {
     /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
     /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
     /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
-    /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header.
+    /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header,
+    /// root-queue-chunk (a chunk holding bridge queue entries), skipped-queue (blocks that
+    /// censor the queue).
     #[arg(long)]
     fault: Option<rollup_batcher::fault::Fault>,
     #[command(flatten)]
@@ -998,6 +1014,10 @@ impl Cli {
                 let done =
                     crate::bridge::withdraw(&args.ends.endpoints(), &args.ends.key, args.token, args.to, args.amount)
                         .await?;
+                print_json(&done)
+            }
+            Command::ForceTx(args) => {
+                let done = crate::bridge::force_transaction(&args.ends.endpoints(), &args.ends.key, args.raw).await?;
                 print_json(&done)
             }
             Command::FinalizeWithdrawal(args) => {

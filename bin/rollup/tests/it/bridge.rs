@@ -7,15 +7,17 @@ use super::{eventually, get};
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
     providers::{Provider, ProviderBuilder},
-    rpc::types::TransactionRequest,
+    rpc::types::{Filter, TransactionRequest},
     signers::local::PrivateKeySigner,
 };
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
+use alloy_sol_types::SolEvent;
 use rollup::{
     bridge::{self, Endpoints},
     devnet::{Devnet, DevnetConfig},
 };
+use rollup_batcher::fault::Fault;
 use rollup_executor::{BlockEnvInput, CallRequest};
 use rollup_types::{
     SYSTEM_CONTRACT,
@@ -24,6 +26,7 @@ use rollup_types::{
     keys,
     signer::Signer,
 };
+use rollup_types::{genesis::USDC, status::ProofState};
 use std::time::Duration;
 
 /// A balance on the devnet's L2, read from the sequencer's committed state.
@@ -166,3 +169,95 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
     mining.abort();
     devnet.stop().await.expect("clean stop");
 }
+
+/// A deposit and a forced transaction, then a batcher that lies about the batch consuming
+/// them: the challenger proves it on L1 (the proof carries the entries' contents, checked
+/// against the bridge), the inbox rolls the batch back, and the honest chain goes on with
+/// both entries credited and verified.
+async fn a_lie_about_the_queue_is_proven_and_the_chain_goes_on(fault: Fault, faults: &[u8]) {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = DevnetConfig::test(dir.path().to_path_buf()).expect("config");
+    config.fault = Some(fault);
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let ends = Endpoints { l2: devnet.url(), l1: devnet.l1_rpc.clone(), bridge: None };
+    let key = DEV_ACCOUNTS[6].private_key;
+    let alice = DEV_ACCOUNTS[3].address;
+    let amount = U256::from(10u64).pow(U256::from(17));
+    bridge::deposit(&ends, &key, alice, amount, None).await.expect("deposit");
+    // A transfer signed on L2 by account 4, sent through L1 by account 6.
+    let bob = Address::repeat_byte(0xb0);
+    let transfer = L2System::transferCall { token: USDC, to: bob, amount: U256::from(4_321u64) };
+    let signer = Signer::new(&DEV_ACCOUNTS[4].private_key).expect("key");
+    let raw = signer.eip1559(d.l2_chain_id, 0, transfer.abi_encode().into()).encoded();
+    let forced = bridge::force_transaction(&ends, &key, raw.into()).await.expect("forced");
+    assert_eq!(forced.queue_index, 1);
+    let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    for _ in 0..3 {
+        let _: serde_json::Value = l1.raw_request("evm_mine".into(), serde_json::json!([])).await.expect("mine");
+    }
+
+    let mut challenger = devnet.challenger.clone();
+    let status = eventually(Duration::from_secs(60), "the fraud proven", || {
+        let status = challenger.borrow_and_update().clone();
+        async move {
+            (status.proofs.iter().any(|p| p.state == ProofState::Proven) && status.rollbacks >= 1).then_some(status)
+        }
+    })
+    .await;
+    let logs = l1
+        .get_logs(
+            &Filter::new()
+                .address(d.batch_inbox)
+                .event_signature(BatchInbox::FraudProven::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .expect("logs");
+    let event = BatchInbox::FraudProven::decode_log_data(&logs[0].inner.data).expect("event");
+    assert!(faults.contains(&event.fault), "{fault}: fault {} ({:?})", event.fault, status.proofs);
+
+    // The honest chain: both entries consumed by a batch the challenger verifies.
+    let url = devnet.url();
+    let entry = eventually(Duration::from_secs(30), "the forced transaction run on L2", || async {
+        let e = get(&format!("{url}/v1/deposits/1")).await;
+        (e["outcome"] == "success").then_some(e)
+    })
+    .await;
+    let block = entry["blockNumber"].as_u64().expect("block");
+    eventually(Duration::from_secs(60), "the honest batch verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= block).map(|_| ()) }
+    })
+    .await;
+    let out = l1
+        .call(
+            TransactionRequest::default()
+                .with_to(d.batch_inbox)
+                .with_input(BatchInbox::lastQueueEndCall {}.abi_encode()),
+        )
+        .await
+        .expect("lastQueueEnd");
+    assert_eq!(BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64"), 2);
+    assert_eq!(l2_balance(&devnet, keys::bridged_token(&Address::ZERO), alice), amount);
+    devnet.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_root_over_queue_entries_is_proven_with_their_contents() {
+    a_lie_about_the_queue_is_proven_and_the_chain_goes_on(Fault::QueueChunkRoot, &[WRONG_CHUNK_ROOT]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_that_censor_the_queue_are_proven() {
+    a_lie_about_the_queue_is_proven_and_the_chain_goes_on(Fault::SkippedQueue, &[WRONG_CHUNK_COUNT, WRONG_QUEUE_COUNT])
+        .await;
+}
+
+/// `BatchInbox.Fault` values.
+const WRONG_CHUNK_COUNT: u8 = 3;
+const WRONG_CHUNK_ROOT: u8 = 7;
+const WRONG_QUEUE_COUNT: u8 = 8;

@@ -171,6 +171,8 @@ fn expected(fault: Fault) -> (u8, Option<u64>) {
         Fault::ReplayedNonce => (WRONG_NONCE, Some(0)),
         Fault::MalformedChunk => (UNDECODABLE_CHUNK, Some(0)),
         Fault::MalformedHeader => (UNDECODABLE_HEADER, None),
+        // Proven in bridge.rs, with queue entries to carry them.
+        Fault::QueueChunkRoot | Fault::SkippedQueue => unreachable!("{fault} needs queue entries: see bridge.rs"),
     }
 }
 
