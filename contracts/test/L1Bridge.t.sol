@@ -556,6 +556,164 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         inbox.postBatch{value: 1 ether}(index, prev, uint64(index + 1), end, acc, hex"01", roots);
     }
 
+    // -----------------------------------------------------------------------------------------
+    // The escape hatch (docs/bridge.md §7).
+
+    /// @dev The frozen chain of the escape tests: ALICE deposited 5 ether and 300 TST, which the
+    ///      one batch consumed and credited; in its state ALICE holds 2 ether and 100 TST, and
+    ///      the pool of both (reserves 3 ether and 200 TST, 1,000 shares of which ALICE holds
+    ///      250); then BOB deposits 1 ether that no batch consumes, the operator stops, the
+    ///      entry goes overdue and the inbox is frozen.
+    function _frozenChain() private returns (address weth, address tst) {
+        vm.deal(ALICE, 5 ether);
+        vm.prank(ALICE);
+        bridge.depositETH{value: 5 ether}(ALICE);
+        token.mint(ALICE, 300 ether);
+        vm.prank(ALICE);
+        token.approve(address(bridge), 300 ether);
+        vm.prank(ALICE);
+        bridge.depositERC20(address(token), ALICE, 300 ether);
+        (weth, tst) = (StateKeys.bridgedToken(address(0)), StateKeys.bridgedToken(address(token)));
+        (address t0, address t1) = weth < tst ? (weth, tst) : (tst, weth);
+        (uint256 r0, uint256 r1) =
+            t0 == weth ? (uint256(3 ether), uint256(200 ether)) : (uint256(200 ether), uint256(3 ether));
+        address lp = StateKeys.lpToken(t0, t1);
+        _addLeaf(StateKeys.balance(weth, ALICE), bytes32(uint256(2 ether)));
+        _addLeaf(StateKeys.balance(tst, ALICE), bytes32(uint256(100 ether)));
+        _addLeaf(StateKeys.pool(t0, t1), bytes32(r0 | (r1 << 128)));
+        _addLeaf(StateKeys.supply(lp), bytes32(uint256(1000)));
+        _addLeaf(StateKeys.balance(lp, ALICE), bytes32(uint256(250)));
+        _addLeaf(StateKeys.balance(lp, address(0)), bytes32(uint256(750)));
+        _addLeaf(StateKeys.nonce(ALICE), bytes32(uint256(4)));
+        _post(inbox, BATCHER, _root());
+        vm.deal(BOB, 1 ether);
+        vm.prank(BOB);
+        bridge.depositETH{value: 1 ether}(BOB);
+    }
+
+    function test_the_inbox_freezes_only_once_an_entry_is_overdue() public {
+        _frozenChain();
+        // BOB's deposit is in block 100: due until block 100 + INCLUSION.
+        vm.roll(100 + INCLUSION);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NothingOverdue.selector, 2, 3));
+        inbox.freeze();
+        (bool ready,,) = inbox.escapeState();
+        assertFalse(ready, "not frozen");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.EscapeNotReady.selector));
+        bridge.escapeBalance(address(0), ALICE, 2 ether, new bytes32[](0));
+
+        vm.roll(100 + INCLUSION + 1);
+        vm.prank(address(0xF0F0));
+        inbox.freeze();
+        assertEq(inbox.frozenAt(), 100 + INCLUSION + 1, "frozen at");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.InboxFrozen.selector));
+        inbox.freeze();
+        // No post from now on, not even one consuming the entry.
+        (uint64 end, bytes32 acc) = _wholeQueue(inbox);
+        _postQueueReverting(end, acc, abi.encodeWithSelector(BatchInbox.InboxFrozen.selector));
+        // The last batch is not final yet: the escape waits for it.
+        (ready,,) = inbox.escapeState();
+        assertFalse(ready, "the last batch is still challengeable");
+        vm.warp(block.timestamp + WINDOW);
+        bytes32 root;
+        uint64 queueEnd;
+        (ready, root, queueEnd) = inbox.escapeState();
+        assertTrue(ready, "ready");
+        assertEq(root, _root(), "the last batch's root");
+        assertEq(queueEnd, 2, "the frozen state consumed the first two entries");
+    }
+
+    function test_nothing_is_overdue_when_every_entry_is_consumed() public {
+        vm.roll(10_000);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NothingOverdue.selector, 0, 0));
+        inbox.freeze();
+        BatchInbox bare =
+            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NoBridge.selector));
+        bare.freeze();
+    }
+
+    function _freezeAndFinalize() private {
+        vm.roll(100 + INCLUSION + 1);
+        inbox.freeze();
+        vm.warp(block.timestamp + WINDOW);
+    }
+
+    function test_balances_of_the_frozen_state_are_paid_once() public {
+        (address weth, address tst) = _frozenChain();
+        _freezeAndFinalize();
+        bytes32[] memory proof = _proof(StateKeys.balance(weth, ALICE));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.balance(weth, ALICE)));
+        bridge.escapeBalance(address(0), ALICE, 3 ether, proof);
+        uint256 before = ALICE.balance;
+        vm.prank(address(0xCAFE)); // anyone may send it
+        bridge.escapeBalance(address(0), ALICE, 2 ether, proof);
+        assertEq(ALICE.balance - before, 2 ether, "paid to the owner");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, StateKeys.balance(weth, ALICE)));
+        bridge.escapeBalance(address(0), ALICE, 2 ether, proof);
+        bridge.escapeBalance(address(token), ALICE, 100 ether, _proof(StateKeys.balance(tst, ALICE)));
+        assertEq(token.balanceOf(ALICE), 100 ether, "paid in the token");
+        // A balance that is not in the state proves nothing.
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.balance(weth, BOB)));
+        bridge.escapeBalance(address(0), BOB, 1 ether, proof);
+    }
+
+    function test_liquidity_of_the_frozen_state_is_paid_pro_rata_once() public {
+        (address weth, address tst) = _frozenChain();
+        _freezeAndFinalize();
+        (address t0, address t1) = weth < tst ? (weth, tst) : (tst, weth);
+        address lp = StateKeys.lpToken(t0, t1);
+        L1Bridge.LiquidityProof memory p = L1Bridge.LiquidityProof({
+            shares: 250,
+            sharesProof: _proof(StateKeys.balance(lp, ALICE)),
+            supply: 1000,
+            supplyProof: _proof(StateKeys.supply(lp)),
+            reserves: uint256(values[_indexOf(StateKeys.pool(t0, t1))]),
+            reservesProof: _proof(StateKeys.pool(t0, t1))
+        });
+        uint256 before = ALICE.balance;
+        bridge.escapeLiquidity(address(0), address(token), ALICE, p);
+        assertEq(ALICE.balance - before, 0.75 ether, "a quarter of 3 ether");
+        assertEq(token.balanceOf(ALICE), 50 ether, "a quarter of 200 TST");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, StateKeys.balance(lp, ALICE)));
+        bridge.escapeLiquidity(address(token), address(0), ALICE, p);
+        // More shares than held proves nothing.
+        p.shares = 500;
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.balance(lp, BOB)));
+        bridge.escapeLiquidity(address(0), address(token), BOB, p);
+    }
+
+    function test_deposits_the_frozen_state_never_consumed_are_refunded_once() public {
+        _frozenChain();
+        _freezeAndFinalize();
+        BridgeQueue.Contents memory bobs = BridgeQueue.Contents({
+            kind: BridgeQueue.KIND_DEPOSIT,
+            from: BOB,
+            to: BOB,
+            l1Token: address(0),
+            amount: 1 ether,
+            meta: bridge.ETHER_META(),
+            raw: "",
+            l1Block: 100
+        });
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.DepositIncluded.selector, 1, 2));
+        bridge.refundDeposit(1, bobs);
+        bobs.amount = 2 ether;
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NotTheDeposit.selector, 2));
+        bridge.refundDeposit(2, bobs);
+        bobs.amount = 1 ether;
+        bridge.refundDeposit(2, bobs);
+        assertEq(BOB.balance, 1 ether, "refunded to the depositor");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, keccak256(abi.encode("refund", 2))));
+        bridge.refundDeposit(2, bobs);
+        // What is left locked covers what the frozen state still holds.
+        assertEq(bridge.locked(address(0)), 5 ether, "ALICE's deposit");
+    }
+
+    function _indexOf(bytes32 key) private view returns (uint256 i) {
+        while (keys[i] != key) i++;
+    }
+
     function testFuzz_deposits_are_accounted_exactly(uint96[8] calldata amounts, uint8 kinds) public {
         token.mint(ALICE, type(uint128).max);
         vm.deal(ALICE, type(uint128).max);

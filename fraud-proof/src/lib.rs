@@ -343,6 +343,33 @@ impl Challenger {
         advanced
     }
 
+    /// Reads the L1 up to its head, a `step` at a time, until nothing is left to read: what a
+    /// tool that derives the chain once needs (the escape hatch's proofs, docs/bridge.md §7).
+    pub async fn sync(&mut self) -> Result<(), ChallengerError> {
+        loop {
+            let head = self.provider.get_block_number().await.map_err(ChallengerError::l1)?;
+            self.step().await?;
+            if self.cursor.next > head.saturating_sub(self.config.confirmations) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The proof of `key` in the state after the last batch verified, derived from L1 alone:
+    /// that state's root, the key's value (zero: absent) and the siblings from the root down
+    /// (`SparseMerkle.rootFromPath`'s order; for an absent key, the proof ends at a leaf of
+    /// another key or at an empty subtree).
+    pub fn state_proof(&self, key: &B256) -> (B256, B256, Vec<B256>) {
+        let tree = self.verifier.executor().tree();
+        let proof = tree.prove(key);
+        (tree.root(), tree.get(key), proof.siblings)
+    }
+
+    /// The last batch verified (`None` before any), and the first judged invalid, if any.
+    pub fn verified(&self) -> (Option<u64>, Option<u64>) {
+        (self.verifier.last_verified(), self.verifier.invalid_from())
+    }
+
     /// The hash of L1 block `number` on the canonical chain, if it has one.
     async fn block_hash(&self, number: u64) -> Result<Option<B256>, ChallengerError> {
         let block = self.provider.get_block_by_number(number.into()).await.map_err(ChallengerError::l1)?;

@@ -47,6 +47,8 @@ mod token {
     );
 }
 
+/// The queue entry contents the bridge's `refundDeposit` takes (its own module, its own type).
+pub use bridge::BridgeQueue::Contents as BridgeQueueContents;
 pub use bridge::L1Bridge;
 /// The data part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
 pub use inbox::BatchDecoder::DataProof;

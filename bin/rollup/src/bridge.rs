@@ -262,6 +262,8 @@ pub struct Finalized {
     pub recipient: Address,
     /// How much.
     pub amount: U256,
+    /// Siblings of the proof.
+    pub proof_siblings: usize,
 }
 
 /// Pays withdrawal `index` of `sender` on L1, sent from `key`'s account (anyone may send it;
@@ -297,11 +299,12 @@ pub async fn finalize_withdrawal(
     let (l1_token, recipient) = (field("l1Token")?, field("recipient")?);
     let batch_index = proof["batchIndex"].as_u64().ok_or_else(|| anyhow!("no batchIndex"))?;
     let siblings: Vec<B256> = serde_json::from_value(proof["siblings"].clone())?;
+    let proof_siblings = siblings.len();
     let call = L1Bridge::finalizeWithdrawalCall {
         batchIndex: U256::from(batch_index),
         w: L1Bridge::Withdrawal { l2Sender: sender, index: U256::from(index), l1Token: l1_token, recipient, amount },
         siblings,
     };
     let receipt = send_l1(&l1, bridge, call.abi_encode(), U256::ZERO).await?;
-    Ok(Finalized { l1_tx: receipt.transaction_hash, batch_index, recipient, amount })
+    Ok(Finalized { l1_tx: receipt.transaction_hash, batch_index, recipient, amount, proof_siblings })
 }

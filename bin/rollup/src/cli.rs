@@ -44,6 +44,10 @@ enum Command {
     /// Sends a signed L2 transaction through the L1 bridge (forced inclusion: the sequencer
     /// must include it within the inclusion window).
     ForceTx(ForceTxArgs),
+    /// The escape hatch, when the operator stops (docs/bridge.md §7): freeze the inbox, then
+    /// take out on L1 what the frozen state holds, proven from L1 data alone.
+    #[command(subcommand)]
+    Escape(EscapeCommand),
     /// Measures a component on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -76,6 +80,10 @@ enum BenchCommand {
     /// Posts a batch with a wrong root on a fresh anvil for each chunk size, proves the fraud,
     /// and reports the proof's L1 gas, calldata and witness bytes and the time to proven.
     Proof(ProofBenchArgs),
+    /// Runs a fresh devnet and reports the L1 gas of the bridge's calls (deposits, forced
+    /// transactions, finalized withdrawals) with the proof sizes of a state of `--accounts`
+    /// bridged balances.
+    Bridge(BridgeBenchArgs),
     /// Replays hostile clients against a running node (heavy calls, idle and slow
     /// connections, future-nonce squatting, oversized requests) while an honest client
     /// measures its answers; fails unless the honest client was served.
@@ -195,6 +203,16 @@ struct E2eBenchArgs {
     /// Seconds to wait, after the load, for its last transaction to be verified.
     #[arg(long = "settle-timeout", default_value_t = 300)]
     settle_timeout: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct BridgeBenchArgs {
+    /// Accounts that receive a deposit.
+    #[arg(long, default_value_t = 1_000)]
+    accounts: usize,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -581,6 +599,77 @@ struct WithdrawArgs {
     amount: U256,
 }
 
+#[derive(Debug, Subcommand)]
+enum EscapeCommand {
+    /// Freezes the inbox once an entry of the bridge's queue is overdue (anyone may).
+    Freeze(EscapeArgs),
+    /// Pays an account its balance of a bridged token in the frozen state, on L1.
+    Balance {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// The L1 asset (omit for ether).
+        #[arg(long = "token", default_value_t = Address::ZERO)]
+        token: Address,
+        /// The account (the same address on L1 and L2).
+        #[arg(long = "owner")]
+        owner: Address,
+    },
+    /// Pays an account its share of a pool of two bridged tokens in the frozen state, on L1.
+    Liquidity {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// One L1 asset of the pool (the zero address for ether).
+        #[arg(long = "token-a")]
+        token_a: Address,
+        /// The other.
+        #[arg(long = "token-b")]
+        token_b: Address,
+        /// The account.
+        #[arg(long = "owner")]
+        owner: Address,
+    },
+    /// Refunds a deposit the frozen state never consumed to the L1 account that made it.
+    Refund {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// The deposit's queue index.
+        #[arg(long = "index")]
+        index: u64,
+    },
+}
+
+/// Where the chain settles and how its state is derived for the escape hatch.
+#[derive(Debug, Args)]
+struct EscapeArgs {
+    #[command(flatten)]
+    l1: L1Args,
+    /// The L1 block the inbox was deployed in (where the derivation from L1 starts).
+    #[arg(long = "from-block", env = "ROLLUP_FROM_BLOCK", default_value_t = 0)]
+    from_block: u64,
+    /// Database of the derivation (a challenger's; it resumes from its snapshots).
+    #[arg(long = "db-url", env = "ROLLUP_ESCAPE_DB_URL", default_value = "sqlite://escape.sqlite")]
+    db_url: String,
+    /// Private key of the L1 account that sends the transaction (anyone may: the payment goes
+    /// to the account the claim names).
+    #[arg(long = "key", env = "ROLLUP_KEY", hide_env_values = true)]
+    key: B256,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+impl EscapeArgs {
+    fn config(&self) -> Result<crate::escape::EscapeConfig> {
+        Ok(crate::escape::EscapeConfig {
+            l1: self.l1.l1_rpc.clone(),
+            inbox: self.l1.inbox,
+            from_block: self.from_block,
+            chain: self.chain.config()?,
+            genesis: GenesisSpec::devnet(),
+            db_url: self.db_url.clone(),
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 struct ForceTxArgs {
     #[command(flatten)]
@@ -912,6 +1001,10 @@ impl Cli {
                 let report = crate::codec_bench::CodecFuzz { iterations: args.iterations, seed: args.seed }.run()?;
                 print_report(&report, args.json)
             }
+            Command::Bench(BenchCommand::Bridge(args)) => {
+                let report = crate::bridge_bench::BridgeBench { accounts: args.accounts }.run().await?;
+                print_report(&report, args.json)
+            }
             Command::Bench(BenchCommand::Post(args)) => {
                 let bench = crate::post_bench::PostBench {
                     txs: args.txs,
@@ -1016,6 +1109,7 @@ impl Cli {
                         .await?;
                 print_json(&done)
             }
+            Command::Escape(command) => run_escape(command).await,
             Command::ForceTx(args) => {
                 let done = crate::bridge::force_transaction(&args.ends.endpoints(), &args.ends.key, args.raw).await?;
                 print_json(&done)
@@ -1032,6 +1126,34 @@ impl Cli {
                 .await?;
                 print_json(&done)
             }
+        }
+    }
+}
+
+async fn run_escape(command: EscapeCommand) -> Result<()> {
+    use crate::escape::{FrozenState, freeze, refund_deposit};
+    match command {
+        EscapeCommand::Freeze(args) => {
+            let tx = freeze(&args.config()?, &args.key).await?;
+            print_json(&serde_json::json!({ "frozen": true, "l1Tx": tx }))
+        }
+        EscapeCommand::Balance { args, token, owner } => {
+            let config = args.config()?;
+            let frozen = FrozenState::derive(&config).await?;
+            let (amount, tx) = frozen.escape_balance(&config, &args.key, token, owner).await?;
+            print_json(
+                &serde_json::json!({ "owner": owner, "l1Token": token, "amount": amount.to_string(), "l1Tx": tx }),
+            )
+        }
+        EscapeCommand::Liquidity { args, token_a, token_b, owner } => {
+            let config = args.config()?;
+            let frozen = FrozenState::derive(&config).await?;
+            let tx = frozen.escape_liquidity(&config, &args.key, token_a, token_b, owner).await?;
+            print_json(&serde_json::json!({ "owner": owner, "l1Tx": tx }))
+        }
+        EscapeCommand::Refund { args, index } => {
+            let tx = refund_deposit(&args.config()?, &args.key, index).await?;
+            print_json(&serde_json::json!({ "index": index, "l1Tx": tx }))
         }
     }
 }

@@ -19,7 +19,6 @@ import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 ///         invents entries, goes backwards, or leaves an overdue entry behind is refused
 ///         (docs/bridge.md §2.3).
 contract BatchInbox {
-
     /// @notice What a fraud proof showed.
     enum Fault {
         /// The header does not decode (a codec rule of docs/batch-codec.md §5).
@@ -127,6 +126,12 @@ contract BatchInbox {
     error QueueAccumulatorMismatch(bytes32 expected, bytes32 got);
     /// @notice Entry `index`, queued in L1 block `l1Block`, had to be included by `deadline`.
     error QueueEntryOverdue(uint256 index, uint64 l1Block, uint256 deadline);
+    /// @notice The inbox is frozen (the escape hatch, docs/bridge.md §7): it takes no post.
+    error InboxFrozen();
+    /// @notice `freeze` needs an entry of the bridge's queue left behind past its deadline.
+    error NothingOverdue(uint64 queueEnd, uint256 queueLength);
+    /// @notice Without a bridge there is no queue to be overdue.
+    error NoBridge();
 
     /// @notice A batch was recorded.
     event BatchPosted(
@@ -154,6 +159,9 @@ contract BatchInbox {
     event BatchesRolledBack(uint256 indexed fromIndex, uint256 count, bytes32 stateRoot);
     /// @notice The bridge whose queue the batches consume.
     event BridgeAttached(address indexed bridge, uint256 inclusionWindow);
+    /// @notice Queue entry `index` waited past its deadline with no post consuming it: the
+    ///         inbox is frozen from L1 block `l1Block` on (docs/bridge.md §7).
+    event InboxFrozenAt(uint256 l1Block, uint256 index, uint64 entryL1Block);
 
     /// @notice The only account allowed to post batches.
     address public immutable batcher;
@@ -187,6 +195,8 @@ contract BatchInbox {
     /// @notice The bridge whose L1 → L2 queue the batches consume (zero until attached: every
     ///         batch then consumes nothing).
     IBridgeQueue public bridge;
+    /// @notice The L1 block the inbox was frozen in (0: not frozen; docs/bridge.md §7).
+    uint256 public frozenAt;
 
     constructor(
         address batcher_,
@@ -277,6 +287,7 @@ contract BatchInbox {
 
     function _check(uint256 index, bytes32 prevStateRoot, uint64 lastBlock) private view {
         if (msg.sender != batcher) revert NotBatcher(msg.sender);
+        if (frozenAt != 0) revert InboxFrozen();
         if (index != _count) revert WrongBatchIndex(_count, index);
         bytes32 expectedPrev = lastStateRoot();
         if (prevStateRoot != expectedPrev) revert WrongPrevStateRoot(expectedPrev, prevStateRoot);
@@ -418,7 +429,8 @@ contract BatchInbox {
         ChunkVerifier.ChunkProof calldata proof
     ) private returns (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) {
         ChunkVerifier.QueueSpan memory span;
-        (outcome, txIndex, postRoot, span) = verifier.replayChunk(data, _params(index, chunkRoots, proof.chunkIndex), proof);
+        (outcome, txIndex, postRoot, span) =
+            verifier.replayChunk(data, _params(index, chunkRoots, proof.chunkIndex), proof);
         if (span.count != 0) _checkQueueSpan(span);
     }
 
@@ -523,8 +535,40 @@ contract BatchInbox {
     }
 
     /// @notice Whether batch `index` is past its challenge window.
-    function isFinalized(uint256 index) external view returns (bool) {
+    function isFinalized(uint256 index) public view returns (bool) {
         return block.timestamp >= uint256(_batch(index).postedAt) + challengeWindow;
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The escape hatch (docs/bridge.md §7).
+
+    /// @notice Freezes the inbox once an entry of the bridge's queue is overdue: the first entry
+    ///         no batch consumed was queued more than the inclusion window ago (the operator
+    ///         neither posts nor includes it). Anyone may call it. From then on no post is
+    ///         taken; fraud proofs still work. The state of the last batch left, once final,
+    ///         is what users exit from (`escapeState`).
+    function freeze() external {
+        if (frozenAt != 0) revert InboxFrozen();
+        IBridgeQueue b = bridge;
+        if (address(b) == address(0)) revert NoBridge();
+        uint64 end = lastQueueEnd();
+        (uint256 length,, uint64 nextL1Block) = b.queueAt(end);
+        if (end >= length || uint256(nextL1Block) + b.inclusionWindow() >= block.number) {
+            revert NothingOverdue(end, length);
+        }
+        frozenAt = block.number;
+        emit InboxFrozenAt(block.number, end, nextL1Block);
+    }
+
+    /// @notice The state users exit from once the inbox is frozen: whether it is ready (frozen,
+    ///         and the last batch left final and posted in calldata, or no batch at all), its
+    ///         state root, and the queue entries it consumed (later deposits are refunded on
+    ///         L1). Before that, `ready` is false.
+    function escapeState() external view returns (bool ready, bytes32 stateRoot, uint64 queueEnd) {
+        if (frozenAt == 0) return (false, bytes32(0), 0);
+        uint256 n = _count;
+        if (n != 0 && (!isFinalized(n - 1) || _batches[n - 1].blobCount != 0)) return (false, bytes32(0), 0);
+        return (true, lastStateRoot(), lastQueueEnd());
     }
 
     function _batch(uint256 index) private view returns (Batch storage) {

@@ -63,6 +63,17 @@ contract L1Bridge {
     error InsufficientLocked(address l1Token, uint256 locked, uint256 amount);
     /// @notice A call into the bridge while another one is running.
     error Reentered();
+    /// @notice The escape hatch is not open: the inbox is not frozen, or its last batch is not
+    ///         final yet (or was posted in blobs, which nothing can be proven against).
+    error EscapeNotReady();
+    /// @notice This claim of the escape hatch was already paid.
+    error AlreadyEscaped(bytes32 claim);
+    /// @notice A proof of the escape hatch does not lead to the frozen state root.
+    error InvalidStateProof(bytes32 key);
+    /// @notice The deposit was consumed by the frozen state: it is claimed on L2's side.
+    error DepositIncluded(uint256 index, uint64 queueEnd);
+    /// @notice The contents given are not those of queue entry `index`, or it is no deposit.
+    error NotTheDeposit(uint256 index);
     /// @notice The inbox does not enforce this bridge's queue (`BatchInbox.attachBridge` was not
     ///         called with it), so nothing would make the sequencer include an entry.
     error BridgeNotAttached();
@@ -93,6 +104,15 @@ contract L1Bridge {
         uint256 batchIndex
     );
 
+    /// @notice `owner`'s balance of bridged `l1Token` in the frozen state was paid on L1.
+    event BalanceEscaped(address indexed owner, address indexed l1Token, uint256 amount);
+    /// @notice `owner`'s liquidity shares of the pool of `tokenA` and `tokenB` were paid on
+    ///         L1, in the bridged assets of the pool (`amountA` of `l1TokenA`, `amountB` of
+    ///         `l1TokenB`; nothing for a token that came from no L1 asset).
+    event LiquidityEscaped(address indexed owner, address l1TokenA, address l1TokenB, uint256 amountA, uint256 amountB);
+    /// @notice Deposit `index`, which the frozen state never consumed, went back to `from`.
+    event DepositRefunded(uint256 indexed index, address indexed from, address l1Token, uint256 amount);
+
     /// @notice Most that the bridge holds of one asset: 2^128 - 1.
     uint256 public constant MAX_LOCKED = type(uint128).max;
     /// @notice Longest forced transaction, in bytes (an admissible L2 transaction has at most
@@ -114,6 +134,9 @@ contract L1Bridge {
     mapping(address => uint256) public locked;
     /// @notice Whether each withdrawal (by its state key) was paid out.
     mapping(bytes32 => bool) public withdrawalFinalized;
+    /// @notice Whether each claim of the escape hatch was paid (by the state key claimed, or
+    ///         `keccak256("refund", index)` for a deposit refund).
+    mapping(bytes32 => bool) public escaped;
     /// @dev L2 metadata word of each token, read at its first deposit (0: never deposited).
     mapping(address => uint256) private _meta;
     Entry[] private _queue;
@@ -261,6 +284,126 @@ contract L1Bridge {
         if (siblings.length > 256) revert ProofTooLong(siblings.length);
         if (SparseMerkle.rootFromPath(key, SparseMerkle.leafHash(key, value), siblings) != batch.stateRoot) {
             revert InvalidWithdrawalProof(key, batch.stateRoot);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The escape hatch (docs/bridge.md §7): once the inbox is frozen and its last batch final,
+    // what the frozen state holds is paid out on L1, claim by claim, each once.
+
+    /// @notice Pays `owner` its balance `amount` of the bridged token of `l1Token` in the frozen
+    ///         state (`siblings` prove the leaf `balance(bridgedToken(l1Token), owner)`). The
+    ///         L2 account and the L1 account are the same address. Anyone may call it.
+    function escapeBalance(address l1Token, address owner, uint256 amount, bytes32[] calldata siblings)
+        external
+        nonReentrant
+    {
+        (bytes32 root,) = _escapeState();
+        bytes32 key = StateKeys.balance(StateKeys.bridgedToken(l1Token), owner);
+        _claim(key);
+        if (amount == 0) revert ZeroAmount();
+        _proveFrozen(root, key, bytes32(amount), siblings);
+        _payOut(l1Token, owner, amount);
+        emit BalanceEscaped(owner, l1Token, amount);
+    }
+
+    /// @notice What proves `owner`'s share of a pool in the frozen state: its liquidity shares,
+    ///         their total supply and the pool's packed reserves (reserve of the lower token
+    ///         address in the low 128 bits), each with its siblings.
+    struct LiquidityProof {
+        uint256 shares;
+        bytes32[] sharesProof;
+        uint256 supply;
+        bytes32[] supplyProof;
+        uint256 reserves;
+        bytes32[] reservesProof;
+    }
+
+    /// @notice Pays `owner` its share of the pool of the bridged tokens of `l1TokenA` and
+    ///         `l1TokenB` in the frozen state: `reserve · shares / supply` of each, in the L1
+    ///         asset. (A pool with a token that came from no L1 asset is not claimable here: its
+    ///         other side stays locked.)
+    function escapeLiquidity(address l1TokenA, address l1TokenB, address owner, LiquidityProof calldata p)
+        external
+        nonReentrant
+    {
+        (uint256 amountA, uint256 amountB) = _liquidityShare(l1TokenA, l1TokenB, owner, p);
+        if (amountA != 0) _payOut(l1TokenA, owner, amountA);
+        if (amountB != 0) _payOut(l1TokenB, owner, amountB);
+        emit LiquidityEscaped(owner, l1TokenA, l1TokenB, amountA, amountB);
+    }
+
+    /// @dev Proves `p` against the frozen root, marks the shares claimed, and returns what they
+    ///      are worth of each side.
+    function _liquidityShare(address l1TokenA, address l1TokenB, address owner, LiquidityProof calldata p)
+        private
+        returns (uint256 amountA, uint256 amountB)
+    {
+        (bytes32 root,) = _escapeState();
+        address a = StateKeys.bridgedToken(l1TokenA);
+        address b = StateKeys.bridgedToken(l1TokenB);
+        (address token0, address token1) = a < b ? (a, b) : (b, a);
+        address lp = StateKeys.lpToken(token0, token1);
+        bytes32 key = StateKeys.balance(lp, owner);
+        _claim(key);
+        if (p.shares == 0 || p.shares > p.supply) revert ZeroAmount();
+        _proveFrozen(root, key, bytes32(p.shares), p.sharesProof);
+        _proveFrozen(root, StateKeys.supply(lp), bytes32(p.supply), p.supplyProof);
+        _proveFrozen(root, StateKeys.pool(token0, token1), bytes32(p.reserves), p.reservesProof);
+        // The low half is token0's reserve; shares ≤ supply, and reserves < 2^128: no overflow.
+        uint256 amount0 = (p.reserves & type(uint128).max) * p.shares / p.supply;
+        uint256 amount1 = (p.reserves >> 128) * p.shares / p.supply;
+        (amountA, amountB) = a == token0 ? (amount0, amount1) : (amount1, amount0);
+    }
+
+    /// @notice Refunds deposit `index`, which the frozen state never consumed (its index is at
+    ///         or past the frozen `queueEnd`), to the L1 account that made it. `e` is its
+    ///         contents, checked against the queue's accumulators.
+    function refundDeposit(uint256 index, BridgeQueue.Contents calldata e) external nonReentrant {
+        (, uint64 queueEnd) = _escapeState();
+        if (index < queueEnd) revert DepositIncluded(index, queueEnd);
+        if (index >= _queue.length) revert UnknownEntry(index);
+        bytes32 previous = index == 0 ? bytes32(0) : _queue[index - 1].accumulator;
+        if (
+            e.kind != BridgeQueue.KIND_DEPOSIT
+                || BridgeQueue.chain(previous, BridgeQueue.hashOf(e), e.l1Block) != _queue[index].accumulator
+        ) revert NotTheDeposit(index);
+        _claim(keccak256(abi.encode("refund", index)));
+        _payOut(e.l1Token, e.from, e.amount);
+        emit DepositRefunded(index, e.from, e.l1Token, e.amount);
+    }
+
+    /// @dev The frozen state root and queue position, or `EscapeNotReady`.
+    function _escapeState() private view returns (bytes32 root, uint64 queueEnd) {
+        bool ready;
+        (ready, root, queueEnd) = inbox.escapeState();
+        if (!ready) revert EscapeNotReady();
+    }
+
+    function _claim(bytes32 claim) private {
+        if (escaped[claim]) revert AlreadyEscaped(claim);
+        escaped[claim] = true;
+    }
+
+    function _proveFrozen(bytes32 root, bytes32 key, bytes32 value, bytes32[] calldata siblings) private pure {
+        if (siblings.length > 256) revert ProofTooLong(siblings.length);
+        if (SparseMerkle.rootFromPath(key, SparseMerkle.leafHash(key, value), siblings) != root) {
+            revert InvalidStateProof(key);
+        }
+    }
+
+    /// @dev Lowers `locked` and pays `amount` of `l1Token` to `to` (ether by a call).
+    function _payOut(address l1Token, address to, uint256 amount) private {
+        uint256 held = locked[l1Token];
+        if (amount > held) revert InsufficientLocked(l1Token, held, amount);
+        unchecked {
+            locked[l1Token] = held - amount;
+        }
+        if (l1Token == address(0)) {
+            (bool ok,) = to.call{value: amount}("");
+            if (!ok) revert EtherTransferFailed(to);
+        } else {
+            _call(l1Token, abi.encodeWithSignature("transfer(address,uint256)", to, amount));
         }
     }
 

@@ -43,9 +43,10 @@ library BridgeQueue {
 
     /// @notice Hash of an entry from its contents: `depositHash` or `forcedTxHash` by kind.
     function hashOf(Contents calldata e) internal pure returns (bytes32) {
-        return e.kind == KIND_DEPOSIT
-            ? depositHash(e.from, e.to, e.l1Token, e.amount, e.meta)
-            : forcedTxHash(e.from, e.raw);
+        return
+            e.kind == KIND_DEPOSIT
+                ? depositHash(e.from, e.to, e.l1Token, e.amount, e.meta)
+                : forcedTxHash(e.from, e.raw);
     }
 
     /// @notice Hash of a deposit entry. `meta` is the L2 token metadata word (symbol bytes

@@ -261,3 +261,100 @@ async fn blocks_that_censor_the_queue_are_proven() {
 const WRONG_CHUNK_COUNT: u8 = 3;
 const WRONG_CHUNK_ROOT: u8 = 7;
 const WRONG_QUEUE_COUNT: u8 = 8;
+
+/// The escape hatch on anvil: a deposit is credited and posted, then the operator stops (the
+/// devnet is shut down, its L1 runs on). A later deposit goes overdue, anyone freezes the
+/// inbox, and once the last batch is final the depositor takes its balance out on L1 with a
+/// proof derived from L1 data alone, and the never-included deposit is refunded; each once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
+    use rollup::{
+        anvil::{Anvil, AnvilConfig, free_port},
+        escape::{self, EscapeConfig, FrozenState},
+    };
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let anvil = Anvil::spawn(&AnvilConfig {
+        port: free_port().expect("port"),
+        block_time: None,
+        gas_limit: None,
+        state_file: None,
+        log_file: Some(dir.path().join("anvil.log")),
+    })
+    .await
+    .expect("anvil");
+    let l1_url: url::Url = anvil.url().parse().expect("url");
+    let mut config = DevnetConfig::test(dir.path().join("devnet")).expect("config");
+    config.l1_rpc = Some(l1_url.clone());
+    let chain = config.chain;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let ends = Endpoints { l2: devnet.url(), l1: l1_url.clone(), bridge: Some(d.bridge) };
+    let key = DEV_ACCOUNTS[6].private_key;
+    let alice = Address::repeat_byte(0xa1);
+    let one_ether = U256::from(10u64).pow(U256::from(18));
+    bridge::deposit(&ends, &key, alice, one_ether, None).await.expect("deposit");
+    let l1 = ProviderBuilder::new().connect_http(l1_url.clone());
+    let mine = |n: u64| {
+        let l1 = l1.clone();
+        async move {
+            let _: serde_json::Value = l1.raw_request("anvil_mine".into(), (U256::from(n),)).await.expect("mine");
+        }
+    };
+    mine(3).await;
+    let weth_l2 = keys::bridged_token(&Address::ZERO);
+    eventually(Duration::from_secs(30), "the deposit credited", || async {
+        (l2_balance(&devnet, weth_l2, alice) == one_ether).then_some(())
+    })
+    .await;
+    let head = devnet.sequencer.node.head().header.number;
+    let mut challenger = devnet.challenger.clone();
+    eventually(Duration::from_secs(60), "the deposit's block posted and verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= head).map(|_| ()) }
+    })
+    .await;
+    // The operator stops; the L1 runs on.
+    devnet.stop().await.expect("clean stop");
+
+    // Bob's deposit is never included; once it is overdue anyone may freeze the inbox.
+    let bob = Address::repeat_byte(0xb0);
+    let late = bridge::deposit(&ends, &key, bob, one_ether / U256::from(2u8), None).await.expect("deposit");
+    let escape_config = EscapeConfig {
+        l1: l1_url.clone(),
+        inbox: d.batch_inbox,
+        from_block: d.inbox_block,
+        chain,
+        genesis: rollup_types::genesis::GenesisSpec::devnet(),
+        db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
+    };
+    assert!(escape::freeze(&escape_config, &key).await.is_err(), "nothing is overdue yet");
+    mine(d.inclusion_window + 1).await;
+    escape::freeze(&escape_config, &key).await.expect("frozen");
+    assert!(FrozenState::derive(&escape_config).await.is_err(), "the last batch is not final yet");
+    let _: serde_json::Value =
+        l1.raw_request("evm_increaseTime".into(), (U256::from(d.challenge_window + 1),)).await.expect("time");
+    mine(1).await;
+
+    // Alice's balance, proven against the frozen root derived from L1, is paid on L1.
+    let frozen = FrozenState::derive(&escape_config).await.expect("the frozen state");
+    assert_eq!(frozen.queue_end(), late.queue_index, "the frozen state consumed the deposits before Bob's");
+    assert_eq!(frozen.balance(Address::ZERO, alice), one_ether);
+    let before = l1.get_balance(alice).await.expect("balance");
+    let (paid, _) = frozen.escape_balance(&escape_config, &key, Address::ZERO, alice).await.expect("escaped");
+    assert_eq!(paid, one_ether);
+    assert_eq!(l1.get_balance(alice).await.expect("balance") - before, one_ether);
+    assert!(frozen.escape_balance(&escape_config, &key, Address::ZERO, alice).await.is_err(), "once");
+    // Bob's deposit goes back to the account that made it.
+    let depositor = DEV_ACCOUNTS[6].address;
+    let before = l1.get_balance(depositor).await.expect("balance");
+    let refund_key = DEV_ACCOUNTS[7].private_key;
+    escape::refund_deposit(&escape_config, &refund_key, late.queue_index).await.expect("refunded");
+    assert_eq!(l1.get_balance(depositor).await.expect("balance") - before, one_ether / U256::from(2u8));
+    assert!(escape::refund_deposit(&escape_config, &refund_key, late.queue_index).await.is_err(), "once");
+    // A deposit the frozen state consumed is not refunded (it was credited on L2).
+    assert!(escape::refund_deposit(&escape_config, &refund_key, 0).await.is_err());
+    drop(anvil);
+}

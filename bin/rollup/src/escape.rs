@@ -1,0 +1,222 @@
+//! The escape hatch from a user's side (docs/bridge.md §7): when the operator stops, anyone
+//! freezes the inbox once a queue entry is overdue, and each user takes out on L1 what the
+//! frozen state holds for them. Nothing here asks the operator: the state is derived from L1
+//! data alone, by a challenger run for the purpose, and proven against the frozen root.
+
+use alloy::{
+    network::{EthereumWallet, TransactionBuilder},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::{Filter, TransactionReceipt, TransactionRequest},
+    signers::local::PrivateKeySigner,
+};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolEvent};
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use rollup_fraud_proof::{Challenger, ChallengerConfig};
+use rollup_types::{
+    ChainConfig,
+    bindings::{BatchInbox, BridgeQueueContents, L1Bridge},
+    genesis::GenesisSpec,
+    keys,
+};
+use std::time::Duration;
+
+/// Where the chain settles, and how to derive its state from L1.
+#[derive(Clone, Debug)]
+pub struct EscapeConfig {
+    /// The L1 JSON-RPC URL.
+    pub l1: url::Url,
+    /// The batch inbox.
+    pub inbox: Address,
+    /// The L1 block the inbox was deployed in (where the derivation starts).
+    pub from_block: u64,
+    /// The chain's parameters.
+    pub chain: ChainConfig,
+    /// Its genesis.
+    pub genesis: GenesisSpec,
+    /// The database of the derivation (a challenger's: `sqlite://…`; it resumes from its
+    /// snapshots).
+    pub db_url: String,
+}
+
+fn wallet(l1: &url::Url, key: &B256) -> Result<DynProvider> {
+    let signer = PrivateKeySigner::from_bytes(key).context("invalid private key")?;
+    Ok(ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(l1.clone()).erased())
+}
+
+async fn view<C: SolCall>(l1: &DynProvider, to: Address, call: C) -> Result<C::Return> {
+    let out = l1.call(TransactionRequest::default().with_to(to).with_input(call.abi_encode())).await?;
+    Ok(C::abi_decode_returns(&out)?)
+}
+
+async fn send(l1: &DynProvider, to: Address, input: Vec<u8>) -> Result<TransactionReceipt> {
+    let receipt = l1
+        .send_transaction(TransactionRequest::default().with_to(to).with_input(input))
+        .await
+        .context("sending the L1 transaction")?
+        .with_timeout(Some(Duration::from_secs(120)))
+        .get_receipt()
+        .await?;
+    ensure!(receipt.status(), "L1 transaction {} reverted", receipt.transaction_hash);
+    Ok(receipt)
+}
+
+/// Freezes the inbox (anyone may, once a queue entry is overdue); returns the L1 transaction.
+pub async fn freeze(config: &EscapeConfig, key: &B256) -> Result<B256> {
+    let l1 = wallet(&config.l1, key)?;
+    Ok(send(&l1, config.inbox, BatchInbox::freezeCall {}.abi_encode()).await?.transaction_hash)
+}
+
+/// The frozen state derived from L1: a challenger that has read every batch, checked to end
+/// where the inbox's escape state is.
+pub struct FrozenState {
+    challenger: Challenger,
+    bridge: Address,
+    root: B256,
+    queue_end: u64,
+}
+
+impl std::fmt::Debug for FrozenState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrozenState").field("root", &self.root).field("queue_end", &self.queue_end).finish()
+    }
+}
+
+impl FrozenState {
+    /// Derives the chain from L1 and checks that it ends at the inbox's escape state (the
+    /// inbox must be frozen and its last batch final).
+    pub async fn derive(config: &EscapeConfig) -> Result<Self> {
+        let l1 = ProviderBuilder::new().connect_http(config.l1.clone()).erased();
+        let escape = view(&l1, config.inbox, BatchInbox::escapeStateCall {}).await?;
+        ensure!(
+            escape.ready,
+            "the escape hatch is not open: the inbox is not frozen, or its last batch is not final yet"
+        );
+        let bridge = view(&l1, config.inbox, BatchInbox::bridgeCall {}).await?;
+        let mut challenger = Challenger::new(ChallengerConfig {
+            l1_rpc: config.l1.clone(),
+            inbox: config.inbox,
+            from_block: config.from_block,
+            db_url: config.db_url.clone(),
+            chain: config.chain,
+            genesis: config.genesis.clone(),
+            poll: Duration::from_millis(100),
+            confirmations: 0,
+            l1_beacon: None,
+            prover_key: None,
+            undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
+            snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
+        })
+        .await?;
+        challenger.sync().await?;
+        let (root, _, _) = challenger.state_proof(&B256::ZERO);
+        if root != escape.stateRoot {
+            let (verified, invalid) = challenger.verified();
+            bail!(
+                "the state derived from L1 (last batch verified {verified:?}, first invalid {invalid:?}) has root {root}, \
+                 the frozen state {}: an invalid batch must be proven fraudulent first",
+                escape.stateRoot
+            );
+        }
+        Ok(Self { challenger, bridge, root, queue_end: escape.queueEnd })
+    }
+
+    /// The frozen state root.
+    pub const fn root(&self) -> B256 {
+        self.root
+    }
+
+    /// The queue entries the frozen state consumed (later deposits are refunded).
+    pub const fn queue_end(&self) -> u64 {
+        self.queue_end
+    }
+
+    /// `key`'s value and proof in the frozen state.
+    fn prove(&self, key: B256) -> (U256, Vec<B256>) {
+        let (_, value, siblings) = self.challenger.state_proof(&key);
+        (U256::from_be_bytes(value.0), siblings)
+    }
+
+    /// `owner`'s balance of the bridged token of `l1_token` in the frozen state.
+    pub fn balance(&self, l1_token: Address, owner: Address) -> U256 {
+        self.prove(keys::balance(&keys::bridged_token(&l1_token), &owner)).0
+    }
+
+    /// Pays `owner` its balance of the bridged `l1_token` on L1 (sent from `key`'s account).
+    pub async fn escape_balance(
+        &self,
+        config: &EscapeConfig,
+        key: &B256,
+        l1_token: Address,
+        owner: Address,
+    ) -> Result<(U256, B256)> {
+        let (amount, siblings) = self.prove(keys::balance(&keys::bridged_token(&l1_token), &owner));
+        ensure!(!amount.is_zero(), "{owner} holds none of the bridged {l1_token} in the frozen state");
+        let call = L1Bridge::escapeBalanceCall { l1Token: l1_token, owner, amount, siblings };
+        let l1 = wallet(&config.l1, key)?;
+        Ok((amount, send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash))
+    }
+
+    /// Pays `owner` its share of the pool of the bridged `l1_a` and `l1_b` on L1.
+    pub async fn escape_liquidity(
+        &self,
+        config: &EscapeConfig,
+        key: &B256,
+        l1_a: Address,
+        l1_b: Address,
+        owner: Address,
+    ) -> Result<B256> {
+        let (t0, t1) = keys::sort_pair(keys::bridged_token(&l1_a), keys::bridged_token(&l1_b));
+        let lp = keys::lp_token(&t0, &t1);
+        let (shares, shares_proof) = self.prove(keys::balance(&lp, &owner));
+        ensure!(!shares.is_zero(), "{owner} holds no shares of that pool in the frozen state");
+        let (supply, supply_proof) = self.prove(keys::supply(&lp));
+        let (reserves, reserves_proof) = self.prove(keys::pool(&t0, &t1));
+        let call = L1Bridge::escapeLiquidityCall {
+            l1TokenA: l1_a,
+            l1TokenB: l1_b,
+            owner,
+            p: L1Bridge::LiquidityProof {
+                shares,
+                sharesProof: shares_proof,
+                supply,
+                supplyProof: supply_proof,
+                reserves,
+                reservesProof: reserves_proof,
+            },
+        };
+        let l1 = wallet(&config.l1, key)?;
+        Ok(send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash)
+    }
+}
+
+/// Refunds deposit `index`, which the frozen state never consumed, to the L1 account that made
+/// it (its contents are read from the bridge's `DepositQueued` event).
+pub async fn refund_deposit(config: &EscapeConfig, key: &B256, index: u64) -> Result<B256> {
+    let l1 = wallet(&config.l1, key)?;
+    let bridge = view(&l1, config.inbox, BatchInbox::bridgeCall {}).await?;
+    let filter = Filter::new()
+        .address(bridge)
+        .event_signature(L1Bridge::DepositQueued::SIGNATURE_HASH)
+        .topic1(U256::from(index))
+        .from_block(config.from_block);
+    let logs = l1.get_logs(&filter).await?;
+    let event = logs
+        .iter()
+        .find_map(|l| L1Bridge::DepositQueued::decode_log_data(&l.inner.data).ok())
+        .ok_or_else(|| anyhow!("queue entry {index} is no deposit of bridge {bridge}"))?;
+    let entry = rollup_types::queue::QueueEntry::from(&event);
+    let c = rollup_fraud_proof::prove::contents(&entry);
+    let e = BridgeQueueContents {
+        kind: c.kind,
+        from: c.from,
+        to: c.to,
+        l1Token: c.l1Token,
+        amount: c.amount,
+        meta: c.meta,
+        raw: c.raw,
+        l1Block: c.l1Block,
+    };
+    let call = L1Bridge::refundDepositCall { index: U256::from(index), e };
+    Ok(send(&l1, bridge, call.abi_encode()).await?.transaction_hash)
+}
