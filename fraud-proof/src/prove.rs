@@ -10,7 +10,7 @@ use rollup_types::{
     RecoveredTx, SignedTx,
     bindings::{BatchInbox, ChunkProof, QueueContents},
     codec,
-    queue::{self, QueueEntry, QueueItem},
+    queue::{self, QueueEntry},
     witness::PartialTree,
 };
 
@@ -113,18 +113,7 @@ pub fn data_proof(data: &[u8], revealed: &[u64]) -> rollup_types::bindings::Data
 
 /// A queue entry's contents as a chunk proof presents them (`BridgeQueue.Contents`).
 pub fn contents(entry: &QueueEntry) -> QueueContents {
-    let mut c = QueueContents { from: entry.from, l1Block: entry.l1_block, ..Default::default() };
-    match &entry.item {
-        QueueItem::Deposit { to, l1_token, amount, meta } => {
-            c.kind = U256::from(queue::KIND_DEPOSIT);
-            (c.to, c.l1Token, c.amount, c.meta) = (*to, *l1_token, *amount, *meta);
-        }
-        QueueItem::Forced { raw } => {
-            c.kind = U256::from(queue::KIND_FORCED_TX);
-            c.raw = raw.clone();
-        }
-    }
-    c
+    entry.into()
 }
 
 /// The segments holding the bytes `ranges`, ascending and once each.

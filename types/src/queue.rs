@@ -109,6 +109,36 @@ impl From<&crate::bindings::L1Bridge::TransactionForced> for QueueEntry {
     }
 }
 
+/// A queue entry's contents as the contracts take them (`BridgeQueue.Contents`: in a chunk
+/// proof, to the verifier, and to the bridge's `refundDeposit`); each contract's bindings
+/// have a type of their own.
+macro_rules! contents_from_entry {
+    ($($t:ty),*) => {$(
+        impl From<&QueueEntry> for $t {
+            fn from(entry: &QueueEntry) -> Self {
+                let mut c = Self { from: entry.from, l1Block: entry.l1_block, ..Default::default() };
+                match &entry.item {
+                    QueueItem::Deposit { to, l1_token, amount, meta } => {
+                        c.kind = U256::from(KIND_DEPOSIT);
+                        (c.to, c.l1Token, c.amount, c.meta) = (*to, *l1_token, *amount, *meta);
+                    }
+                    QueueItem::Forced { raw } => {
+                        c.kind = U256::from(KIND_FORCED_TX);
+                        c.raw = raw.clone();
+                    }
+                }
+                c
+            }
+        }
+    )*};
+}
+
+contents_from_entry!(
+    crate::bindings::QueueContents,
+    crate::bindings::VerifierQueueContents,
+    crate::bindings::BridgeQueueContents
+);
+
 /// The queue entry an `L1Bridge` log describes (`DepositQueued` or `TransactionForced`), or
 /// `None` for another log.
 pub fn entry_of_log(log: &alloy_primitives::LogData) -> Option<QueueEntry> {

@@ -117,7 +117,10 @@ impl BridgeBench {
     /// Runs the bench on a fresh devnet in a temporary directory.
     pub async fn run(&self) -> Result<BridgeReport> {
         let dir = tempfile::tempdir().context("temporary directory")?;
-        let devnet = Devnet::start(DevnetConfig::test(dir.path().to_path_buf())?).await?;
+        // Anvil mines a block per transaction here: a window of 20 blocks would pass within a
+        // burst of deposits, long before the L2's next post.
+        let config = DevnetConfig { inclusion_window: 100_000, ..DevnetConfig::test(dir.path().to_path_buf())? };
+        let devnet = Devnet::start(config).await?;
         let result = self.measure(&devnet).await;
         devnet.stop().await?;
         result

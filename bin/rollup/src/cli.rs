@@ -414,6 +414,10 @@ struct DevnetArgs {
     /// Challenge window of the inbox, in seconds.
     #[arg(long = "challenge-window", default_value_t = 120)]
     challenge_window: u64,
+    /// L1 blocks within which the L2 must include an entry of the bridge's queue (deposits,
+    /// forced transactions); past it, posts are refused and anyone may freeze the inbox.
+    #[arg(long = "inclusion-window", default_value_t = rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW)]
+    inclusion_window: u64,
     /// Key that deploys the L1 contracts (default: anvil account 0).
     #[arg(long = "l1.deployer-key", env = "ROLLUP_DEPLOYER_KEY", hide_env_values = true)]
     deployer_key: Option<B256>,
@@ -1184,6 +1188,7 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     config.admission_nice = args.backlog.admission_nice;
     config.http = args.http_limits.limits();
     config.challenge_window = args.challenge_window;
+    config.inclusion_window = args.inclusion_window;
     if let Some(key) = args.deployer_key {
         config.deployer_key = key;
     }

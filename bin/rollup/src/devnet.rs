@@ -130,6 +130,8 @@ pub struct DevnetConfig {
     pub challenger_key: B256,
     /// L1 blocks a bridge queue entry must be under before the L2 includes it.
     pub queue_confirmations: u64,
+    /// L1 blocks within which the L2 must include a queue entry (the bridge's, at deployment).
+    pub inclusion_window: u64,
 }
 
 impl DevnetConfig {
@@ -164,6 +166,7 @@ impl DevnetConfig {
             fault: None,
             challenger_key: DEV_ACCOUNTS[2].private_key,
             queue_confirmations: 2,
+            inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
         }
     }
 
@@ -403,6 +406,10 @@ impl Devnet {
             "    cast send --rpc-url {} --private-key {} {} \\\n      \"depositETH(address)\" {} --value 1ether",
             self.l1_rpc, DEV_ACCOUNTS[3].private_key, d.bridge, DEV_ACCOUNTS[3].address
         );
+        let _ = writeln!(
+            s,
+            "    follow it: curl {url}/v1/deposits/0; then rollup withdraw and rollup finalize-withdrawal\n    (README, \"The bridge\"; docs/bridge.md)"
+        );
         let _ = writeln!(s, "\n  Status: curl {url}/v1/status      Ctrl-C stops; run again to resume.");
         s
     }
@@ -443,7 +450,7 @@ async fn ensure_deployment(config: &DevnetConfig, l1_rpc: &url::Url, genesis_roo
         l2_chain_id: config.chain.chain_id,
         // Blob batches are not fraud-provable yet: the inbox takes them only when asked for.
         blobs_allowed: config.da != DaMode::Calldata,
-        inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
+        inclusion_window: config.inclusion_window,
     };
     let mut deployment = deploy(l1_rpc, &config.deployer_key, &params).await?;
     let (deployer, _, _) = l1::signing_provider(l1_rpc, &config.deployer_key)?;

@@ -206,17 +206,7 @@ pub async fn refund_deposit(config: &EscapeConfig, key: &B256, index: u64) -> Re
         .find_map(|l| L1Bridge::DepositQueued::decode_log_data(&l.inner.data).ok())
         .ok_or_else(|| anyhow!("queue entry {index} is no deposit of bridge {bridge}"))?;
     let entry = rollup_types::queue::QueueEntry::from(&event);
-    let c = rollup_fraud_proof::prove::contents(&entry);
-    let e = BridgeQueueContents {
-        kind: c.kind,
-        from: c.from,
-        to: c.to,
-        l1Token: c.l1Token,
-        amount: c.amount,
-        meta: c.meta,
-        raw: c.raw,
-        l1Block: c.l1Block,
-    };
+    let e = BridgeQueueContents::from(&entry);
     let call = L1Bridge::refundDepositCall { index: U256::from(index), e };
     Ok(send(&l1, bridge, call.abi_encode()).await?.transaction_hash)
 }

@@ -65,15 +65,7 @@ library ForcedTx {
         if (!ok) return false;
         // forge-lint: disable-next-line(unsafe-typecast)
         t.maxFeePerGas = uint128(v); // at most 16 bytes
-        (ok, v, p) = _uint(raw, p, end, 8);
-        if (!ok) return false;
-        // forge-lint: disable-next-line(unsafe-typecast)
-        t.gasLimit = uint64(v); // at most 8 bytes
-        (ok, p) = _skip(raw, p, end); // to
-        if (!ok) return false;
-        (ok, p) = _skip(raw, p, end); // value
-        if (!ok) return false;
-        (ok, t.input, p) = _bytes(raw, p, end);
+        (ok, p) = _readCall(raw, p, end, t);
         if (!ok) return false;
         (ok, p) = _skip(raw, p, end); // access list
         if (!ok) return false;
@@ -101,21 +93,33 @@ library ForcedTx {
         if (!ok) return false;
         // forge-lint: disable-next-line(unsafe-typecast)
         t.maxFeePerGas = uint128(v); // at most 16 bytes
-        (ok, v, p) = _uint(raw, p, end, 8);
-        if (!ok) return false;
-        // forge-lint: disable-next-line(unsafe-typecast)
-        t.gasLimit = uint64(v); // at most 8 bytes
-        (ok, p) = _skip(raw, p, end); // to
-        if (!ok) return false;
-        (ok, p) = _skip(raw, p, end); // value
-        if (!ok) return false;
-        (ok, t.input, p) = _bytes(raw, p, end);
+        (ok, p) = _readCall(raw, p, end, t);
         if (!ok) return false;
         (ok, v, p) = _uint(raw, p, end, 9);
         // chainId < 2^64: the sums fit.
         if (!ok || (v != 35 + 2 * chainId && v != 36 + 2 * chainId)) return false;
         t.yParity = v == 36 + 2 * chainId;
         return _signature(raw, p, end, t);
+    }
+
+    /// @dev `gas, to, value, data`: the gas limit and the input are kept (the target and the
+    ///      value are the rebuilt encoding's, which must equal `raw`).
+    function _readCall(bytes memory raw, uint256 p, uint256 end, BatchCodec.Tx memory t)
+        private
+        pure
+        returns (bool ok, uint256 next)
+    {
+        uint256 v;
+        (ok, v, p) = _uint(raw, p, end, 8);
+        if (!ok) return (false, 0);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.gasLimit = uint64(v); // at most 8 bytes
+        (ok, p) = _skip(raw, p, end); // to
+        if (!ok) return (false, 0);
+        (ok, p) = _skip(raw, p, end); // value
+        if (!ok) return (false, 0);
+        (ok, t.input, p) = _bytes(raw, p, end);
+        return (ok, p);
     }
 
     /// @dev `r` and `s`, which must end the list.

@@ -17,6 +17,7 @@ use rollup_types::{
     signer::Signer,
 };
 
+mod accounting;
 mod prove;
 
 const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 2 };

@@ -419,23 +419,7 @@ fn replay_call_with_queue(
     queue: QueueArgs,
 ) -> ChunkVerifier::replayChunkCall {
     let d = prove::data_proof(data, revealed);
-    let entries = queue
-        .entries
-        .iter()
-        .map(|e| {
-            let c = prove::contents(e);
-            VerifierQueueContents {
-                kind: c.kind,
-                from: c.from,
-                to: c.to,
-                l1Token: c.l1Token,
-                amount: c.amount,
-                meta: c.meta,
-                raw: c.raw,
-                l1Block: c.l1Block,
-            }
-        })
-        .collect();
+    let entries = queue.entries.iter().map(VerifierQueueContents::from).collect();
     ChunkVerifier::replayChunkCall {
         data: VerifierDataProof {
             length: d.length,
