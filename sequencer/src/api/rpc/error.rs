@@ -1,0 +1,92 @@
+//! JSON-RPC errors, and the one place where the node's domain errors become them. Codes:
+//! -32700 parse, -32600 invalid request, -32601 unknown method, -32602 invalid params, -32000
+//! rejected transaction or refused read, -32005 limit reached, -32603 internal, 3 execution
+//! reverted (with the revert data).
+
+use crate::{
+    api::ApiError,
+    error::{StoreError, SubmitError},
+    node::CallError,
+};
+use serde_json::{Value, json};
+
+/// A JSON-RPC error object.
+#[derive(Debug)]
+pub(super) struct RpcError {
+    pub(super) code: i64,
+    pub(super) message: String,
+    pub(super) data: Option<Value>,
+}
+
+impl RpcError {
+    pub(super) fn new(code: i64, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), data: None }
+    }
+
+    pub(super) fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(-32602, message)
+    }
+
+    pub(super) fn internal(message: impl Into<String>) -> Self {
+        Self::new(-32603, message)
+    }
+
+    pub(super) fn method_not_found(method: &str) -> Self {
+        Self::new(-32601, format!("method {method} is not supported"))
+    }
+
+    /// A limit was reached; `code` is the stable reason in `data`.
+    pub(super) fn limit(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code: -32005, message: message.into(), data: Some(json!(code)) }
+    }
+
+    pub(super) fn to_json(&self) -> Value {
+        let mut err = json!({ "code": self.code, "message": self.message });
+        if let Some(data) = &self.data {
+            err["data"] = data.clone();
+        }
+        err
+    }
+}
+
+impl From<SubmitError> for RpcError {
+    fn from(err: SubmitError) -> Self {
+        let code = match &err {
+            SubmitError::MempoolFull { .. }
+            | SubmitError::SenderLimit { .. }
+            | SubmitError::FutureLimit { .. }
+            | SubmitError::SenderFutureLimit { .. }
+            | SubmitError::Overloaded
+            | SubmitError::L1Backlog { .. } => -32005,
+            SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown | SubmitError::Internal(_) => {
+                -32603
+            }
+            _ => -32000,
+        };
+        Self { code, message: err.to_string(), data: Some(json!(err.code())) }
+    }
+}
+
+impl From<CallError> for RpcError {
+    fn from(err: CallError) -> Self {
+        let code = match err {
+            CallError::Invalid(_) | CallError::Timeout(_) => -32000,
+            CallError::Budget(_) | CallError::Busy(_) => -32005,
+        };
+        Self { code, message: err.to_string(), data: Some(json!(err.code())) }
+    }
+}
+
+impl From<StoreError> for RpcError {
+    fn from(err: StoreError) -> Self {
+        tracing::error!(target: "sequencer::rpc", ?err, "database error");
+        Self::internal(err.to_string())
+    }
+}
+
+impl From<ApiError> for RpcError {
+    fn from(err: ApiError) -> Self {
+        let code = if err.status.is_client_error() { -32602 } else { -32603 };
+        Self::new(code, err.message)
+    }
+}

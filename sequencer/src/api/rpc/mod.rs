@@ -1,0 +1,310 @@
+//! The Ethereum JSON-RPC subset wallets and tools use (cast, alloy, viem, ethers), on
+//! `POST /`: the transport (single requests and batches, bounded) here, requests parsed once
+//! into typed [`EthRequest`]s (`request.rs`), errors mapped in one place (`error.rs`), and the
+//! node's records shaped as the standard types (`convert.rs`).
+
+mod convert;
+mod error;
+mod request;
+
+use self::{
+    convert::{rpc_block, rpc_receipt, rpc_transaction},
+    error::RpcError,
+    request::EthRequest,
+};
+use super::{
+    body_error,
+    rest::{decode_hex, find_block, json_error, revert_reason},
+};
+use crate::{
+    error::SubmitError,
+    node::{CallBudget, Node},
+    store::StoredStatus,
+};
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{B256, Bytes, U64, U256};
+use alloy_rpc_types_eth::{FeeHistory, TransactionRequest};
+use axum::{
+    Json,
+    body::Bytes as Body,
+    extract::{State, rejection::BytesRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use rollup_executor::{BlockEnvInput, CallRequest, TxStatus};
+use rollup_types::{
+    SYSTEM_CONTRACT,
+    chain::{MAX_TX_GAS_LIMIT, MIN_TX_GAS_LIMIT},
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn reply(id: Value, result: Result<Value, RpcError>) -> Value {
+    match result {
+        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        Err(err) => json!({ "jsonrpc": "2.0", "id": id, "error": err.to_json() }),
+    }
+}
+
+/// `POST /`: one request or a batch.
+pub(super) async fn handle(State(node): State<Arc<Node>>, body: Result<Body, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let (status, _, message) = body_error(&rejection);
+            let err = RpcError::new(if status == StatusCode::PAYLOAD_TOO_LARGE { -32600 } else { -32700 }, message);
+            return (status, Json(reply(Value::Null, Err(err)))).into_response();
+        }
+    };
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            let message = format!("parse error: {}", json_error(&body, &e));
+            return Json(reply(Value::Null, Err(RpcError::new(-32700, message)))).into_response();
+        }
+    };
+    let mut budget = CallBudget::new(&node.config().calls);
+    match request {
+        Value::Array(requests) if requests.is_empty() => {
+            Json(reply(Value::Null, Err(RpcError::new(-32600, "empty batch")))).into_response()
+        }
+        Value::Array(requests) if requests.len() > MAX_BATCH_ITEMS => Json(reply(
+            Value::Null,
+            Err(RpcError::new(
+                -32600,
+                format!("batch of {} requests; at most {MAX_BATCH_ITEMS} per batch", requests.len()),
+            )),
+        ))
+        .into_response(),
+        Value::Array(requests) => {
+            // Replies are written as they come, and the answer is bounded: once it would pass
+            // MAX_RESPONSE_BYTES, the remaining requests are answered with an error instead.
+            let mut body = Vec::with_capacity(1024);
+            body.push(b'[');
+            for (i, request) in requests.into_iter().enumerate() {
+                if i > 0 {
+                    body.push(b',');
+                }
+                let id = request.get("id").cloned().unwrap_or(Value::Null);
+                let mut item = if body.len() < MAX_RESPONSE_BYTES {
+                    serde_json::to_vec(&one(&node, request, &mut budget).await).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                if item.is_empty() || body.len() + item.len() > MAX_RESPONSE_BYTES {
+                    let err = RpcError::limit(
+                        "response_too_large",
+                        format!(
+                            "the answer to this batch would pass {MAX_RESPONSE_BYTES} bytes; ask for less per batch"
+                        ),
+                    );
+                    item = serde_json::to_vec(&reply(id, Err(err))).unwrap_or_default();
+                }
+                body.extend_from_slice(&item);
+            }
+            body.push(b']');
+            ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        request => Json(one(&node, request, &mut budget).await).into_response(),
+    }
+}
+
+/// Most requests in one JSON-RPC batch (geth's default too).
+pub(crate) const MAX_BATCH_ITEMS: usize = 1_000;
+/// Largest answer to a JSON-RPC batch, in bytes (geth's default too).
+pub(crate) const MAX_RESPONSE_BYTES: usize = 25 * 1024 * 1024;
+
+async fn one(node: &Arc<Node>, request: Value, budget: &mut CallBudget) -> Value {
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let Some(method) = request.get("method").and_then(Value::as_str) else {
+        return reply(id, Err(RpcError::new(-32600, "invalid request: a \"method\" string is required")));
+    };
+    let params = match request.get("params") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(_) => return reply(id, Err(RpcError::new(-32602, "params must be an array"))),
+    };
+    let result = match EthRequest::parse(method, params) {
+        Ok(request) => dispatch(node, request, budget).await,
+        Err(err) => Err(err),
+    };
+    if let Err(err) = &result {
+        tracing::debug!(target: "sequencer::rpc", method, code = err.code, message = %err.message, "request failed");
+    }
+    reply(id, result)
+}
+
+fn quantity(v: u64) -> Value {
+    json!(U64::from(v))
+}
+
+fn to_json<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
+    serde_json::to_value(v).map_err(|e| RpcError::internal(e.to_string()))
+}
+
+/// Only the latest state is kept: reads at an older block are refused rather than answered
+/// wrongly.
+fn require_latest(node: &Node, id: Option<BlockId>) -> Result<(), RpcError> {
+    let head = node.head().header.number;
+    let ok = match id {
+        None | Some(BlockId::Number(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending)) => true,
+        Some(BlockId::Number(BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized)) => true,
+        Some(BlockId::Number(BlockNumberOrTag::Number(n))) => n >= head,
+        Some(BlockId::Number(BlockNumberOrTag::Earliest)) => head == 0,
+        Some(BlockId::Hash(h)) => h.block_hash == node.head().hash,
+    };
+    if ok { Ok(()) } else { Err(RpcError::new(-32000, "historical state is not available; query the latest block")) }
+}
+
+async fn dispatch(node: &Arc<Node>, request: EthRequest, budget: &mut CallBudget) -> Result<Value, RpcError> {
+    let chain_id = node.chain().chain_id;
+    match request {
+        EthRequest::ClientVersion => Ok(json!(concat!("optimistic-rollup/", env!("CARGO_PKG_VERSION")))),
+        EthRequest::ChainId => Ok(quantity(chain_id)),
+        EthRequest::NetVersion => Ok(json!(chain_id.to_string())),
+        EthRequest::NetListening => Ok(json!(true)),
+        EthRequest::Syncing => Ok(json!(false)),
+        EthRequest::Accounts => Ok(json!([])),
+        EthRequest::BlockNumber => Ok(quantity(node.head().header.number)),
+        EthRequest::ZeroFee => Ok(quantity(0)),
+        EthRequest::FeeHistory { count, newest, percentiles } => fee_history(node, count, newest, percentiles),
+        // There is no ether on this L2: fees are not charged.
+        EthRequest::ZeroBalance => Ok(quantity(0)),
+        EthRequest::GetCode(address, block) => {
+            require_latest(node, block)?;
+            let code =
+                if address == SYSTEM_CONTRACT { node.committed_state().code().original_bytes() } else { Bytes::new() };
+            Ok(json!(code))
+        }
+        EthRequest::GetStorageAt(address, slot, block) => {
+            require_latest(node, block)?;
+            let value = if address == SYSTEM_CONTRACT { node.committed_state().storage(&slot) } else { U256::ZERO };
+            Ok(json!(B256::from(value)))
+        }
+        EthRequest::GetTransactionCount(address, block) => {
+            if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
+                return Ok(quantity(node.pending_nonce(&address)));
+            }
+            require_latest(node, block)?;
+            Ok(quantity(node.state_nonce(&address)))
+        }
+        EthRequest::SendRawTransaction(raw) => {
+            let raw =
+                decode_hex(&raw).map_err(|e| RpcError::from(SubmitError::Tx(rollup_types::TxError::InvalidHex(e))))?;
+            Ok(json!(node.submit_raw(raw).await?))
+        }
+        EthRequest::GetTransactionByHash(hash) => match node.store().transaction(hash).await? {
+            Some(record) if matches!(record.status, StoredStatus::Pending | StoredStatus::Included) => {
+                let block = match &record.receipt {
+                    Some(r) => node.store().block(r.block_number).await?,
+                    None => None,
+                };
+                to_json(rpc_transaction(&record, block.as_ref())?)
+            }
+            _ => Ok(Value::Null),
+        },
+        EthRequest::GetTransactionReceipt(hash) => {
+            let Some(record) = node.store().transaction(hash).await? else { return Ok(Value::Null) };
+            let Some(receipt) = &record.receipt else { return Ok(Value::Null) };
+            let Some(block) = node.store().block(receipt.block_number).await? else { return Ok(Value::Null) };
+            let siblings = node.store().block_transaction_records(receipt.block_number).await?;
+            to_json(rpc_receipt(&record, receipt, &block, &siblings)?)
+        }
+        EthRequest::GetBlock(id, full) => {
+            let Some(block) = find_block(node, &id).await? else { return Ok(Value::Null) };
+            to_json(rpc_block(node, &block, full).await?)
+        }
+        EthRequest::Call(request, block) => {
+            require_latest(node, block)?;
+            let outcome = call(node, &request, budget).await?;
+            Ok(json!(outcome.output))
+        }
+        EthRequest::EstimateGas(request, block) => {
+            require_latest(node, block)?;
+            let outcome = call(node, &request, budget).await?;
+            // Execution is not metered; the estimate only has to be a gas limit the
+            // sequencer accepts, with headroom for state changing before inclusion.
+            let estimate = (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT);
+            Ok(quantity(estimate))
+        }
+    }
+}
+
+/// Runs `request` on the head's state in the next block's environment; a revert is error 3
+/// with the revert data.
+async fn call(
+    node: &Node,
+    request: &TransactionRequest,
+    budget: &mut CallBudget,
+) -> Result<rollup_executor::CallOutcome, RpcError> {
+    let call = CallRequest {
+        from: request.from.unwrap_or_default(),
+        to: request.to.and_then(|k| k.to().copied()),
+        input: request.input.input().cloned().unwrap_or_default(),
+        gas: request.gas,
+        value: request.value.unwrap_or_default(),
+    };
+    let head = node.head().header;
+    let env = BlockEnvInput { number: head.number + 1, timestamp: head.timestamp };
+    let outcome = node.call(call, env, budget).await?;
+    if outcome.status != TxStatus::Success {
+        return Err(RpcError {
+            code: 3,
+            message: format!("execution reverted: {}", revert_reason(&outcome.output)),
+            data: Some(json!(outcome.output)),
+        });
+    }
+    Ok(outcome)
+}
+
+fn fee_history(
+    node: &Node,
+    count: U64,
+    newest: BlockNumberOrTag,
+    percentiles: Option<Vec<f64>>,
+) -> Result<Value, RpcError> {
+    if let Some(p) = &percentiles {
+        check_percentiles(p)?;
+    }
+    let head = node.head().header.number;
+    let newest = match newest {
+        BlockNumberOrTag::Number(n) => n.min(head),
+        BlockNumberOrTag::Earliest => 0,
+        _ => head,
+    };
+    let count = count.to::<u64>().min(1024).min(newest + 1);
+    let history = FeeHistory {
+        base_fee_per_gas: vec![0; count as usize + 1],
+        gas_used_ratio: vec![0.0; count as usize],
+        base_fee_per_blob_gas: Vec::new(),
+        blob_gas_used_ratio: Vec::new(),
+        oldest_block: newest + 1 - count,
+        reward: percentiles.map(|p| vec![vec![0u128; p.len()]; count as usize]),
+    };
+    to_json(history)
+}
+
+/// Most reward percentiles `eth_feeHistory` answers for: the answer holds one reward per
+/// percentile per block (up to 1024 blocks), so the count bounds its size (docs/api.md).
+const MAX_REWARD_PERCENTILES: usize = 100;
+
+/// Reward percentiles must be at most [`MAX_REWARD_PERCENTILES`], each within 0–100 and
+/// non-decreasing (as geth requires).
+fn check_percentiles(p: &[f64]) -> Result<(), RpcError> {
+    if p.len() > MAX_REWARD_PERCENTILES {
+        return Err(RpcError::invalid_params(format!(
+            "too many reward percentiles: {}, at most {MAX_REWARD_PERCENTILES}",
+            p.len()
+        )));
+    }
+    if let Some(bad) = p.iter().find(|v| !(0.0..=100.0).contains(*v)) {
+        return Err(RpcError::invalid_params(format!("invalid reward percentile {bad}: not within 0 and 100")));
+    }
+    if let Some(w) = p.windows(2).find(|w| w[1] < w[0]) {
+        return Err(RpcError::invalid_params(format!(
+            "invalid reward percentiles: {} after {}, they must not decrease",
+            w[1], w[0]
+        )));
+    }
+    Ok(())
+}

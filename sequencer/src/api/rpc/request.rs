@@ -1,0 +1,124 @@
+//! The JSON-RPC methods this node answers, parsed once from a request's `method` and `params`
+//! into a typed [`EthRequest`]: the dispatcher never reads untyped parameters, and a new
+//! method is one variant, one line in [`EthRequest::parse`] and one arm in the dispatcher.
+
+use super::error::RpcError;
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{Address, B256, U64, U256};
+use alloy_rpc_types_eth::TransactionRequest;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A parsed JSON-RPC request.
+#[derive(Debug)]
+pub(super) enum EthRequest {
+    /// `web3_clientVersion`.
+    ClientVersion,
+    /// `eth_chainId`.
+    ChainId,
+    /// `net_version`.
+    NetVersion,
+    /// `net_listening`.
+    NetListening,
+    /// `eth_syncing`.
+    Syncing,
+    /// `eth_accounts`.
+    Accounts,
+    /// `eth_blockNumber`.
+    BlockNumber,
+    /// `eth_gasPrice`, `eth_maxPriorityFeePerGas` and `eth_blobBaseFee`: fees are not charged.
+    ZeroFee,
+    /// `eth_feeHistory`.
+    FeeHistory {
+        /// Blocks asked for.
+        count: U64,
+        /// The newest of them.
+        newest: BlockNumberOrTag,
+        /// Reward percentiles.
+        percentiles: Option<Vec<f64>>,
+    },
+    /// `eth_getBalance` of a valid address: there is no ether on this L2.
+    ZeroBalance,
+    /// `eth_getCode`.
+    GetCode(Address, Option<BlockId>),
+    /// `eth_getStorageAt`.
+    GetStorageAt(Address, U256, Option<BlockId>),
+    /// `eth_getTransactionCount`.
+    GetTransactionCount(Address, Option<BlockId>),
+    /// `eth_sendRawTransaction`, the hex as sent.
+    SendRawTransaction(String),
+    /// `eth_getTransactionByHash`.
+    GetTransactionByHash(B256),
+    /// `eth_getTransactionReceipt`.
+    GetTransactionReceipt(B256),
+    /// `eth_getBlockByNumber` and `eth_getBlockByHash`: a block id as the REST API takes it
+    /// (`latest`, `earliest`, a number or a hash) and whether to give full transactions.
+    GetBlock(String, bool),
+    /// `eth_call`.
+    Call(Box<TransactionRequest>, Option<BlockId>),
+    /// `eth_estimateGas`.
+    EstimateGas(Box<TransactionRequest>, Option<BlockId>),
+}
+
+impl EthRequest {
+    /// Parses `method` with its positional `params`.
+    pub(super) fn parse(method: &str, params: Vec<Value>) -> Result<Self, RpcError> {
+        let p = Params(params);
+        Ok(match method {
+            "web3_clientVersion" => Self::ClientVersion,
+            "eth_chainId" => Self::ChainId,
+            "net_version" => Self::NetVersion,
+            "net_listening" => Self::NetListening,
+            "eth_syncing" => Self::Syncing,
+            "eth_accounts" => Self::Accounts,
+            "eth_blockNumber" => Self::BlockNumber,
+            "eth_gasPrice" | "eth_maxPriorityFeePerGas" | "eth_blobBaseFee" => Self::ZeroFee,
+            "eth_feeHistory" => Self::FeeHistory {
+                count: p.req(0, "block count")?,
+                newest: p.req(1, "newest block")?,
+                percentiles: p.opt(2, "reward percentiles")?,
+            },
+            "eth_getBalance" => {
+                let _: Address = p.req(0, "address")?;
+                Self::ZeroBalance
+            }
+            "eth_getCode" => Self::GetCode(p.req(0, "address")?, p.opt(1, "block")?),
+            "eth_getStorageAt" => Self::GetStorageAt(p.req(0, "address")?, p.req(1, "slot")?, p.opt(2, "block")?),
+            "eth_getTransactionCount" => Self::GetTransactionCount(p.req(0, "address")?, p.opt(1, "block")?),
+            "eth_sendRawTransaction" => Self::SendRawTransaction(p.req(0, "raw transaction")?),
+            "eth_getTransactionByHash" => Self::GetTransactionByHash(p.req(0, "transaction hash")?),
+            "eth_getTransactionReceipt" => Self::GetTransactionReceipt(p.req(0, "transaction hash")?),
+            "eth_getBlockByNumber" | "eth_getBlockByHash" => {
+                let id = match p.req::<Value>(0, "block")? {
+                    Value::String(s) if s == "pending" || s == "safe" || s == "finalized" => "latest".to_owned(),
+                    Value::String(s) => s,
+                    Value::Number(n) => n.to_string(),
+                    other => return Err(RpcError::invalid_params(format!("bad block id {other}"))),
+                };
+                Self::GetBlock(id, p.opt(1, "full transactions")?.unwrap_or(false))
+            }
+            "eth_call" => Self::Call(p.req(0, "transaction")?, p.opt(1, "block")?),
+            "eth_estimateGas" => Self::EstimateGas(p.req(0, "transaction")?, p.opt(1, "block")?),
+            _ => return Err(RpcError::method_not_found(method)),
+        })
+    }
+}
+
+/// Positional parameters.
+struct Params(Vec<Value>);
+
+impl Params {
+    /// Parameter `i`, which must be present.
+    fn req<T: DeserializeOwned>(&self, i: usize, what: &str) -> Result<T, RpcError> {
+        let v = self.0.get(i).ok_or_else(|| RpcError::invalid_params(format!("missing parameter {i}: {what}")))?;
+        T::deserialize(v).map_err(|e| RpcError::invalid_params(format!("parameter {i} ({what}): {e}")))
+    }
+
+    /// Parameter `i`, absent or `null` being `None`.
+    fn opt<T: DeserializeOwned>(&self, i: usize, what: &str) -> Result<Option<T>, RpcError> {
+        match self.0.get(i) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.req(i, what).map(Some),
+        }
+    }
+}
