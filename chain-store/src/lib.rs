@@ -4,10 +4,12 @@
 //! SQLite and PostgreSQL.
 
 mod l1;
+mod logs;
 mod queue;
 mod withdrawals;
 
 pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
+pub use logs::{IndexedLog, LogQuery};
 pub use queue::{ConsumedEntry, QueueOutcome, QueueReaderPosition, QueuedEntry, StoredQueueEntry};
 /// The chain database failed (the shared database error).
 pub use rollup_db::DbError as StoreError;
@@ -499,6 +501,8 @@ impl Store {
         })?;
         Self::consume_queue_in(&mut tx, h.number, first, queue).await?;
         Self::insert_withdrawals_in(&mut tx, withdrawals).await?;
+        Self::insert_logs_in(&mut tx, self.backend(), h.number, included.iter().map(|t| (t.hash, t.logs.as_slice())))
+            .await?;
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
         for (c, chunk) in included.chunks(per_statement).enumerate() {
             let first_index = c * per_statement;

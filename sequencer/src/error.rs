@@ -34,8 +34,8 @@ pub enum SubmitError {
     /// Another pending transaction of this sender has the same nonce and the new one does
     /// not raise its fees enough to replace it.
     #[error(
-        "replacement underpriced: pending transaction {existing} uses nonce {nonce}; a replacement needs a max fee \
-         per gas of at least {min_max_fee} and a priority fee of at least {min_priority_fee} (+10 %)"
+        "replacement transaction underpriced: pending transaction {existing} uses nonce {nonce}; a replacement \
+         needs a max fee per gas of at least {min_max_fee} and a priority fee of at least {min_priority_fee} (+10 %)"
     )]
     ReplacementUnderpriced {
         /// The nonce.

@@ -13,8 +13,8 @@ pub use rollup_chain_store as store;
 pub use api::HttpLimits;
 pub use error::{SequencerError, StoreError, SubmitError};
 pub use node::{
-    BacklogLimits, BacklogView, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_MAX_BLOCK_BYTES, Head, L1Info, Node,
-    SequencerConfig, Startup, StatusSources,
+    BacklogLimits, BacklogView, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_EMPTY_BLOCK_INTERVAL,
+    DEFAULT_MAX_BLOCK_BYTES, DEFAULT_MAX_LOGS, Head, L1Info, Node, SequencerConfig, Startup, StatusSources,
 };
 pub use store::Store;
 

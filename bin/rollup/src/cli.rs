@@ -391,6 +391,9 @@ struct DevnetArgs {
     /// Milliseconds between L2 blocks.
     #[arg(long = "block-time-ms", default_value_t = 500)]
     block_time_ms: u64,
+    /// Milliseconds an idle chain waits before sealing an empty block (0: never).
+    #[arg(long = "empty-block-ms", default_value_t = 2_000)]
+    empty_block_ms: u64,
     /// Most transactions in one L2 block.
     #[arg(long = "max-block-txs", default_value_t = 10_000)]
     max_block_txs: usize,
@@ -459,6 +462,10 @@ struct SequencerArgs {
     /// Milliseconds between blocks.
     #[arg(long = "block-time-ms", env = "ROLLUP_BLOCK_TIME_MS", default_value_t = 500)]
     block_time_ms: u64,
+    /// Milliseconds an idle chain waits before sealing an empty block, so that the head and
+    /// clients' confirmations move on (0: never).
+    #[arg(long = "empty-block-ms", env = "ROLLUP_EMPTY_BLOCK_MS", default_value_t = 2_000)]
+    empty_block_ms: u64,
     /// Threads that execute a block (default: every core but one, which is left to ingest and
     /// the database).
     #[arg(long = "exec-threads", env = "ROLLUP_EXEC_THREADS")]
@@ -871,6 +878,7 @@ impl Cli {
                     chain: args.chain.config()?,
                     genesis: GenesisSpec::devnet(),
                     block_time: Duration::from_millis(args.block_time_ms.max(1)),
+                    empty_block_interval: Duration::from_millis(args.empty_block_ms),
                     exec_threads: args.exec_threads.unwrap_or(defaults.exec_threads).max(1),
                     snapshot_interval: args.snapshot_interval,
                     max_block_txs: args.max_block_txs.max(1),
@@ -1179,6 +1187,7 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     config.chain = args.chain.config()?;
     config.l1_gas_limit = args.l1_gas_limit;
     config.block_time = Duration::from_millis(args.block_time_ms.max(1));
+    config.empty_block_interval = Duration::from_millis(args.empty_block_ms);
     config.max_block_txs = args.max_block_txs.max(1);
     config.max_block_bytes = args.max_block_bytes;
     config.batch_interval = Duration::from_millis(args.batch_interval_ms.max(1));

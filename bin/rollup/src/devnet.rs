@@ -96,6 +96,8 @@ pub struct DevnetConfig {
     pub chain: ChainConfig,
     /// Interval between L2 blocks.
     pub block_time: Duration,
+    /// Interval between empty L2 blocks on an idle chain (zero: none).
+    pub empty_block_interval: Duration,
     /// Most transactions in one L2 block.
     pub max_block_txs: usize,
     /// Most bytes an L2 block may encode to (`None`: what one post carries on the L1).
@@ -146,6 +148,7 @@ impl DevnetConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8547)),
             chain: ChainConfig::default(),
             block_time: Duration::from_millis(500),
+            empty_block_interval: rollup_sequencer::DEFAULT_EMPTY_BLOCK_INTERVAL,
             max_block_txs: 10_000,
             max_block_bytes: None,
             // Several rounds per L1 block: posts go out as blocks are sealed, and a post
@@ -264,6 +267,7 @@ impl Devnet {
                 chain: config.chain,
                 genesis,
                 block_time: config.block_time,
+                empty_block_interval: config.empty_block_interval,
                 max_block_txs: config.max_block_txs,
                 max_block_bytes,
                 l1_backlog: config.l1_backlog,

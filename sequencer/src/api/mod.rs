@@ -38,6 +38,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .layer(CorsLayer::permissive())
         .layer(axum::middleware::from_fn(rest::refuse_encoded))
         .layer(axum::middleware::from_fn_with_state(per_ip, server::per_ip))
+        .layer(axum::Extension(Arc::new(rpc::Filters::default())))
         .with_state(node)
 }
 

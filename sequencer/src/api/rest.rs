@@ -8,7 +8,6 @@ use crate::{
     view,
 };
 use alloy_primitives::{Address, B256, Bytes, hex};
-use alloy_sol_types::SolInterface;
 use axum::{
     Json,
     body::Bytes as Body,
@@ -16,7 +15,7 @@ use axum::{
     http::{StatusCode, header},
     response::IntoResponse,
 };
-use rollup_types::{SYSTEM_CONTRACT, bindings::L2System::L2SystemErrors};
+use rollup_types::SYSTEM_CONTRACT;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
@@ -192,11 +191,48 @@ fn parse_hash(s: &str) -> Result<B256, ApiError> {
 
 /// Names a revert: a custom error of the system contract, or the raw data.
 pub(crate) fn revert_reason(output: &[u8]) -> String {
-    match L2SystemErrors::abi_decode(output) {
-        Ok(err) => format!("{err:?}"),
-        Err(_) if output.is_empty() => "reverted without data".to_owned(),
-        Err(_) => format!("reverted with data {}", hex::encode_prefixed(output)),
+    if output.is_empty() {
+        return "reverted without data".to_owned();
     }
+    decoded_error(output).unwrap_or_else(|| format!("reverted with data {}", hex::encode_prefixed(output)))
+}
+
+/// A revert's data ABI-decoded as `Name(arg, …)`: `Error(string)` as its message, `Panic`
+/// with its code, or one of the system contract's custom errors.
+fn decoded_error(output: &[u8]) -> Option<String> {
+    use alloy_dyn_abi::{DynSolValue, JsonAbiExt};
+    use alloy_sol_types::{Revert, SolError};
+    if let Ok(revert) = Revert::abi_decode(output) {
+        return Some(revert.reason);
+    }
+    if let Ok(panic) = alloy_sol_types::Panic::abi_decode(output) {
+        return Some(format!("Panic({:#x})", panic.code));
+    }
+    fn show(v: &DynSolValue) -> String {
+        match v {
+            DynSolValue::Address(a) => a.to_checksum(None),
+            DynSolValue::Uint(u, _) => u.to_string(),
+            DynSolValue::Int(i, _) => i.to_string(),
+            DynSolValue::Bool(b) => b.to_string(),
+            DynSolValue::String(s) => format!("{s:?}"),
+            DynSolValue::Bytes(b) => hex::encode_prefixed(b),
+            DynSolValue::FixedBytes(w, size) => hex::encode_prefixed(&w[..*size]),
+            DynSolValue::Array(a) | DynSolValue::FixedArray(a) | DynSolValue::Tuple(a) => {
+                format!("[{}]", a.iter().map(show).collect::<Vec<_>>().join(", "))
+            }
+            other => format!("{other:?}"),
+        }
+    }
+    let selector = output.get(..4)?;
+    let error = system_json_abi().errors().find(|e| e.selector().as_slice() == selector)?;
+    let values = error.abi_decode_input(&output[4..]).ok()?;
+    Some(format!("{}({})", error.name, values.iter().map(show).collect::<Vec<_>>().join(", ")))
+}
+
+/// The system contract's ABI, typed.
+fn system_json_abi() -> &'static alloy_json_abi::JsonAbi {
+    static ABI: OnceLock<alloy_json_abi::JsonAbi> = OnceLock::new();
+    ABI.get_or_init(|| serde_json::from_value(system_abi().clone()).unwrap_or_default())
 }
 
 /// Lifecycle of an included transaction: `included`, then `posted` once its batch is on

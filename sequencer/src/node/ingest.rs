@@ -252,6 +252,7 @@ impl Node {
         let mut changes = Vec::new();
         if !admitted.is_empty() {
             let state = self.tip_state();
+            let mut held = Vec::with_capacity(admitted.len());
             let mut mempool = lock!(self.mempool.lock());
             for (i, entry) in admitted {
                 let hash = entry.tx.hash();
@@ -260,6 +261,7 @@ impl Node {
                     Ok(outcome) => {
                         changes.extend(displaced(outcome, hash));
                         results[i] = Some(Ok(hash));
+                        held.push(hash);
                     }
                     Err(err) => {
                         changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason: err.to_string() });
@@ -267,6 +269,8 @@ impl Node {
                     }
                 }
             }
+            drop(mempool);
+            self.events.held(held);
         }
         if !changes.is_empty() {
             self.record_status(changes);

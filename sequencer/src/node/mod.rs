@@ -6,6 +6,7 @@
 
 mod backlog;
 mod calls;
+mod events;
 mod ingest;
 mod producer;
 mod proofs;
@@ -13,6 +14,7 @@ mod startup;
 
 pub use backlog::{BacklogLimits, BacklogView};
 pub use calls::{CallBudget, CallError, CallLimits};
+pub use events::{ChainEvents, PENDING_RING};
 pub use proofs::{ProofError, WithdrawalProof};
 
 use crate::{
@@ -66,6 +68,9 @@ pub struct SequencerConfig {
     /// Interval between blocks (a block is sealed only when transactions are ready; after a
     /// full block the next one is sealed at once).
     pub block_time: Duration,
+    /// On an idle chain, an empty block once this long has passed since the last block, so
+    /// that the head (and clients' confirmations) move on; zero: never.
+    pub empty_block_interval: Duration,
     /// Most transactions in one block.
     pub max_block_txs: usize,
     /// Most bytes a block may encode to as a batch of its own, so that every block fits one
@@ -91,9 +96,18 @@ pub struct SequencerConfig {
     pub admission_nice: i32,
     /// Bounds on read-only calls (`eth_call`, `eth_estimateGas`).
     pub calls: CallLimits,
+    /// Most logs one `eth_getLogs` answer holds; past it the query is refused with a range
+    /// that fits (docs/api.md §3.3).
+    pub max_logs: usize,
     /// Connection and per-client bounds of the HTTP server.
     pub http: crate::api::HttpLimits,
 }
+
+/// The default bound on the logs of one `eth_getLogs` answer.
+pub const DEFAULT_MAX_LOGS: usize = 10_000;
+
+/// The default interval between empty blocks on an idle chain.
+pub const DEFAULT_EMPTY_BLOCK_INTERVAL: Duration = Duration::from_secs(2);
 
 impl Default for SequencerConfig {
     fn default() -> Self {
@@ -103,6 +117,7 @@ impl Default for SequencerConfig {
             chain: ChainConfig::default(),
             genesis: GenesisSpec::devnet(),
             block_time: Duration::from_millis(500),
+            empty_block_interval: DEFAULT_EMPTY_BLOCK_INTERVAL,
             max_block_txs: 10_000,
             max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
             l1_backlog: BacklogLimits::default(),
@@ -114,6 +129,7 @@ impl Default for SequencerConfig {
             snapshot_interval: 100,
             admission_nice: DEFAULT_ADMISSION_NICE,
             calls: CallLimits::default(),
+            max_logs: DEFAULT_MAX_LOGS,
             http: crate::api::HttpLimits::default(),
         }
     }
@@ -126,6 +142,7 @@ impl SequencerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             db_url: "sqlite::memory:".into(),
             block_time: Duration::from_millis(100),
+            empty_block_interval: Duration::ZERO,
             ..Self::default()
         }
     }
@@ -229,6 +246,10 @@ pub struct Node {
     calls: calls::CallPool,
     /// The state after the newest batch on L1, for withdrawal proofs (built on demand).
     batch_state: tokio::sync::Mutex<Option<proofs::BatchState>>,
+    /// New heads and newly held transactions, for filters and subscriptions.
+    events: ChainEvents,
+    /// When the last block was sealed, for empty blocks on an idle chain.
+    last_sealed: Mutex<std::time::Instant>,
 }
 
 /// Recovers the lock's data even if a panicking thread poisoned it: every critical section
@@ -254,6 +275,11 @@ impl Node {
     /// The chain database.
     pub const fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// New heads and newly held transactions.
+    pub const fn events(&self) -> &ChainEvents {
+        &self.events
     }
 
     /// Status published by other components.

@@ -112,7 +112,16 @@ impl Node {
             || queue.len() as u64 == MAX_BLOCK_QUEUE_ENTRIES;
         ready.truncate(fit);
         self.backlog.store(backlog, Ordering::Relaxed);
-        let new_block = !ready.is_empty() || !queue.is_empty();
+        // An idle chain still moves: an empty block once the interval has passed.
+        let idle = self.config.empty_block_interval;
+        let empty_due = !idle.is_zero()
+            && unsealed.is_empty()
+            && self.is_accepting()
+            && lock!(self.last_sealed.lock()).elapsed() >= idle;
+        let new_block = !ready.is_empty() || !queue.is_empty() || empty_due;
+        if new_block {
+            *lock!(self.last_sealed.lock()) = Instant::now();
+        }
         if !new_block && unsealed.is_empty() {
             return Ok(Vec::new());
         }
@@ -324,6 +333,7 @@ impl Node {
         let head = Head { header: block.header.clone(), hash: block.hash };
         *lock!(self.committed.write()) = state.clone();
         *lock!(self.head.write()) = head.clone();
+        self.events.head_sealed(head.header.number);
         self.metrics.record_block(included.len(), execution, state_root, started.elapsed());
         info!(target: "sequencer::block", number = head.header.number, txs = included.len(), state_root = %head.header.state_root, "sealed block");
         let (blocks, txs) = {

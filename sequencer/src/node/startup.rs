@@ -64,6 +64,12 @@ impl Node {
             }
         }
 
+        // A database from before the log index: index the blocks it already holds (once).
+        let backfilled = store.backfill_logs().await?;
+        if backfilled > 0 {
+            info!(target: "sequencer", blocks = backfilled, "indexed the logs of blocks sealed before the log index");
+        }
+
         let mut startup = Startup::default();
         let (executor, from) = match restore(&store, &config, u64::MAX).await? {
             Some((executor, block)) => {
@@ -130,6 +136,7 @@ impl Node {
                 l1_backlog.push(block.header.number, block.header.timestamp * 1_000, block.batch_bytes);
             }
         }
+        let head_number = head.header.number;
         let calls = super::calls::CallPool::new(config.calls, config.admission_nice).map_err(SequencerError::Task)?;
         Ok(Arc::new(Self {
             calls,
@@ -156,6 +163,8 @@ impl Node {
             throttled: AtomicBool::new(false),
             admission,
             batch_state: tokio::sync::Mutex::new(None),
+            events: super::ChainEvents::new(head_number),
+            last_sealed: Mutex::new(std::time::Instant::now()),
         }))
     }
 }

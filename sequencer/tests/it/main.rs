@@ -403,3 +403,4 @@ async fn a_restart_resumes_the_chain_and_the_mempool() {
 mod abuse;
 mod ingest;
 mod queue;
+mod rpc;

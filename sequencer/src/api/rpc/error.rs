@@ -32,7 +32,8 @@ impl RpcError {
     }
 
     pub(super) fn method_not_found(method: &str) -> Self {
-        Self::new(-32601, format!("method {method} is not supported"))
+        // geth's wording, which clients match on.
+        Self::new(-32601, format!("the method {method} does not exist/is not available"))
     }
 
     /// A limit was reached; `code` is the stable reason in `data`.

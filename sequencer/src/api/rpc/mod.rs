@@ -5,7 +5,11 @@
 
 mod convert;
 mod error;
+mod filters;
+mod logs;
 mod request;
+
+pub(crate) use filters::Filters;
 
 use self::{
     convert::{rpc_block, rpc_receipt, rpc_transaction},
@@ -19,13 +23,13 @@ use super::{
 use crate::{
     error::SubmitError,
     node::{CallBudget, Node},
-    store::StoredStatus,
+    store::{StoredStatus, TxRecord},
 };
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{B256, Bytes, U64, U256};
 use alloy_rpc_types_eth::{FeeHistory, TransactionRequest};
 use axum::{
-    Json,
+    Extension, Json,
     body::Bytes as Body,
     extract::{State, rejection::BytesRejection},
     http::StatusCode,
@@ -47,7 +51,12 @@ fn reply(id: Value, result: Result<Value, RpcError>) -> Value {
 }
 
 /// `POST /`: one request or a batch.
-pub(super) async fn handle(State(node): State<Arc<Node>>, body: Result<Body, BytesRejection>) -> Response {
+pub(super) async fn handle(
+    State(node): State<Arc<Node>>,
+    Extension(filters): Extension<Arc<Filters>>,
+    body: Result<Body, BytesRejection>,
+) -> Response {
+    let ctx = Ctx { node, filters };
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
@@ -63,7 +72,7 @@ pub(super) async fn handle(State(node): State<Arc<Node>>, body: Result<Body, Byt
             return Json(reply(Value::Null, Err(RpcError::new(-32700, message)))).into_response();
         }
     };
-    let mut budget = CallBudget::new(&node.config().calls);
+    let mut budget = CallBudget::new(&ctx.node.config().calls);
     match request {
         Value::Array(requests) if requests.is_empty() => {
             Json(reply(Value::Null, Err(RpcError::new(-32600, "empty batch")))).into_response()
@@ -87,7 +96,7 @@ pub(super) async fn handle(State(node): State<Arc<Node>>, body: Result<Body, Byt
                 }
                 let id = request.get("id").cloned().unwrap_or(Value::Null);
                 let mut item = if body.len() < MAX_RESPONSE_BYTES {
-                    serde_json::to_vec(&one(&node, request, &mut budget).await).unwrap_or_default()
+                    serde_json::to_vec(&one(&ctx, request, &mut budget).await).unwrap_or_default()
                 } else {
                     Vec::new()
                 };
@@ -105,7 +114,7 @@ pub(super) async fn handle(State(node): State<Arc<Node>>, body: Result<Body, Byt
             body.push(b']');
             ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
         }
-        request => Json(one(&node, request, &mut budget).await).into_response(),
+        request => Json(one(&ctx, request, &mut budget).await).into_response(),
     }
 }
 
@@ -114,7 +123,13 @@ pub(crate) const MAX_BATCH_ITEMS: usize = 1_000;
 /// Largest answer to a JSON-RPC batch, in bytes (geth's default too).
 pub(crate) const MAX_RESPONSE_BYTES: usize = 25 * 1024 * 1024;
 
-async fn one(node: &Arc<Node>, request: Value, budget: &mut CallBudget) -> Value {
+/// What a request is answered with: the node and the installed filters.
+struct Ctx {
+    node: Arc<Node>,
+    filters: Arc<Filters>,
+}
+
+async fn one(ctx: &Ctx, request: Value, budget: &mut CallBudget) -> Value {
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = request.get("method").and_then(Value::as_str) else {
         return reply(id, Err(RpcError::new(-32600, "invalid request: a \"method\" string is required")));
@@ -125,7 +140,7 @@ async fn one(node: &Arc<Node>, request: Value, budget: &mut CallBudget) -> Value
         Some(_) => return reply(id, Err(RpcError::new(-32602, "params must be an array"))),
     };
     let result = match EthRequest::parse(method, params) {
-        Ok(request) => dispatch(node, request, budget).await,
+        Ok(request) => dispatch(ctx, request, budget).await,
         Err(err) => Err(err),
     };
     if let Err(err) = &result {
@@ -156,7 +171,8 @@ fn require_latest(node: &Node, id: Option<BlockId>) -> Result<(), RpcError> {
     if ok { Ok(()) } else { Err(RpcError::new(-32000, "historical state is not available; query the latest block")) }
 }
 
-async fn dispatch(node: &Arc<Node>, request: EthRequest, budget: &mut CallBudget) -> Result<Value, RpcError> {
+async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Result<Value, RpcError> {
+    let node = &ctx.node;
     let chain_id = node.chain().chain_id;
     match request {
         EthRequest::ClientVersion => Ok(json!(concat!("optimistic-rollup/", env!("CARGO_PKG_VERSION")))),
@@ -194,17 +210,19 @@ async fn dispatch(node: &Arc<Node>, request: EthRequest, budget: &mut CallBudget
             Ok(json!(node.submit_raw(raw).await?))
         }
         EthRequest::GetTransactionByHash(hash) => match node.store().transaction(hash).await? {
-            Some(record) if matches!(record.status, StoredStatus::Pending | StoredStatus::Included) => {
+            Some(record) => {
+                dropped(&record)?;
                 let block = match &record.receipt {
                     Some(r) => node.store().block(r.block_number).await?,
                     None => None,
                 };
                 to_json(rpc_transaction(&record, block.as_ref())?)
             }
-            _ => Ok(Value::Null),
+            None => Ok(Value::Null),
         },
         EthRequest::GetTransactionReceipt(hash) => {
             let Some(record) = node.store().transaction(hash).await? else { return Ok(Value::Null) };
+            dropped(&record)?;
             let Some(receipt) = &record.receipt else { return Ok(Value::Null) };
             let Some(block) = node.store().block(receipt.block_number).await? else { return Ok(Value::Null) };
             let siblings = node.store().block_transaction_records(receipt.block_number).await?;
@@ -226,6 +244,96 @@ async fn dispatch(node: &Arc<Node>, request: EthRequest, budget: &mut CallBudget
             // sequencer accepts, with headroom for state changing before inclusion.
             let estimate = (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT);
             Ok(quantity(estimate))
+        }
+        EthRequest::SendRawTransactionSync(raw, timeout) => send_sync(node, &raw, timeout).await,
+        EthRequest::GetBlockReceipts(id) => {
+            let id = match id {
+                BlockId::Hash(h) => h.block_hash.to_string(),
+                BlockId::Number(BlockNumberOrTag::Number(n)) => n.to_string(),
+                BlockId::Number(BlockNumberOrTag::Earliest) => "earliest".to_owned(),
+                BlockId::Number(_) => "latest".to_owned(),
+            };
+            let Some(block) = find_block(node, &id).await? else { return Ok(Value::Null) };
+            let records = node.store().block_transaction_records(block.header.number).await?;
+            let receipts = records
+                .iter()
+                .filter_map(|r| r.receipt.as_ref().map(|receipt| rpc_receipt(r, receipt, &block, &records)))
+                .collect::<Result<Vec<_>, _>>()?;
+            to_json(receipts)
+        }
+        EthRequest::GetLogs(filter) => {
+            let query = logs::resolve(node, &filter).await?;
+            to_json(logs::get_logs(node, &query).await?)
+        }
+        EthRequest::NewFilter(filter) => {
+            // Checked as eth_getLogs would check it, so that a filter that can never be
+            // answered is refused now rather than at each poll.
+            logs::resolve(node, &filter).await?;
+            ctx.filters.new_log_filter(node, *filter).await
+        }
+        EthRequest::NewBlockFilter => ctx.filters.new_block_filter(node),
+        EthRequest::NewPendingTransactionFilter => ctx.filters.new_pending_filter(node),
+        EthRequest::GetFilterChanges(id) => ctx.filters.changes(node, id).await,
+        EthRequest::GetFilterLogs(id) => ctx.filters.logs(node, id).await,
+        EthRequest::UninstallFilter(id) => Ok(json!(ctx.filters.uninstall(id))),
+    }
+}
+
+/// A transaction the node acknowledged and then dropped is an error naming the reason, not
+/// `null` (a client would wait for it until its timeout).
+fn dropped(record: &TxRecord) -> Result<(), RpcError> {
+    let code = match record.status {
+        StoredStatus::Pending | StoredStatus::Included => return Ok(()),
+        StoredStatus::Rejected => "transaction_rejected",
+        StoredStatus::Replaced => "transaction_replaced",
+        StoredStatus::Evicted => "transaction_evicted",
+    };
+    let reason = record.reason.as_deref().unwrap_or("no reason recorded");
+    Err(RpcError {
+        code: -32000,
+        message: format!("transaction {} was {}: {reason}", record.hash, record.status.as_str()),
+        data: Some(json!(code)),
+    })
+}
+
+/// Default wait of `eth_sendRawTransactionSync`, and the longest a client may ask for (below
+/// the request timeout).
+const SYNC_DEFAULT_MS: u64 = 5_000;
+const SYNC_MAX_MS: u64 = 20_000;
+
+/// `eth_sendRawTransactionSync` (EIP-7966): submits, then waits for the receipt; past the
+/// timeout, error 4 with the hash (the transaction stays pending).
+async fn send_sync(node: &Node, raw: &str, timeout: Option<u64>) -> Result<Value, RpcError> {
+    let raw = decode_hex(raw).map_err(|e| RpcError::from(SubmitError::Tx(rollup_types::TxError::InvalidHex(e))))?;
+    let timeout_ms = timeout.unwrap_or(SYNC_DEFAULT_MS);
+    if timeout_ms > SYNC_MAX_MS {
+        return Err(RpcError::invalid_params(format!("timeout of {timeout_ms} ms; at most {SYNC_MAX_MS}")));
+    }
+    let mut heads = node.events().heads();
+    let hash = node.submit_raw(raw).await?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(timeout_ms);
+    loop {
+        if let Some(record) = node.store().transaction(hash).await? {
+            dropped(&record)?;
+            if let Some(receipt) = &record.receipt
+                && let Some(block) = node.store().block(receipt.block_number).await?
+            {
+                let siblings = node.store().block_transaction_records(receipt.block_number).await?;
+                return to_json(rpc_receipt(&record, receipt, &block, &siblings)?);
+            }
+        }
+        match tokio::time::timeout_at(deadline, heads.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(RpcError::internal("the node is shutting down")),
+            Err(_) => {
+                return Err(RpcError {
+                    code: 4,
+                    message: format!(
+                        "The transaction was added to the mempool but wasn't processed within {timeout_ms} ms."
+                    ),
+                    data: Some(json!(hash)),
+                });
+            }
         }
     }
 }

@@ -4,8 +4,8 @@
 
 use super::error::RpcError;
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Address, B256, U64, U256};
-use alloy_rpc_types_eth::TransactionRequest;
+use alloy_primitives::{Address, B256, U64, U128, U256};
+use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -58,6 +58,24 @@ pub(super) enum EthRequest {
     Call(Box<TransactionRequest>, Option<BlockId>),
     /// `eth_estimateGas`.
     EstimateGas(Box<TransactionRequest>, Option<BlockId>),
+    /// `eth_sendRawTransactionSync` (EIP-7966): the hex as sent and the wait in milliseconds.
+    SendRawTransactionSync(String, Option<u64>),
+    /// `eth_getBlockReceipts`.
+    GetBlockReceipts(BlockId),
+    /// `eth_getLogs`.
+    GetLogs(Box<Filter>),
+    /// `eth_newFilter`.
+    NewFilter(Box<Filter>),
+    /// `eth_newBlockFilter`.
+    NewBlockFilter,
+    /// `eth_newPendingTransactionFilter`.
+    NewPendingTransactionFilter,
+    /// `eth_getFilterChanges`.
+    GetFilterChanges(U128),
+    /// `eth_getFilterLogs`.
+    GetFilterLogs(U128),
+    /// `eth_uninstallFilter`.
+    UninstallFilter(U128),
 }
 
 impl EthRequest {
@@ -99,6 +117,24 @@ impl EthRequest {
             }
             "eth_call" => Self::Call(p.req(0, "transaction")?, p.opt(1, "block")?),
             "eth_estimateGas" => Self::EstimateGas(p.req(0, "transaction")?, p.opt(1, "block")?),
+            "eth_sendRawTransactionSync" => {
+                let timeout = match p.opt::<Value>(1, "timeout")? {
+                    None => None,
+                    Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(|| {
+                        RpcError::invalid_params("parameter 1 (timeout): milliseconds as a non-negative integer")
+                    })?),
+                    Some(_) => Some(p.req::<U64>(1, "timeout")?.to::<u64>()),
+                };
+                Self::SendRawTransactionSync(p.req(0, "raw transaction")?, timeout)
+            }
+            "eth_getBlockReceipts" => Self::GetBlockReceipts(p.req(0, "block")?),
+            "eth_getLogs" => Self::GetLogs(p.req(0, "filter")?),
+            "eth_newFilter" => Self::NewFilter(p.req(0, "filter")?),
+            "eth_newBlockFilter" => Self::NewBlockFilter,
+            "eth_newPendingTransactionFilter" => Self::NewPendingTransactionFilter,
+            "eth_getFilterChanges" => Self::GetFilterChanges(p.req(0, "filter id")?),
+            "eth_getFilterLogs" => Self::GetFilterLogs(p.req(0, "filter id")?),
+            "eth_uninstallFilter" => Self::UninstallFilter(p.req(0, "filter id")?),
             _ => return Err(RpcError::method_not_found(method)),
         })
     }

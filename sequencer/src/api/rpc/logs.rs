@@ -1,0 +1,118 @@
+//! Logs for `eth_getLogs`, `eth_getFilterLogs` and log filters: a filter is resolved against
+//! the chain into a [`LogQuery`] over the log index, bounded in blocks and in results
+//! (docs/api.md §3.3).
+
+use super::error::RpcError;
+use crate::node::Node;
+use alloy_eips::BlockNumberOrTag;
+use alloy_primitives::U64;
+use alloy_rpc_types_eth::{Filter, FilterBlockOption, Log};
+use rollup_chain_store::{IndexedLog, LogQuery};
+use std::collections::HashMap;
+
+/// Most blocks one log query spans.
+pub(crate) const MAX_LOG_RANGE: u64 = 10_000;
+
+/// The block a tag or number names, with the head for the tags.
+fn number_of(tag: BlockNumberOrTag, head: u64) -> u64 {
+    match tag {
+        BlockNumberOrTag::Number(n) => n,
+        BlockNumberOrTag::Earliest => 0,
+        _ => head,
+    }
+}
+
+/// What `filter` asks for, over blocks `from..=to` (empty when `from > to`).
+pub(super) fn criteria(filter: &Filter, from: u64, to: u64) -> LogQuery {
+    LogQuery {
+        from_block: from,
+        to_block: to,
+        addresses: filter.address.iter().copied().collect(),
+        topics: std::array::from_fn(|i| filter.topics[i].iter().copied().collect()),
+    }
+}
+
+/// Resolves `filter` against the chain: its block hash, or its range (open ends at the head,
+/// the end clamped to it), checked against [`MAX_LOG_RANGE`].
+pub(super) async fn resolve(node: &Node, filter: &Filter) -> Result<LogQuery, RpcError> {
+    let head = node.head().header.number;
+    let (from, to) = match filter.block_option {
+        FilterBlockOption::AtBlockHash(hash) => {
+            let block =
+                node.store().block_by_hash(hash).await?.ok_or_else(|| RpcError::new(-32000, "unknown block"))?;
+            (block.header.number, block.header.number)
+        }
+        FilterBlockOption::Range { from_block, to_block } => {
+            let from = from_block.map_or(head, |t| number_of(t, head));
+            let to = to_block.map_or(head, |t| number_of(t, head));
+            if from > to {
+                return Err(RpcError::invalid_params(format!(
+                    "invalid block range params: fromBlock {from} is after toBlock {to}"
+                )));
+            }
+            // The range asked for is bounded, whether or not the chain reaches its end yet.
+            if to - from >= MAX_LOG_RANGE {
+                return Err(RpcError::limit(
+                    "block_range_too_large",
+                    format!("block range too large: {} blocks, at most {MAX_LOG_RANGE} per query", to - from + 1),
+                ));
+            }
+            (from, to.min(head))
+        }
+    };
+    Ok(criteria(filter, from, to))
+}
+
+/// The logs `query` matches, refused past the node's bound (`max_logs`) with the range that
+/// would fit.
+pub(super) async fn get_logs(node: &Node, query: &LogQuery) -> Result<Vec<Log>, RpcError> {
+    if query.from_block > query.to_block {
+        return Ok(Vec::new());
+    }
+    let max = node.config().max_logs;
+    let rows = node.store().logs(query, max + 1).await?;
+    if rows.len() > max {
+        let last = rows[max].block_number;
+        let fits = last.saturating_sub(1).max(query.from_block);
+        return Err(RpcError::limit(
+            "too_many_results",
+            format!(
+                "query returned more than {max} results. Try with this block range [{:#x}, {:#x}].",
+                U64::from(query.from_block),
+                U64::from(fits)
+            ),
+        ));
+    }
+    to_rpc_logs(node, rows).await
+}
+
+/// Index rows as RPC logs, with their blocks' hashes and timestamps.
+pub(super) async fn to_rpc_logs(node: &Node, rows: Vec<IndexedLog>) -> Result<Vec<Log>, RpcError> {
+    let mut blocks = HashMap::new();
+    let mut logs = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (hash, timestamp) = match blocks.get(&row.block_number) {
+            Some(known) => *known,
+            None => {
+                let block =
+                    node.store().block(row.block_number).await?.ok_or_else(|| {
+                        RpcError::internal(format!("logs of a block not stored: {}", row.block_number))
+                    })?;
+                let known = (block.hash, block.header.timestamp);
+                blocks.insert(row.block_number, known);
+                known
+            }
+        };
+        logs.push(Log {
+            inner: alloy_primitives::Log::new_unchecked(row.address, row.topics, row.data),
+            block_hash: Some(hash),
+            block_number: Some(row.block_number),
+            block_timestamp: Some(timestamp),
+            transaction_hash: Some(row.tx_hash),
+            transaction_index: Some(row.tx_index),
+            log_index: Some(row.log_index),
+            removed: false,
+        });
+    }
+    Ok(logs)
+}

@@ -1,0 +1,198 @@
+//! The JSON-RPC that event readers, wallets and dapps rely on (issue 21): logs by range and
+//! block hash with address and topic filters, their bounds, installed filters, block
+//! receipts, `eth_sendRawTransactionSync`, errors in geth's wording, dropped transactions
+//! named as such, and empty blocks on an idle chain.
+
+use super::{Seq, alice, assert_rpc_error, chain_id, transfer};
+use alloy_primitives::{Address, B256, U256, hex, keccak256};
+use alloy_sol_types::SolCall;
+use rollup_sequencer::SequencerConfig;
+use rollup_types::{
+    SYSTEM_CONTRACT,
+    bindings::L2System,
+    genesis::{DAI, DEV_ACCOUNTS, WETH},
+    signer::Signer,
+};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+fn topic(address: Address) -> String {
+    format!("{}", B256::left_padding_from(address.as_slice()))
+}
+
+fn transfer_topic() -> String {
+    format!("{}", keccak256("Transfer(address,address,address,uint256)"))
+}
+
+#[tokio::test]
+async fn logs_are_indexed_filtered_and_consistent_with_receipts() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let a = alice();
+    let b = Signer::new(&DEV_ACCOUNTS[2].private_key).expect("key");
+    let (bob, carol) = (Address::repeat_byte(0xb0), Address::repeat_byte(0xc0));
+    let mut hashes = Vec::new();
+    for (signer, nonce, to) in [(&a, 0, bob), (&b, 0, carol), (&a, 1, carol)] {
+        let raw = hex::encode_prefixed(signer.eip1559(chain_id(), nonce, transfer(to, 5)).encoded());
+        hashes.push(seq.rpc("eth_sendRawTransaction", json!([raw])).await["result"].clone());
+    }
+    let mut last = Value::Null;
+    for hash in &hashes {
+        last = seq.wait_included(hash).await;
+    }
+    let head = last["blockNumber"].as_u64().expect("block");
+    let last_receipt = seq.rpc("eth_getTransactionReceipt", json!([last["hash"]])).await["result"].clone();
+
+    // Everything: three Transfer logs, in chain order, numbered as the receipts number them.
+    let all = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "toBlock": "latest" }])).await;
+    let logs = all["result"].as_array().expect("logs").clone();
+    assert_eq!(logs.len(), 3, "{all}");
+    for log in &logs {
+        assert_eq!(log["address"], json!(SYSTEM_CONTRACT).as_str().map(str::to_lowercase).map(Value::from).expect("a"));
+        assert_eq!(log["topics"][0], transfer_topic());
+        let receipt = seq.rpc("eth_getTransactionReceipt", json!([log["transactionHash"]])).await["result"].clone();
+        let same = receipt["logs"].as_array().expect("logs").iter().find(|l| l["logIndex"] == log["logIndex"]);
+        assert_eq!(same, Some(log), "the receipt's log and the index's agree");
+        let receipts = seq.rpc("eth_getBlockReceipts", json!([log["blockNumber"]])).await["result"].clone();
+        let from_block =
+            receipts.as_array().expect("receipts").iter().find(|r| r["transactionHash"] == log["transactionHash"]);
+        assert_eq!(from_block, Some(&receipt), "eth_getBlockReceipts agrees with eth_getTransactionReceipt");
+    }
+
+    // By topic: transfers to carol (topic 3), and an OR set of senders at topic 2.
+    let to_carol = json!([{ "fromBlock": "earliest", "topics": [transfer_topic(), null, null, topic(carol)] }]);
+    assert_eq!(seq.rpc("eth_getLogs", to_carol).await["result"].as_array().map(Vec::len), Some(2));
+    let senders = json!([{ "fromBlock": "0x0", "topics": [null, null, [topic(a.address()), topic(bob)]] }]);
+    assert_eq!(seq.rpc("eth_getLogs", senders).await["result"].as_array().map(Vec::len), Some(2));
+    let other = json!([{ "fromBlock": "0x0", "address": [Address::repeat_byte(1)] }]);
+    assert_eq!(seq.rpc("eth_getLogs", other).await["result"], json!([]));
+    // By block hash: the logs of that block only.
+    let by_hash = json!([{ "blockHash": last_receipt["blockHash"] }]);
+    let in_block = seq.rpc("eth_getLogs", by_hash).await["result"].as_array().expect("logs").clone();
+    assert!(!in_block.is_empty() && in_block.iter().all(|l| l["blockNumber"] == json!(format!("{head:#x}"))));
+
+    // Bounds and bad ranges, with reasons.
+    let wide = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "toBlock": "0x2710" }])).await;
+    assert_rpc_error(&wide, -32005);
+    assert_eq!(wide["error"]["data"], "block_range_too_large");
+    let backwards = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x5", "toBlock": "0x1" }])).await;
+    assert_rpc_error(&backwards, -32602);
+    let unknown = seq.rpc("eth_getLogs", json!([{ "blockHash": B256::repeat_byte(7) }])).await;
+    assert_rpc_error(&unknown, -32000);
+    let five_topics = seq.rpc("eth_getLogs", json!([{ "topics": [null, null, null, null, null] }])).await;
+    assert_rpc_error(&five_topics, -32602);
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn more_results_than_the_bound_are_refused_with_a_range_that_fits() {
+    let seq = Seq::start(SequencerConfig { max_logs: 2, ..SequencerConfig::test() }).await;
+    let a = alice();
+    let mut blocks = Vec::new();
+    for nonce in 0..3 {
+        let raw = hex::encode_prefixed(a.eip1559(chain_id(), nonce, transfer(Address::repeat_byte(0xb0), 1)).encoded());
+        let hash = seq.rpc("eth_sendRawTransaction", json!([raw])).await["result"].clone();
+        // One block each: the range that fits ends before the third.
+        blocks.push(seq.wait_included(&hash).await["blockNumber"].as_u64().expect("block"));
+    }
+    let answer = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0" }])).await;
+    assert_rpc_error(&answer, -32005);
+    assert_eq!(answer["error"]["data"], "too_many_results");
+    let message = answer["error"]["message"].as_str().expect("message");
+    let fits = format!("query returned more than 2 results. Try with this block range [0x0, {:#x}].", blocks[2] - 1);
+    assert_eq!(message, fits);
+    let first_two =
+        seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "toBlock": format!("{:#x}", blocks[2] - 1) }])).await;
+    assert_eq!(first_two["result"].as_array().map(Vec::len), Some(2), "{first_two}");
+    // A filter polled past the bound gets whole blocks, the rest at the next poll.
+    let filter = seq.rpc("eth_newFilter", json!([{ "fromBlock": "0x0" }])).await["result"].clone();
+    let first = seq.rpc("eth_getFilterChanges", json!([filter])).await["result"].clone();
+    let second = seq.rpc("eth_getFilterChanges", json!([filter])).await["result"].clone();
+    assert_eq!(first.as_array().map(Vec::len), Some(2), "{first}");
+    assert_eq!(second.as_array().map(Vec::len), Some(1), "{second}");
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn filters_deliver_each_change_once_and_expire_on_request() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let a = alice();
+    let logs = seq.rpc("eth_newFilter", json!([{ "topics": [transfer_topic()] }])).await["result"].clone();
+    let blocks = seq.rpc("eth_newBlockFilter", json!([])).await["result"].clone();
+    let pending = seq.rpc("eth_newPendingTransactionFilter", json!([])).await["result"].clone();
+    assert!(logs.is_string() && blocks.is_string() && pending.is_string());
+    let raw = hex::encode_prefixed(a.eip1559(chain_id(), 0, transfer(Address::repeat_byte(0xb0), 9)).encoded());
+    let hash = seq.rpc("eth_sendRawTransaction", json!([raw])).await["result"].clone();
+    assert_eq!(seq.rpc("eth_getFilterChanges", json!([pending])).await["result"], json!([hash]));
+    assert_eq!(seq.rpc("eth_getFilterChanges", json!([pending])).await["result"], json!([]));
+    seq.wait_included(&hash).await;
+    let tx = seq.rpc("eth_getTransactionReceipt", json!([hash])).await["result"].clone();
+    let changes = seq.rpc("eth_getFilterChanges", json!([logs])).await["result"].clone();
+    assert_eq!(changes.as_array().map(Vec::len), Some(1), "{changes}");
+    assert_eq!(changes[0]["transactionHash"], hash);
+    assert_eq!(seq.rpc("eth_getFilterChanges", json!([logs])).await["result"], json!([]));
+    assert_eq!(seq.rpc("eth_getFilterLogs", json!([logs])).await["result"].as_array().map(Vec::len), Some(1));
+    let new_blocks = seq.rpc("eth_getFilterChanges", json!([blocks])).await["result"].clone();
+    assert!(new_blocks.as_array().is_some_and(|b| b.contains(&tx["blockHash"])), "{new_blocks} {tx}");
+    assert_eq!(seq.rpc("eth_uninstallFilter", json!([logs])).await["result"], true);
+    assert_eq!(seq.rpc("eth_uninstallFilter", json!([logs])).await["result"], false);
+    let gone = seq.rpc("eth_getFilterChanges", json!([logs])).await;
+    assert_rpc_error(&gone, -32000);
+    assert_eq!(gone["error"]["message"], "filter not found");
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn send_sync_returns_the_receipt_and_errors_speak_as_geth_does() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let a = alice();
+    let raw = hex::encode_prefixed(a.eip1559(chain_id(), 0, transfer(Address::repeat_byte(0xb0), 1)).encoded());
+    let receipt = seq.rpc("eth_sendRawTransactionSync", json!([raw, 5_000])).await;
+    assert_eq!(receipt["result"]["status"], "0x1", "{receipt}");
+    assert_eq!(receipt["result"]["logs"].as_array().map(Vec::len), Some(1));
+    // Already used: geth's wording, which ethers and viem match on.
+    let again = seq.rpc("eth_sendRawTransaction", json!([raw])).await;
+    assert!(again["error"]["message"].as_str().is_some_and(|m| m.starts_with("nonce too low")), "{again}");
+    let unknown = seq.rpc("eth_fooBar", json!([])).await;
+    assert_rpc_error(&unknown, -32601);
+    assert_eq!(unknown["error"]["message"], "the method eth_fooBar does not exist/is not available");
+    // A pending transaction replaced: looking the old one up names what happened.
+    let first = a.eip1559(chain_id(), 5, transfer(Address::repeat_byte(0xb0), 1)).encoded();
+    let old = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&first)])).await["result"].clone();
+    let under = seq
+        .rpc(
+            "eth_sendRawTransaction",
+            json!([hex::encode_prefixed(a.eip1559(chain_id(), 5, transfer(Address::repeat_byte(0xb1), 1)).encoded())]),
+        )
+        .await;
+    assert!(
+        under["error"]["message"].as_str().is_some_and(|m| m.starts_with("replacement transaction underpriced")),
+        "{under}"
+    );
+    // A revert reads as the ABI-decoded custom error.
+    let swap =
+        L2System::swapCall { tokenIn: WETH, tokenOut: DAI, amountIn: U256::from(1000u64), minAmountOut: U256::MAX }
+            .abi_encode();
+    let call = seq
+        .rpc("eth_call", json!([{ "from": a.address(), "to": SYSTEM_CONTRACT, "data": hex::encode_prefixed(&swap) }]))
+        .await;
+    assert_rpc_error(&call, 3);
+    let message = call["error"]["message"].as_str().expect("message");
+    assert!(message.starts_with("execution reverted: InsufficientOutput("), "{message}");
+    assert!(message.ends_with(&format!(", {})", U256::MAX)), "{message}");
+    assert!(old.is_string());
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn an_idle_chain_seals_empty_blocks_at_its_cadence() {
+    let config = SequencerConfig { empty_block_interval: Duration::from_millis(200), ..SequencerConfig::test() };
+    let seq = Seq::start(config).await;
+    let start = seq.rpc("eth_blockNumber", json!([])).await["result"].clone();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let later = seq.rpc("eth_blockNumber", json!([])).await["result"].clone();
+    let n = |v: &Value| u64::from_str_radix(v.as_str().expect("hex").trim_start_matches("0x"), 16).expect("n");
+    assert!(n(&later) >= n(&start) + 2, "{start} -> {later}");
+    let block = seq.rpc("eth_getBlockByNumber", json!(["latest", false])).await["result"].clone();
+    assert_eq!(block["transactions"], json!([]));
+    seq.stop().await;
+}
