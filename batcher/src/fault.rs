@@ -9,7 +9,11 @@ use rollup_types::{
     codec::{self, Batch},
     tx::{Operation, recover_signer},
 };
-use std::{fmt, str::FromStr};
+use std::{
+    fmt,
+    str::FromStr,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 /// An operation of the closed set, for [`Fault::Operation`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +85,10 @@ pub enum Fault {
     /// The batch's blocks say they consume no queue entry while the post consumes them (a
     /// sequencer censoring the bridge): a header fault.
     SkippedQueue,
+    /// The batch's state root (its last chunk's root) replaced by this one: the poster claims a
+    /// state the chain never reached, such as the honest one plus a withdrawal nobody made
+    /// (a test computes it while the posting is held, [`FaultSwitch`]).
+    StateRoot(B256),
 }
 
 impl Fault {
@@ -113,6 +121,11 @@ impl Fault {
             Self::RootFirstChunk if n >= 1 => wrong_root(0),
             Self::RootMiddleChunk if n >= 3 => wrong_root(n / 2),
             Self::RootLastChunk if n >= 2 => wrong_root(n - 1),
+            Self::StateRoot(root) if n >= 1 => {
+                let mut roots = chunk_roots.to_vec();
+                roots[n - 1] = root;
+                Some((data.to_vec(), roots))
+            }
             Self::Operation(kind) => {
                 // A block's items are its queue entries, then its transactions.
                 let (cs, mut chunk) = (chain.chunk_size as usize, 0);
@@ -176,7 +189,7 @@ impl Fault {
                 *bad.first_mut()? = codec::VERSION + 1;
                 Some((bad, chunk_roots.to_vec()))
             }
-            Self::RootFirstChunk | Self::RootMiddleChunk | Self::RootLastChunk => None,
+            Self::RootFirstChunk | Self::RootMiddleChunk | Self::RootLastChunk | Self::StateRoot(_) => None,
         }
     }
 }
@@ -188,6 +201,7 @@ impl fmt::Display for Fault {
             Self::RootMiddleChunk => "root-middle-chunk",
             Self::RootLastChunk => "root-last-chunk",
             Self::Operation(kind) => return write!(f, "op-{}", kind.name()),
+            Self::StateRoot(root) => return write!(f, "state-root:{root}"),
             Self::ForgedSignature => "forged-signature",
             Self::ReplayedNonce => "replayed-nonce",
             Self::MalformedChunk => "malformed-chunk",
@@ -202,10 +216,74 @@ impl FromStr for Fault {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(root) = s.strip_prefix("state-root:") {
+            return root.parse().map(Self::StateRoot).map_err(|e| format!("state-root:<32-byte hex>: {e}"));
+        }
         Self::all().into_iter().find(|f| f.to_string() == s).ok_or_else(|| {
             let names: Vec<String> = Self::all().iter().map(ToString::to_string).collect();
             format!("unknown fault {s:?}; one of {}", names.join(", "))
         })
+    }
+}
+
+/// The fault a running batcher is still to inject, shared with whoever set it: a test holds
+/// the posting, computes a fault from the state the chain reached (a [`Fault::StateRoot`]),
+/// sets it and releases the posting.
+#[derive(Clone, Debug, Default)]
+pub struct FaultSwitch(Arc<Mutex<Switch>>);
+
+#[derive(Debug, Default)]
+struct Switch {
+    pending: Option<Fault>,
+    held: bool,
+}
+
+impl FaultSwitch {
+    /// A switch with `fault` pending and the posting not held.
+    pub fn new(fault: Option<Fault>) -> Self {
+        Self(Arc::new(Mutex::new(Switch { pending: fault, held: false })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Switch> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stops the batcher from sending new posts (it still follows the ones in flight) until
+    /// [`release`](Self::release).
+    pub fn hold(&self) {
+        self.lock().held = true;
+    }
+
+    /// Lets the batcher post again, injecting `fault` into the first batch that can carry it.
+    pub fn release(&self, fault: Option<Fault>) {
+        let mut switch = self.lock();
+        switch.pending = fault;
+        switch.held = false;
+    }
+
+    /// Whether posting is held.
+    pub fn held(&self) -> bool {
+        self.lock().held
+    }
+
+    /// The fault still to inject.
+    pub fn pending(&self) -> Option<Fault> {
+        self.lock().pending
+    }
+
+    /// Applies the pending fault to a batch; once it was carried, nothing is pending.
+    pub(crate) fn apply(
+        &self,
+        batch: &Batch,
+        data: &[u8],
+        chunk_roots: &[B256],
+        chain: &ChainConfig,
+    ) -> Option<(Fault, Vec<u8>, Vec<B256>)> {
+        let mut switch = self.lock();
+        let fault = switch.pending?;
+        let (data, roots) = fault.apply(batch, data, chunk_roots, chain)?;
+        switch.pending = None;
+        Some((fault, data, roots))
     }
 }
 
@@ -220,5 +298,8 @@ mod tests {
         }
         assert_eq!(Fault::all().len(), 15);
         assert!("root-everywhere".parse::<Fault>().expect_err("unknown").contains("op-swap"));
+        let root = Fault::StateRoot(B256::repeat_byte(0xab));
+        assert_eq!(root.to_string().parse::<Fault>(), Ok(root));
+        assert!("state-root:0x12".parse::<Fault>().is_err());
     }
 }

@@ -118,8 +118,8 @@ pub struct Batcher {
     status: watch::Sender<BatcherStatus>,
     /// What one post carries, as last read from the L1.
     capacity: Mutex<PostCapacity>,
-    /// The fault still to inject.
-    fault: Mutex<Option<fault::Fault>>,
+    /// The fault still to inject, and whether posting is held (testing only).
+    fault: fault::FaultSwitch,
     /// What each post in flight says, by the hash of its attempt with signed bytes (read from
     /// those bytes once, not every round).
     calls: Mutex<HashMap<B256, Arc<PostedCall>>>,
@@ -211,7 +211,7 @@ impl Batcher {
             ..BatcherStatus::default()
         });
         let batcher = Self {
-            fault: Mutex::new(config.fault),
+            fault: fault::FaultSwitch::new(config.fault),
             config,
             store,
             provider,
@@ -744,7 +744,7 @@ impl Batcher {
     async fn post_more(&self) -> Result<usize, BatcherError> {
         let in_flight = self.txmgr.in_flight().await?;
         let room = self.config.txmgr.max_in_flight.saturating_sub(in_flight.len());
-        if room == 0 {
+        if room == 0 || self.fault.held() {
             return Ok(0);
         }
         // A post whose nonce the account already used without it (it is being lost to another
@@ -881,16 +881,19 @@ impl Batcher {
     /// Replaces the batch with the faulty one, if a fault is still to be injected and this
     /// batch can carry it.
     fn inject_fault(&self, built: &mut Built, index: u64) {
-        let mut pending = locked(&self.fault);
-        let Some(fault) = *pending else { return };
-        if let Some((bad_data, bad_roots)) =
-            fault.apply(&built.batch, &built.data, &built.chunk_roots, &self.config.chain)
+        if let Some((fault, bad_data, bad_roots)) =
+            self.fault.apply(&built.batch, &built.data, &built.chunk_roots, &self.config.chain)
         {
             warn!(target: "batcher", index, %fault, "INJECTING A FAULT: this batch is fraudulent on purpose");
             built.data = bad_data;
             built.chunk_roots = bad_roots;
-            *pending = None;
         }
+    }
+
+    /// The handle on the fault still to inject: holds the posting and sets a fault while the
+    /// batcher runs (testing only).
+    pub fn fault_switch(&self) -> fault::FaultSwitch {
+        self.fault.clone()
     }
 
     /// Whether this batch's data goes in blobs: always with `--da blobs` (when it fits), with

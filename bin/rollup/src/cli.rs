@@ -439,7 +439,7 @@ struct DevnetArgs {
     /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
     /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header,
     /// root-queue-chunk (a chunk holding bridge queue entries), skipped-queue (blocks that
-    /// censor the queue).
+    /// censor the queue), state-root:0x<32 bytes> (this root as the batch's state root).
     #[arg(long)]
     fault: Option<rollup_batcher::fault::Fault>,
     /// Key of the challenger, which sends fraud proofs and receives the rewards (default:
@@ -767,7 +767,7 @@ struct BatcherArgs {
     /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
     /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header,
     /// root-queue-chunk (a chunk holding bridge queue entries), skipped-queue (blocks that
-    /// censor the queue).
+    /// censor the queue), state-root:0x<32 bytes> (this root as the batch's state root).
     #[arg(long)]
     fault: Option<rollup_batcher::fault::Fault>,
     #[command(flatten)]

@@ -200,6 +200,8 @@ pub struct Devnet {
     pub sequencer: SequencerHandle,
     /// The challenger's verdicts.
     pub challenger: watch::Receiver<ChallengerStatus>,
+    /// The batcher's fault switch (tests: hold the posting, inject a fault).
+    pub faults: rollup_batcher::fault::FaultSwitch,
     tasks: JoinSet<Result<&'static str>>,
     cancel: CancellationToken,
 }
@@ -315,12 +317,13 @@ impl Devnet {
         )
         .await?
         .publish_to(batcher_status);
+        let faults = batcher.fault_switch();
         let c = cancel.clone();
         tasks.spawn(async move { batcher.run(c).await.map(|_| "batcher").context("batcher") });
         let c = cancel.clone();
         tasks.spawn(async move { challenger.run(c).await.map(|_| "challenger").context("challenger") });
 
-        Ok(Self { anvil, l1_rpc, deployment, sequencer, challenger: challenger_status, tasks, cancel })
+        Ok(Self { anvil, l1_rpc, deployment, sequencer, challenger: challenger_status, faults, tasks, cancel })
     }
 
     /// The sequencer's URL.

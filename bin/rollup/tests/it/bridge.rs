@@ -3,7 +3,7 @@
 //! position the inbox checks, and verified by the challenger from L1 data alone; the bridged
 //! tokens move, leave through `withdraw`, and are paid on L1 against a final batch.
 
-use super::{eventually, get};
+use super::{all_succeed, eventually, get};
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
     providers::{Provider, ProviderBuilder},
@@ -29,16 +29,32 @@ use rollup_types::{
 use rollup_types::{genesis::USDC, status::ProofState};
 use std::time::Duration;
 
-/// A balance on the devnet's L2, read from the sequencer's committed state.
-fn l2_balance(devnet: &Devnet, token: Address, owner: Address) -> U256 {
+/// A view of the L2 system contract on the sequencer's committed state.
+fn l2_view<C: SolCall>(devnet: &Devnet, call: C) -> C::Return {
     let state = devnet.sequencer.node.committed_state();
-    let input = L2System::balanceOfCall { token, owner }.abi_encode().into();
     let chain =
         rollup_types::ChainConfig { chain_id: devnet.deployment.l2_chain_id, chunk_size: devnet.deployment.chunk_size };
-    let request = CallRequest { to: Some(SYSTEM_CONTRACT), input, ..Default::default() };
+    let request = CallRequest { to: Some(SYSTEM_CONTRACT), input: call.abi_encode().into(), ..Default::default() };
     let out = rollup_executor::call(&chain, &state, &request, BlockEnvInput { number: 1, timestamp: 1 }, None)
         .expect("the call runs");
-    L2System::balanceOfCall::abi_decode_returns(&out.output).expect("a balance")
+    C::abi_decode_returns(&out.output).expect("the view's result")
+}
+
+/// A balance on the devnet's L2, read from the sequencer's committed state.
+fn l2_balance(devnet: &Devnet, token: Address, owner: Address) -> U256 {
+    l2_view(devnet, L2System::balanceOfCall { token, owner })
+}
+
+/// Mines an anvil block every `period` (anvil here mines only when sent something; a
+/// finality window needs its clock to move).
+fn mine_every<P: Provider + Clone + 'static>(l1: &P, period: Duration) -> tokio::task::JoinHandle<()> {
+    let l1 = l1.clone();
+    tokio::spawn(async move {
+        loop {
+            let _: Result<serde_json::Value, _> = l1.raw_request("evm_mine".into(), serde_json::json!([])).await;
+            tokio::time::sleep(period).await;
+        }
+    })
 }
 
 /// Ether and a test-token deposit on L1 (`rollup deposit`'s code) reach the recipient on L2 as
@@ -98,29 +114,39 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
         assert_eq!(entry["to"], alice.address().to_string().to_lowercase(), "{entry}");
     }
 
-    // Alice moves and withdraws bridged ether: ordinary L2 transactions.
+    // Alice pools both bridged tokens, swaps, moves and withdraws: ordinary L2 transactions.
     let chain = d.l2_chain_id;
     let l1_recipient = Address::repeat_byte(0x77);
+    let (pool_weth, pool_tst) = (one_ether / U256::from(2u8), U256::from(200u64) * one_ether);
+    let pool = L2System::createPoolCall { tokenA: weth_l2, tokenB: tst_l2, amountA: pool_weth, amountB: pool_tst };
+    let created = devnet.sequencer.node.submit_raw(alice.eip1559(chain, 0, pool.abi_encode().into()).encoded().into());
+    all_succeed(&url, &[created.await.expect("accepted")]).await;
+    let tst_in = U256::from(50u64) * one_ether;
+    let quote = L2System::getAmountOutCall { tokenIn: tst_l2, tokenOut: weth_l2, amountIn: tst_in };
+    let weth_out = l2_view(&devnet, quote);
+    assert!(weth_out > U256::ZERO && weth_out < pool_weth, "{weth_out}");
+    let (eth_out, tst_out) = (one_ether / U256::from(4u8), U256::from(20u64) * one_ether);
     let calls = [
+        L2System::swapCall { tokenIn: tst_l2, tokenOut: weth_l2, amountIn: tst_in, minAmountOut: weth_out }
+            .abi_encode(),
         L2System::transferCall { token: weth_l2, to: Address::repeat_byte(0xb0), amount: U256::from(1_000u64) }
             .abi_encode(),
-        L2System::withdrawCall { l2Token: weth_l2, l1Recipient: l1_recipient, amount: one_ether / U256::from(4u8) }
-            .abi_encode(),
+        L2System::withdrawCall { l2Token: weth_l2, l1Recipient: l1_recipient, amount: eth_out }.abi_encode(),
+        L2System::withdrawCall { l2Token: tst_l2, l1Recipient: l1_recipient, amount: tst_out }.abi_encode(),
     ];
-    let raws = calls.iter().enumerate().map(|(n, c)| alice.eip1559(chain, n as u64, c.clone().into()).encoded().into());
+    let raws =
+        calls.iter().enumerate().map(|(n, c)| alice.eip1559(chain, 1 + n as u64, c.clone().into()).encoded().into());
     let hashes: Vec<B256> =
         devnet.sequencer.node.submit_many(raws.collect()).await.into_iter().map(|r| r.expect("accepted")).collect();
-    let mut last_block = 0;
-    for hash in &hashes {
-        let tx = eventually(Duration::from_secs(30), "inclusion", || async {
-            let tx = get(&format!("{url}/v1/transactions/{hash}")).await;
-            (tx["status"] != "pending").then_some(tx)
-        })
-        .await;
-        assert_eq!(tx["receipt"]["status"], "success", "{tx}");
-        last_block = last_block.max(tx["blockNumber"].as_u64().expect("block"));
-    }
-    let leaf = keys::withdrawal_leaf(&Address::ZERO, &l1_recipient, &(one_ether / U256::from(4u8)));
+    let last_block = all_succeed(&url, &hashes).await;
+    assert_eq!(
+        l2_balance(&devnet, weth_l2, alice.address()),
+        one_ether - pool_weth + weth_out - U256::from(1_000u64) - eth_out
+    );
+    assert_eq!(l2_balance(&devnet, tst_l2, alice.address()), tst - pool_tst - tst_in - tst_out);
+    let supply = |token| l2_view(&devnet, L2System::totalSupplyCall { token });
+    assert_eq!((supply(weth_l2), supply(tst_l2)), (one_ether - eth_out, tst - tst_out), "withdrawals burn");
+    let leaf = keys::withdrawal_leaf(&Address::ZERO, &l1_recipient, &eth_out);
     let state = devnet.sequencer.node.committed_state();
     assert_eq!(state.storage(&keys::withdrawal(&alice.address(), 0).into()), U256::from_be_bytes(leaf.0));
 
@@ -140,29 +166,38 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
     let queue_end = BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64");
     assert_eq!(queue_end, 2, "the batches consumed both entries on L1");
 
-    // The withdrawal is paid on L1 once its batch is final, with the proof from the L2 API
-    // (anvil here mines only when sent something: a block every 300 ms moves its clock).
+    // Both withdrawals are paid on L1 once their batch is final, with the proof from the L2
+    // API (anvil here mines only when sent something: a block every 300 ms moves its clock).
     let w = get(&format!("{url}/v1/withdrawals/{}/0", alice.address())).await;
     assert_eq!(
         (w["l1Token"].as_str(), w["amount"].as_str()),
         (Some(&*Address::ZERO.to_string()), Some("250000000000000000")),
         "{w}"
     );
-    let mining = {
-        let l1 = raw_l1.clone();
-        tokio::spawn(async move {
-            loop {
-                let _: Result<serde_json::Value, _> = l1.raw_request("evm_mine".into(), serde_json::json!([])).await;
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        })
-    };
+    let mining = mine_every(&raw_l1, Duration::from_millis(300));
     let before = raw_l1.get_balance(l1_recipient).await.expect("balance");
     let paid = bridge::finalize_withdrawal(&ends, &key, alice.address(), 0, Duration::from_secs(60))
         .await
         .expect("finalized on L1");
-    assert_eq!((paid.recipient, paid.amount), (l1_recipient, one_ether / U256::from(4u8)));
-    assert_eq!(raw_l1.get_balance(l1_recipient).await.expect("balance") - before, one_ether / U256::from(4u8));
+    assert_eq!((paid.recipient, paid.amount), (l1_recipient, eth_out));
+    assert_eq!(raw_l1.get_balance(l1_recipient).await.expect("balance") - before, eth_out);
+    let paid = bridge::finalize_withdrawal(&ends, &key, alice.address(), 1, Duration::from_secs(60))
+        .await
+        .expect("finalized on L1");
+    assert_eq!((paid.recipient, paid.amount), (l1_recipient, tst_out));
+    let tst_of = |owner| {
+        let l1 = raw_l1.clone();
+        async move {
+            let call = TestToken::balanceOfCall(owner);
+            let out = l1
+                .call(TransactionRequest::default().with_to(token).with_input(call.abi_encode()))
+                .await
+                .expect("balanceOf");
+            TestToken::balanceOfCall::abi_decode_returns(&out).expect("u256")
+        }
+    };
+    assert_eq!(tst_of(l1_recipient).await, tst_out);
+    assert_eq!(tst_of(d.bridge).await, tst - tst_out, "the bridge keeps what is still on L2");
     // Once only.
     let again = bridge::finalize_withdrawal(&ends, &key, alice.address(), 0, Duration::ZERO).await;
     assert!(again.is_err(), "a withdrawal is paid once");
@@ -261,6 +296,182 @@ async fn blocks_that_censor_the_queue_are_proven() {
 const WRONG_CHUNK_COUNT: u8 = 3;
 const WRONG_CHUNK_ROOT: u8 = 7;
 const WRONG_QUEUE_COUNT: u8 = 8;
+
+/// A poster that claims a withdrawal nobody made: posting is held while Alice's real
+/// withdrawal is included, then the batch holding it is posted with a state root that also
+/// holds a forged withdrawal leaf paying a thief half of the locked ether (the honest state
+/// plus one leaf, so the thief has a valid proof against the posted root). The thief cannot
+/// be paid while the batch is open, the challenger proves the root wrong and the batch is
+/// rolled back, and the thief's proof never pays after; Alice's withdrawal, re-posted in the
+/// honest batch, is paid once it is final.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
+    use alloy_sol_types::SolError;
+    use rollup_batcher::fault::Fault;
+    use rollup_types::{bindings::L1Bridge, smt::SparseMerkleTree};
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = DevnetConfig::test(dir.path().to_path_buf()).expect("config");
+    // The chain stays at the withdrawal's block while the forged root is computed.
+    config.empty_block_interval = Duration::ZERO;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let ends = Endpoints { l2: devnet.url(), l1: devnet.l1_rpc.clone(), bridge: None };
+    let key = DEV_ACCOUNTS[6].private_key;
+    let alice = Signer::new(&DEV_ACCOUNTS[3].private_key).expect("key");
+    let one_ether = U256::from(10u64).pow(U256::from(18));
+    bridge::deposit(&ends, &key, alice.address(), one_ether, None).await.expect("deposit");
+    let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    let _: serde_json::Value = l1.raw_request("anvil_mine".into(), (U256::from(3),)).await.expect("mine");
+    let weth_l2 = keys::bridged_token(&Address::ZERO);
+    eventually(Duration::from_secs(30), "the deposit credited", || async {
+        (l2_balance(&devnet, weth_l2, alice.address()) == one_ether).then_some(())
+    })
+    .await;
+
+    // Posting held (a round already building ends first), Alice withdraws a quarter.
+    devnet.faults.hold();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let url = devnet.url();
+    let (recipient, amount) = (Address::repeat_byte(0x77), one_ether / U256::from(4u8));
+    let call = L2System::withdrawCall { l2Token: weth_l2, l1Recipient: recipient, amount };
+    let hash =
+        devnet.sequencer.node.submit_raw(alice.eip1559(d.l2_chain_id, 0, call.abi_encode().into()).encoded().into());
+    let block = all_succeed(&url, &[hash.await.expect("accepted")]).await;
+    let inbox_view = |call: BatchInbox::lastL2BlockCall| {
+        let l1 = l1.clone();
+        async move {
+            let out = l1
+                .call(TransactionRequest::default().with_to(d.batch_inbox).with_input(call.abi_encode()))
+                .await
+                .expect("lastL2Block");
+            BatchInbox::lastL2BlockCall::abi_decode_returns(&out).expect("u64")
+        }
+    };
+    assert!(inbox_view(BatchInbox::lastL2BlockCall {}).await < block, "the withdrawal's block is not posted yet");
+
+    // The forged root: the state after the withdrawal's block plus the thief's leaf.
+    let head = devnet.sequencer.node.head();
+    assert_eq!(head.header.number, block, "the chain is idle");
+    let mut tree = SparseMerkleTree::new();
+    tree.update(devnet.sequencer.node.committed_state().leaves());
+    assert_eq!(tree.root(), head.header.state_root, "the state rebuilt as the block's");
+    let thief = DEV_ACCOUNTS[7].address;
+    let stolen = L1Bridge::Withdrawal {
+        l2Sender: thief,
+        index: U256::ZERO,
+        l1Token: Address::ZERO,
+        recipient: thief,
+        amount: one_ether / U256::from(2u8),
+    };
+    let stolen_key = keys::withdrawal(&thief, 0);
+    let forged_root = tree.insert(stolen_key, keys::withdrawal_leaf(&Address::ZERO, &thief, &stolen.amount));
+    let siblings = tree.prove(&stolen_key).siblings;
+    devnet.faults.release(Some(Fault::StateRoot(forged_root)));
+
+    // The thief's claim, as an L1 call: refused, and why.
+    let claim = |batch: u64| {
+        let l1 = l1.clone();
+        let call = L1Bridge::finalizeWithdrawalCall {
+            batchIndex: U256::from(batch),
+            w: stolen.clone(),
+            siblings: siblings.clone(),
+        };
+        async move {
+            let request = TransactionRequest::default().from(thief).with_to(d.bridge).with_input(call.abi_encode());
+            let err = l1.call(request).await.expect_err("the thief is never paid");
+            let data = err.as_error_resp().and_then(|e| e.as_revert_data()).expect("a revert with data");
+            <[u8; 4]>::try_from(&data[..4]).expect("a selector")
+        }
+    };
+    let forged_batch = eventually(Duration::from_secs(30), "the forged root posted", || async {
+        let count: U256 = {
+            let out = l1
+                .call(
+                    TransactionRequest::default()
+                        .with_to(d.batch_inbox)
+                        .with_input(BatchInbox::batchCountCall {}.abi_encode()),
+                )
+                .await
+                .expect("batchCount");
+            BatchInbox::batchCountCall::abi_decode_returns(&out).expect("u256")
+        };
+        let last = count.checked_sub(U256::from(1))?.to::<u64>();
+        let out = l1
+            .call(
+                TransactionRequest::default()
+                    .with_to(d.batch_inbox)
+                    .with_input(BatchInbox::getBatchCall { index: U256::from(last) }.abi_encode()),
+            )
+            .await
+            .ok()?;
+        let batch = BatchInbox::getBatchCall::abi_decode_returns(&out).ok()?;
+        (batch.stateRoot == forged_root).then_some(last)
+    })
+    .await;
+    // While open (unless the challenger was faster still): not final, or already rolled back.
+    let early = claim(forged_batch).await;
+    assert!(
+        [L1Bridge::BatchNotFinal::SELECTOR, BatchInbox::UnknownBatch::SELECTOR].contains(&early),
+        "refused for another reason: {early:?}"
+    );
+
+    let mut challenger = devnet.challenger.clone();
+    let status = eventually(Duration::from_secs(60), "the forged root proven wrong", || {
+        let status = challenger.borrow_and_update().clone();
+        async move {
+            (status.proofs.iter().any(|p| p.state == ProofState::Proven) && status.rollbacks >= 1).then_some(status)
+        }
+    })
+    .await;
+    let proven = l1
+        .get_logs(
+            &Filter::new()
+                .address(d.batch_inbox)
+                .event_signature(BatchInbox::FraudProven::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .expect("logs");
+    assert_eq!(proven.len(), 1, "{:?}", status.proofs);
+    let event = BatchInbox::FraudProven::decode_log_data(&proven[0].inner.data).expect("event");
+    assert_eq!(event.index, U256::from(forged_batch));
+
+    // The honest chain re-posts Alice's block; past every window, the thief's proof still
+    // pays nothing (the index now holds the honest root) and Alice's withdrawal is paid once.
+    let mining = mine_every(&l1, Duration::from_millis(300));
+    eventually(Duration::from_secs(60), "the honest batch verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= block).map(|_| ()) }
+    })
+    .await;
+    let _: serde_json::Value =
+        l1.raw_request("evm_increaseTime".into(), (U256::from(d.challenge_window + 1),)).await.expect("time");
+    let paid = bridge::finalize_withdrawal(&ends, &key, alice.address(), 0, Duration::from_secs(60))
+        .await
+        .expect("Alice's withdrawal finalized");
+    assert_eq!((paid.recipient, paid.amount), (recipient, amount));
+    let late = claim(forged_batch).await;
+    assert!(
+        [L1Bridge::InvalidWithdrawalProof::SELECTOR, BatchInbox::UnknownBatch::SELECTOR].contains(&late),
+        "refused for another reason: {late:?}"
+    );
+    let thief_paid = l1
+        .get_logs(
+            &Filter::new()
+                .address(d.bridge)
+                .event_signature(L1Bridge::WithdrawalFinalized::SIGNATURE_HASH)
+                .topic1(stolen_key)
+                .from_block(0),
+        )
+        .await
+        .expect("logs");
+    assert!(thief_paid.is_empty(), "the forged withdrawal was paid");
+    mining.abort();
+    devnet.stop().await.expect("clean stop");
+}
 
 /// The escape hatch on anvil: a deposit is credited and posted, then the operator stops (the
 /// devnet is shut down, its L1 runs on). A later deposit goes overdue, anyone freezes the

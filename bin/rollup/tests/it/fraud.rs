@@ -173,6 +173,8 @@ fn expected(fault: Fault) -> (u8, Option<u64>) {
         Fault::MalformedHeader => (UNDECODABLE_HEADER, None),
         // Proven in bridge.rs, with queue entries to carry them.
         Fault::QueueChunkRoot | Fault::SkippedQueue => unreachable!("{fault} needs queue entries: see bridge.rs"),
+        // Proven in bridge.rs, with a forged withdrawal in the root.
+        Fault::StateRoot(_) => unreachable!("{fault} is computed from the chain's state: see bridge.rs"),
     }
 }
 

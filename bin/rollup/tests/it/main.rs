@@ -35,6 +35,22 @@ async fn l1_view<C: SolCall>(l1: &url::Url, inbox: Address, call: C) -> C::Retur
 }
 
 /// Waits until `f` returns `Some`, up to `limit`.
+/// Waits (30 s at most each) until every transaction is out of the mempool, checks that each
+/// succeeded, and returns the highest block holding one.
+async fn all_succeed(url: &str, hashes: &[impl std::fmt::Display]) -> u64 {
+    let mut last_block = 0;
+    for hash in hashes {
+        let tx = eventually(Duration::from_secs(30), "inclusion", || async {
+            let tx = get(&format!("{url}/v1/transactions/{hash}")).await;
+            (tx["status"] != "pending").then_some(tx)
+        })
+        .await;
+        assert_eq!(tx["receipt"]["status"], "success", "{tx}");
+        last_block = last_block.max(tx["blockNumber"].as_u64().expect("block"));
+    }
+    last_block
+}
+
 async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut f: F) -> T
 where
     F: FnMut() -> Fut,
@@ -105,16 +121,7 @@ async fn e2e_swap_and_transfer_are_posted_verified_and_roots_agree() {
     // Each is in an L2 block, its batch is on anvil, and the challenger verified it: all
     // within 30 seconds.
     let hashes = [cast_hash, alloy_receipt.transaction_hash.to_string(), rest_hash];
-    let mut last_block = 0;
-    for hash in &hashes {
-        let tx = eventually(Duration::from_secs(30), "inclusion", || async {
-            let tx = get(&format!("{url}/v1/transactions/{hash}")).await;
-            (tx["status"] != "pending").then_some(tx)
-        })
-        .await;
-        assert_eq!(tx["receipt"]["status"], "success", "{tx}");
-        last_block = last_block.max(tx["blockNumber"].as_u64().expect("block"));
-    }
+    let last_block = all_succeed(&url, &hashes).await;
     let mut challenger = devnet.challenger.clone();
     let verified = eventually(Duration::from_secs(30), "the challenger's verdict", || {
         let status = challenger.borrow_and_update().clone();
