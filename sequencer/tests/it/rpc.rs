@@ -149,6 +149,16 @@ async fn send_sync_returns_the_receipt_and_errors_speak_as_geth_does() {
     let receipt = seq.rpc("eth_sendRawTransactionSync", json!([raw, 5_000])).await;
     assert_eq!(receipt["result"]["status"], "0x1", "{receipt}");
     assert_eq!(receipt["result"]["logs"].as_array().map(Vec::len), Some(1));
+    // A timeout past the maximum is clamped (EIP-7966: the node's own bound), not refused.
+    let next = hex::encode_prefixed(a.eip1559(chain_id(), 1, transfer(Address::repeat_byte(0xb0), 1)).encoded());
+    let clamped = seq.rpc("eth_sendRawTransactionSync", json!([next, 60_000])).await;
+    assert_eq!(clamped["result"]["status"], "0x1", "{clamped}");
+    // Behind a nonce gap: error 5 at once, with the hash; the transaction stays held.
+    let gapped = hex::encode_prefixed(a.eip1559(chain_id(), 9, transfer(Address::repeat_byte(0xb0), 1)).encoded());
+    let held = seq.rpc("eth_sendRawTransactionSync", json!([gapped, 20_000])).await;
+    assert_rpc_error(&held, 5);
+    assert!(held["error"]["message"].as_str().is_some_and(|m| m.contains("nonce gap")), "{held}");
+    assert!(held["error"]["data"].as_str().is_some_and(|h| h.len() == 66), "{held}");
     // Already used: geth's wording, which ethers and viem match on.
     let again = seq.rpc("eth_sendRawTransaction", json!([raw])).await;
     assert!(again["error"]["message"].as_str().is_some_and(|m| m.starts_with("nonce too low")), "{again}");

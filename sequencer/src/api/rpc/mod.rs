@@ -305,13 +305,17 @@ const SYNC_MAX_MS: u64 = 20_000;
 /// timeout, error 4 with the hash (the transaction stays pending).
 async fn send_sync(node: &Node, raw: &str, timeout: Option<u64>) -> Result<Value, RpcError> {
     let raw = decode_hex(raw).map_err(|e| RpcError::from(SubmitError::Tx(rollup_types::TxError::InvalidHex(e))))?;
-    let timeout_ms = timeout.unwrap_or(SYNC_DEFAULT_MS);
-    if timeout_ms > SYNC_MAX_MS {
-        return Err(RpcError::invalid_params(format!("timeout of {timeout_ms} ms; at most {SYNC_MAX_MS}")));
-    }
+    // EIP-7966: a timeout the node does not serve falls back to its default; geth clamps to its
+    // maximum.
+    let timeout_ms = match timeout {
+        None | Some(0) => SYNC_DEFAULT_MS,
+        Some(ms) => ms.min(SYNC_MAX_MS),
+    };
     let mut heads = node.events().heads();
+    let tx = rollup_types::SignedTx::decode(&raw).ok();
     let hash = node.submit_raw(raw).await?;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(timeout_ms);
+    let mut gap_checked = false;
     loop {
         if let Some(record) = node.store().transaction(hash).await? {
             dropped(&record)?;
@@ -320,6 +324,21 @@ async fn send_sync(node: &Node, raw: &str, timeout: Option<u64>) -> Result<Value
             {
                 let siblings = node.store().block_transaction_records(receipt.block_number).await?;
                 return to_json(rpc_receipt(&record, receipt, &block, &siblings)?);
+            }
+        }
+        // Held behind a nonce gap, it cannot be included until the gap is filled: say so now
+        // (error 5) instead of waiting out the timeout. Admission recovered the sender already;
+        // this recovers it once more, only for a transaction not included at once.
+        if !gap_checked && let Some(tx) = &tx {
+            gap_checked = true;
+            if let Ok(sender) = tx.recover_sender()
+                && node.pending_nonce(&sender) <= tx.nonce()
+            {
+                return Err(RpcError {
+                    code: 5,
+                    message: "The transaction was added to the mempool but wasn't processed due to a nonce gap.".into(),
+                    data: Some(json!(hash)),
+                });
             }
         }
         match tokio::time::timeout_at(deadline, heads.changed()).await {
