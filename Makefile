@@ -17,14 +17,14 @@ CARGO ?= cargo
 export ROLLUP_TOOLS_BIN := $(abspath $(TOOLS_BIN))
 export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
 
-.PHONY: devnet test tools postgres-check contracts check-artifacts test-contracts test-rust lint fmt clean prerequisites
+.PHONY: devnet test tools postgres-check contracts check-artifacts test-contracts test-rust lint fmt clean prerequisites test-clients
 
 ## devnet: build and run anvil, contracts, sequencer, executor, batcher and challenger (Ctrl-C stops).
 devnet: tools
 	$(CARGO) run --release --locked -p rollup -- devnet $(DEVNET_ARGS)
 
 ## test: artifacts drift check, forge tests, formatting, clippy, and every Rust test.
-test: tools check-artifacts test-contracts lint test-rust
+test: tools check-artifacts test-contracts lint test-rust test-clients
 
 prerequisites:
 	@command -v node >/dev/null || { echo "node (20+) and npm are required: install them from your OS packages"; exit 1; }
@@ -76,6 +76,12 @@ postgres-check:
 test-rust: tools
 	url=$$(bash scripts/postgres-check.sh); \
 	  ROLLUP_TEST_POSTGRES_URL="$${url:-$${ROLLUP_TEST_POSTGRES_URL:-}}" $(CARGO) test --workspace --locked
+
+## test-clients: viem, ethers and web3.py (pinned in clients/) against one fresh debug devnet.
+test-clients: tools
+	$(CARGO) build --locked -p rollup
+	target=$$($(CARGO) metadata --format-version 1 --no-deps --locked | node -p 'JSON.parse(require("fs").readFileSync(0)).target_directory'); \
+	  ROLLUP_BIN="$${ROLLUP_BIN:-$$target/debug/rollup}" bash clients/run.sh
 
 fmt: tools
 	$(CARGO) fmt --all

@@ -1209,13 +1209,18 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     if let Some(key) = args.challenger_key {
         config.challenger_key = key;
     }
-    let devnet = Devnet::start(config).await?;
+    // A signal while starting stops the start: dropping it kills the anvil it spawned (anvil
+    // runs in its own process group, so it would not get the terminal's signal).
+    let cancel = CancellationToken::new();
+    cancel_on_signal(cancel.clone());
+    let devnet = tokio::select! {
+        devnet = Devnet::start(config) => devnet?,
+        _ = cancel.cancelled() => return Ok(()),
+    };
     #[allow(clippy::print_stdout)]
     {
         println!("{}", devnet.banner());
     }
-    let cancel = CancellationToken::new();
-    cancel_on_signal(cancel.clone());
     devnet.run_until(cancel.cancelled_owned()).await
 }
 

@@ -1,0 +1,243 @@
+// ethers v6 against a running devnet: connect, write through a Contract, read the events
+// back with queryFilter and getLogs, contract.on over a filter, tx.wait(2), an EIP-7966
+// sync send as a raw request (ethers has no method for it), decoded custom errors and the
+// mapping of "nonce too low" to NONCE_EXPIRED. Run by clients/run.sh.
+
+import assert from 'node:assert/strict';
+import { Contract, JsonRpcProvider, Wallet, getAddress, isError, keccak256 } from 'ethers';
+import {
+  CHAIN_ID,
+  DEV_KEYS,
+  RPC_URL,
+  check,
+  contracts,
+  eventually,
+  finish,
+  needs,
+  startClient,
+} from './harness.mjs';
+
+startClient('ethers');
+
+// Every JSON-RPC method ethers sends (batches included), to check which ones it used.
+const sent = [];
+class RecordingProvider extends JsonRpcProvider {
+  async _send(payload) {
+    for (const p of [payload].flat()) sent.push(p.method);
+    const result = await super._send(payload);
+    if (process.env.DEBUG_RPC) {
+      for (const [i, p] of [payload].flat().entries()) {
+        console.log(`-> ${p.method} ${JSON.stringify(p.params).slice(0, 200)}\n<- ${JSON.stringify(result[i]).slice(0, 300)}`);
+      }
+    }
+    return result;
+  }
+}
+// The default polling interval is 4 s; the devnet seals a block every 200 ms.
+const provider = new RecordingProvider(RPC_URL, undefined, { pollingInterval: 100, cacheTimeout: -1 });
+const wallet = new Wallet(DEV_KEYS[5], provider);
+const me = wallet.address;
+const TO = getAddress('0x00000000000000000000000000000000000000a2');
+
+const { address, abi, WETH, USDC } = await contracts();
+const sys = new Contract(address, abi, wallet);
+
+// 1. Connect.
+await check('1 chainId and block number', async () => {
+  const network = await provider.getNetwork();
+  assert.equal(network.chainId, BigInt(CHAIN_ID));
+  const head = await provider.getBlockNumber();
+  assert.equal(typeof head, 'number');
+  const block = await provider.getBlock(head);
+  assert.equal(block.number, head);
+});
+
+// 2. Sign, send, wait for the receipt.
+const amount1 = 1_000_001n;
+const first = await check('2 contract.transfer + tx.wait()', async () => {
+  const before = await sys.balanceOf(USDC, me);
+  const tx = await sys.transfer(USDC, TO, amount1);
+  const receipt = await tx.wait(1, 10_000);
+  assert.equal(receipt.status, 1);
+  assert.equal(receipt.hash, tx.hash);
+  assert.equal(receipt.from, me);
+  assert.equal(receipt.to, getAddress(address));
+  assert.equal(await sys.balanceOf(USDC, me), before - amount1);
+  assert.equal(receipt.logs.length, 1, 'one log in the receipt');
+  const [log] = receipt.logs;
+  assert.equal(log.eventName, 'Transfer');
+  assert.deepEqual(log.args.toObject(), { token: USDC, from: me, to: TO, amount: amount1 });
+  return receipt;
+});
+
+// 3. The events by range and by block hash, consistent with the receipt.
+await check('3 queryFilter / getLogs match the receipt', async () => {
+  const receipt = needs(first, 'the receipt of check 2');
+  const fromBlock = Math.max(0, receipt.blockNumber - 20);
+  const events = await sys.queryFilter(sys.filters.Transfer(USDC, me), fromBlock, receipt.blockNumber);
+  for (const e of events) {
+    assert.equal(e.args.token, USDC, 'the topic filter on token');
+    assert.equal(e.args.from, me, 'the topic filter on from');
+    assert.ok(e.blockNumber >= fromBlock && e.blockNumber <= receipt.blockNumber, 'the block range');
+  }
+  const mine = events.filter((e) => e.transactionHash === receipt.hash);
+  assert.equal(mine.length, 1, `the transfer's event among ${events.length} in [${fromBlock}, ${receipt.blockNumber}]`);
+  const [ev] = mine;
+  assert.equal(ev.eventName, 'Transfer');
+  assert.equal(ev.fragment.format(), 'Transfer(address,address,address,uint256)');
+  assert.deepEqual(ev.args.toObject(), { token: USDC, from: me, to: TO, amount: amount1 });
+  assert.equal(ev.blockHash, receipt.blockHash);
+  assert.equal(ev.blockNumber, receipt.blockNumber);
+  assert.equal(ev.transactionIndex, receipt.index);
+  assert.equal(ev.removed, false);
+  const inReceipt = receipt.logs.find((l) => l.index === ev.index);
+  assert.ok(inReceipt, `logIndex ${ev.index} is in the receipt`);
+  assert.deepEqual([...inReceipt.topics], [...ev.topics]);
+  assert.equal(inReceipt.data, ev.data);
+
+  // The same log by block hash, filtered on the recipient.
+  const filter = await sys.filters.Transfer(null, null, TO).getTopicFilter();
+  const byHash = await provider.getLogs({ address, topics: filter, blockHash: receipt.blockHash });
+  const again = byHash.find((l) => l.transactionHash === receipt.hash);
+  assert.ok(again, 'the log by blockHash');
+  assert.equal(again.index, ev.index);
+  assert.equal(again.transactionIndex, ev.transactionIndex);
+});
+
+// 4. contract.on sees the next transfer arrive.
+const amount2 = 2_000_002n;
+const second = await check(
+  '4 contract.on(Transfer) sees a new transfer',
+  async () => {
+    const seen = [];
+    const filter = sys.filters.Transfer(null, me);
+    // With a filter (not an event name) ethers 6 passes only the ContractEventPayload: the
+    // decoded args are on it, not spread before it.
+    const listener = (...params) => {
+      const payload = params.at(-1);
+      const [token, from, to, amount] = payload.args;
+      seen.push({ token, from, to, amount, log: payload.log });
+    };
+    const mark = sent.length;
+    await sys.on(filter, listener);
+    try {
+      // Let the subscriber install its filter before sending.
+      await eventually(
+        () => (sent.slice(mark).includes('eth_newFilter') ? true : undefined),
+        5_000,
+        'ethers installs a filter (eth_newFilter)',
+      );
+      const tx = await sys.transfer(USDC, TO, amount2);
+      const got = await eventually(
+        () => seen.find((e) => e.log.transactionHash === tx.hash),
+        10_000,
+        `the Transfer of ${tx.hash} delivered to contract.on`,
+      );
+      assert.deepEqual(
+        { token: got.token, from: got.from, to: got.to, amount: got.amount },
+        { token: USDC, from: me, to: TO, amount: amount2 },
+      );
+      assert.ok(sent.slice(mark).includes('eth_getFilterChanges'), 'delivered through eth_getFilterChanges');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(seen.filter((e) => e.log.transactionHash === tx.hash).length, 1, 'delivered once');
+      return { tx, log: got.log };
+    } finally {
+      await sys.off(filter, listener);
+    }
+  },
+  20_000,
+);
+
+// 5. Two confirmations: an idle chain seals empty blocks, so the head moves on.
+await check('5 tx.wait(2)', async () => {
+  const { tx, log } = needs(second, 'the transfer of check 4');
+  const receipt = await tx.wait(2, 15_000);
+  assert.equal(receipt.status, 1);
+  assert.equal(receipt.blockHash, log.blockHash);
+  assert.ok((await receipt.confirmations()) >= 2);
+  const head = await provider.getBlockNumber();
+  assert.ok(head >= receipt.blockNumber + 1, `head ${head} is at least one block past ${receipt.blockNumber}`);
+});
+
+// 6. EIP-7966 (ethers 6.17 has no method for it: a raw request).
+await check('6 eth_sendRawTransactionSync (raw request)', async () => {
+  const amount3 = 3_000_003n;
+  const request = await wallet.populateTransaction(await sys.transfer.populateTransaction(USDC, TO, amount3));
+  const signed = await wallet.signTransaction(request);
+  const raw = await provider.send('eth_sendRawTransactionSync', [signed, 10_000]);
+  assert.equal(raw.transactionHash, keccak256(signed));
+  assert.equal(raw.status, '0x1');
+  const receipt = await provider.getTransactionReceipt(raw.transactionHash);
+  assert.equal(receipt.blockHash, raw.blockHash);
+  assert.equal(receipt.blockNumber, Number(raw.blockNumber));
+  assert.equal(receipt.logs.length, raw.logs.length);
+  const parsed = sys.interface.parseLog(raw.logs[0]);
+  assert.equal(parsed.name, 'Transfer');
+  assert.equal(parsed.args.amount, amount3);
+  assert.equal(Number(raw.logs[0].logIndex), receipt.logs[0].index);
+});
+
+// 7. Reverts come back as the contract's decoded custom errors.
+await check('7a swap with an impossible minAmountOut: error.revert.name InsufficientOutput', async () => {
+  const amountIn = 10n ** 15n;
+  const minOut = 10n ** 30n;
+  const quoted = await sys.getAmountOut(WETH, USDC, amountIn);
+  for (const [what, run] of [
+    ['staticCall', () => sys.swap.staticCall(WETH, USDC, amountIn, minOut)],
+    ['estimateGas', () => sys.swap.estimateGas(WETH, USDC, amountIn, minOut)],
+    ['send', () => sys.swap(WETH, USDC, amountIn, minOut)],
+  ]) {
+    const err = await run().then(
+      (ok) => assert.fail(`${what} of an impossible swap succeeded: ${ok}`),
+      (e) => e,
+    );
+    assert.ok(isError(err, 'CALL_EXCEPTION'), `${what}: CALL_EXCEPTION, got ${err.code}: ${err.shortMessage}`);
+    // ethers decodes a contract's custom errors in staticCall only; after estimateGas (which
+    // a send runs first) error.revert is null ("unknown custom error") and the contract's
+    // interface decodes error.data.
+    const revert = what === 'staticCall' ? err.revert : sys.interface.parseError(err.data);
+    assert.equal(revert?.name, 'InsufficientOutput', `${what}: revert name (${err.shortMessage}, data ${err.data})`);
+    assert.equal(revert.signature, 'InsufficientOutput(uint256,uint256)');
+    assert.deepEqual([...revert.args], [quoted, minOut], `${what}: revert args`);
+  }
+});
+
+await check('7b transfer of more than the balance: error.revert.name InsufficientBalance', async () => {
+  const balance = await sys.balanceOf(USDC, me);
+  const err = await sys.transfer.staticCall(USDC, TO, balance + 1n).then(
+    () => assert.fail('an overdraft called fine'),
+    (e) => e,
+  );
+  assert.ok(isError(err, 'CALL_EXCEPTION'), `CALL_EXCEPTION, got ${err.code}`);
+  assert.equal(err.revert?.name, 'InsufficientBalance');
+  assert.deepEqual([...err.revert.args], [USDC, me, balance, balance + 1n]);
+});
+
+// A swap that reverts, sent anyway (a gas limit given, so no estimate): included with status 0,
+// and tx.wait() throws CALL_EXCEPTION carrying the receipt.
+await check('7c a reverting swap sent with a gas limit: tx.wait() throws CALL_EXCEPTION, status 0', async () => {
+  const nonce = await provider.getTransactionCount(me, 'pending');
+  const tx = await sys.swap(WETH, USDC, 10n ** 15n, 10n ** 30n, { gasLimit: 300_000 });
+  const err = await tx.wait(1, 10_000).then(
+    (receipt) => assert.fail(`a reverting swap succeeded: status ${receipt.status}`),
+    (e) => e,
+  );
+  assert.ok(isError(err, 'CALL_EXCEPTION'), `CALL_EXCEPTION, got ${err.code}: ${err.shortMessage}`);
+  assert.equal(err.receipt?.status, 0);
+  assert.equal(err.receipt.hash, tx.hash);
+  assert.equal(err.receipt.logs.length, 0, 'a reverted transaction has no logs');
+  assert.equal(await provider.getTransactionCount(me, 'latest'), nonce + 1, 'the nonce is used');
+});
+
+// 8. "nonce too low" becomes ethers' NONCE_EXPIRED.
+await check('8 a used nonce: NONCE_EXPIRED', async () => {
+  const err = await sys.transfer(USDC, TO, 1n, { nonce: 0 }).then(
+    (tx) => assert.fail(`a transaction with nonce 0 was accepted: ${tx.hash}`),
+    (e) => e,
+  );
+  assert.ok(isError(err, 'NONCE_EXPIRED'), `NONCE_EXPIRED, got ${err.code}: ${err.shortMessage}`);
+  assert.match(err.info?.error?.message ?? '', /^nonce too low/, 'geth wording');
+});
+
+provider.destroy();
+finish('ethers');

@@ -1,0 +1,320 @@
+"""web3.py against a running devnet: connect, sign and send, events by range and by block
+hash, a log filter polled with get_new_entries, two confirmations, EIP-7966 as a raw request
+(web3.py has no method for it), decoded custom errors and "nonce too low". Run by
+clients/run.sh; a plain script: each check is reported, the exit status is 1 if any failed.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+import urllib.request
+
+from eth_utils import keccak
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+
+RPC_URL = os.environ["ROLLUP_RPC_URL"]
+REST_URL = os.environ["ROLLUP_REST_URL"].rstrip("/")
+CHAIN_ID = int(os.environ["ROLLUP_CHAIN_ID"])
+SYSTEM_ADDRESS = "0x4200000000000000000000000000000000000010"
+# Anvil key #6, funded on L2 (types/src/genesis.rs); the Node clients use #4 and #5.
+KEY = "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e"
+TO = Web3.to_checksum_address("0x00000000000000000000000000000000000000a3")
+BUDGET_S = 50
+
+STARTED = time.monotonic()
+RESULTS = []
+
+
+def report():
+    failed = [name for name, ok in RESULTS if not ok]
+    ms = int((time.monotonic() - STARTED) * 1000)
+    line = f"== web3.py: {len(RESULTS) - len(failed)}/{len(RESULTS)} checks passed in {ms} ms"
+    if failed:
+        line += "; FAILED: " + "; ".join(failed)
+    print(line, flush=True)
+    return len(failed)
+
+
+def watchdog(_signum, _frame):
+    print(f"FAIL web3.py: the whole script passed its {BUDGET_S} s budget", file=sys.stderr, flush=True)
+    report()
+    os._exit(1)
+
+
+signal.signal(signal.SIGALRM, watchdog)
+signal.alarm(BUDGET_S)
+
+
+def check(name, fn):
+    """Runs one named check; a failure is reported and the next checks still run."""
+    t0 = time.monotonic()
+    try:
+        value = fn()
+        RESULTS.append((name, True))
+        print(f"  ok   {name} ({int((time.monotonic() - t0) * 1000)} ms)", flush=True)
+        return value
+    except Exception:  # noqa: BLE001 - every failure is reported the same way
+        RESULTS.append((name, False))
+        text = "".join(traceback.format_exc().splitlines(keepends=True)[-25:])
+        indented = "".join("       " + line for line in text.splitlines(keepends=True))
+        print(f"  FAIL {name} ({int((time.monotonic() - t0) * 1000)} ms)\n{indented}", file=sys.stderr, flush=True)
+        return None
+
+
+def needs(value, what):
+    if value is None:
+        raise AssertionError(f"skipped: needs {what}, which an earlier check did not give")
+    return value
+
+
+def eventually(poll, timeout_s, what, every_s=0.1):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = poll()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s: {what}")
+        time.sleep(every_s)
+
+
+def rest(path):
+    with urllib.request.urlopen(f"{REST_URL}{path}", timeout=5) as res:
+        assert res.status == 200, f"GET {path}: HTTP {res.status}"
+        return json.load(res)
+
+
+print(f"== web3.py against {RPC_URL} (chain id {CHAIN_ID})", flush=True)
+
+w3 = Web3(Web3.HTTPProvider(RPC_URL, request_kwargs={"timeout": 10}))
+acct = w3.eth.account.from_key(KEY)
+ME = acct.address
+
+listing = rest("/v1/contracts")
+assert listing["chainId"] == CHAIN_ID, listing["chainId"]
+system = next(c for c in listing["contracts"] if c["name"] == "L2System")
+assert system["address"].lower() == SYSTEM_ADDRESS
+tokens = {t["symbol"]: Web3.to_checksum_address(t["address"]) for t in listing["tokens"]}
+WETH, USDC = tokens["WETH"], tokens["USDC"]
+sysc = w3.eth.contract(address=Web3.to_checksum_address(system["address"]), abi=system["abi"])
+ABI = system["abi"]
+
+
+def balance_of(owner):
+    return sysc.functions.balanceOf(USDC, owner).call()
+
+
+def signed(fn, **overrides):
+    """A signed transaction calling `fn`, filled by web3.py (nonce, gas, fees, chain id)."""
+    params = {"from": ME, **overrides}
+    if "nonce" not in params:
+        params["nonce"] = w3.eth.get_transaction_count(ME, "pending")
+    tx = fn.build_transaction(params)
+    assert tx["chainId"] == CHAIN_ID
+    return acct.sign_transaction(tx)
+
+
+def send_transfer(amount, **overrides):
+    return w3.eth.send_raw_transaction(signed(sysc.functions.transfer(USDC, TO, amount), **overrides).raw_transaction)
+
+
+def error_selector(name):
+    item = next(e for e in ABI if e["type"] == "error" and e["name"] == name)
+    types = [i["type"] for i in item["inputs"]]
+    return "0x" + keccak(text=f"{name}({','.join(types)})")[:4].hex(), types
+
+
+def decode_custom_error(err, name):
+    """The args of custom error `name` from a ContractCustomError's revert data."""
+    assert isinstance(err, ContractCustomError), f"ContractCustomError, got {type(err).__name__}: {err}"
+    data = err.data
+    selector, types = error_selector(name)
+    assert data[:10] == selector, f"revert data {data} is not {name} ({selector})"
+    values = w3.codec.decode(types, bytes.fromhex(data[10:]))
+    return [Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, values)]
+
+
+# 1. Connect.
+def connect():
+    assert w3.is_connected()
+    assert w3.eth.chain_id == CHAIN_ID, w3.eth.chain_id
+    head = w3.eth.block_number
+    assert isinstance(head, int)
+    assert w3.eth.get_block(head)["number"] == head
+
+
+check("1 chain_id and block_number", connect)
+
+AMOUNT1 = 1_000_001
+
+
+# 2. Sign, send, wait for the receipt.
+def first_transfer():
+    before = balance_of(ME)
+    tx_hash = send_transfer(AMOUNT1)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.1)
+    assert receipt["status"] == 1, receipt
+    assert receipt["transactionHash"] == tx_hash
+    assert receipt["from"] == ME
+    assert balance_of(ME) == before - AMOUNT1
+    (event,) = sysc.events.Transfer().process_receipt(receipt)
+    assert dict(event["args"]) == {"token": USDC, "from": ME, "to": TO, "amount": AMOUNT1}, event["args"]
+    return receipt
+
+
+first = check("2 send_raw_transaction transfer + wait_for_transaction_receipt", first_transfer)
+
+
+# 3. The events by range and by block hash, consistent with the receipt.
+def events_match():
+    receipt = needs(first, "the receipt of check 2")
+    from_block = max(0, receipt["blockNumber"] - 20)
+    events = sysc.events.Transfer.get_logs(
+        argument_filters={"token": USDC, "from": ME}, from_block=from_block, to_block=receipt["blockNumber"]
+    )
+    for e in events:
+        assert e["args"]["token"] == USDC and e["args"]["from"] == ME, "the topic filters"
+        assert from_block <= e["blockNumber"] <= receipt["blockNumber"], "the block range"
+    mine = [e for e in events if e["transactionHash"] == receipt["transactionHash"]]
+    assert len(mine) == 1, f"the transfer's event among {len(events)} in [{from_block}, {receipt['blockNumber']}]"
+    (ev,) = mine
+    assert ev["event"] == "Transfer"
+    assert dict(ev["args"]) == {"token": USDC, "from": ME, "to": TO, "amount": AMOUNT1}
+    assert ev["blockHash"] == receipt["blockHash"]
+    assert ev["blockNumber"] == receipt["blockNumber"]
+    assert ev["transactionIndex"] == receipt["transactionIndex"]
+    in_receipt = [log for log in receipt["logs"] if log["logIndex"] == ev["logIndex"]]
+    assert len(in_receipt) == 1, f"logIndex {ev['logIndex']} is in the receipt"
+    assert in_receipt[0]["transactionIndex"] == ev["transactionIndex"]
+
+    by_hash = sysc.events.Transfer.get_logs(argument_filters={"to": TO}, block_hash=receipt["blockHash"])
+    again = [e for e in by_hash if e["transactionHash"] == receipt["transactionHash"]]
+    assert len(again) == 1, "the log by block_hash"
+    assert again[0]["logIndex"] == ev["logIndex"]
+
+
+check("3 events.Transfer.get_logs matches the receipt", events_match)
+
+AMOUNT2 = 2_000_002
+
+
+# 4. A log filter polled with get_new_entries sees the next transfer.
+def watch():
+    log_filter = sysc.events.Transfer.create_filter(from_block="latest", argument_filters={"from": ME})
+    try:
+        tx_hash = send_transfer(AMOUNT2)
+        seen = []
+
+        def poll():
+            seen.extend(log_filter.get_new_entries())
+            found = [e for e in seen if e["transactionHash"] == tx_hash]
+            return found[0] if found else None
+
+        entry = eventually(poll, 10, f"the Transfer of {tx_hash.to_0x_hex()} from get_new_entries")
+        assert dict(entry["args"]) == {"token": USDC, "from": ME, "to": TO, "amount": AMOUNT2}, entry["args"]
+        time.sleep(0.3)
+        seen.extend(log_filter.get_new_entries())
+        assert len([e for e in seen if e["transactionHash"] == tx_hash]) == 1, "delivered once"
+        return tx_hash, entry
+    finally:
+        assert w3.eth.uninstall_filter(log_filter.filter_id) is True
+
+
+second = check("4 create_filter + get_new_entries sees a new transfer", watch)
+
+
+# 5. Two confirmations: an idle chain seals empty blocks, so the head moves on.
+def confirmations():
+    tx_hash, entry = needs(second, "the transfer of check 4")
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.1)
+    assert receipt["status"] == 1
+    assert receipt["blockHash"] == entry["blockHash"]
+    head = eventually(
+        lambda: (lambda h: h if h - receipt["blockNumber"] + 1 >= 2 else None)(w3.eth.block_number),
+        15,
+        f"2 confirmations of block {receipt['blockNumber']}",
+    )
+    assert head >= receipt["blockNumber"] + 1
+
+
+check("5 two confirmations (polling block_number)", confirmations)
+
+
+# 6. EIP-7966, as a raw request.
+def sync_send():
+    amount3 = 3_000_003
+    tx = signed(sysc.functions.transfer(USDC, TO, amount3))
+    response = w3.provider.make_request("eth_sendRawTransactionSync", [tx.raw_transaction.to_0x_hex(), 10_000])
+    assert "error" not in response, response.get("error")
+    raw = response["result"]
+    assert raw["transactionHash"] == tx.hash.to_0x_hex(), (raw["transactionHash"], tx.hash.to_0x_hex())
+    assert raw["status"] == "0x1"
+    receipt = w3.eth.get_transaction_receipt(tx.hash)
+    assert receipt["blockHash"].to_0x_hex() == raw["blockHash"]
+    (event,) = sysc.events.Transfer().process_receipt(receipt)
+    assert event["args"]["amount"] == amount3
+    assert int(raw["logs"][0]["logIndex"], 16) == event["logIndex"]
+
+
+check("6 eth_sendRawTransactionSync (raw request)", sync_send)
+
+
+# 7. Reverts: the custom error's data, and the node's decoded message.
+def impossible_swap():
+    amount_in = 10**15
+    min_out = 10**30
+    quoted = sysc.functions.getAmountOut(WETH, USDC, amount_in).call()
+    fn = sysc.functions.swap(WETH, USDC, amount_in, min_out)
+    for what, run in (("call", lambda: fn.call({"from": ME})), ("estimate_gas", lambda: fn.estimate_gas({"from": ME}))):
+        try:
+            run()
+        except ContractLogicError as err:
+            assert decode_custom_error(err, "InsufficientOutput") == [quoted, min_out], what
+        else:
+            raise AssertionError(f"{what} of an impossible swap succeeded")
+    # The node's own message names the error (docs/api.md 3.0c); web3.py keeps only the data.
+    response = w3.provider.make_request(
+        "eth_call", [{"from": ME, "to": sysc.address, "data": fn._encode_transaction_data()}, "latest"]
+    )
+    error = response["error"]
+    assert error["code"] == 3, error
+    assert error["message"] == f"execution reverted: InsufficientOutput({quoted}, {min_out})", error["message"]
+
+
+check("7a swap with an impossible minAmountOut: ContractCustomError InsufficientOutput", impossible_swap)
+
+
+def overdraft():
+    balance = balance_of(ME)
+    try:
+        sysc.functions.transfer(USDC, TO, balance + 1).call({"from": ME})
+    except ContractLogicError as err:
+        assert decode_custom_error(err, "InsufficientBalance") == [USDC, ME, balance, balance + 1]
+    else:
+        raise AssertionError("an overdraft called fine")
+
+
+check("7b transfer of more than the balance: ContractCustomError InsufficientBalance", overdraft)
+
+
+# 8. "nonce too low": web3.py has no typed error for it; a Web3RPCError with geth's words.
+def nonce_too_low():
+    try:
+        tx_hash = send_transfer(1, nonce=0)
+    except Web3RPCError as err:
+        error = err.rpc_response["error"]
+        assert error["code"] == -32000, error
+        assert error["message"].startswith("nonce too low"), error["message"]
+        assert error.get("data") == "nonce_too_low", error
+        assert "nonce too low" in str(err)
+    else:
+        raise AssertionError(f"a transaction with nonce 0 was accepted: {tx_hash.to_0x_hex()}")
+
+
+check("8 a used nonce: Web3RPCError 'nonce too low'", nonce_too_low)
+
+sys.exit(1 if report() else 0)

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The Ethereum clients users point at this chain, against one fresh devnet: viem and ethers
+# (pinned in package-lock.json) and web3.py (pinned in python/requirements.txt, installed in
+# clients/.venv). Exits non-zero, naming them, if any client fails.
+#
+#   ROLLUP_BIN            the rollup binary (default: the debug build in $CARGO_TARGET_DIR,
+#                         else ~/.cache/optimistic-rollup/target)
+#   ROLLUP_TOOLS_BIN      where anvil is (default: .tools/bin, `make tools` fills it)
+#   ROLLUP_DEVNET_ARGS    more `rollup devnet` options
+#   CLIENTS               which clients to run (default: "viem ethers web3")
+#   KEEP_DEVNET_DIR=1     keep the devnet's data directory and log after a success too
+#   DEBUG_RPC=1           ethers.test.mjs prints every JSON-RPC request and answer
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+ROLLUP_BIN=${ROLLUP_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/optimistic-rollup/target}/debug/rollup}
+export ROLLUP_TOOLS_BIN=${ROLLUP_TOOLS_BIN:-$root/.tools/bin}
+CLIENTS=${CLIENTS:-viem ethers web3}
+READY_TIMEOUT_S=${READY_TIMEOUT_S:-180}
+CLIENT_TIMEOUT_S=${CLIENT_TIMEOUT_S:-90}
+
+log() { printf '[clients] %s\n' "$*"; }
+die() { printf '[clients] %s\n' "$*" >&2; exit 1; }
+
+[[ -x $ROLLUP_BIN ]] || die "no rollup binary at $ROLLUP_BIN: run 'cargo build -p rollup' or set ROLLUP_BIN"
+[[ -x $ROLLUP_TOOLS_BIN/anvil ]] || die "no anvil in $ROLLUP_TOOLS_BIN: run 'make tools' or set ROLLUP_TOOLS_BIN"
+command -v node >/dev/null || die "node (20+) is required"
+command -v python3 >/dev/null || die "python3 (3.10+) is required"
+command -v curl >/dev/null || die "curl is required"
+
+# --- the pinned clients, installed when missing or when their pins changed -----------------
+if ! cmp -s "$here/package-lock.json" "$here/node_modules/.installed-package-lock.json" 2>/dev/null; then
+  log "installing viem and ethers (npm ci)"
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$here/package-lock.json" "$here/node_modules/.installed-package-lock.json"
+fi
+venv=$here/.venv
+if ! cmp -s "$here/python/requirements.txt" "$venv/.installed-requirements.txt" 2>/dev/null; then
+  log "installing web3.py into $venv"
+  [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
+  cp "$here/python/requirements.txt" "$venv/.installed-requirements.txt"
+fi
+
+# --- one devnet -----------------------------------------------------------------------------
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+l2_port=$(free_port)
+l1_port=$(free_port)
+while [[ $l1_port == "$l2_port" ]]; do l1_port=$(free_port); done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rollup-clients.XXXXXX")
+devnet_log=$work/devnet.log
+banner=$work/banner.txt
+devnet_pid=
+status=1
+
+alive() { kill -0 "$1" 2>/dev/null; }
+stop_devnet() {
+  [[ -n $devnet_pid ]] || return 0
+  # The devnet's children (anvil runs in a process group of its own), to stop them
+  # ourselves if the devnet does not: a devnet stopped before it has started up leaves its
+  # anvil running.
+  local children
+  children=$(pgrep -P "$devnet_pid" 2>/dev/null || true)
+  if alive "$devnet_pid"; then
+    # SIGTERM stops the devnet as Ctrl-C does (anvil included), and unlike SIGINT it is not
+    # ignored when this script runs in the background.
+    kill -TERM "$devnet_pid" 2>/dev/null || true
+    for _ in $(seq 1 200); do alive "$devnet_pid" || break; sleep 0.1; done
+    if alive "$devnet_pid"; then
+      log "the devnet did not stop within 20 s: killing its process group"
+      kill -KILL -- "-$devnet_pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$devnet_pid" 2>/dev/null || true
+  for child in $children; do
+    alive "$child" || continue
+    log "stopping process $child the devnet left behind"
+    kill -TERM "$child" 2>/dev/null || true
+    for _ in $(seq 1 50); do alive "$child" || break; sleep 0.1; done
+    kill -KILL "$child" 2>/dev/null || true
+  done
+  devnet_pid=
+}
+on_exit() {
+  stop_devnet
+  if [[ $status -eq 0 && -z ${KEEP_DEVNET_DIR:-} ]]; then
+    rm -rf "$work"
+  else
+    log "devnet data and log kept in $work"
+  fi
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "starting a devnet ($ROLLUP_BIN) in $work: L2 on 127.0.0.1:$l2_port, anvil on $l1_port"
+# setsid: the devnet leads a process group of its own (see stop_devnet).
+# shellcheck disable=SC2086
+setsid "$ROLLUP_BIN" devnet \
+  --data-dir "$work/devnet" \
+  --http.addr "127.0.0.1:$l2_port" \
+  --l1.port "$l1_port" \
+  --block-time-ms 200 \
+  --empty-block-ms 500 \
+  ${ROLLUP_DEVNET_ARGS:-} >"$banner" 2>"$devnet_log" &
+devnet_pid=$!
+
+t0=$(date +%s)
+until curl -fsS -m 2 "http://127.0.0.1:$l2_port/readyz" >/dev/null 2>&1; do
+  if ! kill -0 "$devnet_pid" 2>/dev/null; then
+    tail -n 40 "$devnet_log" >&2
+    die "the devnet exited before it was ready"
+  fi
+  if (($(date +%s) - t0 > READY_TIMEOUT_S)); then
+    tail -n 40 "$devnet_log" >&2
+    die "the devnet was not ready within ${READY_TIMEOUT_S} s"
+  fi
+  sleep 0.5
+done
+# The banner is printed once everything runs: the L2 URL and chain id come from it.
+for _ in $(seq 1 100); do grep -q 'L2 JSON-RPC' "$banner" && break; sleep 0.1; done
+l2_line=$(grep -m1 'L2 JSON-RPC' "$banner") || die "no 'L2 JSON-RPC' line in the devnet's banner: $(cat "$banner")"
+rpc_url=$(grep -oE 'https?://[^ ]+' <<<"$l2_line" | head -1)
+chain_id=$(grep -oE 'chain id [0-9]+' <<<"$l2_line" | grep -oE '[0-9]+')
+[[ -n $rpc_url && -n $chain_id ]] || die "could not read the URL and chain id from: $l2_line"
+log "devnet ready in $(($(date +%s) - t0)) s: $l2_line"
+
+export ROLLUP_RPC_URL=$rpc_url ROLLUP_REST_URL=$rpc_url ROLLUP_CHAIN_ID=$chain_id
+
+# --- the clients, one after the other -------------------------------------------------------
+failed=()
+summary=()
+for client in $CLIENTS; do
+  case $client in
+    viem) cmd=(node "$here/viem.test.mjs") ;;
+    ethers) cmd=(node "$here/ethers.test.mjs") ;;
+    web3) cmd=("$venv/bin/python" "$here/python/test_web3.py") ;;
+    *) die "unknown client $client (viem, ethers or web3)" ;;
+  esac
+  start=$(date +%s%N)
+  if timeout -k 5 "$CLIENT_TIMEOUT_S" "${cmd[@]}"; then rc=0; else rc=$?; fi
+  secs=$(awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.1f", ns / 1e9 }')
+  if ((rc == 0)); then
+    summary+=("  pass  $client  ${secs} s")
+  else
+    [[ $rc == 124 ]] && echo "[clients] $client was killed after ${CLIENT_TIMEOUT_S} s" >&2
+    summary+=("  FAIL  $client  ${secs} s (exit $rc)")
+    failed+=("$client")
+  fi
+  if ! kill -0 "$devnet_pid" 2>/dev/null; then
+    tail -n 40 "$devnet_log" >&2
+    summary+=("  the devnet exited during $client")
+    failed+=("devnet")
+    break
+  fi
+done
+
+log "summary:"
+printf '%s\n' "${summary[@]}"
+if ((${#failed[@]})); then
+  grep -E ' (ERROR|WARN) ' "$devnet_log" | tail -n 20 >&2 || true
+  log "FAILED: ${failed[*]}"
+  exit 1
+fi
+status=0
+log "all clients passed"

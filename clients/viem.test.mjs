@@ -1,0 +1,330 @@
+// viem against a running devnet: connect, write, read the events back by range and by
+// block hash, watch them arrive over a polled filter, confirmations, EIP-7966 sync sends,
+// decoded custom errors and the mapping of "nonce too low". Run by clients/run.sh.
+
+import assert from 'node:assert/strict';
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  NonceTooLowError,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  encodeFunctionData,
+  getAbiItem,
+  getAddress,
+  http,
+  keccak256,
+  parseEventLogs,
+} from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import {
+  CHAIN_ID,
+  DEV_KEYS,
+  RPC_URL,
+  check,
+  contracts,
+  eventually,
+  finish,
+  needs,
+  startClient,
+} from './harness.mjs';
+
+startClient('viem');
+
+const chain = defineChain({
+  id: CHAIN_ID,
+  name: 'Optimistic rollup devnet',
+  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+  rpcUrls: { default: { http: [RPC_URL] } },
+  // The devnet seals a block every 200 ms here; without it viem polls every 4 s.
+  blockTime: 200,
+});
+
+// Every JSON-RPC method viem sends, to check which ones an action really used.
+const sent = [];
+const transport = http(RPC_URL, {
+  timeout: 10_000,
+  retryCount: 0,
+  onFetchRequest: async (request) => {
+    const body = JSON.parse(await request.clone().text());
+    for (const r of Array.isArray(body) ? body : [body]) sent.push(r.method);
+  },
+});
+const client = createPublicClient({ chain, transport, pollingInterval: 100 });
+const account = privateKeyToAccount(DEV_KEYS[4]);
+const wallet = createWalletClient({ chain, transport, account, pollingInterval: 100 });
+const me = account.address;
+const TO = getAddress('0x00000000000000000000000000000000000000a1');
+
+const { address, abi, WETH, USDC } = await contracts();
+const balanceOf = (owner) => client.readContract({ address, abi, functionName: 'balanceOf', args: [USDC, owner] });
+const transfer = (amount, extra = {}) =>
+  wallet.writeContract({ address, abi, functionName: 'transfer', args: [USDC, TO, amount], ...extra });
+const methodsDuring = async (fn) => {
+  const from = sent.length;
+  const value = await fn();
+  return { value, methods: sent.slice(from) };
+};
+
+// 1. Connect.
+await check('1 chainId and block number', async () => {
+  assert.equal(await client.getChainId(), CHAIN_ID);
+  const head = await client.getBlockNumber({ cacheTime: 0 });
+  assert.equal(typeof head, 'bigint');
+  const block = await client.getBlock({ blockNumber: head });
+  assert.equal(block.number, head);
+});
+
+// 2. Sign, send, wait for the receipt.
+const amount1 = 1_000_001n;
+const first = await check('2 writeContract transfer + waitForTransactionReceipt', async () => {
+  const before = await balanceOf(me);
+  const toBefore = await balanceOf(TO);
+  const hash = await transfer(amount1);
+  const receipt = await client.waitForTransactionReceipt({ hash, timeout: 10_000 });
+  assert.equal(receipt.status, 'success');
+  assert.equal(receipt.transactionHash, hash);
+  assert.equal(getAddress(receipt.from), me);
+  assert.equal(getAddress(receipt.to), getAddress(address));
+  assert.equal(await balanceOf(me), before - amount1);
+  assert.equal(await balanceOf(TO), toBefore + amount1);
+  const [decoded, ...more] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'Transfer' });
+  assert.equal(more.length, 0, 'one Transfer in the receipt');
+  assert.deepEqual(decoded.args, { token: USDC, from: me, to: TO, amount: amount1 });
+  return { hash, receipt };
+});
+
+// 3. The events by range and by block hash, consistent with the receipt.
+await check('3 getContractEvents / getLogs match the receipt', async () => {
+  const { hash, receipt } = needs(first, 'the receipt of check 2');
+  const fromBlock = receipt.blockNumber > 20n ? receipt.blockNumber - 20n : 0n;
+  const events = await client.getContractEvents({
+    address,
+    abi,
+    eventName: 'Transfer',
+    args: { token: USDC, from: me },
+    fromBlock,
+    toBlock: receipt.blockNumber,
+  });
+  for (const e of events) {
+    assert.equal(e.args.token, USDC, 'the topic filter on token');
+    assert.equal(e.args.from, me, 'the topic filter on from');
+    assert.ok(e.blockNumber >= fromBlock && e.blockNumber <= receipt.blockNumber, 'the block range');
+  }
+  const mine = events.filter((e) => e.transactionHash === hash);
+  assert.equal(mine.length, 1, `the transfer's event among ${events.length} in [${fromBlock}, ${receipt.blockNumber}]`);
+  const [ev] = mine;
+  assert.equal(ev.eventName, 'Transfer');
+  assert.deepEqual(ev.args, { token: USDC, from: me, to: TO, amount: amount1 });
+  assert.equal(ev.blockHash, receipt.blockHash);
+  assert.equal(ev.blockNumber, receipt.blockNumber);
+  assert.equal(ev.transactionIndex, receipt.transactionIndex);
+  assert.equal(ev.removed, false);
+  const inReceipt = receipt.logs.find((l) => l.logIndex === ev.logIndex);
+  assert.ok(inReceipt, `logIndex ${ev.logIndex} is in the receipt`);
+  assert.deepEqual(inReceipt.topics, ev.topics);
+  assert.equal(inReceipt.data, ev.data);
+  assert.equal(inReceipt.transactionIndex, ev.transactionIndex);
+
+  // The same log by block hash, with the event given as an ABI item.
+  const byHash = await client.getLogs({
+    address,
+    event: getAbiItem({ abi, name: 'Transfer' }),
+    args: { to: TO },
+    blockHash: receipt.blockHash,
+  });
+  const again = byHash.find((l) => l.transactionHash === hash);
+  assert.ok(again, 'the log by blockHash');
+  assert.equal(again.logIndex, ev.logIndex);
+  assert.deepEqual(again.args, ev.args);
+
+  // And the block's receipts, in order, hold the same receipt.
+  const receipts = await client.request({ method: 'eth_getBlockReceipts', params: [receipt.blockHash] });
+  const raw = receipts.find((r) => r.transactionHash === hash);
+  assert.ok(raw, 'eth_getBlockReceipts holds the receipt');
+  assert.equal(BigInt(raw.transactionIndex), BigInt(receipt.transactionIndex));
+});
+
+// 4. A watcher over a polled filter sees the next transfer arrive.
+const amount2 = 2_000_002n;
+const second = await check(
+  '4 watchContractEvent (poll) sees a new transfer',
+  async () => {
+    const seen = [];
+    let failure;
+    const { value: unwatch, methods: setup } = await methodsDuring(async () => {
+      const unwatch = client.watchContractEvent({
+        address,
+        abi,
+        eventName: 'Transfer',
+        args: { from: me },
+        poll: true,
+        pollingInterval: 100,
+        onLogs: (logs) => seen.push(...logs),
+        onError: (err) => (failure = err),
+      });
+      // Let the first poll install the filter before sending.
+      await eventually(() => (sent.includes('eth_newFilter') ? true : undefined), 5_000, 'eth_newFilter sent');
+      return unwatch;
+    });
+    try {
+      assert.ok(setup.includes('eth_newFilter'), `the watcher installs a filter (sent: ${setup})`);
+      const hash = await transfer(amount2);
+      const log = await eventually(
+        () => {
+          if (failure) throw failure;
+          return seen.find((l) => l.transactionHash === hash);
+        },
+        10_000,
+        `the Transfer of ${hash} delivered by watchContractEvent`,
+      );
+      assert.deepEqual(log.args, { token: USDC, from: me, to: TO, amount: amount2 });
+      assert.ok(sent.includes('eth_getFilterChanges'), 'delivered through eth_getFilterChanges');
+      // Two more polls: the same log is not delivered twice.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(seen.filter((l) => l.transactionHash === hash).length, 1, 'delivered once');
+      if (failure) throw failure;
+      return { hash, log };
+    } finally {
+      unwatch();
+    }
+  },
+  20_000,
+);
+
+// 5. Two confirmations: an idle chain seals empty blocks, so the head moves on.
+await check('5 waitForTransactionReceipt({ confirmations: 2 })', async () => {
+  const { hash, log } = needs(second, 'the transfer of check 4');
+  const receipt = await client.waitForTransactionReceipt({ hash, confirmations: 2, timeout: 15_000 });
+  assert.equal(receipt.status, 'success');
+  assert.equal(receipt.blockHash, log.blockHash);
+  assert.equal(receipt.transactionIndex, log.transactionIndex);
+  const head = await client.getBlockNumber({ cacheTime: 0 });
+  assert.ok(head >= receipt.blockNumber + 1n, `head ${head} is at least one block past ${receipt.blockNumber}`);
+});
+
+// 6. EIP-7966: the node answers the send with the receipt.
+await check('6a writeContractSync (eth_sendRawTransactionSync)', async () => {
+  const amount3 = 3_000_003n;
+  const { value: receipt, methods } = await methodsDuring(() =>
+    wallet.writeContractSync({ address, abi, functionName: 'transfer', args: [USDC, TO, amount3], timeout: 10_000 }),
+  );
+  assert.ok(methods.includes('eth_sendRawTransactionSync'), `sent with eth_sendRawTransactionSync (sent: ${methods})`);
+  assert.ok(!methods.includes('eth_getTransactionReceipt'), 'no receipt polling after a sync send');
+  assert.equal(receipt.status, 'success');
+  const [decoded] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'Transfer' });
+  assert.deepEqual(decoded.args, { token: USDC, from: me, to: TO, amount: amount3 });
+  const stored = await client.getTransactionReceipt({ hash: receipt.transactionHash });
+  assert.equal(stored.blockHash, receipt.blockHash);
+  assert.equal(stored.transactionIndex, receipt.transactionIndex);
+  assert.deepEqual(stored.logs, receipt.logs);
+});
+
+await check('6b sendRawTransactionSync of a signed transfer', async () => {
+  const amount4 = 4_000_004n;
+  const { value: receipt, methods } = await methodsDuring(async () => {
+    const request = await wallet.prepareTransactionRequest({
+      to: address,
+      data: encodeFunctionData({ abi, functionName: 'transfer', args: [USDC, TO, amount4] }),
+    });
+    const serializedTransaction = await wallet.signTransaction(request);
+    const receipt = await client.sendRawTransactionSync({ serializedTransaction, timeout: 10_000 });
+    assert.equal(receipt.transactionHash, keccak256(serializedTransaction));
+    return receipt;
+  });
+  assert.ok(methods.includes('eth_sendRawTransactionSync'));
+  assert.equal(receipt.status, 'success');
+  const [decoded] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'Transfer' });
+  assert.equal(decoded.args.amount, amount4);
+});
+
+// Past its timeout the node answers error 4 with the hash as data (EIP-7966), which
+// viem's sendTransactionSync reads to go on polling for the receipt.
+await check('6c sendRawTransactionSync past its timeout: error 4 with the hash', async () => {
+  const request = await wallet.prepareTransactionRequest({
+    to: address,
+    data: encodeFunctionData({ abi, functionName: 'transfer', args: [USDC, TO, 5_000_005n] }),
+  });
+  const serializedTransaction = await wallet.signTransaction(request);
+  const hash = keccak256(serializedTransaction);
+  const err = await client.sendRawTransactionSync({ serializedTransaction, timeout: 1 }).then(
+    (receipt) => assert.fail(`included within 1 ms? ${receipt.transactionHash}`),
+    (e) => e,
+  );
+  const timedOut = err instanceof BaseError ? err.walk((e) => e?.code === 4) : null;
+  assert.ok(timedOut, `an error with code 4 in the cause chain, got ${err.name}: ${err.shortMessage}`);
+  assert.equal(timedOut.data, hash, 'the hash as data');
+  const receipt = await client.waitForTransactionReceipt({ hash, timeout: 10_000 });
+  assert.equal(receipt.status, 'success');
+});
+
+// 7. Reverts come back as the contract's decoded custom errors.
+const revertOf = (err) => {
+  assert.ok(err instanceof BaseError, `a viem error, got ${err}`);
+  const revert = err.walk((e) => e instanceof ContractFunctionRevertedError);
+  assert.ok(revert, `a ContractFunctionRevertedError in the cause chain of ${err.name}: ${err.shortMessage}`);
+  return revert;
+};
+await check('7a simulateContract swap with an impossible minAmountOut: InsufficientOutput', async () => {
+  const amountIn = 10n ** 15n;
+  const minOut = 10n ** 30n;
+  const quoted = await client.readContract({ address, abi, functionName: 'getAmountOut', args: [WETH, USDC, amountIn] });
+  const args = [WETH, USDC, amountIn, minOut];
+  for (const [what, run] of [
+    ['simulateContract', () => client.simulateContract({ account, address, abi, functionName: 'swap', args })],
+    ['estimateContractGas', () => client.estimateContractGas({ account, address, abi, functionName: 'swap', args })],
+  ]) {
+    const err = await run().then(
+      (ok) => assert.fail(`${what} of an impossible swap succeeded: ${ok}`),
+      (e) => e,
+    );
+    const revert = revertOf(err);
+    assert.equal(revert.data?.errorName, 'InsufficientOutput', `${what}: errorName`);
+    assert.deepEqual(revert.data.args, [quoted, minOut], `${what}: args`);
+    assert.match(revert.raw ?? '', /^0x[0-9a-f]{8}/, `${what}: raw revert data`);
+  }
+});
+
+await check('7b transfer of more than the balance: InsufficientBalance', async () => {
+  const balance = await balanceOf(me);
+  const err = await client
+    .simulateContract({ account, address, abi, functionName: 'transfer', args: [USDC, TO, balance + 1n] })
+    .then(
+      () => assert.fail('an overdraft simulated fine'),
+      (e) => e,
+    );
+  const revert = revertOf(err);
+  assert.equal(revert.data?.errorName, 'InsufficientBalance');
+  assert.deepEqual(revert.data.args, [USDC, me, balance, balance + 1n]);
+});
+
+// A swap that reverts, sent anyway (a gas limit given, so no estimate): included, reverted.
+await check('7c a reverting swap sent with a gas limit: receipt status reverted', async () => {
+  const hash = await wallet.writeContract({
+    address,
+    abi,
+    functionName: 'swap',
+    args: [WETH, USDC, 10n ** 15n, 10n ** 30n],
+    gas: 300_000n,
+  });
+  const receipt = await client.waitForTransactionReceipt({ hash, timeout: 10_000 });
+  assert.equal(receipt.status, 'reverted');
+  assert.equal(receipt.logs.length, 0, 'a reverted transaction has no logs');
+});
+
+// 8. "nonce too low" becomes viem's NonceTooLowError.
+await check('8 a used nonce: NonceTooLowError', async () => {
+  const err = await transfer(1n, { nonce: 0 }).then(
+    (hash) => assert.fail(`a transaction with nonce 0 was accepted: ${hash}`),
+    (e) => e,
+  );
+  assert.ok(err instanceof BaseError, `a viem error, got ${err}`);
+  const typed = err.walk((e) => e instanceof NonceTooLowError);
+  assert.ok(typed, `NonceTooLowError in the cause chain, got ${err.name}: ${err.shortMessage}`);
+  const rpc = err.walk((e) => e?.code === -32000);
+  assert.ok(rpc, 'the JSON-RPC error -32000 in the cause chain');
+  assert.match(rpc.details, /^nonce too low/, 'geth wording');
+});
+
+finish('viem');
