@@ -3,7 +3,7 @@
 //! position the inbox checks, and verified by the challenger from L1 data alone; the bridged
 //! tokens move, leave through `withdraw`, and are paid on L1 against a final batch.
 
-use super::{all_succeed, eventually, get};
+use super::{all_succeed, eventually, get, l1_view};
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
     providers::{Provider, ProviderBuilder},
@@ -26,7 +26,10 @@ use rollup_types::{
     keys,
     signer::Signer,
 };
-use rollup_types::{genesis::USDC, status::ProofState};
+use rollup_types::{
+    genesis::USDC,
+    status::{ChallengerStatus, ProofState},
+};
 use std::time::Duration;
 
 /// A view of the L2 system contract on the sequencer's committed state.
@@ -43,6 +46,27 @@ fn l2_view<C: SolCall>(devnet: &Devnet, call: C) -> C::Return {
 /// A balance on the devnet's L2, read from the sequencer's committed state.
 fn l2_balance(devnet: &Devnet, token: Address, owner: Address) -> U256 {
     l2_view(devnet, L2System::balanceOfCall { token, owner })
+}
+
+/// Waits for the challenger to have proven a fraud and the inbox to have rolled back, and
+/// returns its status with the inbox's `FraudProven` events.
+async fn proven_fraud(devnet: &Devnet) -> (ChallengerStatus, Vec<BatchInbox::FraudProven>) {
+    let mut challenger = devnet.challenger.clone();
+    let status = eventually(Duration::from_secs(60), "the fraud proven", || {
+        let status = challenger.borrow_and_update().clone();
+        async move {
+            (status.proofs.iter().any(|p| p.state == ProofState::Proven) && status.rollbacks >= 1).then_some(status)
+        }
+    })
+    .await;
+    let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    let filter = Filter::new()
+        .address(devnet.deployment.batch_inbox)
+        .event_signature(BatchInbox::FraudProven::SIGNATURE_HASH)
+        .from_block(0);
+    let logs = l1.get_logs(&filter).await.expect("logs");
+    let events = logs.iter().map(|l| BatchInbox::FraudProven::decode_log_data(&l.inner.data).expect("event")).collect();
+    (status, events)
 }
 
 /// Mines an anvil block every `period` (anvil here mines only when sent something; a
@@ -235,25 +259,10 @@ async fn a_lie_about_the_queue_is_proven_and_the_chain_goes_on(fault: Fault, fau
         let _: serde_json::Value = l1.raw_request("evm_mine".into(), serde_json::json!([])).await.expect("mine");
     }
 
-    let mut challenger = devnet.challenger.clone();
-    let status = eventually(Duration::from_secs(60), "the fraud proven", || {
-        let status = challenger.borrow_and_update().clone();
-        async move {
-            (status.proofs.iter().any(|p| p.state == ProofState::Proven) && status.rollbacks >= 1).then_some(status)
-        }
-    })
-    .await;
-    let logs = l1
-        .get_logs(
-            &Filter::new()
-                .address(d.batch_inbox)
-                .event_signature(BatchInbox::FraudProven::SIGNATURE_HASH)
-                .from_block(0),
-        )
-        .await
-        .expect("logs");
-    let event = BatchInbox::FraudProven::decode_log_data(&logs[0].inner.data).expect("event");
+    let (status, proven) = proven_fraud(&devnet).await;
+    let event = &proven[0];
     assert!(faults.contains(&event.fault), "{fault}: fault {} ({:?})", event.fault, status.proofs);
+    let mut challenger = devnet.challenger.clone();
 
     // The honest chain: both entries consumed by a batch the challenger verifies.
     let url = devnet.url();
@@ -340,17 +349,10 @@ async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
     let hash =
         devnet.sequencer.node.submit_raw(alice.eip1559(d.l2_chain_id, 0, call.abi_encode().into()).encoded().into());
     let block = all_succeed(&url, &[hash.await.expect("accepted")]).await;
-    let inbox_view = |call: BatchInbox::lastL2BlockCall| {
-        let l1 = l1.clone();
-        async move {
-            let out = l1
-                .call(TransactionRequest::default().with_to(d.batch_inbox).with_input(call.abi_encode()))
-                .await
-                .expect("lastL2Block");
-            BatchInbox::lastL2BlockCall::abi_decode_returns(&out).expect("u64")
-        }
-    };
-    assert!(inbox_view(BatchInbox::lastL2BlockCall {}).await < block, "the withdrawal's block is not posted yet");
+    assert!(
+        l1_view(&devnet.l1_rpc, d.batch_inbox, BatchInbox::lastL2BlockCall {}).await < block,
+        "the withdrawal's block is not posted yet"
+    );
 
     // The forged root: the state after the withdrawal's block plus the thief's leaf.
     let head = devnet.sequencer.node.head();
@@ -387,28 +389,10 @@ async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
         }
     };
     let forged_batch = eventually(Duration::from_secs(30), "the forged root posted", || async {
-        let count: U256 = {
-            let out = l1
-                .call(
-                    TransactionRequest::default()
-                        .with_to(d.batch_inbox)
-                        .with_input(BatchInbox::batchCountCall {}.abi_encode()),
-                )
-                .await
-                .expect("batchCount");
-            BatchInbox::batchCountCall::abi_decode_returns(&out).expect("u256")
-        };
-        let last = count.checked_sub(U256::from(1))?.to::<u64>();
-        let out = l1
-            .call(
-                TransactionRequest::default()
-                    .with_to(d.batch_inbox)
-                    .with_input(BatchInbox::getBatchCall { index: U256::from(last) }.abi_encode()),
-            )
-            .await
-            .ok()?;
-        let batch = BatchInbox::getBatchCall::abi_decode_returns(&out).ok()?;
-        (batch.stateRoot == forged_root).then_some(last)
+        let count = l1_view(&devnet.l1_rpc, d.batch_inbox, BatchInbox::batchCountCall {}).await;
+        let last = count.checked_sub(U256::from(1))?;
+        let batch = l1_view(&devnet.l1_rpc, d.batch_inbox, BatchInbox::getBatchCall { index: last }).await;
+        (batch.stateRoot == forged_root).then_some(last.to::<u64>())
     })
     .await;
     // While open (unless the challenger was faster still): not final, or already rolled back.
@@ -418,26 +402,10 @@ async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
         "refused for another reason: {early:?}"
     );
 
-    let mut challenger = devnet.challenger.clone();
-    let status = eventually(Duration::from_secs(60), "the forged root proven wrong", || {
-        let status = challenger.borrow_and_update().clone();
-        async move {
-            (status.proofs.iter().any(|p| p.state == ProofState::Proven) && status.rollbacks >= 1).then_some(status)
-        }
-    })
-    .await;
-    let proven = l1
-        .get_logs(
-            &Filter::new()
-                .address(d.batch_inbox)
-                .event_signature(BatchInbox::FraudProven::SIGNATURE_HASH)
-                .from_block(0),
-        )
-        .await
-        .expect("logs");
+    let (status, proven) = proven_fraud(&devnet).await;
     assert_eq!(proven.len(), 1, "{:?}", status.proofs);
-    let event = BatchInbox::FraudProven::decode_log_data(&proven[0].inner.data).expect("event");
-    assert_eq!(event.index, U256::from(forged_batch));
+    assert_eq!(proven[0].index, U256::from(forged_batch));
+    let mut challenger = devnet.challenger.clone();
 
     // The honest chain re-posts Alice's block; past every window, the thief's proof still
     // pays nothing (the index now holds the honest root) and Alice's withdrawal is paid once.
