@@ -239,5 +239,32 @@ await check('8 a used nonce: NONCE_EXPIRED', async () => {
   assert.match(err.info?.error?.message ?? '', /^nonce too low/, 'geth wording');
 });
 
+// 9. Tokens are ERC-20 contracts backed by the ledger.
+const ERC20_ABI = [
+  'function symbol() view returns (string)',
+  'function decimals() view returns (uint8)',
+  'function balanceOf(address) view returns (uint256)',
+  'function allowance(address,address) view returns (uint256)',
+  'function transfer(address,uint256) returns (bool)',
+  'function approve(address,uint256) returns (bool)',
+  'event Transfer(address indexed from, address indexed to, uint256 value)',
+];
+await check('9 ERC-20 contract: reads, transfer with its event, approve and allowance', async () => {
+  const usdc = new Contract(USDC, ERC20_ABI, wallet);
+  assert.equal(await usdc.symbol(), 'USDC');
+  assert.equal(await usdc.decimals(), 6n);
+  assert.equal(await usdc.balanceOf(me), await sys.balanceOf(USDC, me));
+  const before = await usdc.balanceOf(TO);
+  const receipt = await (await usdc.transfer(TO, 11n)).wait(1, 10_000);
+  assert.equal(receipt.status, 1);
+  const parsed = receipt.logs.map((l) => usdc.interface.parseLog(l)).filter((e) => e?.name === 'Transfer');
+  assert.equal(parsed.length, 1, 'one ERC-20 Transfer at the token');
+  assert.deepEqual([...parsed[0].args], [me, TO, 11n]);
+  assert.equal(await usdc.balanceOf(TO), before + 11n);
+  const spender = getAddress('0x00000000000000000000000000000000000000b2');
+  await (await usdc.approve(spender, 99n)).wait(1, 10_000);
+  assert.equal(await usdc.allowance(me, spender), 99n);
+});
+
 provider.destroy();
 finish('ethers');

@@ -1,6 +1,8 @@
 // viem against a running devnet: connect, write, read the events back by range and by
 // block hash, watch them arrive over a polled filter, confirmations, EIP-7966 sync sends,
-// decoded custom errors and the mapping of "nonce too low". Run by clients/run.sh.
+// decoded custom errors, the mapping of "nonce too low", tokens as ERC-20 contracts (viem's
+// erc20Abi: reads, multicall, approve, transfer, transferFrom) and a swap after an approval.
+// Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -11,6 +13,7 @@ import {
   createWalletClient,
   defineChain,
   encodeFunctionData,
+  erc20Abi,
   getAbiItem,
   getAddress,
   http,
@@ -325,6 +328,70 @@ await check('8 a used nonce: NonceTooLowError', async () => {
   const rpc = err.walk((e) => e?.code === -32000);
   assert.ok(rpc, 'the JSON-RPC error -32000 in the cause chain');
   assert.match(rpc.details, /^nonce too low/, 'geth wording');
+});
+
+// 9. Tokens are ERC-20 contracts backed by the ledger.
+const SPENDER_KEY = DEV_KEYS[7];
+await check('9a erc20Abi reads: symbol, decimals, balanceOf equal to the ledger', async () => {
+  assert.equal(await client.readContract({ address: USDC, abi: erc20Abi, functionName: 'symbol' }), 'USDC');
+  assert.equal(await client.readContract({ address: USDC, abi: erc20Abi, functionName: 'decimals' }), 6);
+  const viaToken = await client.readContract({ address: USDC, abi: erc20Abi, functionName: 'balanceOf', args: [me] });
+  assert.equal(viaToken, await balanceOf(me));
+  assert.ok((await client.getCode({ address: USDC }))?.length > 100, 'code at the token');
+});
+
+await check('9b multicall (Multicall3) of ERC-20 balances', async () => {
+  const chainWithMulticall = { ...chain, contracts: { multicall3: { address: '0xcA11bde05977b3631167028862bE2a173976CA11' } } };
+  const reader = createPublicClient({ chain: chainWithMulticall, transport, pollingInterval: 100 });
+  const before = sent.length;
+  const results = await reader.multicall({
+    contracts: [WETH, USDC].map((token) => ({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [me] })),
+    allowFailure: false,
+  });
+  assert.deepEqual(sent.slice(before), ['eth_call'], 'one eth_call for both reads');
+  assert.equal(results[1], await balanceOf(me));
+});
+
+await check('9c ERC-20 transfer, approve, transferFrom: balances, allowance, events at the token', async () => {
+  const spender = privateKeyToAccount(SPENDER_KEY);
+  const spenderWallet = createWalletClient({ chain, transport, account: spender, pollingInterval: 100 });
+  const erc20 = { address: USDC, abi: erc20Abi };
+  const toBefore = await balanceOf(TO);
+  const sent1 = await wallet.writeContract({ ...erc20, functionName: 'transfer', args: [TO, 5n] });
+  const r1 = await client.waitForTransactionReceipt({ hash: sent1, timeout: 10_000 });
+  assert.equal(r1.status, 'success');
+  assert.equal(getAddress(r1.to), getAddress(USDC));
+  const [ev] = parseEventLogs({ abi: erc20Abi, logs: r1.logs, eventName: 'Transfer' });
+  assert.equal(getAddress(ev.address), getAddress(USDC));
+  assert.deepEqual(ev.args, { from: me, to: TO, value: 5n });
+  const approved = await wallet.writeContract({ ...erc20, functionName: 'approve', args: [spender.address, 7n] });
+  assert.equal((await client.waitForTransactionReceipt({ hash: approved, timeout: 10_000 })).status, 'success');
+  const allowance = () => client.readContract({ ...erc20, functionName: 'allowance', args: [me, spender.address] });
+  assert.equal(await allowance(), 7n);
+  const pulled = await spenderWallet.writeContract({ ...erc20, functionName: 'transferFrom', args: [me, TO, 4n] });
+  assert.equal((await client.waitForTransactionReceipt({ hash: pulled, timeout: 10_000 })).status, 'success');
+  assert.equal(await allowance(), 3n);
+  assert.equal(await balanceOf(TO), toBefore + 9n);
+  const events = await client.getContractEvents({ ...erc20, eventName: 'Transfer', args: { to: TO }, fromBlock: r1.blockNumber });
+  assert.ok(events.filter((e) => e.args.to === TO).length >= 2, 'both ERC-20 Transfers by getLogs at the token');
+  // Over the allowance: the ledger's custom error, decoded with the system contract's ABI.
+  const err = await client
+    .simulateContract({ account: spender, ...erc20, functionName: 'transferFrom', args: [me, TO, 4n] })
+    .then(
+      () => assert.fail('an overdrawn allowance simulated fine'),
+      (e) => e,
+    );
+  assert.match(err.shortMessage ?? String(err), /revert/i);
+});
+
+await check('9d approve the system contract, then swap (the dapp flow)', async () => {
+  const erc20 = { address: WETH, abi: erc20Abi };
+  const hash = await wallet.writeContract({ ...erc20, functionName: 'approve', args: [address, 10n ** 16n] });
+  assert.equal((await client.waitForTransactionReceipt({ hash, timeout: 10_000 })).status, 'success');
+  const wethBefore = await client.readContract({ ...erc20, functionName: 'balanceOf', args: [me] });
+  const swap = await wallet.writeContract({ address, abi, functionName: 'swap', args: [WETH, USDC, 10n ** 16n, 1n] });
+  assert.equal((await client.waitForTransactionReceipt({ hash: swap, timeout: 10_000 })).status, 'success');
+  assert.equal(await client.readContract({ ...erc20, functionName: 'balanceOf', args: [me] }), wethBefore - 10n ** 16n);
 });
 
 finish('viem');

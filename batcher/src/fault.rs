@@ -181,7 +181,7 @@ impl Fault {
                 let header = codec::decode_header(data, chain).ok()?;
                 let at = header.chunks.first()?.bytes.start;
                 let mut bad = data.to_vec();
-                bad[at] |= 0x40;
+                bad[at] |= 0x80; // the reserved head bit (docs/batch-codec.md §3.3)
                 Some((bad, chunk_roots.to_vec()))
             }
             Self::MalformedHeader => {

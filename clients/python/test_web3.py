@@ -317,4 +317,39 @@ def nonce_too_low():
 
 check("8 a used nonce: Web3RPCError 'nonce too low'", nonce_too_low)
 
+# 9. Tokens are ERC-20 contracts backed by the ledger.
+ERC20_ABI = [
+    {"type": "function", "name": "symbol", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "", "type": "string"}]},
+    {"type": "function", "name": "decimals", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "", "type": "uint8"}]},
+    {"type": "function", "name": "balanceOf", "stateMutability": "view",
+     "inputs": [{"name": "owner", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]},
+    {"type": "function", "name": "transfer", "stateMutability": "nonpayable",
+     "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
+     "outputs": [{"name": "", "type": "bool"}]},
+    {"type": "event", "name": "Transfer", "anonymous": False, "inputs": [
+        {"name": "from", "type": "address", "indexed": True},
+        {"name": "to", "type": "address", "indexed": True},
+        {"name": "value", "type": "uint256", "indexed": False}]},
+]
+
+
+def erc20_token():
+    usdc = w3.eth.contract(address=USDC, abi=ERC20_ABI)
+    assert usdc.functions.symbol().call() == "USDC"
+    assert usdc.functions.decimals().call() == 6
+    assert usdc.functions.balanceOf(ME).call() == balance_of(ME)
+    before = usdc.functions.balanceOf(TO).call()
+    tx_hash = w3.eth.send_raw_transaction(signed(usdc.functions.transfer(TO, 13)).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.1)
+    assert receipt["status"] == 1, receipt
+    (event,) = usdc.events.Transfer().process_receipt(receipt)
+    assert event["address"] == USDC
+    assert dict(event["args"]) == {"from": ME, "to": TO, "value": 13}, event["args"]
+    assert usdc.functions.balanceOf(TO).call() == before + 13
+
+
+check("9 ERC-20 contract: reads and a transfer with its event at the token", erc20_token)
+
 sys.exit(1 if report() else 0)

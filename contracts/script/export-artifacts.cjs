@@ -10,6 +10,8 @@ const root = path.resolve(__dirname, '..');
 const outDir = process.argv[2] ? path.resolve(process.argv[2]) : path.join(root, 'artifacts');
 const contracts = [
   ['l2/L2System.sol', 'L2System'],
+  ['l2/L2Token.sol', 'L2Token'],
+  ['l2/Multicall3.sol', 'Multicall3'],
   ['l1/BatchInbox.sol', 'BatchInbox'],
   ['l1/ChunkVerifier.sol', 'ChunkVerifier'],
   ['l1/L1Bridge.sol', 'L1Bridge'],

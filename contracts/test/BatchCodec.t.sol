@@ -73,6 +73,10 @@ contract BatchCodecHarness {
         return BatchCodec.recoverSender(t, chainId);
     }
 
+    function hasTokenCallForm(bytes calldata input) external pure returns (bool) {
+        return BatchCodec.hasTokenCallForm(input);
+    }
+
     /// @dev Gas of the library calls alone (the calldata copy and ABI encoding excluded).
     function measure(bytes calldata data, uint256 chunkSize, uint256 index, uint256 chainId)
         external
@@ -165,6 +169,17 @@ contract BatchCodecTest is Test {
         }
     }
 
+    /// @dev Token-call operation code (§3.3.2) of calldata in canonical token-call form, else 0.
+    function _tokenOp(bytes memory input) internal pure returns (uint256 op) {
+        if (input.length < 4) return 0;
+        bytes4 sel = _selectorOf(input);
+        if (sel == 0xa9059cbb && input.length == 68) op = 1;
+        else if (sel == 0x095ea7b3 && input.length == 68) op = 2;
+        else if (sel == 0x23b872dd && input.length == 100) op = 3;
+        else return 0;
+        if (_word(input, 0) >> 160 != 0 || (op == 3 && _word(input, 1) >> 160 != 0)) return 0;
+    }
+
     /// @dev ABI word `i` after the selector.
     function _word(bytes memory input, uint256 i) internal pure returns (uint256 w) {
         assembly ("memory-safe") {
@@ -179,15 +194,26 @@ contract BatchCodecTest is Test {
         revert("address not in the registry");
     }
 
-    /// @dev The codec bytes of one transaction (§3.3).
+    /// @dev The codec bytes of one transaction (§3.3): a token call (§3.3.2) when its target
+    ///      is not the system contract.
     function _encodeTx(BatchCodec.Tx memory t, address[] memory registry) internal pure returns (bytes memory out) {
-        (uint256 op, uint256 amounts) = _compactOp(t.input);
+        bool token = t.to != SYSTEM;
+        (uint256 op, uint256 amounts) = token ? (_tokenOp(t.input), 1) : _compactOp(t.input);
+        require(!token || op != 0, "a call of another target that is not a token call");
         bool zero = t.maxPriorityFeePerGas == 0 && t.maxFeePerGas == 0;
-        uint256 head = (t.eip1559 ? 1 : 0) | (t.yParity ? 2 : 0) | (zero ? 4 : 0) | (op << 3);
+        uint256 head = (t.eip1559 ? 1 : 0) | (t.yParity ? 2 : 0) | (zero ? 4 : 0) | (op << 3) | (token ? 0x40 : 0);
         out = abi.encodePacked(_byte(head), _varint(t.nonce), _num(t.gasLimit));
         if (!zero && t.eip1559) out = abi.encodePacked(out, _num(t.maxPriorityFeePerGas), _num(t.maxFeePerGas));
         if (!zero && !t.eip1559) out = abi.encodePacked(out, _num(t.maxFeePerGas));
-        if (op == 0) {
+        if (token) {
+            // The pair (target, first calldata address), for transferFrom the recipient's index,
+            // then the amount (the last word).
+            uint256 i0 = _indexOf(registry, t.to);
+            uint256 i1 = _indexOf(registry, address(uint160(_word(t.input, 0))));
+            out = abi.encodePacked(out, _varint(i0 * registry.length + i1));
+            if (op == 3) out = abi.encodePacked(out, _varint(_indexOf(registry, address(uint160(_word(t.input, 1))))));
+            out = abi.encodePacked(out, _num(_word(t.input, op == 3 ? 2 : 1)));
+        } else if (op == 0) {
             out = abi.encodePacked(out, _varint(t.input.length), t.input);
         } else {
             // The registry pair i0 · R + i1.
@@ -319,7 +345,7 @@ contract BatchCodecTest is Test {
 
     /// @dev The signing payload (`signed` false) or the EIP-2718 bytes of `t`.
     function _refEncode(BatchCodec.Tx memory t, uint256 chainId, bool signed) internal pure returns (bytes memory) {
-        bytes memory call = abi.encodePacked(_rlpUint(t.gasLimit), hex"94", SYSTEM, hex"80", _rlpBytes(t.input));
+        bytes memory call = abi.encodePacked(_rlpUint(t.gasLimit), hex"94", t.to, hex"80", _rlpBytes(t.input));
         uint256 parity = t.yParity ? 1 : 0;
         bytes memory sig = abi.encodePacked(_rlpUint(parity), _rlpUint(uint256(t.r)), _rlpUint(uint256(t.s)));
         if (t.eip1559) {
@@ -517,6 +543,7 @@ contract BatchCodecTest is Test {
         BatchCodec.Tx memory t;
         t.eip1559 = true;
         t.gasLimit = 300_000;
+        t.to = SYSTEM;
         t.input = _transferInput(T, R, 1e6);
         _sign(t, KEY);
         bytes memory data = _oneBlock(_encodeTx(t, _tr()), 1, _tr());
@@ -747,6 +774,7 @@ contract BatchCodecTest is Test {
             t.eip1559 = i % 2 == 0;
             t.nonce = _u64(i);
             t.gasLimit = 21_000;
+            t.to = SYSTEM;
             t.maxFeePerGas = 1e9 + _u64(i);
             t.maxPriorityFeePerGas = t.eip1559 ? 1e9 : 0;
             t.input = _transferInput(i % 2 == 0 ? T : R, i % 3 == 0 ? R : T, 10 ** i);
@@ -1050,6 +1078,7 @@ contract BatchCodecTest is Test {
         t.eip1559 = true;
         t.nonce = nonce;
         t.gasLimit = 300_000;
+        t.to = SYSTEM;
         t.maxPriorityFeePerGas = tip;
         t.maxFeePerGas = maxFee;
         t.input = _transferInput(T, R, amount);
@@ -1071,8 +1100,12 @@ contract BatchCodecTest is Test {
         h.validate(_single(ok), 64);
         uint8 head = uint8(ok[0]);
         bytes4 invalid = BatchCodec.InvalidField.selector;
-        _expectInvalid(_single(_withHead(ok, head | 0x40)), 64, invalid, "reserved bit 6");
+        // Bit 6 makes the same bytes a token call: ERC-20 transfer of token T to R.
+        BatchCodec.Tx memory asToken = h.decodeChunk(_single(_withHead(ok, head | 0x40)), 64, 0)[0];
+        assertEq(asToken.to, T, "bit 6: a token call of T");
+        _eqBytes(asToken.input, abi.encodeWithSelector(bytes4(0xa9059cbb), R, 1e6), "bit 6: ERC-20 transfer");
         _expectInvalid(_single(_withHead(ok, head | 0x80)), 64, invalid, "reserved bit 7");
+        _expectInvalid(_single(_withHead(ok, head | 0xc0)), 64, invalid, "reserved bit 7 with bit 6");
         // Operation 6 is withdraw, which takes two addresses and one amount like transfer.
         h.validate(_single(_withHead(ok, (head & 0xc7) | (6 << 3))), 64);
         _expectInvalid(_single(_withHead(ok, (head & 0xc7) | (7 << 3))), 64, invalid, "operation 7");
@@ -1206,6 +1239,7 @@ contract BatchCodecTest is Test {
         assertEq(d.yParity, t.yParity, string.concat(what, ": yParity"));
         assertEq(d.nonce, t.nonce, string.concat(what, ": nonce"));
         assertEq(d.gasLimit, t.gasLimit, string.concat(what, ": gasLimit"));
+        assertEq(d.to, t.to, string.concat(what, ": to"));
         assertEq(d.maxPriorityFeePerGas, t.maxPriorityFeePerGas, string.concat(what, ": tip"));
         assertEq(d.maxFeePerGas, t.maxFeePerGas, string.concat(what, ": maxFee"));
         assertEq(d.r, t.r, string.concat(what, ": r"));
@@ -1275,7 +1309,7 @@ contract BatchCodecTest is Test {
 
     function _copy(BatchCodec.Tx memory t) internal pure returns (BatchCodec.Tx memory c) {
         c = BatchCodec.Tx(
-            t.eip1559, t.yParity, t.nonce, t.gasLimit, t.maxPriorityFeePerGas, t.maxFeePerGas, t.input, t.r, t.s
+            t.eip1559, t.yParity, t.nonce, t.gasLimit, t.to, t.maxPriorityFeePerGas, t.maxFeePerGas, t.input, t.r, t.s
         );
     }
 
@@ -1288,6 +1322,177 @@ contract BatchCodecTest is Test {
         h.recoverSender(t, big);
         t.eip1559 = false;
         h.encodeSigned(t, type(uint64).max); // the largest chain id: v still fits
+    }
+
+    // =========================================================================================
+    // Token calls (§3.3.2): head bit 6, a call of a token's ERC-20 face.
+
+    /// @dev A signed EIP-1559 token call of `token` with `input` from KEY, zero fees.
+    function _tokenCall(address token, bytes memory input) internal pure returns (BatchCodec.Tx memory t) {
+        t.eip1559 = true;
+        t.nonce = 3;
+        t.gasLimit = 300_000;
+        t.to = token;
+        t.input = input;
+        _sign(t, KEY);
+    }
+
+    /// @notice Each token call, hand-built: the target is the pair's first address, the
+    ///         calldata the canonical ERC-20 call, and a signature over the library's own
+    ///         signing hash recovers the signer.
+    function test_tokenCall_handBuilt() public view {
+        // Registry (T, R, BEEF, CAFE), R = 4. Head: bit 6, operation, zero fees, EIP-1559.
+        address[] memory reg = _four();
+        // transfer: pair 0·4 + 1 = (T, R), amount 10^6.
+        _checkTokenCall(
+            hex"4d00650126", reg, T, abi.encodeWithSignature("transfer(address,uint256)", R, 1e6), "transfer"
+        );
+        // approve: pair 1·4 + 3 = (R, CAFE), amount 2^256 - 1.
+        _checkTokenCall(
+            abi.encodePacked(hex"55006507", _num(type(uint256).max)),
+            reg,
+            R,
+            abi.encodeWithSignature("approve(address,uint256)", address(0xCAFE), type(uint256).max),
+            "approve"
+        );
+        // transferFrom: pair 0·4 + 2 = (T, BEEF), i2 = 3 (CAFE), amount 1.5e18.
+        _checkTokenCall(
+            hex"5d00650203f103",
+            reg,
+            T,
+            abi.encodeWithSignature("transferFrom(address,address,uint256)", address(0xBEEF), address(0xCAFE), 1.5e18),
+            "transferFrom"
+        );
+        // The system contract as a calldata address (not the target) is fine.
+        reg[2] = SYSTEM;
+        _checkTokenCall(
+            hex"4d00650226",
+            reg,
+            T,
+            abi.encodeWithSignature("transfer(address,uint256)", SYSTEM, 1e6),
+            "transfer to the system contract's address"
+        );
+    }
+
+    /// @dev Decodes the token call `head ‖ args` (without signature) alone in a chunk: checks
+    ///      target and calldata, signs the rebuilt signing hash, decodes again with that
+    ///      signature, and checks the sender and the rebuilt signed bytes.
+    function _checkTokenCall(
+        bytes memory txBytes,
+        address[] memory reg,
+        address token,
+        bytes memory input,
+        string memory what
+    ) internal view {
+        BatchCodec.Tx memory d = h.decodeChunk(_oneBlock(abi.encodePacked(txBytes, R0, S0), 1, reg), 64, 0)[0];
+        assertEq(d.to, token, _cat(what, "to"));
+        _eqBytes(d.input, input, _cat(what, "calldata"));
+        assertEq(d.nonce, 0, _cat(what, "nonce"));
+        assertEq(d.gasLimit, 300_000, _cat(what, "gasLimit"));
+        assertTrue(d.eip1559, _cat(what, "eip1559"));
+        // Sign what the library rebuilt; the reference encoder must agree with it.
+        bytes32 digest = h.signingHash(d, CHAIN_ID);
+        assertEq(digest, keccak256(_refEncode(d, CHAIN_ID, false)), _cat(what, "signing hash"));
+        (uint8 v, bytes32 r, bytes32 s) = vmx.sign(KEY, digest);
+        bytes memory signed = bytes.concat(txBytes);
+        if (v == 28) signed[0] = signed[0] | 0x02;
+        d = h.decodeChunk(_oneBlock(abi.encodePacked(signed, r, s), 1, reg), 64, 0)[0];
+        assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), _cat(what, "sender"));
+        // The signed bytes name the token as `to`: 0x02 ‖ rlp([chainId, nonce, 0, 0, gas, to, ...]).
+        bytes memory expected = abi.encodePacked(hex"82a455808080830493e094", token, hex"80");
+        bytes memory enc = h.encodeSigned(d, CHAIN_ID);
+        for (uint256 i; i < expected.length; i++) {
+            assertEq(uint8(enc[3 + i]), uint8(expected[i]), _cat(what, "signed: chainId to value"));
+        }
+        _eqBytes(enc, _refEncode(d, CHAIN_ID, true), _cat(what, "signed"));
+    }
+
+    /// @notice Token calls built and signed by the reference encoder round-trip, legacy ones too.
+    function test_tokenCall_roundTrip() public view {
+        bytes[] memory inputs = new bytes[](3);
+        inputs[0] = abi.encodeWithSelector(bytes4(0xa9059cbb), R, 12_345);
+        inputs[1] = abi.encodeWithSelector(bytes4(0x095ea7b3), address(0xBEEF), 0);
+        inputs[2] = abi.encodeWithSelector(bytes4(0x23b872dd), address(0xCAFE), T, 1e30);
+        for (uint256 i; i < 3; i++) {
+            BatchCodec.Tx memory t = _tokenCall(i == 1 ? R : T, inputs[i]);
+            t.eip1559 = i != 2;
+            t.maxFeePerGas = 2e9;
+            _sign(t, KEY);
+            bytes memory enc = _encodeTx(t, _four());
+            assertEq(uint8(enc[0]) & 0x40, 0x40, "bit 6");
+            assertEq((uint8(enc[0]) >> 3) & 7, i + 1, "operation code");
+            BatchCodec.Tx memory d = h.decodeChunk(_oneBlock(enc, 1, _four()), 64, 0)[0];
+            _checkSame(d, t, "token call");
+            assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), "sender");
+        }
+    }
+
+    /// @notice What a token call cannot be: operation 0 or 4–7, bit 7, a call of the system
+    ///         contract, a pair or an index out of range. Each is refused where it is read.
+    function test_tokenCall_invalidFields() public view {
+        bytes4 invalid = BatchCodec.InvalidField.selector;
+        address[] memory reg = _four();
+        // Operations 0 and 4–7 with bit 6 (zero fees, EIP-1559), then a valid transfer's args.
+        uint8[5] memory ops = [0, 4, 5, 6, 7];
+        for (uint256 i; i < ops.length; i++) {
+            uint8 head = 0x45 | (ops[i] << 3);
+            _expectInvalid(
+                _oneBlock(abi.encodePacked(head, hex"00650126", R0, S0), 1, reg),
+                64,
+                invalid,
+                string.concat("operation ", vm.toString(ops[i]), " with bit 6")
+            );
+        }
+        _expectInvalid(_oneBlock(abi.encodePacked(hex"cd00650126", R0, S0), 1, reg), 64, invalid, "bit 7");
+        // Pair 16 of R = 4, refused before the (missing) rest.
+        _expectInvalid(_oneBlock(hex"4d006510", 1, reg), 64, invalid, "pair >= R^2");
+        // transferFrom with i2 = 4 of R = 4, refused before the (missing) amount.
+        _expectInvalid(_oneBlock(hex"5d00650204", 1, reg), 64, invalid, "i2 >= R");
+        _expectInvalid(_oneBlock(hex"5d006502", 1, reg), 64, BatchCodec.Truncated.selector, "i2 missing");
+        _expectInvalid(_oneBlock(hex"5d00650280", 1, reg), 64, BatchCodec.Truncated.selector, "i2 cut");
+        // The system contract as the target: refused as soon as the pair is read.
+        reg[2] = SYSTEM;
+        _expectInvalid(_oneBlock(abi.encodePacked(hex"4d00650926", R0, S0), 1, reg), 64, invalid, "transfer");
+        _expectInvalid(_oneBlock(abi.encodePacked(hex"55006509", hex"26", R0, S0), 1, reg), 64, invalid, "approve");
+        _expectInvalid(_oneBlock(hex"5d006509", 1, reg), 64, invalid, "transferFrom, i2 missing");
+        // The same pair without bit 6 is a system transfer whose token is the system's address.
+        h.validate(_oneBlock(abi.encodePacked(hex"0d00650926", R0, S0), 1, reg), 64);
+    }
+
+    /// @notice A call of the system contract with ERC-20 calldata is raw calldata (bit 6 clear):
+    ///         it decodes, to the system contract (admission then refuses it).
+    function test_tokenCall_erc20CalldataToTheSystemIsRaw() public view {
+        BatchCodec.Tx memory t = _tokenCall(SYSTEM, abi.encodeWithSelector(bytes4(0xa9059cbb), R, 1));
+        bytes memory enc = _encodeTx(t, _tr());
+        assertEq(uint8(enc[0]) >> 3, 0, "raw, bit 6 clear");
+        BatchCodec.Tx memory d = h.decodeChunk(_single(enc), 64, 0)[0];
+        _checkSame(d, t, "raw ERC-20 calldata");
+    }
+
+    /// @notice `hasTokenCallForm`: the three selectors, their exact lengths, clean address words.
+    function test_tokenCall_form() public view {
+        assertTrue(h.hasTokenCallForm(abi.encodeWithSelector(bytes4(0xa9059cbb), R, 1)), "transfer");
+        assertTrue(h.hasTokenCallForm(abi.encodeWithSelector(bytes4(0x095ea7b3), R, 1)), "approve");
+        assertTrue(h.hasTokenCallForm(abi.encodeWithSelector(bytes4(0x23b872dd), R, T, 1)), "transferFrom");
+        // The amount word is free.
+        assertTrue(h.hasTokenCallForm(abi.encodeWithSelector(bytes4(0xa9059cbb), R, type(uint256).max)), "max");
+        assertFalse(h.hasTokenCallForm(""), "empty");
+        assertFalse(h.hasTokenCallForm(hex"a9059c"), "3 bytes");
+        assertFalse(h.hasTokenCallForm(hex"a9059cbb"), "selector alone");
+        assertFalse(h.hasTokenCallForm(abi.encodeWithSelector(bytes4(0xa9059cbb), R, 1, 2)), "transfer, 100 bytes");
+        assertFalse(h.hasTokenCallForm(abi.encodeWithSelector(bytes4(0x23b872dd), R, 1)), "transferFrom, 68 bytes");
+        assertFalse(
+            h.hasTokenCallForm(abi.encodePacked(abi.encodeWithSelector(bytes4(0x095ea7b3), R, 1), hex"00")), "69 bytes"
+        );
+        assertFalse(
+            h.hasTokenCallForm(abi.encodeWithSelector(bytes4(0xa9059cbb), uint256(1) << 160, 1)), "dirty address"
+        );
+        assertFalse(
+            h.hasTokenCallForm(abi.encodeWithSelector(bytes4(0x23b872dd), R, uint256(1) << 255, 1)),
+            "dirty second address"
+        );
+        assertFalse(h.hasTokenCallForm(_transferInput(T, R, 1)), "the system's transfer");
+        assertFalse(h.hasTokenCallForm(abi.encodeWithSelector(bytes4(0x70a08231), R, 1)), "balanceOf selector");
     }
 
     // =========================================================================================
@@ -1324,7 +1529,7 @@ contract BatchCodecTest is Test {
         bytes memory good = _encodeTx(_transfer(0, 0, 0, 1e6), _tr());
         // The nonce (00) written in two bytes.
         bytes memory badInteger = abi.encodePacked(good[0], hex"8000", _slice(good, 2, good.length));
-        bytes memory invalid = _withHead(good, uint8(good[0]) | 0x40);
+        bytes memory invalid = _withHead(good, uint8(good[0]) | 0x80);
         // Chunk 0 then chunk 1.
         _expectInvalid(_twoChunks(badInteger, invalid), 64, BatchCodec.BadInteger.selector, "chunk 0 first");
         _expectInvalid(_twoChunks(invalid, badInteger), 64, BatchCodec.InvalidField.selector, "chunk 0 first");
@@ -1477,7 +1682,8 @@ contract BatchCodecTest is Test {
         }
     }
 
-    /// @dev A random transaction signed by `KEY + seed % 1000`; compact operations use `reg`.
+    /// @dev A random transaction signed by `KEY + seed % 1000`; compact operations and token
+    ///      calls use `reg`.
     function _randomTx(uint256 seed, bytes memory raw, address[] memory reg)
         internal
         pure
@@ -1493,8 +1699,18 @@ contract BatchCodecTest is Test {
             if (t.eip1559 && fees == 2) t.maxFeePerGas = 0;
             if (t.maxFeePerGas == 0 && t.maxPriorityFeePerGas == 0) t.maxFeePerGas = 1;
         }
-        uint256 op = (seed >> 8) % 6;
-        if (op == 0) {
+        uint256 op = (seed >> 8) % 9;
+        t.to = SYSTEM;
+        if (op >= 6) {
+            // A token call of a registry address: transfer, approve or transferFrom.
+            t.to = reg[(seed >> 16) % reg.length];
+            address a1 = reg[(seed >> 24) % reg.length];
+            address a2 = reg[(seed >> 32) % reg.length];
+            uint256 amount = _roundish(_rand(seed, 0), 256);
+            if (op == 6) t.input = abi.encodeWithSelector(bytes4(0xa9059cbb), a1, amount);
+            else if (op == 7) t.input = abi.encodeWithSelector(bytes4(0x095ea7b3), a1, amount);
+            else t.input = abi.encodeWithSelector(bytes4(0x23b872dd), a1, a2, amount);
+        } else if (op == 0) {
             t.input = raw;
             (uint256 compactOp,) = _compactOp(raw);
             if (compactOp != 0) t.input = abi.encodePacked(raw, hex"00");
@@ -1631,6 +1847,11 @@ contract BatchCodecTest is Test {
         assertEq(t.nonce, vm.parseJsonUint(json, string.concat(p, ".nonce")), _cat(p, "nonce"));
         assertEq(t.gasLimit, vm.parseJsonUint(json, string.concat(p, ".gasLimit")), _cat(p, "gasLimit"));
         assertEq(t.eip1559, vmx.parseJsonBool(json, string.concat(p, ".eip1559")), _cat(p, "eip1559"));
+        // The target is in the signed bytes checked above; where the vectors name it, it is
+        // checked on its own too.
+        if (vmx.keyExistsJson(json, string.concat(p, ".to"))) {
+            assertEq(t.to, vmx.parseJsonAddress(json, string.concat(p, ".to")), _cat(p, "to"));
+        }
     }
 
     function _addressAt(bytes memory data, uint256 offset) internal pure returns (address a) {

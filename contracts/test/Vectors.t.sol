@@ -391,6 +391,26 @@ contract VectorsTest is Test {
         }
     }
 
+    /// The allowance key (tag 15) of every (token, owner, spender) the Rust side lists.
+    function test_keys_allowance() public view {
+        string memory json = vm.readFile(KEYS_FILE);
+        assertEq(vm.parseJsonUint(json, ".tags.allowance"), StateKeys.TAG_ALLOWANCE, "allowance tag");
+        uint256 n = vm.parseJsonUint(json, ".allowance.count");
+        address[] memory token = vm.parseJsonAddressArray(json, ".allowance.token");
+        address[] memory owner = vm.parseJsonAddressArray(json, ".allowance.owner");
+        address[] memory spender = vm.parseJsonAddressArray(json, ".allowance.spender");
+        bytes[] memory pre = vm.parseJsonBytesArray(json, ".allowance.preimage");
+        bytes32[] memory key = vm.parseJsonBytes32Array(json, ".allowance.key");
+        assertGt(n, 0, "allowance vectors");
+        _checkLengths("allowance", n, token.length, owner.length, spender.length, pre.length);
+        _checkLengths("allowance", n, key.length, n, n, n);
+        for (uint256 i; i < n; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_ALLOWANCE, token[i], owner[i], spender[i]);
+            bytes32 derived = StateKeys.allowance(token[i], owner[i], spender[i]);
+            _checkKey(pre[i], encoded, derived, key[i], "allowance", i);
+        }
+    }
+
     function test_keys_withdrawal() public view {
         string memory json = vm.readFile(KEYS_FILE);
         uint256 n = vm.parseJsonUint(json, ".withdrawal.count");

@@ -11,7 +11,7 @@
 
 use alloy_primitives::Address;
 use alloy_sol_types::SolCall;
-use rollup_types::{RecoveredTx, SYSTEM_CONTRACT, bindings::L2System, keys};
+use rollup_types::{RecoveredTx, SYSTEM_CONTRACT, TokenCall, bindings::L2System, keys};
 
 /// How the executor predicts the keys of a transaction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,6 +65,7 @@ const POOL: u64 = 5;
 const TOKEN_LIST: u64 = 6;
 const POOL_LIST: u64 = 7;
 const TOKEN_ORIGIN: u64 = 8;
+const ALLOWANCE: u64 = 9;
 
 /// Relative costs (thousands of gas, as measured by `rollup bench executor`).
 const COST_TRANSFER: u32 = 30;
@@ -73,6 +74,7 @@ const COST_LIQUIDITY: u32 = 60;
 const COST_CREATE_TOKEN: u32 = 90;
 const COST_CREATE_POOL: u32 = 200;
 const COST_WITHDRAW: u32 = 50;
+const COST_TOKEN_CALL: u32 = 45;
 
 #[inline]
 fn mix(h: u64, word: u64) -> u64 {
@@ -99,6 +101,38 @@ fn fingerprint(kind: u64, a: &Address, b: &Address) -> u64 {
     h ^ (h >> 32)
 }
 
+/// Fingerprint of an allowance key: `token`, `owner`, `spender`.
+#[inline]
+fn allowance_fingerprint(token: &Address, owner: &Address, spender: &Address) -> u64 {
+    let (s0, s1, s2) = address_words(spender);
+    let h = [s0, s1, s2].into_iter().fold(fingerprint(ALLOWANCE, token, owner), mix);
+    h ^ (h >> 32)
+}
+
+/// The keys of a token call at `token` by `sender`: the balances it moves and the allowance
+/// it sets or spends. The token's metadata, which says whether the address holds a token, is
+/// not one of them: once registered it never changes, so calls of a hot token do not share
+/// it (see `state::Overlay::basic`); a token registered in the same block is caught by the
+/// commit check.
+fn predict_token_call(token: &Address, sender: &Address, call: TokenCall, nonce: u64) -> Prediction {
+    let balance = |owner: &Address| fingerprint(BALANCE, token, owner);
+    let mut p = Prediction::new(COST_TOKEN_CALL);
+    p.push(nonce);
+    match call {
+        TokenCall::Transfer { to, .. } => {
+            p.push(balance(sender));
+            p.push(balance(&to));
+        }
+        TokenCall::Approve { spender, .. } => p.push(allowance_fingerprint(token, sender, &spender)),
+        TokenCall::TransferFrom { from, to, .. } => {
+            p.push(allowance_fingerprint(token, &from, sender));
+            p.push(balance(&from));
+            p.push(balance(&to));
+        }
+    }
+    p
+}
+
 /// The address in the low 20 bytes of the `index`-th argument word.
 #[inline]
 fn address_arg(input: &[u8], index: usize) -> Option<Address> {
@@ -119,11 +153,21 @@ pub(crate) fn predict(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Predictio
     let sender = tx.sender;
     // revm loads the block's beneficiary (the zero address) for every transaction and the
     // commit check ignores it: a transaction from it must run alone.
-    if sender.is_zero() || tx.tx.kind().to() != Some(&SYSTEM_CONTRACT) {
+    let to = *tx.tx.kind().to()?;
+    if sender.is_zero() {
         return None;
     }
     let nonce = fingerprint(NONCE, &sender, &Address::ZERO);
     let input = tx.tx.input().as_ref();
+    if to != SYSTEM_CONTRACT {
+        let call = TokenCall::decode(input)?;
+        if mode == KeyPrediction::SenderOnly {
+            let mut p = Prediction::new(COST_TOKEN_CALL);
+            p.push(nonce);
+            return Some(p);
+        }
+        return Some(predict_token_call(&to, &sender, call, nonce));
+    }
     let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
     if mode == KeyPrediction::SenderOnly {
         let mut p = Prediction::new(COST_TRANSFER);

@@ -1,5 +1,8 @@
 //! The L2 state as revm sees it: account nonces, and the code and storage of the system
-//! contract. Nothing else exists on this chain (no ether balances, no other contracts).
+//! contract. Nothing else exists on this chain (no ether balances, no deployed contracts)
+//! but code that follows from the state: every registered token's address has the runtime
+//! code of `L2Token` (its ERC-20 face over the ledger), and for read-only calls Multicall3 has
+//! its code at its canonical address.
 
 use alloy_primitives::{Address, B256, Bytes, U256, map::HashMap};
 use revm::{
@@ -8,8 +11,42 @@ use revm::{
     primitives::{AddressMap, KECCAK_EMPTY, StorageKey, StorageValue},
     state::{Account, AccountInfo},
 };
-use rollup_types::{SYSTEM_CONTRACT, keys};
-use std::convert::Infallible;
+use rollup_types::{
+    SYSTEM_CONTRACT,
+    bindings::{l2_token_runtime_code, multicall3_runtime_code},
+    chain::MULTICALL3,
+    keys,
+};
+use std::{convert::Infallible, sync::LazyLock};
+
+/// Code served at an address, with its hash.
+struct Served {
+    code: Bytecode,
+    hash: B256,
+}
+
+impl Served {
+    fn new(runtime: &'static [u8]) -> Self {
+        let code = Bytecode::new_raw(Bytes::from_static(runtime));
+        let hash = code.hash_slow();
+        Self { code, hash }
+    }
+}
+
+/// The ERC-20 face of a ledger token, at every registered token's address.
+static TOKEN_CODE: LazyLock<Served> = LazyLock::new(|| Served::new(l2_token_runtime_code()));
+/// Multicall3, for read-only calls.
+static MULTICALL3_CODE: LazyLock<Served> = LazyLock::new(|| Served::new(multicall3_runtime_code()));
+
+/// The account of a registered token: its code, no nonce (no key signs for a token's address).
+fn token_account(code: Bytecode) -> AccountInfo {
+    AccountInfo { nonce: 0, code_hash: TOKEN_CODE.hash, code: Some(code), ..Default::default() }
+}
+
+/// The storage slot of a token's metadata ([`keys::token`]), non-zero once it is registered.
+fn token_slot(address: &Address) -> U256 {
+    U256::from_be_bytes(keys::token(address).0)
+}
 
 /// How many parts the committed state's maps are cut into, by the top bits of the key, so
 /// that a block's changes can be applied on several threads at once.
@@ -103,6 +140,18 @@ impl State {
         &self.code
     }
 
+    /// Whether a token is registered at `address` (it then has the token code; tokens are
+    /// never removed).
+    pub fn is_token(&self, address: &Address) -> bool {
+        !self.storage(&token_slot(address)).is_zero()
+    }
+
+    /// The code at `address` as read-only calls see it (`eth_getCode`): the system
+    /// contract's, a token's, Multicall3's, or none.
+    pub fn code_at(&self, address: &Address) -> Option<Bytes> {
+        self.account(address).and_then(|a| a.code).map(|c| c.original_bytes()).filter(|c| !c.is_empty())
+    }
+
     /// Every state-tree leaf of this state: storage slots and non-zero nonces.
     pub fn leaves(&self) -> Vec<(B256, B256)> {
         let storage = self.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| ((*k).into(), (*v).into()));
@@ -148,32 +197,58 @@ impl State {
             .for_each(|(t, (nonces, storage))| apply_to_parts(nonces, storage, t * per_task, layers));
     }
 
-    fn account(&self, address: &Address, nonce: Option<u64>) -> Option<AccountInfo> {
-        self.account_with(&self.code, address, nonce)
+    /// The account at `address` as a read-only call sees it: the system contract, an account
+    /// with a nonce, a token, Multicall3, or nothing.
+    fn account(&self, address: &Address) -> Option<AccountInfo> {
+        if *address == SYSTEM_CONTRACT {
+            return Some(self.system_account(&self.code));
+        }
+        if let Some(nonce) = self.nonces.get(address) {
+            return Some(eoa(*nonce));
+        }
+        if self.is_token(address) {
+            return Some(token_account(TOKEN_CODE.code.clone()));
+        }
+        (*address == MULTICALL3).then(|| AccountInfo {
+            nonce: 1,
+            code_hash: MULTICALL3_CODE.hash,
+            code: Some(MULTICALL3_CODE.code.clone()),
+            ..Default::default()
+        })
     }
 
-    fn account_with(&self, code: &Bytecode, address: &Address, nonce: Option<u64>) -> Option<AccountInfo> {
-        if *address == SYSTEM_CONTRACT {
-            return Some(AccountInfo {
-                nonce: 1,
-                code_hash: self.code_hash,
-                code: Some(code.clone()),
-                ..Default::default()
-            });
-        }
-        nonce.map(|nonce| AccountInfo { nonce, code_hash: KECCAK_EMPTY, ..Default::default() })
+    fn system_account(&self, code: &Bytecode) -> AccountInfo {
+        AccountInfo { nonce: 1, code_hash: self.code_hash, code: Some(code.clone()), ..Default::default() }
     }
+
+    /// Code by hash: the system contract's, the token code, Multicall3's (when `calls`).
+    fn code_by_hash(&self, hash: B256, calls: bool) -> Bytecode {
+        if hash == self.code_hash {
+            self.code.clone()
+        } else if hash == TOKEN_CODE.hash {
+            TOKEN_CODE.code.clone()
+        } else if calls && hash == MULTICALL3_CODE.hash {
+            MULTICALL3_CODE.code.clone()
+        } else {
+            Bytecode::default()
+        }
+    }
+}
+
+/// An account with a nonce and nothing else.
+fn eoa(nonce: u64) -> AccountInfo {
+    AccountInfo { nonce, code_hash: KECCAK_EMPTY, ..Default::default() }
 }
 
 impl DatabaseRef for State {
     type Error = Infallible;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.account(&address, self.nonces.get(&address).copied()))
+        Ok(self.account(&address))
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
-        Ok(if code_hash == self.code_hash { self.code.clone() } else { Bytecode::default() })
+        Ok(self.code_by_hash(code_hash, true))
     }
 
     fn storage_ref(&self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {
@@ -317,11 +392,21 @@ impl Recorder {
 thread_local! {
     /// This thread's own copy of the system contract's code, by code hash.
     static CODE: std::cell::RefCell<Option<(B256, Bytecode)>> = const { std::cell::RefCell::new(None) };
+    /// This thread's own copy of the token code.
+    static TOKEN: std::cell::RefCell<Option<(B256, Bytecode)>> = const { std::cell::RefCell::new(None) };
 }
 
 /// A copy of `code` that only this thread uses (made once per thread and code).
 fn thread_copy(code: &Bytecode, hash: B256) -> Bytecode {
-    CODE.with(|cell| {
+    thread_copy_in(&CODE, code, hash)
+}
+
+fn thread_copy_in(
+    key: &'static std::thread::LocalKey<std::cell::RefCell<Option<(B256, Bytecode)>>>,
+    code: &Bytecode,
+    hash: B256,
+) -> Bytecode {
+    key.with(|cell| {
         let mut cached = cell.borrow_mut();
         match &*cached {
             Some((h, copy)) if *h == hash => copy.clone(),
@@ -354,6 +439,8 @@ pub(crate) struct Overlay<'a> {
     /// per transaction: workers on other threads get a private copy, so that they do not all
     /// contend for one cache line.
     code: Bytecode,
+    /// The token code, copied the same way.
+    token_code: Bytecode,
 }
 
 impl<'a> Overlay<'a> {
@@ -364,7 +451,11 @@ impl<'a> Overlay<'a> {
     /// (growing a hash map rehashes everything it holds).
     pub(crate) fn new(base: &'a State, prior: &'a [Changes], beneficiary: Address, record: Record, txs: usize) -> Self {
         let beside_others = record != Record::Off;
-        let code = if beside_others { thread_copy(&base.code, base.code_hash) } else { base.code.clone() };
+        let (code, token_code) = if beside_others {
+            (thread_copy(&base.code, base.code_hash), thread_copy_in(&TOKEN, &TOKEN_CODE.code, TOKEN_CODE.hash))
+        } else {
+            (base.code.clone(), TOKEN_CODE.code.clone())
+        };
         // A transfer writes a nonce and two slots and touches four keys; most operations
         // write about as much.
         let changes = Changes {
@@ -378,7 +469,7 @@ impl<'a> Overlay<'a> {
             raw_ends: Vec::with_capacity(txs),
             current: 0,
         });
-        Self { base, prior, beneficiary, changes, last_writes: Vec::new(), sender: None, recorder, code }
+        Self { base, prior, beneficiary, changes, last_writes: Vec::new(), sender: None, recorder, code, token_code }
     }
 
     fn nonce(&self, account: &Address) -> Option<u64> {
@@ -410,17 +501,44 @@ impl Database for Overlay<'_> {
     type Error = Infallible;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        if address != SYSTEM_CONTRACT
-            && address != self.beneficiary
-            && let Some(recorder) = &mut self.recorder
-        {
-            recorder.touch(Touched::Nonce(address));
+        if address == SYSTEM_CONTRACT {
+            return Ok(Some(self.base.system_account(&self.code)));
         }
-        Ok(self.base.account_with(&self.code, &address, self.nonce(&address)))
+        if address == self.beneficiary {
+            return Ok(self.nonce(&address).map(eoa));
+        }
+        if let Some(nonce) = self.nonce(&address) {
+            if let Some(recorder) = &mut self.recorder {
+                recorder.touch(Touched::Nonce(address));
+            }
+            return Ok(Some(eoa(nonce)));
+        }
+        // No nonce: a token, or nothing. A token registered before the block stays one (its
+        // metadata never changes), so reading it conflicts with no transaction: it is kept for
+        // the witness only, and every call of a hot token does not collide on it.
+        let slot = token_slot(&address);
+        if !self.base.storage(&slot).is_zero() {
+            if let Some(keys) = self.recorder.as_mut().and_then(|r| r.keys.as_mut()) {
+                keys.insert(Touched::Slot(slot));
+            }
+            return Ok(Some(token_account(self.token_code.clone())));
+        }
+        // Otherwise this block may register it, or give the address a nonce, first.
+        if let Some(recorder) = &mut self.recorder {
+            recorder.touch(Touched::Nonce(address));
+            recorder.touch(Touched::Slot(slot));
+        }
+        Ok((!self.slot(&slot).is_zero()).then(|| token_account(self.token_code.clone())))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
-        Ok(if code_hash == self.base.code_hash { self.code.clone() } else { Bytecode::default() })
+        Ok(if code_hash == self.base.code_hash {
+            self.code.clone()
+        } else if code_hash == TOKEN_CODE.hash {
+            self.token_code.clone()
+        } else {
+            Bytecode::default()
+        })
     }
 
     fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {

@@ -1,7 +1,7 @@
 //! Errors of the sequencer, classified for whoever handles them: a client (submission
 //! errors, mapped to HTTP and JSON-RPC in `api::error`) or the service loop (fatal).
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use rollup_types::TxError;
 
 /// The chain database failed (the shared database error).
@@ -13,6 +13,10 @@ pub enum SubmitError {
     /// It fails a stateless admission rule (encoding, signature, chain, target, …).
     #[error(transparent)]
     Tx(#[from] TxError),
+    /// It makes a token call (`transfer`, `approve`, `transferFrom`) at an address that holds
+    /// no token: it would consume the nonce and do nothing.
+    #[error("{0} is not a token of this chain: no token is registered at that address")]
+    NotAToken(Address),
     /// Its nonce was already used.
     #[error("nonce too low: the next nonce of this sender is {next}, got {got}")]
     NonceTooLow {
@@ -111,6 +115,7 @@ impl SubmitError {
     pub fn again(&self) -> Self {
         match self {
             Self::Tx(e) => Self::Tx(e.clone()),
+            Self::NotAToken(a) => Self::NotAToken(*a),
             Self::NonceTooLow { next, got } => Self::NonceTooLow { next: *next, got: *got },
             Self::NonceTooHigh { next, got, max_gap } => {
                 Self::NonceTooHigh { next: *next, got: *got, max_gap: *max_gap }
@@ -146,6 +151,7 @@ impl SubmitError {
     pub const fn code(&self) -> &'static str {
         match self {
             Self::Tx(e) => e.code(),
+            Self::NotAToken(_) => "not_a_token",
             Self::NonceTooLow { .. } => "nonce_too_low",
             Self::NonceTooHigh { .. } => "nonce_too_high",
             Self::ReplacementUnderpriced { .. } => "replacement_underpriced",

@@ -15,6 +15,22 @@ mod l2 {
     );
 }
 
+mod l2_token {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        L2Token,
+        "../contracts/artifacts/L2Token.json"
+    );
+}
+
+mod multicall {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Multicall3,
+        "../contracts/artifacts/Multicall3.json"
+    );
+}
+
 mod inbox {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
@@ -58,6 +74,8 @@ pub use inbox::BridgeQueue::Contents as QueueContents;
 /// The chunk part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
 pub use inbox::ChunkVerifier::ChunkProof;
 pub use l2::L2System;
+pub use l2_token::L2Token;
+pub use multicall::Multicall3;
 pub use token::TestToken;
 /// The same structs as the verifier's `replayChunk` takes them (its own module, its own types).
 pub use verifier::BatchDecoder::DataProof as VerifierDataProof;
@@ -67,6 +85,17 @@ pub use verifier::ChunkVerifier;
 /// Creation code of the L2 system contract.
 pub fn l2_system_creation_code() -> &'static [u8] {
     &L2System::BYTECODE
+}
+
+/// Runtime code of a token's ERC-20 face, served at every registered token's address (it is
+/// never deployed: the executor derives it from the state, see [`crate::token`]).
+pub fn l2_token_runtime_code() -> &'static [u8] {
+    &L2Token::DEPLOYED_BYTECODE
+}
+
+/// Runtime code of Multicall3, served at [`crate::chain::MULTICALL3`] for read-only calls.
+pub fn multicall3_runtime_code() -> &'static [u8] {
+    &Multicall3::DEPLOYED_BYTECODE
 }
 
 /// Creation code of the batch inbox.

@@ -3,17 +3,19 @@
 //! `docs/batch-codec.md`. A block carries how many entries of the bridge's L1 → L2 queue it
 //! consumes; the entries themselves are on L1, not in the batch.
 //!
-//! What it leaves out because the chain fixes it: the chain id, the target (always the system
-//! contract), the value (zero), the access list (empty), the sender (recovered from the
-//! signature). The five operations whose arguments are two addresses and some amounts are
-//! stored as an operation code, two indices into the batch's address registry and compact
-//! decimal numbers; anything else keeps its raw calldata. Decoding never panics, never
+//! What it leaves out because the chain fixes it: the chain id, the target (the system
+//! contract, or for a token call the token, taken from the registry), the value (zero), the
+//! access list (empty), the sender (recovered from the signature). The six operations whose
+//! arguments are two addresses and some amounts, and the three token calls
+//! ([`crate::token::TokenCall`]), are stored as an operation code, indices into the batch's
+//! address registry and compact decimal numbers; anything else keeps its raw calldata. Decoding never panics, never
 //! allocates more than the input can justify, and rejects anything section 3 of the spec does
 //! not allow.
 
 use crate::{
     bindings::L2System,
     chain::{ChainConfig, SYSTEM_CONTRACT},
+    token::TokenCall,
     tx::SignedTx,
 };
 use alloy_consensus::{Signed, TxEip1559, TxLegacy};
@@ -110,19 +112,22 @@ const HEAD_PARITY: u8 = 0b0000_0010;
 const HEAD_ZERO_FEES: u8 = 0b0000_0100;
 const HEAD_OP_SHIFT: u32 = 3;
 const HEAD_OP_MASK: u8 = 0b0011_1000;
-const HEAD_RESERVED: u8 = 0b1100_0000;
+/// The transaction is a token call: its target is the first address of its registry pair.
+const HEAD_TOKEN_CALL: u8 = 0b0100_0000;
+const HEAD_RESERVED: u8 = 0b1000_0000;
 
 /// Operation code of raw calldata.
 const OP_RAW: u8 = 0;
 
-/// An operation stored compactly: two addresses, then `amounts` uint256 values.
+/// An operation stored compactly: a registry pair, for a token call's `transferFrom` one more
+/// registry index, then `amounts` uint256 values.
 struct CompactOp {
     code: u8,
     selector: [u8; 4],
     amounts: usize,
 }
 
-/// Operations 1–6 of docs/batch-codec.md §3.3.1.
+/// Operations 1–6 of docs/batch-codec.md §3.3.1: calls of the system contract.
 const COMPACT_OPS: [CompactOp; 6] = [
     CompactOp { code: 1, selector: L2System::transferCall::SELECTOR, amounts: 1 },
     CompactOp { code: 2, selector: L2System::swapCall::SELECTOR, amounts: 2 },
@@ -132,24 +137,53 @@ const COMPACT_OPS: [CompactOp; 6] = [
     CompactOp { code: 6, selector: L2System::withdrawCall::SELECTOR, amounts: 1 },
 ];
 
+/// Token calls of docs/batch-codec.md §3.3.2 (head bit 6): 1 `transfer`, 2 `approve`,
+/// 3 `transferFrom`.
+const TOKEN_OPS: u8 = 3;
+
 /// Calldata split into its compact parts.
 struct Compact {
-    op: &'static CompactOp,
-    addresses: [Address; 2],
+    /// The operation code (bits 3–5 of the head).
+    code: u8,
+    /// Whether it is a token call (head bit 6).
+    token: bool,
+    /// The registry pair's two addresses: for a token call, the token and the call's first
+    /// address argument.
+    pair: [Address; 2],
+    /// `transferFrom`'s recipient, written as one more registry index.
+    extra: Option<Address>,
     amounts: [U256; 3],
+    amount_count: usize,
 }
 
-/// The compact form of `input`, if it has one: the selector of operation 1–6, exactly the
-/// canonical length, and clean address words.
-fn compact_form(input: &[u8]) -> Option<Compact> {
+impl Compact {
+    fn addresses(&self) -> impl Iterator<Item = Address> + '_ {
+        self.pair.into_iter().chain(self.extra)
+    }
+}
+
+/// The compact form of a transaction to `to` with `input`, if it has one: for the system
+/// contract, the selector of operation 1–6, exactly the canonical length, and clean address
+/// words; for any other target, a token call in its canonical encoding.
+fn compact_form(to: &Address, input: &[u8]) -> Option<Compact> {
+    if *to != SYSTEM_CONTRACT {
+        let call = TokenCall::decode(input)?;
+        let (code, first, extra) = match call {
+            TokenCall::Transfer { to, .. } => (1, to, None),
+            TokenCall::Approve { spender, .. } => (2, spender, None),
+            TokenCall::TransferFrom { from, to, .. } => (3, from, Some(to)),
+        };
+        let amounts = [call.amount(), U256::ZERO, U256::ZERO];
+        return Some(Compact { code, token: true, pair: [*to, first], extra, amounts, amount_count: 1 });
+    }
     let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
     let op = COMPACT_OPS.iter().find(|op| op.selector == selector)?;
     if input.len() != 4 + 32 * (2 + op.amounts) {
         return None;
     }
     let word = |i: usize| &input[4 + 32 * i..4 + 32 * (i + 1)];
-    let mut addresses = [Address::ZERO; 2];
-    for (i, a) in addresses.iter_mut().enumerate() {
+    let mut pair = [Address::ZERO; 2];
+    for (i, a) in pair.iter_mut().enumerate() {
         let w = word(i);
         if w[..12].iter().any(|&b| b != 0) {
             return None;
@@ -160,7 +194,13 @@ fn compact_form(input: &[u8]) -> Option<Compact> {
     for (i, v) in amounts.iter_mut().take(op.amounts).enumerate() {
         *v = U256::from_be_slice(word(2 + i));
     }
-    Some(Compact { op, addresses, amounts })
+    Some(Compact { code: op.code, token: false, pair, extra: None, amounts, amount_count: op.amounts })
+}
+
+/// The target of a transaction: the system contract for contract creation too (which no
+/// encodable transaction is).
+fn target(tx: &SignedTx) -> Address {
+    tx.kind().to().copied().unwrap_or(SYSTEM_CONTRACT)
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -541,7 +581,8 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
         return Err(CodecError::Invalid("reserved head bits"));
     }
     let op = (head & HEAD_OP_MASK) >> HEAD_OP_SHIFT;
-    if op as usize > COMPACT_OPS.len() {
+    let token_call = head & HEAD_TOKEN_CALL != 0;
+    if op as usize > COMPACT_OPS.len() || (token_call && (op == OP_RAW || op > TOKEN_OPS)) {
         return Err(CodecError::Invalid("operation"));
     }
     let eip1559 = head & HEAD_EIP1559 != 0;
@@ -559,39 +600,58 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
     if head & HEAD_ZERO_FEES == 0 && priority == 0 && max_fee == 0 {
         return Err(CodecError::Invalid("zero fees without the zero-fee bit"));
     }
-    let input = if op == OP_RAW {
+    let mut to = SYSTEM_CONTRACT;
+    let input: Bytes = if op == OP_RAW {
         let len = r.varint("input length")?;
         if len > r.buf.len() as u64 {
             return Err(CodecError::Truncated("input"));
         }
         let input = r.bytes(len as usize, "input")?;
-        if compact_form(input).is_some() {
+        if compact_form(&SYSTEM_CONTRACT, input).is_some() {
             return Err(CodecError::Invalid("raw calldata that has a compact form"));
         }
         Bytes::copy_from_slice(input)
     } else {
-        let spec = &COMPACT_OPS[op as usize - 1];
-        let mut input = Vec::with_capacity(4 + 32 * (2 + spec.amounts));
-        input.extend_from_slice(&spec.selector);
         // The pair `i0 · R + i1` of registry indices, R the registry's length.
         let pair = u128::from(r.varint("registry pair")?);
         let count = registry.len() as u128;
         if pair >= count * count {
             return Err(CodecError::Invalid("registry pair"));
         }
-        for i in [pair / count, pair % count] {
-            input.extend_from_slice(&[0u8; 12]);
-            input.extend_from_slice(registry[i as usize].as_slice());
+        let (a0, a1) = (registry[(pair / count) as usize], registry[(pair % count) as usize]);
+        if token_call {
+            if a0 == SYSTEM_CONTRACT {
+                return Err(CodecError::Invalid("a token call of the system contract"));
+            }
+            to = a0;
+            let call = match op {
+                1 => TokenCall::Transfer { to: a1, amount: r.number(256, "amount")? },
+                2 => TokenCall::Approve { spender: a1, amount: r.number(256, "amount")? },
+                _ => {
+                    let i2 = r.varint("registry index")?;
+                    let recipient = *registry.get(i2 as usize).ok_or(CodecError::Invalid("registry index"))?;
+                    TokenCall::TransferFrom { from: a1, to: recipient, amount: r.number(256, "amount")? }
+                }
+            };
+            call.encode().into()
+        } else {
+            let spec = &COMPACT_OPS[op as usize - 1];
+            let mut input = Vec::with_capacity(4 + 32 * (2 + spec.amounts));
+            input.extend_from_slice(&spec.selector);
+            for a in [a0, a1] {
+                input.extend_from_slice(&[0u8; 12]);
+                input.extend_from_slice(a.as_slice());
+            }
+            for _ in 0..spec.amounts {
+                input.extend_from_slice(&r.number(256, "amount")?.to_be_bytes::<32>());
+            }
+            input.into()
         }
-        for _ in 0..spec.amounts {
-            input.extend_from_slice(&r.number(256, "amount")?.to_be_bytes::<32>());
-        }
-        input.into()
     };
     let rs = r.bytes(64, "signature")?;
     let signature =
         Signature::new(U256::from_be_slice(&rs[..32]), U256::from_be_slice(&rs[32..]), head & HEAD_PARITY != 0);
-    let to = TxKind::Call(SYSTEM_CONTRACT);
+    let to = TxKind::Call(to);
     Ok(if eip1559 {
         SignedTx::Eip1559(Signed::new_unhashed(
             TxEip1559 {
@@ -638,8 +698,9 @@ const MAX_ENCODED_TX_BYTES: u64 = 1 + 10 + 20 + 2 * 20 + 2 + crate::chain::MAX_I
 /// time. The sequencer bounds each block with it so that every block fits one post on its
 /// own, whatever the blocks around it.
 ///
-/// Exact but for two terms: each registry pair is counted at the width of the largest pair the
-/// final registry allows (`R² − 1`), and each chunk length at the width a full chunk of the
+/// Exact but for three terms: each registry pair is counted at the width of the largest pair
+/// the final registry allows (`R² − 1`), each extra registry index (a token `transferFrom`'s
+/// recipient) at the width of `R − 1`, and each chunk length at the width a full chunk of the
 /// largest transactions would need. Everything else is what [`encode`] writes, so the bound is
 /// within a few bytes per transaction of the real size (tested).
 #[derive(Clone, Debug)]
@@ -650,10 +711,22 @@ pub struct BlockSizeBound {
     txs: u64,
     /// Transactions with a compact form (each writes a registry pair).
     compact: u64,
-    /// Their encoded bytes without the registry pairs.
+    /// Extra registry indices written (one per token `transferFrom`).
+    extras: u64,
+    /// Their encoded bytes without the registry pairs and indices.
     tx_bytes: usize,
     registry: std::collections::HashSet<Address>,
     scratch: Vec<u8>,
+}
+
+/// What one more transaction adds to a [`BlockSizeBound`].
+#[derive(Clone, Copy)]
+struct Counts {
+    txs: u64,
+    compact: u64,
+    extras: u64,
+    tx_bytes: usize,
+    registry: u64,
 }
 
 impl BlockSizeBound {
@@ -664,6 +737,7 @@ impl BlockSizeBound {
             queue: 0,
             txs: 0,
             compact: 0,
+            extras: 0,
             tx_bytes: 0,
             registry: Default::default(),
             scratch: Vec::with_capacity(256),
@@ -676,51 +750,75 @@ impl BlockSizeBound {
         self
     }
 
-    fn total(&self, txs: u64, compact: u64, tx_bytes: usize, registry: u64) -> usize {
+    fn counts(&self) -> Counts {
+        Counts {
+            txs: self.txs,
+            compact: self.compact,
+            extras: self.extras,
+            tx_bytes: self.tx_bytes,
+            registry: self.registry.len() as u64,
+        }
+    }
+
+    fn total(&self, c: Counts) -> usize {
         let header = 1
             + 10
             + 10
             + 1
             + 1
             + varint_len(self.queue)
-            + varint_len(txs)
-            + varint_len(registry)
-            + 20 * registry as usize;
-        let pair = if compact == 0 { 0 } else { varint_len((registry * registry).saturating_sub(1)) };
+            + varint_len(c.txs)
+            + varint_len(c.registry)
+            + 20 * c.registry as usize;
+        let pair = if c.compact == 0 { 0 } else { varint_len((c.registry * c.registry).saturating_sub(1)) };
+        let index = if c.extras == 0 { 0 } else { varint_len(c.registry.saturating_sub(1)) };
         let chunk_len = varint_len(self.chunk_size.saturating_mul(MAX_ENCODED_TX_BYTES));
-        let chunks = self.queue.saturating_add(txs).div_ceil(self.chunk_size) as usize;
+        let chunks = self.queue.saturating_add(c.txs).div_ceil(self.chunk_size) as usize;
         // Chunks of queue entries alone have no bytes: their length is the one byte 00.
         let entries_only = (self.queue / self.chunk_size) as usize;
-        header + tx_bytes + compact as usize * pair + entries_only + (chunks - entries_only) * chunk_len
+        header
+            + c.tx_bytes
+            + c.compact as usize * pair
+            + c.extras as usize * index
+            + entries_only
+            + (chunks - entries_only) * chunk_len
     }
 
     /// The bound for the transactions added so far.
     pub fn bytes(&self) -> usize {
-        self.total(self.txs, self.compact, self.tx_bytes, self.registry.len() as u64)
+        self.total(self.counts())
     }
 
     /// Adds `tx` if the bound then stays at most `max` bytes; returns whether it did.
     pub fn try_push(&mut self, tx: &SignedTx, max: usize) -> bool {
-        let form = compact_form(tx.input());
+        let form = compact_form(&target(tx), tx.input());
         self.scratch.clear();
-        encode_tx(&mut self.scratch, tx, form.as_ref(), 0);
-        // The pair written above (0) takes one byte; the bound counts pairs separately.
-        let own = self.scratch.len() - usize::from(form.is_some());
-        let new_addresses = form.as_ref().map_or(0, |c| {
-            let [a, b] = c.addresses;
-            u64::from(!self.registry.contains(&a)) + u64::from(a != b && !self.registry.contains(&b))
-        });
-        let compact = self.compact + u64::from(form.is_some());
-        let registry = self.registry.len() as u64 + new_addresses;
-        if self.total(self.txs + 1, compact, self.tx_bytes + own, registry) > max {
+        encode_tx(&mut self.scratch, tx, form.as_ref(), 0, 0);
+        // The pair and the extra index written above (0) take one byte each; the bound counts
+        // them separately.
+        let extra = form.as_ref().is_some_and(|c| c.extra.is_some());
+        let own = self.scratch.len() - usize::from(form.is_some()) - usize::from(extra);
+        let mut new: Vec<Address> = Vec::new();
+        for a in form.iter().flat_map(Compact::addresses) {
+            if !self.registry.contains(&a) && !new.contains(&a) {
+                new.push(a);
+            }
+        }
+        let next = Counts {
+            txs: self.txs + 1,
+            compact: self.compact + u64::from(form.is_some()),
+            extras: self.extras + u64::from(extra),
+            tx_bytes: self.tx_bytes + own,
+            registry: self.registry.len() as u64 + new.len() as u64,
+        };
+        if self.total(next) > max {
             return false;
         }
-        self.txs += 1;
-        self.compact = compact;
-        self.tx_bytes += own;
-        if let Some(c) = form {
-            self.registry.extend(c.addresses);
-        }
+        self.txs = next.txs;
+        self.compact = next.compact;
+        self.extras = next.extras;
+        self.tx_bytes = next.tx_bytes;
+        self.registry.extend(new);
         true
     }
 }
@@ -743,7 +841,7 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
     let mut forms = Vec::with_capacity(batch.blocks.iter().map(|b| b.txs.len()).sum());
     for tx in batch.blocks.iter().flat_map(|b| &b.txs) {
         check_encodable(tx, chain)?;
-        forms.push(compact_form(tx.input()));
+        forms.push(compact_form(&target(tx), tx.input()));
     }
     let registry = Registry::build(&forms);
 
@@ -777,8 +875,9 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
             let txs = &block.txs[from.max(entries) - entries..to.max(entries) - entries];
             let mut chunk = Vec::with_capacity(txs.len() * 110);
             for (tx, form) in txs.iter().zip(forms.by_ref()) {
-                let pair = form.as_ref().map_or(0, |c| registry.pair(c.addresses));
-                encode_tx(&mut chunk, tx, form.as_ref(), pair);
+                let pair = form.as_ref().map_or(0, |c| registry.pair(c.pair));
+                let extra = form.as_ref().and_then(|c| c.extra).map_or(0, |a| registry.index_of(&a));
+                encode_tx(&mut chunk, tx, form.as_ref(), pair, extra);
             }
             chunks.push(chunk);
             from = to;
@@ -800,7 +899,9 @@ fn check_encodable(tx: &SignedTx, chain: &ChainConfig) -> Result<(), CodecError>
     }
     match tx.kind() {
         TxKind::Create => return unencodable("contract creation"),
-        TxKind::Call(to) if to != SYSTEM_CONTRACT => return unencodable("target"),
+        TxKind::Call(to) if to != SYSTEM_CONTRACT && TokenCall::decode(tx.input()).is_none() => {
+            return unencodable("target");
+        }
         TxKind::Call(_) => {}
     }
     if !tx.value().is_zero() {
@@ -825,7 +926,7 @@ impl Registry {
     fn build(forms: &[Option<Compact>]) -> Self {
         // address -> (references, first use)
         let mut seen: HashMap<Address, (u64, usize)> = HashMap::new();
-        for a in forms.iter().flatten().flat_map(|c| c.addresses) {
+        for a in forms.iter().flatten().flat_map(Compact::addresses) {
             let next = seen.len();
             seen.entry(a).or_insert((0, next)).0 += 1;
         }
@@ -836,24 +937,31 @@ impl Registry {
         Self { addresses, index }
     }
 
+    /// The index of an address of the registry.
+    fn index_of(&self, a: &Address) -> u64 {
+        // Every address of a compact form is in the registry built from the forms.
+        self.index.get(a).copied().unwrap_or_default()
+    }
+
     /// The registry pair of two addresses of the registry: `i₀ · R + i₁`.
     fn pair(&self, [a0, a1]: [Address; 2]) -> u64 {
-        // Every address of a compact form is in the registry built from the forms.
-        let [i0, i1] = [a0, a1].map(|a| self.index.get(&a).copied().unwrap_or_default());
-        i0 * self.addresses.len() as u64 + i1
+        self.index_of(&a0) * self.addresses.len() as u64 + self.index_of(&a1)
     }
 }
 
 /// Writes `tx`; `pair` is its registry pair (docs/batch-codec.md §3.3.1), written only for a
-/// compact form.
-fn encode_tx(out: &mut Vec<u8>, tx: &SignedTx, form: Option<&Compact>, pair: u64) {
+/// compact form, and `extra` the registry index of a token `transferFrom`'s recipient.
+fn encode_tx(out: &mut Vec<u8>, tx: &SignedTx, form: Option<&Compact>, pair: u64, extra: u64) {
     let signature = tx.signature();
     let (priority, max_fee) = match tx {
         SignedTx::Legacy(t) => (0, t.tx().gas_price),
         SignedTx::Eip1559(t) => (t.tx().max_priority_fee_per_gas, t.tx().max_fee_per_gas),
     };
     let zero_fees = priority == 0 && max_fee == 0;
-    let mut head = form.map_or(OP_RAW, |c| c.op.code) << HEAD_OP_SHIFT;
+    let mut head = form.map_or(OP_RAW, |c| c.code) << HEAD_OP_SHIFT;
+    if form.is_some_and(|c| c.token) {
+        head |= HEAD_TOKEN_CALL;
+    }
     if matches!(tx, SignedTx::Eip1559(_)) {
         head |= HEAD_EIP1559;
     }
@@ -880,7 +988,10 @@ fn encode_tx(out: &mut Vec<u8>, tx: &SignedTx, form: Option<&Compact>, pair: u64
         }
         Some(c) => {
             put_varint(out, pair);
-            for v in &c.amounts[..c.op.amounts] {
+            if c.extra.is_some() {
+                put_varint(out, extra);
+            }
+            for v in &c.amounts[..c.amount_count] {
                 put_number(out, *v);
             }
         }
@@ -1089,6 +1200,64 @@ mod tests {
         let before = bound.bytes();
         assert!(!bound.try_push(&tx, before + 10), "a second transfer needs more than ten bytes");
         assert_eq!(bound.bytes(), before);
+    }
+
+    #[test]
+    fn token_calls_round_trip_compactly_and_stay_within_the_bound() {
+        use crate::testing::sign_token_call;
+        let chain = ChainConfig { chunk_size: 2, ..ChainConfig::default() };
+        let (a, b) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb2));
+        let token = crate::genesis::USDC;
+        let calls = [
+            TokenCall::Transfer { to: a, amount: U256::from(1_000_000u64) },
+            TokenCall::Approve { spender: b, amount: U256::MAX },
+            TokenCall::TransferFrom { from: a, to: b, amount: U256::from(25u64) },
+            TokenCall::TransferFrom { from: token, to: token, amount: U256::ZERO },
+        ];
+        let mut txs: Vec<SignedTx> = calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| sign_token_call(&[9u8; 32], chain.chain_id, i as u64, token, *c))
+            .collect();
+        txs.push(sign_eip1559(&[9u8; 32], chain.chain_id, 4, transfer_calldata()));
+        let batch = Batch { blocks: vec![BatchBlock { number: 3, timestamp: 9, queue_count: 1, txs: txs.clone() }] };
+        let data = encode(&batch, &chain).expect("token calls encode");
+        let decoded = decode(&data, &chain).expect("decodes");
+        same(&batch, &decoded);
+        for (tx, back) in txs.iter().zip(&decoded.blocks[0].txs) {
+            assert_eq!(back.kind(), tx.kind(), "the target is rebuilt");
+            assert_eq!(back.recover_sender(), tx.recover_sender());
+        }
+        assert_eq!(encode(&decoded, &chain).expect("re-encodes"), data);
+        // A transfer of a token costs what the system contract's transfer costs.
+        let one = |tx: SignedTx| {
+            let b = Batch { blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: 0, txs: vec![tx] }] };
+            encode(&b, &chain).expect("encodes").len()
+        };
+        let token_transfer = sign_token_call(&[9u8; 32], chain.chain_id, 0, token, calls[0]);
+        assert_eq!(one(token_transfer), one(sign_eip1559(&[9u8; 32], chain.chain_id, 0, transfer_calldata())));
+        // The size bound covers them.
+        let mut bound = BlockSizeBound::new(&chain).with_queue(1);
+        for tx in &txs {
+            assert!(bound.try_push(tx, usize::MAX));
+        }
+        assert!(bound.bytes() >= data.len(), "bound {} below the encoding {}", bound.bytes(), data.len());
+        assert!(bound.bytes() <= data.len() + 8 * txs.len(), "bound {} far above {}", bound.bytes(), data.len());
+        // Another call of another address cannot be encoded; neither can a token call of the
+        // system contract be told apart from a system call (it has no compact form there).
+        let elsewhere = signer_tx_to(Address::repeat_byte(0x11), Bytes::from_static(&[1, 2, 3, 4]));
+        let batch =
+            Batch { blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: 0, txs: vec![elsewhere] }] };
+        assert!(matches!(encode(&batch, &chain), Err(CodecError::Unencodable(_, "target"))));
+    }
+
+    fn signer_tx_to(to: Address, input: Bytes) -> SignedTx {
+        crate::signer::Signer::new(&B256::repeat_byte(9)).expect("key").eip1559_to(
+            ChainConfig::default().chain_id,
+            0,
+            to,
+            input,
+        )
     }
 
     #[test]

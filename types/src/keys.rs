@@ -36,6 +36,8 @@ pub const TAG_TOKEN_ORIGIN: u64 = 12;
 pub const TAG_WITHDRAWAL_COUNT: u64 = 13;
 /// Tag of one withdrawal leaf.
 pub const TAG_WITHDRAWAL: u64 = 14;
+/// Tag of an ERC-20 allowance.
+pub const TAG_ALLOWANCE: u64 = 15;
 
 fn word_u64(v: u64) -> [u8; 32] {
     U256::from(v).to_be_bytes()
@@ -77,6 +79,11 @@ pub fn token(token: &Address) -> B256 {
 /// Key of the balance of `owner` in `token`.
 pub fn balance(token: &Address, owner: &Address) -> B256 {
     tagged(TAG_BALANCE, &[word_address(token), word_address(owner)])
+}
+
+/// Key of the amount of `owner`'s `token` that `spender` may move (`transferFrom`).
+pub fn allowance(token: &Address, owner: &Address, spender: &Address) -> B256 {
+    tagged(TAG_ALLOWANCE, &[word_address(token), word_address(owner), word_address(spender)])
 }
 
 /// Key of the total supply of `token`.

@@ -15,9 +15,11 @@ pub mod smt;
 pub mod status;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
+pub mod token;
 pub mod tx;
 pub mod witness;
 
 pub use block::{BlockHeader, TxStatus};
 pub use chain::{ChainConfig, SYSTEM_CONTRACT};
+pub use token::TokenCall;
 pub use tx::{Operation, RecoveredTx, SignedTx, TxError};

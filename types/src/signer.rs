@@ -44,13 +44,19 @@ impl Signer {
 
     /// An EIP-1559 call of the system contract with zero fees.
     pub fn eip1559(&self, chain_id: u64, nonce: u64, input: Bytes) -> SignedTx {
+        self.eip1559_to(chain_id, nonce, SYSTEM_CONTRACT, input)
+    }
+
+    /// An EIP-1559 call of `to` (the system contract, or a token for a token call) with zero
+    /// fees.
+    pub fn eip1559_to(&self, chain_id: u64, nonce: u64, to: Address, input: Bytes) -> SignedTx {
         let tx = TxEip1559 {
             chain_id,
             nonce,
             gas_limit: DEFAULT_GAS_LIMIT,
             max_fee_per_gas: 0,
             max_priority_fee_per_gas: 0,
-            to: TxKind::Call(SYSTEM_CONTRACT),
+            to: TxKind::Call(to),
             value: U256::ZERO,
             access_list: Default::default(),
             input,
@@ -61,12 +67,17 @@ impl Signer {
 
     /// A legacy (EIP-155) call of the system contract with a zero gas price.
     pub fn legacy(&self, chain_id: u64, nonce: u64, input: Bytes) -> SignedTx {
+        self.legacy_to(chain_id, nonce, SYSTEM_CONTRACT, input)
+    }
+
+    /// A legacy (EIP-155) call of `to` with a zero gas price.
+    pub fn legacy_to(&self, chain_id: u64, nonce: u64, to: Address, input: Bytes) -> SignedTx {
         let tx = TxLegacy {
             chain_id: Some(chain_id),
             nonce,
             gas_price: 0,
             gas_limit: DEFAULT_GAS_LIMIT,
-            to: TxKind::Call(SYSTEM_CONTRACT),
+            to: TxKind::Call(to),
             value: U256::ZERO,
             input,
         };

@@ -4,6 +4,7 @@ use crate::{
     bindings::L2System,
     genesis::{DAI, USDC, WETH},
     signer::Signer,
+    token::TokenCall,
     tx::SignedTx,
 };
 use alloy_primitives::{Address, B256, Bytes, U256, address};
@@ -34,6 +35,11 @@ fn signer(key: &[u8; 32]) -> Signer {
 /// Signs an EIP-1559 transaction with a raw test key.
 pub fn sign_eip1559(key: &[u8; 32], chain_id: u64, nonce: u64, input: Bytes) -> SignedTx {
     signer(key).eip1559(chain_id, nonce, input)
+}
+
+/// Signs an EIP-1559 token call of `token` with a raw test key.
+pub fn sign_token_call(key: &[u8; 32], chain_id: u64, nonce: u64, token: Address, call: TokenCall) -> SignedTx {
+    signer(key).eip1559_to(chain_id, nonce, token, call.encode().into())
 }
 
 /// Signs a legacy transaction with a raw test key.

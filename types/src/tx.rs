@@ -9,6 +9,7 @@ use crate::{
     bindings::L2System::L2SystemCalls,
     chain::{ChainConfig, MAX_INPUT_BYTES, MAX_RAW_TX_BYTES, MAX_TX_GAS_LIMIT, MIN_TX_GAS_LIMIT, SYSTEM_CONTRACT},
     keys,
+    token::TokenCall,
 };
 use alloy_consensus::{SignableTransaction, Signed, TxEip1559, TxLegacy, transaction::RlpEcdsaDecodableTx};
 use alloy_eips::eip2718::Encodable2718;
@@ -68,8 +69,12 @@ pub enum TxError {
     /// Contracts cannot be created on this L2.
     #[error("contract creation is not allowed; call the system contract {SYSTEM_CONTRACT}")]
     ContractCreation,
-    /// Only the system contract can be called.
-    #[error("{0} is not a system contract; transactions must call {SYSTEM_CONTRACT}")]
+    /// A transaction calls the system contract, or makes a token's `transfer`, `approve` or
+    /// `transferFrom` call (canonically encoded) at another address.
+    #[error(
+        "{0} is not the system contract and the calldata is not a canonical ERC-20 transfer, approve or \
+         transferFrom; call {SYSTEM_CONTRACT} or a token"
+    )]
     NotSystemContract(Address),
     /// No operation takes ether.
     #[error("value must be zero, got {0} wei")]
@@ -291,7 +296,10 @@ impl SignedTx {
     }
 
     /// Checks the admission rules that need no state: chain id, target, value, access list,
-    /// gas limit and operation selector.
+    /// gas limit, and an operation of the closed set: one of the system contract's, or a
+    /// token call ([`TokenCall`]) at any other address. Whether that address holds a token is
+    /// a question of state: a token call of an address without one consumes the nonce and
+    /// changes nothing else, and the sequencer refuses it at the door.
     pub fn check_admission(&self, chain: &ChainConfig) -> Result<(), TxError> {
         match self.chain_id() {
             None => return Err(TxError::MissingChainId { expected: chain.chain_id }),
@@ -302,7 +310,6 @@ impl SignedTx {
         }
         match self.kind() {
             TxKind::Create => return Err(TxError::ContractCreation),
-            TxKind::Call(to) if to != SYSTEM_CONTRACT => return Err(TxError::NotSystemContract(to)),
             TxKind::Call(_) => {}
         }
         if !self.value().is_zero() {
@@ -325,7 +332,14 @@ impl SignedTx {
         if !(MIN_TX_GAS_LIMIT..=MAX_TX_GAS_LIMIT).contains(&gas) {
             return Err(TxError::GasLimitOutOfRange { got: gas, min: MIN_TX_GAS_LIMIT, max: MAX_TX_GAS_LIMIT });
         }
-        Operation::decode(self.input())?;
+        match self.kind() {
+            TxKind::Call(to) if to != SYSTEM_CONTRACT => {
+                TokenCall::decode(self.input()).ok_or(TxError::NotSystemContract(to))?;
+            }
+            _ => {
+                Operation::decode(self.input())?;
+            }
+        }
         Ok(())
     }
 }

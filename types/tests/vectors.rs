@@ -595,6 +595,7 @@ struct KeyVectors {
     withdrawal_count: ByAccount,
     withdrawal: Withdrawal,
     withdrawal_leaf: WithdrawalLeaf,
+    allowance: Allowance,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -615,6 +616,7 @@ struct Tags {
     token_origin: u64,
     withdrawal_count: u64,
     withdrawal: u64,
+    allowance: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -722,6 +724,17 @@ struct Withdrawal {
     key: Vec<B256>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Allowance {
+    count: usize,
+    token: Vec<Address>,
+    owner: Vec<Address>,
+    spender: Vec<Address>,
+    preimage: Vec<Bytes>,
+    key: Vec<B256>,
+}
+
 /// The withdrawal leaf value `keccak256(abi.encode(l1Token, recipient, amount))` (no tag:
 /// it is a value, not a key).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -817,6 +830,7 @@ fn generate_keys() -> KeyVectors {
             token_origin: keys::TAG_TOKEN_ORIGIN,
             withdrawal_count: keys::TAG_WITHDRAWAL_COUNT,
             withdrawal: keys::TAG_WITHDRAWAL,
+            allowance: keys::TAG_ALLOWANCE,
         },
         nonce: ByAccount {
             count: accounts.len(),
@@ -916,6 +930,23 @@ fn generate_keys() -> KeyVectors {
             preimage: leaves.iter().map(|(t, r, a)| Bytes::from((*t, *r, *a).abi_encode())).collect(),
             leaf: leaves.iter().map(|(t, r, a)| keys::withdrawal_leaf(t, r, a)).collect(),
         },
+        allowance: {
+            // Owner and spender swapped give another key; the same account may be both.
+            let triples: Vec<(Address, Address, Address)> = [WETH, USDC]
+                .iter()
+                .flat_map(|t| {
+                    accounts.iter().take(4).flat_map(|o| accounts.iter().skip(3).take(3).map(|s| (*t, *o, *s)))
+                })
+                .collect();
+            Allowance {
+                count: triples.len(),
+                token: triples.iter().map(|x| x.0).collect(),
+                owner: triples.iter().map(|x| x.1).collect(),
+                spender: triples.iter().map(|x| x.2).collect(),
+                preimage: triples.iter().map(|(t, o, s)| abi(keys::TAG_ALLOWANCE, (*t, *o, *s))).collect(),
+                key: triples.iter().map(|(t, o, s)| keys::allowance(t, o, s)).collect(),
+            }
+        },
     }
 }
 
@@ -956,6 +987,7 @@ fn check_keys(file: &KeyVectors) {
         t.token_origin,
         t.withdrawal_count,
         t.withdrawal,
+        t.allowance,
     ];
     let library = [
         keys::TAG_NONCE,
@@ -973,6 +1005,7 @@ fn check_keys(file: &KeyVectors) {
         keys::TAG_TOKEN_ORIGIN,
         keys::TAG_WITHDRAWAL_COUNT,
         keys::TAG_WITHDRAWAL,
+        keys::TAG_ALLOWANCE,
     ];
     assert_eq!(tags, library, "tags");
 
@@ -1070,6 +1103,14 @@ fn check_keys(file: &KeyVectors) {
         assert_eq!(v.preimage[i], Bytes::from((l1, to, amount).abi_encode()), "withdrawalLeaf[{i}]: preimage");
         assert_eq!(keys::withdrawal_leaf(&l1, &to, &amount), v.leaf[i], "withdrawalLeaf[{i}]: library leaf");
         assert_eq!(keccak256(&v.preimage[i]), v.leaf[i], "withdrawalLeaf[{i}]: keccak256(preimage)");
+    }
+    let v = &file.allowance;
+    let lengths = [v.token.len(), v.owner.len(), v.spender.len(), v.preimage.len(), v.key.len()];
+    check_lengths("allowance", v.count, &lengths);
+    for i in 0..v.count {
+        let (token, owner, spender) = (v.token[i], v.owner[i], v.spender[i]);
+        let inputs = abi(t.allowance, (token, owner, spender));
+        check_key("allowance", i, inputs, &v.preimage[i], keys::allowance(&token, &owner, &spender), &v.key[i]);
     }
 }
 

@@ -9,7 +9,7 @@ use rollup_executor::{
     BlockEnvInput, BlockStats, BlockTimings, ExecutedBlock, Executor, KeyPrediction, ParallelConfig, TxResult, TxStatus,
 };
 use rollup_types::{
-    ChainConfig, RecoveredTx, SignedTx,
+    ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
     bindings::L2System,
     codec::{self, Batch, BatchBlock},
     genesis::{GenesisPool, GenesisSpec, GenesisToken},
@@ -39,6 +39,9 @@ pub enum Workload {
     TransfersIndependent,
     /// Transfers of one token (one contract, distinct slots) between distinct accounts.
     TransfersOneToken,
+    /// [`Self::TransfersOneToken`] sent as ERC-20 `transfer` calls of the token's address (its
+    /// `L2Token` code calling the system contract).
+    Erc20TransfersOneToken,
     /// [`Self::TransfersOneToken`] where a share of the transfers goes to one hot account.
     TransfersHot(f64),
     /// Swaps over some number of pools; one in twenty fails its minimum output.
@@ -56,6 +59,7 @@ impl Workload {
         vec![
             Self::TransfersIndependent,
             Self::TransfersOneToken,
+            Self::Erc20TransfersOneToken,
             Self::TransfersHot(0.0),
             Self::TransfersHot(0.1),
             Self::TransfersHot(0.3),
@@ -76,6 +80,7 @@ impl fmt::Display for Workload {
         match self {
             Self::TransfersIndependent => f.write_str("transfers-independent"),
             Self::TransfersOneToken => f.write_str("transfers-one-token"),
+            Self::Erc20TransfersOneToken => f.write_str("erc20-transfers-one-token"),
             Self::TransfersHot(r) => write!(f, "transfers-hot-{r}"),
             Self::Swaps(Pools::Count(k)) => write!(f, "swaps-pools-{k}"),
             Self::Swaps(Pools::PerTx) => f.write_str("swaps-pools-tx"),
@@ -89,11 +94,13 @@ impl FromStr for Workload {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let usage = "expected transfers-independent, transfers-one-token, transfers-hot-R (R from 0 to 1), \
+        let usage = "expected transfers-independent, transfers-one-token, erc20-transfers-one-token, transfers-hot-R \
+                     (R from 0 to 1), \
                      swaps-pools-K (K >= 1), swaps-pools-tx, mixed or chain";
         Ok(match s {
             "transfers-independent" => Self::TransfersIndependent,
             "transfers-one-token" => Self::TransfersOneToken,
+            "erc20-transfers-one-token" => Self::Erc20TransfersOneToken,
             "swaps-pools-tx" => Self::Swaps(Pools::PerTx),
             "mixed" => Self::Mixed,
             "chain" => Self::Chain,
@@ -503,7 +510,13 @@ impl ExecutorBench {
             // Distinct senders within a block (there are at least `block_size` of them).
             let rotating = (block * block_size + j) % n_senders;
             let small = U256::from(1 + rng.below(1_000_000)) * unit() / U256::from(1_000_000u64);
+            let mut target = SYSTEM_CONTRACT;
             let (s, input): (usize, Bytes) = match self.workload {
+                Workload::Erc20TransfersOneToken => {
+                    target = setup.tokens[0];
+                    let call = TokenCall::Transfer { to: derived("to", self.seed, rotating), amount: small };
+                    (rotating, call.encode().into())
+                }
                 Workload::TransfersIndependent => {
                     let token = setup.tokens[j % 4];
                     (rotating, transfer(token, derived("to", self.seed, rotating), small))
@@ -579,7 +592,7 @@ impl ExecutorBench {
                     (s, input)
                 }
             };
-            txs.push(senders[s].eip1559(chain.chain_id, nonces[s], input));
+            txs.push(senders[s].eip1559_to(chain.chain_id, nonces[s], target, input));
             nonces[s] += 1;
         }
         (genesis, txs)

@@ -390,7 +390,7 @@ impl Devnet {
             d.chunk_size
         );
         let _ = writeln!(s, "  L2 system contract  {SYSTEM_CONTRACT}  (ledger + AMM; ABI at {url}/v1/contracts)");
-        let _ = writeln!(s, "  L2 tokens           WETH {WETH}\n                      USDC {USDC}");
+        let _ = writeln!(s, "  L2 tokens (ERC-20)  WETH {WETH}\n                      USDC {USDC}");
         let _ = writeln!(s, "                      DAI  {DAI}\n                      WBTC {WBTC}");
         let _ = writeln!(s, "\n  Funded accounts (the standard anvil keys; funded on L2 with every token):");
         for a in DEV_ACCOUNTS.iter().take(4) {
@@ -402,6 +402,12 @@ impl Devnet {
             s,
             "    cast send --rpc-url {url} --private-key {} {SYSTEM_CONTRACT} \\\n      \"swap(address,address,uint256,uint256)\" {WETH} {USDC} 1000000000000000000 0",
             DEV_ACCOUNTS[2].private_key
+        );
+        let _ = writeln!(s, "\n  Each token is an ERC-20 contract; send 1 USDC and read a balance:");
+        let _ = writeln!(
+            s,
+            "    cast send --rpc-url {url} --private-key {} {USDC} \"transfer(address,uint256)\" {} 1000000\n    cast call --rpc-url {url} {USDC} \"balanceOf(address)(uint256)\" {}",
+            DEV_ACCOUNTS[2].private_key, DEV_ACCOUNTS[3].address, DEV_ACCOUNTS[3].address
         );
         let _ = writeln!(
             s,

@@ -21,7 +21,9 @@ import {BridgeQueue} from "../lib/BridgeQueue.sol";
 ///      loaded it (so a key loaded by an earlier replay in the same L1 transaction is not
 ///      taken as known). Each transaction runs as a call from this contract to itself with
 ///      its own calldata, so that a revert rolls its writes back exactly as the EVM does on
-///      L2, and the inherited external functions of the logic are the dispatch.
+///      L2, and the inherited external functions of the logic are the dispatch. A token call
+///      (a transaction to a token's ERC-20 face, `L2Token`) runs as a self-call of
+///      `replayTokenCall`, which does what the token's code does on L2.
 contract ChunkVerifier is AmmLogic, BridgeLogic {
     /// @notice What a replayed chunk turned out to be.
     enum Outcome {
@@ -73,6 +75,12 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     /// @dev Selector of createToken(bytes32,string,uint8,uint256), the one operation the codec
     ///      keeps as raw calldata.
     bytes4 private constant CREATE_TOKEN = bytes4(keccak256("createToken(bytes32,string,uint8,uint256)"));
+    /// @dev Selectors of the ERC-20 calls of a token call (`BatchCodec.hasTokenCallForm`).
+    bytes4 private constant ERC20_TRANSFER = bytes4(keccak256("transfer(address,uint256)"));
+    /// @dev See `ERC20_TRANSFER`.
+    bytes4 private constant ERC20_APPROVE = bytes4(keccak256("approve(address,uint256)"));
+    /// @dev See `ERC20_TRANSFER`.
+    bytes4 private constant ERC20_TRANSFER_FROM = bytes4(keccak256("transferFrom(address,address,uint256)"));
 
     /// @notice Reads the batch data and its chunks for the verifier; created with it.
     BatchDecoder public immutable decoder;
@@ -225,8 +233,37 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         if (t.nonce != nonce) return;
         _tstore(nonceKey, nonce + 1);
         _tstore(SENDER_SLOT, uint256(uint160(sender)));
-        _call(t.input, position);
+        _run(t, position);
         _tstore(SENDER_SLOT, 0);
+    }
+
+    /// @notice Replays a token call inside a replay: what the ERC-20 face of `token`
+    ///         (`L2Token`) does on L2 when the transaction's sender calls it with `input`. Only
+    ///         the verifier calls it, on itself, with an input of canonical token-call form
+    ///         (`BatchCodec.hasTokenCallForm`, checked by admission).
+    /// @dev On L2 the executor serves the token's code only at a registered token: any other
+    ///      target has no code, and the call succeeds and changes nothing (but the nonce).
+    function replayTokenCall(address token, bytes calldata input) external {
+        if (msg.sender != address(this)) revert NotInReplay();
+        if (_load(StateKeys.token(token)) == 0) return;
+        bytes4 selector = bytes4(input[:4]);
+        if (selector == ERC20_TRANSFER) {
+            (address to, uint256 amount) = abi.decode(input[4:], (address, uint256));
+            _transfer(token, _sender(), to, amount);
+        } else if (selector == ERC20_APPROVE) {
+            (address spender, uint256 amount) = abi.decode(input[4:], (address, uint256));
+            _approve(token, _sender(), spender, amount);
+        } else if (selector == ERC20_TRANSFER_FROM) {
+            (address from, address to, uint256 amount) = abi.decode(input[4:], (address, address, uint256));
+            _transferFrom(token, _sender(), from, to, amount);
+        }
+    }
+
+    /// @dev Runs an admitted transaction of the current sender: a system operation as a call
+    ///      with its own calldata, a token call through `replayTokenCall`.
+    function _run(BatchCodec.Tx memory t, uint256 position) private {
+        if (t.to == BatchCodec.SYSTEM_CONTRACT) _call(t.input, position);
+        else _call(abi.encodeCall(this.replayTokenCall, (t.to, t.input)), position);
     }
 
     /// @dev Calls the verifier itself with `input` (the dispatch of the logic, under the
@@ -282,7 +319,7 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
             // The nonce is consumed whatever the call does.
             _tstore(nonceKey, nonce + 1);
             _tstore(SENDER_SLOT, uint256(uint160(sender)));
-            _call(t.input, i);
+            _run(t, i);
         }
         _tstore(SENDER_SLOT, 0);
         return (Outcome.Executed, txs.length);
@@ -290,13 +327,16 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
 
     /// @notice Whether a decoded transaction passes the admission rules that the codec does not
     ///         already imply (docs/fraud-proofs.md §3.1): the gas limit range, the tip, the
-    ///         input length, and an input that is the canonical ABI encoding of one of the seven
-    ///         state-changing operations. The signature is checked by `recoverSender`.
+    ///         input length, and an input that is, for the system contract, the canonical ABI
+    ///         encoding of one of the seven state-changing operations, and for any other target
+    ///         a canonical token call (ERC-20 `transfer`, `approve` or `transferFrom`,
+    ///         `BatchCodec.hasTokenCallForm`). The signature is checked by `recoverSender`.
     function admissible(BatchCodec.Tx memory t) public pure returns (bool) {
         if (t.gasLimit < MIN_GAS_LIMIT || t.gasLimit > MAX_GAS_LIMIT) return false;
         if (t.eip1559 && t.maxPriorityFeePerGas > t.maxFeePerGas) return false;
         bytes memory input = t.input;
         if (input.length > MAX_INPUT_BYTES) return false;
+        if (t.to != BatchCodec.SYSTEM_CONTRACT) return BatchCodec.hasTokenCallForm(input);
         return BatchCodec.hasCompactForm(input) || _canonicalCreateToken(input);
     }
 

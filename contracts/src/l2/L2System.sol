@@ -8,7 +8,8 @@ import {BridgeLogic} from "../logic/BridgeLogic.sol";
 /// @notice The L2 system contract: the ledger, the AMM and the L2 half of the bridge over
 ///         plain contract storage, where every storage slot is a key of the state tree.
 ///         Deployed at genesis at a fixed address; its constructor lays out the genesis state
-///         with the same logic.
+///         with the same logic. Each registered token also has an ERC-20 face (`L2Token`),
+///         which calls the `token*` entry points below.
 contract L2System is AmmLogic, BridgeLogic {
     /// @notice The caller of `creditDeposit`: the executor's system calls come from this
     ///         address (as EIP-4788's do), which no key signs for.
@@ -16,6 +17,8 @@ contract L2System is AmmLogic, BridgeLogic {
 
     /// @notice Only the executor credits deposits.
     error NotSystemCaller(address caller);
+    /// @notice The `token*` entry points serve token contracts (`L2Token`) only.
+    error NotATokenContract(address caller);
 
     /// @notice A token that exists at genesis.
     struct GenesisToken {
@@ -59,6 +62,48 @@ contract L2System is AmmLogic, BridgeLogic {
     function creditDeposit(uint256 queueIndex, address l1Token, address to, uint256 amount, uint256 meta) external {
         if (msg.sender != SYSTEM_CALLER) revert NotSystemCaller(msg.sender);
         _creditDeposit(queueIndex, l1Token, to, amount, meta);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The ledger behind each token's ERC-20 face (`L2Token`): the calling token is the token.
+    //
+    // Only token contracts call these. On L2 only the system contract and the registered
+    // tokens have code: the executor serves `L2Token`'s code exactly at the addresses whose
+    // `StateKeys.token` word is set, and nothing can be deployed. So a caller with code is a
+    // registered token, and `msg.sender.code.length != 0` is the check. It reads no state key:
+    // reading the token's metadata instead would make every call of a busy token read one
+    // shared key, and conflict in the parallel executor. (Multicall3's code is served too, for
+    // `eth_call` only: nothing it reaches there is kept.) These entry points are not operations
+    // a user transaction may call (admission refuses them, so they have no codec form; called
+    // from an account without code they revert).
+
+    /// @notice ERC-20 `transfer` of the calling token: moves `amount` from `from` (the token's
+    ///         caller) to `to`.
+    function tokenTransfer(address from, address to, uint256 amount) external returns (bool) {
+        _onlyToken();
+        _transfer(msg.sender, from, to, amount);
+        return true;
+    }
+
+    /// @notice ERC-20 `approve` of the calling token: `owner` (the token's caller) allows
+    ///         `spender` to move `amount`.
+    function tokenApprove(address owner, address spender, uint256 amount) external returns (bool) {
+        _onlyToken();
+        _approve(msg.sender, owner, spender, amount);
+        return true;
+    }
+
+    /// @notice ERC-20 `transferFrom` of the calling token: `spender` (the token's caller) moves
+    ///         `amount` from `from` to `to`, spending its allowance.
+    function tokenTransferFrom(address spender, address from, address to, uint256 amount) external returns (bool) {
+        _onlyToken();
+        _transferFrom(msg.sender, spender, from, to, amount);
+        return true;
+    }
+
+    /// @dev Reverts unless the caller has code, which on L2 means it is a registered token.
+    function _onlyToken() private view {
+        if (msg.sender.code.length == 0) revert NotATokenContract(msg.sender);
     }
 
     function _load(bytes32 key) internal view override returns (uint256 value) {

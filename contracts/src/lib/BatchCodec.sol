@@ -26,9 +26,10 @@ library BatchCodec {
     error UnknownVersion(uint8 version);
     /// @notice A varint or number is not in its one canonical form, or overflows its width.
     error BadInteger();
-    /// @notice Reserved head bits, operation 7, a first timestamp delta other than 0, a
-    ///         registry pair out of range, zero fees without the zero-fee bit, or raw
-    ///         calldata that has a compact form.
+    /// @notice Reserved head bit 7, operation 7, a token call of operation 0 or 4–7 or to
+    ///         the system contract, a first timestamp delta other than 0, a registry pair or
+    ///         index out of range, zero fees without the zero-fee bit, or raw calldata that has
+    ///         a compact form.
     error InvalidField();
     /// @notice No block, or a block number or timestamp overflowing 64 bits.
     error BadBlockSequence();
@@ -93,7 +94,7 @@ library BatchCodec {
     }
 
     /// @notice A decoded transaction (§4): everything the codec keeps of it. The chain id, the
-    ///         target (`SYSTEM_CONTRACT`), the value (0) and the access list (empty) are implied.
+    ///         value (0) and the access list (empty) are implied.
     /// @dev For a legacy transaction `maxFeePerGas` holds its gas price and
     ///      `maxPriorityFeePerGas` is 0.
     struct Tx {
@@ -101,6 +102,9 @@ library BatchCodec {
         bool yParity;
         uint64 nonce;
         uint64 gasLimit;
+        /// The target: `SYSTEM_CONTRACT` for every system operation, the token for a token
+        /// call (§3.3.2).
+        address to;
         uint128 maxPriorityFeePerGas;
         uint128 maxFeePerGas;
         bytes input;
@@ -113,7 +117,7 @@ library BatchCodec {
 
     /// @notice The version this library decodes.
     uint8 internal constant VERSION = 2;
-    /// @notice Target of every transaction: the L2 system contract.
+    /// @notice Target of every transaction but token calls: the L2 system contract.
     address internal constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
     /// @notice Smallest encoded transaction: head, nonce, gas limit, a registry pair (or an
     ///         input length) of one byte each, and the 64 signature bytes; the bound of §3.1.
@@ -127,7 +131,12 @@ library BatchCodec {
     uint256 private constant HEAD_EIP1559 = 0x01;
     uint256 private constant HEAD_PARITY = 0x02;
     uint256 private constant HEAD_ZERO_FEES = 0x04;
-    uint256 private constant HEAD_RESERVED = 0xc0;
+    uint256 private constant HEAD_TOKEN_CALL = 0x40;
+    uint256 private constant HEAD_RESERVED = 0x80;
+    /// @dev Selectors of the three ERC-20 calls a token call can be (§3.3.2).
+    uint256 private constant ERC20_TRANSFER = 0xa9059cbb; // transfer(address,uint256)
+    uint256 private constant ERC20_APPROVE = 0x095ea7b3; // approve(address,uint256)
+    uint256 private constant ERC20_TRANSFER_FROM = 0x23b872dd; // transferFrom(address,address,uint256)
 
     // -----------------------------------------------------------------------------------------
     // Header and chunks.
@@ -437,7 +446,9 @@ library BatchCodec {
         ++p;
         if (head & HEAD_RESERVED != 0) revert InvalidField();
         uint256 op = (head >> 3) & 7;
-        if (op > 6) revert InvalidField();
+        bool tokenCall = head & HEAD_TOKEN_CALL != 0;
+        // System operations 0–6; token calls 1–3.
+        if (tokenCall ? op == 0 || op > 3 : op > 6) revert InvalidField();
         t.eip1559 = head & HEAD_EIP1559 != 0;
         t.yParity = head & HEAD_PARITY != 0;
         (t.nonce, p) = _varint64(p, end);
@@ -446,7 +457,9 @@ library BatchCodec {
         // forge-lint: disable-next-line(unsafe-typecast)
         t.gasLimit = uint64(v); // a 64-bit number
         if (head & HEAD_ZERO_FEES == 0) p = _readFees(t, p, end);
-        if (op == 0) (t.input, p) = _rawInput(p, end);
+        t.to = SYSTEM_CONTRACT;
+        if (tokenCall) (t.input, t.to, p) = _tokenCallInput(op, p, end, reg);
+        else if (op == 0) (t.input, p) = _rawInput(p, end);
         else (t.input, p) = _compactInput(op, p, end, reg);
         if (end - p < 64) revert Truncated();
         bytes32 r;
@@ -528,6 +541,77 @@ library BatchCodec {
             }
         }
         return (input, p);
+    }
+
+    /// @dev Token calls 1–3 (§3.3.2): the registry pair (the target, then the first calldata
+    ///      address), for transferFrom a registry index (the second), then the amount, rebuilt
+    ///      as the canonical ABI calldata `selector ‖ pad32(a1) [‖ pad32(a2)] ‖ amount`. A
+    ///      target that is the system contract is refused as soon as the pair is read.
+    function _tokenCallInput(uint256 op, uint256 p, uint256 end, Registry memory reg)
+        private
+        pure
+        returns (bytes memory input, address to, uint256)
+    {
+        uint256 selector = op == 1 ? ERC20_TRANSFER : op == 2 ? ERC20_APPROVE : ERC20_TRANSFER_FROM;
+        uint256 words = op == 3 ? 3 : 2;
+        uint256 len = 4 + 32 * words;
+        uint256 w;
+        assembly ("memory-safe") {
+            input := mload(0x40)
+            mstore(input, len)
+            w := add(input, 32)
+            mstore(w, shl(224, selector))
+            mstore(add(w, len), 0)
+            mstore(0x40, add(w, and(add(len, 31), not(31))))
+        }
+        // The registry pair p = i0 · R + i1, as for the system operations.
+        uint256 v;
+        (v, p) = _varint(p, end, 64);
+        uint256 count = reg.count;
+        if (v >= count * count) revert InvalidField();
+        uint256 a0 = reg.ptr + 20 * (v / count);
+        uint256 a1 = reg.ptr + 20 * (v % count);
+        assembly ("memory-safe") {
+            to := shr(96, mload(a0))
+            mstore(add(w, 4), shr(96, mload(a1)))
+        }
+        // A call of the system contract is never a token call: it has one encoding, bit 6 clear.
+        if (to == SYSTEM_CONTRACT) revert InvalidField();
+        if (op == 3) {
+            (v, p) = _varint(p, end, 64);
+            if (v >= count) revert InvalidField();
+            uint256 a2 = reg.ptr + 20 * v;
+            assembly ("memory-safe") {
+                mstore(add(w, 36), shr(96, mload(a2)))
+            }
+        }
+        (v, p) = _number(p, end, 256);
+        assembly ("memory-safe") {
+            mstore(add(w, sub(len, 32)), v)
+        }
+        return (input, to, p);
+    }
+
+    /// @notice Whether calldata is a canonical token call (§3.3.2): the selector of ERC-20
+    ///         `transfer(address,uint256)` or `approve(address,uint256)` and exactly 4 + 32·2
+    ///         bytes, or of `transferFrom(address,address,uint256)` and exactly 4 + 32·3 bytes,
+    ///         with clean address words (top 12 bytes zero). That is what the codec can carry
+    ///         as a token call, and what makes it the canonical ABI encoding of its call.
+    function hasTokenCallForm(bytes memory input) internal pure returns (bool) {
+        uint256 len = input.length;
+        if (len < 4) return false;
+        uint256 selector;
+        uint256 w0;
+        uint256 w1;
+        assembly ("memory-safe") {
+            selector := shr(224, mload(add(input, 32)))
+            w0 := mload(add(input, 36))
+            w1 := mload(add(input, 68))
+        }
+        // The words are only read when the length says they are there.
+        if (selector == ERC20_TRANSFER || selector == ERC20_APPROVE) return len == 68 && w0 >> 160 == 0;
+        if (selector == ERC20_TRANSFER_FROM) return len == 100 && w0 >> 160 == 0 && w1 >> 160 == 0;
+        return false;
     }
 
     /// @dev Selector and number of uint256 amounts of operation 1–6 (§3.3.1).
@@ -680,7 +764,7 @@ library BatchCodec {
             q = _putUint(q, t.maxFeePerGas);
         }
         q = _putUint(q, t.gasLimit);
-        q = _putCallTail(q, t.input);
+        q = _putCallTail(q, t.to, t.input);
         if (t.eip1559) {
             assembly ("memory-safe") {
                 mstore8(q, 0xc0) // empty access list
@@ -711,9 +795,8 @@ library BatchCodec {
         }
     }
 
-    /// @dev `to` (the system contract), `value` 0 and `data`.
-    function _putCallTail(uint256 q, bytes memory input) private pure returns (uint256) {
-        uint256 to = uint256(uint160(SYSTEM_CONTRACT));
+    /// @dev `to`, `value` 0 and `data`.
+    function _putCallTail(uint256 q, address to, bytes memory input) private pure returns (uint256) {
         assembly ("memory-safe") {
             mstore8(q, 0x94)
             mstore(add(q, 1), shl(96, to))

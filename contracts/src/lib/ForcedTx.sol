@@ -8,7 +8,9 @@ import {BatchCodec} from "./BatchCodec.sol";
 ///         fields the codec keeps of a transaction. It is a transaction of the L2 exactly when
 ///         `raw` is the canonical EIP-2718 encoding the codec rebuilds from those fields
 ///         (`BatchCodec.encodeSigned`): type 2, or legacy with EIP-155's `v` for this chain;
-///         to the system contract; no value; no access list; integers that fit their fields.
+///         to an address (the system contract or, for a token call, a token); no value; no
+///         access list; integers that fit their fields. Whether the target and the input make
+///         an admissible transaction is the verifier's question (`ChunkVerifier.admissible`).
 ///         The reader below is permissive (any RLP shape it can walk); the comparison with
 ///         the rebuilt encoding is what decides, which is the Rust rule too
 ///         (`rollup_executor::admit_forced`: alloy decodes, the re-encoding must equal `raw`).
@@ -49,8 +51,8 @@ library ForcedTx {
         uint256 end = top.start + top.len;
         bool ok;
         uint256 v;
-        // chainId, to, value and the access list are not kept: the rebuilt encoding has the
-        // chain's, the system contract, zero and an empty list, and must equal `raw`.
+        // chainId, value and the access list are not kept: the rebuilt encoding has the
+        // chain's, zero and an empty list, and must equal `raw`.
         (ok, p) = _skip(raw, p, end);
         if (!ok) return false;
         (ok, v, p) = _uint(raw, p, end, 8);
@@ -102,8 +104,9 @@ library ForcedTx {
         return _signature(raw, p, end, t);
     }
 
-    /// @dev `gas, to, value, data`: the gas limit and the input are kept (the target and the
-    ///      value are the rebuilt encoding's, which must equal `raw`).
+    /// @dev `gas, to, value, data`: the gas limit, the target and the input are kept (the value
+    ///      is the rebuilt encoding's, which must equal `raw`). The target must be a 20-byte
+    ///      string (`0x94 ‖ address`): an empty one would create a contract.
     function _readCall(bytes memory raw, uint256 p, uint256 end, BatchCodec.Tx memory t)
         private
         pure
@@ -114,7 +117,7 @@ library ForcedTx {
         if (!ok) return (false, 0);
         // forge-lint: disable-next-line(unsafe-typecast)
         t.gasLimit = uint64(v); // at most 8 bytes
-        (ok, p) = _skip(raw, p, end); // to
+        (ok, p) = _address(raw, p, end, t);
         if (!ok) return (false, 0);
         (ok, p) = _skip(raw, p, end); // value
         if (!ok) return (false, 0);
@@ -189,6 +192,22 @@ library ForcedTx {
             v = (v << 8) | uint8(raw[it.start + i]);
         }
         return (true, v, it.next);
+    }
+
+    /// @dev The target at `p`: exactly `0x94` then 20 bytes, before `end`.
+    function _address(bytes memory raw, uint256 p, uint256 end, BatchCodec.Tx memory t)
+        private
+        pure
+        returns (bool, uint256 next)
+    {
+        if (p + 21 > end || uint8(raw[p]) != 0x94) return (false, 0);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := mload(add(add(raw, 33), p))
+        }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.to = address(uint160(word >> 96)); // the top 20 bytes
+        return (true, p + 21);
     }
 
     /// @dev A string item's bytes.

@@ -16,11 +16,17 @@ abstract contract LedgerLogic is StateAccess {
     error TokenExists(address token);
     /// @notice Symbols are 1 to 31 bytes long, without NUL bytes.
     error InvalidSymbol();
+    /// @notice `spender` may move `allowance` of `owner`'s `token`, less than the `required` amount.
+    error InsufficientAllowance(address token, address owner, address spender, uint256 allowance, uint256 required);
+    /// @notice An allowance cannot be given to the zero address.
+    error InvalidSpender();
 
     /// @notice `amount` of `token` moved from `from` to `to` (from = 0 for a mint, to = 0 for a burn).
     event Transfer(address indexed token, address indexed from, address indexed to, uint256 amount);
     /// @notice A token was registered.
     event TokenCreated(address indexed token, address indexed creator, string symbol, uint8 decimals, uint256 supply);
+    /// @notice `owner` allowed `spender` to move `amount` of its `token` (ERC-20 `approve`).
+    event Approval(address indexed token, address indexed owner, address indexed spender, uint256 amount);
 
     /// @notice Sends `amount` of `token` from the caller to `to`.
     function transfer(address token, address to, uint256 amount) external returns (bool) {
@@ -51,6 +57,11 @@ abstract contract LedgerLogic is StateAccess {
         return _load(StateKeys.supply(token));
     }
 
+    /// @notice Amount of `token` that `spender` may still move from `owner`'s balance.
+    function allowance(address token, address owner, address spender) external view returns (uint256) {
+        return _load(StateKeys.allowance(token, owner, spender));
+    }
+
     /// @notice Metadata of `token`; `exists` is false for an unknown token.
     function tokenInfo(address token)
         external
@@ -78,6 +89,29 @@ abstract contract LedgerLogic is StateAccess {
         _debit(token, from, amount);
         _credit(token, to, amount);
         emit Transfer(token, from, to, amount);
+    }
+
+    /// @dev Sets the amount of `token` that `spender` may move from `owner` (ERC-20 `approve`:
+    ///      replaced, not added to). Does not check that `token` is registered: the callers do.
+    function _approve(address token, address owner, address spender, uint256 amount) internal {
+        if (spender == address(0)) revert InvalidSpender();
+        _store(StateKeys.allowance(token, owner, spender), amount);
+        emit Approval(token, owner, spender, amount);
+    }
+
+    /// @dev Moves `amount` of `token` from `from` to `to` on behalf of `spender`, spending its
+    ///      allowance (ERC-20 `transferFrom`); an allowance of `type(uint256).max` is never
+    ///      spent. Does not check that `token` is registered: the callers do.
+    function _transferFrom(address token, address spender, address from, address to, uint256 amount) internal {
+        bytes32 key = StateKeys.allowance(token, from, spender);
+        uint256 allowed = _load(key);
+        if (allowed < amount) revert InsufficientAllowance(token, from, spender, allowed, amount);
+        if (allowed != type(uint256).max) {
+            unchecked {
+                _store(key, allowed - amount);
+            }
+        }
+        _transfer(token, from, to, amount);
     }
 
     function _debit(address token, address owner, uint256 amount) internal {

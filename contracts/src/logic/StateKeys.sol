@@ -22,6 +22,7 @@ library StateKeys {
     uint256 internal constant TAG_TOKEN_ORIGIN = 12;
     uint256 internal constant TAG_WITHDRAWAL_COUNT = 13;
     uint256 internal constant TAG_WITHDRAWAL = 14;
+    uint256 internal constant TAG_ALLOWANCE = 15;
 
     /// @notice Key of an account's transaction nonce.
     function nonce(address account) internal pure returns (bytes32) {
@@ -99,6 +100,12 @@ library StateKeys {
     /// @notice Key of the `index`-th withdrawal of `account` (its leaf: docs/bridge.md §5).
     function withdrawal(address account, uint256 index) internal pure returns (bytes32) {
         return keccak256(abi.encode(TAG_WITHDRAWAL, account, index));
+    }
+
+    /// @notice Key of the amount of `token_` that `spender` may move from `owner`'s balance
+    ///         (the ERC-20 allowance of the token's contract face, `L2Token`).
+    function allowance(address token_, address owner, address spender) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_ALLOWANCE, token_, owner, spender));
     }
 
     /// @notice The value stored at `tokenOrigin(l2Token)` for the L1 asset `l1Token`.

@@ -4,10 +4,10 @@ mod parallel;
 mod queue;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::{SolCall, SolError};
+use alloy_sol_types::{SolCall, SolError, SolEvent};
 use rollup_executor::{BlockEnvInput, CallRequest, Executor, TxResult, TxStatus};
 use rollup_types::{
-    ChainConfig, RecoveredTx, SYSTEM_CONTRACT,
+    ChainConfig, RecoveredTx, SYSTEM_CONTRACT, TokenCall,
     bindings::L2System,
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WETH},
     keys,
@@ -242,4 +242,102 @@ fn a_call_past_its_deadline_is_stopped() {
     // A deadline far away changes nothing.
     let far = std::time::Instant::now() + std::time::Duration::from_secs(3600);
     assert_eq!(rollup_executor::call(&chain, &state, &request, env(1), Some(far)).expect("runs"), ran);
+}
+
+/// `eth_call` of `input` at `to`, which must succeed.
+fn view(exec: &Executor, to: Address, input: Vec<u8>) -> Bytes {
+    let out =
+        exec.call(&CallRequest { to: Some(to), input: input.into(), ..Default::default() }, env(1)).expect("call");
+    assert_eq!(out.status, TxStatus::Success, "call of {to} reverted: {}", out.output);
+    out.output
+}
+
+fn token_tx(chain: &ChainConfig, signer: &Signer, nonce: u64, token: Address, call: TokenCall) -> RecoveredTx {
+    RecoveredTx::from_signed(signer.eip1559_to(chain.chain_id, nonce, token, call.encode().into()), chain)
+        .expect("token calls are admissible")
+}
+
+#[test]
+fn tokens_are_erc20_contracts_backed_by_the_ledger() {
+    use rollup_types::bindings::{L2Token, Multicall3};
+    let chain = chain(64);
+    let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    let (alice, bob) = (signer(1), signer(2));
+    let carol = Address::repeat_byte(0xca);
+
+    // The views read the ledger.
+    let symbol = L2Token::symbolCall::abi_decode_returns(&view(&exec, USDC, L2Token::symbolCall {}.abi_encode()));
+    assert_eq!(symbol.expect("string"), "USDC");
+    let decimals = L2Token::decimalsCall::abi_decode_returns(&view(&exec, USDC, L2Token::decimalsCall {}.abi_encode()));
+    assert_eq!(decimals.expect("uint8"), 6);
+    let of = |exec: &Executor, token: Address, owner: Address| {
+        let out = view(exec, token, L2Token::balanceOfCall { owner }.abi_encode());
+        let through_token = L2Token::balanceOfCall::abi_decode_returns(&out).expect("uint256");
+        assert_eq!(through_token, balance(exec, token, owner), "the token and the ledger agree");
+        through_token
+    };
+    let start = of(&exec, USDC, alice.address());
+    assert!(start > U256::ZERO);
+    assert!(exec.state().is_token(&USDC) && !exec.state().is_token(&carol));
+    assert!(exec.state().code_at(&USDC).is_some_and(|c| !c.is_empty()));
+    assert_eq!(exec.state().code_at(&carol), None);
+
+    // transfer, approve, transferFrom (twice: the second overdraws the allowance), and a
+    // token call of an address without a token.
+    let txs = vec![
+        token_tx(&chain, &alice, 0, USDC, TokenCall::Transfer { to: carol, amount: U256::from(500u64) }),
+        token_tx(&chain, &alice, 1, USDC, TokenCall::Approve { spender: bob.address(), amount: U256::from(300u64) }),
+        token_tx(
+            &chain,
+            &bob,
+            0,
+            USDC,
+            TokenCall::TransferFrom { from: alice.address(), to: carol, amount: U256::from(200u64) },
+        ),
+        token_tx(
+            &chain,
+            &bob,
+            1,
+            USDC,
+            TokenCall::TransferFrom { from: alice.address(), to: carol, amount: U256::from(101u64) },
+        ),
+        token_tx(&chain, &alice, 2, carol, TokenCall::Transfer { to: bob.address(), amount: U256::from(1u64) }),
+    ];
+    let block = exec.execute_block(env(1), &txs);
+    let outcome = |i: usize| match &block.results[i] {
+        TxResult::Executed(o) => o.clone(),
+        other => panic!("transaction {i}: {other:?}"),
+    };
+    assert_eq!(outcome(0).status, TxStatus::Success);
+    // ERC-20 Transfer at the token's address, beside the ledger's own event.
+    let transfer_log = outcome(0).logs.into_iter().find(|l| l.address == USDC).expect("a log at the token");
+    assert_eq!(transfer_log.topics()[0], L2Token::Transfer::SIGNATURE_HASH);
+    assert_eq!(outcome(1).status, TxStatus::Success);
+    assert!(outcome(1).logs.iter().any(|l| l.address == USDC && l.topics()[0] == L2Token::Approval::SIGNATURE_HASH));
+    assert_eq!(outcome(2).status, TxStatus::Success);
+    assert_eq!(outcome(3).status, TxStatus::Revert);
+    assert!(L2System::InsufficientAllowance::abi_decode(&outcome(3).output).is_ok(), "the ledger's error bubbles up");
+    // No token at `carol`: the call succeeds and writes only the nonce.
+    assert_eq!(outcome(4).status, TxStatus::Success);
+    assert_eq!(outcome(4).writes, vec![(keys::nonce(&alice.address()), B256::from(U256::from(3)))]);
+    assert_eq!(of(&exec, USDC, carol), U256::from(700u64));
+    assert_eq!(of(&exec, USDC, alice.address()), start - U256::from(700u64));
+    let allowance =
+        view(&exec, USDC, L2Token::allowanceCall { owner: alice.address(), spender: bob.address() }.abi_encode());
+    assert_eq!(L2Token::allowanceCall::abi_decode_returns(&allowance).expect("uint256"), U256::from(100u64));
+    assert_root_matches_state(&exec);
+
+    // Multicall3 batches reads (eth_call only).
+    let calls = [USDC, DAI].map(|token| Multicall3::Call3 {
+        target: token,
+        allowFailure: false,
+        callData: L2Token::balanceOfCall { owner: carol }.abi_encode().into(),
+    });
+    let out =
+        view(&exec, rollup_types::chain::MULTICALL3, Multicall3::aggregate3Call { calls: calls.to_vec() }.abi_encode());
+    let results = Multicall3::aggregate3Call::abi_decode_returns(&out).expect("results");
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|r| r.success));
+    assert_eq!(U256::from_be_slice(&results[0].returnData), U256::from(700u64));
+    assert_eq!(U256::from_be_slice(&results[1].returnData), U256::ZERO);
 }

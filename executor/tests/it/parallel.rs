@@ -2,7 +2,9 @@
 //!
 //! Random blocks are generated from a seed (`SEED=n` replays one; `PARALLEL_SEEDS=n` runs
 //! more) with hot keys, nonce chains, replayed and skipped nonces, failing swaps, overdrawn
-//! transfers, first-time senders and recipients, token and pool creation, liquidity, and
+//! transfers, first-time senders and recipients, token and pool creation, liquidity, token
+//! calls (ERC-20 `transfer`, `approve`, `transferFrom` at token addresses, including tokens
+//! created in the same block, liquidity tokens and addresses that hold no token), and
 //! transactions whose keys cannot be predicted.
 
 use alloy_consensus::{SignableTransaction, TxEip1559};
@@ -11,7 +13,7 @@ use alloy_sol_types::SolCall;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rollup_executor::{BlockEnvInput, ExecutedBlock, Executor, KeyPrediction, ParallelConfig, Pipeline, State};
 use rollup_types::{
-    ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx,
+    ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
     bindings::L2System,
     genesis::{DAI, GenesisSpec, USDC, WBTC, WETH},
     keys,
@@ -163,6 +165,36 @@ impl Generator {
         }
     }
 
+    /// A token call: its target (a token, a pool's liquidity token, or now and
+    /// then an address without one) and calldata. Spenders and owners are few, so allowances
+    /// are set, spent and run out.
+    fn token_call(&mut self) -> (Address, Bytes) {
+        let target = match self.rng.random_range(0..10) {
+            0 => Address::from(self.rng.random::<[u8; 20]>()),
+            1 => {
+                let (a, b) = self.pairs[self.rng.random_range(0..self.pairs.len())];
+                let (t0, t1) = keys::sort_pair(a, b);
+                keys::lp_token(&t0, &t1)
+            }
+            _ => self.token(),
+        };
+        let few = |rng: &mut StdRng, signers: &[Signer]| signers[rng.random_range(0..4)].address();
+        let amount = self.amount();
+        let call = match self.rng.random_range(0..3) {
+            0 => TokenCall::Transfer { to: self.recipient(), amount },
+            1 => {
+                let spender = few(&mut self.rng, &self.signers);
+                let amount = if self.rng.random_bool(0.3) { U256::MAX } else { amount };
+                TokenCall::Approve { spender, amount }
+            }
+            _ => {
+                let from = few(&mut self.rng, &self.signers);
+                TokenCall::TransferFrom { from, to: self.recipient(), amount }
+            }
+        };
+        (target, call.encode().into())
+    }
+
     /// A transaction the closed operation set does not contain: a call to another address,
     /// or unknown calldata. Admission refuses both; a batch may still carry them.
     fn unpredictable(&mut self, s: usize, nonce: u64) -> RecoveredTx {
@@ -199,6 +231,10 @@ impl Generator {
                 };
                 let tx = if self.rng.random_range(0..30) == 0 {
                     self.unpredictable(s, nonce)
+                } else if self.rng.random_bool(0.2) {
+                    let (to, input) = self.token_call();
+                    let tx = self.signers[s].eip1559_to(self.chain.chain_id, nonce, to, input);
+                    RecoveredTx::from_signed(tx, &self.chain).expect("token calls are admissible")
                 } else {
                     let input = self.operation(self.signers[s].address());
                     RecoveredTx::from_signed(self.signers[s].eip1559(self.chain.chain_id, nonce, input), &self.chain)
@@ -378,4 +414,33 @@ fn groups_follow_the_keys_transactions_share() {
         reference.execute_block_sequential(env(n as u64 + 1), txs);
     }
     assert_eq!(reference.state_root(), exec.state_root());
+}
+
+#[test]
+fn calls_of_one_hot_token_run_in_parallel_without_conflicts() {
+    // Every sender makes a token call of USDC: all read USDC's metadata (it decides that the
+    // address has code), which must not make them conflict.
+    let chain = chain();
+    let generator = Generator::new(2);
+    let genesis = Executor::genesis(chain, &generator.genesis()).expect("genesis");
+    let mut exec = genesis.clone().with_parallelism(ParallelConfig::threads(2)).expect("threads");
+    let signers = &generator.signers[..FUNDED as usize];
+    let calls: Vec<RecoveredTx> = signers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let call = TokenCall::Transfer { to: Address::repeat_byte(i as u8 + 1), amount: U256::from(1u64) };
+            RecoveredTx::from_signed(s.eip1559_to(chain.chain_id, 0, USDC, call.encode().into()), &chain)
+                .expect("admissible")
+        })
+        .collect();
+    let block = exec.execute_block(env(1), &calls);
+    assert_eq!(block.stats.groups, calls.len());
+    assert_eq!(block.stats.reexecuted, 0, "a registered token's metadata is read by all without conflict");
+    assert!(block.results.iter().all(
+        |r| matches!(r, rollup_executor::TxResult::Executed(o) if o.status == rollup_executor::TxStatus::Success)
+    ));
+    let mut reference = genesis;
+    let expected = reference.execute_block_sequential(env(1), &calls);
+    assert_same(0, 1, "hot token", &expected, &block);
 }

@@ -21,7 +21,7 @@ use rollup_fraud_proof::{
     prove::{self, FraudProof, ReplayOutcome},
 };
 use rollup_types::{
-    ChainConfig, RecoveredTx, SignedTx,
+    ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
     bindings::{ChunkVerifier, L2System, VerifierDataProof, VerifierQueueContents, chunk_verifier_creation_code},
     codec::{self, Batch, BatchBlock},
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
@@ -271,7 +271,33 @@ impl World {
     fn tx(&mut self, faulty: bool) -> SignedTx {
         let who = self.rng.random_range(0..self.signers.len());
         let sender = self.signers[who].1;
-        let input: Bytes = match self.rng.random_range(0..13) {
+        let mut to = SYSTEM_CONTRACT;
+        let input: Bytes = match self.rng.random_range(0..16) {
+            13..=15 => {
+                // A token call: of a token (sometimes one created or bridged in this run), a
+                // pool's liquidity token, or an address that holds none (it does nothing).
+                to = match self.rng.random_range(0..8) {
+                    0 => Address::from(self.rng.random::<[u8; 20]>()),
+                    1 => {
+                        let (a, b) = self.pools[self.rng.random_range(0..self.pools.len())];
+                        let (t0, t1) = keys::sort_pair(a, b);
+                        keys::lp_token(&t0, &t1)
+                    }
+                    _ => self.tokens[self.rng.random_range(0..self.tokens.len())],
+                };
+                let other = self.signers[self.rng.random_range(0..self.signers.len())].1;
+                let amount = if self.rng.random_bool(0.2) { U256::MAX } else { self.amount() };
+                let call = match self.rng.random_range(0..3) {
+                    0 => TokenCall::Transfer { to: other, amount },
+                    1 => TokenCall::Approve { spender: other, amount },
+                    _ => TokenCall::TransferFrom {
+                        from: other,
+                        to: Address::from(self.rng.random::<[u8; 20]>()),
+                        amount,
+                    },
+                };
+                call.encode().into()
+            }
             12 => {
                 // A withdrawal: of a bridged token (most often), or of another one (a revert).
                 let l2Token = match self.l1_assets.len() {
@@ -363,9 +389,9 @@ impl World {
         }
         let signer = &self.signers[who].0;
         let tx = if self.rng.random_bool(0.8) {
-            signer.eip1559(CHAIN.chain_id, nonce, input)
+            signer.eip1559_to(CHAIN.chain_id, nonce, to, input)
         } else {
-            signer.legacy(CHAIN.chain_id, nonce, input)
+            signer.legacy_to(CHAIN.chain_id, nonce, to, input)
         };
         if faulty && self.rng.random_bool(0.5) {
             // A signature in the upper half of the curve order (EIP-2): not admissible.
@@ -457,6 +483,7 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
     let mut world = World::new(0x5eed);
     let (mut executed, mut faulty, mut reverted_somewhere) = (0, 0, 0);
     let (mut deposits, mut forced_run, mut forced_skipped) = (0, 0, 0);
+    let mut token_calls = 0;
     for round in 0..chunks {
         let with_fault = round % 5 == 4;
         // A third of the chunks start with deposits (up to half the chunk, sometimes all of it).
@@ -505,6 +532,15 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
                     .iter()
                     .filter(|r| matches!(r, rollup_executor::TxResult::Executed(o) if o.status != rollup_executor::TxStatus::Success))
                     .count();
+                // Token calls that moved or allowed something (more than the nonce written).
+                token_calls += txs
+                    .iter()
+                    .zip(&replay.results)
+                    .filter(|(tx, r)| {
+                        tx.kind().to() != Some(&SYSTEM_CONTRACT)
+                            && matches!(r, rollup_executor::TxResult::Executed(o) if o.writes.len() > 1)
+                    })
+                    .count();
                 world.next_block += 1;
                 executed += 1;
                 deposits += queue.iter().filter(|e| matches!(e.item, QueueItem::Deposit { .. })).count();
@@ -528,6 +564,7 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
     );
     assert!(executed > chunks / 2 && faulty > chunks / 20, "{executed} executed, {faulty} faulty chunks");
     assert!(reverted_somewhere > chunks / 10, "only {reverted_somewhere} reverted transactions");
+    assert!(token_calls > chunks / 10, "only {token_calls} token calls changed state");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -681,7 +718,7 @@ fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, u8)> {
     }
     let header = codec::decode_header(&batch.data, &CHAIN).expect("header");
     let mut data = batch.data.to_vec();
-    data[header.chunks[1].bytes.start] |= 0x40;
+    data[header.chunks[1].bytes.start] |= 0x80; // the reserved head bit
     out.push(("malformed-chunk-1", with_data(batch, data), 4));
     let mut data = batch.data.to_vec();
     // Version 1, which had no queue counts, is refused like any unknown version.

@@ -69,9 +69,10 @@ impl ApiError {
 impl From<SubmitError> for ApiError {
     fn from(err: SubmitError) -> Self {
         let status = match &err {
-            SubmitError::Tx(_) | SubmitError::NonceTooLow { .. } | SubmitError::NonceTooHigh { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            SubmitError::Tx(_)
+            | SubmitError::NotAToken(_)
+            | SubmitError::NonceTooLow { .. }
+            | SubmitError::NonceTooHigh { .. } => StatusCode::BAD_REQUEST,
             SubmitError::ReplacementUnderpriced { .. } => StatusCode::CONFLICT,
             SubmitError::MempoolFull { .. }
             | SubmitError::SenderLimit { .. }

@@ -10,7 +10,7 @@ use crate::{
 };
 use alloy_primitives::{B256, Bytes};
 use rayon::prelude::*;
-use rollup_types::{ChainConfig, RecoveredTx};
+use rollup_types::{ChainConfig, RecoveredTx, SYSTEM_CONTRACT};
 use std::{
     sync::{Arc, atomic::Ordering},
     time::Instant,
@@ -177,6 +177,18 @@ impl Node {
         let recovery = started.elapsed();
         let mut write_wait = None;
         let state = self.tip_state();
+        // A token call must name a token (tokens are never removed, so one registered in the
+        // state of the last executed block is one when the transaction runs).
+        let recovered: Vec<_> = recovered
+            .into_iter()
+            .map(|(raw, tx)| {
+                let tx = tx.and_then(|tx| match tx.tx.kind().to() {
+                    Some(to) if *to != SYSTEM_CONTRACT && !state.is_token(to) => Err(SubmitError::NotAToken(*to)),
+                    _ => Ok(tx),
+                });
+                (raw, tx)
+            })
+            .collect();
         let mut results: Vec<Option<Result<B256, SubmitError>>> = Vec::with_capacity(count);
         let mut admitted: Vec<(usize, PoolTx)> = Vec::new();
         let mut rows = Vec::new();

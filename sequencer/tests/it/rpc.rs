@@ -206,3 +206,46 @@ async fn an_idle_chain_seals_empty_blocks_at_its_cadence() {
     assert_eq!(block["transactions"], json!([]));
     seq.stop().await;
 }
+
+#[tokio::test]
+async fn tokens_answer_as_erc20_contracts_and_token_calls_are_admitted() {
+    use rollup_types::{TokenCall, bindings::L2Token, chain::MULTICALL3, genesis::USDC};
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let a = alice();
+    let bob = Address::repeat_byte(0xb0);
+    // Code at the token's address and at Multicall3's, none elsewhere.
+    let code = |address: Address| {
+        let seq = &seq;
+        async move { seq.rpc("eth_getCode", json!([address, "latest"])).await["result"].as_str().map(str::to_owned) }
+    };
+    assert!(code(USDC).await.is_some_and(|c| c.len() > 100));
+    assert!(code(MULTICALL3).await.is_some_and(|c| c.len() > 100));
+    assert_eq!(code(bob).await.as_deref(), Some("0x"));
+
+    // A token transfer, sent as any wallet sends one.
+    let call = TokenCall::Transfer { to: bob, amount: U256::from(1_234u64) };
+    let raw = hex::encode_prefixed(a.eip1559_to(chain_id(), 0, USDC, call.encode().into()).encoded());
+    let hash = seq.rpc("eth_sendRawTransaction", json!([raw])).await["result"].clone();
+    seq.wait_included(&hash).await;
+    let receipt = seq.rpc("eth_getTransactionReceipt", json!([hash])).await["result"].clone();
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let erc20 = format!("{}", keccak256("Transfer(address,address,uint256)"));
+    let at_token = receipt["logs"].as_array().expect("logs").iter().find(|l| l["topics"][0] == erc20).cloned();
+    let at_token = at_token.expect("an ERC-20 Transfer log");
+    assert_eq!(at_token["address"].as_str().map(str::to_lowercase), Some(format!("{USDC:?}")));
+
+    // balanceOf through the token.
+    let input = hex::encode_prefixed(L2Token::balanceOfCall { owner: bob }.abi_encode());
+    let out = seq.rpc("eth_call", json!([{ "to": USDC, "data": input }, "latest"])).await;
+    let got = U256::from_str_radix(out["result"].as_str().expect("result").trim_start_matches("0x"), 16);
+    assert_eq!(got.expect("hex"), U256::from(1_234u64), "{out}");
+
+    // A token call of an address that holds no token is refused at the door.
+    let raw = hex::encode_prefixed(a.eip1559_to(chain_id(), 1, bob, call.encode().into()).encoded());
+    let resp = seq.rpc("eth_sendRawTransaction", json!([raw])).await;
+    assert_eq!(resp["error"]["data"], "not_a_token", "{resp}");
+    // And a call of another address that is not a token call at all.
+    let raw = hex::encode_prefixed(a.eip1559_to(chain_id(), 1, USDC, vec![1, 2, 3, 4].into()).encoded());
+    let resp = seq.rpc("eth_sendRawTransaction", json!([raw])).await;
+    assert_eq!(resp["error"]["data"], "not_system_contract", "{resp}");
+}

@@ -11,7 +11,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, hex};
 use alloy_sol_types::SolCall;
 use rollup_types::{
-    ChainConfig, SYSTEM_CONTRACT, SignedTx,
+    ChainConfig, SYSTEM_CONTRACT, SignedTx, TokenCall,
     bindings::L2System,
     codec::{self, Batch, BatchBlock},
     genesis::{DAI, USDC, WETH},
@@ -120,7 +120,12 @@ struct Gas {
 const DEFAULT_GAS: Gas = Gas { limit: 300_000, priority: 0, max: 0 };
 
 fn sign(key: &Signer, eip1559: bool, nonce: u64, gas: Gas, input: Bytes) -> SignedTx {
-    let to = TxKind::Call(SYSTEM_CONTRACT);
+    sign_to(key, eip1559, nonce, gas, SYSTEM_CONTRACT, input)
+}
+
+/// A transaction to `to` (a token, for a token call).
+fn sign_to(key: &Signer, eip1559: bool, nonce: u64, gas: Gas, to: Address, input: Bytes) -> SignedTx {
+    let to = TxKind::Call(to);
     if eip1559 {
         let tx = TxEip1559 {
             chain_id: CHAIN_ID,
@@ -242,6 +247,92 @@ fn mixed_batch() -> Batch {
     }
 }
 
+/// Token calls (docs/batch-codec.md §3.3.2): each of the three, both transaction types, a
+/// `transferFrom` whose recipient is the token itself and one whose three addresses are one,
+/// an unlimited approval, a call of an address that holds no token, and system operations
+/// beside them sharing the registry.
+fn token_calls_batch() -> Batch {
+    let (a, b) = (signer(40), signer(41));
+    let nowhere = Address::from_word(word("codec-no-token", 0));
+    let call = |c: TokenCall| Bytes::from(c.encode());
+    let fees = Gas { limit: 90_000, priority: 3, max: 1_000_000_007 };
+    Batch {
+        blocks: vec![
+            BatchBlock {
+                number: 90,
+                timestamp: 1_750_000_000,
+                queue_count: 0,
+                txs: vec![
+                    sign_to(
+                        &a,
+                        true,
+                        0,
+                        DEFAULT_GAS,
+                        USDC,
+                        call(TokenCall::Transfer { to: RECIPIENT, amount: units(7, 6) }),
+                    ),
+                    sign_to(
+                        &a,
+                        false,
+                        1,
+                        fees,
+                        DAI,
+                        call(TokenCall::Approve { spender: b.address(), amount: U256::MAX }),
+                    ),
+                    sign(&a, true, 2, DEFAULT_GAS, transfer(DAI, RECIPIENT, units(1, 18))),
+                    sign_to(
+                        &b,
+                        true,
+                        0,
+                        fees,
+                        DAI,
+                        call(TokenCall::TransferFrom { from: a.address(), to: RECIPIENT, amount: units(2, 18) }),
+                    ),
+                ],
+            },
+            BatchBlock {
+                number: 91,
+                timestamp: 1_750_000_001,
+                queue_count: 1,
+                txs: vec![
+                    sign_to(
+                        &b,
+                        false,
+                        1,
+                        DEFAULT_GAS,
+                        WETH,
+                        call(TokenCall::TransferFrom { from: WETH, to: WETH, amount: U256::ZERO }),
+                    ),
+                    sign_to(
+                        &b,
+                        true,
+                        2,
+                        DEFAULT_GAS,
+                        USDC,
+                        call(TokenCall::TransferFrom { from: RECIPIENT, to: USDC, amount: U256::from(1u8) }),
+                    ),
+                    sign_to(
+                        &a,
+                        true,
+                        3,
+                        DEFAULT_GAS,
+                        nowhere,
+                        call(TokenCall::Transfer { to: RECIPIENT, amount: U256::from(5u8) }),
+                    ),
+                    sign_to(
+                        &b,
+                        true,
+                        3,
+                        DEFAULT_GAS,
+                        USDC,
+                        call(TokenCall::Approve { spender: RECIPIENT, amount: U256::ZERO }),
+                    ),
+                ],
+            },
+        ],
+    }
+}
+
 /// Transfers to recipients used several times, so that the registry order matters.
 fn many_chunks_batch() -> Batch {
     let key = signer(20);
@@ -348,6 +439,8 @@ fn valid_cases() -> Vec<ValidCase> {
     out.push(valid_case("many-chunks", 4, &many, encoded(&many, 4), true));
     let raw = raw_lookalikes_batch();
     out.push(valid_case("raw-lookalikes", 2, &raw, encoded(&raw, 2), true));
+    let tokens = token_calls_batch();
+    out.push(valid_case("token-calls", 3, &tokens, encoded(&tokens, 3), true));
     out
 }
 
@@ -549,7 +642,34 @@ fn invalid_cases() -> Vec<InvalidCase> {
     cases.push(("bytes-left-in-chunk", two(vec![n + 1, n - 1]).bytes(), "trailing_bytes"));
     cases.push((
         "reserved-head-bit",
-        Assembly::one(tx(HEAD | 0x40, &[0], &[0x65], &[], &ARGS)).bytes(),
+        Assembly::one(tx(HEAD | 0x80, &[0], &[0x65], &[], &ARGS)).bytes(),
+        "invalid_field",
+    ));
+    // Token calls (bit 6): the base transaction with bit 6 is a valid `transfer` of USDC.
+    assert!(codec::decode(&Assembly::one(tx(HEAD | 0x40, &[0], &[0x65], &[], &ARGS)).bytes(), &chain(64)).is_ok());
+    cases.push((
+        "token-call-raw",
+        Assembly::one(tx((HEAD & !0b0011_1000) | 0x40, &[0], &[0x65], &[], &[0x00])).bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "token-call-operation-4",
+        Assembly::one(tx((HEAD & !0b0011_1000) | (4 << 3) | 0x40, &[0], &[0x65], &[], &ARGS)).bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "token-call-of-the-system-contract",
+        Assembly {
+            registry: vec![SYSTEM_CONTRACT, RECIPIENT],
+            ..Assembly::one(tx(HEAD | 0x40, &[0], &[0x65], &[], &ARGS))
+        }
+        .bytes(),
+        "invalid_field",
+    ));
+    // transferFrom (operation 3): pair 1 (USDC, RECIPIENT), then index 2 of a registry of 2.
+    cases.push((
+        "token-call-index-out-of-range",
+        Assembly::one(tx((HEAD & !0b0011_1000) | (3 << 3) | 0x40, &[0], &[0x65], &[], &[0x01, 0x02, 0x20])).bytes(),
         "invalid_field",
     ));
     cases.push(("operation-7", Assembly::one(tx(0b0011_1101, &[0], &[0x65], &[], &ARGS)).bytes(), "invalid_field"));

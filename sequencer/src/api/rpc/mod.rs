@@ -26,7 +26,7 @@ use crate::{
     store::{StoredStatus, TxRecord},
 };
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{B256, Bytes, U64, U256};
+use alloy_primitives::{B256, U64, U256};
 use alloy_rpc_types_eth::{FeeHistory, TransactionRequest};
 use axum::{
     Extension, Json,
@@ -188,9 +188,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         EthRequest::ZeroBalance => Ok(quantity(0)),
         EthRequest::GetCode(address, block) => {
             require_latest(node, block)?;
-            let code =
-                if address == SYSTEM_CONTRACT { node.committed_state().code().original_bytes() } else { Bytes::new() };
-            Ok(json!(code))
+            Ok(json!(node.committed_state().code_at(&address).unwrap_or_default()))
         }
         EthRequest::GetStorageAt(address, slot, block) => {
             require_latest(node, block)?;

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "./utils/Test.sol";
+import {vm} from "./utils/Vm.sol";
+import {SortedModel} from "./utils/SortedModel.sol";
+import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
+import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
+import {L2System} from "../src/l2/L2System.sol";
+import {L2Token} from "../src/l2/L2Token.sol";
+import {BatchCodec} from "../src/lib/BatchCodec.sol";
+import {BridgeQueue} from "../src/lib/BridgeQueue.sol";
+import {DataCommitment} from "../src/lib/DataCommitment.sol";
+import {SparseMerkle} from "../src/lib/SparseMerkle.sol";
+import {StateKeys} from "../src/logic/StateKeys.sol";
+
+/// @dev Cheatcodes these tests use beyond the shared subset of utils/Vm.sol.
+interface VmTokenCalls {
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+    function addr(uint256 privateKey) external pure returns (address);
+    function etch(address target, bytes calldata code) external;
+}
+
+VmTokenCalls constant vmt = VmTokenCalls(address(vm));
+
+/// @notice Token calls on L1 (docs/fraud-proofs.md §3.1, docs/batch-codec.md §3.3.2): the
+///         verifier's admission of them, and replays of chunks and forced transactions that
+///         hold them, checked against the same transactions run on L2 (`L2System` at its
+///         address, `L2Token` code at the registered token) and against the state root of the
+///         resulting state, computed independently (`SparseMerkle.computeRoot`).
+contract TokenCallsTest is Test {
+    uint256 constant CHAIN_ID = 42069;
+    uint256 constant CHUNK_SIZE = 16;
+    address constant SYSTEM = 0x4200000000000000000000000000000000000010;
+    address constant TKA = 0x7000000000000000000000000000000000000001;
+    /// @dev No token is registered here: on L2 it has no code.
+    address constant NOWHERE = 0x7000000000000000000000000000000000000009;
+    address constant CAROL = address(0xCA201);
+    uint256 constant ALICE_KEY = 0xA11CE;
+    uint256 constant BOB_KEY = 0xB0B;
+    uint256 constant ALICE_A = 1_000;
+    uint256 constant BOB_A = 50;
+
+    ChunkVerifier verifier;
+    address alice;
+    address bob;
+
+    /// @dev One transaction: who signs it, its target and its calldata.
+    struct Step {
+        uint256 key;
+        address to;
+        bytes input;
+    }
+
+    function setUp() public override {
+        verifier = new ChunkVerifier();
+        alice = vmt.addr(ALICE_KEY);
+        bob = vmt.addr(BOB_KEY);
+        L2System.GenesisToken[] memory tokens = new L2System.GenesisToken[](1);
+        tokens[0] = L2System.GenesisToken(TKA, "TKA", 18);
+        L2System.GenesisMint[] memory mints = new L2System.GenesisMint[](2);
+        mints[0] = L2System.GenesisMint(TKA, alice, ALICE_A);
+        mints[1] = L2System.GenesisMint(TKA, bob, BOB_A);
+        // The system contract at its L2 address with its genesis state (the creation code run
+        // there, then replaced by the runtime code it returns), and the token's ERC-20 face.
+        bytes memory creation =
+            abi.encodePacked(type(L2System).creationCode, abi.encode(tokens, mints, new L2System.GenesisPool[](0)));
+        vmt.etch(SYSTEM, creation);
+        (bool ok, bytes memory runtime) = SYSTEM.call("");
+        require(ok, "genesis");
+        vmt.etch(SYSTEM, runtime);
+        vmt.etch(TKA, type(L2Token).runtimeCode);
+    }
+
+    // =========================================================================================
+    // Admission.
+
+    function _tx(address to, bytes memory input) internal pure returns (BatchCodec.Tx memory t) {
+        t.eip1559 = true;
+        t.gasLimit = 100_000;
+        t.to = to;
+        t.input = input;
+    }
+
+    function test_admissible_tokenCalls() public view {
+        bytes4 transfer = 0xa9059cbb;
+        bytes4 approve = 0x095ea7b3;
+        bytes4 transferFrom = 0x23b872dd;
+        // Canonical token calls, of any target but the system contract.
+        assertTrue(verifier.admissible(_tx(TKA, abi.encodeWithSelector(transfer, CAROL, 1))), "transfer");
+        assertTrue(verifier.admissible(_tx(TKA, abi.encodeWithSelector(approve, CAROL, 1))), "approve");
+        assertTrue(verifier.admissible(_tx(TKA, abi.encodeWithSelector(transferFrom, alice, CAROL, 1))), "from");
+        assertTrue(
+            verifier.admissible(_tx(NOWHERE, abi.encodeWithSelector(transfer, CAROL, 1))), "no token there: admissible"
+        );
+        // Wrong length.
+        assertFalse(
+            verifier.admissible(_tx(TKA, abi.encodePacked(abi.encodeWithSelector(transfer, CAROL, 1), hex"00"))),
+            "69 bytes"
+        );
+        assertFalse(verifier.admissible(_tx(TKA, abi.encodeWithSelector(transfer, CAROL))), "36 bytes");
+        assertFalse(verifier.admissible(_tx(TKA, abi.encodeWithSelector(transferFrom, alice, 1))), "from, 68 bytes");
+        assertFalse(verifier.admissible(_tx(TKA, abi.encodeWithSelector(approve, CAROL, 1, 2))), "approve, 100 bytes");
+        // A dirty address word.
+        uint256 dirty = uint256(uint160(CAROL)) | (1 << 200);
+        assertFalse(verifier.admissible(_tx(TKA, abi.encodeWithSelector(transfer, dirty, 1))), "dirty to");
+        assertFalse(verifier.admissible(_tx(TKA, abi.encodeWithSelector(transferFrom, alice, dirty, 1))), "dirty");
+        // Unknown selectors, views, the system's own operations at a token.
+        assertFalse(verifier.admissible(_tx(TKA, abi.encodeWithSignature("mint(address,uint256)", CAROL, 1))), "mint");
+        assertFalse(verifier.admissible(_tx(TKA, abi.encodeWithSignature("balanceOf(address)", CAROL))), "view");
+        assertFalse(verifier.admissible(_tx(TKA, "")), "empty input");
+        assertFalse(
+            verifier.admissible(_tx(TKA, abi.encodeWithSelector(bytes4(0xbeabacc8), TKA, CAROL, 1))),
+            "the system's transfer at a token"
+        );
+        // The system contract with ERC-20 calldata, or the token entry points: not operations.
+        assertFalse(verifier.admissible(_tx(SYSTEM, abi.encodeWithSelector(transfer, CAROL, 1))), "ERC-20 at system");
+        assertFalse(
+            verifier.admissible(_tx(SYSTEM, abi.encodeCall(L2System.tokenTransfer, (alice, CAROL, 1)))), "tokenTransfer"
+        );
+        assertFalse(
+            verifier.admissible(_tx(SYSTEM, abi.encodeCall(ChunkVerifier.replayTokenCall, (TKA, hex"")))),
+            "replayTokenCall"
+        );
+        assertTrue(
+            verifier.admissible(_tx(SYSTEM, abi.encodeWithSelector(bytes4(0xbeabacc8), TKA, CAROL, 1))),
+            "the system's transfer"
+        );
+        // The other rules apply to token calls too.
+        BatchCodec.Tx memory t = _tx(TKA, abi.encodeWithSelector(transfer, CAROL, 1));
+        t.gasLimit = 20_999;
+        assertFalse(verifier.admissible(t), "gas limit");
+        t.gasLimit = 100_000;
+        t.maxPriorityFeePerGas = 2;
+        t.maxFeePerGas = 1;
+        assertFalse(verifier.admissible(t), "tip above the fee cap");
+    }
+
+    function test_replayTokenCall_onlyInAReplay() public {
+        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.NotInReplay.selector));
+        verifier.replayTokenCall(TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 1));
+    }
+
+    // =========================================================================================
+    // A chunk of token calls, replayed on L1 and run on L2.
+
+    /// @dev Alice transfers, approves Bob, Bob spends part of it, Alice calls an address
+    ///      without a token, Bob overspends (reverts), Alice approves the zero address
+    ///      (reverts), then a system transfer.
+    function _steps() internal view returns (Step[] memory s) {
+        s = new Step[](7);
+        s[0] = Step(ALICE_KEY, TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 100));
+        s[1] = Step(ALICE_KEY, TKA, abi.encodeWithSelector(bytes4(0x095ea7b3), bob, 300));
+        s[2] = Step(BOB_KEY, TKA, abi.encodeWithSelector(bytes4(0x23b872dd), alice, CAROL, 200));
+        s[3] = Step(ALICE_KEY, NOWHERE, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 5));
+        s[4] = Step(BOB_KEY, TKA, abi.encodeWithSelector(bytes4(0x23b872dd), alice, bob, 101));
+        s[5] = Step(ALICE_KEY, TKA, abi.encodeWithSelector(bytes4(0x095ea7b3), address(0), 1));
+        s[6] = Step(ALICE_KEY, SYSTEM, abi.encodeWithSelector(bytes4(0xbeabacc8), TKA, bob, 1));
+    }
+
+    /// @dev The registry of the chunk.
+    function _registry() internal view returns (address[] memory reg) {
+        reg = new address[](6);
+        (reg[0], reg[1], reg[2], reg[3], reg[4], reg[5]) = (TKA, CAROL, bob, NOWHERE, alice, address(0));
+    }
+
+    /// @dev Every key the steps touch, nonces included.
+    function _touched() internal view returns (bytes32[] memory k) {
+        k = new bytes32[](8);
+        k[0] = StateKeys.nonce(alice);
+        k[1] = StateKeys.nonce(bob);
+        k[2] = StateKeys.token(TKA);
+        k[3] = StateKeys.token(NOWHERE);
+        k[4] = StateKeys.balance(TKA, alice);
+        k[5] = StateKeys.balance(TKA, bob);
+        k[6] = StateKeys.balance(TKA, CAROL);
+        k[7] = StateKeys.allowance(TKA, alice, bob);
+    }
+
+    /// @dev The genesis storage of the system contract (every key the constructor wrote).
+    function _genesisKeys() internal pure returns (bytes32[] memory k) {
+        k = new bytes32[](4);
+        k[0] = StateKeys.token(TKA);
+        k[1] = StateKeys.tokenCount();
+        k[2] = StateKeys.tokenAt(0);
+        k[3] = StateKeys.supply(TKA);
+    }
+
+    /// @notice The chunk replays on L1 to the state the same transactions leave on L2: token
+    ///         calls through `L2Token` and the system's entry points, a call of an address
+    ///         without a token that changes nothing but the nonce, reverted calls, and a system
+    ///         operation among them.
+    function test_replay_chunkOfTokenCallsMatchesL2() public {
+        Step[] memory steps = _steps();
+        bytes32[] memory touched = _touched();
+        // The pre-state: the system's genesis storage, nonces 0.
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(16);
+        n = _fromL2(keys, values, n, _genesisKeys());
+        n = _fromL2(keys, values, n, touched);
+        bytes memory witness = _fullWitness(keys, values, n);
+        bytes32 preRoot = _root(keys, values, n);
+        bytes memory data = _chunkOf(steps);
+
+        uint256[2] memory nonces = _runOnL2(steps);
+        // What L2 holds now, by hand.
+        assertEq(_l2(StateKeys.balance(TKA, alice)), ALICE_A - 100 - 200 - 1, "alice");
+        assertEq(_l2(StateKeys.balance(TKA, bob)), BOB_A + 1, "bob");
+        assertEq(_l2(StateKeys.balance(TKA, CAROL)), 300, "carol");
+        assertEq(_l2(StateKeys.allowance(TKA, alice, bob)), 100, "allowance left");
+        assertEq(_l2(StateKeys.token(NOWHERE)), 0, "no token there");
+
+        // L1: the replay from the pre-root.
+        (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) =
+            _replay(data, preRoot, touched, witness, new BridgeQueue.Contents[](0));
+        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "executed");
+        assertEq(txIndex, steps.length, "every transaction");
+
+        // The post-state: L2's storage, and the nonces.
+        n = _fromL2(keys, values, n, touched);
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(nonces[0]));
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(bob), bytes32(nonces[1]));
+        assertEq(postRoot, _root(keys, values, n), "the L2 state's root");
+        assertTrue(postRoot != preRoot, "something changed");
+    }
+
+    /// @dev Runs `steps` on L2, each as its sender to its target, checks which succeed, and
+    ///      returns how many transactions Alice and Bob sent.
+    function _runOnL2(Step[] memory steps) internal returns (uint256[2] memory nonces) {
+        bool[7] memory expectOk = [true, true, true, true, false, false, true];
+        for (uint256 i; i < steps.length; i++) {
+            vm.prank(vmt.addr(steps[i].key));
+            (bool ok,) = steps[i].to.call(steps[i].input);
+            assertEq(ok, expectOk[i], string.concat("L2 step ", vm.toString(i)));
+            nonces[steps[i].key == ALICE_KEY ? 0 : 1]++;
+        }
+    }
+
+    /// @dev Replays chunk 0 of `data` (chunk size 16) from `preRoot`.
+    function _replay(
+        bytes memory data,
+        bytes32 preRoot,
+        bytes32[] memory keys,
+        bytes memory witness,
+        BridgeQueue.Contents[] memory entries
+    ) internal returns (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) {
+        (outcome, txIndex, postRoot,) = verifier.replayChunk(
+            _dataProof(data),
+            ChunkVerifier.Params(CHUNK_SIZE, CHAIN_ID, preRoot, 0),
+            ChunkVerifier.ChunkProof(0, keys, witness, entries, bytes32(0))
+        );
+    }
+
+    /// @notice A chunk whose only transaction calls an address without a token: the nonce is
+    ///         consumed, nothing else changes (the witness must hold the token's metadata key).
+    function test_replay_callOfAnAddressWithoutATokenChangesOnlyTheNonce() public {
+        Step[] memory steps = new Step[](1);
+        steps[0] = Step(ALICE_KEY, NOWHERE, abi.encodeWithSelector(bytes4(0x23b872dd), bob, CAROL, 7));
+        bytes32[] memory touched = new bytes32[](2);
+        touched[0] = StateKeys.nonce(alice);
+        touched[1] = StateKeys.token(NOWHERE);
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(16);
+        n = _fromL2(keys, values, n, _genesisKeys());
+        n = _fromL2(keys, values, n, _touched());
+        bytes32 preRoot = _root(keys, values, n);
+        bytes memory data = _chunkOf(steps);
+        (ChunkVerifier.Outcome outcome,, bytes32 postRoot) =
+            _replay(data, preRoot, touched, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0));
+        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "executed");
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(1)));
+        assertEq(postRoot, _root(keys, values, n), "only the nonce");
+        // Without the token's metadata key the proof is incomplete, not a verdict.
+        bytes32[] memory fewer = new bytes32[](1);
+        fewer[0] = touched[0];
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), 0);
+        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.KeyNotInWitness.selector, StateKeys.token(NOWHERE)));
+        verifier.replayChunk(
+            _dataProof(data),
+            ChunkVerifier.Params(CHUNK_SIZE, CHAIN_ID, preRoot, 0),
+            ChunkVerifier.ChunkProof(0, fewer, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0), bytes32(0))
+        );
+    }
+
+    // =========================================================================================
+    // Forced token calls.
+
+    /// @dev The signed EIP-1559 bytes of `step` at `nonce`, zero fees.
+    function _signedRaw(Step memory step, uint64 nonce) internal pure returns (bytes memory) {
+        BatchCodec.Tx memory t = _signed(step, nonce);
+        return BatchCodec.encodeSigned(t, CHAIN_ID);
+    }
+
+    /// @notice Forced transactions reach the token calls too: a transfer runs, a call of an
+    ///         address without a token consumes the nonce, ERC-20 calldata sent to the system
+    ///         contract is not admissible and is skipped.
+    function test_replay_forcedTokenCalls() public {
+        bytes[] memory raws = new bytes[](3);
+        raws[0] = _signedRaw(Step(ALICE_KEY, TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 100)), 0);
+        raws[1] = _signedRaw(Step(ALICE_KEY, NOWHERE, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 1)), 1);
+        raws[2] = _signedRaw(Step(ALICE_KEY, SYSTEM, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 1)), 2);
+        BridgeQueue.Contents[] memory entries = new BridgeQueue.Contents[](3);
+        for (uint256 i; i < 3; i++) {
+            entries[i].kind = BridgeQueue.KIND_FORCED_TX;
+            entries[i].from = alice;
+            entries[i].raw = raws[i];
+        }
+        // One block of 3 queue entries and no transaction: one chunk without bytes.
+        bytes memory data = hex"0201e807010003000000";
+        bytes32[] memory touched = _touched();
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(16);
+        n = _fromL2(keys, values, n, _genesisKeys());
+        n = _fromL2(keys, values, n, touched);
+        bytes32 preRoot = _root(keys, values, n);
+        (ChunkVerifier.Outcome outcome,, bytes32 postRoot) =
+            _replay(data, preRoot, touched, _fullWitness(keys, values, n), entries);
+        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "executed");
+        n = SortedModel.set(keys, values, n, StateKeys.balance(TKA, alice), bytes32(ALICE_A - 100));
+        n = SortedModel.set(keys, values, n, StateKeys.balance(TKA, CAROL), bytes32(uint256(100)));
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(2)));
+        assertEq(postRoot, _root(keys, values, n), "transfer, nonce 2, third skipped");
+    }
+
+    /// @notice `ForcedTx` reads the target: a token's is kept; a target that is not 20 bytes
+    ///         (an empty one would create a contract) is not a transaction.
+    function test_forcedTx_readsTheTarget() public view {
+        BatchDecoder decoder = verifier.decoder();
+        Step memory step = Step(ALICE_KEY, TKA, abi.encodeWithSelector(bytes4(0x095ea7b3), bob, 9));
+        BatchCodec.Tx memory t = _signed(step, 4);
+        (bool ok, BatchCodec.Tx memory d) = decoder.decodeForced(BatchCodec.encodeSigned(t, CHAIN_ID), CHAIN_ID);
+        assertTrue(ok, "a token call");
+        assertEq(d.to, TKA, "to");
+        assertEq(keccak256(d.input), keccak256(step.input), "input");
+        assertEq(uint256(d.nonce), 4, "nonce");
+        // The same fields with another `to` item.
+        _eqRaw(_rlpSigned(t, abi.encodePacked(hex"94", TKA)), BatchCodec.encodeSigned(t, CHAIN_ID), "the rebuild");
+        bytes[] memory bad = new bytes[](4);
+        bad[0] = hex"80";
+        bad[1] = abi.encodePacked(hex"93", bytes19(bytes20(TKA)));
+        bad[2] = abi.encodePacked(hex"95", TKA, hex"00");
+        bad[3] = abi.encodePacked(hex"d5", hex"94", TKA);
+        for (uint256 i; i < bad.length; i++) {
+            (ok,) = decoder.decodeForced(_rlpSigned(t, bad[i]), CHAIN_ID);
+            assertFalse(ok, string.concat("to item ", vm.toString(i)));
+        }
+    }
+
+    function _eqRaw(bytes memory got, bytes memory expected, string memory what) internal pure {
+        assertEq(keccak256(got), keccak256(expected), what);
+    }
+
+    // =========================================================================================
+    // Helpers: signing, the chunk's bytes, the data proof, the state model and its witness.
+
+    /// @dev `step` as a signed EIP-1559 transaction at `nonce`, zero fees, gas limit 300,000.
+    function _signed(Step memory step, uint64 nonce) internal pure returns (BatchCodec.Tx memory t) {
+        t.eip1559 = true;
+        t.nonce = nonce;
+        t.gasLimit = 300_000;
+        t.to = step.to;
+        t.input = step.input;
+        (uint8 v, bytes32 r, bytes32 s) = vmt.sign(step.key, BatchCodec.signingHash(t, CHAIN_ID));
+        (t.yParity, t.r, t.s) = (v == 28, r, s);
+    }
+
+    /// @dev A batch of one block (number 1) holding `steps` in one chunk, signed at their
+    ///      senders' nonces from 0.
+    function _chunkOf(Step[] memory steps) internal view returns (bytes memory) {
+        address[] memory reg = _registry();
+        bytes memory chunk;
+        uint64[2] memory nonces;
+        for (uint256 i; i < steps.length; i++) {
+            uint256 who = steps[i].key == ALICE_KEY ? 0 : 1;
+            chunk = abi.encodePacked(chunk, _encode(_signed(steps[i], nonces[who]++), reg));
+        }
+        bytes memory out = abi.encodePacked(hex"0201e8070100", hex"00", _varint(steps.length), _varint(reg.length));
+        for (uint256 i; i < reg.length; i++) {
+            out = abi.encodePacked(out, reg[i]);
+        }
+        return abi.encodePacked(out, _varint(chunk.length), chunk);
+    }
+
+    /// @dev The codec bytes (§3.3) of a zero-fee EIP-1559 transaction: a system `transfer`, or
+    ///      a token call (head bit 6: target and first address as the pair, for transferFrom the
+    ///      second address's index, then the amount).
+    function _encode(BatchCodec.Tx memory t, address[] memory reg) internal pure returns (bytes memory) {
+        bytes4 sel = bytes4(t.input);
+        uint256 head = 0x05 | (t.yParity ? 0x02 : 0);
+        uint256 i0;
+        uint256 i1;
+        bytes memory rest;
+        if (t.to == SYSTEM) {
+            require(sel == 0xbeabacc8, "only the system's transfer");
+            head |= 1 << 3;
+            (i0, i1) = (_indexOf(reg, _addressWord(t.input, 0)), _indexOf(reg, _addressWord(t.input, 1)));
+            rest = _num(_word(t.input, 2));
+        } else {
+            uint256 op = sel == 0xa9059cbb ? 1 : sel == 0x095ea7b3 ? 2 : 3;
+            head |= 0x40 | (op << 3);
+            (i0, i1) = (_indexOf(reg, t.to), _indexOf(reg, _addressWord(t.input, 0)));
+            rest = op == 3
+                ? abi.encodePacked(_varint(_indexOf(reg, _addressWord(t.input, 1))), _num(_word(t.input, 2)))
+                : _num(_word(t.input, 1));
+        }
+        // Nonce (below 128 here), gas limit 300,000 (the number 0x65), the pair.
+        require(t.nonce < 0x80, "one-byte nonce");
+        return abi.encodePacked(_byte(head), _byte(t.nonce), hex"65", _varint(i0 * reg.length + i1), rest, t.r, t.s);
+    }
+
+    function _word(bytes memory input, uint256 i) internal pure returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := mload(add(add(input, 36), shl(5, i)))
+        }
+    }
+
+    function _addressWord(bytes memory input, uint256 i) internal pure returns (address) {
+        return address(uint160(_word(input, i)));
+    }
+
+    function _indexOf(address[] memory reg, address a) internal pure returns (uint256) {
+        for (uint256 i; i < reg.length; i++) {
+            if (reg[i] == a) return i;
+        }
+        revert("address not in the registry");
+    }
+
+    function _byte(uint256 v) internal pure returns (bytes1) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return bytes1(uint8(v & 0xff));
+    }
+
+    function _varint(uint256 v) internal pure returns (bytes memory out) {
+        while (v >= 0x80) {
+            out = abi.encodePacked(out, _byte((v & 0x7f) | 0x80));
+            v >>= 7;
+        }
+        out = abi.encodePacked(out, _byte(v));
+    }
+
+    /// @dev A number (docs/batch-codec.md §2.2): `m · 10^e`, e < 32 and m not a multiple of 10.
+    function _num(uint256 v) internal pure returns (bytes memory) {
+        if (v == 0) return hex"00";
+        uint256 e;
+        while (e < 31 && v % 10 == 0) {
+            v /= 10;
+            e++;
+        }
+        bytes1 a = _byte(((v & 3) << 5) | e);
+        uint256 tail = v >> 2;
+        if (tail == 0) return abi.encodePacked(a);
+        return abi.encodePacked(a | 0x80, _varint(tail));
+    }
+
+    /// @dev The data proof of `data` revealing every segment.
+    function _dataProof(bytes memory data) internal pure returns (BatchDecoder.DataProof memory d) {
+        uint256 n = DataCommitment.segmentCount(data.length);
+        d.length = data.length;
+        d.segmentHashes = new bytes32[](n);
+        d.revealed = new uint256[](n);
+        d.segments = new bytes[](n);
+        for (uint256 i; i < n; i++) {
+            uint256 start = i * DataCommitment.SEGMENT_BYTES;
+            uint256 end = start + DataCommitment.SEGMENT_BYTES;
+            if (end > data.length) end = data.length;
+            bytes memory segment = new bytes(end - start);
+            for (uint256 j; j < segment.length; j++) {
+                segment[j] = data[start + j];
+            }
+            d.segmentHashes[i] = keccak256(segment);
+            d.revealed[i] = i;
+            d.segments[i] = segment;
+        }
+    }
+
+    /// @dev An empty sorted state model with room for `room` leaves.
+    function _model(uint256 room) internal pure returns (bytes32[] memory keys, bytes32[] memory values, uint256) {
+        return (new bytes32[](room), new bytes32[](room), 0);
+    }
+
+    /// @dev Sets each of `ks` in the model to its value in the system contract's storage on L2
+    ///      (nonce keys are not storage: they read as 0 there and are left alone).
+    function _fromL2(bytes32[] memory keys, bytes32[] memory values, uint256 n, bytes32[] memory ks)
+        internal
+        view
+        returns (uint256)
+    {
+        for (uint256 i; i < ks.length; i++) {
+            if (ks[i] == StateKeys.nonce(alice) || ks[i] == StateKeys.nonce(bob)) continue;
+            n = SortedModel.set(keys, values, n, ks[i], vm.load(SYSTEM, ks[i]));
+        }
+        return n;
+    }
+
+    function _l2(bytes32 key) internal view returns (uint256) {
+        return uint256(vm.load(SYSTEM, key));
+    }
+
+    /// @dev The first `n` entries of the model as their own arrays.
+    function _prefix(bytes32[] memory a, uint256 n) internal pure returns (bytes32[] memory out) {
+        out = new bytes32[](n);
+        for (uint256 i; i < n; i++) {
+            out[i] = a[i];
+        }
+    }
+
+    function _root(bytes32[] memory keys, bytes32[] memory values, uint256 n) internal pure returns (bytes32) {
+        return SparseMerkle.computeRoot(_prefix(keys, n), _prefix(values, n));
+    }
+
+    /// @dev The witness revealing the whole tree of the model (docs/state-commitment.md §8.1).
+    function _fullWitness(bytes32[] memory keys, bytes32[] memory values, uint256 n)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return _encodeFull(keys, values, 0, n, 0);
+    }
+
+    /// @dev The full witness of the leaves `keys[lo..hi)` (ascending) at `depth`.
+    function _encodeFull(bytes32[] memory keys, bytes32[] memory values, uint256 lo, uint256 hi, uint256 depth)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        if (hi == lo) return hex"00";
+        if (hi - lo == 1) return abi.encodePacked(uint8(1), keys[lo], values[lo]);
+        uint256 mid = lo;
+        while (mid < hi && SparseMerkle.bitAt(keys[mid], depth) == 0) mid++;
+        return bytes.concat(
+            hex"03", _encodeFull(keys, values, lo, mid, depth + 1), _encodeFull(keys, values, mid, hi, depth + 1)
+        );
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // A small RLP encoder, for signed transactions with a chosen `to` item.
+
+    function _rlpUint(uint256 v) internal pure returns (bytes memory) {
+        if (v == 0) return hex"80";
+        if (v < 0x80) return abi.encodePacked(_byte(v));
+        uint256 n;
+        for (uint256 x = v; x != 0; x >>= 8) {
+            n++;
+        }
+        bytes memory b = new bytes(n);
+        for (uint256 i; i < n; i++) {
+            b[i] = _byte(v >> (8 * (n - 1 - i)));
+        }
+        return abi.encodePacked(_byte(0x80 + n), b);
+    }
+
+    function _rlpBytes(bytes memory b) internal pure returns (bytes memory) {
+        require(b.length < 256, "one length byte");
+        if (b.length == 1 && uint8(b[0]) < 0x80) return b;
+        if (b.length < 56) return abi.encodePacked(_byte(0x80 + b.length), b);
+        return abi.encodePacked(hex"b8", _byte(b.length), b);
+    }
+
+    /// @dev `0x02 ‖ rlp([chainId, nonce, tip, maxFee, gas, <toItem>, 0, data, [], parity, r, s])`.
+    function _rlpSigned(BatchCodec.Tx memory t, bytes memory toItem) internal pure returns (bytes memory) {
+        bytes memory p = abi.encodePacked(
+            _rlpUint(CHAIN_ID), _rlpUint(t.nonce), _rlpUint(t.maxPriorityFeePerGas), _rlpUint(t.maxFeePerGas)
+        );
+        p = abi.encodePacked(p, _rlpUint(t.gasLimit), toItem, hex"80", _rlpBytes(t.input), hex"c0");
+        p = abi.encodePacked(p, _rlpUint(t.yParity ? 1 : 0), _rlpUint(uint256(t.r)), _rlpUint(uint256(t.s)));
+        require(p.length < 256, "one length byte");
+        return abi.encodePacked(hex"02", hex"f8", _byte(p.length), p);
+    }
+}
