@@ -501,8 +501,7 @@ impl Store {
         })?;
         Self::consume_queue_in(&mut tx, h.number, first, queue).await?;
         Self::insert_withdrawals_in(&mut tx, withdrawals).await?;
-        Self::insert_logs_in(&mut tx, self.backend(), h.number, included.iter().map(|t| (t.hash, t.logs.as_slice())))
-            .await?;
+        Self::insert_logs_in(&mut tx, self.backend(), h.number, included.iter().flat_map(|t| &t.logs)).await?;
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
         for (c, chunk) in included.chunks(per_statement).enumerate() {
             let first_index = c * per_statement;

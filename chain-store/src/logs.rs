@@ -1,13 +1,14 @@
-//! The log index (`migrations/chain/0010_logs.sql`): every log of an included transaction,
-//! one row each, numbered across its block as receipts number them, for `eth_getLogs` and
-//! log filters (docs/api.md §3.3).
+//! The log index (`migrations/chain/0012_log_keys.sql`): for each block, the addresses that
+//! emitted its logs and their event signatures (topic0), as keys. The logs themselves are read
+//! from the receipts of the blocks the keys select and numbered across their block as
+//! receipts number them, for `eth_getLogs` and log filters (docs/api.md §3.0a).
 
 use crate::{Store, StoreError, StoredLog, rows_per_statement};
 use alloy_primitives::{Address, B256, Bytes};
-use rollup_db::{Backend, address, b256, i64_of, sqlx, u64_of, values_clause};
-use sqlx::{Row, any::AnyRow};
+use rollup_db::{Backend, b256, i64_of, sqlx, u64_of, values_clause};
+use sqlx::Row;
 
-/// A log as the index holds it.
+/// A log as a query answers it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexedLog {
     /// The block that emitted it.
@@ -41,7 +42,18 @@ pub struct LogQuery {
     pub topics: [Vec<B256>; 4],
 }
 
-const TOPIC_COLUMNS: [&str; 4] = ["topic0", "topic1", "topic2", "topic3"];
+impl LogQuery {
+    /// Whether `log` matches the address and topic sets.
+    pub fn matches(&self, log: &StoredLog) -> bool {
+        (self.addresses.is_empty() || self.addresses.contains(&log.address))
+            && self.topics.iter().enumerate().all(|(position, set)| {
+                set.is_empty() || log.topics.get(position).is_some_and(|topic| set.contains(topic))
+            })
+    }
+}
+
+/// Blocks whose receipts are read with one statement.
+const BLOCKS_PER_READ: usize = 32;
 
 /// Placeholders in the order they are bound: `?` on SQLite, `$n` on PostgreSQL.
 struct Placeholders {
@@ -63,72 +75,45 @@ impl Placeholders {
     }
 }
 
-fn log_of(row: &AnyRow) -> Result<IndexedLog, StoreError> {
-    let mut topics = Vec::with_capacity(4);
-    for column in TOPIC_COLUMNS {
-        let topic: Option<Vec<u8>> = row.try_get(column)?;
-        let Some(topic) = topic else { break };
-        topics.push(B256::try_from(topic.as_slice()).map_err(|_| StoreError::Corrupt(format!("{column} length")))?);
+/// The distinct keys of a block's logs: each emitting address and each topic0.
+fn block_keys<'l>(logs: impl Iterator<Item = &'l StoredLog>) -> Vec<Vec<u8>> {
+    let mut keys = std::collections::BTreeSet::new();
+    for log in logs {
+        keys.insert(log.address.to_vec());
+        if let Some(topic0) = log.topics.first() {
+            keys.insert(topic0.to_vec());
+        }
     }
-    Ok(IndexedLog {
-        block_number: u64_of(row, "block_number")?,
-        log_index: u64_of(row, "log_index")?,
-        tx_index: u64_of(row, "tx_index")?,
-        tx_hash: b256(row, "tx_hash")?,
-        address: address(row, "address")?,
-        topics,
-        data: Bytes::from(row.try_get::<Vec<u8>, _>("data")?),
-    })
+    keys.into_iter().collect()
 }
 
 impl Store {
-    /// Indexes in `tx` the logs of the transactions block `number` includes, given in order
-    /// as (hash, logs).
+    /// Indexes in `tx` the logs of block `number` (the logs of its transactions, in order).
     pub(crate) async fn insert_logs_in<'l>(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         backend: Backend,
         number: u64,
-        txs: impl Iterator<Item = (B256, &'l [StoredLog])>,
+        logs: impl Iterator<Item = &'l StoredLog>,
     ) -> Result<(), StoreError> {
-        const COLUMNS: usize = 10;
-        let mut rows = Vec::new();
-        for (tx_index, (hash, logs)) in txs.enumerate() {
-            for log in logs {
-                if log.topics.len() > 4 {
-                    return Err(StoreError::Corrupt(format!("a log of {hash} has {} topics", log.topics.len())));
-                }
-                rows.push((tx_index as u64, hash, log));
-            }
-        }
+        let keys = block_keys(logs);
         let number = i64_of(number)?;
-        let per_statement = rows_per_statement(backend, COLUMNS);
-        for (c, chunk) in rows.chunks(per_statement).enumerate() {
+        for chunk in keys.chunks(rows_per_statement(backend, 2)) {
             let sql = format!(
-                "INSERT INTO logs (block_number, log_index, tx_index, tx_hash, address, topic0, topic1, topic2, topic3,
-                                   data) {}",
-                values_clause(backend, chunk.len(), COLUMNS, "")
+                "INSERT INTO log_keys (key, block_number) {} ON CONFLICT DO NOTHING",
+                values_clause(backend, chunk.len(), 2, "")
             );
             let mut query = sqlx::query(&sql);
-            for (i, (tx_index, hash, log)) in chunk.iter().enumerate() {
-                query = query
-                    .bind(number)
-                    .bind(i64_of((c * per_statement + i) as u64)?)
-                    .bind(i64_of(*tx_index)?)
-                    .bind(hash.as_slice())
-                    .bind(log.address.as_slice());
-                for position in 0..4 {
-                    query = query.bind(log.topics.get(position).map(|t| t.to_vec()));
-                }
-                query = query.bind(log.data.as_ref());
+            for key in chunk {
+                query = query.bind(key.as_slice()).bind(number);
             }
             query.execute(&mut **tx).await?;
         }
         Ok(())
     }
 
-    /// Indexes the logs of the blocks sealed before the index existed (once: a database
-    /// created with it has none), newest first, each block in one database transaction with
-    /// the progress. Returns how many blocks it indexed.
+    /// Indexes the logs of the blocks sealed before the index had its present form (once: a
+    /// database created with it has none to do), newest first, each block in one database
+    /// transaction with the progress. Returns how many blocks it indexed.
     pub async fn backfill_logs(&self) -> Result<u64, StoreError> {
         let row = sqlx::query("SELECT below FROM log_backfill").fetch_optional(&self.pool).await?;
         let mut below = match row {
@@ -140,10 +125,8 @@ impl Store {
             let number = below - 1;
             let records = self.block_transaction_records(number).await?;
             let mut tx = self.db.writer().begin().await?;
-            sqlx::query("DELETE FROM logs WHERE block_number = $1").bind(i64_of(number)?).execute(&mut *tx).await?;
-            let txs =
-                records.iter().filter_map(|r| r.receipt.as_ref().map(|receipt| (r.hash, receipt.logs.as_slice())));
-            Self::insert_logs_in(&mut tx, self.backend(), number, txs).await?;
+            let logs = records.iter().filter_map(|r| r.receipt.as_ref()).flat_map(|receipt| &receipt.logs);
+            Self::insert_logs_in(&mut tx, self.backend(), number, logs).await?;
             sqlx::query("UPDATE log_backfill SET below = $1").bind(i64_of(number)?).execute(&mut *tx).await?;
             tx.commit().await?;
             below = number;
@@ -152,35 +135,242 @@ impl Store {
         Ok(indexed)
     }
 
+    /// The blocks of `query`'s range that may hold a log it matches, in order: those whose
+    /// keys meet its address set and its topic0 set, or, when it names neither, every block
+    /// with a transaction.
+    async fn log_blocks(&self, query: &LogQuery) -> Result<Vec<u64>, StoreError> {
+        let from = i64_of(query.from_block)?;
+        let to = i64_of(query.to_block)?;
+        let sets: Vec<Vec<&[u8]>> = [
+            query.addresses.iter().map(|a| a.as_slice()).collect::<Vec<_>>(),
+            query.topics[0].iter().map(|t| t.as_slice()).collect(),
+        ]
+        .into_iter()
+        .filter(|set| !set.is_empty())
+        .collect();
+        let mut ph = Placeholders { backend: self.backend(), next: 0 };
+        let rows = if sets.is_empty() {
+            let sql = format!(
+                "SELECT number AS block_number FROM blocks WHERE number >= {} AND number <= {} AND tx_count > 0
+                 ORDER BY number",
+                ph.next(),
+                ph.next()
+            );
+            sqlx::query(&sql).bind(from).bind(to).fetch_all(&self.pool).await?
+        } else {
+            let selects: Vec<String> = sets
+                .iter()
+                .map(|set| {
+                    format!(
+                        "SELECT block_number FROM log_keys WHERE key IN ({}) AND block_number >= {} AND block_number <= {}",
+                        ph.list(set.len()),
+                        ph.next(),
+                        ph.next()
+                    )
+                })
+                .collect();
+            // INTERSECT (like UNION) returns distinct rows.
+            let sql = format!("{} ORDER BY block_number", selects.join(" INTERSECT "));
+            let sql = if sets.len() == 1 { sql.replacen("SELECT", "SELECT DISTINCT", 1) } else { sql };
+            let mut q = sqlx::query(&sql);
+            for set in &sets {
+                for key in set {
+                    q = q.bind(*key);
+                }
+                q = q.bind(from).bind(to);
+            }
+            q.fetch_all(&self.pool).await?
+        };
+        rows.iter().map(|row| u64_of(row, "block_number")).collect()
+    }
+
     /// The logs `query` matches, in chain order, at most `limit` of them (ask for one more
     /// than a bound to learn whether it is passed).
     pub async fn logs(&self, query: &LogQuery, limit: usize) -> Result<Vec<IndexedLog>, StoreError> {
-        let mut ph = Placeholders { backend: self.backend(), next: 0 };
-        let mut sql = format!(
-            "SELECT block_number, log_index, tx_index, tx_hash, address, topic0, topic1, topic2, topic3, data
-             FROM logs WHERE block_number >= {} AND block_number <= {}",
-            ph.next(),
-            ph.next()
-        );
-        if !query.addresses.is_empty() {
-            sql.push_str(&format!(" AND address IN ({})", ph.list(query.addresses.len())));
+        let mut out = Vec::new();
+        if query.from_block > query.to_block || limit == 0 {
+            return Ok(out);
         }
-        for (column, set) in TOPIC_COLUMNS.iter().zip(&query.topics) {
-            if !set.is_empty() {
-                sql.push_str(&format!(" AND {column} IN ({})", ph.list(set.len())));
+        let blocks = self.log_blocks(query).await?;
+        for group in blocks.chunks(BLOCKS_PER_READ) {
+            let mut ph = Placeholders { backend: self.backend(), next: 0 };
+            let sql = format!(
+                "SELECT block_number, tx_index, hash, logs FROM transactions
+                 WHERE block_number IN ({}) AND status = 'included' ORDER BY block_number, tx_index",
+                ph.list(group.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for number in group {
+                q = q.bind(i64_of(*number)?);
+            }
+            let mut block = None;
+            let mut log_index = 0;
+            for row in q.fetch_all(&self.pool).await? {
+                let block_number = u64_of(&row, "block_number")?;
+                if block != Some(block_number) {
+                    block = Some(block_number);
+                    log_index = 0;
+                }
+                let text: String = row.try_get("logs")?;
+                if text == "[]" {
+                    continue;
+                }
+                let logs: Vec<StoredLog> =
+                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("logs: {e}")))?;
+                let tx_index = u64_of(&row, "tx_index")?;
+                let tx_hash = b256(&row, "hash")?;
+                for log in logs {
+                    if query.matches(&log) {
+                        out.push(IndexedLog {
+                            block_number,
+                            log_index,
+                            tx_index,
+                            tx_hash,
+                            address: log.address,
+                            topics: log.topics,
+                            data: log.data,
+                        });
+                        if out.len() == limit {
+                            return Ok(out);
+                        }
+                    }
+                    log_index += 1;
+                }
             }
         }
-        sql.push_str(&format!(" ORDER BY block_number, log_index LIMIT {}", ph.next()));
-        let mut q = sqlx::query(&sql).bind(i64_of(query.from_block)?).bind(i64_of(query.to_block)?);
-        for a in &query.addresses {
-            q = q.bind(a.as_slice());
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BlockWrite, IncludedTx, PendingRow, StoredBlock};
+    use rollup_types::{BlockHeader, TxStatus};
+
+    fn log(address: u8, topics: &[u8]) -> StoredLog {
+        StoredLog {
+            address: Address::repeat_byte(address),
+            topics: topics.iter().map(|t| B256::repeat_byte(*t)).collect(),
+            data: Bytes::from(vec![address; 3]),
         }
-        for set in &query.topics {
-            for topic in set {
-                q = q.bind(topic.as_slice());
-            }
-        }
-        let q = q.bind(i64_of(limit as u64)?);
-        q.fetch_all(&self.pool).await?.iter().map(log_of).collect()
+    }
+
+    /// Commits block `number` with one transaction per entry of `txs` (hash byte, its logs).
+    async fn commit(store: &Store, number: u64, txs: &[(u8, Vec<StoredLog>)]) {
+        let rows: Vec<PendingRow> = txs
+            .iter()
+            .map(|(i, _)| PendingRow {
+                hash: B256::repeat_byte(*i),
+                raw: Bytes::from(vec![*i; 8]),
+                sender: Address::repeat_byte(*i),
+                nonce: 0,
+                seq: u64::from(*i),
+                received_at: 0,
+            })
+            .collect();
+        store.insert_pending(&rows).await.expect("pending");
+        let included: Vec<IncludedTx> = txs
+            .iter()
+            .map(|(i, logs)| IncludedTx {
+                hash: B256::repeat_byte(*i),
+                raw: Bytes::from(vec![*i; 8]),
+                outcome: TxStatus::Success,
+                gas_used: 21_000,
+                output: Bytes::new(),
+                logs: logs.clone(),
+            })
+            .collect();
+        let header = BlockHeader {
+            number,
+            parent_hash: B256::ZERO,
+            timestamp: number,
+            state_root: B256::ZERO,
+            transactions_root: B256::ZERO,
+            logs_bloom: alloy_primitives::Bloom::ZERO,
+            gas_used: 0,
+            queue_end: 0,
+            queue_accumulator: B256::ZERO,
+        };
+        let block = StoredBlock {
+            hash: header.hash(),
+            header,
+            chunk_roots: vec![B256::ZERO],
+            tx_count: txs.len() as u64,
+            batch_bytes: 0,
+        };
+        store.commit_block(&BlockWrite::new(&block, &included, &[])).await.expect("committed");
+    }
+
+    fn found(logs: &[IndexedLog]) -> Vec<(u64, u64, u64, u8)> {
+        logs.iter().map(|l| (l.block_number, l.log_index, l.tx_index, l.address.0[0])).collect()
+    }
+
+    /// Blocks 0..=3: block 1 has three transactions (the first without logs), block 2 none,
+    /// block 3 a log of another contract. Every way of selecting blocks (address, topic0, both,
+    /// neither, topics 1-3 only) gives the logs numbered across their block.
+    async fn queries_select_blocks_and_number_logs_across_them(url: &str) {
+        let store = Store::open(url).await.expect("opens");
+        commit(&store, 0, &[]).await;
+        commit(
+            &store,
+            1,
+            &[(1, vec![]), (2, vec![log(0xa, &[0x10, 0x20]), log(0xb, &[0x11])]), (3, vec![log(0xa, &[0x10, 0x21])])],
+        )
+        .await;
+        commit(&store, 2, &[]).await;
+        commit(&store, 3, &[(4, vec![log(0xc, &[0x10, 0x20]), log(0xa, &[])])]).await;
+        let q = |addresses: &[u8], topics: [&[u8]; 4]| LogQuery {
+            from_block: 0,
+            to_block: 3,
+            addresses: addresses.iter().map(|a| Address::repeat_byte(*a)).collect(),
+            topics: topics.map(|set| set.iter().map(|t| B256::repeat_byte(*t)).collect()),
+        };
+        let all = store.logs(&q(&[], [&[], &[], &[], &[]]), 100).await.expect("read");
+        assert_eq!(found(&all), vec![(1, 0, 1, 0xa), (1, 1, 1, 0xb), (1, 2, 2, 0xa), (3, 0, 0, 0xc), (3, 1, 0, 0xa)]);
+        assert_eq!(all[0].tx_hash, B256::repeat_byte(2));
+        assert_eq!(all[0].topics, vec![B256::repeat_byte(0x10), B256::repeat_byte(0x20)]);
+        assert_eq!(all[0].data, Bytes::from(vec![0xa; 3]));
+        let by_address = store.logs(&q(&[0xa], [&[], &[], &[], &[]]), 100).await.expect("read");
+        assert_eq!(found(&by_address), vec![(1, 0, 1, 0xa), (1, 2, 2, 0xa), (3, 1, 0, 0xa)]);
+        let by_topic0 = store.logs(&q(&[], [&[0x10], &[], &[], &[]]), 100).await.expect("read");
+        assert_eq!(found(&by_topic0), vec![(1, 0, 1, 0xa), (1, 2, 2, 0xa), (3, 0, 0, 0xc)]);
+        let both = store.logs(&q(&[0xa, 0xb], [&[0x10, 0x11], &[], &[], &[]]), 100).await.expect("read");
+        assert_eq!(found(&both), vec![(1, 0, 1, 0xa), (1, 1, 1, 0xb), (1, 2, 2, 0xa)]);
+        let topic1 = store.logs(&q(&[], [&[], &[0x20], &[], &[]]), 100).await.expect("read");
+        assert_eq!(found(&topic1), vec![(1, 0, 1, 0xa), (3, 0, 0, 0xc)]);
+        let none = store.logs(&q(&[0xd], [&[], &[], &[], &[]]), 100).await.expect("read");
+        assert!(none.is_empty());
+        // The limit cuts inside a block; the caller learns from the last log where.
+        let cut = store.logs(&q(&[], [&[], &[], &[], &[]]), 2).await.expect("read");
+        assert_eq!(found(&cut), vec![(1, 0, 1, 0xa), (1, 1, 1, 0xb)]);
+        let later = LogQuery { from_block: 2, ..q(&[0xa], [&[], &[], &[], &[]]) };
+        assert_eq!(found(&store.logs(&later, 100).await.expect("read")), vec![(3, 1, 0, 0xa)]);
+
+        // A database indexed before the present form is indexed again at start.
+        sqlx::query("DELETE FROM log_keys").execute(store.db.writer()).await.expect("cleared");
+        sqlx::query("UPDATE log_backfill SET below = 4").execute(store.db.writer()).await.expect("reset");
+        assert!(store.logs(&q(&[0xa], [&[], &[], &[], &[]]), 100).await.expect("read").is_empty());
+        assert_eq!(store.backfill_logs().await.expect("backfilled"), 4);
+        assert_eq!(store.backfill_logs().await.expect("done"), 0);
+        assert_eq!(store.logs(&q(&[0xa], [&[], &[], &[], &[]]), 100).await.expect("read"), by_address);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn queries_select_blocks_and_number_logs_across_them_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        queries_select_blocks_and_number_logs_across_them(&format!(
+            "sqlite://{}",
+            dir.path().join("c.sqlite").display()
+        ))
+        .await;
+    }
+
+    #[tokio::test]
+    async fn queries_select_blocks_and_number_logs_across_them_on_postgres() {
+        let Some(db) = rollup_db::testing::PostgresTestDb::create("log_keys").await else { return };
+        queries_select_blocks_and_number_logs_across_them(db.url()).await;
+        db.drop_database().await.expect("dropped");
     }
 }
