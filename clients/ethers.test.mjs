@@ -1,10 +1,11 @@
 // ethers v6 against a running devnet: connect, write through a Contract, read the events
 // back with queryFilter and getLogs, contract.on over a filter, tx.wait(2), an EIP-7966
 // sync send as a raw request (ethers has no method for it), decoded custom errors and the
-// mapping of "nonce too low" to NONCE_EXPIRED. Run by clients/run.sh.
+// mapping of "nonce too low" to NONCE_EXPIRED, an ERC-20 token, and a WebSocketProvider
+// (blocks and contract.on over eth_subscribe). Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
-import { Contract, JsonRpcProvider, Wallet, getAddress, isError, keccak256 } from 'ethers';
+import { Contract, JsonRpcProvider, Wallet, WebSocketProvider, getAddress, isError, keccak256 } from 'ethers';
 import {
   CHAIN_ID,
   DEV_KEYS,
@@ -264,6 +265,30 @@ await check('9 ERC-20 contract: reads, transfer with its event, approve and allo
   const spender = getAddress('0x00000000000000000000000000000000000000b2');
   await (await usdc.approve(spender, 99n)).wait(1, 10_000);
   assert.equal(await usdc.allowance(me, spender), 99n);
+});
+
+await check('10 WebSocketProvider: blocks and contract.on over eth_subscribe', async () => {
+  const ws = new WebSocketProvider(RPC_URL.replace(/^http/, 'ws'), CHAIN_ID);
+  try {
+    const blocks = [];
+    const transfers = [];
+    await ws.on('block', (n) => blocks.push(n));
+    const watched = new Contract(address, abi, ws);
+    // With a filter, ethers 6 passes only the ContractEventPayload (as in check 4).
+    await watched.on(watched.filters.Transfer(null, null, TO), (...params) => {
+      const payload = params.at(-1);
+      transfers.push({ amount: payload.args[3], hash: payload.log.transactionHash });
+    });
+    await eventually(() => blocks.length > 0 || undefined, 10_000, 'a new block over the socket');
+    const tx = await sys.transfer(USDC, TO, 17n);
+    const receipt = await tx.wait(1, 10_000);
+    await eventually(() => transfers.some((t) => t.hash === receipt.hash) || undefined, 10_000, 'the Transfer over the socket');
+    assert.equal(transfers.find((t) => t.hash === receipt.hash).amount, 17n);
+    await eventually(() => blocks.some((n) => n >= receipt.blockNumber) || undefined, 10_000, 'its block');
+    assert.equal(await ws.getBlockNumber() >= receipt.blockNumber, true);
+  } finally {
+    await ws.destroy();
+  }
 });
 
 provider.destroy();

@@ -1,8 +1,9 @@
 // viem against a running devnet: connect, write, read the events back by range and by
 // block hash, watch them arrive over a polled filter, confirmations, EIP-7966 sync sends,
 // decoded custom errors, the mapping of "nonce too low", tokens as ERC-20 contracts (viem's
-// erc20Abi: reads, multicall, approve, transfer, transferFrom) and a swap after an approval.
-// Run by clients/run.sh.
+// erc20Abi: reads, multicall, approve, transfer, transferFrom), a swap after an approval, and
+// the WebSocket transport (new heads and a contract event over eth_subscribe). Run by
+// clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -19,6 +20,7 @@ import {
   http,
   keccak256,
   parseEventLogs,
+  webSocket,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
@@ -392,6 +394,43 @@ await check('9d approve the system contract, then swap (the dapp flow)', async (
   const swap = await wallet.writeContract({ address, abi, functionName: 'swap', args: [WETH, USDC, 10n ** 16n, 1n] });
   assert.equal((await client.waitForTransactionReceipt({ hash: swap, timeout: 10_000 })).status, 'success');
   assert.equal(await client.readContract({ ...erc20, functionName: 'balanceOf', args: [me] }), wethBefore - 10n ** 16n);
+});
+
+await check('10 WebSocket transport: watchBlockNumber and watchContractEvent over eth_subscribe', async () => {
+  const ws = createPublicClient({ chain, transport: webSocket(RPC_URL.replace(/^http/, 'ws'), { timeout: 10_000 }) });
+  const heads = [];
+  const events = [];
+  const errors = [];
+  const onError = (e) => errors.push(e);
+  const unwatchHeads = ws.watchBlockNumber({ poll: false, onBlockNumber: (n) => heads.push(n), onError });
+  const unwatchEvents = ws.watchContractEvent({
+    address,
+    abi,
+    eventName: 'Transfer',
+    args: { to: TO },
+    poll: false,
+    onLogs: (logs) => events.push(...logs),
+    onError,
+  });
+  try {
+    // The subscriptions are in place once a head has arrived through them.
+    await eventually(() => heads.length > 0 || undefined, 10_000, 'a new head over the socket');
+    const hash = await transfer(3n);
+    const receipt = await client.waitForTransactionReceipt({ hash, timeout: 10_000 });
+    await eventually(() => events.some((l) => l.transactionHash === hash) || undefined, 10_000, 'the Transfer over the socket');
+    const log = events.find((l) => l.transactionHash === hash);
+    assert.equal(log.args.amount, 3n);
+    assert.equal(log.blockHash, receipt.blockHash);
+    await eventually(() => heads.some((n) => n >= receipt.blockNumber) || undefined, 10_000, 'its block as a head');
+    assert.deepEqual(heads, [...heads].sort((a, b) => (a < b ? -1 : 1)), 'heads in order');
+    assert.deepEqual(errors, []);
+    // Reads go over the same socket.
+    assert.equal(await ws.getChainId(), CHAIN_ID);
+  } finally {
+    unwatchHeads();
+    unwatchEvents();
+    (await ws.transport.getRpcClient()).close();
+  }
 });
 
 finish('viem');

@@ -10,7 +10,7 @@ pub mod view;
 /// The chain database (its own crate: the batcher uses it too).
 pub use rollup_chain_store as store;
 
-pub use api::HttpLimits;
+pub use api::{HttpLimits, MAX_SUBSCRIPTIONS_PER_CONNECTION};
 pub use error::{SequencerError, StoreError, SubmitError};
 pub use node::{
     BacklogLimits, BacklogView, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_EMPTY_BLOCK_INTERVAL,

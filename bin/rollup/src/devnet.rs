@@ -371,6 +371,8 @@ impl Devnet {
         let mut s = String::new();
         let _ = writeln!(s, "\nrollup devnet is up\n");
         let _ = writeln!(s, "  L2 JSON-RPC + REST  {url}   (chain id {})", d.l2_chain_id);
+        let ws = url.replacen("http://", "ws://", 1);
+        let _ = writeln!(s, "  L2 WebSocket        {ws}   (JSON-RPC and eth_subscribe)");
         let _ = writeln!(s, "  L1 (anvil)          {}   (chain id {})", self.l1_rpc, d.l1_chain_id);
         let _ = writeln!(s, "\n  L1 BatchInbox       {}  (deployed in L1 block {})", d.batch_inbox, d.inbox_block);
         let _ = writeln!(s, "  L1 batcher          {}", d.batcher);

@@ -1,4 +1,5 @@
-//! The HTTP surface: REST under `/v1`, Ethereum JSON-RPC on `POST /`, health and metrics;
+//! The HTTP surface: REST under `/v1`, Ethereum JSON-RPC on `POST /` and over a WebSocket on
+//! `GET /`, health and metrics;
 //! every route is declared in `openapi.rs`, which also generates `/v1/openapi.json`.
 
 mod openapi;
@@ -6,6 +7,7 @@ mod rest;
 mod rpc;
 mod server;
 
+pub use rpc::MAX_SUBSCRIPTIONS_PER_CONNECTION;
 pub use server::{HttpLimits, PerIp, serve};
 
 use crate::{

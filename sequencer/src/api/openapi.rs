@@ -83,6 +83,19 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
         },
         Route {
             method: "get",
+            path: "/",
+            summary: "Ethereum JSON-RPC over a WebSocket (upgrade): every method of POST /, plus eth_subscribe \
+                      (newHeads, logs, newPendingTransactions) and eth_unsubscribe; see docs/api.md section 3.0e",
+            params: &[],
+            body: None,
+            responses: vec![
+                (101, "Switching to the WebSocket protocol", json!({})),
+                (400, "Not a WebSocket upgrade (not_a_websocket)", error_ref()),
+            ],
+            handler: get(rpc::upgrade),
+        },
+        Route {
+            method: "get",
             path: "/healthz",
             summary: "Liveness: the process serves HTTP",
             params: &[],

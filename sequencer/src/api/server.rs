@@ -10,7 +10,9 @@
 //!   [`HttpLimits::per_ip_rate`] per second (a burst of twice that), else `429` with
 //!   `Retry-After` (`too_many_concurrent_requests`, `rate_limited`), and at most
 //!   [`HttpLimits::per_ip_connections`] connections (`503` `too_many_connections`);
-//!   127.0.0.1 and ::1 are exempt unless [`HttpLimits::limit_loopback`].
+//!   127.0.0.1 and ::1 are exempt unless [`HttpLimits::limit_loopback`];
+//! - a connection upgraded to a WebSocket keeps its place under these bounds until the socket
+//!   closes ([`ConnectionHold`]).
 
 use axum::{
     Router,
@@ -30,7 +32,7 @@ use std::{
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpListener,
-    sync::Semaphore,
+    sync::{OwnedSemaphorePermit, Semaphore},
 };
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
@@ -97,7 +99,7 @@ pub async fn serve(
     let max = limits.max_connections.max(1);
     let slots = Arc::new(Semaphore::new(max));
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
-    let per_address: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let per_address: Arc<OpenPerAddress> = Arc::default();
     loop {
         let (stream, peer) = tokio::select! {
             _ = cancel.cancelled() => break,
@@ -146,13 +148,14 @@ pub async fn serve(
             }
             continue;
         };
-        let (app, cancel, per_address) = (app.clone(), cancel.clone(), per_address.clone());
+        let hold = Arc::new(ConnectionHold {
+            _slot: slot,
+            per_address: per_ip.then(|| (per_address.clone(), ip)),
+            cancel: cancel.clone(),
+        });
+        let app = app.clone();
         tokio::spawn(async move {
-            serve_connection(stream, peer, app, limits.header_timeout, cancel).await;
-            drop(slot);
-            if per_ip {
-                release(&per_address, ip);
-            }
+            serve_connection(stream, peer, app, limits.header_timeout, hold).await;
         });
     }
     // Every connection holds a slot until it closes.
@@ -160,12 +163,34 @@ pub async fn serve(
     Ok(())
 }
 
+/// Connections open per client address.
+type OpenPerAddress = Mutex<HashMap<IpAddr, usize>>;
+
+/// What an open connection holds: its slot among the node's connections and its count for its
+/// client address. Each request carries it (an extension), so that a connection upgraded to a
+/// WebSocket keeps both until the socket closes, not only until hyper hands the socket over.
+#[derive(Debug)]
+pub(crate) struct ConnectionHold {
+    _slot: OwnedSemaphorePermit,
+    per_address: Option<(Arc<OpenPerAddress>, IpAddr)>,
+    /// Cancelled when the node shuts down: a WebSocket closes then.
+    pub(crate) cancel: CancellationToken,
+}
+
+impl Drop for ConnectionHold {
+    fn drop(&mut self) {
+        if let Some((per_address, ip)) = &self.per_address {
+            release(per_address, *ip);
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// One connection of `ip` closed.
-fn release(per_address: &Mutex<HashMap<IpAddr, usize>>, ip: IpAddr) {
+fn release(per_address: &OpenPerAddress, ip: IpAddr) {
     let mut open = lock(per_address);
     if let Some(count) = open.get_mut(&ip) {
         *count -= 1;
@@ -180,17 +205,20 @@ async fn serve_connection(
     peer: SocketAddr,
     app: Router,
     header_timeout: Duration,
-    cancel: CancellationToken,
+    hold: Arc<ConnectionHold>,
 ) {
     let _ = stream.set_nodelay(true);
+    let cancel = hold.cancel.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
+        request.extensions_mut().insert(hold.clone());
         app.clone().oneshot(request.map(axum::body::Body::new))
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
     tokio::pin!(connection);
     let ended = tokio::select! {
         ended = connection.as_mut() => ended,

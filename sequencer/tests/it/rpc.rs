@@ -249,3 +249,167 @@ async fn tokens_answer_as_erc20_contracts_and_token_calls_are_admitted() {
     let resp = seq.rpc("eth_sendRawTransaction", json!([raw])).await;
     assert_eq!(resp["error"]["data"], "not_system_contract", "{resp}");
 }
+
+/// A JSON-RPC WebSocket client of the test's own: requests by id, notifications by
+/// subscription.
+struct Ws {
+    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    next_id: u64,
+    /// Messages read while waiting for something else.
+    read: Vec<Value>,
+}
+
+impl Ws {
+    async fn connect(seq: &Seq) -> Self {
+        let url = seq.url("/").replacen("http://", "ws://", 1);
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket upgrade");
+        Self { socket, next_id: 1, read: Vec::new() }
+    }
+
+    async fn next(&mut self) -> Value {
+        use futures::StreamExt;
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("open")
+                .expect("read");
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+                return serde_json::from_str(text.as_str()).expect("json");
+            }
+        }
+    }
+
+    async fn send_text(&mut self, text: String) {
+        use futures::SinkExt;
+        self.socket.send(tokio_tungstenite::tungstenite::Message::Text(text.into())).await.expect("sent");
+    }
+
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send_text(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }).to_string()).await;
+        loop {
+            let message = self.next().await;
+            if message["id"] == json!(id) {
+                return message;
+            }
+            self.read.push(message);
+        }
+    }
+
+    /// The next notification of subscription `id`.
+    async fn notification(&mut self, id: &Value) -> Value {
+        if let Some(i) = self.read.iter().position(|m| &m["params"]["subscription"] == id) {
+            return self.read.remove(i)["params"]["result"].clone();
+        }
+        loop {
+            let message = self.next().await;
+            assert_eq!(message["method"], "eth_subscription", "{message}");
+            if &message["params"]["subscription"] == id {
+                return message["params"]["result"].clone();
+            }
+            self.read.push(message);
+        }
+    }
+}
+
+#[tokio::test]
+async fn websocket_subscriptions_deliver_heads_logs_and_pending_transactions() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let mut ws = Ws::connect(&seq).await;
+    // Every method of POST / is answered over the socket too.
+    assert_eq!(ws.call("eth_chainId", json!([])).await["result"], json!(format!("{:#x}", chain_id())));
+    let batch = json!([{ "jsonrpc": "2.0", "id": "a", "method": "eth_blockNumber" }]).to_string();
+    ws.send_text(batch).await;
+    let answer = ws.next().await;
+    assert_eq!(answer[0]["id"], "a", "{answer}");
+
+    let heads = ws.call("eth_subscribe", json!(["newHeads"])).await["result"].clone();
+    let carol = Address::repeat_byte(0xc0);
+    let logs_filter = json!({ "address": SYSTEM_CONTRACT, "topics": [transfer_topic(), null, null, topic(carol)] });
+    let logs = ws.call("eth_subscribe", json!(["logs", logs_filter])).await["result"].clone();
+    let pending = ws.call("eth_subscribe", json!(["newPendingTransactions"])).await["result"].clone();
+    assert!(heads.is_string() && logs.is_string() && pending.is_string() && heads != logs);
+
+    let a = alice();
+    let to_bob = hex::encode_prefixed(a.eip1559(chain_id(), 0, transfer(Address::repeat_byte(0xb0), 5)).encoded());
+    let to_carol = hex::encode_prefixed(a.eip1559(chain_id(), 1, transfer(carol, 7)).encoded());
+    let h0 = seq.rpc("eth_sendRawTransaction", json!([to_bob])).await["result"].clone();
+    let h1 = seq.rpc("eth_sendRawTransaction", json!([to_carol])).await["result"].clone();
+    assert_eq!(ws.notification(&pending).await, h0);
+    assert_eq!(ws.notification(&pending).await, h1);
+    let included = seq.wait_included(&h1).await["blockNumber"].as_u64().expect("block");
+
+    // Heads arrive in order, each as eth_getBlockByNumber gives its header.
+    let mut head = ws.notification(&heads).await;
+    while head["number"] != json!(format!("{included:#x}")) {
+        head = ws.notification(&heads).await;
+    }
+    let block = seq.rpc("eth_getBlockByNumber", json!([format!("{included:#x}"), false])).await["result"].clone();
+    assert_eq!(head["hash"], block["hash"]);
+    assert_eq!(head["stateRoot"], block["stateRoot"]);
+    // Only the transfer to carol matches the logs subscription: as eth_getLogs gives it.
+    let log = ws.notification(&logs).await;
+    assert_eq!(log["transactionHash"], h1);
+    let by_range = json!([{ "fromBlock": "0x0", "topics": [transfer_topic(), null, null, topic(carol)] }]);
+    assert_eq!(seq.rpc("eth_getLogs", by_range).await["result"], json!([log]));
+
+    // Unsubscribing stops the deliveries; an unknown id says false.
+    assert_eq!(ws.call("eth_unsubscribe", json!([pending])).await["result"], json!(true));
+    assert_eq!(ws.call("eth_unsubscribe", json!([pending])).await["result"], json!(false));
+    let again = hex::encode_prefixed(a.eip1559(chain_id(), 2, transfer(carol, 1)).encoded());
+    let h2 = seq.rpc("eth_sendRawTransaction", json!([again])).await["result"].clone();
+    assert_eq!(ws.notification(&logs).await["transactionHash"], h2);
+    assert!(ws.read.iter().all(|m| m["params"]["subscription"] != pending), "no delivery after unsubscribing");
+
+    // Bad subscriptions are refused with a reason; a connection's subscriptions are bounded.
+    assert_rpc_error(&ws.call("eth_subscribe", json!(["syncing"])).await, -32602);
+    assert_rpc_error(&ws.call("eth_subscribe", json!(["newPendingTransactions", true])).await, -32602);
+    let mut bound = None;
+    for _ in 0..=rollup_sequencer::MAX_SUBSCRIPTIONS_PER_CONNECTION {
+        let answer = ws.call("eth_subscribe", json!(["newHeads"])).await;
+        if answer.get("error").is_some() {
+            bound = Some(answer);
+            break;
+        }
+    }
+    let bound = bound.expect("refused past the bound");
+    assert_rpc_error(&bound, -32005);
+    assert_eq!(bound["error"]["data"], "too_many_subscriptions");
+
+    // Over HTTP, subscriptions are refused with where to ask; a plain GET / says what it is.
+    assert_rpc_error(&seq.rpc("eth_subscribe", json!(["newHeads"])).await, -32601);
+    let (status, body) = seq.get("/").await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "not_a_websocket");
+    drop(ws);
+    seq.stop().await;
+}
+
+#[tokio::test]
+async fn a_websocket_keeps_its_connection_slot_until_it_closes() {
+    let mut config = SequencerConfig::test();
+    config.http.max_connections = 2;
+    let seq = Seq::start(config).await;
+    let mut first = Ws::connect(&seq).await;
+    let mut second = Ws::connect(&seq).await;
+    // Both sockets outlive their upgrade requests, and both still count.
+    assert!(first.call("eth_blockNumber", json!([])).await["result"].is_string());
+    assert!(second.call("eth_blockNumber", json!([])).await["result"].is_string());
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
+    let refused = client.get(seq.url("/healthz")).send().await.expect("answered");
+    assert_eq!(refused.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    drop(second);
+    let mut served = false;
+    for _ in 0..50 {
+        if client.get(seq.url("/healthz")).send().await.expect("answered").status().is_success() {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "a closed socket gives its slot back");
+    drop(first);
+    seq.stop().await;
+}

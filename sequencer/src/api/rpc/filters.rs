@@ -52,7 +52,7 @@ pub(crate) struct Filters {
 impl Filters {
     /// An identifier no one can guess from another's (so one client cannot poll or remove
     /// another's filter by counting).
-    fn new_id(&self) -> U128 {
+    pub(super) fn new_id(&self) -> U128 {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let seed = keccak256(

@@ -8,8 +8,11 @@ mod error;
 mod filters;
 mod logs;
 mod request;
+mod ws;
 
 pub(crate) use filters::Filters;
+pub use ws::MAX_SUBSCRIPTIONS_PER_CONNECTION;
+pub(super) use ws::upgrade;
 
 use self::{
     convert::{rpc_block, rpc_receipt, rpc_transaction},
@@ -72,19 +75,25 @@ pub(super) async fn handle(
             return Json(reply(Value::Null, Err(RpcError::new(-32700, message)))).into_response();
         }
     };
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], answer(&ctx, request).await).into_response()
+}
+
+/// The answer to one parsed request or a batch, as JSON bytes: what `POST /` and a WebSocket
+/// message are both answered with.
+async fn answer(ctx: &Ctx, request: Value) -> Vec<u8> {
     let mut budget = CallBudget::new(&ctx.node.config().calls);
     match request {
         Value::Array(requests) if requests.is_empty() => {
-            Json(reply(Value::Null, Err(RpcError::new(-32600, "empty batch")))).into_response()
+            serde_json::to_vec(&reply(Value::Null, Err(RpcError::new(-32600, "empty batch")))).unwrap_or_default()
         }
-        Value::Array(requests) if requests.len() > MAX_BATCH_ITEMS => Json(reply(
+        Value::Array(requests) if requests.len() > MAX_BATCH_ITEMS => serde_json::to_vec(&reply(
             Value::Null,
             Err(RpcError::new(
                 -32600,
                 format!("batch of {} requests; at most {MAX_BATCH_ITEMS} per batch", requests.len()),
             )),
         ))
-        .into_response(),
+        .unwrap_or_default(),
         Value::Array(requests) => {
             // Replies are written as they come, and the answer is bounded: once it would pass
             // MAX_RESPONSE_BYTES, the remaining requests are answered with an error instead.
@@ -96,7 +105,7 @@ pub(super) async fn handle(
                 }
                 let id = request.get("id").cloned().unwrap_or(Value::Null);
                 let mut item = if body.len() < MAX_RESPONSE_BYTES {
-                    serde_json::to_vec(&one(&ctx, request, &mut budget).await).unwrap_or_default()
+                    serde_json::to_vec(&one(ctx, request, &mut budget).await).unwrap_or_default()
                 } else {
                     Vec::new()
                 };
@@ -112,9 +121,9 @@ pub(super) async fn handle(
                 body.extend_from_slice(&item);
             }
             body.push(b']');
-            ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+            body
         }
-        request => Json(one(&ctx, request, &mut budget).await).into_response(),
+        request => serde_json::to_vec(&one(ctx, request, &mut budget).await).unwrap_or_default(),
     }
 }
 
@@ -124,6 +133,7 @@ pub(crate) const MAX_BATCH_ITEMS: usize = 1_000;
 pub(crate) const MAX_RESPONSE_BYTES: usize = 25 * 1024 * 1024;
 
 /// What a request is answered with: the node and the installed filters.
+#[derive(Clone)]
 struct Ctx {
     node: Arc<Node>,
     filters: Arc<Filters>,

@@ -135,6 +135,15 @@ impl EthRequest {
             "eth_getFilterChanges" => Self::GetFilterChanges(p.req(0, "filter id")?),
             "eth_getFilterLogs" => Self::GetFilterLogs(p.req(0, "filter id")?),
             "eth_uninstallFilter" => Self::UninstallFilter(p.req(0, "filter id")?),
+            "eth_subscribe" | "eth_unsubscribe" => {
+                return Err(RpcError::new(
+                    -32601,
+                    format!(
+                        "{method} is answered only over a WebSocket connection (ws:// on this port), as a single \
+                         request, not a batch item"
+                    ),
+                ));
+            }
             _ => return Err(RpcError::method_not_found(method)),
         })
     }
