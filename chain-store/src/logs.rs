@@ -281,17 +281,7 @@ mod tests {
                 logs: logs.clone(),
             })
             .collect();
-        let header = BlockHeader {
-            number,
-            parent_hash: B256::ZERO,
-            timestamp: number,
-            state_root: B256::ZERO,
-            transactions_root: B256::ZERO,
-            logs_bloom: alloy_primitives::Bloom::ZERO,
-            gas_used: 0,
-            queue_end: 0,
-            queue_accumulator: B256::ZERO,
-        };
+        let header = BlockHeader { number, timestamp: number, ..BlockHeader::default() };
         let block = StoredBlock {
             hash: header.hash(),
             header,

@@ -23,8 +23,9 @@ pub const BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
 /// Ethereum-shaped header whose state root is the sparse-Merkle root (see
 /// `docs/state-commitment.md`), whose transactions root is the keccak-256 of the concatenated
 /// transaction hashes, and whose extra data is, once the chain has consumed entries of the
-/// bridge's queue, `queue_end` (8 bytes, big-endian) followed by `queue_accumulator`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// bridge's queue, `queue_end` (8 bytes, big-endian) followed by `queue_accumulator`. The
+/// default is all zeros (a starting point for tests and tools, not a block of any chain).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockHeader {
     /// Block number (genesis is 0).
     pub number: u64,

@@ -243,17 +243,7 @@ async fn block_commit_updates_rows_in_place(url: &str) {
         .await
         .expect("a duplicate in one group is written once");
     let block = |number: u64| {
-        let header = BlockHeader {
-            number,
-            parent_hash: B256::ZERO,
-            timestamp: number,
-            state_root: B256::ZERO,
-            transactions_root: B256::ZERO,
-            logs_bloom: alloy_primitives::Bloom::ZERO,
-            gas_used: 0,
-            queue_end: 0,
-            queue_accumulator: B256::ZERO,
-        };
+        let header = BlockHeader { number, timestamp: number, ..BlockHeader::default() };
         StoredBlock { hash: header.hash(), header, chunk_roots: vec![B256::ZERO], tx_count: 2, batch_bytes: 0 }
     };
     let err = store
