@@ -45,10 +45,17 @@ pub struct LogQuery {
 impl LogQuery {
     /// Whether `log` matches the address and topic sets.
     pub fn matches(&self, log: &StoredLog) -> bool {
-        (self.addresses.is_empty() || self.addresses.contains(&log.address))
-            && self.topics.iter().enumerate().all(|(position, set)| {
-                set.is_empty() || log.topics.get(position).is_some_and(|topic| set.contains(topic))
-            })
+        self.matches_parts(&log.address, &log.topics)
+    }
+
+    /// Whether a log of `address` with `topics` matches the address and topic sets.
+    pub fn matches_parts(&self, address: &Address, topics: &[B256]) -> bool {
+        (self.addresses.is_empty() || self.addresses.contains(address))
+            && self
+                .topics
+                .iter()
+                .enumerate()
+                .all(|(position, set)| set.is_empty() || topics.get(position).is_some_and(|topic| set.contains(topic)))
     }
 }
 

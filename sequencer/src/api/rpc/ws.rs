@@ -271,6 +271,8 @@ async fn deliver_blocks(node: &Node, out: &mpsc::Sender<Message>, subs: &mut Sub
             Ok(None) | Err(_) => return Ok(()),
         };
         let mut header = None;
+        // The block's logs are read once, whatever the number of log subscriptions.
+        let mut block_logs = None;
         for (id, kind) in &subs.by_id {
             match kind {
                 Kind::Heads => {
@@ -282,12 +284,17 @@ async fn deliver_blocks(node: &Node, out: &mpsc::Sender<Message>, subs: &mut Sub
                     }
                 }
                 Kind::Logs(filter) => {
-                    let Ok(rows) = node.store().logs(&criteria(filter, number, number), usize::MAX >> 1).await else {
-                        return Ok(());
-                    };
-                    let Ok(logs) = to_rpc_logs(node, rows).await else { return Ok(()) };
-                    for log in &logs {
-                        send(out, notification(*id, log)).await?;
+                    if block_logs.is_none() {
+                        let every = criteria(&Filter::default(), number, number);
+                        let Ok(rows) = node.store().logs(&every, usize::MAX >> 1).await else { return Ok(()) };
+                        let Ok(logs) = to_rpc_logs(node, rows).await else { return Ok(()) };
+                        block_logs = Some(logs);
+                    }
+                    let query = criteria(filter, number, number);
+                    for log in block_logs.iter().flatten() {
+                        if query.matches_parts(&log.address(), log.topics()) {
+                            send(out, notification(*id, log)).await?;
+                        }
                     }
                 }
                 Kind::Pending => {}
