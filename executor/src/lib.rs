@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod history;
 mod parallel;
 mod partition;
 mod predict;
@@ -8,6 +9,7 @@ mod snapshot;
 mod state;
 mod undo;
 
+pub use history::{Overwritten, StateAt};
 pub use predict::KeyPrediction;
 pub use queue::{QueueResult, admit_forced};
 pub use snapshot::SnapshotError;
@@ -17,7 +19,7 @@ pub use undo::Undo;
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};
 use parallel::BlockContext;
 use revm::{
-    Context, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
+    Context, DatabaseRef, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
     bytecode::Bytecode,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     database_interface::WrapDatabaseRef,
@@ -28,7 +30,7 @@ use rollup_types::{
     genesis::GenesisSpec, idle::IdleThreads, keccak::Backend, keys, queue::QueueEntry, smt::SparseMerkleTree,
 };
 use state::Changes;
-use std::{sync::Arc, time::Instant};
+use std::{convert::Infallible, sync::Arc, time::Instant};
 
 /// The EVM rules the L2 runs.
 pub const SPEC: SpecId = SpecId::PRAGUE;
@@ -200,6 +202,9 @@ pub struct ExecutedBlock {
     pub timings: BlockTimings,
     /// How the block was spread over workers (not part of the result's meaning).
     pub stats: BlockStats,
+    /// What the block overwrote, when the executor records it
+    /// ([`Executor::recording_overwritten`]).
+    pub overwritten: Option<Arc<Overwritten>>,
 }
 
 /// The result of a call that changes nothing (`eth_call`, `eth_estimateGas`).
@@ -218,9 +223,9 @@ pub struct CallOutcome {
 /// opposed to reverting). Needs no executor: the sequencer runs calls on the committed state
 /// off the block producer's path. With a `deadline`, execution stops soon after it passes
 /// ([`CallError::Deadline`]): its own time is then bounded, not only by its gas.
-pub fn call(
+pub fn call<S: DatabaseRef<Error = Infallible>>(
     chain: &ChainConfig,
-    state: &State,
+    state: &S,
     request: &CallRequest,
     env: BlockEnvInput,
     deadline: Option<Instant>,
@@ -318,6 +323,8 @@ pub struct Executor {
     state: Arc<State>,
     tree: SparseMerkleTree,
     parallel: Option<Parallel>,
+    /// Whether each executed block carries what it overwrote.
+    record_overwritten: bool,
 }
 
 fn cfg(chain: &ChainConfig) -> CfgEnv {
@@ -446,10 +453,12 @@ struct Pending {
 /// Executes `queue` then `txs` as block `env` on the current rayon pool over `state`, then
 /// applies its changes: as tasks that each own part of the state's maps. The block is
 /// returned without its roots, with its chunks' writes for [`update_tree`].
+#[allow(clippy::too_many_arguments)]
 fn execute_and_apply(
     chain: &ChainConfig,
     state: &mut Arc<State>,
     config: ParallelConfig,
+    record_overwritten: bool,
     env: BlockEnvInput,
     queue: &[QueueEntry],
     txs: &[RecoveredTx],
@@ -459,6 +468,7 @@ fn execute_and_apply(
     let out = parallel::execute_parallel(&ctx, config.threads, config.prediction, first, txs);
     let started = Instant::now();
     let chunks = chunk_writes(&queue, &out.results, chain.chunk_size as usize, true);
+    let overwritten = record_overwritten.then(|| Arc::new(Overwritten::of(state, &out.layers)));
     Arc::make_mut(state).apply_parallel(&out.layers, 2 * config.threads);
     let mut timings = out.timings;
     // Applying the changes is counted with the state root, as on the sequential path it is
@@ -472,6 +482,7 @@ fn execute_and_apply(
         state_root: B256::ZERO,
         timings,
         stats: out.stats,
+        overwritten,
     };
     Pending { block, chunks }
 }
@@ -604,7 +615,7 @@ impl Executor {
         let state = State::new(code, storage.collect());
         let mut tree = SparseMerkleTree::new();
         tree.update(state.leaves());
-        Ok(Self { chain, state: Arc::new(state), tree, parallel: None })
+        Ok(Self { chain, state: Arc::new(state), tree, parallel: None, record_overwritten: false })
     }
 
     /// The chain parameters.
@@ -643,6 +654,14 @@ impl Executor {
         };
         self.parallel = Some(Parallel { config: ParallelConfig { threads, ..config }, pool });
         Ok(self)
+    }
+
+    /// Has every block executed from now on carry what it overwrote
+    /// ([`ExecutedBlock::overwritten`]): a lookup per changed key, so that the state after a
+    /// recent block can be read without a copy ([`StateAt`]).
+    pub fn recording_overwritten(mut self) -> Self {
+        self.record_overwritten = true;
+        self
     }
 
     /// Time the worker pool's helping threads have spent with nothing to take since the pool
@@ -696,11 +715,12 @@ impl Executor {
         };
         let threads = parallel.config.threads;
         let levels = tree_levels(threads, Backend::detect().lanes());
+        let record = self.record_overwritten;
         let Self { chain, state, tree, .. } = self;
         // One entry into the pool per block: execution, commit check and state root.
         pool.threads.install(|| {
             pool.idle.with_helpers(threads, || {
-                let pending = execute_and_apply(chain, state, parallel.config, env, queue, txs);
+                let pending = execute_and_apply(chain, state, parallel.config, record, env, queue, txs);
                 update_tree(tree, pending, levels, Some(&pool.idle))
             })
         })
@@ -741,6 +761,7 @@ impl Executor {
         };
         let threads = config.threads;
         let levels = tree_levels(threads, Backend::detect().lanes());
+        let record = self.record_overwritten;
         let Self { chain, state, tree, .. } = self;
         // One entry into the pool per step, as for a block. The calling thread starts on the
         // tree (its ranges go on this thread's queue) and another thread takes the execution.
@@ -750,7 +771,7 @@ impl Executor {
             pool.idle.with_helpers(threads, || {
                 rayon::join(
                     || pending.map(|p| update_tree(tree, p, levels, Some(&pool.idle))),
-                    || next.map(|(env, queue, txs)| execute_and_apply(chain, state, config, env, queue, txs)),
+                    || next.map(|(env, queue, txs)| execute_and_apply(chain, state, config, record, env, queue, txs)),
                 )
             })
         });
@@ -795,6 +816,7 @@ impl Executor {
     ) -> (ExecutedBlock, BlockTimings) {
         let started = Instant::now();
         let chunks = chunk_writes(&queue, &results, self.chain.chunk_size as usize, false);
+        let overwritten = self.record_overwritten.then(|| Arc::new(Overwritten::of(&self.state, &layers)));
         Arc::make_mut(&mut self.state).apply(&layers);
         let applied = Instant::now();
         let chunk_roots = self.tree.update_chunks(chunks, 0);
@@ -807,6 +829,7 @@ impl Executor {
             state_root: self.tree.root(),
             timings,
             stats: BlockStats::default(),
+            overwritten,
         };
         (block, timings)
     }

@@ -134,7 +134,7 @@ impl Executor {
         let mut tree = SparseMerkleTree::new();
         // Sixteen ranges of shards hashed on the current rayon pool.
         tree.update_chunks(vec![state.leaves()], 4);
-        Ok(Self { chain, state: Arc::new(state), tree, parallel: genesis.parallel })
+        Ok(Self { chain, state: Arc::new(state), tree, ..genesis })
     }
 }
 

@@ -149,7 +149,7 @@ impl State {
     /// The code at `address` as read-only calls see it (`eth_getCode`): the system
     /// contract's, a token's, Multicall3's, or none.
     pub fn code_at(&self, address: &Address) -> Option<Bytes> {
-        self.account(address).and_then(|a| a.code).map(|c| c.original_bytes()).filter(|c| !c.is_empty())
+        code_in(self, address)
     }
 
     /// Every state-tree leaf of this state: storage slots and non-zero nonces.
@@ -197,32 +197,66 @@ impl State {
             .for_each(|(t, (nonces, storage))| apply_to_parts(nonces, storage, t * per_task, layers));
     }
 
-    /// The account at `address` as a read-only call sees it: the system contract, an account
-    /// with a nonce, a token, Multicall3, or nothing.
-    fn account(&self, address: &Address) -> Option<AccountInfo> {
-        if *address == SYSTEM_CONTRACT {
-            return Some(self.system_account(&self.code));
-        }
-        if let Some(nonce) = self.nonces.get(address) {
-            return Some(eoa(*nonce));
-        }
-        if self.is_token(address) {
-            return Some(token_account(TOKEN_CODE.code.clone()));
-        }
-        (*address == MULTICALL3).then(|| AccountInfo {
-            nonce: 1,
-            code_hash: MULTICALL3_CODE.hash,
-            code: Some(MULTICALL3_CODE.code.clone()),
-            ..Default::default()
-        })
-    }
-
     fn system_account(&self, code: &Bytecode) -> AccountInfo {
         AccountInfo { nonce: 1, code_hash: self.code_hash, code: Some(code.clone()), ..Default::default() }
     }
+}
 
+/// What the accounts of a state are made of, read from any view of it (the committed state,
+/// or an older block's seen through what the blocks since overwrote: [`crate::StateAt`]).
+pub(crate) trait Reads {
+    /// The committed state underneath (code of the system contract).
+    fn base(&self) -> &State;
+    /// The nonce of `account`, zero when it has none.
+    fn nonce_of(&self, account: &Address) -> u64;
+    /// A storage slot of the system contract.
+    fn slot(&self, slot: &U256) -> U256;
+}
+
+impl Reads for State {
+    fn base(&self) -> &State {
+        self
+    }
+
+    fn nonce_of(&self, account: &Address) -> u64 {
+        self.nonce(account)
+    }
+
+    fn slot(&self, slot: &U256) -> U256 {
+        self.storage(slot)
+    }
+}
+
+/// The account at `address` as a read-only call sees it: the system contract, an account
+/// with a nonce, a token, Multicall3, or nothing.
+pub(crate) fn account_in(state: &impl Reads, address: &Address) -> Option<AccountInfo> {
+    let base = state.base();
+    if *address == SYSTEM_CONTRACT {
+        return Some(base.system_account(&base.code));
+    }
+    match state.nonce_of(address) {
+        0 => {}
+        nonce => return Some(eoa(nonce)),
+    }
+    if !state.slot(&token_slot(address)).is_zero() {
+        return Some(token_account(TOKEN_CODE.code.clone()));
+    }
+    (*address == MULTICALL3).then(|| AccountInfo {
+        nonce: 1,
+        code_hash: MULTICALL3_CODE.hash,
+        code: Some(MULTICALL3_CODE.code.clone()),
+        ..Default::default()
+    })
+}
+
+/// The code at `address` as read-only calls see it (`eth_getCode`).
+pub(crate) fn code_in(state: &impl Reads, address: &Address) -> Option<Bytes> {
+    account_in(state, address).and_then(|a| a.code).map(|c| c.original_bytes()).filter(|c| !c.is_empty())
+}
+
+impl State {
     /// Code by hash: the system contract's, the token code, Multicall3's (when `calls`).
-    fn code_by_hash(&self, hash: B256, calls: bool) -> Bytecode {
+    pub(crate) fn code_by_hash(&self, hash: B256, calls: bool) -> Bytecode {
         if hash == self.code_hash {
             self.code.clone()
         } else if hash == TOKEN_CODE.hash {
@@ -244,7 +278,7 @@ impl DatabaseRef for State {
     type Error = Infallible;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.account(&address))
+        Ok(account_in(self, &address))
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {

@@ -59,14 +59,7 @@ impl Executor {
     /// keep their older value), before they are applied.
     pub(crate) fn remember(&self, layers: &[Changes], undo: &mut Undo) {
         undo.root.get_or_insert_with(|| self.tree.root());
-        for layer in layers {
-            for account in layer.nonces.keys() {
-                undo.old.nonces.entry(*account).or_insert_with(|| self.state.nonce(account));
-            }
-            for slot in layer.storage.keys() {
-                undo.old.storage.entry(*slot).or_insert_with(|| self.state.storage(slot));
-            }
-        }
+        crate::history::remember_into(&self.state, layers, &mut undo.old);
     }
 
     /// Puts back every value `undo` holds, in the state and in the state tree. `Err` when the

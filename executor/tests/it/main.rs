@@ -229,6 +229,73 @@ fn undo_takes_blocks_back_to_the_exact_state_before_them() {
 }
 
 #[test]
+fn recent_states_are_the_newest_seen_through_what_later_blocks_overwrote() {
+    use rollup_executor::{ParallelConfig, StateAt};
+    let chain = chain(4);
+    let genesis = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    // On the parallel path (two threads), as the sequencer runs blocks.
+    let mut exec = genesis.with_parallelism(ParallelConfig::threads(2)).expect("threads").recording_overwritten();
+    let (alice, bob) = (signer(1), signer(2));
+    let fresh = Address::repeat_byte(0x5e);
+    let all_dai = balance(&exec, DAI, bob.address());
+    let blocks = [
+        vec![recovered(&chain, &alice, 0, transfer(USDC, fresh, 7))],
+        vec![
+            // A balance emptied to zero (a deleted leaf), a fresh account's first nonce.
+            recovered(
+                &chain,
+                &bob,
+                0,
+                L2System::transferCall { token: DAI, to: fresh, amount: all_dai }.abi_encode().into(),
+            ),
+            recovered(&chain, &alice, 1, swap(WETH, USDC, U256::from(10u64).pow(U256::from(16)), U256::ZERO)),
+        ],
+        vec![],
+        vec![
+            recovered(&chain, &alice, 2, transfer(USDC, fresh, 1)),
+            recovered(&chain, &bob, 1, transfer(DAI, fresh, 0)),
+        ],
+    ];
+    let mut states = vec![(exec.state(), exec.state_root())];
+    let mut records = Vec::new();
+    for (i, txs) in blocks.iter().enumerate() {
+        let done = exec.execute_block(env(1 + i as u64), txs);
+        records.push(done.overwritten.expect("recorded"));
+        states.push((exec.state(), done.state_root));
+    }
+    let head = exec.state();
+    let at = |k: usize| StateAt::new(head.clone(), records[k..].to_vec());
+    for (k, (state, root)) in states.iter().enumerate() {
+        let view = at(k);
+        assert_eq!(view.tree().root(), *root, "the tree of the state after block {k}");
+        for account in [alice.address(), bob.address(), fresh] {
+            assert_eq!(view.nonce(&account), state.nonce(&account), "nonce of {account} after block {k}");
+        }
+        for (slot, value) in state.slots() {
+            assert_eq!(view.storage(&slot), value, "slot {slot} after block {k}");
+        }
+        for token in [USDC, DAI] {
+            let slot = U256::from_be_bytes(keys::balance(&token, &fresh).0);
+            assert_eq!(view.storage(&slot), state.storage(&slot), "a balance that may be absent");
+        }
+        // A call on it sees it.
+        let input: Bytes = L2System::balanceOfCall { token: DAI, owner: bob.address() }.abi_encode().into();
+        let request = CallRequest { to: Some(SYSTEM_CONTRACT), input, ..Default::default() };
+        let out = rollup_executor::call(&chain, &view, &request, env(10), None).expect("call");
+        let expected = rollup_executor::call(&chain, state.as_ref(), &request, env(10), None).expect("call");
+        assert_eq!(out.output, expected.output, "balanceOf after block {k}");
+    }
+    // One tree moved between them, both ways, with the records in between.
+    let mut tree = at(1).tree();
+    let root = at(4).update_tree(&mut tree, &records[1..4]);
+    assert_eq!(root, states[4].1, "forward from block 1 to 4");
+    let root = at(2).update_tree(&mut tree, &records[2..4]);
+    assert_eq!(root, states[2].1, "back from block 4 to 2");
+    let root = at(0).update_tree(&mut tree, &records[0..2]);
+    assert_eq!(root, states[0].1, "back to genesis");
+}
+
+#[test]
 fn a_call_past_its_deadline_is_stopped() {
     let chain = chain(64);
     let exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
