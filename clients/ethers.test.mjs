@@ -1,11 +1,21 @@
 // ethers v6 against a running devnet: connect, write through a Contract, read the events
 // back with queryFilter and getLogs, contract.on over a filter, tx.wait(2), an EIP-7966
 // sync send as a raw request (ethers has no method for it), decoded custom errors and the
-// mapping of "nonce too low" to NONCE_EXPIRED, an ERC-20 token, and a WebSocketProvider
-// (blocks and contract.on over eth_subscribe). Run by clients/run.sh.
+// mapping of "nonce too low" to NONCE_EXPIRED, an ERC-20 token, a WebSocketProvider
+// (blocks and contract.on over eth_subscribe), and calls and state proofs at an earlier block.
+// Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
-import { Contract, JsonRpcProvider, Wallet, WebSocketProvider, getAddress, isError, keccak256 } from 'ethers';
+import {
+  AbiCoder,
+  Contract,
+  JsonRpcProvider,
+  Wallet,
+  WebSocketProvider,
+  getAddress,
+  isError,
+  keccak256,
+} from 'ethers';
 import {
   CHAIN_ID,
   DEV_KEYS,
@@ -16,6 +26,7 @@ import {
   finish,
   needs,
   startClient,
+  verifyStateProof,
 } from './harness.mjs';
 
 startClient('ethers');
@@ -289,6 +300,22 @@ await check('10 WebSocketProvider: blocks and contract.on over eth_subscribe', a
   } finally {
     await ws.destroy();
   }
+});
+
+await check('11 calls at an earlier blockTag, and eth_getProof verified against stateRoot', async () => {
+  const before = await sys.balanceOf(USDC, TO);
+  const receipt = await (await sys.transfer(USDC, TO, 13n)).wait(1, 10_000);
+  const n = receipt.blockNumber;
+  assert.equal(await sys.balanceOf(USDC, TO, { blockTag: n - 1 }), before, 'a call at the block before');
+  assert.equal(await sys.balanceOf(USDC, TO, { blockTag: n }), before + 13n);
+  assert.equal(await provider.getTransactionCount(me, n), (await provider.getTransactionCount(me, n - 1)) + 1);
+  const key = keccak256(AbiCoder.defaultAbiCoder().encode(['uint256', 'address', 'address'], [2n, USDC, TO]));
+  const tag = `0x${n.toString(16)}`;
+  const proof = await provider.send('eth_getProof', [address, [key], tag]);
+  const { stateRoot } = await provider.send('eth_getBlockByNumber', [tag, false]);
+  assert.equal(proof.storageHash, stateRoot);
+  assert.equal(verifyStateProof(keccak256, stateRoot, key, proof.storageProof[0].proof), before + 13n);
+  assert.equal(BigInt(proof.storageProof[0].value), before + 13n);
 });
 
 provider.destroy();

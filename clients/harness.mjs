@@ -131,6 +131,32 @@ export function finish(name) {
   process.exit(report(name) ? 1 : 0);
 }
 
+/**
+ * The value an `eth_getProof` proof shows for `key` against `root`, checked as
+ * docs/state-commitment.md §5.3 and §5.5 say (sibling hashes from the root down, then the
+ * terminal: `0x` or the 64 bytes key ‖ value); throws if it does not verify. `keccak` is the
+ * client's own keccak-256, taking and giving 0x-hex.
+ */
+export function verifyStateProof(keccak, root, key, proof) {
+  const bare = (h) => h.toLowerCase().replace(/^0x/, '');
+  const items = proof.map(bare);
+  const terminal = items.at(-1);
+  const siblings = items.slice(0, -1);
+  assert.ok(siblings.length <= 256, 'at most 256 siblings');
+  const bit = (k, d) => (parseInt(bare(k)[d >> 2], 16) >> (3 - (d & 3))) & 1;
+  let h = terminal === '' ? '0'.repeat(64) : bare(keccak(`0x00${terminal}`));
+  for (let d = siblings.length - 1; d >= 0; d--) {
+    h = bare(keccak(bit(key, d) ? `0x${siblings[d]}${h}` : `0x${h}${siblings[d]}`));
+  }
+  assert.equal(`0x${h}`, `0x${bare(root)}`, 'the proof leads to the root');
+  if (terminal === '') return 0n;
+  assert.equal(terminal.length, 128, 'a leaf terminal is key ‖ value');
+  const leafKey = terminal.slice(0, 64);
+  if (leafKey === bare(key)) return BigInt(`0x${terminal.slice(64)}`);
+  for (let d = 0; d < siblings.length; d++) assert.equal(bit(leafKey, d), bit(key, d), 'the leaf shares the path');
+  return 0n;
+}
+
 /** Fails unless `value` is defined (a check that needs what an earlier, failed one gave). */
 export function needs(value, what) {
   if (value === undefined || value === null) throw new Error(`skipped: needs ${what}, which an earlier check did not give`);

@@ -2,8 +2,8 @@
 // block hash, watch them arrive over a polled filter, confirmations, EIP-7966 sync sends,
 // decoded custom errors, the mapping of "nonce too low", tokens as ERC-20 contracts (viem's
 // erc20Abi: reads, multicall, approve, transfer, transferFrom), a swap after an approval, and
-// the WebSocket transport (new heads and a contract event over eth_subscribe). Run by
-// clients/run.sh.
+// the WebSocket transport (new heads and a contract event over eth_subscribe), and reads and
+// state proofs at an earlier block. Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -13,12 +13,14 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  encodeAbiParameters,
   encodeFunctionData,
   erc20Abi,
   getAbiItem,
   getAddress,
   http,
   keccak256,
+  parseAbiParameters,
   parseEventLogs,
   webSocket,
 } from 'viem';
@@ -33,6 +35,7 @@ import {
   finish,
   needs,
   startClient,
+  verifyStateProof,
 } from './harness.mjs';
 
 startClient('viem');
@@ -431,6 +434,31 @@ await check('10 WebSocket transport: watchBlockNumber and watchContractEvent ove
     unwatchEvents();
     (await ws.transport.getRpcClient()).close();
   }
+});
+
+await check('11 reads at an earlier block, and getProof against its stateRoot', async () => {
+  const before = await balanceOf(TO);
+  const hash = await transfer(11n);
+  const { blockNumber } = await client.waitForTransactionReceipt({ hash, timeout: 10_000 });
+  const at = (n) => client.readContract({ address, abi, functionName: 'balanceOf', args: [USDC, TO], blockNumber: n });
+  assert.equal(await at(blockNumber - 1n), before, 'eth_call at the block before');
+  assert.equal(await at(blockNumber), before + 11n);
+  const nonceBefore = await client.getTransactionCount({ address: me, blockNumber: blockNumber - 1n });
+  assert.equal(await client.getTransactionCount({ address: me, blockNumber }), nonceBefore + 1);
+  // The balance slot (docs/state-commitment.md §4) and the nonce leaf, proven at that block.
+  const key = keccak256(encodeAbiParameters(parseAbiParameters('uint256, address, address'), [2n, USDC, TO]));
+  const { stateRoot } = await client.getBlock({ blockNumber });
+  const proof = await client.getProof({ address, storageKeys: [key], blockNumber });
+  assert.equal(proof.storageHash, stateRoot, "the system contract's storage is the state tree");
+  assert.equal(proof.storageProof[0].value, before + 11n);
+  assert.equal(verifyStateProof(keccak256, stateRoot, key, proof.storageProof[0].proof), before + 11n);
+  const earlier = await client.getProof({ address, storageKeys: [key], blockNumber: blockNumber - 1n });
+  const { stateRoot: rootBefore } = await client.getBlock({ blockNumber: blockNumber - 1n });
+  assert.equal(verifyStateProof(keccak256, rootBefore, key, earlier.storageProof[0].proof), before);
+  const account = await client.getProof({ address: me, storageKeys: [], blockNumber });
+  const nonceKey = keccak256(encodeAbiParameters(parseAbiParameters('uint256, address'), [0n, me]));
+  assert.equal(verifyStateProof(keccak256, stateRoot, nonceKey, account.accountProof), BigInt(account.nonce));
+  assert.equal(account.nonce, nonceBefore + 1);
 });
 
 finish('viem');

@@ -1,9 +1,11 @@
 """web3.py against a running devnet: connect, sign and send, events by range and by block
 hash, a log filter polled with get_new_entries, two confirmations, EIP-7966 as a raw request
-(web3.py has no method for it), decoded custom errors and "nonce too low". Run by
+(web3.py has no method for it), decoded custom errors and "nonce too low", an ERC-20 token,
+calls and state proofs at an earlier block, and the WebSocket provider (newHeads). Run by
 clients/run.sh; a plain script: each check is reported, the exit status is 1 if any failed.
 """
 
+import asyncio
 import json
 import os
 import signal
@@ -12,8 +14,9 @@ import time
 import traceback
 import urllib.request
 
+from eth_abi import encode as abi_encode
 from eth_utils import keccak
-from web3 import Web3
+from web3 import AsyncWeb3, Web3, WebSocketProvider
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 RPC_URL = os.environ["ROLLUP_RPC_URL"]
@@ -351,5 +354,77 @@ def erc20_token():
 
 
 check("9 ERC-20 contract: reads and a transfer with its event at the token", erc20_token)
+
+
+def verify_state_proof(root, key, proof):
+    """The value an eth_getProof proof shows for `key` against `root` (docs/state-commitment.md
+    5.3 and 5.5: sibling hashes from the root down, then the terminal); fails if it does not
+    verify."""
+    items = [bytes(p) for p in proof]
+    terminal, siblings = items[-1], items[:-1]
+    assert len(siblings) <= 256
+
+    def bit(k, d):
+        return (k[d // 8] >> (7 - d % 8)) & 1
+
+    h = keccak(b"\0" + terminal) if terminal else bytes(32)
+    for d in reversed(range(len(siblings))):
+        h = keccak(siblings[d] + h) if bit(key, d) else keccak(h + siblings[d])
+    assert h == bytes(root), "the proof leads to the root"
+    if not terminal:
+        return 0
+    assert len(terminal) == 64, "a leaf terminal is key || value"
+    if terminal[:32] == key:
+        return int.from_bytes(terminal[32:], "big")
+    assert all(bit(terminal[:32], d) == bit(key, d) for d in range(len(siblings))), "the leaf shares the path"
+    return 0
+
+
+# 10. Reads at an earlier block, and state proofs against its stateRoot.
+def state_at_a_block():
+    before = balance_of(TO)
+    receipt = w3.eth.wait_for_transaction_receipt(send_transfer(17), timeout=10, poll_latency=0.1)
+    n = receipt["blockNumber"]
+    assert sysc.functions.balanceOf(USDC, TO).call(block_identifier=n - 1) == before, "a call at the block before"
+    assert sysc.functions.balanceOf(USDC, TO).call(block_identifier=n) == before + 17
+    assert w3.eth.get_transaction_count(ME, n) == w3.eth.get_transaction_count(ME, n - 1) + 1
+    key = keccak(abi_encode(["uint256", "address", "address"], [2, USDC, TO]))
+    proof = w3.eth.get_proof(sysc.address, [int.from_bytes(key, "big")], n)
+    root = w3.eth.get_block(n)["stateRoot"]
+    assert proof["storageHash"] == root, (proof["storageHash"], root)
+    # web3.py gives a slot's value as bytes (HexBytes), as geth's quantity.
+    assert int.from_bytes(proof["storageProof"][0]["value"], "big") == before + 17
+    assert verify_state_proof(root, key, proof["storageProof"][0]["proof"]) == before + 17
+    account = w3.eth.get_proof(ME, [], n)
+    nonce_key = keccak(abi_encode(["uint256", "address"], [0, ME]))
+    assert verify_state_proof(root, nonce_key, account["accountProof"]) == account["nonce"]
+
+
+check("10 calls at an earlier block_identifier, and get_proof verified against stateRoot", state_at_a_block)
+
+
+# 11. The WebSocket provider: new heads over eth_subscribe, reads over the same socket.
+def websocket_heads():
+    async def run():
+        ws_url = RPC_URL.replace("http", "ws", 1)
+        async with AsyncWeb3(WebSocketProvider(ws_url)) as ws:
+            assert await ws.eth.chain_id == CHAIN_ID
+            subscription = await ws.eth.subscribe("newHeads")
+            tx_hash = send_transfer(19)
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.1)
+            heads = []
+            async for message in ws.socket.process_subscriptions():
+                assert message["subscription"] == subscription, message
+                heads.append(message["result"]["number"])
+                if heads[-1] >= receipt["blockNumber"]:
+                    break
+            assert heads == sorted(heads), heads
+            assert await ws.eth.unsubscribe(subscription)
+            return heads
+
+    return asyncio.run(asyncio.wait_for(run(), 15))
+
+
+check("11 WebSocketProvider: newHeads over eth_subscribe", websocket_heads)
 
 sys.exit(1 if report() else 0)

@@ -13,8 +13,9 @@ pub use rollup_chain_store as store;
 pub use api::{HttpLimits, MAX_SUBSCRIPTIONS_PER_CONNECTION};
 pub use error::{SequencerError, StoreError, SubmitError};
 pub use node::{
-    BacklogLimits, BacklogView, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_EMPTY_BLOCK_INTERVAL,
-    DEFAULT_MAX_BLOCK_BYTES, DEFAULT_MAX_LOGS, Head, L1Info, Node, SequencerConfig, Startup, StatusSources,
+    BacklogLimits, BacklogView, BlockRef, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_EMPTY_BLOCK_INTERVAL,
+    DEFAULT_MAX_BLOCK_BYTES, DEFAULT_MAX_LOGS, DEFAULT_STATE_HISTORY, Head, HistoryError, L1Info, Node,
+    SequencerConfig, Startup, StateView, StatusSources,
 };
 pub use store::Store;
 

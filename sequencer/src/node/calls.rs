@@ -9,7 +9,7 @@
 //! still counts against [`CallLimits::max_calls`].
 
 use super::{Node, ingest::lower_priority};
-use rollup_executor::{BlockEnvInput, CallOutcome, CallRequest};
+use rollup_executor::{BlockEnvInput, CallOutcome, CallRequest, StateAt};
 use rollup_types::chain::{EXECUTION_GAS_LIMIT, MIN_TX_GAS_LIMIT};
 use std::{
     sync::Arc,
@@ -114,12 +114,13 @@ impl CallPool {
 }
 
 impl Node {
-    /// Runs a read-only call on the committed state after the head as block `env`, on the call
-    /// threads, charging `budget`; its gas limit is the lower of its own, the execution cap
-    /// and what the budget has left.
+    /// Runs a read-only call on `state` (the head's or a recent block's) as block `env`, on
+    /// the call threads, charging `budget`; its gas limit is the lower of its own, the
+    /// execution cap and what the budget has left.
     pub async fn call(
         &self,
         mut request: CallRequest,
+        state: StateAt,
         env: BlockEnvInput,
         budget: &mut CallBudget,
     ) -> Result<CallOutcome, CallError> {
@@ -134,7 +135,6 @@ impl Node {
         let slot = pool.slots.clone().try_acquire_owned().map_err(|_| CallError::Busy(pool.limits.max_calls))?;
         let gas = request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT).min(budget.gas_left);
         request.gas = Some(gas);
-        let state = self.committed_state();
         let chain = self.config.chain;
         let (done, outcome) = oneshot::channel();
         let wait = left.min(pool.limits.call_time);
@@ -162,5 +162,23 @@ impl Node {
             })?;
         budget.gas_left = budget.gas_left.saturating_sub(outcome.gas_used);
         Ok(outcome)
+    }
+}
+
+impl Node {
+    /// Runs `work` on a call thread, holding a call slot while it runs: work for a read that
+    /// is not an EVM call (building state proofs), under the same bound and priority.
+    pub(super) async fn on_call_thread<R: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R, CallError> {
+        let pool = &self.calls;
+        let slot = pool.slots.clone().try_acquire_owned().map_err(|_| CallError::Busy(pool.limits.max_calls))?;
+        let (done, outcome) = oneshot::channel();
+        pool.threads.spawn(move || {
+            let _slot = slot;
+            let _ = done.send(work());
+        });
+        outcome.await.map_err(|_| CallError::Invalid("the call's thread failed".into()))
     }
 }

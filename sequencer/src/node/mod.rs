@@ -7,6 +7,7 @@
 mod backlog;
 mod calls;
 mod events;
+mod history;
 mod ingest;
 mod producer;
 mod proofs;
@@ -15,7 +16,8 @@ mod startup;
 pub use backlog::{BacklogLimits, BacklogView};
 pub use calls::{CallBudget, CallError, CallLimits};
 pub use events::{ChainEvents, PENDING_RING};
-pub use proofs::{ProofError, WithdrawalProof};
+pub use history::{BlockRef, DEFAULT_STATE_HISTORY, HistoryError, MAX_HISTORY_KEYS, StateView};
+pub use proofs::{ProofError, StateProofError, WithdrawalProof};
 
 use crate::{
     mempool::{Mempool, MempoolLimits},
@@ -96,6 +98,9 @@ pub struct SequencerConfig {
     pub admission_nice: i32,
     /// Bounds on read-only calls (`eth_call`, `eth_estimateGas`).
     pub calls: CallLimits,
+    /// Blocks before the head whose states are kept for reads at a block (docs/api.md
+    /// §3.0f); 0 keeps the head's only.
+    pub state_history: u64,
     /// Most logs one `eth_getLogs` answer holds; past it the query is refused with a range
     /// that fits (docs/api.md §3.3).
     pub max_logs: usize,
@@ -129,6 +134,7 @@ impl Default for SequencerConfig {
             snapshot_interval: 100,
             admission_nice: DEFAULT_ADMISSION_NICE,
             calls: CallLimits::default(),
+            state_history: DEFAULT_STATE_HISTORY,
             max_logs: DEFAULT_MAX_LOGS,
             http: crate::api::HttpLimits::default(),
         }
@@ -214,8 +220,8 @@ pub struct Node {
     own_store: Store,
     executor: RwLock<Pipeline>,
     /// The committed state after the head, for readers (never blocked by a block in
-    /// execution).
-    committed: RwLock<Arc<State>>,
+    /// execution), with what recent blocks overwrote (reads at those blocks).
+    committed: RwLock<history::Committed>,
     /// The last sealed block (the head, or a block after it being written), and the state
     /// after the last executed block (which may wait for its state root in `unsealed`).
     /// Admission and block building work on the state.
@@ -246,6 +252,8 @@ pub struct Node {
     calls: calls::CallPool,
     /// The state after the newest batch on L1, for withdrawal proofs (built on demand).
     batch_state: tokio::sync::Mutex<Option<proofs::BatchState>>,
+    /// The state tree of state proofs, at a kept block (built on demand).
+    proof_tree: tokio::sync::Mutex<Option<proofs::ProofTree>>,
     /// New heads and newly held transactions, for filters and subscriptions.
     events: ChainEvents,
     /// When the last block was sealed, for empty blocks on an idle chain.
@@ -364,7 +372,30 @@ impl Node {
 
     /// The committed state after the head.
     pub fn committed_state(&self) -> Arc<State> {
-        lock!(self.committed.read()).clone()
+        lock!(self.committed.read()).state().clone()
+    }
+
+    /// The state after the head, with the head.
+    pub fn latest_state(&self) -> StateView {
+        lock!(self.committed.read()).latest()
+    }
+
+    /// The state after block `number`: the head or one of the last
+    /// [`SequencerConfig::state_history`] blocks before it.
+    pub fn state_at(&self, number: u64) -> Result<StateView, HistoryError> {
+        lock!(self.committed.read()).at(number)
+    }
+
+    /// The state after the block with hash `hash`, if it is one whose state is kept.
+    pub fn state_at_hash(&self, hash: &B256) -> Result<StateView, HistoryError> {
+        let committed = lock!(self.committed.read());
+        let number = committed.number_of(hash).ok_or(HistoryError::NotFound)?;
+        committed.at(number)
+    }
+
+    /// The oldest block whose state is kept.
+    pub fn oldest_state(&self) -> u64 {
+        lock!(self.committed.read()).oldest()
     }
 
     /// The state after the last executed block (possibly still being written): what admission

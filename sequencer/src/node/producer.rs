@@ -10,7 +10,7 @@ use crate::{
 };
 use alloy_primitives::{Address, B256, Bloom, map::HashSet};
 use rollup_chain_store::{BlockWrite, ConsumedEntry, QueuedEntry, WithdrawalRecord};
-use rollup_executor::{BlockEnvInput, ExecutedBlock, QueueResult, State, TxResult};
+use rollup_executor::{BlockEnvInput, ExecutedBlock, Overwritten, QueueResult, State, TxResult};
 use rollup_types::{BlockHeader, RecoveredTx, block::transactions_root, codec::BlockSizeBound};
 use std::{
     sync::{Arc, atomic::Ordering},
@@ -46,6 +46,8 @@ struct Sealed {
     withdrawals: Vec<WithdrawalRecord>,
     changes: Vec<StatusChange>,
     state: Arc<State>,
+    /// What the block overwrote (the state before it, for reads at recent blocks).
+    overwritten: Option<Arc<Overwritten>>,
     execution: Duration,
     state_root: Duration,
 }
@@ -306,6 +308,7 @@ impl Node {
             withdrawals,
             changes,
             state,
+            overwritten: executed.overwritten,
             execution,
             state_root: executed.timings.state_root,
         }
@@ -315,7 +318,7 @@ impl Node {
     /// snapshot when one is due).
     async fn persist(&self, sealed: Sealed) -> Result<Head, SequencerError> {
         let started = Instant::now();
-        let Sealed { block, queue, included, withdrawals, changes, state, execution, state_root } = sealed;
+        let Sealed { block, queue, included, withdrawals, changes, state, overwritten, execution, state_root } = sealed;
         // The executor has moved on: if the block cannot be stored the service must stop and
         // replay from the database on restart.
         let write = BlockWrite {
@@ -331,7 +334,7 @@ impl Node {
         }
         lock!(self.l1_backlog.lock()).push(block.header.number, now_millis(), block.batch_bytes);
         let head = Head { header: block.header.clone(), hash: block.hash };
-        *lock!(self.committed.write()) = state.clone();
+        lock!(self.committed.write()).advance(state.clone(), &head, overwritten);
         *lock!(self.head.write()) = head.clone();
         self.events.head_sealed(head.header.number);
         self.metrics.record_block(included.len(), execution, state_root, started.elapsed());

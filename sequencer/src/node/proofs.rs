@@ -1,3 +1,12 @@
+//! Proofs against the state tree.
+//!
+//! State proofs (`eth_getProof`, docs/api.md §3.0f): proofs of any keys against the state root
+//! of the head or a recent block. The node keeps one state tree of its own for them (the
+//! producer's is busy with the next block), built on the first request from the state and
+//! then moved from block to block with what the blocks in between overwrote: each key they
+//! changed is set to its value at the block asked for. Its root is checked against the
+//! block's before any proof is given.
+//!
 //! Withdrawal proofs (docs/bridge.md §5.2): a single-key proof of a withdrawal's leaf against
 //! the state root of a batch on L1, which the L1 bridge pays against once the batch is final.
 //!
@@ -7,7 +16,7 @@
 //! the first request and kept; its state is checked against the batch's recorded root.
 
 use super::{
-    Head, Node,
+    BlockRef, CallError, Head, HistoryError, Node, StateView,
     startup::{replay, restore},
 };
 use crate::{
@@ -16,8 +25,11 @@ use crate::{
 };
 use alloy_primitives::{Address, B256};
 use rollup_chain_store::WithdrawalRecord;
-use rollup_executor::Executor;
-use rollup_types::{keys, smt::Terminal};
+use rollup_executor::{Executor, StateAt};
+use rollup_types::{
+    keys,
+    smt::{Proof, SparseMerkleTree, Terminal},
+};
 
 /// The state after a batch posted on L1.
 #[derive(Debug)]
@@ -63,6 +75,33 @@ pub enum ProofError {
     Node(#[from] SequencerError),
 }
 
+/// Why no state proof is given.
+#[derive(Debug, thiserror::Error)]
+pub enum StateProofError {
+    /// The block's state is not kept.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// No call thread was free.
+    #[error(transparent)]
+    Busy(#[from] CallError),
+    /// The node could not build the state or its tree.
+    #[error(transparent)]
+    Node(#[from] SequencerError),
+}
+
+impl From<StoreError> for StateProofError {
+    fn from(err: StoreError) -> Self {
+        Self::Node(err.into())
+    }
+}
+
+/// The node's state tree for state proofs, at a kept block.
+#[derive(Debug)]
+pub(super) struct ProofTree {
+    tree: SparseMerkleTree,
+    block: BlockRef,
+}
+
 impl From<StoreError> for ProofError {
     fn from(err: StoreError) -> Self {
         Self::Node(err.into())
@@ -70,6 +109,63 @@ impl From<StoreError> for ProofError {
 }
 
 impl Node {
+    /// Proofs of `keys` (state-tree keys) against the state root after block `number`, with
+    /// that state: for the head or a block whose state is kept, or the last block of the
+    /// newest batch on L1 (what withdrawals are proven against).
+    pub async fn state_proofs(&self, number: u64, keys: Vec<B256>) -> Result<(StateView, Vec<Proof>), StateProofError> {
+        let view = match self.state_at(number) {
+            Ok(view) => view,
+            Err(err @ HistoryError::Pruned { .. }) => {
+                let Some(batch) = self.store.latest_batch().await?.filter(|b| b.last_block == number) else {
+                    return Err(err.into());
+                };
+                let mut held = self.batch_state.lock().await;
+                let state = self.batch_state_at(held.take(), &batch).await?;
+                let proofs = keys.iter().map(|k| state.executor.tree().prove(k)).collect();
+                let view = StateView {
+                    block: BlockRef::from(&state.head),
+                    state: StateAt::new(state.executor.state(), Vec::new()),
+                };
+                *held = Some(state);
+                return Ok((view, proofs));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let mut held = self.proof_tree.lock().await;
+        let current = held.take();
+        // Where the tree is, and the records from there to the block asked for (none: build
+        // it anew), read together.
+        let between = current.as_ref().and_then(|t| {
+            let committed = super::lock!(self.committed.read());
+            let (from, to) = (t.block.number.min(number), t.block.number.max(number));
+            committed.block(t.block.number).filter(|b| b.hash == t.block.hash)?;
+            committed.between(from, to)
+        });
+        let target = view.clone();
+        let work = move || {
+            let tree = match (current, between) {
+                (Some(mut held), Some(between)) => {
+                    target.state.update_tree(&mut held.tree, &between);
+                    held.tree
+                }
+                _ => target.state.tree(),
+            };
+            let proofs: Vec<Proof> = keys.iter().map(|k| tree.prove(k)).collect();
+            (ProofTree { tree, block: target.block }, proofs)
+        };
+        let (tree, proofs) = self.on_call_thread(work).await?;
+        if tree.tree.root() != tree.block.state_root {
+            return Err(StateProofError::Node(SequencerError::Task(format!(
+                "the proof tree for block {} has root {}, the block's state root is {}",
+                tree.block.number,
+                tree.tree.root(),
+                tree.block.state_root
+            ))));
+        }
+        *held = Some(tree);
+        Ok((view, proofs))
+    }
+
     /// The proof of withdrawal `index` of `sender` against the state root of the newest batch
     /// on L1 (any batch after the one that holds it serves: leaves are never removed).
     pub async fn withdrawal_proof(&self, sender: Address, index: u64) -> Result<WithdrawalProof, ProofError> {
@@ -81,7 +177,7 @@ impl Node {
             .filter(|b| b.last_block >= withdrawal.block_number)
             .ok_or(ProofError::NotPosted { sender, index, block: withdrawal.block_number })?;
         let mut held = self.batch_state.lock().await;
-        let state = self.state_at(held.take(), &batch).await?;
+        let state = self.batch_state_at(held.take(), &batch).await?;
         let key = keys::withdrawal(&sender, index);
         let proof = state.executor.tree().prove(&key);
         *held = Some(state);
@@ -98,7 +194,11 @@ impl Node {
 
     /// The state after `batch`'s last block: `held` moved forward when it is behind, rebuilt
     /// from a snapshot when it is ahead (the batch was rolled back) or absent.
-    async fn state_at(&self, held: Option<BatchState>, batch: &BatchRecord) -> Result<BatchState, SequencerError> {
+    async fn batch_state_at(
+        &self,
+        held: Option<BatchState>,
+        batch: &BatchRecord,
+    ) -> Result<BatchState, SequencerError> {
         let target = batch.last_block;
         let (executor, from) = match held.filter(|h| h.head.header.number <= target) {
             Some(h) => (h.executor, h.head),

@@ -83,6 +83,8 @@ impl Node {
         };
         let executor = executor.with_parallelism(ParallelConfig::threads(config.exec_threads))?;
         let (executor, head) = replay(&store, executor, &config.chain, from, u64::MAX, Some(&mut startup)).await?;
+        // From here on each block says what it overwrote: the states of recent blocks.
+        let executor = executor.recording_overwritten();
 
         let mut mempool = Mempool::new(config.mempool);
         let state = executor.state();
@@ -138,13 +140,14 @@ impl Node {
         }
         let head_number = head.header.number;
         let calls = super::calls::CallPool::new(config.calls, config.admission_nice).map_err(SequencerError::Task)?;
+        let committed = super::history::Committed::new(executor.state(), &head, config.state_history);
         Ok(Arc::new(Self {
             calls,
             next_seq: AtomicU64::new(store.next_seq().await?),
             config,
             own_store: store.internal(),
             store,
-            committed: RwLock::new(executor.state()),
+            committed: RwLock::new(committed),
             tip: RwLock::new((head.clone(), executor.state())),
             executor: RwLock::new(Pipeline::new(executor)),
             unsealed: Mutex::new(Vec::new()),
@@ -163,6 +166,7 @@ impl Node {
             throttled: AtomicBool::new(false),
             admission,
             batch_state: tokio::sync::Mutex::new(None),
+            proof_tree: tokio::sync::Mutex::new(None),
             events: super::ChainEvents::new(head_number),
             last_sealed: Mutex::new(std::time::Instant::now()),
         }))

@@ -404,3 +404,4 @@ mod abuse;
 mod ingest;
 mod queue;
 mod rpc;
+mod state_at;

@@ -92,7 +92,11 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let devnet = Devnet::start(DevnetConfig::test(dir.path().to_path_buf()).expect("config")).await.expect("devnet");
+    let mut config = DevnetConfig::test(dir.path().to_path_buf()).expect("config");
+    // Only the head's state is kept: eth_getProof at a batch's last block is answered from the
+    // node's batch state (docs/api.md §3.0f).
+    config.state_history = 0;
+    let devnet = Devnet::start(config).await.expect("devnet");
     let d = devnet.deployment.clone();
     let token = d.test_token.expect("the devnet deploys a test token");
     let depositor = PrivateKeySigner::from_bytes(&DEV_ACCOUNTS[6].private_key).expect("key");
@@ -189,6 +193,23 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
         .expect("lastQueueEnd");
     let queue_end = BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64");
     assert_eq!(queue_end, 2, "the batches consumed both entries on L1");
+
+    // eth_getProof at the newest batch's last block, through alloy: the withdrawal's leaf
+    // proven against the root that batch posted on L1.
+    let batch = devnet.sequencer.node.store().latest_batch().await.expect("database").expect("a batch");
+    let l2 = ProviderBuilder::new().connect_http(url.parse().expect("url"));
+    let slot = keys::withdrawal(&alice.address(), 0);
+    let got = l2.get_proof(SYSTEM_CONTRACT, vec![slot]).block_id(batch.last_block.into()).await.expect("eth_getProof");
+    assert_eq!(got.storage_hash, batch.state_root);
+    let (terminal, siblings) = got.storage_proof[0].proof.split_last().expect("a terminal");
+    let proof = rollup_types::smt::Proof {
+        siblings: siblings.iter().map(|s| B256::from_slice(s)).collect(),
+        terminal: rollup_types::smt::Terminal::Leaf {
+            key: B256::from_slice(&terminal[..32]),
+            value: B256::from_slice(&terminal[32..]),
+        },
+    };
+    assert_eq!(proof.verify(&batch.state_root, &slot), Some(leaf), "the withdrawal against the batch's root");
 
     // Both withdrawals are paid on L1 once their batch is final, with the proof from the L2
     // API (anvil here mines only when sent something: a block every 300 ms moves its clock).

@@ -6,7 +6,7 @@
 use crate::{
     api::ApiError,
     error::{StoreError, SubmitError},
-    node::CallError,
+    node::{CallError, HistoryError, StateProofError},
 };
 use serde_json::{Value, json};
 
@@ -75,6 +75,31 @@ impl From<CallError> for RpcError {
             CallError::Budget(_) | CallError::Busy(_) => -32005,
         };
         Self { code, message: err.to_string(), data: Some(json!(err.code())) }
+    }
+}
+
+impl From<HistoryError> for RpcError {
+    fn from(err: HistoryError) -> Self {
+        // geth answers "header not found" for a block it does not have; a block older than
+        // the history kept says which blocks are.
+        let data = match err {
+            HistoryError::Pruned { .. } => Some(json!("state_not_kept")),
+            HistoryError::NotFound => None,
+        };
+        Self { code: -32000, message: err.to_string(), data }
+    }
+}
+
+impl From<StateProofError> for RpcError {
+    fn from(err: StateProofError) -> Self {
+        match err {
+            StateProofError::History(err) => err.into(),
+            StateProofError::Busy(err) => err.into(),
+            err @ StateProofError::Node(_) => {
+                tracing::error!(target: "sequencer::rpc", ?err, "state proof failed");
+                Self::internal(err.to_string())
+            }
+        }
     }
 }
 

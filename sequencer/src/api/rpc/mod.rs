@@ -25,11 +25,11 @@ use super::{
 };
 use crate::{
     error::SubmitError,
-    node::{CallBudget, Node},
+    node::{CallBudget, HistoryError, Node, StateView},
     store::{StoredStatus, TxRecord},
 };
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{B256, U64, U256};
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U64, U256};
 use alloy_rpc_types_eth::{FeeHistory, TransactionRequest};
 use axum::{
     Extension, Json,
@@ -39,6 +39,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use rollup_executor::{BlockEnvInput, CallRequest, TxStatus};
+use rollup_types::smt::{Proof, Terminal};
 use rollup_types::{
     SYSTEM_CONTRACT,
     chain::{MAX_TX_GAS_LIMIT, MIN_TX_GAS_LIMIT},
@@ -167,18 +168,82 @@ fn to_json<T: serde::Serialize>(v: T) -> Result<Value, RpcError> {
     serde_json::to_value(v).map_err(|e| RpcError::internal(e.to_string()))
 }
 
-/// Only the latest state is kept: reads at an older block are refused rather than answered
-/// wrongly.
-fn require_latest(node: &Node, id: Option<BlockId>) -> Result<(), RpcError> {
-    let head = node.head().header.number;
-    let ok = match id {
-        None | Some(BlockId::Number(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending)) => true,
-        Some(BlockId::Number(BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized)) => true,
-        Some(BlockId::Number(BlockNumberOrTag::Number(n))) => n >= head,
-        Some(BlockId::Number(BlockNumberOrTag::Earliest)) => head == 0,
-        Some(BlockId::Hash(h)) => h.block_hash == node.head().hash,
+/// The block a read at `id` is answered at (docs/api.md §3.0f): the head for no block,
+/// `latest`, `pending`, `safe` and `finalized`; otherwise the block by number, `earliest` or
+/// hash. A number past the head or an unknown hash is "header not found".
+async fn block_number(node: &Node, id: Option<BlockId>) -> Result<u64, RpcError> {
+    match id {
+        None
+        | Some(BlockId::Number(
+            BlockNumberOrTag::Latest | BlockNumberOrTag::Pending | BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized,
+        )) => Ok(node.latest_state().block.number),
+        Some(BlockId::Number(BlockNumberOrTag::Number(n))) => Ok(n),
+        Some(BlockId::Number(BlockNumberOrTag::Earliest)) => Ok(0),
+        Some(BlockId::Hash(h)) => match node.state_at_hash(&h.block_hash) {
+            Ok(view) => Ok(view.block.number),
+            // A sealed block older than the history is refused as such, not as unknown.
+            Err(_) => match node.store().block_by_hash(h.block_hash).await? {
+                Some(block) => Ok(block.header.number),
+                None => Err(HistoryError::NotFound.into()),
+            },
+        },
+    }
+}
+
+/// The state a read at `id` sees: the head's or a kept block's; an older block is refused
+/// with the range that is kept, rather than answered wrongly.
+async fn state_for(node: &Node, id: Option<BlockId>) -> Result<StateView, RpcError> {
+    if matches!(id, None | Some(BlockId::Number(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending))) {
+        return Ok(node.latest_state());
+    }
+    Ok(node.state_at(block_number(node, id).await?)?)
+}
+
+/// `eth_getProof` (EIP-1186's shape over the sparse Merkle tree, docs/api.md §3.0f): the
+/// account's nonce leaf proven against the block's state root and, for the system contract
+/// (whose storage is the state tree), each slot proven against it too. Every other address
+/// has no storage: its storage root is the empty tree's (zero) and each slot's proof is the
+/// empty terminal alone.
+async fn get_proof(node: &Node, address: Address, slots: Vec<U256>, block: Option<BlockId>) -> Result<Value, RpcError> {
+    let number = block_number(node, block).await?;
+    let system = address == SYSTEM_CONTRACT;
+    let mut keys = vec![rollup_types::keys::nonce(&address)];
+    if system {
+        keys.extend(slots.iter().map(|s| B256::from(*s)));
+    }
+    let (view, proofs) = node.state_proofs(number, keys).await?;
+    let storage_proof: Vec<Value> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let (value, proof) = if system {
+                (view.state.storage(slot), proof_json(&proofs[i + 1]))
+            } else {
+                (U256::ZERO, proof_json(&Proof { siblings: Vec::new(), terminal: Terminal::Empty }))
+            };
+            json!({ "key": B256::from(*slot), "value": value, "proof": proof })
+        })
+        .collect();
+    let code_hash = view.state.code_at(&address).map_or(KECCAK256_EMPTY, alloy_primitives::keccak256);
+    Ok(json!({
+        "address": address,
+        "balance": "0x0",
+        "codeHash": code_hash,
+        "nonce": quantity(view.state.nonce(&address)),
+        "storageHash": if system { view.block.state_root } else { B256::ZERO },
+        "accountProof": proof_json(&proofs[0]),
+        "storageProof": storage_proof,
+    }))
+}
+
+/// A proof as `eth_getProof` lists it: the sibling hashes from the root down, then the
+/// terminal: `0x` for an empty subtree, `key ‖ value` (64 bytes) for a leaf.
+fn proof_json(proof: &Proof) -> Vec<Bytes> {
+    let terminal = match &proof.terminal {
+        Terminal::Empty => Bytes::new(),
+        Terminal::Leaf { key, value } => [key.as_slice(), value.as_slice()].concat().into(),
     };
-    if ok { Ok(()) } else { Err(RpcError::new(-32000, "historical state is not available; query the latest block")) }
+    proof.siblings.iter().map(|s| Bytes::copy_from_slice(s.as_slice())).chain(std::iter::once(terminal)).collect()
 }
 
 async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Result<Value, RpcError> {
@@ -197,20 +262,20 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         // There is no ether on this L2: fees are not charged.
         EthRequest::ZeroBalance => Ok(quantity(0)),
         EthRequest::GetCode(address, block) => {
-            require_latest(node, block)?;
-            Ok(json!(node.committed_state().code_at(&address).unwrap_or_default()))
+            let view = state_for(node, block).await?;
+            Ok(json!(view.state.code_at(&address).unwrap_or_default()))
         }
         EthRequest::GetStorageAt(address, slot, block) => {
-            require_latest(node, block)?;
-            let value = if address == SYSTEM_CONTRACT { node.committed_state().storage(&slot) } else { U256::ZERO };
+            let view = state_for(node, block).await?;
+            let value = if address == SYSTEM_CONTRACT { view.state.storage(&slot) } else { U256::ZERO };
             Ok(json!(B256::from(value)))
         }
         EthRequest::GetTransactionCount(address, block) => {
             if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
                 return Ok(quantity(node.pending_nonce(&address)));
             }
-            require_latest(node, block)?;
-            Ok(quantity(node.state_nonce(&address)))
+            let view = state_for(node, block).await?;
+            Ok(quantity(view.state.nonce(&address)))
         }
         EthRequest::SendRawTransaction(raw) => {
             let raw =
@@ -241,13 +306,11 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             to_json(rpc_block(node, &block, full).await?)
         }
         EthRequest::Call(request, block) => {
-            require_latest(node, block)?;
-            let outcome = call(node, &request, budget).await?;
+            let outcome = call(node, &request, state_for(node, block).await?, budget).await?;
             Ok(json!(outcome.output))
         }
         EthRequest::EstimateGas(request, block) => {
-            require_latest(node, block)?;
-            let outcome = call(node, &request, budget).await?;
+            let outcome = call(node, &request, state_for(node, block).await?, budget).await?;
             // Execution is not metered; the estimate only has to be a gas limit the
             // sequencer accepts, with headroom for state changing before inclusion.
             let estimate = (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT);
@@ -269,6 +332,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
                 .collect::<Result<Vec<_>, _>>()?;
             to_json(receipts)
         }
+        EthRequest::GetProof(address, slots, block) => get_proof(node, address, slots, block).await,
         EthRequest::GetLogs(filter) => {
             let query = logs::resolve(node, &filter).await?;
             to_json(logs::get_logs(node, &query).await?)
@@ -365,11 +429,12 @@ async fn send_sync(node: &Node, raw: &str, timeout: Option<u64>) -> Result<Value
     }
 }
 
-/// Runs `request` on the head's state in the next block's environment; a revert is error 3
-/// with the revert data.
+/// Runs `request` on the state after a block in the environment of the block after it; a
+/// revert is error 3 with the revert data.
 async fn call(
     node: &Node,
     request: &TransactionRequest,
+    view: StateView,
     budget: &mut CallBudget,
 ) -> Result<rollup_executor::CallOutcome, RpcError> {
     let call = CallRequest {
@@ -379,9 +444,8 @@ async fn call(
         gas: request.gas,
         value: request.value.unwrap_or_default(),
     };
-    let head = node.head().header;
-    let env = BlockEnvInput { number: head.number + 1, timestamp: head.timestamp };
-    let outcome = node.call(call, env, budget).await?;
+    let env = BlockEnvInput { number: view.block.number + 1, timestamp: view.block.timestamp };
+    let outcome = node.call(call, view.state, env, budget).await?;
     if outcome.status != TxStatus::Success {
         return Err(RpcError {
             code: 3,

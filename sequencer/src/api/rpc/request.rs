@@ -9,6 +9,9 @@ use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+/// Most storage keys one `eth_getProof` proves.
+pub(super) const MAX_PROOF_KEYS: usize = 1_000;
+
 /// A parsed JSON-RPC request.
 #[derive(Debug)]
 pub(super) enum EthRequest {
@@ -64,6 +67,8 @@ pub(super) enum EthRequest {
     GetBlockReceipts(BlockId),
     /// `eth_getLogs`.
     GetLogs(Box<Filter>),
+    /// `eth_getProof`: an account, storage slots, a block.
+    GetProof(Address, Vec<U256>, Option<BlockId>),
     /// `eth_newFilter`.
     NewFilter(Box<Filter>),
     /// `eth_newBlockFilter`.
@@ -129,6 +134,16 @@ impl EthRequest {
             }
             "eth_getBlockReceipts" => Self::GetBlockReceipts(p.req(0, "block")?),
             "eth_getLogs" => Self::GetLogs(p.req(0, "filter")?),
+            "eth_getProof" => {
+                let slots: Vec<U256> = p.req(1, "storage keys")?;
+                if slots.len() > MAX_PROOF_KEYS {
+                    return Err(RpcError::invalid_params(format!(
+                        "{} storage keys; at most {MAX_PROOF_KEYS} per eth_getProof",
+                        slots.len()
+                    )));
+                }
+                Self::GetProof(p.req(0, "address")?, slots, p.opt(2, "block")?)
+            }
             "eth_newFilter" => Self::NewFilter(p.req(0, "filter")?),
             "eth_newBlockFilter" => Self::NewBlockFilter,
             "eth_newPendingTransactionFilter" => Self::NewPendingTransactionFilter,
