@@ -8,7 +8,7 @@
 //! The sequencer answers reads at recent blocks with it (docs/api.md §3.0f).
 
 use crate::state::{Changes, Reads, State, account_in, code_in};
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256, map::HashMap};
 use revm::{
     DatabaseRef,
     bytecode::Bytecode,
@@ -28,7 +28,13 @@ pub struct Overwritten {
 impl Overwritten {
     /// The values in `state` of every key `layers` change: what applying them overwrites.
     pub(crate) fn of(state: &State, layers: &[Changes]) -> Self {
-        let mut old = Changes::default();
+        // Sized for every key of the layers up front: growing a map rehashes all it holds.
+        let nonces: usize = layers.iter().map(|l| l.nonces.len()).sum();
+        let storage: usize = layers.iter().map(|l| l.storage.len()).sum();
+        let mut old = Changes {
+            nonces: HashMap::with_capacity_and_hasher(nonces, Default::default()),
+            storage: HashMap::with_capacity_and_hasher(storage, Default::default()),
+        };
         remember_into(state, layers, &mut old);
         Self { old }
     }

@@ -61,6 +61,10 @@ enum BenchCommand {
     /// Applies chunks of updates to a state tree with its shards cut into 1, 2, 4 … ranges
     /// on a thread pool, and reports each against one thread and against independent copies.
     Tree(TreeBenchArgs),
+    /// Runs independent transfers with and without the executor recording what each block
+    /// overwrites, then reads at the oldest kept block and builds and moves a state-proof
+    /// tree between blocks: what keeping recent states costs.
+    History(HistoryBenchArgs),
     /// Fires signed transactions at a running sequencer's HTTP API and reports accepted and
     /// included throughput and inclusion latency.
     Load(LoadBenchArgs),
@@ -310,6 +314,28 @@ struct ExecutorBenchArgs {
 }
 
 #[derive(Debug, Args)]
+struct HistoryBenchArgs {
+    /// Transactions in all.
+    #[arg(long, default_value_t = 128_000)]
+    txs: usize,
+    /// Transactions per block.
+    #[arg(long = "block-size", default_value_t = 1_000)]
+    block_size: usize,
+    /// Funded accounts (the state's size).
+    #[arg(long, default_value_t = 100_000)]
+    accounts: usize,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Passes of each kind, alternating; the fastest is kept.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
 struct LoadBenchArgs {
     /// Base URL of the sequencer's HTTP API.
     #[arg(long, default_value = "http://127.0.0.1:8547")]
@@ -394,6 +420,10 @@ struct DevnetArgs {
     /// Milliseconds an idle chain waits before sealing an empty block (0: never).
     #[arg(long = "empty-block-ms", default_value_t = 2_000)]
     empty_block_ms: u64,
+    /// Blocks before the head whose states are kept for reads at a block (eth_call,
+    /// eth_getProof, … with a block number or hash).
+    #[arg(long = "state-history", default_value_t = rollup_sequencer::DEFAULT_STATE_HISTORY)]
+    state_history: u64,
     /// Most transactions in one L2 block.
     #[arg(long = "max-block-txs", default_value_t = 10_000)]
     max_block_txs: usize,
@@ -466,6 +496,10 @@ struct SequencerArgs {
     /// clients' confirmations move on (0: never).
     #[arg(long = "empty-block-ms", env = "ROLLUP_EMPTY_BLOCK_MS", default_value_t = 2_000)]
     empty_block_ms: u64,
+    /// Blocks before the head whose states are kept for reads at a block (eth_call,
+    /// eth_getProof, … with a block number or hash).
+    #[arg(long = "state-history", env = "ROLLUP_STATE_HISTORY", default_value_t = rollup_sequencer::DEFAULT_STATE_HISTORY)]
+    state_history: u64,
     /// Threads that execute a block (default: every core but one, which is left to ingest and
     /// the database).
     #[arg(long = "exec-threads", env = "ROLLUP_EXEC_THREADS")]
@@ -879,6 +913,7 @@ impl Cli {
                     genesis: GenesisSpec::devnet(),
                     block_time: Duration::from_millis(args.block_time_ms.max(1)),
                     empty_block_interval: Duration::from_millis(args.empty_block_ms),
+                    state_history: args.state_history,
                     exec_threads: args.exec_threads.unwrap_or(defaults.exec_threads).max(1),
                     snapshot_interval: args.snapshot_interval,
                     max_block_txs: args.max_block_txs.max(1),
@@ -997,6 +1032,19 @@ impl Cli {
                     runs: args.runs,
                 };
                 let report = bench.run()?;
+                print_report(&report, args.json)
+            }
+            Command::Bench(BenchCommand::History(args)) => {
+                let bench = crate::history_bench::HistoryBench {
+                    txs: args.txs,
+                    block_size: args.block_size.max(1),
+                    accounts: args.accounts,
+                    threads: args
+                        .threads
+                        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+                    runs: args.runs,
+                };
+                let report = tokio::task::spawn_blocking(move || bench.run()).await??;
                 print_report(&report, args.json)
             }
             Command::Bench(BenchCommand::Codec(args)) => {
@@ -1188,6 +1236,7 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     config.l1_gas_limit = args.l1_gas_limit;
     config.block_time = Duration::from_millis(args.block_time_ms.max(1));
     config.empty_block_interval = Duration::from_millis(args.empty_block_ms);
+    config.state_history = args.state_history;
     config.max_block_txs = args.max_block_txs.max(1);
     config.max_block_bytes = args.max_block_bytes;
     config.batch_interval = Duration::from_millis(args.batch_interval_ms.max(1));

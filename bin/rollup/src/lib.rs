@@ -10,6 +10,7 @@ pub mod codec_bench;
 pub mod devnet;
 pub mod e2e_bench;
 pub mod escape;
+pub mod history_bench;
 pub mod hostile;
 pub mod load;
 pub mod post_bench;
