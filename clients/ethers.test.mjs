@@ -13,6 +13,7 @@ import {
   Wallet,
   WebSocketProvider,
   getAddress,
+  id,
   isError,
   keccak256,
 } from 'ethers';
@@ -75,10 +76,12 @@ const first = await check('2 contract.transfer + tx.wait()', async () => {
   assert.equal(receipt.from, me);
   assert.equal(receipt.to, getAddress(address));
   assert.equal(await sys.balanceOf(USDC, me), before - amount1);
-  assert.equal(receipt.logs.length, 1, 'one log in the receipt');
-  const [log] = receipt.logs;
+  assert.equal(receipt.logs.length, 2, "the system contract's Transfer, then the token's ERC-20 Transfer");
+  const [log, atToken] = receipt.logs;
   assert.equal(log.eventName, 'Transfer');
   assert.deepEqual(log.args.toObject(), { token: USDC, from: me, to: TO, amount: amount1 });
+  assert.equal(atToken.address, getAddress(USDC));
+  assert.equal(atToken.topics[0], id('Transfer(address,address,uint256)'));
   return receipt;
 });
 

@@ -395,8 +395,17 @@ await check('9d approve the system contract, then swap (the dapp flow)', async (
   assert.equal((await client.waitForTransactionReceipt({ hash, timeout: 10_000 })).status, 'success');
   const wethBefore = await client.readContract({ ...erc20, functionName: 'balanceOf', args: [me] });
   const swap = await wallet.writeContract({ address, abi, functionName: 'swap', args: [WETH, USDC, 10n ** 16n, 1n] });
-  assert.equal((await client.waitForTransactionReceipt({ hash: swap, timeout: 10_000 })).status, 'success');
+  const receipt = await client.waitForTransactionReceipt({ hash: swap, timeout: 10_000 });
+  assert.equal(receipt.status, 'success');
   assert.equal(await client.readContract({ ...erc20, functionName: 'balanceOf', args: [me] }), wethBefore - 10n ** 16n);
+  // The swap is each token's own ERC-20 Transfer, against the pool's (liquidity token's) address.
+  const [, , , pool] = await client.readContract({ address, abi, functionName: 'getPool', args: [WETH, USDC] });
+  const moves = parseEventLogs({ abi: erc20Abi, logs: receipt.logs, eventName: 'Transfer' });
+  assert.deepEqual(
+    moves.map((m) => [getAddress(m.address), m.args.from, m.args.to]),
+    [[getAddress(WETH), me, pool], [getAddress(USDC), pool, me]],
+  );
+  assert.equal(moves[0].args.value, 10n ** 16n);
 });
 
 await check('10 WebSocket transport: watchBlockNumber and watchContractEvent over eth_subscribe', async () => {

@@ -7,6 +7,7 @@ mod predict;
 mod queue;
 mod snapshot;
 mod state;
+mod token_events;
 mod undo;
 
 pub use history::{Overwritten, StateAt};
@@ -361,7 +362,7 @@ pub(crate) fn tx_env(tx: &RecoveredTx) -> TxEnv {
 pub(crate) fn split(result: ExecutionResult) -> (TxStatus, u64, Vec<Log>, Bytes) {
     match result {
         ExecutionResult::Success { gas, logs, output, .. } => {
-            (TxStatus::Success, gas.tx_gas_used(), logs, output.into_data())
+            (TxStatus::Success, gas.tx_gas_used(), token_events::with_token_events(logs), output.into_data())
         }
         ExecutionResult::Revert { gas, output, .. } => (TxStatus::Revert, gas.tx_gas_used(), Vec::new(), output),
         ExecutionResult::Halt { gas, .. } => (TxStatus::Halt, gas.tx_gas_used(), Vec::new(), Bytes::new()),

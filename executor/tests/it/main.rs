@@ -99,6 +99,18 @@ fn transfer_and_swap_change_state_and_record_their_writes() {
     assert_eq!(exec.state().nonce(&alice.address()), 2);
     assert_eq!(block.chunk_roots, vec![block.state_root]);
     assert_root_matches_state(&exec);
+    // Each move is also the token's own ERC-20 Transfer, at the token's address: the
+    // transfer's, and the swap's two against the pool (its liquidity token's address).
+    let erc20 = |logs: &[alloy_primitives::Log]| -> Vec<(Address, Address, Address)> {
+        logs.iter()
+            .filter(|l| l.topics().first() == Some(&rollup_types::bindings::L2Token::Transfer::SIGNATURE_HASH))
+            .map(|l| (l.address, Address::from_word(l.topics()[1]), Address::from_word(l.topics()[2])))
+            .collect()
+    };
+    assert_eq!(erc20(&t0.logs), vec![(USDC, alice.address(), bob)]);
+    let (token0, token1) = keys::sort_pair(WETH, DAI);
+    let pool = keys::lp_token(&token0, &token1);
+    assert_eq!(erc20(&t1.logs), vec![(WETH, alice.address(), pool), (DAI, pool, alice.address())]);
 }
 
 #[test]

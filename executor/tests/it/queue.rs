@@ -69,6 +69,16 @@ fn a_deposit_registers_the_bridged_token_once_and_credits_the_recipient() {
     let logs: Vec<usize> = block.queue.iter().map(|r| r.outcome().map_or(0, |o| o.logs.len())).collect();
     assert_eq!(logs[1], logs[2]);
     assert!(logs[0] > logs[1], "{logs:?}");
+    // Each credit is also the bridged token's own ERC-20 Transfer from zero, the first one's
+    // too (the token is registered by that deposit, and has its code at once).
+    let erc20 = alloy_primitives::keccak256("Transfer(address,address,uint256)");
+    for (r, to) in block.queue.iter().zip([alice, bob, alice]) {
+        let out = r.outcome().expect("executed");
+        let minted = out.logs.iter().find(|l| l.address == weth_l2 && l.topics().first() == Some(&erc20));
+        let minted = minted.unwrap_or_else(|| panic!("an ERC-20 Transfer at the bridged token: {:?}", out.logs));
+        assert_eq!(minted.topics()[1], alloy_primitives::B256::ZERO);
+        assert_eq!(minted.topics()[2], alloy_primitives::B256::left_padding_from(to.as_slice()));
+    }
     // Three items in chunks of two: two chunk roots.
     assert_eq!(block.chunk_roots.len(), 2);
     assert_eq!(balance(&exec, weth_l2, alice), U256::from(6u8));

@@ -299,7 +299,8 @@ async fn transactions_are_included_with_receipts_and_visible_everywhere() {
     let receipt = seq.rpc("eth_getTransactionReceipt", json!([body["hash"]])).await["result"].clone();
     assert_eq!(receipt["status"], "0x1");
     assert_eq!(receipt["from"], json!(a.address()).as_str().map(str::to_lowercase).map(Value::from).expect("s"));
-    assert_eq!(receipt["logs"].as_array().map(Vec::len), Some(1));
+    // The system contract's Transfer, and the token's ERC-20 Transfer appended after it.
+    assert_eq!(receipt["logs"].as_array().map(Vec::len), Some(2));
     let failed = seq.rpc("eth_getTransactionReceipt", json!([swap_hash])).await["result"].clone();
     assert_eq!(failed["status"], "0x0");
     assert_eq!(seq.rpc("eth_getTransactionCount", json!([a.address(), "latest"])).await["result"], "0x2");

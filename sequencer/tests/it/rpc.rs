@@ -10,7 +10,7 @@ use rollup_sequencer::SequencerConfig;
 use rollup_types::{
     SYSTEM_CONTRACT,
     bindings::L2System,
-    genesis::{DAI, DEV_ACCOUNTS, WETH},
+    genesis::{DAI, DEV_ACCOUNTS, USDC, WETH},
     signer::Signer,
 };
 use serde_json::{Value, json};
@@ -42,10 +42,21 @@ async fn logs_are_indexed_filtered_and_consistent_with_receipts() {
     let head = last["blockNumber"].as_u64().expect("block");
     let last_receipt = seq.rpc("eth_getTransactionReceipt", json!([last["hash"]])).await["result"].clone();
 
-    // Everything: three Transfer logs, in chain order, numbered as the receipts number them.
+    // Everything: each transfer is the system contract's Transfer and the token's ERC-20 one.
     let all = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "toBlock": "latest" }])).await;
-    let logs = all["result"].as_array().expect("logs").clone();
-    assert_eq!(logs.len(), 3, "{all}");
+    let every = all["result"].as_array().expect("logs").clone();
+    assert_eq!(every.len(), 6, "{all}");
+    let erc20 = format!("{}", keccak256("Transfer(address,address,uint256)"));
+    for pair in every.chunks(2) {
+        assert_eq!(pair[1]["address"].as_str().map(str::to_lowercase), Some(format!("{USDC:?}")), "{all}");
+        assert_eq!(pair[1]["topics"][0], erc20);
+        assert_eq!(pair[1]["transactionHash"], pair[0]["transactionHash"]);
+    }
+    // The system contract's: three Transfer logs, in chain order, numbered as the receipts
+    // number them.
+    let system = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "address": SYSTEM_CONTRACT }])).await;
+    let logs = system["result"].as_array().expect("logs").clone();
+    assert_eq!(logs.len(), 3, "{system}");
     for log in &logs {
         assert_eq!(log["address"], json!(SYSTEM_CONTRACT).as_str().map(str::to_lowercase).map(Value::from).expect("a"));
         assert_eq!(log["topics"][0], transfer_topic());
@@ -61,8 +72,10 @@ async fn logs_are_indexed_filtered_and_consistent_with_receipts() {
     // By topic: transfers to carol (topic 3), and an OR set of senders at topic 2.
     let to_carol = json!([{ "fromBlock": "earliest", "topics": [transfer_topic(), null, null, topic(carol)] }]);
     assert_eq!(seq.rpc("eth_getLogs", to_carol).await["result"].as_array().map(Vec::len), Some(2));
+    // Topic 2 is the sender in the system contract's Transfer and the recipient in the
+    // token's: a's two system Transfers, and the ERC-20 Transfer to bob.
     let senders = json!([{ "fromBlock": "0x0", "topics": [null, null, [topic(a.address()), topic(bob)]] }]);
-    assert_eq!(seq.rpc("eth_getLogs", senders).await["result"].as_array().map(Vec::len), Some(2));
+    assert_eq!(seq.rpc("eth_getLogs", senders).await["result"].as_array().map(Vec::len), Some(3));
     let other = json!([{ "fromBlock": "0x0", "address": [Address::repeat_byte(1)] }]);
     assert_eq!(seq.rpc("eth_getLogs", other).await["result"], json!([]));
     // By block hash: the logs of that block only.
@@ -94,17 +107,19 @@ async fn more_results_than_the_bound_are_refused_with_a_range_that_fits() {
         // One block each: the range that fits ends before the third.
         blocks.push(seq.wait_included(&hash).await["blockNumber"].as_u64().expect("block"));
     }
-    let answer = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0" }])).await;
+    // The system contract's logs: one per transfer.
+    let answer = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "address": SYSTEM_CONTRACT }])).await;
     assert_rpc_error(&answer, -32005);
     assert_eq!(answer["error"]["data"], "too_many_results");
     let message = answer["error"]["message"].as_str().expect("message");
     let fits = format!("query returned more than 2 results. Try with this block range [0x0, {:#x}].", blocks[2] - 1);
     assert_eq!(message, fits);
-    let first_two =
-        seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "toBlock": format!("{:#x}", blocks[2] - 1) }])).await;
+    let range = json!([{ "fromBlock": "0x0", "toBlock": format!("{:#x}", blocks[2] - 1), "address": SYSTEM_CONTRACT }]);
+    let first_two = seq.rpc("eth_getLogs", range).await;
     assert_eq!(first_two["result"].as_array().map(Vec::len), Some(2), "{first_two}");
     // A filter polled past the bound gets whole blocks, the rest at the next poll.
-    let filter = seq.rpc("eth_newFilter", json!([{ "fromBlock": "0x0" }])).await["result"].clone();
+    let filter =
+        seq.rpc("eth_newFilter", json!([{ "fromBlock": "0x0", "address": SYSTEM_CONTRACT }])).await["result"].clone();
     let first = seq.rpc("eth_getFilterChanges", json!([filter])).await["result"].clone();
     let second = seq.rpc("eth_getFilterChanges", json!([filter])).await["result"].clone();
     assert_eq!(first.as_array().map(Vec::len), Some(2), "{first}");
@@ -148,7 +163,8 @@ async fn send_sync_returns_the_receipt_and_errors_speak_as_geth_does() {
     let raw = hex::encode_prefixed(a.eip1559(chain_id(), 0, transfer(Address::repeat_byte(0xb0), 1)).encoded());
     let receipt = seq.rpc("eth_sendRawTransactionSync", json!([raw, 5_000])).await;
     assert_eq!(receipt["result"]["status"], "0x1", "{receipt}");
-    assert_eq!(receipt["result"]["logs"].as_array().map(Vec::len), Some(1));
+    // The system contract's Transfer and the token's.
+    assert_eq!(receipt["result"]["logs"].as_array().map(Vec::len), Some(2));
     // A timeout past the maximum is clamped (EIP-7966: the node's own bound), not refused.
     let next = hex::encode_prefixed(a.eip1559(chain_id(), 1, transfer(Address::repeat_byte(0xb0), 1)).encoded());
     let clamped = seq.rpc("eth_sendRawTransactionSync", json!([next, 60_000])).await;
@@ -209,7 +225,7 @@ async fn an_idle_chain_seals_empty_blocks_at_its_cadence() {
 
 #[tokio::test]
 async fn tokens_answer_as_erc20_contracts_and_token_calls_are_admitted() {
-    use rollup_types::{TokenCall, bindings::L2Token, chain::MULTICALL3, genesis::USDC};
+    use rollup_types::{TokenCall, bindings::L2Token, chain::MULTICALL3};
     let seq = Seq::start(SequencerConfig::test()).await;
     let a = alice();
     let bob = Address::repeat_byte(0xb0);
