@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The Ethereum clients users point at this chain, against one fresh devnet: viem and ethers
-# (pinned in package-lock.json) and web3.py (pinned in python/requirements.txt, installed in
-# clients/.venv). Exits non-zero, naming them, if any client fails.
+# (pinned in package-lock.json), web3.py (pinned in python/requirements.txt, installed in
+# clients/.venv) and cast (the pinned foundry package in .tools). Exits non-zero, naming
+# them, if any client fails.
 #
 #   ROLLUP_BIN            the rollup binary (default: the debug build in $CARGO_TARGET_DIR,
 #                         else ~/.cache/optimistic-rollup/target)
 #   ROLLUP_TOOLS_BIN      where anvil is (default: .tools/bin, `make tools` fills it)
 #   ROLLUP_DEVNET_ARGS    more `rollup devnet` options
-#   CLIENTS               which clients to run (default: "viem ethers web3")
+#   CLIENTS               which clients to run (default: "viem ethers web3 cast")
 #   KEEP_DEVNET_DIR=1     keep the devnet's data directory and log after a success too
 #   DEBUG_RPC=1           ethers.test.mjs prints every JSON-RPC request and answer
 
@@ -17,7 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 ROLLUP_BIN=${ROLLUP_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/optimistic-rollup/target}/debug/rollup}
 export ROLLUP_TOOLS_BIN=${ROLLUP_TOOLS_BIN:-$root/.tools/bin}
-CLIENTS=${CLIENTS:-viem ethers web3}
+CLIENTS=${CLIENTS:-viem ethers web3 cast}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-180}
 CLIENT_TIMEOUT_S=${CLIENT_TIMEOUT_S:-90}
 
@@ -138,7 +139,8 @@ for client in $CLIENTS; do
     viem) cmd=(node "$here/viem.test.mjs") ;;
     ethers) cmd=(node "$here/ethers.test.mjs") ;;
     web3) cmd=("$venv/bin/python" "$here/python/test_web3.py") ;;
-    *) die "unknown client $client (viem, ethers or web3)" ;;
+    cast) cmd=(bash "$here/cast.test.sh") ;;
+    *) die "unknown client $client (viem, ethers, web3 or cast)" ;;
   esac
   start=$(date +%s%N)
   if timeout -k 5 "$CLIENT_TIMEOUT_S" "${cmd[@]}"; then rc=0; else rc=$?; fi

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# cast (foundry, the pinned npm package in .tools) against a running devnet: chain id and head
+# over HTTP and WebSocket, a send waiting for two confirmations, an EIP-7966 sync send, the
+# token's ERC-20 logs by numeric range, calls at an earlier block, a state proof checked
+# against the block's stateRoot, geth's "nonce too low" and a decoded revert. Run by
+# clients/run.sh; each check is reported, the exit status is 1 if any failed.
+
+set -uo pipefail
+
+: "${ROLLUP_RPC_URL:?run the client tests through clients/run.sh}" "${ROLLUP_CHAIN_ID:?}"
+CAST=${ROLLUP_TOOLS_BIN:?}/cast
+export FOUNDRY_DISABLE_NIGHTLY_WARNING=1
+L2=$ROLLUP_RPC_URL
+WS=${L2/http/ws}
+SYSTEM=0x4200000000000000000000000000000000000010
+USDC=0x7000000000000000000000000000000000000002
+WETH=0x7000000000000000000000000000000000000001
+# Anvil key #8, funded on L2 (types/src/genesis.rs); the other clients use #4 to #7.
+KEY=0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97
+ME=$("$CAST" wallet address --private-key "$KEY")
+TO=0x00000000000000000000000000000000000000a4
+
+echo "== cast against $L2 (chain id $ROLLUP_CHAIN_ID)"
+passed=0
+failed=()
+started=$(date +%s%N)
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# check NAME FUNCTION: runs FUNCTION (in this shell: what it sets is kept for the next checks);
+# a failure (non-zero status) is reported with its output.
+out_file=$(mktemp)
+trap 'rm -f "$out_file"' EXIT
+check() {
+  local name=$1 fn=$2 t0
+  t0=$(date +%s%N)
+  if "$fn" >"$out_file" 2>&1; then
+    passed=$((passed + 1))
+    echo "  ok   $name ($(ms_since "$t0") ms)"
+  else
+    failed+=("$name")
+    echo "  FAIL $name ($(ms_since "$t0") ms)" >&2
+    sed 's/^/       /' "$out_file" | tail -n 25 >&2
+  fi
+}
+
+# expect WHAT GOT WANT
+expect() {
+  if [[ $2 != "$3" ]]; then
+    echo "$1: got '$2', expected '$3'"
+    return 1
+  fi
+}
+
+json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+
+c1() {
+  expect "chain-id" "$("$CAST" chain-id --rpc-url "$L2")" "$ROLLUP_CHAIN_ID" || return 1
+  local http ws
+  http=$("$CAST" block-number --rpc-url "$L2") || return 1
+  ws=$("$CAST" block-number --rpc-url "$WS") || return 1
+  ((ws >= http)) || { echo "head over the socket $ws before the head over HTTP $http"; return 1; }
+  expect "symbol over the socket" "$("$CAST" call --rpc-url "$WS" "$USDC" 'symbol()(string)')" '"USDC"'
+}
+
+c2() {
+  local receipt
+  receipt=$("$CAST" send --rpc-url "$L2" --private-key "$KEY" "$USDC" 'transfer(address,uint256)' "$TO" 21 \
+    --confirmations 2 --json) || return 1
+  expect "status" "$(json 'd["status"]' <<<"$receipt")" 0x1 || return 1
+  # The system contract's ledger Transfer, then the token's ERC-20 Transfer.
+  expect "log addresses" "$(json '" ".join(l["address"].lower() for l in d["logs"])' <<<"$receipt")" \
+    "$SYSTEM ${USDC,,}"
+}
+
+SYNC_BLOCK=
+c3() {
+  local receipt
+  receipt=$("$CAST" send --rpc-url "$L2" --private-key "$KEY" "$USDC" 'transfer(address,uint256)' "$TO" 22 \
+    --sync --json) || return 1
+  expect "status" "$(json 'd["status"]' <<<"$receipt")" 0x1 || return 1
+  SYNC_BLOCK=$(json 'int(d["blockNumber"], 16)' <<<"$receipt")
+}
+
+c4() {
+  [[ -n $SYNC_BLOCK ]] || { echo "skipped: needs the block of check 3"; return 1; }
+  local logs
+  logs=$("$CAST" logs --rpc-url "$L2" --from-block $((SYNC_BLOCK - 20 > 0 ? SYNC_BLOCK - 20 : 0)) \
+    --to-block "$SYNC_BLOCK" --address "$USDC" 'Transfer(address indexed,address indexed,uint256)' "$ME" --json) ||
+    return 1
+  expect "the last two transfers at the token (checks 2 and 3) and the last one's block" \
+    "$(json '[int(l["data"], 16) for l in d][-2:], int(d[-1]["blockNumber"], 16)' <<<"$logs")" "[21, 22] $SYNC_BLOCK"
+}
+
+c5() {
+  [[ -n $SYNC_BLOCK ]] || { echo "skipped: needs the block of check 3"; return 1; }
+  local before after
+  before=$("$CAST" call --rpc-url "$L2" "$USDC" 'balanceOf(address)(uint256)' "$TO" --block $((SYNC_BLOCK - 1))) ||
+    return 1
+  after=$("$CAST" call --rpc-url "$L2" "$USDC" 'balanceOf(address)(uint256)' "$TO" --block "$SYNC_BLOCK") || return 1
+  expect "balance at the block over the block before" "$((after - before))" 22 || return 1
+  local n0 n1
+  n0=$("$CAST" nonce --rpc-url "$L2" "$ME" --block $((SYNC_BLOCK - 1))) || return 1
+  n1=$("$CAST" nonce --rpc-url "$L2" "$ME" --block "$SYNC_BLOCK") || return 1
+  expect "nonce at the block" "$n1" $((n0 + 1))
+}
+
+c6() {
+  [[ -n $SYNC_BLOCK ]] || { echo "skipped: needs the block of check 3"; return 1; }
+  local slot proof root balance
+  slot=$("$CAST" keccak "$("$CAST" abi-encode 'f(uint256,address,address)' 2 "$USDC" "$TO")") || return 1
+  proof=$("$CAST" proof --rpc-url "$L2" "$SYSTEM" "$slot" --block "$SYNC_BLOCK") || return 1
+  root=$("$CAST" block --rpc-url "$L2" "$SYNC_BLOCK" --json | json 'd["stateRoot"]') || return 1
+  balance=$("$CAST" call --rpc-url "$L2" "$USDC" 'balanceOf(address)(uint256)' "$TO" --block "$SYNC_BLOCK") || return 1
+  expect "storageHash" "$(json 'd["storageHash"]' <<<"$proof")" "$root" || return 1
+  expect "value" "$(json 'int(d["storageProof"][0]["value"], 16)' <<<"$proof")" "$balance" || return 1
+  # The terminal is the slot's own leaf: key, then the value.
+  expect "terminal" "$(json 'd["storageProof"][0]["proof"][-1][:66]' <<<"$proof")" "$slot"
+}
+
+c7() {
+  local out
+  if out=$("$CAST" send --rpc-url "$L2" --private-key "$KEY" "$USDC" 'transfer(address,uint256)' "$TO" 1 \
+    --nonce 0 2>&1); then
+    echo "a used nonce was accepted: $out"
+    return 1
+  fi
+  grep -q 'nonce too low' <<<"$out" || { echo "$out"; return 1; }
+}
+
+c8() {
+  local out
+  if out=$("$CAST" call --rpc-url "$L2" --from "$ME" "$SYSTEM" 'swap(address,address,uint256,uint256)' \
+    "$WETH" "$USDC" 1000000000000000 1000000000000000000000000000000 2>&1); then
+    echo "an impossible swap called fine: $out"
+    return 1
+  fi
+  grep -qE 'execution reverted: InsufficientOutput\([0-9]+, 1000000000000000000000000000000\)' <<<"$out" ||
+    { echo "$out"; return 1; }
+}
+
+check "1 chain-id, block-number over HTTP and WebSocket, a call over the socket" c1
+check "2 send --confirmations 2: a token transfer, the ledger's and the token's logs" c2
+check "3 send --sync (eth_sendRawTransactionSync)" c3
+check "4 logs by numeric range at the token, filtered by the indexed sender" c4
+check "5 call and nonce at the block before and at the block" c5
+check "6 proof at the block: storageHash is its stateRoot, the value and the leaf" c6
+check "7 a used nonce: 'nonce too low'" c7
+check "8 an impossible swap: 'execution reverted: InsufficientOutput(…)'" c8
+
+total=$((passed + ${#failed[@]}))
+line="== cast: $passed/$total checks passed in $(ms_since "$started") ms"
+if ((${#failed[@]})); then
+  line+="; FAILED: $(IFS=';'; echo "${failed[*]}")"
+fi
+echo "$line"
+((${#failed[@]} == 0))
