@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "./utils/Test.sol";
+import {CodecNumbers} from "./utils/CodecNumbers.sol";
 import {vm} from "./utils/Vm.sol";
 import {BatchCodec} from "../src/lib/BatchCodec.sol";
 
@@ -107,7 +108,7 @@ contract BatchCodecHarness {
 /// @notice Tests of the L1 batch decoder (docs/batch-codec.md): hand-built cases from the spec,
 ///         the shared vectors of ../testdata/codec-vectors.json (written and checked by the
 ///         Rust side, types/tests/vectors/codec.rs), and fuzzing for "never panic".
-contract BatchCodecTest is Test {
+contract BatchCodecTest is Test, CodecNumbers {
     event log_named_uint(string key, uint256 val);
 
     string constant FILE = "../testdata/codec-vectors.json";
@@ -127,32 +128,6 @@ contract BatchCodecTest is Test {
 
     // =========================================================================================
     // A small reference encoder, written from the spec for the hand-built cases.
-
-    function _varint(uint256 v) internal pure returns (bytes memory out) {
-        out = new bytes(37);
-        uint256 n;
-        while (v >= 0x80) {
-            out[n++] = _byte((v & 0x7f) | 0x80);
-            v >>= 7;
-        }
-        out[n++] = _byte(v);
-        assembly ("memory-safe") {
-            mstore(out, n)
-        }
-    }
-
-    function _num(uint256 v) internal pure returns (bytes memory) {
-        if (v == 0) return hex"00";
-        uint256 e;
-        while (e < 31 && v % 10 == 0) {
-            v /= 10;
-            e++;
-        }
-        bytes1 a = _byte(((v & 3) << 5) | e);
-        uint256 tail = v >> 2;
-        if (tail == 0) return abi.encodePacked(a);
-        return abi.encodePacked(a | 0x80, _varint(tail));
-    }
 
     /// @dev Operation code and amounts of calldata that has a compact form, else (0, 0).
     function _compactOp(bytes memory input) internal pure returns (uint256 op, uint256 amounts) {
@@ -412,12 +387,6 @@ contract BatchCodecTest is Test {
         assembly ("memory-safe") {
             sel := and(mload(add(b, 32)), shl(224, 0xffffffff))
         }
-    }
-
-    /// @dev The low byte of `v`.
-    function _byte(uint256 v) internal pure returns (bytes1) {
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return bytes1(uint8(v & 0xff));
     }
 
     function _u64(uint256 v) internal pure returns (uint64) {

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Test} from "./utils/Test.sol";
 import {vm} from "./utils/Vm.sol";
 import {SortedModel} from "./utils/SortedModel.sol";
+import {CodecNumbers} from "./utils/CodecNumbers.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
 import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
 import {L2System} from "../src/l2/L2System.sol";
@@ -28,7 +29,7 @@ VmTokenCalls constant vmt = VmTokenCalls(address(vm));
 ///         hold them, checked against the same transactions run on L2 (`L2System` at its
 ///         address, `L2Token` code at the registered token) and against the state root of the
 ///         resulting state, computed independently (`SparseMerkle.computeRoot`).
-contract TokenCallsTest is Test {
+contract TokenCallsTest is Test, CodecNumbers {
     uint256 constant CHAIN_ID = 42069;
     uint256 constant CHUNK_SIZE = 16;
     address constant SYSTEM = 0x4200000000000000000000000000000000000010;
@@ -420,33 +421,6 @@ contract TokenCallsTest is Test {
             if (reg[i] == a) return i;
         }
         revert("address not in the registry");
-    }
-
-    function _byte(uint256 v) internal pure returns (bytes1) {
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return bytes1(uint8(v & 0xff));
-    }
-
-    function _varint(uint256 v) internal pure returns (bytes memory out) {
-        while (v >= 0x80) {
-            out = abi.encodePacked(out, _byte((v & 0x7f) | 0x80));
-            v >>= 7;
-        }
-        out = abi.encodePacked(out, _byte(v));
-    }
-
-    /// @dev A number (docs/batch-codec.md §2.2): `m · 10^e`, e < 32 and m not a multiple of 10.
-    function _num(uint256 v) internal pure returns (bytes memory) {
-        if (v == 0) return hex"00";
-        uint256 e;
-        while (e < 31 && v % 10 == 0) {
-            v /= 10;
-            e++;
-        }
-        bytes1 a = _byte(((v & 3) << 5) | e);
-        uint256 tail = v >> 2;
-        if (tail == 0) return abi.encodePacked(a);
-        return abi.encodePacked(a | 0x80, _varint(tail));
     }
 
     /// @dev The data proof of `data` revealing every segment.
