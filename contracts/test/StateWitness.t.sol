@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "./utils/Test.sol";
+import {FullWitness} from "./utils/FullWitness.sol";
 import {vm} from "./utils/Vm.sol";
 import {SortedModel} from "./utils/SortedModel.sol";
 import {SparseMerkle} from "../src/lib/SparseMerkle.sol";
@@ -103,7 +104,7 @@ contract StateWitnessHarness {
 ///         types/tests/vectors/witness.rs), full witnesses built here against
 ///         `SparseMerkle.computeRoot`, and fuzzing for soundness: no witness that hashes to the
 ///         honest root gives a wrong read or post-root.
-contract StateWitnessTest is Test {
+contract StateWitnessTest is Test, FullWitness {
     event log_named_uint(string key, uint256 val);
 
     string constant FILE = "../testdata/smt-witness-vectors.json";
@@ -458,21 +459,6 @@ contract StateWitnessTest is Test {
         for (uint256 i; i < out.length; i++) {
             out[i] = w[from + i];
         }
-    }
-
-    /// @dev The full witness of the leaves `keys[lo..hi)` (ascending) at `depth`.
-    function _encodeFull(bytes32[] memory keys, bytes32[] memory values, uint256 lo, uint256 hi, uint256 depth)
-        internal
-        pure
-        returns (bytes memory)
-    {
-        if (hi == lo) return hex"00";
-        if (hi - lo == 1) return abi.encodePacked(uint8(1), keys[lo], values[lo]);
-        uint256 mid = lo;
-        while (mid < hi && SparseMerkle.bitAt(keys[mid], depth) == 0) mid++;
-        return bytes.concat(
-            hex"03", _encodeFull(keys, values, lo, mid, depth + 1), _encodeFull(keys, values, mid, hi, depth + 1)
-        );
     }
 
     /// @dev A random key; for some `r` its top bits are zero, so that keys share long prefixes.

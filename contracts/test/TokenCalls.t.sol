@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "./utils/Test.sol";
+import {FullWitness} from "./utils/FullWitness.sol";
 import {vm} from "./utils/Vm.sol";
 import {SortedModel} from "./utils/SortedModel.sol";
 import {CodecNumbers} from "./utils/CodecNumbers.sol";
@@ -29,7 +30,7 @@ VmTokenCalls constant vmt = VmTokenCalls(address(vm));
 ///         hold them, checked against the same transactions run on L2 (`L2System` at its
 ///         address, `L2Token` code at the registered token) and against the state root of the
 ///         resulting state, computed independently (`SparseMerkle.computeRoot`).
-contract TokenCallsTest is Test, CodecNumbers {
+contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     uint256 constant CHAIN_ID = 42069;
     uint256 constant CHUNK_SIZE = 16;
     address constant SYSTEM = 0x4200000000000000000000000000000000000010;
@@ -486,21 +487,6 @@ contract TokenCallsTest is Test, CodecNumbers {
         returns (bytes memory)
     {
         return _encodeFull(keys, values, 0, n, 0);
-    }
-
-    /// @dev The full witness of the leaves `keys[lo..hi)` (ascending) at `depth`.
-    function _encodeFull(bytes32[] memory keys, bytes32[] memory values, uint256 lo, uint256 hi, uint256 depth)
-        internal
-        pure
-        returns (bytes memory)
-    {
-        if (hi == lo) return hex"00";
-        if (hi - lo == 1) return abi.encodePacked(uint8(1), keys[lo], values[lo]);
-        uint256 mid = lo;
-        while (mid < hi && SparseMerkle.bitAt(keys[mid], depth) == 0) mid++;
-        return bytes.concat(
-            hex"03", _encodeFull(keys, values, lo, mid, depth + 1), _encodeFull(keys, values, mid, hi, depth + 1)
-        );
     }
 
     // -----------------------------------------------------------------------------------------
