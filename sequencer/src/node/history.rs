@@ -16,9 +16,9 @@ use std::{collections::VecDeque, sync::Arc};
 /// The default number of blocks before the head whose states are kept.
 pub const DEFAULT_STATE_HISTORY: u64 = 128;
 
-/// Most overwritten keys kept over all the recorded blocks (about 60 bytes each): under full
+/// Most overwritten keys kept over all the recorded blocks (64 bytes of data each): under full
 /// load the oldest blocks are let go sooner, so that the history's memory stays bounded
-/// (about 240 MB) whatever the block size.
+/// whatever the block size.
 pub const MAX_HISTORY_KEYS: usize = 4_000_000;
 
 /// A block whose state is kept.
