@@ -31,12 +31,37 @@ impl Overwritten {
         // Sized for every key of the layers up front: growing a map rehashes all it holds.
         let nonces: usize = layers.iter().map(|l| l.nonces.len()).sum();
         let storage: usize = layers.iter().map(|l| l.storage.len()).sum();
-        let mut old = Changes {
-            nonces: HashMap::with_capacity_and_hasher(nonces, Default::default()),
-            storage: HashMap::with_capacity_and_hasher(storage, Default::default()),
+        let mut overwritten = Self {
+            old: Changes {
+                nonces: HashMap::with_capacity_and_hasher(nonces, Default::default()),
+                storage: HashMap::with_capacity_and_hasher(storage, Default::default()),
+            },
         };
-        remember_into(state, layers, &mut old);
-        Self { old }
+        overwritten.remember(state, layers);
+        overwritten
+    }
+
+    /// Adds the value in `state` of every key `layers` change that it does not hold yet.
+    pub(crate) fn remember(&mut self, state: &State, layers: &[Changes]) {
+        for layer in layers {
+            for account in layer.nonces.keys() {
+                self.old.nonces.entry(*account).or_insert_with(|| state.nonce(account));
+            }
+            for slot in layer.storage.keys() {
+                self.old.storage.entry(*slot).or_insert_with(|| state.storage(slot));
+            }
+        }
+    }
+
+    /// Adds `older`, what blocks just before these overwrote: its values win.
+    pub(crate) fn merge_older(&mut self, older: Self) {
+        self.old.nonces.extend(older.old.nonces);
+        self.old.storage.extend(older.old.storage);
+    }
+
+    /// The values as state changes (to put them back).
+    pub(crate) const fn changes(&self) -> &Changes {
+        &self.old
     }
 
     /// The nonce `account` had before the block, if the block changed it.
@@ -59,12 +84,6 @@ impl Overwritten {
         self.len() == 0
     }
 
-    /// The state-tree keys the block changed ([`keys::nonce`] for a nonce, the slot for a
-    /// storage slot).
-    pub fn tree_keys(&self) -> impl Iterator<Item = B256> + '_ {
-        self.old.storage.keys().map(|slot| B256::from(*slot)).chain(self.old.nonces.keys().map(keys::nonce))
-    }
-
     /// The overwritten values as state-tree leaves `(key, value before the block)`.
     pub fn leaves(&self) -> impl Iterator<Item = (B256, B256)> + '_ {
         self.old
@@ -73,28 +92,13 @@ impl Overwritten {
             .map(|(slot, value)| (B256::from(*slot), B256::from(*value)))
             .chain(self.old.nonces.iter().map(|(account, nonce)| (keys::nonce(account), U256::from(*nonce).into())))
     }
-}
 
-impl Overwritten {
     /// The keys the block changed as state-tree leaves with their values in `state`.
     fn leaves_in<'a>(&'a self, state: &'a StateAt) -> impl Iterator<Item = (B256, B256)> + 'a {
         let storage = self.old.storage.keys().map(|slot| (B256::from(*slot), B256::from(state.storage(slot))));
         let nonces =
             self.old.nonces.keys().map(|account| (keys::nonce(account), U256::from(state.nonce(account)).into()));
         storage.chain(nonces)
-    }
-}
-
-/// Adds to `old` the value in `state` of every key `layers` change that `old` does not hold
-/// yet.
-pub(crate) fn remember_into(state: &State, layers: &[Changes], old: &mut Changes) {
-    for layer in layers {
-        for account in layer.nonces.keys() {
-            old.nonces.entry(*account).or_insert_with(|| state.nonce(account));
-        }
-        for slot in layer.storage.keys() {
-            old.storage.entry(*slot).or_insert_with(|| state.storage(slot));
-        }
     }
 }
 

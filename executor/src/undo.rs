@@ -6,15 +6,15 @@
 //! The challenger needs it twice: a batch that does not verify must leave its chain where it
 //! was, and an L1 reorg takes back batches it verified (docs/fraud-proofs.md §5).
 
-use crate::{BlockEnvInput, ExecutedBlock, Executor, ExecutorError, state::Changes};
-use alloy_primitives::{B256, U256};
-use rollup_types::{RecoveredTx, keys, queue::QueueEntry};
+use crate::{BlockEnvInput, ExecutedBlock, Executor, ExecutorError, Overwritten, state::Changes};
+use alloy_primitives::B256;
+use rollup_types::{RecoveredTx, queue::QueueEntry};
 use std::sync::Arc;
 
 /// The values a run of blocks overwrote, each key's value from before the first of them.
 #[derive(Clone, Debug, Default)]
 pub struct Undo {
-    old: Changes,
+    old: Overwritten,
     /// The state root before the first block.
     root: Option<B256>,
 }
@@ -22,7 +22,7 @@ pub struct Undo {
 impl Undo {
     /// Keys it restores.
     pub fn len(&self) -> usize {
-        self.old.nonces.len() + self.old.storage.len()
+        self.old.len()
     }
 
     /// Whether it restores nothing.
@@ -33,8 +33,7 @@ impl Undo {
     /// Adds `older`, the undo of blocks just before these: its values win, and its root is the
     /// one restored.
     pub fn merge_older(&mut self, older: Self) {
-        self.old.nonces.extend(older.old.nonces);
-        self.old.storage.extend(older.old.storage);
+        self.old.merge_older(older.old);
         if older.root.is_some() {
             self.root = older.root;
         }
@@ -59,7 +58,7 @@ impl Executor {
     /// keep their older value), before they are applied.
     pub(crate) fn remember(&self, layers: &[Changes], undo: &mut Undo) {
         undo.root.get_or_insert_with(|| self.tree.root());
-        crate::history::remember_into(&self.state, layers, &mut undo.old);
+        undo.old.remember(&self.state, layers);
     }
 
     /// Puts back every value `undo` holds, in the state and in the state tree. `Err` when the
@@ -67,14 +66,8 @@ impl Executor {
     /// unusable and must be rebuilt).
     pub fn undo(&mut self, undo: Undo) -> Result<(), ExecutorError> {
         let Some(root) = undo.root else { return Ok(()) };
-        let leaves: Vec<(B256, B256)> = undo
-            .old
-            .storage
-            .iter()
-            .map(|(slot, value)| (B256::from(*slot), B256::from(*value)))
-            .chain(undo.old.nonces.iter().map(|(account, nonce)| (keys::nonce(account), U256::from(*nonce).into())))
-            .collect();
-        Arc::make_mut(&mut self.state).restore(&undo.old);
+        let leaves: Vec<(B256, B256)> = undo.old.leaves().collect();
+        Arc::make_mut(&mut self.state).restore(undo.old.changes());
         let restored = self.tree.update(leaves);
         if restored != root {
             return Err(ExecutorError::Undo { expected: root, got: restored });

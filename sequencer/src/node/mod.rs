@@ -393,11 +393,6 @@ impl Node {
         committed.at(number)
     }
 
-    /// The oldest block whose state is kept.
-    pub fn oldest_state(&self) -> u64 {
-        lock!(self.committed.read()).oldest()
-    }
-
     /// The state after the last executed block (possibly still being written): what admission
     /// checks nonces against.
     fn tip_state(&self) -> Arc<State> {
