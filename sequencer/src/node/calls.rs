@@ -15,7 +15,7 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 /// Bounds on read-only calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,7 +132,7 @@ impl Node {
             return Err(CallError::Budget("gas"));
         }
         let pool = &self.calls;
-        let slot = pool.slots.clone().try_acquire_owned().map_err(|_| CallError::Busy(pool.limits.max_calls))?;
+        let slot = self.call_slot()?;
         let gas = request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT).min(budget.gas_left);
         request.gas = Some(gas);
         let chain = self.config.chain;
@@ -166,16 +166,21 @@ impl Node {
 }
 
 impl Node {
-    /// Runs `work` on a call thread, holding a call slot while it runs: work for a read that
-    /// is not an EVM call (building state proofs), under the same bound and priority.
+    /// A call slot, if one is free (`Busy` otherwise); it is taken until dropped.
+    pub(super) fn call_slot(&self) -> Result<OwnedSemaphorePermit, CallError> {
+        let pool = &self.calls;
+        pool.slots.clone().try_acquire_owned().map_err(|_| CallError::Busy(pool.limits.max_calls))
+    }
+
+    /// Runs `work` on a call thread, holding `slot` while it runs: work for a read that is not
+    /// an EVM call (building state proofs), under the same bound and priority.
     pub(super) async fn on_call_thread<R: Send + 'static>(
         &self,
+        slot: OwnedSemaphorePermit,
         work: impl FnOnce() -> R + Send + 'static,
     ) -> Result<R, CallError> {
-        let pool = &self.calls;
-        let slot = pool.slots.clone().try_acquire_owned().map_err(|_| CallError::Busy(pool.limits.max_calls))?;
         let (done, outcome) = oneshot::channel();
-        pool.threads.spawn(move || {
+        self.calls.threads.spawn(move || {
             let _slot = slot;
             let _ = done.send(work());
         });

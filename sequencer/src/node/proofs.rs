@@ -132,6 +132,8 @@ impl Node {
             Err(err) => return Err(err.into()),
         };
         let mut held = self.proof_tree.lock().await;
+        // The slot first: refused, the tree stays where it is (taken, it would be lost).
+        let slot = self.call_slot()?;
         let current = held.take();
         // Where the tree is, and the records from there to the block asked for (none: build
         // it anew), read together.
@@ -153,7 +155,7 @@ impl Node {
             let proofs: Vec<Proof> = keys.iter().map(|k| tree.prove(k)).collect();
             (ProofTree { tree, block: target.block }, proofs)
         };
-        let (tree, proofs) = self.on_call_thread(work).await?;
+        let (tree, proofs) = self.on_call_thread(slot, work).await?;
         if tree.tree.root() != tree.block.state_root {
             return Err(StateProofError::Node(SequencerError::Task(format!(
                 "the proof tree for block {} has root {}, the block's state root is {}",
