@@ -738,9 +738,9 @@ fn block_env(i: usize) -> BlockEnvInput {
 
 /// `blocks` with the environments of a workload's blocks, for [`Executor::execute_blocks`].
 /// The blocks `blocks` numbered from 1, consuming no queue entry.
-type NumberedBlock<'a> = (BlockEnvInput, &'a [rollup_types::queue::QueueEntry], &'a [RecoveredTx]);
+pub(crate) type NumberedBlock<'a> = (BlockEnvInput, &'a [rollup_types::queue::QueueEntry], &'a [RecoveredTx]);
 
-fn numbered<'a>(blocks: impl Iterator<Item = &'a [RecoveredTx]>) -> Vec<NumberedBlock<'a>> {
+pub(crate) fn numbered<'a>(blocks: impl Iterator<Item = &'a [RecoveredTx]>) -> Vec<NumberedBlock<'a>> {
     blocks.enumerate().map(|(i, b)| (block_env(i), &[][..], b)).collect()
 }
 

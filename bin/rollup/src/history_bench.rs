@@ -76,14 +76,7 @@ impl HistoryBench {
         };
         let Prepared { executor, txs, block_size, .. } = bench.prepare()?;
         let parallel = executor.with_parallelism(ParallelConfig::threads(self.threads))?;
-        let blocks: Vec<_> = txs
-            .chunks(block_size)
-            .enumerate()
-            .map(|(i, b)| {
-                let env = rollup_executor::BlockEnvInput { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64 };
-                (env, &[][..], b)
-            })
-            .collect();
+        let blocks = crate::bench::numbered(txs.chunks(block_size));
         let pass = |executor: Executor| {
             let mut executor = executor;
             let started = Instant::now();
