@@ -6,6 +6,7 @@
 mod l1;
 mod logs;
 mod queue;
+mod receipts;
 mod withdrawals;
 
 pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
@@ -226,14 +227,6 @@ fn insert_batch_query(
     .bind(b.l1_block_hash.map(|h| h.to_vec())))
 }
 
-fn outcome_str(s: TxStatus) -> &'static str {
-    match s {
-        TxStatus::Success => "success",
-        TxStatus::Revert => "revert",
-        TxStatus::Halt => "halt",
-    }
-}
-
 fn parse_outcome(s: &str) -> Result<TxStatus, StoreError> {
     Ok(match s {
         "success" => TxStatus::Success,
@@ -341,6 +334,13 @@ pub(crate) fn optional_b256(row: &AnyRow, col: &str) -> Result<Option<B256>, Sto
 /// The columns of a block header row (`SELECT *` would read its body too).
 const BLOCK_COLUMNS: &str = "number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom, gas_used, tx_count, \
      chunk_roots, batch_bytes, queue_end, queue_accumulator";
+
+/// The columns of a transaction row that [`Store::tx_of`] reads (the receipt columns of
+/// blocks sealed before migration 0013 are not).
+const TX_COLUMNS_BY_HASH: &str =
+    "SELECT hash, raw, sender, nonce, status, block_number, tx_index, reason FROM transactions WHERE hash = $1";
+const TX_COLUMNS_BY_BLOCK: &str = "SELECT hash, raw, sender, nonce, status, block_number, tx_index, reason \
+     FROM transactions WHERE block_number = $1 AND status = 'included' ORDER BY tx_index";
 
 /// The chain database.
 #[derive(Clone, Debug)]
@@ -465,15 +465,17 @@ impl Store {
     /// atomically.
     pub async fn commit_block(&self, block: &BlockWrite<'_>) -> Result<(), StoreError> {
         let BlockWrite { block, queue, included, changes, withdrawals } = *block;
-        const COLUMNS: usize = 7;
-        let mut tx = self.db.writer().begin().await?;
+        const COLUMNS: usize = 3;
         let h = &block.header;
         let chunk_roots: Vec<u8> = block.chunk_roots.iter().flat_map(|r| r.0).collect();
         let body = encode_block_body(included.iter().map(|t| (t.hash, t.raw.as_ref())));
+        let receipts = receipts::encode_included(included)?;
+        let mut tx = self.db.writer().begin().await?;
         sqlx::query(
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
-                                 gas_used, tx_count, chunk_roots, batch_bytes, body, queue_end, queue_accumulator)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                                 gas_used, tx_count, chunk_roots, batch_bytes, body, queue_end, queue_accumulator,
+                                 receipts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(i64_of(h.number)?)
         .bind(block.hash.as_slice())
@@ -489,6 +491,7 @@ impl Store {
         .bind(body)
         .bind(i64_of(h.queue_end)?)
         .bind((h.queue_end != 0).then(|| h.queue_accumulator.to_vec()))
+        .bind(receipts)
         .execute(&mut *tx)
         .await?;
         let first = h.queue_end.checked_sub(queue.len() as u64).ok_or_else(|| {
@@ -505,27 +508,18 @@ impl Store {
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
         for (c, chunk) in included.chunks(per_statement).enumerate() {
             let first_index = c * per_statement;
-            // Every included transaction was acknowledged, so its row exists: update it in
-            // place (the raw bytes are not sent twice).
+            // Every included transaction was acknowledged, so its row exists: it gains its
+            // status and position in place (its receipt is in the block's `receipts`).
             let sql = format!(
-                "WITH v (hash, block_number, tx_index, outcome, gas_used, output, logs) AS ({})
+                "WITH v (hash, block_number, tx_index) AS ({})
                  UPDATE transactions SET status = 'included', block_number = v.block_number,
-                     tx_index = v.tx_index, outcome = v.outcome, gas_used = v.gas_used, output = v.output,
-                     logs = v.logs, reason = NULL
+                     tx_index = v.tx_index, reason = NULL
                  FROM v WHERE transactions.hash = v.hash",
                 values_clause(self.backend(), chunk.len(), COLUMNS, "")
             );
             let mut query = sqlx::query(&sql);
             for (i, t) in chunk.iter().enumerate() {
-                let logs = serde_json::to_string(&t.logs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                query = query
-                    .bind(t.hash.as_slice())
-                    .bind(i64_of(h.number)?)
-                    .bind(i64_of((first_index + i) as u64)?)
-                    .bind(outcome_str(t.outcome))
-                    .bind(i64_of(t.gas_used)?)
-                    .bind(t.output.as_ref())
-                    .bind(logs);
+                query = query.bind(t.hash.as_slice()).bind(i64_of(h.number)?).bind(i64_of((first_index + i) as u64)?);
             }
             let updated = query.execute(&mut *tx).await?.rows_affected();
             if updated != chunk.len() as u64 {
@@ -703,17 +697,23 @@ impl Store {
         Ok(self.block_bodies(number, number).await?.into_iter().flat_map(|(_, txs)| txs).map(|(h, _)| h).collect())
     }
 
-    fn tx_of(row: &AnyRow) -> Result<TxRecord, StoreError> {
+    /// A transaction row with its receipt, read from `receipts`, its block's receipts when it
+    /// is included.
+    fn tx_of(row: &AnyRow, receipts: Option<&[u8]>) -> Result<TxRecord, StoreError> {
         let status = StoredStatus::parse(&row.try_get::<String, _>("status")?)?;
         let receipt = if status == StoredStatus::Included {
-            let logs: String = row.try_get("logs")?;
+            let block_number = u64_of(row, "block_number")?;
+            let index = u64_of(row, "tx_index")?;
+            let receipts =
+                receipts.ok_or_else(|| StoreError::Corrupt(format!("block {block_number} has no receipts stored")))?;
+            let entry = receipts::BlockReceipts::new(receipts)?.get(usize::try_from(index).unwrap_or(usize::MAX))?;
             Some(StoredReceipt {
-                block_number: u64_of(row, "block_number")?,
-                index: u64_of(row, "tx_index")?,
-                outcome: parse_outcome(&row.try_get::<String, _>("outcome")?)?,
-                gas_used: u64_of(row, "gas_used")?,
-                output: Bytes::from(row.try_get::<Vec<u8>, _>("output")?),
-                logs: serde_json::from_str(&logs).map_err(|e| StoreError::Corrupt(format!("logs: {e}")))?,
+                block_number,
+                index,
+                outcome: entry.outcome,
+                gas_used: entry.gas_used,
+                output: entry.output,
+                logs: entry.logs,
             })
         } else {
             None
@@ -731,21 +731,39 @@ impl Store {
 
     /// The transaction with this hash.
     pub async fn transaction(&self, hash: B256) -> Result<Option<TxRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM transactions WHERE hash = $1")
-            .bind(hash.as_slice())
+        let Some(row) = sqlx::query(TX_COLUMNS_BY_HASH).bind(hash.as_slice()).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let receipts = match row.try_get::<Option<i64>, _>("block_number")? {
+            Some(number) if row.try_get::<String, _>("status")? == StoredStatus::Included.as_str() => {
+                self.block_receipts(number).await?
+            }
+            _ => None,
+        };
+        Self::tx_of(&row, receipts.as_deref()).map(Some)
+    }
+
+    /// The `receipts` value of a stored block number.
+    async fn block_receipts(&self, number: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT receipts FROM blocks WHERE number = $1")
+            .bind(number)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(Self::tx_of).transpose()
+        Ok(match row {
+            Some(row) => row.try_get::<Option<Vec<u8>>, _>("receipts")?,
+            None => None,
+        })
     }
 
     /// The included transactions of block `number`, in order.
     pub async fn block_transaction_records(&self, number: u64) -> Result<Vec<TxRecord>, StoreError> {
         let Some(number) = stored_number(number) else { return Ok(Vec::new()) };
-        let rows = sqlx::query("SELECT * FROM transactions WHERE block_number = $1 ORDER BY tx_index")
-            .bind(number)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(Self::tx_of).collect()
+        let rows = sqlx::query(TX_COLUMNS_BY_BLOCK).bind(number).fetch_all(&self.pool).await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let receipts = self.block_receipts(number).await?;
+        rows.iter().map(|row| Self::tx_of(row, receipts.as_deref())).collect()
     }
 
     /// Records a batch posted to L1 (idempotent on the index).

@@ -3,9 +3,9 @@
 //! from the receipts of the blocks the keys select and numbered across their block as
 //! receipts number them, for `eth_getLogs` and log filters (docs/api.md §3.0a).
 
-use crate::{Store, StoreError, StoredLog, rows_per_statement};
+use crate::{Store, StoreError, StoredLog, decode_block_body, receipts::BlockReceipts, rows_per_statement};
 use alloy_primitives::{Address, B256, Bytes};
-use rollup_db::{Backend, b256, i64_of, sqlx, u64_of, values_clause};
+use rollup_db::{Backend, i64_of, sqlx, u64_of, values_clause};
 use sqlx::Row;
 
 /// A log as a query answers it.
@@ -59,8 +59,9 @@ impl LogQuery {
     }
 }
 
-/// Blocks whose receipts are read with one statement.
-const BLOCKS_PER_READ: usize = 32;
+/// Blocks whose bodies and receipts are read with one statement (a full block's are hundreds
+/// of kilobytes).
+const BLOCKS_PER_READ: usize = 8;
 
 /// Placeholders in the order they are bound: `?` on SQLite, `$n` on PostgreSQL.
 struct Placeholders {
@@ -202,46 +203,52 @@ impl Store {
         for group in blocks.chunks(BLOCKS_PER_READ) {
             let mut ph = Placeholders { backend: self.backend(), next: 0 };
             let sql = format!(
-                "SELECT block_number, tx_index, hash, logs FROM transactions
-                 WHERE block_number IN ({}) AND status = 'included' ORDER BY block_number, tx_index",
+                "SELECT number, body, receipts FROM blocks WHERE number IN ({}) ORDER BY number",
                 ph.list(group.len())
             );
             let mut q = sqlx::query(&sql);
             for number in group {
                 q = q.bind(i64_of(*number)?);
             }
-            let mut block = None;
-            let mut log_index = 0;
             for row in q.fetch_all(&self.pool).await? {
-                let block_number = u64_of(&row, "block_number")?;
-                if block != Some(block_number) {
-                    block = Some(block_number);
-                    log_index = 0;
-                }
-                let text: String = row.try_get("logs")?;
-                if text == "[]" {
+                let block_number = u64_of(&row, "number")?;
+                let value: Option<Vec<u8>> = row.try_get("receipts")?;
+                let value =
+                    value.ok_or_else(|| StoreError::Corrupt(format!("block {block_number} has no receipts stored")))?;
+                let receipts = BlockReceipts::new(&value)?;
+                if receipts.len() == 0 {
                     continue;
                 }
-                let logs: Vec<StoredLog> =
-                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("logs: {e}")))?;
-                let tx_index = u64_of(&row, "tx_index")?;
-                let tx_hash = b256(&row, "hash")?;
-                for log in logs {
-                    if query.matches(&log) {
-                        out.push(IndexedLog {
-                            block_number,
-                            log_index,
-                            tx_index,
-                            tx_hash,
-                            address: log.address,
-                            topics: log.topics,
-                            data: log.data,
-                        });
-                        if out.len() == limit {
-                            return Ok(out);
+                let hashes: Vec<B256> = match row.try_get::<Option<Vec<u8>>, _>("body")? {
+                    Some(body) => decode_block_body(&Bytes::from(body))?.into_iter().map(|(hash, _)| hash).collect(),
+                    None => self.block_tx_hashes(block_number).await?,
+                };
+                if hashes.len() != receipts.len() {
+                    return Err(StoreError::Corrupt(format!(
+                        "block {block_number} has {} transactions and {} receipts",
+                        hashes.len(),
+                        receipts.len()
+                    )));
+                }
+                let mut log_index = 0;
+                for (tx_index, tx_hash) in hashes.into_iter().enumerate() {
+                    for log in receipts.get(tx_index)?.logs {
+                        if query.matches(&log) {
+                            out.push(IndexedLog {
+                                block_number,
+                                log_index,
+                                tx_index: tx_index as u64,
+                                tx_hash,
+                                address: log.address,
+                                topics: log.topics,
+                                data: log.data,
+                            });
+                            if out.len() == limit {
+                                return Ok(out);
+                            }
                         }
+                        log_index += 1;
                     }
-                    log_index += 1;
                 }
             }
         }
@@ -299,6 +306,15 @@ mod tests {
         store.commit_block(&BlockWrite::new(&block, &included, &[])).await.expect("committed");
     }
 
+    /// The transaction records of blocks `0..n`, by block.
+    async fn block_records(store: &Store, n: u64) -> Vec<Vec<crate::TxRecord>> {
+        let mut out = Vec::new();
+        for number in 0..n {
+            out.push(store.block_transaction_records(number).await.expect("records"));
+        }
+        out
+    }
+
     fn found(logs: &[IndexedLog]) -> Vec<(u64, u64, u64, u8)> {
         logs.iter().map(|l| (l.block_number, l.log_index, l.tx_index, l.address.0[0])).collect()
     }
@@ -351,6 +367,38 @@ mod tests {
         assert_eq!(store.backfill_logs().await.expect("backfilled"), 4);
         assert_eq!(store.backfill_logs().await.expect("done"), 0);
         assert_eq!(store.logs(&q(&[0xa], [&[], &[], &[], &[]]), 100).await.expect("read"), by_address);
+
+        // A database from before the receipts by block (each receipt in its transaction's row)
+        // has them moved into the blocks' values at start, and reads the same.
+        let records: Vec<_> = block_records(&store, 4).await;
+        for block in &records {
+            for r in block {
+                let receipt = r.receipt.as_ref().expect("included");
+                sqlx::query(
+                    "UPDATE transactions SET outcome = $1, gas_used = $2, output = $3, logs = $4 WHERE hash = $5",
+                )
+                .bind("success")
+                .bind(i64_of(receipt.gas_used).expect("fits"))
+                .bind(receipt.output.to_vec())
+                .bind(serde_json::to_string(&receipt.logs).expect("json"))
+                .bind(r.hash.as_slice())
+                .execute(store.db.writer())
+                .await
+                .expect("old row");
+            }
+        }
+        sqlx::query("UPDATE blocks SET receipts = NULL").execute(store.db.writer()).await.expect("old blocks");
+        sqlx::query("UPDATE receipts_backfill SET below = 4").execute(store.db.writer()).await.expect("reset");
+        assert!(store.transaction(B256::repeat_byte(2)).await.is_err(), "no receipt where it is looked for");
+        assert_eq!(store.backfill_receipts().await.expect("moved"), 4);
+        assert_eq!(store.backfill_receipts().await.expect("done"), 0);
+        assert_eq!(block_records(&store, 4).await, records);
+        assert_eq!(store.logs(&q(&[], [&[], &[], &[], &[]]), 100).await.expect("read"), all);
+        let left = sqlx::query("SELECT COUNT(*) AS n FROM transactions WHERE logs IS NOT NULL OR outcome IS NOT NULL")
+            .fetch_one(&store.pool)
+            .await
+            .expect("count");
+        assert_eq!(u64_of(&left, "n").expect("n"), 0, "the old columns are cleared");
         store.close().await;
     }
 

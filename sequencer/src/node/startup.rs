@@ -64,6 +64,12 @@ impl Node {
             }
         }
 
+        // A database from before the receipts by block: move the receipts of the blocks it
+        // already holds out of their transactions' rows (once).
+        let moved = store.backfill_receipts().await?;
+        if moved > 0 {
+            info!(target: "sequencer", blocks = moved, "moved the receipts of blocks sealed before the receipts by block");
+        }
         // A database from before the log index: index the blocks it already holds (once).
         let backfilled = store.backfill_logs().await?;
         if backfilled > 0 {
