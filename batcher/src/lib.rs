@@ -727,7 +727,7 @@ impl Batcher {
     }
 
     async fn track_finality(&self) -> Result<(), BatcherError> {
-        for batch in self.store.unfinalized_batches().await? {
+        while let Some(batch) = self.store.oldest_unfinalized_batch().await? {
             let call = BatchInbox::isFinalizedCall { index: U256::from(batch.index) };
             if !l1::view(&self.provider, self.config.inbox, call).await? {
                 break;

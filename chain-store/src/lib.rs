@@ -819,11 +819,12 @@ impl Store {
         row.as_ref().map(Self::batch_of).transpose()
     }
 
-    /// Batches not yet past their challenge window, oldest first.
-    pub async fn unfinalized_batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM batches WHERE finalized = 0 ORDER BY batch_index").fetch_all(&self.pool).await?;
-        rows.iter().map(Self::batch_of).collect()
+    /// The oldest batch not yet past its challenge window.
+    pub async fn oldest_unfinalized_batch(&self) -> Result<Option<BatchRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM batches WHERE finalized = 0 ORDER BY batch_index LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Self::batch_of).transpose()
     }
 
     /// Records what one post can carry (the batcher, whenever the L1's limits change).
