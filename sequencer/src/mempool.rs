@@ -420,30 +420,41 @@ impl Mempool {
     /// Up to `max` ready transactions (consecutive nonces from each sender's committed nonce),
     /// oldest first across senders and in nonce order within a sender. Nothing is removed.
     pub fn ready(&self, state_nonce: impl Fn(&Address) -> u64, max: usize) -> Vec<PoolTx> {
-        // Each sender's run of consecutive nonces, merged by the arrival of its next one.
-        let mut runs: Vec<Vec<&PoolTx>> = Vec::new();
-        let mut heap = BinaryHeap::new();
-        for (sender, queue) in &self.senders {
-            let first = state_nonce(sender);
-            let run: Vec<&PoolTx> = (first..)
-                .zip(queue.txs.range(first..))
-                .take_while(|(expected, (nonce, _))| *expected == **nonce)
-                .map(|(_, (_, entry))| entry)
-                .collect();
-            if let Some(first) = run.first() {
-                heap.push(Reverse((first.seq, runs.len(), 0usize)));
-                runs.push(run);
+        self.ready_while(state_nonce, max, |_| true).0
+    }
+
+    /// [`Mempool::ready`] as long as `fits` takes each next one: the first it refuses ends the
+    /// selection. Also says whether a ready transaction was left out (by `max` or `fits`).
+    /// Walks only what it takes (a heap of each sender's next ready transaction), not every
+    /// transaction held.
+    pub fn ready_while(
+        &self,
+        state_nonce: impl Fn(&Address) -> u64,
+        max: usize,
+        mut fits: impl FnMut(&PoolTx) -> bool,
+    ) -> (Vec<PoolTx>, bool) {
+        // Each sender's next ready transaction, by arrival: (its seq, its nonce, the sender).
+        let queues: Vec<&Queue> = self.senders.values().collect();
+        let mut heap = BinaryHeap::with_capacity(queues.len());
+        for (i, (sender, queue)) in self.senders.iter().enumerate() {
+            let nonce = state_nonce(sender);
+            if let Some(entry) = queue.txs.get(&nonce) {
+                heap.push(Reverse((entry.seq, nonce, i)));
             }
         }
         let mut out = Vec::with_capacity(max.min(self.len()));
-        while out.len() < max {
-            let Some(Reverse((_, r, i))) = heap.pop() else { break };
-            out.push(runs[r][i].clone());
-            if let Some(next) = runs[r].get(i + 1) {
-                heap.push(Reverse((next.seq, r, i + 1)));
+        while let Some(Reverse((_, nonce, i))) = heap.pop() {
+            let queue = queues[i];
+            let Some(entry) = queue.txs.get(&nonce) else { continue };
+            if out.len() == max || !fits(entry) {
+                return (out, true);
+            }
+            out.push(entry.clone());
+            if let Some(next) = nonce.checked_add(1).and_then(|n| queue.txs.get(&n).map(|e| (e.seq, n))) {
+                heap.push(Reverse((next.0, next.1, i)));
             }
         }
-        out
+        (out, false)
     }
 
     /// Removes `hash`.
@@ -523,6 +534,26 @@ mod tests {
         assert_eq!(order, vec![b0.tx.hash(), a0.tx.hash(), a1.tx.hash()]);
         assert_eq!(pool.ready(|_| 0, 2).len(), 2, "max is respected");
         assert_eq!(pool.next_nonce(&a0.tx.sender, 0), 2);
+
+        // A selection that a bound ends says so; one that takes everything does not.
+        let (all, more) = pool.ready_while(|_| 0, 3, |_| true);
+        assert_eq!((all.len(), more), (3, false));
+        let (cut, more) = pool.ready_while(|_| 0, 2, |_| true);
+        assert_eq!((cut.len(), more), (2, true));
+        let mut taken = 0;
+        let (bounded, more) = pool.ready_while(
+            |_| 0,
+            10,
+            |_| {
+                taken += 1;
+                taken <= 2
+            },
+        );
+        let bounded: Vec<B256> = bounded.iter().map(|p| p.tx.hash()).collect();
+        assert_eq!((bounded, more), (vec![b0.tx.hash(), a0.tx.hash()], true));
+        // From a committed nonce past the held ones, nothing of sender 1 is ready.
+        let (rest, more) = pool.ready_while(|a| if *a == a0.tx.sender { 2 } else { 0 }, 10, |_| true);
+        assert_eq!((rest.iter().map(|p| p.tx.hash()).collect::<Vec<_>>(), more), (vec![b0.tx.hash()], false));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::{
     mempool::PoolTx,
     store::{IncludedTx, StatusChange, StoredBlock, StoredLog, StoredSnapshot, StoredStatus},
 };
-use alloy_primitives::{Address, B256, Bloom, map::HashSet};
+use alloy_primitives::{Address, B256, Bloom, BloomInput, map::HashSet};
 use rollup_chain_store::{BlockWrite, ConsumedEntry, QueuedEntry, WithdrawalRecord};
 use rollup_executor::{BlockEnvInput, ExecutedBlock, Overwritten, QueueResult, State, TxResult};
 use rollup_types::{BlockHeader, RecoveredTx, block::transactions_root, codec::BlockSizeBound};
@@ -50,6 +50,31 @@ struct Sealed {
     overwritten: Option<Arc<Overwritten>>,
     execution: Duration,
     state_root: Duration,
+}
+
+/// A block's logs bloom, built with one hash per distinct address and topic: the logs of a
+/// block of transfers repeat the same contracts and event signatures thousands of times, and
+/// a bloom hashes every item it takes (a keccak each).
+#[derive(Default)]
+struct BlockBloom {
+    bloom: Bloom,
+    addresses: HashSet<Address>,
+    // Apart from the addresses: an indexed address is a topic equal to the address padded to
+    // 32 bytes, a different bloom input.
+    topics: HashSet<B256>,
+}
+
+impl BlockBloom {
+    fn accrue(&mut self, log: &alloy_primitives::Log) {
+        if self.addresses.insert(log.address) {
+            self.bloom.accrue(BloomInput::Raw(log.address.as_slice()));
+        }
+        for topic in log.topics() {
+            if self.topics.insert(*topic) {
+                self.bloom.accrue(BloomInput::Raw(topic.as_slice()));
+            }
+        }
+    }
 }
 
 /// Most queue entries one block consumes (the rest wait for the next blocks, well within the
@@ -103,16 +128,19 @@ impl Node {
             }
         };
         let tip_state = lock!(self.tip.read()).1.clone();
-        let mut ready = lock!(self.mempool.lock()).ready(|a| tip_state.nonce(a), self.config.max_block_txs);
         // Every block fits one L1 post on its own: its encoding is bounded (the first
         // transaction always goes in, so a bound below one transaction cannot stop the chain).
         let max_bytes = self.max_block_bytes();
         let mut size = BlockSizeBound::new(&self.config.chain).with_queue(queue.len() as u64);
-        let fit = ready.iter().enumerate().take_while(|(i, p)| size.try_push(&p.tx.tx, max_bytes) || *i == 0).count();
-        let backlog = ready.len() >= self.config.max_block_txs
-            || fit < ready.len()
-            || queue.len() as u64 == MAX_BLOCK_QUEUE_ENTRIES;
-        ready.truncate(fit);
+        let mut first = true;
+        let fits = |p: &PoolTx| {
+            let fits = size.try_push(&p.tx.tx, max_bytes) || first;
+            first = false;
+            fits
+        };
+        let (ready, more) =
+            lock!(self.mempool.lock()).ready_while(|a| tip_state.nonce(a), self.config.max_block_txs, fits);
+        let backlog = more || queue.len() as u64 == MAX_BLOCK_QUEUE_ENTRIES;
         self.backlog.store(backlog, Ordering::Relaxed);
         // An idle chain still moves: an empty block once the interval has passed.
         let idle = self.config.empty_block_interval;
@@ -247,7 +275,7 @@ impl Node {
     fn seal_one(&self, unsealed: Unsealed, executed: ExecutedBlock) -> Sealed {
         let Unsealed { env, queue, queue_end, ready, changes, state, execution } = unsealed;
         let mut included = Vec::with_capacity(ready.len());
-        let mut bloom = Bloom::ZERO;
+        let mut bloom = BlockBloom::default();
         let mut size = BlockSizeBound::new(&self.config.chain).with_queue(queue.len() as u64);
         let mut withdrawals = Vec::new();
         let consumed: Vec<ConsumedEntry> = queue
@@ -255,7 +283,7 @@ impl Node {
             .zip(&executed.queue)
             .map(|(q, r)| {
                 for log in r.outcome().map_or(&[][..], |o| &o.logs[..]) {
-                    bloom.accrue_log(log);
+                    bloom.accrue(log);
                 }
                 if let QueueResult::Forced { hash, outcome, .. } = r {
                     withdrawals.extend(withdrawals_of(&outcome.logs, env.number, *hash));
@@ -267,7 +295,7 @@ impl Node {
             if let TxResult::Executed(out) = result {
                 size.try_push(&entry.tx.tx, usize::MAX);
                 for log in &out.logs {
-                    bloom.accrue_log(log);
+                    bloom.accrue(log);
                 }
                 withdrawals.extend(withdrawals_of(&out.logs, env.number, entry.tx.hash()));
                 included.push(IncludedTx {
@@ -288,7 +316,7 @@ impl Node {
             timestamp: env.timestamp,
             state_root: executed.state_root,
             transactions_root: transactions_root(&hashes),
-            logs_bloom: bloom,
+            logs_bloom: bloom.bloom,
             gas_used: executed.gas_used,
             queue_end: queue_end.0,
             queue_accumulator: queue_end.1,
@@ -489,4 +517,34 @@ fn withdrawals_of(logs: &[alloy_primitives::Log], block: u64, tx_hash: B256) -> 
             tx_hash,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{Bytes, Log};
+
+    /// The bloom built from distinct items is the bloom of every log, also when an emitting
+    /// address comes back as an indexed topic (padded to 32 bytes: another bloom input).
+    #[test]
+    fn a_block_bloom_hashes_each_item_once_and_equals_the_bloom_of_every_log() {
+        let token = Address::repeat_byte(0xaa);
+        let padded = |a: Address| B256::left_padding_from(a.as_slice());
+        let log = |address: Address, topics: Vec<B256>| Log::new_unchecked(address, topics, Bytes::from_static(&[1]));
+        let logs = [
+            log(token, vec![B256::repeat_byte(1), padded(Address::repeat_byte(2))]),
+            log(token, vec![B256::repeat_byte(1), padded(Address::repeat_byte(3))]),
+            log(Address::repeat_byte(2), vec![B256::repeat_byte(1), padded(token)]),
+            log(Address::repeat_byte(4), vec![]),
+        ];
+        let mut expected = Bloom::ZERO;
+        let mut built = BlockBloom::default();
+        for l in &logs {
+            expected.accrue_log(l);
+            built.accrue(l);
+        }
+        assert_eq!(built.bloom, expected);
+        assert_eq!((built.addresses.len(), built.topics.len()), (3, 4));
+        assert!(built.bloom.contains_input(BloomInput::Raw(padded(token).as_slice())));
+    }
 }
