@@ -335,11 +335,12 @@ pub(crate) fn optional_b256(row: &AnyRow, col: &str) -> Result<Option<B256>, Sto
 const BLOCK_COLUMNS: &str = "number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom, gas_used, tx_count, \
      chunk_roots, batch_bytes, queue_end, queue_accumulator";
 
-/// The columns of a transaction row that [`Store::tx_of`] reads (the receipt columns of
-/// blocks sealed before migration 0013 are not).
-const TX_COLUMNS_BY_HASH: &str =
+/// A transaction's row by hash, the columns [`Store::tx_of`] reads (not the receipt columns
+/// that blocks sealed before migration 0013 used).
+const TX_BY_HASH: &str =
     "SELECT hash, raw, sender, nonce, status, block_number, tx_index, reason FROM transactions WHERE hash = $1";
-const TX_COLUMNS_BY_BLOCK: &str = "SELECT hash, raw, sender, nonce, status, block_number, tx_index, reason \
+/// The rows of a block's transactions, in order, the same columns.
+const TXS_OF_BLOCK: &str = "SELECT hash, raw, sender, nonce, status, block_number, tx_index, reason \
      FROM transactions WHERE block_number = $1 AND status = 'included' ORDER BY tx_index";
 
 /// The chain database.
@@ -731,7 +732,7 @@ impl Store {
 
     /// The transaction with this hash.
     pub async fn transaction(&self, hash: B256) -> Result<Option<TxRecord>, StoreError> {
-        let Some(row) = sqlx::query(TX_COLUMNS_BY_HASH).bind(hash.as_slice()).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query(TX_BY_HASH).bind(hash.as_slice()).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
         let receipts = match row.try_get::<Option<i64>, _>("block_number")? {
@@ -758,7 +759,7 @@ impl Store {
     /// The included transactions of block `number`, in order.
     pub async fn block_transaction_records(&self, number: u64) -> Result<Vec<TxRecord>, StoreError> {
         let Some(number) = stored_number(number) else { return Ok(Vec::new()) };
-        let rows = sqlx::query(TX_COLUMNS_BY_BLOCK).bind(number).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(TXS_OF_BLOCK).bind(number).fetch_all(&self.pool).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
