@@ -343,6 +343,14 @@ const TX_BY_HASH: &str =
 const TXS_OF_BLOCK: &str = "SELECT hash, raw, sender, nonce, status, block_number, tx_index, reason \
      FROM transactions WHERE block_number = $1 AND status = 'included' ORDER BY tx_index";
 
+/// The block of a transaction row that is included.
+fn included_in(row: &AnyRow) -> Result<Option<i64>, StoreError> {
+    Ok(match row.try_get::<Option<i64>, _>("block_number")? {
+        Some(number) if row.try_get::<String, _>("status")? == StoredStatus::Included.as_str() => Some(number),
+        _ => None,
+    })
+}
+
 /// The chain database.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -700,14 +708,14 @@ impl Store {
 
     /// A transaction row with its receipt, read from `receipts`, its block's receipts when it
     /// is included.
-    fn tx_of(row: &AnyRow, receipts: Option<&[u8]>) -> Result<TxRecord, StoreError> {
+    fn tx_of(row: &AnyRow, receipts: Option<&receipts::BlockReceipts<'_>>) -> Result<TxRecord, StoreError> {
         let status = StoredStatus::parse(&row.try_get::<String, _>("status")?)?;
         let receipt = if status == StoredStatus::Included {
             let block_number = u64_of(row, "block_number")?;
             let index = u64_of(row, "tx_index")?;
             let receipts =
                 receipts.ok_or_else(|| StoreError::Corrupt(format!("block {block_number} has no receipts stored")))?;
-            let entry = receipts::BlockReceipts::new(receipts)?.get(usize::try_from(index).unwrap_or(usize::MAX))?;
+            let entry = receipts.get(usize::try_from(index).unwrap_or(usize::MAX))?;
             Some(StoredReceipt {
                 block_number,
                 index,
@@ -735,13 +743,31 @@ impl Store {
         let Some(row) = sqlx::query(TX_BY_HASH).bind(hash.as_slice()).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
-        let receipts = match row.try_get::<Option<i64>, _>("block_number")? {
-            Some(number) if row.try_get::<String, _>("status")? == StoredStatus::Included.as_str() => {
-                self.block_receipts(number).await?
-            }
-            _ => None,
+        let value = match included_in(&row)? {
+            Some(number) => self.block_receipts(number).await?,
+            None => None,
         };
-        Self::tx_of(&row, receipts.as_deref()).map(Some)
+        let receipts = value.as_deref().map(receipts::BlockReceipts::new).transpose()?;
+        Self::tx_of(&row, receipts.as_ref()).map(Some)
+    }
+
+    /// The transaction with this hash and, when it is included, the records of every
+    /// transaction of its block in order (itself among them): what a receipt's cumulative gas
+    /// and log positions are counted from, with the block's receipts read once.
+    pub async fn transaction_with_block(&self, hash: B256) -> Result<Option<(TxRecord, Vec<TxRecord>)>, StoreError> {
+        let Some(row) = sqlx::query(TX_BY_HASH).bind(hash.as_slice()).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let Some(number) = included_in(&row)? else { return Ok(Some((Self::tx_of(&row, None)?, Vec::new()))) };
+        let records = self.block_records(number).await?;
+        let index = u64_of(&row, "tx_index")?;
+        let record = usize::try_from(index)
+            .ok()
+            .and_then(|i| records.get(i))
+            .filter(|r| r.hash == hash)
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt(format!("block {number} has not {hash} at {index}")))?;
+        Ok(Some((record, records)))
     }
 
     /// The `receipts` value of a stored block number.
@@ -759,12 +785,17 @@ impl Store {
     /// The included transactions of block `number`, in order.
     pub async fn block_transaction_records(&self, number: u64) -> Result<Vec<TxRecord>, StoreError> {
         let Some(number) = stored_number(number) else { return Ok(Vec::new()) };
+        self.block_records(number).await
+    }
+
+    async fn block_records(&self, number: i64) -> Result<Vec<TxRecord>, StoreError> {
         let rows = sqlx::query(TXS_OF_BLOCK).bind(number).fetch_all(&self.pool).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let receipts = self.block_receipts(number).await?;
-        rows.iter().map(|row| Self::tx_of(row, receipts.as_deref())).collect()
+        let value = self.block_receipts(number).await?;
+        let receipts = value.as_deref().map(receipts::BlockReceipts::new).transpose()?;
+        rows.iter().map(|row| Self::tx_of(row, receipts.as_ref())).collect()
     }
 
     /// Records a batch posted to L1 (idempotent on the index).

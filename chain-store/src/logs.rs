@@ -368,6 +368,13 @@ mod tests {
         assert_eq!(store.backfill_logs().await.expect("done"), 0);
         assert_eq!(store.logs(&q(&[0xa], [&[], &[], &[], &[]]), 100).await.expect("read"), by_address);
 
+        // A transaction read with its block: the block's records, itself among them.
+        let (record, block) = store.transaction_with_block(B256::repeat_byte(2)).await.expect("read").expect("found");
+        assert_eq!(block, store.block_transaction_records(1).await.expect("records"));
+        assert_eq!(record, block[1]);
+        assert_eq!(record.receipt.as_ref().map(|r| r.logs.len()), Some(2));
+        assert!(store.transaction_with_block(B256::repeat_byte(9)).await.expect("read").is_none());
+
         // A database from before the receipts by block (each receipt in its transaction's row)
         // has them moved into the blocks' values at start, and reads the same.
         let records: Vec<_> = block_records(&store, 4).await;

@@ -294,11 +294,12 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             None => Ok(Value::Null),
         },
         EthRequest::GetTransactionReceipt(hash) => {
-            let Some(record) = node.store().transaction(hash).await? else { return Ok(Value::Null) };
+            let Some((record, siblings)) = node.store().transaction_with_block(hash).await? else {
+                return Ok(Value::Null);
+            };
             dropped(&record)?;
             let Some(receipt) = &record.receipt else { return Ok(Value::Null) };
             let Some(block) = node.store().block(receipt.block_number).await? else { return Ok(Value::Null) };
-            let siblings = node.store().block_transaction_records(receipt.block_number).await?;
             to_json(rpc_receipt(&record, receipt, &block, &siblings)?)
         }
         EthRequest::GetBlock(id, full) => {
@@ -389,12 +390,11 @@ async fn send_sync(node: &Node, raw: &str, timeout: Option<u64>) -> Result<Value
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(timeout_ms);
     let mut gap_checked = false;
     loop {
-        if let Some(record) = node.store().transaction(hash).await? {
+        if let Some((record, siblings)) = node.store().transaction_with_block(hash).await? {
             dropped(&record)?;
             if let Some(receipt) = &record.receipt
                 && let Some(block) = node.store().block(receipt.block_number).await?
             {
-                let siblings = node.store().block_transaction_records(receipt.block_number).await?;
                 return to_json(rpc_receipt(&record, receipt, &block, &siblings)?);
             }
         }
