@@ -770,6 +770,13 @@ impl Store {
         Ok(Some((record, records)))
     }
 
+    /// Where a backfill (`log_backfill`, `receipts_backfill`) stands: the blocks below this
+    /// number are still to do (0: nothing left, or a database that never needed it).
+    pub(crate) async fn backfill_below(&self, table: &'static str) -> Result<u64, StoreError> {
+        let row = sqlx::query(&format!("SELECT below FROM {table}")).fetch_optional(&self.pool).await?;
+        row.map_or(Ok(0), |row| u64_of(&row, "below"))
+    }
+
     /// The `receipts` value of a stored block number.
     async fn block_receipts(&self, number: i64) -> Result<Option<Vec<u8>>, StoreError> {
         let row = sqlx::query("SELECT receipts FROM blocks WHERE number = $1")

@@ -123,11 +123,7 @@ impl Store {
     /// database created with it has none to do), newest first, each block in one database
     /// transaction with the progress. Returns how many blocks it indexed.
     pub async fn backfill_logs(&self) -> Result<u64, StoreError> {
-        let row = sqlx::query("SELECT below FROM log_backfill").fetch_optional(&self.pool).await?;
-        let mut below = match row {
-            Some(row) => u64_of(&row, "below")?,
-            None => 0,
-        };
+        let mut below = self.backfill_below("log_backfill").await?;
         let mut indexed = 0;
         while below > 0 {
             let number = below - 1;

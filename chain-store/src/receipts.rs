@@ -193,11 +193,7 @@ impl Store {
     /// none to move), newest first, each block in one database transaction with the progress.
     /// Returns how many blocks it moved.
     pub async fn backfill_receipts(&self) -> Result<u64, StoreError> {
-        let row = sqlx::query("SELECT below FROM receipts_backfill").fetch_optional(&self.pool).await?;
-        let mut below = match row {
-            Some(row) => u64_of(&row, "below")?,
-            None => 0,
-        };
+        let mut below = self.backfill_below("receipts_backfill").await?;
         let mut moved = 0;
         while below > 0 {
             let number = i64_of(below - 1)?;
