@@ -434,9 +434,9 @@ impl Mempool {
         mut fits: impl FnMut(&PoolTx) -> bool,
     ) -> (Vec<PoolTx>, bool) {
         // Each sender's next ready transaction, by arrival: (its seq, its nonce, the sender).
-        let queues: Vec<&Queue> = self.senders.values().collect();
+        let queues: Vec<(&Address, &Queue)> = self.senders.iter().collect();
         let mut heap = BinaryHeap::with_capacity(queues.len());
-        for (i, (sender, queue)) in self.senders.iter().enumerate() {
+        for (i, (sender, queue)) in queues.iter().enumerate() {
             let nonce = state_nonce(sender);
             if let Some(entry) = queue.txs.get(&nonce) {
                 heap.push(Reverse((entry.seq, nonce, i)));
@@ -444,7 +444,7 @@ impl Mempool {
         }
         let mut out = Vec::with_capacity(max.min(self.len()));
         while let Some(Reverse((_, nonce, i))) = heap.pop() {
-            let queue = queues[i];
+            let queue = queues[i].1;
             let Some(entry) = queue.txs.get(&nonce) else { continue };
             if out.len() == max || !fits(entry) {
                 return (out, true);
