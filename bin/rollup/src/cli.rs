@@ -65,6 +65,10 @@ enum BenchCommand {
     /// overwrites, then reads at the oldest kept block and builds and moves a state-proof
     /// tree between blocks: what keeping recent states costs.
     History(HistoryBenchArgs),
+    /// Admits transactions into the chain store in group commits and includes them in block
+    /// commits, on a fresh SQLite file or PostgreSQL database, and reports what each costs
+    /// per transaction: the database's share of the whole path.
+    Store(StoreBenchArgs),
     /// Fires signed transactions at a running sequencer's HTTP API and reports accepted and
     /// included throughput and inclusion latency.
     Load(LoadBenchArgs),
@@ -328,6 +332,29 @@ struct HistoryBenchArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// Passes of each kind, alternating; the fastest is kept.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct StoreBenchArgs {
+    /// Transactions admitted, then included.
+    #[arg(long, default_value_t = 200_000)]
+    txs: usize,
+    /// Transactions per admission group commit.
+    #[arg(long, default_value_t = 500)]
+    group: usize,
+    /// Transactions per block.
+    #[arg(long = "block-size", default_value_t = 1_300)]
+    block_size: usize,
+    /// Use a fresh database on the PostgreSQL server of the tests (ROLLUP_TEST_POSTGRES_URL,
+    /// else 127.0.0.1:5432) instead of a SQLite file.
+    #[arg(long)]
+    postgres: bool,
+    /// Runs, each on a fresh database.
     #[arg(long, default_value_t = 3)]
     runs: usize,
     /// Print the report as JSON.
@@ -1045,6 +1072,17 @@ impl Cli {
                     runs: args.runs,
                 };
                 let report = tokio::task::spawn_blocking(move || bench.run()).await??;
+                print_report(&report, args.json)
+            }
+            Command::Bench(BenchCommand::Store(args)) => {
+                let bench = crate::store_bench::StoreBench {
+                    txs: args.txs,
+                    group: args.group,
+                    block_size: args.block_size,
+                    postgres: args.postgres,
+                    runs: args.runs,
+                };
+                let report = bench.run().await?;
                 print_report(&report, args.json)
             }
             Command::Bench(BenchCommand::Codec(args)) => {

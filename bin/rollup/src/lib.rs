@@ -15,4 +15,5 @@ pub mod hostile;
 pub mod load;
 pub mod post_bench;
 pub mod proof_bench;
+pub mod store_bench;
 pub mod tree_bench;
