@@ -363,6 +363,37 @@ fn rows_per_statement(backend: Backend, columns: usize) -> usize {
     (backend.max_params() / columns).min(1_000)
 }
 
+/// Columns [`bind_pending`] binds per row.
+const PENDING_COLUMNS: usize = 6;
+
+/// A query of the chain store, its parameters bound.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// The statement that records `rows` rows as pending (see [`Store::insert_pending`]).
+fn pending_sql(backend: Backend, rows: usize) -> String {
+    format!(
+        "INSERT INTO transactions (hash, raw, sender, nonce, received_seq, received_at, status) {}
+         ON CONFLICT (hash) DO UPDATE SET status = 'pending', reason = NULL,
+             received_seq = excluded.received_seq, received_at = excluded.received_at
+         WHERE transactions.status IN ('rejected', 'replaced', 'evicted')",
+        values_clause(backend, rows, PENDING_COLUMNS, ", 'pending'")
+    )
+}
+
+/// [`pending_sql`] with `rows` bound.
+fn bind_pending<'q>(mut query: AnyQuery<'q>, rows: &[&'q PendingRow]) -> Result<AnyQuery<'q>, StoreError> {
+    for r in rows {
+        query = query
+            .bind(r.hash.as_slice())
+            .bind(r.raw.as_ref())
+            .bind(r.sender.as_slice())
+            .bind(i64_of(r.nonce)?)
+            .bind(i64_of(r.seq)?)
+            .bind(i64_of(r.received_at)?);
+    }
+    Ok(query)
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `url` (`sqlite://path`, `sqlite::memory:`
     /// or `postgres://…`) and applies the migrations.
@@ -392,33 +423,27 @@ impl Store {
     /// commit). A transaction already pending or included is left alone; one that had been
     /// rejected, replaced or evicted becomes pending again.
     pub async fn insert_pending(&self, rows: &[PendingRow]) -> Result<(), StoreError> {
-        const COLUMNS: usize = 6;
         if rows.is_empty() {
             return Ok(());
         }
         // PostgreSQL refuses a statement that would upsert one row twice.
         let mut seen: alloy_primitives::map::HashSet<B256> = Default::default();
         let rows: Vec<&PendingRow> = rows.iter().filter(|r| seen.insert(r.hash)).collect();
+        let per_statement = self.backend().max_params() / PENDING_COLUMNS;
+        if rows.len() <= per_statement {
+            // A group that one statement holds is that statement alone, its own transaction:
+            // SQLite then keeps no statement journal (inside a longer transaction, a copy of
+            // every page the statement changes, to undo it alone), and the hash index changes
+            // a page at a random place for nearly every row. BENCHMARKS.md, "The chain
+            // store's writes".
+            let sql = pending_sql(self.backend(), rows.len());
+            bind_pending(sqlx::query(&sql), &rows)?.execute(self.db.writer()).await?;
+            return Ok(());
+        }
         let mut tx = self.db.writer().begin().await?;
-        for chunk in rows.chunks(rows_per_statement(self.backend(), COLUMNS)) {
-            let sql = format!(
-                "INSERT INTO transactions (hash, raw, sender, nonce, received_seq, received_at, status) {}
-                 ON CONFLICT (hash) DO UPDATE SET status = 'pending', reason = NULL,
-                     received_seq = excluded.received_seq, received_at = excluded.received_at
-                 WHERE transactions.status IN ('rejected', 'replaced', 'evicted')",
-                values_clause(self.backend(), chunk.len(), COLUMNS, ", 'pending'")
-            );
-            let mut query = sqlx::query(&sql);
-            for r in chunk {
-                query = query
-                    .bind(r.hash.as_slice())
-                    .bind(r.raw.as_ref())
-                    .bind(r.sender.as_slice())
-                    .bind(i64_of(r.nonce)?)
-                    .bind(i64_of(r.seq)?)
-                    .bind(i64_of(r.received_at)?);
-            }
-            query.execute(&mut *tx).await?;
+        for chunk in rows.chunks(per_statement) {
+            let sql = pending_sql(self.backend(), chunk.len());
+            bind_pending(sqlx::query(&sql), chunk)?.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -938,6 +963,57 @@ mod tests {
         for cut in [1, 35, 46, body.len() - 1] {
             assert!(decode_block_body(&body.slice(..cut)).is_err(), "truncated at {cut}");
         }
+    }
+
+    /// Row `i` of the group-commit test.
+    fn pending_row(i: u64, seq: u64) -> PendingRow {
+        PendingRow {
+            hash: alloy_primitives::keccak256(i.to_be_bytes()),
+            raw: Bytes::from(i.to_be_bytes().to_vec()),
+            sender: Address::repeat_byte(1),
+            nonce: i,
+            seq,
+            received_at: 1,
+        }
+    }
+
+    /// A group commit writes each row once, whether one statement holds the group (its own
+    /// transaction) or it needs several (past the parameter limit, in one transaction); a row
+    /// already pending keeps its arrival number, and a rejected one becomes pending again
+    /// with its new one.
+    async fn group_commits_write_every_row_once(url: &str) {
+        let store = Store::open(url).await.expect("opens");
+        let limit = store.backend().max_params() / PENDING_COLUMNS;
+        let mut big: Vec<PendingRow> = (0..limit as u64 + 7).map(|i| pending_row(i, i)).collect();
+        big.push(pending_row(3, 999_999));
+        store.insert_pending(&big).await.expect("several statements");
+        let small: Vec<PendingRow> = (0..5).map(|i| pending_row(1_000_000 + i, 1_000_000 + i)).collect();
+        store.insert_pending(&small).await.expect("one statement");
+        let again = [pending_row(4, 2_000_000), pending_row(5, 2_000_001)];
+        let rejected = StatusChange { hash: again[1].hash, status: StoredStatus::Rejected, reason: "test".into() };
+        store.set_status(&[rejected]).await.expect("rejected");
+        store.insert_pending(&again).await.expect("again");
+        let pending = store.pending().await.expect("read");
+        assert_eq!(pending.len(), limit + 7 + 5);
+        let seq_of = |i: u64| pending.iter().find(|(raw, _)| raw[..] == i.to_be_bytes()).map(|(_, seq)| *seq);
+        assert_eq!(seq_of(3), Some(3), "a copy in the same group is written once, as its first");
+        assert_eq!(seq_of(4), Some(4), "a row already pending keeps its arrival number");
+        assert_eq!(seq_of(5), Some(2_000_001), "a rejected row is pending again, under its new number");
+        assert_eq!(seq_of(1_000_004), Some(1_000_004));
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn group_commits_write_every_row_once_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        group_commits_write_every_row_once(&format!("sqlite://{}", dir.path().join("chain.sqlite").display())).await;
+    }
+
+    #[tokio::test]
+    async fn group_commits_write_every_row_once_on_postgres() {
+        let Some(db) = rollup_db::testing::PostgresTestDb::create("group_commits").await else { return };
+        group_commits_write_every_row_once(db.url()).await;
+        db.drop_database().await.expect("dropped");
     }
 
     #[tokio::test]
