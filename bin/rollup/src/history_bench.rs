@@ -1,14 +1,15 @@
 //! `rollup bench history`: what keeping the states of recent blocks costs (docs/api.md
 //! §3.0f). The same workload runs through the pipelined parallel path with and without the
-//! executor recording what each block overwrites (alternating, the fastest pass of each
-//! kept); then, on the recorded pass, reads through the records of the last blocks, a state
+//! executor recording what each block overwrites, and with each block's state held by a
+//! reader while the next block applies, as the sequencer's calls and unsealed blocks hold it
+//! (alternating, the fastest pass of each kept); then, on the recorded pass, reads through the records of the last blocks, a state
 //! proof tree built from the head's state, and that tree moved back and forward between
 //! blocks, each checked against the block's state root.
 
 use crate::bench::{ExecutorBench, Prepared, Workload};
 use alloy_primitives::{Address, B256};
 use anyhow::{Result, ensure};
-use rollup_executor::{ExecutedBlock, Executor, KeyPrediction, Overwritten, ParallelConfig, StateAt};
+use rollup_executor::{ExecutedBlock, Executor, KeyPrediction, Overwritten, ParallelConfig, Pipeline, StateAt};
 use serde::Serialize;
 use std::{
     fmt,
@@ -46,6 +47,9 @@ pub struct HistoryReport {
     pub plain_tx_per_sec: f64,
     /// Transactions per second with recording.
     pub recording_tx_per_sec: f64,
+    /// Transactions per second without recording, each block's state held (a copy of the
+    /// `Arc`) until the next block has been applied.
+    pub holding_tx_per_sec: f64,
     /// Keys recorded per block (mean).
     pub keys_per_block: f64,
     /// Microseconds per nonce read through the records of every block but the first (the
@@ -83,18 +87,39 @@ impl HistoryBench {
             let out = executor.execute_blocks(&blocks);
             (started.elapsed(), out, executor)
         };
-        let (mut plain, mut recording) = (Duration::MAX, Duration::MAX);
+        // The same pipeline block by block, a reader holding the state after each block until
+        // the next one is in.
+        let holding = |executor: Executor| {
+            let mut pipeline = Pipeline::new(executor);
+            let started = Instant::now();
+            let mut held = None;
+            let mut done = 0;
+            for &(env, _, txs) in &blocks {
+                done += pipeline.push(env, txs).len();
+                held = Some(pipeline.state());
+            }
+            done += pipeline.flush().into_iter().count();
+            let wall = started.elapsed();
+            drop(held);
+            (wall, done)
+        };
+        let (mut plain, mut recording, mut held) = (Duration::MAX, Duration::MAX, Duration::MAX);
         let mut recorded: Option<(Vec<ExecutedBlock>, Executor)> = None;
         for run in 0..self.runs.max(1) {
-            let order = if run % 2 == 0 { [false, true] } else { [true, false] };
-            for record in order {
-                let executor = if record { parallel.clone().recording_overwritten() } else { parallel.clone() };
-                let (wall, out, executor) = pass(executor);
-                if record {
-                    recording = recording.min(wall);
-                    recorded = Some((out, executor));
-                } else {
-                    plain = plain.min(wall);
+            let order = if run % 2 == 0 { [0, 1, 2] } else { [2, 1, 0] };
+            for kind in order {
+                match kind {
+                    0 => plain = plain.min(pass(parallel.clone()).0),
+                    1 => {
+                        let (wall, out, executor) = pass(parallel.clone().recording_overwritten());
+                        recording = recording.min(wall);
+                        recorded = Some((out, executor));
+                    }
+                    _ => {
+                        let (wall, done) = holding(parallel.clone());
+                        ensure!(done == blocks.len(), "the holding pass completed {done} of {} blocks", blocks.len());
+                        held = held.min(wall);
+                    }
                 }
             }
         }
@@ -150,6 +175,7 @@ impl HistoryBench {
             leaves,
             plain_tx_per_sec: txs.len() as f64 / plain.as_secs_f64(),
             recording_tx_per_sec: txs.len() as f64 / recording.as_secs_f64(),
+            holding_tx_per_sec: txs.len() as f64 / held.as_secs_f64(),
             keys_per_block: records.iter().map(|r| r.len()).sum::<usize>() as f64 / n as f64,
             read_oldest_us,
             tree_build_ms,
@@ -173,6 +199,12 @@ impl fmt::Display for HistoryReport {
             self.recording_tx_per_sec,
             (self.recording_tx_per_sec / self.plain_tx_per_sec - 1.0) * 100.0,
             self.keys_per_block
+        )?;
+        writeln!(
+            f,
+            "executor, each block's state held by a reader until the next is applied: {:.0} tx/s ({:+.1} %)",
+            self.holding_tx_per_sec,
+            (self.holding_tx_per_sec / self.plain_tx_per_sec - 1.0) * 100.0
         )?;
         writeln!(f, "a nonce read through {} records: {:.3} µs", self.blocks - 1, self.read_oldest_us)?;
         write!(
