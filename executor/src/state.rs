@@ -17,7 +17,10 @@ use rollup_types::{
     chain::MULTICALL3,
     keys,
 };
-use std::{convert::Infallible, sync::LazyLock};
+use std::{
+    convert::Infallible,
+    sync::{Arc, LazyLock},
+};
 
 /// Code served at an address, with its hash.
 struct Served {
@@ -76,13 +79,19 @@ struct Parted<K, V> {
     parts: Vec<HashMap<K, V>>,
 }
 
+impl<K, V> Default for Parted<K, V> {
+    fn default() -> Self {
+        Self { parts: (0..PARTS).map(|_| HashMap::default()).collect() }
+    }
+}
+
 impl<K: PartKey, V: Copy> Parted<K, V> {
     fn new(entries: impl IntoIterator<Item = (K, V)>) -> Self {
-        let mut parts: Vec<HashMap<K, V>> = (0..PARTS).map(|_| HashMap::default()).collect();
+        let mut map = Self::default();
         for (k, v) in entries {
-            parts[k.part()].insert(k, v);
+            map.parts[k.part()].insert(k, v);
         }
-        Self { parts }
+        map
     }
 
     fn get(&self, key: &K) -> Option<&V> {
@@ -92,13 +101,107 @@ impl<K: PartKey, V: Copy> Parted<K, V> {
     fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.parts.iter().flat_map(HashMap::iter)
     }
+
+    fn len(&self) -> usize {
+        self.parts.iter().map(HashMap::len).sum()
+    }
 }
 
-/// The committed L2 state.
-#[derive(Clone, Debug)]
-pub struct State {
+/// What a zero written to a map means there: the key is absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Zeros {
+    /// Remove the key (a map that holds every key it knows).
+    Remove,
+    /// Keep the zero (a map of changes over another: the zero hides the older value).
+    Keep,
+}
+
+/// The maps of a state: account nonces and the system contract's storage. A zero nonce or
+/// slot is an absent one.
+#[derive(Clone, Debug, Default)]
+struct Maps {
     nonces: Parted<Address, u64>,
     storage: Parted<U256, U256>,
+}
+
+impl Maps {
+    fn len(&self) -> usize {
+        self.nonces.len() + self.storage.len()
+    }
+
+    /// Applies `layers` in order (later layers win) on the calling thread.
+    fn apply(&mut self, layers: &[Changes], zeros: Zeros) {
+        apply_to_parts(&mut self.nonces.parts, &mut self.storage.parts, 0, layers, zeros);
+    }
+
+    /// [`Self::apply`] on the current rayon pool, as `tasks` tasks that each own a range of
+    /// the maps' parts and take their keys from every layer.
+    fn apply_parallel(&mut self, layers: &[Changes], tasks: usize, zeros: Zeros) {
+        use rayon::prelude::*;
+        let per_task = PARTS.div_ceil(tasks.clamp(1, PARTS));
+        self.nonces
+            .parts
+            .par_chunks_mut(per_task)
+            .zip(self.storage.parts.par_chunks_mut(per_task))
+            .enumerate()
+            .for_each(|(t, (nonces, storage))| apply_to_parts(nonces, storage, t * per_task, layers, zeros));
+    }
+
+    /// Writes `changes` (a map of changes over this one, zeros kept) into this map, part by
+    /// part; on the current rayon pool when `parallel`.
+    fn fold(&mut self, changes: &Maps, parallel: bool) {
+        fn part<K: std::hash::Hash + Eq + Copy, V: Copy + Default + PartialEq>(
+            into: &mut HashMap<K, V>,
+            from: &HashMap<K, V>,
+        ) {
+            for (k, v) in from {
+                if *v == V::default() {
+                    into.remove(k);
+                } else {
+                    into.insert(*k, *v);
+                }
+            }
+        }
+        if parallel {
+            use rayon::prelude::*;
+            self.nonces.parts.par_iter_mut().zip(&changes.nonces.parts).for_each(|(i, f)| part(i, f));
+            self.storage.parts.par_iter_mut().zip(&changes.storage.parts).for_each(|(i, f)| part(i, f));
+        } else {
+            self.nonces.parts.iter_mut().zip(&changes.nonces.parts).for_each(|(i, f)| part(i, f));
+            self.storage.parts.iter_mut().zip(&changes.storage.parts).for_each(|(i, f)| part(i, f));
+        }
+    }
+}
+
+/// When the changes over a shared base are folded into a copy of it: once the changes hold
+/// `c` entries with `c² ≥ FOLD_SCALE × n` or `c ≥ n / 8`, `n` the base's entries. Each block
+/// copies the changes (the state is copied whenever a reader holds the previous one: at every
+/// block in the sequencer), and each fold copies the base, so with `w` new keys a block the
+/// cost per block is about `c/2 + n·w/c`, least at `c = √(2nw)`; `FOLD_SCALE` is that for
+/// blocks of about 4,000 changed keys (a block of 1,300 transfers). The second bound keeps
+/// the changes small beside the base, so that most reads look up one map: below about
+/// 500,000 entries (`n/8 ≤ √(8192·n)`) it is the one that applies, and a small state is
+/// copied at nearly every block, as a copy of it is cheap.
+const FOLD_SCALE: usize = 8_192;
+
+/// The committed L2 state.
+///
+/// A copy of the state is cheap whatever its size: the nonces and storage sit in a base that
+/// copies share and in the changes made since, which a copy copies; the changes are folded
+/// into the base in place while no copy shares it, else into a copy of it once they are
+/// large enough to be worth it ([`FOLD_SCALE`]). Readers that hold the state of a block while
+/// the next one is applied (the sequencer's calls, its blocks waiting to be sealed) thus cost
+/// a fraction of the state per block instead of all of it.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// The nonces and storage as of some block, shared by the copies made since.
+    base: Arc<Maps>,
+    /// What changed since `base`, zeros kept: read first.
+    recent: Maps,
+    /// Entries of `base`.
+    base_len: usize,
+    /// Entries of `recent`.
+    recent_len: usize,
     code: Bytecode,
     code_hash: B256,
 }
@@ -112,27 +215,55 @@ impl State {
     /// A state from its parts (a restored snapshot).
     pub(crate) fn from_parts(code: Bytecode, nonces: HashMap<Address, u64>, storage: HashMap<U256, U256>) -> Self {
         let code_hash = code.hash_slow();
-        Self { nonces: Parted::new(nonces), storage: Parted::new(storage), code, code_hash }
+        let base = Maps {
+            nonces: Parted::new(nonces.into_iter().filter(|(_, n)| *n != 0)),
+            storage: Parted::new(storage.into_iter().filter(|(_, v)| !v.is_zero())),
+        };
+        Self { base_len: base.len(), base: Arc::new(base), recent: Maps::default(), recent_len: 0, code, code_hash }
     }
 
     /// Every account with a nonce, in no particular order.
     pub fn nonces(&self) -> impl Iterator<Item = (Address, u64)> + '_ {
-        self.nonces.iter().map(|(a, n)| (*a, *n))
+        let recent = &self.recent.nonces;
+        self.base
+            .nonces
+            .iter()
+            .filter(move |(a, _)| recent.get(a).is_none())
+            .chain(recent.iter())
+            .filter(|(_, n)| **n != 0)
+            .map(|(a, n)| (*a, *n))
     }
 
-    /// Every storage slot of the system contract, in no particular order.
+    /// Every non-zero storage slot of the system contract, in no particular order.
     pub fn slots(&self) -> impl Iterator<Item = (U256, U256)> + '_ {
-        self.storage.iter().map(|(k, v)| (*k, *v))
+        let recent = &self.recent.storage;
+        self.base
+            .storage
+            .iter()
+            .filter(move |(k, _)| recent.get(k).is_none())
+            .chain(recent.iter())
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(k, v)| (*k, *v))
     }
 
     /// The nonce of `account`.
     pub fn nonce(&self, account: &Address) -> u64 {
-        self.nonces.get(account).copied().unwrap_or(0)
+        if self.recent_len != 0
+            && let Some(n) = self.recent.nonces.get(account)
+        {
+            return *n;
+        }
+        self.base.nonces.get(account).copied().unwrap_or(0)
     }
 
     /// A storage slot of the system contract (equivalently, a state-tree key).
     pub fn storage(&self, slot: &U256) -> U256 {
-        self.storage.get(slot).copied().unwrap_or_default()
+        if self.recent_len != 0
+            && let Some(v) = self.recent.storage.get(slot)
+        {
+            return *v;
+        }
+        self.base.storage.get(slot).copied().unwrap_or_default()
     }
 
     /// The runtime code of the system contract.
@@ -154,47 +285,57 @@ impl State {
 
     /// Every state-tree leaf of this state: storage slots and non-zero nonces.
     pub fn leaves(&self) -> Vec<(B256, B256)> {
-        let storage = self.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| ((*k).into(), (*v).into()));
-        let nonces = self.nonces.iter().filter(|(_, n)| **n != 0).map(|(a, n)| (keys::nonce(a), U256::from(*n).into()));
+        let storage = self.slots().map(|(k, v)| (k.into(), v.into()));
+        let nonces = self.nonces().map(|(a, n)| (keys::nonce(&a), U256::from(n).into()));
         storage.chain(nonces).collect()
     }
 
     /// Puts back values that changes overwrote: a zero nonce or slot is an absent one.
     pub(crate) fn restore(&mut self, old: &Changes) {
-        for (account, nonce) in &old.nonces {
-            let part = &mut self.nonces.parts[account.part()];
-            if *nonce == 0 {
-                part.remove(account);
-            } else {
-                part.insert(*account, *nonce);
-            }
-        }
-        for (slot, value) in &old.storage {
-            let part = &mut self.storage.parts[slot.part()];
-            if value.is_zero() {
-                part.remove(slot);
-            } else {
-                part.insert(*slot, *value);
-            }
-        }
+        self.apply(std::slice::from_ref(old));
     }
 
-    /// Applies a block's changes, `layers` in order (later layers win).
+    /// Applies a block's changes, `layers` in order (later layers win), on the calling thread.
     pub(crate) fn apply(&mut self, layers: &[Changes]) {
-        apply_to_parts(&mut self.nonces.parts, &mut self.storage.parts, 0, layers);
+        self.write(layers, None);
     }
 
     /// [`Self::apply`] on the current rayon pool, as `tasks` tasks that each own a range of
     /// the maps' parts and take their keys from every layer.
     pub(crate) fn apply_parallel(&mut self, layers: &[Changes], tasks: usize) {
-        use rayon::prelude::*;
-        let per_task = PARTS.div_ceil(tasks.clamp(1, PARTS));
-        self.nonces
-            .parts
-            .par_chunks_mut(per_task)
-            .zip(self.storage.parts.par_chunks_mut(per_task))
-            .enumerate()
-            .for_each(|(t, (nonces, storage))| apply_to_parts(nonces, storage, t * per_task, layers));
+        self.write(layers, Some(tasks));
+    }
+
+    /// Applies `layers`: into the base when nothing else holds it (the changes made since
+    /// folded in first), else into the changes, folded into a copy of the base once large.
+    fn write(&mut self, layers: &[Changes], tasks: Option<usize>) {
+        let recent = std::mem::take(&mut self.recent);
+        if let Some(base) = Arc::get_mut(&mut self.base) {
+            if self.recent_len != 0 {
+                base.fold(&recent, tasks.is_some());
+            }
+            match tasks {
+                Some(tasks) => base.apply_parallel(layers, tasks, Zeros::Remove),
+                None => base.apply(layers, Zeros::Remove),
+            }
+            self.base_len = base.len();
+            self.recent_len = 0;
+            return;
+        }
+        self.recent = recent;
+        match tasks {
+            Some(tasks) => self.recent.apply_parallel(layers, tasks, Zeros::Keep),
+            None => self.recent.apply(layers, Zeros::Keep),
+        }
+        self.recent_len = self.recent.len();
+        let c = self.recent_len;
+        if c.saturating_mul(c) >= FOLD_SCALE.saturating_mul(self.base_len) || c.saturating_mul(8) >= self.base_len {
+            let recent = std::mem::take(&mut self.recent);
+            let base = Arc::make_mut(&mut self.base);
+            base.fold(&recent, tasks.is_some());
+            self.base_len = base.len();
+            self.recent_len = 0;
+        }
     }
 
     fn system_account(&self, code: &Bytecode) -> AccountInfo {
@@ -296,24 +437,30 @@ impl DatabaseRef for State {
 }
 
 /// Applies the changes of `layers`, in order, whose keys fall in the parts `first..` held
-/// by `nonces` and `storage` (the same range of both maps); a zero slot value deletes.
+/// by `nonces` and `storage` (the same range of both maps); a zero removes the key or is
+/// kept, as `zeros` says.
 fn apply_to_parts(
     nonces: &mut [HashMap<Address, u64>],
     storage: &mut [HashMap<U256, U256>],
     first: usize,
     layers: &[Changes],
+    zeros: Zeros,
 ) {
     // The index of a key's part in the slices, if they hold it.
     let mine = |part: usize, held: usize| Some(part.wrapping_sub(first)).filter(|i| *i < held);
     for layer in layers {
         for (account, nonce) in &layer.nonces {
             if let Some(i) = mine(account.part(), nonces.len()) {
-                nonces[i].insert(*account, *nonce);
+                if *nonce == 0 && zeros == Zeros::Remove {
+                    nonces[i].remove(account);
+                } else {
+                    nonces[i].insert(*account, *nonce);
+                }
             }
         }
         for (slot, value) in &layer.storage {
             if let Some(i) = mine(slot.part(), storage.len()) {
-                if value.is_zero() {
+                if value.is_zero() && zeros == Zeros::Remove {
                     storage[i].remove(slot);
                 } else {
                     storage[i].insert(*slot, *value);
@@ -515,7 +662,7 @@ impl<'a> Overlay<'a> {
                 return Some(*n);
             }
         }
-        self.base.nonces.get(account).copied()
+        Some(self.base.nonce(account)).filter(|n| *n != 0)
     }
 
     fn slot(&self, slot: &U256) -> U256 {
@@ -677,6 +824,158 @@ mod tests {
             assert!(seen.insert(key.fingerprint()), "{key:?} collides");
         }
         assert_eq!(Touched::Slot(U256::from(7)).fingerprint(), Touched::Slot(U256::from(7)).fingerprint());
+    }
+
+    /// The nonces and slots a state must hold, kept by applying the same changes to plain
+    /// ordered maps.
+    #[derive(Clone, Default, PartialEq, Debug)]
+    struct Model {
+        nonces: std::collections::BTreeMap<Address, u64>,
+        slots: std::collections::BTreeMap<U256, U256>,
+    }
+
+    impl Model {
+        fn apply(&mut self, layers: &[Changes]) {
+            for layer in layers {
+                for (a, n) in &layer.nonces {
+                    if *n == 0 {
+                        self.nonces.remove(a)
+                    } else {
+                        self.nonces.insert(*a, *n)
+                    };
+                }
+                for (k, v) in &layer.storage {
+                    if v.is_zero() {
+                        self.slots.remove(k)
+                    } else {
+                        self.slots.insert(*k, *v)
+                    };
+                }
+            }
+        }
+
+        /// Asserts that `state` holds exactly this, through its iterators and its reads, the
+        /// keys `written` included (deleted ones read as absent).
+        fn check(&self, state: &State, written: &[Changes], what: &str) {
+            let nonces: std::collections::BTreeMap<_, _> = state.nonces().collect();
+            let slots: std::collections::BTreeMap<_, _> = state.slots().collect();
+            assert_eq!(nonces, self.nonces, "{what}: nonces");
+            assert_eq!(slots, self.slots, "{what}: slots");
+            assert_eq!(state.leaves().len(), self.nonces.len() + self.slots.len(), "{what}: leaves");
+            let nonces = self.nonces.keys().chain(written.iter().flat_map(|l| l.nonces.keys()));
+            for a in nonces {
+                assert_eq!(state.nonce(a), self.nonces.get(a).copied().unwrap_or(0), "{what}: nonce of {a}");
+            }
+            let slots = self.slots.keys().chain(written.iter().flat_map(|l| l.storage.keys()));
+            for k in slots {
+                assert_eq!(state.storage(k), self.slots.get(k).copied().unwrap_or_default(), "{what}: slot {k}");
+            }
+        }
+    }
+
+    /// Distinct keys the blocks of [`block_layers`] write.
+    const BLOCK_KEYS: u64 = 30_000;
+
+    /// The `i`th account and slot the blocks write.
+    fn block_key(i: u64) -> (Address, U256) {
+        let word = alloy_primitives::keccak256(i.to_be_bytes());
+        (Address::from_word(word), U256::from_be_bytes(word.0) >> 8)
+    }
+
+    /// A block's changes: two layers of 200 slots and 20 nonces each, a tenth of them zero.
+    fn block_layers(seed: u64) -> Vec<Changes> {
+        let mut x = seed.wrapping_add(17);
+        let mut next = move || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            x >> 16
+        };
+        (0..2)
+            .map(|_| {
+                let mut layer = Changes::default();
+                for n in 0..220 {
+                    let (account, slot) = block_key(next() % BLOCK_KEYS);
+                    let zero = next() % 10 == 0;
+                    if n % 11 == 0 {
+                        layer.record(RawWrite::Nonce(account, if zero { 0 } else { next() % 1000 + 1 }));
+                    } else {
+                        layer.record(RawWrite::Slot(slot, if zero { U256::ZERO } else { U256::from(next() + 1) }));
+                    }
+                }
+                layer
+            })
+            .collect()
+    }
+
+    #[test]
+    fn copies_held_by_readers_keep_their_values_while_later_blocks_apply() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
+        // A base of n entries takes the changes made over it in place once nothing else holds
+        // it, else into a copy once they hold n/8 entries (below 500,000): with the blocks
+        // below (about 420 new keys each) a base of 20,000 slots folds into a copy about every
+        // six blocks; one of 0, 50 or 2,000 at every block.
+        for base_slots in [0u64, 50, 2_000, 20_000] {
+            let initial: HashMap<U256, U256> =
+                (0..base_slots).map(|i| (U256::from(i + 1) << 240, U256::from(i + 1))).collect();
+            let mut state = State::new(Bytecode::default(), initial.clone());
+            let mut model = Model { slots: initial.into_iter().collect(), ..Model::default() };
+            // Copies readers hold, with the block they were taken at.
+            let mut held: Vec<(u64, State, Model)> = Vec::new();
+            let (mut layered, mut folded_shared, mut folded_alone) = (false, false, false);
+            for block in 0..60u64 {
+                let layers = block_layers(block * 7 + base_slots);
+                // Readers hold the state of most blocks until the next one; some copies are
+                // kept for long (every tenth block's), and every fifth block has none.
+                held.retain(|(taken, _, _)| taken % 10 == 0);
+                if block % 5 != 4 {
+                    held.push((block, state.clone(), model.clone()));
+                }
+                let before = state.recent_len;
+                let shared = Arc::strong_count(&state.base) > 1;
+                if block % 2 == 0 {
+                    pool.install(|| state.apply_parallel(&layers, 4));
+                } else {
+                    state.apply(&layers);
+                }
+                model.apply(&layers);
+                layered |= state.recent_len > 0;
+                folded_shared |= shared && state.recent_len == 0 && before > 0;
+                folded_alone |= !shared && before > 0;
+                model.check(&state, &layers, &format!("base {base_slots}, block {block}"));
+                // The copies, at every fifth block (each check reads the whole state).
+                for (taken, copy, then) in held.iter().filter(|_| block % 5 == 0) {
+                    then.check(copy, &layers, &format!("base {base_slots}, block {block}, copy of block {taken}"));
+                }
+            }
+            if base_slots >= 20_000 {
+                assert!(layered, "base {base_slots}: the changes never stood over a shared base");
+                assert!(folded_shared, "base {base_slots}: never folded into a copy of the base");
+                assert!(folded_alone, "base {base_slots}: never folded into a base nothing else held");
+            }
+
+            // Undo over a held copy: the old values come back, the copy keeps the new ones.
+            let copy = state.clone();
+            let layer = block_layers(1234).remove(0);
+            let mut old = Changes::default();
+            for a in layer.nonces.keys() {
+                old.record(RawWrite::Nonce(*a, state.nonce(a)));
+            }
+            for k in layer.storage.keys() {
+                old.record(RawWrite::Slot(*k, state.storage(k)));
+            }
+            let after = {
+                let mut m = model.clone();
+                m.apply(std::slice::from_ref(&layer));
+                m
+            };
+            state.apply(std::slice::from_ref(&layer));
+            let written = std::slice::from_ref(&layer);
+            after.check(&state, written, "after the undone block");
+            let undone = state.clone();
+            state.restore(&old);
+            model.check(&state, written, "undone");
+            after.check(&undone, written, "a copy taken before the undo");
+            model.check(&copy, written, "a copy taken before the block");
+        }
     }
 
     #[test]
