@@ -786,13 +786,18 @@ mod tests {
         nonces
     }
 
-    /// Layers whose keys spread over every part, overwrite each other and delete slots.
-    fn layers(seed: u64) -> Vec<Changes> {
+    /// A deterministic stream of pseudo-random numbers (a linear congruential generator).
+    fn numbers(seed: u64) -> impl FnMut() -> u64 {
         let mut x = seed;
-        let mut next = move || {
+        move || {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             x >> 16
-        };
+        }
+    }
+
+    /// Layers whose keys spread over every part, overwrite each other and delete slots.
+    fn layers(seed: u64) -> Vec<Changes> {
+        let mut next = numbers(seed);
         (0..5)
             .map(|_| {
                 let mut layer = Changes::default();
@@ -800,7 +805,7 @@ mod tests {
                     let r = next();
                     // Few distinct keys, so that layers overwrite each other.
                     let slot = U256::from(r % 97) << (200 + (r % 50) as usize);
-                    let value = if r % 7 == 0 { U256::ZERO } else { U256::from(next()) };
+                    let value = if r.is_multiple_of(7) { U256::ZERO } else { U256::from(next()) };
                     layer.record(RawWrite::Slot(slot, value));
                     let account = Address::repeat_byte((next() % 251) as u8);
                     layer.record(RawWrite::Nonce(account, next() % 1000));
@@ -884,17 +889,13 @@ mod tests {
 
     /// A block's changes: two layers of 200 slots and 20 nonces each, a tenth of them zero.
     fn block_layers(seed: u64) -> Vec<Changes> {
-        let mut x = seed.wrapping_add(17);
-        let mut next = move || {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            x >> 16
-        };
+        let mut next = numbers(seed.wrapping_add(17));
         (0..2)
             .map(|_| {
                 let mut layer = Changes::default();
                 for n in 0..220 {
                     let (account, slot) = block_key(next() % BLOCK_KEYS);
-                    let zero = next() % 10 == 0;
+                    let zero = next().is_multiple_of(10);
                     if n % 11 == 0 {
                         layer.record(RawWrite::Nonce(account, if zero { 0 } else { next() % 1000 + 1 }));
                     } else {
