@@ -107,6 +107,40 @@ impl<K: PartKey, V: Copy> Parted<K, V> {
     }
 }
 
+impl<K: PartKey, V: Copy + Default + PartialEq> Parted<K, V> {
+    /// The value of `key` in this map seen through `changes` (zeros kept: a zero is an absent
+    /// key), which are looked up only if `changed` (they hold anything).
+    fn get_through(&self, changes: &Self, changed: bool, key: &K) -> V {
+        if changed && let Some(v) = changes.get(key) {
+            return *v;
+        }
+        self.get(key).copied().unwrap_or_default()
+    }
+
+    /// Every non-zero entry of this map seen through `changes`, in no particular order.
+    fn iter_through<'a>(&'a self, changes: &'a Self) -> impl Iterator<Item = (K, V)> + 'a {
+        self.iter()
+            .filter(move |(k, _)| changes.get(k).is_none())
+            .chain(changes.iter())
+            .filter(|(_, v)| **v != V::default())
+            .map(|(k, v)| (*k, *v))
+    }
+}
+
+/// Writes `value` at `key`; a zero (the default) removes the key or is kept, as `zeros` says.
+fn put<K: std::hash::Hash + Eq, V: Copy + Default + PartialEq>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    value: V,
+    zeros: Zeros,
+) {
+    if zeros == Zeros::Remove && value == V::default() {
+        map.remove(&key);
+    } else {
+        map.insert(key, value);
+    }
+}
+
 /// What a zero written to a map means there: the key is absent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Zeros {
@@ -155,11 +189,7 @@ impl Maps {
             from: &HashMap<K, V>,
         ) {
             for (k, v) in from {
-                if *v == V::default() {
-                    into.remove(k);
-                } else {
-                    into.insert(*k, *v);
-                }
+                put(into, *k, *v, Zeros::Remove);
             }
         }
         if parallel {
@@ -198,9 +228,7 @@ pub struct State {
     base: Arc<Maps>,
     /// What changed since `base`, zeros kept: read first.
     recent: Maps,
-    /// Entries of `base`.
-    base_len: usize,
-    /// Entries of `recent`.
+    /// Entries of `recent` (reads skip it while it is empty).
     recent_len: usize,
     code: Bytecode,
     code_hash: B256,
@@ -219,51 +247,27 @@ impl State {
             nonces: Parted::new(nonces.into_iter().filter(|(_, n)| *n != 0)),
             storage: Parted::new(storage.into_iter().filter(|(_, v)| !v.is_zero())),
         };
-        Self { base_len: base.len(), base: Arc::new(base), recent: Maps::default(), recent_len: 0, code, code_hash }
+        Self { base: Arc::new(base), recent: Maps::default(), recent_len: 0, code, code_hash }
     }
 
     /// Every account with a nonce, in no particular order.
     pub fn nonces(&self) -> impl Iterator<Item = (Address, u64)> + '_ {
-        let recent = &self.recent.nonces;
-        self.base
-            .nonces
-            .iter()
-            .filter(move |(a, _)| recent.get(a).is_none())
-            .chain(recent.iter())
-            .filter(|(_, n)| **n != 0)
-            .map(|(a, n)| (*a, *n))
+        self.base.nonces.iter_through(&self.recent.nonces)
     }
 
     /// Every non-zero storage slot of the system contract, in no particular order.
     pub fn slots(&self) -> impl Iterator<Item = (U256, U256)> + '_ {
-        let recent = &self.recent.storage;
-        self.base
-            .storage
-            .iter()
-            .filter(move |(k, _)| recent.get(k).is_none())
-            .chain(recent.iter())
-            .filter(|(_, v)| !v.is_zero())
-            .map(|(k, v)| (*k, *v))
+        self.base.storage.iter_through(&self.recent.storage)
     }
 
     /// The nonce of `account`.
     pub fn nonce(&self, account: &Address) -> u64 {
-        if self.recent_len != 0
-            && let Some(n) = self.recent.nonces.get(account)
-        {
-            return *n;
-        }
-        self.base.nonces.get(account).copied().unwrap_or(0)
+        self.base.nonces.get_through(&self.recent.nonces, self.recent_len != 0, account)
     }
 
     /// A storage slot of the system contract (equivalently, a state-tree key).
     pub fn storage(&self, slot: &U256) -> U256 {
-        if self.recent_len != 0
-            && let Some(v) = self.recent.storage.get(slot)
-        {
-            return *v;
-        }
-        self.base.storage.get(slot).copied().unwrap_or_default()
+        self.base.storage.get_through(&self.recent.storage, self.recent_len != 0, slot)
     }
 
     /// The runtime code of the system contract.
@@ -309,32 +313,28 @@ impl State {
     /// Applies `layers`: into the base when nothing else holds it (the changes made since
     /// folded in first), else into the changes, folded into a copy of the base once large.
     fn write(&mut self, layers: &[Changes], tasks: Option<usize>) {
-        let recent = std::mem::take(&mut self.recent);
+        let parallel = tasks.is_some();
+        let apply = |maps: &mut Maps, zeros| match tasks {
+            Some(tasks) => maps.apply_parallel(layers, tasks, zeros),
+            None => maps.apply(layers, zeros),
+        };
         if let Some(base) = Arc::get_mut(&mut self.base) {
             if self.recent_len != 0 {
-                base.fold(&recent, tasks.is_some());
+                base.fold(&self.recent, parallel);
+                self.recent = Maps::default();
+                self.recent_len = 0;
             }
-            match tasks {
-                Some(tasks) => base.apply_parallel(layers, tasks, Zeros::Remove),
-                None => base.apply(layers, Zeros::Remove),
-            }
-            self.base_len = base.len();
-            self.recent_len = 0;
+            apply(base, Zeros::Remove);
             return;
         }
-        self.recent = recent;
-        match tasks {
-            Some(tasks) => self.recent.apply_parallel(layers, tasks, Zeros::Keep),
-            None => self.recent.apply(layers, Zeros::Keep),
-        }
-        self.recent_len = self.recent.len();
-        let c = self.recent_len;
-        if c.saturating_mul(c) >= FOLD_SCALE.saturating_mul(self.base_len) || c.saturating_mul(8) >= self.base_len {
-            let recent = std::mem::take(&mut self.recent);
-            let base = Arc::make_mut(&mut self.base);
-            base.fold(&recent, tasks.is_some());
-            self.base_len = base.len();
+        apply(&mut self.recent, Zeros::Keep);
+        let (c, n) = (self.recent.len(), self.base.len());
+        if c.saturating_mul(c) >= FOLD_SCALE.saturating_mul(n) || c.saturating_mul(8) >= n {
+            Arc::make_mut(&mut self.base).fold(&self.recent, parallel);
+            self.recent = Maps::default();
             self.recent_len = 0;
+        } else {
+            self.recent_len = c;
         }
     }
 
@@ -451,20 +451,12 @@ fn apply_to_parts(
     for layer in layers {
         for (account, nonce) in &layer.nonces {
             if let Some(i) = mine(account.part(), nonces.len()) {
-                if *nonce == 0 && zeros == Zeros::Remove {
-                    nonces[i].remove(account);
-                } else {
-                    nonces[i].insert(*account, *nonce);
-                }
+                put(&mut nonces[i], *account, *nonce, zeros);
             }
         }
         for (slot, value) in &layer.storage {
             if let Some(i) = mine(slot.part(), storage.len()) {
-                if value.is_zero() && zeros == Zeros::Remove {
-                    storage[i].remove(slot);
-                } else {
-                    storage[i].insert(*slot, *value);
-                }
+                put(&mut storage[i], *slot, *value, zeros);
             }
         }
     }
