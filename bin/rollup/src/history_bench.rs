@@ -2,9 +2,9 @@
 //! §3.0f). The same workload runs through the pipelined parallel path with and without the
 //! executor recording what each block overwrites, and with each block's state held by a
 //! reader while the next block applies, as the sequencer's calls and unsealed blocks hold it
-//! (alternating, the fastest pass of each kept); then, on the recorded pass, reads through the records of the last blocks, a state
-//! proof tree built from the head's state, and that tree moved back and forward between
-//! blocks, each checked against the block's state root.
+//! (alternating, the fastest pass of each kept); then, on the recorded pass, reads through
+//! the records of the last blocks, a state proof tree built from the head's state, and that
+//! tree moved back and forward between blocks, each checked against the block's state root.
 
 use crate::bench::{ExecutorBench, Prepared, Workload};
 use alloy_primitives::{Address, B256};
@@ -16,6 +16,18 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
+
+/// The kinds of pass over the workload.
+#[derive(Clone, Copy, Debug)]
+enum Pass {
+    /// The pipelined parallel path.
+    Plain,
+    /// The same, the executor recording what each block overwrites.
+    Recording,
+    /// The same without recording, block by block, each block's state held until the next
+    /// block has been applied.
+    Holding,
+}
 
 /// What to measure.
 #[derive(Clone, Copy, Debug)]
@@ -106,16 +118,19 @@ impl HistoryBench {
         let (mut plain, mut recording, mut held) = (Duration::MAX, Duration::MAX, Duration::MAX);
         let mut recorded: Option<(Vec<ExecutedBlock>, Executor)> = None;
         for run in 0..self.runs.max(1) {
-            let order = if run % 2 == 0 { [0, 1, 2] } else { [2, 1, 0] };
+            let mut order = [Pass::Plain, Pass::Recording, Pass::Holding];
+            if run % 2 == 1 {
+                order.reverse();
+            }
             for kind in order {
                 match kind {
-                    0 => plain = plain.min(pass(parallel.clone()).0),
-                    1 => {
+                    Pass::Plain => plain = plain.min(pass(parallel.clone()).0),
+                    Pass::Recording => {
                         let (wall, out, executor) = pass(parallel.clone().recording_overwritten());
                         recording = recording.min(wall);
                         recorded = Some((out, executor));
                     }
-                    _ => {
+                    Pass::Holding => {
                         let (wall, done) = holding(parallel.clone());
                         ensure!(done == blocks.len(), "the holding pass completed {done} of {} blocks", blocks.len());
                         held = held.min(wall);

@@ -164,7 +164,10 @@ fn included(row: &PendingRow) -> IncludedTx {
 impl StoreBench {
     /// Runs every pass and reports them.
     pub async fn run(&self) -> Result<StoreReport> {
-        ensure!(self.txs > 0 && self.group > 0 && self.block_size > 0, "--txs, --group and --block must be positive");
+        ensure!(
+            self.txs > 0 && self.group > 0 && self.block_size > 0,
+            "--txs, --group and --block-size must be positive"
+        );
         let rows: Vec<PendingRow> = (0..self.txs).map(pending_row).collect();
         let mut admission = Vec::new();
         let mut inclusion = Vec::new();
