@@ -114,8 +114,9 @@ const INTERNAL_CONNECTIONS: u32 = 2;
 /// much log.
 pub const WAL_CHECKPOINT_PAGES: u32 = 16_384;
 /// After a checkpoint that empties the log, a log file grown beyond this many bytes (by a
-/// reader that held a checkpoint back, say) is cut back to it.
-const WAL_SIZE_LIMIT_PRAGMA: &str = "PRAGMA journal_size_limit = 134217728";
+/// reader that held a checkpoint back, say) is cut back to it: twice the checkpoint's size
+/// in pages of 4 kB (SQLite's default page size, which the store keeps).
+const WAL_SIZE_LIMIT_BYTES: u64 = 2 * WAL_CHECKPOINT_PAGES as u64 * 4096;
 
 impl Database {
     /// Opens the database at `url` with at most `max_connections` connections and applies
@@ -148,7 +149,8 @@ impl Database {
                             // `WAL_CHECKPOINT_PAGES`.
                             conn.execute(format!("PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}").as_str())
                                 .await?;
-                            conn.execute(WAL_SIZE_LIMIT_PRAGMA).await?;
+                            conn.execute(format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}").as_str())
+                                .await?;
                         }
                         Ok(())
                     })
@@ -281,6 +283,7 @@ mod tests {
             assert_eq!(pages, i64::from(WAL_CHECKPOINT_PAGES));
             let limit: i64 = sqlx::query_scalar("PRAGMA journal_size_limit").fetch_one(pool).await.expect("limit");
             assert_eq!(limit, 128 << 20);
+            assert_eq!(u64::try_from(limit).ok(), Some(WAL_SIZE_LIMIT_BYTES));
         }
         db.close().await;
     }
