@@ -28,6 +28,7 @@ use rollup_types::{
     ChainConfig,
     bindings::BatchInbox,
     blob,
+    codec::MAX_BATCH_BYTES,
     status::{BatcherState, BatcherStatus, InFlightPost, PostLimits},
 };
 use std::{
@@ -53,11 +54,11 @@ pub struct BatcherConfig {
     pub chain: ChainConfig,
     /// How often to look for new blocks to post.
     pub interval: Duration,
-    /// Most L2 blocks in one batch.
+    /// Most L2 blocks in one batch (at most the codec's 256, `codec::MAX_BATCH_BLOCKS`).
     pub max_blocks: u64,
     /// Largest batch data of a calldata post, in bytes (less where the L1's gas limit binds
-    /// first: [`PostCapacity`]). 120,000 keeps a post under the 128 KiB that L1 mempools take
-    /// for one transaction.
+    /// first: [`PostCapacity`]), at most the inbox's 120,000 (`codec::MAX_BATCH_BYTES`), which
+    /// keeps a post under the 128 KiB that L1 mempools take for one transaction.
     pub max_bytes: usize,
     /// Fees, fee bumps, confirmations and posts in flight.
     pub txmgr: TxManagerConfig,
@@ -103,7 +104,8 @@ pub async fn read_capacity(
     chain: &ChainConfig,
 ) -> Result<PostCapacity, BatcherError> {
     let limits = L1Limits::read(&l1::provider(l1_rpc)).await?;
-    PostCapacity::new(limits, max_bytes, chain.chunk_size).ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))
+    PostCapacity::new(limits, max_bytes.min(MAX_BATCH_BYTES), chain.chunk_size)
+        .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))
 }
 
 /// Posts sealed L2 blocks to the L1 inbox.
@@ -197,7 +199,7 @@ impl Batcher {
             .map_err(|e| BatcherError::Config(format!("loading the KZG trusted setup failed: {e}")))?;
         }
         let limits = L1Limits::read(&provider).await?;
-        let capacity = PostCapacity::new(limits, config.max_bytes, config.chain.chunk_size)
+        let capacity = PostCapacity::new(limits, config.max_bytes.min(MAX_BATCH_BYTES), config.chain.chunk_size)
             .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
         let txmgr = TxManager::new(provider.clone(), wallet, address, store.clone(), config.txmgr).await?;
         let bridge = l1::inbox_bridge(&provider, config.inbox).await?;
@@ -329,8 +331,9 @@ impl Batcher {
             return Ok(());
         }
         let limits = L1Limits { block_gas_limit: block.header.gas_limit, ..current.l1 };
-        let capacity = PostCapacity::new(limits, self.config.max_bytes, self.config.chain.chunk_size)
-            .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
+        let capacity =
+            PostCapacity::new(limits, self.config.max_bytes.min(MAX_BATCH_BYTES), self.config.chain.chunk_size)
+                .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
         warn!(
             target: "batcher",
             from = current.l1.block_gas_limit,

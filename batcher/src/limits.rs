@@ -14,7 +14,7 @@ use rollup_types::codec::{MIN_TX_BYTES, SEGMENT_BYTES};
 use serde::{Deserialize, Serialize};
 
 /// EIP-7825 (Osaka): the most gas one transaction may use.
-pub const EIP7825_TX_GAS_CAP: u64 = 1 << 24;
+pub use rollup_types::chain::EIP7825_TX_GAS_CAP;
 
 /// Gas kept free under the cap for the batch's own header proof, which carries the same data
 /// as the post (docs/fraud-proofs.md §6.2) and costs at most this much more than the post.

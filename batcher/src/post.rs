@@ -218,7 +218,7 @@ impl<'a> Waiting<'a> {
                 self.next - self.blocks.len() as u64
             )));
         }
-        let max_blocks = usize::try_from(packing.max_blocks).unwrap_or(usize::MAX).max(1);
+        let max_blocks = usize::try_from(packing.max_blocks.min(codec::MAX_BATCH_BLOCKS)).unwrap_or(usize::MAX).max(1);
         self.fill(packing.budget(), max_blocks).await?;
         if self.blocks.is_empty() {
             return Ok(None);
@@ -246,7 +246,12 @@ fn try_fit(
     n: usize,
 ) -> Result<Option<Vec<u8>>, BatcherError> {
     let batch = Batch { blocks: blocks[..n].to_vec() };
-    let data = codec::encode(&batch, &packing.chain)?;
+    let data = match codec::encode(&batch, &packing.chain) {
+        Ok(data) => data,
+        // Past a bound of the codec (blocks, registry entries, chunks): not in one batch.
+        Err(codec::CodecError::TooLarge(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let fits = if packing.blobs {
         data.len() <= blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB - 4
     } else {

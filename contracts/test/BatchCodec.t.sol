@@ -363,10 +363,11 @@ contract BatchCodecTest is Test, CodecNumbers {
         if (k == keccak256("bad_integer")) return BatchCodec.BadInteger.selector;
         if (k == keccak256("invalid_field")) return BatchCodec.InvalidField.selector;
         if (k == keccak256("bad_block_sequence")) return BatchCodec.BadBlockSequence.selector;
+        if (k == keccak256("too_large")) return BatchCodec.TooLarge.selector;
         fail(string.concat("unknown error code ", code));
     }
 
-    /// @dev Whether `reason` is exactly one of the six codec errors (or, if allowed, the
+    /// @dev Whether `reason` is exactly one of the seven codec errors (or, if allowed, the
     ///      out-of-range chunk index): never a panic, an empty revert or a string.
     function _isCodecError(bytes memory reason, bool indexAllowed) internal pure returns (bool) {
         if (reason.length < 4) return false;
@@ -378,7 +379,8 @@ contract BatchCodecTest is Test, CodecNumbers {
                 || sel == BatchCodec.TrailingBytes.selector
                 || sel == BatchCodec.BadInteger.selector
                 || sel == BatchCodec.InvalidField.selector
-                || sel == BatchCodec.BadBlockSequence.selector);
+                || sel == BatchCodec.BadBlockSequence.selector
+                || sel == BatchCodec.TooLarge.selector);
     }
 
     /// @dev The first 4 bytes of `b` (0 if shorter).

@@ -68,7 +68,7 @@ contract BatchInboxTest is Test {
     uint256 constant WINDOW = 7 days;
     uint256 constant BOND = 1 ether;
     bytes32 constant GENESIS = keccak256("genesis state root");
-    uint256 constant CHUNK_SIZE = 32;
+    uint256 constant CHUNK_SIZE = 8;
     uint256 constant CHAIN_ID = 42069;
     uint256 constant T0 = 1_700_000_000;
     uint256 constant B0 = 19_000_000;
@@ -399,6 +399,31 @@ contract BatchInboxTest is Test {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.EmptyBatchData.selector));
         vm.prank(BATCHER);
         inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), "", _roots(1, 1));
+    }
+
+    /// The bounds that keep every fraud proof inside one L1 transaction (docs/fraud-proofs.md
+    /// §7): at most 120,000 bytes of data and 256 chunk roots; both limits are taken exactly.
+    function test_postBatch_refusesMoreDataOrChunksThanAProofCanCarry() public {
+        uint256 max = inbox.MAX_DATA_BYTES();
+        assertEq(max, 120_000, "MAX_DATA_BYTES");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.DataTooLarge.selector, max + 1, max));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), new bytes(max + 1), _roots(1, 1));
+        uint256 chunks = inbox.MAX_BATCH_CHUNKS();
+        assertEq(chunks, 256, "MAX_BATCH_CHUNKS");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, chunks + 1, chunks));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), hex"01", _roots(chunks + 1, 1));
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), new bytes(max), _roots(chunks, 1));
+        assertEq(inbox.batchCount(), 1, "posted at both limits");
+    }
+
+    function test_constructor_refusesAChunkSizeOverTheProofBound() public {
+        uint256 max = inbox.MAX_CHUNK_SIZE();
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.ChunkSizeTooLarge.selector, max + 1, max));
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max + 1, CHAIN_ID, VERIFIER, true);
+        assertEq(new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max, CHAIN_ID, VERIFIER, true).chunkSize(), max, "at the bound");
     }
 
     function test_postBatch_checksCallerFirst() public {

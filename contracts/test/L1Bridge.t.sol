@@ -165,7 +165,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
 
     function setUp() public override {
         inbox =
-            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true);
+            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), true);
         bridge = new L1Bridge(inbox, INCLUSION);
         inbox.attachBridge(IBridgeQueue(address(bridge)));
         token = new TestToken("Test Token", "TST", 18);
@@ -428,7 +428,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
 
     function test_the_bridge_is_attached_once_by_the_deployer() public {
         BatchInbox other =
-            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true);
+            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), true);
         L1Bridge detached = new L1Bridge(other, INCLUSION);
         vm.deal(ALICE, 1 ether);
         vm.prank(ALICE);
@@ -628,7 +628,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NothingOverdue.selector, 0, 0));
         inbox.freeze();
         BatchInbox bare =
-            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true);
+            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), true);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NoBridge.selector));
         bare.freeze();
     }
@@ -841,7 +841,7 @@ contract L1BridgeInvariantTest is Test {
 
     function setUp() public override {
         inbox = new BatchInbox(
-            address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 32, 42069, ChunkVerifier(address(0)), true
+            address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), true
         );
         bridge = new L1Bridge(inbox, 20);
         inbox.attachBridge(IBridgeQueue(address(bridge)));

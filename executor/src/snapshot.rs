@@ -14,7 +14,7 @@
 //! state is trusted only once its rebuilt state root equals the root of the block it follows.
 
 use crate::{Executor, ExecutorError, State};
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, U256, map::HashMap};
 use rollup_types::{ChainConfig, genesis::GenesisSpec, smt::SparseMerkleTree};
 use std::sync::Arc;
 
@@ -133,6 +133,25 @@ impl Executor {
             State::from_parts(genesis.state.code().clone(), nonces.into_iter().collect(), slots.into_iter().collect());
         let mut tree = SparseMerkleTree::new();
         // Sixteen ranges of shards hashed on the current rayon pool.
+        tree.update_chunks(vec![state.leaves()], 4);
+        Ok(Self { chain, state: Arc::new(state), tree, ..genesis })
+    }
+
+    /// The genesis of `spec` with `slots` of the system contract's storage set beside it (a
+    /// later value of a slot wins; zeros are absent): a state of millions of leaves in seconds,
+    /// for tests and benchmarks that need a large tree, where running the genesis constructor
+    /// for each entry would take minutes.
+    pub fn genesis_with_slots(
+        chain: ChainConfig,
+        spec: &GenesisSpec,
+        slots: impl IntoIterator<Item = (U256, U256)>,
+    ) -> Result<Self, ExecutorError> {
+        let genesis = Self::genesis(chain, spec)?;
+        let mut storage: HashMap<U256, U256> = genesis.state.slots().collect();
+        storage.extend(slots);
+        let nonces = genesis.state.nonces().collect();
+        let state = State::from_parts(genesis.state.code().clone(), nonces, storage);
+        let mut tree = SparseMerkleTree::new();
         tree.update_chunks(vec![state.leaves()], 4);
         Ok(Self { chain, state: Arc::new(state), tree, ..genesis })
     }

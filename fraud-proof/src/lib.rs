@@ -843,7 +843,10 @@ impl Challenger {
                 return Ok(());
             }
         };
-        let receipt = send(provider, request.with_gas_limit(gas + gas / 5)).await?;
+        // A fifth more than estimated, within what one L1 transaction may use (EIP-7825): the
+        // proof bound (docs/fraud-proofs.md §7) keeps every proof well under it.
+        let limit = (gas + gas / 5).min(rollup_types::chain::EIP7825_TX_GAS_CAP).max(gas);
+        let receipt = send(provider, request.with_gas_limit(limit)).await?;
         let report = pending.report;
         let index = pending.proof.index();
         if receipt.status() {

@@ -13,8 +13,17 @@ pub const MULTICALL3: Address = address!("0xcA11bde05977b3631167028862bE2a173976
 /// Chain id of the devnet L2.
 pub const DEFAULT_CHAIN_ID: u64 = 42_069;
 
-/// Default number of transactions per chunk (a deployment parameter of the inbox).
-pub const DEFAULT_CHUNK_SIZE: u32 = 64;
+/// Default number of items (queue entries and transactions) per chunk: a deployment
+/// parameter of the inbox, at most [`MAX_CHUNK_SIZE`].
+pub const DEFAULT_CHUNK_SIZE: u32 = 8;
+
+/// The largest chunk size an inbox takes (`BatchInbox.MAX_CHUNK_SIZE`): the proof bound of
+/// docs/fraud-proofs.md §7 replays at most this many items in one L1 transaction.
+pub const MAX_CHUNK_SIZE: u32 = 8;
+
+/// EIP-7825 (Osaka, on Ethereum since Fusaka): the most gas one L1 transaction may use. Every
+/// L1 transaction the system sends must fit it, a fraud proof above all.
+pub const EIP7825_TX_GAS_CAP: u64 = 1 << 24;
 
 /// Gas every transaction executes with, whatever its signed gas limit: execution must not
 /// depend on gas (the L1 verifier cannot meter it the same way), and no operation of the

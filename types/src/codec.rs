@@ -31,6 +31,22 @@ pub const VERSION: u8 = 2;
 /// fewer per block).
 pub const MAX_BLOCK_QUEUE_ENTRIES: u64 = 1 << 32;
 
+/// Most blocks one batch holds (docs/batch-codec.md §3.5): bounds the block table an L1
+/// decoder walks.
+pub const MAX_BATCH_BLOCKS: u64 = 256;
+
+/// Most addresses in a batch's registry (§3.5): bounds the header every chunk proof carries.
+pub const MAX_REGISTRY: u64 = 1024;
+
+/// Most chunks in a batch (§3.5): bounds the chunk roots every chunk proof carries. The inbox
+/// refuses a post with more roots.
+pub const MAX_BATCH_CHUNKS: u64 = 256;
+
+/// Most batch data one calldata post carries: the inbox refuses more (`DataTooLarge`), which
+/// bounds a header proof (it carries the whole data) and the segment hashes of a chunk proof
+/// (docs/fraud-proofs.md §7).
+pub const MAX_BATCH_BYTES: usize = 120_000;
+
 /// Smallest possible encoded transaction: head, nonce, gas limit, a raw input of length 0
 /// and the signature. Bounds counts before allocating.
 pub const MIN_TX_BYTES: usize = 1 + 1 + 1 + 1 + 64;
@@ -77,6 +93,10 @@ pub enum CodecError {
     /// The batch has no blocks, or its block numbers or timestamps overflow or go backwards.
     #[error("bad block sequence: {0}")]
     BadBlocks(&'static str),
+    /// A bound of §3.5 is exceeded: too many blocks, registry entries or chunks, or a chunk
+    /// longer than its transactions can be.
+    #[error("too large: {0}")]
+    TooLarge(&'static str),
     /// A transaction cannot be represented (wrong chain, target, value or access list).
     #[error("transaction {0} cannot be encoded: {1}")]
     Unencodable(B256, &'static str),
@@ -100,6 +120,7 @@ impl CodecError {
             Self::BadInteger(_) => "bad_integer",
             Self::Invalid(_) => "invalid_field",
             Self::BadBlocks(_) => "bad_block_sequence",
+            Self::TooLarge(_) => "too_large",
             Self::Unencodable(..) => "unencodable_transaction",
             Self::NoSuchChunk { .. } => "no_such_chunk",
         }
@@ -466,6 +487,9 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     if block_count > (r.buf.len() / 3) as u64 {
         return Err(CodecError::Truncated("blocks"));
     }
+    if block_count > MAX_BATCH_BLOCKS {
+        return Err(CodecError::TooLarge("more blocks than a batch may hold"));
+    }
     let mut blocks = Vec::with_capacity(block_count as usize);
     let mut timestamp = first_timestamp;
     for i in 0..block_count {
@@ -486,6 +510,9 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     if registry_count > (r.buf.len() / 20) as u64 {
         return Err(CodecError::Truncated("registry"));
     }
+    if registry_count > MAX_REGISTRY {
+        return Err(CodecError::TooLarge("more registry entries than a batch may hold"));
+    }
     let registry =
         r.bytes(registry_count as usize * 20, "registry")?.chunks_exact(20).map(Address::from_slice).collect();
     let chunk_size = u64::from(chain.chunk_size.max(1));
@@ -494,9 +521,17 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     if chunk_count > r.buf.len() as u128 {
         return Err(CodecError::Truncated("chunk lengths"));
     }
+    if chunk_count > u128::from(MAX_BATCH_CHUNKS) {
+        return Err(CodecError::TooLarge("more chunks than a batch may hold"));
+    }
+    let max_chunk = max_chunk_bytes(chain.chunk_size);
     let mut lengths = Vec::with_capacity(chunk_count as usize);
     for _ in 0..chunk_count {
-        lengths.push(r.varint("chunk length")?);
+        let length = r.varint("chunk length")?;
+        if length > max_chunk {
+            return Err(CodecError::TooLarge("a chunk longer than its transactions can be"));
+        }
+        lengths.push(length);
     }
     let total: u128 = lengths.iter().map(|&l| u128::from(l)).sum();
     let rest = r.buf.len() as u128;
@@ -691,12 +726,21 @@ const fn varint_len(v: u64) -> usize {
 
 /// More bytes than any admissible transaction encodes to: a raw input of at most
 /// [`crate::chain::MAX_INPUT_BYTES`] with its length, the head, a nonce, a gas limit and two fees
-/// (each at most 20 bytes), and the signature. Bounds the varint of a chunk's length.
-const MAX_ENCODED_TX_BYTES: u64 = 1 + 10 + 20 + 2 * 20 + 2 + crate::chain::MAX_INPUT_BYTES as u64 + 64;
+/// (each at most 20 bytes), and the signature. A chunk of `chunk_size` transactions is at most
+/// `chunk_size` times this long ([`max_chunk_bytes`], §3.5).
+pub const MAX_ENCODED_TX_BYTES: u64 = 1 + 10 + 20 + 2 * 20 + 2 + crate::chain::MAX_INPUT_BYTES as u64 + 64;
+
+/// The longest chunk a batch of chunks of `chunk_size` items may hold (§3.5): what
+/// `chunk_size` of the largest admissible transactions encode to.
+pub const fn max_chunk_bytes(chunk_size: u32) -> u64 {
+    let size = if chunk_size == 0 { 1 } else { chunk_size as u64 };
+    size * MAX_ENCODED_TX_BYTES
+}
 
 /// An upper bound on the encoded size of a batch holding one block, grown one transaction at a
 /// time. The sequencer bounds each block with it so that every block fits one post on its
-/// own, whatever the blocks around it.
+/// own, whatever the blocks around it; it also keeps the block within the bounds of
+/// docs/batch-codec.md §3.5 (registry entries and chunks), so that a one-block batch decodes.
 ///
 /// Exact but for three terms: each registry pair is counted at the width of the largest pair
 /// the final registry allows (`R² − 1`), each extra registry index (a token `transferFrom`'s
@@ -811,7 +855,9 @@ impl BlockSizeBound {
             tx_bytes: self.tx_bytes + own,
             registry: self.registry.len() as u64 + new.len() as u64,
         };
-        if self.total(next) > max {
+        // The bounds of §3.5 too: a one-block batch must decode.
+        let chunks = self.queue.saturating_add(next.txs).div_ceil(self.chunk_size);
+        if self.total(next) > max || next.registry > MAX_REGISTRY || chunks > MAX_BATCH_CHUNKS {
             return false;
         }
         self.txs = next.txs;
@@ -844,6 +890,13 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
         forms.push(compact_form(&target(tx), tx.input()));
     }
     let registry = Registry::build(&forms);
+    // What the decoder refuses is never written (§3.5).
+    if batch.blocks.len() as u64 > MAX_BATCH_BLOCKS {
+        return Err(CodecError::TooLarge("more blocks than a batch may hold"));
+    }
+    if registry.addresses.len() as u64 > MAX_REGISTRY {
+        return Err(CodecError::TooLarge("more registry entries than a batch may hold"));
+    }
 
     let mut out = Vec::with_capacity(64 + registry.addresses.len() * 20 + forms.len() * 110);
     out.push(VERSION);
@@ -883,7 +936,14 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
             from = to;
         }
     }
+    if chunks.len() as u64 > MAX_BATCH_CHUNKS {
+        return Err(CodecError::TooLarge("more chunks than a batch may hold"));
+    }
+    let max_chunk = max_chunk_bytes(chain.chunk_size);
     for chunk in &chunks {
+        if chunk.len() as u64 > max_chunk {
+            return Err(CodecError::TooLarge("a chunk longer than its transactions can be"));
+        }
         put_varint(&mut out, chunk.len() as u64);
     }
     for chunk in chunks {
@@ -1143,7 +1203,7 @@ mod tests {
     #[test]
     fn the_block_size_bound_covers_the_encoding_and_stays_close_to_it() {
         let mut rng = StdRng::seed_from_u64(11);
-        for chunk_size in [1u32, 3, 64] {
+        for chunk_size in [1u32, 3, 16, 64] {
             let chain = ChainConfig { chunk_size, ..ChainConfig::default() };
             for round in 0..40 {
                 let n = rng.random_range(0..300);
@@ -1180,7 +1240,14 @@ mod tests {
                     } else {
                         sign_eip1559(&key, chain.chain_id, i as u64, input)
                     };
-                    assert!(bound.try_push(&tx, usize::MAX));
+                    if !bound.try_push(&tx, usize::MAX) {
+                        // Only the chunk bound of §3.5 stops an unbounded size (chunk size 1).
+                        assert_eq!(
+                            (queue + txs.len() as u64 + 1).div_ceil(u64::from(chunk_size)),
+                            MAX_BATCH_CHUNKS + 1
+                        );
+                        break;
+                    }
                     txs.push(tx);
                 }
                 let batch = Batch {
@@ -1258,6 +1325,67 @@ mod tests {
             to,
             input,
         )
+    }
+
+    /// The largest transaction the codec writes for an admissible one: every varint and number
+    /// at its widest, a raw input of the largest admissible length.
+    fn widest_tx(signer: &crate::signer::Signer, chain: &ChainConfig, salt: u8) -> SignedTx {
+        signer.sign_eip1559(TxEip1559 {
+            chain_id: chain.chain_id,
+            nonce: u64::MAX,
+            gas_limit: u64::MAX,
+            max_fee_per_gas: u128::MAX,
+            max_priority_fee_per_gas: u128::MAX - 1,
+            to: TxKind::Call(SYSTEM_CONTRACT),
+            value: U256::ZERO,
+            access_list: AccessList::default(),
+            input: vec![salt | 1; crate::chain::MAX_INPUT_BYTES].into(),
+        })
+    }
+
+    #[test]
+    fn the_bounds_of_a_batch_are_exact_and_the_encoder_keeps_them() {
+        let chain = ChainConfig { chain_id: 42_069, chunk_size: 16 };
+        let signer = crate::signer::Signer::new(&B256::repeat_byte(9)).expect("key");
+        let block = |number: u64, txs: Vec<SignedTx>| BatchBlock { number, timestamp: 0, queue_count: 0, txs };
+        // The widest transactions fill a chunk to at most its bound.
+        let wide: Vec<SignedTx> = (0..16).map(|i| widest_tx(&signer, &chain, i)).collect();
+        let data = encode(&Batch { blocks: vec![block(1, wide.clone())] }, &chain).expect("encodes");
+        let header = decode_header(&data, &chain).expect("decodes");
+        let len = header.chunks[0].bytes.len() as u64;
+        assert!(len <= max_chunk_bytes(16) && len + 16 * 20 > max_chunk_bytes(16), "{len}");
+        // Registry: 1,024 entries decode, 1,025 are refused by both sides.
+        let transfers = |n: u64| -> Vec<SignedTx> {
+            (0..n)
+                .map(|i| {
+                    let to = Address::from_word(keccak256(i.to_be_bytes()));
+                    let input = L2System::transferCall { token: SYSTEM_CONTRACT, to, amount: U256::from(1u8) };
+                    signer.eip1559(chain.chain_id, i, input.abi_encode().into())
+                })
+                .collect()
+        };
+        let full = Batch { blocks: vec![block(1, transfers(MAX_REGISTRY - 1))] };
+        let data = encode(&full, &chain).expect("1,024 registry entries encode");
+        assert_eq!(decode_header(&data, &chain).expect("decodes").registry.len() as u64, MAX_REGISTRY);
+        let over = Batch { blocks: vec![block(1, transfers(MAX_REGISTRY))] };
+        assert_eq!(encode(&over, &chain), Err(CodecError::TooLarge("more registry entries than a batch may hold")));
+        // Blocks: 256 encode, 257 do not.
+        let blocks = |n: u64| Batch { blocks: (1..=n).map(|b| block(b, Vec::new())).collect() };
+        assert!(encode(&blocks(MAX_BATCH_BLOCKS), &chain).is_ok());
+        assert!(matches!(encode(&blocks(MAX_BATCH_BLOCKS + 1), &chain), Err(CodecError::TooLarge(_))));
+        // Chunks: 256 chunks of queue entries encode, one more entry does not.
+        let entries =
+            |q: u64| Batch { blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: q, txs: vec![] }] };
+        let at = encode(&entries(MAX_BATCH_CHUNKS * 16), &chain).expect("256 chunks encode");
+        assert_eq!(decode_header(&at, &chain).expect("decodes").chunks.len() as u64, MAX_BATCH_CHUNKS);
+        assert!(matches!(encode(&entries(MAX_BATCH_CHUNKS * 16 + 1), &chain), Err(CodecError::TooLarge(_))));
+        // The sequencer's block bound stops at the registry bound.
+        let mut bound = BlockSizeBound::new(&chain);
+        let pushed = transfers(MAX_REGISTRY + 10).iter().take_while(|t| bound.try_push(t, usize::MAX)).count() as u64;
+        assert_eq!(pushed, MAX_REGISTRY - 1, "one registry entry is the token");
+        let mut bound = BlockSizeBound::new(&chain).with_queue(MAX_BATCH_CHUNKS * 16 - 16);
+        let pushed = transfers(40).iter().take_while(|t| bound.try_push(t, usize::MAX)).count();
+        assert_eq!(pushed, 16, "the last chunk of the batch's 256");
     }
 
     #[test]

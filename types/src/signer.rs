@@ -65,6 +65,12 @@ impl Signer {
         SignedTx::Eip1559(tx.into_signed(signature))
     }
 
+    /// Signs an EIP-1559 transaction as given (any fields: tests at the codec's bounds).
+    pub fn sign_eip1559(&self, tx: TxEip1559) -> SignedTx {
+        let signature = self.sign_hash(tx.signature_hash());
+        SignedTx::Eip1559(tx.into_signed(signature))
+    }
+
     /// A legacy (EIP-155) call of the system contract with a zero gas price.
     pub fn legacy(&self, chain_id: u64, nonce: u64, input: Bytes) -> SignedTx {
         self.legacy_to(chain_id, nonce, SYSTEM_CONTRACT, input)

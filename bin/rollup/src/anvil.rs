@@ -67,6 +67,10 @@ impl Anvil {
         let bin = tool("anvil");
         let mut cmd = Command::new(&bin);
         cmd.arg("--port").arg(config.port.to_string()).arg("--host").arg("127.0.0.1");
+        // Mainnet's per-transaction gas cap (EIP-7825, 16,777,216 since Fusaka): anvil 1.7.1
+        // enforces it only when asked, and every L1 transaction the system sends, a fraud proof
+        // above all, must fit it.
+        cmd.arg("--enable-tx-gas-limit");
         if let Some(t) = config.block_time {
             cmd.arg("--block-time").arg(t.to_string());
         }

@@ -9,7 +9,11 @@ use rollup_batcher::{Batcher, BatcherConfig, DaMode, InboxParams, TxManagerConfi
 use rollup_executor::KeyPrediction;
 use rollup_fraud_proof::{Challenger, ChallengerConfig};
 use rollup_sequencer::{SequencerConfig, StatusSources};
-use rollup_types::{ChainConfig, chain::DEFAULT_CHAIN_ID, chain::DEFAULT_CHUNK_SIZE, genesis::GenesisSpec};
+use rollup_types::{
+    ChainConfig,
+    chain::{DEFAULT_CHAIN_ID, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE},
+    genesis::GenesisSpec,
+};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -88,6 +92,10 @@ enum BenchCommand {
     /// Posts a batch with a wrong root on a fresh anvil for each chunk size, proves the fraud,
     /// and reports the proof's L1 gas, calldata and witness bytes and the time to proven.
     Proof(ProofBenchArgs),
+    /// Posts, on an anvil that enforces EIP-7825, the batch that makes each kind of fraud proof
+    /// as expensive as the inbox's and the codec's bounds allow, proves each, and fails unless
+    /// every proof stays under 12,000,000 gas (docs/fraud-proofs.md §7).
+    ProofBounds(ProofBoundsArgs),
     /// Runs a fresh devnet and reports the L1 gas of the bridge's calls (deposits, forced
     /// transactions, finalized withdrawals) with the proof sizes of a state of `--accounts`
     /// bridged balances.
@@ -96,6 +104,25 @@ enum BenchCommand {
     /// connections, future-nonce squatting, oversized requests) while an honest client
     /// measures its answers; fails unless the honest client was served.
     Abuse(AbuseBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct ProofBoundsArgs {
+    /// Leaves of the L2 state besides the genesis (random keys): the witness grows with the
+    /// tree's depth.
+    #[arg(long, default_value_t = 1_000_000)]
+    leaves: usize,
+    /// Only the cases whose names contain one of these (comma-separated; all by default).
+    #[arg(long, value_delimiter = ',')]
+    cases: Vec<String>,
+    /// The `create-pool-ground` case: a leaf beside every key the chunk touches for each
+    /// number of shared leading bits below this (a batcher grinding about 2^bits hashes per
+    /// key).
+    #[arg(long, default_value_t = 40)]
+    ground_bits: u32,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -162,7 +189,7 @@ struct TreeBenchArgs {
 #[derive(Debug, Args)]
 struct ProofBenchArgs {
     /// Chunk sizes (transactions per chunk) to measure.
-    #[arg(long = "chunk-sizes", value_delimiter = ',', default_value = "8,16,32,64")]
+    #[arg(long = "chunk-sizes", value_delimiter = ',', default_value = "2,4,8")]
     chunk_sizes: Vec<u32>,
     /// Funded accounts in the L2 state (the witness grows with the tree's depth).
     #[arg(long, default_value_t = 10_000)]
@@ -418,7 +445,11 @@ struct ChainArgs {
 
 impl ChainArgs {
     fn config(&self) -> Result<ChainConfig> {
-        anyhow::ensure!(self.chunk_size > 0, "--chain.chunk-size must be positive");
+        anyhow::ensure!(
+            (1..=MAX_CHUNK_SIZE).contains(&self.chunk_size),
+            "--chain.chunk-size must be between 1 and {MAX_CHUNK_SIZE} (the largest chunk a fraud proof replays in one L1 \
+             transaction, docs/fraud-proofs.md §7)"
+        );
         Ok(ChainConfig { chain_id: self.chain_id, chunk_size: self.chunk_size })
     }
 }
@@ -1138,6 +1169,18 @@ impl Cli {
                 };
                 let report = bench.run().await?;
                 print_report(&report, args.json)
+            }
+            Command::Bench(BenchCommand::ProofBounds(args)) => {
+                let bench = crate::bounds_bench::BoundsBench {
+                    leaves: args.leaves,
+                    cases: args.cases,
+                    ground_bits: args.ground_bits,
+                };
+                let report = bench.run().await?;
+                print_report(&report, args.json)?;
+                let over = report.over_bound();
+                anyhow::ensure!(over.is_empty(), "{} proof(s) at or over the bound: {over:?}", over.len());
+                Ok(())
             }
             Command::Bench(BenchCommand::Abuse(args)) => {
                 let bench = crate::hostile::AbuseBench {

@@ -119,21 +119,25 @@ impl fmt::Display for CodecReport {
 }
 
 /// Cuts blocks into batches the way the batcher does: add blocks while the encoding stays
-/// within `max_bytes` (one block always fits).
+/// within `max_bytes` and the codec's bounds (one block always fits).
 fn cut(blocks: Vec<BatchBlock>, chain: &ChainConfig, max_bytes: usize) -> Result<Vec<(Batch, Vec<u8>)>> {
     let mut out = Vec::new();
     let mut current: Vec<BatchBlock> = Vec::new();
     let mut encoded: Vec<u8> = Vec::new();
     for block in blocks {
         current.push(block);
-        let candidate = codec::encode(&Batch { blocks: current.clone() }, chain)?;
-        if candidate.len() > max_bytes && current.len() > 1 {
-            let last = current.pop().expect("two blocks at least");
-            out.push((Batch { blocks: std::mem::take(&mut current) }, std::mem::take(&mut encoded)));
-            current.push(last);
-            encoded = codec::encode(&Batch { blocks: current.clone() }, chain)?;
-        } else {
-            encoded = candidate;
+        let candidate = match codec::encode(&Batch { blocks: current.clone() }, chain) {
+            Err(codec::CodecError::TooLarge(_)) if current.len() > 1 => None,
+            other => Some(other?),
+        };
+        match candidate.filter(|c| c.len() <= max_bytes || current.len() == 1) {
+            Some(candidate) => encoded = candidate,
+            None => {
+                let last = current.pop().expect("two blocks at least");
+                out.push((Batch { blocks: std::mem::take(&mut current) }, std::mem::take(&mut encoded)));
+                current.push(last);
+                encoded = codec::encode(&Batch { blocks: current.clone() }, chain)?;
+            }
         }
     }
     if !current.is_empty() {

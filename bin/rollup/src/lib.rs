@@ -3,6 +3,7 @@
 pub mod anvil;
 pub mod batcher_http;
 pub mod bench;
+pub mod bounds_bench;
 pub mod bridge;
 pub mod bridge_bench;
 pub mod cli;

@@ -165,7 +165,7 @@ contract BatchDecoder {
         }
     }
 
-    /// @dev Whether `reason` is one of the six data errors of the codec (not a caller error,
+    /// @dev Whether `reason` is one of the seven data errors of the codec (not a caller error,
     ///      not a panic, not an out-of-gas with no data).
     function _isCodecError(bytes memory reason) private pure returns (bool) {
         if (reason.length < 4) return false;
@@ -173,6 +173,7 @@ contract BatchDecoder {
         bytes4 s = bytes4(reason);
         return s == BatchCodec.Truncated.selector || s == BatchCodec.TrailingBytes.selector
             || s == BatchCodec.UnknownVersion.selector || s == BatchCodec.BadInteger.selector
-            || s == BatchCodec.InvalidField.selector || s == BatchCodec.BadBlockSequence.selector;
+            || s == BatchCodec.InvalidField.selector || s == BatchCodec.BadBlockSequence.selector
+            || s == BatchCodec.TooLarge.selector;
     }
 }

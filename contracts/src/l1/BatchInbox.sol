@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ChunkVerifier} from "./ChunkVerifier.sol";
 import {BatchDecoder} from "./BatchDecoder.sol";
+import {BatchCodec} from "../lib/BatchCodec.sol";
 import {DataCommitment} from "../lib/DataCommitment.sol";
 import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 
@@ -70,6 +71,13 @@ contract BatchInbox {
     error L2BlocksNotAdvancing(uint64 previous, uint64 got);
     /// @notice A batch carries data.
     error EmptyBatchData();
+    /// @notice A calldata batch carries at most `MAX_DATA_BYTES` (docs/fraud-proofs.md §7).
+    error DataTooLarge(uint256 length, uint256 max);
+    /// @notice A batch has at most `MAX_BATCH_CHUNKS` chunks (docs/fraud-proofs.md §7).
+    error TooManyChunks(uint256 count, uint256 max);
+    /// @notice A chunk holds at most `MAX_CHUNK_SIZE` items, so that every chunk's replay fits
+    ///         one L1 transaction (docs/fraud-proofs.md §7).
+    error ChunkSizeTooLarge(uint256 chunkSize, uint256 max);
     /// @notice A blob post carries at least one blob.
     error NoBlobs();
     /// @notice This inbox takes calldata batches only: blob batches cannot be proven
@@ -163,6 +171,16 @@ contract BatchInbox {
     ///         inbox is frozen from L1 block `l1Block` on (docs/bridge.md §7).
     event InboxFrozenAt(uint256 l1Block, uint256 index, uint64 entryL1Block);
 
+    /// @notice Most bytes of data one calldata post carries: a header proof carries them all,
+    ///         and a chunk proof one hash per 1,024 of them (docs/fraud-proofs.md §7).
+    uint256 public constant MAX_DATA_BYTES = 120_000;
+    /// @notice Most chunk roots one post carries: a chunk proof carries them all (the codec's
+    ///         bound, `BatchCodec.MAX_BATCH_CHUNKS`).
+    uint256 public constant MAX_BATCH_CHUNKS = BatchCodec.MAX_BATCH_CHUNKS;
+    /// @notice The largest chunk size a chain may have: the bound of docs/fraud-proofs.md §7
+    ///         replays at most this many queue entries and transactions in one proof.
+    uint256 public constant MAX_CHUNK_SIZE = 8;
+
     /// @notice The only account allowed to post batches.
     address public immutable batcher;
     /// @notice Seconds after posting during which a batch can be challenged.
@@ -209,6 +227,7 @@ contract BatchInbox {
         bool blobsAllowed_
     ) {
         if (chunkSize_ == 0) revert ZeroChunkSize();
+        if (chunkSize_ > MAX_CHUNK_SIZE) revert ChunkSizeTooLarge(chunkSize_, MAX_CHUNK_SIZE);
         if (l2ChainId_ > type(uint64).max) revert ChainIdTooLarge(l2ChainId_);
         batcher = batcher_;
         challengeWindow = challengeWindow_;
@@ -252,6 +271,7 @@ contract BatchInbox {
         _check(index, prevStateRoot, lastBlock);
         _checkQueue(queueEnd, queueAccumulator);
         if (data.length == 0) revert EmptyBatchData();
+        if (data.length > MAX_DATA_BYTES) revert DataTooLarge(data.length, MAX_DATA_BYTES);
         _record(index, prevStateRoot, lastBlock, queueEnd, DataCommitment.commit(data), chunkRoots, 0);
     }
 
@@ -324,6 +344,7 @@ contract BatchInbox {
         bytes32[] calldata chunkRoots,
         uint8 blobCount
     ) private {
+        if (chunkRoots.length > MAX_BATCH_CHUNKS) revert TooManyChunks(chunkRoots.length, MAX_BATCH_CHUNKS);
         bytes32 stateRoot = chunkRoots.length == 0 ? prevStateRoot : chunkRoots[chunkRoots.length - 1];
         bytes32 chunkRootsHash = keccak256(abi.encodePacked(chunkRoots));
         Batch memory record = Batch({

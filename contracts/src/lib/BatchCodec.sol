@@ -9,7 +9,7 @@ pragma solidity 0.8.30;
 ///         entries and transactions a chunk holds, or that the data is malformed. Normative
 ///         text: docs/batch-codec.md. Mirrors `rollup_types::codec` and is checked against
 ///         the shared vectors in testdata/codec-vectors.json.
-/// @dev Every malformed input reverts with one of the six codec errors below (the codes of
+/// @dev Every malformed input reverts with one of the seven codec errors below (the codes of
 ///      the spec, §5), reporting the first failure in reading order; nothing panics. The
 ///      caller errors (`ChunkIndexOutOfRange`, `ChainIdTooLarge`) are about the arguments,
 ///      not the data. Offsets are byte offsets into `data` (not memory pointers).
@@ -33,6 +33,10 @@ library BatchCodec {
     error InvalidField();
     /// @notice No block, or a block number or timestamp overflowing 64 bits.
     error BadBlockSequence();
+    /// @notice A bound of §3.5: more than `MAX_BATCH_BLOCKS` blocks, `MAX_REGISTRY` registry
+    ///         entries or `MAX_BATCH_CHUNKS` chunks, or a chunk longer than `chunkSize` of the
+    ///         largest transactions (`MAX_ENCODED_TX_BYTES` each).
+    error TooLarge();
 
     /// @notice Caller error: the batch has `count` chunks and `index` is not one of them.
     error ChunkIndexOutOfRange(uint256 index, uint256 count);
@@ -122,6 +126,16 @@ library BatchCodec {
     /// @notice Smallest encoded transaction: head, nonce, gas limit, a registry pair (or an
     ///         input length) of one byte each, and the 64 signature bytes; the bound of §3.1.
     uint256 internal constant MIN_TX_BYTES = 68;
+    /// @notice Most blocks in one batch (§3.5): bounds the block table a decoder walks.
+    uint256 internal constant MAX_BATCH_BLOCKS = 256;
+    /// @notice Most registry entries in one batch (§3.5): bounds the header a chunk proof carries.
+    uint256 internal constant MAX_REGISTRY = 1024;
+    /// @notice Most chunks in one batch (§3.5): bounds the chunk roots a chunk proof carries.
+    uint256 internal constant MAX_BATCH_CHUNKS = 256;
+    /// @notice More bytes than any admissible transaction encodes to (a raw input of 1,024
+    ///         bytes with its length, the head, nonce, gas limit, two fees and the signature); a
+    ///         chunk is at most `chunkSize` times this long (§3.5).
+    uint256 internal constant MAX_ENCODED_TX_BYTES = 1161;
     /// @notice secp256k1n / 2: a larger `s` is refused (EIP-2).
     uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
@@ -171,24 +185,32 @@ library BatchCodec {
         if (h.firstNumber + v - 1 > type(uint64).max) revert BadBlockSequence();
         // Each block takes at least three bytes.
         if (v > (end - p) / 3) revert Truncated();
+        if (v > MAX_BATCH_BLOCKS) revert TooLarge();
         // forge-lint: disable-next-line(unsafe-typecast)
         h.blockCount = uint64(v); // a 64-bit varint
         h.blocksOffset = p - base;
         p = _readBlocks(h, c, p, end, target);
         (v, p) = _varint(p, end, 64);
         if (v > (end - p) / 20) revert Truncated();
+        if (v > MAX_REGISTRY) revert TooLarge();
         h.registryCount = v;
         h.registryOffset = p - base;
         p += 20 * v;
         // Each chunk length takes at least one byte (the registry bound keeps p <= end).
         if (h.chunkCount > end - p) revert Truncated();
+        if (h.chunkCount > MAX_BATCH_CHUNKS) revert TooLarge();
         h.chunkLengthsOffset = p - base;
         uint256 total;
         uint256 count = h.chunkCount;
+        // A chunk length is a 64-bit varint: a chunk size of 2^64 or more bounds nothing (the
+        // inbox's is at most 16; the Rust side's is 32-bit).
+        uint256 maxChunk =
+            h.chunkSize > type(uint64).max ? type(uint256).max : h.chunkSize * MAX_ENCODED_TX_BYTES;
         unchecked {
-            // At most `count` (< 2^256 / 2^64) values below 2^64: no overflow.
+            // At most 256 values below 2^64: no overflow.
             for (uint256 i; i < count; ++i) {
                 (v, p) = _varint(p, end, 64);
+                if (v > maxChunk) revert TooLarge();
                 if (i == target) (c.offset, c.length) = (total, v);
                 total += v;
             }

@@ -81,6 +81,14 @@ impl BlockBloom {
 /// inclusion window: a block every half second consumes thousands per L1 block).
 pub(crate) const MAX_BLOCK_QUEUE_ENTRIES: u64 = 256;
 
+/// Most queue entries a block of `chain` consumes: [`MAX_BLOCK_QUEUE_ENTRIES`], and at most the
+/// items of half the chunks a batch may hold (docs/batch-codec.md §3.5), so that a block with
+/// its entries and transactions always fits one batch.
+fn max_block_queue_entries(chain: &rollup_types::ChainConfig) -> u64 {
+    let chunk = u64::from(chain.chunk_size.max(1));
+    MAX_BLOCK_QUEUE_ENTRIES.min(rollup_types::codec::MAX_BATCH_CHUNKS / 2 * chunk)
+}
+
 /// A snapshot is also taken once this many transactions were sealed since the last one, so
 /// that a restart never re-executes more than about this many (a few seconds' work).
 const SNAPSHOT_MAX_REPLAY_TXS: u64 = 50_000;
@@ -120,7 +128,8 @@ impl Node {
             |u| (u.env, u.queue_end),
         );
         // The bridge's entries waiting, first in the block (docs/bridge.md §3.1).
-        let queue = match self.own_store.queue_entries(queue_start.0, MAX_BLOCK_QUEUE_ENTRIES).await {
+        let max_queue = max_block_queue_entries(&self.config.chain);
+        let queue = match self.own_store.queue_entries(queue_start.0, max_queue).await {
             Ok(queue) => queue,
             Err(err) => {
                 *lock!(self.unsealed.lock()) = unsealed;
@@ -140,7 +149,7 @@ impl Node {
         };
         let (ready, more) =
             lock!(self.mempool.lock()).ready_while(|a| tip_state.nonce(a), self.config.max_block_txs, fits);
-        let backlog = more || queue.len() as u64 == MAX_BLOCK_QUEUE_ENTRIES;
+        let backlog = more || queue.len() as u64 == max_queue;
         self.backlog.store(backlog, Ordering::Relaxed);
         // An idle chain still moves: an empty block once the interval has passed.
         let idle = self.config.empty_block_interval;

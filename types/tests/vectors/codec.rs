@@ -441,7 +441,29 @@ fn valid_cases() -> Vec<ValidCase> {
     out.push(valid_case("raw-lookalikes", 2, &raw, encoded(&raw, 2), true));
     let tokens = token_calls_batch();
     out.push(valid_case("token-calls", 3, &tokens, encoded(&tokens, 3), true));
+    // The bounds of §3.5, reached exactly: 256 blocks, and 256 chunks of queue entries alone.
+    let blocks = at_bounds_batch();
+    out.push(valid_case("blocks-and-chunks-at-bounds", 64, &blocks, encoded(&blocks, 64), true));
     out
+}
+
+/// 256 blocks (the most a batch holds), the first one consuming 255 full chunks of queue
+/// entries and holding one transaction (256 chunks, the most), the others empty.
+fn at_bounds_batch() -> Batch {
+    let key = signer(40);
+    let blocks = (0..codec::MAX_BATCH_BLOCKS)
+        .map(|b| BatchBlock {
+            number: 50 + b,
+            timestamp: 1_900_000_000 + b,
+            queue_count: if b == 0 { (codec::MAX_BATCH_CHUNKS - 1) * 64 } else { 0 },
+            txs: if b == 0 {
+                vec![sign(&key, true, 0, DEFAULT_GAS, transfer(USDC, RECIPIENT, U256::from(7u8)))]
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    Batch { blocks }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,6 +746,29 @@ fn invalid_cases() -> Vec<InvalidCase> {
         "raw-calldata-with-compact-form",
         Assembly::one(tx(0b0000_0101, &[0], &[0x65], &[], &raw_args)).bytes(),
         "invalid_field",
+    ));
+    // The bounds of §3.5, one past each.
+    let mut blocks = vec![(0, 0, 1)];
+    blocks.extend(std::iter::repeat_n((0, 0, 0), codec::MAX_BATCH_BLOCKS as usize));
+    cases.push(("too-many-blocks", Assembly { blocks, ..Assembly::one(good_tx()) }.bytes(), "too_large"));
+    let registry = (0..=codec::MAX_REGISTRY).map(|i| Address::from_word(word("codec-registry", i))).collect();
+    cases.push(("registry-too-large", Assembly { registry, ..Assembly::one(good_tx()) }.bytes(), "too_large"));
+    let chunks = codec::MAX_BATCH_CHUNKS + 1;
+    cases.push((
+        "too-many-chunks",
+        Assembly {
+            blocks: vec![(0, chunks * 64, 0)],
+            lengths: Some(vec![0; chunks as usize]),
+            chunks: Vec::new(),
+            ..Assembly::one(good_tx())
+        }
+        .bytes(),
+        "too_large",
+    ));
+    cases.push((
+        "chunk-longer-than-its-transactions-can-be",
+        Assembly { lengths: Some(vec![codec::max_chunk_bytes(64) + 1]), ..Assembly::one(good_tx()) }.bytes(),
+        "too_large",
     ));
     let mut cut = good_tx();
     cut.truncate(cut.len() - 1);

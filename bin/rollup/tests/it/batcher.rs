@@ -550,7 +550,7 @@ async fn the_post_gas_model_covers_real_posts() {
         challenge_window: 3_600,
         bond: U256::from(1_000u64),
         genesis_state_root: genesis,
-        chunk_size: 64,
+        chunk_size: 8,
         l2_chain_id: 42_069,
         blobs_allowed: false,
         inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
@@ -571,7 +571,7 @@ async fn the_post_gas_model_covers_real_posts() {
     };
     // (data bytes, chunk roots): the first post (which also sets the count from zero), small
     // posts, many roots, a full calldata post; then the same again over records a rollback freed.
-    let shapes = [(1, 1), (100, 1), (1_000, 2), (5_000, 5), (1, 2_000), (120_000, 30), (60_000, 0)];
+    let shapes = [(1, 1), (100, 1), (1_000, 2), (5_000, 5), (1, 256), (120_000, 30), (60_000, 0)];
     let (mut prev, mut last_block) = (genesis, 0u64);
     for round in 0..2 {
         for (i, &(bytes, roots)) in shapes.iter().enumerate() {

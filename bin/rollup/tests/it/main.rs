@@ -299,6 +299,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
 
 mod abuse;
 mod batcher;
+mod bounds;
 mod bridge;
 mod fraud;
 mod kill;
