@@ -139,9 +139,10 @@ impl fmt::Display for BoundsReport {
 }
 
 /// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
-const CASES: [&str; 18] = [
+const CASES: [&str; 19] = [
     "header-lie",
     "header-undecodable",
+    "chunk-oversized",
     "chunk-undecodable",
     "chunk-inadmissible",
     "transfer",
@@ -204,6 +205,10 @@ enum Corruption {
     TrailingByte,
     /// The reserved head bit of the chunk's last transaction, `len` bytes long.
     LastHead { len: usize },
+    /// In place of the whole batch, one block of one transaction whose one chunk is all the
+    /// data left, zeros (issue 38's first attack: before the codec's bounds, its proof grew
+    /// with the square of the chunk and passed the cap from 700 kB on).
+    OversizedChunk,
 }
 
 impl Corruption {
@@ -211,6 +216,15 @@ impl Corruption {
         match self {
             Self::TrailingByte => data.push(0),
             Self::LastHead { len } => data[header.chunks[0].bytes.end - len] |= 0x80,
+            Self::OversizedChunk => {
+                // Version, block 1, timestamp 0, one block (delta 0, no entry, one transaction),
+                // no registry, then the chunk's length as a three-byte varint and the chunk.
+                let len = MAX_BATCH_BYTES - 11;
+                let mut out = vec![codec::VERSION, 1, 0, 1, 0, 0, 1, 0];
+                out.extend([(len & 0x7f) as u8 | 0x80, ((len >> 7) & 0x7f) as u8 | 0x80, (len >> 14) as u8]);
+                out.resize(MAX_BATCH_BYTES, 0);
+                *data = out;
+            }
         }
     }
 }
@@ -423,6 +437,7 @@ impl World {
                 }
                 p
             }
+            "chunk-oversized" => Prepared { corrupt: Some(Corruption::OversizedChunk), ..prepared(Vec::new()) },
             "chunk-undecodable" | "chunk-inadmissible" => {
                 let txs: Vec<SignedTx> = (0..ITEMS).map(|i| widest(&self.padder, i as u8)).collect();
                 let alone = codec::encode(
@@ -669,17 +684,23 @@ impl World {
         if let Some(corrupt) = prepared.corrupt {
             corrupt.apply(&mut data, &header);
         }
+        let (chunk_count, header_bytes) = match prepared.corrupt {
+            Some(Corruption::OversizedChunk) => (1, 6),
+            _ => (header.chunks.len(), header.chunks.first().map_or(data.len(), |c| c.bytes.start)),
+        };
         // Chunk 0's honest root (the chunk at fault), then any roots for the others.
         let recovered: Vec<RecoveredTx> =
             prepared.txs.iter().filter_map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).ok()).collect();
         let mut after = pre.clone();
         let env = BlockEnvInput { number: 1, timestamp: TIMESTAMP_STEP };
         let honest = after.execute_block_with_queue(env, &entries, &recovered).chunk_roots.first().copied();
-        let mut chunk_roots: Vec<B256> =
-            (0..header.chunks.len()).map(|c| keccak256(format!("padding root {c}"))).collect();
+        let mut chunk_roots: Vec<B256> = (0..chunk_count).map(|c| keccak256(format!("padding root {c}"))).collect();
         let honest = honest.unwrap_or(pre_root);
         chunk_roots[0] = if prepared.lie_last_block { honest } else { keccak256(honest) };
-        let last = batch.blocks.last().map_or(1, |b| b.number) + u64::from(prepared.lie_last_block);
+        let last = match prepared.corrupt {
+            Some(Corruption::OversizedChunk) => 1,
+            _ => batch.blocks.last().map_or(1, |b| b.number) + u64::from(prepared.lie_last_block),
+        };
         let queue_end = entries.len() as u64;
         let post = BatchInbox::postBatchCall {
             index: U256::ZERO,
@@ -736,8 +757,8 @@ impl World {
             case: if case == "create-pool-ground" { format!("{case} (2^{ground_bits})") } else { case.to_owned() },
             fault: fault.to_owned(),
             data_bytes: data.len(),
-            header_bytes: header.chunks.first().map_or(data.len(), |c| c.bytes.start),
-            chunks: header.chunks.len(),
+            header_bytes,
+            chunks: chunk_count,
             keys,
             witness_bytes,
             calldata_bytes: calldata.len(),
