@@ -58,8 +58,14 @@ pub struct InboxParams {
     pub inclusion_window: u64,
 }
 
-/// The devnet's inclusion window: 20 L1 blocks, against the sequencer's 2 confirmations.
+/// The devnet's inclusion window: 20 L1 blocks, against the sequencer's 2 confirmations (a
+/// demonstration value: an outage of 40 blocks lets anyone freeze a devnet).
 pub const DEFAULT_INCLUSION_WINDOW: u64 = 20;
+
+/// `rollup deploy`'s inclusion window: 3,600 L1 blocks, 12 hours of 12-second blocks (OP
+/// Stack's sequencing window). Posts may not leave an entry behind past it, and the inbox can
+/// be frozen only after twice that, so a posting gap of less than a day never stops the chain.
+pub const DEPLOY_INCLUSION_WINDOW: u64 = 3_600;
 
 /// Deploys a batch inbox from the committed artifact; returns its address and L1 block.
 pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Result<(Address, u64), BatcherError> {

@@ -526,6 +526,30 @@ contract FraudProofTest is Test {
         );
     }
 
+    /// @notice A rollback gives the entries it leaves waiting again a fresh freeze delay: a
+    ///         proof against a batch that consumed long-waiting entries cannot let anyone freeze
+    ///         the chain before its batcher could post again (docs/bridge.md §7).
+    function test_aRollbackRestartsTheFreezeDelay() public {
+        (BatchInbox target,) = _queueInbox(3);
+        uint256 queued = block.number;
+        // Batch 0 consumes all three entries, but its blocks say four: fraudulent.
+        bytes memory data0 = _postQueue(target, _two(2, 2), 3, type(uint256).max);
+        // Long after the entries were queued, the batch is proven wrong and rolled back.
+        vm.roll(queued + 5 * INCLUSION);
+        assertEq(_proveQueueHeader(target, 0, data0), uint8(BatchInbox.Fault.WrongQueueCount), "proven");
+        uint256 rolledBack = block.number;
+        assertEq(target.lastRollbackBlock(), rolledBack, "rollback block");
+        // Entry 0 waited five windows, but the rollback was just now: no freeze yet.
+        uint256 freezable = rolledBack + 2 * INCLUSION + 1;
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.FreezeNotDue.selector, 0, freezable));
+        target.freeze();
+        // The batcher posts again, including the entries (they are overdue: it must).
+        _postQueue(target, _two(2, 1), 3, type(uint256).max);
+        vm.roll(freezable + 10);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NothingOverdue.selector, 3, 3));
+        target.freeze();
+    }
+
     /// @notice Fewer entries in the blocks than posted (including none at all) is
     ///         `WrongQueueCount` too.
     function test_fewerQueueEntriesThanPostedIsWrongQueueCount() public {

@@ -591,21 +591,27 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         bridge.depositETH{value: 1 ether}(BOB);
     }
 
-    function test_the_inbox_freezes_only_once_an_entry_is_overdue() public {
+    function test_the_inbox_freezes_only_once_an_entry_waited_two_windows() public {
         _frozenChain();
-        // BOB's deposit is in block 100: due until block 100 + INCLUSION.
-        vm.roll(100 + INCLUSION);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NothingOverdue.selector, 2, 3));
+        // BOB's deposit is in block 100: due until block 100 + INCLUSION, and the inbox freezes
+        // from 100 + 2 · INCLUSION + 1 on. Between the two the operator may still post, if the
+        // post includes it.
+        uint256 freezable = 100 + 2 * INCLUSION + 1;
+        vm.roll(100 + INCLUSION + 1);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.FreezeNotDue.selector, 2, freezable));
+        inbox.freeze();
+        vm.roll(freezable - 1);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.FreezeNotDue.selector, 2, freezable));
         inbox.freeze();
         (bool ready,,) = inbox.escapeState();
         assertFalse(ready, "not frozen");
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.EscapeNotReady.selector));
         bridge.escapeBalance(address(0), ALICE, 2 ether, new bytes32[](0));
 
-        vm.roll(100 + INCLUSION + 1);
+        vm.roll(freezable);
         vm.prank(address(0xF0F0));
         inbox.freeze();
-        assertEq(inbox.frozenAt(), 100 + INCLUSION + 1, "frozen at");
+        assertEq(inbox.frozenAt(), freezable, "frozen at");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.InboxFrozen.selector));
         inbox.freeze();
         // No post from now on, not even one consuming the entry.
@@ -634,7 +640,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     }
 
     function _freezeAndFinalize() private {
-        vm.roll(100 + INCLUSION + 1);
+        vm.roll(100 + 2 * INCLUSION + 1);
         inbox.freeze();
         vm.warp(block.timestamp + WINDOW);
     }

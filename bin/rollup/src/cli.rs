@@ -506,7 +506,8 @@ struct DevnetArgs {
     #[arg(long = "challenge-window", default_value_t = 120)]
     challenge_window: u64,
     /// L1 blocks within which the L2 must include an entry of the bridge's queue (deposits,
-    /// forced transactions); past it, posts are refused and anyone may freeze the inbox.
+    /// forced transactions); past it, no post may leave the entry behind, and past twice it
+    /// anyone may freeze the inbox. The devnet keeps it short for demonstrations.
     #[arg(long = "inclusion-window", default_value_t = rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW)]
     inclusion_window: u64,
     /// Key that deploys the L1 contracts (default: anvil account 0).
@@ -704,7 +705,8 @@ struct WithdrawArgs {
 
 #[derive(Debug, Subcommand)]
 enum EscapeCommand {
-    /// Freezes the inbox once an entry of the bridge's queue is overdue (anyone may).
+    /// Freezes the inbox once an entry of the bridge's queue has waited two inclusion windows
+    /// (anyone may): the last resort when the operator has stopped.
     Freeze(EscapeArgs),
     /// Pays an account its balance of a bridged token in the frozen state, on L1.
     Balance {
@@ -923,8 +925,11 @@ struct DeployArgs {
     #[arg(long = "allow-blobs")]
     allow_blobs: bool,
     /// L1 blocks within which the sequencer must include a deposit or forced transaction
-    /// queued on the bridge; a post that leaves an older entry behind is refused.
-    #[arg(long = "inclusion-window", default_value_t = rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW)]
+    /// queued on the bridge; a post that leaves an older entry behind is refused, and once the
+    /// first entry left waiting has waited twice this long (or twice this long since the last
+    /// rollback), anyone may freeze the inbox. 3,600 blocks are 12 hours of 12-second blocks,
+    /// OP Stack's sequencing window: an outage shorter than a day never stops the chain.
+    #[arg(long = "inclusion-window", default_value_t = rollup_batcher::l1::DEPLOY_INCLUSION_WINDOW)]
     inclusion_window: u64,
     #[command(flatten)]
     chain: ChainArgs,

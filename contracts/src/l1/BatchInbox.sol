@@ -136,8 +136,13 @@ contract BatchInbox {
     error QueueEntryOverdue(uint256 index, uint64 l1Block, uint256 deadline);
     /// @notice The inbox is frozen (the escape hatch, docs/bridge.md §7): it takes no post.
     error InboxFrozen();
-    /// @notice `freeze` needs an entry of the bridge's queue left behind past its deadline.
+    /// @notice `freeze` needs an entry of the bridge's queue left waiting: none waits (the batches
+    ///         consumed `queueEnd` of `queueLength` entries).
     error NothingOverdue(uint64 queueEnd, uint256 queueLength);
+    /// @notice Entry `index` waits, but the inbox may be frozen only from L1 block `freezableFrom`
+    ///         on: `FREEZE_WINDOWS` inclusion windows after the entry was queued, or after the last
+    ///         rollback if that came later (docs/bridge.md §7).
+    error FreezeNotDue(uint64 index, uint256 freezableFrom);
     /// @notice Without a bridge there is no queue to be overdue.
     error NoBridge();
 
@@ -181,6 +186,11 @@ contract BatchInbox {
     ///         replays at most this many queue entries and transactions in one proof.
     uint256 public constant MAX_CHUNK_SIZE = 8;
 
+    /// @notice How many inclusion windows the first waiting queue entry must have waited before
+    ///         anyone may freeze the inbox: after one, no post may leave it behind (the chain goes
+    ///         on only by including it); after two, the operator is taken to have stopped.
+    uint256 public constant FREEZE_WINDOWS = 2;
+
     /// @notice The only account allowed to post batches.
     address public immutable batcher;
     /// @notice Seconds after posting during which a batch can be challenged.
@@ -215,6 +225,10 @@ contract BatchInbox {
     IBridgeQueue public bridge;
     /// @notice The L1 block the inbox was frozen in (0: not frozen; docs/bridge.md §7).
     uint256 public frozenAt;
+    /// @notice The L1 block of the last rollback (0: none). Entries a rollback left waiting
+    ///         again get a fresh freeze delay from it, so that a proof cannot freeze a chain
+    ///         whose batcher has had no time to post again.
+    uint256 public lastRollbackBlock;
 
     constructor(
         address batcher_,
@@ -507,6 +521,7 @@ contract BatchInbox {
         uint256 removed = _count - index;
         uint256 reward = _batches[index].bond / 2;
         _count = index;
+        lastRollbackBlock = block.number;
         emit FraudProven(index, msg.sender, fault, chunkIndex, txIndex, reward);
         emit BatchesRolledBack(index, removed, lastStateRoot());
         (bool ok,) = msg.sender.call{value: reward}("");
@@ -563,20 +578,23 @@ contract BatchInbox {
     // -----------------------------------------------------------------------------------------
     // The escape hatch (docs/bridge.md §7).
 
-    /// @notice Freezes the inbox once an entry of the bridge's queue is overdue: the first entry
-    ///         no batch consumed was queued more than the inclusion window ago (the operator
-    ///         neither posts nor includes it). Anyone may call it. From then on no post is
-    ///         taken; fraud proofs still work. The state of the last batch left, once final,
-    ///         is what users exit from (`escapeState`).
+    /// @notice Freezes the inbox, the last resort when the operator has stopped: the first entry
+    ///         no batch consumed has waited `FREEZE_WINDOWS` inclusion windows since it was
+    ///         queued, or since the last rollback if that came later (after one window no post
+    ///         may leave it behind; after two, the operator has posted nothing that includes it).
+    ///         Anyone may call it. From then on no post is taken; fraud proofs still work. The
+    ///         state of the last batch left, once final, is what users exit from
+    ///         (`escapeState`).
     function freeze() external {
         if (frozenAt != 0) revert InboxFrozen();
         IBridgeQueue b = bridge;
         if (address(b) == address(0)) revert NoBridge();
         uint64 end = lastQueueEnd();
         (uint256 length,, uint64 nextL1Block) = b.queueAt(end);
-        if (end >= length || uint256(nextL1Block) + b.inclusionWindow() >= block.number) {
-            revert NothingOverdue(end, length);
-        }
+        if (end >= length) revert NothingOverdue(end, length);
+        uint256 since = nextL1Block > lastRollbackBlock ? nextL1Block : lastRollbackBlock;
+        uint256 freezableFrom = since + FREEZE_WINDOWS * b.inclusionWindow() + 1;
+        if (block.number < freezableFrom) revert FreezeNotDue(end, freezableFrom);
         frozenAt = block.number;
         emit InboxFrozenAt(block.number, end, nextL1Block);
     }

@@ -519,7 +519,7 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     // The operator stops; the L1 runs on.
     devnet.stop().await.expect("clean stop");
 
-    // Bob's deposit is never included; once it is overdue anyone may freeze the inbox.
+    // Bob's deposit is never included; once it has waited two windows anyone may freeze the inbox.
     let bob = Address::repeat_byte(0xb0);
     let late = bridge::deposit(&ends, &key, bob, one_ether / U256::from(2u8), None).await.expect("deposit");
     let escape_config = EscapeConfig {
@@ -531,7 +531,10 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
         db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
     };
     assert!(escape::freeze(&escape_config, &key).await.is_err(), "nothing is overdue yet");
+    // Overdue after one window (no post may leave it behind), freezable after two.
     mine(d.inclusion_window + 1).await;
+    assert!(escape::freeze(&escape_config, &key).await.is_err(), "the freeze waits a second window");
+    mine(d.inclusion_window).await;
     escape::freeze(&escape_config, &key).await.expect("frozen");
     assert!(FrozenState::derive(&escape_config).await.is_err(), "the last batch is not final yet");
     let _: serde_json::Value =
