@@ -51,8 +51,6 @@ pub struct InboxParams {
     pub chunk_size: u32,
     /// L2 chain id.
     pub l2_chain_id: u64,
-    /// Whether the inbox takes blob batches (not fraud-provable yet: docs/fraud-proofs.md §6.7).
-    pub blobs_allowed: bool,
     /// L1 blocks within which the sequencer must include a bridge queue entry (the bridge's
     /// `inclusionWindow`, docs/bridge.md §2.3; 0 when read from an inbox without a bridge).
     pub inclusion_window: u64,
@@ -80,7 +78,6 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
             chunkSize_: U256::from(params.chunk_size),
             l2ChainId_: U256::from(params.l2_chain_id),
             verifier_: verifier,
-            blobsAllowed_: params.blobs_allowed,
         }
         .abi_encode(),
     );
@@ -180,7 +177,6 @@ pub async fn inbox_params(provider: &DynProvider, inbox: Address) -> Result<Inbo
         genesis_state_root: view(provider, inbox, BatchInbox::genesisStateRootCall {}).await?,
         chunk_size: view(provider, inbox, BatchInbox::chunkSizeCall {}).await?.saturating_to(),
         l2_chain_id: view(provider, inbox, BatchInbox::l2ChainIdCall {}).await?.saturating_to(),
-        blobs_allowed: view(provider, inbox, BatchInbox::blobsAllowedCall {}).await?,
         inclusion_window: match view(provider, inbox, BatchInbox::bridgeCall {}).await? {
             Address::ZERO => 0,
             bridge => view(provider, bridge, L1Bridge::inclusionWindowCall {}).await?.saturating_to(),

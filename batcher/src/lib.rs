@@ -183,12 +183,13 @@ impl Batcher {
                 params.genesis_state_root
             )));
         }
-        if config.da != DaMode::Calldata && !params.blobs_allowed {
-            return Err(BatcherError::Config(format!(
-                "--da {:?} needs an inbox that takes blob batches, and this one takes calldata only (blob \
-                 batches cannot be proven fraudulent yet; deploy with --allow-blobs to accept that)",
-                config.da
-            )));
+        if config.da != DaMode::Calldata {
+            warn!(
+                target: "batcher",
+                da = ?config.da,
+                "blob batches cannot be proven fraudulent yet: anyone may dispute one within its challenge window, \
+                 which rolls it back and takes half its bond (docs/fraud-proofs.md §6.7)"
+            );
         }
         if config.da != DaMode::Calldata {
             // Loading the KZG trusted setup takes seconds: at start, not in the first post.

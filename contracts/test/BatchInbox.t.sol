@@ -78,7 +78,7 @@ contract BatchInboxTest is Test {
     BatchInbox inbox;
 
     function setUp() public override {
-        inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, true);
+        inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         vm.deal(BATCHER, 100 ether);
         vm.deal(ALICE, 100 ether);
         vm.warp(T0);
@@ -126,14 +126,15 @@ contract BatchInboxTest is Test {
         assertEq(inbox.genesisStateRoot(), GENESIS, "genesisStateRoot");
         assertEq(inbox.chunkSize(), CHUNK_SIZE, "chunkSize");
         assertEq(inbox.l2ChainId(), CHAIN_ID, "l2ChainId");
+        assertEq(uint256(BatchInbox.Fault.UnprovenBlobBatch), 9, "the dispute's fault number (Rust decodes it)");
     }
 
     function test_constructor_refusesAZeroChunkSizeAndAWideChainId() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ZeroChunkSize.selector));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, 0, CHAIN_ID, VERIFIER, true);
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, 0, CHAIN_ID, VERIFIER);
         uint256 wide = uint256(type(uint64).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ChainIdTooLarge.selector, wide));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, wide, VERIFIER, true);
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, wide, VERIFIER);
     }
 
     function test_emptyInbox() public {
@@ -215,20 +216,60 @@ contract BatchInboxTest is Test {
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
     }
 
-    /// An inbox deployed without `blobsAllowed` takes no blob batch: they could not be proven
-    /// fraudulent.
-    function test_postBatchBlobs_refusedUnlessAllowed() public {
-        BatchInbox calldataOnly = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, false);
-        assertFalse(calldataOnly.blobsAllowed(), "blobsAllowed");
+    /// A blob batch cannot be proven fraudulent yet, so it loses when disputed: anyone may
+    /// dispute one inside its window (committed first, like a proof), which rolls it and every
+    /// later batch back and pays the disputer half its bond. A calldata batch is proven instead,
+    /// and a final blob batch stands.
+    function test_disputeBlobBatch_rollsBackAnyBlobBatchInItsWindow() public {
         bytes32[] memory hashes = new bytes32[](1);
         hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
+        vm.deal(BATCHER, 4 * BOND);
+        vm.prank(BATCHER);
+        inbox.postBatch{value: BOND}(0, GENESIS, 10, 0, bytes32(0), hex"01", _roots(1, 1));
+        bytes32 root0 = inbox.lastStateRoot();
         vm.blobhashes(hashes);
         vm.prank(BATCHER);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobsNotAllowed.selector));
-        calldataOnly.postBatchBlobs{value: BOND}(0, GENESIS, 10, 0, bytes32(0), _roots(1, 1));
+        inbox.postBatchBlobs{value: BOND}(1, root0, 20, 0, bytes32(0), _roots(1, 2));
+        bytes32 root1 = inbox.lastStateRoot();
         vm.prank(BATCHER);
-        calldataOnly.postBatch{value: BOND}(0, GENESIS, 10, 0, bytes32(0), hex"01", _roots(1, 1));
-        assertEq(calldataOnly.batchCount(), 1, "calldata still posts");
+        inbox.postBatch{value: BOND}(2, root1, 30, 0, bytes32(0), hex"03", _roots(1, 3));
+        assertEq(inbox.batchCount(), 3, "posted");
+
+        bytes memory dispute1 = abi.encodeCall(BatchInbox.disputeBlobBatch, (1));
+        // Uncommitted: refused, so a copy of someone's dispute earns nothing.
+        bytes32 commitment1 = inbox.proofCommitment(ALICE, dispute1);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.ProofNotCommitted.selector, commitment1));
+        inbox.disputeBlobBatch(1);
+        // A calldata batch is not disputed but proven.
+        bytes32 commitment0 = inbox.proofCommitment(ALICE, abi.encodeCall(BatchInbox.disputeBlobBatch, (0)));
+        vm.prank(ALICE);
+        inbox.commitProof(commitment0);
+        vm.prank(ALICE);
+        inbox.commitProof(commitment1);
+        vm.roll(block.number + 1);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotABlobBatch.selector, 0));
+        inbox.disputeBlobBatch(0);
+        uint256 before = ALICE.balance;
+        vm.expectEmit(address(inbox));
+        emit BatchInbox.FraudProven(1, ALICE, BatchInbox.Fault.UnprovenBlobBatch, 0, 0, BOND / 2);
+        vm.prank(ALICE);
+        inbox.disputeBlobBatch(1);
+        assertEq(ALICE.balance - before, BOND / 2, "half the bond");
+        assertEq(inbox.batchCount(), 1, "the blob batch and the one after it are rolled back");
+
+        // Past its window a blob batch stands.
+        vm.blobhashes(hashes);
+        vm.prank(BATCHER);
+        inbox.postBatchBlobs{value: BOND}(1, root0, 20, 0, bytes32(0), _roots(1, 2));
+        vm.warp(block.timestamp + WINDOW);
+        vm.prank(ALICE);
+        inbox.commitProof(commitment1);
+        vm.roll(block.number + 1);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BatchFinalized.selector, 1));
+        inbox.disputeBlobBatch(1);
     }
 
     function test_postBatch_withoutABridgeConsumesNothing() public {
@@ -422,8 +463,8 @@ contract BatchInboxTest is Test {
     function test_constructor_refusesAChunkSizeOverTheProofBound() public {
         uint256 max = inbox.MAX_CHUNK_SIZE();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ChunkSizeTooLarge.selector, max + 1, max));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max + 1, CHAIN_ID, VERIFIER, true);
-        assertEq(new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max, CHAIN_ID, VERIFIER, true).chunkSize(), max, "at the bound");
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max + 1, CHAIN_ID, VERIFIER);
+        assertEq(new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max, CHAIN_ID, VERIFIER).chunkSize(), max, "at the bound");
     }
 
     function test_postBatch_checksCallerFirst() public {
@@ -549,7 +590,7 @@ contract BatchInboxTest is Test {
     function test_claimBond_revertsWhenPosterRejectsEther() public {
         RejectingBatcher rejecting = new RejectingBatcher();
         BatchInbox inbox2 =
-            new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, true);
+            new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         rejecting.post{value: BOND}(inbox2, 0, GENESIS, 1, hex"01");
         vm.warp(T0 + WINDOW);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.BondTransferFailed.selector));
@@ -561,7 +602,7 @@ contract BatchInboxTest is Test {
     function test_claimBond_reentrantClaimCannotPayTwice() public {
         ReentrantBatcher reentrant = new ReentrantBatcher();
         BatchInbox inbox2 =
-            new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, true);
+            new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         reentrant.post{value: BOND}(inbox2, GENESIS, 1, hex"01");
         reentrant.post{value: BOND}(inbox2, GENESIS, 2, hex"02");
         vm.warp(T0 + WINDOW);
@@ -573,7 +614,7 @@ contract BatchInboxTest is Test {
     }
 
     function test_zeroBondInbox() public {
-        BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, true);
+        BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, 0, 1));
         vm.prank(BATCHER);
         free.postBatch{value: 1}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));

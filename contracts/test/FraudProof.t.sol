@@ -75,8 +75,7 @@ contract FraudProofTest is Test {
             vm.parseJsonBytes32(json, ".genesisRoot"),
             vm.parseJsonUint(json, ".chunkSize"),
             vm.parseJsonUint(json, ".chainId"),
-            verifier,
-            false
+            verifier
         );
     }
 
@@ -399,7 +398,7 @@ contract FraudProofTest is Test {
 
     /// @dev An inbox of chunk size 2 with a bridge attached and `deposits` ether deposits queued.
     function _queueInbox(uint256 deposits) internal returns (BatchInbox target, L1Bridge bridge) {
-        target = new BatchInbox(BATCHER, WINDOW, BOND, keccak256("genesis"), QUEUE_CHUNK_SIZE, 42069, verifier, false);
+        target = new BatchInbox(BATCHER, WINDOW, BOND, keccak256("genesis"), QUEUE_CHUNK_SIZE, 42069, verifier);
         bridge = new L1Bridge(target, INCLUSION);
         target.attachBridge(IBridgeQueue(address(bridge)));
         vm.deal(DEPOSITOR, deposits);

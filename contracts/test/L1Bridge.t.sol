@@ -165,7 +165,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
 
     function setUp() public override {
         inbox =
-            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), true);
+            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)));
         bridge = new L1Bridge(inbox, INCLUSION);
         inbox.attachBridge(IBridgeQueue(address(bridge)));
         token = new TestToken("Test Token", "TST", 18);
@@ -350,7 +350,9 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         assertEq(bridge.locked(address(0)), 3 ether, "nothing paid");
     }
 
-    function test_a_withdrawal_from_a_blob_batch_is_refused() public {
+    /// A final blob batch stands like a final calldata batch: it could have been disputed
+    /// during its window (docs/fraud-proofs.md §6.7).
+    function test_a_withdrawal_from_a_final_blob_batch_is_paid() public {
         (, bytes32 key) = _depositAndWithdrawalTree(1 ether, 1 ether);
         bytes32[] memory hashes = new bytes32[](1);
         hashes[0] = bytes32(uint256(0x01) << 248 | 1);
@@ -365,8 +367,9 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         inbox.postBatchBlobs{value: 1 ether}(index, prev, uint64(index + 1), end, acc, roots);
         vm.warp(block.timestamp + WINDOW);
         bytes32[] memory proof = _proof(key);
-        vm.expectRevert(abi.encodeWithSelector(L1Bridge.BatchNotProvable.selector, index));
+        uint256 before = BOB.balance;
         bridge.finalizeWithdrawal(index, L1Bridge.Withdrawal(ALICE, 0, address(0), BOB, 1 ether), proof);
+        assertEq(BOB.balance - before, 1 ether, "paid");
     }
 
     function test_a_withdrawal_cannot_take_more_than_is_locked() public {
@@ -428,7 +431,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
 
     function test_the_bridge_is_attached_once_by_the_deployer() public {
         BatchInbox other =
-            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), true);
+            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)));
         L1Bridge detached = new L1Bridge(other, INCLUSION);
         vm.deal(ALICE, 1 ether);
         vm.prank(ALICE);
@@ -634,7 +637,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NothingOverdue.selector, 0, 0));
         inbox.freeze();
         BatchInbox bare =
-            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), true);
+            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NoBridge.selector));
         bare.freeze();
     }
@@ -847,7 +850,7 @@ contract L1BridgeInvariantTest is Test {
 
     function setUp() public override {
         inbox = new BatchInbox(
-            address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), true
+            address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0))
         );
         bridge = new L1Bridge(inbox, 20);
         inbox.attachBridge(IBridgeQueue(address(bridge)));

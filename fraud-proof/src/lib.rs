@@ -738,6 +738,7 @@ impl Challenger {
         }
         let target = match &proof {
             FraudProof::Header { .. } => "header".to_string(),
+            FraudProof::Blob { .. } => "blob batch".to_string(),
             FraudProof::Chunk { chunk_index, .. } => format!("chunk {chunk_index}"),
         };
         info!(target: "challenger", index = batch.index, %target, reason = proof.reason(), bytes = calldata.len(), "proving fraud");

@@ -26,6 +26,14 @@ pub enum FraudProof {
         /// What is wrong, in words.
         reason: String,
     },
+    /// A blob batch judged invalid from its blobs: its bytes cannot be shown on L1 yet, so it
+    /// is disputed (`disputeBlobBatch`) and loses by default (docs/fraud-proofs.md §6.7).
+    Blob {
+        /// Batch index.
+        index: u64,
+        /// What is wrong, in words.
+        reason: String,
+    },
     /// One chunk shows it (`proveChunkFraud`).
     Chunk {
         /// Batch index.
@@ -55,14 +63,14 @@ impl FraudProof {
     /// The batch it proves fraudulent.
     pub const fn index(&self) -> u64 {
         match self {
-            Self::Header { index, .. } | Self::Chunk { index, .. } => *index,
+            Self::Header { index, .. } | Self::Blob { index, .. } | Self::Chunk { index, .. } => *index,
         }
     }
 
     /// What it shows, in words.
     pub fn reason(&self) -> &str {
         match self {
-            Self::Header { reason, .. } | Self::Chunk { reason, .. } => reason,
+            Self::Header { reason, .. } | Self::Blob { reason, .. } | Self::Chunk { reason, .. } => reason,
         }
     }
 
@@ -72,6 +80,7 @@ impl FraudProof {
             Self::Header { index, data, .. } => {
                 BatchInbox::proveHeaderFraudCall { index: U256::from(*index), data: data.clone() }.abi_encode()
             }
+            Self::Blob { index, .. } => BatchInbox::disputeBlobBatchCall { index: U256::from(*index) }.abi_encode(),
             Self::Chunk {
                 index,
                 data,
@@ -137,8 +146,9 @@ pub fn commitment(prover: alloy_primitives::Address, calldata: &[u8]) -> B256 {
 /// Why no proof could be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProveError {
-    /// The batch's data is in blobs, which the inbox cannot check yet.
-    #[error("batch {0} was posted in blobs, which cannot be proven fraudulent on L1 yet")]
+    /// The batch's data is in blobs, whose chunks the inbox cannot check yet (a blob batch is
+    /// disputed as a whole instead: [`build`] gives [`FraudProof::Blob`]).
+    #[error("batch {0} was posted in blobs, whose chunks cannot be shown on L1 yet")]
     Blobs(u64),
     /// Every check the inbox makes passes: the batch is valid by the L1 rules.
     #[error("batch {0} passes every check of the L1 verifier")]
@@ -158,8 +168,16 @@ pub enum ProveError {
 /// Finds the first fault of `batch` in the inbox's order (header, then chunk by chunk: codec,
 /// admission, nonces, root) and builds its proof. `base` is the state after the previous
 /// batch and `at` where that leaves the chain (the block the batch must start with, the queue
-/// position it must start from).
+/// position it must start from). A blob batch, which the caller judged invalid from its blobs,
+/// is disputed as a whole ([`FraudProof::Blob`]): its bytes cannot be shown on L1 yet.
 pub fn build(base: &Executor, at: Position, batch: &PostedBatch) -> Result<FraudProof, ProveError> {
+    if !batch.blob_hashes.is_empty() {
+        let reason = match build_for(base, at, &PostedBatch { blob_hashes: Vec::new(), ..batch.clone() }, None) {
+            Ok(proof) => format!("a blob batch, disputed: {}", proof.reason()),
+            Err(e) => format!("a blob batch, disputed: {e}"),
+        };
+        return Ok(FraudProof::Blob { index: batch.index, reason });
+    }
     build_for(base, at, batch, None)
 }
 

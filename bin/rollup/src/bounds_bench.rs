@@ -382,7 +382,6 @@ impl World {
             genesis_state_root: pre_root,
             chunk_size: CHAIN.chunk_size,
             l2_chain_id: CHAIN.chain_id,
-            blobs_allowed: false,
             // Room for the cases' own deposits and forced transactions before the post.
             inclusion_window: 10_000,
         };
@@ -732,7 +731,7 @@ impl World {
         let proof = tokio::task::spawn_blocking(move || prove::build(&pre, Position::GENESIS, &posted_batch)).await??;
         let (keys, witness_bytes) = match &proof {
             FraudProof::Chunk { keys, witness, .. } => (keys.len(), witness.len()),
-            FraudProof::Header { .. } => (0, 0),
+            FraudProof::Header { .. } | FraudProof::Blob { .. } => (0, 0),
         };
         let calldata = proof.calldata();
         let commitment = prove::commitment(self.prover_address, &calldata);

@@ -517,7 +517,8 @@ struct DevnetArgs {
     #[arg(long = "l1.batcher-key", env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
     batcher_key: Option<B256>,
     /// Where batch data goes: `calldata` (fraud-provable), `blobs` (EIP-4844; not yet
-    /// fraud-provable, see docs/batcher.md), or `auto` (blobs when cheaper).
+    /// provable: anyone may dispute a blob batch within its window, and it loses, see
+    /// docs/fraud-proofs.md §6.7), or `auto` (blobs when cheaper).
     #[arg(long, default_value = "calldata")]
     da: DaMode,
     /// Serve the batcher's status at `/status` and Prometheus metrics at `/metrics` here.
@@ -842,7 +843,8 @@ struct BatcherArgs {
     #[arg(long, default_value_t = 6)]
     confirmations: u64,
     /// Where batch data goes: `calldata` (fraud-provable), `blobs` (EIP-4844; not yet
-    /// fraud-provable, see docs/batcher.md), or `auto` (blobs when cheaper).
+    /// provable: anyone may dispute a blob batch within its window, and it loses, see
+    /// docs/fraud-proofs.md §6.7), or `auto` (blobs when cheaper).
     #[arg(long, default_value = "calldata")]
     da: DaMode,
     /// Serve the batcher's status at `/status` and Prometheus metrics at `/metrics` here.
@@ -920,10 +922,6 @@ struct DeployArgs {
     /// Bond per batch, in wei.
     #[arg(long = "bond-wei", default_value = "100000000000000000")]
     bond: U256,
-    /// Let the inbox take blob batches (`rollup batcher --da blobs`). Blob batches cannot be
-    /// proven fraudulent yet: with this, the chain trusts its batcher for them.
-    #[arg(long = "allow-blobs")]
-    allow_blobs: bool,
     /// L1 blocks within which the sequencer must include a deposit or forced transaction
     /// queued on the bridge; a post that leaves an older entry behind is refused, and once the
     /// first entry left waiting has waited twice this long (or twice this long since the last
@@ -1233,7 +1231,6 @@ impl Cli {
                     genesis_state_root: genesis_root,
                     chunk_size: chain.chunk_size,
                     l2_chain_id: chain.chain_id,
-                    blobs_allowed: args.allow_blobs,
                     inclusion_window: args.inclusion_window,
                 };
                 let deployment = deploy(&args.l1_rpc, &args.key, &params).await?;

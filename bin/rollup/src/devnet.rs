@@ -42,9 +42,6 @@ pub struct Deployment {
     pub chunk_size: u32,
     /// L2 genesis state root.
     pub genesis_state_root: B256,
-    /// Whether the inbox takes blob batches (not fraud-provable yet).
-    #[serde(default)]
-    pub blobs_allowed: bool,
     /// The L1 bridge (deposits, forced transactions, withdrawals), attached to the inbox.
     pub bridge: Address,
     /// L1 blocks within which a queue entry must be included.
@@ -70,7 +67,6 @@ pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams
         l2_chain_id: params.l2_chain_id,
         chunk_size: params.chunk_size,
         genesis_state_root: params.genesis_state_root,
-        blobs_allowed: params.blobs_allowed,
         bridge,
         inclusion_window: params.inclusion_window,
         test_token: None,
@@ -467,8 +463,6 @@ async fn ensure_deployment(config: &DevnetConfig, l1_rpc: &url::Url, genesis_roo
         genesis_state_root: genesis_root,
         chunk_size: config.chain.chunk_size,
         l2_chain_id: config.chain.chain_id,
-        // Blob batches are not fraud-provable yet: the inbox takes them only when asked for.
-        blobs_allowed: config.da != DaMode::Calldata,
         inclusion_window: config.inclusion_window,
     };
     let mut deployment = deploy(l1_rpc, &config.deployer_key, &params).await?;

@@ -220,7 +220,6 @@ impl ProofBench {
             genesis_state_root: executor.state_root(),
             chunk_size,
             l2_chain_id: chain.chain_id,
-            blobs_allowed: false,
             inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
         };
         let deployment = crate::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await?;

@@ -40,7 +40,10 @@ contract BatchInbox {
         WrongChunkRoot,
         /// The header's queue entries (the sum of its blocks' queue counts) are not the entries
         /// the batch was posted to consume (its `queueEnd` minus the previous batch's).
-        WrongQueueCount
+        WrongQueueCount,
+        /// A blob batch was disputed: its bytes cannot be shown on L1 yet, so a disputed blob
+        /// batch loses by default (docs/fraud-proofs.md §6.7).
+        UnprovenBlobBatch
     }
 
     /// @notice What the inbox records of one batch.
@@ -80,10 +83,8 @@ contract BatchInbox {
     error ChunkSizeTooLarge(uint256 chunkSize, uint256 max);
     /// @notice A blob post carries at least one blob.
     error NoBlobs();
-    /// @notice This inbox takes calldata batches only: blob batches cannot be proven
-    ///         fraudulent yet, so accepting them would let a batcher post fraud no one can
-    ///         overturn. A deployment opts in with `blobsAllowed`.
-    error BlobsNotAllowed();
+    /// @notice `disputeBlobBatch` is for blob batches; a calldata batch is proven wrong instead.
+    error NotABlobBatch(uint256 index);
     /// @notice No batch has this index.
     error UnknownBatch(uint256 index);
     /// @notice The batch is still inside its challenge window.
@@ -101,7 +102,8 @@ contract BatchInbox {
     error BondTransferFailed();
     /// @notice The batch is past its challenge window: it can no longer be proven fraudulent.
     error BatchFinalized(uint256 index);
-    /// @notice Blob batches cannot be proven fraudulent yet (docs/fraud-proofs.md §6.6).
+    /// @notice A blob batch's bytes cannot be shown on L1 yet: it is disputed
+    ///         (`disputeBlobBatch`), not proven (docs/fraud-proofs.md §6.7).
     error BlobBatchNotProvable(uint256 index);
     /// @notice The data given is not the batch's data (its commitment is not `dataHash`).
     error DataMismatch(uint256 index);
@@ -205,9 +207,6 @@ contract BatchInbox {
     uint256 public immutable l2ChainId;
     /// @notice The step verifier that replays chunks for fraud proofs.
     ChunkVerifier public immutable verifier;
-    /// @notice Whether `postBatchBlobs` is open. Blob batches are not fraud-provable yet: a
-    ///         deployment that allows them trusts its batcher for those batches.
-    bool public immutable blobsAllowed;
 
     /// @notice L1 block in which each proof commitment was made.
     mapping(bytes32 => uint256) public proofCommitments;
@@ -237,8 +236,7 @@ contract BatchInbox {
         bytes32 genesisStateRoot_,
         uint256 chunkSize_,
         uint256 l2ChainId_,
-        ChunkVerifier verifier_,
-        bool blobsAllowed_
+        ChunkVerifier verifier_
     ) {
         if (chunkSize_ == 0) revert ZeroChunkSize();
         if (chunkSize_ > MAX_CHUNK_SIZE) revert ChunkSizeTooLarge(chunkSize_, MAX_CHUNK_SIZE);
@@ -250,7 +248,6 @@ contract BatchInbox {
         chunkSize = chunkSize_;
         l2ChainId = l2ChainId_;
         verifier = verifier_;
-        blobsAllowed = blobsAllowed_;
         _deployer = msg.sender;
     }
 
@@ -291,7 +288,9 @@ contract BatchInbox {
 
     /// @notice The same as `postBatch` with the data in this transaction's blobs (EIP-4844).
     ///         The data commitment is `keccak256` of the blobs' versioned hashes, concatenated
-    ///         in blob order.
+    ///         in blob order. A blob batch cannot be proven fraudulent yet: until it can, anyone
+    ///         may dispute one within its window and it loses (`disputeBlobBatch`), so no blob
+    ///         batch becomes final unless nobody, the honest challenger included, disputed it.
     function postBatchBlobs(
         uint256 index,
         bytes32 prevStateRoot,
@@ -300,7 +299,6 @@ contract BatchInbox {
         bytes32 queueAccumulator,
         bytes32[] calldata chunkRoots
     ) external payable {
-        if (!blobsAllowed) revert BlobsNotAllowed();
         _check(index, prevStateRoot, lastBlock);
         _checkQueue(queueEnd, queueAccumulator);
         uint256 count;
@@ -455,6 +453,19 @@ contract BatchInbox {
         _rollBack(index, fault, chunkIndex, txIndex);
     }
 
+    /// @notice Disputes blob batch `index` inside its window (after committing to this call in
+    ///         an earlier L1 block, like a proof): the batch and every later one are rolled back
+    ///         and the disputer is paid half its bond. A blob batch's bytes cannot be shown on L1
+    ///         yet, so a disputed blob batch loses by default; the challenger disputes exactly
+    ///         the blob batches it judges invalid from their blobs (docs/fraud-proofs.md §6.7).
+    function disputeBlobBatch(uint256 index) external {
+        Batch storage b = _batch(index);
+        if (block.timestamp >= uint256(b.postedAt) + challengeWindow) revert BatchFinalized(index);
+        if (b.blobCount == 0) revert NotABlobBatch(index);
+        _consumeCommitment();
+        _rollBack(index, Fault.UnprovenBlobBatch, 0, 0);
+    }
+
     /// @dev Replays the proof's chunk with the verifier, from the root before it, and checks
     ///      that the queue entries it replayed are the bridge's.
     function _replay(
@@ -600,13 +611,13 @@ contract BatchInbox {
     }
 
     /// @notice The state users exit from once the inbox is frozen: whether it is ready (frozen,
-    ///         and the last batch left final and posted in calldata, or no batch at all), its
-    ///         state root, and the queue entries it consumed (later deposits are refunded on
-    ///         L1). Before that, `ready` is false.
+    ///         and the last batch left final, or no batch at all), its state root, and the queue
+    ///         entries it consumed (later deposits are refunded on L1). Before that, `ready` is
+    ///         false.
     function escapeState() external view returns (bool ready, bytes32 stateRoot, uint64 queueEnd) {
         if (frozenAt == 0) return (false, bytes32(0), 0);
         uint256 n = _count;
-        if (n != 0 && (!isFinalized(n - 1) || _batches[n - 1].blobCount != 0)) return (false, bytes32(0), 0);
+        if (n != 0 && !isFinalized(n - 1)) return (false, bytes32(0), 0);
         return (true, lastStateRoot(), lastQueueEnd());
     }
 

@@ -52,9 +52,6 @@ contract L1Bridge {
     error WithdrawalAlreadyFinalized(bytes32 key);
     /// @notice The batch is still inside its challenge window.
     error BatchNotFinal(uint256 batchIndex);
-    /// @notice The batch's data is in blobs, which fraud proofs do not cover: withdrawals are
-    ///         proven against calldata batches only.
-    error BatchNotProvable(uint256 batchIndex);
     /// @notice The proof does not lead from the withdrawal's leaf to the batch's state root.
     error InvalidWithdrawalProof(bytes32 key, bytes32 stateRoot);
     /// @notice A proof has at most 256 siblings.
@@ -250,8 +247,9 @@ contract L1Bridge {
 
     /// @notice Pays out the withdrawal `w`: `w.amount` of `w.l1Token` to `w.recipient`.
     ///         `siblings` prove its leaf against the state root of batch `batchIndex`, which
-    ///         must be final and posted in calldata. Anyone may call this; the payment always
-    ///         goes to the recipient the withdrawal names.
+    ///         must be final (a blob batch too: it could be disputed during its window,
+    ///         docs/fraud-proofs.md §6.7). Anyone may call this; the payment always goes to the
+    ///         recipient the withdrawal names.
     function finalizeWithdrawal(uint256 batchIndex, Withdrawal calldata w, bytes32[] calldata siblings)
         external
         nonReentrant
@@ -275,12 +273,11 @@ contract L1Bridge {
     }
 
     /// @dev Requires that `key` holds `value` in the state root of batch `batchIndex`, a final
-    ///      calldata batch.
+    ///      batch.
     function _checkProof(uint256 batchIndex, bytes32 key, bytes32 value, bytes32[] calldata siblings) private view {
         // `getBatch` reverts for a batch that does not exist or was rolled back.
         BatchInbox.Batch memory batch = inbox.getBatch(batchIndex);
         if (!inbox.isFinalized(batchIndex)) revert BatchNotFinal(batchIndex);
-        if (batch.blobCount != 0) revert BatchNotProvable(batchIndex);
         if (siblings.length > 256) revert ProofTooLong(siblings.length);
         if (SparseMerkle.rootFromPath(key, SparseMerkle.leafHash(key, value), siblings) != batch.stateRoot) {
             revert InvalidWithdrawalProof(key, batch.stateRoot);

@@ -73,8 +73,6 @@ impl Setup {
             genesis_state_root: sequencer.node.head().header.state_root,
             chunk_size: chain.chunk_size,
             l2_chain_id: chain.chain_id,
-            // The blob test posts blobs; the others post calldata.
-            blobs_allowed: true,
             inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
         };
         let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
@@ -552,7 +550,6 @@ async fn the_post_gas_model_covers_real_posts() {
         genesis_state_root: genesis,
         chunk_size: 8,
         l2_chain_id: 42_069,
-        blobs_allowed: false,
         inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
     };
     let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");

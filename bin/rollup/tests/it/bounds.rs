@@ -60,7 +60,6 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
         genesis_state_root: B256::repeat_byte(0x11),
         chunk_size: 8,
         l2_chain_id: 42_069,
-        blobs_allowed: false,
         inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
     };
     let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");

@@ -13,7 +13,10 @@ use alloy::{
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use rollup::devnet::{Devnet, DevnetConfig};
-use rollup_batcher::fault::{Fault, OpKind};
+use rollup_batcher::{
+    DaMode,
+    fault::{Fault, OpKind},
+};
 use rollup_fraud_proof::{
     derive::{PostedBatch, Verdict, Verifier},
     prove::{self, FraudProof},
@@ -38,7 +41,13 @@ fn chain() -> ChainConfig {
 /// A devnet whose inbox gives a long window (proofs must land inside it) and whose batcher
 /// injects `fault`.
 async fn devnet(dir: &std::path::Path, fault: Option<Fault>) -> Devnet {
+    devnet_posting(dir, fault, DaMode::Calldata).await
+}
+
+/// [`devnet`], posting batch data as `da` says.
+async fn devnet_posting(dir: &std::path::Path, fault: Option<Fault>, da: DaMode) -> Devnet {
     let mut config = DevnetConfig::test(dir.to_path_buf()).expect("config");
+    config.da = da;
     config.chain = chain();
     config.challenge_window = 600;
     // Long enough for the whole workload to land in one block.
@@ -154,6 +163,7 @@ const UNDECODABLE_CHUNK: u8 = 4;
 const INADMISSIBLE_TX: u8 = 5;
 const WRONG_NONCE: u8 = 6;
 const WRONG_CHUNK_ROOT: u8 = 7;
+const UNPROVEN_BLOB_BATCH: u8 = 9;
 
 /// The fault the inbox must report for each injected kind, and the chunk it must name
 /// (`None`: not checked).
@@ -179,8 +189,20 @@ fn expected(fault: Fault) -> (u8, Option<u64>) {
 }
 
 async fn fraud_is_proven_rolled_back_paid_and_the_chain_continues(fault: Fault) {
+    fraud_is_overturned(fault, DaMode::Calldata).await;
+}
+
+/// A blob batch cannot be proven yet, so the challenger disputes the one it judges wrong from
+/// its blobs, and it loses (docs/fraud-proofs.md §6.7); the honest blob batches after it are
+/// not disputed and the chain goes on, verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_blob_batch_is_disputed_and_loses() {
+    fraud_is_overturned(Fault::RootFirstChunk, DaMode::Blobs).await;
+}
+
+async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let devnet = devnet(dir.path(), Some(fault)).await;
+    let devnet = devnet_posting(dir.path(), Some(fault), da).await;
     let inbox = devnet.deployment.batch_inbox;
     let provider = l1(&devnet);
     workload(&devnet, 0).await;
@@ -198,7 +220,7 @@ async fn fraud_is_proven_rolled_back_paid_and_the_chain_continues(fault: Fault) 
     assert_eq!(logs.len(), 1, "one fraud proven");
     let event = BatchInbox::FraudProven::decode_log_data(&logs[0].inner.data).expect("event");
     assert_eq!(event.index, U256::from(proof.batch_index));
-    let (fault_kind, chunk) = expected(fault);
+    let (fault_kind, chunk) = if da == DaMode::Calldata { expected(fault) } else { (UNPROVEN_BLOB_BATCH, Some(0)) };
     assert_eq!(event.fault, fault_kind, "{fault}: {proof:?}");
     if let Some(chunk) = chunk {
         assert_eq!(event.chunkIndex, U256::from(chunk), "{fault}: {proof:?}");
