@@ -127,6 +127,37 @@ abstract contract WithdrawalTrees {
         }
     }
 
+    /// @dev `key`'s value in the tree with its proof, present or absent (`L1Bridge.StateValue`):
+    ///      the path ends at its leaf, another key's leaf or an empty subtree.
+    function _value(bytes32 key) internal view returns (L1Bridge.StateValue memory out) {
+        bytes32[] memory k = keys;
+        bytes32[] memory v = values;
+        bytes32[] memory siblings = new bytes32[](256);
+        uint256 lo;
+        uint256 hi = k.length;
+        uint256 depth;
+        while (hi - lo > 1) {
+            uint256 mid = lo;
+            while (mid < hi && SparseMerkle.bitAt(k[mid], depth) == 0) mid++;
+            if (SparseMerkle.bitAt(key, depth) == 0) {
+                siblings[depth] = SparseMerkle.subtree(k, v, mid, hi, depth + 1);
+                hi = mid;
+            } else {
+                siblings[depth] = SparseMerkle.subtree(k, v, lo, mid, depth + 1);
+                lo = mid;
+            }
+            depth++;
+        }
+        if (hi - lo == 1) {
+            if (k[lo] == key) out.value = v[lo];
+            else (out.otherKey, out.otherValue) = (k[lo], v[lo]);
+        }
+        assembly ("memory-safe") {
+            mstore(siblings, depth)
+        }
+        out.siblings = siblings;
+    }
+
     /// @dev Posts a calldata batch whose state root is `root`, as `batcher`.
     function _post(BatchInbox inbox, address batcher, bytes32 root) internal returns (uint256 index) {
         index = inbox.batchCount();
@@ -158,6 +189,8 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     address constant BOB = address(0xB0B);
     uint256 constant WINDOW = 7 days;
     uint256 constant INCLUSION = 20;
+    /// @dev A token created on L2 (no L1 origin).
+    address constant L2T = address(0x12D0);
 
     BatchInbox inbox;
     L1Bridge bridge;
@@ -588,6 +621,19 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         _addLeaf(StateKeys.balance(lp, ALICE), bytes32(uint256(250)));
         _addLeaf(StateKeys.balance(lp, address(0)), bytes32(uint256(750)));
         _addLeaf(StateKeys.nonce(ALICE), bytes32(uint256(4)));
+        // Both bridged tokens carry their L1 origin (uint160(l1Token) | 1 << 160).
+        _addLeaf(StateKeys.tokenOrigin(weth), bytes32(uint256(1) << 160));
+        _addLeaf(StateKeys.tokenOrigin(tst), bytes32(uint256(uint160(address(token))) | (uint256(1) << 160)));
+        // A pool of TST and a token created on L2 (no origin): reserves 40 TST and 900 L2T,
+        // 300 shares of which ALICE holds 100.
+        (address m0, address m1) = tst < L2T ? (tst, L2T) : (L2T, tst);
+        (uint256 q0, uint256 q1) = m0 == tst ? (uint256(40 ether), uint256(900 ether)) : (uint256(900 ether), uint256(40 ether));
+        address mixed = StateKeys.lpToken(m0, m1);
+        _addLeaf(StateKeys.pool(m0, m1), bytes32(q0 | (q1 << 128)));
+        _addLeaf(StateKeys.supply(mixed), bytes32(uint256(300)));
+        _addLeaf(StateKeys.balance(mixed, ALICE), bytes32(uint256(100)));
+        _addLeaf(StateKeys.balance(mixed, address(0)), bytes32(uint256(200)));
+        _addLeaf(StateKeys.token(L2T), bytes32(uint256(0x4c3254 << 232) | 18));
         _post(inbox, BATCHER, _root());
         vm.deal(BOB, 1 ether);
         vm.prank(BOB);
@@ -672,24 +718,63 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         _freezeAndFinalize();
         (address t0, address t1) = weth < tst ? (weth, tst) : (tst, weth);
         address lp = StateKeys.lpToken(t0, t1);
-        L1Bridge.LiquidityProof memory p = L1Bridge.LiquidityProof({
-            shares: 250,
-            sharesProof: _proof(StateKeys.balance(lp, ALICE)),
-            supply: 1000,
-            supplyProof: _proof(StateKeys.supply(lp)),
-            reserves: uint256(values[_indexOf(StateKeys.pool(t0, t1))]),
-            reservesProof: _proof(StateKeys.pool(t0, t1))
-        });
+        L1Bridge.LiquidityProof memory p = _liquidityProof(weth, tst, ALICE);
+        // A side's origin cannot be proven absent when it is there (a third party cannot
+        // make the owner forfeit it).
+        L1Bridge.LiquidityProof memory forfeit = _liquidityProof(weth, tst, ALICE);
+        forfeit.originA = _value(StateKeys.tokenOrigin(L2T));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.tokenOrigin(weth)));
+        bridge.escapeLiquidity(weth, tst, ALICE, forfeit);
         uint256 before = ALICE.balance;
-        bridge.escapeLiquidity(address(0), address(token), ALICE, p);
+        vm.prank(address(0xCAFE)); // anyone may send it
+        bridge.escapeLiquidity(weth, tst, ALICE, p);
         assertEq(ALICE.balance - before, 0.75 ether, "a quarter of 3 ether");
         assertEq(token.balanceOf(ALICE), 50 ether, "a quarter of 200 TST");
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, StateKeys.balance(lp, ALICE)));
-        bridge.escapeLiquidity(address(token), address(0), ALICE, p);
+        bridge.escapeLiquidity(tst, weth, ALICE, _liquidityProof(tst, weth, ALICE));
         // More shares than held proves nothing.
         p.shares = 500;
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.balance(lp, BOB)));
-        bridge.escapeLiquidity(address(0), address(token), BOB, p);
+        bridge.escapeLiquidity(weth, tst, BOB, p);
+    }
+
+    /// @dev What proves `owner`'s shares of the pool of L2 tokens `a` and `b` in the tree.
+    function _liquidityProof(address a, address b, address owner) private view returns (L1Bridge.LiquidityProof memory) {
+        (address t0, address t1) = a < b ? (a, b) : (b, a);
+        address lp = StateKeys.lpToken(t0, t1);
+        bytes32 sharesKey = StateKeys.balance(lp, owner);
+        return L1Bridge.LiquidityProof({
+            shares: uint256(values[_indexOf(sharesKey)]),
+            sharesProof: _proof(sharesKey),
+            supply: uint256(values[_indexOf(StateKeys.supply(lp))]),
+            supplyProof: _proof(StateKeys.supply(lp)),
+            reserves: uint256(values[_indexOf(StateKeys.pool(t0, t1))]),
+            reservesProof: _proof(StateKeys.pool(t0, t1)),
+            originA: _value(StateKeys.tokenOrigin(a)),
+            originB: _value(StateKeys.tokenOrigin(b))
+        });
+    }
+
+    /// The bridged side of a pool whose other token was created on L2 is paid pro rata; the
+    /// L2 token's side has no L1 asset (its origin is proven absent) and pays nothing.
+    function test_the_bridged_side_of_a_mixed_pool_is_paid() public {
+        (, address tst) = _frozenChain();
+        _freezeAndFinalize();
+        (address m0, address m1) = tst < L2T ? (tst, L2T) : (L2T, tst);
+        address mixed = StateKeys.lpToken(m0, m1);
+        L1Bridge.LiquidityProof memory p = _liquidityProof(L2T, tst, ALICE);
+        assertEq(p.originA.value, bytes32(0), "the L2 token has no origin");
+        // Claiming an origin for the L2 token proves nothing.
+        L1Bridge.LiquidityProof memory forged = _liquidityProof(L2T, tst, ALICE);
+        forged.originA.value = bytes32(uint256(uint160(address(token))) | (uint256(1) << 160));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.tokenOrigin(L2T)));
+        bridge.escapeLiquidity(L2T, tst, ALICE, forged);
+        uint256 lockedBefore = bridge.locked(address(token));
+        bridge.escapeLiquidity(L2T, tst, ALICE, p);
+        assertEq(token.balanceOf(ALICE), uint256(40 ether) / 3, "a third of 40 TST");
+        assertEq(lockedBefore - bridge.locked(address(token)), uint256(40 ether) / 3, "paid from what is locked");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, StateKeys.balance(mixed, ALICE)));
+        bridge.escapeLiquidity(L2T, tst, ALICE, p);
     }
 
     function test_deposits_the_frozen_state_never_consumed_are_refunded_once() public {

@@ -343,16 +343,29 @@ impl Challenger {
         advanced
     }
 
-    /// Reads the L1 up to its head, a `step` at a time, until nothing is left to read: what a
-    /// tool that derives the chain once needs (the escape hatch's proofs, docs/bridge.md §7).
+    /// Reads the L1 up to its head, a `step` at a time, until nothing is left to read, and
+    /// leaves a snapshot of where it got to, so that the next derivation from the same
+    /// database resumes there: what a tool that derives the chain on demand needs (the escape
+    /// hatch's proofs, docs/bridge.md §7).
     pub async fn sync(&mut self) -> Result<(), ChallengerError> {
         loop {
             let head = self.provider.get_block_number().await.map_err(ChallengerError::l1)?;
             self.step().await?;
             if self.cursor.next > head.saturating_sub(self.config.confirmations) {
+                if self.since_snapshot > 0 {
+                    self.snapshot().await?;
+                }
                 return Ok(());
             }
         }
+    }
+
+    /// The proof of `key` in the state after the last batch verified (see
+    /// [`Self::state_proof`]), with the subtree it ends at: the key's leaf, another key's
+    /// leaf or an empty subtree.
+    pub fn state_value_proof(&self, key: &B256) -> (B256, rollup_types::smt::Proof) {
+        let tree = self.verifier.executor().tree();
+        (tree.root(), tree.prove(key))
     }
 
     /// The proof of `key` in the state after the last batch verified, derived from L1 alone:

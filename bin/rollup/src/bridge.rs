@@ -77,7 +77,7 @@ async fn send_l1(
     let receipt = provider
         .send_transaction(request)
         .await
-        .context("sending the L1 transaction")?
+        .map_err(|e| crate::l1_errors::context(e, "sending the L1 transaction"))?
         .with_timeout(Some(Duration::from_secs(120)))
         .get_receipt()
         .await
@@ -279,6 +279,18 @@ pub async fn finalize_withdrawal(
 ) -> Result<Finalized> {
     let bridge = ends.bridge().await?;
     let (l1, _) = l1_wallet(&ends.l1, key)?;
+    let leaf = rollup_types::keys::withdrawal(&sender, index);
+    let paid = l1
+        .call(
+            TransactionRequest::default()
+                .with_to(bridge)
+                .with_input(L1Bridge::withdrawalFinalizedCall(leaf).abi_encode()),
+        )
+        .await
+        .map_err(|e| crate::l1_errors::context(e, "reading the bridge"))?;
+    if L1Bridge::withdrawalFinalizedCall::abi_decode_returns(&paid)? {
+        bail!("withdrawal {index} of {sender} was already paid on L1");
+    }
     let started = Instant::now();
     let proof = loop {
         let url = format!("{}/v1/withdrawals/{sender}/{index}/proof", ends.l2);

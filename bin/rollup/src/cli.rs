@@ -720,19 +720,50 @@ enum EscapeCommand {
         #[arg(long = "owner")]
         owner: Address,
     },
-    /// Pays an account its share of a pool of two bridged tokens in the frozen state, on L1.
+    /// Pays an account its share of a pool in the frozen state, on L1: each side bridged from
+    /// L1 in its L1 asset, pro rata of the reserves (a side created on L2 has no L1 asset and
+    /// pays nothing). Name each side by its L1 asset (`--token-a`, the zero address for ether)
+    /// or by its L2 token address (`--l2-token-a`, for a token created on L2 or known by it).
     Liquidity {
         #[command(flatten)]
         args: EscapeArgs,
-        /// One L1 asset of the pool (the zero address for ether).
-        #[arg(long = "token-a")]
-        token_a: Address,
-        /// The other.
-        #[arg(long = "token-b")]
-        token_b: Address,
+        /// One side of the pool, by the L1 asset it was bridged from (zero address: ether).
+        #[arg(long = "token-a", required_unless_present = "l2_token_a", conflicts_with = "l2_token_a")]
+        token_a: Option<Address>,
+        /// One side of the pool, by its L2 token address.
+        #[arg(long = "l2-token-a")]
+        l2_token_a: Option<Address>,
+        /// The other side, by its L1 asset.
+        #[arg(long = "token-b", required_unless_present = "l2_token_b", conflicts_with = "l2_token_b")]
+        token_b: Option<Address>,
+        /// The other side, by its L2 token address.
+        #[arg(long = "l2-token-b")]
+        l2_token_b: Option<Address>,
         /// The account.
         #[arg(long = "owner")]
         owner: Address,
+    },
+    /// Pays a withdrawal written on L2 before the freeze, with a proof derived from L1 alone
+    /// (no L2 API needed): its leaf holds only the hash of its L1 asset, recipient and amount,
+    /// which are given here and checked against the frozen state before anything is sent.
+    Withdrawal {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// The L2 account that withdrew.
+        #[arg(long = "sender")]
+        sender: Address,
+        /// Its withdrawal's index (0 for its first).
+        #[arg(long = "index")]
+        index: u64,
+        /// The L1 asset withdrawn (omit for ether).
+        #[arg(long = "token", default_value_t = Address::ZERO)]
+        token: Address,
+        /// The L1 recipient it named (default: the sender).
+        #[arg(long = "recipient")]
+        recipient: Option<Address>,
+        /// The amount, in the asset's smallest unit.
+        #[arg(long = "amount")]
+        amount: U256,
     },
     /// Refunds a deposit the frozen state never consumed to the L1 account that made it.
     Refund {
@@ -1288,11 +1319,38 @@ async fn run_escape(command: EscapeCommand) -> Result<()> {
                 &serde_json::json!({ "owner": owner, "l1Token": token, "amount": amount.to_string(), "l1Tx": tx }),
             )
         }
-        EscapeCommand::Liquidity { args, token_a, token_b, owner } => {
+        EscapeCommand::Liquidity { args, token_a, l2_token_a, token_b, l2_token_b, owner } => {
+            let side = |l1: Option<Address>, l2: Option<Address>| {
+                l2.or_else(|| l1.map(|t| rollup_types::keys::bridged_token(&t)))
+                    .ok_or_else(|| anyhow::anyhow!("name each side of the pool by --token-… or --l2-token-…"))
+            };
+            let (a, b) = (side(token_a, l2_token_a)?, side(token_b, l2_token_b)?);
             let config = args.config()?;
             let frozen = FrozenState::derive(&config).await?;
-            let tx = frozen.escape_liquidity(&config, &args.key, token_a, token_b, owner).await?;
-            print_json(&serde_json::json!({ "owner": owner, "l1Tx": tx }))
+            let (amount_a, amount_b, tx) = frozen.escape_liquidity(&config, &args.key, a, b, owner).await?;
+            print_json(&serde_json::json!({
+                "owner": owner,
+                "tokenA": a, "l1TokenA": frozen.origin(a), "amountA": amount_a.to_string(),
+                "tokenB": b, "l1TokenB": frozen.origin(b), "amountB": amount_b.to_string(),
+                "l1Tx": tx,
+            }))
+        }
+        EscapeCommand::Withdrawal { args, sender, index, token, recipient, amount } => {
+            let config = args.config()?;
+            let frozen = FrozenState::derive(&config).await?;
+            let recipient = recipient.unwrap_or(sender);
+            let w = rollup_types::bindings::L1Bridge::Withdrawal {
+                l2Sender: sender,
+                index: U256::from(index),
+                l1Token: token,
+                recipient,
+                amount,
+            };
+            let tx = frozen.escape_withdrawal(&config, &args.key, w).await?;
+            print_json(&serde_json::json!({
+                "sender": sender, "index": index, "l1Token": token, "recipient": recipient,
+                "amount": amount.to_string(), "l1Tx": tx,
+            }))
         }
         EscapeCommand::Refund { args, index } => {
             let tx = refund_deposit(&args.config()?, &args.key, index).await?;

@@ -18,6 +18,7 @@ use rollup_types::{
     bindings::{BatchInbox, BridgeQueueContents, L1Bridge},
     genesis::GenesisSpec,
     keys,
+    smt::Terminal,
 };
 use std::time::Duration;
 
@@ -45,7 +46,10 @@ fn wallet(l1: &url::Url, key: &B256) -> Result<DynProvider> {
 }
 
 async fn view<C: SolCall>(l1: &DynProvider, to: Address, call: C) -> Result<C::Return> {
-    let out = l1.call(TransactionRequest::default().with_to(to).with_input(call.abi_encode())).await?;
+    let out = l1
+        .call(TransactionRequest::default().with_to(to).with_input(call.abi_encode()))
+        .await
+        .map_err(|e| crate::l1_errors::context(e, "reading the L1"))?;
     Ok(C::abi_decode_returns(&out)?)
 }
 
@@ -53,7 +57,7 @@ async fn send(l1: &DynProvider, to: Address, input: Vec<u8>) -> Result<Transacti
     let receipt = l1
         .send_transaction(TransactionRequest::default().with_to(to).with_input(input))
         .await
-        .context("sending the L1 transaction")?
+        .map_err(|e| crate::l1_errors::context(e, "sending the L1 transaction"))?
         .with_timeout(Some(Duration::from_secs(120)))
         .get_receipt()
         .await?;
@@ -121,6 +125,12 @@ impl FrozenState {
         Ok(Self { challenger, bridge, root, queue_end: escape.queueEnd })
     }
 
+    /// The L1 block of the snapshot the derivation resumed from (`None`: from genesis): a
+    /// derivation leaves one where it ends, in its database, for the next.
+    pub fn resumed_from(&self) -> Option<u64> {
+        self.challenger.subscribe().borrow().resumed_from
+    }
+
     /// The frozen state root.
     pub const fn root(&self) -> B256 {
         self.root
@@ -157,24 +167,55 @@ impl FrozenState {
         Ok((amount, send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash))
     }
 
-    /// Pays `owner` its share of the pool of the bridged `l1_a` and `l1_b` on L1.
+    /// `key`'s value in the frozen state with its proof, present or absent
+    /// (`L1Bridge.StateValue`).
+    fn value_proof(&self, key: B256) -> L1Bridge::StateValue {
+        let (_, proof) = self.challenger.state_value_proof(&key);
+        let (value, other_key, other_value) = match proof.terminal {
+            Terminal::Leaf { key: k, value } if k == key => (value, B256::ZERO, B256::ZERO),
+            Terminal::Leaf { key: k, value } => (B256::ZERO, k, value),
+            Terminal::Empty => (B256::ZERO, B256::ZERO, B256::ZERO),
+        };
+        L1Bridge::StateValue { value, otherKey: other_key, otherValue: other_value, siblings: proof.siblings }
+    }
+
+    /// The L1 asset L2 token `token` was bridged from in the frozen state (`None`: created on
+    /// L2).
+    pub fn origin(&self, token: Address) -> Option<Address> {
+        let (_, value, _) = self.challenger.state_proof(&keys::token_origin(&token));
+        keys::origin_of(&value)
+    }
+
+    /// Pays `owner` its share of the pool of the L2 tokens `a` and `b` on L1: each side bridged
+    /// from L1 in its L1 asset, pro rata of the proven reserves (a side created on L2 pays
+    /// nothing: it has no L1 asset). Returns the amounts paid of each side and the L1
+    /// transaction.
     pub async fn escape_liquidity(
         &self,
         config: &EscapeConfig,
         key: &B256,
-        l1_a: Address,
-        l1_b: Address,
+        a: Address,
+        b: Address,
         owner: Address,
-    ) -> Result<B256> {
-        let (t0, t1) = keys::sort_pair(keys::bridged_token(&l1_a), keys::bridged_token(&l1_b));
+    ) -> Result<(U256, U256, B256)> {
+        ensure!(a != b, "a pool holds two different tokens");
+        let (t0, t1) = keys::sort_pair(a, b);
         let lp = keys::lp_token(&t0, &t1);
         let (shares, shares_proof) = self.prove(keys::balance(&lp, &owner));
-        ensure!(!shares.is_zero(), "{owner} holds no shares of that pool in the frozen state");
+        ensure!(!shares.is_zero(), "{owner} holds no shares of the pool of {a} and {b} in the frozen state");
+        ensure!(
+            self.origin(a).is_some() || self.origin(b).is_some(),
+            "neither {a} nor {b} was bridged from L1: the pool holds no L1 asset to pay out"
+        );
         let (supply, supply_proof) = self.prove(keys::supply(&lp));
         let (reserves, reserves_proof) = self.prove(keys::pool(&t0, &t1));
+        let (r0, r1) = (reserves & U256::from(u128::MAX), reserves >> 128);
+        let (ra, rb) = if a == t0 { (r0, r1) } else { (r1, r0) };
+        let share = |r: U256, side: Address| if self.origin(side).is_some() { r * shares / supply } else { U256::ZERO };
+        let (amount_a, amount_b) = (share(ra, a), share(rb, b));
         let call = L1Bridge::escapeLiquidityCall {
-            l1TokenA: l1_a,
-            l1TokenB: l1_b,
+            tokenA: a,
+            tokenB: b,
             owner,
             p: L1Bridge::LiquidityProof {
                 shares,
@@ -183,9 +224,49 @@ impl FrozenState {
                 supplyProof: supply_proof,
                 reserves,
                 reservesProof: reserves_proof,
+                originA: self.value_proof(keys::token_origin(&a)),
+                originB: self.value_proof(keys::token_origin(&b)),
             },
         };
         let l1 = wallet(&config.l1, key)?;
+        Ok((amount_a, amount_b, send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash))
+    }
+
+    /// Pays withdrawal `index` of `sender`, written before the freeze, against the frozen
+    /// state's batch (the last one, final), with a proof derived from L1 alone: the L2 API is
+    /// not needed. `l1_token`, `recipient` and `amount` are the withdrawal's (its leaf holds
+    /// only their hash, checked here before anything is sent).
+    pub async fn escape_withdrawal(
+        &self,
+        config: &EscapeConfig,
+        key: &B256,
+        withdrawal: L1Bridge::Withdrawal,
+    ) -> Result<B256> {
+        let leaf_key = keys::withdrawal(&withdrawal.l2Sender, withdrawal.index.saturating_to());
+        let (value, siblings) = self.prove(leaf_key);
+        ensure!(
+            !value.is_zero(),
+            "{} made no withdrawal {} before the freeze (the frozen state has none)",
+            withdrawal.l2Sender,
+            withdrawal.index
+        );
+        let expected = keys::withdrawal_leaf(&withdrawal.l1Token, &withdrawal.recipient, &withdrawal.amount);
+        ensure!(
+            B256::from(value) == expected,
+            "withdrawal {} of {} is not {} of L1 token {} to {}: check the token, recipient and amount",
+            withdrawal.index,
+            withdrawal.l2Sender,
+            withdrawal.amount,
+            withdrawal.l1Token,
+            withdrawal.recipient
+        );
+        let l1 = wallet(&config.l1, key)?;
+        if view(&l1, self.bridge, L1Bridge::withdrawalFinalizedCall(leaf_key)).await? {
+            bail!("withdrawal {} of {} was already paid", withdrawal.index, withdrawal.l2Sender);
+        }
+        let count: U256 = view(&l1, config.inbox, BatchInbox::batchCountCall {}).await?;
+        ensure!(!count.is_zero(), "no batch was posted: the frozen state is the genesis, which holds no withdrawal");
+        let call = L1Bridge::finalizeWithdrawalCall { batchIndex: count - U256::from(1u8), w: withdrawal, siblings };
         Ok(send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash)
     }
 }

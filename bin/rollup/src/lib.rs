@@ -13,6 +13,7 @@ pub mod e2e_bench;
 pub mod escape;
 pub mod history_bench;
 pub mod hostile;
+pub mod l1_errors;
 pub mod load;
 pub mod post_bench;
 pub mod proof_bench;

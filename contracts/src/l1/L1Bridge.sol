@@ -103,10 +103,10 @@ contract L1Bridge {
 
     /// @notice `owner`'s balance of bridged `l1Token` in the frozen state was paid on L1.
     event BalanceEscaped(address indexed owner, address indexed l1Token, uint256 amount);
-    /// @notice `owner`'s liquidity shares of the pool of `tokenA` and `tokenB` were paid on
-    ///         L1, in the bridged assets of the pool (`amountA` of `l1TokenA`, `amountB` of
-    ///         `l1TokenB`; nothing for a token that came from no L1 asset).
-    event LiquidityEscaped(address indexed owner, address l1TokenA, address l1TokenB, uint256 amountA, uint256 amountB);
+    /// @notice `owner`'s liquidity shares of the pool of the L2 tokens `tokenA` and `tokenB`
+    ///         were paid on L1: `amountA` and `amountB` in the L1 assets the tokens were bridged
+    ///         from (nothing for a token created on L2).
+    event LiquidityEscaped(address indexed owner, address tokenA, address tokenB, uint256 amountA, uint256 amountB);
     /// @notice Deposit `index`, which the frozen state never consumed, went back to `from`.
     event DepositRefunded(uint256 indexed index, address indexed from, address l1Token, uint256 amount);
 
@@ -304,9 +304,21 @@ contract L1Bridge {
         emit BalanceEscaped(owner, l1Token, amount);
     }
 
+    /// @notice A value of the frozen state and its proof: `siblings` (root down) lead to the
+    ///         subtree at the key's position, which is the key's own leaf when `value` is not
+    ///         zero; for an absent key (`value` zero) it is empty (`otherValue` zero) or the leaf
+    ///         of another key sharing the position (`otherKey`, `otherValue`).
+    struct StateValue {
+        bytes32 value;
+        bytes32 otherKey;
+        bytes32 otherValue;
+        bytes32[] siblings;
+    }
+
     /// @notice What proves `owner`'s share of a pool in the frozen state: its liquidity shares,
     ///         their total supply and the pool's packed reserves (reserve of the lower token
-    ///         address in the low 128 bits), each with its siblings.
+    ///         address in the low 128 bits), each with its siblings, and the L1 origin of each
+    ///         token (`tokenOrigin`, absent for a token created on L2).
     struct LiquidityProof {
         uint256 shares;
         bytes32[] sharesProof;
@@ -314,31 +326,40 @@ contract L1Bridge {
         bytes32[] supplyProof;
         uint256 reserves;
         bytes32[] reservesProof;
+        StateValue originA;
+        StateValue originB;
     }
 
-    /// @notice Pays `owner` its share of the pool of the bridged tokens of `l1TokenA` and
-    ///         `l1TokenB` in the frozen state: `reserve · shares / supply` of each, in the L1
-    ///         asset. (A pool with a token that came from no L1 asset is not claimable here: its
-    ///         other side stays locked.)
-    function escapeLiquidity(address l1TokenA, address l1TokenB, address owner, LiquidityProof calldata p)
+    /// @notice Pays `owner` its share of the pool of the L2 tokens `tokenA` and `tokenB` in the
+    ///         frozen state: `reserve · shares / supply` of each side whose token was bridged
+    ///         from L1, in that L1 asset. A side whose token was created on L2 (its origin
+    ///         proven absent) has no L1 asset and pays nothing; the bridged side of such a pool
+    ///         is paid all the same. Anyone may call it; each owner's shares are claimed once.
+    function escapeLiquidity(address tokenA, address tokenB, address owner, LiquidityProof calldata p)
         external
         nonReentrant
     {
-        (uint256 amountA, uint256 amountB) = _liquidityShare(l1TokenA, l1TokenB, owner, p);
+        (bytes32 root,) = _escapeState();
+        (uint256 amountA, uint256 amountB) = _liquidityShare(root, tokenA, tokenB, owner, p);
+        address l1TokenA;
+        address l1TokenB;
+        bool bridgedA;
+        bool bridgedB;
+        (bridgedA, l1TokenA) = _origin(root, tokenA, p.originA);
+        (bridgedB, l1TokenB) = _origin(root, tokenB, p.originB);
+        if (!bridgedA) amountA = 0;
+        if (!bridgedB) amountB = 0;
         if (amountA != 0) _payOut(l1TokenA, owner, amountA);
         if (amountB != 0) _payOut(l1TokenB, owner, amountB);
-        emit LiquidityEscaped(owner, l1TokenA, l1TokenB, amountA, amountB);
+        emit LiquidityEscaped(owner, tokenA, tokenB, amountA, amountB);
     }
 
-    /// @dev Proves `p` against the frozen root, marks the shares claimed, and returns what they
-    ///      are worth of each side.
-    function _liquidityShare(address l1TokenA, address l1TokenB, address owner, LiquidityProof calldata p)
+    /// @dev Proves the shares, supply and reserves of `p` against the frozen root, marks the
+    ///      shares claimed, and returns what they are worth of each side.
+    function _liquidityShare(bytes32 root, address a, address b, address owner, LiquidityProof calldata p)
         private
         returns (uint256 amountA, uint256 amountB)
     {
-        (bytes32 root,) = _escapeState();
-        address a = StateKeys.bridgedToken(l1TokenA);
-        address b = StateKeys.bridgedToken(l1TokenB);
         (address token0, address token1) = a < b ? (a, b) : (b, a);
         address lp = StateKeys.lpToken(token0, token1);
         bytes32 key = StateKeys.balance(lp, owner);
@@ -351,6 +372,37 @@ contract L1Bridge {
         uint256 amount0 = (p.reserves & type(uint128).max) * p.shares / p.supply;
         uint256 amount1 = (p.reserves >> 128) * p.shares / p.supply;
         (amountA, amountB) = a == token0 ? (amount0, amount1) : (amount1, amount0);
+    }
+
+    /// @dev Whether L2 token `token` was bridged from L1 in the frozen state, and from which L1
+    ///      token: its `tokenOrigin` leaf (`uint160(l1Token) | 1 << 160`), proven present or
+    ///      absent by `v`.
+    function _origin(bytes32 root, address token, StateValue calldata v)
+        private
+        pure
+        returns (bool bridged, address l1Token)
+    {
+        uint256 origin = uint256(_valueFrozen(root, StateKeys.tokenOrigin(token), v));
+        if (origin == 0) return (false, address(0));
+        return (true, address(uint160(origin)));
+    }
+
+    /// @dev The value of `key` in the frozen state (zero: absent), proven by `v` against `root`.
+    function _valueFrozen(bytes32 root, bytes32 key, StateValue calldata v) private pure returns (bytes32) {
+        uint256 depth = v.siblings.length;
+        if (depth > 256) revert ProofTooLong(depth);
+        bytes32 terminal;
+        if (v.value != 0) {
+            terminal = SparseMerkle.leafHash(key, v.value);
+        } else if (v.otherValue != 0) {
+            // Another key's leaf at the key's position: it holds that key alone, so `key` is
+            // absent. It must differ from `key` and share the position's `depth` bits with it.
+            uint256 diff = uint256(v.otherKey ^ key);
+            if (diff == 0 || (depth != 0 && diff >> (256 - depth) != 0)) revert InvalidStateProof(key);
+            terminal = SparseMerkle.leafHash(v.otherKey, v.otherValue);
+        }
+        if (SparseMerkle.rootFromPath(key, terminal, v.siblings) != root) revert InvalidStateProof(key);
+        return v.value;
     }
 
     /// @notice Refunds deposit `index`, which the frozen state never consumed (its index is at

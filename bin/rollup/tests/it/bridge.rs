@@ -21,7 +21,7 @@ use rollup_batcher::fault::Fault;
 use rollup_executor::{BlockEnvInput, CallRequest};
 use rollup_types::{
     SYSTEM_CONTRACT,
-    bindings::{BatchInbox, L2System, TestToken},
+    bindings::{BatchInbox, L1Bridge, L2System, TestToken},
     genesis::DEV_ACCOUNTS,
     keys,
     signer::Signer,
@@ -462,10 +462,14 @@ async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
     devnet.stop().await.expect("clean stop");
 }
 
-/// The escape hatch on anvil: a deposit is credited and posted, then the operator stops (the
-/// devnet is shut down, its L1 runs on). A later deposit goes overdue, anyone freezes the
-/// inbox, and once the last batch is final the depositor takes its balance out on L1 with a
-/// proof derived from L1 data alone, and the never-included deposit is refunded; each once.
+/// The escape hatch on anvil: deposits are credited and posted; on L2 one depositor puts part
+/// of its ether in a pool with USDC (a token created at genesis, with no L1 asset) and
+/// withdraws another part; then the operator stops (the devnet is shut down, its L1 runs on,
+/// no L2 API answers). A later deposit goes overdue, anyone freezes the inbox, and once the last
+/// batch is final every unit bridged in leaves on L1 with proofs derived from L1 data alone:
+/// the balances, the bridged side of the mixed pool, the withdrawal written before the freeze,
+/// and the never-included deposit, refunded; each once, and nothing but the pool's locked
+/// minimum liquidity stays in the bridge.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     use rollup::{
@@ -509,6 +513,34 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
         (l2_balance(&devnet, weth_l2, alice) == one_ether).then_some(())
     })
     .await;
+    // Carol deposits two ether, pools half an ether with USDC and withdraws a quarter.
+    let carol = Signer::new(&DEV_ACCOUNTS[8].private_key).expect("key");
+    let two_ether = one_ether * U256::from(2u8);
+    bridge::deposit(&ends, &key, carol.address(), two_ether, None).await.expect("deposit");
+    mine(3).await;
+    eventually(Duration::from_secs(30), "carol's deposit credited", || async {
+        (l2_balance(&devnet, weth_l2, carol.address()) == two_ether).then_some(())
+    })
+    .await;
+    let (pooled, withdrawn) = (one_ether / U256::from(2u8), one_ether / U256::from(4u8));
+    let carol_calls = [
+        L2System::createPoolCall {
+            tokenA: weth_l2,
+            tokenB: USDC,
+            amountA: pooled,
+            amountB: U256::from(1_000_000_000u64),
+        }
+        .abi_encode(),
+        L2System::withdrawCall { l2Token: weth_l2, l1Recipient: carol.address(), amount: withdrawn }.abi_encode(),
+    ];
+    let raws = carol_calls
+        .iter()
+        .enumerate()
+        .map(|(n, c)| carol.eip1559(chain.chain_id, n as u64, c.clone().into()).encoded().into())
+        .collect();
+    let hashes: Vec<B256> =
+        devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect();
+    all_succeed(&devnet.url(), &hashes).await;
     let head = devnet.sequencer.node.head().header.number;
     let mut challenger = devnet.challenger.clone();
     eventually(Duration::from_secs(60), "the deposit's block posted and verified", || {
@@ -530,7 +562,8 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
         genesis: rollup_types::genesis::GenesisSpec::devnet(),
         db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
     };
-    assert!(escape::freeze(&escape_config, &key).await.is_err(), "nothing is overdue yet");
+    let early = escape::freeze(&escape_config, &key).await.expect_err("nothing is overdue yet");
+    assert!(format!("{early:#}").contains("FreezeNotDue { index: "), "the revert by name: {early:#}");
     // Overdue after one window (no post may leave it behind), freezable after two.
     mine(d.inclusion_window + 1).await;
     assert!(escape::freeze(&escape_config, &key).await.is_err(), "the freeze waits a second window");
@@ -549,7 +582,43 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     let (paid, _) = frozen.escape_balance(&escape_config, &key, Address::ZERO, alice).await.expect("escaped");
     assert_eq!(paid, one_ether);
     assert_eq!(l1.get_balance(alice).await.expect("balance") - before, one_ether);
-    assert!(frozen.escape_balance(&escape_config, &key, Address::ZERO, alice).await.is_err(), "once");
+    let twice = frozen.escape_balance(&escape_config, &key, Address::ZERO, alice).await.expect_err("once");
+    assert!(format!("{twice:#}").contains("AlreadyEscaped { claim: "), "the revert by name: {twice:#}");
+    // Carol's bridged side of the pool of ether and USDC: its USDC has no L1 asset and pays
+    // nothing, its ether is paid pro rata of the proven reserves.
+    let carol_before = l1.get_balance(carol.address()).await.expect("balance");
+    let (paid_weth, paid_usdc, _) = frozen
+        .escape_liquidity(&escape_config, &key, weth_l2, USDC, carol.address())
+        .await
+        .expect("the bridged side of the mixed pool");
+    assert_eq!(paid_usdc, U256::ZERO, "USDC came from no L1 asset");
+    assert!(
+        paid_weth < pooled && pooled - paid_weth < pooled / U256::from(1_000_000u64),
+        "{paid_weth}: all but the locked minimum"
+    );
+    assert!(frozen.escape_liquidity(&escape_config, &key, weth_l2, USDC, carol.address()).await.is_err(), "once");
+    // Her withdrawal, written before the freeze and never finalized, with a proof from L1.
+    let w = |amount| L1Bridge::Withdrawal {
+        l2Sender: carol.address(),
+        index: U256::ZERO,
+        l1Token: Address::ZERO,
+        recipient: carol.address(),
+        amount,
+    };
+    assert!(frozen.escape_withdrawal(&escape_config, &key, w(one_ether)).await.is_err(), "not that amount");
+    frozen.escape_withdrawal(&escape_config, &key, w(withdrawn)).await.expect("the withdrawal paid");
+    let again = frozen.escape_withdrawal(&escape_config, &key, w(withdrawn)).await.expect_err("once");
+    assert!(again.to_string().contains("already paid"), "{again}");
+    // And the rest of her balance, from a derivation that resumes from the last one's snapshot.
+    let resumed = FrozenState::derive(&escape_config).await.expect("the frozen state again");
+    assert!(resumed.resumed_from().is_some(), "the second derivation starts from the first one's snapshot");
+    let rest = two_ether - pooled - withdrawn;
+    resumed.escape_balance(&escape_config, &key, Address::ZERO, carol.address()).await.expect("her balance");
+    assert_eq!(
+        l1.get_balance(carol.address()).await.expect("balance") - carol_before,
+        paid_weth + withdrawn + rest,
+        "carol's ether, every part of it but the pool's locked minimum"
+    );
     // Bob's deposit goes back to the account that made it.
     let depositor = DEV_ACCOUNTS[6].address;
     let before = l1.get_balance(depositor).await.expect("balance");
@@ -559,5 +628,8 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     assert!(escape::refund_deposit(&escape_config, &refund_key, late.queue_index).await.is_err(), "once");
     // A deposit the frozen state consumed is not refunded (it was credited on L2).
     assert!(escape::refund_deposit(&escape_config, &refund_key, 0).await.is_err());
+    // Every unit bridged in left but the pool's share of the liquidity locked at creation.
+    let locked: U256 = l1_view(&l1_url, d.bridge, rollup_types::bindings::L1Bridge::lockedCall(Address::ZERO)).await;
+    assert_eq!(locked, pooled - paid_weth, "only the pool's minimum liquidity is left");
     drop(anvil);
 }
