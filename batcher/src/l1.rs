@@ -43,8 +43,8 @@ pub struct InboxParams {
     pub batcher: Address,
     /// Seconds during which a batch can be challenged.
     pub challenge_window: u64,
-    /// Wei staked with every batch.
-    pub bond: U256,
+    /// Wei the batcher keeps staked to post; one proven fraud slashes it (half to the prover).
+    pub stake: U256,
     /// State root of the L2 genesis.
     pub genesis_state_root: B256,
     /// Transactions per chunk.
@@ -73,7 +73,7 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
         &BatchInbox::constructorCall {
             batcher_: params.batcher,
             challengeWindow_: U256::from(params.challenge_window),
-            bondAmount_: params.bond,
+            stakeAmount_: params.stake,
             genesisStateRoot_: params.genesis_state_root,
             chunkSize_: U256::from(params.chunk_size),
             l2ChainId_: U256::from(params.l2_chain_id),
@@ -82,6 +82,19 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
         .abi_encode(),
     );
     deploy_code(provider, code, "inbox").await
+}
+
+/// Stakes `amount` in `inbox` for its batcher (anyone may add to the batcher's stake).
+pub async fn stake(provider: &DynProvider, inbox: Address, amount: U256) -> Result<(), BatcherError> {
+    let request = TransactionRequest::default()
+        .with_to(inbox)
+        .with_input(BatchInbox::stakeCall {}.abi_encode())
+        .with_value(amount);
+    let receipt = send(provider, request).await?;
+    if !receipt.status() {
+        return Err(BatcherError::L1(format!("staking {amount} wei in the inbox {inbox} reverted")));
+    }
+    Ok(())
 }
 
 /// Deploys the L1 bridge of `inbox` (queue entries due within `inclusion_window` L1 blocks)
@@ -173,7 +186,7 @@ pub async fn inbox_params(provider: &DynProvider, inbox: Address) -> Result<Inbo
     Ok(InboxParams {
         batcher: view(provider, inbox, BatchInbox::batcherCall {}).await?,
         challenge_window: view(provider, inbox, BatchInbox::challengeWindowCall {}).await?.saturating_to(),
-        bond: view(provider, inbox, BatchInbox::bondAmountCall {}).await?,
+        stake: view(provider, inbox, BatchInbox::stakeAmountCall {}).await?,
         genesis_state_root: view(provider, inbox, BatchInbox::genesisStateRootCall {}).await?,
         chunk_size: view(provider, inbox, BatchInbox::chunkSizeCall {}).await?.saturating_to(),
         l2_chain_id: view(provider, inbox, BatchInbox::l2ChainIdCall {}).await?.saturating_to(),

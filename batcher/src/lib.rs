@@ -114,7 +114,10 @@ pub struct Batcher {
     config: BatcherConfig,
     store: Store,
     provider: DynProvider,
-    bond: U256,
+    /// The stake the inbox requires, and whether the batcher checked it holds it since the last
+    /// rollback (a proven fraud slashes it).
+    stake: U256,
+    stake_checked: std::sync::atomic::AtomicBool,
     genesis_root: B256,
     txmgr: TxManager,
     status: watch::Sender<BatcherStatus>,
@@ -188,7 +191,7 @@ impl Batcher {
                 target: "batcher",
                 da = ?config.da,
                 "blob batches cannot be proven fraudulent yet: anyone may dispute one within its challenge window, \
-                 which rolls it back and takes half its bond (docs/fraud-proofs.md §6.7)"
+                 which rolls it back and slashes the stake (docs/fraud-proofs.md §6.7)"
             );
         }
         if config.da != DaMode::Calldata {
@@ -218,7 +221,8 @@ impl Batcher {
             config,
             store,
             provider,
-            bond: params.bond,
+            stake: params.stake,
+            stake_checked: std::sync::atomic::AtomicBool::new(false),
             genesis_root: params.genesis_state_root,
             txmgr,
             status,
@@ -566,6 +570,8 @@ impl Batcher {
             if rolled_back {
                 let doomed = self.store.settle_pending_l1_txs_from(on_l1, L1TxStatus::Dropped).await?;
                 warn!(target: "batcher", from = on_l1, dropped, doomed, "the inbox rolled batches back; posting again from its state");
+                // A proven fraud slashed the stake: top it up before the next post.
+                self.stake_checked.store(false, std::sync::atomic::Ordering::Relaxed);
             } else {
                 for hash in reorged {
                     self.send_again(hash).await?;
@@ -742,6 +748,24 @@ impl Batcher {
         Ok(())
     }
 
+    /// Checks that the batcher's stake covers what the inbox requires (at the start, and after a
+    /// rollback: a proven fraud slashes one stake), and stakes what it lacks from the batcher's
+    /// account. The top-up waits until no post is in flight, so that its transaction takes no
+    /// nonce a post was signed with: `Ok(false)` until then.
+    async fn ensure_stake(&self, in_flight: &[txmgr::Post]) -> Result<bool, BatcherError> {
+        let staked = l1::view(&self.provider, self.config.inbox, BatchInbox::stakedCall {}).await?;
+        if staked < self.stake {
+            if !in_flight.is_empty() {
+                return Ok(false);
+            }
+            let top_up = self.stake - staked;
+            info!(target: "batcher", %staked, required = %self.stake, %top_up, "staking for the batcher");
+            l1::stake(&self.provider, self.config.inbox, top_up).await?;
+        }
+        self.stake_checked.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(true)
+    }
+
     /// Posts the blocks waiting after the newest post (in flight or recorded), one post after
     /// the other on consecutive nonces, until the room in flight is used or nothing waits.
     /// Returns how many posts went out.
@@ -749,6 +773,9 @@ impl Batcher {
         let in_flight = self.txmgr.in_flight().await?;
         let room = self.config.txmgr.max_in_flight.saturating_sub(in_flight.len());
         if room == 0 || self.fault.held() {
+            return Ok(0);
+        }
+        if !self.stake_checked.load(std::sync::atomic::Ordering::Relaxed) && !self.ensure_stake(&in_flight).await? {
             return Ok(0);
         }
         // A post whose nonce the account already used without it (it is being lost to another
@@ -821,13 +848,13 @@ impl Batcher {
                     Some(b) => b,
                     None => balance.insert(self.txmgr.balance().await?),
                 };
-                self.txmgr.can_pay(balance, gas_limit, fees, self.bond)?;
+                self.txmgr.can_pay(balance, gas_limit, fees, U256::ZERO)?;
                 let new = NewPost {
                     index,
                     nonce,
                     to: self.config.inbox,
                     input: input.into(),
-                    value: self.bond,
+                    value: U256::ZERO,
                     gas_limit,
                     blobs: sidecar,
                 };

@@ -16,19 +16,23 @@ use serde::{Deserialize, Serialize};
 /// EIP-7825 (Osaka): the most gas one transaction may use.
 pub use rollup_types::chain::EIP7825_TX_GAS_CAP;
 
-/// Gas kept free under the cap for the batch's own header proof, which carries the same data
-/// as the post (docs/fraud-proofs.md §6.2) and costs at most this much more than the post.
+/// Gas kept free under the cap beside the post, for the batch's own header proof, which carries
+/// the same data (docs/fraud-proofs.md §6.2) and costs at most this much more than the post. On
+/// L1s whose gas limit is below what 120,000 bytes need, posts shrink so that the proof of any
+/// honest post fits; whatever a hostile batcher posts, the inbox's own bounds keep every proof
+/// under 12,000,000 gas (§7).
 pub const HEADER_PROOF_MARGIN: u64 = 500_000;
 
 /// Base cost of every transaction.
 const TX_BASE_GAS: u64 = 21_000;
-/// The inbox's execution of `postBatch`, beyond its data and roots: checks, the bridge's queue
-/// (a call to the bridge that reads its length, an accumulator and an entry's block), the six
-/// storage slots of a new record, the batch count and the event. An upper bound: the first
-/// post, which also sets the record array's length and the count from zero, measured 183,217
-/// on anvil (1.7.1, Osaka rules) before the queue check, which adds at most about 15,000;
-/// later ones about 154,000 (`the_post_gas_model_covers_real_posts`).
-const EXEC_BASE_GAS: u64 = 212_000;
+/// The inbox's execution of `postBatch`, beyond its data and roots: checks (the batcher's stake
+/// among them), the bridge's queue (a call to the bridge that reads its length, an accumulator
+/// and an entry's block), the five storage slots of a new record, the batch count and the
+/// event. An upper bound: checked against real posts on anvil (1.7.1, Osaka rules), the first
+/// one (which also sets the record array's length and the count from zero) included
+/// (`the_post_gas_model_covers_real_posts`). A post carries no ether since the batcher stakes
+/// once (it carried a bond, in a sixth slot, before).
+const EXEC_BASE_GAS: u64 = 185_000;
 /// Per 1,024-byte segment of data: copying and hashing it for the data commitment (measured
 /// about 400).
 const EXEC_GAS_PER_SEGMENT: u64 = 500;

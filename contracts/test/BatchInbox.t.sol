@@ -8,39 +8,26 @@ import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
 
 /// @dev A batcher contract that cannot receive ether back.
 contract RejectingBatcher {
-    function post(BatchInbox inbox, uint256 index, bytes32 prev, uint64 lastBlock, bytes calldata data)
-        external
-        payable
-    {
-        inbox.postBatch{value: msg.value}(index, prev, lastBlock, 0, bytes32(0), data, new bytes32[](0));
-    }
-
-    function claim(BatchInbox inbox, uint256 index) external {
-        inbox.claimBond(index);
+    function withdraw(BatchInbox inbox, uint256 amount) external {
+        inbox.withdrawStake(amount);
     }
 }
 
-/// @dev A batcher contract that tries to claim the same bond again while being paid.
+/// @dev A batcher contract that tries to withdraw its stake again while being paid.
 contract ReentrantBatcher {
     BatchInbox public inbox;
-    uint256 public target;
     uint256 public payments;
     bool public reentryFailed;
 
-    function post(BatchInbox inbox_, bytes32 prev, uint64 lastBlock, bytes calldata data) external payable {
+    function withdraw(BatchInbox inbox_, uint256 amount) external {
         inbox = inbox_;
-        inbox_.postBatch{value: msg.value}(inbox_.batchCount(), prev, lastBlock, 0, bytes32(0), data, new bytes32[](0));
-    }
-
-    function claim(uint256 index) external {
-        target = index;
-        inbox.claimBond(index);
+        inbox_.withdrawStake(amount);
     }
 
     receive() external payable {
         payments++;
         if (payments == 1) {
-            try inbox.claimBond(target) {}
+            try inbox.withdrawStake(msg.value) {}
             catch {
                 reentryFailed = true;
             }
@@ -49,7 +36,7 @@ contract ReentrantBatcher {
 }
 
 /// @notice Behavioural tests of the L1 batch inbox: posting rules, recorded fields, finality
-///         and bond return.
+///         and the batcher's stake.
 contract BatchInboxTest is Test {
     event BatchPosted(
         uint256 indexed index,
@@ -61,7 +48,7 @@ contract BatchInboxTest is Test {
         uint32 chunkCount,
         uint64 queueEnd
     );
-    event BondClaimed(uint256 indexed index, address indexed poster, uint256 amount);
+    event StakeWithdrawn(uint256 amount, uint256 staked);
 
     address constant BATCHER = address(0xBA7C4E5);
     address constant ALICE = address(0xA11CE);
@@ -79,7 +66,9 @@ contract BatchInboxTest is Test {
 
     function setUp() public override {
         inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
-        vm.deal(BATCHER, 100 ether);
+        vm.deal(BATCHER, 100 ether + BOND);
+        vm.prank(BATCHER);
+        inbox.stake{value: BOND}();
         vm.deal(ALICE, 100 ether);
         vm.warp(T0);
         vm.roll(B0);
@@ -112,7 +101,7 @@ contract BatchInboxTest is Test {
         uint256 index = inbox.batchCount();
         bytes32 prev = inbox.lastStateRoot();
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(index, prev, lastBlock, 0, bytes32(0), data, roots);
+        inbox.postBatch(index, prev, lastBlock, 0, bytes32(0), data, roots);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -122,7 +111,8 @@ contract BatchInboxTest is Test {
     function test_constructor_setsParameters() public view {
         assertEq(inbox.batcher(), BATCHER, "batcher");
         assertEq(inbox.challengeWindow(), WINDOW, "challengeWindow");
-        assertEq(inbox.bondAmount(), BOND, "bondAmount");
+        assertEq(inbox.stakeAmount(), BOND, "stakeAmount");
+        assertEq(inbox.staked(), BOND, "staked in setUp");
         assertEq(inbox.genesisStateRoot(), GENESIS, "genesisStateRoot");
         assertEq(inbox.chunkSize(), CHUNK_SIZE, "chunkSize");
         assertEq(inbox.l2ChainId(), CHAIN_ID, "l2ChainId");
@@ -145,9 +135,6 @@ contract BatchInboxTest is Test {
         inbox.getBatch(0);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 0));
         inbox.isFinalized(0);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 0));
-        vm.prank(BATCHER);
-        inbox.claimBond(0);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -165,7 +152,7 @@ contract BatchInboxTest is Test {
         vm.expectEmit(address(inbox));
         emit BatchPosted(0, BATCHER, expectedDataHash, expectedRootsHash, roots[2], 10, 3, 0);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 10, 0, bytes32(0), data, roots);
+        inbox.postBatch(0, GENESIS, 10, 0, bytes32(0), data, roots);
 
         assertEq(inbox.batchCount(), 1, "batchCount");
         BatchInbox.Batch memory b = inbox.getBatch(0);
@@ -177,13 +164,11 @@ contract BatchInboxTest is Test {
         assertEq(b.postedAt, T0 + 123, "postedAt");
         assertEq(b.lastL2Block, 10, "lastL2Block");
         assertEq(b.chunkCount, 3, "chunkCount");
-        assertEq(b.bond, BOND, "bond");
-        assertFalse(b.bondClaimed, "bondClaimed");
 
         assertEq(inbox.lastStateRoot(), roots[2], "lastStateRoot");
         assertEq(inbox.lastL2Block(), 10, "lastL2Block");
-        assertEq(address(inbox).balance, BOND, "inbox holds the bond");
-        assertEq(BATCHER.balance, 100 ether - BOND, "batcher paid the bond");
+        assertEq(address(inbox).balance, BOND, "the inbox holds the stake alone");
+        assertEq(BATCHER.balance, 100 ether, "a post carries no ether");
     }
 
     function test_postBatchBlobs_commitsToTheVersionedHashes() public {
@@ -193,7 +178,7 @@ contract BatchInboxTest is Test {
         vm.blobhashes(hashes);
         bytes32[] memory roots = _roots(2, 1);
         vm.prank(BATCHER);
-        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, 0, bytes32(0), roots);
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
         BatchInbox.Batch memory b = inbox.getBatch(0);
         assertEq(b.dataHash, keccak256(bytes.concat(hashes[0], hashes[1])), "dataHash");
         assertEq(uint256(b.blobCount), 2, "blobCount");
@@ -205,34 +190,35 @@ contract BatchInboxTest is Test {
         bytes32[] memory roots = _roots(1, 1);
         vm.prank(BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NoBlobs.selector));
-        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, 0, bytes32(0), roots);
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
         bytes32[] memory hashes = new bytes32[](1);
         hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
         vm.blobhashes(hashes);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
-        inbox.postBatchBlobs{value: BOND}(0, GENESIS, 10, 0, bytes32(0), roots);
-        vm.prank(BATCHER);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, 0));
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
+        BatchInbox unstaked = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        vm.prank(BATCHER);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
+        unstaked.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
     }
 
     /// A blob batch cannot be proven fraudulent yet, so it loses when disputed: anyone may
     /// dispute one inside its window (committed first, like a proof), which rolls it and every
-    /// later batch back and pays the disputer half its bond. A calldata batch is proven instead,
+    /// later batch back and pays the disputer half the slashed stake. A calldata batch is proven instead,
     /// and a final blob batch stands.
     function test_disputeBlobBatch_rollsBackAnyBlobBatchInItsWindow() public {
         bytes32[] memory hashes = new bytes32[](1);
         hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
         vm.deal(BATCHER, 4 * BOND);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 10, 0, bytes32(0), hex"01", _roots(1, 1));
+        inbox.postBatch(0, GENESIS, 10, 0, bytes32(0), hex"01", _roots(1, 1));
         bytes32 root0 = inbox.lastStateRoot();
         vm.blobhashes(hashes);
         vm.prank(BATCHER);
-        inbox.postBatchBlobs{value: BOND}(1, root0, 20, 0, bytes32(0), _roots(1, 2));
+        inbox.postBatchBlobs(1, root0, 20, 0, bytes32(0), _roots(1, 2));
         bytes32 root1 = inbox.lastStateRoot();
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(2, root1, 30, 0, bytes32(0), hex"03", _roots(1, 3));
+        inbox.postBatch(2, root1, 30, 0, bytes32(0), hex"03", _roots(1, 3));
         assertEq(inbox.batchCount(), 3, "posted");
 
         bytes memory dispute1 = abi.encodeCall(BatchInbox.disputeBlobBatch, (1));
@@ -256,13 +242,16 @@ contract BatchInboxTest is Test {
         emit BatchInbox.FraudProven(1, ALICE, BatchInbox.Fault.UnprovenBlobBatch, 0, 0, BOND / 2);
         vm.prank(ALICE);
         inbox.disputeBlobBatch(1);
-        assertEq(ALICE.balance - before, BOND / 2, "half the bond");
+        assertEq(ALICE.balance - before, BOND / 2, "half the slashed stake");
+        assertEq(inbox.staked(), 0, "the stake slashed");
         assertEq(inbox.batchCount(), 1, "the blob batch and the one after it are rolled back");
 
-        // Past its window a blob batch stands.
+        // Past its window a blob batch stands (once the stake is topped up, it posts again).
+        vm.prank(BATCHER);
+        inbox.stake{value: BOND}();
         vm.blobhashes(hashes);
         vm.prank(BATCHER);
-        inbox.postBatchBlobs{value: BOND}(1, root0, 20, 0, bytes32(0), _roots(1, 2));
+        inbox.postBatchBlobs(1, root0, 20, 0, bytes32(0), _roots(1, 2));
         vm.warp(block.timestamp + WINDOW);
         vm.prank(ALICE);
         inbox.commitProof(commitment1);
@@ -277,10 +266,10 @@ contract BatchInboxTest is Test {
         vm.deal(BATCHER, 2 * BOND);
         vm.startPrank(BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEndBeyondQueue.selector, 1, 0));
-        inbox.postBatch{value: BOND}(0, GENESIS, 3, 1, bytes32(0), hex"01", _roots(1, 1));
+        inbox.postBatch(0, GENESIS, 3, 1, bytes32(0), hex"01", _roots(1, 1));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueAccumulatorMismatch.selector, bytes32(0), GENESIS));
-        inbox.postBatch{value: BOND}(0, GENESIS, 3, 0, GENESIS, hex"01", _roots(1, 1));
-        inbox.postBatch{value: BOND}(0, GENESIS, 3, 0, bytes32(0), hex"01", _roots(1, 1));
+        inbox.postBatch(0, GENESIS, 3, 0, GENESIS, hex"01", _roots(1, 1));
+        inbox.postBatch(0, GENESIS, 3, 0, bytes32(0), hex"01", _roots(1, 1));
         vm.stopPrank();
         assertEq(uint256(inbox.lastQueueEnd()), 0, "nothing consumed");
     }
@@ -288,7 +277,7 @@ contract BatchInboxTest is Test {
     function test_postBatch_withoutChunksKeepsPrevRoot() public {
         bytes memory data = hex"00";
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 3, 0, bytes32(0), data, new bytes32[](0));
+        inbox.postBatch(0, GENESIS, 3, 0, bytes32(0), data, new bytes32[](0));
         BatchInbox.Batch memory b = inbox.getBatch(0);
         assertEq(b.stateRoot, GENESIS, "stateRoot = prevStateRoot");
         assertEq(b.chunkCount, 0, "chunkCount");
@@ -304,7 +293,7 @@ contract BatchInboxTest is Test {
         // The next batch still builds on the genesis root.
         bytes32[] memory roots = _roots(1, 2);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 4, 0, bytes32(0), hex"01", roots);
+        inbox.postBatch(1, GENESIS, 4, 0, bytes32(0), hex"01", roots);
         assertEq(inbox.lastStateRoot(), roots[0], "single chunk root");
     }
 
@@ -312,11 +301,11 @@ contract BatchInboxTest is Test {
         bytes32[] memory r1 = _roots(2, 1);
         bytes32[] memory r2 = _roots(5, 2);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 10, 0, bytes32(0), hex"aa", r1);
+        inbox.postBatch(0, GENESIS, 10, 0, bytes32(0), hex"aa", r1);
         vm.warp(T0 + 60);
         vm.roll(B0 + 5);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, r1[1], 25, 0, bytes32(0), hex"bbbb", r2);
+        inbox.postBatch(1, r1[1], 25, 0, bytes32(0), hex"bbbb", r2);
 
         assertEq(inbox.batchCount(), 2, "batchCount");
         assertEq(inbox.lastStateRoot(), r2[4], "lastStateRoot");
@@ -331,7 +320,7 @@ contract BatchInboxTest is Test {
         assertEq(b1.postedAt, T0 + 60, "batch 1 postedAt");
         assertEq(b1.l1Block, B0 + 5, "batch 1 l1Block");
         assertEq(b1.dataHash, _commitment(hex"bbbb"), "batch 1 dataHash");
-        assertEq(address(inbox).balance, 2 * BOND, "two bonds held");
+        assertEq(address(inbox).balance, BOND, "one stake backs both");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 2));
         inbox.getBatch(2);
     }
@@ -339,7 +328,7 @@ contract BatchInboxTest is Test {
     function testFuzz_postBatch_recordsHashes(bytes calldata data, bytes32[] calldata roots, uint64 lastBlock) public {
         vm.assume(data.length > 0 && lastBlock > 0);
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, lastBlock, 0, bytes32(0), data, roots);
+        inbox.postBatch(0, GENESIS, lastBlock, 0, bytes32(0), data, roots);
         BatchInbox.Batch memory b = inbox.getBatch(0);
 
         bytes memory packed;
@@ -361,18 +350,18 @@ contract BatchInboxTest is Test {
     function test_postBatch_revertsForNonBatcher() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, ALICE));
         vm.prank(ALICE);
-        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
 
         vm.deal(address(this), BOND);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
-        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(inbox.batchCount(), 0, "nothing posted");
     }
 
     function test_postBatch_revertsOnWrongIndex() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 0, 1));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(1, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
 
         bytes32[] memory roots = _roots(1, 1);
         _postNext(1, hex"01", roots);
@@ -380,17 +369,17 @@ contract BatchInboxTest is Test {
         // (Arguments are computed before the prank: a view call would consume it.)
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 0));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(0, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 2));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(2, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(2, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
     }
 
     function test_postBatch_revertsOnWrongPrevStateRoot() public {
         bytes32 bad = keccak256("not the genesis root");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, GENESIS, bad));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, bad, 1, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(0, bad, 1, 0, bytes32(0), hex"01", new bytes32[](0));
 
         bytes32[] memory roots = _roots(2, 9);
         _postNext(1, hex"01", roots);
@@ -398,39 +387,50 @@ contract BatchInboxTest is Test {
         // Building on the genesis root again is rejected once a batch moved the state.
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, roots[1], GENESIS));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 2, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(1, GENESIS, 2, 0, bytes32(0), hex"01", new bytes32[](0));
         // So is building on an intermediate chunk root.
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, roots[1], roots[0]));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(1, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
     }
 
-    function test_postBatch_revertsOnWrongBond() public {
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, 0));
+    /// One stake backs every post: without `stakeAmount` staked nothing is posted, and posts
+    /// carry no ether.
+    function test_postBatch_needsTheStake() public {
+        BatchInbox unstaked = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
         vm.prank(BATCHER);
-        inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, BOND - 1));
+        unstaked.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
+        // Anyone may stake for the batcher.
+        vm.prank(ALICE);
+        unstaked.stake{value: BOND - 1}();
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, BOND - 1, BOND));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND - 1}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, BOND, BOND + 1));
-        vm.prank(BATCHER);
-        inbox.postBatch{value: BOND + 1}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
-        assertEq(BATCHER.balance, 100 ether, "batcher kept its ether");
+        unstaked.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
+        vm.prank(ALICE);
+        unstaked.stake{value: 1}();
+        for (uint64 i; i < 5; i++) {
+            bytes32 prev = unstaked.lastStateRoot();
+            vm.prank(BATCHER);
+            unstaked.postBatch(i, prev, i + 1, 0, bytes32(0), hex"01", _roots(1, i));
+        }
+        assertEq(unstaked.batchCount(), 5, "five posts on one stake");
+        assertEq(address(unstaked).balance, BOND, "the stake alone");
     }
 
     function test_postBatch_revertsWhenL2BlocksDoNotAdvance() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 0, 0));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 0, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(0, GENESIS, 0, 0, bytes32(0), hex"01", new bytes32[](0));
 
         _postNext(10, hex"01", new bytes32[](0));
 
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 10));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 10, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(1, GENESIS, 10, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 9));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, GENESIS, 9, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(1, GENESIS, 9, 0, bytes32(0), hex"01", new bytes32[](0));
 
         _postNext(11, hex"01", new bytes32[](0));
         assertEq(inbox.lastL2Block(), 11, "advanced by one block");
@@ -439,7 +439,7 @@ contract BatchInboxTest is Test {
     function test_postBatch_revertsOnEmptyData() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.EmptyBatchData.selector));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), "", _roots(1, 1));
+        inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), "", _roots(1, 1));
     }
 
     /// The bounds that keep every fraud proof inside one L1 transaction (docs/fraud-proofs.md
@@ -449,14 +449,14 @@ contract BatchInboxTest is Test {
         assertEq(max, 120_000, "MAX_DATA_BYTES");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.DataTooLarge.selector, max + 1, max));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), new bytes(max + 1), _roots(1, 1));
+        inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), new bytes(max + 1), _roots(1, 1));
         uint256 chunks = inbox.MAX_BATCH_CHUNKS();
         assertEq(chunks, 256, "MAX_BATCH_CHUNKS");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, chunks + 1, chunks));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), hex"01", _roots(chunks + 1, 1));
+        inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", _roots(chunks + 1, 1));
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(0, GENESIS, 1, 0, bytes32(0), new bytes(max), _roots(chunks, 1));
+        inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), new bytes(max), _roots(chunks, 1));
         assertEq(inbox.batchCount(), 1, "posted at both limits");
     }
 
@@ -475,7 +475,7 @@ contract BatchInboxTest is Test {
     }
 
     // ---------------------------------------------------------------------------------------
-    // Finality and bonds
+    // Finality and the stake
     // ---------------------------------------------------------------------------------------
 
     function test_isFinalized_afterChallengeWindow() public {
@@ -502,130 +502,68 @@ contract BatchInboxTest is Test {
         assertTrue(inbox.isFinalized(1), "second final");
     }
 
-    function test_claimBond_revertsBeforeWindow() public {
-        _postNext(1, hex"01", new bytes32[](0));
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotFinalized.selector, 0, T0 + WINDOW));
-        vm.prank(BATCHER);
-        inbox.claimBond(0);
-        vm.warp(T0 + WINDOW - 1);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotFinalized.selector, 0, T0 + WINDOW));
-        vm.prank(BATCHER);
-        inbox.claimBond(0);
-    }
-
-    function test_claimBond_paysBondBack() public {
-        _postNext(1, hex"01", new bytes32[](0));
-        assertEq(BATCHER.balance, 100 ether - BOND, "bond paid");
-        vm.warp(T0 + WINDOW);
-
-        vm.expectEmit(address(inbox));
-        emit BondClaimed(0, BATCHER, BOND);
-        vm.prank(BATCHER);
-        inbox.claimBond(0);
-
-        assertEq(BATCHER.balance, 100 ether, "bond returned");
-        assertEq(address(inbox).balance, 0, "inbox empty");
-        BatchInbox.Batch memory b = inbox.getBatch(0);
-        assertTrue(b.bondClaimed, "bondClaimed");
-        assertEq(b.bond, BOND, "bond amount still recorded");
-    }
-
-    function test_claimBond_revertsWhenClaimedTwice() public {
-        _postNext(1, hex"01", new bytes32[](0));
-        vm.warp(T0 + WINDOW);
-        vm.prank(BATCHER);
-        inbox.claimBond(0);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BondAlreadyClaimed.selector, 0));
-        vm.prank(BATCHER);
-        inbox.claimBond(0);
-        assertEq(BATCHER.balance, 100 ether, "paid once");
-    }
-
-    function test_claimBond_revertsForNonPoster() public {
-        _postNext(1, hex"01", new bytes32[](0));
-        // Before the window: the caller check comes first.
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotPoster.selector, ALICE));
+    /// What exceeds `stakeAmount` comes back at any time; the rest only once the last batch is
+    /// final (no open batch left to back), and only to the batcher.
+    function test_withdrawStake_keepsWhatBacksOpenBatches() public {
         vm.prank(ALICE);
-        inbox.claimBond(0);
-        vm.warp(T0 + WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotPoster.selector, ALICE));
-        vm.prank(ALICE);
-        inbox.claimBond(0);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotPoster.selector, address(this)));
-        inbox.claimBond(0);
-        assertEq(ALICE.balance, 100 ether, "alice got nothing");
-        assertEq(address(inbox).balance, BOND, "bond still held");
-    }
-
-    function test_claimBond_revertsForUnknownBatch() public {
-        _postNext(1, hex"01", new bytes32[](0));
-        vm.warp(T0 + WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 1));
-        vm.prank(BATCHER);
-        inbox.claimBond(1);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, type(uint256).max));
-        vm.prank(BATCHER);
-        inbox.claimBond(type(uint256).max);
-    }
-
-    function test_claimBond_batchesAreIndependent() public {
+        inbox.stake{value: 3 ether}();
         _postNext(1, hex"01", new bytes32[](0));
         vm.warp(T0 + 100);
         _postNext(2, hex"02", new bytes32[](0));
-        _postNext(3, hex"03", new bytes32[](0));
-        assertEq(address(inbox).balance, 3 * BOND, "three bonds");
-
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, ALICE));
+        vm.prank(ALICE);
+        inbox.withdrawStake(1 ether);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.StakeTooSmall.selector, BOND + 3 ether, BOND + 4 ether));
+        vm.prank(BATCHER);
+        inbox.withdrawStake(BOND + 4 ether);
+        uint256 before = BATCHER.balance;
+        vm.expectEmit(address(inbox));
+        emit StakeWithdrawn(3 ether, BOND);
+        vm.prank(BATCHER);
+        inbox.withdrawStake(3 ether);
+        assertEq(BATCHER.balance - before, 3 ether, "the excess back");
+        // The last batch is open until T0 + 100 + WINDOW: the stake itself stays.
+        vm.warp(T0 + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.StakeLocked.selector, T0 + 100 + WINDOW));
+        vm.prank(BATCHER);
+        inbox.withdrawStake(1);
         vm.warp(T0 + 100 + WINDOW);
         vm.prank(BATCHER);
-        inbox.claimBond(2);
-        assertTrue(inbox.getBatch(2).bondClaimed, "2 claimed");
-        assertFalse(inbox.getBatch(0).bondClaimed, "0 not claimed");
-        assertFalse(inbox.getBatch(1).bondClaimed, "1 not claimed");
+        inbox.withdrawStake(BOND);
+        assertEq(inbox.staked(), 0, "all back");
+        assertEq(address(inbox).balance, 0, "inbox empty");
+        // Without a stake no more posts.
+        bytes32 prev = inbox.lastStateRoot();
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
         vm.prank(BATCHER);
-        inbox.claimBond(0);
-        assertEq(address(inbox).balance, BOND, "one bond left");
-        assertEq(BATCHER.balance, 100 ether - BOND, "two bonds back");
+        inbox.postBatch(2, prev, 3, 0, bytes32(0), hex"03", new bytes32[](0));
     }
 
-    function test_claimBond_revertsWhenPosterRejectsEther() public {
+    function test_withdrawStake_revertsWhenTheBatcherRejectsEther() public {
         RejectingBatcher rejecting = new RejectingBatcher();
-        BatchInbox inbox2 =
-            new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
-        rejecting.post{value: BOND}(inbox2, 0, GENESIS, 1, hex"01");
-        vm.warp(T0 + WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BondTransferFailed.selector));
-        rejecting.claim(inbox2, 0);
-        assertFalse(inbox2.getBatch(0).bondClaimed, "claim rolled back");
-        assertEq(address(inbox2).balance, BOND, "bond still held");
+        BatchInbox inbox2 = new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        inbox2.stake{value: BOND}();
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.StakeTransferFailed.selector));
+        rejecting.withdraw(inbox2, BOND);
+        assertEq(inbox2.staked(), BOND, "withdrawal rolled back");
     }
 
-    function test_claimBond_reentrantClaimCannotPayTwice() public {
+    function test_withdrawStake_reentrantWithdrawalCannotPayTwice() public {
         ReentrantBatcher reentrant = new ReentrantBatcher();
-        BatchInbox inbox2 =
-            new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
-        reentrant.post{value: BOND}(inbox2, GENESIS, 1, hex"01");
-        reentrant.post{value: BOND}(inbox2, GENESIS, 2, hex"02");
-        vm.warp(T0 + WINDOW);
-        reentrant.claim(0);
+        BatchInbox inbox2 = new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        inbox2.stake{value: BOND}();
+        reentrant.withdraw(inbox2, BOND);
         assertTrue(reentrant.reentryFailed(), "re-entry reverted");
         assertEq(reentrant.payments(), 1, "paid once");
-        assertEq(address(reentrant).balance, BOND, "one bond received");
-        assertEq(address(inbox2).balance, BOND, "other bond still held");
+        assertEq(address(reentrant).balance, BOND, "the stake received once");
+        assertEq(inbox2.staked(), 0, "nothing left");
     }
 
-    function test_zeroBondInbox() public {
+    function test_zeroStakeInbox() public {
         BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBond.selector, 0, 1));
-        vm.prank(BATCHER);
-        free.postBatch{value: 1}(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.prank(BATCHER);
         free.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
-        assertEq(free.getBatch(0).bond, 0, "bond");
-        vm.warp(T0 + WINDOW);
-        vm.prank(BATCHER);
-        free.claimBond(0);
-        assertTrue(free.getBatch(0).bondClaimed, "claimed");
-        assertEq(BATCHER.balance, 100 ether, "balance unchanged");
+        assertEq(free.batchCount(), 1, "posted without a stake");
     }
 
     function testFuzz_finalityBoundary(uint256 elapsed) public {
@@ -634,11 +572,9 @@ contract BatchInboxTest is Test {
         vm.warp(T0 + elapsed);
         bool final_ = elapsed >= WINDOW;
         assertEq(inbox.isFinalized(0), final_, "isFinalized");
-        if (!final_) {
-            vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotFinalized.selector, 0, T0 + WINDOW));
-        }
+        if (!final_) vm.expectRevert(abi.encodeWithSelector(BatchInbox.StakeLocked.selector, T0 + WINDOW));
         vm.prank(BATCHER);
-        inbox.claimBond(0);
-        assertEq(BATCHER.balance, final_ ? 100 ether : 100 ether - BOND, "batcher balance");
+        inbox.withdrawStake(BOND);
+        assertEq(inbox.staked(), final_ ? 0 : BOND, "the stake back once final");
     }
 }

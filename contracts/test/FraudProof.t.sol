@@ -13,7 +13,7 @@ import {IBridgeQueue, BridgeQueue} from "../src/lib/BridgeQueue.sol";
 
 /// @notice Fraud proofs through the inbox, on the shared vectors that the Rust prover writes
 ///         (../testdata/fraud-vectors.json, fraud-proof/tests/it/prove.rs): every crafted fraud
-///         is proven with its fault, rolls the batch back and pays half the bond; no proof of
+///         is proven with its fault, rolls the batch back and pays half the slashed stake; no proof of
 ///         an honest batch succeeds, however its keys and witness are varied; the reward
 ///         cannot be taken by copying a proof. See docs/fraud-proofs.md §6. Also hand-built
 ///         batches that consume the bridge's queue: header proofs of their queue counts
@@ -67,8 +67,8 @@ contract FraudProofTest is Test {
         vm.roll(B0);
     }
 
-    function _inbox() internal returns (BatchInbox) {
-        return new BatchInbox(
+    function _inbox() internal returns (BatchInbox target) {
+        target = new BatchInbox(
             BATCHER,
             WINDOW,
             BOND,
@@ -77,6 +77,7 @@ contract FraudProofTest is Test {
             vm.parseJsonUint(json, ".chainId"),
             verifier
         );
+        target.stake{value: BOND}();
     }
 
     function _proof(string memory list, uint256 i) internal view returns (Proof memory p) {
@@ -139,7 +140,7 @@ contract FraudProofTest is Test {
         uint256 index = target.batchCount();
         bytes32 prev = target.lastStateRoot();
         vm.prank(BATCHER);
-        target.postBatch{value: BOND}(index, prev, p.lastBlock, 0, bytes32(0), p.data, p.chunkRoots);
+        target.postBatch(index, prev, p.lastBlock, 0, bytes32(0), p.data, p.chunkRoots);
     }
 
     function _call(uint256 index, Proof memory p) internal view returns (bytes memory) {
@@ -280,7 +281,7 @@ contract FraudProofTest is Test {
     }
 
     /// Each crafted fraud is proven with its fault; the batch is rolled back and the prover
-    /// paid half the bond.
+    /// paid half the slashed stake.
     function test_fraudsAreProven() public {
         uint256 n = _count("frauds");
         for (uint256 i; i < n; i++) {
@@ -294,6 +295,7 @@ contract FraudProofTest is Test {
             assertEq(target.batchCount(), 0, p.name);
             assertEq(target.lastStateRoot(), target.genesisStateRoot(), p.name);
             assertEq(PROVER.balance - before, BOND / 2, p.name);
+            assertEq(target.staked(), 0, "one stake slashed");
             assertEq(address(target).balance, BOND / 2, "the other half stays: burned");
             Vm.Log[] memory logs = vm.getRecordedLogs();
             bool seen;
@@ -364,10 +366,10 @@ contract FraudProofTest is Test {
         _post(inbox, good);
         bytes32 root0 = inbox.lastStateRoot();
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, root0, good.lastBlock + 10, 0, bytes32(0), bad.data, bad.chunkRoots);
+        inbox.postBatch(1, root0, good.lastBlock + 10, 0, bytes32(0), bad.data, bad.chunkRoots);
         bytes32 root1 = inbox.lastStateRoot();
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(2, root1, good.lastBlock + 20, 0, bytes32(0), bad.data, bad.chunkRoots);
+        inbox.postBatch(2, root1, good.lastBlock + 20, 0, bytes32(0), bad.data, bad.chunkRoots);
         assertEq(inbox.batchCount(), 3, "three batches");
 
         // Batch 1 starts at block 1 again: a header fraud (wrong first block).
@@ -378,13 +380,17 @@ contract FraudProofTest is Test {
         assertEq(inbox.batchCount(), 1, "batches 1 and 2 removed");
         assertEq(inbox.lastStateRoot(), root0, "back to batch 0's root");
         assertEq(uint256(inbox.lastL2Block()), good.lastBlock, "and its last block");
-        assertEq(PROVER.balance, 1 ether + BOND / 2, "half of one bond");
+        assertEq(PROVER.balance, 1 ether + BOND / 2, "half of one slashed stake");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 2));
         inbox.getBatch(2);
 
-        // Posting resumes at index 1 on batch 0's root.
+        // Posting resumes at index 1 on batch 0's root, once the stake is topped up.
         vm.prank(BATCHER);
-        inbox.postBatch{value: BOND}(1, root0, good.lastBlock + 5, 0, bytes32(0), hex"01", new bytes32[](0));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
+        inbox.postBatch(1, root0, good.lastBlock + 5, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.stake{value: BOND}();
+        vm.prank(BATCHER);
+        inbox.postBatch(1, root0, good.lastBlock + 5, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(inbox.batchCount(), 2, "re-posted");
         assertEq(uint256(inbox.getBatch(1).lastL2Block), good.lastBlock + 5, "the new record");
     }
@@ -399,6 +405,7 @@ contract FraudProofTest is Test {
     /// @dev An inbox of chunk size 2 with a bridge attached and `deposits` ether deposits queued.
     function _queueInbox(uint256 deposits) internal returns (BatchInbox target, L1Bridge bridge) {
         target = new BatchInbox(BATCHER, WINDOW, BOND, keccak256("genesis"), QUEUE_CHUNK_SIZE, 42069, verifier);
+        target.stake{value: 10 * BOND}();
         bridge = new L1Bridge(target, INCLUSION);
         target.attachBridge(IBridgeQueue(address(bridge)));
         vm.deal(DEPOSITOR, deposits);
@@ -447,7 +454,7 @@ contract FraudProofTest is Test {
         uint256 index = target.batchCount();
         bytes32 prev = target.lastStateRoot();
         vm.prank(BATCHER);
-        target.postBatch{value: BOND}(index, prev, first + uint64(queues.length) - 1, queueEnd, acc, data, chunkRoots);
+        target.postBatch(index, prev, first + uint64(queues.length) - 1, queueEnd, acc, data, chunkRoots);
     }
 
     /// @dev Proves batch `index` of `target` from its header, as PROVER, and returns the fault
@@ -636,7 +643,7 @@ contract FraudProofTest is Test {
         bytes32 genesis = target.genesisStateRoot();
         vm.prank(BATCHER);
         // forge-lint: disable-next-line(unsafe-typecast)
-        target.postBatch{value: BOND}(0, genesis, p.lastBlock, uint64(n), acc, p.data, p.chunkRoots);
+        target.postBatch(0, genesis, p.lastBlock, uint64(n), acc, p.data, p.chunkRoots);
     }
 
     /// @dev Makes the vectors' queue entries on `bridge` (ether deposits, forced transactions),

@@ -163,12 +163,10 @@ abstract contract WithdrawalTrees {
         index = inbox.batchCount();
         bytes32[] memory roots = new bytes32[](1);
         roots[0] = root;
-        uint256 bond = inbox.bondAmount();
-        vm.deal(batcher, batcher.balance + bond);
         bytes32 prev = inbox.lastStateRoot();
         (uint64 end, bytes32 acc) = _wholeQueue(inbox);
         vm.prank(batcher);
-        inbox.postBatch{value: bond}(index, prev, uint64(index + 1), end, acc, hex"01", roots);
+        inbox.postBatch(index, prev, uint64(index + 1), end, acc, hex"01", roots);
     }
 
     /// @dev The position and accumulator of a batch that consumes every queued entry.
@@ -199,6 +197,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     function setUp() public override {
         inbox =
             new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)));
+        inbox.stake{value: 1 ether}();
         bridge = new L1Bridge(inbox, INCLUSION);
         inbox.attachBridge(IBridgeQueue(address(bridge)));
         token = new TestToken("Test Token", "TST", 18);
@@ -397,7 +396,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.deal(BATCHER, 1 ether);
         (uint64 end, bytes32 acc) = _wholeQueue(inbox);
         vm.prank(BATCHER);
-        inbox.postBatchBlobs{value: 1 ether}(index, prev, uint64(index + 1), end, acc, roots);
+        inbox.postBatchBlobs(index, prev, uint64(index + 1), end, acc, roots);
         vm.warp(block.timestamp + WINDOW);
         bytes32[] memory proof = _proof(key);
         uint256 before = BOB.balance;
@@ -564,14 +563,14 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         bytes32 prev = inbox.lastStateRoot();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEndBeyondQueue.selector, 2, 1));
         vm.prank(BATCHER);
-        inbox.postBatchBlobs{value: 1 ether}(0, prev, 1, 2, bytes32(0), roots);
+        inbox.postBatchBlobs(0, prev, 1, 2, bytes32(0), roots);
         vm.roll(100 + INCLUSION + 1);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEntryOverdue.selector, 0, 100, 100 + INCLUSION));
         vm.prank(BATCHER);
-        inbox.postBatchBlobs{value: 1 ether}(0, prev, 1, 0, bytes32(0), roots);
+        inbox.postBatchBlobs(0, prev, 1, 0, bytes32(0), roots);
         bytes32 acc = bridge.accumulatorAt(1);
         vm.prank(BATCHER);
-        inbox.postBatchBlobs{value: 1 ether}(0, prev, 1, 1, acc, roots);
+        inbox.postBatchBlobs(0, prev, 1, 1, acc, roots);
         assertEq(uint256(inbox.lastQueueEnd()), 1, "consumed");
     }
 
@@ -589,7 +588,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         bytes32 prev = inbox.lastStateRoot();
         if (err.length != 0) vm.expectRevert(err);
         vm.prank(BATCHER);
-        inbox.postBatch{value: 1 ether}(index, prev, uint64(index + 1), end, acc, hex"01", roots);
+        inbox.postBatch(index, prev, uint64(index + 1), end, acc, hex"01", roots);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -937,6 +936,7 @@ contract L1BridgeInvariantTest is Test {
         inbox = new BatchInbox(
             address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0))
         );
+        inbox.stake{value: 1 ether}();
         bridge = new L1Bridge(inbox, 20);
         inbox.attachBridge(IBridgeQueue(address(bridge)));
         token = new TestToken("Test Token", "TST", 18);

@@ -25,6 +25,24 @@ pub const MAX_CHUNK_SIZE: u32 = 8;
 /// L1 transaction the system sends must fit it, a fraud proof above all.
 pub const EIP7825_TX_GAS_CAP: u64 = 1 << 24;
 
+/// The gas every fraud proof stays under, whatever was posted (docs/fraud-proofs.md §7): a
+/// quarter below [`EIP7825_TX_GAS_CAP`], held by `rollup bench proof-bounds` and its test.
+pub const PROOF_GAS_BOUND: u64 = 12_000_000;
+
+/// More gas than the commitment that precedes a proof uses (`commitProof`: about 46,000).
+pub const COMMIT_GAS_BOUND: u64 = 60_000;
+
+/// The stake an inbox must require so that proving pays for itself at `wei_per_gas`: the reward
+/// (half the slashed stake) covers the commitment and the most expensive proof
+/// (docs/fraud-proofs.md §7.4).
+pub fn stake_for_gas_price(wei_per_gas: u128) -> alloy_primitives::U256 {
+    alloy_primitives::U256::from(2 * (PROOF_GAS_BOUND + COMMIT_GAS_BOUND)) * alloy_primitives::U256::from(wei_per_gas)
+}
+
+/// The L1 gas price (wei) `rollup deploy` and the devnet size the stake by: 50 gwei, a price
+/// the L1 rarely exceeds for long within a challenge window of days.
+pub const STAKE_GAS_PRICE: u128 = 50_000_000_000;
+
 /// Gas every transaction executes with, whatever its signed gas limit: execution must not
 /// depend on gas (the L1 verifier cannot meter it the same way), and no operation of the
 /// closed set comes near this cap.

@@ -36,7 +36,7 @@ pub const MAX_BLOCK_QUEUE_ENTRIES: u64 = 1 << 32;
 pub const MAX_BATCH_BLOCKS: u64 = 256;
 
 /// Most addresses in a batch's registry (§3.5): bounds the header every chunk proof carries.
-pub const MAX_REGISTRY: u64 = 1024;
+pub const MAX_REGISTRY: u64 = 2048;
 
 /// Most chunks in a batch (§3.5): bounds the chunk roots every chunk proof carries. The inbox
 /// refuses a post with more roots.

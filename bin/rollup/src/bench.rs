@@ -604,11 +604,15 @@ impl ExecutorBench {
         ensure!(self.txs > 0 && self.block_size > 0, "a run needs transactions and a block size above zero");
         let chain = ChainConfig::default();
         let (genesis, signed) = self.generate(&chain);
-        let data_len = codec::encode(
-            &Batch { blocks: vec![BatchBlock { number: 1, timestamp: 1, queue_count: 0, txs: signed.clone() }] },
-            &chain,
-        )?
-        .len();
+        // The workload's bytes in the batch codec, in one-block batches of 300 transactions (at
+        // most three registry addresses each: within a batch's bounds, docs/batch-codec.md §3.5).
+        let data_len = signed
+            .chunks(300)
+            .map(|txs| {
+                let block = BatchBlock { number: 1, timestamp: 1, queue_count: 0, txs: txs.to_vec() };
+                codec::encode(&Batch { blocks: vec![block] }, &chain).map(|d| d.len())
+            })
+            .sum::<Result<usize, _>>()?;
         let executor = Executor::genesis(chain, &genesis)?;
         let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads.max(1)).build()?;
         let started = Instant::now();

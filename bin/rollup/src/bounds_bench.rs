@@ -378,7 +378,7 @@ impl World {
         let params = InboxParams {
             batcher: DEV_ACCOUNTS[1].address,
             challenge_window: 3_600,
-            bond: U256::from(10u64).pow(U256::from(17u8)),
+            stake: U256::from(10u64).pow(U256::from(17u8)),
             genesis_state_root: pre_root,
             chunk_size: CHAIN.chunk_size,
             l2_chain_id: CHAIN.chain_id,
@@ -602,23 +602,22 @@ impl World {
         Ok(entries)
     }
 
-    /// Signs `n` padding transfers to `recipients` fresh addresses in turn.
-    fn padding(&self, n: usize, recipients: usize) -> Vec<SignedTx> {
+    /// Signs `n` padding token calls (`transferFrom` of USDC, two registry addresses each: the
+    /// header grows fastest) between `addresses` fresh addresses in turn.
+    fn padding(&self, n: usize, addresses: usize) -> Vec<SignedTx> {
+        let address = |k: usize| fresh("pad", k % addresses.max(1));
         (0..n)
             .map(|j| {
-                let call = L2System::transferCall {
-                    token: USDC,
-                    to: fresh("pad", j % recipients.max(1)),
-                    amount: U256::from(j as u64 + 1),
-                };
-                self.padder.eip1559(CHAIN.chain_id, j as u64, call.abi_encode().into())
+                let call =
+                    TokenCall::TransferFrom { from: address(2 * j), to: address(2 * j + 1), amount: U256::from(1u8) };
+                self.padder.eip1559_to(CHAIN.chain_id, j as u64, USDC, call.encode().into())
             })
             .collect()
     }
 
-    /// The batch around the chunk at fault: block 1 is that chunk, blocks 2 to 256 hold
-    /// padding transfers (at most a chunk each) to fresh recipients until the registry holds
-    /// 1,024 addresses, and as many as fit 120,000 bytes.
+    /// The batch around the chunk at fault: block 1 is that chunk, blocks 2 to 256 hold padding
+    /// token calls between fresh addresses until the registry holds 2,048 of them, and as many
+    /// as fit 120,000 bytes.
     fn padded(&self, queue_count: u64, txs: &[SignedTx], max_bytes: usize) -> Result<(Batch, Vec<u8>)> {
         let block = |number: u64, queue_count: u64, txs: Vec<SignedTx>| BatchBlock {
             number,
@@ -711,8 +710,9 @@ impl World {
             chunkRoots: chunk_roots.clone(),
         };
         let inbox = deployment.batch_inbox;
+        l1::stake(&self.batcher, inbox, deployment.stake).await?;
         let request = TransactionRequest::default().with_to(inbox).with_input(post.abi_encode());
-        let posted = send(&self.batcher, request.with_value(deployment.bond)).await.context("posting the batch")?;
+        let posted = send(&self.batcher, request).await.context("posting the batch")?;
         let posted_batch = PostedBatch {
             index: 0,
             l1_block: posted.block_number.unwrap_or_default(),

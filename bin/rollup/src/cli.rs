@@ -950,9 +950,14 @@ struct DeployArgs {
     /// Challenge window, in seconds.
     #[arg(long = "challenge-window", default_value_t = 604_800)]
     challenge_window: u64,
-    /// Bond per batch, in wei.
-    #[arg(long = "bond-wei", default_value = "100000000000000000")]
-    bond: U256,
+    /// The stake the batcher must keep in the inbox to post, in wei; a proven fraud slashes it
+    /// and pays half to the prover (default: sized by `--proof-gas-price-gwei`).
+    #[arg(long = "stake-wei", alias = "bond-wei")]
+    stake: Option<U256>,
+    /// The L1 gas price, in gwei, at which a prover's reward (half the stake) must still pay for
+    /// the commitment and the most expensive proof (12,060,000 gas; docs/fraud-proofs.md §7.4).
+    #[arg(long = "proof-gas-price-gwei", default_value_t = 50)]
+    proof_gas_price_gwei: u64,
     /// L1 blocks within which the sequencer must include a deposit or forced transaction
     /// queued on the bridge; a post that leaves an older entry behind is refused, and once the
     /// first entry left waiting has waited twice this long (or twice this long since the last
@@ -1258,7 +1263,9 @@ impl Cli {
                 let params = InboxParams {
                     batcher: args.batcher,
                     challenge_window: args.challenge_window,
-                    bond: args.bond,
+                    stake: args.stake.unwrap_or_else(|| {
+                        rollup_types::chain::stake_for_gas_price(u128::from(args.proof_gas_price_gwei) * 1_000_000_000)
+                    }),
                     genesis_state_root: genesis_root,
                     chunk_size: chain.chunk_size,
                     l2_chain_id: chain.chain_id,

@@ -34,8 +34,9 @@ pub struct Deployment {
     pub batcher: Address,
     /// Challenge window, in seconds.
     pub challenge_window: u64,
-    /// Bond per batch, in wei.
-    pub bond: U256,
+    /// The batcher's required stake, in wei (one proven fraud slashes it; half to the prover).
+    #[serde(alias = "bond")]
+    pub stake: U256,
     /// L2 chain id.
     pub l2_chain_id: u64,
     /// Transactions per chunk.
@@ -63,7 +64,7 @@ pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams
         inbox_block,
         batcher: params.batcher,
         challenge_window: params.challenge_window,
-        bond: params.bond,
+        stake: params.stake,
         l2_chain_id: params.l2_chain_id,
         chunk_size: params.chunk_size,
         genesis_state_root: params.genesis_state_root,
@@ -114,8 +115,8 @@ pub struct DevnetConfig {
     pub http: rollup_sequencer::HttpLimits,
     /// Challenge window of the inbox, in seconds.
     pub challenge_window: u64,
-    /// Bond per batch, in wei.
-    pub bond: U256,
+    /// The batcher's required stake, in wei.
+    pub stake: U256,
     /// Interval between challenger polls.
     pub challenger_poll: Duration,
     /// Key that deploys the contracts.
@@ -159,7 +160,7 @@ impl DevnetConfig {
             admission_nice: rollup_sequencer::DEFAULT_ADMISSION_NICE,
             http: rollup_sequencer::HttpLimits::default(),
             challenge_window: 120,
-            bond: U256::from(10u64).pow(U256::from(17)),
+            stake: rollup_types::chain::stake_for_gas_price(rollup_types::chain::STAKE_GAS_PRICE),
             // A few polls per L1 block: a batch is verified soon after it is mined.
             challenger_poll: Duration::from_millis(250),
             deployer_key: DEV_ACCOUNTS[0].private_key,
@@ -386,9 +387,9 @@ impl Devnet {
         }
         let _ = writeln!(
             s,
-            "  challenge window    {} s, bond {} ETH per batch, {} transactions per chunk",
+            "  challenge window    {} s, batcher's stake {} ETH, {} items per chunk",
             d.challenge_window,
-            format_ether(d.bond),
+            format_ether(d.stake),
             d.chunk_size
         );
         let _ = writeln!(s, "  L2 system contract  {SYSTEM_CONTRACT}  (ledger + AMM; ABI at {url}/v1/contracts)");
@@ -459,7 +460,7 @@ async fn ensure_deployment(config: &DevnetConfig, l1_rpc: &url::Url, genesis_roo
     let params = InboxParams {
         batcher,
         challenge_window: config.challenge_window,
-        bond: config.bond,
+        stake: config.stake,
         genesis_state_root: genesis_root,
         chunk_size: config.chain.chunk_size,
         l2_chain_id: config.chain.chain_id,

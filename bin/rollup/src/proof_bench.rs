@@ -216,7 +216,7 @@ impl ProofBench {
         let params = InboxParams {
             batcher: DEV_ACCOUNTS[1].address,
             challenge_window: 3_600,
-            bond: U256::from(10u64).pow(U256::from(17)),
+            stake: U256::from(10u64).pow(U256::from(17u8)),
             genesis_state_root: executor.state_root(),
             chunk_size,
             l2_chain_id: chain.chain_id,
@@ -236,11 +236,8 @@ impl ProofBench {
             data: data.clone(),
             chunkRoots: chunk_roots.clone(),
         };
-        let posted = send(
-            &batcher,
-            TransactionRequest::default().with_to(inbox).with_input(post.abi_encode()).with_value(params.bond),
-        )
-        .await?;
+        l1::stake(&batcher, inbox, params.stake).await?;
+        let posted = send(&batcher, TransactionRequest::default().with_to(inbox).with_input(post.abi_encode())).await?;
         let started = Instant::now();
 
         let batch = PostedBatch {

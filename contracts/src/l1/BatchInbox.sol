@@ -10,12 +10,12 @@ import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 /// @title BatchInbox
 /// @notice The L1 record of the L2 chain: for each batch, a commitment to its data, a
 ///         commitment to its chunk roots, its final state root, the L1 block it was posted
-///         in and the poster's bond. Only the authorised batcher posts; a batch is final
+///         in. Only the authorised batcher posts, while it keeps `stakeAmount` staked; a batch is final
 ///         once `challengeWindow` seconds have passed since it was posted.
 ///         Within the window anyone can prove a batch fraudulent in one L1 transaction
 ///         (after committing to the proof in an earlier block): the batch and every later one
-///         are rolled back, half of its bond goes to the prover and the rest of the rolled-back
-///         bonds stay locked here for good. Rules: docs/fraud-proofs.md.
+///         are rolled back, and one `stakeAmount` is slashed from the batcher's stake: half to the
+///         prover, half locked here for good. Rules: docs/fraud-proofs.md.
 ///         Each batch also says how far it consumed the bridge's L1 → L2 queue; a post that
 ///         invents entries, goes backwards, or leaves an overdue entry behind is refused
 ///         (docs/bridge.md §2.3).
@@ -56,8 +56,6 @@ contract BatchInbox {
         uint64 postedAt;
         uint64 lastL2Block;
         uint32 chunkCount;
-        uint128 bond;
-        bool bondClaimed;
         uint8 blobCount;
         uint64 queueEnd;
     }
@@ -68,8 +66,15 @@ contract BatchInbox {
     error WrongBatchIndex(uint256 expected, uint256 got);
     /// @notice The batch does not build on the last posted state root.
     error WrongPrevStateRoot(bytes32 expected, bytes32 got);
-    /// @notice Each batch carries exactly the bond.
-    error WrongBond(uint256 expected, uint256 got);
+    /// @notice Posting needs `required` staked (`stake`); `staked` is.
+    error NotStaked(uint256 staked, uint256 required);
+    /// @notice The stake backs the batches still open: only what exceeds `stakeAmount` may be
+    ///         withdrawn before the last one is final (at `finalAt`).
+    error StakeLocked(uint256 finalAt);
+    /// @notice More than is staked was asked for.
+    error StakeTooSmall(uint256 staked, uint256 asked);
+    /// @notice Sending the stake back failed.
+    error StakeTransferFailed();
     /// @notice Each batch ends at a later L2 block than the previous one.
     error L2BlocksNotAdvancing(uint64 previous, uint64 got);
     /// @notice A batch carries data.
@@ -87,19 +92,11 @@ contract BatchInbox {
     error NotABlobBatch(uint256 index);
     /// @notice No batch has this index.
     error UnknownBatch(uint256 index);
-    /// @notice The batch is still inside its challenge window.
-    error NotFinalized(uint256 index, uint256 finalizedAt);
     /// @notice A chunk holds at least one transaction.
     error ZeroChunkSize();
     /// @notice The L2 chain id must fit 64 bits (the batch codec rebuilds EIP-155 signatures
     ///         from it).
     error ChainIdTooLarge(uint256 chainId);
-    /// @notice The bond was already returned.
-    error BondAlreadyClaimed(uint256 index);
-    /// @notice Only the poster of a batch claims its bond.
-    error NotPoster(address caller);
-    /// @notice Returning the bond failed.
-    error BondTransferFailed();
     /// @notice The batch is past its challenge window: it can no longer be proven fraudulent.
     error BatchFinalized(uint256 index);
     /// @notice A blob batch's bytes cannot be shown on L1 yet: it is disputed
@@ -159,8 +156,10 @@ contract BatchInbox {
         uint32 chunkCount,
         uint64 queueEnd
     );
-    /// @notice The bond of a final batch went back to its poster.
-    event BondClaimed(uint256 indexed index, address indexed poster, uint256 amount);
+    /// @notice `amount` was staked for the batcher, which now has `staked`.
+    event Staked(address indexed from, uint256 amount, uint256 staked);
+    /// @notice The batcher took `amount` of its stake back, leaving `staked`.
+    event StakeWithdrawn(uint256 amount, uint256 staked);
     /// @notice `prover` committed to a proof (to be revealed in a later block).
     event ProofCommitted(bytes32 indexed commitment, address indexed prover);
     /// @notice Batch `index` was proven fraudulent by `prover`, who was paid `reward`. For chunk
@@ -197,8 +196,10 @@ contract BatchInbox {
     address public immutable batcher;
     /// @notice Seconds after posting during which a batch can be challenged.
     uint256 public immutable challengeWindow;
-    /// @notice Wei staked with every batch.
-    uint256 public immutable bondAmount;
+    /// @notice Wei the batcher must keep staked to post, and what one proven fraud slashes from
+    ///         it: half to the prover, half burned. Sized so that the reward pays for the most
+    ///         expensive proof at a stated L1 gas price (docs/fraud-proofs.md §7.4).
+    uint256 public immutable stakeAmount;
     /// @notice State root of the L2 genesis.
     bytes32 public immutable genesisStateRoot;
     /// @notice Transactions per chunk (the last chunk of a block may be shorter).
@@ -224,6 +225,8 @@ contract BatchInbox {
     IBridgeQueue public bridge;
     /// @notice The L1 block the inbox was frozen in (0: not frozen; docs/bridge.md §7).
     uint256 public frozenAt;
+    /// @notice Wei staked for the batcher: it posts only while this is at least `stakeAmount`.
+    uint256 public staked;
     /// @notice The L1 block of the last rollback (0: none). Entries a rollback left waiting
     ///         again get a fresh freeze delay from it, so that a proof cannot freeze a chain
     ///         whose batcher has had no time to post again.
@@ -232,7 +235,7 @@ contract BatchInbox {
     constructor(
         address batcher_,
         uint256 challengeWindow_,
-        uint256 bondAmount_,
+        uint256 stakeAmount_,
         bytes32 genesisStateRoot_,
         uint256 chunkSize_,
         uint256 l2ChainId_,
@@ -243,7 +246,7 @@ contract BatchInbox {
         if (l2ChainId_ > type(uint64).max) revert ChainIdTooLarge(l2ChainId_);
         batcher = batcher_;
         challengeWindow = challengeWindow_;
-        bondAmount = bondAmount_;
+        stakeAmount = stakeAmount_;
         genesisStateRoot = genesisStateRoot_;
         chunkSize = chunkSize_;
         l2ChainId = l2ChainId_;
@@ -278,7 +281,7 @@ contract BatchInbox {
         bytes32 queueAccumulator,
         bytes calldata data,
         bytes32[] calldata chunkRoots
-    ) external payable {
+    ) external {
         _check(index, prevStateRoot, lastBlock);
         _checkQueue(queueEnd, queueAccumulator);
         if (data.length == 0) revert EmptyBatchData();
@@ -298,7 +301,7 @@ contract BatchInbox {
         uint64 queueEnd,
         bytes32 queueAccumulator,
         bytes32[] calldata chunkRoots
-    ) external payable {
+    ) external {
         _check(index, prevStateRoot, lastBlock);
         _checkQueue(queueEnd, queueAccumulator);
         uint256 count;
@@ -323,7 +326,7 @@ contract BatchInbox {
         if (index != _count) revert WrongBatchIndex(_count, index);
         bytes32 expectedPrev = lastStateRoot();
         if (prevStateRoot != expectedPrev) revert WrongPrevStateRoot(expectedPrev, prevStateRoot);
-        if (msg.value != bondAmount) revert WrongBond(bondAmount, msg.value);
+        if (staked < stakeAmount) revert NotStaked(staked, stakeAmount);
         uint64 previousL2Block = lastL2Block();
         if (lastBlock <= previousL2Block) revert L2BlocksNotAdvancing(previousL2Block, lastBlock);
     }
@@ -368,8 +371,6 @@ contract BatchInbox {
             postedAt: uint64(block.timestamp),
             lastL2Block: lastBlock,
             chunkCount: uint32(chunkRoots.length),
-            bond: uint128(msg.value),
-            bondClaimed: false,
             blobCount: blobCount,
             queueEnd: queueEnd
         });
@@ -455,7 +456,7 @@ contract BatchInbox {
 
     /// @notice Disputes blob batch `index` inside its window (after committing to this call in
     ///         an earlier L1 block, like a proof): the batch and every later one are rolled back
-    ///         and the disputer is paid half its bond. A blob batch's bytes cannot be shown on L1
+    ///         and the disputer is paid half a slashed stake. A blob batch's bytes cannot be shown on L1
     ///         yet, so a disputed blob batch loses by default; the challenger disputes exactly
     ///         the blob batches it judges invalid from their blobs (docs/fraud-proofs.md §6.7).
     function disputeBlobBatch(uint256 index) external {
@@ -525,12 +526,15 @@ contract BatchInbox {
         return index == 0 ? genesisStateRoot : _batches[index - 1].stateRoot;
     }
 
-    /// @dev Removes batch `index` and every later one, and pays the prover half of the bond of
-    ///      batch `index`. The other half and the bonds of the later batches stay in the inbox,
-    ///      which has no way to pay them out: they are burned.
+    /// @dev Removes batch `index` and every later one, slashes one `stakeAmount` from the stake
+    ///      (or what is left of it) and pays the prover half of it. The other half stays in the
+    ///      inbox, which has no way to pay it out: it is burned. Posting needs the stake topped
+    ///      up again.
     function _rollBack(uint256 index, Fault fault, uint256 chunkIndex, uint256 txIndex) private {
         uint256 removed = _count - index;
-        uint256 reward = _batches[index].bond / 2;
+        uint256 slashed = staked < stakeAmount ? staked : stakeAmount;
+        staked -= slashed;
+        uint256 reward = slashed / 2;
         _count = index;
         lastRollbackBlock = block.number;
         emit FraudProven(index, msg.sender, fault, chunkIndex, txIndex, reward);
@@ -539,18 +543,27 @@ contract BatchInbox {
         if (!ok) revert RewardTransferFailed();
     }
 
-    /// @notice Returns the bond of a final batch to its poster.
-    function claimBond(uint256 index) external {
-        Batch storage b = _batch(index);
-        if (msg.sender != b.poster) revert NotPoster(msg.sender);
-        uint256 at = uint256(b.postedAt) + challengeWindow;
-        if (block.timestamp < at) revert NotFinalized(index, at);
-        if (b.bondClaimed) revert BondAlreadyClaimed(index);
-        b.bondClaimed = true;
-        uint256 amount = b.bond;
-        (bool ok,) = b.poster.call{value: amount}("");
-        if (!ok) revert BondTransferFailed();
-        emit BondClaimed(index, b.poster, amount);
+    /// @notice Stakes `msg.value` for the batcher (anyone may add to it; only the batcher takes
+    ///         it back). One stake backs every batch: posting needs `stakeAmount` staked, and a
+    ///         proven fraud slashes one `stakeAmount`.
+    function stake() external payable {
+        staked += msg.value;
+        emit Staked(msg.sender, msg.value, staked);
+    }
+
+    /// @notice Sends `amount` of the stake back to the batcher: what exceeds `stakeAmount` at
+    ///         any time, the rest once the last batch is final (no batch is open to back).
+    function withdrawStake(uint256 amount) external {
+        if (msg.sender != batcher) revert NotBatcher(msg.sender);
+        if (amount > staked) revert StakeTooSmall(staked, amount);
+        uint256 n = _count;
+        if (staked - amount < stakeAmount && n != 0 && !isFinalized(n - 1)) {
+            revert StakeLocked(uint256(_batches[n - 1].postedAt) + challengeWindow);
+        }
+        staked -= amount;
+        emit StakeWithdrawn(amount, staked);
+        (bool ok,) = batcher.call{value: amount}("");
+        if (!ok) revert StakeTransferFailed();
     }
 
     /// @notice Number of batches recorded.

@@ -129,7 +129,7 @@ library BatchCodec {
     /// @notice Most blocks in one batch (§3.5): bounds the block table a decoder walks.
     uint256 internal constant MAX_BATCH_BLOCKS = 256;
     /// @notice Most registry entries in one batch (§3.5): bounds the header a chunk proof carries.
-    uint256 internal constant MAX_REGISTRY = 1024;
+    uint256 internal constant MAX_REGISTRY = 2048;
     /// @notice Most chunks in one batch (§3.5): bounds the chunk roots a chunk proof carries.
     uint256 internal constant MAX_BATCH_CHUNKS = 256;
     /// @notice More bytes than any admissible transaction encodes to (a raw input of 1,024

@@ -56,7 +56,7 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
     let params = InboxParams {
         batcher: DEV_ACCOUNTS[1].address,
         challenge_window: 3_600,
-        bond: U256::from(1_000u64),
+        stake: U256::from(1_000u64),
         genesis_state_root: B256::repeat_byte(0x11),
         chunk_size: 8,
         l2_chain_id: 42_069,
@@ -64,6 +64,7 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
     };
     let deployment = rollup::devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
     let (batcher, _, _) = l1::signing_provider(&url, &DEV_ACCOUNTS[1].private_key).expect("batcher");
+    l1::stake(&batcher, deployment.batch_inbox, params.stake).await.expect("stake");
     let post = |bytes: usize| {
         let call = BatchInbox::postBatchCall {
             index: U256::ZERO,
@@ -77,7 +78,6 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
         TransactionRequest::default()
             .with_to(deployment.batch_inbox)
             .with_input(call.abi_encode())
-            .with_value(params.bond)
             .with_gas_limit(16_000_000)
     };
     let refused = batcher.call(post(1_000_000)).await.expect_err("a megabyte is refused");

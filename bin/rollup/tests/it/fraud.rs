@@ -1,6 +1,6 @@
 //! Fraud proofs against a real anvil: for every fault the batcher can inject, the devnet's
 //! challenger proves it on L1 inside the window, the inbox rolls the batch and its
-//! descendants back and pays the prover half the bond, and the honest chain continues and
+//! descendants back and pays the prover half the slashed stake, and the honest chain continues and
 //! verifies. And the other way round: no chunk of an honest batch can be proven fraudulent.
 
 use alloy::{
@@ -225,9 +225,9 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     if let Some(chunk) = chunk {
         assert_eq!(event.chunkIndex, U256::from(chunk), "{fault}: {proof:?}");
     }
-    // Half the bond, to the challenger's account.
+    // Half the slashed stake, to the challenger's account.
     assert_eq!(event.prover, DEV_ACCOUNTS[2].address);
-    assert_eq!(event.reward, devnet.deployment.bond / U256::from(2u64));
+    assert_eq!(event.reward, devnet.deployment.stake / U256::from(2u64));
     let rolled = provider
         .get_logs(
             &Filter::new().address(inbox).event_signature(BatchInbox::BatchesRolledBack::SIGNATURE_HASH).from_block(0),

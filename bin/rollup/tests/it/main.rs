@@ -205,7 +205,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
     let params = InboxParams {
         batcher: DEV_ACCOUNTS[1].address,
         challenge_window: 3_600,
-        bond: U256::from(1_000u64),
+        stake: U256::from(1_000u64),
         genesis_state_root: genesis_root,
         chunk_size: chain.chunk_size,
         l2_chain_id: chain.chain_id,
@@ -252,11 +252,6 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         queue: rollup_batcher::QueueReaderConfig::default(),
     };
     let store = sequencer.node.store().clone();
-    // This inbox takes calldata only (blob batches are not fraud-provable): a blob batcher is
-    // refused at start, with the reason.
-    let blobs = BatcherConfig { da: rollup_batcher::DaMode::Blobs, ..batcher_config.clone() };
-    let refused = Batcher::new(blobs, store.clone()).await.expect_err("a calldata-only inbox");
-    assert!(refused.to_string().contains("calldata only"), "{refused}");
     let batcher = Batcher::new(batcher_config.clone(), store.clone()).await.expect("batcher");
     // anvil mines each post at once, but on a loaded machine its receipt can come a round
     // later: the batcher then reports the post in flight and settles it on the next step.
