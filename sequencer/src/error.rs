@@ -80,6 +80,30 @@ pub enum SubmitError {
         /// Seconds to wait before retrying.
         retry_after: u64,
     },
+    /// More is sealed than L1 has taken, and this client submitted more than its share
+    /// lately: it is refused first, while lighter clients are still taken.
+    #[error(
+        "the L1 backlog is over its bound ({bytes} bytes of blocks wait to be posted, at most {max_bytes}) and this \
+         address submitted more than its share lately: lighter submitters go first; retry after {retry_after} s"
+    )]
+    L1BacklogShare {
+        /// Encoded bytes of the blocks not yet on L1.
+        bytes: u64,
+        /// The bound on bytes.
+        max_bytes: u64,
+        /// Seconds to wait before retrying.
+        retry_after: u64,
+    },
+    /// This client submitted more transactions, or bytes of them, than its rate allows.
+    #[error("more than {rate} {what} per second from this address; retry after {retry_after} s")]
+    RateLimited {
+        /// What is counted: `transactions` or `bytes of transactions`.
+        what: &'static str,
+        /// The rate per second.
+        rate: u64,
+        /// Seconds until the address may submit again.
+        retry_after: u64,
+    },
     /// The ingest queue is full: the node is overloaded.
     #[error("the sequencer is overloaded; retry after a second")]
     Overloaded,
@@ -137,6 +161,12 @@ impl SubmitError {
                 max_secs: *max_secs,
                 retry_after: *retry_after,
             },
+            Self::L1BacklogShare { bytes, max_bytes, retry_after } => {
+                Self::L1BacklogShare { bytes: *bytes, max_bytes: *max_bytes, retry_after: *retry_after }
+            }
+            Self::RateLimited { what, rate, retry_after } => {
+                Self::RateLimited { what, rate: *rate, retry_after: *retry_after }
+            }
             Self::Overloaded => Self::Overloaded,
             Self::MempoolFull { limit } => Self::MempoolFull { limit: *limit },
             Self::SenderLimit { limit } => Self::SenderLimit { limit: *limit },
@@ -158,7 +188,8 @@ impl SubmitError {
             Self::FutureLimit { .. } => "future_limit",
             Self::SenderFutureLimit { .. } => "sender_future_limit",
             Self::Overloaded => "overloaded",
-            Self::L1Backlog { .. } => "l1_backlog",
+            Self::L1Backlog { .. } | Self::L1BacklogShare { .. } => "l1_backlog",
+            Self::RateLimited { .. } => "rate_limited",
             Self::MempoolFull { .. } => "mempool_full",
             Self::SenderLimit { .. } => "sender_limit",
             Self::Store(_) | Self::Persist(_) => "storage_unavailable",
@@ -170,7 +201,9 @@ impl SubmitError {
     /// Seconds a client should wait before retrying, for the refusals that say "not now".
     pub const fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::L1Backlog { retry_after, .. } => Some(*retry_after),
+            Self::L1Backlog { retry_after, .. }
+            | Self::L1BacklogShare { retry_after, .. }
+            | Self::RateLimited { retry_after, .. } => Some(*retry_after),
             Self::Overloaded
             | Self::MempoolFull { .. }
             | Self::SenderLimit { .. }

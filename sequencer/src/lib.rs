@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod error;
+pub mod fair;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
@@ -62,7 +63,7 @@ pub async fn start(
 
     let producer = tokio::spawn(node.clone().run_producer(cancel.clone()));
     let server_cancel = cancel.clone();
-    let limits = node.config().http;
+    let limits = node.config().http.clone();
     let server = tokio::spawn(async move { api::serve(listener, app, limits, server_cancel).await });
     let stop = cancel.clone();
     let task = tokio::spawn(async move {

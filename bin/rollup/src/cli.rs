@@ -29,9 +29,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs the whole system locally: anvil, contracts, sequencer, executor, batcher, challenger.
-    Devnet(DevnetArgs),
+    Devnet(Box<DevnetArgs>),
     /// Runs the sequencer (HTTP API and block production).
-    Sequencer(SequencerArgs),
+    Sequencer(Box<SequencerArgs>),
     /// Runs the batcher, posting the sequencer's blocks to L1.
     Batcher(BatcherArgs),
     /// Runs the challenger, verifying every batch posted to L1.
@@ -153,6 +153,25 @@ struct AbuseBenchArgs {
     /// limits like any client while the honest client's 127.0.0.1 is exempt).
     #[arg(long = "attacker-ip")]
     attacker_ip: Option<std::net::IpAddr>,
+    /// Run these attacks of issue 39 one after the other instead (comma-separated), each with
+    /// an honest client on `--honest-ip` and 127.0.0.1: the attackers use 127.0.0.10 and up.
+    #[arg(long = "attack", value_delimiter = ',')]
+    attacks: Vec<crate::shares_bench::Attack>,
+    /// Threads of the `call-slots` attack.
+    #[arg(long = "call-threads", default_value_t = 64)]
+    call_threads: usize,
+    /// Addresses of the `tx-flood` attack.
+    #[arg(long = "flood-addresses", default_value_t = 16)]
+    flood_addresses: usize,
+    /// Addresses of the `connections` attack.
+    #[arg(long = "conn-addresses", default_value_t = 80)]
+    conn_addresses: usize,
+    /// Connections per address of the `connections` attack.
+    #[arg(long = "conn-per-address", default_value_t = 240)]
+    conn_per_address: usize,
+    /// The honest client's address during `--attack` runs.
+    #[arg(long = "honest-ip", default_value = "127.0.0.3")]
+    honest_ip: std::net::IpAddr,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -626,6 +645,31 @@ struct HttpArgs {
     /// loopback addresses such as 127.0.0.2 are limited like any client).
     #[arg(long = "http.limit-loopback", env = "ROLLUP_HTTP_LIMIT_LOOPBACK")]
     limit_loopback: bool,
+    /// Transactions submitted per second per client address, whatever requests carry them (a
+    /// burst of twice as many; past it `429 rate_limited`); 0: no limit.
+    #[arg(long = "http.per-ip-tx-rate", env = "ROLLUP_HTTP_PER_IP_TX_RATE", default_value_t = rollup_sequencer::HttpLimits::default().per_ip_tx_rate)]
+    per_ip_tx_rate: u32,
+    /// Bytes of transactions submitted per second per client address (a burst of twice as
+    /// many); 0: no limit.
+    #[arg(long = "http.per-ip-tx-bytes", env = "ROLLUP_HTTP_PER_IP_TX_BYTES", default_value_t = rollup_sequencer::HttpLimits::default().per_ip_tx_bytes)]
+    per_ip_tx_bytes: u64,
+    /// Work units (about a microsecond of one core each, docs/api.md §5) the JSON-RPC requests
+    /// of one client address may use per second (a burst of twice as many; past it
+    /// `work_rate_limited`); 0: no limit.
+    #[arg(long = "http.per-ip-work", env = "ROLLUP_HTTP_PER_IP_WORK", default_value_t = rollup_sequencer::HttpLimits::default().per_ip_work)]
+    per_ip_work: u64,
+    /// Work units one JSON-RPC request (a batch as a whole) may use; past it the remaining
+    /// items get `request_budget`.
+    #[arg(long = "http.request-work", env = "ROLLUP_HTTP_REQUEST_WORK", default_value_t = rollup_sequencer::HttpLimits::default().request_work)]
+    request_work: u64,
+    /// Reads of the chain served at once (on threads below block production's priority),
+    /// handed out fairly between client addresses.
+    #[arg(long = "http.query-slots", env = "ROLLUP_HTTP_QUERY_SLOTS", default_value_t = rollup_sequencer::HttpLimits::default().query_slots)]
+    query_slots: usize,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` or
+    /// `Forwarded` header names the client the per-address limits apply to.
+    #[arg(long = "http.trusted-proxies", env = "ROLLUP_HTTP_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<rollup_sequencer::fair::IpNet>,
 }
 
 impl HttpArgs {
@@ -637,6 +681,12 @@ impl HttpArgs {
             per_ip_concurrent: self.per_ip_concurrent,
             per_ip_connections: self.per_ip_connections,
             limit_loopback: self.limit_loopback,
+            per_ip_tx_rate: self.per_ip_tx_rate,
+            per_ip_tx_bytes: self.per_ip_tx_bytes,
+            per_ip_work: self.per_ip_work,
+            request_work: self.request_work.max(1),
+            query_slots: self.query_slots.max(1),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }
@@ -998,7 +1048,7 @@ impl Cli {
     pub async fn run(self) -> Result<()> {
         init_tracing();
         match self.command {
-            Command::Devnet(args) => run_devnet(args).await,
+            Command::Devnet(args) => run_devnet(*args).await,
             Command::Sequencer(args) => {
                 let cancel = CancellationToken::new();
                 cancel_on_signal(cancel.clone());
@@ -1219,6 +1269,23 @@ impl Cli {
                 print_report(&report, args.json)?;
                 let over = report.over_bound();
                 anyhow::ensure!(over.is_empty(), "{} proof(s) at or over the bound: {over:?}", over.len());
+                Ok(())
+            }
+            Command::Bench(BenchCommand::Abuse(args)) if !args.attacks.is_empty() => {
+                let bench = crate::shares_bench::SharesBench {
+                    rpc: args.rpc.clone(),
+                    attacks: args.attacks.clone(),
+                    duration: Duration::from_secs(args.duration_secs.max(1)),
+                    call_threads: args.call_threads,
+                    flood_addresses: args.flood_addresses,
+                    conn_addresses: args.conn_addresses,
+                    conn_per_address: args.conn_per_address,
+                    honest_ip: args.honest_ip,
+                    honest_bound: Duration::from_millis(args.honest_p99_bound_ms),
+                };
+                let report = bench.run().await?;
+                print_report(&report, args.json)?;
+                anyhow::ensure!(report.served(), "the honest client was not served within the bounds");
                 Ok(())
             }
             Command::Bench(BenchCommand::Abuse(args)) => {

@@ -275,7 +275,7 @@ impl Devnet {
                 max_block_bytes,
                 l1_backlog: config.l1_backlog,
                 admission_nice: config.admission_nice,
-                http: config.http,
+                http: config.http.clone(),
                 ..SequencerConfig::default()
             },
             StatusSources {

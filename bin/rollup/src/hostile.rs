@@ -165,7 +165,7 @@ impl fmt::Display for AbuseReport {
 }
 
 /// Init code that calls the ecrecover precompile on a valid signature until its gas runs out.
-fn ecrecover_loop() -> Bytes {
+pub(crate) fn ecrecover_loop() -> Bytes {
     let hash = B256::repeat_byte(7);
     let signature = Signer::new(&DEV_ACCOUNTS[0].private_key).expect("key").sign_hash(hash);
     let v = B256::from(U256::from(27 + u8::from(signature.v())));

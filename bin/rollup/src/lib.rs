@@ -17,5 +17,6 @@ pub mod l1_errors;
 pub mod load;
 pub mod post_bench;
 pub mod proof_bench;
+pub mod shares_bench;
 pub mod store_bench;
 pub mod tree_bench;

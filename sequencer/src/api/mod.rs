@@ -31,7 +31,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Builds the router of a node from the route table (`openapi.rs`).
 pub fn router(node: Arc<Node>) -> Router {
     let limit = node.config().body_limit;
-    let per_ip = Arc::new(PerIp::new(node.config().http));
+    let per_ip = Arc::new(PerIp::new(node.config().http.clone()));
     openapi::add_routes(Router::new(), openapi::routes(limit))
         .fallback(rest::not_found)
         .method_not_allowed_fallback(rest::method_not_allowed)
@@ -39,6 +39,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CorsLayer::permissive())
         .layer(axum::middleware::from_fn(rest::refuse_encoded))
+        .layer(axum::middleware::from_fn_with_state(node.clone(), rest::reads_on_query_threads))
         .layer(axum::middleware::from_fn_with_state(per_ip, server::per_ip))
         .layer(axum::Extension(Arc::new(rpc::Filters::default())))
         .with_state(node)
@@ -81,7 +82,9 @@ impl From<SubmitError> for ApiError {
             | SubmitError::FutureLimit { .. }
             | SubmitError::SenderFutureLimit { .. }
             | SubmitError::Overloaded
-            | SubmitError::L1Backlog { .. } => StatusCode::TOO_MANY_REQUESTS,
+            | SubmitError::L1Backlog { .. }
+            | SubmitError::L1BacklogShare { .. }
+            | SubmitError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

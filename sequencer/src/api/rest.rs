@@ -3,13 +3,14 @@
 use super::{ApiError, body_error};
 use crate::error::SubmitError;
 use crate::{
+    fair::Client,
     node::Node,
     store::{BatchRecord, StoredBlock, StoredStatus, TxRecord},
     view,
 };
 use alloy_primitives::{Address, B256, Bytes, hex};
 use axum::{
-    Json,
+    Extension, Json,
     body::Bytes as Body,
     extract::{Path, State, rejection::BytesRejection},
     http::{StatusCode, header},
@@ -108,8 +109,33 @@ pub(super) async fn refuse_encoded(
     }
 }
 
+/// Runs the REST reads (`GET /v1/…`) on the query threads once the fair share of the query
+/// slots gives them one (docs/api.md §5, "Fair shares").
+pub(super) async fn reads_on_query_threads(
+    State(node): State<Arc<Node>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if request.method() != axum::http::Method::GET || !request.uri().path().starts_with("/v1/") {
+        return next.run(request).await;
+    }
+    let client = request.extensions().get::<Client>().copied().unwrap_or(Client::LOCAL);
+    match node.query(client, next.run(request)).await {
+        Ok(response) => response,
+        Err(err @ crate::node::QueryError::Slot(_)) => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", err.to_string()).into_response()
+        }
+        Err(err) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", err.to_string()).into_response(),
+    }
+}
+
 /// `POST /v1/transactions` with `{"raw": "0x…"}`.
-pub(super) async fn submit(State(node): State<Arc<Node>>, body: Result<Body, BytesRejection>) -> ApiResult {
+pub(super) async fn submit(
+    State(node): State<Arc<Node>>,
+    client: Option<Extension<Client>>,
+    body: Result<Body, BytesRejection>,
+) -> ApiResult {
+    let client = client.map_or(Client::LOCAL, |Extension(c)| c);
     let body = body.map_err(|r| {
         let (status, code, message) = body_error(&r);
         ApiError::new(status, code, message)
@@ -118,7 +144,7 @@ pub(super) async fn submit(State(node): State<Arc<Node>>, body: Result<Body, Byt
         ApiError::bad_request("invalid_json", format!("expected {{\"raw\": \"0x…\"}}: {}", json_error(&body, &e)))
     })?;
     let raw = decode_hex(&request.raw).map_err(|e| ApiError::bad_request("invalid_hex", e))?;
-    let hash = node.submit_raw(raw).await?;
+    let hash = node.submit_raw_from(client, raw).await?;
     Ok(Json(json!({ "hash": hash })))
 }
 
@@ -134,7 +160,12 @@ pub(crate) const MAX_BATCH_ITEMS: usize = 10_000;
 /// `POST /v1/transactions/batch` with `{"transactions": ["0x…", …]}`: one result per item, in
 /// order, each `{"hash"}` or `{"error": {"code", "message"}}`. 429 (with `Retry-After`) when
 /// the node is overloaded and took none of them.
-pub(super) async fn submit_batch(State(node): State<Arc<Node>>, body: Result<Body, BytesRejection>) -> ApiResult {
+pub(super) async fn submit_batch(
+    State(node): State<Arc<Node>>,
+    client: Option<Extension<Client>>,
+    body: Result<Body, BytesRejection>,
+) -> ApiResult {
+    let client = client.map_or(Client::LOCAL, |Extension(c)| c);
     let body = body.map_err(|r| {
         let (status, code, message) = body_error(&r);
         ApiError::new(status, code, message)
@@ -163,10 +194,18 @@ pub(super) async fn submit_batch(State(node): State<Arc<Node>>, body: Result<Bod
             Err(e) => results.push(Some(json!({ "error": { "code": "invalid_hex", "message": e } }))),
         }
     }
-    let mut submitted = node.submit_many(raws).await;
+    let mut submitted = node.submit_from(client, raws).await;
     // Nothing taken because the node cannot take anything now: the whole request is refused.
     if !submitted.is_empty()
-        && submitted.iter().all(|r| matches!(r, Err(SubmitError::Overloaded | SubmitError::L1Backlog { .. })))
+        && submitted.iter().all(|r| {
+            matches!(
+                r,
+                Err(SubmitError::Overloaded
+                    | SubmitError::L1Backlog { .. }
+                    | SubmitError::L1BacklogShare { .. }
+                    | SubmitError::RateLimited { .. })
+            )
+        })
         && let Some(Err(err)) = submitted.pop()
     {
         return Err(err.into());

@@ -13,7 +13,14 @@
 //!   127.0.0.1 and ::1 are exempt unless [`HttpLimits::limit_loopback`];
 //! - a connection upgraded to a WebSocket keeps its place under these bounds until the socket
 //!   closes ([`ConnectionHold`]).
+//! - when every connection is taken, a new one from an address that holds fewer connections
+//!   than the address holding the most takes the place of one of that address's idle
+//!   connections (closed), so that many connections from a few addresses cannot keep others
+//!   out (docs/api.md §5, "Fair shares");
+//! - behind a reverse proxy listed in [`HttpLimits::trusted_proxies`], the per-address limits
+//!   apply to the address it forwards (`X-Forwarded-For`, `Forwarded`).
 
+use crate::fair::{Buckets, Client, IpNet, canonical, forwarded_client};
 use axum::{
     Router,
     extract::{ConnectInfo, Request, State},
@@ -26,7 +33,10 @@ use serde_json::json;
 use std::{
     collections::HashMap,
     net::{IpAddr, SocketAddr},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 use tokio::{
@@ -39,45 +49,82 @@ use tower::ServiceExt;
 use tracing::{debug, warn};
 
 /// Connection and per-client bounds of the HTTP server.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HttpLimits {
     /// Connections open at once.
     pub max_connections: usize,
     /// Time a client has to send a request's headers, and to start one on an open
     /// connection.
     pub header_timeout: Duration,
-    /// Requests per second per client address (a burst of twice as many); 0: no limit.
+    /// Requests per second per client address (a burst of twice that); 0: no limit.
     pub per_ip_rate: u32,
     /// Requests in progress at once per client address; 0: no limit.
     pub per_ip_concurrent: usize,
     /// Connections open at once per client address; 0: no limit.
     pub per_ip_connections: usize,
+    /// Transactions submitted per second per client address, whatever requests carry them
+    /// (a burst of twice that); 0: no limit.
+    pub per_ip_tx_rate: u32,
+    /// Bytes of transactions submitted per second per client address (a burst of twice
+    /// that); 0: no limit.
+    pub per_ip_tx_bytes: u64,
+    /// Work units (docs/api.md §5: about a microsecond of one core each) the JSON-RPC
+    /// requests of one client address may use per second (a burst of twice that); 0: no
+    /// limit.
+    pub per_ip_work: u64,
+    /// Work units one JSON-RPC request (a batch as a whole) may use.
+    pub request_work: u64,
+    /// Requests that read the chain (JSON-RPC other than the constant-time methods, REST reads)
+    /// served at once, on threads below block production's priority, handed out fairly between
+    /// client addresses.
+    pub query_slots: usize,
     /// Whether the per-address limits apply to 127.0.0.1 and ::1 too (off by default: the
     /// devnet's tools and a reverse proxy on the same host connect from there). Other
     /// loopback addresses (127.0.0.2 …) are limited like any client.
     pub limit_loopback: bool,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` name the client; their own
+    /// connections are not limited per address.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl HttpLimits {
     /// Whether the per-address limits apply to `ip`.
-    fn limits(&self, ip: IpAddr) -> bool {
-        let exempt = match ip {
+    pub fn limits(&self, ip: IpAddr) -> bool {
+        let exempt = match canonical(ip) {
             IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
             IpAddr::V6(v6) => v6 == std::net::Ipv6Addr::LOCALHOST,
         };
         self.limit_loopback || !exempt
     }
+
+    /// The client of a request that came from `peer` with `headers`.
+    pub fn client(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> Client {
+        let ip = forwarded_client(peer, &self.trusted_proxies, headers);
+        Client { ip, limited: self.limits(ip) }
+    }
+
+    fn trusts(&self, peer: IpAddr) -> bool {
+        let peer = canonical(peer);
+        self.trusted_proxies.iter().any(|net| net.contains(&peer))
+    }
 }
 
 impl Default for HttpLimits {
     fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             max_connections: 4_096,
             header_timeout: Duration::from_secs(10),
             per_ip_rate: 1_000,
             per_ip_concurrent: 64,
             per_ip_connections: 256,
+            per_ip_tx_rate: 1_000,
+            per_ip_tx_bytes: 1 << 20,
+            per_ip_work: 250_000,
+            request_work: 500_000,
+            query_slots: 2 * cores,
             limit_loopback: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -99,7 +146,8 @@ pub async fn serve(
     let max = limits.max_connections.max(1);
     let slots = Arc::new(Semaphore::new(max));
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
-    let per_address: Arc<OpenPerAddress> = Arc::default();
+    let table: Arc<Table> = Arc::default();
+    let limits = Arc::new(limits);
     loop {
         let (stream, peer) = tokio::select! {
             _ = cancel.cancelled() => break,
@@ -114,74 +162,162 @@ pub async fn serve(
                 }
             },
         };
-        let ip = peer.ip();
-        let per_ip = limits.per_ip_connections > 0 && limits.limits(ip);
-        if per_ip {
-            let mut open = lock(&per_address);
-            let count = open.entry(ip).or_insert(0);
-            if *count >= limits.per_ip_connections {
-                drop(open);
-                if let Ok(refusing) = refusals.clone().try_acquire_owned() {
-                    let message =
-                        format!("this address has {} connections open, the most it may", limits.per_ip_connections);
-                    tokio::spawn(async move {
-                        refuse(stream, message).await;
-                        drop(refusing);
-                    });
-                }
-                continue;
-            }
-            *count += 1;
-        }
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            if per_ip {
-                release(&per_address, ip);
-            }
+        let ip = canonical(peer.ip());
+        let per_ip = limits.per_ip_connections > 0 && limits.limits(ip) && !limits.trusts(ip);
+        let refuse_with = |stream, message: String| {
             // Answered while few refusals are in progress; past that, closed at once, so that
             // a flood of connections cannot hold descriptors through the refusals either.
             if let Ok(refusing) = refusals.clone().try_acquire_owned() {
-                let message = format!("the node has {max} connections open, its maximum");
                 tokio::spawn(async move {
                     refuse(stream, message).await;
                     drop(refusing);
                 });
             }
-            continue;
         };
-        let hold = Arc::new(ConnectionHold {
-            _slot: slot,
-            per_address: per_ip.then(|| (per_address.clone(), ip)),
-            cancel: cancel.clone(),
-        });
-        let app = app.clone();
-        tokio::spawn(async move {
-            serve_connection(stream, peer, app, limits.header_timeout, hold).await;
-        });
+        if per_ip && table.count(&ip) >= limits.per_ip_connections {
+            refuse_with(
+                stream,
+                format!("this address has {} connections open, the most it may", limits.per_ip_connections),
+            );
+            continue;
+        }
+        let entry = table.open(ip, per_ip, cancel.child_token());
+        match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                spawn_connection(stream, peer, app.clone(), limits.clone(), slot, entry, table.clone());
+            }
+            Err(_) => {
+                // Full: a newcomer that holds fewer connections than the address holding the
+                // most takes the place of one of its idle connections.
+                if !table.evict_for(&ip) {
+                    table.close(&entry);
+                    refuse_with(stream, format!("the node has {max} connections open, its maximum"));
+                    continue;
+                }
+                let (slots, app, limits, table) = (slots.clone(), app.clone(), limits.clone(), table.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(EVICTION_WAIT, slots.acquire_owned()).await {
+                        Ok(Ok(slot)) => spawn_connection(stream, peer, app, limits, slot, entry, table),
+                        _ => {
+                            table.close(&entry);
+                            refuse(stream, format!("the node has {max} connections open, its maximum")).await;
+                        }
+                    }
+                });
+            }
+        }
     }
     // Every connection holds a slot until it closes.
     let _ = tokio::time::timeout(DRAIN, slots.acquire_many(max as u32)).await;
     Ok(())
 }
 
-/// Connections open per client address.
-type OpenPerAddress = Mutex<HashMap<IpAddr, usize>>;
+/// How long a connection that took an idle one's place waits for that one to close.
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
 
-/// What an open connection holds: its slot among the node's connections and its count for its
-/// client address. Each request carries it (an extension), so that a connection upgraded to a
-/// WebSocket keeps both until the socket closes, not only until hyper hands the socket over.
+fn spawn_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    limits: Arc<HttpLimits>,
+    slot: OwnedSemaphorePermit,
+    entry: Arc<Connection>,
+    table: Arc<Table>,
+) {
+    let hold = Arc::new(ConnectionHold { _slot: slot, cancel: entry.close.clone(), entry, table });
+    tokio::spawn(async move {
+        serve_connection(stream, peer, app, limits, hold).await;
+    });
+}
+
+/// An open connection in the [`Table`].
+#[derive(Debug)]
+struct Connection {
+    id: u64,
+    ip: IpAddr,
+    /// Whether it counts against its address's connection limit.
+    counted: bool,
+    /// Requests it has in progress (0: idle, or a WebSocket).
+    busy: AtomicUsize,
+    /// Closes it (graceful: a request in progress finishes).
+    close: CancellationToken,
+}
+
+/// The open connections by client address.
+#[derive(Debug, Default)]
+struct Table {
+    by_ip: Mutex<HashMap<IpAddr, Vec<Arc<Connection>>>>,
+    next_id: AtomicU64,
+}
+
+impl Table {
+    fn count(&self, ip: &IpAddr) -> usize {
+        lock(&self.by_ip).get(ip).map_or(0, |c| c.iter().filter(|c| c.counted).count())
+    }
+
+    fn open(&self, ip: IpAddr, counted: bool, close: CancellationToken) -> Arc<Connection> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let entry = Arc::new(Connection { id, ip, counted, busy: AtomicUsize::new(0), close });
+        lock(&self.by_ip).entry(ip).or_default().push(entry.clone());
+        entry
+    }
+
+    fn close(&self, entry: &Connection) {
+        let mut by_ip = lock(&self.by_ip);
+        if let Some(list) = by_ip.get_mut(&entry.ip) {
+            list.retain(|c| c.id != entry.id);
+            if list.is_empty() {
+                by_ip.remove(&entry.ip);
+            }
+        }
+    }
+
+    /// Closes an idle connection of the address holding the most, if `ip` (which has just
+    /// opened one) holds fewer than the average address and that address at least two more:
+    /// whether one was closed. Addresses at their share do not push each other out (no churn
+    /// among a flood's own connections).
+    fn evict_for(&self, ip: &IpAddr) -> bool {
+        let by_ip = lock(&self.by_ip);
+        let mine = by_ip.get(ip).map_or(0, Vec::len);
+        let total: usize = by_ip.values().map(Vec::len).sum();
+        if mine * by_ip.len() >= total {
+            return false;
+        }
+        let victim = by_ip
+            .iter()
+            .filter(|(other, list)| *other != ip && list.len() > mine)
+            .max_by_key(|(_, list)| list.len())
+            .and_then(|(_, list)| {
+                // The oldest idle one not already closing.
+                list.iter().find(|c| c.busy.load(Ordering::Relaxed) == 0 && !c.close.is_cancelled())
+            });
+        match victim {
+            Some(victim) => {
+                debug!(target: "sequencer::http", victim = %victim.ip, newcomer = %ip, "connection table full: closing an idle connection of the address holding the most");
+                victim.close.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// What an open connection holds: its slot among the node's connections and its entry in the
+/// table. Each request carries it (an extension), so that a connection upgraded to a WebSocket
+/// keeps both until the socket closes, not only until hyper hands the socket over.
 #[derive(Debug)]
 pub(crate) struct ConnectionHold {
     _slot: OwnedSemaphorePermit,
-    per_address: Option<(Arc<OpenPerAddress>, IpAddr)>,
-    /// Cancelled when the node shuts down: a WebSocket closes then.
+    entry: Arc<Connection>,
+    table: Arc<Table>,
+    /// Cancelled when the node shuts down or the connection gives its place to another: a
+    /// WebSocket closes then.
     pub(crate) cancel: CancellationToken,
 }
 
 impl Drop for ConnectionHold {
     fn drop(&mut self) {
-        if let Some((per_address, ip)) = &self.per_address {
-            release(per_address, *ip);
-        }
+        self.table.close(&self.entry);
     }
 }
 
@@ -189,14 +325,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// One connection of `ip` closed.
-fn release(per_address: &OpenPerAddress, ip: IpAddr) {
-    let mut open = lock(per_address);
-    if let Some(count) = open.get_mut(&ip) {
-        *count -= 1;
-        if *count == 0 {
-            open.remove(&ip);
-        }
+/// Counts a request of a connection as in progress until dropped.
+struct Busy(Arc<Connection>);
+
+impl Busy {
+    fn new(entry: &Arc<Connection>) -> Self {
+        entry.busy.fetch_add(1, Ordering::Relaxed);
+        Self(entry.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -204,15 +345,24 @@ async fn serve_connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     app: Router,
-    header_timeout: Duration,
+    limits: Arc<HttpLimits>,
     hold: Arc<ConnectionHold>,
 ) {
     let _ = stream.set_nodelay(true);
     let cancel = hold.cancel.clone();
+    let header_timeout = limits.header_timeout;
     let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+        let client = limits.client(peer.ip(), request.headers());
         request.extensions_mut().insert(ConnectInfo(peer));
+        request.extensions_mut().insert(client);
         request.extensions_mut().insert(hold.clone());
-        app.clone().oneshot(request.map(axum::body::Body::new))
+        let busy = Busy::new(&hold.entry);
+        let answered = app.clone().oneshot(request.map(axum::body::Body::new));
+        async move {
+            let response = answered.await;
+            drop(busy);
+            response
+        }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -224,7 +374,12 @@ async fn serve_connection(
         ended = connection.as_mut() => ended,
         _ = cancel.cancelled() => {
             connection.as_mut().graceful_shutdown();
-            connection.await
+            // An idle connection closes at once; one in the middle of a request gets the
+            // drain's time to finish it.
+            match tokio::time::timeout(DRAIN, connection).await {
+                Ok(ended) => ended,
+                Err(_) => return,
+            }
         }
     };
     if let Err(err) = ended {
@@ -261,42 +416,28 @@ async fn refuse(mut stream: tokio::net::TcpStream, why: String) {
     .await;
 }
 
-/// The per-address request limits (a token bucket and a count of requests in progress per
-/// client address).
+/// The per-address request limits: a rate of requests (a token bucket) and a count of
+/// requests in progress per client address.
 #[derive(Debug)]
 pub struct PerIp {
     limits: HttpLimits,
-    clients: Mutex<HashMap<IpAddr, Client>>,
+    rate: Mutex<Buckets>,
+    active: Mutex<HashMap<IpAddr, usize>>,
 }
-
-#[derive(Debug)]
-struct Client {
-    tokens: f64,
-    refilled: Instant,
-    active: usize,
-}
-
-/// Addresses tracked before idle ones are forgotten.
-const MAX_TRACKED: usize = 65_536;
 
 impl PerIp {
     /// The limiter for `limits`.
     pub fn new(limits: HttpLimits) -> Self {
-        Self { limits, clients: Mutex::new(HashMap::new()) }
+        let rate = Mutex::new(Buckets::new(u64::from(limits.per_ip_rate)));
+        Self { limits, rate, active: Mutex::new(HashMap::new()) }
     }
 
     /// Takes a request of `ip`: `Err((code, message, retry_after))` when over a limit.
     fn admit(&self, ip: IpAddr) -> Result<(), (&'static str, String, u64)> {
         let HttpLimits { per_ip_rate: rate, per_ip_concurrent: concurrent, .. } = self.limits;
-        let burst = 2.0 * f64::from(rate);
-        let now = Instant::now();
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if clients.len() >= MAX_TRACKED {
-            clients
-                .retain(|_, c| c.active > 0 || now.duration_since(c.refilled).as_secs_f64() * f64::from(rate) < burst);
-        }
-        let client = clients.entry(ip).or_insert(Client { tokens: burst, refilled: now, active: 0 });
-        if concurrent > 0 && client.active >= concurrent {
+        let mut active = lock(&self.active);
+        let count = active.get(&ip).copied().unwrap_or(0);
+        if concurrent > 0 && count >= concurrent {
             return Err((
                 "too_many_concurrent_requests",
                 format!(
@@ -305,40 +446,41 @@ impl PerIp {
                 1,
             ));
         }
-        if rate > 0 {
-            client.tokens =
-                (client.tokens + now.duration_since(client.refilled).as_secs_f64() * f64::from(rate)).min(burst);
-            client.refilled = now;
-            if client.tokens < 1.0 {
-                let wait = ((1.0 - client.tokens) / f64::from(rate)).ceil().max(1.0) as u64;
-                return Err(("rate_limited", format!("more than {rate} requests per second from this address"), wait));
-            }
-            client.tokens -= 1.0;
+        let now = Instant::now();
+        let mut buckets = lock(&self.rate);
+        if let Err(wait) = buckets.check(ip, 1, now) {
+            return Err(("rate_limited", format!("more than {rate} requests per second from this address"), wait));
         }
-        client.active += 1;
+        buckets.spend(ip, 1, now);
+        *active.entry(ip).or_insert(0) += 1;
         Ok(())
     }
 
     fn done(&self, ip: IpAddr) {
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(client) = clients.get_mut(&ip) {
-            client.active = client.active.saturating_sub(1);
+        let mut active = lock(&self.active);
+        if let Some(count) = active.get_mut(&ip) {
+            *count -= 1;
+            if *count == 0 {
+                active.remove(&ip);
+            }
         }
     }
 
-    fn applies_to(&self, ip: IpAddr) -> bool {
-        (self.limits.per_ip_rate > 0 || self.limits.per_ip_concurrent > 0) && self.limits.limits(ip)
+    fn applies(&self) -> bool {
+        self.limits.per_ip_rate > 0 || self.limits.per_ip_concurrent > 0
     }
 }
 
-/// Middleware applying [`PerIp`] to every request that came through [`serve`].
+/// Middleware applying [`PerIp`] to every request that came through [`serve`], by the client
+/// [`serve`] resolved.
 pub(super) async fn per_ip(State(limiter): State<Arc<PerIp>>, request: Request, next: Next) -> Response {
-    let Some(ip) = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+    let Some(client) = request.extensions().get::<Client>().copied() else {
         return next.run(request).await;
     };
-    if !limiter.applies_to(ip) {
+    if !limiter.applies() || !client.limited {
         return next.run(request).await;
     }
+    let ip = client.ip;
     if let Err((code, message, retry_after)) = limiter.admit(ip) {
         // JSON-RPC clients get an error object they can read; REST clients the REST error.
         let body = if request.uri().path() == "/" {

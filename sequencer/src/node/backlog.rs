@@ -1,8 +1,9 @@
 //! What is sealed but not yet on L1, and the admission it throttles (docs/sequencer.md §4):
 //! when the blocks not yet in a batch mined on L1 hold more than a bound of bytes, or the
-//! oldest of them waits longer than a bound of seconds, submissions are refused with
-//! `l1_backlog` (429 and `Retry-After`) until the batcher catches up. The L2 head then never
-//! runs further ahead of L1 than the bound plus what the mempool still holds.
+//! oldest of them waits longer than a bound of seconds, submissions of the heaviest
+//! submitters are refused with `l1_backlog` (429 and `Retry-After`) until the batcher catches
+//! up, and past twice the bound every submission is. The L2 head then never runs further ahead
+//! of L1 than twice the bound plus what the mempool still holds.
 
 use super::{Node, lock, now_millis};
 use serde::Serialize;
@@ -103,9 +104,16 @@ impl Node {
         }
     }
 
-    /// Whether admission is throttled: the submissions' first check, an atomic load.
+    /// Whether admission is throttled: the submissions' first check, an atomic load. While it
+    /// is, the heaviest submitters are refused and lighter ones still taken, until the backlog
+    /// passes twice its bound ([`Self::throttled_for_all`]).
     pub(super) fn throttled(&self) -> bool {
         self.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Whether the backlog is past twice its bound: every submission is refused.
+    pub(super) fn throttled_for_all(&self) -> bool {
+        self.throttled_hard.load(Ordering::Relaxed)
     }
 
     /// Measures the backlog against the last batch mined on L1 (at most every [`REFRESH`]) and
@@ -131,6 +139,10 @@ impl Node {
         let over = view.active
             && ((limits.max_bytes > 0 && view.bytes > limits.max_bytes)
                 || (limits.max_secs > 0 && view.oldest_ms > limits.max_secs * 1_000));
+        let far_over = view.active
+            && ((limits.max_bytes > 0 && view.bytes > 2 * limits.max_bytes)
+                || (limits.max_secs > 0 && view.oldest_ms > 2 * limits.max_secs * 1_000));
+        self.throttled_hard.store(far_over, Ordering::Relaxed);
         if self.throttled.swap(over, Ordering::Relaxed) != over {
             if over {
                 warn!(

@@ -1,30 +1,35 @@
 //! Read-only calls (`eth_call`, `eth_estimateGas`) off the async runtime: on threads of their
-//! own, below block production and admission in the scheduler's eyes, a bounded number at
-//! once, each request within a budget of gas and time (docs/api.md, "Limits").
+//! own, below block production and admission in the scheduler's eyes, one per thread at once,
+//! handed out fairly between client addresses (`fair.rs`), each request within a budget of gas
+//! and time (docs/api.md, "Limits").
 //!
 //! A call runs on the committed state, so it never waits for a block in execution and a block
 //! never waits for it. It is stopped once [`CallLimits::call_time`] (or what the request has
-//! left) has passed, counted from when it was asked for, and by its gas in any case (at most
-//! [`EXECUTION_GAS_LIMIT`]); its slot stays taken until it ends, so work nobody waits for
-//! still counts against [`CallLimits::max_calls`].
+//! left) has passed, counted from when it was asked for (waiting for a thread included), and by
+//! its gas in any case (at most [`EXECUTION_GAS_LIMIT`]); its slot stays taken until it ends, so
+//! work nobody waits for still counts against its client.
 
 use super::{Node, ingest::lower_priority};
+use crate::fair::{Client, FairSlots, SlotError, SlotLimits, SlotPermit};
 use rollup_executor::{BlockEnvInput, CallOutcome, CallRequest, StateAt};
 use rollup_types::chain::{EXECUTION_GAS_LIMIT, MIN_TX_GAS_LIMIT};
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::oneshot;
 
 /// Bounds on read-only calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CallLimits {
-    /// Threads that run calls.
+    /// Threads that run calls: calls running at once. One client address may hold half of them
+    /// (at least one) while others wait.
     pub threads: usize,
     /// Calls running or waiting for a thread at once, over all requests; more are refused
-    /// (`busy`).
+    /// (`busy`), the heaviest client's first.
     pub max_calls: usize,
+    /// Calls of one client address waiting for a thread at once; more are refused (`busy`).
+    pub waiting_per_client: usize,
     /// Gas the calls of one HTTP request (a batch counts as one) may use together.
     pub request_gas: u64,
     /// Time the calls of one HTTP request may take together; a call is not started after it.
@@ -38,6 +43,7 @@ impl Default for CallLimits {
         Self {
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             max_calls: 64,
+            waiting_per_client: 8,
             request_gas: 50_000_000,
             request_time: Duration::from_secs(5),
             call_time: Duration::from_secs(2),
@@ -45,17 +51,28 @@ impl Default for CallLimits {
     }
 }
 
-/// What one HTTP request may still spend on calls.
+/// What one HTTP request may still spend on calls, and whose it is.
 #[derive(Clone, Copy, Debug)]
 pub struct CallBudget {
     gas_left: u64,
     deadline: Instant,
+    client: Client,
 }
 
 impl CallBudget {
-    /// A request's whole budget, from now.
-    pub fn new(limits: &CallLimits) -> Self {
-        Self { gas_left: limits.request_gas, deadline: Instant::now() + limits.request_time }
+    /// A request's whole budget, from now, for `client`.
+    pub fn new(limits: &CallLimits, client: Client) -> Self {
+        Self { gas_left: limits.request_gas, deadline: Instant::now() + limits.request_time, client }
+    }
+
+    /// The request's client.
+    pub const fn client(&self) -> Client {
+        self.client
+    }
+
+    /// Gas its calls may still use.
+    pub const fn gas_left(&self) -> u64 {
+        self.gas_left
     }
 }
 
@@ -68,9 +85,10 @@ pub enum CallError {
     /// The request has used its gas or time for calls.
     #[error("the calls of this request used their budget ({0}); send fewer or cheaper calls per request")]
     Budget(&'static str),
-    /// Every call slot is taken.
-    #[error("the node is running as many calls as it takes ({0}); retry later")]
-    Busy(usize),
+    /// No call slot for this request: its client has as many calls waiting as it may, the
+    /// waiting places are taken by lighter clients, or none came free in time.
+    #[error(transparent)]
+    Busy(SlotError),
     /// The call ran longer than the node waits.
     #[error("execution aborted (timeout = {0} ms)")]
     Timeout(u64),
@@ -95,7 +113,7 @@ const UNWIND: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub(super) struct CallPool {
     threads: rayon::ThreadPool,
-    slots: Arc<Semaphore>,
+    slots: Arc<FairSlots>,
     limits: CallLimits,
 }
 
@@ -109,7 +127,17 @@ impl CallPool {
             .start_handler(move |_| lower_priority(nice))
             .build()
             .map_err(|e| format!("cannot start the call threads: {e}"))?;
-        Ok(Self { threads, slots: Arc::new(Semaphore::new(limits.max_calls.max(1))), limits })
+        let running = limits.threads.max(1);
+        let slots = FairSlots::new(
+            "calls",
+            SlotLimits {
+                slots: running,
+                per_client: running.div_ceil(2),
+                waiting: limits.max_calls.saturating_sub(running).max(1),
+                waiting_per_client: limits.waiting_per_client,
+            },
+        );
+        Ok(Self { threads, slots, limits })
     }
 }
 
@@ -132,15 +160,15 @@ impl Node {
             return Err(CallError::Budget("gas"));
         }
         let pool = &self.calls;
-        let slot = self.call_slot()?;
+        // The call stops at its deadline, counted from now, so that time spent waiting for a
+        // thread counts; the wait below allows a little more for it to unwind.
+        let deadline = Instant::now() + left.min(pool.limits.call_time);
+        let slot = self.call_slot(budget.client, deadline).await?;
+        let wait = deadline.saturating_duration_since(Instant::now());
         let gas = request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT).min(budget.gas_left);
         request.gas = Some(gas);
         let chain = self.config.chain;
         let (done, outcome) = oneshot::channel();
-        let wait = left.min(pool.limits.call_time);
-        // The call itself stops at the deadline (counted from now, so time spent waiting for a
-        // thread counts); the wait below allows a little more for it to unwind.
-        let deadline = Instant::now() + wait;
         pool.threads.spawn(move || {
             let _slot = slot;
             let _ = done.send(rollup_executor::call(&chain, &state, &request, env, Some(deadline)));
@@ -166,17 +194,17 @@ impl Node {
 }
 
 impl Node {
-    /// A call slot, if one is free (`Busy` otherwise); it is taken until dropped.
-    pub(super) fn call_slot(&self) -> Result<OwnedSemaphorePermit, CallError> {
-        let pool = &self.calls;
-        pool.slots.clone().try_acquire_owned().map_err(|_| CallError::Busy(pool.limits.max_calls))
+    /// A call slot for `client`, given fairly among the clients waiting for one, by
+    /// `deadline` (`Busy` otherwise); it is taken until dropped.
+    pub(super) async fn call_slot(&self, client: Client, deadline: Instant) -> Result<SlotPermit, CallError> {
+        self.calls.slots.acquire(client, deadline).await.map_err(CallError::Busy)
     }
 
     /// Runs `work` on a call thread, holding `slot` while it runs: work for a read that is not
     /// an EVM call (building state proofs), under the same bound and priority.
     pub(super) async fn on_call_thread<R: Send + 'static>(
         &self,
-        slot: OwnedSemaphorePermit,
+        slot: SlotPermit,
         work: impl FnOnce() -> R + Send + 'static,
     ) -> Result<R, CallError> {
         let (done, outcome) = oneshot::channel();

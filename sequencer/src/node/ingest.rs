@@ -4,6 +4,7 @@
 use super::{Node, lock, now_millis};
 use crate::{
     error::SubmitError,
+    fair::Client,
     mempool::{Inserted, PoolTx},
     metrics::Metrics,
     store::{PendingRow, StatusChange, Store, StoredStatus},
@@ -141,35 +142,58 @@ pub(super) async fn recover_all(
 }
 
 impl Node {
-    /// Admits one raw signed transaction; see [`Self::submit_many`].
+    /// Admits one raw signed transaction of an in-process caller; see [`Self::submit_from`].
     pub async fn submit_raw(&self, raw: Bytes) -> Result<B256, SubmitError> {
-        self.submit_many(vec![raw]).await.pop().unwrap_or(Err(SubmitError::ShuttingDown))
+        self.submit_raw_from(Client::LOCAL, raw).await
     }
 
-    /// Admits raw signed transactions: decodes them and recovers their senders (on every
-    /// core), checks each against its sender's nonce and the mempool, writes the admissible
-    /// ones to the database in one group commit, then holds them for a block. A result is
-    /// `Ok(hash)` only once the transaction is on disk; results follow the input order.
+    /// Admits one raw signed transaction of `client`; see [`Self::submit_from`].
+    pub async fn submit_raw_from(&self, client: Client, raw: Bytes) -> Result<B256, SubmitError> {
+        self.submit_from(client, vec![raw]).await.pop().unwrap_or(Err(SubmitError::ShuttingDown))
+    }
+
+    /// Admits raw signed transactions of an in-process caller; see [`Self::submit_from`].
     pub async fn submit_many(&self, raws: Vec<Bytes>) -> Vec<Result<B256, SubmitError>> {
+        self.submit_from(Client::LOCAL, raws).await
+    }
+
+    /// Admits raw signed transactions of `client`: counts them against its rates of
+    /// transactions and bytes, decodes them and recovers their senders (on every core), checks
+    /// each against its sender's nonce and the mempool, writes the admissible ones to the
+    /// database in one group commit, then holds them for a block. A result is `Ok(hash)` only
+    /// once the transaction is on disk; results follow the input order.
+    pub async fn submit_from(&self, client: Client, mut raws: Vec<Bytes>) -> Vec<Result<B256, SubmitError>> {
         let started = Instant::now();
         let count = raws.len();
         if self.accepting.is_cancelled() {
             return (0..count).map(|_| Err(SubmitError::ShuttingDown)).collect();
         }
-        if self.throttled() {
+        let (taken, over_rate) = self.take_submissions(client, &raws);
+        let over_rate: Vec<Result<B256, SubmitError>> = match &over_rate {
+            Some(err) => raws.split_off(taken).iter().map(|_| Err(err.again())).collect(),
+            None => Vec::new(),
+        };
+        if raws.is_empty() {
+            self.metrics.record_submissions(&over_rate, started.elapsed());
+            return over_rate;
+        }
+        let count = raws.len();
+        if self.throttled() && (self.throttled_for_all() || self.heavy_submitter(client)) {
             let view = self.l1_backlog();
             let retry_after = self.backlog_retry_after(&view);
-            let refused: Vec<Result<B256, SubmitError>> = (0..count)
-                .map(|_| {
-                    Err(SubmitError::L1Backlog {
-                        bytes: view.bytes,
-                        oldest_secs: view.oldest_ms / 1_000,
-                        max_bytes: view.max_bytes,
-                        max_secs: view.max_secs,
-                        retry_after,
-                    })
-                })
-                .collect();
+            let error = if self.throttled_for_all() {
+                SubmitError::L1Backlog {
+                    bytes: view.bytes,
+                    oldest_secs: view.oldest_ms / 1_000,
+                    max_bytes: view.max_bytes,
+                    max_secs: view.max_secs,
+                    retry_after,
+                }
+            } else {
+                SubmitError::L1BacklogShare { bytes: view.bytes, max_bytes: view.max_bytes, retry_after }
+            };
+            let mut refused: Vec<Result<B256, SubmitError>> = (0..count).map(|_| Err(error.again())).collect();
+            refused.extend(over_rate);
             self.metrics.record_submissions(&refused, started.elapsed());
             return refused;
         }
@@ -296,8 +320,9 @@ impl Node {
                 None => Err(SubmitError::ShuttingDown),
             });
         }
-        let results: Vec<Result<B256, SubmitError>> =
+        let mut results: Vec<Result<B256, SubmitError>> =
             results.into_iter().map(|r| r.unwrap_or(Err(SubmitError::ShuttingDown))).collect();
+        results.extend(over_rate);
         self.metrics.record_submissions(&results, started.elapsed());
         self.metrics.record_ingest_phases(recovery, write_wait);
         results

@@ -11,6 +11,8 @@ mod history;
 mod ingest;
 mod producer;
 mod proofs;
+mod queries;
+mod shares;
 mod startup;
 
 pub use backlog::{BacklogLimits, BacklogView};
@@ -18,6 +20,8 @@ pub use calls::{CallBudget, CallError, CallLimits};
 pub use events::{ChainEvents, PENDING_RING};
 pub use history::{BlockRef, DEFAULT_STATE_HISTORY, HistoryError, MAX_HISTORY_KEYS, StateView};
 pub use proofs::{ProofError, StateProofError, WithdrawalProof};
+pub use queries::QueryError;
+pub use shares::WorkRateLimited;
 
 use crate::{
     mempool::{Mempool, MempoolLimits},
@@ -52,6 +56,9 @@ pub const DEFAULT_MAX_BLOCK_BYTES: usize = 120_000;
 /// The default nice value of the admission threads: at 10 the scheduler gives a busy thread
 /// of normal priority about nine times their share of a core.
 pub const DEFAULT_ADMISSION_NICE: i32 = 10;
+
+/// Longest a read waits for a query slot before it is refused (`busy`).
+pub const QUERY_WAIT: Duration = Duration::from_secs(10);
 
 /// How often the producer reads the block bound the batcher recorded from the L1.
 const POST_LIMITS_REFRESH: Duration = Duration::from_secs(1);
@@ -246,6 +253,12 @@ pub struct Node {
     /// Sealed blocks not yet on L1, and whether admission is throttled because of them.
     l1_backlog: Mutex<backlog::Backlog>,
     throttled: AtomicBool,
+    /// The backlog is past twice its bound: every submission is refused.
+    throttled_hard: AtomicBool,
+    /// What each client may take of the node's shared work.
+    shares: shares::Shares,
+    /// The threads and fair slots of reads of the chain.
+    queries: queries::QueryPool,
     /// The threads that recover the senders of submissions (`ingest::admission_pool`).
     admission: Arc<rayon::ThreadPool>,
     /// The threads and slots of read-only calls.
@@ -358,6 +371,16 @@ impl Node {
             // Not fatal: the last bound read stays in force.
             Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's post limits"),
         }
+    }
+
+    /// Runs `work`, a read of the chain for `client`, on the query threads once the fair
+    /// share of the query slots gives it one (waiting at most [`QUERY_WAIT`]).
+    pub async fn query<F>(&self, client: crate::fair::Client, work: F) -> Result<F::Output, QueryError>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.queries.run(client, std::time::Instant::now() + QUERY_WAIT, work).await
     }
 
     /// Whether the node takes new transactions (false once shutting down).

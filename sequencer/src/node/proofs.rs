@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     error::{SequencerError, StoreError},
+    fair::Client,
     store::BatchRecord,
 };
 use alloy_primitives::{Address, B256};
@@ -30,6 +31,7 @@ use rollup_types::{
     keys,
     smt::{Proof, SparseMerkleTree, Terminal},
 };
+use std::time::Instant;
 
 /// The state after a batch posted on L1.
 #[derive(Debug)]
@@ -112,7 +114,12 @@ impl Node {
     /// Proofs of `keys` (state-tree keys) against the state root after block `number`, with
     /// that state: for the head or a block whose state is kept, or the last block of the
     /// newest batch on L1 (what withdrawals are proven against).
-    pub async fn state_proofs(&self, number: u64, keys: Vec<B256>) -> Result<(StateView, Vec<Proof>), StateProofError> {
+    pub async fn state_proofs(
+        &self,
+        client: Client,
+        number: u64,
+        keys: Vec<B256>,
+    ) -> Result<(StateView, Vec<Proof>), StateProofError> {
         let view = match self.state_at(number) {
             Ok(view) => view,
             Err(err @ HistoryError::Pruned { .. }) => {
@@ -131,9 +138,10 @@ impl Node {
             }
             Err(err) => return Err(err.into()),
         };
+        // The slot first, given fairly between clients; then the tree, which the few holding
+        // a slot share in turn.
+        let slot = self.call_slot(client, Instant::now() + self.config.calls.request_time).await?;
         let mut held = self.proof_tree.lock().await;
-        // The slot first: refused, the tree stays where it is (taken, it would be lost).
-        let slot = self.call_slot()?;
         let current = held.take();
         // Where the tree is, and the records from there to the block asked for (none: build
         // it anew), read together.

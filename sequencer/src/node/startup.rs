@@ -146,9 +146,15 @@ impl Node {
         }
         let head_number = head.header.number;
         let calls = super::calls::CallPool::new(config.calls, config.admission_nice).map_err(SequencerError::Task)?;
+        let queries = super::queries::QueryPool::new(config.http.query_slots, config.admission_nice)
+            .map_err(SequencerError::Task)?;
+        let shares = super::shares::Shares::new(&config.http);
         let committed = super::history::Committed::new(executor.state(), &head, config.state_history);
         Ok(Arc::new(Self {
             calls,
+            queries,
+            shares,
+            throttled_hard: AtomicBool::new(false),
             next_seq: AtomicU64::new(store.next_seq().await?),
             config,
             own_store: store.internal(),

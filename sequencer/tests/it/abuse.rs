@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// Init code that calls the ecrecover precompile on a valid signature until its gas runs out:
 /// the most CPU per unit of gas an `eth_call` can buy (0.45 s for 5,000,000 gas measured).
-fn ecrecover_loop() -> Bytes {
+pub(super) fn ecrecover_loop() -> Bytes {
     let hash = B256::repeat_byte(7);
     let signature = alice().sign_hash(hash);
     let words =

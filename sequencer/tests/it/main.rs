@@ -402,6 +402,7 @@ async fn a_restart_resumes_the_chain_and_the_mempool() {
 }
 
 mod abuse;
+mod fair;
 mod ingest;
 mod queue;
 mod rpc;

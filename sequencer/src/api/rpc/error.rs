@@ -11,7 +11,7 @@ use crate::{
 use serde_json::{Value, json};
 
 /// A JSON-RPC error object.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct RpcError {
     pub(super) code: i64,
     pub(super) message: String,
@@ -58,7 +58,9 @@ impl From<SubmitError> for RpcError {
             | SubmitError::FutureLimit { .. }
             | SubmitError::SenderFutureLimit { .. }
             | SubmitError::Overloaded
-            | SubmitError::L1Backlog { .. } => -32005,
+            | SubmitError::L1Backlog { .. }
+            | SubmitError::L1BacklogShare { .. }
+            | SubmitError::RateLimited { .. } => -32005,
             SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown | SubmitError::Internal(_) => {
                 -32603
             }

@@ -4,6 +4,7 @@
 //! node's records shaped as the standard types (`convert.rs`).
 
 mod convert;
+mod cost;
 mod error;
 mod filters;
 mod logs;
@@ -25,7 +26,8 @@ use super::{
 };
 use crate::{
     error::SubmitError,
-    node::{CallBudget, HistoryError, Node, StateView},
+    fair::Client,
+    node::{CallBudget, HistoryError, Node, QueryError, StateView},
     store::{StoredStatus, TxRecord},
 };
 use alloy_eips::{BlockId, BlockNumberOrTag};
@@ -58,9 +60,11 @@ fn reply(id: Value, result: Result<Value, RpcError>) -> Value {
 pub(super) async fn handle(
     State(node): State<Arc<Node>>,
     Extension(filters): Extension<Arc<Filters>>,
+    client: Option<Extension<Client>>,
     body: Result<Body, BytesRejection>,
 ) -> Response {
-    let ctx = Ctx { node, filters };
+    let client = client.map_or(Client::LOCAL, |Extension(c)| c);
+    let ctx = Ctx { node, filters, client };
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
@@ -80,9 +84,55 @@ pub(super) async fn handle(
 }
 
 /// The answer to one parsed request or a batch, as JSON bytes: what `POST /` and a WebSocket
-/// message are both answered with.
+/// message are both answered with. A request alone that answers from memory (or waits in a
+/// fair pool of its own) is answered here; anything else, batches included, on the query
+/// threads once the fair share of the query slots gives it one.
 async fn answer(ctx: &Ctx, request: Value) -> Vec<u8> {
-    let mut budget = CallBudget::new(&ctx.node.config().calls);
+    let inline = match &request {
+        Value::Object(_) => {
+            let method = request.get("method").and_then(Value::as_str).unwrap_or_default();
+            let params = match request.get("params") {
+                Some(Value::Array(a)) => a.clone(),
+                _ => Vec::new(),
+            };
+            EthRequest::parse(method, params).map_or(true, |r| cost::answered_inline(&r))
+        }
+        _ => false,
+    };
+    if inline {
+        return answer_here(ctx, request).await;
+    }
+    let ids: Vec<Value> = match &request {
+        Value::Array(items) => items.iter().map(|r| r.get("id").cloned().unwrap_or(Value::Null)).collect(),
+        single => vec![single.get("id").cloned().unwrap_or(Value::Null)],
+    };
+    let batch = request.is_array();
+    let task = {
+        let ctx = ctx.clone();
+        async move { answer_here(&ctx, request).await }
+    };
+    match ctx.node.query(ctx.client, task).await {
+        Ok(body) => body,
+        Err(err) => {
+            let err = match &err {
+                QueryError::Slot(_) => RpcError::limit("busy", err.to_string()),
+                QueryError::Failed(_) => RpcError::internal(err.to_string()),
+            };
+            if batch && !ids.is_empty() {
+                let replies: Vec<Value> = ids.into_iter().map(|id| reply(id, Err(err.clone()))).collect();
+                serde_json::to_vec(&replies).unwrap_or_default()
+            } else {
+                let id = ids.into_iter().next().unwrap_or(Value::Null);
+                serde_json::to_vec(&reply(id, Err(err))).unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// [`answer`], where it is called.
+async fn answer_here(ctx: &Ctx, request: Value) -> Vec<u8> {
+    let config = ctx.node.config();
+    let mut budget = Budget { calls: CallBudget::new(&config.calls, ctx.client), work_left: config.http.request_work };
     match request {
         Value::Array(requests) if requests.is_empty() => {
             serde_json::to_vec(&reply(Value::Null, Err(RpcError::new(-32600, "empty batch")))).unwrap_or_default()
@@ -105,11 +155,8 @@ async fn answer(ctx: &Ctx, request: Value) -> Vec<u8> {
                     body.push(b',');
                 }
                 let id = request.get("id").cloned().unwrap_or(Value::Null);
-                let mut item = if body.len() < MAX_RESPONSE_BYTES {
-                    serde_json::to_vec(&one(ctx, request, &mut budget).await).unwrap_or_default()
-                } else {
-                    Vec::new()
-                };
+                let mut item =
+                    if body.len() < MAX_RESPONSE_BYTES { one(ctx, request, &mut budget).await } else { Vec::new() };
                 if item.is_empty() || body.len() + item.len() > MAX_RESPONSE_BYTES {
                     let err = RpcError::limit(
                         "response_too_large",
@@ -124,40 +171,87 @@ async fn answer(ctx: &Ctx, request: Value) -> Vec<u8> {
             body.push(b']');
             body
         }
-        request => serde_json::to_vec(&one(ctx, request, &mut budget).await).unwrap_or_default(),
+        request => one(ctx, request, &mut budget).await,
     }
+}
+
+/// What one request (a batch as a whole) may still spend: its calls' gas and time, and work
+/// units for everything else.
+struct Budget {
+    calls: CallBudget,
+    work_left: u64,
 }
 
 /// Most requests in one JSON-RPC batch (geth's default too).
 pub(crate) const MAX_BATCH_ITEMS: usize = 1_000;
 /// Largest answer to a JSON-RPC batch, in bytes (geth's default too).
 pub(crate) const MAX_RESPONSE_BYTES: usize = 25 * 1024 * 1024;
+/// Most blocks one `eth_feeHistory` answers for.
+pub(crate) const MAX_FEE_HISTORY_BLOCKS: u64 = 1_024;
 
-/// What a request is answered with: the node and the installed filters.
+/// What a request is answered with: the node, the installed filters and whose it is.
 #[derive(Clone)]
 struct Ctx {
     node: Arc<Node>,
     filters: Arc<Filters>,
+    client: Client,
 }
 
-async fn one(ctx: &Ctx, request: Value, budget: &mut CallBudget) -> Value {
+/// One request's reply as JSON bytes, within the request's budget and its client's work rate;
+/// what it cost is charged to both.
+async fn one(ctx: &Ctx, request: Value, budget: &mut Budget) -> Vec<u8> {
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = request.get("method").and_then(Value::as_str) else {
-        return reply(id, Err(RpcError::new(-32600, "invalid request: a \"method\" string is required")));
+        let err = RpcError::new(-32600, "invalid request: a \"method\" string is required");
+        return serde_json::to_vec(&reply(id, Err(err))).unwrap_or_default();
     };
     let params = match request.get("params") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => a.clone(),
-        Some(_) => return reply(id, Err(RpcError::new(-32602, "params must be an array"))),
+        Some(_) => {
+            return serde_json::to_vec(&reply(id, Err(RpcError::new(-32602, "params must be an array"))))
+                .unwrap_or_default();
+        }
     };
-    let result = match EthRequest::parse(method, params) {
-        Ok(request) => dispatch(ctx, request, budget).await,
+    let parsed = EthRequest::parse(method, params);
+    let mut charge = None;
+    let result = match parsed {
+        Ok(request) => {
+            let estimate = cost::estimate(&request, MAX_FEE_HISTORY_BLOCKS);
+            let call = cost::is_call(&request);
+            if !call && estimate > budget.work_left {
+                Err(RpcError::limit(
+                    "request_budget",
+                    format!(
+                        "this request used its work budget ({} units; this item needs about {estimate}, {} are left); \
+                         send fewer or smaller requests per batch",
+                        ctx.node.config().http.request_work,
+                        budget.work_left
+                    ),
+                ))
+            } else if let Err(err) = ctx.node.check_work(ctx.client, estimate) {
+                Err(RpcError::limit("work_rate_limited", err.to_string()))
+            } else {
+                let gas_before = budget.calls.gas_left();
+                let result = dispatch(ctx, request, &mut budget.calls).await;
+                charge = Some((estimate, call, gas_before.saturating_sub(budget.calls.gas_left())));
+                result
+            }
+        }
         Err(err) => Err(err),
     };
     if let Err(err) = &result {
         tracing::debug!(target: "sequencer::rpc", method, code = err.code, message = %err.message, "request failed");
     }
-    reply(id, result)
+    let body = serde_json::to_vec(&reply(id, result)).unwrap_or_default();
+    if let Some((estimate, call, gas)) = charge {
+        let units = cost::charged(estimate, body.len(), gas);
+        if !call {
+            budget.work_left = budget.work_left.saturating_sub(units);
+        }
+        ctx.node.spend_work(ctx.client, units);
+    }
+    body
 }
 
 fn quantity(v: u64) -> Value {
@@ -204,14 +298,20 @@ async fn state_for(node: &Node, id: Option<BlockId>) -> Result<StateView, RpcErr
 /// (whose storage is the state tree), each slot proven against it too. Every other address
 /// has no storage: its storage root is the empty tree's (zero) and each slot's proof is the
 /// empty terminal alone.
-async fn get_proof(node: &Node, address: Address, slots: Vec<U256>, block: Option<BlockId>) -> Result<Value, RpcError> {
+async fn get_proof(
+    node: &Node,
+    client: Client,
+    address: Address,
+    slots: Vec<U256>,
+    block: Option<BlockId>,
+) -> Result<Value, RpcError> {
     let number = block_number(node, block).await?;
     let system = address == SYSTEM_CONTRACT;
     let mut keys = vec![rollup_types::keys::nonce(&address)];
     if system {
         keys.extend(slots.iter().map(|s| B256::from(*s)));
     }
-    let (view, proofs) = node.state_proofs(number, keys).await?;
+    let (view, proofs) = node.state_proofs(client, number, keys).await?;
     let storage_proof: Vec<Value> = slots
         .iter()
         .enumerate()
@@ -280,7 +380,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         EthRequest::SendRawTransaction(raw) => {
             let raw =
                 decode_hex(&raw).map_err(|e| RpcError::from(SubmitError::Tx(rollup_types::TxError::InvalidHex(e))))?;
-            Ok(json!(node.submit_raw(raw).await?))
+            Ok(json!(node.submit_raw_from(ctx.client, raw).await?))
         }
         EthRequest::GetTransactionByHash(hash) => match node.store().transaction(hash).await? {
             Some(record) => {
@@ -317,7 +417,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             let estimate = (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT);
             Ok(quantity(estimate))
         }
-        EthRequest::SendRawTransactionSync(raw, timeout) => send_sync(node, &raw, timeout).await,
+        EthRequest::SendRawTransactionSync(raw, timeout) => send_sync(node, ctx.client, &raw, timeout).await,
         EthRequest::GetBlockReceipts(id) => {
             let id = match id {
                 BlockId::Hash(h) => h.block_hash.to_string(),
@@ -333,7 +433,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
                 .collect::<Result<Vec<_>, _>>()?;
             to_json(receipts)
         }
-        EthRequest::GetProof(address, slots, block) => get_proof(node, address, slots, block).await,
+        EthRequest::GetProof(address, slots, block) => get_proof(node, ctx.client, address, slots, block).await,
         EthRequest::GetLogs(filter) => {
             let query = logs::resolve(node, &filter).await?;
             to_json(logs::get_logs(node, &query).await?)
@@ -376,7 +476,7 @@ const SYNC_MAX_MS: u64 = 20_000;
 
 /// `eth_sendRawTransactionSync` (EIP-7966): submits, then waits for the receipt; past the
 /// timeout, error 4 with the hash (the transaction stays pending).
-async fn send_sync(node: &Node, raw: &str, timeout: Option<u64>) -> Result<Value, RpcError> {
+async fn send_sync(node: &Node, client: Client, raw: &str, timeout: Option<u64>) -> Result<Value, RpcError> {
     let raw = decode_hex(raw).map_err(|e| RpcError::from(SubmitError::Tx(rollup_types::TxError::InvalidHex(e))))?;
     // EIP-7966: a timeout the node does not serve falls back to its default; geth clamps to its
     // maximum.
@@ -386,7 +486,7 @@ async fn send_sync(node: &Node, raw: &str, timeout: Option<u64>) -> Result<Value
     };
     let mut heads = node.events().heads();
     let tx = rollup_types::SignedTx::decode(&raw).ok();
-    let hash = node.submit_raw(raw).await?;
+    let hash = node.submit_raw_from(client, raw).await?;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(timeout_ms);
     let mut gap_checked = false;
     loop {
@@ -462,16 +562,13 @@ fn fee_history(
     newest: BlockNumberOrTag,
     percentiles: Option<Vec<f64>>,
 ) -> Result<Value, RpcError> {
-    if let Some(p) = &percentiles {
-        check_percentiles(p)?;
-    }
     let head = node.head().header.number;
     let newest = match newest {
         BlockNumberOrTag::Number(n) => n.min(head),
         BlockNumberOrTag::Earliest => 0,
         _ => head,
     };
-    let count = count.to::<u64>().min(1024).min(newest + 1);
+    let count = count.to::<u64>().min(MAX_FEE_HISTORY_BLOCKS).min(newest + 1);
     let history = FeeHistory {
         base_fee_per_gas: vec![0; count as usize + 1],
         gas_used_ratio: vec![0.0; count as usize],
@@ -481,29 +578,4 @@ fn fee_history(
         reward: percentiles.map(|p| vec![vec![0u128; p.len()]; count as usize]),
     };
     to_json(history)
-}
-
-/// Most reward percentiles `eth_feeHistory` answers for: the answer holds one reward per
-/// percentile per block (up to 1024 blocks), so the count bounds its size (docs/api.md).
-const MAX_REWARD_PERCENTILES: usize = 100;
-
-/// Reward percentiles must be at most [`MAX_REWARD_PERCENTILES`], each within 0–100 and
-/// non-decreasing (as geth requires).
-fn check_percentiles(p: &[f64]) -> Result<(), RpcError> {
-    if p.len() > MAX_REWARD_PERCENTILES {
-        return Err(RpcError::invalid_params(format!(
-            "too many reward percentiles: {}, at most {MAX_REWARD_PERCENTILES}",
-            p.len()
-        )));
-    }
-    if let Some(bad) = p.iter().find(|v| !(0.0..=100.0).contains(*v)) {
-        return Err(RpcError::invalid_params(format!("invalid reward percentile {bad}: not within 0 and 100")));
-    }
-    if let Some(w) = p.windows(2).find(|w| w[1] < w[0]) {
-        return Err(RpcError::invalid_params(format!(
-            "invalid reward percentiles: {} after {}, they must not decrease",
-            w[1], w[0]
-        )));
-    }
-    Ok(())
 }

@@ -96,11 +96,13 @@ impl EthRequest {
             "eth_accounts" => Self::Accounts,
             "eth_blockNumber" => Self::BlockNumber,
             "eth_gasPrice" | "eth_maxPriorityFeePerGas" | "eth_blobBaseFee" => Self::ZeroFee,
-            "eth_feeHistory" => Self::FeeHistory {
-                count: p.req(0, "block count")?,
-                newest: p.req(1, "newest block")?,
-                percentiles: p.opt(2, "reward percentiles")?,
-            },
+            "eth_feeHistory" => {
+                let percentiles: Option<Vec<f64>> = p.opt(2, "reward percentiles")?;
+                if let Some(p) = &percentiles {
+                    check_percentiles(p)?;
+                }
+                Self::FeeHistory { count: p.req(0, "block count")?, newest: p.req(1, "newest block")?, percentiles }
+            }
             "eth_getBalance" => {
                 let _: Address = p.req(0, "address")?;
                 Self::ZeroBalance
@@ -181,4 +183,29 @@ impl Params {
             Some(_) => self.req(i, what).map(Some),
         }
     }
+}
+
+/// Most reward percentiles `eth_feeHistory` answers for: the answer holds one reward per
+/// percentile per block (up to 1024 blocks), so the count bounds its size (docs/api.md).
+const MAX_REWARD_PERCENTILES: usize = 100;
+
+/// Reward percentiles must be at most [`MAX_REWARD_PERCENTILES`], each within 0–100 and
+/// non-decreasing (as geth requires).
+fn check_percentiles(p: &[f64]) -> Result<(), RpcError> {
+    if p.len() > MAX_REWARD_PERCENTILES {
+        return Err(RpcError::invalid_params(format!(
+            "too many reward percentiles: {}, at most {MAX_REWARD_PERCENTILES}",
+            p.len()
+        )));
+    }
+    if let Some(bad) = p.iter().find(|v| !(0.0..=100.0).contains(*v)) {
+        return Err(RpcError::invalid_params(format!("invalid reward percentile {bad}: not within 0 and 100")));
+    }
+    if let Some(w) = p.windows(2).find(|w| w[1] < w[0]) {
+        return Err(RpcError::invalid_params(format!(
+            "invalid reward percentiles: {} after {}, they must not decrease",
+            w[1], w[0]
+        )));
+    }
+    Ok(())
 }

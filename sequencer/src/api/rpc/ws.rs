@@ -13,7 +13,7 @@ use super::{
     logs::{criteria, to_rpc_logs},
     reply,
 };
-use crate::{api::server::ConnectionHold, node::Node};
+use crate::{api::server::ConnectionHold, fair::Client, node::Node};
 use alloy_primitives::U128;
 use alloy_rpc_types_eth::Filter;
 use axum::{
@@ -49,8 +49,10 @@ pub(in crate::api) async fn upgrade(
     State(node): State<Arc<Node>>,
     Extension(filters): Extension<Arc<Filters>>,
     hold: Option<Extension<Arc<ConnectionHold>>>,
+    client: Option<Extension<Client>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let client = client.map_or(Client::LOCAL, |Extension(c)| c);
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => {
@@ -65,7 +67,7 @@ pub(in crate::api) async fn upgrade(
     let hold = hold.map(|Extension(hold)| hold);
     ws.max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| connection(socket, Ctx { node, filters }, hold))
+        .on_upgrade(move |socket| connection(socket, Ctx { node, filters, client }, hold))
 }
 
 /// What a subscription delivers.
