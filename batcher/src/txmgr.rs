@@ -441,12 +441,13 @@ impl TxManager {
             post.attempts.push(L1TxRecord { raw: Vec::new(), ..bumped });
             return Ok((Progress::Waiting, Chase::Bumped));
         }
-        // The node holds nothing at this nonce (its pending count stops below it): lost, for
-        // sure. Otherwise it holds something there, most likely this post: asked about only
-        // once it has waited a while, or at once when it was signed before a restart.
-        let lost = if pending_nonce <= post.nonce {
-            true
-        } else if waited >= LOST_CHECK_AFTER || newest.sent_at < self.started_at {
+        // The node's pending count stops below this nonce: it may have lost the post, or its
+        // count may lag a post it took a moment ago (anvil's does under bursts), so the post
+        // itself is asked for (an answer as large as broadcasting it again, which is what a
+        // lost post needs). Otherwise the node holds something at this nonce, most likely this
+        // post: asked about only once it has waited a while, or at once when it was signed
+        // before a restart.
+        let lost = if pending_nonce <= post.nonce || waited >= LOST_CHECK_AFTER || newest.sent_at < self.started_at {
             self.provider.get_transaction_by_hash(newest.tx_hash).await.map_err(BatcherError::l1)?.is_none()
         } else {
             false

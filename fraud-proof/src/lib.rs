@@ -814,6 +814,22 @@ impl Challenger {
         let (Some(pending), Some((provider, _))) = (&mut self.pending, &self.prover) else { return Ok(()) };
         let inbox = self.config.inbox;
         if pending.committed_at.is_none() {
+            // Committed already (by this challenger before a restart, or before a reorg that
+            // left the commitment in place): go on to the reveal instead of committing again.
+            let call = BatchInbox::proofCommitmentsCall(pending.commitment).abi_encode();
+            let on_l1 = provider
+                .call(TransactionRequest::default().with_to(inbox).with_input(call))
+                .await
+                .map_err(ChallengerError::l1)?;
+            let at = alloy_primitives::U256::from_be_slice(on_l1.get(..32).unwrap_or_default());
+            if !at.is_zero() {
+                let at = at.saturating_to::<u64>();
+                info!(target: "challenger", index, block = at, "the proof's commitment is on L1 already; revealing it");
+                pending.committed_at = Some(at);
+                let report = pending.report;
+                self.status.send_modify(|s| s.proofs[report].state = ProofState::Committed);
+                return Ok(());
+            }
             let input = BatchInbox::commitProofCall { commitment: pending.commitment }.abi_encode();
             let receipt = send(provider, TransactionRequest::default().with_to(inbox).with_input(input)).await?;
             if !receipt.status() {

@@ -1471,7 +1471,7 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     config.da = args.da;
     config.fault = args.fault;
     if let Some(key) = args.challenger_key {
-        config.challenger_key = key;
+        config.challenger_key = Some(key);
     }
     // A signal while starting stops the start: dropping it kills the anvil it spawned (anvil
     // runs in its own process group, so it would not get the terminal's signal).

@@ -127,8 +127,9 @@ pub struct DevnetConfig {
     pub da: DaMode,
     /// A fault the batcher injects into one batch (testing the fraud proofs).
     pub fault: Option<rollup_batcher::fault::Fault>,
-    /// Key of the challenger, which sends fraud proofs.
-    pub challenger_key: B256,
+    /// Key of the challenger, which sends fraud proofs (`None`: the devnet's challenger only
+    /// verifies; another one may prove).
+    pub challenger_key: Option<B256>,
     /// L1 blocks a bridge queue entry must be under before the L2 includes it.
     pub queue_confirmations: u64,
     /// L1 blocks within which the L2 must include a queue entry (the bridge's, at deployment).
@@ -167,7 +168,7 @@ impl DevnetConfig {
             batcher_key: DEV_ACCOUNTS[1].private_key,
             da: DaMode::Calldata,
             fault: None,
-            challenger_key: DEV_ACCOUNTS[2].private_key,
+            challenger_key: Some(DEV_ACCOUNTS[2].private_key),
             queue_confirmations: 2,
             inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
         }
@@ -254,7 +255,7 @@ impl Devnet {
             poll: config.challenger_poll,
             confirmations: 0,
             l1_beacon: None,
-            prover_key: Some(config.challenger_key),
+            prover_key: config.challenger_key,
             undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
             snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
         })

@@ -482,3 +482,92 @@ async fn devnet_resumed(dir: &std::path::Path) -> Devnet {
     config.block_time = Duration::from_millis(1_000);
     Devnet::start(config).await.expect("devnet restarts")
 }
+
+/// A challenger killed between its commitment and its reveal: the one that takes over (same
+/// key, same database) finds the commitment on L1 and reveals without committing again.
+/// Before: it sent the same `commitProof` again after the restart, one wasted L1 transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_challenger_restarted_between_commitment_and_reveal_does_not_commit_again() {
+    use rollup_fraud_proof::{Challenger, ChallengerConfig};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = DevnetConfig::test(dir.path().to_path_buf()).expect("config");
+    config.chain = chain();
+    config.challenge_window = 600;
+    config.block_time = Duration::from_millis(1_000);
+    config.fault = Some(Fault::RootFirstChunk);
+    // The devnet's challenger only verifies; the two below prove.
+    config.challenger_key = None;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let inbox = devnet.deployment.batch_inbox;
+    let challenger_config = |poll: Duration| ChallengerConfig {
+        l1_rpc: devnet.l1_rpc.clone(),
+        inbox,
+        from_block: devnet.deployment.inbox_block,
+        db_url: format!("sqlite://{}", dir.path().join("prover.sqlite").display()),
+        chain: chain(),
+        genesis: GenesisSpec::devnet(),
+        poll,
+        confirmations: 0,
+        l1_beacon: None,
+        prover_key: Some(DEV_ACCOUNTS[3].private_key),
+        undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
+        snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
+    };
+    workload(&devnet, 0).await;
+    // The first one polls slowly: after it commits, the next round (the reveal) is seconds
+    // away, and it is stopped before.
+    let first = Challenger::new(challenger_config(Duration::from_secs(5))).await.expect("challenger");
+    let mut status = first.subscribe();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(first.run(stop.clone()));
+    tokio::time::timeout(
+        Duration::from_secs(90),
+        status.wait_for(|s| s.proofs.iter().any(|p| p.state == ProofState::Committed)),
+    )
+    .await
+    .expect("committed in time")
+    .expect("status");
+    stop.cancel();
+    running.await.expect("joined").expect("stopped cleanly");
+    let provider = l1(&devnet);
+    let commitments = |provider: DynProvider| async move {
+        provider
+            .get_logs(
+                &Filter::new().address(inbox).event_signature(BatchInbox::ProofCommitted::SIGNATURE_HASH).from_block(0),
+            )
+            .await
+            .expect("logs")
+            .len()
+    };
+    assert_eq!(commitments(provider.clone()).await, 1);
+    let proven = |provider: DynProvider| async move {
+        provider
+            .get_logs(
+                &Filter::new().address(inbox).event_signature(BatchInbox::FraudProven::SIGNATURE_HASH).from_block(0),
+            )
+            .await
+            .expect("logs")
+            .len()
+    };
+    assert_eq!(proven(provider.clone()).await, 0, "stopped before the reveal");
+
+    let second = Challenger::new(challenger_config(Duration::from_millis(300))).await.expect("challenger");
+    let mut status = second.subscribe();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(second.run(stop.clone()));
+    tokio::time::timeout(
+        Duration::from_secs(90),
+        status.wait_for(|s| s.proofs.iter().any(|p| p.state == ProofState::Proven)),
+    )
+    .await
+    .expect("proven in time")
+    .expect("status");
+    stop.cancel();
+    running.await.expect("joined").expect("stopped cleanly");
+    assert_eq!(proven(provider.clone()).await, 1);
+    assert_eq!(commitments(provider.clone()).await, 1);
+    // Its L1 transactions: the one commitment and the reveal, no second commitProof.
+    let sent = provider.get_transaction_count(DEV_ACCOUNTS[3].address).await.expect("nonce");
+    assert_eq!(sent, 2, "the commitment on L1 was used, not sent again");
+    devnet.stop().await.expect("stopped");
+}
