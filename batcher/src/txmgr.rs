@@ -98,6 +98,8 @@ pub(crate) struct Nonces {
     pub(crate) mined: u64,
     /// Counting the transactions the node holds in its pool.
     pub(crate) pending: u64,
+    /// The node's latest block number, read with them.
+    pub(crate) head: u64,
 }
 
 /// What the manager did to a waiting post.
@@ -143,6 +145,9 @@ pub(crate) struct TxManager {
     pub(crate) config: TxManagerConfig,
     /// When this manager started (Unix milliseconds): posts signed before are checked at once.
     started_at: u64,
+    /// Posts (by their newest attempt) the node held neither in its pool nor by hash, and when
+    /// that was first seen: Unix milliseconds and the node's latest block.
+    missing: std::sync::Mutex<std::collections::HashMap<B256, (u64, u64)>>,
 }
 
 /// How long after its newest attempt a post whose nonce was used without a receipt of its own
@@ -154,6 +159,11 @@ const NONCE_TAKEN_AFTER: Duration = Duration::from_secs(30);
 /// every post every round, it would cost more than posting. A node that lost a post is found
 /// out within this, and a restart asks at once (its posts were signed before it).
 const LOST_CHECK_AFTER: Duration = Duration::from_secs(3);
+
+/// How long a post the node holds neither in its pool nor by hash must stay so, if no two
+/// blocks came in the meantime, before it is taken for lost: a node's pool count and index can
+/// lag a post, and a block in the making can hold it.
+const LOST_CONFIRM: Duration = Duration::from_secs(10);
 
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
@@ -218,7 +228,16 @@ impl TxManager {
             return Err(BatcherError::Config("at least one post must be allowed in flight".into()));
         }
         let chain_id = provider.get_chain_id().await.map_err(BatcherError::l1)?;
-        Ok(Self { provider, wallet, address, chain_id, store, config, started_at: now_ms() })
+        Ok(Self {
+            provider,
+            wallet,
+            address,
+            chain_id,
+            store,
+            config,
+            started_at: now_ms(),
+            missing: Default::default(),
+        })
     }
 
     /// The posts in flight, by nonce.
@@ -416,7 +435,7 @@ impl TxManager {
         nonces: Nonces,
         mined: Option<Mined>,
     ) -> Result<(Progress, Chase), BatcherError> {
-        let Nonces { mined: mined_nonce, pending: pending_nonce } = nonces;
+        let Nonces { mined: mined_nonce, pending: pending_nonce, head } = nonces;
         if let Some((attempt, receipt)) = mined {
             return Ok(if receipt.status() {
                 (Progress::Mined(attempt, receipt), Chase::None)
@@ -443,16 +462,47 @@ impl TxManager {
         }
         // The node's pending count stops below this nonce: it may have lost the post, or its
         // count may lag a post it took a moment ago (anvil's does under bursts), so the post
-        // itself is asked for (an answer as large as broadcasting it again, which is what a
-        // lost post needs). Otherwise the node holds something at this nonce, most likely this
-        // post: asked about only once it has waited a while, or at once when it was signed
-        // before a restart.
-        let lost = if pending_nonce <= post.nonce || waited >= LOST_CHECK_AFTER || newest.sent_at < self.started_at {
-            self.provider.get_transaction_by_hash(newest.tx_hash).await.map_err(BatcherError::l1)?.is_none()
-        } else {
-            false
+        // itself is asked for (an answer as large as broadcasting it again). Otherwise the node
+        // holds something at this nonce, most likely this post: asked about only once it has
+        // waited a while, or at once when it was signed before a restart.
+        let restarted = newest.sent_at < self.started_at;
+        if !(pending_nonce <= post.nonce || waited >= LOST_CHECK_AFTER || restarted) {
+            return Ok((Progress::Waiting, Chase::None));
+        }
+        let held = self.provider.get_transaction_by_hash(newest.tx_hash).await.map_err(BatcherError::l1)?.is_some();
+        let now = now_ms();
+        let lost = {
+            let mut missing = self.missing.lock().unwrap_or_else(|p| p.into_inner());
+            if held {
+                missing.remove(&newest.tx_hash);
+                false
+            } else {
+                // Lost once the node still holds nothing two blocks after it was first seen so,
+                // or a while after (a node that mines only when sent something), and at once
+                // for a post signed before a restart.
+                missing.retain(|_, (first, _)| now.saturating_sub(*first) < 60_000);
+                let (first, first_head) = *missing.entry(newest.tx_hash).or_insert((now, head));
+                let lost =
+                    restarted || head >= first_head + 2 || now.saturating_sub(first) >= LOST_CONFIRM.as_millis() as u64;
+                if lost {
+                    missing.remove(&newest.tx_hash);
+                }
+                lost
+            }
         };
         if lost {
+            // A node drops a transaction whose max fee fell under the base fee (anvil does, as
+            // soon as it builds a block with that base fee): the same bytes would be refused,
+            // or dropped again. Signed again with higher fees instead.
+            let base_fee = self.next_base_fee().await?;
+            if newest.max_fee_per_gas < base_fee
+                && let Some(bumped) = self.bump(post).await?
+            {
+                info!(target: "batcher", index = post.index, nonce = post.nonce, max_fee = newest.max_fee_per_gas, base_fee, tx = %bumped.tx_hash, "the L1 node dropped the post, its max fee now under the base fee; signed again with higher fees");
+                post.signed = Some(bumped.tx_hash);
+                post.attempts.push(L1TxRecord { raw: Vec::new(), ..bumped });
+                return Ok((Progress::Waiting, Chase::Bumped));
+            }
             let signed = self.signed(post).await?;
             warn!(target: "batcher", index = post.index, nonce = post.nonce, tx = %signed.tx_hash, "the L1 node lost the post; broadcasting it again");
             self.broadcast(&signed).await?;
@@ -525,11 +575,25 @@ impl TxManager {
         self.provider.get_transaction_count(self.address).latest().await.map_err(BatcherError::l1)
     }
 
+    /// The most the next block's base fee can be: the latest block's plus an eighth (EIP-1559's
+    /// largest step).
+    async fn next_base_fee(&self) -> Result<u128, BatcherError> {
+        let latest = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(BatcherError::l1)?
+            .and_then(|b| b.header.base_fee_per_gas)
+            .unwrap_or(0);
+        Ok(u128::from(latest) + u128::from(latest).div_ceil(8))
+    }
+
     /// The account's nonces in the latest block and counting the node's pool.
     pub(crate) async fn nonces(&self) -> Result<Nonces, BatcherError> {
         let mined = self.mined_nonce().await?;
         let pending = self.provider.get_transaction_count(self.address).pending().await.map_err(BatcherError::l1)?;
-        Ok(Nonces { mined, pending })
+        let head = self.provider.get_block_number().await.map_err(BatcherError::l1)?;
+        Ok(Nonces { mined, pending, head })
     }
 
     /// Whether the L1 node has `hash` mined, and successful, in its canonical chain.

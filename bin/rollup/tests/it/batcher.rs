@@ -765,6 +765,64 @@ async fn a_reorg_taking_out_two_of_three_posts_in_flight_sends_them_again() {
     setup.stop().await;
 }
 
+/// A post the node misses once (neither counted in its pool nor found by hash) is not taken
+/// for lost at once: a node's pool count and its index may lag the post, and a block in the
+/// making may hold it. It is broadcast again once still missed two blocks later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_missed_for_a_moment_is_not_broadcast_again_until_missed_two_blocks_later() {
+    let setup = Setup::new(2, several(2)).await;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    round(&batcher).await;
+    let posts = in_flight(&batcher);
+    assert_eq!(posts.len(), 2);
+    setup.rpc("anvil_dropTransaction", serde_json::json!([posts[1].2])).await;
+    round(&batcher).await;
+    assert_eq!(batcher.subscribe().borrow().rebroadcasts, 0, "missed once: not yet taken for lost");
+    setup.mine().await;
+    round(&batcher).await;
+    assert_eq!(batcher.subscribe().borrow().rebroadcasts, 0, "one block later: the block may still be in the making");
+    setup.mine().await;
+    round(&batcher).await;
+    assert_eq!(batcher.subscribe().borrow().rebroadcasts, 1, "still missed two blocks later: broadcast again");
+    settle_all(&setup, &batcher, 2).await;
+    assert_eq!(setup.store().batch(1).await.expect("db").expect("batch 1").l1_tx_hash, posts[1].2);
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
+/// A node drops a post whose max fee falls under the base fee (anvil, as soon as it builds a
+/// block at that base fee: under load the batcher's posts were dropped and, taken for lost,
+/// broadcast again as they were, 8 to 37 times a run). The batcher signs it again with higher
+/// fees instead, and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_dropped_for_its_fee_is_signed_again_with_higher_fees() {
+    let setup = Setup::new(1, quick()).await;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    round(&batcher).await;
+    let first = setup.store().l1_txs_of_batch(0).await.expect("db");
+    assert_eq!(first.len(), 1);
+    let base = U256::from(first[0].max_fee_per_gas) * U256::from(3u64);
+    setup.rpc("anvil_setNextBlockBaseFeePerGas", serde_json::json!([base])).await;
+    setup.mine().await;
+    let held = setup.l1.get_transaction_by_hash(first[0].tx_hash).await.expect("asked");
+    assert!(held.is_none(), "anvil dropped the underpriced post");
+    for _ in 0..3 {
+        round(&batcher).await;
+        setup.mine().await;
+    }
+    let status = batcher.subscribe().borrow().clone();
+    assert_eq!((status.fee_bumps, status.rebroadcasts), (1, 0), "signed again, not broadcast again: {status:?}");
+    settle_all(&setup, &batcher, 1).await;
+    let attempts = setup.store().l1_txs_of_batch(0).await.expect("db");
+    assert_eq!(attempts.len(), 2);
+    assert!(attempts[1].max_fee_per_gas > base.to::<u128>());
+    assert_eq!(setup.store().batch(0).await.expect("db").expect("batch 0").l1_tx_hash, attempts[1].tx_hash);
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bump_of_the_middle_post_lets_all_three_land_in_order() {
     let setup = Setup::new(3, TxManagerConfig { resubmit_after: Duration::from_millis(300), ..several(3) }).await;
