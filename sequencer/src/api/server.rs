@@ -182,28 +182,17 @@ pub async fn serve(
             continue;
         }
         let entry = table.open(ip, per_ip, cancel.child_token());
-        match slots.clone().try_acquire_owned() {
-            Ok(slot) => {
-                spawn_connection(stream, peer, app.clone(), limits.clone(), slot, entry, table.clone());
-            }
-            Err(_) => {
-                // Full: a newcomer that holds fewer connections than the address holding the
-                // most takes the place of one of its idle connections.
-                if !table.evict_for(&ip) {
-                    table.close(&entry);
-                    refuse_with(stream, format!("the node has {max} connections open, its maximum"));
-                    continue;
-                }
-                let (slots, app, limits, table) = (slots.clone(), app.clone(), limits.clone(), table.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(EVICTION_WAIT, slots.acquire_owned()).await {
-                        Ok(Ok(slot)) => spawn_connection(stream, peer, app, limits, slot, entry, table),
-                        _ => {
-                            table.close(&entry);
-                            refuse(stream, format!("the node has {max} connections open, its maximum")).await;
-                        }
-                    }
-                });
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => Some(slot),
+            // Full: a newcomer from an address that holds few connections takes the slot of an
+            // idle connection of the address holding the most, which closes.
+            Err(_) => table.evict_for(&ip),
+        };
+        match slot {
+            Some(slot) => spawn_connection(stream, peer, app.clone(), limits.clone(), slot, entry, table.clone()),
+            None => {
+                table.close(&entry);
+                refuse_with(stream, format!("the node has {max} connections open, its maximum"));
             }
         }
     }
@@ -211,9 +200,6 @@ pub async fn serve(
     let _ = tokio::time::timeout(DRAIN, slots.acquire_many(max as u32)).await;
     Ok(())
 }
-
-/// How long a connection that took an idle one's place waits for that one to close.
-const EVICTION_WAIT: Duration = Duration::from_secs(1);
 
 fn spawn_connection(
     stream: tokio::net::TcpStream,
@@ -224,7 +210,8 @@ fn spawn_connection(
     entry: Arc<Connection>,
     table: Arc<Table>,
 ) {
-    let hold = Arc::new(ConnectionHold { _slot: slot, cancel: entry.close.clone(), entry, table });
+    *lock(&entry.slot) = Some(slot);
+    let hold = Arc::new(ConnectionHold { cancel: entry.close.clone(), entry, table });
     tokio::spawn(async move {
         serve_connection(stream, peer, app, limits, hold).await;
     });
@@ -241,6 +228,9 @@ struct Connection {
     busy: AtomicUsize,
     /// Closes it (graceful: a request in progress finishes).
     close: CancellationToken,
+    /// Its slot among the node's connections, until it closes or gives the slot to a
+    /// newcomer.
+    slot: Mutex<Option<OwnedSemaphorePermit>>,
 }
 
 /// The open connections by client address.
@@ -257,7 +247,7 @@ impl Table {
 
     fn open(&self, ip: IpAddr, counted: bool, close: CancellationToken) -> Arc<Connection> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let entry = Arc::new(Connection { id, ip, counted, busy: AtomicUsize::new(0), close });
+        let entry = Arc::new(Connection { id, ip, counted, busy: AtomicUsize::new(0), close, slot: Mutex::new(None) });
         lock(&self.by_ip).entry(ip).or_default().push(entry.clone());
         entry
     }
@@ -272,42 +262,36 @@ impl Table {
         }
     }
 
-    /// Closes an idle connection of the address holding the most, if `ip` (which has just
-    /// opened one) holds fewer than the average address and that address at least two more:
-    /// whether one was closed. Addresses at their share do not push each other out (no churn
-    /// among a flood's own connections).
-    fn evict_for(&self, ip: &IpAddr) -> bool {
+    /// Takes the slot of an idle connection of the address holding the most, which closes, if
+    /// `ip` (which has just opened one) holds fewer than half the average address's
+    /// connections and that address at least two more than `ip`. Addresses near their share do
+    /// not push each other out (no churn among a flood's own connections).
+    fn evict_for(&self, ip: &IpAddr) -> Option<OwnedSemaphorePermit> {
         let by_ip = lock(&self.by_ip);
         let mine = by_ip.get(ip).map_or(0, Vec::len);
         let total: usize = by_ip.values().map(Vec::len).sum();
-        if mine * by_ip.len() >= total {
-            return false;
+        if 2 * mine * by_ip.len() >= total {
+            return None;
         }
-        let victim = by_ip
+        let (_, list) = by_ip
             .iter()
-            .filter(|(other, list)| *other != ip && list.len() > mine)
-            .max_by_key(|(_, list)| list.len())
-            .and_then(|(_, list)| {
-                // The oldest idle one not already closing.
-                list.iter().find(|c| c.busy.load(Ordering::Relaxed) == 0 && !c.close.is_cancelled())
-            });
-        match victim {
-            Some(victim) => {
-                debug!(target: "sequencer::http", victim = %victim.ip, newcomer = %ip, "connection table full: closing an idle connection of the address holding the most");
-                victim.close.cancel();
-                true
-            }
-            None => false,
-        }
+            .filter(|(other, list)| *other != ip && list.len() > mine + 1)
+            .max_by_key(|(_, list)| list.len())?;
+        // The oldest idle one that still has its slot.
+        list.iter().filter(|c| c.busy.load(Ordering::Relaxed) == 0).find_map(|victim| {
+            let slot = lock(&victim.slot).take()?;
+            debug!(target: "sequencer::http", victim = %victim.ip, newcomer = %ip, "connection table full: an idle connection of the address holding the most gives its place");
+            victim.close.cancel();
+            Some(slot)
+        })
     }
 }
 
-/// What an open connection holds: its slot among the node's connections and its entry in the
-/// table. Each request carries it (an extension), so that a connection upgraded to a WebSocket
+/// What an open connection holds: its entry in the table, with its slot among the node's
+/// connections. Each request carries it (an extension), so that a connection upgraded to a WebSocket
 /// keeps both until the socket closes, not only until hyper hands the socket over.
 #[derive(Debug)]
 pub(crate) struct ConnectionHold {
-    _slot: OwnedSemaphorePermit,
     entry: Arc<Connection>,
     table: Arc<Table>,
     /// Cancelled when the node shuts down or the connection gives its place to another: a
@@ -318,6 +302,7 @@ pub(crate) struct ConnectionHold {
 impl Drop for ConnectionHold {
     fn drop(&mut self) {
         self.table.close(&self.entry);
+        lock(&self.entry.slot).take();
     }
 }
 

@@ -168,16 +168,9 @@ impl Node {
         if self.accepting.is_cancelled() {
             return (0..count).map(|_| Err(SubmitError::ShuttingDown)).collect();
         }
-        let (taken, over_rate) = self.take_submissions(client, &raws);
-        let over_rate: Vec<Result<B256, SubmitError>> = match &over_rate {
-            Some(err) => raws.split_off(taken).iter().map(|_| Err(err.again())).collect(),
-            None => Vec::new(),
-        };
-        if raws.is_empty() {
-            self.metrics.record_submissions(&over_rate, started.elapsed());
-            return over_rate;
-        }
-        let count = raws.len();
+        self.offered(client, &raws);
+        // Refused for the backlog before the rates are counted: a refusal costs the client none
+        // of its rate.
         if self.throttled() && (self.throttled_for_all() || self.heavy_submitter(client)) {
             let view = self.l1_backlog();
             let retry_after = self.backlog_retry_after(&view);
@@ -192,11 +185,20 @@ impl Node {
             } else {
                 SubmitError::L1BacklogShare { bytes: view.bytes, max_bytes: view.max_bytes, retry_after }
             };
-            let mut refused: Vec<Result<B256, SubmitError>> = (0..count).map(|_| Err(error.again())).collect();
-            refused.extend(over_rate);
+            let refused: Vec<Result<B256, SubmitError>> = (0..count).map(|_| Err(error.again())).collect();
             self.metrics.record_submissions(&refused, started.elapsed());
             return refused;
         }
+        let (taken, over_rate) = self.take_submissions(client, &raws);
+        let over_rate: Vec<Result<B256, SubmitError>> = match &over_rate {
+            Some(err) => raws.split_off(taken).iter().map(|_| Err(err.again())).collect(),
+            None => Vec::new(),
+        };
+        if raws.is_empty() {
+            self.metrics.record_submissions(&over_rate, started.elapsed());
+            return over_rate;
+        }
+        let count = raws.len();
         let recovered = recover_all(&self.admission, raws, self.config.chain).await;
         let recovery = started.elapsed();
         let mut write_wait = None;

@@ -69,13 +69,16 @@ impl Node {
         }
     }
 
+    /// `client` offered `raws`: they count toward its share of the L1 backlog, taken or not.
+    pub(super) fn offered(&self, client: Client, raws: &[Bytes]) {
+        let bytes: u64 = raws.iter().map(|r| r.len() as u64).sum();
+        lock!(self.shares.offered.lock()).add(client.ip, bytes as f64, Instant::now());
+    }
+
     /// Of `raws`, how many (from the first) `client` may submit now, counting transactions and
-    /// their bytes against its rates; the rest are refused with the error returned. What it
-    /// offered counts toward its share of the L1 backlog either way.
+    /// their bytes against its rates; the rest are refused with the error returned.
     pub(super) fn take_submissions(&self, client: Client, raws: &[Bytes]) -> (usize, Option<SubmitError>) {
         let now = Instant::now();
-        let bytes: u64 = raws.iter().map(|r| r.len() as u64).sum();
-        lock!(self.shares.offered.lock()).add(client.ip, bytes as f64, now);
         if !client.limited {
             return (raws.len(), None);
         }
