@@ -5,8 +5,9 @@
 //!
 //! - `call-slots`: one address, many threads, each sending a heavy `eth_call` (5,000,000 gas
 //!   of ecrecover) back to back.
-//! - `fee-history`: 16 addresses, 3 senders each, each sending batches of 466
-//!   `eth_feeHistory("0x400", "latest", [100 percentiles])` back to back.
+//! - `fee-history`: 16 addresses, 3 senders each, each sending batches of
+//!   `eth_feeHistory("0x400", "latest", [100 percentiles])` back to back, as many as a
+//!   128 KiB body holds (about 350).
 //! - `tx-flood`: addresses pushing batches of 500 pre-signed transfers of 4,000 fresh keys
 //!   through `POST /v1/transactions/batch` as fast as they go.
 //! - `connections`: 80 addresses holding 240 connections each that send nothing, reopened as
@@ -238,13 +239,14 @@ impl SharesBench {
                     }
                 }
                 Attack::FeeHistory => {
-                    let percentiles: Vec<f64> = (0..100).map(f64::from).collect();
-                    let batch: Vec<Value> = (0..466)
-                        .map(|i| {
-                            json!({ "jsonrpc": "2.0", "id": i, "method": "eth_feeHistory",
-                                    "params": ["0x400", "latest", percentiles] })
-                        })
-                        .collect();
+                    // As many items as a 128 KiB body holds (integer percentiles, the shortest).
+                    let percentiles: Vec<u64> = (0..100).collect();
+                    let item = |i: usize| {
+                        json!({ "jsonrpc": "2.0", "id": i, "method": "eth_feeHistory",
+                                "params": ["0x400", "latest", percentiles] })
+                    };
+                    let per_item = item(999).to_string().len() + 1;
+                    let batch: Vec<Value> = (0..(128 * 1024 - 2) / per_item).map(item).collect();
                     let body = Arc::new(Value::Array(batch));
                     for address in 0..16 {
                         for _ in 0..3 {
@@ -318,7 +320,11 @@ impl SharesBench {
                 task.abort();
                 let _ = task.await;
             }
-            let mut entry = honest.report(measured?, self.honest_bound).await;
+            let measured = measured.unwrap_or_else(|err| {
+                honest.failures.add(format!("{err:#}"), 1);
+                Measured { hashes: Vec::new(), largest_gap: Duration::ZERO }
+            });
+            let mut entry = honest.report(measured, self.honest_bound).await;
             entry.attack = Some(*attack);
             entry.duration_secs = started.elapsed().as_secs_f64();
             entry.attacker = tally.take();
@@ -483,9 +489,22 @@ impl Honest {
 
     async fn run(&self, duration: Duration, cancel: CancellationToken) -> Result<Measured> {
         let (_, first) = &self.clients[0];
-        let nonce =
-            rpc(first, &self.base, "eth_getTransactionCount", json!([self.sender.address(), "pending"])).await?;
-        let mut nonce = u64::from_str_radix(nonce.as_str().unwrap_or("0x0").trim_start_matches("0x"), 16)?;
+        // The sender's next nonce, asked as any other request (a failure counts, and is asked
+        // again).
+        let ask = json!({ "jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionCount",
+                          "params": [self.sender.address(), "pending"] });
+        let mut nonce = None;
+        let asking = Instant::now();
+        while nonce.is_none() && asking.elapsed() < duration {
+            match self.timed(first, "", Some(&ask)).await {
+                Some(reply) => {
+                    nonce =
+                        u64::from_str_radix(reply["result"].as_str().unwrap_or("0x0").trim_start_matches("0x"), 16).ok()
+                }
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let mut nonce = nonce.context("the honest client never learned its nonce")?;
         let call = json!({ "jsonrpc": "2.0", "id": 1, "method": "eth_call",
                            "params": [{ "data": "0x600160005260206000f3" }, "latest"] });
         let transfer = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x55), amount: U256::from(1u64) };
@@ -494,23 +513,37 @@ impl Honest {
                                             "data": hex::encode_prefixed(transfer.abi_encode()) }] });
         let block_number = json!({ "jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": [] });
         let mut hashes = Vec::new();
-        let (mut head, mut head_at, mut largest_gap) = (0u64, Instant::now(), Duration::ZERO);
+        // New blocks are watched apart from the timed requests, every 50 ms.
+        let watcher = {
+            let (http, base, cancel) = (first.clone(), self.base.clone(), cancel.clone());
+            tokio::spawn(async move {
+                let (mut head, mut head_at, mut largest_gap) = (0u64, Instant::now(), Duration::ZERO);
+                let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": [] });
+                let started = Instant::now();
+                while started.elapsed() < duration && !cancel.is_cancelled() {
+                    if let Some(reply) = post_json(&http, &base, &body).await {
+                        let number =
+                            u64::from_str_radix(reply["result"].as_str().unwrap_or("0x0").trim_start_matches("0x"), 16)
+                                .unwrap_or(0);
+                        if number > head {
+                            if head > 0 {
+                                largest_gap = largest_gap.max(head_at.elapsed());
+                            }
+                            (head, head_at) = (number, Instant::now());
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                // A gap still open at the end counts too.
+                largest_gap.max(head_at.elapsed())
+            })
+        };
         let started = Instant::now();
         let mut tick = 0u64;
         while started.elapsed() < duration && !cancel.is_cancelled() {
             for (_, http) in &self.clients {
                 self.timed(http, "/healthz", None).await;
-                if let Some(reply) = self.timed(http, "", Some(&block_number)).await {
-                    let number =
-                        u64::from_str_radix(reply["result"].as_str().unwrap_or("0x0").trim_start_matches("0x"), 16)
-                            .unwrap_or(0);
-                    if number > head {
-                        if head > 0 {
-                            largest_gap = largest_gap.max(head_at.elapsed());
-                        }
-                        (head, head_at) = (number, Instant::now());
-                    }
-                }
+                self.timed(http, "", Some(&block_number)).await;
                 self.timed(http, "", Some(&call)).await;
                 self.timed(http, "", Some(&estimate)).await;
             }
@@ -528,8 +561,7 @@ impl Honest {
             tick += 1;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        // A gap still open at the end counts too.
-        largest_gap = largest_gap.max(head_at.elapsed());
+        let largest_gap = watcher.await.unwrap_or_default();
         Ok(Measured { hashes, largest_gap })
     }
 
