@@ -289,7 +289,8 @@ impl AbuseBench {
     }
 }
 
-async fn rpc(http: &reqwest::Client, base: &str, method: &str, params: Value) -> Result<Value> {
+/// One JSON-RPC request's result, or its error as an error.
+pub(crate) async fn rpc(http: &reqwest::Client, base: &str, method: &str, params: Value) -> Result<Value> {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
     let reply: Value = http.post(base).json(&body).send().await?.json().await?;
     match reply.get("result") {

@@ -19,12 +19,12 @@
 //! block appears, so the report gives the largest gap between blocks.
 
 use crate::{
-    hostile::ecrecover_loop,
+    hostile::{ecrecover_loop, rpc},
     load::{load_signers, percentile},
 };
 use alloy_primitives::{Address, U256, hex};
 use alloy_sol_types::SolCall;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use rollup_types::{
     bindings::L2System,
     genesis::{DEV_ACCOUNTS, USDC},
@@ -342,15 +342,6 @@ async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> Option<Va
     match response.json::<Value>().await {
         Ok(v) => Some(v),
         Err(_) => Some(json!({ "error": { "code": format!("http_{}", status.as_u16()) } })),
-    }
-}
-
-async fn rpc(http: &reqwest::Client, base: &str, method: &str, params: Value) -> Result<Value> {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-    let reply: Value = http.post(base).json(&body).send().await?.json().await?;
-    match reply.get("result") {
-        Some(result) => Ok(result.clone()),
-        None => bail!("{method}: {}", reply["error"]),
     }
 }
 

@@ -514,56 +514,32 @@ async fn a_challenger_restarted_between_commitment_and_reveal_does_not_commit_ag
         snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
     };
     workload(&devnet, 0).await;
+    // Runs a challenger until one of its proofs reaches `state`, then stops it.
+    async fn run_until(config: ChallengerConfig, state: ProofState) {
+        let challenger = Challenger::new(config).await.expect("challenger");
+        let mut status = challenger.subscribe();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let running = tokio::spawn(challenger.run(stop.clone()));
+        tokio::time::timeout(Duration::from_secs(90), status.wait_for(|s| s.proofs.iter().any(|p| p.state == state)))
+            .await
+            .expect("in time")
+            .expect("status");
+        stop.cancel();
+        running.await.expect("joined").expect("stopped cleanly");
+    }
     // The first one polls slowly: after it commits, the next round (the reveal) is seconds
     // away, and it is stopped before.
-    let first = Challenger::new(challenger_config(Duration::from_secs(5))).await.expect("challenger");
-    let mut status = first.subscribe();
-    let stop = tokio_util::sync::CancellationToken::new();
-    let running = tokio::spawn(first.run(stop.clone()));
-    tokio::time::timeout(
-        Duration::from_secs(90),
-        status.wait_for(|s| s.proofs.iter().any(|p| p.state == ProofState::Committed)),
-    )
-    .await
-    .expect("committed in time")
-    .expect("status");
-    stop.cancel();
-    running.await.expect("joined").expect("stopped cleanly");
+    run_until(challenger_config(Duration::from_secs(5)), ProofState::Committed).await;
     let provider = l1(&devnet);
-    let commitments = |provider: DynProvider| async move {
-        provider
-            .get_logs(
-                &Filter::new().address(inbox).event_signature(BatchInbox::ProofCommitted::SIGNATURE_HASH).from_block(0),
-            )
-            .await
-            .expect("logs")
-            .len()
+    let count = |provider: DynProvider, event: B256| async move {
+        provider.get_logs(&Filter::new().address(inbox).event_signature(event).from_block(0)).await.expect("logs").len()
     };
+    let commitments = |provider| count(provider, BatchInbox::ProofCommitted::SIGNATURE_HASH);
+    let proven = |provider| count(provider, BatchInbox::FraudProven::SIGNATURE_HASH);
     assert_eq!(commitments(provider.clone()).await, 1);
-    let proven = |provider: DynProvider| async move {
-        provider
-            .get_logs(
-                &Filter::new().address(inbox).event_signature(BatchInbox::FraudProven::SIGNATURE_HASH).from_block(0),
-            )
-            .await
-            .expect("logs")
-            .len()
-    };
     assert_eq!(proven(provider.clone()).await, 0, "stopped before the reveal");
 
-    let second = Challenger::new(challenger_config(Duration::from_millis(300))).await.expect("challenger");
-    let mut status = second.subscribe();
-    let stop = tokio_util::sync::CancellationToken::new();
-    let running = tokio::spawn(second.run(stop.clone()));
-    tokio::time::timeout(
-        Duration::from_secs(90),
-        status.wait_for(|s| s.proofs.iter().any(|p| p.state == ProofState::Proven)),
-    )
-    .await
-    .expect("proven in time")
-    .expect("status");
-    stop.cancel();
-    running.await.expect("joined").expect("stopped cleanly");
+    run_until(challenger_config(Duration::from_millis(300)), ProofState::Proven).await;
     assert_eq!(proven(provider.clone()).await, 1);
     assert_eq!(commitments(provider.clone()).await, 1);
     // Its L1 transactions: the one commitment and the reveal, no second commitProof.
