@@ -291,6 +291,8 @@ impl Challenger {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                // A stop asked for during a round wins over a tick that is already due.
+                biased;
                 _ = cancel.cancelled() => break,
                 _ = interval.tick() => {}
             }

@@ -527,9 +527,15 @@ async fn a_challenger_restarted_between_commitment_and_reveal_does_not_commit_ag
         stop.cancel();
         running.await.expect("joined").expect("stopped cleanly");
     }
-    // The first one polls slowly: after it commits, the next round (the reveal) is seconds
-    // away, and it is stopped before.
-    run_until(challenger_config(Duration::from_secs(5)), ProofState::Committed).await;
+    // The faulty batch is on L1 (the devnet's own challenger has judged it) before the first
+    // prover starts: its first round reads, judges and commits, and its next round (the
+    // reveal) is a minute away; it is stopped long before.
+    let mut verdicts = devnet.challenger.clone();
+    tokio::time::timeout(Duration::from_secs(90), verdicts.wait_for(|s| !s.mismatches.is_empty()))
+        .await
+        .expect("the fault is posted in time")
+        .expect("status");
+    run_until(challenger_config(Duration::from_secs(60)), ProofState::Committed).await;
     let provider = l1(&devnet);
     let count = |provider: DynProvider, event: B256| async move {
         provider.get_logs(&Filter::new().address(inbox).event_signature(event).from_block(0)).await.expect("logs").len()
