@@ -104,8 +104,8 @@ setsid "$ROLLUP_BIN" devnet \
   --data-dir "$work/devnet" \
   --http.addr "127.0.0.1:$l2_port" \
   --l1.port "$l1_port" \
-  --block-time-ms 200 \
-  --empty-block-ms 500 \
+  --block.time-ms 200 \
+  --block.empty-ms 500 \
   ${ROLLUP_DEVNET_ARGS:-} >"$banner" 2>"$devnet_log" &
 devnet_pid=$!
 

@@ -33,7 +33,7 @@ for interval in 100 0; do
   else
     db="sqlite://$dir/chain.sqlite"
   fi
-  "$BIN" sequencer --db-url "$db" --http.addr "127.0.0.1:$PORT" --snapshot-interval "$interval" \
+  "$BIN" sequencer --db.url "$db" --http.addr "127.0.0.1:$PORT" --state.snapshot-interval "$interval" \
     >"$dir/seq1.log" 2>&1 &
   pid=$!
   wait_ready
@@ -41,7 +41,7 @@ for interval in 100 0; do
     --mix mixed --batch 500 >"$dir/load.log" 2>&1
   head=$(curl -fs "http://127.0.0.1:$PORT/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["head"]["number"])')
   kill -9 "$pid"; wait "$pid" 2>/dev/null || true
-  "$BIN" sequencer --db-url "$db" --http.addr "127.0.0.1:$PORT" --snapshot-interval "$interval" \
+  "$BIN" sequencer --db.url "$db" --http.addr "127.0.0.1:$PORT" --state.snapshot-interval "$interval" \
     >"$dir/seq2.log" 2>&1 &
   pid=$!
   wait_ready

@@ -2,6 +2,7 @@
 
 mod error;
 pub mod fault;
+pub mod http;
 pub mod l1;
 pub mod limits;
 mod post;

@@ -1,22 +1,4 @@
 #![doc = include_str!("../README.md")]
 
-pub mod anvil;
-pub mod batcher_http;
-pub mod bench;
-pub mod bounds_bench;
-pub mod bridge;
-pub mod bridge_bench;
+mod args;
 pub mod cli;
-pub mod codec_bench;
-pub mod devnet;
-pub mod e2e_bench;
-pub mod escape;
-pub mod history_bench;
-pub mod hostile;
-pub mod l1_errors;
-pub mod load;
-pub mod post_bench;
-pub mod proof_bench;
-pub mod shares_bench;
-pub mod store_bench;
-pub mod tree_bench;

@@ -4,8 +4,8 @@ pragma solidity 0.8.30;
 /// @title StateAccess
 /// @notice The abstract storage interface every piece of DeFi logic is written against.
 /// @dev Two contracts implement it: the L2 system contract (plain sload/sstore, executed
-///      by revm) and, later, the L1 step verifier (reads and writes a witness proven against
-///      a state root). Logic must touch state only through these three functions and must
+///      by revm) and the L1 chunk verifier (`ChunkVerifier`, which reads and writes a
+///      sparse-Merkle witness proven against the chunk's pre-state root). Logic must touch state only through these three functions and must
 ///      not depend on gas, gas price, block values or `address(this)`.
 abstract contract StateAccess {
     /// @dev Reads the value stored under a 256-bit state key (zero when absent).

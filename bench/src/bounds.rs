@@ -1,0 +1,840 @@
+//! `rollup bench proof-bounds`: the most expensive fraud proof of each kind that a hostile
+//! batcher can make the honest challenger send, at the bounds the inbox and the codec enforce
+//! (docs/fraud-proofs.md §7), proven on an anvil that enforces EIP-7825.
+//!
+//! Every case posts one batch as large as the bounds allow around the chunk at fault: 120,000
+//! bytes of data (the inbox's `MAX_DATA_BYTES`), 256 blocks and 256 chunks, a registry of 1,024
+//! addresses (the codec's bounds), far-apart timestamps, the chunk at fault first. Around it,
+//! the L2 state holds at least `--leaves` leaves. The challenger's own proof builder
+//! (`prove::build`) builds the proof, which is committed and revealed; the report gives the
+//! reveal's L1 gas from its receipt. [`PROOF_GAS_BOUND`] is what every case must stay under.
+
+use alloy::{
+    consensus::TxEip1559,
+    eips::BlockNumberOrTag,
+    network::TransactionBuilder,
+    providers::{DynProvider, Provider},
+    rpc::types::{TransactionReceipt, TransactionRequest},
+};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
+use alloy_sol_types::{SolCall, SolEvent};
+use anyhow::{Context, Result, bail, ensure};
+use rollup_batcher::{InboxParams, l1};
+use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
+use rollup_executor::{BlockEnvInput, Executor, TxResult};
+use rollup_fraud_proof::{
+    derive::{Position, PostedBatch},
+    prove::{self, FraudProof},
+};
+use rollup_types::{
+    ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx,
+    bindings::{BatchInbox, L1Bridge, L2System, TestToken},
+    chain::{EIP7825_TX_GAS_CAP, MAX_CHUNK_SIZE, MAX_INPUT_BYTES},
+    codec::{self, Batch, BatchBlock, CodecError, MAX_BATCH_BLOCKS, MAX_BATCH_BYTES, MAX_REGISTRY},
+    genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
+    keys,
+    queue::{self, QueueEntry},
+    signer::Signer,
+    token::TokenCall,
+};
+use serde::Serialize;
+use std::fmt;
+
+/// The gas every fraud proof must stay under, whatever was posted: well inside the
+/// 16,777,216 one L1 transaction may use (EIP-7825), docs/fraud-proofs.md §7.
+pub const PROOF_GAS_BOUND: u64 = 12_000_000;
+
+/// Items of the chunk at fault: a full chunk of the largest chunk size an inbox takes.
+const ITEMS: usize = MAX_CHUNK_SIZE as usize;
+
+/// Timestamp step between blocks: every delta takes a 7-byte varint (the header at its widest
+/// that the timestamps' 64 bits allow over 256 blocks).
+const TIMESTAMP_STEP: u64 = 1 << 48;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct BoundsBench {
+    /// Leaves of the L2 state besides the genesis (random keys).
+    pub leaves: usize,
+    /// Only the cases whose names contain one of these (all when empty).
+    pub cases: Vec<String>,
+    /// For the `create-pool-ground` case: every key the chunk touches gets a leaf beside it
+    /// sharing each number of leading bits below this (what a batcher that grinds about
+    /// 2^bits hashes per key can place), so that its path has a sibling at every level.
+    pub ground_bits: u32,
+}
+
+/// One case's proof.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoundsRow {
+    /// The case.
+    pub case: String,
+    /// What the inbox found (`FraudProven`'s fault).
+    pub fault: String,
+    /// Bytes of the batch data.
+    pub data_bytes: usize,
+    /// Bytes of its header (before the first chunk).
+    pub header_bytes: usize,
+    /// Chunks of the batch.
+    pub chunks: usize,
+    /// State keys the proof's witness covers.
+    pub keys: usize,
+    /// Bytes of the witness.
+    pub witness_bytes: usize,
+    /// Bytes of the proof's calldata.
+    pub calldata_bytes: usize,
+    /// L1 gas of the proof transaction (from its receipt).
+    pub proof_gas: u64,
+}
+
+/// The rows of a run.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoundsReport {
+    /// Leaves of the state the chunk proofs replay over (before each case's own setup).
+    pub state_leaves: usize,
+    /// The bound every proof must stay under.
+    pub bound: u64,
+    /// One row per case.
+    pub rows: Vec<BoundsRow>,
+}
+
+impl BoundsReport {
+    /// The cases whose proof needed [`PROOF_GAS_BOUND`] or more.
+    pub fn over_bound(&self) -> Vec<&BoundsRow> {
+        self.rows.iter().filter(|r| r.proof_gas >= self.bound).collect()
+    }
+}
+
+impl fmt::Display for BoundsReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "| case | proven as | data B | header B | chunks | keys | witness B | proof calldata B | proof gas | of the bound |"
+        )?;
+        writeln!(f, "|---|---|---|---|---|---|---|---|---|---|")?;
+        for r in &self.rows {
+            writeln!(
+                f,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} % |",
+                r.case,
+                r.fault,
+                r.data_bytes,
+                r.header_bytes,
+                r.chunks,
+                r.keys,
+                r.witness_bytes,
+                r.calldata_bytes,
+                r.proof_gas,
+                100.0 * r.proof_gas as f64 / self.bound as f64
+            )?;
+        }
+        write!(
+            f,
+            "(state: {} leaves before each case's setup; bound {} gas; EIP-7825 cap {} enforced by anvil)",
+            self.state_leaves, self.bound, EIP7825_TX_GAS_CAP
+        )
+    }
+}
+
+/// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
+const CASES: [&str; 19] = [
+    "header-lie",
+    "header-undecodable",
+    "chunk-oversized",
+    "chunk-undecodable",
+    "chunk-inadmissible",
+    "transfer",
+    "swap",
+    "create-pool",
+    "create-pool-ground",
+    "add-liquidity",
+    "remove-liquidity",
+    "create-token",
+    "create-token-long-symbol",
+    "withdraw",
+    "token-transfer-from",
+    "token-approve",
+    "deposits",
+    "forced-create-pool",
+    "forced-unreadable",
+];
+
+/// The chain every case runs: chunks of the largest size an inbox takes.
+const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: MAX_CHUNK_SIZE };
+
+/// The L1, the accounts, and the L2 state every case starts from.
+struct World {
+    url: url::Url,
+    batcher: DynProvider,
+    prover: DynProvider,
+    prover_address: Address,
+    user: DynProvider,
+    user_address: Address,
+    base: Executor,
+    /// The genesis the base was laid out from, and the random leaves beside it.
+    genesis: GenesisSpec,
+    leaves: usize,
+    /// Senders of the chunk at fault, funded at genesis.
+    senders: Vec<Signer>,
+    /// Owners that approve the senders (token calls), funded at genesis.
+    owners: Vec<Signer>,
+    /// Signs the transactions around the chunk at fault.
+    padder: Signer,
+}
+
+/// The chunk at fault of a case, and what the post says (the state before the batch comes
+/// beside it).
+struct Prepared {
+    txs: Vec<SignedTx>,
+    /// Forced transactions to queue on the L1 bridge (the chunk's items).
+    forced: Vec<Bytes>,
+    /// Whether the chunk's items are sixteen first deposits of new L1 tokens.
+    deposits: bool,
+    /// A change made to the encoded data before posting (undecodable cases).
+    corrupt: Option<Corruption>,
+    /// Post the last block one too high (a header lie).
+    lie_last_block: bool,
+}
+
+/// How an undecodable case spoils the data the encoder wrote.
+#[derive(Clone, Copy, Debug)]
+enum Corruption {
+    /// One byte more than the chunk lengths cover: `trailing_bytes` in the header.
+    TrailingByte,
+    /// The reserved head bit of the chunk's last transaction, `len` bytes long.
+    LastHead { len: usize },
+    /// In place of the whole batch, one block of one transaction whose one chunk is all the
+    /// data left, zeros (issue 38's first attack: before the codec's bounds, its proof grew
+    /// with the square of the chunk and passed the cap from 700 kB on).
+    OversizedChunk,
+}
+
+impl Corruption {
+    fn apply(self, data: &mut Vec<u8>, header: &codec::Header) {
+        match self {
+            Self::TrailingByte => data.push(0),
+            Self::LastHead { len } => data[header.chunks[0].bytes.end - len] |= 0x80,
+            Self::OversizedChunk => {
+                // Version, block 1, timestamp 0, one block (delta 0, no entry, one transaction),
+                // no registry, then the chunk's length as a three-byte varint and the chunk.
+                let len = MAX_BATCH_BYTES - 11;
+                let mut out = vec![codec::VERSION, 1, 0, 1, 0, 0, 1, 0];
+                out.extend([(len & 0x7f) as u8 | 0x80, ((len >> 7) & 0x7f) as u8 | 0x80, (len >> 14) as u8]);
+                out.resize(MAX_BATCH_BYTES, 0);
+                *data = out;
+            }
+        }
+    }
+}
+
+fn signer(label: &str, i: usize) -> Result<Signer> {
+    Signer::new(&keccak256(format!("proof bounds {label} {i}"))).map_err(|_| anyhow::anyhow!("bad derived key"))
+}
+
+fn fresh(label: &str, i: usize) -> Address {
+    Address::from_word(keccak256(format!("proof bounds fresh {label} {i}")))
+}
+
+async fn send(provider: &DynProvider, request: TransactionRequest) -> Result<TransactionReceipt> {
+    let receipt = l1::send(provider, request).await?;
+    ensure!(receipt.status(), "L1 transaction {} reverted", receipt.transaction_hash);
+    Ok(receipt)
+}
+
+async fn call(provider: &DynProvider, to: Address, input: Vec<u8>) -> Result<TransactionReceipt> {
+    send(provider, TransactionRequest::default().with_to(to).with_input(input)).await
+}
+
+/// Executes `txs` over `exec` as one block and requires each to succeed.
+fn setup(exec: &mut Executor, queue: &[QueueEntry], txs: &[SignedTx]) -> Result<()> {
+    let recovered: Vec<RecoveredTx> =
+        txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
+    let block = exec.execute_block_with_queue(BlockEnvInput { number: 0, timestamp: 0 }, queue, &recovered);
+    for (i, r) in block.results.iter().enumerate() {
+        match r {
+            TxResult::Executed(o) if o.status == rollup_types::block::TxStatus::Success => {}
+            other => bail!("setup transaction {i} did not succeed: {other:?}"),
+        }
+    }
+    Ok(())
+}
+
+fn units(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u8))
+}
+
+/// The two tokens sender `i` creates for itself (symbols of 31 bytes: the widest metadata).
+fn own_tokens(s: &Signer, i: usize) -> [(B256, Address); 2] {
+    [0u8, 1].map(|k| {
+        let salt = keccak256(format!("proof bounds token {i} {k}"));
+        (salt, keys::new_token(&s.address(), &salt))
+    })
+}
+
+fn create_token(s: &Signer, nonce: u64, salt: B256, symbol: String) -> SignedTx {
+    let call = L2System::createTokenCall { salt, symbol, decimals: 18, supply: units(1_000_000_000) };
+    s.eip1559(CHAIN.chain_id, nonce, call.abi_encode().into())
+}
+
+fn symbol31(i: usize, k: usize) -> String {
+    format!("B{i:02}{k}{}", "X".repeat(27))
+}
+
+/// The largest transaction the codec writes for an admissible one (every field at its widest,
+/// a raw input of 1,024 bytes that is no operation: inadmissible, but decodable).
+fn widest(s: &Signer, salt: u8) -> SignedTx {
+    s.sign_eip1559(TxEip1559 {
+        chain_id: CHAIN.chain_id,
+        nonce: u64::MAX,
+        gas_limit: u64::MAX,
+        max_fee_per_gas: u128::MAX,
+        max_priority_fee_per_gas: u128::MAX - 1,
+        to: TxKind::Call(SYSTEM_CONTRACT),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: vec![salt | 0x81; MAX_INPUT_BYTES].into(),
+    })
+}
+
+/// A `createToken` whose symbol is the longest an admissible input carries: 832 bytes of
+/// four-byte UTF-8 (which the verifier checks character by character before the logic
+/// refuses a symbol over 31 bytes).
+fn long_symbol_token(s: &Signer, i: usize) -> SignedTx {
+    // The symbol's words follow 164 bytes of selector, head words and length.
+    let symbol = "\u{1D11E}".repeat((MAX_INPUT_BYTES - 164) / 32 * 32 / 4);
+    let call = L2System::createTokenCall {
+        salt: keccak256(format!("long {i}")),
+        symbol,
+        decimals: 18,
+        supply: U256::from(1u8),
+    };
+    s.eip1559(CHAIN.chain_id, 0, call.abi_encode().into())
+}
+
+impl World {
+    async fn new(anvil: &Anvil, leaves: usize) -> Result<Self> {
+        let url: url::Url = anvil.url().parse()?;
+        let (batcher, _, _) = l1::signing_provider(&url, &DEV_ACCOUNTS[1].private_key)?;
+        let (prover, _, prover_address) = l1::signing_provider(&url, &DEV_ACCOUNTS[2].private_key)?;
+        let (user, _, user_address) = l1::signing_provider(&url, &DEV_ACCOUNTS[3].private_key)?;
+        let senders: Vec<Signer> = (0..ITEMS).map(|i| signer("sender", i)).collect::<Result<_>>()?;
+        let owners: Vec<Signer> = (0..ITEMS).map(|i| signer("owner", i)).collect::<Result<_>>()?;
+        let genesis = GenesisSpec::devnet().with_funded(senders.iter().chain(&owners).map(Signer::address));
+        let base = Self::base(&genesis, leaves, Vec::new()).await?;
+        Ok(Self {
+            url,
+            batcher,
+            prover,
+            prover_address,
+            user,
+            user_address,
+            base,
+            genesis,
+            leaves,
+            senders,
+            owners,
+            padder: signer("padder", 0)?,
+        })
+    }
+
+    /// The genesis with `leaves` random leaves (the tree's depth is what a witness pays for)
+    /// and the `extra` ones.
+    async fn base(genesis: &GenesisSpec, leaves: usize, extra: Vec<B256>) -> Result<Executor> {
+        let genesis = genesis.clone();
+        let filler = (0..leaves as u64)
+            .map(|i| keccak256(i.to_be_bytes()))
+            .chain(extra)
+            .map(|k| (U256::from_be_bytes(k.0), U256::from(1u8)));
+        Ok(tokio::task::spawn_blocking(move || Executor::genesis_with_slots(CHAIN, &genesis, filler)).await??)
+    }
+
+    /// `create-pool` over a state where every key the chunk touches has a leaf beside it
+    /// sharing each number of leading bits from 16 to `bits - 1` (a batcher that grinds salts
+    /// and recipients for about 2^bits hashes per key can place such leaves): every path is
+    /// then `bits` levels deep with a non-empty sibling at each.
+    async fn ground(&self, bits: u32) -> Result<(Executor, Prepared)> {
+        let (pre, prepared) = self.prepare(&self.base, "create-pool")?;
+        let recovered: Vec<RecoveredTx> =
+            prepared.txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
+        let keys = pre.trace(BlockEnvInput { number: 1, timestamp: TIMESTAMP_STEP }, &recovered).keys;
+        let beside = keys
+            .iter()
+            .flat_map(|k| {
+                (16..bits.min(255) as usize).map(move |i| {
+                    let mut near = *k;
+                    near.0[i / 8] ^= 0x80 >> (i % 8);
+                    near
+                })
+            })
+            .collect();
+        let base = Self::base(&self.genesis, self.leaves, beside).await?;
+        self.prepare(&base, "create-pool")
+    }
+
+    /// Deploys a fresh inbox (and bridge) whose genesis is `pre_root`.
+    async fn deploy(&self, pre_root: B256) -> Result<rollup_devnet::Deployment> {
+        let params = InboxParams {
+            batcher: DEV_ACCOUNTS[1].address,
+            challenge_window: 3_600,
+            stake: U256::from(10u64).pow(U256::from(17u8)),
+            genesis_state_root: pre_root,
+            chunk_size: CHAIN.chunk_size,
+            l2_chain_id: CHAIN.chain_id,
+            // Room for the cases' own deposits and forced transactions before the post.
+            inclusion_window: 10_000,
+        };
+        rollup_devnet::deploy(&self.url, &DEV_ACCOUNTS[0].private_key, &params).await
+    }
+
+    /// The state before the batch and the chunk at fault of `case` (computed locally; queue
+    /// entries are put on the L1 bridge by [`Self::queue`] once the inbox is deployed).
+    fn prepare(&self, base: &Executor, case: &str) -> Result<(Executor, Prepared)> {
+        let mut pre = base.clone();
+        let s = &self.senders;
+        let chain = CHAIN.chain_id;
+        let prepared = |txs: Vec<SignedTx>| Prepared {
+            txs,
+            forced: Vec::new(),
+            deposits: false,
+            corrupt: None,
+            lie_last_block: false,
+        };
+        let tokens = [WETH, USDC, DAI, WBTC];
+        // Sender i's two tokens of its own, and their pool if asked, created in the setup.
+        let pools = |pre: &mut Executor, create_pool: bool| -> Result<Vec<[Address; 2]>> {
+            let mut txs = Vec::new();
+            let mut pairs = Vec::new();
+            for (i, sender) in s.iter().enumerate() {
+                let [(sa, a), (sb, b)] = own_tokens(sender, i);
+                txs.push(create_token(sender, 0, sa, symbol31(i, 0)));
+                txs.push(create_token(sender, 1, sb, symbol31(i, 1)));
+                if create_pool {
+                    let call =
+                        L2System::createPoolCall { tokenA: a, tokenB: b, amountA: units(1_000), amountB: units(2_000) };
+                    txs.push(sender.eip1559(chain, 2, call.abi_encode().into()));
+                }
+                pairs.push([a, b]);
+            }
+            setup(pre, &[], &txs)?;
+            Ok(pairs)
+        };
+        // Sender i's call `input` after the setup's `after` transactions of its own.
+        let each = |after: u64, input: &dyn Fn(usize) -> Vec<u8>| -> Vec<SignedTx> {
+            s.iter().enumerate().map(|(i, sender)| sender.eip1559(chain, after, input(i).into())).collect()
+        };
+        let out = match case {
+            "header-lie" | "transfer" | "header-undecodable" => {
+                let mut p = prepared(each(0, &|i| {
+                    L2System::transferCall { token: tokens[i % 4], to: fresh("to", i), amount: U256::from(1u8) }
+                        .abi_encode()
+                }));
+                p.lie_last_block = case == "header-lie";
+                if case == "header-undecodable" {
+                    p.corrupt = Some(Corruption::TrailingByte);
+                }
+                p
+            }
+            "chunk-oversized" => Prepared { corrupt: Some(Corruption::OversizedChunk), ..prepared(Vec::new()) },
+            "chunk-undecodable" | "chunk-inadmissible" => {
+                let txs: Vec<SignedTx> = (0..ITEMS).map(|i| widest(&self.padder, i as u8)).collect();
+                let alone = codec::encode(
+                    &Batch {
+                        blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: 0, txs: vec![txs[0].clone()] }],
+                    },
+                    &CHAIN,
+                )?;
+                let len = codec::decode_header(&alone, &CHAIN)?.chunks[0].bytes.len();
+                let mut p = prepared(txs);
+                if case == "chunk-undecodable" {
+                    p.corrupt = Some(Corruption::LastHead { len });
+                }
+                p
+            }
+            "swap" | "add-liquidity" | "remove-liquidity" => {
+                let pairs = pools(&mut pre, true)?;
+                prepared(each(3, &|i| {
+                    let [a, b] = pairs[i];
+                    match case {
+                        "swap" => L2System::swapCall {
+                            tokenIn: a,
+                            tokenOut: b,
+                            amountIn: units(1),
+                            minAmountOut: U256::from(1u8),
+                        }
+                        .abi_encode(),
+                        "add-liquidity" => L2System::addLiquidityCall {
+                            tokenA: a,
+                            tokenB: b,
+                            amountADesired: units(10),
+                            amountBDesired: units(20),
+                            minLiquidity: U256::from(1u8),
+                        }
+                        .abi_encode(),
+                        _ => L2System::removeLiquidityCall {
+                            tokenA: a,
+                            tokenB: b,
+                            liquidity: units(100),
+                            minAmountA: U256::from(1u8),
+                            minAmountB: U256::from(1u8),
+                        }
+                        .abi_encode(),
+                    }
+                }))
+            }
+            "create-pool" | "forced-create-pool" => {
+                let pairs = pools(&mut pre, false)?;
+                let txs = each(2, &|i| {
+                    let [a, b] = pairs[i];
+                    L2System::createPoolCall { tokenA: a, tokenB: b, amountA: units(1_000), amountB: units(3_000) }
+                        .abi_encode()
+                });
+                if case == "create-pool" {
+                    prepared(txs)
+                } else {
+                    Prepared { forced: txs.iter().map(|t| Bytes::from(t.encoded())).collect(), ..prepared(Vec::new()) }
+                }
+            }
+            "forced-unreadable" => Prepared {
+                // The longest entry the bridge queues: 1,536 bytes that are no transaction.
+                forced: (0..ITEMS).map(|i| Bytes::from(vec![0xf0 | (i as u8 & 0x0f); 1_536])).collect(),
+                ..prepared(Vec::new())
+            },
+            "deposits" => Prepared { deposits: true, ..prepared(Vec::new()) },
+            "create-token" => prepared(
+                s.iter()
+                    .enumerate()
+                    .map(|(i, sender)| create_token(sender, 0, own_tokens(sender, i)[0].0, symbol31(i, 0)))
+                    .collect(),
+            ),
+            "create-token-long-symbol" => {
+                prepared(s.iter().enumerate().map(|(i, sender)| long_symbol_token(sender, i)).collect())
+            }
+            "withdraw" => {
+                // Each sender holds a bridged token of its own (deposits in the setup).
+                let entries: Vec<QueueEntry> = s
+                    .iter()
+                    .enumerate()
+                    .map(|(i, sender)| QueueEntry {
+                        index: i as u64,
+                        from: DEV_ACCOUNTS[3].address,
+                        l1_block: 1,
+                        item: queue::QueueItem::Deposit {
+                            to: sender.address(),
+                            l1_token: fresh("l1 token", i),
+                            amount: units(100),
+                            meta: U256::from_be_bytes(B256::right_padding_from(b"BRIDGED").0) | U256::from(18u8),
+                        },
+                    })
+                    .collect();
+                setup(&mut pre, &entries, &[])?;
+                prepared(each(0, &|i| {
+                    L2System::withdrawCall {
+                        l2Token: keys::bridged_token(&fresh("l1 token", i)),
+                        l1Recipient: fresh("l1 recipient", i),
+                        amount: units(1),
+                    }
+                    .abi_encode()
+                }))
+            }
+            "token-transfer-from" | "token-approve" => {
+                let on = |i: usize| tokens[i % 4];
+                if case == "token-transfer-from" {
+                    let approve: Vec<SignedTx> = self
+                        .owners
+                        .iter()
+                        .enumerate()
+                        .map(|(i, owner)| {
+                            let call = TokenCall::Approve { spender: s[i].address(), amount: units(1_000) };
+                            owner.eip1559_to(chain, 0, on(i), call.encode().into())
+                        })
+                        .collect();
+                    setup(&mut pre, &[], &approve)?;
+                }
+                prepared(
+                    s.iter()
+                        .enumerate()
+                        .map(|(i, sender)| {
+                            let call = if case == "token-approve" {
+                                TokenCall::Approve { spender: fresh("spender", i), amount: units(5) }
+                            } else {
+                                TokenCall::TransferFrom {
+                                    from: self.owners[i].address(),
+                                    to: fresh("to", i),
+                                    amount: U256::from(3u8),
+                                }
+                            };
+                            sender.eip1559_to(chain, 0, on(i), call.encode().into())
+                        })
+                        .collect(),
+                )
+            }
+            other => bail!("unknown case {other}"),
+        };
+        Ok((pre, out))
+    }
+
+    /// Puts the case's queue entries on the L1 `bridge` and returns them as the bridge's
+    /// events describe them.
+    async fn queue(&self, prepared: &Prepared, bridge: Address) -> Result<Vec<QueueEntry>> {
+        let mut entries = Vec::new();
+        let mut collect = |receipt: TransactionReceipt| {
+            entries.extend(receipt.inner.logs().iter().filter_map(|l| queue::entry_of_log(&l.inner.data)));
+        };
+        if prepared.deposits {
+            // A first deposit of sixteen L1 tokens: each registers its bridged token.
+            for i in 0..ITEMS {
+                let symbol = format!("T{i:02}{}", "Y".repeat(28));
+                let token = l1::deploy_test_token(&self.user, &format!("Token {i}"), &symbol, 18).await?;
+                call(&self.user, token, TestToken::mintCall { to: self.user_address, amount: units(10) }.abi_encode())
+                    .await?;
+                call(&self.user, token, TestToken::approveCall { spender: bridge, amount: units(10) }.abi_encode())
+                    .await?;
+                let deposit =
+                    L1Bridge::depositERC20Call { l1Token: token, to: fresh("depositee", i), amount: units(1) };
+                collect(call(&self.user, bridge, deposit.abi_encode()).await?);
+            }
+        }
+        for raw in &prepared.forced {
+            collect(call(&self.user, bridge, L1Bridge::forceTransactionCall { raw: raw.clone() }.abi_encode()).await?);
+        }
+        Ok(entries)
+    }
+
+    /// Signs `n` padding token calls (`transferFrom` of USDC, two registry addresses each: the
+    /// header grows fastest) between `addresses` fresh addresses in turn.
+    fn padding(&self, n: usize, addresses: usize) -> Vec<SignedTx> {
+        let address = |k: usize| fresh("pad", k % addresses.max(1));
+        (0..n)
+            .map(|j| {
+                let call =
+                    TokenCall::TransferFrom { from: address(2 * j), to: address(2 * j + 1), amount: U256::from(1u8) };
+                self.padder.eip1559_to(CHAIN.chain_id, j as u64, USDC, call.encode().into())
+            })
+            .collect()
+    }
+
+    /// The batch around the chunk at fault: block 1 is that chunk, blocks 2 to 256 hold padding
+    /// token calls between fresh addresses until the registry holds 2,048 of them, and as many
+    /// as fit 120,000 bytes.
+    fn padded(&self, queue_count: u64, txs: &[SignedTx], max_bytes: usize) -> Result<(Batch, Vec<u8>)> {
+        let block = |number: u64, queue_count: u64, txs: Vec<SignedTx>| BatchBlock {
+            number,
+            timestamp: number * TIMESTAMP_STEP,
+            queue_count,
+            txs,
+        };
+        let target = block(1, queue_count, txs.to_vec());
+        let alone = codec::encode(&Batch { blocks: vec![target.clone()] }, &CHAIN)?;
+        let mut registry = codec::decode_header(&alone, &CHAIN)?.registry;
+        let usdc = !registry.contains(&USDC);
+        registry.dedup();
+        let recipients = MAX_REGISTRY as usize - registry.len() - usize::from(usdc);
+        let per_block = ITEMS;
+        let room = (MAX_BATCH_BLOCKS as usize - 1) * per_block;
+        let all = self.padding(room, recipients);
+        let build = |n: usize| -> Result<Option<(Batch, Vec<u8>)>> {
+            // Round robin over blocks 2 to 256 (empty ones too: the widest block table), so
+            // that every block holding a transaction is a chunk of its own: up to 256 chunks.
+            let padding_blocks = MAX_BATCH_BLOCKS as usize - 1;
+            let mut blocks = vec![target.clone()];
+            for b in 0..padding_blocks {
+                let txs = all[..n].iter().skip(b).step_by(padding_blocks).cloned().collect();
+                blocks.push(block(2 + b as u64, 0, txs));
+            }
+            let batch = Batch { blocks };
+            match codec::encode(&batch, &CHAIN) {
+                Ok(data) if data.len() <= max_bytes => Ok(Some((batch, data))),
+                Ok(_) | Err(CodecError::TooLarge(_)) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        };
+        // The most padding that fits.
+        let (mut low, mut high) = (0, room);
+        let mut best = build(0)?.context("the chunk at fault alone does not fit a batch")?;
+        while low < high {
+            let mid = low + (high - low).div_ceil(2);
+            match build(mid)? {
+                Some(found) => {
+                    best = found;
+                    low = mid;
+                }
+                None => high = mid - 1,
+            }
+        }
+        Ok(best)
+    }
+
+    async fn run_case(&self, case: &str, ground_bits: u32) -> Result<BoundsRow> {
+        let (pre, prepared) = match case {
+            "create-pool-ground" => self.ground(ground_bits).await?,
+            _ => self.prepare(&self.base, case)?,
+        };
+        let pre_root = pre.state_root();
+        // The inbox's genesis is the state before the batch.
+        let deployment = self.deploy(pre_root).await?;
+        let entries = self.queue(&prepared, deployment.bridge).await?;
+        // Room for the byte a trailing-byte case adds.
+        let room = MAX_BATCH_BYTES - usize::from(matches!(prepared.corrupt, Some(Corruption::TrailingByte)));
+        let (batch, mut data) = self.padded(entries.len() as u64, &prepared.txs, room)?;
+        let header = codec::decode_header(&data, &CHAIN)?;
+        if let Some(corrupt) = prepared.corrupt {
+            corrupt.apply(&mut data, &header);
+        }
+        let (chunk_count, header_bytes) = match prepared.corrupt {
+            Some(Corruption::OversizedChunk) => (1, 6),
+            _ => (header.chunks.len(), header.chunks.first().map_or(data.len(), |c| c.bytes.start)),
+        };
+        // Chunk 0's honest root (the chunk at fault), then any roots for the others.
+        let recovered: Vec<RecoveredTx> =
+            prepared.txs.iter().filter_map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).ok()).collect();
+        let mut after = pre.clone();
+        let env = BlockEnvInput { number: 1, timestamp: TIMESTAMP_STEP };
+        let honest = after.execute_block_with_queue(env, &entries, &recovered).chunk_roots.first().copied();
+        let mut chunk_roots: Vec<B256> = (0..chunk_count).map(|c| keccak256(format!("padding root {c}"))).collect();
+        let honest = honest.unwrap_or(pre_root);
+        chunk_roots[0] = if prepared.lie_last_block { honest } else { keccak256(honest) };
+        let last = match prepared.corrupt {
+            Some(Corruption::OversizedChunk) => 1,
+            _ => batch.blocks.last().map_or(1, |b| b.number) + u64::from(prepared.lie_last_block),
+        };
+        let queue_end = entries.len() as u64;
+        let post = BatchInbox::postBatchCall {
+            index: U256::ZERO,
+            prevStateRoot: pre_root,
+            lastBlock: last,
+            queueEnd: queue_end,
+            queueAccumulator: queue::accumulate_all(B256::ZERO, &entries),
+            data: data.clone().into(),
+            chunkRoots: chunk_roots.clone(),
+        };
+        let inbox = deployment.batch_inbox;
+        l1::stake(&self.batcher, inbox, deployment.stake).await?;
+        let request = TransactionRequest::default().with_to(inbox).with_input(post.abi_encode());
+        let posted = send(&self.batcher, request).await.context("posting the batch")?;
+        let posted_batch = PostedBatch {
+            index: 0,
+            l1_block: posted.block_number.unwrap_or_default(),
+            l1_tx_hash: posted.transaction_hash,
+            data_hash: codec::data_commitment(&data),
+            data: data.clone().into(),
+            blob_hashes: Vec::new(),
+            prev_state_root: pre_root,
+            state_root: *chunk_roots.last().unwrap_or(&pre_root),
+            chunk_roots,
+            last_block: last,
+            queue_end,
+            queue: entries,
+            queue_acc: B256::ZERO,
+        };
+        let proof = tokio::task::spawn_blocking(move || prove::build(&pre, Position::GENESIS, &posted_batch)).await??;
+        let (keys, witness_bytes) = match &proof {
+            FraudProof::Chunk { keys, witness, .. } => (keys.len(), witness.len()),
+            FraudProof::Header { .. } | FraudProof::Blob { .. } => (0, 0),
+        };
+        let calldata = proof.calldata();
+        let commitment = prove::commitment(self.prover_address, &calldata);
+        call(&self.prover, inbox, BatchInbox::commitProofCall { commitment }.abi_encode()).await?;
+        let request = TransactionRequest::default().with_to(inbox).with_input(calldata.clone());
+        let gas = self
+            .prover
+            .estimate_gas(request.clone())
+            .block(BlockNumberOrTag::Pending.into())
+            .await
+            .with_context(|| format!("estimating the proof ({})", proof.reason()))?;
+        let limit = (gas + gas / 5).min(EIP7825_TX_GAS_CAP).max(gas);
+        let proven = send(&self.prover, request.with_gas_limit(limit)).await?;
+        let fault = proven
+            .inner
+            .logs()
+            .iter()
+            .find_map(|l| BatchInbox::FraudProven::decode_log_data(&l.inner.data).ok())
+            .map(|e| fault_name(e.fault))
+            .context("no FraudProven event")?;
+        Ok(BoundsRow {
+            case: if case == "create-pool-ground" { format!("{case} (2^{ground_bits})") } else { case.to_owned() },
+            fault: fault.to_owned(),
+            data_bytes: data.len(),
+            header_bytes,
+            chunks: chunk_count,
+            keys,
+            witness_bytes,
+            calldata_bytes: calldata.len(),
+            proof_gas: proven.gas_used,
+        })
+    }
+}
+
+fn fault_name(fault: u8) -> &'static str {
+    match fault {
+        0 => "UndecodableHeader",
+        1 => "WrongFirstBlock",
+        2 => "WrongLastBlock",
+        3 => "WrongChunkCount",
+        4 => "UndecodableChunk",
+        5 => "InadmissibleTx",
+        6 => "WrongNonce",
+        7 => "WrongChunkRoot",
+        8 => "WrongQueueCount",
+        _ => "unknown",
+    }
+}
+
+impl BoundsBench {
+    /// Runs every case (or those asked for) on one anvil that enforces EIP-7825.
+    pub async fn run(&self) -> Result<BoundsReport> {
+        let anvil = Anvil::spawn(&AnvilConfig {
+            port: free_port()?,
+            block_time: None,
+            gas_limit: Some(60_000_000),
+            state_file: None,
+            log_file: None,
+        })
+        .await?;
+        let world = World::new(&anvil, self.leaves).await?;
+        let mut rows = Vec::new();
+        for case in CASES {
+            if !self.cases.is_empty() && !self.cases.iter().any(|c| case.contains(c.as_str())) {
+                continue;
+            }
+            rows.push(world.run_case(case, self.ground_bits).await.with_context(|| format!("case {case}"))?);
+        }
+        anvil.stop().await?;
+        Ok(BoundsReport { state_leaves: world.base.tree().len(), bound: PROOF_GAS_BOUND, rows })
+    }
+}
+
+/// The arguments of `rollup bench proof-bounds`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Leaves of the L2 state besides the genesis (random keys): the witness grows with the
+    /// tree's depth.
+    #[arg(long, default_value_t = 1_000_000)]
+    leaves: usize,
+    /// Only the cases whose names contain one of these (comma-separated; all by default).
+    #[arg(long, value_delimiter = ',')]
+    cases: Vec<String>,
+    /// The `create-pool-ground` case: a leaf beside every key the chunk touches for each
+    /// number of shared leading bits below this (a batcher grinding about 2^bits hashes per
+    /// key).
+    #[arg(long, default_value_t = 40)]
+    ground_bits: u32,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Args {
+    /// Runs the bench and prints its report.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let args = self;
+        let bench =
+            crate::bounds::BoundsBench { leaves: args.leaves, cases: args.cases, ground_bits: args.ground_bits };
+        let report = bench.run().await?;
+        crate::report::print(&report, args.json)?;
+        let over = report.over_bound();
+        anyhow::ensure!(over.is_empty(), "{} proof(s) at or over the bound: {over:?}", over.len());
+        Ok(())
+    }
+}

@@ -1,0 +1,276 @@
+//! `rollup bench store`: the chain store's write path alone, per transaction: admission's
+//! group commits ([`Store::insert_pending`]) and the block commits that include what was
+//! admitted ([`Store::commit_block`]), on a fresh SQLite file (the devnet's) or a fresh
+//! PostgreSQL database. The rows look like the whole path's transfers: a 114-byte raw
+//! transaction, 4,000 senders, two logs per receipt (the ledger's `Transfer` and the token's
+//! ERC-20 `Transfer`), a chunk root per 64 transactions.
+//!
+//! SQLite runs on one writer thread inside this process, so the process's CPU time is the
+//! database's; on PostgreSQL the server does the work in its own processes and only the wall
+//! time says what a commit costs.
+
+use alloy_primitives::{Address, B256, Bytes, keccak256};
+use anyhow::{Context, Result, ensure};
+use rollup_chain_store::{BlockWrite, IncludedTx, PendingRow, Store, StoredBlock, StoredLog};
+use rollup_db::testing::PostgresTestDb;
+use rollup_types::{BlockHeader, TxStatus};
+use serde::Serialize;
+use std::{fmt, time::Instant};
+
+/// Bytes of each raw transaction (an EIP-1559 transfer through the system contract).
+const RAW_BYTES: usize = 114;
+/// Distinct senders.
+const SENDERS: usize = 4_000;
+/// Transactions per chunk (the devnet's).
+const CHUNK_TXS: usize = 64;
+
+/// What to measure.
+#[derive(Clone, Debug)]
+pub struct StoreBench {
+    /// Transactions admitted, then included.
+    pub txs: usize,
+    /// Transactions per admission group commit.
+    pub group: usize,
+    /// Transactions per block.
+    pub block_size: usize,
+    /// PostgreSQL server to create a fresh database on, instead of a SQLite file.
+    pub postgres: bool,
+    /// Runs, each on a fresh database; the fastest of each phase is reported.
+    pub runs: usize,
+}
+
+/// One phase of one run.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PhaseCost {
+    /// Wall-clock microseconds per transaction.
+    pub wall_us: f64,
+    /// This process's CPU microseconds per transaction (SQLite: the database's work).
+    pub cpu_us: f64,
+    /// Bytes this process passed to write calls per transaction (SQLite's WAL and
+    /// checkpoints; 0 on PostgreSQL, whose server writes).
+    pub written_bytes: f64,
+}
+
+/// What the runs measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct StoreReport {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Transactions per run.
+    pub txs: usize,
+    /// Transactions per admission group commit.
+    pub group: usize,
+    /// Transactions per block.
+    pub block_size: usize,
+    /// Admission (`insert_pending`), every run in order.
+    pub admission: Vec<PhaseCost>,
+    /// Inclusion (`commit_block`), every run in order.
+    pub inclusion: Vec<PhaseCost>,
+}
+
+impl StoreReport {
+    fn fastest(phase: &[PhaseCost]) -> PhaseCost {
+        phase.iter().copied().min_by(|a, b| a.wall_us.total_cmp(&b.wall_us)).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for StoreReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "chain store on {}: {} transactions, admitted in group commits of {}, included in blocks of {}",
+            self.backend, self.txs, self.group, self.block_size
+        )?;
+        for (name, phase) in [("admission", &self.admission), ("inclusion", &self.inclusion)] {
+            let runs: Vec<String> = phase.iter().map(|p| format!("{:.2}", p.wall_us)).collect();
+            let best = Self::fastest(phase);
+            writeln!(
+                f,
+                "  {name:<10} {:>6.2} us/tx wall, {:>6.2} us/tx CPU, {:>6.0} bytes/tx written (fastest of runs: {} us/tx)",
+                best.wall_us,
+                best.cpu_us,
+                best.written_bytes,
+                runs.join(" / ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The process's CPU seconds and the bytes it has passed to write calls so far.
+fn counters() -> (f64, f64) {
+    let written = std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| io.lines().find_map(|l| l.strip_prefix("wchar:").and_then(|v| v.trim().parse::<f64>().ok())))
+        .unwrap_or(0.0);
+    (crate::load::process_cpu_secs(), written)
+}
+
+/// Times `work` over `txs` transactions.
+async fn measure<F: std::future::Future<Output = Result<()>>>(txs: usize, work: F) -> Result<PhaseCost> {
+    let (cpu, written) = counters();
+    let started = Instant::now();
+    work.await?;
+    let wall = started.elapsed().as_secs_f64();
+    let (cpu_after, written_after) = counters();
+    let per_tx = |v: f64| v / txs as f64;
+    Ok(PhaseCost {
+        wall_us: per_tx(wall * 1e6),
+        cpu_us: per_tx((cpu_after - cpu) * 1e6),
+        written_bytes: per_tx(written_after - written),
+    })
+}
+
+/// The `i`-th admitted transaction.
+fn pending_row(i: usize) -> PendingRow {
+    let seed = keccak256((i as u64).to_be_bytes());
+    let raw: Vec<u8> = seed.iter().cycle().take(RAW_BYTES).copied().collect();
+    PendingRow {
+        hash: keccak256(&raw),
+        raw: Bytes::from(raw),
+        sender: Address::from_word(keccak256(((i % SENDERS) as u64).to_le_bytes())),
+        nonce: (i / SENDERS) as u64,
+        seq: i as u64,
+        received_at: 1_700_000_000_000 + i as u64 / 10,
+    }
+}
+
+/// A transfer's receipt for `row`: the ledger's event at the system contract and the token's.
+fn included(row: &PendingRow) -> IncludedTx {
+    let to = B256::from(keccak256(row.hash));
+    let amount = Bytes::from(B256::with_last_byte(1).to_vec());
+    let from = B256::left_padding_from(row.sender.as_slice());
+    IncludedTx {
+        hash: row.hash,
+        raw: row.raw.clone(),
+        outcome: TxStatus::Success,
+        gas_used: 48_000,
+        output: Bytes::from(B256::with_last_byte(1).to_vec()),
+        logs: vec![
+            StoredLog {
+                address: rollup_types::SYSTEM_CONTRACT,
+                topics: vec![B256::repeat_byte(0xdd), B256::repeat_byte(0x01), from, to],
+                data: amount.clone(),
+            },
+            StoredLog {
+                address: Address::repeat_byte(0x01),
+                topics: vec![B256::repeat_byte(0xdd), from, to],
+                data: amount,
+            },
+        ],
+    }
+}
+
+impl StoreBench {
+    /// Runs every pass and reports them.
+    pub async fn run(&self) -> Result<StoreReport> {
+        ensure!(
+            self.txs > 0 && self.group > 0 && self.block_size > 0,
+            "--txs, --group and --block-size must be positive"
+        );
+        let rows: Vec<PendingRow> = (0..self.txs).map(pending_row).collect();
+        let mut admission = Vec::new();
+        let mut inclusion = Vec::new();
+        for _ in 0..self.runs.max(1) {
+            let (a, i) = if self.postgres {
+                let db = PostgresTestDb::create("bench_store")
+                    .await
+                    .context("no PostgreSQL answers (ROLLUP_TEST_POSTGRES_URL or 127.0.0.1:5432)")?;
+                let costs = self.pass(db.url(), &rows).await;
+                db.drop_database().await?;
+                costs?
+            } else {
+                let dir = tempfile::tempdir()?;
+                self.pass(&format!("sqlite://{}", dir.path().join("chain.sqlite").display()), &rows).await?
+            };
+            admission.push(a);
+            inclusion.push(i);
+        }
+        Ok(StoreReport {
+            backend: if self.postgres { "postgres" } else { "sqlite" },
+            txs: self.txs,
+            group: self.group,
+            block_size: self.block_size,
+            admission,
+            inclusion,
+        })
+    }
+
+    /// One pass on the fresh database at `url`.
+    async fn pass(&self, url: &str, rows: &[PendingRow]) -> Result<(PhaseCost, PhaseCost)> {
+        let store = Store::open(url).await?;
+        let admission = measure(rows.len(), async {
+            for group in rows.chunks(self.group) {
+                store.insert_pending(group).await?;
+            }
+            Ok(())
+        })
+        .await?;
+        // Receipts are built before the clock starts: the sequencer has them from execution.
+        let blocks: Vec<(StoredBlock, Vec<IncludedTx>)> = rows
+            .chunks(self.block_size)
+            .enumerate()
+            .map(|(number, txs)| {
+                let header =
+                    BlockHeader { number: number as u64 + 1, timestamp: number as u64, ..BlockHeader::default() };
+                let block = StoredBlock {
+                    hash: header.hash(),
+                    header,
+                    chunk_roots: vec![B256::repeat_byte(7); txs.len().div_ceil(CHUNK_TXS)],
+                    tx_count: txs.len() as u64,
+                    batch_bytes: 0,
+                };
+                (block, txs.iter().map(included).collect())
+            })
+            .collect();
+        let inclusion = measure(rows.len(), async {
+            for (block, txs) in &blocks {
+                store.commit_block(&BlockWrite::new(block, txs, &[])).await?;
+            }
+            Ok(())
+        })
+        .await?;
+        store.close().await;
+        Ok((admission, inclusion))
+    }
+}
+
+/// The arguments of `rollup bench store`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Transactions admitted, then included.
+    #[arg(long, default_value_t = 200_000)]
+    txs: usize,
+    /// Transactions per admission group commit.
+    #[arg(long, default_value_t = 500)]
+    group: usize,
+    /// Transactions per block.
+    #[arg(long = "block-size", default_value_t = 1_300)]
+    block_size: usize,
+    /// Use a fresh database on the PostgreSQL server of the tests (ROLLUP_TEST_POSTGRES_URL,
+    /// else 127.0.0.1:5432) instead of a SQLite file.
+    #[arg(long)]
+    postgres: bool,
+    /// Runs, each on a fresh database.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Args {
+    /// Runs the bench and prints its report.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let args = self;
+        let bench = crate::store::StoreBench {
+            txs: args.txs,
+            group: args.group,
+            block_size: args.block_size,
+            postgres: args.postgres,
+            runs: args.runs,
+        };
+        let report = bench.run().await?;
+        crate::report::print(&report, args.json)
+    }
+}

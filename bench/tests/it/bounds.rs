@@ -1,0 +1,95 @@
+#![allow(clippy::print_stderr)]
+//! The proof bound (docs/fraud-proofs.md §7), held at its worst: for every kind of fault, the
+//! batch that makes the honest challenger's proof as expensive as the inbox's and the codec's
+//! bounds allow, over a state of a million leaves, posted on an anvil that enforces EIP-7825,
+//! and proven there under 12,000,000 gas. The same cases as `rollup bench proof-bounds`, whose
+//! figures BENCHMARKS.md records.
+
+use rollup_bench::bounds::{BoundsBench, PROOF_GAS_BOUND};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
+    let bench = BoundsBench { leaves: 1_000_000, cases: Vec::new(), ground_bits: 40 };
+    let report = bench.run().await.expect("every case posts and proves");
+    // The figures, for whoever runs it with --nocapture.
+    eprintln!("{report}");
+    assert_eq!(report.bound, PROOF_GAS_BOUND);
+    assert!(report.state_leaves >= 1_000_000, "{} leaves", report.state_leaves);
+    let over = report.over_bound();
+    assert!(over.is_empty(), "proofs at or over {PROOF_GAS_BOUND} gas: {over:?}");
+    // Each case was proven as the fault it was built to show, at the bounds.
+    let fault = |case: &str| report.rows.iter().find(|r| r.case.starts_with(case)).map(|r| r.fault.as_str());
+    assert_eq!(fault("header-lie"), Some("WrongLastBlock"));
+    assert_eq!(fault("header-undecodable"), Some("UndecodableHeader"));
+    assert_eq!(fault("chunk-oversized"), Some("UndecodableHeader"));
+    assert_eq!(fault("chunk-undecodable"), Some("UndecodableChunk"));
+    assert_eq!(fault("chunk-inadmissible"), Some("InadmissibleTx"));
+    for row in report.rows.iter().filter(|r| r.case != "chunk-oversized") {
+        assert!(row.data_bytes > 119_900 && row.data_bytes <= 120_000, "{row:?}");
+        assert_eq!(row.chunks, 256, "{row:?}");
+        if !row.case.starts_with("header") && !row.case.starts_with("chunk-") {
+            assert_eq!(row.fault, "WrongChunkRoot", "{row:?}");
+        }
+    }
+}
+
+/// Issue 38's first attack as posted: a megabyte of data, whose proof needed 33.7 M gas, is
+/// refused at posting, on an L1 that enforces EIP-7825, before any proof is needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_larger_than_a_proof_can_carry_is_refused() {
+    use alloy::{network::TransactionBuilder, providers::Provider, rpc::types::TransactionRequest};
+    use alloy_primitives::{B256, U256};
+    use alloy_sol_types::SolCall;
+    use rollup_batcher::{InboxParams, l1};
+    use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
+    use rollup_types::{bindings::BatchInbox, genesis::DEV_ACCOUNTS};
+
+    let config = AnvilConfig {
+        port: free_port().expect("port"),
+        block_time: None,
+        gas_limit: Some(60_000_000),
+        state_file: None,
+        log_file: None,
+    };
+    let anvil = Anvil::spawn(&config).await.expect("anvil");
+    let url: url::Url = anvil.url().parse().expect("url");
+    let params = InboxParams {
+        batcher: DEV_ACCOUNTS[1].address,
+        challenge_window: 3_600,
+        stake: U256::from(1_000u64),
+        genesis_state_root: B256::repeat_byte(0x11),
+        chunk_size: 8,
+        l2_chain_id: 42_069,
+        inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
+    };
+    let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
+    let (batcher, _, _) = l1::signing_provider(&url, &DEV_ACCOUNTS[1].private_key).expect("batcher");
+    l1::stake(&batcher, deployment.batch_inbox, params.stake).await.expect("stake");
+    let post = |bytes: usize| {
+        let call = BatchInbox::postBatchCall {
+            index: U256::ZERO,
+            prevStateRoot: params.genesis_state_root,
+            lastBlock: 1,
+            queueEnd: 0,
+            queueAccumulator: B256::ZERO,
+            data: vec![0u8; bytes].into(),
+            chunkRoots: vec![B256::repeat_byte(0x66)],
+        };
+        TransactionRequest::default()
+            .with_to(deployment.batch_inbox)
+            .with_input(call.abi_encode())
+            .with_gas_limit(16_000_000)
+    };
+    let refused = batcher.call(post(1_000_000)).await.expect_err("a megabyte is refused");
+    let error = refused
+        .as_error_resp()
+        .and_then(|e| e.as_decoded_interface_error::<BatchInbox::BatchInboxErrors>())
+        .expect("a decoded inbox error");
+    assert!(
+        matches!(&error, BatchInbox::BatchInboxErrors::DataTooLarge(e) if e.length == U256::from(1_000_000u64) && e.max == U256::from(120_000u64)),
+        "{error:?}"
+    );
+    // At the bound the same post is taken.
+    batcher.call(post(120_000)).await.expect("120,000 bytes are taken");
+    anvil.stop().await.expect("stop");
+}

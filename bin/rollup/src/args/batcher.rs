@@ -1,0 +1,156 @@
+//! `rollup batcher`: posts the sequencer's blocks to the L1, and the posting flags it shares
+//! with the devnet.
+
+use super::{ChainArgs, L1Args, cancel_on_signal};
+use alloy_primitives::B256;
+use anyhow::Result;
+use clap::Args;
+use rollup_batcher::{Batcher, BatcherConfig, DaMode, QueueReaderConfig, TxManagerConfig, fault::Fault};
+use std::{net::SocketAddr, time::Duration};
+
+/// Runs the batcher, posting the sequencer's blocks to L1.
+#[derive(Debug, Args)]
+pub(crate) struct BatcherArgs {
+    /// The sequencer's chain database URL (the batcher reads sealed blocks from it).
+    #[arg(long = "db.url", alias = "db-url", env = "ROLLUP_DB_URL", default_value = "sqlite://sequencer.sqlite")]
+    db_url: String,
+    #[command(flatten)]
+    l1: L1Args,
+    /// Private key of the authorised batcher account.
+    #[arg(long = "batcher.key", alias = "key", env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
+    key: B256,
+    #[command(flatten)]
+    posting: PostingArgs,
+    /// Seconds a post may wait unmined before it is signed again with higher fees.
+    #[arg(
+        long = "batcher.resubmit-after-secs",
+        alias = "resubmit-after-secs",
+        env = "ROLLUP_BATCHER_RESUBMIT_AFTER_SECS",
+        default_value_t = 60
+    )]
+    resubmit_after_secs: u64,
+    /// Fee increase of each re-signing, percent (at least 10).
+    #[arg(
+        long = "batcher.fee-bump-percent",
+        alias = "fee-bump-percent",
+        env = "ROLLUP_BATCHER_FEE_BUMP_PERCENT",
+        default_value_t = 25
+    )]
+    fee_bump_percent: u64,
+    /// Highest fee cap the batcher signs, in gwei.
+    #[arg(
+        long = "batcher.max-fee-gwei",
+        alias = "max-fee-gwei",
+        env = "ROLLUP_BATCHER_MAX_FEE_GWEI",
+        default_value_t = 1_000
+    )]
+    max_fee_gwei: u64,
+    /// L1 blocks on top of a post before it is no longer checked for reorgs.
+    #[arg(
+        long = "batcher.confirmations",
+        alias = "confirmations",
+        env = "ROLLUP_BATCHER_CONFIRMATIONS",
+        default_value_t = 6
+    )]
+    confirmations: u64,
+    /// Serve the batcher's status at `/status` and Prometheus metrics at `/metrics` here.
+    #[arg(long = "batcher.metrics-addr", alias = "metrics-addr", env = "ROLLUP_BATCHER_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// The first L1 block that can hold an entry of the bridge's queue (its deployment block):
+    /// where the queue reader starts.
+    #[arg(long = "queue.from-block", env = "ROLLUP_QUEUE_FROM_BLOCK", default_value_t = 0)]
+    queue_from_block: u64,
+    /// L1 blocks a queue entry must be under before the L2 includes it; keep it well below
+    /// the bridge's inclusion window.
+    #[arg(long = "queue.confirmations", env = "ROLLUP_QUEUE_CONFIRMATIONS", default_value_t = 2)]
+    queue_confirmations: u64,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+impl BatcherArgs {
+    /// Rounds a second apart: a standalone batcher posts what a second of blocks sealed.
+    const INTERVAL: Duration = Duration::from_secs(1);
+
+    pub(crate) fn into_config(self) -> Result<BatcherConfig> {
+        Ok(BatcherConfig {
+            l1_rpc: self.l1.rpc,
+            inbox: self.l1.inbox,
+            key: self.key,
+            chain: self.chain.config()?,
+            interval: self.posting.interval(Self::INTERVAL),
+            max_blocks: 1_000,
+            max_bytes: self.posting.max_post_bytes,
+            txmgr: TxManagerConfig {
+                resubmit_after: Duration::from_secs(self.resubmit_after_secs),
+                fee_bump_percent: self.fee_bump_percent,
+                max_fee_per_gas: u128::from(self.max_fee_gwei) * 1_000_000_000,
+                confirmations: self.confirmations,
+                max_in_flight: self.posting.max_in_flight(),
+            },
+            da: self.posting.da,
+            fault: self.posting.fault,
+            queue: QueueReaderConfig { from_block: self.queue_from_block, confirmations: self.queue_confirmations },
+        })
+    }
+
+    pub(crate) async fn run(self) -> Result<()> {
+        let cancel = cancel_on_signal();
+        let store = rollup_chain_store::Store::open(&self.db_url).await?;
+        let metrics_addr = self.metrics_addr;
+        let batcher = Batcher::new(self.into_config()?, store).await?;
+        if let Some(addr) = metrics_addr {
+            rollup_batcher::http::serve(addr, batcher.subscribe(), cancel.clone()).await?;
+        }
+        batcher.run(cancel).await?;
+        Ok(())
+    }
+}
+
+/// What goes into each post and where.
+#[derive(Debug, Args)]
+pub(crate) struct PostingArgs {
+    /// Milliseconds between batcher rounds (default: 1,000 for `rollup batcher`, 250 for the
+    /// devnet).
+    #[arg(
+        long = "batcher.interval-ms",
+        aliases = ["batch-interval-ms", "interval-ms"],
+        env = "ROLLUP_BATCH_INTERVAL_MS"
+    )]
+    interval_ms: Option<u64>,
+    /// Most batch data in one post, in bytes (less where the L1's gas limit binds first);
+    /// 120,000 keeps a post under the 128 KiB L1 mempools take for one transaction.
+    #[arg(
+        long = "batcher.max-post-bytes",
+        alias = "max-post-bytes",
+        env = "ROLLUP_MAX_POST_BYTES",
+        default_value_t = 120_000
+    )]
+    pub(crate) max_post_bytes: usize,
+    /// Most posts in flight at once (consecutive nonces of the batcher account).
+    #[arg(long = "batcher.max-in-flight", alias = "max-in-flight", env = "ROLLUP_MAX_IN_FLIGHT", default_value_t = 16)]
+    max_in_flight: usize,
+    /// Where batch data goes: `calldata` (fraud-provable), `blobs` (EIP-4844; not yet
+    /// provable: anyone may dispute a blob batch within its window, and it loses, see
+    /// docs/fraud-proofs.md §6.7), or `auto` (blobs when cheaper).
+    #[arg(long = "batcher.da", alias = "da", env = "ROLLUP_DA", default_value = "calldata")]
+    pub(crate) da: DaMode,
+    /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
+    /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
+    /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
+    /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header,
+    /// root-queue-chunk (a chunk holding bridge queue entries), skipped-queue (blocks that
+    /// censor the queue), state-root:0x<32 bytes> (this root as the batch's state root).
+    #[arg(long = "batcher.fault", alias = "fault", env = "ROLLUP_FAULT")]
+    pub(crate) fault: Option<Fault>,
+}
+
+impl PostingArgs {
+    pub(crate) fn interval(&self, default: Duration) -> Duration {
+        self.interval_ms.map_or(default, |ms| Duration::from_millis(ms.max(1)))
+    }
+
+    pub(crate) fn max_in_flight(&self) -> usize {
+        self.max_in_flight.max(1)
+    }
+}

@@ -1,0 +1,168 @@
+//! `rollup escape`: the escape hatch once the operator has stopped (docs/bridge.md §7).
+
+use super::{ChainArgs, L1Args, print_json};
+use alloy_primitives::{Address, B256, U256};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use rollup_devnet::escape::{EscapeConfig, FrozenState, freeze, refund_deposit};
+use rollup_types::{bindings::L1Bridge, genesis::GenesisSpec, keys};
+use serde_json::json;
+
+/// The escape hatch, when the operator stops (docs/bridge.md §7): freeze the inbox, then take
+/// out on L1 what the frozen state holds, proven from L1 data alone.
+#[derive(Debug, Subcommand)]
+pub(crate) enum EscapeCommand {
+    /// Freezes the inbox once an entry of the bridge's queue has waited two inclusion windows
+    /// (anyone may): the last resort when the operator has stopped.
+    Freeze(EscapeArgs),
+    /// Pays an account its balance of a bridged token in the frozen state, on L1.
+    Balance {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// The L1 asset (omit for ether).
+        #[arg(long = "token", default_value_t = Address::ZERO)]
+        token: Address,
+        /// The account (the same address on L1 and L2).
+        #[arg(long = "owner")]
+        owner: Address,
+    },
+    /// Pays an account its share of a pool in the frozen state, on L1: each side bridged from
+    /// L1 in its L1 asset, pro rata of the reserves (a side created on L2 has no L1 asset and
+    /// pays nothing). Name each side by its L1 asset (`--token-a`, the zero address for ether)
+    /// or by its L2 token address (`--l2-token-a`, for a token created on L2 or known by it).
+    Liquidity {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// One side of the pool, by the L1 asset it was bridged from (zero address: ether).
+        #[arg(long = "token-a", required_unless_present = "l2_token_a", conflicts_with = "l2_token_a")]
+        token_a: Option<Address>,
+        /// One side of the pool, by its L2 token address.
+        #[arg(long = "l2-token-a")]
+        l2_token_a: Option<Address>,
+        /// The other side, by its L1 asset.
+        #[arg(long = "token-b", required_unless_present = "l2_token_b", conflicts_with = "l2_token_b")]
+        token_b: Option<Address>,
+        /// The other side, by its L2 token address.
+        #[arg(long = "l2-token-b")]
+        l2_token_b: Option<Address>,
+        /// The account.
+        #[arg(long = "owner")]
+        owner: Address,
+    },
+    /// Pays a withdrawal written on L2 before the freeze, with a proof derived from L1 alone
+    /// (no L2 API needed): its leaf holds only the hash of its L1 asset, recipient and amount,
+    /// which are given here and checked against the frozen state before anything is sent.
+    Withdrawal {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// The L2 account that withdrew.
+        #[arg(long = "sender")]
+        sender: Address,
+        /// Its withdrawal's index (0 for its first).
+        #[arg(long = "index")]
+        index: u64,
+        /// The L1 asset withdrawn (omit for ether).
+        #[arg(long = "token", default_value_t = Address::ZERO)]
+        token: Address,
+        /// The L1 recipient it named (default: the sender).
+        #[arg(long = "recipient")]
+        recipient: Option<Address>,
+        /// The amount, in the asset's smallest unit.
+        #[arg(long = "amount")]
+        amount: U256,
+    },
+    /// Refunds a deposit the frozen state never consumed to the L1 account that made it.
+    Refund {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// The deposit's queue index.
+        #[arg(long = "index")]
+        index: u64,
+    },
+}
+
+/// Where the chain settles and how its state is derived for the escape hatch.
+#[derive(Debug, Args)]
+pub(crate) struct EscapeArgs {
+    #[command(flatten)]
+    l1: L1Args,
+    /// The L1 block the inbox was deployed in (where the derivation from L1 starts).
+    #[arg(long = "l1.from-block", alias = "from-block", env = "ROLLUP_FROM_BLOCK", default_value_t = 0)]
+    from_block: u64,
+    /// Database of the derivation (a challenger's; it resumes from its snapshots).
+    #[arg(long = "db.url", alias = "db-url", env = "ROLLUP_ESCAPE_DB_URL", default_value = "sqlite://escape.sqlite")]
+    db_url: String,
+    /// Private key of the L1 account that sends the transaction (anyone may: the payment goes
+    /// to the account the claim names).
+    #[arg(long = "key", env = "ROLLUP_KEY", hide_env_values = true)]
+    key: B256,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+impl EscapeArgs {
+    fn config(&self) -> Result<EscapeConfig> {
+        Ok(EscapeConfig {
+            l1: self.l1.rpc.clone(),
+            inbox: self.l1.inbox,
+            from_block: self.from_block,
+            chain: self.chain.config()?,
+            genesis: GenesisSpec::devnet(),
+            db_url: self.db_url.clone(),
+        })
+    }
+}
+
+impl EscapeCommand {
+    pub(crate) async fn run(self) -> Result<()> {
+        match self {
+            Self::Freeze(args) => {
+                let tx = freeze(&args.config()?, &args.key).await?;
+                print_json(&json!({ "frozen": true, "l1Tx": tx }))
+            }
+            Self::Balance { args, token, owner } => {
+                let config = args.config()?;
+                let frozen = FrozenState::derive(&config).await?;
+                let (amount, tx) = frozen.escape_balance(&config, &args.key, token, owner).await?;
+                print_json(&json!({ "owner": owner, "l1Token": token, "amount": amount.to_string(), "l1Tx": tx }))
+            }
+            Self::Liquidity { args, token_a, l2_token_a, token_b, l2_token_b, owner } => {
+                let side = |l1: Option<Address>, l2: Option<Address>| {
+                    l2.or_else(|| l1.map(|t| keys::bridged_token(&t)))
+                        .ok_or_else(|| anyhow::anyhow!("name each side of the pool by --token-… or --l2-token-…"))
+                };
+                let (a, b) = (side(token_a, l2_token_a)?, side(token_b, l2_token_b)?);
+                let config = args.config()?;
+                let frozen = FrozenState::derive(&config).await?;
+                let (amount_a, amount_b, tx) = frozen.escape_liquidity(&config, &args.key, a, b, owner).await?;
+                print_json(&json!({
+                    "owner": owner,
+                    "tokenA": a, "l1TokenA": frozen.origin(a), "amountA": amount_a.to_string(),
+                    "tokenB": b, "l1TokenB": frozen.origin(b), "amountB": amount_b.to_string(),
+                    "l1Tx": tx,
+                }))
+            }
+            Self::Withdrawal { args, sender, index, token, recipient, amount } => {
+                let config = args.config()?;
+                let frozen = FrozenState::derive(&config).await?;
+                let recipient = recipient.unwrap_or(sender);
+                let w = L1Bridge::Withdrawal {
+                    l2Sender: sender,
+                    index: U256::from(index),
+                    l1Token: token,
+                    recipient,
+                    amount,
+                };
+                let tx = frozen.escape_withdrawal(&config, &args.key, w).await?;
+                print_json(&json!({
+                    "sender": sender, "index": index, "l1Token": token, "recipient": recipient,
+                    "amount": amount.to_string(), "l1Tx": tx,
+                }))
+            }
+            Self::Refund { args, index } => {
+                let tx = refund_deposit(&args.config()?, &args.key, index).await?;
+                print_json(&json!({ "index": index, "l1Tx": tx }))
+            }
+        }
+    }
+}

@@ -1,0 +1,635 @@
+//! The bridge end to end against a real anvil (docs/bridge.md): deposits made on L1 are read
+//! from the bridge's events, credited at the start of an L2 block, posted with the queue
+//! position the inbox checks, and verified by the challenger from L1 data alone; the bridged
+//! tokens move, leave through `withdraw`, and are paid on L1 against a final batch.
+
+use super::{all_succeed, eventually, get, l1_view};
+use alloy::{
+    network::{EthereumWallet, TransactionBuilder},
+    providers::{Provider, ProviderBuilder},
+    rpc::types::{Filter, TransactionRequest},
+    signers::local::PrivateKeySigner,
+};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolCall;
+use alloy_sol_types::SolEvent;
+use rollup_batcher::fault::Fault;
+use rollup_devnet::{
+    Devnet, DevnetConfig,
+    bridge::{self, Endpoints},
+};
+use rollup_executor::{BlockEnvInput, CallRequest};
+use rollup_types::{
+    SYSTEM_CONTRACT,
+    bindings::{BatchInbox, L1Bridge, L2System, TestToken},
+    genesis::DEV_ACCOUNTS,
+    keys,
+    signer::Signer,
+};
+use rollup_types::{
+    genesis::USDC,
+    status::{ChallengerStatus, ProofState},
+};
+use std::time::Duration;
+
+/// A view of the L2 system contract on the sequencer's committed state.
+fn l2_view<C: SolCall>(devnet: &Devnet, call: C) -> C::Return {
+    let state = devnet.sequencer.node.committed_state();
+    let chain =
+        rollup_types::ChainConfig { chain_id: devnet.deployment.l2_chain_id, chunk_size: devnet.deployment.chunk_size };
+    let request = CallRequest { to: Some(SYSTEM_CONTRACT), input: call.abi_encode().into(), ..Default::default() };
+    let out = rollup_executor::call(&chain, &state, &request, BlockEnvInput { number: 1, timestamp: 1 }, None)
+        .expect("the call runs");
+    C::abi_decode_returns(&out.output).expect("the view's result")
+}
+
+/// A balance on the devnet's L2, read from the sequencer's committed state.
+fn l2_balance(devnet: &Devnet, token: Address, owner: Address) -> U256 {
+    l2_view(devnet, L2System::balanceOfCall { token, owner })
+}
+
+/// Waits for the challenger to have proven a fraud and the inbox to have rolled back, and
+/// returns its status with the inbox's `FraudProven` events.
+async fn proven_fraud(devnet: &Devnet) -> (ChallengerStatus, Vec<BatchInbox::FraudProven>) {
+    let mut challenger = devnet.challenger.clone();
+    let status = eventually(Duration::from_secs(60), "the fraud proven", || {
+        let status = challenger.borrow_and_update().clone();
+        async move {
+            (status.proofs.iter().any(|p| p.state == ProofState::Proven) && status.rollbacks >= 1).then_some(status)
+        }
+    })
+    .await;
+    let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    let filter = Filter::new()
+        .address(devnet.deployment.batch_inbox)
+        .event_signature(BatchInbox::FraudProven::SIGNATURE_HASH)
+        .from_block(0);
+    let logs = l1.get_logs(&filter).await.expect("logs");
+    let events = logs.iter().map(|l| BatchInbox::FraudProven::decode_log_data(&l.inner.data).expect("event")).collect();
+    (status, events)
+}
+
+/// Mines an anvil block every `period` (anvil here mines only when sent something; a
+/// finality window needs its clock to move).
+fn mine_every<P: Provider + Clone + 'static>(l1: &P, period: Duration) -> tokio::task::JoinHandle<()> {
+    let l1 = l1.clone();
+    tokio::spawn(async move {
+        loop {
+            let _: Result<serde_json::Value, _> = l1.raw_request("evm_mine".into(), serde_json::json!([])).await;
+            tokio::time::sleep(period).await;
+        }
+    })
+}
+
+/// Ether and a test-token deposit on L1 (`rollup deposit`'s code) reach the recipient on L2 as
+/// bridged tokens; the recipient moves and withdraws them; the batches consuming the deposits
+/// are posted with their queue position and verified by the challenger; once its batch is
+/// final the withdrawal is paid on L1 with the API's proof (`rollup finalize-withdrawal`'s
+/// code), once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposit_move_withdraw_and_finalize_on_l1() {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = DevnetConfig::test(dir.path().to_path_buf()).expect("config");
+    // Only the head's state is kept: eth_getProof at a batch's last block is answered from the
+    // node's batch state (docs/api.md §3.0f).
+    config.state_history = 0;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let token = d.test_token.expect("the devnet deploys a test token");
+    let depositor = PrivateKeySigner::from_bytes(&DEV_ACCOUNTS[6].private_key).expect("key");
+    let l1 = ProviderBuilder::new().wallet(EthereumWallet::from(depositor)).connect_http(devnet.l1_rpc.clone());
+    let alice = Signer::new(&DEV_ACCOUNTS[3].private_key).expect("key");
+    let send = |to: Address, input: Vec<u8>, value: U256| {
+        let l1 = l1.clone();
+        async move {
+            let request = TransactionRequest::default().with_to(to).with_input(input).with_value(value);
+            let receipt = l1.send_transaction(request).await.expect("sent").get_receipt().await.expect("receipt");
+            assert!(receipt.status(), "L1 call to {to} reverted");
+        }
+    };
+
+    // Entry 0: one ether. Entry 1: 500 TST (minted; `rollup deposit` approves and deposits).
+    let ends = Endpoints { l2: devnet.url(), l1: devnet.l1_rpc.clone(), bridge: None };
+    let key = DEV_ACCOUNTS[6].private_key;
+    let one_ether = U256::from(10u64).pow(U256::from(18));
+    let first = bridge::deposit(&ends, &key, alice.address(), one_ether, None).await.expect("ether deposit");
+    assert_eq!((first.queue_index, first.l2_token, first.amount), (0, keys::bridged_token(&Address::ZERO), one_ether));
+    let tst = U256::from(500u64) * one_ether;
+    let me = DEV_ACCOUNTS[6].address;
+    send(token, TestToken::mintCall { to: me, amount: tst }.abi_encode(), U256::ZERO).await;
+    let second = bridge::deposit(&ends, &key, alice.address(), tst, Some(token)).await.expect("token deposit");
+    assert_eq!(second.queue_index, 1);
+    // The queue reader takes entries two L1 blocks deep.
+    let raw_l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    for _ in 0..3 {
+        let _: serde_json::Value = raw_l1.raw_request("evm_mine".into(), serde_json::json!([])).await.expect("mine");
+    }
+
+    let (weth_l2, tst_l2) = (keys::bridged_token(&Address::ZERO), keys::bridged_token(&token));
+    eventually(Duration::from_secs(30), "both deposits credited on L2", || async {
+        (l2_balance(&devnet, weth_l2, alice.address()) == one_ether
+            && l2_balance(&devnet, tst_l2, alice.address()) == tst)
+            .then_some(())
+    })
+    .await;
+    let url = devnet.url();
+    for index in 0..2 {
+        let entry = get(&format!("{url}/v1/deposits/{index}")).await;
+        assert_eq!((entry["kind"].as_str(), entry["outcome"].as_str()), (Some("deposit"), Some("credited")), "{entry}");
+        assert_eq!(entry["to"], alice.address().to_string().to_lowercase(), "{entry}");
+    }
+
+    // Alice pools both bridged tokens, swaps, moves and withdraws: ordinary L2 transactions.
+    let chain = d.l2_chain_id;
+    let l1_recipient = Address::repeat_byte(0x77);
+    let (pool_weth, pool_tst) = (one_ether / U256::from(2u8), U256::from(200u64) * one_ether);
+    let pool = L2System::createPoolCall { tokenA: weth_l2, tokenB: tst_l2, amountA: pool_weth, amountB: pool_tst };
+    let created = devnet.sequencer.node.submit_raw(alice.eip1559(chain, 0, pool.abi_encode().into()).encoded().into());
+    all_succeed(&url, &[created.await.expect("accepted")]).await;
+    let tst_in = U256::from(50u64) * one_ether;
+    let quote = L2System::getAmountOutCall { tokenIn: tst_l2, tokenOut: weth_l2, amountIn: tst_in };
+    let weth_out = l2_view(&devnet, quote);
+    assert!(weth_out > U256::ZERO && weth_out < pool_weth, "{weth_out}");
+    let (eth_out, tst_out) = (one_ether / U256::from(4u8), U256::from(20u64) * one_ether);
+    let calls = [
+        L2System::swapCall { tokenIn: tst_l2, tokenOut: weth_l2, amountIn: tst_in, minAmountOut: weth_out }
+            .abi_encode(),
+        L2System::transferCall { token: weth_l2, to: Address::repeat_byte(0xb0), amount: U256::from(1_000u64) }
+            .abi_encode(),
+        L2System::withdrawCall { l2Token: weth_l2, l1Recipient: l1_recipient, amount: eth_out }.abi_encode(),
+        L2System::withdrawCall { l2Token: tst_l2, l1Recipient: l1_recipient, amount: tst_out }.abi_encode(),
+    ];
+    let raws =
+        calls.iter().enumerate().map(|(n, c)| alice.eip1559(chain, 1 + n as u64, c.clone().into()).encoded().into());
+    let hashes: Vec<B256> =
+        devnet.sequencer.node.submit_many(raws.collect()).await.into_iter().map(|r| r.expect("accepted")).collect();
+    let last_block = all_succeed(&url, &hashes).await;
+    assert_eq!(
+        l2_balance(&devnet, weth_l2, alice.address()),
+        one_ether - pool_weth + weth_out - U256::from(1_000u64) - eth_out
+    );
+    assert_eq!(l2_balance(&devnet, tst_l2, alice.address()), tst - pool_tst - tst_in - tst_out);
+    let supply = |token| l2_view(&devnet, L2System::totalSupplyCall { token });
+    assert_eq!((supply(weth_l2), supply(tst_l2)), (one_ether - eth_out, tst - tst_out), "withdrawals burn");
+    let leaf = keys::withdrawal_leaf(&Address::ZERO, &l1_recipient, &eth_out);
+    let state = devnet.sequencer.node.committed_state();
+    assert_eq!(state.storage(&keys::withdrawal(&alice.address(), 0).into()), U256::from_be_bytes(leaf.0));
+
+    // Everything is posted with the queue position and verified by the challenger.
+    let mut challenger = devnet.challenger.clone();
+    let verified = eventually(Duration::from_secs(60), "the challenger's verdict", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= last_block).map(|_| status) }
+    })
+    .await;
+    assert!(verified.mismatches.is_empty(), "{:?}", verified.mismatches);
+    let input = BatchInbox::lastQueueEndCall {}.abi_encode();
+    let out = raw_l1
+        .call(TransactionRequest::default().with_to(d.batch_inbox).with_input(input))
+        .await
+        .expect("lastQueueEnd");
+    let queue_end = BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64");
+    assert_eq!(queue_end, 2, "the batches consumed both entries on L1");
+
+    // eth_getProof at the newest batch's last block, through alloy: the withdrawal's leaf
+    // proven against the root that batch posted on L1.
+    let batch = devnet.sequencer.node.store().latest_batch().await.expect("database").expect("a batch");
+    let l2 = ProviderBuilder::new().connect_http(url.parse().expect("url"));
+    let slot = keys::withdrawal(&alice.address(), 0);
+    let got = l2.get_proof(SYSTEM_CONTRACT, vec![slot]).block_id(batch.last_block.into()).await.expect("eth_getProof");
+    assert_eq!(got.storage_hash, batch.state_root);
+    let (terminal, siblings) = got.storage_proof[0].proof.split_last().expect("a terminal");
+    let proof = rollup_types::smt::Proof {
+        siblings: siblings.iter().map(|s| B256::from_slice(s)).collect(),
+        terminal: rollup_types::smt::Terminal::Leaf {
+            key: B256::from_slice(&terminal[..32]),
+            value: B256::from_slice(&terminal[32..]),
+        },
+    };
+    assert_eq!(proof.verify(&batch.state_root, &slot), Some(leaf), "the withdrawal against the batch's root");
+
+    // Both withdrawals are paid on L1 once their batch is final, with the proof from the L2
+    // API (anvil here mines only when sent something: a block every 300 ms moves its clock).
+    let w = get(&format!("{url}/v1/withdrawals/{}/0", alice.address())).await;
+    assert_eq!(
+        (w["l1Token"].as_str(), w["amount"].as_str()),
+        (Some(&*Address::ZERO.to_string()), Some("250000000000000000")),
+        "{w}"
+    );
+    let mining = mine_every(&raw_l1, Duration::from_millis(300));
+    let before = raw_l1.get_balance(l1_recipient).await.expect("balance");
+    let paid = bridge::finalize_withdrawal(&ends, &key, alice.address(), 0, Duration::from_secs(60))
+        .await
+        .expect("finalized on L1");
+    assert_eq!((paid.recipient, paid.amount), (l1_recipient, eth_out));
+    assert_eq!(raw_l1.get_balance(l1_recipient).await.expect("balance") - before, eth_out);
+    let paid = bridge::finalize_withdrawal(&ends, &key, alice.address(), 1, Duration::from_secs(60))
+        .await
+        .expect("finalized on L1");
+    assert_eq!((paid.recipient, paid.amount), (l1_recipient, tst_out));
+    let tst_of = |owner| {
+        let l1 = raw_l1.clone();
+        async move {
+            let call = TestToken::balanceOfCall(owner);
+            let out = l1
+                .call(TransactionRequest::default().with_to(token).with_input(call.abi_encode()))
+                .await
+                .expect("balanceOf");
+            TestToken::balanceOfCall::abi_decode_returns(&out).expect("u256")
+        }
+    };
+    assert_eq!(tst_of(l1_recipient).await, tst_out);
+    assert_eq!(tst_of(d.bridge).await, tst - tst_out, "the bridge keeps what is still on L2");
+    // Once only.
+    let again = bridge::finalize_withdrawal(&ends, &key, alice.address(), 0, Duration::ZERO).await;
+    assert!(again.is_err(), "a withdrawal is paid once");
+    mining.abort();
+    devnet.stop().await.expect("clean stop");
+}
+
+/// A deposit and a forced transaction, then a batcher that lies about the batch consuming
+/// them: the challenger proves it on L1 (the proof carries the entries' contents, checked
+/// against the bridge), the inbox rolls the batch back, and the honest chain goes on with
+/// both entries credited and verified.
+async fn a_lie_about_the_queue_is_proven_and_the_chain_goes_on(fault: Fault, faults: &[u8]) {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = DevnetConfig::test(dir.path().to_path_buf()).expect("config");
+    config.fault = Some(fault);
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let ends = Endpoints { l2: devnet.url(), l1: devnet.l1_rpc.clone(), bridge: None };
+    let key = DEV_ACCOUNTS[6].private_key;
+    let alice = DEV_ACCOUNTS[3].address;
+    let amount = U256::from(10u64).pow(U256::from(17));
+    bridge::deposit(&ends, &key, alice, amount, None).await.expect("deposit");
+    // A transfer signed on L2 by account 4, sent through L1 by account 6.
+    let bob = Address::repeat_byte(0xb0);
+    let transfer = L2System::transferCall { token: USDC, to: bob, amount: U256::from(4_321u64) };
+    let signer = Signer::new(&DEV_ACCOUNTS[4].private_key).expect("key");
+    let raw = signer.eip1559(d.l2_chain_id, 0, transfer.abi_encode().into()).encoded();
+    let forced = bridge::force_transaction(&ends, &key, raw.into()).await.expect("forced");
+    assert_eq!(forced.queue_index, 1);
+    let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    for _ in 0..3 {
+        let _: serde_json::Value = l1.raw_request("evm_mine".into(), serde_json::json!([])).await.expect("mine");
+    }
+
+    let (status, proven) = proven_fraud(&devnet).await;
+    let event = &proven[0];
+    assert!(faults.contains(&event.fault), "{fault}: fault {} ({:?})", event.fault, status.proofs);
+    let mut challenger = devnet.challenger.clone();
+
+    // The honest chain: both entries consumed by a batch the challenger verifies.
+    let url = devnet.url();
+    let entry = eventually(Duration::from_secs(30), "the forced transaction run on L2", || async {
+        let e = get(&format!("{url}/v1/deposits/1")).await;
+        (e["outcome"] == "success").then_some(e)
+    })
+    .await;
+    let block = entry["blockNumber"].as_u64().expect("block");
+    eventually(Duration::from_secs(60), "the honest batch verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= block).map(|_| ()) }
+    })
+    .await;
+    let out = l1
+        .call(
+            TransactionRequest::default()
+                .with_to(d.batch_inbox)
+                .with_input(BatchInbox::lastQueueEndCall {}.abi_encode()),
+        )
+        .await
+        .expect("lastQueueEnd");
+    assert_eq!(BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64"), 2);
+    assert_eq!(l2_balance(&devnet, keys::bridged_token(&Address::ZERO), alice), amount);
+    devnet.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_root_over_queue_entries_is_proven_with_their_contents() {
+    a_lie_about_the_queue_is_proven_and_the_chain_goes_on(Fault::QueueChunkRoot, &[WRONG_CHUNK_ROOT]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_that_censor_the_queue_are_proven() {
+    a_lie_about_the_queue_is_proven_and_the_chain_goes_on(Fault::SkippedQueue, &[WRONG_CHUNK_COUNT, WRONG_QUEUE_COUNT])
+        .await;
+}
+
+/// `BatchInbox.Fault` values.
+const WRONG_CHUNK_COUNT: u8 = 3;
+const WRONG_CHUNK_ROOT: u8 = 7;
+const WRONG_QUEUE_COUNT: u8 = 8;
+
+/// A poster that claims a withdrawal nobody made: posting is held while Alice's real
+/// withdrawal is included, then the batch holding it is posted with a state root that also
+/// holds a forged withdrawal leaf paying a thief half of the locked ether (the honest state
+/// plus one leaf, so the thief has a valid proof against the posted root). The thief cannot
+/// be paid while the batch is open, the challenger proves the root wrong and the batch is
+/// rolled back, and the thief's proof never pays after; Alice's withdrawal, re-posted in the
+/// honest batch, is paid once it is final.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
+    use alloy_sol_types::SolError;
+    use rollup_batcher::fault::Fault;
+    use rollup_types::{bindings::L1Bridge, smt::SparseMerkleTree};
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = DevnetConfig::test(dir.path().to_path_buf()).expect("config");
+    // The chain stays at the withdrawal's block while the forged root is computed.
+    config.empty_block_interval = Duration::ZERO;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let ends = Endpoints { l2: devnet.url(), l1: devnet.l1_rpc.clone(), bridge: None };
+    let key = DEV_ACCOUNTS[6].private_key;
+    let alice = Signer::new(&DEV_ACCOUNTS[3].private_key).expect("key");
+    let one_ether = U256::from(10u64).pow(U256::from(18));
+    bridge::deposit(&ends, &key, alice.address(), one_ether, None).await.expect("deposit");
+    let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    let _: serde_json::Value = l1.raw_request("anvil_mine".into(), (U256::from(3),)).await.expect("mine");
+    let weth_l2 = keys::bridged_token(&Address::ZERO);
+    eventually(Duration::from_secs(30), "the deposit credited", || async {
+        (l2_balance(&devnet, weth_l2, alice.address()) == one_ether).then_some(())
+    })
+    .await;
+
+    // Posting held (a round already building ends first), Alice withdraws a quarter.
+    devnet.faults.hold();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let url = devnet.url();
+    let (recipient, amount) = (Address::repeat_byte(0x77), one_ether / U256::from(4u8));
+    let call = L2System::withdrawCall { l2Token: weth_l2, l1Recipient: recipient, amount };
+    let hash =
+        devnet.sequencer.node.submit_raw(alice.eip1559(d.l2_chain_id, 0, call.abi_encode().into()).encoded().into());
+    let block = all_succeed(&url, &[hash.await.expect("accepted")]).await;
+    assert!(
+        l1_view(&devnet.l1_rpc, d.batch_inbox, BatchInbox::lastL2BlockCall {}).await < block,
+        "the withdrawal's block is not posted yet"
+    );
+
+    // The forged root: the state after the withdrawal's block plus the thief's leaf.
+    let head = devnet.sequencer.node.head();
+    assert_eq!(head.header.number, block, "the chain is idle");
+    let mut tree = SparseMerkleTree::new();
+    tree.update(devnet.sequencer.node.committed_state().leaves());
+    assert_eq!(tree.root(), head.header.state_root, "the state rebuilt as the block's");
+    let thief = DEV_ACCOUNTS[7].address;
+    let stolen = L1Bridge::Withdrawal {
+        l2Sender: thief,
+        index: U256::ZERO,
+        l1Token: Address::ZERO,
+        recipient: thief,
+        amount: one_ether / U256::from(2u8),
+    };
+    let stolen_key = keys::withdrawal(&thief, 0);
+    let forged_root = tree.insert(stolen_key, keys::withdrawal_leaf(&Address::ZERO, &thief, &stolen.amount));
+    let siblings = tree.prove(&stolen_key).siblings;
+    devnet.faults.release(Some(Fault::StateRoot(forged_root)));
+
+    // The thief's claim, as an L1 call: refused, and why.
+    let claim = |batch: u64| {
+        let l1 = l1.clone();
+        let call = L1Bridge::finalizeWithdrawalCall {
+            batchIndex: U256::from(batch),
+            w: stolen.clone(),
+            siblings: siblings.clone(),
+        };
+        async move {
+            let request = TransactionRequest::default().from(thief).with_to(d.bridge).with_input(call.abi_encode());
+            let err = l1.call(request).await.expect_err("the thief is never paid");
+            let data = err.as_error_resp().and_then(|e| e.as_revert_data()).expect("a revert with data");
+            <[u8; 4]>::try_from(&data[..4]).expect("a selector")
+        }
+    };
+    let forged_batch = eventually(Duration::from_secs(30), "the forged root posted", || async {
+        let count = l1_view(&devnet.l1_rpc, d.batch_inbox, BatchInbox::batchCountCall {}).await;
+        let last = count.checked_sub(U256::from(1))?;
+        let batch = l1_view(&devnet.l1_rpc, d.batch_inbox, BatchInbox::getBatchCall { index: last }).await;
+        (batch.stateRoot == forged_root).then_some(last.to::<u64>())
+    })
+    .await;
+    // While open (unless the challenger was faster still): not final, or already rolled back.
+    let early = claim(forged_batch).await;
+    assert!(
+        [L1Bridge::BatchNotFinal::SELECTOR, BatchInbox::UnknownBatch::SELECTOR].contains(&early),
+        "refused for another reason: {early:?}"
+    );
+
+    let (status, proven) = proven_fraud(&devnet).await;
+    assert_eq!(proven.len(), 1, "{:?}", status.proofs);
+    assert_eq!(proven[0].index, U256::from(forged_batch));
+    let mut challenger = devnet.challenger.clone();
+
+    // The honest chain re-posts Alice's block; past every window, the thief's proof still
+    // pays nothing (the index now holds the honest root) and Alice's withdrawal is paid once.
+    let mining = mine_every(&l1, Duration::from_millis(300));
+    eventually(Duration::from_secs(60), "the honest batch verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= block).map(|_| ()) }
+    })
+    .await;
+    let _: serde_json::Value =
+        l1.raw_request("evm_increaseTime".into(), (U256::from(d.challenge_window + 1),)).await.expect("time");
+    let paid = bridge::finalize_withdrawal(&ends, &key, alice.address(), 0, Duration::from_secs(60))
+        .await
+        .expect("Alice's withdrawal finalized");
+    assert_eq!((paid.recipient, paid.amount), (recipient, amount));
+    let late = claim(forged_batch).await;
+    assert!(
+        [L1Bridge::InvalidWithdrawalProof::SELECTOR, BatchInbox::UnknownBatch::SELECTOR].contains(&late),
+        "refused for another reason: {late:?}"
+    );
+    let thief_paid = l1
+        .get_logs(
+            &Filter::new()
+                .address(d.bridge)
+                .event_signature(L1Bridge::WithdrawalFinalized::SIGNATURE_HASH)
+                .topic1(stolen_key)
+                .from_block(0),
+        )
+        .await
+        .expect("logs");
+    assert!(thief_paid.is_empty(), "the forged withdrawal was paid");
+    mining.abort();
+    devnet.stop().await.expect("clean stop");
+}
+
+/// The escape hatch on anvil: deposits are credited and posted; on L2 one depositor puts part
+/// of its ether in a pool with USDC (a token created at genesis, with no L1 asset) and
+/// withdraws another part; then the operator stops (the devnet is shut down, its L1 runs on,
+/// no L2 API answers). A later deposit goes overdue, anyone freezes the inbox, and once the last
+/// batch is final every unit bridged in leaves on L1 with proofs derived from L1 data alone:
+/// the balances, the bridged side of the mixed pool, the withdrawal written before the freeze,
+/// and the never-included deposit, refunded; each once, and nothing but the pool's locked
+/// minimum liquidity stays in the bridge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
+    use rollup_devnet::{
+        anvil::{Anvil, AnvilConfig, free_port},
+        escape::{self, EscapeConfig, FrozenState},
+    };
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let anvil = Anvil::spawn(&AnvilConfig {
+        port: free_port().expect("port"),
+        block_time: None,
+        gas_limit: None,
+        state_file: None,
+        log_file: Some(dir.path().join("anvil.log")),
+    })
+    .await
+    .expect("anvil");
+    let l1_url: url::Url = anvil.url().parse().expect("url");
+    let mut config = DevnetConfig::test(dir.path().join("devnet")).expect("config");
+    config.l1_rpc = Some(l1_url.clone());
+    let chain = config.chain;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let ends = Endpoints { l2: devnet.url(), l1: l1_url.clone(), bridge: Some(d.bridge) };
+    let key = DEV_ACCOUNTS[6].private_key;
+    let alice = Address::repeat_byte(0xa1);
+    let one_ether = U256::from(10u64).pow(U256::from(18));
+    bridge::deposit(&ends, &key, alice, one_ether, None).await.expect("deposit");
+    let l1 = ProviderBuilder::new().connect_http(l1_url.clone());
+    let mine = |n: u64| {
+        let l1 = l1.clone();
+        async move {
+            let _: serde_json::Value = l1.raw_request("anvil_mine".into(), (U256::from(n),)).await.expect("mine");
+        }
+    };
+    mine(3).await;
+    let weth_l2 = keys::bridged_token(&Address::ZERO);
+    eventually(Duration::from_secs(30), "the deposit credited", || async {
+        (l2_balance(&devnet, weth_l2, alice) == one_ether).then_some(())
+    })
+    .await;
+    // Carol deposits two ether, pools half an ether with USDC and withdraws a quarter.
+    let carol = Signer::new(&DEV_ACCOUNTS[8].private_key).expect("key");
+    let two_ether = one_ether * U256::from(2u8);
+    bridge::deposit(&ends, &key, carol.address(), two_ether, None).await.expect("deposit");
+    mine(3).await;
+    eventually(Duration::from_secs(30), "carol's deposit credited", || async {
+        (l2_balance(&devnet, weth_l2, carol.address()) == two_ether).then_some(())
+    })
+    .await;
+    let (pooled, withdrawn) = (one_ether / U256::from(2u8), one_ether / U256::from(4u8));
+    let carol_calls = [
+        L2System::createPoolCall {
+            tokenA: weth_l2,
+            tokenB: USDC,
+            amountA: pooled,
+            amountB: U256::from(1_000_000_000u64),
+        }
+        .abi_encode(),
+        L2System::withdrawCall { l2Token: weth_l2, l1Recipient: carol.address(), amount: withdrawn }.abi_encode(),
+    ];
+    let raws = carol_calls
+        .iter()
+        .enumerate()
+        .map(|(n, c)| carol.eip1559(chain.chain_id, n as u64, c.clone().into()).encoded().into())
+        .collect();
+    let hashes: Vec<B256> =
+        devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect();
+    all_succeed(&devnet.url(), &hashes).await;
+    let head = devnet.sequencer.node.head().header.number;
+    let mut challenger = devnet.challenger.clone();
+    eventually(Duration::from_secs(60), "the deposit's block posted and verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= head).map(|_| ()) }
+    })
+    .await;
+    // The operator stops; the L1 runs on.
+    devnet.stop().await.expect("clean stop");
+
+    // Bob's deposit is never included; once it has waited two windows anyone may freeze the inbox.
+    let bob = Address::repeat_byte(0xb0);
+    let late = bridge::deposit(&ends, &key, bob, one_ether / U256::from(2u8), None).await.expect("deposit");
+    let escape_config = EscapeConfig {
+        l1: l1_url.clone(),
+        inbox: d.batch_inbox,
+        from_block: d.inbox_block,
+        chain,
+        genesis: rollup_types::genesis::GenesisSpec::devnet(),
+        db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
+    };
+    let early = escape::freeze(&escape_config, &key).await.expect_err("nothing is overdue yet");
+    assert!(format!("{early:#}").contains("FreezeNotDue { index: "), "the revert by name: {early:#}");
+    // Overdue after one window (no post may leave it behind), freezable after two.
+    mine(d.inclusion_window + 1).await;
+    assert!(escape::freeze(&escape_config, &key).await.is_err(), "the freeze waits a second window");
+    mine(d.inclusion_window).await;
+    escape::freeze(&escape_config, &key).await.expect("frozen");
+    assert!(FrozenState::derive(&escape_config).await.is_err(), "the last batch is not final yet");
+    let _: serde_json::Value =
+        l1.raw_request("evm_increaseTime".into(), (U256::from(d.challenge_window + 1),)).await.expect("time");
+    mine(1).await;
+
+    // Alice's balance, proven against the frozen root derived from L1, is paid on L1.
+    let frozen = FrozenState::derive(&escape_config).await.expect("the frozen state");
+    assert_eq!(frozen.queue_end(), late.queue_index, "the frozen state consumed the deposits before Bob's");
+    assert_eq!(frozen.balance(Address::ZERO, alice), one_ether);
+    let before = l1.get_balance(alice).await.expect("balance");
+    let (paid, _) = frozen.escape_balance(&escape_config, &key, Address::ZERO, alice).await.expect("escaped");
+    assert_eq!(paid, one_ether);
+    assert_eq!(l1.get_balance(alice).await.expect("balance") - before, one_ether);
+    let twice = frozen.escape_balance(&escape_config, &key, Address::ZERO, alice).await.expect_err("once");
+    assert!(format!("{twice:#}").contains("AlreadyEscaped { claim: "), "the revert by name: {twice:#}");
+    // Carol's bridged side of the pool of ether and USDC: its USDC has no L1 asset and pays
+    // nothing, its ether is paid pro rata of the proven reserves.
+    let carol_before = l1.get_balance(carol.address()).await.expect("balance");
+    let (paid_weth, paid_usdc, _) = frozen
+        .escape_liquidity(&escape_config, &key, weth_l2, USDC, carol.address())
+        .await
+        .expect("the bridged side of the mixed pool");
+    assert_eq!(paid_usdc, U256::ZERO, "USDC came from no L1 asset");
+    assert!(
+        paid_weth < pooled && pooled - paid_weth < pooled / U256::from(1_000_000u64),
+        "{paid_weth}: all but the locked minimum"
+    );
+    assert!(frozen.escape_liquidity(&escape_config, &key, weth_l2, USDC, carol.address()).await.is_err(), "once");
+    // Her withdrawal, written before the freeze and never finalized, with a proof from L1.
+    let w = |amount| L1Bridge::Withdrawal {
+        l2Sender: carol.address(),
+        index: U256::ZERO,
+        l1Token: Address::ZERO,
+        recipient: carol.address(),
+        amount,
+    };
+    assert!(frozen.escape_withdrawal(&escape_config, &key, w(one_ether)).await.is_err(), "not that amount");
+    frozen.escape_withdrawal(&escape_config, &key, w(withdrawn)).await.expect("the withdrawal paid");
+    let again = frozen.escape_withdrawal(&escape_config, &key, w(withdrawn)).await.expect_err("once");
+    assert!(again.to_string().contains("already paid"), "{again}");
+    // And the rest of her balance, from a derivation that resumes from the last one's snapshot.
+    let resumed = FrozenState::derive(&escape_config).await.expect("the frozen state again");
+    assert!(resumed.resumed_from().is_some(), "the second derivation starts from the first one's snapshot");
+    let rest = two_ether - pooled - withdrawn;
+    resumed.escape_balance(&escape_config, &key, Address::ZERO, carol.address()).await.expect("her balance");
+    assert_eq!(
+        l1.get_balance(carol.address()).await.expect("balance") - carol_before,
+        paid_weth + withdrawn + rest,
+        "carol's ether, every part of it but the pool's locked minimum"
+    );
+    // Bob's deposit goes back to the account that made it.
+    let depositor = DEV_ACCOUNTS[6].address;
+    let before = l1.get_balance(depositor).await.expect("balance");
+    let refund_key = DEV_ACCOUNTS[7].private_key;
+    escape::refund_deposit(&escape_config, &refund_key, late.queue_index).await.expect("refunded");
+    assert_eq!(l1.get_balance(depositor).await.expect("balance") - before, one_ether / U256::from(2u8));
+    assert!(escape::refund_deposit(&escape_config, &refund_key, late.queue_index).await.is_err(), "once");
+    // A deposit the frozen state consumed is not refunded (it was credited on L2).
+    assert!(escape::refund_deposit(&escape_config, &refund_key, 0).await.is_err());
+    // Every unit bridged in left but the pool's share of the liquidity locked at creation.
+    let locked: U256 = l1_view(&l1_url, d.bridge, rollup_types::bindings::L1Bridge::lockedCall(Address::ZERO)).await;
+    assert_eq!(locked, pooled - paid_weth, "only the pool's minimum liquidity is left");
+    drop(anvil);
+}

@@ -1,0 +1,555 @@
+//! Fraud proofs against a real anvil: for every fault the batcher can inject, the devnet's
+//! challenger proves it on L1 inside the window, the inbox rolls the batch and its
+//! descendants back and pays the prover half the slashed stake, and the honest chain continues and
+//! verifies. And the other way round: no chunk of an honest batch can be proven fraudulent.
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    network::{EthereumWallet, TransactionBuilder},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::{Filter, TransactionRequest},
+    signers::local::PrivateKeySigner,
+};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::{SolCall, SolEvent};
+use rollup_batcher::{
+    DaMode,
+    fault::{Fault, OpKind},
+};
+use rollup_devnet::{Devnet, DevnetConfig};
+use rollup_fraud_proof::{
+    derive::{PostedBatch, Verdict, Verifier},
+    prove::{self, FraudProof},
+};
+use rollup_types::{
+    ChainConfig,
+    bindings::{BatchInbox, L2System},
+    genesis::{DEV_ACCOUNTS, GenesisSpec, USDC},
+    keys,
+    signer::Signer,
+    status::{ChallengerStatus, ProofState},
+};
+use std::time::Duration;
+
+/// Transactions per chunk in these tests: the workload fills several chunks of one block.
+const CHUNK_SIZE: u32 = 4;
+
+fn chain() -> ChainConfig {
+    ChainConfig { chunk_size: CHUNK_SIZE, ..ChainConfig::default() }
+}
+
+/// A devnet whose inbox gives a long window (proofs must land inside it) and whose batcher
+/// injects `fault`.
+async fn devnet(dir: &std::path::Path, fault: Option<Fault>) -> Devnet {
+    devnet_posting(dir, fault, DaMode::Calldata).await
+}
+
+/// [`devnet`], posting batch data as `da` says.
+async fn devnet_posting(dir: &std::path::Path, fault: Option<Fault>, da: DaMode) -> Devnet {
+    let mut config = DevnetConfig::test(dir.to_path_buf()).expect("config");
+    config.da = da;
+    config.chain = chain();
+    config.challenge_window = 600;
+    // Long enough for the whole workload to land in one block.
+    config.block_time = Duration::from_millis(1_000);
+    config.fault = fault;
+    Devnet::start(config).await.expect("devnet")
+}
+
+/// One of each operation (by account 4) and ten transfers (by account 5), submitted at once
+/// so that they share a block: 16 transactions, 4 chunks.
+async fn workload(devnet: &Devnet, round: u64) -> Vec<B256> {
+    let chain = chain();
+    let a = Signer::new(&DEV_ACCOUNTS[4].private_key).expect("key");
+    let b = Signer::new(&DEV_ACCOUNTS[5].private_key).expect("key");
+    let salt = B256::with_last_byte(round as u8 + 1);
+    let token = keys::new_token(&DEV_ACCOUNTS[4].address, &salt);
+    let e18 = U256::from(10u64).pow(U256::from(18));
+    let ops: Vec<Bytes> = vec![
+        L2System::createTokenCall { salt, symbol: "FRD".into(), decimals: 18, supply: e18 * U256::from(1_000_000u64) }
+            .abi_encode()
+            .into(),
+        L2System::createPoolCall {
+            tokenA: token,
+            tokenB: USDC,
+            amountA: e18 * U256::from(1_000u64),
+            amountB: U256::from(1_000_000_000u64),
+        }
+        .abi_encode()
+        .into(),
+        L2System::addLiquidityCall {
+            tokenA: token,
+            tokenB: USDC,
+            amountADesired: e18 * U256::from(100u64),
+            amountBDesired: U256::from(100_000_000u64),
+            minLiquidity: U256::ZERO,
+        }
+        .abi_encode()
+        .into(),
+        L2System::swapCall { tokenIn: token, tokenOut: USDC, amountIn: e18, minAmountOut: U256::from(1u64) }
+            .abi_encode()
+            .into(),
+        L2System::removeLiquidityCall {
+            tokenA: token,
+            tokenB: USDC,
+            liquidity: U256::from(1_000_000_000_000u64),
+            minAmountA: U256::ZERO,
+            minAmountB: U256::ZERO,
+        }
+        .abi_encode()
+        .into(),
+        L2System::transferCall { token, to: DEV_ACCOUNTS[6].address, amount: e18 }.abi_encode().into(),
+    ];
+    let a_nonce = round * ops.len() as u64;
+    let mut raws: Vec<Bytes> = ops
+        .into_iter()
+        .enumerate()
+        .map(|(i, op)| a.eip1559(chain.chain_id, a_nonce + i as u64, op).encoded().into())
+        .collect();
+    for i in 0..10 {
+        let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x42), amount: U256::from(1u64 + i) };
+        raws.push(b.eip1559(chain.chain_id, round * 10 + i, call.abi_encode().into()).encoded().into());
+    }
+    devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect()
+}
+
+/// Waits until every transaction of `hashes` is in a block, and returns the last block.
+async fn included(devnet: &Devnet, hashes: &[B256]) -> u64 {
+    let store = devnet.sequencer.node.store();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let mut last = 0;
+            let mut all = true;
+            for hash in hashes {
+                match store.transaction(*hash).await.expect("db").and_then(|t| t.receipt) {
+                    Some(receipt) => last = last.max(receipt.block_number),
+                    None => all = false,
+                }
+            }
+            if all {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("transactions included")
+}
+
+fn l1(devnet: &Devnet) -> DynProvider {
+    ProviderBuilder::new().connect_http(devnet.l1_rpc.clone()).erased()
+}
+
+async fn l1_view<C: SolCall>(provider: &DynProvider, inbox: Address, call: C) -> C::Return {
+    let out = provider
+        .call(TransactionRequest::default().with_to(inbox).with_input(call.abi_encode()))
+        .await
+        .expect("L1 call");
+    C::abi_decode_returns(&out).expect("decode")
+}
+
+async fn status_until(devnet: &Devnet, what: &str, f: impl Fn(&ChallengerStatus) -> bool) -> ChallengerStatus {
+    let mut rx = devnet.challenger.clone();
+    let found = tokio::time::timeout(Duration::from_secs(90), rx.wait_for(|s| f(s))).await;
+    match found {
+        Ok(Ok(status)) => status.clone(),
+        _ => panic!("timed out waiting for {what}; challenger status: {:#?}", *devnet.challenger.borrow()),
+    }
+}
+
+/// `BatchInbox.Fault` values.
+const UNDECODABLE_HEADER: u8 = 0;
+const UNDECODABLE_CHUNK: u8 = 4;
+const INADMISSIBLE_TX: u8 = 5;
+const WRONG_NONCE: u8 = 6;
+const WRONG_CHUNK_ROOT: u8 = 7;
+const UNPROVEN_BLOB_BATCH: u8 = 9;
+
+/// The fault the inbox must report for each injected kind, and the chunk it must name
+/// (`None`: not checked).
+fn expected(fault: Fault) -> (u8, Option<u64>) {
+    match fault {
+        Fault::RootFirstChunk => (WRONG_CHUNK_ROOT, Some(0)),
+        // The faulty batch holds the 16-transaction block: 4 chunks.
+        Fault::RootMiddleChunk => (WRONG_CHUNK_ROOT, Some(2)),
+        Fault::RootLastChunk => (WRONG_CHUNK_ROOT, Some(3)),
+        Fault::Operation(OpKind::CreateToken | OpKind::CreatePool | OpKind::AddLiquidity | OpKind::Swap) => {
+            (WRONG_CHUNK_ROOT, Some(0))
+        }
+        Fault::Operation(OpKind::RemoveLiquidity | OpKind::Transfer) => (WRONG_CHUNK_ROOT, Some(1)),
+        Fault::ForgedSignature => (INADMISSIBLE_TX, Some(0)),
+        Fault::ReplayedNonce => (WRONG_NONCE, Some(0)),
+        Fault::MalformedChunk => (UNDECODABLE_CHUNK, Some(0)),
+        Fault::MalformedHeader => (UNDECODABLE_HEADER, None),
+        // Proven in bridge.rs, with queue entries to carry them.
+        Fault::QueueChunkRoot | Fault::SkippedQueue => unreachable!("{fault} needs queue entries: see bridge.rs"),
+        // Proven in bridge.rs, with a forged withdrawal in the root.
+        Fault::StateRoot(_) => unreachable!("{fault} is computed from the chain's state: see bridge.rs"),
+    }
+}
+
+async fn fraud_is_proven_rolled_back_paid_and_the_chain_continues(fault: Fault) {
+    fraud_is_overturned(fault, DaMode::Calldata).await;
+}
+
+/// A blob batch cannot be proven yet, so the challenger disputes the one it judges wrong from
+/// its blobs, and it loses (docs/fraud-proofs.md §6.7); the honest blob batches after it are
+/// not disputed and the chain goes on, verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_blob_batch_is_disputed_and_loses() {
+    fraud_is_overturned(Fault::RootFirstChunk, DaMode::Blobs).await;
+}
+
+async fn fraud_is_overturned(fault: Fault, da: DaMode) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let devnet = devnet_posting(dir.path(), Some(fault), da).await;
+    let inbox = devnet.deployment.batch_inbox;
+    let provider = l1(&devnet);
+    workload(&devnet, 0).await;
+
+    // The challenger finds the fault, commits, proves; the inbox rolls back.
+    let status = status_until(&devnet, "the fraud proof", |s| {
+        s.proofs.iter().any(|p| p.state == ProofState::Proven) && s.rollbacks >= 1
+    })
+    .await;
+    let proof = status.proofs.iter().find(|p| p.state == ProofState::Proven).expect("proven");
+    let logs = provider
+        .get_logs(&Filter::new().address(inbox).event_signature(BatchInbox::FraudProven::SIGNATURE_HASH).from_block(0))
+        .await
+        .expect("logs");
+    assert_eq!(logs.len(), 1, "one fraud proven");
+    let event = BatchInbox::FraudProven::decode_log_data(&logs[0].inner.data).expect("event");
+    assert_eq!(event.index, U256::from(proof.batch_index));
+    let (fault_kind, chunk) = if da == DaMode::Calldata { expected(fault) } else { (UNPROVEN_BLOB_BATCH, Some(0)) };
+    assert_eq!(event.fault, fault_kind, "{fault}: {proof:?}");
+    if let Some(chunk) = chunk {
+        assert_eq!(event.chunkIndex, U256::from(chunk), "{fault}: {proof:?}");
+    }
+    // Half the slashed stake, to the challenger's account.
+    assert_eq!(event.prover, DEV_ACCOUNTS[2].address);
+    assert_eq!(event.reward, devnet.deployment.stake / U256::from(2u64));
+    let rolled = provider
+        .get_logs(
+            &Filter::new().address(inbox).event_signature(BatchInbox::BatchesRolledBack::SIGNATURE_HASH).from_block(0),
+        )
+        .await
+        .expect("logs");
+    let rolled = BatchInbox::BatchesRolledBack::decode_log_data(&rolled[0].inner.data).expect("event");
+    assert_eq!(rolled.fromIndex, event.index);
+    // The challenger's database keeps the proof, with its transaction.
+    let db = format!("sqlite://{}", dir.path().join("challenger.sqlite").display());
+    let store = rollup_fraud_proof::store::VerdictStore::open(&db).await.expect("challenger db");
+    let recorded = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let proofs = store.proofs().await.expect("proofs");
+            if proofs.iter().any(|(_, state, _)| state == "proven") {
+                return proofs;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the proof recorded as proven");
+    assert_eq!(recorded, vec![(proof.batch_index, "proven".to_owned(), proof.proof_tx)]);
+
+    // The honest chain continues: the batcher posts again from the last valid root, more
+    // traffic goes through, and the challenger verifies up to the sequencer's head.
+    let hashes = workload(&devnet, 1).await;
+    let last_block = included(&devnet, &hashes).await;
+    let verified = status_until(&devnet, "the honest chain verified", |s| {
+        s.last_verified_l2_block.is_some_and(|b| b >= last_block)
+    })
+    .await;
+    assert_eq!(verified.proofs.iter().filter(|p| p.state == ProofState::Proven).count(), 1);
+    let root: B256 = l1_view(&provider, inbox, BatchInbox::lastStateRootCall {}).await;
+    let last: u64 = l1_view(&provider, inbox, BatchInbox::lastL2BlockCall {}).await;
+    let node_root = devnet.sequencer.node.store().block(last).await.expect("db").expect("block").header.state_root;
+    assert_eq!(root, node_root, "the inbox's root is the honest chain's");
+    devnet.stop().await.expect("stop");
+}
+
+macro_rules! fault_tests {
+    ($($name:ident => $fault:expr,)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            fraud_is_proven_rolled_back_paid_and_the_chain_continues($fault).await;
+        }
+    )*};
+}
+
+fault_tests! {
+    fraud_wrong_root_first_chunk => Fault::RootFirstChunk,
+    fraud_wrong_root_middle_chunk => Fault::RootMiddleChunk,
+    fraud_wrong_root_last_chunk => Fault::RootLastChunk,
+    fraud_wrong_transfer => Fault::Operation(OpKind::Transfer),
+    fraud_wrong_swap => Fault::Operation(OpKind::Swap),
+    fraud_wrong_create_pool => Fault::Operation(OpKind::CreatePool),
+    fraud_wrong_add_liquidity => Fault::Operation(OpKind::AddLiquidity),
+    fraud_wrong_remove_liquidity => Fault::Operation(OpKind::RemoveLiquidity),
+    fraud_wrong_create_token => Fault::Operation(OpKind::CreateToken),
+    fraud_forged_signature => Fault::ForgedSignature,
+    fraud_replayed_nonce => Fault::ReplayedNonce,
+    fraud_malformed_chunk => Fault::MalformedChunk,
+    fraud_malformed_header => Fault::MalformedHeader,
+}
+
+/// Every batch posted so far, as the challenger reads it from L1.
+async fn posted_batches(provider: &DynProvider, inbox: Address) -> Vec<PostedBatch> {
+    let logs = provider
+        .get_logs(&Filter::new().address(inbox).event_signature(BatchInbox::BatchPosted::SIGNATURE_HASH).from_block(0))
+        .await
+        .expect("logs");
+    let mut batches = Vec::new();
+    for log in logs {
+        let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).expect("event");
+        let tx_hash = log.transaction_hash.expect("hash");
+        let tx = provider.get_transaction_by_hash(tx_hash).await.expect("tx").expect("found");
+        let call = BatchInbox::postBatchCall::abi_decode(alloy::consensus::Transaction::input(tx.inner.inner()))
+            .expect("a calldata post");
+        batches.push(PostedBatch {
+            index: event.index.saturating_to(),
+            l1_block: log.block_number.expect("block"),
+            l1_tx_hash: tx_hash,
+            data_hash: event.dataHash,
+            data: call.data,
+            blob_hashes: Vec::new(),
+            prev_state_root: call.prevStateRoot,
+            chunk_roots: call.chunkRoots,
+            state_root: event.stateRoot,
+            last_block: event.lastL2Block,
+            queue_end: event.queueEnd,
+            queue: Vec::new(),
+            queue_acc: B256::ZERO,
+        });
+    }
+    batches
+}
+
+/// Commits to `calldata` from `prover`, then asks the node what the reveal would do.
+async fn try_proof(prover: &DynProvider, inbox: Address, from: Address, calldata: Vec<u8>) -> Result<u64, String> {
+    let commitment = prove::commitment(from, &calldata);
+    let commit = BatchInbox::commitProofCall { commitment }.abi_encode();
+    let receipt = prover
+        .send_transaction(TransactionRequest::default().with_to(inbox).with_input(commit))
+        .await
+        .expect("send")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status());
+    prover
+        .estimate_gas(TransactionRequest::default().with_from(from).with_to(inbox).with_input(calldata))
+        .block(BlockNumberOrTag::Pending.into())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_batches_cannot_be_proven_fraudulent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let devnet = devnet(dir.path(), None).await;
+    let inbox = devnet.deployment.batch_inbox;
+    let provider = l1(&devnet);
+    let mut hashes = workload(&devnet, 0).await;
+    hashes.extend(workload(&devnet, 1).await);
+    let last_block = included(&devnet, &hashes).await;
+    status_until(&devnet, "two workloads verified", |s| {
+        s.last_verified_l2_block.is_some_and(|b| b >= last_block) && s.mismatches.is_empty()
+    })
+    .await;
+    let key = DEV_ACCOUNTS[7].private_key;
+    let from = DEV_ACCOUNTS[7].address;
+    let prover = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(PrivateKeySigner::from_bytes(&key).expect("key")))
+        .connect_http(devnet.l1_rpc.clone())
+        .erased();
+
+    // Replay the chain from L1 and, before each batch is applied, try to prove every one of
+    // its chunks and its header fraudulent, and variations of those proofs.
+    let mut verifier =
+        Verifier::new(rollup_executor::Executor::genesis(chain(), &GenesisSpec::devnet()).expect("genesis"));
+    let mut attempts = 0;
+    for batch in posted_batches(&provider, inbox).await {
+        let header = BatchInbox::proveHeaderFraudCall { index: U256::from(batch.index), data: batch.data.clone() };
+        let result = try_proof(&prover, inbox, from, header.abi_encode()).await;
+        assert!(result.is_err(), "batch {}'s header was proven fraudulent", batch.index);
+        attempts += 1;
+        for chunk in 0..batch.chunk_roots.len() {
+            let proof = verifier.prove_chunk(&batch, chunk).expect("a proof to try");
+            let FraudProof::Chunk { keys, .. } = &proof else { panic!("a chunk proof") };
+            let mut variants = vec![proof.clone()];
+            if keys.len() > 1 {
+                // A key left out, and the keys reversed.
+                let mut fewer = proof.clone();
+                let FraudProof::Chunk { keys, .. } = &mut fewer else { unreachable!() };
+                keys.remove(keys.len() / 2);
+                variants.push(fewer);
+                let mut reversed = proof.clone();
+                let FraudProof::Chunk { keys, .. } = &mut reversed else { unreachable!() };
+                keys.reverse();
+                variants.push(reversed);
+            }
+            for variant in variants {
+                let result = try_proof(&prover, inbox, from, variant.calldata()).await;
+                assert!(result.is_err(), "batch {} chunk {chunk} was proven fraudulent: {variant:?}", batch.index);
+                attempts += 1;
+            }
+        }
+        assert!(matches!(verifier.verify(&batch).expect("in order").0, Verdict::Verified { .. }));
+    }
+    assert!(attempts >= 8, "tried {attempts} proofs");
+    let count: U256 = l1_view(&provider, inbox, BatchInbox::batchCountCall {}).await;
+    assert!(count >= U256::from(1u64));
+    let rolled = provider
+        .get_logs(
+            &Filter::new().address(inbox).event_signature(BatchInbox::BatchesRolledBack::SIGNATURE_HASH).from_block(0),
+        )
+        .await
+        .expect("logs");
+    assert!(rolled.is_empty(), "nothing was rolled back");
+    devnet.stop().await.expect("stop");
+}
+
+/// What happened on L1 stays recorded as it happened: after a fraud proof, a clean restart of
+/// the devnet resumes the challenger from its snapshot, and a restart without any snapshot (as
+/// after a crash before the first) derives the chain from genesis again, reading the fraudulent
+/// batch and the rollback once more; neither rewrites the proof's record, in the status or in
+/// the database, and neither sends anything to L1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_keep_the_record_of_a_proof_and_resume_from_a_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let devnet = devnet(dir.path(), Some(Fault::RootFirstChunk)).await;
+    let inbox = devnet.deployment.batch_inbox;
+    workload(&devnet, 0).await;
+    status_until(&devnet, "the fraud proof", |s| s.proofs.iter().any(|p| p.state == ProofState::Proven)).await;
+    let hashes = workload(&devnet, 1).await;
+    let last_block = included(&devnet, &hashes).await;
+    let before = status_until(&devnet, "the honest chain verified", |s| {
+        s.last_verified_l2_block.is_some_and(|b| b >= last_block)
+    })
+    .await;
+    assert_eq!(before.resumed_from, None, "a first start derives from genesis");
+    let proven: Vec<_> = before.proofs.clone();
+    assert_eq!(proven.iter().filter(|p| p.state == ProofState::Proven).count(), 1, "{proven:?}");
+    let db = format!("sqlite://{}", dir.path().join("challenger.sqlite").display());
+    let recorded =
+        rollup_fraud_proof::store::VerdictStore::open(&db).await.expect("db").proof_reports().await.expect("proofs");
+    assert_eq!(recorded, proven);
+    devnet.stop().await.expect("clean stop");
+
+    let on_l1 = |provider: DynProvider| async move {
+        let filter = Filter::new()
+            .address(inbox)
+            .event_signature(vec![BatchInbox::ProofCommitted::SIGNATURE_HASH, BatchInbox::FraudProven::SIGNATURE_HASH])
+            .from_block(0);
+        provider.get_logs(&filter).await.expect("logs").len()
+    };
+    for round in ["from its snapshot", "from genesis"] {
+        if round == "from genesis" {
+            let pool = sqlx::SqlitePool::connect(&db).await.expect("db");
+            sqlx::query("DELETE FROM snapshots").execute(&pool).await.expect("delete");
+            pool.close().await;
+        }
+        let devnet = devnet_resumed(dir.path()).await;
+        let head = devnet.sequencer.node.head().header.number;
+        let status = status_until(&devnet, "the chain verified again", |s| {
+            s.last_verified_l2_block.is_some_and(|b| b >= head) && s.l1_block >= before.l1_block
+        })
+        .await;
+        if round == "from its snapshot" {
+            assert!(status.resumed_from.is_some(), "resumed from a snapshot: {status:?}");
+            assert_eq!(status.batches_checked, before.batches_checked, "nothing was judged again");
+        } else {
+            assert_eq!(status.resumed_from, None);
+        }
+        assert_eq!(status.proofs, proven, "{round}: the proof's record is unchanged");
+        assert_eq!(status.mismatch_verdicts, u64::from(round == "from genesis"), "{round}");
+        // A few more polls change nothing either.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(devnet.challenger.borrow().proofs, proven);
+        let store = rollup_fraud_proof::store::VerdictStore::open(&db).await.expect("db");
+        assert_eq!(store.proof_reports().await.expect("proofs"), proven, "{round}: the database too");
+        assert_eq!(on_l1(l1(&devnet)).await, 2, "{round}: one commitment and one proof on L1, no more");
+        devnet.stop().await.expect("clean stop");
+    }
+}
+
+/// The devnet of `dir` started again, injecting nothing.
+async fn devnet_resumed(dir: &std::path::Path) -> Devnet {
+    let mut config = DevnetConfig::test(dir.to_path_buf()).expect("config");
+    config.chain = chain();
+    config.challenge_window = 600;
+    config.block_time = Duration::from_millis(1_000);
+    Devnet::start(config).await.expect("devnet restarts")
+}
+
+/// A challenger killed between its commitment and its reveal: the one that takes over (same
+/// key, same database) finds the commitment on L1 and reveals without committing again.
+/// Before: it sent the same `commitProof` again after the restart, one wasted L1 transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_challenger_restarted_between_commitment_and_reveal_does_not_commit_again() {
+    use rollup_fraud_proof::{Challenger, ChallengerConfig};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = DevnetConfig::test(dir.path().to_path_buf()).expect("config");
+    config.chain = chain();
+    config.challenge_window = 600;
+    config.block_time = Duration::from_millis(1_000);
+    config.fault = Some(Fault::RootFirstChunk);
+    // The devnet's challenger only verifies; the two below prove.
+    config.challenger_key = None;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let inbox = devnet.deployment.batch_inbox;
+    let challenger_config = |poll: Duration| ChallengerConfig {
+        l1_rpc: devnet.l1_rpc.clone(),
+        inbox,
+        from_block: devnet.deployment.inbox_block,
+        db_url: format!("sqlite://{}", dir.path().join("prover.sqlite").display()),
+        chain: chain(),
+        genesis: GenesisSpec::devnet(),
+        poll,
+        confirmations: 0,
+        l1_beacon: None,
+        prover_key: Some(DEV_ACCOUNTS[3].private_key),
+        undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
+        snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
+    };
+    workload(&devnet, 0).await;
+    // Runs a challenger until one of its proofs reaches `state`, then stops it.
+    async fn run_until(config: ChallengerConfig, state: ProofState) {
+        let challenger = Challenger::new(config).await.expect("challenger");
+        let mut status = challenger.subscribe();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let running = tokio::spawn(challenger.run(stop.clone()));
+        tokio::time::timeout(Duration::from_secs(90), status.wait_for(|s| s.proofs.iter().any(|p| p.state == state)))
+            .await
+            .expect("in time")
+            .expect("status");
+        stop.cancel();
+        running.await.expect("joined").expect("stopped cleanly");
+    }
+    // The faulty batch is on L1 (the devnet's own challenger has judged it) before the first
+    // prover starts: its first round reads, judges and commits, and its next round (the
+    // reveal) is a minute away; it is stopped long before.
+    let mut verdicts = devnet.challenger.clone();
+    tokio::time::timeout(Duration::from_secs(90), verdicts.wait_for(|s| !s.mismatches.is_empty()))
+        .await
+        .expect("the fault is posted in time")
+        .expect("status");
+    run_until(challenger_config(Duration::from_secs(60)), ProofState::Committed).await;
+    let provider = l1(&devnet);
+    let count = |provider: DynProvider, event: B256| async move {
+        provider.get_logs(&Filter::new().address(inbox).event_signature(event).from_block(0)).await.expect("logs").len()
+    };
+    let commitments = |provider| count(provider, BatchInbox::ProofCommitted::SIGNATURE_HASH);
+    let proven = |provider| count(provider, BatchInbox::FraudProven::SIGNATURE_HASH);
+    assert_eq!(commitments(provider.clone()).await, 1);
+    assert_eq!(proven(provider.clone()).await, 0, "stopped before the reveal");
+
+    run_until(challenger_config(Duration::from_millis(300)), ProofState::Proven).await;
+    assert_eq!(proven(provider.clone()).await, 1);
+    assert_eq!(commitments(provider.clone()).await, 1);
+    // Its L1 transactions: the one commitment and the reveal, no second commitProof.
+    let sent = provider.get_transaction_count(DEV_ACCOUNTS[3].address).await.expect("nonce");
+    assert_eq!(sent, 2, "the commitment on L1 was used, not sent again");
+    devnet.stop().await.expect("stopped");
+}
