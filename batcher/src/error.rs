@@ -5,9 +5,9 @@ use alloy_primitives::B256;
 /// What went wrong while batching or posting.
 #[derive(Debug, thiserror::Error)]
 pub enum BatcherError {
-    /// The L1 node could not be reached or answered with an error: retried next round.
-    #[error("L1 request failed: {0}")]
-    L1(String),
+    /// The L1 failed (`rollup_l1::L1Error` says how): retried next round.
+    #[error(transparent)]
+    L1(#[from] rollup_l1::L1Error),
     /// The post was mined but reverted: logged as an error and tried again next round (the
     /// bond is kept by the failed transaction's sender; fix the cause, e.g. fund the batcher).
     #[error("batch {index} post reverted in L1 transaction {tx}")]
@@ -60,7 +60,7 @@ pub enum BatcherError {
     /// The chain database failed.
     #[error(transparent)]
     Store(#[from] rollup_chain_store::StoreError),
-    /// Bad configuration (key, URL).
+    /// Bad configuration (URL, parameters).
     #[error("configuration: {0}")]
     Config(String),
 }
@@ -85,7 +85,12 @@ impl BatcherError {
         )
     }
 
-    pub(crate) fn l1(err: impl std::fmt::Display) -> Self {
-        Self::L1(err.to_string())
+    pub(crate) fn l1(err: impl Into<rollup_l1::L1Error>) -> Self {
+        Self::L1(err.into())
+    }
+
+    /// The L1 node does not hold (yet) what it should.
+    pub(crate) fn missing(what: impl Into<String>) -> Self {
+        Self::L1(rollup_l1::L1Error::missing(what))
     }
 }

@@ -3,16 +3,15 @@
 mod error;
 pub mod fault;
 pub mod http;
-pub mod l1;
 pub mod limits;
 mod post;
 pub mod queue;
 mod txmgr;
 
 pub use error::BatcherError;
-pub use l1::InboxParams;
 pub use limits::{L1Limits, PostCapacity};
 pub use queue::{QueueReader, QueueReaderConfig};
+pub use rollup_l1::InboxParams;
 pub use txmgr::TxManagerConfig;
 
 use alloy::{
@@ -104,7 +103,7 @@ pub async fn read_capacity(
     max_bytes: usize,
     chain: &ChainConfig,
 ) -> Result<PostCapacity, BatcherError> {
-    let limits = L1Limits::read(&l1::provider(l1_rpc)).await?;
+    let limits = L1Limits::read(&rollup_l1::provider(l1_rpc)).await?;
     PostCapacity::new(limits, max_bytes.min(MAX_BATCH_BYTES), chain.chunk_size)
         .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))
 }
@@ -166,8 +165,8 @@ impl Batcher {
     /// Connects to the L1, checks the inbox matches this chain, and reads what one post can
     /// carry on it (recorded in the chain database for the sequencer).
     pub async fn new(config: BatcherConfig, store: Store) -> Result<Self, BatcherError> {
-        let (provider, wallet, address) = l1::signing_provider(&config.l1_rpc, &config.key)?;
-        let params = l1::inbox_params(&provider, config.inbox).await?;
+        let (provider, wallet, address) = rollup_l1::signing_provider(&config.l1_rpc, &config.key)?;
+        let params = rollup_l1::inbox::params(&provider, config.inbox).await?;
         if params.batcher != address {
             return Err(BatcherError::Config(format!(
                 "the inbox accepts batches from {}, this key is {address}",
@@ -207,7 +206,7 @@ impl Batcher {
         let capacity = PostCapacity::new(limits, config.max_bytes.min(MAX_BATCH_BYTES), config.chain.chunk_size)
             .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
         let txmgr = TxManager::new(provider.clone(), wallet, address, store.clone(), config.txmgr).await?;
-        let bridge = l1::inbox_bridge(&provider, config.inbox).await?;
+        let bridge = rollup_l1::inbox::bridge(&provider, config.inbox).await?;
         let queue =
             (!bridge.is_zero()).then(|| QueueReader::new(provider.clone(), bridge, store.clone(), config.queue));
         let last = store.latest_batch().await?;
@@ -332,7 +331,7 @@ impl Batcher {
             .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
             .await
             .map_err(BatcherError::l1)?
-            .ok_or_else(|| BatcherError::L1("the L1 node has no latest block".into()))?;
+            .ok_or_else(|| BatcherError::missing("a latest block"))?;
         if block.header.gas_limit == current.l1.block_gas_limit {
             return Ok(());
         }
@@ -490,9 +489,9 @@ impl Batcher {
                 }
             }
         };
-        let l1_block = receipt
-            .block_number
-            .ok_or_else(|| BatcherError::L1(format!("receipt of {} has no block number", receipt.transaction_hash)))?;
+        let l1_block = receipt.block_number.ok_or_else(|| {
+            BatcherError::missing(format!("the block number of the receipt of {}", receipt.transaction_hash))
+        })?;
         // Several posts of a round share an L1 block: its timestamp is read once.
         let posted_at = match mined.timestamps.get(&l1_block) {
             Some(t) => *t,
@@ -542,7 +541,14 @@ impl Batcher {
     }
 
     async fn batch_count(&self) -> Result<u64, BatcherError> {
-        Ok(l1::view_mined(&self.provider, self.config.inbox, BatchInbox::batchCountCall {}).await?.saturating_to())
+        Ok(rollup_l1::view_at(
+            &self.provider,
+            self.config.inbox,
+            BatchInbox::batchCountCall {},
+            alloy::eips::BlockNumberOrTag::Latest.into(),
+        )
+        .await?
+        .saturating_to())
     }
 
     /// Brings the local record in line with the inbox. Batches on L1 but not recorded (a crash
@@ -693,24 +699,24 @@ impl Batcher {
         let logs = self.provider.get_logs(&filter).await.map_err(BatcherError::l1)?;
         let log =
             // The count and the logs can be a moment apart on a node: retried next round.
-            logs.last().ok_or_else(|| BatcherError::L1(format!("no BatchPosted event for batch {index} yet")))?;
+            logs.last().ok_or_else(|| BatcherError::missing(format!("a BatchPosted event for batch {index} yet")))?;
         let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).map_err(BatcherError::l1)?;
         let tx_hash = log
             .transaction_hash
-            .ok_or_else(|| BatcherError::L1(format!("BatchPosted log of batch {index} has no transaction")))?;
+            .ok_or_else(|| BatcherError::missing(format!("the transaction of the BatchPosted log of batch {index}")))?;
         let tx = self
             .provider
             .get_transaction_by_hash(tx_hash)
             .await
             .map_err(BatcherError::l1)?
-            .ok_or_else(|| BatcherError::L1(format!("L1 transaction {tx_hash} not found")))?;
+            .ok_or_else(|| BatcherError::missing(format!("L1 transaction {tx_hash}")))?;
         let blob_hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).unwrap_or_default();
         let call = PostedCall::decode(alloy::consensus::Transaction::input(tx.inner.inner()), blob_hashes)
             .map_err(BatcherError::l1)?;
         let previous = if index == 0 { 0 } else { self.store.latest_batch().await?.map_or(0, |b| b.last_block) };
         let l1_block = log
             .block_number
-            .ok_or_else(|| BatcherError::L1(format!("BatchPosted log of batch {index} has no block")))?;
+            .ok_or_else(|| BatcherError::missing(format!("the block of the BatchPosted log of batch {index}")))?;
         Ok(BatchRecord {
             index,
             first_block: previous + 1,
@@ -733,14 +739,14 @@ impl Batcher {
             .get_block_by_number(number.into())
             .await
             .map_err(BatcherError::l1)?
-            .ok_or_else(|| BatcherError::L1(format!("L1 block {number} not found")))?;
+            .ok_or_else(|| BatcherError::missing(format!("L1 block {number}")))?;
         Ok(block.header.timestamp)
     }
 
     async fn track_finality(&self) -> Result<(), BatcherError> {
         while let Some(batch) = self.store.oldest_unfinalized_batch().await? {
             let call = BatchInbox::isFinalizedCall { index: U256::from(batch.index) };
-            if !l1::view(&self.provider, self.config.inbox, call).await? {
+            if !rollup_l1::view(&self.provider, self.config.inbox, call).await? {
                 break;
             }
             info!(target: "batcher", index = batch.index, "batch finalized");
@@ -754,14 +760,14 @@ impl Batcher {
     /// account. The top-up waits until no post is in flight, so that its transaction takes no
     /// nonce a post was signed with: `Ok(false)` until then.
     async fn ensure_stake(&self, in_flight: &[txmgr::Post]) -> Result<bool, BatcherError> {
-        let staked = l1::view(&self.provider, self.config.inbox, BatchInbox::stakedCall {}).await?;
+        let staked = rollup_l1::view(&self.provider, self.config.inbox, BatchInbox::stakedCall {}).await?;
         if staked < self.stake {
             if !in_flight.is_empty() {
                 return Ok(false);
             }
             let top_up = self.stake - staked;
             info!(target: "batcher", %staked, required = %self.stake, %top_up, "staking for the batcher");
-            l1::stake(&self.provider, self.config.inbox, top_up).await?;
+            rollup_l1::deploy::stake(&self.provider, self.config.inbox, top_up).await?;
         }
         self.stake_checked.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(true)

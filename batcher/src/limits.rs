@@ -61,7 +61,7 @@ impl L1Limits {
             .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
             .await
             .map_err(BatcherError::l1)?
-            .ok_or_else(|| BatcherError::L1("the L1 node has no latest block".into()))?;
+            .ok_or_else(|| BatcherError::missing("a latest block"))?;
         let config: Option<serde_json::Value> =
             provider.raw_request("eth_config".into(), serde_json::json!([])).await.ok();
         let current = config.as_ref().map(|c| &c["current"]);

@@ -13,6 +13,7 @@ use alloy::eips::{
 use alloy_primitives::{B256, U256, keccak256};
 use alloy_sol_types::SolCall;
 use rollup_chain_store::{Store, StoredBlock};
+use rollup_l1::inbox::{PostCall, PostData};
 use rollup_types::{
     ChainConfig, SignedTx,
     bindings::BatchInbox,
@@ -344,27 +345,22 @@ pub(crate) struct PostedCall {
 }
 
 impl PostedCall {
-    pub(crate) fn decode(input: &[u8], blob_hashes: &[B256]) -> Result<Self, alloy_sol_types::Error> {
-        if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
-            let call = BatchInbox::postBatchBlobsCall::abi_decode(input)?;
-            let joined: Vec<u8> = blob_hashes.iter().flat_map(|h| h.0).collect();
-            return Ok(Self {
-                prev_state_root: call.prevStateRoot,
-                last_block: call.lastBlock,
-                queue: QueuePosition { end: call.queueEnd, accumulator: call.queueAccumulator },
-                chunk_roots: call.chunkRoots,
-                data_hash: keccak256(&joined),
-                data_len: (blob_hashes.len() * blob::BYTES_PER_BLOB) as u64,
-            });
-        }
-        let call = BatchInbox::postBatchCall::abi_decode(input)?;
+    pub(crate) fn decode(input: &[u8], blob_hashes: &[B256]) -> Result<Self, rollup_l1::L1Error> {
+        let call = PostCall::decode(input)?;
+        let (data_hash, data_len) = match &call.data {
+            PostData::Calldata(data) => (codec::data_commitment(data), data.len() as u64),
+            PostData::Blobs => {
+                let joined: Vec<u8> = blob_hashes.iter().flat_map(|h| h.0).collect();
+                (keccak256(&joined), (blob_hashes.len() * blob::BYTES_PER_BLOB) as u64)
+            }
+        };
         Ok(Self {
-            prev_state_root: call.prevStateRoot,
-            last_block: call.lastBlock,
-            queue: QueuePosition { end: call.queueEnd, accumulator: call.queueAccumulator },
-            chunk_roots: call.chunkRoots,
-            data_hash: codec::data_commitment(&call.data),
-            data_len: call.data.len() as u64,
+            prev_state_root: call.prev_state_root,
+            last_block: call.last_block,
+            queue: QueuePosition { end: call.queue_end, accumulator: call.queue_accumulator },
+            chunk_roots: call.chunk_roots,
+            data_hash,
+            data_len,
         })
     }
 

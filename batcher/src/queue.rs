@@ -14,10 +14,9 @@ use crate::error::BatcherError;
 use alloy::{
     eips::BlockId,
     providers::{DynProvider, Provider},
-    rpc::types::{Filter, TransactionRequest},
+    rpc::types::Filter,
 };
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::SolCall;
 use rollup_chain_store::{QueueReaderPosition, QueuedEntry, Store};
 use rollup_types::{bindings::L1Bridge, queue};
 use tracing::{info, warn};
@@ -69,13 +68,7 @@ impl QueueReader {
     /// The bridge's accumulator after `count` entries, on block `at`.
     async fn accumulator(&self, count: u64, at: BlockId) -> Result<B256, BatcherError> {
         let call = L1Bridge::queueAtCall { count: U256::from(count) };
-        let out = self
-            .provider
-            .call(TransactionRequest::default().to(self.bridge).input(call.abi_encode().into()))
-            .block(at)
-            .await
-            .map_err(BatcherError::l1)?;
-        Ok(L1Bridge::queueAtCall::abi_decode_returns(&out).map_err(BatcherError::l1)?.accumulator)
+        Ok(rollup_l1::view_at(&self.provider, self.bridge, call, at).await?.accumulator)
     }
 
     /// Reads the confirmed L1 blocks after the last one read (at most [`MAX_LOG_RANGE`]) and
@@ -113,9 +106,9 @@ impl QueueReader {
             logs.iter().filter_map(|l| queue::entry_of_log(&l.inner.data)).filter(|e| e.index >= length).collect();
         entries.sort_by_key(|e| e.index);
         queue::check_consecutive(length, &entries).map_err(|e| {
-            BatcherError::L1(format!(
+            BatcherError::L1(rollup_l1::L1Error::Moved(format!(
                 "the bridge's events of blocks {start}..={to} are not the queue's next entries: {e}"
-            ))
+            )))
         })?;
         let queued: Vec<QueuedEntry> = entries
             .into_iter()
@@ -129,10 +122,10 @@ impl QueueReader {
             // L1 that moved between the calls is read again).
             let held = self.accumulator(last.entry.index + 1, BlockId::hash(to_hash)).await?;
             if held != last.accumulator {
-                return Err(BatcherError::L1(format!(
+                return Err(BatcherError::L1(rollup_l1::L1Error::Moved(format!(
                     "queue entries up to {} accumulate to {}, the bridge holds {held} at block {to}",
                     last.entry.index, last.accumulator
-                )));
+                ))));
             }
         }
         let added = queued.len() as u64;

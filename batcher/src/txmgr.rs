@@ -21,6 +21,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use rollup_chain_store::{L1TxRecord, L1TxStatus, PendingL1Tx, Store};
+use rollup_l1::{L1Error, pool::Refusal};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{info, warn};
 
@@ -169,44 +170,12 @@ pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Whether an L1 node's refusal says the account cannot pay.
-fn is_insufficient_funds(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("insufficient funds") || m.contains("insufficient balance")
-}
-
-/// Whether an L1 node's refusal says it has the transaction already (or mined its nonce).
-fn is_already_known(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("already known") || m.contains("already imported") || m.contains("nonce too low")
-}
-
-/// Whether an L1 node's refusal is about reaching it or about its load: worth retrying as is.
-fn is_transient(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    [
-        "connection",
-        "timed out",
-        "timeout",
-        "temporarily",
-        "too many requests",
-        "rate limit",
-        "503",
-        "502",
-        "txpool is full",
-    ]
-    .iter()
-    .any(|t| m.contains(t))
-}
-
 /// The error for a node that refused to take a post.
 fn refused(hash: B256, message: String) -> BatcherError {
-    if is_insufficient_funds(&message) {
-        BatcherError::InsufficientFunds(message)
-    } else if is_transient(&message) {
-        BatcherError::L1(format!("broadcasting {hash}: {message}"))
-    } else {
-        BatcherError::Refused { tx: hash, reason: message }
+    match Refusal::of(&message) {
+        Refusal::InsufficientFunds => BatcherError::InsufficientFunds(message),
+        Refusal::Busy => BatcherError::L1(L1Error::Transport(format!("broadcasting {hash}: {message}"))),
+        Refusal::Known | Refusal::Rule => BatcherError::Refused { tx: hash, reason: message },
     }
 }
 
@@ -420,7 +389,7 @@ impl TxManager {
             Ok(_) => Ok(()),
             Err(e) => {
                 let message = e.to_string();
-                if is_already_known(&message) { Ok(()) } else { Err(refused(attempt.tx_hash, message)) }
+                if Refusal::of(&message) == Refusal::Known { Ok(()) } else { Err(refused(attempt.tx_hash, message)) }
             }
         }
     }

@@ -18,14 +18,14 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
-use anyhow::{Context, Result, bail, ensure};
-use rollup_batcher::{InboxParams, l1};
+use anyhow::{Context, Result, bail};
 use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
 use rollup_executor::{BlockEnvInput, Executor, TxResult};
 use rollup_fraud_proof::{
     derive::{Position, PostedBatch},
     prove::{self, FraudProof},
 };
+use rollup_l1::{self as l1, InboxParams};
 use rollup_types::{
     ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx,
     bindings::{BatchInbox, L1Bridge, L2System, TestToken},
@@ -238,9 +238,7 @@ fn fresh(label: &str, i: usize) -> Address {
 }
 
 async fn send(provider: &DynProvider, request: TransactionRequest) -> Result<TransactionReceipt> {
-    let receipt = l1::send(provider, request).await?;
-    ensure!(receipt.status(), "L1 transaction {} reverted", receipt.transaction_hash);
-    Ok(receipt)
+    Ok(l1::send_ok(provider, request, "a proof-bounds transaction").await?)
 }
 
 async fn call(provider: &DynProvider, to: Address, input: Vec<u8>) -> Result<TransactionReceipt> {
@@ -586,7 +584,7 @@ impl World {
             // A first deposit of sixteen L1 tokens: each registers its bridged token.
             for i in 0..ITEMS {
                 let symbol = format!("T{i:02}{}", "Y".repeat(28));
-                let token = l1::deploy_test_token(&self.user, &format!("Token {i}"), &symbol, 18).await?;
+                let token = l1::deploy::deploy_test_token(&self.user, &format!("Token {i}"), &symbol, 18).await?;
                 call(&self.user, token, TestToken::mintCall { to: self.user_address, amount: units(10) }.abi_encode())
                     .await?;
                 call(&self.user, token, TestToken::approveCall { spender: bridge, amount: units(10) }.abi_encode())
@@ -710,7 +708,7 @@ impl World {
             chunkRoots: chunk_roots.clone(),
         };
         let inbox = deployment.batch_inbox;
-        l1::stake(&self.batcher, inbox, deployment.stake).await?;
+        l1::deploy::stake(&self.batcher, inbox, deployment.stake).await?;
         let request = TransactionRequest::default().with_to(inbox).with_input(post.abi_encode());
         let posted = send(&self.batcher, request).await.context("posting the batch")?;
         let posted_batch = PostedBatch {

@@ -14,13 +14,13 @@ use alloy::{
 use alloy_primitives::{B256, Bytes, U256, keccak256};
 use alloy_sol_types::SolCall;
 use anyhow::{Context, Result, ensure};
-use rollup_batcher::{InboxParams, l1};
 use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
 use rollup_executor::{BlockEnvInput, Executor};
 use rollup_fraud_proof::{
     derive::{Position, PostedBatch},
     prove::{self, FraudProof},
 };
+use rollup_l1::{self as l1, InboxParams};
 use rollup_types::{
     ChainConfig, RecoveredTx,
     bindings::{BatchInbox, L2System},
@@ -133,11 +133,9 @@ impl fmt::Display for ProofReport {
     }
 }
 
-/// Sends `request` with the batcher's L1 helper and requires it to succeed.
+/// Sends `request` and requires it to succeed.
 async fn send(provider: &DynProvider, request: TransactionRequest) -> Result<TransactionReceipt> {
-    let receipt = l1::send(provider, request).await?;
-    ensure!(receipt.status(), "L1 transaction {} reverted", receipt.transaction_hash);
-    Ok(receipt)
+    Ok(l1::send_ok(provider, request, "a proof bench transaction").await?)
 }
 
 impl ProofBench {
@@ -220,7 +218,7 @@ impl ProofBench {
             genesis_state_root: executor.state_root(),
             chunk_size,
             l2_chain_id: chain.chain_id,
-            inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
+            inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,
         };
         let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await?;
         let inbox = deployment.batch_inbox;
@@ -236,7 +234,7 @@ impl ProofBench {
             data: data.clone(),
             chunkRoots: chunk_roots.clone(),
         };
-        l1::stake(&batcher, inbox, params.stake).await?;
+        l1::deploy::stake(&batcher, inbox, params.stake).await?;
         let posted = send(&batcher, TransactionRequest::default().with_to(inbox).with_input(post.abi_encode())).await?;
         let started = Instant::now();
 

@@ -3,10 +3,9 @@
 //! withdraw` and `rollup finalize-withdrawal` run; tests call the same functions.
 
 use alloy::{
-    network::{EthereumWallet, TransactionBuilder},
+    network::TransactionBuilder,
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
-    signers::local::PrivateKeySigner,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
@@ -62,9 +61,8 @@ async fn get_json(url: &str) -> Result<Value> {
 }
 
 fn l1_wallet(l1: &url::Url, key: &B256) -> Result<(DynProvider, Address)> {
-    let signer = PrivateKeySigner::from_bytes(key).context("invalid private key")?;
-    let address = signer.address();
-    Ok((ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(l1.clone()).erased(), address))
+    let (provider, _, address) = rollup_l1::signing_provider(l1, key)?;
+    Ok((provider, address))
 }
 
 async fn send_l1(
@@ -74,16 +72,7 @@ async fn send_l1(
     value: U256,
 ) -> Result<alloy::rpc::types::TransactionReceipt> {
     let request = TransactionRequest::default().with_to(to).with_input(input).with_value(value);
-    let receipt = provider
-        .send_transaction(request)
-        .await
-        .map_err(|e| crate::l1_errors::context(e, "sending the L1 transaction"))?
-        .with_timeout(Some(Duration::from_secs(120)))
-        .get_receipt()
-        .await
-        .context("waiting for the L1 receipt")?;
-    ensure!(receipt.status(), "L1 transaction {} reverted", receipt.transaction_hash);
-    Ok(receipt)
+    Ok(rollup_l1::send_ok(provider, request, "the L1 transaction").await?)
 }
 
 /// A deposit queued on L1.
@@ -280,15 +269,9 @@ pub async fn finalize_withdrawal(
     let bridge = ends.bridge().await?;
     let (l1, _) = l1_wallet(&ends.l1, key)?;
     let leaf = rollup_types::keys::withdrawal(&sender, index);
-    let paid = l1
-        .call(
-            TransactionRequest::default()
-                .with_to(bridge)
-                .with_input(L1Bridge::withdrawalFinalizedCall(leaf).abi_encode()),
-        )
-        .await
-        .map_err(|e| crate::l1_errors::context(e, "reading the bridge"))?;
-    if L1Bridge::withdrawalFinalizedCall::abi_decode_returns(&paid)? {
+    let paid =
+        rollup_l1::view(&l1, bridge, L1Bridge::withdrawalFinalizedCall(leaf)).await.context("reading the bridge")?;
+    if paid {
         bail!("withdrawal {index} of {sender} was already paid on L1");
     }
     let started = Instant::now();

@@ -5,8 +5,9 @@ use crate::anvil::{Anvil, AnvilConfig};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy_primitives::{Address, B256, U256, utils::format_ether};
 use anyhow::{Context, Result, bail};
-use rollup_batcher::{Batcher, BatcherConfig, DaMode, InboxParams, TxManagerConfig, l1};
+use rollup_batcher::{Batcher, BatcherConfig, DaMode, TxManagerConfig};
 use rollup_fraud_proof::{Challenger, ChallengerConfig};
+use rollup_l1::{self as l1, InboxParams};
 use rollup_sequencer::{L1Info, SequencerConfig, SequencerHandle, StatusSources};
 use rollup_types::{
     ChainConfig, SYSTEM_CONTRACT,
@@ -56,8 +57,8 @@ pub struct Deployment {
 pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams) -> Result<Deployment> {
     let (provider, _, _) = l1::signing_provider(l1_rpc, deployer_key)?;
     let l1_chain_id = provider.get_chain_id().await.context("reading the L1 chain id")?;
-    let (batch_inbox, inbox_block) = l1::deploy_inbox(&provider, params).await?;
-    let bridge = l1::deploy_bridge(&provider, batch_inbox, params.inclusion_window).await?;
+    let (batch_inbox, inbox_block) = l1::deploy::deploy_inbox(&provider, params).await?;
+    let bridge = l1::deploy::deploy_bridge(&provider, batch_inbox, params.inclusion_window).await?;
     Ok(Deployment {
         l1_chain_id,
         batch_inbox,
@@ -469,7 +470,7 @@ async fn ensure_deployment(config: &DevnetConfig, l1_rpc: &url::Url, genesis_roo
     };
     let mut deployment = deploy(l1_rpc, &config.deployer_key, &params).await?;
     let (deployer, _, _) = l1::signing_provider(l1_rpc, &config.deployer_key)?;
-    deployment.test_token = Some(l1::deploy_test_token(&deployer, "Test Token", "TST", 18).await?);
+    deployment.test_token = Some(l1::deploy::deploy_test_token(&deployer, "Test Token", "TST", 18).await?);
     std::fs::write(&path, serde_json::to_vec_pretty(&deployment)?)?;
     info!(
         target: "devnet",

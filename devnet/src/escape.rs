@@ -4,10 +4,9 @@
 //! data alone, by a challenger run for the purpose, and proven against the frozen root.
 
 use alloy::{
-    network::{EthereumWallet, TransactionBuilder},
+    network::TransactionBuilder,
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{Filter, TransactionReceipt, TransactionRequest},
-    signers::local::PrivateKeySigner,
 };
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent};
@@ -41,28 +40,16 @@ pub struct EscapeConfig {
 }
 
 fn wallet(l1: &url::Url, key: &B256) -> Result<DynProvider> {
-    let signer = PrivateKeySigner::from_bytes(key).context("invalid private key")?;
-    Ok(ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(l1.clone()).erased())
+    Ok(rollup_l1::signing_provider(l1, key)?.0)
 }
 
 async fn view<C: SolCall>(l1: &DynProvider, to: Address, call: C) -> Result<C::Return> {
-    let out = l1
-        .call(TransactionRequest::default().with_to(to).with_input(call.abi_encode()))
-        .await
-        .map_err(|e| crate::l1_errors::context(e, "reading the L1"))?;
-    Ok(C::abi_decode_returns(&out)?)
+    rollup_l1::view(l1, to, call).await.context("reading the L1")
 }
 
 async fn send(l1: &DynProvider, to: Address, input: Vec<u8>) -> Result<TransactionReceipt> {
-    let receipt = l1
-        .send_transaction(TransactionRequest::default().with_to(to).with_input(input))
-        .await
-        .map_err(|e| crate::l1_errors::context(e, "sending the L1 transaction"))?
-        .with_timeout(Some(Duration::from_secs(120)))
-        .get_receipt()
-        .await?;
-    ensure!(receipt.status(), "L1 transaction {} reverted", receipt.transaction_hash);
-    Ok(receipt)
+    let request = TransactionRequest::default().with_to(to).with_input(input);
+    Ok(rollup_l1::send_ok(l1, request, "the L1 transaction").await?)
 }
 
 /// Freezes the inbox (anyone may, once a queue entry is overdue); returns the L1 transaction.

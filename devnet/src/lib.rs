@@ -7,6 +7,5 @@ pub mod anvil;
 pub mod bridge;
 mod devnet;
 pub mod escape;
-pub mod l1_errors;
 
 pub use devnet::{Deployment, Devnet, DevnetConfig, deploy};

@@ -8,19 +8,22 @@ use alloy::{
     consensus::Transaction as _,
     eips::BlockNumberOrTag,
     eips::eip4844::{AsCkzg, Blob, env_settings::EnvKzgSettings, kzg_to_versioned_hash},
-    network::{EthereumWallet, TransactionBuilder},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    network::TransactionBuilder,
+    providers::{DynProvider, Provider},
     rpc::types::{Filter, Log, TransactionRequest},
-    signers::local::PrivateKeySigner,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use derive::{Applied, PostedBatch, Verdict, Verifier, VerifyError};
 use prove::FraudProof;
 use rollup_executor::Executor;
+use rollup_l1::{
+    Action, L1Error,
+    inbox::{PostCall, PostData},
+};
 use rollup_types::{
     ChainConfig,
-    bindings::{BatchInbox, ChunkVerifier, L1Bridge},
+    bindings::{BatchInbox, L1Bridge},
     genesis::GenesisSpec,
     queue::{self, QueueEntry},
     status::{ChallengerStatus, Mismatch, ProofReport, ProofState},
@@ -37,9 +40,9 @@ use tracing::{error, info, warn};
 /// Errors of the challenger.
 #[derive(Debug, thiserror::Error)]
 pub enum ChallengerError {
-    /// The L1 could not be read, or was read while it changed: retried next round.
-    #[error("L1 request failed: {0}")]
-    L1(String),
+    /// The L1 failed: retried next round (`L1Error::action` says how it failed).
+    #[error(transparent)]
+    L1(#[from] L1Error),
     /// The challenger's database failed.
     #[error(transparent)]
     Store(#[from] rollup_db::DbError),
@@ -57,8 +60,18 @@ impl ChallengerError {
         !matches!(self, Self::L1(_))
     }
 
-    fn l1(err: impl std::fmt::Display) -> Self {
-        Self::L1(err.to_string())
+    fn l1(err: impl Into<L1Error>) -> Self {
+        Self::L1(err.into())
+    }
+
+    /// The L1 node does not hold (yet) what it should.
+    fn missing(what: impl Into<String>) -> Self {
+        Self::L1(L1Error::missing(what))
+    }
+
+    /// The beacon API failed, or served something that is not a blob.
+    fn beacon(err: impl std::fmt::Display) -> Self {
+        Self::L1(L1Error::Transport(format!("beacon API: {err}")))
     }
 }
 
@@ -66,31 +79,18 @@ impl From<VerifyError> for ChallengerError {
     fn from(err: VerifyError) -> Self {
         match err {
             // The view of L1 moved under a read: read again.
-            VerifyError::OutOfSync { .. } | VerifyError::QueueEntries { .. } => Self::L1(err.to_string()),
+            VerifyError::OutOfSync { .. } | VerifyError::QueueEntries { .. } => {
+                Self::L1(L1Error::Moved(err.to_string()))
+            }
             VerifyError::Forgotten => Self::Config(err.to_string()),
             VerifyError::Executor(e) => Self::Executor(e),
         }
     }
 }
 
-/// Calls a view function of the inbox on the latest block.
-async fn view<C: SolCall>(provider: &DynProvider, inbox: Address, call: C) -> Result<C::Return, ChallengerError> {
-    view_at(provider, inbox, call, BlockNumberOrTag::Latest.into()).await
-}
-
-/// Calls a view function of `to` on block `at`.
-async fn view_at<C: SolCall>(
-    provider: &DynProvider,
-    to: Address,
-    call: C,
-    at: alloy::eips::BlockId,
-) -> Result<C::Return, ChallengerError> {
-    let out = provider
-        .call(TransactionRequest::default().to(to).input(call.abi_encode().into()))
-        .block(at)
-        .await
-        .map_err(ChallengerError::l1)?;
-    C::abi_decode_returns(&out).map_err(ChallengerError::l1)
+/// Calls a view function of `to` on the latest block.
+async fn view<C: SolCall>(provider: &DynProvider, to: Address, call: C) -> Result<C::Return, ChallengerError> {
+    Ok(rollup_l1::view_at(provider, to, call, BlockNumberOrTag::Latest.into()).await?)
 }
 
 /// Configuration of the challenger.
@@ -215,7 +215,7 @@ impl Challenger {
     /// Opens its database, lays out genesis, checks the inbox belongs to this chain, and
     /// resumes from its newest snapshot still on the canonical L1 (from genesis otherwise).
     pub async fn new(config: ChallengerConfig) -> Result<Self, ChallengerError> {
-        let provider = ProviderBuilder::new().connect_http(config.l1_rpc.clone()).erased();
+        let provider = rollup_l1::provider(&config.l1_rpc);
         let store = VerdictStore::open(&config.db_url).await?;
         // The sequential path on purpose: the challenger is an independent check of the
         // sequencer, whose blocks run through the parallel path.
@@ -243,12 +243,9 @@ impl Challenger {
         }
         let prover = match &config.prover_key {
             Some(key) => {
-                let signer = PrivateKeySigner::from_bytes(key)
-                    .map_err(|e| ChallengerError::Config(format!("invalid prover key: {e}")))?;
-                let address = signer.address();
-                let provider =
-                    ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(config.l1_rpc.clone());
-                Some((provider.erased(), address))
+                let (provider, _, address) = rollup_l1::signing_provider(&config.l1_rpc, key)
+                    .map_err(|e| ChallengerError::Config(format!("prover key: {e}")))?;
+                Some((provider, address))
             }
             None => None,
         };
@@ -403,7 +400,7 @@ impl Challenger {
                 .get_block_by_number(from.into())
                 .await
                 .map_err(ChallengerError::l1)?
-                .ok_or_else(|| ChallengerError::L1(format!("L1 block {from} not found")))?;
+                .ok_or_else(|| ChallengerError::missing(format!("L1 block {from}")))?;
             if first.header.parent_hash != last_hash {
                 return Ok(false);
             }
@@ -421,9 +418,9 @@ impl Challenger {
         let Some(end) = end_after.filter(|h| Some(*h) == end_before) else { return Ok(false) };
         for log in &logs {
             let at = L1Position {
-                block: log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?,
-                hash: log.block_hash.ok_or_else(|| ChallengerError::L1("log without block hash".into()))?,
-                log_index: log.log_index.ok_or_else(|| ChallengerError::L1("log without index".into()))?,
+                block: log.block_number.ok_or_else(|| ChallengerError::missing("a log's block number"))?,
+                hash: log.block_hash.ok_or_else(|| ChallengerError::missing("a log's block hash"))?,
+                log_index: log.log_index.ok_or_else(|| ChallengerError::missing("a log's index"))?,
             };
             if log.topic0() == Some(&BatchInbox::BatchesRolledBack::SIGNATURE_HASH) {
                 let event =
@@ -818,12 +815,7 @@ impl Challenger {
         if pending.committed_at.is_none() {
             // Committed already (by this challenger before a restart, or before a reorg that
             // left the commitment in place): go on to the reveal instead of committing again.
-            let call = BatchInbox::proofCommitmentsCall(pending.commitment).abi_encode();
-            let on_l1 = provider
-                .call(TransactionRequest::default().with_to(inbox).with_input(call))
-                .await
-                .map_err(ChallengerError::l1)?;
-            let at = alloy_primitives::U256::from_be_slice(on_l1.get(..32).unwrap_or_default());
+            let at = rollup_l1::view(provider, inbox, BatchInbox::proofCommitmentsCall(pending.commitment)).await?;
             if !at.is_zero() {
                 let at = at.saturating_to::<u64>();
                 info!(target: "challenger", index, block = at, "the proof's commitment is on L1 already; revealing it");
@@ -833,10 +825,8 @@ impl Challenger {
                 return Ok(());
             }
             let input = BatchInbox::commitProofCall { commitment: pending.commitment }.abi_encode();
-            let receipt = send(provider, TransactionRequest::default().with_to(inbox).with_input(input)).await?;
-            if !receipt.status() {
-                return Err(ChallengerError::L1(format!("commitment {} reverted", receipt.transaction_hash)));
-            }
+            let request = TransactionRequest::default().with_to(inbox).with_input(input);
+            let receipt = rollup_l1::send_ok(provider, request, "the proof's commitment").await?;
             pending.committed_at = receipt.block_number;
             let (report, tx) = (pending.report, receipt.transaction_hash);
             self.status.send_modify(|s| {
@@ -851,8 +841,8 @@ impl Challenger {
         let gas = match provider.estimate_gas(request.clone()).block(BlockNumberOrTag::Pending.into()).await {
             Ok(gas) => gas,
             Err(err) => {
-                let reason = inbox_error(&err);
-                if reason.contains("ProofNotCommitted") {
+                let err = L1Error::from(err);
+                if let Some(BatchInbox::BatchInboxErrors::ProofNotCommitted(_)) = err.inbox_error() {
                     // The node has not moved past the commitment's block yet (or a reorg took
                     // the commitment out: it is made again).
                     if let Some(at) = pending.committed_at
@@ -862,9 +852,11 @@ impl Challenger {
                     }
                     return Ok(());
                 }
-                if reason.starts_with("L1:") {
-                    return Err(ChallengerError::L1(reason));
-                }
+                let reason = match (err.action(), err.contract_error()) {
+                    (Action::Retry, _) => return Err(ChallengerError::L1(err)),
+                    (_, Some(named)) => named.to_string(),
+                    _ => err.to_string(),
+                };
                 error!(target: "challenger", index = pending.proof.index(), %reason, "the inbox refuses the fraud proof");
                 let report = pending.report;
                 self.status.send_modify(|s| {
@@ -878,7 +870,7 @@ impl Challenger {
         // A fifth more than estimated, within what one L1 transaction may use (EIP-7825): the
         // proof bound (docs/fraud-proofs.md §7) keeps every proof well under it.
         let limit = (gas + gas / 5).min(rollup_types::chain::EIP7825_TX_GAS_CAP).max(gas);
-        let receipt = send(provider, request.with_gas_limit(limit)).await?;
+        let receipt = rollup_l1::send(provider, request.with_gas_limit(limit)).await?;
         let report = pending.report;
         let index = pending.proof.index();
         if receipt.status() {
@@ -900,33 +892,32 @@ impl Challenger {
     }
 
     async fn fetch(&self, log: &Log, event: BatchInbox::BatchPosted) -> Result<PostedBatch, ChallengerError> {
-        let tx_hash = log.transaction_hash.ok_or_else(|| ChallengerError::L1("log without transaction".into()))?;
+        let tx_hash = log.transaction_hash.ok_or_else(|| ChallengerError::missing("a log's transaction"))?;
         let tx = self
             .provider
             .get_transaction_by_hash(tx_hash)
             .await
             .map_err(ChallengerError::l1)?
-            .ok_or_else(|| ChallengerError::L1(format!("L1 transaction {tx_hash} not found")))?;
+            .ok_or_else(|| ChallengerError::missing(format!("L1 transaction {tx_hash}")))?;
         // The inbox only accepts posts from the batcher account, so the batch is in the
         // transaction that emitted the event: its calldata, or its blobs.
         let input = tx.inner.inner().input();
-        let l1_block = log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?;
-        let not_a_post = |e: alloy_sol_types::Error| {
+        let l1_block = log.block_number.ok_or_else(|| ChallengerError::missing("a log's block number"))?;
+        let post = PostCall::decode(input).map_err(|e| {
             ChallengerError::Config(format!(
                 "L1 transaction {tx_hash} is not a direct postBatch or postBatchBlobs call ({e}); this challenger reads \
                  batches from posts made by an externally owned batcher account"
             ))
-        };
-        let (data, blob_hashes, prev_state_root, chunk_roots, queue_acc_after) =
-            if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
-                let call = BatchInbox::postBatchBlobsCall::abi_decode(input).map_err(not_a_post)?;
+        })?;
+        let (data, blob_hashes) = match post.data {
+            PostData::Calldata(data) => (data, Vec::new()),
+            PostData::Blobs => {
                 let hashes = tx.inner.inner().blob_versioned_hashes().unwrap_or_default().to_vec();
-                let data = self.blob_data(l1_block, &hashes).await?;
-                (data, hashes, call.prevStateRoot, call.chunkRoots, call.queueAccumulator)
-            } else {
-                let call = BatchInbox::postBatchCall::abi_decode(input).map_err(not_a_post)?;
-                (call.data, Vec::new(), call.prevStateRoot, call.chunkRoots, call.queueAccumulator)
-            };
+                (self.blob_data(l1_block, &hashes).await?, hashes)
+            }
+        };
+        let (prev_state_root, chunk_roots, queue_acc_after) =
+            (post.prev_state_root, post.chunk_roots, post.queue_accumulator);
         let (queue, queue_acc) = self.queue_entries(log, event.queueEnd, queue_acc_after).await?;
         Ok(PostedBatch {
             index: event.index.saturating_to(),
@@ -960,11 +951,12 @@ impl Challenger {
         if queue_end <= start || self.verifier.invalid_from().is_some() {
             return Ok((Vec::new(), B256::ZERO));
         }
-        let block_hash = log.block_hash.ok_or_else(|| ChallengerError::L1("log without block hash".into()))?;
-        let block = log.block_number.ok_or_else(|| ChallengerError::L1("log without block number".into()))?;
+        let block_hash = log.block_hash.ok_or_else(|| ChallengerError::missing("a log's block hash"))?;
+        let block = log.block_number.ok_or_else(|| ChallengerError::missing("a log's block number"))?;
         let at = alloy::eips::BlockId::hash(block_hash);
-        let bridge = view_at(&self.provider, self.config.inbox, BatchInbox::bridgeCall {}, at).await?;
-        let first = view_at(&self.provider, bridge, L1Bridge::queueAtCall { count: U256::from(start) }, at).await?;
+        let bridge = rollup_l1::view_at(&self.provider, self.config.inbox, BatchInbox::bridgeCall {}, at).await?;
+        let first =
+            rollup_l1::view_at(&self.provider, bridge, L1Bridge::queueAtCall { count: U256::from(start) }, at).await?;
         // Entries `start …` were queued from the block of entry `start` on, and before the post.
         let filter = Filter::new()
             .address(bridge)
@@ -982,10 +974,10 @@ impl Challenger {
         let computed = queue::accumulate_all(first.accumulator, &entries);
         if entries.len() as u64 != queue_end - start || computed != acc_after {
             // Logs read while the L1 moved: read again.
-            return Err(ChallengerError::L1(format!(
+            return Err(ChallengerError::L1(L1Error::Moved(format!(
                 "read {} queue entries from {start} to {queue_end} accumulating to {computed}; the post says {acc_after}",
                 entries.len()
-            )));
+            ))));
         }
         Ok((entries, first.accumulator))
     }
@@ -998,10 +990,10 @@ impl Challenger {
         let body: serde_json::Value = reqwest::get(&url)
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(ChallengerError::l1)?
+            .map_err(ChallengerError::beacon)?
             .json()
             .await
-            .map_err(ChallengerError::l1)?;
+            .map_err(ChallengerError::beacon)?;
         let served = body["data"].as_array().cloned().unwrap_or_default();
         let settings = EnvKzgSettings::Default.get();
         let mut by_hash: HashMap<B256, Blob> = HashMap::new();
@@ -1011,14 +1003,14 @@ impl Challenger {
             // below.
             let Ok(bytes) = alloy_primitives::hex::decode(hex) else { continue };
             let Ok(blob) = Blob::try_from(bytes.as_slice()) else { continue };
-            let commitment = settings.blob_to_kzg_commitment(blob.as_ckzg()).map_err(ChallengerError::l1)?;
+            let commitment = settings.blob_to_kzg_commitment(blob.as_ckzg()).map_err(ChallengerError::beacon)?;
             by_hash.insert(kzg_to_versioned_hash(commitment.to_bytes().as_slice()), blob);
         }
         let mut blobs = Vec::with_capacity(hashes.len());
         for hash in hashes {
             let blob = by_hash
                 .get(hash)
-                .ok_or_else(|| ChallengerError::L1(format!("the beacon API at {url} does not serve blob {hash}")))?;
+                .ok_or_else(|| ChallengerError::beacon(format!("{url} does not serve blob {hash}")))?;
             blobs.push(blob.as_slice());
         }
         // A layout that is not the batcher's makes the batch invalid: its data is empty, which
@@ -1084,30 +1076,4 @@ fn off_runtime<R>(f: impl FnOnce() -> R) -> R {
         }
         _ => f(),
     }
-}
-
-/// Sends `request` from the prover and waits for its receipt.
-async fn send(
-    provider: &DynProvider,
-    request: TransactionRequest,
-) -> Result<alloy::rpc::types::TransactionReceipt, ChallengerError> {
-    let pending = provider.send_transaction(request).await.map_err(ChallengerError::l1)?;
-    pending.with_timeout(Some(Duration::from_secs(120))).get_receipt().await.map_err(ChallengerError::l1)
-}
-
-/// The inbox's (or its verifier's) error behind a failed call, by name; `L1: …` when the
-/// call failed for another reason.
-fn inbox_error(err: &alloy::transports::TransportError) -> String {
-    if let Some(payload) = err.as_error_resp() {
-        if let Some(e) = payload.as_decoded_interface_error::<BatchInbox::BatchInboxErrors>() {
-            return format!("{e:?}");
-        }
-        if let Some(e) = payload.as_decoded_interface_error::<ChunkVerifier::ChunkVerifierErrors>() {
-            return format!("{e:?}");
-        }
-        if payload.as_revert_data().is_some() {
-            return format!("reverted: {}", payload.message);
-        }
-    }
-    format!("L1: {err}")
 }

@@ -40,8 +40,8 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
     use alloy::{network::TransactionBuilder, providers::Provider, rpc::types::TransactionRequest};
     use alloy_primitives::{B256, U256};
     use alloy_sol_types::SolCall;
-    use rollup_batcher::{InboxParams, l1};
     use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
+    use rollup_l1::{self as l1, InboxParams};
     use rollup_types::{bindings::BatchInbox, genesis::DEV_ACCOUNTS};
 
     let config = AnvilConfig {
@@ -64,7 +64,7 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
     };
     let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
     let (batcher, _, _) = l1::signing_provider(&url, &DEV_ACCOUNTS[1].private_key).expect("batcher");
-    l1::stake(&batcher, deployment.batch_inbox, params.stake).await.expect("stake");
+    l1::deploy::stake(&batcher, deployment.batch_inbox, params.stake).await.expect("stake");
     let post = |bytes: usize| {
         let call = BatchInbox::postBatchCall {
             index: U256::ZERO,

@@ -73,13 +73,13 @@ impl Setup {
             genesis_state_root: sequencer.node.head().header.state_root,
             chunk_size: chain.chunk_size,
             l2_chain_id: chain.chain_id,
-            inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
+            inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,
         };
         let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
         // Staked before the tests start: the batcher would stake itself at its first round,
         // which some tests run with the L1 not mining.
-        let (staker, _, _) = rollup_batcher::l1::signing_provider(&url, &DEV_ACCOUNTS[0].private_key).expect("key");
-        rollup_batcher::l1::stake(&staker, deployment.batch_inbox, params.stake).await.expect("stake");
+        let (staker, _, _) = rollup_l1::signing_provider(&url, &DEV_ACCOUNTS[0].private_key).expect("key");
+        rollup_l1::deploy::stake(&staker, deployment.batch_inbox, params.stake).await.expect("stake");
         for nonce in 0..blocks {
             include_transfer(&sequencer, nonce).await;
         }
@@ -554,11 +554,11 @@ async fn the_post_gas_model_covers_real_posts() {
         genesis_state_root: genesis,
         chunk_size: 8,
         l2_chain_id: 42_069,
-        inclusion_window: rollup_batcher::l1::DEFAULT_INCLUSION_WINDOW,
+        inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,
     };
     let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
-    let (staker, _, _) = rollup_batcher::l1::signing_provider(&url, &DEV_ACCOUNTS[1].private_key).expect("key");
-    rollup_batcher::l1::stake(&staker, deployment.batch_inbox, params.stake).await.expect("stake");
+    let (staker, _, _) = rollup_l1::signing_provider(&url, &DEV_ACCOUNTS[1].private_key).expect("key");
+    rollup_l1::deploy::stake(&staker, deployment.batch_inbox, params.stake).await.expect("stake");
     let wallet = EthereumWallet::from(PrivateKeySigner::from_bytes(&DEV_ACCOUNTS[1].private_key).expect("key"));
     let l1 = ProviderBuilder::new().wallet(wallet).connect_http(url.clone());
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;

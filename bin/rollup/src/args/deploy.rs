@@ -5,7 +5,7 @@ use super::{ChainArgs, print_json};
 use alloy_primitives::{Address, B256, U256};
 use anyhow::Result;
 use clap::Args;
-use rollup_batcher::{InboxParams, l1};
+use rollup_l1::{self as l1, InboxParams};
 use rollup_types::{ChainConfig, chain::stake_for_gas_price, genesis::GenesisSpec};
 
 /// Deploys the L1 contracts of a chain and prints the deployment as JSON.

@@ -1,0 +1,111 @@
+//! Deploying the chain's L1 contracts from their committed artifacts.
+
+use crate::{
+    error::L1Error,
+    rpc::{send, send_ok},
+};
+use alloy::{network::TransactionBuilder, providers::DynProvider, rpc::types::TransactionRequest};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::{SolCall, SolConstructor};
+use rollup_types::bindings::{
+    BatchInbox, L1Bridge, TestToken, batch_inbox_creation_code, chunk_verifier_creation_code, l1_bridge_creation_code,
+    test_token_creation_code,
+};
+
+/// Parameters of a batch inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InboxParams {
+    /// The only account allowed to post.
+    pub batcher: Address,
+    /// Seconds during which a batch can be challenged.
+    pub challenge_window: u64,
+    /// Wei the batcher keeps staked to post; one proven fraud slashes it (half to the prover).
+    pub stake: U256,
+    /// State root of the L2 genesis.
+    pub genesis_state_root: B256,
+    /// Transactions per chunk.
+    pub chunk_size: u32,
+    /// L2 chain id.
+    pub l2_chain_id: u64,
+    /// L1 blocks within which the sequencer must include a bridge queue entry (the bridge's
+    /// `inclusionWindow`, docs/bridge.md §2.3; 0 when read from an inbox without a bridge).
+    pub inclusion_window: u64,
+}
+
+/// The devnet's inclusion window: 20 L1 blocks, against the sequencer's 2 confirmations (a
+/// demonstration value: an outage of 40 blocks lets anyone freeze a devnet).
+pub const DEFAULT_INCLUSION_WINDOW: u64 = 20;
+
+/// `rollup deploy`'s inclusion window: 3,600 L1 blocks, 12 hours of 12-second blocks (OP
+/// Stack's sequencing window). Posts may not leave an entry behind past it, and the inbox can
+/// be frozen only after twice that, so a posting gap of less than a day never stops the chain.
+pub const DEPLOY_INCLUSION_WINDOW: u64 = 3_600;
+
+/// Deploys a batch inbox from the committed artifact; returns its address and L1 block.
+pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Result<(Address, u64), L1Error> {
+    let verifier = deploy_code(provider, chunk_verifier_creation_code().to_vec(), "chunk verifier").await?.0;
+    let mut code = batch_inbox_creation_code().to_vec();
+    code.extend_from_slice(
+        &BatchInbox::constructorCall {
+            batcher_: params.batcher,
+            challengeWindow_: U256::from(params.challenge_window),
+            stakeAmount_: params.stake,
+            genesisStateRoot_: params.genesis_state_root,
+            chunkSize_: U256::from(params.chunk_size),
+            l2ChainId_: U256::from(params.l2_chain_id),
+            verifier_: verifier,
+        }
+        .abi_encode(),
+    );
+    deploy_code(provider, code, "inbox").await
+}
+
+/// Stakes `amount` in `inbox` for its batcher (anyone may add to the batcher's stake).
+pub async fn stake(provider: &DynProvider, inbox: Address, amount: U256) -> Result<(), L1Error> {
+    let request = TransactionRequest::default()
+        .with_to(inbox)
+        .with_input(BatchInbox::stakeCall {}.abi_encode())
+        .with_value(amount);
+    send_ok(provider, request, &format!("staking {amount} wei in the inbox {inbox}")).await?;
+    Ok(())
+}
+
+/// Deploys the L1 bridge of `inbox` (queue entries due within `inclusion_window` L1 blocks)
+/// and attaches it to the inbox. Only the inbox's deployer may attach: `provider` must sign
+/// for the account that deployed `inbox`. Returns the bridge's address.
+pub async fn deploy_bridge(provider: &DynProvider, inbox: Address, inclusion_window: u64) -> Result<Address, L1Error> {
+    let mut code = l1_bridge_creation_code().to_vec();
+    code.extend_from_slice(
+        &L1Bridge::constructorCall { inbox_: inbox, inclusionWindow_: U256::from(inclusion_window) }.abi_encode(),
+    );
+    let (bridge, _) = deploy_code(provider, code, "bridge").await?;
+    let attach = BatchInbox::attachBridgeCall { bridge_: bridge }.abi_encode();
+    let request = TransactionRequest::default().with_to(inbox).with_input(attach);
+    send_ok(provider, request, &format!("attaching the bridge {bridge} to the inbox {inbox}")).await?;
+    Ok(bridge)
+}
+
+/// Deploys an open-mint ERC-20 for devnets and tests (`TestToken`).
+pub async fn deploy_test_token(
+    provider: &DynProvider,
+    name: &str,
+    symbol: &str,
+    decimals: u8,
+) -> Result<Address, L1Error> {
+    let mut code = test_token_creation_code().to_vec();
+    code.extend_from_slice(
+        &TestToken::constructorCall { name_: name.into(), symbol_: symbol.into(), decimals_: decimals }.abi_encode(),
+    );
+    Ok(deploy_code(provider, code, "test token").await?.0)
+}
+
+/// Deploys `code` and returns the new contract's address and L1 block.
+async fn deploy_code(provider: &DynProvider, code: Vec<u8>, what: &str) -> Result<(Address, u64), L1Error> {
+    let receipt = send(provider, TransactionRequest::default().with_deploy_code(Bytes::from(code))).await?;
+    let address = receipt
+        .contract_address
+        .filter(|_| receipt.status())
+        .ok_or_else(|| L1Error::Reverted { what: format!("{what} deployment"), tx: receipt.transaction_hash })?;
+    let block = receipt.block_number.ok_or_else(|| L1Error::missing(format!("the block of the {what} deployment")))?;
+    Ok((address, block))
+}

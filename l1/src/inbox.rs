@@ -1,0 +1,120 @@
+//! The batch inbox: its parameters read back, and a post's call decoded.
+
+use crate::{deploy::InboxParams, error::L1Error, rpc::view};
+use alloy::providers::DynProvider;
+use alloy_primitives::{Address, B256, Bytes};
+use alloy_sol_types::SolCall;
+use rollup_types::bindings::{BatchInbox, L1Bridge};
+
+/// The bridge attached to `inbox` (zero if none).
+pub async fn bridge(provider: &DynProvider, inbox: Address) -> Result<Address, L1Error> {
+    view(provider, inbox, BatchInbox::bridgeCall {}).await
+}
+
+/// Reads the inbox's deployment parameters.
+pub async fn params(provider: &DynProvider, inbox: Address) -> Result<InboxParams, L1Error> {
+    Ok(InboxParams {
+        batcher: view(provider, inbox, BatchInbox::batcherCall {}).await?,
+        challenge_window: view(provider, inbox, BatchInbox::challengeWindowCall {}).await?.saturating_to(),
+        stake: view(provider, inbox, BatchInbox::stakeAmountCall {}).await?,
+        genesis_state_root: view(provider, inbox, BatchInbox::genesisStateRootCall {}).await?,
+        chunk_size: view(provider, inbox, BatchInbox::chunkSizeCall {}).await?.saturating_to(),
+        l2_chain_id: view(provider, inbox, BatchInbox::l2ChainIdCall {}).await?.saturating_to(),
+        inclusion_window: match bridge(provider, inbox).await? {
+            Address::ZERO => 0,
+            bridge => view(provider, bridge, L1Bridge::inclusionWindowCall {}).await?.saturating_to(),
+        },
+    })
+}
+
+/// Where a post's batch data is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PostData {
+    /// In the call's calldata (`postBatch`).
+    Calldata(Bytes),
+    /// In the transaction's blobs (`postBatchBlobs`); the bytes are fetched from a beacon API.
+    Blobs,
+}
+
+/// What a post's call says: `postBatch` or `postBatchBlobs`, decoded once for whoever reads
+/// posts back (the batcher checking its own, the challenger reading batches).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostCall {
+    /// The batch's index in the inbox.
+    pub index: u64,
+    /// The state root the batch builds on.
+    pub prev_state_root: B256,
+    /// The last L2 block the batch holds.
+    pub last_block: u64,
+    /// The bridge queue's position after the batch.
+    pub queue_end: u64,
+    /// The bridge queue's accumulator at `queue_end`.
+    pub queue_accumulator: B256,
+    /// The state root after each chunk.
+    pub chunk_roots: Vec<B256>,
+    /// Where the data is.
+    pub data: PostData,
+}
+
+impl PostCall {
+    /// Decodes a post's input; an input that is neither call is an error.
+    pub fn decode(input: &[u8]) -> Result<Self, L1Error> {
+        if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
+            let call = BatchInbox::postBatchBlobsCall::abi_decode(input)?;
+            return Ok(Self {
+                index: call.index.saturating_to(),
+                prev_state_root: call.prevStateRoot,
+                last_block: call.lastBlock,
+                queue_end: call.queueEnd,
+                queue_accumulator: call.queueAccumulator,
+                chunk_roots: call.chunkRoots,
+                data: PostData::Blobs,
+            });
+        }
+        let call = BatchInbox::postBatchCall::abi_decode(input)?;
+        Ok(Self {
+            index: call.index.saturating_to(),
+            prev_state_root: call.prevStateRoot,
+            last_block: call.lastBlock,
+            queue_end: call.queueEnd,
+            queue_accumulator: call.queueAccumulator,
+            chunk_roots: call.chunkRoots,
+            data: PostData::Calldata(call.data),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_calls_decode_and_anything_else_is_refused() {
+        let roots = vec![B256::repeat_byte(2), B256::repeat_byte(3)];
+        let calldata = BatchInbox::postBatchCall {
+            index: alloy_primitives::U256::from(6u8),
+            prevStateRoot: B256::repeat_byte(1),
+            lastBlock: 9,
+            queueEnd: 4,
+            queueAccumulator: B256::repeat_byte(5),
+            data: Bytes::from_static(b"batch"),
+            chunkRoots: roots.clone(),
+        }
+        .abi_encode();
+        let post = PostCall::decode(&calldata).expect("postBatch");
+        assert_eq!(post.data, PostData::Calldata(Bytes::from_static(b"batch")));
+        assert_eq!((post.index, post.last_block, post.queue_end, post.chunk_roots), (6, 9, 4, roots.clone()));
+        let blobs = BatchInbox::postBatchBlobsCall {
+            index: alloy_primitives::U256::from(6u8),
+            prevStateRoot: B256::repeat_byte(1),
+            lastBlock: 9,
+            queueEnd: 4,
+            queueAccumulator: B256::repeat_byte(5),
+            chunkRoots: roots,
+        }
+        .abi_encode();
+        assert_eq!(PostCall::decode(&blobs).expect("postBatchBlobs").data, PostData::Blobs);
+        let other = BatchInbox::stakeCall {}.abi_encode();
+        assert_eq!(PostCall::decode(&other).expect_err("not a post").action(), crate::Action::Stop);
+    }
+}

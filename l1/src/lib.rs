@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+pub mod deploy;
+pub mod error;
+pub mod inbox;
+pub mod pool;
+pub mod rpc;
+
+pub use deploy::{DEFAULT_INCLUSION_WINDOW, DEPLOY_INCLUSION_WINDOW, InboxParams};
+pub use error::{Action, ContractError, L1Error};
+pub use rpc::{provider, send, send_ok, signing_provider, view, view_at};
