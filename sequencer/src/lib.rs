@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod api;
+pub mod config;
 pub mod error;
 pub mod fair;
 pub mod mempool;
@@ -11,13 +12,13 @@ pub mod view;
 /// The chain database (its own crate: the batcher uses it too).
 pub use rollup_chain_store as store;
 
-pub use api::{HttpLimits, MAX_SUBSCRIPTIONS_PER_CONNECTION};
-pub use error::{SequencerError, StoreError, SubmitError};
-pub use node::{
-    BacklogLimits, BacklogView, BlockRef, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_EMPTY_BLOCK_INTERVAL,
-    DEFAULT_MAX_BLOCK_BYTES, DEFAULT_MAX_LOGS, DEFAULT_STATE_HISTORY, Head, HistoryError, L1Info, Node,
-    SequencerConfig, Startup, StateView, StatusSources,
+pub use api::MAX_SUBSCRIPTIONS_PER_CONNECTION;
+pub use config::{
+    BacklogLimits, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_EMPTY_BLOCK_INTERVAL, DEFAULT_MAX_BLOCK_BYTES,
+    DEFAULT_MAX_LOGS, DEFAULT_STATE_HISTORY, HttpLimits, SequencerConfig,
 };
+pub use error::{SequencerError, StoreError, SubmitError};
+pub use node::{BacklogView, BlockRef, Head, HistoryError, L1Info, Node, Startup, StateView, StatusSources};
 pub use store::Store;
 
 use std::{net::SocketAddr, sync::Arc};

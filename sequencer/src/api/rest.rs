@@ -1,14 +1,19 @@
 //! REST handlers under `/v1`.
 
-use super::{ApiError, body_error};
+use super::{
+    ApiError,
+    block::BlockTag,
+    decode::{decode_hex, parse_hash, revert_reason, system_abi},
+    error::{body_error, json_error},
+};
 use crate::error::SubmitError;
 use crate::{
     fair::Client,
     node::Node,
-    store::{BatchRecord, StoredBlock, StoredStatus, TxRecord},
+    store::{BatchRecord, StoredStatus, TxRecord},
     view,
 };
-use alloy_primitives::{Address, B256, Bytes, hex};
+use alloy_primitives::Address;
 use axum::{
     Extension, Json,
     body::Bytes as Body,
@@ -19,7 +24,7 @@ use axum::{
 use rollup_types::SYSTEM_CONTRACT;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
@@ -60,31 +65,6 @@ pub(super) async fn method_not_allowed() -> ApiError {
 #[serde(deny_unknown_fields)]
 struct SubmitBody {
     raw: String,
-}
-
-/// Decodes `0x`-prefixed (or bare) hex; the error names the first character that is not a
-/// hex digit as written (any Unicode character), counted in characters.
-pub(crate) fn decode_hex(s: &str) -> Result<Bytes, String> {
-    let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
-    let prefix = s.len() - digits.len();
-    if let Some((at, c)) = digits.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
-        let position = s[..prefix + at].chars().count();
-        return Err(format!("invalid hex: {c:?} at character {position} is not a hex digit"));
-    }
-    if digits.len() % 2 == 1 {
-        return Err(format!("invalid hex: an odd number of digits ({})", digits.len()));
-    }
-    hex::decode(digits).map(Bytes::from).map_err(|e| format!("invalid hex: {e}"))
-}
-
-/// Why a body is not the JSON expected: serde's reason, or that the body is compressed
-/// (the node takes uncompressed bodies only).
-pub(crate) fn json_error(body: &[u8], err: &serde_json::Error) -> String {
-    if body.starts_with(&[0x1f, 0x8b]) {
-        "the body is gzip-compressed; send it uncompressed (no Content-Encoding is supported)".to_owned()
-    } else {
-        err.to_string()
-    }
 }
 
 /// Refuses a body sent with a `Content-Encoding` other than `identity`: 415
@@ -224,56 +204,6 @@ pub(super) async fn submit_batch(
     Ok(Json(json!({ "results": results })))
 }
 
-fn parse_hash(s: &str) -> Result<B256, ApiError> {
-    s.parse().map_err(|_| ApiError::bad_request("invalid_hash", format!("{s:?} is not a 32-byte 0x-hex hash")))
-}
-
-/// Names a revert: a custom error of the system contract, or the raw data.
-pub(crate) fn revert_reason(output: &[u8]) -> String {
-    if output.is_empty() {
-        return "reverted without data".to_owned();
-    }
-    decoded_error(output).unwrap_or_else(|| format!("reverted with data {}", hex::encode_prefixed(output)))
-}
-
-/// A revert's data ABI-decoded as `Name(arg, …)`: `Error(string)` as its message, `Panic`
-/// with its code, or one of the system contract's custom errors.
-fn decoded_error(output: &[u8]) -> Option<String> {
-    use alloy_dyn_abi::{DynSolValue, JsonAbiExt};
-    use alloy_sol_types::{Revert, SolError};
-    if let Ok(revert) = Revert::abi_decode(output) {
-        return Some(revert.reason);
-    }
-    if let Ok(panic) = alloy_sol_types::Panic::abi_decode(output) {
-        return Some(format!("Panic({:#x})", panic.code));
-    }
-    fn show(v: &DynSolValue) -> String {
-        match v {
-            DynSolValue::Address(a) => a.to_checksum(None),
-            DynSolValue::Uint(u, _) => u.to_string(),
-            DynSolValue::Int(i, _) => i.to_string(),
-            DynSolValue::Bool(b) => b.to_string(),
-            DynSolValue::String(s) => format!("{s:?}"),
-            DynSolValue::Bytes(b) => hex::encode_prefixed(b),
-            DynSolValue::FixedBytes(w, size) => hex::encode_prefixed(&w[..*size]),
-            DynSolValue::Array(a) | DynSolValue::FixedArray(a) | DynSolValue::Tuple(a) => {
-                format!("[{}]", a.iter().map(show).collect::<Vec<_>>().join(", "))
-            }
-            other => format!("{other:?}"),
-        }
-    }
-    let selector = output.get(..4)?;
-    let error = system_json_abi().errors().find(|e| e.selector().as_slice() == selector)?;
-    let values = error.abi_decode_input(&output[4..]).ok()?;
-    Some(format!("{}({})", error.name, values.iter().map(show).collect::<Vec<_>>().join(", ")))
-}
-
-/// The system contract's ABI, typed.
-fn system_json_abi() -> &'static alloy_json_abi::JsonAbi {
-    static ABI: OnceLock<alloy_json_abi::JsonAbi> = OnceLock::new();
-    ABI.get_or_init(|| serde_json::from_value(system_abi().clone()).unwrap_or_default())
-}
-
 /// Lifecycle of an included transaction: `included`, then `posted` once its batch is on
 /// L1, then `finalized` once the batch is past its challenge window.
 pub(crate) async fn lifecycle(node: &Node, record: &TxRecord) -> Result<(&'static str, Option<BatchRecord>), ApiError> {
@@ -318,26 +248,9 @@ pub(super) async fn transaction(State(node): State<Arc<Node>>, Path(hash): Path<
     })))
 }
 
-pub(crate) async fn find_block(node: &Node, id: &str) -> Result<Option<StoredBlock>, ApiError> {
-    let store = node.store();
-    Ok(match id {
-        "latest" => Some(store.block(node.head().header.number).await?.ok_or_else(|| ApiError::not_found("no head"))?),
-        "earliest" => store.block(0).await?,
-        s if s.len() == 66 && s.starts_with("0x") => store.block_by_hash(parse_hash(s)?).await?,
-        s => {
-            let number =
-                if let Some(h) = s.strip_prefix("0x") { u64::from_str_radix(h, 16).ok() } else { s.parse().ok() };
-            let number = number.ok_or_else(|| {
-                ApiError::bad_request("invalid_block_id", format!("{s:?} is not a block number, hash or \"latest\""))
-            })?;
-            store.block(number).await?
-        }
-    })
-}
-
 /// `GET /v1/blocks/{number|hash|latest}`.
 pub(super) async fn block(State(node): State<Arc<Node>>, Path(id): Path<String>) -> ApiResult {
-    let block = find_block(&node, &id).await?.ok_or_else(|| ApiError::not_found("unknown block"))?;
+    let block = BlockTag::parse(&id)?.find(&node).await?.ok_or_else(|| ApiError::not_found("unknown block"))?;
     let txs = node.store().block_tx_hashes(block.header.number).await?;
     let h = &block.header;
     Ok(Json(json!({
@@ -371,15 +284,6 @@ pub(super) async fn account(State(node): State<Arc<Node>>, Path(address): Path<S
 pub(super) async fn pools(State(node): State<Arc<Node>>) -> ApiResult {
     let pools = view::pools(&node.committed_state());
     Ok(Json(json!({ "pools": pools })))
-}
-
-fn system_abi() -> &'static Value {
-    static ABI: OnceLock<Value> = OnceLock::new();
-    ABI.get_or_init(|| {
-        let artifact: Value =
-            serde_json::from_str(include_str!("../../../contracts/artifacts/L2System.json")).unwrap_or(Value::Null);
-        artifact.get("abi").cloned().unwrap_or(Value::Null)
-    })
 }
 
 /// `GET /v1/contracts`.

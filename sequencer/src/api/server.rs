@@ -20,7 +20,10 @@
 //! - behind a reverse proxy listed in [`HttpLimits::trusted_proxies`], the per-address limits
 //!   apply to the address it forwards (`X-Forwarded-For`, `Forwarded`).
 
-use crate::fair::{Buckets, Client, IpNet, canonical, forwarded_client};
+use crate::{
+    config::HttpLimits,
+    fair::{Buckets, Client, canonical},
+};
 use axum::{
     Router,
     extract::{ConnectInfo, Request, State},
@@ -47,87 +50,6 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tracing::{debug, warn};
-
-/// Connection and per-client bounds of the HTTP server.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HttpLimits {
-    /// Connections open at once.
-    pub max_connections: usize,
-    /// Time a client has to send a request's headers, and to start one on an open
-    /// connection.
-    pub header_timeout: Duration,
-    /// Requests per second per client address (a burst of twice that); 0: no limit.
-    pub per_ip_rate: u32,
-    /// Requests in progress at once per client address; 0: no limit.
-    pub per_ip_concurrent: usize,
-    /// Connections open at once per client address; 0: no limit.
-    pub per_ip_connections: usize,
-    /// Transactions submitted per second per client address, whatever requests carry them
-    /// (a burst of twice that); 0: no limit.
-    pub per_ip_tx_rate: u32,
-    /// Bytes of transactions submitted per second per client address (a burst of twice
-    /// that); 0: no limit.
-    pub per_ip_tx_bytes: u64,
-    /// Work units (docs/api.md §5: about a microsecond of one core each) the JSON-RPC
-    /// requests of one client address may use per second (a burst of twice that); 0: no
-    /// limit.
-    pub per_ip_work: u64,
-    /// Work units one JSON-RPC request (a batch as a whole) may use.
-    pub request_work: u64,
-    /// Requests that read the chain (JSON-RPC other than the constant-time methods, REST reads)
-    /// served at once, on threads below block production's priority, handed out fairly between
-    /// client addresses.
-    pub query_slots: usize,
-    /// Whether the per-address limits apply to 127.0.0.1 and ::1 too (off by default: the
-    /// devnet's tools and a reverse proxy on the same host connect from there). Other
-    /// loopback addresses (127.0.0.2 …) are limited like any client.
-    pub limit_loopback: bool,
-    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` name the client; their own
-    /// connections are not limited per address.
-    pub trusted_proxies: Vec<IpNet>,
-}
-
-impl HttpLimits {
-    /// Whether the per-address limits apply to `ip`.
-    pub fn limits(&self, ip: IpAddr) -> bool {
-        let exempt = match canonical(ip) {
-            IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
-            IpAddr::V6(v6) => v6 == std::net::Ipv6Addr::LOCALHOST,
-        };
-        self.limit_loopback || !exempt
-    }
-
-    /// The client of a request that came from `peer` with `headers`.
-    pub fn client(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> Client {
-        let ip = forwarded_client(peer, &self.trusted_proxies, headers);
-        Client { ip, limited: self.limits(ip) }
-    }
-
-    fn trusts(&self, peer: IpAddr) -> bool {
-        let peer = canonical(peer);
-        self.trusted_proxies.iter().any(|net| net.contains(&peer))
-    }
-}
-
-impl Default for HttpLimits {
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self {
-            max_connections: 4_096,
-            header_timeout: Duration::from_secs(10),
-            per_ip_rate: 1_000,
-            per_ip_concurrent: 64,
-            per_ip_connections: 256,
-            per_ip_tx_rate: 1_000,
-            per_ip_tx_bytes: 1 << 20,
-            per_ip_work: 250_000,
-            request_work: 500_000,
-            query_slots: 2 * cores,
-            limit_loopback: false,
-            trusted_proxies: Vec::new(),
-        }
-    }
-}
 
 /// Connections over the limit being answered at once; more are closed without an answer.
 const MAX_REFUSALS: usize = 256;

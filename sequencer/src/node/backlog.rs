@@ -14,22 +14,6 @@ use std::{
 };
 use tracing::{info, warn};
 
-/// Bounds on what may be sealed but not on L1 before admission is throttled; 0 disables one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BacklogLimits {
-    /// Bytes of encoded blocks not yet in a batch mined on L1.
-    pub max_bytes: u64,
-    /// Seconds the oldest of them has waited.
-    pub max_secs: u64,
-}
-
-impl Default for BacklogLimits {
-    fn default() -> Self {
-        // About 90,000 transfers, or half a minute.
-        Self { max_bytes: 8 * 1024 * 1024, max_secs: 30 }
-    }
-}
-
 /// How often the backlog is measured against L1 (a read of the last batch recorded).
 const REFRESH: Duration = Duration::from_millis(200);
 

@@ -10,7 +10,10 @@
 //! work nobody waits for still counts against its client.
 
 use super::{Node, ingest::lower_priority};
-use crate::fair::{Client, FairSlots, SlotError, SlotLimits, SlotPermit};
+use crate::{
+    config::CallLimits,
+    fair::{Client, FairSlots, SlotError, SlotLimits, SlotPermit},
+};
 use rollup_executor::{BlockEnvInput, CallOutcome, CallRequest, StateAt};
 use rollup_types::chain::{EXECUTION_GAS_LIMIT, MIN_TX_GAS_LIMIT};
 use std::{
@@ -18,38 +21,6 @@ use std::{
     time::{Duration, Instant},
 };
 use tokio::sync::oneshot;
-
-/// Bounds on read-only calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CallLimits {
-    /// Threads that run calls: calls running at once. One client address may hold half of them
-    /// (at least one) while others wait.
-    pub threads: usize,
-    /// Calls running or waiting for a thread at once, over all requests; more are refused
-    /// (`busy`), the heaviest client's first.
-    pub max_calls: usize,
-    /// Calls of one client address waiting for a thread at once; more are refused (`busy`).
-    pub waiting_per_client: usize,
-    /// Gas the calls of one HTTP request (a batch counts as one) may use together.
-    pub request_gas: u64,
-    /// Time the calls of one HTTP request may take together; a call is not started after it.
-    pub request_time: Duration,
-    /// Longest one call may run, counted from when it is asked for; it is then stopped.
-    pub call_time: Duration,
-}
-
-impl Default for CallLimits {
-    fn default() -> Self {
-        Self {
-            threads: std::thread::available_parallelism().map_or(1, usize::from),
-            max_calls: 64,
-            waiting_per_client: 8,
-            request_gas: 50_000_000,
-            request_time: Duration::from_secs(5),
-            call_time: Duration::from_secs(2),
-        }
-    }
-}
 
 /// What one HTTP request may still spend on calls, and whose it is.
 #[derive(Clone, Copy, Debug)]

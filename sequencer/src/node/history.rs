@@ -13,9 +13,6 @@ use alloy_primitives::B256;
 use rollup_executor::{Overwritten, State, StateAt};
 use std::{collections::VecDeque, sync::Arc};
 
-/// The default number of blocks before the head whose states are kept.
-pub const DEFAULT_STATE_HISTORY: u64 = 128;
-
 /// Most overwritten keys kept over all the recorded blocks (64 bytes of data each): under full
 /// load the oldest blocks are let go sooner, so that the history's memory stays bounded
 /// whatever the block size.

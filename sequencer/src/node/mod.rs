@@ -15,16 +15,17 @@ mod queries;
 mod shares;
 mod startup;
 
-pub use backlog::{BacklogLimits, BacklogView};
-pub use calls::{CallBudget, CallError, CallLimits};
+pub use backlog::BacklogView;
+pub use calls::{CallBudget, CallError};
 pub use events::{ChainEvents, PENDING_RING};
-pub use history::{BlockRef, DEFAULT_STATE_HISTORY, HistoryError, MAX_HISTORY_KEYS, StateView};
+pub use history::{BlockRef, HistoryError, MAX_HISTORY_KEYS, StateView};
 pub use proofs::{ProofError, StateProofError, WithdrawalProof};
 pub use queries::QueryError;
 pub use shares::WorkRateLimited;
 
 use crate::{
-    mempool::{Mempool, MempoolLimits},
+    config::SequencerConfig,
+    mempool::Mempool,
     metrics::{Gauges, Metrics},
     store::Store,
 };
@@ -32,11 +33,9 @@ use alloy_primitives::{Address, B256};
 use rollup_executor::{Pipeline, State};
 use rollup_types::{
     BlockHeader, ChainConfig,
-    genesis::GenesisSpec,
     status::{BatcherStatus, ChallengerStatus},
 };
 use std::{
-    net::SocketAddr,
     sync::{
         Arc, Mutex, RwLock,
         atomic::{AtomicBool, AtomicU64},
@@ -49,117 +48,11 @@ use tokio_util::sync::CancellationToken;
 use ingest::WriteJob;
 use producer::Unsealed;
 
-/// The default bound on a block's encoded size: the batcher's default post (120,000 bytes,
-/// under the 128 KiB an L1 mempool takes for one transaction).
-pub const DEFAULT_MAX_BLOCK_BYTES: usize = 120_000;
-
-/// The default nice value of the admission threads: at 10 the scheduler gives a busy thread
-/// of normal priority about nine times their share of a core.
-pub const DEFAULT_ADMISSION_NICE: i32 = 10;
-
 /// Longest a read waits for a query slot before it is refused (`busy`).
 pub const QUERY_WAIT: Duration = Duration::from_secs(10);
 
 /// How often the producer reads the block bound the batcher recorded from the L1.
 const POST_LIMITS_REFRESH: Duration = Duration::from_secs(1);
-
-/// Configuration of a sequencer.
-#[derive(Clone, Debug)]
-pub struct SequencerConfig {
-    /// Address of the HTTP server (REST and JSON-RPC).
-    pub listen: SocketAddr,
-    /// Database URL (`sqlite://path`).
-    pub db_url: String,
-    /// Chain parameters.
-    pub chain: ChainConfig,
-    /// Genesis.
-    pub genesis: GenesisSpec,
-    /// Interval between blocks (a block is sealed only when transactions are ready; after a
-    /// full block the next one is sealed at once).
-    pub block_time: Duration,
-    /// On an idle chain, an empty block once this long has passed since the last block, so
-    /// that the head (and clients' confirmations) move on; zero: never.
-    pub empty_block_interval: Duration,
-    /// Most transactions in one block.
-    pub max_block_txs: usize,
-    /// Most bytes a block may encode to as a batch of its own, so that every block fits one
-    /// L1 post (docs/batcher.md §2). The batcher records what the L1 carries in the chain
-    /// database; the lower of the two applies.
-    pub max_block_bytes: usize,
-    /// Bounds on what may be sealed but not yet on L1 before submissions are refused
-    /// (`l1_backlog`); they apply once a batcher shares the database.
-    pub l1_backlog: BacklogLimits,
-    /// Mempool limits.
-    pub mempool: MempoolLimits,
-    /// Largest request body, in bytes.
-    pub body_limit: usize,
-    /// Threads that execute a block (the parallel executor; 1 still partitions, on one
-    /// thread). Default: every core but one.
-    pub exec_threads: usize,
-    /// A state snapshot every this many blocks, or sooner once 50000 transactions were
-    /// sealed since the last one, and at a clean stop; 0 disables them.
-    pub snapshot_interval: u64,
-    /// The nice value of the threads that recover the senders of submissions (Linux; 0 keeps
-    /// them at the process's priority): above 0, admission yields the cores to block
-    /// production and settlement when they are all busy.
-    pub admission_nice: i32,
-    /// Bounds on read-only calls (`eth_call`, `eth_estimateGas`).
-    pub calls: CallLimits,
-    /// Blocks before the head whose states are kept for reads at a block (docs/api.md
-    /// §3.0f); 0 keeps the head's only.
-    pub state_history: u64,
-    /// Most logs one `eth_getLogs` answer holds; past it the query is refused with a range
-    /// that fits (docs/api.md §3.3).
-    pub max_logs: usize,
-    /// Connection and per-client bounds of the HTTP server.
-    pub http: crate::api::HttpLimits,
-}
-
-/// The default bound on the logs of one `eth_getLogs` answer.
-pub const DEFAULT_MAX_LOGS: usize = 10_000;
-
-/// The default interval between empty blocks on an idle chain.
-pub const DEFAULT_EMPTY_BLOCK_INTERVAL: Duration = Duration::from_secs(2);
-
-impl Default for SequencerConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8547)),
-            db_url: "sqlite://sequencer.sqlite".into(),
-            chain: ChainConfig::default(),
-            genesis: GenesisSpec::devnet(),
-            block_time: Duration::from_millis(500),
-            empty_block_interval: DEFAULT_EMPTY_BLOCK_INTERVAL,
-            max_block_txs: 10_000,
-            max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
-            l1_backlog: BacklogLimits::default(),
-            mempool: MempoolLimits::default(),
-            body_limit: 128 * 1024,
-            // One core is left to ingest (sender recovery, HTTP) and the database writer,
-            // which run during blocks: measured on two cores in BENCHMARKS.md.
-            exec_threads: std::thread::available_parallelism().map_or(1, |n| usize::from(n).saturating_sub(1).max(1)),
-            snapshot_interval: 100,
-            admission_nice: DEFAULT_ADMISSION_NICE,
-            calls: CallLimits::default(),
-            state_history: DEFAULT_STATE_HISTORY,
-            max_logs: DEFAULT_MAX_LOGS,
-            http: crate::api::HttpLimits::default(),
-        }
-    }
-}
-
-impl SequencerConfig {
-    /// A configuration for tests: ephemeral port, in-memory database, fast blocks.
-    pub fn test() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            db_url: "sqlite::memory:".into(),
-            block_time: Duration::from_millis(100),
-            empty_block_interval: Duration::ZERO,
-            ..Self::default()
-        }
-    }
-}
 
 /// What other components publish for `/v1/status`.
 #[derive(Clone, Debug, Default)]

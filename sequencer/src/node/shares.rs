@@ -5,7 +5,7 @@
 
 use super::{Node, lock};
 use crate::{
-    api::HttpLimits,
+    config::HttpLimits,
     error::SubmitError,
     fair::{Buckets, Client, Usage},
 };

@@ -2,9 +2,10 @@
 //! it, and the mempool reloaded from the pending rows.
 
 use super::{
-    Head, Node, SequencerConfig, Startup, StatusSources,
+    Head, Node, Startup, StatusSources,
     ingest::{WRITE_QUEUE, admission_pool, displaced, recover_all, run_writer},
 };
+use crate::config::SequencerConfig;
 use crate::{
     error::{SequencerError, StoreError},
     mempool::{Mempool, PoolTx},

@@ -114,7 +114,7 @@ impl From<StoreError> for RpcError {
 
 impl From<ApiError> for RpcError {
     fn from(err: ApiError) -> Self {
-        let code = if err.status.is_client_error() { -32602 } else { -32603 };
-        Self::new(code, err.message)
+        let code = if err.status().is_client_error() { -32602 } else { -32603 };
+        Self::new(code, err.into_message())
     }
 }

@@ -21,8 +21,10 @@ use self::{
     request::EthRequest,
 };
 use super::{
-    body_error,
-    rest::{decode_hex, find_block, json_error, revert_reason},
+    block::BlockTag,
+    decode::{decode_hex, revert_reason},
+    error::body_error,
+    error::json_error,
 };
 use crate::{
     error::SubmitError,
@@ -403,7 +405,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             to_json(rpc_receipt(&record, receipt, &block, &siblings)?)
         }
         EthRequest::GetBlock(id, full) => {
-            let Some(block) = find_block(node, &id).await? else { return Ok(Value::Null) };
+            let Some(block) = id.find(node).await? else { return Ok(Value::Null) };
             to_json(rpc_block(node, &block, full).await?)
         }
         EthRequest::Call(request, block) => {
@@ -419,13 +421,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         }
         EthRequest::SendRawTransactionSync(raw, timeout) => send_sync(node, ctx.client, &raw, timeout).await,
         EthRequest::GetBlockReceipts(id) => {
-            let id = match id {
-                BlockId::Hash(h) => h.block_hash.to_string(),
-                BlockId::Number(BlockNumberOrTag::Number(n)) => n.to_string(),
-                BlockId::Number(BlockNumberOrTag::Earliest) => "earliest".to_owned(),
-                BlockId::Number(_) => "latest".to_owned(),
-            };
-            let Some(block) = find_block(node, &id).await? else { return Ok(Value::Null) };
+            let Some(block) = BlockTag::from(id).find(node).await? else { return Ok(Value::Null) };
             let records = node.store().block_transaction_records(block.header.number).await?;
             let receipts = records
                 .iter()

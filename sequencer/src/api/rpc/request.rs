@@ -3,6 +3,7 @@
 //! method is one variant, one line in [`EthRequest::parse`] and one arm in the dispatcher.
 
 use super::error::RpcError;
+use crate::api::block::BlockTag;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, U64, U128, U256};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
@@ -56,7 +57,7 @@ pub(super) enum EthRequest {
     GetTransactionReceipt(B256),
     /// `eth_getBlockByNumber` and `eth_getBlockByHash`: a block id as the REST API takes it
     /// (`latest`, `earliest`, a number or a hash) and whether to give full transactions.
-    GetBlock(String, bool),
+    GetBlock(BlockTag, bool),
     /// `eth_call`.
     Call(Box<TransactionRequest>, Option<BlockId>),
     /// `eth_estimateGas`.
@@ -115,9 +116,9 @@ impl EthRequest {
             "eth_getTransactionReceipt" => Self::GetTransactionReceipt(p.req(0, "transaction hash")?),
             "eth_getBlockByNumber" | "eth_getBlockByHash" => {
                 let id = match p.req::<Value>(0, "block")? {
-                    Value::String(s) if s == "pending" || s == "safe" || s == "finalized" => "latest".to_owned(),
-                    Value::String(s) => s,
-                    Value::Number(n) => n.to_string(),
+                    Value::String(s) if s == "pending" || s == "safe" || s == "finalized" => BlockTag::Latest,
+                    Value::String(s) => BlockTag::parse(&s)?,
+                    Value::Number(n) => BlockTag::parse(&n.to_string())?,
                     other => return Err(RpcError::invalid_params(format!("bad block id {other}"))),
                 };
                 Self::GetBlock(id, p.opt(1, "full transactions")?.unwrap_or(false))
