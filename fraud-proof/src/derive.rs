@@ -2,46 +2,15 @@
 //! chain and judge every posted root. No network, no database: the same inputs always give
 //! the same verdicts, so they can be replayed from fixtures.
 
-use alloy_primitives::{B256, Bytes, keccak256};
+pub use crate::batch::{Position, PostedBatch};
+use crate::{
+    fault::{Fault, HeaderFault, header_fault},
+    prove::{self, FraudProof, ProveError},
+};
+use alloy_primitives::{B256, keccak256};
 use rayon::prelude::*;
 use rollup_executor::{BlockEnvInput, Executor, ExecutorError, TxResult, Undo};
-use rollup_types::{
-    ChainConfig, RecoveredTx, SignedTx, codec,
-    queue::{self, QueueEntry},
-};
-
-/// A batch as read from L1: the inbox event and the calldata of the post.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PostedBatch {
-    /// Index in the inbox.
-    pub index: u64,
-    /// L1 block of the post.
-    pub l1_block: u64,
-    /// L1 transaction of the post.
-    pub l1_tx_hash: B256,
-    /// Data commitment recorded by the inbox.
-    pub data_hash: B256,
-    /// The batch data (for a blob post, read back from its blobs; empty if their layout is
-    /// not that of `rollup_types::blob`, which then fails to decode).
-    pub data: Bytes,
-    /// Versioned hashes of the post's blobs; empty for a calldata post.
-    pub blob_hashes: Vec<B256>,
-    /// Root the poster claimed to build on.
-    pub prev_state_root: B256,
-    /// State root after each chunk, as posted.
-    pub chunk_roots: Vec<B256>,
-    /// State root recorded by the inbox.
-    pub state_root: B256,
-    /// Last L2 block, as posted.
-    pub last_block: u64,
-    /// How far the batch consumed the bridge's L1 → L2 queue, as posted (`queueEnd`).
-    pub queue_end: u64,
-    /// The queue entries the post says it consumed (from the previous batch's `queueEnd` to
-    /// `queue_end`), read from the L1 bridge and checked against its accumulators.
-    pub queue: Vec<QueueEntry>,
-    /// The bridge's accumulator before the first of them.
-    pub queue_acc: B256,
-}
+use rollup_types::{ChainConfig, RecoveredTx, SignedTx, codec, queue};
 
 /// What the challenger concluded about one batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,36 +22,17 @@ pub enum Verdict {
     },
     /// Something does not match; the batch is fraudulent.
     Mismatch {
-        /// What differs.
-        reason: String,
+        /// What is wrong (its `Display` is the verdict in words) and where a proof shows it.
+        fault: Fault,
         /// The root re-execution gives, when the batch could be executed.
         computed_root: Option<B256>,
     },
 }
 
 impl Verdict {
-    fn mismatch(reason: impl Into<String>) -> Self {
-        Self::Mismatch { reason: reason.into(), computed_root: None }
+    const fn mismatch(fault: Fault) -> Self {
+        Self::Mismatch { fault, computed_root: None }
     }
-}
-
-/// Where the verifier stands: the next batch and block it expects, and the first batch it
-/// found invalid (later ones descend from it).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Position {
-    /// Index of the next batch to judge.
-    pub next_index: u64,
-    /// Next L2 block expected.
-    pub next_block: u64,
-    /// First batch judged invalid and not rolled back yet.
-    pub invalid_from: Option<u64>,
-    /// Queue entries consumed by the batches verified so far (the last one's `queueEnd`).
-    pub queue_end: u64,
-}
-
-impl Position {
-    /// A chain at genesis: batch 0 and block 1 next, no queue entry consumed.
-    pub const GENESIS: Self = Self { next_index: 0, next_block: 1, invalid_from: None, queue_end: 0 };
 }
 
 /// What handling one inbox event did to the verifier, so that it can be taken back when an L1
@@ -150,17 +100,20 @@ pub enum VerifyError {
 pub struct Verifier {
     executor: Executor,
     position: Position,
+    /// The fault of the first invalid batch (its index and data commitment, and the fault),
+    /// from which its proof is built.
+    fault: Option<(u64, B256, Fault)>,
 }
 
 impl Verifier {
     /// Starts from a genesis executor.
     pub fn new(genesis: Executor) -> Self {
-        Self { executor: genesis, position: Position::GENESIS }
+        Self { executor: genesis, position: Position::GENESIS, fault: None }
     }
 
     /// Resumes from `executor`, the state after the batches before `position` (a snapshot).
     pub const fn resume(executor: Executor, position: Position) -> Self {
-        Self { executor, position }
+        Self { executor, position, fault: None }
     }
 
     /// The chain parameters.
@@ -206,18 +159,23 @@ impl Verifier {
 
     /// The proof that `batch`, the first invalid batch (just judged a mismatch by
     /// [`Self::verify`]), is fraudulent, built from the state it builds on.
-    pub fn prove(&self, batch: &PostedBatch) -> Result<crate::prove::FraudProof, crate::prove::ProveError> {
-        crate::prove::build(&self.executor, self.position, batch)
+    pub fn prove(&self, batch: &PostedBatch) -> Result<FraudProof, ProveError> {
+        match &self.fault {
+            Some((index, data_hash, fault))
+                if *index == batch.index
+                    && *data_hash == batch.data_hash
+                    && self.position.invalid_from == Some(batch.index) =>
+            {
+                prove::build_for_fault(&self.executor, self.position, batch, fault)
+            }
+            _ => prove::build(&self.executor, self.position, batch),
+        }
     }
 
     /// The proof of chunk `chunk` of `batch` (the next batch) whether or not it is at fault,
     /// for tests that honest chunks cannot be proven fraudulent.
-    pub fn prove_chunk(
-        &self,
-        batch: &PostedBatch,
-        chunk: usize,
-    ) -> Result<crate::prove::FraudProof, crate::prove::ProveError> {
-        crate::prove::build_chunk(&self.executor, self.position, batch, chunk)
+    pub fn prove_chunk(&self, batch: &PostedBatch, chunk: usize) -> Result<FraudProof, ProveError> {
+        prove::build_chunk(&self.executor, self.position, batch, chunk)
     }
 
     /// The inbox removed batches `from_index` onwards (a fraud proof succeeded): the next batch
@@ -271,15 +229,16 @@ impl Verifier {
         let before = self.position;
         self.position.next_index += 1;
         if let Some(first) = self.position.invalid_from {
-            let verdict = Verdict::mismatch(format!("builds on batch {first}, which is invalid"));
+            let verdict = Verdict::mismatch(Fault::BuildsOnInvalid(first));
             return Ok((verdict, Applied { before, undo: None, moved: false }));
         }
         let mut undo = Undo::default();
         let verdict = self.check(batch, &mut undo);
-        if matches!(verdict, Verdict::Mismatch { .. }) {
+        if let Verdict::Mismatch { fault, .. } = &verdict {
             // A fraudulent batch must not move the local chain.
             self.executor.undo(undo)?;
             self.position.invalid_from = Some(batch.index);
+            self.fault = Some((batch.index, batch.data_hash, fault.clone()));
             return Ok((verdict, Applied { before, undo: None, moved: false }));
         }
         self.position.next_block = batch.last_block + 1;
@@ -304,36 +263,27 @@ impl Verifier {
             keccak256(batch.blob_hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())
         };
         if commitment != batch.data_hash {
-            return Verdict::mismatch("posted data does not match the inbox's data commitment");
+            return Verdict::mismatch(Fault::DataCommitment);
         }
         if batch.prev_state_root != self.executor.state_root() {
-            return Verdict::mismatch(format!(
-                "builds on root {}, the chain is at {}",
-                batch.prev_state_root,
-                self.executor.state_root()
-            ));
+            return Verdict::mismatch(Fault::PrevRoot {
+                posted: batch.prev_state_root,
+                chain: self.executor.state_root(),
+            });
         }
         let chain = *self.executor.chain();
+        // The inbox's header rules first, as the L1 verifier checks them.
+        let header = match codec::decode_header(&batch.data, &chain) {
+            Ok(header) => header,
+            Err(e) => return Verdict::mismatch(Fault::Header(HeaderFault::Undecodable(e.to_string()))),
+        };
+        if let Some(fault) = header_fault(&header, &self.position, batch) {
+            return Verdict::mismatch(Fault::Header(fault));
+        }
         let mut decoded = match codec::decode(&batch.data, &chain) {
             Ok(b) => b,
-            Err(e) => return Verdict::mismatch(format!("batch data does not decode: {e}")),
+            Err(e) => return Verdict::mismatch(Fault::Undecodable(e.to_string())),
         };
-        let (Some(first), Some(last)) = (decoded.blocks.first(), decoded.blocks.last()) else {
-            return Verdict::mismatch("batch holds no blocks");
-        };
-        if first.number != self.position.next_block {
-            return Verdict::mismatch(format!(
-                "starts at block {}, expected {}",
-                first.number, self.position.next_block
-            ));
-        }
-        if last.number != batch.last_block {
-            return Verdict::mismatch(format!("ends at block {}, the post says {}", last.number, batch.last_block));
-        }
-        let queue: u128 = decoded.blocks.iter().map(|b| u128::from(b.queue_count)).sum();
-        if let Some(reason) = queue_count_fault(queue, self.position.queue_end, batch.queue_end) {
-            return Verdict::mismatch(reason);
-        }
         // The counts agree, so the blocks consume exactly the entries given (checked by
         // `verify`), in order.
         let mut entries = &batch.queue[..];
@@ -355,8 +305,8 @@ impl Verifier {
                 match tx {
                     Ok(tx) => txs.push(tx),
                     Err(e) => {
-                        let i = txs.len();
-                        return Verdict::mismatch(format!("block {} transaction {i} is invalid: {e}", block.number));
+                        let (block, tx, reason) = (block.number, txs.len(), e.to_string());
+                        return Verdict::mismatch(Fault::InvalidTx { block, tx, reason });
                     }
                 }
             }
@@ -371,39 +321,30 @@ impl Verifier {
             if let Some((i, TxResult::Invalid(reason))) =
                 executed.results.iter().enumerate().find(|(_, r)| matches!(r, TxResult::Invalid(_)))
             {
-                return Verdict::mismatch(format!("block {} transaction {i} cannot execute: {reason}", block.number));
+                let (block, tx, reason) = (block.number, i, reason.to_string());
+                return Verdict::mismatch(Fault::CannotExecute { block, tx, reason });
             }
             computed.extend(executed.chunk_roots);
         }
         let computed_root = computed.last().copied().unwrap_or(batch.prev_state_root);
         if computed.len() != batch.chunk_roots.len() {
             return Verdict::Mismatch {
-                reason: format!("{} chunk roots posted, execution gives {}", batch.chunk_roots.len(), computed.len()),
+                fault: Fault::ChunkCount { posted: batch.chunk_roots.len(), computed: computed.len() },
                 computed_root: Some(computed_root),
             };
         }
         if let Some(i) = computed.iter().zip(&batch.chunk_roots).position(|(a, b)| a != b) {
             return Verdict::Mismatch {
-                reason: format!("chunk {i}: posted root {}, execution gives {}", batch.chunk_roots[i], computed[i]),
+                fault: Fault::ChunkRoot { chunk: i, posted: batch.chunk_roots[i], computed: computed[i] },
                 computed_root: Some(computed_root),
             };
         }
         if computed_root != batch.state_root {
             return Verdict::Mismatch {
-                reason: format!("state root {} recorded, execution gives {computed_root}", batch.state_root),
+                fault: Fault::StateRoot { recorded: batch.state_root, computed: computed_root },
                 computed_root: Some(computed_root),
             };
         }
         Verdict::Verified { state_root: computed_root }
     }
-}
-
-/// Why a batch that consumes `count` queue entries by its blocks' queue counts, after
-/// batches that consumed `start`, cannot have posted `queue_end` (docs/bridge.md §6,
-/// `WrongQueueCount`); `None` when the counts agree.
-pub(crate) fn queue_count_fault(count: u128, start: u64, queue_end: u64) -> Option<String> {
-    let posted = u128::from(queue_end).checked_sub(u128::from(start));
-    (posted != Some(count)).then(|| {
-        format!("its blocks consume {count} queue entries, the post moves the queue from {start} to {queue_end}")
-    })
 }

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+pub mod batch;
 pub mod derive;
+pub mod fault;
 pub mod prove;
 pub mod store;
 
@@ -1044,14 +1046,15 @@ impl Challenger {
                     s.last_verified_l2_block = Some(batch.last_block);
                 });
             }
-            Verdict::Mismatch { reason, computed_root } => {
+            Verdict::Mismatch { fault, computed_root } => {
+                let reason = fault.to_string();
                 error!(target: "challenger", index = batch.index, %reason, posted = %batch.state_root, ?computed_root, "batch MISMATCH");
                 self.status.send_modify(|s| {
                     s.batches_checked += 1;
                     s.mismatch_verdicts += 1;
                     s.mismatches.push(Mismatch {
                         batch_index: batch.index,
-                        reason: reason.clone(),
+                        reason,
                         posted_root: batch.state_root,
                         computed_root: *computed_root,
                     });

@@ -2,7 +2,10 @@
 //! find the first rule it breaks in the order the L1 inbox checks them, and build the one
 //! L1 call that proves it (docs/fraud-proofs.md §6).
 
-use crate::derive::{Position, PostedBatch};
+use crate::{
+    batch::{Position, PostedBatch},
+    fault::{Fault, HeaderFault, header_fault},
+};
 use alloy_primitives::{B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_executor::{BlockEnvInput, Executor, TxResult};
@@ -181,6 +184,31 @@ pub fn build(base: &Executor, at: Position, batch: &PostedBatch) -> Result<Fraud
     build_for(base, at, batch, None)
 }
 
+/// The proof of `fault`, which the verifier found in `batch` (judged once): a header fault is
+/// proven with the header, as judged; a wrong chunk root with that chunk's replay; a blob
+/// batch is disputed as a whole; any other fault is located the way the inbox checks
+/// ([`build`]).
+pub fn build_for_fault(
+    base: &Executor,
+    at: Position,
+    batch: &PostedBatch,
+    fault: &Fault,
+) -> Result<FraudProof, ProveError> {
+    if !batch.blob_hashes.is_empty() {
+        return Ok(FraudProof::Blob { index: batch.index, reason: format!("a blob batch, disputed: {fault}") });
+    }
+    if fault.header().is_some() {
+        return Ok(FraudProof::Header { index: batch.index, data: batch.data.clone(), reason: fault.to_string() });
+    }
+    let mut proof = build_for(base, at, batch, fault.chunk())?;
+    if let (FraudProof::Chunk { chunk_index, reason, .. }, Some(chunk)) = (&mut proof, fault.chunk())
+        && *chunk_index == chunk as u64
+    {
+        *reason = fault.to_string();
+    }
+    Ok(proof)
+}
+
 /// The chunk proof for chunk `chunk` of `batch` whether or not that chunk is at fault (for
 /// tests that an honest chunk cannot be proven fraudulent): what [`build`] would send if
 /// it were. Header faults and faults in earlier chunks still come first.
@@ -194,34 +222,19 @@ fn build_for(
     batch: &PostedBatch,
     target: Option<usize>,
 ) -> Result<FraudProof, ProveError> {
-    let first_block = at.next_block;
     let index = batch.index;
     if !batch.blob_hashes.is_empty() {
         return Err(ProveError::Blobs(index));
     }
     let chain = *base.chain();
-    let header_fault = |reason: String| Ok(FraudProof::Header { index, data: batch.data.clone(), reason });
+    let header_proof =
+        |fault: HeaderFault| Ok(FraudProof::Header { index, data: batch.data.clone(), reason: fault.to_string() });
     let header = match codec::decode_header(&batch.data, &chain) {
         Ok(h) => h,
-        Err(e) => return header_fault(format!("the header does not decode: {e}")),
+        Err(e) => return header_proof(HeaderFault::Undecodable(e.to_string())),
     };
-    let first = header.first_number;
-    let last = header.blocks.last().map_or(first, |b| b.number);
-    if first != first_block {
-        return header_fault(format!("starts at block {first}, expected {first_block}"));
-    }
-    if last != batch.last_block {
-        return header_fault(format!("ends at block {last}, the post says {}", batch.last_block));
-    }
-    if header.chunks.len() != batch.chunk_roots.len() {
-        return header_fault(format!(
-            "{} chunks in the data, {} chunk roots posted",
-            header.chunks.len(),
-            batch.chunk_roots.len()
-        ));
-    }
-    if let Some(reason) = crate::derive::queue_count_fault(header.queue_count(), at.queue_end, batch.queue_end) {
-        return header_fault(reason);
+    if let Some(fault) = header_fault(&header, &at, batch) {
+        return header_proof(fault);
     }
 
     let mut executor = base.clone();

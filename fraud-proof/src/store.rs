@@ -85,8 +85,8 @@ impl VerdictStore {
     ) -> Result<(), DbError> {
         let (label, computed, reason) = match verdict {
             Verdict::Verified { state_root } => ("verified", Some(state_root.to_vec()), None),
-            Verdict::Mismatch { reason, computed_root } => {
-                ("mismatch", computed_root.map(|r| r.to_vec()), Some(reason.clone()))
+            Verdict::Mismatch { fault, computed_root } => {
+                ("mismatch", computed_root.map(|r| r.to_vec()), Some(fault.to_string()))
             }
         };
         sqlx::query(

@@ -6,6 +6,7 @@ use alloy_sol_types::SolCall;
 use rollup_executor::{BlockEnvInput, Executor};
 use rollup_fraud_proof::{
     derive::{Position, PostedBatch, Verdict, Verifier, VerifyError},
+    fault::{Fault, HeaderFault},
     prove as prover,
 };
 use rollup_types::{
@@ -135,7 +136,10 @@ fn judge(v: &mut Verifier, batch: &PostedBatch) -> Verdict {
 
 fn assert_mismatch(verdict: &Verdict, needle: &str) {
     match verdict {
-        Verdict::Mismatch { reason, .. } => assert!(reason.contains(needle), "reason {reason:?} lacks {needle:?}"),
+        Verdict::Mismatch { fault, .. } => {
+            let reason = fault.to_string();
+            assert!(reason.contains(needle), "reason {reason:?} lacks {needle:?}");
+        }
         Verdict::Verified { .. } => panic!("expected a mismatch about {needle:?}"),
     }
 }
@@ -169,6 +173,36 @@ fn a_wrong_chunk_root_is_a_mismatch_at_that_chunk_and_taints_descendants() {
     assert_eq!(computed_root, Some(bad.state_root), "the final root itself was right");
     assert_eq!(v.state_root(), root_before, "a bad batch does not move the chain");
     assert_mismatch(&judge(&mut v, &builder.batch(2, &[1])), "builds on batch 1");
+}
+
+/// The batch is judged once: the verdict's fault says what is wrong, and the proof built from
+/// it shows that fault, where the fault is, in the same words.
+#[test]
+fn the_verdict_and_its_proof_come_from_one_typed_fault() {
+    // A wrong middle root: chunk 1, proven by chunk 1's replay.
+    let mut builder = Builder::new();
+    let mut v = verifier();
+    let mut bad = builder.batch(0, &[5]);
+    let (posted, computed) = (B256::repeat_byte(0xee), bad.chunk_roots[1]);
+    bad.chunk_roots[1] = posted;
+    let Verdict::Mismatch { fault, .. } = judge(&mut v, &bad) else { panic!("a mismatch") };
+    assert_eq!(fault, Fault::ChunkRoot { chunk: 1, posted, computed });
+    let proof = v.prove(&bad).expect("a proof");
+    assert!(matches!(proof, prover::FraudProof::Chunk { chunk_index: 1, .. }), "{proof:?}");
+    assert_eq!(proof.reason(), fault.to_string());
+
+    // A header that ends one block later than the post says: the header proves it.
+    let mut v = verifier();
+    let mut bad = Builder::new().batch(0, &[3]);
+    bad.last_block += 1;
+    let Verdict::Mismatch { fault, .. } = judge(&mut v, &bad) else { panic!("a mismatch") };
+    assert_eq!(fault, Fault::Header(HeaderFault::LastBlock { got: bad.last_block - 1, posted: bad.last_block }));
+    let proof = v.prove(&bad).expect("a proof");
+    assert!(matches!(proof, prover::FraudProof::Header { .. }), "{proof:?}");
+    assert_eq!(proof.reason(), fault.to_string());
+    // The prover alone, without the verdict, finds the same fault by the inbox's rules.
+    let genesis = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
+    assert_eq!(prover::build(&genesis, Position::GENESIS, &bad).expect("a proof"), proof);
 }
 
 #[test]
@@ -214,14 +248,17 @@ fn a_queue_count_that_disagrees_with_the_posted_queue_end_is_a_header_fault() {
     let mut decoded = codec::decode(&honest.data, &CHAIN).expect("decodes");
     decoded.blocks[0].queue_count = 3;
     let data: Bytes = codec::encode(&decoded, &CHAIN).expect("encodes").into();
-    let bad = PostedBatch { data_hash: codec::data_commitment(&data), data, ..honest.clone() };
+    // As many roots as the header has chunks: the inbox checks the chunk count before the
+    // queue count.
+    let chunks = codec::decode_header(&data, &CHAIN).expect("header").chunks.len();
+    let chunk_roots = vec![honest.state_root; chunks];
+    let bad = PostedBatch { data_hash: codec::data_commitment(&data), data, chunk_roots, ..honest.clone() };
     assert_mismatch(&judge(&mut verifier(), &bad), "consume 3 queue entries, the post moves the queue from 0 to 0");
     let proof = prover::build(&genesis, Position::GENESIS, &bad).expect("a proof");
     assert!(matches!(proof, prover::FraudProof::Header { .. }), "{proof:?}");
 
     // The same with the post agreeing: the verifier wants the three entries the post consumed
     // (they come from L1; without them there is no verdict).
-    let chunks = codec::decode_header(&bad.data, &CHAIN).expect("header").chunks.len();
     let agreeing = PostedBatch { queue_end: 3, chunk_roots: vec![bad.state_root; chunks], ..bad };
     let got = verifier().verify(&agreeing).map(|(v, _)| v);
     assert!(matches!(got, Err(VerifyError::QueueEntries { index: 0, .. })), "{got:?}");
