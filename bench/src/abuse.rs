@@ -10,10 +10,13 @@
 //! once the room is full) and waits for their inclusion. The node's resident memory is read
 //! from `/metrics` throughout and after a pause at the end.
 
-use crate::load::{load_signers, percentile};
-use alloy_primitives::{Address, B256, Bytes, U256, hex};
+use crate::{
+    hostile::{ecrecover_loop, rpc},
+    load::{load_signers, percentile},
+};
+use alloy_primitives::{Address, U256, hex};
 use alloy_sol_types::SolCall;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use rollup_types::{
     bindings::L2System,
     genesis::{DEV_ACCOUNTS, USDC},
@@ -164,23 +167,6 @@ impl fmt::Display for AbuseReport {
     }
 }
 
-/// Init code that calls the ecrecover precompile on a valid signature until its gas runs out.
-pub(crate) fn ecrecover_loop() -> Bytes {
-    let hash = B256::repeat_byte(7);
-    let signature = Signer::new(&DEV_ACCOUNTS[0].private_key).expect("key").sign_hash(hash);
-    let v = B256::from(U256::from(27 + u8::from(signature.v())));
-    let mut code = Vec::new();
-    for (i, word) in [hash, v, signature.r().into(), signature.s().into()].iter().enumerate() {
-        code.push(0x7f);
-        code.extend_from_slice(word.as_slice());
-        code.extend_from_slice(&[0x60, (i * 32) as u8, 0x52]);
-    }
-    let start = code.len() as u8;
-    code.extend_from_slice(&[0x5b, 0x60, 0x20, 0x60, 0x80, 0x60, 0x80, 0x60, 0x00, 0x60, 0x01, 0x5a, 0xfa, 0x50]);
-    code.extend_from_slice(&[0x60, start, 0x56]);
-    code.into()
-}
-
 fn transfer(signer: &Signer, chain_id: u64, nonce: u64) -> String {
     let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x55), amount: U256::from(1u64) };
     hex::encode_prefixed(signer.eip1559(chain_id, nonce, call.abi_encode().into()).encoded())
@@ -286,16 +272,6 @@ impl AbuseBench {
     fn socket_addr(&self) -> Result<std::net::SocketAddr> {
         let addrs = self.rpc.socket_addrs(|| Some(80))?;
         addrs.into_iter().next().context("the URL names no address")
-    }
-}
-
-/// One JSON-RPC request's result, or its error as an error.
-pub(crate) async fn rpc(http: &reqwest::Client, base: &str, method: &str, params: Value) -> Result<Value> {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-    let reply: Value = http.post(base).json(&body).send().await?.json().await?;
-    match reply.get("result") {
-        Some(result) => Ok(result.clone()),
-        None => bail!("{method}: {}", reply["error"]),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod codec;
 pub mod e2e;
 pub mod executor;
 pub mod history;
+mod hostile;
 pub mod load;
 pub mod post;
 pub mod proof;

@@ -19,7 +19,7 @@
 //! block appears, so the report gives the largest gap between blocks.
 
 use crate::{
-    abuse::{ecrecover_loop, rpc},
+    hostile::{ecrecover_loop, rpc},
     load::{load_signers, percentile},
 };
 use alloy_primitives::{Address, U256, hex};

@@ -137,4 +137,24 @@ mod tests {
             }
         }
     }
+
+    /// Every `rollup` command README.md and BENCHMARKS.md give with literal arguments parses.
+    #[test]
+    fn the_documented_commands_parse() {
+        let docs = [include_str!("../../../README.md"), include_str!("../../../BENCHMARKS.md")];
+        let mut checked = 0;
+        for line in docs.iter().flat_map(|doc| doc.lines()) {
+            let Some(command) = line.trim().strip_prefix("./target/release/rollup ") else { continue };
+            let command = command.split(" #").next().unwrap_or_default().trim_end().trim_end_matches('&');
+            if command.contains('$') {
+                continue;
+            }
+            let args = std::iter::once("rollup").chain(command.split_whitespace());
+            if let Err(err) = Cli::try_parse_from(args) {
+                panic!("{command}: {err}");
+            }
+            checked += 1;
+        }
+        assert!(checked >= 20, "{checked} commands found");
+    }
 }
