@@ -827,8 +827,7 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench =
-            crate::bounds::BoundsBench { leaves: args.leaves, cases: args.cases, ground_bits: args.ground_bits };
+        let bench = BoundsBench { leaves: args.leaves, cases: args.cases, ground_bits: args.ground_bits };
         let report = bench.run().await?;
         crate::report::print(&report, args.json)?;
         let over = report.over_bound();

@@ -239,7 +239,7 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let report = crate::bridge::BridgeBench { accounts: args.accounts }.run().await?;
+        let report = BridgeBench { accounts: args.accounts }.run().await?;
         crate::report::print(&report, args.json)
     }
 }

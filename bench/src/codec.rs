@@ -437,12 +437,8 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench = crate::codec::CodecBench {
-            txs: args.txs,
-            block_size: args.block_size,
-            max_bytes: args.max_bytes,
-            seed: args.seed,
-        };
+        let bench =
+            CodecBench { txs: args.txs, block_size: args.block_size, max_bytes: args.max_bytes, seed: args.seed };
         let report = bench.run()?;
         crate::report::print(&report, args.json)
     }
@@ -466,7 +462,7 @@ impl FuzzArgs {
     /// Runs the fuzzer and prints its report.
     pub fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let report = crate::codec::CodecFuzz { iterations: args.iterations, seed: args.seed }.run()?;
+        let report = CodecFuzz { iterations: args.iterations, seed: args.seed }.run()?;
         crate::report::print(&report, args.json)
     }
 }

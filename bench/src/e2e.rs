@@ -310,7 +310,7 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench = crate::e2e::E2eBench {
+        let bench = E2eBench {
             txs: args.txs,
             accounts: args.accounts,
             concurrency: args.concurrency,

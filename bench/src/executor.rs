@@ -860,7 +860,7 @@ pub struct Args {
     /// Block content: transfers-independent, transfers-one-token, transfers-hot-R (R from 0
     /// to 1), swaps-pools-K, swaps-pools-tx (a pool per transaction), mixed, chain.
     #[arg(long, default_value = "transfers-independent")]
-    workload: crate::executor::Workload,
+    workload: Workload,
     /// Run the standard set of workloads and print a Markdown table (ignores --workload).
     #[arg(long)]
     suite: bool,
@@ -900,12 +900,12 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
         let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-        let workloads = if args.suite { crate::executor::Workload::suite() } else { vec![args.workload] };
+        let workloads = if args.suite { Workload::suite() } else { vec![args.workload] };
         let json = args.json;
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let mut reports = Vec::new();
             for workload in workloads {
-                let bench = crate::executor::ExecutorBench {
+                let bench = ExecutorBench {
                     workload,
                     txs: args.txs,
                     block_size: args.block_size,
@@ -929,7 +929,7 @@ impl Args {
             }
             #[allow(clippy::print_stdout)]
             if args.suite && !json {
-                println!("{}", crate::executor::markdown_table(&reports));
+                println!("{}", markdown_table(&reports));
             }
             Ok(())
         })

@@ -260,7 +260,7 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench = crate::history::HistoryBench {
+        let bench = HistoryBench {
             txs: args.txs,
             block_size: args.block_size.max(1),
             accounts: args.accounts,

@@ -1153,7 +1153,7 @@ pub struct Args {
     concurrency: usize,
     /// Transactions: transfers, swaps or mixed (70 % transfers, 30 % swaps).
     #[arg(long, default_value = "mixed")]
-    mix: crate::load::Mix,
+    mix: Mix,
     /// Transactions per request to `POST /v1/transactions/batch` (default: one per request
     /// to `POST /v1/transactions`).
     #[arg(long)]
@@ -1176,7 +1176,7 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench = crate::load::LoadBench {
+        let bench = LoadBench {
             rpc: args.rpc,
             accounts: args.accounts,
             txs: args.txs,

@@ -240,8 +240,7 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench =
-            crate::post::PostBench { txs: args.txs, rate: args.rate, l1_block_time: args.l1_block_time, da: args.da };
+        let bench = PostBench { txs: args.txs, rate: args.rate, l1_block_time: args.l1_block_time, da: args.da };
         let report = bench.run().await?;
         crate::report::print(&report, args.json)
     }

@@ -398,7 +398,7 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench = crate::proof::ProofBench {
+        let bench = ProofBench {
             chunk_sizes: args.chunk_sizes,
             accounts: args.accounts,
             l1_block_time: args.l1_block_time,

@@ -263,7 +263,7 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench = crate::store::StoreBench {
+        let bench = StoreBench {
             txs: args.txs,
             group: args.group,
             block_size: args.block_size,

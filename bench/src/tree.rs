@@ -198,7 +198,7 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench = crate::tree::TreeBench {
+        let bench = TreeBench {
             leaves: args.leaves.max(1),
             blocks: args.blocks,
             chunks: args.chunks,
