@@ -2,8 +2,8 @@
 // back with queryFilter and getLogs, contract.on over a filter, tx.wait(2), an EIP-7966
 // sync send as a raw request (ethers has no method for it), decoded custom errors and the
 // mapping of "nonce too low" to NONCE_EXPIRED, an ERC-20 token, a WebSocketProvider
-// (blocks and contract.on over eth_subscribe), and calls and state proofs at an earlier block.
-// Run by clients/run.sh.
+// (blocks and contract.on over eth_subscribe), calls and state proofs at an earlier block, and
+// a sped-up transaction's replacement detected by wait(). Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -319,6 +319,32 @@ await check('11 calls at an earlier blockTag, and eth_getProof verified against 
   assert.equal(proof.storageHash, stateRoot);
   assert.equal(verifyStateProof(keccak256, stateRoot, key, proof.storageProof[0].proof), before + 13n);
   assert.equal(BigInt(proof.storageProof[0].value), before + 13n);
+});
+
+await check('12 a sped-up transaction: wait() reports TRANSACTION_REPLACED with the replacement', async () => {
+  const nonce = await provider.getTransactionCount(me, 'pending');
+  const fees = (gwei) => ({ gasLimit: 200_000n, maxFeePerGas: gwei * 10n ** 9n, maxPriorityFeePerGas: gwei * 10n ** 9n });
+  // Sent by the wallet itself: a Contract's ContractTransactionResponse does not carry the
+  // block ethers scans for replacements from. Behind a nonce gap of one, so that both stay
+  // pending until the gap is filled.
+  const send = (amount, fee) =>
+    wallet.sendTransaction({
+      to: address,
+      data: sys.interface.encodeFunctionData('transfer', [USDC, TO, amount]),
+      nonce: nonce + 1,
+      ...fees(fee),
+    });
+  const slow = await send(12n, 1n);
+  const fast = await send(13n, 2n);
+  await (await sys.transfer(USDC, TO, 1n, { nonce })).wait(1, 10_000);
+  await assert.rejects(slow.wait(1, 20_000), (err) => {
+    assert.ok(isError(err, 'TRANSACTION_REPLACED'), `${err.code}: ${err.message}`);
+    assert.equal(err.reason, 'replaced');
+    assert.equal(err.replacement.hash, fast.hash);
+    assert.equal(err.receipt.hash, fast.hash);
+    return true;
+  });
+  assert.equal(await provider.getTransaction(slow.hash), null, 'null by hash, as geth answers');
 });
 
 provider.destroy();

@@ -2,8 +2,9 @@
 // block hash, watch them arrive over a polled filter, confirmations, EIP-7966 sync sends,
 // decoded custom errors, the mapping of "nonce too low", tokens as ERC-20 contracts (viem's
 // erc20Abi: reads, multicall, approve, transfer, transferFrom), a swap after an approval, and
-// the WebSocket transport (new heads and a contract event over eth_subscribe), and reads and
-// state proofs at an earlier block. Run by clients/run.sh.
+// the WebSocket transport (new heads and a contract event over eth_subscribe), reads and
+// state proofs at an earlier block, and a sped-up transaction's replacement detected. Run by
+// clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -468,6 +469,31 @@ await check('11 reads at an earlier block, and getProof against its stateRoot', 
   const nonceKey = keccak256(encodeAbiParameters(parseAbiParameters('uint256, address'), [0n, me]));
   assert.equal(verifyStateProof(keccak256, stateRoot, nonceKey, account.accountProof), BigInt(account.nonce));
   assert.equal(account.nonce, nonceBefore + 1);
+});
+
+await check('12 a sped-up transaction: waitForTransactionReceipt reports its replacement', async () => {
+  const nonce = await client.getTransactionCount({ address: me, blockTag: 'pending' });
+  const fees = (gwei) => ({ gas: 200_000n, maxFeePerGas: gwei * 10n ** 9n, maxPriorityFeePerGas: gwei * 10n ** 9n });
+  // Behind a nonce gap of one, so that both stay pending until the gap is filled.
+  const slow = await transfer(12n, { nonce: nonce + 1, ...fees(1n) });
+  const from = sent.length;
+  let replaced;
+  const waiting = client.waitForTransactionReceipt({
+    hash: slow,
+    timeout: 20_000,
+    onReplaced: (r) => {
+      replaced = r;
+    },
+  });
+  // viem learns the sender and nonce of what it waits for while it is pending.
+  await eventually(() => sent.slice(from).includes('eth_getTransactionByHash') || undefined, 5_000, 'viem reading it');
+  const fast = await transfer(13n, { nonce: nonce + 1, ...fees(2n) });
+  await transfer(1n, { nonce });
+  const receipt = await waiting;
+  assert.equal(receipt.transactionHash, fast, 'the replacement\'s receipt');
+  assert.equal(replaced?.reason, 'replaced');
+  assert.equal(replaced.transaction.hash, fast);
+  assert.equal(await client.getTransaction({ hash: slow }).catch((e) => e.name), 'TransactionNotFoundError');
 });
 
 finish('viem');

@@ -209,6 +209,38 @@ async fn send_sync_returns_the_receipt_and_errors_speak_as_geth_does() {
     seq.stop().await;
 }
 
+/// A transaction replaced by a faster one is `null` by hash in JSON-RPC, as geth answers, so
+/// that viem's `waitForTransactionReceipt` and ethers' `wait()` look for the replacement
+/// instead of failing; REST still says what happened to it.
+#[tokio::test]
+async fn a_replaced_transaction_is_null_by_hash_as_geth_answers() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let signer = Signer::new(&DEV_ACCOUNTS[7].private_key).expect("key");
+    // Behind a nonce gap, so that it stays pending until replaced.
+    let signed = |fee: u128, to: u8| {
+        let mut tx = match signer.eip1559(chain_id(), 3, transfer(Address::repeat_byte(to), 1)) {
+            rollup_types::SignedTx::Eip1559(signed) => signed.strip_signature(),
+            other => panic!("{other:?}"),
+        };
+        (tx.max_fee_per_gas, tx.max_priority_fee_per_gas) = (fee, fee);
+        hex::encode_prefixed(signer.sign_eip1559(tx).encoded())
+    };
+    let old = seq.rpc("eth_sendRawTransaction", json!([signed(1_000_000_000, 0xc0)])).await["result"].clone();
+    assert!(old.is_string(), "{old}");
+    let new = seq.rpc("eth_sendRawTransaction", json!([signed(2_000_000_000, 0xc1)])).await["result"].clone();
+    assert!(new.is_string() && new != old, "{new}");
+    for method in ["eth_getTransactionByHash", "eth_getTransactionReceipt"] {
+        // A result of `null`, not an error.
+        let reply = seq.rpc(method, json!([old])).await;
+        assert_eq!(reply.get("result"), Some(&Value::Null), "{method}: {reply}");
+        assert!(reply.get("error").is_none(), "{method}: {reply}");
+    }
+    assert_eq!(seq.rpc("eth_getTransactionByHash", json!([new])).await["result"]["nonce"], "0x3");
+    let (_, rest) = seq.get(&format!("/v1/transactions/{}", old.as_str().expect("hash"))).await;
+    assert_eq!(rest["status"], "replaced", "{rest}");
+    seq.stop().await;
+}
+
 #[tokio::test]
 async fn an_idle_chain_seals_empty_blocks_at_its_cadence() {
     let config = SequencerConfig { empty_block_interval: Duration::from_millis(200), ..SequencerConfig::test() };

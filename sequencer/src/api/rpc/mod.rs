@@ -385,21 +385,25 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             Ok(json!(node.submit_raw_from(ctx.client, raw).await?))
         }
         EthRequest::GetTransactionByHash(hash) => match node.store().transaction(hash).await? {
-            Some(record) => {
-                dropped(&record)?;
+            // A transaction the node no longer holds (replaced, evicted, rejected after its
+            // acknowledgement) is `null`, as geth answers: wallets then look for what replaced
+            // it. `GET /v1/transactions/{hash}` says what happened.
+            Some(record) if held(&record) => {
                 let block = match &record.receipt {
                     Some(r) => node.store().block(r.block_number).await?,
                     None => None,
                 };
                 to_json(rpc_transaction(&record, block.as_ref())?)
             }
-            None => Ok(Value::Null),
+            _ => Ok(Value::Null),
         },
         EthRequest::GetTransactionReceipt(hash) => {
             let Some((record, siblings)) = node.store().transaction_with_block(hash).await? else {
                 return Ok(Value::Null);
             };
-            dropped(&record)?;
+            if !held(&record) {
+                return Ok(Value::Null);
+            }
             let Some(receipt) = &record.receipt else { return Ok(Value::Null) };
             let Some(block) = node.store().block(receipt.block_number).await? else { return Ok(Value::Null) };
             to_json(rpc_receipt(&record, receipt, &block, &siblings)?)
@@ -450,6 +454,13 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
 
 /// A transaction the node acknowledged and then dropped is an error naming the reason, not
 /// `null` (a client would wait for it until its timeout).
+/// Whether the node holds `record`: pending or included.
+const fn held(record: &TxRecord) -> bool {
+    matches!(record.status, StoredStatus::Pending | StoredStatus::Included)
+}
+
+/// A transaction the caller submitted and waits for, dropped since: an error with what
+/// happened to it (`eth_sendRawTransactionSync`).
 fn dropped(record: &TxRecord) -> Result<(), RpcError> {
     let code = match record.status {
         StoredStatus::Pending | StoredStatus::Included => return Ok(()),
