@@ -198,20 +198,51 @@ impl SubmitError {
         }
     }
 
+    /// What kind of refusal it is, which both APIs turn into their status or error code.
+    pub const fn class(&self) -> SubmitClass {
+        match self {
+            Self::Tx(_) | Self::NotAToken(_) | Self::NonceTooLow { .. } | Self::NonceTooHigh { .. } => {
+                SubmitClass::Invalid
+            }
+            Self::ReplacementUnderpriced { .. } => SubmitClass::Conflict,
+            Self::Store(_) | Self::Persist(_) | Self::ShuttingDown => SubmitClass::Unavailable,
+            Self::Internal(_) => SubmitClass::Internal,
+            Self::Overloaded
+            | Self::MempoolFull { .. }
+            | Self::SenderLimit { .. }
+            | Self::FutureLimit { .. }
+            | Self::SenderFutureLimit { .. }
+            | Self::L1Backlog { .. }
+            | Self::L1BacklogShare { .. }
+            | Self::RateLimited { .. } => SubmitClass::NotNow,
+        }
+    }
+
     /// Seconds a client should wait before retrying, for the refusals that say "not now".
     pub const fn retry_after(&self) -> Option<u64> {
         match self {
             Self::L1Backlog { retry_after, .. }
             | Self::L1BacklogShare { retry_after, .. }
             | Self::RateLimited { retry_after, .. } => Some(*retry_after),
-            Self::Overloaded
-            | Self::MempoolFull { .. }
-            | Self::SenderLimit { .. }
-            | Self::FutureLimit { .. }
-            | Self::SenderFutureLimit { .. } => Some(1),
+            _ if matches!(self.class(), SubmitClass::NotNow) => Some(1),
             _ => None,
         }
     }
+}
+
+/// The kinds of [`SubmitError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubmitClass {
+    /// The transaction is not acceptable as it is.
+    Invalid,
+    /// It conflicts with one the node holds (a replacement that pays too little).
+    Conflict,
+    /// Not now: a limit or the backlog; `retry_after` says when to try again.
+    NotNow,
+    /// The node cannot take anything at the moment (its database, a shutdown).
+    Unavailable,
+    /// A fault of the node.
+    Internal,
 }
 
 /// A failure that stops the sequencer.

@@ -17,7 +17,7 @@ pub use config::{
     BacklogLimits, CallLimits, DEFAULT_ADMISSION_NICE, DEFAULT_EMPTY_BLOCK_INTERVAL, DEFAULT_MAX_BLOCK_BYTES,
     DEFAULT_MAX_LOGS, DEFAULT_STATE_HISTORY, HttpLimits, SequencerConfig,
 };
-pub use error::{SequencerError, StoreError, SubmitError};
+pub use error::{SequencerError, StoreError, SubmitClass, SubmitError};
 pub use node::{BacklogView, BlockRef, Head, HistoryError, L1Info, Node, Startup, StateView, StatusSources};
 pub use store::Store;
 

@@ -1,7 +1,7 @@
 //! The error both APIs answer with: an HTTP status, a stable code and a reason (REST's
 //! `{"error": {"code", "message"}}`; JSON-RPC maps it to an error object).
 
-use crate::error::{StoreError, SubmitError};
+use crate::error::{StoreError, SubmitClass, SubmitError};
 use axum::{
     Json,
     extract::rejection::BytesRejection,
@@ -46,24 +46,12 @@ impl ApiError {
 
 impl From<SubmitError> for ApiError {
     fn from(err: SubmitError) -> Self {
-        let status = match &err {
-            SubmitError::Tx(_)
-            | SubmitError::NotAToken(_)
-            | SubmitError::NonceTooLow { .. }
-            | SubmitError::NonceTooHigh { .. } => StatusCode::BAD_REQUEST,
-            SubmitError::ReplacementUnderpriced { .. } => StatusCode::CONFLICT,
-            SubmitError::MempoolFull { .. }
-            | SubmitError::SenderLimit { .. }
-            | SubmitError::FutureLimit { .. }
-            | SubmitError::SenderFutureLimit { .. }
-            | SubmitError::Overloaded
-            | SubmitError::L1Backlog { .. }
-            | SubmitError::L1BacklogShare { .. }
-            | SubmitError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            SubmitError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        let status = match err.class() {
+            SubmitClass::Invalid => StatusCode::BAD_REQUEST,
+            SubmitClass::Conflict => StatusCode::CONFLICT,
+            SubmitClass::NotNow => StatusCode::TOO_MANY_REQUESTS,
+            SubmitClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            SubmitClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self { retry_after: err.retry_after(), ..Self::new(status, err.code(), err.to_string()) }
     }

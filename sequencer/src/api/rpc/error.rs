@@ -5,7 +5,7 @@
 
 use crate::{
     api::ApiError,
-    error::{StoreError, SubmitError},
+    error::{StoreError, SubmitClass, SubmitError},
     node::{CallError, HistoryError, StateProofError},
 };
 use serde_json::{Value, json};
@@ -52,19 +52,10 @@ impl RpcError {
 
 impl From<SubmitError> for RpcError {
     fn from(err: SubmitError) -> Self {
-        let code = match &err {
-            SubmitError::MempoolFull { .. }
-            | SubmitError::SenderLimit { .. }
-            | SubmitError::FutureLimit { .. }
-            | SubmitError::SenderFutureLimit { .. }
-            | SubmitError::Overloaded
-            | SubmitError::L1Backlog { .. }
-            | SubmitError::L1BacklogShare { .. }
-            | SubmitError::RateLimited { .. } => -32005,
-            SubmitError::Store(_) | SubmitError::Persist(_) | SubmitError::ShuttingDown | SubmitError::Internal(_) => {
-                -32603
-            }
-            _ => -32000,
+        let code = match err.class() {
+            SubmitClass::NotNow => -32005,
+            SubmitClass::Unavailable | SubmitClass::Internal => -32603,
+            SubmitClass::Invalid | SubmitClass::Conflict => -32000,
         };
         Self { code, message: err.to_string(), data: Some(json!(err.code())) }
     }
