@@ -46,9 +46,16 @@ pub struct Applied {
     undo: Option<Undo>,
     /// Whether the event changed the state (a verified batch).
     moved: bool,
+    /// Transactions a verified batch applied.
+    txs: u64,
 }
 
 impl Applied {
+    /// Transactions the event applied (those of a verified batch; 0 otherwise).
+    pub const fn txs(&self) -> u64 {
+        self.txs
+    }
+
     /// Whether the event can still be taken back.
     pub const fn can_unapply(&self) -> bool {
         !self.moved || self.undo.is_some()
@@ -197,7 +204,7 @@ impl Verifier {
         if self.position.invalid_from.is_some_and(|first| first >= from_index) {
             self.position.invalid_from = None;
         }
-        Ok(Applied { before, undo: None, moved: false })
+        Ok(Applied { before, undo: None, moved: false, txs: 0 })
     }
 
     /// Judges `batch`, the next batch of the inbox, and returns the verdict with what it did. A
@@ -230,20 +237,20 @@ impl Verifier {
         self.position.next_index += 1;
         if let Some(first) = self.position.invalid_from {
             let verdict = Verdict::mismatch(Fault::BuildsOnInvalid(first));
-            return Ok((verdict, Applied { before, undo: None, moved: false }));
+            return Ok((verdict, Applied { before, undo: None, moved: false, txs: 0 }));
         }
         let mut undo = Undo::default();
-        let verdict = self.check(batch, &mut undo);
+        let (verdict, txs) = self.check(batch, &mut undo);
         if let Verdict::Mismatch { fault, .. } = &verdict {
             // A fraudulent batch must not move the local chain.
             self.executor.undo(undo)?;
             self.position.invalid_from = Some(batch.index);
             self.fault = Some((batch.index, batch.data_hash, fault.clone()));
-            return Ok((verdict, Applied { before, undo: None, moved: false }));
+            return Ok((verdict, Applied { before, undo: None, moved: false, txs: 0 }));
         }
         self.position.next_block = batch.last_block + 1;
         self.position.queue_end = batch.queue_end;
-        Ok((verdict, Applied { before, undo: Some(undo), moved: true }))
+        Ok((verdict, Applied { before, undo: Some(undo), moved: true, txs }))
     }
 
     /// Takes back an event handled last (events are taken back newest first): the position
@@ -256,31 +263,47 @@ impl Verifier {
         Ok(())
     }
 
-    fn check(&mut self, batch: &PostedBatch, undo: &mut Undo) -> Verdict {
+    /// The verdict on `batch`, and the transactions it applied when it verified.
+    fn check(&mut self, batch: &PostedBatch, undo: &mut Undo) -> (Verdict, u64) {
+        let header = match self.header_of(batch) {
+            Ok(header) => header,
+            Err(fault) => return (Verdict::mismatch(fault), 0),
+        };
+        let verdict = self.execute(batch, &header, undo);
+        let txs = match verdict {
+            Verdict::Verified { .. } => header.blocks.iter().map(|b| b.tx_count).sum(),
+            Verdict::Mismatch { .. } => 0,
+        };
+        (verdict, txs)
+    }
+
+    /// The batch's header, once its data, the root it builds on and the inbox's header rules
+    /// check out.
+    fn header_of(&self, batch: &PostedBatch) -> Result<codec::Header, Fault> {
         let commitment = if batch.blob_hashes.is_empty() {
             codec::data_commitment(&batch.data)
         } else {
             keccak256(batch.blob_hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())
         };
         if commitment != batch.data_hash {
-            return Verdict::mismatch(Fault::DataCommitment);
+            return Err(Fault::DataCommitment);
         }
         if batch.prev_state_root != self.executor.state_root() {
-            return Verdict::mismatch(Fault::PrevRoot {
-                posted: batch.prev_state_root,
-                chain: self.executor.state_root(),
-            });
+            return Err(Fault::PrevRoot { posted: batch.prev_state_root, chain: self.executor.state_root() });
         }
-        let chain = *self.executor.chain();
         // The inbox's header rules first, as the L1 verifier checks them.
-        let header = match codec::decode_header(&batch.data, &chain) {
-            Ok(header) => header,
-            Err(e) => return Verdict::mismatch(Fault::Header(HeaderFault::Undecodable(e.to_string()))),
-        };
-        if let Some(fault) = header_fault(&header, &self.position, batch) {
-            return Verdict::mismatch(Fault::Header(fault));
+        let header = codec::decode_header(&batch.data, self.executor.chain())
+            .map_err(|e| Fault::Header(HeaderFault::Undecodable(e.to_string())))?;
+        match header_fault(&header, &self.position, batch) {
+            Some(fault) => Err(Fault::Header(fault)),
+            None => Ok(header),
         }
-        let mut decoded = match codec::decode(&batch.data, &chain) {
+    }
+
+    /// Decodes and executes `batch`, whose header checked out, and compares every root.
+    fn execute(&mut self, batch: &PostedBatch, header: &codec::Header, undo: &mut Undo) -> Verdict {
+        let chain = *self.executor.chain();
+        let mut decoded = match codec::decode_with_header(&batch.data, header, &chain) {
             Ok(b) => b,
             Err(e) => return Verdict::mismatch(Fault::Undecodable(e.to_string())),
         };

@@ -1028,11 +1028,7 @@ impl Challenger {
 
     async fn judge(&mut self, batch: &PostedBatch, at: L1Position) -> Result<(), ChallengerError> {
         let (verdict, applied) = off_runtime(|| self.verifier.verify(batch))?;
-        let txs = match &verdict {
-            Verdict::Verified { .. } => rollup_types::codec::decode_header(&batch.data, self.verifier.chain())
-                .map_or(0, |h| h.blocks.iter().map(|b| b.tx_count).sum()),
-            Verdict::Mismatch { .. } => 0,
-        };
+        let txs = applied.txs();
         self.journal.push_back(Entry { at, event: Event::Posted { index: batch.index, txs }, applied });
         self.since_snapshot += txs;
         self.store.record(batch, &at, &verdict, now_secs()).await?;

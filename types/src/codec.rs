@@ -592,7 +592,12 @@ pub fn decode_chunk(data: &[u8], chain: &ChainConfig, index: usize) -> Result<Ve
 /// Decodes a batch for `chain`. Every transaction is rebuilt exactly as it was signed; the
 /// signatures are not checked here.
 pub fn decode(data: &[u8], chain: &ChainConfig) -> Result<Batch, CodecError> {
-    let header = decode_header(data, chain)?;
+    decode_with_header(data, &decode_header(data, chain)?, chain)
+}
+
+/// Decodes the transactions of a batch whose header (`decode_header` of the same `data`) a
+/// caller has already read and checked.
+pub fn decode_with_header(data: &[u8], header: &Header, chain: &ChainConfig) -> Result<Batch, CodecError> {
     let mut blocks: Vec<BatchBlock> = header
         .blocks
         .iter()
@@ -604,7 +609,7 @@ pub fn decode(data: &[u8], chain: &ChainConfig) -> Result<Batch, CodecError> {
         })
         .collect();
     for chunk in &header.chunks {
-        let txs = chunk_txs(data, &header, chunk, chain)?;
+        let txs = chunk_txs(data, header, chunk, chain)?;
         blocks[chunk.block].txs.extend(txs);
     }
     Ok(Batch { blocks })
