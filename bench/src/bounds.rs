@@ -237,12 +237,8 @@ fn fresh(label: &str, i: usize) -> Address {
     Address::from_word(keccak256(format!("proof bounds fresh {label} {i}")))
 }
 
-async fn send(provider: &DynProvider, request: TransactionRequest) -> Result<TransactionReceipt> {
-    Ok(l1::send_ok(provider, request, "a proof-bounds transaction").await?)
-}
-
 async fn call(provider: &DynProvider, to: Address, input: Vec<u8>) -> Result<TransactionReceipt> {
-    send(provider, TransactionRequest::default().with_to(to).with_input(input)).await
+    Ok(l1::send_ok(provider, TransactionRequest::default().with_to(to).with_input(input), "a call").await?)
 }
 
 /// Executes `txs` over `exec` as one block and requires each to succeed.
@@ -710,7 +706,7 @@ impl World {
         let inbox = deployment.batch_inbox;
         l1::deploy::stake(&self.batcher, inbox, deployment.stake).await?;
         let request = TransactionRequest::default().with_to(inbox).with_input(post.abi_encode());
-        let posted = send(&self.batcher, request).await.context("posting the batch")?;
+        let posted = l1::send_ok(&self.batcher, request, "posting the batch").await?;
         let posted_batch = PostedBatch {
             index: 0,
             l1_block: posted.block_number.unwrap_or_default(),
@@ -742,7 +738,7 @@ impl World {
             .await
             .with_context(|| format!("estimating the proof ({})", proof.reason()))?;
         let limit = (gas + gas / 5).min(EIP7825_TX_GAS_CAP).max(gas);
-        let proven = send(&self.prover, request.with_gas_limit(limit)).await?;
+        let proven = l1::send_ok(&self.prover, request.with_gas_limit(limit), "the proof").await?;
         let fault = proven
             .inner
             .logs()

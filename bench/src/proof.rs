@@ -5,12 +5,7 @@
 //! commits and reveals it. The report gives the proof's L1 gas, its calldata and witness
 //! bytes, and the time from the bad batch being mined to the fraud being proven.
 
-use alloy::{
-    eips::BlockNumberOrTag,
-    network::TransactionBuilder,
-    providers::{DynProvider, Provider},
-    rpc::types::{TransactionReceipt, TransactionRequest},
-};
+use alloy::{eips::BlockNumberOrTag, network::TransactionBuilder, providers::Provider, rpc::types::TransactionRequest};
 use alloy_primitives::{B256, Bytes, U256, keccak256};
 use alloy_sol_types::SolCall;
 use anyhow::{Context, Result, ensure};
@@ -133,11 +128,6 @@ impl fmt::Display for ProofReport {
     }
 }
 
-/// Sends `request` and requires it to succeed.
-async fn send(provider: &DynProvider, request: TransactionRequest) -> Result<TransactionReceipt> {
-    Ok(l1::send_ok(provider, request, "a proof bench transaction").await?)
-}
-
 impl ProofBench {
     /// Runs every chunk size.
     pub async fn run(&self) -> Result<ProofReport> {
@@ -235,7 +225,8 @@ impl ProofBench {
             chunkRoots: chunk_roots.clone(),
         };
         l1::deploy::stake(&batcher, inbox, params.stake).await?;
-        let posted = send(&batcher, TransactionRequest::default().with_to(inbox).with_input(post.abi_encode())).await?;
+        let request = TransactionRequest::default().with_to(inbox).with_input(post.abi_encode());
+        let posted = l1::send_ok(&batcher, request, "the post").await?;
         let started = Instant::now();
 
         let batch = PostedBatch {
@@ -258,34 +249,28 @@ impl ProofBench {
         let (keys, witness_bytes) = (keys.len(), witness.len());
         let calldata = proof.calldata();
         let commitment = prove::commitment(prover_address, &calldata);
-        let commit = send(
-            &prover,
-            TransactionRequest::default()
-                .with_to(inbox)
-                .with_input(BatchInbox::commitProofCall { commitment }.abi_encode()),
-        )
-        .await?;
+        let commit = TransactionRequest::default()
+            .with_to(inbox)
+            .with_input(BatchInbox::commitProofCall { commitment }.abi_encode());
+        let commit = l1::send_ok(&prover, commit, "the commitment").await?;
         let request = TransactionRequest::default().with_to(inbox).with_input(calldata.clone());
         let gas = loop {
             // Estimated on the pending block, which must come after the commitment's.
             match prover.estimate_gas(request.clone()).block(BlockNumberOrTag::Pending.into()).await {
                 Ok(gas) => break gas,
-                Err(e) if started.elapsed().as_secs() < 30 && e.to_string().contains("revert") => {
+                Err(e) => {
+                    let e = l1::L1Error::from(e);
+                    let waiting = matches!(e.inbox_error(), Some(BatchInbox::BatchInboxErrors::ProofNotCommitted(_)));
+                    if !waiting || started.elapsed().as_secs() >= 30 {
+                        return Err(e).context("estimating the proof");
+                    }
                     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 }
-                Err(e) => return Err(e).context("estimating the proof"),
             }
         };
-        let proven = send(&prover, request.with_gas_limit(gas + gas / 5)).await?;
+        let proven = l1::send_ok(&prover, request.with_gas_limit(gas + gas / 5), "the proof").await?;
         let seconds_to_proven = started.elapsed().as_secs_f64();
-        let count: U256 = {
-            let out = prover
-                .call(
-                    TransactionRequest::default().with_to(inbox).with_input(BatchInbox::batchCountCall {}.abi_encode()),
-                )
-                .await?;
-            BatchInbox::batchCountCall::abi_decode_returns(&out)?
-        };
+        let count: U256 = l1::view(&prover, inbox, BatchInbox::batchCountCall {}).await?;
         ensure!(count.is_zero(), "the bad batch was not rolled back");
         anvil.stop().await?;
         Ok(ProofRow {
@@ -328,14 +313,9 @@ async fn devnet_run() -> Result<DevnetRow> {
     for r in devnet.sequencer.node.submit_many(raws).await {
         r.map_err(|e| anyhow::anyhow!("submit: {e}"))?;
     }
-    let l1 = alloy::providers::ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
+    let l1 = l1::provider(&devnet.l1_rpc);
     let inbox = devnet.deployment.batch_inbox;
-    let count = || async {
-        let out = l1
-            .call(TransactionRequest::default().with_to(inbox).with_input(BatchInbox::batchCountCall {}.abi_encode()))
-            .await?;
-        anyhow::Ok(BatchInbox::batchCountCall::abi_decode_returns(&out)?)
-    };
+    let count = || async { anyhow::Ok(l1::view(&l1, inbox, BatchInbox::batchCountCall {}).await?) };
     let deadline = Instant::now() + std::time::Duration::from_secs(120);
     while count().await?.is_zero() {
         ensure!(Instant::now() < deadline, "no batch posted");

@@ -2,16 +2,12 @@
 //! a withdrawal on L1 with the proof the L2 API builds. What `rollup deposit`, `rollup
 //! withdraw` and `rollup finalize-withdrawal` run; tests call the same functions.
 
-use alloy::{
-    network::TransactionBuilder,
-    providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::TransactionRequest,
-};
+use alloy::{network::TransactionBuilder, providers::DynProvider, rpc::types::TransactionRequest};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use rollup_types::{
-    bindings::{BatchInbox, L1Bridge, L2System, TestToken},
+    bindings::{L1Bridge, L2System, TestToken},
     signer::Signer,
 };
 use serde_json::Value;
@@ -39,12 +35,9 @@ impl Endpoints {
             .as_str()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| anyhow!("the L2 at {} does not say which inbox it settles on: pass --bridge", self.l2))?;
-        let l1 = ProviderBuilder::new().connect_http(self.l1.clone());
-        let out = l1
-            .call(TransactionRequest::default().with_to(inbox).with_input(BatchInbox::bridgeCall {}.abi_encode()))
+        let bridge = rollup_l1::inbox::bridge(&rollup_l1::provider(&self.l1), inbox)
             .await
             .with_context(|| format!("reading the bridge of inbox {inbox}"))?;
-        let bridge = BatchInbox::bridgeCall::abi_decode_returns(&out)?;
         ensure!(!bridge.is_zero(), "inbox {inbox} has no bridge attached");
         Ok(bridge)
     }
@@ -103,15 +96,10 @@ pub async fn deposit(
     let receipt = match token {
         None => send_l1(&l1, bridge, L1Bridge::depositETHCall { to }.abi_encode(), amount).await?,
         Some(token) => {
-            let out = l1
-                .call(
-                    TransactionRequest::default()
-                        .with_to(token)
-                        .with_input(TestToken::allowanceCall { _0: me, _1: bridge }.abi_encode()),
-                )
+            let allowance = rollup_l1::view(&l1, token, TestToken::allowanceCall { _0: me, _1: bridge })
                 .await
                 .with_context(|| format!("reading the allowance of {token}"))?;
-            if TestToken::allowanceCall::abi_decode_returns(&out)? < amount {
+            if allowance < amount {
                 send_l1(&l1, token, TestToken::approveCall { spender: bridge, amount }.abi_encode(), U256::ZERO)
                     .await?;
             }
