@@ -10,13 +10,12 @@
 //! reveal's L1 gas from its receipt. [`PROOF_GAS_BOUND`] is what every case must stay under.
 
 use alloy::{
-    consensus::TxEip1559,
     eips::BlockNumberOrTag,
     network::TransactionBuilder,
     providers::{DynProvider, Provider},
     rpc::types::{TransactionReceipt, TransactionRequest},
 };
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
 use anyhow::{Context, Result, bail};
 use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
@@ -27,7 +26,7 @@ use rollup_fraud_proof::{
 };
 use rollup_l1::{self as l1, InboxParams};
 use rollup_types::{
-    ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx,
+    ChainConfig, RecoveredTx, SignedTx,
     bindings::{BatchInbox, L1Bridge, L2System, TestToken},
     chain::{EIP7825_TX_GAS_CAP, MAX_CHUNK_SIZE, MAX_INPUT_BYTES},
     codec::{self, Batch, BatchBlock, CodecError, MAX_BATCH_BLOCKS, MAX_BATCH_BYTES, MAX_REGISTRY},
@@ -35,6 +34,7 @@ use rollup_types::{
     keys,
     queue::{self, QueueEntry},
     signer::Signer,
+    testing,
     token::TokenCall,
 };
 use serde::Serialize;
@@ -276,22 +276,6 @@ fn symbol31(i: usize, k: usize) -> String {
     format!("B{i:02}{k}{}", "X".repeat(27))
 }
 
-/// The largest transaction the codec writes for an admissible one (every field at its widest,
-/// a raw input of 1,024 bytes that is no operation: inadmissible, but decodable).
-fn widest(s: &Signer, salt: u8) -> SignedTx {
-    s.sign_eip1559(TxEip1559 {
-        chain_id: CHAIN.chain_id,
-        nonce: u64::MAX,
-        gas_limit: u64::MAX,
-        max_fee_per_gas: u128::MAX,
-        max_priority_fee_per_gas: u128::MAX - 1,
-        to: TxKind::Call(SYSTEM_CONTRACT),
-        value: U256::ZERO,
-        access_list: Default::default(),
-        input: vec![salt | 0x81; MAX_INPUT_BYTES].into(),
-    })
-}
-
 /// A `createToken` whose symbol is the longest an admissible input carries: 832 bytes of
 /// four-byte UTF-8 (which the verifier checks character by character before the logic
 /// refuses a symbol over 31 bytes).
@@ -432,7 +416,8 @@ impl World {
             }
             "chunk-oversized" => Prepared { corrupt: Some(Corruption::OversizedChunk), ..prepared(Vec::new()) },
             "chunk-undecodable" | "chunk-inadmissible" => {
-                let txs: Vec<SignedTx> = (0..ITEMS).map(|i| widest(&self.padder, i as u8)).collect();
+                let txs: Vec<SignedTx> =
+                    (0..ITEMS).map(|i| testing::widest_tx(&self.padder, &CHAIN, i as u8 | 0x81)).collect();
                 let alone = codec::encode(
                     &Batch {
                         blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: 0, txs: vec![txs[0].clone()] }],

@@ -1332,29 +1332,13 @@ mod tests {
         )
     }
 
-    /// The largest transaction the codec writes for an admissible one: every varint and number
-    /// at its widest, a raw input of the largest admissible length.
-    fn widest_tx(signer: &crate::signer::Signer, chain: &ChainConfig, salt: u8) -> SignedTx {
-        signer.sign_eip1559(TxEip1559 {
-            chain_id: chain.chain_id,
-            nonce: u64::MAX,
-            gas_limit: u64::MAX,
-            max_fee_per_gas: u128::MAX,
-            max_priority_fee_per_gas: u128::MAX - 1,
-            to: TxKind::Call(SYSTEM_CONTRACT),
-            value: U256::ZERO,
-            access_list: AccessList::default(),
-            input: vec![salt | 1; crate::chain::MAX_INPUT_BYTES].into(),
-        })
-    }
-
     #[test]
     fn the_bounds_of_a_batch_are_exact_and_the_encoder_keeps_them() {
         let chain = ChainConfig { chain_id: 42_069, chunk_size: 16 };
         let signer = crate::signer::Signer::new(&B256::repeat_byte(9)).expect("key");
         let block = |number: u64, txs: Vec<SignedTx>| BatchBlock { number, timestamp: 0, queue_count: 0, txs };
         // The widest transactions fill a chunk to at most its bound.
-        let wide: Vec<SignedTx> = (0..16).map(|i| widest_tx(&signer, &chain, i)).collect();
+        let wide: Vec<SignedTx> = (0..16).map(|i| crate::testing::widest_tx(&signer, &chain, i | 1)).collect();
         let data = encode(&Batch { blocks: vec![block(1, wide.clone())] }, &chain).expect("encodes");
         let header = decode_header(&data, &chain).expect("decodes");
         let len = header.chunks[0].bytes.len() as u64;

@@ -51,3 +51,20 @@ pub fn sign_legacy(key: &[u8; 32], chain_id: u64, nonce: u64, input: Bytes) -> S
 pub fn address_of(key: &[u8; 32]) -> Address {
     signer(key).address()
 }
+
+/// The largest transaction the codec writes for an admissible one: every varint and number at
+/// its widest, a raw input of the largest admissible length filled with `fill` (non-zero, so
+/// that no byte packs smaller). No operation: inadmissible, but decodable.
+pub fn widest_tx(signer: &Signer, chain: &crate::ChainConfig, fill: u8) -> SignedTx {
+    signer.sign_eip1559(alloy_consensus::TxEip1559 {
+        chain_id: chain.chain_id,
+        nonce: u64::MAX,
+        gas_limit: u64::MAX,
+        max_fee_per_gas: u128::MAX,
+        max_priority_fee_per_gas: u128::MAX - 1,
+        to: alloy_primitives::TxKind::Call(crate::SYSTEM_CONTRACT),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: vec![fill; crate::chain::MAX_INPUT_BYTES].into(),
+    })
+}
