@@ -2,8 +2,9 @@
 # cast (foundry, the pinned npm package in .tools) against a running devnet: chain id and head
 # over HTTP and WebSocket, a send waiting for two confirmations, an EIP-7966 sync send, the
 # token's ERC-20 logs by numeric range, calls at an earlier block, a state proof checked
-# against the block's stateRoot, geth's "nonce too low" and a decoded revert. Run by
-# clients/run.sh; each check is reported, the exit status is 1 if any failed.
+# against the block's stateRoot, geth's "nonce too low", a decoded revert, and ether as the chain's
+# currency (cast balance, cast send --value, geth's "insufficient funds"). Run by clients/run.sh;
+# each check is reported, the exit status is 1 if any failed.
 
 set -uo pipefail
 
@@ -15,6 +16,8 @@ WS=${L2/http/ws}
 SYSTEM=0x4200000000000000000000000000000000000010
 USDC=0x7000000000000000000000000000000000000002
 WETH=0x7000000000000000000000000000000000000001
+# The bridged-ETH token: its ledger balance is an account's ether (eth_getBalance).
+ETH_TOKEN=0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6
 # Anvil key #8, funded on L2 (types/src/genesis.rs); the other clients use #4 to #7.
 KEY=0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97
 ME=$("$CAST" wallet address --private-key "$KEY")
@@ -138,6 +141,59 @@ c8() {
     { echo "$out"; return 1; }
 }
 
+# A fresh random address (a new key's), so that reruns never find it funded.
+fresh_address() { "$CAST" wallet address --private-key "0x$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"; }
+# Arithmetic on wei (bash's integers stop at 2^63).
+wei() { python3 -c "print($1)"; }
+
+c9() {
+  local balance token fresh
+  balance=$("$CAST" balance --rpc-url "$L2" "$ME") || return 1
+  [[ $balance =~ ^[0-9]+$ && $balance != 0 ]] || { echo "cast balance of a dev account: '$balance'"; return 1; }
+  token=$("$CAST" call --rpc-url "$L2" "$ETH_TOKEN" 'balanceOf(address)(uint256)' "$ME") || return 1
+  # cast prints a uint256 with its scientific form after it ("100000000000000000000 [1e20]").
+  expect "the ERC-20 balanceOf at the bridged-ETH token" "${token%% *}" "$balance" || return 1
+  fresh=$(fresh_address) || return 1
+  expect "cast balance of a fresh address" "$("$CAST" balance --rpc-url "$L2" "$fresh")" 0
+}
+
+c10() {
+  local fresh before receipt
+  fresh=$(fresh_address) || return 1
+  before=$("$CAST" balance --rpc-url "$L2" "$ME") || return 1
+  receipt=$("$CAST" send --rpc-url "$L2" --private-key "$KEY" "$fresh" --value 1ether --json) || return 1
+  expect "status" "$(json 'd["status"]' <<<"$receipt")" 0x1 || return 1
+  expect "cast balance of the recipient" "$("$CAST" balance --rpc-url "$L2" "$fresh")" 1000000000000000000 || return 1
+  expect "the sender's balance (exactly 1 ether less: no fees)" "$("$CAST" balance --rpc-url "$L2" "$ME")" \
+    "$(wei "$before - 10**18")" || return 1
+  # The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
+  expect "log addresses" "$(json '" ".join(l["address"].lower() for l in d["logs"])' <<<"$receipt")" \
+    "$SYSTEM ${ETH_TOKEN,,}"
+}
+
+# More ether than the balance: refused at the door with geth's "insufficient funds" (a gas limit
+# given, so that cast does not estimate), then as cast sends it by default (estimating first).
+overdraft() {
+  local fresh balance out
+  fresh=$(fresh_address) || return 1
+  balance=$("$CAST" balance --rpc-url "$L2" "$ME") || return 1
+  if out=$("$CAST" send --rpc-url "$L2" --private-key "$KEY" "$fresh" --value "$(wei "$balance + 1")" "$@" 2>&1); then
+    echo "a send of more than the balance was accepted: $out"
+    return 1
+  fi
+  grep -qE 'insufficient funds for gas \* price \+ value: address 0x[0-9a-fA-F]{40} have [0-9]+ want [0-9]+' <<<"$out" ||
+    { echo "$out"; return 1; }
+  expect "the sender's balance" "$("$CAST" balance --rpc-url "$L2" "$ME")" "$balance"
+}
+
+c11() {
+  local gas
+  gas=$("$CAST" estimate --rpc-url "$L2" --from "$ME" "$(fresh_address)" --value 1) || return 1
+  overdraft --gas-limit "$gas"
+}
+
+c12() { overdraft; }
+
 check "1 chain-id, block-number over HTTP and WebSocket, a call over the socket" c1
 check "2 send --confirmations 2: a token transfer, the ledger's and the token's logs" c2
 check "3 send --sync (eth_sendRawTransactionSync)" c3
@@ -146,6 +202,10 @@ check "5 call and nonce at the block before and at the block" c5
 check "6 proof at the block: storageHash is its stateRoot, the value and the leaf" c6
 check "7 a used nonce: 'nonce too low'" c7
 check "8 an impossible swap: 'execution reverted: InsufficientOutput(…)'" c8
+check "9 balance of a dev account equals the ERC-20 balanceOf at 0x7e5d…" c9
+check "10 send \$FRESH --value 1ether: cast balance \$FRESH is 1000000000000000000" c10
+check "11 send of more ether than the balance, gas limit given: the door's 'insufficient funds'" c11
+check "12 send of more ether than the balance, gas estimated by cast: 'insufficient funds'" c12
 
 total=$((passed + ${#failed[@]}))
 line="== cast: $passed/$total checks passed in $(ms_since "$started") ms"

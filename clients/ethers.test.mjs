@@ -2,8 +2,9 @@
 // back with queryFilter and getLogs, contract.on over a filter, tx.wait(2), an EIP-7966
 // sync send as a raw request (ethers has no method for it), decoded custom errors and the
 // mapping of "nonce too low" to NONCE_EXPIRED, an ERC-20 token, a WebSocketProvider
-// (blocks and contract.on over eth_subscribe), calls and state proofs at an earlier block, and
-// a sped-up transaction's replacement detected by wait(). Run by clients/run.sh.
+// (blocks and contract.on over eth_subscribe), calls and state proofs at an earlier block, a
+// sped-up transaction's replacement detected by wait(), and ether as the chain's currency
+// (getBalance, a wallet's "send ETH", INSUFFICIENT_FUNDS). Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -16,6 +17,7 @@ import {
   id,
   isError,
   keccak256,
+  parseEther,
 } from 'ethers';
 import {
   CHAIN_ID,
@@ -345,6 +347,75 @@ await check('12 a sped-up transaction: wait() reports TRANSACTION_REPLACED with 
     return true;
   });
   assert.equal(await provider.getTransaction(slow.hash), null, 'null by hash, as geth answers');
+});
+
+// 13. Ether is the chain's currency: the ledger's balance of the bridged-ETH token, moved by a
+// plain "send ETH" (empty calldata). No fees are charged yet, so the sender pays the value only.
+const ETH_TOKEN = getAddress('0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6');
+const eth = new Contract(ETH_TOKEN, ERC20_ABI, provider);
+
+await check('13a provider.getBalance of a dev account equals the ERC-20 balanceOf at 0x7e5d…', async () => {
+  const balance = await provider.getBalance(me);
+  assert.ok(balance > 0n, `a dev account holds ether (got ${balance})`);
+  assert.equal(balance, await eth.balanceOf(me));
+  assert.equal(await provider.getBalance(Wallet.createRandom().address), 0n, 'a fresh address holds nothing');
+});
+
+await check('13b wallet.sendTransaction({ to, value }): "send ETH", then wait()', async () => {
+  const fresh = Wallet.createRandom().address;
+  const value = parseEther('0.5');
+  const before = await provider.getBalance(me);
+  const tx = await wallet.sendTransaction({ to: fresh, value });
+  const receipt = await tx.wait(1, 10_000);
+  assert.equal(receipt.status, 1);
+  assert.equal(receipt.from, me);
+  assert.equal(receipt.to, fresh);
+  assert.equal(await provider.getBalance(fresh), value, 'the recipient holds 0.5 ETH');
+  assert.equal(await provider.getBalance(me), before - value, 'the sender paid exactly 0.5 ETH (no fees)');
+  assert.equal(await eth.balanceOf(fresh), value, "the token's balanceOf shows the same");
+  // The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
+  assert.deepEqual(
+    receipt.logs.map((l) => l.address),
+    [getAddress(address), ETH_TOKEN],
+    'the ledger\'s Transfer, then the token\'s',
+  );
+  assert.deepEqual(sys.interface.parseLog(receipt.logs[0])?.args.toObject(), { token: ETH_TOKEN, from: me, to: fresh, amount: value });
+  assert.deepEqual([...eth.interface.parseLog(receipt.logs[1]).args], [me, fresh, value]);
+});
+
+// More ether than the balance. The sequencer refuses it at the door with geth's words, which
+// ethers maps to INSUFFICIENT_FUNDS: first with a gas limit given (no estimate, the refusal
+// comes from eth_sendRawTransaction), then as a wallet sends it, estimating the gas first.
+const overdraft = async (extra) => {
+  const fresh = Wallet.createRandom().address;
+  const balance = await provider.getBalance(me);
+  const nonce = await provider.getTransactionCount(me, 'pending');
+  const mark = sent.length;
+  const err = await wallet.sendTransaction({ to: fresh, value: balance + 1n, ...extra }).then(
+    (tx) => assert.fail(`a send of more than the balance was accepted: ${tx.hash}`),
+    (e) => e,
+  );
+  const methods = sent.slice(mark);
+  assert.ok(isError(err, 'INSUFFICIENT_FUNDS'), `INSUFFICIENT_FUNDS, got ${err.code}: ${err.shortMessage} (sent: ${methods})`);
+  assert.match(
+    err.info?.error?.message ?? '',
+    /^insufficient funds for gas \* price \+ value: address 0x[0-9a-fA-F]{40} have \d+ want \d+/,
+    'geth wording',
+  );
+  assert.equal(await provider.getBalance(me), balance, 'nothing moved');
+  assert.equal(await provider.getTransactionCount(me, 'pending'), nonce, 'no nonce used');
+  return methods;
+};
+
+await check('13c more ether than the balance, gasLimit given: the door\'s INSUFFICIENT_FUNDS', async () => {
+  const gasLimit = await provider.estimateGas({ from: me, to: Wallet.createRandom().address, value: 1n });
+  const methods = await overdraft({ gasLimit });
+  assert.ok(!methods.includes('eth_estimateGas'), `no estimate (sent: ${methods})`);
+  assert.ok(methods.includes('eth_sendRawTransaction'), `refused by eth_sendRawTransaction (sent: ${methods})`);
+});
+
+await check('13d more ether than the balance, as a wallet sends it (gas estimated): INSUFFICIENT_FUNDS', async () => {
+  await overdraft({});
 });
 
 provider.destroy();

@@ -3,13 +3,15 @@
 // decoded custom errors, the mapping of "nonce too low", tokens as ERC-20 contracts (viem's
 // erc20Abi: reads, multicall, approve, transfer, transferFrom), a swap after an approval, and
 // the WebSocket transport (new heads and a contract event over eth_subscribe), reads and
-// state proofs at an earlier block, and a sped-up transaction's replacement detected. Run by
+// state proofs at an earlier block, a sped-up transaction's replacement detected, and ether
+// as the chain's currency (getBalance, a wallet's "send ETH", InsufficientFundsError). Run by
 // clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
   BaseError,
   ContractFunctionRevertedError,
+  InsufficientFundsError,
   NonceTooLowError,
   createPublicClient,
   createWalletClient,
@@ -22,10 +24,11 @@ import {
   http,
   keccak256,
   parseAbiParameters,
+  parseEther,
   parseEventLogs,
   webSocket,
 } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import {
   CHAIN_ID,
   DEV_KEYS,
@@ -494,6 +497,81 @@ await check('12 a sped-up transaction: waitForTransactionReceipt reports its rep
   assert.equal(replaced?.reason, 'replaced');
   assert.equal(replaced.transaction.hash, fast);
   assert.equal(await client.getTransaction({ hash: slow }).catch((e) => e.name), 'TransactionNotFoundError');
+});
+
+// 13. Ether is the chain's currency: the ledger's balance of the bridged-ETH token, moved by a
+// plain "send ETH" (empty calldata). No fees are charged yet, so the sender pays the value only.
+const ETH_TOKEN = getAddress('0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6');
+const ethOf = (owner) => client.readContract({ address: ETH_TOKEN, abi: erc20Abi, functionName: 'balanceOf', args: [owner] });
+
+await check('13a getBalance of a dev account equals the ERC-20 balanceOf at 0x7e5d…', async () => {
+  const balance = await client.getBalance({ address: me });
+  assert.ok(balance > 0n, `a dev account holds ether (got ${balance})`);
+  assert.equal(balance, await ethOf(me), 'eth_getBalance and the token\'s balanceOf agree');
+  const nobody = privateKeyToAccount(generatePrivateKey()).address;
+  assert.equal(await client.getBalance({ address: nobody }), 0n, 'a fresh address holds nothing');
+});
+
+await check('13b sendTransaction({ to, value }): a wallet\'s "send ETH", gas and fees estimated by viem', async () => {
+  const fresh = privateKeyToAccount(generatePrivateKey()).address;
+  const value = parseEther('0.5');
+  const before = await client.getBalance({ address: me });
+  const { value: hash, methods } = await methodsDuring(() => wallet.sendTransaction({ to: fresh, value }));
+  assert.ok(methods.includes('eth_estimateGas'), `viem estimated the gas (sent: ${methods})`);
+  assert.ok(methods.includes('eth_sendRawTransaction'), `sent as a raw transaction (sent: ${methods})`);
+  const receipt = await client.waitForTransactionReceipt({ hash, timeout: 10_000 });
+  assert.equal(receipt.status, 'success');
+  assert.equal(getAddress(receipt.from), me);
+  assert.equal(getAddress(receipt.to), fresh);
+  assert.equal(await client.getBalance({ address: fresh }), value, 'the recipient holds 0.5 ETH');
+  assert.equal(await client.getBalance({ address: me }), before - value, 'the sender paid exactly 0.5 ETH (no fees)');
+  assert.equal(await ethOf(fresh), value, 'the token\'s balanceOf shows the same');
+  assert.equal(await client.getBalance({ address: fresh, blockNumber: receipt.blockNumber - 1n }), 0n, 'nothing at the block before');
+  // The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
+  const [ledger, ...moreLedger] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'Transfer' }).filter(
+    (l) => getAddress(l.address) === getAddress(address),
+  );
+  assert.equal(moreLedger.length, 0, 'one ledger Transfer');
+  assert.deepEqual(ledger?.args, { token: ETH_TOKEN, from: me, to: fresh, amount: value });
+  const [erc20, ...moreErc20] = parseEventLogs({ abi: erc20Abi, logs: receipt.logs, eventName: 'Transfer' });
+  assert.equal(moreErc20.length, 0, 'one ERC-20 Transfer');
+  assert.equal(getAddress(erc20.address), ETH_TOKEN);
+  assert.deepEqual(erc20.args, { from: me, to: fresh, value });
+});
+
+// More ether than the balance. The sequencer refuses it at the door with geth's words, which
+// viem maps to InsufficientFundsError: first with a gas limit given (no estimate, the refusal
+// comes from eth_sendRawTransaction), then as a wallet sends it, estimating the gas first.
+const overdraft = async (extra) => {
+  const fresh = privateKeyToAccount(generatePrivateKey()).address;
+  const balance = await client.getBalance({ address: me });
+  const nonce = await client.getTransactionCount({ address: me, blockTag: 'pending' });
+  const { value: err, methods } = await methodsDuring(() =>
+    wallet.sendTransaction({ to: fresh, value: balance + 1n, ...extra }).then(
+      (hash) => assert.fail(`a send of more than the balance was accepted: ${hash}`),
+      (e) => e,
+    ),
+  );
+  assert.ok(err instanceof BaseError, `a viem error, got ${err}`);
+  const typed = err.walk((e) => e instanceof InsufficientFundsError);
+  assert.ok(typed, `InsufficientFundsError in the cause chain, got ${err.name}: ${err.shortMessage} (sent: ${methods})`);
+  const rpc = err.walk((e) => e?.code === -32000);
+  assert.ok(rpc, `the JSON-RPC error -32000 in the cause chain of ${err.name}: ${err.shortMessage}`);
+  assert.match(rpc.details, /^insufficient funds for gas \* price \+ value: address 0x[0-9a-fA-F]{40} have \d+ want \d+/, 'geth wording');
+  assert.equal(await client.getBalance({ address: me }), balance, 'nothing moved');
+  assert.equal(await client.getTransactionCount({ address: me, blockTag: 'pending' }), nonce, 'no nonce used');
+  return methods;
+};
+
+await check('13c more ether than the balance, gas given: the door\'s InsufficientFundsError', async () => {
+  const gas = await client.estimateGas({ account, to: privateKeyToAccount(generatePrivateKey()).address, value: 1n });
+  const methods = await overdraft({ gas });
+  assert.ok(!methods.includes('eth_estimateGas'), `no estimate (sent: ${methods})`);
+  assert.ok(methods.includes('eth_sendRawTransaction'), `refused by eth_sendRawTransaction (sent: ${methods})`);
+});
+
+await check('13d more ether than the balance, as a wallet sends it (gas estimated): InsufficientFundsError', async () => {
+  await overdraft({});
 });
 
 finish('viem');

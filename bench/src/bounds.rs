@@ -358,6 +358,8 @@ impl World {
             challenge_window: 3_600,
             stake: U256::from(10u64).pow(U256::from(17u8)),
             genesis_state_root: pre_root,
+            // The cases' states are built off-chain and nothing is withdrawn: no ether locked.
+            genesis_ether: U256::ZERO,
             chunk_size: CHAIN.chunk_size,
             l2_chain_id: CHAIN.chain_id,
             // Room for the cases' own deposits and forced transactions before the post.

@@ -435,6 +435,8 @@ impl Setup {
 
     fn genesis(&self, seed: u64) -> GenesisSpec {
         GenesisSpec {
+            // An ether each, the chain's currency (no L1 bridge backs this bench's genesis).
+            ether_per_account: U256::from(10u64).pow(U256::from(18u8)),
             tokens: self
                 .tokens
                 .iter()

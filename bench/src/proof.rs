@@ -146,7 +146,10 @@ impl ProofBench {
             .map(|i| Signer::new(&keccak256(format!("proof bench account {i}"))))
             .collect::<Result<_, _>>()
             .map_err(|_| anyhow::anyhow!("bad derived key"))?;
-        let genesis = GenesisSpec::devnet().with_funded(signers.iter().map(Signer::address));
+        // A thousandth of an ether each: what the deployer locks stays small for any count.
+        let genesis = GenesisSpec::devnet()
+            .with_funded(signers.iter().map(Signer::address))
+            .with_ether_per_account(U256::from(1_000_000_000_000_000u64));
         let executor = Executor::genesis(chain, &genesis)?;
         let state_leaves = executor.tree().len();
 
@@ -206,6 +209,7 @@ impl ProofBench {
             challenge_window: 3_600,
             stake: U256::from(10u64).pow(U256::from(17u8)),
             genesis_state_root: executor.state_root(),
+            genesis_ether: genesis.genesis_ether(),
             chunk_size,
             l2_chain_id: chain.chain_id,
             inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,

@@ -1,7 +1,8 @@
 """web3.py against a running devnet: connect, sign and send, events by range and by block
 hash, a log filter polled with get_new_entries, two confirmations, EIP-7966 as a raw request
 (web3.py has no method for it), decoded custom errors and "nonce too low", an ERC-20 token,
-calls and state proofs at an earlier block, and the WebSocket provider (newHeads). Run by
+calls and state proofs at an earlier block, the WebSocket provider (newHeads), and ether as the
+chain's currency (get_balance, a signed "send ETH", what the sequencer refuses). Run by
 clients/run.sh; a plain script: each check is reported, the exit status is 1 if any failed.
 """
 
@@ -16,8 +17,10 @@ import urllib.request
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
+from eth_account import Account
 from web3 import AsyncWeb3, Web3, WebSocketProvider
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.middleware import SignAndSendRawMiddlewareBuilder
 
 RPC_URL = os.environ["ROLLUP_RPC_URL"]
 REST_URL = os.environ["ROLLUP_REST_URL"].rstrip("/")
@@ -426,5 +429,105 @@ def websocket_heads():
 
 
 check("11 WebSocketProvider: newHeads over eth_subscribe", websocket_heads)
+
+# 12. Ether is the chain's currency: the ledger's balance of the bridged-ETH token, moved by a
+# plain "send ETH" (empty calldata). No fees are charged yet, so the sender pays the value only.
+ETH_TOKEN = Web3.to_checksum_address("0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6")
+eth_token = w3.eth.contract(address=ETH_TOKEN, abi=ERC20_ABI)
+GETH_INSUFFICIENT_FUNDS = "insufficient funds for gas * price + value: address {} have {} want {}"
+
+
+def fresh_address():
+    return Account.create().address
+
+
+def ether_balance():
+    balance = w3.eth.get_balance(ME)
+    assert balance > 0, f"a dev account holds ether (got {balance})"
+    assert balance == eth_token.functions.balanceOf(ME).call(), "get_balance and the token's balanceOf agree"
+    assert w3.eth.get_balance(fresh_address()) == 0, "a fresh address holds nothing"
+
+
+check("12a get_balance of a dev account equals the ERC-20 balanceOf at 0x7e5d...", ether_balance)
+
+
+# A Web3 of its own that signs with the key: send_transaction fills in nonce, gas (an
+# eth_estimateGas of the plain send), fees and chain id by web3.py's defaults.
+signer = Web3(Web3.HTTPProvider(RPC_URL, request_kwargs={"timeout": 10}))
+signer.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(acct), layer=0)
+
+
+def send_ether():
+    fresh = fresh_address()
+    value = Web3.to_wei("0.25", "ether")
+    before = w3.eth.get_balance(ME)
+    tx_hash = signer.eth.send_transaction({"from": ME, "to": fresh, "value": value})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.1)
+    assert receipt["status"] == 1, receipt
+    assert receipt["from"] == ME and receipt["to"] == fresh, receipt
+    sent = w3.eth.get_transaction(tx_hash)
+    assert sent["value"] == value and sent["input"] == b"", sent
+    assert w3.eth.get_balance(fresh) == value, "the recipient holds 0.25 ETH"
+    assert w3.eth.get_balance(ME) == before - value, "the sender paid exactly 0.25 ETH (no fees)"
+    assert eth_token.functions.balanceOf(fresh).call() == value, "the token's balanceOf shows the same"
+    assert w3.eth.get_balance(fresh, receipt["blockNumber"] - 1) == 0, "nothing at the block before"
+    # The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
+    assert [log["address"] for log in receipt["logs"]] == [sysc.address, ETH_TOKEN], receipt["logs"]
+    (ledger,) = sysc.events.Transfer().process_receipt(receipt)
+    assert dict(ledger["args"]) == {"token": ETH_TOKEN, "from": ME, "to": fresh, "amount": value}, ledger["args"]
+    (erc20,) = eth_token.events.Transfer().process_receipt(receipt)
+    assert dict(erc20["args"]) == {"from": ME, "to": fresh, "value": value}, erc20["args"]
+
+
+check("12b send_transaction of 0.25 ETH (signed locally) to a fresh address: balances after", send_ether)
+
+
+def refused(tx, code):
+    """The sequencer's JSON-RPC error for the signed `tx` (its nonce and chain id filled in)."""
+    tx = {"nonce": w3.eth.get_transaction_count(ME, "pending"), "chainId": CHAIN_ID, **tx}
+    try:
+        tx_hash = w3.eth.send_raw_transaction(acct.sign_transaction(tx).raw_transaction)
+    except Web3RPCError as err:
+        error = err.rpc_response["error"]
+        assert error["code"] == -32000, error
+        assert error.get("data") == code, error
+        return error["message"]
+    raise AssertionError(f"accepted: {tx_hash.to_0x_hex()} ({tx})")
+
+
+def door_refusals():
+    nonce = w3.eth.get_transaction_count(ME, "pending")
+    balance = w3.eth.get_balance(ME)
+    fees = {"maxFeePerGas": 0, "maxPriorityFeePerGas": 0}
+    fresh = fresh_address()
+    gas = w3.eth.estimate_gas({"from": ME, "to": fresh, "value": 1})
+    message = refused({"to": fresh, "value": balance + 1, "gas": gas, **fees}, "insufficient_funds")
+    assert message == GETH_INSUFFICIENT_FUNDS.format(ME, balance, balance + 1), message
+    message = refused({"to": ETH_TOKEN, "value": 1, "gas": 200_000, **fees}, "ether_to_contract")
+    assert ETH_TOKEN.lower() in message.lower(), message
+    data = sysc.functions.transfer(USDC, TO, 1)._encode_transaction_data()
+    refused({"to": sysc.address, "value": 1, "data": data, "gas": 200_000, **fees}, "value_not_allowed")
+    assert w3.eth.get_balance(ME) == balance, "nothing moved"
+    assert w3.eth.get_transaction_count(ME, "pending") == nonce, "no nonce used"
+
+
+check("12c refused at the door: insufficient_funds (geth's words), ether_to_contract, value_not_allowed", door_refusals)
+
+
+def overdraft_estimated():
+    # As a wallet sends it: web3.py estimates the gas first, which must fail as geth's does.
+    balance = w3.eth.get_balance(ME)
+    try:
+        tx_hash = signer.eth.send_transaction({"from": ME, "to": fresh_address(), "value": balance + 1})
+    except Web3RPCError as err:
+        error = err.rpc_response["error"]
+        assert error["code"] == -32000, error
+        assert error["message"].startswith(GETH_INSUFFICIENT_FUNDS.format(ME, balance, balance + 1)), error
+    else:
+        raise AssertionError(f"a send of more than the balance was accepted: {tx_hash.to_0x_hex()}")
+    assert w3.eth.get_balance(ME) == balance, "nothing moved"
+
+
+check("12d send_transaction of more ether than the balance (gas estimated): geth's insufficient funds", overdraft_estimated)
 
 sys.exit(1 if report() else 0)

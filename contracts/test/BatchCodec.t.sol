@@ -320,7 +320,7 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     /// @dev The signing payload (`signed` false) or the EIP-2718 bytes of `t`.
     function _refEncode(BatchCodec.Tx memory t, uint256 chainId, bool signed) internal pure returns (bytes memory) {
-        bytes memory call = abi.encodePacked(_rlpUint(t.gasLimit), hex"94", t.to, hex"80", _rlpBytes(t.input));
+        bytes memory call = abi.encodePacked(_rlpUint(t.gasLimit), hex"94", t.to, _rlpUint(t.value), _rlpBytes(t.input));
         uint256 parity = t.yParity ? 1 : 0;
         bytes memory sig = abi.encodePacked(_rlpUint(parity), _rlpUint(uint256(t.r)), _rlpUint(uint256(t.s)));
         if (t.eip1559) {
@@ -1211,6 +1211,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(d.nonce, t.nonce, string.concat(what, ": nonce"));
         assertEq(d.gasLimit, t.gasLimit, string.concat(what, ": gasLimit"));
         assertEq(d.to, t.to, string.concat(what, ": to"));
+        assertEq(d.value, t.value, string.concat(what, ": value"));
         assertEq(d.maxPriorityFeePerGas, t.maxPriorityFeePerGas, string.concat(what, ": tip"));
         assertEq(d.maxFeePerGas, t.maxFeePerGas, string.concat(what, ": maxFee"));
         assertEq(d.r, t.r, string.concat(what, ": r"));
@@ -1280,7 +1281,17 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     function _copy(BatchCodec.Tx memory t) internal pure returns (BatchCodec.Tx memory c) {
         c = BatchCodec.Tx(
-            t.eip1559, t.yParity, t.nonce, t.gasLimit, t.to, t.maxPriorityFeePerGas, t.maxFeePerGas, t.input, t.r, t.s
+            t.eip1559,
+            t.yParity,
+            t.nonce,
+            t.gasLimit,
+            t.to,
+            t.value,
+            t.maxPriorityFeePerGas,
+            t.maxFeePerGas,
+            t.input,
+            t.r,
+            t.s
         );
     }
 
@@ -1403,8 +1414,8 @@ contract BatchCodecTest is Test, CodecNumbers {
     function test_tokenCall_invalidFields() public view {
         bytes4 invalid = BatchCodec.InvalidField.selector;
         address[] memory reg = _four();
-        // Operations 0 and 4–7 with bit 6 (zero fees, EIP-1559), then a valid transfer's args.
-        uint8[5] memory ops = [0, 4, 5, 6, 7];
+        // Operations 0 and 5–7 with bit 6 (zero fees, EIP-1559), then a valid transfer's args.
+        uint8[4] memory ops = [0, 5, 6, 7];
         for (uint256 i; i < ops.length; i++) {
             uint8 head = 0x45 | (ops[i] << 3);
             _expectInvalid(
@@ -1421,11 +1432,15 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectInvalid(_oneBlock(hex"5d00650204", 1, reg), 64, invalid, "i2 >= R");
         _expectInvalid(_oneBlock(hex"5d006502", 1, reg), 64, BatchCodec.Truncated.selector, "i2 missing");
         _expectInvalid(_oneBlock(hex"5d00650280", 1, reg), 64, BatchCodec.Truncated.selector, "i2 cut");
+        // The transfer of ether (operation 4) names its recipient by one index: 4 of R = 4.
+        _expectInvalid(_oneBlock(hex"65006504", 1, reg), 64, invalid, "ether: index >= R");
+        _expectInvalid(_oneBlock(hex"650065", 1, reg), 64, BatchCodec.Truncated.selector, "ether: index missing");
         // The system contract as the target: refused as soon as the pair is read.
         reg[2] = SYSTEM;
         _expectInvalid(_oneBlock(abi.encodePacked(hex"4d00650926", R0, S0), 1, reg), 64, invalid, "transfer");
         _expectInvalid(_oneBlock(abi.encodePacked(hex"55006509", hex"26", R0, S0), 1, reg), 64, invalid, "approve");
         _expectInvalid(_oneBlock(hex"5d006509", 1, reg), 64, invalid, "transferFrom, i2 missing");
+        _expectInvalid(_oneBlock(hex"65006502", 1, reg), 64, invalid, "ether to the system contract");
         // The same pair without bit 6 is a system transfer whose token is the system's address.
         h.validate(_oneBlock(abi.encodePacked(hex"0d00650926", R0, S0), 1, reg), 64);
     }

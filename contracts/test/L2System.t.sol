@@ -180,12 +180,13 @@ contract L2SystemTest is Test {
     // ---------------------------------------------------------------------------------------
 
     function test_genesis_tokenListing() public view {
-        assertEq(sys.tokenCount(), 4, "tokenCount");
-        assertEq(sys.tokenAt(0), TKA, "tokenAt(0)");
-        assertEq(sys.tokenAt(1), TKB, "tokenAt(1)");
-        assertEq(sys.tokenAt(2), TKC, "tokenAt(2)");
-        assertEq(sys.tokenAt(3), TKD, "tokenAt(3)");
-        assertEq(sys.tokenAt(4), address(0), "tokenAt past the end");
+        assertEq(sys.tokenCount(), 5, "tokenCount");
+        assertEq(sys.tokenAt(0), StateKeys.ETHER, "ether is listed first");
+        assertEq(sys.tokenAt(1), TKA, "tokenAt(0)");
+        assertEq(sys.tokenAt(2), TKB, "tokenAt(1)");
+        assertEq(sys.tokenAt(3), TKC, "tokenAt(2)");
+        assertEq(sys.tokenAt(4), TKD, "tokenAt(3)");
+        assertEq(sys.tokenAt(5), address(0), "tokenAt past the end");
 
         (bool exists, string memory symbol, uint8 decimals, uint256 supply) = sys.tokenInfo(TKB);
         assertTrue(exists, "TKB exists");
@@ -266,8 +267,8 @@ contract L2SystemTest is Test {
         address s = address(sys);
         assertEq(uint256(vm.load(s, StateKeys.balance(TKA, ALICE))), TRADER_AMOUNT, "balance slot");
         assertEq(uint256(vm.load(s, StateKeys.supply(TKA))), SUPPLY_A, "supply slot");
-        assertEq(uint256(vm.load(s, StateKeys.tokenCount())), 4, "tokenCount slot");
-        assertEq(uint256(vm.load(s, StateKeys.tokenAt(2))), uint256(uint160(TKC)), "tokenAt slot");
+        assertEq(uint256(vm.load(s, StateKeys.tokenCount())), 5, "tokenCount slot");
+        assertEq(uint256(vm.load(s, StateKeys.tokenAt(3))), uint256(uint160(TKC)), "tokenAt slot");
         assertEq(vm.load(s, StateKeys.token(TKB)), USDB_META, "token metadata slot");
         assertEq(
             uint256(vm.load(s, StateKeys.pool(TKA, TKB))),
@@ -411,8 +412,8 @@ contract L2SystemTest is Test {
         assertEq(supply, 21_000_000e9, "supply");
         assertEq(sys.totalSupply(token), 21_000_000e9, "totalSupply");
         assertEq(_bal(token, ALICE), 21_000_000e9, "creator balance");
-        assertEq(sys.tokenCount(), 5, "tokenCount");
-        assertEq(sys.tokenAt(4), token, "tokenAt(4)");
+        assertEq(sys.tokenCount(), 6, "tokenCount");
+        assertEq(sys.tokenAt(5), token, "tokenAt(4)");
     }
 
     function test_createToken_addressDependsOnCreatorAndSalt() public {
@@ -428,10 +429,10 @@ contract L2SystemTest is Test {
         assertEq(b1, _newToken(BOB, salt), "bob/7");
         assertEq(a2, _newToken(ALICE, bytes32(uint256(8))), "alice/8");
         assertTrue(a1 != b1 && a1 != a2 && b1 != a2, "distinct addresses");
-        assertEq(sys.tokenCount(), 7, "tokenCount");
-        assertEq(sys.tokenAt(4), a1, "tokenAt(4)");
-        assertEq(sys.tokenAt(5), b1, "tokenAt(5)");
-        assertEq(sys.tokenAt(6), a2, "tokenAt(6)");
+        assertEq(sys.tokenCount(), 8, "tokenCount");
+        assertEq(sys.tokenAt(5), a1, "tokenAt(4)");
+        assertEq(sys.tokenAt(6), b1, "tokenAt(5)");
+        assertEq(sys.tokenAt(7), a2, "tokenAt(6)");
         assertEq(_bal(b1, BOB), 2, "bob balance of his token");
         assertEq(_bal(b1, ALICE), 0, "alice balance of bob's token");
     }
@@ -445,7 +446,7 @@ contract L2SystemTest is Test {
         vm.prank(ALICE);
         sys.createToken(salt, "OTHER", 6, 1_000);
 
-        assertEq(sys.tokenCount(), 5, "tokenCount unchanged");
+        assertEq(sys.tokenCount(), 6, "tokenCount unchanged");
         assertEq(sys.totalSupply(token), 100, "supply unchanged");
         (, string memory symbol, uint8 decimals,) = sys.tokenInfo(token);
         assertEq(symbol, "DUP", "symbol unchanged");
@@ -483,7 +484,7 @@ contract L2SystemTest is Test {
         assertEq(symbol, "X", "symbol");
         assertEq(decimals, 0, "decimals");
         assertEq(supply, 0, "supply");
-        assertEq(sys.tokenAt(4), token, "listed");
+        assertEq(sys.tokenAt(5), token, "listed");
     }
 
     function testFuzz_createToken(address creator, bytes32 salt, uint8 decimals, uint256 supply, uint256 len) public {
@@ -501,7 +502,7 @@ contract L2SystemTest is Test {
         assertEq(dec, decimals, "decimals");
         assertEq(sup, supply, "supply");
         assertEq(_bal(token, creator), supply, "creator balance");
-        assertEq(sys.tokenCount(), 5, "tokenCount");
+        assertEq(sys.tokenCount(), 6, "tokenCount");
     }
 
     /// @dev Regression: token metadata is `symbolBytes | decimals` and must never be zero. A
@@ -511,7 +512,7 @@ contract L2SystemTest is Test {
         vm.expectRevert(abi.encodeWithSelector(LedgerLogic.InvalidSymbol.selector));
         vm.prank(ALICE);
         sys.createToken(keccak256("nul"), "\x00", 0, 100);
-        assertEq(sys.tokenCount(), 4, "nothing listed");
+        assertEq(sys.tokenCount(), 5, "nothing listed");
     }
 
     /// @dev Regression: a NUL inside a symbol would be truncated by `tokenInfo`.
@@ -618,7 +619,7 @@ contract L2SystemTest is Test {
         assertEq(_bal(lp, ALICE), expectedLiquidity, "alice lp");
         assertEq(_bal(lp, address(0)), 1000, "locked lp");
         assertEq(sys.totalSupply(lp), 200e18, "lp supply");
-        assertEq(sys.tokenCount(), 4, "lp tokens are not listed");
+        assertEq(sys.tokenCount(), 5, "lp tokens are not listed");
         (bool exists, string memory symbol, uint8 decimals,) = sys.tokenInfo(lp);
         assertTrue(exists, "lp registered");
         assertEq(symbol, "LP", "lp symbol");
@@ -1305,35 +1306,45 @@ contract L2SystemBridgeTest is Test {
         return uint256(vm.load(address(sys), keccak256(preimage)));
     }
 
-    function test_a_first_deposit_registers_the_bridged_token_and_mints() public {
+    function test_ether_exists_from_genesis_and_a_deposit_of_it_mints() public {
         address weth = _bridged(address(0));
-        vm.expectEmit(address(sys));
-        emit LedgerLogic.TokenCreated(weth, address(0), "ETH", 18, 0);
-        vm.expectEmit(address(sys));
-        emit BridgeLogic.DepositCredited(0, address(0), BOB, weth, 5 ether);
-        vm.prank(SYSTEM);
-        sys.creditDeposit(0, address(0), BOB, 5 ether, ETH_META);
-
+        assertEq(weth, StateKeys.ETHER, "ether is the bridged token of L1 ether");
         (bool exists, string memory symbol, uint8 decimals, uint256 supply) = sys.tokenInfo(weth);
-        assertTrue(exists, "registered");
+        assertTrue(exists, "registered at genesis");
         assertEq(symbol, "ETH", "symbol");
         assertEq(uint256(decimals), 18, "decimals");
-        assertEq(supply, 5 ether, "supply");
-        assertEq(sys.balanceOf(weth, BOB), 5 ether, "balance");
-        assertEq(sys.tokenCount(), 2, "listed after the genesis token");
-        assertEq(sys.tokenAt(1), weth, "listed at the next index");
+        assertEq(supply, 0, "no genesis balances of ether here");
+        assertEq(sys.tokenCount(), 2, "ether and the genesis token");
+        assertEq(sys.tokenAt(0), weth, "ether is listed first");
         assertEq(_slot(abi.encode(uint256(12), weth)), uint256(1) << 160, "origin of ether is 1 << 160");
         (bool bridged, address l1) = sys.l1TokenOf(weth);
         assertTrue(bridged, "bridged");
         assertEq(l1, address(0), "ether");
 
-        // A second deposit of the asset only mints.
+        // A deposit only mints.
+        vm.expectEmit(address(sys));
+        emit LedgerLogic.Transfer(weth, address(0), BOB, 5 ether);
+        vm.expectEmit(address(sys));
+        emit BridgeLogic.DepositCredited(0, address(0), BOB, weth, 5 ether);
+        vm.prank(SYSTEM);
+        sys.creditDeposit(0, address(0), BOB, 5 ether, ETH_META);
+        assertEq(sys.balanceOf(weth, BOB), 5 ether, "balance");
         vm.prank(SYSTEM);
         sys.creditDeposit(1, address(0), ALICE, 1 ether, ETH_META);
         assertEq(sys.tokenCount(), 2, "registered once");
         (,,, supply) = sys.tokenInfo(weth);
         assertEq(supply, 6 ether, "supply grows");
         assertEq(sys.balanceOf(weth, ALICE), 1 ether, "second recipient");
+    }
+
+    function test_genesis_mints_of_ether_are_balances_of_ether() public {
+        L2System.GenesisMint[] memory mints = new L2System.GenesisMint[](2);
+        mints[0] = L2System.GenesisMint(StateKeys.ETHER, ALICE, 100 ether);
+        mints[1] = L2System.GenesisMint(StateKeys.ETHER, BOB, 1 ether);
+        L2System fresh = new L2System(new L2System.GenesisToken[](0), mints, new L2System.GenesisPool[](0));
+        assertEq(fresh.balanceOf(StateKeys.ETHER, ALICE), 100 ether, "alice");
+        assertEq(fresh.balanceOf(StateKeys.ETHER, BOB), 1 ether, "bob");
+        assertEq(fresh.totalSupply(StateKeys.ETHER), 101 ether, "supply");
     }
 
     function test_only_the_system_caller_credits_deposits() public {

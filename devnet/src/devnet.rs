@@ -58,7 +58,8 @@ pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams
     let (provider, _, _) = l1::signing_provider(l1_rpc, deployer_key)?;
     let l1_chain_id = provider.get_chain_id().await.context("reading the L1 chain id")?;
     let (batch_inbox, inbox_block) = l1::deploy::deploy_inbox(&provider, params).await?;
-    let bridge = l1::deploy::deploy_bridge(&provider, batch_inbox, params.inclusion_window).await?;
+    let bridge =
+        l1::deploy::deploy_bridge(&provider, batch_inbox, params.inclusion_window, params.genesis_ether).await?;
     Ok(Deployment {
         l1_chain_id,
         batch_inbox,
@@ -229,7 +230,7 @@ impl Devnet {
         };
         let genesis = GenesisSpec::devnet();
         let genesis_root = rollup_executor::Executor::genesis(config.chain, &genesis)?.state_root();
-        let deployment = ensure_deployment(&config, &l1_rpc, genesis_root).await?;
+        let deployment = ensure_deployment(&config, &l1_rpc, genesis_root, genesis.genesis_ether()).await?;
 
         // Every block must fit one post: the sequencer's blocks are bounded by what the L1
         // carries (the batcher keeps the bound current in the chain database).
@@ -438,7 +439,12 @@ fn sqlite_url(dir: &std::path::Path, file: &str) -> String {
 }
 
 /// Reuses the deployment recorded in the data directory if it is still on L1, or deploys.
-async fn ensure_deployment(config: &DevnetConfig, l1_rpc: &url::Url, genesis_root: B256) -> Result<Deployment> {
+async fn ensure_deployment(
+    config: &DevnetConfig,
+    l1_rpc: &url::Url,
+    genesis_root: B256,
+    genesis_ether: U256,
+) -> Result<Deployment> {
     let path = config.data_dir.join("deployment.json");
     let provider = ProviderBuilder::new().connect_http(l1_rpc.clone());
     if path.exists() {
@@ -464,6 +470,7 @@ async fn ensure_deployment(config: &DevnetConfig, l1_rpc: &url::Url, genesis_roo
         challenge_window: config.challenge_window,
         stake: config.stake,
         genesis_state_root: genesis_root,
+        genesis_ether,
         chunk_size: config.chain.chunk_size,
         l2_chain_id: config.chain.chain_id,
         inclusion_window: config.inclusion_window,

@@ -128,6 +128,11 @@ impl StateAt {
         self.since.iter().find_map(|o| o.storage(slot)).unwrap_or_else(|| self.newest.storage(slot))
     }
 
+    /// The ether `owner` holds at this block ([`State::ether_balance`]).
+    pub fn ether_balance(&self, owner: &Address) -> U256 {
+        self.storage(&rollup_types::keys::balance(&rollup_types::keys::ETHER, owner).into())
+    }
+
     /// The code at `address` as read-only calls see it (`eth_getCode`).
     pub fn code_at(&self, address: &Address) -> Option<Bytes> {
         code_in(self, address)

@@ -233,12 +233,36 @@ pub fn call<S: DatabaseRef<Error = Infallible>>(
 ) -> Result<CallOutcome, CallError> {
     let mut cfg = cfg(chain);
     cfg.disable_nonce_check = true;
+    // A transfer of ether runs as the ledger's `transfer` of ether, as in a block; no other
+    // call carries value.
+    let (kind, data) = match request.to {
+        Some(to) if to != rollup_types::SYSTEM_CONTRACT && request.input.is_empty() => {
+            // A sender that cannot pay gets geth's answer, which wallets turn into their
+            // "insufficient funds" error, rather than the ledger's revert.
+            let slot = U256::from_be_bytes(keys::balance(&keys::ETHER, &request.from).0);
+            let have = state.storage_ref(rollup_types::SYSTEM_CONTRACT, slot).unwrap_or_else(|e| match e {});
+            if have < request.value {
+                return Err(CallError::Invalid(format!(
+                    "insufficient funds for gas * price + value: address {} have {have} want {}",
+                    request.from, request.value
+                )));
+            }
+            (TxKind::Call(rollup_types::SYSTEM_CONTRACT), rollup_types::tx::native_transfer_calldata(to, request.value))
+        }
+        _ if !request.value.is_zero() => {
+            return Err(CallError::Invalid(
+                "only a transfer of ether (no calldata, to any address but the system contract) carries value"
+                    .to_owned(),
+            ));
+        }
+        to => (to.map_or(TxKind::Create, TxKind::Call), request.input.clone()),
+    };
     let tx = TxEnv {
         caller: request.from,
         gas_limit: request.gas.unwrap_or(EXECUTION_GAS_LIMIT).min(EXECUTION_GAS_LIMIT),
-        kind: request.to.map_or(TxKind::Create, TxKind::Call),
-        value: request.value,
-        data: request.input.clone(),
+        kind,
+        value: U256::ZERO,
+        data,
         chain_id: Some(chain.chain_id),
         ..Default::default()
     };
@@ -344,15 +368,20 @@ fn block_env(env: BlockEnvInput) -> BlockEnv {
     }
 }
 
+/// The revm transaction of `tx`: its call as the L2 runs it ([`SignedTx::execution_call`]: a
+/// transfer of ether is the ledger's `transfer` of ether), with no value.
+///
+/// [`SignedTx::execution_call`]: rollup_types::SignedTx::execution_call
 pub(crate) fn tx_env(tx: &RecoveredTx) -> TxEnv {
+    let (to, data) = tx.tx.execution_call();
     TxEnv {
         tx_type: 0,
         caller: tx.sender,
         gas_limit: EXECUTION_GAS_LIMIT,
         gas_price: 0,
-        kind: tx.tx.kind(),
-        value: tx.tx.value(),
-        data: tx.tx.input().clone(),
+        kind: TxKind::Call(to),
+        value: U256::ZERO,
+        data,
         nonce: tx.nonce(),
         chain_id: tx.tx.chain_id(),
         ..Default::default()

@@ -159,6 +159,16 @@ pub(crate) fn predict(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Predictio
     }
     let nonce = fingerprint(NONCE, &sender, &Address::ZERO);
     let input = tx.tx.input().as_ref();
+    if let Some((recipient, _)) = tx.tx.native_transfer() {
+        // The ledger's `transfer` of ether: the two balances.
+        let mut p = Prediction::new(COST_TRANSFER);
+        p.push(nonce);
+        if mode == KeyPrediction::Operations {
+            p.push(fingerprint(BALANCE, &keys::ETHER, &sender));
+            p.push(fingerprint(BALANCE, &keys::ETHER, &recipient));
+        }
+        return Some(p);
+    }
     if to != SYSTEM_CONTRACT {
         let call = TokenCall::decode(input)?;
         if mode == KeyPrediction::SenderOnly {

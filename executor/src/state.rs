@@ -1,6 +1,8 @@
 //! The L2 state as revm sees it: account nonces, and the code and storage of the system
-//! contract. Nothing else exists on this chain (no ether balances, no deployed contracts)
-//! but code that follows from the state: every registered token's address has the runtime
+//! contract. Nothing else exists on this chain (no deployed contracts, and no ether in revm's
+//! accounts: ether is the ledger's balance of `keys::ETHER` in the system contract's storage,
+//! and a transfer of ether runs as the ledger's `transfer`) but code that follows from the
+//! state: every registered token's address has the runtime
 //! code of `L2Token` (its ERC-20 face over the ledger), and for read-only calls Multicall3 has
 //! its code at its canonical address.
 
@@ -279,6 +281,12 @@ impl State {
     /// never removed).
     pub fn is_token(&self, address: &Address) -> bool {
         !self.storage(&token_slot(address)).is_zero()
+    }
+
+    /// The ether `owner` holds: its balance of [`keys::ETHER`] in the ledger
+    /// (`eth_getBalance`).
+    pub fn ether_balance(&self, owner: &Address) -> U256 {
+        self.storage(&keys::balance(&keys::ETHER, owner).into())
     }
 
     /// The code at `address` as read-only calls see it (`eth_getCode`): the system

@@ -23,6 +23,9 @@ pub struct InboxParams {
     pub stake: U256,
     /// State root of the L2 genesis.
     pub genesis_state_root: B256,
+    /// Wei of ether the L2 genesis holds, which the deployer locks in the bridge
+    /// (`GenesisSpec::genesis_ether`, `L1Bridge.genesisEther`).
+    pub genesis_ether: U256,
     /// Transactions per chunk.
     pub chunk_size: u32,
     /// L2 chain id.
@@ -70,15 +73,22 @@ pub async fn stake(provider: &DynProvider, inbox: Address, amount: U256) -> Resu
     Ok(())
 }
 
-/// Deploys the L1 bridge of `inbox` (queue entries due within `inclusion_window` L1 blocks)
-/// and attaches it to the inbox. Only the inbox's deployer may attach: `provider` must sign
-/// for the account that deployed `inbox`. Returns the bridge's address.
-pub async fn deploy_bridge(provider: &DynProvider, inbox: Address, inclusion_window: u64) -> Result<Address, L1Error> {
+/// Deploys the L1 bridge of `inbox` (queue entries due within `inclusion_window` L1 blocks),
+/// locking `genesis_ether` wei for the L2's genesis balances of ether, and attaches it to the
+/// inbox. Only the inbox's deployer may attach: `provider` must sign for the account that
+/// deployed `inbox` (and hold the ether). Returns the bridge's address.
+pub async fn deploy_bridge(
+    provider: &DynProvider,
+    inbox: Address,
+    inclusion_window: u64,
+    genesis_ether: U256,
+) -> Result<Address, L1Error> {
     let mut code = l1_bridge_creation_code().to_vec();
     code.extend_from_slice(
         &L1Bridge::constructorCall { inbox_: inbox, inclusionWindow_: U256::from(inclusion_window) }.abi_encode(),
     );
-    let (bridge, _) = deploy_code(provider, code, "bridge").await?;
+    let request = TransactionRequest::default().with_deploy_code(Bytes::from(code)).with_value(genesis_ether);
+    let (bridge, _) = deploy_request(provider, request, "bridge").await?;
     let attach = BatchInbox::attachBridgeCall { bridge_: bridge }.abi_encode();
     let request = TransactionRequest::default().with_to(inbox).with_input(attach);
     send_ok(provider, request, &format!("attaching the bridge {bridge} to the inbox {inbox}")).await?;
@@ -101,7 +111,16 @@ pub async fn deploy_test_token(
 
 /// Deploys `code` and returns the new contract's address and L1 block.
 async fn deploy_code(provider: &DynProvider, code: Vec<u8>, what: &str) -> Result<(Address, u64), L1Error> {
-    let receipt = send(provider, TransactionRequest::default().with_deploy_code(Bytes::from(code))).await?;
+    deploy_request(provider, TransactionRequest::default().with_deploy_code(Bytes::from(code)), what).await
+}
+
+/// Sends the deployment `request` and returns the new contract's address and L1 block.
+async fn deploy_request(
+    provider: &DynProvider,
+    request: TransactionRequest,
+    what: &str,
+) -> Result<(Address, u64), L1Error> {
+    let receipt = send(provider, request).await?;
     let address = receipt
         .contract_address
         .filter(|_| receipt.status())

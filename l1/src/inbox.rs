@@ -2,7 +2,7 @@
 
 use crate::{deploy::InboxParams, error::L1Error, rpc::view};
 use alloy::providers::DynProvider;
-use alloy_primitives::{Address, B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use rollup_types::bindings::{BatchInbox, L1Bridge};
 
@@ -13,6 +13,7 @@ pub async fn bridge(provider: &DynProvider, inbox: Address) -> Result<Address, L
 
 /// Reads the inbox's deployment parameters.
 pub async fn params(provider: &DynProvider, inbox: Address) -> Result<InboxParams, L1Error> {
+    let bridge = bridge(provider, inbox).await?;
     Ok(InboxParams {
         batcher: view(provider, inbox, BatchInbox::batcherCall {}).await?,
         challenge_window: view(provider, inbox, BatchInbox::challengeWindowCall {}).await?.saturating_to(),
@@ -20,9 +21,13 @@ pub async fn params(provider: &DynProvider, inbox: Address) -> Result<InboxParam
         genesis_state_root: view(provider, inbox, BatchInbox::genesisStateRootCall {}).await?,
         chunk_size: view(provider, inbox, BatchInbox::chunkSizeCall {}).await?.saturating_to(),
         l2_chain_id: view(provider, inbox, BatchInbox::l2ChainIdCall {}).await?.saturating_to(),
-        inclusion_window: match bridge(provider, inbox).await? {
+        inclusion_window: match bridge {
             Address::ZERO => 0,
             bridge => view(provider, bridge, L1Bridge::inclusionWindowCall {}).await?.saturating_to(),
+        },
+        genesis_ether: match bridge {
+            Address::ZERO => U256::ZERO,
+            bridge => view(provider, bridge, L1Bridge::genesisEtherCall {}).await?,
         },
     })
 }

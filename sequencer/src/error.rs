@@ -1,7 +1,7 @@
 //! Errors of the sequencer, classified for whoever handles them: a client (submission
 //! errors, mapped to HTTP and JSON-RPC in `api::error`) or the service loop (fatal).
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 use rollup_types::TxError;
 
 /// The chain database failed (the shared database error).
@@ -17,6 +17,20 @@ pub enum SubmitError {
     /// no token: it would consume the nonce and do nothing.
     #[error("{0} is not a token of this chain: no token is registered at that address")]
     NotAToken(Address),
+    /// It sends ether to the system contract or a token, which would hold it for good (on
+    /// Ethereum such a contract has no `receive` and the transfer reverts).
+    #[error("{0} is a contract of this chain and does not accept ether")]
+    EtherToContract(Address),
+    /// Its sender cannot pay what it sends (geth's words, which wallets and libraries match).
+    #[error("insufficient funds for gas * price + value: address {sender} have {have} want {want}")]
+    InsufficientFunds {
+        /// The sender.
+        sender: Address,
+        /// Its ether.
+        have: U256,
+        /// What the transaction may take.
+        want: U256,
+    },
     /// Its nonce was already used.
     #[error("nonce too low: the next nonce of this sender is {next}, got {got}")]
     NonceTooLow {
@@ -140,6 +154,10 @@ impl SubmitError {
         match self {
             Self::Tx(e) => Self::Tx(e.clone()),
             Self::NotAToken(a) => Self::NotAToken(*a),
+            Self::EtherToContract(a) => Self::EtherToContract(*a),
+            Self::InsufficientFunds { sender, have, want } => {
+                Self::InsufficientFunds { sender: *sender, have: *have, want: *want }
+            }
             Self::NonceTooLow { next, got } => Self::NonceTooLow { next: *next, got: *got },
             Self::NonceTooHigh { next, got, max_gap } => {
                 Self::NonceTooHigh { next: *next, got: *got, max_gap: *max_gap }
@@ -182,6 +200,8 @@ impl SubmitError {
         match self {
             Self::Tx(e) => e.code(),
             Self::NotAToken(_) => "not_a_token",
+            Self::EtherToContract(_) => "ether_to_contract",
+            Self::InsufficientFunds { .. } => "insufficient_funds",
             Self::NonceTooLow { .. } => "nonce_too_low",
             Self::NonceTooHigh { .. } => "nonce_too_high",
             Self::ReplacementUnderpriced { .. } => "replacement_underpriced",
@@ -201,9 +221,12 @@ impl SubmitError {
     /// What kind of refusal it is, which both APIs turn into their status or error code.
     pub const fn class(&self) -> SubmitClass {
         match self {
-            Self::Tx(_) | Self::NotAToken(_) | Self::NonceTooLow { .. } | Self::NonceTooHigh { .. } => {
-                SubmitClass::Invalid
-            }
+            Self::Tx(_)
+            | Self::NotAToken(_)
+            | Self::EtherToContract(_)
+            | Self::InsufficientFunds { .. }
+            | Self::NonceTooLow { .. }
+            | Self::NonceTooHigh { .. } => SubmitClass::Invalid,
             Self::ReplacementUnderpriced { .. } => SubmitClass::Conflict,
             Self::Store(_) | Self::Persist(_) | Self::ShuttingDown => SubmitClass::Unavailable,
             Self::Internal(_) => SubmitClass::Internal,

@@ -4,10 +4,11 @@
 //! consumes; the entries themselves are on L1, not in the batch.
 //!
 //! What it leaves out because the chain fixes it: the chain id, the target (the system
-//! contract, or for a token call the token, taken from the registry), the value (zero), the
-//! access list (empty), the sender (recovered from the signature). The six operations whose
-//! arguments are two addresses and some amounts, and the three token calls
-//! ([`crate::token::TokenCall`]), are stored as an operation code, indices into the batch's
+//! contract, or for a token call the token, taken from the registry), the value (zero but in
+//! a transfer of ether), the access list (empty), the sender (recovered from the signature).
+//! The six operations whose arguments are two addresses and some amounts, the three token
+//! calls ([`crate::token::TokenCall`]) and the transfer of ether (a recipient and a value) are
+//! stored as an operation code, indices into the batch's
 //! address registry and compact decimal numbers; anything else keeps its raw calldata. Decoding never panics, never
 //! allocates more than the input can justify, and rejects anything section 3 of the spec does
 //! not allow.
@@ -158,9 +159,12 @@ const COMPACT_OPS: [CompactOp; 6] = [
     CompactOp { code: 6, selector: L2System::withdrawCall::SELECTOR, amounts: 1 },
 ];
 
-/// Token calls of docs/batch-codec.md §3.3.2 (head bit 6): 1 `transfer`, 2 `approve`,
-/// 3 `transferFrom`.
-const TOKEN_OPS: u8 = 3;
+/// Calls of other addresses, docs/batch-codec.md §3.3.2 (head bit 6): token calls 1 `transfer`,
+/// 2 `approve`, 3 `transferFrom`, and 4, the transfer of ether.
+const TOKEN_OPS: u8 = 4;
+/// Operation code (with head bit 6) of a transfer of ether: the recipient's registry index,
+/// then the value; no calldata.
+const OP_NATIVE: u8 = 4;
 
 /// Calldata split into its compact parts.
 struct Compact {
@@ -173,14 +177,35 @@ struct Compact {
     pair: [Address; 2],
     /// `transferFrom`'s recipient, written as one more registry index.
     extra: Option<Address>,
+    /// Only the pair's first address is written, as a registry index (a transfer of ether,
+    /// whose two addresses are both its recipient).
+    single: bool,
     amounts: [U256; 3],
     amount_count: usize,
 }
 
 impl Compact {
     fn addresses(&self) -> impl Iterator<Item = Address> + '_ {
-        self.pair.into_iter().chain(self.extra)
+        self.pair.into_iter().take(if self.single { 1 } else { 2 }).chain(self.extra)
     }
+}
+
+/// The compact form of `tx`, if it has one: a transfer of ether, or the compact form of its
+/// calldata ([`compact_form`]).
+fn form_of(tx: &SignedTx) -> Option<Compact> {
+    if let Some((to, value)) = tx.native_transfer() {
+        let amounts = [value, U256::ZERO, U256::ZERO];
+        return Some(Compact {
+            code: OP_NATIVE,
+            token: true,
+            pair: [to, to],
+            extra: None,
+            single: true,
+            amounts,
+            amount_count: 1,
+        });
+    }
+    compact_form(&target(tx), tx.input())
 }
 
 /// The compact form of a transaction to `to` with `input`, if it has one: for the system
@@ -195,7 +220,7 @@ fn compact_form(to: &Address, input: &[u8]) -> Option<Compact> {
             TokenCall::TransferFrom { from, to, .. } => (3, from, Some(to)),
         };
         let amounts = [call.amount(), U256::ZERO, U256::ZERO];
-        return Some(Compact { code, token: true, pair: [*to, first], extra, amounts, amount_count: 1 });
+        return Some(Compact { code, token: true, pair: [*to, first], extra, single: false, amounts, amount_count: 1 });
     }
     let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
     let op = COMPACT_OPS.iter().find(|op| op.selector == selector)?;
@@ -215,7 +240,7 @@ fn compact_form(to: &Address, input: &[u8]) -> Option<Compact> {
     for (i, v) in amounts.iter_mut().take(op.amounts).enumerate() {
         *v = U256::from_be_slice(word(2 + i));
     }
-    Some(Compact { code: op.code, token: false, pair, extra: None, amounts, amount_count: op.amounts })
+    Some(Compact { code: op.code, token: false, pair, extra: None, single: false, amounts, amount_count: op.amounts })
 }
 
 /// The target of a transaction: the system contract for contract creation too (which no
@@ -641,7 +666,16 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
         return Err(CodecError::Invalid("zero fees without the zero-fee bit"));
     }
     let mut to = SYSTEM_CONTRACT;
-    let input: Bytes = if op == OP_RAW {
+    let mut value = U256::ZERO;
+    let input: Bytes = if token_call && op == OP_NATIVE {
+        let index = r.varint("registry index")?;
+        to = *registry.get(index as usize).ok_or(CodecError::Invalid("registry index"))?;
+        if to == SYSTEM_CONTRACT {
+            return Err(CodecError::Invalid("a transfer of ether to the system contract"));
+        }
+        value = r.number(256, "value")?;
+        Bytes::new()
+    } else if op == OP_RAW {
         let len = r.varint("input length")?;
         if len > r.buf.len() as u64 {
             return Err(CodecError::Truncated("input"));
@@ -701,7 +735,7 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
                 max_fee_per_gas: max_fee,
                 max_priority_fee_per_gas: priority,
                 to,
-                value: U256::ZERO,
+                value,
                 access_list: AccessList::default(),
                 input,
             },
@@ -709,15 +743,7 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
         ))
     } else {
         SignedTx::Legacy(Signed::new_unhashed(
-            TxLegacy {
-                chain_id: Some(chain.chain_id),
-                nonce,
-                gas_price: max_fee,
-                gas_limit,
-                to,
-                value: U256::ZERO,
-                input,
-            },
+            TxLegacy { chain_id: Some(chain.chain_id), nonce, gas_price: max_fee, gas_limit, to, value, input },
             signature,
         ))
     })
@@ -840,7 +866,7 @@ impl BlockSizeBound {
 
     /// Adds `tx` if the bound then stays at most `max` bytes; returns whether it did.
     pub fn try_push(&mut self, tx: &SignedTx, max: usize) -> bool {
-        let form = compact_form(&target(tx), tx.input());
+        let form = form_of(tx);
         self.scratch.clear();
         encode_tx(&mut self.scratch, tx, form.as_ref(), 0, 0);
         // The pair and the extra index written above (0) take one byte each; the bound counts
@@ -892,7 +918,7 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
     let mut forms = Vec::with_capacity(batch.blocks.iter().map(|b| b.txs.len()).sum());
     for tx in batch.blocks.iter().flat_map(|b| &b.txs) {
         check_encodable(tx, chain)?;
-        forms.push(compact_form(&target(tx), tx.input()));
+        forms.push(form_of(tx));
     }
     let registry = Registry::build(&forms);
     // What the decoder refuses is never written (§3.5).
@@ -933,7 +959,9 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
             let txs = &block.txs[from.max(entries) - entries..to.max(entries) - entries];
             let mut chunk = Vec::with_capacity(txs.len() * 110);
             for (tx, form) in txs.iter().zip(forms.by_ref()) {
-                let pair = form.as_ref().map_or(0, |c| registry.pair(c.pair));
+                let pair = form
+                    .as_ref()
+                    .map_or(0, |c| if c.single { registry.index_of(&c.pair[0]) } else { registry.pair(c.pair) });
                 let extra = form.as_ref().and_then(|c| c.extra).map_or(0, |a| registry.index_of(&a));
                 encode_tx(&mut chunk, tx, form.as_ref(), pair, extra);
             }
@@ -962,14 +990,15 @@ fn check_encodable(tx: &SignedTx, chain: &ChainConfig) -> Result<(), CodecError>
     if tx.chain_id() != Some(chain.chain_id) {
         return unencodable("chain id");
     }
+    let native = tx.native_transfer().is_some();
     match tx.kind() {
         TxKind::Create => return unencodable("contract creation"),
-        TxKind::Call(to) if to != SYSTEM_CONTRACT && TokenCall::decode(tx.input()).is_none() => {
+        TxKind::Call(to) if to != SYSTEM_CONTRACT && !native && TokenCall::decode(tx.input()).is_none() => {
             return unencodable("target");
         }
         TxKind::Call(_) => {}
     }
-    if !tx.value().is_zero() {
+    if !tx.value().is_zero() && !native {
         return unencodable("non-zero value");
     }
     if let SignedTx::Eip1559(t) = tx

@@ -98,11 +98,18 @@ pub struct GenesisPool {
     pub amount_b: u64,
 }
 
+/// Ether each development account holds at the devnet's genesis: 100 ETH.
+pub const DEVNET_ETHER_PER_ACCOUNT: U256 = U256::from_limbs([7_766_279_631_452_241_920, 5, 0, 0]);
+
 /// Everything the genesis state is made of.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GenesisSpec {
     /// Tokens, each minted to every funded account.
     pub tokens: Vec<GenesisToken>,
+    /// Wei of ether, the chain's currency ([`crate::keys::ETHER`]), each funded account holds.
+    /// The L1 bridge's deployer locks the total ([`Self::genesis_ether`]), so that every
+    /// ether balance on L2 is backed on L1.
+    pub ether_per_account: U256,
     /// Accounts funded with every token; the first also seeds the pools.
     pub funded: Vec<Address>,
     /// Pools, seeded from the first funded account (which is minted what they need).
@@ -126,6 +133,7 @@ impl GenesisSpec {
                 token(DAI, "DAI", 18, 5_000_000),
                 token(WBTC, "WBTC", 8, 50),
             ],
+            ether_per_account: DEVNET_ETHER_PER_ACCOUNT,
             funded: DEV_ACCOUNTS.iter().map(|a| a.address).collect(),
             pools: vec![
                 pool(WETH, 1_000, USDC, 3_000_000),
@@ -142,6 +150,17 @@ impl GenesisSpec {
         self
     }
 
+    /// Sets the ether each funded account holds.
+    pub const fn with_ether_per_account(mut self, wei: U256) -> Self {
+        self.ether_per_account = wei;
+        self
+    }
+
+    /// All the ether of the genesis: what the L1 bridge's deployer locks.
+    pub fn genesis_ether(&self) -> U256 {
+        self.ether_per_account * U256::from(self.funded.len())
+    }
+
     fn decimals_of(&self, token: Address) -> u8 {
         self.tokens.iter().find(|t| t.address == token).map_or(18, |t| t.decimals)
     }
@@ -155,6 +174,13 @@ impl GenesisSpec {
             .collect();
         let mut mints = Vec::new();
         for (i, account) in self.funded.iter().enumerate() {
+            if !self.ether_per_account.is_zero() {
+                mints.push(L2System::GenesisMint {
+                    token: crate::keys::ETHER,
+                    to: *account,
+                    amount: self.ether_per_account,
+                });
+            }
             for t in &self.tokens {
                 let mut amount = units(t.per_account, t.decimals);
                 if i == 0 {
@@ -191,6 +217,13 @@ impl GenesisSpec {
 mod tests {
     use super::*;
     use crate::signer::Signer;
+
+    #[test]
+    fn the_devnet_accounts_hold_a_hundred_ether() {
+        assert_eq!(DEVNET_ETHER_PER_ACCOUNT, U256::from(100u64) * U256::from(10u64).pow(U256::from(18u64)));
+        let spec = GenesisSpec::devnet();
+        assert_eq!(spec.genesis_ether(), DEVNET_ETHER_PER_ACCOUNT * U256::from(DEV_ACCOUNTS.len()));
+    }
 
     #[test]
     fn dev_keys_match_their_addresses() {

@@ -131,6 +131,15 @@ pub fn new_token(creator: &Address, salt: &B256) -> Address {
     address_of(tagged(TAG_NEW_TOKEN, &[word_address(creator), salt.0]))
 }
 
+/// The chain's native currency: the bridged token of L1 ether (`bridged_token(&Address::ZERO)`,
+/// `StateKeys.ETHER`). An account's `eth_getBalance` is its balance of this token, a value
+/// transfer moves it, and the token's ERC-20 face shows the same balance.
+pub const ETHER: Address = alloy_primitives::address!("0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6");
+
+/// The metadata word of ether ([`token`]'s value): symbol "ETH", 18 decimals
+/// (`StateKeys.ETHER_META`).
+pub const ETHER_META: U256 = U256::from_limbs([18, 0, 0, 0x4554_4800_0000_0000]);
+
 /// Address of the L2 token that stands for the L1 asset `l1_token` (the zero address for
 /// ether).
 pub fn bridged_token(l1_token: &Address) -> Address {
@@ -186,6 +195,15 @@ mod tests {
         manual[31] = TAG_SUPPLY as u8;
         assert_eq!(supply(&a), keccak256(&manual));
         assert_eq!(token_count(), keccak256(U256::from(TAG_TOKEN_COUNT).to_be_bytes::<32>()));
+    }
+
+    #[test]
+    fn ether_is_the_bridged_token_of_l1_ether() {
+        assert_eq!(ETHER, bridged_token(&Address::ZERO));
+        let mut meta = [0u8; 32];
+        meta[..3].copy_from_slice(b"ETH");
+        meta[31] = 18;
+        assert_eq!(ETHER_META, U256::from_be_bytes(meta));
     }
 
     #[test]

@@ -50,19 +50,26 @@ impl Signer {
     /// An EIP-1559 call of `to` (the system contract, or a token for a token call) with zero
     /// fees.
     pub fn eip1559_to(&self, chain_id: u64, nonce: u64, to: Address, input: Bytes) -> SignedTx {
-        let tx = TxEip1559 {
+        self.eip1559_with(chain_id, nonce, to, U256::ZERO, input)
+    }
+
+    /// An EIP-1559 transfer of `value` ether to `to` (no calldata) with zero fees.
+    pub fn eip1559_ether(&self, chain_id: u64, nonce: u64, to: Address, value: U256) -> SignedTx {
+        self.eip1559_with(chain_id, nonce, to, value, Bytes::new())
+    }
+
+    fn eip1559_with(&self, chain_id: u64, nonce: u64, to: Address, value: U256, input: Bytes) -> SignedTx {
+        self.sign_eip1559(TxEip1559 {
             chain_id,
             nonce,
             gas_limit: DEFAULT_GAS_LIMIT,
             max_fee_per_gas: 0,
             max_priority_fee_per_gas: 0,
             to: TxKind::Call(to),
-            value: U256::ZERO,
+            value,
             access_list: Default::default(),
             input,
-        };
-        let signature = self.sign_hash(tx.signature_hash());
-        SignedTx::Eip1559(tx.into_signed(signature))
+        })
     }
 
     /// Signs an EIP-1559 transaction as given (any fields: tests at the codec's bounds).
@@ -78,13 +85,22 @@ impl Signer {
 
     /// A legacy (EIP-155) call of `to` with a zero gas price.
     pub fn legacy_to(&self, chain_id: u64, nonce: u64, to: Address, input: Bytes) -> SignedTx {
+        self.legacy_with(chain_id, nonce, to, U256::ZERO, input)
+    }
+
+    /// A legacy (EIP-155) transfer of `value` ether to `to` (no calldata) with a zero gas price.
+    pub fn legacy_ether(&self, chain_id: u64, nonce: u64, to: Address, value: U256) -> SignedTx {
+        self.legacy_with(chain_id, nonce, to, value, Bytes::new())
+    }
+
+    fn legacy_with(&self, chain_id: u64, nonce: u64, to: Address, value: U256, input: Bytes) -> SignedTx {
         let tx = TxLegacy {
             chain_id: Some(chain_id),
             nonce,
             gas_price: 0,
             gas_limit: DEFAULT_GAS_LIMIT,
             to: TxKind::Call(to),
-            value: U256::ZERO,
+            value,
             input,
         };
         let signature = self.sign_hash(tx.signature_hash());

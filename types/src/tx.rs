@@ -14,7 +14,7 @@ use crate::{
 use alloy_consensus::{SignableTransaction, Signed, TxEip1559, TxLegacy, transaction::RlpEcdsaDecodableTx};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256};
-use alloy_sol_types::SolInterface;
+use alloy_sol_types::{SolCall, SolInterface};
 use secp256k1::{
     Message, SECP256K1,
     ecdsa::{RecoverableSignature, RecoveryId},
@@ -69,15 +69,20 @@ pub enum TxError {
     /// Contracts cannot be created on this L2.
     #[error("contract creation is not allowed; call the system contract {SYSTEM_CONTRACT}")]
     ContractCreation,
-    /// A transaction calls the system contract, or makes a token's `transfer`, `approve` or
-    /// `transferFrom` call (canonically encoded) at another address.
+    /// A transaction calls the system contract, makes a token's `transfer`, `approve` or
+    /// `transferFrom` call (canonically encoded) at another address, or sends ether to another
+    /// address with no calldata.
     #[error(
-        "{0} is not the system contract and the calldata is not a canonical ERC-20 transfer, approve or \
-         transferFrom; call {SYSTEM_CONTRACT} or a token"
+        "{0} is not the system contract and the calldata is neither empty (a transfer of ether) nor a \
+         canonical ERC-20 transfer, approve or transferFrom; call {SYSTEM_CONTRACT} or a token, or send ether \
+         without calldata"
     )]
     NotSystemContract(Address),
-    /// No operation takes ether.
-    #[error("value must be zero, got {0} wei")]
+    /// Only a transfer of ether (no calldata, to an address other than the system contract)
+    /// carries value.
+    #[error(
+        "only a transfer of ether (no calldata, to any address but the system contract) carries value, got {0} wei"
+    )]
     ValueNotAllowed(U256),
     /// Access lists play no part on this L2.
     #[error("access lists are not supported")]
@@ -290,16 +295,39 @@ impl SignedTx {
         }
     }
 
+    /// The recipient and the value of a transfer of ether: a transaction with no calldata to
+    /// an address other than the system contract (its value may be zero, as a wallet's
+    /// "cancel" is). `None` for every other transaction.
+    pub fn native_transfer(&self) -> Option<(Address, U256)> {
+        match self.kind() {
+            TxKind::Call(to) if to != SYSTEM_CONTRACT && self.input().is_empty() => Some((to, self.value())),
+            _ => None,
+        }
+    }
+
+    /// What the transaction runs on L2: the target and calldata of its call, from its sender,
+    /// with no value. A transfer of ether runs as the system contract's
+    /// `transfer(ETHER, to, value)` (the ledger holds ether like any token), which the L1
+    /// verifier replays the same way; every other transaction as signed.
+    pub fn execution_call(&self) -> (Address, Bytes) {
+        match self.native_transfer() {
+            Some((to, value)) => (SYSTEM_CONTRACT, native_transfer_calldata(to, value)),
+            None => (self.kind().to().copied().unwrap_or(SYSTEM_CONTRACT), self.input().clone()),
+        }
+    }
+
     /// Recovers the sender with libsecp256k1, refusing malleable (high-s) signatures.
     pub fn recover_sender(&self) -> Result<Address, TxError> {
         recover_signer(self.signature(), self.signature_hash())
     }
 
     /// Checks the admission rules that need no state: chain id, target, value, access list,
-    /// gas limit, and an operation of the closed set: one of the system contract's, or a
-    /// token call ([`TokenCall`]) at any other address. Whether that address holds a token is
-    /// a question of state: a token call of an address without one consumes the nonce and
-    /// changes nothing else, and the sequencer refuses it at the door.
+    /// gas limit, and an operation of the closed set: one of the system contract's, a token
+    /// call ([`TokenCall`]) at any other address, or a transfer of ether (no calldata, to any
+    /// address but the system contract: [`Self::native_transfer`]), the only transaction that
+    /// carries value. Whether a token call's address holds a token is a question of state: a
+    /// token call of an address without one consumes the nonce and changes nothing else, and
+    /// the sequencer refuses it at the door.
     pub fn check_admission(&self, chain: &ChainConfig) -> Result<(), TxError> {
         match self.chain_id() {
             None => return Err(TxError::MissingChainId { expected: chain.chain_id }),
@@ -312,7 +340,7 @@ impl SignedTx {
             TxKind::Create => return Err(TxError::ContractCreation),
             TxKind::Call(_) => {}
         }
-        if !self.value().is_zero() {
+        if !self.value().is_zero() && self.native_transfer().is_none() {
             return Err(TxError::ValueNotAllowed(self.value()));
         }
         if let Self::Eip1559(t) = self
@@ -334,7 +362,9 @@ impl SignedTx {
         }
         match self.kind() {
             TxKind::Call(to) if to != SYSTEM_CONTRACT => {
-                TokenCall::decode(self.input()).ok_or(TxError::NotSystemContract(to))?;
+                if !self.input().is_empty() {
+                    TokenCall::decode(self.input()).ok_or(TxError::NotSystemContract(to))?;
+                }
             }
             _ => {
                 Operation::decode(self.input())?;
@@ -342,6 +372,12 @@ impl SignedTx {
         }
         Ok(())
     }
+}
+
+/// The calldata a transfer of `value` ether to `to` runs as: the system contract's
+/// `transfer(ETHER, to, value)`.
+pub fn native_transfer_calldata(to: Address, value: U256) -> Bytes {
+    crate::bindings::L2System::transferCall { token: keys::ETHER, to, amount: value }.abi_encode().into()
 }
 
 /// Recovers the address that produced `signature` over `hash`.

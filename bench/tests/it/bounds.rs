@@ -58,6 +58,7 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
         challenge_window: 3_600,
         stake: U256::from(1_000u64),
         genesis_state_root: B256::repeat_byte(0x11),
+        genesis_ether: U256::ZERO,
         chunk_size: 8,
         l2_chain_id: 42_069,
         inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,

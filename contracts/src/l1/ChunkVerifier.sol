@@ -260,9 +260,11 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     }
 
     /// @dev Runs an admitted transaction of the current sender: a system operation as a call
-    ///      with its own calldata, a token call through `replayTokenCall`.
+    ///      with its own calldata, a native transfer as the ledger's `transfer` of ether (what
+    ///      the executor runs on L2), a token call through `replayTokenCall`.
     function _run(BatchCodec.Tx memory t, uint256 position) private {
         if (t.to == BatchCodec.SYSTEM_CONTRACT) _call(t.input, position);
+        else if (t.input.length == 0) _call(abi.encodeCall(this.transfer, (StateKeys.ETHER, t.to, t.value)), position);
         else _call(abi.encodeCall(this.replayTokenCall, (t.to, t.input)), position);
     }
 
@@ -329,13 +331,16 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     ///         already imply (docs/fraud-proofs.md §3.1): the gas limit range, the tip, the
     ///         input length, and an input that is, for the system contract, the canonical ABI
     ///         encoding of one of the seven state-changing operations, and for any other target
-    ///         a canonical token call (ERC-20 `transfer`, `approve` or `transferFrom`,
+    ///         either empty (a native transfer, the only transaction that may carry value) or a
+    ///         canonical token call (ERC-20 `transfer`, `approve` or `transferFrom`,
     ///         `BatchCodec.hasTokenCallForm`). The signature is checked by `recoverSender`.
     function admissible(BatchCodec.Tx memory t) public pure returns (bool) {
         if (t.gasLimit < MIN_GAS_LIMIT || t.gasLimit > MAX_GAS_LIMIT) return false;
         if (t.eip1559 && t.maxPriorityFeePerGas > t.maxFeePerGas) return false;
         bytes memory input = t.input;
         if (input.length > MAX_INPUT_BYTES) return false;
+        if (input.length == 0) return t.to != BatchCodec.SYSTEM_CONTRACT;
+        if (t.value != 0) return false;
         if (t.to != BatchCodec.SYSTEM_CONTRACT) return BatchCodec.hasTokenCallForm(input);
         return BatchCodec.hasCompactForm(input) || _canonicalCreateToken(input);
     }

@@ -101,6 +101,8 @@ contract L1Bridge {
         uint256 batchIndex
     );
 
+    /// @notice The deployment locked `amount` of ether for the L2's genesis balances.
+    event GenesisEtherLocked(uint256 amount);
     /// @notice `owner`'s balance of bridged `l1Token` in the frozen state was paid on L1.
     event BalanceEscaped(address indexed owner, address indexed l1Token, uint256 amount);
     /// @notice `owner`'s liquidity shares of the pool of the L2 tokens `tokenA` and `tokenB`
@@ -116,7 +118,7 @@ contract L1Bridge {
     ///         1,024 bytes of input, docs/fraud-proofs.md §3.1).
     uint256 public constant MAX_FORCED_TX_BYTES = 1536;
     /// @notice Metadata word of bridged ether: symbol "ETH", 18 decimals.
-    uint256 public constant ETHER_META = (uint256(bytes32("ETH")) & ~uint256(0xff)) | 18;
+    uint256 public constant ETHER_META = StateKeys.ETHER_META;
     /// @dev Gas given to a token's `symbol()` and `decimals()` when it is first deposited.
     uint256 private constant METADATA_GAS = 50_000;
     /// @dev Transient slot of the reentrancy lock.
@@ -138,9 +140,18 @@ contract L1Bridge {
     mapping(address => uint256) private _meta;
     Entry[] private _queue;
 
-    constructor(BatchInbox inbox_, uint256 inclusionWindow_) {
+    /// @notice Ether the L2's genesis holds, locked by the deployer (docs/bridge.md §5.3).
+    uint256 public immutable genesisEther;
+
+    /// @notice The ether sent with the deployment backs the L2's genesis balances of ether: the
+    ///         deployer locks exactly what the genesis credits (`genesisEther`), so that every
+    ///         ether balance on L2 is held here and can be withdrawn or escaped.
+    constructor(BatchInbox inbox_, uint256 inclusionWindow_) payable {
         inbox = inbox_;
         inclusionWindow = inclusionWindow_;
+        genesisEther = msg.value;
+        _lock(address(0), msg.value);
+        emit GenesisEtherLocked(msg.value);
     }
 
     modifier nonReentrant() {

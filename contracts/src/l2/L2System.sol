@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
+import {StateKeys} from "../logic/StateKeys.sol";
 
 /// @title L2System
 /// @notice The L2 system contract: the ledger, the AMM and the L2 half of the bridge over
@@ -43,7 +44,14 @@ contract L2System is AmmLogic, BridgeLogic {
         uint256 amountB;
     }
 
+    /// @dev Ether, the chain's currency, exists from genesis (its origin is L1 ether, so it
+    ///      leaves by `withdraw` and the escape hatch like any bridged token); genesis mints of
+    ///      `StateKeys.ETHER` are the genesis balances of ether, which the L1 bridge's deployer
+    ///      locks (`L1Bridge.genesisEther`).
     constructor(GenesisToken[] memory tokens, GenesisMint[] memory mints, GenesisPool[] memory pools) {
+        _storeToken(StateKeys.ETHER, StateKeys.ETHER_META, true);
+        _store(StateKeys.tokenOrigin(StateKeys.ETHER), uint256(StateKeys.originValue(address(0))));
+        emit TokenCreated(StateKeys.ETHER, address(0), "ETH", 18, 0);
         for (uint256 i; i < tokens.length; i++) {
             _registerToken(tokens[i].token, tokens[i].symbol, tokens[i].decimals, true);
             emit TokenCreated(tokens[i].token, address(0), tokens[i].symbol, tokens[i].decimals, 0);

@@ -97,8 +97,8 @@ library BatchCodec {
         uint256 queueCount;
     }
 
-    /// @notice A decoded transaction (§4): everything the codec keeps of it. The chain id, the
-    ///         value (0) and the access list (empty) are implied.
+    /// @notice A decoded transaction (§4): everything the codec keeps of it. The chain id and
+    ///         the access list (empty) are implied; the value is 0 but for a native transfer.
     /// @dev For a legacy transaction `maxFeePerGas` holds its gas price and
     ///      `maxPriorityFeePerGas` is 0.
     struct Tx {
@@ -107,8 +107,10 @@ library BatchCodec {
         uint64 nonce;
         uint64 gasLimit;
         /// The target: `SYSTEM_CONTRACT` for every system operation, the token for a token
-        /// call (§3.3.2).
+        /// call, the recipient for a native transfer (§3.3.2).
         address to;
+        /// Wei the transaction sends: non-zero only for a native transfer (empty input).
+        uint256 value;
         uint128 maxPriorityFeePerGas;
         uint128 maxFeePerGas;
         bytes input;
@@ -469,8 +471,8 @@ library BatchCodec {
         if (head & HEAD_RESERVED != 0) revert InvalidField();
         uint256 op = (head >> 3) & 7;
         bool tokenCall = head & HEAD_TOKEN_CALL != 0;
-        // System operations 0–6; token calls 1–3.
-        if (tokenCall ? op == 0 || op > 3 : op > 6) revert InvalidField();
+        // System operations 0–6; token calls 1–3 and the native transfer, 4.
+        if (tokenCall ? op == 0 || op > 4 : op > 6) revert InvalidField();
         t.eip1559 = head & HEAD_EIP1559 != 0;
         t.yParity = head & HEAD_PARITY != 0;
         (t.nonce, p) = _varint64(p, end);
@@ -480,7 +482,8 @@ library BatchCodec {
         t.gasLimit = uint64(v); // a 64-bit number
         if (head & HEAD_ZERO_FEES == 0) p = _readFees(t, p, end);
         t.to = SYSTEM_CONTRACT;
-        if (tokenCall) (t.input, t.to, p) = _tokenCallInput(op, p, end, reg);
+        if (tokenCall && op == 4) (t.to, t.value, p) = _nativeTransfer(p, end, reg);
+        else if (tokenCall) (t.input, t.to, p) = _tokenCallInput(op, p, end, reg);
         else if (op == 0) (t.input, p) = _rawInput(p, end);
         else (t.input, p) = _compactInput(op, p, end, reg);
         if (end - p < 64) revert Truncated();
@@ -612,6 +615,25 @@ library BatchCodec {
             mstore(add(w, sub(len, 32)), v)
         }
         return (input, to, p);
+    }
+
+    /// @dev The native transfer (§3.3.2, code 4): the registry index of the recipient, which is
+    ///      not the system contract, then the value; the input is empty.
+    function _nativeTransfer(uint256 p, uint256 end, Registry memory reg)
+        private
+        pure
+        returns (address to, uint256 value, uint256)
+    {
+        uint256 v;
+        (v, p) = _varint(p, end, 64);
+        if (v >= reg.count) revert InvalidField();
+        uint256 a = reg.ptr + 20 * v;
+        assembly ("memory-safe") {
+            to := shr(96, mload(a))
+        }
+        if (to == SYSTEM_CONTRACT) revert InvalidField();
+        (value, p) = _number(p, end, 256);
+        return (to, value, p);
     }
 
     /// @notice Whether calldata is a canonical token call (§3.3.2): the selector of ERC-20
@@ -786,7 +808,7 @@ library BatchCodec {
             q = _putUint(q, t.maxFeePerGas);
         }
         q = _putUint(q, t.gasLimit);
-        q = _putCallTail(q, t.to, t.input);
+        q = _putCallTail(q, t.to, t.value, t.input);
         if (t.eip1559) {
             assembly ("memory-safe") {
                 mstore8(q, 0xc0) // empty access list
@@ -817,13 +839,14 @@ library BatchCodec {
         }
     }
 
-    /// @dev `to`, `value` 0 and `data`.
-    function _putCallTail(uint256 q, address to, bytes memory input) private pure returns (uint256) {
+    /// @dev `to`, `value` and `data`.
+    function _putCallTail(uint256 q, address to, uint256 value, bytes memory input) private pure returns (uint256) {
         assembly ("memory-safe") {
             mstore8(q, 0x94)
             mstore(add(q, 1), shl(96, to))
-            mstore8(add(q, 21), 0x80)
-            q := add(q, 22)
+        }
+        q = _putUint(q + 21, value);
+        assembly ("memory-safe") {
             let len := mload(input)
             let data := add(input, 32)
             // A single byte below 0x80 is its own encoding; otherwise a string header.

@@ -8,8 +8,8 @@ import {BatchCodec} from "./BatchCodec.sol";
 ///         fields the codec keeps of a transaction. It is a transaction of the L2 exactly when
 ///         `raw` is the canonical EIP-2718 encoding the codec rebuilds from those fields
 ///         (`BatchCodec.encodeSigned`): type 2, or legacy with EIP-155's `v` for this chain;
-///         to an address (the system contract or, for a token call, a token); no value; no
-///         access list; integers that fit their fields. Whether the target and the input make
+///         to an address (the system contract, a token for a token call, any other address for
+///         a native transfer); no access list; integers that fit their fields. Whether the target and the input make
 ///         an admissible transaction is the verifier's question (`ChunkVerifier.admissible`).
 ///         The reader below is permissive (any RLP shape it can walk); the comparison with
 ///         the rebuilt encoding is what decides, which is the Rust rule too
@@ -104,8 +104,8 @@ library ForcedTx {
         return _signature(raw, p, end, t);
     }
 
-    /// @dev `gas, to, value, data`: the gas limit, the target and the input are kept (the value
-    ///      is the rebuilt encoding's, which must equal `raw`). The target must be a 20-byte
+    /// @dev `gas, to, value, data`: the gas limit, the target, the value and the input are kept
+    ///      (the rebuilt encoding must equal `raw`, so the integers are minimal). The target must be a 20-byte
     ///      string (`0x94 ‖ address`): an empty one would create a contract.
     function _readCall(bytes memory raw, uint256 p, uint256 end, BatchCodec.Tx memory t)
         private
@@ -119,7 +119,7 @@ library ForcedTx {
         t.gasLimit = uint64(v); // at most 8 bytes
         (ok, p) = _address(raw, p, end, t);
         if (!ok) return (false, 0);
-        (ok, p) = _skip(raw, p, end); // value
+        (ok, t.value, p) = _uint(raw, p, end, 32);
         if (!ok) return (false, 0);
         (ok, t.input, p) = _bytes(raw, p, end);
         return (ok, p);

@@ -24,6 +24,13 @@ library StateKeys {
     uint256 internal constant TAG_WITHDRAWAL = 14;
     uint256 internal constant TAG_ALLOWANCE = 15;
 
+    /// @notice The chain's native currency: the bridged token of L1 ether,
+    ///         `bridgedToken(address(0))`. `eth_getBalance` of an account is its balance of this
+    ///         token, and a value transfer moves it (docs/state-commitment.md §3.1).
+    address internal constant ETHER = 0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6;
+    /// @notice Metadata word of ether: symbol "ETH", 18 decimals.
+    uint256 internal constant ETHER_META = (uint256(bytes32("ETH")) & ~uint256(0xff)) | 18;
+
     /// @notice Key of an account's transaction nonce.
     function nonce(address account) internal pure returns (bytes32) {
         return keccak256(abi.encode(TAG_NONCE, account));

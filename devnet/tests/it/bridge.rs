@@ -130,7 +130,8 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
 
     let (weth_l2, tst_l2) = (keys::bridged_token(&Address::ZERO), keys::bridged_token(&token));
     eventually(Duration::from_secs(30), "both deposits credited on L2", || async {
-        (l2_balance(&devnet, weth_l2, alice.address()) == one_ether
+        // A development account holds its genesis ether too.
+        (l2_balance(&devnet, weth_l2, alice.address()) == rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + one_ether
             && l2_balance(&devnet, tst_l2, alice.address()) == tst)
             .then_some(())
     })
@@ -169,11 +170,18 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
     let last_block = all_succeed(&url, &hashes).await;
     assert_eq!(
         l2_balance(&devnet, weth_l2, alice.address()),
-        one_ether - pool_weth + weth_out - U256::from(1_000u64) - eth_out
+        rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + one_ether - pool_weth + weth_out
+            - U256::from(1_000u64)
+            - eth_out
     );
     assert_eq!(l2_balance(&devnet, tst_l2, alice.address()), tst - pool_tst - tst_in - tst_out);
     let supply = |token| l2_view(&devnet, L2System::totalSupplyCall { token });
-    assert_eq!((supply(weth_l2), supply(tst_l2)), (one_ether - eth_out, tst - tst_out), "withdrawals burn");
+    let genesis_ether = rollup_types::genesis::GenesisSpec::devnet().genesis_ether();
+    assert_eq!(
+        (supply(weth_l2), supply(tst_l2)),
+        (genesis_ether + one_ether - eth_out, tst - tst_out),
+        "withdrawals burn"
+    );
     let leaf = keys::withdrawal_leaf(&Address::ZERO, &l1_recipient, &eth_out);
     let state = devnet.sequencer.node.committed_state();
     assert_eq!(state.storage(&keys::withdrawal(&alice.address(), 0).into()), U256::from_be_bytes(leaf.0));
@@ -307,7 +315,10 @@ async fn a_lie_about_the_queue_is_proven_and_the_chain_goes_on(fault: Fault, fau
         .await
         .expect("lastQueueEnd");
     assert_eq!(BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64"), 2);
-    assert_eq!(l2_balance(&devnet, keys::bridged_token(&Address::ZERO), alice), amount);
+    assert_eq!(
+        l2_balance(&devnet, keys::bridged_token(&Address::ZERO), alice),
+        rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + amount
+    );
     devnet.stop().await.expect("clean stop");
 }
 
@@ -357,7 +368,8 @@ async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
     let _: serde_json::Value = l1.raw_request("anvil_mine".into(), (U256::from(3),)).await.expect("mine");
     let weth_l2 = keys::bridged_token(&Address::ZERO);
     eventually(Duration::from_secs(30), "the deposit credited", || async {
-        (l2_balance(&devnet, weth_l2, alice.address()) == one_ether).then_some(())
+        (l2_balance(&devnet, weth_l2, alice.address()) == rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + one_ether)
+            .then_some(())
     })
     .await;
 
@@ -519,7 +531,8 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     bridge::deposit(&ends, &key, carol.address(), two_ether, None).await.expect("deposit");
     mine(3).await;
     eventually(Duration::from_secs(30), "carol's deposit credited", || async {
-        (l2_balance(&devnet, weth_l2, carol.address()) == two_ether).then_some(())
+        (l2_balance(&devnet, weth_l2, carol.address()) == rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + two_ether)
+            .then_some(())
     })
     .await;
     let (pooled, withdrawn) = (one_ether / U256::from(2u8), one_ether / U256::from(4u8));
@@ -612,7 +625,8 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     // And the rest of her balance, from a derivation that resumes from the last one's snapshot.
     let resumed = FrozenState::derive(&escape_config).await.expect("the frozen state again");
     assert!(resumed.resumed_from().is_some(), "the second derivation starts from the first one's snapshot");
-    let rest = two_ether - pooled - withdrawn;
+    // Her genesis ether is locked in the bridge by the deployer, and escapes with the rest.
+    let rest = rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + two_ether - pooled - withdrawn;
     resumed.escape_balance(&escape_config, &key, Address::ZERO, carol.address()).await.expect("her balance");
     assert_eq!(
         l1.get_balance(carol.address()).await.expect("balance") - carol_before,
@@ -628,8 +642,11 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     assert!(escape::refund_deposit(&escape_config, &refund_key, late.queue_index).await.is_err(), "once");
     // A deposit the frozen state consumed is not refunded (it was credited on L2).
     assert!(escape::refund_deposit(&escape_config, &refund_key, 0).await.is_err());
-    // Every unit bridged in left but the pool's share of the liquidity locked at creation.
+    // Every unit bridged in left but the pool's share of the liquidity locked at creation, and
+    // the genesis ether of the nine development accounts that did not escape theirs.
     let locked: U256 = l1_view(&l1_url, d.bridge, rollup_types::bindings::L1Bridge::lockedCall(Address::ZERO)).await;
-    assert_eq!(locked, pooled - paid_weth, "only the pool's minimum liquidity is left");
+    let unclaimed =
+        rollup_types::genesis::GenesisSpec::devnet().genesis_ether() - rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT;
+    assert_eq!(locked, pooled - paid_weth + unclaimed, "only the pool's minimum liquidity and unclaimed genesis ether");
     drop(anvil);
 }

@@ -204,6 +204,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         challenge_window: 3_600,
         stake: U256::from(1_000u64),
         genesis_state_root: genesis_root,
+        genesis_ether: rollup_types::genesis::GenesisSpec::devnet().genesis_ether(),
         chunk_size: chain.chunk_size,
         l2_chain_id: chain.chain_id,
         inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,

@@ -420,3 +420,61 @@ fn tokens_are_erc20_contracts_backed_by_the_ledger() {
     assert_eq!(U256::from_be_slice(&results[0].returnData), U256::from(700u64));
     assert_eq!(U256::from_be_slice(&results[1].returnData), U256::ZERO);
 }
+
+#[test]
+fn ether_is_the_ledger_balance_of_the_bridged_token_and_moves_by_plain_transfers() {
+    let chain = chain(4);
+    let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    let (alice, bob) = (signer(1), signer(2));
+    let fresh = Address::repeat_byte(0x5e);
+    let ether = rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT;
+    assert_eq!(exec.state().ether_balance(&alice.address()), ether, "genesis ether");
+    assert_eq!(balance(&exec, keys::ETHER, alice.address()), ether, "one balance, two faces");
+    let one = U256::from(10u64).pow(U256::from(18u8));
+    let send = |s: &Signer, nonce, to, value| {
+        RecoveredTx::from_signed(s.eip1559_ether(chain.chain_id, nonce, to, value), &chain).expect("admissible")
+    };
+    let txs = vec![
+        send(&alice, 0, fresh, one),
+        // A wallet's "cancel": nothing to itself.
+        send(&bob, 0, bob.address(), U256::ZERO),
+        // More than it holds: reverts, the nonce is used.
+        send(&alice, 1, fresh, ether),
+        RecoveredTx::from_signed(bob.legacy_ether(chain.chain_id, 1, alice.address(), one + one), &chain)
+            .expect("admissible"),
+    ];
+    let block = exec.execute_block(env(1), &txs);
+    let outcomes: Vec<_> = block
+        .results
+        .iter()
+        .map(|r| match r {
+            TxResult::Executed(o) => o,
+            TxResult::Invalid(e) => panic!("{e}"),
+        })
+        .collect();
+    let statuses: Vec<TxStatus> = outcomes.iter().map(|o| o.status).collect();
+    assert_eq!(statuses, [TxStatus::Success, TxStatus::Success, TxStatus::Revert, TxStatus::Success]);
+    // The ether's own ERC-20 Transfer, at the token's address, from alice to the fresh address.
+    let erc20 = alloy_primitives::keccak256("Transfer(address,address,uint256)");
+    let log = outcomes[0].logs.iter().find(|l| l.address == keys::ETHER && l.topics().first() == Some(&erc20));
+    let log = log.unwrap_or_else(|| panic!("an ERC-20 Transfer of ether: {:?}", outcomes[0].logs));
+    assert_eq!(log.topics()[1], B256::left_padding_from(alice.address().as_slice()));
+    assert_eq!(log.topics()[2], B256::left_padding_from(fresh.as_slice()));
+    let state = exec.state();
+    assert_eq!(state.ether_balance(&fresh), one);
+    assert_eq!(state.ether_balance(&alice.address()), ether - one + one + one);
+    assert_eq!(state.ether_balance(&bob.address()), ether - one - one);
+    assert_eq!((state.nonce(&alice.address()), state.nonce(&bob.address())), (2, 2));
+    assert_root_matches_state(&exec);
+
+    // eth_call and eth_estimateGas of a plain send run the same transfer; value on a call with
+    // calldata is refused.
+    let request = CallRequest { from: alice.address(), to: Some(fresh), value: one, ..Default::default() };
+    assert_eq!(exec.call(&request, env(2)).expect("a send runs").status, TxStatus::Success);
+    let too_much = CallRequest { value: ether * U256::from(2u8), ..request.clone() };
+    let err = exec.call(&too_much, env(2)).expect_err("more than held");
+    assert!(err.starts_with("insufficient funds for gas * price + value: address"), "{err}");
+    let with_data = CallRequest { to: Some(SYSTEM_CONTRACT), input: transfer(USDC, fresh, 1), ..request };
+    let err = exec.call(&with_data, env(2)).expect_err("value with calldata");
+    assert!(err.contains("only a transfer of ether"), "{err}");
+}

@@ -231,6 +231,11 @@ impl Generator {
                 };
                 let tx = if self.rng.random_range(0..30) == 0 {
                     self.unpredictable(s, nonce)
+                } else if self.rng.random_bool(0.1) {
+                    // A transfer of ether (the ledger's balance of `keys::ETHER`).
+                    let (to, value) = (self.recipient(), self.amount());
+                    let tx = self.signers[s].eip1559_ether(self.chain.chain_id, nonce, to, value);
+                    RecoveredTx::from_signed(tx, &self.chain).expect("transfers of ether are admissible")
                 } else if self.rng.random_bool(0.2) {
                     let (to, input) = self.token_call();
                     let tx = self.signers[s].eip1559_to(self.chain.chain_id, nonce, to, input);

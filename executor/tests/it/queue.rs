@@ -56,9 +56,10 @@ fn a_deposit_registers_the_bridged_token_once_and_credits_the_recipient() {
     let chain = chain(2);
     let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
     let (alice, bob) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb0));
-    let weth_l2 = keys::bridged_token(&Address::ZERO);
-    let queue =
-        [deposit(0, Address::ZERO, alice, 5), deposit(1, Address::ZERO, bob, 7), deposit(2, Address::ZERO, alice, 1)];
+    // An L1 token (ether's bridged token exists from genesis: its deposits only mint).
+    let l1_token = Address::repeat_byte(0x40);
+    let weth_l2 = keys::bridged_token(&l1_token);
+    let queue = [deposit(0, l1_token, alice, 5), deposit(1, l1_token, bob, 7), deposit(2, l1_token, alice, 1)];
     let block = exec.execute_block_with_queue(env(1), &queue, &[]);
     assert_eq!(block.queue.len(), 3);
     for r in &block.queue {
@@ -103,6 +104,7 @@ fn deposited_tokens_move_and_leave_through_withdraw_after_the_deposit_in_the_sam
         // Not bridged: reverts, nonce used.
         recovered(&chain, &alice, 2, withdraw(USDC, l1_recipient, 1)),
     ];
+    let held = balance(&exec, weth_l2, alice.address());
     let block = exec.execute_block_with_queue(env(1), &queue, &txs);
     let statuses: Vec<TxStatus> = block
         .results
@@ -113,7 +115,7 @@ fn deposited_tokens_move_and_leave_through_withdraw_after_the_deposit_in_the_sam
         })
         .collect();
     assert_eq!(statuses, [TxStatus::Success, TxStatus::Success, TxStatus::Revert]);
-    assert_eq!(balance(&exec, weth_l2, alice.address()), U256::from(600u16));
+    assert_eq!(balance(&exec, weth_l2, alice.address()), held + U256::from(600u16));
     // The withdrawal leaf is in the state, under the sender's first index.
     let leaf = keys::withdrawal_leaf(&Address::ZERO, &l1_recipient, &U256::from(300u16));
     let key = keys::withdrawal(&alice.address(), 0);

@@ -272,6 +272,29 @@ impl World {
         let who = self.rng.random_range(0..self.signers.len());
         let sender = self.signers[who].1;
         let mut to = SYSTEM_CONTRACT;
+        if self.rng.random_range(0..16) == 0 {
+            // A transfer of ether: to a signer, a fresh address, itself or a token's address,
+            // of an amount held or not (a revert), or zero (a wallet's "cancel").
+            let recipient = match self.rng.random_range(0..4) {
+                0 => Address::from(self.rng.random::<[u8; 20]>()),
+                1 => sender,
+                2 => self.tokens[self.rng.random_range(0..self.tokens.len())],
+                _ => self.signers[self.rng.random_range(0..self.signers.len())].1,
+            };
+            let value = match self.rng.random_range(0..6) {
+                0 => U256::ZERO,
+                1 => U256::MAX,
+                _ => U256::from(self.rng.random_range(1u64..1_000_000_000_000_000_000)),
+            };
+            let nonce = self.nonces[who];
+            self.nonces[who] += 1;
+            let signer = &self.signers[who].0;
+            return if self.rng.random_bool(0.7) {
+                signer.eip1559_ether(CHAIN.chain_id, nonce, recipient, value)
+            } else {
+                signer.legacy_ether(CHAIN.chain_id, nonce, recipient, value)
+            };
+        }
         let input: Bytes = match self.rng.random_range(0..16) {
             13..=15 => {
                 // A token call: of a token (sometimes one created or bridged in this run), a

@@ -204,12 +204,23 @@ impl Node {
         let mut write_wait = None;
         let state = self.tip_state();
         // A token call must name a token (tokens are never removed, so one registered in the
-        // state of the last executed block is one when the transaction runs).
+        // state of the last executed block is one when the transaction runs); a transfer of
+        // ether must not go to a token, and its sender must hold the value in that state.
         let recovered: Vec<_> = recovered
             .into_iter()
             .map(|(raw, tx)| {
-                let tx = tx.and_then(|tx| match tx.tx.kind().to() {
-                    Some(to) if *to != SYSTEM_CONTRACT && !state.is_token(to) => Err(SubmitError::NotAToken(*to)),
+                let tx = tx.and_then(|tx| match (tx.tx.native_transfer(), tx.tx.kind().to()) {
+                    (Some((to, _)), _) if state.is_token(&to) => Err(SubmitError::EtherToContract(to)),
+                    (Some((_, value)), _) => {
+                        let have = state.ether_balance(&tx.sender);
+                        if have < value {
+                            return Err(SubmitError::InsufficientFunds { sender: tx.sender, have, want: value });
+                        }
+                        Ok(tx)
+                    }
+                    (None, Some(to)) if *to != SYSTEM_CONTRACT && !state.is_token(to) => {
+                        Err(SubmitError::NotAToken(*to))
+                    }
                     _ => Ok(tx),
                 });
                 (raw, tx)

@@ -10,6 +10,7 @@ use rollup_types::{
     SYSTEM_CONTRACT,
     bindings::L2System,
     genesis::{DAI, DEV_ACCOUNTS, USDC, WETH},
+    keys,
     signer::Signer,
 };
 use serde_json::{Value, json};
@@ -205,8 +206,15 @@ async fn bad_input_gets_a_client_error_with_a_reason_on_rest_and_rpc() {
     let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&create)])).await;
     assert_eq!(resp["error"]["data"], "contract_creation");
 
-    // A call to anything but the system contract.
-    let elsewhere = custom_tx(&a, chain_id(), 0, TxKind::Call(Address::repeat_byte(0x11)), U256::ZERO, Bytes::new());
+    // A call to anything but the system contract (with calldata: without, it sends ether).
+    let elsewhere = custom_tx(
+        &a,
+        chain_id(),
+        0,
+        TxKind::Call(Address::repeat_byte(0x11)),
+        U256::ZERO,
+        Bytes::from_static(&[0xde, 0xad]),
+    );
     assert_rejected(&seq.submit(&elsewhere).await, StatusCode::BAD_REQUEST, "not_system_contract");
     let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&elsewhere)])).await;
     assert_eq!(resp["error"]["data"], "not_system_contract");
@@ -216,6 +224,18 @@ async fn bad_input_gets_a_client_error_with_a_reason_on_rest_and_rpc() {
     assert_rejected(&seq.submit(&valued).await, StatusCode::BAD_REQUEST, "value_not_allowed");
     let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&valued)])).await;
     assert_eq!(resp["error"]["data"], "value_not_allowed");
+
+    // Ether to a token's address, and more ether than the sender holds (geth's words).
+    let to_token = custom_tx(&a, chain_id(), 0, TxKind::Call(USDC), U256::from(1), Bytes::new());
+    assert_rejected(&seq.submit(&to_token).await, StatusCode::BAD_REQUEST, "ether_to_contract");
+    let too_much = U256::from(10u64).pow(U256::from(30u8));
+    let overdraft = custom_tx(&a, chain_id(), 0, TxKind::Call(Address::repeat_byte(0x11)), too_much, Bytes::new());
+    assert_rejected(&seq.submit(&overdraft).await, StatusCode::BAD_REQUEST, "insufficient_funds");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&overdraft)])).await;
+    assert_rpc_error(&resp, -32000);
+    assert_eq!(resp["error"]["data"], "insufficient_funds");
+    let message = resp["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("insufficient funds for gas * price + value: address "), "{message}");
 
     // A view function or unknown selector is not an operation.
     let view = L2System::balanceOfCall { token: USDC, owner: a.address() }.abi_encode();
@@ -336,6 +356,48 @@ async fn transactions_are_included_with_receipts_and_visible_everywhere() {
     assert_eq!(status["head"]["number"], latest["number"]);
     assert_eq!(status["head"]["stateRoot"], latest["stateRoot"]);
     assert_eq!(seq.get("/healthz").await.1["status"], "ok");
+    seq.stop().await;
+}
+
+/// Ether is the chain's currency: `eth_getBalance` at the head and at an earlier block, a
+/// plain send through `eth_sendRawTransaction`, `eth_estimateGas` of a send, and geth's
+/// "insufficient funds" for one its sender cannot pay.
+#[tokio::test]
+async fn ether_is_the_balance_wallets_read_and_plain_sends_move_it() {
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let a = alice();
+    let fresh = Address::repeat_byte(0xf5);
+    let quantity =
+        |v: &Value| U256::from_str_radix(v.as_str().expect("hex").trim_start_matches("0x"), 16).expect("uint");
+    let genesis = rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT;
+    assert_eq!(quantity(&seq.rpc("eth_getBalance", json!([a.address(), "latest"])).await["result"]), genesis);
+    assert_eq!(quantity(&seq.rpc("eth_getBalance", json!([fresh, "pending"])).await["result"]), U256::ZERO);
+    let one = U256::from(10u64).pow(U256::from(18u8));
+    let send = json!([{ "from": a.address(), "to": fresh, "value": one }]);
+    let gas = seq.rpc("eth_estimateGas", send.clone()).await;
+    assert!(gas["result"].is_string(), "a send estimates: {gas}");
+    let overdraft = json!([{ "from": fresh, "to": a.address(), "value": "0x1" }]);
+    let refused = seq.rpc("eth_estimateGas", overdraft).await;
+    assert_rpc_error(&refused, -32000);
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("insufficient funds for gas * price + value"), "{refused}");
+
+    let raw = a.eip1559_ether(chain_id(), 0, fresh, one).encoded();
+    let hash = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(raw)])).await["result"].clone();
+    let tx = seq.wait_included(&hash).await;
+    assert_eq!(tx["receipt"]["status"], "success", "{tx}");
+    let block = tx["blockNumber"].as_u64().expect("block");
+    let at = |n: u64| json!(format!("0x{n:x}"));
+    assert_eq!(quantity(&seq.rpc("eth_getBalance", json!([fresh, "latest"])).await["result"]), one);
+    assert_eq!(quantity(&seq.rpc("eth_getBalance", json!([fresh, at(block - 1)])).await["result"]), U256::ZERO);
+    assert_eq!(quantity(&seq.rpc("eth_getBalance", json!([a.address(), at(block)])).await["result"]), genesis - one);
+    let proof = seq.rpc("eth_getProof", json!([fresh, [], "latest"])).await["result"].clone();
+    assert_eq!(quantity(&proof["balance"]), one);
+    // The same balance through the token's ERC-20 face.
+    let call = L2System::balanceOfCall { token: keys::ETHER, owner: fresh }.abi_encode();
+    let out =
+        seq.rpc("eth_call", json!([{ "to": SYSTEM_CONTRACT, "data": hex::encode_prefixed(&call) }, "latest"])).await;
+    assert_eq!(quantity(&out["result"]), one);
     seq.stop().await;
 }
 

@@ -125,6 +125,23 @@ fn sign(key: &Signer, eip1559: bool, nonce: u64, gas: Gas, input: Bytes) -> Sign
 
 /// A transaction to `to` (a token, for a token call).
 fn sign_to(key: &Signer, eip1559: bool, nonce: u64, gas: Gas, to: Address, input: Bytes) -> SignedTx {
+    sign_with_value(key, eip1559, nonce, gas, to, input, U256::ZERO)
+}
+
+/// A transfer of `value` ether to `to` (no calldata).
+fn sign_ether(key: &Signer, eip1559: bool, nonce: u64, gas: Gas, to: Address, value: U256) -> SignedTx {
+    sign_with_value(key, eip1559, nonce, gas, to, Bytes::new(), value)
+}
+
+fn sign_with_value(
+    key: &Signer,
+    eip1559: bool,
+    nonce: u64,
+    gas: Gas,
+    to: Address,
+    input: Bytes,
+    value: U256,
+) -> SignedTx {
     let to = TxKind::Call(to);
     if eip1559 {
         let tx = TxEip1559 {
@@ -134,22 +151,15 @@ fn sign_to(key: &Signer, eip1559: bool, nonce: u64, gas: Gas, to: Address, input
             max_fee_per_gas: gas.max,
             max_priority_fee_per_gas: gas.priority,
             to,
-            value: U256::ZERO,
+            value,
             access_list: Default::default(),
             input,
         };
         let sig = key.sign_hash(tx.signature_hash());
         SignedTx::Eip1559(tx.into_signed(sig))
     } else {
-        let tx = TxLegacy {
-            chain_id: Some(CHAIN_ID),
-            nonce,
-            gas_price: gas.max,
-            gas_limit: gas.limit,
-            to,
-            value: U256::ZERO,
-            input,
-        };
+        let tx =
+            TxLegacy { chain_id: Some(CHAIN_ID), nonce, gas_price: gas.max, gas_limit: gas.limit, to, value, input };
         let sig = key.sign_hash(tx.signature_hash());
         SignedTx::Legacy(tx.into_signed(sig))
     }
@@ -327,6 +337,19 @@ fn token_calls_batch() -> Batch {
                         USDC,
                         call(TokenCall::Approve { spender: RECIPIENT, amount: U256::ZERO }),
                     ),
+                ],
+            },
+            // Transfers of ether (operation 4 with bit 6): to a new address, a wallet's
+            // "cancel" (zero to itself, legacy), a full-precision amount, to a token's address.
+            BatchBlock {
+                number: 92,
+                timestamp: 1_750_000_002,
+                queue_count: 0,
+                txs: vec![
+                    sign_ether(&a, true, 4, fees, nowhere, units(1, 18)),
+                    sign_ether(&b, false, 4, DEFAULT_GAS, b.address(), U256::ZERO),
+                    sign_ether(&a, true, 5, DEFAULT_GAS, RECIPIENT, U256::from(123_456_789_012_345_678u64)),
+                    sign_ether(&b, true, 5, fees, WETH, U256::MAX),
                 ],
             },
         ],
@@ -675,8 +698,24 @@ fn invalid_cases() -> Vec<InvalidCase> {
         "invalid_field",
     ));
     cases.push((
-        "token-call-operation-4",
-        Assembly::one(tx((HEAD & !0b0011_1000) | (4 << 3) | 0x40, &[0], &[0x65], &[], &ARGS)).bytes(),
+        "token-call-operation-5",
+        Assembly::one(tx((HEAD & !0b0011_1000) | (5 << 3) | 0x40, &[0], &[0x65], &[], &ARGS)).bytes(),
+        "invalid_field",
+    ));
+    // A transfer of ether (operation 4 with bit 6) names its recipient by one registry index:
+    // index 2 of a registry of 2, then to the system contract.
+    cases.push((
+        "ether-index-out-of-range",
+        Assembly::one(tx((HEAD & !0b0011_1000) | (4 << 3) | 0x40, &[0], &[0x65], &[], &[0x02, 0x20])).bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "ether-to-the-system-contract",
+        Assembly {
+            registry: vec![SYSTEM_CONTRACT, RECIPIENT],
+            ..Assembly::one(tx((HEAD & !0b0011_1000) | (4 << 3) | 0x40, &[0], &[0x65], &[], &[0x00, 0x20]))
+        }
+        .bytes(),
         "invalid_field",
     ));
     cases.push((

@@ -100,6 +100,7 @@ impl InboxArgs {
             challenge_window: self.challenge_window(challenge_window),
             stake: self.stake(),
             genesis_state_root,
+            genesis_ether: GenesisSpec::devnet().genesis_ether(),
             chunk_size: chain.chunk_size,
             l2_chain_id: chain.chain_id,
             inclusion_window: self.inclusion_window(inclusion_window),

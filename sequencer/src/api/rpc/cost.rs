@@ -44,7 +44,6 @@ pub(super) fn answered_inline(request: &EthRequest) -> bool {
                 | EthRequest::Accounts
                 | EthRequest::BlockNumber
                 | EthRequest::ZeroFee
-                | EthRequest::ZeroBalance
                 | EthRequest::SendRawTransaction(_)
                 | EthRequest::SendRawTransactionSync(..)
                 | EthRequest::NewBlockFilter

@@ -67,7 +67,13 @@ impl From<CallError> for RpcError {
             CallError::Invalid(_) | CallError::Timeout(_) => -32000,
             CallError::Budget(_) | CallError::Busy(_) => -32005,
         };
-        Self { code, message: err.to_string(), data: Some(json!(err.code())) }
+        // A call the EVM refused to run (geth's "insufficient funds …", say) carries no data, as
+        // geth's does: web3.py reads any string `data` of a call's error as revert data.
+        let data = match err {
+            CallError::Invalid(_) => None,
+            _ => Some(json!(err.code())),
+        };
+        Self { code, message: err.to_string(), data }
     }
 }
 

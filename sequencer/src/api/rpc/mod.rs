@@ -329,7 +329,9 @@ async fn get_proof(
     let code_hash = view.state.code_at(&address).map_or(KECCAK256_EMPTY, alloy_primitives::keccak256);
     Ok(json!({
         "address": address,
-        "balance": "0x0",
+        // The ether balance is a leaf of the system contract's storage (`balance(ETHER, a)`),
+        // which a client proves with `eth_getProof(SYSTEM_CONTRACT, [that key])`.
+        "balance": view.state.ether_balance(&address),
         "codeHash": code_hash,
         "nonce": quantity(view.state.nonce(&address)),
         "storageHash": if system { view.block.state_root } else { B256::ZERO },
@@ -361,8 +363,11 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         EthRequest::BlockNumber => Ok(quantity(node.head().header.number)),
         EthRequest::ZeroFee => Ok(quantity(0)),
         EthRequest::FeeHistory { count, newest, percentiles } => fee_history(node, count, newest, percentiles),
-        // There is no ether on this L2: fees are not charged.
-        EthRequest::ZeroBalance => Ok(quantity(0)),
+        // Ether is the ledger's balance of the bridged token of L1 ether.
+        EthRequest::GetBalance(address, block) => {
+            let view = state_for(node, block).await?;
+            Ok(json!(view.state.ether_balance(&address)))
+        }
         EthRequest::GetCode(address, block) => {
             let view = state_for(node, block).await?;
             Ok(json!(view.state.code_at(&address).unwrap_or_default()))

@@ -41,8 +41,8 @@ pub(super) enum EthRequest {
         /// Reward percentiles.
         percentiles: Option<Vec<f64>>,
     },
-    /// `eth_getBalance` of a valid address: there is no ether on this L2.
-    ZeroBalance,
+    /// `eth_getBalance`: the account's ether.
+    GetBalance(Address, Option<BlockId>),
     /// `eth_getCode`.
     GetCode(Address, Option<BlockId>),
     /// `eth_getStorageAt`.
@@ -104,10 +104,7 @@ impl EthRequest {
                 }
                 Self::FeeHistory { count: p.req(0, "block count")?, newest: p.req(1, "newest block")?, percentiles }
             }
-            "eth_getBalance" => {
-                let _: Address = p.req(0, "address")?;
-                Self::ZeroBalance
-            }
+            "eth_getBalance" => Self::GetBalance(p.req(0, "address")?, p.opt(1, "block")?),
             "eth_getCode" => Self::GetCode(p.req(0, "address")?, p.opt(1, "block")?),
             "eth_getStorageAt" => Self::GetStorageAt(p.req(0, "address")?, p.req(1, "slot")?, p.opt(2, "block")?),
             "eth_getTransactionCount" => Self::GetTransactionCount(p.req(0, "address")?, p.opt(1, "block")?),
