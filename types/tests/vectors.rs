@@ -7,6 +7,8 @@
 //!   `contracts/test/BatchCodec.t.sol`);
 //! - `testdata/smt-witness-vectors.json`: state witnesses (`vectors/witness.rs`, checked by
 //!   `contracts/test/StateWitness.t.sol`);
+//! - `testdata/fee-vectors.json`: the fee rules (`vectors/fees.rs`, checked by
+//!   `contracts/test/FeeLogic.t.sol`);
 //! - `testdata/queue-vectors.json`: the bridge queue's entry hashes and accumulator
 //!   (`vectors/queue.rs`, checked by `contracts/test/Vectors.t.sol`).
 //!
@@ -29,6 +31,8 @@ use std::{collections::BTreeMap, path::PathBuf};
 
 #[path = "vectors/codec.rs"]
 mod codec;
+#[path = "vectors/fees.rs"]
+mod fees;
 #[path = "vectors/queue.rs"]
 mod queue;
 #[path = "vectors/witness.rs"]

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title FeeLogic
+/// @notice The fee rules of docs/fees.md §2–§4 as pure functions: the gas schedule of the
+///         closed operation set, the L1 data fee in gas units, the price a transaction pays,
+///         the base fee's EIP-1559 update and the bound on a block's L1 price. Mirrored in Rust
+///         (`rollup_types::fees`) and checked against shared vectors (testdata/fee-vectors.json).
+///         Every function is total: quantities that grow without a natural bound saturate,
+///         as the Rust side does.
+library FeeLogic {
+    /// @notice The lowest base fee: 0.001 gwei. The genesis base fee.
+    uint256 internal constant MIN_BASE_FEE = 1_000_000;
+    /// @notice Scheduled gas a block aims at.
+    uint256 internal constant GAS_TARGET = 30_000_000;
+    /// @notice Most scheduled gas a block may hold: twice the target.
+    uint256 internal constant BLOCK_GAS_LIMIT = 2 * GAS_TARGET;
+    /// @notice The base fee moves by at most one eighth a block.
+    uint256 internal constant BASE_FEE_CHANGE_DENOMINATOR = 8;
+    /// @notice A block's L1 price moves by at most one eighth of its parent's.
+    uint256 internal constant L1_PRICE_CHANGE_DENOMINATOR = 8;
+    /// @notice The lowest L1 price a block may commit, in wei a byte.
+    uint256 internal constant MIN_L1_BYTE_PRICE = 8;
+
+    /// @notice Scheduled gas of a transfer of ether.
+    uint256 internal constant GAS_ETHER_TRANSFER = 21_000;
+    /// @notice Scheduled gas of the ledger's `transfer`, and of a token's.
+    uint256 internal constant GAS_TRANSFER = 30_000;
+    /// @notice Scheduled gas of a token's `approve`.
+    uint256 internal constant GAS_APPROVE = 26_000;
+    /// @notice Scheduled gas of a token's `transferFrom`.
+    uint256 internal constant GAS_TRANSFER_FROM = 36_000;
+    /// @notice Scheduled gas of `swap`.
+    uint256 internal constant GAS_SWAP = 60_000;
+    /// @notice Scheduled gas of `withdraw`.
+    uint256 internal constant GAS_WITHDRAW = 60_000;
+    /// @notice Scheduled gas of `addLiquidity` and `removeLiquidity`.
+    uint256 internal constant GAS_LIQUIDITY = 90_000;
+    /// @notice Scheduled gas of `createToken`.
+    uint256 internal constant GAS_CREATE_TOKEN = 120_000;
+    /// @notice Scheduled gas of `createPool`.
+    uint256 internal constant GAS_CREATE_POOL = 160_000;
+
+    address private constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
+
+    /// @notice The scheduled gas of a transaction to `to` with `input`, by its target and
+    ///         selector (admission checks the rest of its form); 0 when it is no operation of
+    ///         the closed set.
+    function scheduledGas(address to, bytes memory input) internal pure returns (uint256) {
+        uint256 len = input.length;
+        if (to != SYSTEM_CONTRACT && len == 0) return GAS_ETHER_TRANSFER;
+        if (len < 4) return 0;
+        uint256 selector;
+        assembly ("memory-safe") {
+            selector := shr(224, mload(add(input, 32)))
+        }
+        if (to != SYSTEM_CONTRACT) {
+            if (selector == 0xa9059cbb && len == 68) return GAS_TRANSFER; // transfer(address,uint256)
+            if (selector == 0x095ea7b3 && len == 68) return GAS_APPROVE; // approve(address,uint256)
+            if (selector == 0x23b872dd && len == 100) return GAS_TRANSFER_FROM; // transferFrom(address,address,uint256)
+            return 0;
+        }
+        if (selector == 0xbeabacc8) return GAS_TRANSFER; // transfer(address,address,uint256)
+        if (selector == 0xfe029156) return GAS_SWAP; // swap(address,address,uint256,uint256)
+        if (selector == 0xd9caed12) return GAS_WITHDRAW; // withdraw(address,address,uint256)
+        if (selector == 0x91c98a2a || selector == 0xe2dc85dc) return GAS_LIQUIDITY; // add/removeLiquidity
+        if (selector == 0xe3296505) return GAS_CREATE_TOKEN; // createToken(bytes32,string,uint8,uint256)
+        if (selector == 0x884db063) return GAS_CREATE_POOL; // createPool(address,address,uint256,uint256)
+        return 0;
+    }
+
+    /// @notice The base fee of the block after one with `baseFee` and `gas` scheduled gas:
+    ///         EIP-1559's update, divisions toward zero, never below `MIN_BASE_FEE`, saturating
+    ///         at 2^128 - 1. `baseFee` is below 2^128 and `gas` below 2^64.
+    function nextBaseFee(uint256 baseFee, uint256 gas) internal pure returns (uint256 next) {
+        // baseFee < 2^128 and |gas - target| < 2^64: the products fit.
+        if (gas >= GAS_TARGET) {
+            next = baseFee + baseFee * (gas - GAS_TARGET) / GAS_TARGET / BASE_FEE_CHANGE_DENOMINATOR;
+        } else {
+            next = baseFee - baseFee * (GAS_TARGET - gas) / GAS_TARGET / BASE_FEE_CHANGE_DENOMINATOR;
+        }
+        if (next > type(uint128).max) next = type(uint128).max;
+        if (next < MIN_BASE_FEE) next = MIN_BASE_FEE;
+    }
+
+    /// @notice The L1 data fee of `billedBytes` bytes at `l1BytePrice` wei a byte, in gas units
+    ///         at `baseFee`, rounded up and saturating at 2^64 - 1 (a base fee of zero counts as
+    ///         one wei). `billedBytes` is below 2^64 and the prices below 2^128.
+    function l1Gas(uint256 billedBytes, uint256 l1BytePrice, uint256 baseFee) internal pure returns (uint256 units) {
+        if (baseFee == 0) baseFee = 1;
+        uint256 cost = billedBytes * l1BytePrice;
+        units = cost / baseFee;
+        if (units * baseFee != cost) units += 1;
+        if (units > type(uint64).max) units = type(uint64).max;
+    }
+
+    /// @notice The price of a gas unit: an EIP-1559 transaction's fee cap or the base fee plus
+    ///         its tip, whichever is lower; a legacy transaction's gas price.
+    function effectivePrice(bool eip1559, uint256 maxFee, uint256 tip, uint256 baseFee)
+        internal
+        pure
+        returns (uint256)
+    {
+        if (!eip1559) return maxFee;
+        // Both below 2^128: the sum fits.
+        uint256 offered = baseFee + tip;
+        return offered < maxFee ? offered : maxFee;
+    }
+
+    /// @notice Whether a block may commit `proposed` as its L1 price after a parent that
+    ///         committed `parent`: at least `MIN_L1_BYTE_PRICE`, within an eighth of `parent`.
+    function l1PriceInBounds(uint256 parent, uint256 proposed) internal pure returns (bool) {
+        uint256 step = parent / L1_PRICE_CHANGE_DENOMINATOR;
+        return proposed >= MIN_L1_BYTE_PRICE && proposed >= parent - step && proposed <= parent + step;
+    }
+}

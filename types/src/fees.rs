@@ -1,0 +1,190 @@
+//! The fee rules of `docs/fees.md` §2–§4, as pure functions: the gas schedule of the closed
+//! operation set, the L1 data fee in gas units, the price a transaction pays, the base fee's
+//! EIP-1559 update and the bound on a block's L1 price. Written once more in Solidity
+//! (`contracts/src/logic/FeeLogic.sol`, which the L1 verifier runs); both check the shared
+//! vectors of `testdata/fee-vectors.json`.
+//!
+//! Every function is total: no input panics or overflows. Quantities that grow without a
+//! natural bound (a base fee under sustained overload, a fee) saturate at their type's maximum,
+//! as the Solidity side does.
+
+use crate::{SYSTEM_CONTRACT, TokenCall, bindings::L2System};
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall;
+
+/// The lowest base fee: 0.001 gwei (docs/fees.md §3). The genesis base fee.
+pub const MIN_BASE_FEE: u128 = 1_000_000;
+/// Scheduled gas a block aims at; the base fee rises above it and falls below.
+pub const GAS_TARGET: u64 = 30_000_000;
+/// Most scheduled gas a block may hold: twice the target (EIP-1559's elasticity).
+pub const BLOCK_GAS_LIMIT: u64 = 2 * GAS_TARGET;
+/// The base fee moves by at most one eighth a block (EIP-1559's change denominator).
+pub const BASE_FEE_CHANGE_DENOMINATOR: u128 = 8;
+/// A block's L1 price moves by at most one eighth of its parent's.
+pub const L1_PRICE_CHANGE_DENOMINATOR: u128 = 8;
+/// The lowest L1 price a block may commit, in wei a byte: below eight, an eighth rounds to
+/// nothing and the price could not move.
+pub const MIN_L1_BYTE_PRICE: u128 = 8;
+
+/// The scheduled gas of each operation of the closed set (docs/fees.md §2.1).
+pub mod schedule {
+    /// A transfer of ether.
+    pub const ETHER_TRANSFER: u64 = 21_000;
+    /// The ledger's `transfer`, and a token's.
+    pub const TRANSFER: u64 = 30_000;
+    /// A token's `approve`.
+    pub const APPROVE: u64 = 26_000;
+    /// A token's `transferFrom`.
+    pub const TRANSFER_FROM: u64 = 36_000;
+    /// `swap`.
+    pub const SWAP: u64 = 60_000;
+    /// `withdraw`.
+    pub const WITHDRAW: u64 = 60_000;
+    /// `addLiquidity` and `removeLiquidity`.
+    pub const LIQUIDITY: u64 = 90_000;
+    /// `createToken`.
+    pub const CREATE_TOKEN: u64 = 120_000;
+    /// `createPool`.
+    pub const CREATE_POOL: u64 = 160_000;
+}
+
+/// The scheduled gas of a transaction to `to` with `input`, if it is an operation of the
+/// closed set (by its target and selector; admission checks the rest of its form). `None` for
+/// anything else.
+pub fn scheduled_gas(to: Address, input: &[u8]) -> Option<u64> {
+    if to != SYSTEM_CONTRACT {
+        if input.is_empty() {
+            return Some(schedule::ETHER_TRANSFER);
+        }
+        return Some(match TokenCall::decode(input)? {
+            TokenCall::Transfer { .. } => schedule::TRANSFER,
+            TokenCall::Approve { .. } => schedule::APPROVE,
+            TokenCall::TransferFrom { .. } => schedule::TRANSFER_FROM,
+        });
+    }
+    let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
+    Some(match selector {
+        L2System::transferCall::SELECTOR => schedule::TRANSFER,
+        L2System::swapCall::SELECTOR => schedule::SWAP,
+        L2System::withdrawCall::SELECTOR => schedule::WITHDRAW,
+        L2System::addLiquidityCall::SELECTOR | L2System::removeLiquidityCall::SELECTOR => schedule::LIQUIDITY,
+        L2System::createTokenCall::SELECTOR => schedule::CREATE_TOKEN,
+        L2System::createPoolCall::SELECTOR => schedule::CREATE_POOL,
+        _ => return None,
+    })
+}
+
+/// The base fee of the block after one with `base_fee` and `gas` scheduled gas (docs/fees.md
+/// §3): EIP-1559's update, with divisions toward zero, never below [`MIN_BASE_FEE`] and
+/// saturating at `u128::MAX`.
+pub fn next_base_fee(base_fee: u128, gas: u64) -> u128 {
+    let base = U256::from(base_fee);
+    let target = U256::from(GAS_TARGET);
+    let denominator = U256::from(BASE_FEE_CHANGE_DENOMINATOR);
+    let next = if gas >= GAS_TARGET {
+        base + base * U256::from(gas - GAS_TARGET) / target / denominator
+    } else {
+        base - base * U256::from(GAS_TARGET - gas) / target / denominator
+    };
+    next.saturating_to::<u128>().max(MIN_BASE_FEE)
+}
+
+/// The L1 data fee of `billed_bytes` bytes at `l1_byte_price` wei a byte, in gas units at
+/// `base_fee` (rounded up; docs/fees.md §2.2), saturating at `u64::MAX`. A base fee of zero
+/// (below the minimum, which no block has) counts as one wei.
+pub fn l1_gas(billed_bytes: u64, l1_byte_price: u128, base_fee: u128) -> u64 {
+    let cost = U256::from(billed_bytes) * U256::from(l1_byte_price);
+    cost.div_ceil(U256::from(base_fee.max(1))).saturating_to()
+}
+
+/// The price a gas unit costs a transaction (docs/fees.md §2): an EIP-1559 transaction's fee cap
+/// or the base fee plus its tip, whichever is lower; a legacy transaction's gas price
+/// (`tip` `None`).
+pub const fn effective_price(max_fee: u128, tip: Option<u128>, base_fee: u128) -> u128 {
+    match tip {
+        None => max_fee,
+        Some(tip) => {
+            let offered = base_fee.saturating_add(tip);
+            if offered < max_fee { offered } else { max_fee }
+        }
+    }
+}
+
+/// What `gas_used` gas at `price` costs, in wei (never more than `gasLimit × maxFeePerGas`
+/// when `gas_used` ≤ gasLimit and `price` ≤ maxFeePerGas).
+pub fn fee(gas_used: u64, price: u128) -> U256 {
+    U256::from(gas_used) * U256::from(price)
+}
+
+/// Whether a block may commit `proposed` as its L1 price after a parent that committed
+/// `parent` (docs/fees.md §4): at least [`MIN_L1_BYTE_PRICE`], and within one eighth of the
+/// parent's, up or down.
+pub const fn l1_price_in_bounds(parent: u128, proposed: u128) -> bool {
+    let step = parent / L1_PRICE_CHANGE_DENOMINATOR;
+    proposed >= MIN_L1_BYTE_PRICE && proposed >= parent - step && proposed <= parent.saturating_add(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::B256;
+
+    #[test]
+    fn the_base_fee_follows_eip1559_and_keeps_its_floor() {
+        let base = 1_000_000_000u128;
+        assert_eq!(next_base_fee(base, GAS_TARGET), base, "at the target it holds");
+        assert_eq!(next_base_fee(base, BLOCK_GAS_LIMIT), base + base / 8, "a full block: +1/8");
+        assert_eq!(next_base_fee(base, 0), base - base / 8, "an empty block: -1/8");
+        assert_eq!(next_base_fee(MIN_BASE_FEE, 0), MIN_BASE_FEE, "never below the floor");
+        assert_eq!(next_base_fee(0, 0), MIN_BASE_FEE, "a zero base fee is lifted to the floor");
+        assert_eq!(next_base_fee(u128::MAX, u64::MAX), u128::MAX, "saturates");
+        // Sixteen full blocks raise it about 6.6-fold.
+        let after = (0..16).fold(base, |b, _| next_base_fee(b, BLOCK_GAS_LIMIT));
+        assert!((6_500_000_000..6_700_000_000).contains(&after), "{after}");
+    }
+
+    #[test]
+    fn the_l1_part_is_rounded_up_and_the_price_never_passes_the_cap() {
+        assert_eq!(l1_gas(100, 3, 7), 43, "300 / 7 rounded up");
+        assert_eq!(l1_gas(0, u128::MAX, 1), 0);
+        assert_eq!(l1_gas(u64::MAX, u128::MAX, 1), u64::MAX, "saturates");
+        assert_eq!(l1_gas(1, 1, 0), 1, "a zero base fee counts as one wei");
+        assert_eq!(effective_price(100, Some(5), 90), 95);
+        assert_eq!(effective_price(100, Some(50), 90), 100, "capped by the fee cap");
+        assert_eq!(effective_price(100, Some(u128::MAX), u128::MAX), 100, "no overflow");
+        assert_eq!(effective_price(7, None, 3), 7, "legacy: its gas price");
+        assert_eq!(fee(u64::MAX, u128::MAX), U256::from(u64::MAX) * U256::from(u128::MAX));
+    }
+
+    #[test]
+    fn the_l1_price_moves_an_eighth_at_most() {
+        assert!(l1_price_in_bounds(800, 900) && l1_price_in_bounds(800, 700));
+        assert!(!l1_price_in_bounds(800, 901) && !l1_price_in_bounds(800, 699));
+        assert!(l1_price_in_bounds(8, 9) && l1_price_in_bounds(8, 8));
+        assert!(!l1_price_in_bounds(8, 7), "the floor");
+        assert!(l1_price_in_bounds(u128::MAX, u128::MAX), "no overflow");
+    }
+
+    #[test]
+    fn every_operation_has_its_scheduled_gas() {
+        let token = Address::repeat_byte(1);
+        let call = |c: TokenCall| c.encode();
+        let transfer = L2System::transferCall { token, to: token, amount: U256::ZERO }.abi_encode();
+        assert_eq!(scheduled_gas(token, &[]), Some(21_000), "a transfer of ether");
+        assert_eq!(scheduled_gas(SYSTEM_CONTRACT, &transfer), Some(30_000));
+        assert_eq!(scheduled_gas(token, &call(TokenCall::Transfer { to: token, amount: U256::ZERO })), Some(30_000));
+        assert_eq!(
+            scheduled_gas(token, &call(TokenCall::Approve { spender: token, amount: U256::ZERO })),
+            Some(26_000)
+        );
+        let from = TokenCall::TransferFrom { from: token, to: token, amount: U256::ZERO };
+        assert_eq!(scheduled_gas(token, &call(from)), Some(36_000));
+        let create =
+            L2System::createTokenCall { salt: B256::ZERO, symbol: "A".into(), decimals: 1, supply: U256::ZERO };
+        assert_eq!(scheduled_gas(SYSTEM_CONTRACT, &create.abi_encode()), Some(120_000));
+        let view = L2System::balanceOfCall { token, owner: token }.abi_encode();
+        assert_eq!(scheduled_gas(SYSTEM_CONTRACT, &view), None, "a view is no operation");
+        assert_eq!(scheduled_gas(SYSTEM_CONTRACT, &[]), None);
+        assert_eq!(scheduled_gas(token, &transfer), None, "the system's transfer at a token");
+    }
+}

@@ -1,0 +1,209 @@
+//! Fee rule vectors (`testdata/fee-vectors.json`, docs/fees.md §2–§4): the gas schedule, the
+//! base fee's update, the L1 part in gas units, the price a transaction pays and the bound on a
+//! block's L1 price, each at its bounds. Checked here with `rollup_types::fees` and by
+//! `contracts/test/FeeLogic.t.sol` with `FeeLogic.sol`.
+//!
+//! Fields are parallel arrays, the shape forge's JSON cheatcodes read best; every number is a
+//! hex quantity, so that none loses precision in a JSON number.
+
+use super::{word, write_or_check};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::SolCall;
+use rollup_types::{SYSTEM_CONTRACT, TokenCall, bindings::L2System, fees};
+use serde::{Deserialize, Serialize};
+
+const FILE: &str = "fee-vectors.json";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FeeVectors {
+    comment: String,
+    /// `scheduledGas(to, input)`; 0: no operation.
+    schedule_to: Vec<Address>,
+    schedule_input: Vec<Bytes>,
+    schedule_gas: Vec<U256>,
+    /// `nextBaseFee(baseFee, gas)`.
+    base_fee: Vec<U256>,
+    base_gas: Vec<U256>,
+    base_next: Vec<U256>,
+    /// `l1Gas(billedBytes, l1BytePrice, baseFee)`.
+    l1_bytes: Vec<U256>,
+    l1_price: Vec<U256>,
+    l1_base_fee: Vec<U256>,
+    l1_units: Vec<U256>,
+    /// `effectivePrice(eip1559, maxFee, tip, baseFee)`.
+    price_eip1559: Vec<bool>,
+    price_max_fee: Vec<U256>,
+    price_tip: Vec<U256>,
+    price_base_fee: Vec<U256>,
+    price_price: Vec<U256>,
+    /// `l1PriceInBounds(parent, proposed)`.
+    bound_parent: Vec<U256>,
+    bound_proposed: Vec<U256>,
+    bound_ok: Vec<bool>,
+}
+
+fn u(v: u128) -> U256 {
+    U256::from(v)
+}
+
+/// A number from the keccak stream below `2^bits`.
+fn draw(label: &str, i: u64, bits: usize) -> u128 {
+    (U256::from_be_bytes(word(label, i).0) >> (256 - bits)).saturating_to()
+}
+
+fn schedule_cases() -> Vec<(Address, Bytes)> {
+    let a = Address::from_word(word("fees-address", 0));
+    let b = Address::from_word(word("fees-address", 1));
+    let amount = U256::from(12_345u64);
+    let token_call = |c: TokenCall| Bytes::from(c.encode());
+    vec![
+        (a, Bytes::new()),
+        (SYSTEM_CONTRACT, L2System::transferCall { token: a, to: b, amount }.abi_encode().into()),
+        (
+            SYSTEM_CONTRACT,
+            L2System::swapCall { tokenIn: a, tokenOut: b, amountIn: amount, minAmountOut: amount }.abi_encode().into(),
+        ),
+        (SYSTEM_CONTRACT, L2System::withdrawCall { l2Token: a, l1Recipient: b, amount }.abi_encode().into()),
+        (
+            SYSTEM_CONTRACT,
+            L2System::addLiquidityCall {
+                tokenA: a,
+                tokenB: b,
+                amountADesired: amount,
+                amountBDesired: amount,
+                minLiquidity: amount,
+            }
+            .abi_encode()
+            .into(),
+        ),
+        (
+            SYSTEM_CONTRACT,
+            L2System::removeLiquidityCall {
+                tokenA: a,
+                tokenB: b,
+                liquidity: amount,
+                minAmountA: amount,
+                minAmountB: amount,
+            }
+            .abi_encode()
+            .into(),
+        ),
+        (
+            SYSTEM_CONTRACT,
+            L2System::createTokenCall { salt: B256::ZERO, symbol: "FEE".into(), decimals: 6, supply: amount }
+                .abi_encode()
+                .into(),
+        ),
+        (
+            SYSTEM_CONTRACT,
+            L2System::createPoolCall { tokenA: a, tokenB: b, amountA: amount, amountB: amount }.abi_encode().into(),
+        ),
+        (a, token_call(TokenCall::Transfer { to: b, amount })),
+        (a, token_call(TokenCall::Approve { spender: b, amount })),
+        (a, token_call(TokenCall::TransferFrom { from: a, to: b, amount })),
+        // No operation: a view, nothing at the system contract, a selector alone, the system's
+        // transfer at a token.
+        (SYSTEM_CONTRACT, L2System::balanceOfCall { token: a, owner: b }.abi_encode().into()),
+        (SYSTEM_CONTRACT, Bytes::new()),
+        (SYSTEM_CONTRACT, Bytes::from_static(&[0xbe, 0xab, 0xac])),
+        (a, L2System::transferCall { token: a, to: b, amount }.abi_encode().into()),
+    ]
+}
+
+fn generate() -> FeeVectors {
+    let schedule = schedule_cases();
+    // Base fees: the floor, ordinary values, the top; gas at 0, the target, the limit, beyond.
+    let mut base: Vec<(u128, u64)> = vec![
+        (fees::MIN_BASE_FEE, 0),
+        (fees::MIN_BASE_FEE, fees::GAS_TARGET),
+        (fees::MIN_BASE_FEE, fees::BLOCK_GAS_LIMIT),
+        (0, 0),
+        (1_000_000_000, fees::GAS_TARGET - 1),
+        (1_000_000_000, fees::GAS_TARGET + 1),
+        (1_000_000_000, fees::BLOCK_GAS_LIMIT),
+        (u128::MAX, fees::BLOCK_GAS_LIMIT),
+        (u128::MAX, 0),
+        (u128::MAX >> 3, u64::MAX),
+    ];
+    base.extend((0..8).map(|i| (draw("fees-base", i, 1 + (i as usize * 16)), draw("fees-gas", i, 27) as u64)));
+    let mut l1: Vec<(u64, u128, u128)> = vec![
+        (0, 0, fees::MIN_BASE_FEE),
+        (100, 3, 7),
+        (1, 1, 0),
+        (u64::MAX, u128::MAX, 1),
+        (120, 40_000_000_000, fees::MIN_BASE_FEE),
+        (120, 40_000_000_000, 40_000_000_000),
+    ];
+    l1.extend(
+        (0..8).map(|i| (draw("fees-bytes", i, 11) as u64, draw("fees-price", i, 40), draw("fees-l1-base", i, 34))),
+    );
+    let mut price: Vec<(bool, u128, u128, u128)> = vec![
+        (true, 100, 5, 90),
+        (true, 100, 50, 90),
+        (true, 100, u128::MAX, u128::MAX),
+        (true, 0, 0, 0),
+        (false, 7, 0, 3),
+        (false, 7, 99, 1_000),
+    ];
+    price
+        .extend((0..6).map(|i| (i % 2 == 0, draw("fees-max", i, 40), draw("fees-tip", i, 36), draw("fees-pb", i, 38))));
+    let mut bound: Vec<(u128, u128)> =
+        vec![(800, 900), (800, 901), (800, 700), (800, 699), (8, 9), (8, 8), (8, 7), (0, 8), (u128::MAX, u128::MAX)];
+    bound.extend((0..6).map(|i| {
+        let parent = draw("fees-parent", i, 48);
+        let step = parent / 8;
+        (parent, [parent + step, parent - step, parent + step + 1, parent - step - 1, parent, parent / 2][i as usize])
+    }));
+    FeeVectors {
+        comment: "Fee rules (docs/fees.md sections 2 to 4). Generated by types/tests/vectors/fees.rs: do not edit; \
+                  regenerate with UPDATE_VECTORS=1 cargo test -p rollup-types --test vectors."
+            .to_owned(),
+        schedule_to: schedule.iter().map(|(to, _)| *to).collect(),
+        schedule_gas: schedule.iter().map(|(to, i)| U256::from(fees::scheduled_gas(*to, i).unwrap_or(0))).collect(),
+        schedule_input: schedule.into_iter().map(|(_, i)| i).collect(),
+        base_fee: base.iter().map(|(b, _)| u(*b)).collect(),
+        base_gas: base.iter().map(|(_, g)| U256::from(*g)).collect(),
+        base_next: base.iter().map(|(b, g)| u(fees::next_base_fee(*b, *g))).collect(),
+        l1_bytes: l1.iter().map(|(n, _, _)| U256::from(*n)).collect(),
+        l1_price: l1.iter().map(|(_, p, _)| u(*p)).collect(),
+        l1_base_fee: l1.iter().map(|(_, _, b)| u(*b)).collect(),
+        l1_units: l1.iter().map(|(n, p, b)| U256::from(fees::l1_gas(*n, *p, *b))).collect(),
+        price_eip1559: price.iter().map(|(e, ..)| *e).collect(),
+        price_max_fee: price.iter().map(|(_, m, _, _)| u(*m)).collect(),
+        price_tip: price.iter().map(|(_, _, t, _)| u(*t)).collect(),
+        price_base_fee: price.iter().map(|(_, _, _, b)| u(*b)).collect(),
+        price_price: price.iter().map(|(e, m, t, b)| u(fees::effective_price(*m, e.then_some(*t), *b))).collect(),
+        bound_parent: bound.iter().map(|(p, _)| u(*p)).collect(),
+        bound_proposed: bound.iter().map(|(_, q)| u(*q)).collect(),
+        bound_ok: bound.iter().map(|(p, q)| fees::l1_price_in_bounds(*p, *q)).collect(),
+    }
+}
+
+fn check(file: &FeeVectors) {
+    let n = |v: &U256| v.saturating_to::<u128>();
+    for ((to, input), gas) in file.schedule_to.iter().zip(&file.schedule_input).zip(&file.schedule_gas) {
+        assert_eq!(U256::from(fees::scheduled_gas(*to, input).unwrap_or(0)), *gas, "schedule of {input}");
+    }
+    for ((b, g), next) in file.base_fee.iter().zip(&file.base_gas).zip(&file.base_next) {
+        assert_eq!(u(fees::next_base_fee(n(b), g.saturating_to())), *next, "next base fee of {b}, {g}");
+    }
+    for (((bytes, p), b), units) in file.l1_bytes.iter().zip(&file.l1_price).zip(&file.l1_base_fee).zip(&file.l1_units)
+    {
+        assert_eq!(U256::from(fees::l1_gas(bytes.saturating_to(), n(p), n(b))), *units, "l1 gas of {bytes}");
+    }
+    for i in 0..file.price_price.len() {
+        let tip = file.price_eip1559[i].then(|| n(&file.price_tip[i]));
+        let got = fees::effective_price(n(&file.price_max_fee[i]), tip, n(&file.price_base_fee[i]));
+        assert_eq!(u(got), file.price_price[i], "price case {i}");
+    }
+    for ((p, q), ok) in file.bound_parent.iter().zip(&file.bound_proposed).zip(&file.bound_ok) {
+        assert_eq!(fees::l1_price_in_bounds(n(p), n(q)), *ok, "bound {p} -> {q}");
+    }
+    assert!(file.bound_ok.iter().any(|b| *b) && file.bound_ok.iter().any(|b| !*b), "both verdicts");
+}
+
+#[test]
+fn fee_vectors() {
+    write_or_check(FILE, &generate(), check);
+}
