@@ -4,7 +4,8 @@
 // mapping of "nonce too low" to NONCE_EXPIRED, an ERC-20 token, a WebSocketProvider
 // (blocks and contract.on over eth_subscribe), calls and state proofs at an earlier block, a
 // sped-up transaction's replacement detected by wait(), and ether as the chain's currency
-// (getBalance, a wallet's "send ETH", INSUFFICIENT_FUNDS). Run by clients/run.sh.
+// (getBalance, a wallet's "send ETH", INSUFFICIENT_FUNDS), and a deposit of ether through the
+// L1 bridge credited as that balance. Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -13,6 +14,7 @@ import {
   JsonRpcProvider,
   Wallet,
   WebSocketProvider,
+  ZeroAddress,
   getAddress,
   id,
   isError,
@@ -20,8 +22,10 @@ import {
   parseEther,
 } from 'ethers';
 import {
+  BRIDGE,
   CHAIN_ID,
   DEV_KEYS,
+  L1_RPC_URL,
   RPC_URL,
   check,
   contracts,
@@ -417,6 +421,68 @@ await check('13c more ether than the balance, gasLimit given: the door\'s INSUFF
 await check('13d more ether than the balance, as a wallet sends it (gas estimated): INSUFFICIENT_FUNDS', async () => {
   await overdraft({});
 });
+
+// 14. A deposit: ether sent to the L1 bridge's depositETH is credited on L2, two L1 blocks
+// later, as the recipient's ether balance (docs/bridge.md §2 and §3.2), all through ethers.
+const BRIDGE_ABI = [
+  'function depositETH(address to) payable returns (uint256 index)',
+  'event DepositQueued(uint256 indexed index, address indexed from, address indexed to, address l1Token, address l2Token, uint256 amount, uint256 meta, uint64 l1Block)',
+];
+// Ether's metadata word: "ETH" left-aligned, 18 decimals in the lowest byte.
+const ETHER_META = (0x455448n << 232n) | 18n;
+// An L1 key of this script's own (the devnet sends on L1 with keys 0 to 2).
+const L1_KEY = DEV_KEYS[9];
+
+await check(
+  '14 depositETH on L1 to a fresh address: provider.getBalance on L2 becomes exactly the deposit, as balanceOf at 0x7e5d…',
+  async () => {
+    const l1 = new JsonRpcProvider(L1_RPC_URL, undefined, { pollingInterval: 100, cacheTimeout: -1 });
+    try {
+      const depositor = new Wallet(L1_KEY, l1);
+      const bridge = new Contract(BRIDGE, BRIDGE_ABI, depositor);
+      const fresh = Wallet.createRandom().address;
+      const value = parseEther('0.3');
+      assert.equal(await provider.getBalance(fresh), 0n, 'a fresh address holds nothing on L2');
+
+      const index = await bridge.depositETH.staticCall(fresh, { value });
+      const tx = await bridge.depositETH(fresh, { value });
+      const receipt = await tx.wait(1, 15_000);
+      assert.equal(receipt.status, 1, 'depositETH succeeded on L1');
+      const queued = receipt.logs.map((l) => bridge.interface.parseLog(l)).filter((e) => e?.name === 'DepositQueued');
+      assert.equal(queued.length, 1, 'one DepositQueued');
+      assert.deepEqual(queued[0].args.toObject(), {
+        index,
+        from: depositor.address,
+        to: fresh,
+        l1Token: ZeroAddress,
+        l2Token: ETH_TOKEN,
+        amount: value,
+        meta: ETHER_META,
+        l1Block: BigInt(receipt.blockNumber),
+      });
+      const n = receipt.blockNumber;
+      assert.equal((await l1.getBalance(BRIDGE, n)) - (await l1.getBalance(BRIDGE, n - 1)), value, 'the bridge locked the ether on L1');
+
+      // Credited at the start of an L2 block once the sequencer has read the entry (2 L1
+      // blocks deep): the first non-zero balance must be the whole deposit.
+      const credited = await eventually(
+        async () => {
+          const balance = await provider.getBalance(fresh);
+          return balance === 0n ? undefined : balance;
+        },
+        25_000,
+        `queue entry ${index} (${value} wei to ${fresh}, L1 block ${n}) credited on L2`,
+        200,
+      );
+      assert.equal(credited, value, 'provider.getBalance is exactly the deposit');
+      assert.equal(await eth.balanceOf(fresh), value, "the token's balanceOf agrees");
+      assert.equal(await provider.getBalance(fresh), value, 'and stays so');
+    } finally {
+      l1.destroy();
+    }
+  },
+  45_000,
+);
 
 provider.destroy();
 finish('ethers');

@@ -8,9 +8,15 @@ import assert from 'node:assert/strict';
 export const RPC_URL = need('ROLLUP_RPC_URL');
 export const REST_URL = need('ROLLUP_REST_URL').replace(/\/$/, '');
 export const CHAIN_ID = Number(need('ROLLUP_CHAIN_ID'));
+// The devnet's L1 (its own anvil) and the L1 bridge on it, for the deposit checks: run.sh
+// reads them from the devnet's banner and deployment record.
+export const L1_RPC_URL = need('ROLLUP_L1_RPC_URL');
+export const BRIDGE = needAddress('ROLLUP_BRIDGE');
 
-// The ten standard anvil keys are funded on L2 (types/src/genesis.rs). Each client uses keys
-// of its own so that the scripts never share a nonce.
+// The ten standard anvil keys are funded on L2 (types/src/genesis.rs), and with 10,000 ETH
+// each on the devnet's L1, where the devnet itself sends with keys 0 (deployer), 1 (batcher)
+// and 2 (challenger). Each client uses keys of its own so that the scripts never share a
+// nonce, on L2 or on L1.
 export const DEV_KEYS = [
   '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
   '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
@@ -30,6 +36,15 @@ function need(name) {
   const value = process.env[name];
   if (!value) {
     console.error(`${name} is not set (run the client tests through clients/run.sh)`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function needAddress(name) {
+  const value = need(name);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    console.error(`${name} is not an address: ${value}`);
     process.exit(2);
   }
   return value;

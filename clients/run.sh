@@ -2,7 +2,9 @@
 # The Ethereum clients users point at this chain, against one fresh devnet: viem and ethers
 # (pinned in package-lock.json), web3.py (pinned in python/requirements.txt, installed in
 # clients/.venv) and cast (the pinned foundry package in .tools). Exits non-zero, naming
-# them, if any client fails.
+# them, if any client fails. The clients get the devnet's coordinates in ROLLUP_RPC_URL,
+# ROLLUP_REST_URL, ROLLUP_CHAIN_ID, ROLLUP_L1_RPC_URL (its anvil) and ROLLUP_BRIDGE (the L1
+# bridge).
 #
 #   ROLLUP_BIN            the rollup binary (default: the debug build in $CARGO_TARGET_DIR,
 #                         else ~/.cache/optimistic-rollup/target)
@@ -129,7 +131,20 @@ chain_id=$(grep -oE 'chain id [0-9]+' <<<"$l2_line" | grep -oE '[0-9]+')
 [[ -n $rpc_url && -n $chain_id ]] || die "could not read the URL and chain id from: $l2_line"
 log "devnet ready in $(($(date +%s) - t0)) s: $l2_line"
 
+# The L1 (the devnet's own anvil) from the banner's 'L1 (anvil)' line, and the L1 bridge from
+# the deployment record the devnet writes in its data directory (the REST API does not name
+# the bridge): the deposit checks send to them.
+l1_line=$(grep -m1 'L1 (anvil)' "$banner") || die "no 'L1 (anvil)' line in the devnet's banner: $(cat "$banner")"
+l1_rpc_url=$(grep -oE 'https?://[^ ]+' <<<"$l1_line" | head -1)
+[[ -n $l1_rpc_url ]] || die "could not read the L1 URL from: $l1_line"
+deployment=$work/devnet/deployment.json
+bridge=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["bridge"])' "$deployment" 2>/dev/null) ||
+  die "no bridge address in $deployment"
+[[ $bridge =~ ^0x[0-9a-fA-F]{40}$ ]] || die "not an address for the bridge in $deployment: $bridge"
+log "L1 $l1_rpc_url, L1 bridge $bridge"
+
 export ROLLUP_RPC_URL=$rpc_url ROLLUP_REST_URL=$rpc_url ROLLUP_CHAIN_ID=$chain_id
+export ROLLUP_L1_RPC_URL=$l1_rpc_url ROLLUP_BRIDGE=$bridge
 
 # --- the clients, one after the other -------------------------------------------------------
 failed=()

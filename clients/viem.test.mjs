@@ -4,8 +4,8 @@
 // erc20Abi: reads, multicall, approve, transfer, transferFrom), a swap after an approval, and
 // the WebSocket transport (new heads and a contract event over eth_subscribe), reads and
 // state proofs at an earlier block, a sped-up transaction's replacement detected, and ether
-// as the chain's currency (getBalance, a wallet's "send ETH", InsufficientFundsError). Run by
-// clients/run.sh.
+// as the chain's currency (getBalance, a wallet's "send ETH", InsufficientFundsError), and a
+// deposit of ether through the L1 bridge credited as that balance. Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -23,15 +23,19 @@ import {
   getAddress,
   http,
   keccak256,
+  parseAbi,
   parseAbiParameters,
   parseEther,
   parseEventLogs,
   webSocket,
+  zeroAddress,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import {
+  BRIDGE,
   CHAIN_ID,
   DEV_KEYS,
+  L1_RPC_URL,
   RPC_URL,
   check,
   contracts,
@@ -573,5 +577,82 @@ await check('13c more ether than the balance, gas given: the door\'s Insufficien
 await check('13d more ether than the balance, as a wallet sends it (gas estimated): InsufficientFundsError', async () => {
   await overdraft({});
 });
+
+// 14. A deposit: ether sent to the L1 bridge's depositETH is credited on L2, two L1 blocks
+// later, as the recipient's ether balance (docs/bridge.md §2 and §3.2), all through viem.
+const BRIDGE_ABI = parseAbi([
+  'function depositETH(address to) payable returns (uint256 index)',
+  'event DepositQueued(uint256 indexed index, address indexed from, address indexed to, address l1Token, address l2Token, uint256 amount, uint256 meta, uint64 l1Block)',
+]);
+// Ether's metadata word: "ETH" left-aligned, 18 decimals in the lowest byte.
+const ETHER_META = (0x455448n << 232n) | 18n;
+// An L1 key of this script's own (the devnet sends on L1 with keys 0 to 2).
+const L1_KEY = DEV_KEYS[3];
+
+await check(
+  '14 depositETH on L1 to a fresh address: getBalance on L2 becomes exactly the deposit, as balanceOf at 0x7e5d…',
+  async () => {
+    const l1Transport = http(L1_RPC_URL, { timeout: 10_000, retryCount: 0 });
+    const l1ChainId = await createPublicClient({ transport: l1Transport }).getChainId();
+    const l1Chain = defineChain({
+      id: l1ChainId,
+      name: 'Devnet L1 (anvil)',
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [L1_RPC_URL] } },
+    });
+    const l1 = createPublicClient({ chain: l1Chain, transport: l1Transport, pollingInterval: 100 });
+    const depositor = privateKeyToAccount(L1_KEY);
+    const l1Wallet = createWalletClient({ chain: l1Chain, transport: l1Transport, account: depositor, pollingInterval: 100 });
+    const bridge = { address: getAddress(BRIDGE), abi: BRIDGE_ABI };
+    const fresh = privateKeyToAccount(generatePrivateKey()).address;
+    const value = parseEther('0.3');
+    assert.equal(await client.getBalance({ address: fresh }), 0n, 'a fresh address holds nothing on L2');
+
+    const { request, result: index } = await l1.simulateContract({
+      ...bridge,
+      account: depositor,
+      functionName: 'depositETH',
+      args: [fresh],
+      value,
+    });
+    const hash = await l1Wallet.writeContract(request);
+    const receipt = await l1.waitForTransactionReceipt({ hash, timeout: 15_000 });
+    assert.equal(receipt.status, 'success', 'depositETH succeeded on L1');
+    const [queued, ...more] = parseEventLogs({ abi: BRIDGE_ABI, logs: receipt.logs, eventName: 'DepositQueued' });
+    assert.equal(more.length, 0, 'one DepositQueued');
+    assert.deepEqual(queued?.args, {
+      index,
+      from: depositor.address,
+      to: fresh,
+      l1Token: zeroAddress,
+      l2Token: ETH_TOKEN,
+      amount: value,
+      meta: ETHER_META,
+      l1Block: receipt.blockNumber,
+    });
+    const lockedAt = (blockNumber) => l1.getBalance({ address: bridge.address, blockNumber });
+    assert.equal(
+      (await lockedAt(receipt.blockNumber)) - (await lockedAt(receipt.blockNumber - 1n)),
+      value,
+      'the bridge locked the ether on L1',
+    );
+
+    // Credited at the start of an L2 block once the sequencer has read the entry (2 L1 blocks
+    // deep): the first non-zero balance must be the whole deposit.
+    const credited = await eventually(
+      async () => {
+        const balance = await client.getBalance({ address: fresh });
+        return balance === 0n ? undefined : balance;
+      },
+      25_000,
+      `queue entry ${index} (${value} wei to ${fresh}, L1 block ${receipt.blockNumber}) credited on L2`,
+      200,
+    );
+    assert.equal(credited, value, 'getBalance is exactly the deposit');
+    assert.equal(await ethOf(fresh), value, "the token's balanceOf agrees");
+    assert.equal(await client.getBalance({ address: fresh }), value, 'and stays so');
+  },
+  45_000,
+);
 
 finish('viem');

@@ -79,16 +79,15 @@ impl BlockHeader {
         }
     }
 
-    /// The header's extra data: empty until the chain consumes queue entries, then the queue
-    /// position (so that the block hash commits to the deposits it credited).
+    /// The header's extra data: empty until the chain consumes queue entries, then the queue's
+    /// accumulator after the block (so that the block hash commits to the deposits it
+    /// credited: the accumulator chains every entry, so it commits to their number too). 32
+    /// bytes, Ethereum's bound, which clients check (web3.py refuses a block with more).
     pub fn extra_data(&self) -> Bytes {
         if self.queue_end == 0 {
             return Bytes::new();
         }
-        let mut extra = Vec::with_capacity(40);
-        extra.extend_from_slice(&self.queue_end.to_be_bytes());
-        extra.extend_from_slice(self.queue_accumulator.as_slice());
-        extra.into()
+        Bytes::copy_from_slice(self.queue_accumulator.as_slice())
     }
 
     /// The block hash.
