@@ -131,16 +131,15 @@ chain_id=$(grep -oE 'chain id [0-9]+' <<<"$l2_line" | grep -oE '[0-9]+')
 [[ -n $rpc_url && -n $chain_id ]] || die "could not read the URL and chain id from: $l2_line"
 log "devnet ready in $(($(date +%s) - t0)) s: $l2_line"
 
-# The L1 (the devnet's own anvil) from the banner's 'L1 (anvil)' line, and the L1 bridge from
-# the deployment record the devnet writes in its data directory (the REST API does not name
-# the bridge): the deposit checks send to them.
+# The L1 (the devnet's own anvil) from the banner's 'L1 (anvil)' line, and the L1 bridge as a
+# dapp finds it, in GET /v1/status (l1.settlement.bridge): the deposit checks send to them.
 l1_line=$(grep -m1 'L1 (anvil)' "$banner") || die "no 'L1 (anvil)' line in the devnet's banner: $(cat "$banner")"
 l1_rpc_url=$(grep -oE 'https?://[^ ]+' <<<"$l1_line" | head -1)
 [[ -n $l1_rpc_url ]] || die "could not read the L1 URL from: $l1_line"
-deployment=$work/devnet/deployment.json
-bridge=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["bridge"])' "$deployment" 2>/dev/null) ||
-  die "no bridge address in $deployment"
-[[ $bridge =~ ^0x[0-9a-fA-F]{40}$ ]] || die "not an address for the bridge in $deployment: $bridge"
+status=$(curl -fsS "${rpc_url%/}/v1/status") || die "GET /v1/status failed"
+bridge=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["l1"]["settlement"]["bridge"])' <<<"$status" 2>/dev/null) ||
+  die "no l1.settlement.bridge in GET /v1/status: $status"
+[[ $bridge =~ ^0x[0-9a-fA-F]{40}$ ]] || die "not an address for the bridge in GET /v1/status: $bridge"
 log "L1 $l1_rpc_url, L1 bridge $bridge"
 
 export ROLLUP_RPC_URL=$rpc_url ROLLUP_REST_URL=$rpc_url ROLLUP_CHAIN_ID=$chain_id

@@ -286,6 +286,7 @@ impl Devnet {
                     chain_id: deployment.l1_chain_id,
                     rpc_url: l1_rpc.to_string(),
                     batch_inbox: deployment.batch_inbox,
+                    bridge: deployment.bridge,
                 }),
                 challenger: Some(challenger_status.clone()),
                 batcher: Some(batcher_status.subscribe()),

@@ -75,6 +75,9 @@ pub struct L1Info {
     pub rpc_url: String,
     /// Batch inbox address.
     pub batch_inbox: Address,
+    /// The L1 bridge: deposits (`depositETH`, `depositERC20`), forced transactions and
+    /// withdrawals (docs/bridge.md).
+    pub bridge: Address,
 }
 
 /// Summary of the latest sealed block.
