@@ -130,7 +130,7 @@ impl StateAt {
 
     /// The ether `owner` holds at this block ([`State::ether_balance`]).
     pub fn ether_balance(&self, owner: &Address) -> U256 {
-        self.storage(&rollup_types::keys::balance(&rollup_types::keys::ETHER, owner).into())
+        self.storage(&rollup_types::keys::ether_balance(owner).into())
     }
 
     /// The code at `address` as read-only calls see it (`eth_getCode`).

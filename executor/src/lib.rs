@@ -235,27 +235,25 @@ pub fn call<S: DatabaseRef<Error = Infallible>>(
     cfg.disable_nonce_check = true;
     // A transfer of ether runs as the ledger's `transfer` of ether, as in a block; no other
     // call carries value.
-    let (kind, data) = match request.to {
-        Some(to) if to != rollup_types::SYSTEM_CONTRACT && request.input.is_empty() => {
+    let (kind, data) = match rollup_types::tx::native_transfer_to(request.to, &request.input) {
+        Some(to) => {
             // A sender that cannot pay gets geth's answer, which wallets turn into their
             // "insufficient funds" error, rather than the ledger's revert.
-            let slot = U256::from_be_bytes(keys::balance(&keys::ETHER, &request.from).0);
+            let slot = U256::from_be_bytes(keys::ether_balance(&request.from).0);
             let have = state.storage_ref(rollup_types::SYSTEM_CONTRACT, slot).unwrap_or_else(|e| match e {});
             if have < request.value {
-                return Err(CallError::Invalid(format!(
-                    "insufficient funds for gas * price + value: address {} have {have} want {}",
-                    request.from, request.value
-                )));
+                let refusal = rollup_types::tx::InsufficientFunds { sender: request.from, have, want: request.value };
+                return Err(CallError::Invalid(refusal.to_string()));
             }
             (TxKind::Call(rollup_types::SYSTEM_CONTRACT), rollup_types::tx::native_transfer_calldata(to, request.value))
         }
-        _ if !request.value.is_zero() => {
+        None if !request.value.is_zero() => {
             return Err(CallError::Invalid(
                 "only a transfer of ether (no calldata, to any address but the system contract) carries value"
                     .to_owned(),
             ));
         }
-        to => (to.map_or(TxKind::Create, TxKind::Call), request.input.clone()),
+        None => (request.to.map_or(TxKind::Create, TxKind::Call), request.input.clone()),
     };
     let tx = TxEnv {
         caller: request.from,

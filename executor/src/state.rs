@@ -286,7 +286,7 @@ impl State {
     /// The ether `owner` holds: its balance of [`keys::ETHER`] in the ledger
     /// (`eth_getBalance`).
     pub fn ether_balance(&self, owner: &Address) -> U256 {
-        self.storage(&keys::balance(&keys::ETHER, owner).into())
+        self.storage(&keys::ether_balance(owner).into())
     }
 
     /// The code at `address` as read-only calls see it (`eth_getCode`): the system

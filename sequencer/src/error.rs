@@ -1,7 +1,7 @@
 //! Errors of the sequencer, classified for whoever handles them: a client (submission
 //! errors, mapped to HTTP and JSON-RPC in `api::error`) or the service loop (fatal).
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256};
 use rollup_types::TxError;
 
 /// The chain database failed (the shared database error).
@@ -22,15 +22,8 @@ pub enum SubmitError {
     #[error("{0} is a contract of this chain and does not accept ether")]
     EtherToContract(Address),
     /// Its sender cannot pay what it sends (geth's words, which wallets and libraries match).
-    #[error("insufficient funds for gas * price + value: address {sender} have {have} want {want}")]
-    InsufficientFunds {
-        /// The sender.
-        sender: Address,
-        /// Its ether.
-        have: U256,
-        /// What the transaction may take.
-        want: U256,
-    },
+    #[error(transparent)]
+    InsufficientFunds(#[from] rollup_types::tx::InsufficientFunds),
     /// Its nonce was already used.
     #[error("nonce too low: the next nonce of this sender is {next}, got {got}")]
     NonceTooLow {
@@ -155,9 +148,7 @@ impl SubmitError {
             Self::Tx(e) => Self::Tx(e.clone()),
             Self::NotAToken(a) => Self::NotAToken(*a),
             Self::EtherToContract(a) => Self::EtherToContract(*a),
-            Self::InsufficientFunds { sender, have, want } => {
-                Self::InsufficientFunds { sender: *sender, have: *have, want: *want }
-            }
+            Self::InsufficientFunds(e) => Self::InsufficientFunds(*e),
             Self::NonceTooLow { next, got } => Self::NonceTooLow { next: *next, got: *got },
             Self::NonceTooHigh { next, got, max_gap } => {
                 Self::NonceTooHigh { next: *next, got: *got, max_gap: *max_gap }
@@ -201,7 +192,7 @@ impl SubmitError {
             Self::Tx(e) => e.code(),
             Self::NotAToken(_) => "not_a_token",
             Self::EtherToContract(_) => "ether_to_contract",
-            Self::InsufficientFunds { .. } => "insufficient_funds",
+            Self::InsufficientFunds(_) => "insufficient_funds",
             Self::NonceTooLow { .. } => "nonce_too_low",
             Self::NonceTooHigh { .. } => "nonce_too_high",
             Self::ReplacementUnderpriced { .. } => "replacement_underpriced",
@@ -224,7 +215,7 @@ impl SubmitError {
             Self::Tx(_)
             | Self::NotAToken(_)
             | Self::EtherToContract(_)
-            | Self::InsufficientFunds { .. }
+            | Self::InsufficientFunds(_)
             | Self::NonceTooLow { .. }
             | Self::NonceTooHigh { .. } => SubmitClass::Invalid,
             Self::ReplacementUnderpriced { .. } => SubmitClass::Conflict,

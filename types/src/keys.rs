@@ -136,6 +136,11 @@ pub fn new_token(creator: &Address, salt: &B256) -> Address {
 /// transfer moves it, and the token's ERC-20 face shows the same balance.
 pub const ETHER: Address = alloy_primitives::address!("0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6");
 
+/// Key of `owner`'s ether: its balance of [`ETHER`] (`eth_getBalance`).
+pub fn ether_balance(owner: &Address) -> B256 {
+    balance(&ETHER, owner)
+}
+
 /// The metadata word of ether ([`token`]'s value): symbol "ETH", 18 decimals
 /// (`StateKeys.ETHER_META`).
 pub const ETHER_META: U256 = U256::from_limbs([18, 0, 0, 0x4554_4800_0000_0000]);

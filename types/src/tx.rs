@@ -299,10 +299,7 @@ impl SignedTx {
     /// an address other than the system contract (its value may be zero, as a wallet's
     /// "cancel" is). `None` for every other transaction.
     pub fn native_transfer(&self) -> Option<(Address, U256)> {
-        match self.kind() {
-            TxKind::Call(to) if to != SYSTEM_CONTRACT && self.input().is_empty() => Some((to, self.value())),
-            _ => None,
-        }
+        native_transfer_to(self.kind().to().copied(), self.input()).map(|to| (to, self.value()))
     }
 
     /// What the transaction runs on L2: the target and calldata of its call, from its sender,
@@ -372,6 +369,27 @@ impl SignedTx {
         }
         Ok(())
     }
+}
+
+/// The recipient, when a call of `to` with `input` is a transfer of ether: empty calldata to
+/// an address other than the system contract. The one rule for transactions
+/// ([`SignedTx::native_transfer`]) and for read-only calls alike.
+pub fn native_transfer_to(to: Option<Address>, input: &[u8]) -> Option<Address> {
+    to.filter(|to| *to != SYSTEM_CONTRACT && input.is_empty())
+}
+
+/// A sender that cannot pay what a transaction may take, in geth's words ("insufficient funds
+/// for gas * price + value: address A have H want W"), which wallets and libraries match. The
+/// one message of the sequencer's refusal and of a read-only call's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("insufficient funds for gas * price + value: address {sender} have {have} want {want}")]
+pub struct InsufficientFunds {
+    /// The sender.
+    pub sender: Address,
+    /// Its ether.
+    pub have: U256,
+    /// What the transaction may take.
+    pub want: U256,
 }
 
 /// The calldata a transfer of `value` ether to `to` runs as: the system contract's

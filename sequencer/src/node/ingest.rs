@@ -214,7 +214,8 @@ impl Node {
                     (Some((_, value)), _) => {
                         let have = state.ether_balance(&tx.sender);
                         if have < value {
-                            return Err(SubmitError::InsufficientFunds { sender: tx.sender, have, want: value });
+                            let refusal = rollup_types::tx::InsufficientFunds { sender: tx.sender, have, want: value };
+                            return Err(refusal.into());
                         }
                         Ok(tx)
                     }
