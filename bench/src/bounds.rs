@@ -139,7 +139,7 @@ impl fmt::Display for BoundsReport {
 }
 
 /// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
-const CASES: [&str; 19] = [
+const CASES: [&str; 20] = [
     "header-lie",
     "header-undecodable",
     "chunk-oversized",
@@ -156,6 +156,7 @@ const CASES: [&str; 19] = [
     "withdraw",
     "token-transfer-from",
     "token-approve",
+    "ether-transfer",
     "deposits",
     "forced-create-pool",
     "forced-unreadable",
@@ -551,6 +552,12 @@ impl World {
                         .collect(),
                 )
             }
+            "ether-transfer" => prepared(
+                s.iter()
+                    .enumerate()
+                    .map(|(i, sender)| sender.eip1559_ether(chain, 0, fresh("to", i), U256::from(1u8)))
+                    .collect(),
+            ),
             other => bail!("unknown case {other}"),
         };
         Ok((pre, out))
