@@ -331,9 +331,21 @@ pub(crate) fn optional_b256(row: &AnyRow, col: &str) -> Result<Option<B256>, Sto
         .transpose()
 }
 
+/// A block's base fee: its 16-byte column, 0 when NULL (a block sealed before fees existed).
+fn base_fee(row: &AnyRow) -> Result<u128, StoreError> {
+    row.try_get::<Option<Vec<u8>>, _>("base_fee")?
+        .map(|v| {
+            <[u8; 16]>::try_from(v.as_slice())
+                .map(u128::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt("base_fee is not 16 bytes".into()))
+        })
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
 /// The columns of a block header row (`SELECT *` would read its body too).
 const BLOCK_COLUMNS: &str = "number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom, gas_used, tx_count, \
-     chunk_roots, batch_bytes, queue_end, queue_accumulator";
+     chunk_roots, batch_bytes, queue_end, queue_accumulator, base_fee";
 
 /// A transaction's row by hash, the columns [`Store::tx_of`] reads (not the receipt columns
 /// that blocks sealed before migration 0013 used).
@@ -508,8 +520,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
                                  gas_used, tx_count, chunk_roots, batch_bytes, body, queue_end, queue_accumulator,
-                                 receipts)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                                 receipts, base_fee)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(i64_of(h.number)?)
         .bind(block.hash.as_slice())
@@ -526,6 +538,7 @@ impl Store {
         .bind(i64_of(h.queue_end)?)
         .bind((h.queue_end != 0).then(|| h.queue_accumulator.to_vec()))
         .bind(receipts)
+        .bind(h.base_fee.to_be_bytes().to_vec())
         .execute(&mut *tx)
         .await?;
         let first = h.queue_end.checked_sub(queue.len() as u64).ok_or_else(|| {
@@ -637,6 +650,7 @@ impl Store {
             gas_used: u64_of(row, "gas_used")?,
             queue_end: u64_of(row, "queue_end")?,
             queue_accumulator: optional_b256(row, "queue_accumulator")?.unwrap_or_default(),
+            base_fee: base_fee(row)?,
         };
         Ok(StoredBlock {
             header,

@@ -73,6 +73,24 @@ contract FeeLogicTest is Test {
         }
     }
 
+    function test_vectors_feeState() public view {
+        string memory json = vm.readFile(FILE);
+        uint256[] memory word = vm.parseJsonUintArray(json, ".stateWord");
+        uint256[] memory number = vm.parseJsonUintArray(json, ".stateNumber");
+        uint256[] memory entered = vm.parseJsonUintArray(json, ".stateEntered");
+        uint256[] memory gas = vm.parseJsonUintArray(json, ".stateGas");
+        uint256[] memory after_ = vm.parseJsonUintArray(json, ".stateAfter");
+        bool[] memory fits = vm.parseJsonBoolArray(json, ".stateFits");
+        assertEq(word.length, fits.length, "fee state lengths");
+        for (uint256 i; i < word.length; i++) {
+            uint256 e = FeeLogic.enterBlock(word[i], number[i]);
+            assertEq(e, entered[i], string.concat("entered ", vm.toString(i)));
+            (uint256 a, bool ok) = FeeLogic.addGas(e, gas[i]);
+            assertEq(ok, fits[i], string.concat("fits ", vm.toString(i)));
+            assertEq(a, after_[i], string.concat("after ", vm.toString(i)));
+        }
+    }
+
     /// @notice Inside their stated domains (prices below 2^128, gas and bytes below 2^64) the
     ///         rules never revert, and the base fee stays within [floor, 2^128 - 1].
     function testFuzz_rulesAreTotal(uint128 base, uint64 gas, uint64 bytes_, uint128 price, uint128 tip) public pure {

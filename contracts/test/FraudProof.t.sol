@@ -10,6 +10,9 @@ import {BatchCodec} from "../src/lib/BatchCodec.sol";
 import {L1Bridge} from "../src/l1/L1Bridge.sol";
 import {DataCommitment} from "../src/lib/DataCommitment.sol";
 import {IBridgeQueue, BridgeQueue} from "../src/lib/BridgeQueue.sol";
+import {StateKeys} from "../src/logic/StateKeys.sol";
+import {FeeLogic} from "../src/logic/FeeLogic.sol";
+import {StateWitness} from "../src/lib/StateWitness.sol";
 
 /// @notice Fraud proofs through the inbox, on the shared vectors that the Rust prover writes
 ///         (../testdata/fraud-vectors.json, fraud-proof/tests/it/prove.rs): every crafted fraud
@@ -579,22 +582,26 @@ contract FraudProofTest is Test {
     ///         are not transactions are skipped. A chunk whose transactions do not decode is
     ///         `Undecodable` whatever the entries.
     function test_chunkProofsGiveTheirQueueEntries() public {
+        _checkChunkBlockNumber();
         (bytes memory data,) = _queueData(1, _two(3, 2));
         uint256[] memory all = new uint256[](1);
         BatchDecoder.DataProof memory proof = _dataProof(data, all);
         BatchDecoder decoder = verifier.decoder();
-        (bool decodes, BatchCodec.Tx[] memory txs, uint256 offset, uint256 count) =
+        (bool decodes, BatchCodec.Tx[] memory txs, uint256 offset, uint256 count,) =
             decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 1);
         assertTrue(decodes, "entries alone decode");
         assertEq(txs.length, 0, "to no transaction");
         assertEq(offset, 2, "queueOffset");
         assertEq(count, 1, "queueCount");
-        (,, offset, count) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
+        (,, offset, count,) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
         assertEq(offset, 3, "chunk 2: queueOffset");
         assertEq(count, 2, "chunk 2: queueCount");
         ChunkVerifier.Params memory params = ChunkVerifier.Params(QUEUE_CHUNK_SIZE, 42069, bytes32(0), 10);
+        // The witness of the empty state proves the one key every replay reads: the fee state.
+        bytes32[] memory feeKey = new bytes32[](1);
+        feeKey[0] = StateKeys.feeState();
         ChunkVerifier.ChunkProof memory chunk =
-            ChunkVerifier.ChunkProof(2, new bytes32[](0), hex"00", new BridgeQueue.Contents[](1), bytes32(0));
+            ChunkVerifier.ChunkProof(2, feeKey, hex"00", new BridgeQueue.Contents[](1), bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 2, 1));
         verifier.replayChunk(proof, params, chunk);
         // The chunk's entries are queue entries 13 and 14 (the batch starts at 10). Two forced
@@ -607,7 +614,7 @@ contract FraudProofTest is Test {
         (ChunkVerifier.Outcome replayed,, bytes32 post, ChunkVerifier.QueueSpan memory span) =
             verifier.replayChunk(proof, params, chunk);
         assertEq(uint256(replayed), uint256(ChunkVerifier.Outcome.Executed), "skipped entries replay");
-        assertEq(post, bytes32(0), "nothing changed the empty state");
+        assertEq(post, _feeStateOnly(2), "nothing changed the empty state but the fee state (block 2's)");
         assertEq(span.first, 13, "first queue index");
         assertEq(span.count, 2, "count");
         bytes32 acc = BridgeQueue.chain(bytes32(0), BridgeQueue.forcedTxHash(address(0), ""), 0);
@@ -618,13 +625,30 @@ contract FraudProofTest is Test {
         // without the zero-fee bit): one chunk, Undecodable.
         data = abi.encodePacked(hex"02010001000101", hex"00", hex"44", new bytes(68));
         proof = _dataProof(data, all);
-        (decodes,, offset, count) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 0);
+        (decodes,, offset, count,) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 0);
         assertFalse(decodes, "does not decode");
         assertEq(offset, 0, "queueOffset all the same");
         assertEq(count, 1, "queueCount all the same");
         chunk = ChunkVerifier.ChunkProof(0, new bytes32[](0), "", new BridgeQueue.Contents[](0), bytes32(0));
         (ChunkVerifier.Outcome outcome,,,) = verifier.replayChunk(proof, params, chunk);
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Undecodable), "Undecodable");
+    }
+
+    /// @dev The decoder names the block of a chunk.
+    function _checkChunkBlockNumber() private view {
+        (bytes memory data,) = _queueData(1, _two(3, 2));
+        uint256[] memory all = new uint256[](1);
+        (,,,, uint256 blockNumber) = verifier.decoder().decodeChunk(_dataProof(data, all), QUEUE_CHUNK_SIZE, 1);
+        assertEq(blockNumber, 1, "the chunk's block");
+    }
+
+    /// @dev The root of the empty state after a chunk of block `number` that held no
+    ///      transaction: the fee state alone, at the block (no gas, the base fee that follows the
+    ///      empty state's block 0).
+    function _feeStateOnly(uint256 number) private pure returns (bytes32) {
+        StateWitness.Tree memory tree = StateWitness.decode(hex"00");
+        StateWitness.set(tree, StateKeys.feeState(), (number << 192) | FeeLogic.nextBaseFee(0, 0));
+        return StateWitness.postRoot(tree);
     }
 
     // -----------------------------------------------------------------------------------------

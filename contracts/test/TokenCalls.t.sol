@@ -15,6 +15,7 @@ import {BridgeQueue} from "../src/lib/BridgeQueue.sol";
 import {DataCommitment} from "../src/lib/DataCommitment.sol";
 import {SparseMerkle} from "../src/lib/SparseMerkle.sol";
 import {StateKeys} from "../src/logic/StateKeys.sol";
+import {FeeLogic} from "../src/logic/FeeLogic.sol";
 
 /// @dev Cheatcodes these tests use beyond the shared subset of utils/Vm.sol.
 interface VmTokenCalls {
@@ -167,9 +168,17 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         (reg[0], reg[1], reg[2], reg[3], reg[4], reg[5]) = (TKA, CAROL, bob, NOWHERE, alice, address(0));
     }
 
-    /// @dev Every key the steps touch, nonces included.
+    /// @dev The fee state after a chunk of block 1 (every chunk here is one) whose transactions
+    ///      hold `gas` scheduled gas, from a state without one (as in these tests, whose L2
+    ///      genesis is the constructor's alone): the lowest base fee.
+    function _feeState(uint256 gas) internal pure returns (bytes32) {
+        return bytes32((uint256(1) << 192) | (gas << 128) | FeeLogic.MIN_BASE_FEE);
+    }
+
+    /// @dev Every key the steps touch, nonces and the fee state included.
     function _touched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](8);
+        k = new bytes32[](9);
+        k[8] = StateKeys.feeState();
         k[0] = StateKeys.nonce(alice);
         k[1] = StateKeys.nonce(bob);
         k[2] = StateKeys.token(TKA);
@@ -222,6 +231,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = _fromL2(keys, values, n, touched);
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(nonces[0]));
         n = SortedModel.set(keys, values, n, StateKeys.nonce(bob), bytes32(nonces[1]));
+        // Scheduled gas: 30,000 + 26,000 + 36,000 + 30,000 + 36,000 + 26,000 + 30,000.
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeState(214_000));
         assertEq(postRoot, _root(keys, values, n), "the L2 state's root");
         assertTrue(postRoot != preRoot, "something changed");
     }
@@ -258,9 +269,10 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_callOfAnAddressWithoutATokenChangesOnlyTheNonce() public {
         Step[] memory steps = new Step[](1);
         steps[0] = Step(ALICE_KEY, NOWHERE, abi.encodeWithSelector(bytes4(0x23b872dd), bob, CAROL, 7));
-        bytes32[] memory touched = new bytes32[](2);
+        bytes32[] memory touched = new bytes32[](3);
         touched[0] = StateKeys.nonce(alice);
-        touched[1] = StateKeys.token(NOWHERE);
+        touched[1] = StateKeys.feeState();
+        touched[2] = StateKeys.token(NOWHERE);
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(16);
         n = _fromL2(keys, values, n, _genesisKeys());
         n = _fromL2(keys, values, n, _touched());
@@ -270,11 +282,13 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
             _replay(data, preRoot, touched, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0));
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "executed");
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(1)));
-        assertEq(postRoot, _root(keys, values, n), "only the nonce");
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeState(36_000)); // a transferFrom
+        assertEq(postRoot, _root(keys, values, n), "only the nonce and the fee state");
         // Without the token's metadata key the proof is incomplete, not a verdict.
-        bytes32[] memory fewer = new bytes32[](1);
-        fewer[0] = touched[0];
+        bytes32[] memory fewer = new bytes32[](2);
+        (fewer[0], fewer[1]) = (touched[0], touched[1]);
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), 0);
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), 0);
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.KeyNotInWitness.selector, StateKeys.token(NOWHERE)));
         verifier.replayChunk(
             _dataProof(data),
@@ -319,6 +333,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = SortedModel.set(keys, values, n, StateKeys.balance(TKA, alice), bytes32(ALICE_A - 100));
         n = SortedModel.set(keys, values, n, StateKeys.balance(TKA, CAROL), bytes32(uint256(100)));
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(2)));
+        // Forced transactions are paid for on L1: the block's scheduled gas stays 0.
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeState(0));
         assertEq(postRoot, _root(keys, values, n), "transfer, nonce 2, third skipped");
     }
 

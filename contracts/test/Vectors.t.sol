@@ -315,6 +315,10 @@ contract VectorsTest is Test {
         pre = vm.parseJsonBytes(json, ".poolCount.preimage");
         key = vm.parseJsonBytes32(json, ".poolCount.key");
         _checkKey(pre, abi.encode(StateKeys.TAG_POOL_COUNT), StateKeys.poolCount(), key, "poolCount", 0);
+        assertEq(vm.parseJsonUint(json, ".tags.feeState"), StateKeys.TAG_FEE_STATE, "feeState tag");
+        pre = vm.parseJsonBytes(json, ".feeState.preimage");
+        key = vm.parseJsonBytes32(json, ".feeState.key");
+        _checkKey(pre, abi.encode(StateKeys.TAG_FEE_STATE), StateKeys.feeState(), key, "feeState", 0);
     }
 
     function test_keys_tokenAt() public view {

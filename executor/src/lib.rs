@@ -27,7 +27,7 @@ use revm::{
     primitives::hardfork::SpecId,
 };
 use rollup_types::{
-    ChainConfig, RecoveredTx, bindings::l2_system_creation_code, block::BLOCK_GAS_LIMIT, chain::EXECUTION_GAS_LIMIT,
+    ChainConfig, RecoveredTx, bindings::l2_system_creation_code, chain::EXECUTION_GAS_LIMIT, fees::FeeState,
     genesis::GenesisSpec, idle::IdleThreads, keccak::Backend, keys, queue::QueueEntry, smt::SparseMerkleTree,
 };
 use state::Changes;
@@ -71,7 +71,8 @@ pub use rollup_types::TxStatus;
 pub struct TxOutcome {
     /// How it ended.
     pub status: TxStatus,
-    /// Gas it used (informational: execution is not metered).
+    /// Gas it used: its operation's scheduled gas (docs/fees.md §2.1; execution is not
+    /// metered).
     pub gas_used: u64,
     /// Logs it emitted (none unless it succeeded).
     pub logs: Vec<Log>,
@@ -197,8 +198,10 @@ pub struct ExecutedBlock {
     pub chunk_roots: Vec<B256>,
     /// State root after the block.
     pub state_root: B256,
-    /// Gas used by the executed transactions.
+    /// Gas used by the executed transactions: their scheduled gas.
     pub gas_used: u64,
+    /// The block's base fee (docs/fees.md §3), from the fee state before it.
+    pub base_fee: u128,
     /// Where the time went (not part of the result's meaning).
     pub timings: BlockTimings,
     /// How the block was spread over workers (not part of the result's meaning).
@@ -360,7 +363,7 @@ fn block_env(env: BlockEnvInput) -> BlockEnv {
     BlockEnv {
         number: U256::from(env.number),
         timestamp: U256::from(env.timestamp),
-        gas_limit: BLOCK_GAS_LIMIT,
+        gas_limit: rollup_types::fees::BLOCK_GAS_LIMIT,
         basefee: 0,
         ..Default::default()
     }
@@ -493,9 +496,11 @@ fn execute_and_apply(
 ) -> Pending {
     let ctx = BlockContext { cfg: cfg(chain), block: block_env(env), base: state };
     let (queue, first) = run_queue_layer(&ctx, chain, queue);
-    let out = parallel::execute_parallel(&ctx, config.threads, config.prediction, first, txs);
+    let mut out = parallel::execute_parallel(&ctx, config.threads, config.prediction, first, txs);
     let started = Instant::now();
-    let chunks = chunk_writes(&queue, &out.results, chain.chunk_size as usize, true);
+    let fees = fee_state(state, env);
+    let chunks = chunk_writes(&queue, &out.results, chain.chunk_size as usize, true, fees);
+    out.layers.extend(fee_layer(fees, &queue, &out.results));
     let overwritten = record_overwritten.then(|| Arc::new(Overwritten::of(state, &out.layers)));
     Arc::make_mut(state).apply_parallel(&out.layers, 2 * config.threads);
     let mut timings = out.timings;
@@ -505,6 +510,7 @@ fn execute_and_apply(
     let block = ExecutedBlock {
         queue,
         gas_used: gas_used(&out.results),
+        base_fee: fees.base_fee,
         results: out.results,
         chunk_roots: Vec::new(),
         state_root: B256::ZERO,
@@ -557,29 +563,67 @@ fn run_queue_layer(
     (out.results, Some(out.changes))
 }
 
+/// The fee state block `env` starts from (docs/fees.md §6): the state's, entered into the
+/// block ([`FeeState::enter`]).
+fn fee_state(state: &State, env: BlockEnvInput) -> FeeState {
+    state.fee_state().enter(env.number)
+}
+
+/// The fee state's change by a block that started from `fees` and ran `queue` and `results`:
+/// the block with its scheduled gas, written when it has an item (a block without items has
+/// no chunk, and leaves no trace).
+fn fee_layer(fees: FeeState, queue: &[QueueResult], results: &[TxResult]) -> Option<Changes> {
+    let executed = executed_outcomes(results);
+    if queue.is_empty() && executed.clone().next().is_none() {
+        return None;
+    }
+    let gas = executed.fold(fees.gas, |gas, o| gas.saturating_add(o.gas_used));
+    let mut layer = Changes::default();
+    layer.storage.insert(U256::from_be_bytes(keys::fee_state().0), FeeState { gas, ..fees }.to_word());
+    Some(layer)
+}
+
+fn executed_outcomes(results: &[TxResult]) -> impl Iterator<Item = &TxOutcome> + Clone {
+    results.iter().filter_map(|r| match r {
+        TxResult::Executed(o) => Some(o),
+        TxResult::Invalid(_) => None,
+    })
+}
+
 /// The state-tree writes of each chunk of `chunk_size` items: the queue entries' results
 /// (every entry is an item, a skipped one writing nothing), then the executed transactions
-/// of `results`, in order (built on the current rayon pool when `parallel`).
+/// of `results`, in order, each chunk ending with the fee state after it (the block's from
+/// `fees`, with the scheduled gas of its transactions so far). Built on the current rayon pool
+/// when `parallel`.
 fn chunk_writes(
     queue: &[QueueResult],
     results: &[TxResult],
     chunk_size: usize,
     parallel: bool,
+    fees: FeeState,
 ) -> Vec<Vec<(B256, B256)>> {
-    let executed: Vec<&[(B256, B256)]> = queue
+    let executed: Vec<(&[(B256, B256)], u64)> = queue
         .iter()
-        .map(QueueResult::writes)
-        .chain(results.iter().filter_map(|r| match r {
-            TxResult::Executed(o) => Some(&o.writes[..]),
-            TxResult::Invalid(_) => None,
-        }))
+        .map(|q| (q.writes(), 0))
+        .chain(executed_outcomes(results).map(|o| (&o.writes[..], o.gas_used)))
         .collect();
-    let writes = |chunk: &[&[(B256, B256)]]| chunk.iter().flat_map(|w| w.iter().copied()).collect();
+    let fee_key = keys::fee_state();
+    let mut after = fees;
+    let fee_words: Vec<B256> = executed
+        .chunks(chunk_size)
+        .map(|chunk| {
+            after.gas = chunk.iter().fold(after.gas, |gas, (_, g)| gas.saturating_add(*g));
+            after.to_word().into()
+        })
+        .collect();
+    let writes = |(chunk, fee): (&[(&[(B256, B256)], u64)], &B256)| {
+        chunk.iter().flat_map(|(w, _)| w.iter().copied()).chain(std::iter::once((fee_key, *fee))).collect()
+    };
     if parallel {
         use rayon::prelude::*;
-        executed.par_chunks(chunk_size).map(writes).collect()
+        executed.par_chunks(chunk_size).zip(fee_words.par_iter()).map(writes).collect()
     } else {
-        executed.chunks(chunk_size).map(writes).collect()
+        executed.chunks(chunk_size).zip(fee_words.iter()).map(writes).collect()
     }
 }
 
@@ -638,9 +682,15 @@ impl Executor {
             .ok_or_else(|| ExecutorError::Genesis(format!("constructor failed: {:?}", out.result)))?;
         let account = out.state.get(&created).ok_or_else(|| ExecutorError::Genesis("no created account".into()))?;
         let code = account.info.code.clone().ok_or_else(|| ExecutorError::Genesis("no runtime code".into()))?;
-        let storage =
-            account.storage.iter().filter(|(_, s)| !s.present_value.is_zero()).map(|(k, s)| (*k, s.present_value));
-        let state = State::new(code, storage.collect());
+        let mut storage: alloy_primitives::map::HashMap<U256, U256> = account
+            .storage
+            .iter()
+            .filter(|(_, s)| !s.present_value.is_zero())
+            .map(|(k, s)| (*k, s.present_value))
+            .collect();
+        // The fee state no operation writes (docs/fees.md §6), at the genesis block's.
+        storage.insert(U256::from_be_bytes(keys::fee_state().0), FeeState::GENESIS.to_word());
+        let state = State::new(code, storage);
         let mut tree = SparseMerkleTree::new();
         tree.update(state.leaves());
         Ok(Self { chain, state: Arc::new(state), tree, parallel: None, record_overwritten: false })
@@ -734,8 +784,10 @@ impl Executor {
             // One thread: the parallel path's steps, in order on the calling thread.
             let ctx = self.context(env);
             let (queue, first) = run_queue_layer(&ctx, &self.chain, queue);
-            let out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, first, txs);
-            let (block, finish) = self.commit(queue, out.results, out.layers);
+            let mut out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, first, txs);
+            let fees = fee_state(&self.state, env);
+            out.layers.extend(fee_layer(fees, &queue, &out.results));
+            let (block, finish) = self.commit(fees, queue, out.results, out.layers);
             let mut timings = out.timings;
             timings.merge += finish.merge;
             timings.state_root += finish.state_root;
@@ -824,26 +876,31 @@ impl Executor {
         let started = Instant::now();
         let ctx = self.context(env);
         let (queue, first) = run_queue_layer(&ctx, &self.chain, queue);
-        let (results, layers) = parallel::execute_sequential(&ctx, first, txs);
+        let (results, mut layers) = parallel::execute_sequential(&ctx, first, txs);
         let execution = started.elapsed();
+        let fees = fee_state(&self.state, env);
+        layers.extend(fee_layer(fees, &queue, &results));
         if let Some(undo) = undo {
             self.remember(&layers, undo);
         }
-        let (block, finish) = self.commit(queue, results, layers);
+        let (block, finish) = self.commit(fees, queue, results, layers);
         ExecutedBlock { timings: BlockTimings { execution, ..finish }, ..block }
     }
 
     /// Applies the block's changes to the committed state and computes the chunk roots from
     /// the write sets, chunk by chunk in block order, on the calling thread. (With a worker
     /// pool, [`execute_and_apply`] and [`update_tree`] do the same on all threads.)
+    /// `fees` is the fee state the block started from, whose change ends `layers`
+    /// ([`fee_layer`]).
     fn commit(
         &mut self,
+        fees: FeeState,
         queue: Vec<QueueResult>,
         results: Vec<TxResult>,
         layers: Vec<Changes>,
     ) -> (ExecutedBlock, BlockTimings) {
         let started = Instant::now();
-        let chunks = chunk_writes(&queue, &results, self.chain.chunk_size as usize, false);
+        let chunks = chunk_writes(&queue, &results, self.chain.chunk_size as usize, false, fees);
         let overwritten = self.record_overwritten.then(|| Arc::new(Overwritten::of(&self.state, &layers)));
         Arc::make_mut(&mut self.state).apply(&layers);
         let applied = Instant::now();
@@ -852,6 +909,7 @@ impl Executor {
         let block = ExecutedBlock {
             queue,
             gas_used: gas_used(&results),
+            base_fee: fees.base_fee,
             results,
             chunk_roots,
             state_root: self.tree.root(),
@@ -880,6 +938,10 @@ impl Executor {
         touched.extend(out.recorder.and_then(|r| r.keys).unwrap_or_default());
         // The system caller of deposits is no account: its nonce is never state.
         touched.remove(&state::Touched::Nonce(rollup_types::queue::SYSTEM_CALLER));
+        // The verifier reads the fee state at every chunk, and writes it after one that runs.
+        let fee_slot = U256::from_be_bytes(keys::fee_state().0);
+        touched.insert(state::Touched::Slot(fee_slot));
+        let fees = fee_layer(fee_state(&self.state, env), &q.results, &out.results).unwrap_or_default();
         let nonce = |account: &Address| {
             out.changes
                 .nonces
@@ -889,9 +951,9 @@ impl Executor {
                 .unwrap_or_else(|| self.state.nonce(account))
         };
         let slot = |slot: &U256| {
-            out.changes
-                .storage
+            fees.storage
                 .get(slot)
+                .or_else(|| out.changes.storage.get(slot))
                 .or_else(|| first.storage.get(slot))
                 .copied()
                 .unwrap_or_else(|| self.state.storage(slot))
@@ -905,6 +967,13 @@ impl Executor {
             .collect();
         post.sort_unstable();
         Trace { keys: post.iter().map(|(k, _)| *k).collect(), post, queue: q.results, results: out.results }
+    }
+
+    /// The fee state a block `number` would start from over the committed state
+    /// (docs/fees.md §6): its base fee, and its scheduled gas so far when the state is that
+    /// block's already.
+    pub fn fee_state(&self, number: u64) -> FeeState {
+        self.state.fee_state().enter(number)
     }
 
     /// Runs a call against the committed state without changing it; see [`call`].

@@ -74,7 +74,9 @@ pub(crate) fn run_worker(
                 let db = &mut evm.ctx.journaled_state.database;
                 db.commit(out.state);
                 let writes = std::mem::take(&mut db.last_writes);
-                let (status, gas_used, logs, output) = split(out.result);
+                // Execution is not metered: the operation's scheduled gas is what it used.
+                let (status, _, logs, output) = split(out.result);
+                let gas_used = tx.tx.scheduled_gas();
                 results.push(TxResult::Executed(TxOutcome { status, gas_used, logs, output, writes }));
             }
             Err(err) => results.push(TxResult::Invalid(err.to_string())),

@@ -140,7 +140,10 @@ pub(crate) fn run_queue(
                             let db = &mut evm.ctx.journaled_state.database;
                             db.commit(out.state);
                             let writes = std::mem::take(&mut db.last_writes);
-                            let (status, gas_used, logs, output) = split(out.result);
+                            // Scheduled gas, as for a transaction of the block (not counted
+                            // in the block's fee state: forced transactions are paid on L1).
+                            let (status, _, logs, output) = split(out.result);
+                            let gas_used = tx.tx.scheduled_gas();
                             QueueResult::Forced {
                                 sender: tx.sender,
                                 hash: tx.hash(),

@@ -289,6 +289,14 @@ impl State {
         self.storage(&keys::ether_balance(owner).into())
     }
 
+    /// The chain's fee state (docs/fees.md §6): the block that last held an item, its
+    /// scheduled gas and its base fee. [`FeeState::enter`] gives a later block's.
+    ///
+    /// [`FeeState::enter`]: rollup_types::fees::FeeState::enter
+    pub fn fee_state(&self) -> rollup_types::fees::FeeState {
+        rollup_types::fees::FeeState::from_word(self.storage(&keys::fee_state().into()))
+    }
+
     /// The code at `address` as read-only calls see it (`eth_getCode`): the system
     /// contract's, a token's, Multicall3's, or none.
     pub fn code_at(&self, address: &Address) -> Option<Bytes> {

@@ -333,6 +333,20 @@ impl Verifier {
                     }
                 }
             }
+            // The block's scheduled gas stays within its limit (docs/fees.md §3), or the
+            // transaction that passes it is not admissible in the chunk.
+            let mut fees = self.executor.fee_state(block.number);
+            if let Some(i) = txs.iter().position(|tx| match fees.with_gas(tx.tx.scheduled_gas()) {
+                Some(next) => {
+                    fees = next;
+                    false
+                }
+                None => true,
+            }) {
+                let reason =
+                    format!("the block's scheduled gas passes its limit of {}", rollup_types::fees::BLOCK_GAS_LIMIT);
+                return Verdict::mismatch(Fault::InvalidTx { block: block.number, tx: i, reason });
+            }
             let (consumed, rest) = entries.split_at(block.queue_count as usize);
             entries = rest;
             let executed = self.executor.execute_block_undoable(

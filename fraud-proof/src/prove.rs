@@ -341,11 +341,20 @@ pub fn replay_chunk(
     let chain = *executor.chain();
     let mut recovered = Vec::with_capacity(txs.len());
     let mut inadmissible = None;
+    // The block's scheduled gas so far: the fee state's, entered into the chunk's block.
+    let mut fees = executor.fee_state(env.number);
     for (i, tx) in txs.into_iter().enumerate() {
-        match RecoveredTx::from_signed(tx, &chain) {
+        let admitted = RecoveredTx::from_signed(tx, &chain).map_err(|e| e.to_string()).and_then(|tx| {
+            // The verifier checks the block's gas limit after the signature, before the nonce.
+            fees = fees.with_gas(tx.tx.scheduled_gas()).ok_or_else(|| {
+                format!("the block's scheduled gas would pass its limit of {}", rollup_types::fees::BLOCK_GAS_LIMIT)
+            })?;
+            Ok(tx)
+        });
+        match admitted {
             Ok(tx) => recovered.push(tx),
-            Err(e) => {
-                inadmissible = Some(ReplayOutcome::Inadmissible { tx: i, reason: e.to_string() });
+            Err(reason) => {
+                inadmissible = Some(ReplayOutcome::Inadmissible { tx: i, reason });
                 break;
             }
         }

@@ -16,9 +16,6 @@ pub enum TxStatus {
     Halt,
 }
 
-/// Gas limit reported in L2 block headers.
-pub const BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
-
 /// What identifies a sealed L2 block. Its hash is the keccak-256 of the RLP of an
 /// Ethereum-shaped header whose state root is the sparse-Merkle root (see
 /// `docs/state-commitment.md`), whose transactions root is the keccak-256 of the concatenated
@@ -39,8 +36,12 @@ pub struct BlockHeader {
     pub transactions_root: B256,
     /// Bloom filter of the block's logs.
     pub logs_bloom: Bloom,
-    /// Gas used by the block's transactions (informational: execution is not metered).
+    /// Scheduled gas of the block's transactions (docs/fees.md §2.1; execution is not
+    /// metered).
     pub gas_used: u64,
+    /// The block's base fee (docs/fees.md §3).
+    #[serde(default)]
+    pub base_fee: u128,
     /// Entries of the bridge's L1 → L2 queue consumed by the end of this block.
     #[serde(default)]
     pub queue_end: u64,
@@ -62,13 +63,13 @@ impl BlockHeader {
             logs_bloom: self.logs_bloom,
             difficulty: Default::default(),
             number: self.number,
-            gas_limit: BLOCK_GAS_LIMIT,
+            gas_limit: crate::fees::BLOCK_GAS_LIMIT,
             gas_used: self.gas_used,
             timestamp: self.timestamp,
             extra_data: self.extra_data(),
             mix_hash: B256::ZERO,
             nonce: Default::default(),
-            base_fee_per_gas: Some(0),
+            base_fee_per_gas: Some(u64::try_from(self.base_fee).unwrap_or(u64::MAX)),
             withdrawals_root: None,
             blob_gas_used: None,
             excess_blob_gas: None,
@@ -88,6 +89,13 @@ impl BlockHeader {
             return Bytes::new();
         }
         Bytes::copy_from_slice(self.queue_accumulator.as_slice())
+    }
+
+    /// The base fee of the block after this one (docs/fees.md §3): EIP-1559's update from
+    /// this block's base fee and scheduled gas.
+    pub fn next_base_fee(&self) -> u128 {
+        crate::fees::FeeState { number: self.number, gas: self.gas_used, base_fee: self.base_fee }
+            .base_fee_of(self.number.saturating_add(1))
     }
 
     /// The block hash.

@@ -8,15 +8,18 @@
 //! natural bound (a base fee under sustained overload, a fee) saturate at their type's maximum,
 //! as the Solidity side does.
 
-use crate::{SYSTEM_CONTRACT, TokenCall, bindings::L2System};
+use crate::{SYSTEM_CONTRACT, TokenCall, bindings::L2System, keys};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 
 /// The lowest base fee: 0.001 gwei (docs/fees.md §3). The genesis base fee.
 pub const MIN_BASE_FEE: u128 = 1_000_000;
-/// Scheduled gas a block aims at; the base fee rises above it and falls below.
-pub const GAS_TARGET: u64 = 30_000_000;
-/// Most scheduled gas a block may hold: twice the target (EIP-1559's elasticity).
+/// Scheduled gas a block aims at; the base fee rises above it and falls below. Half of
+/// [`BLOCK_GAS_LIMIT`]: 5,000 transfers, what the chain carries in a 500 ms block at
+/// 10,000 transactions a second.
+pub const GAS_TARGET: u64 = 150_000_000;
+/// Most scheduled gas a block may hold: twice the target (EIP-1559's elasticity); 10,000
+/// transfers, the most transactions the sequencer puts in a block.
 pub const BLOCK_GAS_LIMIT: u64 = 2 * GAS_TARGET;
 /// The base fee moves by at most one eighth a block (EIP-1559's change denominator).
 pub const BASE_FEE_CHANGE_DENOMINATOR: u128 = 8;
@@ -124,6 +127,71 @@ pub const fn l1_price_in_bounds(parent: u128, proposed: u128) -> bool {
     proposed >= MIN_L1_BYTE_PRICE && proposed >= parent - step && proposed <= parent.saturating_add(step)
 }
 
+/// The fee state of the chain: one leaf of the state tree ([`keys::fee_state`]), which no
+/// operation writes (docs/fees.md §6). It is the block that last held an item, the scheduled
+/// gas of its transactions so far, and its base fee; the first chunk of a block moves it to
+/// the block ([`Self::enter`]) and every chunk ends by writing it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeeState {
+    /// The block.
+    pub number: u64,
+    /// Scheduled gas of its transactions so far (the block's, once it is over).
+    pub gas: u64,
+    /// Its base fee.
+    pub base_fee: u128,
+}
+
+impl FeeState {
+    /// The state of the genesis block: no gas, the lowest base fee.
+    pub const GENESIS: Self = Self { number: 0, gas: 0, base_fee: MIN_BASE_FEE };
+
+    /// The leaf: `number << 192 | gas << 128 | base_fee`.
+    pub fn to_word(&self) -> U256 {
+        U256::from(self.number) << 192 | U256::from(self.gas) << 128 | U256::from(self.base_fee)
+    }
+
+    /// The state a leaf holds (every word is one: the fields are its bit ranges).
+    pub fn from_word(word: U256) -> Self {
+        let limbs = word.as_limbs();
+        Self { number: limbs[3], gas: limbs[2], base_fee: u128::from(limbs[1]) << 64 | u128::from(limbs[0]) }
+    }
+
+    /// The base fee of block `number`, which follows this state's block: its own for the same
+    /// block; otherwise EIP-1559's update from this block's gas, then once more with no gas for
+    /// each block in between (blocks without items, which leave no trace in the state), until
+    /// the floor, where the base fee stays. At most about 560 steps from any base fee.
+    pub fn base_fee_of(&self, number: u64) -> u128 {
+        if number == self.number {
+            return self.base_fee;
+        }
+        let mut base_fee = next_base_fee(self.base_fee, self.gas);
+        let mut between = number.saturating_sub(self.number).saturating_sub(1);
+        while between > 0 && base_fee > MIN_BASE_FEE {
+            base_fee = next_base_fee(base_fee, 0);
+            between -= 1;
+        }
+        base_fee
+    }
+
+    /// The state at the start of block `number`'s items: this one when it is that block's
+    /// already (a later chunk of the block), else the block with no gas and its base fee.
+    pub fn enter(&self, number: u64) -> Self {
+        if number == self.number { *self } else { Self { number, gas: 0, base_fee: self.base_fee_of(number) } }
+    }
+
+    /// The state after a transaction of `scheduled` gas, if the block can hold it
+    /// ([`BLOCK_GAS_LIMIT`]).
+    pub fn with_gas(&self, scheduled: u64) -> Option<Self> {
+        let gas = self.gas.checked_add(scheduled).filter(|g| *g <= BLOCK_GAS_LIMIT)?;
+        Some(Self { gas, ..*self })
+    }
+
+    /// The leaf's key ([`keys::fee_state`]).
+    pub fn key() -> alloy_primitives::B256 {
+        keys::fee_state()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +209,25 @@ mod tests {
         // Sixteen full blocks raise it about 6.6-fold.
         let after = (0..16).fold(base, |b, _| next_base_fee(b, BLOCK_GAS_LIMIT));
         assert!((6_500_000_000..6_700_000_000).contains(&after), "{after}");
+    }
+
+    #[test]
+    fn the_fee_state_packs_into_one_word_and_follows_blocks() {
+        let state = FeeState { number: u64::MAX, gas: 7, base_fee: u128::MAX - 1 };
+        assert_eq!(FeeState::from_word(state.to_word()), state);
+        assert_eq!(FeeState::from_word(FeeState::GENESIS.to_word()), FeeState::GENESIS);
+        let busy = FeeState { number: 10, gas: BLOCK_GAS_LIMIT, base_fee: 1_000_000_000 };
+        assert_eq!(busy.enter(10), busy, "a later chunk of the same block");
+        assert_eq!(busy.enter(11), FeeState { number: 11, gas: 0, base_fee: 1_125_000_000 });
+        // Two blocks without items after it: two more steps down from there.
+        let after_gap = next_base_fee(next_base_fee(1_125_000_000, 0), 0);
+        assert_eq!(busy.base_fee_of(13), after_gap);
+        // A long idle stretch ends at the floor, in a bounded number of steps.
+        let top = FeeState { number: 0, gas: 0, base_fee: u128::MAX };
+        assert_eq!(top.base_fee_of(u64::MAX), MIN_BASE_FEE);
+        assert_eq!(busy.with_gas(1), None, "the block is full");
+        assert_eq!(FeeState::GENESIS.with_gas(30_000).map(|s| s.gas), Some(30_000));
+        assert_eq!(FeeState { gas: u64::MAX, ..busy }.with_gas(u64::MAX), None, "no overflow");
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub const TAG_WITHDRAWAL_COUNT: u64 = 13;
 pub const TAG_WITHDRAWAL: u64 = 14;
 /// Tag of an ERC-20 allowance.
 pub const TAG_ALLOWANCE: u64 = 15;
+/// Tag of the chain's fee state (docs/fees.md §6).
+pub const TAG_FEE_STATE: u64 = 16;
 
 fn word_u64(v: u64) -> [u8; 32] {
     U256::from(v).to_be_bytes()
@@ -114,6 +116,12 @@ pub fn token_count() -> B256 {
 /// Key of the `index`-th listed token.
 pub fn token_at(index: u64) -> B256 {
     tagged(TAG_TOKEN_AT, &[word_u64(index)])
+}
+
+/// Key of the chain's fee state ([`crate::fees::FeeState`]): the block that last held an
+/// item, its scheduled gas and its base fee. No operation writes it.
+pub fn fee_state() -> B256 {
+    tagged(TAG_FEE_STATE, &[])
 }
 
 /// Key of the number of pools.

@@ -313,6 +313,13 @@ impl SignedTx {
         }
     }
 
+    /// The scheduled gas of the transaction's operation (docs/fees.md §2.1): the gas it uses.
+    /// 0 for a transaction that is no operation of the closed set (which admission refuses).
+    pub fn scheduled_gas(&self) -> u64 {
+        let to = self.kind().to().copied().unwrap_or(SYSTEM_CONTRACT);
+        crate::fees::scheduled_gas(to, self.input()).unwrap_or(0)
+    }
+
     /// Recovers the sender with libsecp256k1, refusing malleable (high-s) signatures.
     pub fn recover_sender(&self) -> Result<Address, TxError> {
         recover_signer(self.signature(), self.signature_hash())

@@ -600,6 +600,7 @@ struct KeyVectors {
     withdrawal: Withdrawal,
     withdrawal_leaf: WithdrawalLeaf,
     allowance: Allowance,
+    fee_state: Fixed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -621,6 +622,7 @@ struct Tags {
     withdrawal_count: u64,
     withdrawal: u64,
     allowance: u64,
+    fee_state: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -835,6 +837,7 @@ fn generate_keys() -> KeyVectors {
             withdrawal_count: keys::TAG_WITHDRAWAL_COUNT,
             withdrawal: keys::TAG_WITHDRAWAL,
             allowance: keys::TAG_ALLOWANCE,
+            fee_state: keys::TAG_FEE_STATE,
         },
         nonce: ByAccount {
             count: accounts.len(),
@@ -883,6 +886,7 @@ fn generate_keys() -> KeyVectors {
             key: INDICES.iter().map(|i| keys::token_at(*i)).collect(),
         },
         pool_count: Fixed { preimage: abi(keys::TAG_POOL_COUNT, ()), key: keys::pool_count() },
+        fee_state: Fixed { preimage: abi(keys::TAG_FEE_STATE, ()), key: keys::fee_state() },
         pool_at: PoolAt {
             count: pool_at.len(),
             index: pool_at.iter().map(|p| p.0).collect(),
@@ -992,6 +996,7 @@ fn check_keys(file: &KeyVectors) {
         t.withdrawal_count,
         t.withdrawal,
         t.allowance,
+        t.fee_state,
     ];
     let library = [
         keys::TAG_NONCE,
@@ -1010,6 +1015,7 @@ fn check_keys(file: &KeyVectors) {
         keys::TAG_WITHDRAWAL_COUNT,
         keys::TAG_WITHDRAWAL,
         keys::TAG_ALLOWANCE,
+        keys::TAG_FEE_STATE,
     ];
     assert_eq!(tags, library, "tags");
 
@@ -1049,6 +1055,8 @@ fn check_keys(file: &KeyVectors) {
     check_key("tokenCount", 0, abi(t.token_count, ()), &v.preimage, keys::token_count(), &v.key);
     let v = &file.pool_count;
     check_key("poolCount", 0, abi(t.pool_count, ()), &v.preimage, keys::pool_count(), &v.key);
+    let v = &file.fee_state;
+    check_key("feeState", 0, abi(t.fee_state, ()), &v.preimage, keys::fee_state(), &v.key);
     let v = &file.token_at;
     check_lengths("tokenAt", v.count, &[v.index.len(), v.preimage.len(), v.key.len()]);
     for (i, index) in v.index.iter().enumerate() {

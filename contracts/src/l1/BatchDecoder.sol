@@ -58,19 +58,20 @@ contract BatchDecoder {
     /// @return queueOffset The chunk's first queue entry, numbered from the batch's first
     ///         (whether or not its transactions decode).
     /// @return queueCount Queue entries in the chunk (they come before its transactions).
+    /// @return blockNumber The number of the block the chunk belongs to.
     function decodeChunk(DataProof calldata data, uint256 chunkSize, uint256 chunkIndex)
         external
         view
-        returns (bool decodes, BatchCodec.Tx[] memory txs, uint256 queueOffset, uint256 queueCount)
+        returns (bool decodes, BatchCodec.Tx[] memory txs, uint256 queueOffset, uint256 queueCount, uint256 blockNumber)
     {
         (bytes memory chunkData, BatchCodec.Header memory h, BatchCodec.Chunk memory c) =
             _chunkData(data, chunkSize, chunkIndex);
-        (queueOffset, queueCount) = (c.queueOffset, c.queueCount);
+        (queueOffset, queueCount, blockNumber) = (c.queueOffset, c.queueCount, c.blockNumber);
         try this.decodeChunkAt(chunkData, h, c) returns (BatchCodec.Tx[] memory decoded) {
-            return (true, decoded, queueOffset, queueCount);
+            return (true, decoded, queueOffset, queueCount, blockNumber);
         } catch (bytes memory reason) {
             if (!_isCodecError(reason)) revert NotCodecError(reason);
-            return (false, txs, queueOffset, queueCount);
+            return (false, txs, queueOffset, queueCount, blockNumber);
         }
     }
 

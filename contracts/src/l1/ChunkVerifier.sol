@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
+import {FeeLogic} from "../logic/FeeLogic.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 import {BatchCodec} from "../lib/BatchCodec.sol";
 import {StateWitness} from "../lib/StateWitness.sol";
@@ -144,23 +145,31 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         returns (Outcome outcome, uint256 txIndex, bytes32 postRoot, QueueSpan memory span)
     {
         BatchCodec.Tx[] memory txs;
-        (txs, span) = _decode(data, params, proof);
+        uint256 blockNumber;
+        (txs, span, blockNumber) = _decode(data, params, proof);
         if (span.first == type(uint256).max) return (Outcome.Undecodable, 0, bytes32(0), QueueSpan(0, 0, 0, 0));
-        (outcome, txIndex, postRoot) = _execute(txs, params, proof, span);
+        (outcome, txIndex, postRoot) = _execute(txs, blockNumber, params, proof, span);
     }
 
-    /// @dev Loads the witness, runs the queue entries (setting `span.accAfter`) and the
-    ///      transactions, and computes the post-root when every transaction is valid.
+    /// @dev Loads the witness, enters the chunk's block in the fee state, runs the queue
+    ///      entries (setting `span.accAfter`) and the transactions, and when every transaction
+    ///      is valid writes the fee state and computes the post-root.
     function _execute(
         BatchCodec.Tx[] memory txs,
+        uint256 blockNumber,
         Params calldata params,
         ChunkProof calldata proof,
         QueueSpan memory span
     ) private returns (Outcome outcome, uint256 txIndex, bytes32 postRoot) {
         (StateWitness.Tree memory tree, uint256 replay) = _loadWitness(params.preRoot, proof.keys, proof.witness);
+        bytes32 feeKey = StateKeys.feeState();
+        uint256 fees = FeeLogic.enterBlock(_known(feeKey, replay), blockNumber);
         span.accAfter = _runQueue(proof.entries, span, params.chainId, replay);
-        (outcome, txIndex) = _runTransactions(txs, params.chainId, replay);
-        if (outcome == Outcome.Executed) postRoot = _postRoot(tree, proof.keys);
+        (outcome, txIndex, fees) = _runTransactions(txs, params.chainId, replay, fees);
+        if (outcome == Outcome.Executed) {
+            _tstore(feeKey, fees);
+            postRoot = _postRoot(tree, proof.keys);
+        }
     }
 
     /// @dev The state root after the replay: the witness tree with every key's value now.
@@ -177,14 +186,15 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     function _decode(BatchDecoder.DataProof calldata data, Params calldata params, ChunkProof calldata proof)
         private
         view
-        returns (BatchCodec.Tx[] memory txs, QueueSpan memory span)
+        returns (BatchCodec.Tx[] memory txs, QueueSpan memory span, uint256 blockNumber)
     {
         bool decodes;
         uint256 queueOffset;
-        (decodes, txs, queueOffset, span.count) = decoder.decodeChunk(data, params.chunkSize, proof.chunkIndex);
+        (decodes, txs, queueOffset, span.count, blockNumber) =
+            decoder.decodeChunk(data, params.chunkSize, proof.chunkIndex);
         if (!decodes) {
             span.first = type(uint256).max;
-            return (txs, span);
+            return (txs, span, blockNumber);
         }
         if (proof.entries.length != span.count) revert QueueEntryCount(span.count, proof.entries.length);
         span.first = params.queueStart + queueOffset;
@@ -304,27 +314,31 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         }
     }
 
-    /// @dev Admits and runs the transactions in order; stops at the first that is not
-    ///      admissible or carries a wrong nonce.
-    function _runTransactions(BatchCodec.Tx[] memory txs, uint256 chainId, uint256 replay)
+    /// @dev Admits and runs the transactions in order, adding each one's scheduled gas to the
+    ///      fee state `fees` (docs/fees.md §6); stops at the first that is not admissible, that
+    ///      the block cannot hold (`FeeLogic.BLOCK_GAS_LIMIT`) or that carries a wrong nonce.
+    function _runTransactions(BatchCodec.Tx[] memory txs, uint256 chainId, uint256 replay, uint256 fees)
         private
-        returns (Outcome, uint256)
+        returns (Outcome, uint256, uint256)
     {
         for (uint256 i; i < txs.length; ++i) {
             BatchCodec.Tx memory t = txs[i];
-            if (!admissible(t)) return (Outcome.Inadmissible, i);
+            if (!admissible(t)) return (Outcome.Inadmissible, i, fees);
             address sender = BatchCodec.recoverSender(t, chainId);
-            if (sender == address(0)) return (Outcome.Inadmissible, i);
+            if (sender == address(0)) return (Outcome.Inadmissible, i, fees);
+            bool fits;
+            (fees, fits) = FeeLogic.addGas(fees, FeeLogic.scheduledGas(t.to, t.input));
+            if (!fits) return (Outcome.Inadmissible, i, fees);
             bytes32 nonceKey = StateKeys.nonce(sender);
             uint256 nonce = _known(nonceKey, replay);
-            if (t.nonce != nonce) return (Outcome.WrongNonce, i);
+            if (t.nonce != nonce) return (Outcome.WrongNonce, i, fees);
             // The nonce is consumed whatever the call does.
             _tstore(nonceKey, nonce + 1);
             _tstore(SENDER_SLOT, uint256(uint160(sender)));
             _run(t, i);
         }
         _tstore(SENDER_SLOT, 0);
-        return (Outcome.Executed, txs.length);
+        return (Outcome.Executed, txs.length, fees);
     }
 
     /// @notice Whether a decoded transaction passes the admission rules that the codec does not

@@ -12,7 +12,7 @@ library FeeLogic {
     /// @notice The lowest base fee: 0.001 gwei. The genesis base fee.
     uint256 internal constant MIN_BASE_FEE = 1_000_000;
     /// @notice Scheduled gas a block aims at.
-    uint256 internal constant GAS_TARGET = 30_000_000;
+    uint256 internal constant GAS_TARGET = 150_000_000;
     /// @notice Most scheduled gas a block may hold: twice the target.
     uint256 internal constant BLOCK_GAS_LIMIT = 2 * GAS_TARGET;
     /// @notice The base fee moves by at most one eighth a block.
@@ -105,6 +105,39 @@ library FeeLogic {
         // Both below 2^128: the sum fits.
         uint256 offered = baseFee + tip;
         return offered < maxFee ? offered : maxFee;
+    }
+
+    /// @notice The base fee of block `number` after the fee state `word` (docs/fees.md §6: the
+    ///         block that last held an item, its scheduled gas, its base fee, packed as
+    ///         `number << 192 | gas << 128 | baseFee`): that block's own for the same block;
+    ///         otherwise the update from its gas, then one with no gas for each block in between
+    ///         (blocks without items), until the floor. At most about 560 steps.
+    function baseFeeOf(uint256 word, uint256 number) internal pure returns (uint256 baseFee) {
+        uint256 last = word >> 192;
+        baseFee = word & type(uint128).max;
+        if (number == last) return baseFee;
+        baseFee = nextBaseFee(baseFee, (word >> 128) & type(uint64).max);
+        uint256 between = number > last ? number - last - 1 : 0;
+        while (between > 0 && baseFee > MIN_BASE_FEE) {
+            baseFee = nextBaseFee(baseFee, 0);
+            --between;
+        }
+    }
+
+    /// @notice The fee state at the start of block `number`'s items: `word` when it is that
+    ///         block's already (a later chunk of the block), else the block with no gas and its
+    ///         base fee (`baseFeeOf`).
+    function enterBlock(uint256 word, uint256 number) internal pure returns (uint256) {
+        if (word >> 192 == number) return word;
+        return (number << 192) | baseFeeOf(word, number);
+    }
+
+    /// @notice The fee state `word` after a transaction of `scheduled` gas, and whether the
+    ///         block can hold it (`BLOCK_GAS_LIMIT`).
+    function addGas(uint256 word, uint256 scheduled) internal pure returns (uint256, bool) {
+        uint256 gas = ((word >> 128) & type(uint64).max) + scheduled;
+        if (gas > BLOCK_GAS_LIMIT) return (word, false);
+        return ((word & ~(uint256(type(uint64).max) << 128)) | (gas << 128), true);
     }
 
     /// @notice Whether a block may commit `proposed` as its L1 price after a parent that

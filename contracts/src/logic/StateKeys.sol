@@ -23,6 +23,7 @@ library StateKeys {
     uint256 internal constant TAG_WITHDRAWAL_COUNT = 13;
     uint256 internal constant TAG_WITHDRAWAL = 14;
     uint256 internal constant TAG_ALLOWANCE = 15;
+    uint256 internal constant TAG_FEE_STATE = 16;
 
     /// @notice The chain's native currency: the bridged token of L1 ether,
     ///         `bridgedToken(address(0))`. `eth_getBalance` of an account is its balance of this
@@ -60,6 +61,12 @@ library StateKeys {
     /// @notice Address of a pool's liquidity token; `token0 < token1`.
     function lpToken(address token0, address token1) internal pure returns (address) {
         return address(uint160(uint256(keccak256(abi.encode(TAG_LP_TOKEN, token0, token1)))));
+    }
+
+    /// @notice Key of the chain's fee state (`FeeLogic.FeeState`, docs/fees.md §6), which no
+    ///         operation writes.
+    function feeState() internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_FEE_STATE));
     }
 
     /// @notice Key of the number of registered (non-liquidity) tokens.

@@ -478,3 +478,54 @@ fn ether_is_the_ledger_balance_of_the_bridged_token_and_moves_by_plain_transfers
     let err = exec.call(&with_data, env(2)).expect_err("value with calldata");
     assert!(err.contains("only a transfer of ether"), "{err}");
 }
+
+/// The fee state (docs/fees.md §6) at the end of `exec`'s committed state.
+fn fee_state(exec: &Executor) -> rollup_types::fees::FeeState {
+    exec.state().fee_state()
+}
+
+#[test]
+fn the_fee_state_counts_each_blocks_scheduled_gas_and_moves_its_base_fee() {
+    use rollup_types::fees::{self, FeeState};
+    let chain = chain(2);
+    let spec = GenesisSpec::devnet();
+    let mut exec = Executor::genesis(chain, &spec).expect("genesis");
+    assert_eq!(fee_state(&exec), FeeState::GENESIS, "laid out at genesis");
+    let (alice, bob) = (signer(0), signer(1));
+    // Block 1: three transfers and a swap, in two chunks of two.
+    let txs = vec![
+        recovered(&chain, &alice, 0, transfer(WETH, bob.address(), 1)),
+        recovered(&chain, &alice, 1, transfer(USDC, bob.address(), 1)),
+        recovered(&chain, &alice, 2, transfer(DAI, bob.address(), 1)),
+        recovered(&chain, &bob, 0, swap(WETH, USDC, U256::from(10u64).pow(U256::from(15u64)), U256::ZERO)),
+    ];
+    let block = exec.execute_block(env(1), &txs);
+    let scheduled = 3 * fees::schedule::TRANSFER + fees::schedule::SWAP;
+    assert_eq!(block.gas_used, scheduled, "the block's gas is its scheduled gas");
+    assert_eq!(block.base_fee, fees::MIN_BASE_FEE);
+    assert_eq!(fee_state(&exec), FeeState { number: 1, gas: scheduled, base_fee: fees::MIN_BASE_FEE });
+    for r in &block.results {
+        let TxResult::Executed(o) = r else { panic!("executed") };
+        assert!(!o.writes.iter().any(|(k, _)| *k == keys::fee_state()), "no transaction writes the fee state");
+    }
+    assert_root_matches_state(&exec);
+
+    // Each chunk's root commits to the fee state after it: replaying the first chunk alone as
+    // the block gives its root, and the second chunk on top of it the block's.
+    let mut replay = Executor::genesis(chain, &spec).expect("genesis");
+    let first = replay.execute_block(env(1), &txs[..2]);
+    assert_eq!(first.state_root, block.chunk_roots[0], "chunk 0");
+    assert_eq!(fee_state(&replay).gas, 2 * fees::schedule::TRANSFER, "the first chunk's gas");
+    let second = replay.execute_block(env(1), &txs[2..]);
+    assert_eq!(second.state_root, block.chunk_roots[1], "chunk 1 continues the block");
+
+    // Block 5 after three blocks without items (2, 3, 4: no trace in the state): its base fee
+    // is four updates on from block 1's, the first from block 1's gas.
+    let empty = exec.execute_block(env(4), &[]);
+    assert_eq!(empty.base_fee, FeeState { number: 1, gas: scheduled, base_fee: fees::MIN_BASE_FEE }.base_fee_of(4));
+    assert_eq!(fee_state(&exec).number, 1, "a block without items leaves no trace");
+    let next = exec.execute_block(env(5), &[recovered(&chain, &alice, 3, transfer(WETH, bob.address(), 1))]);
+    assert_eq!(next.base_fee, fees::MIN_BASE_FEE, "below the target the floor holds");
+    assert_eq!(fee_state(&exec), FeeState { number: 5, gas: fees::schedule::TRANSFER, base_fee: fees::MIN_BASE_FEE });
+    assert_root_matches_state(&exec);
+}

@@ -294,13 +294,12 @@ fn an_honest_chain_with_deposits_verifies_and_an_altered_deposit_is_proven_at_it
         if let QueueItem::Deposit { amount, .. } = &mut l1[1].item {
             *amount += U256::from(10u8);
         }
-        let txs: Vec<RecoveredTx> = codec::decode(&honest.data, &CHAIN).expect("decodes").blocks[0]
-            .txs
-            .iter()
-            .map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("valid"))
-            .collect();
-        let mut roots = sequencer.execute_block_with_queue(env_of(7), &l1[..1], &txs).chunk_roots;
-        roots.extend(sequencer.execute_block_with_queue(env_of(8), &l1[1..], &[]).chunk_roots);
+        let blocks = codec::decode(&honest.data, &CHAIN).expect("decodes").blocks;
+        let txs: Vec<RecoveredTx> =
+            blocks[0].txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("valid")).collect();
+        // The blocks' own numbers: the fee state records the block of each chunk.
+        let mut roots = sequencer.execute_block_with_queue(env_of(blocks[0].number), &l1[..1], &txs).chunk_roots;
+        roots.extend(sequencer.execute_block_with_queue(env_of(blocks[1].number), &l1[1..], &[]).chunk_roots);
         forged.chunk_roots = roots;
         forged.state_root = *forged.chunk_roots.last().expect("roots");
     }

@@ -142,9 +142,19 @@ impl Node {
         let max_bytes = self.max_block_bytes();
         let mut size = BlockSizeBound::new(&self.config.chain).with_queue(queue.len() as u64);
         let mut first = true;
+        // Its scheduled gas stays within the block gas limit (docs/fees.md §3), which the L1
+        // verifier enforces.
+        let mut gas = 0u64;
         let fits = |p: &PoolTx| {
+            let with = gas.saturating_add(p.tx.tx.scheduled_gas());
+            if with > rollup_types::fees::BLOCK_GAS_LIMIT {
+                return false;
+            }
             let fits = size.try_push(&p.tx.tx, max_bytes) || first;
             first = false;
+            if fits {
+                gas = with;
+            }
             fits
         };
         let (ready, more) =
@@ -327,6 +337,7 @@ impl Node {
             transactions_root: transactions_root(&hashes),
             logs_bloom: bloom.bloom,
             gas_used: executed.gas_used,
+            base_fee: executed.base_fee,
             queue_end: queue_end.0,
             queue_accumulator: queue_end.1,
         };

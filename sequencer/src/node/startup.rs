@@ -42,6 +42,7 @@ impl Node {
             transactions_root: transactions_root(&[]),
             logs_bloom: Bloom::ZERO,
             gas_used: 0,
+            base_fee: rollup_types::fees::FeeState::GENESIS.base_fee,
             queue_end: 0,
             queue_accumulator: B256::ZERO,
         };

@@ -44,6 +44,7 @@ pub(super) fn answered_inline(request: &EthRequest) -> bool {
                 | EthRequest::Accounts
                 | EthRequest::BlockNumber
                 | EthRequest::ZeroFee
+                | EthRequest::GasPrice
                 | EthRequest::SendRawTransaction(_)
                 | EthRequest::SendRawTransactionSync(..)
                 | EthRequest::NewBlockFilter

@@ -362,7 +362,8 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         EthRequest::Accounts => Ok(json!([])),
         EthRequest::BlockNumber => Ok(quantity(node.head().header.number)),
         EthRequest::ZeroFee => Ok(quantity(0)),
-        EthRequest::FeeHistory { count, newest, percentiles } => fee_history(node, count, newest, percentiles),
+        EthRequest::GasPrice => Ok(json!(U256::from(node.head().header.next_base_fee()))),
+        EthRequest::FeeHistory { count, newest, percentiles } => fee_history(node, count, newest, percentiles).await,
         // Ether is the ledger's balance of the bridged token of L1 ether.
         EthRequest::GetBalance(address, block) => {
             let view = state_for(node, block).await?;
@@ -568,7 +569,10 @@ async fn call(
     Ok(outcome)
 }
 
-fn fee_history(
+/// `eth_feeHistory`: each block's base fee and its scheduled gas against the block gas limit
+/// (what moves the base fee), then the base fee of the block after the newest. No tip is paid
+/// (the sequencer orders by arrival): the rewards are 0.
+async fn fee_history(
     node: &Node,
     count: U64,
     newest: BlockNumberOrTag,
@@ -581,9 +585,16 @@ fn fee_history(
         _ => head,
     };
     let count = count.to::<u64>().min(MAX_FEE_HISTORY_BLOCKS).min(newest + 1);
+    let blocks = node.store().blocks_from(newest + 1 - count, count).await?;
+    if blocks.len() as u64 != count || blocks.last().is_some_and(|b| b.header.number != newest) {
+        return Err(RpcError::internal("the blocks of the fee history are not all stored".to_owned()));
+    }
+    let mut base_fee_per_gas: Vec<u128> = blocks.iter().map(|b| b.header.base_fee).collect();
+    base_fee_per_gas.extend(blocks.last().map(|b| b.header.next_base_fee()));
+    let limit = rollup_types::fees::BLOCK_GAS_LIMIT as f64;
     let history = FeeHistory {
-        base_fee_per_gas: vec![0; count as usize + 1],
-        gas_used_ratio: vec![0.0; count as usize],
+        base_fee_per_gas,
+        gas_used_ratio: blocks.iter().map(|b| b.header.gas_used as f64 / limit).collect(),
         base_fee_per_blob_gas: Vec::new(),
         blob_gas_used_ratio: Vec::new(),
         oldest_block: newest + 1 - count,

@@ -30,7 +30,10 @@ pub(super) enum EthRequest {
     Accounts,
     /// `eth_blockNumber`.
     BlockNumber,
-    /// `eth_gasPrice`, `eth_maxPriorityFeePerGas` and `eth_blobBaseFee`: fees are not charged.
+    /// `eth_gasPrice`: the next block's base fee (docs/fees.md §3).
+    GasPrice,
+    /// `eth_maxPriorityFeePerGas` and `eth_blobBaseFee`: no tip is needed (the sequencer orders
+    /// by arrival), and the L2 has no blobs.
     ZeroFee,
     /// `eth_feeHistory`.
     FeeHistory {
@@ -96,7 +99,8 @@ impl EthRequest {
             "eth_syncing" => Self::Syncing,
             "eth_accounts" => Self::Accounts,
             "eth_blockNumber" => Self::BlockNumber,
-            "eth_gasPrice" | "eth_maxPriorityFeePerGas" | "eth_blobBaseFee" => Self::ZeroFee,
+            "eth_gasPrice" => Self::GasPrice,
+            "eth_maxPriorityFeePerGas" | "eth_blobBaseFee" => Self::ZeroFee,
             "eth_feeHistory" => {
                 let percentiles: Option<Vec<f64>> = p.opt(2, "reward percentiles")?;
                 if let Some(p) = &percentiles {
