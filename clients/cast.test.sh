@@ -3,8 +3,8 @@
 # over HTTP and WebSocket, a send waiting for two confirmations, an EIP-7966 sync send, the
 # token's ERC-20 logs by numeric range, calls at an earlier block, a state proof checked
 # against the block's stateRoot, geth's "nonce too low", a decoded revert, and ether as the chain's
-# currency (cast balance, cast send --value, geth's "insufficient funds"). Run by clients/run.sh;
-# each check is reported, the exit status is 1 if any failed.
+# currency (cast balance, cast send --value and the fee it pays, geth's "insufficient funds").
+# Run by clients/run.sh; each check is reported, the exit status is 1 if any failed.
 
 set -uo pipefail
 
@@ -143,8 +143,9 @@ c8() {
 
 # A fresh random address (a new key's), so that reruns never find it funded.
 fresh_address() { "$CAST" wallet address --private-key "0x$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"; }
-# Arithmetic on wei (bash's integers stop at 2^63).
+# Arithmetic and comparisons on wei (bash's integers stop at 2^63).
 wei() { python3 -c "print($1)"; }
+holds() { python3 -c "import sys; sys.exit(0 if $1 else 1)"; }
 
 c9() {
   local balance token fresh
@@ -157,15 +158,53 @@ c9() {
   expect "cast balance of a fresh address" "$("$CAST" balance --rpc-url "$L2" "$fresh")" 0
 }
 
+# Every transaction pays its fee in ether (docs/fees.md §2): gasUsed × effectiveGasPrice, taken
+# from its sender and credited to the fee vault in the same block (§6).
+FEE_VAULT=0x4200000000000000000000000000000000000011
+MIN_BASE_FEE=1000000
+
 c10() {
-  local fresh before receipt
+  local fresh before receipt hash n tx base_fee gas_used price want_price fee vault_gain block_fees
   fresh=$(fresh_address) || return 1
   before=$("$CAST" balance --rpc-url "$L2" "$ME") || return 1
   receipt=$("$CAST" send --rpc-url "$L2" --private-key "$KEY" "$fresh" --value 1ether --json) || return 1
   expect "status" "$(json 'd["status"]' <<<"$receipt")" 0x1 || return 1
+  hash=$(json 'd["transactionHash"]' <<<"$receipt") || return 1
+  n=$(json 'int(d["blockNumber"], 16)' <<<"$receipt") || return 1
+  # The fee, from cast receipt: the scheduled gas of a transfer of ether at the 1559 price over
+  # the block's base fee (cast sends EIP-1559 by default; a legacy one pays its gasPrice).
+  receipt=$("$CAST" receipt --rpc-url "$L2" "$hash" --json) || return 1
+  gas_used=$(json 'int(d["gasUsed"], 16)' <<<"$receipt") || return 1
+  price=$(json 'int(d["effectiveGasPrice"], 16)' <<<"$receipt") || return 1
+  expect "gasUsed (the scheduled gas of a transfer of ether)" "$gas_used" 21000 || return 1
+  tx=$("$CAST" tx --rpc-url "$L2" "$hash" --json) || return 1
+  base_fee=$("$CAST" block --rpc-url "$L2" "$n" --json | json 'int(d["baseFeePerGas"], 16)') || return 1
+  holds "$base_fee >= $MIN_BASE_FEE" || { echo "the block's base fee $base_fee is below $MIN_BASE_FEE wei"; return 1; }
+  want_price=$(json "min(int(d['maxFeePerGas'], 16), $base_fee + int(d['maxPriorityFeePerGas'], 16)) \
+    if int(d['type'], 16) == 2 else int(d['gasPrice'], 16)" <<<"$tx") || return 1
+  holds "$price > 0" || { echo "effectiveGasPrice is $price"; return 1; }
+  expect "effectiveGasPrice (min(maxFeePerGas, baseFeePerGas $base_fee + maxPriorityFeePerGas), or gasPrice)" \
+    "$price" "$want_price" || return 1
+  fee=$(wei "$gas_used * $price")
+  # Exact balances: at the receipt's block against the block before, and now against before.
+  expect "cast balance of the recipient at its block" "$("$CAST" balance --rpc-url "$L2" "$fresh" --block "$n")" \
+    1000000000000000000 || return 1
+  expect "cast balance of the recipient at the block before" \
+    "$("$CAST" balance --rpc-url "$L2" "$fresh" --block $((n - 1)))" 0 || return 1
+  expect "what the sender paid in the block (exactly 1 ether + gasUsed × effectiveGasPrice = $fee wei)" \
+    "$(wei "$("$CAST" balance --rpc-url "$L2" "$ME" --block $((n - 1))) - $("$CAST" balance --rpc-url "$L2" "$ME" --block "$n")")" \
+    "$(wei "10**18 + $fee")" || return 1
   expect "cast balance of the recipient" "$("$CAST" balance --rpc-url "$L2" "$fresh")" 1000000000000000000 || return 1
-  expect "the sender's balance (exactly 1 ether less: no fees)" "$("$CAST" balance --rpc-url "$L2" "$ME")" \
-    "$(wei "$before - 10**18")" || return 1
+  expect "the sender's balance (exactly 1 ether + the fee less)" "$("$CAST" balance --rpc-url "$L2" "$ME")" \
+    "$(wei "$before - 10**18 - $fee")" || return 1
+  # The fee vault is credited in the same block: at least this fee (the block's other
+  # transactions pay too), and exactly the fees of all the block's receipts.
+  vault_gain=$(wei "$("$CAST" balance --rpc-url "$L2" "$FEE_VAULT" --block "$n") - $("$CAST" balance --rpc-url "$L2" "$FEE_VAULT" --block $((n - 1)))")
+  holds "$vault_gain >= $fee" ||
+    { echo "the fee vault gained $vault_gain wei in block $n, less than the fee $fee"; return 1; }
+  block_fees=$("$CAST" rpc --rpc-url "$L2" eth_getBlockReceipts "$(printf '0x%x' "$n")" |
+    json 'sum(int(r["gasUsed"], 16) * int(r["effectiveGasPrice"], 16) for r in d)') || return 1
+  expect "the fee vault's gain in block $n (the fees of the block's receipts)" "$vault_gain" "$block_fees" || return 1
   # The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
   expect "log addresses" "$(json '" ".join(l["address"].lower() for l in d["logs"])' <<<"$receipt")" \
     "$SYSTEM ${ETH_TOKEN,,}"
@@ -203,7 +242,7 @@ check "6 proof at the block: storageHash is its stateRoot, the value and the lea
 check "7 a used nonce: 'nonce too low'" c7
 check "8 an impossible swap: 'execution reverted: InsufficientOutput(…)'" c8
 check "9 balance of a dev account equals the ERC-20 balanceOf at 0x7e5d…" c9
-check "10 send \$FRESH --value 1ether: cast balance \$FRESH is 1000000000000000000" c10
+check "10 send \$FRESH --value 1ether: cast balance \$FRESH is 1000000000000000000, the sender paid 1 ether + the fee" c10
 check "11 send of more ether than the balance, gas limit given: the door's 'insufficient funds'" c11
 check "12 send of more ether than the balance, gas estimated by cast: 'insufficient funds'" c12
 

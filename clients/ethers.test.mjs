@@ -4,8 +4,8 @@
 // mapping of "nonce too low" to NONCE_EXPIRED, an ERC-20 token, a WebSocketProvider
 // (blocks and contract.on over eth_subscribe), calls and state proofs at an earlier block, a
 // sped-up transaction's replacement detected by wait(), and ether as the chain's currency
-// (getBalance, a wallet's "send ETH", INSUFFICIENT_FUNDS), and a deposit of ether through the
-// L1 bridge credited as that balance. Run by clients/run.sh.
+// (getBalance, a wallet's "send ETH" and the fee it pays, INSUFFICIENT_FUNDS, getFeeData), and a
+// deposit of ether through the L1 bridge credited as that balance. Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -354,9 +354,21 @@ await check('12 a sped-up transaction: wait() reports TRANSACTION_REPLACED with 
 });
 
 // 13. Ether is the chain's currency: the ledger's balance of the bridged-ETH token, moved by a
-// plain "send ETH" (empty calldata). No fees are charged yet, so the sender pays the value only.
+// plain "send ETH" (empty calldata). Every transaction pays its fee in ether (docs/fees.md §2):
+// gasUsed × effectiveGasPrice, taken from its sender before it runs and credited to the fee
+// vault (§6), so the sender pays the value plus exactly that fee.
 const ETH_TOKEN = getAddress('0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6');
+const FEE_VAULT = getAddress('0x4200000000000000000000000000000000000011');
+const MIN_BASE_FEE = 1_000_000n;
 const eth = new Contract(ETH_TOKEN, ERC20_ABI, provider);
+// The base fee of the block after `block` (docs/fees.md §3): EIP-1559 around a target of half
+// the block gas limit, an eighth at most a block, integer division toward zero, floored.
+const nextBaseFee = (block) => {
+  const base = block.baseFeePerGas;
+  const target = block.gasLimit / 2n;
+  const next = base + (base * (block.gasUsed - target)) / target / 8n;
+  return next > MIN_BASE_FEE ? next : MIN_BASE_FEE;
+};
 
 await check('13a provider.getBalance of a dev account equals the ERC-20 balanceOf at 0x7e5d…', async () => {
   const balance = await provider.getBalance(me);
@@ -369,14 +381,63 @@ await check('13b wallet.sendTransaction({ to, value }): "send ETH", then wait()'
   const fresh = Wallet.createRandom().address;
   const value = parseEther('0.5');
   const before = await provider.getBalance(me);
+  // What ethers reads to fill in the fees: a maxFeePerGas, so it signs EIP-1559.
+  const feeData = await provider.getFeeData();
+  assert.ok(feeData.maxFeePerGas != null, `getFeeData gives a maxFeePerGas (got ${feeData.maxFeePerGas})`);
+  assert.ok(feeData.maxPriorityFeePerGas != null, `getFeeData gives a maxPriorityFeePerGas (got ${feeData.maxPriorityFeePerGas})`);
+  const mark = sent.length;
   const tx = await wallet.sendTransaction({ to: fresh, value });
+  const methods = sent.slice(mark);
+  assert.ok(methods.includes('eth_estimateGas'), `ethers estimated the gas (sent: ${methods})`);
+  assert.equal(tx.type, 2, 'ethers chose an EIP-1559 (type 2) transaction by itself');
+  assert.equal(tx.gasLimit, 21_000n, "the gas limit is eth_estimateGas's answer: 21,000");
+  assert.ok(tx.maxFeePerGas != null && tx.maxPriorityFeePerGas != null, 'a fee cap and a tip were signed');
   const receipt = await tx.wait(1, 10_000);
   assert.equal(receipt.status, 1);
   assert.equal(receipt.from, me);
   assert.equal(receipt.to, fresh);
+  assert.equal(receipt.type, 2, "the receipt's type");
+
+  // The fee: the scheduled gas of a transfer of ether at the 1559 price over the block's base fee.
+  const n = receipt.blockNumber;
+  const raw = await provider.send('eth_getTransactionReceipt', [tx.hash]);
+  assert.equal(receipt.gasUsed, 21_000n, 'a transfer of ether uses its scheduled 21,000 gas');
+  assert.equal(receipt.gasPrice, BigInt(raw.effectiveGasPrice), "ethers' receipt.gasPrice is the effectiveGasPrice");
+  const block = await provider.getBlock(n);
+  const baseFee = block.baseFeePerGas;
+  assert.ok(baseFee >= MIN_BASE_FEE, `the block's base fee ${baseFee} is at least ${MIN_BASE_FEE} wei`);
+  const mined = await provider.getTransaction(tx.hash);
+  assert.equal(mined.type, 2);
+  const tipped = baseFee + mined.maxPriorityFeePerGas;
+  const price = mined.maxFeePerGas < tipped ? mined.maxFeePerGas : tipped;
+  assert.ok(receipt.gasPrice > 0n, `effectiveGasPrice ${receipt.gasPrice} > 0`);
+  assert.equal(
+    receipt.gasPrice,
+    price,
+    `effectiveGasPrice = min(maxFeePerGas ${mined.maxFeePerGas}, baseFeePerGas ${baseFee} + maxPriorityFeePerGas ${mined.maxPriorityFeePerGas})`,
+  );
+  const fee = receipt.gasUsed * receipt.gasPrice;
+  assert.equal(receipt.fee, fee, 'receipt.fee is gasUsed × effectiveGasPrice');
+
+  // Exact balances: at the receipt's block against the block before, and now against before.
+  assert.equal(await provider.getBalance(fresh, n), value, "the recipient holds 0.5 ETH at the receipt's block");
+  assert.equal(await provider.getBalance(fresh, n - 1), 0n, 'nothing at the block before');
+  assert.equal(
+    (await provider.getBalance(me, n - 1)) - (await provider.getBalance(me, n)),
+    value + fee,
+    `the sender paid exactly 0.5 ETH + gasUsed × effectiveGasPrice (${fee} wei) in the block`,
+  );
   assert.equal(await provider.getBalance(fresh), value, 'the recipient holds 0.5 ETH');
-  assert.equal(await provider.getBalance(me), before - value, 'the sender paid exactly 0.5 ETH (no fees)');
+  assert.equal(await provider.getBalance(me), before - value - fee, 'the sender paid exactly 0.5 ETH + the fee');
   assert.equal(await eth.balanceOf(fresh), value, "the token's balanceOf shows the same");
+
+  // The fee vault is credited in the same block: at least this fee (the block's other
+  // transactions pay too), and exactly the fees of all the block's receipts.
+  const vaultGain = (await provider.getBalance(FEE_VAULT, n)) - (await provider.getBalance(FEE_VAULT, n - 1));
+  assert.ok(vaultGain >= fee, `the fee vault gained ${vaultGain} wei in block ${n}, at least the fee ${fee}`);
+  const receipts = await provider.send('eth_getBlockReceipts', [receipt.blockHash]);
+  const blockFees = receipts.reduce((sum, r) => sum + BigInt(r.gasUsed) * BigInt(r.effectiveGasPrice), 0n);
+  assert.equal(vaultGain, blockFees, `the fee vault gained the fees of the block's ${receipts.length} receipts`);
   // The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
   assert.deepEqual(
     receipt.logs.map((l) => l.address),
@@ -420,6 +481,29 @@ await check('13c more ether than the balance, gasLimit given: the door\'s INSUFF
 
 await check('13d more ether than the balance, as a wallet sends it (gas estimated): INSUFFICIENT_FUNDS', async () => {
   await overdraft({});
+});
+
+// The price a wallet is told: eth_gasPrice (getFeeData().gasPrice) is the base fee of the block
+// after the head (docs/fees.md §3), computed here from the head's header. The head is read
+// before and after, and the reads retried until it did not move between them.
+await check('13e getFeeData: gasPrice (eth_gasPrice) is the next block\'s base fee, maxFeePerGas set', async () => {
+  for (let attempt = 1; ; attempt++) {
+    const head = await provider.getBlock('latest');
+    const gasPrice = BigInt(await provider.send('eth_gasPrice', []));
+    const feeData = await provider.getFeeData();
+    const after = await provider.getBlockNumber();
+    if (after !== head.number) {
+      assert.ok(attempt < 20, `the head moved during each of ${attempt} attempts`);
+      continue;
+    }
+    const next = nextBaseFee(head);
+    assert.ok(next >= MIN_BASE_FEE, `the next base fee ${next} is at least ${MIN_BASE_FEE} wei`);
+    assert.equal(gasPrice, next, `eth_gasPrice is the base fee after block ${head.number} (base ${head.baseFeePerGas}, gas ${head.gasUsed})`);
+    assert.equal(feeData.gasPrice, next, 'getFeeData().gasPrice is the same');
+    assert.ok(feeData.maxFeePerGas != null && feeData.maxFeePerGas >= next, `getFeeData().maxFeePerGas ${feeData.maxFeePerGas} covers it`);
+    assert.equal(feeData.maxPriorityFeePerGas, 0n, 'eth_maxPriorityFeePerGas is 0: a tip buys nothing');
+    return;
+  }
 });
 
 // 14. A deposit: ether sent to the L1 bridge's depositETH is credited on L2, two L1 blocks

@@ -136,9 +136,9 @@ log "devnet ready in $(($(date +%s) - t0)) s: $l2_line"
 l1_line=$(grep -m1 'L1 (anvil)' "$banner") || die "no 'L1 (anvil)' line in the devnet's banner: $(cat "$banner")"
 l1_rpc_url=$(grep -oE 'https?://[^ ]+' <<<"$l1_line" | head -1)
 [[ -n $l1_rpc_url ]] || die "could not read the L1 URL from: $l1_line"
-status=$(curl -fsS "${rpc_url%/}/v1/status") || die "GET /v1/status failed"
-bridge=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["l1"]["settlement"]["bridge"])' <<<"$status" 2>/dev/null) ||
-  die "no l1.settlement.bridge in GET /v1/status: $status"
+status_json=$(curl -fsS "${rpc_url%/}/v1/status") || die "GET /v1/status failed"
+bridge=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["l1"]["settlement"]["bridge"])' <<<"$status_json" 2>/dev/null) ||
+  die "no l1.settlement.bridge in GET /v1/status: $status_json"
 [[ $bridge =~ ^0x[0-9a-fA-F]{40}$ ]] || die "not an address for the bridge in GET /v1/status: $bridge"
 log "L1 $l1_rpc_url, L1 bridge $bridge"
 

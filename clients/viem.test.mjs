@@ -4,13 +4,15 @@
 // erc20Abi: reads, multicall, approve, transfer, transferFrom), a swap after an approval, and
 // the WebSocket transport (new heads and a contract event over eth_subscribe), reads and
 // state proofs at an earlier block, a sped-up transaction's replacement detected, and ether
-// as the chain's currency (getBalance, a wallet's "send ETH", InsufficientFundsError), and a
-// deposit of ether through the L1 bridge credited as that balance. Run by clients/run.sh.
+// as the chain's currency (getBalance, a wallet's "send ETH" and the fee it pays,
+// InsufficientFundsError, FeeCapTooLowError), and a deposit of ether through the L1 bridge
+// credited as that balance. Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
   BaseError,
   ContractFunctionRevertedError,
+  FeeCapTooLowError,
   InsufficientFundsError,
   NonceTooLowError,
   createPublicClient,
@@ -504,8 +506,12 @@ await check('12 a sped-up transaction: waitForTransactionReceipt reports its rep
 });
 
 // 13. Ether is the chain's currency: the ledger's balance of the bridged-ETH token, moved by a
-// plain "send ETH" (empty calldata). No fees are charged yet, so the sender pays the value only.
+// plain "send ETH" (empty calldata). Every transaction pays its fee in ether (docs/fees.md §2):
+// gasUsed × effectiveGasPrice, taken from its sender before it runs and credited to the fee
+// vault (§6), so the sender pays the value plus exactly that fee.
 const ETH_TOKEN = getAddress('0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6');
+const FEE_VAULT = getAddress('0x4200000000000000000000000000000000000011');
+const MIN_BASE_FEE = 1_000_000n;
 const ethOf = (owner) => client.readContract({ address: ETH_TOKEN, abi: erc20Abi, functionName: 'balanceOf', args: [owner] });
 
 await check('13a getBalance of a dev account equals the ERC-20 balanceOf at 0x7e5d…', async () => {
@@ -527,10 +533,47 @@ await check('13b sendTransaction({ to, value }): a wallet\'s "send ETH", gas and
   assert.equal(receipt.status, 'success');
   assert.equal(getAddress(receipt.from), me);
   assert.equal(getAddress(receipt.to), fresh);
+
+  // The fee: viem chose EIP-1559 by itself, its gas limit is the estimate (the scheduled gas of
+  // a transfer of ether), and the price paid is the 1559 rule over the block's base fee.
+  const n = receipt.blockNumber;
+  const tx = await client.getTransaction({ hash });
+  assert.equal(tx.type, 'eip1559', 'viem sent an EIP-1559 (type 2) transaction');
+  assert.equal(tx.gas, 21_000n, 'the gas limit is eth_estimateGas\'s answer: 21,000');
+  assert.equal(receipt.type, 'eip1559', 'the receipt\'s type');
+  assert.equal(receipt.gasUsed, 21_000n, 'a transfer of ether uses its scheduled 21,000 gas');
+  const { baseFeePerGas } = await client.getBlock({ blockNumber: n });
+  assert.ok(baseFeePerGas >= MIN_BASE_FEE, `the block's base fee ${baseFeePerGas} is at least ${MIN_BASE_FEE} wei`);
+  const tipped = baseFeePerGas + tx.maxPriorityFeePerGas;
+  const price = tx.maxFeePerGas < tipped ? tx.maxFeePerGas : tipped;
+  assert.ok(receipt.effectiveGasPrice > 0n, `effectiveGasPrice ${receipt.effectiveGasPrice} > 0`);
+  assert.equal(
+    receipt.effectiveGasPrice,
+    price,
+    `effectiveGasPrice = min(maxFeePerGas ${tx.maxFeePerGas}, baseFeePerGas ${baseFeePerGas} + maxPriorityFeePerGas ${tx.maxPriorityFeePerGas})`,
+  );
+  const fee = receipt.gasUsed * receipt.effectiveGasPrice;
+
+  // Exact balances: at the receipt's block against the block before, and now against before.
+  const at = (address, blockNumber) => client.getBalance({ address, blockNumber });
+  assert.equal(await at(fresh, n), value, 'the recipient holds 0.5 ETH at the receipt\'s block');
+  assert.equal(await at(fresh, n - 1n), 0n, 'nothing at the block before');
+  assert.equal(
+    (await at(me, n - 1n)) - (await at(me, n)),
+    value + fee,
+    `the sender paid exactly 0.5 ETH + gasUsed × effectiveGasPrice (${fee} wei) in the block`,
+  );
   assert.equal(await client.getBalance({ address: fresh }), value, 'the recipient holds 0.5 ETH');
-  assert.equal(await client.getBalance({ address: me }), before - value, 'the sender paid exactly 0.5 ETH (no fees)');
+  assert.equal(await client.getBalance({ address: me }), before - value - fee, 'the sender paid exactly 0.5 ETH + the fee');
   assert.equal(await ethOf(fresh), value, 'the token\'s balanceOf shows the same');
-  assert.equal(await client.getBalance({ address: fresh, blockNumber: receipt.blockNumber - 1n }), 0n, 'nothing at the block before');
+
+  // The fee vault is credited in the same block: at least this fee (the block's other
+  // transactions pay too), and exactly the fees of all the block's receipts.
+  const vaultGain = (await at(FEE_VAULT, n)) - (await at(FEE_VAULT, n - 1n));
+  assert.ok(vaultGain >= fee, `the fee vault gained ${vaultGain} wei in block ${n}, at least the fee ${fee}`);
+  const receipts = await client.request({ method: 'eth_getBlockReceipts', params: [receipt.blockHash] });
+  const blockFees = receipts.reduce((sum, r) => sum + BigInt(r.gasUsed) * BigInt(r.effectiveGasPrice), 0n);
+  assert.equal(vaultGain, blockFees, `the fee vault gained the fees of the block's ${receipts.length} receipts`);
   // The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
   const [ledger, ...moreLedger] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'Transfer' }).filter(
     (l) => getAddress(l.address) === getAddress(address),
@@ -576,6 +619,36 @@ await check('13c more ether than the balance, gas given: the door\'s Insufficien
 
 await check('13d more ether than the balance, as a wallet sends it (gas estimated): InsufficientFundsError', async () => {
   await overdraft({});
+});
+
+// A fee cap below the base fee (1 wei) is refused at the door, not held, in geth's words, which
+// viem maps to FeeCapTooLowError. The gas limit is given, so the refusal comes from
+// eth_sendRawTransaction.
+await check('13e maxFeePerGas of 1 wei, below the base fee: the door\'s FeeCapTooLowError (fee_cap_too_low)', async () => {
+  const balance = await client.getBalance({ address: me });
+  const nonce = await client.getTransactionCount({ address: me, blockTag: 'pending' });
+  const fresh = privateKeyToAccount(generatePrivateKey()).address;
+  const { value: err, methods } = await methodsDuring(() =>
+    wallet.sendTransaction({ to: fresh, value: 1n, gas: 21_000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 0n }).then(
+      (hash) => assert.fail(`a fee cap of 1 wei was accepted: ${hash}`),
+      (e) => e,
+    ),
+  );
+  assert.ok(!methods.includes('eth_estimateGas'), `no estimate (sent: ${methods})`);
+  assert.ok(methods.includes('eth_sendRawTransaction'), `refused by eth_sendRawTransaction (sent: ${methods})`);
+  assert.ok(err instanceof BaseError, `a viem error, got ${err}`);
+  const typed = err.walk((e) => e instanceof FeeCapTooLowError);
+  assert.ok(typed, `FeeCapTooLowError in the cause chain, got ${err.name}: ${err.shortMessage}`);
+  const rpc = err.walk((e) => e?.code === -32000 && e?.data !== undefined);
+  assert.ok(rpc, `the JSON-RPC error -32000 with data in the cause chain of ${err.name}: ${err.shortMessage}`);
+  assert.equal(rpc.data, 'fee_cap_too_low', 'the stable code in the error\'s data');
+  assert.match(
+    rpc.details,
+    new RegExp(`^max fee per gas less than block base fee: address ${me}, maxFeePerGas: 1, baseFee: \\d+$`, 'i'),
+    'geth wording',
+  );
+  assert.equal(await client.getBalance({ address: me }), balance, 'nothing moved');
+  assert.equal(await client.getTransactionCount({ address: me, blockTag: 'pending' }), nonce, 'no nonce used');
 });
 
 // 14. A deposit: ether sent to the L1 bridge's depositETH is credited on L2, two L1 blocks

@@ -765,6 +765,8 @@ fn fault_name(fault: u8) -> &'static str {
         6 => "WrongNonce",
         7 => "WrongChunkRoot",
         8 => "WrongQueueCount",
+        9 => "UnprovenBlobBatch",
+        10 => "CannotPay",
         _ => "unknown",
     }
 }

@@ -368,9 +368,13 @@ fn plan(mix: Mix, txs: usize, addresses: &[Address], start_nonces: &[u64], seed:
 /// What each account spends in all, per token (incoming transfers and swap outputs ignored).
 fn spending(plan: &[Planned], accounts: usize) -> Vec<HashMap<Address, U256>> {
     let mut out = vec![HashMap::new(); accounts];
+    // Each transaction may take `gasLimit × maxFeePerGas` of its sender's ether, which admission
+    // wants held (docs/fees.md §5): that much more for each, and once more to be admitted last.
+    let most = U256::from(rollup_types::signer::DEFAULT_GAS_LIMIT) * U256::from(rollup_types::signer::DEFAULT_MAX_FEE);
     for p in plan {
         let (token, amount) = p.op.spends();
         *out[p.account].entry(token).or_insert(U256::ZERO) += amount;
+        *out[p.account].entry(rollup_types::keys::ETHER).or_insert(most) += most;
     }
     out
 }

@@ -2,8 +2,9 @@
 hash, a log filter polled with get_new_entries, two confirmations, EIP-7966 as a raw request
 (web3.py has no method for it), decoded custom errors and "nonce too low", an ERC-20 token,
 calls and state proofs at an earlier block, the WebSocket provider (newHeads), and ether as the
-chain's currency (get_balance, a signed "send ETH", what the sequencer refuses). Run by
-clients/run.sh; a plain script: each check is reported, the exit status is 1 if any failed.
+chain's currency (get_balance, a signed "send ETH" and the fee it pays, what the sequencer
+refuses). Run by clients/run.sh; a plain script: each check is reported, the exit status is 1
+if any failed.
 """
 
 import asyncio
@@ -431,10 +432,15 @@ def websocket_heads():
 check("11 WebSocketProvider: newHeads over eth_subscribe", websocket_heads)
 
 # 12. Ether is the chain's currency: the ledger's balance of the bridged-ETH token, moved by a
-# plain "send ETH" (empty calldata). No fees are charged yet, so the sender pays the value only.
+# plain "send ETH" (empty calldata). Every transaction pays its fee in ether (docs/fees.md §2):
+# gasUsed × effectiveGasPrice, taken from its sender before it runs and credited to the fee vault
+# (§6), so the sender pays the value plus exactly that fee.
 ETH_TOKEN = Web3.to_checksum_address("0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6")
+FEE_VAULT = Web3.to_checksum_address("0x4200000000000000000000000000000000000011")
+MIN_BASE_FEE = 1_000_000
 eth_token = w3.eth.contract(address=ETH_TOKEN, abi=ERC20_ABI)
 GETH_INSUFFICIENT_FUNDS = "insufficient funds for gas * price + value: address {} have {} want {}"
+GETH_FEE_CAP_TOO_LOW = "max fee per gas less than block base fee: address {}, maxFeePerGas: {}, baseFee: "
 
 
 def fresh_address():
@@ -467,10 +473,38 @@ def send_ether():
     assert receipt["from"] == ME and receipt["to"] == fresh, receipt
     sent = w3.eth.get_transaction(tx_hash)
     assert sent["value"] == value and sent["input"] == b"", sent
+    # The fee: the scheduled gas of a transfer of ether at the 1559 price over the block's base
+    # fee (the gas price of a legacy transaction). web3.py signs a gas limit above the estimate
+    # (it adds a buffer of 100,000); what is paid is gasUsed, not the limit.
+    n = receipt["blockNumber"]
+    assert sent["gas"] >= 21_000, f"a gas limit of at least eth_estimateGas's answer, 21,000 (got {sent['gas']})"
+    assert receipt["gasUsed"] == 21_000, f"a transfer of ether uses its scheduled 21,000 gas (got {receipt['gasUsed']})"
+    base_fee = w3.eth.get_block(n)["baseFeePerGas"]
+    assert base_fee >= MIN_BASE_FEE, f"the block's base fee {base_fee} is at least {MIN_BASE_FEE} wei"
+    if sent["type"] == 2:
+        price = min(sent["maxFeePerGas"], base_fee + sent["maxPriorityFeePerGas"])
+        how = f"min(maxFeePerGas {sent['maxFeePerGas']}, baseFeePerGas {base_fee} + maxPriorityFeePerGas {sent['maxPriorityFeePerGas']})"
+    else:
+        price = sent["gasPrice"]
+        how = f"the legacy gasPrice {price}"
+    assert receipt["effectiveGasPrice"] > 0, receipt
+    assert receipt["effectiveGasPrice"] == price, f"effectiveGasPrice {receipt['effectiveGasPrice']} = {how}"
+    fee = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    # Exact balances: at the receipt's block against the block before, and now against before.
+    assert w3.eth.get_balance(fresh, n) == value, "the recipient holds 0.25 ETH at the receipt's block"
+    assert w3.eth.get_balance(fresh, n - 1) == 0, "nothing at the block before"
+    paid = w3.eth.get_balance(ME, n - 1) - w3.eth.get_balance(ME, n)
+    assert paid == value + fee, f"the sender paid exactly 0.25 ETH + gasUsed × effectiveGasPrice ({fee} wei), not {paid}"
     assert w3.eth.get_balance(fresh) == value, "the recipient holds 0.25 ETH"
-    assert w3.eth.get_balance(ME) == before - value, "the sender paid exactly 0.25 ETH (no fees)"
+    assert w3.eth.get_balance(ME) == before - value - fee, "the sender paid exactly 0.25 ETH + the fee"
     assert eth_token.functions.balanceOf(fresh).call() == value, "the token's balanceOf shows the same"
-    assert w3.eth.get_balance(fresh, receipt["blockNumber"] - 1) == 0, "nothing at the block before"
+    # The fee vault is credited in the same block: at least this fee (the block's other
+    # transactions pay too), and exactly the fees of all the block's receipts.
+    gain = w3.eth.get_balance(FEE_VAULT, n) - w3.eth.get_balance(FEE_VAULT, n - 1)
+    assert gain >= fee, f"the fee vault gained {gain} wei in block {n}, at least the fee {fee}"
+    receipts = w3.eth.get_block_receipts(n)
+    block_fees = sum(r["gasUsed"] * r["effectiveGasPrice"] for r in receipts)
+    assert gain == block_fees, f"the fee vault gained {gain}, the fees of the block's {len(receipts)} receipts {block_fees}"
     # The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
     assert [log["address"] for log in receipt["logs"]] == [sysc.address, ETH_TOKEN], receipt["logs"]
     (ledger,) = sysc.events.Transfer().process_receipt(receipt)
@@ -498,20 +532,35 @@ def refused(tx, code):
 def door_refusals():
     nonce = w3.eth.get_transaction_count(ME, "pending")
     balance = w3.eth.get_balance(ME)
-    fees = {"maxFeePerGas": 0, "maxPriorityFeePerGas": 0}
+    # A fee cap the chain accepts (1 gwei, far above eth_gasPrice on the devnet), so that each
+    # transaction reaches the refusal it is meant for.
+    gas_price = w3.eth.gas_price
+    assert gas_price >= MIN_BASE_FEE, f"eth_gasPrice {gas_price} is at least {MIN_BASE_FEE} wei"
+    max_fee = max(10**9, 2 * gas_price)
+    fees = {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": 0}
     fresh = fresh_address()
     gas = w3.eth.estimate_gas({"from": ME, "to": fresh, "value": 1})
+    assert gas == 21_000, f"eth_estimateGas of a transfer of ether: its scheduled 21,000 (got {gas})"
     message = refused({"to": fresh, "value": balance + 1, "gas": gas, **fees}, "insufficient_funds")
-    assert message == GETH_INSUFFICIENT_FUNDS.format(ME, balance, balance + 1), message
+    # geth's want: gasLimit × maxFeePerGas + value.
+    assert message == GETH_INSUFFICIENT_FUNDS.format(ME, balance, gas * max_fee + balance + 1), message
     message = refused({"to": ETH_TOKEN, "value": 1, "gas": 200_000, **fees}, "ether_to_contract")
     assert ETH_TOKEN.lower() in message.lower(), message
     data = sysc.functions.transfer(USDC, TO, 1)._encode_transaction_data()
     refused({"to": sysc.address, "value": 1, "data": data, "gas": 200_000, **fees}, "value_not_allowed")
+    # A fee cap of 1 wei, below the base fee: refused, not held.
+    message = refused({"to": fresh, "value": 1, "gas": gas, "maxFeePerGas": 1, "maxPriorityFeePerGas": 0}, "fee_cap_too_low")
+    assert message.startswith("max fee per gas less than block base fee"), message
+    assert message.startswith(GETH_FEE_CAP_TOO_LOW.format(ME, 1)), message
+    assert int(message.rsplit(" ", 1)[1]) >= MIN_BASE_FEE, message
     assert w3.eth.get_balance(ME) == balance, "nothing moved"
     assert w3.eth.get_transaction_count(ME, "pending") == nonce, "no nonce used"
 
 
-check("12c refused at the door: insufficient_funds (geth's words), ether_to_contract, value_not_allowed", door_refusals)
+check(
+    "12c refused at the door: insufficient_funds (geth's words), ether_to_contract, value_not_allowed, fee_cap_too_low",
+    door_refusals,
+)
 
 
 def overdraft_estimated():

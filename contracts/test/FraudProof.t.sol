@@ -597,9 +597,11 @@ contract FraudProofTest is Test {
         assertEq(offset, 3, "chunk 2: queueOffset");
         assertEq(count, 2, "chunk 2: queueCount");
         ChunkVerifier.Params memory params = ChunkVerifier.Params(QUEUE_CHUNK_SIZE, 42069, bytes32(0), 10);
-        // The witness of the empty state proves the one key every replay reads: the fee state.
-        bytes32[] memory feeKey = new bytes32[](1);
+        // The witness of the empty state proves the keys every replay reads: the fee state and
+        // the vault's ether.
+        bytes32[] memory feeKey = new bytes32[](2);
         feeKey[0] = StateKeys.feeState();
+        feeKey[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
         ChunkVerifier.ChunkProof memory chunk =
             ChunkVerifier.ChunkProof(2, feeKey, hex"00", new BridgeQueue.Contents[](1), bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 2, 1));

@@ -43,6 +43,10 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     uint256 constant BOB_KEY = 0xB0B;
     uint256 constant ALICE_A = 1_000;
     uint256 constant BOB_A = 50;
+    uint256 constant ETHER_EACH = 1 ether;
+    /// @dev Every transaction here signs the lowest base fee as its fee cap, and no tip: it pays
+    ///      its scheduled gas at that price.
+    uint256 constant PRICE = FeeLogic.MIN_BASE_FEE;
 
     ChunkVerifier verifier;
     address alice;
@@ -61,9 +65,12 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         bob = vmt.addr(BOB_KEY);
         L2System.GenesisToken[] memory tokens = new L2System.GenesisToken[](1);
         tokens[0] = L2System.GenesisToken(TKA, "TKA", 18);
-        L2System.GenesisMint[] memory mints = new L2System.GenesisMint[](2);
+        L2System.GenesisMint[] memory mints = new L2System.GenesisMint[](4);
         mints[0] = L2System.GenesisMint(TKA, alice, ALICE_A);
         mints[1] = L2System.GenesisMint(TKA, bob, BOB_A);
+        // Ether to pay their fees with.
+        mints[2] = L2System.GenesisMint(StateKeys.ETHER, alice, ETHER_EACH);
+        mints[3] = L2System.GenesisMint(StateKeys.ETHER, bob, ETHER_EACH);
         // The system contract at its L2 address with its genesis state (the creation code run
         // there, then replaced by the runtime code it returns), and the token's ERC-20 face.
         bytes memory creation =
@@ -175,10 +182,19 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         return bytes32((uint256(1) << 192) | (gas << 128) | FeeLogic.MIN_BASE_FEE);
     }
 
-    /// @dev Every key the steps touch, nonces and the fee state included.
+    /// @dev The key of `owner`'s ether.
+    function _ether(address owner) internal pure returns (bytes32) {
+        return StateKeys.balance(StateKeys.ETHER, owner);
+    }
+
+    /// @dev Every key the steps touch: nonces, the fee state, the senders' ether and the vault's
+    ///      included.
     function _touched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](9);
+        k = new bytes32[](12);
         k[8] = StateKeys.feeState();
+        k[9] = _ether(alice);
+        k[10] = _ether(bob);
+        k[11] = _ether(FeeLogic.FEE_VAULT);
         k[0] = StateKeys.nonce(alice);
         k[1] = StateKeys.nonce(bob);
         k[2] = StateKeys.token(TKA);
@@ -206,7 +222,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         Step[] memory steps = _steps();
         bytes32[] memory touched = _touched();
         // The pre-state: the system's genesis storage, nonces 0.
-        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(16);
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(24);
         n = _fromL2(keys, values, n, _genesisKeys());
         n = _fromL2(keys, values, n, touched);
         bytes memory witness = _fullWitness(keys, values, n);
@@ -231,8 +247,12 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = _fromL2(keys, values, n, touched);
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(nonces[0]));
         n = SortedModel.set(keys, values, n, StateKeys.nonce(bob), bytes32(nonces[1]));
-        // Scheduled gas: 30,000 + 26,000 + 36,000 + 30,000 + 36,000 + 26,000 + 30,000.
+        // Scheduled gas: 30,000 + 26,000 + 36,000 + 30,000 + 36,000 + 26,000 + 30,000, paid at
+        // PRICE by Alice (five) and Bob (two transferFrom), into the vault.
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeState(214_000));
+        n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH - 142_000 * PRICE));
+        n = SortedModel.set(keys, values, n, _ether(bob), bytes32(ETHER_EACH - 72_000 * PRICE));
+        n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), bytes32(214_000 * PRICE));
         assertEq(postRoot, _root(keys, values, n), "the L2 state's root");
         assertTrue(postRoot != preRoot, "something changed");
     }
@@ -269,11 +289,13 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_callOfAnAddressWithoutATokenChangesOnlyTheNonce() public {
         Step[] memory steps = new Step[](1);
         steps[0] = Step(ALICE_KEY, NOWHERE, abi.encodeWithSelector(bytes4(0x23b872dd), bob, CAROL, 7));
-        bytes32[] memory touched = new bytes32[](3);
+        bytes32[] memory touched = new bytes32[](5);
         touched[0] = StateKeys.nonce(alice);
         touched[1] = StateKeys.feeState();
-        touched[2] = StateKeys.token(NOWHERE);
-        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(16);
+        touched[2] = _ether(alice);
+        touched[3] = _ether(FeeLogic.FEE_VAULT);
+        touched[4] = StateKeys.token(NOWHERE);
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(24);
         n = _fromL2(keys, values, n, _genesisKeys());
         n = _fromL2(keys, values, n, _touched());
         bytes32 preRoot = _root(keys, values, n);
@@ -283,12 +305,16 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "executed");
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(1)));
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeState(36_000)); // a transferFrom
-        assertEq(postRoot, _root(keys, values, n), "only the nonce and the fee state");
+        n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH - 36_000 * PRICE));
+        n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), bytes32(36_000 * PRICE));
+        assertEq(postRoot, _root(keys, values, n), "only the nonce, the fee and the fee state");
         // Without the token's metadata key the proof is incomplete, not a verdict.
-        bytes32[] memory fewer = new bytes32[](2);
-        (fewer[0], fewer[1]) = (touched[0], touched[1]);
+        bytes32[] memory fewer = new bytes32[](4);
+        (fewer[0], fewer[1], fewer[2], fewer[3]) = (touched[0], touched[1], touched[2], touched[3]);
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), 0);
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), 0);
+        n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH));
+        n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), 0);
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.KeyNotInWitness.selector, StateKeys.token(NOWHERE)));
         verifier.replayChunk(
             _dataProof(data),
@@ -300,7 +326,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     // =========================================================================================
     // Forced token calls.
 
-    /// @dev The signed EIP-1559 bytes of `step` at `nonce`, zero fees.
+    /// @dev The signed EIP-1559 bytes of `step` at `nonce`, at PRICE.
     function _signedRaw(Step memory step, uint64 nonce) internal pure returns (bytes memory) {
         BatchCodec.Tx memory t = _signed(step, nonce);
         return BatchCodec.encodeSigned(t, CHAIN_ID);
@@ -323,7 +349,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         // One block of 3 queue entries and no transaction: one chunk without bytes.
         bytes memory data = hex"0201e807010003000000";
         bytes32[] memory touched = _touched();
-        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(16);
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(24);
         n = _fromL2(keys, values, n, _genesisKeys());
         n = _fromL2(keys, values, n, touched);
         bytes32 preRoot = _root(keys, values, n);
@@ -374,6 +400,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         t.eip1559 = true;
         t.nonce = nonce;
         t.gasLimit = 300_000;
+        t.maxFeePerGas = uint128(PRICE);
         t.to = step.to;
         t.input = step.input;
         (uint8 v, bytes32 r, bytes32 s) = vmt.sign(step.key, BatchCodec.signingHash(t, CHAIN_ID));
@@ -397,12 +424,12 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         return abi.encodePacked(out, _varint(chunk.length), chunk);
     }
 
-    /// @dev The codec bytes (§3.3) of a zero-fee EIP-1559 transaction: a system `transfer`, or
+    /// @dev The codec bytes (§3.3) of an EIP-1559 transaction at PRICE: a system `transfer`, or
     ///      a token call (head bit 6: target and first address as the pair, for transferFrom the
     ///      second address's index, then the amount).
     function _encode(BatchCodec.Tx memory t, address[] memory reg) internal pure returns (bytes memory) {
         bytes4 sel = bytes4(t.input);
-        uint256 head = 0x05 | (t.yParity ? 0x02 : 0);
+        uint256 head = 0x01 | (t.yParity ? 0x02 : 0);
         uint256 i0;
         uint256 i1;
         bytes memory rest;
@@ -419,9 +446,12 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
                 ? abi.encodePacked(_varint(_indexOf(reg, _addressWord(t.input, 1))), _num(_word(t.input, 2)))
                 : _num(_word(t.input, 1));
         }
-        // Nonce (below 128 here), gas limit 300,000 (the number 0x65), the pair.
-        require(t.nonce < 0x80, "one-byte nonce");
-        return abi.encodePacked(_byte(head), _byte(t.nonce), hex"65", _varint(i0 * reg.length + i1), rest, t.r, t.s);
+        // Nonce (below 128 here), gas limit 300,000 (the number 0x65), the tip 0 (00) and the
+        // fee cap 10^6 (0x26: m 1, e 6), the pair.
+        require(t.nonce < 0x80 && t.maxFeePerGas == PRICE, "one-byte nonce, the fee cap PRICE");
+        return abi.encodePacked(
+            _byte(head), _byte(t.nonce), hex"65", hex"0026", _varint(i0 * reg.length + i1), rest, t.r, t.s
+        );
     }
 
     function _word(bytes memory input, uint256 i) internal pure returns (uint256 w) {

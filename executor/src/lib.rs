@@ -74,6 +74,9 @@ pub struct TxOutcome {
     /// Gas it used: its operation's scheduled gas (docs/fees.md §2.1; execution is not
     /// metered).
     pub gas_used: u64,
+    /// The fee taken from its sender, `gas_used × effectiveGasPrice` (docs/fees.md §2): zero
+    /// for queue entries, which are paid for on L1.
+    pub fee: U256,
     /// Logs it emitted (none unless it succeeded).
     pub logs: Vec<Log>,
     /// Return data, or revert data.
@@ -87,8 +90,20 @@ pub struct TxOutcome {
 pub enum TxResult {
     /// Executed: part of the block.
     Executed(TxOutcome),
-    /// Not executable in this state (for instance a wrong nonce): not part of the block.
-    Invalid(String),
+    /// Not executable in this state: not part of the block.
+    Invalid(InvalidTx),
+}
+
+/// Why a transaction of a block is not executable in its state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidTx {
+    /// revm refused it: a nonce that is not its sender's.
+    #[error("{0}")]
+    Refused(String),
+    /// It cannot pay for itself in this block (docs/fees.md §5): its fee cap is below the base
+    /// fee, or its sender holds less than it may take.
+    #[error(transparent)]
+    Unpayable(#[from] rollup_types::fees::Unpayable),
 }
 
 /// Block-level values a block executes with.
@@ -494,13 +509,15 @@ fn execute_and_apply(
     queue: &[QueueEntry],
     txs: &[RecoveredTx],
 ) -> Pending {
-    let ctx = BlockContext { cfg: cfg(chain), block: block_env(env), base: state };
+    let base_fee = fee_state(state, env).base_fee;
+    let ctx = BlockContext { cfg: cfg(chain), block: block_env(env), base: state, base_fee };
     let (queue, first) = run_queue_layer(&ctx, chain, queue);
     let mut out = parallel::execute_parallel(&ctx, config.threads, config.prediction, first, txs);
     let started = Instant::now();
     let fees = fee_state(state, env);
-    let chunks = chunk_writes(&queue, &out.results, chain.chunk_size as usize, true, fees);
-    out.layers.extend(fee_layer(fees, &queue, &out.results));
+    let chunk_size = chain.chunk_size as usize;
+    let chunks = chunk_writes(state, &queue, &out.results, chunk_size, true, fees);
+    out.layers.extend(fee_layer(state, fees, &queue, &out.results, chunk_size));
     let overwritten = record_overwritten.then(|| Arc::new(Overwritten::of(state, &out.layers)));
     Arc::make_mut(state).apply_parallel(&out.layers, 2 * config.threads);
     let mut timings = out.timings;
@@ -569,18 +586,62 @@ fn fee_state(state: &State, env: BlockEnvInput) -> FeeState {
     state.fee_state().enter(env.number)
 }
 
-/// The fee state's change by a block that started from `fees` and ran `queue` and `results`:
-/// the block with its scheduled gas, written when it has an item (a block without items has
-/// no chunk, and leaves no trace).
-fn fee_layer(fees: FeeState, queue: &[QueueResult], results: &[TxResult]) -> Option<Changes> {
-    let executed = executed_outcomes(results);
-    if queue.is_empty() && executed.clone().next().is_none() {
-        return None;
-    }
-    let gas = executed.fold(fees.gas, |gas, o| gas.saturating_add(o.gas_used));
+/// The fee state's change by a block that started from `fees` over `state` and ran `queue`
+/// and `results` (chunks of `chunk_size` items): what its last chunk wrote to the fee state and
+/// the fee vault ([`fee_writes`]); none for a block without items (it has no chunk, and leaves
+/// no trace).
+fn fee_layer(
+    state: &State,
+    fees: FeeState,
+    queue: &[QueueResult],
+    results: &[TxResult],
+    chunk_size: usize,
+) -> Option<Changes> {
+    let last = fee_writes(state, fees, &items(queue, results), chunk_size).pop()?;
     let mut layer = Changes::default();
-    layer.storage.insert(U256::from_be_bytes(keys::fee_state().0), FeeState { gas, ..fees }.to_word());
+    layer.storage.extend(last.iter().map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0))));
     Some(layer)
+}
+
+/// A chunk item's writes, scheduled gas and fee: a queue entry's (no gas, no fee) or an
+/// executed transaction's.
+type Item<'a> = (&'a [(B256, B256)], u64, U256);
+
+/// The items of a block, in order: its queue entries, then its executed transactions.
+fn items<'a>(queue: &'a [QueueResult], results: &'a [TxResult]) -> Vec<Item<'a>> {
+    queue
+        .iter()
+        .map(|q| (q.writes(), 0, U256::ZERO))
+        .chain(executed_outcomes(results).map(|o| (&o.writes[..], o.gas_used, o.fee)))
+        .collect()
+}
+
+/// What each chunk of `chunk_size` of `items` ends by writing (docs/fees.md §6): the fee state,
+/// from `fees` with the scheduled gas of the block's transactions so far, and the fee vault's
+/// ether ([`fees::FEE_VAULT`]), its balance after the chunk's transactions (which may have sent
+/// it ether; over `state` before the block) plus the chunk's fees, saturating.
+///
+/// [`fees::FEE_VAULT`]: rollup_types::fees::FEE_VAULT
+fn fee_writes(state: &State, fees: FeeState, items: &[Item<'_>], chunk_size: usize) -> Vec<[(B256, B256); 2]> {
+    let fee_key = keys::fee_state();
+    let vault_key = keys::ether_balance(&rollup_types::fees::FEE_VAULT);
+    let mut after = fees;
+    let mut vault = state.storage(&U256::from_be_bytes(vault_key.0));
+    items
+        .chunks(chunk_size.max(1))
+        .map(|chunk| {
+            let mut taken = U256::ZERO;
+            for (writes, gas, fee) in chunk {
+                after.gas = after.gas.saturating_add(*gas);
+                taken = taken.saturating_add(*fee);
+                if let Some((_, v)) = writes.iter().rev().find(|(k, _)| *k == vault_key) {
+                    vault = U256::from_be_bytes(v.0);
+                }
+            }
+            vault = vault.saturating_add(taken);
+            [(fee_key, after.to_word().into()), (vault_key, vault.into())]
+        })
+        .collect()
 }
 
 fn executed_outcomes(results: &[TxResult]) -> impl Iterator<Item = &TxOutcome> + Clone {
@@ -592,38 +653,27 @@ fn executed_outcomes(results: &[TxResult]) -> impl Iterator<Item = &TxOutcome> +
 
 /// The state-tree writes of each chunk of `chunk_size` items: the queue entries' results
 /// (every entry is an item, a skipped one writing nothing), then the executed transactions
-/// of `results`, in order, each chunk ending with the fee state after it (the block's from
-/// `fees`, with the scheduled gas of its transactions so far). Built on the current rayon pool
+/// of `results`, in order, each chunk ending with the fee state and the fee vault after it
+/// ([`fee_writes`], from `fees` over `state` before the block). Built on the current rayon pool
 /// when `parallel`.
 fn chunk_writes(
+    state: &State,
     queue: &[QueueResult],
     results: &[TxResult],
     chunk_size: usize,
     parallel: bool,
     fees: FeeState,
 ) -> Vec<Vec<(B256, B256)>> {
-    let executed: Vec<(&[(B256, B256)], u64)> = queue
-        .iter()
-        .map(|q| (q.writes(), 0))
-        .chain(executed_outcomes(results).map(|o| (&o.writes[..], o.gas_used)))
-        .collect();
-    let fee_key = keys::fee_state();
-    let mut after = fees;
-    let fee_words: Vec<B256> = executed
-        .chunks(chunk_size)
-        .map(|chunk| {
-            after.gas = chunk.iter().fold(after.gas, |gas, (_, g)| gas.saturating_add(*g));
-            after.to_word().into()
-        })
-        .collect();
-    let writes = |(chunk, fee): (&[(&[(B256, B256)], u64)], &B256)| {
-        chunk.iter().flat_map(|(w, _)| w.iter().copied()).chain(std::iter::once((fee_key, *fee))).collect()
+    let items = items(queue, results);
+    let ends = fee_writes(state, fees, &items, chunk_size);
+    let writes = |(chunk, end): (&[Item<'_>], &[(B256, B256); 2])| {
+        chunk.iter().flat_map(|(w, _, _)| w.iter().copied()).chain(end.iter().copied()).collect()
     };
     if parallel {
         use rayon::prelude::*;
-        executed.par_chunks(chunk_size).zip(fee_words.par_iter()).map(writes).collect()
+        items.par_chunks(chunk_size.max(1)).zip(ends.par_iter()).map(writes).collect()
     } else {
-        executed.chunks(chunk_size).zip(fee_words.iter()).map(writes).collect()
+        items.chunks(chunk_size.max(1)).zip(ends.iter()).map(writes).collect()
     }
 }
 
@@ -755,7 +805,12 @@ impl Executor {
     }
 
     fn context(&self, env: BlockEnvInput) -> BlockContext<'_> {
-        BlockContext { cfg: cfg(&self.chain), block: block_env(env), base: &self.state }
+        BlockContext {
+            cfg: cfg(&self.chain),
+            block: block_env(env),
+            base: &self.state,
+            base_fee: fee_state(&self.state, env).base_fee,
+        }
     }
 
     /// Executes `txs` as block `env` and commits the result. Transactions that cannot execute
@@ -786,7 +841,8 @@ impl Executor {
             let (queue, first) = run_queue_layer(&ctx, &self.chain, queue);
             let mut out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, first, txs);
             let fees = fee_state(&self.state, env);
-            out.layers.extend(fee_layer(fees, &queue, &out.results));
+            let chunk_size = self.chain.chunk_size as usize;
+            out.layers.extend(fee_layer(&self.state, fees, &queue, &out.results, chunk_size));
             let (block, finish) = self.commit(fees, queue, out.results, out.layers);
             let mut timings = out.timings;
             timings.merge += finish.merge;
@@ -879,7 +935,7 @@ impl Executor {
         let (results, mut layers) = parallel::execute_sequential(&ctx, first, txs);
         let execution = started.elapsed();
         let fees = fee_state(&self.state, env);
-        layers.extend(fee_layer(fees, &queue, &results));
+        layers.extend(fee_layer(&self.state, fees, &queue, &results, self.chain.chunk_size as usize));
         if let Some(undo) = undo {
             self.remember(&layers, undo);
         }
@@ -900,7 +956,7 @@ impl Executor {
         layers: Vec<Changes>,
     ) -> (ExecutedBlock, BlockTimings) {
         let started = Instant::now();
-        let chunks = chunk_writes(&queue, &results, self.chain.chunk_size as usize, false, fees);
+        let chunks = chunk_writes(&self.state, &queue, &results, self.chain.chunk_size as usize, false, fees);
         let overwritten = self.record_overwritten.then(|| Arc::new(Overwritten::of(&self.state, &layers)));
         Arc::make_mut(&mut self.state).apply(&layers);
         let applied = Instant::now();
@@ -938,10 +994,13 @@ impl Executor {
         touched.extend(out.recorder.and_then(|r| r.keys).unwrap_or_default());
         // The system caller of deposits is no account: its nonce is never state.
         touched.remove(&state::Touched::Nonce(rollup_types::queue::SYSTEM_CALLER));
-        // The verifier reads the fee state at every chunk, and writes it after one that runs.
-        let fee_slot = U256::from_be_bytes(keys::fee_state().0);
-        touched.insert(state::Touched::Slot(fee_slot));
-        let fees = fee_layer(fee_state(&self.state, env), &q.results, &out.results).unwrap_or_default();
+        // The verifier reads the fee state and the fee vault at every chunk, and writes them
+        // after one that runs. (One chunk: its items are all in one.)
+        for key in [keys::fee_state(), keys::ether_balance(&rollup_types::fees::FEE_VAULT)] {
+            touched.insert(state::Touched::Slot(U256::from_be_bytes(key.0)));
+        }
+        let fees = fee_layer(&self.state, fee_state(&self.state, env), &q.results, &out.results, usize::MAX)
+            .unwrap_or_default();
         let nonce = |account: &Address| {
             out.changes
                 .nonces

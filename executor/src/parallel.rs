@@ -16,7 +16,7 @@
 //!    Results are then assembled in block order.
 
 use crate::{
-    BlockStats, BlockTimings, KeyPrediction, TxOutcome, TxResult, partition,
+    BlockStats, BlockTimings, InvalidTx, KeyPrediction, TxOutcome, TxResult, partition,
     predict::{self, Prediction},
     split,
     state::{Changes, Overlay, Record, Recorder, State},
@@ -40,6 +40,8 @@ pub(crate) struct BlockContext<'a> {
     pub(crate) cfg: CfgEnv,
     pub(crate) block: BlockEnv,
     pub(crate) base: &'a State,
+    /// The block's base fee (docs/fees.md §3), which its transactions pay.
+    pub(crate) base_fee: u128,
 }
 
 /// What a task produced: one result per transaction it ran, in its order.
@@ -68,18 +70,31 @@ pub(crate) fn run_worker(
             recorder.current = i;
         }
         let tx = &txs[i as usize];
-        evm.ctx.journaled_state.database.sender = Some((tx.sender, tx.sender_nonce_key()));
-        match evm.transact(tx_env(tx)) {
-            Ok(out) => {
-                let db = &mut evm.ctx.journaled_state.database;
-                db.commit(out.state);
-                let writes = std::mem::take(&mut db.last_writes);
-                // Execution is not metered: the operation's scheduled gas is what it used.
-                let (status, _, logs, output) = split(out.result);
-                let gas_used = tx.tx.scheduled_gas();
-                results.push(TxResult::Executed(TxOutcome { status, gas_used, logs, output, writes }));
-            }
-            Err(err) => results.push(TxResult::Invalid(err.to_string())),
+        let db = &mut evm.ctx.journaled_state.database;
+        db.sender = Some((tx.sender, tx.sender_nonce_key()));
+        // The fee is taken before the operation runs, whatever it then does (docs/fees.md §2).
+        match db.pay(tx, ctx.base_fee) {
+            Err(unpayable) => results.push(TxResult::Invalid(unpayable.into())),
+            Ok(paid) => match evm.transact(tx_env(tx)) {
+                Ok(out) => {
+                    let db = &mut evm.ctx.journaled_state.database;
+                    db.commit(out.state);
+                    let mut writes = std::mem::take(&mut db.last_writes);
+                    let (status, _, logs, output) = split(out.result);
+                    // Execution is not metered: the operation's scheduled gas is what it used.
+                    let (gas_used, fee) = match paid {
+                        Some(paid) => (paid.charge.gas_used, paid.add_to(&mut writes)),
+                        None => (tx.tx.scheduled_gas(), alloy_primitives::U256::ZERO),
+                    };
+                    results.push(TxResult::Executed(TxOutcome { status, gas_used, fee, logs, output, writes }));
+                }
+                Err(err) => {
+                    if let Some(paid) = paid {
+                        evm.ctx.journaled_state.database.refund(paid);
+                    }
+                    results.push(TxResult::Invalid(InvalidTx::Refused(err.to_string())));
+                }
+            },
         }
         if let Some(recorder) = &mut evm.ctx.journaled_state.database.recorder {
             recorder.raw_ends.push(recorder.raw.len() as u32);

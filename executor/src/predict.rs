@@ -24,8 +24,9 @@ pub enum KeyPrediction {
     SenderOnly,
 }
 
-/// Most keys one operation is predicted to touch (`createPool`).
-const MAX_KEYS: usize = 9;
+/// Most keys one transaction is predicted to touch (`createPool`, and its sender's ether, which
+/// pays the fee).
+const MAX_KEYS: usize = 10;
 
 /// The predicted keys and relative cost of one transaction.
 #[derive(Clone, Copy, Debug)]
@@ -149,7 +150,18 @@ fn word_arg(input: &[u8], index: usize) -> Option<alloy_primitives::B256> {
 
 /// Predicts the keys `tx` may touch; `None` when they cannot be predicted (a call outside the
 /// operation set, or to another address), in which case the transaction runs alone, in order.
+/// Every transaction pays its fee from its sender's ether (docs/fees.md §2): a transfer of
+/// ether to its sender in the same block is one of its conflicts.
 pub(crate) fn predict(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction> {
+    let mut p = predict_operation(tx, mode)?;
+    if mode == KeyPrediction::Operations {
+        p.push(fingerprint(BALANCE, &keys::ETHER, &tx.sender));
+    }
+    Some(p)
+}
+
+/// The keys of `tx`'s operation, as [`predict`] describes.
+fn predict_operation(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction> {
     let sender = tx.sender;
     // revm loads the block's beneficiary (the zero address) for every transaction and the
     // commit check ignores it: a transaction from it must run alone.
@@ -161,10 +173,10 @@ pub(crate) fn predict(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Predictio
     let input = tx.tx.input().as_ref();
     if let Some((recipient, _)) = tx.tx.native_transfer() {
         // The ledger's `transfer` of ether: the two balances.
+        // (The sender's is added with the fee's.)
         let mut p = Prediction::new(COST_TRANSFER);
         p.push(nonce);
         if mode == KeyPrediction::Operations {
-            p.push(fingerprint(BALANCE, &keys::ETHER, &sender));
             p.push(fingerprint(BALANCE, &keys::ETHER, &recipient));
         }
         return Some(p);

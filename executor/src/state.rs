@@ -14,7 +14,7 @@ use revm::{
     state::{Account, AccountInfo},
 };
 use rollup_types::{
-    SYSTEM_CONTRACT,
+    RecoveredTx, SYSTEM_CONTRACT,
     bindings::{l2_token_runtime_code, multicall3_runtime_code},
     chain::MULTICALL3,
     keys,
@@ -683,6 +683,73 @@ impl<'a> Overlay<'a> {
             }
         }
         self.base.storage(slot)
+    }
+}
+
+/// A fee taken before a transaction ran ([`Overlay::pay`]).
+#[derive(Debug)]
+pub(crate) struct Paid {
+    /// The sender's ether: its key and slot, its balance after the fee, and this worker's
+    /// change of it before (to put back if the transaction does not run).
+    key: B256,
+    slot: U256,
+    after: U256,
+    before: Option<U256>,
+    /// What was taken.
+    pub(crate) charge: rollup_types::fees::Charge,
+}
+
+impl Paid {
+    /// Adds the payment to the transaction's writes `writes` (sorted by key), unless the
+    /// operation wrote the sender's ether itself (its write then holds the final balance);
+    /// returns the fee.
+    pub(crate) fn add_to(&self, writes: &mut Vec<(B256, B256)>) -> U256 {
+        if let Err(at) = writes.binary_search_by_key(&self.key, |(k, _)| *k) {
+            writes.insert(at, (self.key, self.after.into()));
+        }
+        self.charge.fee
+    }
+}
+
+impl Overlay<'_> {
+    /// Takes the fee of `tx` in a block of `base_fee` from its sender's ether, before the
+    /// operation runs (docs/fees.md §2, §5); `Err` when it cannot pay (nothing changes). A
+    /// transaction whose nonce is not its sender's pays nothing (`Ok(None)`): revm refuses it.
+    pub(crate) fn pay(
+        &mut self,
+        tx: &RecoveredTx,
+        base_fee: u128,
+    ) -> Result<Option<Paid>, rollup_types::fees::Unpayable> {
+        // The nonce and the ether are read whatever comes of it, as the L1 verifier reads them.
+        let key = tx.sender_balance_key();
+        let slot = U256::from_be_bytes(key.0);
+        if let Some(recorder) = &mut self.recorder {
+            recorder.touch(Touched::Nonce(tx.sender));
+            recorder.touch(Touched::Slot(slot));
+        }
+        if self.nonce(&tx.sender).unwrap_or(0) != tx.nonce() {
+            return Ok(None);
+        }
+        let balance = self.slot(&slot);
+        let charge = rollup_types::fees::charge(&tx.tx.offer(), tx.tx.scheduled_gas(), base_fee, tx.sender, balance)?;
+        // The charge is at most what the sender was found to hold.
+        let after = balance.saturating_sub(charge.fee);
+        let before = self.changes.storage.insert(slot, after);
+        if let Some(recorder) = &mut self.recorder {
+            recorder.raw.push(RawWrite::Slot(slot, after));
+        }
+        Ok(Some(Paid { key, slot, after, before, charge }))
+    }
+
+    /// Puts back what [`Self::pay`] took, when the transaction did not run after all.
+    pub(crate) fn refund(&mut self, paid: Paid) {
+        match paid.before {
+            Some(v) => self.changes.storage.insert(paid.slot, v),
+            None => self.changes.storage.remove(&paid.slot),
+        };
+        if let Some(recorder) = &mut self.recorder {
+            recorder.raw.pop();
+        }
     }
 }
 

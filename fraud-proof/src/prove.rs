@@ -8,7 +8,7 @@ use crate::{
 };
 use alloy_primitives::{B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolValue};
-use rollup_executor::{BlockEnvInput, Executor, TxResult};
+use rollup_executor::{BlockEnvInput, Executor, InvalidTx, TxResult};
 use rollup_types::{
     RecoveredTx, SignedTx,
     bindings::{BatchInbox, ChunkProof, QueueContents},
@@ -278,6 +278,7 @@ fn build_for(
                 format!("chunk {c} transaction {tx} is not admissible: {reason}")
             }
             ReplayOutcome::WrongNonce { tx } => format!("chunk {c} transaction {tx} does not carry its sender's nonce"),
+            ReplayOutcome::CannotPay { tx, reason } => format!("chunk {c} transaction {tx} cannot pay: {reason}"),
             ReplayOutcome::Executed { post_root } if post_root != batch.chunk_roots[c] || target == Some(c) => {
                 format!("chunk {c}: posted root {}, replay gives {post_root}", batch.chunk_roots[c])
             }
@@ -308,6 +309,13 @@ pub enum ReplayOutcome {
     WrongNonce {
         /// Its position in the chunk.
         tx: usize,
+    },
+    /// Transaction `tx` cannot pay for itself (docs/fees.md §5).
+    CannotPay {
+        /// Its position in the chunk.
+        tx: usize,
+        /// Why, in words.
+        reason: String,
     },
 }
 
@@ -361,19 +369,19 @@ pub fn replay_chunk(
     }
     let trace = executor.trace_with_queue(env, queue, &recovered);
     let pre_root = executor.state_root();
-    // The first transaction revm refuses comes before any inadmissible one (which ends
-    // `recovered`): its nonce is the fault.
-    if let Some(i) = trace.results.iter().position(|r| matches!(r, TxResult::Invalid(_))) {
+    // The first transaction the executor refuses comes before any inadmissible one (which
+    // ends `recovered`): its nonce, or its fee, is the fault.
+    if let Some((i, TxResult::Invalid(invalid))) =
+        trace.results.iter().enumerate().find(|(_, r)| matches!(r, TxResult::Invalid(_)))
+    {
+        let outcome = match invalid {
+            InvalidTx::Refused(_) => ReplayOutcome::WrongNonce { tx: i },
+            InvalidTx::Unpayable(e) => ReplayOutcome::CannotPay { tx: i, reason: e.to_string() },
+        };
         let trace = executor.trace_with_queue(env, queue, &recovered[..=i]);
         let witness = executor.tree().witness(&trace.keys, &[]);
         check_witness(&witness, pre_root, &trace.keys, None)?;
-        return Ok(ChunkReplay {
-            outcome: ReplayOutcome::WrongNonce { tx: i },
-            keys: trace.keys,
-            witness,
-            results: Vec::new(),
-            queue: Vec::new(),
-        });
+        return Ok(ChunkReplay { outcome, keys: trace.keys, witness, results: Vec::new(), queue: Vec::new() });
     }
     if let Some(outcome) = inadmissible {
         let witness = executor.tree().witness(&trace.keys, &[]);

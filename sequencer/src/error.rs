@@ -21,9 +21,21 @@ pub enum SubmitError {
     /// Ethereum such a contract has no `receive` and the transfer reverts).
     #[error("{0} is a contract of this chain and does not accept ether")]
     EtherToContract(Address),
-    /// Its sender cannot pay what it sends (geth's words, which wallets and libraries match).
+    /// Its sender cannot pay what it may take, `gasLimit × maxFeePerGas + value` (geth's words,
+    /// which wallets and libraries match).
     #[error(transparent)]
     InsufficientFunds(#[from] rollup_types::tx::InsufficientFunds),
+    /// Its fee cap is below the next block's base fee (geth's words): refused, not held
+    /// (docs/fees.md §5).
+    #[error("max fee per gas less than block base fee: address {sender}, maxFeePerGas: {max_fee}, baseFee: {base_fee}")]
+    FeeCapTooLow {
+        /// The sender.
+        sender: Address,
+        /// Its fee cap.
+        max_fee: u128,
+        /// The next block's base fee.
+        base_fee: u128,
+    },
     /// Its nonce was already used.
     #[error("nonce too low: the next nonce of this sender is {next}, got {got}")]
     NonceTooLow {
@@ -140,6 +152,17 @@ pub enum SubmitError {
     Internal(String),
 }
 
+impl From<rollup_types::fees::Unpayable> for SubmitError {
+    fn from(e: rollup_types::fees::Unpayable) -> Self {
+        match e {
+            rollup_types::fees::Unpayable::FeeCapBelowBaseFee { sender, max_fee, base_fee } => {
+                Self::FeeCapTooLow { sender, max_fee, base_fee }
+            }
+            rollup_types::fees::Unpayable::InsufficientFunds(e) => Self::InsufficientFunds(e),
+        }
+    }
+}
+
 impl SubmitError {
     /// The same refusal for another copy of the transaction (a database error is carried as
     /// its message).
@@ -149,6 +172,9 @@ impl SubmitError {
             Self::NotAToken(a) => Self::NotAToken(*a),
             Self::EtherToContract(a) => Self::EtherToContract(*a),
             Self::InsufficientFunds(e) => Self::InsufficientFunds(*e),
+            Self::FeeCapTooLow { sender, max_fee, base_fee } => {
+                Self::FeeCapTooLow { sender: *sender, max_fee: *max_fee, base_fee: *base_fee }
+            }
             Self::NonceTooLow { next, got } => Self::NonceTooLow { next: *next, got: *got },
             Self::NonceTooHigh { next, got, max_gap } => {
                 Self::NonceTooHigh { next: *next, got: *got, max_gap: *max_gap }
@@ -193,6 +219,7 @@ impl SubmitError {
             Self::NotAToken(_) => "not_a_token",
             Self::EtherToContract(_) => "ether_to_contract",
             Self::InsufficientFunds(_) => "insufficient_funds",
+            Self::FeeCapTooLow { .. } => "fee_cap_too_low",
             Self::NonceTooLow { .. } => "nonce_too_low",
             Self::NonceTooHigh { .. } => "nonce_too_high",
             Self::ReplacementUnderpriced { .. } => "replacement_underpriced",
@@ -216,6 +243,7 @@ impl SubmitError {
             | Self::NotAToken(_)
             | Self::EtherToContract(_)
             | Self::InsufficientFunds(_)
+            | Self::FeeCapTooLow { .. }
             | Self::NonceTooLow { .. }
             | Self::NonceTooHigh { .. } => SubmitClass::Invalid,
             Self::ReplacementUnderpriced { .. } => SubmitClass::Conflict,

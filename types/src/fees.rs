@@ -127,6 +127,87 @@ pub const fn l1_price_in_bounds(parent: u128, proposed: u128) -> bool {
     proposed >= MIN_L1_BYTE_PRICE && proposed >= parent - step && proposed <= parent.saturating_add(step)
 }
 
+/// The address whose ether balance collects every fee (docs/fees.md §6): OP Stack's sequencer
+/// fee vault address. No key signs for it; the fees are credited once per chunk, not by the
+/// transactions, so that they add no conflict between transactions.
+pub const FEE_VAULT: Address = alloy_primitives::address!("0x4200000000000000000000000000000000000011");
+
+/// What a transaction signed it would pay: its gas limit, fee cap (a legacy transaction's gas
+/// price), tip (`None` for a legacy transaction) and value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offer {
+    /// The signed gas limit.
+    pub gas_limit: u64,
+    /// `maxFeePerGas`, or a legacy transaction's `gasPrice`.
+    pub max_fee: u128,
+    /// `maxPriorityFeePerGas`; `None` for a legacy transaction.
+    pub tip: Option<u128>,
+    /// The ether it sends.
+    pub value: U256,
+}
+
+impl Offer {
+    /// The most the transaction may take: `gasLimit × maxFeePerGas + value` (geth's "gas * price
+    /// + value"), saturating.
+    pub fn most(&self) -> U256 {
+        (U256::from(self.gas_limit) * U256::from(self.max_fee)).saturating_add(self.value)
+    }
+}
+
+/// What a transaction pays (docs/fees.md §2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Charge {
+    /// Gas it used: its scheduled gas (and, with the L1 part, its L1 gas).
+    pub gas_used: u64,
+    /// The price of a gas unit ([`effective_price`]): the receipt's `effectiveGasPrice`.
+    pub price: u128,
+    /// `gas_used × price`, taken from its sender.
+    pub fee: U256,
+}
+
+/// Why a transaction cannot pay for itself in a block: not included (docs/fees.md §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unpayable {
+    /// Its fee cap is below the block's base fee (geth's words).
+    #[error("max fee per gas less than block base fee: address {sender}, maxFeePerGas: {max_fee}, baseFee: {base_fee}")]
+    FeeCapBelowBaseFee {
+        /// The sender.
+        sender: Address,
+        /// Its fee cap.
+        max_fee: u128,
+        /// The block's base fee.
+        base_fee: u128,
+    },
+    /// Its sender holds less than it may take.
+    #[error(transparent)]
+    InsufficientFunds(#[from] crate::tx::InsufficientFunds),
+}
+
+/// The charge of a transaction of `scheduled` gas that offers `offer`, from `sender` holding
+/// `balance` ether, in a block of `base_fee` (docs/fees.md §2, §5): refused when its fee cap is
+/// below the base fee or its sender holds less than `gasLimit × maxFeePerGas + value`;
+/// otherwise `scheduled` gas at [`effective_price`], never more than the offer allows.
+pub fn charge(
+    offer: &Offer,
+    scheduled: u64,
+    base_fee: u128,
+    sender: Address,
+    balance: U256,
+) -> Result<Charge, Unpayable> {
+    if offer.max_fee < base_fee {
+        return Err(Unpayable::FeeCapBelowBaseFee { sender, max_fee: offer.max_fee, base_fee });
+    }
+    let want = offer.most();
+    if balance < want {
+        return Err(crate::tx::InsufficientFunds { sender, have: balance, want }.into());
+    }
+    let price = effective_price(offer.max_fee, offer.tip, base_fee);
+    // Admission holds the gas limit at or above the scheduled gas; were it below, the
+    // transaction would pay its limit, never more than it signed.
+    let gas_used = scheduled.min(offer.gas_limit);
+    Ok(Charge { gas_used, price, fee: fee(gas_used, price) })
+}
+
 /// The fee state of the chain: one leaf of the state tree ([`keys::fee_state`]), which no
 /// operation writes (docs/fees.md §6). It is the block that last held an item, the scheduled
 /// gas of its transactions so far, and its base fee; the first chunk of a block moves it to
@@ -241,6 +322,29 @@ mod tests {
         assert_eq!(effective_price(100, Some(u128::MAX), u128::MAX), 100, "no overflow");
         assert_eq!(effective_price(7, None, 3), 7, "legacy: its gas price");
         assert_eq!(fee(u64::MAX, u128::MAX), U256::from(u64::MAX) * U256::from(u128::MAX));
+    }
+
+    #[test]
+    fn a_charge_is_the_scheduled_gas_at_the_price_and_never_more_than_signed() {
+        let sender = Address::repeat_byte(1);
+        let offer = Offer { gas_limit: 100_000, max_fee: 10, tip: Some(3), value: U256::from(5u8) };
+        let most = U256::from(100_000u64 * 10 + 5);
+        assert_eq!(offer.most(), most);
+        let paid = charge(&offer, 30_000, 4, sender, most).expect("pays");
+        assert_eq!(paid, Charge { gas_used: 30_000, price: 7, fee: U256::from(210_000u64) }, "base 4 + tip 3");
+        assert_eq!(charge(&offer, 30_000, 9, sender, most).expect("pays").price, 10, "capped by the fee cap");
+        let legacy = Offer { tip: None, ..offer };
+        assert_eq!(charge(&legacy, 30_000, 1, sender, most).expect("pays").price, 10, "a gas price is paid whole");
+        assert_eq!(
+            charge(&offer, 30_000, 11, sender, most),
+            Err(Unpayable::FeeCapBelowBaseFee { sender, max_fee: 10, base_fee: 11 })
+        );
+        let short = charge(&offer, 30_000, 4, sender, most - U256::from(1u8)).expect_err("one wei short");
+        assert!(short.to_string().starts_with("insufficient funds for gas * price + value: address"), "{short}");
+        // A gas limit below the schedule (which admission refuses) pays its limit.
+        assert_eq!(charge(&offer, 200_000, 4, sender, most).expect("pays").gas_used, 100_000);
+        let huge = Offer { gas_limit: u64::MAX, max_fee: u128::MAX, tip: Some(u128::MAX), value: U256::MAX };
+        assert_eq!(huge.most(), U256::MAX, "saturates");
     }
 
     #[test]

@@ -97,6 +97,15 @@ pub enum TxError {
         /// Largest accepted.
         max: u64,
     },
+    /// The signed gas limit is below the operation's scheduled gas (docs/fees.md §2.1), what it
+    /// uses whatever happens (geth's "intrinsic gas too low").
+    #[error("intrinsic gas too low: gas {got}, minimum needed {need}")]
+    IntrinsicGasTooLow {
+        /// The signed gas limit.
+        got: u64,
+        /// The operation's scheduled gas.
+        need: u64,
+    },
     /// The priority fee exceeds the fee cap (invalid on Ethereum too).
     #[error("max priority fee per gas {tip} exceeds max fee per gas {cap}")]
     TipAboveFeeCap {
@@ -134,6 +143,7 @@ impl TxError {
             Self::ValueNotAllowed(_) => "value_not_allowed",
             Self::AccessListNotSupported => "access_list_not_supported",
             Self::GasLimitOutOfRange { .. } => "gas_limit_out_of_range",
+            Self::IntrinsicGasTooLow { .. } => "intrinsic_gas_too_low",
             Self::TipAboveFeeCap { .. } => "tip_above_fee_cap",
             Self::InputTooLarge { .. } => "input_too_large",
             Self::UnknownOperation(_) => "unknown_operation",
@@ -320,6 +330,16 @@ impl SignedTx {
         crate::fees::scheduled_gas(to, self.input()).unwrap_or(0)
     }
 
+    /// What the transaction signed it would pay (docs/fees.md §2).
+    pub fn offer(&self) -> crate::fees::Offer {
+        crate::fees::Offer {
+            gas_limit: self.gas_limit(),
+            max_fee: self.max_fee_per_gas(),
+            tip: self.max_priority_fee_per_gas(),
+            value: self.value(),
+        }
+    }
+
     /// Recovers the sender with libsecp256k1, refusing malleable (high-s) signatures.
     pub fn recover_sender(&self) -> Result<Address, TxError> {
         recover_signer(self.signature(), self.signature_hash())
@@ -373,6 +393,10 @@ impl SignedTx {
             _ => {
                 Operation::decode(self.input())?;
             }
+        }
+        let need = self.scheduled_gas();
+        if gas < need {
+            return Err(TxError::IntrinsicGasTooLow { got: gas, need });
         }
         Ok(())
     }
@@ -434,10 +458,11 @@ pub struct RecoveredTx {
     pub tx: SignedTx,
     /// The recovered sender.
     pub sender: Address,
-    /// The state-tree key of a sender's nonce, with the sender it is the key of. Every
-    /// transaction writes its sender's nonce: the key (a keccak-256, about 0.3 µs) is computed
-    /// here, with the recovery and off the executor's path, rather than at every execution.
-    sender_nonce_key: (Address, B256),
+    /// The state-tree keys of a sender's nonce and of its ether, with the sender they are the
+    /// keys of. Every transaction writes its sender's nonce and pays from its ether: the keys
+    /// (a keccak-256 each, about 0.3 µs) are computed here, with the recovery and off the
+    /// executor's path, rather than at every execution.
+    sender_keys: (Address, B256, B256),
 }
 
 impl RecoveredTx {
@@ -459,15 +484,23 @@ impl RecoveredTx {
     /// A transaction with a sender taken as given: no admission check and no recovery (tests
     /// and tools that build transactions whose sender they already know).
     pub fn with_sender(tx: SignedTx, sender: Address) -> Self {
-        Self { tx, sender, sender_nonce_key: (sender, keys::nonce(&sender)) }
+        Self { tx, sender, sender_keys: (sender, keys::nonce(&sender), keys::ether_balance(&sender)) }
     }
 
     /// The state-tree key of the sender's nonce ([`keys::nonce`]).
     pub fn sender_nonce_key(&self) -> B256 {
-        match self.sender_nonce_key {
-            (of, key) if of == self.sender => key,
+        match self.sender_keys {
+            (of, key, _) if of == self.sender => key,
             // `sender` was changed after construction.
             _ => keys::nonce(&self.sender),
+        }
+    }
+
+    /// The state-tree key of the sender's ether ([`keys::ether_balance`]), which pays its fee.
+    pub fn sender_balance_key(&self) -> B256 {
+        match self.sender_keys {
+            (of, _, key) if of == self.sender => key,
+            _ => keys::ether_balance(&self.sender),
         }
     }
 

@@ -31,6 +31,10 @@ async fn an_honest_client_is_served_while_every_attack_runs() {
     assert!(refused > 0, "{report}");
     assert_eq!(report.oversized_sent, report.oversized_refused + report.oversized_turned_away, "{report}");
     assert!(report.oversized_refused > 0, "{report}");
-    assert!(report.squat_refused.contains_key("sender_future_limit"), "{report}");
+    // The squatters' fresh keys hold no ether: every one of their transactions is refused at
+    // the door, before a nonce gap is held for it (docs/fees.md §5). A funded squatter meets
+    // `sender_future_limit` instead (the mempool's own tests).
+    assert_eq!(report.squat_accepted, 0, "{report}");
+    assert!(report.squat_refused.contains_key("insufficient_funds"), "{report}");
     devnet.stop().await.expect("stops");
 }

@@ -43,7 +43,9 @@ contract BatchInbox {
         WrongQueueCount,
         /// A blob batch was disputed: its bytes cannot be shown on L1 yet, so a disputed blob
         /// batch loses by default (docs/fraud-proofs.md §6.7).
-        UnprovenBlobBatch
+        UnprovenBlobBatch,
+        /// A transaction of the chunk cannot pay for itself (docs/fees.md §5).
+        CannotPay
     }
 
     /// @notice What the inbox records of one batch.
@@ -359,7 +361,9 @@ contract BatchInbox {
         bytes32[] calldata chunkRoots,
         uint8 blobCount
     ) private {
-        if (chunkRoots.length > MAX_BATCH_CHUNKS) revert TooManyChunks(chunkRoots.length, MAX_BATCH_CHUNKS);
+        if (chunkRoots.length > MAX_BATCH_CHUNKS) {
+            revert TooManyChunks(chunkRoots.length, MAX_BATCH_CHUNKS);
+        }
         bytes32 stateRoot = chunkRoots.length == 0 ? prevStateRoot : chunkRoots[chunkRoots.length - 1];
         bytes32 chunkRootsHash = keccak256(abi.encodePacked(chunkRoots));
         Batch memory record = Batch({
@@ -449,6 +453,7 @@ contract BatchInbox {
         if (outcome == ChunkVerifier.Outcome.Undecodable) fault = Fault.UndecodableChunk;
         else if (outcome == ChunkVerifier.Outcome.Inadmissible) fault = Fault.InadmissibleTx;
         else if (outcome == ChunkVerifier.Outcome.WrongNonce) fault = Fault.WrongNonce;
+        else if (outcome == ChunkVerifier.Outcome.CannotPay) fault = Fault.CannotPay;
         else if (postRoot != chunkRoots[chunkIndex]) fault = Fault.WrongChunkRoot;
         else revert NoFraud();
         _rollBack(index, fault, chunkIndex, txIndex);

@@ -35,7 +35,10 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         /// Transaction `txIndex` is not admissible (docs/fraud-proofs.md §3.1).
         Inadmissible,
         /// Transaction `txIndex` does not carry its sender's current nonce.
-        WrongNonce
+        WrongNonce,
+        /// Transaction `txIndex` cannot pay for itself (docs/fees.md §5): its fee cap is below
+        /// the block's base fee, or its sender holds less than `gasLimit × maxFeePerGas + value`.
+        CannotPay
     }
 
     /// @notice What the replay needed was not in the witness: the proof is incomplete, not a
@@ -136,7 +139,7 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     ///         (docs/state-commitment.md §8). The caller must check `span` against the bridge
     ///         before trusting the outcome.
     /// @return outcome What the chunk is.
-    /// @return txIndex For `Inadmissible` and `WrongNonce`, the transaction at fault (its
+    /// @return txIndex For `Inadmissible`, `WrongNonce` and `CannotPay`, the transaction at fault (its
     ///         position among the chunk's transactions); otherwise the number of transactions.
     /// @return postRoot For `Executed`, the state root after the chunk.
     /// @return span The queue entries the chunk holds (none for an undecodable chunk).
@@ -165,9 +168,18 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         bytes32 feeKey = StateKeys.feeState();
         uint256 fees = FeeLogic.enterBlock(_known(feeKey, replay), blockNumber);
         span.accAfter = _runQueue(proof.entries, span, params.chainId, replay);
-        (outcome, txIndex, fees) = _runTransactions(txs, params.chainId, replay, fees);
+        uint256 taken;
+        (outcome, txIndex, fees, taken) = _runTransactions(txs, params.chainId, replay, fees);
         if (outcome == Outcome.Executed) {
             _tstore(feeKey, fees);
+            // The vault is credited once, after the chunk's transactions (which may have sent
+            // it ether themselves): docs/fees.md §6.
+            bytes32 vaultKey = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
+            uint256 vault = _known(vaultKey, replay);
+            unchecked {
+                vault = vault + taken < vault ? type(uint256).max : vault + taken;
+            }
+            _tstore(vaultKey, vault);
             postRoot = _postRoot(tree, proof.keys);
         }
     }
@@ -315,30 +327,65 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     }
 
     /// @dev Admits and runs the transactions in order, adding each one's scheduled gas to the
-    ///      fee state `fees` (docs/fees.md §6); stops at the first that is not admissible, that
-    ///      the block cannot hold (`FeeLogic.BLOCK_GAS_LIMIT`) or that carries a wrong nonce.
+    ///      fee state `fees` and its fee to `taken` (docs/fees.md §6); stops at the first that is
+    ///      not admissible, that the block cannot hold (`FeeLogic.BLOCK_GAS_LIMIT`), that carries
+    ///      a wrong nonce or that cannot pay.
     function _runTransactions(BatchCodec.Tx[] memory txs, uint256 chainId, uint256 replay, uint256 fees)
         private
-        returns (Outcome, uint256, uint256)
+        returns (Outcome, uint256, uint256, uint256 taken)
     {
         for (uint256 i; i < txs.length; ++i) {
             BatchCodec.Tx memory t = txs[i];
-            if (!admissible(t)) return (Outcome.Inadmissible, i, fees);
-            address sender = BatchCodec.recoverSender(t, chainId);
-            if (sender == address(0)) return (Outcome.Inadmissible, i, fees);
-            bool fits;
-            (fees, fits) = FeeLogic.addGas(fees, FeeLogic.scheduledGas(t.to, t.input));
-            if (!fits) return (Outcome.Inadmissible, i, fees);
-            bytes32 nonceKey = StateKeys.nonce(sender);
-            uint256 nonce = _known(nonceKey, replay);
-            if (t.nonce != nonce) return (Outcome.WrongNonce, i, fees);
-            // The nonce is consumed whatever the call does.
-            _tstore(nonceKey, nonce + 1);
-            _tstore(SENDER_SLOT, uint256(uint160(sender)));
+            Outcome outcome;
+            uint256 fee;
+            (outcome, fees, fee) = _begin(t, chainId, replay, fees);
+            if (outcome != Outcome.Executed) return (outcome, i, fees, taken);
+            // Fees are at most the ether there is: below 2^256.
+            taken += fee;
             _run(t, i);
         }
         _tstore(SENDER_SLOT, 0);
-        return (Outcome.Executed, txs.length, fees);
+        return (Outcome.Executed, txs.length, fees, taken);
+    }
+
+    /// @dev The checks of one transaction before it runs, in order: admissible, signed, held by
+    ///      the block (its scheduled gas added to `fees`), its sender's nonce (consumed), its fee
+    ///      (taken). `Executed` when it may run: the sender is then the current one.
+    function _begin(BatchCodec.Tx memory t, uint256 chainId, uint256 replay, uint256 fees)
+        private
+        returns (Outcome, uint256, uint256 fee)
+    {
+        if (!admissible(t)) return (Outcome.Inadmissible, fees, 0);
+        address sender = BatchCodec.recoverSender(t, chainId);
+        if (sender == address(0)) return (Outcome.Inadmissible, fees, 0);
+        uint256 scheduled = FeeLogic.scheduledGas(t.to, t.input);
+        bool ok;
+        (fees, ok) = FeeLogic.addGas(fees, scheduled);
+        if (!ok) return (Outcome.Inadmissible, fees, 0);
+        bytes32 nonceKey = StateKeys.nonce(sender);
+        uint256 nonce = _known(nonceKey, replay);
+        if (t.nonce != nonce) return (Outcome.WrongNonce, fees, 0);
+        (ok, fee) = _pay(t, sender, scheduled, fees & type(uint128).max, replay);
+        if (!ok) return (Outcome.CannotPay, fees, 0);
+        // The nonce is consumed whatever the call does.
+        _tstore(nonceKey, nonce + 1);
+        _tstore(SENDER_SLOT, uint256(uint160(sender)));
+        return (Outcome.Executed, fees, fee);
+    }
+
+    /// @dev Takes the fee of `t`, a transaction of `scheduled` gas from `sender`, in a block of
+    ///      `baseFee` from the sender's ether, before its operation runs (docs/fees.md §2, §5):
+    ///      `FeeLogic.charge`. `paid` is false, and nothing changes, when it cannot pay.
+    function _pay(BatchCodec.Tx memory t, address sender, uint256 scheduled, uint256 baseFee, uint256 replay)
+        private
+        returns (bool paid, uint256 fee)
+    {
+        bytes32 key = StateKeys.balance(StateKeys.ETHER, sender);
+        uint256 balance = _known(key, replay);
+        (paid, fee) = FeeLogic.charge(
+            t.eip1559, t.gasLimit, t.maxFeePerGas, t.maxPriorityFeePerGas, t.value, scheduled, baseFee, balance
+        );
+        if (paid) _tstore(key, balance - fee);
     }
 
     /// @notice Whether a decoded transaction passes the admission rules that the codec does not
@@ -350,6 +397,8 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     ///         `BatchCodec.hasTokenCallForm`). The signature is checked by `recoverSender`.
     function admissible(BatchCodec.Tx memory t) public pure returns (bool) {
         if (t.gasLimit < MIN_GAS_LIMIT || t.gasLimit > MAX_GAS_LIMIT) return false;
+        // The gas limit covers the operation's scheduled gas (geth's "intrinsic gas too low").
+        if (t.gasLimit < FeeLogic.scheduledGas(t.to, t.input)) return false;
         if (t.eip1559 && t.maxPriorityFeePerGas > t.maxFeePerGas) return false;
         bytes memory input = t.input;
         if (input.length > MAX_INPUT_BYTES) return false;

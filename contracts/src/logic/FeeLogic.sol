@@ -41,6 +41,9 @@ library FeeLogic {
     /// @notice Scheduled gas of `createPool`.
     uint256 internal constant GAS_CREATE_POOL = 160_000;
 
+    /// @notice The address whose ether collects every fee (OP Stack's sequencer fee vault).
+    address internal constant FEE_VAULT = 0x4200000000000000000000000000000000000011;
+
     address private constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
 
     /// @notice The scheduled gas of a transaction to `to` with `input`, by its target and
@@ -105,6 +108,29 @@ library FeeLogic {
         // Both below 2^128: the sum fits.
         uint256 offered = baseFee + tip;
         return offered < maxFee ? offered : maxFee;
+    }
+
+    /// @notice What a transaction pays (docs/fees.md §2, §5), from a sender holding `balance`
+    ///         ether, in a block of `baseFee`: nothing, and `paid` false, when its fee cap is
+    ///         below the base fee or `balance` is below `gasLimit × maxFee + value`; otherwise
+    ///         `min(scheduled, gasLimit)` gas at `effectivePrice`. `gasLimit` is below 2^64,
+    ///         the fees below 2^128.
+    function charge(
+        bool eip1559,
+        uint256 gasLimit,
+        uint256 maxFee,
+        uint256 tip,
+        uint256 value,
+        uint256 scheduled,
+        uint256 baseFee,
+        uint256 balance
+    ) internal pure returns (bool paid, uint256 fee) {
+        if (maxFee < baseFee) return (false, 0);
+        // gasLimit × maxFee < 2^192; with the value it may pass 2^256 (then nobody holds it).
+        uint256 most = gasLimit * maxFee;
+        if (value > type(uint256).max - most || balance < most + value) return (false, 0);
+        uint256 gasUsed = scheduled < gasLimit ? scheduled : gasLimit;
+        return (true, gasUsed * effectivePrice(eip1559, maxFee, tip, baseFee));
     }
 
     /// @notice The base fee of block `number` after the fee state `word` (docs/fees.md §6: the

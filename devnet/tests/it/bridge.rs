@@ -22,6 +22,7 @@ use rollup_executor::{BlockEnvInput, CallRequest};
 use rollup_types::{
     SYSTEM_CONTRACT,
     bindings::{BatchInbox, L1Bridge, L2System, TestToken},
+    fees::schedule,
     genesis::DEV_ACCOUNTS,
     keys,
     signer::Signer,
@@ -168,11 +169,14 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
     let hashes: Vec<B256> =
         devnet.sequencer.node.submit_many(raws.collect()).await.into_iter().map(|r| r.expect("accepted")).collect();
     let last_block = all_succeed(&url, &hashes).await;
+    // Her five transactions paid their scheduled gas at the base fee (docs/fees.md §2).
+    let fees = fees_at_floor(schedule::CREATE_POOL + schedule::SWAP + schedule::TRANSFER + 2 * schedule::WITHDRAW);
     assert_eq!(
         l2_balance(&devnet, weth_l2, alice.address()),
         rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + one_ether - pool_weth + weth_out
             - U256::from(1_000u64)
             - eth_out
+            - fees
     );
     assert_eq!(l2_balance(&devnet, tst_l2, alice.address()), tst - pool_tst - tst_in - tst_out);
     let supply = |token| l2_view(&devnet, L2System::totalSupplyCall { token });
@@ -625,8 +629,10 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     // And the rest of her balance, from a derivation that resumes from the last one's snapshot.
     let resumed = FrozenState::derive(&escape_config).await.expect("the frozen state again");
     assert!(resumed.resumed_from().is_some(), "the second derivation starts from the first one's snapshot");
-    // Her genesis ether is locked in the bridge by the deployer, and escapes with the rest.
-    let rest = rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + two_ether - pooled - withdrawn;
+    // Her genesis ether is locked in the bridge by the deployer, and escapes with the rest (but
+    // the fees of her two transactions, which the fee vault holds).
+    let carol_fees = fees_at_floor(schedule::CREATE_POOL + schedule::WITHDRAW);
+    let rest = rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + two_ether - pooled - withdrawn - carol_fees;
     resumed.escape_balance(&escape_config, &key, Address::ZERO, carol.address()).await.expect("her balance");
     assert_eq!(
         l1.get_balance(carol.address()).await.expect("balance") - carol_before,
@@ -642,11 +648,23 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     assert!(escape::refund_deposit(&escape_config, &refund_key, late.queue_index).await.is_err(), "once");
     // A deposit the frozen state consumed is not refunded (it was credited on L2).
     assert!(escape::refund_deposit(&escape_config, &refund_key, 0).await.is_err());
-    // Every unit bridged in left but the pool's share of the liquidity locked at creation, and
-    // the genesis ether of the nine development accounts that did not escape theirs.
+    // Every unit bridged in left but the pool's share of the liquidity locked at creation, the
+    // genesis ether of the nine development accounts that did not escape theirs, and the fees
+    // (the vault's ether, which no key claims yet).
     let locked: U256 = l1_view(&l1_url, d.bridge, rollup_types::bindings::L1Bridge::lockedCall(Address::ZERO)).await;
     let unclaimed =
         rollup_types::genesis::GenesisSpec::devnet().genesis_ether() - rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT;
-    assert_eq!(locked, pooled - paid_weth + unclaimed, "only the pool's minimum liquidity and unclaimed genesis ether");
+    assert_eq!(resumed.balance(Address::ZERO, rollup_types::fees::FEE_VAULT), carol_fees, "the vault");
+    assert_eq!(
+        locked,
+        pooled - paid_weth + unclaimed + carol_fees,
+        "only the pool's minimum liquidity, unclaimed genesis ether and the fees"
+    );
     drop(anvil);
+}
+
+/// What `scheduled` gas costs at the lowest base fee, where a lightly loaded chain stays
+/// (docs/fees.md §3): what the development keys' EIP-1559 transactions, which tip nothing, pay.
+fn fees_at_floor(scheduled: u64) -> U256 {
+    U256::from(scheduled) * U256::from(rollup_types::fees::MIN_BASE_FEE)
 }

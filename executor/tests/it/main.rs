@@ -87,11 +87,15 @@ fn transfer_and_swap_change_state_and_record_their_writes() {
     let TxResult::Executed(t1) = &block.results[1] else { panic!("swap executed") };
     assert_eq!((t0.status, t1.status), (TxStatus::Success, TxStatus::Success));
     assert!(!t0.logs.is_empty(), "transfer logs an event");
-    // The transfer writes: the sender's nonce and two balances.
+    // The transfer writes: the sender's nonce, its ether (the fee) and two balances.
     let mut written: Vec<B256> = t0.writes.iter().map(|(k, _)| *k).collect();
     written.sort();
-    let mut expected =
-        vec![keys::nonce(&alice.address()), keys::balance(&USDC, &alice.address()), keys::balance(&USDC, &bob)];
+    let mut expected = vec![
+        keys::nonce(&alice.address()),
+        keys::ether_balance(&alice.address()),
+        keys::balance(&USDC, &alice.address()),
+        keys::balance(&USDC, &bob),
+    ];
     expected.sort();
     assert_eq!(written, expected);
     assert_eq!(balance(&exec, USDC, bob), U256::from(1_000_000u64));
@@ -124,12 +128,25 @@ fn a_reverted_operation_uses_its_nonce_and_changes_nothing_else() {
     let TxResult::Executed(out) = &block.results[0] else { panic!("executed") };
     assert_eq!(out.status, TxStatus::Revert);
     assert!(L2System::InsufficientOutput::abi_decode(&out.output).is_ok(), "revert carries the custom error");
-    assert_eq!(out.writes, vec![(keys::nonce(&alice.address()), B256::from(U256::from(1)))]);
+    // The nonce moves and the fee is kept.
+    let ether = rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT - out.fee;
+    let mut expected = vec![
+        (keys::nonce(&alice.address()), B256::from(U256::from(1))),
+        (keys::ether_balance(&alice.address()), B256::from(ether)),
+    ];
+    expected.sort();
+    assert_eq!(out.writes, expected);
+    assert_eq!(out.fee, U256::from(rollup_types::fees::schedule::SWAP * rollup_types::fees::MIN_BASE_FEE as u64));
     assert_eq!(balance(&exec, DAI, alice.address()), dai_before);
-    // A first-time account without tokens: transfer reverts, nonce still moves.
+    // A first-time account with ether but no tokens: transfer reverts, nonce still moves.
     let stranger = Signer::new(&B256::repeat_byte(0x42)).expect("key");
-    let block = exec.execute_block(env(2), &[recovered(&chain, &stranger, 0, transfer(USDC, alice.address(), 1))]);
-    let TxResult::Executed(out) = &block.results[0] else { panic!("executed") };
+    let fund = alice.eip1559_ether(chain.chain_id, 1, stranger.address(), U256::from(10u64).pow(U256::from(16u8)));
+    let txs = [
+        RecoveredTx::from_signed(fund, &chain).expect("admissible"),
+        recovered(&chain, &stranger, 0, transfer(USDC, alice.address(), 1)),
+    ];
+    let block = exec.execute_block(env(2), &txs);
+    let TxResult::Executed(out) = &block.results[1] else { panic!("executed") };
     assert_eq!(out.status, TxStatus::Revert);
     assert_eq!(exec.state().nonce(&stranger.address()), 1);
     assert_root_matches_state(&exec);
@@ -398,7 +415,10 @@ fn tokens_are_erc20_contracts_backed_by_the_ledger() {
     assert!(L2System::InsufficientAllowance::abi_decode(&outcome(3).output).is_ok(), "the ledger's error bubbles up");
     // No token at `carol`: the call succeeds and writes only the nonce.
     assert_eq!(outcome(4).status, TxStatus::Success);
-    assert_eq!(outcome(4).writes, vec![(keys::nonce(&alice.address()), B256::from(U256::from(3)))]);
+    let writes: Vec<B256> = outcome(4).writes.iter().map(|(k, _)| *k).collect();
+    let mut expected = vec![keys::nonce(&alice.address()), keys::ether_balance(&alice.address())];
+    expected.sort();
+    assert_eq!(writes, expected, "the nonce and the fee");
     assert_eq!(of(&exec, USDC, carol), U256::from(700u64));
     assert_eq!(of(&exec, USDC, alice.address()), start - U256::from(700u64));
     let allowance =
@@ -438,8 +458,8 @@ fn ether_is_the_ledger_balance_of_the_bridged_token_and_moves_by_plain_transfers
         send(&alice, 0, fresh, one),
         // A wallet's "cancel": nothing to itself.
         send(&bob, 0, bob.address(), U256::ZERO),
-        // More than it holds: reverts, the nonce is used.
-        send(&alice, 1, fresh, ether),
+        // To the zero address: reverts, the nonce is used and the fee paid.
+        send(&alice, 1, Address::ZERO, one),
         RecoveredTx::from_signed(bob.legacy_ether(chain.chain_id, 1, alice.address(), one + one), &chain)
             .expect("admissible"),
     ];
@@ -460,10 +480,20 @@ fn ether_is_the_ledger_balance_of_the_bridged_token_and_moves_by_plain_transfers
     let log = log.unwrap_or_else(|| panic!("an ERC-20 Transfer of ether: {:?}", outcomes[0].logs));
     assert_eq!(log.topics()[1], B256::left_padding_from(alice.address().as_slice()));
     assert_eq!(log.topics()[2], B256::left_padding_from(fresh.as_slice()));
+    // Each paid 21,000 gas: the EIP-1559 ones at the base fee (they tip nothing), the legacy one
+    // at its gas price; a revert keeps its fee.
+    let base = U256::from(rollup_types::fees::MIN_BASE_FEE);
+    let legacy = U256::from(rollup_types::signer::DEFAULT_MAX_FEE);
+    let gas = U256::from(21_000u64);
+    let fees: Vec<U256> = outcomes.iter().map(|o| o.fee).collect();
+    assert_eq!(fees, [gas * base, gas * base, gas * base, gas * legacy]);
+    assert!(outcomes.iter().all(|o| o.gas_used == 21_000));
     let state = exec.state();
     assert_eq!(state.ether_balance(&fresh), one);
-    assert_eq!(state.ether_balance(&alice.address()), ether - one + one + one);
-    assert_eq!(state.ether_balance(&bob.address()), ether - one - one);
+    assert_eq!(state.ether_balance(&alice.address()), ether - one + one + one - fees[0] - fees[2]);
+    assert_eq!(state.ether_balance(&bob.address()), ether - one - one - fees[1] - fees[3]);
+    let vault = state.ether_balance(&rollup_types::fees::FEE_VAULT);
+    assert_eq!(vault, fees.iter().copied().sum::<U256>(), "the vault holds every fee");
     assert_eq!((state.nonce(&alice.address()), state.nonce(&bob.address())), (2, 2));
     assert_root_matches_state(&exec);
 
@@ -528,4 +558,50 @@ fn the_fee_state_counts_each_blocks_scheduled_gas_and_moves_its_base_fee() {
     assert_eq!(next.base_fee, fees::MIN_BASE_FEE, "below the target the floor holds");
     assert_eq!(fee_state(&exec), FeeState { number: 5, gas: fees::schedule::TRANSFER, base_fee: fees::MIN_BASE_FEE });
     assert_root_matches_state(&exec);
+}
+
+#[test]
+fn a_transaction_that_cannot_pay_is_not_part_of_the_block() {
+    use rollup_executor::InvalidTx;
+    use rollup_types::fees::Unpayable;
+    let chain = chain(4);
+    let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    let alice = signer(1);
+    let ether = rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT;
+    let before = exec.state_root();
+    // Everything it holds as value leaves nothing for gas; a fee cap of 1 wei is below the
+    // base fee. Neither is included, and nothing of the state changes.
+    let all = alice.eip1559_ether(chain.chain_id, 0, Address::repeat_byte(7), ether);
+    let cheap = alice.sign_eip1559(alloy_consensus::TxEip1559 {
+        chain_id: chain.chain_id,
+        nonce: 0,
+        gas_limit: 30_000,
+        max_fee_per_gas: 1,
+        max_priority_fee_per_gas: 0,
+        to: alloy_primitives::TxKind::Call(SYSTEM_CONTRACT),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: transfer(WETH, Address::repeat_byte(7), 1),
+    });
+    let txs: Vec<RecoveredTx> =
+        [all, cheap].into_iter().map(|t| RecoveredTx::from_signed(t, &chain).expect("admissible")).collect();
+    let block = exec.execute_block(env(1), &txs);
+    match &block.results[..] {
+        [
+            TxResult::Invalid(InvalidTx::Unpayable(Unpayable::InsufficientFunds(funds))),
+            TxResult::Invalid(InvalidTx::Unpayable(Unpayable::FeeCapBelowBaseFee { max_fee: 1, base_fee, .. })),
+        ] => {
+            assert_eq!(funds.have, ether);
+            assert_eq!(
+                funds.want,
+                ether
+                    + U256::from(rollup_types::signer::DEFAULT_GAS_LIMIT)
+                        * U256::from(rollup_types::signer::DEFAULT_MAX_FEE)
+            );
+            assert_eq!(*base_fee, rollup_types::fees::MIN_BASE_FEE);
+            assert!(funds.to_string().starts_with("insufficient funds for gas * price + value"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(exec.state_root(), before, "a block without items leaves no trace");
 }

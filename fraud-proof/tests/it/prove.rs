@@ -281,19 +281,16 @@ impl World {
                 2 => self.tokens[self.rng.random_range(0..self.tokens.len())],
                 _ => self.signers[self.rng.random_range(0..self.signers.len())].1,
             };
+            // More than anyone holds: it cannot pay (a fault in a batch).
             let value = match self.rng.random_range(0..6) {
                 0 => U256::ZERO,
-                1 => U256::MAX,
+                1 if faulty => U256::MAX,
                 _ => U256::from(self.rng.random_range(1u64..1_000_000_000_000_000_000)),
             };
             let nonce = self.nonces[who];
             self.nonces[who] += 1;
-            let signer = &self.signers[who].0;
-            return if self.rng.random_bool(0.7) {
-                signer.eip1559_ether(CHAIN.chain_id, nonce, recipient, value)
-            } else {
-                signer.legacy_ether(CHAIN.chain_id, nonce, recipient, value)
-            };
+            let eip1559 = self.rng.random_bool(0.7);
+            return self.sign(who, eip1559, nonce, recipient, value, Bytes::new(), faulty);
         }
         let input: Bytes = match self.rng.random_range(0..16) {
             13..=15 => {
@@ -410,12 +407,8 @@ impl World {
         } else {
             self.nonces[who] += 1;
         }
-        let signer = &self.signers[who].0;
-        let tx = if self.rng.random_bool(0.8) {
-            signer.eip1559_to(CHAIN.chain_id, nonce, to, input)
-        } else {
-            signer.legacy_to(CHAIN.chain_id, nonce, to, input)
-        };
+        let eip1559 = self.rng.random_bool(0.8);
+        let tx = self.sign(who, eip1559, nonce, to, U256::ZERO, input, faulty);
         if faulty && self.rng.random_bool(0.5) {
             // A signature in the upper half of the curve order (EIP-2): not admissible.
             let sig = *tx.signature();
@@ -425,6 +418,68 @@ impl World {
             return tx.with_signature(Signature::new(sig.r(), n - sig.s(), !sig.v()));
         }
         tx
+    }
+
+    /// Signs a transaction of signer `who` with fees drawn at random (docs/fees.md §2): most
+    /// often the signer's defaults, else a tip, a fee cap or a gas price of its own; `faulty`
+    /// sometimes gives it a fee cap below the base fee or more to pay than its sender holds.
+    #[allow(clippy::too_many_arguments)]
+    fn sign(
+        &mut self,
+        who: usize,
+        eip1559: bool,
+        nonce: u64,
+        to: Address,
+        value: U256,
+        input: Bytes,
+        faulty: bool,
+    ) -> SignedTx {
+        let base = rollup_types::fees::MIN_BASE_FEE;
+        let gas_limit = if self.rng.random_bool(0.2) { self.rng.random_range(160_000u64..30_000_000) } else { 300_000 };
+        let (mut max_fee, mut tip) = match self.rng.random_range(0..4) {
+            0 => (rollup_types::signer::DEFAULT_MAX_FEE, 0),
+            1 => (base, 0),
+            2 => {
+                let cap = self.rng.random_range(base..10 * rollup_types::signer::DEFAULT_MAX_FEE);
+                (cap, self.rng.random_range(0..=cap))
+            }
+            _ => (self.rng.random_range(base..2 * base), self.rng.random_range(0..base)),
+        };
+        if faulty && self.rng.random_bool(0.3) {
+            if self.rng.random_bool(0.5) {
+                // Below the base fee.
+                (max_fee, tip) = (self.rng.random_range(0..base), 0);
+            } else {
+                // gasLimit × maxFeePerGas beyond a hundred ether.
+                (max_fee, tip) = (u128::MAX >> 8, 0);
+            }
+        }
+        let tip = tip.min(max_fee);
+        let signer = &self.signers[who].0;
+        let kind = alloy_primitives::TxKind::Call(to);
+        if eip1559 {
+            signer.sign_eip1559(alloy_consensus::TxEip1559 {
+                chain_id: CHAIN.chain_id,
+                nonce,
+                gas_limit,
+                max_fee_per_gas: max_fee,
+                max_priority_fee_per_gas: tip,
+                to: kind,
+                value,
+                access_list: Default::default(),
+                input,
+            })
+        } else {
+            signer.sign_legacy(alloy_consensus::TxLegacy {
+                chain_id: Some(CHAIN.chain_id),
+                nonce,
+                gas_price: max_fee,
+                gas_limit,
+                to: kind,
+                value,
+                input,
+            })
+        }
     }
 
     /// Undoes the nonces a discarded chunk consumed.
@@ -507,6 +562,7 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
     let (mut executed, mut faulty, mut reverted_somewhere) = (0, 0, 0);
     let (mut deposits, mut forced_run, mut forced_skipped) = (0, 0, 0);
     let mut token_calls = 0;
+    let (mut cannot_pay, mut fees_paid) = (0, 0);
     for round in 0..chunks {
         let with_fault = round % 5 == 4;
         // A third of the chunks start with deposits (up to half the chunk, sometimes all of it).
@@ -541,6 +597,7 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
             ReplayOutcome::Executed { post_root } => (0, n as u64, *post_root),
             ReplayOutcome::Inadmissible { tx, .. } => (2, *tx as u64, B256::ZERO),
             ReplayOutcome::WrongNonce { tx } => (3, *tx as u64, B256::ZERO),
+            ReplayOutcome::CannotPay { tx, .. } => (4, *tx as u64, B256::ZERO),
         };
         assert_eq!(got, expected, "round {round}: {:?}", replay.outcome);
         // The span names the chunk's entries by queue index and chains them like the bridge.
@@ -573,13 +630,22 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
                 // Skipped forced transactions took no nonce.
                 world.resync_nonces();
             }
-            _ => {
+            outcome => {
                 faulty += 1;
+                cannot_pay += usize::from(matches!(outcome, ReplayOutcome::CannotPay { .. }));
                 world.resync_nonces();
                 world.queue_next -= queue.len() as u64;
             }
         }
+        // Fees: every executed transaction paid for itself, some with a tip or a legacy price.
+        fees_paid += replay
+            .results
+            .iter()
+            .filter(|r| matches!(r, rollup_executor::TxResult::Executed(o) if !o.fee.is_zero()))
+            .count();
     }
+    assert!(cannot_pay > chunks / 100, "only {cannot_pay} chunks that cannot pay");
+    assert!(fees_paid > chunks, "only {fees_paid} fees paid");
     assert!(deposits > chunks / 10, "only {deposits} deposits replayed");
     assert!(
         forced_run > chunks / 50 && forced_skipped > chunks / 50,

@@ -202,27 +202,30 @@ impl Node {
         let recovered = recover_all(&self.admission, raws, self.config.chain).await;
         let recovery = started.elapsed();
         let mut write_wait = None;
-        let state = self.tip_state();
+        let (head, state) = {
+            let tip = lock!(self.tip.read());
+            (tip.0.header.clone(), tip.1.clone())
+        };
+        // What the next block charges (docs/fees.md §3): a fee cap below it is refused, not held.
+        let base_fee = head.next_base_fee();
         // A token call must name a token (tokens are never removed, so one registered in the
         // state of the last executed block is one when the transaction runs); a transfer of
-        // ether must not go to a token, and its sender must hold the value in that state.
+        // ether must not go to a token; its fee cap must reach the next block's base fee, and its
+        // sender must hold what it may take, `gasLimit × maxFeePerGas + value`, in that state.
         let recovered: Vec<_> = recovered
             .into_iter()
             .map(|(raw, tx)| {
-                let tx = tx.and_then(|tx| match (tx.tx.native_transfer(), tx.tx.kind().to()) {
-                    (Some((to, _)), _) if state.is_token(&to) => Err(SubmitError::EtherToContract(to)),
-                    (Some((_, value)), _) => {
-                        let have = state.ether_balance(&tx.sender);
-                        if have < value {
-                            let refusal = rollup_types::tx::InsufficientFunds { sender: tx.sender, have, want: value };
-                            return Err(refusal.into());
+                let tx = tx.and_then(|tx| {
+                    match (tx.tx.native_transfer(), tx.tx.kind().to()) {
+                        (Some((to, _)), _) if state.is_token(&to) => return Err(SubmitError::EtherToContract(to)),
+                        (None, Some(to)) if *to != SYSTEM_CONTRACT && !state.is_token(to) => {
+                            return Err(SubmitError::NotAToken(*to));
                         }
-                        Ok(tx)
+                        _ => {}
                     }
-                    (None, Some(to)) if *to != SYSTEM_CONTRACT && !state.is_token(to) => {
-                        Err(SubmitError::NotAToken(*to))
-                    }
-                    _ => Ok(tx),
+                    let balance = state.ether_balance(&tx.sender);
+                    rollup_types::fees::charge(&tx.tx.offer(), tx.tx.scheduled_gas(), base_fee, tx.sender, balance)?;
+                    Ok(tx)
                 });
                 (raw, tx)
             })

@@ -196,7 +196,7 @@ impl Node {
                     .iter()
                     .enumerate()
                     .filter_map(|(i, r)| match r {
-                        TxResult::Invalid(reason) => Some((i, reason.clone())),
+                        TxResult::Invalid(reason) => Some((i, reason.to_string())),
                         TxResult::Executed(_) => None,
                     })
                     .collect::<Vec<_>>();

@@ -117,13 +117,27 @@ async fn a_batch_and_an_address_are_held_to_their_work() {
     seq.stop().await;
 }
 
-/// Signed transfers of `count` fresh keys (nonce 0 each).
+/// Key `i` of the fresh keys of `seed`.
+fn fresh_key(seed: u8, i: usize) -> Signer {
+    let mut key = [seed; 32];
+    key[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+    Signer::new(&key.into()).expect("key")
+}
+
+/// The test configuration with the fresh keys of `seeds` (`count` each) funded at genesis:
+/// many addresses, each able to pay its fee (an unfunded one is refused at the door).
+fn funding(seeds: std::ops::Range<u8>, count: usize) -> SequencerConfig {
+    let mut config = SequencerConfig::test();
+    let keys: Vec<_> = seeds.flat_map(|seed| (0..count).map(move |i| fresh_key(seed, i).address())).collect();
+    config.genesis = config.genesis.with_funded(keys);
+    config
+}
+
+/// Signed transfers of `count` fresh keys (nonce 0 each), funded by [`funding`].
 fn fresh_transfers(seed: u8, count: usize) -> Vec<String> {
     (0..count)
         .map(|i| {
-            let mut key = [seed; 32];
-            key[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
-            let signer = Signer::new(&key.into()).expect("key");
+            let signer = fresh_key(seed, i);
             let raw = custom_tx(
                 &signer,
                 super::chain_id(),
@@ -141,7 +155,7 @@ fn fresh_transfers(seed: u8, count: usize) -> Vec<String> {
 async fn an_address_is_held_to_its_rate_of_transactions_not_of_requests() {
     // Before: one request to /v1/transactions/batch counted once against the rate; one
     // address pushed 240,000 transfers in 11.8 s.
-    let mut config = SequencerConfig::test();
+    let mut config = funding(7..11, 50);
     config.http.per_ip_tx_rate = 10;
     let seq = Seq::start(config).await;
     let (status, body) =
@@ -175,7 +189,7 @@ async fn an_address_is_held_to_its_rate_of_transactions_not_of_requests() {
 async fn under_l1_backpressure_the_heaviest_submitter_is_refused_first() {
     // Before: past the backlog bound every submission was refused, `429 l1_backlog` to honest
     // senders too, because of one address's flood.
-    let mut config = SequencerConfig::test();
+    let mut config = funding(20..80, 5);
     config.block_time = Duration::from_millis(50);
     config.l1_backlog = rollup_sequencer::BacklogLimits { max_bytes: 3_000, max_secs: 0 };
     let seq = Seq::start(config).await;

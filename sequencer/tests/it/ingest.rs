@@ -84,7 +84,7 @@ async fn a_replacement_raises_the_fees_and_the_loser_says_so() {
     let seq = Seq::start(config).await;
     let signer = Signer::new(&DEV_ACCOUNTS[3].private_key).expect("key");
     let call = TxKind::Call(SYSTEM_CONTRACT);
-    // custom_tx pays a max fee of 2 and a tip of 1.
+    // custom_tx pays a max fee of 1 gwei and a tip of 1 wei.
     let first = custom_tx(&signer, chain_id(), 0, call, U256::ZERO, transfer(Address::repeat_byte(0x31), 1));
     let (_, body) = seq.submit(&first).await;
     let first_hash = body["hash"].clone();
@@ -94,13 +94,13 @@ async fn a_replacement_raises_the_fees_and_the_loser_says_so() {
     let (status, body) = seq.submit(&same).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "replacement_underpriced");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("at least 3")), "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("at least 1100000000")), "{body}");
     // Raised fees: replaces.
     let tx = alloy_consensus::TxEip1559 {
         chain_id: chain_id(),
         nonce: 0,
         gas_limit: 200_000,
-        max_fee_per_gas: 3,
+        max_fee_per_gas: 1_100_000_000,
         max_priority_fee_per_gas: 2,
         to: call,
         value: U256::ZERO,

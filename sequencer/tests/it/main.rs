@@ -105,7 +105,7 @@ fn custom_tx(signer: &Signer, chain_id: u64, nonce: u64, to: TxKind, value: U256
         chain_id,
         nonce,
         gas_limit: 200_000,
-        max_fee_per_gas: 2,
+        max_fee_per_gas: rollup_types::signer::DEFAULT_MAX_FEE,
         max_priority_fee_per_gas: 1,
         to,
         value,
@@ -236,6 +236,31 @@ async fn bad_input_gets_a_client_error_with_a_reason_on_rest_and_rpc() {
     assert_eq!(resp["error"]["data"], "insufficient_funds");
     let message = resp["error"]["message"].as_str().unwrap_or_default();
     assert!(message.starts_with("insufficient funds for gas * price + value: address "), "{message}");
+
+    // Fees (docs/fees.md §5): a fee cap below the base fee is refused, in geth's words; a
+    // sender must hold gasLimit × maxFeePerGas, not only the value; the gas limit must cover
+    // the operation's scheduled gas.
+    let cheap = TxEip1559 { max_fee_per_gas: 1, ..transfer_tx() };
+    let sig = a.sign_hash(cheap.signature_hash());
+    let cheap = cheap.into_signed(sig).encoded_2718();
+    assert_rejected(&seq.submit(&cheap).await, StatusCode::BAD_REQUEST, "fee_cap_too_low");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&cheap)])).await;
+    let message = resp["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("max fee per gas less than block base fee: address "), "{message}");
+    assert!(message.ends_with(&format!("maxFeePerGas: 1, baseFee: {}", rollup_types::fees::MIN_BASE_FEE)), "{message}");
+    let dear = TxEip1559 { max_fee_per_gas: 10u128.pow(30), ..transfer_tx() };
+    let sig = a.sign_hash(dear.signature_hash());
+    assert_rejected(
+        &seq.submit(&dear.into_signed(sig).encoded_2718()).await,
+        StatusCode::BAD_REQUEST,
+        "insufficient_funds",
+    );
+    let short = TxEip1559 { gas_limit: 29_999, max_fee_per_gas: 1_000_000_000, ..transfer_tx() };
+    let sig = a.sign_hash(short.signature_hash());
+    let short = short.into_signed(sig).encoded_2718();
+    assert_rejected(&seq.submit(&short).await, StatusCode::BAD_REQUEST, "intrinsic_gas_too_low");
+    let resp = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(&short)])).await;
+    assert_eq!(resp["error"]["message"], "intrinsic gas too low: gas 29999, minimum needed 30000", "{resp}");
 
     // A view function or unknown selector is not an operation.
     let view = L2System::balanceOfCall { token: USDC, owner: a.address() }.abi_encode();
@@ -390,7 +415,20 @@ async fn ether_is_the_balance_wallets_read_and_plain_sends_move_it() {
     let at = |n: u64| json!(format!("0x{n:x}"));
     assert_eq!(quantity(&seq.rpc("eth_getBalance", json!([fresh, "latest"])).await["result"]), one);
     assert_eq!(quantity(&seq.rpc("eth_getBalance", json!([fresh, at(block - 1)])).await["result"]), U256::ZERO);
-    assert_eq!(quantity(&seq.rpc("eth_getBalance", json!([a.address(), at(block)])).await["result"]), genesis - one);
+    // The sender paid the value and its fee: 21,000 gas at the base fee (it tipped nothing).
+    let receipt = seq.rpc("eth_getTransactionReceipt", json!([hash])).await["result"].clone();
+    assert_eq!(quantity(&receipt["gasUsed"]), U256::from(21_000u64), "{receipt}");
+    let price = quantity(&receipt["effectiveGasPrice"]);
+    assert_eq!(price, U256::from(rollup_types::fees::MIN_BASE_FEE), "{receipt}");
+    let fee = U256::from(21_000u64) * price;
+    assert_eq!(
+        quantity(&seq.rpc("eth_getBalance", json!([a.address(), at(block)])).await["result"]),
+        genesis - one - fee
+    );
+    let vault = |n: u64| json!([rollup_types::fees::FEE_VAULT, at(n)]);
+    let collected = quantity(&seq.rpc("eth_getBalance", vault(block)).await["result"])
+        - quantity(&seq.rpc("eth_getBalance", vault(block - 1)).await["result"]);
+    assert_eq!(collected, fee, "the vault took the fee in the same block");
     let proof = seq.rpc("eth_getProof", json!([fresh, [], "latest"])).await["result"].clone();
     assert_eq!(quantity(&proof["balance"]), one);
     // The same balance through the token's ERC-20 face.

@@ -12,14 +12,24 @@ use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, Tr
 use rollup_executor::TxStatus;
 use rollup_types::SignedTx;
 
+/// The price `tx` paid for a gas unit in a block of `base_fee` (docs/fees.md §2).
+fn effective_gas_price(tx: &SignedTx, base_fee: u128) -> u128 {
+    rollup_types::fees::effective_price(tx.max_fee_per_gas(), tx.max_priority_fee_per_gas(), base_fee)
+}
+
 pub(super) fn rpc_transaction(record: &TxRecord, block: Option<&StoredBlock>) -> Result<Transaction, RpcError> {
     let signed = SignedTx::decode(&record.raw).map_err(|e| RpcError::internal(format!("stored transaction: {e}")))?;
+    // Included: what it paid a gas unit; pending: its fee cap, as geth answers.
+    let price = match (block, &record.receipt) {
+        (Some(b), Some(_)) => effective_gas_price(&signed, b.header.base_fee),
+        _ => signed.max_fee_per_gas(),
+    };
     Ok(Transaction {
         inner: Recovered::new_unchecked(signed.to_envelope(), record.sender),
         block_hash: block.map(|b| b.hash),
         block_number: record.receipt.as_ref().map(|r| r.block_number),
         transaction_index: record.receipt.as_ref().map(|r| r.index),
-        effective_gas_price: Some(0),
+        effective_gas_price: Some(price),
         block_timestamp: block.map(|b| b.header.timestamp),
     })
 }
@@ -73,7 +83,8 @@ pub(super) fn rpc_receipt(
         block_hash: Some(block.hash),
         block_number: Some(block.header.number),
         gas_used: receipt.gas_used,
-        effective_gas_price: 0,
+        // `gasUsed × effectiveGasPrice` is exactly what was taken from the sender.
+        effective_gas_price: effective_gas_price(&signed, block.header.base_fee),
         blob_gas_used: None,
         blob_gas_price: None,
         from: record.sender,

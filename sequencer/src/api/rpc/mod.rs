@@ -424,9 +424,15 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         }
         EthRequest::EstimateGas(request, block) => {
             let outcome = call(node, &request, state_for(node, block).await?, budget).await?;
-            // Execution is not metered; the estimate only has to be a gas limit the
-            // sequencer accepts, with headroom for state changing before inclusion.
-            let estimate = (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT);
+            // Execution is not metered: an operation of the closed set uses its scheduled gas
+            // (docs/fees.md §2.1), exactly what its receipt will say. Anything else (which
+            // admission refuses) gets revm's figure with headroom.
+            let to = request.to.and_then(|to| to.to().copied()).unwrap_or(SYSTEM_CONTRACT);
+            let input = request.input.input().cloned().unwrap_or_default();
+            let estimate = match rollup_types::fees::scheduled_gas(to, &input) {
+                Some(scheduled) => scheduled,
+                None => (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT),
+            };
             Ok(quantity(estimate))
         }
         EthRequest::SendRawTransactionSync(raw, timeout) => send_sync(node, ctx.client, &raw, timeout).await,
