@@ -165,6 +165,20 @@ pub struct Charge {
     pub fee: U256,
 }
 
+/// A sender that cannot pay what a transaction may take, in geth's words ("insufficient funds
+/// for gas * price + value: address A have H want W"), which wallets and libraries match. The
+/// one message of the sequencer's refusal, of a block's and of a read-only call's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("insufficient funds for gas * price + value: address {sender} have {have} want {want}")]
+pub struct InsufficientFunds {
+    /// The sender.
+    pub sender: Address,
+    /// Its ether.
+    pub have: U256,
+    /// What the transaction may take.
+    pub want: U256,
+}
+
 /// Why a transaction cannot pay for itself in a block: not included (docs/fees.md §5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Unpayable {
@@ -180,7 +194,7 @@ pub enum Unpayable {
     },
     /// Its sender holds less than it may take.
     #[error(transparent)]
-    InsufficientFunds(#[from] crate::tx::InsufficientFunds),
+    InsufficientFunds(#[from] InsufficientFunds),
 }
 
 /// The charge of a transaction of `scheduled` gas that offers `offer`, from `sender` holding
@@ -199,7 +213,7 @@ pub fn charge(
     }
     let want = offer.most();
     if balance < want {
-        return Err(crate::tx::InsufficientFunds { sender, have: balance, want }.into());
+        return Err(InsufficientFunds { sender, have: balance, want }.into());
     }
     let price = effective_price(offer.max_fee, offer.tip, base_fee);
     // Admission holds the gas limit at or above the scheduled gas; were it below, the

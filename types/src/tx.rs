@@ -409,19 +409,8 @@ pub fn native_transfer_to(to: Option<Address>, input: &[u8]) -> Option<Address> 
     to.filter(|to| *to != SYSTEM_CONTRACT && input.is_empty())
 }
 
-/// A sender that cannot pay what a transaction may take, in geth's words ("insufficient funds
-/// for gas * price + value: address A have H want W"), which wallets and libraries match. The
-/// one message of the sequencer's refusal and of a read-only call's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("insufficient funds for gas * price + value: address {sender} have {have} want {want}")]
-pub struct InsufficientFunds {
-    /// The sender.
-    pub sender: Address,
-    /// Its ether.
-    pub have: U256,
-    /// What the transaction may take.
-    pub want: U256,
-}
+/// A sender that cannot pay what a transaction may take (defined with the fee rules).
+pub use crate::fees::InsufficientFunds;
 
 /// The calldata a transfer of `value` ether to `to` runs as: the system contract's
 /// `transfer(ETHER, to, value)`.
