@@ -198,7 +198,9 @@ impl<'a> Waiting<'a> {
                     ))
                 })?;
                 queue_end = header.header.queue_end;
-                let block = BatchBlock { number: n, timestamp: header.header.timestamp, queue_count, txs };
+                let l1_byte_price = header.header.l1_byte_price;
+                let block =
+                    BatchBlock { number: n, timestamp: header.header.timestamp, queue_count, l1_byte_price, txs };
                 self.blocks.push_back((header, block));
             }
             self.next = last + 1;
@@ -414,11 +416,17 @@ pub(crate) fn blob_call(
 
 /// The blobs, KZG commitments and proofs that carry `data` (layout: `rollup_types::blob`).
 pub(crate) fn sidecar_for(data: &[u8]) -> Result<BlobTransactionSidecarVariant, BatcherError> {
-    let blobs = blob::to_blobs(data)
-        .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in blobs: {e}")))?
-        .iter()
-        .map(|b| Blob::try_from(b.as_slice()).map_err(|e| BatcherError::Inconsistent(format!("blob: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let raw = blob::to_blobs(data)
+        .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in blobs: {e}")))?;
+    // Filled in place on the heap: a blob is 128 KiB, and iterator adapters that pass blobs by
+    // value stack a copy per frame (enough, unoptimised, to overflow a 2 MiB thread stack).
+    let mut blobs = vec![Blob::ZERO; raw.len()];
+    for (blob, bytes) in blobs.iter_mut().zip(&raw) {
+        if bytes.len() != blob.len() {
+            return Err(BatcherError::Inconsistent(format!("a blob of {} bytes", bytes.len())));
+        }
+        blob.copy_from_slice(bytes);
+    }
     let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(blobs, EnvKzgSettings::Default.get())
         .map_err(|e| BatcherError::Inconsistent(format!("KZG commitment of a blob failed: {e}")))?;
     Ok(BlobTransactionSidecarVariant::Eip4844(sidecar))

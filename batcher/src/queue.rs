@@ -90,7 +90,15 @@ impl QueueReader {
             return Ok(0);
         }
         let to = safe.min(start + MAX_LOG_RANGE - 1);
-        let Some(to_hash) = self.block_hash(to).await? else { return Ok(0) };
+        let Some(block) = self.provider.get_block_by_number(to.into()).await.map_err(BatcherError::l1)? else {
+            return Ok(0);
+        };
+        let to_hash = block.header.hash;
+        // The sequencer prices each block's L1 data from the newest base fee read (docs/fees.md
+        // §4); an L1 without EIP-1559 leaves the last one.
+        if let Some(base_fee) = block.header.base_fee_per_gas {
+            self.store.set_l1_base_fee(to, u128::from(base_fee)).await?;
+        }
         let filter = Filter::new()
             .address(self.bridge)
             .event_signature(queue::event_signatures())

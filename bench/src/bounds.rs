@@ -246,7 +246,11 @@ async fn call(provider: &DynProvider, to: Address, input: Vec<u8>) -> Result<Tra
 fn setup(exec: &mut Executor, queue: &[QueueEntry], txs: &[SignedTx]) -> Result<()> {
     let recovered: Vec<RecoveredTx> =
         txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
-    let block = exec.execute_block_with_queue(BlockEnvInput { number: 0, timestamp: 0 }, queue, &recovered);
+    let block = exec.execute_block_with_queue(
+        BlockEnvInput { number: 0, timestamp: 0, l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE },
+        queue,
+        &recovered,
+    );
     for (i, r) in block.results.iter().enumerate() {
         match r {
             TxResult::Executed(o) if o.status == rollup_types::block::TxStatus::Success => {}
@@ -337,7 +341,16 @@ impl World {
         let (pre, prepared) = self.prepare(&self.base, "create-pool")?;
         let recovered: Vec<RecoveredTx> =
             prepared.txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
-        let keys = pre.trace(BlockEnvInput { number: 1, timestamp: TIMESTAMP_STEP }, &recovered).keys;
+        let keys = pre
+            .trace(
+                BlockEnvInput {
+                    number: 1,
+                    timestamp: TIMESTAMP_STEP,
+                    l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                },
+                &recovered,
+            )
+            .keys;
         let beside = keys
             .iter()
             .flat_map(|k| {
@@ -423,7 +436,13 @@ impl World {
                     (0..ITEMS).map(|i| testing::widest_tx(&self.padder, &CHAIN, i as u8 | 0x81)).collect();
                 let alone = codec::encode(
                     &Batch {
-                        blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: 0, txs: vec![txs[0].clone()] }],
+                        blocks: vec![BatchBlock {
+                            number: 1,
+                            timestamp: 0,
+                            queue_count: 0,
+                            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                            txs: vec![txs[0].clone()],
+                        }],
                     },
                     &CHAIN,
                 )?;
@@ -611,6 +630,7 @@ impl World {
             number,
             timestamp: number * TIMESTAMP_STEP,
             queue_count,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
             txs,
         };
         let target = block(1, queue_count, txs.to_vec());
@@ -678,7 +698,11 @@ impl World {
         let recovered: Vec<RecoveredTx> =
             prepared.txs.iter().filter_map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).ok()).collect();
         let mut after = pre.clone();
-        let env = BlockEnvInput { number: 1, timestamp: TIMESTAMP_STEP };
+        let env = BlockEnvInput {
+            number: 1,
+            timestamp: TIMESTAMP_STEP,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+        };
         let honest = after.execute_block_with_queue(env, &entries, &recovered).chunk_roots.first().copied();
         let mut chunk_roots: Vec<B256> = (0..chunk_count).map(|c| keccak256(format!("padding root {c}"))).collect();
         let honest = honest.unwrap_or(pre_root);
@@ -767,6 +791,7 @@ fn fault_name(fault: u8) -> &'static str {
         8 => "WrongQueueCount",
         9 => "UnprovenBlobBatch",
         10 => "CannotPay",
+        11 => "WrongL1Price",
         _ => "unknown",
     }
 }

@@ -187,6 +187,7 @@ impl CodecBench {
                     number: i as u64 + 1,
                     timestamp: 1_700_000_000 + i as u64,
                     queue_count: 0,
+                    l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
                     txs: t.to_vec(),
                 })
                 .collect();
@@ -304,11 +305,21 @@ fn corpus() -> Result<Vec<(ChainConfig, Vec<u8>)>> {
                     number: 10 + b as u64,
                     timestamp: 100 + 3 * b as u64,
                     queue_count: 0,
+                    l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
                     txs: t.to_vec(),
                 })
                 .collect();
             // An empty block in the middle.
-            blocks.insert(1, BatchBlock { number: 11, timestamp: 103, queue_count: 0, txs: Vec::new() });
+            blocks.insert(
+                1,
+                BatchBlock {
+                    number: 11,
+                    timestamp: 103,
+                    queue_count: 0,
+                    l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                    txs: Vec::new(),
+                },
+            );
             for (k, b) in blocks.iter_mut().enumerate() {
                 b.number = 10 + k as u64;
                 b.timestamp = 100 + 3 * k as u64;

@@ -611,7 +611,13 @@ impl ExecutorBench {
         let data_len = signed
             .chunks(300)
             .map(|txs| {
-                let block = BatchBlock { number: 1, timestamp: 1, queue_count: 0, txs: txs.to_vec() };
+                let block = BatchBlock {
+                    number: 1,
+                    timestamp: 1,
+                    queue_count: 0,
+                    l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                    txs: txs.to_vec(),
+                };
                 codec::encode(&Batch { blocks: vec![block] }, &chain).map(|d| d.len())
             })
             .sum::<Result<usize, _>>()?;
@@ -739,7 +745,11 @@ impl Prepared {
 
 /// The environment of the `i`-th block of a workload (from 0).
 fn block_env(i: usize) -> BlockEnvInput {
-    BlockEnvInput { number: i as u64 + 1, timestamp: 1_700_000_000 + i as u64 }
+    BlockEnvInput {
+        number: i as u64 + 1,
+        timestamp: 1_700_000_000 + i as u64,
+        l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+    }
 }
 
 /// `blocks` with the environments of a workload's blocks, for [`Executor::execute_blocks`].

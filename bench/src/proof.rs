@@ -183,13 +183,21 @@ impl ProofBench {
         let recovered: Vec<RecoveredTx> =
             txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &chain)).collect::<Result<_, _>>()?;
         let mut after = executor.clone();
-        let env = BlockEnvInput { number: 1, timestamp: 1 };
+        let env = BlockEnvInput { number: 1, timestamp: 1, l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE };
         let mut chunk_roots = after.execute_block(env, &recovered).chunk_roots;
         ensure!(chunk_roots.len() == self.batch_chunks.max(1) as usize, "{} chunks", chunk_roots.len());
         let bad = chunk_roots.len() / 2;
         chunk_roots[bad] = keccak256(chunk_roots[bad]);
         let data: Bytes = codec::encode(
-            &Batch { blocks: vec![BatchBlock { number: 1, timestamp: 1, queue_count: 0, txs }] },
+            &Batch {
+                blocks: vec![BatchBlock {
+                    number: 1,
+                    timestamp: 1,
+                    queue_count: 0,
+                    l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                    txs,
+                }],
+            },
             &chain,
         )?
         .into();

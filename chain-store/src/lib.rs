@@ -331,21 +331,27 @@ pub(crate) fn optional_b256(row: &AnyRow, col: &str) -> Result<Option<B256>, Sto
         .transpose()
 }
 
+/// A nullable column of exactly `N` big-endian bytes (a number wider than a BIGINT).
+fn be_bytes<const N: usize>(row: &AnyRow, col: &str) -> Result<Option<[u8; N]>, StoreError> {
+    row.try_get::<Option<Vec<u8>>, _>(col)?
+        .map(|v| <[u8; N]>::try_from(v.as_slice()).map_err(|_| StoreError::Corrupt(format!("{col} is not {N} bytes"))))
+        .transpose()
+}
+
 /// A block's base fee: its 16-byte column, 0 when NULL (a block sealed before fees existed).
 fn base_fee(row: &AnyRow) -> Result<u128, StoreError> {
-    row.try_get::<Option<Vec<u8>>, _>("base_fee")?
-        .map(|v| {
-            <[u8; 16]>::try_from(v.as_slice())
-                .map(u128::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt("base_fee is not 16 bytes".into()))
-        })
-        .transpose()
-        .map(Option::unwrap_or_default)
+    Ok(be_bytes(row, "base_fee")?.map_or(0, u128::from_be_bytes))
+}
+
+/// A block's L1 price of a byte: its 8-byte column, the floor when NULL (a block sealed before
+/// the L1 data fee existed).
+fn l1_byte_price(row: &AnyRow) -> Result<u64, StoreError> {
+    Ok(be_bytes(row, "l1_byte_price")?.map_or(rollup_types::fees::MIN_L1_BYTE_PRICE, u64::from_be_bytes))
 }
 
 /// The columns of a block header row (`SELECT *` would read its body too).
 const BLOCK_COLUMNS: &str = "number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom, gas_used, tx_count, \
-     chunk_roots, batch_bytes, queue_end, queue_accumulator, base_fee";
+     chunk_roots, batch_bytes, queue_end, queue_accumulator, base_fee, l1_byte_price";
 
 /// A transaction's row by hash, the columns [`Store::tx_of`] reads (not the receipt columns
 /// that blocks sealed before migration 0013 used).
@@ -520,8 +526,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
                                  gas_used, tx_count, chunk_roots, batch_bytes, body, queue_end, queue_accumulator,
-                                 receipts, base_fee)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                                 receipts, base_fee, l1_byte_price)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(i64_of(h.number)?)
         .bind(block.hash.as_slice())
@@ -539,6 +545,7 @@ impl Store {
         .bind((h.queue_end != 0).then(|| h.queue_accumulator.to_vec()))
         .bind(receipts)
         .bind(h.base_fee.to_be_bytes().to_vec())
+        .bind(h.l1_byte_price.to_be_bytes().to_vec())
         .execute(&mut *tx)
         .await?;
         let first = h.queue_end.checked_sub(queue.len() as u64).ok_or_else(|| {
@@ -651,6 +658,7 @@ impl Store {
             queue_end: u64_of(row, "queue_end")?,
             queue_accumulator: optional_b256(row, "queue_accumulator")?.unwrap_or_default(),
             base_fee: base_fee(row)?,
+            l1_byte_price: l1_byte_price(row)?,
         };
         Ok(StoredBlock {
             header,

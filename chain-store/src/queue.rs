@@ -184,6 +184,33 @@ impl Store {
         Ok(removed)
     }
 
+    /// Records the base fee of L1 block `l1_block`, the newest read (docs/fees.md §4).
+    pub async fn set_l1_base_fee(&self, l1_block: u64, base_fee: u128) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO l1_base_fee (id, l1_block, base_fee) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET l1_block = $1, base_fee = $2",
+        )
+        .bind(i64_of(l1_block)?)
+        .bind(base_fee.to_be_bytes().to_vec())
+        .execute(self.db.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// The newest L1 base fee recorded, with its block (`None` before the first).
+    pub async fn l1_base_fee(&self) -> Result<Option<(u64, u128)>, StoreError> {
+        let row =
+            sqlx::query("SELECT l1_block, base_fee FROM l1_base_fee WHERE id = 1").fetch_optional(&self.pool).await?;
+        row.map(|r| {
+            let bytes: Vec<u8> = r.try_get("base_fee")?;
+            let fee = <[u8; 16]>::try_from(bytes.as_slice())
+                .map(u128::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt("l1_base_fee is not 16 bytes".into()))?;
+            Ok((u64_of(&r, "l1_block")?, fee))
+        })
+        .transpose()
+    }
+
     /// Where the queue reader stands (`None` before its first read).
     pub async fn queue_reader(&self) -> Result<Option<QueueReaderPosition>, StoreError> {
         let row =

@@ -216,8 +216,9 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     /// @dev A batch (§3): blocks from `firstNumber` with the given timestamp deltas, queue
-    ///      counts and tx counts (`timestamp_delta queue_count tx_count` each), the registry,
-    ///      then the chunks with their lengths.
+    ///      counts and tx counts, block `i` committing the L1 price `_price(i)`
+    ///      (`timestamp_delta queue_count tx_count l1_byte_price` each), the registry, then the
+    ///      chunks with their lengths.
     function _batchQ(
         uint256 firstNumber,
         uint256 firstTimestamp,
@@ -227,9 +228,10 @@ contract BatchCodecTest is Test, CodecNumbers {
         address[] memory registry,
         bytes[] memory chunks
     ) internal pure returns (bytes memory out) {
-        out = abi.encodePacked(uint8(2), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
+        out = abi.encodePacked(uint8(3), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
         for (uint256 i; i < deltas.length; i++) {
             out = abi.encodePacked(out, _varint(deltas[i]), _varint(queueCounts[i]), _varint(txCounts[i]));
+            out = abi.encodePacked(out, _num(_price(i)));
         }
         out = abi.encodePacked(out, _varint(registry.length));
         for (uint256 i; i < registry.length; i++) {
@@ -241,6 +243,13 @@ contract BatchCodecTest is Test, CodecNumbers {
         for (uint256 i; i < chunks.length; i++) {
             out = abi.encodePacked(out, chunks[i]);
         }
+    }
+
+    /// @dev The L1 price `_batchQ` writes for its block `i`: the lowest price, 8 (two bytes,
+    ///      `80 02`), then prices of one to nine bytes.
+    function _price(uint256 i) internal pure returns (uint256) {
+        if (i == 0) return 8;
+        return [uint256(10), 11, 123_456_789, type(uint64).max, 7e18][(i - 1) % 5];
     }
 
     /// @dev A batch of one block (number 5) holding the given transactions in one chunk.
@@ -441,11 +450,12 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev The bytes of the worked example, field by field as the spec's table lists them.
     function _example(bytes32 r, bytes32 s) internal pure returns (bytes memory) {
         return abi.encodePacked(
-            hex"02", // version
+            hex"03", // version
             hex"05", // first block number 5
             hex"80e2cfaa06", // first timestamp 1700000000
             hex"01", // block count
             hex"000001", // block 5: delta 0, no queue entry, 1 transaction
+            hex"8002", // block 5: L1 price 8 wei a byte (m = 8: m & 3 = 0, tail 2)
             hex"02",
             T,
             R, // registry
@@ -459,22 +469,23 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     function test_example_header() public view {
         bytes memory data = _example(R0, S0);
-        assertEq(data.length, 122, "length");
+        assertEq(data.length, 124, "length");
         BatchCodec.Header memory hd = h.decodeHeader(data, 64);
         assertEq(hd.firstNumber, 5, "firstNumber");
         assertEq(hd.firstTimestamp, 1_700_000_000, "firstTimestamp");
         assertEq(hd.blockCount, 1, "blockCount");
         assertEq(hd.registryCount, 2, "registryCount");
-        assertEq(hd.registryOffset, 12, "registryOffset");
+        assertEq(hd.registryOffset, 14, "registryOffset");
         assertEq(hd.chunkCount, 1, "chunkCount");
-        assertEq(hd.chunkLengthsOffset, 52, "chunkLengthsOffset");
-        assertEq(hd.chunksOffset, 53, "chunksOffset");
+        assertEq(hd.chunkLengthsOffset, 54, "chunkLengthsOffset");
+        assertEq(hd.chunksOffset, 55, "chunksOffset");
         assertEq(hd.blocksOffset, 8, "blocksOffset");
         assertEq(hd.queueCount, 0, "queueCount");
         BatchCodec.Chunk memory c = h.locateChunk(data, 64, 0);
         assertEq(c.blockNumber, 5, "blockNumber");
+        assertEq(c.l1BytePrice, 8, "l1BytePrice");
         assertEq(c.txCount, 1, "txCount");
-        assertEq(c.offset, 53, "offset");
+        assertEq(c.offset, 55, "offset");
         assertEq(c.length, 69, "length");
         assertEq(c.queueOffset, 0, "queueOffset");
         assertEq(c.queueCount, 0, "chunk queueCount");
@@ -494,6 +505,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(t.maxFeePerGas, 0, "maxFee");
         assertEq(t.r, R0, "r");
         assertEq(t.s, S0, "s");
+        // 69 bytes, its one-byte registry pair billed as two (docs/fees.md §2.2).
+        assertEq(t.billedBytes, 70, "billedBytes");
         _eqBytes(t.input, _transferInput(T, R, 1e6), "calldata");
         // The EIP-2718 bytes, spelled out: 0x02 ‖ f8 8e (142 bytes) ‖ chainId 82a455, nonce 80,
         // fees 80 80, gas 830493e0, to, value 80, data b864 ‖ 100 bytes, [] c0, parity 01,
@@ -578,37 +591,60 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     function test_varints_inTheHeader() public view {
-        // first_timestamp 0, one block (delta 0, no entry, no transaction), no registry.
-        bytes memory rest = hex"000100000000";
+        // first_timestamp 0, one block (delta 0, no entry, no transaction, L1 price 0), no
+        // registry.
+        bytes memory rest = hex"00010000000000";
         bytes4 bad = BatchCodec.BadInteger.selector;
         // first_number = 0 written in two bytes.
-        _expectInvalid(abi.encodePacked(hex"028000", rest), 64, bad, "overlong zero");
-        _expectInvalid(abi.encodePacked(hex"02ff00", rest), 64, bad, "last byte 00");
+        _expectInvalid(abi.encodePacked(hex"038000", rest), 64, bad, "overlong zero");
+        _expectInvalid(abi.encodePacked(hex"03ff00", rest), 64, bad, "last byte 00");
         // u64 max is 9 full groups and a last byte of 01; 02 or a tenth continuation overflows.
         bytes memory max = hex"ffffffffffffffffff01";
         BatchCodec.Header memory hd = h.decodeHeader(_withFirstNumber(max), 64);
         assertEq(hd.firstNumber, type(uint64).max, "u64 max first number");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff02"), 64, bad, "2^64");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff8101"), 64, bad, "eleven bytes");
-        _expectInvalid(hex"02ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
+        _expectInvalid(hex"03ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
         // The queue count: a 64-bit varint like the others.
         _expectInvalid(_withQueueCount(hex"8000"), 64, bad, "overlong queue count");
         _expectInvalid(_withQueueCount(hex"ffffffffffffffffff02"), 64, bad, "queue count 2^64");
-        _expectInvalid(hex"0205000100ffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
+        _expectInvalid(hex"0305000100ffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
         // u64 max entries in one chunk (a chunk size larger than the block's items).
         BatchCodec.Header memory q = h.decodeHeader(_withQueueCount(max), type(uint256).max);
         assertEq(q.queueCount, type(uint64).max, "u64 max queue count");
+        // The L1 price: a number of 64 bits (§2.2), read right after the transaction count.
+        _expectInvalid(_withPrice(hex"8000"), 64, bad, "price with a zero tail");
+        _expectInvalid(_withPrice(hex"0a"), 64, bad, "price m = 0, e = 10");
+        _expectInvalid(_withPrice(hex"c002"), 64, bad, "price m = 10");
+        _expectInvalid(_withPrice(_num(uint256(type(uint64).max) + 1)), 64, bad, "price 2^64");
+        _expectInvalid(_withPrice(_num(1e20)), 64, bad, "price 10^20");
+        _expectInvalid(hex"03050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
+        uint256[5] memory prices = [uint256(0), 8, 12_345, 1e19, type(uint64).max];
+        for (uint256 i; i < prices.length; i++) {
+            bytes memory data = _withPrice(_num(prices[i]));
+            h.validate(data, 64);
+            // A block without items has no chunk: the price is read, and checked, all the same.
+            assertEq(h.decodeHeader(data, 64).chunkCount, 0, "no chunk");
+        }
     }
 
-    /// @dev A batch of one empty block (no registry, no chunk) numbered by the given varint.
+    /// @dev A batch of one empty block (5) committing the L1 price written as `price`, no
+    ///      registry, no chunk.
+    function _withPrice(bytes memory price) internal pure returns (bytes memory) {
+        return abi.encodePacked(hex"0305000100", hex"0000", price, hex"00");
+    }
+
+    /// @dev A batch of one empty block (L1 price 0, no registry, no chunk) numbered by the
+    ///      given varint.
     function _withFirstNumber(bytes memory firstNumber) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"02", firstNumber, hex"00", hex"01", hex"000000", hex"00");
+        return abi.encodePacked(hex"03", firstNumber, hex"00", hex"01", hex"00000000", hex"00");
     }
 
-    /// @dev A batch of one block (5) of the given queue count, no transaction and no registry,
-    ///      with one chunk length 0 (the one chunk of a chunk size that takes every entry).
+    /// @dev A batch of one block (5) of the given queue count, no transaction, L1 price 0 and
+    ///      no registry, with one chunk length 0 (the one chunk of a chunk size that takes every
+    ///      entry).
     function _withQueueCount(bytes memory queueCount) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0205000100", queueCount, hex"00", hex"00", hex"00");
+        return abi.encodePacked(hex"0305000100", queueCount, hex"00", hex"00", hex"00", hex"00");
     }
 
     // =========================================================================================
@@ -617,54 +653,69 @@ contract BatchCodecTest is Test, CodecNumbers {
     function test_header_errors() public view {
         bytes4 trunc = BatchCodec.Truncated.selector;
         _expectInvalid(hex"", 64, trunc, "empty");
-        _expectInvalid(hex"02", 64, trunc, "version only");
+        _expectInvalid(hex"03", 64, trunc, "version only");
         _expectInvalid(hex"00", 64, BatchCodec.UnknownVersion.selector, "version 0");
         for (uint256 v; v < 256; v += 85) {
-            // Versions 0, 85, 170, 255, then 1 and 3 below.
+            // Versions 0, 85, 170, 255, then 1, 2 and 4 below.
             // forge-lint: disable-next-line(unsafe-typecast)
             _expectVersionRefused(abi.encodePacked(uint8(v), hex"01"), v); // v < 256
         }
-        _expectVersionRefused(hex"0301", 3);
+        _expectVersionRefused(hex"0401", 4);
         _expectVersionRefused(hex"0101", 1);
+        // Version 2 (blocks without an L1 price): the worked example as it wrote it.
+        _expectVersionRefused(
+            abi.encodePacked(hex"020580e2cfaa0601000001", hex"02", T, R, hex"45", hex"0f00650126", R0, S0), 2
+        );
         // Block count.
-        _expectInvalid(hex"0205000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
+        _expectInvalid(hex"0305000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
         _expectInvalid(
-            hex"02ffffffffffffffffff0100020000000000000000",
+            hex"03ffffffffffffffffff010002" hex"000000000000000000",
             64,
             BatchCodec.BadBlockSequence.selector,
             "last number > u64"
         );
         assertEq(
-            h.decodeHeader(hex"02feffffffffffffffff010002" hex"00000000000000", 64).blockCount,
+            h.decodeHeader(hex"03feffffffffffffffff010002" hex"000000000000000000", 64).blockCount,
             2,
             "last number = u64 max"
         );
-        // Each block takes at least 3 bytes: 2 blocks with 5 bytes left are cut before the first
-        // block is read; with 6 left, the first block is read (and its delta 1 refused).
-        _expectInvalid(hex"02050002010000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 6 bytes");
-        _expectInvalid(hex"020500020100000000", 64, trunc, "2 blocks, 5 bytes");
-        _expectInvalid(hex"020500020000", 64, trunc, "2 blocks in 2 bytes");
+        // Each block takes at least 4 bytes: 2 blocks with 7 bytes left are cut before the first
+        // block is read; with 8 left, the first block is read (and its delta 1 refused).
+        _expectInvalid(hex"0305000201" hex"00000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 8 bytes");
+        _expectInvalid(hex"0305000201" hex"000000000000", 64, trunc, "2 blocks, 7 bytes");
+        _expectInvalid(hex"030500020000", 64, trunc, "2 blocks in 2 bytes");
         // Timestamps.
-        _expectInvalid(hex"0205000101000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
+        _expectInvalid(hex"0305000101000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
         _expectInvalid(
-            hex"0205ffffffffffffffffff010200000001000000", 64, BatchCodec.BadBlockSequence.selector, "timestamp > u64"
+            hex"0305ffffffffffffffffff0102" hex"00000000" hex"01000000" hex"00",
+            64,
+            BatchCodec.BadBlockSequence.selector,
+            "timestamp > u64"
         );
-        assertEq(h.decodeHeader(hex"0205feffffffffffffffff010200000001000000", 64).blockCount, 2, "timestamp = u64 max");
+        assertEq(
+            h.decodeHeader(hex"0305feffffffffffffffff0102" hex"00000000" hex"01000000" hex"00", 64).blockCount,
+            2,
+            "timestamp = u64 max"
+        );
         // The delta is checked before the queue count is read.
-        _expectInvalid(hex"02050001018000", 64, BatchCodec.InvalidField.selector, "first delta 1, queue count cut");
-        // Transaction count: 68 bytes per transaction (the queue count, before it, has no bound).
+        _expectInvalid(hex"0305000101808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue count cut");
+        // Transaction count: 68 bytes per transaction after the L1 price (the queue count, before
+        // it, has no bound), checked once the price is read.
         bytes memory sixtyEight = new bytes(68);
-        _expectInvalid(abi.encodePacked(hex"02050001000002", sixtyEight), 64, trunc, "2 txs, 68 bytes");
-        _expectInvalid(abi.encodePacked(hex"020500010005", hex"02", sixtyEight), 64, trunc, "5 entries, 2 txs");
+        _expectInvalid(abi.encodePacked(hex"03050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
+        _expectInvalid(abi.encodePacked(hex"030500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs");
+        _expectInvalid(hex"03050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first");
+        _expectInvalid(hex"03050001000005" hex"a0", 64, trunc, "the price cut first");
         // Registry: 20 bytes per entry.
-        _expectInvalid(abi.encodePacked(hex"0205000100000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
+        _expectInvalid(abi.encodePacked(hex"030500010000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
         // Chunk count against the bytes left: two blocks of one transaction each pass their
         // bound, a registry of 4 takes 80 bytes, and 1 byte is left for 2 chunk lengths.
-        bytes memory twoChunks = abi.encodePacked(hex"02050002000001000001", hex"04", new bytes(80), hex"00");
+        bytes memory twoChunks =
+            abi.encodePacked(hex"03050002", hex"00000100", hex"00000100", hex"04", new bytes(80), hex"00");
         _expectInvalid(twoChunks, 1, trunc, "more chunks than bytes left");
         // The same with queue entries: 2 entries and no transaction in chunks of 1, 1 byte left.
-        _expectInvalid(hex"02050001000200" hex"00" hex"00", 1, trunc, "more entry chunks than bytes left");
-        assertEq(h.decodeHeader(hex"02050001000200" hex"00" hex"0000", 1).chunkCount, 2, "2 entry chunks");
+        _expectInvalid(hex"0305000100020000" hex"00" hex"00", 1, trunc, "more entry chunks than bytes left");
+        assertEq(h.decodeHeader(hex"0305000100020000" hex"00" hex"0000", 1).chunkCount, 2, "2 entry chunks");
     }
 
     /// @dev `validate` refuses `data` with `UnknownVersion(version)` (a version byte).
@@ -689,7 +740,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectInvalid(abi.encodePacked(data, hex"00"), 64, BatchCodec.TrailingBytes.selector, "one byte more");
         // A chunk length not in its shortest form (0 in two bytes, the second one the chunk's).
         bytes memory overlong = _example(R0, S0);
-        (overlong[52], overlong[53]) = (0x80, 0x00);
+        (overlong[54], overlong[55]) = (0x80, 0x00);
         _expectInvalid(overlong, 64, BatchCodec.BadInteger.selector, "overlong chunk length");
     }
 
@@ -708,6 +759,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             assertEq(c.index, k, "index");
             assertEq(c.txCount, counts[k], "txCount");
             assertEq(c.blockNumber, blocks[k], "blockNumber");
+            assertEq(c.l1BytePrice, _price(blocks[k] - 10), "l1BytePrice");
             assertEq(c.offset, offset, "offset");
             assertEq(c.queueOffset, 0, "no queue entry before");
             assertEq(c.queueCount, 0, "no queue entry");
@@ -917,6 +969,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             BatchCodec.Chunk memory c = h.locateChunk(data, 2, k);
             string memory what = string.concat("chunk ", vm.toString(k));
             assertEq(c.blockNumber, blocks[k], _cat(what, "blockNumber"));
+            assertEq(c.l1BytePrice, _price(blocks[k] - 10), _cat(what, "l1BytePrice"));
             assertEq(c.queueOffset, offsets[k], _cat(what, "queueOffset"));
             assertEq(c.queueCount, entries[k], _cat(what, "queueCount"));
             assertEq(c.txCount, counts[k], _cat(what, "txCount"));
@@ -1130,7 +1183,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             h.decodeChunk(_oneBlock(abi.encodePacked(hex"0f00650e", hex"26", r, s), 1, _four()), 64, 0);
         _eqBytes(txs[0].input, _transferInput(address(0xCAFE), address(0xBEEF), 1e6), "pair 14 of R = 4");
         // No registry: every pair is out of range.
-        bytes memory noRegistry = abi.encodePacked(hex"020500010000010045", hex"0f006500", hex"26", r, s);
+        bytes memory noRegistry = abi.encodePacked(hex"03050001000001000045", hex"0f006500", hex"26", r, s);
         _expectInvalid(noRegistry, 64, invalid, "pair 0 of R = 0");
         // The signature: 64 bytes.
         bytes4 trunc = BatchCodec.Truncated.selector;
@@ -1202,6 +1255,54 @@ contract BatchCodecTest is Test, CodecNumbers {
             _checkSame(d, t, "operation");
             assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), "sender");
         }
+    }
+
+    /// @notice The bytes the L1 data fee bills (docs/fees.md §2.2): a transaction's encoding
+    ///         with each registry reference, a pair or an index, counted as 2 bytes whatever its
+    ///         width (1 to 3 bytes here, in a registry of 300); raw calldata has none.
+    function test_tx_billedBytes() public view {
+        address[] memory reg = new address[](300);
+        for (uint256 i; i < reg.length; i++) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            reg[i] = address(uint160(0x1000 + i)); // below 2^160
+        }
+        // Each transaction: the bytes before its references, the references, the bytes after
+        // them (the signature added below), and how many references.
+        bytes[3][8] memory parts = [
+            // A system transfer (head 0f: operation 1, zero fees) of pair 0·300 + 1: one byte.
+            [bytes(hex"0f0065"), _varint(1), bytes(hex"26")],
+            // Pair 1·300 + 2: two bytes.
+            [bytes(hex"0f0065"), _varint(302), bytes(hex"26")],
+            // Pair 299·300 + 299: three bytes.
+            [bytes(hex"0f0065"), _varint(89_999), bytes(hex"26")],
+            // A token approve (head 57) of pair 0·300 + 3.
+            [bytes(hex"570065"), _varint(3), bytes(hex"26")],
+            // A token transferFrom (head 5f): pair 5·300 + 6 (two bytes), then index 299 (two).
+            [bytes(hex"5f0065"), abi.encodePacked(_varint(1506), _varint(299)), bytes(hex"26")],
+            // A transfer of ether (head 67) to index 4 (one byte), then to index 299 (two).
+            [bytes(hex"670065"), _varint(4), bytes(hex"26")],
+            [bytes(hex"670065"), _varint(299), bytes(hex"26")],
+            // Raw calldata (head 07, operation 0): one byte of input, no reference.
+            [bytes(hex"070065"), bytes(""), bytes(hex"017f")]
+        ];
+        uint256[8] memory refs = [uint256(1), 1, 1, 1, 2, 1, 1, 0];
+        // What each bills, counted by hand: head, nonce and gas limit (3), the references (2
+        // each), the amount (1) or the input and its length (2), the signature (64).
+        uint256[8] memory expected = [uint256(70), 70, 70, 70, 72, 70, 70, 69];
+        bytes memory chunk;
+        for (uint256 i; i < parts.length; i++) {
+            chunk = abi.encodePacked(chunk, parts[i][0], parts[i][1], parts[i][2], R0, S0);
+        }
+        BatchCodec.Tx[] memory txs = h.decodeChunk(_oneBlock(chunk, parts.length, reg), 64, 0);
+        assertEq(txs.length, parts.length, "every transaction");
+        for (uint256 i; i < parts.length; i++) {
+            string memory what = string.concat("transaction ", vm.toString(i));
+            uint256 length = parts[i][0].length + parts[i][1].length + parts[i][2].length + 64;
+            assertEq(txs[i].billedBytes, length - parts[i][1].length + 2 * refs[i], what);
+            assertEq(txs[i].billedBytes, expected[i], what);
+        }
+        assertEq(txs[4].to, reg[5], "transferFrom: the token");
+        assertEq(txs[6].to, reg[299], "ether: the recipient");
     }
 
     /// @dev `d` (decoded) equals `t` field by field, and rebuilds its reference encodings.
@@ -1291,7 +1392,8 @@ contract BatchCodecTest is Test, CodecNumbers {
             t.maxFeePerGas,
             t.input,
             t.r,
-            t.s
+            t.s,
+            t.billedBytes
         );
     }
 
@@ -1655,6 +1757,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         pure
     {
         assertEq(c.blockNumber, number, "block number");
+        assertEq(c.l1BytePrice, _price(number - 7), "the block's L1 price");
         assertEq(c.queueOffset, queueOffset, "queue offset");
         assertEq(c.queueCount, entries, "the cut: entries");
         assertEq(c.txCount, txs, "the cut: transactions");
@@ -1753,8 +1856,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes32 r;
         bytes32 s;
         assembly ("memory-safe") {
-            r := mload(add(data, add(32, 58)))
-            s := mload(add(data, add(32, 90)))
+            r := mload(add(data, add(32, 60)))
+            s := mload(add(data, add(32, 92)))
         }
         _eqBytes(data, _example(r, s), "the bytes of section 6");
     }
@@ -1807,6 +1910,7 @@ contract BatchCodecTest is Test, CodecNumbers {
     {
         BatchCodec.Chunk memory ch = h.locateChunk(data, cs, k);
         assertEq(ch.blockNumber, vm.parseJsonUint(json, string.concat(c, ".blockNumber")), _cat(c, "blockNumber"));
+        assertEq(ch.l1BytePrice, vm.parseJsonUint(json, string.concat(c, ".l1BytePrice")), _cat(c, "l1BytePrice"));
         assertEq(ch.queueOffset, vm.parseJsonUint(json, string.concat(c, ".queueOffset")), _cat(c, "queueOffset"));
         assertEq(ch.queueCount, vm.parseJsonUint(json, string.concat(c, ".queueCount")), _cat(c, "queueCount"));
         if (ch.txCount == 0) assertEq(ch.length, 0, _cat(c, "no transaction, no byte"));
@@ -1833,6 +1937,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(t.nonce, vm.parseJsonUint(json, string.concat(p, ".nonce")), _cat(p, "nonce"));
         assertEq(t.gasLimit, vm.parseJsonUint(json, string.concat(p, ".gasLimit")), _cat(p, "gasLimit"));
         assertEq(t.eip1559, vmx.parseJsonBool(json, string.concat(p, ".eip1559")), _cat(p, "eip1559"));
+        assertEq(t.billedBytes, vm.parseJsonUint(json, string.concat(p, ".billedBytes")), _cat(p, "billedBytes"));
         // The target is in the signed bytes checked above; where the vectors name it, it is
         // checked on its own too.
         if (vmx.keyExistsJson(json, string.concat(p, ".to"))) {
@@ -1922,7 +2027,16 @@ contract BatchCodecTest is Test, CodecNumbers {
             bytes memory data = vm.parseJsonBytes(json, string.concat(c, ".data"));
             uint256 cs = vm.parseJsonUint(json, string.concat(c, ".chunkSize"));
             for (uint256 len; len < data.length; len++) {
+                // Each prefix's copies are dropped after its check: the memory of thousands of
+                // them would pass the EVM's limit.
+                uint256 free;
+                assembly ("memory-safe") {
+                    free := mload(0x40)
+                }
                 _expectInvalid(_prefix(data, len), cs, BatchCodec.Truncated.selector, _cat(c, vm.toString(len)));
+                assembly ("memory-safe") {
+                    mstore(0x40, free)
+                }
             }
             _expectInvalid(abi.encodePacked(data, hex"00"), cs, BatchCodec.TrailingBytes.selector, _cat(c, "+1"));
         }
@@ -1967,8 +2081,8 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     /// @notice Random bytes after a valid version byte, so that the header is exercised.
-    function testFuzz_randomVersion2NeverPanic(bytes memory data, uint256 cs) public view {
-        _checkNoPanic(abi.encodePacked(hex"02", data), _chunkSize(cs));
+    function testFuzz_randomVersion3NeverPanic(bytes memory data, uint256 cs) public view {
+        _checkNoPanic(abi.encodePacked(hex"03", data), _chunkSize(cs));
     }
 
     /// @notice One byte of a valid vector changed: decodes or fails with a codec error.

@@ -73,33 +73,119 @@ contract FeeLogicTest is Test {
         }
     }
 
+    function test_vectors_charge() public view {
+        string memory json = vm.readFile(FILE);
+        uint256 n = vm.parseJsonBoolArray(json, ".chargeEip1559").length;
+        assertEq(vm.parseJsonBoolArray(json, ".chargeOutOfGas").length, n, "charge lengths");
+        bool[4] memory seen; // paid, refused, out of gas, paid in full
+        for (uint256 i; i < n; i++) {
+            (bool paid, bool outOfGas) = _checkCharge(json, i);
+            seen[paid ? 0 : 1] = true;
+            if (paid) seen[outOfGas ? 2 : 3] = true;
+        }
+        assertTrue(seen[0] && seen[1] && seen[2] && seen[3], "every verdict");
+    }
+
+    /// @dev `FeeLogic.charge` of charge case `i`, of `scheduled + l1Gas` gas, against the case.
+    function _checkCharge(string memory json, uint256 i) internal pure returns (bool paid, bool outOfGas) {
+        uint256 fee;
+        uint256 gasUsed;
+        (paid, fee, gasUsed, outOfGas) = FeeLogic.charge(
+            vm.parseJsonBoolArray(json, ".chargeEip1559")[i],
+            vm.parseJsonUintArray(json, ".chargeGasLimit")[i],
+            vm.parseJsonUintArray(json, ".chargeMaxFee")[i],
+            vm.parseJsonUintArray(json, ".chargeTip")[i],
+            vm.parseJsonUintArray(json, ".chargeValue")[i],
+            vm.parseJsonUintArray(json, ".chargeScheduled")[i] + vm.parseJsonUintArray(json, ".chargeL1Gas")[i],
+            vm.parseJsonUintArray(json, ".chargeBaseFee")[i],
+            vm.parseJsonUintArray(json, ".chargeBalance")[i]
+        );
+        string memory at = vm.toString(i);
+        assertEq(paid, vm.parseJsonBoolArray(json, ".chargePaid")[i], string.concat("paid ", at));
+        assertEq(fee, vm.parseJsonUintArray(json, ".chargeFee")[i], string.concat("fee ", at));
+        assertEq(gasUsed, vm.parseJsonUintArray(json, ".chargeGasUsed")[i], string.concat("gas used ", at));
+        assertEq(outOfGas, vm.parseJsonBoolArray(json, ".chargeOutOfGas")[i], string.concat("out of gas ", at));
+    }
+
     function test_vectors_feeState() public view {
         string memory json = vm.readFile(FILE);
         uint256[] memory word = vm.parseJsonUintArray(json, ".stateWord");
         uint256[] memory number = vm.parseJsonUintArray(json, ".stateNumber");
+        uint256[] memory price = vm.parseJsonUintArray(json, ".statePrice");
+        bool[] memory enters = vm.parseJsonBoolArray(json, ".stateEnters");
         uint256[] memory entered = vm.parseJsonUintArray(json, ".stateEntered");
         uint256[] memory gas = vm.parseJsonUintArray(json, ".stateGas");
         uint256[] memory after_ = vm.parseJsonUintArray(json, ".stateAfter");
         bool[] memory fits = vm.parseJsonBoolArray(json, ".stateFits");
         assertEq(word.length, fits.length, "fee state lengths");
+        assertEq(word.length, enters.length, "fee state lengths");
         for (uint256 i; i < word.length; i++) {
-            uint256 e = FeeLogic.enterBlock(word[i], number[i]);
+            (uint256 e, bool ok) = FeeLogic.enterBlock(word[i], number[i], price[i]);
+            assertEq(ok, enters[i], string.concat("enters ", vm.toString(i)));
             assertEq(e, entered[i], string.concat("entered ", vm.toString(i)));
-            (uint256 a, bool ok) = FeeLogic.addGas(e, gas[i]);
-            assertEq(ok, fits[i], string.concat("fits ", vm.toString(i)));
+            (uint256 a, bool fit) = FeeLogic.addGas(e, gas[i]);
+            assertEq(fit, fits[i], string.concat("fits ", vm.toString(i)));
             assertEq(a, after_[i], string.concat("after ", vm.toString(i)));
         }
     }
 
-    /// @notice Inside their stated domains (prices below 2^128, gas and bytes below 2^64) the
-    ///         rules never revert, and the base fee stays within [floor, 2^128 - 1].
-    function testFuzz_rulesAreTotal(uint128 base, uint64 gas, uint64 bytes_, uint128 price, uint128 tip) public pure {
+    /// @notice The fields of the fee state word: `number << 192 | gas << 160 | l1BytePrice << 96
+    ///         | baseFee`, read back by the accessors, and an entered block keeps its number,
+    ///         price and base fee.
+    function test_feeStateWordLayout() public pure {
+        uint256 word = (uint256(7) << 192) | (uint256(90_000) << 160) | (uint256(800) << 96) | 2_000_000;
+        assertEq(FeeLogic.baseFeeOfWord(word), 2_000_000, "base fee");
+        assertEq(FeeLogic.l1PriceOfWord(word), 800, "price");
+        assertEq(FeeLogic.baseFeeOf(word, 7), 2_000_000, "the same block");
+        (uint256 same, bool ok) = FeeLogic.enterBlock(word, 7, 800);
+        assertTrue(ok && same == word, "a later chunk of the block");
+        (same, ok) = FeeLogic.enterBlock(word, 7, 801);
+        assertTrue(!ok && same == word, "a later chunk with another price");
+        (uint256 next, bool entered) = FeeLogic.enterBlock(word, 8, 900);
+        assertTrue(entered, "an eighth up");
+        assertEq(next, (uint256(8) << 192) | (uint256(900) << 96) | FeeLogic.nextBaseFee(2_000_000, 90_000), "next");
+        (next, entered) = FeeLogic.enterBlock(word, 8, 901);
+        assertTrue(!entered && next == word, "more than an eighth up: unchanged");
+        // Every field at its top: the accessors read them apart.
+        uint256 top = type(uint256).max;
+        assertEq(FeeLogic.baseFeeOfWord(top), FeeLogic.MAX_BASE_FEE, "top base fee");
+        assertEq(FeeLogic.l1PriceOfWord(top), type(uint64).max, "top price");
+        (uint256 full, bool fits) = FeeLogic.addGas(top, 0);
+        assertFalse(fits, "2^32 - 1 gas is over the block's limit");
+        assertEq(full, top, "unchanged");
+    }
+
+    /// @notice Inside their stated domains (fees below 2^128, gas, bytes and L1 prices below
+    ///         2^64) the rules never revert, and the base fee stays within [floor, MAX_BASE_FEE].
+    function testFuzz_rulesAreTotal(uint128 base, uint64 gas, uint64 bytes_, uint64 l1Price, uint128 price, uint128 tip)
+        public
+        pure
+    {
         uint256 next = FeeLogic.nextBaseFee(base, gas);
         assertGe(next, FeeLogic.MIN_BASE_FEE, "floor");
-        assertLe(next, type(uint128).max, "ceiling");
-        assertLe(FeeLogic.l1Gas(bytes_, price, base), type(uint64).max, "l1 gas fits 64 bits");
+        assertLe(next, FeeLogic.MAX_BASE_FEE, "ceiling");
+        assertLe(FeeLogic.l1Gas(bytes_, l1Price, base), type(uint64).max, "l1 gas fits 64 bits");
         uint256 p = FeeLogic.effectivePrice(true, price, tip, base);
         assertLe(p, price, "never above the fee cap");
-        FeeLogic.l1PriceInBounds(base, price);
+        FeeLogic.l1PriceInBounds(gas, l1Price);
+    }
+
+    /// @notice A charge never takes more than the gas limit at the fee cap, whatever the gas the
+    ///         transaction needs; it runs out of gas exactly when it needs more than its limit.
+    function testFuzz_chargeNeverTakesMoreThanSigned(
+        uint64 gasLimit,
+        uint128 maxFee,
+        uint128 tip,
+        uint128 base,
+        uint64 l1
+    ) public pure {
+        uint256 needed = uint256(gasLimit / 2) + l1;
+        (bool paid, uint256 fee, uint256 used, bool outOfGas) =
+            FeeLogic.charge(true, gasLimit, maxFee, tip, 0, needed, base, type(uint256).max);
+        assertEq(paid, maxFee >= base, "paid unless the cap is below the base fee");
+        assertLe(used, gasLimit, "never more than the gas limit");
+        assertLe(fee, uint256(gasLimit) * maxFee, "never more than it signed");
+        assertEq(outOfGas, paid && needed > gasLimit, "out of gas");
+        if (paid && !outOfGas) assertEq(used, needed, "what it needs");
     }
 }

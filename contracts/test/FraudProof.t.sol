@@ -418,21 +418,32 @@ contract FraudProofTest is Test {
         }
     }
 
-    /// @dev Codec bytes (version 2) of blocks `firstBlock …` consuming `queues[i]` entries each
-    ///      and holding no transaction, without registry: one empty chunk per 2 entries (and
-    ///      one for an odd last entry) of each block. Also returns the number of chunks.
+    /// @dev Codec bytes (version 3) of blocks `firstBlock …` consuming `queues[i]` entries each
+    ///      and holding no transaction, each committing the genesis L1 price (8 wei a byte),
+    ///      without registry: one empty chunk per 2 entries (and one for an odd last entry) of
+    ///      each block. Also returns the number of chunks.
     function _queueData(uint256 firstBlock, uint256[] memory queues)
+        internal
+        pure
+        returns (bytes memory data, uint256 chunks)
+    {
+        return _queueDataAt(firstBlock, queues, hex"8002");
+    }
+
+    /// @dev `_queueData` with every block committing the L1 price written as `price` (a number,
+    ///      docs/batch-codec.md §2.2).
+    function _queueDataAt(uint256 firstBlock, uint256[] memory queues, bytes memory price)
         internal
         pure
         returns (bytes memory data, uint256 chunks)
     {
         require(firstBlock < 0x80 && queues.length < 0x80, "one-byte varints");
         // forge-lint: disable-next-line(unsafe-typecast)
-        data = abi.encodePacked(hex"02", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
+        data = abi.encodePacked(hex"03", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
         for (uint256 i; i < queues.length; i++) {
             require(queues[i] < 0x80, "one-byte varints");
             // forge-lint: disable-next-line(unsafe-typecast)
-            data = abi.encodePacked(data, hex"00", uint8(queues[i]), hex"00"); // checked above
+            data = abi.encodePacked(data, hex"00", uint8(queues[i]), hex"00", price); // checked above
             chunks += (queues[i] + QUEUE_CHUNK_SIZE - 1) / QUEUE_CHUNK_SIZE;
         }
         data = abi.encodePacked(data, hex"00", new bytes(chunks));
@@ -486,10 +497,15 @@ contract FraudProofTest is Test {
         (x[0], x[1]) = (a, b);
     }
 
-    /// @notice The new fault keeps the numbers of the others (Rust decodes them).
-    function test_wrongQueueCountIsTheLastFault() public pure {
+    /// @notice New faults and outcomes keep the numbers of the others (Rust decodes them).
+    function test_faultNumbersAreStable() public pure {
         assertEq(uint256(BatchInbox.Fault.WrongChunkRoot), 7, "WrongChunkRoot");
         assertEq(uint256(BatchInbox.Fault.WrongQueueCount), 8, "WrongQueueCount");
+        assertEq(uint256(BatchInbox.Fault.UnprovenBlobBatch), 9, "UnprovenBlobBatch");
+        assertEq(uint256(BatchInbox.Fault.CannotPay), 10, "CannotPay");
+        assertEq(uint256(BatchInbox.Fault.WrongL1Price), 11, "WrongL1Price");
+        assertEq(uint256(ChunkVerifier.Outcome.CannotPay), 4, "Outcome.CannotPay");
+        assertEq(uint256(ChunkVerifier.Outcome.WrongL1Price), 5, "Outcome.WrongL1Price");
     }
 
     /// @notice Batch 0 consumes entries 0-1 and batch 1 entries 2-4 of the queue, as posted,
@@ -587,23 +603,25 @@ contract FraudProofTest is Test {
         uint256[] memory all = new uint256[](1);
         BatchDecoder.DataProof memory proof = _dataProof(data, all);
         BatchDecoder decoder = verifier.decoder();
-        (bool decodes, BatchCodec.Tx[] memory txs, uint256 offset, uint256 count,) =
+        (bool decodes, BatchCodec.Tx[] memory txs, BatchCodec.Chunk memory located) =
             decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 1);
         assertTrue(decodes, "entries alone decode");
         assertEq(txs.length, 0, "to no transaction");
-        assertEq(offset, 2, "queueOffset");
-        assertEq(count, 1, "queueCount");
-        (,, offset, count,) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
-        assertEq(offset, 3, "chunk 2: queueOffset");
-        assertEq(count, 2, "chunk 2: queueCount");
-        ChunkVerifier.Params memory params = ChunkVerifier.Params(QUEUE_CHUNK_SIZE, 42069, bytes32(0), 10);
-        // The witness of the empty state proves the keys every replay reads: the fee state and
-        // the vault's ether.
+        assertEq(located.queueOffset, 2, "queueOffset");
+        assertEq(located.queueCount, 1, "queueCount");
+        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
+        assertEq(located.queueOffset, 3, "chunk 2: queueOffset");
+        assertEq(located.queueCount, 2, "chunk 2: queueCount");
+        ChunkVerifier.Params memory params = ChunkVerifier.Params(
+            QUEUE_CHUNK_SIZE, 42069, StateWitness.preRoot(StateWitness.decode(_genesisFees())), 10
+        );
+        // The witness of the genesis state (the fee state alone) proves the keys every replay
+        // reads: the fee state and the vault's ether.
         bytes32[] memory feeKey = new bytes32[](2);
         feeKey[0] = StateKeys.feeState();
         feeKey[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
         ChunkVerifier.ChunkProof memory chunk =
-            ChunkVerifier.ChunkProof(2, feeKey, hex"00", new BridgeQueue.Contents[](1), bytes32(0));
+            ChunkVerifier.ChunkProof(2, feeKey, _genesisFees(), new BridgeQueue.Contents[](1), bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 2, 1));
         verifier.replayChunk(proof, params, chunk);
         // The chunk's entries are queue entries 13 and 14 (the batch starts at 10). Two forced
@@ -616,41 +634,166 @@ contract FraudProofTest is Test {
         (ChunkVerifier.Outcome replayed,, bytes32 post, ChunkVerifier.QueueSpan memory span) =
             verifier.replayChunk(proof, params, chunk);
         assertEq(uint256(replayed), uint256(ChunkVerifier.Outcome.Executed), "skipped entries replay");
-        assertEq(post, _feeStateOnly(2), "nothing changed the empty state but the fee state (block 2's)");
+        assertEq(post, _feeStateOnly(2, 8), "nothing changed the genesis state but the fee state (block 2's)");
         assertEq(span.first, 13, "first queue index");
         assertEq(span.count, 2, "count");
         bytes32 acc = BridgeQueue.chain(bytes32(0), BridgeQueue.forcedTxHash(address(0), ""), 0);
         acc = BridgeQueue.chain(acc, BridgeQueue.forcedTxHash(address(0), hex"02c0"), 0);
         assertEq(span.accAfter, acc, "accumulator after them");
 
+        // The same blocks committing 10 wei a byte, more than an eighth above the genesis price
+        // of 8: `WrongL1Price` before any entry runs, from the fee state alone; the entries are
+        // chained all the same, for the inbox to check against the bridge.
+        (data,) = _queueDataAt(1, _two(3, 2), hex"21");
+        proof = _dataProof(data, all);
+        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
+        assertEq(uint256(located.l1BytePrice), 10, "the price of the chunk's block");
+        chunk.keys = new bytes32[](1);
+        chunk.keys[0] = StateKeys.feeState();
+        uint256 index;
+        (replayed, index, post, span) = verifier.replayChunk(proof, params, chunk);
+        assertEq(uint256(replayed), uint256(ChunkVerifier.Outcome.WrongL1Price), "WrongL1Price");
+        assertEq(index, 0, "no transaction at fault");
+        assertEq(post, bytes32(0), "no root");
+        assertEq(span.first, 13, "WrongL1Price: first queue index");
+        assertEq(span.count, 2, "WrongL1Price: count");
+        assertEq(span.accAfter, acc, "WrongL1Price: accumulator after them");
+
         // One block of 1 entry and 1 transaction whose 68 bytes do not decode (zero fees
         // without the zero-fee bit): one chunk, Undecodable.
-        data = abi.encodePacked(hex"02010001000101", hex"00", hex"44", new bytes(68));
+        data = abi.encodePacked(hex"0301000100010100", hex"00", hex"44", new bytes(68));
         proof = _dataProof(data, all);
-        (decodes,, offset, count,) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 0);
+        (decodes,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 0);
         assertFalse(decodes, "does not decode");
-        assertEq(offset, 0, "queueOffset all the same");
-        assertEq(count, 1, "queueCount all the same");
+        assertEq(located.queueOffset, 0, "queueOffset all the same");
+        assertEq(located.queueCount, 1, "queueCount all the same");
         chunk = ChunkVerifier.ChunkProof(0, new bytes32[](0), "", new BridgeQueue.Contents[](0), bytes32(0));
         (ChunkVerifier.Outcome outcome,,,) = verifier.replayChunk(proof, params, chunk);
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Undecodable), "Undecodable");
     }
 
-    /// @dev The decoder names the block of a chunk.
+    /// @dev The decoder names the block of a chunk, and the L1 price the block commits.
     function _checkChunkBlockNumber() private view {
         (bytes memory data,) = _queueData(1, _two(3, 2));
         uint256[] memory all = new uint256[](1);
-        (,,,, uint256 blockNumber) = verifier.decoder().decodeChunk(_dataProof(data, all), QUEUE_CHUNK_SIZE, 1);
-        assertEq(blockNumber, 1, "the chunk's block");
+        (,, BatchCodec.Chunk memory c) = verifier.decoder().decodeChunk(_dataProof(data, all), QUEUE_CHUNK_SIZE, 1);
+        assertEq(uint256(c.blockNumber), 1, "the chunk's block");
+        assertEq(uint256(c.l1BytePrice), 8, "its L1 price");
+        // Its offset is the chunk's in the data (a chunk of entries alone has no byte).
+        assertEq(c.length, 0, "no byte");
+        assertEq(c.offset, data.length, "after the chunk lengths");
     }
 
-    /// @dev The root of the empty state after a chunk of block `number` that held no
-    ///      transaction: the fee state alone, at the block (no gas, the base fee that follows the
-    ///      empty state's block 0).
-    function _feeStateOnly(uint256 number) private pure returns (bytes32) {
-        StateWitness.Tree memory tree = StateWitness.decode(hex"00");
-        StateWitness.set(tree, StateKeys.feeState(), (number << 192) | FeeLogic.nextBaseFee(0, 0));
+    /// @dev The genesis fee state (docs/fees.md §6): block 0, no gas, the lowest L1 price and
+    ///      base fee.
+    uint256 constant GENESIS_FEES = (FeeLogic.MIN_L1_BYTE_PRICE << 96) | FeeLogic.MIN_BASE_FEE;
+
+    /// @dev The witness of a state that holds the genesis fee state alone.
+    function _genesisFees() private pure returns (bytes memory) {
+        return abi.encodePacked(uint8(1), StateKeys.feeState(), GENESIS_FEES);
+    }
+
+    /// @dev The root of the genesis state (`_genesisFees`) after a chunk of block `number` that
+    ///      held no transaction and committed `l1BytePrice`: the fee state alone, at the block
+    ///      (no gas, the base fee that follows block 0).
+    function _feeStateOnly(uint256 number, uint256 l1BytePrice) private pure returns (bytes32) {
+        StateWitness.Tree memory tree = StateWitness.decode(_genesisFees());
+        uint256 word = (number << 192) | (l1BytePrice << 96) | FeeLogic.baseFeeOf(GENESIS_FEES, number);
+        StateWitness.set(tree, StateKeys.feeState(), word);
         return StateWitness.postRoot(tree);
+    }
+
+    /// @notice A block whose L1 price is more than an eighth from the fee state's is proven
+    ///         `WrongL1Price` through the inbox, from the fee state alone, whatever its items (a
+    ///         chunk of two forced transactions here, which the inbox still checks against the
+    ///         bridge); one within the bound is no such fault (docs/fees.md §4).
+    function test_wrongL1PriceIsProven() public {
+        bytes memory witness = _genesisFees();
+        bytes32 genesis = StateWitness.preRoot(StateWitness.decode(witness));
+        bytes32[] memory feeKey = new bytes32[](1);
+        feeKey[0] = StateKeys.feeState();
+        // From the genesis price of 8 wei a byte: 9 is within an eighth, 10 is not (0x21: 1·10^1).
+        (BatchInbox target, BridgeQueue.Contents[] memory entries) = _forcedInbox(genesis);
+        bytes32 root = _feeStateOnly(1, 9);
+        bytes memory data = _postForced(target, hex"a002", root);
+        bytes32[] memory keys = new bytes32[](2);
+        keys[0] = StateKeys.feeState();
+        keys[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
+        ChunkVerifier.ChunkProof memory proof = ChunkVerifier.ChunkProof(0, keys, witness, entries, bytes32(0));
+        (bool ok, bytes memory ret) = _prove(target, PROVER, _chunkCall(data, root, proof));
+        assertFalse(ok, "9 after 8: no fraud");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        assertEq(bytes4(ret), BatchInbox.NoFraud.selector, "NoFraud");
+
+        (target, proof.entries) = _forcedInbox(genesis);
+        root = _feeStateOnly(1, 10);
+        data = _postForced(target, hex"21", root);
+        proof.keys = feeKey;
+        // Entries that are not the bridge's prove nothing, whatever the price.
+        proof.entries[1].l1Block += 1;
+        (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, proof));
+        assertFalse(ok, "forged entries");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        assertEq(bytes4(ret), BatchInbox.QueueEntriesMismatch.selector, "QueueEntriesMismatch");
+        proof.entries[1].l1Block -= 1;
+        vm.recordLogs();
+        (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, proof));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        assertTrue(ok, vm.toString(bytes32(ret))); // the first word of the reason, for the message
+        assertEq(target.batchCount(), 0, "rolled back");
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 fault = type(uint256).max;
+        for (uint256 j; j < logs.length; j++) {
+            if (logs[j].topics[0] == FRAUD_PROVEN) {
+                (fault,,,) = abi.decode(logs[j].data, (uint8, uint256, uint256, uint256));
+            }
+        }
+        assertEq(fault, uint256(BatchInbox.Fault.WrongL1Price), "WrongL1Price");
+    }
+
+    /// @dev An inbox of chunk size 2 whose genesis root is `genesis`, with a bridge holding two
+    ///      forced "transactions" that are not transactions (skipped on L2), and their contents.
+    function _forcedInbox(bytes32 genesis) private returns (BatchInbox target, BridgeQueue.Contents[] memory entries) {
+        target = new BatchInbox(BATCHER, WINDOW, BOND, genesis, QUEUE_CHUNK_SIZE, 42069, verifier);
+        target.stake{value: BOND}();
+        L1Bridge bridge = new L1Bridge(target, INCLUSION);
+        target.attachBridge(IBridgeQueue(address(bridge)));
+        entries = new BridgeQueue.Contents[](2);
+        (entries[0].raw, entries[1].raw) = (hex"01", hex"02c0");
+        for (uint256 i; i < 2; i++) {
+            (entries[i].kind, entries[i].from, entries[i].l1Block) =
+            (BridgeQueue.KIND_FORCED_TX, DEPOSITOR, uint64(block.number));
+            vm.prank(DEPOSITOR);
+            bridge.forceTransaction(entries[i].raw);
+        }
+    }
+
+    /// @dev Posts batch 0 of `target`: block 1 committing the L1 price written as `price` and
+    ///      consuming the two entries, in one chunk whose posted root is `root`.
+    function _postForced(BatchInbox target, bytes memory price, bytes32 root) private returns (bytes memory data) {
+        (data,) = _queueDataAt(1, _one(2), price);
+        bytes32[] memory roots = new bytes32[](1);
+        roots[0] = root;
+        (, bytes32 acc,) = target.bridge().queueAt(2);
+        bytes32 genesis = target.genesisStateRoot();
+        vm.prank(BATCHER);
+        target.postBatch(0, genesis, 1, 2, acc, data, roots);
+    }
+
+    function _one(uint256 a) internal pure returns (uint256[] memory x) {
+        x = new uint256[](1);
+        x[0] = a;
+    }
+
+    /// @dev The chunk proof of batch 0 of `data` (one segment, one chunk of posted root `root`).
+    function _chunkCall(bytes memory data, bytes32 root, ChunkVerifier.ChunkProof memory proof)
+        private
+        pure
+        returns (bytes memory)
+    {
+        bytes32[] memory roots = new bytes32[](1);
+        roots[0] = root;
+        return abi.encodeCall(BatchInbox.proveChunkFraud, (0, _dataProof(data, new uint256[](1)), roots, proof));
     }
 
     // -----------------------------------------------------------------------------------------

@@ -175,11 +175,30 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         (reg[0], reg[1], reg[2], reg[3], reg[4], reg[5]) = (TKA, CAROL, bob, NOWHERE, alice, address(0));
     }
 
-    /// @dev The fee state after a chunk of block 1 (every chunk here is one) whose transactions
-    ///      hold `gas` scheduled gas, from a state without one (as in these tests, whose L2
-    ///      genesis is the constructor's alone): the lowest base fee.
+    /// @dev The fee state after a chunk of block 1 (every chunk here is one, committing the
+    ///      genesis L1 price) whose transactions hold `gas` scheduled gas, from the genesis fee
+    ///      state: the lowest base fee.
     function _feeState(uint256 gas) internal pure returns (bytes32) {
-        return bytes32((uint256(1) << 192) | (gas << 128) | FeeLogic.MIN_BASE_FEE);
+        return _feeStateAt(gas, FeeLogic.MIN_L1_BYTE_PRICE);
+    }
+
+    /// @dev `_feeState` with the L1 price `l1BytePrice`.
+    function _feeStateAt(uint256 gas, uint256 l1BytePrice) internal pure returns (bytes32) {
+        return bytes32((uint256(1) << 192) | (gas << 160) | (l1BytePrice << 96) | FeeLogic.MIN_BASE_FEE);
+    }
+
+    /// @dev The genesis fee state (docs/fees.md §6), which the executor lays out beside the
+    ///      system contract's constructor: block 0, no gas, the lowest L1 price and base fee.
+    bytes32 constant GENESIS_FEES = bytes32((FeeLogic.MIN_L1_BYTE_PRICE << 96) | FeeLogic.MIN_BASE_FEE);
+
+    /// @dev The pre-state of every chunk here, in a model with room for `room` leaves: the
+    ///      system's genesis storage, the values on L2 of the keys the steps touch, the genesis
+    ///      fee state, nonces 0.
+    function _genesis(uint256 room) internal view returns (bytes32[] memory keys, bytes32[] memory values, uint256 n) {
+        (keys, values, n) = _model(room);
+        n = _fromL2(keys, values, n, _genesisKeys());
+        n = _fromL2(keys, values, n, _touched());
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), GENESIS_FEES);
     }
 
     /// @dev The key of `owner`'s ether.
@@ -221,10 +240,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_chunkOfTokenCallsMatchesL2() public {
         Step[] memory steps = _steps();
         bytes32[] memory touched = _touched();
-        // The pre-state: the system's genesis storage, nonces 0.
-        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(24);
-        n = _fromL2(keys, values, n, _genesisKeys());
-        n = _fromL2(keys, values, n, touched);
+        // The pre-state: the system's genesis storage, the genesis fee state, nonces 0.
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
         bytes memory witness = _fullWitness(keys, values, n);
         bytes32 preRoot = _root(keys, values, n);
         bytes memory data = _chunkOf(steps);
@@ -295,9 +312,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         touched[2] = _ether(alice);
         touched[3] = _ether(FeeLogic.FEE_VAULT);
         touched[4] = StateKeys.token(NOWHERE);
-        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(24);
-        n = _fromL2(keys, values, n, _genesisKeys());
-        n = _fromL2(keys, values, n, _touched());
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
         bytes32 preRoot = _root(keys, values, n);
         bytes memory data = _chunkOf(steps);
         (ChunkVerifier.Outcome outcome,, bytes32 postRoot) =
@@ -312,7 +327,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         bytes32[] memory fewer = new bytes32[](4);
         (fewer[0], fewer[1], fewer[2], fewer[3]) = (touched[0], touched[1], touched[2], touched[3]);
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), 0);
-        n = SortedModel.set(keys, values, n, StateKeys.feeState(), 0);
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), GENESIS_FEES);
         n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH));
         n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), 0);
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.KeyNotInWitness.selector, StateKeys.token(NOWHERE)));
@@ -321,6 +336,65 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
             ChunkVerifier.Params(CHUNK_SIZE, CHAIN_ID, preRoot, 0),
             ChunkVerifier.ChunkProof(0, fewer, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0), bytes32(0))
         );
+    }
+
+    // =========================================================================================
+    // The L1 data fee (docs/fees.md §2).
+
+    /// @dev The L1 price of the block below: 3.6 gwei a byte. At the lowest base fee, a token
+    ///      transfer's 72 billed bytes come to 259,200 gas.
+    uint256 constant L1_PRICE = 3.6e9;
+
+    /// @notice Each transaction pays its scheduled gas and its L1 part (its billed bytes at the
+    ///         block's L1 price, in gas units at the base fee, rounded down). One whose gas limit
+    ///         is below both runs out of gas: it pays its gas limit and uses its nonce, and its
+    ///         operation does not run; the transactions after it run. The block's gas counts
+    ///         scheduled gas alone, the out-of-gas transaction's included.
+    function test_replay_l1PartAndOutOfGas() public {
+        Step[] memory steps = new Step[](3);
+        steps[0] = Step(ALICE_KEY, TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 100));
+        steps[1] = Step(ALICE_KEY, TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 7));
+        steps[2] = Step(BOB_KEY, TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 1));
+        BatchCodec.Tx[] memory txs = new BatchCodec.Tx[](3);
+        txs[0] = _signedWith(steps[0], 0, 300_000);
+        txs[1] = _signedWith(steps[1], 1, 100_000);
+        txs[2] = _signedWith(steps[2], 0, 300_000);
+        uint256[3] memory l1;
+        for (uint256 i; i < 3; i++) {
+            l1[i] = _billed(txs[i]) * L1_PRICE / FeeLogic.MIN_BASE_FEE;
+        }
+        assertEq(l1[0], 259_200, "72 bytes at 3,600 gas a byte");
+        assertLe(30_000 + l1[0], 300_000, "the first pays its L1 part");
+        assertGt(30_000 + l1[1], 100_000, "the second runs out of gas");
+        // The pre-state: the fee state of block 0 committed L1_PRICE.
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), bytes32((L1_PRICE << 96) | FeeLogic.MIN_BASE_FEE));
+        bytes32 preRoot = _root(keys, values, n);
+        (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) = _replay(
+            _batchOf(txs, L1_PRICE), preRoot, _touched(), _fullWitness(keys, values, n), new BridgeQueue.Contents[](0)
+        );
+        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "executed");
+        assertEq(txIndex, 3, "every transaction");
+
+        // L2 runs the first and the third; the second changes nothing but its nonce and ether.
+        vm.prank(alice);
+        (bool ok,) = TKA.call(steps[0].input);
+        assertTrue(ok, "the first runs");
+        vm.prank(bob);
+        (ok,) = TKA.call(steps[2].input);
+        assertTrue(ok, "the third runs");
+        assertEq(_l2(StateKeys.balance(TKA, CAROL)), 101, "7 not sent");
+        n = _fromL2(keys, values, n, _touched());
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(2)));
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(bob), bytes32(uint256(1)));
+        // Alice: the first's scheduled gas and L1 part, the second's gas limit; Bob: the third's.
+        uint256 alicePays = (30_000 + l1[0] + 100_000) * PRICE;
+        uint256 bobPays = (30_000 + l1[2]) * PRICE;
+        n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH - alicePays));
+        n = SortedModel.set(keys, values, n, _ether(bob), bytes32(ETHER_EACH - bobPays));
+        n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), bytes32(alicePays + bobPays));
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeStateAt(90_000, L1_PRICE));
+        assertEq(postRoot, _root(keys, values, n), "the L2 state's root");
     }
 
     // =========================================================================================
@@ -346,12 +420,11 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
             entries[i].from = alice;
             entries[i].raw = raws[i];
         }
-        // One block of 3 queue entries and no transaction: one chunk without bytes.
-        bytes memory data = hex"0201e807010003000000";
+        // One block of 3 queue entries and no transaction, at the genesis L1 price (80 02): one
+        // chunk without bytes.
+        bytes memory data = hex"0301e8070100030080020000";
         bytes32[] memory touched = _touched();
-        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _model(24);
-        n = _fromL2(keys, values, n, _genesisKeys());
-        n = _fromL2(keys, values, n, touched);
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
         bytes32 preRoot = _root(keys, values, n);
         (ChunkVerifier.Outcome outcome,, bytes32 postRoot) =
             _replay(data, preRoot, touched, _fullWitness(keys, values, n), entries);
@@ -395,11 +468,21 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     // =========================================================================================
     // Helpers: signing, the chunk's bytes, the data proof, the state model and its witness.
 
-    /// @dev `step` as a signed EIP-1559 transaction at `nonce`, zero fees, gas limit 300,000.
+    /// @dev `step` as a signed EIP-1559 transaction at `nonce`, fee cap PRICE and no tip, gas
+    ///      limit 300,000.
     function _signed(Step memory step, uint64 nonce) internal pure returns (BatchCodec.Tx memory t) {
+        return _signedWith(step, nonce, 300_000);
+    }
+
+    /// @dev `_signed` with the gas limit `gasLimit`.
+    function _signedWith(Step memory step, uint64 nonce, uint64 gasLimit)
+        internal
+        pure
+        returns (BatchCodec.Tx memory t)
+    {
         t.eip1559 = true;
         t.nonce = nonce;
-        t.gasLimit = 300_000;
+        t.gasLimit = gasLimit;
         t.maxFeePerGas = uint128(PRICE);
         t.to = step.to;
         t.input = step.input;
@@ -407,21 +490,39 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         (t.yParity, t.r, t.s) = (v == 28, r, s);
     }
 
-    /// @dev A batch of one block (number 1) holding `steps` in one chunk, signed at their
-    ///      senders' nonces from 0.
+    /// @dev A batch of one block (number 1, at the genesis L1 price) holding `steps` in one
+    ///      chunk, signed at their senders' nonces from 0.
     function _chunkOf(Step[] memory steps) internal view returns (bytes memory) {
-        address[] memory reg = _registry();
-        bytes memory chunk;
+        BatchCodec.Tx[] memory txs = new BatchCodec.Tx[](steps.length);
         uint64[2] memory nonces;
         for (uint256 i; i < steps.length; i++) {
             uint256 who = steps[i].key == ALICE_KEY ? 0 : 1;
-            chunk = abi.encodePacked(chunk, _encode(_signed(steps[i], nonces[who]++), reg));
+            txs[i] = _signed(steps[i], nonces[who]++);
         }
-        bytes memory out = abi.encodePacked(hex"0201e8070100", hex"00", _varint(steps.length), _varint(reg.length));
+        return _batchOf(txs, FeeLogic.MIN_L1_BYTE_PRICE);
+    }
+
+    /// @dev A batch of one block (number 1) committing the L1 price `l1BytePrice`, holding `txs`
+    ///      in one chunk.
+    function _batchOf(BatchCodec.Tx[] memory txs, uint256 l1BytePrice) internal view returns (bytes memory) {
+        address[] memory reg = _registry();
+        bytes memory chunk;
+        for (uint256 i; i < txs.length; i++) {
+            chunk = abi.encodePacked(chunk, _encode(txs[i], reg));
+        }
+        bytes memory out = abi.encodePacked(hex"0301e8070100", hex"00", _varint(txs.length), _num(l1BytePrice));
+        out = abi.encodePacked(out, _varint(reg.length));
         for (uint256 i; i < reg.length; i++) {
             out = abi.encodePacked(out, reg[i]);
         }
         return abi.encodePacked(out, _varint(chunk.length), chunk);
+    }
+
+    /// @dev The bytes the L1 data fee bills of `t` (docs/fees.md §2.2): its encoding, each
+    ///      registry reference counted as 2 bytes (every one here takes 1: the registry is small).
+    function _billed(BatchCodec.Tx memory t) internal view returns (uint256) {
+        uint256 references = bytes4(t.input) == 0x23b872dd ? 2 : 1;
+        return _encode(t, _registry()).length + references;
     }
 
     /// @dev The codec bytes (§3.3) of an EIP-1559 transaction at PRICE: a system `transfer`, or
@@ -446,11 +547,11 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
                 ? abi.encodePacked(_varint(_indexOf(reg, _addressWord(t.input, 1))), _num(_word(t.input, 2)))
                 : _num(_word(t.input, 1));
         }
-        // Nonce (below 128 here), gas limit 300,000 (the number 0x65), the tip 0 (00) and the
+        // Nonce (below 128 here), gas limit (300,000 is the number 0x65), the tip 0 (00) and the
         // fee cap 10^6 (0x26: m 1, e 6), the pair.
         require(t.nonce < 0x80 && t.maxFeePerGas == PRICE, "one-byte nonce, the fee cap PRICE");
         return abi.encodePacked(
-            _byte(head), _byte(t.nonce), hex"65", hex"0026", _varint(i0 * reg.length + i1), rest, t.r, t.s
+            _byte(head), _byte(t.nonce), _num(t.gasLimit), hex"0026", _varint(i0 * reg.length + i1), rest, t.r, t.s
         );
     }
 

@@ -133,6 +133,11 @@ impl StateAt {
         self.storage(&rollup_types::keys::ether_balance(owner).into())
     }
 
+    /// The fee state at this block (docs/fees.md §6).
+    pub fn fee_state(&self) -> rollup_types::fees::FeeState {
+        rollup_types::fees::FeeState::from_word(self.storage(&rollup_types::keys::fee_state().into()))
+    }
+
     /// The code at `address` as read-only calls see it (`eth_getCode`).
     pub fn code_at(&self, address: &Address) -> Option<Bytes> {
         code_in(self, address)

@@ -71,9 +71,11 @@ pub use rollup_types::TxStatus;
 pub struct TxOutcome {
     /// How it ended.
     pub status: TxStatus,
-    /// Gas it used: its operation's scheduled gas (docs/fees.md §2.1; execution is not
-    /// metered).
+    /// Gas it used: its operation's scheduled gas and its L1 data fee in gas units, or its gas
+    /// limit when that is less (docs/fees.md §2; execution is not metered).
     pub gas_used: u64,
+    /// Its operation's scheduled gas (docs/fees.md §2.1), what the block's gas counts.
+    pub scheduled_gas: u64,
     /// The fee taken from its sender, `gas_used × effectiveGasPrice` (docs/fees.md §2): zero
     /// for queue entries, which are paid for on L1.
     pub fee: U256,
@@ -83,6 +85,20 @@ pub struct TxOutcome {
     pub output: Bytes,
     /// State-tree leaves it wrote, as (key, value); a zero value deletes.
     pub writes: Vec<(B256, B256)>,
+}
+
+impl TxOutcome {
+    /// The outcome of a queue entry (a deposit, a forced transaction): paid for on L1, so no
+    /// fee and no scheduled gas in its block's gas.
+    pub(crate) const fn paid_on_l1(
+        status: TxStatus,
+        gas_used: u64,
+        logs: Vec<Log>,
+        output: Bytes,
+        writes: Vec<(B256, B256)>,
+    ) -> Self {
+        Self { status, gas_used, scheduled_gas: 0, fee: U256::ZERO, logs, output, writes }
+    }
 }
 
 /// What executing one transaction of a block gave.
@@ -113,6 +129,9 @@ pub struct BlockEnvInput {
     pub number: u64,
     /// Block timestamp.
     pub timestamp: u64,
+    /// The L1 price of a byte the block commits, in wei (docs/fees.md §4): what its
+    /// transactions' L1 data fee is priced at.
+    pub l1_byte_price: u64,
 }
 
 /// Where the time of a block went.
@@ -509,15 +528,15 @@ fn execute_and_apply(
     queue: &[QueueEntry],
     txs: &[RecoveredTx],
 ) -> Pending {
-    let base_fee = fee_state(state, env).base_fee;
-    let ctx = BlockContext { cfg: cfg(chain), block: block_env(env), base: state, base_fee };
+    let fees = fee_state(state, env);
+    let ctx = BlockContext::new(chain, env, state, fees);
     let (queue, first) = run_queue_layer(&ctx, chain, queue);
     let mut out = parallel::execute_parallel(&ctx, config.threads, config.prediction, first, txs);
     let started = Instant::now();
-    let fees = fee_state(state, env);
     let chunk_size = chain.chunk_size as usize;
-    let chunks = chunk_writes(state, &queue, &out.results, chunk_size, true, fees);
-    out.layers.extend(fee_layer(state, fees, &queue, &out.results, chunk_size));
+    let ends = fee_writes(state, fees, &items(&queue, &out.results), chunk_size);
+    let chunks = chunk_writes(&queue, &out.results, chunk_size, true, &ends);
+    out.layers.extend(fee_layer(&ends));
     let overwritten = record_overwritten.then(|| Arc::new(Overwritten::of(state, &out.layers)));
     Arc::make_mut(state).apply_parallel(&out.layers, 2 * config.threads);
     let mut timings = out.timings;
@@ -556,12 +575,14 @@ fn update_tree(
     block
 }
 
-/// Gas used by the executed transactions of `results`.
+/// The scheduled gas of the executed transactions of `results`: the block's gas, what its
+/// header's `gasUsed` shows and the next base fee follows (docs/fees.md §3); a receipt's
+/// `gasUsed` adds its L1 part.
 fn gas_used(results: &[TxResult]) -> u64 {
     results
         .iter()
         .map(|r| match r {
-            TxResult::Executed(o) => o.gas_used,
+            TxResult::Executed(o) => o.scheduled_gas,
             TxResult::Invalid(_) => 0,
         })
         .sum()
@@ -581,23 +602,24 @@ fn run_queue_layer(
 }
 
 /// The fee state block `env` starts from (docs/fees.md §6): the state's, entered into the
-/// block ([`FeeState::enter`]).
+/// block with its L1 price ([`FeeState::enter`]). A price out of the rule's bound is a fault
+/// that whoever hands the executor a block checks first (the sequencer proposes within it,
+/// the challenger judges a batch before it runs it): here it is taken as given.
 fn fee_state(state: &State, env: BlockEnvInput) -> FeeState {
-    state.fee_state().enter(env.number)
+    let fees = state.fee_state();
+    fees.enter(env.number, env.l1_byte_price).unwrap_or(FeeState {
+        number: env.number,
+        gas: 0,
+        l1_byte_price: env.l1_byte_price,
+        base_fee: fees.base_fee_of(env.number),
+    })
 }
 
-/// The fee state's change by a block that started from `fees` over `state` and ran `queue`
-/// and `results` (chunks of `chunk_size` items): what its last chunk wrote to the fee state and
-/// the fee vault ([`fee_writes`]); none for a block without items (it has no chunk, and leaves
-/// no trace).
-fn fee_layer(
-    state: &State,
-    fees: FeeState,
-    queue: &[QueueResult],
-    results: &[TxResult],
-    chunk_size: usize,
-) -> Option<Changes> {
-    let last = fee_writes(state, fees, &items(queue, results), chunk_size).pop()?;
+/// The fee state's change by a block whose chunks end with the writes `ends`
+/// ([`fee_writes`]): what its last chunk wrote to the fee state and the fee vault; none for a
+/// block without items (it has no chunk, and leaves no trace).
+fn fee_layer(ends: &[[(B256, B256); 2]]) -> Option<Changes> {
+    let last = ends.last()?;
     let mut layer = Changes::default();
     layer.storage.extend(last.iter().map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0))));
     Some(layer)
@@ -612,7 +634,7 @@ fn items<'a>(queue: &'a [QueueResult], results: &'a [TxResult]) -> Vec<Item<'a>>
     queue
         .iter()
         .map(|q| (q.writes(), 0, U256::ZERO))
-        .chain(executed_outcomes(results).map(|o| (&o.writes[..], o.gas_used, o.fee)))
+        .chain(executed_outcomes(results).map(|o| (&o.writes[..], o.scheduled_gas, o.fee)))
         .collect()
 }
 
@@ -653,19 +675,17 @@ fn executed_outcomes(results: &[TxResult]) -> impl Iterator<Item = &TxOutcome> +
 
 /// The state-tree writes of each chunk of `chunk_size` items: the queue entries' results
 /// (every entry is an item, a skipped one writing nothing), then the executed transactions
-/// of `results`, in order, each chunk ending with the fee state and the fee vault after it
-/// ([`fee_writes`], from `fees` over `state` before the block). Built on the current rayon pool
-/// when `parallel`.
+/// of `results`, in order, each chunk ending with `ends`, the fee state and the fee vault after
+/// it ([`fee_writes`], computed once per block). Built on the current rayon pool when
+/// `parallel`.
 fn chunk_writes(
-    state: &State,
     queue: &[QueueResult],
     results: &[TxResult],
     chunk_size: usize,
     parallel: bool,
-    fees: FeeState,
+    ends: &[[(B256, B256); 2]],
 ) -> Vec<Vec<(B256, B256)>> {
     let items = items(queue, results);
-    let ends = fee_writes(state, fees, &items, chunk_size);
     let writes = |(chunk, end): (&[Item<'_>], &[(B256, B256); 2])| {
         chunk.iter().flat_map(|(w, _, _)| w.iter().copied()).chain(end.iter().copied()).collect()
     };
@@ -715,7 +735,10 @@ impl Executor {
         let mut evm = Context::mainnet()
             .with_db(WrapDatabaseRef(&empty))
             .with_cfg(genesis_cfg)
-            .with_block(BlockEnv { gas_limit: u64::MAX, ..block_env(BlockEnvInput { number: 0, timestamp: 0 }) })
+            .with_block(BlockEnv {
+                gas_limit: u64::MAX,
+                ..block_env(BlockEnvInput { number: 0, timestamp: 0, l1_byte_price: 0 })
+            })
             .build_mainnet();
         let tx = TxEnv {
             caller: Address::ZERO,
@@ -805,12 +828,7 @@ impl Executor {
     }
 
     fn context(&self, env: BlockEnvInput) -> BlockContext<'_> {
-        BlockContext {
-            cfg: cfg(&self.chain),
-            block: block_env(env),
-            base: &self.state,
-            base_fee: fee_state(&self.state, env).base_fee,
-        }
+        BlockContext::new(&self.chain, env, &self.state, fee_state(&self.state, env))
     }
 
     /// Executes `txs` as block `env` and commits the result. Transactions that cannot execute
@@ -842,8 +860,9 @@ impl Executor {
             let mut out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, first, txs);
             let fees = fee_state(&self.state, env);
             let chunk_size = self.chain.chunk_size as usize;
-            out.layers.extend(fee_layer(&self.state, fees, &queue, &out.results, chunk_size));
-            let (block, finish) = self.commit(fees, queue, out.results, out.layers);
+            let ends = fee_writes(&self.state, fees, &items(&queue, &out.results), chunk_size);
+            out.layers.extend(fee_layer(&ends));
+            let (block, finish) = self.commit(fees, &ends, queue, out.results, out.layers);
             let mut timings = out.timings;
             timings.merge += finish.merge;
             timings.state_root += finish.state_root;
@@ -935,28 +954,30 @@ impl Executor {
         let (results, mut layers) = parallel::execute_sequential(&ctx, first, txs);
         let execution = started.elapsed();
         let fees = fee_state(&self.state, env);
-        layers.extend(fee_layer(&self.state, fees, &queue, &results, self.chain.chunk_size as usize));
+        let ends = fee_writes(&self.state, fees, &items(&queue, &results), self.chain.chunk_size as usize);
+        layers.extend(fee_layer(&ends));
         if let Some(undo) = undo {
             self.remember(&layers, undo);
         }
-        let (block, finish) = self.commit(fees, queue, results, layers);
+        let (block, finish) = self.commit(fees, &ends, queue, results, layers);
         ExecutedBlock { timings: BlockTimings { execution, ..finish }, ..block }
     }
 
     /// Applies the block's changes to the committed state and computes the chunk roots from
     /// the write sets, chunk by chunk in block order, on the calling thread. (With a worker
     /// pool, [`execute_and_apply`] and [`update_tree`] do the same on all threads.)
-    /// `fees` is the fee state the block started from, whose change ends `layers`
-    /// ([`fee_layer`]).
+    /// `fees` is the fee state the block started from, and `ends` what each of its chunks
+    /// ends by writing ([`fee_writes`]), whose last ends `layers` ([`fee_layer`]).
     fn commit(
         &mut self,
         fees: FeeState,
+        ends: &[[(B256, B256); 2]],
         queue: Vec<QueueResult>,
         results: Vec<TxResult>,
         layers: Vec<Changes>,
     ) -> (ExecutedBlock, BlockTimings) {
         let started = Instant::now();
-        let chunks = chunk_writes(&self.state, &queue, &results, self.chain.chunk_size as usize, false, fees);
+        let chunks = chunk_writes(&queue, &results, self.chain.chunk_size as usize, false, ends);
         let overwritten = self.record_overwritten.then(|| Arc::new(Overwritten::of(&self.state, &layers)));
         Arc::make_mut(&mut self.state).apply(&layers);
         let applied = Instant::now();
@@ -999,8 +1020,8 @@ impl Executor {
         for key in [keys::fee_state(), keys::ether_balance(&rollup_types::fees::FEE_VAULT)] {
             touched.insert(state::Touched::Slot(U256::from_be_bytes(key.0)));
         }
-        let fees = fee_layer(&self.state, fee_state(&self.state, env), &q.results, &out.results, usize::MAX)
-            .unwrap_or_default();
+        let ends = fee_writes(&self.state, fee_state(&self.state, env), &items(&q.results, &out.results), usize::MAX);
+        let fees = fee_layer(&ends).unwrap_or_default();
         let nonce = |account: &Address| {
             out.changes
                 .nonces
@@ -1028,11 +1049,10 @@ impl Executor {
         Trace { keys: post.iter().map(|(k, _)| *k).collect(), post, queue: q.results, results: out.results }
     }
 
-    /// The fee state a block `number` would start from over the committed state
-    /// (docs/fees.md §6): its base fee, and its scheduled gas so far when the state is that
-    /// block's already.
-    pub fn fee_state(&self, number: u64) -> FeeState {
-        self.state.fee_state().enter(number)
+    /// The committed fee state (docs/fees.md §6): the block that last held an item, its gas,
+    /// its L1 price and its base fee. A block enters it with [`FeeState::enter`].
+    pub fn fee_state(&self) -> FeeState {
+        self.state.fee_state()
     }
 
     /// Runs a call against the committed state without changing it; see [`call`].

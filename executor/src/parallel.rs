@@ -29,6 +29,7 @@ use revm::{
     context::{BlockEnv, CfgEnv},
 };
 use rollup_types::RecoveredTx;
+use rollup_types::TxStatus;
 use std::time::Instant;
 
 /// Tasks per thread: enough for threads to even out delays by taking each other's work,
@@ -42,6 +43,26 @@ pub(crate) struct BlockContext<'a> {
     pub(crate) base: &'a State,
     /// The block's base fee (docs/fees.md §3), which its transactions pay.
     pub(crate) base_fee: u128,
+    /// The block's L1 price of a byte (docs/fees.md §4), which their L1 data fee is priced at.
+    pub(crate) l1_byte_price: u64,
+}
+
+impl<'a> BlockContext<'a> {
+    /// The context of block `env` of `chain` over `base`, which starts from the fee state `fees`.
+    pub(crate) fn new(
+        chain: &rollup_types::ChainConfig,
+        env: crate::BlockEnvInput,
+        base: &'a State,
+        fees: rollup_types::fees::FeeState,
+    ) -> Self {
+        Self {
+            cfg: crate::cfg(chain),
+            block: crate::block_env(env),
+            base,
+            base_fee: fees.base_fee,
+            l1_byte_price: fees.l1_byte_price,
+        }
+    }
 }
 
 /// What a task produced: one result per transaction it ran, in its order.
@@ -73,20 +94,40 @@ pub(crate) fn run_worker(
         let db = &mut evm.ctx.journaled_state.database;
         db.sender = Some((tx.sender, tx.sender_nonce_key()));
         // The fee is taken before the operation runs, whatever it then does (docs/fees.md §2).
-        match db.pay(tx, ctx.base_fee) {
+        match db.pay(tx, ctx.base_fee, ctx.l1_byte_price) {
             Err(unpayable) => results.push(TxResult::Invalid(unpayable.into())),
+            // Out of gas: its nonce is used and its gas limit paid; the operation does not run.
+            Ok(Some(paid)) if paid.charge.out_of_gas => {
+                let mut writes = db.consume_nonce(tx);
+                let fee = paid.add_to(&mut writes);
+                let (gas_used, scheduled_gas) = (paid.charge.gas_used, tx.tx.scheduled_gas());
+                let (logs, output) = (Vec::new(), Default::default());
+                let status = TxStatus::Halt;
+                results.push(TxResult::Executed(TxOutcome {
+                    status,
+                    gas_used,
+                    scheduled_gas,
+                    fee,
+                    logs,
+                    output,
+                    writes,
+                }));
+            }
             Ok(paid) => match evm.transact(tx_env(tx)) {
                 Ok(out) => {
                     let db = &mut evm.ctx.journaled_state.database;
                     db.commit(out.state);
                     let mut writes = std::mem::take(&mut db.last_writes);
                     let (status, _, logs, output) = split(out.result);
-                    // Execution is not metered: the operation's scheduled gas is what it used.
+                    // Execution is not metered: the operation's scheduled gas (and the L1
+                    // part) is what it used.
+                    let scheduled_gas = tx.tx.scheduled_gas();
                     let (gas_used, fee) = match paid {
                         Some(paid) => (paid.charge.gas_used, paid.add_to(&mut writes)),
-                        None => (tx.tx.scheduled_gas(), alloy_primitives::U256::ZERO),
+                        None => (scheduled_gas, alloy_primitives::U256::ZERO),
                     };
-                    results.push(TxResult::Executed(TxOutcome { status, gas_used, fee, logs, output, writes }));
+                    let outcome = TxOutcome { status, gas_used, scheduled_gas, fee, logs, output, writes };
+                    results.push(TxResult::Executed(outcome));
                 }
                 Err(err) => {
                     if let Some(paid) = paid {

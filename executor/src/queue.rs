@@ -124,7 +124,7 @@ pub(crate) fn run_queue(
                         db.commit(out.state);
                         let writes = std::mem::take(&mut db.last_writes);
                         let (status, gas_used, logs, output) = split(out.result);
-                        QueueResult::Deposit(TxOutcome { status, gas_used, fee: U256::ZERO, logs, output, writes })
+                        QueueResult::Deposit(TxOutcome::paid_on_l1(status, gas_used, logs, output, writes))
                     }
                     // A deposit cannot fail (docs/bridge.md §3.2); were revm to refuse the
                     // system call, the entry changes nothing, as on L1.
@@ -147,7 +147,7 @@ pub(crate) fn run_queue(
                             QueueResult::Forced {
                                 sender: tx.sender,
                                 hash: tx.hash(),
-                                outcome: TxOutcome { status, gas_used, fee: U256::ZERO, logs, output, writes },
+                                outcome: TxOutcome::paid_on_l1(status, gas_used, logs, output, writes),
                             }
                         }
                         Err(err) => QueueResult::Skipped(err.to_string()),

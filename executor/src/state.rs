@@ -712,13 +712,15 @@ impl Paid {
 }
 
 impl Overlay<'_> {
-    /// Takes the fee of `tx` in a block of `base_fee` from its sender's ether, before the
-    /// operation runs (docs/fees.md §2, §5); `Err` when it cannot pay (nothing changes). A
-    /// transaction whose nonce is not its sender's pays nothing (`Ok(None)`): revm refuses it.
+    /// Takes the fee of `tx` in a block of `base_fee` and `l1_byte_price` from its sender's
+    /// ether, before the operation runs (docs/fees.md §2, §5); `Err` when it cannot pay
+    /// (nothing changes). A transaction whose nonce is not its sender's pays nothing
+    /// (`Ok(None)`): revm refuses it.
     pub(crate) fn pay(
         &mut self,
         tx: &RecoveredTx,
         base_fee: u128,
+        l1_byte_price: u64,
     ) -> Result<Option<Paid>, rollup_types::fees::Unpayable> {
         // The nonce and the ether are read whatever comes of it, as the L1 verifier reads them.
         let key = tx.sender_balance_key();
@@ -731,7 +733,9 @@ impl Overlay<'_> {
             return Ok(None);
         }
         let balance = self.slot(&slot);
-        let charge = rollup_types::fees::charge(&tx.tx.offer(), tx.tx.scheduled_gas(), base_fee, tx.sender, balance)?;
+        let l1_gas = rollup_types::fees::l1_gas(tx.billed_bytes(), l1_byte_price, base_fee);
+        let charge =
+            rollup_types::fees::charge(&tx.tx.offer(), tx.tx.scheduled_gas(), l1_gas, base_fee, tx.sender, balance)?;
         // The charge is at most what the sender was found to hold.
         let after = balance.saturating_sub(charge.fee);
         let before = self.changes.storage.insert(slot, after);
@@ -739,6 +743,17 @@ impl Overlay<'_> {
             recorder.raw.push(RawWrite::Slot(slot, after));
         }
         Ok(Some(Paid { key, slot, after, before, charge }))
+    }
+
+    /// Uses the nonce of `tx`'s sender without running its operation (a transaction out of
+    /// gas, docs/fees.md §2): its one write, as the transaction's writes.
+    pub(crate) fn consume_nonce(&mut self, tx: &RecoveredTx) -> Vec<(B256, B256)> {
+        let nonce = tx.nonce().saturating_add(1);
+        self.changes.nonces.insert(tx.sender, nonce);
+        if let Some(recorder) = &mut self.recorder {
+            recorder.raw.push(RawWrite::Nonce(tx.sender, nonce));
+        }
+        vec![(tx.sender_nonce_key(), U256::from(nonce).into())]
     }
 
     /// Puts back what [`Self::pay`] took, when the transaction did not run after all.

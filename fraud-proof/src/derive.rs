@@ -335,7 +335,11 @@ impl Verifier {
             }
             // The block's scheduled gas stays within its limit (docs/fees.md §3), or the
             // transaction that passes it is not admissible in the chunk.
-            let mut fees = self.executor.fee_state(block.number);
+            let committed = self.executor.fee_state();
+            let Some(mut fees) = committed.enter(block.number, block.l1_byte_price) else {
+                let (parent, proposed) = (committed.l1_byte_price, block.l1_byte_price);
+                return Verdict::mismatch(Fault::L1Price { block: block.number, parent, proposed });
+            };
             if let Some(i) = txs.iter().position(|tx| match fees.with_gas(tx.tx.scheduled_gas()) {
                 Some(next) => {
                     fees = next;
@@ -350,7 +354,7 @@ impl Verifier {
             let (consumed, rest) = entries.split_at(block.queue_count as usize);
             entries = rest;
             let executed = self.executor.execute_block_undoable(
-                BlockEnvInput { number: block.number, timestamp: block.timestamp },
+                BlockEnvInput { number: block.number, timestamp: block.timestamp, l1_byte_price: block.l1_byte_price },
                 consumed,
                 &txs,
                 undo,

@@ -44,6 +44,15 @@ pub enum Fault {
         /// Why.
         reason: String,
     },
+    /// A block commits an L1 price out of the bound from its parent's (docs/fees.md §4).
+    L1Price {
+        /// The block.
+        block: u64,
+        /// The price of the block before it that held an item.
+        parent: u64,
+        /// The price it commits.
+        proposed: u64,
+    },
     /// Execution gives another number of chunk roots than were posted.
     ChunkCount {
         /// Posted.
@@ -99,6 +108,10 @@ impl fmt::Display for Fault {
             Self::CannotExecute { block, tx, reason } => {
                 write!(f, "block {block} transaction {tx} cannot execute: {reason}")
             }
+            Self::L1Price { block, parent, proposed } => write!(
+                f,
+                "block {block} commits an L1 price of {proposed} wei a byte, more than an eighth from {parent}"
+            ),
             Self::ChunkCount { posted, computed } => {
                 write!(f, "{posted} chunk roots posted, execution gives {computed}")
             }

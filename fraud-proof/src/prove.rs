@@ -240,7 +240,8 @@ fn build_for(
     let mut executor = base.clone();
     for (c, chunk) in header.chunks.iter().enumerate() {
         let block = header.blocks[chunk.block];
-        let env = BlockEnvInput { number: block.number, timestamp: block.timestamp };
+        let env =
+            BlockEnvInput { number: block.number, timestamp: block.timestamp, l1_byte_price: block.l1_byte_price };
         // The header's queue count is the entries given (checked above and by the verifier).
         let (from, to) = (chunk.queue.start as usize, chunk.queue.end as usize);
         let entries = batch.queue.get(from..to).ok_or_else(|| ProveError::Inconsistent {
@@ -279,6 +280,9 @@ fn build_for(
             }
             ReplayOutcome::WrongNonce { tx } => format!("chunk {c} transaction {tx} does not carry its sender's nonce"),
             ReplayOutcome::CannotPay { tx, reason } => format!("chunk {c} transaction {tx} cannot pay: {reason}"),
+            ReplayOutcome::WrongL1Price { parent, proposed } => {
+                format!("chunk {c}: block {} commits an L1 price of {proposed} after {parent}", block.number)
+            }
             ReplayOutcome::Executed { post_root } if post_root != batch.chunk_roots[c] || target == Some(c) => {
                 format!("chunk {c}: posted root {}, replay gives {post_root}", batch.chunk_roots[c])
             }
@@ -317,6 +321,14 @@ pub enum ReplayOutcome {
         /// Why, in words.
         reason: String,
     },
+    /// The chunk's block commits an L1 price out of the bound from the fee state's
+    /// (docs/fees.md §4): the chunk is invalid before any of its items.
+    WrongL1Price {
+        /// The price of the fee state's block.
+        parent: u64,
+        /// The price the chunk's block commits.
+        proposed: u64,
+    },
 }
 
 /// A replayed chunk with the witness that lets the L1 verifier replay it too.
@@ -349,8 +361,16 @@ pub fn replay_chunk(
     let chain = *executor.chain();
     let mut recovered = Vec::with_capacity(txs.len());
     let mut inadmissible = None;
-    // The block's scheduled gas so far: the fee state's, entered into the chunk's block.
-    let mut fees = executor.fee_state(env.number);
+    // The block's scheduled gas so far: the fee state's, entered into the chunk's block, whose
+    // L1 price the verifier checks first.
+    let committed = executor.fee_state();
+    let Some(mut fees) = committed.enter(env.number, env.l1_byte_price) else {
+        let keys = vec![rollup_types::fees::FeeState::key()];
+        let witness = executor.tree().witness(&keys, &[]);
+        check_witness(&witness, executor.state_root(), &keys, None)?;
+        let outcome = ReplayOutcome::WrongL1Price { parent: committed.l1_byte_price, proposed: env.l1_byte_price };
+        return Ok(ChunkReplay { outcome, keys, witness, results: Vec::new(), queue: Vec::new() });
+    };
     for (i, tx) in txs.into_iter().enumerate() {
         let admitted = RecoveredTx::from_signed(tx, &chain).map_err(|e| e.to_string()).and_then(|tx| {
             // The verifier checks the block's gas limit after the signature, before the nonce.

@@ -1,7 +1,7 @@
 //! Errors of the sequencer, classified for whoever handles them: a client (submission
 //! errors, mapped to HTTP and JSON-RPC in `api::error`) or the service loop (fatal).
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 use rollup_types::TxError;
 
 /// The chain database failed (the shared database error).
@@ -35,6 +35,21 @@ pub enum SubmitError {
         max_fee: u128,
         /// The next block's base fee.
         base_fee: u128,
+    },
+    /// Its sender holds what it may take, but not with what its held transactions may take
+    /// too (geth's overdraft, docs/fees.md §5).
+    #[error(
+        "transaction would cause overdraft: address {sender} have {have}, its held transactions may take {held}, this one {want}"
+    )]
+    Overdraft {
+        /// The sender.
+        sender: Address,
+        /// Its ether.
+        have: U256,
+        /// What its held transactions (and the ones before it in the submission) may take.
+        held: U256,
+        /// What this one may take.
+        want: U256,
     },
     /// Its nonce was already used.
     #[error("nonce too low: the next nonce of this sender is {next}, got {got}")]
@@ -175,6 +190,9 @@ impl SubmitError {
             Self::FeeCapTooLow { sender, max_fee, base_fee } => {
                 Self::FeeCapTooLow { sender: *sender, max_fee: *max_fee, base_fee: *base_fee }
             }
+            Self::Overdraft { sender, have, held, want } => {
+                Self::Overdraft { sender: *sender, have: *have, held: *held, want: *want }
+            }
             Self::NonceTooLow { next, got } => Self::NonceTooLow { next: *next, got: *got },
             Self::NonceTooHigh { next, got, max_gap } => {
                 Self::NonceTooHigh { next: *next, got: *got, max_gap: *max_gap }
@@ -220,6 +238,7 @@ impl SubmitError {
             Self::EtherToContract(_) => "ether_to_contract",
             Self::InsufficientFunds(_) => "insufficient_funds",
             Self::FeeCapTooLow { .. } => "fee_cap_too_low",
+            Self::Overdraft { .. } => "overdraft",
             Self::NonceTooLow { .. } => "nonce_too_low",
             Self::NonceTooHigh { .. } => "nonce_too_high",
             Self::ReplacementUnderpriced { .. } => "replacement_underpriced",
@@ -244,6 +263,7 @@ impl SubmitError {
             | Self::EtherToContract(_)
             | Self::InsufficientFunds(_)
             | Self::FeeCapTooLow { .. }
+            | Self::Overdraft { .. }
             | Self::NonceTooLow { .. }
             | Self::NonceTooHigh { .. } => SubmitClass::Invalid,
             Self::ReplacementUnderpriced { .. } => SubmitClass::Conflict,

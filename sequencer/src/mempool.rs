@@ -24,7 +24,7 @@
 
 use crate::error::SubmitError;
 use alloy_primitives::{
-    Address, B256, Bytes,
+    Address, B256, Bytes, U256,
     map::{HashMap, HashSet},
 };
 use rollup_types::RecoveredTx;
@@ -208,6 +208,18 @@ impl Mempool {
     /// The limits.
     pub const fn limits(&self) -> &MempoolLimits {
         &self.limits
+    }
+
+    /// What the transactions `sender` has held may take, `gasLimit × maxFeePerGas + value`
+    /// each, but the one at `except` (which a replacement would displace): geth's pending cost,
+    /// against which a new transaction must not overdraw its sender.
+    pub fn held_cost(&self, sender: &Address, except: u64) -> U256 {
+        self.senders.get(sender).map_or(U256::ZERO, |q| {
+            q.txs
+                .iter()
+                .filter(|(n, _)| **n != except)
+                .fold(U256::ZERO, |sum, (_, e)| sum.saturating_add(e.tx.tx.offer().most()))
+        })
     }
 
     /// Number of transactions held.

@@ -42,6 +42,10 @@ pub struct BlockHeader {
     /// The block's base fee (docs/fees.md §3).
     #[serde(default)]
     pub base_fee: u128,
+    /// The L1 price of a byte the block commits, in wei (docs/fees.md §4); in the batch, and
+    /// in the state root through the fee state when the block holds an item.
+    #[serde(default)]
+    pub l1_byte_price: u64,
     /// Entries of the bridge's L1 → L2 queue consumed by the end of this block.
     #[serde(default)]
     pub queue_end: u64,
@@ -94,8 +98,13 @@ impl BlockHeader {
     /// The base fee of the block after this one (docs/fees.md §3): EIP-1559's update from
     /// this block's base fee and scheduled gas.
     pub fn next_base_fee(&self) -> u128 {
-        crate::fees::FeeState { number: self.number, gas: self.gas_used, base_fee: self.base_fee }
-            .base_fee_of(self.number.saturating_add(1))
+        let fees = crate::fees::FeeState {
+            number: self.number,
+            gas: self.gas_used,
+            l1_byte_price: self.l1_byte_price,
+            base_fee: self.base_fee,
+        };
+        fees.base_fee_of(self.number.saturating_add(1))
     }
 
     /// The block hash.

@@ -26,7 +26,7 @@ use alloy_sol_types::SolCall;
 use std::{collections::HashMap, ops::Range};
 
 /// The codec version this module reads and writes.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 
 /// Most queue entries one block may consume (the encoder's bound; the sequencer takes far
 /// fewer per block).
@@ -62,6 +62,8 @@ pub struct BatchBlock {
     /// Entries of the bridge's L1 → L2 queue the block consumes (they come before its
     /// transactions in the block's order; their contents are read from L1).
     pub queue_count: u64,
+    /// The price of a byte on L1 the block commits, in wei (docs/fees.md §4).
+    pub l1_byte_price: u64,
     /// Transactions in canonical order.
     pub txs: Vec<SignedTx>,
 }
@@ -463,6 +465,8 @@ pub struct HeaderBlock {
     pub queue_count: u64,
     /// Transactions in the block.
     pub tx_count: u64,
+    /// The price of a byte on L1 the block commits, in wei (docs/fees.md §4).
+    pub l1_byte_price: u64,
 }
 
 impl HeaderBlock {
@@ -508,8 +512,8 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     if first_number.checked_add(block_count - 1).is_none() {
         return Err(CodecError::BadBlocks("block number overflows"));
     }
-    // Each block takes at least three bytes.
-    if block_count > (r.buf.len() / 3) as u64 {
+    // Each block takes at least four bytes.
+    if block_count > (r.buf.len() / 4) as u64 {
         return Err(CodecError::Truncated("blocks"));
     }
     if block_count > MAX_BATCH_BLOCKS {
@@ -526,10 +530,11 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
         // Queue entries carry no bytes: their count is bounded by the chunk count below.
         let queue_count = r.varint("queue count")?;
         let tx_count = r.varint("transaction count")?;
+        let l1_byte_price = r.number_u64("l1 byte price")?;
         if tx_count > (r.buf.len() / MIN_TX_BYTES) as u64 {
             return Err(CodecError::Truncated("transactions"));
         }
-        blocks.push(HeaderBlock { number: first_number + i, timestamp, queue_count, tx_count });
+        blocks.push(HeaderBlock { number: first_number + i, timestamp, queue_count, tx_count, l1_byte_price });
     }
     let registry_count = r.varint("registry count")?;
     if registry_count > (r.buf.len() / 20) as u64 {
@@ -630,6 +635,7 @@ pub fn decode_with_header(data: &[u8], header: &Header, chain: &ChainConfig) -> 
             number: b.number,
             timestamp: b.timestamp,
             queue_count: b.queue_count,
+            l1_byte_price: b.l1_byte_price,
             txs: Vec::with_capacity((b.tx_count as usize).min(data.len() / MIN_TX_BYTES)),
         })
         .collect();
@@ -761,6 +767,46 @@ const fn varint_len(v: u64) -> usize {
 /// `chunk_size` times this long ([`max_chunk_bytes`], §3.5).
 pub const MAX_ENCODED_TX_BYTES: u64 = 1 + 10 + 20 + 2 * 20 + 2 + crate::chain::MAX_INPUT_BYTES as u64 + 64;
 
+/// Most bytes a number of 64 bits takes (§2.2): the first byte and a tail of at most 62 bits.
+const MAX_NUMBER64_BYTES: usize = 1 + 9;
+
+/// Bytes a registry reference (a pair or an index) counts for in [`billed_bytes`].
+pub const BILLED_REFERENCE_BYTES: u64 = 2;
+
+/// The bytes of `tx` the L1 data fee bills (docs/fees.md §2.2): its encoding (§3.3) with each
+/// registry reference, a pair or an index, counted as [`BILLED_REFERENCE_BYTES`] whatever its
+/// width in the batch. A function of the transaction alone (the batch's registry is not known
+/// when it runs), which the L1 decoder computes from the same bytes.
+pub fn billed_bytes(tx: &SignedTx) -> u64 {
+    let form = form_of(tx);
+    let mut out = Vec::with_capacity(128 + tx.input().len());
+    // References written as 0 take one byte each.
+    encode_tx(&mut out, tx, form.as_ref(), 0, 0);
+    let references = form.as_ref().map_or(0, |c| 1 + u64::from(c.extra.is_some()));
+    out.len() as u64 + references * (BILLED_REFERENCE_BYTES - 1)
+}
+
+/// An upper bound on [`billed_bytes`] of any transaction of `chain` to `to` with `input` and
+/// `value`, whatever its nonce (below 2^35), gas limit, fees and signature: what
+/// `eth_estimateGas` bills before the transaction is signed. Within about 50 bytes of the
+/// real figure.
+pub fn billed_bytes_bound(chain: &ChainConfig, to: Address, input: &Bytes, value: U256) -> u64 {
+    // The widest forms of the fields not known yet: numbers with no trailing zero.
+    let tx = TxEip1559 {
+        chain_id: chain.chain_id,
+        nonce: (1 << 35) - 1,
+        gas_limit: u64::MAX,
+        max_fee_per_gas: u128::MAX,
+        max_priority_fee_per_gas: u128::MAX,
+        to: TxKind::Call(to),
+        value,
+        access_list: AccessList::default(),
+        input: input.clone(),
+    };
+    let signature = Signature::new(U256::MAX, U256::MAX, true);
+    billed_bytes(&SignedTx::Eip1559(Signed::new_unhashed(tx, signature)))
+}
+
 /// The longest chunk a batch of chunks of `chunk_size` items may hold (§3.5): what
 /// `chunk_size` of the largest admissible transactions encode to.
 pub const fn max_chunk_bytes(chunk_size: u32) -> u64 {
@@ -843,6 +889,7 @@ impl BlockSizeBound {
             + 1
             + varint_len(self.queue)
             + varint_len(c.txs)
+            + MAX_NUMBER64_BYTES
             + varint_len(c.registry)
             + 20 * c.registry as usize;
         let pair = if c.compact == 0 { 0 } else { varint_len((c.registry * c.registry).saturating_sub(1)) };
@@ -939,6 +986,7 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
         put_varint(&mut out, block.timestamp - prev);
         put_varint(&mut out, block.queue_count);
         put_varint(&mut out, block.txs.len() as u64);
+        put_number(&mut out, U256::from(block.l1_byte_price));
         prev = block.timestamp;
     }
     put_varint(&mut out, registry.addresses.len() as u64);
@@ -1117,12 +1165,25 @@ mod tests {
         ];
         Batch {
             blocks: vec![
-                BatchBlock { number: 5, timestamp: 1_700_000_000, queue_count: 1, txs: txs0 },
-                BatchBlock { number: 6, timestamp: 1_700_000_000, queue_count: 3, txs: vec![] },
+                BatchBlock {
+                    number: 5,
+                    timestamp: 1_700_000_000,
+                    queue_count: 1,
+                    l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
+                    txs: txs0,
+                },
+                BatchBlock {
+                    number: 6,
+                    timestamp: 1_700_000_000,
+                    queue_count: 3,
+                    l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
+                    txs: vec![],
+                },
                 BatchBlock {
                     number: 7,
                     timestamp: 1_700_000_003,
                     queue_count: 0,
+                    l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
                     txs: vec![sign_eip1559(&key, chain.chain_id, 3, swap_calldata())],
                 },
             ],
@@ -1285,7 +1346,13 @@ mod tests {
                     txs.push(tx);
                 }
                 let batch = Batch {
-                    blocks: vec![BatchBlock { number: u64::MAX - 1, timestamp: u64::MAX, queue_count: queue, txs }],
+                    blocks: vec![BatchBlock {
+                        number: u64::MAX - 1,
+                        timestamp: u64::MAX,
+                        queue_count: queue,
+                        l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
+                        txs,
+                    }],
                 };
                 let real = encode(&batch, &chain).expect("encodes").len();
                 let bound = bound.bytes();
@@ -1321,7 +1388,15 @@ mod tests {
             .map(|(i, c)| sign_token_call(&[9u8; 32], chain.chain_id, i as u64, token, *c))
             .collect();
         txs.push(sign_eip1559(&[9u8; 32], chain.chain_id, 4, transfer_calldata()));
-        let batch = Batch { blocks: vec![BatchBlock { number: 3, timestamp: 9, queue_count: 1, txs: txs.clone() }] };
+        let batch = Batch {
+            blocks: vec![BatchBlock {
+                number: 3,
+                timestamp: 9,
+                queue_count: 1,
+                l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
+                txs: txs.clone(),
+            }],
+        };
         let data = encode(&batch, &chain).expect("token calls encode");
         let decoded = decode(&data, &chain).expect("decodes");
         same(&batch, &decoded);
@@ -1332,7 +1407,15 @@ mod tests {
         assert_eq!(encode(&decoded, &chain).expect("re-encodes"), data);
         // A transfer of a token costs what the system contract's transfer costs.
         let one = |tx: SignedTx| {
-            let b = Batch { blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: 0, txs: vec![tx] }] };
+            let b = Batch {
+                blocks: vec![BatchBlock {
+                    number: 1,
+                    timestamp: 0,
+                    queue_count: 0,
+                    l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
+                    txs: vec![tx],
+                }],
+            };
             encode(&b, &chain).expect("encodes").len()
         };
         let token_transfer = sign_token_call(&[9u8; 32], chain.chain_id, 0, token, calls[0]);
@@ -1347,8 +1430,15 @@ mod tests {
         // Another call of another address cannot be encoded; neither can a token call of the
         // system contract be told apart from a system call (it has no compact form there).
         let elsewhere = signer_tx_to(Address::repeat_byte(0x11), Bytes::from_static(&[1, 2, 3, 4]));
-        let batch =
-            Batch { blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: 0, txs: vec![elsewhere] }] };
+        let batch = Batch {
+            blocks: vec![BatchBlock {
+                number: 1,
+                timestamp: 0,
+                queue_count: 0,
+                l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
+                txs: vec![elsewhere],
+            }],
+        };
         assert!(matches!(encode(&batch, &chain), Err(CodecError::Unencodable(_, "target"))));
     }
 
@@ -1365,7 +1455,13 @@ mod tests {
     fn the_bounds_of_a_batch_are_exact_and_the_encoder_keeps_them() {
         let chain = ChainConfig { chain_id: 42_069, chunk_size: 16 };
         let signer = crate::signer::Signer::new(&B256::repeat_byte(9)).expect("key");
-        let block = |number: u64, txs: Vec<SignedTx>| BatchBlock { number, timestamp: 0, queue_count: 0, txs };
+        let block = |number: u64, txs: Vec<SignedTx>| BatchBlock {
+            number,
+            timestamp: 0,
+            queue_count: 0,
+            l1_byte_price: 8,
+            txs,
+        };
         // The widest transactions fill a chunk to at most its bound.
         let wide: Vec<SignedTx> = (0..16).map(|i| crate::testing::widest_tx(&signer, &chain, i | 1)).collect();
         let data = encode(&Batch { blocks: vec![block(1, wide.clone())] }, &chain).expect("encodes");
@@ -1392,8 +1488,15 @@ mod tests {
         assert!(encode(&blocks(MAX_BATCH_BLOCKS), &chain).is_ok());
         assert!(matches!(encode(&blocks(MAX_BATCH_BLOCKS + 1), &chain), Err(CodecError::TooLarge(_))));
         // Chunks: 256 chunks of queue entries encode, one more entry does not.
-        let entries =
-            |q: u64| Batch { blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: q, txs: vec![] }] };
+        let entries = |q: u64| Batch {
+            blocks: vec![BatchBlock {
+                number: 1,
+                timestamp: 0,
+                queue_count: q,
+                l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
+                txs: vec![],
+            }],
+        };
         let at = encode(&entries(MAX_BATCH_CHUNKS * 16), &chain).expect("256 chunks encode");
         assert_eq!(decode_header(&at, &chain).expect("decodes").chunks.len() as u64, MAX_BATCH_CHUNKS);
         assert!(matches!(encode(&entries(MAX_BATCH_CHUNKS * 16 + 1), &chain), Err(CodecError::TooLarge(_))));
@@ -1407,14 +1510,37 @@ mod tests {
     }
 
     #[test]
+    fn billed_bytes_count_every_reference_as_two_bytes_whatever_the_registry() {
+        let chain = ChainConfig { chain_id: 42_069, chunk_size: 64 };
+        let key = [7u8; 32];
+        let transfer = sign_eip1559(&key, chain.chain_id, 0, transfer_calldata());
+        let mut alone = Vec::new();
+        encode_tx(&mut alone, &transfer, form_of(&transfer).as_ref(), 0, 0);
+        assert_eq!(billed_bytes(&transfer), alone.len() as u64 + 1, "one pair, counted as two bytes");
+        // In a batch whose registry makes the pair three bytes wide, the bill is the same.
+        let mut wide = Vec::new();
+        encode_tx(&mut wide, &transfer, form_of(&transfer).as_ref(), 1 << 20, 0);
+        assert_eq!(wide.len(), alone.len() + 2);
+        let bound = billed_bytes_bound(&chain, *transfer.kind().to().expect("a call"), transfer.input(), U256::ZERO);
+        assert!(bound >= billed_bytes(&transfer) && bound <= billed_bytes(&transfer) + 56, "{bound}");
+    }
+
+    #[test]
     fn raw_calldata_with_a_compact_form_is_refused() {
         let chain = ChainConfig::default();
         let tx = sign_eip1559(&[7u8; 32], chain.chain_id, 0, transfer_calldata());
-        let batch =
-            Batch { blocks: vec![BatchBlock { number: 1, timestamp: 0, queue_count: 0, txs: vec![tx.clone()] }] };
+        let batch = Batch {
+            blocks: vec![BatchBlock {
+                number: 1,
+                timestamp: 0,
+                queue_count: 0,
+                l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
+                txs: vec![tx.clone()],
+            }],
+        };
         let data = encode(&batch, &chain).expect("encodes");
         // Hand-build the same transaction with raw calldata.
-        let mut raw = vec![VERSION, 1, 0, 1, 0, 0, 1, 0];
+        let mut raw = vec![VERSION, 1, 0, 1, 0, 0, 1, 0x80, 0x02, 0];
         let mut chunk = vec![HEAD_EIP1559 | HEAD_ZERO_FEES | if tx.signature().v() { HEAD_PARITY } else { 0 }, 0];
         put_number(&mut chunk, U256::from(tx.gas_limit()));
         put_varint(&mut chunk, tx.input().len() as u64);

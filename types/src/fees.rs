@@ -14,6 +14,9 @@ use alloy_sol_types::SolCall;
 
 /// The lowest base fee: 0.001 gwei (docs/fees.md §3). The genesis base fee.
 pub const MIN_BASE_FEE: u128 = 1_000_000;
+/// The highest base fee: what 96 bits hold (about 7.9 · 10^28 wei a gas unit, more than all the
+/// ether there is), where EIP-1559's update saturates, so that the fee state packs into one word.
+pub const MAX_BASE_FEE: u128 = (1 << 96) - 1;
 /// Scheduled gas a block aims at; the base fee rises above it and falls below. Half of
 /// [`BLOCK_GAS_LIMIT`]: 5,000 transfers, what the chain carries in a 500 ms block at
 /// 10,000 transactions a second.
@@ -24,10 +27,11 @@ pub const BLOCK_GAS_LIMIT: u64 = 2 * GAS_TARGET;
 /// The base fee moves by at most one eighth a block (EIP-1559's change denominator).
 pub const BASE_FEE_CHANGE_DENOMINATOR: u128 = 8;
 /// A block's L1 price moves by at most one eighth of its parent's.
-pub const L1_PRICE_CHANGE_DENOMINATOR: u128 = 8;
+pub const L1_PRICE_CHANGE_DENOMINATOR: u64 = 8;
 /// The lowest L1 price a block may commit, in wei a byte: below eight, an eighth rounds to
-/// nothing and the price could not move.
-pub const MIN_L1_BYTE_PRICE: u128 = 8;
+/// nothing and the price could not move. The genesis price: the sequencer raises it towards
+/// what a byte costs on L1, an eighth a block at most.
+pub const MIN_L1_BYTE_PRICE: u64 = 8;
 
 /// The scheduled gas of each operation of the closed set (docs/fees.md §2.1).
 pub mod schedule {
@@ -79,7 +83,7 @@ pub fn scheduled_gas(to: Address, input: &[u8]) -> Option<u64> {
 
 /// The base fee of the block after one with `base_fee` and `gas` scheduled gas (docs/fees.md
 /// §3): EIP-1559's update, with divisions toward zero, never below [`MIN_BASE_FEE`] and
-/// saturating at `u128::MAX`.
+/// saturating at [`MAX_BASE_FEE`].
 pub fn next_base_fee(base_fee: u128, gas: u64) -> u128 {
     let base = U256::from(base_fee);
     let target = U256::from(GAS_TARGET);
@@ -89,15 +93,41 @@ pub fn next_base_fee(base_fee: u128, gas: u64) -> u128 {
     } else {
         base - base * U256::from(GAS_TARGET - gas) / target / denominator
     };
-    next.saturating_to::<u128>().max(MIN_BASE_FEE)
+    next.min(U256::from(MAX_BASE_FEE)).to::<u128>().max(MIN_BASE_FEE)
 }
 
 /// The L1 data fee of `billed_bytes` bytes at `l1_byte_price` wei a byte, in gas units at
-/// `base_fee` (rounded up; docs/fees.md §2.2), saturating at `u64::MAX`. A base fee of zero
-/// (below the minimum, which no block has) counts as one wei.
-pub fn l1_gas(billed_bytes: u64, l1_byte_price: u128, base_fee: u128) -> u64 {
+/// `base_fee` (rounded down: a transaction pays whole gas units; docs/fees.md §2.2),
+/// saturating at `u64::MAX`. A base fee of zero (below the minimum, which no block has) counts
+/// as one wei.
+pub fn l1_gas(billed_bytes: u64, l1_byte_price: u64, base_fee: u128) -> u64 {
     let cost = U256::from(billed_bytes) * U256::from(l1_byte_price);
-    cost.div_ceil(U256::from(base_fee.max(1))).saturating_to()
+    (cost / U256::from(base_fee.max(1))).saturating_to()
+}
+
+/// L1 gas a byte of a batch costs in calldata: EIP-7623's floor for data-heavy transactions.
+pub const L1_GAS_PER_BYTE: u64 = 40;
+/// What the sequencer adds to the cost of a byte on L1, in percent: the post's execution, its
+/// tip and the bound's lag (docs/fees.md §4).
+pub const L1_PRICE_MARGIN_PERCENT: u64 = 150;
+
+/// The L1 price of a byte an honest sequencer aims at when the L1's base fee is
+/// `l1_base_fee` (docs/fees.md §4): [`L1_GAS_PER_BYTE`] at that base fee, with
+/// [`L1_PRICE_MARGIN_PERCENT`], saturating.
+pub fn l1_price_target(l1_base_fee: u128) -> u64 {
+    let wei =
+        U256::from(l1_base_fee) * U256::from(L1_GAS_PER_BYTE) * U256::from(L1_PRICE_MARGIN_PERCENT) / U256::from(100);
+    wei.saturating_to::<u64>().max(MIN_L1_BYTE_PRICE)
+}
+
+/// The L1 gas `eth_estimateGas` counts for `billed_bytes` bytes in block `number` after the
+/// fee state `fees` (docs/fees.md §2.2): at the highest L1 price and the lowest base fee the
+/// block after may have (an eighth up, an eighth down), so that a transaction signed with the
+/// estimate does not run out of gas when it lands a block later.
+pub fn l1_gas_estimate(billed_bytes: u64, fees: &FeeState, number: u64) -> u64 {
+    let price = fees.l1_byte_price.saturating_add(fees.l1_byte_price / L1_PRICE_CHANGE_DENOMINATOR);
+    let base_fee = fees.base_fee_of(number);
+    l1_gas(billed_bytes, price, (base_fee - base_fee / BASE_FEE_CHANGE_DENOMINATOR).max(MIN_BASE_FEE))
 }
 
 /// The price a gas unit costs a transaction (docs/fees.md §2): an EIP-1559 transaction's fee cap
@@ -122,7 +152,7 @@ pub fn fee(gas_used: u64, price: u128) -> U256 {
 /// Whether a block may commit `proposed` as its L1 price after a parent that committed
 /// `parent` (docs/fees.md §4): at least [`MIN_L1_BYTE_PRICE`], and within one eighth of the
 /// parent's, up or down.
-pub const fn l1_price_in_bounds(parent: u128, proposed: u128) -> bool {
+pub const fn l1_price_in_bounds(parent: u64, proposed: u64) -> bool {
     let step = parent / L1_PRICE_CHANGE_DENOMINATOR;
     proposed >= MIN_L1_BYTE_PRICE && proposed >= parent - step && proposed <= parent.saturating_add(step)
 }
@@ -157,12 +187,18 @@ impl Offer {
 /// What a transaction pays (docs/fees.md §2).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Charge {
-    /// Gas it used: its scheduled gas (and, with the L1 part, its L1 gas).
+    /// Gas it used: its scheduled gas and its L1 gas, or its whole gas limit when that is less
+    /// (out of gas).
     pub gas_used: u64,
+    /// The L1 data fee in gas units ([`l1_gas`]), part of `gas_used`.
+    pub l1_gas: u64,
     /// The price of a gas unit ([`effective_price`]): the receipt's `effectiveGasPrice`.
     pub price: u128,
     /// `gas_used × price`, taken from its sender.
     pub fee: U256,
+    /// Its gas limit is below its scheduled gas and its L1 gas: it pays its gas limit and its
+    /// operation does not run (Ethereum's out of gas).
+    pub out_of_gas: bool,
 }
 
 /// A sender that cannot pay what a transaction may take, in geth's words ("insufficient funds
@@ -197,13 +233,16 @@ pub enum Unpayable {
     InsufficientFunds(#[from] InsufficientFunds),
 }
 
-/// The charge of a transaction of `scheduled` gas that offers `offer`, from `sender` holding
-/// `balance` ether, in a block of `base_fee` (docs/fees.md §2, §5): refused when its fee cap is
-/// below the base fee or its sender holds less than `gasLimit × maxFeePerGas + value`;
-/// otherwise `scheduled` gas at [`effective_price`], never more than the offer allows.
+/// The charge of a transaction of `scheduled` gas and `l1_gas` L1 gas ([`l1_gas`]) that offers
+/// `offer`, from `sender` holding `balance` ether, in a block of `base_fee` (docs/fees.md §2,
+/// §5): refused when its fee cap is below the base fee or its sender holds less than
+/// `gasLimit × maxFeePerGas + value`; otherwise `scheduled + l1_gas` gas at
+/// [`effective_price`], or its gas limit when that is less (out of gas): never more than the
+/// offer allows.
 pub fn charge(
     offer: &Offer,
     scheduled: u64,
+    l1_gas: u64,
     base_fee: u128,
     sender: Address,
     balance: U256,
@@ -216,39 +255,50 @@ pub fn charge(
         return Err(InsufficientFunds { sender, have: balance, want }.into());
     }
     let price = effective_price(offer.max_fee, offer.tip, base_fee);
-    // Admission holds the gas limit at or above the scheduled gas; were it below, the
-    // transaction would pay its limit, never more than it signed.
-    let gas_used = scheduled.min(offer.gas_limit);
-    Ok(Charge { gas_used, price, fee: fee(gas_used, price) })
+    let needed = scheduled.saturating_add(l1_gas);
+    let out_of_gas = needed > offer.gas_limit;
+    let gas_used = needed.min(offer.gas_limit);
+    Ok(Charge { gas_used, l1_gas, price, fee: fee(gas_used, price), out_of_gas })
 }
 
 /// The fee state of the chain: one leaf of the state tree ([`keys::fee_state`]), which no
 /// operation writes (docs/fees.md §6). It is the block that last held an item, the scheduled
-/// gas of its transactions so far, and its base fee; the first chunk of a block moves it to
-/// the block ([`Self::enter`]) and every chunk ends by writing it.
+/// gas of its transactions so far, its L1 price and its base fee; the first chunk of a block
+/// moves it to the block ([`Self::enter`]) and every chunk ends by writing it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FeeState {
     /// The block.
     pub number: u64,
-    /// Scheduled gas of its transactions so far (the block's, once it is over).
+    /// Scheduled gas of its transactions so far (the block's, once it is over): at most
+    /// [`BLOCK_GAS_LIMIT`], which 32 bits hold.
     pub gas: u64,
-    /// Its base fee.
+    /// The L1 price the block commits, in wei a byte (docs/fees.md §4).
+    pub l1_byte_price: u64,
+    /// Its base fee, at most [`MAX_BASE_FEE`].
     pub base_fee: u128,
 }
 
 impl FeeState {
-    /// The state of the genesis block: no gas, the lowest base fee.
-    pub const GENESIS: Self = Self { number: 0, gas: 0, base_fee: MIN_BASE_FEE };
+    /// The state of the genesis block: no gas, the lowest L1 price and base fee.
+    pub const GENESIS: Self = Self { number: 0, gas: 0, l1_byte_price: MIN_L1_BYTE_PRICE, base_fee: MIN_BASE_FEE };
 
-    /// The leaf: `number << 192 | gas << 128 | base_fee`.
+    /// The leaf: `number << 192 | gas << 160 | l1BytePrice << 96 | baseFee`.
     pub fn to_word(&self) -> U256 {
-        U256::from(self.number) << 192 | U256::from(self.gas) << 128 | U256::from(self.base_fee)
+        U256::from(self.number) << 192
+            | U256::from(self.gas & u64::from(u32::MAX)) << 160
+            | U256::from(self.l1_byte_price) << 96
+            | U256::from(self.base_fee & MAX_BASE_FEE)
     }
 
     /// The state a leaf holds (every word is one: the fields are its bit ranges).
     pub fn from_word(word: U256) -> Self {
         let limbs = word.as_limbs();
-        Self { number: limbs[3], gas: limbs[2], base_fee: u128::from(limbs[1]) << 64 | u128::from(limbs[0]) }
+        Self {
+            number: limbs[3],
+            gas: limbs[2] >> 32,
+            l1_byte_price: limbs[2] << 32 | limbs[1] >> 32,
+            base_fee: u128::from(limbs[1] & u64::from(u32::MAX)) << 64 | u128::from(limbs[0]),
+        }
     }
 
     /// The base fee of block `number`, which follows this state's block: its own for the same
@@ -268,10 +318,31 @@ impl FeeState {
         base_fee
     }
 
-    /// The state at the start of block `number`'s items: this one when it is that block's
-    /// already (a later chunk of the block), else the block with no gas and its base fee.
-    pub fn enter(&self, number: u64) -> Self {
-        if number == self.number { *self } else { Self { number, gas: 0, base_fee: self.base_fee_of(number) } }
+    /// The state at the start of block `number`'s items, which commits `l1_byte_price`: this
+    /// one when it is that block's already (a later chunk of the block, whose price must be the
+    /// same), else the block with no gas, its base fee and its price, which must be within the
+    /// bound of [`l1_price_in_bounds`] from this one's. `None` when the price breaks the rule.
+    pub fn enter(&self, number: u64, l1_byte_price: u64) -> Option<Self> {
+        if number == self.number {
+            return (l1_byte_price == self.l1_byte_price).then_some(*self);
+        }
+        l1_price_in_bounds(self.l1_byte_price, l1_byte_price).then(|| Self {
+            number,
+            gas: 0,
+            l1_byte_price,
+            base_fee: self.base_fee_of(number),
+        })
+    }
+
+    /// The price block `number` proposes for `target` wei a byte: `target` brought within the
+    /// bound of [`l1_price_in_bounds`] from this state's price (what an honest sequencer
+    /// commits). A later chunk of this state's block keeps its price.
+    pub fn propose_l1_price(&self, number: u64, target: u64) -> u64 {
+        if number == self.number {
+            return self.l1_byte_price;
+        }
+        let step = self.l1_byte_price / L1_PRICE_CHANGE_DENOMINATOR;
+        target.clamp(self.l1_byte_price - step, self.l1_byte_price.saturating_add(step)).max(MIN_L1_BYTE_PRICE)
     }
 
     /// The state after a transaction of `scheduled` gas, if the block can hold it
@@ -300,7 +371,8 @@ mod tests {
         assert_eq!(next_base_fee(base, 0), base - base / 8, "an empty block: -1/8");
         assert_eq!(next_base_fee(MIN_BASE_FEE, 0), MIN_BASE_FEE, "never below the floor");
         assert_eq!(next_base_fee(0, 0), MIN_BASE_FEE, "a zero base fee is lifted to the floor");
-        assert_eq!(next_base_fee(u128::MAX, u64::MAX), u128::MAX, "saturates");
+        assert_eq!(next_base_fee(u128::MAX, u64::MAX), MAX_BASE_FEE, "saturates");
+        assert_eq!(next_base_fee(MAX_BASE_FEE, BLOCK_GAS_LIMIT), MAX_BASE_FEE, "saturates");
         // Sixteen full blocks raise it about 6.6-fold.
         let after = (0..16).fold(base, |b, _| next_base_fee(b, BLOCK_GAS_LIMIT));
         assert!((6_500_000_000..6_700_000_000).contains(&after), "{after}");
@@ -308,17 +380,29 @@ mod tests {
 
     #[test]
     fn the_fee_state_packs_into_one_word_and_follows_blocks() {
-        let state = FeeState { number: u64::MAX, gas: 7, base_fee: u128::MAX - 1 };
+        let state = FeeState { number: u64::MAX, gas: 7, l1_byte_price: u64::MAX - 2, base_fee: MAX_BASE_FEE - 1 };
         assert_eq!(FeeState::from_word(state.to_word()), state);
         assert_eq!(FeeState::from_word(FeeState::GENESIS.to_word()), FeeState::GENESIS);
-        let busy = FeeState { number: 10, gas: BLOCK_GAS_LIMIT, base_fee: 1_000_000_000 };
-        assert_eq!(busy.enter(10), busy, "a later chunk of the same block");
-        assert_eq!(busy.enter(11), FeeState { number: 11, gas: 0, base_fee: 1_125_000_000 });
+        assert_eq!(FeeState::from_word(U256::MAX).to_word(), U256::MAX, "every word is a state");
+        let busy = FeeState { number: 10, gas: BLOCK_GAS_LIMIT, l1_byte_price: 800, base_fee: 1_000_000_000 };
+        assert_eq!(busy.enter(10, 800), Some(busy), "a later chunk of the same block");
+        assert_eq!(busy.enter(10, 801), None, "a later chunk keeps its block's price");
+        assert_eq!(
+            busy.enter(11, 900),
+            Some(FeeState { number: 11, gas: 0, l1_byte_price: 900, base_fee: 1_125_000_000 })
+        );
+        assert_eq!(busy.enter(11, 901), None, "more than an eighth up");
+        assert_eq!(busy.enter(11, 699), None, "more than an eighth down");
+        assert_eq!(busy.propose_l1_price(11, 10_000), 900);
+        assert_eq!(busy.propose_l1_price(11, 0), 700);
+        assert_eq!(busy.propose_l1_price(11, 750), 750);
+        assert_eq!(busy.propose_l1_price(10, 0), 800, "the same block keeps its price");
+        assert_eq!(FeeState::GENESIS.propose_l1_price(1, 0), MIN_L1_BYTE_PRICE, "never below the floor");
         // Two blocks without items after it: two more steps down from there.
         let after_gap = next_base_fee(next_base_fee(1_125_000_000, 0), 0);
         assert_eq!(busy.base_fee_of(13), after_gap);
         // A long idle stretch ends at the floor, in a bounded number of steps.
-        let top = FeeState { number: 0, gas: 0, base_fee: u128::MAX };
+        let top = FeeState { number: 0, gas: 0, l1_byte_price: 8, base_fee: MAX_BASE_FEE };
         assert_eq!(top.base_fee_of(u64::MAX), MIN_BASE_FEE);
         assert_eq!(busy.with_gas(1), None, "the block is full");
         assert_eq!(FeeState::GENESIS.with_gas(30_000).map(|s| s.gas), Some(30_000));
@@ -327,9 +411,10 @@ mod tests {
 
     #[test]
     fn the_l1_part_is_rounded_up_and_the_price_never_passes_the_cap() {
-        assert_eq!(l1_gas(100, 3, 7), 43, "300 / 7 rounded up");
-        assert_eq!(l1_gas(0, u128::MAX, 1), 0);
-        assert_eq!(l1_gas(u64::MAX, u128::MAX, 1), u64::MAX, "saturates");
+        assert_eq!(l1_gas(100, 3, 7), 42, "300 / 7 rounded down");
+        assert_eq!(l1_gas(90, 8, MIN_BASE_FEE), 0, "the genesis price is below a gas unit");
+        assert_eq!(l1_gas(0, u64::MAX, 1), 0);
+        assert_eq!(l1_gas(u64::MAX, u64::MAX, 1), u64::MAX, "saturates");
         assert_eq!(l1_gas(1, 1, 0), 1, "a zero base fee counts as one wei");
         assert_eq!(effective_price(100, Some(5), 90), 95);
         assert_eq!(effective_price(100, Some(50), 90), 100, "capped by the fee cap");
@@ -344,19 +429,28 @@ mod tests {
         let offer = Offer { gas_limit: 100_000, max_fee: 10, tip: Some(3), value: U256::from(5u8) };
         let most = U256::from(100_000u64 * 10 + 5);
         assert_eq!(offer.most(), most);
-        let paid = charge(&offer, 30_000, 4, sender, most).expect("pays");
-        assert_eq!(paid, Charge { gas_used: 30_000, price: 7, fee: U256::from(210_000u64) }, "base 4 + tip 3");
-        assert_eq!(charge(&offer, 30_000, 9, sender, most).expect("pays").price, 10, "capped by the fee cap");
+        let paid = charge(&offer, 30_000, 0, 4, sender, most).expect("pays");
+        let expected = Charge { gas_used: 30_000, l1_gas: 0, price: 7, fee: U256::from(210_000u64), out_of_gas: false };
+        assert_eq!(paid, expected, "base 4 + tip 3");
+        let with_l1 = charge(&offer, 30_000, 1_000, 4, sender, most).expect("pays");
+        assert_eq!((with_l1.gas_used, with_l1.l1_gas, with_l1.fee), (31_000, 1_000, U256::from(217_000u64)));
+        assert_eq!(charge(&offer, 30_000, 0, 9, sender, most).expect("pays").price, 10, "capped by the fee cap");
         let legacy = Offer { tip: None, ..offer };
-        assert_eq!(charge(&legacy, 30_000, 1, sender, most).expect("pays").price, 10, "a gas price is paid whole");
+        assert_eq!(charge(&legacy, 30_000, 0, 1, sender, most).expect("pays").price, 10, "a gas price is paid whole");
         assert_eq!(
-            charge(&offer, 30_000, 11, sender, most),
+            charge(&offer, 30_000, 0, 11, sender, most),
             Err(Unpayable::FeeCapBelowBaseFee { sender, max_fee: 10, base_fee: 11 })
         );
-        let short = charge(&offer, 30_000, 4, sender, most - U256::from(1u8)).expect_err("one wei short");
+        let short = charge(&offer, 30_000, 0, 4, sender, most - U256::from(1u8)).expect_err("one wei short");
         assert!(short.to_string().starts_with("insufficient funds for gas * price + value: address"), "{short}");
+        // An L1 part past the gas limit: out of gas, the limit paid, never more.
+        let oog = charge(&offer, 30_000, 70_001, 4, sender, most).expect("pays");
+        assert!(oog.out_of_gas);
+        assert_eq!((oog.gas_used, oog.fee), (100_000, U256::from(700_000u64)));
+        assert!(!charge(&offer, 30_000, 70_000, 4, sender, most).expect("pays").out_of_gas, "exactly the limit");
         // A gas limit below the schedule (which admission refuses) pays its limit.
-        assert_eq!(charge(&offer, 200_000, 4, sender, most).expect("pays").gas_used, 100_000);
+        assert_eq!(charge(&offer, 200_000, 0, 4, sender, most).expect("pays").gas_used, 100_000);
+        assert!(charge(&offer, u64::MAX, u64::MAX, 4, sender, most).expect("pays").out_of_gas, "no overflow");
         let huge = Offer { gas_limit: u64::MAX, max_fee: u128::MAX, tip: Some(u128::MAX), value: U256::MAX };
         assert_eq!(huge.most(), U256::MAX, "saturates");
     }
@@ -367,7 +461,7 @@ mod tests {
         assert!(!l1_price_in_bounds(800, 901) && !l1_price_in_bounds(800, 699));
         assert!(l1_price_in_bounds(8, 9) && l1_price_in_bounds(8, 8));
         assert!(!l1_price_in_bounds(8, 7), "the floor");
-        assert!(l1_price_in_bounds(u128::MAX, u128::MAX), "no overflow");
+        assert!(l1_price_in_bounds(u64::MAX, u64::MAX), "no overflow");
     }
 
     #[test]

@@ -452,6 +452,9 @@ pub struct RecoveredTx {
     /// (a keccak-256 each, about 0.3 µs) are computed here, with the recovery and off the
     /// executor's path, rather than at every execution.
     sender_keys: (Address, B256, B256),
+    /// The bytes the L1 data fee bills ([`crate::codec::billed_bytes`]), computed with the
+    /// keys.
+    billed_bytes: u64,
 }
 
 impl RecoveredTx {
@@ -473,7 +476,13 @@ impl RecoveredTx {
     /// A transaction with a sender taken as given: no admission check and no recovery (tests
     /// and tools that build transactions whose sender they already know).
     pub fn with_sender(tx: SignedTx, sender: Address) -> Self {
-        Self { tx, sender, sender_keys: (sender, keys::nonce(&sender), keys::ether_balance(&sender)) }
+        let billed_bytes = crate::codec::billed_bytes(&tx);
+        Self { tx, sender, sender_keys: (sender, keys::nonce(&sender), keys::ether_balance(&sender)), billed_bytes }
+    }
+
+    /// The bytes of the transaction the L1 data fee bills ([`crate::codec::billed_bytes`]).
+    pub fn billed_bytes(&self) -> u64 {
+        self.billed_bytes
     }
 
     /// The state-tree key of the sender's nonce ([`keys::nonce`]).

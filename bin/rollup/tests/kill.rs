@@ -194,8 +194,10 @@ async fn kill_9_never_loses_an_acknowledged_transaction() {
             assert!(included.insert(tx.hash()), "{} is in two blocks", tx.hash());
         }
         count += txs.len();
-        let executed =
-            executor.execute_block_sequential(BlockEnvInput { number: n, timestamp: block.header.timestamp }, &txs);
+        let executed = executor.execute_block_sequential(
+            BlockEnvInput { number: n, timestamp: block.header.timestamp, l1_byte_price: block.header.l1_byte_price },
+            &txs,
+        );
         assert_eq!(executed.state_root, block.header.state_root, "block {n} replays to another root");
         assert_eq!(executed.chunk_roots, block.chunk_roots, "block {n} replays to other chunk roots");
     }

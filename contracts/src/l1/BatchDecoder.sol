@@ -55,24 +55,28 @@ contract BatchDecoder {
     /// @return decodes Whether the chunk's transactions decode.
     /// @return txs The chunk's transactions (none when they do not decode, or for a chunk of
     ///         queue entries alone).
-    /// @return queueOffset The chunk's first queue entry, numbered from the batch's first
-    ///         (whether or not its transactions decode).
-    /// @return queueCount Queue entries in the chunk (they come before its transactions).
-    /// @return blockNumber The number of the block the chunk belongs to.
+    /// @return chunk Where the chunk is in the data and what the header says it holds, whether
+    ///         or not its transactions decode: its block (`blockNumber`) and that block's L1
+    ///         price (`l1BytePrice`), its first queue entry numbered from the batch's first
+    ///         (`queueOffset`) and its queue entries (`queueCount`, before its transactions).
     function decodeChunk(DataProof calldata data, uint256 chunkSize, uint256 chunkIndex)
         external
         view
-        returns (bool decodes, BatchCodec.Tx[] memory txs, uint256 queueOffset, uint256 queueCount, uint256 blockNumber)
+        returns (bool decodes, BatchCodec.Tx[] memory txs, BatchCodec.Chunk memory chunk)
     {
-        (bytes memory chunkData, BatchCodec.Header memory h, BatchCodec.Chunk memory c) =
-            _chunkData(data, chunkSize, chunkIndex);
-        (queueOffset, queueCount, blockNumber) = (c.queueOffset, c.queueCount, c.blockNumber);
-        try this.decodeChunkAt(chunkData, h, c) returns (BatchCodec.Tx[] memory decoded) {
-            return (true, decoded, queueOffset, queueCount, blockNumber);
+        bytes memory chunkData;
+        BatchCodec.Header memory h;
+        (chunkData, h, chunk) = _chunkData(data, chunkSize, chunkIndex);
+        // The chunk's bytes follow the header's in `chunkData`: decoded there, then the chunk's
+        // own offset is given back.
+        uint256 offset = chunk.offset;
+        chunk.offset = h.chunksOffset;
+        try this.decodeChunkAt(chunkData, h, chunk) returns (BatchCodec.Tx[] memory decoded) {
+            (decodes, txs) = (true, decoded);
         } catch (bytes memory reason) {
             if (!_isCodecError(reason)) revert NotCodecError(reason);
-            return (false, txs, queueOffset, queueCount, blockNumber);
         }
+        chunk.offset = offset;
     }
 
     /// @notice The transaction a forced queue entry carries (`ForcedTx.parse`): `ok` false when
@@ -111,8 +115,7 @@ contract BatchDecoder {
 
     /// @dev Rebuilds the data from the revealed segments, reads the header and locates the
     ///      chunk, checks that every byte the header and the chunk occupy was revealed, and
-    ///      returns the header's bytes followed by the chunk's, with the chunk moved to follow
-    ///      the header.
+    ///      returns the header's bytes followed by the chunk's (which start at `h.chunksOffset`).
     function _chunkData(DataProof calldata data, uint256 chunkSize, uint256 chunkIndex)
         private
         pure
@@ -130,7 +133,6 @@ contract BatchDecoder {
             mcopy(add(chunkData, 32), add(full, 32), head)
             mcopy(add(add(chunkData, 32), head), add(add(full, 32), from), size_)
         }
-        c.offset = head;
     }
 
     /// @dev The data with the revealed segments in place (zeros elsewhere), each checked against

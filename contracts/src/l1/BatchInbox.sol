@@ -45,7 +45,10 @@ contract BatchInbox {
         /// batch loses by default (docs/fraud-proofs.md §6.7).
         UnprovenBlobBatch,
         /// A transaction of the chunk cannot pay for itself (docs/fees.md §5).
-        CannotPay
+        CannotPay,
+        /// The chunk's block commits an L1 price out of the bound from the one before it
+        /// (docs/fees.md §4).
+        WrongL1Price
     }
 
     /// @notice What the inbox records of one batch.
@@ -428,7 +431,8 @@ contract BatchInbox {
     }
 
     /// @notice Proves that chunk `proof.chunkIndex` of batch `index` is invalid: it does not decode,
-    ///         one of its transactions is inadmissible or carries a wrong nonce, or replaying it
+    ///         its block commits an L1 price out of its bound, one of its transactions is
+    ///         inadmissible, carries a wrong nonce or cannot pay, or replaying it
     ///         from the root before it (the previous chunk's root, or the previous batch's state
     ///         root for chunk 0) does not give its posted root. `proof.keys` and
     ///         `proof.witness` prove every state key the chunk touches against that root
@@ -454,6 +458,7 @@ contract BatchInbox {
         else if (outcome == ChunkVerifier.Outcome.Inadmissible) fault = Fault.InadmissibleTx;
         else if (outcome == ChunkVerifier.Outcome.WrongNonce) fault = Fault.WrongNonce;
         else if (outcome == ChunkVerifier.Outcome.CannotPay) fault = Fault.CannotPay;
+        else if (outcome == ChunkVerifier.Outcome.WrongL1Price) fault = Fault.WrongL1Price;
         else if (postRoot != chunkRoots[chunkIndex]) fault = Fault.WrongChunkRoot;
         else revert NoFraud();
         _rollBack(index, fault, chunkIndex, txIndex);

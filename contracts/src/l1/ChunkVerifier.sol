@@ -14,9 +14,10 @@ import {BridgeQueue} from "../lib/BridgeQueue.sol";
 /// @notice The L1 step verifier: replays one chunk of an L2 batch with the same DeFi logic the
 ///         L2 system contract runs (`AmmLogic` and `BridgeLogic`, over `StateAccess`), against a state witness
 ///         proven against the chunk's pre-state root, and reports what the chunk does: the
-///         state root after it, or the first rule it breaks (undecodable bytes, an
-///         inadmissible transaction, a wrong nonce). Stateless: the inbox calls it while it
-///         judges a fraud proof. Normative text: docs/fraud-proofs.md §6.
+///         state root after it, or the first rule it breaks (undecodable bytes, an L1 price
+///         out of its bound, an inadmissible transaction, a wrong nonce, a fee it cannot pay).
+///         Stateless: the inbox calls it while it judges a fraud proof. Normative text:
+///         docs/fraud-proofs.md §6.
 /// @dev State lives in transient storage (EIP-1153) for the length of one replay: the value of
 ///      a witness key at slot `key`, and at `_knownSlot(key)` the number of the replay that
 ///      loaded it (so a key loaded by an earlier replay in the same L1 transaction is not
@@ -38,7 +39,11 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         WrongNonce,
         /// Transaction `txIndex` cannot pay for itself (docs/fees.md §5): its fee cap is below
         /// the block's base fee, or its sender holds less than `gasLimit × maxFeePerGas + value`.
-        CannotPay
+        CannotPay,
+        /// The chunk's block commits an L1 price out of the bound from the fee state's
+        /// (docs/fees.md §4), or another price than its earlier chunks: the chunk is invalid
+        /// before any of its items.
+        WrongL1Price
     }
 
     /// @notice What the replay needed was not in the witness: the proof is incomplete, not a
@@ -140,34 +145,40 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     ///         before trusting the outcome.
     /// @return outcome What the chunk is.
     /// @return txIndex For `Inadmissible`, `WrongNonce` and `CannotPay`, the transaction at fault (its
-    ///         position among the chunk's transactions); otherwise the number of transactions.
+    ///         position among the chunk's transactions); for `WrongL1Price` 0; otherwise the
+    ///         number of transactions.
     /// @return postRoot For `Executed`, the state root after the chunk.
-    /// @return span The queue entries the chunk holds (none for an undecodable chunk).
+    /// @return span The queue entries the chunk holds (none for an undecodable chunk; for
+    ///         `WrongL1Price` they are chained, not run).
     function replayChunk(BatchDecoder.DataProof calldata data, Params calldata params, ChunkProof calldata proof)
         external
         returns (Outcome outcome, uint256 txIndex, bytes32 postRoot, QueueSpan memory span)
     {
         BatchCodec.Tx[] memory txs;
-        uint256 blockNumber;
-        (txs, span, blockNumber) = _decode(data, params, proof);
+        BatchCodec.Chunk memory chunk;
+        (txs, span, chunk) = _decode(data, params, proof);
         if (span.first == type(uint256).max) return (Outcome.Undecodable, 0, bytes32(0), QueueSpan(0, 0, 0, 0));
-        (outcome, txIndex, postRoot) = _execute(txs, blockNumber, params, proof, span);
+        (outcome, txIndex, postRoot) = _execute(txs, chunk, params, proof, span);
     }
 
-    /// @dev Loads the witness, enters the chunk's block in the fee state, runs the queue
-    ///      entries (setting `span.accAfter`) and the transactions, and when every transaction
-    ///      is valid writes the fee state and computes the post-root.
+    /// @dev Loads the witness, enters the chunk's block in the fee state with the block's L1
+    ///      price (`WrongL1Price`, before any item runs, when the price breaks its bound: the
+    ///      witness then needs the fee state alone), runs the queue entries (setting
+    ///      `span.accAfter`) and the transactions, and when every transaction is valid writes
+    ///      the fee state and computes the post-root.
     function _execute(
         BatchCodec.Tx[] memory txs,
-        uint256 blockNumber,
+        BatchCodec.Chunk memory chunk,
         Params calldata params,
         ChunkProof calldata proof,
         QueueSpan memory span
     ) private returns (Outcome outcome, uint256 txIndex, bytes32 postRoot) {
         (StateWitness.Tree memory tree, uint256 replay) = _loadWitness(params.preRoot, proof.keys, proof.witness);
         bytes32 feeKey = StateKeys.feeState();
-        uint256 fees = FeeLogic.enterBlock(_known(feeKey, replay), blockNumber);
-        span.accAfter = _runQueue(proof.entries, span, params.chainId, replay);
+        (uint256 fees, bool entered) = FeeLogic.enterBlock(_known(feeKey, replay), chunk.blockNumber, chunk.l1BytePrice);
+        // The entries are chained all the same, for the caller's check against the bridge.
+        span.accAfter = _runQueue(proof.entries, span, params.chainId, replay, entered);
+        if (!entered) return (Outcome.WrongL1Price, 0, bytes32(0));
         uint256 taken;
         (outcome, txIndex, fees, taken) = _runTransactions(txs, params.chainId, replay, fees);
         if (outcome == Outcome.Executed) {
@@ -198,18 +209,17 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     function _decode(BatchDecoder.DataProof calldata data, Params calldata params, ChunkProof calldata proof)
         private
         view
-        returns (BatchCodec.Tx[] memory txs, QueueSpan memory span, uint256 blockNumber)
+        returns (BatchCodec.Tx[] memory txs, QueueSpan memory span, BatchCodec.Chunk memory chunk)
     {
         bool decodes;
-        uint256 queueOffset;
-        (decodes, txs, queueOffset, span.count, blockNumber) =
-            decoder.decodeChunk(data, params.chunkSize, proof.chunkIndex);
+        (decodes, txs, chunk) = decoder.decodeChunk(data, params.chunkSize, proof.chunkIndex);
         if (!decodes) {
             span.first = type(uint256).max;
-            return (txs, span, blockNumber);
+            return (txs, span, chunk);
         }
+        span.count = chunk.queueCount;
         if (proof.entries.length != span.count) revert QueueEntryCount(span.count, proof.entries.length);
-        span.first = params.queueStart + queueOffset;
+        span.first = params.queueStart + chunk.queueOffset;
         span.accBefore = proof.queueAccBefore;
     }
 
@@ -221,17 +231,21 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     }
 
     /// @dev Replays the chunk's queue entries in order (entry `i` is queue entry
-    ///      `span.first + i`) and returns the accumulator after them, chained from
-    ///      `span.accBefore`.
-    function _runQueue(BridgeQueue.Contents[] calldata entries, QueueSpan memory span, uint256 chainId, uint256 replay)
-        private
-        returns (bytes32 acc)
-    {
+    ///      `span.first + i`), or only chains them when `run` is false, and returns the
+    ///      accumulator after them, chained from `span.accBefore`.
+    function _runQueue(
+        BridgeQueue.Contents[] calldata entries,
+        QueueSpan memory span,
+        uint256 chainId,
+        uint256 replay,
+        bool run
+    ) private returns (bytes32 acc) {
         acc = span.accBefore;
         for (uint256 i; i < entries.length; ++i) {
             BridgeQueue.Contents calldata e = entries[i];
             if (e.kind > BridgeQueue.KIND_FORCED_TX) revert UnknownQueueEntryKind(i, e.kind);
             acc = BridgeQueue.chain(acc, BridgeQueue.hashOf(e), e.l1Block);
+            if (!run) continue;
             if (e.kind == BridgeQueue.KIND_FORCED_TX) {
                 _runForced(e.raw, chainId, replay, i);
                 continue;
@@ -329,7 +343,8 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     /// @dev Admits and runs the transactions in order, adding each one's scheduled gas to the
     ///      fee state `fees` and its fee to `taken` (docs/fees.md §6); stops at the first that is
     ///      not admissible, that the block cannot hold (`FeeLogic.BLOCK_GAS_LIMIT`), that carries
-    ///      a wrong nonce or that cannot pay.
+    ///      a wrong nonce or that cannot pay. A transaction out of gas pays and uses its nonce
+    ///      but does not run.
     function _runTransactions(BatchCodec.Tx[] memory txs, uint256 chainId, uint256 replay, uint256 fees)
         private
         returns (Outcome, uint256, uint256, uint256 taken)
@@ -338,11 +353,12 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
             BatchCodec.Tx memory t = txs[i];
             Outcome outcome;
             uint256 fee;
-            (outcome, fees, fee) = _begin(t, chainId, replay, fees);
+            bool outOfGas;
+            (outcome, fees, fee, outOfGas) = _begin(t, chainId, replay, fees);
             if (outcome != Outcome.Executed) return (outcome, i, fees, taken);
             // Fees are at most the ether there is: below 2^256.
             taken += fee;
-            _run(t, i);
+            if (!outOfGas) _run(t, i);
         }
         _tstore(SENDER_SLOT, 0);
         return (Outcome.Executed, txs.length, fees, taken);
@@ -350,39 +366,46 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
 
     /// @dev The checks of one transaction before it runs, in order: admissible, signed, held by
     ///      the block (its scheduled gas added to `fees`), its sender's nonce (consumed), its fee
-    ///      (taken). `Executed` when it may run: the sender is then the current one.
+    ///      (taken). `Executed` when it may run (the sender is then the current one), unless it
+    ///      is `outOfGas`: it then paid its gas limit and used its nonce, and does not run
+    ///      (docs/fees.md §2).
     function _begin(BatchCodec.Tx memory t, uint256 chainId, uint256 replay, uint256 fees)
         private
-        returns (Outcome, uint256, uint256 fee)
+        returns (Outcome, uint256, uint256 fee, bool outOfGas)
     {
-        if (!admissible(t)) return (Outcome.Inadmissible, fees, 0);
+        if (!admissible(t)) return (Outcome.Inadmissible, fees, 0, false);
         address sender = BatchCodec.recoverSender(t, chainId);
-        if (sender == address(0)) return (Outcome.Inadmissible, fees, 0);
+        if (sender == address(0)) return (Outcome.Inadmissible, fees, 0, false);
         uint256 scheduled = FeeLogic.scheduledGas(t.to, t.input);
         bool ok;
         (fees, ok) = FeeLogic.addGas(fees, scheduled);
-        if (!ok) return (Outcome.Inadmissible, fees, 0);
+        if (!ok) return (Outcome.Inadmissible, fees, 0, false);
         bytes32 nonceKey = StateKeys.nonce(sender);
         uint256 nonce = _known(nonceKey, replay);
-        if (t.nonce != nonce) return (Outcome.WrongNonce, fees, 0);
-        (ok, fee) = _pay(t, sender, scheduled, fees & type(uint128).max, replay);
-        if (!ok) return (Outcome.CannotPay, fees, 0);
-        // The nonce is consumed whatever the call does.
+        if (t.nonce != nonce) return (Outcome.WrongNonce, fees, 0, false);
+        (ok, fee, outOfGas) = _pay(t, sender, scheduled, fees, replay);
+        if (!ok) return (Outcome.CannotPay, fees, 0, false);
+        // The nonce is consumed whatever the call does, or when it does not run.
         _tstore(nonceKey, nonce + 1);
         _tstore(SENDER_SLOT, uint256(uint160(sender)));
-        return (Outcome.Executed, fees, fee);
+        return (Outcome.Executed, fees, fee, outOfGas);
     }
 
-    /// @dev Takes the fee of `t`, a transaction of `scheduled` gas from `sender`, in a block of
-    ///      `baseFee` from the sender's ether, before its operation runs (docs/fees.md §2, §5):
-    ///      `FeeLogic.charge`. `paid` is false, and nothing changes, when it cannot pay.
-    function _pay(BatchCodec.Tx memory t, address sender, uint256 scheduled, uint256 baseFee, uint256 replay)
+    /// @dev Takes the fee of `t`, a transaction of `scheduled` gas from `sender`, in the block
+    ///      of the fee state `fees` (its base fee and L1 price) from the sender's ether, before
+    ///      its operation runs (docs/fees.md §2, §5): `FeeLogic.charge` of its scheduled gas and
+    ///      its L1 gas (`FeeLogic.l1Gas` of its billed bytes). `paid` is false, and nothing
+    ///      changes, when it cannot pay; `outOfGas` when its gas limit is below what it needs.
+    function _pay(BatchCodec.Tx memory t, address sender, uint256 scheduled, uint256 fees, uint256 replay)
         private
-        returns (bool paid, uint256 fee)
+        returns (bool paid, uint256 fee, bool outOfGas)
     {
         bytes32 key = StateKeys.balance(StateKeys.ETHER, sender);
         uint256 balance = _known(key, replay);
-        (paid, fee) = FeeLogic.charge(
+        uint256 baseFee = FeeLogic.baseFeeOfWord(fees);
+        // What it needs: its scheduled gas and its L1 gas, both below 2^64 (the sum fits).
+        scheduled += FeeLogic.l1Gas(t.billedBytes, FeeLogic.l1PriceOfWord(fees), baseFee);
+        (paid, fee,, outOfGas) = FeeLogic.charge(
             t.eip1559, t.gasLimit, t.maxFeePerGas, t.maxPriorityFeePerGas, t.value, scheduled, baseFee, balance
         );
         if (paid) _tstore(key, balance - fee);

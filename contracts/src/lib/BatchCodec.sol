@@ -2,13 +2,14 @@
 pragma solidity 0.8.30;
 
 /// @title BatchCodec
-/// @notice L1 decoder of the batch codec, version 2: reads the header of a batch (its block
-///         table gives each block's queue entries and transactions, and the chunk cut over
-///         them), decodes one chunk of it into signed transactions and rebuilds their EIP-2718
-///         bytes, signing hash and sender. It is what a fraud proof uses to show which queue
-///         entries and transactions a chunk holds, or that the data is malformed. Normative
-///         text: docs/batch-codec.md. Mirrors `rollup_types::codec` and is checked against
-///         the shared vectors in testdata/codec-vectors.json.
+/// @notice L1 decoder of the batch codec, version 3: reads the header of a batch (its block
+///         table gives each block's queue entries, transactions and L1 price, and the chunk cut
+///         over them), decodes one chunk of it into signed transactions, with the bytes the L1
+///         data fee bills each one, and rebuilds their EIP-2718 bytes, signing hash and sender.
+///         It is what a fraud proof uses to show which queue entries and transactions a chunk
+///         holds, or that the data is malformed. Normative text: docs/batch-codec.md. Mirrors
+///         `rollup_types::codec` and is checked against the shared vectors in
+///         testdata/codec-vectors.json.
 /// @dev Every malformed input reverts with one of the seven codec errors below (the codes of
 ///      the spec, §5), reporting the first failure in reading order; nothing panics. The
 ///      caller errors (`ChunkIndexOutOfRange`, `ChainIdTooLarge`) are about the arguments,
@@ -22,7 +23,8 @@ library BatchCodec {
     error Truncated();
     /// @notice Bytes after the last chunk, or inside a chunk after its last transaction.
     error TrailingBytes();
-    /// @notice The version byte is not 2 (version 1, without queue counts, is refused too).
+    /// @notice The version byte is not 3 (versions 1, without queue counts, and 2, without L1
+    ///         prices, are refused too).
     error UnknownVersion(uint8 version);
     /// @notice A varint or number is not in its one canonical form, or overflows its width.
     error BadInteger();
@@ -58,7 +60,7 @@ library BatchCodec {
         /// The chunk size the header was decoded with (0 is taken as 1, as the Rust code does).
         uint256 chunkSize;
         /// Offset of the block table (the first block's timestamp delta); each block is
-        /// `timestamp_delta queue_count tx_count`.
+        /// `timestamp_delta queue_count tx_count l1_byte_price`.
         uint256 blocksOffset;
         /// Offset of the registry's first address; entry `i` is the 20 bytes at
         /// `registryOffset + 20 * i`.
@@ -83,6 +85,8 @@ library BatchCodec {
         uint256 index;
         /// Number of the block the chunk belongs to.
         uint64 blockNumber;
+        /// The L1 price of a byte that block commits, in wei (docs/fees.md §4).
+        uint64 l1BytePrice;
         /// Transactions in the chunk (from the block table's cut; 0 for a chunk of queue
         /// entries alone).
         uint256 txCount;
@@ -116,13 +120,17 @@ library BatchCodec {
         bytes input;
         bytes32 r;
         bytes32 s;
+        /// The bytes the L1 data fee bills (docs/fees.md §2.2): the transaction's encoding with
+        /// each registry reference (a pair or an index) counted as 2 bytes, whatever its width
+        /// in the batch (Rust `codec::billed_bytes`). 0 for a transaction not read from a chunk.
+        uint256 billedBytes;
     }
 
     // -----------------------------------------------------------------------------------------
     // Constants.
 
     /// @notice The version this library decodes.
-    uint8 internal constant VERSION = 2;
+    uint8 internal constant VERSION = 3;
     /// @notice Target of every transaction but token calls: the L2 system contract.
     address internal constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
     /// @notice Smallest encoded transaction: head, nonce, gas limit, a registry pair (or an
@@ -185,8 +193,8 @@ library BatchCodec {
         if (v == 0) revert BadBlockSequence();
         // Both are below 2^64: the sum cannot overflow 256 bits.
         if (h.firstNumber + v - 1 > type(uint64).max) revert BadBlockSequence();
-        // Each block takes at least three bytes.
-        if (v > (end - p) / 3) revert Truncated();
+        // Each block takes at least four bytes.
+        if (v > (end - p) / 4) revert Truncated();
         if (v > MAX_BATCH_BLOCKS) revert TooLarge();
         // forge-lint: disable-next-line(unsafe-typecast)
         h.blockCount = uint64(v); // a 64-bit varint
@@ -206,8 +214,7 @@ library BatchCodec {
         uint256 count = h.chunkCount;
         // A chunk length is a 64-bit varint: a chunk size of 2^64 or more bounds nothing (the
         // inbox's is at most 16; the Rust side's is 32-bit).
-        uint256 maxChunk =
-            h.chunkSize > type(uint64).max ? type(uint256).max : h.chunkSize * MAX_ENCODED_TX_BYTES;
+        uint256 maxChunk = h.chunkSize > type(uint64).max ? type(uint256).max : h.chunkSize * MAX_ENCODED_TX_BYTES;
         unchecked {
             // At most 256 values below 2^64: no overflow.
             for (uint256 i; i < count; ++i) {
@@ -286,6 +293,12 @@ library BatchCodec {
             (, bp) = _varint(bp, end, 64);
             (q, bp) = _varint(bp, end, 64);
             (n, bp) = _varint(bp, end, 64);
+            {
+                uint256 price;
+                (price, bp) = _number(bp, end, 64);
+                // forge-lint: disable-next-line(unsafe-typecast)
+                c.l1BytePrice = uint64(price); // a 64-bit number
+            }
             // forge-lint: disable-next-line(unsafe-typecast)
             c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
             // The header bounded the chunks by the bytes, so this loop is bounded too.
@@ -366,7 +379,7 @@ library BatchCodec {
         uint256 count;
     }
 
-    /// @dev Reads the block table (timestamp delta, queue count, tx count per block) of
+    /// @dev Reads the block table (timestamp delta, queue count, tx count, L1 price per block) of
     ///      `h.blockCount` blocks at `p`, sets `h.chunkCount` to the number of chunks the cut
     ///      gives and `h.queueCount` to the queue entries of the batch, fills `c` with chunk
     ///      `target` if it is one of them, and returns the pointer after the table.
@@ -401,6 +414,15 @@ library BatchCodec {
                 if (q < 0x80) ++p;
                 else (q, p) = _varint(p, end, 64);
                 (v, p) = _varint(p, end, 64);
+                // The price, read before the transaction count's bound is checked (the Rust
+                // decoder's order, so that both report the same error). Kept while the target
+                // may be this block's chunk: the last one kept is its block's.
+                {
+                    uint256 price;
+                    (price, p) = _number(p, end, 64);
+                    // forge-lint: disable-next-line(unsafe-typecast)
+                    if (target >= chunks) c.l1BytePrice = uint64(price); // a 64-bit number
+                }
                 if (v > (end - p) / MIN_TX_BYTES) revert Truncated();
                 uint256 k = _chunksOf(q + v, h.chunkSize);
                 // Chunks `chunks … chunks + k − 1` are this block's.
@@ -466,6 +488,7 @@ library BatchCodec {
     /// @dev One transaction at `p` of a chunk ending at `end`; returns it and the pointer after it.
     function _decodeTx(uint256 p, uint256 end, Registry memory reg) private pure returns (Tx memory t, uint256) {
         if (p >= end) revert Truncated();
+        uint256 start = p;
         uint256 head = _byteAt(p);
         ++p;
         if (head & HEAD_RESERVED != 0) revert InvalidField();
@@ -482,11 +505,31 @@ library BatchCodec {
         t.gasLimit = uint64(v); // a 64-bit number
         if (head & HEAD_ZERO_FEES == 0) p = _readFees(t, p, end);
         t.to = SYSTEM_CONTRACT;
+        // The registry references start here (all but raw calldata have them).
+        uint256 refs = p;
         if (tokenCall && op == 4) (t.to, t.value, p) = _nativeTransfer(p, end, reg);
         else if (tokenCall) (t.input, t.to, p) = _tokenCallInput(op, p, end, reg);
         else if (op == 0) (t.input, p) = _rawInput(p, end);
         else (t.input, p) = _compactInput(op, p, end, reg);
         if (end - p < 64) revert Truncated();
+        // The bytes the L1 data fee bills: the transaction's, each registry reference (a pair or
+        // an index; two for a token transferFrom, its pair then its index) counted as 2 bytes
+        // whatever its width. The references were read above: each ends at a byte below 0x80.
+        start = p + 64 - start;
+        if (op != 0 || tokenCall) {
+            uint256 two = tokenCall && op == 3 ? 1 : 0;
+            assembly ("memory-safe") {
+                let q := refs
+                for {} gt(byte(0, mload(q)), 0x7f) {} { q := add(q, 1) }
+                if two {
+                    q := add(q, 1)
+                    for {} gt(byte(0, mload(q)), 0x7f) {} { q := add(q, 1) }
+                }
+                // The references' bytes are part of the transaction's: no underflow.
+                start := sub(add(start, shl(add(1, two), 1)), sub(add(q, 1), refs))
+            }
+        }
+        t.billedBytes = start;
         bytes32 r;
         bytes32 s;
         assembly ("memory-safe") {

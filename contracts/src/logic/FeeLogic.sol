@@ -11,6 +11,9 @@ pragma solidity 0.8.30;
 library FeeLogic {
     /// @notice The lowest base fee: 0.001 gwei. The genesis base fee.
     uint256 internal constant MIN_BASE_FEE = 1_000_000;
+    /// @notice The highest base fee: what 96 bits hold, where the update saturates, so that the
+    ///         fee state packs into one word.
+    uint256 internal constant MAX_BASE_FEE = 2 ** 96 - 1;
     /// @notice Scheduled gas a block aims at.
     uint256 internal constant GAS_TARGET = 150_000_000;
     /// @notice Most scheduled gas a block may hold: twice the target.
@@ -45,6 +48,9 @@ library FeeLogic {
     address internal constant FEE_VAULT = 0x4200000000000000000000000000000000000011;
 
     address private constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
+    /// @dev Where the fee state word holds its scheduled gas (32 bits) and its L1 price (64 bits).
+    uint256 private constant GAS_SHIFT = 160;
+    uint256 private constant PRICE_SHIFT = 96;
 
     /// @notice The scheduled gas of a transaction to `to` with `input`, by its target and
     ///         selector (admission checks the rest of its form); 0 when it is no operation of
@@ -74,7 +80,7 @@ library FeeLogic {
 
     /// @notice The base fee of the block after one with `baseFee` and `gas` scheduled gas:
     ///         EIP-1559's update, divisions toward zero, never below `MIN_BASE_FEE`, saturating
-    ///         at 2^128 - 1. `baseFee` is below 2^128 and `gas` below 2^64.
+    ///         at `MAX_BASE_FEE`. `baseFee` is below 2^128 and `gas` below 2^64.
     function nextBaseFee(uint256 baseFee, uint256 gas) internal pure returns (uint256 next) {
         // baseFee < 2^128 and |gas - target| < 2^64: the products fit.
         if (gas >= GAS_TARGET) {
@@ -82,18 +88,18 @@ library FeeLogic {
         } else {
             next = baseFee - baseFee * (GAS_TARGET - gas) / GAS_TARGET / BASE_FEE_CHANGE_DENOMINATOR;
         }
-        if (next > type(uint128).max) next = type(uint128).max;
+        if (next > MAX_BASE_FEE) next = MAX_BASE_FEE;
         if (next < MIN_BASE_FEE) next = MIN_BASE_FEE;
     }
 
     /// @notice The L1 data fee of `billedBytes` bytes at `l1BytePrice` wei a byte, in gas units
-    ///         at `baseFee`, rounded up and saturating at 2^64 - 1 (a base fee of zero counts as
-    ///         one wei). `billedBytes` is below 2^64 and the prices below 2^128.
+    ///         at `baseFee`, rounded down (a transaction pays whole gas units) and saturating at
+    ///         2^64 - 1 (a base fee of zero counts as one wei). `billedBytes` and `l1BytePrice`
+    ///         are below 2^64.
     function l1Gas(uint256 billedBytes, uint256 l1BytePrice, uint256 baseFee) internal pure returns (uint256 units) {
         if (baseFee == 0) baseFee = 1;
-        uint256 cost = billedBytes * l1BytePrice;
-        units = cost / baseFee;
-        if (units * baseFee != cost) units += 1;
+        // Both below 2^64: the product fits.
+        units = billedBytes * l1BytePrice / baseFee;
         if (units > type(uint64).max) units = type(uint64).max;
     }
 
@@ -110,39 +116,56 @@ library FeeLogic {
         return offered < maxFee ? offered : maxFee;
     }
 
-    /// @notice What a transaction pays (docs/fees.md §2, §5), from a sender holding `balance`
-    ///         ether, in a block of `baseFee`: nothing, and `paid` false, when its fee cap is
-    ///         below the base fee or `balance` is below `gasLimit × maxFee + value`; otherwise
-    ///         `min(scheduled, gasLimit)` gas at `effectivePrice`. `gasLimit` is below 2^64,
-    ///         the fees below 2^128.
+    /// @notice What a transaction that needs `needed` gas (its scheduled gas and its L1 gas,
+    ///         `l1Gas`) pays (docs/fees.md §2, §5), from a sender holding `balance` ether, in a
+    ///         block of `baseFee`: nothing, and `paid` false, when its fee cap is below the base
+    ///         fee or `balance` is below `gasLimit × maxFee + value` (saturating); otherwise
+    ///         `gasUsed` gas at `effectivePrice`: `needed`, or its gas limit when that is less
+    ///         (`outOfGas`: its operation does not run). `gasLimit` is below 2^64, `needed` below
+    ///         2^65, the fees below 2^128.
     function charge(
         bool eip1559,
         uint256 gasLimit,
         uint256 maxFee,
         uint256 tip,
         uint256 value,
-        uint256 scheduled,
+        uint256 needed,
         uint256 baseFee,
         uint256 balance
-    ) internal pure returns (bool paid, uint256 fee) {
-        if (maxFee < baseFee) return (false, 0);
-        // gasLimit × maxFee < 2^192; with the value it may pass 2^256 (then nobody holds it).
+    ) internal pure returns (bool paid, uint256 fee, uint256 gasUsed, bool outOfGas) {
+        if (maxFee < baseFee) return (false, 0, 0, false);
+        // gasLimit × maxFee < 2^192; with the value the sum saturates at 2^256 - 1 (Rust's
+        // `Offer::most`).
         uint256 most = gasLimit * maxFee;
-        if (value > type(uint256).max - most || balance < most + value) return (false, 0);
-        uint256 gasUsed = scheduled < gasLimit ? scheduled : gasLimit;
-        return (true, gasUsed * effectivePrice(eip1559, maxFee, tip, baseFee));
+        most = value > type(uint256).max - most ? type(uint256).max : most + value;
+        if (balance < most) return (false, 0, 0, false);
+        outOfGas = needed > gasLimit;
+        gasUsed = outOfGas ? gasLimit : needed;
+        return (true, gasUsed * effectivePrice(eip1559, maxFee, tip, baseFee), gasUsed, outOfGas);
     }
 
-    /// @notice The base fee of block `number` after the fee state `word` (docs/fees.md §6: the
-    ///         block that last held an item, its scheduled gas, its base fee, packed as
-    ///         `number << 192 | gas << 128 | baseFee`): that block's own for the same block;
-    ///         otherwise the update from its gas, then one with no gas for each block in between
-    ///         (blocks without items), until the floor. At most about 560 steps.
+    /// @notice The base fee of the fee state `word` (docs/fees.md §6: the block that last held
+    ///         an item, the scheduled gas of its transactions so far, its L1 price and its base
+    ///         fee, packed as `number << 192 | gas << 160 | l1BytePrice << 96 | baseFee`, of
+    ///         64, 32, 64 and 96 bits).
+    function baseFeeOfWord(uint256 word) internal pure returns (uint256) {
+        return word & MAX_BASE_FEE;
+    }
+
+    /// @notice The L1 price, in wei a byte, of the fee state `word` (see `baseFeeOfWord`).
+    function l1PriceOfWord(uint256 word) internal pure returns (uint256) {
+        return (word >> PRICE_SHIFT) & type(uint64).max;
+    }
+
+    /// @notice The base fee of block `number` after the fee state `word` (see `baseFeeOfWord`):
+    ///         that block's own for the same block; otherwise the update from its gas, then one
+    ///         with no gas for each block in between (blocks without items), until the floor.
+    ///         At most about 560 steps.
     function baseFeeOf(uint256 word, uint256 number) internal pure returns (uint256 baseFee) {
         uint256 last = word >> 192;
-        baseFee = word & type(uint128).max;
+        baseFee = word & MAX_BASE_FEE;
         if (number == last) return baseFee;
-        baseFee = nextBaseFee(baseFee, (word >> 128) & type(uint64).max);
+        baseFee = nextBaseFee(baseFee, (word >> GAS_SHIFT) & type(uint32).max);
         uint256 between = number > last ? number - last - 1 : 0;
         while (between > 0 && baseFee > MIN_BASE_FEE) {
             baseFee = nextBaseFee(baseFee, 0);
@@ -150,20 +173,29 @@ library FeeLogic {
         }
     }
 
-    /// @notice The fee state at the start of block `number`'s items: `word` when it is that
-    ///         block's already (a later chunk of the block), else the block with no gas and its
-    ///         base fee (`baseFeeOf`).
-    function enterBlock(uint256 word, uint256 number) internal pure returns (uint256) {
-        if (word >> 192 == number) return word;
-        return (number << 192) | baseFeeOf(word, number);
+    /// @notice The fee state at the start of block `number`'s items, a block that commits
+    ///         `l1BytePrice` (below 2^64): `word` when it is that block's already (a later chunk
+    ///         of the block, whose price must be the word's), else the block with no gas, its
+    ///         price (within `l1PriceInBounds` of the word's) and its base fee (`baseFeeOf`).
+    ///         `ok` is false, and `word` returned unchanged, when the price breaks the rule.
+    function enterBlock(uint256 word, uint256 number, uint256 l1BytePrice)
+        internal
+        pure
+        returns (uint256 entered, bool ok)
+    {
+        uint256 price = (word >> PRICE_SHIFT) & type(uint64).max;
+        if (word >> 192 == number) return (word, l1BytePrice == price);
+        if (!l1PriceInBounds(price, l1BytePrice)) return (word, false);
+        return ((number << 192) | (l1BytePrice << PRICE_SHIFT) | baseFeeOf(word, number), true);
     }
 
     /// @notice The fee state `word` after a transaction of `scheduled` gas, and whether the
-    ///         block can hold it (`BLOCK_GAS_LIMIT`).
+    ///         block can hold it (`BLOCK_GAS_LIMIT`); the word is unchanged when it cannot.
     function addGas(uint256 word, uint256 scheduled) internal pure returns (uint256, bool) {
-        uint256 gas = ((word >> 128) & type(uint64).max) + scheduled;
+        uint256 gas = ((word >> GAS_SHIFT) & type(uint32).max) + scheduled;
         if (gas > BLOCK_GAS_LIMIT) return (word, false);
-        return ((word & ~(uint256(type(uint64).max) << 128)) | (gas << 128), true);
+        // gas ≤ BLOCK_GAS_LIMIT < 2^32: it fits its field.
+        return ((word & ~(uint256(type(uint32).max) << GAS_SHIFT)) | (gas << GAS_SHIFT), true);
     }
 
     /// @notice Whether a block may commit `proposed` as its L1 price after a parent that

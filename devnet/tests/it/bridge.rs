@@ -39,8 +39,14 @@ fn l2_view<C: SolCall>(devnet: &Devnet, call: C) -> C::Return {
     let chain =
         rollup_types::ChainConfig { chain_id: devnet.deployment.l2_chain_id, chunk_size: devnet.deployment.chunk_size };
     let request = CallRequest { to: Some(SYSTEM_CONTRACT), input: call.abi_encode().into(), ..Default::default() };
-    let out = rollup_executor::call(&chain, &state, &request, BlockEnvInput { number: 1, timestamp: 1 }, None)
-        .expect("the call runs");
+    let out = rollup_executor::call(
+        &chain,
+        &state,
+        &request,
+        BlockEnvInput { number: 1, timestamp: 1, l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE },
+        None,
+    )
+    .expect("the call runs");
     C::abi_decode_returns(&out.output).expect("the view's result")
 }
 

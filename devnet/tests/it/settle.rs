@@ -83,8 +83,15 @@ async fn with_a_small_l1_gas_limit_every_block_still_reaches_l1_and_is_verified(
             .iter()
             .map(|(_, raw)| SignedTx::decode(raw).expect("decodes"))
             .collect();
-        let batch =
-            Batch { blocks: vec![BatchBlock { number, timestamp: block.header.timestamp, queue_count: 0, txs }] };
+        let batch = Batch {
+            blocks: vec![BatchBlock {
+                number,
+                timestamp: block.header.timestamp,
+                queue_count: 0,
+                l1_byte_price: block.header.l1_byte_price,
+                txs,
+            }],
+        };
         let bytes = codec::encode(&batch, &chain_config).expect("encodes").len();
         assert!(bytes as u64 <= bound, "block {number} encodes to {bytes} > {bound}");
         largest = largest.max(block.tx_count);

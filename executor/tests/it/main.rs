@@ -47,7 +47,7 @@ fn balance(exec: &Executor, token: Address, owner: Address) -> U256 {
 }
 
 fn env(number: u64) -> BlockEnvInput {
-    BlockEnvInput { number, timestamp: 1_700_000_000 + number }
+    BlockEnvInput { number, timestamp: 1_700_000_000 + number, l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE }
 }
 
 fn assert_root_matches_state(exec: &Executor) {
@@ -533,7 +533,10 @@ fn the_fee_state_counts_each_blocks_scheduled_gas_and_moves_its_base_fee() {
     let scheduled = 3 * fees::schedule::TRANSFER + fees::schedule::SWAP;
     assert_eq!(block.gas_used, scheduled, "the block's gas is its scheduled gas");
     assert_eq!(block.base_fee, fees::MIN_BASE_FEE);
-    assert_eq!(fee_state(&exec), FeeState { number: 1, gas: scheduled, base_fee: fees::MIN_BASE_FEE });
+    assert_eq!(
+        fee_state(&exec),
+        FeeState { number: 1, gas: scheduled, l1_byte_price: fees::MIN_L1_BYTE_PRICE, base_fee: fees::MIN_BASE_FEE }
+    );
     for r in &block.results {
         let TxResult::Executed(o) = r else { panic!("executed") };
         assert!(!o.writes.iter().any(|(k, _)| *k == keys::fee_state()), "no transaction writes the fee state");
@@ -552,11 +555,23 @@ fn the_fee_state_counts_each_blocks_scheduled_gas_and_moves_its_base_fee() {
     // Block 5 after three blocks without items (2, 3, 4: no trace in the state): its base fee
     // is four updates on from block 1's, the first from block 1's gas.
     let empty = exec.execute_block(env(4), &[]);
-    assert_eq!(empty.base_fee, FeeState { number: 1, gas: scheduled, base_fee: fees::MIN_BASE_FEE }.base_fee_of(4));
+    assert_eq!(
+        empty.base_fee,
+        FeeState { number: 1, gas: scheduled, l1_byte_price: fees::MIN_L1_BYTE_PRICE, base_fee: fees::MIN_BASE_FEE }
+            .base_fee_of(4)
+    );
     assert_eq!(fee_state(&exec).number, 1, "a block without items leaves no trace");
     let next = exec.execute_block(env(5), &[recovered(&chain, &alice, 3, transfer(WETH, bob.address(), 1))]);
     assert_eq!(next.base_fee, fees::MIN_BASE_FEE, "below the target the floor holds");
-    assert_eq!(fee_state(&exec), FeeState { number: 5, gas: fees::schedule::TRANSFER, base_fee: fees::MIN_BASE_FEE });
+    assert_eq!(
+        fee_state(&exec),
+        FeeState {
+            number: 5,
+            gas: fees::schedule::TRANSFER,
+            l1_byte_price: fees::MIN_L1_BYTE_PRICE,
+            base_fee: fees::MIN_BASE_FEE
+        }
+    );
     assert_root_matches_state(&exec);
 }
 

@@ -28,7 +28,7 @@ fn chain() -> ChainConfig {
 }
 
 fn env(number: u64) -> BlockEnvInput {
-    BlockEnvInput { number, timestamp: 1_700_000_000 + number }
+    BlockEnvInput { number, timestamp: 1_700_000_000 + number, l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE }
 }
 
 fn signer(i: u64) -> Signer {

@@ -133,7 +133,11 @@ fn bridge_accounting_holds_over_random_deposits_withdrawals_and_frauds() {
                 }
                 let recovered: Vec<RecoveredTx> =
                     txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("admissible")).collect();
-                let env = BlockEnvInput { number: next_block, timestamp: 1_000 + next_block };
+                let env = BlockEnvInput {
+                    number: next_block,
+                    timestamp: 1_000 + next_block,
+                    l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                };
                 let prev_state_root = sequencer.state_root();
                 let executed = sequencer.execute_block_with_queue(env, &entries, &recovered);
                 assert!(executed.results.iter().all(|r| matches!(r, TxResult::Executed(_))), "SEED={seed}");
@@ -165,6 +169,7 @@ fn bridge_accounting_holds_over_random_deposits_withdrawals_and_frauds() {
                             number: next_block,
                             timestamp: env.timestamp,
                             queue_count: entries.len() as u64,
+                            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
                             txs,
                         }],
                     },

@@ -98,9 +98,19 @@ impl Builder {
             let txs = self.txs(n);
             let recovered: Vec<RecoveredTx> =
                 txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("valid")).collect();
-            let env = BlockEnvInput { number: self.next_block, timestamp: 1_000 + self.next_block };
+            let env = BlockEnvInput {
+                number: self.next_block,
+                timestamp: 1_000 + self.next_block,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+            };
             chunk_roots.extend(self.executor.execute_block_with_queue(env, &consumed, &recovered).chunk_roots);
-            blocks.push(BatchBlock { number: self.next_block, timestamp: env.timestamp, queue_count: entries, txs });
+            blocks.push(BatchBlock {
+                number: self.next_block,
+                timestamp: env.timestamp,
+                queue_count: entries,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                txs,
+            });
             queue.extend(consumed);
             self.next_block += 1;
         }
@@ -317,7 +327,7 @@ fn an_honest_chain_with_deposits_verifies_and_an_altered_deposit_is_proven_at_it
 }
 
 fn env_of(number: u64) -> BlockEnvInput {
-    BlockEnvInput { number, timestamp: 1_000 + number }
+    BlockEnvInput { number, timestamp: 1_000 + number, l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE }
 }
 
 /// A verifier that has verified `batches`.

@@ -547,10 +547,16 @@ fn replay_call_with_queue(
     }
 }
 
-/// The one-chunk batch data of `queue` entries then `txs` as block `number`.
-fn chunk_data(number: u64, queue: u64, txs: &[SignedTx]) -> Bytes {
-    let batch =
-        Batch { blocks: vec![BatchBlock { number, timestamp: 1_000 + number, queue_count: queue, txs: txs.to_vec() }] };
+/// The one-chunk batch data of `queue` entries then `txs` as block `env`.
+fn chunk_data(env: BlockEnvInput, queue: u64, txs: &[SignedTx]) -> Bytes {
+    let block = BatchBlock {
+        number: env.number,
+        timestamp: env.timestamp,
+        queue_count: queue,
+        l1_byte_price: env.l1_byte_price,
+        txs: txs.to_vec(),
+    };
+    let batch = Batch { blocks: vec![block] };
     codec::encode(&batch, &CHAIN).expect("encodes").into()
 }
 
@@ -563,6 +569,7 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
     let (mut deposits, mut forced_run, mut forced_skipped) = (0, 0, 0);
     let mut token_calls = 0;
     let (mut cannot_pay, mut fees_paid) = (0, 0);
+    let (mut out_of_gas, mut l1_paid, mut wrong_price) = (0, 0, 0);
     for round in 0..chunks {
         let with_fault = round % 5 == 4;
         // A third of the chunks start with deposits (up to half the chunk, sometimes all of it).
@@ -578,11 +585,21 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
             })
             .collect();
         let number = world.next_block;
-        let env = BlockEnvInput { number, timestamp: 1_000 + number };
+        // The L1 price climbs towards 10^11 wei a byte for 250 rounds, falls towards the floor
+        // for the next 250 (an eighth a block at most), and so on: the L1 part grows from
+        // nothing to past most gas limits; now and then a faulty chunk's block breaks the
+        // bound.
+        let fees = world.executor.fee_state();
+        let target = if (round / 250) % 2 == 0 { 100_000_000_000 } else { 8 };
+        let mut l1_byte_price = fees.propose_l1_price(number, target);
+        if with_fault && world.rng.random_bool(0.05) {
+            l1_byte_price = fees.l1_byte_price + fees.l1_byte_price / 8 + 1;
+        }
+        let env = BlockEnvInput { number, timestamp: 1_000 + number, l1_byte_price };
         let pre_root = world.executor.state_root();
         let replay =
             prove::replay_chunk(&mut world.executor, env, &queue, txs.clone()).expect("the witness checks out");
-        let data = chunk_data(number, entries as u64, &txs);
+        let data = chunk_data(env, entries as u64, &txs);
         let all: Vec<u64> = (0..data.len().div_ceil(codec::SEGMENT_BYTES) as u64).collect();
         // The chunk is its batch's first: the batch's first entry is the chunk's.
         let batch_start = queue.first().map_or(0, |e| e.index);
@@ -598,6 +615,7 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
             ReplayOutcome::Inadmissible { tx, .. } => (2, *tx as u64, B256::ZERO),
             ReplayOutcome::WrongNonce { tx } => (3, *tx as u64, B256::ZERO),
             ReplayOutcome::CannotPay { tx, .. } => (4, *tx as u64, B256::ZERO),
+            ReplayOutcome::WrongL1Price { .. } => (5, 0, B256::ZERO),
         };
         assert_eq!(got, expected, "round {round}: {:?}", replay.outcome);
         // The span names the chunk's entries by queue index and chains them like the bridge.
@@ -633,6 +651,7 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
             outcome => {
                 faulty += 1;
                 cannot_pay += usize::from(matches!(outcome, ReplayOutcome::CannotPay { .. }));
+                wrong_price += usize::from(matches!(outcome, ReplayOutcome::WrongL1Price { .. }));
                 world.resync_nonces();
                 world.queue_next -= queue.len() as u64;
             }
@@ -643,7 +662,15 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
             .iter()
             .filter(|r| matches!(r, rollup_executor::TxResult::Executed(o) if !o.fee.is_zero()))
             .count();
+        for result in &replay.results {
+            if let rollup_executor::TxResult::Executed(o) = result {
+                l1_paid += usize::from(o.gas_used > o.scheduled_gas);
+                out_of_gas += usize::from(o.status == rollup_executor::TxStatus::Halt);
+            }
+        }
     }
+    assert!(wrong_price > 0 && out_of_gas > 0, "{wrong_price} wrong L1 prices, {out_of_gas} out of gas");
+    assert!(l1_paid > chunks, "only {l1_paid} transactions paid an L1 part");
     assert!(cannot_pay > chunks / 100, "only {cannot_pay} chunks that cannot pay");
     assert!(fees_paid > chunks, "only {fees_paid} fees paid");
     assert!(deposits > chunks / 10, "only {deposits} deposits replayed");
@@ -719,11 +746,17 @@ fn honest_batch_with_queue(sizes: &[(u64, usize)]) -> (Executor, PostedBatch) {
         let recovered: Vec<RecoveredTx> =
             txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("admissible")).collect();
         let number = world.next_block;
-        let env = BlockEnvInput { number, timestamp: 1_000 + number };
+        let env = BlockEnvInput { number, timestamp: 1_000 + number, l1_byte_price: 8 + number };
         let block = world.executor.execute_block_with_queue(env, &consumed, &recovered);
         assert!(block.results.iter().all(|r| matches!(r, rollup_executor::TxResult::Executed(_))));
         chunk_roots.extend(block.chunk_roots);
-        blocks.push(BatchBlock { number, timestamp: env.timestamp, queue_count: entries, txs });
+        blocks.push(BatchBlock {
+            number,
+            timestamp: env.timestamp,
+            queue_count: entries,
+            l1_byte_price: env.l1_byte_price,
+            txs,
+        });
         queue.extend(consumed);
         world.next_block += 1;
     }

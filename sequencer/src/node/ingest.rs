@@ -9,7 +9,7 @@ use crate::{
     metrics::Metrics,
     store::{PendingRow, StatusChange, Store, StoredStatus},
 };
-use alloy_primitives::{B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use rayon::prelude::*;
 use rollup_types::{ChainConfig, RecoveredTx, SYSTEM_CONTRACT};
 use std::{
@@ -224,7 +224,10 @@ impl Node {
                         _ => {}
                     }
                     let balance = state.ether_balance(&tx.sender);
-                    rollup_types::fees::charge(&tx.tx.offer(), tx.tx.scheduled_gas(), base_fee, tx.sender, balance)?;
+                    // What it may take does not depend on its L1 part: its fee cap and funds are
+                    // what is checked here.
+                    let offer = tx.tx.offer();
+                    rollup_types::fees::charge(&offer, tx.tx.scheduled_gas(), 0, base_fee, tx.sender, balance)?;
                     Ok(tx)
                 });
                 (raw, tx)
@@ -247,6 +250,8 @@ impl Node {
                 .collect();
             let mut verdicts = mempool.check_many(ok).into_iter();
             let mut staged: alloy_primitives::map::HashSet<B256> = Default::default();
+            // What the transactions admitted so far in this submission may take, by sender.
+            let mut staged_cost: alloy_primitives::map::HashMap<Address, U256> = Default::default();
             for (i, (raw, tx)) in recovered.into_iter().enumerate() {
                 let checked =
                     tx.and_then(|tx| verdicts.next().unwrap_or(Err(SubmitError::ShuttingDown)).map(|o| (tx, o)));
@@ -260,6 +265,12 @@ impl Node {
                         }
                     }
                     Ok((tx, _)) => {
+                        if let Some(err) = overdraws(&mempool, &state, &staged_cost, &tx) {
+                            results.push(Some(Err(err)));
+                            continue;
+                        }
+                        let cost = staged_cost.entry(tx.sender).or_default();
+                        *cost = cost.saturating_add(tx.tx.offer().most());
                         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
                         staged.insert(tx.hash());
                         rows.push(PendingRow {
@@ -370,4 +381,23 @@ pub(super) fn displaced(outcome: Inserted, by: B256) -> Option<StatusChange> {
         }),
         Inserted::New | Inserted::Known => None,
     }
+}
+
+/// The overdraft `tx` would cause (geth's, docs/fees.md §5): what it may take, with what its
+/// sender's held transactions (but one it replaces) and the ones admitted before it in the
+/// same submission may take, is more than the sender holds in `state`.
+fn overdraws(
+    mempool: &crate::mempool::Mempool,
+    state: &rollup_executor::State,
+    staged: &alloy_primitives::map::HashMap<Address, U256>,
+    tx: &RecoveredTx,
+) -> Option<SubmitError> {
+    let held =
+        mempool.held_cost(&tx.sender, tx.nonce()).saturating_add(staged.get(&tx.sender).copied().unwrap_or_default());
+    if held.is_zero() {
+        // Its own check (`insufficient_funds`) was made with the fee rules.
+        return None;
+    }
+    let (have, want) = (state.ether_balance(&tx.sender), tx.tx.offer().most());
+    (held.saturating_add(want) > have).then_some(SubmitError::Overdraft { sender: tx.sender, have, held, want })
 }

@@ -146,6 +146,9 @@ pub struct Node {
     /// The block bound the batcher recorded from the L1 (0: none yet), and when it was read.
     l1_block_bytes: AtomicU64,
     post_limits_read: Mutex<Option<std::time::Instant>>,
+    /// The L1 price of a byte the blocks aim at, from the L1 base fee the batcher's queue
+    /// reader recorded (0: none recorded; the price then stays where it is). docs/fees.md §4.
+    l1_price_target: AtomicU64,
     /// Sealed blocks not yet on L1, and whether admission is throttled because of them.
     l1_backlog: Mutex<backlog::Backlog>,
     throttled: AtomicBool,
@@ -266,6 +269,25 @@ impl Node {
             Ok(None) => {}
             // Not fatal: the last bound read stays in force.
             Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's post limits"),
+        }
+        match self.own_store.l1_base_fee().await {
+            Ok(Some((_, base_fee))) => {
+                let target = rollup_types::fees::l1_price_target(base_fee);
+                self.l1_price_target.store(target, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(None) => {}
+            // Not fatal: the last target read stays in force.
+            Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's base fee"),
+        }
+    }
+
+    /// The L1 price of a byte block `number` commits after the fee state `fees` (docs/fees.md
+    /// §4): the target from the L1's base fee brought within the rule's bound, or the fee
+    /// state's own price while no L1 base fee was read.
+    fn propose_l1_price(&self, fees: &rollup_types::fees::FeeState, number: u64) -> u64 {
+        match self.l1_price_target.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => fees.propose_l1_price(number, fees.l1_byte_price),
+            target => fees.propose_l1_price(number, target),
         }
     }
 

@@ -101,6 +101,7 @@ impl Node {
     /// Executes a block from the ready transactions, if any, seals it and every block
     /// before it and writes them to the database. Returns the new head, if a block was sealed.
     pub async fn produce_block(self: &Arc<Self>) -> Result<Option<Head>, SequencerError> {
+        self.refresh_post_limits().await;
         let mut head = None;
         for sealed in self.seal(false).await? {
             head = Some(self.persist(sealed).await?);
@@ -120,10 +121,7 @@ impl Node {
         let (last, queue_start) = unsealed.last().map_or_else(
             || {
                 let head = &lock!(self.tip.read()).0.header;
-                (
-                    BlockEnvInput { number: head.number, timestamp: head.timestamp },
-                    (head.queue_end, head.queue_accumulator),
-                )
+                (super::startup::env_of(head), (head.queue_end, head.queue_accumulator))
             },
             |u| (u.env, u.queue_end),
         );
@@ -177,12 +175,16 @@ impl Node {
         let started = Instant::now();
         // Blocks left pending complete beside this step's block, if it has one.
         let overlapped = if new_block { unsealed.len() } else { 0 };
-        let env = BlockEnvInput { number: last.number + 1, timestamp: now_secs().max(last.timestamp) };
+        let number = last.number + 1;
+        let timestamp = now_secs().max(last.timestamp);
         let node = self.clone();
         let txs: Vec<RecoveredTx> = ready.iter().map(|p| (*p.tx).clone()).collect();
         let entries: Vec<rollup_types::queue::QueueEntry> = queue.iter().map(|q| q.entry.clone()).collect();
-        let (completed, invalid, state) = tokio::task::spawn_blocking(move || {
+        let (completed, invalid, state, env) = tokio::task::spawn_blocking(move || {
             let mut pipeline = lock!(node.executor.write());
+            // The L1 price is proposed from the fee state after the last block executed.
+            let l1_byte_price = node.propose_l1_price(&pipeline.state().fee_state(), number);
+            let env = BlockEnvInput { number, timestamp, l1_byte_price };
             let mut completed = Vec::new();
             let mut invalid = Vec::new();
             if new_block {
@@ -205,7 +207,7 @@ impl Node {
                 // Nothing waits behind this block: no reason to hold its state root back.
                 completed.extend(pipeline.flush());
             }
-            (completed, invalid, pipeline.state())
+            (completed, invalid, pipeline.state(), env)
         })
         .await
         .map_err(|e| SequencerError::Task(e.to_string()))?;
@@ -338,6 +340,7 @@ impl Node {
             logs_bloom: bloom.bloom,
             gas_used: executed.gas_used,
             base_fee: executed.base_fee,
+            l1_byte_price: env.l1_byte_price,
             queue_end: queue_end.0,
             queue_accumulator: queue_end.1,
         };

@@ -43,6 +43,7 @@ impl Node {
             logs_bloom: Bloom::ZERO,
             gas_used: 0,
             base_fee: rollup_types::fees::FeeState::GENESIS.base_fee,
+            l1_byte_price: rollup_types::fees::FeeState::GENESIS.l1_byte_price,
             queue_end: 0,
             queue_accumulator: B256::ZERO,
         };
@@ -176,6 +177,7 @@ impl Node {
             since_snapshot,
             l1_block_bytes: AtomicU64::new(0),
             post_limits_read: Mutex::new(None),
+            l1_price_target: AtomicU64::new(0),
             l1_backlog: Mutex::new(l1_backlog),
             throttled: AtomicBool::new(false),
             admission,
@@ -273,8 +275,7 @@ pub(super) async fn replay(
             ranges.push((at - head.header.queue_end) as usize..(end - head.header.queue_end) as usize);
             at = end;
         }
-        let envs: Vec<BlockEnvInput> =
-            blocks.iter().map(|b| BlockEnvInput { number: b.header.number, timestamp: b.header.timestamp }).collect();
+        let envs: Vec<BlockEnvInput> = blocks.iter().map(|b| env_of(&b.header)).collect();
         let counts: Vec<usize> = txs.iter().map(Vec::len).collect();
         // A page at a time, each block's state tree beside the next one's execution.
         let (moved, executed) = tokio::task::spawn_blocking(move || {
@@ -307,4 +308,9 @@ pub(super) async fn replay(
         }
     }
     Ok((executor, head))
+}
+
+/// The environment a sealed block ran in, from its header.
+pub(super) fn env_of(header: &BlockHeader) -> BlockEnvInput {
+    BlockEnvInput { number: header.number, timestamp: header.timestamp, l1_byte_price: header.l1_byte_price }
 }

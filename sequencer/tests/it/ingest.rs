@@ -377,11 +377,141 @@ async fn a_backlog_pipelines_blocks_and_the_chain_replays_sequentially() {
             .filter(|(n, _)| *n == block.header.number)
             .map(|(_, raw)| RecoveredTx::from_raw(raw, &config.chain).expect("valid"))
             .collect();
-        let env = BlockEnvInput { number: block.header.number, timestamp: block.header.timestamp };
+        let env = BlockEnvInput {
+            number: block.header.number,
+            timestamp: block.header.timestamp,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+        };
         let executed = replay.execute_block_sequential(env, &txs);
         assert_eq!(executed.state_root, block.header.state_root, "block {}", block.header.number);
         assert_eq!(executed.chunk_roots, block.chunk_roots, "block {}", block.header.number);
         parent = block.hash;
     }
+    node.store().close().await;
+}
+
+/// Each block commits an L1 price of a byte that moves towards what the L1's base fee makes a
+/// byte cost, an eighth a block at most (docs/fees.md §4); every transaction pays its bytes at
+/// that price in gas units on top of its scheduled gas, and one whose gas limit does not cover
+/// both is out of gas: included, its nonce used, its limit paid, its transfer not made.
+#[tokio::test]
+async fn blocks_price_l1_bytes_from_the_l1_base_fee_and_transactions_pay_for_them() {
+    use rollup_types::fees::{self, FeeState};
+    let node = Node::open(SequencerConfig::test(), StatusSources::default()).await.expect("opens");
+    let signer = alice();
+    let to = Address::repeat_byte(0x7a);
+    // Without an L1 base fee the price stays at genesis.
+    node.submit_many(vec![signer.eip1559(chain_id(), 0, transfer(to, 1)).encoded().into()]).await;
+    let head = node.produce_block().await.expect("sealed").expect("a block");
+    assert_eq!(head.header.l1_byte_price, fees::MIN_L1_BYTE_PRICE);
+    // A 1 gwei L1: the target is 60 gwei a byte, an eighth a block from 8 wei.
+    node.store().set_l1_base_fee(7, 1_000_000_000).await.expect("db");
+    // The node reads it at most once a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(fees::l1_price_target(1_000_000_000), 60_000_000_000);
+    let mut price = fees::MIN_L1_BYTE_PRICE;
+    let mut paid_l1 = 0;
+    for nonce in 1..=80u64 {
+        let tx = signer.eip1559(chain_id(), nonce, transfer(to, 1));
+        let results = node.submit_many(vec![tx.encoded().into()]).await;
+        assert!(results[0].is_ok(), "{results:?}");
+        let head = node.produce_block().await.expect("sealed").expect("a block");
+        price += price / 8;
+        assert_eq!(head.header.l1_byte_price, price, "block {}", head.header.number);
+        let records = node.store().block_transaction_records(head.header.number).await.expect("db");
+        let receipt = records[0].receipt.as_ref().expect("included");
+        let billed = rollup_types::codec::billed_bytes(&tx);
+        let l1 = fees::l1_gas(billed, price, head.header.base_fee);
+        assert_eq!(receipt.gas_used, fees::schedule::TRANSFER + l1, "nonce {nonce}");
+        assert_eq!(head.header.gas_used, fees::schedule::TRANSFER, "the block's gas is scheduled gas only");
+        paid_l1 += usize::from(l1 > 0);
+    }
+    assert!(paid_l1 > 10, "only {paid_l1} transactions paid an L1 part");
+    // The fee state commits the price.
+    let fees_now: FeeState = node.latest_state().state.fee_state();
+    assert_eq!(fees_now.l1_byte_price, price);
+    // A gas limit that covers the transfer but not its bytes: out of gas, limit paid.
+    let before = node.latest_state().state.ether_balance(&signer.address());
+    let base_fee = node.head().header.next_base_fee();
+    let next_price = price + price / 8;
+    let sign = |gas_limit: u64| {
+        signer.sign_eip1559(alloy_consensus::TxEip1559 {
+            chain_id: chain_id(),
+            nonce: 81,
+            gas_limit,
+            max_fee_per_gas: rollup_types::signer::DEFAULT_MAX_FEE,
+            max_priority_fee_per_gas: 0,
+            to: TxKind::Call(SYSTEM_CONTRACT),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: transfer(to, 1),
+        })
+    };
+    // One gas unit short of its needs (which depend on the width of its own gas limit).
+    let mut short = 300_000;
+    for _ in 0..4 {
+        let billed = rollup_types::codec::billed_bytes(&sign(short));
+        short = fees::schedule::TRANSFER + fees::l1_gas(billed, next_price, base_fee) - 1;
+    }
+    let tx = sign(short);
+    let billed = rollup_types::codec::billed_bytes(&tx);
+    assert_eq!(fees::schedule::TRANSFER + fees::l1_gas(billed, next_price, base_fee), short + 1);
+    let results = node.submit_many(vec![tx.encoded().into()]).await;
+    assert!(results[0].is_ok(), "{results:?}");
+    let head = node.produce_block().await.expect("sealed").expect("a block");
+    let records = node.store().block_transaction_records(head.header.number).await.expect("db");
+    let receipt = records[0].receipt.as_ref().expect("included");
+    assert_eq!(receipt.outcome, rollup_executor::TxStatus::Halt, "out of gas");
+    assert_eq!(receipt.gas_used, short, "its whole gas limit");
+    let after = node.latest_state().state.ether_balance(&signer.address());
+    assert_eq!(before - after, U256::from(short) * U256::from(head.header.base_fee));
+    assert_eq!(node.latest_state().state.nonce(&signer.address()), 82, "its nonce is used");
+    node.store().close().await;
+}
+
+/// What a sender's held transactions may take counts against its ether: a third transaction
+/// that each alone could pay for is refused with geth's overdraft, in one submission or
+/// another; a replacement counts in place of what it replaces (docs/fees.md §5).
+#[tokio::test]
+async fn held_transactions_may_not_overdraw_their_sender() {
+    use rollup_types::signer::{DEFAULT_GAS_LIMIT, DEFAULT_MAX_FEE};
+    let node = Node::open(SequencerConfig::test(), StatusSources::default()).await.expect("opens");
+    let fresh = Signer::new(&B256::repeat_byte(0x0d)).expect("key");
+    let most = U256::from(DEFAULT_GAS_LIMIT) * U256::from(DEFAULT_MAX_FEE);
+    // Enough for two transactions at most, not three.
+    let fund = alice().eip1559_ether(chain_id(), 0, fresh.address(), most * U256::from(2u8) + U256::from(1u8));
+    assert!(node.submit_many(vec![fund.encoded().into()]).await[0].is_ok());
+    node.produce_block().await.expect("sealed").expect("a block");
+    let send = |nonce: u64| {
+        Bytes::from(fresh.eip1559_ether(chain_id(), nonce, Address::repeat_byte(0x0e), U256::ZERO).encoded())
+    };
+    let results = node.submit_many(vec![send(0), send(1), send(2)]).await;
+    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
+    let refused = results[2].as_ref().expect_err("a third overdraws");
+    assert_eq!(refused.code(), "overdraft", "{refused}");
+    assert!(refused.to_string().starts_with("transaction would cause overdraft"), "{refused}");
+    // In a later submission too.
+    let again = node.submit_many(vec![send(2)]).await;
+    assert_eq!(again[0].as_ref().expect_err("still overdraws").code(), "overdraft");
+    // A replacement of a held one takes its place in the sum: at twice the fee cap it would
+    // take 2 × most with the other one's most: refused; at +10 % and a lower gas limit, held.
+    let replace = |gas_limit: u64, max_fee: u128| {
+        let tx = fresh.sign_eip1559(alloy_consensus::TxEip1559 {
+            chain_id: chain_id(),
+            nonce: 1,
+            gas_limit,
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: max_fee,
+            to: TxKind::Call(Address::repeat_byte(0x0e)),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: Bytes::new(),
+        });
+        Bytes::from(tx.encoded())
+    };
+    let dear = node.submit_many(vec![replace(DEFAULT_GAS_LIMIT, 2 * DEFAULT_MAX_FEE)]).await;
+    assert_eq!(dear[0].as_ref().expect_err("overdraws").code(), "overdraft");
+    let cheaper = node.submit_many(vec![replace(DEFAULT_GAS_LIMIT / 2, DEFAULT_MAX_FEE * 11 / 10)]).await;
+    assert!(cheaper[0].is_ok(), "{cheaper:?}");
     node.store().close().await;
 }

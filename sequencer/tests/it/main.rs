@@ -461,6 +461,7 @@ async fn hostile_sizes_are_refused_or_answered_plainly() {
     assert_rpc_error(&many, -32602);
     assert!(many["error"]["message"].as_str().is_some_and(|m| m.contains("at most 100")), "{many}");
     let ok = seq.rpc("eth_feeHistory", json!(["0x400", "latest", &percentiles[..100]])).await;
+    // With rewards, the newest 64 blocks at most (each reads its transactions).
     let rewards = ok["result"]["reward"].as_array().expect("rewards");
     assert!(rewards.iter().all(|r| r.as_array().map(Vec::len) == Some(100)), "{ok}");
     assert_rpc_error(&seq.rpc("eth_feeHistory", json!(["0x1", "latest", [50.0, 10.0]])).await, -32602);

@@ -56,6 +56,8 @@ struct ValidCase {
 #[serde(rename_all = "camelCase")]
 struct ChunkCase {
     block_number: u64,
+    /// The L1 price of a byte its block commits (docs/fees.md §4).
+    l1_byte_price: u64,
     /// The chunk's first queue entry, numbered from the batch's first.
     queue_offset: u64,
     /// Queue entries in the chunk (before its transactions).
@@ -74,6 +76,8 @@ struct TxCase {
     nonce: u64,
     gas_limit: u64,
     eip1559: bool,
+    /// The bytes the L1 data fee bills (docs/fees.md §2.2).
+    billed_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,7 +189,15 @@ fn example_batch() -> Batch {
         .map(|i| sign(&signer(i), true, 0, DEFAULT_GAS, transfer(USDC, RECIPIENT, U256::from(1_000_000u64))))
         .find(|tx| tx.signature().v())
         .expect("half of all signatures have parity 1");
-    Batch { blocks: vec![BatchBlock { number: 5, timestamp: 1_700_000_000, queue_count: 0, txs: vec![tx] }] }
+    Batch {
+        blocks: vec![BatchBlock {
+            number: 5,
+            timestamp: 1_700_000_000,
+            queue_count: 0,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+            txs: vec![tx],
+        }],
+    }
 }
 
 /// Every operation, both transaction types, fees, odd numbers, queue entries before
@@ -233,6 +245,7 @@ fn mixed_batch() -> Batch {
                 number: 41,
                 timestamp: 1_700_000_000,
                 queue_count: 2,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
                 txs: vec![
                     sign(&a, true, 0, DEFAULT_GAS, transfer(USDC, RECIPIENT, units(25, 6))),
                     sign(&a, false, 1, DEFAULT_GAS, swap(WETH, DAI, units(1, 16), U256::ZERO)),
@@ -241,12 +254,25 @@ fn mixed_batch() -> Batch {
                     sign(&a, false, 2, legacy_fee, add.into()),
                 ],
             },
-            BatchBlock { number: 42, timestamp: 1_700_000_002, queue_count: 4, txs: vec![] },
-            BatchBlock { number: 43, timestamp: 1_700_000_002, queue_count: 0, txs: vec![] },
+            BatchBlock {
+                number: 42,
+                timestamp: 1_700_000_002,
+                queue_count: 4,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                txs: vec![],
+            },
+            BatchBlock {
+                number: 43,
+                timestamp: 1_700_000_002,
+                queue_count: 0,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                txs: vec![],
+            },
             BatchBlock {
                 number: 44,
                 timestamp: 1_700_000_002,
                 queue_count: 1,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
                 txs: vec![
                     sign(&b, true, 302, DEFAULT_GAS, remove.into()),
                     sign(&a, true, 3, DEFAULT_GAS, swap(DAI, WETH, full, U256::from(u64::MAX))),
@@ -272,6 +298,7 @@ fn token_calls_batch() -> Batch {
                 number: 90,
                 timestamp: 1_750_000_000,
                 queue_count: 0,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
                 txs: vec![
                     sign_to(
                         &a,
@@ -304,6 +331,7 @@ fn token_calls_batch() -> Batch {
                 number: 91,
                 timestamp: 1_750_000_001,
                 queue_count: 1,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
                 txs: vec![
                     sign_to(
                         &b,
@@ -345,6 +373,7 @@ fn token_calls_batch() -> Batch {
                 number: 92,
                 timestamp: 1_750_000_002,
                 queue_count: 0,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
                 txs: vec![
                     sign_ether(&a, true, 4, fees, nowhere, units(1, 18)),
                     sign_ether(&b, false, 4, DEFAULT_GAS, b.address(), U256::ZERO),
@@ -365,6 +394,7 @@ fn many_chunks_batch() -> Batch {
             number: 1000 + b,
             timestamp: 1_800_000_000 + 2 * b,
             queue_count: 0,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
             txs: (0..10u64)
                 .map(|i| {
                     let to = Address::from_word(word("codec-to", i % 3));
@@ -390,6 +420,7 @@ fn raw_lookalikes_batch() -> Batch {
             number: 7,
             timestamp: 0,
             queue_count: 0,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
             txs: vec![
                 sign(&key, true, 0, DEFAULT_GAS, longer.into()),
                 sign(&key, true, 1, DEFAULT_GAS, dirty.into()),
@@ -408,6 +439,7 @@ fn valid_case(name: &str, chunk_size: u32, batch: &Batch, data: Vec<u8>, canonic
         .enumerate()
         .map(|(k, c)| ChunkCase {
             block_number: header.blocks[c.block].number,
+            l1_byte_price: header.blocks[c.block].l1_byte_price,
             queue_offset: c.queue.start,
             queue_count: c.queue.end - c.queue.start,
             txs: codec::decode_chunk(&data, &chain, k).expect("vector chunk decodes").iter().map(tx_case).collect(),
@@ -439,6 +471,7 @@ fn tx_case(tx: &SignedTx) -> TxCase {
         nonce: tx.nonce(),
         gas_limit: tx.gas_limit(),
         eip1559: tx.tx_type() == 2,
+        billed_bytes: codec::billed_bytes(tx),
     }
 }
 
@@ -452,9 +485,9 @@ fn valid_cases() -> Vec<ValidCase> {
     out.push(valid_case("transfer-example", 64, &example, encoded(&example, 64), true));
     // The same with an unused third registry entry: accepted, not canonical.
     let mut extra = encoded(&example, 64);
-    assert_eq!(extra[11], 2, "the example's registry count");
-    extra[11] = 3;
-    extra.splice(52..52, [0xeeu8; 20]);
+    assert_eq!(extra[13], 2, "the example's registry count");
+    extra[13] = 3;
+    extra.splice(54..54, [0xeeu8; 20]);
     out.push(valid_case("unused-registry-entry", 64, &example, extra, false));
     let mixed = mixed_batch();
     out.push(valid_case("mixed-operations", 3, &mixed, encoded(&mixed, 3), true));
@@ -479,6 +512,8 @@ fn at_bounds_batch() -> Batch {
             number: 50 + b,
             timestamp: 1_900_000_000 + b,
             queue_count: if b == 0 { (codec::MAX_BATCH_CHUNKS - 1) * 64 } else { 0 },
+            // Prices of every width, the widest 64-bit one among them.
+            l1_byte_price: if b == 1 { u64::MAX } else { 8 + b * 1_000_003 },
             txs: if b == 0 {
                 vec![sign(&key, true, 0, DEFAULT_GAS, transfer(USDC, RECIPIENT, U256::from(7u8)))]
             } else {
@@ -510,6 +545,8 @@ struct Assembly {
     first_timestamp: u64,
     block_count: Option<u64>,
     blocks: Vec<(u64, u64, u64)>,
+    /// Every block's L1 price, as written.
+    price: Vec<u8>,
     registry: Vec<Address>,
     lengths: Option<Vec<u64>>,
     chunks: Vec<Vec<u8>>,
@@ -525,6 +562,7 @@ impl Assembly {
             first_timestamp: 0,
             block_count: None,
             blocks: vec![(0, 0, 1)],
+            price: vec![0x28],
             registry: vec![USDC, RECIPIENT],
             lengths: None,
             chunks: vec![tx],
@@ -541,6 +579,7 @@ impl Assembly {
             out.extend(varint(delta));
             out.extend(varint(queue));
             out.extend(varint(count));
+            out.extend_from_slice(&self.price);
         }
         out.extend(varint(self.registry.len() as u64));
         for a in &self.registry {
@@ -584,7 +623,23 @@ fn invalid_cases() -> Vec<InvalidCase> {
     cases.push(("empty", Vec::new(), "truncated"));
     cases.push(("version-0", Assembly { version: 0, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-1", Assembly { version: 1, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
-    cases.push(("version-3", Assembly { version: 3, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-2", Assembly { version: 2, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-4", Assembly { version: 4, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push((
+        "overlong-l1-byte-price",
+        Assembly { price: vec![0x80, 0x00], ..Assembly::one(good_tx()) }.bytes(),
+        "bad_integer",
+    ));
+    cases.push((
+        "l1-byte-price-past-64-bits",
+        Assembly { price: vec![0x3f], ..Assembly::one(good_tx()) }.bytes(),
+        "bad_integer",
+    ));
+    cases.push((
+        "l1-byte-price-missing",
+        Assembly { price: vec![], ..Assembly::one(good_tx()) }.bytes(),
+        "bad_integer",
+    ));
     cases.push((
         "overlong-first-number",
         Assembly { first_number: vec![0x81, 0x00], ..Assembly::one(good_tx()) }.bytes(),
@@ -662,7 +717,7 @@ fn invalid_cases() -> Vec<InvalidCase> {
         "trailing_bytes",
     ));
     let mut many = Assembly::one(good_tx()).bytes();
-    many[7] = 0x7f; // registry count 127: 2540 bytes that are not there
+    many[8] = 0x7f; // registry count 127: 2540 bytes that are not there
     cases.push(("registry-beyond-data", many, "truncated"));
     cases.push((
         "chunk-lengths-exceed-data",
@@ -906,9 +961,10 @@ fn check(file: &CodecVectors) {
         for (k, chunk) in case.chunks.iter().enumerate() {
             let txs = codec::decode_chunk(&case.data, &chain, k).expect("chunk");
             let at = &header.chunks[k];
+            let block = &header.blocks[at.block];
             assert_eq!(
-                (header.blocks[at.block].number, at.queue.start, at.queue.end - at.queue.start),
-                (chunk.block_number, chunk.queue_offset, chunk.queue_count),
+                (block.number, block.l1_byte_price, at.queue.start, at.queue.end - at.queue.start),
+                (chunk.block_number, chunk.l1_byte_price, chunk.queue_offset, chunk.queue_count),
                 "{} chunk {k}",
                 case.name
             );
@@ -947,10 +1003,10 @@ fn codec_vectors() {
 fn example_matches_the_spec() {
     let data = encoded(&example_batch(), 64);
     // docs/batch-codec.md §6, up to the signature.
-    let mut want = hex::decode("02 05 80e2cfaa06 01 00 00 01 02".replace(' ', "")).expect("hex");
+    let mut want = hex::decode("03 05 80e2cfaa06 01 00 00 01 8002 02".replace(' ', "")).expect("hex");
     want.extend_from_slice(USDC.as_slice());
     want.extend_from_slice(RECIPIENT.as_slice());
     want.extend(hex::decode("45 0f 00 65 01 26".replace(' ', "")).expect("hex"));
     assert_eq!(&data[..want.len()], &want[..]);
-    assert_eq!(data.len(), 122);
+    assert_eq!(data.len(), 124);
 }

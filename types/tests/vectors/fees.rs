@@ -41,16 +41,38 @@ struct FeeVectors {
     bound_parent: Vec<U256>,
     bound_proposed: Vec<U256>,
     bound_ok: Vec<bool>,
-    /// `enterBlock(word, number)` then `addGas(·, gas)`: the fee state (docs/fees.md §6) as a
-    /// block's chunk starts and after a transaction; `stateFits` false when the block cannot
-    /// hold it (the state is then unchanged).
+    /// `charge(eip1559, gasLimit, maxFee, tip, value, scheduled, l1Gas, baseFee, balance)`:
+    /// whether it pays, its fee, its gas used and whether it ran out of gas.
+    charge_eip1559: Vec<bool>,
+    charge_gas_limit: Vec<U256>,
+    charge_max_fee: Vec<U256>,
+    charge_tip: Vec<U256>,
+    charge_value: Vec<U256>,
+    charge_scheduled: Vec<U256>,
+    charge_l1_gas: Vec<U256>,
+    charge_base_fee: Vec<U256>,
+    charge_balance: Vec<U256>,
+    charge_paid: Vec<bool>,
+    charge_fee: Vec<U256>,
+    charge_gas_used: Vec<U256>,
+    charge_out_of_gas: Vec<bool>,
+    /// `enterBlock(word, number, l1BytePrice)` then `addGas(·, gas)`: the fee state
+    /// (docs/fees.md §6) as a block's chunk starts and after a transaction; `stateEnters` false
+    /// when the price breaks the bound of §4 (the word is then unchanged), `stateFits` false
+    /// when the block cannot hold the transaction (the state is then unchanged).
     state_word: Vec<U256>,
     state_number: Vec<U256>,
+    state_price: Vec<U256>,
+    state_enters: Vec<bool>,
     state_entered: Vec<U256>,
     state_gas: Vec<U256>,
     state_after: Vec<U256>,
     state_fits: Vec<bool>,
 }
+
+/// A charge case: EIP-1559, gas limit, fee cap, tip, value, scheduled gas, L1 gas, base fee and
+/// balance.
+type ChargeCase = (bool, u64, u128, u128, U256, u64, u64, u128, U256);
 
 fn u(v: u128) -> U256 {
     U256::from(v)
@@ -136,16 +158,18 @@ fn generate() -> FeeVectors {
         (u128::MAX >> 3, u64::MAX),
     ];
     base.extend((0..8).map(|i| (draw("fees-base", i, 1 + (i as usize * 16)), draw("fees-gas", i, 27) as u64)));
-    let mut l1: Vec<(u64, u128, u128)> = vec![
+    let mut l1: Vec<(u64, u64, u128)> = vec![
         (0, 0, fees::MIN_BASE_FEE),
         (100, 3, 7),
         (1, 1, 0),
-        (u64::MAX, u128::MAX, 1),
+        (u64::MAX, u64::MAX, 1),
+        (90, fees::MIN_L1_BYTE_PRICE, fees::MIN_BASE_FEE),
         (120, 40_000_000_000, fees::MIN_BASE_FEE),
         (120, 40_000_000_000, 40_000_000_000),
     ];
     l1.extend(
-        (0..8).map(|i| (draw("fees-bytes", i, 11) as u64, draw("fees-price", i, 40), draw("fees-l1-base", i, 34))),
+        (0..8)
+            .map(|i| (draw("fees-bytes", i, 11) as u64, draw("fees-price", i, 40) as u64, draw("fees-l1-base", i, 34))),
     );
     let mut price: Vec<(bool, u128, u128, u128)> = vec![
         (true, 100, 5, 90),
@@ -157,36 +181,81 @@ fn generate() -> FeeVectors {
     ];
     price
         .extend((0..6).map(|i| (i % 2 == 0, draw("fees-max", i, 40), draw("fees-tip", i, 36), draw("fees-pb", i, 38))));
-    let mut bound: Vec<(u128, u128)> =
-        vec![(800, 900), (800, 901), (800, 700), (800, 699), (8, 9), (8, 8), (8, 7), (0, 8), (u128::MAX, u128::MAX)];
+    let mut bound: Vec<(u64, u64)> =
+        vec![(800, 900), (800, 901), (800, 700), (800, 699), (8, 9), (8, 8), (8, 7), (0, 8), (u64::MAX, u64::MAX)];
     bound.extend((0..6).map(|i| {
-        let parent = draw("fees-parent", i, 48);
+        let parent = draw("fees-parent", i, 48) as u64;
         let step = parent / 8;
         (parent, [parent + step, parent - step, parent + step + 1, parent - step - 1, parent, parent / 2][i as usize])
     }));
     // Fee states: the same block, the next, gaps of blocks without items (short, long, to the
     // floor), a full block, a saturated base fee, and words no honest chain holds.
-    let state = |number: u64, gas: u64, base_fee: u128| fees::FeeState { number, gas, base_fee }.to_word();
-    let mut states: Vec<(U256, u64, u64)> = vec![
-        (state(0, 0, fees::MIN_BASE_FEE), 1, 21_000),
-        (state(7, 90_000, 2_000_000), 7, 160_000),
-        (state(7, fees::BLOCK_GAS_LIMIT, 1_000_000_000), 8, 30_000),
-        (state(7, fees::BLOCK_GAS_LIMIT, 1_000_000_000), 7, 1),
-        (state(7, fees::BLOCK_GAS_LIMIT - 30_000, 1_000_000_000), 7, 30_000),
-        (state(7, 0, 1_000_000_000), 10, 60_000),
-        (state(7, 0, 1_000_000_000), 1_000, 60_000),
-        (state(0, fees::BLOCK_GAS_LIMIT, u128::MAX), u64::MAX, 0),
-        (state(u64::MAX - 1, fees::BLOCK_GAS_LIMIT, u128::MAX), u64::MAX, 120_000),
-        (state(9, 5, 3), 2, 90_000),
-        (U256::MAX, 3, u64::MAX),
-        (U256::ZERO, 0, 26_000),
+    let mut charge: Vec<ChargeCase> = vec![
+        (true, 100_000, 10, 3, u(5), 30_000, 0, 4, u(1_000_005)),
+        (true, 100_000, 10, 3, u(5), 30_000, 0, 4, u(1_000_004)),
+        (true, 100_000, 10, 3, u(5), 30_000, 1_000, 4, u(1_000_005)),
+        (true, 100_000, 10, 3, u(5), 30_000, 70_000, 4, u(1_000_005)),
+        (true, 100_000, 10, 3, u(5), 30_000, 70_001, 4, u(1_000_005)),
+        (true, 100_000, 10, 3, u(5), 30_000, u64::MAX, 4, u(1_000_005)),
+        (true, 100_000, 10, 3, u(0), 30_000, 0, 11, U256::MAX),
+        (false, 21_000, 7, 0, u(0), 21_000, 0, 1, u(147_000)),
+        (true, u64::MAX, u128::MAX, u128::MAX, U256::MAX, 21_000, 0, 1, U256::MAX),
+        (true, 30_000_000, u128::MAX, 1, u(0), 160_000, 29_840_000, u128::MAX, U256::MAX),
+    ];
+    charge.extend((0..6).map(|i| {
+        let limit = 21_000 + draw("fees-limit", i, 20) as u64;
+        let max_fee = draw("fees-cmax", i, 32);
+        (
+            i % 3 != 0,
+            limit,
+            max_fee,
+            draw("fees-ctip", i, 30),
+            u(draw("fees-value", i, 60)),
+            21_000,
+            draw("fees-cl1", i, 20) as u64,
+            draw("fees-cbase", i, 32),
+            u(draw("fees-balance", i, 80)),
+        )
+    }));
+    let charged = |&(e, limit, max_fee, tip, value, scheduled, l1, base, balance): &ChargeCase| {
+        let offer = fees::Offer { gas_limit: limit, max_fee, tip: e.then_some(tip), value };
+        fees::charge(&offer, scheduled, l1, base, Address::ZERO, balance).ok()
+    };
+    let state = |number: u64, gas: u64, l1_byte_price: u64, base_fee: u128| {
+        fees::FeeState { number, gas, l1_byte_price, base_fee }.to_word()
+    };
+    let mut states: Vec<(U256, u64, u64, u64)> = vec![
+        (state(0, 0, 8, fees::MIN_BASE_FEE), 1, 9, 21_000),
+        (state(0, 0, 8, fees::MIN_BASE_FEE), 1, 10, 21_000),
+        (state(7, 90_000, 800, 2_000_000), 7, 800, 160_000),
+        (state(7, 90_000, 800, 2_000_000), 7, 801, 160_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 900, 30_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 901, 30_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 699, 30_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 7, 800, 1),
+        (state(7, fees::BLOCK_GAS_LIMIT - 30_000, 800, 1_000_000_000), 7, 800, 30_000),
+        (state(7, 0, 800, 1_000_000_000), 10, 700, 60_000),
+        (state(7, 0, 800, 1_000_000_000), 1_000, 800, 60_000),
+        (state(0, fees::BLOCK_GAS_LIMIT, u64::MAX, fees::MAX_BASE_FEE), u64::MAX, u64::MAX, 0),
+        (state(u64::MAX - 1, fees::BLOCK_GAS_LIMIT, 8, fees::MAX_BASE_FEE), u64::MAX, 8, 120_000),
+        (state(9, 5, 8, 3), 2, 8, 90_000),
+        (U256::MAX, 3, u64::MAX, u64::MAX),
+        (U256::ZERO, 0, 0, 26_000),
+        (U256::ZERO, 1, 8, 26_000),
     ];
     states.extend((0..6).map(|i| {
         let word = U256::from_be_bytes(word("fees-state", i).0);
-        let last = fees::FeeState::from_word(word).number;
-        (word, last.saturating_add(draw("fees-gap", i, 4) as u64), draw("fees-tx-gas", i, 18) as u64)
+        let from = fees::FeeState::from_word(word);
+        let number = from.number.saturating_add(draw("fees-gap", i, 4) as u64);
+        let price = from.propose_l1_price(number, draw("fees-l1-target", i, 63) as u64);
+        (word, number, price, draw("fees-tx-gas", i, 18) as u64)
     }));
-    let entered = |(w, number, _): &(U256, u64, u64)| fees::FeeState::from_word(*w).enter(*number);
+    let entered = |(w, number, price, _): &(U256, u64, u64, u64)| fees::FeeState::from_word(*w).enter(*number, *price);
+    let after = |s: &(U256, u64, u64, u64)| {
+        let from = fees::FeeState::from_word(s.0);
+        let entered = entered(s).unwrap_or(from);
+        entered.with_gas(s.3)
+    };
     FeeVectors {
         comment: "Fee rules (docs/fees.md sections 2 to 4). Generated by types/tests/vectors/fees.rs: do not edit; \
                   regenerate with UPDATE_VECTORS=1 cargo test -p rollup-types --test vectors."
@@ -198,7 +267,7 @@ fn generate() -> FeeVectors {
         base_gas: base.iter().map(|(_, g)| U256::from(*g)).collect(),
         base_next: base.iter().map(|(b, g)| u(fees::next_base_fee(*b, *g))).collect(),
         l1_bytes: l1.iter().map(|(n, _, _)| U256::from(*n)).collect(),
-        l1_price: l1.iter().map(|(_, p, _)| u(*p)).collect(),
+        l1_price: l1.iter().map(|(_, p, _)| U256::from(*p)).collect(),
         l1_base_fee: l1.iter().map(|(_, _, b)| u(*b)).collect(),
         l1_units: l1.iter().map(|(n, p, b)| U256::from(fees::l1_gas(*n, *p, *b))).collect(),
         price_eip1559: price.iter().map(|(e, ..)| *e).collect(),
@@ -206,15 +275,33 @@ fn generate() -> FeeVectors {
         price_tip: price.iter().map(|(_, _, t, _)| u(*t)).collect(),
         price_base_fee: price.iter().map(|(_, _, _, b)| u(*b)).collect(),
         price_price: price.iter().map(|(e, m, t, b)| u(fees::effective_price(*m, e.then_some(*t), *b))).collect(),
-        bound_parent: bound.iter().map(|(p, _)| u(*p)).collect(),
-        bound_proposed: bound.iter().map(|(_, q)| u(*q)).collect(),
+        bound_parent: bound.iter().map(|(p, _)| U256::from(*p)).collect(),
+        bound_proposed: bound.iter().map(|(_, q)| U256::from(*q)).collect(),
         bound_ok: bound.iter().map(|(p, q)| fees::l1_price_in_bounds(*p, *q)).collect(),
-        state_word: states.iter().map(|(w, _, _)| *w).collect(),
-        state_number: states.iter().map(|(_, n, _)| U256::from(*n)).collect(),
-        state_entered: states.iter().map(|s| entered(s).to_word()).collect(),
-        state_gas: states.iter().map(|(_, _, g)| U256::from(*g)).collect(),
-        state_after: states.iter().map(|s| entered(s).with_gas(s.2).unwrap_or(entered(s)).to_word()).collect(),
-        state_fits: states.iter().map(|s| entered(s).with_gas(s.2).is_some()).collect(),
+        charge_eip1559: charge.iter().map(|c| c.0).collect(),
+        charge_gas_limit: charge.iter().map(|c| U256::from(c.1)).collect(),
+        charge_max_fee: charge.iter().map(|c| u(c.2)).collect(),
+        charge_tip: charge.iter().map(|c| u(c.3)).collect(),
+        charge_value: charge.iter().map(|c| c.4).collect(),
+        charge_scheduled: charge.iter().map(|c| U256::from(c.5)).collect(),
+        charge_l1_gas: charge.iter().map(|c| U256::from(c.6)).collect(),
+        charge_base_fee: charge.iter().map(|c| u(c.7)).collect(),
+        charge_balance: charge.iter().map(|c| c.8).collect(),
+        charge_paid: charge.iter().map(|c| charged(c).is_some()).collect(),
+        charge_fee: charge.iter().map(|c| charged(c).map_or(U256::ZERO, |c| c.fee)).collect(),
+        charge_gas_used: charge.iter().map(|c| U256::from(charged(c).map_or(0, |c| c.gas_used))).collect(),
+        charge_out_of_gas: charge.iter().map(|c| charged(c).is_some_and(|c| c.out_of_gas)).collect(),
+        state_word: states.iter().map(|s| s.0).collect(),
+        state_number: states.iter().map(|s| U256::from(s.1)).collect(),
+        state_price: states.iter().map(|s| U256::from(s.2)).collect(),
+        state_enters: states.iter().map(|s| entered(s).is_some()).collect(),
+        state_entered: states.iter().map(|s| entered(s).map_or(s.0, |e| e.to_word())).collect(),
+        state_gas: states.iter().map(|s| U256::from(s.3)).collect(),
+        state_after: states
+            .iter()
+            .map(|s| after(s).map_or_else(|| entered(s).map_or(s.0, |e| e.to_word()), |a| a.to_word()))
+            .collect(),
+        state_fits: states.iter().map(|s| after(s).is_some()).collect(),
     }
 }
 
@@ -226,9 +313,10 @@ fn check(file: &FeeVectors) {
     for ((b, g), next) in file.base_fee.iter().zip(&file.base_gas).zip(&file.base_next) {
         assert_eq!(u(fees::next_base_fee(n(b), g.saturating_to())), *next, "next base fee of {b}, {g}");
     }
+    let n64 = |v: &U256| v.saturating_to::<u64>();
     for (((bytes, p), b), units) in file.l1_bytes.iter().zip(&file.l1_price).zip(&file.l1_base_fee).zip(&file.l1_units)
     {
-        assert_eq!(U256::from(fees::l1_gas(bytes.saturating_to(), n(p), n(b))), *units, "l1 gas of {bytes}");
+        assert_eq!(U256::from(fees::l1_gas(n64(bytes), n64(p), n(b))), *units, "l1 gas of {bytes}");
     }
     for i in 0..file.price_price.len() {
         let tip = file.price_eip1559[i].then(|| n(&file.price_tip[i]));
@@ -236,17 +324,37 @@ fn check(file: &FeeVectors) {
         assert_eq!(u(got), file.price_price[i], "price case {i}");
     }
     for ((p, q), ok) in file.bound_parent.iter().zip(&file.bound_proposed).zip(&file.bound_ok) {
-        assert_eq!(fees::l1_price_in_bounds(n(p), n(q)), *ok, "bound {p} -> {q}");
+        assert_eq!(fees::l1_price_in_bounds(n64(p), n64(q)), *ok, "bound {p} -> {q}");
     }
     assert!(file.bound_ok.iter().any(|b| *b) && file.bound_ok.iter().any(|b| !*b), "both verdicts");
+    for i in 0..file.charge_paid.len() {
+        let offer = fees::Offer {
+            gas_limit: n64(&file.charge_gas_limit[i]),
+            max_fee: n(&file.charge_max_fee[i]),
+            tip: file.charge_eip1559[i].then(|| n(&file.charge_tip[i])),
+            value: file.charge_value[i],
+        };
+        let (scheduled, l1, base) =
+            (n64(&file.charge_scheduled[i]), n64(&file.charge_l1_gas[i]), n(&file.charge_base_fee[i]));
+        let got = fees::charge(&offer, scheduled, l1, base, Address::ZERO, file.charge_balance[i]).ok();
+        assert_eq!(got.is_some(), file.charge_paid[i], "charge {i} paid");
+        assert_eq!(got.map_or(U256::ZERO, |c| c.fee), file.charge_fee[i], "charge {i} fee");
+        assert_eq!(U256::from(got.map_or(0, |c| c.gas_used)), file.charge_gas_used[i], "charge {i} gas used");
+        assert_eq!(got.is_some_and(|c| c.out_of_gas), file.charge_out_of_gas[i], "charge {i} out of gas");
+    }
+    assert!(file.charge_out_of_gas.iter().any(|b| *b) && file.charge_paid.iter().any(|b| !*b), "every verdict");
     for i in 0..file.state_word.len() {
-        let entered = fees::FeeState::from_word(file.state_word[i]).enter(file.state_number[i].saturating_to());
+        let from = fees::FeeState::from_word(file.state_word[i]);
+        let entered = from.enter(n64(&file.state_number[i]), n64(&file.state_price[i]));
+        assert_eq!(entered.is_some(), file.state_enters[i], "fee state {i} enters");
+        let entered = entered.unwrap_or(from);
         assert_eq!(entered.to_word(), file.state_entered[i], "fee state {i} entered");
-        let after = entered.with_gas(file.state_gas[i].saturating_to());
+        let after = entered.with_gas(n64(&file.state_gas[i]));
         assert_eq!(after.is_some(), file.state_fits[i], "fee state {i} fits");
         assert_eq!(after.unwrap_or(entered).to_word(), file.state_after[i], "fee state {i} after");
     }
     assert!(file.state_fits.iter().any(|b| *b) && file.state_fits.iter().any(|b| !*b), "both verdicts");
+    assert!(file.state_enters.iter().any(|b| *b) && file.state_enters.iter().any(|b| !*b), "both verdicts");
 }
 
 #[test]

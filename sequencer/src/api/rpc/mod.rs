@@ -190,6 +190,10 @@ pub(crate) const MAX_BATCH_ITEMS: usize = 1_000;
 pub(crate) const MAX_RESPONSE_BYTES: usize = 25 * 1024 * 1024;
 /// Most blocks one `eth_feeHistory` answers for.
 pub(crate) const MAX_FEE_HISTORY_BLOCKS: u64 = 1_024;
+/// Most blocks `eth_feeHistory` answers with reward percentiles: each reads every transaction
+/// of its block (up to 10,000), so fewer are answered, the newest (the answer's
+/// `oldestBlock` says from where, as the method allows).
+pub(crate) const MAX_FEE_HISTORY_REWARD_BLOCKS: u64 = 64;
 
 /// What a request is answered with: the node, the installed filters and whose it is.
 #[derive(Clone)]
@@ -423,14 +427,21 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             Ok(json!(outcome.output))
         }
         EthRequest::EstimateGas(request, block) => {
-            let outcome = call(node, &request, state_for(node, block).await?, budget).await?;
+            let view = state_for(node, block).await?;
+            let (number, fees) = (view.block.number + 1, view.state.fee_state());
+            let outcome = call(node, &request, view, budget).await?;
             // Execution is not metered: an operation of the closed set uses its scheduled gas
-            // (docs/fees.md §2.1), exactly what its receipt will say. Anything else (which
-            // admission refuses) gets revm's figure with headroom.
+            // (docs/fees.md §2.1) and its L1 data fee in gas units (§2.2), estimated at the
+            // dearest prices the next block may have. Anything else (which admission refuses)
+            // gets revm's figure with headroom.
             let to = request.to.and_then(|to| to.to().copied()).unwrap_or(SYSTEM_CONTRACT);
             let input = request.input.input().cloned().unwrap_or_default();
             let estimate = match rollup_types::fees::scheduled_gas(to, &input) {
-                Some(scheduled) => scheduled,
+                Some(scheduled) => {
+                    let value = request.value.unwrap_or_default();
+                    let billed = rollup_types::codec::billed_bytes_bound(node.chain(), to, &input, value);
+                    scheduled.saturating_add(rollup_types::fees::l1_gas_estimate(billed, &fees, number))
+                }
                 None => (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT),
             };
             Ok(quantity(estimate))
@@ -563,7 +574,10 @@ async fn call(
         gas: request.gas,
         value: request.value.unwrap_or_default(),
     };
-    let env = BlockEnvInput { number: view.block.number + 1, timestamp: view.block.timestamp };
+    let number = view.block.number + 1;
+    let fees = view.state.fee_state();
+    let l1_byte_price = fees.propose_l1_price(number, fees.l1_byte_price);
+    let env = BlockEnvInput { number, timestamp: view.block.timestamp, l1_byte_price };
     let outcome = node.call(call, view.state, env, budget).await?;
     if outcome.status != TxStatus::Success {
         return Err(RpcError {
@@ -576,8 +590,11 @@ async fn call(
 }
 
 /// `eth_feeHistory`: each block's base fee and its scheduled gas against the block gas limit
-/// (what moves the base fee), then the base fee of the block after the newest. No tip is paid
-/// (the sequencer orders by arrival): the rewards are 0.
+/// (what moves the base fee), then the base fee of the block after the newest; with reward
+/// percentiles, each block's tips at those percentiles of its gas, as geth gives them: the
+/// effective tips (`effectiveGasPrice − baseFee`) sorted, each weighted by the gas its
+/// transaction used, and for percentile `p` the first tip at which `p` % of the block's gas is
+/// reached (0 for a block without transactions).
 async fn fee_history(
     node: &Node,
     count: U64,
@@ -590,7 +607,8 @@ async fn fee_history(
         BlockNumberOrTag::Earliest => 0,
         _ => head,
     };
-    let count = count.to::<u64>().min(MAX_FEE_HISTORY_BLOCKS).min(newest + 1);
+    let most = if percentiles.is_some() { MAX_FEE_HISTORY_REWARD_BLOCKS } else { MAX_FEE_HISTORY_BLOCKS };
+    let count = count.to::<u64>().min(most).min(newest + 1);
     let blocks = node.store().blocks_from(newest + 1 - count, count).await?;
     if blocks.len() as u64 != count || blocks.last().is_some_and(|b| b.header.number != newest) {
         return Err(RpcError::internal("the blocks of the fee history are not all stored".to_owned()));
@@ -598,13 +616,112 @@ async fn fee_history(
     let mut base_fee_per_gas: Vec<u128> = blocks.iter().map(|b| b.header.base_fee).collect();
     base_fee_per_gas.extend(blocks.last().map(|b| b.header.next_base_fee()));
     let limit = rollup_types::fees::BLOCK_GAS_LIMIT as f64;
+    let reward = match percentiles {
+        None => None,
+        Some(percentiles) => {
+            let mut rewards = Vec::with_capacity(blocks.len());
+            for block in &blocks {
+                let records = if block.tx_count == 0 {
+                    Vec::new()
+                } else {
+                    node.store().block_transaction_records(block.header.number).await?
+                };
+                rewards.push(block_rewards(&records, block.header.base_fee, &percentiles));
+            }
+            Some(rewards)
+        }
+    };
     let history = FeeHistory {
         base_fee_per_gas,
         gas_used_ratio: blocks.iter().map(|b| b.header.gas_used as f64 / limit).collect(),
         base_fee_per_blob_gas: Vec::new(),
         blob_gas_used_ratio: Vec::new(),
         oldest_block: newest + 1 - count,
-        reward: percentiles.map(|p| vec![vec![0u128; p.len()]; count as usize]),
+        reward,
     };
     to_json(history)
+}
+
+/// The tips of one block's transactions at `percentiles` of its gas (`eth_feeHistory`'s
+/// rewards, geth's rule).
+fn block_rewards(records: &[rollup_chain_store::TxRecord], base_fee: u128, percentiles: &[f64]) -> Vec<u128> {
+    let mut tips: Vec<(u128, u64)> = records
+        .iter()
+        .filter_map(|r| {
+            let receipt = r.receipt.as_ref()?;
+            let tx = rollup_types::SignedTx::decode(&r.raw).ok()?;
+            let offer = tx.offer();
+            let price = rollup_types::fees::effective_price(offer.max_fee, offer.tip, base_fee);
+            Some((price.saturating_sub(base_fee), receipt.gas_used))
+        })
+        .collect();
+    if tips.is_empty() {
+        return vec![0; percentiles.len()];
+    }
+    tips.sort_unstable();
+    let total: u128 = tips.iter().map(|(_, gas)| u128::from(*gas)).sum();
+    percentiles
+        .iter()
+        .map(|p| {
+            let threshold = (total as f64 * p / 100.0) as u128;
+            let mut sum = 0u128;
+            tips.iter()
+                .find(|(_, gas)| {
+                    sum += u128::from(*gas);
+                    sum >= threshold
+                })
+                .or(tips.last())
+                .map_or(0, |(tip, _)| *tip)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::block_rewards;
+    use alloy_primitives::{Address, B256, Bytes, U256};
+    use rollup_chain_store::{StoredReceipt, StoredStatus, TxRecord};
+    use rollup_types::{SYSTEM_CONTRACT, TxStatus, signer::Signer};
+
+    /// A record of a transaction tipping `tip` (EIP-1559, fee cap 10 gwei) that used `gas`.
+    fn record(nonce: u64, tip: u128, gas: u64) -> TxRecord {
+        let signer = Signer::new(&B256::repeat_byte(3)).expect("key");
+        let tx = signer.sign_eip1559(alloy_consensus::TxEip1559 {
+            chain_id: 1,
+            nonce,
+            gas_limit: 1_000_000,
+            max_fee_per_gas: 10_000_000_000,
+            max_priority_fee_per_gas: tip,
+            to: alloy_primitives::TxKind::Call(SYSTEM_CONTRACT),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: Bytes::new(),
+        });
+        TxRecord {
+            hash: B256::ZERO,
+            raw: tx.encoded().into(),
+            sender: Address::ZERO,
+            nonce,
+            status: StoredStatus::Included,
+            receipt: Some(StoredReceipt {
+                block_number: 1,
+                index: nonce,
+                outcome: TxStatus::Success,
+                gas_used: gas,
+                output: Bytes::new(),
+                logs: Vec::new(),
+            }),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn rewards_are_the_tips_at_percentiles_of_the_gas() {
+        // Tips 1, 5 and 9 gwei-wei over 30k, 60k and 10k gas: 30 %, 90 % and 100 % of the gas.
+        let records = [record(0, 5, 60_000), record(1, 1, 30_000), record(2, 9, 10_000)];
+        assert_eq!(block_rewards(&records, 1_000, &[0.0, 30.0, 31.0, 90.0, 95.0, 100.0]), [1, 1, 5, 5, 9, 9]);
+        assert_eq!(block_rewards(&[], 1_000, &[50.0]), [0], "a block without transactions");
+        // A tip above what the fee cap leaves is paid only up to the cap.
+        assert_eq!(block_rewards(&[record(0, u128::from(u64::MAX), 21_000)], 1_000, &[50.0]), [10_000_000_000 - 1_000]);
+    }
 }
