@@ -2,7 +2,7 @@
 //! and the L1 verifier can be seen to catch every kind of fraud (`rollup batcher --fault`).
 //! Never use it on a chain that matters: the bond of the faulty batch is lost.
 
-use alloy_primitives::{B256, Signature, U256, keccak256};
+use alloy_primitives::{Address, B256, Signature, U256, keccak256};
 use rollup_types::{
     ChainConfig, SignedTx,
     bindings::L2System::L2SystemCalls,
@@ -85,6 +85,21 @@ pub enum Fault {
     /// The batch's blocks say they consume no queue entry while the post consumes them (a
     /// sequencer censoring the bridge): a header fault.
     SkippedQueue,
+    /// A wrong root for the first chunk holding a transaction: every transaction pays a fee
+    /// into the fee vault, which the chunk's root commits (docs/fees.md §2, §6).
+    WrongFee,
+    /// A wrong root for the first chunk of the batch's last block holding a transaction: the
+    /// chunk that enters the block, its base fee following from the blocks before it
+    /// (docs/fees.md §3).
+    WrongBaseFee,
+    /// A wrong root for the chunk holding the batch's first transfer of ether.
+    WrongEtherTransfer,
+    /// The second transaction of a block replaced by a transfer signed by a key that holds no
+    /// ether: a transaction that cannot pay its fee (docs/fees.md §5).
+    CannotPay,
+    /// The first block holding an item given an L1 price twice its own and more: out of the
+    /// bound from its parent's (docs/fees.md §4).
+    WrongL1Price,
     /// The batch's state root (its last chunk's root) replaced by this one: the poster claims a
     /// state the chain never reached, such as the honest one plus a withdrawal nobody made
     /// (a test computes it while the posting is held, [`FaultSwitch`]).
@@ -98,6 +113,7 @@ impl Fault {
         all.extend(OpKind::ALL.iter().map(|(k, _)| Self::Operation(*k)));
         all.extend([Self::ForgedSignature, Self::ReplayedNonce, Self::MalformedChunk, Self::MalformedHeader]);
         all.extend([Self::QueueChunkRoot, Self::SkippedQueue]);
+        all.extend([Self::WrongFee, Self::WrongBaseFee, Self::WrongEtherTransfer, Self::CannotPay, Self::WrongL1Price]);
         all
     }
 
@@ -126,17 +142,33 @@ impl Fault {
                 roots[n - 1] = root;
                 Some((data.to_vec(), roots))
             }
-            Self::Operation(kind) => {
-                // A block's items are its queue entries, then its transactions.
-                let (cs, mut chunk) = (chain.chunk_size as usize, 0);
+            Self::Operation(kind) => wrong_root(chunk_of(batch, chain, |tx| OpKind::of(tx) == Some(kind))?),
+            Self::WrongFee => wrong_root(chunk_of(batch, chain, |_| true)?),
+            Self::WrongEtherTransfer => wrong_root(chunk_of(batch, chain, |tx| tx.native_transfer().is_some())?),
+            Self::WrongBaseFee => {
+                let (cs, mut chunk, mut last) = (chain.chunk_size as usize, 0, None);
                 for block in &batch.blocks {
                     let entries = block.queue_count as usize;
-                    if let Some(at) = block.txs.iter().position(|tx| OpKind::of(tx) == Some(kind)) {
-                        return wrong_root(chunk + (entries + at) / cs);
+                    if !block.txs.is_empty() {
+                        last = Some(chunk + entries / cs);
                     }
                     chunk += (entries + block.txs.len()).div_ceil(cs);
                 }
-                None
+                wrong_root(last?)
+            }
+            Self::CannotPay => {
+                let mut unpaid = batch.clone();
+                let block = unpaid.blocks.iter_mut().find(|b| b.txs.len() >= 2)?;
+                let key = keccak256(b"rollup fault injection: a key that holds no ether");
+                let signer = rollup_types::signer::Signer::new(&key).ok()?;
+                block.txs[1] = signer.eip1559_ether(chain.chain_id, 0, Address::repeat_byte(0xfe), U256::ZERO);
+                Some((codec::encode(&unpaid, chain).ok()?, chunk_roots.to_vec()))
+            }
+            Self::WrongL1Price => {
+                let mut priced = batch.clone();
+                let block = priced.blocks.iter_mut().find(|b| b.queue_count > 0 || !b.txs.is_empty())?;
+                block.l1_byte_price = block.l1_byte_price.saturating_mul(2).saturating_add(8);
+                Some((codec::encode(&priced, chain).ok()?, chunk_roots.to_vec()))
             }
             Self::QueueChunkRoot => {
                 let (cs, mut chunk) = (chain.chunk_size as usize, 0);
@@ -194,6 +226,20 @@ impl Fault {
     }
 }
 
+/// The chunk holding the batch's first transaction that `is` accepts (a block's items are its
+/// queue entries, then its transactions, cut in chunks of the chain's size).
+fn chunk_of(batch: &Batch, chain: &ChainConfig, is: impl Fn(&SignedTx) -> bool) -> Option<usize> {
+    let (cs, mut chunk) = (chain.chunk_size.max(1) as usize, 0);
+    for block in &batch.blocks {
+        let entries = block.queue_count as usize;
+        if let Some(at) = block.txs.iter().position(&is) {
+            return Some(chunk + (entries + at) / cs);
+        }
+        chunk += (entries + block.txs.len()).div_ceil(cs);
+    }
+    None
+}
+
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -208,6 +254,11 @@ impl fmt::Display for Fault {
             Self::MalformedHeader => "malformed-header",
             Self::QueueChunkRoot => "root-queue-chunk",
             Self::SkippedQueue => "skipped-queue",
+            Self::WrongFee => "wrong-fee",
+            Self::WrongBaseFee => "wrong-base-fee",
+            Self::WrongEtherTransfer => "wrong-ether-transfer",
+            Self::CannotPay => "cannot-pay",
+            Self::WrongL1Price => "wrong-l1-price",
         })
     }
 }
@@ -296,7 +347,7 @@ mod tests {
         for fault in Fault::all() {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
         }
-        assert_eq!(Fault::all().len(), 15);
+        assert_eq!(Fault::all().len(), 20);
         assert!("root-everywhere".parse::<Fault>().expect_err("unknown").contains("op-swap"));
         let root = Fault::StateRoot(B256::repeat_byte(0xab));
         assert_eq!(root.to_string().parse::<Fault>(), Ok(root));

@@ -106,7 +106,10 @@ async fn workload(devnet: &Devnet, round: u64) -> Vec<B256> {
         .enumerate()
         .map(|(i, op)| a.eip1559(chain.chain_id, a_nonce + i as u64, op).encoded().into())
         .collect();
-    for i in 0..10 {
+    // The first of them a transfer of ether (the wallet's send), the others of USDC.
+    let ether = b.eip1559_ether(chain.chain_id, round * 10, Address::repeat_byte(0x43), U256::from(7u64));
+    raws.push(ether.encoded().into());
+    for i in 1..10 {
         let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x42), amount: U256::from(1u64 + i) };
         raws.push(b.eip1559(chain.chain_id, round * 10 + i, call.abi_encode().into()).encoded().into());
     }
@@ -164,6 +167,8 @@ const INADMISSIBLE_TX: u8 = 5;
 const WRONG_NONCE: u8 = 6;
 const WRONG_CHUNK_ROOT: u8 = 7;
 const UNPROVEN_BLOB_BATCH: u8 = 9;
+const CANNOT_PAY: u8 = 10;
+const WRONG_L1_PRICE: u8 = 11;
 
 /// The fault the inbox must report for each injected kind, and the chunk it must name
 /// (`None`: not checked).
@@ -181,6 +186,12 @@ fn expected(fault: Fault) -> (u8, Option<u64>) {
         Fault::ReplayedNonce => (WRONG_NONCE, Some(0)),
         Fault::MalformedChunk => (UNDECODABLE_CHUNK, Some(0)),
         Fault::MalformedHeader => (UNDECODABLE_HEADER, None),
+        // Money: the block's fees and base fee from its first chunk on, the ether transfer
+        // (the 7th transaction) in the second.
+        Fault::WrongFee | Fault::WrongBaseFee => (WRONG_CHUNK_ROOT, Some(0)),
+        Fault::WrongEtherTransfer => (WRONG_CHUNK_ROOT, Some(1)),
+        Fault::CannotPay => (CANNOT_PAY, Some(0)),
+        Fault::WrongL1Price => (WRONG_L1_PRICE, Some(0)),
         // Proven in bridge.rs, with queue entries to carry them.
         Fault::QueueChunkRoot | Fault::SkippedQueue => unreachable!("{fault} needs queue entries: see bridge.rs"),
         // Proven in bridge.rs, with a forged withdrawal in the root.
@@ -291,6 +302,11 @@ fault_tests! {
     fraud_replayed_nonce => Fault::ReplayedNonce,
     fraud_malformed_chunk => Fault::MalformedChunk,
     fraud_malformed_header => Fault::MalformedHeader,
+    fraud_wrong_fee => Fault::WrongFee,
+    fraud_wrong_base_fee => Fault::WrongBaseFee,
+    fraud_wrong_ether_transfer => Fault::WrongEtherTransfer,
+    fraud_cannot_pay => Fault::CannotPay,
+    fraud_wrong_l1_price => Fault::WrongL1Price,
 }
 
 /// Every batch posted so far, as the challenger reads it from L1.
