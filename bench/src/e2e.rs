@@ -90,6 +90,14 @@ pub struct E2eReport {
     pub l1_gas_per_tx: f64,
     /// Batch data bytes per transaction.
     pub l1_bytes_per_tx: f64,
+    /// What the posts cost the batcher on L1, in ether (gas at its effective price, blob gas at
+    /// the blob gas price).
+    pub l1_cost_eth: f64,
+    /// The fees the batches' transactions paid on L2, in ether (docs/fees.md §2).
+    pub fees_eth: f64,
+    /// Fees collected over what the posts cost on L1 (at least 1: the operator is not out of
+    /// pocket).
+    pub fees_over_l1_cost: f64,
     /// Largest backlog of sealed blocks not yet on L1 seen, in bytes and blocks.
     pub largest_backlog_bytes: u64,
     /// Its number of blocks.
@@ -126,6 +134,11 @@ impl fmt::Display for E2eReport {
             self.submit_to_verified.p50,
             self.submit_to_verified.p99,
             self.submit_to_verified.max
+        )?;
+        writeln!(
+            f,
+            "fees         collected {:.9} ETH, L1 posts cost {:.9} ETH: fees / L1 cost {:.2}",
+            self.fees_eth, self.l1_cost_eth, self.fees_over_l1_cost
         )?;
         write!(
             f,
@@ -264,11 +277,19 @@ impl E2eBench {
             batches: cost.batches,
             l1_gas_per_tx: cost.gas as f64 / cost.txs.max(1) as f64,
             l1_bytes_per_tx: cost.bytes as f64 / cost.txs.max(1) as f64,
+            l1_cost_eth: eth(cost.wei),
+            fees_eth: eth(cost.fees),
+            fees_over_l1_cost: eth(cost.fees) / eth(cost.wei).max(f64::MIN_POSITIVE),
             largest_backlog_bytes: f.largest_backlog.0,
             largest_backlog_blocks: f.largest_backlog.1,
             process_cpu_secs: cpu,
         })
     }
+}
+
+/// Wei in ether, as a float (for reports).
+fn eth(wei: alloy_primitives::U256) -> f64 {
+    f64::from(wei) / 1e18
 }
 
 /// The arguments of `rollup bench e2e`.

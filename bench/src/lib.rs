@@ -2,7 +2,8 @@
 //! ([`executor`], with the workloads the others share), the state tree ([`tree`]), kept
 //! history ([`history`]), the chain store ([`store`]), the batch codec ([`codec`]), posting
 //! ([`post`]), the whole path ([`e2e`]), fraud proofs ([`proof`], [`bounds`]), the bridge
-//! ([`bridge`]), the load generator ([`load`]) and hostile clients ([`abuse`], [`shares`]).
+//! ([`bridge`]), the load generator ([`load`]), hostile clients ([`abuse`], [`shares`]) and spam
+//! ([`spam`]).
 //! BENCHMARKS.md holds their latest figures with the command and the machine.
 
 pub mod abuse;
@@ -18,6 +19,7 @@ pub mod post;
 pub mod proof;
 mod report;
 pub mod shares;
+pub mod spam;
 pub mod store;
 pub mod tree;
 
@@ -69,6 +71,10 @@ pub enum BenchCommand {
     /// connections, future-nonce squatting, oversized requests) while an honest client
     /// measures its answers; fails unless the honest client was served.
     Abuse(abuse::Args),
+    /// Against a running node, a funded key sends `--txs` zero-value transfers as a spammer
+    /// would while keys without ether try one each and an honest account keeps sending:
+    /// reports what the spam cost its sender (docs/fees.md).
+    Spam(spam::Args),
 }
 
 impl BenchCommand {
@@ -88,6 +94,7 @@ impl BenchCommand {
             Self::ProofBounds(args) => args.run().await,
             Self::Bridge(args) => args.run().await,
             Self::Abuse(args) => args.run().await,
+            Self::Spam(args) => args.run().await,
         }
     }
 }

@@ -93,6 +93,12 @@ pub(crate) struct PostingCost {
     pub(crate) gas: u64,
     /// Blob gas of their posts.
     pub(crate) blob_gas: u64,
+    /// What their posts cost the batcher, in wei: gas at its effective price and blob gas at
+    /// the blob gas price (from the receipts).
+    pub(crate) wei: U256,
+    /// The fees their transactions paid on L2, in wei (`gasUsed × effectiveGasPrice` of each
+    /// receipt, docs/fees.md §2).
+    pub(crate) fees: U256,
 }
 
 /// What posting blocks `first..=last` of `devnet` cost: every batch holding one of them.
@@ -108,10 +114,25 @@ pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Resu
         let receipt = l1.get_transaction_receipt(batch.l1_tx_hash).await?.context("posting receipt")?;
         cost.gas += receipt.gas_used;
         cost.blob_gas += receipt.blob_gas_used.unwrap_or_default();
+        cost.wei += U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price)
+            + U256::from(receipt.blob_gas_used.unwrap_or_default())
+                * U256::from(receipt.blob_gas_price.unwrap_or_default());
         cost.bytes += batch.data_len;
         cost.batches += 1;
         for b in batch.first_block..=batch.last_block {
-            cost.txs += store.block(b).await?.map_or(0, |blk| blk.tx_count);
+            let Some(block) = store.block(b).await? else { continue };
+            cost.txs += block.tx_count;
+            if block.tx_count == 0 {
+                continue;
+            }
+            for record in store.block_transaction_records(b).await? {
+                let (Some(receipt), Ok(tx)) = (&record.receipt, rollup_types::SignedTx::decode(&record.raw)) else {
+                    continue;
+                };
+                let offer = tx.offer();
+                let price = rollup_types::fees::effective_price(offer.max_fee, offer.tip, block.header.base_fee);
+                cost.fees += rollup_types::fees::fee(receipt.gas_used, price);
+            }
         }
         index += 1;
     }
@@ -199,7 +220,8 @@ impl PostBench {
             .filter_map(|(b, s)| mined.get(b).map(|m| m.duration_since(*s).as_secs_f64()))
             .collect();
         latencies.sort_by(f64::total_cmp);
-        let PostingCost { batches, txs, bytes, gas, blob_gas } = posting_cost(devnet, first_block, last_block).await?;
+        let PostingCost { batches, txs, bytes, gas, blob_gas, .. } =
+            posting_cost(devnet, first_block, last_block).await?;
         ensure!(txs > 0, "nothing was posted");
         Ok(PostReport {
             txs,
