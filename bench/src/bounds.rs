@@ -626,11 +626,13 @@ impl World {
     /// token calls between fresh addresses until the registry holds 2,048 of them, and as many
     /// as fit 120,000 bytes.
     fn padded(&self, queue_count: u64, txs: &[SignedTx], max_bytes: usize) -> Result<(Batch, Vec<u8>)> {
+        // The block at fault commits the genesis L1 price (within the bound); the padding
+        // blocks, whose prices only the header walk reads, the widest there is (10 bytes).
         let block = |number: u64, queue_count: u64, txs: Vec<SignedTx>| BatchBlock {
             number,
             timestamp: number * TIMESTAMP_STEP,
             queue_count,
-            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+            l1_byte_price: if number == 1 { rollup_types::fees::MIN_L1_BYTE_PRICE } else { u64::MAX },
             txs,
         };
         let target = block(1, queue_count, txs.to_vec());

@@ -457,6 +457,7 @@ impl Setup {
                 .iter()
                 .map(|(a, b)| GenesisPool { token_a: *a, amount_a: PER_POOL, token_b: *b, amount_b: PER_POOL })
                 .collect(),
+            fee_recipient: Address::ZERO,
         }
     }
 }

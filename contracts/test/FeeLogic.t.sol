@@ -22,6 +22,26 @@ contract FeeLogicTest is Test {
         }
     }
 
+    /// @notice `withdrawFees()` is scheduled as `withdraw` is, for exactly its 4-byte calldata
+    ///         to the system contract; no other 4-byte input, and no longer one under its
+    ///         selector, is.
+    function test_schedule_withdrawFees() public pure {
+        address system = 0x4200000000000000000000000000000000000010;
+        bytes memory input = abi.encodeWithSignature("withdrawFees()");
+        assertEq(input.length, 4, "selector alone");
+        assertEq(uint32(bytes4(input)), 0x476343ee, "selector");
+        assertEq(FeeLogic.scheduledGas(system, input), FeeLogic.GAS_WITHDRAW, "as withdraw");
+        assertEq(FeeLogic.GAS_WITHDRAW, 60_000, "60,000");
+        assertEq(FeeLogic.scheduledGas(system, abi.encodePacked(input, uint8(0))), 0, "5 bytes");
+        assertEq(FeeLogic.scheduledGas(system, abi.encodePacked(input, uint256(0))), 0, "36 bytes");
+        assertEq(FeeLogic.scheduledGas(system, hex"476343"), 0, "3 bytes");
+        assertEq(FeeLogic.scheduledGas(system, hex"476343ef"), 0, "another selector");
+        assertEq(FeeLogic.scheduledGas(system, hex"00000000"), 0, "zero selector");
+        assertEq(FeeLogic.scheduledGas(address(0x7001), input), 0, "not at a token");
+        // `withdraw`'s own schedule is unchanged.
+        assertEq(FeeLogic.scheduledGas(system, abi.encodeWithSelector(bytes4(0xd9caed12), 1, 2, 3)), 60_000, "withdraw");
+    }
+
     function test_vectors_baseFee() public view {
         string memory json = vm.readFile(FILE);
         uint256[] memory base = vm.parseJsonUintArray(json, ".baseFee");

@@ -1409,4 +1409,116 @@ contract L2SystemBridgeTest is Test {
         assertEq(sys.withdrawalCount(ALICE), 0, "nothing written");
         assertEq(sys.balanceOf(tst, ALICE), 100, "nothing burned");
     }
+
+    // ---------------------------------------------------------------------------------------
+    // The fee vault's withdrawal (docs/fees.md §6)
+    // ---------------------------------------------------------------------------------------
+
+    address constant FEE_VAULT = 0x4200000000000000000000000000000000000011;
+    address constant FEE_RECIPIENT = address(0xFEE5);
+
+    /// @dev keccak256(abi.encode(17)): the fee recipient's key, which genesis lays out.
+    function _setFeeRecipient(address recipient) internal {
+        vm.store(address(sys), keccak256(abi.encode(uint256(17))), bytes32(uint256(uint160(recipient))));
+    }
+
+    /// @dev Ether reaches the vault as it does on L2 (the chunk's fees, or a transfer to it):
+    ///      here a deposit of ether to it.
+    function _fundVault(uint256 queueIndex, uint256 amount) internal {
+        vm.prank(SYSTEM);
+        sys.creditDeposit(queueIndex, address(0), FEE_VAULT, amount, ETH_META);
+    }
+
+    function test_withdrawFees_selector() public pure {
+        assertEq(uint32(BridgeLogic.withdrawFees.selector), 0x476343ee, "withdrawFees()");
+        assertEq(uint32(BridgeLogic.withdrawFees.selector), uint32(bytes4(keccak256("withdrawFees()"))), "signature");
+        assertEq(StateKeys.feeRecipient(), keccak256(abi.encode(uint256(17))), "fee recipient key, tag 17");
+        assertEq(StateKeys.TAG_FEE_RECIPIENT, 17, "tag");
+    }
+
+    function test_withdrawFees_burnsTheVaultsEtherForTheRecipient() public {
+        address ether_ = _bridged(address(0));
+        _fundVault(0, 5 ether);
+        _setFeeRecipient(FEE_RECIPIENT);
+        bytes32 leaf = keccak256(abi.encode(address(0), FEE_RECIPIENT, uint256(5 ether)));
+        vm.expectEmit(address(sys));
+        emit LedgerLogic.Transfer(ether_, FEE_VAULT, address(0), 5 ether);
+        vm.expectEmit(address(sys));
+        emit BridgeLogic.WithdrawalInitiated(FEE_VAULT, 0, address(0), ether_, FEE_RECIPIENT, 5 ether, leaf);
+        vm.expectEmit(address(sys));
+        emit BridgeLogic.FeesWithdrawn(FEE_RECIPIENT, 0, 5 ether);
+        // Anyone may call it: the ether goes to the recipient only.
+        vm.prank(BOB);
+        assertEq(sys.withdrawFees(), 0, "first index");
+
+        assertEq(sys.balanceOf(ether_, FEE_VAULT), 0, "the vault is emptied");
+        (,,, uint256 supply) = sys.tokenInfo(ether_);
+        assertEq(supply, 0, "supply burned");
+        assertEq(sys.withdrawalCount(FEE_VAULT), 1, "the vault's count");
+        assertEq(_slot(abi.encode(uint256(13), FEE_VAULT)), 1, "count key");
+        assertEq(bytes32(_slot(abi.encode(uint256(14), FEE_VAULT, uint256(0)))), leaf, "leaf key");
+        assertEq(sys.withdrawalCount(BOB), 0, "not the caller's");
+
+        // More fees, a second withdrawal under the next index.
+        _fundVault(1, 7);
+        vm.prank(ALICE);
+        assertEq(sys.withdrawFees(), 1, "second index");
+        assertEq(
+            bytes32(_slot(abi.encode(uint256(14), FEE_VAULT, uint256(1)))),
+            keccak256(abi.encode(address(0), FEE_RECIPIENT, uint256(7))),
+            "second leaf"
+        );
+        assertEq(sys.withdrawalCount(FEE_VAULT), 2, "count");
+    }
+
+    function test_withdrawFees_refusedWithoutARecipient() public {
+        _fundVault(0, 5 ether);
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.InvalidRecipient.selector));
+        sys.withdrawFees();
+        // Only the low 160 bits are the address: high bits alone are no recipient.
+        vm.store(address(sys), keccak256(abi.encode(uint256(17))), bytes32(uint256(1) << 160));
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.InvalidRecipient.selector));
+        sys.withdrawFees();
+        assertEq(sys.balanceOf(StateKeys.ETHER, FEE_VAULT), 5 ether, "nothing burned");
+        assertEq(sys.withdrawalCount(FEE_VAULT), 0, "nothing written");
+    }
+
+    function test_withdrawFees_refusedForAnEmptyVault() public {
+        _setFeeRecipient(FEE_RECIPIENT);
+        vm.expectRevert(abi.encodeWithSelector(BridgeLogic.ZeroWithdrawal.selector));
+        sys.withdrawFees();
+        // The recipient is checked first.
+        _setFeeRecipient(address(0));
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.InvalidRecipient.selector));
+        sys.withdrawFees();
+        assertEq(sys.withdrawalCount(FEE_VAULT), 0, "nothing written");
+    }
+
+    /// @notice `withdraw` is unchanged beside it: a sender's own ether leaves under its own
+    ///         count, whatever the fee recipient, and the vault's withdrawals count apart.
+    function test_withdraw_ofEtherIsTheSendersBesideTheFees() public {
+        address ether_ = _bridged(address(0));
+        _setFeeRecipient(FEE_RECIPIENT);
+        vm.prank(SYSTEM);
+        sys.creditDeposit(0, address(0), ALICE, 3 ether, ETH_META);
+        _fundVault(1, 2 ether);
+        bytes32 leaf = keccak256(abi.encode(address(0), BOB, uint256(1 ether)));
+        vm.expectEmit(address(sys));
+        emit BridgeLogic.WithdrawalInitiated(ALICE, 0, address(0), ether_, BOB, 1 ether, leaf);
+        vm.prank(ALICE);
+        assertEq(sys.withdraw(ether_, BOB, 1 ether), 0, "alice's first");
+        assertEq(sys.withdrawFees(), 0, "the vault's first");
+        assertEq(sys.balanceOf(ether_, ALICE), 2 ether, "alice burned her own");
+        assertEq(sys.withdrawalLeafOf(ALICE, 0), leaf, "alice's leaf");
+        assertEq(sys.withdrawalCount(ALICE), 1, "alice's count");
+        assertEq(sys.withdrawalCount(FEE_VAULT), 1, "the vault's count");
+        (,,, uint256 supply) = sys.tokenInfo(ether_);
+        assertEq(supply, 2 ether, "both burned");
+        // `withdraw` burns the caller's own ether, never the vault's.
+        vm.prank(ALICE);
+        vm.expectRevert(
+            abi.encodeWithSelector(LedgerLogic.InsufficientBalance.selector, ether_, ALICE, 2 ether, 3 ether)
+        );
+        sys.withdraw(ether_, FEE_RECIPIENT, 3 ether);
+    }
 }

@@ -22,6 +22,7 @@ interface VmTokenCalls {
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function addr(uint256 privateKey) external pure returns (address);
     function etch(address target, bytes calldata code) external;
+    function store(address target, bytes32 slot, bytes32 value) external;
 }
 
 VmTokenCalls constant vmt = VmTokenCalls(address(vm));
@@ -339,6 +340,140 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     }
 
     // =========================================================================================
+    // The fee vault's withdrawal (docs/fees.md §6).
+
+    /// @dev Selector of withdrawFees(): the whole calldata of the operation.
+    bytes4 constant WITHDRAW_FEES = 0x476343ee;
+    /// @dev The L1 address that receives the fees.
+    address constant FEE_RECIPIENT = address(0xFEE5);
+    /// @dev What the vault holds before the chunk.
+    uint256 constant VAULT_FEES = 0.25 ether;
+
+    function test_admissible_withdrawFees() public view {
+        bytes memory input = abi.encodeWithSignature("withdrawFees()");
+        assertEq(uint32(bytes4(input)), uint32(WITHDRAW_FEES), "selector");
+        assertTrue(verifier.admissible(_tx(SYSTEM, input)), "its 4 bytes");
+        assertFalse(verifier.admissible(_tx(SYSTEM, abi.encodePacked(input, hex"00"))), "5 bytes");
+        assertFalse(verifier.admissible(_tx(SYSTEM, abi.encodePacked(input, uint256(0)))), "36 bytes");
+        assertFalse(verifier.admissible(_tx(SYSTEM, hex"476343")), "3 bytes");
+        assertFalse(verifier.admissible(_tx(SYSTEM, hex"d9caed12")), "withdraw's selector alone");
+        assertFalse(verifier.admissible(_tx(SYSTEM, hex"00000000")), "another 4 bytes");
+        assertFalse(verifier.admissible(_tx(TKA, input)), "at a token");
+        // No compact form: the codec keeps it as raw calldata.
+        assertFalse(BatchCodec.hasCompactForm(input), "no compact form");
+        BatchCodec.Tx memory t = _tx(SYSTEM, input);
+        t.value = 1;
+        assertFalse(verifier.admissible(t), "with value");
+        t.value = 0;
+        t.gasLimit = 59_999;
+        assertFalse(verifier.admissible(t), "below its scheduled gas");
+        t.gasLimit = 60_000;
+        assertTrue(verifier.admissible(t), "its scheduled gas");
+    }
+
+    /// @notice A chunk in which Alice withdraws the vault's fees to the fee recipient, then Bob
+    ///         tries again (the vault is empty: the chunk's fees reach it only after its
+    ///         transactions, so his reverts), replays on L1 to the state L2 leaves: the vault's
+    ///         ether burned, withdrawal 0 of `FEE_VAULT` paying it in L1 ether to the recipient,
+    ///         and the vault holding the chunk's fees alone.
+    function test_replay_withdrawFeesMatchesL2() public {
+        // The genesis the executor lays out beside the constructor's (which registered ether
+        // and its origin, L1 ether): the fee recipient, and fees already in the vault.
+        assertEq(_l2(StateKeys.tokenOrigin(StateKeys.ETHER)), uint256(StateKeys.originValue(address(0))), "origin");
+        assertEq(_l2(StateKeys.supply(StateKeys.ETHER)), 2 * ETHER_EACH, "genesis ether");
+        vmt.store(SYSTEM, StateKeys.feeRecipient(), bytes32(uint256(uint160(FEE_RECIPIENT))));
+        vmt.store(SYSTEM, _ether(FeeLogic.FEE_VAULT), bytes32(VAULT_FEES));
+        vmt.store(SYSTEM, StateKeys.supply(StateKeys.ETHER), bytes32(2 * ETHER_EACH + VAULT_FEES));
+        bytes32[] memory touched = _feeTouched();
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(32);
+        n = _fromL2(keys, values, n, touched);
+        // The fee state is no storage of the system contract: the genesis one.
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), GENESIS_FEES);
+        n = SortedModel.set(
+            keys, values, n, StateKeys.token(StateKeys.ETHER), vm.load(SYSTEM, StateKeys.token(StateKeys.ETHER))
+        );
+        bytes32 preRoot = _root(keys, values, n);
+
+        Step[] memory steps = new Step[](2);
+        steps[0] = Step(ALICE_KEY, SYSTEM, abi.encodeWithSignature("withdrawFees()"));
+        steps[1] = Step(BOB_KEY, SYSTEM, abi.encodeWithSignature("withdrawFees()"));
+        (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) =
+            _replay(_chunkOf(steps), preRoot, touched, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0));
+        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "executed");
+        assertEq(txIndex, 2, "every transaction");
+
+        // L2: Alice's runs, Bob's reverts.
+        vm.prank(alice);
+        (bool ok, bytes memory ret) = SYSTEM.call(steps[0].input);
+        assertTrue(ok, "alice withdraws the fees");
+        assertEq(abi.decode(ret, (uint256)), 0, "withdrawal 0 of the vault");
+        vm.prank(bob);
+        (ok, ret) = SYSTEM.call(steps[1].input);
+        assertFalse(ok, "the vault is empty for bob");
+        assertEq(keccak256(ret), keccak256(abi.encodeWithSignature("ZeroWithdrawal()")), "ZeroWithdrawal");
+        assertEq(_l2(_ether(FeeLogic.FEE_VAULT)), 0, "the vault's ether burned");
+        assertEq(_l2(StateKeys.supply(StateKeys.ETHER)), 2 * ETHER_EACH, "the supply with it");
+        assertEq(_l2(StateKeys.withdrawalCount(FeeLogic.FEE_VAULT)), 1, "the vault's count");
+        assertEq(
+            bytes32(_l2(StateKeys.withdrawal(FeeLogic.FEE_VAULT, 0))),
+            StateKeys.withdrawalLeaf(address(0), FEE_RECIPIENT, VAULT_FEES),
+            "the leaf: L1 ether to the recipient"
+        );
+
+        // The post-state: L2's storage, the nonces, and the chunk's end: both pay withdraw's
+        // 60,000 gas at PRICE (their L1 part rounds to nothing at the genesis L1 price), which
+        // the vault receives after the transactions.
+        n = _fromL2(keys, values, n, touched);
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(1)));
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(bob), bytes32(uint256(1)));
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeState(120_000));
+        n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH - 60_000 * PRICE));
+        n = SortedModel.set(keys, values, n, _ether(bob), bytes32(ETHER_EACH - 60_000 * PRICE));
+        n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), bytes32(120_000 * PRICE));
+        assertEq(postRoot, _root(keys, values, n), "the L2 state's root");
+        assertEq(_billed(_signed(steps[0], 0)) * FeeLogic.MIN_L1_BYTE_PRICE / FeeLogic.MIN_BASE_FEE, 0, "no L1 part");
+    }
+
+    /// @dev Every key a chunk of `withdrawFees()` calls touches.
+    function _feeTouched() internal view returns (bytes32[] memory k) {
+        k = new bytes32[](11);
+        k[0] = StateKeys.nonce(alice);
+        k[1] = StateKeys.nonce(bob);
+        k[2] = StateKeys.feeState();
+        k[3] = _ether(alice);
+        k[4] = _ether(bob);
+        k[5] = _ether(FeeLogic.FEE_VAULT);
+        k[6] = StateKeys.feeRecipient();
+        k[7] = StateKeys.tokenOrigin(StateKeys.ETHER);
+        k[8] = StateKeys.supply(StateKeys.ETHER);
+        k[9] = StateKeys.withdrawalCount(FeeLogic.FEE_VAULT);
+        k[10] = StateKeys.withdrawal(FeeLogic.FEE_VAULT, 0);
+    }
+
+    /// @notice Without the fee recipient's key in the witness the proof is incomplete, not a
+    ///         verdict.
+    function test_replay_withdrawFeesNeedsTheRecipientKey() public {
+        vmt.store(SYSTEM, StateKeys.feeRecipient(), bytes32(uint256(uint160(FEE_RECIPIENT))));
+        bytes32[] memory touched = _feeTouched();
+        bytes32[] memory fewer = new bytes32[](6);
+        for (uint256 i; i < 6; i++) {
+            fewer[i] = touched[i];
+        }
+        (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(32);
+        n = _fromL2(keys, values, n, touched);
+        // The fee state is no storage of the system contract: the genesis one.
+        n = SortedModel.set(keys, values, n, StateKeys.feeState(), GENESIS_FEES);
+        Step[] memory steps = new Step[](1);
+        steps[0] = Step(ALICE_KEY, SYSTEM, abi.encodeWithSignature("withdrawFees()"));
+        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.KeyNotInWitness.selector, StateKeys.feeRecipient()));
+        verifier.replayChunk(
+            _dataProof(_chunkOf(steps)),
+            ChunkVerifier.Params(CHUNK_SIZE, CHAIN_ID, _root(keys, values, n), 0),
+            ChunkVerifier.ChunkProof(0, fewer, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0), bytes32(0))
+        );
+    }
+
+    // =========================================================================================
     // The L1 data fee (docs/fees.md §2).
 
     /// @dev The L1 price of the block below: 3.6 gwei a byte. At the lowest base fee, a token
@@ -521,16 +656,26 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     /// @dev The bytes the L1 data fee bills of `t` (docs/fees.md §2.2): its encoding, each
     ///      registry reference counted as 2 bytes (every one here takes 1: the registry is small).
     function _billed(BatchCodec.Tx memory t) internal view returns (uint256) {
+        // Raw calldata has no registry reference.
+        if (t.to == SYSTEM && t.input.length == 4) return _encode(t, _registry()).length;
         uint256 references = bytes4(t.input) == 0x23b872dd ? 2 : 1;
         return _encode(t, _registry()).length + references;
     }
 
-    /// @dev The codec bytes (§3.3) of an EIP-1559 transaction at PRICE: a system `transfer`, or
-    ///      a token call (head bit 6: target and first address as the pair, for transferFrom the
+    /// @dev The codec bytes (§3.3) of an EIP-1559 transaction at PRICE: a system `transfer`,
+    ///      `withdrawFees()` as raw calldata (operation 0: its length, then its 4 bytes), or a
+    ///      token call (head bit 6: target and first address as the pair, for transferFrom the
     ///      second address's index, then the amount).
     function _encode(BatchCodec.Tx memory t, address[] memory reg) internal pure returns (bytes memory) {
         bytes4 sel = bytes4(t.input);
         uint256 head = 0x01 | (t.yParity ? 0x02 : 0);
+        if (t.to == SYSTEM && sel == WITHDRAW_FEES) {
+            require(t.input.length == 4 && t.nonce < 0x80 && t.maxFeePerGas == PRICE, "withdrawFees() alone");
+            return
+                abi.encodePacked(
+                    _byte(head), _byte(t.nonce), _num(t.gasLimit), hex"0026", _varint(4), t.input, t.r, t.s
+                );
+        }
         uint256 i0;
         uint256 i1;
         bytes memory rest;

@@ -319,6 +319,10 @@ contract VectorsTest is Test {
         pre = vm.parseJsonBytes(json, ".feeState.preimage");
         key = vm.parseJsonBytes32(json, ".feeState.key");
         _checkKey(pre, abi.encode(StateKeys.TAG_FEE_STATE), StateKeys.feeState(), key, "feeState", 0);
+        assertEq(vm.parseJsonUint(json, ".tags.feeRecipient"), StateKeys.TAG_FEE_RECIPIENT, "feeRecipient tag");
+        pre = vm.parseJsonBytes(json, ".feeRecipient.preimage");
+        key = vm.parseJsonBytes32(json, ".feeRecipient.key");
+        _checkKey(pre, abi.encode(StateKeys.TAG_FEE_RECIPIENT), StateKeys.feeRecipient(), key, "feeRecipient", 0);
     }
 
     function test_keys_tokenAt() public view {

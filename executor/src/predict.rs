@@ -272,6 +272,18 @@ fn predict_operation(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction
             p.push(balance(&token, &sender));
             p
         }
+        L2System::withdrawFeesCall::SELECTOR => {
+            // The vault's ether, its withdrawal count and leaves (its nonce stands for them:
+            // no one else writes them), and ether's supply (docs/fees.md §6).
+            let vault = rollup_types::fees::FEE_VAULT;
+            let mut p = Prediction::new(COST_WITHDRAW);
+            p.push(nonce);
+            p.push(fingerprint(NONCE, &vault, &Address::ZERO));
+            p.push(fingerprint(TOKEN_ORIGIN, &keys::ETHER, &Address::ZERO));
+            p.push(fingerprint(SUPPLY, &keys::ETHER, &Address::ZERO));
+            p.push(balance(&keys::ETHER, &vault));
+            p
+        }
         _ => return None,
     };
     Some(p)

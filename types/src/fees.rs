@@ -45,7 +45,7 @@ pub mod schedule {
     pub const TRANSFER_FROM: u64 = 36_000;
     /// `swap`.
     pub const SWAP: u64 = 60_000;
-    /// `withdraw`.
+    /// `withdraw`, and `withdrawFees`.
     pub const WITHDRAW: u64 = 60_000;
     /// `addLiquidity` and `removeLiquidity`.
     pub const LIQUIDITY: u64 = 90_000;
@@ -74,6 +74,8 @@ pub fn scheduled_gas(to: Address, input: &[u8]) -> Option<u64> {
         L2System::transferCall::SELECTOR => schedule::TRANSFER,
         L2System::swapCall::SELECTOR => schedule::SWAP,
         L2System::withdrawCall::SELECTOR => schedule::WITHDRAW,
+        // The fee vault's withdrawal, which takes no argument (docs/fees.md §6).
+        L2System::withdrawFeesCall::SELECTOR if input.len() == 4 => schedule::WITHDRAW,
         L2System::addLiquidityCall::SELECTOR | L2System::removeLiquidityCall::SELECTOR => schedule::LIQUIDITY,
         L2System::createTokenCall::SELECTOR => schedule::CREATE_TOKEN,
         L2System::createPoolCall::SELECTOR => schedule::CREATE_POOL,

@@ -114,6 +114,9 @@ pub struct GenesisSpec {
     pub funded: Vec<Address>,
     /// Pools, seeded from the first funded account (which is minted what they need).
     pub pools: Vec<GenesisPool>,
+    /// The L1 address the fee vault's ether is withdrawn to (`withdrawFees`, docs/fees.md §6);
+    /// zero: the fees stay on L2.
+    pub fee_recipient: Address,
 }
 
 impl GenesisSpec {
@@ -135,6 +138,8 @@ impl GenesisSpec {
             ],
             ether_per_account: DEVNET_ETHER_PER_ACCOUNT,
             funded: DEV_ACCOUNTS.iter().map(|a| a.address).collect(),
+            // The deployer's account: the operator's.
+            fee_recipient: DEV_ACCOUNTS[0].address,
             pools: vec![
                 pool(WETH, 1_000, USDC, 3_000_000),
                 pool(WETH, 1_000, DAI, 3_000_000),

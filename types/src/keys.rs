@@ -40,6 +40,8 @@ pub const TAG_WITHDRAWAL: u64 = 14;
 pub const TAG_ALLOWANCE: u64 = 15;
 /// Tag of the chain's fee state (docs/fees.md §6).
 pub const TAG_FEE_STATE: u64 = 16;
+/// Tag of the L1 address the fee vault is withdrawn to (docs/fees.md §6).
+pub const TAG_FEE_RECIPIENT: u64 = 17;
 
 fn word_u64(v: u64) -> [u8; 32] {
     U256::from(v).to_be_bytes()
@@ -122,6 +124,12 @@ pub fn token_at(index: u64) -> B256 {
 /// item, its scheduled gas and its base fee. No operation writes it.
 pub fn fee_state() -> B256 {
     tagged(TAG_FEE_STATE, &[])
+}
+
+/// Key of the L1 address the fee vault's ether is withdrawn to (`withdrawFees`, docs/fees.md
+/// §6), laid out at genesis. No operation writes it.
+pub fn fee_recipient() -> B256 {
+    tagged(TAG_FEE_RECIPIENT, &[])
 }
 
 /// Key of the number of pools.

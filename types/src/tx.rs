@@ -545,7 +545,8 @@ impl Operation {
             | L2SystemCalls::swap(_)
             | L2SystemCalls::addLiquidity(_)
             | L2SystemCalls::removeLiquidity(_)
-            | L2SystemCalls::withdraw(_) => Ok(Self(call)),
+            | L2SystemCalls::withdraw(_)
+            | L2SystemCalls::withdrawFees(_) => Ok(Self(call)),
             _ => Err(TxError::UnknownOperation(format!(
                 "{} is a view function, call it with eth_call",
                 L2SystemCalls::name_by_selector(call.selector()).unwrap_or("unknown")

@@ -601,6 +601,7 @@ struct KeyVectors {
     withdrawal_leaf: WithdrawalLeaf,
     allowance: Allowance,
     fee_state: Fixed,
+    fee_recipient: Fixed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -623,6 +624,7 @@ struct Tags {
     withdrawal: u64,
     allowance: u64,
     fee_state: u64,
+    fee_recipient: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -838,6 +840,7 @@ fn generate_keys() -> KeyVectors {
             withdrawal: keys::TAG_WITHDRAWAL,
             allowance: keys::TAG_ALLOWANCE,
             fee_state: keys::TAG_FEE_STATE,
+            fee_recipient: keys::TAG_FEE_RECIPIENT,
         },
         nonce: ByAccount {
             count: accounts.len(),
@@ -887,6 +890,7 @@ fn generate_keys() -> KeyVectors {
         },
         pool_count: Fixed { preimage: abi(keys::TAG_POOL_COUNT, ()), key: keys::pool_count() },
         fee_state: Fixed { preimage: abi(keys::TAG_FEE_STATE, ()), key: keys::fee_state() },
+        fee_recipient: Fixed { preimage: abi(keys::TAG_FEE_RECIPIENT, ()), key: keys::fee_recipient() },
         pool_at: PoolAt {
             count: pool_at.len(),
             index: pool_at.iter().map(|p| p.0).collect(),
@@ -997,6 +1001,7 @@ fn check_keys(file: &KeyVectors) {
         t.withdrawal,
         t.allowance,
         t.fee_state,
+        t.fee_recipient,
     ];
     let library = [
         keys::TAG_NONCE,
@@ -1016,6 +1021,7 @@ fn check_keys(file: &KeyVectors) {
         keys::TAG_WITHDRAWAL,
         keys::TAG_ALLOWANCE,
         keys::TAG_FEE_STATE,
+        keys::TAG_FEE_RECIPIENT,
     ];
     assert_eq!(tags, library, "tags");
 
@@ -1057,6 +1063,8 @@ fn check_keys(file: &KeyVectors) {
     check_key("poolCount", 0, abi(t.pool_count, ()), &v.preimage, keys::pool_count(), &v.key);
     let v = &file.fee_state;
     check_key("feeState", 0, abi(t.fee_state, ()), &v.preimage, keys::fee_state(), &v.key);
+    let v = &file.fee_recipient;
+    check_key("feeRecipient", 0, abi(t.fee_recipient, ()), &v.preimage, keys::fee_recipient(), &v.key);
     let v = &file.token_at;
     check_lengths("tokenAt", v.count, &[v.index.len(), v.preimage.len(), v.key.len()]);
     for (i, index) in v.index.iter().enumerate() {

@@ -81,9 +81,12 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     bytes32 private constant SENDER_SLOT = keccak256("rollup.chunk-verifier.sender");
     /// @dev Transient slot of the number of the current replay.
     bytes32 private constant REPLAY_SLOT = keccak256("rollup.chunk-verifier.replay");
-    /// @dev Selector of createToken(bytes32,string,uint8,uint256), the one operation the codec
-    ///      keeps as raw calldata.
+    /// @dev Selector of createToken(bytes32,string,uint8,uint256), an operation the codec keeps
+    ///      as raw calldata (as it does `withdrawFees()`).
     bytes4 private constant CREATE_TOKEN = bytes4(keccak256("createToken(bytes32,string,uint8,uint256)"));
+    /// @dev Selector of withdrawFees(), which takes no arguments: its canonical calldata is the
+    ///      selector alone, kept as raw calldata (it has no compact form).
+    bytes4 private constant WITHDRAW_FEES = bytes4(keccak256("withdrawFees()"));
     /// @dev Selectors of the ERC-20 calls of a token call (`BatchCodec.hasTokenCallForm`).
     bytes4 private constant ERC20_TRANSFER = bytes4(keccak256("transfer(address,uint256)"));
     /// @dev See `ERC20_TRANSFER`.
@@ -414,10 +417,11 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     /// @notice Whether a decoded transaction passes the admission rules that the codec does not
     ///         already imply (docs/fraud-proofs.md §3.1): the gas limit range, the tip, the
     ///         input length, and an input that is, for the system contract, the canonical ABI
-    ///         encoding of one of the seven state-changing operations, and for any other target
-    ///         either empty (a native transfer, the only transaction that may carry value) or a
-    ///         canonical token call (ERC-20 `transfer`, `approve` or `transferFrom`,
-    ///         `BatchCodec.hasTokenCallForm`). The signature is checked by `recoverSender`.
+    ///         encoding of one of the eight state-changing operations (`withdrawFees`'s is its
+    ///         selector alone), and for any other target either empty (a native transfer, the
+    ///         only transaction that may carry value) or a canonical token call (ERC-20
+    ///         `transfer`, `approve` or `transferFrom`, `BatchCodec.hasTokenCallForm`). The
+    ///         signature is checked by `recoverSender`.
     function admissible(BatchCodec.Tx memory t) public pure returns (bool) {
         if (t.gasLimit < MIN_GAS_LIMIT || t.gasLimit > MAX_GAS_LIMIT) return false;
         // The gas limit covers the operation's scheduled gas (geth's "intrinsic gas too low").
@@ -428,6 +432,9 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         if (input.length == 0) return t.to != BatchCodec.SYSTEM_CONTRACT;
         if (t.value != 0) return false;
         if (t.to != BatchCodec.SYSTEM_CONTRACT) return BatchCodec.hasTokenCallForm(input);
+        // A 4-byte input is its selector alone.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (input.length == 4) return bytes4(input) == WITHDRAW_FEES;
         return BatchCodec.hasCompactForm(input) || _canonicalCreateToken(input);
     }
 

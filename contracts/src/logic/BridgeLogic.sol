@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {FeeLogic} from "./FeeLogic.sol";
 import {LedgerLogic} from "./LedgerLogic.sol";
 import {StateKeys} from "./StateKeys.sol";
 
 /// @title BridgeLogic
 /// @notice The L2 half of the bridge, shared by the L2 system contract and the L1 step
 ///         verifier: crediting a deposit taken from the L1 queue, and `withdraw`, which burns
-///         a bridged token and writes the withdrawal leaf the L1 bridge pays against.
-///         Normative text: docs/bridge.md §3.2 and §5.1.
+///         a bridged token and writes the withdrawal leaf the L1 bridge pays against, and
+///         `withdrawFees`, which does so for the fee vault's ether. Normative text:
+///         docs/bridge.md §3.2 and §5.1, docs/fees.md §6.
 abstract contract BridgeLogic is LedgerLogic {
     /// @notice Only tokens that came from the L1 leave for it.
     error NotBridged(address token);
@@ -31,24 +33,31 @@ abstract contract BridgeLogic is LedgerLogic {
         uint256 amount,
         bytes32 leaf
     );
+    /// @notice The fee vault's ether, `amount`, left for `recipient` on L1: withdrawal `index`
+    ///         of `FeeLogic.FEE_VAULT` (docs/fees.md §6).
+    event FeesWithdrawn(address indexed recipient, uint256 indexed index, uint256 amount);
 
     /// @notice Burns `amount` of the bridged token `l2Token` from the caller and records a
     ///         withdrawal of as much of its L1 asset to `l1Recipient`, payable on L1 once the
     ///         batch holding it is final. Returns the withdrawal's index among the caller's.
     function withdraw(address l2Token, address l1Recipient, uint256 amount) external returns (uint256 index) {
+        return _withdraw(_sender(), l2Token, l1Recipient, amount);
+    }
+
+    /// @notice Withdraws the whole of the fee vault's ether (`FeeLogic.FEE_VAULT`, for which no
+    ///         key signs) to the fee recipient, the L1 address under `StateKeys.feeRecipient`
+    ///         (laid out at genesis): the operator's way of taking the fees to L1
+    ///         (docs/fees.md §6). Anyone may call it; the ether goes only to the recipient. It
+    ///         burns the vault's ether and writes withdrawal `index` of `FEE_VAULT`, paid on L1
+    ///         like any other. The fees of the chunk holding it are credited to the vault after
+    ///         it, and stay there for the next withdrawal.
+    function withdrawFees() external returns (uint256 index) {
+        address recipient = address(uint160(_load(StateKeys.feeRecipient())));
+        if (recipient == address(0)) revert InvalidRecipient();
+        uint256 amount = _load(StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT));
         if (amount == 0) revert ZeroWithdrawal();
-        if (l1Recipient == address(0)) revert InvalidRecipient();
-        uint256 origin = _load(StateKeys.tokenOrigin(l2Token));
-        if (origin == 0) revert NotBridged(l2Token);
-        address l1Token = address(uint160(origin));
-        address sender = _sender();
-        _burn(l2Token, sender, amount);
-        bytes32 countKey = StateKeys.withdrawalCount(sender);
-        index = _load(countKey);
-        _store(countKey, index + 1);
-        bytes32 leaf = StateKeys.withdrawalLeaf(l1Token, l1Recipient, amount);
-        _store(StateKeys.withdrawal(sender, index), uint256(leaf));
-        emit WithdrawalInitiated(sender, index, l1Token, l2Token, l1Recipient, amount, leaf);
+        index = _withdraw(FeeLogic.FEE_VAULT, StateKeys.ETHER, recipient, amount);
+        emit FeesWithdrawn(recipient, index, amount);
     }
 
     /// @notice The L1 asset a bridged token stands for; `bridged` is false for other tokens.
@@ -65,6 +74,27 @@ abstract contract BridgeLogic is LedgerLogic {
     /// @notice The leaf of withdrawal `index` of `account` (zero if it does not exist).
     function withdrawalLeafOf(address account, uint256 index) external view returns (bytes32) {
         return bytes32(_load(StateKeys.withdrawal(account, index)));
+    }
+
+    /// @dev Burns `amount` of the bridged token `l2Token` from `sender` and writes withdrawal
+    ///      `index` of `sender` (the next of its count): a leaf paying as much of the token's
+    ///      L1 asset to `l1Recipient` (docs/bridge.md §5.1).
+    function _withdraw(address sender, address l2Token, address l1Recipient, uint256 amount)
+        internal
+        returns (uint256 index)
+    {
+        if (amount == 0) revert ZeroWithdrawal();
+        if (l1Recipient == address(0)) revert InvalidRecipient();
+        uint256 origin = _load(StateKeys.tokenOrigin(l2Token));
+        if (origin == 0) revert NotBridged(l2Token);
+        address l1Token = address(uint160(origin));
+        _burn(l2Token, sender, amount);
+        bytes32 countKey = StateKeys.withdrawalCount(sender);
+        index = _load(countKey);
+        _store(countKey, index + 1);
+        bytes32 leaf = StateKeys.withdrawalLeaf(l1Token, l1Recipient, amount);
+        _store(StateKeys.withdrawal(sender, index), uint256(leaf));
+        emit WithdrawalInitiated(sender, index, l1Token, l2Token, l1Recipient, amount, leaf);
     }
 
     /// @dev Credits deposit `queueIndex`: registers the bridged token of `l1Token` with `meta`

@@ -35,7 +35,7 @@ library FeeLogic {
     uint256 internal constant GAS_TRANSFER_FROM = 36_000;
     /// @notice Scheduled gas of `swap`.
     uint256 internal constant GAS_SWAP = 60_000;
-    /// @notice Scheduled gas of `withdraw`.
+    /// @notice Scheduled gas of `withdraw`, and of `withdrawFees`.
     uint256 internal constant GAS_WITHDRAW = 60_000;
     /// @notice Scheduled gas of `addLiquidity` and `removeLiquidity`.
     uint256 internal constant GAS_LIQUIDITY = 90_000;
@@ -72,6 +72,7 @@ library FeeLogic {
         if (selector == 0xbeabacc8) return GAS_TRANSFER; // transfer(address,address,uint256)
         if (selector == 0xfe029156) return GAS_SWAP; // swap(address,address,uint256,uint256)
         if (selector == 0xd9caed12) return GAS_WITHDRAW; // withdraw(address,address,uint256)
+        if (selector == 0x476343ee) return len == 4 ? GAS_WITHDRAW : 0; // withdrawFees()
         if (selector == 0x91c98a2a || selector == 0xe2dc85dc) return GAS_LIQUIDITY; // add/removeLiquidity
         if (selector == 0xe3296505) return GAS_CREATE_TOKEN; // createToken(bytes32,string,uint8,uint256)
         if (selector == 0x884db063) return GAS_CREATE_POOL; // createPool(address,address,uint256,uint256)

@@ -24,6 +24,7 @@ library StateKeys {
     uint256 internal constant TAG_WITHDRAWAL = 14;
     uint256 internal constant TAG_ALLOWANCE = 15;
     uint256 internal constant TAG_FEE_STATE = 16;
+    uint256 internal constant TAG_FEE_RECIPIENT = 17;
 
     /// @notice The chain's native currency: the bridged token of L1 ether,
     ///         `bridgedToken(address(0))`. `eth_getBalance` of an account is its balance of this
@@ -67,6 +68,12 @@ library StateKeys {
     ///         operation writes.
     function feeState() internal pure returns (bytes32) {
         return keccak256(abi.encode(TAG_FEE_STATE));
+    }
+
+    /// @notice Key of the L1 address that receives the fee vault's ether (`uint160` of it),
+    ///         laid out at genesis and written by no operation (docs/fees.md §6).
+    function feeRecipient() internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_FEE_RECIPIENT));
     }
 
     /// @notice Key of the number of registered (non-liquidity) tokens.

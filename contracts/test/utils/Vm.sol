@@ -27,6 +27,7 @@ interface Vm {
     function blobhashes(bytes32[] calldata hashes) external;
     function assume(bool condition) external pure;
     function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function store(address target, bytes32 slot, bytes32 value) external;
     function label(address account, string calldata newLabel) external;
     function toString(uint256 value) external pure returns (string memory);
     function toString(bytes32 value) external pure returns (string memory);

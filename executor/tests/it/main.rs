@@ -620,3 +620,49 @@ fn a_transaction_that_cannot_pay_is_not_part_of_the_block() {
     }
     assert_eq!(exec.state_root(), before, "a block without items leaves no trace");
 }
+
+/// The fee vault's ether leaves for L1 through the bridge (docs/fees.md §6): anyone may send
+/// `withdrawFees()`, which burns the vault's ether into a withdrawal of FEE_VAULT to the
+/// genesis fee recipient; the chunk's own fees reach the vault after it.
+#[test]
+fn the_fee_vault_is_withdrawn_to_the_genesis_fee_recipient() {
+    use alloy_sol_types::SolCall;
+    use rollup_types::{bindings::L2System, fees::FEE_VAULT};
+    let chain = chain(8);
+    let spec = GenesisSpec::devnet();
+    let mut exec = Executor::genesis(chain, &spec).expect("genesis");
+    let recipient_key = U256::from_be_bytes(keys::fee_recipient().0);
+    assert_eq!(exec.state().storage(&recipient_key), U256::from_be_slice(spec.fee_recipient.as_slice()));
+    let (alice, bob) = (signer(0), signer(1));
+    let vault = |exec: &Executor| exec.state().storage(&U256::from_be_bytes(keys::ether_balance(&FEE_VAULT).0));
+    // Block 1 collects fees.
+    let txs: Vec<_> = (0..3).map(|n| recovered(&chain, &alice, n, transfer(WETH, bob.address(), 1))).collect();
+    exec.execute_block(env(1), &txs);
+    let collected = vault(&exec);
+    assert!(!collected.is_zero());
+    let supply_key = U256::from_be_bytes(keys::supply(&keys::ETHER).0);
+    let supply = exec.state().storage(&supply_key);
+    // Block 2: bob withdraws the vault's fees, then a transfer pays more.
+    let withdraw = recovered(&chain, &bob, 0, L2System::withdrawFeesCall {}.abi_encode().into());
+    let after = recovered(&chain, &alice, 3, transfer(WETH, bob.address(), 1));
+    let block = exec.execute_block(env(2), &[withdraw, after]);
+    let fees: U256 = block
+        .results
+        .iter()
+        .map(|r| match r {
+            TxResult::Executed(o) => {
+                assert_eq!(o.status, TxStatus::Success, "{o:?}");
+                o.fee
+            }
+            TxResult::Invalid(e) => panic!("{e}"),
+        })
+        .sum();
+    assert_eq!(vault(&exec), fees, "the vault holds only this chunk's fees");
+    assert_eq!(exec.state().storage(&supply_key), supply - collected, "the withdrawn ether is burned on L2");
+    let count = U256::from_be_bytes(keys::withdrawal_count(&FEE_VAULT).0);
+    assert_eq!(exec.state().storage(&count), U256::from(1u8), "withdrawal 0 of the vault");
+    let leaf = U256::from_be_bytes(keys::withdrawal(&FEE_VAULT, 0).0);
+    let expected = keys::withdrawal_leaf(&Address::ZERO, &spec.fee_recipient, &collected);
+    assert_eq!(exec.state().storage(&leaf), U256::from_be_bytes(expected.0), "payable to the recipient in ether");
+    assert_root_matches_state(&exec);
+}

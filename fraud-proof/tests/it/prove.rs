@@ -331,7 +331,13 @@ impl World {
                     Address::from(self.rng.random::<[u8; 20]>())
                 };
                 let amount = self.amount();
-                L2System::withdrawCall { l2Token, l1Recipient, amount }.abi_encode().into()
+                if self.rng.random_bool(0.15) {
+                    // The fee vault's withdrawal to the genesis fee recipient (anyone may ask;
+                    // an empty vault reverts).
+                    L2System::withdrawFeesCall {}.abi_encode().into()
+                } else {
+                    L2System::withdrawCall { l2Token, l1Recipient, amount }.abi_encode().into()
+                }
             }
             0..=3 => {
                 let token = self.tokens[self.rng.random_range(0..self.tokens.len())];

@@ -96,6 +96,9 @@ fn schedule_cases() -> Vec<(Address, Bytes)> {
             L2System::swapCall { tokenIn: a, tokenOut: b, amountIn: amount, minAmountOut: amount }.abi_encode().into(),
         ),
         (SYSTEM_CONTRACT, L2System::withdrawCall { l2Token: a, l1Recipient: b, amount }.abi_encode().into()),
+        // The fee vault's withdrawal: its selector alone, and with a byte more (no operation).
+        (SYSTEM_CONTRACT, L2System::withdrawFeesCall {}.abi_encode().into()),
+        (SYSTEM_CONTRACT, [L2System::withdrawFeesCall::SELECTOR.as_slice(), &[0]].concat().into()),
         (
             SYSTEM_CONTRACT,
             L2System::addLiquidityCall {
