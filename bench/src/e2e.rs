@@ -98,6 +98,9 @@ pub struct E2eReport {
     /// Fees collected over what the posts cost on L1 (at least 1: the operator is not out of
     /// pocket).
     pub fees_over_l1_cost: f64,
+    /// The same over the later half of the batches, once the blocks' L1 price has climbed
+    /// from the genesis price (docs/fees.md §4).
+    pub fees_over_l1_cost_later_half: f64,
     /// Largest backlog of sealed blocks not yet on L1 seen, in bytes and blocks.
     pub largest_backlog_bytes: u64,
     /// Its number of blocks.
@@ -137,8 +140,8 @@ impl fmt::Display for E2eReport {
         )?;
         writeln!(
             f,
-            "fees         collected {:.9} ETH, L1 posts cost {:.9} ETH: fees / L1 cost {:.2}",
-            self.fees_eth, self.l1_cost_eth, self.fees_over_l1_cost
+            "fees         collected {:.9} ETH, L1 posts cost {:.9} ETH: fees / L1 cost {:.2} (later half of the batches {:.2})",
+            self.fees_eth, self.l1_cost_eth, self.fees_over_l1_cost, self.fees_over_l1_cost_later_half
         )?;
         write!(
             f,
@@ -280,6 +283,7 @@ impl E2eBench {
             l1_cost_eth: eth(cost.wei),
             fees_eth: eth(cost.fees),
             fees_over_l1_cost: eth(cost.fees) / eth(cost.wei).max(f64::MIN_POSITIVE),
+            fees_over_l1_cost_later_half: eth(cost.later_half.1) / eth(cost.later_half.0).max(f64::MIN_POSITIVE),
             largest_backlog_bytes: f.largest_backlog.0,
             largest_backlog_blocks: f.largest_backlog.1,
             process_cpu_secs: cpu,

@@ -99,6 +99,9 @@ pub(crate) struct PostingCost {
     /// The fees their transactions paid on L2, in wei (`gasUsed × effectiveGasPrice` of each
     /// receipt, docs/fees.md §2).
     pub(crate) fees: U256,
+    /// `wei` and `fees` of the later half of the batches: after a cold start the L1 price of
+    /// the blocks climbs an eighth a block from the genesis price (docs/fees.md §4).
+    pub(crate) later_half: (U256, U256),
 }
 
 /// What posting blocks `first..=last` of `devnet` cost: every batch holding one of them.
@@ -106,6 +109,7 @@ pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Resu
     let store = devnet.sequencer.node.store();
     let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
     let mut cost = PostingCost::default();
+    let mut per_batch: Vec<(U256, U256)> = Vec::new();
     let mut index = store.batch_of_block(first).await?.map(|b| b.index).context("first block posted")?;
     while let Some(batch) = store.batch(index).await? {
         if batch.first_block > last {
@@ -114,9 +118,11 @@ pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Resu
         let receipt = l1.get_transaction_receipt(batch.l1_tx_hash).await?.context("posting receipt")?;
         cost.gas += receipt.gas_used;
         cost.blob_gas += receipt.blob_gas_used.unwrap_or_default();
-        cost.wei += U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price)
+        let wei = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price)
             + U256::from(receipt.blob_gas_used.unwrap_or_default())
                 * U256::from(receipt.blob_gas_price.unwrap_or_default());
+        cost.wei += wei;
+        let fees_before = cost.fees;
         cost.bytes += batch.data_len;
         cost.batches += 1;
         for b in batch.first_block..=batch.last_block {
@@ -134,7 +140,12 @@ pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Resu
                 cost.fees += rollup_types::fees::fee(receipt.gas_used, price);
             }
         }
+        per_batch.push((wei, cost.fees - fees_before));
         index += 1;
+    }
+    for (wei, fees) in &per_batch[per_batch.len() / 2..] {
+        cost.later_half.0 += *wei;
+        cost.later_half.1 += *fees;
     }
     Ok(cost)
 }
