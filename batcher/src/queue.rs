@@ -94,10 +94,12 @@ impl QueueReader {
             return Ok(0);
         };
         let to_hash = block.header.hash;
-        // The sequencer prices each block's L1 data from the newest base fee read (docs/fees.md
-        // §4); an L1 without EIP-1559 leaves the last one.
+        // The sequencer prices each block's L1 data from what a post's gas costs: the newest
+        // base fee read plus the tip the batcher's fee estimate gives a post (docs/fees.md §4);
+        // an L1 without EIP-1559 leaves the last one.
         if let Some(base_fee) = block.header.base_fee_per_gas {
-            self.store.set_l1_base_fee(to, u128::from(base_fee)).await?;
+            let tip = self.provider.estimate_eip1559_fees().await.map_err(BatcherError::l1)?.max_priority_fee_per_gas;
+            self.store.set_l1_gas_price(to, u128::from(base_fee).saturating_add(tip)).await?;
         }
         let filter = Filter::new()
             .address(self.bridge)

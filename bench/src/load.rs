@@ -365,12 +365,20 @@ fn plan(mix: Mix, txs: usize, addresses: &[Address], start_nonces: &[u64], seed:
         .collect()
 }
 
+/// The gas limit the load signs, as a wallet would from `eth_estimateGas`: room for the
+/// operation and its L1 data fee in gas units (docs/fees.md §2) while a post's L1 gas costs up
+/// to about 1.6 gwei, against the lowest L2 base fee.
+pub const LOAD_GAS_LIMIT: u64 = 10_000_000;
+/// The fee cap the load signs: ten times the lowest base fee, as a wallet offers a multiple
+/// of the current one.
+pub const LOAD_MAX_FEE: u128 = 10 * rollup_types::fees::MIN_BASE_FEE;
+
 /// What each account spends in all, per token (incoming transfers and swap outputs ignored).
 fn spending(plan: &[Planned], accounts: usize) -> Vec<HashMap<Address, U256>> {
     let mut out = vec![HashMap::new(); accounts];
     // Each transaction may take `gasLimit × maxFeePerGas` of its sender's ether, which admission
     // wants held (docs/fees.md §5): that much more for each, and once more to be admitted last.
-    let most = U256::from(rollup_types::signer::DEFAULT_GAS_LIMIT) * U256::from(rollup_types::signer::DEFAULT_MAX_FEE);
+    let most = U256::from(LOAD_GAS_LIMIT) * U256::from(LOAD_MAX_FEE);
     for p in plan {
         let (token, amount) = p.op.spends();
         *out[p.account].entry(token).or_insert(U256::ZERO) += amount;
@@ -393,7 +401,17 @@ pub struct LoadTx {
 fn sign(signers: &[Signer], chain_id: u64, plan: &[Planned]) -> Vec<LoadTx> {
     plan.par_iter()
         .map(|p| {
-            let tx = signers[p.account].eip1559(chain_id, p.nonce, p.op.calldata());
+            let tx = signers[p.account].sign_eip1559(alloy_consensus::TxEip1559 {
+                chain_id,
+                nonce: p.nonce,
+                gas_limit: LOAD_GAS_LIMIT,
+                max_fee_per_gas: LOAD_MAX_FEE,
+                max_priority_fee_per_gas: 0,
+                to: alloy_primitives::TxKind::Call(rollup_types::SYSTEM_CONTRACT),
+                value: U256::ZERO,
+                access_list: Default::default(),
+                input: p.op.calldata(),
+            });
             LoadTx { account: p.account, nonce: p.nonce, raw: hex::encode_prefixed(tx.encoded()) }
         })
         .collect()

@@ -184,21 +184,23 @@ impl Store {
         Ok(removed)
     }
 
-    /// Records the base fee of L1 block `l1_block`, the newest read (docs/fees.md §4).
-    pub async fn set_l1_base_fee(&self, l1_block: u64, base_fee: u128) -> Result<(), StoreError> {
+    /// Records what a gas unit of a post costs on L1 as of block `l1_block`, the newest read:
+    /// its base fee plus the node's suggested tip (docs/fees.md §4; the table is
+    /// `l1_base_fee`).
+    pub async fn set_l1_gas_price(&self, l1_block: u64, price: u128) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO l1_base_fee (id, l1_block, base_fee) VALUES (1, $1, $2)
              ON CONFLICT (id) DO UPDATE SET l1_block = $1, base_fee = $2",
         )
         .bind(i64_of(l1_block)?)
-        .bind(base_fee.to_be_bytes().to_vec())
+        .bind(price.to_be_bytes().to_vec())
         .execute(self.db.writer())
         .await?;
         Ok(())
     }
 
-    /// The newest L1 base fee recorded, with its block (`None` before the first).
-    pub async fn l1_base_fee(&self) -> Result<Option<(u64, u128)>, StoreError> {
+    /// The newest L1 gas price recorded, with its block (`None` before the first).
+    pub async fn l1_gas_price(&self) -> Result<Option<(u64, u128)>, StoreError> {
         let row =
             sqlx::query("SELECT l1_block, base_fee FROM l1_base_fee WHERE id = 1").fetch_optional(&self.pool).await?;
         row.map(|r| {

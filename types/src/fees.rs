@@ -109,16 +109,18 @@ pub fn l1_gas(billed_bytes: u64, l1_byte_price: u64, base_fee: u128) -> u64 {
 
 /// L1 gas a byte of a batch costs in calldata: EIP-7623's floor for data-heavy transactions.
 pub const L1_GAS_PER_BYTE: u64 = 40;
-/// What the sequencer adds to the cost of a byte on L1, in percent: the post's execution, its
-/// tip and the bound's lag (docs/fees.md §4).
-pub const L1_PRICE_MARGIN_PERCENT: u64 = 150;
+/// What the sequencer adds to the cost of a byte on L1, in percent: the batch's own bytes
+/// (header, registry, chunk roots: about 92 bytes posted for a transfer that bills 75), the
+/// post's execution, the fees it pays above the estimate, and the bound's lag (docs/fees.md §4;
+/// measured in BENCHMARKS.md, "What fees pay for").
+pub const L1_PRICE_MARGIN_PERCENT: u64 = 200;
 
-/// The L1 price of a byte an honest sequencer aims at when the L1's base fee is
-/// `l1_base_fee` (docs/fees.md §4): [`L1_GAS_PER_BYTE`] at that base fee, with
+/// The L1 price of a byte an honest sequencer aims at when a post's gas costs `l1_gas_price`
+/// wei on L1 (its base fee and tip; docs/fees.md §4): [`L1_GAS_PER_BYTE`] at that price, with
 /// [`L1_PRICE_MARGIN_PERCENT`], saturating.
-pub fn l1_price_target(l1_base_fee: u128) -> u64 {
+pub fn l1_price_target(l1_gas_price: u128) -> u64 {
     let wei =
-        U256::from(l1_base_fee) * U256::from(L1_GAS_PER_BYTE) * U256::from(L1_PRICE_MARGIN_PERCENT) / U256::from(100);
+        U256::from(l1_gas_price) * U256::from(L1_GAS_PER_BYTE) * U256::from(L1_PRICE_MARGIN_PERCENT) / U256::from(100);
     wei.saturating_to::<u64>().max(MIN_L1_BYTE_PRICE)
 }
 

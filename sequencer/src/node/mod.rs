@@ -146,7 +146,7 @@ pub struct Node {
     /// The block bound the batcher recorded from the L1 (0: none yet), and when it was read.
     l1_block_bytes: AtomicU64,
     post_limits_read: Mutex<Option<std::time::Instant>>,
-    /// The L1 price of a byte the blocks aim at, from the L1 base fee the batcher's queue
+    /// The L1 price of a byte the blocks aim at, from the L1 gas price the batcher's queue
     /// reader recorded (0: none recorded; the price then stays where it is). docs/fees.md §4.
     l1_price_target: AtomicU64,
     /// Sealed blocks not yet on L1, and whether admission is throttled because of them.
@@ -270,14 +270,14 @@ impl Node {
             // Not fatal: the last bound read stays in force.
             Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's post limits"),
         }
-        match self.own_store.l1_base_fee().await {
-            Ok(Some((_, base_fee))) => {
-                let target = rollup_types::fees::l1_price_target(base_fee);
+        match self.own_store.l1_gas_price().await {
+            Ok(Some((_, gas_price))) => {
+                let target = rollup_types::fees::l1_price_target(gas_price);
                 self.l1_price_target.store(target, std::sync::atomic::Ordering::Relaxed);
             }
             Ok(None) => {}
             // Not fatal: the last target read stays in force.
-            Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's base fee"),
+            Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's gas price"),
         }
     }
 
