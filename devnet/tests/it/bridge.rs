@@ -174,7 +174,7 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
         calls.iter().enumerate().map(|(n, c)| alice.eip1559(chain, 1 + n as u64, c.clone().into()).encoded().into());
     let hashes: Vec<B256> =
         devnet.sequencer.node.submit_many(raws.collect()).await.into_iter().map(|r| r.expect("accepted")).collect();
-    let last_block = all_succeed(&url, &hashes).await;
+    all_succeed(&url, &hashes).await;
     // Her five transactions paid their scheduled gas at the base fee (docs/fees.md §2).
     let fees = fees_at_floor(schedule::CREATE_POOL + schedule::SWAP + schedule::TRANSFER + 2 * schedule::WITHDRAW);
     assert_eq!(
@@ -195,6 +195,15 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
     let leaf = keys::withdrawal_leaf(&Address::ZERO, &l1_recipient, &eth_out);
     let state = devnet.sequencer.node.committed_state();
     assert_eq!(state.storage(&keys::withdrawal(&alice.address(), 0).into()), U256::from_be_bytes(leaf.0));
+
+    // The fee vault leaves for L1 too (docs/fees.md §6): anyone asks, and its ether becomes
+    // withdrawal 0 of the vault, payable to the genesis fee recipient (the deployer's account).
+    let vault = rollup_types::fees::FEE_VAULT;
+    let ask = alice.eip1559(chain, 5, L2System::withdrawFeesCall {}.abi_encode().into()).encoded();
+    let asked = devnet.sequencer.node.submit_raw(ask.into()).await.expect("accepted");
+    let last_block = all_succeed(&url, &[asked]).await;
+    let fee_leaf = devnet.sequencer.node.committed_state().storage(&keys::withdrawal(&vault, 0).into());
+    assert!(!fee_leaf.is_zero(), "the vault's withdrawal is recorded");
 
     // Everything is posted with the queue position and verified by the challenger.
     let mut challenger = devnet.challenger.clone();
@@ -264,6 +273,20 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
     // Once only.
     let again = bridge::finalize_withdrawal(&ends, &key, alice.address(), 0, Duration::ZERO).await;
     assert!(again.is_err(), "a withdrawal is paid once");
+    // The fees, to the fee recipient, by anyone who sends the proof (here account 6).
+    let recipient = rollup_types::genesis::GenesisSpec::devnet().fee_recipient;
+    let before = raw_l1.get_balance(recipient).await.expect("balance");
+    let paid = bridge::finalize_withdrawal(&ends, &key, vault, 0, Duration::from_secs(60))
+        .await
+        .expect("the fees finalized on L1");
+    assert_eq!(paid.recipient, recipient);
+    assert!(paid.amount > U256::ZERO, "the vault held the fees");
+    assert_eq!(
+        U256::from_be_bytes(keys::withdrawal_leaf(&Address::ZERO, &recipient, &paid.amount).0),
+        fee_leaf,
+        "what L1 paid is the leaf the L2 wrote"
+    );
+    assert_eq!(raw_l1.get_balance(recipient).await.expect("balance") - before, paid.amount);
     mining.abort();
     devnet.stop().await.expect("clean stop");
 }
