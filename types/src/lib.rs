@@ -11,6 +11,7 @@ pub mod idle;
 pub mod keccak;
 pub mod keys;
 pub mod queue;
+pub mod recovered;
 pub mod signer;
 pub mod smt;
 pub mod status;
@@ -22,5 +23,6 @@ pub mod witness;
 
 pub use block::{BlockHeader, TxStatus};
 pub use chain::{ChainConfig, SYSTEM_CONTRACT};
+pub use recovered::RecoveredTx;
 pub use token::TokenCall;
-pub use tx::{Operation, RecoveredTx, SignedTx, TxError};
+pub use tx::{Operation, SignedTx, TxError};
