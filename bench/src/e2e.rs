@@ -176,6 +176,8 @@ impl E2eBench {
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.l1_block_time = Some(self.l1_block_time.max(1));
         config.l1_gas_limit = self.l1_gas_limit;
+        // A chain deployed at the L1's price: fees against the L1 cost from the first block.
+        config.genesis_l1_price_from_l1 = true;
         let devnet = Devnet::start(config).await?;
         let result = self.measure(&devnet).await;
         devnet.stop().await?;

@@ -458,6 +458,7 @@ impl Setup {
                 .map(|(a, b)| GenesisPool { token_a: *a, amount_a: PER_POOL, token_b: *b, amount_b: PER_POOL })
                 .collect(),
             fee_recipient: Address::ZERO,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
         }
     }
 }

@@ -401,20 +401,26 @@ pub struct LoadTx {
 fn sign(signers: &[Signer], chain_id: u64, plan: &[Planned]) -> Vec<LoadTx> {
     plan.par_iter()
         .map(|p| {
-            let tx = signers[p.account].sign_eip1559(alloy_consensus::TxEip1559 {
-                chain_id,
-                nonce: p.nonce,
-                gas_limit: LOAD_GAS_LIMIT,
-                max_fee_per_gas: LOAD_MAX_FEE,
-                max_priority_fee_per_gas: 0,
-                to: alloy_primitives::TxKind::Call(rollup_types::SYSTEM_CONTRACT),
-                value: U256::ZERO,
-                access_list: Default::default(),
-                input: p.op.calldata(),
-            });
+            let tx = sign_call(&signers[p.account], chain_id, p.nonce, p.op.calldata());
             LoadTx { account: p.account, nonce: p.nonce, raw: hex::encode_prefixed(tx.encoded()) }
         })
         .collect()
+}
+
+/// A call of the system contract signed as a wallet does ([`LOAD_GAS_LIMIT`],
+/// [`LOAD_MAX_FEE`]): the load's transactions and the funding of its accounts.
+fn sign_call(signer: &Signer, chain_id: u64, nonce: u64, input: Bytes) -> rollup_types::SignedTx {
+    signer.sign_eip1559(alloy_consensus::TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: LOAD_GAS_LIMIT,
+        max_fee_per_gas: LOAD_MAX_FEE,
+        max_priority_fee_per_gas: 0,
+        to: alloy_primitives::TxKind::Call(rollup_types::SYSTEM_CONTRACT),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input,
+    })
 }
 
 /// Splits `txs` over `workers` so that each account belongs to one worker (account `a` to
@@ -734,7 +740,7 @@ async fn fund_from(api: Api, key: B256, chain_id: u64, transfers: Vec<(Address, 
         wait_nonce(&api, address, next).await?;
         for &(token, to, amount) in wave {
             let raw = hex::encode_prefixed(
-                signer.eip1559(chain_id, next, Op::Transfer { token, to, amount }.calldata()).encoded(),
+                sign_call(&signer, chain_id, next, Op::Transfer { token, to, amount }.calldata()).encoded(),
             );
             loop {
                 match api.submit(&[raw.as_str()], false).await? {

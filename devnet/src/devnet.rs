@@ -136,6 +136,12 @@ pub struct DevnetConfig {
     pub queue_confirmations: u64,
     /// L1 blocks within which the L2 must include a queue entry (the bridge's, at deployment).
     pub inclusion_window: u64,
+    /// Lay out the genesis fee state at the L1 price of a byte the L1 gives when the devnet
+    /// starts (docs/fees.md §4), instead of the floor: the chain does not undercharge its first
+    /// blocks while the price climbs. Only for a fresh data directory: every process of the
+    /// chain must lay out the same genesis (the devnet's own do; `rollup challenger` and the
+    /// others started apart use the floor).
+    pub genesis_l1_price_from_l1: bool,
 }
 
 impl DevnetConfig {
@@ -173,6 +179,7 @@ impl DevnetConfig {
             challenger_key: Some(DEV_ACCOUNTS[2].private_key),
             queue_confirmations: 2,
             inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
+            genesis_l1_price_from_l1: false,
         }
     }
 
@@ -228,7 +235,12 @@ impl Devnet {
                 (Some(anvil), url)
             }
         };
-        let genesis = GenesisSpec::devnet();
+        let mut genesis = GenesisSpec::devnet();
+        if config.genesis_l1_price_from_l1 {
+            let price = genesis_l1_byte_price(&l1_rpc).await?;
+            info!(target: "devnet", l1_byte_price = price, "the genesis L1 price, from the L1's gas price");
+            genesis = genesis.with_l1_byte_price(price);
+        }
         let genesis_root = rollup_executor::Executor::genesis(config.chain, &genesis)?.state_root();
         let deployment = ensure_deployment(&config, &l1_rpc, genesis_root, genesis.genesis_ether()).await?;
 
@@ -488,4 +500,15 @@ async fn ensure_deployment(
         "deployed the L1 contracts"
     );
     Ok(deployment)
+}
+
+/// The L1 price of a byte the sequencer would aim at on the L1 at `l1_rpc` now
+/// ([`rollup_types::fees::l1_price_target`] of its newest base fee plus an estimated tip).
+async fn genesis_l1_byte_price(l1_rpc: &url::Url) -> Result<u64> {
+    use alloy::providers::{Provider, ProviderBuilder};
+    let provider = ProviderBuilder::new().connect_http(l1_rpc.clone());
+    let block = provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await?.context("no L1 block")?;
+    let tip = provider.estimate_eip1559_fees().await?.max_priority_fee_per_gas;
+    let base_fee = u128::from(block.header.base_fee_per_gas.unwrap_or_default());
+    Ok(rollup_types::fees::l1_price_target(base_fee.saturating_add(tip)))
 }

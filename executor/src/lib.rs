@@ -762,7 +762,7 @@ impl Executor {
             .map(|(k, s)| (*k, s.present_value))
             .collect();
         // The fee state no operation writes (docs/fees.md §6), at the genesis block's.
-        storage.insert(U256::from_be_bytes(keys::fee_state().0), FeeState::GENESIS.to_word());
+        storage.insert(U256::from_be_bytes(keys::fee_state().0), spec.fee_state().to_word());
         // Where the fee vault is withdrawn to (docs/fees.md §6), if anywhere.
         if !spec.fee_recipient.is_zero() {
             let recipient = U256::from_be_slice(spec.fee_recipient.as_slice());

@@ -117,6 +117,11 @@ pub struct GenesisSpec {
     /// The L1 address the fee vault's ether is withdrawn to (`withdrawFees`, docs/fees.md §6);
     /// zero: the fees stay on L2.
     pub fee_recipient: Address,
+    /// The L1 price of a byte the genesis fee state holds (docs/fees.md §4), from which the
+    /// first block's price is bounded: a deployment sets it near what a byte costs on its L1,
+    /// so that its first blocks do not undercharge while the price climbs from the floor.
+    /// Below [`crate::fees::MIN_L1_BYTE_PRICE`] it is the floor.
+    pub l1_byte_price: u64,
 }
 
 impl GenesisSpec {
@@ -140,6 +145,7 @@ impl GenesisSpec {
             funded: DEV_ACCOUNTS.iter().map(|a| a.address).collect(),
             // The deployer's account: the operator's.
             fee_recipient: DEV_ACCOUNTS[0].address,
+            l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
             pools: vec![
                 pool(WETH, 1_000, USDC, 3_000_000),
                 pool(WETH, 1_000, DAI, 3_000_000),
@@ -159,6 +165,19 @@ impl GenesisSpec {
     pub const fn with_ether_per_account(mut self, wei: U256) -> Self {
         self.ether_per_account = wei;
         self
+    }
+
+    /// Sets the L1 price of a byte of the genesis fee state.
+    pub const fn with_l1_byte_price(mut self, wei: u64) -> Self {
+        self.l1_byte_price = wei;
+        self
+    }
+
+    /// The fee state at genesis (docs/fees.md §6): block 0, no gas, the lowest base fee and
+    /// this genesis' L1 price.
+    pub fn fee_state(&self) -> crate::fees::FeeState {
+        let price = self.l1_byte_price.max(crate::fees::MIN_L1_BYTE_PRICE);
+        crate::fees::FeeState { l1_byte_price: price, ..crate::fees::FeeState::GENESIS }
     }
 
     /// All the ether of the genesis: what the L1 bridge's deployer locks.

@@ -42,8 +42,8 @@ impl Node {
             transactions_root: transactions_root(&[]),
             logs_bloom: Bloom::ZERO,
             gas_used: 0,
-            base_fee: rollup_types::fees::FeeState::GENESIS.base_fee,
-            l1_byte_price: rollup_types::fees::FeeState::GENESIS.l1_byte_price,
+            base_fee: config.genesis.fee_state().base_fee,
+            l1_byte_price: config.genesis.fee_state().l1_byte_price,
             queue_end: 0,
             queue_accumulator: B256::ZERO,
         };
