@@ -97,9 +97,17 @@ impl QueueReader {
         // The sequencer prices each block's L1 data from what a post's gas costs: the newest
         // base fee read plus the tip the batcher's fee estimate gives a post (docs/fees.md §4);
         // an L1 without EIP-1559 leaves the last one.
+        // A failed estimate costs the price one reading, never the queue its entries.
         if let Some(base_fee) = block.header.base_fee_per_gas {
-            let tip = self.provider.estimate_eip1559_fees().await.map_err(BatcherError::l1)?.max_priority_fee_per_gas;
-            self.store.set_l1_gas_price(to, u128::from(base_fee).saturating_add(tip)).await?;
+            match self.provider.estimate_eip1559_fees().await {
+                Ok(fees) => {
+                    let price = u128::from(base_fee).saturating_add(fees.max_priority_fee_per_gas);
+                    self.store.set_l1_gas_price(to, price).await?;
+                }
+                Err(err) => {
+                    warn!(target: "batcher::queue", %err, "could not estimate the L1 tip; the L1 price keeps its last reading")
+                }
+            }
         }
         let filter = Filter::new()
             .address(self.bridge)

@@ -467,8 +467,8 @@ struct BalanceJson {
 
 /// An account as the load needs it.
 #[derive(Clone, Debug)]
-struct AccountInfo {
-    nonce: u64,
+pub(crate) struct AccountInfo {
+    pub(crate) nonce: u64,
     pending_nonce: u64,
     balances: HashMap<Address, U256>,
 }
@@ -513,13 +513,13 @@ struct ItemJson {
 
 /// What the sequencer said about one transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     Accepted(B256),
     Rejected { code: String, message: String },
 }
 
 /// The answer to one submission request.
-enum Reply {
+pub(crate) enum Reply {
     /// 429: retry the same request after this long.
     Throttled(Duration),
     /// One outcome per transaction sent, in order.
@@ -548,13 +548,13 @@ fn retry_after(headers: &header::HeaderMap) -> Duration {
 
 /// A client of the sequencer's REST API.
 #[derive(Clone)]
-struct Api {
+pub(crate) struct Api {
     client: reqwest::Client,
     base: Arc<str>,
 }
 
 impl Api {
-    fn new(base: &url::Url, connections: usize) -> Result<Self> {
+    pub(crate) fn new(base: &url::Url, connections: usize) -> Result<Self> {
         ensure!(matches!(base.scheme(), "http" | "https"), "--rpc must be an http URL, got {base}");
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -615,7 +615,7 @@ impl Api {
         self.get("/v1/status").await
     }
 
-    async fn account(&self, address: Address) -> Result<AccountInfo> {
+    pub(crate) async fn account(&self, address: Address) -> Result<AccountInfo> {
         let json: AccountJson = self.get(&format!("/v1/accounts/{address}")).await?;
         let mut balances = HashMap::new();
         for b in json.balances {
@@ -658,7 +658,7 @@ impl Api {
 
     /// One submission request: `POST /v1/transactions` with one transaction, or
     /// `POST /v1/transactions/batch` with several. Returns when the request was sent.
-    async fn submit(&self, raws: &[&str], batch: bool) -> Result<(Instant, Reply)> {
+    pub(crate) async fn submit(&self, raws: &[&str], batch: bool) -> Result<(Instant, Reply)> {
         let (url, body) = if batch {
             (self.url("/v1/transactions/batch"), serde_json::json!({ "transactions": raws }).to_string())
         } else {

@@ -6,7 +6,10 @@
 //! door, and an honest account sends a token transfer four times a second and measures how
 //! long each takes to be included.
 
-use crate::{hostile::rpc, load::percentile};
+use crate::{
+    hostile::rpc,
+    load::{Api, Outcome, Reply, percentile},
+};
 use alloy_primitives::{Address, B256, U256, hex, keccak256};
 use alloy_sol_types::SolCall;
 use anyhow::{Context, Result, ensure};
@@ -104,28 +107,29 @@ fn quantity(v: &Value) -> Result<U256> {
     Ok(U256::from_str_radix(s.trim_start_matches("0x"), 16)?)
 }
 
-/// Submits raw transactions through `POST /v1/transactions/batch`; each item's hash or error
-/// code.
-async fn submit(http: &reqwest::Client, base: &str, raws: &[String]) -> Result<Vec<Result<B256, String>>> {
-    let reply: Value = http
-        .post(format!("{base}/v1/transactions/batch"))
-        .json(&json!({ "transactions": raws }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let results = reply["results"].as_array().with_context(|| format!("a batch answer: {reply}"))?;
-    Ok(results
-        .iter()
-        .map(|r| match r["hash"].as_str() {
-            Some(h) => h.parse::<B256>().map_err(|e| e.to_string()),
-            None => Err(r["error"]["code"].as_str().unwrap_or("unknown").to_owned()),
-        })
-        .collect())
+/// Submits raw transactions through `POST /v1/transactions/batch` (the load generator's client,
+/// waiting out a 429 as it does): each item's hash or error code.
+async fn submit(api: &Api, raws: &[String]) -> Result<Vec<Result<B256, String>>> {
+    let raws: Vec<&str> = raws.iter().map(String::as_str).collect();
+    loop {
+        match api.submit(&raws, true).await?.1 {
+            Reply::Throttled(wait) => tokio::time::sleep(wait).await,
+            Reply::Done(outcomes) => {
+                return Ok(outcomes
+                    .into_iter()
+                    .map(|o| match o {
+                        Outcome::Accepted(hash) => Ok(hash),
+                        Outcome::Rejected { code, .. } => Err(code),
+                    })
+                    .collect());
+            }
+        }
+    }
 }
 
-async fn nonce(http: &reqwest::Client, base: &str, who: Address) -> Result<u64> {
-    Ok(quantity(&rpc(http, base, "eth_getTransactionCount", json!([who, "latest"])).await?)?.to::<u64>())
+/// The committed nonce of `who`.
+async fn nonce(api: &Api, who: Address) -> Result<u64> {
+    Ok(api.account(who).await?.nonce)
 }
 
 async fn balance(http: &reqwest::Client, base: &str, who: Address) -> Result<U256> {
@@ -133,9 +137,9 @@ async fn balance(http: &reqwest::Client, base: &str, who: Address) -> Result<U25
 }
 
 /// Waits until `who` has used nonces up to `target` (its transactions are included).
-async fn until_nonce(http: &reqwest::Client, base: &str, who: Address, target: u64, timeout: Duration) -> Result<()> {
+async fn until_nonce(api: &Api, who: Address, target: u64, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
-    while nonce(http, base, who).await? < target {
+    while nonce(api, who).await? < target {
         ensure!(Instant::now() < deadline, "{who} did not reach nonce {target} within {timeout:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -147,6 +151,7 @@ impl SpamBench {
     /// it, and reports.
     pub async fn run(&self) -> Result<SpamReport> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        let api = Api::new(&self.rpc, 4)?;
         let base = self.rpc.as_str().trim_end_matches('/').to_owned();
         let chain_id = quantity(&rpc(&http, &base, "eth_chainId", json!([])).await?)?.to::<u64>();
         let funder = Signer::new(&DEV_ACCOUNTS[8].private_key)?;
@@ -155,10 +160,10 @@ impl SpamBench {
         let to = Address::repeat_byte(0x5a);
 
         // The spammer's ether.
-        let n = nonce(&http, &base, funder.address()).await?;
+        let n = nonce(&api, funder.address()).await?;
         let fund = funder.eip1559_ether(chain_id, n, spammer.address(), self.fund);
-        submit(&http, &base, &[hex::encode_prefixed(fund.encoded())]).await?.remove(0).map_err(anyhow::Error::msg)?;
-        until_nonce(&http, &base, funder.address(), n + 1, self.timeout).await?;
+        submit(&api, &[hex::encode_prefixed(fund.encoded())]).await?.remove(0).map_err(anyhow::Error::msg)?;
+        until_nonce(&api, funder.address(), n + 1, self.timeout).await?;
 
         // Signed as a spammer would: the estimate, and twice the price.
         let estimate =
@@ -182,8 +187,8 @@ impl SpamBench {
         let before = balance(&http, &base, spammer.address()).await?;
 
         let cancel = CancellationToken::new();
-        let honest_task = tokio::spawn(honest_transfers(http.clone(), base.clone(), honest, chain_id, cancel.clone()));
-        let unfunded_task = tokio::spawn(unfunded_keys(http.clone(), base.clone(), chain_id, self.unfunded));
+        let honest_task = tokio::spawn(honest_transfers(api.clone(), honest, chain_id, cancel.clone()));
+        let unfunded_task = tokio::spawn(unfunded_keys(api.clone(), chain_id, self.unfunded));
 
         let mut report = SpamReport { gas_limit, max_fee, ..SpamReport::default() };
         let started = Instant::now();
@@ -192,7 +197,7 @@ impl SpamBench {
         while (next as usize) < self.txs {
             ensure!(Instant::now() < deadline, "the spam was not taken within {:?}", self.timeout);
             let raws: Vec<String> = (next..(next + 500).min(self.txs as u64)).map(sign).collect();
-            let results = submit(&http, &base, &raws).await?;
+            let results = submit(&api, &raws).await?;
             let taken = results.iter().take_while(|r| r.is_ok()).count();
             for refused in results.iter().skip(taken).filter_map(|r| r.as_ref().err()) {
                 *report.spam_refused.entry(refused.clone()).or_default() += 1;
@@ -204,9 +209,9 @@ impl SpamBench {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
-        until_nonce(&http, &base, spammer.address(), next, self.timeout).await?;
+        until_nonce(&api, spammer.address(), next, self.timeout).await?;
         report.spam_secs = started.elapsed().as_secs_f64();
-        report.spam_included = nonce(&http, &base, spammer.address()).await?;
+        report.spam_included = nonce(&api, spammer.address()).await?;
         cancel.cancel();
         let spent = before.saturating_sub(balance(&http, &base, spammer.address()).await?);
         report.spent_wei = spent.to_string();
@@ -224,12 +229,7 @@ impl SpamBench {
 }
 
 /// `count` fresh keys that hold no ether each send one transfer: the refusals by code.
-async fn unfunded_keys(
-    http: reqwest::Client,
-    base: String,
-    chain_id: u64,
-    count: usize,
-) -> Result<BTreeMap<String, u64>> {
+async fn unfunded_keys(api: Api, chain_id: u64, count: usize) -> Result<BTreeMap<String, u64>> {
     let mut codes = BTreeMap::new();
     for chunk in (0..count).collect::<Vec<_>>().chunks(100) {
         let raws: Vec<String> = chunk
@@ -241,7 +241,7 @@ async fn unfunded_keys(
                 ))
             })
             .collect::<Result<_>>()?;
-        for result in submit(&http, &base, &raws).await? {
+        for result in submit(&api, &raws).await? {
             *codes.entry(result.err().unwrap_or_else(|| "accepted".to_owned())).or_default() += 1;
         }
     }
@@ -251,22 +251,21 @@ async fn unfunded_keys(
 /// The honest account sends a token transfer every 250 ms until cancelled, and waits for
 /// each: how many it sent, and the seconds each took to be included.
 async fn honest_transfers(
-    http: reqwest::Client,
-    base: String,
+    api: Api,
     signer: Signer,
     chain_id: u64,
     cancel: CancellationToken,
 ) -> Result<(u64, Vec<f64>)> {
-    let mut next = nonce(&http, &base, signer.address()).await?;
+    let mut next = nonce(&api, signer.address()).await?;
     let (mut sent, mut lags) = (0u64, Vec::new());
     while !cancel.is_cancelled() {
         let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x5c), amount: U256::from(1u8) };
         let raw = hex::encode_prefixed(signer.eip1559(chain_id, next, call.abi_encode().into()).encoded());
         let at = Instant::now();
-        if submit(&http, &base, &[raw]).await?.remove(0).is_ok() {
+        if submit(&api, &[raw]).await?.remove(0).is_ok() {
             sent += 1;
             next += 1;
-            until_nonce(&http, &base, signer.address(), next, Duration::from_secs(60)).await?;
+            until_nonce(&api, signer.address(), next, Duration::from_secs(60)).await?;
             lags.push(at.elapsed().as_secs_f64());
         }
         tokio::time::sleep(Duration::from_millis(250).saturating_sub(at.elapsed())).await;

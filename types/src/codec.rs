@@ -1149,6 +1149,11 @@ mod tests {
     use alloy_primitives::hex;
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
+    /// Block 1 at time 0, with no queue entry and the genesis L1 price, holding `txs`.
+    fn block_one(txs: Vec<SignedTx>) -> BatchBlock {
+        BatchBlock { number: 1, timestamp: 0, queue_count: 0, l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE, txs }
+    }
+
     fn sample_batch(chain: &ChainConfig) -> Batch {
         let key = [7u8; 32];
         let create_token = L2System::createTokenCall {
@@ -1407,15 +1412,7 @@ mod tests {
         assert_eq!(encode(&decoded, &chain).expect("re-encodes"), data);
         // A transfer of a token costs what the system contract's transfer costs.
         let one = |tx: SignedTx| {
-            let b = Batch {
-                blocks: vec![BatchBlock {
-                    number: 1,
-                    timestamp: 0,
-                    queue_count: 0,
-                    l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
-                    txs: vec![tx],
-                }],
-            };
+            let b = Batch { blocks: vec![block_one(vec![tx])] };
             encode(&b, &chain).expect("encodes").len()
         };
         let token_transfer = sign_token_call(&[9u8; 32], chain.chain_id, 0, token, calls[0]);
@@ -1430,15 +1427,7 @@ mod tests {
         // Another call of another address cannot be encoded; neither can a token call of the
         // system contract be told apart from a system call (it has no compact form there).
         let elsewhere = signer_tx_to(Address::repeat_byte(0x11), Bytes::from_static(&[1, 2, 3, 4]));
-        let batch = Batch {
-            blocks: vec![BatchBlock {
-                number: 1,
-                timestamp: 0,
-                queue_count: 0,
-                l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
-                txs: vec![elsewhere],
-            }],
-        };
+        let batch = Batch { blocks: vec![block_one(vec![elsewhere])] };
         assert!(matches!(encode(&batch, &chain), Err(CodecError::Unencodable(_, "target"))));
     }
 
@@ -1529,15 +1518,7 @@ mod tests {
     fn raw_calldata_with_a_compact_form_is_refused() {
         let chain = ChainConfig::default();
         let tx = sign_eip1559(&[7u8; 32], chain.chain_id, 0, transfer_calldata());
-        let batch = Batch {
-            blocks: vec![BatchBlock {
-                number: 1,
-                timestamp: 0,
-                queue_count: 0,
-                l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
-                txs: vec![tx.clone()],
-            }],
-        };
+        let batch = Batch { blocks: vec![block_one(vec![tx.clone()])] };
         let data = encode(&batch, &chain).expect("encodes");
         // Hand-build the same transaction with raw calldata.
         let mut raw = vec![VERSION, 1, 0, 1, 0, 0, 1, 0x80, 0x02, 0];
