@@ -142,6 +142,9 @@ pub struct DevnetConfig {
     /// chain must lay out the same genesis (the devnet's own do; `rollup challenger` and the
     /// others started apart use the floor).
     pub genesis_l1_price_from_l1: bool,
+    /// Lay out the genesis fee state at this L1 price of a byte (`--genesis.l1-byte-price`),
+    /// which then wins over `genesis_l1_price_from_l1`.
+    pub genesis_l1_byte_price: Option<u64>,
 }
 
 impl DevnetConfig {
@@ -180,6 +183,7 @@ impl DevnetConfig {
             queue_confirmations: 2,
             inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
             genesis_l1_price_from_l1: false,
+            genesis_l1_byte_price: None,
         }
     }
 
@@ -236,11 +240,18 @@ impl Devnet {
             }
         };
         let mut genesis = GenesisSpec::devnet();
-        if config.genesis_l1_price_from_l1 {
+        if let Some(price) = config.genesis_l1_byte_price {
+            genesis = genesis.with_l1_byte_price(price);
+        } else if config.genesis_l1_price_from_l1 {
             let price = genesis_l1_byte_price(&l1_rpc).await?;
             info!(target: "devnet", l1_byte_price = price, "the genesis L1 price, from the L1's gas price");
             genesis = genesis.with_l1_byte_price(price);
         }
+        info!(
+            target: "devnet",
+            l1_byte_price = genesis.fee_state().l1_byte_price,
+            "the genesis L1 price (processes started apart take it as --genesis.l1-byte-price)"
+        );
         let genesis_root = rollup_executor::Executor::genesis(config.chain, &genesis)?.state_root();
         let deployment = ensure_deployment(&config, &l1_rpc, genesis_root, genesis.genesis_ether()).await?;
 

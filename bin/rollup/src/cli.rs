@@ -138,6 +138,43 @@ mod tests {
         }
     }
 
+    /// `--genesis.l1-byte-price` lays out one genesis for every command of a chain: the root a
+    /// deployment starts the inbox from is the sequencer's and the challenger's, another price
+    /// gives another root, and a price below the floor is refused.
+    #[test]
+    fn the_genesis_l1_price_is_the_same_parameter_for_every_command() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("rollup").chain(args.iter().copied())).expect("parses").command
+        };
+        let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+        let inbox = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+        let price = ["--genesis.l1-byte-price", "80000000000"];
+        let Command::Deploy(deploy) = parse(&[&["deploy", "--key", key, "--batcher", inbox][..], &price].concat())
+        else {
+            panic!("deploy")
+        };
+        let (_, _, params) = deploy.into_params().expect("params");
+        let Command::Sequencer(sequencer) = parse(&[&["sequencer"][..], &price].concat()) else { panic!("sequencer") };
+        let sequencer = sequencer.into_config().expect("config");
+        let Command::Challenger(challenger) = parse(&[&["challenger", "--l1.inbox", inbox][..], &price].concat())
+        else {
+            panic!("challenger")
+        };
+        let challenger = challenger.into_config().expect("config");
+        assert_eq!(sequencer.genesis, challenger.genesis);
+        assert_eq!(sequencer.genesis.fee_state().l1_byte_price, 80_000_000_000);
+        let root = |genesis: &rollup_types::genesis::GenesisSpec| {
+            rollup_executor::Executor::genesis(sequencer.chain, genesis).expect("genesis").state_root()
+        };
+        assert_eq!(params.genesis_state_root, root(&sequencer.genesis));
+        assert_ne!(params.genesis_state_root, root(&rollup_types::genesis::GenesisSpec::devnet()));
+        let Command::Sequencer(low) = parse(&["sequencer", "--genesis.l1-byte-price", "7"]) else {
+            panic!("sequencer")
+        };
+        let err = low.into_config().expect_err("below the floor");
+        assert!(err.to_string().contains("at least 8 wei"), "{err}");
+    }
+
     /// Every `rollup` command README.md and BENCHMARKS.md give with literal arguments parses.
     #[test]
     fn the_documented_commands_parse() {

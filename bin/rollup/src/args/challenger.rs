@@ -5,7 +5,6 @@ use alloy_primitives::B256;
 use anyhow::Result;
 use clap::Args;
 use rollup_fraud_proof::{Challenger, ChallengerConfig};
-use rollup_types::genesis::GenesisSpec;
 use std::time::Duration;
 
 /// Runs the challenger, verifying every batch posted to L1.
@@ -72,7 +71,7 @@ impl ChallengerArgs {
             from_block: self.from_block,
             db_url: self.db_url,
             chain: self.chain.config()?,
-            genesis: GenesisSpec::devnet(),
+            genesis: self.chain.genesis()?,
             poll: Duration::from_millis(self.poll_ms.max(1)),
             confirmations: self.confirmations,
             l1_beacon: self.l1_beacon,

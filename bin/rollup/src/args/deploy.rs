@@ -31,9 +31,14 @@ impl DeployArgs {
     const CHALLENGE_WINDOW: u64 = 604_800;
 
     pub(crate) fn into_params(self) -> Result<(url::Url, B256, InboxParams)> {
-        let chain = self.chain.config()?;
-        let params =
-            self.inbox.into_params(&chain, self.batcher, Self::CHALLENGE_WINDOW, l1::DEPLOY_INCLUSION_WINDOW)?;
+        let (chain, genesis) = (self.chain.config()?, self.chain.genesis()?);
+        let params = self.inbox.into_params(
+            &chain,
+            &genesis,
+            self.batcher,
+            Self::CHALLENGE_WINDOW,
+            l1::DEPLOY_INCLUSION_WINDOW,
+        )?;
         Ok((self.l1_rpc, self.key, params))
     }
 
@@ -86,21 +91,22 @@ impl InboxArgs {
         self.inclusion_window.unwrap_or(default)
     }
 
-    /// The parameters of a deployment for `chain`, whose genesis is the devnet's.
+    /// The parameters of a deployment for `chain` from `genesis`.
     fn into_params(
         self,
         chain: &ChainConfig,
+        genesis: &GenesisSpec,
         batcher: Address,
         challenge_window: u64,
         inclusion_window: u64,
     ) -> Result<InboxParams> {
-        let genesis_state_root = rollup_executor::Executor::genesis(*chain, &GenesisSpec::devnet())?.state_root();
+        let genesis_state_root = rollup_executor::Executor::genesis(*chain, genesis)?.state_root();
         Ok(InboxParams {
             batcher,
             challenge_window: self.challenge_window(challenge_window),
             stake: self.stake(),
             genesis_state_root,
-            genesis_ether: GenesisSpec::devnet().genesis_ether(),
+            genesis_ether: genesis.genesis_ether(),
             chunk_size: chain.chunk_size,
             l2_chain_id: chain.chain_id,
             inclusion_window: self.inclusion_window(inclusion_window),

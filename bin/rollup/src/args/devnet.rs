@@ -65,6 +65,9 @@ impl DevnetArgs {
         config.l1_gas_limit = self.l1_gas_limit;
         config.listen = self.http;
         config.chain = self.chain.config()?;
+        // Checked as the other commands check it (the devnet lays out its genesis itself).
+        self.chain.genesis()?;
+        config.genesis_l1_byte_price = self.chain.genesis_l1_byte_price();
         config.block_time = self.blocks.block_time();
         config.empty_block_interval = self.blocks.empty_block_interval();
         config.state_history = self.blocks.state_history;

@@ -5,7 +5,7 @@ use alloy_primitives::{Address, B256, U256};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use rollup_devnet::escape::{EscapeConfig, FrozenState, freeze, refund_deposit};
-use rollup_types::{bindings::L1Bridge, genesis::GenesisSpec, keys};
+use rollup_types::{bindings::L1Bridge, keys};
 use serde_json::json;
 
 /// The escape hatch, when the operator stops (docs/bridge.md §7): freeze the inbox, then take
@@ -107,7 +107,7 @@ impl EscapeArgs {
             inbox: self.l1.inbox,
             from_block: self.from_block,
             chain: self.chain.config()?,
-            genesis: GenesisSpec::devnet(),
+            genesis: self.chain.genesis()?,
             db_url: self.db_url.clone(),
         })
     }

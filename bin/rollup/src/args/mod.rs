@@ -20,6 +20,7 @@ use clap::Args;
 use rollup_types::{
     ChainConfig,
     chain::{DEFAULT_CHAIN_ID, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE},
+    genesis::GenesisSpec,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +33,12 @@ pub(crate) struct ChainArgs {
     /// Transactions per chunk.
     #[arg(long = "chain.chunk-size", env = "ROLLUP_CHUNK_SIZE", default_value_t = DEFAULT_CHUNK_SIZE)]
     chunk_size: u32,
+    /// The L1 price of a byte (wei per L1 gas unit of a batch byte's share) the genesis fee
+    /// state starts at (docs/fees.md §4); the floor, 8, by default. It is part of the genesis
+    /// state root: `deploy`, `sequencer`, `challenger` and `escape` of one chain must agree
+    /// (`rollup devnet` logs the one it laid out).
+    #[arg(long = "genesis.l1-byte-price", env = "ROLLUP_GENESIS_L1_BYTE_PRICE")]
+    genesis_l1_byte_price: Option<u64>,
 }
 
 impl ChainArgs {
@@ -42,6 +49,23 @@ impl ChainArgs {
              transaction, docs/fraud-proofs.md §7)"
         );
         Ok(ChainConfig { chain_id: self.chain_id, chunk_size: self.chunk_size })
+    }
+
+    /// The genesis laid out (the devnet's allocation, at `--genesis.l1-byte-price`).
+    pub(crate) fn genesis(&self) -> Result<GenesisSpec> {
+        let spec = GenesisSpec::devnet();
+        let Some(price) = self.genesis_l1_byte_price else { return Ok(spec) };
+        anyhow::ensure!(
+            price >= rollup_types::fees::MIN_L1_BYTE_PRICE,
+            "--genesis.l1-byte-price must be at least {} wei (the floor of the L1 price, docs/fees.md §4)",
+            rollup_types::fees::MIN_L1_BYTE_PRICE
+        );
+        Ok(spec.with_l1_byte_price(price))
+    }
+
+    /// The genesis L1 price asked for, if any.
+    pub(crate) const fn genesis_l1_byte_price(&self) -> Option<u64> {
+        self.genesis_l1_byte_price
     }
 }
 

@@ -5,7 +5,6 @@ use super::{ChainArgs, cancel_on_signal};
 use anyhow::{Context, Result};
 use clap::Args;
 use rollup_sequencer::{BacklogLimits, HttpLimits, SequencerConfig, StatusSources, fair::IpNet};
-use rollup_types::genesis::GenesisSpec;
 use std::{net::SocketAddr, time::Duration};
 
 /// Runs the sequencer (HTTP API and block production).
@@ -48,7 +47,7 @@ impl SequencerArgs {
             listen: self.http,
             db_url: self.db_url,
             chain: self.chain.config()?,
-            genesis: GenesisSpec::devnet(),
+            genesis: self.chain.genesis()?,
             block_time: self.blocks.block_time(),
             empty_block_interval: self.blocks.empty_block_interval(),
             state_history: self.blocks.state_history,
