@@ -3,7 +3,8 @@
 # over HTTP and WebSocket, a send waiting for two confirmations, an EIP-7966 sync send, the
 # token's ERC-20 logs by numeric range, calls at an earlier block, a state proof checked
 # against the block's stateRoot, geth's "nonce too low", a decoded revert, and ether as the chain's
-# currency (cast balance, cast send --value and the fee it pays, geth's "insufficient funds").
+# currency (cast balance, cast send --value and the fee it pays, the fee vault's type-0x7e credit,
+# geth's "insufficient funds").
 # Run by clients/run.sh; each check is reported, the exit status is 1 if any failed.
 
 set -uo pipefail
@@ -205,6 +206,14 @@ c10() {
   block_fees=$("$CAST" rpc --rpc-url "$L2" eth_getBlockReceipts "$(printf '0x%x' "$n")" |
     json 'sum(int(r["gasUsed"], 16) * int(r["effectiveGasPrice"], 16) for r in d)') || return 1
   expect "the fee vault's gain in block $n (the fees of the block's receipts)" "$vault_gain" "$block_fees" || return 1
+  # The credit is visible (docs/fees.md §8): the block's last transaction is the vault's, of
+  # type 0x7e, and cast reads it and its receipt.
+  local credit
+  credit=$("$CAST" block --rpc-url "$L2" "$n" --json | json 'd["transactions"][-1]') || return 1
+  expect "the closing credit's type" "$("$CAST" tx --rpc-url "$L2" "$credit" --json | json 'd["type"]')" "0x7e" || return 1
+  expect "the closing credit's receipt" \
+    "$("$CAST" receipt --rpc-url "$L2" "$credit" --json | json 'd["status"] + " " + d["from"].lower() + " " + d["effectiveGasPrice"]')" \
+    "0x1 ${FEE_VAULT,,} 0x0" || return 1
   # The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
   expect "log addresses" "$(json '" ".join(l["address"].lower() for l in d["logs"])' <<<"$receipt")" \
     "$SYSTEM ${ETH_TOKEN,,}"

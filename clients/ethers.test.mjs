@@ -5,7 +5,8 @@
 // (blocks and contract.on over eth_subscribe), calls and state proofs at an earlier block, a
 // sped-up transaction's replacement detected by wait(), and ether as the chain's currency
 // (getBalance, a wallet's "send ETH" and the fee it pays, INSUFFICIENT_FUNDS, getFeeData), and a
-// deposit of ether through the L1 bridge credited as that balance. Run by clients/run.sh.
+// deposit of ether through the L1 bridge credited as that balance, the deposit and the fee
+// vault's credit as type-0x7e transactions of their blocks. Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -438,6 +439,17 @@ await check('13b wallet.sendTransaction({ to, value }): "send ETH", then wait()'
   const receipts = await provider.send('eth_getBlockReceipts', [receipt.blockHash]);
   const blockFees = receipts.reduce((sum, r) => sum + BigInt(r.gasUsed) * BigInt(r.effectiveGasPrice), 0n);
   assert.equal(vaultGain, blockFees, `the fee vault gained the fees of the block's ${receipts.length} receipts`);
+  // The credit is visible (docs/fees.md §8): the block closes with the vault's type-0x7e
+  // transaction, whose receipt logs the fees minted to the vault; ethers reads it.
+  const withTxs = await provider.getBlock(n, true);
+  const last = withTxs.prefetchedTransactions[withTxs.prefetchedTransactions.length - 1];
+  assert.equal(last.type, 0x7e, 'the block closes with a type-0x7e credit');
+  assert.equal(last.from, FEE_VAULT);
+  const creditReceipt = await provider.getTransactionReceipt(last.hash);
+  assert.equal(creditReceipt.status, 1);
+  assert.equal(creditReceipt.fee, 0n, 'the credit pays no fee');
+  const minted = creditReceipt.logs.filter((l) => l.address === ETH_TOKEN).map((l) => [...eth.interface.parseLog(l).args]);
+  assert.deepEqual(minted, [[ZeroAddress, FEE_VAULT, vaultGain]], "the fees as one ERC-20 Transfer to the vault");
   // The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
   assert.deepEqual(
     receipt.logs.map((l) => l.address),
@@ -561,6 +573,25 @@ await check(
       assert.equal(credited, value, 'provider.getBalance is exactly the deposit');
       assert.equal(await eth.balanceOf(fresh), value, "the token's balanceOf agrees");
       assert.equal(await provider.getBalance(fresh), value, 'and stays so');
+
+      // The credit is a transaction of its L2 block (docs/fees.md §8), found as an indexer
+      // finds it: the ether token's Transfer from the zero address, by queryFilter.
+      const mints = await eth.queryFilter(eth.filters.Transfer(ZeroAddress, fresh), 0);
+      assert.equal(mints.length, 1, 'one mint to the fresh address');
+      const [mint] = mints;
+      assert.equal(mint.args.value, value, 'of the deposit');
+      const deposit = await provider.getTransaction(mint.transactionHash);
+      assert.equal(deposit.type, 0x7e, 'a type-0x7e transaction');
+      assert.equal(deposit.from, depositor.address, 'from the L1 depositor');
+      assert.equal(deposit.to, fresh, 'to the recipient');
+      assert.equal(deposit.value, value);
+      assert.equal(deposit.blockNumber, mint.blockNumber);
+      const depositReceipt = await mint.getTransactionReceipt();
+      assert.equal(depositReceipt.status, 1);
+      assert.equal(depositReceipt.fee, 0n, 'paid on L1: no L2 fee');
+      assert.ok(depositReceipt.logs.some((l) => l.index === mint.index), 'the receipt holds the mint');
+      const block = await provider.getBlock(mint.blockNumber, true);
+      assert.equal(block.prefetchedTransactions[mint.transactionIndex].hash, mint.transactionHash, 'in its block');
     } finally {
       l1.destroy();
     }

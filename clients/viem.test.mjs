@@ -6,7 +6,8 @@
 // state proofs at an earlier block, a sped-up transaction's replacement detected, and ether
 // as the chain's currency (getBalance, a wallet's "send ETH" and the fee it pays,
 // InsufficientFundsError, FeeCapTooLowError), and a deposit of ether through the L1 bridge
-// credited as that balance. Run by clients/run.sh.
+// credited as that balance, the deposit and the fee vault's credit as type-0x7e transactions
+// of their blocks (with viem's OP Stack formatters). Run by clients/run.sh.
 
 import assert from 'node:assert/strict';
 import {
@@ -21,6 +22,7 @@ import {
   encodeAbiParameters,
   encodeFunctionData,
   erc20Abi,
+  formatLog,
   getAbiItem,
   getAddress,
   http,
@@ -29,10 +31,12 @@ import {
   parseAbiParameters,
   parseEther,
   parseEventLogs,
+  toHex,
   webSocket,
   zeroAddress,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { chainConfig as opStackChainConfig } from 'viem/op-stack';
 import {
   BRIDGE,
   CHAIN_ID,
@@ -70,6 +74,9 @@ const transport = http(RPC_URL, {
   },
 });
 const client = createPublicClient({ chain, transport, pollingInterval: 100 });
+// The same chain read with viem's OP Stack formatters, which know type-0x7e transactions.
+const opChain = defineChain({ ...chain, ...opStackChainConfig, blockTime: chain.blockTime });
+const opClient = createPublicClient({ chain: opChain, transport, pollingInterval: 100 });
 const account = privateKeyToAccount(DEV_KEYS[4]);
 const wallet = createWalletClient({ chain, transport, account, pollingInterval: 100 });
 const me = account.address;
@@ -574,6 +581,22 @@ await check('13b sendTransaction({ to, value }): a wallet\'s "send ETH", gas and
   const receipts = await client.request({ method: 'eth_getBlockReceipts', params: [receipt.blockHash] });
   const blockFees = receipts.reduce((sum, r) => sum + BigInt(r.gasUsed) * BigInt(r.effectiveGasPrice), 0n);
   assert.equal(vaultGain, blockFees, `the fee vault gained the fees of the block's ${receipts.length} receipts`);
+  // The credit is visible (docs/fees.md §8): the block's last transaction is the vault's, of
+  // type 0x7e, whose receipt logs the fees as ether minted to the vault (ledger and ERC-20).
+  const credit = receipts[receipts.length - 1];
+  assert.equal(credit.type, '0x7e', 'the block closes with a type-0x7e credit');
+  assert.equal(getAddress(credit.from), FEE_VAULT);
+  assert.equal(getAddress(credit.to), FEE_VAULT);
+  assert.equal(BigInt(credit.effectiveGasPrice), 0n, 'the credit pays no fee');
+  const creditLogs = parseEventLogs({ abi: erc20Abi, logs: credit.logs.map(formatLog), eventName: 'Transfer' });
+  assert.deepEqual(
+    creditLogs.map((l) => [getAddress(l.address), l.args]),
+    [[ETH_TOKEN, { from: zeroAddress, to: FEE_VAULT, value: vaultGain }]],
+    'one ERC-20 Transfer of the fees from the zero address to the vault',
+  );
+  const creditTx = await opClient.getTransaction({ hash: credit.transactionHash });
+  assert.equal(creditTx.type, 'deposit', "viem's OP Stack formatter reads it as a deposit transaction");
+  assert.equal(creditTx.mint, 0n, 'no ether is created: the senders paid it');
   // The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
   const [ledger, ...moreLedger] = parseEventLogs({ abi, logs: receipt.logs, eventName: 'Transfer' }).filter(
     (l) => getAddress(l.address) === getAddress(address),
@@ -724,6 +747,50 @@ await check(
     assert.equal(credited, value, 'getBalance is exactly the deposit');
     assert.equal(await ethOf(fresh), value, "the token's balanceOf agrees");
     assert.equal(await client.getBalance({ address: fresh }), value, 'and stays so');
+
+    // The credit is a transaction of its L2 block (docs/fees.md §8), found as an indexer finds
+    // it: the ether token's Transfer from the zero address, by eth_getLogs.
+    const minted = await client.getLogs({
+      address: ETH_TOKEN,
+      event: getAbiItem({ abi: erc20Abi, name: 'Transfer' }),
+      args: { from: zeroAddress, to: fresh },
+      fromBlock: 0n,
+    });
+    assert.equal(minted.length, 1, 'one mint to the fresh address');
+    const [mint] = minted;
+    assert.equal(mint.args.value, value, 'of the deposit');
+    // Through viem's OP Stack formatters: a deposit transaction with its fields.
+    const tx = await opClient.getTransaction({ hash: mint.transactionHash });
+    assert.equal(tx.type, 'deposit');
+    assert.equal(tx.typeHex, '0x7e');
+    assert.equal(getAddress(tx.from), depositor.address, 'from the L1 depositor');
+    assert.equal(getAddress(tx.to), fresh, 'to the recipient');
+    assert.equal(tx.mint, value, 'minting the deposit');
+    assert.equal(tx.value, value);
+    assert.match(tx.sourceHash, /^0x[0-9a-f]{64}$/);
+    assert.equal(tx.blockNumber, mint.blockNumber);
+    // Through the default formatters too: nothing throws on the type.
+    assert.equal((await client.getTransaction({ hash: mint.transactionHash })).typeHex, '0x7e');
+    const depositReceipt = await opClient.getTransactionReceipt({ hash: mint.transactionHash });
+    assert.equal(depositReceipt.status, 'success');
+    assert.equal(depositReceipt.gasUsed, 0n, 'paid on L1: no L2 gas');
+    assert.equal(depositReceipt.effectiveGasPrice, 0n);
+    assert.ok(
+      depositReceipt.logs.some((l) => l.logIndex === mint.logIndex && l.transactionHash === mint.transactionHash),
+      'the receipt holds the mint eth_getLogs found',
+    );
+    // In its block, before the block's signed transactions, and in eth_getBlockReceipts.
+    const block = await opClient.getBlock({ blockNumber: mint.blockNumber, includeTransactions: true });
+    assert.equal(block.transactions[mint.transactionIndex].hash, mint.transactionHash);
+    assert.ok(
+      block.transactions.slice(0, mint.transactionIndex).every((t) => t.type === 'deposit'),
+      "the queue's credits open the block",
+    );
+    const hashes = await client.getBlock({ blockNumber: mint.blockNumber });
+    assert.equal(hashes.transactions[mint.transactionIndex], mint.transactionHash);
+    const blockReceipts = await client.request({ method: 'eth_getBlockReceipts', params: [toHex(mint.blockNumber)] });
+    assert.equal(blockReceipts[mint.transactionIndex].transactionHash, mint.transactionHash);
+    assert.equal(blockReceipts[mint.transactionIndex].type, '0x7e');
   },
   45_000,
 );

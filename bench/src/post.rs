@@ -127,7 +127,8 @@ pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Resu
         cost.batches += 1;
         for b in batch.first_block..=batch.last_block {
             let Some(block) = store.block(b).await? else { continue };
-            cost.txs += block.tx_count;
+            // Its pool transactions: not the queue's nor the vault's credit.
+            cost.txs += block.pool_txs();
             if block.tx_count == 0 {
                 continue;
             }
@@ -135,6 +136,9 @@ pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Resu
                 let (Some(receipt), Ok(tx)) = (&record.receipt, rollup_types::SignedTx::decode(&record.raw)) else {
                     continue;
                 };
+                if receipt.fee_exempt {
+                    continue;
+                }
                 let offer = tx.offer();
                 let price = rollup_types::fees::effective_price(offer.max_fee, offer.tip, block.header.base_fee);
                 cost.fees += rollup_types::fees::fee(receipt.gas_used, price);

@@ -141,6 +141,7 @@ fn included(row: &PendingRow) -> IncludedTx {
     let amount = Bytes::from(B256::with_last_byte(1).to_vec());
     let from = B256::left_padding_from(row.sender.as_slice());
     IncludedTx {
+        origin: rollup_chain_store::TxOrigin::Pool,
         hash: row.hash,
         raw: row.raw.clone(),
         outcome: TxStatus::Success,
@@ -219,6 +220,8 @@ impl StoreBench {
                     chunk_roots: vec![B256::repeat_byte(7); txs.len().div_ceil(CHUNK_TXS)],
                     tx_count: txs.len() as u64,
                     batch_bytes: 0,
+                    queue_txs: 0,
+                    closing_txs: 0,
                 };
                 (block, txs.iter().map(included).collect())
             })

@@ -97,6 +97,9 @@ pub struct StoredReceipt {
     pub output: Bytes,
     /// Logs.
     pub logs: Vec<StoredLog>,
+    /// No fee was taken (effective gas price 0): a queue entry, paid for on L1, or a credit
+    /// the block makes (docs/fees.md §8).
+    pub fee_exempt: bool,
 }
 
 /// A transaction row.
@@ -118,10 +121,27 @@ pub struct TxRecord {
     pub reason: Option<String>,
 }
 
-/// A transaction included in a block being committed (its pending row already holds the
-/// raw bytes, sender and nonce; the block's body holds them again, in order).
+/// Where a transaction of a block came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxOrigin {
+    /// The pool: acknowledged, so its pending row exists and gains its status and position.
+    Pool,
+    /// The block itself (a queue entry, the fee vault's credit): its row is written with the
+    /// block, and it pays no fee.
+    Block {
+        /// Its sender: a deposit's L1 account, a forced transaction's signer, the vault.
+        sender: Address,
+        /// Its nonce (0 for a type-0x7e transaction).
+        nonce: u64,
+    },
+}
+
+/// A transaction included in a block being committed (a pool transaction's pending row
+/// already holds the raw bytes, sender and nonce; the block's body holds them again, in order).
 #[derive(Clone, Debug)]
 pub struct IncludedTx {
+    /// Where it came from.
+    pub origin: TxOrigin,
     /// Hash.
     pub hash: B256,
     /// EIP-2718 encoding.
@@ -167,10 +187,21 @@ pub struct StoredBlock {
     pub hash: B256,
     /// State root after each chunk.
     pub chunk_roots: Vec<B256>,
-    /// Number of transactions.
+    /// Number of transactions, those of the queue and the closing credits included.
     pub tx_count: u64,
     /// An upper bound of its encoding as a batch of its own (0: not recorded).
     pub batch_bytes: u64,
+    /// How many of its transactions, first, are queue entries that ran (docs/fees.md §8).
+    pub queue_txs: u64,
+    /// How many of its transactions, last, are credits the block makes (the fee vault's).
+    pub closing_txs: u64,
+}
+
+impl StoredBlock {
+    /// How many pool transactions it has: those its batch carries.
+    pub const fn pool_txs(&self) -> u64 {
+        self.tx_count.saturating_sub(self.closing_txs).saturating_sub(self.queue_txs)
+    }
 }
 
 /// A batch posted to L1.
@@ -351,7 +382,7 @@ fn l1_byte_price(row: &AnyRow) -> Result<u64, StoreError> {
 
 /// The columns of a block header row (`SELECT *` would read its body too).
 const BLOCK_COLUMNS: &str = "number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom, gas_used, tx_count, \
-     chunk_roots, batch_bytes, queue_end, queue_accumulator, base_fee, l1_byte_price";
+     chunk_roots, batch_bytes, queue_end, queue_accumulator, base_fee, l1_byte_price, queue_txs, closing_txs";
 
 /// A transaction's row by hash, the columns [`Store::tx_of`] reads (not the receipt columns
 /// that blocks sealed before migration 0013 used).
@@ -526,8 +557,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
                                  gas_used, tx_count, chunk_roots, batch_bytes, body, queue_end, queue_accumulator,
-                                 receipts, base_fee, l1_byte_price)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                                 receipts, base_fee, l1_byte_price, queue_txs, closing_txs)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(i64_of(h.number)?)
         .bind(block.hash.as_slice())
@@ -546,6 +577,8 @@ impl Store {
         .bind(receipts)
         .bind(h.base_fee.to_be_bytes().to_vec())
         .bind(h.l1_byte_price.to_be_bytes().to_vec())
+        .bind(i64_of(block.queue_txs)?)
+        .bind(i64_of(block.closing_txs)?)
         .execute(&mut *tx)
         .await?;
         let first = h.queue_end.checked_sub(queue.len() as u64).ok_or_else(|| {
@@ -560,10 +593,11 @@ impl Store {
         Self::insert_withdrawals_in(&mut tx, withdrawals).await?;
         Self::insert_logs_in(&mut tx, self.backend(), h.number, included.iter().flat_map(|t| &t.logs)).await?;
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
-        for (c, chunk) in included.chunks(per_statement).enumerate() {
-            let first_index = c * per_statement;
-            // Every included transaction was acknowledged, so its row exists: it gains its
-            // status and position in place (its receipt is in the block's `receipts`).
+        let pool: Vec<(usize, &IncludedTx)> =
+            included.iter().enumerate().filter(|(_, t)| t.origin == TxOrigin::Pool).collect();
+        for chunk in pool.chunks(per_statement) {
+            // Every included pool transaction was acknowledged, so its row exists: it gains
+            // its status and position in place (its receipt is in the block's `receipts`).
             let sql = format!(
                 "WITH v (hash, block_number, tx_index) AS ({})
                  UPDATE transactions SET status = 'included', block_number = v.block_number,
@@ -572,8 +606,8 @@ impl Store {
                 values_clause(self.backend(), chunk.len(), COLUMNS, "")
             );
             let mut query = sqlx::query(&sql);
-            for (i, t) in chunk.iter().enumerate() {
-                query = query.bind(t.hash.as_slice()).bind(i64_of(h.number)?).bind(i64_of((first_index + i) as u64)?);
+            for (index, t) in chunk {
+                query = query.bind(t.hash.as_slice()).bind(i64_of(h.number)?).bind(i64_of(*index as u64)?);
             }
             let updated = query.execute(&mut *tx).await?.rows_affected();
             if updated != chunk.len() as u64 {
@@ -587,6 +621,27 @@ impl Store {
             }
         }
         Self::set_status_in(&mut tx, changes).await?;
+        // The block's own transactions (few: its queue entries and one credit) are written
+        // with it, after the status changes: a forced transaction also sent to the pool has its
+        // row already, which its copy's rejection in the same block must not overwrite.
+        for (index, t) in included.iter().enumerate() {
+            let TxOrigin::Block { sender, nonce } = t.origin else { continue };
+            sqlx::query(
+                "INSERT INTO transactions (hash, raw, sender, nonce, status, received_seq, received_at,
+                                           block_number, tx_index)
+                 VALUES ($1, $2, $3, $4, 'included', 0, 0, $5, $6)
+                 ON CONFLICT (hash) DO UPDATE SET status = 'included', block_number = excluded.block_number,
+                     tx_index = excluded.tx_index, reason = NULL",
+            )
+            .bind(t.hash.as_slice())
+            .bind(t.raw.as_ref())
+            .bind(sender.as_slice())
+            .bind(i64_of(nonce)?)
+            .bind(i64_of(h.number)?)
+            .bind(i64_of(index as u64)?)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -666,6 +721,8 @@ impl Store {
             chunk_roots: chunk_bytes.chunks_exact(32).map(B256::from_slice).collect(),
             tx_count: u64_of(row, "tx_count")?,
             batch_bytes: u64_of(row, "batch_bytes")?,
+            queue_txs: u64_of(row, "queue_txs")?,
+            closing_txs: u64_of(row, "closing_txs")?,
         })
     }
 
@@ -717,23 +774,43 @@ impl Store {
         Ok(txs)
     }
 
-    /// The (hash, raw) of the transactions of each of blocks `from..=to` that exists, by block
-    /// in order: one row per block from its body, or per transaction for blocks sealed before
-    /// bodies were kept.
+    /// The (hash, raw) of the pool transactions of each of blocks `from..=to` that exists (what
+    /// their batches carry: not the queue entries they ran nor their credits), by block in
+    /// order.
     pub async fn block_bodies(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<(B256, Bytes)>)>, StoreError> {
+        self.bodies(from, to, true).await
+    }
+
+    /// The (hash, raw) of blocks `from..=to`'s transactions, all of them (`pool_only`: those of
+    /// the pool only): one row per block from its body, or per transaction for blocks sealed
+    /// before bodies were kept.
+    async fn bodies(&self, from: u64, to: u64, pool_only: bool) -> Result<Vec<(u64, Vec<(B256, Bytes)>)>, StoreError> {
         let Some(from) = stored_number(from) else { return Ok(Vec::new()) };
-        let rows = sqlx::query("SELECT number, body FROM blocks WHERE number >= $1 AND number <= $2 ORDER BY number")
-            .bind(from)
-            .bind(i64::try_from(to).unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT number, body, queue_txs, closing_txs FROM blocks WHERE number >= $1 AND number <= $2 ORDER BY number",
+        )
+        .bind(from)
+        .bind(i64::try_from(to).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
         let mut bodies = Vec::with_capacity(rows.len());
         for row in &rows {
             let number = u64_of(row, "number")?;
-            let txs = match row.try_get::<Option<Vec<u8>>, _>("body")? {
+            let mut txs = match row.try_get::<Option<Vec<u8>>, _>("body")? {
                 Some(body) => decode_block_body(&Bytes::from(body))?,
                 None => self.block_rows(number).await?,
             };
+            if pool_only {
+                let (head, tail) = (u64_of(row, "queue_txs")?, u64_of(row, "closing_txs")?);
+                let end = (txs.len() as u64).checked_sub(tail).filter(|end| *end >= head).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "block {number} has {} transactions, {head} + {tail} of its own",
+                        txs.len()
+                    ))
+                })?;
+                txs.truncate(end as usize);
+                txs.drain(..head as usize);
+            }
             bodies.push((number, txs));
         }
         Ok(bodies)
@@ -748,9 +825,10 @@ impl Store {
         rows.iter().map(|r| Ok((b256(r, "hash")?, Bytes::from(r.try_get::<Vec<u8>, _>("raw")?)))).collect()
     }
 
-    /// Hashes of the transactions of block `number`, in order.
+    /// Hashes of the transactions of block `number`, in order (its queue entries' and credits'
+    /// included).
     pub async fn block_tx_hashes(&self, number: u64) -> Result<Vec<B256>, StoreError> {
-        Ok(self.block_bodies(number, number).await?.into_iter().flat_map(|(_, txs)| txs).map(|(h, _)| h).collect())
+        Ok(self.bodies(number, number, false).await?.into_iter().flat_map(|(_, txs)| txs).map(|(h, _)| h).collect())
     }
 
     /// A transaction row with its receipt, read from `receipts`, its block's receipts when it
@@ -770,6 +848,7 @@ impl Store {
                 gas_used: entry.gas_used,
                 output: entry.output,
                 logs: entry.logs,
+                fee_exempt: entry.fee_exempt,
             })
         } else {
             None

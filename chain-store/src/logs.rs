@@ -283,6 +283,7 @@ mod tests {
         let included: Vec<IncludedTx> = txs
             .iter()
             .map(|(i, logs)| IncludedTx {
+                origin: crate::TxOrigin::Pool,
                 hash: B256::repeat_byte(*i),
                 raw: Bytes::from(vec![*i; 8]),
                 outcome: TxStatus::Success,
@@ -298,6 +299,8 @@ mod tests {
             chunk_roots: vec![B256::ZERO],
             tx_count: txs.len() as u64,
             batch_bytes: 0,
+            queue_txs: 0,
+            closing_txs: 0,
         };
         store.commit_block(&BlockWrite::new(&block, &included, &[])).await.expect("committed");
     }

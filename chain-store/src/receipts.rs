@@ -12,7 +12,8 @@
 //! ```
 //!
 //! `end[i]` is where entry `i` ends, counted from the first entry, so that one receipt is read
-//! without decoding the others. The outcome is 0 (success), 1 (revert) or 2 (halt).
+//! without decoding the others. The outcome is 0 (success), 1 (revert) or 2 (halt), plus 0x80
+//! when no fee was taken (a queue entry or a credit of the block, docs/fees.md §8).
 
 use crate::{IncludedTx, Store, StoreError, StoredLog, parse_outcome};
 use alloy_primitives::{Address, B256, Bytes};
@@ -27,7 +28,11 @@ pub(crate) struct ReceiptEntry {
     pub gas_used: u64,
     pub output: Bytes,
     pub logs: Vec<StoredLog>,
+    pub fee_exempt: bool,
 }
+
+/// The outcome byte's flag for a receipt whose transaction paid no fee.
+const FEE_EXEMPT: u8 = 0x80;
 
 const fn outcome_byte(outcome: TxStatus) -> u8 {
     match outcome {
@@ -46,13 +51,13 @@ fn len_u32(len: usize, what: &str) -> Result<u32, StoreError> {
 /// Encodes the receipts of a block's transactions, in order.
 pub(crate) fn encode<'a, I>(receipts: I) -> Result<Vec<u8>, StoreError>
 where
-    I: ExactSizeIterator<Item = (TxStatus, u64, &'a [u8], &'a [StoredLog])>,
+    I: ExactSizeIterator<Item = (TxStatus, bool, u64, &'a [u8], &'a [StoredLog])>,
 {
     let count = receipts.len();
     let mut entries = Vec::new();
     let mut ends = Vec::with_capacity(count);
-    for (outcome, gas_used, output, logs) in receipts {
-        entries.push(outcome_byte(outcome));
+    for (outcome, fee_exempt, gas_used, output, logs) in receipts {
+        entries.push(outcome_byte(outcome) | if fee_exempt { FEE_EXEMPT } else { 0 });
         entries.extend_from_slice(&gas_used.to_be_bytes());
         entries.extend_from_slice(&len_u32(output.len(), "an output")?.to_be_bytes());
         entries.extend_from_slice(output);
@@ -81,7 +86,11 @@ where
 
 /// Encodes the receipts of the transactions a block includes.
 pub(crate) fn encode_included(included: &[IncludedTx]) -> Result<Vec<u8>, StoreError> {
-    encode(included.iter().map(|t| (t.outcome, t.gas_used, t.output.as_ref(), t.logs.as_slice())))
+    encode(
+        included
+            .iter()
+            .map(|t| (t.outcome, t.origin != crate::TxOrigin::Pool, t.gas_used, t.output.as_ref(), t.logs.as_slice())),
+    )
 }
 
 fn corrupt() -> StoreError {
@@ -163,7 +172,9 @@ impl<'a> Cursor<'a> {
 
 fn decode_entry(entry: &[u8]) -> Result<ReceiptEntry, StoreError> {
     let mut c = Cursor(entry);
-    let outcome = match c.u8()? {
+    let byte = c.u8()?;
+    let fee_exempt = byte & FEE_EXEMPT != 0;
+    let outcome = match byte & !FEE_EXEMPT {
         0 => TxStatus::Success,
         1 => TxStatus::Revert,
         2 => TxStatus::Halt,
@@ -184,7 +195,7 @@ fn decode_entry(entry: &[u8]) -> Result<ReceiptEntry, StoreError> {
     if !c.0.is_empty() {
         return Err(StoreError::Corrupt(format!("a receipt has {} bytes past its logs", c.0.len())));
     }
-    Ok(ReceiptEntry { outcome, gas_used, output, logs })
+    Ok(ReceiptEntry { outcome, gas_used, output, logs, fee_exempt })
 }
 
 impl Store {
@@ -215,9 +226,12 @@ impl Store {
                     gas_used: u64_of(row, "gas_used")?,
                     output: Bytes::from(row.try_get::<Vec<u8>, _>("output")?),
                     logs: serde_json::from_str(&logs).map_err(|e| StoreError::Corrupt(format!("logs: {e}")))?,
+                    fee_exempt: false,
                 });
             }
-            let value = encode(entries.iter().map(|e| (e.outcome, e.gas_used, e.output.as_ref(), e.logs.as_slice())))?;
+            let value = encode(
+                entries.iter().map(|e| (e.outcome, e.fee_exempt, e.gas_used, e.output.as_ref(), e.logs.as_slice())),
+            )?;
             let mut tx = self.db.writer().begin().await?;
             sqlx::query("UPDATE blocks SET receipts = $1 WHERE number = $2")
                 .bind(value)
@@ -245,11 +259,12 @@ mod tests {
     use super::*;
 
     fn entry(outcome: TxStatus, gas_used: u64, output: &[u8], logs: Vec<StoredLog>) -> ReceiptEntry {
-        ReceiptEntry { outcome, gas_used, output: Bytes::copy_from_slice(output), logs }
+        ReceiptEntry { outcome, gas_used, output: Bytes::copy_from_slice(output), logs, fee_exempt: false }
     }
 
     fn encoded(entries: &[ReceiptEntry]) -> Vec<u8> {
-        encode(entries.iter().map(|e| (e.outcome, e.gas_used, e.output.as_ref(), e.logs.as_slice()))).expect("encodes")
+        encode(entries.iter().map(|e| (e.outcome, e.fee_exempt, e.gas_used, e.output.as_ref(), e.logs.as_slice())))
+            .expect("encodes")
     }
 
     #[test]
@@ -263,15 +278,16 @@ mod tests {
             entry(TxStatus::Success, 21_000, &[1; 32], vec![log(1, 3, &[7; 32]), log(2, 0, &[])]),
             entry(TxStatus::Revert, 30_000, b"reason", vec![]),
             entry(TxStatus::Halt, u64::MAX, &[], vec![log(3, 4, &[9; 100])]),
+            ReceiptEntry { fee_exempt: true, ..entry(TxStatus::Revert, 0, &[], vec![log(4, 1, &[])]) },
         ];
         let value = encoded(&entries);
         let block = BlockReceipts::new(&value).expect("header");
-        assert_eq!(block.len(), 3);
+        assert_eq!(block.len(), 4);
         for (i, e) in entries.iter().enumerate() {
             assert_eq!(&block.get(i).expect("entry"), e);
         }
         assert_eq!(block.all().expect("all"), entries);
-        assert!(block.get(3).is_err());
+        assert!(block.get(4).is_err());
         let empty = encoded(&[]);
         assert_eq!(empty, vec![0, 0, 0, 0]);
         assert_eq!(BlockReceipts::new(&empty).expect("header").all().expect("none"), vec![]);

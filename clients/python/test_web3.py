@@ -437,6 +437,7 @@ check("11 WebSocketProvider: newHeads over eth_subscribe", websocket_heads)
 # (§6), so the sender pays the value plus exactly that fee.
 ETH_TOKEN = Web3.to_checksum_address("0x7e5dBF11c9EF14E152A19D5f8ea75a329092d5a6")
 FEE_VAULT = Web3.to_checksum_address("0x4200000000000000000000000000000000000011")
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 MIN_BASE_FEE = 1_000_000
 eth_token = w3.eth.contract(address=ETH_TOKEN, abi=ERC20_ABI)
 GETH_INSUFFICIENT_FUNDS = "insufficient funds for gas * price + value: address {} have {} want {}"
@@ -505,6 +506,19 @@ def send_ether():
     receipts = w3.eth.get_block_receipts(n)
     block_fees = sum(r["gasUsed"] * r["effectiveGasPrice"] for r in receipts)
     assert gain == block_fees, f"the fee vault gained {gain}, the fees of the block's {len(receipts)} receipts {block_fees}"
+    # The credit is visible (docs/fees.md §8): the block closes with the vault's type-0x7e
+    # transaction, whose receipt logs the fees minted to the vault, found by get_logs too.
+    credit = receipts[-1]
+    assert credit["type"] == 0x7E and credit["from"] == FEE_VAULT and credit["effectiveGasPrice"] == 0, credit
+    (minted,) = eth_token.events.Transfer().process_receipt(credit)
+    assert dict(minted["args"]) == {"from": ZERO_ADDRESS, "to": FEE_VAULT, "value": gain}, minted["args"]
+    found = eth_token.events.Transfer().get_logs(
+        from_block=n, to_block=n, argument_filters={"from": ZERO_ADDRESS, "to": FEE_VAULT}
+    )
+    assert [e["transactionHash"] for e in found] == [credit["transactionHash"]], found
+    full = w3.eth.get_block(n, full_transactions=True)
+    assert full["transactions"][-1]["hash"] == credit["transactionHash"], full["transactions"][-1]
+    assert w3.eth.get_transaction(credit["transactionHash"])["type"] == 0x7E
     # The ledger's Transfer at the system contract, then the ERC-20 Transfer at the token.
     assert [log["address"] for log in receipt["logs"]] == [sysc.address, ETH_TOKEN], receipt["logs"]
     (ledger,) = sysc.events.Transfer().process_receipt(receipt)

@@ -15,6 +15,7 @@ pub use predict::KeyPrediction;
 pub use queue::{QueueResult, admit_forced};
 pub use snapshot::SnapshotError;
 pub use state::State;
+pub use token_events::fee_credit_logs;
 pub use undo::Undo;
 
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};

@@ -43,6 +43,20 @@ pub(crate) fn with_token_events(logs: Vec<Log>) -> Vec<Log> {
     out
 }
 
+/// The logs of the fee vault's credit at the end of a block (docs/fees.md §8): the fees the
+/// block's chunks added to the vault, as the system contract's ether `Transfer` from the zero
+/// address to the vault and its ERC-20 form at the ether token. No contract emits them: the
+/// vault is written by the block, not by a call.
+pub fn fee_credit_logs(fees: U256) -> Vec<Log> {
+    let credit = L2System::Transfer {
+        token: rollup_types::keys::ETHER,
+        from: Address::ZERO,
+        to: rollup_types::fees::FEE_VAULT,
+        amount: fees,
+    };
+    with_token_events(vec![Log { address: SYSTEM_CONTRACT, data: credit.encode_log_data() }])
+}
+
 /// What one system contract log gives.
 enum Derived {
     None,

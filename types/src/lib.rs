@@ -5,6 +5,7 @@ pub mod blob;
 pub mod block;
 pub mod chain;
 pub mod codec;
+pub mod deposit;
 pub mod fees;
 pub mod genesis;
 pub mod idle;

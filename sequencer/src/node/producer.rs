@@ -6,12 +6,12 @@ use super::{Head, Node, lock, now_millis, now_secs};
 use crate::{
     error::SequencerError,
     mempool::PoolTx,
-    store::{IncludedTx, StatusChange, StoredBlock, StoredLog, StoredSnapshot, StoredStatus},
+    store::{IncludedTx, StatusChange, StoredBlock, StoredLog, StoredSnapshot, StoredStatus, TxOrigin},
 };
 use alloy_primitives::{Address, B256, Bloom, BloomInput, map::HashSet};
 use rollup_chain_store::{BlockWrite, ConsumedEntry, QueuedEntry, WithdrawalRecord};
 use rollup_executor::{BlockEnvInput, ExecutedBlock, Overwritten, QueueResult, State, TxResult};
-use rollup_types::{BlockHeader, RecoveredTx, block::transactions_root, codec::BlockSizeBound};
+use rollup_types::{BlockHeader, RecoveredTx, block::transactions_root, codec::BlockSizeBound, deposit::DepositTx};
 use std::{
     sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
@@ -220,12 +220,13 @@ impl Node {
                 warn!(target: "sequencer::block", %hash, %reason, "dropping a transaction that cannot execute");
                 changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason });
             }
-            // Forced transactions move their senders' nonces too.
-            let forced: Vec<Address> = queue
+            // Forced transactions move their senders' nonces too (and one also sent to the pool
+            // is included, not superseded).
+            let forced: Vec<(Address, B256)> = queue
                 .iter()
                 .filter_map(|q| match &q.entry.item {
                     rollup_types::queue::QueueItem::Forced { raw } => {
-                        rollup_executor::admit_forced(raw, &self.config.chain).ok().map(|t| t.sender)
+                        rollup_executor::admit_forced(raw, &self.config.chain).ok().map(|t| (t.sender, t.hash()))
                     }
                     rollup_types::queue::QueueItem::Deposit { .. } => None,
                 })
@@ -255,8 +256,14 @@ impl Node {
 
     /// Takes the transactions of a block just executed out of the mempool with the state
     /// after it: the rejected ones, the included ones and those their nonces superseded.
-    fn take_from_mempool(&self, ready: &[PoolTx], forced: &[Address], rejected: &[StatusChange], state: &Arc<State>) {
-        let senders: HashSet<Address> = ready.iter().map(|p| p.tx.sender).chain(forced.iter().copied()).collect();
+    fn take_from_mempool(
+        &self,
+        ready: &[PoolTx],
+        forced: &[(Address, B256)],
+        rejected: &[StatusChange],
+        state: &Arc<State>,
+    ) {
+        let senders: HashSet<Address> = ready.iter().map(|p| p.tx.sender).chain(forced.iter().map(|f| f.0)).collect();
         let rejected_hashes: HashSet<B256> = rejected.iter().map(|c| c.hash).collect();
         let mut superseded = Vec::new();
         {
@@ -267,8 +274,12 @@ impl Node {
             for change in rejected {
                 mempool.remove(&change.hash);
             }
-            let included: HashSet<B256> =
-                ready.iter().map(|p| p.tx.hash()).filter(|h| !rejected_hashes.contains(h)).collect();
+            let included: HashSet<B256> = ready
+                .iter()
+                .map(|p| p.tx.hash())
+                .filter(|h| !rejected_hashes.contains(h))
+                .chain(forced.iter().map(|f| f.1))
+                .collect();
             for sender in &senders {
                 for dropped in mempool.prune(sender, state.nonce(sender)) {
                     if !included.contains(&dropped) {
@@ -295,10 +306,12 @@ impl Node {
     /// Seals an executed block whose state root is now known, on top of the tip's head.
     fn seal_one(&self, unsealed: Unsealed, executed: ExecutedBlock) -> Sealed {
         let Unsealed { env, queue, queue_end, ready, changes, state, execution } = unsealed;
-        let mut included = Vec::with_capacity(ready.len());
+        let mut included = Vec::with_capacity(queue.len() + ready.len() + 1);
         let mut bloom = BlockBloom::default();
         let mut size = BlockSizeBound::new(&self.config.chain).with_queue(queue.len() as u64);
         let mut withdrawals = Vec::new();
+        // The queue entries that ran open the block as transactions (docs/fees.md §8): a
+        // deposit as a type-0x7e transaction, a forced transaction as itself.
         let consumed: Vec<ConsumedEntry> = queue
             .iter()
             .zip(&executed.queue)
@@ -309,17 +322,24 @@ impl Node {
                 if let QueueResult::Forced { hash, outcome, .. } = r {
                     withdrawals.extend(withdrawals_of(&outcome.logs, env.number, *hash));
                 }
+                if let Some(tx) = queue_transaction(q, r) {
+                    included.push(tx);
+                }
                 consumed_entry(&q.entry, r)
             })
             .collect();
+        let queue_txs = included.len() as u64;
+        let mut fees = alloy_primitives::U256::ZERO;
         for (entry, result) in ready.iter().zip(&executed.results) {
             if let TxResult::Executed(out) = result {
                 size.try_push(&entry.tx.tx, usize::MAX);
                 for log in &out.logs {
                     bloom.accrue(log);
                 }
+                fees = fees.saturating_add(out.fee);
                 withdrawals.extend(withdrawals_of(&out.logs, env.number, entry.tx.hash()));
                 included.push(IncludedTx {
+                    origin: TxOrigin::Pool,
                     hash: entry.tx.hash(),
                     raw: entry.raw.clone(),
                     outcome: out.status,
@@ -329,6 +349,26 @@ impl Node {
                 });
             }
         }
+        // The fees the block's chunks added to the vault close it, as a credit of its own.
+        let closing_txs = if fees.is_zero() {
+            0
+        } else {
+            let logs = rollup_executor::fee_credit_logs(fees);
+            for log in &logs {
+                bloom.accrue(log);
+            }
+            let credit = DepositTx::fee_credit(env.number);
+            included.push(IncludedTx {
+                origin: TxOrigin::Block { sender: credit.from, nonce: 0 },
+                hash: credit.hash(),
+                raw: credit.encoded(),
+                outcome: rollup_types::TxStatus::Success,
+                gas_used: 0,
+                output: Default::default(),
+                logs: logs.iter().map(StoredLog::from).collect(),
+            });
+            1
+        };
         let hashes: Vec<B256> = included.iter().map(|t| t.hash).collect();
         let mut tip = lock!(self.tip.write());
         let header = BlockHeader {
@@ -350,6 +390,8 @@ impl Node {
             chunk_roots: executed.chunk_roots,
             tx_count: included.len() as u64,
             batch_bytes: size.bytes() as u64,
+            queue_txs,
+            closing_txs,
         };
         tip.0 = Head { header: block.header.clone(), hash: block.hash };
         Sealed {
@@ -388,11 +430,13 @@ impl Node {
         lock!(self.committed.write()).advance(state.clone(), &head, overwritten);
         *lock!(self.head.write()) = head.clone();
         self.events.head_sealed(head.header.number);
-        self.metrics.record_block(included.len(), execution, state_root, started.elapsed());
-        info!(target: "sequencer::block", number = head.header.number, txs = included.len(), state_root = %head.header.state_root, "sealed block");
+        // Its pool transactions: the queue's and the vault's credit are counted apart.
+        let pool_txs = block.pool_txs() as usize;
+        self.metrics.record_block(pool_txs, execution, state_root, started.elapsed());
+        info!(target: "sequencer::block", number = head.header.number, txs = pool_txs, state_root = %head.header.state_root, "sealed block");
         let (blocks, txs) = {
             let mut since = lock!(self.since_snapshot.lock());
-            *since = (since.0 + 1, since.1 + included.len() as u64);
+            *since = (since.0 + 1, since.1 + pool_txs as u64);
             *since
         };
         let interval = self.config.snapshot_interval;
@@ -485,6 +529,41 @@ impl Node {
             self.save_snapshot(head.header.number, head.header.state_root, self.committed_state()).await?;
         }
         Ok(())
+    }
+}
+
+/// A queue entry that ran, as a transaction of its block (docs/fees.md §8): a deposit as a
+/// type-0x7e transaction whose receipt holds the credit's logs (no gas: paid on L1), a forced
+/// transaction as itself with its receipt (no fee: paid on L1). A skipped entry is none.
+fn queue_transaction(queued: &QueuedEntry, result: &QueueResult) -> Option<IncludedTx> {
+    let logs = |o: &rollup_executor::TxOutcome| o.logs.iter().map(StoredLog::from).collect();
+    match result {
+        QueueResult::Deposit(outcome) => {
+            let deposit = DepositTx::for_deposit(&queued.entry, queued.accumulator)?;
+            Some(IncludedTx {
+                origin: TxOrigin::Block { sender: deposit.from, nonce: 0 },
+                hash: deposit.hash(),
+                raw: deposit.encoded(),
+                outcome: outcome.status,
+                gas_used: 0,
+                output: Default::default(),
+                logs: logs(outcome),
+            })
+        }
+        QueueResult::Forced { sender, hash, outcome } => {
+            let rollup_types::queue::QueueItem::Forced { raw } = &queued.entry.item else { return None };
+            let nonce = rollup_types::SignedTx::decode(raw).ok()?.nonce();
+            Some(IncludedTx {
+                origin: TxOrigin::Block { sender: *sender, nonce },
+                hash: *hash,
+                raw: raw.clone(),
+                outcome: outcome.status,
+                gas_used: outcome.gas_used,
+                output: outcome.output.clone(),
+                logs: logs(outcome),
+            })
+        }
+        QueueResult::Skipped(_) => None,
     }
 }
 

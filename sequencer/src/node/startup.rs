@@ -62,6 +62,8 @@ impl Node {
                     chunk_roots: vec![],
                     tx_count: 0,
                     batch_bytes: 0,
+                    queue_txs: 0,
+                    closing_txs: 0,
                 };
                 store.commit_block(&rollup_chain_store::BlockWrite::new(&block, &[], &[])).await?;
             }

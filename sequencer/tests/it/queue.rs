@@ -98,15 +98,102 @@ async fn queue_entries_are_consumed_and_replayed(db_url: String) {
     // A deposit's logs are kept (its Transfer and DepositCredited at least).
     let credited = store.queue_entry(3).await.expect("db").expect("entry").consumed.expect("consumed");
     assert!(credited.logs.len() >= 2, "{credited:?}");
+    credits_are_transactions(&store, &first, &second, hash, fee).await;
+
+    // A forced transaction that runs is a transaction of its block, as signed, paying no fee
+    // (its sender paid on L1), and no batch carries it.
+    let forced_raw = signer.eip1559(chain_id(), 1, transfer(Address::repeat_byte(0x52), 1)).encoded();
+    let forced = QueueEntry {
+        index: 4,
+        from: signer.address(),
+        l1_block: 43,
+        item: QueueItem::Forced { raw: Bytes::from(forced_raw.clone()) },
+    };
+    let third = queued(second[1].accumulator, vec![forced]);
+    store.append_queue(&third, position(44)).await.expect("stored");
+    let head = node.produce_block().await.expect("sealed").expect("a block for the forced transaction");
+    let forced_hash = keccak256(&forced_raw);
+    assert_eq!(store.block_tx_hashes(head.header.number).await.expect("db"), vec![forced_hash], "no fee, no credit");
+    assert!(store.block_bodies(head.header.number, head.header.number).await.expect("db")[0].1.is_empty());
+    let record = store.transaction(forced_hash).await.expect("db").expect("a row");
+    assert_eq!((record.sender, record.nonce), (signer.address(), 1));
+    let receipt = record.receipt.expect("included");
+    assert_eq!((receipt.block_number, receipt.index, receipt.fee_exempt), (head.header.number, 0, true));
+    assert_eq!(receipt.outcome, rollup_types::TxStatus::Success);
     let root = head.header.state_root;
     drop(node);
 
     // A restart from genesis (no snapshot) replays the entries of every block.
     let node = Node::open(config, StatusSources::default()).await.expect("reopens");
-    assert_eq!(node.startup().replayed_blocks, 2);
+    assert_eq!(node.startup().replayed_blocks, 3);
     assert_eq!(node.head().header.state_root, root);
-    assert_eq!(node.head().header.queue_end, 4);
+    assert_eq!(node.head().header.queue_end, 5);
     node.store().close().await;
+}
+
+/// Every credit is a transaction of its block (docs/fees.md §8): the deposits that open
+/// blocks 1 and 2 as type-0x7e transactions with their logs, the pool transaction after them,
+/// and the fee vault's credit closing block 2; the batch carries the pool transaction alone.
+async fn credits_are_transactions(
+    store: &rollup_chain_store::Store,
+    first: &[QueuedEntry],
+    second: &[QueuedEntry],
+    pool_tx: B256,
+    fee: U256,
+) {
+    use alloy_sol_types::SolEvent;
+    use rollup_types::{bindings::L2Token, deposit::DepositTx, fees::FEE_VAULT};
+    let deposit_hash = |q: &QueuedEntry| DepositTx::for_deposit(&q.entry, q.accumulator).expect("a deposit").hash();
+    let block1 = store.block(1).await.expect("db").expect("block 1");
+    assert_eq!((block1.tx_count, block1.queue_txs, block1.closing_txs), (2, 2, 0), "no fee, no credit of the vault");
+    assert_eq!(store.block_tx_hashes(1).await.expect("db"), first.iter().map(deposit_hash).collect::<Vec<_>>());
+    assert!(store.block_bodies(1, 1).await.expect("db")[0].1.is_empty(), "a batch carries no credit");
+
+    let block2 = store.block(2).await.expect("db").expect("block 2");
+    assert_eq!((block2.tx_count, block2.queue_txs, block2.closing_txs), (3, 1, 1));
+    let vault = DepositTx::fee_credit(2).hash();
+    // The skipped forced transaction is no transaction of the block.
+    assert_eq!(store.block_tx_hashes(2).await.expect("db"), vec![deposit_hash(&second[1]), pool_tx, vault]);
+    let body = store.block_bodies(2, 2).await.expect("db");
+    assert_eq!(body[0].1.iter().map(|(h, _)| *h).collect::<Vec<_>>(), vec![pool_tx]);
+    let records = store.block_transaction_records(2).await.expect("db");
+    assert_eq!(records.len(), 3);
+    let receipts: Vec<_> = records.iter().map(|r| r.receipt.clone().expect("included")).collect();
+    assert_eq!(
+        receipts.iter().map(|r| (r.index, r.fee_exempt)).collect::<Vec<_>>(),
+        [(0, true), (1, false), (2, true)]
+    );
+    assert_eq!(records[0].sender, second[1].entry.from, "a deposit is sent by its L1 depositor");
+    assert_eq!(DepositTx::decode(&records[0].raw).expect("a deposit").mint, U256::from(5u8));
+    assert_eq!(records[2].sender, FEE_VAULT);
+    // The vault's credit logs the block's fees as minted to the vault, at the ether token too.
+    let minted: Vec<_> = receipts[2]
+        .logs
+        .iter()
+        .filter(|l| l.address == rollup_types::keys::ETHER)
+        .map(|l| L2Token::Transfer::decode_raw_log(l.topics.iter().copied(), &l.data).expect("a Transfer"))
+        .map(|t| (t.from, t.to, t.value))
+        .collect();
+    assert_eq!(minted, vec![(Address::ZERO, FEE_VAULT, fee)]);
+    // By hash, and by eth_getLogs' query: the deposit's mint at position 0 of its block.
+    let by_hash = store.transaction(deposit_hash(&second[1])).await.expect("db").expect("a row");
+    assert_eq!(by_hash.receipt.map(|r| (r.block_number, r.index)), Some((2, 0)));
+    let query = rollup_chain_store::LogQuery {
+        from_block: 1,
+        to_block: 2,
+        addresses: vec![rollup_types::keys::ETHER],
+        topics: [vec![L2Token::Transfer::SIGNATURE_HASH], vec![B256::ZERO], vec![], vec![]],
+    };
+    let mints = store.logs(&query, 10).await.expect("logs");
+    assert_eq!(
+        mints.iter().map(|l| (l.block_number, l.tx_index, l.tx_hash)).collect::<Vec<_>>(),
+        vec![
+            (1, 0, deposit_hash(&first[0])),
+            (1, 1, deposit_hash(&first[1])),
+            (2, 0, deposit_hash(&second[1])),
+            (2, 2, vault)
+        ],
+    );
 }
 
 #[tokio::test]

@@ -42,19 +42,33 @@ async fn logs_are_indexed_filtered_and_consistent_with_receipts() {
     let head = last["blockNumber"].as_u64().expect("block");
     let last_receipt = seq.rpc("eth_getTransactionReceipt", json!([last["hash"]])).await["result"].clone();
 
-    // Everything: each transfer is the system contract's Transfer and the token's ERC-20 one.
+    // Everything: each transfer is the system contract's Transfer and the token's ERC-20 one;
+    // each block that took fees closes with the fee vault's credit, its two logs (fees.md §8).
     let all = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "toBlock": "latest" }])).await;
-    let every = all["result"].as_array().expect("logs").clone();
+    let (every, credits): (Vec<Value>, Vec<Value>) =
+        all["result"].as_array().expect("logs").iter().cloned().partition(|l| hashes.contains(&l["transactionHash"]));
     assert_eq!(every.len(), 6, "{all}");
+    let blocks: std::collections::BTreeSet<String> =
+        every.iter().map(|l| l["blockNumber"].as_str().expect("number").to_owned()).collect();
+    assert_eq!(credits.len(), 2 * blocks.len(), "{all}");
+    for credit in credits.chunks(2) {
+        assert_eq!(credit[0]["topics"][3], topic(rollup_types::fees::FEE_VAULT), "{all}");
+        assert_eq!(credit[1]["topics"][2], topic(rollup_types::fees::FEE_VAULT), "{all}");
+        let tx = seq.rpc("eth_getTransactionByHash", json!([credit[0]["transactionHash"]])).await["result"].clone();
+        assert_eq!(tx["type"], "0x7e", "{tx}");
+    }
     let erc20 = format!("{}", keccak256("Transfer(address,address,uint256)"));
     for pair in every.chunks(2) {
         assert_eq!(pair[1]["address"].as_str().map(str::to_lowercase), Some(format!("{USDC:?}")), "{all}");
         assert_eq!(pair[1]["topics"][0], erc20);
         assert_eq!(pair[1]["transactionHash"], pair[0]["transactionHash"]);
     }
-    // The system contract's: three Transfer logs, in chain order, numbered as the receipts
-    // number them.
-    let system = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "address": SYSTEM_CONTRACT }])).await;
+    // The system contract's of USDC: three Transfer logs, in chain order, numbered as the
+    // receipts number them.
+    let usdc_transfers = json!([transfer_topic(), topic(USDC)]);
+    let system = seq
+        .rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "address": SYSTEM_CONTRACT, "topics": usdc_transfers }]))
+        .await;
     let logs = system["result"].as_array().expect("logs").clone();
     assert_eq!(logs.len(), 3, "{system}");
     for log in &logs {
@@ -107,19 +121,28 @@ async fn more_results_than_the_bound_are_refused_with_a_range_that_fits() {
         // One block each: the range that fits ends before the third.
         blocks.push(seq.wait_included(&hash).await["blockNumber"].as_u64().expect("block"));
     }
-    // The system contract's logs: one per transfer.
-    let answer = seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "address": SYSTEM_CONTRACT }])).await;
+    // The system contract's logs of USDC: one per transfer (not the vault's credits).
+    let usdc = json!([transfer_topic(), topic(USDC)]);
+    let answer =
+        seq.rpc("eth_getLogs", json!([{ "fromBlock": "0x0", "address": SYSTEM_CONTRACT, "topics": usdc }])).await;
     assert_rpc_error(&answer, -32005);
     assert_eq!(answer["error"]["data"], "too_many_results");
     let message = answer["error"]["message"].as_str().expect("message");
     let fits = format!("query returned more than 2 results. Try with this block range [0x0, {:#x}].", blocks[2] - 1);
     assert_eq!(message, fits);
-    let range = json!([{ "fromBlock": "0x0", "toBlock": format!("{:#x}", blocks[2] - 1), "address": SYSTEM_CONTRACT }]);
+    let range = json!([{
+        "fromBlock": "0x0",
+        "toBlock": format!("{:#x}", blocks[2] - 1),
+        "address": SYSTEM_CONTRACT,
+        "topics": usdc,
+    }]);
     let first_two = seq.rpc("eth_getLogs", range).await;
     assert_eq!(first_two["result"].as_array().map(Vec::len), Some(2), "{first_two}");
     // A filter polled past the bound gets whole blocks, the rest at the next poll.
-    let filter =
-        seq.rpc("eth_newFilter", json!([{ "fromBlock": "0x0", "address": SYSTEM_CONTRACT }])).await["result"].clone();
+    let filter = seq
+        .rpc("eth_newFilter", json!([{ "fromBlock": "0x0", "address": SYSTEM_CONTRACT, "topics": usdc }]))
+        .await["result"]
+        .clone();
     let first = seq.rpc("eth_getFilterChanges", json!([filter])).await["result"].clone();
     let second = seq.rpc("eth_getFilterChanges", json!([filter])).await["result"].clone();
     assert_eq!(first.as_array().map(Vec::len), Some(2), "{first}");
@@ -131,7 +154,8 @@ async fn more_results_than_the_bound_are_refused_with_a_range_that_fits() {
 async fn filters_deliver_each_change_once_and_expire_on_request() {
     let seq = Seq::start(SequencerConfig::test()).await;
     let a = alice();
-    let logs = seq.rpc("eth_newFilter", json!([{ "topics": [transfer_topic()] }])).await["result"].clone();
+    // The system contract's Transfers of USDC (not the fee vault's credits of ether).
+    let logs = seq.rpc("eth_newFilter", json!([{ "topics": [transfer_topic(), topic(USDC)] }])).await["result"].clone();
     let blocks = seq.rpc("eth_newBlockFilter", json!([])).await["result"].clone();
     let pending = seq.rpc("eth_newPendingTransactionFilter", json!([])).await["result"].clone();
     assert!(logs.is_string() && blocks.is_string() && pending.is_string());

@@ -1,5 +1,8 @@
 //! The node's records as the Ethereum JSON-RPC types clients expect (alloy's RPC types):
-//! transactions, receipts (log indices counted across the block) and blocks.
+//! transactions, receipts (log indices counted across the block) and blocks. A block's credits
+//! (deposits, the fee vault's) are type-0x7e transactions in the shape OP Stack nodes serve
+//! their deposit transactions (docs/fees.md §8); queue entries and credits pay no fee, so their
+//! effective gas price is 0.
 
 use super::error::RpcError;
 use crate::{
@@ -10,21 +13,67 @@ use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, t
 use alloy_primitives::{Bloom, U256};
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, TransactionReceipt};
 use rollup_executor::TxStatus;
-use rollup_types::SignedTx;
+use rollup_types::{
+    SignedTx,
+    deposit::{DepositTx, is_deposit},
+};
+use serde_json::{Value, json};
+
+fn stored(e: impl std::fmt::Display) -> RpcError {
+    RpcError::internal(format!("stored transaction: {e}"))
+}
+
+fn value_of(v: impl serde::Serialize) -> Result<Value, RpcError> {
+    serde_json::to_value(v).map_err(|e| RpcError::internal(e.to_string()))
+}
+
+/// A type-0x7e transaction as OP Stack nodes serve one: its fields, no signature (v, r, s 0),
+/// no fee.
+fn deposit_transaction(record: &TxRecord, deposit: &DepositTx, block: Option<&StoredBlock>) -> Value {
+    let mut tx = json!({
+        "type": "0x7e",
+        "hash": record.hash,
+        "sourceHash": deposit.source_hash,
+        "from": deposit.from,
+        "to": deposit.to,
+        "mint": deposit.mint,
+        "value": deposit.value,
+        "gas": format!("{:#x}", deposit.gas),
+        "gasPrice": "0x0",
+        "input": deposit.input,
+        "nonce": "0x0",
+        "v": "0x0",
+        "r": "0x0",
+        "s": "0x0",
+        "blockHash": block.map(|b| b.hash),
+        "blockNumber": record.receipt.as_ref().map(|r| format!("{:#x}", r.block_number)),
+        "transactionIndex": record.receipt.as_ref().map(|r| format!("{:#x}", r.index)),
+    });
+    if deposit.is_system_tx {
+        tx["isSystemTx"] = Value::Bool(true);
+    }
+    tx
+}
 
 /// The price `tx` paid for a gas unit in a block of `base_fee` (docs/fees.md §2).
 fn effective_gas_price(tx: &SignedTx, base_fee: u128) -> u128 {
     rollup_types::fees::effective_price(tx.max_fee_per_gas(), tx.max_priority_fee_per_gas(), base_fee)
 }
 
-pub(super) fn rpc_transaction(record: &TxRecord, block: Option<&StoredBlock>) -> Result<Transaction, RpcError> {
-    let signed = SignedTx::decode(&record.raw).map_err(|e| RpcError::internal(format!("stored transaction: {e}")))?;
-    // Included: what it paid a gas unit; pending: its fee cap, as geth answers.
+pub(super) fn rpc_transaction(record: &TxRecord, block: Option<&StoredBlock>) -> Result<Value, RpcError> {
+    if is_deposit(&record.raw) {
+        let deposit = DepositTx::decode(&record.raw).map_err(stored)?;
+        return Ok(deposit_transaction(record, &deposit, block));
+    }
+    let signed = SignedTx::decode(&record.raw).map_err(stored)?;
+    // Included: what it paid a gas unit (nothing for a forced transaction, paid on L1);
+    // pending: its fee cap, as geth answers.
     let price = match (block, &record.receipt) {
+        (_, Some(r)) if r.fee_exempt => 0,
         (Some(b), Some(_)) => effective_gas_price(&signed, b.header.base_fee),
         _ => signed.max_fee_per_gas(),
     };
-    Ok(Transaction {
+    value_of(Transaction {
         inner: Recovered::new_unchecked(signed.to_envelope(), record.sender),
         block_hash: block.map(|b| b.hash),
         block_number: record.receipt.as_ref().map(|r| r.block_number),
@@ -39,7 +88,7 @@ pub(super) fn rpc_receipt(
     receipt: &StoredReceipt,
     block: &StoredBlock,
     siblings: &[TxRecord],
-) -> Result<TransactionReceipt, RpcError> {
+) -> Result<Value, RpcError> {
     let before: Vec<&StoredReceipt> =
         siblings.iter().filter_map(|t| t.receipt.as_ref()).filter(|r| r.index < receipt.index).collect();
     let cumulative_gas_used = before.iter().map(|r| r.gas_used).sum::<u64>() + receipt.gas_used;
@@ -71,20 +120,42 @@ pub(super) fn rpc_receipt(
         },
         logs_bloom: bloom,
     };
-    let signed = SignedTx::decode(&record.raw).map_err(|e| RpcError::internal(format!("stored transaction: {e}")))?;
+    if is_deposit(&record.raw) {
+        // Served in the EIP-1559 receipt's shape, then given its own type.
+        let deposit = DepositTx::decode(&record.raw).map_err(stored)?;
+        let mut value = value_of(TransactionReceipt {
+            inner: ReceiptEnvelope::Eip1559(inner),
+            transaction_hash: record.hash,
+            transaction_index: Some(receipt.index),
+            block_hash: Some(block.hash),
+            block_number: Some(block.header.number),
+            gas_used: receipt.gas_used,
+            effective_gas_price: 0,
+            blob_gas_used: None,
+            blob_gas_price: None,
+            from: deposit.from,
+            to: deposit.to,
+            contract_address: None,
+        })?;
+        value["type"] = json!("0x7e");
+        return Ok(value);
+    }
+    let signed = SignedTx::decode(&record.raw).map_err(stored)?;
     let envelope = match signed {
         SignedTx::Legacy(_) => ReceiptEnvelope::Legacy(inner),
         SignedTx::Eip1559(_) => ReceiptEnvelope::Eip1559(inner),
     };
-    Ok(TransactionReceipt {
+    // `gasUsed × effectiveGasPrice` is exactly what was taken from the sender: nothing from a
+    // forced transaction, paid on L1.
+    let effective_gas_price = if receipt.fee_exempt { 0 } else { effective_gas_price(&signed, block.header.base_fee) };
+    value_of(TransactionReceipt {
         inner: envelope,
         transaction_hash: record.hash,
         transaction_index: Some(receipt.index),
         block_hash: Some(block.hash),
         block_number: Some(block.header.number),
         gas_used: receipt.gas_used,
-        // `gasUsed × effectiveGasPrice` is exactly what was taken from the sender.
-        effective_gas_price: effective_gas_price(&signed, block.header.base_fee),
+        effective_gas_price,
         blob_gas_used: None,
         blob_gas_price: None,
         from: record.sender,
@@ -93,7 +164,7 @@ pub(super) fn rpc_receipt(
     })
 }
 
-pub(super) async fn rpc_block(node: &Node, block: &StoredBlock, full: bool) -> Result<Block, RpcError> {
+pub(super) async fn rpc_block(node: &Node, block: &StoredBlock, full: bool) -> Result<Block<Value>, RpcError> {
     let header =
         Header { hash: block.hash, inner: block.header.to_header(), total_difficulty: Some(U256::ZERO), size: None };
     let transactions = if full {

@@ -648,7 +648,8 @@ fn block_rewards(records: &[rollup_chain_store::TxRecord], base_fee: u128, perce
     let mut tips: Vec<(u128, u64)> = records
         .iter()
         .filter_map(|r| {
-            let receipt = r.receipt.as_ref()?;
+            // A queue entry or a credit paid no tip (nor fee).
+            let receipt = r.receipt.as_ref().filter(|r| !r.fee_exempt)?;
             let tx = rollup_types::SignedTx::decode(&r.raw).ok()?;
             let offer = tx.offer();
             let price = rollup_types::fees::effective_price(offer.max_fee, offer.tip, base_fee);
@@ -710,6 +711,7 @@ mod tests {
                 gas_used: gas,
                 output: Bytes::new(),
                 logs: Vec::new(),
+                fee_exempt: false,
             }),
             reason: None,
         }
