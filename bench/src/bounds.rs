@@ -18,7 +18,7 @@ use alloy::{
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
 use anyhow::{Context, Result, bail};
-use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
+use rollup_devnet::anvil::{Anvil, AnvilConfig};
 use rollup_executor::{BlockEnvInput, Executor, TxResult};
 use rollup_fraud_proof::{
     derive::{Position, PostedBatch},
@@ -802,7 +802,8 @@ impl BoundsBench {
     /// Runs every case (or those asked for) on one anvil that enforces EIP-7825.
     pub async fn run(&self) -> Result<BoundsReport> {
         let anvil = Anvil::spawn(&AnvilConfig {
-            port: free_port()?,
+            // A free port, chosen again if taken before anvil binds it.
+            port: 0,
             block_time: None,
             gas_limit: Some(60_000_000),
             state_file: None,

@@ -9,7 +9,7 @@ use alloy::{eips::BlockNumberOrTag, network::TransactionBuilder, providers::Prov
 use alloy_primitives::{B256, Bytes, U256, keccak256};
 use alloy_sol_types::SolCall;
 use anyhow::{Context, Result, ensure};
-use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
+use rollup_devnet::anvil::{Anvil, AnvilConfig};
 use rollup_executor::{BlockEnvInput, Executor};
 use rollup_fraud_proof::{
     derive::{Position, PostedBatch},
@@ -204,7 +204,8 @@ impl ProofBench {
         let batch_bytes = data.len();
 
         let anvil = Anvil::spawn(&AnvilConfig {
-            port: free_port()?,
+            // A free port, chosen again if taken before anvil binds it.
+            port: 0,
             block_time: self.l1_block_time,
             gas_limit: None,
             state_file: None,

@@ -31,10 +31,13 @@ pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// How many free ports [`Anvil::spawn`] tries for a configuration without a port.
+const PORT_TRIES: usize = 5;
+
 /// How to run anvil.
 #[derive(Clone, Debug)]
 pub struct AnvilConfig {
-    /// Port to listen on.
+    /// Port to listen on; 0: a free one (see [`Anvil::spawn`]).
     pub port: u16,
     /// Seconds between blocks (`None`: mine on every transaction).
     pub block_time: Option<u64>,
@@ -54,8 +57,25 @@ pub struct Anvil {
 }
 
 impl Anvil {
-    /// Starts anvil and waits until it answers.
+    /// Starts anvil and waits until it answers. With port 0 it takes a free port, and another
+    /// one when something else bound it between the choice and anvil's start (tests running
+    /// side by side, a client's ephemeral port), up to [`PORT_TRIES`] times.
     pub async fn spawn(config: &AnvilConfig) -> Result<Self> {
+        if config.port != 0 {
+            return Self::spawn_on(config).await;
+        }
+        let mut tries = Vec::with_capacity(PORT_TRIES);
+        for _ in 0..PORT_TRIES {
+            let config = AnvilConfig { port: free_port()?, ..config.clone() };
+            match Self::spawn_on(&config).await {
+                Ok(anvil) => return Ok(anvil),
+                Err(err) => tries.push(format!("port {}: {err:#}", config.port)),
+            }
+        }
+        bail!("anvil did not start on any of {PORT_TRIES} free ports: {}", tries.join("; "))
+    }
+
+    async fn spawn_on(config: &AnvilConfig) -> Result<Self> {
         if TcpListener::bind(("127.0.0.1", config.port)).is_err() {
             bail!(
                 "port {} is already in use: stop the other L1 node, choose another port with --l1.port, \

@@ -41,12 +41,13 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
     use alloy::{network::TransactionBuilder, providers::Provider, rpc::types::TransactionRequest};
     use alloy_primitives::{B256, U256};
     use alloy_sol_types::SolCall;
-    use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
+    use rollup_devnet::anvil::{Anvil, AnvilConfig};
     use rollup_l1::{self as l1, InboxParams};
     use rollup_types::{bindings::BatchInbox, genesis::DEV_ACCOUNTS};
 
     let config = AnvilConfig {
-        port: free_port().expect("port"),
+        // A free port, chosen again if taken before anvil binds it.
+        port: 0,
         block_time: None,
         gas_limit: Some(60_000_000),
         state_file: None,

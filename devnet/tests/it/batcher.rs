@@ -13,7 +13,7 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use rollup_batcher::{Batcher, BatcherConfig, BatcherError, DaMode, InboxParams, TxManagerConfig};
 use rollup_chain_store::{BatchRecord, L1TxStatus, Store};
-use rollup_devnet::anvil::{Anvil, AnvilConfig, free_port};
+use rollup_devnet::anvil::{Anvil, AnvilConfig};
 use rollup_sequencer::{SequencerConfig, SequencerHandle, StatusSources};
 use rollup_types::{
     bindings::{BatchInbox, L2System},
@@ -30,7 +30,8 @@ pub(crate) async fn automining_anvil() -> Anvil {
     let mut last_error = None;
     for _ in 0..5 {
         let config = AnvilConfig {
-            port: free_port().expect("port"),
+            // A free port, chosen again if taken before anvil binds it.
+            port: 0,
             block_time: None,
             gas_limit: None,
             state_file: None,

@@ -518,7 +518,7 @@ async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     use rollup_devnet::{
-        anvil::{Anvil, AnvilConfig, free_port},
+        anvil::{Anvil, AnvilConfig},
         escape::{self, EscapeConfig, FrozenState},
     };
     if let Ok(filter) = std::env::var("TEST_LOG") {
@@ -526,7 +526,8 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let anvil = Anvil::spawn(&AnvilConfig {
-        port: free_port().expect("port"),
+        // A free port, chosen again if taken before anvil binds it.
+        port: 0,
         block_time: None,
         gas_limit: None,
         state_file: None,
