@@ -7,6 +7,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use rollup_types::{
+    SYSTEM_CONTRACT,
     bindings::{L1Bridge, L2System, TestToken},
     signer::Signer,
 };
@@ -41,6 +42,52 @@ impl Endpoints {
         ensure!(!bridge.is_zero(), "inbox {inbox} has no bridge attached");
         Ok(bridge)
     }
+}
+
+/// One JSON-RPC request to the L2, its result as a quantity.
+async fn l2_quantity(ends: &Endpoints, method: &str, params: Value) -> Result<u128> {
+    let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let answer: Value = reqwest::Client::new()
+        .post(&ends.l2)
+        .json(&body)
+        .send()
+        .await
+        .with_context(|| format!("{method} on {}", ends.l2))?
+        .json()
+        .await
+        .with_context(|| format!("{method}: not JSON"))?;
+    if let Some(err) = answer.get("error") {
+        bail!("{method}: {}", err["message"].as_str().unwrap_or("no message"));
+    }
+    let hex = answer["result"].as_str().ok_or_else(|| anyhow!("{method}: no result in {answer}"))?;
+    u128::from_str_radix(hex.trim_start_matches("0x"), 16).with_context(|| format!("{method}: {hex}"))
+}
+
+/// Signs a call of the system contract as a wallet does (docs/fees.md §2): the gas
+/// `eth_estimateGas` gives, which covers the L1 data fee at the dearest price the next block
+/// may have, and twice `eth_gasPrice` as the fee cap. A fixed gas limit would run out of gas
+/// once the L1 price has climbed.
+async fn sign_l2_call(
+    ends: &Endpoints,
+    signer: &Signer,
+    chain_id: u64,
+    nonce: u64,
+    input: Bytes,
+) -> Result<rollup_types::SignedTx> {
+    let request = serde_json::json!([{ "from": signer.address(), "to": SYSTEM_CONTRACT, "data": input }]);
+    let gas = l2_quantity(ends, "eth_estimateGas", request).await?;
+    let price = l2_quantity(ends, "eth_gasPrice", serde_json::json!([])).await?;
+    Ok(signer.sign_eip1559(alloy::consensus::TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: u64::try_from(gas).context("eth_estimateGas: more than 2^64 gas")?,
+        max_fee_per_gas: price.saturating_mul(2),
+        max_priority_fee_per_gas: 0,
+        to: alloy_primitives::TxKind::Call(SYSTEM_CONTRACT),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input,
+    }))
 }
 
 async fn get_json(url: &str) -> Result<Value> {
@@ -185,7 +232,7 @@ pub async fn withdraw(
     let account = get_json(&format!("{}/v1/accounts/{sender}", ends.l2)).await?;
     let nonce = account["pendingNonce"].as_u64().ok_or_else(|| anyhow!("no pending nonce for {sender}"))?;
     let call = L2System::withdrawCall { l2Token: l2_token, l1Recipient: recipient, amount };
-    let raw = signer.eip1559(chain_id, nonce, call.abi_encode().into()).encoded();
+    let raw = sign_l2_call(ends, &signer, chain_id, nonce, call.abi_encode().into()).await?.encoded();
     let client = reqwest::Client::new();
     let response = client
         .post(format!("{}/v1/transactions", ends.l2))

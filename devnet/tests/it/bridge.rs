@@ -411,10 +411,12 @@ async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let url = devnet.url();
     let (recipient, amount) = (Address::repeat_byte(0x77), one_ether / U256::from(4u8));
-    let call = L2System::withdrawCall { l2Token: weth_l2, l1Recipient: recipient, amount };
-    let hash =
-        devnet.sequencer.node.submit_raw(alice.eip1559(d.l2_chain_id, 0, call.abi_encode().into()).encoded().into());
-    let block = all_succeed(&url, &[hash.await.expect("accepted")]).await;
+    // As `rollup withdraw` sends it: signed with eth_estimateGas's gas and eth_gasPrice's fee.
+    let withdrawn =
+        bridge::withdraw(&ends, &DEV_ACCOUNTS[3].private_key, weth_l2, recipient, amount).await.expect("withdrawn");
+    assert_eq!((withdrawn.sender, withdrawn.index), (alice.address(), 0));
+    let block = all_succeed(&url, &[withdrawn.tx_hash]).await;
+    assert_eq!(block, withdrawn.block);
     assert!(
         l1_view(&devnet.l1_rpc, d.batch_inbox, BatchInbox::lastL2BlockCall {}).await < block,
         "the withdrawal's block is not posted yet"
