@@ -44,25 +44,6 @@ impl Endpoints {
     }
 }
 
-/// One JSON-RPC request to the L2, its result as a quantity.
-async fn l2_quantity(ends: &Endpoints, method: &str, params: Value) -> Result<u128> {
-    let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-    let answer: Value = reqwest::Client::new()
-        .post(&ends.l2)
-        .json(&body)
-        .send()
-        .await
-        .with_context(|| format!("{method} on {}", ends.l2))?
-        .json()
-        .await
-        .with_context(|| format!("{method}: not JSON"))?;
-    if let Some(err) = answer.get("error") {
-        bail!("{method}: {}", err["message"].as_str().unwrap_or("no message"));
-    }
-    let hex = answer["result"].as_str().ok_or_else(|| anyhow!("{method}: no result in {answer}"))?;
-    u128::from_str_radix(hex.trim_start_matches("0x"), 16).with_context(|| format!("{method}: {hex}"))
-}
-
 /// Signs a call of the system contract as a wallet does (docs/fees.md §2): the gas
 /// `eth_estimateGas` gives, which covers the L1 data fee at the dearest price the next block
 /// may have, and twice `eth_gasPrice` as the fee cap. A fixed gas limit would run out of gas
@@ -74,13 +55,16 @@ async fn sign_l2_call(
     nonce: u64,
     input: Bytes,
 ) -> Result<rollup_types::SignedTx> {
-    let request = serde_json::json!([{ "from": signer.address(), "to": SYSTEM_CONTRACT, "data": input }]);
-    let gas = l2_quantity(ends, "eth_estimateGas", request).await?;
-    let price = l2_quantity(ends, "eth_gasPrice", serde_json::json!([])).await?;
+    use alloy::providers::{Provider, ProviderBuilder};
+    let l2 = ProviderBuilder::new().connect_http(ends.l2.parse().with_context(|| format!("the L2 URL {}", ends.l2))?);
+    let request =
+        TransactionRequest::default().with_from(signer.address()).with_to(SYSTEM_CONTRACT).with_input(input.clone());
+    let gas = l2.estimate_gas(request).await.context("eth_estimateGas on the L2")?;
+    let price = l2.get_gas_price().await.context("eth_gasPrice on the L2")?;
     Ok(signer.sign_eip1559(alloy::consensus::TxEip1559 {
         chain_id,
         nonce,
-        gas_limit: u64::try_from(gas).context("eth_estimateGas: more than 2^64 gas")?,
+        gas_limit: gas,
         max_fee_per_gas: price.saturating_mul(2),
         max_priority_fee_per_gas: 0,
         to: alloy_primitives::TxKind::Call(SYSTEM_CONTRACT),
