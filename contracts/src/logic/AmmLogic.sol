@@ -99,13 +99,10 @@ abstract contract AmmLogic is LedgerLogic {
     }
 
     /// @notice Burns `liquidity` of the caller's shares for its part of both reserves.
-    function removeLiquidity(
-        address tokenA,
-        address tokenB,
-        uint256 liquidity,
-        uint256 minAmountA,
-        uint256 minAmountB
-    ) external returns (uint256 amountA, uint256 amountB) {
+    function removeLiquidity(address tokenA, address tokenB, uint256 liquidity, uint256 minAmountA, uint256 minAmountB)
+        external
+        returns (uint256 amountA, uint256 amountB)
+    {
         if (liquidity == 0) revert ZeroAmount();
         (address token0, address token1, bool aIsToken0) = _sortTokens(tokenA, tokenB);
         if (!aIsToken0) (minAmountA, minAmountB) = (minAmountB, minAmountA);
