@@ -100,6 +100,10 @@ pub enum Fault {
     /// The first block holding an item given an L1 price twice its own and more: out of the
     /// bound from its parent's (docs/fees.md §4).
     WrongL1Price,
+    /// A blob post whose blob holds the batch's data with one byte inverted, while the post
+    /// commits to the honest data's segment hashes (docs/fraud-proofs.md §8): only a blob post
+    /// can carry it.
+    BlobMismatch,
     /// The batch's state root (its last chunk's root) replaced by this one: the poster claims a
     /// state the chain never reached, such as the honest one plus a withdrawal nobody made
     /// (a test computes it while the posting is held, [`FaultSwitch`]).
@@ -114,6 +118,7 @@ impl Fault {
         all.extend([Self::ForgedSignature, Self::ReplayedNonce, Self::MalformedChunk, Self::MalformedHeader]);
         all.extend([Self::QueueChunkRoot, Self::SkippedQueue]);
         all.extend([Self::WrongFee, Self::WrongBaseFee, Self::WrongEtherTransfer, Self::CannotPay, Self::WrongL1Price]);
+        all.push(Self::BlobMismatch);
         all
     }
 
@@ -221,6 +226,8 @@ impl Fault {
                 *bad.first_mut()? = codec::VERSION + 1;
                 Some((bad, chunk_roots.to_vec()))
             }
+            // The data and roots stay honest: the batcher lays other bytes in the blob.
+            Self::BlobMismatch => Some((data.to_vec(), chunk_roots.to_vec())),
             Self::RootFirstChunk | Self::RootMiddleChunk | Self::RootLastChunk | Self::StateRoot(_) => None,
         }
     }
@@ -259,6 +266,7 @@ impl fmt::Display for Fault {
             Self::WrongEtherTransfer => "wrong-ether-transfer",
             Self::CannotPay => "cannot-pay",
             Self::WrongL1Price => "wrong-l1-price",
+            Self::BlobMismatch => "blob-mismatch",
         })
     }
 }
@@ -347,7 +355,7 @@ mod tests {
         for fault in Fault::all() {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
         }
-        assert_eq!(Fault::all().len(), 20);
+        assert_eq!(Fault::all().len(), 21);
         assert!("root-everywhere".parse::<Fault>().expect_err("unknown").contains("op-swap"));
         let root = Fault::StateRoot(B256::repeat_byte(0xab));
         assert_eq!(root.to_string().parse::<Fault>(), Ok(root));

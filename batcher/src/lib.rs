@@ -73,13 +73,14 @@ pub struct BatcherConfig {
 /// Where batch data is posted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DaMode {
-    /// In the calldata of the post (fraud-provable).
-    #[default]
+    /// In the calldata of the post.
     Calldata,
-    /// In EIP-4844 blobs of the post (not yet fraud-provable: docs/batcher.md section 5).
+    /// In an EIP-4844 blob of the post, with the data's segment hashes in its calldata
+    /// (docs/fraud-proofs.md §8).
     Blobs,
-    /// Blobs when they cost less than calldata at the current fees and the L1 block has blob
-    /// room for them, calldata otherwise.
+    /// A blob when it costs less than calldata at the current fees and the L1 block has blob
+    /// room for it, calldata otherwise.
+    #[default]
     Auto,
 }
 
@@ -186,13 +187,10 @@ impl Batcher {
                 params.genesis_state_root
             )));
         }
-        if config.da != DaMode::Calldata {
-            warn!(
-                target: "batcher",
-                da = ?config.da,
-                "blob batches cannot be proven fraudulent yet: anyone may dispute one within its challenge window, \
-                 which rolls it back and slashes the stake (docs/fraud-proofs.md §6.7)"
-            );
+        if config.da == DaMode::Calldata && config.fault == Some(fault::Fault::BlobMismatch) {
+            return Err(BatcherError::Config(
+                "--batcher.fault blob-mismatch needs blob posts (--batcher.da blobs)".into(),
+            ));
         }
         if config.da != DaMode::Calldata {
             // Loading the KZG trusted setup takes seconds: at start, not in the first post.
@@ -207,8 +205,14 @@ impl Batcher {
             .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
         let txmgr = TxManager::new(provider.clone(), wallet, address, store.clone(), config.txmgr).await?;
         let bridge = rollup_l1::inbox::bridge(&provider, config.inbox).await?;
-        let queue =
-            (!bridge.is_zero()).then(|| QueueReader::new(provider.clone(), bridge, store.clone(), config.queue));
+        let queue = (!bridge.is_zero()).then(|| {
+            QueueReader::new(
+                provider.clone(),
+                bridge,
+                store.clone(),
+                queue::QueueReaderConfig { da: config.da, ..config.queue },
+            )
+        });
         let last = store.latest_batch().await?;
         let status = watch::Sender::new(BatcherStatus {
             last_posted_batch: last.as_ref().map(|b| b.index),
@@ -527,8 +531,7 @@ impl Batcher {
         let tx = TxEnvelope::decode_2718(&mut signed.raw.as_slice()).map_err(|e| {
             BatcherError::Inconsistent(format!("stored L1 transaction {} is corrupt: {e}", signed.tx_hash))
         })?;
-        let blob_hashes = alloy::consensus::Transaction::blob_versioned_hashes(&tx).unwrap_or_default();
-        let call = PostedCall::decode(alloy::consensus::Transaction::input(&tx), blob_hashes)
+        let call = PostedCall::decode(alloy::consensus::Transaction::input(&tx))
             .map_err(|e| BatcherError::Inconsistent(format!("stored post {} does not decode: {e}", signed.tx_hash)))?;
         let call = Arc::new(call);
         locked(&self.calls).insert(signed.tx_hash, call.clone());
@@ -710,9 +713,8 @@ impl Batcher {
             .await
             .map_err(BatcherError::l1)?
             .ok_or_else(|| BatcherError::missing(format!("L1 transaction {tx_hash}")))?;
-        let blob_hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).unwrap_or_default();
-        let call = PostedCall::decode(alloy::consensus::Transaction::input(tx.inner.inner()), blob_hashes)
-            .map_err(BatcherError::l1)?;
+        let call =
+            PostedCall::decode(alloy::consensus::Transaction::input(tx.inner.inner())).map_err(BatcherError::l1)?;
         let previous = if index == 0 { 0 } else { self.store.latest_batch().await?.map_or(0, |b| b.last_block) };
         let l1_block = log
             .block_number
@@ -829,17 +831,17 @@ impl Batcher {
                 let last_block = built.last_block();
                 self.inject_fault(&mut built, index);
                 let state_root = built.state_root(prev_root);
-                let use_blobs = self.use_blobs(&built.data, blobs_in_flight, &capacity).await?;
+                let use_blobs =
+                    built.blob_data.is_some() || self.use_blobs(&built.data, blobs_in_flight, &capacity).await?;
                 let (input, gas_limit, sidecar) = if use_blobs {
-                    let count = blob::blobs_for(built.data.len());
                     let (input, gas) =
-                        post::blob_call(index, prev_root, last_block, built.queue(), &built.chunk_roots, count);
+                        post::blob_call(index, prev_root, last_block, built.queue(), &built.data, &built.chunk_roots);
                     // KZG commitments and proofs are CPU work: off the async runtime.
-                    let data = built.data.clone();
+                    let data = built.blob_data.take().unwrap_or_else(|| built.data.clone());
                     let sidecar = tokio::task::spawn_blocking(move || post::sidecar_for(&data))
                         .await
                         .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
-                    blobs_in_flight += count;
+                    blobs_in_flight += 1;
                     (input, gas, Some(sidecar))
                 } else {
                     let input =
@@ -919,10 +921,20 @@ impl Batcher {
     /// Replaces the batch with the faulty one, if a fault is still to be injected and this
     /// batch can carry it.
     fn inject_fault(&self, built: &mut Built, index: u64) {
+        if self.config.da == DaMode::Calldata && self.fault.pending() == Some(fault::Fault::BlobMismatch) {
+            return;
+        }
         if let Some((fault, bad_data, bad_roots)) =
             self.fault.apply(&built.batch, &built.data, &built.chunk_roots, &self.config.chain)
         {
             warn!(target: "batcher", index, %fault, "INJECTING A FAULT: this batch is fraudulent on purpose");
+            if fault == fault::Fault::BlobMismatch {
+                // The post commits to the data; the blob holds it with its middle byte inverted.
+                let mut other = bad_data.clone();
+                let middle = other.len() / 2;
+                other[middle] ^= 0xff;
+                built.blob_data = Some(other);
+            }
             built.data = bad_data;
             built.chunk_roots = bad_roots;
         }
@@ -943,8 +955,8 @@ impl Batcher {
         blobs_in_flight: usize,
         capacity: &PostCapacity,
     ) -> Result<bool, BatcherError> {
-        let needed = blob::blobs_for(data.len());
-        let fits = needed <= blob::MAX_BLOBS;
+        let needed = 1;
+        let fits = data.len() <= blob::PAYLOAD_PER_BLOB;
         Ok(match self.config.da {
             DaMode::Calldata => false,
             DaMode::Blobs => fits,
@@ -954,12 +966,14 @@ impl Batcher {
                 if blobs_in_flight + needed > room {
                     return Ok(false);
                 }
-                // Blob gas against the calldata floor (EIP-7623: 10 per zero byte, 40 otherwise).
+                // Blob gas and the segment hashes' calldata against the data's calldata, both at
+                // the EIP-7623 floor (10 per zero byte, 40 otherwise; a hash is all non-zero).
                 let blob_fee = self.provider.get_blob_base_fee().await.map_err(BatcherError::l1)?;
                 let gas_price = self.provider.get_gas_price().await.map_err(BatcherError::l1)?;
                 let zeros = data.iter().filter(|&&b| b == 0).count() as u128;
                 let calldata = (10 * zeros + 40 * (data.len() as u128 - zeros)) * gas_price;
-                let blobs = needed as u128 * blob::BYTES_PER_BLOB as u128 * blob_fee.max(1);
+                let hashes = 40 * 32 * data.len().div_ceil(rollup_types::codec::SEGMENT_BYTES) as u128 * gas_price;
+                let blobs = needed as u128 * blob::BYTES_PER_BLOB as u128 * blob_fee.max(1) + hashes;
                 blobs < calldata
             }
         })

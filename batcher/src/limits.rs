@@ -89,6 +89,17 @@ pub fn execution_gas(data_len: usize, roots: usize) -> u64 {
     EXEC_BASE_GAS + EXEC_GAS_PER_SEGMENT * segments + EXEC_GAS_PER_ROOT * roots as u64 + words * words / 512
 }
 
+/// Gas of the inbox's execution of a `postBatchBlobs` with `segments` segment hashes and `roots`
+/// chunk roots (an upper bound): a calldata post's without the data's hashing, plus hashing the
+/// segment hashes and the blob's versioned hash in a sixth slot of the record.
+pub fn blob_execution_gas(segments: usize, roots: usize) -> u64 {
+    let words = segments as u64 + 1 + roots as u64 + 16;
+    EXEC_BASE_GAS + BLOB_HASH_SLOT_GAS + 12 * segments as u64 + EXEC_GAS_PER_ROOT * roots as u64 + words * words / 512
+}
+
+/// Storing the blob's versioned hash in a fresh slot (EIP-2929 cold, zero to non-zero).
+const BLOB_HASH_SLOT_GAS: u64 = 22_100;
+
 /// The gas a transaction with `calldata` whose execution costs `execution` uses at most:
 /// the larger of the standard cost (4 gas per zero byte of calldata, 16 per other byte,
 /// plus execution) and the EIP-7623 floor (10 gas per token, a token being a zero byte or a

@@ -10,7 +10,7 @@ use alloy::eips::{
     eip4844::{Blob, BlobTransactionSidecar, env_settings::EnvKzgSettings},
     eip7594::BlobTransactionSidecarVariant,
 };
-use alloy_primitives::{B256, U256, keccak256};
+use alloy_primitives::{B256, U256};
 use alloy_sol_types::SolCall;
 use rollup_chain_store::{Store, StoredBlock};
 use rollup_l1::inbox::{PostCall, PostData};
@@ -33,6 +33,9 @@ pub(crate) struct Built {
     pub(crate) chunk_roots: Vec<B256>,
     /// How far its last block consumed the bridge's queue.
     pub(crate) queue: QueuePosition,
+    /// Bytes to lay in the blob instead of `data`, for a blob post (fault injection only:
+    /// a blob that does not hold the data the post commits to).
+    pub(crate) blob_data: Option<Vec<u8>>,
 }
 
 impl Built {
@@ -116,7 +119,9 @@ pub(crate) struct Packing {
 impl Packing {
     /// The most batch data the post may hold.
     fn budget(&self) -> usize {
-        if self.blobs { blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB - 4 } else { self.capacity.max_post_bytes }
+        // A blob batch is bounded as a calldata one (its header proof carries the data in
+        // calldata, docs/fraud-proofs.md §8.3), and by what one blob holds.
+        if self.blobs { self.capacity.max_post_bytes.min(blob::PAYLOAD_PER_BLOB) } else { self.capacity.max_post_bytes }
     }
 }
 
@@ -256,7 +261,7 @@ fn try_fit(
         Err(e) => return Err(e.into()),
     };
     let fits = if packing.blobs {
-        data.len() <= blob::MAX_BLOBS * blob::PAYLOAD_PER_BLOB - 4
+        data.len() <= packing.budget()
     } else {
         let roots: Vec<B256> = stored[..n].iter().flat_map(|b| b.chunk_roots.iter().copied()).collect();
         let input = calldata(next.index, next.prev_root, blocks[n - 1].number, QueuePosition::COSTLIEST, &data, &roots);
@@ -327,7 +332,7 @@ fn pack(
     let chunk_roots = stored[..low].iter().flat_map(|b| b.chunk_roots.iter().copied()).collect();
     let last = &stored[low - 1].header;
     let queue = QueuePosition { end: last.queue_end, accumulator: last.queue_accumulator };
-    Ok(Some(Built { batch: Batch { blocks: blocks[..low].to_vec() }, data: best, chunk_roots, queue }))
+    Ok(Some(Built { batch: Batch { blocks: blocks[..low].to_vec() }, data: best, chunk_roots, queue, blob_data: None }))
 }
 
 /// What a post says, whether its data is in calldata or in blobs.
@@ -339,21 +344,20 @@ pub(crate) struct PostedCall {
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) queue: QueuePosition,
     pub(crate) chunk_roots: Vec<B256>,
-    /// The inbox's data commitment: `codec::data_commitment(data)`, or `keccak256` of the
-    /// versioned hashes.
+    /// The inbox's data commitment: `codec::data_commitment(data)` (for a blob post, of the
+    /// posted length and segment hashes).
     pub(crate) data_hash: B256,
-    /// Calldata bytes, or blob bytes (131072 per blob) for a blob post.
+    /// Bytes of batch data.
     pub(crate) data_len: u64,
 }
 
 impl PostedCall {
-    pub(crate) fn decode(input: &[u8], blob_hashes: &[B256]) -> Result<Self, rollup_l1::L1Error> {
+    pub(crate) fn decode(input: &[u8]) -> Result<Self, rollup_l1::L1Error> {
         let call = PostCall::decode(input)?;
         let (data_hash, data_len) = match &call.data {
             PostData::Calldata(data) => (codec::data_commitment(data), data.len() as u64),
-            PostData::Blobs => {
-                let joined: Vec<u8> = blob_hashes.iter().flat_map(|h| h.0).collect();
-                (keccak256(&joined), (blob_hashes.len() * blob::BYTES_PER_BLOB) as u64)
+            PostData::Blob { length, segment_hashes } => {
+                (codec::data_commitment_of(*length as usize, segment_hashes), *length)
             }
         };
         Ok(Self {
@@ -391,42 +395,43 @@ impl PostedCall {
     }
 }
 
-/// The calldata and gas of a blob post (`postBatchBlobs`) of `blobs` blobs.
+/// The calldata and gas of a blob post (`postBatchBlobs`) of `data`: its length and segment
+/// hashes in the call, the data in the blob (docs/fraud-proofs.md §8.1).
 pub(crate) fn blob_call(
     index: u64,
     prev_root: B256,
     last_block: u64,
     queue: QueuePosition,
+    data: &[u8],
     roots: &[B256],
-    blobs: usize,
 ) -> (Vec<u8>, u64) {
+    let segment_hashes = codec::segment_hashes(data);
+    let segments = segment_hashes.len();
     let input = BatchInbox::postBatchBlobsCall {
         index: U256::from(index),
         prevStateRoot: prev_root,
         lastBlock: last_block,
         queueEnd: queue.end,
         queueAccumulator: queue.accumulator,
+        length: U256::from(data.len()),
+        segmentHashes: segment_hashes,
         chunkRoots: roots.to_vec(),
     }
     .abi_encode();
-    // The inbox reads and hashes each blob's versioned hash instead of hashing data.
-    let gas = limits::transaction_gas(&input, limits::execution_gas(0, roots.len()) + 2_000 * blobs as u64);
+    // The inbox hashes the segment hashes instead of the data, and records the blob's
+    // versioned hash in one more slot.
+    let gas = limits::transaction_gas(&input, limits::blob_execution_gas(segments, roots.len()));
     (input, gas)
 }
 
-/// The blobs, KZG commitments and proofs that carry `data` (layout: `rollup_types::blob`).
+/// The blob, KZG commitment and proof that carry `data` (layout: `rollup_types::blob`).
 pub(crate) fn sidecar_for(data: &[u8]) -> Result<BlobTransactionSidecarVariant, BatcherError> {
-    let raw = blob::to_blobs(data)
-        .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in blobs: {e}")))?;
+    let raw = blob::to_blob(data)
+        .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in a blob: {e}")))?;
     // Filled in place on the heap: a blob is 128 KiB, and iterator adapters that pass blobs by
     // value stack a copy per frame (enough, unoptimised, to overflow a 2 MiB thread stack).
-    let mut blobs = vec![Blob::ZERO; raw.len()];
-    for (blob, bytes) in blobs.iter_mut().zip(&raw) {
-        if bytes.len() != blob.len() {
-            return Err(BatcherError::Inconsistent(format!("a blob of {} bytes", bytes.len())));
-        }
-        blob.copy_from_slice(bytes);
-    }
+    let mut blobs = vec![Blob::ZERO; 1];
+    blobs[0].copy_from_slice(&raw);
     let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(blobs, EnvKzgSettings::Default.get())
         .map_err(|e| BatcherError::Inconsistent(format!("KZG commitment of a blob failed: {e}")))?;
     Ok(BlobTransactionSidecarVariant::Eip4844(sidecar))
@@ -444,7 +449,7 @@ mod tests {
             let chunk_roots: Vec<B256> = (0..roots).map(|i| B256::with_last_byte(i as u8)).collect();
             let input = calldata(3, B256::repeat_byte(1), 9, queue, &data, &chunk_roots);
             assert_eq!(input.len(), limits::post_calldata_len(len, roots), "{len} bytes, {roots} roots");
-            let call = PostedCall::decode(&input, &[]).expect("decodes");
+            let call = PostedCall::decode(&input).expect("decodes");
             assert_eq!(call.queue, queue);
             assert_eq!(call.last_block, 9);
             assert_eq!(call.chunk_roots, chunk_roots);
@@ -452,9 +457,11 @@ mod tests {
             assert_eq!(call.data_hash, expected.data_hash);
             assert_eq!(call.queue, expected.queue);
         }
-        let (input, _) = blob_call(3, B256::ZERO, 9, queue, &[B256::ZERO], 2);
-        let call = PostedCall::decode(&input, &[B256::repeat_byte(2), B256::repeat_byte(3)]).expect("decodes");
+        let data = vec![0x5a; 2_500];
+        let (input, _) = blob_call(3, B256::ZERO, 9, queue, &data, &[B256::ZERO]);
+        let call = PostedCall::decode(&input).expect("decodes");
         assert_eq!(call.queue, queue);
-        assert_eq!(call.data_len, 2 * blob::BYTES_PER_BLOB as u64);
+        assert_eq!(call.data_len, 2_500);
+        assert_eq!(call.data_hash, codec::data_commitment(&data), "a blob post commits as calldata would");
     }
 }

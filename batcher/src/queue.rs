@@ -10,7 +10,7 @@
 //! entry an L2 block already consumed cannot be dropped: that needs a reorg deeper than the
 //! confirmations, and posting stalls with the reason (the inbox would refuse the post anyway).
 
-use crate::error::BatcherError;
+use crate::{DaMode, error::BatcherError};
 use alloy::{
     eips::BlockId,
     providers::{DynProvider, Provider},
@@ -32,11 +32,34 @@ pub struct QueueReaderConfig {
     /// L1 blocks an entry must be under before the L2 includes it. It must stay well below
     /// the bridge's inclusion window (the devnet: 2 against 20).
     pub confirmations: u64,
+    /// How the batcher posts, which says what a byte costs on L1 (the batcher sets it from its
+    /// own `da`).
+    pub da: DaMode,
 }
 
 impl Default for QueueReaderConfig {
     fn default() -> Self {
-        Self { from_block: 0, confirmations: 2 }
+        Self { from_block: 0, confirmations: 2, da: DaMode::Auto }
+    }
+}
+
+/// What a byte of batch data costs on L1 when a post's gas costs `gas_price` wei and the
+/// batcher posts as `da` says (docs/fees.md §4): in calldata, in a blob at the node's current
+/// blob base fee, or the cheaper of the two. Calldata's when the blob base fee cannot be read.
+pub async fn l1_byte_cost(provider: &DynProvider, da: DaMode, gas_price: u128) -> u128 {
+    let calldata = rollup_types::fees::calldata_byte_cost(gas_price);
+    if da == DaMode::Calldata {
+        return calldata;
+    }
+    match provider.get_blob_base_fee().await {
+        Ok(blob_fee) => {
+            let blob = rollup_types::fees::blob_byte_cost(gas_price, blob_fee);
+            if da == DaMode::Blobs { blob } else { blob.min(calldata) }
+        }
+        Err(err) => {
+            warn!(target: "batcher::queue", %err, "could not read the blob base fee; pricing calldata");
+            calldata
+        }
     }
 }
 
@@ -94,15 +117,17 @@ impl QueueReader {
             return Ok(0);
         };
         let to_hash = block.header.hash;
-        // The sequencer prices each block's L1 data from what a post's gas costs: the newest
-        // base fee read plus the tip the batcher's fee estimate gives a post (docs/fees.md §4);
-        // an L1 without EIP-1559 leaves the last one.
-        // A failed estimate costs the price one reading, never the queue its entries.
+        // The sequencer prices each block's L1 data from what a byte of a post costs: a post's
+        // gas at the newest base fee read plus the tip the batcher's fee estimate gives a post,
+        // in calldata, or in a blob at the current blob base fee, as the batcher posts (the
+        // cheaper with `--batcher.da auto`; docs/fees.md §4). An L1 without EIP-1559 leaves the
+        // last one. A failed estimate costs the price one reading, never the queue its entries.
         if let Some(base_fee) = block.header.base_fee_per_gas {
             match self.provider.estimate_eip1559_fees().await {
                 Ok(fees) => {
                     let price = u128::from(base_fee).saturating_add(fees.max_priority_fee_per_gas);
-                    self.store.set_l1_gas_price(to, price).await?;
+                    let cost = l1_byte_cost(&self.provider, self.config.da, price).await;
+                    self.store.set_l1_byte_cost(to, cost).await?;
                 }
                 Err(err) => {
                     warn!(target: "batcher::queue", %err, "could not estimate the L1 tip; the L1 price keeps its last reading")

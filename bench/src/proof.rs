@@ -248,7 +248,7 @@ impl ProofBench {
             l1_tx_hash: posted.transaction_hash,
             data_hash: codec::data_commitment(&data),
             data,
-            blob_hashes: Vec::new(),
+            blob: None,
             prev_state_root: executor.state_root(),
             state_root: *chunk_roots.last().unwrap_or(&B256::ZERO),
             chunk_roots,

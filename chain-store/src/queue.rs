@@ -184,31 +184,30 @@ impl Store {
         Ok(removed)
     }
 
-    /// Records what a gas unit of a post costs on L1 as of block `l1_block`, the newest read:
-    /// its base fee plus the node's suggested tip (docs/fees.md §4; the table is
-    /// `l1_base_fee`).
-    pub async fn set_l1_gas_price(&self, l1_block: u64, price: u128) -> Result<(), StoreError> {
+    /// Records what a byte of batch data costs on L1 as of block `l1_block`, the newest read, in
+    /// wei: in calldata or in a blob, as the batcher posts (docs/fees.md §4; the table is
+    /// `l1_byte_cost`).
+    pub async fn set_l1_byte_cost(&self, l1_block: u64, wei: u128) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO l1_base_fee (id, l1_block, base_fee) VALUES (1, $1, $2)
-             ON CONFLICT (id) DO UPDATE SET l1_block = $1, base_fee = $2",
+            "INSERT INTO l1_byte_cost (id, l1_block, wei) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET l1_block = $1, wei = $2",
         )
         .bind(i64_of(l1_block)?)
-        .bind(price.to_be_bytes().to_vec())
+        .bind(wei.to_be_bytes().to_vec())
         .execute(self.db.writer())
         .await?;
         Ok(())
     }
 
-    /// The newest L1 gas price recorded, with its block (`None` before the first).
-    pub async fn l1_gas_price(&self) -> Result<Option<(u64, u128)>, StoreError> {
-        let row =
-            sqlx::query("SELECT l1_block, base_fee FROM l1_base_fee WHERE id = 1").fetch_optional(&self.pool).await?;
+    /// The newest L1 cost of a byte recorded, with its block (`None` before the first).
+    pub async fn l1_byte_cost(&self) -> Result<Option<(u64, u128)>, StoreError> {
+        let row = sqlx::query("SELECT l1_block, wei FROM l1_byte_cost WHERE id = 1").fetch_optional(&self.pool).await?;
         row.map(|r| {
-            let bytes: Vec<u8> = r.try_get("base_fee")?;
-            let fee = <[u8; 16]>::try_from(bytes.as_slice())
+            let bytes: Vec<u8> = r.try_get("wei")?;
+            let wei = <[u8; 16]>::try_from(bytes.as_slice())
                 .map(u128::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt("l1_base_fee is not 16 bytes".into()))?;
-            Ok((u64_of(&r, "l1_block")?, fee))
+                .map_err(|_| StoreError::Corrupt("l1_byte_cost is not 16 bytes".into()))?;
+            Ok((u64_of(&r, "l1_block")?, wei))
         })
         .transpose()
     }

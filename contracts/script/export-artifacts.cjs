@@ -13,6 +13,7 @@ const contracts = [
   ['l2/L2Token.sol', 'L2Token'],
   ['l2/Multicall3.sol', 'Multicall3'],
   ['l1/BatchInbox.sol', 'BatchInbox'],
+  ['l1/BlobVerifier.sol', 'BlobVerifier'],
   ['l1/ChunkVerifier.sol', 'ChunkVerifier'],
   ['l1/L1Bridge.sol', 'L1Bridge'],
   ['l1/TestToken.sol', 'TestToken'],

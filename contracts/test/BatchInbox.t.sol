@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Test} from "./utils/Test.sol";
 import {vm} from "./utils/Vm.sol";
 import {BatchInbox} from "../src/l1/BatchInbox.sol";
+import {BlobVerifier} from "../src/l1/BlobVerifier.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
 
 /// @dev A batcher contract that cannot receive ether back.
@@ -36,7 +37,8 @@ contract ReentrantBatcher {
 }
 
 /// @notice Behavioural tests of the L1 batch inbox: posting rules, recorded fields, finality
-///         and the batcher's stake.
+///         and the batcher's stake; blob posts and the proof that a blob does not hold the
+///         committed data (on the vectors of ../testdata/blob-cells.json).
 contract BatchInboxTest is Test {
     event BatchPosted(
         uint256 indexed index,
@@ -116,7 +118,8 @@ contract BatchInboxTest is Test {
         assertEq(inbox.genesisStateRoot(), GENESIS, "genesisStateRoot");
         assertEq(inbox.chunkSize(), CHUNK_SIZE, "chunkSize");
         assertEq(inbox.l2ChainId(), CHAIN_ID, "l2ChainId");
-        assertEq(uint256(BatchInbox.Fault.UnprovenBlobBatch), 9, "the dispute's fault number (Rust decodes it)");
+        assertEq(uint256(BatchInbox.Fault.BlobDataMismatch), 9, "the blob proof's fault number (Rust decodes it)");
+        assertTrue(address(inbox.blobVerifier()) != address(0), "the inbox made its blob verifier");
     }
 
     function test_constructor_refusesAZeroChunkSizeAndAWideChainId() public {
@@ -171,95 +174,320 @@ contract BatchInboxTest is Test {
         assertEq(BATCHER.balance, 100 ether, "a post carries no ether");
     }
 
-    function test_postBatchBlobs_commitsToTheVersionedHashes() public {
-        bytes32[] memory hashes = new bytes32[](2);
-        hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
-        hashes[1] = bytes32(uint256(0x01) << 248 | 0xbb);
-        vm.blobhashes(hashes);
-        bytes32[] memory roots = _roots(2, 1);
-        vm.prank(BATCHER);
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
-        BatchInbox.Batch memory b = inbox.getBatch(0);
-        assertEq(b.dataHash, keccak256(bytes.concat(hashes[0], hashes[1])), "dataHash");
-        assertEq(uint256(b.blobCount), 2, "blobCount");
-        assertEq(b.stateRoot, roots[1], "stateRoot");
-        assertEq(inbox.lastL2Block(), 10, "lastL2Block");
+    // ---------------------------------------------------------------------------------------
+    // Blob posts and blob proofs
+    // ---------------------------------------------------------------------------------------
+
+    string constant BLOB_FILE = "../testdata/blob-cells.json";
+    /// @dev The "flipped" case of the blob vectors: 5,000 bytes of the data rule, bytes 1,500
+    ///      and 2,100 flipped in the blob; cells 0, 1, 2.
+    uint256 constant FLIPPED = 3;
+    /// @dev The "small" case: the same 5,000 bytes, none flipped.
+    uint256 constant SMALL = 1;
+    address constant PROVER = address(0x9807E5);
+    bytes32 constant FRAUD_PROVEN = keccak256("FraudProven(uint256,address,uint8,uint256,uint256,uint256)");
+
+    /// @dev The blob vectors' data rule: byte `i` is `(i * 131 + 7) mod 256`.
+    function _ruleData(uint256 length) internal pure returns (bytes memory d) {
+        d = new bytes(length);
+        for (uint256 i; i < length; i++) {
+            d[i] = bytes1(uint8((i * 131 + 7) % 256));
+        }
     }
 
-    function test_postBatchBlobs_needsABlobAndTheSameChecks() public {
-        bytes32[] memory roots = _roots(1, 1);
+    /// @dev keccak256 of each 1,024-byte segment of `data`.
+    function _segmentHashes(bytes memory data) internal pure returns (bytes32[] memory hashes) {
+        hashes = new bytes32[]((data.length + 1023) / 1024);
+        for (uint256 s; s < hashes.length; s++) {
+            uint256 start = s * 1024;
+            uint256 end = start + 1024 > data.length ? data.length : start + 1024;
+            bytes memory segment = new bytes(end - start);
+            for (uint256 i; i < segment.length; i++) {
+                segment[i] = data[start + i];
+            }
+            hashes[s] = keccak256(segment);
+        }
+    }
+
+    function _one(bytes32 h) internal pure returns (bytes32[] memory a) {
+        a = new bytes32[](1);
+        a[0] = h;
+    }
+
+    /// @dev Case `c` of the blob vectors: its versioned hash and commitment, and its cells
+    ///      `first … last` (the file holds cells 0, 1, 2 of the 5,000-byte cases, in order).
+    function _blob(uint256 c, uint256 first, uint256 last)
+        internal
+        view
+        returns (bytes32 versionedHash, bytes memory commitment, BlobVerifier.Cell[] memory cells)
+    {
+        string memory json = vm.readFile(BLOB_FILE);
+        string memory at = string.concat(".cases[", vm.toString(c), "]");
+        versionedHash = vm.parseJsonBytes32(json, string.concat(at, ".versionedHash"));
+        commitment = vm.parseJsonBytes(json, string.concat(at, ".commitment"));
+        cells = new BlobVerifier.Cell[](last - first + 1);
+        for (uint256 k = first; k <= last; k++) {
+            string memory cell = string.concat(at, ".cells[", vm.toString(k), "]");
+            cells[k - first] = BlobVerifier.Cell(
+                vm.parseJsonUint(json, string.concat(cell, ".index")),
+                vm.parseJsonBytes(json, string.concat(cell, ".values")),
+                vm.parseJsonBytes(json, string.concat(cell, ".proof"))
+            );
+            assertEq(cells[k - first].index, k, "the file's cells are 0, 1, 2");
+        }
+    }
+
+    /// @dev Posts the next batch as a blob batch: `length` bytes whose segments hash to
+    ///      `hashes`, in the blob whose versioned hash is `blobHash`.
+    function _postBlobNext(uint64 lastBlock, bytes32 blobHash, uint256 length, bytes32[] memory hashes) internal {
+        uint256 index = inbox.batchCount();
+        bytes32 prev = inbox.lastStateRoot();
+        vm.blobhashes(_one(blobHash));
         vm.prank(BATCHER);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NoBlobs.selector));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
-        bytes32[] memory hashes = new bytes32[](1);
-        hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
-        vm.blobhashes(hashes);
+        inbox.postBatchBlobs(index, prev, lastBlock, 0, bytes32(0), length, hashes, _roots(1, index));
+    }
+
+    /// @dev Commits as `who` and moves to the next block.
+    function _commit(BatchInbox target, address who, bytes memory call) internal {
+        vm.prank(who);
+        target.commitProof(target.proofCommitment(who, call));
+        vm.roll(block.number + 1);
+    }
+
+    /// @dev Reveals a committed proof as `who`; returns the reveal's gas too.
+    function _reveal(BatchInbox target, address who, bytes memory call)
+        internal
+        returns (bool ok, bytes memory ret, uint256 gas)
+    {
+        vm.prank(who);
+        gas = gasleft();
+        (ok, ret) = address(target).call(call);
+        gas -= gasleft();
+    }
+
+    /// @dev Commits as `who`, moves to the next block, and reveals.
+    function _prove(BatchInbox target, address who, bytes memory call)
+        internal
+        returns (bool ok, bytes memory ret, uint256 gas)
+    {
+        _commit(target, who, call);
+        return _reveal(target, who, call);
+    }
+
+    /// A blob post records the same data commitment as a calldata post of the same data (from
+    /// the length and the segment hashes it carries) and the versioned hash of its one blob.
+    function test_postBatchBlobs_recordsTheDataCommitmentAndTheBlob() public {
+        bytes memory data = _ruleData(3000);
+        bytes32[] memory hashes = _segmentHashes(data);
+        assertEq(hashes.length, 3, "three segments");
+        bytes32 blobHash = bytes32(uint256(0x01) << 248 | 0xaa);
+        vm.blobhashes(_one(blobHash));
+        bytes32[] memory roots = _roots(2, 1);
+        vm.expectEmit(address(inbox));
+        emit BatchPosted(0, BATCHER, _commitment(data), keccak256(abi.encodePacked(roots)), roots[1], 10, 2, 0);
+        vm.prank(BATCHER);
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, hashes, roots);
+        BatchInbox.Batch memory b = inbox.getBatch(0);
+        assertEq(b.dataHash, _commitment(data), "dataHash: that of the data in calldata");
+        assertEq(b.blobHash, blobHash, "blobHash");
+        assertEq(b.stateRoot, roots[1], "stateRoot");
+        assertEq(b.chunkCount, 2, "chunkCount");
+        assertEq(inbox.lastL2Block(), 10, "lastL2Block");
+        // A calldata batch has no blob.
+        vm.prank(BATCHER);
+        inbox.postBatch(1, roots[1], 11, 0, bytes32(0), data, roots);
+        assertEq(inbox.getBatch(1).blobHash, bytes32(0), "no blob");
+        assertEq(inbox.getBatch(1).dataHash, b.dataHash, "the same commitment");
+    }
+
+    /// Exactly one blob, as many segment hashes as the length has, 1 to `MAX_DATA_BYTES` bytes,
+    /// and the checks of every post.
+    function test_postBatchBlobs_needsOneBlobAndTheRightSegments() public {
+        bytes32[] memory roots = _roots(1, 1);
+        bytes32[] memory three = _segmentHashes(_ruleData(3000));
+        vm.startPrank(BATCHER);
+        vm.blobhashes(new bytes32[](0));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
+        bytes32[] memory two = new bytes32[](2);
+        two[0] = bytes32(uint256(0x01) << 248 | 0xaa);
+        two[1] = bytes32(uint256(0x01) << 248 | 0xbb);
+        vm.blobhashes(two);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
+        vm.blobhashes(_one(two[0]));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.SegmentCountMismatch.selector, 3, 2));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, two, roots);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.SegmentCountMismatch.selector, 2, 3));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 2048, three, roots);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.EmptyBatchData.selector));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 0, new bytes32[](0), roots);
+        uint256 max = inbox.MAX_DATA_BYTES();
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.DataTooLarge.selector, max + 1, max));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), max + 1, new bytes32[](118), roots);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 257, 256));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, _roots(257, 1));
+        vm.stopPrank();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
         BatchInbox unstaked = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         vm.prank(BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
-        unstaked.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), roots);
+        unstaked.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
+        // At the bound: 120,000 bytes in 118 segments.
+        vm.prank(BATCHER);
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), max, new bytes32[](118), roots);
+        assertEq(inbox.batchCount(), 1, "posted at the bound");
     }
 
-    /// A blob batch cannot be proven fraudulent yet, so it loses when disputed: anyone may
-    /// dispute one inside its window (committed first, like a proof), which rolls it and every
-    /// later batch back and pays the disputer half the slashed stake. A calldata batch is proven instead,
-    /// and a final blob batch stands.
-    function test_disputeBlobBatch_rollsBackAnyBlobBatchInItsWindow() public {
-        bytes32[] memory hashes = new bytes32[](1);
-        hashes[0] = bytes32(uint256(0x01) << 248 | 0xaa);
-        vm.deal(BATCHER, 4 * BOND);
-        vm.prank(BATCHER);
-        inbox.postBatch(0, GENESIS, 10, 0, bytes32(0), hex"01", _roots(1, 1));
-        bytes32 root0 = inbox.lastStateRoot();
-        vm.blobhashes(hashes);
-        vm.prank(BATCHER);
-        inbox.postBatchBlobs(1, root0, 20, 0, bytes32(0), _roots(1, 2));
-        bytes32 root1 = inbox.lastStateRoot();
-        vm.prank(BATCHER);
-        inbox.postBatch(2, root1, 30, 0, bytes32(0), hex"03", _roots(1, 3));
-        assertEq(inbox.batchCount(), 3, "posted");
+    /// The batcher posted the segment hashes of the rule's 5,000 bytes but a blob with bytes
+    /// 1,500 and 2,100 flipped: segment 1 (bytes 1,024 … 2,047, in cells 0 and 1) read from the
+    /// blob proves it, rolls the batch and the later ones back and pays the prover; so does
+    /// segment 2 (in cell 1 alone).
+    function test_proveBlobFraud_provesABlobThatIsNotTheCommittedData() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) = _blob(FLIPPED, 0, 1);
+        bytes32[] memory hashes = _segmentHashes(_ruleData(5000));
+        _postNext(5, hex"01", _roots(1, 9));
+        _postBlobNext(10, blobHash, 5000, hashes);
+        _postNext(15, hex"03", _roots(1, 10));
+        assertEq(inbox.getBatch(1).blobHash, blobHash, "the blob batch");
 
-        bytes memory dispute1 = abi.encodeCall(BatchInbox.disputeBlobBatch, (1));
-        // Uncommitted: refused, so a copy of someone's dispute earns nothing.
-        bytes32 commitment1 = inbox.proofCommitment(ALICE, dispute1);
-        vm.prank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.ProofNotCommitted.selector, commitment1));
-        inbox.disputeBlobBatch(1);
-        // A calldata batch is not disputed but proven.
-        bytes32 commitment0 = inbox.proofCommitment(ALICE, abi.encodeCall(BatchInbox.disputeBlobBatch, (0)));
-        vm.prank(ALICE);
-        inbox.commitProof(commitment0);
-        vm.prank(ALICE);
-        inbox.commitProof(commitment1);
-        vm.roll(block.number + 1);
-        vm.prank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotABlobBatch.selector, 0));
-        inbox.disputeBlobBatch(0);
-        uint256 before = ALICE.balance;
+        bytes memory call = abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 1, commitment, cells));
+        uint256 before = PROVER.balance;
+        _commit(inbox, PROVER, call);
         vm.expectEmit(address(inbox));
-        emit BatchInbox.FraudProven(1, ALICE, BatchInbox.Fault.UnprovenBlobBatch, 0, 0, BOND / 2);
-        vm.prank(ALICE);
-        inbox.disputeBlobBatch(1);
-        assertEq(ALICE.balance - before, BOND / 2, "half the slashed stake");
+        emit BatchInbox.FraudProven(1, PROVER, BatchInbox.Fault.BlobDataMismatch, 1, 0, BOND / 2);
+        (bool ok, bytes memory ret, uint256 gas) = _reveal(inbox, PROVER, call);
+        assertTrue(ok, vm.toString(ret));
+        emit log_named_uint("proveBlobFraud gas, 2 cells", gas);
+        assertEq(PROVER.balance - before, BOND / 2, "half the slashed stake");
         assertEq(inbox.staked(), 0, "the stake slashed");
-        assertEq(inbox.batchCount(), 1, "the blob batch and the one after it are rolled back");
+        assertEq(inbox.batchCount(), 1, "the blob batch and the one after it rolled back");
 
-        // Past its window a blob batch stands (once the stake is topped up, it posts again).
+        // Segment 2, in cell 1 alone, of the same batch posted again.
         vm.prank(BATCHER);
         inbox.stake{value: BOND}();
-        vm.blobhashes(hashes);
-        vm.prank(BATCHER);
-        inbox.postBatchBlobs(1, root0, 20, 0, bytes32(0), _roots(1, 2));
-        vm.warp(block.timestamp + WINDOW);
-        vm.prank(ALICE);
-        inbox.commitProof(commitment1);
-        vm.roll(block.number + 1);
-        vm.prank(ALICE);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BatchFinalized.selector, 1));
-        inbox.disputeBlobBatch(1);
+        _postBlobNext(10, blobHash, 5000, hashes);
+        (,, BlobVerifier.Cell[] memory cell1) = _blob(FLIPPED, 1, 1);
+        call = abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 2, commitment, cell1));
+        _commit(inbox, PROVER, call);
+        vm.expectEmit(address(inbox));
+        emit BatchInbox.FraudProven(1, PROVER, BatchInbox.Fault.BlobDataMismatch, 2, 0, BOND / 2);
+        (ok, ret, gas) = _reveal(inbox, PROVER, call);
+        assertTrue(ok, vm.toString(ret));
+        emit log_named_uint("proveBlobFraud gas, 1 cell", gas);
+        assertEq(inbox.batchCount(), 1, "rolled back again");
     }
+
+    /// The segments of the flipped blob that hold no flipped byte are the committed ones: no
+    /// fraud; nor is any segment of the honest blob.
+    function test_proveBlobFraud_anHonestSegmentIsNoFraud() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) = _blob(FLIPPED, 0, 2);
+        bytes32[] memory hashes = _segmentHashes(_ruleData(5000));
+        _postBlobNext(10, blobHash, 5000, hashes);
+        BlobVerifier.Cell[] memory cell0 = new BlobVerifier.Cell[](1);
+        cell0[0] = cells[0];
+        BlobVerifier.Cell[] memory cells12 = new BlobVerifier.Cell[](2);
+        (cells12[0], cells12[1]) = (cells[1], cells[2]);
+        BlobVerifier.Cell[] memory cell2 = new BlobVerifier.Cell[](1);
+        cell2[0] = cells[2];
+        _expectNoFraud(abi.encodeCall(BatchInbox.proveBlobFraud, (0, 5000, hashes, 0, commitment, cell0)));
+        _expectNoFraud(abi.encodeCall(BatchInbox.proveBlobFraud, (0, 5000, hashes, 3, commitment, cells12)));
+        _expectNoFraud(abi.encodeCall(BatchInbox.proveBlobFraud, (0, 5000, hashes, 4, commitment, cell2)));
+
+        (bytes32 honestHash, bytes memory honestCommitment, BlobVerifier.Cell[] memory honest) = _blob(SMALL, 0, 2);
+        _postBlobNext(20, honestHash, 5000, hashes);
+        BlobVerifier.Cell[] memory pair = new BlobVerifier.Cell[](2);
+        (pair[0], pair[1]) = (honest[0], honest[1]);
+        _expectNoFraud(abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 1, honestCommitment, pair)));
+        BlobVerifier.Cell[] memory one = new BlobVerifier.Cell[](1);
+        one[0] = honest[1];
+        _expectNoFraud(abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 2, honestCommitment, one)));
+        assertEq(inbox.batchCount(), 2, "nothing rolled back");
+    }
+
+    function _expectNoFraud(bytes memory call) internal {
+        (bool ok, bytes memory ret,) = _prove(inbox, PROVER, call);
+        assertFalse(ok, "no fraud");
+        assertEq(keccak256(ret), keccak256(abi.encodeWithSelector(BatchInbox.NoFraud.selector)), "NoFraud");
+    }
+
+    /// What a blob proof must get right before the blob is read: a blob batch in its window, its
+    /// length and segment hashes, a segment it has; then the blob verifier's own checks.
+    function test_proveBlobFraud_refusals() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) = _blob(FLIPPED, 0, 1);
+        bytes32[] memory hashes = _segmentHashes(_ruleData(5000));
+        _postNext(5, hex"01", _roots(1, 9));
+        _postBlobNext(10, blobHash, 5000, hashes);
+        // A calldata batch.
+        _expectRevert(
+            abi.encodeCall(BatchInbox.proveBlobFraud, (0, 1, _segmentHashes(hex"01"), 0, commitment, cells)),
+            abi.encodeWithSelector(BatchInbox.NotABlobBatch.selector, 0)
+        );
+        // Another length, other hashes, hashes missing.
+        _expectRevert(
+            abi.encodeCall(BatchInbox.proveBlobFraud, (1, 4999, hashes, 1, commitment, cells)),
+            abi.encodeWithSelector(BatchInbox.DataMismatch.selector, 1)
+        );
+        bytes32[] memory other = _segmentHashes(_ruleData(5000));
+        other[4] = bytes32(0);
+        _expectRevert(
+            abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, other, 1, commitment, cells)),
+            abi.encodeWithSelector(BatchInbox.DataMismatch.selector, 1)
+        );
+        _expectRevert(
+            abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, new bytes32[](0), 0, commitment, cells)),
+            abi.encodeWithSelector(BatchInbox.DataMismatch.selector, 1)
+        );
+        _expectRevert(
+            abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 5, commitment, cells)),
+            abi.encodeWithSelector(BatchInbox.NoSuchSegment.selector, 5, 5)
+        );
+        // The verifier's checks: the cells of another segment, another blob's commitment.
+        _expectRevert(
+            abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 0, commitment, cells)),
+            abi.encodeWithSelector(BlobVerifier.CellsDoNotCover.selector, 0, 0)
+        );
+        (bytes32 smallHash, bytes memory smallCommitment,) = _blob(SMALL, 0, 0);
+        _expectRevert(
+            abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 1, smallCommitment, cells)),
+            abi.encodeWithSelector(BlobVerifier.CommitmentMismatch.selector, blobHash, smallHash)
+        );
+        // Past its window.
+        vm.warp(block.timestamp + WINDOW);
+        _expectRevert(
+            abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 1, commitment, cells)),
+            abi.encodeWithSelector(BatchInbox.BatchFinalized.selector, 1)
+        );
+        assertEq(inbox.batchCount(), 2, "nothing rolled back");
+    }
+
+    function _expectRevert(bytes memory call, bytes memory reason) internal {
+        (bool ok, bytes memory ret,) = _prove(inbox, PROVER, call);
+        assertFalse(ok, "refused");
+        assertEq(keccak256(ret), keccak256(reason), string.concat("reason: ", vm.toString(ret)));
+    }
+
+    /// Header and chunk proofs read a blob batch's data from its commitment, as a calldata
+    /// batch's: a blob batch whose data has an undecodable header is proven so from the data in
+    /// calldata.
+    function test_proveHeaderFraud_ofABlobBatch() public {
+        BatchInbox target = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, new ChunkVerifier());
+        target.stake{value: BOND}();
+        bytes memory data = hex"ff";
+        vm.blobhashes(_one(bytes32(uint256(0x01) << 248 | 0xaa)));
+        vm.prank(BATCHER);
+        target.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 1, _segmentHashes(data), _roots(1, 1));
+        bytes memory call = abi.encodeCall(BatchInbox.proveHeaderFraud, (0, data));
+        _commit(target, PROVER, call);
+        vm.expectEmit(address(target));
+        emit BatchInbox.FraudProven(0, PROVER, BatchInbox.Fault.UndecodableHeader, 0, 0, BOND / 2);
+        (bool ok, bytes memory ret,) = _reveal(target, PROVER, call);
+        assertTrue(ok, vm.toString(ret));
+        assertEq(target.batchCount(), 0, "rolled back");
+    }
+
+    event log_named_uint(string key, uint256 val);
 
     function test_postBatch_withoutABridgeConsumesNothing() public {
         assertEq(address(inbox.bridge()), address(0), "no bridge");
@@ -464,7 +692,9 @@ contract BatchInboxTest is Test {
         uint256 max = inbox.MAX_CHUNK_SIZE();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ChunkSizeTooLarge.selector, max + 1, max));
         new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max + 1, CHAIN_ID, VERIFIER);
-        assertEq(new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max, CHAIN_ID, VERIFIER).chunkSize(), max, "at the bound");
+        assertEq(
+            new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max, CHAIN_ID, VERIFIER).chunkSize(), max, "at the bound"
+        );
     }
 
     function test_postBatch_checksCallerFirst() public {

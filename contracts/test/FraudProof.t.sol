@@ -146,6 +146,19 @@ contract FraudProofTest is Test {
         target.postBatch(index, prev, p.lastBlock, 0, bytes32(0), p.data, p.chunkRoots);
     }
 
+    /// @dev Posts `p`'s data as a blob batch: its length and segment hashes, with a blob (the
+    ///      header and chunk proofs never look at it).
+    function _postBlob(BatchInbox target, Proof memory p) internal {
+        uint256 index = target.batchCount();
+        bytes32 prev = target.lastStateRoot();
+        bytes32[] memory blob = new bytes32[](1);
+        blob[0] = bytes32(uint256(0x01) << 248 | 0xb10b);
+        vm.blobhashes(blob);
+        bytes32[] memory hashes = _dataProof(p.data, new uint256[](0)).segmentHashes;
+        vm.prank(BATCHER);
+        target.postBatchBlobs(index, prev, p.lastBlock, 0, bytes32(0), p.data.length, hashes, p.chunkRoots);
+    }
+
     function _call(uint256 index, Proof memory p) internal view returns (bytes memory) {
         if (p.header) return abi.encodeCall(BatchInbox.proveHeaderFraud, (index, p.data));
         return abi.encodeCall(
@@ -311,6 +324,42 @@ contract FraudProofTest is Test {
             }
             assertTrue(seen, p.name);
         }
+    }
+
+    /// A blob batch is judged from the data its segment hashes commit to, exactly as a calldata
+    /// batch: each crafted fraud posted as a blob batch is proven with the same proof and fault,
+    /// and no proof of the honest batch posted as a blob batch succeeds.
+    function test_blobBatchesAreProvenTheSameWay() public {
+        uint256 n = _count("frauds");
+        for (uint256 i; i < n; i++) {
+            Proof memory p = _proof("frauds", i);
+            BatchInbox target = _inbox();
+            _postBlob(target, p);
+            assertEq(target.getBatch(0).dataHash, p.dataHash, p.name);
+            vm.recordLogs();
+            (bool ok, bytes memory ret) = _prove(target, PROVER, _call(0, p));
+            assertTrue(ok, string.concat(p.name, ": ", vm.toString(ret)));
+            assertEq(target.batchCount(), 0, p.name);
+            Vm.Log[] memory logs = vm.getRecordedLogs();
+            bool seen;
+            for (uint256 j; j < logs.length; j++) {
+                if (logs[j].topics[0] != FRAUD_PROVEN) continue;
+                (uint8 fault,,,) = abi.decode(logs[j].data, (uint8, uint256, uint256, uint256));
+                assertEq(fault, p.fault, p.name);
+                seen = true;
+            }
+            assertTrue(seen, p.name);
+        }
+        n = _count("honest");
+        _postBlob(inbox, _proof("honest", 0));
+        for (uint256 i; i < n; i++) {
+            Proof memory p = _proof("honest", i);
+            (bool ok, bytes memory ret) = _prove(inbox, PROVER, _call(0, p));
+            assertFalse(ok, p.name);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            assertEq(bytes4(ret), BatchInbox.NoFraud.selector, p.name);
+        }
+        assertEq(inbox.batchCount(), 1, "the honest blob batch stands");
     }
 
     /// A proof needs its sender's commitment from an earlier block: a copy sent by someone
@@ -501,7 +550,7 @@ contract FraudProofTest is Test {
     function test_faultNumbersAreStable() public pure {
         assertEq(uint256(BatchInbox.Fault.WrongChunkRoot), 7, "WrongChunkRoot");
         assertEq(uint256(BatchInbox.Fault.WrongQueueCount), 8, "WrongQueueCount");
-        assertEq(uint256(BatchInbox.Fault.UnprovenBlobBatch), 9, "UnprovenBlobBatch");
+        assertEq(uint256(BatchInbox.Fault.BlobDataMismatch), 9, "BlobDataMismatch");
         assertEq(uint256(BatchInbox.Fault.CannotPay), 10, "CannotPay");
         assertEq(uint256(BatchInbox.Fault.WrongL1Price), 11, "WrongL1Price");
         assertEq(uint256(ChunkVerifier.Outcome.CannotPay), 4, "Outcome.CannotPay");

@@ -101,6 +101,11 @@ abstract contract WithdrawalTrees {
         return SparseMerkle.computeRoot(keys, values);
     }
 
+    function _one(bytes32 h) internal pure returns (bytes32[] memory a) {
+        a = new bytes32[](1);
+        a[0] = h;
+    }
+
     /// @dev The siblings of `key`'s leaf (docs/state-commitment.md §5.2).
     function _proof(bytes32 key) internal view returns (bytes32[] memory siblings) {
         bytes32[] memory k = keys;
@@ -195,8 +200,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     TestToken token;
 
     function setUp() public override {
-        inbox =
-            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)));
+        inbox = new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)));
         inbox.stake{value: 1 ether}();
         bridge = new L1Bridge(inbox, INCLUSION);
         inbox.attachBridge(IBridgeQueue(address(bridge)));
@@ -382,8 +386,8 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         assertEq(bridge.locked(address(0)), 3 ether, "nothing paid");
     }
 
-    /// A final blob batch stands like a final calldata batch: it could have been disputed
-    /// during its window (docs/fraud-proofs.md §6.7).
+    /// A final blob batch stands like a final calldata batch: it could have been proven
+    /// fraudulent during its window (docs/fraud-proofs.md §8).
     function test_a_withdrawal_from_a_final_blob_batch_is_paid() public {
         (, bytes32 key) = _depositAndWithdrawalTree(1 ether, 1 ether);
         bytes32[] memory hashes = new bytes32[](1);
@@ -396,7 +400,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.deal(BATCHER, 1 ether);
         (uint64 end, bytes32 acc) = _wholeQueue(inbox);
         vm.prank(BATCHER);
-        inbox.postBatchBlobs(index, prev, uint64(index + 1), end, acc, roots);
+        inbox.postBatchBlobs(index, prev, uint64(index + 1), end, acc, 1, _one(keccak256(hex"01")), roots);
         vm.warp(block.timestamp + WINDOW);
         bytes32[] memory proof = _proof(key);
         uint256 before = BOB.balance;
@@ -559,18 +563,19 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.blobhashes(hashes);
         bytes32[] memory roots = new bytes32[](1);
         roots[0] = bytes32(uint256(1));
+        bytes32[] memory segments = _one(keccak256(hex"01"));
         vm.deal(BATCHER, 2 ether);
         bytes32 prev = inbox.lastStateRoot();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEndBeyondQueue.selector, 2, 1));
         vm.prank(BATCHER);
-        inbox.postBatchBlobs(0, prev, 1, 2, bytes32(0), roots);
+        inbox.postBatchBlobs(0, prev, 1, 2, bytes32(0), 1, segments, roots);
         vm.roll(100 + INCLUSION + 1);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEntryOverdue.selector, 0, 100, 100 + INCLUSION));
         vm.prank(BATCHER);
-        inbox.postBatchBlobs(0, prev, 1, 0, bytes32(0), roots);
+        inbox.postBatchBlobs(0, prev, 1, 0, bytes32(0), 1, segments, roots);
         bytes32 acc = bridge.accumulatorAt(1);
         vm.prank(BATCHER);
-        inbox.postBatchBlobs(0, prev, 1, 1, acc, roots);
+        inbox.postBatchBlobs(0, prev, 1, 1, acc, 1, segments, roots);
         assertEq(uint256(inbox.lastQueueEnd()), 1, "consumed");
     }
 
@@ -626,7 +631,8 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         // A pool of TST and a token created on L2 (no origin): reserves 40 TST and 900 L2T,
         // 300 shares of which ALICE holds 100.
         (address m0, address m1) = tst < L2T ? (tst, L2T) : (L2T, tst);
-        (uint256 q0, uint256 q1) = m0 == tst ? (uint256(40 ether), uint256(900 ether)) : (uint256(900 ether), uint256(40 ether));
+        (uint256 q0, uint256 q1) =
+            m0 == tst ? (uint256(40 ether), uint256(900 ether)) : (uint256(900 ether), uint256(40 ether));
         address mixed = StateKeys.lpToken(m0, m1);
         _addLeaf(StateKeys.pool(m0, m1), bytes32(q0 | (q1 << 128)));
         _addLeaf(StateKeys.supply(mixed), bytes32(uint256(300)));
@@ -738,7 +744,11 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     }
 
     /// @dev What proves `owner`'s shares of the pool of L2 tokens `a` and `b` in the tree.
-    function _liquidityProof(address a, address b, address owner) private view returns (L1Bridge.LiquidityProof memory) {
+    function _liquidityProof(address a, address b, address owner)
+        private
+        view
+        returns (L1Bridge.LiquidityProof memory)
+    {
         (address t0, address t1) = a < b ? (a, b) : (b, a);
         address lp = StateKeys.lpToken(t0, t1);
         bytes32 sharesKey = StateKeys.balance(lp, owner);

@@ -177,7 +177,8 @@ impl DevnetConfig {
             challenger_poll: Duration::from_millis(250),
             deployer_key: DEV_ACCOUNTS[0].private_key,
             batcher_key: DEV_ACCOUNTS[1].private_key,
-            da: DaMode::Calldata,
+            // Blobs when they cost less than calldata, as the batcher's flag defaults to.
+            da: DaMode::Auto,
             fault: None,
             challenger_key: Some(DEV_ACCOUNTS[2].private_key),
             queue_confirmations: 2,
@@ -197,6 +198,8 @@ impl DevnetConfig {
             batch_interval: Duration::from_millis(500),
             challenger_poll: Duration::from_millis(300),
             challenge_window: 2,
+            // Calldata unless a test asks for blobs: the blob paths have tests of their own.
+            da: DaMode::Calldata,
             ..Self::new(data_dir)
         })
     }
@@ -243,7 +246,7 @@ impl Devnet {
         if let Some(price) = config.genesis_l1_byte_price {
             genesis = genesis.with_l1_byte_price(price);
         } else if config.genesis_l1_price_from_l1 {
-            let price = genesis_l1_byte_price(&l1_rpc).await?;
+            let price = genesis_l1_byte_price(&l1_rpc, config.da).await?;
             info!(target: "devnet", l1_byte_price = price, "the genesis L1 price, from the L1's gas price");
             genesis = genesis.with_l1_byte_price(price);
         }
@@ -280,6 +283,7 @@ impl Devnet {
             poll: config.challenger_poll,
             confirmations: 0,
             l1_beacon: None,
+            l1_beacon_fallbacks: Vec::new(),
             prover_key: config.challenger_key,
             undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
             snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
@@ -339,6 +343,7 @@ impl Devnet {
                 queue: rollup_batcher::QueueReaderConfig {
                     from_block: deployment.inbox_block,
                     confirmations: config.queue_confirmations,
+                    da: config.da,
                 },
             },
             sequencer.node.store().clone(),
@@ -513,13 +518,15 @@ async fn ensure_deployment(
     Ok(deployment)
 }
 
-/// The L1 price of a byte the sequencer would aim at on the L1 at `l1_rpc` now
-/// ([`rollup_types::fees::l1_price_target`] of its newest base fee plus an estimated tip).
-async fn genesis_l1_byte_price(l1_rpc: &url::Url) -> Result<u64> {
+/// The L1 price of a byte the sequencer would aim at on the L1 at `l1_rpc` now, its batcher
+/// posting as `da` says ([`rollup_types::fees::l1_price_target`] of what a byte costs at the
+/// newest base fee plus an estimated tip, and the blob base fee).
+async fn genesis_l1_byte_price(l1_rpc: &url::Url, da: DaMode) -> Result<u64> {
     use alloy::providers::{Provider, ProviderBuilder};
-    let provider = ProviderBuilder::new().connect_http(l1_rpc.clone());
+    let provider = ProviderBuilder::new().connect_http(l1_rpc.clone()).erased();
     let block = provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await?.context("no L1 block")?;
     let tip = provider.estimate_eip1559_fees().await?.max_priority_fee_per_gas;
     let base_fee = u128::from(block.header.base_fee_per_gas.unwrap_or_default());
-    Ok(rollup_types::fees::l1_price_target(base_fee.saturating_add(tip)))
+    let cost = rollup_batcher::queue::l1_byte_cost(&provider, da, base_fee.saturating_add(tip)).await;
+    Ok(rollup_types::fees::l1_price_target(cost))
 }

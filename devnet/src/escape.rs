@@ -94,6 +94,7 @@ impl FrozenState {
             poll: Duration::from_millis(100),
             confirmations: 0,
             l1_beacon: None,
+            l1_beacon_fallbacks: Vec::new(),
             prover_key: None,
             undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
             snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,

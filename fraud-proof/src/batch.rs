@@ -15,11 +15,10 @@ pub struct PostedBatch {
     pub l1_tx_hash: B256,
     /// Data commitment recorded by the inbox.
     pub data_hash: B256,
-    /// The batch data (for a blob post, read back from its blobs; empty if their layout is
-    /// not that of `rollup_types::blob`, which then fails to decode).
+    /// The batch data (for a blob post, the blob's first `length` bytes).
     pub data: Bytes,
-    /// Versioned hashes of the post's blobs; empty for a calldata post.
-    pub blob_hashes: Vec<B256>,
+    /// The blob of a blob post and what the post says of it; `None` for a calldata post.
+    pub blob: Option<BlobPost>,
     /// Root the poster claimed to build on.
     pub prev_state_root: B256,
     /// State root after each chunk, as posted.
@@ -35,6 +34,25 @@ pub struct PostedBatch {
     pub queue: Vec<QueueEntry>,
     /// The bridge's accumulator before the first of them.
     pub queue_acc: B256,
+}
+
+/// A blob post's blob and the segment hashes its call committed to (docs/fraud-proofs.md §8.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobPost {
+    /// The blob's versioned hash (the inbox's `blobHash`).
+    pub versioned_hash: B256,
+    /// The posted hash of each 1,024-byte segment of the data.
+    pub segment_hashes: Vec<B256>,
+    /// The blob (131,072 bytes).
+    pub raw: Bytes,
+}
+
+impl BlobPost {
+    /// The first segment of `data` (the blob's data) that does not hash to its posted hash.
+    pub fn mismatch(&self, data: &[u8]) -> Option<usize> {
+        let held = rollup_types::codec::segment_hashes(data);
+        (0..self.segment_hashes.len()).find(|&s| held.get(s) != Some(&self.segment_hashes[s]))
+    }
 }
 
 /// Where the verifier stands: the next batch and block it expects, and the first batch it

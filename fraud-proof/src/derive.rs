@@ -7,7 +7,7 @@ use crate::{
     fault::{Fault, HeaderFault, header_fault},
     prove::{self, FraudProof, ProveError},
 };
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::B256;
 use rayon::prelude::*;
 use rollup_executor::{BlockEnvInput, Executor, ExecutorError, TxResult, Undo};
 use rollup_types::{ChainConfig, RecoveredTx, SignedTx, codec, queue};
@@ -280,13 +280,16 @@ impl Verifier {
     /// The batch's header, once its data, the root it builds on and the inbox's header rules
     /// check out.
     fn header_of(&self, batch: &PostedBatch) -> Result<codec::Header, Fault> {
-        let commitment = if batch.blob_hashes.is_empty() {
-            codec::data_commitment(&batch.data)
-        } else {
-            keccak256(batch.blob_hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())
+        let commitment = match &batch.blob {
+            None => codec::data_commitment(&batch.data),
+            Some(blob) => codec::data_commitment_of(batch.data.len(), &blob.segment_hashes),
         };
         if commitment != batch.data_hash {
             return Err(Fault::DataCommitment);
+        }
+        // A blob must hold the data its post committed to, segment by segment (§8.1).
+        if let Some(segment) = batch.blob.as_ref().and_then(|blob| blob.mismatch(&batch.data)) {
+            return Err(Fault::BlobSegment(segment));
         }
         if batch.prev_state_root != self.executor.state_root() {
             return Err(Fault::PrevRoot { posted: batch.prev_state_root, chain: self.executor.state_root() });

@@ -13,6 +13,9 @@ use std::fmt;
 pub enum Fault {
     /// The data is not what the inbox committed to.
     DataCommitment,
+    /// A segment of the blob's data does not hash to the segment hash its post committed to
+    /// (docs/fraud-proofs.md §8): the blob proof shows it.
+    BlobSegment(usize),
     /// It builds on a root the chain is not at.
     PrevRoot {
         /// The root the post names.
@@ -100,6 +103,9 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::DataCommitment => f.write_str("posted data does not match the inbox's data commitment"),
+            Self::BlobSegment(segment) => {
+                write!(f, "segment {segment} of the blob's data does not hash to the segment hash posted for it")
+            }
             Self::PrevRoot { posted, chain } => write!(f, "builds on root {posted}, the chain is at {chain}"),
             Self::BuildsOnInvalid(first) => write!(f, "builds on batch {first}, which is invalid"),
             Self::Header(fault) => fault.fmt(f),

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod batch;
+pub mod blob;
 pub mod derive;
 pub mod fault;
 pub mod prove;
@@ -16,6 +17,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
+use batch::BlobPost;
 use derive::{Applied, PostedBatch, Verdict, Verifier, VerifyError};
 use prove::FraudProof;
 use rollup_executor::Executor;
@@ -31,7 +33,7 @@ use rollup_types::{
     status::{ChallengerStatus, Mismatch, ProofReport, ProofState},
 };
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::VecDeque,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 use store::{L1Position, Snapshot, VerdictStore};
@@ -90,6 +92,32 @@ impl From<VerifyError> for ChallengerError {
     }
 }
 
+/// The blob of versioned hash `hash` posted in L1 block `block`, from the beacon API at `base`
+/// (`GET /eth/v1/beacon/blobs/{block}`), checked against the hash.
+async fn fetch_blob(base: &url::Url, block: u64, hash: B256) -> Result<Bytes, String> {
+    let url = format!("{}/eth/v1/beacon/blobs/{block}", base.as_str().trim_end_matches('/'));
+    let body: serde_json::Value = reqwest::get(&url)
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| format!("{url}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let served = body["data"].as_array().cloned().unwrap_or_default();
+    let settings = EnvKzgSettings::Default.get();
+    for item in served {
+        let hex = item.as_str().or_else(|| item["blob"].as_str()).unwrap_or_default();
+        // A malformed entry cannot be the post's blob.
+        let Ok(bytes) = alloy_primitives::hex::decode(hex) else { continue };
+        let Ok(blob) = Blob::try_from(bytes.as_slice()) else { continue };
+        let Ok(commitment) = settings.blob_to_kzg_commitment(blob.as_ckzg()) else { continue };
+        if kzg_to_versioned_hash(commitment.to_bytes().as_slice()) == hash {
+            return Ok(bytes.into());
+        }
+    }
+    Err(format!("{url} does not serve blob {hash}"))
+}
+
 /// Calls a view function of `to` on the latest block.
 async fn view<C: SolCall>(provider: &DynProvider, to: Address, call: C) -> Result<C::Return, ChallengerError> {
     Ok(rollup_l1::view_at(provider, to, call, BlockNumberOrTag::Latest.into()).await?)
@@ -117,6 +145,9 @@ pub struct ChallengerConfig {
     /// Beacon API base URL that serves the blobs of blob posts
     /// (`GET /eth/v1/beacon/blobs/{block}`); `None`: the L1 RPC URL (anvil serves both).
     pub l1_beacon: Option<url::Url>,
+    /// Further beacon API base URLs asked, in order, for a blob the first does not serve (an
+    /// archive that keeps blobs past the 18 days beacon nodes keep them).
+    pub l1_beacon_fallbacks: Vec<url::Url>,
     /// Key that commits and sends fraud proofs (and receives the rewards); `None`: the
     /// challenger only verifies and reports.
     pub prover_key: Option<B256>,
@@ -604,6 +635,11 @@ impl Challenger {
                 self.store.delete_snapshot(old.l1_block).await?;
             }
         }
+        // Blobs are judged again only from a kept snapshot on.
+        let kept = heads.iter().enumerate().filter(|(i, _)| *i < 2 || Some(*i) == anchor).map(|(_, s)| s.l1_block);
+        if let Some(oldest) = kept.min() {
+            self.store.forget_blobs_before(oldest).await?;
+        }
         info!(target: "challenger", l1_block, next_batch = snapshot.position.next_index, bytes, millis = started.elapsed().as_millis() as u64, "snapshot saved");
         Ok(())
     }
@@ -752,7 +788,7 @@ impl Challenger {
         }
         let target = match &proof {
             FraudProof::Header { .. } => "header".to_string(),
-            FraudProof::Blob { .. } => "blob batch".to_string(),
+            FraudProof::Blob { segment, .. } => format!("blob segment {segment}"),
             FraudProof::Chunk { chunk_index, .. } => format!("chunk {chunk_index}"),
         };
         info!(target: "challenger", index = batch.index, %target, reason = proof.reason(), bytes = calldata.len(), "proving fraud");
@@ -911,11 +947,18 @@ impl Challenger {
                  batches from posts made by an externally owned batcher account"
             ))
         })?;
-        let (data, blob_hashes) = match post.data {
-            PostData::Calldata(data) => (data, Vec::new()),
-            PostData::Blobs => {
-                let hashes = tx.inner.inner().blob_versioned_hashes().unwrap_or_default().to_vec();
-                (self.blob_data(l1_block, &hashes).await?, hashes)
+        let (data, blob) = match post.data {
+            PostData::Calldata(data) => (data, None),
+            PostData::Blob { length, segment_hashes } => {
+                // The inbox took the post only with exactly one blob.
+                let hashes = tx.inner.inner().blob_versioned_hashes().unwrap_or_default();
+                let versioned_hash = *hashes
+                    .first()
+                    .ok_or_else(|| ChallengerError::missing(format!("the blob of blob post {tx_hash}")))?;
+                let raw = self.blob(l1_block, versioned_hash).await?;
+                let data = rollup_types::blob::payload(&raw, length as usize)
+                    .map_err(|e| ChallengerError::beacon(format!("blob {versioned_hash}: {e}")))?;
+                (data.into(), Some(BlobPost { versioned_hash, segment_hashes, raw }))
             }
         };
         let (prev_state_root, chunk_roots, queue_acc_after) =
@@ -927,7 +970,7 @@ impl Challenger {
             l1_tx_hash: tx_hash,
             data_hash: event.dataHash,
             data,
-            blob_hashes,
+            blob,
             prev_state_root,
             chunk_roots,
             state_root: event.stateRoot,
@@ -984,46 +1027,25 @@ impl Challenger {
         Ok((entries, first.accumulator))
     }
 
-    /// The batch data carried by the blobs `hashes` of L1 block `block`, read from the beacon
-    /// API and checked against the versioned hashes (KZG commitment of each blob).
-    async fn blob_data(&self, block: u64, hashes: &[B256]) -> Result<Bytes, ChallengerError> {
-        let base = self.config.l1_beacon.as_ref().unwrap_or(&self.config.l1_rpc);
-        let url = format!("{}/eth/v1/beacon/blobs/{block}", base.as_str().trim_end_matches('/'));
-        let body: serde_json::Value = reqwest::get(&url)
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(ChallengerError::beacon)?
-            .json()
-            .await
-            .map_err(ChallengerError::beacon)?;
-        let served = body["data"].as_array().cloned().unwrap_or_default();
-        let settings = EnvKzgSettings::Default.get();
-        let mut by_hash: HashMap<B256, Blob> = HashMap::new();
-        for item in served {
-            let hex = item.as_str().or_else(|| item["blob"].as_str()).unwrap_or_default();
-            // A malformed entry cannot be any of the post's blobs; a missing blob is reported
-            // below.
-            let Ok(bytes) = alloy_primitives::hex::decode(hex) else { continue };
-            let Ok(blob) = Blob::try_from(bytes.as_slice()) else { continue };
-            let commitment = settings.blob_to_kzg_commitment(blob.as_ckzg()).map_err(ChallengerError::beacon)?;
-            by_hash.insert(kzg_to_versioned_hash(commitment.to_bytes().as_slice()), blob);
+    /// The blob of versioned hash `hash` posted in L1 block `block`: the one kept in the
+    /// challenger's database, or read from the beacon API (`--l1.beacon`, then each fallback),
+    /// checked against the hash (its KZG commitment's) and kept.
+    async fn blob(&self, block: u64, hash: B256) -> Result<Bytes, ChallengerError> {
+        if let Some(kept) = self.store.blob(hash).await? {
+            return Ok(kept.into());
         }
-        let mut blobs = Vec::with_capacity(hashes.len());
-        for hash in hashes {
-            let blob = by_hash
-                .get(hash)
-                .ok_or_else(|| ChallengerError::beacon(format!("{url} does not serve blob {hash}")))?;
-            blobs.push(blob.as_slice());
-        }
-        // A layout that is not the batcher's makes the batch invalid: its data is empty, which
-        // does not decode, and the verdict says so.
-        Ok(match rollup_types::blob::from_blobs(&blobs) {
-            Ok(data) => data.into(),
-            Err(e) => {
-                warn!(target: "challenger", block, error = %e, "blob contents are not batch data");
-                Bytes::new()
+        let first = self.config.l1_beacon.as_ref().unwrap_or(&self.config.l1_rpc);
+        let mut failures = Vec::new();
+        for base in std::iter::once(first).chain(&self.config.l1_beacon_fallbacks) {
+            match fetch_blob(base, block, hash).await {
+                Ok(blob) => {
+                    self.store.save_blob(hash, block, &blob).await?;
+                    return Ok(blob);
+                }
+                Err(e) => failures.push(e),
             }
-        })
+        }
+        Err(ChallengerError::beacon(failures.join("; ")))
     }
 
     async fn judge(&mut self, batch: &PostedBatch, at: L1Position) -> Result<(), ChallengerError> {

@@ -4,6 +4,7 @@
 
 use crate::{
     batch::{Position, PostedBatch},
+    blob::BlobOpening,
     fault::{Fault, HeaderFault, header_fault},
 };
 use alloy_primitives::{B256, Bytes, U256, keccak256};
@@ -29,11 +30,20 @@ pub enum FraudProof {
         /// What is wrong, in words.
         reason: String,
     },
-    /// A blob batch judged invalid from its blobs: its bytes cannot be shown on L1 yet, so it
-    /// is disputed (`disputeBlobBatch`) and loses by default (docs/fraud-proofs.md §6.7).
+    /// A blob that does not hold the data its post committed to: the cells holding one
+    /// segment, opened against the blob's commitment (`proveBlobFraud`, docs/fraud-proofs.md
+    /// §8.2).
     Blob {
         /// Batch index.
         index: u64,
+        /// The data's length, as posted.
+        length: u64,
+        /// The segment hashes, as posted.
+        segment_hashes: Vec<B256>,
+        /// The segment the blob does not hold.
+        segment: u64,
+        /// The blob's commitment and the cells holding the segment.
+        opening: BlobOpening,
         /// What is wrong, in words.
         reason: String,
     },
@@ -83,7 +93,15 @@ impl FraudProof {
             Self::Header { index, data, .. } => {
                 BatchInbox::proveHeaderFraudCall { index: U256::from(*index), data: data.clone() }.abi_encode()
             }
-            Self::Blob { index, .. } => BatchInbox::disputeBlobBatchCall { index: U256::from(*index) }.abi_encode(),
+            Self::Blob { index, length, segment_hashes, segment, opening, .. } => BatchInbox::proveBlobFraudCall {
+                index: U256::from(*index),
+                length: U256::from(*length),
+                segmentHashes: segment_hashes.clone(),
+                segment: U256::from(*segment),
+                commitment: opening.commitment.clone(),
+                cells: opening.cells.clone(),
+            }
+            .abi_encode(),
             Self::Chunk {
                 index,
                 data,
@@ -149,10 +167,16 @@ pub fn commitment(prover: alloy_primitives::Address, calldata: &[u8]) -> B256 {
 /// Why no proof could be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProveError {
-    /// The batch's data is in blobs, whose chunks the inbox cannot check yet (a blob batch is
-    /// disputed as a whole instead: [`build`] gives [`FraudProof::Blob`]).
-    #[error("batch {0} was posted in blobs, whose chunks cannot be shown on L1 yet")]
-    Blobs(u64),
+    /// The cells of a blob batch's segment could not be opened.
+    #[error("batch {index}: the blob's segment {segment} cannot be opened: {reason}")]
+    Blob {
+        /// Batch index.
+        index: u64,
+        /// The segment.
+        segment: u64,
+        /// Why.
+        reason: String,
+    },
     /// Every check the inbox makes passes: the batch is valid by the L1 rules.
     #[error("batch {0} passes every check of the L1 verifier")]
     NoFault(u64),
@@ -171,31 +195,49 @@ pub enum ProveError {
 /// Finds the first fault of `batch` in the inbox's order (header, then chunk by chunk: codec,
 /// admission, nonces, root) and builds its proof. `base` is the state after the previous
 /// batch and `at` where that leaves the chain (the block the batch must start with, the queue
-/// position it must start from). A blob batch, which the caller judged invalid from its blobs,
-/// is disputed as a whole ([`FraudProof::Blob`]): its bytes cannot be shown on L1 yet.
+/// position it must start from). A blob batch whose blob does not hold the data its post
+/// committed to is proven so first ([`FraudProof::Blob`]); otherwise a blob batch is proven as a
+/// calldata batch of the same data.
 pub fn build(base: &Executor, at: Position, batch: &PostedBatch) -> Result<FraudProof, ProveError> {
-    if !batch.blob_hashes.is_empty() {
-        let reason = match build_for(base, at, &PostedBatch { blob_hashes: Vec::new(), ..batch.clone() }, None) {
-            Ok(proof) => format!("a blob batch, disputed: {}", proof.reason()),
-            Err(e) => format!("a blob batch, disputed: {e}"),
-        };
-        return Ok(FraudProof::Blob { index: batch.index, reason });
+    if let Some(segment) = batch.blob.as_ref().and_then(|blob| blob.mismatch(&batch.data)) {
+        return blob_proof(batch, segment, Fault::BlobSegment(segment).to_string());
     }
     build_for(base, at, batch, None)
 }
 
+/// The proof that the blob of `batch` does not hold segment `segment` of the committed data.
+fn blob_proof(batch: &PostedBatch, segment: usize, reason: String) -> Result<FraudProof, ProveError> {
+    let failed = |reason: String| ProveError::Blob { index: batch.index, segment: segment as u64, reason };
+    let blob = batch.blob.as_ref().ok_or_else(|| failed("a calldata batch has no blob".to_string()))?;
+    let length = batch.data.len();
+    let from = segment * codec::SEGMENT_BYTES;
+    let to = (from + codec::SEGMENT_BYTES).min(length);
+    let opening = crate::blob::open(&blob.raw, from, to).map_err(|e| failed(e.to_string()))?;
+    if opening.versioned_hash != blob.versioned_hash {
+        return Err(failed(format!("the blob read is {}, the post's {}", opening.versioned_hash, blob.versioned_hash)));
+    }
+    Ok(FraudProof::Blob {
+        index: batch.index,
+        length: length as u64,
+        segment_hashes: blob.segment_hashes.clone(),
+        segment: segment as u64,
+        opening,
+        reason,
+    })
+}
+
 /// The proof of `fault`, which the verifier found in `batch` (judged once): a header fault is
-/// proven with the header, as judged; a wrong chunk root with that chunk's replay; a blob
-/// batch is disputed as a whole; any other fault is located the way the inbox checks
-/// ([`build`]).
+/// proven with the header, as judged; a wrong chunk root with that chunk's replay; a blob that
+/// does not hold the committed data with its cells; any other fault is located the way the
+/// inbox checks ([`build`]).
 pub fn build_for_fault(
     base: &Executor,
     at: Position,
     batch: &PostedBatch,
     fault: &Fault,
 ) -> Result<FraudProof, ProveError> {
-    if !batch.blob_hashes.is_empty() {
-        return Ok(FraudProof::Blob { index: batch.index, reason: format!("a blob batch, disputed: {fault}") });
+    if let Fault::BlobSegment(segment) = fault {
+        return blob_proof(batch, *segment, fault.to_string());
     }
     if fault.header().is_some() {
         return Ok(FraudProof::Header { index: batch.index, data: batch.data.clone(), reason: fault.to_string() });
@@ -207,6 +249,12 @@ pub fn build_for_fault(
         *reason = fault.to_string();
     }
     Ok(proof)
+}
+
+/// The blob proof for segment `segment` of blob batch `batch` whether or not the blob holds it
+/// (for tests that an honest blob cannot be proven fraudulent).
+pub fn build_blob(batch: &PostedBatch, segment: usize) -> Result<FraudProof, ProveError> {
+    blob_proof(batch, segment, format!("segment {segment} of the blob, tried"))
 }
 
 /// The chunk proof for chunk `chunk` of `batch` whether or not that chunk is at fault (for
@@ -223,9 +271,6 @@ fn build_for(
     target: Option<usize>,
 ) -> Result<FraudProof, ProveError> {
     let index = batch.index;
-    if !batch.blob_hashes.is_empty() {
-        return Err(ProveError::Blobs(index));
-    }
     let chain = *base.chain();
     let header_proof =
         |fault: HeaderFault| Ok(FraudProof::Header { index, data: batch.data.clone(), reason: fault.to_string() });

@@ -283,6 +283,38 @@ impl VerdictStore {
         row.map(|r| r.try_get("data").map_err(DbError::from)).transpose()
     }
 
+    /// Keeps the blob of versioned hash `hash`, posted in L1 block `l1_block`.
+    pub async fn save_blob(&self, hash: B256, l1_block: u64, data: &[u8]) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO blobs (versioned_hash, l1_block, data) VALUES ($1, $2, $3)
+             ON CONFLICT (versioned_hash) DO UPDATE SET l1_block = $2",
+        )
+        .bind(hash.as_slice())
+        .bind(i64_of(l1_block)?)
+        .bind(data)
+        .execute(self.db.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// The kept blob of versioned hash `hash`.
+    pub async fn blob(&self, hash: B256) -> Result<Option<Vec<u8>>, DbError> {
+        let row = sqlx::query("SELECT data FROM blobs WHERE versioned_hash = $1")
+            .bind(hash.as_slice())
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(|r| r.try_get("data").map_err(DbError::from)).transpose()
+    }
+
+    /// Forgets the blobs of L1 blocks before `l1_block`; returns how many.
+    pub async fn forget_blobs_before(&self, l1_block: u64) -> Result<u64, DbError> {
+        let done = sqlx::query("DELETE FROM blobs WHERE l1_block < $1")
+            .bind(i64_of(l1_block)?)
+            .execute(self.db.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Deletes the snapshot of L1 block `l1_block`.
     pub async fn delete_snapshot(&self, l1_block: u64) -> Result<(), DbError> {
         sqlx::query("DELETE FROM snapshots WHERE l1_block = $1")

@@ -3,7 +3,7 @@
 use alloy::transports::{RpcError, TransportErrorKind};
 use alloy_primitives::{B256, Bytes};
 use alloy_sol_types::SolInterface;
-use rollup_types::bindings::{BatchInbox, ChunkVerifier, L1Bridge, TestToken};
+use rollup_types::bindings::{BatchInbox, BlobVerifier, ChunkVerifier, L1Bridge, TestToken};
 use std::fmt;
 
 /// What a loop does with an L1 error.
@@ -27,6 +27,8 @@ pub enum ContractError {
     Inbox(BatchInbox::BatchInboxErrors),
     /// The chunk verifier's (a fraud proof's replay).
     Verifier(ChunkVerifier::ChunkVerifierErrors),
+    /// The blob verifier's (a blob proof's cells).
+    Blob(BlobVerifier::BlobVerifierErrors),
     /// The L1 bridge's.
     Bridge(L1Bridge::L1BridgeErrors),
     /// The devnet's test ERC-20's.
@@ -39,6 +41,7 @@ impl ContractError {
         BatchInbox::BatchInboxErrors::abi_decode(data)
             .map(Self::Inbox)
             .or_else(|_| ChunkVerifier::ChunkVerifierErrors::abi_decode(data).map(Self::Verifier))
+            .or_else(|_| BlobVerifier::BlobVerifierErrors::abi_decode(data).map(Self::Blob))
             .or_else(|_| L1Bridge::L1BridgeErrors::abi_decode(data).map(Self::Bridge))
             .or_else(|_| TestToken::TestTokenErrors::abi_decode(data).map(Self::Token))
             .ok()
@@ -60,6 +63,7 @@ impl fmt::Display for ContractError {
         let text = match self {
             Self::Inbox(e) => format!("{e:?}"),
             Self::Verifier(e) => format!("{e:?}"),
+            Self::Blob(e) => format!("{e:?}"),
             Self::Bridge(e) => format!("{e:?}"),
             Self::Token(e) => format!("{e:?}"),
         };

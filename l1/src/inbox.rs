@@ -37,8 +37,14 @@ pub async fn params(provider: &DynProvider, inbox: Address) -> Result<InboxParam
 pub enum PostData {
     /// In the call's calldata (`postBatch`).
     Calldata(Bytes),
-    /// In the transaction's blobs (`postBatchBlobs`); the bytes are fetched from a beacon API.
-    Blobs,
+    /// In the transaction's blob (`postBatchBlobs`), whose bytes are fetched from a beacon API;
+    /// the call carries the data's length and segment hashes (docs/fraud-proofs.md §8.1).
+    Blob {
+        /// Bytes of data the blob holds.
+        length: u64,
+        /// `keccak256` of each 1,024-byte segment of the data, as posted.
+        segment_hashes: Vec<B256>,
+    },
 }
 
 /// What a post's call says: `postBatch` or `postBatchBlobs`, decoded once for whoever reads
@@ -73,7 +79,7 @@ impl PostCall {
                 queue_end: call.queueEnd,
                 queue_accumulator: call.queueAccumulator,
                 chunk_roots: call.chunkRoots,
-                data: PostData::Blobs,
+                data: PostData::Blob { length: call.length.saturating_to(), segment_hashes: call.segmentHashes },
             });
         }
         let call = BatchInbox::postBatchCall::abi_decode(input)?;
@@ -115,10 +121,15 @@ mod tests {
             lastBlock: 9,
             queueEnd: 4,
             queueAccumulator: B256::repeat_byte(5),
+            length: U256::from(1_500u16),
+            segmentHashes: vec![B256::repeat_byte(7), B256::repeat_byte(8)],
             chunkRoots: roots,
         }
         .abi_encode();
-        assert_eq!(PostCall::decode(&blobs).expect("postBatchBlobs").data, PostData::Blobs);
+        assert_eq!(
+            PostCall::decode(&blobs).expect("postBatchBlobs").data,
+            PostData::Blob { length: 1_500, segment_hashes: vec![B256::repeat_byte(7), B256::repeat_byte(8)] }
+        );
         let other = BatchInbox::stakeCall {}.abi_encode();
         assert_eq!(PostCall::decode(&other).expect_err("not a post").action(), crate::Action::Stop);
     }

@@ -39,6 +39,14 @@ mod inbox {
     );
 }
 
+mod blob_verifier {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        BlobVerifier,
+        "../contracts/artifacts/BlobVerifier.json"
+    );
+}
+
 mod verifier {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
@@ -63,12 +71,15 @@ mod token {
     );
 }
 
+pub use blob_verifier::BlobVerifier;
 /// The queue entry contents the bridge's `refundDeposit` takes (its own module, its own type).
 pub use bridge::BridgeQueue::Contents as BridgeQueueContents;
 pub use bridge::L1Bridge;
 /// The data part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
 pub use inbox::BatchDecoder::DataProof;
 pub use inbox::BatchInbox;
+/// A blob cell with its KZG proof, as the inbox's `proveBlobFraud` takes it.
+pub use inbox::BlobVerifier::Cell as BlobCell;
 /// The queue entry contents of a chunk proof, as the inbox's `proveChunkFraud` takes them.
 pub use inbox::BridgeQueue::Contents as QueueContents;
 /// The chunk part of a chunk proof, as the inbox's `proveChunkFraud` takes it.

@@ -1,89 +1,76 @@
-//! How batch data is laid out in EIP-4844 blobs (docs/batch-codec.md §8.1): the payload
-//! `uint32_be(len) ‖ data` is cut into 31-byte pieces, each the low 31 bytes of a 32-byte
-//! field element whose first byte is zero (so every element is below the BLS modulus), 4096
-//! elements per blob, zero-padded. Decoding refuses anything else.
+//! How a blob batch's data sits in its EIP-4844 blob (docs/fraud-proofs.md §8). A blob is 4,096
+//! field elements of 32 bytes; data byte `b` is byte `1 + b % 31` of element `b / 31` (byte 0
+//! of every element is zero when written and ignored when read, so that every element is below
+//! the BLS modulus whatever the data). The data's length is not in the blob: the post carries it,
+//! with the data's segment hashes, and the inbox commits to them as to calldata. Bytes past the
+//! length are zero when written and ignored when read, so reading is total.
+//!
+//! Element `e` is in cell `e / 64` (EIP-7594's cells: 64 elements whose evaluation points form a
+//! coset of the order-64 subgroup), which the L1 verifier opens with one KZG multiproof.
+
+use core::ops::RangeInclusive;
 
 /// Bytes in a blob.
 pub const BYTES_PER_BLOB: usize = 131_072;
 /// Field elements in a blob.
-const ELEMENTS_PER_BLOB: usize = 4_096;
-/// Payload bytes a field element carries.
-const BYTES_PER_ELEMENT: usize = 31;
-/// Payload bytes a blob carries.
+pub const ELEMENTS_PER_BLOB: usize = 4_096;
+/// Data bytes a field element carries (its bytes 1 to 31).
+pub const BYTES_PER_ELEMENT: usize = 31;
+/// Data bytes a blob carries.
 pub const PAYLOAD_PER_BLOB: usize = ELEMENTS_PER_BLOB * BYTES_PER_ELEMENT;
-/// Most blobs one batch may use (EIP-4844's per-block maximum under Cancun).
-pub const MAX_BLOBS: usize = 6;
+/// Field elements in a cell (EIP-7594).
+pub const ELEMENTS_PER_CELL: usize = 64;
+/// Cells of a blob (the first half of EIP-7594's extended blob).
+pub const CELLS_PER_BLOB: usize = ELEMENTS_PER_BLOB / ELEMENTS_PER_CELL;
+/// Data bytes a cell carries.
+pub const PAYLOAD_PER_CELL: usize = ELEMENTS_PER_CELL * BYTES_PER_ELEMENT;
 
-/// Why blob contents are not batch data.
+/// Why bytes are not a blob, or data does not fit one.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BlobError {
-    /// No blob, or a blob of the wrong size.
-    #[error("expected 1 to {MAX_BLOBS} blobs of {BYTES_PER_BLOB} bytes")]
-    Shape,
-    /// A field element's first byte is not zero.
-    #[error("field element {0} does not start with a zero byte")]
-    Element(usize),
-    /// The length prefix is larger than the blobs hold.
-    #[error("length {0} is more than the blobs hold")]
-    Length(u64),
-    /// Bytes after the data are not zero, or a whole blob is unused.
-    #[error("padding after the data is not zero or fills a whole blob")]
-    Padding,
-    /// The data does not fit.
-    #[error("{0} bytes do not fit in {MAX_BLOBS} blobs")]
+    /// Not `BYTES_PER_BLOB` bytes.
+    #[error("a blob is {BYTES_PER_BLOB} bytes, not {0}")]
+    Shape(usize),
+    /// The data does not fit one blob.
+    #[error("{0} bytes do not fit in a blob ({PAYLOAD_PER_BLOB} at most)")]
     TooLarge(usize),
 }
 
-/// Blobs needed for `len` bytes of data.
-pub const fn blobs_for(len: usize) -> usize {
-    let payload = len + 4;
-    let n = payload.div_ceil(PAYLOAD_PER_BLOB);
-    if n == 0 { 1 } else { n }
-}
-
-/// Lays `data` out in blobs.
-pub fn to_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, BlobError> {
-    let len = u32::try_from(data.len()).map_err(|_| BlobError::TooLarge(data.len()))?;
-    let count = blobs_for(data.len());
-    if count > MAX_BLOBS {
+/// Lays `data` out in one blob.
+pub fn to_blob(data: &[u8]) -> Result<Vec<u8>, BlobError> {
+    if data.len() > PAYLOAD_PER_BLOB {
         return Err(BlobError::TooLarge(data.len()));
     }
-    let mut payload = Vec::with_capacity(data.len() + 4);
-    payload.extend_from_slice(&len.to_be_bytes());
-    payload.extend_from_slice(data);
-    let mut blobs = vec![vec![0u8; BYTES_PER_BLOB]; count];
-    for (i, piece) in payload.chunks(BYTES_PER_ELEMENT).enumerate() {
-        let (blob, element) = (i / ELEMENTS_PER_BLOB, i % ELEMENTS_PER_BLOB);
-        let at = element * 32 + 1;
-        blobs[blob][at..at + piece.len()].copy_from_slice(piece);
+    let mut blob = vec![0u8; BYTES_PER_BLOB];
+    for (e, piece) in data.chunks(BYTES_PER_ELEMENT).enumerate() {
+        let at = e * 32 + 1;
+        blob[at..at + piece.len()].copy_from_slice(piece);
     }
-    Ok(blobs)
+    Ok(blob)
 }
 
-/// Reads batch data back from blobs, refusing any other layout.
-pub fn from_blobs(blobs: &[&[u8]]) -> Result<Vec<u8>, BlobError> {
-    if blobs.is_empty() || blobs.len() > MAX_BLOBS || blobs.iter().any(|b| b.len() != BYTES_PER_BLOB) {
-        return Err(BlobError::Shape);
+/// The first `length` data bytes `blob` holds, whatever else it holds.
+pub fn payload(blob: &[u8], length: usize) -> Result<Vec<u8>, BlobError> {
+    if blob.len() != BYTES_PER_BLOB {
+        return Err(BlobError::Shape(blob.len()));
     }
-    let mut payload = Vec::with_capacity(blobs.len() * PAYLOAD_PER_BLOB);
-    for (b, blob) in blobs.iter().enumerate() {
-        for (e, element) in blob.chunks_exact(32).enumerate() {
-            if element[0] != 0 {
-                return Err(BlobError::Element(b * ELEMENTS_PER_BLOB + e));
-            }
-            payload.extend_from_slice(&element[1..]);
+    if length > PAYLOAD_PER_BLOB {
+        return Err(BlobError::TooLarge(length));
+    }
+    let mut data = Vec::with_capacity(length);
+    for element in blob.chunks_exact(32) {
+        let take = (length - data.len()).min(BYTES_PER_ELEMENT);
+        if take == 0 {
+            break;
         }
+        data.extend_from_slice(&element[1..1 + take]);
     }
-    let len = u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]) as usize;
-    if len + 4 > payload.len() {
-        return Err(BlobError::Length(len as u64));
-    }
-    if payload[4 + len..].iter().any(|&b| b != 0) || blobs_for(len) != blobs.len() {
-        return Err(BlobError::Padding);
-    }
-    payload.truncate(4 + len);
-    payload.drain(..4);
-    Ok(payload)
+    Ok(data)
+}
+
+/// The cells that hold data bytes `from .. to` (`from < to <= PAYLOAD_PER_BLOB`).
+pub const fn cells_for(from: usize, to: usize) -> RangeInclusive<usize> {
+    (from / PAYLOAD_PER_CELL)..=((to - 1) / PAYLOAD_PER_CELL)
 }
 
 #[cfg(test)]
@@ -91,26 +78,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn data_round_trips_through_blobs_and_nothing_else_decodes() {
-        for len in [0, 1, 30, 31, 32, PAYLOAD_PER_BLOB - 4, PAYLOAD_PER_BLOB - 3, 2 * PAYLOAD_PER_BLOB + 7] {
+    fn data_round_trips_through_a_blob() {
+        for len in [0, 1, 30, 31, 32, 1_984, 120_000, PAYLOAD_PER_BLOB] {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
-            let blobs = to_blobs(&data).expect("fits");
-            assert_eq!(blobs.len(), blobs_for(len), "{len}");
-            let refs: Vec<&[u8]> = blobs.iter().map(Vec::as_slice).collect();
-            assert_eq!(from_blobs(&refs).expect("decodes"), data, "{len}");
+            let blob = to_blob(&data).expect("fits");
+            assert_eq!(blob.len(), BYTES_PER_BLOB);
+            assert!(blob.chunks_exact(32).all(|e| e[0] == 0), "{len}: every element below the modulus");
+            assert_eq!(payload(&blob, len).expect("reads"), data, "{len}");
+            assert_eq!(payload(&blob, len / 2).expect("reads"), data[..len / 2], "{len}: a prefix");
         }
-        let blobs = to_blobs(b"batch").expect("fits");
-        let mut bad = blobs[0].clone();
-        bad[32] = 1;
-        assert_eq!(from_blobs(&[&bad]), Err(BlobError::Element(1)));
-        let mut bad = blobs[0].clone();
-        bad[100] = 1;
-        assert_eq!(from_blobs(&[&bad]), Err(BlobError::Padding));
-        let mut bad = blobs[0].clone();
-        bad[1] = 0xff;
-        assert!(matches!(from_blobs(&[&bad]), Err(BlobError::Length(_))));
-        assert_eq!(from_blobs(&[&blobs[0], &blobs[0]]), Err(BlobError::Padding), "a whole unused blob");
-        assert_eq!(from_blobs(&[]), Err(BlobError::Shape));
-        assert!(to_blobs(&vec![0u8; MAX_BLOBS * PAYLOAD_PER_BLOB]).is_err());
+        assert_eq!(to_blob(&vec![1; PAYLOAD_PER_BLOB + 1]), Err(BlobError::TooLarge(PAYLOAD_PER_BLOB + 1)));
+        assert_eq!(payload(&[0; 31], 1), Err(BlobError::Shape(31)));
+    }
+
+    #[test]
+    fn reading_ignores_the_first_byte_of_each_element_and_what_follows_the_data() {
+        let mut blob = to_blob(b"batch").expect("fits");
+        blob[0] = 0x73;
+        blob[6] = 9;
+        blob[40] = 1;
+        assert_eq!(payload(&blob, 5).expect("reads"), b"batch");
+        assert_eq!(payload(&blob, 6).expect("reads"), b"batch\x09");
+    }
+
+    #[test]
+    fn a_segment_spans_at_most_two_cells() {
+        assert_eq!(cells_for(0, 1), 0..=0);
+        assert_eq!(cells_for(1_024, 2_048), 0..=1);
+        assert_eq!(cells_for(1_984, 1_985), 1..=1);
+        assert_eq!(cells_for(0, PAYLOAD_PER_BLOB), 0..=CELLS_PER_BLOB - 1);
+        for segment in 0..PAYLOAD_PER_BLOB / 1_024 {
+            let cells = cells_for(segment * 1_024, segment * 1_024 + 1_024);
+            assert!(cells.end() - cells.start() <= 1, "segment {segment}");
+        }
     }
 }

@@ -427,13 +427,18 @@ pub fn segment_hashes(data: &[u8]) -> Vec<B256> {
     data.chunks(SEGMENT_BYTES).map(keccak256).collect()
 }
 
-/// The inbox's commitment to batch data posted in calldata (`DataCommitment.commit`):
+/// The inbox's commitment to batch data (`DataCommitment.commit`):
 /// `keccak256(uint256(len) ‖ keccak256(segment_0) ‖ …)`.
 pub fn data_commitment(data: &[u8]) -> B256 {
-    let hashes = segment_hashes(data);
+    data_commitment_of(data.len(), &segment_hashes(data))
+}
+
+/// The commitment to data of `len` bytes whose segments hash to `hashes`
+/// (`DataCommitment.ofHashes`; what a blob post records, docs/fraud-proofs.md §8.1).
+pub fn data_commitment_of(len: usize, hashes: &[B256]) -> B256 {
     let mut preimage = Vec::with_capacity(32 * (hashes.len() + 1));
-    preimage.extend_from_slice(&U256::from(data.len()).to_be_bytes::<32>());
-    for h in &hashes {
+    preimage.extend_from_slice(&U256::from(len).to_be_bytes::<32>());
+    for h in hashes {
         preimage.extend_from_slice(h.as_slice());
     }
     keccak256(preimage)

@@ -109,18 +109,38 @@ pub fn l1_gas(billed_bytes: u64, l1_byte_price: u64, base_fee: u128) -> u64 {
 
 /// L1 gas a byte of a batch costs in calldata: EIP-7623's floor for data-heavy transactions.
 pub const L1_GAS_PER_BYTE: u64 = 40;
+/// Blob gas a blob costs (EIP-4844: one gas per byte of the blob).
+pub const BLOB_GAS_PER_BLOB: u64 = 131_072;
+/// The most data bytes a blob post carries (the inbox's `MAX_DATA_BYTES`).
+pub const BLOB_DATA_BYTES: u64 = 120_000;
+/// L1 gas a byte of data posted in a blob costs beside its blob gas: its post's segment hashes
+/// (32 bytes of calldata per 1,024 at 40 gas: 1.25) and the post's execution and base cost
+/// spread over a full post (about 250,000 gas for 120,000 bytes: 2.1), rounded up.
+pub const BLOB_POST_GAS_PER_BYTE: u64 = 4;
 /// What the sequencer adds to the cost of a byte on L1, in percent: the batch's own bytes
 /// (header, registry, chunk roots: about 92 bytes posted for a transfer that bills 75), the
 /// post's execution, the fees it pays above the estimate, and the bound's lag (docs/fees.md §4;
 /// measured in BENCHMARKS.md, "What fees pay for").
 pub const L1_PRICE_MARGIN_PERCENT: u64 = 200;
 
-/// The L1 price of a byte an honest sequencer aims at when a post's gas costs `l1_gas_price`
-/// wei on L1 (its base fee and tip; docs/fees.md §4): [`L1_GAS_PER_BYTE`] at that price, with
-/// [`L1_PRICE_MARGIN_PERCENT`], saturating.
-pub fn l1_price_target(l1_gas_price: u128) -> u64 {
-    let wei =
-        U256::from(l1_gas_price) * U256::from(L1_GAS_PER_BYTE) * U256::from(L1_PRICE_MARGIN_PERCENT) / U256::from(100);
+/// What a byte of batch data costs in calldata when a post's gas costs `gas_price` wei.
+pub fn calldata_byte_cost(gas_price: u128) -> u128 {
+    gas_price.saturating_mul(u128::from(L1_GAS_PER_BYTE))
+}
+
+/// What a byte of batch data costs in a blob when a post's gas costs `gas_price` wei and blob
+/// gas `blob_fee` wei: a full blob's blob gas over the data it carries (rounded up), and
+/// [`BLOB_POST_GAS_PER_BYTE`] gas.
+pub fn blob_byte_cost(gas_price: u128, blob_fee: u128) -> u128 {
+    let blob = (U256::from(blob_fee) * U256::from(BLOB_GAS_PER_BLOB)).div_ceil(U256::from(BLOB_DATA_BYTES));
+    (blob + U256::from(gas_price) * U256::from(BLOB_POST_GAS_PER_BYTE)).saturating_to()
+}
+
+/// The L1 price of a byte an honest sequencer aims at when a byte of its batches costs
+/// `byte_cost` wei on L1 (in calldata or in a blob, as the batcher posts; docs/fees.md §4): that
+/// cost with [`L1_PRICE_MARGIN_PERCENT`], saturating, and never below the minimum.
+pub fn l1_price_target(byte_cost: u128) -> u64 {
+    let wei = U256::from(byte_cost) * U256::from(L1_PRICE_MARGIN_PERCENT) / U256::from(100);
     wei.saturating_to::<u64>().max(MIN_L1_BYTE_PRICE)
 }
 
@@ -457,6 +477,19 @@ mod tests {
         assert!(charge(&offer, u64::MAX, u64::MAX, 4, sender, most).expect("pays").out_of_gas, "no overflow");
         let huge = Offer { gas_limit: u64::MAX, max_fee: u128::MAX, tip: Some(u128::MAX), value: U256::MAX };
         assert_eq!(huge.most(), U256::MAX, "saturates");
+    }
+
+    #[test]
+    fn a_byte_costs_its_calldata_floor_or_its_share_of_a_blob() {
+        let gwei = 1_000_000_000u128;
+        assert_eq!(calldata_byte_cost(gwei), 40 * gwei);
+        // An idle blob market (1 wei): the post's own gas, 4 a byte, is the cost.
+        assert_eq!(blob_byte_cost(gwei, 1), 2 + 4 * gwei);
+        // Blob gas at 10 gwei: 131,072 × 10 gwei over 120,000 bytes.
+        assert_eq!(blob_byte_cost(gwei, 10 * gwei), 10_922_666_667 + 4 * gwei);
+        assert_eq!(l1_price_target(calldata_byte_cost(gwei)), 80_000_000_000);
+        assert_eq!(l1_price_target(0), MIN_L1_BYTE_PRICE);
+        assert_eq!(blob_byte_cost(u128::MAX, u128::MAX), u128::MAX, "saturates");
     }
 
     #[test]

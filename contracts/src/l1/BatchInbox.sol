@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ChunkVerifier} from "./ChunkVerifier.sol";
 import {BatchDecoder} from "./BatchDecoder.sol";
+import {BlobVerifier} from "./BlobVerifier.sol";
 import {BatchCodec} from "../lib/BatchCodec.sol";
 import {DataCommitment} from "../lib/DataCommitment.sol";
 import {IBridgeQueue} from "../lib/BridgeQueue.sol";
@@ -10,12 +11,16 @@ import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 /// @title BatchInbox
 /// @notice The L1 record of the L2 chain: for each batch, a commitment to its data, a
 ///         commitment to its chunk roots, its final state root, the L1 block it was posted
-///         in. Only the authorised batcher posts, while it keeps `stakeAmount` staked; a batch is final
-///         once `challengeWindow` seconds have passed since it was posted.
+///         in, and for a blob batch the versioned hash of its blob. Only the authorised batcher
+///         posts, while it keeps `stakeAmount` staked; a batch is final once `challengeWindow`
+///         seconds have passed since it was posted. The data goes in the posting transaction's
+///         calldata (`postBatch`) or in its one blob (`postBatchBlobs`, with the data's segment
+///         hashes in calldata): both are committed to the same way and proven the same way.
 ///         Within the window anyone can prove a batch fraudulent in one L1 transaction
 ///         (after committing to the proof in an earlier block): the batch and every later one
 ///         are rolled back, and one `stakeAmount` is slashed from the batcher's stake: half to the
-///         prover, half locked here for good. Rules: docs/fraud-proofs.md.
+///         prover, half locked here for good. For a blob batch, a proof may also show that the
+///         blob does not hold the committed data (`proveBlobFraud`). Rules: docs/fraud-proofs.md.
 ///         Each batch also says how far it consumed the bridge's L1 → L2 queue; a post that
 ///         invents entries, goes backwards, or leaves an overdue entry behind is refused
 ///         (docs/bridge.md §2.3).
@@ -41,9 +46,9 @@ contract BatchInbox {
         /// The header's queue entries (the sum of its blocks' queue counts) are not the entries
         /// the batch was posted to consume (its `queueEnd` minus the previous batch's).
         WrongQueueCount,
-        /// A blob batch was disputed: its bytes cannot be shown on L1 yet, so a disputed blob
-        /// batch loses by default (docs/fraud-proofs.md §6.7).
-        UnprovenBlobBatch,
+        /// A segment of a blob batch's data, read from its blob, does not hash to the segment hash
+        /// the batch was posted with: the blob does not hold the committed data.
+        BlobDataMismatch,
         /// A transaction of the chunk cannot pay for itself (docs/fees.md §5).
         CannotPay,
         /// The chunk's block commits an L1 price out of the bound from the one before it
@@ -51,7 +56,8 @@ contract BatchInbox {
         WrongL1Price
     }
 
-    /// @notice What the inbox records of one batch.
+    /// @notice What the inbox records of one batch. `blobHash` is the versioned hash of a blob
+    ///         batch's blob, zero for a calldata batch.
     struct Batch {
         bytes32 dataHash;
         bytes32 chunkRootsHash;
@@ -61,8 +67,8 @@ contract BatchInbox {
         uint64 postedAt;
         uint64 lastL2Block;
         uint32 chunkCount;
-        uint8 blobCount;
         uint64 queueEnd;
+        bytes32 blobHash;
     }
 
     /// @notice Only the authorised batcher may post.
@@ -84,17 +90,21 @@ contract BatchInbox {
     error L2BlocksNotAdvancing(uint64 previous, uint64 got);
     /// @notice A batch carries data.
     error EmptyBatchData();
-    /// @notice A calldata batch carries at most `MAX_DATA_BYTES` (docs/fraud-proofs.md §7).
+    /// @notice A batch carries at most `MAX_DATA_BYTES` (docs/fraud-proofs.md §7).
     error DataTooLarge(uint256 length, uint256 max);
     /// @notice A batch has at most `MAX_BATCH_CHUNKS` chunks (docs/fraud-proofs.md §7).
     error TooManyChunks(uint256 count, uint256 max);
     /// @notice A chunk holds at most `MAX_CHUNK_SIZE` items, so that every chunk's replay fits
     ///         one L1 transaction (docs/fraud-proofs.md §7).
     error ChunkSizeTooLarge(uint256 chunkSize, uint256 max);
-    /// @notice A blob post carries at least one blob.
-    error NoBlobs();
-    /// @notice `disputeBlobBatch` is for blob batches; a calldata batch is proven wrong instead.
+    /// @notice A blob post's transaction carries exactly one blob.
+    error BlobCount();
+    /// @notice A blob post carries the hash of each segment of its data: `expected` of them.
+    error SegmentCountMismatch(uint256 expected, uint256 got);
+    /// @notice `proveBlobFraud` is for blob batches.
     error NotABlobBatch(uint256 index);
+    /// @notice The batch's data has `count` segments.
+    error NoSuchSegment(uint256 segment, uint256 count);
     /// @notice No batch has this index.
     error UnknownBatch(uint256 index);
     /// @notice A chunk holds at least one transaction.
@@ -104,9 +114,6 @@ contract BatchInbox {
     error ChainIdTooLarge(uint256 chainId);
     /// @notice The batch is past its challenge window: it can no longer be proven fraudulent.
     error BatchFinalized(uint256 index);
-    /// @notice A blob batch's bytes cannot be shown on L1 yet: it is disputed
-    ///         (`disputeBlobBatch`), not proven (docs/fraud-proofs.md §6.7).
-    error BlobBatchNotProvable(uint256 index);
     /// @notice The data given is not the batch's data (its commitment is not `dataHash`).
     error DataMismatch(uint256 index);
     /// @notice The chunk roots given are not the batch's (`chunkRootsHash`).
@@ -169,7 +176,7 @@ contract BatchInbox {
     event ProofCommitted(bytes32 indexed commitment, address indexed prover);
     /// @notice Batch `index` was proven fraudulent by `prover`, who was paid `reward`. For chunk
     ///         faults `chunkIndex` is the chunk, and for transaction faults `txIndex` the
-    ///         transaction's position in it.
+    ///         transaction's position in it; for `BlobDataMismatch` `chunkIndex` is the segment.
     event FraudProven(
         uint256 indexed index, address indexed prover, Fault fault, uint256 chunkIndex, uint256 txIndex, uint256 reward
     );
@@ -182,8 +189,9 @@ contract BatchInbox {
     ///         inbox is frozen from L1 block `l1Block` on (docs/bridge.md §7).
     event InboxFrozenAt(uint256 l1Block, uint256 index, uint64 entryL1Block);
 
-    /// @notice Most bytes of data one calldata post carries: a header proof carries them all,
-    ///         and a chunk proof one hash per 1,024 of them (docs/fraud-proofs.md §7).
+    /// @notice Most bytes of data one post carries: a header proof carries them all, and a
+    ///         chunk proof one hash per 1,024 of them (docs/fraud-proofs.md §7). A blob holds
+    ///         126,976.
     uint256 public constant MAX_DATA_BYTES = 120_000;
     /// @notice Most chunk roots one post carries: a chunk proof carries them all (the codec's
     ///         bound, `BatchCodec.MAX_BATCH_CHUNKS`).
@@ -213,6 +221,8 @@ contract BatchInbox {
     uint256 public immutable l2ChainId;
     /// @notice The step verifier that replays chunks for fraud proofs.
     ChunkVerifier public immutable verifier;
+    /// @notice The verifier that reads a blob batch's bytes from its blob (`proveBlobFraud`).
+    BlobVerifier public immutable blobVerifier;
 
     /// @notice L1 block in which each proof commitment was made.
     mapping(bytes32 => uint256) public proofCommitments;
@@ -256,6 +266,7 @@ contract BatchInbox {
         chunkSize = chunkSize_;
         l2ChainId = l2ChainId_;
         verifier = verifier_;
+        blobVerifier = new BlobVerifier();
         _deployer = msg.sender;
     }
 
@@ -291,37 +302,42 @@ contract BatchInbox {
         _checkQueue(queueEnd, queueAccumulator);
         if (data.length == 0) revert EmptyBatchData();
         if (data.length > MAX_DATA_BYTES) revert DataTooLarge(data.length, MAX_DATA_BYTES);
-        _record(index, prevStateRoot, lastBlock, queueEnd, DataCommitment.commit(data), chunkRoots, 0);
+        _record(index, prevStateRoot, lastBlock, queueEnd, DataCommitment.commit(data), chunkRoots, bytes32(0));
     }
 
-    /// @notice The same as `postBatch` with the data in this transaction's blobs (EIP-4844).
-    ///         The data commitment is `keccak256` of the blobs' versioned hashes, concatenated
-    ///         in blob order. A blob batch cannot be proven fraudulent yet: until it can, anyone
-    ///         may dispute one within its window and it loses (`disputeBlobBatch`), so no blob
-    ///         batch becomes final unless nobody, the honest challenger included, disputed it.
+    /// @notice The same as `postBatch` with the data, `length` bytes, in this transaction's one
+    ///         blob (EIP-4844; docs/fraud-proofs.md §8.1 for the layout) and the keccak256 of each
+    ///         1,024-byte segment of it in `segmentHashes`. The data commitment is
+    ///         `DataCommitment.ofHashes(length, segmentHashes)`, the same as for the data in
+    ///         calldata, so header and chunk proofs read a blob batch's data the same way; the
+    ///         blob's versioned hash is recorded too. A batch whose blob does not hold the data
+    ///         the segment hashes commit to is proven fraudulent by `proveBlobFraud`.
     function postBatchBlobs(
         uint256 index,
         bytes32 prevStateRoot,
         uint64 lastBlock,
         uint64 queueEnd,
         bytes32 queueAccumulator,
+        uint256 length,
+        bytes32[] calldata segmentHashes,
         bytes32[] calldata chunkRoots
     ) external {
         _check(index, prevStateRoot, lastBlock);
         _checkQueue(queueEnd, queueAccumulator);
-        uint256 count;
-        while (blobhash(count) != bytes32(0)) {
-            count++;
-        }
-        if (count == 0) revert NoBlobs();
-        bytes32[] memory hashes = new bytes32[](count);
-        for (uint256 i; i < count; i++) {
-            hashes[i] = blobhash(i);
-        }
-        // A transaction carries a handful of blobs (6 under Cancun, 9 under Prague).
-        // forge-lint: disable-next-line(unsafe-typecast)
+        if (length == 0) revert EmptyBatchData();
+        if (length > MAX_DATA_BYTES) revert DataTooLarge(length, MAX_DATA_BYTES);
+        uint256 segments = DataCommitment.segmentCount(length);
+        if (segmentHashes.length != segments) revert SegmentCountMismatch(segments, segmentHashes.length);
+        bytes32 blobHash = blobhash(0);
+        if (blobHash == bytes32(0) || blobhash(1) != bytes32(0)) revert BlobCount();
         _record(
-            index, prevStateRoot, lastBlock, queueEnd, keccak256(abi.encodePacked(hashes)), chunkRoots, uint8(count)
+            index,
+            prevStateRoot,
+            lastBlock,
+            queueEnd,
+            DataCommitment.ofHashes(length, segmentHashes),
+            chunkRoots,
+            blobHash
         );
     }
 
@@ -362,7 +378,7 @@ contract BatchInbox {
         uint64 queueEnd,
         bytes32 dataHash,
         bytes32[] calldata chunkRoots,
-        uint8 blobCount
+        bytes32 blobHash
     ) private {
         if (chunkRoots.length > MAX_BATCH_CHUNKS) {
             revert TooManyChunks(chunkRoots.length, MAX_BATCH_CHUNKS);
@@ -378,8 +394,8 @@ contract BatchInbox {
             postedAt: uint64(block.timestamp),
             lastL2Block: lastBlock,
             chunkCount: uint32(chunkRoots.length),
-            blobCount: blobCount,
-            queueEnd: queueEnd
+            queueEnd: queueEnd,
+            blobHash: blobHash
         });
         if (index < _batches.length) _batches[index] = record;
         else _batches.push(record);
@@ -393,7 +409,8 @@ contract BatchInbox {
     // Fraud proofs (docs/fraud-proofs.md §6).
 
     /// @notice The commitment a prover makes before revealing a proof: `proofCall` is the whole
-    ///         calldata of the `proveHeaderFraud` or `proveChunkFraud` call it will send.
+    ///         calldata of the `proveHeaderFraud`, `proveChunkFraud` or `proveBlobFraud` call it
+    ///         will send.
     function proofCommitment(address prover, bytes calldata proofCall) public pure returns (bytes32) {
         return keccak256(abi.encode(prover, keccak256(proofCall)));
     }
@@ -464,17 +481,37 @@ contract BatchInbox {
         _rollBack(index, fault, chunkIndex, txIndex);
     }
 
-    /// @notice Disputes blob batch `index` inside its window (after committing to this call in
-    ///         an earlier L1 block, like a proof): the batch and every later one are rolled back
-    ///         and the disputer is paid half a slashed stake. A blob batch's bytes cannot be shown on L1
-    ///         yet, so a disputed blob batch loses by default; the challenger disputes exactly
-    ///         the blob batches it judges invalid from their blobs (docs/fraud-proofs.md §6.7).
-    function disputeBlobBatch(uint256 index) external {
-        Batch storage b = _batch(index);
-        if (block.timestamp >= uint256(b.postedAt) + challengeWindow) revert BatchFinalized(index);
-        if (b.blobCount == 0) revert NotABlobBatch(index);
+    /// @notice Proves that the blob of blob batch `index` does not hold the data the batch was
+    ///         posted with: segment `segment` of the data (bytes `1024 · segment …
+    ///         min(1024 · segment + 1024, length) − 1`), read from the blob, does not hash to
+    ///         `segmentHashes[segment]`. `length` and `segmentHashes` are the ones the batch was
+    ///         posted with; `commitment` is the blob's KZG commitment (an EIP-2537 G1 point) and
+    ///         `cells` the blob's cells that hold the segment, with their KZG proofs
+    ///         (`BlobVerifier.payloadHash`). `FraudProven`'s `chunkIndex` is the segment
+    ///         (docs/fraud-proofs.md §8.2).
+    function proveBlobFraud(
+        uint256 index,
+        uint256 length,
+        bytes32[] calldata segmentHashes,
+        uint256 segment,
+        bytes calldata commitment,
+        BlobVerifier.Cell[] calldata cells
+    ) external {
+        Batch storage b = _openBatch(index);
+        bytes32 blobHash = b.blobHash;
+        if (blobHash == bytes32(0)) revert NotABlobBatch(index);
+        if (
+            segmentHashes.length != DataCommitment.segmentCount(length)
+                || DataCommitment.ofHashes(length, segmentHashes) != b.dataHash
+        ) revert DataMismatch(index);
+        if (segment >= segmentHashes.length) revert NoSuchSegment(segment, segmentHashes.length);
         _consumeCommitment();
-        _rollBack(index, Fault.UnprovenBlobBatch, 0, 0);
+        uint256 from = segment * DataCommitment.SEGMENT_BYTES;
+        uint256 to = from + DataCommitment.SEGMENT_BYTES < length ? from + DataCommitment.SEGMENT_BYTES : length;
+        if (blobVerifier.payloadHash(blobHash, commitment, from, to, cells) == segmentHashes[segment]) {
+            revert NoFraud();
+        }
+        _rollBack(index, Fault.BlobDataMismatch, segment, 0);
     }
 
     /// @dev Replays the proof's chunk with the verifier, from the root before it, and checks
@@ -516,11 +553,10 @@ contract BatchInbox {
         }
     }
 
-    /// @dev A batch that can still be challenged, posted in calldata.
+    /// @dev A batch that can still be challenged.
     function _openBatch(uint256 index) private view returns (Batch storage b) {
         b = _batch(index);
         if (block.timestamp >= uint256(b.postedAt) + challengeWindow) revert BatchFinalized(index);
-        if (b.blobCount != 0) revert BlobBatchNotProvable(index);
     }
 
     /// @dev Checks and removes the sender's commitment to this very call.

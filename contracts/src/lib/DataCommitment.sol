@@ -2,8 +2,8 @@
 pragma solidity 0.8.30;
 
 /// @title DataCommitment
-/// @notice The inbox's commitment to the data of a calldata batch: the data is cut into
-///         segments of `SEGMENT_BYTES` (the last one shorter), and the commitment is
+/// @notice The inbox's commitment to the data of a batch, in calldata or in a blob: the data
+///         is cut into segments of `SEGMENT_BYTES` (the last one shorter), and the commitment is
 ///         `keccak256(abi.encodePacked(uint256(length), keccak256(segment_0), …))`. A fraud
 ///         proof then carries only the segments it reads (the header's and one chunk's) plus the
 ///         segment hashes, not the whole batch. Normative text: docs/batch-codec.md §8.2.

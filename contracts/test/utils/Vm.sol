@@ -33,6 +33,7 @@ interface Vm {
     function toString(bytes32 value) external pure returns (string memory);
     function toString(address value) external pure returns (string memory);
     function toString(bool value) external pure returns (string memory);
+    function toString(bytes calldata value) external pure returns (string memory);
     // Files (within `fs_permissions`) and JSON, for the shared vectors in ../testdata.
     function readFile(string calldata path) external view returns (string memory data);
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
@@ -44,6 +45,7 @@ interface Vm {
     function parseJsonAddressArray(string calldata json, string calldata key) external pure returns (address[] memory);
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
     function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
 }
 
 Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));

@@ -215,18 +215,33 @@ async fn round(batcher: &Batcher) {
 /// A challenger reading L1 from `from_block` verifies every batch up to `last`, ending at
 /// `root`, with no mismatch.
 pub(crate) async fn assert_challenger_verifies(config: &BatcherConfig, from_block: u64, last: u64, root: B256) {
-    use rollup_fraud_proof::{Challenger, ChallengerConfig};
     let dir = tempfile::tempdir().expect("tempdir");
+    challenger_verifies(config, dir.path(), None, Vec::new(), from_block, last, root).await;
+}
+
+/// [`assert_challenger_verifies`] with its database in `dir` and blobs asked of `beacon` (the L1
+/// RPC URL when `None`), then of `fallbacks`.
+async fn challenger_verifies(
+    config: &BatcherConfig,
+    dir: &std::path::Path,
+    beacon: Option<url::Url>,
+    fallbacks: Vec<url::Url>,
+    from_block: u64,
+    last: u64,
+    root: B256,
+) {
+    use rollup_fraud_proof::{Challenger, ChallengerConfig};
     let mut challenger = Challenger::new(ChallengerConfig {
         l1_rpc: config.l1_rpc.clone(),
         inbox: config.inbox,
         from_block,
-        db_url: format!("sqlite://{}", dir.path().join("challenger.sqlite").display()),
+        db_url: format!("sqlite://{}", dir.join("challenger.sqlite").display()),
         chain: config.chain,
         genesis: rollup_types::genesis::GenesisSpec::devnet(),
         poll: Duration::from_millis(100),
         confirmations: 0,
-        l1_beacon: None,
+        l1_beacon: beacon,
+        l1_beacon_fallbacks: fallbacks,
         prover_key: None,
         undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
         snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
@@ -456,13 +471,31 @@ async fn blob_posts_are_bumped_mined_and_verified_by_the_challenger_from_the_bea
         let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
         let hashes =
             alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("a blob transaction");
-        assert_eq!(hashes.len(), 1, "one blob per batch here");
-        assert_eq!(record.data_len, rollup_types::blob::BYTES_PER_BLOB as u64);
+        assert_eq!(hashes.len(), 1, "one blob per batch");
+        assert!(record.data_len > 0 && record.data_len <= 120_000, "the batch's length: {}", record.data_len);
     }
 
     // The challenger reads the blobs back from anvil's beacon endpoint and verifies them.
     let root = setup.sequencer.node.head().header.state_root;
     assert_challenger_verifies(&setup.config, 0, last.index, root).await;
+
+    // A beacon that serves nothing: the fallback does, and the challenger keeps what it read.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dead: url::Url = "http://127.0.0.1:9/".parse().expect("url");
+    let l1 = setup.config.l1_rpc.clone();
+    challenger_verifies(&setup.config, dir.path(), Some(dead.clone()), vec![l1], 0, last.index, root).await;
+    let db = format!("sqlite://{}", dir.path().join("challenger.sqlite").display());
+    let store = rollup_fraud_proof::store::VerdictStore::open(&db).await.expect("challenger db");
+    for index in 0..=last.index {
+        let record = setup.store().batch(index).await.expect("db").expect("recorded");
+        let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
+        let hash = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("blobs")[0];
+        assert!(store.blob(hash).await.expect("db").is_some(), "batch {index}'s blob is kept");
+    }
+    drop(store);
+    // With every beacon gone (past their 18 days), a challenger judging again from its own
+    // database (no snapshot was taken) verifies from the blobs it kept.
+    challenger_verifies(&setup.config, dir.path(), Some(dead), Vec::new(), 0, last.index, root).await;
     setup.stop().await;
 }
 
@@ -498,12 +531,8 @@ async fn da_auto_fills_the_blob_room_and_posts_the_rest_as_calldata() {
     assert_eq!(first, last, "blob and calldata posts in one L1 block");
     for index in 0..12u64 {
         let record = setup.store().batch(index).await.expect("db").expect("recorded");
-        // A blob batch is recorded with the blob's length; a calldata batch with its own.
-        if (index as usize) < room {
-            assert_eq!(record.data_len, rollup_types::blob::BYTES_PER_BLOB as u64, "batch {index}");
-        } else {
-            assert!(record.data_len > 0 && record.data_len < 1_000, "batch {index}: {} bytes", record.data_len);
-        }
+        // Blob and calldata batches alike are recorded with their data's length.
+        assert!(record.data_len > 0 && record.data_len < 1_000, "batch {index}: {} bytes", record.data_len);
     }
     setup.assert_record_matches_l1().await;
     let head = setup.sequencer.node.head();

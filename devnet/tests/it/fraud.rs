@@ -11,16 +11,18 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_sol_types::{SolCall, SolError, SolEvent};
 use rollup_batcher::{
     DaMode,
     fault::{Fault, OpKind},
 };
 use rollup_devnet::{Devnet, DevnetConfig};
 use rollup_fraud_proof::{
+    batch::BlobPost,
     derive::{PostedBatch, Verdict, Verifier},
     prove::{self, FraudProof},
 };
+use rollup_l1::inbox::{PostCall, PostData};
 use rollup_types::{
     ChainConfig,
     bindings::{BatchInbox, L2System},
@@ -166,7 +168,7 @@ const UNDECODABLE_CHUNK: u8 = 4;
 const INADMISSIBLE_TX: u8 = 5;
 const WRONG_NONCE: u8 = 6;
 const WRONG_CHUNK_ROOT: u8 = 7;
-const UNPROVEN_BLOB_BATCH: u8 = 9;
+const BLOB_DATA_MISMATCH: u8 = 9;
 const CANNOT_PAY: u8 = 10;
 const WRONG_L1_PRICE: u8 = 11;
 
@@ -192,23 +194,13 @@ fn expected(fault: Fault) -> (u8, Option<u64>) {
         Fault::WrongEtherTransfer => (WRONG_CHUNK_ROOT, Some(1)),
         Fault::CannotPay => (CANNOT_PAY, Some(0)),
         Fault::WrongL1Price => (WRONG_L1_PRICE, Some(0)),
+        // The segment (in the event's chunk field) holding the data's middle byte.
+        Fault::BlobMismatch => (BLOB_DATA_MISMATCH, None),
         // Proven in bridge.rs, with queue entries to carry them.
         Fault::QueueChunkRoot | Fault::SkippedQueue => unreachable!("{fault} needs queue entries: see bridge.rs"),
         // Proven in bridge.rs, with a forged withdrawal in the root.
         Fault::StateRoot(_) => unreachable!("{fault} is computed from the chain's state: see bridge.rs"),
     }
-}
-
-async fn fraud_is_proven_rolled_back_paid_and_the_chain_continues(fault: Fault) {
-    fraud_is_overturned(fault, DaMode::Calldata).await;
-}
-
-/// A blob batch cannot be proven yet, so the challenger disputes the one it judges wrong from
-/// its blobs, and it loses (docs/fraud-proofs.md §6.7); the honest blob batches after it are
-/// not disputed and the chain goes on, verified.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_blob_batch_is_disputed_and_loses() {
-    fraud_is_overturned(Fault::RootFirstChunk, DaMode::Blobs).await;
 }
 
 async fn fraud_is_overturned(fault: Fault, da: DaMode) {
@@ -231,7 +223,8 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     assert_eq!(logs.len(), 1, "one fraud proven");
     let event = BatchInbox::FraudProven::decode_log_data(&logs[0].inner.data).expect("event");
     assert_eq!(event.index, U256::from(proof.batch_index));
-    let (fault_kind, chunk) = if da == DaMode::Calldata { expected(fault) } else { (UNPROVEN_BLOB_BATCH, Some(0)) };
+    // A blob batch is proven as a calldata batch of the same data (docs/fraud-proofs.md §8).
+    let (fault_kind, chunk) = expected(fault);
     assert_eq!(event.fault, fault_kind, "{fault}: {proof:?}");
     if let Some(chunk) = chunk {
         assert_eq!(event.chunkIndex, U256::from(chunk), "{fault}: {proof:?}");
@@ -279,16 +272,39 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     devnet.stop().await.expect("stop");
 }
 
-macro_rules! fault_tests {
-    ($($name:ident => $fault:expr,)*) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            fraud_is_proven_rolled_back_paid_and_the_chain_continues($fault).await;
+/// The fault sweep, twice: every kind posted in calldata and in a blob. A blob batch is
+/// proven as a calldata batch of the same data (its header and chunk proofs carry the data in
+/// calldata, checked against the same commitment); a blob that does not hold the data its post
+/// committed to is proven from the blob's cells (docs/fraud-proofs.md §8).
+macro_rules! fault_sweep {
+    ($($name:ident => $fault:expr,)*) => {
+        mod calldata {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    fraud_is_overturned($fault, DaMode::Calldata).await;
+                }
+            )*
         }
-    )*};
+        mod blob {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    fraud_is_overturned($fault, DaMode::Blobs).await;
+                }
+            )*
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn fraud_blob_mismatch() {
+                fraud_is_overturned(Fault::BlobMismatch, DaMode::Blobs).await;
+            }
+        }
+    };
 }
 
-fault_tests! {
+fault_sweep! {
     fraud_wrong_root_first_chunk => Fault::RootFirstChunk,
     fraud_wrong_root_middle_chunk => Fault::RootMiddleChunk,
     fraud_wrong_root_last_chunk => Fault::RootLastChunk,
@@ -309,8 +325,9 @@ fault_tests! {
     fraud_wrong_l1_price => Fault::WrongL1Price,
 }
 
-/// Every batch posted so far, as the challenger reads it from L1.
-async fn posted_batches(provider: &DynProvider, inbox: Address) -> Vec<PostedBatch> {
+/// Every batch posted so far, as the challenger reads it from L1 (a blob post's blob from the
+/// beacon endpoint anvil serves at `l1_rpc`).
+async fn posted_batches(provider: &DynProvider, inbox: Address, l1_rpc: &url::Url) -> Vec<PostedBatch> {
     let logs = provider
         .get_logs(&Filter::new().address(inbox).event_signature(BatchInbox::BatchPosted::SIGNATURE_HASH).from_block(0))
         .await
@@ -319,18 +336,27 @@ async fn posted_batches(provider: &DynProvider, inbox: Address) -> Vec<PostedBat
     for log in logs {
         let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).expect("event");
         let tx_hash = log.transaction_hash.expect("hash");
+        let l1_block = log.block_number.expect("block");
         let tx = provider.get_transaction_by_hash(tx_hash).await.expect("tx").expect("found");
-        let call = BatchInbox::postBatchCall::abi_decode(alloy::consensus::Transaction::input(tx.inner.inner()))
-            .expect("a calldata post");
+        let call = PostCall::decode(alloy::consensus::Transaction::input(tx.inner.inner())).expect("a post");
+        let (data, blob) = match call.data {
+            PostData::Calldata(data) => (data, None),
+            PostData::Blob { length, segment_hashes } => {
+                let hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("blobs");
+                let raw = beacon_blob(l1_rpc, l1_block, hashes[0]).await;
+                let data = rollup_types::blob::payload(&raw, length as usize).expect("a blob").into();
+                (data, Some(BlobPost { versioned_hash: hashes[0], segment_hashes, raw }))
+            }
+        };
         batches.push(PostedBatch {
             index: event.index.saturating_to(),
-            l1_block: log.block_number.expect("block"),
+            l1_block,
             l1_tx_hash: tx_hash,
             data_hash: event.dataHash,
-            data: call.data,
-            blob_hashes: Vec::new(),
-            prev_state_root: call.prevStateRoot,
-            chunk_roots: call.chunkRoots,
+            data,
+            blob,
+            prev_state_root: call.prev_state_root,
+            chunk_roots: call.chunk_roots,
             state_root: event.stateRoot,
             last_block: event.lastL2Block,
             queue_end: event.queueEnd,
@@ -339,6 +365,20 @@ async fn posted_batches(provider: &DynProvider, inbox: Address) -> Vec<PostedBat
         });
     }
     batches
+}
+
+/// The blob of versioned hash `hash` posted in L1 block `block`, from the beacon endpoint.
+async fn beacon_blob(l1_rpc: &url::Url, block: u64, hash: B256) -> Bytes {
+    let url = format!("{}/eth/v1/beacon/blobs/{block}", l1_rpc.as_str().trim_end_matches('/'));
+    let body: serde_json::Value = reqwest::get(&url).await.expect("beacon").json().await.expect("json");
+    for item in body["data"].as_array().expect("blobs") {
+        let hex = item.as_str().or_else(|| item["blob"].as_str()).expect("a blob");
+        let raw: Bytes = alloy_primitives::hex::decode(hex).expect("hex").into();
+        if rollup_fraud_proof::blob::open(&raw, 0, 1).expect("a blob").versioned_hash == hash {
+            return raw;
+        }
+    }
+    panic!("{url} does not serve blob {hash}")
 }
 
 /// Commits to `calldata` from `prover`, then asks the node what the reveal would do.
@@ -362,8 +402,19 @@ async fn try_proof(prover: &DynProvider, inbox: Address, from: Address, calldata
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honest_batches_cannot_be_proven_fraudulent() {
+    honest_batches_cannot_be_proven(DaMode::Calldata).await;
+}
+
+/// The same with every batch in a blob: no header, chunk or blob segment of an honest blob
+/// batch can be proven fraudulent (docs/fraud-proofs.md §8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_blob_batches_cannot_be_proven_fraudulent() {
+    honest_batches_cannot_be_proven(DaMode::Blobs).await;
+}
+
+async fn honest_batches_cannot_be_proven(da: DaMode) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let devnet = devnet(dir.path(), None).await;
+    let devnet = devnet_posting(dir.path(), None, da).await;
     let inbox = devnet.deployment.batch_inbox;
     let provider = l1(&devnet);
     let mut hashes = workload(&devnet, 0).await;
@@ -385,11 +436,22 @@ async fn honest_batches_cannot_be_proven_fraudulent() {
     let mut verifier =
         Verifier::new(rollup_executor::Executor::genesis(chain(), &GenesisSpec::devnet()).expect("genesis"));
     let mut attempts = 0;
-    for batch in posted_batches(&provider, inbox).await {
+    for batch in posted_batches(&provider, inbox, &devnet.l1_rpc).await {
+        assert_eq!(batch.blob.is_some(), da == DaMode::Blobs, "batch {} as posted", batch.index);
         let header = BatchInbox::proveHeaderFraudCall { index: U256::from(batch.index), data: batch.data.clone() };
         let result = try_proof(&prover, inbox, from, header.abi_encode()).await;
         assert!(result.is_err(), "batch {}'s header was proven fraudulent", batch.index);
         attempts += 1;
+        if batch.blob.is_some() {
+            for segment in 0..batch.data.len().div_ceil(rollup_types::codec::SEGMENT_BYTES) {
+                let proof = prove::build_blob(&batch, segment).expect("a blob proof to try");
+                let result = try_proof(&prover, inbox, from, proof.calldata()).await;
+                let error = result.expect_err("an honest blob segment was proven fraudulent");
+                let no_fraud = alloy_primitives::hex::encode(BatchInbox::NoFraud::SELECTOR);
+                assert!(error.contains(&no_fraud), "segment {segment} of batch {}: {error}", batch.index);
+                attempts += 1;
+            }
+        }
         for chunk in 0..batch.chunk_roots.len() {
             let proof = verifier.prove_chunk(&batch, chunk).expect("a proof to try");
             let FraudProof::Chunk { keys, .. } = &proof else { panic!("a chunk proof") };
@@ -525,6 +587,7 @@ async fn a_challenger_restarted_between_commitment_and_reveal_does_not_commit_ag
         poll,
         confirmations: 0,
         l1_beacon: None,
+        l1_beacon_fallbacks: Vec::new(),
         prover_key: Some(DEV_ACCOUNTS[3].private_key),
         undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
         snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,

@@ -183,7 +183,7 @@ fn bridge_accounting_holds_over_random_deposits_withdrawals_and_frauds() {
                     l1_tx_hash: B256::repeat_byte(1),
                     data_hash: codec::data_commitment(&data),
                     data,
-                    blob_hashes: Vec::new(),
+                    blob: None,
                     prev_state_root,
                     state_root: executed.state_root,
                     chunk_roots: executed.chunk_roots.clone(),

@@ -19,6 +19,7 @@ use rollup_types::{
 };
 
 mod accounting;
+mod blob_vectors;
 mod prove;
 
 const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 2 };
@@ -118,7 +119,7 @@ impl Builder {
         let queue_end = queue_start + queue.len() as u64;
         let data: Bytes = codec::encode(&Batch { blocks }, &CHAIN).expect("encodes").into();
         PostedBatch {
-            blob_hashes: Vec::new(),
+            blob: None,
             index,
             l1_block: 10 + index,
             l1_tx_hash: B256::repeat_byte(index as u8),
@@ -213,6 +214,65 @@ fn the_verdict_and_its_proof_come_from_one_typed_fault() {
     // The prover alone, without the verdict, finds the same fault by the inbox's rules.
     let genesis = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
     assert_eq!(prover::build(&genesis, Position::GENESIS, &bad).expect("a proof"), proof);
+}
+
+/// `batch` as a blob post: its data in a blob (with `flip`'s bytes inverted in the blob only),
+/// its segment hashes those of the data, as the batcher posts them.
+fn in_blob(batch: &PostedBatch, flip: &[usize]) -> PostedBatch {
+    let mut held = batch.data.to_vec();
+    for &at in flip {
+        held[at] ^= 0xff;
+    }
+    let raw: Bytes = rollup_types::blob::to_blob(&held).expect("fits").into();
+    let versioned_hash = rollup_fraud_proof::blob::open(&raw, 0, 1).expect("opens").versioned_hash;
+    PostedBatch {
+        data: rollup_types::blob::payload(&raw, held.len()).expect("reads").into(),
+        blob: Some(rollup_fraud_proof::batch::BlobPost {
+            versioned_hash,
+            segment_hashes: codec::segment_hashes(&batch.data),
+            raw,
+        }),
+        ..batch.clone()
+    }
+}
+
+/// A blob batch is judged as a calldata batch of its data; a blob that does not hold the data
+/// its post committed to is a mismatch at the first segment that differs, proven from the
+/// blob's cells (docs/fraud-proofs.md §8).
+#[test]
+fn a_blob_batch_is_judged_by_its_data_and_its_blob_by_the_posted_segment_hashes() {
+    let mut builder = Builder::new();
+    let honest = builder.batch(0, &[40]);
+    assert!(honest.data.len() > 2 * codec::SEGMENT_BYTES, "{} bytes: three segments or more", honest.data.len());
+    let blob = in_blob(&honest, &[]);
+    assert_eq!(blob.data, honest.data);
+    assert_eq!(judge(&mut verifier(), &blob), Verdict::Verified { state_root: honest.state_root });
+    let genesis = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
+    assert_eq!(prover::build(&genesis, Position::GENESIS, &blob), Err(prover::ProveError::NoFault(0)));
+
+    // Two bytes flipped in the blob, in segments 1 and 2: the first is the fault.
+    let at = codec::SEGMENT_BYTES + 5;
+    let lying = in_blob(&honest, &[2 * codec::SEGMENT_BYTES + 1, at]);
+    let Verdict::Mismatch { fault, .. } = judge(&mut verifier(), &lying) else { panic!("a mismatch") };
+    assert_eq!(fault, Fault::BlobSegment(1));
+    let proof = prover::build(&genesis, Position::GENESIS, &lying).expect("a proof");
+    let prover::FraudProof::Blob { segment, length, ref segment_hashes, ref opening, .. } = proof else {
+        panic!("a blob proof: {proof:?}")
+    };
+    assert_eq!((segment, length), (1, honest.data.len() as u64));
+    assert_eq!(segment_hashes, &codec::segment_hashes(&honest.data));
+    // Bytes 1,024 .. 2,048 are in cells 0 (to 1,984) and 1.
+    let cells: Vec<u64> = opening.cells.iter().map(|c| c.index.saturating_to()).collect();
+    assert_eq!(cells, vec![0, 1]);
+    assert_eq!(opening.versioned_hash, lying.blob.as_ref().expect("a blob").versioned_hash);
+    assert_eq!(opening.commitment.len(), 128);
+    assert_eq!(proof.reason(), fault.to_string());
+
+    // A wrong root in a blob batch is proven as in calldata: the chunk's replay.
+    let mut wrong = blob.clone();
+    wrong.chunk_roots[2] = B256::repeat_byte(0xee);
+    let proof = prover::build(&genesis, Position::GENESIS, &wrong).expect("a proof");
+    assert!(matches!(proof, prover::FraudProof::Chunk { chunk_index: 2, .. }), "{proof:?}");
 }
 
 #[test]

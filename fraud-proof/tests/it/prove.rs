@@ -773,7 +773,7 @@ fn honest_batch_with_queue(sizes: &[(u64, usize)]) -> (Executor, PostedBatch) {
         l1_tx_hash: B256::ZERO,
         data_hash: codec::data_commitment(&data),
         data,
-        blob_hashes: Vec::new(),
+        blob: None,
         prev_state_root: genesis.state_root(),
         state_root: *chunk_roots.last().expect("chunks"),
         chunk_roots,

@@ -270,14 +270,14 @@ impl Node {
             // Not fatal: the last bound read stays in force.
             Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's post limits"),
         }
-        match self.own_store.l1_gas_price().await {
-            Ok(Some((_, gas_price))) => {
-                let target = rollup_types::fees::l1_price_target(gas_price);
+        match self.own_store.l1_byte_cost().await {
+            Ok(Some((_, byte_cost))) => {
+                let target = rollup_types::fees::l1_price_target(byte_cost);
                 self.l1_price_target.store(target, std::sync::atomic::Ordering::Relaxed);
             }
             Ok(None) => {}
             // Not fatal: the last target read stays in force.
-            Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's gas price"),
+            Err(err) => tracing::warn!(target: "sequencer::block", %err, "could not read the L1's cost of a byte"),
         }
     }
 

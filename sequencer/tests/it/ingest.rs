@@ -416,10 +416,10 @@ async fn blocks_price_l1_bytes_from_the_l1_base_fee_and_transactions_pay_for_the
     let head = node.produce_block().await.expect("sealed").expect("a block");
     assert_eq!(head.header.l1_byte_price, fees::MIN_L1_BYTE_PRICE);
     // A 1 gwei L1: the target is 80 gwei a byte, an eighth a block from 8 wei.
-    node.store().set_l1_gas_price(7, 1_000_000_000).await.expect("db");
+    node.store().set_l1_byte_cost(7, fees::calldata_byte_cost(1_000_000_000)).await.expect("db");
     // The node reads it at most once a second.
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    assert_eq!(fees::l1_price_target(1_000_000_000), 80_000_000_000);
+    assert_eq!(fees::l1_price_target(fees::calldata_byte_cost(1_000_000_000)), 80_000_000_000);
     let mut price = fees::MIN_L1_BYTE_PRICE;
     let mut paid_l1 = 0;
     for nonce in 1..=80u64 {

@@ -90,7 +90,11 @@ impl BatcherArgs {
             },
             da: self.posting.da,
             fault: self.posting.fault,
-            queue: QueueReaderConfig { from_block: self.queue_from_block, confirmations: self.queue_confirmations },
+            queue: QueueReaderConfig {
+                from_block: self.queue_from_block,
+                confirmations: self.queue_confirmations,
+                da: self.posting.da,
+            },
         })
     }
 
@@ -130,17 +134,19 @@ pub(crate) struct PostingArgs {
     /// Most posts in flight at once (consecutive nonces of the batcher account).
     #[arg(long = "batcher.max-in-flight", alias = "max-in-flight", env = "ROLLUP_MAX_IN_FLIGHT", default_value_t = 16)]
     max_in_flight: usize,
-    /// Where batch data goes: `calldata` (fraud-provable), `blobs` (EIP-4844; not yet
-    /// provable: anyone may dispute a blob batch within its window, and it loses, see
-    /// docs/fraud-proofs.md §6.7), or `auto` (blobs when cheaper).
-    #[arg(long = "batcher.da", alias = "da", env = "ROLLUP_DA", default_value = "calldata")]
+    /// Where batch data goes: `auto` (a blob when it costs less than calldata at the L1's
+    /// current fees and the L1 block has blob room, calldata otherwise), `blobs` (always an
+    /// EIP-4844 blob) or `calldata`. Both are fraud-provable (docs/fraud-proofs.md §8).
+    #[arg(long = "batcher.da", alias = "da", env = "ROLLUP_DA", default_value = "auto")]
     pub(crate) da: DaMode,
     /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
     /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
     /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
     /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header,
     /// root-queue-chunk (a chunk holding bridge queue entries), skipped-queue (blocks that
-    /// censor the queue), state-root:0x<32 bytes> (this root as the batch's state root).
+    /// censor the queue), wrong-fee, wrong-base-fee, wrong-ether-transfer, cannot-pay,
+    /// wrong-l1-price, blob-mismatch (a blob that does not hold the data its post commits to;
+    /// needs blob posts), state-root:0x<32 bytes> (this root as the batch's state root).
     #[arg(long = "batcher.fault", alias = "fault", env = "ROLLUP_FAULT")]
     pub(crate) fault: Option<Fault>,
 }

@@ -27,6 +27,11 @@ pub(crate) struct ChallengerArgs {
     /// default: the L1 RPC URL (anvil serves both).
     #[arg(long = "l1.beacon", alias = "l1-beacon", env = "ROLLUP_L1_BEACON")]
     l1_beacon: Option<url::Url>,
+    /// Further beacon API URLs asked, in order, for a blob `--l1.beacon` does not serve (an
+    /// archive keeping blobs past the 18 days beacon nodes keep them); comma-separated in the
+    /// environment. Blobs read are also kept in the challenger's database.
+    #[arg(long = "l1.beacon-fallback", env = "ROLLUP_L1_BEACON_FALLBACK", value_delimiter = ',')]
+    l1_beacon_fallback: Vec<url::Url>,
     /// Milliseconds between L1 polls.
     #[arg(long = "challenger.poll-ms", alias = "poll-ms", env = "ROLLUP_CHALLENGER_POLL_MS", default_value_t = 1_000)]
     poll_ms: u64,
@@ -75,6 +80,7 @@ impl ChallengerArgs {
             poll: Duration::from_millis(self.poll_ms.max(1)),
             confirmations: self.confirmations,
             l1_beacon: self.l1_beacon,
+            l1_beacon_fallbacks: self.l1_beacon_fallback,
             prover_key: self.prover_key,
             undo_blocks: self.undo_blocks,
             snapshot_txs: self.snapshot_txs.max(1),
