@@ -12,6 +12,7 @@
 use alloy::{
     eips::BlockNumberOrTag,
     network::TransactionBuilder,
+    network::TransactionBuilder4844,
     providers::{DynProvider, Provider},
     rpc::types::{TransactionReceipt, TransactionRequest},
 };
@@ -139,7 +140,7 @@ impl fmt::Display for BoundsReport {
 }
 
 /// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
-const CASES: [&str; 20] = [
+const CASES: [&str; 21] = [
     "header-lie",
     "header-undecodable",
     "chunk-oversized",
@@ -160,6 +161,7 @@ const CASES: [&str; 20] = [
     "deposits",
     "forced-create-pool",
     "forced-unreadable",
+    "blob-segment",
 ];
 
 /// The chain every case runs: chunks of the largest size an inbox takes.
@@ -419,7 +421,7 @@ impl World {
             s.iter().enumerate().map(|(i, sender)| sender.eip1559(chain, after, input(i).into())).collect()
         };
         let out = match case {
-            "header-lie" | "transfer" | "header-undecodable" => {
+            "header-lie" | "transfer" | "header-undecodable" | "blob-segment" => {
                 let mut p = prepared(each(0, &|i| {
                     L2System::transferCall { token: tokens[i % 4], to: fresh("to", i), amount: U256::from(1u8) }
                         .abi_encode()
@@ -714,26 +716,64 @@ impl World {
             _ => batch.blocks.last().map_or(1, |b| b.number) + u64::from(prepared.lie_last_block),
         };
         let queue_end = entries.len() as u64;
-        let post = BatchInbox::postBatchCall {
-            index: U256::ZERO,
-            prevStateRoot: pre_root,
-            lastBlock: last,
-            queueEnd: queue_end,
-            queueAccumulator: queue::accumulate_all(B256::ZERO, &entries),
-            data: data.clone().into(),
-            chunkRoots: chunk_roots.clone(),
-        };
         let inbox = deployment.batch_inbox;
         l1::deploy::stake(&self.batcher, inbox, deployment.stake).await?;
-        let request = TransactionRequest::default().with_to(inbox).with_input(post.abi_encode());
+        let queue_acc = queue::accumulate_all(B256::ZERO, &entries);
+        // A blob case posts the data's segment hashes with a blob holding it with a byte of
+        // segment 1 (which spans cells 0 and 1) inverted: the widest blob proof.
+        let (request, read, blob) = if case == "blob-segment" {
+            let mut held = data.clone();
+            held[codec::SEGMENT_BYTES + 1_000] ^= 0xff;
+            let raw: Bytes = rollup_types::blob::to_blob(&held)?.into();
+            let mut blobs = vec![alloy::eips::eip4844::Blob::ZERO; 1];
+            blobs[0].copy_from_slice(&raw);
+            let sidecar = alloy::eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
+                blobs,
+                alloy::eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
+            )?;
+            let post = BatchInbox::postBatchBlobsCall {
+                index: U256::ZERO,
+                prevStateRoot: pre_root,
+                lastBlock: last,
+                queueEnd: queue_end,
+                queueAccumulator: queue_acc,
+                length: U256::from(data.len()),
+                segmentHashes: codec::segment_hashes(&data),
+                chunkRoots: chunk_roots.clone(),
+            };
+            let blob_fee = self.batcher.get_blob_base_fee().await?;
+            let request = TransactionRequest::default()
+                .with_to(inbox)
+                .with_input(post.abi_encode())
+                .with_blob_sidecar(alloy::eips::eip7594::BlobTransactionSidecarVariant::Eip4844(sidecar))
+                .with_max_fee_per_blob_gas(blob_fee.max(1) * 2);
+            let versioned_hash = rollup_fraud_proof::blob::open(&raw, 0, 1)?.versioned_hash;
+            let post = rollup_fraud_proof::batch::BlobPost {
+                versioned_hash,
+                segment_hashes: codec::segment_hashes(&data),
+                raw: raw.clone(),
+            };
+            (request, Bytes::from(rollup_types::blob::payload(&raw, data.len())?), Some(post))
+        } else {
+            let post = BatchInbox::postBatchCall {
+                index: U256::ZERO,
+                prevStateRoot: pre_root,
+                lastBlock: last,
+                queueEnd: queue_end,
+                queueAccumulator: queue_acc,
+                data: data.clone().into(),
+                chunkRoots: chunk_roots.clone(),
+            };
+            (TransactionRequest::default().with_to(inbox).with_input(post.abi_encode()), data.clone().into(), None)
+        };
         let posted = l1::send_ok(&self.batcher, request, "posting the batch").await?;
         let posted_batch = PostedBatch {
             index: 0,
             l1_block: posted.block_number.unwrap_or_default(),
             l1_tx_hash: posted.transaction_hash,
             data_hash: codec::data_commitment(&data),
-            data: data.clone().into(),
-            blob: None,
+            data: read,
+            blob,
             prev_state_root: pre_root,
             state_root: *chunk_roots.last().unwrap_or(&pre_root),
             chunk_roots,

@@ -39,6 +39,8 @@ pub struct E2eBench {
     pub l1_gas_limit: Option<u64>,
     /// How long to wait for the last transaction to be verified after the load.
     pub settle_timeout: Duration,
+    /// Where the batcher posts batch data.
+    pub da: rollup_batcher::DaMode,
 }
 
 /// Seconds, as percentiles of a sample.
@@ -90,6 +92,10 @@ pub struct E2eReport {
     pub l1_gas_per_tx: f64,
     /// Batch data bytes per transaction.
     pub l1_bytes_per_tx: f64,
+    /// L1 blob gas of their posts per transaction (blob posts).
+    pub l1_blob_gas_per_tx: f64,
+    /// Where the batcher posted batch data.
+    pub da: String,
     /// What the posts cost the batcher on L1, in ether (gas at its effective price, blob gas at
     /// the blob gas price).
     pub l1_cost_eth: f64,
@@ -115,12 +121,15 @@ impl fmt::Display for E2eReport {
         writeln!(f, "{}", self.load)?;
         writeln!(
             f,
-            "L1: a block every {} s of {} gas; posts of at most {} bytes; {} batches, {:.0} gas and {:.1} bytes per tx",
+            "L1: a block every {} s of {} gas; posts ({}) of at most {} bytes; {} batches, {:.0} gas, {:.0} blob gas \
+             and {:.1} bytes per tx",
             self.l1_block_time,
             self.l1_gas_limit,
+            self.da,
             self.max_post_bytes,
             self.batches,
             self.l1_gas_per_tx,
+            self.l1_blob_gas_per_tx,
             self.l1_bytes_per_tx
         )?;
         writeln!(
@@ -178,6 +187,7 @@ impl E2eBench {
         config.l1_gas_limit = self.l1_gas_limit;
         // A chain deployed at the L1's price: fees against the L1 cost from the first block.
         config.genesis_l1_price_from_l1 = true;
+        config.da = self.da;
         let devnet = Devnet::start(config).await?;
         let result = self.measure(&devnet).await;
         devnet.stop().await?;
@@ -282,6 +292,8 @@ impl E2eBench {
             batches: cost.batches,
             l1_gas_per_tx: cost.gas as f64 / cost.txs.max(1) as f64,
             l1_bytes_per_tx: cost.bytes as f64 / cost.txs.max(1) as f64,
+            l1_blob_gas_per_tx: cost.blob_gas as f64 / cost.txs.max(1) as f64,
+            da: format!("{:?}", self.da).to_lowercase(),
             l1_cost_eth: eth(cost.wei),
             fees_eth: eth(cost.fees),
             fees_over_l1_cost: eth(cost.fees) / eth(cost.wei).max(f64::MIN_POSITIVE),
@@ -328,6 +340,9 @@ pub struct Args {
     /// Seconds to wait, after the load, for its last transaction to be verified.
     #[arg(long = "settle-timeout", default_value_t = 300)]
     settle_timeout: u64,
+    /// Where the batcher posts batch data: auto (the devnet's), blobs or calldata.
+    #[arg(long = "batcher.da", alias = "da", default_value = "auto")]
+    da: rollup_batcher::DaMode,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -347,6 +362,7 @@ impl Args {
             l1_block_time: args.l1_block_time,
             l1_gas_limit: args.l1_gas_limit,
             settle_timeout: Duration::from_secs(args.settle_timeout),
+            da: args.da,
         };
         let report = bench.run().await?;
         crate::report::print(&report, args.json)
