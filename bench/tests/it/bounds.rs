@@ -24,11 +24,13 @@ async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
     assert_eq!(fault("chunk-oversized"), Some("UndecodableHeader"));
     assert_eq!(fault("chunk-undecodable"), Some("UndecodableChunk"));
     assert_eq!(fault("chunk-inadmissible"), Some("InadmissibleTx"));
+    // The widest blob proof: two cells opened (docs/fraud-proofs.md §8.3).
+    assert_eq!(fault("blob-segment"), Some("BlobDataMismatch"));
     for row in report.rows.iter().filter(|r| r.case != "chunk-oversized") {
         // Within a transaction (about 120 bytes with its fees) of the 120,000-byte bound.
         assert!(row.data_bytes > 119_750 && row.data_bytes <= 120_000, "{row:?}");
         assert_eq!(row.chunks, 256, "{row:?}");
-        if !row.case.starts_with("header") && !row.case.starts_with("chunk-") {
+        if !row.case.starts_with("header") && !row.case.starts_with("chunk-") && !row.case.starts_with("blob") {
             assert_eq!(row.fault, "WrongChunkRoot", "{row:?}");
         }
     }

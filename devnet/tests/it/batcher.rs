@@ -331,7 +331,19 @@ async fn a_stuck_post_is_signed_again_with_higher_fees_and_the_same_nonce() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
-    let setup = Setup::new(4, quick()).await;
+    reorged_batches_are_posted_again(DaMode::Calldata).await;
+}
+
+/// The same with every post a blob post: a reorg that takes blob posts out, or replaces their
+/// blocks, has them posted again, and the challenger reads the blobs where they landed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
+    reorged_batches_are_posted_again(DaMode::Blobs).await;
+}
+
+async fn reorged_batches_are_posted_again(da: DaMode) {
+    let mut setup = Setup::new(4, quick()).await;
+    setup.config.da = da;
     let batcher = setup.batcher().await;
     for index in 0..3 {
         assert_eq!(settle(&batcher).await.index, index);
@@ -369,6 +381,14 @@ async fn batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
     assert_eq!(setup.batch_count().await, 4);
     assert_eq!(batcher.subscribe().borrow().reorged_batches, reorged_before + 1);
     setup.assert_record_matches_l1().await;
+    for index in 0..4 {
+        let record = setup.store().batch(index).await.expect("db").expect("recorded");
+        let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
+        let blobs = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).map_or(0, <[B256]>::len);
+        assert_eq!(blobs, usize::from(da == DaMode::Blobs), "batch {index} posted as {da:?}");
+    }
+    let root = setup.sequencer.node.head().header.state_root;
+    assert_challenger_verifies(&setup.config, 0, 3, root).await;
     setup.stop().await;
 }
 
