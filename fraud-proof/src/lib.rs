@@ -97,7 +97,7 @@ impl From<VerifyError> for ChallengerError {
 /// filter spares reading and committing to the block's other blobs (a KZG commitment is a
 /// multi-scalar multiplication of 4,096 points); a server that ignores it serves them all, and
 /// the one with the hash is found among them.
-async fn fetch_blob(base: &url::Url, block: u64, hash: B256) -> Result<Bytes, String> {
+pub async fn fetch_blob(base: &url::Url, block: u64, hash: B256) -> Result<Bytes, String> {
     let url = format!("{}/eth/v1/beacon/blobs/{block}?versioned_hashes={hash}", base.as_str().trim_end_matches('/'));
     let body: serde_json::Value = reqwest::get(&url)
         .await

@@ -343,7 +343,7 @@ async fn posted_batches(provider: &DynProvider, inbox: Address, l1_rpc: &url::Ur
             PostData::Calldata(data) => (data, None),
             PostData::Blob { length, segment_hashes } => {
                 let hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("blobs");
-                let raw = beacon_blob(l1_rpc, l1_block, hashes[0]).await;
+                let raw = rollup_fraud_proof::fetch_blob(l1_rpc, l1_block, hashes[0]).await.expect("the post's blob");
                 let data = rollup_types::blob::payload(&raw, length as usize).expect("a blob").into();
                 (data, Some(BlobPost { versioned_hash: hashes[0], segment_hashes, raw }))
             }
@@ -365,20 +365,6 @@ async fn posted_batches(provider: &DynProvider, inbox: Address, l1_rpc: &url::Ur
         });
     }
     batches
-}
-
-/// The blob of versioned hash `hash` posted in L1 block `block`, from the beacon endpoint.
-async fn beacon_blob(l1_rpc: &url::Url, block: u64, hash: B256) -> Bytes {
-    let url = format!("{}/eth/v1/beacon/blobs/{block}", l1_rpc.as_str().trim_end_matches('/'));
-    let body: serde_json::Value = reqwest::get(&url).await.expect("beacon").json().await.expect("json");
-    for item in body["data"].as_array().expect("blobs") {
-        let hex = item.as_str().or_else(|| item["blob"].as_str()).expect("a blob");
-        let raw: Bytes = alloy_primitives::hex::decode(hex).expect("hex").into();
-        if rollup_fraud_proof::blob::open(&raw, 0, 1).expect("a blob").versioned_hash == hash {
-            return raw;
-        }
-    }
-    panic!("{url} does not serve blob {hash}")
 }
 
 /// Commits to `calldata` from `prover`, then asks the node what the reveal would do.
