@@ -318,17 +318,23 @@ contract FraudProofTest is Test {
             assertEq(PROVER.balance - before, BOND / 2, p.name);
             assertEq(target.staked(), 0, "one stake slashed");
             assertEq(address(target).balance, BOND / 2, "the other half stays: burned");
-            Vm.Log[] memory logs = vm.getRecordedLogs();
-            bool seen;
-            for (uint256 j; j < logs.length; j++) {
-                if (logs[j].topics[0] != FRAUD_PROVEN) continue;
-                (uint8 fault, uint256 chunkIndex,,) = abi.decode(logs[j].data, (uint8, uint256, uint256, uint256));
-                assertEq(fault, p.fault, p.name);
-                if (!p.header) assertEq(chunkIndex, p.chunkIndex, p.name);
-                seen = true;
-            }
-            assertTrue(seen, p.name);
+            _assertFraudProven(p);
         }
+    }
+
+    /// The logs recorded since `vm.recordLogs()` hold `FraudProven` with `p`'s fault, and for
+    /// a chunk proof its chunk.
+    function _assertFraudProven(Proof memory p) private {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        bool seen;
+        for (uint256 j; j < logs.length; j++) {
+            if (logs[j].topics[0] != FRAUD_PROVEN) continue;
+            (uint8 fault, uint256 chunkIndex,,) = abi.decode(logs[j].data, (uint8, uint256, uint256, uint256));
+            assertEq(fault, p.fault, p.name);
+            if (!p.header) assertEq(chunkIndex, p.chunkIndex, p.name);
+            seen = true;
+        }
+        assertTrue(seen, p.name);
     }
 
     /// A blob batch is judged from the data its segment hashes commit to, exactly as a calldata
@@ -345,15 +351,7 @@ contract FraudProofTest is Test {
             (bool ok, bytes memory ret) = _prove(target, PROVER, _call(0, p));
             assertTrue(ok, string.concat(p.name, ": ", vm.toString(ret)));
             assertEq(target.batchCount(), 0, p.name);
-            Vm.Log[] memory logs = vm.getRecordedLogs();
-            bool seen;
-            for (uint256 j; j < logs.length; j++) {
-                if (logs[j].topics[0] != FRAUD_PROVEN) continue;
-                (uint8 fault,,,) = abi.decode(logs[j].data, (uint8, uint256, uint256, uint256));
-                assertEq(fault, p.fault, p.name);
-                seen = true;
-            }
-            assertTrue(seen, p.name);
+            _assertFraudProven(p);
         }
         _postBlob(inbox, _proof("honest", 0));
         _noHonestProofSucceeds();
