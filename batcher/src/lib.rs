@@ -17,11 +17,12 @@ pub use txmgr::TxManagerConfig;
 use alloy::{
     consensus::TxEnvelope,
     eips::{eip2718::Decodable2718, eip4844::env_settings::EnvKzgSettings},
+    network::TransactionBuilder,
     providers::{DynProvider, Provider},
-    rpc::types::{Filter, TransactionReceipt},
+    rpc::types::{Filter, TransactionReceipt, TransactionRequest},
 };
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::SolEvent;
+use alloy_sol_types::{SolCall, SolEvent};
 use post::{Built, PostedCall};
 use rollup_chain_store::{BatchRecord, L1TxRecord, L1TxStatus, PostLimitsRecord, Store};
 use rollup_types::{
@@ -381,6 +382,9 @@ impl Batcher {
             return Ok(None);
         }
         let nonces = self.txmgr.nonces().await?;
+        if self.txmgr.gap_lasted(nonces, posts[0].nonce) {
+            self.fill_nonce_gap(nonces.mined, posts[0].nonce).await?;
+        }
         // The node is asked about every post at once: one at a time, a round under load waits
         // for each answer in turn.
         let receipts = self.txmgr.receipts(&posts).await?;
@@ -420,6 +424,8 @@ impl Batcher {
                     // The posts after it build on it: none of them can succeed any more.
                     let doomed = self.store.settle_pending_l1_txs_from(post.index + 1, L1TxStatus::Dropped).await?;
                     self.status.send_modify(|s| s.reverted_posts += 1);
+                    // A reorg may have taken the stake out from under it: checked again first.
+                    self.stake_checked.store(false, std::sync::atomic::Ordering::Relaxed);
                     let on_l1 = self.batch_count().await?;
                     if on_l1 < post.index {
                         // The inbox lost the batch this post built on (a reorg or a fraud
@@ -773,6 +779,30 @@ impl Batcher {
         }
         self.stake_checked.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(true)
+    }
+
+    /// Fills the nonces `from..to` below the first post in flight, which the L1 has not mined
+    /// and no post holds: a reorg took out the transaction that used them, the stake (docs/
+    /// batcher.md §2, "Nonce gap"). The first is filled with the stake the inbox lacks, if it
+    /// lacks any; the others, and the first when nothing is lacking, with an empty transfer to
+    /// the batcher itself. Then the posts behind them can be mined.
+    async fn fill_nonce_gap(&self, from: u64, to: u64) -> Result<(), BatcherError> {
+        let staked = rollup_l1::view(&self.provider, self.config.inbox, BatchInbox::stakedCall {}).await?;
+        let mut lacking = self.stake.saturating_sub(staked);
+        for nonce in from..to {
+            if lacking.is_zero() {
+                let request = TransactionRequest::default().with_to(self.txmgr.address()).with_value(U256::ZERO);
+                self.txmgr.fill(nonce, request, "an empty transfer").await?;
+            } else {
+                let request = TransactionRequest::default()
+                    .with_to(self.config.inbox)
+                    .with_input(BatchInbox::stakeCall {}.abi_encode())
+                    .with_value(lacking);
+                self.txmgr.fill(nonce, request, "the stake").await?;
+                lacking = U256::ZERO;
+            }
+        }
+        Ok(())
     }
 
     /// Posts the blocks waiting after the newest post (in flight or recorded), one post after

@@ -149,6 +149,11 @@ pub(crate) struct TxManager {
     /// Posts (by their newest attempt) the node held neither in its pool nor by hash, and when
     /// that was first seen: Unix milliseconds and the node's latest block.
     missing: std::sync::Mutex<std::collections::HashMap<B256, (u64, u64)>>,
+    /// The account's mined nonce while it stayed below the first post in flight, and when that
+    /// was first seen: Unix milliseconds and the node's latest block.
+    gap: std::sync::Mutex<Option<(u64, u64, u64)>>,
+    /// Fees of the newest filler signed for each nonce of a gap, so that the next replaces it.
+    fillers: std::sync::Mutex<std::collections::HashMap<u64, (u128, u128)>>,
 }
 
 /// How long after its newest attempt a post whose nonce was used without a receipt of its own
@@ -206,6 +211,8 @@ impl TxManager {
             config,
             started_at: now_ms(),
             missing: Default::default(),
+            gap: Default::default(),
+            fillers: Default::default(),
         })
     }
 
@@ -537,6 +544,83 @@ impl TxManager {
             "post re-signed with higher fees"
         );
         Ok(Some(bumped))
+    }
+
+    /// Whether the nonces from the account's mined one up to `first_post`, the nonce of the
+    /// first post in flight, have stayed unmined long enough to be filled: two L1 blocks, or
+    /// [`LOST_CONFIRM`] if no blocks come (a node may mine a reorged transaction again from its
+    /// pool, and a block in the making may hold it). No post holds those nonces: they were a
+    /// transaction of the batcher other than a post, its stake, that a reorg took out, and the
+    /// posts behind cannot be mined until they are used (docs/batcher.md §2, "Nonce gap"). The
+    /// wait starts again after each fill, so that a filler gets as long.
+    pub(crate) fn gap_lasted(&self, nonces: Nonces, first_post: u64) -> bool {
+        let mut gap = self.gap.lock().unwrap_or_else(|p| p.into_inner());
+        if nonces.mined >= first_post {
+            *gap = None;
+            self.fillers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            return false;
+        }
+        let now = now_ms();
+        let (from, first, first_head) = match *gap {
+            Some(seen) if seen.0 == nonces.mined => seen,
+            _ => *gap.insert((nonces.mined, now, nonces.head)),
+        };
+        let lasted = nonces.head >= first_head + 2 || now.saturating_sub(first) >= LOST_CONFIRM.as_millis() as u64;
+        if lasted {
+            *gap = Some((from, now, nonces.head));
+        }
+        lasted
+    }
+
+    /// Signs `request` (target, input, value) for `nonce`, a nonce of a gap below the posts in
+    /// flight, with the node's fee estimate raised over the previous filler of that nonce (so
+    /// that it replaces it), and broadcasts it. Not stored: a restart finds the gap again. A
+    /// refusal (the node holds another transaction at the nonce and asks more to replace it) is
+    /// logged; the gap stays, and the next filler pays more.
+    pub(crate) async fn fill(&self, nonce: u64, request: TransactionRequest, what: &str) -> Result<(), BatcherError> {
+        let request = request.with_from(self.address);
+        let gas = self.provider.estimate_gas(request.clone()).await.map_err(BatcherError::l1)?;
+        let fees = self.provider.estimate_eip1559_fees().await.map_err(BatcherError::l1)?;
+        let raise = |v: u128| v + (v * u128::from(self.config.fee_bump_percent)).div_ceil(100).max(1);
+        let (mut max_fee, mut priority) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
+        if let Some(&(last_fee, last_priority)) = self.fillers.lock().unwrap_or_else(|p| p.into_inner()).get(&nonce) {
+            max_fee = max_fee.max(raise(last_fee));
+            priority = priority.max(raise(last_priority));
+        }
+        let max_fee = max_fee.max(priority).min(self.config.max_fee_per_gas);
+        let priority = priority.min(max_fee);
+        let envelope: TxEnvelope = request
+            .with_nonce(nonce)
+            .with_gas_limit(gas)
+            .with_chain_id(self.chain_id)
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(priority)
+            .build(&self.wallet)
+            .await
+            .map_err(|e| BatcherError::Config(format!("cannot sign {what} for nonce {nonce}: {e}")))?;
+        self.fillers.lock().unwrap_or_else(|p| p.into_inner()).insert(nonce, (max_fee, priority));
+        let hash = *envelope.tx_hash();
+        match self.provider.send_raw_transaction(&envelope.encoded_2718()).await {
+            Ok(_) => {
+                warn!(target: "batcher", nonce, tx = %hash, max_fee, "a nonce below the posts in flight was not mined (a reorg took the transaction out); filled with {what}")
+            }
+            Err(e) => {
+                let message = e.to_string();
+                match Refusal::of(&message) {
+                    Refusal::Known => {}
+                    Refusal::InsufficientFunds => return Err(BatcherError::InsufficientFunds(message)),
+                    Refusal::Busy | Refusal::Rule => {
+                        warn!(target: "batcher", nonce, tx = %hash, reason = %message, "the L1 node refused {what} for a nonce gap; trying again with higher fees")
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The batcher account.
+    pub(crate) fn address(&self) -> Address {
+        self.address
     }
 
     /// The account's nonce in the latest block.

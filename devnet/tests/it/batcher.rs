@@ -58,6 +58,12 @@ struct Setup {
 
 impl Setup {
     async fn new(blocks: u64, txmgr: TxManagerConfig) -> Self {
+        Self::with_stake(blocks, txmgr, true).await
+    }
+
+    /// [`Self::new`] with nothing staked for the batcher when `staked` is false: it stakes
+    /// itself at its first round.
+    async fn with_stake(blocks: u64, txmgr: TxManagerConfig, staked: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let anvil = automining_anvil().await;
         let url: url::Url = anvil.url().parse().expect("url");
@@ -80,8 +86,10 @@ impl Setup {
         let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
         // Staked before the tests start: the batcher would stake itself at its first round,
         // which some tests run with the L1 not mining.
-        let (staker, _, _) = rollup_l1::signing_provider(&url, &DEV_ACCOUNTS[0].private_key).expect("key");
-        rollup_l1::deploy::stake(&staker, deployment.batch_inbox, params.stake).await.expect("stake");
+        if staked {
+            let (staker, _, _) = rollup_l1::signing_provider(&url, &DEV_ACCOUNTS[0].private_key).expect("key");
+            rollup_l1::deploy::stake(&staker, deployment.batch_inbox, params.stake).await.expect("stake");
+        }
         for nonce in 0..blocks {
             include_transfer(&sequencer, nonce).await;
         }
@@ -120,6 +128,13 @@ impl Setup {
 
     async fn mine(&self) {
         self.rpc("evm_mine", serde_json::json!([])).await;
+    }
+
+    async fn staked(&self) -> U256 {
+        let call = BatchInbox::stakedCall {};
+        let tx = TransactionRequest::default().with_to(self.config.inbox).with_input(call.abi_encode());
+        let out = self.l1.call(tx).block(BlockNumberOrTag::Latest.into()).await.expect("call");
+        BatchInbox::stakedCall::abi_decode_returns(&out).expect("decode")
     }
 
     async fn batch_count(&self) -> u64 {
@@ -393,6 +408,41 @@ async fn reorged_batches_are_posted_again(da: DaMode) {
     }
     let root = setup.sequencer.node.head().header.state_root;
     assert_challenger_verifies(&setup.config, 0, 3, root).await;
+    setup.stop().await;
+}
+
+/// A reorg that takes out the batcher's own stake with its posts: the posts go out again on
+/// their nonces, which follow the stake's, so none can be mined until the batcher uses the
+/// stake's nonce again, with the stake the inbox lacks (`scripts/reorg-under-load.sh` never
+/// settled before it did).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stake_taken_out_by_an_l1_reorg_is_staked_again_before_the_posts_behind_it() {
+    let setup = Setup::with_stake(3, quick(), false).await;
+    let batcher = setup.batcher().await;
+    let before = setup.l1.get_block_number().await.expect("head");
+    let stake = U256::from(1_000u64);
+    while setup.store().latest_batch().await.expect("db").is_none_or(|b| b.index < 1) {
+        settle(&batcher).await;
+    }
+    assert_eq!(setup.staked().await, stake, "the batcher staked at its first round");
+    // Every block from the stake's on disappears: the stake and the posts.
+    let head = setup.l1.get_block_number().await.expect("head");
+    setup.rpc("anvil_rollback", serde_json::json!([head - before])).await;
+    assert_eq!(setup.staked().await, U256::ZERO);
+    assert_eq!(setup.batch_count().await, 0);
+    for _ in 0..40 {
+        if setup.batch_count().await == 3 && setup.store().latest_batch().await.expect("db").map(|b| b.index) == Some(2)
+        {
+            break;
+        }
+        round(&batcher).await;
+        setup.mine().await;
+    }
+    assert_eq!(setup.batch_count().await, 3, "batches 0 and 1 re-posted behind the stake, then 2");
+    assert_eq!(setup.staked().await, stake, "the stake's nonce was filled with the stake");
+    setup.assert_record_matches_l1().await;
+    let root = setup.sequencer.node.head().header.state_root;
+    assert_challenger_verifies(&setup.config, 0, 2, root).await;
     setup.stop().await;
 }
 
