@@ -75,13 +75,13 @@ pub struct BatcherConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DaMode {
     /// In the calldata of the post.
-    #[default]
     Calldata,
     /// In an EIP-4844 blob of the post, with the data's segment hashes in its calldata
     /// (docs/fraud-proofs.md §8).
     Blobs,
     /// A blob when it costs less than calldata at the current fees and the L1 block has blob
     /// room for it, calldata otherwise.
+    #[default]
     Auto,
 }
 

@@ -39,7 +39,7 @@ pub struct QueueReaderConfig {
 
 impl Default for QueueReaderConfig {
     fn default() -> Self {
-        Self { from_block: 0, confirmations: 2, da: DaMode::Calldata }
+        Self { from_block: 0, confirmations: 2, da: DaMode::Auto }
     }
 }
 

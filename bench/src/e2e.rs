@@ -340,8 +340,8 @@ pub struct Args {
     /// Seconds to wait, after the load, for its last transaction to be verified.
     #[arg(long = "settle-timeout", default_value_t = 300)]
     settle_timeout: u64,
-    /// Where the batcher posts batch data: calldata (the devnet's), auto or blobs.
-    #[arg(long = "batcher.da", alias = "da", default_value = "calldata")]
+    /// Where the batcher posts batch data: auto (the devnet's), blobs or calldata.
+    #[arg(long = "batcher.da", alias = "da", default_value = "auto")]
     da: rollup_batcher::DaMode,
     /// Print the report as JSON.
     #[arg(long)]

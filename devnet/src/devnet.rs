@@ -177,8 +177,8 @@ impl DevnetConfig {
             challenger_poll: Duration::from_millis(250),
             deployer_key: DEV_ACCOUNTS[0].private_key,
             batcher_key: DEV_ACCOUNTS[1].private_key,
-            // As the batcher's flag defaults to (docs/batcher.md §6).
-            da: DaMode::Calldata,
+            // Blobs when they cost less than calldata, as the batcher's flag defaults to.
+            da: DaMode::Auto,
             fault: None,
             challenger_key: Some(DEV_ACCOUNTS[2].private_key),
             queue_confirmations: 2,
@@ -198,6 +198,8 @@ impl DevnetConfig {
             batch_interval: Duration::from_millis(500),
             challenger_poll: Duration::from_millis(300),
             challenge_window: 2,
+            // Calldata unless a test asks for blobs: the blob paths have tests of their own.
+            da: DaMode::Calldata,
             ..Self::new(data_dir)
         })
     }

@@ -134,11 +134,10 @@ pub(crate) struct PostingArgs {
     /// Most posts in flight at once (consecutive nonces of the batcher account).
     #[arg(long = "batcher.max-in-flight", alias = "max-in-flight", env = "ROLLUP_MAX_IN_FLIGHT", default_value_t = 16)]
     max_in_flight: usize,
-    /// Where batch data goes: `calldata`, `auto` (a blob when it costs less than calldata at
-    /// the L1's current fees and the L1 block has blob room, calldata otherwise) or `blobs`
-    /// (always an EIP-4844 blob). Both are fraud-provable (docs/fraud-proofs.md §8); calldata
-    /// stays the default until blob posts survive L1 reorgs under load (docs/batcher.md §6).
-    #[arg(long = "batcher.da", alias = "da", env = "ROLLUP_DA", default_value = "calldata")]
+    /// Where batch data goes: `auto` (a blob when it costs less than calldata at the L1's
+    /// current fees and the L1 block has blob room, calldata otherwise), `blobs` (always an
+    /// EIP-4844 blob) or `calldata`. Both are fraud-provable (docs/fraud-proofs.md §8).
+    #[arg(long = "batcher.da", alias = "da", env = "ROLLUP_DA", default_value = "auto")]
     pub(crate) da: DaMode,
     /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
     /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
