@@ -864,13 +864,20 @@ impl Batcher {
                 let use_blobs =
                     built.blob_data.is_some() || self.use_blobs(&built.data, blobs_in_flight, &capacity).await?;
                 let (input, gas_limit, sidecar) = if use_blobs {
-                    let (input, gas) =
-                        post::blob_call(index, prev_root, last_block, built.queue(), &built.data, &built.chunk_roots);
                     // KZG commitments and proofs are CPU work: off the async runtime.
                     let data = built.blob_data.take().unwrap_or_else(|| built.data.clone());
-                    let sidecar = tokio::task::spawn_blocking(move || post::sidecar_for(&data))
+                    let (sidecar, hint) = tokio::task::spawn_blocking(move || post::sidecar_for(&data))
                         .await
                         .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
+                    let (input, gas) = post::blob_call(
+                        index,
+                        prev_root,
+                        last_block,
+                        built.queue(),
+                        &built.data,
+                        &built.chunk_roots,
+                        Some(&hint),
+                    );
                     blobs_in_flight += 1;
                     (input, gas, Some(sidecar))
                 } else {

@@ -17,7 +17,7 @@ use rollup_l1::inbox::{PostCall, PostData};
 use rollup_types::{
     ChainConfig, SignedTx,
     bindings::BatchInbox,
-    blob,
+    blob::{self, KzgHint},
     codec::{self, Batch, BatchBlock},
 };
 use std::collections::VecDeque;
@@ -356,7 +356,7 @@ impl PostedCall {
         let call = PostCall::decode(input)?;
         let (data_hash, data_len) = match &call.data {
             PostData::Calldata(data) => (codec::data_commitment(data), data.len() as u64),
-            PostData::Blob { length, segment_hashes } => {
+            PostData::Blob { length, segment_hashes, .. } => {
                 (codec::data_commitment_of(*length as usize, segment_hashes), *length)
             }
         };
@@ -396,7 +396,8 @@ impl PostedCall {
 }
 
 /// The calldata and gas of a blob post (`postBatchBlobs`) of `data`: its length and segment
-/// hashes in the call, the data in the blob (docs/fraud-proofs.md §8.1).
+/// hashes in the call, the data in the blob (docs/fraud-proofs.md §8.1), and the blob's KZG
+/// hint after the call's arguments (§8.6).
 pub(crate) fn blob_call(
     index: u64,
     prev_root: B256,
@@ -404,6 +405,7 @@ pub(crate) fn blob_call(
     queue: QueuePosition,
     data: &[u8],
     roots: &[B256],
+    hint: Option<&KzgHint>,
 ) -> (Vec<u8>, u64) {
     let segment_hashes = codec::segment_hashes(data);
     let segments = segment_hashes.len();
@@ -418,14 +420,19 @@ pub(crate) fn blob_call(
         chunkRoots: roots.to_vec(),
     }
     .abi_encode();
+    let mut input = input;
+    if let Some(hint) = hint {
+        input.extend_from_slice(&hint.to_bytes());
+    }
     // The inbox hashes the segment hashes instead of the data, and records the blob's
     // versioned hash in one more slot.
     let gas = limits::transaction_gas(&input, limits::blob_execution_gas(segments, roots.len()));
     (input, gas)
 }
 
-/// The blob, KZG commitment and proof that carry `data` (layout: `rollup_types::blob`).
-pub(crate) fn sidecar_for(data: &[u8]) -> Result<BlobTransactionSidecarVariant, BatcherError> {
+/// The blob, KZG commitment and proof that carry `data` (layout: `rollup_types::blob`), and
+/// the hint of the two for the post's calldata.
+pub(crate) fn sidecar_for(data: &[u8]) -> Result<(BlobTransactionSidecarVariant, KzgHint), BatcherError> {
     let raw = blob::to_blob(data)
         .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in a blob: {e}")))?;
     // Filled in place on the heap: a blob is 128 KiB, and iterator adapters that pass blobs by
@@ -434,7 +441,8 @@ pub(crate) fn sidecar_for(data: &[u8]) -> Result<BlobTransactionSidecarVariant, 
     blobs[0].copy_from_slice(&raw);
     let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(blobs, EnvKzgSettings::Default.get())
         .map_err(|e| BatcherError::Inconsistent(format!("KZG commitment of a blob failed: {e}")))?;
-    Ok(BlobTransactionSidecarVariant::Eip4844(sidecar))
+    let hint = KzgHint { commitment: sidecar.commitments[0].0, proof: sidecar.proofs[0].0 };
+    Ok((BlobTransactionSidecarVariant::Eip4844(sidecar), hint))
 }
 
 #[cfg(test)]
@@ -458,7 +466,8 @@ mod tests {
             assert_eq!(call.queue, expected.queue);
         }
         let data = vec![0x5a; 2_500];
-        let (input, _) = blob_call(3, B256::ZERO, 9, queue, &data, &[B256::ZERO]);
+        let hint = KzgHint { commitment: [0xc0; 48], proof: [0x9f; 48] };
+        let (input, _) = blob_call(3, B256::ZERO, 9, queue, &data, &[B256::ZERO], Some(&hint));
         let call = PostedCall::decode(&input).expect("decodes");
         assert_eq!(call.queue, queue);
         assert_eq!(call.data_len, 2_500);

@@ -10,7 +10,6 @@ pub mod store;
 use alloy::{
     consensus::Transaction as _,
     eips::BlockNumberOrTag,
-    eips::eip4844::{AsCkzg, Blob, env_settings::EnvKzgSettings, kzg_to_versioned_hash},
     network::TransactionBuilder,
     providers::{DynProvider, Provider},
     rpc::types::{Filter, Log, TransactionRequest},
@@ -28,6 +27,7 @@ use rollup_l1::{
 use rollup_types::{
     ChainConfig,
     bindings::{BatchInbox, L1Bridge},
+    blob::KzgHint,
     genesis::GenesisSpec,
     queue::{self, QueueEntry},
     status::{ChallengerStatus, Mismatch, ProofReport, ProofState},
@@ -93,11 +93,11 @@ impl From<VerifyError> for ChallengerError {
 }
 
 /// The blob of versioned hash `hash` posted in L1 block `block`, from the beacon API at `base`
-/// (`GET /eth/v1/beacon/blobs/{block}?versioned_hashes={hash}`), checked against the hash. The
-/// filter spares reading and committing to the block's other blobs (a KZG commitment is a
-/// multi-scalar multiplication of 4,096 points); a server that ignores it serves them all, and
-/// the one with the hash is found among them.
-pub async fn fetch_blob(base: &url::Url, block: u64, hash: B256) -> Result<Bytes, String> {
+/// (`GET /eth/v1/beacon/blobs/{block}?versioned_hashes={hash}`), checked against the hash with
+/// the post's KZG `hint` if it has one ([`blob::find_blob`]). The filter spares reading and
+/// checking the block's other blobs; a server that ignores it serves them all, and the one with
+/// the hash is found among them.
+pub async fn fetch_blob(base: &url::Url, block: u64, hash: B256, hint: Option<KzgHint>) -> Result<Bytes, String> {
     let url = format!("{}/eth/v1/beacon/blobs/{block}?versioned_hashes={hash}", base.as_str().trim_end_matches('/'));
     let body: serde_json::Value = reqwest::get(&url)
         .await
@@ -106,19 +106,23 @@ pub async fn fetch_blob(base: &url::Url, block: u64, hash: B256) -> Result<Bytes
         .json()
         .await
         .map_err(|e| format!("{url}: {e}"))?;
-    let served = body["data"].as_array().cloned().unwrap_or_default();
-    let settings = EnvKzgSettings::Default.get();
-    for item in served {
-        let hex = item.as_str().or_else(|| item["blob"].as_str()).unwrap_or_default();
-        // A malformed entry cannot be the post's blob.
-        let Ok(bytes) = alloy_primitives::hex::decode(hex) else { continue };
-        let Ok(blob) = Blob::try_from(bytes.as_slice()) else { continue };
-        let Ok(commitment) = settings.blob_to_kzg_commitment(blob.as_ckzg()) else { continue };
-        if kzg_to_versioned_hash(commitment.to_bytes().as_slice()) == hash {
-            return Ok(bytes.into());
-        }
-    }
-    Err(format!("{url} does not serve blob {hash}"))
+    let served: Vec<Vec<u8>> = body["data"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                // A malformed entry cannot be the post's blob.
+                .filter_map(|item| {
+                    alloy_primitives::hex::decode(item.as_str().or_else(|| item["blob"].as_str()).unwrap_or_default())
+                        .ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let found = tokio::task::spawn_blocking(move || blob::find_blob(served, hash, hint))
+        .await
+        .map_err(|e| format!("checking the blobs of {url}: {e}"))?;
+    found.map(Bytes::from).ok_or_else(|| format!("{url} does not serve blob {hash}"))
 }
 
 /// Calls a view function of `to` on the latest block.
@@ -952,13 +956,13 @@ impl Challenger {
         })?;
         let (data, blob) = match post.data {
             PostData::Calldata(data) => (data, None),
-            PostData::Blob { length, segment_hashes } => {
+            PostData::Blob { length, segment_hashes, kzg_hint } => {
                 // The inbox took the post only with exactly one blob.
                 let hashes = tx.inner.inner().blob_versioned_hashes().unwrap_or_default();
                 let versioned_hash = *hashes
                     .first()
                     .ok_or_else(|| ChallengerError::missing(format!("the blob of blob post {tx_hash}")))?;
-                let raw = self.blob(l1_block, versioned_hash).await?;
+                let raw = self.blob(l1_block, versioned_hash, kzg_hint).await?;
                 let data = rollup_types::blob::payload(&raw, length as usize)
                     .map_err(|e| ChallengerError::beacon(format!("blob {versioned_hash}: {e}")))?;
                 (data.into(), Some(BlobPost { versioned_hash, segment_hashes, raw }))
@@ -1033,14 +1037,14 @@ impl Challenger {
     /// The blob of versioned hash `hash` posted in L1 block `block`: the one kept in the
     /// challenger's database, or read from the beacon API (`--l1.beacon`, then each fallback),
     /// checked against the hash (its KZG commitment's) and kept.
-    async fn blob(&self, block: u64, hash: B256) -> Result<Bytes, ChallengerError> {
+    async fn blob(&self, block: u64, hash: B256, hint: Option<KzgHint>) -> Result<Bytes, ChallengerError> {
         if let Some(kept) = self.store.blob(hash).await? {
             return Ok(kept.into());
         }
         let first = self.config.l1_beacon.as_ref().unwrap_or(&self.config.l1_rpc);
         let mut failures = Vec::new();
         for base in std::iter::once(first).chain(&self.config.l1_beacon_fallbacks) {
-            match fetch_blob(base, block, hash).await {
+            match fetch_blob(base, block, hash, hint).await {
                 Ok(blob) => {
                     self.store.save_blob(hash, block, &blob).await?;
                     return Ok(blob);

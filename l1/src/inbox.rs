@@ -4,7 +4,10 @@ use crate::{deploy::InboxParams, error::L1Error, rpc::view};
 use alloy::providers::DynProvider;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
-use rollup_types::bindings::{BatchInbox, L1Bridge};
+use rollup_types::{
+    bindings::{BatchInbox, L1Bridge},
+    blob::KzgHint,
+};
 
 /// The bridge attached to `inbox` (zero if none).
 pub async fn bridge(provider: &DynProvider, inbox: Address) -> Result<Address, L1Error> {
@@ -44,6 +47,9 @@ pub enum PostData {
         length: u64,
         /// `keccak256` of each 1,024-byte segment of the data, as posted.
         segment_hashes: Vec<B256>,
+        /// The blob's commitment and proof, when the post appended them to its call (unchecked:
+        /// the reader checks them against the blob's versioned hash).
+        kzg_hint: Option<KzgHint>,
     },
 }
 
@@ -72,6 +78,8 @@ impl PostCall {
     pub fn decode(input: &[u8]) -> Result<Self, L1Error> {
         if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
             let call = BatchInbox::postBatchBlobsCall::abi_decode(input)?;
+            // What follows the call's arguments: the KZG hint, or nothing the reader uses.
+            let kzg_hint = input.get(4 + call.abi_encoded_size()..).and_then(KzgHint::from_bytes);
             return Ok(Self {
                 index: call.index.saturating_to(),
                 prev_state_root: call.prevStateRoot,
@@ -79,7 +87,11 @@ impl PostCall {
                 queue_end: call.queueEnd,
                 queue_accumulator: call.queueAccumulator,
                 chunk_roots: call.chunkRoots,
-                data: PostData::Blob { length: call.length.saturating_to(), segment_hashes: call.segmentHashes },
+                data: PostData::Blob {
+                    length: call.length.saturating_to(),
+                    segment_hashes: call.segmentHashes,
+                    kzg_hint,
+                },
             });
         }
         let call = BatchInbox::postBatchCall::abi_decode(input)?;
@@ -126,9 +138,22 @@ mod tests {
             chunkRoots: roots,
         }
         .abi_encode();
+        let segment_hashes = vec![B256::repeat_byte(7), B256::repeat_byte(8)];
         assert_eq!(
             PostCall::decode(&blobs).expect("postBatchBlobs").data,
-            PostData::Blob { length: 1_500, segment_hashes: vec![B256::repeat_byte(7), B256::repeat_byte(8)] }
+            PostData::Blob { length: 1_500, segment_hashes: segment_hashes.clone(), kzg_hint: None }
+        );
+        // The KZG hint after the arguments; anything else there is not one.
+        let hint = KzgHint { commitment: [0xc0; 48], proof: [0x9f; 48] };
+        let hinted = [blobs.as_slice(), &hint.to_bytes()].concat();
+        assert_eq!(
+            PostCall::decode(&hinted).expect("postBatchBlobs with a hint").data,
+            PostData::Blob { length: 1_500, segment_hashes: segment_hashes.clone(), kzg_hint: Some(hint) }
+        );
+        let odd = [blobs.as_slice(), &[1u8; 95]].concat();
+        assert_eq!(
+            PostCall::decode(&odd).expect("postBatchBlobs with trailing bytes").data,
+            PostData::Blob { length: 1_500, segment_hashes, kzg_hint: None }
         );
         let other = BatchInbox::stakeCall {}.abi_encode();
         assert_eq!(PostCall::decode(&other).expect_err("not a post").action(), crate::Action::Stop);

@@ -73,6 +73,42 @@ pub const fn cells_for(from: usize, to: usize) -> RangeInclusive<usize> {
     (from / PAYLOAD_PER_CELL)..=((to - 1) / PAYLOAD_PER_CELL)
 }
 
+/// Bytes of a blob post's KZG hint ([`KzgHint`]).
+pub const KZG_HINT_BYTES: usize = 96;
+
+/// The blob's KZG commitment and blob proof (EIP-4844's `compute_blob_kzg_proof`), which a blob
+/// post appends to its call's ABI encoding (docs/fraud-proofs.md §8.6). The L1 does not read them
+/// (ABI decoding ignores what follows the arguments); a challenger checks the commitment
+/// against the post's versioned hash and the blob against both, and only if either check
+/// fails commits to the blob itself: a multi-scalar multiplication of 4,096 points saved per
+/// honest post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KzgHint {
+    /// The compressed G1 commitment to the blob.
+    pub commitment: [u8; 48],
+    /// The compressed G1 proof of the blob's evaluation at its Fiat-Shamir challenge.
+    pub proof: [u8; 48],
+}
+
+impl KzgHint {
+    /// The hint's bytes: commitment, then proof.
+    pub fn to_bytes(&self) -> [u8; KZG_HINT_BYTES] {
+        let mut out = [0; KZG_HINT_BYTES];
+        out[..48].copy_from_slice(&self.commitment);
+        out[48..].copy_from_slice(&self.proof);
+        out
+    }
+
+    /// The hint in `bytes`, which must be exactly [`KZG_HINT_BYTES`] long.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != KZG_HINT_BYTES {
+            return None;
+        }
+        let (commitment, proof) = bytes.split_at(48);
+        Some(Self { commitment: commitment.try_into().ok()?, proof: proof.try_into().ok()? })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -341,9 +341,12 @@ async fn posted_batches(provider: &DynProvider, inbox: Address, l1_rpc: &url::Ur
         let call = PostCall::decode(alloy::consensus::Transaction::input(tx.inner.inner())).expect("a post");
         let (data, blob) = match call.data {
             PostData::Calldata(data) => (data, None),
-            PostData::Blob { length, segment_hashes } => {
+            PostData::Blob { length, segment_hashes, kzg_hint } => {
+                assert!(kzg_hint.is_some(), "batch {} posted without its KZG hint", event.index);
                 let hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("blobs");
-                let raw = rollup_fraud_proof::fetch_blob(l1_rpc, l1_block, hashes[0]).await.expect("the post's blob");
+                let raw = rollup_fraud_proof::fetch_blob(l1_rpc, l1_block, hashes[0], kzg_hint)
+                    .await
+                    .expect("the post's blob");
                 let data = rollup_types::blob::payload(&raw, length as usize).expect("a blob").into();
                 (data, Some(BlobPost { versioned_hash: hashes[0], segment_hashes, raw }))
             }
