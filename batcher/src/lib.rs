@@ -28,7 +28,7 @@ use rollup_chain_store::{BatchRecord, L1TxRecord, L1TxStatus, PostLimitsRecord, 
 use rollup_types::{
     ChainConfig,
     bindings::BatchInbox,
-    blob,
+    blob::{self, KzgHint},
     codec::MAX_BATCH_BYTES,
     status::{BatcherState, BatcherStatus, InFlightPost, PostLimits},
 };
@@ -839,16 +839,18 @@ impl Batcher {
         let capacity = self.capacity();
         // Blobs of the posts in flight (they may share the next L1 block with this one).
         let mut blobs_in_flight = 0usize;
-        let mut sent = 0;
         // Read once a round: what the posts of the round may spend, and their fees.
         let mut balance = None;
         let mut fees: [Option<txmgr::Fees>; 2] = [None, None];
         let mut signed = Vec::new();
         let mut waiting = post::Waiting::after(&self.store, after);
-        // Posts are built and signed first (nothing leaves the process), then stored with one
-        // commit and sent in order; an error stops the building, not what was signed before it.
+        // Posts are built first, each blob post's KZG commitment and proof started on a blocking
+        // thread as soon as it is built (they run side by side, on every core, while the next
+        // posts are built); then signed in order (nothing leaves the process), stored with one
+        // commit and sent in order. An error stops the round, not what was signed before it.
+        let mut prepared = Vec::new();
         let built: Result<(), BatcherError> = async {
-            while sent < room {
+            while prepared.len() < room {
                 let packing = post::Packing {
                     chain: self.config.chain,
                     capacity,
@@ -863,10 +865,23 @@ impl Batcher {
                 let state_root = built.state_root(prev_root);
                 let use_blobs =
                     built.blob_data.is_some() || self.use_blobs(&built.data, blobs_in_flight, &capacity).await?;
-                let (input, gas_limit, sidecar) = if use_blobs {
-                    // KZG commitments and proofs are CPU work: off the async runtime.
+                let kzg = use_blobs.then(|| {
+                    blobs_in_flight += 1;
                     let data = built.blob_data.take().unwrap_or_else(|| built.data.clone());
-                    let (sidecar, hint) = tokio::task::spawn_blocking(move || post::sidecar_for(&data))
+                    tokio::task::spawn_blocking(move || post::sidecar_for(&data))
+                });
+                prepared.push(Prepared { built, index, nonce, prev_root, state_root, kzg });
+                (index, after, prev_root, nonce) = (index + 1, last_block, state_root, nonce + 1);
+            }
+            Ok(())
+        }
+        .await;
+        let signing: Result<(), BatcherError> = async {
+            for Prepared { built, index, nonce, prev_root, state_root, kzg } in prepared {
+                let last_block = built.last_block();
+                let use_blobs = kzg.is_some();
+                let (input, gas_limit, sidecar) = if let Some(kzg) = kzg {
+                    let (sidecar, hint) = kzg
                         .await
                         .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
                     let (input, gas) = post::blob_call(
@@ -878,7 +893,6 @@ impl Batcher {
                         &built.chunk_roots,
                         Some(&hint),
                     );
-                    blobs_in_flight += 1;
                     (input, gas, Some(sidecar))
                 } else {
                     let input =
@@ -924,13 +938,13 @@ impl Batcher {
                     locked(&self.calls).insert(attempt.tx_hash, Arc::new(call));
                 }
                 signed.push(attempt);
-                (index, after, prev_root, nonce) = (index + 1, last_block, state_root, nonce + 1);
-                sent += 1;
             }
             Ok(())
         }
         .await;
+        let sent = signed.len();
         self.txmgr.store_and_broadcast(&signed).await?;
+        signing?;
         built.map(|()| sent)
     }
 
@@ -1015,4 +1029,17 @@ impl Batcher {
             }
         })
     }
+}
+
+/// A post of a round, built and waiting to be signed: its blob's KZG commitment and proof, for
+/// a blob post, computing on a blocking thread.
+struct Prepared {
+    built: Built,
+    index: u64,
+    nonce: u64,
+    prev_root: B256,
+    state_root: B256,
+    kzg: Option<
+        tokio::task::JoinHandle<Result<(alloy::eips::eip7594::BlobTransactionSidecarVariant, KzgHint), BatcherError>>,
+    >,
 }
