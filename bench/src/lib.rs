@@ -14,6 +14,7 @@ pub mod e2e;
 pub mod executor;
 pub mod history;
 mod hostile;
+pub mod kzg;
 pub mod load;
 pub mod post;
 pub mod proof;
@@ -75,6 +76,9 @@ pub enum BenchCommand {
     /// would while keys without ether try one each and an honest account keeps sending:
     /// reports what the spam cost its sender (docs/fees.md).
     Spam(spam::Args),
+    /// Times the KZG work of one blob post on one core: the batcher's commitment and blob
+    /// proof, the challenger's check of the post's hint, and EIP-7594's cell proofs.
+    Kzg(kzg::Args),
 }
 
 impl BenchCommand {
@@ -95,6 +99,7 @@ impl BenchCommand {
             Self::Bridge(args) => args.run().await,
             Self::Abuse(args) => args.run().await,
             Self::Spam(args) => args.run().await,
+            Self::Kzg(args) => args.run().await,
         }
     }
 }

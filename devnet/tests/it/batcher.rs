@@ -645,7 +645,7 @@ async fn a_post_that_a_reorg_moves_to_another_block_is_followed_there() {
 /// and stay close to it (a loose limit wastes the room other posts need in an L1 block).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_post_gas_model_covers_real_posts() {
-    use alloy::network::{EthereumWallet, TransactionBuilder};
+    use alloy::network::{EthereumWallet, TransactionBuilder, TransactionBuilder4844};
     use alloy::signers::local::PrivateKeySigner;
     use rollup_batcher::limits;
 
@@ -739,6 +739,56 @@ async fn the_post_gas_model_covers_real_posts() {
             .await;
             (prev, last_block) = (record.stateRoot, record.lastL2Block);
         }
+    }
+    // Blob posts: the call carries the length, the segment hashes and the KZG hint after the
+    // arguments; the data is in the blob.
+    let blob_shapes = [(1, 1), (1_000, 2), (5_000, 5), (1, 256), (120_000, 30), (60_000, 0)];
+    for (index, (bytes, roots)) in (2 + shapes.len()..).zip(blob_shapes) {
+        let data = random_bytes(bytes);
+        let chunk_roots: Vec<B256> = (0..roots).map(|_| B256::from_slice(&random_bytes(32))).collect();
+        let segment_hashes = rollup_types::codec::segment_hashes(&data);
+        let segments = segment_hashes.len();
+        last_block += 1;
+        let mut input = BatchInbox::postBatchBlobsCall {
+            index: U256::from(index),
+            prevStateRoot: prev,
+            lastBlock: last_block,
+            queueEnd: 0,
+            queueAccumulator: B256::ZERO,
+            length: U256::from(bytes),
+            segmentHashes: segment_hashes,
+            chunkRoots: chunk_roots.clone(),
+        }
+        .abi_encode();
+        input.extend_from_slice(&random_bytes(rollup_types::blob::KZG_HINT_BYTES));
+        let limit = limits::transaction_gas(&input, limits::blob_execution_gas(segments, roots));
+        let mut blob = vec![alloy::eips::eip4844::Blob::ZERO; 1];
+        blob[0].copy_from_slice(&rollup_types::blob::to_blob(&data).expect("fits"));
+        let sidecar = alloy::eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
+            blob,
+            alloy::eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
+        )
+        .expect("sidecar");
+        let receipt = l1
+            .send_transaction(
+                TransactionRequest::default()
+                    .with_to(deployment.batch_inbox)
+                    .with_input(input)
+                    .with_gas_limit(limit)
+                    .with_blob_sidecar(alloy::eips::eip7594::BlobTransactionSidecarVariant::Eip4844(sidecar)),
+            )
+            .await
+            .expect("sent")
+            .get_receipt()
+            .await
+            .expect("mined");
+        assert!(receipt.status(), "blob post, {bytes} bytes, {roots} roots: reverted with limit {limit}");
+        let used = receipt.gas_used;
+        assert!(
+            limit - used <= 45_000 + limit / 50,
+            "blob post, {bytes} bytes, {roots} roots: limit {limit} for {used} used"
+        );
+        prev = chunk_roots.last().copied().unwrap_or(prev);
     }
     anvil.stop().await.expect("anvil stops");
 }
