@@ -361,6 +361,23 @@ impl TxManager {
         Ok(())
     }
 
+    /// Signs `request` with the chain id and these fees; `what` names it in the error.
+    async fn sign_envelope(
+        &self,
+        request: TransactionRequest,
+        max_fee: u128,
+        priority: u128,
+        what: impl FnOnce() -> String,
+    ) -> Result<TxEnvelope, BatcherError> {
+        request
+            .with_chain_id(self.chain_id)
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(priority)
+            .build(&self.wallet)
+            .await
+            .map_err(|e| BatcherError::Config(format!("cannot sign {}: {e}", what())))
+    }
+
     async fn sign(
         &self,
         index: u64,
@@ -369,13 +386,7 @@ impl TxManager {
         priority: u128,
     ) -> Result<L1TxRecord, BatcherError> {
         let nonce = request.nonce.unwrap_or_default();
-        let envelope: TxEnvelope = request
-            .with_chain_id(self.chain_id)
-            .with_max_fee_per_gas(max_fee)
-            .with_max_priority_fee_per_gas(priority)
-            .build(&self.wallet)
-            .await
-            .map_err(|e| BatcherError::Config(format!("cannot sign the post of batch {index}: {e}")))?;
+        let envelope = self.sign_envelope(request, max_fee, priority, || format!("the post of batch {index}")).await?;
         Ok(L1TxRecord {
             tx_hash: *envelope.tx_hash(),
             batch_index: index,
@@ -589,15 +600,8 @@ impl TxManager {
         }
         let max_fee = max_fee.max(priority).min(self.config.max_fee_per_gas);
         let priority = priority.min(max_fee);
-        let envelope: TxEnvelope = request
-            .with_nonce(nonce)
-            .with_gas_limit(gas)
-            .with_chain_id(self.chain_id)
-            .with_max_fee_per_gas(max_fee)
-            .with_max_priority_fee_per_gas(priority)
-            .build(&self.wallet)
-            .await
-            .map_err(|e| BatcherError::Config(format!("cannot sign {what} for nonce {nonce}: {e}")))?;
+        let request = request.with_nonce(nonce).with_gas_limit(gas);
+        let envelope = self.sign_envelope(request, max_fee, priority, || format!("{what} for nonce {nonce}")).await?;
         self.fillers.lock().unwrap_or_else(|p| p.into_inner()).insert(nonce, (max_fee, priority));
         let hash = *envelope.tx_hash();
         match self.provider.send_raw_transaction(&envelope.encoded_2718()).await {
