@@ -44,24 +44,35 @@ pub struct Timing {
     pub cpu_us_per_tx: f64,
 }
 
-impl Args {
-    /// Runs the bench and prints its report.
-    pub async fn run(self) -> Result<()> {
-        let report = tokio::task::spawn_blocking(move || self.measure()).await??;
-        if report.1 {
-            println!("{}", serde_json::to_string_pretty(&report.0)?);
-        } else {
-            for t in &report.0 {
-                println!(
-                    "{:<34} {:<12} wall {:>8.2} ms  cpu {:>8.2} ms  {:>6.1} us/tx",
-                    t.operation, t.who, t.wall_ms, t.cpu_ms, t.cpu_us_per_tx
-                );
-            }
+/// What `rollup bench kzg` measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct KzgReport {
+    /// One row per operation.
+    pub timings: Vec<Timing>,
+}
+
+impl std::fmt::Display for KzgReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for t in &self.timings {
+            writeln!(
+                f,
+                "{:<36} {:<11} wall {:>8.2} ms  cpu {:>8.2} ms  {:>6.1} us/tx",
+                t.operation, t.who, t.wall_ms, t.cpu_ms, t.cpu_us_per_tx
+            )?;
         }
         Ok(())
     }
+}
 
-    fn measure(self) -> Result<(Vec<Timing>, bool)> {
+impl Args {
+    /// Runs the bench and prints its report.
+    pub async fn run(self) -> Result<()> {
+        let json = self.json;
+        let report = tokio::task::spawn_blocking(move || self.measure()).await??;
+        crate::report::print(&report, json)
+    }
+
+    fn measure(self) -> Result<KzgReport> {
         let settings = EnvKzgSettings::Default.get();
         let data: Vec<u8> = (0..self.bytes as u64).map(|i| (i.wrapping_mul(0x9e37_79b9) >> 7) as u8).collect();
         let raw = rollup_types::blob::to_blob(&data).context("the data does not fit a blob")?;
@@ -98,6 +109,6 @@ impl Args {
             settings.compute_cells_and_kzg_proofs(blob)?;
             Ok(())
         })?;
-        Ok((out, self.json))
+        Ok(KzgReport { timings: out })
     }
 }
