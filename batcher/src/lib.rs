@@ -130,6 +130,9 @@ pub struct Batcher {
     /// What each post in flight says, by the hash of its attempt with signed bytes (read from
     /// those bytes once, not every round).
     calls: Mutex<HashMap<B256, Arc<PostedCall>>>,
+    /// The first attempts of the blob posts this process signed that may still be in flight:
+    /// what `--batcher.da auto` counts against the L1 block's blob room.
+    blob_posts: Mutex<std::collections::HashSet<B256>>,
     /// Reads the bridge's queue into the chain database (`None`: the inbox has no bridge).
     queue: Option<QueueReader>,
 }
@@ -233,6 +236,7 @@ impl Batcher {
             status,
             capacity: Mutex::new(capacity),
             calls: Mutex::new(HashMap::new()),
+            blob_posts: Mutex::new(std::collections::HashSet::new()),
             queue,
         };
         batcher.record_limits(&capacity).await?;
@@ -544,9 +548,17 @@ impl Batcher {
         Ok(call)
     }
 
-    /// Forgets the calls of posts no longer in flight.
+    /// Forgets the calls and blob marks of posts no longer in flight.
     fn keep_calls_of(&self, posts: &[Post]) {
         locked(&self.calls).retain(|hash, _| posts.iter().any(|p| p.signed == Some(*hash)));
+        locked(&self.blob_posts).retain(|hash| posts.iter().any(|p| p.attempts[0].tx_hash == *hash));
+    }
+
+    /// How many of `posts` (in flight) are blob posts this process signed. Blob posts signed
+    /// before a restart are not counted until they are mined.
+    fn blob_posts_in(&self, posts: &[Post]) -> usize {
+        let marked = locked(&self.blob_posts);
+        posts.iter().filter(|p| marked.contains(&p.attempts[0].tx_hash)).count()
     }
 
     async fn batch_count(&self) -> Result<u64, BatcherError> {
@@ -837,8 +849,9 @@ impl Batcher {
             return Ok(0);
         };
         let capacity = self.capacity();
-        // Blobs of the posts in flight (they may share the next L1 block with this one).
-        let mut blobs_in_flight = 0usize;
+        // Blobs of the posts in flight, signed this round or before (they may share the next L1
+        // block with this one).
+        let mut blobs_in_flight = self.blob_posts_in(&in_flight);
         // Read once a round: what the posts of the round may spend, and their fees.
         let mut balance = None;
         let mut fees: [Option<txmgr::Fees>; 2] = [None, None];
@@ -919,6 +932,9 @@ impl Batcher {
                     blobs: sidecar,
                 };
                 let attempt = self.txmgr.sign_post(new, fees).await?;
+                if use_blobs {
+                    locked(&self.blob_posts).insert(attempt.tx_hash);
+                }
                 info!(
                     target: "batcher",
                     index,
