@@ -133,6 +133,9 @@ pub struct Batcher {
     /// The first attempts of the blob posts this process signed that may still be in flight:
     /// what `--batcher.da auto` counts against the L1 block's blob room.
     blob_posts: Mutex<std::collections::HashSet<B256>>,
+    /// Whether the posts in flight at start were looked at for blob posts (signed before a
+    /// restart: their stored bytes say).
+    blob_posts_loaded: std::sync::atomic::AtomicBool,
     /// Reads the bridge's queue into the chain database (`None`: the inbox has no bridge).
     queue: Option<QueueReader>,
 }
@@ -237,6 +240,7 @@ impl Batcher {
             capacity: Mutex::new(capacity),
             calls: Mutex::new(HashMap::new()),
             blob_posts: Mutex::new(std::collections::HashSet::new()),
+            blob_posts_loaded: std::sync::atomic::AtomicBool::new(false),
             queue,
         };
         batcher.record_limits(&capacity).await?;
@@ -554,11 +558,19 @@ impl Batcher {
         locked(&self.blob_posts).retain(|hash| posts.iter().any(|p| p.attempts[0].tx_hash == *hash));
     }
 
-    /// How many of `posts` (in flight) are blob posts this process signed. Blob posts signed
-    /// before a restart are not counted until they are mined.
-    fn blob_posts_in(&self, posts: &[Post]) -> usize {
+    /// How many of `posts` (in flight) are blob posts. At the first call, the posts signed
+    /// before a restart are marked from their stored bytes (an EIP-4844 transaction).
+    async fn blob_posts_in(&self, posts: &[Post]) -> Result<usize, BatcherError> {
+        if !self.blob_posts_loaded.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            for post in posts {
+                let signed = self.txmgr.signed(post).await?;
+                if signed.raw.first() == Some(&alloy::eips::eip2718::EIP4844_TX_TYPE_ID) {
+                    locked(&self.blob_posts).insert(post.attempts[0].tx_hash);
+                }
+            }
+        }
         let marked = locked(&self.blob_posts);
-        posts.iter().filter(|p| marked.contains(&p.attempts[0].tx_hash)).count()
+        Ok(posts.iter().filter(|p| marked.contains(&p.attempts[0].tx_hash)).count())
     }
 
     async fn batch_count(&self) -> Result<u64, BatcherError> {
@@ -851,7 +863,7 @@ impl Batcher {
         let capacity = self.capacity();
         // Blobs of the posts in flight, signed this round or before (they may share the next L1
         // block with this one).
-        let mut blobs_in_flight = self.blob_posts_in(&in_flight);
+        let mut blobs_in_flight = self.blob_posts_in(&in_flight).await?;
         // Read once a round: what the posts of the round may spend, and their fees.
         let mut balance = None;
         let mut fees: [Option<txmgr::Fees>; 2] = [None, None];

@@ -614,6 +614,53 @@ async fn da_auto_fills_the_blob_room_and_posts_the_rest_as_calldata() {
     setup.stop().await;
 }
 
+/// The blob room is counted over every blob post in flight: those of earlier rounds, and those
+/// a batcher signed before it restarted (with 12 s L1 blocks a round runs many times a block, and
+/// counting only its own posts sent every post to blobs, to wait for later blocks).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_auto_counts_the_blob_posts_of_earlier_rounds_and_of_before_a_restart() {
+    let mut setup = Setup::new(1, several(16)).await;
+    setup.config.da = DaMode::Auto;
+    setup.automine(false).await;
+    let kinds = |posts: Vec<(u64, u64, B256)>| {
+        let l1 = setup.l1.clone();
+        async move {
+            let mut kinds = Vec::new();
+            for (_, _, hash) in posts {
+                let tx = l1.get_transaction_by_hash(hash).await.expect("rpc").expect("the node holds the post");
+                kinds.push(alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).is_some());
+            }
+            kinds
+        }
+    };
+    let batcher = setup.batcher().await;
+    round(&batcher).await;
+    let room = batcher.capacity().l1.max_blobs_per_block.expect("anvil publishes its blob schedule") as usize;
+    assert_eq!(kinds(in_flight(&batcher)).await, [true], "the first post is a blob");
+    // One round per new L2 block: the blob posts of earlier rounds fill the room, then calldata.
+    let mut nonce = 1;
+    while in_flight(&batcher).len() < room + 2 {
+        include_transfer(&setup.sequencer, nonce).await;
+        nonce += 1;
+        round(&batcher).await;
+    }
+    let posted = kinds(in_flight(&batcher)).await;
+    assert_eq!(posted.iter().filter(|b| **b).count(), room, "blobs up to the room, over rounds: {posted:?}");
+    assert!(posted[..room].iter().all(|b| *b), "{posted:?}");
+    // A new batcher over the same database: the blob posts in flight still fill the room.
+    drop(batcher);
+    let batcher = setup.batcher().await;
+    include_transfer(&setup.sequencer, nonce).await;
+    round(&batcher).await;
+    let posted = kinds(in_flight(&batcher)).await;
+    assert!(posted.len() > room + 2, "the restarted batcher posted: {posted:?}");
+    assert_eq!(posted.iter().filter(|b| **b).count(), room, "no blob beyond the room after a restart: {posted:?}");
+    setup.mine().await;
+    settle_all(&setup, &batcher, posted.len() as u64).await;
+    setup.assert_record_matches_l1().await;
+    setup.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_that_a_reorg_moves_to_another_block_is_followed_there() {
     let setup = Setup::new(1, quick()).await;
