@@ -901,6 +901,10 @@ impl Batcher {
             Ok(())
         }
         .await;
+        if let Some(queue) = &self.queue {
+            let room = capacity.l1.max_blobs_per_block.map_or(usize::MAX, |m| m as usize);
+            queue.set_blob_room_full(self.config.da == DaMode::Auto && blobs_in_flight >= room);
+        }
         let signing: Result<(), BatcherError> = async {
             for Prepared { built, index, nonce, prev_root, state_root, kzg } in prepared {
                 let last_block = built.last_block();

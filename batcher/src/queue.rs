@@ -45,10 +45,13 @@ impl Default for QueueReaderConfig {
 
 /// What a byte of batch data costs on L1 when a post's gas costs `gas_price` wei and the
 /// batcher posts as `da` says (docs/fees.md §4): in calldata, in a blob at the node's current
-/// blob base fee, or the cheaper of the two. Calldata's when the blob base fee cannot be read.
-pub async fn l1_byte_cost(provider: &DynProvider, da: DaMode, gas_price: u128) -> u128 {
+/// blob base fee, or the cheaper of the two unless `blob_room_full` (the batcher's blob posts in
+/// flight fill the L1 block's blob room, so its next post is calldata). Calldata's when the blob
+/// base fee cannot be read.
+pub async fn l1_byte_cost(provider: &DynProvider, da: DaMode, gas_price: u128, blob_room_full: bool) -> u128 {
     let calldata = rollup_types::fees::calldata_byte_cost(gas_price);
-    if da == DaMode::Calldata {
+    // With auto, the next post goes to calldata while the blob posts in flight fill the room.
+    if da == DaMode::Calldata || (da == DaMode::Auto && blob_room_full) {
         return calldata;
     }
     match provider.get_blob_base_fee().await {
@@ -70,12 +73,21 @@ pub struct QueueReader {
     bridge: Address,
     store: Store,
     config: QueueReaderConfig,
+    /// Whether the batcher's blob posts in flight fill the L1 block's blob room (its next post
+    /// goes to calldata), as it last said.
+    blob_room_full: std::sync::atomic::AtomicBool,
 }
 
 impl QueueReader {
     /// A reader of `bridge`'s queue.
     pub fn new(provider: DynProvider, bridge: Address, store: Store, config: QueueReaderConfig) -> Self {
-        Self { provider, bridge, store, config }
+        Self { provider, bridge, store, config, blob_room_full: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// Tells the reader whether the batcher's blob posts in flight fill the L1 block's blob
+    /// room: with `--batcher.da auto` the cost of a byte is then calldata's.
+    pub fn set_blob_room_full(&self, full: bool) {
+        self.blob_room_full.store(full, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The bridge it reads.
@@ -126,7 +138,8 @@ impl QueueReader {
             match self.provider.estimate_eip1559_fees().await {
                 Ok(fees) => {
                     let price = u128::from(base_fee).saturating_add(fees.max_priority_fee_per_gas);
-                    let cost = l1_byte_cost(&self.provider, self.config.da, price).await;
+                    let full = self.blob_room_full.load(std::sync::atomic::Ordering::Relaxed);
+                    let cost = l1_byte_cost(&self.provider, self.config.da, price, full).await;
                     self.store.set_l1_byte_cost(to, cost).await?;
                 }
                 Err(err) => {

@@ -655,7 +655,20 @@ async fn da_auto_counts_the_blob_posts_of_earlier_rounds_and_of_before_a_restart
     let posted = kinds(in_flight(&batcher)).await;
     assert!(posted.len() > room + 2, "the restarted batcher posted: {posted:?}");
     assert_eq!(posted.iter().filter(|b| **b).count(), room, "no blob beyond the room after a restart: {posted:?}");
-    setup.mine().await;
+    // While the room is full the next post is calldata, and the L1 cost of a byte the queue
+    // reader records (what blocks are priced from) is calldata's, not a blob's.
+    for _ in 0..3 {
+        setup.mine().await;
+    }
+    round(&batcher).await;
+    let (l1_block, cost) = setup.store().l1_byte_cost().await.expect("db").expect("a cost was read");
+    let block = setup.l1.get_block_by_number(l1_block.into()).await.expect("rpc").expect("the block read");
+    let base_fee = u128::from(block.header.base_fee_per_gas.expect("EIP-1559"));
+    assert!(
+        cost >= rollup_types::fees::calldata_byte_cost(base_fee),
+        "{cost} wei a byte, calldata's at the base fee is {}",
+        rollup_types::fees::calldata_byte_cost(base_fee)
+    );
     settle_all(&setup, &batcher, posted.len() as u64).await;
     setup.assert_record_matches_l1().await;
     setup.stop().await;
