@@ -3,6 +3,7 @@
 mod error;
 pub mod fault;
 pub mod http;
+pub mod l1_price;
 pub mod limits;
 mod post;
 pub mod queue;

@@ -43,29 +43,6 @@ impl Default for QueueReaderConfig {
     }
 }
 
-/// What a byte of batch data costs on L1 when a post's gas costs `gas_price` wei and the
-/// batcher posts as `da` says (docs/fees.md §4): in calldata, in a blob at the node's current
-/// blob base fee, or the cheaper of the two unless `blob_room_full` (the batcher's blob posts in
-/// flight fill the L1 block's blob room, so its next post is calldata). Calldata's when the blob
-/// base fee cannot be read.
-pub async fn l1_byte_cost(provider: &DynProvider, da: DaMode, gas_price: u128, blob_room_full: bool) -> u128 {
-    let calldata = rollup_types::fees::calldata_byte_cost(gas_price);
-    // With auto, the next post goes to calldata while the blob posts in flight fill the room.
-    if da == DaMode::Calldata || (da == DaMode::Auto && blob_room_full) {
-        return calldata;
-    }
-    match provider.get_blob_base_fee().await {
-        Ok(blob_fee) => {
-            let blob = rollup_types::fees::blob_byte_cost(gas_price, blob_fee);
-            if da == DaMode::Blobs { blob } else { blob.min(calldata) }
-        }
-        Err(err) => {
-            warn!(target: "batcher::queue", %err, "could not read the blob base fee; pricing calldata");
-            calldata
-        }
-    }
-}
-
 /// Reads the bridge's queue into the chain database.
 #[derive(Debug)]
 pub struct QueueReader {
@@ -129,22 +106,15 @@ impl QueueReader {
             return Ok(0);
         };
         let to_hash = block.header.hash;
-        // The sequencer prices each block's L1 data from what a byte of a post costs: a post's
-        // gas at the newest base fee read plus the tip the batcher's fee estimate gives a post,
-        // in calldata, or in a blob at the current blob base fee, as the batcher posts (the
-        // cheaper with `--batcher.da auto`; docs/fees.md §4). An L1 without EIP-1559 leaves the
-        // last one. A failed estimate costs the price one reading, never the queue its entries.
-        if let Some(base_fee) = block.header.base_fee_per_gas {
-            match self.provider.estimate_eip1559_fees().await {
-                Ok(fees) => {
-                    let price = u128::from(base_fee).saturating_add(fees.max_priority_fee_per_gas);
-                    let full = self.blob_room_full.load(std::sync::atomic::Ordering::Relaxed);
-                    let cost = l1_byte_cost(&self.provider, self.config.da, price, full).await;
-                    self.store.set_l1_byte_cost(to, cost).await?;
-                }
-                Err(err) => {
-                    warn!(target: "batcher::queue", %err, "could not estimate the L1 tip; the L1 price keeps its last reading")
-                }
+        // The sequencer prices each block's L1 data from what a byte of a post will cost when it
+        // is posted (`l1_price`; docs/fees.md §4). An L1 without EIP-1559 leaves the last one; a
+        // failed reading costs the price one reading, never the queue its entries.
+        let full = self.blob_room_full.load(std::sync::atomic::Ordering::Relaxed);
+        match crate::l1_price::byte_cost_ahead(&self.provider, &self.store, self.config.da, full, head).await {
+            Ok(Some(cost)) => self.store.set_l1_byte_cost(head, cost).await?,
+            Ok(None) => {}
+            Err(err) => {
+                warn!(target: "batcher::queue", %err, "could not read the L1's fees; the L1 price keeps its last reading")
             }
         }
         let filter = Filter::new()

@@ -1,0 +1,175 @@
+//! What a byte of batch data will cost on L1 once it is posted (docs/fees.md §4): the number the
+//! sequencer prices each block's L1 data from. The queue reader records it each time it reads
+//! a confirmed L1 block.
+//!
+//! A byte is priced when its transaction is included and paid for when its batch is mined, a
+//! backlog later. Under load the L1 fees rise over that lag (the rollup's own posts fill the L1
+//! blocks: EIP-1559 raises the base fee by an eighth a full block), and a price read from the
+//! fees of the moment left the operator short: fees covered 0.82 of what the posts cost in the
+//! later half of a `rollup bench e2e` run with calldata (BENCHMARKS.md, "What fees pay for").
+//! So the fees read are projected over the lag: at the rate they rose over the last
+//! [`FEE_HISTORY_BLOCKS`] L1 blocks (never more than an eighth a block, what EIP-1559 and
+//! EIP-4844 allow; never down), for as many L1 blocks as the oldest block not yet posted has
+//! waited, and one more for the post to be mined.
+
+use crate::{DaMode, error::BatcherError};
+use alloy::{
+    eips::BlockNumberOrTag,
+    providers::{DynProvider, Provider},
+};
+use rollup_chain_store::Store;
+use tracing::warn;
+
+/// L1 blocks of fee history the rise of the fees is measured over.
+pub const FEE_HISTORY_BLOCKS: u64 = 8;
+/// Most L1 blocks a fee is projected over: 16 blocks at the largest rise multiply it by 6.6.
+pub const MAX_LAG_BLOCKS: u64 = 16;
+/// The largest rise of an L1 fee in a block: EIP-1559's eighth of the base fee; the blob base
+/// fee's is at most as much (e^(3·131,072/3,338,477) = 1.125 under Cancun's parameters, 1.082
+/// under Prague's and BPO2's).
+const MAX_RISE_PER_BLOCK: f64 = 1.125;
+
+/// What a byte of batch data costs on L1 when a post's gas costs `gas_price` wei and blob gas
+/// `blob_fee` wei (`None`: not read), the batcher posting as `da` says: in calldata, in a
+/// blob, or the cheaper of the two unless `blob_room_full` (the batcher's blob posts in flight
+/// fill the L1 block's blob room, so its next post is calldata). Calldata's without a blob fee.
+pub fn l1_byte_cost(da: DaMode, gas_price: u128, blob_fee: Option<u128>, blob_room_full: bool) -> u128 {
+    let calldata = rollup_types::fees::calldata_byte_cost(gas_price);
+    // With auto, the next post goes to calldata while the blob posts in flight fill the room.
+    if da == DaMode::Calldata || (da == DaMode::Auto && blob_room_full) {
+        return calldata;
+    }
+    let Some(blob_fee) = blob_fee else { return calldata };
+    let blob = rollup_types::fees::blob_byte_cost(gas_price, blob_fee);
+    if da == DaMode::Blobs { blob } else { blob.min(calldata) }
+}
+
+/// The fee `lag_blocks` L1 blocks after the last of `fees` (a fee history, oldest first), at the
+/// rate it rose over them: their geometric mean rise a block, at most an eighth, never below
+/// one; `lag_blocks` at most [`MAX_LAG_BLOCKS`]. The last fee as it is when the history holds
+/// fewer than two fees or a zero.
+pub fn project(fees: &[u128], lag_blocks: u64) -> u128 {
+    let (Some(&first), Some(&last)) = (fees.first(), fees.last()) else { return 0 };
+    if fees.len() < 2 || first == 0 || last <= first {
+        return last;
+    }
+    let rise = (last as f64 / first as f64).powf(1.0 / (fees.len() - 1) as f64).min(MAX_RISE_PER_BLOCK);
+    let factor = rise.powi(lag_blocks.min(MAX_LAG_BLOCKS) as i32);
+    // A float cast saturates; the factor is at least one, so the projection never falls.
+    ((last as f64 * factor) as u128).max(last)
+}
+
+/// L1 blocks from now until a byte included now is paid for on L1: as many as the oldest block
+/// not yet posted has waited (`backlog_secs`, L1 blocks `l1_block_secs` apart), rounded up,
+/// and one for its post to be mined.
+pub fn lag_blocks(backlog_secs: u64, l1_block_secs: u64) -> u64 {
+    backlog_secs.div_ceil(l1_block_secs.max(1)).saturating_add(1).min(MAX_LAG_BLOCKS)
+}
+
+/// Seconds the oldest L2 block not in a mined batch has waited (0 when every block is posted).
+async fn backlog_secs(store: &Store) -> Result<u64, BatcherError> {
+    let next = store.latest_batch().await?.map_or(1, |b| b.last_block + 1);
+    let Some(block) = store.block(next).await? else { return Ok(0) };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    Ok(now.saturating_sub(block.header.timestamp))
+}
+
+/// Seconds between the L1 blocks of the [`FEE_HISTORY_BLOCKS`] up to `newest`, on average (at
+/// least one).
+async fn l1_block_secs(provider: &DynProvider, newest: u64) -> Result<u64, BatcherError> {
+    let oldest = newest.saturating_sub(FEE_HISTORY_BLOCKS);
+    let timestamp = async |n: u64| -> Result<Option<u64>, BatcherError> {
+        let block = provider.get_block_by_number(n.into()).await.map_err(BatcherError::l1)?;
+        Ok(block.map(|b| b.header.timestamp))
+    };
+    match (timestamp(oldest).await?, timestamp(newest).await?) {
+        (Some(a), Some(b)) if newest > oldest => Ok((b.saturating_sub(a) / (newest - oldest)).max(1)),
+        _ => Ok(1),
+    }
+}
+
+/// What a byte of batch data will cost when it is posted, read from the L1 up to block `newest`
+/// (the module's rule): the post's gas at the projected base fee plus the tip the batcher's fee
+/// estimate gives a post, and blob gas at the projected blob base fee, as the batcher posts.
+/// `None` on an L1 without EIP-1559.
+pub async fn byte_cost_ahead(
+    provider: &DynProvider,
+    store: &Store,
+    da: DaMode,
+    blob_room_full: bool,
+    newest: u64,
+) -> Result<Option<u128>, BatcherError> {
+    let history = provider
+        .get_fee_history(FEE_HISTORY_BLOCKS, BlockNumberOrTag::Number(newest), &[])
+        .await
+        .map_err(BatcherError::l1)?;
+    if history.base_fee_per_gas.iter().all(|f| *f == 0) {
+        return Ok(None);
+    }
+    let tip = provider.estimate_eip1559_fees().await.map_err(BatcherError::l1)?.max_priority_fee_per_gas;
+    let lag = lag_blocks(backlog_secs(store).await?, l1_block_secs(provider, newest).await?);
+    let gas_price = project(&history.base_fee_per_gas, lag).saturating_add(tip);
+    let blob_fee = match da {
+        DaMode::Calldata => None,
+        _ if history.base_fee_per_blob_gas.iter().any(|f| *f > 0) => Some(project(&history.base_fee_per_blob_gas, lag)),
+        _ => match provider.get_blob_base_fee().await {
+            Ok(fee) => Some(fee),
+            Err(err) => {
+                warn!(target: "batcher::queue", %err, "could not read the blob base fee; pricing calldata");
+                None
+            }
+        },
+    };
+    Ok(Some(l1_byte_cost(da, gas_price, blob_fee, blob_room_full)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rising_fee_is_projected_at_its_rate_capped_at_an_eighth_a_block() {
+        // 1,000 to 1,210 over two blocks: a tenth a block, for three blocks more.
+        assert_eq!(project(&[1_000, 1_100, 1_210], 3), 1_610);
+        // Doubling a block is projected at an eighth.
+        assert_eq!(project(&[1_000, 2_000], 2), 2_531, "2,000 · 1.125²");
+        // No lag, no change; the lag is capped.
+        assert_eq!(project(&[1_000, 2_000], 0), 2_000);
+        assert_eq!(project(&[1_000, 2_000], 100), project(&[1_000, 2_000], MAX_LAG_BLOCKS));
+        assert_eq!(project(&[1_000, 2_000], MAX_LAG_BLOCKS), 13_166, "2,000 · 1.125^16");
+    }
+
+    #[test]
+    fn a_falling_flat_short_or_zero_history_is_the_last_fee() {
+        assert_eq!(project(&[2_000, 1_000], 10), 1_000, "never projected down");
+        assert_eq!(project(&[1_000, 1_000], 10), 1_000);
+        assert_eq!(project(&[1_000], 10), 1_000);
+        assert_eq!(project(&[], 10), 0);
+        assert_eq!(project(&[0, 5], 10), 5, "a zero (pre-fork) block gives no rate");
+        assert_eq!(project(&[1, u128::MAX], 16), u128::MAX, "saturates");
+    }
+
+    #[test]
+    fn the_lag_counts_the_backlog_in_l1_blocks_and_the_post() {
+        assert_eq!(lag_blocks(0, 12), 1);
+        assert_eq!(lag_blocks(1, 12), 2);
+        assert_eq!(lag_blocks(24, 12), 3);
+        assert_eq!(lag_blocks(5, 1), 6);
+        assert_eq!(lag_blocks(5, 0), 6, "a zero interval counts as a second");
+        assert_eq!(lag_blocks(u64::MAX, 1), MAX_LAG_BLOCKS);
+    }
+
+    #[test]
+    fn the_cost_of_a_byte_follows_how_the_batcher_posts() {
+        let gas = 1_000_000_000;
+        let calldata = rollup_types::fees::calldata_byte_cost(gas);
+        let blob = rollup_types::fees::blob_byte_cost(gas, 1);
+        assert!(blob < calldata);
+        assert_eq!(l1_byte_cost(DaMode::Calldata, gas, Some(1), false), calldata);
+        assert_eq!(l1_byte_cost(DaMode::Blobs, gas, Some(1), false), blob);
+        assert_eq!(l1_byte_cost(DaMode::Auto, gas, Some(1), false), blob);
+        assert_eq!(l1_byte_cost(DaMode::Auto, gas, Some(1), true), calldata, "the blob room is full");
+        assert_eq!(l1_byte_cost(DaMode::Auto, gas, None, false), calldata, "no blob fee read");
+        assert_eq!(l1_byte_cost(DaMode::Auto, gas, Some(u128::MAX), false), calldata, "blobs dearer");
+    }
+}
