@@ -137,6 +137,9 @@ pub struct Batcher {
     /// Whether the posts in flight at start were looked at for blob posts (signed before a
     /// restart: their stored bytes say).
     blob_posts_loaded: std::sync::atomic::AtomicBool,
+    /// Whether the posts in flight at start were counted into the queue reader's share of posts
+    /// in calldata.
+    share_seeded: std::sync::atomic::AtomicBool,
     /// Reads the bridge's queue into the chain database (`None`: the inbox has no bridge).
     queue: Option<QueueReader>,
 }
@@ -242,6 +245,7 @@ impl Batcher {
             calls: Mutex::new(HashMap::new()),
             blob_posts: Mutex::new(std::collections::HashSet::new()),
             blob_posts_loaded: std::sync::atomic::AtomicBool::new(false),
+            share_seeded: std::sync::atomic::AtomicBool::new(false),
             queue,
         };
         batcher.record_limits(&capacity).await?;
@@ -903,8 +907,19 @@ impl Batcher {
         }
         .await;
         if let Some(queue) = &self.queue {
-            let room = capacity.l1.max_blobs_per_block.map_or(usize::MAX, |m| m as usize);
-            queue.set_blob_room_full(self.config.da == DaMode::Auto && blobs_in_flight >= room);
+            // The posts built count into the share of posts in calldata the L1 price follows
+            // (docs/fees.md §4); a failed write costs the price one update, not the round.
+            // A batcher's first round counts the posts already in flight too (signed before a
+            // restart; `blob_posts_in` read their kinds back).
+            let mut kinds = Vec::new();
+            if !self.share_seeded.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                let blob_posts = locked(&self.blob_posts);
+                kinds.extend(in_flight.iter().map(|p| !blob_posts.contains(&p.attempts[0].tx_hash)));
+            }
+            kinds.extend(prepared.iter().map(|p| p.kzg.is_none()));
+            if let Err(err) = queue.count_posts(&kinds).await {
+                warn!(target: "batcher", %err, "could not record the L1 cost of a byte");
+            }
         }
         let signing: Result<(), BatcherError> = async {
             for Prepared { built, index, nonce, prev_root, state_root, kzg } in prepared {

@@ -10,7 +10,11 @@
 //! entry an L2 block already consumed cannot be dropped: that needs a reorg deeper than the
 //! confirmations, and posting stalls with the reason (the inbox would refuse the post anyway).
 
-use crate::{DaMode, error::BatcherError};
+use crate::{
+    DaMode,
+    error::BatcherError,
+    l1_price::{CalldataShare, FeesAhead},
+};
 use alloy::{
     eips::BlockId,
     providers::{DynProvider, Provider},
@@ -50,21 +54,53 @@ pub struct QueueReader {
     bridge: Address,
     store: Store,
     config: QueueReaderConfig,
-    /// Whether the batcher's blob posts in flight fill the L1 block's blob room (its next post
-    /// goes to calldata), as it last said.
-    blob_room_full: std::sync::atomic::AtomicBool,
+    /// The share of its posts the batcher sends in calldata (`l1_price::CalldataShare`).
+    calldata_share: std::sync::atomic::AtomicU64,
+    /// The L1 fees last read, and the cost of a byte last recorded at them.
+    fees: std::sync::Mutex<Option<(FeesAhead, u128)>>,
 }
 
 impl QueueReader {
     /// A reader of `bridge`'s queue.
     pub fn new(provider: DynProvider, bridge: Address, store: Store, config: QueueReaderConfig) -> Self {
-        Self { provider, bridge, store, config, blob_room_full: std::sync::atomic::AtomicBool::new(false) }
+        Self {
+            provider,
+            bridge,
+            store,
+            config,
+            calldata_share: std::sync::atomic::AtomicU64::new(0),
+            fees: std::sync::Mutex::new(None),
+        }
     }
 
-    /// Tells the reader whether the batcher's blob posts in flight fill the L1 block's blob
-    /// room: with `--batcher.da auto` the cost of a byte is then calldata's.
-    pub fn set_blob_room_full(&self, full: bool) {
-        self.blob_room_full.store(full, std::sync::atomic::Ordering::Relaxed);
+    /// Counts the posts the batcher built in a round (`true` for each in calldata) into the
+    /// share of its posts in calldata, and records the L1 cost of a byte again at the fees last
+    /// read when the share moved it by more than a sixty-fourth (the sequencer prices its next
+    /// blocks from it; the fees are read once an L1 block).
+    pub async fn count_posts(&self, in_calldata: &[bool]) -> Result<(), BatcherError> {
+        if in_calldata.is_empty() {
+            return Ok(());
+        }
+        let share = in_calldata.iter().fold(self.calldata_share(), |share, c| share.after_post(*c));
+        self.calldata_share.store(share.0, std::sync::atomic::Ordering::Relaxed);
+        let last = *self.fees.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some((fees, recorded)) = last else { return Ok(()) };
+        let cost = fees.byte_cost(self.config.da, share);
+        if cost.abs_diff(recorded) > recorded / 64 {
+            self.record_cost(fees, cost).await?;
+        }
+        Ok(())
+    }
+
+    /// The share of its posts the batcher sends in calldata, as counted.
+    pub fn calldata_share(&self) -> CalldataShare {
+        CalldataShare(self.calldata_share.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    async fn record_cost(&self, fees: FeesAhead, cost: u128) -> Result<(), BatcherError> {
+        self.store.set_l1_byte_cost(fees.newest, cost).await?;
+        *self.fees.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((fees, cost));
+        Ok(())
     }
 
     /// The bridge it reads.
@@ -109,9 +145,8 @@ impl QueueReader {
         // The sequencer prices each block's L1 data from what a byte of a post will cost when it
         // is posted (`l1_price`; docs/fees.md §4). An L1 without EIP-1559 leaves the last one; a
         // failed reading costs the price one reading, never the queue its entries.
-        let full = self.blob_room_full.load(std::sync::atomic::Ordering::Relaxed);
-        match crate::l1_price::byte_cost_ahead(&self.provider, &self.store, self.config.da, full, head).await {
-            Ok(Some(cost)) => self.store.set_l1_byte_cost(head, cost).await?,
+        match crate::l1_price::fees_ahead(&self.provider, &self.store, self.config.da, head).await {
+            Ok(Some(fees)) => self.record_cost(fees, fees.byte_cost(self.config.da, self.calldata_share())).await?,
             Ok(None) => {}
             Err(err) => {
                 warn!(target: "batcher::queue", %err, "could not read the L1's fees; the L1 price keeps its last reading")

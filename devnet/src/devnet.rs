@@ -528,6 +528,6 @@ async fn genesis_l1_byte_price(l1_rpc: &url::Url, da: DaMode) -> Result<u64> {
     let tip = provider.estimate_eip1559_fees().await?.max_priority_fee_per_gas;
     let base_fee = u128::from(block.header.base_fee_per_gas.unwrap_or_default());
     let blob_fee = provider.get_blob_base_fee().await.ok();
-    let cost = rollup_batcher::l1_price::l1_byte_cost(da, base_fee.saturating_add(tip), blob_fee, false);
+    let cost = rollup_batcher::l1_price::l1_byte_cost(da, base_fee.saturating_add(tip), blob_fee, Default::default());
     Ok(rollup_types::fees::l1_price_target(cost))
 }

@@ -695,20 +695,27 @@ async fn da_auto_counts_the_blob_posts_of_earlier_rounds_and_of_before_a_restart
     assert!(posted.len() > room + 2, "the restarted batcher posted: {posted:?}");
     assert_eq!(posted.iter().filter(|b| **b).count(), room, "no blob beyond the room after a restart: {posted:?}");
     // While the room is full the next post is calldata, and the L1 cost of a byte the queue
-    // reader records (what blocks are priced from) is calldata's, not a blob's.
+    // reader records (what blocks are priced from) counts calldata's for the share of the posts
+    // in flight and the next in calldata, a blob's for the rest.
     for _ in 0..3 {
         setup.mine().await;
     }
     round(&batcher).await;
     let (l1_block, cost) = setup.store().l1_byte_cost().await.expect("db").expect("a cost was read");
-    // The base fee of the block after the newest read, which the reading projects from.
+    // The fees of the block after the newest read, which the reading projects from.
     let history = setup.l1.get_fee_history(1, l1_block.into(), &[]).await.expect("rpc");
     let base_fee = *history.base_fee_per_gas.last().expect("EIP-1559");
-    assert!(
-        cost >= rollup_types::fees::calldata_byte_cost(base_fee),
-        "{cost} wei a byte, calldata's at the base fee is {}",
-        rollup_types::fees::calldata_byte_cost(base_fee)
-    );
+    let blob_fee = *history.base_fee_per_blob_gas.last().expect("EIP-4844");
+    let tip = setup.l1.estimate_eip1559_fees().await.expect("rpc").max_priority_fee_per_gas;
+    // The share of posts in calldata, averaged over the posts in the order they were signed
+    // (the restarted batcher counted those in flight when it started).
+    let share = posted
+        .iter()
+        .fold(Default::default(), |share, blob| rollup_batcher::l1_price::CalldataShare::after_post(share, !blob));
+    let least = rollup_batcher::l1_price::l1_byte_cost(DaMode::Auto, base_fee + tip, Some(blob_fee), share);
+    let blob = rollup_types::fees::blob_byte_cost(base_fee + tip, blob_fee);
+    assert!(least > blob + blob / 4, "{share:?} of {} posts: {least} wei a byte, a blob's {blob}", posted.len());
+    assert!(cost >= least, "{cost} wei a byte, at least {least} with {share:?} in calldata; a blob's {blob}");
     settle_all(&setup, &batcher, posted.len() as u64).await;
     setup.assert_record_matches_l1().await;
     setup.stop().await;
