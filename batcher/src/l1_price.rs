@@ -1,6 +1,6 @@
 //! What a byte of batch data will cost on L1 once it is posted (docs/fees.md §4): the number the
 //! sequencer prices each block's L1 data from. The queue reader records it each time it reads
-//! a confirmed L1 block.
+//! a new confirmed L1 block, from the fees up to the head.
 //!
 //! A byte is priced when its transaction is included and paid for when its batch is mined, a
 //! backlog later. Under load the L1 fees rise over that lag (the rollup's own posts fill the L1
@@ -23,6 +23,13 @@ use tracing::warn;
 
 /// L1 blocks of fee history the rise of the fees is measured over.
 pub const FEE_HISTORY_BLOCKS: u64 = 8;
+/// L1 blocks of fee history read: alloy's fee estimate reads ten, so that one request gives both
+/// the rise and the tip the batcher's posts are given.
+const FEE_HISTORY_READ: u64 = if alloy::providers::utils::EIP1559_FEE_ESTIMATION_PAST_BLOCKS > FEE_HISTORY_BLOCKS {
+    alloy::providers::utils::EIP1559_FEE_ESTIMATION_PAST_BLOCKS
+} else {
+    FEE_HISTORY_BLOCKS
+};
 /// Most L1 blocks a fee is projected over: 16 blocks at the largest rise multiply it by 6.6.
 pub const MAX_LAG_BLOCKS: u64 = 16;
 /// The largest rise of an L1 fee in a block: EIP-1559's eighth of the base fee; the blob base
@@ -136,6 +143,11 @@ impl FeesAhead {
     }
 }
 
+/// The fees of the last [`FEE_HISTORY_BLOCKS`] blocks of a fee history and the next block's.
+fn recent(fees: &[u128]) -> &[u128] {
+    &fees[fees.len().saturating_sub(FEE_HISTORY_BLOCKS as usize + 1)..]
+}
+
 /// The fees a post will pay, read from the L1 up to block `newest` and projected over the lag
 /// (the module's rule). `None` on an L1 without EIP-1559.
 pub async fn fees_ahead(
@@ -144,19 +156,26 @@ pub async fn fees_ahead(
     da: DaMode,
     newest: u64,
 ) -> Result<Option<FeesAhead>, BatcherError> {
+    let percentile = alloy::providers::utils::EIP1559_FEE_ESTIMATION_REWARD_PERCENTILE;
     let history = provider
-        .get_fee_history(FEE_HISTORY_BLOCKS, BlockNumberOrTag::Number(newest), &[])
+        .get_fee_history(FEE_HISTORY_READ, BlockNumberOrTag::Number(newest), &[percentile])
         .await
         .map_err(BatcherError::l1)?;
-    if history.base_fee_per_gas.iter().all(|f| *f == 0) {
+    let Some(&next_base_fee) =
+        history.base_fee_per_gas.last().filter(|_| history.base_fee_per_gas.iter().any(|f| *f > 0))
+    else {
         return Ok(None);
-    }
-    let tip = provider.estimate_eip1559_fees().await.map_err(BatcherError::l1)?.max_priority_fee_per_gas;
+    };
+    // The tip the batcher's posts are given (`estimate_eip1559_fees`, from the same history).
+    let rewards = history.reward.as_deref().unwrap_or_default();
+    let tip = alloy::providers::utils::eip1559_default_estimator(next_base_fee, rewards).max_priority_fee_per_gas;
     let lag = lag_blocks(backlog_secs(store).await?, l1_block_secs(provider, newest).await?);
-    let gas_price = project(&history.base_fee_per_gas, lag).saturating_add(tip);
+    let gas_price = project(recent(&history.base_fee_per_gas), lag).saturating_add(tip);
     let blob_fee = match da {
         DaMode::Calldata => None,
-        _ if history.base_fee_per_blob_gas.iter().any(|f| *f > 0) => Some(project(&history.base_fee_per_blob_gas, lag)),
+        _ if history.base_fee_per_blob_gas.iter().any(|f| *f > 0) => {
+            Some(project(recent(&history.base_fee_per_blob_gas), lag))
+        }
         _ => match provider.get_blob_base_fee().await {
             Ok(fee) => Some(fee),
             Err(err) => {

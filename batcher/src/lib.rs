@@ -137,9 +137,6 @@ pub struct Batcher {
     /// Whether the posts in flight at start were looked at for blob posts (signed before a
     /// restart: their stored bytes say).
     blob_posts_loaded: std::sync::atomic::AtomicBool,
-    /// Whether the posts in flight at start were counted into the queue reader's share of posts
-    /// in calldata.
-    share_seeded: std::sync::atomic::AtomicBool,
     /// Reads the bridge's queue into the chain database (`None`: the inbox has no bridge).
     queue: Option<QueueReader>,
 }
@@ -245,7 +242,6 @@ impl Batcher {
             calls: Mutex::new(HashMap::new()),
             blob_posts: Mutex::new(std::collections::HashSet::new()),
             blob_posts_loaded: std::sync::atomic::AtomicBool::new(false),
-            share_seeded: std::sync::atomic::AtomicBool::new(false),
             queue,
         };
         batcher.record_limits(&capacity).await?;
@@ -868,6 +864,9 @@ impl Batcher {
         let capacity = self.capacity();
         // Blobs of the posts in flight, signed this round or before (they may share the next L1
         // block with this one).
+        // A batcher's first round also counts the posts in flight into the share of posts in
+        // calldata (signed before a restart: `blob_posts_in` reads their kinds back now).
+        let first_round = !self.blob_posts_loaded.load(std::sync::atomic::Ordering::Relaxed);
         let mut blobs_in_flight = self.blob_posts_in(&in_flight).await?;
         // Read once a round: what the posts of the round may spend, and their fees.
         let mut balance = None;
@@ -909,10 +908,8 @@ impl Batcher {
         if let Some(queue) = &self.queue {
             // The posts built count into the share of posts in calldata the L1 price follows
             // (docs/fees.md §4); a failed write costs the price one update, not the round.
-            // A batcher's first round counts the posts already in flight too (signed before a
-            // restart; `blob_posts_in` read their kinds back).
             let mut kinds = Vec::new();
-            if !self.share_seeded.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            if first_round {
                 let blob_posts = locked(&self.blob_posts);
                 kinds.extend(in_flight.iter().map(|p| !blob_posts.contains(&p.attempts[0].tx_hash)));
             }
