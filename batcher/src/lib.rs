@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod blob_cpu;
 mod error;
 pub mod fault;
 pub mod http;
@@ -66,6 +67,10 @@ pub struct BatcherConfig {
     pub txmgr: TxManagerConfig,
     /// Where the batch data goes.
     pub da: DaMode,
+    /// Most cores the blob posts' KZG work may take on average with `--da auto`, which spends
+    /// on it only what the machine leaves idle; posts beyond it go in calldata ([`blob_cpu`];
+    /// by default [`blob_cpu::default_cores`]; infinite: no bound, idle or not).
+    pub blob_cores: f64,
     /// A fault to inject into the first batch that can carry it (testing only).
     pub fault: Option<fault::Fault>,
     /// How the bridge's queue is read (when the inbox has a bridge).
@@ -80,8 +85,9 @@ pub enum DaMode {
     /// In an EIP-4844 blob of the post, with the data's segment hashes in its calldata
     /// (docs/fraud-proofs.md §8).
     Blobs,
-    /// A blob when it costs less than calldata at the current fees and the L1 block has blob
-    /// room for it, calldata otherwise.
+    /// A blob when it costs less than calldata at the current fees, the L1 block has blob
+    /// room for it and the machine's idle CPU has room for its KZG work ([`blob_cpu`]),
+    /// calldata otherwise.
     #[default]
     Auto,
 }
@@ -139,6 +145,8 @@ pub struct Batcher {
     blob_posts_loaded: std::sync::atomic::AtomicBool,
     /// Reads the bridge's queue into the chain database (`None`: the inbox has no bridge).
     queue: Option<QueueReader>,
+    /// The CPU the blob posts' KZG work may take.
+    blob_cpu: Arc<blob_cpu::BlobCpu>,
 }
 
 /// The mined posts a round collects before recording them.
@@ -200,14 +208,21 @@ impl Batcher {
                 "--batcher.fault blob-mismatch needs blob posts (--batcher.da blobs)".into(),
             ));
         }
-        if config.da != DaMode::Calldata {
-            // Loading the KZG trusted setup takes seconds: at start, not in the first post.
-            tokio::task::spawn_blocking(|| {
+        // Loading the KZG trusted setup takes seconds: at start, not in the first post. What one
+        // blob's work costs this machine is measured then too, for auto's CPU budget.
+        let per_blob = if config.da == DaMode::Calldata {
+            Duration::ZERO
+        } else {
+            let auto = config.da == DaMode::Auto;
+            tokio::task::spawn_blocking(move || {
                 EnvKzgSettings::Default.get();
+                if auto { post::measure_blob_work() } else { Ok(Duration::ZERO) }
             })
             .await
-            .map_err(|e| BatcherError::Config(format!("loading the KZG trusted setup failed: {e}")))?;
-        }
+            .map_err(|e| BatcherError::Config(format!("loading the KZG trusted setup failed: {e}")))??
+        };
+        let blob_cpu =
+            Arc::new(blob_cpu::BlobCpu::of_this_machine(config.blob_cores, per_blob, std::time::Instant::now()));
         let limits = L1Limits::read(&provider).await?;
         let capacity = PostCapacity::new(limits, config.max_bytes.min(MAX_BATCH_BYTES), config.chain.chunk_size)
             .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
@@ -243,6 +258,7 @@ impl Batcher {
             blob_posts: Mutex::new(std::collections::HashSet::new()),
             blob_posts_loaded: std::sync::atomic::AtomicBool::new(false),
             queue,
+            blob_cpu,
         };
         batcher.record_limits(&capacity).await?;
         info!(
@@ -252,6 +268,9 @@ impl Batcher {
             max_post_bytes = capacity.max_post_bytes,
             max_block_bytes = capacity.max_block_bytes,
             max_in_flight = batcher.config.txmgr.max_in_flight,
+            da = ?batcher.config.da,
+            blob_cores = batcher.config.blob_cores,
+            blob_work_ms = per_blob.as_secs_f64() * 1e3,
             "batcher ready"
         );
         Ok(batcher)
@@ -868,6 +887,15 @@ impl Batcher {
         // calldata (signed before a restart: `blob_posts_in` reads their kinds back now).
         let first_round = !self.blob_posts_loaded.load(std::sync::atomic::Ordering::Relaxed);
         let mut blobs_in_flight = self.blob_posts_in(&in_flight).await?;
+        // The L1 gas the calldata posts in flight take (the round's added as they are built).
+        let mut calldata_gas = 0;
+        if self.config.da == DaMode::Auto {
+            let blob_posts = locked(&self.blob_posts).clone();
+            for post in in_flight.iter().filter(|p| !blob_posts.contains(&p.attempts[0].tx_hash)) {
+                let call = self.posted_call(post).await?;
+                calldata_gas += limits::post_gas_bound(call.data_len as usize, call.chunk_roots.len());
+            }
+        }
         // Read once a round: what the posts of the round may spend, and their fees.
         let mut balance = None;
         let mut fees: [Option<txmgr::Fees>; 2] = [None, None];
@@ -892,12 +920,24 @@ impl Batcher {
                 let last_block = built.last_block();
                 self.inject_fault(&mut built, index);
                 let state_root = built.state_root(prev_root);
-                let use_blobs =
-                    built.blob_data.is_some() || self.use_blobs(&built.data, blobs_in_flight, &capacity).await?;
-                let kzg = use_blobs.then(|| {
+                // A blob the fault injection wrote is a blob whatever the budget holds.
+                let blob_work = if built.blob_data.is_some() {
+                    Some(self.blob_cpu.force(std::time::Instant::now()))
+                } else {
+                    self.use_blobs(&built, blobs_in_flight, calldata_gas, &capacity).await?
+                };
+                if blob_work.is_none() {
+                    calldata_gas += limits::post_gas_bound(built.data.len(), built.chunk_roots.len());
+                }
+                let kzg = blob_work.map(|taken| {
                     blobs_in_flight += 1;
                     let data = built.blob_data.take().unwrap_or_else(|| built.data.clone());
-                    tokio::task::spawn_blocking(move || post::sidecar_for(&data))
+                    let budget = self.blob_cpu.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let (sidecar, cpu) = blob_cpu::measured(|| post::sidecar_for(&data));
+                        budget.spent(taken, cpu);
+                        sidecar
+                    })
                 });
                 prepared.push(Prepared { built, index, nonce, prev_root, state_root, kzg });
                 (index, after, prev_root, nonce) = (index + 1, last_block, state_root, nonce + 1);
@@ -1042,25 +1082,30 @@ impl Batcher {
         self.fault.clone()
     }
 
-    /// Whether this batch's data goes in blobs: always with `--da blobs` (when it fits), with
-    /// `--da auto` when blobs cost less than calldata at the current fees and the L1 block has
-    /// blob room left beside the blob posts in flight (calldata posts fill the rest).
+    /// Whether this batch's data goes in blobs (the blob work taken from the CPU budget when
+    /// it does): always with `--da blobs` (when it fits), with `--da auto` when blobs cost less
+    /// than calldata at the current fees, the L1 block has blob room left beside the blob posts
+    /// in flight, and either the CPU budget has room for its KZG work or the calldata posts in
+    /// flight (`calldata_gas`) leave no room for this one in the L1 block's gas (calldata posts
+    /// take the rest).
     async fn use_blobs(
         &self,
-        data: &[u8],
+        built: &Built,
         blobs_in_flight: usize,
+        calldata_gas: u64,
         capacity: &PostCapacity,
-    ) -> Result<bool, BatcherError> {
+    ) -> Result<Option<blob_cpu::Taken>, BatcherError> {
+        let data = &built.data;
         let needed = 1;
         let fits = data.len() <= blob::PAYLOAD_PER_BLOB;
         Ok(match self.config.da {
-            DaMode::Calldata => false,
-            DaMode::Blobs => fits,
-            DaMode::Auto if !fits => false,
+            DaMode::Calldata => None,
+            DaMode::Blobs => fits.then(|| self.blob_cpu.force(std::time::Instant::now())),
+            DaMode::Auto if !fits => None,
             DaMode::Auto => {
                 let room = capacity.l1.max_blobs_per_block.map_or(usize::MAX, |m| m as usize);
                 if blobs_in_flight + needed > room {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 // Blob gas and the segment hashes' calldata against the data's calldata, both at
                 // the EIP-7623 floor (10 per zero byte, 40 otherwise; a hash is all non-zero).
@@ -1070,7 +1115,16 @@ impl Batcher {
                 let calldata = (10 * zeros + 40 * (data.len() as u128 - zeros)) * gas_price;
                 let hashes = 40 * 32 * data.len().div_ceil(rollup_types::codec::SEGMENT_BYTES) as u128 * gas_price;
                 let blobs = needed as u128 * blob::BYTES_PER_BLOB as u128 * blob_fee.max(1) + hashes;
-                blobs < calldata
+                if blobs >= calldata {
+                    return Ok(None);
+                }
+                // Where calldata would wait for a later L1 block, a blob is the room the L1 has
+                // left: its work is spent whatever the budget holds.
+                let gas = limits::post_gas_bound(data.len(), built.chunk_roots.len());
+                if calldata_gas.saturating_add(gas) > capacity.l1.block_gas_limit {
+                    return Ok(Some(self.blob_cpu.force(std::time::Instant::now())));
+                }
+                self.blob_cpu.take(std::time::Instant::now())
             }
         })
     }

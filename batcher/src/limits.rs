@@ -118,6 +118,13 @@ pub fn post_gas(calldata: &[u8], data_len: usize, roots: usize) -> u64 {
     transaction_gas(calldata, execution_gas(data_len, roots))
 }
 
+/// The most gas a calldata post of `data_len` bytes and `roots` chunk roots uses, whatever its
+/// bytes (every one non-zero).
+pub fn post_gas_bound(data_len: usize, roots: usize) -> u64 {
+    let bytes = post_calldata_len(data_len, roots) as u64;
+    TX_BASE_GAS + (16 * bytes + execution_gas(data_len, roots)).max(40 * bytes)
+}
+
 /// Bytes of `postBatch(index, prevStateRoot, lastBlock, queueEnd, queueAccumulator, data,
 /// chunkRoots)` calldata for `data_len` bytes of data and `roots` roots: the selector, seven
 /// head words, the data's length and padded bytes, the roots' length and words.

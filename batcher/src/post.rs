@@ -445,6 +445,18 @@ pub(crate) fn sidecar_for(data: &[u8]) -> Result<(BlobTransactionSidecarVariant,
     Ok((BlobTransactionSidecarVariant::Eip4844(sidecar), hint))
 }
 
+/// The CPU time one full blob's KZG work (commitment and blob proof) takes on this thread, from
+/// 120,000 bytes that look like batch data (hashes: every field element as costly as it can be).
+pub(crate) fn measure_blob_work() -> Result<std::time::Duration, BatcherError> {
+    let data: Vec<u8> = (0..codec::MAX_BATCH_BYTES.div_ceil(32) as u64)
+        .flat_map(|i| alloy_primitives::keccak256(i.to_be_bytes()).0)
+        .take(codec::MAX_BATCH_BYTES)
+        .collect();
+    let (sidecar, cpu) = crate::blob_cpu::measured(|| sidecar_for(&data));
+    sidecar?;
+    Ok(cpu)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

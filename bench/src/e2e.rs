@@ -41,6 +41,8 @@ pub struct E2eBench {
     pub settle_timeout: Duration,
     /// Where the batcher posts batch data.
     pub da: rollup_batcher::DaMode,
+    /// Cores the batcher's blob work may take with auto (`None`: the devnet's default).
+    pub blob_cores: Option<f64>,
 }
 
 /// Seconds, as percentiles of a sample.
@@ -188,6 +190,9 @@ impl E2eBench {
         // A chain deployed at the L1's price: fees against the L1 cost from the first block.
         config.genesis_l1_price_from_l1 = true;
         config.da = self.da;
+        if let Some(cores) = self.blob_cores {
+            config.blob_cores = cores;
+        }
         let devnet = Devnet::start(config).await?;
         let result = self.measure(&devnet).await;
         devnet.stop().await?;
@@ -343,6 +348,10 @@ pub struct Args {
     /// Where the batcher posts batch data: auto (the devnet's), blobs or calldata.
     #[arg(long = "batcher.da", alias = "da", default_value = "auto")]
     da: rollup_batcher::DaMode,
+    /// Most cores the batcher's blob work may take with auto, idle ones only (default: the
+    /// devnet's, half the machine's; `inf`: no bound).
+    #[arg(long = "batcher.blob-cores")]
+    blob_cores: Option<f64>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -363,6 +372,7 @@ impl Args {
             l1_gas_limit: args.l1_gas_limit,
             settle_timeout: Duration::from_secs(args.settle_timeout),
             da: args.da,
+            blob_cores: args.blob_cores,
         };
         let report = bench.run().await?;
         crate::report::print(&report, args.json)

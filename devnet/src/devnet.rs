@@ -127,6 +127,9 @@ pub struct DevnetConfig {
     pub batcher_key: B256,
     /// Where the batcher puts batch data.
     pub da: DaMode,
+    /// Most cores the batcher's blob work may take with `DaMode::Auto`, idle ones only
+    /// (`BatcherConfig::blob_cores`).
+    pub blob_cores: f64,
     /// A fault the batcher injects into one batch (testing the fraud proofs).
     pub fault: Option<rollup_batcher::fault::Fault>,
     /// Key of the challenger, which sends fraud proofs (`None`: the devnet's challenger only
@@ -179,6 +182,7 @@ impl DevnetConfig {
             batcher_key: DEV_ACCOUNTS[1].private_key,
             // Blobs when they cost less than calldata, as the batcher's flag defaults to.
             da: DaMode::Auto,
+            blob_cores: rollup_batcher::blob_cpu::default_cores(),
             fault: None,
             challenger_key: Some(DEV_ACCOUNTS[2].private_key),
             queue_confirmations: 2,
@@ -339,6 +343,7 @@ impl Devnet {
                     ..TxManagerConfig::default()
                 },
                 da: config.da,
+                blob_cores: config.blob_cores,
                 fault: config.fault,
                 queue: rollup_batcher::QueueReaderConfig {
                     from_block: deployment.inbox_block,

@@ -103,6 +103,8 @@ impl Setup {
             max_bytes: 120_000,
             txmgr,
             da: DaMode::Calldata,
+            // No bound on the blob work: the tests of auto's room count blobs a round.
+            blob_cores: f64::INFINITY,
             fault: None,
             queue: rollup_batcher::QueueReaderConfig::default(),
         };
@@ -150,6 +152,16 @@ impl Setup {
 
     /// Every recorded batch is the one on L1 at its index, blocks follow each other, and
     /// there are as many as L1 holds.
+    /// Whether each of `posts` carries a blob, as the L1 node holds it.
+    async fn blob_posts(&self, posts: &[(u64, u64, B256)]) -> Vec<bool> {
+        let mut kinds = Vec::new();
+        for (_, _, hash) in posts {
+            let tx = self.l1.get_transaction_by_hash(*hash).await.expect("rpc").expect("the node holds the post");
+            kinds.push(alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).is_some());
+        }
+        kinds
+    }
+
     async fn assert_record_matches_l1(&self) {
         let store = self.store();
         let count = self.batch_count().await;
@@ -589,11 +601,7 @@ async fn da_auto_fills_the_blob_room_and_posts_the_rest_as_calldata() {
     assert!(room < 12, "the test needs more posts than blob room ({room})");
     let posts = in_flight(&batcher);
     assert_eq!(posts.len(), 12, "one post per block");
-    let mut kinds = Vec::new();
-    for (_, _, hash) in &posts {
-        let tx = setup.l1.get_transaction_by_hash(*hash).await.expect("rpc").expect("the node holds the post");
-        kinds.push(alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).is_some());
-    }
+    let kinds = setup.blob_posts(&posts).await;
     let blobs = kinds.iter().filter(|b| **b).count();
     assert_eq!(blobs, room, "one blob per post up to the block's room: {kinds:?}");
     assert!(kinds[..room].iter().all(|b| *b) && kinds[room..].iter().all(|b| !*b), "blobs first: {kinds:?}");
@@ -611,6 +619,80 @@ async fn da_auto_fills_the_blob_room_and_posts_the_rest_as_calldata() {
     setup.assert_record_matches_l1().await;
     let head = setup.sequencer.node.head();
     assert_challenger_verifies(&setup.config, 0, 11, head.header.state_root).await;
+    setup.stop().await;
+}
+
+/// `--da auto` keeps the blob posts' KZG work within the cores it is given (the batcher's
+/// `blob_cpu` budget): with a budget that fills by a nanosecond a second, one blob's work
+/// spends it, and the rest of a round goes in calldata though the L1 block has room for more
+/// blobs (on two cores with one-second L1 blocks, blobs without a bound carried 80 % of what
+/// calldata did: BENCHMARKS.md "Blob batches"). Without any cores, every post is calldata.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_auto_keeps_the_blob_work_within_its_cores() {
+    let mut setup = Setup::new(12, several(12)).await;
+    setup.config.da = DaMode::Auto;
+    setup.config.blob_cores = 1e-9;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    round(&batcher).await;
+    let room = batcher.capacity().l1.max_blobs_per_block.expect("anvil publishes its blob schedule") as usize;
+    assert!(room > 1, "the test needs blob room for more than one post ({room})");
+    let posts = in_flight(&batcher);
+    assert_eq!(posts.len(), 12, "one post per block");
+    let kinds = setup.blob_posts(&posts).await;
+    assert_eq!(kinds.iter().filter(|b| **b).count(), 1, "one blob's work spends the budget: {kinds:?}");
+    assert!(kinds[0], "the first post is the blob: {kinds:?}");
+    setup.mine().await;
+    settle_all(&setup, &batcher, 12).await;
+    setup.assert_record_matches_l1().await;
+    drop(batcher);
+
+    // No cores: calldata only, as long as the budget stays empty.
+    setup.config.blob_cores = 0.0;
+    let batcher = setup.batcher().await;
+    for nonce in 12..15 {
+        include_transfer(&setup.sequencer, nonce).await;
+    }
+    round(&batcher).await;
+    let posts = in_flight(&batcher);
+    assert_eq!(posts.len(), 3, "one post per new block");
+    assert_eq!(setup.blob_posts(&posts).await, [false; 3]);
+    setup.mine().await;
+    settle_all(&setup, &batcher, 15).await;
+    let head = setup.sequencer.node.head();
+    assert_challenger_verifies(&setup.config, 0, 14, head.header.state_root).await;
+    setup.stop().await;
+}
+
+/// `--da auto` spends blob work beyond its CPU budget where calldata would wait: once the
+/// calldata posts in flight take the L1 block's gas, a blob is the room the L1 has left (with
+/// mainnet's 12 s blocks the node has CPU to spare, but not always). With no cores for blob work
+/// and an L1 block of 1,000,000 gas, the first posts go in calldata up to the block's gas, and
+/// the next in blobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn da_auto_posts_blobs_where_calldata_would_wait_for_a_later_l1_block() {
+    let mut setup = Setup::new(12, several(12)).await;
+    setup.config.da = DaMode::Auto;
+    setup.config.blob_cores = 0.0;
+    let gas_limit = 1_000_000u64;
+    setup.rpc("evm_setBlockGasLimit", serde_json::json!([format!("{gas_limit:#x}")])).await;
+    setup.mine().await;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    assert_eq!(batcher.capacity().l1.block_gas_limit, gas_limit);
+    round(&batcher).await;
+    let posts = in_flight(&batcher);
+    assert_eq!(posts.len(), 12, "one post per block");
+    let kinds = setup.blob_posts(&posts).await;
+    let calldata = kinds.iter().take_while(|b| !**b).count();
+    assert!(calldata >= 1, "calldata while the block's gas has room: {kinds:?}");
+    assert!(calldata < 12 && kinds[calldata], "then blobs: {kinds:?}");
+    // No more calldata ahead of the first blob than the block's gas holds: each is counted at
+    // the inbox's execution and the transaction's base at least (206,000 gas).
+    assert!(calldata as u64 <= gas_limit / 206_000, "{kinds:?}");
+    setup.mine().await;
+    settle_all(&setup, &batcher, 12).await;
+    setup.assert_record_matches_l1().await;
     setup.stop().await;
 }
 
@@ -661,21 +743,10 @@ async fn da_auto_counts_the_blob_posts_of_earlier_rounds_and_of_before_a_restart
     let mut setup = Setup::new(1, several(16)).await;
     setup.config.da = DaMode::Auto;
     setup.automine(false).await;
-    let kinds = |posts: Vec<(u64, u64, B256)>| {
-        let l1 = setup.l1.clone();
-        async move {
-            let mut kinds = Vec::new();
-            for (_, _, hash) in posts {
-                let tx = l1.get_transaction_by_hash(hash).await.expect("rpc").expect("the node holds the post");
-                kinds.push(alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).is_some());
-            }
-            kinds
-        }
-    };
     let batcher = setup.batcher().await;
     round(&batcher).await;
     let room = batcher.capacity().l1.max_blobs_per_block.expect("anvil publishes its blob schedule") as usize;
-    assert_eq!(kinds(in_flight(&batcher)).await, [true], "the first post is a blob");
+    assert_eq!(setup.blob_posts(&in_flight(&batcher)).await, [true], "the first post is a blob");
     // One round per new L2 block: the blob posts of earlier rounds fill the room, then calldata.
     let mut nonce = 1;
     while in_flight(&batcher).len() < room + 2 {
@@ -683,7 +754,7 @@ async fn da_auto_counts_the_blob_posts_of_earlier_rounds_and_of_before_a_restart
         nonce += 1;
         round(&batcher).await;
     }
-    let posted = kinds(in_flight(&batcher)).await;
+    let posted = setup.blob_posts(&in_flight(&batcher)).await;
     assert_eq!(posted.iter().filter(|b| **b).count(), room, "blobs up to the room, over rounds: {posted:?}");
     assert!(posted[..room].iter().all(|b| *b), "{posted:?}");
     // A new batcher over the same database: the blob posts in flight still fill the room.
@@ -691,7 +762,7 @@ async fn da_auto_counts_the_blob_posts_of_earlier_rounds_and_of_before_a_restart
     let batcher = setup.batcher().await;
     include_transfer(&setup.sequencer, nonce).await;
     round(&batcher).await;
-    let posted = kinds(in_flight(&batcher)).await;
+    let posted = setup.blob_posts(&in_flight(&batcher)).await;
     assert!(posted.len() > room + 2, "the restarted batcher posted: {posted:?}");
     assert_eq!(posted.iter().filter(|b| **b).count(), room, "no blob beyond the room after a restart: {posted:?}");
     // While the room is full the next post is calldata, and the L1 cost of a byte the queue

@@ -246,6 +246,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         // One post at a time: the test follows the batches one by one.
         txmgr: TxManagerConfig { max_in_flight: 1, ..TxManagerConfig::default() },
         da: rollup_batcher::DaMode::Calldata,
+        blob_cores: f64::INFINITY,
         fault: None,
         queue: rollup_batcher::QueueReaderConfig::default(),
     };

@@ -89,6 +89,7 @@ impl BatcherArgs {
                 max_in_flight: self.posting.max_in_flight(),
             },
             da: self.posting.da,
+            blob_cores: self.posting.blob_cores(),
             fault: self.posting.fault,
             queue: QueueReaderConfig {
                 from_block: self.queue_from_block,
@@ -135,10 +136,17 @@ pub(crate) struct PostingArgs {
     #[arg(long = "batcher.max-in-flight", alias = "max-in-flight", env = "ROLLUP_MAX_IN_FLIGHT", default_value_t = 16)]
     max_in_flight: usize,
     /// Where batch data goes: `auto` (a blob when it costs less than calldata at the L1's
-    /// current fees and the L1 block has blob room, calldata otherwise), `blobs` (always an
+    /// current fees, the L1 block has blob room and the machine has idle CPU for its KZG work,
+    /// calldata otherwise), `blobs` (always an
     /// EIP-4844 blob) or `calldata`. Both are fraud-provable (docs/fraud-proofs.md §8).
     #[arg(long = "batcher.da", alias = "da", env = "ROLLUP_DA", default_value = "auto")]
     pub(crate) da: DaMode,
+    /// Most cores the KZG work of blob posts (a commitment and a proof a blob, 67 to 128 ms of
+    /// one core on the machines measured) may take on average with `--batcher.da auto`, which
+    /// spends on it only what the machine leaves idle; posts beyond it go in calldata (default:
+    /// half this machine's cores; `inf`: no bound, idle or not; docs/batcher.md §6).
+    #[arg(long = "batcher.blob-cores", env = "ROLLUP_BLOB_CORES", value_parser = parse_cores)]
+    blob_cores: Option<f64>,
     /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
     /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
     /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
@@ -158,5 +166,17 @@ impl PostingArgs {
 
     pub(crate) fn max_in_flight(&self) -> usize {
         self.max_in_flight.max(1)
+    }
+
+    pub(crate) fn blob_cores(&self) -> f64 {
+        self.blob_cores.unwrap_or_else(rollup_batcher::blob_cpu::default_cores)
+    }
+}
+
+/// A number of cores: zero or more, `inf` for no bound.
+fn parse_cores(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(cores) if cores >= 0.0 => Ok(cores),
+        _ => Err(format!("{s:?} is not a number of cores (0 or more, or inf)")),
     }
 }

@@ -77,6 +77,7 @@ impl DevnetArgs {
         config.max_post_bytes = self.posting.max_post_bytes;
         config.max_in_flight = self.posting.max_in_flight();
         config.da = self.posting.da;
+        config.blob_cores = self.posting.blob_cores();
         config.fault = self.posting.fault;
         config.l1_backlog = self.backlog.limits();
         config.admission_nice = self.backlog.admission_nice;
