@@ -102,11 +102,6 @@ impl BlobCpu {
         budget
     }
 
-    /// The most cores the budget fills at.
-    pub const fn cores(&self) -> f64 {
-        self.cores
-    }
-
     /// One more blob's work, if the budget has room for it at `now` (its expected cost is taken).
     pub fn take(&self, now: Instant) -> Option<Taken> {
         let mut state = self.lock();
@@ -194,6 +189,13 @@ impl CpuTimes {
     fn now() -> Option<Self> {
         Self::parse(&std::fs::read_to_string("/proc/stat").ok()?)
     }
+
+    /// Idle cores on average between `before` and these times.
+    fn idle_cores_since(self, before: Self) -> Option<f64> {
+        let total = self.total.checked_sub(before.total).filter(|t| *t > 0)?;
+        let idle = self.idle.saturating_sub(before.idle).min(total);
+        Some(idle as f64 / total as f64 * self.cpus as f64)
+    }
 }
 
 impl IdleMeter {
@@ -211,15 +213,6 @@ impl IdleMeter {
         let idle = times.idle_cores_since(self.last)?;
         (self.at, self.last) = (now, times);
         Some(idle)
-    }
-}
-
-impl CpuTimes {
-    /// Idle cores on average between `before` and these times.
-    fn idle_cores_since(self, before: Self) -> Option<f64> {
-        let total = self.total.checked_sub(before.total).filter(|t| *t > 0)?;
-        let idle = self.idle.saturating_sub(before.idle).min(total);
-        Some(idle as f64 / total as f64 * self.cpus as f64)
     }
 }
 

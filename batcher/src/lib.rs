@@ -578,9 +578,9 @@ impl Batcher {
         locked(&self.blob_posts).retain(|hash| posts.iter().any(|p| p.attempts[0].tx_hash == *hash));
     }
 
-    /// How many of `posts` (in flight) are blob posts. At the first call, the posts signed
-    /// before a restart are marked from their stored bytes (an EIP-4844 transaction).
-    async fn blob_posts_in(&self, posts: &[Post]) -> Result<usize, BatcherError> {
+    /// Which of `posts` (in flight) are blob posts. At the first call, the posts signed before
+    /// a restart are marked from their stored bytes (an EIP-4844 transaction).
+    async fn blob_posts_in(&self, posts: &[Post]) -> Result<Vec<bool>, BatcherError> {
         if !self.blob_posts_loaded.swap(true, std::sync::atomic::Ordering::Relaxed) {
             for post in posts {
                 let signed = self.txmgr.signed(post).await?;
@@ -590,7 +590,7 @@ impl Batcher {
             }
         }
         let marked = locked(&self.blob_posts);
-        Ok(posts.iter().filter(|p| marked.contains(&p.attempts[0].tx_hash)).count())
+        Ok(posts.iter().map(|p| marked.contains(&p.attempts[0].tx_hash)).collect())
     }
 
     async fn batch_count(&self) -> Result<u64, BatcherError> {
@@ -886,12 +886,12 @@ impl Batcher {
         // A batcher's first round also counts the posts in flight into the share of posts in
         // calldata (signed before a restart: `blob_posts_in` reads their kinds back now).
         let first_round = !self.blob_posts_loaded.load(std::sync::atomic::Ordering::Relaxed);
-        let mut blobs_in_flight = self.blob_posts_in(&in_flight).await?;
+        let blob_posts = self.blob_posts_in(&in_flight).await?;
+        let mut blobs_in_flight = blob_posts.iter().filter(|b| **b).count();
         // The L1 gas the calldata posts in flight take (the round's added as they are built).
         let mut calldata_gas = 0;
         if self.config.da == DaMode::Auto {
-            let blob_posts = locked(&self.blob_posts).clone();
-            for post in in_flight.iter().filter(|p| !blob_posts.contains(&p.attempts[0].tx_hash)) {
+            for (post, _) in in_flight.iter().zip(&blob_posts).filter(|(_, blob)| !**blob) {
                 let call = self.posted_call(post).await?;
                 calldata_gas += limits::post_gas_bound(call.data_len as usize, call.chunk_roots.len());
             }
@@ -950,8 +950,7 @@ impl Batcher {
             // (docs/fees.md §4); a failed write costs the price one update, not the round.
             let mut kinds = Vec::new();
             if first_round {
-                let blob_posts = locked(&self.blob_posts);
-                kinds.extend(in_flight.iter().map(|p| !blob_posts.contains(&p.attempts[0].tx_hash)));
+                kinds.extend(blob_posts.iter().map(|blob| !blob));
             }
             kinds.extend(prepared.iter().map(|p| p.kzg.is_none()));
             if let Err(err) = queue.count_posts(&kinds).await {

@@ -157,11 +157,7 @@ impl PostCapacity {
         let post_gas = l1.tx_gas_limit().checked_sub(HEADER_PROOF_MARGIN)?;
         // The worst case for `n` bytes: every calldata byte non-zero, and as many chunk roots
         // as the smallest transactions would make (one chunk more for a short last one).
-        let worst = |n: usize| {
-            let roots = n / (MIN_TX_BYTES * chunk_size.max(1) as usize) + 1;
-            let len = post_calldata_len(n, roots) as u64;
-            TX_BASE_GAS + (4 * 4 * len + execution_gas(n, roots)).max(10 * 4 * len)
-        };
+        let worst = |n: usize| post_gas_bound(n, n / (MIN_TX_BYTES * chunk_size.max(1) as usize) + 1);
         // The largest n ≤ max_bytes with worst(n) ≤ post_gas (worst grows with n).
         let (mut low, mut high) = (0usize, max_bytes);
         if worst(0) > post_gas {
