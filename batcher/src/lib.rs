@@ -3,7 +3,6 @@
 pub mod blob_cpu;
 mod error;
 pub mod fault;
-pub mod http;
 pub mod l1_price;
 pub mod limits;
 mod post;
@@ -23,10 +22,11 @@ use alloy::{
     providers::{DynProvider, Provider},
     rpc::types::{Filter, TransactionReceipt, TransactionRequest},
 };
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use post::{Built, PostedCall};
 use rollup_chain_store::{BatchRecord, L1TxRecord, L1TxStatus, PostLimitsRecord, Store};
+use rollup_l1::account::AccountCode;
 use rollup_types::{
     ChainConfig,
     bindings::BatchInbox,
@@ -825,6 +825,38 @@ impl Batcher {
         Ok(true)
     }
 
+    /// Whether the batcher's account carries no code, so that the inbox takes its posts
+    /// (`NotDirectPost`, docs/fraud-proofs.md §1.1). An EIP-7702 delegation (set by anyone
+    /// holding the key) is cleared by a transaction authorizing the zero address, once no post
+    /// is in flight (they would revert); until then nothing is posted. Contract code at the
+    /// account cannot be cleared: posting stops.
+    async fn account_without_code(&self, in_flight: &[txmgr::Post]) -> Result<bool, BatcherError> {
+        let address = self.txmgr.address();
+        match rollup_l1::account::account_code(&self.provider, address).await? {
+            AccountCode::None => Ok(true),
+            AccountCode::Contract(size) => Err(BatcherError::Config(format!(
+                "the batcher account {address} carries {size} bytes of contract code: the inbox takes posts only \
+                 from an account without code"
+            ))),
+            AccountCode::Delegated(_) if !in_flight.is_empty() => Ok(false),
+            AccountCode::Delegated(delegate) => {
+                error!(target: "batcher", %address, %delegate, "the batcher account carries an EIP-7702 delegation, and the inbox takes posts only from an account without code; clearing it");
+                let receipt = rollup_l1::account::send_delegated(
+                    &self.provider,
+                    &self.config.key,
+                    Address::ZERO,
+                    address,
+                    Bytes::new(),
+                    None,
+                )
+                .await?;
+                self.status.send_modify(|s| s.delegations_cleared += 1);
+                info!(target: "batcher", tx = %receipt.transaction_hash, "the batcher account's delegation is cleared");
+                Ok(false)
+            }
+        }
+    }
+
     /// Fills the nonces `from..to` below the first post in flight, which the L1 has not mined
     /// and no post holds: a reorg took out the transaction that used them, the stake (docs/
     /// batcher.md §2, "Nonce gap"). The first is filled with the stake the inbox lacks, if it
@@ -856,6 +888,9 @@ impl Batcher {
         let in_flight = self.txmgr.in_flight().await?;
         let room = self.config.txmgr.max_in_flight.saturating_sub(in_flight.len());
         if room == 0 || self.fault.held() {
+            return Ok(0);
+        }
+        if !self.account_without_code(&in_flight).await? {
             return Ok(0);
         }
         if !self.stake_checked.load(std::sync::atomic::Ordering::Relaxed) && !self.ensure_stake(&in_flight).await? {

@@ -36,6 +36,35 @@ contract ReentrantBatcher {
     }
 }
 
+/// @dev What a delegated batcher's account runs (EIP-7702, issue 53's attack): its transaction's
+///      input is an ordinary-looking call, and the code forwards to the inbox the `n` bytes before
+///      the input's last word, `n`. A reader of the transaction's input sees the decoy.
+contract ForwardingDelegate {
+    address public immutable inbox;
+
+    constructor(address inbox_) {
+        inbox = inbox_;
+    }
+
+    fallback() external {
+        uint256 n = uint256(bytes32(msg.data[msg.data.length - 32:]));
+        bytes calldata hidden = msg.data[msg.data.length - 32 - n:msg.data.length - 32];
+        (bool ok, bytes memory out) = inbox.call(hidden);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(out, 32), mload(out))
+            }
+        }
+    }
+}
+
+/// @dev A contract that posts from its constructor, at an address that has no code yet.
+contract ConstructorPoster {
+    constructor(BatchInbox inbox, bytes32[] memory roots) {
+        inbox.postBatch(0, inbox.lastStateRoot(), 1, 0, bytes32(0), hex"01", roots);
+    }
+}
+
 /// @notice Behavioural tests of the L1 batch inbox: posting rules, recorded fields, finality
 ///         and the batcher's stake; blob posts and the proof that a blob does not hold the
 ///         committed data (on the vectors of ../testdata/blob-cells.json).
@@ -69,7 +98,7 @@ contract BatchInboxTest is Test {
     function setUp() public override {
         inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         vm.deal(BATCHER, 100 ether + BOND);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.stake{value: BOND}();
         vm.deal(ALICE, 100 ether);
         vm.warp(T0);
@@ -102,7 +131,7 @@ contract BatchInboxTest is Test {
     function _postNext(uint64 lastBlock, bytes memory data, bytes32[] memory roots) internal {
         uint256 index = inbox.batchCount();
         bytes32 prev = inbox.lastStateRoot();
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(index, prev, lastBlock, 0, bytes32(0), data, roots);
     }
 
@@ -154,7 +183,7 @@ contract BatchInboxTest is Test {
         vm.roll(B0 + 7);
         vm.expectEmit(address(inbox));
         emit BatchPosted(0, BATCHER, expectedDataHash, expectedRootsHash, roots[2], 10, 3, 0);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 10, 0, bytes32(0), data, roots);
 
         assertEq(inbox.batchCount(), 1, "batchCount");
@@ -243,7 +272,7 @@ contract BatchInboxTest is Test {
         uint256 index = inbox.batchCount();
         bytes32 prev = inbox.lastStateRoot();
         vm.blobhashes(_one(blobHash));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatchBlobs(index, prev, lastBlock, 0, bytes32(0), length, hashes, _roots(1, index));
     }
 
@@ -285,7 +314,7 @@ contract BatchInboxTest is Test {
         bytes32[] memory roots = _roots(2, 1);
         vm.expectEmit(address(inbox));
         emit BatchPosted(0, BATCHER, _commitment(data), keccak256(abi.encodePacked(roots)), roots[1], 10, 2, 0);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, hashes, roots);
         BatchInbox.Batch memory b = inbox.getBatch(0);
         assertEq(b.dataHash, _commitment(data), "dataHash: that of the data in calldata");
@@ -294,7 +323,7 @@ contract BatchInboxTest is Test {
         assertEq(b.chunkCount, 2, "chunkCount");
         assertEq(inbox.lastL2Block(), 10, "lastL2Block");
         // A calldata batch has no blob.
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, roots[1], 11, 0, bytes32(0), data, roots);
         assertEq(inbox.getBatch(1).blobHash, bytes32(0), "no blob");
         assertEq(inbox.getBatch(1).dataHash, b.dataHash, "the same commitment");
@@ -305,7 +334,7 @@ contract BatchInboxTest is Test {
     function test_postBatchBlobs_needsOneBlobAndTheRightSegments() public {
         bytes32[] memory roots = _roots(1, 1);
         bytes32[] memory three = _segmentHashes(_ruleData(3000));
-        vm.startPrank(BATCHER);
+        vm.startPrank(BATCHER, BATCHER);
         vm.blobhashes(new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector));
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
@@ -331,11 +360,11 @@ contract BatchInboxTest is Test {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
         BatchInbox unstaked = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
         unstaked.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
         // At the bound: 120,000 bytes in 118 segments.
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), max, new bytes32[](118), roots);
         assertEq(inbox.batchCount(), 1, "posted at the bound");
     }
@@ -365,7 +394,7 @@ contract BatchInboxTest is Test {
         assertEq(inbox.batchCount(), 1, "the blob batch and the one after it rolled back");
 
         // Segment 2, in cell 1 alone, of the same batch posted again.
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.stake{value: BOND}();
         _postBlobNext(10, blobHash, 5000, hashes);
         (,, BlobVerifier.Cell[] memory cell1) = _blob(FLIPPED, 1, 1);
@@ -476,7 +505,7 @@ contract BatchInboxTest is Test {
         target.stake{value: BOND}();
         bytes memory data = hex"ff";
         vm.blobhashes(_one(bytes32(uint256(0x01) << 248 | 0xaa)));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         target.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 1, _segmentHashes(data), _roots(1, 1));
         bytes memory call = abi.encodeCall(BatchInbox.proveHeaderFraud, (0, data));
         _commit(target, PROVER, call);
@@ -492,7 +521,7 @@ contract BatchInboxTest is Test {
     function test_postBatch_withoutABridgeConsumesNothing() public {
         assertEq(address(inbox.bridge()), address(0), "no bridge");
         vm.deal(BATCHER, 2 * BOND);
-        vm.startPrank(BATCHER);
+        vm.startPrank(BATCHER, BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEndBeyondQueue.selector, 1, 0));
         inbox.postBatch(0, GENESIS, 3, 1, bytes32(0), hex"01", _roots(1, 1));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueAccumulatorMismatch.selector, bytes32(0), GENESIS));
@@ -504,7 +533,7 @@ contract BatchInboxTest is Test {
 
     function test_postBatch_withoutChunksKeepsPrevRoot() public {
         bytes memory data = hex"00";
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 3, 0, bytes32(0), data, new bytes32[](0));
         BatchInbox.Batch memory b = inbox.getBatch(0);
         assertEq(b.stateRoot, GENESIS, "stateRoot = prevStateRoot");
@@ -520,7 +549,7 @@ contract BatchInboxTest is Test {
 
         // The next batch still builds on the genesis root.
         bytes32[] memory roots = _roots(1, 2);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, GENESIS, 4, 0, bytes32(0), hex"01", roots);
         assertEq(inbox.lastStateRoot(), roots[0], "single chunk root");
     }
@@ -528,11 +557,11 @@ contract BatchInboxTest is Test {
     function test_postBatch_chainsBatches() public {
         bytes32[] memory r1 = _roots(2, 1);
         bytes32[] memory r2 = _roots(5, 2);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 10, 0, bytes32(0), hex"aa", r1);
         vm.warp(T0 + 60);
         vm.roll(B0 + 5);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, r1[1], 25, 0, bytes32(0), hex"bbbb", r2);
 
         assertEq(inbox.batchCount(), 2, "batchCount");
@@ -555,7 +584,7 @@ contract BatchInboxTest is Test {
 
     function testFuzz_postBatch_recordsHashes(bytes calldata data, bytes32[] calldata roots, uint64 lastBlock) public {
         vm.assume(data.length > 0 && lastBlock > 0);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, lastBlock, 0, bytes32(0), data, roots);
         BatchInbox.Batch memory b = inbox.getBatch(0);
 
@@ -586,9 +615,85 @@ contract BatchInboxTest is Test {
         assertEq(inbox.batchCount(), 0, "nothing posted");
     }
 
+    /// The attack of issue 53: the batcher delegates its account to code that forwards hidden
+    /// bytes to the inbox, and sends itself an input that decodes as a `postBatch` of a decoy.
+    /// The inbox refuses a post from an account with code, so what it commits to is always the
+    /// input (or blob) of a transaction sent to it.
+    function test_postBatch_refusesADelegatedBatcher() public {
+        uint256 key = 0xB47C4E5;
+        address batcher = vm.addr(key);
+        BatchInbox target = new BatchInbox(batcher, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        vm.deal(batcher, 10 ether);
+        vm.prank(batcher, batcher);
+        target.stake{value: BOND}();
+        ForwardingDelegate forwarder = new ForwardingDelegate(address(target));
+        vm.signAndAttachDelegation(address(forwarder), key);
+        assertEq(batcher.code.length, 23, "the delegated account carries the 23-byte designator");
+        assertEq(bytes3(batcher.code), bytes3(0xef0100), "an EIP-7702 designator");
+
+        bytes32[] memory roots = _roots(1, 7);
+        bytes memory hidden = abi.encodeCall(BatchInbox.postBatch, (0, GENESIS, 1, 0, bytes32(0), hex"deadbeef", roots));
+        bytes memory decoy = abi.encodeCall(BatchInbox.postBatch, (0, GENESIS, 1, 0, bytes32(0), hex"01", roots));
+        bytes memory input = bytes.concat(decoy, hidden, bytes32(hidden.length));
+        assertEq(bytes4(input), BatchInbox.postBatch.selector, "the input reads as an inbox post");
+        vm.prank(batcher, batcher);
+        (bool ok, bytes memory out) = batcher.call(input);
+        assertFalse(ok, "the forwarded post is refused");
+        assertEq(out, abi.encodeWithSelector(BatchInbox.NotDirectPost.selector, batcher, 23), "NotDirectPost");
+        assertEq(target.batchCount(), 0, "nothing recorded");
+
+        // A blob post is refused the same way.
+        vm.blobhashes(_one(bytes32(uint256(0x01) << 248 | 0xaa)));
+        bytes memory blobPost = abi.encodeCall(
+            BatchInbox.postBatchBlobs, (0, GENESIS, 1, 0, bytes32(0), 4, _segmentHashes(hex"deadbeef"), roots)
+        );
+        vm.prank(batcher, batcher);
+        (ok, out) = batcher.call(bytes.concat(decoy, blobPost, bytes32(blobPost.length)));
+        assertFalse(ok, "the forwarded blob post is refused");
+        assertEq(out, abi.encodeWithSelector(BatchInbox.NotDirectPost.selector, batcher, 23), "NotDirectPost");
+
+        // A call straight to the inbox from the delegated account is refused too: its code could
+        // have been the one to make it.
+        vm.prank(batcher, batcher);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotDirectPost.selector, batcher, 23));
+        target.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", roots);
+
+        // Once the delegation is cleared (a delegation to the zero address), the account posts
+        // again, as the top-level call of its transaction.
+        vm.signAndAttachDelegation(address(0), key);
+        assertEq(batcher.code.length, 0, "the delegation is cleared");
+        vm.prank(batcher, batcher);
+        target.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", roots);
+        assertEq(target.getBatch(0).dataHash, _commitment(hex"01"), "the input's data, committed");
+    }
+
+    /// A post must be its transaction's own call: not one made by a contract the batcher's
+    /// transaction called (`tx.origin` differs), nor one made from the batcher's address while
+    /// code is constructed there (no code yet, but not an externally owned account's call).
+    function test_postBatch_refusesACallThatIsNotTheTransactions() public {
+        vm.prank(BATCHER, ALICE);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotDirectPost.selector, ALICE, 0));
+        inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
+
+        // The batcher's address is where a contract is being created.
+        address creator = address(0xC4EA704);
+        address poster = _createdBy(creator, 0);
+        BatchInbox target = new BatchInbox(poster, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        vm.prank(creator, creator);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotDirectPost.selector, creator, 0));
+        new ConstructorPoster(target, new bytes32[](0));
+        assertEq(target.batchCount(), 0, "nothing recorded");
+    }
+
+    /// @dev The address of the contract `deployer` creates with its nonce `nonce` (below 128).
+    function _createdBy(address deployer, uint8 nonce) internal pure returns (address) {
+        bytes memory rlpNonce = nonce == 0 ? bytes(hex"80") : abi.encodePacked(nonce);
+        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), deployer, rlpNonce)))));
+    }
+
     function test_postBatch_revertsOnWrongIndex() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 0, 1));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
 
         bytes32[] memory roots = _roots(1, 1);
@@ -596,17 +701,17 @@ contract BatchInboxTest is Test {
 
         // (Arguments are computed before the prank: a view call would consume it.)
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 0));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 2));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(2, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
     }
 
     function test_postBatch_revertsOnWrongPrevStateRoot() public {
         bytes32 bad = keccak256("not the genesis root");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, GENESIS, bad));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, bad, 1, 0, bytes32(0), hex"01", new bytes32[](0));
 
         bytes32[] memory roots = _roots(2, 9);
@@ -614,11 +719,11 @@ contract BatchInboxTest is Test {
 
         // Building on the genesis root again is rejected once a batch moved the state.
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, roots[1], GENESIS));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, GENESIS, 2, 0, bytes32(0), hex"01", new bytes32[](0));
         // So is building on an intermediate chunk root.
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, roots[1], roots[0]));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, roots[0], 2, 0, bytes32(0), hex"01", new bytes32[](0));
     }
 
@@ -627,19 +732,19 @@ contract BatchInboxTest is Test {
     function test_postBatch_needsTheStake() public {
         BatchInbox unstaked = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         unstaked.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         // Anyone may stake for the batcher.
         vm.prank(ALICE);
         unstaked.stake{value: BOND - 1}();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, BOND - 1, BOND));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         unstaked.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.prank(ALICE);
         unstaked.stake{value: 1}();
         for (uint64 i; i < 5; i++) {
             bytes32 prev = unstaked.lastStateRoot();
-            vm.prank(BATCHER);
+            vm.prank(BATCHER, BATCHER);
             unstaked.postBatch(i, prev, i + 1, 0, bytes32(0), hex"01", _roots(1, i));
         }
         assertEq(unstaked.batchCount(), 5, "five posts on one stake");
@@ -648,16 +753,16 @@ contract BatchInboxTest is Test {
 
     function test_postBatch_revertsWhenL2BlocksDoNotAdvance() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 0, 0));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 0, 0, bytes32(0), hex"01", new bytes32[](0));
 
         _postNext(10, hex"01", new bytes32[](0));
 
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 10));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, GENESIS, 10, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 9));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, GENESIS, 9, 0, bytes32(0), hex"01", new bytes32[](0));
 
         _postNext(11, hex"01", new bytes32[](0));
@@ -666,7 +771,7 @@ contract BatchInboxTest is Test {
 
     function test_postBatch_revertsOnEmptyData() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.EmptyBatchData.selector));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), "", _roots(1, 1));
     }
 
@@ -676,14 +781,14 @@ contract BatchInboxTest is Test {
         uint256 max = inbox.MAX_DATA_BYTES();
         assertEq(max, 120_000, "MAX_DATA_BYTES");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.DataTooLarge.selector, max + 1, max));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), new bytes(max + 1), _roots(1, 1));
         uint256 chunks = inbox.MAX_BATCH_CHUNKS();
         assertEq(chunks, 256, "MAX_BATCH_CHUNKS");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, chunks + 1, chunks));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", _roots(chunks + 1, 1));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), new bytes(max), _roots(chunks, 1));
         assertEq(inbox.batchCount(), 1, "posted at both limits");
     }
@@ -744,28 +849,28 @@ contract BatchInboxTest is Test {
         vm.prank(ALICE);
         inbox.withdrawStake(1 ether);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.StakeTooSmall.selector, BOND + 3 ether, BOND + 4 ether));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.withdrawStake(BOND + 4 ether);
         uint256 before = BATCHER.balance;
         vm.expectEmit(address(inbox));
         emit StakeWithdrawn(3 ether, BOND);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.withdrawStake(3 ether);
         assertEq(BATCHER.balance - before, 3 ether, "the excess back");
         // The last batch is open until T0 + 100 + WINDOW: the stake itself stays.
         vm.warp(T0 + WINDOW);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.StakeLocked.selector, T0 + 100 + WINDOW));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.withdrawStake(1);
         vm.warp(T0 + 100 + WINDOW);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.withdrawStake(BOND);
         assertEq(inbox.staked(), 0, "all back");
         assertEq(address(inbox).balance, 0, "inbox empty");
         // Without a stake no more posts.
         bytes32 prev = inbox.lastStateRoot();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(2, prev, 3, 0, bytes32(0), hex"03", new bytes32[](0));
     }
 
@@ -791,7 +896,7 @@ contract BatchInboxTest is Test {
 
     function test_zeroStakeInbox() public {
         BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         free.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(free.batchCount(), 1, "posted without a stake");
     }
@@ -803,7 +908,7 @@ contract BatchInboxTest is Test {
         bool final_ = elapsed >= WINDOW;
         assertEq(inbox.isFinalized(0), final_, "isFinalized");
         if (!final_) vm.expectRevert(abi.encodeWithSelector(BatchInbox.StakeLocked.selector, T0 + WINDOW));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.withdrawStake(BOND);
         assertEq(inbox.staked(), final_ ? 0 : BOND, "the stake back once final");
     }

@@ -142,7 +142,7 @@ contract FraudProofTest is Test {
     function _post(BatchInbox target, Proof memory p) internal {
         uint256 index = target.batchCount();
         bytes32 prev = target.lastStateRoot();
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         target.postBatch(index, prev, p.lastBlock, 0, bytes32(0), p.data, p.chunkRoots);
     }
 
@@ -155,7 +155,7 @@ contract FraudProofTest is Test {
         blob[0] = bytes32(uint256(0x01) << 248 | 0xb10b);
         vm.blobhashes(blob);
         bytes32[] memory hashes = _dataProof(p.data, new uint256[](0)).segmentHashes;
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         target.postBatchBlobs(index, prev, p.lastBlock, 0, bytes32(0), p.data.length, hashes, p.chunkRoots);
     }
 
@@ -413,10 +413,10 @@ contract FraudProofTest is Test {
         // block numbers the inbox accepts; it never decodes them).
         _post(inbox, good);
         bytes32 root0 = inbox.lastStateRoot();
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, root0, good.lastBlock + 10, 0, bytes32(0), bad.data, bad.chunkRoots);
         bytes32 root1 = inbox.lastStateRoot();
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(2, root1, good.lastBlock + 20, 0, bytes32(0), bad.data, bad.chunkRoots);
         assertEq(inbox.batchCount(), 3, "three batches");
 
@@ -433,11 +433,11 @@ contract FraudProofTest is Test {
         inbox.getBatch(2);
 
         // Posting resumes at index 1 on batch 0's root, once the stake is topped up.
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
         inbox.postBatch(1, root0, good.lastBlock + 5, 0, bytes32(0), hex"01", new bytes32[](0));
         inbox.stake{value: BOND}();
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(1, root0, good.lastBlock + 5, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(inbox.batchCount(), 2, "re-posted");
         assertEq(uint256(inbox.getBatch(1).lastL2Block), good.lastBlock + 5, "the new record");
@@ -512,7 +512,7 @@ contract FraudProofTest is Test {
         (, bytes32 acc,) = target.bridge().queueAt(queueEnd);
         uint256 index = target.batchCount();
         bytes32 prev = target.lastStateRoot();
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         target.postBatch(index, prev, first + uint64(queues.length) - 1, queueEnd, acc, data, chunkRoots);
     }
 
@@ -821,7 +821,7 @@ contract FraudProofTest is Test {
         roots[0] = root;
         (, bytes32 acc,) = target.bridge().queueAt(2);
         bytes32 genesis = target.genesisStateRoot();
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         target.postBatch(0, genesis, 1, 2, acc, data, roots);
     }
 
@@ -855,7 +855,7 @@ contract FraudProofTest is Test {
         (, bytes32 acc,) = bridge.queueAt(n);
         assertEq(acc, vm.parseJsonBytes32(json, ".deposits.accumulator"), "the bridge chains the deposits as Rust does");
         bytes32 genesis = target.genesisStateRoot();
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         // forge-lint: disable-next-line(unsafe-typecast)
         target.postBatch(0, genesis, p.lastBlock, uint64(n), acc, p.data, p.chunkRoots);
     }

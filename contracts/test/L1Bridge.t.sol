@@ -170,7 +170,7 @@ abstract contract WithdrawalTrees {
         roots[0] = root;
         bytes32 prev = inbox.lastStateRoot();
         (uint64 end, bytes32 acc) = _wholeQueue(inbox);
-        vm.prank(batcher);
+        vm.prank(batcher, batcher);
         inbox.postBatch(index, prev, uint64(index + 1), end, acc, hex"01", roots);
     }
 
@@ -399,7 +399,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         bytes32 prev = inbox.lastStateRoot();
         vm.deal(BATCHER, 1 ether);
         (uint64 end, bytes32 acc) = _wholeQueue(inbox);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatchBlobs(index, prev, uint64(index + 1), end, acc, 1, _one(keccak256(hex"01")), roots);
         vm.warp(block.timestamp + WINDOW);
         bytes32[] memory proof = _proof(key);
@@ -567,14 +567,14 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.deal(BATCHER, 2 ether);
         bytes32 prev = inbox.lastStateRoot();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEndBeyondQueue.selector, 2, 1));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatchBlobs(0, prev, 1, 2, bytes32(0), 1, segments, roots);
         vm.roll(100 + INCLUSION + 1);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEntryOverdue.selector, 0, 100, 100 + INCLUSION));
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatchBlobs(0, prev, 1, 0, bytes32(0), 1, segments, roots);
         bytes32 acc = bridge.accumulatorAt(1);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatchBlobs(0, prev, 1, 1, acc, 1, segments, roots);
         assertEq(uint256(inbox.lastQueueEnd()), 1, "consumed");
     }
@@ -592,7 +592,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.deal(BATCHER, BATCHER.balance + 1 ether);
         bytes32 prev = inbox.lastStateRoot();
         if (err.length != 0) vm.expectRevert(err);
-        vm.prank(BATCHER);
+        vm.prank(BATCHER, BATCHER);
         inbox.postBatch(index, prev, uint64(index + 1), end, acc, hex"01", roots);
     }
 

@@ -36,6 +36,21 @@ pub struct PostedBatch {
     pub queue_acc: B256,
 }
 
+impl PostedBatch {
+    /// Why the data is not what the inbox committed to (`data_hash`), if it is not: then this
+    /// is not the post's data, and no verdict can be reached on it (a post is read from the
+    /// transaction that emitted the inbox's event, which holds exactly what the inbox committed
+    /// to, docs/fraud-proofs.md §5).
+    pub fn commitment_mismatch(&self) -> Option<String> {
+        let commitment = match &self.blob {
+            None => rollup_types::codec::data_commitment(&self.data),
+            Some(blob) => rollup_types::codec::data_commitment_of(self.data.len(), &blob.segment_hashes),
+        };
+        (commitment != self.data_hash)
+            .then(|| format!("the data read commits to {commitment}, the inbox recorded {}", self.data_hash))
+    }
+}
+
 /// A blob post's blob and the segment hashes its call committed to (docs/fraud-proofs.md §8.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobPost {

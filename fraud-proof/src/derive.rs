@@ -94,6 +94,18 @@ pub enum VerifyError {
         /// What is wrong with them.
         reason: String,
     },
+    /// The batch's data is not what the inbox committed to: the caller did not read the post
+    /// (the inbox takes a post only as its transaction's own call, so the transaction that
+    /// emitted the event holds the data); no verdict, on it or on any batch after it.
+    #[error("batch {index} cannot be read from L1 transaction {tx}: {reason}")]
+    Unreadable {
+        /// The batch.
+        index: u64,
+        /// The L1 transaction it was read from.
+        tx: B256,
+        /// Why.
+        reason: String,
+    },
     /// An event cannot be taken back (its undo was let go): the caller restores a snapshot.
     #[error("a verified batch cannot be taken back any more (its undo was let go)")]
     Forgotten,
@@ -216,6 +228,9 @@ impl Verifier {
         if batch.index != self.position.next_index {
             return Err(VerifyError::OutOfSync { expected: self.position.next_index, got: batch.index });
         }
+        if let Some(reason) = batch.commitment_mismatch() {
+            return Err(VerifyError::Unreadable { index: batch.index, tx: batch.l1_tx_hash, reason });
+        }
         if self.position.invalid_from.is_none() {
             // The entries the post consumed, as the caller read them from L1.
             let start = self.position.queue_end;
@@ -280,13 +295,7 @@ impl Verifier {
     /// The batch's header, once its data, the root it builds on and the inbox's header rules
     /// check out.
     fn header_of(&self, batch: &PostedBatch) -> Result<codec::Header, Fault> {
-        let commitment = match &batch.blob {
-            None => codec::data_commitment(&batch.data),
-            Some(blob) => codec::data_commitment_of(batch.data.len(), &blob.segment_hashes),
-        };
-        if commitment != batch.data_hash {
-            return Err(Fault::DataCommitment);
-        }
+        // (The data is the one the inbox committed to: `verify` checked it.)
         // A blob must hold the data its post committed to, segment by segment (§8.1).
         if let Some(segment) = batch.blob.as_ref().and_then(|blob| blob.mismatch(&batch.data)) {
             return Err(Fault::BlobSegment(segment));

@@ -11,8 +11,6 @@ use std::fmt;
 /// Why a batch is not what its post claims.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// The data is not what the inbox committed to.
-    DataCommitment,
     /// A segment of the blob's data does not hash to the segment hash its post committed to
     /// (docs/fraud-proofs.md §8): the blob proof shows it.
     BlobSegment(usize),
@@ -102,7 +100,6 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::DataCommitment => f.write_str("posted data does not match the inbox's data commitment"),
             Self::BlobSegment(segment) => {
                 write!(f, "segment {segment} of the blob's data does not hash to the segment hash posted for it")
             }

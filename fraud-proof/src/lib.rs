@@ -30,7 +30,7 @@ use rollup_types::{
     blob::KzgHint,
     genesis::GenesisSpec,
     queue::{self, QueueEntry},
-    status::{ChallengerStatus, Mismatch, ProofReport, ProofState},
+    status::{ChallengerStatus, Mismatch, ProofReport, ProofState, UnreadablePost},
 };
 use std::{
     collections::VecDeque,
@@ -56,12 +56,18 @@ pub enum ChallengerError {
     /// Genesis could not be laid out, or the verified state is corrupt.
     #[error(transparent)]
     Executor(#[from] rollup_executor::ExecutorError),
+    /// A post it cannot read: the transaction that emitted the inbox's `BatchPosted` is not a
+    /// post to the inbox whose data the inbox committed to. An alarm, not a verdict: it reads
+    /// the post again every round and judges nothing after it meanwhile (docs/fraud-proofs.md
+    /// §5).
+    #[error("batch {} cannot be read from L1 transaction {}: {}", .0.batch_index, .0.l1_tx, .0.reason)]
+    Unreadable(UnreadablePost),
 }
 
 impl ChallengerError {
     /// Whether the loop must stop.
     pub const fn is_fatal(&self) -> bool {
-        !matches!(self, Self::L1(_))
+        !matches!(self, Self::L1(_) | Self::Unreadable(_))
     }
 
     fn l1(err: impl Into<L1Error>) -> Self {
@@ -85,6 +91,9 @@ impl From<VerifyError> for ChallengerError {
             // The view of L1 moved under a read: read again.
             VerifyError::OutOfSync { .. } | VerifyError::QueueEntries { .. } => {
                 Self::L1(L1Error::Moved(err.to_string()))
+            }
+            VerifyError::Unreadable { index, tx, reason } => {
+                Self::Unreadable(UnreadablePost { batch_index: index, l1_tx: tx, reason })
             }
             VerifyError::Forgotten => Self::Config(err.to_string()),
             VerifyError::Executor(e) => Self::Executor(e),
@@ -339,6 +348,7 @@ impl Challenger {
                     error!(target: "challenger", %err, "stopping");
                     return Err(err);
                 }
+                Err(ChallengerError::Unreadable(post)) => self.alarm(post),
                 Err(err) => warn!(target: "challenger", %err, "will retry"),
             }
         }
@@ -346,6 +356,28 @@ impl Challenger {
             self.snapshot().await?;
         }
         Ok(())
+    }
+
+    /// Raises the alarm of a post it cannot read (logged as an error the first time, shown in
+    /// the status and the metrics until the post reads); it reads it again next round.
+    fn alarm(&self, post: UnreadablePost) {
+        let known = self.status.borrow().unreadable.as_ref() == Some(&post);
+        if known {
+            warn!(target: "challenger", index = post.batch_index, tx = %post.l1_tx, "still cannot read the post; judging nothing after it");
+            return;
+        }
+        error!(
+            target: "challenger",
+            index = post.batch_index,
+            tx = %post.l1_tx,
+            reason = %post.reason,
+            "CANNOT READ a batch the inbox recorded: no batch after it can be judged until it reads; this inbox may not \
+             be the one this challenger was built for"
+        );
+        self.status.send_modify(|s| {
+            s.unreadable_posts += 1;
+            s.unreadable = Some(post);
+        });
     }
 
     /// Checks that what it read is still on the canonical L1 (taking back what a reorg
@@ -477,7 +509,10 @@ impl Challenger {
         if self.recent.len() > RECENT_CURSORS {
             self.recent.pop_front();
         }
-        self.status.send_modify(|s| s.l1_block = to);
+        self.status.send_modify(|s| {
+            s.l1_block = to;
+            s.unreadable = None;
+        });
         Ok(true)
     }
 
@@ -944,15 +979,16 @@ impl Challenger {
             .await
             .map_err(ChallengerError::l1)?
             .ok_or_else(|| ChallengerError::missing(format!("L1 transaction {tx_hash}")))?;
-        // The inbox only accepts posts from the batcher account, so the batch is in the
-        // transaction that emitted the event: its calldata, or its blobs.
-        let input = tx.inner.inner().input();
         let l1_block = log.block_number.ok_or_else(|| ChallengerError::missing("a log's block number"))?;
-        let post = PostCall::decode(input).map_err(|e| {
-            ChallengerError::Config(format!(
-                "L1 transaction {tx_hash} is not a direct postBatch or postBatchBlobs call ({e}); this challenger reads \
-                 batches from posts made by an externally owned batcher account"
-            ))
+        // The inbox takes a post only as the top-level call of a transaction from the batcher's
+        // account without code, so the batch is in the transaction that emitted the event: its
+        // input, or its blob. Anything else is an alarm, never a verdict.
+        let post = read_post(self.config.inbox, tx.inner.signer(), tx.inner.inner(), &event).map_err(|reason| {
+            ChallengerError::Unreadable(UnreadablePost {
+                batch_index: event.index.saturating_to(),
+                l1_tx: tx_hash,
+                reason,
+            })
         })?;
         let (data, blob) = match post.data {
             PostData::Calldata(data) => (data, None),
@@ -1093,6 +1129,49 @@ impl Challenger {
     }
 }
 
+/// The post that `tx`, sent by `from`, made, if it is one the inbox at `inbox` recorded as
+/// `event`: a transaction sent to the inbox by the poster, whose input is a `postBatch` or
+/// `postBatchBlobs` call (what follows the call's arguments is the KZG hint or nothing the
+/// inbox reads) naming the batch, blocks, queue position and chunk roots the inbox recorded,
+/// with the data (or, for a blob post, the segment hashes) the inbox committed to. `Err` says
+/// why not.
+fn read_post(
+    inbox: Address,
+    from: Address,
+    tx: &impl alloy::consensus::Transaction,
+    event: &BatchInbox::BatchPosted,
+) -> Result<PostCall, String> {
+    if tx.to() != Some(inbox) {
+        return Err(format!("the transaction was sent to {:?}, not to the inbox {inbox}", tx.to()));
+    }
+    if from != event.poster {
+        return Err(format!("the transaction was sent by {from}, the inbox recorded poster {}", event.poster));
+    }
+    let post = PostCall::decode(tx.input()).map_err(|e| format!("its input is not a post: {e}"))?;
+    let chunk_roots_hash = alloy_primitives::keccak256(post.chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>());
+    if U256::from(post.index) != event.index
+        || post.last_block != event.lastL2Block
+        || post.queue_end != event.queueEnd
+        || chunk_roots_hash != event.chunkRootsHash
+    {
+        return Err(format!(
+            "its call names batch {} to L2 block {} and queue position {}, the inbox recorded batch {} to L2 block {} \
+             and queue position {} (or other chunk roots)",
+            post.index, post.last_block, post.queue_end, event.index, event.lastL2Block, event.queueEnd
+        ));
+    }
+    let commitment = match &post.data {
+        PostData::Calldata(data) => rollup_types::codec::data_commitment(data),
+        PostData::Blob { length, segment_hashes, .. } => {
+            rollup_types::codec::data_commitment_of(*length as usize, segment_hashes)
+        }
+    };
+    if commitment != event.dataHash {
+        return Err(format!("its data commits to {commitment}, the inbox recorded {}", event.dataHash));
+    }
+    Ok(post)
+}
+
 /// Runs CPU work (judging a batch: sender recovery and execution, tens of milliseconds) without
 /// holding an async worker: on a multi-threaded runtime the worker's other tasks move to
 /// another thread meanwhile, so that a challenger sharing a runtime (the devnet) does not stall
@@ -1103,5 +1182,91 @@ fn off_runtime<R>(f: impl FnOnce() -> R) -> R {
             tokio::task::block_in_place(f)
         }
         _ => f(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::consensus::TxEip1559;
+    use alloy_primitives::TxKind;
+
+    const INBOX: Address = Address::repeat_byte(0x1b);
+    const POSTER: Address = Address::repeat_byte(0xba);
+
+    fn call(data: &'static [u8]) -> BatchInbox::postBatchCall {
+        BatchInbox::postBatchCall {
+            index: U256::from(3u8),
+            prevStateRoot: B256::repeat_byte(1),
+            lastBlock: 9,
+            queueEnd: 2,
+            queueAccumulator: B256::repeat_byte(2),
+            data: Bytes::from_static(data),
+            chunkRoots: vec![B256::repeat_byte(4), B256::repeat_byte(5)],
+        }
+    }
+
+    fn event_of(call: &BatchInbox::postBatchCall) -> BatchInbox::BatchPosted {
+        BatchInbox::BatchPosted {
+            index: call.index,
+            poster: POSTER,
+            dataHash: rollup_types::codec::data_commitment(&call.data),
+            chunkRootsHash: alloy_primitives::keccak256(call.chunkRoots.iter().flat_map(|r| r.0).collect::<Vec<_>>()),
+            stateRoot: B256::repeat_byte(5),
+            lastL2Block: call.lastBlock,
+            chunkCount: 2,
+            queueEnd: call.queueEnd,
+        }
+    }
+
+    fn tx(to: Address, input: Vec<u8>) -> TxEip1559 {
+        TxEip1559 { to: TxKind::Call(to), input: input.into(), ..TxEip1559::default() }
+    }
+
+    /// A post is read only from a transaction sent to the inbox by the poster whose call is the
+    /// batch the inbox recorded (issue 53); anything else says why it cannot be read.
+    #[test]
+    fn a_post_is_read_only_from_the_transaction_the_inbox_recorded() {
+        let honest = call(b"batch data");
+        let event = event_of(&honest);
+        let input = honest.abi_encode();
+        let post = read_post(INBOX, POSTER, &tx(INBOX, input.clone()), &event).expect("read");
+        assert_eq!(post.data, PostData::Calldata(honest.data.clone()));
+        // Bytes after the arguments (a blob post's KZG hint) do not change what is read.
+        let trailing = [input.as_slice(), &[7u8; 40]].concat();
+        assert!(read_post(INBOX, POSTER, &tx(INBOX, trailing), &event).is_ok());
+
+        let refused = |to: Address, from: Address, input: Vec<u8>| {
+            read_post(INBOX, from, &tx(to, input), &event).expect_err("not the post")
+        };
+        // Sent to another address (a delegated batcher's own account, EIP-7702).
+        let decoy = call(b"decoy").abi_encode();
+        let forwarded = [decoy.as_slice(), &input].concat();
+        assert!(refused(POSTER, POSTER, forwarded).contains("not to the inbox"));
+        assert!(refused(INBOX, Address::repeat_byte(9), input.clone()).contains("sent by"));
+        assert!(refused(INBOX, POSTER, BatchInbox::stakeCall {}.abi_encode()).contains("not a post"));
+        // A call to the inbox whose data or batch is not what the inbox recorded.
+        assert!(refused(INBOX, POSTER, decoy).contains("commits to"));
+        let mut other = honest.clone();
+        other.lastBlock = 10;
+        assert!(refused(INBOX, POSTER, other.abi_encode()).contains("L2 block 10"));
+        let mut other = honest.clone();
+        other.chunkRoots.reverse();
+        assert!(refused(INBOX, POSTER, other.abi_encode()).contains("other chunk roots"));
+    }
+
+    #[test]
+    fn an_unreadable_post_is_an_alarm_in_the_status_and_the_metrics() {
+        let post = UnreadablePost { batch_index: 4, l1_tx: B256::repeat_byte(6), reason: "sent elsewhere".into() };
+        let err = ChallengerError::Unreadable(post.clone());
+        assert!(!err.is_fatal(), "read again every round");
+        assert!(err.to_string().contains("batch 4 cannot be read"), "{err}");
+        let status = ChallengerStatus { unreadable: Some(post), unreadable_posts: 1, ..ChallengerStatus::default() };
+        let mut metrics = String::new();
+        status.render_prometheus(&mut metrics);
+        assert!(metrics.contains("\nrollup_challenger_unreadable 1\n"), "{metrics}");
+        assert!(metrics.contains("\nrollup_challenger_unreadable_posts_total 1\n"), "{metrics}");
+        let json = serde_json::to_value(&status).expect("json");
+        assert_eq!(json["unreadable"]["batchIndex"], 4);
     }
 }

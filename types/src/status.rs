@@ -18,6 +18,38 @@ pub struct Mismatch {
     pub computed_root: Option<B256>,
 }
 
+/// What a component publishes about itself: its status JSON, and the same as Prometheus metrics.
+pub trait Report: Serialize + Clone + Send + Sync + 'static {
+    /// The status as Prometheus metrics (text exposition format), appended to `out`.
+    fn render_prometheus(&self, out: &mut String);
+}
+
+impl Report for BatcherStatus {
+    fn render_prometheus(&self, out: &mut String) {
+        Self::render_prometheus(self, out);
+    }
+}
+
+impl Report for ChallengerStatus {
+    fn render_prometheus(&self, out: &mut String) {
+        Self::render_prometheus(self, out);
+    }
+}
+
+/// A post the challenger cannot read: the inbox recorded a batch whose data it cannot rebuild
+/// from the transaction that emitted the event (docs/fraud-proofs.md §5). No verdict can be
+/// reached on it, nor on any batch after it: an alarm for an operator, never a fault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadablePost {
+    /// Batch index in the inbox.
+    pub batch_index: u64,
+    /// The L1 transaction that emitted the inbox's `BatchPosted`.
+    pub l1_tx: B256,
+    /// Why it cannot be read.
+    pub reason: String,
+}
+
 /// What the challenger has concluded so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,6 +83,63 @@ pub struct ChallengerStatus {
     /// The L1 block of the snapshot it resumed from at start (`None`: from genesis).
     #[serde(default)]
     pub resumed_from: Option<u64>,
+    /// The post it is stopped at because it cannot read it (`None`: none). It reads that post
+    /// again every round, and judges nothing after it until it can.
+    #[serde(default)]
+    pub unreadable: Option<UnreadablePost>,
+    /// Posts it found it could not read, since start.
+    #[serde(default)]
+    pub unreadable_posts: u64,
+}
+
+impl ChallengerStatus {
+    /// The status as Prometheus metrics (text exposition format), appended to `out`.
+    pub fn render_prometheus(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let rows: [(&str, &str, &str, u64); 9] = [
+            ("rollup_challenger_l1_block", "gauge", "Last L1 block read", self.l1_block),
+            (
+                "rollup_challenger_last_verified_batch",
+                "gauge",
+                "Index of the last batch verified",
+                self.last_verified_batch.unwrap_or(0),
+            ),
+            ("rollup_challenger_batches_checked", "gauge", "Batches of the inbox judged", self.batches_checked),
+            (
+                "rollup_challenger_mismatches",
+                "gauge",
+                "Batches judged invalid and not rolled back",
+                self.mismatches.len() as u64,
+            ),
+            (
+                "rollup_challenger_unreadable",
+                "gauge",
+                "1 while it is stopped at a post it cannot read (it judges nothing after it)",
+                u64::from(self.unreadable.is_some()),
+            ),
+            (
+                "rollup_challenger_unreadable_posts_total",
+                "counter",
+                "Posts it could not read since start",
+                self.unreadable_posts,
+            ),
+            (
+                "rollup_challenger_mismatch_verdicts_total",
+                "counter",
+                "Mismatch verdicts since start",
+                self.mismatch_verdicts,
+            ),
+            ("rollup_challenger_rollbacks_total", "counter", "Rollbacks of the inbox seen", self.rollbacks),
+            ("rollup_challenger_reorgs_total", "counter", "L1 reorgs taken back", self.reorgs),
+        ];
+        for (name, kind, help, value) in rows {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
+        let proven = self.proofs.iter().filter(|p| p.state == ProofState::Proven).count();
+        let name = "rollup_challenger_proofs_proven_total";
+        let _ =
+            writeln!(out, "# HELP {name} Fraud proofs accepted by the inbox\n# TYPE {name} counter\n{name} {proven}");
+    }
 }
 
 /// Where a fraud proof stands.
@@ -170,13 +259,17 @@ pub struct BatcherStatus {
     pub reorged_batches: u64,
     /// Posts that were mined and reverted, since start.
     pub reverted_posts: u64,
+    /// EIP-7702 delegations of the batcher account it found and cleared since start (the inbox
+    /// takes posts only from an account without code).
+    #[serde(default)]
+    pub delegations_cleared: u64,
 }
 
 impl BatcherStatus {
     /// The status as Prometheus metrics (text exposition format), appended to `out`.
     pub fn render_prometheus(&self, out: &mut String) {
         use std::fmt::Write as _;
-        let rows: [(&str, &str, &str, u64); 11] = [
+        let rows: [(&str, &str, &str, u64); 12] = [
             (
                 "rollup_batcher_stalled",
                 "gauge",
@@ -227,6 +320,12 @@ impl BatcherStatus {
                 "counter",
                 "Posts mined and reverted since start",
                 self.reverted_posts,
+            ),
+            (
+                "rollup_batcher_delegations_cleared_total",
+                "counter",
+                "EIP-7702 delegations of the batcher account cleared since start",
+                self.delegations_cleared,
             ),
         ];
         for (name, kind, help, value) in rows {

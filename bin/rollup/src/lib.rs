@@ -2,3 +2,4 @@
 
 mod args;
 pub mod cli;
+mod status_http;

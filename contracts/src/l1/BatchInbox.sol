@@ -12,7 +12,9 @@ import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 /// @notice The L1 record of the L2 chain: for each batch, a commitment to its data, a
 ///         commitment to its chunk roots, its final state root, the L1 block it was posted
 ///         in, and for a blob batch the versioned hash of its blob. Only the authorised batcher
-///         posts, while it keeps `stakeAmount` staked; a batch is final once `challengeWindow`
+///         posts, as the top-level call of a transaction from its account while that account
+///         carries no code (`NotDirectPost`: what is committed to is what the transaction shows
+///         on L1), and while it keeps `stakeAmount` staked; a batch is final once `challengeWindow`
 ///         seconds have passed since it was posted. The data goes in the posting transaction's
 ///         calldata (`postBatch`) or in its one blob (`postBatchBlobs`, with the data's segment
 ///         hashes in calldata): both are committed to the same way and proven the same way.
@@ -73,6 +75,12 @@ contract BatchInbox {
 
     /// @notice Only the authorised batcher may post.
     error NotBatcher(address caller);
+    /// @notice A post counts only as the top-level call of a transaction that the batcher's
+    ///         account sends to the inbox while it carries no code (no contract, no EIP-7702
+    ///         delegation): then what the inbox commits to is that transaction's own input (or
+    ///         blob), which is what the challenger reads from L1. `origin` sent the transaction;
+    ///         `codeSize` is the code the batcher's account carries.
+    error NotDirectPost(address origin, uint256 codeSize);
     /// @notice Batches are posted in order: `expected` is the next index.
     error WrongBatchIndex(uint256 expected, uint256 got);
     /// @notice The batch does not build on the last posted state root.
@@ -343,6 +351,14 @@ contract BatchInbox {
 
     function _check(uint256 index, bytes32 prevStateRoot, uint64 lastBlock) private view {
         if (msg.sender != batcher) revert NotBatcher(msg.sender);
+        // An account without code calls only as a transaction's sender, so the call is the
+        // transaction's own, sent to this contract: its input is this call's calldata and its
+        // blob this call's `blobhash(0)`. A delegated EOA (EIP-7702) carries the 23-byte
+        // designator and could forward bytes that its transaction's input does not show.
+        // (`tx.origin` rules out the batcher's address being a contract under construction.)
+        if (tx.origin != msg.sender || msg.sender.code.length != 0) {
+            revert NotDirectPost(tx.origin, msg.sender.code.length);
+        }
         if (frozenAt != 0) revert InboxFrozen();
         if (index != _count) revert WrongBatchIndex(_count, index);
         bytes32 expectedPrev = lastStateRoot();

@@ -35,6 +35,10 @@ abstract contract Test {
         if (got != expected) fail(_mismatch(message, vm.toString(got), vm.toString(expected)));
     }
 
+    function assertEq(bytes memory got, bytes memory expected, string memory message) internal pure {
+        if (keccak256(got) != keccak256(expected)) fail(_mismatch(message, vm.toString(got), vm.toString(expected)));
+    }
+
     function assertEq(string memory got, string memory expected, string memory message) internal pure {
         if (keccak256(bytes(got)) != keccak256(bytes(expected))) {
             fail(_mismatch(message, string.concat('"', got, '"'), string.concat('"', expected, '"')));

@@ -10,12 +10,27 @@ interface Vm {
         address emitter;
     }
 
+    /// @notice An EIP-7702 authorization, signed (`signAndAttachDelegation`).
+    struct SignedDelegation {
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+        uint64 nonce;
+        address implementation;
+    }
+
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
     function parseJsonBool(string calldata json, string calldata key) external pure returns (bool);
     function parseJsonBoolArray(string calldata json, string calldata key) external pure returns (bool[] memory);
     function prank(address sender) external;
+    function prank(address sender, address origin) external;
     function startPrank(address sender) external;
+    function startPrank(address sender, address origin) external;
+    function addr(uint256 privateKey) external pure returns (address);
+    function signAndAttachDelegation(address implementation, uint256 privateKey)
+        external
+        returns (SignedDelegation memory signedDelegation);
     function stopPrank() external;
     function expectRevert() external;
     function expectRevert(bytes calldata revertData) external;

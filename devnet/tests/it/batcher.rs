@@ -1203,3 +1203,75 @@ async fn a_block_too_large_for_one_post_stalls_with_the_reason() {
     assert!(setup.store().pending_l1_txs().await.expect("db").is_empty(), "nothing was signed");
     setup.stop().await;
 }
+
+/// Code for an EIP-7702-delegated account (issue 53's attack), assembled by hand: it calls
+/// `target` with the `n` bytes of its input before the input's last word, `n`, and returns or
+/// reverts with what the call returned. Returns the creation code that deploys it.
+fn forwarder_initcode(target: Address) -> Vec<u8> {
+    let mut runtime = vec![
+        0x36, 0x60, 0x20, 0x90, 0x03, // p = calldatasize - 32
+        0x80, 0x35, 0x80, 0x91, 0x03, // n = calldataload(p); start = p - n
+        0x81, 0x90, 0x60, 0x00, 0x37, // calldatacopy(0, start, n)
+        0x60, 0x00, 0x60, 0x00, 0x91, 0x60, 0x00, 0x60, 0x00, // ret 0 0, args 0 n, value 0
+        0x73, // push20 target
+    ];
+    runtime.extend_from_slice(target.as_slice());
+    runtime.extend_from_slice(&[
+        0x5a, 0xf1, // call(gas, target, 0, 0, n, 0, 0)
+        0x3d, 0x60, 0x00, 0x60, 0x00, 0x3e, // returndatacopy(0, 0, returndatasize)
+        0x60, 0x3c, 0x57, // jumpi(ok, success)
+        0x3d, 0x60, 0x00, 0xfd, // revert(0, returndatasize)
+        0x5b, 0x3d, 0x60, 0x00, 0xf3, // ok: return(0, returndatasize)
+    ]);
+    assert_eq!(runtime[0x3c], 0x5b, "the jump lands on its JUMPDEST");
+    let len = u8::try_from(runtime.len()).expect("short");
+    let mut initcode = vec![0x60, len, 0x80, 0x60, 0x0b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3];
+    initcode.extend_from_slice(&runtime);
+    initcode
+}
+
+/// Issue 53: the batcher key delegates its account (EIP-7702) to code that forwards hidden
+/// bytes to the inbox, and sends itself an input that decodes as an ordinary post of a decoy.
+/// The inbox refuses a post from an account with code; the batcher finds the delegation,
+/// clears it and posts on; and a challenger that reads L1 alone verifies every batch after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delegated_batcher_account_cannot_post_what_its_transaction_does_not_show() {
+    use rollup_l1::account::{AccountCode, account_code, send_delegated};
+    let setup = Setup::new(2, quick()).await;
+    let batcher = setup.batcher().await;
+    let first = settle_batch(&setup, &batcher, 0).await;
+    let url = setup.config.l1_rpc.clone();
+    let (deployer, _, _) = rollup_l1::signing_provider(&url, &DEV_ACCOUNTS[0].private_key).expect("key");
+    let deploy = TransactionRequest::default().with_deploy_code(forwarder_initcode(setup.config.inbox));
+    let forwarder = rollup_l1::send_ok(&deployer, deploy, "the forwarder").await.expect("deployed");
+    let forwarder = forwarder.contract_address.expect("a contract");
+
+    let post = |data: &'static [u8], root: B256| BatchInbox::postBatchCall {
+        index: U256::from(1u8),
+        prevStateRoot: first.state_root,
+        lastBlock: 2,
+        queueEnd: 0,
+        queueAccumulator: B256::ZERO,
+        data: alloy_primitives::Bytes::from_static(data),
+        chunkRoots: vec![root],
+    };
+    let hidden = post(b"\x03 not what the input shows", B256::repeat_byte(0xf0)).abi_encode();
+    let decoy = post(b"\x03", B256::repeat_byte(0xde)).abi_encode();
+    let input = [decoy.as_slice(), &hidden, &B256::from(U256::from(hidden.len())).0].concat();
+    let (key, address) = (setup.config.key, DEV_ACCOUNTS[1].address);
+    let (attacker, _, _) = rollup_l1::signing_provider(&url, &key).expect("key");
+    let receipt =
+        send_delegated(&attacker, &key, forwarder, address, input.into(), Some(1_000_000)).await.expect("mined");
+    assert!(!receipt.status(), "the forwarded post reverts (NotDirectPost)");
+    assert_eq!(setup.batch_count().await, 1, "the inbox recorded nothing");
+    assert_eq!(account_code(&setup.l1, address).await.expect("code"), AccountCode::Delegated(forwarder));
+
+    // The batcher clears the delegation and posts batch 1 from its account.
+    let status = batcher.subscribe();
+    let second = settle_batch(&setup, &batcher, 1).await;
+    assert_eq!(status.borrow().delegations_cleared, 1);
+    assert_eq!(account_code(&setup.l1, address).await.expect("code"), AccountCode::None);
+    setup.assert_record_matches_l1().await;
+    assert_challenger_verifies(&setup.config, 0, 1, second.state_root).await;
+    setup.stop().await;
+}

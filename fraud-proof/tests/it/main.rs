@@ -296,11 +296,20 @@ fn undecodable_data_is_a_mismatch() {
     assert_mismatch(&judge(&mut verifier(), &bad), "does not decode");
 }
 
+/// Data that is not what the inbox committed to is not the post's (the challenger read the
+/// wrong transaction, or the post hides its data, which the inbox refuses): no verdict, on it
+/// or after it, and nothing moves until the post is read (issue 53).
 #[test]
-fn data_not_matching_the_commitment_is_a_mismatch() {
-    let mut bad = Builder::new().batch(0, &[1]);
+fn data_not_matching_the_commitment_is_unreadable_and_no_verdict() {
+    let good = Builder::new().batch(0, &[1]);
+    let mut bad = good.clone();
     bad.data_hash = B256::ZERO;
-    assert_mismatch(&judge(&mut verifier(), &bad), "data commitment");
+    let mut v = verifier();
+    let err = v.verify(&bad).expect_err("no verdict");
+    assert!(matches!(&err, VerifyError::Unreadable { index: 0, .. }), "{err}");
+    assert!(err.to_string().contains("the inbox recorded 0x0000"), "{err}");
+    assert_eq!((v.next_index(), v.invalid_from()), (0, None), "nothing moved");
+    assert!(matches!(judge(&mut v, &good), Verdict::Verified { .. }));
 }
 
 #[test]

@@ -225,6 +225,9 @@ impl Node {
         if let Some(batcher) = &self.status.batcher {
             batcher.borrow().render_prometheus(&mut out);
         }
+        if let Some(challenger) = &self.status.challenger {
+            challenger.borrow().render_prometheus(&mut out);
+        }
         out
     }
 

@@ -105,7 +105,7 @@ impl BatcherArgs {
         let metrics_addr = self.metrics_addr;
         let batcher = Batcher::new(self.into_config()?, store).await?;
         if let Some(addr) = metrics_addr {
-            rollup_batcher::http::serve(addr, batcher.subscribe(), cancel.clone()).await?;
+            crate::status_http::serve(addr, batcher.subscribe(), cancel.clone(), "--batcher.metrics-addr").await?;
         }
         batcher.run(cancel).await?;
         Ok(())

@@ -5,7 +5,7 @@ use alloy_primitives::B256;
 use anyhow::Result;
 use clap::Args;
 use rollup_fraud_proof::{Challenger, ChallengerConfig};
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 /// Runs the challenger, verifying every batch posted to L1.
 #[derive(Debug, Args)]
@@ -64,6 +64,9 @@ pub(crate) struct ChallengerArgs {
         default_value_t = ChallengerConfig::DEFAULT_SNAPSHOT_TXS
     )]
     snapshot_txs: u64,
+    /// Serve the challenger's status at `/status` and Prometheus metrics at `/metrics` here.
+    #[arg(long = "challenger.metrics-addr", env = "ROLLUP_CHALLENGER_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -89,7 +92,13 @@ impl ChallengerArgs {
 
     pub(crate) async fn run(self) -> Result<()> {
         let cancel = cancel_on_signal();
-        Challenger::new(self.into_config()?).await?.run(cancel).await?;
+        let metrics_addr = self.metrics_addr;
+        let challenger = Challenger::new(self.into_config()?).await?;
+        if let Some(addr) = metrics_addr {
+            crate::status_http::serve(addr, challenger.subscribe(), cancel.clone(), "--challenger.metrics-addr")
+                .await?;
+        }
+        challenger.run(cancel).await?;
         Ok(())
     }
 }
