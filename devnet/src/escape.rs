@@ -37,6 +37,12 @@ pub struct EscapeConfig {
     /// The database of the derivation (a challenger's: `sqlite://…`; it resumes from its
     /// snapshots).
     pub db_url: String,
+    /// The beacon API that serves the blobs of blob batches (`None`: the L1 RPC URL, as anvil
+    /// serves both; an execution node on mainnet does not).
+    pub l1_beacon: Option<url::Url>,
+    /// Further beacon APIs asked, in order, for a blob the first does not serve (a blob
+    /// archive, once beacon nodes have pruned it: docs/bridge.md §7).
+    pub l1_beacon_fallbacks: Vec<url::Url>,
 }
 
 fn wallet(l1: &url::Url, key: &B256) -> Result<DynProvider> {
@@ -93,14 +99,23 @@ impl FrozenState {
             genesis: config.genesis.clone(),
             poll: Duration::from_millis(100),
             confirmations: 0,
-            l1_beacon: None,
-            l1_beacon_fallbacks: Vec::new(),
+            l1_beacon: config.l1_beacon.clone(),
+            l1_beacon_fallbacks: config.l1_beacon_fallbacks.clone(),
             prover_key: None,
             undo_blocks: ChallengerConfig::DEFAULT_UNDO_BLOCKS,
             snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
         })
         .await?;
-        challenger.sync().await?;
+        challenger.sync().await.with_context(|| {
+            let beacon = config.l1_beacon.as_ref().unwrap_or(&config.l1);
+            let sources: Vec<&str> =
+                std::iter::once(beacon).chain(&config.l1_beacon_fallbacks).map(url::Url::as_str).collect();
+            format!(
+                "deriving the chain from L1 (blobs asked of {}; once beacon nodes have pruned them: a blob archive \
+                 or a challenger's database, docs/bridge.md §7)",
+                sources.join(", then ")
+            )
+        })?;
         let (root, _, _) = challenger.state_proof(&B256::ZERO);
         if root != escape.stateRoot {
             let (verified, invalid) = challenger.verified();

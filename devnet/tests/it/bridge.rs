@@ -15,7 +15,7 @@ use alloy_sol_types::SolCall;
 use alloy_sol_types::SolEvent;
 use rollup_batcher::fault::Fault;
 use rollup_devnet::{
-    Devnet, DevnetConfig,
+    Deployment, Devnet, DevnetConfig,
     bridge::{self, Endpoints},
 };
 use rollup_executor::{BlockEnvInput, CallRequest};
@@ -610,18 +610,12 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
         chain,
         genesis: rollup_types::genesis::GenesisSpec::devnet(),
         db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
+        l1_beacon: None,
+        l1_beacon_fallbacks: Vec::new(),
     };
-    let early = escape::freeze(&escape_config, &key).await.expect_err("nothing is overdue yet");
-    assert!(format!("{early:#}").contains("FreezeNotDue { index: "), "the revert by name: {early:#}");
-    // Overdue after one window (no post may leave it behind), freezable after two.
-    mine(d.inclusion_window + 1).await;
-    assert!(escape::freeze(&escape_config, &key).await.is_err(), "the freeze waits a second window");
-    mine(d.inclusion_window).await;
-    escape::freeze(&escape_config, &key).await.expect("frozen");
+    freeze_when_overdue(&escape_config, &d, &key).await;
     assert!(FrozenState::derive(&escape_config).await.is_err(), "the last batch is not final yet");
-    let _: serde_json::Value =
-        l1.raw_request("evm_increaseTime".into(), (U256::from(d.challenge_window + 1),)).await.expect("time");
-    mine(1).await;
+    pass_the_challenge_window(&l1_url, &d).await;
 
     // Alice's balance, proven against the frozen root derived from L1, is paid on L1.
     let frozen = FrozenState::derive(&escape_config).await.expect("the frozen state");
@@ -692,6 +686,235 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
         pooled - paid_weth + unclaimed + carol_fees,
         "only the pool's minimum liquidity, unclaimed genesis ether and the fees"
     );
+    drop(anvil);
+}
+
+/// Mines `n` anvil blocks (anvil here mines only when sent something).
+async fn mine_blocks(l1: &url::Url, n: u64) {
+    let l1 = ProviderBuilder::new().connect_http(l1.clone());
+    let _: serde_json::Value = l1.raw_request("anvil_mine".into(), (U256::from(n),)).await.expect("mine");
+}
+
+/// Once the operator has stopped and a deposit waits that no batch includes: the freeze is
+/// refused while nothing is overdue and until the deposit has waited two inclusion windows,
+/// then taken.
+async fn freeze_when_overdue(config: &rollup_devnet::escape::EscapeConfig, d: &Deployment, key: &B256) {
+    use rollup_devnet::escape;
+    let early = escape::freeze(config, key).await.expect_err("nothing is overdue yet");
+    assert!(format!("{early:#}").contains("FreezeNotDue { index: "), "the revert by name: {early:#}");
+    // Overdue after one window (no post may leave it behind), freezable after two.
+    mine_blocks(&config.l1, d.inclusion_window + 1).await;
+    assert!(escape::freeze(config, key).await.is_err(), "the freeze waits a second window");
+    mine_blocks(&config.l1, d.inclusion_window).await;
+    escape::freeze(config, key).await.expect("frozen");
+}
+
+/// Moves the L1's clock past the challenge window: the last batch is final.
+async fn pass_the_challenge_window(l1: &url::Url, d: &Deployment) {
+    let provider = ProviderBuilder::new().connect_http(l1.clone());
+    let _: serde_json::Value =
+        provider.raw_request("evm_increaseTime".into(), (U256::from(d.challenge_window + 1),)).await.expect("time");
+    mine_blocks(l1, 1).await;
+}
+
+/// An L1 RPC URL as an execution node on mainnet serves it: JSON-RPC (POST) forwarded to
+/// `l1`, and no beacon API: `404` to every `GET`, such as `/eth/v1/beacon/blobs/{block}`, which
+/// it counts.
+struct WithoutBeaconApi {
+    url: url::Url,
+    refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl WithoutBeaconApi {
+    async fn start(l1: url::Url) -> Self {
+        use axum::{
+            body::Bytes,
+            http::{Method, StatusCode, Uri, header::CONTENT_TYPE},
+            response::IntoResponse,
+        };
+        use std::sync::atomic::Ordering;
+        // Bound once and kept: the server owns the port from here on.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/", listener.local_addr().expect("addr")).parse().expect("url");
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (counter, client) = (refused.clone(), reqwest::Client::new());
+        let app = axum::Router::new().fallback(move |method: Method, uri: Uri, body: Bytes| {
+            let (counter, client, l1) = (counter.clone(), client.clone(), l1.clone());
+            async move {
+                if method != Method::POST {
+                    if uri.path().starts_with("/eth/v1/beacon/") {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                    return StatusCode::NOT_FOUND.into_response();
+                }
+                let forwarded = client.post(l1).header(CONTENT_TYPE.as_str(), "application/json").body(body).send();
+                match forwarded.await {
+                    Ok(answer) => {
+                        let status = StatusCode::from_u16(answer.status().as_u16()).expect("a status");
+                        let body = answer.bytes().await.unwrap_or_default();
+                        (status, [(CONTENT_TYPE, "application/json")], body).into_response()
+                    }
+                    Err(err) => (StatusCode::BAD_GATEWAY, err.to_string()).into_response(),
+                }
+            }
+        });
+        let server = tokio::spawn(async move { axum::serve(listener, app).await.expect("serves") });
+        Self { url, refused, server }
+    }
+
+    /// The beacon API requests refused so far.
+    fn refused(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for WithoutBeaconApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// The L1 block and the blob's versioned hash of every batch posted to `inbox`, in order (each
+/// post must carry exactly one blob).
+async fn posted_blobs(l1_url: &url::Url, inbox: Address) -> Vec<(u64, B256)> {
+    let l1 = ProviderBuilder::new().connect_http(l1_url.clone());
+    let filter = Filter::new().address(inbox).event_signature(BatchInbox::BatchPosted::SIGNATURE_HASH).from_block(0);
+    let mut blobs = Vec::new();
+    for log in l1.get_logs(&filter).await.expect("logs") {
+        let hash = log.transaction_hash.expect("a mined post");
+        let tx = l1.get_transaction_by_hash(hash).await.expect("rpc").expect("the post");
+        let hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).unwrap_or_default();
+        assert_eq!(hashes.len(), 1, "post {hash} carries one blob");
+        blobs.push((log.block_number.expect("a mined post"), hashes[0]));
+    }
+    blobs
+}
+
+/// The escape hatch of a chain whose batches were posted in blobs, derived through an L1 RPC
+/// URL that does not serve the beacon API (as mainnet's execution nodes do not): without a
+/// beacon the derivation stops on the first blob, naming it; with a first beacon that no longer
+/// serves it and a fallback that does (`--l1.beacon`, `--l1.beacon-fallback`), asked in that
+/// order, the frozen state is derived and a balance is paid on L1; and from a copy of the
+/// challenger's database (`--db.url`), which resumes from its snapshot, no beacon is needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_escape_hatch_reads_blob_batches_from_a_beacon_fallback_or_a_challengers_database() {
+    use rollup_devnet::{
+        anvil::{Anvil, AnvilConfig},
+        escape::{EscapeConfig, FrozenState},
+    };
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let anvil = Anvil::spawn(&AnvilConfig {
+        port: 0,
+        block_time: None,
+        gas_limit: None,
+        state_file: None,
+        log_file: Some(dir.path().join("anvil.log")),
+    })
+    .await
+    .expect("anvil");
+    let l1_url: url::Url = anvil.url().parse().expect("url");
+    let mut config = DevnetConfig::test(dir.path().join("devnet")).expect("config");
+    config.l1_rpc = Some(l1_url.clone());
+    config.da = rollup_batcher::DaMode::Blobs;
+    let chain = config.chain;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let ends = Endpoints { l2: devnet.url(), l1: l1_url.clone(), bridge: Some(d.bridge) };
+    let key = DEV_ACCOUNTS[6].private_key;
+    let alice = Address::repeat_byte(0xa2);
+    let one_ether = U256::from(10u64).pow(U256::from(18));
+    bridge::deposit(&ends, &key, alice, one_ether, None).await.expect("deposit");
+    mine_blocks(&l1_url, 3).await;
+    let weth_l2 = keys::bridged_token(&Address::ZERO);
+    eventually(Duration::from_secs(30), "the deposit credited", || async {
+        (l2_balance(&devnet, weth_l2, alice) == one_ether).then_some(())
+    })
+    .await;
+    // And a transaction, which the challenger's snapshot at its stop will hold.
+    let bob = Signer::new(&DEV_ACCOUNTS[4].private_key).expect("key");
+    let transfer = L2System::transferCall { token: USDC, to: alice, amount: U256::from(1u8) }.abi_encode();
+    let raw = bob.eip1559(chain.chain_id, 0, transfer.into()).encoded().into();
+    let hashes: Vec<B256> =
+        devnet.sequencer.node.submit_many(vec![raw]).await.into_iter().map(|r| r.expect("accepted")).collect();
+    all_succeed(&devnet.url(), &hashes).await;
+    let head = devnet.sequencer.node.head().header.number;
+    let mut challenger = devnet.challenger.clone();
+    eventually(Duration::from_secs(60), "the deposit's block posted and verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= head).map(|_| ()) }
+    })
+    .await;
+    // The operator stops, its challenger having read every post (a round already building
+    // ends first); the L1 runs on.
+    devnet.faults.hold();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    eventually(Duration::from_secs(60), "every post verified", || {
+        let verified = devnet.challenger.borrow().last_verified_batch;
+        let l1_url = l1_url.clone();
+        async move {
+            let count: U256 = l1_view(&l1_url, d.batch_inbox, BatchInbox::batchCountCall {}).await;
+            (verified.map(|v| U256::from(v + 1)) == Some(count)).then_some(())
+        }
+    })
+    .await;
+    devnet.stop().await.expect("clean stop");
+    let blobs = posted_blobs(&l1_url, d.batch_inbox).await;
+    assert!(!blobs.is_empty(), "the deposit's batch was posted in a blob");
+
+    // The escape goes through an L1 RPC URL without the beacon API.
+    let rpc = WithoutBeaconApi::start(l1_url.clone()).await;
+    let escape_config = |db: &str, l1_beacon: Option<url::Url>, l1_beacon_fallbacks: Vec<url::Url>| EscapeConfig {
+        l1: rpc.url.clone(),
+        inbox: d.batch_inbox,
+        from_block: d.inbox_block,
+        chain,
+        genesis: rollup_types::genesis::GenesisSpec::devnet(),
+        db_url: format!("sqlite://{}", dir.path().join(db).display()),
+        l1_beacon,
+        l1_beacon_fallbacks,
+    };
+    bridge::deposit(&ends, &key, Address::repeat_byte(0xb0), one_ether, None).await.expect("a late deposit");
+    freeze_when_overdue(&escape_config("escape.sqlite", None, Vec::new()), &d, &key).await;
+    pass_the_challenge_window(&l1_url, &d).await;
+
+    // No beacon: the derivation stops on the first blob, which it names.
+    let blind = escape_config("blind.sqlite", None, Vec::new());
+    let err = FrozenState::derive(&blind).await.expect_err("no source serves the blobs");
+    let message = format!("{err:#}");
+    assert!(message.contains(&format!("versioned_hashes={}", blobs[0].1)), "names the blob: {message}");
+    assert!(message.contains("blobs asked of") && message.contains("404"), "{message}");
+
+    // A beacon that has pruned the blobs, then a fallback that kept them (anvil's).
+    let l1 = ProviderBuilder::new().connect_http(l1_url.clone());
+    let refused = rpc.refused();
+    let config = escape_config("escape.sqlite", Some(rpc.url.clone()), vec![l1_url.clone()]);
+    let frozen = FrozenState::derive(&config).await.expect("the frozen state, from the fallback's blobs");
+    assert!(rpc.refused() >= refused + blobs.len(), "the first beacon was asked first, for every blob");
+    assert_eq!(frozen.balance(Address::ZERO, alice), one_ether);
+    let before = l1.get_balance(alice).await.expect("balance");
+    let (paid, _) = frozen.escape_balance(&config, &key, Address::ZERO, alice).await.expect("escaped");
+    assert_eq!(paid, one_ether);
+    assert_eq!(l1.get_balance(alice).await.expect("balance") - before, one_ether);
+
+    // A copy of the challenger's database: it resumes from the snapshot the challenger left
+    // at its stop, after the last post, and needs no blob from anywhere.
+    let challenger_db = dir.path().join("devnet/challenger.sqlite");
+    for suffix in ["", "-wal"] {
+        let from = std::path::PathBuf::from(format!("{}{suffix}", challenger_db.display()));
+        if from.exists() {
+            std::fs::copy(&from, dir.path().join(format!("copy.sqlite{suffix}"))).expect("copy");
+        }
+    }
+    let copy = escape_config("copy.sqlite", None, Vec::new());
+    let resumed = FrozenState::derive(&copy).await.expect("the frozen state, from the challenger's database");
+    let (last_post, _) = blobs[blobs.len() - 1];
+    assert!(resumed.resumed_from().is_some_and(|b| b >= last_post), "resumed from a snapshot after the last post");
+    assert_eq!(resumed.root(), frozen.root());
+    drop(rpc);
     drop(anvil);
 }
 

@@ -1,6 +1,6 @@
 //! `rollup challenger`: verifies every batch posted to the L1 and proves what is wrong.
 
-use super::{ChainArgs, L1Args, cancel_on_signal};
+use super::{BeaconArgs, ChainArgs, L1Args, cancel_on_signal};
 use alloy_primitives::B256;
 use anyhow::Result;
 use clap::Args;
@@ -23,15 +23,8 @@ pub(crate) struct ChallengerArgs {
     /// L1 block to start from (the inbox's deployment block).
     #[arg(long = "l1.from-block", alias = "from-block", env = "ROLLUP_FROM_BLOCK", default_value_t = 0)]
     from_block: u64,
-    /// Beacon API URL serving the blobs of blob posts (`GET /eth/v1/beacon/blobs/{block}`);
-    /// default: the L1 RPC URL (anvil serves both).
-    #[arg(long = "l1.beacon", alias = "l1-beacon", env = "ROLLUP_L1_BEACON")]
-    l1_beacon: Option<url::Url>,
-    /// Further beacon API URLs asked, in order, for a blob `--l1.beacon` does not serve (an
-    /// archive keeping blobs past the 18 days beacon nodes keep them); comma-separated in the
-    /// environment. Blobs read are also kept in the challenger's database.
-    #[arg(long = "l1.beacon-fallback", env = "ROLLUP_L1_BEACON_FALLBACK", value_delimiter = ',')]
-    l1_beacon_fallback: Vec<url::Url>,
+    #[command(flatten)]
+    beacon: BeaconArgs,
     /// Milliseconds between L1 polls.
     #[arg(long = "challenger.poll-ms", alias = "poll-ms", env = "ROLLUP_CHALLENGER_POLL_MS", default_value_t = 1_000)]
     poll_ms: u64,
@@ -82,8 +75,8 @@ impl ChallengerArgs {
             genesis: self.chain.genesis()?,
             poll: Duration::from_millis(self.poll_ms.max(1)),
             confirmations: self.confirmations,
-            l1_beacon: self.l1_beacon,
-            l1_beacon_fallbacks: self.l1_beacon_fallback,
+            l1_beacon: self.beacon.beacon,
+            l1_beacon_fallbacks: self.beacon.fallbacks,
             prover_key: self.prover_key,
             undo_blocks: self.undo_blocks,
             snapshot_txs: self.snapshot_txs.max(1),

@@ -1,6 +1,6 @@
 //! `rollup escape`: the escape hatch once the operator has stopped (docs/bridge.md §7).
 
-use super::{ChainArgs, L1Args, print_json};
+use super::{BeaconArgs, ChainArgs, L1Args, print_json};
 use alloy_primitives::{Address, B256, U256};
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -89,6 +89,10 @@ pub(crate) struct EscapeArgs {
     /// The L1 block the inbox was deployed in (where the derivation from L1 starts).
     #[arg(long = "l1.from-block", alias = "from-block", env = "ROLLUP_FROM_BLOCK", default_value_t = 0)]
     from_block: u64,
+    /// Where the blobs of blob batches are read (docs/bridge.md §7: once beacon nodes have
+    /// pruned them, a blob archive, or a copy of a challenger's database as `--db.url`).
+    #[command(flatten)]
+    beacon: BeaconArgs,
     /// Database of the derivation (a challenger's; it resumes from its snapshots).
     #[arg(long = "db.url", alias = "db-url", env = "ROLLUP_ESCAPE_DB_URL", default_value = "sqlite://escape.sqlite")]
     db_url: String,
@@ -109,6 +113,8 @@ impl EscapeArgs {
             chain: self.chain.config()?,
             genesis: self.chain.genesis()?,
             db_url: self.db_url.clone(),
+            l1_beacon: self.beacon.beacon.clone(),
+            l1_beacon_fallbacks: self.beacon.fallbacks.clone(),
         })
     }
 }
@@ -164,5 +170,56 @@ impl EscapeCommand {
                 print_json(&json!({ "index": index, "l1Tx": tx }))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::challenger::ChallengerArgs;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Escape {
+        #[command(subcommand)]
+        command: EscapeCommand,
+    }
+
+    #[derive(Debug, Parser)]
+    struct Challenger {
+        #[command(flatten)]
+        args: ChallengerArgs,
+    }
+
+    /// `rollup escape` reads blobs where `rollup challenger` does: the same flags, into the
+    /// configuration the derivation's challenger gets.
+    #[test]
+    fn the_escape_takes_the_challengers_beacon_flags() {
+        let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+        let inbox = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+        let escape = |beacon: &[&str]| {
+            let args =
+                [&["escape", "balance", "--l1.inbox", inbox, "--key", key, "--owner", inbox][..], beacon].concat();
+            let EscapeCommand::Balance { args, .. } = Escape::try_parse_from(args).expect("parses").command else {
+                panic!("balance")
+            };
+            args.config().expect("config")
+        };
+        let beacon =
+            ["--l1.beacon", "http://beacon:5052", "--l1.beacon-fallback", "http://archive-a/,http://archive-b/"];
+        let config = escape(&beacon);
+        let challenger = Challenger::try_parse_from([&["challenger", "--l1.inbox", inbox][..], &beacon].concat())
+            .expect("parses")
+            .args
+            .into_config()
+            .expect("config");
+        assert_eq!(config.l1_beacon, challenger.l1_beacon);
+        assert_eq!(config.l1_beacon_fallbacks, challenger.l1_beacon_fallbacks);
+        assert_eq!(config.l1_beacon.as_ref().map(url::Url::as_str), Some("http://beacon:5052/"));
+        let fallbacks: Vec<&str> = config.l1_beacon_fallbacks.iter().map(url::Url::as_str).collect();
+        assert_eq!(fallbacks, ["http://archive-a/", "http://archive-b/"], "in order");
+        // Without them, the L1 RPC URL serves the blobs (anvil's does).
+        let plain = escape(&[]);
+        assert_eq!((plain.l1_beacon, plain.l1_beacon_fallbacks), (None, Vec::new()));
     }
 }

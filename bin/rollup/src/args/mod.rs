@@ -80,6 +80,21 @@ pub(crate) struct L1Args {
     inbox: Address,
 }
 
+/// Where blobs are read from: the beacon API, then its fallbacks (the challenger, and the
+/// escape hatch that derives the chain as a challenger does).
+#[derive(Debug, Args)]
+pub(crate) struct BeaconArgs {
+    /// Beacon API URL serving the blobs of blob posts (`GET /eth/v1/beacon/blobs/{block}`);
+    /// default: the L1 RPC URL (anvil serves both).
+    #[arg(long = "l1.beacon", alias = "l1-beacon", env = "ROLLUP_L1_BEACON")]
+    pub(crate) beacon: Option<url::Url>,
+    /// Further beacon API URLs asked, in order, for a blob `--l1.beacon` does not serve (an
+    /// archive keeping blobs past the 18 days beacon nodes keep them); comma-separated in the
+    /// environment. Blobs read are also kept in the database.
+    #[arg(long = "l1.beacon-fallback", env = "ROLLUP_L1_BEACON_FALLBACK", value_delimiter = ',')]
+    pub(crate) fallbacks: Vec<url::Url>,
+}
+
 /// A token cancelled on Ctrl-C or SIGTERM: a long-running command stops cleanly on either.
 pub(crate) fn cancel_on_signal() -> CancellationToken {
     let token = CancellationToken::new();
