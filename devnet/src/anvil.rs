@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use std::{
+    ffi::OsStr,
     net::TcpListener,
     path::{Path, PathBuf},
     process::Stdio,
@@ -10,20 +11,30 @@ use std::{
 };
 use tokio::process::{Child, Command};
 
-/// Where to find a tool of the pinned toolchain: `$ROLLUP_TOOLS_BIN/<name>`, then
-/// `<repo>/.tools/bin/<name>`, then `PATH`.
+/// The checkout the crate was compiled from (the devnet crate is one level below its root).
+const CHECKOUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// Where to find a tool of the pinned toolchain: `$ROLLUP_TOOLS_BIN/<name>`, then the
+/// checkout's `.tools/bin/<name>`: the checkout this was compiled from, else the nearest folder
+/// above the running executable that has one (the checkout of `target/release/rollup`, moved or
+/// copied since it was built); then `PATH`.
 pub fn tool(name: &str) -> PathBuf {
-    if let Some(dir) = std::env::var_os("ROLLUP_TOOLS_BIN") {
-        let p = Path::new(&dir).join(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin").join(name);
-    if repo.exists() {
-        return repo;
-    }
-    PathBuf::from(name)
+    let exe = std::env::current_exe().ok();
+    find_tool(name, std::env::var_os("ROLLUP_TOOLS_BIN").as_deref(), Path::new(CHECKOUT), exe.as_deref())
+}
+
+/// [`tool`]'s lookup, from the tools folder named by the environment, the checkout and the
+/// executable given.
+fn find_tool(name: &str, tools_bin: Option<&OsStr>, checkout: &Path, exe: Option<&Path>) -> PathBuf {
+    let above_exe = exe.into_iter().flat_map(Path::ancestors).skip(1).map(|dir| dir.join(".tools/bin"));
+    tools_bin
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(std::iter::once(checkout.join(".tools/bin")))
+        .chain(above_exe)
+        .map(|dir| dir.join(name))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// A free TCP port on localhost.
@@ -169,5 +180,54 @@ impl Drop for Anvil {
     fn drop(&mut self) {
         // Never leave an anvil behind (tests that panic drop it here).
         let _ = self.child.start_kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The root of this checkout, found from the crate's folder by the workspace's lock file.
+    fn checkout_root() -> PathBuf {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        manifest.ancestors().find(|dir| dir.join("Cargo.lock").exists()).expect("the workspace root").to_path_buf()
+    }
+
+    #[test]
+    fn tools_are_found_in_the_checkout_without_the_environment() {
+        let root = checkout_root();
+        let pinned = root.join(".tools/bin/anvil");
+        let found = find_tool("anvil", None, Path::new(CHECKOUT), None);
+        if pinned.exists() {
+            // Inside the checkout, whatever the executable (a test binary under any target dir).
+            let pinned = pinned.canonicalize().expect("pinned");
+            assert_eq!(found.canonicalize().unwrap_or_else(|_| found.clone()), pinned, "the checkout's own anvil");
+            let exe = std::env::current_exe().expect("the test binary");
+            assert_eq!(find_tool("anvil", None, Path::new(CHECKOUT), Some(&exe)), found);
+        } else {
+            assert_eq!(found, PathBuf::from("anvil"), "no pinned anvil (`make tools`): PATH's");
+        }
+    }
+
+    #[test]
+    fn tools_are_found_above_the_executable_then_on_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let checkout = dir.path().join("checkout");
+        std::fs::create_dir_all(checkout.join(".tools/bin")).expect("mkdir");
+        std::fs::write(checkout.join(".tools/bin/anvil"), b"").expect("a tool");
+        let exe = checkout.join("target/release/rollup");
+        let moved = dir.path().join("where-it-was-built");
+        // target/release/rollup, started from a checkout that is not where it was compiled.
+        assert_eq!(find_tool("anvil", None, &moved, Some(&exe)), checkout.join(".tools/bin/anvil"));
+        // The compile-time checkout first, when it has the tool.
+        let elsewhere = Path::new("/elsewhere/bin/rollup");
+        assert_eq!(find_tool("anvil", None, &checkout, Some(elsewhere)), checkout.join(".tools/bin/anvil"));
+        // $ROLLUP_TOOLS_BIN wins.
+        let custom = dir.path().join("custom");
+        std::fs::create_dir_all(&custom).expect("mkdir");
+        std::fs::write(custom.join("anvil"), b"").expect("a tool");
+        assert_eq!(find_tool("anvil", Some(custom.as_os_str()), &checkout, Some(&exe)), custom.join("anvil"));
+        // A folder without it is passed over; nowhere: the bare name, for PATH.
+        assert_eq!(find_tool("cast", Some(custom.as_os_str()), &checkout, Some(&exe)), PathBuf::from("cast"));
     }
 }
