@@ -48,11 +48,6 @@ if ! cmp -s "$here/python/requirements.txt" "$venv/.installed-requirements.txt" 
 fi
 
 # --- one devnet -----------------------------------------------------------------------------
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-l2_port=$(free_port)
-l1_port=$(free_port)
-while [[ $l1_port == "$l2_port" ]]; do l1_port=$(free_port); done
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/rollup-clients.XXXXXX")
 devnet_log=$work/devnet.log
 banner=$work/banner.txt
@@ -99,20 +94,23 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-log "starting a devnet ($ROLLUP_BIN) in $work: L2 on 127.0.0.1:$l2_port, anvil on $l1_port"
-# setsid: the devnet leads a process group of its own (see stop_devnet).
+log "starting a devnet ($ROLLUP_BIN) in $work"
+# setsid: the devnet leads a process group of its own (see stop_devnet). Port 0: the sequencer
+# binds a free port and keeps it, anvil takes a free one (another if it was taken first); the
+# banner says which.
 # shellcheck disable=SC2086
 setsid "$ROLLUP_BIN" devnet \
   --data-dir "$work/devnet" \
-  --http.addr "127.0.0.1:$l2_port" \
-  --l1.port "$l1_port" \
+  --http.addr "127.0.0.1:0" \
+  --l1.port 0 \
   --block.time-ms 200 \
   --block.empty-ms 500 \
   ${ROLLUP_DEVNET_ARGS:-} >"$banner" 2>"$devnet_log" &
 devnet_pid=$!
 
+# The banner is printed once everything runs: the L2 URL and chain id come from it.
 t0=$(date +%s)
-until curl -fsS -m 2 "http://127.0.0.1:$l2_port/readyz" >/dev/null 2>&1; do
+until_ready() {
   if ! kill -0 "$devnet_pid" 2>/dev/null; then
     tail -n 40 "$devnet_log" >&2
     die "the devnet exited before it was ready"
@@ -122,13 +120,13 @@ until curl -fsS -m 2 "http://127.0.0.1:$l2_port/readyz" >/dev/null 2>&1; do
     die "the devnet was not ready within ${READY_TIMEOUT_S} s"
   fi
   sleep 0.5
-done
-# The banner is printed once everything runs: the L2 URL and chain id come from it.
-for _ in $(seq 1 100); do grep -q 'L2 JSON-RPC' "$banner" && break; sleep 0.1; done
-l2_line=$(grep -m1 'L2 JSON-RPC' "$banner") || die "no 'L2 JSON-RPC' line in the devnet's banner: $(cat "$banner")"
+}
+until grep -q 'L2 JSON-RPC' "$banner"; do until_ready; done
+l2_line=$(grep -m1 'L2 JSON-RPC' "$banner")
 rpc_url=$(grep -oE 'https?://[^ ]+' <<<"$l2_line" | head -1)
 chain_id=$(grep -oE 'chain id [0-9]+' <<<"$l2_line" | grep -oE '[0-9]+')
 [[ -n $rpc_url && -n $chain_id ]] || die "could not read the URL and chain id from: $l2_line"
+until curl -fsS -m 2 "${rpc_url%/}/readyz" >/dev/null 2>&1; do until_ready; done
 log "devnet ready in $(($(date +%s) - t0)) s: $l2_line"
 
 # The L1 (the devnet's own anvil) from the banner's 'L1 (anvil)' line, and the L1 bridge as a

@@ -183,7 +183,8 @@ impl E2eBench {
     pub async fn run(&self) -> Result<E2eReport> {
         let dir = tempfile::tempdir()?;
         let mut config = DevnetConfig::new(dir.path().to_path_buf());
-        config.l1_port = rollup_devnet::anvil::free_port()?;
+        // Free ports: anvil's, chosen again if taken before anvil binds it, and the sequencer's.
+        config.l1_port = 0;
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.l1_block_time = Some(self.l1_block_time.max(1));
         config.l1_gas_limit = self.l1_gas_limit;

@@ -37,8 +37,9 @@ fn find_tool(name: &str, tools_bin: Option<&OsStr>, checkout: &Path, exe: Option
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
-/// A free TCP port on localhost.
-pub fn free_port() -> Result<u16> {
+/// A free TCP port on localhost, free when asked: something else may bind it before the
+/// caller does, so only [`Anvil::spawn`]'s retrying loop uses it.
+fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -75,9 +76,14 @@ impl Anvil {
         if config.port != 0 {
             return Self::spawn_on(config).await;
         }
+        Self::spawn_on_any(config, free_port).await
+    }
+
+    /// Starts anvil on the first port of `next_port` it can bind, trying [`PORT_TRIES`].
+    async fn spawn_on_any(config: &AnvilConfig, mut next_port: impl FnMut() -> Result<u16>) -> Result<Self> {
         let mut tries = Vec::with_capacity(PORT_TRIES);
         for _ in 0..PORT_TRIES {
-            let config = AnvilConfig { port: free_port()?, ..config.clone() };
+            let config = AnvilConfig { port: next_port()?, ..config.clone() };
             match Self::spawn_on(&config).await {
                 Ok(anvil) => return Ok(anvil),
                 Err(err) => tries.push(format!("port {}: {err:#}", config.port)),
@@ -229,5 +235,20 @@ mod tests {
         assert_eq!(find_tool("anvil", Some(custom.as_os_str()), &checkout, Some(&exe)), custom.join("anvil"));
         // A folder without it is passed over; nowhere: the bare name, for PATH.
         assert_eq!(find_tool("cast", Some(custom.as_os_str()), &checkout, Some(&exe)), PathBuf::from("cast"));
+    }
+
+    #[tokio::test]
+    async fn a_port_taken_before_anvil_binds_it_is_chosen_again() {
+        let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let taken_port = taken.local_addr().expect("addr").port();
+        let config = AnvilConfig { port: 0, block_time: None, gas_limit: None, state_file: None, log_file: None };
+        let mut ports = std::iter::once(taken_port);
+        let anvil = Anvil::spawn_on_any(&config, || ports.next().map_or_else(free_port, Ok)).await.expect("anvil");
+        assert_ne!(anvil.url(), format!("http://127.0.0.1:{taken_port}"), "not on the taken port");
+        anvil.stop().await.expect("stopped");
+        // Every port taken: the error names each.
+        let all = Anvil::spawn_on_any(&config, || Ok(taken_port)).await.expect_err("nowhere to bind");
+        let message = format!("{all:#}");
+        assert_eq!(message.matches("already in use").count(), PORT_TRIES, "{message}");
     }
 }

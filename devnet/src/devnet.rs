@@ -83,7 +83,8 @@ pub struct DevnetConfig {
     pub data_dir: PathBuf,
     /// Use this L1 instead of starting anvil.
     pub l1_rpc: Option<url::Url>,
-    /// Port of the anvil to start.
+    /// Port of the anvil to start (0: a free one, chosen again if taken before anvil binds it;
+    /// the devnet's `l1_rpc` says which).
     pub l1_port: u16,
     /// Seconds between anvil blocks (`None`: a block per transaction).
     pub l1_block_time: Option<u64>,
@@ -195,7 +196,8 @@ impl DevnetConfig {
     /// A configuration for tests: free ports, an anvil mining every transaction, fast loops.
     pub fn test(data_dir: PathBuf) -> Result<Self> {
         Ok(Self {
-            l1_port: crate::anvil::free_port()?,
+            // Anvil chooses a free port, and another if something takes it first.
+            l1_port: 0,
             l1_block_time: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             block_time: Duration::from_millis(200),

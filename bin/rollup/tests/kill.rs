@@ -34,10 +34,6 @@ impl XorShift {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
 fn spawn_sequencer(db_url: &str, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_rollup"))
         .args(["sequencer", "--db-url", db_url, "--http.addr", &format!("127.0.0.1:{port}")])
@@ -53,13 +49,34 @@ fn spawn_sequencer(db_url: &str, port: u16) -> Child {
         .expect("the rollup binary starts")
 }
 
-async fn wait_ready(http: &reqwest::Client, base: &str) {
+/// Starts the sequencer on a free port and waits until it is ready; returns it with its URL.
+/// The port is free when chosen, and something else may bind it before the sequencer does (a
+/// client's ephemeral port, another test): then the sequencer exits, and another port is tried.
+async fn start_sequencer(http: &reqwest::Client, db_url: &str) -> (Child, String) {
+    const TRIES: usize = 5;
+    for _ in 0..TRIES {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut child = spawn_sequencer(db_url, port);
+        if wait_ready(http, &base, &mut child).await {
+            return (child, base);
+        }
+        eprintln!("the sequencer exited before it was ready on port {port}; trying another");
+    }
+    panic!("the sequencer did not start on any of {TRIES} free ports");
+}
+
+/// Waits until the sequencer `child` answers `/readyz` at `base`; false if it exits first.
+async fn wait_ready(http: &reqwest::Client, base: &str, child: &mut Child) -> bool {
     let start = Instant::now();
     loop {
+        if child.try_wait().expect("the sequencer's status").is_some() {
+            return false;
+        }
         if let Ok(r) = http.get(format!("{base}/readyz")).send().await
             && r.status().is_success()
         {
-            return;
+            return true;
         }
         assert!(start.elapsed() < Duration::from_secs(60), "the sequencer did not become ready");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -127,10 +144,7 @@ async fn kill_9_never_loses_an_acknowledged_transaction() {
     let acked = Arc::new(Mutex::new(Vec::<B256>::new()));
 
     for round in 0..rounds {
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut child = spawn_sequencer(&db_url, port);
-        wait_ready(&http, &base).await;
+        let (mut child, base) = start_sequencer(&http, &db_url).await;
         let clients: Vec<_> = DEV_ACCOUNTS[2..10]
             .iter()
             .enumerate()
@@ -153,10 +167,7 @@ async fn kill_9_never_loses_an_acknowledged_transaction() {
     }
 
     // Last run: let everything acknowledged be sealed, then stop cleanly.
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = spawn_sequencer(&db_url, port);
-    wait_ready(&http, &base).await;
+    let (mut child, base) = start_sequencer(&http, &db_url).await;
     let start = Instant::now();
     loop {
         let status: Value =

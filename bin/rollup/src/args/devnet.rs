@@ -23,7 +23,7 @@ pub(crate) struct DevnetArgs {
     /// Use this L1 JSON-RPC instead of starting anvil.
     #[arg(long = "l1.rpc", alias = "l1-rpc", env = "ROLLUP_L1_RPC")]
     l1_rpc: Option<url::Url>,
-    /// Port of the anvil to start.
+    /// Port of the anvil to start (0: a free one, which the banner shows).
     #[arg(long = "l1.port", env = "ROLLUP_L1_PORT", default_value_t = 8545)]
     l1_port: u16,
     /// Block gas limit of the anvil to start (default: anvil's, 30,000,000). What one post
