@@ -380,6 +380,7 @@ impl World {
             l2_chain_id: CHAIN.chain_id,
             // Room for the cases' own deposits and forced transactions before the post.
             inclusion_window: 10_000,
+            freeze_delay: 20_000,
         };
         rollup_devnet::deploy(&self.url, &DEV_ACCOUNTS[0].private_key, &params).await
     }

@@ -222,6 +222,7 @@ impl ProofBench {
             chunk_size,
             l2_chain_id: chain.chain_id,
             inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,
+            freeze_delay: rollup_l1::DEFAULT_FREEZE_DELAY,
         };
         let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await?;
         let inbox = deployment.batch_inbox;

@@ -7,6 +7,9 @@ import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {BlobVerifier} from "../src/l1/BlobVerifier.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
 
+/// @dev L1 blocks an unconsumed queue entry waits before the inbox may be frozen (no bridge here).
+uint256 constant FREEZE_DELAY = 2_000;
+
 /// @dev A batcher contract that cannot receive ether back.
 contract RejectingBatcher {
     function withdraw(BatchInbox inbox, uint256 amount) external {
@@ -96,7 +99,7 @@ contract BatchInboxTest is Test {
     BatchInbox inbox;
 
     function setUp() public override {
-        inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        inbox = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         vm.deal(BATCHER, 100 ether + BOND);
         vm.prank(BATCHER, BATCHER);
         inbox.stake{value: BOND}();
@@ -153,10 +156,10 @@ contract BatchInboxTest is Test {
 
     function test_constructor_refusesAZeroChunkSizeAndAWideChainId() public {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ZeroChunkSize.selector));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, 0, CHAIN_ID, VERIFIER);
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, 0, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         uint256 wide = uint256(type(uint64).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ChainIdTooLarge.selector, wide));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, wide, VERIFIER);
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, wide, VERIFIER, FREEZE_DELAY);
     }
 
     function test_emptyInbox() public {
@@ -276,8 +279,9 @@ contract BatchInboxTest is Test {
         inbox.postBatchBlobs(index, prev, lastBlock, 0, bytes32(0), length, hashes, _roots(1, index));
     }
 
-    /// @dev Commits as `who` and moves to the next block.
+    /// @dev Commits as `who` in the block after the post, and moves to the next block.
     function _commit(BatchInbox target, address who, bytes memory call) internal {
+        vm.roll(block.number + 1);
         vm.prank(who);
         target.commitProof(target.proofCommitment(who, call));
         vm.roll(block.number + 1);
@@ -359,7 +363,8 @@ contract BatchInboxTest is Test {
         vm.stopPrank();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
-        BatchInbox unstaked = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox unstaked =
+            new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         vm.prank(BATCHER, BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
         unstaked.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
@@ -385,11 +390,14 @@ contract BatchInboxTest is Test {
         uint256 before = PROVER.balance;
         _commit(inbox, PROVER, call);
         vm.expectEmit(address(inbox));
-        emit BatchInbox.FraudProven(1, PROVER, BatchInbox.Fault.BlobDataMismatch, 1, 0, BOND / 2);
+        emit BatchInbox.FraudProven(1, PROVER, BatchInbox.Fault.BlobDataMismatch, 1, 0, 0);
         (bool ok, bytes memory ret, uint256 gas) = _reveal(inbox, PROVER, call);
         assertTrue(ok, vm.toString(ret));
         emit log_named_uint("proveBlobFraud gas, 2 cells", gas);
-        assertEq(PROVER.balance - before, BOND / 2, "half the slashed stake");
+        vm.warp(inbox.getBatch(0).postedAt + WINDOW);
+        inbox.claimReward(0);
+        assertEq(PROVER.balance - before, BOND / 2, "half the slashed stake, once batch 0 is final");
+        vm.warp(T0);
         assertEq(inbox.staked(), 0, "the stake slashed");
         assertEq(inbox.batchCount(), 1, "the blob batch and the one after it rolled back");
 
@@ -401,7 +409,7 @@ contract BatchInboxTest is Test {
         call = abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 2, commitment, cell1));
         _commit(inbox, PROVER, call);
         vm.expectEmit(address(inbox));
-        emit BatchInbox.FraudProven(1, PROVER, BatchInbox.Fault.BlobDataMismatch, 2, 0, BOND / 2);
+        emit BatchInbox.FraudProven(1, PROVER, BatchInbox.Fault.BlobDataMismatch, 2, 0, 1);
         (ok, ret, gas) = _reveal(inbox, PROVER, call);
         assertTrue(ok, vm.toString(ret));
         emit log_named_uint("proveBlobFraud gas, 1 cell", gas);
@@ -501,7 +509,8 @@ contract BatchInboxTest is Test {
     /// batch's: a blob batch whose data has an undecodable header is proven so from the data in
     /// calldata.
     function test_proveHeaderFraud_ofABlobBatch() public {
-        BatchInbox target = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, new ChunkVerifier());
+        BatchInbox target =
+            new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, new ChunkVerifier(), FREEZE_DELAY);
         target.stake{value: BOND}();
         bytes memory data = hex"ff";
         vm.blobhashes(_one(bytes32(uint256(0x01) << 248 | 0xaa)));
@@ -510,10 +519,132 @@ contract BatchInboxTest is Test {
         bytes memory call = abi.encodeCall(BatchInbox.proveHeaderFraud, (0, data));
         _commit(target, PROVER, call);
         vm.expectEmit(address(target));
-        emit BatchInbox.FraudProven(0, PROVER, BatchInbox.Fault.UndecodableHeader, 0, 0, BOND / 2);
+        emit BatchInbox.FraudProven(0, PROVER, BatchInbox.Fault.UndecodableHeader, 0, 0, 0);
         (bool ok, bytes memory ret,) = _reveal(target, PROVER, call);
         assertTrue(ok, vm.toString(ret));
         assertEq(target.batchCount(), 0, "rolled back");
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Rewards: whoever proves the earliest fraud is paid (docs/fraud-proofs.md §6.4, §7.4)
+    // ---------------------------------------------------------------------------------------
+
+    /// @dev An inbox with a real verifier, `stakes` stakes staked, and `n` batches posted in
+    ///      consecutive L1 blocks: those in `frauds` carry an undecodable header (provable from the
+    ///      header alone), the others one the tests never prove.
+    function _rewardInbox(uint256 stakes, uint256 n, uint256[] memory frauds) internal returns (BatchInbox target) {
+        target = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, new ChunkVerifier(), FREEZE_DELAY);
+        target.stake{value: stakes * BOND}();
+        for (uint256 i; i < n; i++) {
+            _postOn(target, i, _isIn(i, frauds) ? bytes(hex"ff") : bytes(hex"01"));
+        }
+    }
+
+    function _postOn(BatchInbox target, uint256 index, bytes memory data) internal {
+        vm.roll(block.number + 1);
+        bytes32 prev = target.lastStateRoot();
+        vm.prank(BATCHER, BATCHER);
+        target.postBatch(index, prev, uint64(index * 10 + 10), 0, bytes32(0), data, _roots(1, index));
+    }
+
+    function _isIn(uint256 x, uint256[] memory xs) internal pure returns (bool) {
+        for (uint256 i; i < xs.length; i++) {
+            if (xs[i] == x) return true;
+        }
+        return false;
+    }
+
+    function _two(uint256 a, uint256 b) internal pure returns (uint256[] memory xs) {
+        xs = new uint256[](2);
+        (xs[0], xs[1]) = (a, b);
+    }
+
+    /// @dev Proves batch `index`'s undecodable header as `who`; returns the claim's id.
+    function _proveHeader(BatchInbox target, address who, uint256 index) internal returns (uint256 claim) {
+        claim = target.claimCount();
+        (bool ok, bytes memory ret,) =
+            _prove(target, who, abi.encodeCall(BatchInbox.proveHeaderFraud, (index, hex"ff")));
+        assertTrue(ok, vm.toString(ret));
+    }
+
+    function _state(BatchInbox target, uint256 claim) internal view returns (BatchInbox.ClaimState state) {
+        (state,) = target.claimState(claim);
+    }
+
+    /// The trick of issue 53: the batcher posts a fraud (batch 1), then a later one (batch 3),
+    /// and proves the later one itself first, which slashes the whole stake. The honest proof of
+    /// batch 1 still earns a full reward: the batcher's claim is superseded (the batch before
+    /// batch 3 was rolled back) and what its slash put in the pot pays the honest claim, once
+    /// batch 0 is final.
+    function test_theEarliestFraudsProverIsPaidWhenTheBatcherProvesALaterFraudFirst() public {
+        BatchInbox target = _rewardInbox(1, 4, _two(1, 3));
+        address batcherProver = address(0xBADB07);
+        uint256 trick = _proveHeader(target, batcherProver, 3);
+        assertEq(target.staked(), 0, "the whole stake slashed");
+        assertEq(target.rewardPot(), BOND / 2, "half of it in the pot");
+        uint256 honest = _proveHeader(target, PROVER, 1);
+        assertEq(target.rewardPot(), BOND / 2, "nothing left to slash");
+        assertEq(uint256(_state(target, trick)), uint256(BatchInbox.ClaimState.Superseded), "superseded");
+        assertEq(uint256(_state(target, honest)), uint256(BatchInbox.ClaimState.Pending), "pending");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.ClaimSuperseded.selector, trick));
+        target.claimReward(trick);
+        vm.warp(target.getBatch(0).postedAt + WINDOW);
+        uint256 before = PROVER.balance;
+        target.claimReward(honest);
+        assertEq(PROVER.balance - before, BOND / 2, "a full reward");
+        assertEq(batcherProver.balance, 0, "the batcher's own proof earned nothing");
+        assertEq(target.rewardPot(), 0, "the pot paid out");
+        assertEq(address(target).balance, BOND / 2, "the other half burned");
+    }
+
+    /// Two later frauds proven first (each proof of a later batch superseded by the next) and the
+    /// honest proof of the earliest: still one full reward, from the first slash.
+    function test_theEarliestFraudsProverIsPaidWhateverTheBatcherProvedBefore() public {
+        uint256[] memory frauds = new uint256[](3);
+        (frauds[0], frauds[1], frauds[2]) = (1, 3, 5);
+        BatchInbox target = _rewardInbox(1, 6, frauds);
+        address batcherProver = address(0xBADB07);
+        uint256 first = _proveHeader(target, batcherProver, 5);
+        uint256 second = _proveHeader(target, batcherProver, 3);
+        uint256 honest = _proveHeader(target, PROVER, 1);
+        assertEq(uint256(_state(target, first)), uint256(BatchInbox.ClaimState.Superseded), "first superseded");
+        assertEq(uint256(_state(target, second)), uint256(BatchInbox.ClaimState.Superseded), "second superseded");
+        vm.warp(target.getBatch(0).postedAt + WINDOW);
+        assertEq(uint256(_state(target, honest)), uint256(BatchInbox.ClaimState.Due), "due");
+        target.claimReward(honest);
+        assertEq(PROVER.balance, BOND / 2, "a full reward");
+    }
+
+    /// Each proof of a fraud that stands earns its own reward: a batch posted again at the same
+    /// index after a rollback and proven again is a second claim, backed by a second stake. A
+    /// claim stands only while the batch before the one it proved does.
+    function test_everyStandingClaimIsPaidAndAReorderedChainSupersedes() public {
+        BatchInbox target = _rewardInbox(1, 3, _two(2, 2));
+        uint256 a = _proveHeader(target, PROVER, 2);
+        target.stake{value: BOND}();
+        _postOn(target, 2, hex"ff");
+        uint256 b = _proveHeader(target, address(0xB0B), 2);
+        assertEq(target.rewardPot(), BOND, "two slashes, two halves");
+        vm.warp(target.getBatch(1).postedAt + WINDOW);
+        target.claimReward(a);
+        target.claimReward(b);
+        assertEq(PROVER.balance, BOND / 2, "the first");
+        assertEq(address(0xB0B).balance, BOND / 2, "the second");
+        assertEq(uint256(_state(target, a)), uint256(BatchInbox.ClaimState.Paid), "paid");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.RewardAlreadyPaid.selector, a));
+        target.claimReward(a);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownClaim.selector, 9));
+        target.claimReward(9);
+    }
+
+    /// A proof of batch 0 can be paid at once: no batch before it can be proven.
+    function test_aProofOfTheFirstBatchIsPaidAtOnce() public {
+        uint256[] memory frauds = new uint256[](1);
+        BatchInbox target = _rewardInbox(1, 2, frauds);
+        uint256 claim = _proveHeader(target, PROVER, 0);
+        assertEq(uint256(_state(target, claim)), uint256(BatchInbox.ClaimState.Due), "due at once");
+        target.claimReward(claim);
+        assertEq(PROVER.balance, BOND / 2, "paid");
     }
 
     event log_named_uint(string key, uint256 val);
@@ -622,7 +753,7 @@ contract BatchInboxTest is Test {
     function test_postBatch_refusesADelegatedBatcher() public {
         uint256 key = 0xB47C4E5;
         address batcher = vm.addr(key);
-        BatchInbox target = new BatchInbox(batcher, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox target = new BatchInbox(batcher, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         vm.deal(batcher, 10 ether);
         vm.prank(batcher, batcher);
         target.stake{value: BOND}();
@@ -678,7 +809,7 @@ contract BatchInboxTest is Test {
         // The batcher's address is where a contract is being created.
         address creator = address(0xC4EA704);
         address poster = _createdBy(creator, 0);
-        BatchInbox target = new BatchInbox(poster, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox target = new BatchInbox(poster, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         vm.prank(creator, creator);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotDirectPost.selector, creator, 0));
         new ConstructorPoster(target, new bytes32[](0));
@@ -730,7 +861,8 @@ contract BatchInboxTest is Test {
     /// One stake backs every post: without `stakeAmount` staked nothing is posted, and posts
     /// carry no ether.
     function test_postBatch_needsTheStake() public {
-        BatchInbox unstaked = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox unstaked =
+            new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
         vm.prank(BATCHER, BATCHER);
         unstaked.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
@@ -796,9 +928,11 @@ contract BatchInboxTest is Test {
     function test_constructor_refusesAChunkSizeOverTheProofBound() public {
         uint256 max = inbox.MAX_CHUNK_SIZE();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.ChunkSizeTooLarge.selector, max + 1, max));
-        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max + 1, CHAIN_ID, VERIFIER);
+        new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max + 1, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         assertEq(
-            new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max, CHAIN_ID, VERIFIER).chunkSize(), max, "at the bound"
+            new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, max, CHAIN_ID, VERIFIER, FREEZE_DELAY).chunkSize(),
+            max,
+            "at the bound"
         );
     }
 
@@ -876,7 +1010,8 @@ contract BatchInboxTest is Test {
 
     function test_withdrawStake_revertsWhenTheBatcherRejectsEther() public {
         RejectingBatcher rejecting = new RejectingBatcher();
-        BatchInbox inbox2 = new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox inbox2 =
+            new BatchInbox(address(rejecting), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         inbox2.stake{value: BOND}();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.StakeTransferFailed.selector));
         rejecting.withdraw(inbox2, BOND);
@@ -885,7 +1020,8 @@ contract BatchInboxTest is Test {
 
     function test_withdrawStake_reentrantWithdrawalCannotPayTwice() public {
         ReentrantBatcher reentrant = new ReentrantBatcher();
-        BatchInbox inbox2 = new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox inbox2 =
+            new BatchInbox(address(reentrant), WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         inbox2.stake{value: BOND}();
         reentrant.withdraw(inbox2, BOND);
         assertTrue(reentrant.reentryFailed(), "re-entry reverted");
@@ -895,7 +1031,7 @@ contract BatchInboxTest is Test {
     }
 
     function test_zeroStakeInbox() public {
-        BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER);
+        BatchInbox free = new BatchInbox(BATCHER, WINDOW, 0, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         vm.prank(BATCHER, BATCHER);
         free.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", new bytes32[](0));
         assertEq(free.batchCount(), 1, "posted without a stake");

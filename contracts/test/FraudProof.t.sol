@@ -14,6 +14,10 @@ import {StateKeys} from "../src/logic/StateKeys.sol";
 import {FeeLogic} from "../src/logic/FeeLogic.sol";
 import {StateWitness} from "../src/lib/StateWitness.sol";
 
+/// @dev L1 blocks an unconsumed queue entry waits before the inbox may be frozen: two of the
+///      queue tests' inclusion windows (1,000 blocks).
+uint256 constant FREEZE_DELAY = 2_000;
+
 /// @notice Fraud proofs through the inbox, on the shared vectors that the Rust prover writes
 ///         (../testdata/fraud-vectors.json, fraud-proof/tests/it/prove.rs): every crafted fraud
 ///         is proven with its fault, rolls the batch back and pays half the slashed stake; no proof of
@@ -78,7 +82,8 @@ contract FraudProofTest is Test {
             vm.parseJsonBytes32(json, ".genesisRoot"),
             vm.parseJsonUint(json, ".chunkSize"),
             vm.parseJsonUint(json, ".chainId"),
-            verifier
+            verifier,
+            FREEZE_DELAY
         );
         target.stake{value: BOND}();
     }
@@ -201,8 +206,9 @@ contract FraudProofTest is Test {
         }
     }
 
-    /// @dev Commits as `who`, moves to the next block, and reveals.
+    /// @dev Commits as `who` in the block after the post, moves to the next block, and reveals.
     function _prove(BatchInbox target, address who, bytes memory call) internal returns (bool ok, bytes memory ret) {
+        vm.roll(block.number + 1);
         vm.prank(who);
         target.commitProof(target.proofCommitment(who, call));
         vm.roll(block.number + 1);
@@ -302,7 +308,8 @@ contract FraudProofTest is Test {
     }
 
     /// Each crafted fraud is proven with its fault; the batch is rolled back and the prover
-    /// paid half the slashed stake.
+    /// holds a claim to half the slashed stake, paid at once for batch 0 (no batch before it can
+    /// be proven).
     function test_fraudsAreProven() public {
         uint256 n = _count("frauds");
         for (uint256 i; i < n; i++) {
@@ -315,10 +322,12 @@ contract FraudProofTest is Test {
             assertTrue(ok, string.concat(p.name, ": ", vm.toString(bytes32(ret))));
             assertEq(target.batchCount(), 0, p.name);
             assertEq(target.lastStateRoot(), target.genesisStateRoot(), p.name);
-            assertEq(PROVER.balance - before, BOND / 2, p.name);
             assertEq(target.staked(), 0, "one stake slashed");
-            assertEq(address(target).balance, BOND / 2, "the other half stays: burned");
+            assertEq(target.rewardPot(), BOND / 2, "half in the pot");
             _assertFraudProven(p);
+            target.claimReward(0);
+            assertEq(PROVER.balance - before, BOND / 2, p.name);
+            assertEq(address(target).balance, BOND / 2, "the other half stays: burned");
         }
     }
 
@@ -358,38 +367,64 @@ contract FraudProofTest is Test {
         assertEq(inbox.batchCount(), 1, "the honest blob batch stands");
     }
 
-    /// A proof needs its sender's commitment from an earlier block: a copy sent by someone
-    /// else, or a reveal in the commitment's own block, fails.
+    /// A proof needs its sender's commitment from an earlier block, made after the post: a copy
+    /// sent by someone else, a reveal in the commitment's own block, or a commitment made in or
+    /// before the post's block (a batcher holding a proof of its own fraud ready) fails.
     function test_commitRevealBindsTheRewardToTheProver() public {
         Proof memory p = _proof("frauds", 0);
-        _post(inbox, p);
         bytes memory call = _call(0, p);
         bytes32 mine = inbox.proofCommitment(PROVER, call);
-
+        bytes32 copy = inbox.proofCommitment(COPIER, call);
+        // Committed in the block before the post, and in the post's own block.
+        uint256 early = block.number;
+        vm.prank(PROVER);
+        inbox.commitProof(mine);
+        vm.roll(early + 1);
+        _post(inbox, p);
+        vm.prank(COPIER);
+        inbox.commitProof(copy);
+        vm.roll(early + 2);
         vm.prank(PROVER);
         (bool ok, bytes memory ret) = address(inbox).call(call);
+        assertFalse(ok, "committed before the post");
+        assertEq(
+            ret, abi.encodeWithSelector(BatchInbox.CommittedBeforePost.selector, early, early + 1), "before the post"
+        );
+        vm.prank(COPIER);
+        (ok, ret) = address(inbox).call(call);
+        assertEq(
+            ret, abi.encodeWithSelector(BatchInbox.CommittedBeforePost.selector, early + 1, early + 1), "in its block"
+        );
+
+        // A batch posted again on a fresh inbox; commitments after its post.
+        BatchInbox fresh = _inbox();
+        _post(fresh, p);
+        vm.roll(block.number + 1);
+        vm.prank(PROVER);
+        (ok, ret) = address(fresh).call(call);
         assertFalse(ok, "no commitment");
         // forge-lint: disable-next-line(unsafe-typecast)
         assertEq(bytes4(ret), BatchInbox.ProofNotCommitted.selector, "no commitment");
 
         vm.prank(PROVER);
-        inbox.commitProof(mine);
+        fresh.commitProof(mine);
         vm.prank(PROVER);
-        (ok, ret) = address(inbox).call(call);
+        (ok, ret) = address(fresh).call(call);
         assertFalse(ok, "same block");
         // forge-lint: disable-next-line(unsafe-typecast)
         assertEq(bytes4(ret), BatchInbox.ProofNotCommitted.selector, "same block");
 
         vm.roll(block.number + 1);
         vm.prank(COPIER);
-        (ok, ret) = address(inbox).call(call);
+        (ok, ret) = address(fresh).call(call);
         assertFalse(ok, "copied");
         // forge-lint: disable-next-line(unsafe-typecast)
         assertEq(bytes4(ret), BatchInbox.ProofNotCommitted.selector, "copied");
 
         vm.prank(PROVER);
-        (ok,) = address(inbox).call(call);
+        (ok,) = address(fresh).call(call);
         assertTrue(ok, "the prover's own reveal");
+        fresh.claimReward(0);
         assertEq(PROVER.balance, 1 ether + BOND / 2, "paid");
         assertEq(COPIER.balance, 1 ether, "not paid");
     }
@@ -428,7 +463,18 @@ contract FraudProofTest is Test {
         assertEq(inbox.batchCount(), 1, "batches 1 and 2 removed");
         assertEq(inbox.lastStateRoot(), root0, "back to batch 0's root");
         assertEq(uint256(inbox.lastL2Block()), good.lastBlock, "and its last block");
+        // The claim is paid once batch 0, the one before the batch proven, is final.
+        (BatchInbox.ClaimState state, uint256 dueAt) = inbox.claimState(0);
+        assertEq(uint256(state), uint256(BatchInbox.ClaimState.Pending), "pending");
+        assertEq(dueAt, inbox.getBatch(0).postedAt + WINDOW, "due when batch 0 is final");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.RewardNotDue.selector, 0, dueAt));
+        inbox.claimReward(0);
+        vm.warp(dueAt);
+        inbox.claimReward(0);
         assertEq(PROVER.balance, 1 ether + BOND / 2, "half of one slashed stake");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.RewardAlreadyPaid.selector, 0));
+        inbox.claimReward(0);
+        vm.warp(T0);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 2));
         inbox.getBatch(2);
 
@@ -452,7 +498,9 @@ contract FraudProofTest is Test {
 
     /// @dev An inbox of chunk size 2 with a bridge attached and `deposits` ether deposits queued.
     function _queueInbox(uint256 deposits) internal returns (BatchInbox target, L1Bridge bridge) {
-        target = new BatchInbox(BATCHER, WINDOW, BOND, keccak256("genesis"), QUEUE_CHUNK_SIZE, 42069, verifier);
+        target = new BatchInbox(
+            BATCHER, WINDOW, BOND, keccak256("genesis"), QUEUE_CHUNK_SIZE, 42069, verifier, FREEZE_DELAY
+        );
         target.stake{value: 10 * BOND}();
         bridge = new L1Bridge(target, INCLUSION);
         target.attachBridge(IBridgeQueue(address(bridge)));
@@ -799,7 +847,7 @@ contract FraudProofTest is Test {
     /// @dev An inbox of chunk size 2 whose genesis root is `genesis`, with a bridge holding two
     ///      forced "transactions" that are not transactions (skipped on L2), and their contents.
     function _forcedInbox(bytes32 genesis) private returns (BatchInbox target, BridgeQueue.Contents[] memory entries) {
-        target = new BatchInbox(BATCHER, WINDOW, BOND, genesis, QUEUE_CHUNK_SIZE, 42069, verifier);
+        target = new BatchInbox(BATCHER, WINDOW, BOND, genesis, QUEUE_CHUNK_SIZE, 42069, verifier, FREEZE_DELAY);
         target.stake{value: BOND}();
         L1Bridge bridge = new L1Bridge(target, INCLUSION);
         target.attachBridge(IBridgeQueue(address(bridge)));

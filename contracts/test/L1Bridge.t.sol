@@ -11,6 +11,10 @@ import {BridgeQueue, IBridgeQueue} from "../src/lib/BridgeQueue.sol";
 import {SparseMerkle} from "../src/lib/SparseMerkle.sol";
 import {StateKeys} from "../src/logic/StateKeys.sol";
 
+/// @dev L1 blocks an unconsumed queue entry waits before the inbox may be frozen: two of the
+///      bridge tests' inclusion windows (20 blocks).
+uint256 constant FREEZE_DELAY = 40;
+
 /// @dev A token that keeps 1 % of every transfer.
 contract FeeToken is TestToken {
     constructor() TestToken("Fee", "FEE", 6) {}
@@ -200,7 +204,9 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     TestToken token;
 
     function setUp() public override {
-        inbox = new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)));
+        inbox = new BatchInbox(
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
+        );
         inbox.stake{value: 1 ether}();
         bridge = new L1Bridge(inbox, INCLUSION);
         inbox.attachBridge(IBridgeQueue(address(bridge)));
@@ -466,8 +472,9 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     // The inbox's queue rules (docs/bridge.md §2.3).
 
     function test_the_bridge_is_attached_once_by_the_deployer() public {
-        BatchInbox other =
-            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)));
+        BatchInbox other = new BatchInbox(
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
+        );
         L1Bridge detached = new L1Bridge(other, INCLUSION);
         vm.deal(ALICE, 1 ether);
         vm.prank(ALICE);
@@ -645,12 +652,12 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         bridge.depositETH{value: 1 ether}(BOB);
     }
 
-    function test_the_inbox_freezes_only_once_an_entry_waited_two_windows() public {
+    function test_the_inbox_freezes_only_once_an_entry_waited_the_freeze_delay() public {
         _frozenChain();
         // BOB's deposit is in block 100: due until block 100 + INCLUSION, and the inbox freezes
-        // from 100 + 2 · INCLUSION + 1 on. Between the two the operator may still post, if the
+        // from 100 + FREEZE_DELAY + 1 on. Between the two the operator may still post, if the
         // post includes it.
-        uint256 freezable = 100 + 2 * INCLUSION + 1;
+        uint256 freezable = 100 + FREEZE_DELAY + 1;
         vm.roll(100 + INCLUSION + 1);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.FreezeNotDue.selector, 2, freezable));
         inbox.freeze();
@@ -668,6 +675,20 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         assertEq(inbox.frozenAt(), freezable, "frozen at");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.InboxFrozen.selector));
         inbox.freeze();
+        // Nothing more reaches the L2: no deposit, no forced transaction.
+        vm.deal(BOB, 1 ether);
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InboxFrozen.selector));
+        bridge.depositETH{value: 1 ether}(BOB);
+        token.mint(BOB, 10);
+        vm.startPrank(BOB);
+        token.approve(address(bridge), 10);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InboxFrozen.selector));
+        bridge.depositERC20(address(token), BOB, 10);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InboxFrozen.selector));
+        bridge.forceTransaction(hex"02");
+        vm.stopPrank();
+        assertEq(bridge.queueLength(), 3, "nothing queued after the freeze");
         // No post from now on, not even one consuming the entry.
         (uint64 end, bytes32 acc) = _wholeQueue(inbox);
         _postQueueReverting(end, acc, abi.encodeWithSelector(BatchInbox.InboxFrozen.selector));
@@ -687,14 +708,29 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.roll(10_000);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NothingOverdue.selector, 0, 0));
         inbox.freeze();
-        BatchInbox bare =
-            new BatchInbox(BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)));
+        BatchInbox bare = new BatchInbox(
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
+        );
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NoBridge.selector));
         bare.freeze();
     }
 
+    /// The freeze delay is at least two inclusion windows: the inbox refuses a bridge whose
+    /// window would let it freeze before the operator had a window to include an overdue entry.
+    function test_the_freeze_delay_is_at_least_two_inclusion_windows() public {
+        BatchInbox short = new BatchInbox(
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), 2 * INCLUSION - 1
+        );
+        L1Bridge b = new L1Bridge(short, INCLUSION);
+        vm.expectRevert(
+            abi.encodeWithSelector(BatchInbox.FreezeDelayTooShort.selector, 2 * INCLUSION - 1, 2 * INCLUSION)
+        );
+        short.attachBridge(IBridgeQueue(address(b)));
+        assertEq(inbox.freezeDelay(), FREEZE_DELAY, "the deployed delay");
+    }
+
     function _freezeAndFinalize() private {
-        vm.roll(100 + 2 * INCLUSION + 1);
+        vm.roll(100 + FREEZE_DELAY + 1);
         inbox.freeze();
         vm.warp(block.timestamp + WINDOW);
     }
@@ -944,7 +980,7 @@ contract L1BridgeInvariantTest is Test {
 
     function setUp() public override {
         inbox = new BatchInbox(
-            address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0))
+            address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
         );
         inbox.stake{value: 1 ether}();
         bridge = new L1Bridge(inbox, 20);

@@ -48,6 +48,9 @@ pub struct Deployment {
     pub bridge: Address,
     /// L1 blocks within which a queue entry must be included.
     pub inclusion_window: u64,
+    /// L1 blocks an unconsumed queue entry waits before anyone may freeze the inbox.
+    #[serde(default)]
+    pub freeze_delay: u64,
     /// The devnet's L1 test token ("TST", 18 decimals, open mint), if one was deployed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_token: Option<Address>,
@@ -72,6 +75,7 @@ pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams
         genesis_state_root: params.genesis_state_root,
         bridge,
         inclusion_window: params.inclusion_window,
+        freeze_delay: params.freeze_delay,
         test_token: None,
     })
 }
@@ -140,6 +144,9 @@ pub struct DevnetConfig {
     pub queue_confirmations: u64,
     /// L1 blocks within which the L2 must include a queue entry (the bridge's, at deployment).
     pub inclusion_window: u64,
+    /// L1 blocks an unconsumed queue entry waits before anyone may freeze the inbox (at
+    /// deployment; at least twice the inclusion window).
+    pub freeze_delay: u64,
     /// Lay out the genesis fee state at the L1 price of a byte the L1 gives when the devnet
     /// starts (docs/fees.md §4), instead of the floor: the chain does not undercharge its first
     /// blocks while the price climbs. Only for a fresh data directory: every process of the
@@ -188,6 +195,7 @@ impl DevnetConfig {
             challenger_key: Some(DEV_ACCOUNTS[2].private_key),
             queue_confirmations: 2,
             inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
+            freeze_delay: l1::DEFAULT_FREEZE_DELAY,
             genesis_l1_price_from_l1: false,
             genesis_l1_byte_price: None,
         }
@@ -510,6 +518,7 @@ async fn ensure_deployment(
         chunk_size: config.chain.chunk_size,
         l2_chain_id: config.chain.chain_id,
         inclusion_window: config.inclusion_window,
+        freeze_delay: config.freeze_delay,
     };
     let mut deployment = deploy(l1_rpc, &config.deployer_key, &params).await?;
     let (deployer, _, _) = l1::signing_provider(l1_rpc, &config.deployer_key)?;

@@ -22,7 +22,7 @@ use prove::FraudProof;
 use rollup_executor::Executor;
 use rollup_l1::{
     Action, L1Error,
-    inbox::{PostCall, PostData},
+    inbox::{ClaimState, PostCall, PostData},
 };
 use rollup_types::{
     ChainConfig,
@@ -30,7 +30,7 @@ use rollup_types::{
     blob::KzgHint,
     genesis::GenesisSpec,
     queue::{self, QueueEntry},
-    status::{ChallengerStatus, Mismatch, ProofReport, ProofState, UnreadablePost},
+    status::{ChallengerStatus, Mismatch, ProofReport, ProofState, RewardState, UnreadablePost},
 };
 use std::{
     collections::VecDeque,
@@ -254,6 +254,8 @@ pub struct Challenger {
     persisted: Vec<ProofReport>,
     /// Transactions verified since the last snapshot.
     since_snapshot: u64,
+    /// When each pending claim of its proofs is due, as the inbox last said (L1 seconds).
+    reward_due: std::collections::HashMap<u64, u64>,
 }
 
 fn now_secs() -> u64 {
@@ -315,6 +317,7 @@ impl Challenger {
             prover,
             pending: None,
             since_snapshot: 0,
+            reward_due: std::collections::HashMap::new(),
         };
         challenger.restore(None).await?;
         Ok(challenger)
@@ -410,8 +413,10 @@ impl Challenger {
             self.snapshot().await?;
         }
         let advanced = self.advance_proof().await;
+        let collected = self.collect_rewards().await;
         self.persist_proofs().await?;
-        advanced
+        advanced?;
+        collected
     }
 
     /// Reads the L1 up to its head, a `step` at a time, until nothing is left to read, and
@@ -812,6 +817,10 @@ impl Challenger {
                         gas_used: None,
                         calldata_bytes: 0,
                         error: Some(e.to_string()),
+                        claim: None,
+                        reward: None,
+                        reward_tx: None,
+                        reward_wei: None,
                     });
                 });
                 return Ok(());
@@ -847,6 +856,10 @@ impl Challenger {
                 gas_used: None,
                 calldata_bytes: calldata.len() as u64,
                 error: None,
+                claim: None,
+                reward: None,
+                reward_tx: None,
+                reward_wei: None,
             };
             // The same proof again (its batch came back after a reorg): its report goes on.
             match s.proofs.iter().position(|p| p.commitment == Some(commitment)) {
@@ -869,6 +882,63 @@ impl Challenger {
             committed_at: None,
             report,
         });
+        Ok(())
+    }
+
+    /// Collects the rewards of its proven proofs that are due (`claimReward`): a claim is paid
+    /// once the batch before the one it proved is final, and superseded if a proof of an
+    /// earlier batch rolled that one back (docs/fraud-proofs.md §6.4). The inbox is asked only
+    /// once the wall clock has passed the time it last gave.
+    async fn collect_rewards(&mut self) -> Result<(), ChallengerError> {
+        let Some((provider, _)) = &self.prover else { return Ok(()) };
+        let inbox = self.config.inbox;
+        let pending: Vec<(usize, u64)> = self
+            .status
+            .borrow()
+            .proofs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.state == ProofState::Proven && p.reward == Some(RewardState::Pending))
+            .filter_map(|(i, p)| p.claim.map(|c| (i, c)))
+            .collect();
+        let now = now_secs();
+        for (report, claim) in pending {
+            if self.reward_due.get(&claim).is_some_and(|due| now < *due) {
+                continue;
+            }
+            let state =
+                rollup_l1::view(provider, inbox, BatchInbox::claimStateCall { claim: U256::from(claim) }).await?;
+            match ClaimState::of(state.state) {
+                ClaimState::Pending => {
+                    self.reward_due.insert(claim, state.dueAt.saturating_to());
+                }
+                ClaimState::Superseded => {
+                    warn!(target: "challenger", claim, "a proof of an earlier batch superseded this proof's claim: its reward went there");
+                    self.status.send_modify(|s| s.proofs[report].reward = Some(RewardState::Superseded));
+                }
+                ClaimState::Paid => {
+                    self.status.send_modify(|s| s.proofs[report].reward = Some(RewardState::Paid));
+                }
+                ClaimState::Due => {
+                    let input = BatchInbox::claimRewardCall { claim: U256::from(claim) }.abi_encode();
+                    let request = TransactionRequest::default().with_to(inbox).with_input(input);
+                    let receipt = rollup_l1::send_ok(provider, request, "the reward's claim").await?;
+                    let paid = event_in::<BatchInbox::RewardPaid>(&receipt, inbox).map(|e| e.amount);
+                    info!(target: "challenger", claim, tx = %receipt.transaction_hash, ?paid, "reward collected");
+                    self.status.send_modify(|s| {
+                        s.proofs[report].reward = Some(RewardState::Paid);
+                        s.proofs[report].reward_tx = Some(receipt.transaction_hash);
+                        s.proofs[report].reward_wei = paid;
+                    });
+                }
+                // A claim the inbox does not know: a reorg took the proof out (it is proven
+                // again, with a claim of its own).
+                ClaimState::Unknown => {
+                    warn!(target: "challenger", claim, "the inbox does not know this claim (an L1 reorg took its proof out)");
+                    self.status.send_modify(|s| s.proofs[report].reward = None);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -954,12 +1024,15 @@ impl Challenger {
         let report = pending.report;
         let index = pending.proof.index();
         if receipt.status() {
-            info!(target: "challenger", index, tx = %receipt.transaction_hash, gas = receipt.gas_used, "fraud proven");
+            let claim = event_in::<BatchInbox::FraudProven>(&receipt, inbox).map(|e| e.claim.saturating_to::<u64>());
+            info!(target: "challenger", index, tx = %receipt.transaction_hash, gas = receipt.gas_used, ?claim, "fraud proven");
             self.status.send_modify(|s| {
                 s.proofs[report].state = ProofState::Proven;
                 s.proofs[report].proof_tx = Some(receipt.transaction_hash);
                 s.proofs[report].gas_used = Some(receipt.gas_used);
                 s.proofs[report].error = None;
+                s.proofs[report].claim = claim;
+                s.proofs[report].reward = claim.map(|_| RewardState::Pending);
             });
             self.pending = None;
         } else {
@@ -1170,6 +1243,16 @@ fn read_post(
         return Err(format!("its data commits to {commitment}, the inbox recorded {}", event.dataHash));
     }
     Ok(post)
+}
+
+/// The first event `E` that `emitter` logged in `receipt`.
+fn event_in<E: SolEvent>(receipt: &alloy::rpc::types::TransactionReceipt, emitter: Address) -> Option<E> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|l| l.address() == emitter && l.topic0() == Some(&E::SIGNATURE_HASH))
+        .find_map(|l| E::decode_log_data(&l.inner.data).ok())
 }
 
 /// Runs CPU work (judging a batch: sender recovery and execution, tens of milliseconds) without

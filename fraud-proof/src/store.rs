@@ -2,9 +2,9 @@
 //! the fraud proofs it built, and snapshots of its verified state.
 
 use crate::derive::{Position, PostedBatch, Verdict};
-use alloy_primitives::B256;
+use alloy_primitives::{B256, U256};
 use rollup_db::{Database, DbError, b256, i64_of, u64_of};
-use rollup_types::status::{ProofReport, ProofState};
+use rollup_types::status::{ProofReport, ProofState, RewardState};
 use sqlx::Row;
 
 /// Embedded migrations of the challenger database.
@@ -151,15 +151,16 @@ impl VerdictStore {
     }
 
     /// Records (or updates) a fraud proof, keyed by its `commitment`. A proof recorded as
-    /// `proven` stays so: nothing a later run concludes rewrites what happened on L1.
+    /// `proven` stays so: nothing a later run concludes rewrites what happened on L1, but what
+    /// its reward did since.
     pub async fn record_proof(&self, commitment: B256, proof: &ProofReport, now: u64) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO l1_proofs (commitment, batch_index, target, reason, state, commit_tx, proof_tx, gas_used,
-                                    calldata_bytes, error, updated_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+                                    calldata_bytes, error, updated_at, created_at, claim, reward, reward_tx, reward_wei)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)
              ON CONFLICT (commitment) DO UPDATE SET state = $5, commit_tx = $6, proof_tx = $7, gas_used = $8,
-                 error = $10, updated_at = $11
-             WHERE l1_proofs.state <> 'proven'",
+                 error = $10, updated_at = $11, claim = $12, reward = $13, reward_tx = $14, reward_wei = $15
+             WHERE l1_proofs.state <> 'proven' OR $5 = 'proven'",
         )
         .bind(commitment.as_slice())
         .bind(i64_of(proof.batch_index)?)
@@ -172,6 +173,10 @@ impl VerdictStore {
         .bind(i64_of(proof.calldata_bytes)?)
         .bind(proof.error.clone())
         .bind(i64_of(now)?)
+        .bind(proof.claim.map(i64_of).transpose()?)
+        .bind(proof.reward.map(|r| r.as_str()))
+        .bind(proof.reward_tx.map(|h| h.to_vec()))
+        .bind(proof.reward_wei.map(|w| w.to_string()))
         .execute(self.db.writer())
         .await?;
         Ok(())
@@ -199,6 +204,22 @@ impl VerdictStore {
                         .transpose()?,
                     calldata_bytes: u64_of(r, "calldata_bytes")?,
                     error: r.try_get("error")?,
+                    claim: r
+                        .try_get::<Option<i64>, _>("claim")?
+                        .map(|c| u64::try_from(c).map_err(|_| DbError::Corrupt("claim is negative".into())))
+                        .transpose()?,
+                    reward: r
+                        .try_get::<Option<String>, _>("reward")?
+                        .map(|s| {
+                            RewardState::parse(&s)
+                                .ok_or_else(|| DbError::Corrupt(format!("unknown reward state {s:?}")))
+                        })
+                        .transpose()?,
+                    reward_tx: opt_b256(r, "reward_tx")?,
+                    reward_wei: r
+                        .try_get::<Option<String>, _>("reward_wei")?
+                        .map(|s| s.parse::<U256>().map_err(|_| DbError::Corrupt(format!("reward_wei {s:?}"))))
+                        .transpose()?,
                 })
             })
             .collect()

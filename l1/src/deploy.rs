@@ -33,6 +33,9 @@ pub struct InboxParams {
     /// L1 blocks within which the sequencer must include a bridge queue entry (the bridge's
     /// `inclusionWindow`, docs/bridge.md §2.3; 0 when read from an inbox without a bridge).
     pub inclusion_window: u64,
+    /// L1 blocks the first entry no batch consumed must wait before anyone may freeze the inbox
+    /// (`BatchInbox.freezeDelay`, docs/bridge.md §7): at least twice the inclusion window.
+    pub freeze_delay: u64,
 }
 
 /// The devnet's inclusion window: 20 L1 blocks, against the sequencer's 2 confirmations (a
@@ -40,9 +43,18 @@ pub struct InboxParams {
 pub const DEFAULT_INCLUSION_WINDOW: u64 = 20;
 
 /// `rollup deploy`'s inclusion window: 3,600 L1 blocks, 12 hours of 12-second blocks (OP
-/// Stack's sequencing window). Posts may not leave an entry behind past it, and the inbox can
-/// be frozen only after twice that, so a posting gap of less than a day never stops the chain.
+/// Stack's sequencing window). Posts may not leave an entry behind past it; the inbox can be
+/// frozen only after [`DEPLOY_FREEZE_DELAY`].
 pub const DEPLOY_INCLUSION_WINDOW: u64 = 3_600;
+
+/// The devnet's freeze delay: two of its inclusion windows, 40 L1 blocks (a demonstration
+/// value, as the window is).
+pub const DEFAULT_FREEZE_DELAY: u64 = 2 * DEFAULT_INCLUSION_WINDOW;
+
+/// `rollup deploy`'s freeze delay: 50,400 L1 blocks, a week of 12-second blocks. No honest
+/// operator leaves an outage that long unmended (a lost key, a bug, a stake to top up), while
+/// an operator that stopped for good holds users' funds a week longer (docs/bridge.md §7).
+pub const DEPLOY_FREEZE_DELAY: u64 = 50_400;
 
 /// Deploys a batch inbox from the committed artifact; returns its address and L1 block.
 pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Result<(Address, u64), L1Error> {
@@ -57,6 +69,7 @@ pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Resul
             chunkSize_: U256::from(params.chunk_size),
             l2ChainId_: U256::from(params.l2_chain_id),
             verifier_: verifier,
+            freezeDelay_: U256::from(params.freeze_delay),
         }
         .abi_encode(),
     );

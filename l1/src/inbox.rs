@@ -24,6 +24,7 @@ pub async fn params(provider: &DynProvider, inbox: Address) -> Result<InboxParam
         genesis_state_root: view(provider, inbox, BatchInbox::genesisStateRootCall {}).await?,
         chunk_size: view(provider, inbox, BatchInbox::chunkSizeCall {}).await?.saturating_to(),
         l2_chain_id: view(provider, inbox, BatchInbox::l2ChainIdCall {}).await?.saturating_to(),
+        freeze_delay: view(provider, inbox, BatchInbox::freezeDelayCall {}).await?.saturating_to(),
         inclusion_window: match bridge {
             Address::ZERO => 0,
             bridge => view(provider, bridge, L1Bridge::inclusionWindowCall {}).await?.saturating_to(),
@@ -33,6 +34,35 @@ pub async fn params(provider: &DynProvider, inbox: Address) -> Result<InboxParam
             bridge => view(provider, bridge, L1Bridge::genesisEtherCall {}).await?,
         },
     })
+}
+
+/// Where a fraud proof's claim to its reward stands (`BatchInbox.ClaimState`, in its order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimState {
+    /// No claim has the id.
+    Unknown,
+    /// It stands; paid once the batch before the one proven is final.
+    Pending,
+    /// It stands and can be paid now.
+    Due,
+    /// It was paid.
+    Paid,
+    /// A proof of an earlier batch rolled back the batch before the one proven.
+    Superseded,
+}
+
+impl ClaimState {
+    /// The state `BatchInbox.claimState` returns as `code` (`Unknown` for a code it never
+    /// returns).
+    pub const fn of(code: u8) -> Self {
+        match code {
+            1 => Self::Pending,
+            2 => Self::Due,
+            3 => Self::Paid,
+            4 => Self::Superseded,
+            _ => Self::Unknown,
+        }
+    }
 }
 
 /// Where a post's batch data is.

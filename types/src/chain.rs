@@ -29,19 +29,28 @@ pub const EIP7825_TX_GAS_CAP: u64 = 1 << 24;
 /// quarter below [`EIP7825_TX_GAS_CAP`], held by `rollup bench proof-bounds` and its test.
 pub const PROOF_GAS_BOUND: u64 = 12_000_000;
 
-/// More gas than the commitment that precedes a proof uses (`commitProof`: about 46,000).
-pub const COMMIT_GAS_BOUND: u64 = 60_000;
+/// More gas than the transaction of the commitment that precedes a proof uses (`commitProof`:
+/// 45,679 of execution, about 67,000 in all).
+pub const COMMIT_GAS_BOUND: u64 = 80_000;
+
+/// More gas than the transaction that collects a proof's reward uses (`claimReward`: at most
+/// 59,205 of execution, about 80,500 in all).
+pub const CLAIM_GAS_BOUND: u64 = 100_000;
 
 /// The stake an inbox must require so that proving pays for itself at `wei_per_gas`: the reward
-/// (half the slashed stake) covers the commitment and the most expensive proof
+/// (half the slashed stake) covers the commitment, the costliest proof any post allows (no
+/// proof can use more than one L1 transaction's gas, [`EIP7825_TX_GAS_CAP`], whatever a
+/// grinding batcher made the state: docs/fraud-proofs.md §7.2) and the claim of the reward
 /// (docs/fraud-proofs.md §7.4).
 pub fn stake_for_gas_price(wei_per_gas: u128) -> alloy_primitives::U256 {
-    alloy_primitives::U256::from(2 * (PROOF_GAS_BOUND + COMMIT_GAS_BOUND)) * alloy_primitives::U256::from(wei_per_gas)
+    alloy_primitives::U256::from(2 * (EIP7825_TX_GAS_CAP + COMMIT_GAS_BOUND + CLAIM_GAS_BOUND))
+        * alloy_primitives::U256::from(wei_per_gas)
 }
 
-/// The L1 gas price (wei) `rollup deploy` and the devnet size the stake by: 50 gwei, a price
-/// the L1 rarely exceeds for long within a challenge window of days.
-pub const STAKE_GAS_PRICE: u128 = 50_000_000_000;
+/// The L1 gas price (wei) `rollup deploy` and the devnet size the stake by: 100 gwei, tens of
+/// times the price of Ethereum's blocks in 2026, and one a proof can wait for within a
+/// challenge window of days. The reward is then 1.696 ETH, the stake 3.391 ETH.
+pub const STAKE_GAS_PRICE: u128 = 100_000_000_000;
 
 /// Gas every transaction executes with, whatever its signed gas limit: execution must not
 /// depend on gas (the L1 verifier cannot meter it the same way), and no operation of the

@@ -1,7 +1,7 @@
 //! Status that one component publishes for another to show (the challenger's verdicts are
 //! shown by the sequencer's `/v1/status` in devnet mode).
 
-use alloy_primitives::B256;
+use alloy_primitives::{B256, U256};
 use serde::{Deserialize, Serialize};
 
 /// A batch whose posted roots the challenger could not reproduce.
@@ -183,6 +183,52 @@ pub struct ProofReport {
     pub calldata_bytes: u64,
     /// Why it failed.
     pub error: Option<String>,
+    /// The claim to the reward the proof earned (`BatchInbox.claims`), once proven.
+    #[serde(default)]
+    pub claim: Option<u64>,
+    /// Where the reward stands, once proven.
+    #[serde(default)]
+    pub reward: Option<RewardState>,
+    /// L1 transaction that collected the reward (`claimReward`).
+    #[serde(default)]
+    pub reward_tx: Option<B256>,
+    /// Wei the reward paid.
+    #[serde(default)]
+    pub reward_wei: Option<U256>,
+}
+
+/// Where the reward of a proven fraud proof stands (docs/fraud-proofs.md §6.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RewardState {
+    /// Paid once the batch before the one proven is final.
+    Pending,
+    /// Collected.
+    Paid,
+    /// A proof of an earlier batch rolled back the batch before the one proven: the reward
+    /// went to that proof's prover.
+    Superseded,
+}
+
+impl RewardState {
+    /// Its name in the challenger's database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Superseded => "superseded",
+        }
+    }
+
+    /// The state a name in the challenger's database stands for.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "paid" => Some(Self::Paid),
+            "superseded" => Some(Self::Superseded),
+            _ => None,
+        }
+    }
 }
 
 /// Whether the batcher is getting batches onto L1.

@@ -66,6 +66,7 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
         chunk_size: 8,
         l2_chain_id: 42_069,
         inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
+        freeze_delay: l1::DEFAULT_FREEZE_DELAY,
     };
     let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
     let (batcher, _, _) = l1::signing_provider(&url, &DEV_ACCOUNTS[1].private_key).expect("batcher");

@@ -19,9 +19,13 @@ import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 ///         calldata (`postBatch`) or in its one blob (`postBatchBlobs`, with the data's segment
 ///         hashes in calldata): both are committed to the same way and proven the same way.
 ///         Within the window anyone can prove a batch fraudulent in one L1 transaction
-///         (after committing to the proof in an earlier block): the batch and every later one
-///         are rolled back, and one `stakeAmount` is slashed from the batcher's stake: half to the
-///         prover, half locked here for good. For a blob batch, a proof may also show that the
+///         (after committing to the proof in an earlier block, and after the post): the batch
+///         and every later one are rolled back, and one `stakeAmount` is slashed from the
+///         batcher's stake: half into the reward pot, half locked here for good. The prover gets
+///         a claim to one `reward`, paid once the batch before the one it proved is final, unless
+///         a proof of an earlier batch rolled that one back meanwhile: the reward goes to whoever
+///         proved the earliest fraud, whatever the batcher proves first (docs/fraud-proofs.md
+///         §6.4, §7.4). For a blob batch, a proof may also show that the
 ///         blob does not hold the committed data (`proveBlobFraud`). Rules: docs/fraud-proofs.md.
 ///         Each batch also says how far it consumed the bridge's L1 → L2 queue; a post that
 ///         invents entries, goes backwards, or leaves an overdue entry behind is refused
@@ -135,6 +139,20 @@ contract BatchInbox {
     error NoFraud();
     /// @notice Paying the prover failed.
     error RewardTransferFailed();
+    /// @notice The proof was committed to in L1 block `committedAt`, not after the batch was
+    ///         posted (in `postedAt`): a proof must be committed to after the post it proves.
+    error CommittedBeforePost(uint256 committedAt, uint256 postedAt);
+    /// @notice No claim has this id.
+    error UnknownClaim(uint256 claim);
+    /// @notice The claim's reward was paid.
+    error RewardAlreadyPaid(uint256 claim);
+    /// @notice A proof of an earlier batch rolled back the batch before the claim's: the reward
+    ///         went to the earlier fraud's prover.
+    error ClaimSuperseded(uint256 claim);
+    /// @notice The reward is paid once the batch before the one proven is final (at `dueAt`).
+    error RewardNotDue(uint256 claim, uint256 dueAt);
+    /// @notice The freeze delay must be at least two inclusion windows (`minimum` L1 blocks).
+    error FreezeDelayTooShort(uint256 freezeDelay, uint256 minimum);
     /// @notice Only the deployer attaches the bridge.
     error NotDeployer(address caller);
     /// @notice The bridge is attached once.
@@ -159,8 +177,8 @@ contract BatchInbox {
     ///         consumed `queueEnd` of `queueLength` entries).
     error NothingOverdue(uint64 queueEnd, uint256 queueLength);
     /// @notice Entry `index` waits, but the inbox may be frozen only from L1 block `freezableFrom`
-    ///         on: `FREEZE_WINDOWS` inclusion windows after the entry was queued, or after the last
-    ///         rollback if that came later (docs/bridge.md §7).
+    ///         on: `freezeDelay` L1 blocks after the entry was queued, or after the last rollback
+    ///         if that came later (docs/bridge.md §7).
     error FreezeNotDue(uint64 index, uint256 freezableFrom);
     /// @notice Without a bridge there is no queue to be overdue.
     error NoBridge();
@@ -182,12 +200,15 @@ contract BatchInbox {
     event StakeWithdrawn(uint256 amount, uint256 staked);
     /// @notice `prover` committed to a proof (to be revealed in a later block).
     event ProofCommitted(bytes32 indexed commitment, address indexed prover);
-    /// @notice Batch `index` was proven fraudulent by `prover`, who was paid `reward`. For chunk
-    ///         faults `chunkIndex` is the chunk, and for transaction faults `txIndex` the
-    ///         transaction's position in it; for `BlobDataMismatch` `chunkIndex` is the segment.
+    /// @notice Batch `index` was proven fraudulent by `prover`, who holds claim `claim` to the
+    ///         reward (`claimReward`). For chunk faults `chunkIndex` is the chunk, and for
+    ///         transaction faults `txIndex` the transaction's position in it; for
+    ///         `BlobDataMismatch` `chunkIndex` is the segment.
     event FraudProven(
-        uint256 indexed index, address indexed prover, Fault fault, uint256 chunkIndex, uint256 txIndex, uint256 reward
+        uint256 indexed index, address indexed prover, Fault fault, uint256 chunkIndex, uint256 txIndex, uint256 claim
     );
+    /// @notice Claim `claim` paid `prover` `amount`.
+    event RewardPaid(uint256 indexed claim, address indexed prover, uint256 amount);
     /// @notice Batches `fromIndex` to `fromIndex + count - 1` were removed; posting resumes at
     ///         `fromIndex` on `stateRoot`.
     event BatchesRolledBack(uint256 indexed fromIndex, uint256 count, bytes32 stateRoot);
@@ -208,19 +229,45 @@ contract BatchInbox {
     ///         replays at most this many queue entries and transactions in one proof.
     uint256 public constant MAX_CHUNK_SIZE = 8;
 
-    /// @notice How many inclusion windows the first waiting queue entry must have waited before
-    ///         anyone may freeze the inbox: after one, no post may leave it behind (the chain goes
-    ///         on only by including it); after two, the operator is taken to have stopped.
-    uint256 public constant FREEZE_WINDOWS = 2;
+    /// @notice What a fraud proof earned: its prover, the batch it proved, and the batch before
+    ///         it as it stood then (its L1 block and data commitment). The claim stands while
+    ///         that batch does, and is paid once it is final (`claimReward`).
+    struct Claim {
+        address prover;
+        uint64 index;
+        bool paid;
+        uint64 prevL1Block;
+        bytes32 prevDataHash;
+    }
+
+    /// @notice Where a claim stands (`claimState`).
+    enum ClaimState {
+        /// No claim has the id.
+        Unknown,
+        /// It stands; paid once the batch before the one proven is final.
+        Pending,
+        /// It stands and can be paid now.
+        Due,
+        /// It was paid.
+        Paid,
+        /// A proof of an earlier batch rolled back the batch before it: the reward went there.
+        Superseded
+    }
 
     /// @notice The only account allowed to post batches.
     address public immutable batcher;
     /// @notice Seconds after posting during which a batch can be challenged.
     uint256 public immutable challengeWindow;
     /// @notice Wei the batcher must keep staked to post, and what one proven fraud slashes from
-    ///         it: half to the prover, half burned. Sized so that the reward pays for the most
-    ///         expensive proof at a stated L1 gas price (docs/fraud-proofs.md §7.4).
+    ///         it: half into the reward pot, half burned. Sized so that the reward pays for the
+    ///         most expensive proof at a stated L1 gas price (docs/fraud-proofs.md §7.4).
     uint256 public immutable stakeAmount;
+    /// @notice What one claim pays, `stakeAmount / 2` (less only if the pot holds less).
+    uint256 public immutable reward;
+    /// @notice L1 blocks the first queue entry no batch consumed must have waited before anyone
+    ///         may freeze the inbox (docs/bridge.md §7): an outage no honest operator would
+    ///         leave unmended (a week of 12-second blocks, 50,400, where deployed for real).
+    uint256 public immutable freezeDelay;
     /// @notice State root of the L2 genesis.
     bytes32 public immutable genesisStateRoot;
     /// @notice Transactions per chunk (the last chunk of a block may be shorter).
@@ -255,6 +302,16 @@ contract BatchInbox {
     ///         whose batcher has had no time to post again.
     uint256 public lastRollbackBlock;
 
+    // The claims come after the records in storage: `_count` stays in slot 2, where the tests
+    // that stand in for a rollback on anvil write it.
+    /// @notice The claims of the fraud proofs made, by id (`FraudProven`'s `claim`).
+    mapping(uint256 => Claim) public claims;
+    /// @notice Claims made so far (the next claim's id).
+    uint256 public claimCount;
+    /// @notice Wei held for claims: half of every slash, less what was paid. What a superseded
+    ///         claim's slash put in stays for the claim that superseded it.
+    uint256 public rewardPot;
+
     constructor(
         address batcher_,
         uint256 challengeWindow_,
@@ -262,7 +319,8 @@ contract BatchInbox {
         bytes32 genesisStateRoot_,
         uint256 chunkSize_,
         uint256 l2ChainId_,
-        ChunkVerifier verifier_
+        ChunkVerifier verifier_,
+        uint256 freezeDelay_
     ) {
         if (chunkSize_ == 0) revert ZeroChunkSize();
         if (chunkSize_ > MAX_CHUNK_SIZE) revert ChunkSizeTooLarge(chunkSize_, MAX_CHUNK_SIZE);
@@ -270,6 +328,8 @@ contract BatchInbox {
         batcher = batcher_;
         challengeWindow = challengeWindow_;
         stakeAmount = stakeAmount_;
+        reward = stakeAmount_ / 2;
+        freezeDelay = freezeDelay_;
         genesisStateRoot = genesisStateRoot_;
         chunkSize = chunkSize_;
         l2ChainId = l2ChainId_;
@@ -286,6 +346,10 @@ contract BatchInbox {
         if (address(bridge) != address(0)) revert BridgeAlreadyAttached(address(bridge));
         address bridgeInbox = bridge_.inbox();
         if (bridgeInbox != address(this)) revert BridgeOfAnotherInbox(bridgeInbox);
+        // No freeze before the operator has had a window to include an entry after the one
+        // in which no post may leave it behind.
+        uint256 minimum = 2 * bridge_.inclusionWindow();
+        if (freezeDelay < minimum) revert FreezeDelayTooShort(freezeDelay, minimum);
         bridge = bridge_;
         emit BridgeAttached(address(bridge_), bridge_.inclusionWindow());
     }
@@ -449,7 +513,7 @@ contract BatchInbox {
     function proveHeaderFraud(uint256 index, bytes calldata data) external {
         Batch storage b = _openBatch(index);
         if (DataCommitment.commit(data) != b.dataHash) revert DataMismatch(index);
-        _consumeCommitment();
+        _consumeCommitment(b);
         (bool decodes, uint64 firstBlock, uint64 lastBlock, uint256 chunks, uint256 entries) =
             verifier.decoder().inspectHeader(data, chunkSize);
         Fault fault;
@@ -484,7 +548,7 @@ contract BatchInbox {
         if (keccak256(abi.encodePacked(chunkRoots)) != b.chunkRootsHash) revert ChunkRootsMismatch(index);
         uint256 chunkIndex = proof.chunkIndex;
         if (chunkIndex >= chunkRoots.length) revert NoSuchChunk(chunkIndex, chunkRoots.length);
-        _consumeCommitment();
+        _consumeCommitment(b);
         (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) = _replay(index, data, chunkRoots, proof);
         Fault fault;
         if (outcome == ChunkVerifier.Outcome.Undecodable) fault = Fault.UndecodableChunk;
@@ -521,7 +585,7 @@ contract BatchInbox {
                 || DataCommitment.ofHashes(length, segmentHashes) != b.dataHash
         ) revert DataMismatch(index);
         if (segment >= segmentHashes.length) revert NoSuchSegment(segment, segmentHashes.length);
-        _consumeCommitment();
+        _consumeCommitment(b);
         uint256 from = segment * DataCommitment.SEGMENT_BYTES;
         uint256 to = from + DataCommitment.SEGMENT_BYTES < length ? from + DataCommitment.SEGMENT_BYTES : length;
         if (blobVerifier.payloadHash(blobHash, commitment, from, to, cells) == segmentHashes[segment]) {
@@ -575,11 +639,14 @@ contract BatchInbox {
         if (block.timestamp >= uint256(b.postedAt) + challengeWindow) revert BatchFinalized(index);
     }
 
-    /// @dev Checks and removes the sender's commitment to this very call.
-    function _consumeCommitment() private {
+    /// @dev Checks and removes the sender's commitment to this very call, made in an earlier L1
+    ///      block than this one and a later one than `b`'s post: a batcher cannot hold a proof
+    ///      ready before it posts.
+    function _consumeCommitment(Batch storage b) private {
         bytes32 commitment = proofCommitment(msg.sender, msg.data);
         uint256 at = proofCommitments[commitment];
         if (at == 0 || at >= block.number) revert ProofNotCommitted(commitment);
+        if (at <= b.l1Block) revert CommittedBeforePost(at, b.l1Block);
         delete proofCommitments[commitment];
     }
 
@@ -589,19 +656,63 @@ contract BatchInbox {
     }
 
     /// @dev Removes batch `index` and every later one, slashes one `stakeAmount` from the stake
-    ///      (or what is left of it) and pays the prover half of it. The other half stays in the
-    ///      inbox, which has no way to pay it out: it is burned. Posting needs the stake topped
-    ///      up again.
+    ///      (or what is left of it), puts half of it in the reward pot and gives the prover a
+    ///      claim. The other half stays in the inbox, which has no way to pay it out: it is
+    ///      burned. Posting needs the stake topped up again.
     function _rollBack(uint256 index, Fault fault, uint256 chunkIndex, uint256 txIndex) private {
         uint256 removed = _count - index;
         uint256 slashed = staked < stakeAmount ? staked : stakeAmount;
         staked -= slashed;
-        uint256 reward = slashed / 2;
+        rewardPot += slashed / 2;
+        uint256 claim = claimCount++;
+        Claim storage c = claims[claim];
+        c.prover = msg.sender;
+        c.index = uint64(index);
+        if (index != 0) {
+            Batch storage prev = _batches[index - 1];
+            c.prevL1Block = prev.l1Block;
+            c.prevDataHash = prev.dataHash;
+        }
         _count = index;
         lastRollbackBlock = block.number;
-        emit FraudProven(index, msg.sender, fault, chunkIndex, txIndex, reward);
+        emit FraudProven(index, msg.sender, fault, chunkIndex, txIndex, claim);
         emit BatchesRolledBack(index, removed, lastStateRoot());
-        (bool ok,) = msg.sender.call{value: reward}("");
+    }
+
+    /// @notice Where claim `claim` stands, and from when it can be paid (the L1 timestamp at
+    ///         which the batch before the one it proved is final; 0 for a proof of batch 0).
+    ///         A claim stands while the batch before the one it proved is the one that was
+    ///         there when it was made: a proof of an earlier batch that rolled that one back
+    ///         supersedes it.
+    function claimState(uint256 claim) public view returns (ClaimState state, uint256 dueAt) {
+        Claim storage c = claims[claim];
+        if (c.prover == address(0)) return (ClaimState.Unknown, 0);
+        if (c.paid) return (ClaimState.Paid, 0);
+        if (c.index == 0) return (ClaimState.Due, 0);
+        uint256 prev = uint256(c.index) - 1;
+        if (prev >= _count) return (ClaimState.Superseded, 0);
+        Batch storage b = _batches[prev];
+        if (b.l1Block != c.prevL1Block || b.dataHash != c.prevDataHash) return (ClaimState.Superseded, 0);
+        dueAt = uint256(b.postedAt) + challengeWindow;
+        state = block.timestamp >= dueAt ? ClaimState.Due : ClaimState.Pending;
+    }
+
+    /// @notice Pays claim `claim` its reward: `reward`, or what the pot holds if less (it holds
+    ///         a reward for every claim that stands, docs/fraud-proofs.md §7.4). Anyone may call
+    ///         it; the prover is paid.
+    function claimReward(uint256 claim) external {
+        (ClaimState state, uint256 dueAt) = claimState(claim);
+        if (state == ClaimState.Unknown) revert UnknownClaim(claim);
+        if (state == ClaimState.Paid) revert RewardAlreadyPaid(claim);
+        if (state == ClaimState.Superseded) revert ClaimSuperseded(claim);
+        if (state == ClaimState.Pending) revert RewardNotDue(claim, dueAt);
+        Claim storage c = claims[claim];
+        c.paid = true;
+        uint256 amount = rewardPot < reward ? rewardPot : reward;
+        rewardPot -= amount;
+        address prover = c.prover;
+        emit RewardPaid(claim, prover, amount);
+        (bool ok,) = prover.call{value: amount}("");
         if (!ok) revert RewardTransferFailed();
     }
 
@@ -665,12 +776,12 @@ contract BatchInbox {
     // The escape hatch (docs/bridge.md §7).
 
     /// @notice Freezes the inbox, the last resort when the operator has stopped: the first entry
-    ///         no batch consumed has waited `FREEZE_WINDOWS` inclusion windows since it was
-    ///         queued, or since the last rollback if that came later (after one window no post
-    ///         may leave it behind; after two, the operator has posted nothing that includes it).
-    ///         Anyone may call it. From then on no post is taken; fraud proofs still work. The
-    ///         state of the last batch left, once final, is what users exit from
-    ///         (`escapeState`).
+    ///         no batch consumed has waited `freezeDelay` L1 blocks since it was queued, or since
+    ///         the last rollback if that came later (after one inclusion window no post may leave
+    ///         it behind; after the delay, an outage no honest operator leaves unmended, the
+    ///         operator is taken to have stopped). Anyone may call it. From then on no post is
+    ///         taken and the bridge takes no deposit; fraud proofs still work. The state of the
+    ///         last batch left, once final, is what users exit from (`escapeState`).
     function freeze() external {
         if (frozenAt != 0) revert InboxFrozen();
         IBridgeQueue b = bridge;
@@ -679,7 +790,7 @@ contract BatchInbox {
         (uint256 length,, uint64 nextL1Block) = b.queueAt(end);
         if (end >= length) revert NothingOverdue(end, length);
         uint256 since = nextL1Block > lastRollbackBlock ? nextL1Block : lastRollbackBlock;
-        uint256 freezableFrom = since + FREEZE_WINDOWS * b.inclusionWindow() + 1;
+        uint256 freezableFrom = since + freezeDelay + 1;
         if (block.number < freezableFrom) revert FreezeNotDue(end, freezableFrom);
         frozenAt = block.number;
         emit InboxFrozenAt(block.number, end, nextL1Block);

@@ -74,6 +74,9 @@ contract L1Bridge {
     /// @notice The inbox does not enforce this bridge's queue (`BatchInbox.attachBridge` was not
     ///         called with it), so nothing would make the sequencer include an entry.
     error BridgeNotAttached();
+    /// @notice The inbox is frozen (docs/bridge.md §7): nothing more can reach the L2, so the
+    ///         bridge takes no deposit and no forced transaction.
+    error InboxFrozen();
 
     /// @notice Entry `index` of the queue is a deposit of `amount` of `l1Token` (the zero
     ///         address for ether) from `from` on L1 to `to` on L2, as `l2Token`.
@@ -485,6 +488,7 @@ contract L1Bridge {
 
     function _append(bytes32 entryHash) private returns (uint256 index) {
         if (address(inbox.bridge()) != address(this)) revert BridgeNotAttached();
+        if (inbox.frozenAt() != 0) revert InboxFrozen();
         index = _queue.length;
         bytes32 previous = index == 0 ? bytes32(0) : _queue[index - 1].accumulator;
         uint64 l1Block = uint64(block.number);

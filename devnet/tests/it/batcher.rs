@@ -82,6 +82,7 @@ impl Setup {
             chunk_size: chain.chunk_size,
             l2_chain_id: chain.chain_id,
             inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,
+            freeze_delay: rollup_l1::DEFAULT_FREEZE_DELAY,
         };
         let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
         // Staked before the tests start: the batcher would stake itself at its first round,
@@ -839,6 +840,7 @@ async fn the_post_gas_model_covers_real_posts() {
         chunk_size: 8,
         l2_chain_id: 42_069,
         inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,
+        freeze_delay: rollup_l1::DEFAULT_FREEZE_DELAY,
     };
     let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
     let (staker, _, _) = rollup_l1::signing_provider(&url, &DEV_ACCOUNTS[1].private_key).expect("key");

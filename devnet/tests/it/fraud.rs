@@ -229,9 +229,10 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     if let Some(chunk) = chunk {
         assert_eq!(event.chunkIndex, U256::from(chunk), "{fault}: {proof:?}");
     }
-    // Half the slashed stake, to the challenger's account.
+    // A claim to half the slashed stake, for the challenger's account.
     assert_eq!(event.prover, DEV_ACCOUNTS[2].address);
-    assert_eq!(event.reward, devnet.deployment.stake / U256::from(2u64));
+    assert_eq!(event.claim, U256::ZERO, "the inbox's first claim");
+    assert_eq!(proof.claim, Some(0), "{proof:?}");
     let rolled = provider
         .get_logs(
             &Filter::new().address(inbox).event_signature(BatchInbox::BatchesRolledBack::SIGNATURE_HASH).from_block(0),
@@ -265,6 +266,14 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     })
     .await;
     assert_eq!(verified.proofs.iter().filter(|p| p.state == ProofState::Proven).count(), 1);
+    // The challenger collects its reward once the batch before the one it proved is final.
+    let paid = status_until(&devnet, "the reward collected", |s| {
+        s.proofs.iter().any(|p| p.reward == Some(rollup_types::status::RewardState::Paid))
+    })
+    .await;
+    let paid = paid.proofs.iter().find(|p| p.state == ProofState::Proven).expect("proven");
+    assert_eq!(paid.reward_wei, Some(devnet.deployment.stake / U256::from(2u64)), "{paid:?}");
+    assert!(paid.reward_tx.is_some());
     let root: B256 = l1_view(&provider, inbox, BatchInbox::lastStateRootCall {}).await;
     let last: u64 = l1_view(&provider, inbox, BatchInbox::lastL2BlockCall {}).await;
     let node_root = devnet.sequencer.node.store().block(last).await.expect("db").expect("block").header.state_root;
@@ -616,8 +625,10 @@ async fn a_challenger_restarted_between_commitment_and_reveal_does_not_commit_ag
     run_until(challenger_config(Duration::from_millis(300)), ProofState::Proven).await;
     assert_eq!(proven(provider.clone()).await, 1);
     assert_eq!(commitments(provider.clone()).await, 1);
-    // Its L1 transactions: the one commitment and the reveal, no second commitProof.
+    // Its L1 transactions: the one commitment and the reveal, no second commitProof (and the
+    // claim of the reward, if it was due by then).
+    let claimed = count(provider.clone(), BatchInbox::RewardPaid::SIGNATURE_HASH).await;
     let sent = provider.get_transaction_count(DEV_ACCOUNTS[3].address).await.expect("nonce");
-    assert_eq!(sent, 2, "the commitment on L1 was used, not sent again");
+    assert_eq!(sent, 2 + claimed as u64, "the commitment on L1 was used, not sent again");
     devnet.stop().await.expect("stopped");
 }

@@ -208,6 +208,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         chunk_size: chain.chunk_size,
         l2_chain_id: chain.chain_id,
         inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,
+        freeze_delay: rollup_l1::DEFAULT_FREEZE_DELAY,
     };
     let deployment = rollup_devnet::deploy(&l1, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deployed");
 

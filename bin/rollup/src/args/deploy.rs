@@ -38,6 +38,7 @@ impl DeployArgs {
             self.batcher,
             Self::CHALLENGE_WINDOW,
             l1::DEPLOY_INCLUSION_WINDOW,
+            l1::DEPLOY_FREEZE_DELAY,
         )?;
         Ok((self.l1_rpc, self.key, params))
     }
@@ -55,24 +56,30 @@ pub(crate) struct InboxArgs {
     #[arg(long = "inbox.challenge-window", alias = "challenge-window", env = "ROLLUP_CHALLENGE_WINDOW")]
     challenge_window: Option<u64>,
     /// L1 blocks within which the sequencer must include a deposit or forced transaction
-    /// queued on the bridge; a post that leaves an older entry behind is refused, and once the
-    /// first entry left waiting has waited twice this long (or twice this long since the last
-    /// rollback), anyone may freeze the inbox. `rollup deploy`'s 3,600 blocks are 12 hours of
-    /// 12-second blocks, OP Stack's sequencing window: an outage shorter than a day never
-    /// stops the chain. The devnet's 20 keep it short for demonstrations.
+    /// queued on the bridge; a post that leaves an older entry behind is refused. `rollup
+    /// deploy`'s 3,600 blocks are 12 hours of 12-second blocks, OP Stack's sequencing window.
+    /// The devnet's 20 keep it short for demonstrations.
     #[arg(long = "inbox.inclusion-window", alias = "inclusion-window", env = "ROLLUP_INCLUSION_WINDOW")]
     inclusion_window: Option<u64>,
+    /// L1 blocks the first entry left waiting must have waited (or the last rollback be past)
+    /// before anyone may freeze the inbox, the last resort when the operator has stopped; at
+    /// least twice the inclusion window. `rollup deploy`'s 50,400 blocks are a week of
+    /// 12-second blocks: an outage no honest operator leaves unmended (docs/bridge.md §7). The
+    /// devnet's 40 keep it short for demonstrations.
+    #[arg(long = "inbox.freeze-delay", env = "ROLLUP_FREEZE_DELAY")]
+    freeze_delay: Option<u64>,
     /// The stake the batcher must keep in the inbox to post, in wei; a proven fraud slashes it
     /// and pays half to the prover (default: sized by `--inbox.proof-gas-price-gwei`).
     #[arg(long = "inbox.stake-wei", aliases = ["stake-wei", "bond-wei"], env = "ROLLUP_STAKE_WEI")]
     stake: Option<U256>,
     /// The L1 gas price, in gwei, at which a prover's reward (half the stake) must still pay for
-    /// the commitment and the most expensive proof (12,060,000 gas; docs/fraud-proofs.md §7.4).
+    /// the commitment, the most expensive proof any post allows (one L1 transaction's gas,
+    /// 16,777,216) and the claim of the reward (16,957,216 gas; docs/fraud-proofs.md §7.4).
     #[arg(
         long = "inbox.proof-gas-price-gwei",
         alias = "proof-gas-price-gwei",
         env = "ROLLUP_PROOF_GAS_PRICE_GWEI",
-        default_value_t = 50
+        default_value_t = 100
     )]
     proof_gas_price_gwei: u64,
 }
@@ -91,6 +98,10 @@ impl InboxArgs {
         self.inclusion_window.unwrap_or(default)
     }
 
+    pub(crate) fn freeze_delay(&self, default: u64) -> u64 {
+        self.freeze_delay.unwrap_or(default)
+    }
+
     /// The parameters of a deployment for `chain` from `genesis`.
     fn into_params(
         self,
@@ -99,6 +110,7 @@ impl InboxArgs {
         batcher: Address,
         challenge_window: u64,
         inclusion_window: u64,
+        freeze_delay: u64,
     ) -> Result<InboxParams> {
         let genesis_state_root = rollup_executor::Executor::genesis(*chain, genesis)?.state_root();
         Ok(InboxParams {
@@ -110,6 +122,8 @@ impl InboxArgs {
             chunk_size: chain.chunk_size,
             l2_chain_id: chain.chain_id,
             inclusion_window: self.inclusion_window(inclusion_window),
+            // The default is at least two of the inclusion windows chosen: the least the inbox takes.
+            freeze_delay: self.freeze_delay(freeze_delay.max(2 * self.inclusion_window(inclusion_window))),
         })
     }
 }

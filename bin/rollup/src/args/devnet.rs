@@ -84,6 +84,8 @@ impl DevnetArgs {
         config.http = self.http_limits.into_limits();
         config.challenge_window = self.inbox.challenge_window(config.challenge_window);
         config.inclusion_window = self.inbox.inclusion_window(config.inclusion_window);
+        // Two inclusion windows unless given: the least the inbox takes.
+        config.freeze_delay = self.inbox.freeze_delay(config.freeze_delay.max(2 * config.inclusion_window));
         config.stake = self.inbox.stake();
         config.deployer_key = self.deployer_key.unwrap_or(config.deployer_key);
         config.batcher_key = self.batcher_key.unwrap_or(config.batcher_key);

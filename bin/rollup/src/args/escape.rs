@@ -12,8 +12,9 @@ use serde_json::json;
 /// out on L1 what the frozen state holds, proven from L1 data alone.
 #[derive(Debug, Subcommand)]
 pub(crate) enum EscapeCommand {
-    /// Freezes the inbox once an entry of the bridge's queue has waited two inclusion windows
-    /// (anyone may): the last resort when the operator has stopped.
+    /// Freezes the inbox once an entry of the bridge's queue has waited the inbox's freeze delay
+    /// (a week where deployed with `rollup deploy`'s default; anyone may): the last resort when
+    /// the operator has stopped.
     Freeze(EscapeArgs),
     /// Pays an account its balance of a bridged token in the frozen state, on L1.
     Balance {
