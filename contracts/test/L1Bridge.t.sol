@@ -763,7 +763,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         // A side's origin cannot be proven absent when it is there (a third party cannot
         // make the owner forfeit it).
         L1Bridge.LiquidityProof memory forfeit = _liquidityProof(weth, tst, ALICE);
-        forfeit.originA = _value(StateKeys.tokenOrigin(L2T));
+        forfeit.pool.originA = _value(StateKeys.tokenOrigin(L2T));
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.tokenOrigin(weth)));
         bridge.escapeLiquidity(weth, tst, ALICE, forfeit);
         uint256 before = ALICE.balance;
@@ -791,12 +791,14 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         return L1Bridge.LiquidityProof({
             shares: uint256(values[_indexOf(sharesKey)]),
             sharesProof: _proof(sharesKey),
-            supply: uint256(values[_indexOf(StateKeys.supply(lp))]),
-            supplyProof: _proof(StateKeys.supply(lp)),
-            reserves: uint256(values[_indexOf(StateKeys.pool(t0, t1))]),
-            reservesProof: _proof(StateKeys.pool(t0, t1)),
-            originA: _value(StateKeys.tokenOrigin(a)),
-            originB: _value(StateKeys.tokenOrigin(b))
+            pool: L1Bridge.PoolProof({
+                supply: uint256(values[_indexOf(StateKeys.supply(lp))]),
+                supplyProof: _proof(StateKeys.supply(lp)),
+                reserves: uint256(values[_indexOf(StateKeys.pool(t0, t1))]),
+                reservesProof: _proof(StateKeys.pool(t0, t1)),
+                originA: _value(StateKeys.tokenOrigin(a)),
+                originB: _value(StateKeys.tokenOrigin(b))
+            })
         });
     }
 
@@ -808,16 +810,19 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         (address m0, address m1) = tst < L2T ? (tst, L2T) : (L2T, tst);
         address mixed = StateKeys.lpToken(m0, m1);
         L1Bridge.LiquidityProof memory p = _liquidityProof(L2T, tst, ALICE);
-        assertEq(p.originA.value, bytes32(0), "the L2 token has no origin");
+        assertEq(p.pool.originA.value, bytes32(0), "the L2 token has no origin");
         // Claiming an origin for the L2 token proves nothing.
         L1Bridge.LiquidityProof memory forged = _liquidityProof(L2T, tst, ALICE);
-        forged.originA.value = bytes32(uint256(uint160(address(token))) | (uint256(1) << 160));
+        forged.pool.originA.value = bytes32(uint256(uint160(address(token))) | (uint256(1) << 160));
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.tokenOrigin(L2T)));
         bridge.escapeLiquidity(L2T, tst, ALICE, forged);
         uint256 lockedBefore = bridge.locked(address(token));
         bridge.escapeLiquidity(L2T, tst, ALICE, p);
         assertEq(token.balanceOf(ALICE), uint256(40 ether) / 3, "a third of 40 TST");
         assertEq(lockedBefore - bridge.locked(address(token)), uint256(40 ether) / 3, "paid from what is locked");
+        // The L2 token's part is held for her (it could be another pool's liquidity token), and
+        // nothing ever pays it: no pool has it as its liquidity token.
+        assertEq(bridge.heldShares(L2T, ALICE), 300 ether, "a third of 900 L2T, held");
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, StateKeys.balance(mixed, ALICE)));
         bridge.escapeLiquidity(L2T, tst, ALICE, p);
     }
@@ -1012,5 +1017,383 @@ contract L1BridgeInvariantTest is Test {
     /// forge-config: default.invariant.depth = 100
     function invariant_no_withdrawal_is_paid_twice() public view {
         assertEq(handler.doubleFinalizations(), 0, "double finalizations");
+    }
+}
+
+/// @notice The escape hatch's nested liquidity and fee vault (docs/bridge.md §7.2, §7.3): a pool
+///         whose side is the liquidity token of a pool whose side is itself a liquidity token is
+///         paid level by level through held shares, never more than any pool's reserves; the fee
+///         vault's claims pay the fee recipient proven from the frozen state.
+contract L1BridgeNestedEscapeTest is Test, WithdrawalTrees {
+    address constant BATCHER = address(0xBA7C4E5);
+    address constant ALICE = address(0xA11CE);
+    address constant BOB = address(0xB0B);
+    address constant CAROL = address(0xCA201);
+    address constant RECIPIENT = address(0xFEE5);
+    address constant VAULT = 0x4200000000000000000000000000000000000011;
+    /// @dev Holder of each pool's locked minimum in these states (the L2 mints it to the zero
+    ///      address; a holder that can be paid lets the fuzz test claim every share).
+    address constant DEAD = address(0xDEAD);
+    uint256 constant MIN = 1000;
+    /// @dev CAROL's balance of every asset: locked, never claimed here.
+    uint256 constant EXTRA = 1 ether;
+    uint256 constant VAULT_ETHER = 0.5 ether;
+    uint256 constant VAULT_TST = 7 ether;
+    uint256 constant WINDOW = 7 days;
+    uint256 constant INCLUSION = 20;
+
+    /// @dev Three pools, each side's reserve and each holder's shares:
+    ///      P1 = (ether, TST), whose liquidity token LP1 DEAD (MIN), ALICE (`alice1`) and P2
+    ///      (`in2`) hold; P2 = (LP1, TWO), LP2 held by DEAD, BOB (`bob2`) and P3 (`in3`);
+    ///      P3 = (LP2, THREE), LP3 held by DEAD, ALICE (`alice3`) and the fee vault (`vault3`).
+    struct Nest {
+        uint256 ether1;
+        uint256 tst1;
+        uint256 two2;
+        uint256 three3;
+        uint256 alice1;
+        uint256 in2;
+        uint256 bob2;
+        uint256 in3;
+        uint256 alice3;
+        uint256 vault3;
+    }
+
+    BatchInbox inbox;
+    L1Bridge bridge;
+    TestToken tst;
+    TestToken two;
+    TestToken three;
+    address weth;
+    address l2Tst;
+    address l2Two;
+    address l2Three;
+    address lp1;
+    address lp2;
+    address lp3;
+
+    function setUp() public override {
+        inbox = new BatchInbox(
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
+        );
+        inbox.stake{value: 1 ether}();
+        bridge = new L1Bridge(inbox, INCLUSION);
+        inbox.attachBridge(IBridgeQueue(address(bridge)));
+        tst = new TestToken("Test Token", "TST", 18);
+        two = new TestToken("Two", "TWO", 18);
+        three = new TestToken("Three", "THREE", 18);
+        (weth, l2Tst) = (StateKeys.bridgedToken(address(0)), StateKeys.bridgedToken(address(tst)));
+        (l2Two, l2Three) = (StateKeys.bridgedToken(address(two)), StateKeys.bridgedToken(address(three)));
+        lp1 = _lp(weth, l2Tst);
+        lp2 = _lp(lp1, l2Two);
+        lp3 = _lp(lp2, l2Three);
+        vm.roll(100);
+        vm.warp(1_700_000_000);
+    }
+
+    /// @dev 4 ether and 400 TST in P1 (2,000 LP1: ALICE 500, P2 500); 500 LP1 and 60 TWO in P2
+    ///      (1,500 LP2: BOB 100, P3 400); 400 LP2 and 30 THREE in P3 (1,200 LP3: ALICE 150, the
+    ///      fee vault 50).
+    function _standard() private pure returns (Nest memory) {
+        return Nest({
+            ether1: 4 ether,
+            tst1: 400 ether,
+            two2: 60 ether,
+            three3: 30 ether,
+            alice1: 500,
+            in2: 500,
+            bob2: 100,
+            in3: 400,
+            alice3: 150,
+            vault3: 50
+        });
+    }
+
+    function _lp(address a, address b) private pure returns (address) {
+        return a < b ? StateKeys.lpToken(a, b) : StateKeys.lpToken(b, a);
+    }
+
+    function _pool(address a, address b, uint256 ra, uint256 rb, uint256 supply) private {
+        (address t0, address t1, uint256 r0, uint256 r1) = a < b ? (a, b, ra, rb) : (b, a, rb, ra);
+        _addLeaf(StateKeys.pool(t0, t1), bytes32(r0 | (r1 << 128)));
+        _addLeaf(StateKeys.supply(StateKeys.lpToken(t0, t1)), bytes32(supply));
+        // A liquidity token's metadata word: "LP", 18 decimals.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _addLeaf(StateKeys.token(StateKeys.lpToken(t0, t1)), bytes32((uint256(bytes32("LP")) & ~uint256(0xff)) | 18));
+        _addLeaf(StateKeys.balance(StateKeys.lpToken(t0, t1), DEAD), bytes32(MIN));
+    }
+
+    function _deposit(address l1Token, uint256 amount) private {
+        if (l1Token == address(0)) {
+            vm.deal(ALICE, amount);
+            vm.prank(ALICE);
+            bridge.depositETH{value: amount}(ALICE);
+            return;
+        }
+        TestToken(l1Token).mint(ALICE, amount);
+        vm.prank(ALICE);
+        TestToken(l1Token).approve(address(bridge), amount);
+        vm.prank(ALICE);
+        bridge.depositERC20(l1Token, ALICE, amount);
+    }
+
+    /// @dev ALICE deposits what the state of `n` holds of each asset (the reserves, CAROL's
+    ///      `EXTRA` of each, the fee vault's ether and TST), the one batch posts that state and
+    ///      consumes the deposits; BOB's later deposit is never consumed, goes overdue, the inbox
+    ///      is frozen and the batch becomes final. The fee recipient is laid out or not.
+    function _frozenNest(Nest memory n, bool withRecipient) private {
+        _deposit(address(0), n.ether1 + EXTRA + VAULT_ETHER);
+        _deposit(address(tst), n.tst1 + EXTRA + VAULT_TST);
+        _deposit(address(two), n.two2 + EXTRA);
+        _deposit(address(three), n.three3 + EXTRA);
+        _addLeaf(StateKeys.tokenOrigin(weth), StateKeys.originValue(address(0)));
+        _addLeaf(StateKeys.tokenOrigin(l2Tst), StateKeys.originValue(address(tst)));
+        _addLeaf(StateKeys.tokenOrigin(l2Two), StateKeys.originValue(address(two)));
+        _addLeaf(StateKeys.tokenOrigin(l2Three), StateKeys.originValue(address(three)));
+        _pool(weth, l2Tst, n.ether1, n.tst1, MIN + n.alice1 + n.in2);
+        _addLeaf(StateKeys.balance(lp1, ALICE), bytes32(n.alice1));
+        _pool(lp1, l2Two, n.in2, n.two2, MIN + n.bob2 + n.in3);
+        _addLeaf(StateKeys.balance(lp2, BOB), bytes32(n.bob2));
+        _pool(lp2, l2Three, n.in3, n.three3, MIN + n.alice3 + n.vault3);
+        _addLeaf(StateKeys.balance(lp3, ALICE), bytes32(n.alice3));
+        _addLeaf(StateKeys.balance(lp3, VAULT), bytes32(n.vault3));
+        _addLeaf(StateKeys.balance(weth, CAROL), bytes32(EXTRA));
+        _addLeaf(StateKeys.balance(l2Tst, CAROL), bytes32(EXTRA));
+        _addLeaf(StateKeys.balance(l2Two, CAROL), bytes32(EXTRA));
+        _addLeaf(StateKeys.balance(l2Three, CAROL), bytes32(EXTRA));
+        _addLeaf(StateKeys.balance(weth, VAULT), bytes32(VAULT_ETHER));
+        _addLeaf(StateKeys.balance(l2Tst, VAULT), bytes32(VAULT_TST));
+        if (withRecipient) _addLeaf(StateKeys.feeRecipient(), bytes32(uint256(uint160(RECIPIENT))));
+        _post(inbox, BATCHER, _root());
+        vm.deal(BOB, 1 ether);
+        vm.prank(BOB);
+        bridge.depositETH{value: 1 ether}(BOB);
+        vm.roll(100 + FREEZE_DELAY + 1);
+        inbox.freeze();
+        vm.warp(block.timestamp + WINDOW);
+    }
+
+    function _valueOf(bytes32 key) private view returns (uint256) {
+        for (uint256 i; i < keys.length; i++) {
+            if (keys[i] == key) return uint256(values[i]);
+        }
+        return 0;
+    }
+
+    /// @dev What proves the pool of `a` and `b` (origins in that order).
+    function _poolProof(address a, address b) private view returns (L1Bridge.PoolProof memory) {
+        (address t0, address t1) = a < b ? (a, b) : (b, a);
+        address lp = StateKeys.lpToken(t0, t1);
+        return L1Bridge.PoolProof({
+            supply: _valueOf(StateKeys.supply(lp)),
+            supplyProof: _proof(StateKeys.supply(lp)),
+            reserves: _valueOf(StateKeys.pool(t0, t1)),
+            reservesProof: _proof(StateKeys.pool(t0, t1)),
+            originA: _value(StateKeys.tokenOrigin(a)),
+            originB: _value(StateKeys.tokenOrigin(b))
+        });
+    }
+
+    /// @dev What proves `owner`'s shares of the pool of `a` and `b`.
+    function _shares(address a, address b, address owner) private view returns (L1Bridge.LiquidityProof memory) {
+        bytes32 key = StateKeys.balance(_lp(a, b), owner);
+        return L1Bridge.LiquidityProof({shares: _valueOf(key), sharesProof: _proof(key), pool: _poolProof(a, b)});
+    }
+
+    function _escape(address a, address b, address owner) private {
+        bridge.escapeLiquidity(a, b, owner, _shares(a, b, owner));
+    }
+
+    function _redeem(address a, address b, address account) private {
+        bridge.escapeHeldShares(a, b, account, _poolProof(a, b));
+    }
+
+    function test_nested_liquidity_is_paid_level_by_level() public {
+        _frozenNest(_standard(), true);
+        // P3 pays ALICE's LP3 in its bridged side and holds its LP2 side for her.
+        vm.prank(address(0xCAFE)); // anyone may send it
+        _escape(lp2, l2Three, ALICE);
+        assertEq(three.balanceOf(ALICE), 3.75 ether, "150/1200 of 30 THREE");
+        assertEq(bridge.heldShares(lp2, ALICE), 50, "150/1200 of 400 LP2, held");
+        L1Bridge.LiquidityProof memory again = _shares(lp2, l2Three, ALICE);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, StateKeys.balance(lp3, ALICE)));
+        bridge.escapeLiquidity(l2Three, lp2, ALICE, again);
+
+        // Her held LP2 is paid from P2, named by its pair: TWO paid, LP1 held in turn.
+        vm.prank(address(0xCAFE));
+        _redeem(lp1, l2Two, ALICE);
+        assertEq(two.balanceOf(ALICE), 2 ether, "50/1500 of 60 TWO");
+        assertEq(bridge.heldShares(lp2, ALICE), 0, "the held LP2 paid");
+        assertEq(bridge.heldShares(lp1, ALICE), 16, "50/1500 of 500 LP1, rounded down");
+        L1Bridge.PoolProof memory p2 = _poolProof(lp1, l2Two);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NoHeldShares.selector, lp2, ALICE));
+        bridge.escapeHeldShares(lp1, l2Two, ALICE, p2);
+
+        // Her held LP1 is paid from P1, both sides bridged (in either order).
+        _redeem(l2Tst, weth, ALICE);
+        assertEq(ALICE.balance, 0.032 ether, "16/2000 of 4 ether");
+        assertEq(tst.balanceOf(ALICE), 3.2 ether, "16/2000 of 400 TST");
+        assertEq(bridge.heldShares(lp1, ALICE), 0, "the held LP1 paid");
+        // Her own LP1 balance is a claim of its own, beside what she was paid through P2 and P3.
+        _escape(weth, l2Tst, ALICE);
+        assertEq(ALICE.balance, 1.032 ether, "and 500/2000 of 4 ether");
+        assertEq(tst.balanceOf(ALICE), 103.2 ether, "and 500/2000 of 400 TST");
+
+        // BOB's LP2, one level down.
+        _escape(lp1, l2Two, BOB);
+        assertEq(two.balanceOf(BOB), 4 ether, "100/1500 of 60 TWO");
+        assertEq(bridge.heldShares(lp1, BOB), 33, "100/1500 of 500 LP1, rounded down");
+        _redeem(weth, l2Tst, BOB);
+        assertEq(BOB.balance, 0.066 ether, "33/2000 of 4 ether");
+        assertEq(tst.balanceOf(BOB), 6.6 ether, "33/2000 of 400 TST");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NoHeldShares.selector, lp1, BOB));
+        bridge.escapeHeldShares(weth, l2Tst, BOB, _poolProofNow(weth, l2Tst));
+        // Paid from what is locked, never beyond the pools' reserves.
+        assertEq(bridge.locked(address(0)), 4 ether - 1.098 ether + EXTRA + VAULT_ETHER + 1 ether, "ether");
+        assertEq(bridge.locked(address(two)), 60 ether - 6 ether + EXTRA, "TWO");
+    }
+
+    /// @dev `_poolProof`, for a call after `vm.expectRevert` (computed before it by the caller).
+    function _poolProofNow(address a, address b) private view returns (L1Bridge.PoolProof memory) {
+        return _poolProof(a, b);
+    }
+
+    function test_held_shares_are_paid_only_from_the_pool_named() public {
+        _frozenNest(_standard(), true);
+        _escape(lp2, l2Three, ALICE); // 50 LP2 held for her
+        // A pair whose liquidity token she holds none of: her LP1 is a balance (claimed by
+        // `escapeLiquidity`), not held.
+        L1Bridge.PoolProof memory p1 = _poolProof(weth, l2Tst);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NoHeldShares.selector, lp1, ALICE));
+        bridge.escapeHeldShares(weth, l2Tst, ALICE, p1);
+        // The held token paired with another side derives another liquidity token.
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NoHeldShares.selector, _lp(lp1, l2Three), ALICE));
+        bridge.escapeHeldShares(lp1, l2Three, ALICE, p1);
+        // The right pair with another pool's supply and reserves proves nothing.
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.supply(lp2)));
+        bridge.escapeHeldShares(lp1, l2Two, ALICE, p1);
+        // Nor with a bridged side's origin proven absent (it would be held instead of paid).
+        L1Bridge.PoolProof memory forfeit = _poolProof(lp1, l2Two);
+        forfeit.originB = _value(StateKeys.tokenOrigin(lp1));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.tokenOrigin(l2Two)));
+        bridge.escapeHeldShares(lp1, l2Two, ALICE, forfeit);
+        // BOB's LP2 is a balance: nothing is held for him until P2 or P3 pays him some.
+        L1Bridge.PoolProof memory p2 = _poolProof(l2Two, lp1);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NoHeldShares.selector, lp2, BOB));
+        bridge.escapeHeldShares(l2Two, lp1, BOB, p2);
+        // Named right, they are paid once.
+        bridge.escapeHeldShares(l2Two, lp1, ALICE, p2);
+        assertEq(two.balanceOf(ALICE), 2 ether, "50/1500 of 60 TWO");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NoHeldShares.selector, lp2, ALICE));
+        bridge.escapeHeldShares(l2Two, lp1, ALICE, p2);
+    }
+
+    function test_the_fee_vault_pays_the_fee_recipient() public {
+        _frozenNest(_standard(), true);
+        bytes32[] memory proof = _proof(StateKeys.balance(weth, VAULT));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.FeeRecipientUnproven.selector));
+        bridge.escapeBalance(address(0), VAULT, VAULT_ETHER, proof);
+        L1Bridge.StateValue memory forged = _value(StateKeys.feeRecipient());
+        forged.value = bytes32(uint256(uint160(CAROL)));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.feeRecipient()));
+        bridge.proveFeeRecipient(forged);
+        vm.prank(address(0xCAFE)); // anyone may send it
+        bridge.proveFeeRecipient(_value(StateKeys.feeRecipient()));
+        assertEq(bridge.feeRecipient(), RECIPIENT, "recorded");
+
+        // The vault's balances, of ether and of a token.
+        vm.prank(address(0xCAFE));
+        bridge.escapeBalance(address(0), VAULT, VAULT_ETHER, proof);
+        assertEq(RECIPIENT.balance, VAULT_ETHER, "the vault's ether, to the fee recipient");
+        assertEq(VAULT.balance, 0, "nothing sent to the vault's keyless L1 address");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, StateKeys.balance(weth, VAULT)));
+        bridge.escapeBalance(address(0), VAULT, VAULT_ETHER, proof);
+        bridge.escapeBalance(address(tst), VAULT, VAULT_TST, _proof(StateKeys.balance(l2Tst, VAULT)));
+        assertEq(tst.balanceOf(RECIPIENT), VAULT_TST, "the vault's TST");
+        assertEq(tst.balanceOf(VAULT), 0, "none at the vault");
+
+        // Its liquidity, at every level: what is held is held for the recipient.
+        _escape(lp2, l2Three, VAULT);
+        assertEq(three.balanceOf(RECIPIENT), 1.25 ether, "50/1200 of 30 THREE");
+        assertEq(bridge.heldShares(lp2, RECIPIENT), 16, "50/1200 of 400 LP2, rounded down");
+        assertEq(bridge.heldShares(lp2, VAULT), 0, "nothing held for the vault itself");
+        L1Bridge.LiquidityProof memory again = _shares(lp2, l2Three, VAULT);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, StateKeys.balance(lp3, VAULT)));
+        bridge.escapeLiquidity(lp2, l2Three, VAULT, again);
+        _redeem(lp1, l2Two, RECIPIENT);
+        assertEq(two.balanceOf(RECIPIENT), 0.64 ether, "16/1500 of 60 TWO");
+        assertEq(bridge.heldShares(lp1, RECIPIENT), 5, "16/1500 of 500 LP1, rounded down");
+        _redeem(weth, l2Tst, RECIPIENT);
+        assertEq(RECIPIENT.balance, VAULT_ETHER + 0.01 ether, "and 5/2000 of 4 ether");
+        assertEq(tst.balanceOf(RECIPIENT), VAULT_TST + 1 ether, "and 5/2000 of 400 TST");
+        assertEq(VAULT.balance, 0, "still nothing at the vault");
+    }
+
+    function test_without_a_fee_recipient_the_vault_is_refused() public {
+        _frozenNest(_standard(), false);
+        L1Bridge.StateValue memory absent = _value(StateKeys.feeRecipient());
+        assertEq(absent.value, bytes32(0), "no recipient in the state");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NoFeeRecipient.selector));
+        bridge.proveFeeRecipient(absent);
+        bytes32[] memory proof = _proof(StateKeys.balance(weth, VAULT));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.FeeRecipientUnproven.selector));
+        bridge.escapeBalance(address(0), VAULT, VAULT_ETHER, proof);
+        L1Bridge.LiquidityProof memory p = _shares(lp2, l2Three, VAULT);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.FeeRecipientUnproven.selector));
+        bridge.escapeLiquidity(lp2, l2Three, VAULT, p);
+        assertEq(VAULT.balance, 0, "nothing sent to the vault's keyless L1 address");
+        assertEq(bridge.locked(address(0)), 4 ether + EXTRA + VAULT_ETHER + 1 ether, "all still locked");
+    }
+
+    /// Every share of every level claimed, the locked minimums included: each pool pays at most
+    /// its reserves (its bridged side is its own L1 asset here, so what left of each asset is
+    /// what its pool paid), nothing stays held, and what is locked still covers the balances
+    /// and the unconsumed deposit.
+    function testFuzz_nested_pools_pay_at_most_their_reserves(uint96[4] calldata reserves, uint64[6] calldata shares)
+        public
+    {
+        Nest memory n = Nest({
+            ether1: bound(reserves[0], 1, type(uint96).max),
+            tst1: bound(reserves[1], 1, type(uint96).max),
+            two2: bound(reserves[2], 1, type(uint96).max),
+            three3: bound(reserves[3], 1, type(uint96).max),
+            alice1: shares[0],
+            in2: bound(shares[1], 1, type(uint64).max),
+            bob2: shares[2],
+            in3: bound(shares[3], 1, type(uint64).max),
+            alice3: shares[4],
+            vault3: shares[5]
+        });
+        _frozenNest(n, true);
+        bridge.proveFeeRecipient(_value(StateKeys.feeRecipient()));
+        address[3] memory direct3 = [DEAD, ALICE, VAULT];
+        for (uint256 i; i < 3; i++) {
+            if (_valueOf(StateKeys.balance(lp3, direct3[i])) != 0) _escape(lp2, l2Three, direct3[i]);
+        }
+        address[2] memory direct2 = [DEAD, BOB];
+        for (uint256 i; i < 2; i++) {
+            if (_valueOf(StateKeys.balance(lp2, direct2[i])) != 0) _escape(lp1, l2Two, direct2[i]);
+        }
+        address[2] memory direct1 = [DEAD, ALICE];
+        for (uint256 i; i < 2; i++) {
+            if (_valueOf(StateKeys.balance(lp1, direct1[i])) != 0) _escape(weth, l2Tst, direct1[i]);
+        }
+        address[4] memory accounts = [DEAD, ALICE, BOB, RECIPIENT];
+        for (uint256 i; i < 4; i++) {
+            if (bridge.heldShares(lp2, accounts[i]) != 0) _redeem(lp1, l2Two, accounts[i]);
+        }
+        for (uint256 i; i < 4; i++) {
+            if (bridge.heldShares(lp1, accounts[i]) != 0) _redeem(weth, l2Tst, accounts[i]);
+            assertEq(bridge.heldShares(lp1, accounts[i]), 0, "no LP1 left held");
+            assertEq(bridge.heldShares(lp2, accounts[i]), 0, "no LP2 left held");
+        }
+        assertGe(bridge.locked(address(0)), EXTRA + VAULT_ETHER + 1 ether, "P1 paid at most its ether");
+        assertGe(bridge.locked(address(tst)), EXTRA + VAULT_TST, "P1 paid at most its TST");
+        assertGe(bridge.locked(address(two)), EXTRA, "P2 paid at most its TWO");
+        assertGe(bridge.locked(address(three)), EXTRA, "P3 paid at most its THREE");
+        assertEq(address(bridge).balance, bridge.locked(address(0)), "ether held is what is locked");
+        assertEq(tst.balanceOf(address(bridge)), bridge.locked(address(tst)), "TST held is what is locked");
+        assertEq(two.balanceOf(address(bridge)), bridge.locked(address(two)), "TWO held is what is locked");
+        assertEq(three.balanceOf(address(bridge)), bridge.locked(address(three)), "THREE held");
     }
 }

@@ -223,12 +223,14 @@ impl FrozenState {
             p: L1Bridge::LiquidityProof {
                 shares,
                 sharesProof: shares_proof,
-                supply,
-                supplyProof: supply_proof,
-                reserves,
-                reservesProof: reserves_proof,
-                originA: self.value_proof(keys::token_origin(&a)),
-                originB: self.value_proof(keys::token_origin(&b)),
+                pool: L1Bridge::PoolProof {
+                    supply,
+                    supplyProof: supply_proof,
+                    reserves,
+                    reservesProof: reserves_proof,
+                    originA: self.value_proof(keys::token_origin(&a)),
+                    originB: self.value_proof(keys::token_origin(&b)),
+                },
             },
         };
         let l1 = wallet(&config.l1, key)?;

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {BatchInbox} from "./BatchInbox.sol";
 import {BridgeQueue} from "../lib/BridgeQueue.sol";
 import {SparseMerkle} from "../lib/SparseMerkle.sol";
+import {FeeLogic} from "../logic/FeeLogic.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 
 /// @title L1Bridge
@@ -71,6 +72,16 @@ contract L1Bridge {
     error DepositIncluded(uint256 index, uint64 queueEnd);
     /// @notice The contents given are not those of queue entry `index`, or it is no deposit.
     error NotTheDeposit(uint256 index);
+    /// @notice The escape holds none of the liquidity shares `lpToken` for `account`: they were
+    ///         paid already, no pool paid any to it, or the pair named is not the one whose
+    ///         liquidity token `lpToken` is (docs/bridge.md §7.2).
+    error NoHeldShares(address lpToken, address account);
+    /// @notice A claim of the fee vault pays the fee recipient of the frozen state, which
+    ///         `proveFeeRecipient` has not recorded yet.
+    error FeeRecipientUnproven();
+    /// @notice The frozen state names no fee recipient (its `feeRecipient` leaf is absent or
+    ///         zero): what the fee vault holds cannot be paid to anyone.
+    error NoFeeRecipient();
     /// @notice The inbox does not enforce this bridge's queue (`BatchInbox.attachBridge` was not
     ///         called with it), so nothing would make the sequencer include an entry.
     error BridgeNotAttached();
@@ -110,8 +121,21 @@ contract L1Bridge {
     event BalanceEscaped(address indexed owner, address indexed l1Token, uint256 amount);
     /// @notice `owner`'s liquidity shares of the pool of the L2 tokens `tokenA` and `tokenB`
     ///         were paid on L1: `amountA` and `amountB` in the L1 assets the tokens were bridged
-    ///         from (nothing for a token created on L2).
+    ///         from (nothing for a side that was not bridged: its part is held, `SharesHeld`).
     event LiquidityEscaped(address indexed owner, address tokenA, address tokenB, uint256 amountA, uint256 amountB);
+    /// @notice A pool paid `account` `amount` of its side `token`, which has no L1 asset: the
+    ///         bridge holds it for `account` (`heldShares`), to be paid from the pool whose
+    ///         liquidity token `token` is, if it is one (`escapeHeldShares`).
+    event SharesHeld(address indexed account, address indexed token, uint256 amount);
+    /// @notice The `shares` of the pool of `tokenA` and `tokenB` held for `account` were paid:
+    ///         `amountA` and `amountB` in the sides' L1 assets (a side not bridged is held in
+    ///         turn, `SharesHeld`).
+    event HeldSharesEscaped(
+        address indexed account, address tokenA, address tokenB, uint256 shares, uint256 amountA, uint256 amountB
+    );
+    /// @notice The frozen state's fee recipient, paid whatever the fee vault is owed, is
+    ///         `recipient`.
+    event FeeRecipientProven(address recipient);
     /// @notice Deposit `index`, which the frozen state never consumed, went back to `from`.
     event DepositRefunded(uint256 indexed index, address indexed from, address l1Token, uint256 amount);
 
@@ -139,6 +163,15 @@ contract L1Bridge {
     /// @notice Whether each claim of the escape hatch was paid (by the state key claimed, or
     ///         `keccak256("refund", index)` for a deposit refund).
     mapping(bytes32 => bool) public escaped;
+    /// @notice Amount of an L2 token without an L1 asset that pools paid out in the escape and
+    ///         the bridge holds for an L1 account (`heldShares[token][account]`): liquidity
+    ///         shares of the pool whose liquidity token `token` is, paid from that pool by
+    ///         `escapeHeldShares` (zeroed when paid); for a token created on L2, nothing ever
+    ///         pays it. Docs/bridge.md §7.2.
+    mapping(address => mapping(address => uint256)) public heldShares;
+    /// @notice The fee recipient proven from the frozen state (`proveFeeRecipient`), paid every
+    ///         escape claim of the fee vault; zero until proven.
+    address public feeRecipient;
     /// @dev L2 metadata word of each token, read at its first deposit (0: never deposited).
     mapping(address => uint256) private _meta;
     Entry[] private _queue;
@@ -304,17 +337,19 @@ contract L1Bridge {
 
     /// @notice Pays `owner` its balance `amount` of the bridged token of `l1Token` in the frozen
     ///         state (`siblings` prove the leaf `balance(bridgedToken(l1Token), owner)`). The
-    ///         L2 account and the L1 account are the same address. Anyone may call it.
+    ///         L2 account and the L1 account are the same address, but for the fee vault, whose
+    ///         claims pay the fee recipient (`proveFeeRecipient`). Anyone may call it.
     function escapeBalance(address l1Token, address owner, uint256 amount, bytes32[] calldata siblings)
         external
         nonReentrant
     {
         (bytes32 root,) = _escapeState();
+        address payee = _payee(owner);
         bytes32 key = StateKeys.balance(StateKeys.bridgedToken(l1Token), owner);
         _claim(key);
         if (amount == 0) revert ZeroAmount();
         _proveFrozen(root, key, bytes32(amount), siblings);
-        _payOut(l1Token, owner, amount);
+        _payOut(l1Token, payee, amount);
         emit BalanceEscaped(owner, l1Token, amount);
     }
 
@@ -329,13 +364,11 @@ contract L1Bridge {
         bytes32[] siblings;
     }
 
-    /// @notice What proves `owner`'s share of a pool in the frozen state: its liquidity shares,
-    ///         their total supply and the pool's packed reserves (reserve of the lower token
-    ///         address in the low 128 bits), each with its siblings, and the L1 origin of each
-    ///         token (`tokenOrigin`, absent for a token created on L2).
-    struct LiquidityProof {
-        uint256 shares;
-        bytes32[] sharesProof;
+    /// @notice What proves a pool in the frozen state: the total supply of its liquidity shares
+    ///         and its packed reserves (reserve of the lower token address in the low 128 bits),
+    ///         each with its siblings, and the L1 origin of each token (`tokenOrigin`, absent
+    ///         for a token that was not bridged).
+    struct PoolProof {
         uint256 supply;
         bytes32[] supplyProof;
         uint256 reserves;
@@ -344,48 +377,127 @@ contract L1Bridge {
         StateValue originB;
     }
 
+    /// @notice What proves `owner`'s share of a pool in the frozen state: its liquidity shares
+    ///         with their siblings, and the pool (`PoolProof`).
+    struct LiquidityProof {
+        uint256 shares;
+        bytes32[] sharesProof;
+        PoolProof pool;
+    }
+
     /// @notice Pays `owner` its share of the pool of the L2 tokens `tokenA` and `tokenB` in the
     ///         frozen state: `reserve · shares / supply` of each side whose token was bridged
-    ///         from L1, in that L1 asset. A side whose token was created on L2 (its origin
-    ///         proven absent) has no L1 asset and pays nothing; the bridged side of such a pool
-    ///         is paid all the same. Anyone may call it; each owner's shares are claimed once.
+    ///         from L1, in that L1 asset. A side whose token was not bridged (its origin proven
+    ///         absent) is held instead for the account paid (`heldShares`): if it is the
+    ///         liquidity token of another pool, `escapeHeldShares` pays those shares from that
+    ///         pool; a token created on L2 has no L1 asset, and its part is never paid. The
+    ///         bridged side of such a pool is paid all the same. Anyone may call it; each
+    ///         owner's shares are claimed once. The account paid is `owner`, but the fee
+    ///         recipient for the fee vault (`proveFeeRecipient`).
     function escapeLiquidity(address tokenA, address tokenB, address owner, LiquidityProof calldata p)
         external
         nonReentrant
     {
         (bytes32 root,) = _escapeState();
-        (uint256 amountA, uint256 amountB) = _liquidityShare(root, tokenA, tokenB, owner, p);
-        address l1TokenA;
-        address l1TokenB;
-        bool bridgedA;
-        bool bridgedB;
-        (bridgedA, l1TokenA) = _origin(root, tokenA, p.originA);
-        (bridgedB, l1TokenB) = _origin(root, tokenB, p.originB);
-        if (!bridgedA) amountA = 0;
-        if (!bridgedB) amountB = 0;
-        if (amountA != 0) _payOut(l1TokenA, owner, amountA);
-        if (amountB != 0) _payOut(l1TokenB, owner, amountB);
+        address payee = _payee(owner);
+        bytes32 key = StateKeys.balance(_lpToken(tokenA, tokenB), owner);
+        _claim(key);
+        if (p.shares == 0) revert ZeroAmount();
+        _proveFrozen(root, key, bytes32(p.shares), p.sharesProof);
+        (uint256 amountA, uint256 amountB) = _payPool(root, tokenA, tokenB, p.shares, p.pool, payee);
         emit LiquidityEscaped(owner, tokenA, tokenB, amountA, amountB);
     }
 
-    /// @dev Proves the shares, supply and reserves of `p` against the frozen root, marks the
-    ///      shares claimed, and returns what they are worth of each side.
-    function _liquidityShare(bytes32 root, address a, address b, address owner, LiquidityProof calldata p)
+    /// @notice Pays `account` the liquidity shares of the pool of the L2 tokens `tokenA` and
+    ///         `tokenB` that the bridge holds for it (`heldShares` of the pool's liquidity token,
+    ///         paid to it by the pools whose side that token is): `reserve · shares / supply` of
+    ///         each bridged side, proven against the frozen state like `escapeLiquidity`; a side
+    ///         not bridged is held in turn, so that nested pools are paid one level per call.
+    ///         Naming a pair whose liquidity token is not the one held finds nothing
+    ///         (`NoHeldShares`). Anyone may call it; the shares are zeroed when paid.
+    function escapeHeldShares(address tokenA, address tokenB, address account, PoolProof calldata p)
+        external
+        nonReentrant
+    {
+        (bytes32 root,) = _escapeState();
+        address lp = _lpToken(tokenA, tokenB);
+        uint256 shares = heldShares[lp][account];
+        if (shares == 0) revert NoHeldShares(lp, account);
+        heldShares[lp][account] = 0;
+        (uint256 amountA, uint256 amountB) = _payPool(root, tokenA, tokenB, shares, p, account);
+        emit HeldSharesEscaped(account, tokenA, tokenB, shares, amountA, amountB);
+    }
+
+    /// @notice Records the fee recipient of the frozen state (its `feeRecipient` leaf, proven by
+    ///         `v`), which every escape claim of the fee vault then pays. The leaf is laid out at
+    ///         genesis and written by no operation. Anyone may call it; an absent or zero
+    ///         recipient is refused (`NoFeeRecipient`).
+    function proveFeeRecipient(StateValue calldata v) external {
+        (bytes32 root,) = _escapeState();
+        address recipient = address(uint160(uint256(_valueFrozen(root, StateKeys.feeRecipient(), v))));
+        if (recipient == address(0)) revert NoFeeRecipient();
+        feeRecipient = recipient;
+        emit FeeRecipientProven(recipient);
+    }
+
+    /// @dev Who an escape claim of `owner` pays: `owner` (the same address on L1 and L2), but
+    ///      the fee recipient for the fee vault, which no key holds on either chain.
+    function _payee(address owner) private view returns (address) {
+        if (owner != FeeLogic.FEE_VAULT) return owner;
+        address recipient = feeRecipient;
+        if (recipient == address(0)) revert FeeRecipientUnproven();
+        return recipient;
+    }
+
+    /// @dev The liquidity token of the pool of `a` and `b`, in either order.
+    function _lpToken(address a, address b) private pure returns (address) {
+        return a < b ? StateKeys.lpToken(a, b) : StateKeys.lpToken(b, a);
+    }
+
+    /// @dev Pays `payee` what `shares` of the pool of `a` and `b` are worth (`_poolShare`),
+    ///      each side settled by `_settle`; returns what each side paid on L1.
+    function _payPool(bytes32 root, address a, address b, uint256 shares, PoolProof calldata p, address payee)
         private
+        returns (uint256 paidA, uint256 paidB)
+    {
+        (uint256 amountA, uint256 amountB) = _poolShare(root, a, b, shares, p);
+        paidA = _settle(root, a, p.originA, payee, amountA);
+        paidB = _settle(root, b, p.originB, payee, amountB);
+    }
+
+    /// @dev Proves the supply and reserves of the pool of `a` and `b` against the frozen root and
+    ///      returns what `shares` of it are worth of each side, rounded down.
+    function _poolShare(bytes32 root, address a, address b, uint256 shares, PoolProof calldata p)
+        private
+        pure
         returns (uint256 amountA, uint256 amountB)
     {
+        uint256 supply = p.supply;
+        if (shares > supply) revert ZeroAmount();
         (address token0, address token1) = a < b ? (a, b) : (b, a);
-        address lp = StateKeys.lpToken(token0, token1);
-        bytes32 key = StateKeys.balance(lp, owner);
-        _claim(key);
-        if (p.shares == 0 || p.shares > p.supply) revert ZeroAmount();
-        _proveFrozen(root, key, bytes32(p.shares), p.sharesProof);
-        _proveFrozen(root, StateKeys.supply(lp), bytes32(p.supply), p.supplyProof);
+        _proveFrozen(root, StateKeys.supply(StateKeys.lpToken(token0, token1)), bytes32(supply), p.supplyProof);
         _proveFrozen(root, StateKeys.pool(token0, token1), bytes32(p.reserves), p.reservesProof);
         // The low half is token0's reserve; shares ≤ supply, and reserves < 2^128: no overflow.
-        uint256 amount0 = (p.reserves & type(uint128).max) * p.shares / p.supply;
-        uint256 amount1 = (p.reserves >> 128) * p.shares / p.supply;
+        uint256 amount0 = (p.reserves & type(uint128).max) * shares / supply;
+        uint256 amount1 = (p.reserves >> 128) * shares / supply;
         (amountA, amountB) = a == token0 ? (amount0, amount1) : (amount1, amount0);
+    }
+
+    /// @dev Settles `amount` of pool side `token` for `payee`: paid in its L1 asset if the
+    ///      token was bridged (its origin proven by `origin`), held for `payee` otherwise.
+    ///      Returns what was paid.
+    function _settle(bytes32 root, address token, StateValue calldata origin, address payee, uint256 amount)
+        private
+        returns (uint256 paid)
+    {
+        if (amount == 0) return 0;
+        (bool bridged, address l1Token) = _origin(root, token, origin);
+        if (bridged) {
+            _payOut(l1Token, payee, amount);
+            return amount;
+        }
+        heldShares[token][payee] += amount;
+        emit SharesHeld(payee, token, amount);
     }
 
     /// @dev Whether L2 token `token` was bridged from L1 in the frozen state, and from which L1
