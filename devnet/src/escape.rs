@@ -15,11 +15,12 @@ use rollup_fraud_proof::{Challenger, ChallengerConfig};
 use rollup_types::{
     ChainConfig,
     bindings::{BatchInbox, BridgeQueueContents, L1Bridge},
+    fees::FEE_VAULT,
     genesis::GenesisSpec,
     keys,
     smt::Terminal,
 };
-use std::time::Duration;
+use std::{collections::BTreeSet, time::Duration};
 
 /// Where the chain settles, and how to derive its state from L1.
 #[derive(Clone, Debug)]
@@ -76,6 +77,62 @@ pub struct FrozenState {
 impl std::fmt::Debug for FrozenState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FrozenState").field("root", &self.root).field("queue_end", &self.queue_end).finish()
+    }
+}
+
+/// What one side of a pool came to in an escape claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Paid on L1, in the L1 asset the side was bridged from.
+    Paid {
+        /// The L1 asset (the zero address for ether).
+        l1_token: Address,
+        /// The amount paid.
+        amount: U256,
+    },
+    /// Held by the bridge for the account paid (`L1Bridge.heldShares`): the side was not
+    /// bridged. When it is a pool's liquidity token, [`FrozenState::escape_held_shares`] pays it
+    /// from that pool; a token created on L2 has no L1 asset and never pays.
+    Held {
+        /// The amount of the side's token held.
+        amount: U256,
+        /// The pool whose liquidity token the side is (`token0 < token1`), found in the frozen
+        /// state; `None` for a token created on L2.
+        pair: Option<(Address, Address)>,
+    },
+}
+
+/// An escape claim of a pool's shares, sent.
+#[derive(Clone, Debug)]
+pub struct PoolEscape {
+    /// The L1 account paid: the owner, or the fee recipient for the fee vault.
+    pub account: Address,
+    /// The pool's shares paid out.
+    pub shares: U256,
+    /// Each side's token, in the order named, and what it came to.
+    pub sides: [(Address, Side); 2],
+    /// The L1 transaction.
+    pub tx: B256,
+}
+
+impl PoolEscape {
+    /// What the claim paid on L1 of `l1_token`.
+    pub fn paid(&self, l1_token: Address) -> U256 {
+        self.sides
+            .iter()
+            .map(|(_, side)| match side {
+                Side::Paid { l1_token: t, amount } if *t == l1_token => *amount,
+                _ => U256::ZERO,
+            })
+            .sum()
+    }
+
+    /// The pools whose liquidity shares the claim left held (a positive amount), to pay next.
+    pub fn held_pairs(&self) -> impl Iterator<Item = (Address, Address)> + '_ {
+        self.sides.iter().filter_map(|(_, side)| match side {
+            Side::Held { amount, pair: Some(pair) } if !amount.is_zero() => Some(*pair),
+            _ => None,
+        })
     }
 }
 
@@ -155,7 +212,8 @@ impl FrozenState {
         self.prove(keys::balance(&keys::bridged_token(&l1_token), &owner)).0
     }
 
-    /// Pays `owner` its balance of the bridged `l1_token` on L1 (sent from `key`'s account).
+    /// Pays `owner` its balance of the bridged `l1_token` on L1 (sent from `key`'s account);
+    /// the fee vault's goes to the fee recipient ([`Self::paid_to`]).
     pub async fn escape_balance(
         &self,
         config: &EscapeConfig,
@@ -165,9 +223,52 @@ impl FrozenState {
     ) -> Result<(U256, B256)> {
         let (amount, siblings) = self.prove(keys::balance(&keys::bridged_token(&l1_token), &owner));
         ensure!(!amount.is_zero(), "{owner} holds none of the bridged {l1_token} in the frozen state");
-        let call = L1Bridge::escapeBalanceCall { l1Token: l1_token, owner, amount, siblings };
         let l1 = wallet(&config.l1, key)?;
+        self.record_fee_recipient(&l1, owner).await?;
+        let call = L1Bridge::escapeBalanceCall { l1Token: l1_token, owner, amount, siblings };
         Ok((amount, send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash))
+    }
+
+    /// The fee recipient the frozen state names (`None`: none), laid out at genesis.
+    pub fn fee_recipient(&self) -> Option<Address> {
+        let (value, _) = self.prove(keys::fee_recipient());
+        let recipient = Address::from_word(value.into());
+        (!recipient.is_zero()).then_some(recipient)
+    }
+
+    /// The L1 account an escape claim of `owner` pays: `owner` itself (the same address on both
+    /// chains), but the fee recipient for the fee vault, which no key holds; an error when the
+    /// frozen state names none.
+    pub fn paid_to(&self, owner: Address) -> Result<Address> {
+        if owner != FEE_VAULT {
+            return Ok(owner);
+        }
+        self.fee_recipient().ok_or_else(|| {
+            anyhow!(
+                "the frozen state names no fee recipient (its feeRecipient leaf is absent): \
+                 the fee vault's claims cannot be paid to anyone"
+            )
+        })
+    }
+
+    /// Before a claim of the fee vault: records the fee recipient on the bridge from the frozen
+    /// state (`proveFeeRecipient`, once for everyone), unless it was recorded already.
+    async fn record_fee_recipient(&self, l1: &DynProvider, owner: Address) -> Result<()> {
+        if owner != FEE_VAULT {
+            return Ok(());
+        }
+        let recipient = self.paid_to(owner)?;
+        let recorded = view(l1, self.bridge, L1Bridge::feeRecipientCall {}).await?;
+        if recorded.is_zero() {
+            let call = L1Bridge::proveFeeRecipientCall { v: self.value_proof(keys::fee_recipient()) };
+            send(l1, self.bridge, call.abi_encode()).await.context("recording the fee recipient")?;
+        } else {
+            ensure!(
+                recorded == recipient,
+                "the bridge pays the fee vault to {recorded}, the frozen state names {recipient}"
+            );
+        }
+        Ok(())
     }
 
     /// `key`'s value in the frozen state with its proof, present or absent
@@ -189,10 +290,56 @@ impl FrozenState {
         keys::origin_of(&value)
     }
 
-    /// Pays `owner` its share of the pool of the L2 tokens `a` and `b` on L1: each side bridged
-    /// from L1 in its L1 asset, pro rata of the proven reserves (a side created on L2 pays
-    /// nothing: it has no L1 asset). Returns the amounts paid of each side and the L1
-    /// transaction.
+    /// The pair of L2 tokens (`token0 < token1`) whose pool's liquidity token `token` is in the
+    /// frozen state, found among its pools (`None`: it is no pool's).
+    pub fn pair_of(&self, token: Address) -> Option<(Address, Address)> {
+        let count: u64 = self.prove(keys::pool_count()).0.saturating_to();
+        (0..count).find_map(|index| {
+            let side = |side| Address::from_word(self.prove(keys::pool_at(index, side)).0.into());
+            let (t0, t1) = (side(0), side(1));
+            (keys::lp_token(&t0, &t1) == token).then_some((t0, t1))
+        })
+    }
+
+    /// What proves the pool of `a` and `b` in the frozen state (origins in that order).
+    fn pool_proof(&self, a: Address, b: Address) -> Result<L1Bridge::PoolProof> {
+        ensure!(a != b, "a pool holds two different tokens");
+        let (t0, t1) = keys::sort_pair(a, b);
+        let (supply, supply_proof) = self.prove(keys::supply(&keys::lp_token(&t0, &t1)));
+        let (reserves, reserves_proof) = self.prove(keys::pool(&t0, &t1));
+        ensure!(!reserves.is_zero() && !supply.is_zero(), "the frozen state has no pool of {a} and {b}");
+        Ok(L1Bridge::PoolProof {
+            supply,
+            supplyProof: supply_proof,
+            reserves,
+            reservesProof: reserves_proof,
+            originA: self.value_proof(keys::token_origin(&a)),
+            originB: self.value_proof(keys::token_origin(&b)),
+        })
+    }
+
+    /// What `shares` of the pool of `a` and `b` come to, side by side, as the bridge reckons it:
+    /// `reserve · shares / supply`, rounded down, paid or held.
+    fn pool_share(&self, a: Address, b: Address, shares: U256, pool: &L1Bridge::PoolProof) -> [(Address, Side); 2] {
+        let (r0, r1) = (pool.reserves & U256::from(u128::MAX), pool.reserves >> 128);
+        let (ra, rb) = if a < b { (r0, r1) } else { (r1, r0) };
+        let side = |token: Address, reserve: U256| {
+            let amount = reserve * shares / pool.supply;
+            let side = match self.origin(token) {
+                Some(l1_token) => Side::Paid { l1_token, amount },
+                None => Side::Held { amount, pair: self.pair_of(token) },
+            };
+            (token, side)
+        };
+        [side(a, ra), side(b, rb)]
+    }
+
+    /// Pays `owner` its share of the pool of the L2 tokens `a` and `b` on L1 (the fee vault's:
+    /// the fee recipient, [`Self::paid_to`]): each side bridged from L1 in its L1 asset, pro
+    /// rata of the proven reserves. A side that was not bridged is held by the bridge for the
+    /// account paid: a pool's liquidity token is then paid from its own pool by
+    /// [`Self::escape_held_shares`] (or [`Self::escape_held_below`]); a token created on L2 has
+    /// no L1 asset and never pays.
     pub async fn escape_liquidity(
         &self,
         config: &EscapeConfig,
@@ -200,41 +347,90 @@ impl FrozenState {
         a: Address,
         b: Address,
         owner: Address,
-    ) -> Result<(U256, U256, B256)> {
-        ensure!(a != b, "a pool holds two different tokens");
+    ) -> Result<PoolEscape> {
+        let pool = self.pool_proof(a, b)?;
         let (t0, t1) = keys::sort_pair(a, b);
-        let lp = keys::lp_token(&t0, &t1);
-        let (shares, shares_proof) = self.prove(keys::balance(&lp, &owner));
+        let (shares, shares_proof) = self.prove(keys::balance(&keys::lp_token(&t0, &t1), &owner));
         ensure!(!shares.is_zero(), "{owner} holds no shares of the pool of {a} and {b} in the frozen state");
+        let sides = self.pool_share(a, b, shares, &pool);
         ensure!(
-            self.origin(a).is_some() || self.origin(b).is_some(),
-            "neither {a} nor {b} was bridged from L1: the pool holds no L1 asset to pay out"
+            sides.iter().any(|(_, side)| matches!(side, Side::Paid { .. } | Side::Held { pair: Some(_), .. })),
+            "neither {a} nor {b} was bridged from L1 or is a pool's liquidity token: the pool holds no L1 asset to pay out"
         );
-        let (supply, supply_proof) = self.prove(keys::supply(&lp));
-        let (reserves, reserves_proof) = self.prove(keys::pool(&t0, &t1));
-        let (r0, r1) = (reserves & U256::from(u128::MAX), reserves >> 128);
-        let (ra, rb) = if a == t0 { (r0, r1) } else { (r1, r0) };
-        let share = |r: U256, side: Address| if self.origin(side).is_some() { r * shares / supply } else { U256::ZERO };
-        let (amount_a, amount_b) = (share(ra, a), share(rb, b));
+        let account = self.paid_to(owner)?;
+        let l1 = wallet(&config.l1, key)?;
+        self.record_fee_recipient(&l1, owner).await?;
         let call = L1Bridge::escapeLiquidityCall {
             tokenA: a,
             tokenB: b,
             owner,
-            p: L1Bridge::LiquidityProof {
-                shares,
-                sharesProof: shares_proof,
-                pool: L1Bridge::PoolProof {
-                    supply,
-                    supplyProof: supply_proof,
-                    reserves,
-                    reservesProof: reserves_proof,
-                    originA: self.value_proof(keys::token_origin(&a)),
-                    originB: self.value_proof(keys::token_origin(&b)),
-                },
-            },
+            p: L1Bridge::LiquidityProof { shares, sharesProof: shares_proof, pool },
         };
+        let tx = send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash;
+        Ok(PoolEscape { account, shares, sides, tx })
+    }
+
+    /// The liquidity shares of the pool of `a` and `b` that the bridge holds for the account
+    /// `owner`'s claims pay (`L1Bridge.heldShares` of the pool's liquidity token).
+    pub async fn held_shares(&self, config: &EscapeConfig, a: Address, b: Address, owner: Address) -> Result<U256> {
+        let l1 = ProviderBuilder::new().connect_http(config.l1.clone()).erased();
+        let (t0, t1) = keys::sort_pair(a, b);
+        view(&l1, self.bridge, L1Bridge::heldSharesCall { _0: keys::lp_token(&t0, &t1), _1: self.paid_to(owner)? })
+            .await
+    }
+
+    /// Pays the shares of the pool of `a` and `b` that the bridge holds for `owner` (for the fee
+    /// vault, for its fee recipient): what escaping a pool whose side is this pool's liquidity
+    /// token left held. Each bridged side is paid pro rata of the proven reserves; a side that
+    /// is itself a liquidity token is held in turn (one level per L1 transaction).
+    pub async fn escape_held_shares(
+        &self,
+        config: &EscapeConfig,
+        key: &B256,
+        a: Address,
+        b: Address,
+        owner: Address,
+    ) -> Result<PoolEscape> {
+        let pool = self.pool_proof(a, b)?;
+        let account = self.paid_to(owner)?;
+        let shares = self.held_shares(config, a, b, owner).await?;
+        if shares.is_zero() {
+            let (t0, t1) = keys::sort_pair(a, b);
+            bail!(
+                "the bridge holds no shares of the pool of {a} and {b} (liquidity token {}) for {account}: \
+                 they were paid already, or no pool escaped so far has that token as a side \
+                 (escape the outer pool first, and name the pair whose liquidity token it holds)",
+                keys::lp_token(&t0, &t1)
+            );
+        }
+        let sides = self.pool_share(a, b, shares, &pool);
+        let call = L1Bridge::escapeHeldSharesCall { tokenA: a, tokenB: b, account, p: pool };
         let l1 = wallet(&config.l1, key)?;
-        Ok((amount_a, amount_b, send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash))
+        let tx = send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash;
+        Ok(PoolEscape { account, shares, sides, tx })
+    }
+
+    /// Follows what `escape` left held down to the bridged assets: every side that is a pool's
+    /// liquidity token is paid from its pool ([`Self::escape_held_shares`], one L1 transaction
+    /// each), and so on at every level below. A pool whose held shares are already paid (one
+    /// reached twice) is passed over. Returns the claims sent, in order.
+    pub async fn escape_held_below(
+        &self,
+        config: &EscapeConfig,
+        key: &B256,
+        escape: &PoolEscape,
+    ) -> Result<Vec<PoolEscape>> {
+        let mut pending: BTreeSet<(Address, Address)> = escape.held_pairs().collect();
+        let mut sent = Vec::new();
+        while let Some((a, b)) = pending.pop_first() {
+            if self.held_shares(config, a, b, escape.account).await?.is_zero() {
+                continue;
+            }
+            let next = self.escape_held_shares(config, key, a, b, escape.account).await?;
+            pending.extend(next.held_pairs());
+            sent.push(next);
+        }
+        Ok(sent)
     }
 
     /// Pays withdrawal `index` of `sender`, written before the freeze, against the frozen

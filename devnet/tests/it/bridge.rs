@@ -613,7 +613,7 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
         l1_beacon: None,
         l1_beacon_fallbacks: Vec::new(),
     };
-    freeze_when_overdue(&escape_config, &d, &key).await;
+    freeze_when_overdue(&escape_config, &ends, &d, &key).await;
     assert!(FrozenState::derive(&escape_config).await.is_err(), "the last batch is not final yet");
     pass_the_challenge_window(&l1_url, &d).await;
 
@@ -628,13 +628,18 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     let twice = frozen.escape_balance(&escape_config, &key, Address::ZERO, alice).await.expect_err("once");
     assert!(format!("{twice:#}").contains("AlreadyEscaped { claim: "), "the revert by name: {twice:#}");
     // Carol's bridged side of the pool of ether and USDC: its USDC has no L1 asset and pays
-    // nothing, its ether is paid pro rata of the proven reserves.
+    // nothing (the bridge holds it, for nothing), its ether is paid pro rata of the proven
+    // reserves.
     let carol_before = l1.get_balance(carol.address()).await.expect("balance");
-    let (paid_weth, paid_usdc, _) = frozen
+    let pool_escape = frozen
         .escape_liquidity(&escape_config, &key, weth_l2, USDC, carol.address())
         .await
         .expect("the bridged side of the mixed pool");
-    assert_eq!(paid_usdc, U256::ZERO, "USDC came from no L1 asset");
+    let paid_weth = pool_escape.paid(Address::ZERO);
+    assert!(
+        matches!(pool_escape.sides[1].1, escape::Side::Held { pair: None, .. }),
+        "USDC came from no L1 asset: {pool_escape:?}"
+    );
     assert!(
         paid_weth < pooled && pooled - paid_weth < pooled / U256::from(1_000_000u64),
         "{paid_weth}: all but the locked minimum"
@@ -676,7 +681,7 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     assert!(escape::refund_deposit(&escape_config, &refund_key, 0).await.is_err());
     // Every unit bridged in left but the pool's share of the liquidity locked at creation, the
     // genesis ether of the nine development accounts that did not escape theirs, and the fees
-    // (the vault's ether, which no key claims yet).
+    // (the vault's ether, not claimed here: its claim pays the fee recipient, tested below).
     let locked: U256 = l1_view(&l1_url, d.bridge, rollup_types::bindings::L1Bridge::lockedCall(Address::ZERO)).await;
     let unclaimed =
         rollup_types::genesis::GenesisSpec::devnet().genesis_ether() - rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT;
@@ -689,6 +694,185 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
     drop(anvil);
 }
 
+/// Nested liquidity and the fee vault through the escape hatch on anvil (docs/bridge.md §7.2,
+/// §7.3): on L2 Carol pools her genesis ether with USDC (a token created at genesis, no L1
+/// asset), giving LP1; pools half her LP1 with ether (LP2), and half her LP2 with ether (LP3): a
+/// pool whose side is the liquidity token of a pool whose side is itself a liquidity token.
+/// The operator stops, a later deposit goes overdue, the inbox is frozen, and from L1 data alone:
+/// her LP3 pays its ether and leaves LP2 held, which pays its ether and leaves LP1 held, which
+/// pays its ether (its USDC side has no L1 asset); her own LP2 (followed down with
+/// `escape_held_below`) and LP1 are paid beside. Each amount is the pro rata of the reserves
+/// read on L2 before the stop, rounded down, and her L1 balance grows by their sum; claims are
+/// refused twice and a held claim naming a pair she holds none of is refused. The fee vault's
+/// ether goes to the genesis fee recipient, nothing to the vault's L1 address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_liquidity_and_the_fee_vault_leave_through_the_escape_hatch() {
+    use rollup_devnet::{
+        anvil::{Anvil, AnvilConfig},
+        escape::{self, EscapeConfig, FrozenState, Side},
+    };
+    use rollup_types::{fees::FEE_VAULT, genesis::GenesisSpec};
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let anvil = Anvil::spawn(&AnvilConfig {
+        port: 0,
+        block_time: None,
+        gas_limit: None,
+        state_file: None,
+        log_file: Some(dir.path().join("anvil.log")),
+    })
+    .await
+    .expect("anvil");
+    let l1_url: url::Url = anvil.url().parse().expect("url");
+    let mut config = DevnetConfig::test(dir.path().join("devnet")).expect("config");
+    config.l1_rpc = Some(l1_url.clone());
+    let chain = config.chain;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let ends = Endpoints { l2: devnet.url(), l1: l1_url.clone(), bridge: Some(d.bridge) };
+    let key = DEV_ACCOUNTS[6].private_key;
+    let l1 = ProviderBuilder::new().connect_http(l1_url.clone());
+    let mine = |n: u64| {
+        let l1 = l1.clone();
+        async move {
+            let _: serde_json::Value = l1.raw_request("anvil_mine".into(), (U256::from(n),)).await.expect("mine");
+        }
+    };
+    let one_ether = U256::from(10u64).pow(U256::from(18));
+    let weth = keys::bridged_token(&Address::ZERO);
+    let carol = Signer::new(&DEV_ACCOUNTS[8].private_key).expect("key");
+    let lp = |a: Address, b: Address| {
+        let (t0, t1) = keys::sort_pair(a, b);
+        keys::lp_token(&t0, &t1)
+    };
+    let (lp1, lp2, lp3) = (lp(weth, USDC), lp(lp(weth, USDC), weth), lp(lp(lp(weth, USDC), weth), weth));
+    // Carol's three pools, one transaction each: each seeds the next with half of its shares.
+    let mut nonce = 0;
+    let mut create = |a: Address, b: Address, amount_a: U256, amount_b: U256| {
+        let call = L2System::createPoolCall { tokenA: a, tokenB: b, amountA: amount_a, amountB: amount_b };
+        let raw = carol.eip1559(chain.chain_id, nonce, call.abi_encode().into()).encoded().into();
+        nonce += 1;
+        raw
+    };
+    let raws = vec![create(weth, USDC, one_ether, U256::from(1_000_000_000u64))];
+    let hashes: Vec<B256> =
+        devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect();
+    all_succeed(&devnet.url(), &hashes).await;
+    let raws = vec![create(
+        lp1,
+        weth,
+        l2_balance(&devnet, lp1, carol.address()) / U256::from(2u8),
+        one_ether / U256::from(4u8),
+    )];
+    let hashes: Vec<B256> =
+        devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect();
+    all_succeed(&devnet.url(), &hashes).await;
+    let raws = vec![create(
+        lp2,
+        weth,
+        l2_balance(&devnet, lp2, carol.address()) / U256::from(2u8),
+        one_ether / U256::from(8u8),
+    )];
+    let hashes: Vec<B256> =
+        devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect();
+    all_succeed(&devnet.url(), &hashes).await;
+    // The pools and her shares, as L2 has them: (ether reserve, other side's reserve, supply).
+    let pool = |a: Address, b: Address| {
+        let p = l2_view(&devnet, L2System::getPoolCall { tokenA: a, tokenB: b });
+        (p.reserveA, p.reserveB, p.totalLiquidity)
+    };
+    let (p1, p2, p3) = (pool(weth, USDC), pool(weth, lp1), pool(weth, lp2));
+    let shares = |token| l2_balance(&devnet, token, carol.address());
+    let (c1, c2, c3) = (shares(lp1), shares(lp2), shares(lp3));
+    assert!(!c1.is_zero() && !c2.is_zero() && !c3.is_zero() && !p3.1.is_zero(), "three levels of pools");
+    let head = devnet.sequencer.node.head().header.number;
+    let mut challenger = devnet.challenger.clone();
+    eventually(Duration::from_secs(60), "the pools' blocks posted and verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= head).map(|_| ()) }
+    })
+    .await;
+    // The operator stops; a later deposit waits the freeze delay and the inbox is frozen.
+    devnet.stop().await.expect("clean stop");
+    bridge::deposit(&ends, &key, Address::repeat_byte(0xb0), one_ether, None).await.expect("deposit");
+    mine(d.freeze_delay + 2).await;
+    let escape_config = EscapeConfig {
+        l1: l1_url.clone(),
+        inbox: d.batch_inbox,
+        from_block: d.inbox_block,
+        chain,
+        genesis: GenesisSpec::devnet(),
+        db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
+        l1_beacon: None,
+        l1_beacon_fallbacks: Vec::new(),
+    };
+    escape::freeze(&escape_config, &key).await.expect("frozen");
+    let _: serde_json::Value =
+        l1.raw_request("evm_increaseTime".into(), (U256::from(d.challenge_window + 1),)).await.expect("time");
+    mine(1).await;
+    let frozen = FrozenState::derive(&escape_config).await.expect("the frozen state");
+    let carol_before = l1.get_balance(carol.address()).await.expect("balance");
+    let of = |reserve: U256, shares: U256, supply: U256| reserve * shares / supply;
+
+    // LP3: its ether is paid, its LP2 side held for her (the pool of LP1 and ether to name next).
+    let outer = frozen.escape_liquidity(&escape_config, &key, lp2, weth, carol.address()).await.expect("her LP3");
+    let held_lp2 = of(p3.1, c3, p3.2);
+    assert_eq!(outer.sides[0].1, Side::Held { amount: held_lp2, pair: Some(keys::sort_pair(lp1, weth)) });
+    assert_eq!(outer.sides[1].1, Side::Paid { l1_token: Address::ZERO, amount: of(p3.0, c3, p3.2) });
+    assert_eq!(frozen.held_shares(&escape_config, weth, lp1, carol.address()).await.expect("held"), held_lp2);
+    let twice = frozen.escape_liquidity(&escape_config, &key, lp2, weth, carol.address()).await.expect_err("once");
+    assert!(format!("{twice:#}").contains("AlreadyEscaped { claim: "), "the revert by name: {twice:#}");
+    // Nothing of LP1 is held for her yet: naming its pool finds nothing.
+    let wrong = frozen.escape_held_shares(&escape_config, &key, weth, USDC, carol.address()).await.expect_err("none");
+    assert!(format!("{wrong:#}").contains("holds no shares"), "{wrong:#}");
+    // Held LP2: its ether paid, LP1 held.
+    let middle =
+        frozen.escape_held_shares(&escape_config, &key, weth, lp1, carol.address()).await.expect("her held LP2");
+    let held_lp1 = of(p2.1, held_lp2, p2.2);
+    assert_eq!(middle.shares, held_lp2);
+    assert_eq!(middle.sides[1].1, Side::Held { amount: held_lp1, pair: Some(keys::sort_pair(weth, USDC)) });
+    assert_eq!(middle.sides[0].1, Side::Paid { l1_token: Address::ZERO, amount: of(p2.0, held_lp2, p2.2) });
+    let again = frozen.escape_held_shares(&escape_config, &key, lp1, weth, carol.address()).await.expect_err("once");
+    assert!(format!("{again:#}").contains("holds no shares"), "{again:#}");
+    // Held LP1: its ether paid; USDC has no L1 asset.
+    let inner =
+        frozen.escape_held_shares(&escape_config, &key, weth, USDC, carol.address()).await.expect("her held LP1");
+    assert_eq!(inner.sides[0].1, Side::Paid { l1_token: Address::ZERO, amount: of(p1.0, held_lp1, p1.2) });
+    assert!(matches!(inner.sides[1].1, Side::Held { pair: None, .. }), "{inner:?}");
+    assert!(inner.held_pairs().next().is_none(), "nothing below");
+    // Her own LP2, followed down every level at once, and her own LP1.
+    let own2 = frozen.escape_liquidity(&escape_config, &key, lp1, weth, carol.address()).await.expect("her LP2");
+    let below = frozen.escape_held_below(&escape_config, &key, &own2).await.expect("the levels below");
+    assert_eq!(below.len(), 1, "one level below LP2: {below:?}");
+    assert_eq!(below[0].shares, of(p2.1, c2, p2.2), "the LP1 her LP2 holds");
+    assert_eq!(below[0].paid(Address::ZERO), of(p1.0, of(p2.1, c2, p2.2), p1.2));
+    let own1 = frozen.escape_liquidity(&escape_config, &key, weth, USDC, carol.address()).await.expect("her LP1");
+    assert_eq!(own1.paid(Address::ZERO), of(p1.0, c1, p1.2));
+    let paid: U256 = [&outer, &middle, &inner, &own2, &below[0], &own1].iter().map(|e| e.paid(Address::ZERO)).sum();
+    assert_eq!(
+        l1.get_balance(carol.address()).await.expect("balance") - carol_before,
+        paid,
+        "every level of her liquidity, in L1 ether"
+    );
+    assert!(paid < one_ether + one_ether / U256::from(4u8) + one_ether / U256::from(8u8), "at most what she pooled");
+
+    // The fee vault's ether goes to the fee recipient laid out at genesis, once.
+    let recipient = GenesisSpec::devnet().fee_recipient;
+    assert_eq!(frozen.fee_recipient(), Some(recipient));
+    let vault = frozen.balance(Address::ZERO, FEE_VAULT);
+    assert!(!vault.is_zero(), "the fees of her transactions");
+    let recipient_before = l1.get_balance(recipient).await.expect("balance");
+    let (fees, _) = frozen.escape_balance(&escape_config, &key, Address::ZERO, FEE_VAULT).await.expect("the vault");
+    assert_eq!(fees, vault);
+    assert_eq!(l1.get_balance(recipient).await.expect("balance") - recipient_before, vault, "to the recipient");
+    assert_eq!(l1.get_balance(FEE_VAULT).await.expect("balance"), U256::ZERO, "nothing to the vault's address");
+    let twice = frozen.escape_balance(&escape_config, &key, Address::ZERO, FEE_VAULT).await.expect_err("once");
+    assert!(format!("{twice:#}").contains("AlreadyEscaped { claim: "), "the revert by name: {twice:#}");
+    drop(anvil);
+}
+
 /// Mines `n` anvil blocks (anvil here mines only when sent something).
 async fn mine_blocks(l1: &url::Url, n: u64) {
     let l1 = ProviderBuilder::new().connect_http(l1.clone());
@@ -696,17 +880,25 @@ async fn mine_blocks(l1: &url::Url, n: u64) {
 }
 
 /// Once the operator has stopped and a deposit waits that no batch includes: the freeze is
-/// refused while nothing is overdue and until the deposit has waited two inclusion windows,
-/// then taken.
-async fn freeze_when_overdue(config: &rollup_devnet::escape::EscapeConfig, d: &Deployment, key: &B256) {
+/// refused while nothing is overdue and until the deposit has waited the freeze delay, then
+/// taken; from then on the bridge takes no deposit.
+async fn freeze_when_overdue(
+    config: &rollup_devnet::escape::EscapeConfig,
+    ends: &Endpoints,
+    d: &Deployment,
+    key: &B256,
+) {
     use rollup_devnet::escape;
     let early = escape::freeze(config, key).await.expect_err("nothing is overdue yet");
     assert!(format!("{early:#}").contains("FreezeNotDue { index: "), "the revert by name: {early:#}");
-    // Overdue after one window (no post may leave it behind), freezable after two.
+    // Overdue after one window (no post may leave it behind), freezable after the delay.
     mine_blocks(&config.l1, d.inclusion_window + 1).await;
-    assert!(escape::freeze(config, key).await.is_err(), "the freeze waits a second window");
-    mine_blocks(&config.l1, d.inclusion_window).await;
+    assert!(escape::freeze(config, key).await.is_err(), "the freeze waits the whole delay");
+    mine_blocks(&config.l1, d.freeze_delay - d.inclusion_window).await;
     escape::freeze(config, key).await.expect("frozen");
+    let late = bridge::deposit(ends, key, Address::repeat_byte(0xb1), U256::from(1u8), None).await;
+    let late = late.expect_err("no deposit once frozen");
+    assert!(format!("{late:#}").contains("InboxFrozen"), "the revert by name: {late:#}");
 }
 
 /// Moves the L1's clock past the challenge window: the last batch is final.
@@ -878,7 +1070,7 @@ async fn the_escape_hatch_reads_blob_batches_from_a_beacon_fallback_or_a_challen
         l1_beacon_fallbacks,
     };
     bridge::deposit(&ends, &key, Address::repeat_byte(0xb0), one_ether, None).await.expect("a late deposit");
-    freeze_when_overdue(&escape_config("escape.sqlite", None, Vec::new()), &d, &key).await;
+    freeze_when_overdue(&escape_config("escape.sqlite", None, Vec::new()), &ends, &d, &key).await;
     pass_the_challenge_window(&l1_url, &d).await;
 
     // No beacon: the derivation stops on the first blob, which it names.

@@ -4,9 +4,9 @@ use super::{BeaconArgs, ChainArgs, L1Args, print_json};
 use alloy_primitives::{Address, B256, U256};
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use rollup_devnet::escape::{EscapeConfig, FrozenState, freeze, refund_deposit};
+use rollup_devnet::escape::{EscapeConfig, FrozenState, PoolEscape, Side, freeze, refund_deposit};
 use rollup_types::{bindings::L1Bridge, keys};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The escape hatch, when the operator stops (docs/bridge.md §7): freeze the inbox, then take
 /// out on L1 what the frozen state holds, proven from L1 data alone.
@@ -16,7 +16,8 @@ pub(crate) enum EscapeCommand {
     /// (a week where deployed with `rollup deploy`'s default; anyone may): the last resort when
     /// the operator has stopped.
     Freeze(EscapeArgs),
-    /// Pays an account its balance of a bridged token in the frozen state, on L1.
+    /// Pays an account its balance of a bridged token in the frozen state, on L1 (the fee
+    /// vault's, 0x4200…0011, to the fee recipient the frozen state names).
     Balance {
         #[command(flatten)]
         args: EscapeArgs,
@@ -28,27 +29,41 @@ pub(crate) enum EscapeCommand {
         owner: Address,
     },
     /// Pays an account its share of a pool in the frozen state, on L1: each side bridged from
-    /// L1 in its L1 asset, pro rata of the reserves (a side created on L2 has no L1 asset and
-    /// pays nothing). Name each side by its L1 asset (`--token-a`, the zero address for ether)
-    /// or by its L2 token address (`--l2-token-a`, for a token created on L2 or known by it).
+    /// L1 in its L1 asset, pro rata of the reserves. A side that was not bridged is held by the
+    /// bridge for the account: if it is another pool's liquidity token, `held-shares` (or
+    /// `--nested` here) pays it from that pool; a token created on L2 has no L1 asset and pays
+    /// nothing. Name each side by its L1 asset (`--token-a`, the zero address for ether) or by
+    /// its L2 token address (`--l2-token-a`: a token created on L2, a liquidity token, or any
+    /// token known by it). The fee vault's share goes to the fee recipient.
     Liquidity {
         #[command(flatten)]
         args: EscapeArgs,
-        /// One side of the pool, by the L1 asset it was bridged from (zero address: ether).
-        #[arg(long = "token-a", required_unless_present = "l2_token_a", conflicts_with = "l2_token_a")]
-        token_a: Option<Address>,
-        /// One side of the pool, by its L2 token address.
-        #[arg(long = "l2-token-a")]
-        l2_token_a: Option<Address>,
-        /// The other side, by its L1 asset.
-        #[arg(long = "token-b", required_unless_present = "l2_token_b", conflicts_with = "l2_token_b")]
-        token_b: Option<Address>,
-        /// The other side, by its L2 token address.
-        #[arg(long = "l2-token-b")]
-        l2_token_b: Option<Address>,
+        #[command(flatten)]
+        pair: PairArgs,
         /// The account.
         #[arg(long = "owner")]
         owner: Address,
+        /// Then pay, level by level, the shares of inner pools this claim leaves held (a side
+        /// that is a liquidity token), down to the bridged assets: one L1 transaction a level.
+        #[arg(long = "nested")]
+        nested: bool,
+    },
+    /// Pays the liquidity shares of a pool that the bridge holds for an account: what escaping
+    /// a pool whose side is this pool's liquidity token left held (`liquidity` reports them,
+    /// with the pair to name here). Each bridged side is paid pro rata of the reserves; a side
+    /// that is itself a liquidity token is held in turn, for the next call (or `--nested`).
+    HeldShares {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// The pool whose liquidity token is held, by its two tokens.
+        #[command(flatten)]
+        pair: PairArgs,
+        /// The account the shares are held for (the fee vault or its fee recipient: the same).
+        #[arg(long = "owner")]
+        owner: Address,
+        /// Then pay, level by level, the shares of inner pools this leaves held.
+        #[arg(long = "nested")]
+        nested: bool,
     },
     /// Pays a withdrawal written on L2 before the freeze, with a proof derived from L1 alone
     /// (no L2 API needed): its leaf holds only the hash of its L1 asset, recipient and amount,
@@ -80,6 +95,54 @@ pub(crate) enum EscapeCommand {
         #[arg(long = "index")]
         index: u64,
     },
+}
+
+/// A pool, by its two tokens: each by the L1 asset it was bridged from or by its L2 address.
+#[derive(Debug, Args)]
+pub(crate) struct PairArgs {
+    /// One side of the pool, by the L1 asset it was bridged from (zero address: ether).
+    #[arg(long = "token-a", required_unless_present = "l2_token_a", conflicts_with = "l2_token_a")]
+    token_a: Option<Address>,
+    /// One side of the pool, by its L2 token address.
+    #[arg(long = "l2-token-a")]
+    l2_token_a: Option<Address>,
+    /// The other side, by its L1 asset.
+    #[arg(long = "token-b", required_unless_present = "l2_token_b", conflicts_with = "l2_token_b")]
+    token_b: Option<Address>,
+    /// The other side, by its L2 token address.
+    #[arg(long = "l2-token-b")]
+    l2_token_b: Option<Address>,
+}
+
+impl PairArgs {
+    /// The two L2 tokens.
+    fn tokens(&self) -> Result<(Address, Address)> {
+        let side = |l1: Option<Address>, l2: Option<Address>| {
+            l2.or_else(|| l1.map(|t| keys::bridged_token(&t)))
+                .ok_or_else(|| anyhow::anyhow!("name each side of the pool by --token-… or --l2-token-…"))
+        };
+        Ok((side(self.token_a, self.l2_token_a)?, side(self.token_b, self.l2_token_b)?))
+    }
+}
+
+/// A pool claim as JSON: the account paid, the shares, each side paid (in its L1 asset) or held
+/// (with the pool to name next when the side is a liquidity token), the L1 transaction.
+fn pool_json(escape: &PoolEscape) -> Value {
+    let sides: Vec<Value> = escape
+        .sides
+        .iter()
+        .map(|(token, side)| match side {
+            Side::Paid { l1_token, amount } => {
+                json!({ "token": token, "l1Token": l1_token, "paid": amount.to_string() })
+            }
+            Side::Held { amount, pair } => json!({
+                "token": token,
+                "held": amount.to_string(),
+                "pairOfLiquidityToken": pair.map(|(t0, t1)| [t0, t1]),
+            }),
+        })
+        .collect();
+    json!({ "paidTo": escape.account, "shares": escape.shares.to_string(), "sides": sides, "l1Tx": escape.tx })
 }
 
 /// Where the chain settles and how its state is derived for the escape hatch.
@@ -131,23 +194,24 @@ impl EscapeCommand {
                 let config = args.config()?;
                 let frozen = FrozenState::derive(&config).await?;
                 let (amount, tx) = frozen.escape_balance(&config, &args.key, token, owner).await?;
-                print_json(&json!({ "owner": owner, "l1Token": token, "amount": amount.to_string(), "l1Tx": tx }))
+                print_json(&json!({
+                    "owner": owner, "paidTo": frozen.paid_to(owner)?, "l1Token": token,
+                    "amount": amount.to_string(), "l1Tx": tx,
+                }))
             }
-            Self::Liquidity { args, token_a, l2_token_a, token_b, l2_token_b, owner } => {
-                let side = |l1: Option<Address>, l2: Option<Address>| {
-                    l2.or_else(|| l1.map(|t| keys::bridged_token(&t)))
-                        .ok_or_else(|| anyhow::anyhow!("name each side of the pool by --token-… or --l2-token-…"))
-                };
-                let (a, b) = (side(token_a, l2_token_a)?, side(token_b, l2_token_b)?);
+            Self::Liquidity { args, pair, owner, nested } => {
+                let (a, b) = pair.tokens()?;
                 let config = args.config()?;
                 let frozen = FrozenState::derive(&config).await?;
-                let (amount_a, amount_b, tx) = frozen.escape_liquidity(&config, &args.key, a, b, owner).await?;
-                print_json(&json!({
-                    "owner": owner,
-                    "tokenA": a, "l1TokenA": frozen.origin(a), "amountA": amount_a.to_string(),
-                    "tokenB": b, "l1TokenB": frozen.origin(b), "amountB": amount_b.to_string(),
-                    "l1Tx": tx,
-                }))
+                let escape = frozen.escape_liquidity(&config, &args.key, a, b, owner).await?;
+                print_pool(&frozen, &config, &args.key, owner, &escape, nested).await
+            }
+            Self::HeldShares { args, pair, owner, nested } => {
+                let (a, b) = pair.tokens()?;
+                let config = args.config()?;
+                let frozen = FrozenState::derive(&config).await?;
+                let escape = frozen.escape_held_shares(&config, &args.key, a, b, owner).await?;
+                print_pool(&frozen, &config, &args.key, owner, &escape, nested).await
             }
             Self::Withdrawal { args, sender, index, token, recipient, amount } => {
                 let config = args.config()?;
@@ -172,6 +236,25 @@ impl EscapeCommand {
             }
         }
     }
+}
+
+/// Prints a pool claim, after following what it left held when `nested` (each level's claim
+/// under `"nested"`).
+async fn print_pool(
+    frozen: &FrozenState,
+    config: &EscapeConfig,
+    key: &B256,
+    owner: Address,
+    escape: &PoolEscape,
+    nested: bool,
+) -> Result<()> {
+    let mut out = pool_json(escape);
+    out["owner"] = json!(owner);
+    if nested {
+        let below = frozen.escape_held_below(config, key, escape).await?;
+        out["nested"] = Value::Array(below.iter().map(pool_json).collect());
+    }
+    print_json(&out)
 }
 
 #[cfg(test)]
@@ -222,5 +305,34 @@ mod tests {
         // Without them, the L1 RPC URL serves the blobs (anvil's does).
         let plain = escape(&[]);
         assert_eq!((plain.l1_beacon, plain.l1_beacon_fallbacks), (None, Vec::new()));
+    }
+
+    /// The pool claims name each side by its L1 asset or its L2 address, and `--nested` follows
+    /// the levels below; a side left unnamed is refused.
+    #[test]
+    fn pool_claims_parse() {
+        let parse = |args: &[&str]| Escape::try_parse_from(std::iter::once("escape").chain(args.iter().copied()));
+        let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+        let inbox = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+        let lp = "0x00000000000000000000000000000000000000aa";
+        let ether = "0x0000000000000000000000000000000000000000";
+        for command in ["liquidity", "held-shares"] {
+            let args = [command, "--l1.inbox", inbox, "--key", key, "--owner", inbox, "--l2-token-a", lp];
+            let parsed = parse(&[&args[..], &["--token-b", ether, "--nested"]].concat())
+                .unwrap_or_else(|e| panic!("{command}: {e}"))
+                .command;
+            let (EscapeCommand::Liquidity { pair, nested, .. } | EscapeCommand::HeldShares { pair, nested, .. }) =
+                parsed
+            else {
+                panic!("{command}: {parsed:?}")
+            };
+            assert!(nested, "{command}");
+            let (a, b) = pair.tokens().expect("both sides");
+            assert_eq!(
+                (a.to_string().to_lowercase(), b),
+                (lp.to_string(), rollup_types::keys::bridged_token(&alloy_primitives::Address::ZERO))
+            );
+            assert!(parse(&args).is_err(), "{command}: one side unnamed");
+        }
     }
 }
