@@ -33,6 +33,11 @@ const TX_BASE_GAS: u64 = 21_000;
 /// (`the_post_gas_model_covers_real_posts`). A post carries no ether since the batcher stakes
 /// once (it carried a bond, in a sixth slot, before).
 const EXEC_BASE_GAS: u64 = 185_000;
+/// A post's reading of the L1's fees, when it is due (docs/fees.md §4): the inbox's own slot for
+/// it, the call to the bridge, which checks it is attached and the inbox not frozen and appends
+/// an entry to the queue (two new slots), and its event. An upper bound, as the base is: most
+/// posts do not read, and use that much less.
+pub const L1_FEES_REPORT_GAS: u64 = 100_000;
 /// Per 1,024-byte segment of data: copying and hashing it for the data commitment (measured
 /// about 400).
 const EXEC_GAS_PER_SEGMENT: u64 = 500;
@@ -86,7 +91,11 @@ pub fn execution_gas(data_len: usize, roots: usize) -> u64 {
     let segments = data_len.div_ceil(SEGMENT_BYTES) as u64;
     // Memory: the segment hashes with the length, one segment of scratch, the packed roots.
     let words = segments + 1 + (SEGMENT_BYTES as u64 / 32) + roots as u64 + 16;
-    EXEC_BASE_GAS + EXEC_GAS_PER_SEGMENT * segments + EXEC_GAS_PER_ROOT * roots as u64 + words * words / 512
+    EXEC_BASE_GAS
+        + L1_FEES_REPORT_GAS
+        + EXEC_GAS_PER_SEGMENT * segments
+        + EXEC_GAS_PER_ROOT * roots as u64
+        + words * words / 512
 }
 
 /// Gas of the inbox's execution of a `postBatchBlobs` with `segments` segment hashes and `roots`
@@ -94,7 +103,12 @@ pub fn execution_gas(data_len: usize, roots: usize) -> u64 {
 /// segment hashes and the blob's versioned hash in a sixth slot of the record.
 pub fn blob_execution_gas(segments: usize, roots: usize) -> u64 {
     let words = segments as u64 + 1 + roots as u64 + 16;
-    EXEC_BASE_GAS + BLOB_HASH_SLOT_GAS + 12 * segments as u64 + EXEC_GAS_PER_ROOT * roots as u64 + words * words / 512
+    EXEC_BASE_GAS
+        + L1_FEES_REPORT_GAS
+        + BLOB_HASH_SLOT_GAS
+        + 12 * segments as u64
+        + EXEC_GAS_PER_ROOT * roots as u64
+        + words * words / 512
 }
 
 /// Storing the blob's versioned hash in a fresh slot (EIP-2929 cold, zero to non-zero).

@@ -459,6 +459,7 @@ impl Setup {
                 .collect(),
             fee_recipient: Address::ZERO,
             l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+            l1_fees: rollup_types::fees::GENESIS_L1_FEES,
         }
     }
 }

@@ -74,6 +74,9 @@ fn entry_of(row: &AnyRow) -> Result<StoredQueueEntry, StoreError> {
             meta: word(row, "meta")?,
         },
         "forced" => QueueItem::Forced { raw: Bytes::from(row.try_get::<Vec<u8>, _>("raw")?) },
+        // A reading of the L1's fees keeps its base fee in `amount` and its blob base fee in
+        // `meta`.
+        "l1Fees" => QueueItem::L1Fees { base_fee: word(row, "amount")?, blob_base_fee: word(row, "meta")? },
         other => return Err(StoreError::Corrupt(format!("unknown queue entry kind {other:?}"))),
     };
     let entry = QueueEntry {
@@ -118,6 +121,14 @@ impl Store {
                     None,
                 ),
                 QueueItem::Forced { raw } => ("forced", None, None, None, None, Some(raw.to_vec())),
+                QueueItem::L1Fees { base_fee, blob_base_fee } => (
+                    "l1Fees",
+                    None,
+                    None,
+                    Some(base_fee.to_be_bytes::<32>().to_vec()),
+                    Some(blob_base_fee.to_be_bytes::<32>().to_vec()),
+                    None,
+                ),
             };
             sqlx::query(
                 "INSERT INTO queue_entries (queue_index, kind, l1_from, l1_block, recipient, l1_token, amount, meta,

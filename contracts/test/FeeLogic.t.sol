@@ -86,10 +86,25 @@ contract FeeLogicTest is Test {
         string memory json = vm.readFile(FILE);
         uint256[] memory parent = vm.parseJsonUintArray(json, ".boundParent");
         uint256[] memory proposed = vm.parseJsonUintArray(json, ".boundProposed");
+        uint256[] memory cap = vm.parseJsonUintArray(json, ".boundCap");
         bool[] memory ok = vm.parseJsonBoolArray(json, ".boundOk");
         assertEq(parent.length, ok.length, "bound lengths");
+        assertEq(cap.length, ok.length, "bound lengths");
         for (uint256 i; i < ok.length; i++) {
-            assertEq(FeeLogic.l1PriceInBounds(parent[i], proposed[i]), ok[i], string.concat("bound ", vm.toString(i)));
+            assertEq(
+                FeeLogic.l1PriceInBounds(parent[i], proposed[i], cap[i]), ok[i], string.concat("bound ", vm.toString(i))
+            );
+        }
+    }
+
+    /// The cap the chain's reading of the L1's fees puts on a block's L1 price.
+    function test_vectors_l1PriceCap() public view {
+        string memory json = vm.readFile(FILE);
+        uint256[] memory word = vm.parseJsonUintArray(json, ".capL1Fees");
+        uint256[] memory cap = vm.parseJsonUintArray(json, ".capCap");
+        assertEq(word.length, cap.length, "cap lengths");
+        for (uint256 i; i < cap.length; i++) {
+            assertEq(FeeLogic.l1PriceCap(word[i]), cap[i], string.concat("cap ", vm.toString(i)));
         }
     }
 
@@ -132,6 +147,7 @@ contract FeeLogicTest is Test {
         uint256[] memory word = vm.parseJsonUintArray(json, ".stateWord");
         uint256[] memory number = vm.parseJsonUintArray(json, ".stateNumber");
         uint256[] memory price = vm.parseJsonUintArray(json, ".statePrice");
+        uint256[] memory cap = vm.parseJsonUintArray(json, ".stateCap");
         bool[] memory enters = vm.parseJsonBoolArray(json, ".stateEnters");
         uint256[] memory entered = vm.parseJsonUintArray(json, ".stateEntered");
         uint256[] memory gas = vm.parseJsonUintArray(json, ".stateGas");
@@ -139,8 +155,9 @@ contract FeeLogicTest is Test {
         bool[] memory fits = vm.parseJsonBoolArray(json, ".stateFits");
         assertEq(word.length, fits.length, "fee state lengths");
         assertEq(word.length, enters.length, "fee state lengths");
+        assertEq(word.length, cap.length, "fee state lengths");
         for (uint256 i; i < word.length; i++) {
-            (uint256 e, bool ok) = FeeLogic.enterBlock(word[i], number[i], price[i]);
+            (uint256 e, bool ok) = FeeLogic.enterBlock(word[i], number[i], price[i], cap[i]);
             assertEq(ok, enters[i], string.concat("enters ", vm.toString(i)));
             assertEq(e, entered[i], string.concat("entered ", vm.toString(i)));
             (uint256 a, bool fit) = FeeLogic.addGas(e, gas[i]);
@@ -157,15 +174,24 @@ contract FeeLogicTest is Test {
         assertEq(FeeLogic.baseFeeOfWord(word), 2_000_000, "base fee");
         assertEq(FeeLogic.l1PriceOfWord(word), 800, "price");
         assertEq(FeeLogic.baseFeeOf(word, 7), 2_000_000, "the same block");
-        (uint256 same, bool ok) = FeeLogic.enterBlock(word, 7, 800);
-        assertTrue(ok && same == word, "a later chunk of the block");
-        (same, ok) = FeeLogic.enterBlock(word, 7, 801);
+        uint256 none = type(uint64).max;
+        (uint256 same, bool ok) = FeeLogic.enterBlock(word, 7, 800, 0);
+        assertTrue(ok && same == word, "a later chunk of the block, whatever the cap");
+        (same, ok) = FeeLogic.enterBlock(word, 7, 801, none);
         assertTrue(!ok && same == word, "a later chunk with another price");
-        (uint256 next, bool entered) = FeeLogic.enterBlock(word, 8, 900);
+        (uint256 next, bool entered) = FeeLogic.enterBlock(word, 8, 900, none);
         assertTrue(entered, "an eighth up");
         assertEq(next, (uint256(8) << 192) | (uint256(900) << 96) | FeeLogic.nextBaseFee(2_000_000, 90_000), "next");
-        (next, entered) = FeeLogic.enterBlock(word, 8, 901);
+        (next, entered) = FeeLogic.enterBlock(word, 8, 901, none);
         assertTrue(!entered && next == word, "more than an eighth up: unchanged");
+        (next, entered) = FeeLogic.enterBlock(word, 8, 851, 850);
+        assertTrue(!entered && next == word, "above the cap: unchanged");
+        (, entered) = FeeLogic.enterBlock(word, 8, 850, 850);
+        assertTrue(entered, "at the cap");
+        (, entered) = FeeLogic.enterBlock(word, 8, 600, 600);
+        assertTrue(entered, "down to a cap more than an eighth below at once");
+        (, entered) = FeeLogic.enterBlock(word, 8, 599, 600);
+        assertTrue(!entered, "but no further");
         // Every field at its top: the accessors read them apart.
         uint256 top = type(uint256).max;
         assertEq(FeeLogic.baseFeeOfWord(top), FeeLogic.MAX_BASE_FEE, "top base fee");
@@ -187,7 +213,7 @@ contract FeeLogicTest is Test {
         assertLe(FeeLogic.l1Gas(bytes_, l1Price, base), type(uint64).max, "l1 gas fits 64 bits");
         uint256 p = FeeLogic.effectivePrice(true, price, tip, base);
         assertLe(p, price, "never above the fee cap");
-        FeeLogic.l1PriceInBounds(gas, l1Price);
+        FeeLogic.l1PriceInBounds(gas, l1Price, FeeLogic.l1PriceCap(uint256(base) << 128 | tip));
     }
 
     /// @notice A charge never takes more than the gas limit at the fee cap, whatever the gas the

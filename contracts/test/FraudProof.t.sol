@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "./utils/Test.sol";
+import {FullWitness} from "./utils/FullWitness.sol";
 import {Vm, vm} from "./utils/Vm.sol";
 import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
@@ -25,7 +26,7 @@ uint256 constant FREEZE_DELAY = 2_000;
 ///         cannot be taken by copying a proof. See docs/fraud-proofs.md §6. Also hand-built
 ///         batches that consume the bridge's queue: header proofs of their queue counts
 ///         (`WrongQueueCount`, docs/bridge.md §6) and chunks holding queue entries.
-contract FraudProofTest is Test {
+contract FraudProofTest is Test, FullWitness {
     string constant FILE = "../testdata/fraud-vectors.json";
     address constant BATCHER = address(0xBA7C4E5);
     address constant PROVER = address(0x9807E5);
@@ -658,14 +659,30 @@ contract FraudProofTest is Test {
         uint256 rolledBack = block.number;
         assertEq(target.lastRollbackBlock(), rolledBack, "rollback block");
         // Entry 0 waited five windows, but the rollback was just now: no freeze yet.
-        uint256 freezable = rolledBack + 2 * INCLUSION + 1;
+        uint256 freezable = rolledBack + FREEZE_DELAY + 1;
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.FreezeNotDue.selector, 0, freezable));
         target.freeze();
-        // The batcher posts again, including the entries (they are overdue: it must).
-        _postQueue(target, _two(2, 1), 3, type(uint256).max);
-        vm.roll(freezable + 10);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NothingOverdue.selector, 3, 3));
+        // Entry 3 is the reading of the L1's fees batch 0's post queued (docs/fees.md §4): it is
+        // overdue too, and a post that leaves it behind is refused.
+        (uint256 length,,) = target.bridge().queueAt(0);
+        assertEq(length, 4, "three deposits and a reading");
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEntryOverdue.selector, 3, queued, queued + INCLUSION));
+        this.postQueue(target, _two(2, 1), 3);
+        // The batcher posts again, including every entry (they are overdue: it must); its post
+        // reads the L1's fees again (an hour and more after the last reading), entry 4.
+        _postQueue(target, _two(2, 2), 4, type(uint256).max);
+        uint256 reposted = block.number;
+        (length,,) = target.bridge().queueAt(0);
+        assertEq(length, 5, "a new reading");
+        vm.roll(reposted + FREEZE_DELAY);
+        // Only the new reading waits, and it waits its own delay (here as long as the rollback's).
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.FreezeNotDue.selector, 4, reposted + FREEZE_DELAY + 1));
         target.freeze();
+    }
+
+    /// @dev `_postQueue` as an external call, for `expectRevert`.
+    function postQueue(BatchInbox target, uint256[] memory queues, uint64 queueEnd) external {
+        _postQueue(target, queues, queueEnd, type(uint256).max);
     }
 
     /// @notice Fewer entries in the blocks than posted (including none at all) is
@@ -710,9 +727,10 @@ contract FraudProofTest is Test {
         );
         // The witness of the genesis state (the fee state alone) proves the keys every replay
         // reads: the fee state and the vault's ether.
-        bytes32[] memory feeKey = new bytes32[](2);
+        bytes32[] memory feeKey = new bytes32[](3);
         feeKey[0] = StateKeys.feeState();
         feeKey[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
+        feeKey[2] = StateKeys.l1Fees();
         ChunkVerifier.ChunkProof memory chunk =
             ChunkVerifier.ChunkProof(2, feeKey, _genesisFees(), new BridgeQueue.Contents[](1), bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 2, 1));
@@ -741,8 +759,8 @@ contract FraudProofTest is Test {
         proof = _dataProof(data, all);
         (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
         assertEq(uint256(located.l1BytePrice), 10, "the price of the chunk's block");
-        chunk.keys = new bytes32[](1);
-        chunk.keys[0] = StateKeys.feeState();
+        chunk.keys = new bytes32[](2);
+        (chunk.keys[0], chunk.keys[1]) = (StateKeys.feeState(), StateKeys.l1Fees());
         uint256 index;
         (replayed, index, post, span) = verifier.replayChunk(proof, params, chunk);
         assertEq(uint256(replayed), uint256(ChunkVerifier.Outcome.WrongL1Price), "WrongL1Price");
@@ -803,15 +821,19 @@ contract FraudProofTest is Test {
     function test_wrongL1PriceIsProven() public {
         bytes memory witness = _genesisFees();
         bytes32 genesis = StateWitness.preRoot(StateWitness.decode(witness));
-        bytes32[] memory feeKey = new bytes32[](1);
+        // Entering a block reads the fee state and the chain's reading of the L1's fees (absent
+        // here: no cap).
+        bytes32[] memory feeKey = new bytes32[](2);
         feeKey[0] = StateKeys.feeState();
+        feeKey[1] = StateKeys.l1Fees();
         // From the genesis price of 8 wei a byte: 9 is within an eighth, 10 is not (0x21: 1·10^1).
         (BatchInbox target, BridgeQueue.Contents[] memory entries) = _forcedInbox(genesis);
         bytes32 root = _feeStateOnly(1, 9);
         bytes memory data = _postForced(target, hex"a002", root);
-        bytes32[] memory keys = new bytes32[](2);
+        bytes32[] memory keys = new bytes32[](3);
         keys[0] = StateKeys.feeState();
         keys[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
+        keys[2] = StateKeys.l1Fees();
         ChunkVerifier.ChunkProof memory proof = ChunkVerifier.ChunkProof(0, keys, witness, entries, bytes32(0));
         (bool ok, bytes memory ret) = _prove(target, PROVER, _chunkCall(data, root, proof));
         assertFalse(ok, "9 after 8: no fraud");
@@ -842,6 +864,59 @@ contract FraudProofTest is Test {
             }
         }
         assertEq(fault, uint256(BatchInbox.Fault.WrongL1Price), "WrongL1Price");
+    }
+
+    /// @notice The filler-block ratchet of issue 53: within an eighth a block, a batcher could
+    ///         raise the L1 price without end by blocks of its own. The chain's reading of the
+    ///         L1's fees caps it (docs/fees.md §4): with a reading of a 3 gwei base fee the cap is
+    ///         16 × 40 × (3 + 2) gwei = 3.2 · 10^12 wei a byte, and after a parent of 3 · 10^12 a
+    ///         block may commit 3.2 · 10^12 but not 3.3 · 10^12, though both are within an eighth.
+    ///         The proof reads the fee state and the reading alone.
+    function test_anL1PriceAboveTheL1sCapIsProven() public {
+        uint256 parent = 3e12;
+        bytes32[] memory keys = new bytes32[](2);
+        bytes32[] memory values = new bytes32[](2);
+        (keys[0], keys[1]) = (StateKeys.feeState(), StateKeys.l1Fees());
+        (values[0], values[1]) = (bytes32((parent << 96) | FeeLogic.MIN_BASE_FEE), bytes32(uint256(3e9) << 128 | 1));
+        if (keys[0] > keys[1]) {
+            (keys[0], keys[1]) = (keys[1], keys[0]);
+            (values[0], values[1]) = (values[1], values[0]);
+        }
+        bytes memory witness = _encodeFull(keys, values, 0, 2, 0);
+        bytes32 genesis = StateWitness.preRoot(StateWitness.decode(witness));
+        assertEq(FeeLogic.l1PriceCap(uint256(3e9) << 128 | 1), 3.2e12, "the cap");
+        bytes32[] memory read = new bytes32[](3);
+        (read[0], read[1], read[2]) =
+        (StateKeys.feeState(), StateKeys.l1Fees(), StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT));
+        // At the cap (0x8b08: 32·10^11) the block is entered: a wrong root is what the proof
+        // shows, not its price.
+        (BatchInbox target, BridgeQueue.Contents[] memory entries) = _forcedInbox(genesis);
+        bytes32 root = keccak256("any root");
+        bytes memory data = _postForced(target, hex"8b08", root);
+        ChunkVerifier.ChunkProof memory proof = ChunkVerifier.ChunkProof(0, read, witness, entries, bytes32(0));
+        (bool proven, uint256 fault) = _proveAndReadFault(target, _chunkCall(data, root, proof));
+        assertTrue(proven, "a wrong root");
+        assertEq(fault, uint256(BatchInbox.Fault.WrongChunkRoot), "at the cap: WrongChunkRoot");
+        // Above it (0xab08: 33·10^11), within an eighth of the parent: WrongL1Price.
+        (target, entries) = _forcedInbox(genesis);
+        data = _postForced(target, hex"ab08", root);
+        proof.entries = entries;
+        (proven, fault) = _proveAndReadFault(target, _chunkCall(data, root, proof));
+        assertTrue(proven, "proven");
+        assertEq(fault, uint256(BatchInbox.Fault.WrongL1Price), "WrongL1Price");
+    }
+
+    /// @dev Proves `call` as the prover; whether it succeeded and the fault `FraudProven` named.
+    function _proveAndReadFault(BatchInbox target, bytes memory call) private returns (bool ok, uint256 fault) {
+        vm.recordLogs();
+        (ok,) = _prove(target, PROVER, call);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        fault = type(uint256).max;
+        for (uint256 j; j < logs.length; j++) {
+            if (logs[j].topics[0] == FRAUD_PROVEN) {
+                (fault,,,) = abi.decode(logs[j].data, (uint8, uint256, uint256, uint256));
+            }
+        }
     }
 
     /// @dev An inbox of chunk size 2 whose genesis root is `genesis`, with a bridge holding two

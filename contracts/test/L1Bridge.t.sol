@@ -548,17 +548,26 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         _postQueueReverting(
             0, bytes32(0), abi.encodeWithSelector(BatchInbox.QueueEntryOverdue.selector, 0, 100, 100 + INCLUSION)
         );
-        // Consuming the overdue entry is what lets posting resume; the next one is not due yet.
+        // Entry 1 is the reading of the L1's fees the first post queued (docs/fees.md §4), the
+        // second deposit entry 2. Consuming the overdue entry is what lets posting resume; the
+        // next one is not due yet.
+        assertEq(bridge.queueLength(), 3, "a deposit, a reading, a deposit");
         _postQueue(1, bridge.accumulatorAt(1));
         vm.roll(100 + INCLUSION + 1 + INCLUSION + 1);
+        // The reading is due like any entry.
         _postQueueReverting(
             1,
             bridge.accumulatorAt(1),
+            abi.encodeWithSelector(BatchInbox.QueueEntryOverdue.selector, 1, 100 + INCLUSION, 100 + 2 * INCLUSION)
+        );
+        _postQueueReverting(
+            2,
+            bridge.accumulatorAt(2),
             abi.encodeWithSelector(
-                BatchInbox.QueueEntryOverdue.selector, 1, 100 + INCLUSION + 1, 100 + 2 * INCLUSION + 1
+                BatchInbox.QueueEntryOverdue.selector, 2, 100 + INCLUSION + 1, 100 + 2 * INCLUSION + 1
             )
         );
-        _postQueue(2, bridge.accumulatorAt(2));
+        _postQueue(3, bridge.accumulatorAt(3));
     }
 
     function test_blob_posts_follow_the_queue_rules_too() public {
@@ -652,6 +661,54 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         bridge.depositETH{value: 1 ether}(BOB);
     }
 
+    event L1FeesQueued(uint256 indexed index, uint256 baseFee, uint256 blobBaseFee, uint64 l1Block);
+
+    /// Every post reads the L1's fees into the queue when the last reading is an hour old or the
+    /// base fee moved by more than an eighth since, whatever the batcher wants (docs/fees.md §4):
+    /// the first post reads; one at the same base fee does not; one after a move of more than an
+    /// eighth, up or down, does; one an hour later does. Only the inbox queues readings.
+    function test_posts_read_the_l1s_fees_into_the_queue() public {
+        vm.fee(1 gwei);
+        uint256 blobFee = block.blobbasefee;
+        vm.expectEmit(address(bridge));
+        emit L1FeesQueued(0, 1 gwei, blobFee, uint64(block.number));
+        _postQueue(0, bytes32(0));
+        assertEq(bridge.queueLength(), 1, "the first post reads");
+        assertEq(inbox.lastL1FeesBlock(), block.number, "when");
+        assertEq(inbox.lastL1FeesBaseFee(), 1 gwei, "what");
+        bytes32 acc = bridge.accumulatorAt(1);
+        (, bytes32 expected,) = bridge.queueAt(1);
+        assertEq(acc, expected, "the accumulator");
+        assertEq(
+            acc,
+            BridgeQueue.chain(bytes32(0), BridgeQueue.l1FeesHash(1 gwei, blobFee), uint64(block.number)),
+            "its hash"
+        );
+        vm.roll(block.number + 1);
+        vm.fee(1.125 gwei);
+        _postQueue(1, acc);
+        assertEq(bridge.queueLength(), 1, "within an eighth: no reading");
+        vm.roll(block.number + 1);
+        vm.fee(1.126 gwei);
+        _postQueue(1, acc);
+        assertEq(bridge.queueLength(), 2, "more than an eighth up");
+        vm.roll(block.number + 1);
+        vm.fee(0.985 gwei);
+        _postQueue(2, bridge.accumulatorAt(2));
+        assertEq(bridge.queueLength(), 3, "more than an eighth down");
+        vm.roll(block.number + inbox.L1_FEES_REPORT_INTERVAL() - 1);
+        _postQueue(3, bridge.accumulatorAt(3));
+        assertEq(bridge.queueLength(), 3, "not an hour yet");
+        vm.roll(block.number + 1);
+        _postQueue(3, bridge.accumulatorAt(3));
+        assertEq(bridge.queueLength(), 4, "an hour later");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NotInbox.selector, address(this)));
+        bridge.reportL1Fees();
+        vm.prank(BATCHER, BATCHER);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NotInbox.selector, BATCHER));
+        bridge.reportL1Fees();
+    }
+
     function test_the_inbox_freezes_only_once_an_entry_waited_the_freeze_delay() public {
         _frozenChain();
         // BOB's deposit is in block 100: due until block 100 + INCLUSION, and the inbox freezes
@@ -688,7 +745,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.InboxFrozen.selector));
         bridge.forceTransaction(hex"02");
         vm.stopPrank();
-        assertEq(bridge.queueLength(), 3, "nothing queued after the freeze");
+        assertEq(bridge.queueLength(), 4, "nothing queued after the freeze (two deposits, a reading, BOB's)");
         // No post from now on, not even one consuming the entry.
         (uint64 end, bytes32 acc) = _wholeQueue(inbox);
         _postQueueReverting(end, acc, abi.encodeWithSelector(BatchInbox.InboxFrozen.selector));
@@ -842,14 +899,22 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         });
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.DepositIncluded.selector, 1, 2));
         bridge.refundDeposit(1, bobs);
-        bobs.amount = 2 ether;
+        // Entry 2 is the reading of the L1's fees the last post queued: no deposit, nothing to
+        // refund, whatever contents are given.
+        BridgeQueue.Contents memory reading;
+        (reading.kind, reading.amount, reading.meta, reading.l1Block) =
+        (BridgeQueue.KIND_L1_FEES, block.basefee, block.blobbasefee, 100);
         vm.expectRevert(abi.encodeWithSelector(L1Bridge.NotTheDeposit.selector, 2));
-        bridge.refundDeposit(2, bobs);
+        bridge.refundDeposit(2, reading);
+        // BOB's deposit is entry 3.
+        bobs.amount = 2 ether;
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.NotTheDeposit.selector, 3));
+        bridge.refundDeposit(3, bobs);
         bobs.amount = 1 ether;
-        bridge.refundDeposit(2, bobs);
+        bridge.refundDeposit(3, bobs);
         assertEq(BOB.balance, 1 ether, "refunded to the depositor");
-        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, keccak256(abi.encode("refund", 2))));
-        bridge.refundDeposit(2, bobs);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, keccak256(abi.encode("refund", 3))));
+        bridge.refundDeposit(3, bobs);
         // What is left locked covers what the frozen state still holds.
         assertEq(bridge.locked(address(0)), 5 ether, "ALICE's deposit");
     }

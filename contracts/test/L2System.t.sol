@@ -1347,6 +1347,33 @@ contract L2SystemBridgeTest is Test {
         assertEq(fresh.totalSupply(StateKeys.ETHER), 101 ether, "supply");
     }
 
+    /// The queue's readings of the L1's fees: only the system caller takes one; it is stored as
+    ///      `baseFee << 128 | blobBaseFee` (each saturating at 2^128 - 1) and sets the cap on the
+    ///      L1 price the next blocks commit (docs/fees.md §4).
+    function test_only_the_system_caller_takes_the_l1s_fees_and_they_set_the_cap() public {
+        (uint256 baseFee, uint256 blobBaseFee) = sys.l1Fees();
+        assertEq(baseFee + blobBaseFee, 0, "no reading in this genesis");
+        assertEq(sys.l1PriceCap(), type(uint64).max, "no bound without one");
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(L2System.NotSystemCaller.selector, ALICE));
+        sys.reportL1Fees(3, 3 gwei, 1);
+        vm.expectEmit(address(sys));
+        emit BridgeLogic.L1FeesReported(3, 3 gwei, 1);
+        vm.prank(SYSTEM);
+        sys.reportL1Fees(3, 3 gwei, 1);
+        (baseFee, blobBaseFee) = sys.l1Fees();
+        assertEq(baseFee, 3 gwei, "base fee");
+        assertEq(blobBaseFee, 1, "blob base fee");
+        assertEq(_slot(abi.encode(uint256(18))), (uint256(3 gwei) << 128) | 1, "the l1Fees leaf");
+        assertEq(sys.l1PriceCap(), 16 * 40 * 5 gwei, "16 calldata bytes at 3 + 2 gwei");
+        vm.prank(SYSTEM);
+        sys.reportL1Fees(4, type(uint256).max, type(uint256).max);
+        (baseFee, blobBaseFee) = sys.l1Fees();
+        assertEq(baseFee, type(uint128).max, "saturates");
+        assertEq(blobBaseFee, type(uint128).max, "saturates");
+        assertEq(sys.l1PriceCap(), type(uint64).max, "the cap saturates too");
+    }
+
     function test_only_the_system_caller_credits_deposits() public {
         vm.prank(ALICE);
         vm.expectRevert(abi.encodeWithSelector(L2System.NotSystemCaller.selector, ALICE));

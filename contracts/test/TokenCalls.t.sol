@@ -207,10 +207,12 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         return StateKeys.balance(StateKeys.ETHER, owner);
     }
 
-    /// @dev Every key the steps touch: nonces, the fee state, the senders' ether and the vault's
+    /// @dev Every key the steps touch: nonces, the fee state, the chain's reading of the L1's
+    ///      fees (read as the chunk enters its block), the senders' ether and the vault's
     ///      included.
     function _touched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](12);
+        k = new bytes32[](13);
+        k[12] = StateKeys.l1Fees();
         k[8] = StateKeys.feeState();
         k[9] = _ether(alice);
         k[10] = _ether(bob);
@@ -307,12 +309,13 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_callOfAnAddressWithoutATokenChangesOnlyTheNonce() public {
         Step[] memory steps = new Step[](1);
         steps[0] = Step(ALICE_KEY, NOWHERE, abi.encodeWithSelector(bytes4(0x23b872dd), bob, CAROL, 7));
-        bytes32[] memory touched = new bytes32[](5);
+        bytes32[] memory touched = new bytes32[](6);
         touched[0] = StateKeys.nonce(alice);
         touched[1] = StateKeys.feeState();
         touched[2] = _ether(alice);
         touched[3] = _ether(FeeLogic.FEE_VAULT);
         touched[4] = StateKeys.token(NOWHERE);
+        touched[5] = StateKeys.l1Fees();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
         bytes32 preRoot = _root(keys, values, n);
         bytes memory data = _chunkOf(steps);
@@ -325,8 +328,9 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), bytes32(36_000 * PRICE));
         assertEq(postRoot, _root(keys, values, n), "only the nonce, the fee and the fee state");
         // Without the token's metadata key the proof is incomplete, not a verdict.
-        bytes32[] memory fewer = new bytes32[](4);
-        (fewer[0], fewer[1], fewer[2], fewer[3]) = (touched[0], touched[1], touched[2], touched[3]);
+        bytes32[] memory fewer = new bytes32[](5);
+        (fewer[0], fewer[1], fewer[2], fewer[3], fewer[4]) =
+        (touched[0], touched[1], touched[2], touched[3], touched[5]);
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), 0);
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), GENESIS_FEES);
         n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH));
@@ -436,7 +440,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
 
     /// @dev Every key a chunk of `withdrawFees()` calls touches.
     function _feeTouched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](11);
+        k = new bytes32[](12);
+        k[11] = StateKeys.l1Fees();
         k[0] = StateKeys.nonce(alice);
         k[1] = StateKeys.nonce(bob);
         k[2] = StateKeys.feeState();
@@ -455,10 +460,11 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_withdrawFeesNeedsTheRecipientKey() public {
         vmt.store(SYSTEM, StateKeys.feeRecipient(), bytes32(uint256(uint160(FEE_RECIPIENT))));
         bytes32[] memory touched = _feeTouched();
-        bytes32[] memory fewer = new bytes32[](6);
+        bytes32[] memory fewer = new bytes32[](7);
         for (uint256 i; i < 6; i++) {
             fewer[i] = touched[i];
         }
+        fewer[6] = StateKeys.l1Fees();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(32);
         n = _fromL2(keys, values, n, touched);
         // The fee state is no storage of the system contract: the genesis one.

@@ -323,6 +323,10 @@ contract VectorsTest is Test {
         pre = vm.parseJsonBytes(json, ".feeRecipient.preimage");
         key = vm.parseJsonBytes32(json, ".feeRecipient.key");
         _checkKey(pre, abi.encode(StateKeys.TAG_FEE_RECIPIENT), StateKeys.feeRecipient(), key, "feeRecipient", 0);
+        assertEq(vm.parseJsonUint(json, ".tags.l1Fees"), StateKeys.TAG_L1_FEES, "l1Fees tag");
+        pre = vm.parseJsonBytes(json, ".l1Fees.preimage");
+        key = vm.parseJsonBytes32(json, ".l1Fees.key");
+        _checkKey(pre, abi.encode(StateKeys.TAG_L1_FEES), StateKeys.l1Fees(), key, "l1Fees", 0);
     }
 
     function test_keys_tokenAt() public view {
@@ -537,17 +541,22 @@ contract VectorsTest is Test {
         bytes32[] memory entryHash = vm.parseJsonBytes32Array(json, ".entryHash");
         bytes32[] memory accumulator = vm.parseJsonBytes32Array(json, ".accumulator");
         bytes32 acc;
-        bool[2] memory seen;
+        bool[3] memory seen;
         for (uint256 i; i < n; ++i) {
-            bytes32 h = kind[i] == BridgeQueue.KIND_DEPOSIT
-                ? BridgeQueue.depositHash(from[i], to[i], l1Token[i], amount[i], meta[i])
-                : BridgeQueue.forcedTxHash(from[i], raw[i]);
+            bytes32 h;
+            if (kind[i] == BridgeQueue.KIND_DEPOSIT) {
+                h = BridgeQueue.depositHash(from[i], to[i], l1Token[i], amount[i], meta[i]);
+            } else if (kind[i] == BridgeQueue.KIND_L1_FEES) {
+                h = BridgeQueue.l1FeesHash(amount[i], meta[i]);
+            } else {
+                h = BridgeQueue.forcedTxHash(from[i], raw[i]);
+            }
             seen[kind[i]] = true;
             assertEq(h, entryHash[i], string.concat("entry hash ", vm.toString(i)));
             // forge-lint: disable-next-line(unsafe-typecast)
             acc = BridgeQueue.chain(acc, h, uint64(l1Block[i])); // the vectors' blocks are small
             assertEq(acc, accumulator[i], string.concat("accumulator ", vm.toString(i)));
         }
-        assertTrue(seen[0] && seen[1], "both kinds");
+        assertTrue(seen[0] && seen[1] && seen[2], "every kind");
     }
 }

@@ -138,6 +138,11 @@ impl StateAt {
         rollup_types::fees::FeeState::from_word(self.storage(&rollup_types::keys::fee_state().into()))
     }
 
+    /// The cap on the next block's L1 price at this block (docs/fees.md §4).
+    pub fn l1_price_cap(&self) -> u64 {
+        rollup_types::fees::l1_price_cap(self.storage(&rollup_types::keys::l1_fees().into()))
+    }
+
     /// The code at `address` as read-only calls see it (`eth_getCode`).
     pub fn code_at(&self, address: &Address) -> Option<Bytes> {
         code_in(self, address)

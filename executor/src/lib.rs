@@ -608,7 +608,7 @@ fn run_queue_layer(
 /// the challenger judges a batch before it runs it): here it is taken as given.
 fn fee_state(state: &State, env: BlockEnvInput) -> FeeState {
     let fees = state.fee_state();
-    fees.enter(env.number, env.l1_byte_price).unwrap_or(FeeState {
+    fees.enter(env.number, env.l1_byte_price, u64::MAX).unwrap_or(FeeState {
         number: env.number,
         gas: 0,
         l1_byte_price: env.l1_byte_price,
@@ -764,6 +764,8 @@ impl Executor {
             .collect();
         // The fee state no operation writes (docs/fees.md §6), at the genesis block's.
         storage.insert(U256::from_be_bytes(keys::fee_state().0), spec.fee_state().to_word());
+        // The chain's reading of the L1's fees, until the first report is consumed (§4).
+        storage.insert(U256::from_be_bytes(keys::l1_fees().0), spec.l1_fees.to_word());
         // Where the fee vault is withdrawn to (docs/fees.md §6), if anywhere.
         if !spec.fee_recipient.is_zero() {
             let recipient = U256::from_be_slice(spec.fee_recipient.as_slice());
@@ -1026,6 +1028,11 @@ impl Executor {
         for key in [keys::fee_state(), keys::ether_balance(&rollup_types::fees::FEE_VAULT)] {
             touched.insert(state::Touched::Slot(U256::from_be_bytes(key.0)));
         }
+        // And, entering a new block, the chain's reading of the L1's fees, which bounds the
+        // block's L1 price (docs/fees.md §4).
+        if self.fee_state().enters_new_block(env.number) {
+            touched.insert(state::Touched::Slot(U256::from_be_bytes(keys::l1_fees().0)));
+        }
         let ends = fee_writes(&self.state, fee_state(&self.state, env), &items(&q.results, &out.results), usize::MAX);
         let fees = fee_layer(&ends).unwrap_or_default();
         let nonce = |account: &Address| {
@@ -1059,6 +1066,12 @@ impl Executor {
     /// its L1 price and its base fee. A block enters it with [`FeeState::enter`].
     pub fn fee_state(&self) -> FeeState {
         self.state.fee_state()
+    }
+
+    /// The cap on the next block's L1 price by the committed reading of the L1's fees
+    /// ([`rollup_types::fees::l1_price_cap`], docs/fees.md §4).
+    pub fn l1_price_cap(&self) -> u64 {
+        self.state.l1_price_cap()
     }
 
     /// Runs a call against the committed state without changing it; see [`call`].

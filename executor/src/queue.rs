@@ -38,13 +38,16 @@ pub enum QueueResult {
     /// A forced transaction that could not run (not decodable, not admissible, or not at its
     /// sender's nonce): it changes nothing.
     Skipped(String),
+    /// A reading of the L1's fees, taken as the chain's (`L2System.reportL1Fees`): its logs and
+    /// its write.
+    L1Fees(TxOutcome),
 }
 
 impl QueueResult {
     /// The state-tree leaves it wrote.
     pub fn writes(&self) -> &[(B256, B256)] {
         match self {
-            Self::Deposit(o) | Self::Forced { outcome: o, .. } => &o.writes,
+            Self::Deposit(o) | Self::Forced { outcome: o, .. } | Self::L1Fees(o) => &o.writes,
             Self::Skipped(_) => &[],
         }
     }
@@ -52,7 +55,7 @@ impl QueueResult {
     /// Its outcome, unless it was skipped.
     pub fn outcome(&self) -> Option<&TxOutcome> {
         match self {
-            Self::Deposit(o) | Self::Forced { outcome: o, .. } => Some(o),
+            Self::Deposit(o) | Self::Forced { outcome: o, .. } | Self::L1Fees(o) => Some(o),
             Self::Skipped(_) => None,
         }
     }
@@ -78,9 +81,8 @@ pub fn admit_forced(raw: &[u8], chain: &ChainConfig) -> Result<RecoveredTx, Stri
     RecoveredTx::from_signed(tx, chain).map_err(|e| e.to_string())
 }
 
-/// The system call that credits a deposit (`L2System.creditDeposit`).
-fn deposit_env(call: L2System::creditDepositCall, chain_id: u64) -> TxEnv {
-    let data = call.abi_encode();
+/// A system call of the executor's (`L2System.creditDeposit`, `L2System.reportL1Fees`).
+fn system_env(data: Vec<u8>, chain_id: u64) -> TxEnv {
     TxEnv {
         caller: SYSTEM_CALLER,
         gas_limit: EXECUTION_GAS_LIMIT,
@@ -107,6 +109,26 @@ pub(crate) fn run_queue(
     let mut results = Vec::with_capacity(entries.len());
     for entry in entries {
         let result = match &entry.item {
+            QueueItem::L1Fees { base_fee, blob_base_fee } => {
+                evm.ctx.journaled_state.database.sender = None;
+                let call = L2System::reportL1FeesCall {
+                    queueIndex: U256::from(entry.index),
+                    baseFee: *base_fee,
+                    blobBaseFee: *blob_base_fee,
+                };
+                match evm.transact(system_env(call.abi_encode(), chain.chain_id)) {
+                    Ok(mut out) => {
+                        out.state.remove(&SYSTEM_CALLER);
+                        let db = &mut evm.ctx.journaled_state.database;
+                        db.commit(out.state);
+                        let writes = std::mem::take(&mut db.last_writes);
+                        let (status, gas_used, logs, output) = split(out.result);
+                        QueueResult::L1Fees(TxOutcome::paid_on_l1(status, gas_used, logs, output, writes))
+                    }
+                    // It cannot fail either (docs/fees.md §4).
+                    Err(err) => QueueResult::Skipped(format!("the L1's fees could not be taken: {err}")),
+                }
+            }
             QueueItem::Deposit { to, l1_token, amount, meta } => {
                 evm.ctx.journaled_state.database.sender = None;
                 let call = L2System::creditDepositCall {
@@ -116,7 +138,7 @@ pub(crate) fn run_queue(
                     amount: *amount,
                     meta: *meta,
                 };
-                match evm.transact(deposit_env(call, chain.chain_id)) {
+                match evm.transact(system_env(call.abi_encode(), chain.chain_id)) {
                     Ok(mut out) => {
                         // The system caller is no account of the L2: its nonce is not state.
                         out.state.remove(&SYSTEM_CALLER);

@@ -297,6 +297,12 @@ impl State {
         rollup_types::fees::FeeState::from_word(self.storage(&keys::fee_state().into()))
     }
 
+    /// The cap on the next block's L1 price by the chain's reading of the L1's fees
+    /// ([`rollup_types::fees::l1_price_cap`], docs/fees.md §4).
+    pub fn l1_price_cap(&self) -> u64 {
+        rollup_types::fees::l1_price_cap(self.storage(&keys::l1_fees().into()))
+    }
+
     /// The code at `address` as read-only calls see it (`eth_getCode`): the system
     /// contract's, a token's, Multicall3's, or none.
     pub fn code_at(&self, address: &Address) -> Option<Bytes> {

@@ -347,10 +347,10 @@ impl Verifier {
             }
             // The block's scheduled gas stays within its limit (docs/fees.md §3), or the
             // transaction that passes it is not admissible in the chunk.
-            let committed = self.executor.fee_state();
-            let Some(mut fees) = committed.enter(block.number, block.l1_byte_price) else {
+            let (committed, cap) = (self.executor.fee_state(), self.executor.l1_price_cap());
+            let Some(mut fees) = committed.enter(block.number, block.l1_byte_price, cap) else {
                 let (parent, proposed) = (committed.l1_byte_price, block.l1_byte_price);
-                return Verdict::mismatch(Fault::L1Price { block: block.number, parent, proposed });
+                return Verdict::mismatch(Fault::L1Price { block: block.number, parent, proposed, cap });
             };
             if let Some(i) = txs.iter().position(|tx| match fees.with_gas(tx.tx.scheduled_gas()) {
                 Some(next) => {

@@ -45,7 +45,8 @@ pub enum Fault {
         /// Why.
         reason: String,
     },
-    /// A block commits an L1 price out of the bound from its parent's (docs/fees.md §4).
+    /// A block commits an L1 price out of the bound from its parent's, or above the cap of the
+    /// chain's reading of the L1's fees (docs/fees.md §4).
     L1Price {
         /// The block.
         block: u64,
@@ -53,6 +54,8 @@ pub enum Fault {
         parent: u64,
         /// The price it commits.
         proposed: u64,
+        /// The cap of the chain's reading of the L1's fees.
+        cap: u64,
     },
     /// Execution gives another number of chunk roots than were posted.
     ChunkCount {
@@ -111,7 +114,12 @@ impl fmt::Display for Fault {
             Self::CannotExecute { block, tx, reason } => {
                 write!(f, "block {block} transaction {tx} cannot execute: {reason}")
             }
-            Self::L1Price { block, parent, proposed } => write!(
+            Self::L1Price { block, parent, proposed, cap } if *proposed > *cap => write!(
+                f,
+                "block {block} commits an L1 price of {proposed} wei a byte, above the cap of {cap} the chain's \
+                 reading of the L1's fees allows"
+            ),
+            Self::L1Price { block, parent, proposed, .. } => write!(
                 f,
                 "block {block} commits an L1 price of {proposed} wei a byte, more than an eighth from {parent}"
             ),

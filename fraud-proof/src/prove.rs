@@ -409,8 +409,10 @@ pub fn replay_chunk(
     // The block's scheduled gas so far: the fee state's, entered into the chunk's block, whose
     // L1 price the verifier checks first.
     let committed = executor.fee_state();
-    let Some(mut fees) = committed.enter(env.number, env.l1_byte_price) else {
-        let keys = vec![rollup_types::fees::FeeState::key()];
+    let Some(mut fees) = committed.enter(env.number, env.l1_byte_price, executor.l1_price_cap()) else {
+        // Out of the bound: the verifier reads the fee state and, entering the block, the
+        // chain's reading of the L1's fees (a later chunk of a block never fails here).
+        let keys = vec![rollup_types::fees::FeeState::key(), rollup_types::fees::L1Fees::key()];
         let witness = executor.tree().witness(&keys, &[]);
         check_witness(&witness, executor.state_root(), &keys, None)?;
         let outcome = ReplayOutcome::WrongL1Price { parent: committed.l1_byte_price, proposed: env.l1_byte_price };

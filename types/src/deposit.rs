@@ -58,6 +58,28 @@ impl DepositTx {
         })
     }
 
+    /// A reading of the L1's fees taken at the start of a block (docs/fees.md §4): from the
+    /// system caller to the system contract with the `reportL1Fees` call it runs (as OP Stack's
+    /// L1 attributes transaction), unique by the queue's accumulator after the entry.
+    pub fn for_l1_fees(entry: &QueueEntry, accumulator: B256) -> Option<Self> {
+        let QueueItem::L1Fees { base_fee, blob_base_fee } = &entry.item else { return None };
+        let call = crate::bindings::L2System::reportL1FeesCall {
+            queueIndex: U256::from(entry.index),
+            baseFee: *base_fee,
+            blobBaseFee: *blob_base_fee,
+        };
+        Some(Self {
+            source_hash: accumulator,
+            from: entry.from,
+            to: Some(crate::SYSTEM_CONTRACT),
+            mint: U256::ZERO,
+            value: U256::ZERO,
+            gas: 0,
+            is_system_tx: false,
+            input: alloy_sol_types::SolCall::abi_encode(&call).into(),
+        })
+    }
+
     /// The fee vault's credit at the end of block `number`: from the vault to the vault,
     /// unique by its block (`keccak256("fee-vault" ‖ number)`, 8-byte big-endian number).
     pub fn fee_credit(number: u64) -> Self {

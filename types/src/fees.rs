@@ -145,11 +145,12 @@ pub fn l1_price_target(byte_cost: u128) -> u64 {
 }
 
 /// The L1 gas `eth_estimateGas` counts for `billed_bytes` bytes in block `number` after the
-/// fee state `fees` (docs/fees.md §2.2): at the highest L1 price and the lowest base fee the
-/// block after may have (an eighth up, an eighth down), so that a transaction signed with the
-/// estimate does not run out of gas when it lands a block later.
-pub fn l1_gas_estimate(billed_bytes: u64, fees: &FeeState, number: u64) -> u64 {
-    let price = fees.l1_byte_price.saturating_add(fees.l1_byte_price / L1_PRICE_CHANGE_DENOMINATOR);
+/// fee state `fees` under the chain's cap `cap` ([`l1_price_cap`]; docs/fees.md §2.2): at the
+/// highest L1 price and the lowest base fee the block after may have (an eighth up but never
+/// above the cap, an eighth down), so that a transaction signed with the estimate does not run
+/// out of gas when it lands a block later.
+pub fn l1_gas_estimate(billed_bytes: u64, fees: &FeeState, number: u64, cap: u64) -> u64 {
+    let price = l1_price_range(fees.l1_byte_price, cap).1.max(MIN_L1_BYTE_PRICE);
     let base_fee = fees.base_fee_of(number);
     l1_gas(billed_bytes, price, (base_fee - base_fee / BASE_FEE_CHANGE_DENOMINATOR).max(MIN_BASE_FEE))
 }
@@ -173,12 +174,84 @@ pub fn fee(gas_used: u64, price: u128) -> U256 {
     U256::from(gas_used) * U256::from(price)
 }
 
+/// What the chain's reading of the L1's fees allows for the tip a post pays above the base fee:
+/// 2 gwei (`FeeLogic.L1_TIP_ALLOWANCE`).
+pub const L1_TIP_ALLOWANCE: u128 = 2_000_000_000;
+/// A block's L1 price is at most this many times what a byte of calldata costs at the chain's
+/// reading of the L1 base fee plus [`L1_TIP_ALLOWANCE`] (`FeeLogic.L1_PRICE_CAP_MULTIPLE`,
+/// docs/fees.md §4): room for the sequencer's margin projected over a posting lag, no more.
+pub const L1_PRICE_CAP_MULTIPLE: u64 = 16;
+
+/// The L1's fees as the chain last read them from the bridge's queue (a report the inbox queued
+/// at a post, docs/fees.md §4): one leaf of the state ([`keys::l1_fees`]), `baseFee << 128 |
+/// blobBaseFee`, which bounds the L1 price of every block after the one that consumed it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L1Fees {
+    /// The L1 block's base fee, in wei a gas unit.
+    pub base_fee: u128,
+    /// The L1 block's blob base fee, in wei a unit of blob gas.
+    pub blob_base_fee: u128,
+}
+
+impl L1Fees {
+    /// The leaf (each field saturating at `2^128 - 1`, as `BridgeLogic._applyL1Fees` stores it).
+    pub fn to_word(&self) -> U256 {
+        U256::from(self.base_fee) << 128 | U256::from(self.blob_base_fee)
+    }
+
+    /// The reading a leaf holds; `None` for an empty one (no reading).
+    pub fn from_word(word: U256) -> Option<Self> {
+        let limbs = word.as_limbs();
+        (!word.is_zero()).then(|| Self {
+            base_fee: u128::from(limbs[3]) << 64 | u128::from(limbs[2]),
+            blob_base_fee: u128::from(limbs[1]) << 64 | u128::from(limbs[0]),
+        })
+    }
+
+    /// The most L1 price a block may commit after this reading (docs/fees.md §4):
+    /// [`L1_PRICE_CAP_MULTIPLE`] times a calldata byte's cost at its base fee plus
+    /// [`L1_TIP_ALLOWANCE`], at most `u64::MAX`.
+    pub fn price_cap(&self) -> u64 {
+        let gas_price = U256::from(self.base_fee) + U256::from(L1_TIP_ALLOWANCE);
+        (gas_price * U256::from(L1_PRICE_CAP_MULTIPLE) * U256::from(L1_GAS_PER_BYTE)).saturating_to()
+    }
+
+    /// The leaf's key ([`keys::l1_fees`]).
+    pub fn key() -> alloy_primitives::B256 {
+        keys::l1_fees()
+    }
+}
+
+/// The chain's reading of the L1's fees at genesis, until the first one the inbox queues is
+/// consumed (at its first post, within the inclusion window): a base fee of 1 gwei, what
+/// Ethereum's blocks cost in 2026 at most of the time, which caps the L1 price at 1,920 gwei a
+/// byte meanwhile.
+pub const GENESIS_L1_FEES: L1Fees = L1Fees { base_fee: 1_000_000_000, blob_base_fee: 1 };
+
+/// The cap on a block's L1 price after the chain's reading leaf `word` (`FeeLogic.l1PriceCap`):
+/// [`L1Fees::price_cap`], or no bound (`u64::MAX`) without a reading.
+pub fn l1_price_cap(word: U256) -> u64 {
+    L1Fees::from_word(word).map_or(u64::MAX, |fees| fees.price_cap())
+}
+
 /// Whether a block may commit `proposed` as its L1 price after a parent that committed
-/// `parent` (docs/fees.md §4): at least [`MIN_L1_BYTE_PRICE`], and within one eighth of the
-/// parent's, up or down.
-pub const fn l1_price_in_bounds(parent: u64, proposed: u64) -> bool {
+/// `parent`, under the chain's cap `cap` ([`l1_price_cap`], docs/fees.md §4): at least
+/// [`MIN_L1_BYTE_PRICE`], at most `cap`, and within one eighth of the parent's, up or down;
+/// after a parent more than an eighth above the cap, the cap itself.
+pub const fn l1_price_in_bounds(parent: u64, proposed: u64, cap: u64) -> bool {
+    let (low, high) = l1_price_range(parent, cap);
+    proposed >= MIN_L1_BYTE_PRICE && proposed >= low && proposed <= high
+}
+
+/// The lowest and highest L1 price a block may commit after `parent` under `cap` (before the
+/// floor [`MIN_L1_BYTE_PRICE`]).
+const fn l1_price_range(parent: u64, cap: u64) -> (u64, u64) {
     let step = parent / L1_PRICE_CHANGE_DENOMINATOR;
-    proposed >= MIN_L1_BYTE_PRICE && proposed >= parent - step && proposed <= parent.saturating_add(step)
+    let up = parent.saturating_add(step);
+    let high = if up < cap { up } else { cap };
+    let down = parent - step;
+    (if down < high { down } else { high }, high)
 }
 
 /// The address whose ether balance collects every fee (docs/fees.md §6): OP Stack's sequencer
@@ -342,15 +415,23 @@ impl FeeState {
         base_fee
     }
 
+    /// Whether block `number` is another block than this state's: entering it bounds its L1
+    /// price, under the chain's cap ([`l1_price_cap`] of the [`keys::l1_fees`] leaf), which the
+    /// L1 verifier then reads.
+    pub const fn enters_new_block(&self, number: u64) -> bool {
+        number != self.number
+    }
+
     /// The state at the start of block `number`'s items, which commits `l1_byte_price`: this
     /// one when it is that block's already (a later chunk of the block, whose price must be the
     /// same), else the block with no gas, its base fee and its price, which must be within the
-    /// bound of [`l1_price_in_bounds`] from this one's. `None` when the price breaks the rule.
-    pub fn enter(&self, number: u64, l1_byte_price: u64) -> Option<Self> {
-        if number == self.number {
+    /// bound of [`l1_price_in_bounds`] from this one's under `cap` ([`l1_price_cap`]). `None`
+    /// when the price breaks the rule.
+    pub fn enter(&self, number: u64, l1_byte_price: u64, cap: u64) -> Option<Self> {
+        if !self.enters_new_block(number) {
             return (l1_byte_price == self.l1_byte_price).then_some(*self);
         }
-        l1_price_in_bounds(self.l1_byte_price, l1_byte_price).then(|| Self {
+        l1_price_in_bounds(self.l1_byte_price, l1_byte_price, cap).then(|| Self {
             number,
             gas: 0,
             l1_byte_price,
@@ -359,14 +440,14 @@ impl FeeState {
     }
 
     /// The price block `number` proposes for `target` wei a byte: `target` brought within the
-    /// bound of [`l1_price_in_bounds`] from this state's price (what an honest sequencer
-    /// commits). A later chunk of this state's block keeps its price.
-    pub fn propose_l1_price(&self, number: u64, target: u64) -> u64 {
+    /// bound of [`l1_price_in_bounds`] from this state's price under `cap` (what an honest
+    /// sequencer commits). A later chunk of this state's block keeps its price.
+    pub fn propose_l1_price(&self, number: u64, target: u64, cap: u64) -> u64 {
         if number == self.number {
             return self.l1_byte_price;
         }
-        let step = self.l1_byte_price / L1_PRICE_CHANGE_DENOMINATOR;
-        target.clamp(self.l1_byte_price - step, self.l1_byte_price.saturating_add(step)).max(MIN_L1_BYTE_PRICE)
+        let (low, high) = l1_price_range(self.l1_byte_price, cap);
+        target.clamp(low, high).max(MIN_L1_BYTE_PRICE)
     }
 
     /// The state after a transaction of `scheduled` gas, if the block can hold it
@@ -409,19 +490,26 @@ mod tests {
         assert_eq!(FeeState::from_word(FeeState::GENESIS.to_word()), FeeState::GENESIS);
         assert_eq!(FeeState::from_word(U256::MAX).to_word(), U256::MAX, "every word is a state");
         let busy = FeeState { number: 10, gas: BLOCK_GAS_LIMIT, l1_byte_price: 800, base_fee: 1_000_000_000 };
-        assert_eq!(busy.enter(10, 800), Some(busy), "a later chunk of the same block");
-        assert_eq!(busy.enter(10, 801), None, "a later chunk keeps its block's price");
+        let none = u64::MAX;
+        assert_eq!(busy.enter(10, 800, 0), Some(busy), "a later chunk of the same block, whatever the cap");
+        assert_eq!(busy.enter(10, 801, none), None, "a later chunk keeps its block's price");
         assert_eq!(
-            busy.enter(11, 900),
+            busy.enter(11, 900, none),
             Some(FeeState { number: 11, gas: 0, l1_byte_price: 900, base_fee: 1_125_000_000 })
         );
-        assert_eq!(busy.enter(11, 901), None, "more than an eighth up");
-        assert_eq!(busy.enter(11, 699), None, "more than an eighth down");
-        assert_eq!(busy.propose_l1_price(11, 10_000), 900);
-        assert_eq!(busy.propose_l1_price(11, 0), 700);
-        assert_eq!(busy.propose_l1_price(11, 750), 750);
-        assert_eq!(busy.propose_l1_price(10, 0), 800, "the same block keeps its price");
-        assert_eq!(FeeState::GENESIS.propose_l1_price(1, 0), MIN_L1_BYTE_PRICE, "never below the floor");
+        assert_eq!(busy.enter(11, 901, none), None, "more than an eighth up");
+        assert_eq!(busy.enter(11, 699, none), None, "more than an eighth down");
+        assert_eq!(busy.enter(11, 851, 850), None, "above the cap");
+        assert!(busy.enter(11, 850, 850).is_some(), "at the cap");
+        assert!(busy.enter(11, 600, 600).is_some(), "down to a cap far below at once");
+        assert_eq!(busy.enter(11, 599, 600), None, "but no further");
+        assert_eq!(busy.propose_l1_price(11, 10_000, none), 900);
+        assert_eq!(busy.propose_l1_price(11, 10_000, 850), 850, "the cap binds");
+        assert_eq!(busy.propose_l1_price(11, 10_000, 100), 100, "a cap far below: at once");
+        assert_eq!(busy.propose_l1_price(11, 0, none), 700);
+        assert_eq!(busy.propose_l1_price(11, 750, none), 750);
+        assert_eq!(busy.propose_l1_price(10, 0, none), 800, "the same block keeps its price");
+        assert_eq!(FeeState::GENESIS.propose_l1_price(1, 0, none), MIN_L1_BYTE_PRICE, "never below the floor");
         // Two blocks without items after it: two more steps down from there.
         let after_gap = next_base_fee(next_base_fee(1_125_000_000, 0), 0);
         assert_eq!(busy.base_fee_of(13), after_gap);
@@ -493,12 +581,29 @@ mod tests {
     }
 
     #[test]
-    fn the_l1_price_moves_an_eighth_at_most() {
-        assert!(l1_price_in_bounds(800, 900) && l1_price_in_bounds(800, 700));
-        assert!(!l1_price_in_bounds(800, 901) && !l1_price_in_bounds(800, 699));
-        assert!(l1_price_in_bounds(8, 9) && l1_price_in_bounds(8, 8));
-        assert!(!l1_price_in_bounds(8, 7), "the floor");
-        assert!(l1_price_in_bounds(u64::MAX, u64::MAX), "no overflow");
+    fn the_l1_price_moves_an_eighth_at_most_and_stays_under_the_l1s_cap() {
+        let none = u64::MAX;
+        assert!(l1_price_in_bounds(800, 900, none) && l1_price_in_bounds(800, 700, none));
+        assert!(!l1_price_in_bounds(800, 901, none) && !l1_price_in_bounds(800, 699, none));
+        assert!(l1_price_in_bounds(8, 9, none) && l1_price_in_bounds(8, 8, none));
+        assert!(!l1_price_in_bounds(8, 7, none), "the floor");
+        assert!(l1_price_in_bounds(u64::MAX, u64::MAX, none), "no overflow");
+        assert!(!l1_price_in_bounds(800, 801, 800) && l1_price_in_bounds(800, 800, 800), "the cap");
+        assert!(l1_price_in_bounds(800, 100, 100) && !l1_price_in_bounds(800, 99, 100), "down to the cap at once");
+    }
+
+    #[test]
+    fn the_cap_follows_the_l1s_base_fee() {
+        let gwei = 1_000_000_000u128;
+        assert_eq!(l1_price_cap(U256::ZERO), u64::MAX, "no reading, no bound");
+        let reading = L1Fees { base_fee: gwei, blob_base_fee: 3 };
+        assert_eq!(L1Fees::from_word(reading.to_word()), Some(reading));
+        assert_eq!(L1Fees::from_word(U256::ZERO), None);
+        // 16 × 40 gas × (1 + 2) gwei.
+        assert_eq!(l1_price_cap(reading.to_word()), 16 * 40 * 3 * 1_000_000_000);
+        let top = L1Fees { base_fee: u128::MAX, blob_base_fee: u128::MAX };
+        assert_eq!(L1Fees::from_word(top.to_word()), Some(top));
+        assert_eq!(l1_price_cap(top.to_word()), u64::MAX, "saturates");
     }
 
     #[test]

@@ -122,6 +122,10 @@ pub struct GenesisSpec {
     /// so that its first blocks do not undercharge while the price climbs from the floor.
     /// Below [`crate::fees::MIN_L1_BYTE_PRICE`] it is the floor.
     pub l1_byte_price: u64,
+    /// The chain's reading of the L1's fees at genesis ([`crate::fees::GENESIS_L1_FEES`] by
+    /// default), which bounds the L1 price of the blocks before the first reading the inbox
+    /// queues is consumed (docs/fees.md §4).
+    pub l1_fees: crate::fees::L1Fees,
 }
 
 impl GenesisSpec {
@@ -146,6 +150,7 @@ impl GenesisSpec {
             // The deployer's account: the operator's.
             fee_recipient: DEV_ACCOUNTS[0].address,
             l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
+            l1_fees: crate::fees::GENESIS_L1_FEES,
             pools: vec![
                 pool(WETH, 1_000, USDC, 3_000_000),
                 pool(WETH, 1_000, DAI, 3_000_000),

@@ -42,6 +42,8 @@ pub const TAG_ALLOWANCE: u64 = 15;
 pub const TAG_FEE_STATE: u64 = 16;
 /// Tag of the L1 address the fee vault is withdrawn to (docs/fees.md §6).
 pub const TAG_FEE_RECIPIENT: u64 = 17;
+/// Tag of the chain's reading of the L1's fees ([`l1_fees`]).
+pub const TAG_L1_FEES: u64 = 18;
 
 fn word_u64(v: u64) -> [u8; 32] {
     U256::from(v).to_be_bytes()
@@ -124,6 +126,13 @@ pub fn token_at(index: u64) -> B256 {
 /// item, its scheduled gas and its base fee. No operation writes it.
 pub fn fee_state() -> B256 {
     tagged(TAG_FEE_STATE, &[])
+}
+
+/// Key of the L1's fees as the chain last read them from the bridge's queue (`StateKeys.l1Fees`,
+/// [`crate::fees::L1Fees`], docs/fees.md §4): laid out at genesis, written by the queue's fee
+/// reports only.
+pub fn l1_fees() -> B256 {
+    tagged(TAG_L1_FEES, &[])
 }
 
 /// Key of the L1 address the fee vault's ether is withdrawn to (`withdrawFees`, docs/fees.md

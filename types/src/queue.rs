@@ -13,6 +13,8 @@ use alloy_sol_types::SolValue;
 pub const KIND_DEPOSIT: u64 = 0;
 /// Kind word of a forced-transaction entry (`BridgeQueue.KIND_FORCED_TX`).
 pub const KIND_FORCED_TX: u64 = 1;
+/// Kind word of a reading of the L1's fees (`BridgeQueue.KIND_L1_FEES`).
+pub const KIND_L1_FEES: u64 = 2;
 
 /// The caller of the executor's system calls (`L2System.SYSTEM_CALLER`, EIP-4788's system
 /// address): deposits are credited by a call from it, which no key signs for.
@@ -41,6 +43,15 @@ pub enum QueueItem {
         /// Its EIP-2718 encoding, as queued.
         raw: Bytes,
     },
+    /// A reading of the L1's fees, queued by the inbox at a post (`L1Bridge.reportL1Fees`):
+    /// once consumed, it bounds the L1 price of the chain's blocks (docs/fees.md §4). Its
+    /// `from` is the [`SYSTEM_CALLER`], which runs it on L2.
+    L1Fees {
+        /// The base fee of the L1 block it was queued in.
+        base_fee: U256,
+        /// That block's blob base fee.
+        blob_base_fee: U256,
+    },
 }
 
 /// One entry of the queue, as the bridge's events describe it.
@@ -68,6 +79,9 @@ impl QueueEntry {
             QueueItem::Forced { raw } => {
                 keccak256((U256::from(KIND_FORCED_TX), self.from, keccak256(raw)).abi_encode())
             }
+            QueueItem::L1Fees { base_fee, blob_base_fee } => {
+                keccak256((U256::from(KIND_L1_FEES), *base_fee, *blob_base_fee).abi_encode())
+            }
         }
     }
 
@@ -82,7 +96,7 @@ impl QueueEntry {
     pub fn forced_tx_hash(&self) -> Option<B256> {
         match &self.item {
             QueueItem::Forced { raw } => Some(keccak256(raw)),
-            QueueItem::Deposit { .. } => None,
+            QueueItem::Deposit { .. } | QueueItem::L1Fees { .. } => None,
         }
     }
 }
@@ -109,6 +123,17 @@ impl From<&crate::bindings::L1Bridge::TransactionForced> for QueueEntry {
     }
 }
 
+impl From<&crate::bindings::L1Bridge::L1FeesQueued> for QueueEntry {
+    fn from(e: &crate::bindings::L1Bridge::L1FeesQueued) -> Self {
+        Self {
+            index: e.index.saturating_to(),
+            from: SYSTEM_CALLER,
+            l1_block: e.l1Block,
+            item: QueueItem::L1Fees { base_fee: e.baseFee, blob_base_fee: e.blobBaseFee },
+        }
+    }
+}
+
 /// A queue entry's contents as the contracts take them (`BridgeQueue.Contents`: in a chunk
 /// proof, to the verifier, and to the bridge's `refundDeposit`); each contract's bindings
 /// have a type of their own.
@@ -126,6 +151,12 @@ macro_rules! contents_from_entry {
                         c.kind = U256::from(KIND_FORCED_TX);
                         c.raw = raw.clone();
                     }
+                    QueueItem::L1Fees { base_fee, blob_base_fee } => {
+                        // The hash holds neither the sender nor the block's other fields.
+                        c.kind = U256::from(KIND_L1_FEES);
+                        c.from = Address::ZERO;
+                        (c.amount, c.meta) = (*base_fee, *blob_base_fee);
+                    }
                 }
                 c
             }
@@ -139,25 +170,27 @@ contents_from_entry!(
     crate::bindings::BridgeQueueContents
 );
 
-/// The queue entry an `L1Bridge` log describes (`DepositQueued` or `TransactionForced`), or
-/// `None` for another log.
+/// The queue entry an `L1Bridge` log describes (`DepositQueued`, `TransactionForced` or
+/// `L1FeesQueued`), or `None` for another log.
 pub fn entry_of_log(log: &alloy_primitives::LogData) -> Option<QueueEntry> {
-    use crate::bindings::L1Bridge::{DepositQueued, TransactionForced};
+    use crate::bindings::L1Bridge::{DepositQueued, L1FeesQueued, TransactionForced};
     use alloy_sol_types::SolEvent;
     match log.topics().first()? {
         t if *t == DepositQueued::SIGNATURE_HASH => DepositQueued::decode_log_data(log).ok().map(|e| (&e).into()),
         t if *t == TransactionForced::SIGNATURE_HASH => {
             TransactionForced::decode_log_data(log).ok().map(|e| (&e).into())
         }
+        t if *t == L1FeesQueued::SIGNATURE_HASH => L1FeesQueued::decode_log_data(log).ok().map(|e| (&e).into()),
         _ => None,
     }
 }
 
-/// The event signatures of the bridge's queue (`DepositQueued`, `TransactionForced`).
+/// The event signatures of the bridge's queue (`DepositQueued`, `TransactionForced`,
+/// `L1FeesQueued`).
 pub fn event_signatures() -> Vec<B256> {
-    use crate::bindings::L1Bridge::{DepositQueued, TransactionForced};
+    use crate::bindings::L1Bridge::{DepositQueued, L1FeesQueued, TransactionForced};
     use alloy_sol_types::SolEvent;
-    vec![DepositQueued::SIGNATURE_HASH, TransactionForced::SIGNATURE_HASH]
+    vec![DepositQueued::SIGNATURE_HASH, TransactionForced::SIGNATURE_HASH, L1FeesQueued::SIGNATURE_HASH]
 }
 
 /// `keccak256(abi.encode(previous, entryHash, uint256(l1Block)))`.

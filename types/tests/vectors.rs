@@ -602,6 +602,7 @@ struct KeyVectors {
     allowance: Allowance,
     fee_state: Fixed,
     fee_recipient: Fixed,
+    l1_fees: Fixed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -625,6 +626,7 @@ struct Tags {
     allowance: u64,
     fee_state: u64,
     fee_recipient: u64,
+    l1_fees: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -841,6 +843,7 @@ fn generate_keys() -> KeyVectors {
             allowance: keys::TAG_ALLOWANCE,
             fee_state: keys::TAG_FEE_STATE,
             fee_recipient: keys::TAG_FEE_RECIPIENT,
+            l1_fees: keys::TAG_L1_FEES,
         },
         nonce: ByAccount {
             count: accounts.len(),
@@ -891,6 +894,7 @@ fn generate_keys() -> KeyVectors {
         pool_count: Fixed { preimage: abi(keys::TAG_POOL_COUNT, ()), key: keys::pool_count() },
         fee_state: Fixed { preimage: abi(keys::TAG_FEE_STATE, ()), key: keys::fee_state() },
         fee_recipient: Fixed { preimage: abi(keys::TAG_FEE_RECIPIENT, ()), key: keys::fee_recipient() },
+        l1_fees: Fixed { preimage: abi(keys::TAG_L1_FEES, ()), key: keys::l1_fees() },
         pool_at: PoolAt {
             count: pool_at.len(),
             index: pool_at.iter().map(|p| p.0).collect(),
@@ -1002,6 +1006,7 @@ fn check_keys(file: &KeyVectors) {
         t.allowance,
         t.fee_state,
         t.fee_recipient,
+        t.l1_fees,
     ];
     let library = [
         keys::TAG_NONCE,
@@ -1022,6 +1027,7 @@ fn check_keys(file: &KeyVectors) {
         keys::TAG_ALLOWANCE,
         keys::TAG_FEE_STATE,
         keys::TAG_FEE_RECIPIENT,
+        keys::TAG_L1_FEES,
     ];
     assert_eq!(tags, library, "tags");
 
@@ -1065,6 +1071,8 @@ fn check_keys(file: &KeyVectors) {
     check_key("feeState", 0, abi(t.fee_state, ()), &v.preimage, keys::fee_state(), &v.key);
     let v = &file.fee_recipient;
     check_key("feeRecipient", 0, abi(t.fee_recipient, ()), &v.preimage, keys::fee_recipient(), &v.key);
+    let v = &file.l1_fees;
+    check_key("l1Fees", 0, abi(t.l1_fees, ()), &v.preimage, keys::l1_fees(), &v.key);
     let v = &file.token_at;
     check_lengths("tokenAt", v.count, &[v.index.len(), v.preimage.len(), v.key.len()]);
     for (i, index) in v.index.iter().enumerate() {

@@ -225,6 +225,13 @@ contract BatchInbox {
     /// @notice Most chunk roots one post carries: a chunk proof carries them all (the codec's
     ///         bound, `BatchCodec.MAX_BATCH_CHUNKS`).
     uint256 public constant MAX_BATCH_CHUNKS = BatchCodec.MAX_BATCH_CHUNKS;
+    /// @notice A post queues a reading of the L1's fees on the bridge (`L1Bridge.reportL1Fees`)
+    ///         when the last one is this many L1 blocks old (an hour of 12-second blocks)...
+    uint256 public constant L1_FEES_REPORT_INTERVAL = 300;
+    /// @notice ... or the base fee moved by more than this fraction (1/8) of the last one's:
+    ///         the L2 prices its L1 data by the latest reading it consumed (docs/fees.md §4).
+    uint256 public constant L1_FEES_REPORT_DENOMINATOR = 8;
+
     /// @notice The largest chunk size a chain may have: the bound of docs/fraud-proofs.md §7
     ///         replays at most this many queue entries and transactions in one proof.
     uint256 public constant MAX_CHUNK_SIZE = 8;
@@ -311,6 +318,10 @@ contract BatchInbox {
     /// @notice Wei held for claims: half of every slash, less what was paid. What a superseded
     ///         claim's slash put in stays for the claim that superseded it.
     uint256 public rewardPot;
+    /// @notice The L1 block of the last reading of the L1's fees a post queued on the bridge
+    ///         (0: none yet), and the base fee it read.
+    uint64 public lastL1FeesBlock;
+    uint192 public lastL1FeesBaseFee;
 
     constructor(
         address batcher_,
@@ -375,6 +386,7 @@ contract BatchInbox {
         if (data.length == 0) revert EmptyBatchData();
         if (data.length > MAX_DATA_BYTES) revert DataTooLarge(data.length, MAX_DATA_BYTES);
         _record(index, prevStateRoot, lastBlock, queueEnd, DataCommitment.commit(data), chunkRoots, bytes32(0));
+        _reportL1Fees();
     }
 
     /// @notice The same as `postBatch` with the data, `length` bytes, in this transaction's one
@@ -411,6 +423,28 @@ contract BatchInbox {
             chunkRoots,
             blobHash
         );
+        _reportL1Fees();
+    }
+
+    /// @dev Queues a reading of the L1's fees on the bridge when the last one is
+    ///      `L1_FEES_REPORT_INTERVAL` blocks old or the base fee moved by more than an eighth
+    ///      since: every post checks, so the reading the L2 must consume follows the L1 as long
+    ///      as the chain posts, whether the fees rise or fall, whatever the batcher wants.
+    function _reportL1Fees() private {
+        IBridgeQueue b = bridge;
+        if (address(b) == address(0)) return;
+        uint256 fee = block.basefee;
+        uint256 at = lastL1FeesBlock;
+        if (at != 0 && block.number < at + L1_FEES_REPORT_INTERVAL) {
+            uint256 last = lastL1FeesBaseFee;
+            uint256 step = last / L1_FEES_REPORT_DENOMINATOR;
+            if (fee >= last - step && fee <= last + step) return;
+        }
+        lastL1FeesBlock = uint64(block.number);
+        // A base fee is far below 2^192 wei.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        lastL1FeesBaseFee = uint192(fee);
+        b.reportL1Fees();
     }
 
     function _check(uint256 index, bytes32 prevStateRoot, uint64 lastBlock) private view {

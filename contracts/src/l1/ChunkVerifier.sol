@@ -178,7 +178,7 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     ) private returns (Outcome outcome, uint256 txIndex, bytes32 postRoot) {
         (StateWitness.Tree memory tree, uint256 replay) = _loadWitness(params.preRoot, proof.keys, proof.witness);
         bytes32 feeKey = StateKeys.feeState();
-        (uint256 fees, bool entered) = FeeLogic.enterBlock(_known(feeKey, replay), chunk.blockNumber, chunk.l1BytePrice);
+        (uint256 fees, bool entered) = _enterBlock(feeKey, chunk, replay);
         // The entries are chained all the same, for the caller's check against the bridge.
         span.accAfter = _runQueue(proof.entries, span, params.chainId, replay, entered);
         if (!entered) return (Outcome.WrongL1Price, 0, bytes32(0));
@@ -196,6 +196,22 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
             _tstore(vaultKey, vault);
             postRoot = _postRoot(tree, proof.keys);
         }
+    }
+
+    /// @dev The fee state entered into the chunk's block (`FeeLogic.enterBlock`), and whether the
+    ///      block's L1 price keeps its bound. The chain's reading of the L1's fees bounds the
+    ///      price of a block as it is entered (docs/fees.md §4): a later chunk of the block reads
+    ///      neither it nor the bound.
+    function _enterBlock(bytes32 feeKey, BatchCodec.Chunk memory chunk, uint256 replay)
+        private
+        view
+        returns (uint256 fees, bool entered)
+    {
+        uint256 word = _known(feeKey, replay);
+        uint256 cap = FeeLogic.entersNewBlock(word, chunk.blockNumber)
+            ? FeeLogic.l1PriceCap(_known(StateKeys.l1Fees(), replay))
+            : 0;
+        return FeeLogic.enterBlock(word, chunk.blockNumber, chunk.l1BytePrice, cap);
     }
 
     /// @dev The state root after the replay: the witness tree with every key's value now.
@@ -246,11 +262,16 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         acc = span.accBefore;
         for (uint256 i; i < entries.length; ++i) {
             BridgeQueue.Contents calldata e = entries[i];
-            if (e.kind > BridgeQueue.KIND_FORCED_TX) revert UnknownQueueEntryKind(i, e.kind);
+            if (e.kind > BridgeQueue.KIND_L1_FEES) revert UnknownQueueEntryKind(i, e.kind);
             acc = BridgeQueue.chain(acc, BridgeQueue.hashOf(e), e.l1Block);
             if (!run) continue;
             if (e.kind == BridgeQueue.KIND_FORCED_TX) {
                 _runForced(e.raw, chainId, replay, i);
+                continue;
+            }
+            if (e.kind == BridgeQueue.KIND_L1_FEES) {
+                // What the L2's `reportL1Fees` system call runs; it cannot revert.
+                _applyL1Fees(span.first + i, e.amount, e.meta);
                 continue;
             }
             // As on L2, a deposit runs as a call of its own: a revert (which the logic never

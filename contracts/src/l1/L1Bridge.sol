@@ -47,6 +47,8 @@ contract L1Bridge {
     error EtherTransferFailed(address recipient);
     /// @notice A forced transaction is 1 to `MAX_FORCED_TX_BYTES` bytes long.
     error ForcedTxSize(uint256 length);
+    /// @notice Only the inbox queues readings of the L1's fees (at its posts).
+    error NotInbox(address caller);
     /// @notice No queue entry has this index.
     error UnknownEntry(uint256 index);
     /// @notice The withdrawal was already paid out.
@@ -62,7 +64,7 @@ contract L1Bridge {
     /// @notice A call into the bridge while another one is running.
     error Reentered();
     /// @notice The escape hatch is not open: the inbox is not frozen, or its last batch is not
-    ///         final yet (or was posted in blobs, which nothing can be proven against).
+    ///         final yet (whether posted in calldata or in a blob).
     error EscapeNotReady();
     /// @notice This claim of the escape hatch was already paid.
     error AlreadyEscaped(bytes32 claim);
@@ -103,6 +105,9 @@ contract L1Bridge {
     );
     /// @notice Entry `index` of the queue is the signed L2 transaction `raw`, sent by `from`.
     event TransactionForced(uint256 indexed index, address indexed from, bytes raw, uint64 l1Block);
+    /// @notice Entry `index` of the queue is a reading of the L1's fees in L1 block `l1Block`:
+    ///         its base fee and its blob base fee (docs/fees.md §4).
+    event L1FeesQueued(uint256 indexed index, uint256 baseFee, uint256 blobBaseFee, uint64 l1Block);
     /// @notice The withdrawal `key` (`l2Sender`'s `withdrawalIndex`-th) was paid to `recipient`,
     ///         proven against batch `batchIndex`.
     event WithdrawalFinalized(
@@ -235,6 +240,17 @@ contract L1Bridge {
         if (received == 0) revert NothingReceived(l1Token);
         _lock(l1Token, received);
         return _queueDeposit(to, l1Token, received, meta);
+    }
+
+    /// @notice Queues a reading of this L1 block's fees: its base fee and its blob base fee. The
+    ///         inbox calls it at a post when the base fee moved by more than an eighth since its
+    ///         last reading, or that reading is `BatchInbox.L1_FEES_REPORT_INTERVAL` blocks old;
+    ///         the L2 must consume it within `inclusionWindow` like any entry, and from then on
+    ///         its blocks' L1 price is bounded by it (docs/fees.md §4).
+    function reportL1Fees() external returns (uint256 index) {
+        if (msg.sender != address(inbox)) revert NotInbox(msg.sender);
+        index = _append(BridgeQueue.l1FeesHash(block.basefee, block.blobbasefee));
+        emit L1FeesQueued(index, block.basefee, block.blobbasefee, uint64(block.number));
     }
 
     /// @notice Queues the signed L2 transaction `raw`: the sequencer must include it (execute it

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
+import {FeeLogic} from "../logic/FeeLogic.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 
 /// @title L2System
@@ -70,6 +71,26 @@ contract L2System is AmmLogic, BridgeLogic {
     function creditDeposit(uint256 queueIndex, address l1Token, address to, uint256 amount, uint256 meta) external {
         if (msg.sender != SYSTEM_CALLER) revert NotSystemCaller(msg.sender);
         _creditDeposit(queueIndex, l1Token, to, amount, meta);
+    }
+
+    /// @notice Takes entry `queueIndex` of the L1 queue, a reading of the L1's fees, as the
+    ///         chain's (docs/fees.md §4). Called by the executor, as a system call at the
+    ///         entry's place in its block; users cannot.
+    function reportL1Fees(uint256 queueIndex, uint256 baseFee, uint256 blobBaseFee) external {
+        if (msg.sender != SYSTEM_CALLER) revert NotSystemCaller(msg.sender);
+        _applyL1Fees(queueIndex, baseFee, blobBaseFee);
+    }
+
+    /// @notice The L1's fees as the chain last read them from the queue (zero before any).
+    function l1Fees() external view returns (uint256 baseFee, uint256 blobBaseFee) {
+        uint256 word = _load(StateKeys.l1Fees());
+        return (word >> 128, word & type(uint128).max);
+    }
+
+    /// @notice The most L1 price, in wei a byte, the next block may commit by the chain's
+    ///         reading of the L1's fees (`FeeLogic.l1PriceCap`, docs/fees.md §4).
+    function l1PriceCap() external view returns (uint256) {
+        return FeeLogic.l1PriceCap(_load(StateKeys.l1Fees()));
     }
 
     // -----------------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ interface IBridgeQueue {
     ///         accumulator after those entries (zero when `count` is zero or beyond the queue)
     ///         and the L1 block of entry `count`, the first one left waiting (zero if none).
     function queueAt(uint256 count) external view returns (uint256 length, bytes32 accumulator, uint64 nextL1Block);
+
+    /// @notice Queues a reading of this L1 block's fees (its base fee and blob base fee), which
+    ///         the L2 must consume like any entry; only the inbox may (docs/fees.md §4).
+    function reportL1Fees() external returns (uint256 index);
 }
 
 /// @title BridgeQueue
@@ -26,10 +30,14 @@ library BridgeQueue {
     uint256 internal constant KIND_DEPOSIT = 0;
     /// @notice A signed L2 transaction sent through L1 (forced inclusion).
     uint256 internal constant KIND_FORCED_TX = 1;
+    /// @notice A reading of the L1's fees, queued by the inbox at a post: the L2's bound on the
+    ///         L1 price its blocks commit (docs/fees.md §4).
+    uint256 internal constant KIND_L1_FEES = 2;
 
     /// @notice The contents of one entry, as a fraud proof presents them (docs/bridge.md §6):
     ///         for a deposit `raw` is empty, for a forced transaction the deposit fields are
-    ///         zero. `l1Block` is the L1 block it was queued in.
+    ///         zero, for a reading of the L1's fees `amount` is the base fee and `meta` the blob
+    ///         base fee (the rest zero). `l1Block` is the L1 block it was queued in.
     struct Contents {
         uint256 kind;
         address from;
@@ -41,12 +49,19 @@ library BridgeQueue {
         uint64 l1Block;
     }
 
-    /// @notice Hash of an entry from its contents: `depositHash` or `forcedTxHash` by kind.
+    /// @notice Hash of an entry from its contents: `depositHash`, `forcedTxHash` or
+    ///         `l1FeesHash` by kind (any other kind is not an entry the bridge queues; its hash
+    ///         is `forcedTxHash`'s, which no entry of the queue has under that kind).
     function hashOf(Contents calldata e) internal pure returns (bytes32) {
-        return
-            e.kind == KIND_DEPOSIT
-                ? depositHash(e.from, e.to, e.l1Token, e.amount, e.meta)
-                : forcedTxHash(e.from, e.raw);
+        if (e.kind == KIND_DEPOSIT) return depositHash(e.from, e.to, e.l1Token, e.amount, e.meta);
+        if (e.kind == KIND_L1_FEES) return l1FeesHash(e.amount, e.meta);
+        return forcedTxHash(e.from, e.raw);
+    }
+
+    /// @notice Hash of a reading of the L1's fees: the base fee and the blob base fee of the L1
+    ///         block it was queued in.
+    function l1FeesHash(uint256 baseFee, uint256 blobBaseFee) internal pure returns (bytes32) {
+        return keccak256(abi.encode(KIND_L1_FEES, baseFee, blobBaseFee));
     }
 
     /// @notice Hash of a deposit entry. `meta` is the L2 token metadata word (symbol bytes

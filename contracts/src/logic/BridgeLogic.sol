@@ -36,6 +36,10 @@ abstract contract BridgeLogic is LedgerLogic {
     /// @notice The fee vault's ether, `amount`, left for `recipient` on L1: withdrawal `index`
     ///         of `FeeLogic.FEE_VAULT` (docs/fees.md §6).
     event FeesWithdrawn(address indexed recipient, uint256 indexed index, uint256 amount);
+    /// @notice Entry `queueIndex` of the L1 queue read the L1's fees: from the next block on, the
+    ///         L1 price a block commits is bounded by `FeeLogic.l1PriceCap` of them
+    ///         (docs/fees.md §4).
+    event L1FeesReported(uint256 indexed queueIndex, uint256 baseFee, uint256 blobBaseFee);
 
     /// @notice Burns `amount` of the bridged token `l2Token` from the caller and records a
     ///         withdrawal of as much of its L1 asset to `l1Recipient`, payable on L1 once the
@@ -95,6 +99,17 @@ abstract contract BridgeLogic is LedgerLogic {
         bytes32 leaf = StateKeys.withdrawalLeaf(l1Token, l1Recipient, amount);
         _store(StateKeys.withdrawal(sender, index), uint256(leaf));
         emit WithdrawalInitiated(sender, index, l1Token, l2Token, l1Recipient, amount, leaf);
+    }
+
+    /// @dev Takes entry `queueIndex`'s reading of the L1's fees as the chain's
+    ///      (`StateKeys.l1Fees`: `baseFee << 128 | blobBaseFee`, each saturating at 2^128 - 1).
+    ///      It cannot revert.
+    function _applyL1Fees(uint256 queueIndex, uint256 baseFee, uint256 blobBaseFee) internal {
+        uint256 most = type(uint128).max;
+        if (baseFee > most) baseFee = most;
+        if (blobBaseFee > most) blobBaseFee = most;
+        _store(StateKeys.l1Fees(), baseFee << 128 | blobBaseFee);
+        emit L1FeesReported(queueIndex, baseFee, blobBaseFee);
     }
 
     /// @dev Credits deposit `queueIndex`: registers the bridged token of `l1Token` with `meta`

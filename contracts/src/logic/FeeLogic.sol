@@ -24,6 +24,16 @@ library FeeLogic {
     uint256 internal constant L1_PRICE_CHANGE_DENOMINATOR = 8;
     /// @notice The lowest L1 price a block may commit, in wei a byte.
     uint256 internal constant MIN_L1_BYTE_PRICE = 8;
+    /// @notice Gas a byte of calldata costs on L1 at least (EIP-7623's floor for data-heavy
+    ///         transactions): the dearest way a byte is posted.
+    uint256 internal constant L1_CALLDATA_GAS_PER_BYTE = 40;
+    /// @notice What the L1's reading allows for the tip a post pays above the base fee: 2 gwei.
+    uint256 internal constant L1_TIP_ALLOWANCE = 2_000_000_000;
+    /// @notice The L1 price a block commits is at most this many times what a byte of calldata
+    ///         costs at the chain's reading of the L1 base fee plus `L1_TIP_ALLOWANCE`: room for
+    ///         the sequencer's margin (twice the cost) projected over a posting lag (docs/fees.md
+    ///         §4), and no more.
+    uint256 internal constant L1_PRICE_CAP_MULTIPLE = 16;
 
     /// @notice Scheduled gas of a transfer of ether.
     uint256 internal constant GAS_ETHER_TRANSFER = 21_000;
@@ -174,19 +184,38 @@ library FeeLogic {
         }
     }
 
+    /// @notice Whether block `number` starts a block after the fee state `word`'s, so that
+    ///         entering it bounds its L1 price, which needs the chain's reading of the L1's fees
+    ///         (`enterBlock`'s `cap`).
+    function entersNewBlock(uint256 word, uint256 number) internal pure returns (bool) {
+        return word >> 192 != number;
+    }
+
+    /// @notice The most L1 price, in wei a byte, a block may commit after the chain's reading of
+    ///         the L1's fees `l1FeesWord` (`StateKeys.l1Fees`: `baseFee << 128 | blobBaseFee`):
+    ///         `L1_PRICE_CAP_MULTIPLE` times a calldata byte's cost at its base fee plus
+    ///         `L1_TIP_ALLOWANCE`, at most 2^64 - 1; no bound (2^64 - 1) without a reading.
+    function l1PriceCap(uint256 l1FeesWord) internal pure returns (uint256 cap) {
+        if (l1FeesWord == 0) return type(uint64).max;
+        // The base fee is below 2^128: the product fits.
+        cap = L1_PRICE_CAP_MULTIPLE * L1_CALLDATA_GAS_PER_BYTE * ((l1FeesWord >> 128) + L1_TIP_ALLOWANCE);
+        if (cap > type(uint64).max) cap = type(uint64).max;
+    }
+
     /// @notice The fee state at the start of block `number`'s items, a block that commits
     ///         `l1BytePrice` (below 2^64): `word` when it is that block's already (a later chunk
     ///         of the block, whose price must be the word's), else the block with no gas, its
-    ///         price (within `l1PriceInBounds` of the word's) and its base fee (`baseFeeOf`).
-    ///         `ok` is false, and `word` returned unchanged, when the price breaks the rule.
-    function enterBlock(uint256 word, uint256 number, uint256 l1BytePrice)
+    ///         price (within `l1PriceInBounds` of the word's, under `cap`, the chain's
+    ///         `l1PriceCap`; unused for a later chunk) and its base fee (`baseFeeOf`). `ok` is
+    ///         false, and `word` returned unchanged, when the price breaks the rule.
+    function enterBlock(uint256 word, uint256 number, uint256 l1BytePrice, uint256 cap)
         internal
         pure
         returns (uint256 entered, bool ok)
     {
         uint256 price = (word >> PRICE_SHIFT) & type(uint64).max;
-        if (word >> 192 == number) return (word, l1BytePrice == price);
-        if (!l1PriceInBounds(price, l1BytePrice)) return (word, false);
+        if (!entersNewBlock(word, number)) return (word, l1BytePrice == price);
+        if (!l1PriceInBounds(price, l1BytePrice, cap)) return (word, false);
         return ((number << 192) | (l1BytePrice << PRICE_SHIFT) | baseFeeOf(word, number), true);
     }
 
@@ -200,9 +229,14 @@ library FeeLogic {
     }
 
     /// @notice Whether a block may commit `proposed` as its L1 price after a parent that
-    ///         committed `parent`: at least `MIN_L1_BYTE_PRICE`, within an eighth of `parent`.
-    function l1PriceInBounds(uint256 parent, uint256 proposed) internal pure returns (bool) {
+    ///         committed `parent`, under the chain's cap `cap` (`l1PriceCap`): at least
+    ///         `MIN_L1_BYTE_PRICE`, at most `cap`, and within an eighth of `parent`, except that
+    ///         after a parent more than an eighth above the cap the price is the cap (it falls
+    ///         to it at once). `parent` and `cap` are below 2^64.
+    function l1PriceInBounds(uint256 parent, uint256 proposed, uint256 cap) internal pure returns (bool) {
         uint256 step = parent / L1_PRICE_CHANGE_DENOMINATOR;
-        return proposed >= MIN_L1_BYTE_PRICE && proposed >= parent - step && proposed <= parent + step;
+        uint256 high = parent + step < cap ? parent + step : cap;
+        uint256 low = parent - step < high ? parent - step : high;
+        return proposed >= MIN_L1_BYTE_PRICE && proposed >= low && proposed <= high;
     }
 }

@@ -25,6 +25,7 @@ library StateKeys {
     uint256 internal constant TAG_ALLOWANCE = 15;
     uint256 internal constant TAG_FEE_STATE = 16;
     uint256 internal constant TAG_FEE_RECIPIENT = 17;
+    uint256 internal constant TAG_L1_FEES = 18;
 
     /// @notice The chain's native currency: the bridged token of L1 ether,
     ///         `bridgedToken(address(0))`. `eth_getBalance` of an account is its balance of this
@@ -74,6 +75,13 @@ library StateKeys {
     ///         laid out at genesis and written by no operation (docs/fees.md §6).
     function feeRecipient() internal pure returns (bytes32) {
         return keccak256(abi.encode(TAG_FEE_RECIPIENT));
+    }
+
+    /// @notice Key of the L1's fees as the L2 last read them from the bridge's queue
+    ///         (`baseFee << 128 | blobBaseFee`, docs/fees.md §4): the reading that bounds every
+    ///         block's L1 price, laid out at genesis and written by the queue's fee reports only.
+    function l1Fees() internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_L1_FEES));
     }
 
     /// @notice Key of the number of registered (non-liquidity) tokens.

@@ -38,6 +38,7 @@ interface Vm {
     function expectEmit(address emitter) external;
     function warp(uint256 timestamp) external;
     function roll(uint256 blockNumber) external;
+    function fee(uint256 newBasefee) external;
     function deal(address account, uint256 newBalance) external;
     function blobhashes(bytes32[] calldata hashes) external;
     function assume(bool condition) external pure;

@@ -619,7 +619,10 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
 
     // Alice's balance, proven against the frozen root derived from L1, is paid on L1.
     let frozen = FrozenState::derive(&escape_config).await.expect("the frozen state");
-    assert_eq!(frozen.queue_end(), late.queue_index, "the frozen state consumed the deposits before Bob's");
+    // The last post's reading of the L1's fees (docs/fees.md §4.1) may wait unconsumed before
+    // Bob's deposit: the frozen state consumed every deposit before his.
+    assert!(frozen.queue_end() <= late.queue_index, "the frozen state did not consume Bob's deposit");
+    assert!(late.queue_index - frozen.queue_end() <= 1, "at most the last post's reading before it");
     assert_eq!(frozen.balance(Address::ZERO, alice), one_ether);
     let before = l1.get_balance(alice).await.expect("balance");
     let (paid, _) = frozen.escape_balance(&escape_config, &key, Address::ZERO, alice).await.expect("escaped");

@@ -77,6 +77,13 @@ async fn reorgs_and_rollbacks_at_zero_confirmations_never_mislead_the_challenger
     // Fast rounds, so that batches go out between the reorgs.
     config.batch_interval = Duration::from_millis(150);
     config.challenger_poll = Duration::from_millis(100);
+    // Every few posts queue a reading of the L1's fees on the bridge (docs/fees.md §4.1), which
+    // the L2 consumes: the L2 takes the queue 12 L1 blocks deep, deeper than any reorg here (an
+    // entry the L2 consumed that a deeper reorg takes out stalls posting, as it would a deposit:
+    // docs/bridge.md §2.3), with an inclusion window and a freeze delay to match.
+    config.queue_confirmations = 12;
+    config.inclusion_window = 64;
+    config.freeze_delay = 128;
     let devnet = Arc::new(Devnet::start(config).await.expect("devnet"));
     let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone()).erased();
     let inbox = devnet.deployment.batch_inbox;

@@ -89,27 +89,31 @@ impl Builder {
 
     /// A batch of blocks with the given numbers of queue entries (deposits) and transactions.
     fn batch_with_queue(&mut self, index: u64, sizes: &[(u64, usize)]) -> PostedBatch {
+        let blocks: Vec<(u64, usize, u64)> =
+            sizes.iter().map(|&(e, n)| (e, n, rollup_types::fees::MIN_L1_BYTE_PRICE)).collect();
+        self.batch_priced(index, &blocks)
+    }
+
+    /// A batch of blocks with the given numbers of queue entries (deposits) and transactions,
+    /// each committing the given L1 price (the executor takes it as given).
+    fn batch_priced(&mut self, index: u64, sizes: &[(u64, usize, u64)]) -> PostedBatch {
         let prev_state_root = self.executor.state_root();
         let (queue_acc, queue_start) = (self.queue_acc, self.queue_next);
         let mut blocks = Vec::new();
         let mut chunk_roots = Vec::new();
         let mut queue = Vec::new();
-        for &(entries, n) in sizes {
+        for &(entries, n, l1_byte_price) in sizes {
             let consumed = self.deposits(entries);
             let txs = self.txs(n);
             let recovered: Vec<RecoveredTx> =
                 txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).expect("valid")).collect();
-            let env = BlockEnvInput {
-                number: self.next_block,
-                timestamp: 1_000 + self.next_block,
-                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
-            };
+            let env = BlockEnvInput { number: self.next_block, timestamp: 1_000 + self.next_block, l1_byte_price };
             chunk_roots.extend(self.executor.execute_block_with_queue(env, &consumed, &recovered).chunk_roots);
             blocks.push(BatchBlock {
                 number: self.next_block,
                 timestamp: env.timestamp,
                 queue_count: entries,
-                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                l1_byte_price,
                 txs,
             });
             queue.extend(consumed);
@@ -153,6 +157,61 @@ fn assert_mismatch(verdict: &Verdict, needle: &str) {
         }
         Verdict::Verified { .. } => panic!("expected a mismatch about {needle:?}"),
     }
+}
+
+/// The filler-block ratchet of issue 53: blocks of one transaction each, every one raising the
+/// L1 price by an eighth, the most the rule allows a block. Before the chain's reading of the
+/// L1's fees capped it, 220 such blocks took the price from the floor (8 wei a byte) past 10^12:
+/// a wallet's estimate went stale in a few blocks, whatever the L1 did. Now the price stops at
+/// the cap of the reading (the genesis one here: a 1 gwei base fee, a cap of 1.92 · 10^12 wei a
+/// byte): the block that would pass it is a fault the chunk proof shows (`WrongL1Price`), and an
+/// honest sequencer's proposals stay at it.
+#[test]
+fn the_filler_block_ratchet_stops_at_the_l1s_cap() {
+    use rollup_types::fees::{GENESIS_L1_FEES, MIN_L1_BYTE_PRICE};
+    let cap = GENESIS_L1_FEES.price_cap();
+    assert_eq!(cap, 1_920_000_000_000);
+    let mut prices = vec![MIN_L1_BYTE_PRICE];
+    while *prices.last().expect("one") <= cap {
+        let p = *prices.last().expect("one");
+        prices.push(p + p / 8);
+    }
+    // Every step is within the eighth; the last one passes the cap.
+    assert!(prices.windows(2).all(|w| rollup_types::fees::l1_price_in_bounds(w[0], w[1], u64::MAX)));
+    let (over, blocks) = (prices.len() - 1, prices.len());
+    assert!((200..=256).contains(&blocks), "{blocks} blocks");
+    let mut b = Builder::new();
+    let ratchet: Vec<(u64, usize, u64)> = prices.iter().map(|&p| (0, 1, p)).collect();
+    let batch = b.batch_priced(0, &ratchet);
+    let mut v = verifier();
+    let verdict = judge(&mut v, &batch);
+    assert_mismatch(&verdict, "above the cap");
+    assert_mismatch(&verdict, &format!("block {}", over + 1));
+    // The proof is the chunk of that block, `WrongL1Price`, from the fee state and the reading.
+    let proof = v.prove(&batch).expect("a fault");
+    let rollup_fraud_proof::prove::FraudProof::Chunk { keys, chunk_index, reason, .. } = &proof else {
+        panic!("a chunk proof: {proof:?}")
+    };
+    assert_eq!(
+        chunk_index.to_owned() as usize,
+        over,
+        "one transaction a block, chunks of two items: the block's chunk"
+    );
+    assert!(reason.contains("above the cap") || reason.contains("L1 price"), "{reason}");
+    assert_eq!(keys, &[rollup_types::fees::FeeState::key(), rollup_types::fees::L1Fees::key()]);
+    // An honest sequencer aiming at the same prices stays at the cap: the batch verifies.
+    let mut honest = Builder::new();
+    let mut proposed = Vec::new();
+    let mut fees = honest.executor.fee_state();
+    for (i, target) in prices.iter().enumerate() {
+        let number = i as u64 + 1;
+        let price = fees.propose_l1_price(number, *target, honest.executor.l1_price_cap());
+        fees = fees.enter(number, price, cap).expect("within the bound");
+        proposed.push((0, 1, price));
+    }
+    assert_eq!(proposed.last().map(|p| p.2), Some(cap), "stopped at the cap");
+    let batch = honest.batch_priced(0, &proposed);
+    assert!(matches!(judge(&mut verifier(), &batch), Verdict::Verified { .. }));
 }
 
 #[test]

@@ -595,9 +595,9 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
         // for the next 250 (an eighth a block at most), and so on: the L1 part grows from
         // nothing to past most gas limits; now and then a faulty chunk's block breaks the
         // bound.
-        let fees = world.executor.fee_state();
+        let (fees, cap) = (world.executor.fee_state(), world.executor.l1_price_cap());
         let target = if (round / 250) % 2 == 0 { 100_000_000_000 } else { 8 };
-        let mut l1_byte_price = fees.propose_l1_price(number, target);
+        let mut l1_byte_price = fees.propose_l1_price(number, target, cap);
         if with_fault && world.rng.random_bool(0.05) {
             l1_byte_price = fees.l1_byte_price + fees.l1_byte_price / 8 + 1;
         }
@@ -1016,7 +1016,7 @@ fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> Pro
             assert!(e.from == DEPOSITOR && l1_token.is_zero() && *meta == ether_meta(), "an ether deposit");
             (*to, *amount, e.l1_block)
         }
-        QueueItem::Forced { .. } => (Address::ZERO, U256::ZERO, e.l1_block),
+        QueueItem::Forced { .. } | QueueItem::L1Fees { .. } => (Address::ZERO, U256::ZERO, e.l1_block),
     };
     ProofVector {
         name: name.to_owned(),
@@ -1085,7 +1085,7 @@ fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
             .iter()
             .map(|e| match &e.item {
                 QueueItem::Deposit { to, .. } => *to,
-                QueueItem::Forced { .. } => Address::ZERO,
+                QueueItem::Forced { .. } | QueueItem::L1Fees { .. } => Address::ZERO,
             })
             .collect(),
         amount: batch
@@ -1093,7 +1093,7 @@ fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
             .iter()
             .map(|e| match &e.item {
                 QueueItem::Deposit { amount, .. } => *amount,
-                QueueItem::Forced { .. } => U256::ZERO,
+                QueueItem::Forced { .. } | QueueItem::L1Fees { .. } => U256::ZERO,
             })
             .collect(),
         l1_block: batch.queue.iter().map(|e| e.l1_block).collect(),

@@ -386,6 +386,11 @@ pub(super) async fn deposit(State(node): State<Arc<Node>>, Path(index): Path<Str
             body["raw"] = json!(raw);
             body["txHash"] = json!(e.forced_tx_hash());
         }
+        rollup_types::queue::QueueItem::L1Fees { base_fee, blob_base_fee } => {
+            body["kind"] = json!("l1Fees");
+            body["baseFee"] = json!(base_fee.to_string());
+            body["blobBaseFee"] = json!(blob_base_fee.to_string());
+        }
     }
     match &entry.consumed {
         None => body["status"] = json!("queued"),

@@ -284,13 +284,14 @@ impl Node {
         }
     }
 
-    /// The L1 price of a byte block `number` commits after the fee state `fees` (docs/fees.md
-    /// §4): the target from the L1's base fee brought within the rule's bound, or the fee
-    /// state's own price while no L1 base fee was read.
-    fn propose_l1_price(&self, fees: &rollup_types::fees::FeeState, number: u64) -> u64 {
+    /// The L1 price of a byte block `number` commits after the fee state `fees`, under the
+    /// chain's cap `cap` (its reading of the L1's fees, docs/fees.md §4): the target from the
+    /// L1's base fee brought within the rule's bound, or the fee state's own price (within the
+    /// cap) while no L1 base fee was read.
+    fn propose_l1_price(&self, fees: &rollup_types::fees::FeeState, cap: u64, number: u64) -> u64 {
         match self.l1_price_target.load(std::sync::atomic::Ordering::Relaxed) {
-            0 => fees.propose_l1_price(number, fees.l1_byte_price),
-            target => fees.propose_l1_price(number, target),
+            0 => fees.propose_l1_price(number, fees.l1_byte_price, cap),
+            target => fees.propose_l1_price(number, target, cap),
         }
     }
 

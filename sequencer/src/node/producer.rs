@@ -77,6 +77,11 @@ impl BlockBloom {
     }
 }
 
+/// How long an idle chain lets readings of the L1's fees wait before it makes a block for them
+/// alone (docs/fees.md §4.1): the sequencer's empty blocks (every 2 s by default) carry them
+/// sooner; without those, this keeps them well within the inclusion window.
+const READINGS_ALONE_AFTER: Duration = Duration::from_secs(10);
+
 /// Most queue entries one block consumes (the rest wait for the next blocks, well within the
 /// inclusion window: a block every half second consumes thousands per L1 block).
 pub(crate) const MAX_BLOCK_QUEUE_ENTRIES: u64 = 256;
@@ -165,7 +170,14 @@ impl Node {
             && unsealed.is_empty()
             && self.is_accepting()
             && lock!(self.last_sealed.lock()).elapsed() >= idle;
-        let new_block = !ready.is_empty() || !queue.is_empty() || empty_due;
+        // Readings of the L1's fees alone make no block (the inbox queues one at a post, so a
+        // block made for it would be posted and queue the next one on an idle chain): they
+        // ride on the next block made for anything else, or wait at most
+        // [`READINGS_ALONE_AFTER`] of idleness (well within any inclusion window).
+        let readings_alone = !queue.is_empty()
+            && queue.iter().all(|q| matches!(q.entry.item, rollup_types::queue::QueueItem::L1Fees { .. }));
+        let readings_due = readings_alone && lock!(self.last_sealed.lock()).elapsed() >= READINGS_ALONE_AFTER;
+        let new_block = !ready.is_empty() || (!queue.is_empty() && !readings_alone) || readings_due || empty_due;
         if new_block {
             *lock!(self.last_sealed.lock()) = Instant::now();
         }
@@ -183,7 +195,8 @@ impl Node {
         let (completed, invalid, state, env) = tokio::task::spawn_blocking(move || {
             let mut pipeline = lock!(node.executor.write());
             // The L1 price is proposed from the fee state after the last block executed.
-            let l1_byte_price = node.propose_l1_price(&pipeline.state().fee_state(), number);
+            let state = pipeline.state();
+            let l1_byte_price = node.propose_l1_price(&state.fee_state(), state.l1_price_cap(), number);
             let env = BlockEnvInput { number, timestamp, l1_byte_price };
             let mut completed = Vec::new();
             let mut invalid = Vec::new();
@@ -228,7 +241,9 @@ impl Node {
                     rollup_types::queue::QueueItem::Forced { raw } => {
                         rollup_executor::admit_forced(raw, &self.config.chain).ok().map(|t| (t.sender, t.hash()))
                     }
-                    rollup_types::queue::QueueItem::Deposit { .. } => None,
+                    rollup_types::queue::QueueItem::Deposit { .. } | rollup_types::queue::QueueItem::L1Fees { .. } => {
+                        None
+                    }
                 })
                 .collect();
             self.take_from_mempool(&ready, &forced, &changes, &state);
@@ -550,6 +565,18 @@ fn queue_transaction(queued: &QueuedEntry, result: &QueueResult) -> Option<Inclu
                 logs: logs(outcome),
             })
         }
+        QueueResult::L1Fees(outcome) => {
+            let report = DepositTx::for_l1_fees(&queued.entry, queued.accumulator)?;
+            Some(IncludedTx {
+                origin: TxOrigin::Block { sender: report.from, nonce: 0 },
+                hash: report.hash(),
+                raw: report.encoded(),
+                outcome: outcome.status,
+                gas_used: 0,
+                output: Default::default(),
+                logs: logs(outcome),
+            })
+        }
         QueueResult::Forced { sender, hash, outcome } => {
             let rollup_types::queue::QueueItem::Forced { raw } = &queued.entry.item else { return None };
             let nonce = rollup_types::SignedTx::decode(raw).ok()?.nonce();
@@ -573,6 +600,12 @@ fn consumed_entry(entry: &rollup_types::queue::QueueEntry, result: &QueueResult)
     match result {
         QueueResult::Deposit(o) => ConsumedEntry {
             outcome: if o.status == rollup_executor::TxStatus::Success { "credited" } else { "failed" }.into(),
+            tx_hash: None,
+            reason: None,
+            logs: logs(o),
+        },
+        QueueResult::L1Fees(o) => ConsumedEntry {
+            outcome: if o.status == rollup_executor::TxStatus::Success { "taken" } else { "failed" }.into(),
             tx_hash: None,
             reason: None,
             logs: logs(o),

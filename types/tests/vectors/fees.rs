@@ -37,10 +37,15 @@ struct FeeVectors {
     price_tip: Vec<U256>,
     price_base_fee: Vec<U256>,
     price_price: Vec<U256>,
-    /// `l1PriceInBounds(parent, proposed)`.
+    /// `l1PriceInBounds(parent, proposed, cap)`.
     bound_parent: Vec<U256>,
     bound_proposed: Vec<U256>,
+    bound_cap: Vec<U256>,
     bound_ok: Vec<bool>,
+    /// `l1PriceCap(l1FeesWord)`: the cap the chain's reading of the L1's fees puts on a block's
+    /// L1 price (docs/fees.md §4).
+    cap_l1_fees: Vec<U256>,
+    cap_cap: Vec<U256>,
     /// `charge(eip1559, gasLimit, maxFee, tip, value, scheduled, l1Gas, baseFee, balance)`:
     /// whether it pays, its fee, its gas used and whether it ran out of gas.
     charge_eip1559: Vec<bool>,
@@ -56,13 +61,14 @@ struct FeeVectors {
     charge_fee: Vec<U256>,
     charge_gas_used: Vec<U256>,
     charge_out_of_gas: Vec<bool>,
-    /// `enterBlock(word, number, l1BytePrice)` then `addGas(·, gas)`: the fee state
+    /// `enterBlock(word, number, l1BytePrice, cap)` then `addGas(·, gas)`: the fee state
     /// (docs/fees.md §6) as a block's chunk starts and after a transaction; `stateEnters` false
     /// when the price breaks the bound of §4 (the word is then unchanged), `stateFits` false
     /// when the block cannot hold the transaction (the state is then unchanged).
     state_word: Vec<U256>,
     state_number: Vec<U256>,
     state_price: Vec<U256>,
+    state_cap: Vec<U256>,
     state_enters: Vec<bool>,
     state_entered: Vec<U256>,
     state_gas: Vec<U256>,
@@ -184,12 +190,46 @@ fn generate() -> FeeVectors {
     ];
     price
         .extend((0..6).map(|i| (i % 2 == 0, draw("fees-max", i, 40), draw("fees-tip", i, 36), draw("fees-pb", i, 38))));
-    let mut bound: Vec<(u64, u64)> =
-        vec![(800, 900), (800, 901), (800, 700), (800, 699), (8, 9), (8, 8), (8, 7), (0, 8), (u64::MAX, u64::MAX)];
+    let none = u64::MAX;
+    let mut bound: Vec<(u64, u64, u64)> = vec![
+        (800, 900, none),
+        (800, 901, none),
+        (800, 700, none),
+        (800, 699, none),
+        (8, 9, none),
+        (8, 8, none),
+        (8, 7, none),
+        (0, 8, none),
+        (u64::MAX, u64::MAX, none),
+        // Under a cap: it binds going up, and a parent above it falls to it at once.
+        (800, 850, 850),
+        (800, 851, 850),
+        (800, 700, 750),
+        (800, 500, 500),
+        (800, 499, 500),
+        (800, 501, 500),
+        (u64::MAX, 1_000, 1_000),
+    ];
     bound.extend((0..6).map(|i| {
         let parent = draw("fees-parent", i, 48) as u64;
         let step = parent / 8;
-        (parent, [parent + step, parent - step, parent + step + 1, parent - step - 1, parent, parent / 2][i as usize])
+        let proposed =
+            [parent + step, parent - step, parent + step + 1, parent - step - 1, parent, parent / 2][i as usize];
+        let cap = [none, parent, parent + step / 2, parent / 2, none, parent / 2][i as usize];
+        (parent, proposed, cap)
+    }));
+    let gwei = 1_000_000_000u128;
+    let mut caps: Vec<U256> = vec![
+        U256::ZERO,
+        fees::L1Fees { base_fee: gwei, blob_base_fee: 1 }.to_word(),
+        fees::L1Fees { base_fee: 7, blob_base_fee: 0 }.to_word(),
+        fees::L1Fees { base_fee: 0, blob_base_fee: 1 }.to_word(),
+        fees::L1Fees { base_fee: 28_823_037_615, blob_base_fee: 1 }.to_word(),
+        fees::L1Fees { base_fee: 28_823_037_616, blob_base_fee: 1 }.to_word(),
+        fees::L1Fees { base_fee: u128::MAX, blob_base_fee: u128::MAX }.to_word(),
+    ];
+    caps.extend((0..4).map(|i| {
+        fees::L1Fees { base_fee: draw("fees-l1-base", i, 40), blob_base_fee: draw("fees-l1-blob", i, 40) }.to_word()
     }));
     // Fee states: the same block, the next, gaps of blocks without items (short, long, to the
     // floor), a full block, a saturated base fee, and words no honest chain holds.
@@ -227,37 +267,43 @@ fn generate() -> FeeVectors {
     let state = |number: u64, gas: u64, l1_byte_price: u64, base_fee: u128| {
         fees::FeeState { number, gas, l1_byte_price, base_fee }.to_word()
     };
-    let mut states: Vec<(U256, u64, u64, u64)> = vec![
-        (state(0, 0, 8, fees::MIN_BASE_FEE), 1, 9, 21_000),
-        (state(0, 0, 8, fees::MIN_BASE_FEE), 1, 10, 21_000),
-        (state(7, 90_000, 800, 2_000_000), 7, 800, 160_000),
-        (state(7, 90_000, 800, 2_000_000), 7, 801, 160_000),
-        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 900, 30_000),
-        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 901, 30_000),
-        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 699, 30_000),
-        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 7, 800, 1),
-        (state(7, fees::BLOCK_GAS_LIMIT - 30_000, 800, 1_000_000_000), 7, 800, 30_000),
-        (state(7, 0, 800, 1_000_000_000), 10, 700, 60_000),
-        (state(7, 0, 800, 1_000_000_000), 1_000, 800, 60_000),
-        (state(0, fees::BLOCK_GAS_LIMIT, u64::MAX, fees::MAX_BASE_FEE), u64::MAX, u64::MAX, 0),
-        (state(u64::MAX - 1, fees::BLOCK_GAS_LIMIT, 8, fees::MAX_BASE_FEE), u64::MAX, 8, 120_000),
-        (state(9, 5, 8, 3), 2, 8, 90_000),
-        (U256::MAX, 3, u64::MAX, u64::MAX),
-        (U256::ZERO, 0, 0, 26_000),
-        (U256::ZERO, 1, 8, 26_000),
+    // (word, number, price, cap, gas)
+    let mut states: Vec<(U256, u64, u64, u64, u64)> = vec![
+        (state(0, 0, 8, fees::MIN_BASE_FEE), 1, 9, none, 21_000),
+        (state(0, 0, 8, fees::MIN_BASE_FEE), 1, 10, none, 21_000),
+        (state(7, 90_000, 800, 2_000_000), 7, 800, none, 160_000),
+        (state(7, 90_000, 800, 2_000_000), 7, 801, none, 160_000),
+        (state(7, 90_000, 800, 2_000_000), 7, 800, 0, 160_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 900, none, 30_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 901, none, 30_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 699, none, 30_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 900, 899, 30_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 8, 400, 400, 30_000),
+        (state(7, fees::BLOCK_GAS_LIMIT, 800, 1_000_000_000), 7, 800, none, 1),
+        (state(7, fees::BLOCK_GAS_LIMIT - 30_000, 800, 1_000_000_000), 7, 800, none, 30_000),
+        (state(7, 0, 800, 1_000_000_000), 10, 700, none, 60_000),
+        (state(7, 0, 800, 1_000_000_000), 1_000, 800, none, 60_000),
+        (state(0, fees::BLOCK_GAS_LIMIT, u64::MAX, fees::MAX_BASE_FEE), u64::MAX, u64::MAX, none, 0),
+        (state(u64::MAX - 1, fees::BLOCK_GAS_LIMIT, 8, fees::MAX_BASE_FEE), u64::MAX, 8, none, 120_000),
+        (state(9, 5, 8, 3), 2, 8, none, 90_000),
+        (U256::MAX, 3, u64::MAX, none, u64::MAX),
+        (U256::ZERO, 0, 0, none, 26_000),
+        (U256::ZERO, 1, 8, none, 26_000),
     ];
     states.extend((0..6).map(|i| {
         let word = U256::from_be_bytes(word("fees-state", i).0);
         let from = fees::FeeState::from_word(word);
         let number = from.number.saturating_add(draw("fees-gap", i, 4) as u64);
-        let price = from.propose_l1_price(number, draw("fees-l1-target", i, 63) as u64);
-        (word, number, price, draw("fees-tx-gas", i, 18) as u64)
+        let cap = if i % 2 == 0 { none } else { draw("fees-state-cap", i, 63) as u64 };
+        let price = from.propose_l1_price(number, draw("fees-l1-target", i, 63) as u64, cap);
+        (word, number, price, cap, draw("fees-tx-gas", i, 18) as u64)
     }));
-    let entered = |(w, number, price, _): &(U256, u64, u64, u64)| fees::FeeState::from_word(*w).enter(*number, *price);
-    let after = |s: &(U256, u64, u64, u64)| {
+    type State = (U256, u64, u64, u64, u64);
+    let entered = |(w, number, price, cap, _): &State| fees::FeeState::from_word(*w).enter(*number, *price, *cap);
+    let after = |s: &State| {
         let from = fees::FeeState::from_word(s.0);
         let entered = entered(s).unwrap_or(from);
-        entered.with_gas(s.3)
+        entered.with_gas(s.4)
     };
     FeeVectors {
         comment: "Fee rules (docs/fees.md sections 2 to 4). Generated by types/tests/vectors/fees.rs: do not edit; \
@@ -278,9 +324,12 @@ fn generate() -> FeeVectors {
         price_tip: price.iter().map(|(_, _, t, _)| u(*t)).collect(),
         price_base_fee: price.iter().map(|(_, _, _, b)| u(*b)).collect(),
         price_price: price.iter().map(|(e, m, t, b)| u(fees::effective_price(*m, e.then_some(*t), *b))).collect(),
-        bound_parent: bound.iter().map(|(p, _)| U256::from(*p)).collect(),
-        bound_proposed: bound.iter().map(|(_, q)| U256::from(*q)).collect(),
-        bound_ok: bound.iter().map(|(p, q)| fees::l1_price_in_bounds(*p, *q)).collect(),
+        bound_parent: bound.iter().map(|(p, _, _)| U256::from(*p)).collect(),
+        bound_proposed: bound.iter().map(|(_, q, _)| U256::from(*q)).collect(),
+        bound_cap: bound.iter().map(|(_, _, c)| U256::from(*c)).collect(),
+        bound_ok: bound.iter().map(|(p, q, c)| fees::l1_price_in_bounds(*p, *q, *c)).collect(),
+        cap_cap: caps.iter().map(|w| U256::from(fees::l1_price_cap(*w))).collect(),
+        cap_l1_fees: caps,
         charge_eip1559: charge.iter().map(|c| c.0).collect(),
         charge_gas_limit: charge.iter().map(|c| U256::from(c.1)).collect(),
         charge_max_fee: charge.iter().map(|c| u(c.2)).collect(),
@@ -297,9 +346,10 @@ fn generate() -> FeeVectors {
         state_word: states.iter().map(|s| s.0).collect(),
         state_number: states.iter().map(|s| U256::from(s.1)).collect(),
         state_price: states.iter().map(|s| U256::from(s.2)).collect(),
+        state_cap: states.iter().map(|s| U256::from(s.3)).collect(),
         state_enters: states.iter().map(|s| entered(s).is_some()).collect(),
         state_entered: states.iter().map(|s| entered(s).map_or(s.0, |e| e.to_word())).collect(),
-        state_gas: states.iter().map(|s| U256::from(s.3)).collect(),
+        state_gas: states.iter().map(|s| U256::from(s.4)).collect(),
         state_after: states
             .iter()
             .map(|s| after(s).map_or_else(|| entered(s).map_or(s.0, |e| e.to_word()), |a| a.to_word()))
@@ -326,9 +376,14 @@ fn check(file: &FeeVectors) {
         let got = fees::effective_price(n(&file.price_max_fee[i]), tip, n(&file.price_base_fee[i]));
         assert_eq!(u(got), file.price_price[i], "price case {i}");
     }
-    for ((p, q), ok) in file.bound_parent.iter().zip(&file.bound_proposed).zip(&file.bound_ok) {
-        assert_eq!(fees::l1_price_in_bounds(n64(p), n64(q)), *ok, "bound {p} -> {q}");
+    for (((p, q), c), ok) in file.bound_parent.iter().zip(&file.bound_proposed).zip(&file.bound_cap).zip(&file.bound_ok)
+    {
+        assert_eq!(fees::l1_price_in_bounds(n64(p), n64(q), n64(c)), *ok, "bound {p} -> {q} under {c}");
     }
+    for (word, cap) in file.cap_l1_fees.iter().zip(&file.cap_cap) {
+        assert_eq!(U256::from(fees::l1_price_cap(*word)), *cap, "cap of {word}");
+    }
+    assert!(file.cap_cap.iter().any(|c| *c == U256::from(u64::MAX)), "no bound, or saturated");
     assert!(file.bound_ok.iter().any(|b| *b) && file.bound_ok.iter().any(|b| !*b), "both verdicts");
     for i in 0..file.charge_paid.len() {
         let offer = fees::Offer {
@@ -348,7 +403,7 @@ fn check(file: &FeeVectors) {
     assert!(file.charge_out_of_gas.iter().any(|b| *b) && file.charge_paid.iter().any(|b| !*b), "every verdict");
     for i in 0..file.state_word.len() {
         let from = fees::FeeState::from_word(file.state_word[i]);
-        let entered = from.enter(n64(&file.state_number[i]), n64(&file.state_price[i]));
+        let entered = from.enter(n64(&file.state_number[i]), n64(&file.state_price[i]), n64(&file.state_cap[i]));
         assert_eq!(entered.is_some(), file.state_enters[i], "fee state {i} enters");
         let entered = entered.unwrap_or(from);
         assert_eq!(entered.to_word(), file.state_entered[i], "fee state {i} entered");

@@ -1,13 +1,14 @@
-//! Bridge queue vectors (`testdata/queue-vectors.json`, docs/bridge.md §2): entries of both
-//! kinds with their hashes and the accumulator after each, checked here with
+//! Bridge queue vectors (`testdata/queue-vectors.json`, docs/bridge.md §2): entries of every
+//! kind with their hashes and the accumulator after each, checked here with
 //! `rollup_types::queue` and by `contracts/test/Vectors.t.sol` with `BridgeQueue.sol`.
 //!
 //! Fields are parallel arrays (one element per entry), the shape forge's JSON cheatcodes read
-//! best; for a forced entry the deposit fields are zero, for a deposit `raw` is empty.
+//! best; for a forced entry the deposit fields are zero, for a deposit `raw` is empty, for a
+//! reading of the L1's fees `amount` is the base fee, `meta` the blob base fee, the rest zero.
 
 use super::{word, write_or_check};
 use alloy_primitives::{Address, B256, Bytes, U256};
-use rollup_types::queue::{KIND_DEPOSIT, KIND_FORCED_TX, QueueEntry, QueueItem, accumulate_all};
+use rollup_types::queue::{KIND_DEPOSIT, KIND_FORCED_TX, KIND_L1_FEES, QueueEntry, QueueItem, accumulate_all};
 use serde::{Deserialize, Serialize};
 
 const FILE: &str = "queue-vectors.json";
@@ -25,7 +26,7 @@ struct QueueVectors {
     meta: Vec<U256>,
     raw: Vec<Bytes>,
     l1_block: Vec<u64>,
-    /// `BridgeQueue.depositHash` / `forcedTxHash` of each entry.
+    /// `BridgeQueue.depositHash` / `forcedTxHash` / `l1FeesHash` of each entry.
     entry_hash: Vec<B256>,
     /// The accumulator after each entry, from zero before entry 0.
     accumulator: Vec<B256>,
@@ -56,6 +57,14 @@ fn entries() -> Vec<QueueEntry> {
         };
         out.push(QueueEntry { index: i, from: address("queue-from", i), l1_block: 100 + i * i, item });
     }
+    // Readings of the L1's fees: an ordinary one and one at the top of both fields.
+    for (i, (base_fee, blob_base_fee)) in
+        [(U256::from(1_000_000_007u64), U256::from(1u8)), (U256::MAX, U256::MAX)].into_iter().enumerate()
+    {
+        let index = 8 + i as u64;
+        let item = QueueItem::L1Fees { base_fee, blob_base_fee };
+        out.push(QueueEntry { index, from: Address::ZERO, l1_block: 200 + index, item });
+    }
     out
 }
 
@@ -74,21 +83,23 @@ fn generate() -> QueueVectors {
             .map(|e| match e.item {
                 QueueItem::Deposit { .. } => KIND_DEPOSIT,
                 QueueItem::Forced { .. } => KIND_FORCED_TX,
+                QueueItem::L1Fees { .. } => KIND_L1_FEES,
             })
             .collect(),
         from: entries.iter().map(|e| e.from).collect(),
         to: field(&|i| match i {
             QueueItem::Deposit { to, .. } => Some(*to),
-            QueueItem::Forced { .. } => None,
+            QueueItem::Forced { .. } | QueueItem::L1Fees { .. } => None,
         }),
         l1_token: field(&|i| match i {
             QueueItem::Deposit { l1_token, .. } => Some(*l1_token),
-            QueueItem::Forced { .. } => None,
+            QueueItem::Forced { .. } | QueueItem::L1Fees { .. } => None,
         }),
         amount: entries
             .iter()
             .map(|e| match &e.item {
                 QueueItem::Deposit { amount, .. } => *amount,
+                QueueItem::L1Fees { base_fee, .. } => *base_fee,
                 QueueItem::Forced { .. } => U256::ZERO,
             })
             .collect(),
@@ -96,6 +107,7 @@ fn generate() -> QueueVectors {
             .iter()
             .map(|e| match &e.item {
                 QueueItem::Deposit { meta, .. } => *meta,
+                QueueItem::L1Fees { blob_base_fee, .. } => *blob_base_fee,
                 QueueItem::Forced { .. } => U256::ZERO,
             })
             .collect(),
@@ -103,7 +115,7 @@ fn generate() -> QueueVectors {
             .iter()
             .map(|e| match &e.item {
                 QueueItem::Forced { raw } => raw.clone(),
-                QueueItem::Deposit { .. } => Bytes::new(),
+                QueueItem::Deposit { .. } | QueueItem::L1Fees { .. } => Bytes::new(),
             })
             .collect(),
         l1_block: entries.iter().map(|e| e.l1_block).collect(),
@@ -122,6 +134,7 @@ fn check(v: &QueueVectors) {
                 QueueItem::Deposit { to: v.to[i], l1_token: v.l1_token[i], amount: v.amount[i], meta: v.meta[i] }
             }
             KIND_FORCED_TX => QueueItem::Forced { raw: v.raw[i].clone() },
+            KIND_L1_FEES => QueueItem::L1Fees { base_fee: v.amount[i], blob_base_fee: v.meta[i] },
             other => panic!("entry {i}: kind {other}"),
         };
         let entry = QueueEntry { index: i as u64, from: v.from[i], l1_block: v.l1_block[i], item };
@@ -134,6 +147,8 @@ fn check(v: &QueueVectors) {
 #[test]
 fn queue_vectors() {
     let generated = generate();
-    assert!(generated.kind.contains(&KIND_DEPOSIT) && generated.kind.contains(&KIND_FORCED_TX));
+    for kind in [KIND_DEPOSIT, KIND_FORCED_TX, KIND_L1_FEES] {
+        assert!(generated.kind.contains(&kind), "kind {kind}");
+    }
     write_or_check(FILE, &generated, check);
 }

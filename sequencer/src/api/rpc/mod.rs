@@ -428,7 +428,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         }
         EthRequest::EstimateGas(request, block) => {
             let view = state_for(node, block).await?;
-            let (number, fees) = (view.block.number + 1, view.state.fee_state());
+            let (number, fees, cap) = (view.block.number + 1, view.state.fee_state(), view.state.l1_price_cap());
             let outcome = call(node, &request, view, budget).await?;
             // Execution is not metered: an operation of the closed set uses its scheduled gas
             // (docs/fees.md §2.1) and its L1 data fee in gas units (§2.2), estimated at the
@@ -440,7 +440,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
                 Some(scheduled) => {
                     let value = request.value.unwrap_or_default();
                     let billed = rollup_types::codec::billed_bytes_bound(node.chain(), to, &input, value);
-                    scheduled.saturating_add(rollup_types::fees::l1_gas_estimate(billed, &fees, number))
+                    scheduled.saturating_add(rollup_types::fees::l1_gas_estimate(billed, &fees, number, cap))
                 }
                 None => (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT),
             };
@@ -576,7 +576,7 @@ async fn call(
     };
     let number = view.block.number + 1;
     let fees = view.state.fee_state();
-    let l1_byte_price = fees.propose_l1_price(number, fees.l1_byte_price);
+    let l1_byte_price = fees.propose_l1_price(number, fees.l1_byte_price, view.state.l1_price_cap());
     let env = BlockEnvInput { number, timestamp: view.block.timestamp, l1_byte_price };
     let outcome = node.call(call, view.state, env, budget).await?;
     if outcome.status != TxStatus::Success {
