@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod batch;
+pub mod beacon;
 pub mod blob;
 pub mod derive;
 pub mod fault;
@@ -101,37 +102,21 @@ impl From<VerifyError> for ChallengerError {
     }
 }
 
-/// The blob of versioned hash `hash` posted in L1 block `block`, from the beacon API at `base`
-/// (`GET /eth/v1/beacon/blobs/{block}?versioned_hashes={hash}`), checked against the hash with
-/// the post's KZG `hint` if it has one ([`blob::find_blob`]). The filter spares reading and
-/// checking the block's other blobs; a server that ignores it serves them all, and the one with
-/// the hash is found among them.
+/// The blob of versioned hash `hash` posted in L1 block `block`, from a server at `base` that
+/// names blocks by execution block number, as anvil does ([`beacon::BlockNaming`]), checked
+/// against the hash ([`beacon::fetch_blob`]). A beacon node names them by slot, which takes the
+/// block's timestamp: it is refused here with the reason, never asked for another block (the
+/// challenger asks it by slot; [`beacon::SlotClock::slot_at`] gives one).
 pub async fn fetch_blob(base: &url::Url, block: u64, hash: B256, hint: Option<KzgHint>) -> Result<Bytes, String> {
-    let url = format!("{}/eth/v1/beacon/blobs/{block}?versioned_hashes={hash}", base.as_str().trim_end_matches('/'));
-    let body: serde_json::Value = reqwest::get(&url)
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| format!("{url}: {e}"))?
-        .json()
-        .await
-        .map_err(|e| format!("{url}: {e}"))?;
-    let served: Vec<Vec<u8>> = body["data"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                // A malformed entry cannot be the post's blob.
-                .filter_map(|item| {
-                    alloy_primitives::hex::decode(item.as_str().or_else(|| item["blob"].as_str()).unwrap_or_default())
-                        .ok()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let found = tokio::task::spawn_blocking(move || blob::find_blob(served, hash, hint))
-        .await
-        .map_err(|e| format!("checking the blobs of {url}: {e}"))?;
-    found.map(Bytes::from).ok_or_else(|| format!("{url} does not serve blob {hash}"))
+    let client = reqwest::Client::new();
+    match beacon::probe(&client, base).await? {
+        beacon::BlockNaming::ExecutionNumbers => {
+            beacon::fetch_blob(&client, base, &block.to_string(), hash, hint).await
+        }
+        beacon::BlockNaming::Slots(_) => Err(format!(
+            "{base} is a beacon node: it names blocks by slot, which L1 block {block}'s timestamp gives, not by number"
+        )),
+    }
 }
 
 /// Calls a view function of `to` on the latest block.
@@ -159,10 +144,12 @@ pub struct ChallengerConfig {
     /// L1 blocks to wait before reading a block.
     pub confirmations: u64,
     /// Beacon API base URL that serves the blobs of blob posts
-    /// (`GET /eth/v1/beacon/blobs/{block}`); `None`: the L1 RPC URL (anvil serves both).
+    /// (`GET /eth/v1/beacon/blobs/{block_id}`: by slot from a beacon node, by execution block
+    /// number from anvil, [`beacon`]); `None`: the L1 RPC URL (anvil serves both).
     pub l1_beacon: Option<url::Url>,
     /// Further beacon API base URLs asked, in order, for a blob the first does not serve (an
-    /// archive that keeps blobs past the 18 days beacon nodes keep them).
+    /// archive that keeps blobs past the 18 days beacon nodes keep them); each is asked on
+    /// its own terms, whatever the others are.
     pub l1_beacon_fallbacks: Vec<url::Url>,
     /// Key that commits and sends fraud proofs (and receives the rewards); `None`: the
     /// challenger only verifies and reports.
@@ -256,6 +243,8 @@ pub struct Challenger {
     since_snapshot: u64,
     /// When each pending claim of its proofs is due, as the inbox last said (L1 seconds).
     reward_due: std::collections::HashMap<u64, u64>,
+    /// The beacon APIs blobs are asked of, and how each names blocks.
+    beacon: beacon::BeaconApis,
 }
 
 fn now_secs() -> u64 {
@@ -318,6 +307,7 @@ impl Challenger {
             pending: None,
             since_snapshot: 0,
             reward_due: std::collections::HashMap::new(),
+            beacon: beacon::BeaconApis::default(),
         };
         challenger.restore(None).await?;
         Ok(challenger)
@@ -1071,7 +1061,8 @@ impl Challenger {
                 let versioned_hash = *hashes
                     .first()
                     .ok_or_else(|| ChallengerError::missing(format!("the blob of blob post {tx_hash}")))?;
-                let raw = self.blob(l1_block, versioned_hash, kzg_hint).await?;
+                let block_hash = log.block_hash.ok_or_else(|| ChallengerError::missing("a log's block hash"))?;
+                let raw = self.blob(l1_block, block_hash, versioned_hash, kzg_hint).await?;
                 let data = rollup_types::blob::payload(&raw, length as usize)
                     .map_err(|e| ChallengerError::beacon(format!("blob {versioned_hash}: {e}")))?;
                 (data.into(), Some(BlobPost { versioned_hash, segment_hashes, raw }))
@@ -1143,25 +1134,64 @@ impl Challenger {
         Ok((entries, first.accumulator))
     }
 
-    /// The blob of versioned hash `hash` posted in L1 block `block`: the one kept in the
-    /// challenger's database, or read from the beacon API (`--l1.beacon`, then each fallback),
-    /// checked against the hash (its KZG commitment's) and kept.
-    async fn blob(&self, block: u64, hash: B256, hint: Option<KzgHint>) -> Result<Bytes, ChallengerError> {
+    /// The blob of versioned hash `hash` posted in L1 block `block` (of hash `block_hash`): the
+    /// one kept in the challenger's database, or read from the beacon API (`--l1.beacon`, then
+    /// each fallback), checked against the hash (its KZG commitment's) and kept. Each server is
+    /// asked for the block by the name it takes ([`beacon::BlockNaming`]): a beacon node by the
+    /// slot of the block's timestamp, anvil by its number.
+    async fn blob(
+        &self,
+        block: u64,
+        block_hash: B256,
+        hash: B256,
+        hint: Option<KzgHint>,
+    ) -> Result<Bytes, ChallengerError> {
         if let Some(kept) = self.store.blob(hash).await? {
             return Ok(kept.into());
         }
         let first = self.config.l1_beacon.as_ref().unwrap_or(&self.config.l1_rpc);
+        let mut timestamp = None;
         let mut failures = Vec::new();
         for base in std::iter::once(first).chain(&self.config.l1_beacon_fallbacks) {
-            match fetch_blob(base, block, hash, hint).await {
+            let (block_id, asked) = match self.beacon.naming(base).await {
+                Ok(beacon::BlockNaming::ExecutionNumbers) => (block.to_string(), String::new()),
+                Ok(beacon::BlockNaming::Slots(clock)) => {
+                    let time = match timestamp {
+                        Some(time) => time,
+                        None => *timestamp.insert(self.block_timestamp(block, block_hash).await?),
+                    };
+                    match clock.slot_at(time) {
+                        Ok(slot) => {
+                            (slot.to_string(), format!(" (by slot: L1 block {block} at {time} is slot {slot})"))
+                        }
+                        Err(e) => {
+                            failures.push(format!("{base}: L1 block {block}: {e}"));
+                            continue;
+                        }
+                    }
+                }
+                Err(e) => {
+                    failures.push(e);
+                    continue;
+                }
+            };
+            match self.beacon.fetch(base, &block_id, hash, hint).await {
                 Ok(blob) => {
                     self.store.save_blob(hash, block, &blob).await?;
                     return Ok(blob);
                 }
-                Err(e) => failures.push(e),
+                Err(e) => failures.push(format!("{e}{asked}")),
             }
         }
-        Err(ChallengerError::beacon(failures.join("; ")))
+        Err(ChallengerError::beacon(format!("blob {hash} of L1 block {block}: {}", failures.join("; "))))
+    }
+
+    /// The timestamp of L1 block `number`, of hash `hash` (a reorg that replaced it is an L1
+    /// error: read again).
+    async fn block_timestamp(&self, number: u64, hash: B256) -> Result<u64, ChallengerError> {
+        let block = self.provider.get_block_by_hash(hash).await.map_err(ChallengerError::l1)?;
+        let block = block.ok_or_else(|| ChallengerError::missing(format!("L1 block {number} ({hash})")))?;
+        Ok(block.header.timestamp)
     }
 
     async fn judge(&mut self, batch: &PostedBatch, at: L1Position) -> Result<(), ChallengerError> {

@@ -586,6 +586,106 @@ async fn blob_posts_are_bumped_mined_and_verified_by_the_challenger_from_the_bea
     setup.stop().await;
 }
 
+/// Blob posts read through beacon APIs that name blocks as the beacon-APIs spec does, by slot
+/// ([`super::beacon::SpecBeacon`]: it follows the spec's text, it is not a consensus client,
+/// none of which can be installed here), and through anvil, by execution block number. From the
+/// test's start the L1 keeps a beacon chain's clock (a block per 12-second slot, one to three
+/// slots missed before each batcher round) and the beacon's genesis is 1,000 slots earlier, so a
+/// post's slot is neither its block number nor that plus a constant. The challenger asks the
+/// beacon node what it is once (`/eth/v1/config/spec`, `/eth/v1/beacon/genesis`), then each
+/// blob by its block's slot, and verifies every batch; the beacon node does not serve a blob
+/// by its execution block number (what the challenger asked before). With a first beacon node
+/// that has pruned the blobs (and gives its slot's length as `SLOT_DURATION_MS`, the current
+/// spec's key) and anvil as the fallback, each is asked on its own terms: the beacon node by
+/// slot, anvil by number (it has no block at those slots' numbers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_posts_are_read_from_a_beacon_node_by_slot_and_from_anvil_by_block_number() {
+    use super::beacon::{BeaconChain, SpecBeacon};
+    const SLOT: u64 = 12;
+    let mut setup = Setup::new(3, quick()).await;
+    setup.config.da = DaMode::Blobs;
+    let timestamp = |number: u64| {
+        let l1 = setup.l1.clone();
+        async move {
+            let block = l1.get_block_by_number(number.into()).await.expect("rpc").expect("a block");
+            block.header.timestamp
+        }
+    };
+    setup.rpc("anvil_setBlockTimestampInterval", serde_json::json!([SLOT])).await;
+    let start = timestamp(setup.l1.get_block_number().await.expect("rpc")).await;
+    let genesis_time = start - 1_000 * SLOT;
+    let batcher = setup.batcher().await;
+    let head = setup.sequencer.node.head().header.number;
+    for round_index in 0..40u64 {
+        let last = timestamp(setup.l1.get_block_number().await.expect("rpc")).await;
+        setup.rpc("evm_mine", serde_json::json!([last + SLOT * (2 + round_index % 3)])).await;
+        round(&batcher).await;
+        if setup.store().latest_batch().await.expect("db").is_some_and(|b| b.last_block == head) {
+            break;
+        }
+    }
+    setup.assert_record_matches_l1().await;
+    let last = setup.store().latest_batch().await.expect("db").expect("batches");
+    assert_eq!(last.last_block, head, "every block posted");
+
+    // The beacon chain: each L1 block from the start on is in the slot its timestamp starts.
+    let mut slots = std::collections::HashMap::new();
+    for number in 0..=setup.l1.get_block_number().await.expect("rpc") {
+        let time = timestamp(number).await;
+        if time >= start {
+            assert_eq!((time - genesis_time) % SLOT, 0, "L1 block {number} at {time} starts a slot");
+            slots.insert((time - genesis_time) / SLOT, number);
+        }
+    }
+    // Each post's L1 block, its slot, and its blob's versioned hash.
+    let mut posts = Vec::new();
+    for index in 0..=last.index {
+        let record = setup.store().batch(index).await.expect("db").expect("recorded");
+        let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
+        let hash = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("a blob post")[0];
+        let slot = (timestamp(record.l1_block).await - genesis_time) / SLOT;
+        assert_eq!(slots.get(&slot), Some(&record.l1_block));
+        posts.push((record.l1_block, slot, hash));
+    }
+    let offsets: std::collections::BTreeSet<u64> = posts.iter().map(|(number, slot, _)| slot - number).collect();
+    assert!(posts.len() >= 3 && offsets.len() > 1, "slots are not block numbers plus a constant: {posts:?}");
+    let by_slot: Vec<String> =
+        posts.iter().map(|(_, slot, hash)| format!("/eth/v1/beacon/blobs/{slot}?versioned_hashes={hash}")).collect();
+    let root = setup.sequencer.node.head().header.state_root;
+    let l1 = setup.config.l1_rpc.clone();
+
+    // A beacon node: asked what it is once, then each blob by its slot.
+    let spec =
+        serde_json::json!({ "CONFIG_NAME": "test", "SECONDS_PER_SLOT": SLOT.to_string(), "SLOTS_PER_EPOCH": "32" });
+    let beacon =
+        SpecBeacon::start(l1.clone(), BeaconChain { genesis_time, spec, slots: slots.clone(), pruned: false }).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    challenger_verifies(&setup.config, dir.path(), Some(beacon.url.clone()), Vec::new(), 0, last.index, root).await;
+    let probes = ["/eth/v1/config/spec".to_string(), "/eth/v1/beacon/genesis".to_string()];
+    assert_eq!(beacon.asked(), [&probes[..], &by_slot].concat());
+    // By its execution block number, as the challenger asked before, it does not serve the blob.
+    let (number, _, hash) = posts[0];
+    let (client, block_id) = (reqwest::Client::new(), number.to_string());
+    let by_number = rollup_fraud_proof::beacon::fetch_blob(&client, &beacon.url, &block_id, hash, None).await;
+    let err = by_number.expect_err("an execution block number is not the post's slot");
+    assert!(err.contains(&format!("/eth/v1/beacon/blobs/{number}?")) && err.contains("404"), "{err}");
+    // Nor does the crate's by-number helper ask it for another block: it refuses, saying why.
+    let refused = rollup_fraud_proof::fetch_blob(&beacon.url, number, hash, None).await.expect_err("a beacon node");
+    assert!(refused.contains("names blocks by slot"), "{refused}");
+
+    // A beacon node that pruned the blobs, then anvil: each asked on its own terms.
+    let spec = serde_json::json!({ "SLOT_DURATION_MS": (SLOT * 1_000).to_string() });
+    let pruned = SpecBeacon::start(l1.clone(), BeaconChain { genesis_time, spec, slots, pruned: true }).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    challenger_verifies(&setup.config, dir.path(), Some(pruned.url.clone()), vec![l1], 0, last.index, root).await;
+    let asked = pruned.asked();
+    let blobs: Vec<&String> = asked.iter().filter(|path| path.starts_with("/eth/v1/beacon/blobs/")).collect();
+    assert_eq!(blobs, by_slot.iter().collect::<Vec<_>>(), "the pruned node was asked first, by slot");
+    // What a server is gets asked again after it failed to serve a blob.
+    assert_eq!(asked.iter().filter(|path| **path == probes[0]).count(), posts.len());
+    setup.stop().await;
+}
+
 /// `--da auto` with several posts in flight: blobs cost less than calldata on a fresh anvil,
 /// so posts go out as blobs while the L1 block has blob room beside the blob posts already in
 /// flight, and the rest of the round as calldata; both kinds land in one L1 block, in nonce

@@ -309,6 +309,7 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
 }
 
 mod batcher;
+mod beacon;
 mod bridge;
 mod fraud;
 mod reorg;

@@ -84,8 +84,9 @@ pub(crate) struct L1Args {
 /// escape hatch that derives the chain as a challenger does).
 #[derive(Debug, Args)]
 pub(crate) struct BeaconArgs {
-    /// Beacon API URL serving the blobs of blob posts (`GET /eth/v1/beacon/blobs/{block}`);
-    /// default: the L1 RPC URL (anvil serves both).
+    /// Beacon API URL serving the blobs of blob posts (`GET /eth/v1/beacon/blobs/{block_id}`,
+    /// asked by slot of a beacon node, which serves `/eth/v1/config/spec`, by L1 block number of
+    /// a server that answers 404 there, as anvil); default: the L1 RPC URL (anvil serves both).
     #[arg(long = "l1.beacon", alias = "l1-beacon", env = "ROLLUP_L1_BEACON")]
     pub(crate) beacon: Option<url::Url>,
     /// Further beacon API URLs asked, in order, for a blob `--l1.beacon` does not serve (an
