@@ -22,6 +22,7 @@ use rollup_types::blob::KzgHint;
 use std::{
     collections::HashMap,
     sync::{Mutex, PoisonError},
+    time::Duration,
 };
 
 /// How a server names the block of `/eth/v1/beacon/blobs/{block_id}`.
@@ -165,12 +166,28 @@ pub async fn fetch_blob(
     found.map(Bytes::from).ok_or_else(|| format!("{url} does not serve blob {hash}"))
 }
 
+/// How long one request to a beacon API may take: a block's blobs are at most 21 × 256 KiB
+/// (hex, about 11 MB), read in well under this on any link that can follow the L1. A server
+/// that stalls fails the request, and the round asks the next URL instead of waiting forever.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A client for beacon APIs: every request bounded by [`REQUEST_TIMEOUT`].
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build().unwrap_or_default()
+}
+
 /// The beacon APIs blobs are asked of, with how each names blocks ([`probe`]) as learnt: once
 /// per URL, and again after a blob request to it failed (the server behind a URL may change).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BeaconApis {
     client: reqwest::Client,
     naming: Mutex<HashMap<url::Url, BlockNaming>>,
+}
+
+impl Default for BeaconApis {
+    fn default() -> Self {
+        Self { client: client(), naming: Mutex::default() }
+    }
 }
 
 impl BeaconApis {

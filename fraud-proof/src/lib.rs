@@ -108,7 +108,7 @@ impl From<VerifyError> for ChallengerError {
 /// block's timestamp: it is refused here with the reason, never asked for another block (the
 /// challenger asks it by slot; [`beacon::SlotClock::slot_at`] gives one).
 pub async fn fetch_blob(base: &url::Url, block: u64, hash: B256, hint: Option<KzgHint>) -> Result<Bytes, String> {
-    let client = reqwest::Client::new();
+    let client = beacon::client();
     match beacon::probe(&client, base).await? {
         beacon::BlockNaming::ExecutionNumbers => {
             beacon::fetch_blob(&client, base, &block.to_string(), hash, hint).await
