@@ -208,6 +208,66 @@ contract StateWitnessTest is Test, FullWitness {
         fail("no chunk-200-of-2000 case");
     }
 
+    /// @notice Gas of one level of a deep path, by what is beside it (docs/fraud-proofs.md §7.2):
+    ///         a key whose path a grinder deepened, read and updated (decode and preRoot, get,
+    ///         set, postRoot), with an OPAQUE sibling at every level (a leaf beside it at each
+    ///         depth) or EMPTY ones (one leaf sharing all its bits but the last level's); and an
+    ///         absent key inserted beside a leaf it shares the levels with (the witness ends at
+    ///         that leaf, the insert builds the branches). The library alone, from 40 levels to
+    ///         80: a proof adds the witness's calldata and its copies.
+    function test_gas_perLevel() public {
+        string[3] memory names = ["OPAQUE sibling", "EMPTY sibling", "insert"];
+        uint256[3] memory perLevel;
+        for (uint256 kind; kind < 3; kind++) {
+            WitnessGas memory shallow = _deepPathGas(40, kind);
+            WitnessGas memory deep = _deepPathGas(80, kind);
+            emit log_named_uint(
+                string.concat(names[kind], ": decode + preRoot, gas a level"), (deep.decode - shallow.decode) / 40
+            );
+            emit log_named_uint(string.concat(names[kind], ": get, gas a level"), (deep.gets - shallow.gets) / 40);
+            emit log_named_uint(string.concat(names[kind], ": set, gas a level"), (deep.sets - shallow.sets) / 40);
+            emit log_named_uint(string.concat(names[kind], ": postRoot, gas a level"), (deep.post - shallow.post) / 40);
+            perLevel[kind] = (_total(deep) - _total(shallow)) / 40;
+            emit log_named_uint(string.concat(names[kind], ": gas a level"), perLevel[kind]);
+        }
+        // An EMPTY sibling saves the library nothing: decoding it is cheaper, summarising the
+        // branch above it dearer. Only the 32 bytes of calldata differ (§7.2).
+        assertGt(perLevel[1] * 10, perLevel[0] * 9, "EMPTY at least 90 % of OPAQUE");
+        assertGt(perLevel[0] * 10, perLevel[1] * 9, "OPAQUE at least 90 % of EMPTY");
+    }
+
+    function _total(WitnessGas memory g) internal pure returns (uint256) {
+        return g.decode + g.gets + g.sets + g.post;
+    }
+
+    /// @dev The gas of each phase for one key at `depth` (kind 0: an existing key with OPAQUE
+    ///      siblings, 1: with EMPTY siblings, 2: an absent key inserted beside a leaf sharing
+    ///      `depth` bits with it).
+    function _deepPathGas(uint256 depth, uint256 kind) internal view returns (WitnessGas memory g) {
+        // The key takes the left child at every level (its first 255 bits are zero); the leaf
+        // beside it shares exactly `depth` bits with it.
+        bytes32 key = bytes32(uint256(1));
+        bytes32 near = bytes32(uint256(1) | (uint256(1) << (255 - depth)));
+        bytes memory w;
+        if (kind == 2) {
+            w = bytes.concat(bytes1(0x01), near, bytes32(uint256(7)));
+        } else {
+            bytes32 nearHash = SparseMerkle.leafHash(near, bytes32(uint256(7)));
+            w = bytes.concat(bytes1(0x03), bytes1(0x01), key, bytes32(uint256(5)), bytes1(0x02), nearHash);
+            for (uint256 d = depth; d > 0; d--) {
+                bytes memory sibling = kind == 0
+                    ? bytes.concat(bytes1(0x02), keccak256(abi.encode("sibling", d)))
+                    : bytes.concat(bytes1(0x00));
+                w = bytes.concat(bytes1(0x03), w, sibling);
+            }
+        }
+        bytes32[] memory keys = new bytes32[](1);
+        keys[0] = key;
+        uint256[] memory values = new uint256[](1);
+        values[0] = 9;
+        (g,) = h.gas(w, keys, keys, values);
+    }
+
     // =========================================================================================
     // Full witnesses built here: every leaf revealed, checked against `computeRoot`.
 
