@@ -20,7 +20,7 @@ pub use rollup_types::chain::EIP7825_TX_GAS_CAP;
 /// the same data (docs/fraud-proofs.md §6.2) and costs at most this much more than the post. On
 /// L1s whose gas limit is below what 120,000 bytes need, posts shrink so that the proof of any
 /// honest post fits; whatever a hostile batcher posts, the inbox's own bounds keep every proof
-/// under 12,000,000 gas (§7).
+/// under 15,000,000 gas against 2^48 hashes of grinding (§7).
 pub const HEADER_PROOF_MARGIN: u64 = 500_000;
 
 /// Base cost of every transaction.

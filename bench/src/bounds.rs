@@ -18,7 +18,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use rollup_devnet::anvil::{Anvil, AnvilConfig};
 use rollup_executor::{BlockEnvInput, Executor, TxResult};
 use rollup_fraud_proof::{
@@ -41,9 +41,10 @@ use rollup_types::{
 use serde::Serialize;
 use std::fmt;
 
-/// The gas every fraud proof must stay under, whatever was posted: well inside the
-/// 16,777,216 one L1 transaction may use (EIP-7825), docs/fraud-proofs.md §7.
-pub const PROOF_GAS_BOUND: u64 = 12_000_000;
+/// The gas every fraud proof must stay under at the bounds, against a batcher that grinds
+/// [`GROUND_BUDGET`]: a tenth below the 16,777,216 one L1 transaction may use (EIP-7825),
+/// docs/fraud-proofs.md §7.
+pub use rollup_types::chain::PROOF_GAS_BOUND;
 
 /// Items of the chunk at fault: a full chunk of the largest chunk size an inbox takes.
 const ITEMS: usize = MAX_CHUNK_SIZE as usize;
@@ -52,6 +53,71 @@ const ITEMS: usize = MAX_CHUNK_SIZE as usize;
 /// that the timestamps' 64 bits allow over 256 blocks).
 const TIMESTAMP_STEP: u64 = 1 << 48;
 
+/// The grinding budget of the test and of `rollup bench proof-bounds` by default: 2^48 hashes
+/// in all (hours of one GPU), docs/fraud-proofs.md §7.2.
+pub const GROUND_BUDGET: f64 = 48.0;
+
+/// The keys of the `create-pool` chunk whose value a batcher picks freely, one hash a
+/// candidate: per `createPool`, its sender (the nonce key) and the salts of its two tokens (its
+/// balance of each). Everything else the chunk touches follows from them or is fixed.
+pub const FREE_KEYS: usize = 3 * ITEMS;
+
+/// The share of the budget a grinder spends on its stream of candidate leaves (the rest on
+/// candidates for the free keys): the split that buys the most proof gas with the per-level
+/// gas measured (docs/fraud-proofs.md §7.2): `91 × 2,338 / (91 × 2,338 + 24 × 1,752)`.
+const STREAM_SHARE: f64 = 0.83;
+
+/// Expected excess of the longest shared prefix among `n` random pairs over `log2 n`
+/// (`Σ_d 1 - exp(-n 2^-d)` less `log2 n`); the same excess for the deepest sibling level a
+/// stream of `n` candidates fills.
+const MAX_PREFIX_EXCESS: f64 = 0.33;
+
+/// What a batcher that grinds makes of the state around the keys a chunk touches
+/// (docs/fraud-proofs.md §7.2), for the `create-pool-ground` case. The tree does not care how
+/// the leaves were found: the bench inserts them directly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Grinding {
+    /// The budget these levels stand for (log2 of hashes), when they come from one.
+    pub budget: Option<f64>,
+    /// Every touched key gets a leaf beside it sharing each number of leading bits from 16
+    /// to `siblings - 1`: the stream of candidate leaves, which serves every key at once,
+    /// fills a non-empty sibling at each of the first `siblings` levels of every path.
+    pub siblings: u32,
+    /// Each of the [`FREE_KEYS`] gets one leaf sharing exactly `pair` leading bits with it (a
+    /// birthday match between its candidates and the stream): its path goes `pair` levels
+    /// deep, with empty siblings below the stream's reach. 0: none.
+    pub pair: u32,
+}
+
+impl Grinding {
+    /// What 2^`budget` hashes reach: a stream of `STREAM_SHARE × 2^budget` candidate leaves
+    /// fills the siblings of the first `log2 (stream) + 0.33` levels of every touched path,
+    /// and `(1 - STREAM_SHARE) × 2^budget / FREE_KEYS` candidates for each free key meet the
+    /// stream in a prefix of `log2 (stream × candidates) + 0.33` bits.
+    pub fn for_budget(budget: f64) -> Self {
+        let stream = budget + STREAM_SHARE.log2();
+        let candidates = budget + (1.0 - STREAM_SHARE).log2() - (FREE_KEYS as f64).log2();
+        Self {
+            budget: Some(budget),
+            siblings: (stream + MAX_PREFIX_EXCESS).round().clamp(16.0, 255.0) as u32,
+            pair: (stream + candidates + MAX_PREFIX_EXCESS).round().clamp(0.0, 255.0) as u32,
+        }
+    }
+}
+
+impl fmt::Display for Grinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(budget) = self.budget {
+            write!(f, "2^{budget} hashes: ")?;
+        }
+        write!(f, "siblings down to level {}", self.siblings)?;
+        if self.pair > 0 {
+            write!(f, ", {FREE_KEYS} pairs at {}", self.pair)?;
+        }
+        Ok(())
+    }
+}
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct BoundsBench {
@@ -59,10 +125,9 @@ pub struct BoundsBench {
     pub leaves: usize,
     /// Only the cases whose names contain one of these (all when empty).
     pub cases: Vec<String>,
-    /// For the `create-pool-ground` case: every key the chunk touches gets a leaf beside it
-    /// sharing each number of leading bits below this (what a batcher that grinds about
-    /// 2^bits hashes per key can place), so that its path has a sibling at every level.
-    pub ground_bits: u32,
+    /// For the `create-pool-ground` case: the state a grinding batcher reaches around the
+    /// chunk's keys.
+    pub grinding: Grinding,
 }
 
 /// One case's proof.
@@ -335,11 +400,13 @@ impl World {
         Ok(tokio::task::spawn_blocking(move || Executor::genesis_with_slots(CHAIN, &genesis, filler)).await??)
     }
 
-    /// `create-pool` over a state where every key the chunk touches has a leaf beside it
-    /// sharing each number of leading bits from 16 to `bits - 1` (a batcher that grinds salts
-    /// and recipients for about 2^bits hashes per key can place such leaves): every path is
-    /// then `bits` levels deep with a non-empty sibling at each.
-    async fn ground(&self, bits: u32) -> Result<(Executor, Prepared)> {
+    /// `create-pool` over the state a grinding batcher reaches (docs/fraud-proofs.md §7.2):
+    /// every key the chunk touches has a leaf beside it sharing each number of leading bits
+    /// from 16 to `siblings - 1` (a non-empty sibling at every level the stream fills), and
+    /// each free key (a sender's nonce, its balance of each of its tokens) one more sharing
+    /// exactly `pair` bits with it (its birthday match), so that its path goes `pair` levels
+    /// deep with empty siblings below the stream's reach.
+    async fn ground(&self, grinding: Grinding) -> Result<(Executor, Prepared)> {
         let (pre, prepared) = self.prepare(&self.base, "create-pool")?;
         let recovered: Vec<RecoveredTx> =
             prepared.txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
@@ -353,16 +420,30 @@ impl World {
                 &recovered,
             )
             .keys;
-        let beside = keys
-            .iter()
-            .flat_map(|k| {
-                (16..bits.min(255) as usize).map(move |i| {
-                    let mut near = *k;
-                    near.0[i / 8] ^= 0x80 >> (i % 8);
-                    near
+        // The key with bit `i` inverted: it shares exactly `i` leading bits with `k`.
+        let near = |k: &B256, i: u32| {
+            let mut near = *k;
+            near.0[i as usize / 8] ^= 0x80 >> (i % 8);
+            near
+        };
+        let mut beside: Vec<B256> =
+            keys.iter().flat_map(|k| (16..grinding.siblings.min(255)).map(move |i| near(k, i))).collect();
+        if grinding.pair > 0 {
+            let free: Vec<B256> = self
+                .senders
+                .iter()
+                .enumerate()
+                .flat_map(|(i, s)| {
+                    let [(_, a), (_, b)] = own_tokens(s, i);
+                    [keys::nonce(&s.address()), keys::balance(&a, &s.address()), keys::balance(&b, &s.address())]
                 })
-            })
-            .collect();
+                .collect();
+            ensure!(
+                free.len() == FREE_KEYS && free.iter().all(|k| keys.contains(k)),
+                "the chunk touches its free keys"
+            );
+            beside.extend(free.iter().map(|k| near(k, grinding.pair.min(255))));
+        }
         let base = Self::base(&self.genesis, self.leaves, beside).await?;
         self.prepare(&base, "create-pool")
     }
@@ -679,9 +760,9 @@ impl World {
         Ok(best)
     }
 
-    async fn run_case(&self, case: &str, ground_bits: u32) -> Result<BoundsRow> {
+    async fn run_case(&self, case: &str, grinding: Grinding) -> Result<BoundsRow> {
         let (pre, prepared) = match case {
-            "create-pool-ground" => self.ground(ground_bits).await?,
+            "create-pool-ground" => self.ground(grinding).await?,
             _ => self.prepare(&self.base, case)?,
         };
         let pre_root = pre.state_root();
@@ -808,7 +889,7 @@ impl World {
             .map(|e| fault_name(e.fault))
             .context("no FraudProven event")?;
         Ok(BoundsRow {
-            case: if case == "create-pool-ground" { format!("{case} (2^{ground_bits})") } else { case.to_owned() },
+            case: if case == "create-pool-ground" { format!("{case} ({grinding})") } else { case.to_owned() },
             fault: fault.to_owned(),
             data_bytes: data.len(),
             header_bytes,
@@ -857,7 +938,7 @@ impl BoundsBench {
             if !self.cases.is_empty() && !self.cases.iter().any(|c| case.contains(c.as_str())) {
                 continue;
             }
-            rows.push(world.run_case(case, self.ground_bits).await.with_context(|| format!("case {case}"))?);
+            rows.push(world.run_case(case, self.grinding).await.with_context(|| format!("case {case}"))?);
         }
         anvil.stop().await?;
         Ok(BoundsReport { state_leaves: world.base.tree().len(), bound: PROOF_GAS_BOUND, rows })
@@ -874,11 +955,17 @@ pub struct Args {
     /// Only the cases whose names contain one of these (comma-separated; all by default).
     #[arg(long, value_delimiter = ',')]
     cases: Vec<String>,
-    /// The `create-pool-ground` case: a leaf beside every key the chunk touches for each
-    /// number of shared leading bits below this (a batcher grinding about 2^bits hashes per
-    /// key).
-    #[arg(long, default_value_t = 40)]
-    ground_bits: u32,
+    /// The `create-pool-ground` case: the state a batcher that grinds 2^this hashes reaches
+    /// (docs/fraud-proofs.md §7.2).
+    #[arg(long, default_value_t = GROUND_BUDGET)]
+    ground_budget: f64,
+    /// Instead of the budget's: a non-empty sibling on every touched path at each level from
+    /// 16 to this minus one.
+    #[arg(long)]
+    ground_siblings: Option<u32>,
+    /// Instead of the budget's: the depth of each free key's pair (0: none).
+    #[arg(long)]
+    ground_pair: Option<u32>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -888,7 +975,15 @@ impl Args {
     /// Runs the bench and prints its report.
     pub async fn run(self) -> anyhow::Result<()> {
         let args = self;
-        let bench = BoundsBench { leaves: args.leaves, cases: args.cases, ground_bits: args.ground_bits };
+        let mut grinding = Grinding::for_budget(args.ground_budget);
+        if args.ground_siblings.is_some() || args.ground_pair.is_some() {
+            grinding = Grinding {
+                budget: None,
+                siblings: args.ground_siblings.unwrap_or(grinding.siblings),
+                pair: args.ground_pair.unwrap_or(grinding.pair),
+            };
+        }
+        let bench = BoundsBench { leaves: args.leaves, cases: args.cases, grinding };
         let report = bench.run().await?;
         crate::report::print(&report, args.json)?;
         let over = report.over_bound();

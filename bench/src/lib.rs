@@ -62,7 +62,7 @@ pub enum BenchCommand {
     Proof(proof::Args),
     /// Posts, on an anvil that enforces EIP-7825, the batch that makes each kind of fraud proof
     /// as expensive as the inbox's and the codec's bounds allow, proves each, and fails unless
-    /// every proof stays under 12,000,000 gas (docs/fraud-proofs.md §7).
+    /// every proof stays under 15,000,000 gas (docs/fraud-proofs.md §7).
     ProofBounds(bounds::Args),
     /// Runs a fresh devnet and reports the L1 gas of the bridge's calls (deposits, forced
     /// transactions, finalized withdrawals) with the proof sizes of a state of `--accounts`

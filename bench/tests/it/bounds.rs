@@ -2,14 +2,20 @@
 //! The proof bound (docs/fraud-proofs.md §7), held at its worst: for every kind of fault, the
 //! batch that makes the honest challenger's proof as expensive as the inbox's and the codec's
 //! bounds allow, over a state of a million leaves, posted on an anvil that enforces EIP-7825,
-//! and proven there under 12,000,000 gas. The same cases as `rollup bench proof-bounds`, whose
-//! figures BENCHMARKS.md records.
+//! and proven there under 15,000,000 gas, the ground case after a batcher spent 2^48 hashes
+//! deepening the witness. The same cases as `rollup bench proof-bounds`, whose figures
+//! BENCHMARKS.md records.
 
-use rollup_bench::bounds::{BoundsBench, PROOF_GAS_BOUND};
+use rollup_bench::bounds::{BoundsBench, FREE_KEYS, GROUND_BUDGET, Grinding, PROOF_GAS_BOUND};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
-    let bench = BoundsBench { leaves: 1_000_000, cases: Vec::new(), ground_bits: 40 };
+    // The state a batcher that grinds 2^48 hashes reaches around the chunk's keys
+    // (docs/fraud-proofs.md §7.2): a non-empty sibling at each of the first 48 levels of every
+    // touched path, and each of the 24 free keys 89 levels deep (empty siblings below 48).
+    let grinding = Grinding::for_budget(GROUND_BUDGET);
+    assert_eq!((grinding.siblings, grinding.pair, FREE_KEYS), (48, 89, 24));
+    let bench = BoundsBench { leaves: 1_000_000, cases: Vec::new(), grinding };
     let report = bench.run().await.expect("every case posts and proves");
     // The figures, for whoever runs it with --nocapture.
     eprintln!("{report}");
