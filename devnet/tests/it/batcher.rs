@@ -277,7 +277,14 @@ async fn challenger_verifies(
     .await
     .expect("challenger");
     let status = challenger.subscribe();
-    challenger.step().await.expect("reads L1");
+    // A read that finds the L1 changed under it ends with an L1 error and no verdict, and the
+    // next round reads again (what `rollup challenger` does): a few rounds, then it must hold.
+    let mut rounds = 0;
+    while let Err(e) = challenger.step().await {
+        rounds += 1;
+        assert!(matches!(e, rollup_fraud_proof::ChallengerError::L1(_)) && rounds < 5, "reads L1: {e}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let status = status.borrow().clone();
     assert!(status.mismatches.is_empty(), "{:?}", status.mismatches);
     assert_eq!(status.last_verified_batch, Some(last));
@@ -383,44 +390,51 @@ async fn reorged_batches_are_posted_again(da: DaMode) {
     let head = setup.l1.get_block_number().await.expect("head");
     setup.rpc("anvil_rollback", serde_json::json!([head - first + 1])).await;
     assert_eq!(setup.batch_count().await, 1);
+    // Until the inbox holds what the batcher recorded, batch 3 at least: on a slow machine the
+    // L1 fee readings these posts queue make an L2 block of their own after ten idle seconds
+    // (docs/fees.md §4), and with it a batch 4.
+    let settled = async |setup: &Setup| {
+        let count = setup.batch_count().await;
+        count >= 4 && setup.store().latest_batch().await.expect("db").map(|b| b.index + 1) == Some(count)
+    };
     for _ in 0..20 {
-        if setup.batch_count().await == 4 && setup.store().latest_batch().await.expect("db").map(|b| b.index) == Some(3)
-        {
+        if settled(&setup).await {
             break;
         }
         round(&batcher).await;
         // A post the node put back in its pool waits for a block.
         setup.mine().await;
     }
-    assert_eq!(setup.batch_count().await, 4, "batches 1 and 2 re-posted, then 3");
+    assert!(settled(&setup).await, "batches 1 and 2 re-posted, then 3");
     assert!(batcher.subscribe().borrow().reorged_batches >= 2);
     setup.assert_record_matches_l1().await;
 
     // A reorg that replaces the blocks from batch 3's post on with empty ones.
     let reorged_before = batcher.subscribe().borrow().reorged_batches;
-    let last = setup.store().latest_batch().await.expect("db").expect("batch 3");
+    let third = setup.store().batch(3).await.expect("db").expect("batch 3");
     let head = setup.l1.get_block_number().await.expect("head");
-    setup.rpc("anvil_reorg", serde_json::json!([head - last.l1_block + 1, []])).await;
+    setup.rpc("anvil_reorg", serde_json::json!([head - third.l1_block + 1, []])).await;
     assert_eq!(setup.batch_count().await, 3, "the reorg took batch 3 out");
     for _ in 0..20 {
-        if setup.batch_count().await == 4 && setup.store().latest_batch().await.expect("db").map(|b| b.index) == Some(3)
-        {
+        if settled(&setup).await {
             break;
         }
         round(&batcher).await;
         setup.mine().await;
     }
-    assert_eq!(setup.batch_count().await, 4);
-    assert_eq!(batcher.subscribe().borrow().reorged_batches, reorged_before + 1);
+    assert!(settled(&setup).await, "batch 3 re-posted");
+    // Batch 3's post, at least: on a loaded machine the node may mine the dropped post again
+    // after the batcher saw it gone, which it counts as a second reorg of the same batch.
+    assert!(batcher.subscribe().borrow().reorged_batches > reorged_before);
     setup.assert_record_matches_l1().await;
-    for index in 0..4 {
+    let last = setup.store().latest_batch().await.expect("db").expect("batches");
+    for index in 0..=last.index {
         let record = setup.store().batch(index).await.expect("db").expect("recorded");
         let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
         let blobs = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).map_or(0, <[B256]>::len);
         assert_eq!(blobs, usize::from(da == DaMode::Blobs), "batch {index} posted as {da:?}");
     }
-    let root = setup.sequencer.node.head().header.state_root;
-    assert_challenger_verifies(&setup.config, 0, 3, root).await;
+    assert_challenger_verifies(&setup.config, 0, last.index, last.state_root).await;
     setup.stop().await;
 }
 
