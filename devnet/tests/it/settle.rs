@@ -137,10 +137,16 @@ async fn under_twice_the_l1_capacity_admission_is_throttled_and_nothing_is_lost(
     let l1 = ProviderBuilder::new().connect_http(devnet.l1_rpc.clone());
     let _: serde_json::Value =
         l1.raw_request("evm_setBlockGasLimit".into(), [U256::from(900_000u64)]).await.expect("gas limit");
+    // The batcher and the sequencer each read the L1's limit: a block sealed before the
+    // sequencer bounds its blocks by what one post now carries could never be posted.
     eventually(Duration::from_secs(20), "the bound from the L1's limits", || async {
         let status = get(&format!("{url}/v1/status")).await;
-        (status["batcher"]["limits"]["l1BlockGasLimit"] == 900_000 && status["l1Backlog"]["active"] == true)
-            .then_some(())
+        (status["batcher"]["limits"]["l1BlockGasLimit"] == 900_000
+            && status["l1Backlog"]["active"] == true
+            && status["blocks"]["maxBytes"]
+                .as_u64()
+                .is_some_and(|b| status["batcher"]["limits"]["maxPostBytes"].as_u64().is_some_and(|post| b <= post)))
+        .then_some(())
     })
     .await;
 
@@ -166,7 +172,13 @@ async fn under_twice_the_l1_capacity_admission_is_throttled_and_nothing_is_lost(
                 })
             })
             .collect();
+        let refused_since = std::time::Instant::now();
         loop {
+            // A backlog that never drains is a failure, not a hang.
+            if refused_since.elapsed() > Duration::from_secs(120) {
+                let status = get(&format!("{url}/v1/status")).await;
+                panic!("refused for two minutes: the batcher never caught up: {status}");
+            }
             let response = client
                 .post(format!("{url}/v1/transactions/batch"))
                 .json(&serde_json::json!({ "transactions": raws }))
