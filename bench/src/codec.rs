@@ -492,14 +492,20 @@ mod tests {
     }
 
     #[test]
-    fn codec_beats_zstd_19_on_every_mix() {
+    fn codec_keeps_up_with_zstd_19_on_every_mix() {
         let report = CodecBench { txs: 3_000, block_size: 500, max_bytes: 120_000, seed: 1 }.run().expect("runs");
         for m in &report.mixes {
-            assert!(m.codec < m.zstd19, "{}: codec {:.1} B/tx, zstd-19 {:.1}", m.mix, m.codec, m.zstd19);
+            // The codec carries what a compressor does not: a chunk-length byte for every chunk
+            // of 4 transactions (0.25 B/tx), which a fraud proof needs to find its chunk
+            // (docs/fraud-proofs.md §7.2 on why chunks hold 4). With chunks of 8 it beat zstd-19
+            // on every mix; issue 56 is to beat every compressor again.
+            assert!(m.codec < m.zstd19 + 0.25, "{}: codec {:.1} B/tx, zstd-19 {:.1}", m.mix, m.codec, m.zstd19);
         }
+        let mixed = report.mixes.iter().find(|m| m.mix == "mixed").expect("mixed mix");
+        assert!(mixed.codec < mixed.zstd19, "mixed: codec {:.1} B/tx, zstd-19 {:.1}", mixed.codec, mixed.zstd19);
         let swaps = report.mixes.iter().find(|m| m.mix == "swaps").expect("swaps mix");
         // 80 bytes before fees; every transaction now signs them: a zero tip and a 1 gwei cap,
-        // one byte each (docs/batch-codec.md §2.2).
-        assert!(swaps.codec <= 82.0, "swaps take {:.1} B/tx", swaps.codec);
+        // one byte each (docs/batch-codec.md §2.2); 82.0 with chunks of 8.
+        assert!(swaps.codec <= 82.2, "swaps take {:.1} B/tx", swaps.codec);
     }
 }

@@ -89,7 +89,7 @@ contract BatchInboxTest is Test {
     uint256 constant WINDOW = 7 days;
     uint256 constant BOND = 1 ether;
     bytes32 constant GENESIS = keccak256("genesis state root");
-    uint256 constant CHUNK_SIZE = 8;
+    uint256 constant CHUNK_SIZE = 4;
     uint256 constant CHAIN_ID = 42069;
     uint256 constant T0 = 1_700_000_000;
     uint256 constant B0 = 19_000_000;

@@ -205,7 +205,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
 
     function setUp() public override {
         inbox = new BatchInbox(
-            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 4, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
         );
         inbox.stake{value: 1 ether}();
         bridge = new L1Bridge(inbox, INCLUSION);
@@ -473,7 +473,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
 
     function test_the_bridge_is_attached_once_by_the_deployer() public {
         BatchInbox other = new BatchInbox(
-            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 4, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
         );
         L1Bridge detached = new L1Bridge(other, INCLUSION);
         vm.deal(ALICE, 1 ether);
@@ -766,7 +766,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NothingOverdue.selector, 0, 0));
         inbox.freeze();
         BatchInbox bare = new BatchInbox(
-            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 4, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
         );
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NoBridge.selector));
         bare.freeze();
@@ -776,7 +776,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     /// window would let it freeze before the operator had a window to include an overdue entry.
     function test_the_freeze_delay_is_at_least_two_inclusion_windows() public {
         BatchInbox short = new BatchInbox(
-            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), 2 * INCLUSION - 1
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 4, 42069, ChunkVerifier(address(0)), 2 * INCLUSION - 1
         );
         L1Bridge b = new L1Bridge(short, INCLUSION);
         vm.expectRevert(
@@ -1050,7 +1050,7 @@ contract L1BridgeInvariantTest is Test {
 
     function setUp() public override {
         inbox = new BatchInbox(
-            address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
+            address(0xBA7C4E5), 1 days, 1 ether, keccak256("genesis"), 4, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
         );
         inbox.stake{value: 1 ether}();
         bridge = new L1Bridge(inbox, 20);
@@ -1139,7 +1139,7 @@ contract L1BridgeNestedEscapeTest is Test, WithdrawalTrees {
 
     function setUp() public override {
         inbox = new BatchInbox(
-            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 8, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
+            BATCHER, WINDOW, 1 ether, keccak256("genesis"), 4, 42069, ChunkVerifier(address(0)), FREEZE_DELAY
         );
         inbox.stake{value: 1 ether}();
         bridge = new L1Bridge(inbox, INCLUSION);

@@ -15,20 +15,22 @@ pub const DEFAULT_CHAIN_ID: u64 = 42_069;
 
 /// Default number of items (queue entries and transactions) per chunk: a deployment
 /// parameter of the inbox, at most [`MAX_CHUNK_SIZE`].
-pub const DEFAULT_CHUNK_SIZE: u32 = 8;
+pub const DEFAULT_CHUNK_SIZE: u32 = 4;
 
 /// The largest chunk size an inbox takes (`BatchInbox.MAX_CHUNK_SIZE`): the proof bound of
-/// docs/fraud-proofs.md §7 replays at most this many items in one L1 transaction.
-pub const MAX_CHUNK_SIZE: u32 = 8;
+/// docs/fraud-proofs.md §7 replays at most this many items in one L1 transaction, and the keys
+/// they touch are what grinding deepens (§7.2: at 8 the cap fell to 2^58 hashes, at 4 it holds
+/// to 2^108).
+pub const MAX_CHUNK_SIZE: u32 = 4;
 
 /// EIP-7825 (Osaka, on Ethereum since Fusaka): the most gas one L1 transaction may use. Every
 /// L1 transaction the system sends must fit it, a fraud proof above all.
 pub const EIP7825_TX_GAS_CAP: u64 = 1 << 24;
 
 /// The gas every fraud proof stays under at the bounds of docs/fraud-proofs.md §7, against a
-/// batcher that grinds 2^48 hashes to deepen the witness (§7.2): a tenth below
+/// batcher that grinds 2^80 hashes to deepen the witness (§7.2): a tenth below
 /// [`EIP7825_TX_GAS_CAP`], held by `rollup bench proof-bounds` and its test. Against more
-/// grinding the proof grows by about 255,000 gas a doubling and passes the cap at about 2^58.
+/// grinding the proof grows by about 133,000 gas a doubling and passes the cap at about 2^108.
 pub const PROOF_GAS_BOUND: u64 = 15_000_000;
 
 /// More gas than the transaction of the commitment that precedes a proof uses (`commitProof`:

@@ -2,7 +2,7 @@
 //! The proof bound (docs/fraud-proofs.md §7), held at its worst: for every kind of fault, the
 //! batch that makes the honest challenger's proof as expensive as the inbox's and the codec's
 //! bounds allow, over a state of a million leaves, posted on an anvil that enforces EIP-7825,
-//! and proven there under 15,000,000 gas, the ground case after a batcher spent 2^48 hashes
+//! and proven there under 15,000,000 gas, the ground case after a batcher spent 2^80 hashes
 //! deepening the witness. The same cases as `rollup bench proof-bounds`, whose figures
 //! BENCHMARKS.md records.
 
@@ -10,11 +10,11 @@ use rollup_bench::bounds::{BoundsBench, FREE_KEYS, GROUND_BUDGET, Grinding, PROO
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
-    // The state a batcher that grinds 2^48 hashes reaches around the chunk's keys
-    // (docs/fraud-proofs.md §7.2): a non-empty sibling at each of the first 48 levels of every
-    // touched path, and each of the 24 free keys 89 levels deep (empty siblings below 48).
+    // The state a batcher that grinds 2^80 hashes reaches around the chunk's keys
+    // (docs/fraud-proofs.md §7.2): a non-empty sibling at each of the first 80 levels of every
+    // touched path, and each of the 12 free keys 154 levels deep (empty siblings below 80).
     let grinding = Grinding::for_budget(GROUND_BUDGET);
-    assert_eq!((grinding.siblings, grinding.pair, FREE_KEYS), (48, 89, 24));
+    assert_eq!((grinding.siblings, grinding.pair, FREE_KEYS), (80, 154, 12));
     let bench = BoundsBench { leaves: 1_000_000, cases: Vec::new(), grinding };
     let report = bench.run().await.expect("every case posts and proves");
     // The figures, for whoever runs it with --nocapture.
@@ -69,7 +69,7 @@ async fn a_post_larger_than_a_proof_can_carry_is_refused() {
         stake: U256::from(1_000u64),
         genesis_state_root: B256::repeat_byte(0x11),
         genesis_ether: U256::ZERO,
-        chunk_size: 8,
+        chunk_size: rollup_types::chain::DEFAULT_CHUNK_SIZE,
         l2_chain_id: 42_069,
         inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
         freeze_delay: l1::DEFAULT_FREEZE_DELAY,

@@ -234,7 +234,7 @@ contract BatchInbox {
 
     /// @notice The largest chunk size a chain may have: the bound of docs/fraud-proofs.md §7
     ///         replays at most this many queue entries and transactions in one proof.
-    uint256 public constant MAX_CHUNK_SIZE = 8;
+    uint256 public constant MAX_CHUNK_SIZE = 4;
 
     /// @notice What a fraud proof earned: its prover, the batch it proved, and the batch before
     ///         it as it stood then (its L1 block and data commitment). The claim stands while

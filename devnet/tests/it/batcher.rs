@@ -951,7 +951,7 @@ async fn the_post_gas_model_covers_real_posts() {
         stake: U256::from(1_000u64),
         genesis_state_root: genesis,
         genesis_ether: rollup_types::genesis::GenesisSpec::devnet().genesis_ether(),
-        chunk_size: 8,
+        chunk_size: rollup_types::chain::DEFAULT_CHUNK_SIZE,
         l2_chain_id: 42_069,
         inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,
         freeze_delay: rollup_l1::DEFAULT_FREEZE_DELAY,

@@ -32,7 +32,7 @@ use rollup_types::{
 use serde::{Deserialize, Serialize};
 use std::{collections::HashMap, convert::Infallible};
 
-const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 8 };
+const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: rollup_types::chain::MAX_CHUNK_SIZE };
 
 // ---------------------------------------------------------------------------------------------
 // The L1 verifier's bytecode in revm.
@@ -692,7 +692,7 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
 // ---------------------------------------------------------------------------------------------
 // The prover on crafted faults, and the shared vectors.
 
-/// A mixed batch: one block of 10 transactions (chunks of 8 and 2) and one of 5.
+/// A mixed batch: one block of 10 transactions (chunks of 4, 4 and 2) and one of 5 (4 and 1).
 fn honest_batch() -> (Executor, PostedBatch) {
     honest_batch_of(&[10, 5])
 }
@@ -852,7 +852,7 @@ fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, u8)> {
     // Version 1, which had no queue counts, is refused like any unknown version.
     data[0] = 1;
     out.push(("unknown-version", with_data(batch, data), 0));
-    // Block 1 (five transactions, one chunk) says it consumes a queue entry the post did not
+    // Block 1 (five transactions, two chunks) says it consumes a queue entry the post did not
     // consume: the chunk count is unchanged, the queue count is wrong.
     let mut decoded = codec::decode(&batch.data, &CHAIN).expect("decodes");
     decoded.blocks[1].queue_count = 1;
@@ -1039,11 +1039,11 @@ fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> Pro
     }
 }
 
-/// The queue batch (8 entries, among them 2 forced transactions, and 6 transactions: chunks of
-/// 6 entries and 2 transactions, of 3 transactions, and of 2 entries and 1 transaction) and
-/// its proofs.
+/// The queue batch (6 entries, among them 2 forced transactions, and 5 transactions: chunks of
+/// 3 entries and 1 transaction, of 3 transactions, and of 3 entries and 1 transaction) and its
+/// proofs.
 fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
-    let (genesis, batch) = honest_batch_with_queue(&[(6, 5), (2, 1)]);
+    let (genesis, batch) = honest_batch_with_queue(&[(3, 1), (0, 3), (3, 1)]);
     assert_eq!(batch.chunk_roots.len(), 3);
     let verifier = Verifier::new(genesis.clone());
     let honest = (0..3)
