@@ -110,27 +110,18 @@ pub(crate) fn run_queue(
     for entry in entries {
         let result = match &entry.item {
             QueueItem::L1Fees { base_fee, blob_base_fee } => {
-                evm.ctx.journaled_state.database.sender = None;
                 let call = L2System::reportL1FeesCall {
                     queueIndex: U256::from(entry.index),
                     baseFee: *base_fee,
                     blobBaseFee: *blob_base_fee,
                 };
-                match evm.transact(system_env(call.abi_encode(), chain.chain_id)) {
-                    Ok(mut out) => {
-                        out.state.remove(&SYSTEM_CALLER);
-                        let db = &mut evm.ctx.journaled_state.database;
-                        db.commit(out.state);
-                        let writes = std::mem::take(&mut db.last_writes);
-                        let (status, gas_used, logs, output) = split(out.result);
-                        QueueResult::L1Fees(TxOutcome::paid_on_l1(status, gas_used, logs, output, writes))
-                    }
-                    // It cannot fail either (docs/fees.md §4).
-                    Err(err) => QueueResult::Skipped(format!("the L1's fees could not be taken: {err}")),
-                }
+                // It cannot fail either (docs/fees.md §4).
+                system_call(&mut evm, call.abi_encode(), chain.chain_id).map_or_else(
+                    |err| QueueResult::Skipped(format!("the L1's fees could not be taken: {err}")),
+                    QueueResult::L1Fees,
+                )
             }
             QueueItem::Deposit { to, l1_token, amount, meta } => {
-                evm.ctx.journaled_state.database.sender = None;
                 let call = L2System::creditDepositCall {
                     queueIndex: U256::from(entry.index),
                     l1Token: *l1_token,
@@ -138,20 +129,12 @@ pub(crate) fn run_queue(
                     amount: *amount,
                     meta: *meta,
                 };
-                match evm.transact(system_env(call.abi_encode(), chain.chain_id)) {
-                    Ok(mut out) => {
-                        // The system caller is no account of the L2: its nonce is not state.
-                        out.state.remove(&SYSTEM_CALLER);
-                        let db = &mut evm.ctx.journaled_state.database;
-                        db.commit(out.state);
-                        let writes = std::mem::take(&mut db.last_writes);
-                        let (status, gas_used, logs, output) = split(out.result);
-                        QueueResult::Deposit(TxOutcome::paid_on_l1(status, gas_used, logs, output, writes))
-                    }
-                    // A deposit cannot fail (docs/bridge.md §3.2); were revm to refuse the
-                    // system call, the entry changes nothing, as on L1.
-                    Err(err) => QueueResult::Skipped(format!("the deposit could not be credited: {err}")),
-                }
+                // A deposit cannot fail (docs/bridge.md §3.2); were revm to refuse the system
+                // call, the entry changes nothing, as on L1.
+                system_call(&mut evm, call.abi_encode(), chain.chain_id).map_or_else(
+                    |err| QueueResult::Skipped(format!("the deposit could not be credited: {err}")),
+                    QueueResult::Deposit,
+                )
             }
             QueueItem::Forced { raw } => match admit_forced(raw, chain) {
                 Err(reason) => QueueResult::Skipped(reason),
@@ -184,4 +167,22 @@ pub(crate) fn run_queue(
         Overlay::new(ctx.base, &[], Default::default(), Record::Off, 0),
     );
     QueueOutput { results, changes: db.changes, recorder: db.recorder }
+}
+
+/// Runs a call of the system caller to the system contract (a deposit's credit, a reading of
+/// the L1's fees) and commits it: paid on L1, with no sender whose nonce it consumes.
+fn system_call(
+    evm: &mut revm::handler::MainnetEvm<revm::handler::MainnetContext<Overlay<'_>>>,
+    input: Vec<u8>,
+    chain_id: u64,
+) -> Result<TxOutcome, String> {
+    evm.ctx.journaled_state.database.sender = None;
+    let mut out = evm.transact(system_env(input, chain_id)).map_err(|err| err.to_string())?;
+    // The system caller is no account of the L2: its nonce is not state.
+    out.state.remove(&SYSTEM_CALLER);
+    let db = &mut evm.ctx.journaled_state.database;
+    db.commit(out.state);
+    let writes = std::mem::take(&mut db.last_writes);
+    let (status, gas_used, logs, output) = split(out.result);
+    Ok(TxOutcome::paid_on_l1(status, gas_used, logs, output, writes))
 }
