@@ -4,10 +4,9 @@
 
 use alloy_primitives::{Address, B256, Signature, U256, keccak256};
 use rollup_types::{
-    ChainConfig, SignedTx,
-    bindings::L2System::L2SystemCalls,
+    ChainConfig, FaultKind, Op, SignedTx,
     codec::{self, Batch},
-    tx::{Operation, recover_signer},
+    tx::recover_signer,
 };
 use std::{
     fmt,
@@ -15,48 +14,9 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-/// An operation of the closed set, for [`Fault::Operation`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OpKind {
-    /// `transfer`
-    Transfer,
-    /// `swap`
-    Swap,
-    /// `createPool`
-    CreatePool,
-    /// `addLiquidity`
-    AddLiquidity,
-    /// `removeLiquidity`
-    RemoveLiquidity,
-    /// `createToken`
-    CreateToken,
-}
-
-impl OpKind {
-    const ALL: [(Self, &'static str); 6] = [
-        (Self::Transfer, "transfer"),
-        (Self::Swap, "swap"),
-        (Self::CreatePool, "create-pool"),
-        (Self::AddLiquidity, "add-liquidity"),
-        (Self::RemoveLiquidity, "remove-liquidity"),
-        (Self::CreateToken, "create-token"),
-    ];
-
-    fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(k, _)| *k == self).map_or("", |(_, n)| n)
-    }
-
-    fn of(tx: &SignedTx) -> Option<Self> {
-        Some(match Operation::decode(tx.input()).ok()?.0 {
-            L2SystemCalls::transfer(_) => Self::Transfer,
-            L2SystemCalls::swap(_) => Self::Swap,
-            L2SystemCalls::createPool(_) => Self::CreatePool,
-            L2SystemCalls::addLiquidity(_) => Self::AddLiquidity,
-            L2SystemCalls::removeLiquidity(_) => Self::RemoveLiquidity,
-            L2SystemCalls::createToken(_) => Self::CreateToken,
-            _ => return None,
-        })
-    }
+/// The operation of `tx`, from the operation table.
+fn op_of(tx: &SignedTx) -> Option<Op> {
+    Op::of_call(*tx.kind().to()?, tx.input())
 }
 
 /// What the batcher gets wrong in the one faulty batch it posts.
@@ -68,8 +28,9 @@ pub enum Fault {
     RootMiddleChunk,
     /// A wrong root for the last chunk, hence a wrong state root (2 chunks or more).
     RootLastChunk,
-    /// A wrong root for the chunk holding the batch's first transaction of this operation.
-    Operation(OpKind),
+    /// A wrong root for the chunk holding the batch's first transaction of this operation
+    /// (any operation of the table, `op-<name>`).
+    Operation(Op),
     /// The first transaction's signature replaced by one no public key recovers from.
     ForgedSignature,
     /// The second transaction of a block replaced by a copy of the first: a used nonce.
@@ -79,6 +40,10 @@ pub enum Fault {
     /// The version byte set to one the codec does not read (the next one): the header does not
     /// decode.
     MalformedHeader,
+    /// Every block renumbered one up: the batch does not start after the previous one.
+    WrongFirstBlock,
+    /// An empty block appended after the last: the data ends after the block the post names.
+    WrongLastBlock,
     /// A wrong root for the first chunk holding queue entries (deposits, forced
     /// transactions): its proof carries their contents, checked against the bridge.
     QueueChunkRoot,
@@ -114,12 +79,40 @@ impl Fault {
     /// Every fault, by its command-line name.
     pub fn all() -> Vec<Self> {
         let mut all = vec![Self::RootFirstChunk, Self::RootMiddleChunk, Self::RootLastChunk];
-        all.extend(OpKind::ALL.iter().map(|(k, _)| Self::Operation(*k)));
+        all.extend(Op::ALL.iter().map(|op| Self::Operation(*op)));
         all.extend([Self::ForgedSignature, Self::ReplayedNonce, Self::MalformedChunk, Self::MalformedHeader]);
+        all.extend([Self::WrongFirstBlock, Self::WrongLastBlock]);
         all.extend([Self::QueueChunkRoot, Self::SkippedQueue]);
         all.extend([Self::WrongFee, Self::WrongBaseFee, Self::WrongEtherTransfer, Self::CannotPay, Self::WrongL1Price]);
         all.push(Self::BlobMismatch);
         all
+    }
+
+    /// What the inbox reports when the fault is proven (`BatchInbox.Fault`): one kind, or
+    /// for [`Self::SkippedQueue`] either header rule it breaks first (the chunk count changes
+    /// when the skipped entries filled chunks of their own).
+    pub const fn proven_as(self) -> &'static [FaultKind] {
+        match self {
+            Self::RootFirstChunk
+            | Self::RootMiddleChunk
+            | Self::RootLastChunk
+            | Self::Operation(_)
+            | Self::QueueChunkRoot
+            | Self::WrongFee
+            | Self::WrongBaseFee
+            | Self::WrongEtherTransfer
+            | Self::StateRoot(_) => &[FaultKind::WrongChunkRoot],
+            Self::ForgedSignature => &[FaultKind::InadmissibleTx],
+            Self::ReplayedNonce => &[FaultKind::WrongNonce],
+            Self::MalformedChunk => &[FaultKind::UndecodableChunk],
+            Self::MalformedHeader => &[FaultKind::UndecodableHeader],
+            Self::WrongFirstBlock => &[FaultKind::WrongFirstBlock],
+            Self::WrongLastBlock => &[FaultKind::WrongLastBlock],
+            Self::SkippedQueue => &[FaultKind::WrongChunkCount, FaultKind::WrongQueueCount],
+            Self::CannotPay => &[FaultKind::CannotPay],
+            Self::WrongL1Price => &[FaultKind::WrongL1Price],
+            Self::BlobMismatch => &[FaultKind::BlobDataMismatch],
+        }
     }
 
     /// The data and chunk roots to post instead of the honest ones, or `None` when this batch
@@ -147,7 +140,7 @@ impl Fault {
                 roots[n - 1] = root;
                 Some((data.to_vec(), roots))
             }
-            Self::Operation(kind) => wrong_root(chunk_of(batch, chain, |tx| OpKind::of(tx) == Some(kind))?),
+            Self::Operation(op) => wrong_root(chunk_of(batch, chain, |tx| op_of(tx) == Some(op))?),
             Self::WrongFee => wrong_root(chunk_of(batch, chain, |_| true)?),
             Self::WrongEtherTransfer => wrong_root(chunk_of(batch, chain, |tx| tx.native_transfer().is_some())?),
             Self::WrongBaseFee => {
@@ -226,6 +219,26 @@ impl Fault {
                 *bad.first_mut()? = codec::VERSION + 1;
                 Some((bad, chunk_roots.to_vec()))
             }
+            Self::WrongFirstBlock => {
+                let mut shifted = batch.clone();
+                for block in &mut shifted.blocks {
+                    block.number += 1;
+                }
+                Some((codec::encode(&shifted, chain).ok()?, chunk_roots.to_vec()))
+            }
+            Self::WrongLastBlock => {
+                let mut longer = batch.clone();
+                let last = longer.blocks.last()?;
+                let empty = codec::BatchBlock {
+                    number: last.number + 1,
+                    timestamp: last.timestamp,
+                    l1_byte_price: last.l1_byte_price,
+                    queue_count: 0,
+                    txs: Vec::new(),
+                };
+                longer.blocks.push(empty);
+                Some((codec::encode(&longer, chain).ok()?, chunk_roots.to_vec()))
+            }
             // The data and roots stay honest: the batcher lays other bytes in the blob.
             Self::BlobMismatch => Some((data.to_vec(), chunk_roots.to_vec())),
             Self::RootFirstChunk | Self::RootMiddleChunk | Self::RootLastChunk | Self::StateRoot(_) => None,
@@ -253,12 +266,14 @@ impl fmt::Display for Fault {
             Self::RootFirstChunk => "root-first-chunk",
             Self::RootMiddleChunk => "root-middle-chunk",
             Self::RootLastChunk => "root-last-chunk",
-            Self::Operation(kind) => return write!(f, "op-{}", kind.name()),
+            Self::Operation(op) => return write!(f, "op-{op}"),
             Self::StateRoot(root) => return write!(f, "state-root:{root}"),
             Self::ForgedSignature => "forged-signature",
             Self::ReplayedNonce => "replayed-nonce",
             Self::MalformedChunk => "malformed-chunk",
             Self::MalformedHeader => "malformed-header",
+            Self::WrongFirstBlock => "wrong-first-block",
+            Self::WrongLastBlock => "wrong-last-block",
             Self::QueueChunkRoot => "root-queue-chunk",
             Self::SkippedQueue => "skipped-queue",
             Self::WrongFee => "wrong-fee",
@@ -351,11 +366,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_fault_kind_the_inbox_proves_can_be_injected() {
+        for kind in FaultKind::ALL {
+            assert!(Fault::all().iter().any(|f| f.proven_as().contains(&kind)), "no injection proves {kind}");
+        }
+        assert_eq!("op-create-pool".parse::<Fault>(), Ok(Fault::Operation(Op::CreatePool)));
+    }
+
+    #[test]
     fn names_round_trip() {
         for fault in Fault::all() {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
         }
-        assert_eq!(Fault::all().len(), 21);
+        assert_eq!(Fault::all().len(), 3 + Op::ALL.len() + 6 + 2 + 5 + 1);
         assert!("root-everywhere".parse::<Fault>().expect_err("unknown").contains("op-swap"));
         let root = Fault::StateRoot(B256::repeat_byte(0xab));
         assert_eq!(root.to_string().parse::<Fault>(), Ok(root));

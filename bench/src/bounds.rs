@@ -27,7 +27,7 @@ use rollup_fraud_proof::{
 };
 use rollup_l1::{self as l1, InboxParams};
 use rollup_types::{
-    ChainConfig, RecoveredTx, SignedTx,
+    ChainConfig, FaultKind, RecoveredTx, SignedTx,
     bindings::{BatchInbox, L1Bridge, L2System, TestToken},
     chain::{EIP7825_TX_GAS_CAP, MAX_CHUNK_SIZE, MAX_INPUT_BYTES},
     codec::{self, Batch, BatchBlock, CodecError, MAX_BATCH_BLOCKS, MAX_BATCH_BYTES, MAX_REGISTRY},
@@ -887,7 +887,7 @@ impl World {
             .logs()
             .iter()
             .find_map(|l| BatchInbox::FraudProven::decode_log_data(&l.inner.data).ok())
-            .map(|e| fault_name(e.fault))
+            .map(|e| FaultKind::from_u8(e.fault).map_or("unknown", FaultKind::name))
             .context("no FraudProven event")?;
         Ok(BoundsRow {
             case: if case == "create-pool-ground" { format!("{case} ({grinding})") } else { case.to_owned() },
@@ -900,24 +900,6 @@ impl World {
             calldata_bytes: calldata.len(),
             proof_gas: proven.gas_used,
         })
-    }
-}
-
-fn fault_name(fault: u8) -> &'static str {
-    match fault {
-        0 => "UndecodableHeader",
-        1 => "WrongFirstBlock",
-        2 => "WrongLastBlock",
-        3 => "WrongChunkCount",
-        4 => "UndecodableChunk",
-        5 => "InadmissibleTx",
-        6 => "WrongNonce",
-        7 => "WrongChunkRoot",
-        8 => "WrongQueueCount",
-        9 => "BlobDataMismatch",
-        10 => "CannotPay",
-        11 => "WrongL1Price",
-        _ => "unknown",
     }
 }
 

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Test} from "./utils/Test.sol";
 import {vm} from "./utils/Vm.sol";
 import {FeeLogic} from "../src/logic/FeeLogic.sol";
+import {Operations} from "../src/logic/Operations.sol";
 
 /// @notice The fee rules (docs/fees.md §2–§4) against the vectors Rust writes
 ///         (testdata/fee-vectors.json, types/tests/vectors/fees.rs), and at their bounds.
@@ -30,8 +31,8 @@ contract FeeLogicTest is Test {
         bytes memory input = abi.encodeWithSignature("withdrawFees()");
         assertEq(input.length, 4, "selector alone");
         assertEq(uint32(bytes4(input)), 0x476343ee, "selector");
-        assertEq(FeeLogic.scheduledGas(system, input), FeeLogic.GAS_WITHDRAW, "as withdraw");
-        assertEq(FeeLogic.GAS_WITHDRAW, 60_000, "60,000");
+        assertEq(FeeLogic.scheduledGas(system, input), Operations.gasOf(Operations.WITHDRAW), "as withdraw");
+        assertEq(Operations.gasOf(Operations.WITHDRAW_FEES), 60_000, "60,000");
         assertEq(FeeLogic.scheduledGas(system, abi.encodePacked(input, uint8(0))), 0, "5 bytes");
         assertEq(FeeLogic.scheduledGas(system, abi.encodePacked(input, uint256(0))), 0, "36 bytes");
         assertEq(FeeLogic.scheduledGas(system, hex"476343"), 0, "3 bytes");

@@ -7,6 +7,7 @@ import {vm} from "./utils/Vm.sol";
 import {SortedModel} from "./utils/SortedModel.sol";
 import {CodecNumbers} from "./utils/CodecNumbers.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
+import {ReplayLogic} from "../src/l1/ReplayLogic.sol";
 import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
 import {L2System} from "../src/l2/L2System.sol";
 import {L2Token} from "../src/l2/L2Token.sol";
@@ -131,7 +132,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
             verifier.admissible(_tx(SYSTEM, abi.encodeCall(L2System.tokenTransfer, (alice, CAROL, 1)))), "tokenTransfer"
         );
         assertFalse(
-            verifier.admissible(_tx(SYSTEM, abi.encodeCall(ChunkVerifier.replayTokenCall, (TKA, hex"")))),
+            verifier.admissible(_tx(SYSTEM, abi.encodeCall(ReplayLogic.replayTokenCall, (TKA, hex"")))),
             "replayTokenCall"
         );
         assertTrue(
@@ -148,9 +149,14 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         assertFalse(verifier.admissible(t), "tip above the fee cap");
     }
 
+    /// @notice The replay's logic runs only delegated to by the verifier: called directly, it
+    ///         has no replay to read or write.
     function test_replayTokenCall_onlyInAReplay() public {
-        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.NotInReplay.selector));
-        verifier.replayTokenCall(TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 1));
+        ReplayLogic logic = verifier.logic();
+        vm.expectRevert(abi.encodeWithSelector(ReplayLogic.NotInReplay.selector));
+        logic.replayTokenCall(TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 1));
+        vm.expectRevert(abi.encodeWithSelector(ReplayLogic.NotInReplay.selector));
+        logic.transfer(TKA, CAROL, 1);
     }
 
     // =========================================================================================

@@ -10,8 +10,7 @@
 //! a few nanoseconds. Two different keys sharing a fingerprint only merge two groups.
 
 use alloy_primitives::Address;
-use alloy_sol_types::SolCall;
-use rollup_types::{RecoveredTx, SYSTEM_CONTRACT, TokenCall, bindings::L2System, keys};
+use rollup_types::{Op, RecoveredTx, TokenCall, keys};
 
 /// How the executor predicts the keys of a transaction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,15 +67,6 @@ const POOL_LIST: u64 = 7;
 const TOKEN_ORIGIN: u64 = 8;
 const ALLOWANCE: u64 = 9;
 
-/// Relative costs (thousands of gas, as measured by `rollup bench executor`).
-const COST_TRANSFER: u32 = 30;
-const COST_SWAP: u32 = 40;
-const COST_LIQUIDITY: u32 = 60;
-const COST_CREATE_TOKEN: u32 = 90;
-const COST_CREATE_POOL: u32 = 200;
-const COST_WITHDRAW: u32 = 50;
-const COST_TOKEN_CALL: u32 = 45;
-
 #[inline]
 fn mix(h: u64, word: u64) -> u64 {
     (h ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
@@ -117,7 +107,7 @@ fn allowance_fingerprint(token: &Address, owner: &Address, spender: &Address) ->
 /// commit check.
 fn predict_token_call(token: &Address, sender: &Address, call: TokenCall, nonce: u64) -> Prediction {
     let balance = |owner: &Address| fingerprint(BALANCE, token, owner);
-    let mut p = Prediction::new(COST_TOKEN_CALL);
+    let mut p = Prediction::new(Op::TokenTransfer.spec().cost);
     p.push(nonce);
     match call {
         TokenCall::Transfer { to, .. } => {
@@ -171,28 +161,10 @@ fn predict_operation(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction
     }
     let nonce = fingerprint(NONCE, &sender, &Address::ZERO);
     let input = tx.tx.input().as_ref();
-    if let Some((recipient, _)) = tx.tx.native_transfer() {
-        // The ledger's `transfer` of ether: the two balances.
-        // (The sender's is added with the fee's.)
-        let mut p = Prediction::new(COST_TRANSFER);
-        p.push(nonce);
-        if mode == KeyPrediction::Operations {
-            p.push(fingerprint(BALANCE, &keys::ETHER, &recipient));
-        }
-        return Some(p);
-    }
-    if to != SYSTEM_CONTRACT {
-        let call = TokenCall::decode(input)?;
-        if mode == KeyPrediction::SenderOnly {
-            let mut p = Prediction::new(COST_TOKEN_CALL);
-            p.push(nonce);
-            return Some(p);
-        }
-        return Some(predict_token_call(&to, &sender, call, nonce));
-    }
-    let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
+    // The operation table names the operation and its relative cost.
+    let op = Op::of_call(to, input)?;
     if mode == KeyPrediction::SenderOnly {
-        let mut p = Prediction::new(COST_TRANSFER);
+        let mut p = Prediction::new(op.spec().cost);
         p.push(nonce);
         return Some(p);
     }
@@ -201,55 +173,51 @@ fn predict_operation(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction
         let (t0, t1) = keys::sort_pair(*a, *b);
         (t0, t1, fingerprint(POOL, &t0, &t1))
     };
-    let p = match selector {
-        L2System::transferCall::SELECTOR => {
+    let mut p = Prediction::new(op.spec().cost);
+    p.push(nonce);
+    match op {
+        Op::EtherTransfer => {
+            // The ledger's `transfer` of ether: the two balances.
+            // (The sender's is added with the fee's.)
+            p.push(balance(&keys::ETHER, &to));
+        }
+        Op::TokenTransfer | Op::TokenApprove | Op::TokenTransferFrom => {
+            return Some(predict_token_call(&to, &sender, TokenCall::decode(input)?, nonce));
+        }
+        Op::Transfer => {
             let (token, to) = (address_arg(input, 0)?, address_arg(input, 1)?);
-            let mut p = Prediction::new(COST_TRANSFER);
-            p.push(nonce);
             p.push(balance(&token, &sender));
             p.push(balance(&token, &to));
-            p
         }
-        L2System::swapCall::SELECTOR => {
+        Op::Swap => {
             let (token_in, token_out) = (address_arg(input, 0)?, address_arg(input, 1)?);
             let (_, _, pool_key) = pool(&token_in, &token_out);
-            let mut p = Prediction::new(COST_SWAP);
-            p.push(nonce);
             p.push(pool_key);
             p.push(balance(&token_in, &sender));
             p.push(balance(&token_out, &sender));
-            p
         }
-        L2System::addLiquidityCall::SELECTOR | L2System::removeLiquidityCall::SELECTOR => {
+        Op::AddLiquidity | Op::RemoveLiquidity => {
             let (a, b) = (address_arg(input, 0)?, address_arg(input, 1)?);
             let (t0, t1, pool_key) = pool(&a, &b);
             let lp = keys::lp_token(&t0, &t1);
-            let mut p = Prediction::new(COST_LIQUIDITY);
-            p.push(nonce);
             p.push(pool_key);
             p.push(fingerprint(SUPPLY, &lp, &Address::ZERO));
             p.push(balance(&t0, &sender));
             p.push(balance(&t1, &sender));
             p.push(balance(&lp, &sender));
-            p
         }
-        L2System::createTokenCall::SELECTOR => {
+        Op::CreateToken => {
             let token = keys::new_token(&sender, &word_arg(input, 0)?);
-            let mut p = Prediction::new(COST_CREATE_TOKEN);
-            p.push(nonce);
             p.push(fingerprint(TOKEN, &token, &Address::ZERO));
             // The token counter and the list entry it indexes: one key for the whole list.
             p.push(fingerprint(TOKEN_LIST, &Address::ZERO, &Address::ZERO));
             p.push(fingerprint(SUPPLY, &token, &Address::ZERO));
             p.push(balance(&token, &sender));
-            p
         }
-        L2System::createPoolCall::SELECTOR => {
+        Op::CreatePool => {
             let (a, b) = (address_arg(input, 0)?, address_arg(input, 1)?);
             let (t0, t1, pool_key) = pool(&a, &b);
             let lp = keys::lp_token(&t0, &t1);
-            let mut p = Prediction::new(COST_CREATE_POOL);
-            p.push(nonce);
             p.push(pool_key);
             p.push(fingerprint(POOL_LIST, &Address::ZERO, &Address::ZERO));
             p.push(fingerprint(TOKEN, &lp, &Address::ZERO));
@@ -259,33 +227,25 @@ fn predict_operation(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction
             p.push(balance(&lp, &sender));
             // The minimum liquidity is minted to the zero address.
             p.push(balance(&lp, &Address::ZERO));
-            p
         }
-        L2System::withdrawCall::SELECTOR => {
+        Op::Withdraw => {
             let token = address_arg(input, 0)?;
-            let mut p = Prediction::new(COST_WITHDRAW);
             // The sender's nonce also stands for its withdrawal count and leaves, which no
             // other sender touches.
-            p.push(nonce);
             p.push(fingerprint(TOKEN_ORIGIN, &token, &Address::ZERO));
             p.push(fingerprint(SUPPLY, &token, &Address::ZERO));
             p.push(balance(&token, &sender));
-            p
         }
-        L2System::withdrawFeesCall::SELECTOR => {
+        Op::WithdrawFees => {
             // The vault's ether, its withdrawal count and leaves (its nonce stands for them:
             // no one else writes them), and ether's supply (docs/fees.md §6).
             let vault = rollup_types::fees::FEE_VAULT;
-            let mut p = Prediction::new(COST_WITHDRAW);
-            p.push(nonce);
             p.push(fingerprint(NONCE, &vault, &Address::ZERO));
             p.push(fingerprint(TOKEN_ORIGIN, &keys::ETHER, &Address::ZERO));
             p.push(fingerprint(SUPPLY, &keys::ETHER, &Address::ZERO));
             p.push(balance(&keys::ETHER, &vault));
-            p
         }
-        _ => return None,
-    };
+    }
     Some(p)
 }
 

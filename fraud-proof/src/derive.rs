@@ -9,7 +9,7 @@ use crate::{
 };
 use alloy_primitives::B256;
 use rayon::prelude::*;
-use rollup_executor::{BlockEnvInput, Executor, ExecutorError, TxResult, Undo};
+use rollup_executor::{BlockEnvInput, Executor, ExecutorError, InvalidTx, TxResult, Undo};
 use rollup_types::{ChainConfig, RecoveredTx, SignedTx, codec, queue};
 
 /// What the challenger concluded about one batch.
@@ -374,8 +374,11 @@ impl Verifier {
             if let Some((i, TxResult::Invalid(reason))) =
                 executed.results.iter().enumerate().find(|(_, r)| matches!(r, TxResult::Invalid(_)))
             {
-                let (block, tx, reason) = (block.number, i, reason.to_string());
-                return Verdict::mismatch(Fault::CannotExecute { block, tx, reason });
+                let (block, tx, text) = (block.number, i, reason.to_string());
+                return Verdict::mismatch(match reason {
+                    InvalidTx::Refused(_) => Fault::WrongNonce { block, tx, reason: text },
+                    InvalidTx::Unpayable(_) => Fault::CannotPay { block, tx, reason: text },
+                });
             }
             computed.extend(executed.chunk_roots);
         }

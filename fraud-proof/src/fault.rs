@@ -5,7 +5,7 @@
 
 use crate::batch::{Position, PostedBatch};
 use alloy_primitives::B256;
-use rollup_types::codec::Header;
+use rollup_types::{FaultKind, codec::Header};
 use std::fmt;
 
 /// Why a batch is not what its post claims.
@@ -36,8 +36,17 @@ pub enum Fault {
         /// Why.
         reason: String,
     },
-    /// A transaction cannot execute (its nonce, its sender's funds for the fee).
-    CannotExecute {
+    /// A transaction does not carry its sender's nonce.
+    WrongNonce {
+        /// Its block.
+        block: u64,
+        /// Its index in the block.
+        tx: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A transaction cannot pay for itself (docs/fees.md §5).
+    CannotPay {
         /// Its block.
         block: u64,
         /// Its index in the block.
@@ -91,6 +100,24 @@ impl Fault {
         }
     }
 
+    /// What the inbox reports when it is proven (`BatchInbox.Fault`); `None` for what no
+    /// proof of this batch shows (it builds on another root, or on an invalid batch: the
+    /// earlier batch is the one to prove).
+    pub const fn kind(&self) -> Option<FaultKind> {
+        Some(match self {
+            Self::BlobSegment(_) => FaultKind::BlobDataMismatch,
+            Self::PrevRoot { .. } | Self::BuildsOnInvalid(_) => return None,
+            Self::Header(fault) => fault.kind(),
+            Self::Undecodable(_) => FaultKind::UndecodableChunk,
+            Self::InvalidTx { .. } => FaultKind::InadmissibleTx,
+            Self::WrongNonce { .. } => FaultKind::WrongNonce,
+            Self::CannotPay { .. } => FaultKind::CannotPay,
+            Self::L1Price { .. } => FaultKind::WrongL1Price,
+            Self::ChunkCount { .. } => FaultKind::WrongChunkCount,
+            Self::ChunkRoot { .. } | Self::StateRoot { .. } => FaultKind::WrongChunkRoot,
+        })
+    }
+
     /// The chunk whose replay shows it, when the judgement located one.
     pub const fn chunk(&self) -> Option<usize> {
         match self {
@@ -111,7 +138,7 @@ impl fmt::Display for Fault {
             Self::Header(fault) => fault.fmt(f),
             Self::Undecodable(e) => write!(f, "batch data does not decode: {e}"),
             Self::InvalidTx { block, tx, reason } => write!(f, "block {block} transaction {tx} is invalid: {reason}"),
-            Self::CannotExecute { block, tx, reason } => {
+            Self::WrongNonce { block, tx, reason } | Self::CannotPay { block, tx, reason } => {
                 write!(f, "block {block} transaction {tx} cannot execute: {reason}")
             }
             Self::L1Price { block, parent, proposed, cap } if *proposed > *cap => write!(
@@ -172,6 +199,19 @@ pub enum HeaderFault {
         /// Where the post moves it.
         queue_end: u64,
     },
+}
+
+impl HeaderFault {
+    /// What the inbox reports when it is proven.
+    pub const fn kind(&self) -> FaultKind {
+        match self {
+            Self::Undecodable(_) => FaultKind::UndecodableHeader,
+            Self::FirstBlock { .. } => FaultKind::WrongFirstBlock,
+            Self::LastBlock { .. } => FaultKind::WrongLastBlock,
+            Self::ChunkCount { .. } => FaultKind::WrongChunkCount,
+            Self::QueueCount { .. } => FaultKind::WrongQueueCount,
+        }
+    }
 }
 
 impl fmt::Display for HeaderFault {

@@ -14,15 +14,14 @@
 //! not allow.
 
 use crate::{
-    bindings::L2System,
     chain::{ChainConfig, SYSTEM_CONTRACT},
+    ops::{Form, Op},
     token::TokenCall,
     tx::SignedTx,
 };
 use alloy_consensus::{Signed, TxEip1559, TxLegacy};
 use alloy_eips::eip2930::AccessList;
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256};
-use alloy_sol_types::SolCall;
 use std::{collections::HashMap, ops::Range};
 
 /// The codec version this module reads and writes.
@@ -143,23 +142,15 @@ const HEAD_RESERVED: u8 = 0b1000_0000;
 /// Operation code of raw calldata.
 const OP_RAW: u8 = 0;
 
-/// An operation stored compactly: a registry pair, for a token call's `transferFrom` one more
-/// registry index, then `amounts` uint256 values.
-struct CompactOp {
-    code: u8,
-    selector: [u8; 4],
-    amounts: usize,
+/// The selector and number of amounts of compact operation `code` (docs/batch-codec.md
+/// §3.3.1), from the operation table.
+fn compact_op(code: u8) -> Option<([u8; 4], usize)> {
+    let spec = Op::of_compact_code(code)?.spec();
+    match spec.form {
+        Form::Compact { amounts, .. } => Some((spec.selector, usize::from(amounts))),
+        _ => None,
+    }
 }
-
-/// Operations 1–6 of docs/batch-codec.md §3.3.1: calls of the system contract.
-const COMPACT_OPS: [CompactOp; 6] = [
-    CompactOp { code: 1, selector: L2System::transferCall::SELECTOR, amounts: 1 },
-    CompactOp { code: 2, selector: L2System::swapCall::SELECTOR, amounts: 2 },
-    CompactOp { code: 3, selector: L2System::createPoolCall::SELECTOR, amounts: 2 },
-    CompactOp { code: 4, selector: L2System::addLiquidityCall::SELECTOR, amounts: 3 },
-    CompactOp { code: 5, selector: L2System::removeLiquidityCall::SELECTOR, amounts: 3 },
-    CompactOp { code: 6, selector: L2System::withdrawCall::SELECTOR, amounts: 1 },
-];
 
 /// Calls of other addresses, docs/batch-codec.md §3.3.2 (head bit 6): token calls 1 `transfer`,
 /// 2 `approve`, 3 `transferFrom`, and 4, the transfer of ether.
@@ -225,8 +216,11 @@ fn compact_form(to: &Address, input: &[u8]) -> Option<Compact> {
         return Some(Compact { code, token: true, pair: [*to, first], extra, single: false, amounts, amount_count: 1 });
     }
     let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
-    let op = COMPACT_OPS.iter().find(|op| op.selector == selector)?;
-    if input.len() != 4 + 32 * (2 + op.amounts) {
+    let Form::Compact { code, amounts } = Op::of_system_selector(selector)?.spec().form else {
+        return None;
+    };
+    let amounts = usize::from(amounts);
+    if input.len() != 4 + 32 * (2 + amounts) {
         return None;
     }
     let word = |i: usize| &input[4 + 32 * i..4 + 32 * (i + 1)];
@@ -238,11 +232,12 @@ fn compact_form(to: &Address, input: &[u8]) -> Option<Compact> {
         }
         *a = Address::from_slice(&w[12..]);
     }
+    let count = amounts;
     let mut amounts = [U256::ZERO; 3];
-    for (i, v) in amounts.iter_mut().take(op.amounts).enumerate() {
+    for (i, v) in amounts.iter_mut().take(count).enumerate() {
         *v = U256::from_be_slice(word(2 + i));
     }
-    Some(Compact { code: op.code, token: false, pair, extra: None, single: false, amounts, amount_count: op.amounts })
+    Some(Compact { code, token: false, pair, extra: None, single: false, amounts, amount_count: count })
 }
 
 /// The target of a transaction: the system contract for contract creation too (which no
@@ -658,7 +653,8 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
     }
     let op = (head & HEAD_OP_MASK) >> HEAD_OP_SHIFT;
     let token_call = head & HEAD_TOKEN_CALL != 0;
-    if op as usize > COMPACT_OPS.len() || (token_call && (op == OP_RAW || op > TOKEN_OPS)) {
+    let compact = if token_call || op == OP_RAW { None } else { compact_op(op) };
+    if (!token_call && op != OP_RAW && compact.is_none()) || (token_call && (op == OP_RAW || op > TOKEN_OPS)) {
         return Err(CodecError::Invalid("operation"));
     }
     let eip1559 = head & HEAD_EIP1559 != 0;
@@ -720,14 +716,14 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
             };
             call.encode().into()
         } else {
-            let spec = &COMPACT_OPS[op as usize - 1];
-            let mut input = Vec::with_capacity(4 + 32 * (2 + spec.amounts));
-            input.extend_from_slice(&spec.selector);
+            let (selector, amounts) = compact.ok_or(CodecError::Invalid("operation"))?;
+            let mut input = Vec::with_capacity(4 + 32 * (2 + amounts));
+            input.extend_from_slice(&selector);
             for a in [a0, a1] {
                 input.extend_from_slice(&[0u8; 12]);
                 input.extend_from_slice(a.as_slice());
             }
-            for _ in 0..spec.amounts {
+            for _ in 0..amounts {
                 input.extend_from_slice(&r.number(256, "amount")?.to_be_bytes::<32>());
             }
             input.into()
@@ -1150,8 +1146,10 @@ fn encode_tx(out: &mut Vec<u8>, tx: &SignedTx, form: Option<&Compact>, pair: u64
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bindings::L2System;
     use crate::testing::{sign_eip1559, sign_legacy, swap_calldata, transfer_calldata};
     use alloy_primitives::hex;
+    use alloy_sol_types::SolCall;
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
     /// Block 1 at time 0, with no queue entry and the genesis L1 price, holding `txs`.

@@ -8,9 +8,8 @@
 //! natural bound (a base fee under sustained overload, a fee) saturate at their type's maximum,
 //! as the Solidity side does.
 
-use crate::{SYSTEM_CONTRACT, TokenCall, bindings::L2System, keys};
+use crate::keys;
 use alloy_primitives::{Address, U256};
-use alloy_sol_types::SolCall;
 
 /// The lowest base fee: 0.001 gwei (docs/fees.md §3). The genesis base fee.
 pub const MIN_BASE_FEE: u128 = 1_000_000;
@@ -33,54 +32,36 @@ pub const L1_PRICE_CHANGE_DENOMINATOR: u64 = 8;
 /// what a byte costs on L1, an eighth a block at most.
 pub const MIN_L1_BYTE_PRICE: u64 = 8;
 
-/// The scheduled gas of each operation of the closed set (docs/fees.md §2.1).
+/// The scheduled gas of each operation of the closed set (docs/fees.md §2.1), as the
+/// operation table ([`crate::ops::OPS`]) gives it.
 pub mod schedule {
+    use crate::Op;
+
     /// A transfer of ether.
-    pub const ETHER_TRANSFER: u64 = 21_000;
+    pub const ETHER_TRANSFER: u64 = Op::EtherTransfer.gas();
     /// The ledger's `transfer`, and a token's.
-    pub const TRANSFER: u64 = 30_000;
+    pub const TRANSFER: u64 = Op::Transfer.gas();
     /// A token's `approve`.
-    pub const APPROVE: u64 = 26_000;
+    pub const APPROVE: u64 = Op::TokenApprove.gas();
     /// A token's `transferFrom`.
-    pub const TRANSFER_FROM: u64 = 36_000;
+    pub const TRANSFER_FROM: u64 = Op::TokenTransferFrom.gas();
     /// `swap`.
-    pub const SWAP: u64 = 60_000;
+    pub const SWAP: u64 = Op::Swap.gas();
     /// `withdraw`, and `withdrawFees`.
-    pub const WITHDRAW: u64 = 60_000;
+    pub const WITHDRAW: u64 = Op::Withdraw.gas();
     /// `addLiquidity` and `removeLiquidity`.
-    pub const LIQUIDITY: u64 = 90_000;
+    pub const LIQUIDITY: u64 = Op::AddLiquidity.gas();
     /// `createToken`.
-    pub const CREATE_TOKEN: u64 = 120_000;
+    pub const CREATE_TOKEN: u64 = Op::CreateToken.gas();
     /// `createPool`.
-    pub const CREATE_POOL: u64 = 160_000;
+    pub const CREATE_POOL: u64 = Op::CreatePool.gas();
 }
 
 /// The scheduled gas of a transaction to `to` with `input`, if it is an operation of the
-/// closed set (by its target and selector; admission checks the rest of its form). `None` for
-/// anything else.
+/// closed set (by its target and selector, [`crate::Op::of_call`]; admission checks the rest
+/// of its form). `None` for anything else.
 pub fn scheduled_gas(to: Address, input: &[u8]) -> Option<u64> {
-    if to != SYSTEM_CONTRACT {
-        if input.is_empty() {
-            return Some(schedule::ETHER_TRANSFER);
-        }
-        return Some(match TokenCall::decode(input)? {
-            TokenCall::Transfer { .. } => schedule::TRANSFER,
-            TokenCall::Approve { .. } => schedule::APPROVE,
-            TokenCall::TransferFrom { .. } => schedule::TRANSFER_FROM,
-        });
-    }
-    let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
-    Some(match selector {
-        L2System::transferCall::SELECTOR => schedule::TRANSFER,
-        L2System::swapCall::SELECTOR => schedule::SWAP,
-        L2System::withdrawCall::SELECTOR => schedule::WITHDRAW,
-        // The fee vault's withdrawal, which takes no argument (docs/fees.md §6).
-        L2System::withdrawFeesCall::SELECTOR if input.len() == 4 => schedule::WITHDRAW,
-        L2System::addLiquidityCall::SELECTOR | L2System::removeLiquidityCall::SELECTOR => schedule::LIQUIDITY,
-        L2System::createTokenCall::SELECTOR => schedule::CREATE_TOKEN,
-        L2System::createPoolCall::SELECTOR => schedule::CREATE_POOL,
-        _ => return None,
-    })
+    crate::Op::of_call(to, input).map(crate::Op::gas)
 }
 
 /// The base fee of the block after one with `base_fee` and `gas` scheduled gas (docs/fees.md
@@ -466,7 +447,9 @@ impl FeeState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{SYSTEM_CONTRACT, TokenCall, bindings::L2System};
     use alloy_primitives::B256;
+    use alloy_sol_types::SolCall;
 
     #[test]
     fn the_base_fee_follows_eip1559_and_keeps_its_floor() {

@@ -465,16 +465,10 @@ impl Operation {
                 selector()
             )));
         }
-        match call {
-            L2SystemCalls::transfer(_)
-            | L2SystemCalls::createToken(_)
-            | L2SystemCalls::createPool(_)
-            | L2SystemCalls::swap(_)
-            | L2SystemCalls::addLiquidity(_)
-            | L2SystemCalls::removeLiquidity(_)
-            | L2SystemCalls::withdraw(_)
-            | L2SystemCalls::withdrawFees(_) => Ok(Self(call)),
-            _ => Err(TxError::UnknownOperation(format!(
+        // The operation table holds every state-changing function a user may call.
+        match crate::Op::of_system_selector(call.selector()) {
+            Some(_) => Ok(Self(call)),
+            None => Err(TxError::UnknownOperation(format!(
                 "{} is a view function, call it with eth_call",
                 L2SystemCalls::name_by_selector(call.selector()).unwrap_or("unknown")
             ))),

@@ -10,7 +10,9 @@
 //! - `testdata/fee-vectors.json`: the fee rules (`vectors/fees.rs`, checked by
 //!   `contracts/test/FeeLogic.t.sol`);
 //! - `testdata/queue-vectors.json`: the bridge queue's entry hashes and accumulator
-//!   (`vectors/queue.rs`, checked by `contracts/test/Vectors.t.sol`).
+//!   (`vectors/queue.rs`, checked by `contracts/test/Vectors.t.sol`);
+//! - `testdata/operation-vectors.json`: the operation table and the inbox's fault kinds
+//!   (`vectors/ops.rs`, checked by `contracts/test/Operations.t.sol`).
 //!
 //! A plain run recomputes every expected value in the files from their inputs with
 //! `rollup_types::smt` and `rollup_types::keys` and then checks that the files are exactly
@@ -33,6 +35,8 @@ use std::{collections::BTreeMap, path::PathBuf};
 mod codec;
 #[path = "vectors/fees.rs"]
 mod fees;
+#[path = "vectors/ops.rs"]
+mod ops;
 #[path = "vectors/queue.rs"]
 mod queue;
 #[path = "vectors/witness.rs"]

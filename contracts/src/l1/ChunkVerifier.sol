@@ -1,32 +1,32 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AmmLogic} from "../logic/AmmLogic.sol";
-import {BridgeLogic} from "../logic/BridgeLogic.sol";
 import {FeeLogic} from "../logic/FeeLogic.sol";
+import {LedgerLogic} from "../logic/LedgerLogic.sol";
+import {Operations} from "../logic/Operations.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 import {BatchCodec} from "../lib/BatchCodec.sol";
 import {StateWitness} from "../lib/StateWitness.sol";
 import {BatchDecoder} from "./BatchDecoder.sol";
 import {BridgeQueue} from "../lib/BridgeQueue.sol";
+import {ReplayState} from "../lib/ReplayState.sol";
+import {ReplayLogic} from "./ReplayLogic.sol";
 
 /// @title ChunkVerifier
 /// @notice The L1 step verifier: replays one chunk of an L2 batch with the same DeFi logic the
-///         L2 system contract runs (`AmmLogic` and `BridgeLogic`, over `StateAccess`), against a state witness
-///         proven against the chunk's pre-state root, and reports what the chunk does: the
-///         state root after it, or the first rule it breaks (undecodable bytes, an L1 price
-///         out of its bound, an inadmissible transaction, a wrong nonce, a fee it cannot pay).
-///         Stateless: the inbox calls it while it judges a fraud proof. Normative text:
-///         docs/fraud-proofs.md §6.
-/// @dev State lives in transient storage (EIP-1153) for the length of one replay: the value of
-///      a witness key at slot `key`, and at `_knownSlot(key)` the number of the replay that
-///      loaded it (so a key loaded by an earlier replay in the same L1 transaction is not
-///      taken as known). Each transaction runs as a call from this contract to itself with
-///      its own calldata, so that a revert rolls its writes back exactly as the EVM does on
-///      L2, and the inherited external functions of the logic are the dispatch. A token call
-///      (a transaction to a token's ERC-20 face, `L2Token`) runs as a self-call of
-///      `replayTokenCall`, which does what the token's code does on L2.
-contract ChunkVerifier is AmmLogic, BridgeLogic {
+///         L2 system contract runs (`ReplayLogic`: `AmmLogic` and `BridgeLogic` over
+///         `StateAccess`), against a state witness proven against the chunk's pre-state root,
+///         and reports what the chunk does: the state root after it, or the first rule it
+///         breaks (undecodable bytes, an L1 price out of its bound, an inadmissible
+///         transaction, a wrong nonce, a fee it cannot pay). Stateless: the inbox calls it
+///         while it judges a fraud proof. Normative text: docs/fraud-proofs.md §6.
+/// @dev State lives in transient storage (EIP-1153) for the length of one replay
+///      (`ReplayState`). Each transaction runs as a DELEGATECALL into `logic` with its own
+///      calldata, so that a revert rolls its writes back exactly as the EVM does on L2, and the
+///      logic's external functions are the dispatch. A token call (a transaction to a token's
+///      ERC-20 face, `L2Token`) runs as `ReplayLogic.replayTokenCall`, which does what the
+///      token's code does on L2.
+contract ChunkVerifier {
     /// @notice What a replayed chunk turned out to be.
     enum Outcome {
         /// Every transaction is valid; `postRoot` is the state root after the chunk.
@@ -63,8 +63,6 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     /// @notice Decoding needs segment `segment`, which the proof does not reveal (raised by the
     ///         decoder, see `NotCodecError`).
     error SegmentNotRevealed(uint256 segment);
-    /// @notice The logic runs only inside a replay, called by this contract itself.
-    error NotInReplay();
     /// @notice The chunk holds `expected` entries of the bridge's queue; the proof gives `given`.
     error QueueEntryCount(uint256 expected, uint256 given);
     /// @notice Entry `position` of the proof has a kind the bridge does not queue.
@@ -77,28 +75,14 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
     /// @notice Longest admissible calldata.
     uint256 public constant MAX_INPUT_BYTES = 1024;
 
-    /// @dev Transient slot of the sender of the transaction running now.
-    bytes32 private constant SENDER_SLOT = keccak256("rollup.chunk-verifier.sender");
-    /// @dev Transient slot of the number of the current replay.
-    bytes32 private constant REPLAY_SLOT = keccak256("rollup.chunk-verifier.replay");
-    /// @dev Selector of createToken(bytes32,string,uint8,uint256), an operation the codec keeps
-    ///      as raw calldata (as it does `withdrawFees()`).
-    bytes4 private constant CREATE_TOKEN = bytes4(keccak256("createToken(bytes32,string,uint8,uint256)"));
-    /// @dev Selector of withdrawFees(), which takes no arguments: its canonical calldata is the
-    ///      selector alone, kept as raw calldata (it has no compact form).
-    bytes4 private constant WITHDRAW_FEES = bytes4(keccak256("withdrawFees()"));
-    /// @dev Selectors of the ERC-20 calls of a token call (`BatchCodec.hasTokenCallForm`).
-    bytes4 private constant ERC20_TRANSFER = bytes4(keccak256("transfer(address,uint256)"));
-    /// @dev See `ERC20_TRANSFER`.
-    bytes4 private constant ERC20_APPROVE = bytes4(keccak256("approve(address,uint256)"));
-    /// @dev See `ERC20_TRANSFER`.
-    bytes4 private constant ERC20_TRANSFER_FROM = bytes4(keccak256("transferFrom(address,address,uint256)"));
-
     /// @notice Reads the batch data and its chunks for the verifier; created with it.
     BatchDecoder public immutable decoder;
+    /// @notice The logic each transaction runs as, delegated to; created with the verifier.
+    ReplayLogic public immutable logic;
 
     constructor() {
         decoder = new BatchDecoder();
+        logic = new ReplayLogic();
     }
 
     /// @notice What a replay needs besides the data and the witness.
@@ -242,13 +226,6 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         span.accBefore = proof.queueAccBefore;
     }
 
-    /// @notice Credits a deposit inside a replay (`BridgeLogic._creditDeposit`, what the L2's
-    ///         `creditDeposit` system call runs). Only the verifier calls it, on itself.
-    function replayDeposit(uint256 queueIndex, address l1Token, address to, uint256 amount, uint256 meta) external {
-        if (msg.sender != address(this)) revert NotInReplay();
-        _creditDeposit(queueIndex, l1Token, to, amount, meta);
-    }
-
     /// @dev Replays the chunk's queue entries in order (entry `i` is queue entry
     ///      `span.first + i`), or only chains them when `run` is false, and returns the
     ///      accumulator after them, chained from `span.accBefore`.
@@ -271,12 +248,12 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
             }
             if (e.kind == BridgeQueue.KIND_L1_FEES) {
                 // What the L2's `reportL1Fees` system call runs; it cannot revert.
-                _applyL1Fees(span.first + i, e.amount, e.meta);
+                _call(abi.encodeCall(ReplayLogic.replayL1Fees, (span.first + i, e.amount, e.meta)), i);
                 continue;
             }
             // As on L2, a deposit runs as a call of its own: a revert (which the logic never
             // does for an entry the bridge queued) would leave no trace.
-            _call(abi.encodeCall(this.replayDeposit, (span.first + i, e.l1Token, e.to, e.amount, e.meta)), i);
+            _call(abi.encodeCall(ReplayLogic.replayDeposit, (span.first + i, e.l1Token, e.to, e.amount, e.meta)), i);
         }
     }
 
@@ -292,48 +269,30 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         uint256 nonce = _known(nonceKey, replay);
         if (t.nonce != nonce) return;
         _tstore(nonceKey, nonce + 1);
-        _tstore(SENDER_SLOT, uint256(uint160(sender)));
+        _tstore(ReplayState.SENDER_SLOT, uint256(uint160(sender)));
         _run(t, position);
-        _tstore(SENDER_SLOT, 0);
-    }
-
-    /// @notice Replays a token call inside a replay: what the ERC-20 face of `token`
-    ///         (`L2Token`) does on L2 when the transaction's sender calls it with `input`. Only
-    ///         the verifier calls it, on itself, with an input of canonical token-call form
-    ///         (`BatchCodec.hasTokenCallForm`, checked by admission).
-    /// @dev On L2 the executor serves the token's code only at a registered token: any other
-    ///      target has no code, and the call succeeds and changes nothing (but the nonce).
-    function replayTokenCall(address token, bytes calldata input) external {
-        if (msg.sender != address(this)) revert NotInReplay();
-        if (_load(StateKeys.token(token)) == 0) return;
-        bytes4 selector = bytes4(input[:4]);
-        if (selector == ERC20_TRANSFER) {
-            (address to, uint256 amount) = abi.decode(input[4:], (address, uint256));
-            _transfer(token, _sender(), to, amount);
-        } else if (selector == ERC20_APPROVE) {
-            (address spender, uint256 amount) = abi.decode(input[4:], (address, uint256));
-            _approve(token, _sender(), spender, amount);
-        } else if (selector == ERC20_TRANSFER_FROM) {
-            (address from, address to, uint256 amount) = abi.decode(input[4:], (address, address, uint256));
-            _transferFrom(token, _sender(), from, to, amount);
-        }
+        _tstore(ReplayState.SENDER_SLOT, 0);
     }
 
     /// @dev Runs an admitted transaction of the current sender: a system operation as a call
     ///      with its own calldata, a native transfer as the ledger's `transfer` of ether (what
     ///      the executor runs on L2), a token call through `replayTokenCall`.
     function _run(BatchCodec.Tx memory t, uint256 position) private {
-        if (t.to == BatchCodec.SYSTEM_CONTRACT) _call(t.input, position);
-        else if (t.input.length == 0) _call(abi.encodeCall(this.transfer, (StateKeys.ETHER, t.to, t.value)), position);
-        else _call(abi.encodeCall(this.replayTokenCall, (t.to, t.input)), position);
+        if (t.to == BatchCodec.SYSTEM_CONTRACT) {
+            _call(t.input, position);
+        } else if (t.input.length == 0) {
+            _call(abi.encodeCall(LedgerLogic.transfer, (StateKeys.ETHER, t.to, t.value)), position);
+        } else {
+            _call(abi.encodeCall(ReplayLogic.replayTokenCall, (t.to, t.input)), position);
+        }
     }
 
-    /// @dev Calls the verifier itself with `input` (the dispatch of the logic, under the
-    ///      replay's transient state). A revert of the logic is an outcome, as on L2; a revert
+    /// @dev Delegates `input` to the logic (its dispatch, under the replay's transient
+    ///      state). A revert of the logic is an outcome, as on L2; a revert
     ///      without data is the L1 call running out of gas (`StepOutOfGas` at `position`), and a
     ///      key missing from the witness aborts the proof.
     function _call(bytes memory input, uint256 position) private {
-        (bool ok, bytes memory ret) = address(this).call(input);
+        (bool ok, bytes memory ret) = address(logic).delegatecall(input);
         if (!ok) {
             // The logic always reverts with data (a custom error or a panic).
             if (ret.length == 0) revert StepOutOfGas(position);
@@ -355,12 +314,12 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         tree = StateWitness.decode(witness);
         bytes32 witnessRoot = StateWitness.preRoot(tree);
         if (witnessRoot != preRoot) revert WrongPreRoot(preRoot, witnessRoot);
-        replay = _tload(REPLAY_SLOT) + 1;
-        _tstore(REPLAY_SLOT, replay);
+        replay = _tload(ReplayState.REPLAY_SLOT) + 1;
+        _tstore(ReplayState.REPLAY_SLOT, replay);
         for (uint256 i; i < keys.length; ++i) {
             bytes32 key = keys[i];
             _tstore(key, StateWitness.get(tree, key));
-            _tstore(_knownSlot(key), replay);
+            _tstore(ReplayState.knownSlot(key), replay);
         }
     }
 
@@ -384,7 +343,7 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
             taken += fee;
             if (!outOfGas) _run(t, i);
         }
-        _tstore(SENDER_SLOT, 0);
+        _tstore(ReplayState.SENDER_SLOT, 0);
         return (Outcome.Executed, txs.length, fees, taken);
     }
 
@@ -411,7 +370,7 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         if (!ok) return (Outcome.CannotPay, fees, 0, false);
         // The nonce is consumed whatever the call does, or when it does not run.
         _tstore(nonceKey, nonce + 1);
-        _tstore(SENDER_SLOT, uint256(uint160(sender)));
+        _tstore(ReplayState.SENDER_SLOT, uint256(uint160(sender)));
         return (Outcome.Executed, fees, fee, outOfGas);
     }
 
@@ -455,28 +414,8 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
         if (t.to != BatchCodec.SYSTEM_CONTRACT) return BatchCodec.hasTokenCallForm(input);
         // A 4-byte input is its selector alone.
         // forge-lint: disable-next-line(unsafe-typecast)
-        if (input.length == 4) return bytes4(input) == WITHDRAW_FEES;
+        if (input.length == 4) return uint32(bytes4(input)) == Operations.SELECTOR_WITHDRAW_FEES;
         return BatchCodec.hasCompactForm(input) || _canonicalCreateToken(input);
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // StateAccess over the transient witness.
-
-    function _load(bytes32 key) internal view override returns (uint256) {
-        if (msg.sender != address(this)) revert NotInReplay();
-        return _known(key, _tload(REPLAY_SLOT));
-    }
-
-    function _store(bytes32 key, uint256 value) internal override {
-        if (msg.sender != address(this)) revert NotInReplay();
-        // Writing a key the witness does not cover would make the post-state unprovable.
-        _known(key, _tload(REPLAY_SLOT));
-        _tstore(key, value);
-    }
-
-    function _sender() internal view override returns (address) {
-        if (msg.sender != address(this)) revert NotInReplay();
-        return address(uint160(_tload(SENDER_SLOT)));
     }
 
     // -----------------------------------------------------------------------------------------
@@ -484,28 +423,15 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
 
     /// @dev The value of a key loaded by replay `replay`, or `KeyNotInWitness`.
     function _known(bytes32 key, uint256 replay) private view returns (uint256) {
-        if (replay == 0 || _tload(_knownSlot(key)) != replay) revert KeyNotInWitness(key);
-        return _tload(key);
+        return ReplayState.known(key, replay);
     }
 
-    function _knownSlot(bytes32 key) private pure returns (bytes32 slot) {
-        assembly ("memory-safe") {
-            mstore(0x00, key)
-            mstore(0x20, 0x6b6e6f776e) // "known"
-            slot := keccak256(0x00, 0x40)
-        }
-    }
-
-    function _tload(bytes32 slot) private view returns (uint256 v) {
-        assembly ("memory-safe") {
-            v := tload(slot)
-        }
+    function _tload(bytes32 slot) private view returns (uint256) {
+        return ReplayState.load(slot);
     }
 
     function _tstore(bytes32 slot, uint256 v) private {
-        assembly ("memory-safe") {
-            tstore(slot, v)
-        }
+        ReplayState.store(slot, v);
     }
 
     /// @dev createToken(bytes32 salt, string symbol, uint8 decimals, uint256 supply) in its
@@ -525,7 +451,7 @@ contract ChunkVerifier is AmmLogic, BridgeLogic {
             decimals := mload(add(p, 68))
             symbolLen := mload(add(p, 132))
         }
-        if (selector != uint32(CREATE_TOKEN) || offset != 0x80 || decimals > 0xff) return false;
+        if (selector != Operations.SELECTOR_CREATE_TOKEN || offset != 0x80 || decimals > 0xff) return false;
         if (symbolLen > len) return false;
         uint256 padded = (symbolLen + 31) & ~uint256(31);
         if (len != 164 + padded) return false;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Operations} from "../logic/Operations.sol";
+
 /// @title BatchCodec
 /// @notice L1 decoder of the batch codec, version 3: reads the header of a batch (its block
 ///         table gives each block's queue entries, transactions and L1 price, and the chunk cut
@@ -157,10 +159,8 @@ library BatchCodec {
     uint256 private constant HEAD_ZERO_FEES = 0x04;
     uint256 private constant HEAD_TOKEN_CALL = 0x40;
     uint256 private constant HEAD_RESERVED = 0x80;
+
     /// @dev Selectors of the three ERC-20 calls a token call can be (§3.3.2).
-    uint256 private constant ERC20_TRANSFER = 0xa9059cbb; // transfer(address,uint256)
-    uint256 private constant ERC20_APPROVE = 0x095ea7b3; // approve(address,uint256)
-    uint256 private constant ERC20_TRANSFER_FROM = 0x23b872dd; // transferFrom(address,address,uint256)
 
     // -----------------------------------------------------------------------------------------
     // Header and chunks.
@@ -495,7 +495,7 @@ library BatchCodec {
         uint256 op = (head >> 3) & 7;
         bool tokenCall = head & HEAD_TOKEN_CALL != 0;
         // System operations 0–6; token calls 1–3 and the native transfer, 4.
-        if (tokenCall ? op == 0 || op > 4 : op > 6) revert InvalidField();
+        if (tokenCall ? op == 0 || op > 4 : op != 0 && _compactSelector(op) == 0) revert InvalidField();
         t.eip1559 = head & HEAD_EIP1559 != 0;
         t.yParity = head & HEAD_PARITY != 0;
         (t.nonce, p) = _varint64(p, end);
@@ -580,7 +580,7 @@ library BatchCodec {
         pure
         returns (bytes memory input, uint256)
     {
-        (uint256 selector, uint256 amounts) = _operation(op);
+        (uint256 selector, uint256 amounts) = Operations.compactOp(op);
         uint256 len = 68 + 32 * amounts;
         uint256 w;
         assembly ("memory-safe") {
@@ -620,7 +620,8 @@ library BatchCodec {
         pure
         returns (bytes memory input, address to, uint256)
     {
-        uint256 selector = op == 1 ? ERC20_TRANSFER : op == 2 ? ERC20_APPROVE : ERC20_TRANSFER_FROM;
+        // Token call `op` is row TOKEN_TRANSFER + op - 1 of the table.
+        uint256 selector = Operations.selectorOf(Operations.TOKEN_TRANSFER + op - 1);
         uint256 words = op == 3 ? 3 : 2;
         uint256 len = 4 + 32 * words;
         uint256 w;
@@ -696,19 +697,13 @@ library BatchCodec {
             w1 := mload(add(input, 68))
         }
         // The words are only read when the length says they are there.
-        if (selector == ERC20_TRANSFER || selector == ERC20_APPROVE) return len == 68 && w0 >> 160 == 0;
-        if (selector == ERC20_TRANSFER_FROM) return len == 100 && w0 >> 160 == 0 && w1 >> 160 == 0;
-        return false;
+        (uint256 op, uint256 length, bool found) = Operations.tokenOp(selector);
+        return found && len == length && w0 >> 160 == 0 && (op != Operations.TOKEN_TRANSFER_FROM || w1 >> 160 == 0);
     }
 
-    /// @dev Selector and number of uint256 amounts of operation 1–6 (§3.3.1).
-    function _operation(uint256 op) private pure returns (uint256 selector, uint256 amounts) {
-        if (op == 1) return (0xbeabacc8, 1); // transfer(address,address,uint256)
-        if (op == 2) return (0xfe029156, 2); // swap(address,address,uint256,uint256)
-        if (op == 3) return (0x884db063, 2); // createPool(address,address,uint256,uint256)
-        if (op == 4) return (0x91c98a2a, 3); // addLiquidity(address,address,uint256,uint256,uint256)
-        if (op == 5) return (0xe2dc85dc, 3); // removeLiquidity(address,address,uint256,uint256,uint256)
-        return (0xd9caed12, 1); // withdraw(address,address,uint256)
+    /// @dev The selector of compact operation `code` (§3.3.1), 0 when there is none.
+    function _compactSelector(uint256 code) private pure returns (uint256 selector) {
+        (selector,) = Operations.compactOp(code);
     }
 
     /// @notice Whether calldata has a compact form (§3.3.1): the selector of operation 1–6,
@@ -725,16 +720,11 @@ library BatchCodec {
             w0 := mload(add(input, 36))
             w1 := mload(add(input, 68))
         }
-        uint256 amounts;
-        for (uint256 op = 1; op <= 6; ++op) {
-            (uint256 s, uint256 n) = _operation(op);
-            if (s == selector) {
-                amounts = n;
-                break;
-            }
-        }
+        (uint256 op, bool found) = Operations.systemOp(selector);
+        if (!found) return false;
+        (uint256 compact, uint256 amounts) = Operations.compactOp(op);
         // The words are only read when the length says they are there.
-        return amounts != 0 && len == 68 + 32 * amounts && w0 >> 160 == 0 && w1 >> 160 == 0;
+        return compact != 0 && len == 68 + 32 * amounts && w0 >> 160 == 0 && w1 >> 160 == 0;
     }
 
     // -----------------------------------------------------------------------------------------

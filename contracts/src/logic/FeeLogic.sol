@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Operations} from "./Operations.sol";
+
 /// @title FeeLogic
 /// @notice The fee rules of docs/fees.md §2–§4 as pure functions: the gas schedule of the
 ///         closed operation set, the L1 data fee in gas units, the price a transaction pays,
@@ -35,25 +37,6 @@ library FeeLogic {
     ///         §4), and no more.
     uint256 internal constant L1_PRICE_CAP_MULTIPLE = 16;
 
-    /// @notice Scheduled gas of a transfer of ether.
-    uint256 internal constant GAS_ETHER_TRANSFER = 21_000;
-    /// @notice Scheduled gas of the ledger's `transfer`, and of a token's.
-    uint256 internal constant GAS_TRANSFER = 30_000;
-    /// @notice Scheduled gas of a token's `approve`.
-    uint256 internal constant GAS_APPROVE = 26_000;
-    /// @notice Scheduled gas of a token's `transferFrom`.
-    uint256 internal constant GAS_TRANSFER_FROM = 36_000;
-    /// @notice Scheduled gas of `swap`.
-    uint256 internal constant GAS_SWAP = 60_000;
-    /// @notice Scheduled gas of `withdraw`, and of `withdrawFees`.
-    uint256 internal constant GAS_WITHDRAW = 60_000;
-    /// @notice Scheduled gas of `addLiquidity` and `removeLiquidity`.
-    uint256 internal constant GAS_LIQUIDITY = 90_000;
-    /// @notice Scheduled gas of `createToken`.
-    uint256 internal constant GAS_CREATE_TOKEN = 120_000;
-    /// @notice Scheduled gas of `createPool`.
-    uint256 internal constant GAS_CREATE_POOL = 160_000;
-
     /// @notice The address whose ether collects every fee (OP Stack's sequencer fee vault).
     address internal constant FEE_VAULT = 0x4200000000000000000000000000000000000011;
 
@@ -63,30 +46,24 @@ library FeeLogic {
     uint256 private constant PRICE_SHIFT = 96;
 
     /// @notice The scheduled gas of a transaction to `to` with `input`, by its target and
-    ///         selector (admission checks the rest of its form); 0 when it is no operation of
-    ///         the closed set.
+    ///         selector from the operation table (`Operations`; admission checks the rest of
+    ///         its form); 0 when it is no operation of the closed set.
     function scheduledGas(address to, bytes memory input) internal pure returns (uint256) {
         uint256 len = input.length;
-        if (to != SYSTEM_CONTRACT && len == 0) return GAS_ETHER_TRANSFER;
+        if (to != SYSTEM_CONTRACT && len == 0) return Operations.gasOf(Operations.ETHER_TRANSFER);
         if (len < 4) return 0;
         uint256 selector;
         assembly ("memory-safe") {
             selector := shr(224, mload(add(input, 32)))
         }
         if (to != SYSTEM_CONTRACT) {
-            if (selector == 0xa9059cbb && len == 68) return GAS_TRANSFER; // transfer(address,uint256)
-            if (selector == 0x095ea7b3 && len == 68) return GAS_APPROVE; // approve(address,uint256)
-            if (selector == 0x23b872dd && len == 100) return GAS_TRANSFER_FROM; // transferFrom(address,address,uint256)
-            return 0;
+            (uint256 tokenOp, uint256 length, bool isToken) = Operations.tokenOp(selector);
+            return isToken && len == length ? Operations.gasOf(tokenOp) : 0;
         }
-        if (selector == 0xbeabacc8) return GAS_TRANSFER; // transfer(address,address,uint256)
-        if (selector == 0xfe029156) return GAS_SWAP; // swap(address,address,uint256,uint256)
-        if (selector == 0xd9caed12) return GAS_WITHDRAW; // withdraw(address,address,uint256)
-        if (selector == 0x476343ee) return len == 4 ? GAS_WITHDRAW : 0; // withdrawFees()
-        if (selector == 0x91c98a2a || selector == 0xe2dc85dc) return GAS_LIQUIDITY; // add/removeLiquidity
-        if (selector == 0xe3296505) return GAS_CREATE_TOKEN; // createToken(bytes32,string,uint8,uint256)
-        if (selector == 0x884db063) return GAS_CREATE_POOL; // createPool(address,address,uint256,uint256)
-        return 0;
+        (uint256 op, bool found) = Operations.systemOp(selector);
+        // The fee vault's withdrawal takes no argument (docs/fees.md §6).
+        if (!found || (op == Operations.WITHDRAW_FEES && len != 4)) return 0;
+        return Operations.gasOf(op);
     }
 
     /// @notice The base fee of the block after one with `baseFee` and `gas` scheduled gas:

@@ -12,10 +12,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolError, SolEvent};
-use rollup_batcher::{
-    DaMode,
-    fault::{Fault, OpKind},
-};
+use rollup_batcher::{DaMode, fault::Fault};
 use rollup_devnet::{Devnet, DevnetConfig};
 use rollup_fraud_proof::{
     batch::BlobPost,
@@ -24,7 +21,7 @@ use rollup_fraud_proof::{
 };
 use rollup_l1::inbox::{PostCall, PostData};
 use rollup_types::{
-    ChainConfig,
+    ChainConfig, FaultKind, Op,
     bindings::{BatchInbox, L2System},
     genesis::{DEV_ACCOUNTS, GenesisSpec, USDC},
     keys,
@@ -162,44 +159,25 @@ async fn status_until(devnet: &Devnet, what: &str, f: impl Fn(&ChallengerStatus)
     }
 }
 
-/// `BatchInbox.Fault` values.
-const UNDECODABLE_HEADER: u8 = 0;
-const UNDECODABLE_CHUNK: u8 = 4;
-const INADMISSIBLE_TX: u8 = 5;
-const WRONG_NONCE: u8 = 6;
-const WRONG_CHUNK_ROOT: u8 = 7;
-const BLOB_DATA_MISMATCH: u8 = 9;
-const CANNOT_PAY: u8 = 10;
-const WRONG_L1_PRICE: u8 = 11;
-
-/// The fault the inbox must report for each injected kind, and the chunk it must name
-/// (`None`: not checked).
-fn expected(fault: Fault) -> (u8, Option<u64>) {
+/// The chunk the inbox must name for each injected kind (`None`: not checked); the kind
+/// itself is the injection's (`Fault::proven_as`).
+fn expected_chunk(fault: Fault) -> Option<u64> {
     match fault {
-        Fault::RootFirstChunk => (WRONG_CHUNK_ROOT, Some(0)),
+        Fault::RootFirstChunk => Some(0),
         // The faulty batch holds the 16-transaction block: 4 chunks.
-        Fault::RootMiddleChunk => (WRONG_CHUNK_ROOT, Some(2)),
-        Fault::RootLastChunk => (WRONG_CHUNK_ROOT, Some(3)),
-        Fault::Operation(OpKind::CreateToken | OpKind::CreatePool | OpKind::AddLiquidity | OpKind::Swap) => {
-            (WRONG_CHUNK_ROOT, Some(0))
-        }
-        Fault::Operation(OpKind::RemoveLiquidity | OpKind::Transfer) => (WRONG_CHUNK_ROOT, Some(1)),
-        Fault::ForgedSignature => (INADMISSIBLE_TX, Some(0)),
-        Fault::ReplayedNonce => (WRONG_NONCE, Some(0)),
-        Fault::MalformedChunk => (UNDECODABLE_CHUNK, Some(0)),
-        Fault::MalformedHeader => (UNDECODABLE_HEADER, None),
+        Fault::RootMiddleChunk => Some(2),
+        Fault::RootLastChunk => Some(3),
+        Fault::Operation(Op::CreateToken | Op::CreatePool | Op::AddLiquidity | Op::Swap) => Some(0),
+        Fault::Operation(Op::RemoveLiquidity | Op::Transfer) => Some(1),
+        Fault::ForgedSignature | Fault::ReplayedNonce | Fault::MalformedChunk => Some(0),
         // Money: the block's fees and base fee from its first chunk on, the ether transfer
         // (the 7th transaction) in the second.
-        Fault::WrongFee | Fault::WrongBaseFee => (WRONG_CHUNK_ROOT, Some(0)),
-        Fault::WrongEtherTransfer => (WRONG_CHUNK_ROOT, Some(1)),
-        Fault::CannotPay => (CANNOT_PAY, Some(0)),
-        Fault::WrongL1Price => (WRONG_L1_PRICE, Some(0)),
-        // The segment (in the event's chunk field) holding the data's middle byte.
-        Fault::BlobMismatch => (BLOB_DATA_MISMATCH, None),
-        // Proven in bridge.rs, with queue entries to carry them.
-        Fault::QueueChunkRoot | Fault::SkippedQueue => unreachable!("{fault} needs queue entries: see bridge.rs"),
-        // Proven in bridge.rs, with a forged withdrawal in the root.
-        Fault::StateRoot(_) => unreachable!("{fault} is computed from the chain's state: see bridge.rs"),
+        Fault::WrongFee | Fault::WrongBaseFee => Some(0),
+        Fault::WrongEtherTransfer => Some(1),
+        Fault::CannotPay | Fault::WrongL1Price => Some(0),
+        // Header faults name no chunk; a blob mismatch names the segment holding the data's
+        // middle byte.
+        _ => None,
     }
 }
 
@@ -224,9 +202,9 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     let event = BatchInbox::FraudProven::decode_log_data(&logs[0].inner.data).expect("event");
     assert_eq!(event.index, U256::from(proof.batch_index));
     // A blob batch is proven as a calldata batch of the same data (docs/fraud-proofs.md §8).
-    let (fault_kind, chunk) = expected(fault);
-    assert_eq!(event.fault, fault_kind, "{fault}: {proof:?}");
-    if let Some(chunk) = chunk {
+    let proven = FaultKind::from_u8(event.fault);
+    assert!(proven.is_some_and(|k| fault.proven_as().contains(&k)), "{fault}: {proven:?}, {proof:?}");
+    if let Some(chunk) = expected_chunk(fault) {
         assert_eq!(event.chunkIndex, U256::from(chunk), "{fault}: {proof:?}");
     }
     // A claim to half the slashed stake, for the challenger's account.
@@ -317,16 +295,18 @@ fault_sweep! {
     fraud_wrong_root_first_chunk => Fault::RootFirstChunk,
     fraud_wrong_root_middle_chunk => Fault::RootMiddleChunk,
     fraud_wrong_root_last_chunk => Fault::RootLastChunk,
-    fraud_wrong_transfer => Fault::Operation(OpKind::Transfer),
-    fraud_wrong_swap => Fault::Operation(OpKind::Swap),
-    fraud_wrong_create_pool => Fault::Operation(OpKind::CreatePool),
-    fraud_wrong_add_liquidity => Fault::Operation(OpKind::AddLiquidity),
-    fraud_wrong_remove_liquidity => Fault::Operation(OpKind::RemoveLiquidity),
-    fraud_wrong_create_token => Fault::Operation(OpKind::CreateToken),
+    fraud_wrong_transfer => Fault::Operation(Op::Transfer),
+    fraud_wrong_swap => Fault::Operation(Op::Swap),
+    fraud_wrong_create_pool => Fault::Operation(Op::CreatePool),
+    fraud_wrong_add_liquidity => Fault::Operation(Op::AddLiquidity),
+    fraud_wrong_remove_liquidity => Fault::Operation(Op::RemoveLiquidity),
+    fraud_wrong_create_token => Fault::Operation(Op::CreateToken),
     fraud_forged_signature => Fault::ForgedSignature,
     fraud_replayed_nonce => Fault::ReplayedNonce,
     fraud_malformed_chunk => Fault::MalformedChunk,
     fraud_malformed_header => Fault::MalformedHeader,
+    fraud_wrong_first_block => Fault::WrongFirstBlock,
+    fraud_wrong_last_block => Fault::WrongLastBlock,
     fraud_wrong_fee => Fault::WrongFee,
     fraud_wrong_base_fee => Fault::WrongBaseFee,
     fraud_wrong_ether_transfer => Fault::WrongEtherTransfer,

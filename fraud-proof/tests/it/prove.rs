@@ -17,11 +17,11 @@ use revm::{
 };
 use rollup_executor::{BlockEnvInput, Executor, QueueResult};
 use rollup_fraud_proof::{
-    derive::{Position, PostedBatch, Verifier},
+    derive::{Position, PostedBatch, Verdict, Verifier},
     prove::{self, FraudProof, ReplayOutcome},
 };
 use rollup_types::{
-    ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
+    ChainConfig, FaultKind, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
     bindings::{ChunkVerifier, L2System, VerifierDataProof, VerifierQueueContents, chunk_verifier_creation_code},
     codec::{self, Batch, BatchBlock},
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
@@ -43,7 +43,7 @@ type Span = (u64, u64, B256, B256);
 /// Who deploys the verifier and sends the replays.
 const CALLER: Address = Address::repeat_byte(0xee);
 
-/// An L1 state holding only the chunk verifier and the decoder it creates.
+/// An L1 state holding only the chunk verifier and the decoder and logic it creates.
 struct L1 {
     accounts: HashMap<Address, AccountInfo>,
     verifier: Address,
@@ -52,7 +52,7 @@ struct L1 {
 }
 
 impl L1 {
-    /// Runs the verifier's creation code (which creates its decoder) and keeps the accounts
+    /// Runs the verifier's creation code (which creates its decoder and logic) and keeps the accounts
     /// it leaves with code.
     fn new() -> Self {
         let mut l1 = Self { accounts: HashMap::new(), verifier: CALLER.create(0), last_span: Default::default() };
@@ -71,7 +71,7 @@ impl L1 {
                 l1.accounts.insert(address, account.info);
             }
         }
-        assert!(l1.accounts.contains_key(&l1.verifier) && l1.accounts.len() == 2, "verifier and decoder");
+        assert!(l1.accounts.contains_key(&l1.verifier) && l1.accounts.len() == 3, "verifier, decoder and logic");
         l1
     }
 
@@ -796,17 +796,17 @@ fn with_data(batch: &PostedBatch, data: Vec<u8>) -> PostedBatch {
 }
 
 /// The crafted frauds: name, batch, and the inbox fault (`BatchInbox.Fault`) the proof shows.
-fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, u8)> {
+fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, FaultKind)> {
     let mut out = Vec::new();
     let mut b = batch.clone();
     b.chunk_roots[1] = B256::repeat_byte(0xee);
-    out.push(("wrong-root-chunk-1", b, 7));
+    out.push(("wrong-root-chunk-1", b, FaultKind::WrongChunkRoot));
     let mut b = batch.clone();
     let last = b.chunk_roots.len() - 1;
     b.chunk_roots[last] = B256::repeat_byte(0xdd);
     b.state_root = b.chunk_roots[last];
-    out.push(("wrong-root-last-chunk", b, 7));
-    out.push(("replayed-nonce", with_txs(batch, |txs| txs[3] = txs[2].clone()), 6));
+    out.push(("wrong-root-last-chunk", b, FaultKind::WrongChunkRoot));
+    out.push(("replayed-nonce", with_txs(batch, |txs| txs[3] = txs[2].clone()), FaultKind::WrongNonce));
     out.push((
         "high-s-signature",
         with_txs(batch, |txs| {
@@ -816,7 +816,7 @@ fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, u8)> {
             ));
             txs[5] = txs[5].with_signature(Signature::new(sig.r(), n - sig.s(), !sig.v()));
         }),
-        5,
+        FaultKind::InadmissibleTx,
     ));
     // Inputs the codec carries raw but that are not the canonical encoding of an operation:
     // a byte after a createToken call, and a symbol that is not UTF-8.
@@ -842,27 +842,35 @@ fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, u8)> {
         ("non-canonical-decimals", wide_decimals),
         ("non-canonical-offset", moved_offset),
     ] {
-        out.push((name, with_txs(batch, |txs| txs[0] = fresh.eip1559(CHAIN.chain_id, 0, input.into())), 5));
+        out.push((
+            name,
+            with_txs(batch, |txs| txs[0] = fresh.eip1559(CHAIN.chain_id, 0, input.into())),
+            FaultKind::InadmissibleTx,
+        ));
     }
     let header = codec::decode_header(&batch.data, &CHAIN).expect("header");
     let mut data = batch.data.to_vec();
     data[header.chunks[1].bytes.start] |= 0x80; // the reserved head bit
-    out.push(("malformed-chunk-1", with_data(batch, data), 4));
+    out.push(("malformed-chunk-1", with_data(batch, data), FaultKind::UndecodableChunk));
     let mut data = batch.data.to_vec();
     // Version 1, which had no queue counts, is refused like any unknown version.
     data[0] = 1;
-    out.push(("unknown-version", with_data(batch, data), 0));
+    out.push(("unknown-version", with_data(batch, data), FaultKind::UndecodableHeader));
     // Block 1 (five transactions, two chunks) says it consumes a queue entry the post did not
     // consume: the chunk count is unchanged, the queue count is wrong.
     let mut decoded = codec::decode(&batch.data, &CHAIN).expect("decodes");
     decoded.blocks[1].queue_count = 1;
-    out.push(("queue-count-without-entries", with_data(batch, codec::encode(&decoded, &CHAIN).expect("encodes")), 8));
+    out.push((
+        "queue-count-without-entries",
+        with_data(batch, codec::encode(&decoded, &CHAIN).expect("encodes")),
+        FaultKind::WrongQueueCount,
+    ));
     let mut b = batch.clone();
     b.chunk_roots.push(B256::repeat_byte(1));
-    out.push(("extra-chunk-root", b, 3));
+    out.push(("extra-chunk-root", b, FaultKind::WrongChunkCount));
     let mut b = batch.clone();
     b.last_block += 1;
-    out.push(("wrong-last-block", b, 2));
+    out.push(("wrong-last-block", b, FaultKind::WrongLastBlock));
     out
 }
 
@@ -872,21 +880,28 @@ fn the_prover_finds_each_fault_where_the_inbox_looks_and_never_in_an_honest_batc
     let l1 = L1::new();
     assert!(matches!(prove::build(&genesis, Position::GENESIS, &batch), Err(prove::ProveError::NoFault(0))));
     for (name, bad, fault) in frauds(&batch) {
+        // The judge names the kind the inbox will report.
+        let mut judge = Verifier::new(genesis.clone());
+        let judged = match judge.verify(&bad).unwrap_or_else(|e| panic!("{name}: {e}")).0 {
+            Verdict::Mismatch { fault, .. } => fault.kind(),
+            Verdict::Verified { .. } => None,
+        };
+        assert_eq!(judged, Some(fault), "{name}: judged");
         let proof = prove::build(&genesis, Position::GENESIS, &bad).unwrap_or_else(|e| panic!("{name}: {e}"));
-        match (&proof, fault) {
-            (FraudProof::Header { .. }, 0..=3 | 8) => {}
-            (FraudProof::Chunk { chunk_index, keys, witness, data, revealed, .. }, 4..=7) => {
+        match (&proof, fault.by_header()) {
+            (FraudProof::Header { .. }, true) => {}
+            (FraudProof::Chunk { chunk_index, keys, witness, data, revealed, .. }, false) => {
                 let pre =
                     if *chunk_index == 0 { genesis.state_root() } else { bad.chunk_roots[*chunk_index as usize - 1] };
                 let call = replay_call(data, revealed, *chunk_index, pre, keys.clone(), witness.clone());
                 let (outcome, _) = l1.replay(&call);
                 let (outcome, _, post) = outcome.unwrap_or_else(|e| panic!("{name}: verifier reverted {e}"));
                 let shown = match outcome {
-                    0 if post != bad.chunk_roots[*chunk_index as usize] => 7,
+                    0 if post != bad.chunk_roots[*chunk_index as usize] => FaultKind::WrongChunkRoot,
                     0 => panic!("{name}: the verifier replays the posted root"),
-                    1 => 4,
-                    2 => 5,
-                    _ => 6,
+                    1 => FaultKind::UndecodableChunk,
+                    2 => FaultKind::InadmissibleTx,
+                    _ => FaultKind::WrongNonce,
                 };
                 assert_eq!(shown, fault, "{name}");
             }
@@ -1003,6 +1018,11 @@ struct FraudVectors {
     queue_frauds: Vec<ProofVector>,
 }
 
+/// A vector's `fault` for an honest chunk: the proof must revert with `NoFraud`.
+const NO_FRAUD: u8 = 255;
+/// A vector's `fault` for queue entries that are not the bridge's (`QueueEntriesMismatch`).
+const NOT_THE_BRIDGES: u8 = 254;
+
 fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> ProofVector {
     let (header, revealed, chunk_index, keys, witness, queue, queue_acc_before) = match proof {
         FraudProof::Header { .. } => (true, Vec::new(), 0, Vec::new(), Bytes::new(), Vec::new(), B256::ZERO),
@@ -1048,7 +1068,12 @@ fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
     let verifier = Verifier::new(genesis.clone());
     let honest = (0..3)
         .map(|c| {
-            vector(&format!("queue-honest-chunk-{c}"), &batch, &verifier.prove_chunk(&batch, c).expect("proof"), 255)
+            vector(
+                &format!("queue-honest-chunk-{c}"),
+                &batch,
+                &verifier.prove_chunk(&batch, c).expect("proof"),
+                NO_FRAUD,
+            )
         })
         .collect();
     let mut frauds = Vec::new();
@@ -1059,19 +1084,19 @@ fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
             bad.state_root = bad.chunk_roots[c];
         }
         let proof = prove::build(&genesis, Position::GENESIS, &bad).expect("a fault");
-        frauds.push(vector(&format!("queue-wrong-root-chunk-{c}"), &bad, &proof, 7));
+        frauds.push(vector(&format!("queue-wrong-root-chunk-{c}"), &bad, &proof, FaultKind::WrongChunkRoot.into()));
         // The same proof with one entry's amount raised, or its L1 block moved: not the
         // bridge's entries, whatever the roots say.
-        let mut v = vector(&format!("queue-altered-amount-chunk-{c}"), &bad, &proof, 254);
+        let mut v = vector(&format!("queue-altered-amount-chunk-{c}"), &bad, &proof, NOT_THE_BRIDGES);
         v.queue_amount[0] += U256::from(1u8);
         frauds.push(v);
         if c == 0 {
             // A forced transaction given as another one.
-            let mut v = vector("queue-altered-forced-chunk-0", &bad, &proof, 254);
+            let mut v = vector("queue-altered-forced-chunk-0", &bad, &proof, NOT_THE_BRIDGES);
             v.queue_raw[2] = Bytes::from_static(&[0x02, 0xc0]);
             frauds.push(v);
         }
-        let mut v = vector(&format!("queue-altered-block-chunk-{c}"), &bad, &proof, 254);
+        let mut v = vector(&format!("queue-altered-block-chunk-{c}"), &bad, &proof, NOT_THE_BRIDGES);
         let last = v.queue_l1_block.len() - 1;
         v.queue_l1_block[last] += 1;
         frauds.push(v);
@@ -1108,14 +1133,14 @@ fn generate_vectors() -> FraudVectors {
     let mut honest = Vec::new();
     for c in 0..batch.chunk_roots.len() {
         let proof = verifier.prove_chunk(&batch, c).expect("proof");
-        honest.push(vector(&format!("honest-chunk-{c}"), &batch, &proof, 255));
+        honest.push(vector(&format!("honest-chunk-{c}"), &batch, &proof, NO_FRAUD));
     }
     let header = FraudProof::Header { index: 0, data: batch.data.clone(), reason: String::new() };
-    honest.push(vector("honest-header", &batch, &header, 255));
+    honest.push(vector("honest-header", &batch, &header, NO_FRAUD));
     let frauds = frauds(&batch)
         .into_iter()
         .map(|(name, bad, fault)| {
-            vector(name, &bad, &prove::build(&genesis, Position::GENESIS, &bad).expect("a fault"), fault)
+            vector(name, &bad, &prove::build(&genesis, Position::GENESIS, &bad).expect("a fault"), fault.into())
         })
         .collect();
     let (deposits, queue_honest, queue_frauds) = queue_vectors();

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title Operations
+/// @notice The closed operation set as one table (docs/operations.md), the twin of Rust's
+///         `rollup_types::ops::OPS`: for each operation a user transaction may perform, its
+///         selector, what it is sent to, its form in the batch codec (docs/batch-codec.md §3.3)
+///         and its scheduled gas (docs/fees.md §2.1). The codec (`BatchCodec`), the fee
+///         schedule (`FeeLogic`) and admission (`ChunkVerifier`) read it here. Both sides check
+///         testdata/operation-vectors.json (contracts/test/Operations.t.sol).
+library Operations {
+    /// @notice Operations, numbered as Rust's `Op`. A compact operation's number is its
+    ///         codec code (1–6).
+    uint256 internal constant ETHER_TRANSFER = 0;
+    uint256 internal constant TRANSFER = 1;
+    uint256 internal constant SWAP = 2;
+    uint256 internal constant CREATE_POOL = 3;
+    uint256 internal constant ADD_LIQUIDITY = 4;
+    uint256 internal constant REMOVE_LIQUIDITY = 5;
+    uint256 internal constant WITHDRAW = 6;
+    uint256 internal constant WITHDRAW_FEES = 7;
+    uint256 internal constant CREATE_TOKEN = 8;
+    uint256 internal constant TOKEN_TRANSFER = 9;
+    uint256 internal constant TOKEN_APPROVE = 10;
+    uint256 internal constant TOKEN_TRANSFER_FROM = 11;
+    /// @notice How many rows the table has.
+    uint256 internal constant COUNT = 12;
+
+    /// @notice What a transaction of an operation is sent to: the system contract, a token's
+    ///         ERC-20 face, or any other address (a transfer of ether).
+    uint256 internal constant TARGET_SYSTEM = 0;
+    uint256 internal constant TARGET_TOKEN = 1;
+    uint256 internal constant TARGET_ACCOUNT = 2;
+
+    /// @notice How the codec writes an operation: a registry pair and `amounts` numbers
+    ///         (§3.3.1), a token call (§3.3.2, head bit 6), or raw calldata.
+    uint256 internal constant FORM_COMPACT = 0;
+    uint256 internal constant FORM_TOKEN_CALL = 1;
+    uint256 internal constant FORM_RAW = 2;
+
+    // Selectors, by the operation's Solidity signature.
+    /// @notice `transfer(address,address,uint256)`
+    uint256 internal constant SELECTOR_TRANSFER = 0xbeabacc8;
+    /// @notice `swap(address,address,uint256,uint256)`
+    uint256 internal constant SELECTOR_SWAP = 0xfe029156;
+    /// @notice `createPool(address,address,uint256,uint256)`
+    uint256 internal constant SELECTOR_CREATE_POOL = 0x884db063;
+    /// @notice `addLiquidity(address,address,uint256,uint256,uint256)`
+    uint256 internal constant SELECTOR_ADD_LIQUIDITY = 0x91c98a2a;
+    /// @notice `removeLiquidity(address,address,uint256,uint256,uint256)`
+    uint256 internal constant SELECTOR_REMOVE_LIQUIDITY = 0xe2dc85dc;
+    /// @notice `withdraw(address,address,uint256)`
+    uint256 internal constant SELECTOR_WITHDRAW = 0xd9caed12;
+    /// @notice `withdrawFees()`
+    uint256 internal constant SELECTOR_WITHDRAW_FEES = 0x476343ee;
+    /// @notice `createToken(bytes32,string,uint8,uint256)`
+    uint256 internal constant SELECTOR_CREATE_TOKEN = 0xe3296505;
+    /// @notice `transfer(address,uint256)`
+    uint256 internal constant SELECTOR_TOKEN_TRANSFER = 0xa9059cbb;
+    /// @notice `approve(address,uint256)`
+    uint256 internal constant SELECTOR_TOKEN_APPROVE = 0x095ea7b3;
+    /// @notice `transferFrom(address,address,uint256)`
+    uint256 internal constant SELECTOR_TOKEN_TRANSFER_FROM = 0x23b872dd;
+
+    // The rows, one word each: selector (bits 0–31), target (32–39), codec form (40–47), codec
+    // code (48–55), numbers after the registry pair (56–63), scheduled gas (64–95).
+    uint256 private constant ROW_ETHER_TRANSFER =
+        0 | TARGET_ACCOUNT << 32 | FORM_TOKEN_CALL << 40 | 4 << 48 | 0 << 56 | 21_000 << 64;
+    uint256 private constant ROW_TRANSFER =
+        SELECTOR_TRANSFER | TARGET_SYSTEM << 32 | FORM_COMPACT << 40 | 1 << 48 | 1 << 56 | 30_000 << 64;
+    uint256 private constant ROW_SWAP =
+        SELECTOR_SWAP | TARGET_SYSTEM << 32 | FORM_COMPACT << 40 | 2 << 48 | 2 << 56 | 60_000 << 64;
+    uint256 private constant ROW_CREATE_POOL =
+        SELECTOR_CREATE_POOL | TARGET_SYSTEM << 32 | FORM_COMPACT << 40 | 3 << 48 | 2 << 56 | 160_000 << 64;
+    uint256 private constant ROW_ADD_LIQUIDITY =
+        SELECTOR_ADD_LIQUIDITY | TARGET_SYSTEM << 32 | FORM_COMPACT << 40 | 4 << 48 | 3 << 56 | 90_000 << 64;
+    uint256 private constant ROW_REMOVE_LIQUIDITY =
+        SELECTOR_REMOVE_LIQUIDITY | TARGET_SYSTEM << 32 | FORM_COMPACT << 40 | 5 << 48 | 3 << 56 | 90_000 << 64;
+    uint256 private constant ROW_WITHDRAW =
+        SELECTOR_WITHDRAW | TARGET_SYSTEM << 32 | FORM_COMPACT << 40 | 6 << 48 | 1 << 56 | 60_000 << 64;
+    uint256 private constant ROW_WITHDRAW_FEES =
+        SELECTOR_WITHDRAW_FEES | TARGET_SYSTEM << 32 | FORM_RAW << 40 | 0 << 48 | 0 << 56 | 60_000 << 64;
+    uint256 private constant ROW_CREATE_TOKEN =
+        SELECTOR_CREATE_TOKEN | TARGET_SYSTEM << 32 | FORM_RAW << 40 | 0 << 48 | 0 << 56 | 120_000 << 64;
+    uint256 private constant ROW_TOKEN_TRANSFER =
+        SELECTOR_TOKEN_TRANSFER | TARGET_TOKEN << 32 | FORM_TOKEN_CALL << 40 | 1 << 48 | 0 << 56 | 30_000 << 64;
+    uint256 private constant ROW_TOKEN_APPROVE =
+        SELECTOR_TOKEN_APPROVE | TARGET_TOKEN << 32 | FORM_TOKEN_CALL << 40 | 2 << 48 | 0 << 56 | 26_000 << 64;
+    uint256 private constant ROW_TOKEN_TRANSFER_FROM =
+        SELECTOR_TOKEN_TRANSFER_FROM | TARGET_TOKEN << 32 | FORM_TOKEN_CALL << 40 | 3 << 48 | 0 << 56 | 36_000 << 64;
+
+    /// @dev Row `op` as one word (see the layout above); 0 past the table.
+    function _word(uint256 op) private pure returns (uint256) {
+        if (op == ETHER_TRANSFER) return ROW_ETHER_TRANSFER;
+        if (op == TRANSFER) return ROW_TRANSFER;
+        if (op == SWAP) return ROW_SWAP;
+        if (op == CREATE_POOL) return ROW_CREATE_POOL;
+        if (op == ADD_LIQUIDITY) return ROW_ADD_LIQUIDITY;
+        if (op == REMOVE_LIQUIDITY) return ROW_REMOVE_LIQUIDITY;
+        if (op == WITHDRAW) return ROW_WITHDRAW;
+        if (op == WITHDRAW_FEES) return ROW_WITHDRAW_FEES;
+        if (op == CREATE_TOKEN) return ROW_CREATE_TOKEN;
+        if (op == TOKEN_TRANSFER) return ROW_TOKEN_TRANSFER;
+        if (op == TOKEN_APPROVE) return ROW_TOKEN_APPROVE;
+        if (op == TOKEN_TRANSFER_FROM) return ROW_TOKEN_TRANSFER_FROM;
+        return 0;
+    }
+
+    /// @notice Row `op` of the table: its selector (0 for a transfer of ether), target, codec
+    ///         form, codec code, numbers after the registry pair (compact form) and scheduled
+    ///         gas. All zero past the table.
+    function row(uint256 op)
+        internal
+        pure
+        returns (uint256 selector, uint256 target, uint256 form, uint256 code, uint256 amounts, uint256 gas)
+    {
+        uint256 w = _word(op);
+        return (w & 0xffffffff, (w >> 32) & 0xff, (w >> 40) & 0xff, (w >> 48) & 0xff, (w >> 56) & 0xff, w >> 64);
+    }
+
+    /// @notice The selector of row `op`.
+    function selectorOf(uint256 op) internal pure returns (uint256) {
+        return _word(op) & 0xffffffff;
+    }
+
+    /// @notice The scheduled gas of row `op`.
+    function gasOf(uint256 op) internal pure returns (uint256) {
+        return _word(op) >> 64;
+    }
+
+    /// @notice The system contract's operation with `selector`, and whether there is one.
+    function systemOp(uint256 selector) internal pure returns (uint256 op, bool found) {
+        for (op = TRANSFER; op <= CREATE_TOKEN; ++op) {
+            if (selectorOf(op) == selector) return (op, true);
+        }
+        return (0, false);
+    }
+
+    /// @notice The selector and number of amounts of compact operation `code` (§3.3.1); a
+    ///         selector of 0 when no operation has that code. A compact operation's number is
+    ///         its code.
+    function compactOp(uint256 code) internal pure returns (uint256 selector, uint256 amounts) {
+        uint256 w = _word(code);
+        // Form compact (0) and the code equal to the row's number.
+        if ((w >> 40) & 0xffff != code << 8) return (0, 0);
+        return (w & 0xffffffff, (w >> 56) & 0xff);
+    }
+
+    /// @notice The token call of selector `selector` and its canonical calldata length (68 or
+    ///         100 bytes), and whether there is one.
+    function tokenOp(uint256 selector) internal pure returns (uint256 op, uint256 length, bool found) {
+        for (op = TOKEN_TRANSFER; op <= TOKEN_TRANSFER_FROM; ++op) {
+            if (selectorOf(op) == selector) return (op, op == TOKEN_TRANSFER_FROM ? 100 : 68, true);
+        }
+        return (0, 0, false);
+    }
+}

@@ -1,0 +1,323 @@
+//! The closed operation set as one table (docs/operations.md): for each operation a user
+//! transaction may perform, its name, what it calls, its compact form in the batch codec
+//! (docs/batch-codec.md §3.3), its scheduled gas (docs/fees.md §2.1) and its relative cost for
+//! the executor's workers. Every part of the node reads the operation here: the codec, the fee
+//! schedule, admission, key prediction, fault injection.
+//!
+//! The L1 verifier's twin is `contracts/src/logic/Operations.sol`; both check
+//! `testdata/operation-vectors.json`, which this table writes (`types/tests/vectors`).
+
+use crate::{SYSTEM_CONTRACT, TokenCall, bindings::L2System, token::IErc20Calls};
+use alloy_primitives::Address;
+use alloy_sol_types::SolCall;
+use std::fmt;
+
+/// An operation of the closed set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Op {
+    /// A transfer of ether: empty calldata and a value, to any address but the system contract.
+    EtherTransfer,
+    /// The ledger's `transfer(token, to, amount)`.
+    Transfer,
+    /// `swap(tokenIn, tokenOut, amountIn, minAmountOut)`.
+    Swap,
+    /// `createPool(tokenA, tokenB, amountA, amountB)`.
+    CreatePool,
+    /// `addLiquidity(tokenA, tokenB, amountADesired, amountBDesired, minLiquidity)`.
+    AddLiquidity,
+    /// `removeLiquidity(tokenA, tokenB, liquidity, minAmountA, minAmountB)`.
+    RemoveLiquidity,
+    /// `withdraw(l2Token, l1Recipient, amount)` (docs/bridge.md §5.1).
+    Withdraw,
+    /// `withdrawFees()`: the fee vault's withdrawal (docs/fees.md §6).
+    WithdrawFees,
+    /// `createToken(salt, symbol, decimals, supply)`.
+    CreateToken,
+    /// A token's ERC-20 `transfer(to, amount)`.
+    TokenTransfer,
+    /// A token's ERC-20 `approve(spender, amount)`.
+    TokenApprove,
+    /// A token's ERC-20 `transferFrom(from, to, amount)`.
+    TokenTransferFrom,
+}
+
+/// What a transaction of an operation is sent to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The system contract.
+    System,
+    /// A token's ERC-20 face.
+    Token,
+    /// Any address but the system contract (a transfer of ether).
+    Account,
+}
+
+/// How the batch codec writes an operation's arguments (docs/batch-codec.md §3.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// Operation `code` of §3.3.1: a registry pair, then `amounts` numbers.
+    Compact {
+        /// The head's operation code.
+        code: u8,
+        /// Numbers after the pair.
+        amounts: u8,
+    },
+    /// Token call `code` of §3.3.2 (head bit 6).
+    TokenCall {
+        /// The head's operation code.
+        code: u8,
+    },
+    /// Raw calldata (operation 0): arguments the compact forms do not carry.
+    Raw,
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpSpec {
+    /// The operation.
+    pub op: Op,
+    /// Its name in fault kinds, metrics and the CLI (`op-<name>`).
+    pub name: &'static str,
+    /// Its Solidity signature; empty for a transfer of ether.
+    pub signature: &'static str,
+    /// Its selector; zero for a transfer of ether.
+    pub selector: [u8; 4],
+    /// What it is sent to.
+    pub target: Target,
+    /// Its form in the batch codec.
+    pub form: Form,
+    /// Its scheduled gas: the gas it uses, whatever it does (docs/fees.md §2.1).
+    pub gas: u64,
+    /// Its relative execution cost, for balancing the executor's workers (roughly thousands
+    /// of gas, as `rollup bench executor` measures).
+    pub cost: u32,
+}
+
+const fn compact(code: u8, amounts: u8) -> Form {
+    Form::Compact { code, amounts }
+}
+
+/// The table, in the order of [`Op`] (`OPS[op as usize].op == op`).
+pub const OPS: [OpSpec; 12] = [
+    OpSpec {
+        op: Op::EtherTransfer,
+        name: "ether-transfer",
+        signature: "",
+        selector: [0; 4],
+        target: Target::Account,
+        form: Form::TokenCall { code: 4 },
+        gas: 21_000,
+        cost: 30,
+    },
+    OpSpec {
+        op: Op::Transfer,
+        name: "transfer",
+        signature: "transfer(address,address,uint256)",
+        selector: L2System::transferCall::SELECTOR,
+        target: Target::System,
+        form: compact(1, 1),
+        gas: 30_000,
+        cost: 30,
+    },
+    OpSpec {
+        op: Op::Swap,
+        name: "swap",
+        signature: "swap(address,address,uint256,uint256)",
+        selector: L2System::swapCall::SELECTOR,
+        target: Target::System,
+        form: compact(2, 2),
+        gas: 60_000,
+        cost: 40,
+    },
+    OpSpec {
+        op: Op::CreatePool,
+        name: "create-pool",
+        signature: "createPool(address,address,uint256,uint256)",
+        selector: L2System::createPoolCall::SELECTOR,
+        target: Target::System,
+        form: compact(3, 2),
+        gas: 160_000,
+        cost: 200,
+    },
+    OpSpec {
+        op: Op::AddLiquidity,
+        name: "add-liquidity",
+        signature: "addLiquidity(address,address,uint256,uint256,uint256)",
+        selector: L2System::addLiquidityCall::SELECTOR,
+        target: Target::System,
+        form: compact(4, 3),
+        gas: 90_000,
+        cost: 60,
+    },
+    OpSpec {
+        op: Op::RemoveLiquidity,
+        name: "remove-liquidity",
+        signature: "removeLiquidity(address,address,uint256,uint256,uint256)",
+        selector: L2System::removeLiquidityCall::SELECTOR,
+        target: Target::System,
+        form: compact(5, 3),
+        gas: 90_000,
+        cost: 60,
+    },
+    OpSpec {
+        op: Op::Withdraw,
+        name: "withdraw",
+        signature: "withdraw(address,address,uint256)",
+        selector: L2System::withdrawCall::SELECTOR,
+        target: Target::System,
+        form: compact(6, 1),
+        gas: 60_000,
+        cost: 50,
+    },
+    OpSpec {
+        op: Op::WithdrawFees,
+        name: "withdraw-fees",
+        signature: "withdrawFees()",
+        selector: L2System::withdrawFeesCall::SELECTOR,
+        target: Target::System,
+        form: Form::Raw,
+        gas: 60_000,
+        cost: 50,
+    },
+    OpSpec {
+        op: Op::CreateToken,
+        name: "create-token",
+        signature: "createToken(bytes32,string,uint8,uint256)",
+        selector: L2System::createTokenCall::SELECTOR,
+        target: Target::System,
+        form: Form::Raw,
+        gas: 120_000,
+        cost: 90,
+    },
+    OpSpec {
+        op: Op::TokenTransfer,
+        name: "token-transfer",
+        signature: "transfer(address,uint256)",
+        selector: IErc20Calls::transferCall::SELECTOR,
+        target: Target::Token,
+        form: Form::TokenCall { code: 1 },
+        gas: 30_000,
+        cost: 45,
+    },
+    OpSpec {
+        op: Op::TokenApprove,
+        name: "token-approve",
+        signature: "approve(address,uint256)",
+        selector: IErc20Calls::approveCall::SELECTOR,
+        target: Target::Token,
+        form: Form::TokenCall { code: 2 },
+        gas: 26_000,
+        cost: 45,
+    },
+    OpSpec {
+        op: Op::TokenTransferFrom,
+        name: "token-transfer-from",
+        signature: "transferFrom(address,address,uint256)",
+        selector: IErc20Calls::transferFromCall::SELECTOR,
+        target: Target::Token,
+        form: Form::TokenCall { code: 3 },
+        gas: 36_000,
+        cost: 45,
+    },
+];
+
+impl Op {
+    /// Every operation, in table order.
+    pub const ALL: [Self; 12] = {
+        let mut all = [Self::EtherTransfer; 12];
+        let mut i = 0;
+        while i < OPS.len() {
+            all[i] = OPS[i].op;
+            i += 1;
+        }
+        all
+    };
+
+    /// Its row of the table.
+    pub const fn spec(self) -> &'static OpSpec {
+        &OPS[self as usize]
+    }
+
+    /// Its name (`swap`, `create-pool`, …).
+    pub const fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Its scheduled gas.
+    pub const fn gas(self) -> u64 {
+        self.spec().gas
+    }
+
+    /// The operation named `name`.
+    pub fn by_name(name: &str) -> Option<Self> {
+        OPS.iter().find(|s| s.name == name).map(|s| s.op)
+    }
+
+    /// The system contract's operation with `selector`.
+    pub fn of_system_selector(selector: [u8; 4]) -> Option<Self> {
+        OPS.iter().find(|s| s.target == Target::System && s.selector == selector).map(|s| s.op)
+    }
+
+    /// The operation of compact code `code` (docs/batch-codec.md §3.3.1).
+    pub fn of_compact_code(code: u8) -> Option<Self> {
+        OPS.iter().find(|s| matches!(s.form, Form::Compact { code: c, .. } if c == code)).map(|s| s.op)
+    }
+
+    /// The operation a transaction to `to` with `input` performs, by its target and selector
+    /// (admission checks the rest of its form): a transfer of ether for empty calldata to
+    /// another address than the system contract; a token call in its canonical encoding; for
+    /// the system contract, the operation of its selector (`withdrawFees` only as its selector
+    /// alone). `None` for anything else.
+    pub fn of_call(to: Address, input: &[u8]) -> Option<Self> {
+        if to != SYSTEM_CONTRACT {
+            if input.is_empty() {
+                return Some(Self::EtherTransfer);
+            }
+            return Some(match TokenCall::decode(input)? {
+                TokenCall::Transfer { .. } => Self::TokenTransfer,
+                TokenCall::Approve { .. } => Self::TokenApprove,
+                TokenCall::TransferFrom { .. } => Self::TokenTransferFrom,
+            });
+        }
+        let op = Self::of_system_selector(input.get(..4)?.try_into().ok()?)?;
+        // The fee vault's withdrawal takes no argument.
+        (op != Self::WithdrawFees || input.len() == 4).then_some(op)
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::keccak256;
+
+    #[test]
+    fn the_table_is_in_op_order_with_true_selectors_and_unique_codes() {
+        for (i, spec) in OPS.iter().enumerate() {
+            assert_eq!(spec.op as usize, i, "{}", spec.name);
+            assert_eq!(Op::ALL[i], spec.op);
+            assert_eq!(Op::by_name(spec.name), Some(spec.op));
+            if !spec.signature.is_empty() {
+                assert_eq!(keccak256(spec.signature)[..4], spec.selector, "{}", spec.name);
+            }
+            for other in &OPS[i + 1..] {
+                assert_ne!(spec.name, other.name);
+                if spec.target == other.target && spec.target != Target::Account {
+                    assert_ne!(spec.selector, other.selector, "{} and {}", spec.name, other.name);
+                }
+                if spec.form != Form::Raw {
+                    assert_ne!(spec.form, other.form, "{} and {}", spec.name, other.name);
+                }
+            }
+        }
+        // Every state-changing function of the system contract is in the table; the view
+        // functions, the system calls and the token entry points are not.
+        assert_eq!(OPS.iter().filter(|s| s.target == Target::System).count(), 8);
+    }
+}
