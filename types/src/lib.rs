@@ -12,6 +12,7 @@ pub mod genesis;
 pub mod idle;
 pub mod keccak;
 pub mod keys;
+pub mod lending;
 pub mod ops;
 pub mod queue;
 pub mod recovered;

@@ -12,7 +12,9 @@
 //! - `testdata/queue-vectors.json`: the bridge queue's entry hashes and accumulator
 //!   (`vectors/queue.rs`, checked by `contracts/test/Vectors.t.sol`);
 //! - `testdata/operation-vectors.json`: the operation table and the inbox's fault kinds
-//!   (`vectors/ops.rs`, checked by `contracts/test/Operations.t.sol`).
+//!   (`vectors/ops.rs`, checked by `contracts/test/Operations.t.sol`);
+//! - `testdata/lending-vectors.json`: the money market's arithmetic (`vectors/lending.rs`,
+//!   checked by `contracts/test/LendingMath.t.sol`).
 //!
 //! A plain run recomputes every expected value in the files from their inputs with
 //! `rollup_types::smt` and `rollup_types::keys` and then checks that the files are exactly
@@ -35,6 +37,8 @@ use std::{collections::BTreeMap, path::PathBuf};
 mod codec;
 #[path = "vectors/fees.rs"]
 mod fees;
+#[path = "vectors/lending.rs"]
+mod lending;
 #[path = "vectors/ops.rs"]
 mod ops;
 #[path = "vectors/queue.rs"]
