@@ -10,7 +10,7 @@
 //! a few nanoseconds. Two different keys sharing a fingerprint only merge two groups.
 
 use alloy_primitives::Address;
-use rollup_types::{Op, RecoveredTx, TokenCall, keys};
+use rollup_types::{Op, RecoveredTx, SYSTEM_CONTRACT, TokenCall, keys};
 
 /// How the executor predicts the keys of a transaction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -161,8 +161,13 @@ fn predict_operation(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction
     }
     let nonce = fingerprint(NONCE, &sender, &Address::ZERO);
     let input = tx.tx.input().as_ref();
+    // A token call is decoded once: for its operation and for its keys.
+    let token_call = if to != SYSTEM_CONTRACT && !input.is_empty() { Some(TokenCall::decode(input)?) } else { None };
     // The operation table names the operation and its relative cost.
-    let op = Op::of_call(to, input)?;
+    let op = match &token_call {
+        Some(call) => Op::of_token_call(call),
+        None => Op::of_call(to, input)?,
+    };
     if mode == KeyPrediction::SenderOnly {
         let mut p = Prediction::new(op.spec().cost);
         p.push(nonce);
@@ -182,7 +187,7 @@ fn predict_operation(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction
             p.push(balance(&keys::ETHER, &to));
         }
         Op::TokenTransfer | Op::TokenApprove | Op::TokenTransferFrom => {
-            return Some(predict_token_call(&to, &sender, TokenCall::decode(input)?, nonce));
+            return Some(predict_token_call(&to, &sender, token_call?, nonce));
         }
         Op::Transfer => {
             let (token, to) = (address_arg(input, 0)?, address_arg(input, 1)?);

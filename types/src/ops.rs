@@ -264,6 +264,15 @@ impl Op {
         OPS.iter().find(|s| matches!(s.form, Form::Compact { code: c, .. } if c == code)).map(|s| s.op)
     }
 
+    /// The operation of a token call.
+    pub const fn of_token_call(call: &TokenCall) -> Self {
+        match call {
+            TokenCall::Transfer { .. } => Self::TokenTransfer,
+            TokenCall::Approve { .. } => Self::TokenApprove,
+            TokenCall::TransferFrom { .. } => Self::TokenTransferFrom,
+        }
+    }
+
     /// The operation a transaction to `to` with `input` performs, by its target and selector
     /// (admission checks the rest of its form): a transfer of ether for empty calldata to
     /// another address than the system contract; a token call in its canonical encoding; for
@@ -274,11 +283,7 @@ impl Op {
             if input.is_empty() {
                 return Some(Self::EtherTransfer);
             }
-            return Some(match TokenCall::decode(input)? {
-                TokenCall::Transfer { .. } => Self::TokenTransfer,
-                TokenCall::Approve { .. } => Self::TokenApprove,
-                TokenCall::TransferFrom { .. } => Self::TokenTransferFrom,
-            });
+            return TokenCall::decode(input).map(|call| Self::of_token_call(&call));
         }
         let op = Self::of_system_selector(input.get(..4)?.try_into().ok()?)?;
         // The fee vault's withdrawal takes no argument.

@@ -176,8 +176,10 @@ fn expected_chunk(fault: Fault) -> Option<u64> {
         Fault::WrongEtherTransfer => Some(1),
         Fault::CannotPay | Fault::WrongL1Price => Some(0),
         // Header faults name no chunk; a blob mismatch names the segment holding the data's
-        // middle byte.
-        _ => None,
+        // middle byte; the workload holds no other operation; the queue's faults and a
+        // forged state root are proven in bridge.rs.
+        Fault::MalformedHeader | Fault::WrongFirstBlock | Fault::WrongLastBlock | Fault::BlobMismatch => None,
+        Fault::Operation(_) | Fault::QueueChunkRoot | Fault::SkippedQueue | Fault::StateRoot(_) => None,
     }
 }
 
