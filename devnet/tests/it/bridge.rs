@@ -353,7 +353,10 @@ async fn a_lie_about_the_queue_is_proven_and_the_chain_goes_on(fault: Fault) {
         )
         .await
         .expect("lastQueueEnd");
-    assert_eq!(BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64"), 2);
+    // Both entries consumed; a reading of the L1's fees, which posts queue now and then
+    // (docs/fees.md §4.1), may have been queued and consumed after them.
+    let queue_end = BatchInbox::lastQueueEndCall::abi_decode_returns(&out).expect("u64");
+    assert!(queue_end >= 2, "queue end {queue_end}");
     assert_eq!(
         l2_balance(&devnet, keys::bridged_token(&Address::ZERO), alice),
         rollup_types::genesis::DEVNET_ETHER_PER_ACCOUNT + amount
