@@ -878,7 +878,8 @@ impl Challenger {
     /// Collects the rewards of its proven proofs that are due (`claimReward`): a claim is paid
     /// once the batch before the one it proved is final, and superseded if a proof of an
     /// earlier batch rolled that one back (docs/fraud-proofs.md §6.4). The inbox is asked only
-    /// once the wall clock has passed the time it last gave.
+    /// once the L1's head has passed the time it last gave (L1 seconds, which an L1 in a test
+    /// may move ahead of the wall clock).
     async fn collect_rewards(&mut self) -> Result<(), ChallengerError> {
         let Some((provider, _)) = &self.prover else { return Ok(()) };
         let inbox = self.config.inbox;
@@ -891,7 +892,11 @@ impl Challenger {
             .filter(|(_, p)| p.state == ProofState::Proven && p.reward == Some(RewardState::Pending))
             .filter_map(|(i, p)| p.claim.map(|c| (i, c)))
             .collect();
-        let now = now_secs();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let head = provider.get_block_by_number(BlockNumberOrTag::Latest).await.map_err(ChallengerError::l1)?;
+        let now = head.map_or_else(now_secs, |b| b.header.timestamp);
         for (report, claim) in pending {
             if self.reward_due.get(&claim).is_some_and(|due| now < *due) {
                 continue;
