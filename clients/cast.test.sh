@@ -4,7 +4,7 @@
 # token's ERC-20 logs by numeric range, calls at an earlier block, a state proof checked
 # against the block's stateRoot, geth's "nonce too low", a decoded revert, and ether as the chain's
 # currency (cast balance, cast send --value and the fee it pays, the fee vault's type-0x7e credit,
-# geth's "insufficient funds").
+# geth's "insufficient funds"), and the router (swapPath, its deadline).
 # Run by clients/run.sh; each check is reported, the exit status is 1 if any failed.
 
 set -uo pipefail
@@ -242,6 +242,27 @@ c11() {
 
 c12() { overdraft; }
 
+# The router: USDC to DAI through WETH, as the README does; then a deadline already past,
+# which reverts with Expired(deadline, timestamp) at the block's timestamp.
+c13() {
+  local dai=0x7000000000000000000000000000000000000003 before after status out
+  before=$("$CAST" call --rpc-url "$L2" "$SYSTEM" 'balanceOf(address,address)(uint256)' "$dai" "$ME" | cut -d' ' -f1) ||
+    return 1
+  status=$("$CAST" send --rpc-url "$L2" --private-key "$KEY" --json "$SYSTEM" \
+    'swapPath(address[],uint256,uint256,uint256)' "[$USDC,$WETH,$dai]" 1000000000 1 $(($(date +%s) + 60)) |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])') || return 1
+  expect "the routed swap's status" "$status" 0x1
+  after=$("$CAST" call --rpc-url "$L2" "$SYSTEM" 'balanceOf(address,address)(uint256)' "$dai" "$ME" | cut -d' ' -f1) ||
+    return 1
+  holds "$after - $before > 900 * 10**18" || { echo "DAI $before -> $after"; return 1; }
+  if out=$("$CAST" call --rpc-url "$L2" --from "$ME" "$SYSTEM" 'swapPath(address[],uint256,uint256,uint256)' \
+    "[$USDC,$WETH,$dai]" 1000000 1 1 2>&1); then
+    echo "a swap past its deadline called fine: $out"
+    return 1
+  fi
+  grep -qE 'execution reverted: Expired\(1, [0-9]+\)' <<<"$out" || { echo "$out"; return 1; }
+}
+
 check "1 chain-id, block-number over HTTP and WebSocket, a call over the socket" c1
 check "2 send --confirmations 2: a token transfer, the ledger's and the token's logs" c2
 check "3 send --sync (eth_sendRawTransactionSync)" c3
@@ -254,6 +275,7 @@ check "9 balance of a dev account equals the ERC-20 balanceOf at 0x7e5d…" c9
 check "10 send \$FRESH --value 1ether: cast balance \$FRESH is 1000000000000000000, the sender paid 1 ether + the fee" c10
 check "11 send of more ether than the balance, gas limit given: the door's 'insufficient funds'" c11
 check "12 send of more ether than the balance, gas estimated by cast: 'insufficient funds'" c12
+check "13 swapPath [USDC,WETH,DAI] (the router), then one past its deadline: 'Expired(1, …)'" c13
 
 total=$((passed + ${#failed[@]}))
 line="== cast: $passed/$total checks passed in $(ms_since "$started") ms"

@@ -206,7 +206,7 @@ impl fmt::Display for BoundsReport {
 }
 
 /// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
-const CASES: [&str; 21] = [
+const CASES: [&str; 22] = [
     "header-lie",
     "header-undecodable",
     "chunk-oversized",
@@ -214,6 +214,7 @@ const CASES: [&str; 21] = [
     "chunk-inadmissible",
     "transfer",
     "swap",
+    "swap-path",
     "create-pool",
     "create-pool-ground",
     "add-liquidity",
@@ -567,6 +568,41 @@ impl World {
                         }
                         .abi_encode(),
                     }
+                }))
+            }
+            "swap-path" => {
+                // The longest path, through four pools of the sender's own (each a key no other
+                // sender touches), and the widest deadline.
+                let mut txs = Vec::new();
+                let mut paths = Vec::new();
+                for (i, sender) in s.iter().enumerate() {
+                    let mut path = Vec::new();
+                    for k in 0..usize::from(rollup_types::ops::MAX_PATH) {
+                        let salt = keccak256(format!("proof bounds path {i} {k}"));
+                        txs.push(create_token(sender, k as u64, salt, symbol31(i, k)));
+                        path.push(keys::new_token(&sender.address(), &salt));
+                    }
+                    for (k, pair) in path.windows(2).enumerate() {
+                        let call = L2System::createPoolCall {
+                            tokenA: pair[0],
+                            tokenB: pair[1],
+                            amountA: units(1_000),
+                            amountB: units(2_000),
+                        };
+                        txs.push(sender.eip1559(chain, (path.len() + k) as u64, call.abi_encode().into()));
+                    }
+                    paths.push(path);
+                }
+                setup(&mut pre, &[], &txs)?;
+                let after = (2 * paths[0].len() - 1) as u64;
+                prepared(each(after, &|i| {
+                    L2System::swapPathCall {
+                        path: paths[i].clone(),
+                        amountIn: units(1),
+                        minAmountOut: U256::from(1u8),
+                        deadline: U256::MAX,
+                    }
+                    .abi_encode()
                 }))
             }
             "create-pool" | "forced-create-pool" => {

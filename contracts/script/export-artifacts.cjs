@@ -14,6 +14,8 @@ const contracts = [
   ['l2/Multicall3.sol', 'Multicall3'],
   ['l1/BatchInbox.sol', 'BatchInbox'],
   ['l1/BlobVerifier.sol', 'BlobVerifier'],
+  ['l1/BatchDecoder.sol', 'BatchDecoder'],
+  ['l1/ReplayLogic.sol', 'ReplayLogic'],
   ['l1/ChunkVerifier.sol', 'ChunkVerifier'],
   ['l1/L1Bridge.sol', 'L1Bridge'],
   ['l1/TestToken.sol', 'TestToken'],

@@ -228,7 +228,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         address[] memory registry,
         bytes[] memory chunks
     ) internal pure returns (bytes memory out) {
-        out = abi.encodePacked(uint8(3), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
+        out = abi.encodePacked(uint8(4), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
         for (uint256 i; i < deltas.length; i++) {
             out = abi.encodePacked(out, _varint(deltas[i]), _varint(queueCounts[i]), _varint(txCounts[i]));
             out = abi.encodePacked(out, _num(_price(i)));
@@ -450,7 +450,7 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev The bytes of the worked example, field by field as the spec's table lists them.
     function _example(bytes32 r, bytes32 s) internal pure returns (bytes memory) {
         return abi.encodePacked(
-            hex"03", // version
+            hex"04", // version
             hex"05", // first block number 5
             hex"80e2cfaa06", // first timestamp 1700000000
             hex"01", // block count
@@ -596,19 +596,19 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes memory rest = hex"00010000000000";
         bytes4 bad = BatchCodec.BadInteger.selector;
         // first_number = 0 written in two bytes.
-        _expectInvalid(abi.encodePacked(hex"038000", rest), 64, bad, "overlong zero");
-        _expectInvalid(abi.encodePacked(hex"03ff00", rest), 64, bad, "last byte 00");
+        _expectInvalid(abi.encodePacked(hex"048000", rest), 64, bad, "overlong zero");
+        _expectInvalid(abi.encodePacked(hex"04ff00", rest), 64, bad, "last byte 00");
         // u64 max is 9 full groups and a last byte of 01; 02 or a tenth continuation overflows.
         bytes memory max = hex"ffffffffffffffffff01";
         BatchCodec.Header memory hd = h.decodeHeader(_withFirstNumber(max), 64);
         assertEq(hd.firstNumber, type(uint64).max, "u64 max first number");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff02"), 64, bad, "2^64");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff8101"), 64, bad, "eleven bytes");
-        _expectInvalid(hex"03ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
+        _expectInvalid(hex"04ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
         // The queue count: a 64-bit varint like the others.
         _expectInvalid(_withQueueCount(hex"8000"), 64, bad, "overlong queue count");
         _expectInvalid(_withQueueCount(hex"ffffffffffffffffff02"), 64, bad, "queue count 2^64");
-        _expectInvalid(hex"0305000100ffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
+        _expectInvalid(hex"0405000100ffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
         // u64 max entries in one chunk (a chunk size larger than the block's items).
         BatchCodec.Header memory q = h.decodeHeader(_withQueueCount(max), type(uint256).max);
         assertEq(q.queueCount, type(uint64).max, "u64 max queue count");
@@ -618,7 +618,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectInvalid(_withPrice(hex"c002"), 64, bad, "price m = 10");
         _expectInvalid(_withPrice(_num(uint256(type(uint64).max) + 1)), 64, bad, "price 2^64");
         _expectInvalid(_withPrice(_num(1e20)), 64, bad, "price 10^20");
-        _expectInvalid(hex"03050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
+        _expectInvalid(hex"04050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
         uint256[5] memory prices = [uint256(0), 8, 12_345, 1e19, type(uint64).max];
         for (uint256 i; i < prices.length; i++) {
             bytes memory data = _withPrice(_num(prices[i]));
@@ -631,20 +631,20 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev A batch of one empty block (5) committing the L1 price written as `price`, no
     ///      registry, no chunk.
     function _withPrice(bytes memory price) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0305000100", hex"0000", price, hex"00");
+        return abi.encodePacked(hex"0405000100", hex"0000", price, hex"00");
     }
 
     /// @dev A batch of one empty block (L1 price 0, no registry, no chunk) numbered by the
     ///      given varint.
     function _withFirstNumber(bytes memory firstNumber) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"03", firstNumber, hex"00", hex"01", hex"00000000", hex"00");
+        return abi.encodePacked(hex"04", firstNumber, hex"00", hex"01", hex"00000000", hex"00");
     }
 
     /// @dev A batch of one block (5) of the given queue count, no transaction, L1 price 0 and
     ///      no registry, with one chunk length 0 (the one chunk of a chunk size that takes every
     ///      entry).
     function _withQueueCount(bytes memory queueCount) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0305000100", queueCount, hex"00", hex"00", hex"00", hex"00");
+        return abi.encodePacked(hex"0405000100", queueCount, hex"00", hex"00", hex"00", hex"00");
     }
 
     // =========================================================================================
@@ -653,69 +653,70 @@ contract BatchCodecTest is Test, CodecNumbers {
     function test_header_errors() public view {
         bytes4 trunc = BatchCodec.Truncated.selector;
         _expectInvalid(hex"", 64, trunc, "empty");
-        _expectInvalid(hex"03", 64, trunc, "version only");
+        _expectInvalid(hex"04", 64, trunc, "version only");
         _expectInvalid(hex"00", 64, BatchCodec.UnknownVersion.selector, "version 0");
         for (uint256 v; v < 256; v += 85) {
-            // Versions 0, 85, 170, 255, then 1, 2 and 4 below.
+            // Versions 0, 85, 170, 255, then 1, 2, 3 and 5 below.
             // forge-lint: disable-next-line(unsafe-typecast)
             _expectVersionRefused(abi.encodePacked(uint8(v), hex"01"), v); // v < 256
         }
-        _expectVersionRefused(hex"0401", 4);
+        _expectVersionRefused(hex"0301", 3);
+        _expectVersionRefused(hex"0501", 5);
         _expectVersionRefused(hex"0101", 1);
         // Version 2 (blocks without an L1 price): the worked example as it wrote it.
         _expectVersionRefused(
             abi.encodePacked(hex"020580e2cfaa0601000001", hex"02", T, R, hex"45", hex"0f00650126", R0, S0), 2
         );
         // Block count.
-        _expectInvalid(hex"0305000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
+        _expectInvalid(hex"0405000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
         _expectInvalid(
-            hex"03ffffffffffffffffff010002" hex"000000000000000000",
+            hex"04ffffffffffffffffff010002" hex"000000000000000000",
             64,
             BatchCodec.BadBlockSequence.selector,
             "last number > u64"
         );
         assertEq(
-            h.decodeHeader(hex"03feffffffffffffffff010002" hex"000000000000000000", 64).blockCount,
+            h.decodeHeader(hex"04feffffffffffffffff010002" hex"000000000000000000", 64).blockCount,
             2,
             "last number = u64 max"
         );
         // Each block takes at least 4 bytes: 2 blocks with 7 bytes left are cut before the first
         // block is read; with 8 left, the first block is read (and its delta 1 refused).
-        _expectInvalid(hex"0305000201" hex"00000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 8 bytes");
-        _expectInvalid(hex"0305000201" hex"000000000000", 64, trunc, "2 blocks, 7 bytes");
-        _expectInvalid(hex"030500020000", 64, trunc, "2 blocks in 2 bytes");
+        _expectInvalid(hex"0405000201" hex"00000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 8 bytes");
+        _expectInvalid(hex"0405000201" hex"000000000000", 64, trunc, "2 blocks, 7 bytes");
+        _expectInvalid(hex"040500020000", 64, trunc, "2 blocks in 2 bytes");
         // Timestamps.
-        _expectInvalid(hex"0305000101000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
+        _expectInvalid(hex"0405000101000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
         _expectInvalid(
-            hex"0305ffffffffffffffffff0102" hex"00000000" hex"01000000" hex"00",
+            hex"0405ffffffffffffffffff0102" hex"00000000" hex"01000000" hex"00",
             64,
             BatchCodec.BadBlockSequence.selector,
             "timestamp > u64"
         );
         assertEq(
-            h.decodeHeader(hex"0305feffffffffffffffff0102" hex"00000000" hex"01000000" hex"00", 64).blockCount,
+            h.decodeHeader(hex"0405feffffffffffffffff0102" hex"00000000" hex"01000000" hex"00", 64).blockCount,
             2,
             "timestamp = u64 max"
         );
         // The delta is checked before the queue count is read.
-        _expectInvalid(hex"0305000101808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue count cut");
+        _expectInvalid(hex"0405000101808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue count cut");
         // Transaction count: 68 bytes per transaction after the L1 price (the queue count, before
         // it, has no bound), checked once the price is read.
         bytes memory sixtyEight = new bytes(68);
-        _expectInvalid(abi.encodePacked(hex"03050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
-        _expectInvalid(abi.encodePacked(hex"030500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs");
-        _expectInvalid(hex"03050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first");
-        _expectInvalid(hex"03050001000005" hex"a0", 64, trunc, "the price cut first");
+        _expectInvalid(abi.encodePacked(hex"04050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
+        _expectInvalid(abi.encodePacked(hex"040500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs");
+        _expectInvalid(hex"04050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first");
+        _expectInvalid(hex"04050001000005" hex"a0", 64, trunc, "the price cut first");
         // Registry: 20 bytes per entry.
-        _expectInvalid(abi.encodePacked(hex"030500010000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
+        _expectInvalid(abi.encodePacked(hex"040500010000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
         // Chunk count against the bytes left: two blocks of one transaction each pass their
         // bound, a registry of 4 takes 80 bytes, and 1 byte is left for 2 chunk lengths.
         bytes memory twoChunks =
-            abi.encodePacked(hex"03050002", hex"00000100", hex"00000100", hex"04", new bytes(80), hex"00");
+            abi.encodePacked(hex"04050002", hex"00000100", hex"00000100", hex"04", new bytes(80), hex"00");
         _expectInvalid(twoChunks, 1, trunc, "more chunks than bytes left");
         // The same with queue entries: 2 entries and no transaction in chunks of 1, 1 byte left.
-        _expectInvalid(hex"0305000100020000" hex"00" hex"00", 1, trunc, "more entry chunks than bytes left");
-        assertEq(h.decodeHeader(hex"0305000100020000" hex"00" hex"0000", 1).chunkCount, 2, "2 entry chunks");
+        _expectInvalid(hex"0405000100020000" hex"00" hex"00", 1, trunc, "more entry chunks than bytes left");
+        assertEq(h.decodeHeader(hex"0405000100020000" hex"00" hex"0000", 1).chunkCount, 2, "2 entry chunks");
     }
 
     /// @dev `validate` refuses `data` with `UnknownVersion(version)` (a version byte).
@@ -1183,7 +1184,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             h.decodeChunk(_oneBlock(abi.encodePacked(hex"0f00650e", hex"26", r, s), 1, _four()), 64, 0);
         _eqBytes(txs[0].input, _transferInput(address(0xCAFE), address(0xBEEF), 1e6), "pair 14 of R = 4");
         // No registry: every pair is out of range.
-        bytes memory noRegistry = abi.encodePacked(hex"03050001000001000045", hex"0f006500", hex"26", r, s);
+        bytes memory noRegistry = abi.encodePacked(hex"04050001000001000045", hex"0f006500", hex"26", r, s);
         _expectInvalid(noRegistry, 64, invalid, "pair 0 of R = 0");
         // The signature: 64 bytes.
         bytes4 trunc = BatchCodec.Truncated.selector;
@@ -1911,6 +1912,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         BatchCodec.Chunk memory ch = h.locateChunk(data, cs, k);
         assertEq(ch.blockNumber, vm.parseJsonUint(json, string.concat(c, ".blockNumber")), _cat(c, "blockNumber"));
         assertEq(ch.l1BytePrice, vm.parseJsonUint(json, string.concat(c, ".l1BytePrice")), _cat(c, "l1BytePrice"));
+        assertEq(ch.timestamp, vm.parseJsonUint(json, string.concat(c, ".timestamp")), _cat(c, "timestamp"));
         assertEq(ch.queueOffset, vm.parseJsonUint(json, string.concat(c, ".queueOffset")), _cat(c, "queueOffset"));
         assertEq(ch.queueCount, vm.parseJsonUint(json, string.concat(c, ".queueCount")), _cat(c, "queueCount"));
         if (ch.txCount == 0) assertEq(ch.length, 0, _cat(c, "no transaction, no byte"));
@@ -2082,7 +2084,7 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     /// @notice Random bytes after a valid version byte, so that the header is exercised.
     function testFuzz_randomVersion3NeverPanic(bytes memory data, uint256 cs) public view {
-        _checkNoPanic(abi.encodePacked(hex"03", data), _chunkSize(cs));
+        _checkNoPanic(abi.encodePacked(hex"04", data), _chunkSize(cs));
     }
 
     /// @notice One byte of a valid vector changed: decodes or fails with a codec error.

@@ -6,6 +6,8 @@ import {vm} from "./utils/Vm.sol";
 import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {BlobVerifier} from "../src/l1/BlobVerifier.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
+import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
+import {ReplayLogic} from "../src/l1/ReplayLogic.sol";
 
 /// @dev L1 blocks an unconsumed queue entry waits before the inbox may be frozen (no bridge here).
 uint256 constant FREEZE_DELAY = 2_000;
@@ -509,8 +511,16 @@ contract BatchInboxTest is Test {
     /// batch's: a blob batch whose data has an undecodable header is proven so from the data in
     /// calldata.
     function test_proveHeaderFraud_ofABlobBatch() public {
-        BatchInbox target =
-            new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, new ChunkVerifier(), FREEZE_DELAY);
+        BatchInbox target = new BatchInbox(
+            BATCHER,
+            WINDOW,
+            BOND,
+            GENESIS,
+            CHUNK_SIZE,
+            CHAIN_ID,
+            new ChunkVerifier(new BatchDecoder(), new ReplayLogic()),
+            FREEZE_DELAY
+        );
         target.stake{value: BOND}();
         bytes memory data = hex"ff";
         vm.blobhashes(_one(bytes32(uint256(0x01) << 248 | 0xaa)));
@@ -533,7 +543,16 @@ contract BatchInboxTest is Test {
     ///      consecutive L1 blocks: those in `frauds` carry an undecodable header (provable from the
     ///      header alone), the others one the tests never prove.
     function _rewardInbox(uint256 stakes, uint256 n, uint256[] memory frauds) internal returns (BatchInbox target) {
-        target = new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, new ChunkVerifier(), FREEZE_DELAY);
+        target = new BatchInbox(
+            BATCHER,
+            WINDOW,
+            BOND,
+            GENESIS,
+            CHUNK_SIZE,
+            CHAIN_ID,
+            new ChunkVerifier(new BatchDecoder(), new ReplayLogic()),
+            FREEZE_DELAY
+        );
         target.stake{value: stakes * BOND}();
         for (uint256 i; i < n; i++) {
             _postOn(target, i, _isIn(i, frauds) ? bytes(hex"ff") : bytes(hex"01"));

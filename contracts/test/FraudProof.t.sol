@@ -7,6 +7,7 @@ import {Vm, vm} from "./utils/Vm.sol";
 import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
 import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
+import {ReplayLogic} from "../src/l1/ReplayLogic.sol";
 import {BatchCodec} from "../src/lib/BatchCodec.sol";
 import {L1Bridge} from "../src/l1/L1Bridge.sol";
 import {DataCommitment} from "../src/lib/DataCommitment.sol";
@@ -66,7 +67,7 @@ contract FraudProofTest is Test, FullWitness {
 
     function setUp() public override {
         json = vm.readFile(FILE);
-        verifier = new ChunkVerifier();
+        verifier = new ChunkVerifier(new BatchDecoder(), new ReplayLogic());
         inbox = _inbox();
         vm.deal(BATCHER, 100 ether);
         vm.deal(PROVER, 1 ether);
@@ -533,7 +534,7 @@ contract FraudProofTest is Test, FullWitness {
     {
         require(firstBlock < 0x80 && queues.length < 0x80, "one-byte varints");
         // forge-lint: disable-next-line(unsafe-typecast)
-        data = abi.encodePacked(hex"03", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
+        data = abi.encodePacked(hex"04", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
         for (uint256 i; i < queues.length; i++) {
             require(queues[i] < 0x80, "one-byte varints");
             // forge-lint: disable-next-line(unsafe-typecast)
@@ -772,7 +773,7 @@ contract FraudProofTest is Test, FullWitness {
 
         // One block of 1 entry and 1 transaction whose 68 bytes do not decode (zero fees
         // without the zero-fee bit): one chunk, Undecodable.
-        data = abi.encodePacked(hex"0301000100010100", hex"00", hex"44", new bytes(68));
+        data = abi.encodePacked(hex"0401000100010100", hex"00", hex"44", new bytes(68));
         proof = _dataProof(data, all);
         (decodes,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 0);
         assertFalse(decodes, "does not decode");

@@ -811,6 +811,129 @@ contract L2SystemTest is Test {
         vm.stopPrank();
     }
 
+    // ---------------------------------------------------------------------------------------
+    // swapPath: the router (docs/api.md)
+    // ---------------------------------------------------------------------------------------
+
+    function _path(address a, address b, address c) internal pure returns (address[] memory p) {
+        p = new address[](3);
+        (p[0], p[1], p[2]) = (a, b, c);
+    }
+
+    /// A → B → C pays what two swaps in a row pay, moves both pools, and touches only the
+    /// first and last balances of the trader.
+    function test_swapPath_twoHopsEqualTwoSwaps() public {
+        uint256 mid = _out(100e18, AB_RESERVE_A, AB_RESERVE_B);
+        uint256 expected = _out(mid, BC_RESERVE_B, BC_RESERVE_C);
+        vm.expectEmit(address(sys));
+        emit Swap(ALICE, TKA, TKB, 100e18, mid);
+        vm.expectEmit(address(sys));
+        emit Swap(ALICE, TKB, TKC, mid, expected);
+        vm.prank(ALICE);
+        uint256 out = sys.swapPath(_path(TKA, TKB, TKC), 100e18, expected, block.timestamp);
+        assertEq(out, expected, "amount out");
+        assertEq(_bal(TKA, ALICE), TRADER_AMOUNT - 100e18, "first token paid");
+        assertEq(_bal(TKB, ALICE), TRADER_AMOUNT, "intermediate untouched");
+        assertEq(_bal(TKC, ALICE), TRADER_AMOUNT + expected, "last token received");
+        (uint256 rA, uint256 rB) = _reserves(TKA, TKB);
+        assertEq(rA, AB_RESERVE_A + 100e18, "A/B reserve A");
+        assertEq(rB, AB_RESERVE_B - mid, "A/B reserve B");
+        (uint256 rB2, uint256 rC) = _reserves(TKB, TKC);
+        assertEq(rB2, BC_RESERVE_B + mid, "B/C reserve B");
+        assertEq(rC, BC_RESERVE_C - expected, "B/C reserve C");
+
+        // The same through two single swaps from the same state, by BOB in a fresh setup.
+        setUp();
+        vm.startPrank(BOB);
+        uint256 first = sys.swap(TKA, TKB, 100e18, 0);
+        uint256 second = sys.swap(TKB, TKC, first, 0);
+        vm.stopPrank();
+        assertEq(second, expected, "two swaps pay the same");
+    }
+
+    /// A path through one pool is `swap`; a path back to its first token round-trips.
+    function test_swapPath_oneHopAndRoundTrip() public {
+        address[] memory p = new address[](2);
+        (p[0], p[1]) = (TKB, TKA);
+        uint256 expected = _out(100e18, AB_RESERVE_B, AB_RESERVE_A);
+        vm.prank(BOB);
+        assertEq(sys.swapPath(p, 100e18, 0, type(uint256).max), expected, "one hop");
+
+        uint256 before = _bal(TKA, ALICE);
+        vm.prank(ALICE);
+        uint256 back = sys.swapPath(_path(TKA, TKB, TKA), 10e18, 0, block.timestamp);
+        assertGt(10e18, back, "a round trip pays the fees twice");
+        assertEq(_bal(TKA, ALICE), before - 10e18 + back, "net of the round trip");
+    }
+
+    function test_swapPath_revertsPastTheDeadline() public {
+        vm.warp(1_000_000);
+        vm.expectRevert(abi.encodeWithSelector(AmmLogic.Expired.selector, 999_999, 1_000_000));
+        vm.prank(ALICE);
+        sys.swapPath(_path(TKA, TKB, TKC), 1e18, 0, 999_999);
+        vm.prank(ALICE);
+        assertGt(sys.swapPath(_path(TKA, TKB, TKC), 1e18, 0, 1_000_000), 0, "at the deadline itself");
+    }
+
+    /// All or nothing: below the minimum, with a missing pool anywhere on the path, or without
+    /// the first token, nothing moves.
+    function test_swapPath_allOrNothing() public {
+        uint256 mid = _out(100e18, AB_RESERVE_A, AB_RESERVE_B);
+        uint256 expected = _out(mid, BC_RESERVE_B, BC_RESERVE_C);
+        vm.expectRevert(abi.encodeWithSelector(AmmLogic.InsufficientOutput.selector, expected, expected + 1));
+        vm.prank(ALICE);
+        sys.swapPath(_path(TKA, TKB, TKC), 100e18, expected + 1, block.timestamp);
+
+        // The second pool is missing: the first moved, and is rolled back.
+        vm.expectRevert(abi.encodeWithSelector(AmmLogic.PoolNotFound.selector, TKC, TKD));
+        vm.prank(ALICE);
+        sys.swapPath(_path(TKB, TKC, TKD), 1e18, 0, block.timestamp);
+
+        vm.expectRevert(abi.encodeWithSelector(AmmLogic.PoolNotFound.selector, TKA, TKC));
+        vm.prank(ALICE);
+        sys.swapPath(_path(TKB, TKC, TKA), 1e18, 0, block.timestamp);
+
+        vm.expectRevert(_insufficient(TKA, CAROL, 0, 1e18));
+        vm.prank(CAROL);
+        sys.swapPath(_path(TKA, TKB, TKC), 1e18, 0, block.timestamp);
+
+        (uint256 rA, uint256 rB) = _reserves(TKA, TKB);
+        assertEq(rA + rB, AB_RESERVE_A + AB_RESERVE_B, "A/B did not move");
+        (uint256 rB2, uint256 rC) = _reserves(TKB, TKC);
+        assertEq(rB2 + rC, BC_RESERVE_B + BC_RESERVE_C, "B/C did not move");
+    }
+
+    function test_swapPath_revertsOnBadPaths() public {
+        address[] memory p = new address[](1);
+        p[0] = TKA;
+        vm.expectRevert(abi.encodeWithSelector(AmmLogic.BadPathLength.selector, 1));
+        vm.prank(ALICE);
+        sys.swapPath(p, 1e18, 0, block.timestamp);
+        p = new address[](6);
+        (p[0], p[1], p[2], p[3], p[4], p[5]) = (TKA, TKB, TKA, TKB, TKA, TKB);
+        vm.expectRevert(abi.encodeWithSelector(AmmLogic.BadPathLength.selector, 6));
+        vm.prank(ALICE);
+        sys.swapPath(p, 1e18, 0, block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(AmmLogic.IdenticalTokens.selector));
+        vm.prank(ALICE);
+        sys.swapPath(_path(TKA, TKA, TKB), 1e18, 0, block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(AmmLogic.ZeroAmount.selector));
+        vm.prank(ALICE);
+        sys.swapPath(_path(TKA, TKB, TKC), 0, 0, block.timestamp);
+    }
+
+    /// Four pools, the longest path: A → B → C → B → A.
+    function test_swapPath_fourHops() public {
+        address[] memory p = new address[](5);
+        (p[0], p[1], p[2], p[3], p[4]) = (TKA, TKB, TKC, TKB, TKA);
+        vm.prank(WHALE);
+        uint256 out = sys.swapPath(p, 1e18, 1, block.timestamp);
+        assertGt(out, 0, "paid");
+        assertEq(_bal(TKA, WHALE), WHALE_AMOUNT - 1e18 + out, "net");
+        assertEq(_bal(TKB, WHALE), WHALE_AMOUNT, "B untouched");
+        assertEq(_bal(TKC, WHALE), WHALE_AMOUNT, "C untouched");
+    }
+
     function test_getAmountOut() public {
         assertEq(sys.getAmountOut(TKA, TKB, 100e18), 398760243603712709842, "A -> B");
         assertEq(sys.getAmountOut(TKB, TKA, 100e18), 24924378759859410504, "B -> A");

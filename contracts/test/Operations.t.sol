@@ -39,6 +39,31 @@ contract OperationsTest is Test {
         assertEq(past + pastGas, 0, "nothing past the table");
     }
 
+    /// @notice Each extended row's shape (§3.3.3) is the vectors', and no other row has one.
+    function test_vectors_shapes() public view {
+        string memory json = vm.readFile(FILE);
+        uint256[] memory form = vm.parseJsonUintArray(json, ".opForm");
+        uint256[] memory amounts = vm.parseJsonUintArray(json, ".opAmounts");
+        uint256[] memory addresses = vm.parseJsonUintArray(json, ".opAddresses");
+        uint256[] memory listMin = vm.parseJsonUintArray(json, ".opListMin");
+        uint256[] memory listMax = vm.parseJsonUintArray(json, ".opListMax");
+        for (uint256 op; op <= Operations.COUNT; op++) {
+            string memory at = string.concat("row ", vm.toString(op));
+            (uint256 s, uint256 k, uint256 lo, uint256 hi, uint256 n, bool found) = Operations.extendedOp(op);
+            bool extended = op < Operations.COUNT && form[op] == Operations.FORM_EXTENDED;
+            assertEq(found, extended, at);
+            if (!extended) {
+                assertEq(s + k + lo + hi + n, 0, string.concat(at, " no shape"));
+                continue;
+            }
+            assertEq(s, Operations.selectorOf(op), string.concat(at, " selector"));
+            assertEq(k, addresses[op], string.concat(at, " addresses"));
+            assertEq(lo, listMin[op], string.concat(at, " shortest list"));
+            assertEq(hi, listMax[op], string.concat(at, " longest list"));
+            assertEq(n, amounts[op], string.concat(at, " numbers"));
+        }
+    }
+
     /// @notice Each operation's canonical call is read as that operation by every lookup: the
     ///         fee schedule, the codec's compact and token-call forms, the system selectors.
     function test_vectors_calls() public view {
@@ -51,7 +76,7 @@ contract OperationsTest is Test {
             (uint256 selector, uint256 target, uint256 form,,, uint256 gas) = Operations.row(op);
             assertEq(FeeLogic.scheduledGas(to[op], input[op]), gas, string.concat(at, " scheduled gas"));
             assertEq(to[op] == SYSTEM, target == Operations.TARGET_SYSTEM, string.concat(at, " target"));
-            bool compact = form == Operations.FORM_COMPACT;
+            bool compact = form == Operations.FORM_COMPACT || form == Operations.FORM_EXTENDED;
             assertEq(BatchCodec.hasCompactForm(input[op]), compact, string.concat(at, " compact form"));
             bool tokenCall = target == Operations.TARGET_TOKEN;
             assertEq(BatchCodec.hasTokenCallForm(input[op]), tokenCall, string.concat(at, " token-call form"));
@@ -59,7 +84,7 @@ contract OperationsTest is Test {
                 (uint256 found, bool ok) = Operations.systemOp(selector);
                 assertTrue(ok && found == op, string.concat(at, " system selector"));
             }
-            if (compact) {
+            if (form == Operations.FORM_COMPACT) {
                 (uint256 s,) = Operations.compactOp(op);
                 assertEq(s, selector, string.concat(at, " compact code"));
             }

@@ -62,7 +62,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     }
 
     function setUp() public override {
-        verifier = new ChunkVerifier();
+        verifier = new ChunkVerifier(new BatchDecoder(), new ReplayLogic());
         alice = vmt.addr(ALICE_KEY);
         bob = vmt.addr(BOB_KEY);
         L2System.GenesisToken[] memory tokens = new L2System.GenesisToken[](1);
@@ -569,7 +569,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         }
         // One block of 3 queue entries and no transaction, at the genesis L1 price (80 02): one
         // chunk without bytes.
-        bytes memory data = hex"0301e8070100030080020000";
+        bytes memory data = hex"0401e8070100030080020000";
         bytes32[] memory touched = _touched();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
         bytes32 preRoot = _root(keys, values, n);
@@ -657,7 +657,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         for (uint256 i; i < txs.length; i++) {
             chunk = abi.encodePacked(chunk, _encode(txs[i], reg));
         }
-        bytes memory out = abi.encodePacked(hex"0301e8070100", hex"00", _varint(txs.length), _num(l1BytePrice));
+        bytes memory out = abi.encodePacked(hex"0401e8070100", hex"00", _varint(txs.length), _num(l1BytePrice));
         out = abi.encodePacked(out, _varint(reg.length));
         for (uint256 i; i < reg.length; i++) {
             out = abi.encodePacked(out, reg[i]);

@@ -250,6 +250,21 @@ fn predict_operation(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction
             p.push(fingerprint(SUPPLY, &keys::ETHER, &Address::ZERO));
             p.push(balance(&keys::ETHER, &vault));
         }
+        Op::SwapPath => {
+            // The canonical encoding (admission): the list's length at word 4, its addresses
+            // after it; only the first token is debited and the last credited.
+            let len = word_arg(input, 4)?;
+            let len = usize::from(*len.last()?).min(usize::from(rollup_types::ops::MAX_PATH));
+            if len < 2 {
+                return None;
+            }
+            let token = |i: usize| address_arg(input, 5 + i);
+            for i in 1..len {
+                p.push(pool(&token(i - 1)?, &token(i)?).2);
+            }
+            p.push(balance(&token(0)?, &sender));
+            p.push(balance(&token(len - 1)?, &sender));
+        }
     }
     Some(p)
 }

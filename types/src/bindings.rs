@@ -55,6 +55,22 @@ mod verifier {
     );
 }
 
+mod decoder {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        BatchDecoder,
+        "../contracts/artifacts/BatchDecoder.json"
+    );
+}
+
+mod replay_logic {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        ReplayLogic,
+        "../contracts/artifacts/ReplayLogic.json"
+    );
+}
+
 mod bridge {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
@@ -114,9 +130,29 @@ pub fn batch_inbox_creation_code() -> &'static [u8] {
     &BatchInbox::BYTECODE
 }
 
-/// Creation code of the chunk verifier (the L1 step verifier of fraud proofs).
+/// Creation code of the chunk verifier (the L1 step verifier of fraud proofs), to be followed
+/// by its constructor's arguments: the decoder and the logic ([`chunk_verifier_deploy_code`]).
 pub fn chunk_verifier_creation_code() -> &'static [u8] {
     &ChunkVerifier::BYTECODE
+}
+
+/// The chunk verifier's creation code with its constructor's arguments: the batch decoder and
+/// the replay logic deployed at `decoder` and `logic`.
+pub fn chunk_verifier_deploy_code(decoder: alloy_primitives::Address, logic: alloy_primitives::Address) -> Vec<u8> {
+    use alloy_sol_types::SolConstructor;
+    let mut code = ChunkVerifier::BYTECODE.to_vec();
+    code.extend_from_slice(&ChunkVerifier::constructorCall { decoder_: decoder, logic_: logic }.abi_encode());
+    code
+}
+
+/// Creation code of the batch decoder the chunk verifier reads batch data with.
+pub fn batch_decoder_creation_code() -> &'static [u8] {
+    &decoder::BatchDecoder::BYTECODE
+}
+
+/// Creation code of the replay logic the chunk verifier delegates each transaction to.
+pub fn replay_logic_creation_code() -> &'static [u8] {
+    &replay_logic::ReplayLogic::BYTECODE
 }
 
 /// Creation code of the L1 bridge.

@@ -1,4 +1,4 @@
-//! The batch codec, version 2: a field-aware encoding of L2 blocks that the L1 can decode one
+//! The batch codec, version 4: a field-aware encoding of L2 blocks that the L1 can decode one
 //! chunk at a time, and from which every signed transaction is rebuilt exactly. Specified in
 //! `docs/batch-codec.md`. A block carries how many entries of the bridge's L1 → L2 queue it
 //! consumes; the entries themselves are on L1, not in the batch.
@@ -7,15 +7,15 @@
 //! contract, or for a token call the token, taken from the registry), the value (zero but in
 //! a transfer of ether), the access list (empty), the sender (recovered from the signature).
 //! The six operations whose arguments are two addresses and some amounts, the three token
-//! calls ([`crate::token::TokenCall`]) and the transfer of ether (a recipient and a value) are
-//! stored as an operation code, indices into the batch's
-//! address registry and compact decimal numbers; anything else keeps its raw calldata. Decoding never panics, never
-//! allocates more than the input can justify, and rejects anything section 3 of the spec does
-//! not allow.
+//! calls ([`crate::token::TokenCall`]), the transfer of ether (a recipient and a value) and the
+//! extended operations of the operation table ([`crate::ops::Form::Extended`]) are stored as an
+//! operation code, references into the batch's address registry and compact decimal numbers;
+//! anything else keeps its raw calldata. Decoding never panics, never allocates more than the
+//! input can justify, and rejects anything section 3 of the spec does not allow.
 
 use crate::{
     chain::{ChainConfig, SYSTEM_CONTRACT},
-    ops::{Form, Op},
+    ops::{Form, Op, Shape},
     token::TokenCall,
     tx::SignedTx,
 };
@@ -25,7 +25,7 @@ use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256}
 use std::{collections::HashMap, ops::Range};
 
 /// The codec version this module reads and writes.
-pub const VERSION: u8 = 3;
+pub const VERSION: u8 = 4;
 
 /// Most queue entries one block may consume (the encoder's bound; the sequencer takes far
 /// fewer per block).
@@ -141,6 +141,9 @@ const HEAD_RESERVED: u8 = 0b1000_0000;
 
 /// Operation code of raw calldata.
 const OP_RAW: u8 = 0;
+/// Operation code of an extended operation (§3.3.3): the row's number in the operation table
+/// follows, then its arguments by the row's shape.
+const OP_EXTENDED: u8 = 7;
 
 /// The selector and number of amounts of compact operation `code` (docs/batch-codec.md
 /// §3.3.1), from the operation table.
@@ -175,12 +178,53 @@ struct Compact {
     single: bool,
     amounts: [U256; 3],
     amount_count: usize,
+    /// An extended operation's arguments (code 7); `pair` and `extra` are then unused.
+    extended: Option<Box<Extended>>,
+}
+
+/// An extended operation's arguments (§3.3.3).
+struct Extended {
+    /// Its row's number in the operation table.
+    index: u64,
+    shape: Shape,
+    /// The leading addresses, written as one mixed-radix registry reference.
+    lead: Vec<Address>,
+    /// The address list, written as its length and one mixed-radix registry reference.
+    list: Vec<Address>,
+    numbers: Vec<U256>,
 }
 
 impl Compact {
     fn addresses(&self) -> impl Iterator<Item = Address> + '_ {
-        self.pair.into_iter().take(if self.single { 1 } else { 2 }).chain(self.extra)
+        let simple = match self.extended {
+            Some(_) => 0,
+            None if self.single => 1,
+            None => 2,
+        };
+        let extended = self.extended.iter().flat_map(|e| e.lead.iter().chain(&e.list).copied());
+        self.pair.into_iter().take(simple).chain(self.extra).chain(extended)
     }
+
+    /// The registry references it writes, each with its number of addresses: the pair or the
+    /// index, a `transferFrom`'s extra index, an extended operation's lead and list.
+    fn references(&self) -> impl Iterator<Item = usize> + '_ {
+        let simple = match &self.extended {
+            Some(_) => [None, None],
+            None if self.single => [Some(1), None],
+            None => [Some(2), self.extra.map(|_| 1)],
+        };
+        let extended = self
+            .extended
+            .iter()
+            .flat_map(|e| [(!e.lead.is_empty()).then_some(e.lead.len()), e.shape.has_list().then_some(e.list.len())]);
+        simple.into_iter().chain(extended).flatten()
+    }
+}
+
+/// Bytes the L1 data fee bills for a registry reference of `m` addresses whatever its width
+/// (docs/fees.md §2.2): [`BILLED_REFERENCE_BYTES`] for each two addresses or one left over.
+const fn billed_reference(m: usize) -> u64 {
+    BILLED_REFERENCE_BYTES * m.div_ceil(2) as u64
 }
 
 /// The compact form of `tx`, if it has one: a transfer of ether, or the compact form of its
@@ -196,6 +240,7 @@ fn form_of(tx: &SignedTx) -> Option<Compact> {
             single: true,
             amounts,
             amount_count: 1,
+            extended: None,
         });
     }
     compact_form(&target(tx), tx.input())
@@ -213,11 +258,23 @@ fn compact_form(to: &Address, input: &[u8]) -> Option<Compact> {
             TokenCall::TransferFrom { from, to, .. } => (3, from, Some(to)),
         };
         let amounts = [call.amount(), U256::ZERO, U256::ZERO];
-        return Some(Compact { code, token: true, pair: [*to, first], extra, single: false, amounts, amount_count: 1 });
+        return Some(Compact {
+            code,
+            token: true,
+            pair: [*to, first],
+            extra,
+            single: false,
+            amounts,
+            amount_count: 1,
+            extended: None,
+        });
     }
     let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
-    let Form::Compact { code, amounts } = Op::of_system_selector(selector)?.spec().form else {
-        return None;
+    let op = Op::of_system_selector(selector)?;
+    let (code, amounts) = match op.spec().form {
+        Form::Compact { code, amounts } => (code, amounts),
+        Form::Extended(shape) => return extended_form(op, shape, &input[4..]),
+        _ => return None,
     };
     let amounts = usize::from(amounts);
     if input.len() != 4 + 32 * (2 + amounts) {
@@ -237,7 +294,53 @@ fn compact_form(to: &Address, input: &[u8]) -> Option<Compact> {
     for (i, v) in amounts.iter_mut().take(count).enumerate() {
         *v = U256::from_be_slice(word(2 + i));
     }
-    Some(Compact { code, token: false, pair, extra: None, single: false, amounts, amount_count: count })
+    Some(Compact { code, token: false, pair, extra: None, single: false, amounts, amount_count: count, extended: None })
+}
+
+/// The extended form (§3.3.3) of the arguments `args` (calldata after the selector) of `op`,
+/// whose row has `shape`: exactly their canonical ABI encoding, clean address words, the list
+/// (if any) at its canonical offset with a length within the row's bounds.
+fn extended_form(op: Op, shape: Shape, args: &[u8]) -> Option<Compact> {
+    let word = |i: usize| args.get(32 * i..32 * (i + 1));
+    let address = |i: usize| {
+        let w = word(i)?;
+        w[..12].iter().all(|&b| b == 0).then(|| Address::from_slice(&w[12..]))
+    };
+    let head = shape.head_words();
+    let lead: Vec<Address> = (0..usize::from(shape.addresses)).map(address).collect::<Option<_>>()?;
+    let mut list = Vec::new();
+    if shape.has_list() {
+        let offset = U256::from_be_slice(word(usize::from(shape.addresses))?);
+        let len = U256::from_be_slice(word(head)?);
+        if offset != U256::from(32 * head) || len < U256::from(shape.list_min) || len > U256::from(shape.list_max) {
+            return None;
+        }
+        list = (head + 1..head + 1 + len.to::<usize>()).map(address).collect::<Option<_>>()?;
+    }
+    if args.len() != 32 * (head + usize::from(shape.has_list()) + list.len()) {
+        return None;
+    }
+    let first_number = usize::from(shape.addresses) + usize::from(shape.has_list());
+    let numbers = (first_number..first_number + usize::from(shape.numbers))
+        .map(|i| word(i).map(U256::from_be_slice))
+        .collect::<Option<_>>()?;
+    Some(Compact {
+        code: OP_EXTENDED,
+        token: false,
+        pair: [Address::ZERO; 2],
+        extra: None,
+        single: false,
+        amounts: [U256::ZERO; 3],
+        amount_count: 0,
+        extended: Some(Box::new(Extended { index: op as u64, shape, lead, list, numbers })),
+    })
+}
+
+/// Whether a call of the system contract with `input` has a compact or extended form (what
+/// the codec writes without raw calldata, and what makes `input` the canonical ABI encoding of
+/// its operation within the bounds the codec carries).
+pub fn has_compact_form(input: &[u8]) -> bool {
+    compact_form(&SYSTEM_CONTRACT, input).is_some()
 }
 
 /// The target of a transaction: the system contract for contract creation too (which no
@@ -653,8 +756,11 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
     }
     let op = (head & HEAD_OP_MASK) >> HEAD_OP_SHIFT;
     let token_call = head & HEAD_TOKEN_CALL != 0;
-    let compact = if token_call || op == OP_RAW { None } else { compact_op(op) };
-    if (!token_call && op != OP_RAW && compact.is_none()) || (token_call && (op == OP_RAW || op > TOKEN_OPS)) {
+    let extended = !token_call && op == OP_EXTENDED;
+    let compact = if token_call || op == OP_RAW || extended { None } else { compact_op(op) };
+    if (!token_call && op != OP_RAW && !extended && compact.is_none())
+        || (token_call && (op == OP_RAW || op > TOKEN_OPS))
+    {
         return Err(CodecError::Invalid("operation"));
     }
     let eip1559 = head & HEAD_EIP1559 != 0;
@@ -692,6 +798,8 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
             return Err(CodecError::Invalid("raw calldata that has a compact form"));
         }
         Bytes::copy_from_slice(input)
+    } else if extended {
+        extended_input(r, registry)?
     } else {
         // The pair `i0 · R + i1` of registry indices, R the registry's length.
         let pair = u128::from(r.varint("registry pair")?);
@@ -756,6 +864,67 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
     })
 }
 
+/// `R^m`, or `None` past `u64` (every reference of `m` addresses fits then).
+fn registry_power(count: usize, m: usize) -> Option<u64> {
+    (count as u64).checked_pow(m as u32)
+}
+
+/// Reads a mixed-radix registry reference of `m` addresses (`i₀·R^(m−1) + … + i_(m−1)`).
+fn read_reference(r: &mut Reader<'_>, registry: &[Address], m: usize) -> Result<Vec<Address>, CodecError> {
+    let mut v = r.varint("registry reference")?;
+    if registry_power(registry.len(), m).is_some_and(|limit| v >= limit) {
+        return Err(CodecError::Invalid("registry reference"));
+    }
+    // Below R^m: every digit is a registry index (and R > 0).
+    let count = registry.len() as u64;
+    let mut out = vec![Address::ZERO; m];
+    for slot in out.iter_mut().rev() {
+        *slot = registry[(v % count) as usize];
+        v /= count;
+    }
+    Ok(out)
+}
+
+/// An extended operation (§3.3.3) after its fees: its row's number, its leading addresses,
+/// its address list, its numbers; rebuilt as its canonical ABI calldata.
+fn extended_input(r: &mut Reader<'_>, registry: &[Address]) -> Result<Bytes, CodecError> {
+    let index = r.varint("operation")?;
+    let (op, shape) = Op::of_extended_index(index).ok_or(CodecError::Invalid("operation"))?;
+    let lead =
+        if shape.addresses == 0 { Vec::new() } else { read_reference(r, registry, usize::from(shape.addresses))? };
+    let mut list = Vec::new();
+    if shape.has_list() {
+        let len = r.varint("address list length")?;
+        if len < u64::from(shape.list_min) || len > u64::from(shape.list_max) {
+            return Err(CodecError::Invalid("address list length"));
+        }
+        list = read_reference(r, registry, len as usize)?;
+    }
+    let head = shape.head_words();
+    let mut input = Vec::with_capacity(4 + 32 * (head + 1 + list.len()));
+    input.extend_from_slice(&op.spec().selector);
+    let address_word = |input: &mut Vec<u8>, a: &Address| {
+        input.extend_from_slice(&[0u8; 12]);
+        input.extend_from_slice(a.as_slice());
+    };
+    for a in &lead {
+        address_word(&mut input, a);
+    }
+    if shape.has_list() {
+        input.extend_from_slice(&U256::from(32 * head).to_be_bytes::<32>());
+    }
+    for _ in 0..shape.numbers {
+        input.extend_from_slice(&r.number(256, "amount")?.to_be_bytes::<32>());
+    }
+    if shape.has_list() {
+        input.extend_from_slice(&U256::from(list.len()).to_be_bytes::<32>());
+        for a in &list {
+            address_word(&mut input, a);
+        }
+    }
+    Ok(input.into())
+}
+
 /// Bytes of `v` as a varint.
 const fn varint_len(v: u64) -> usize {
     let bits = 64 - v.leading_zeros() as usize;
@@ -783,8 +952,9 @@ pub fn billed_bytes(tx: &SignedTx) -> u64 {
     let mut out = Vec::with_capacity(128 + tx.input().len());
     // References written as 0 take one byte each.
     encode_tx(&mut out, tx, form.as_ref(), 0, 0);
-    let references = form.as_ref().map_or(0, |c| 1 + u64::from(c.extra.is_some()));
-    out.len() as u64 + references * (BILLED_REFERENCE_BYTES - 1)
+    // Each reference was written as one byte.
+    let billed: u64 = form.iter().flat_map(Compact::references).map(|m| billed_reference(m) - 1).sum();
+    out.len() as u64 + billed
 }
 
 /// An upper bound on [`billed_bytes`] of any transaction of `chain` to `to` with `input` and
@@ -820,10 +990,10 @@ pub const fn max_chunk_bytes(chunk_size: u32) -> u64 {
 /// own, whatever the blocks around it; it also keeps the block within the bounds of
 /// docs/batch-codec.md §3.5 (registry entries and chunks), so that a one-block batch decodes.
 ///
-/// Exact but for three terms: each registry pair is counted at the width of the largest pair
-/// the final registry allows (`R² − 1`), each extra registry index (a token `transferFrom`'s
-/// recipient) at the width of `R − 1`, and each chunk length at the width a full chunk of the
-/// largest transactions would need. Everything else is what [`encode`] writes, so the bound is
+/// Exact but for two terms: each registry reference of `m` addresses (an index, a pair, an
+/// extended operation's lead or list) is counted at the width of the largest the final registry
+/// allows (`R^m − 1`), and each chunk length at the width a full chunk of the largest
+/// transactions would need. Everything else is what [`encode`] writes, so the bound is
 /// within a few bytes per transaction of the real size (tested).
 #[derive(Clone, Debug)]
 pub struct BlockSizeBound {
@@ -831,22 +1001,22 @@ pub struct BlockSizeBound {
     /// Queue entries the block consumes (no bytes of their own, but chunks).
     queue: u64,
     txs: u64,
-    /// Transactions with a compact form (each writes a registry pair).
-    compact: u64,
-    /// Extra registry indices written (one per token `transferFrom`).
-    extras: u64,
-    /// Their encoded bytes without the registry pairs and indices.
+    /// Registry references written, by their number of addresses.
+    references: References,
+    /// Their encoded bytes without the registry references.
     tx_bytes: usize,
     registry: std::collections::HashSet<Address>,
     scratch: Vec<u8>,
 }
 
+/// Registry references by their number of addresses (`[m]`, `m` ≤ 5 by the operation table).
+type References = [u64; 8];
+
 /// What one more transaction adds to a [`BlockSizeBound`].
 #[derive(Clone, Copy)]
 struct Counts {
     txs: u64,
-    compact: u64,
-    extras: u64,
+    references: References,
     tx_bytes: usize,
     registry: u64,
 }
@@ -858,8 +1028,7 @@ impl BlockSizeBound {
             chunk_size: u64::from(chain.chunk_size.max(1)),
             queue: 0,
             txs: 0,
-            compact: 0,
-            extras: 0,
+            references: [0; 8],
             tx_bytes: 0,
             registry: Default::default(),
             scratch: Vec::with_capacity(256),
@@ -875,8 +1044,7 @@ impl BlockSizeBound {
     fn counts(&self) -> Counts {
         Counts {
             txs: self.txs,
-            compact: self.compact,
-            extras: self.extras,
+            references: self.references,
             tx_bytes: self.tx_bytes,
             registry: self.registry.len() as u64,
         }
@@ -893,18 +1061,18 @@ impl BlockSizeBound {
             + MAX_NUMBER64_BYTES
             + varint_len(c.registry)
             + 20 * c.registry as usize;
-        let pair = if c.compact == 0 { 0 } else { varint_len((c.registry * c.registry).saturating_sub(1)) };
-        let index = if c.extras == 0 { 0 } else { varint_len(c.registry.saturating_sub(1)) };
+        let references: usize = (1..c.references.len())
+            .filter(|&m| c.references[m] != 0)
+            .map(|m| {
+                let widest = c.registry.checked_pow(m as u32).map_or(u64::MAX, |r| r.saturating_sub(1));
+                c.references[m] as usize * varint_len(widest)
+            })
+            .sum();
         let chunk_len = varint_len(self.chunk_size.saturating_mul(MAX_ENCODED_TX_BYTES));
         let chunks = self.queue.saturating_add(c.txs).div_ceil(self.chunk_size) as usize;
         // Chunks of queue entries alone have no bytes: their length is the one byte 00.
         let entries_only = (self.queue / self.chunk_size) as usize;
-        header
-            + c.tx_bytes
-            + c.compact as usize * pair
-            + c.extras as usize * index
-            + entries_only
-            + (chunks - entries_only) * chunk_len
+        header + c.tx_bytes + references + entries_only + (chunks - entries_only) * chunk_len
     }
 
     /// The bound for the transactions added so far.
@@ -917,10 +1085,14 @@ impl BlockSizeBound {
         let form = form_of(tx);
         self.scratch.clear();
         encode_tx(&mut self.scratch, tx, form.as_ref(), 0, 0);
-        // The pair and the extra index written above (0) take one byte each; the bound counts
-        // them separately.
-        let extra = form.as_ref().is_some_and(|c| c.extra.is_some());
-        let own = self.scratch.len() - usize::from(form.is_some()) - usize::from(extra);
+        // The references written above (0) take one byte each; the bound counts them apart.
+        let mut references = self.references;
+        let mut written = 0;
+        for m in form.iter().flat_map(Compact::references) {
+            references[m.min(references.len() - 1)] += 1;
+            written += 1;
+        }
+        let own = self.scratch.len() - written;
         let mut new: Vec<Address> = Vec::new();
         for a in form.iter().flat_map(Compact::addresses) {
             if !self.registry.contains(&a) && !new.contains(&a) {
@@ -929,8 +1101,7 @@ impl BlockSizeBound {
         }
         let next = Counts {
             txs: self.txs + 1,
-            compact: self.compact + u64::from(form.is_some()),
-            extras: self.extras + u64::from(extra),
+            references,
             tx_bytes: self.tx_bytes + own,
             registry: self.registry.len() as u64 + new.len() as u64,
         };
@@ -940,8 +1111,7 @@ impl BlockSizeBound {
             return false;
         }
         self.txs = next.txs;
-        self.compact = next.compact;
-        self.extras = next.extras;
+        self.references = next.references;
         self.tx_bytes = next.tx_bytes;
         self.registry.extend(new);
         true
@@ -1008,10 +1178,16 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
             let txs = &block.txs[from.max(entries) - entries..to.max(entries) - entries];
             let mut chunk = Vec::with_capacity(txs.len() * 110);
             for (tx, form) in txs.iter().zip(forms.by_ref()) {
-                let pair = form
-                    .as_ref()
-                    .map_or(0, |c| if c.single { registry.index_of(&c.pair[0]) } else { registry.pair(c.pair) });
-                let extra = form.as_ref().and_then(|c| c.extra).map_or(0, |a| registry.index_of(&a));
+                let (pair, extra) = match form {
+                    None => (0, 0),
+                    Some(Compact { extended: Some(e), .. }) => {
+                        (registry.reference(&e.lead), registry.reference(&e.list))
+                    }
+                    Some(c) => (
+                        if c.single { registry.index_of(&c.pair[0]) } else { registry.pair(c.pair) },
+                        c.extra.map_or(0, |a| registry.index_of(&a)),
+                    ),
+                };
                 encode_tx(&mut chunk, tx, form.as_ref(), pair, extra);
             }
             chunks.push(chunk);
@@ -1088,12 +1264,20 @@ impl Registry {
 
     /// The registry pair of two addresses of the registry: `i₀ · R + i₁`.
     fn pair(&self, [a0, a1]: [Address; 2]) -> u64 {
-        self.index_of(&a0) * self.addresses.len() as u64 + self.index_of(&a1)
+        self.reference(&[a0, a1])
+    }
+
+    /// The mixed-radix reference of addresses of the registry: `i₀·R^(m−1) + … + i_(m−1)`
+    /// (below 2^64: R ≤ 2048 and m ≤ 5, checked by the operation table's tests).
+    fn reference(&self, addresses: &[Address]) -> u64 {
+        let count = self.addresses.len() as u64;
+        addresses.iter().fold(0, |v, a| v * count + self.index_of(a))
     }
 }
 
 /// Writes `tx`; `pair` is its registry pair (docs/batch-codec.md §3.3.1), written only for a
-/// compact form, and `extra` the registry index of a token `transferFrom`'s recipient.
+/// compact form, and `extra` the registry index of a token `transferFrom`'s recipient; for an
+/// extended form (§3.3.3) they are the references of its leading addresses and of its list.
 fn encode_tx(out: &mut Vec<u8>, tx: &SignedTx, form: Option<&Compact>, pair: u64, extra: u64) {
     let signature = tx.signature();
     let (priority, max_fee) = match tx {
@@ -1128,6 +1312,19 @@ fn encode_tx(out: &mut Vec<u8>, tx: &SignedTx, form: Option<&Compact>, pair: u64
             let input = tx.input();
             put_varint(out, input.len() as u64);
             out.extend_from_slice(input);
+        }
+        Some(Compact { extended: Some(e), .. }) => {
+            put_varint(out, e.index);
+            if !e.lead.is_empty() {
+                put_varint(out, pair);
+            }
+            if e.shape.has_list() {
+                put_varint(out, e.list.len() as u64);
+                put_varint(out, extra);
+            }
+            for v in &e.numbers {
+                put_number(out, *v);
+            }
         }
         Some(c) => {
             put_varint(out, pair);
@@ -1335,6 +1532,21 @@ mod tests {
                         }
                         .abi_encode()
                         .into(),
+                        2 | 3 => {
+                            // A path of 2 to 5 tokens, some shared with the other operations.
+                            let len = rng.random_range(2..=usize::from(crate::ops::MAX_PATH));
+                            let path = (0..len)
+                                .map(|k| if k % 2 == 0 { to } else { Address::repeat_byte(1 + (k % 3) as u8) })
+                                .collect();
+                            L2System::swapPathCall {
+                                path,
+                                amountIn: amount,
+                                minAmountOut: U256::from(i),
+                                deadline: U256::from(rng.random::<u32>()),
+                            }
+                            .abi_encode()
+                            .into()
+                        }
                         _ => L2System::transferCall { token: Address::repeat_byte(2), to, amount }.abi_encode().into(),
                     };
                     let key = [1 + (i % 200) as u8; 32];
@@ -1362,7 +1574,9 @@ mod tests {
                         txs,
                     }],
                 };
-                let real = encode(&batch, &chain).expect("encodes").len();
+                let data = encode(&batch, &chain).expect("encodes");
+                same(&decode(&data, &chain).expect("decodes"), &batch);
+                let real = data.len();
                 let bound = bound.bytes();
                 assert!(bound >= real, "chunk size {chunk_size}, round {round}: bound {bound} < {real}");
                 assert!(bound <= real + 30 + 4 * n, "chunk size {chunk_size}, round {round}: bound {bound} for {real}");

@@ -40,7 +40,13 @@ pub enum Op {
     TokenApprove,
     /// A token's ERC-20 `transferFrom(from, to, amount)`.
     TokenTransferFrom,
+    /// `swapPath(path, amountIn, minAmountOut, deadline)`: a swap through up to
+    /// [`MAX_PATH`]` − 1` pools (the router).
+    SwapPath,
 }
+
+/// Most tokens on a `swapPath` path (four pools).
+pub const MAX_PATH: u8 = 5;
 
 /// What a transaction of an operation is sent to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +76,37 @@ pub enum Form {
     },
     /// Raw calldata (operation 0): arguments the compact forms do not carry.
     Raw,
+    /// An extended operation (§3.3.3, operation code 7): the row's number, then its arguments
+    /// by its shape.
+    Extended(Shape),
+}
+
+/// The arguments of an extended operation, in the order of its Solidity signature: `addresses`
+/// addresses, then (when `list_max` is not zero) an address list of `list_min` to `list_max`
+/// addresses, then `numbers` 256-bit numbers. Its canonical ABI encoding is what the codec
+/// rebuilds (docs/batch-codec.md §3.3.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Leading address arguments.
+    pub addresses: u8,
+    /// Shortest address list; with `list_max` 0, no list.
+    pub list_min: u8,
+    /// Longest address list; 0 for none.
+    pub list_max: u8,
+    /// Number arguments after the addresses and the list.
+    pub numbers: u8,
+}
+
+impl Shape {
+    /// Whether an address list follows the leading addresses.
+    pub const fn has_list(&self) -> bool {
+        self.list_max != 0
+    }
+
+    /// The head words of its ABI encoding: the addresses, the list's offset, the numbers.
+    pub const fn head_words(&self) -> usize {
+        self.addresses as usize + self.has_list() as usize + self.numbers as usize
+    }
 }
 
 /// One row of the table.
@@ -99,7 +136,7 @@ const fn compact(code: u8, amounts: u8) -> Form {
 }
 
 /// The table, in the order of [`Op`] (`OPS[op as usize].op == op`).
-pub const OPS: [OpSpec; 12] = [
+pub const OPS: [OpSpec; 13] = [
     OpSpec {
         op: Op::EtherTransfer,
         name: "ether-transfer",
@@ -220,12 +257,22 @@ pub const OPS: [OpSpec; 12] = [
         gas: 36_000,
         cost: 45,
     },
+    OpSpec {
+        op: Op::SwapPath,
+        name: "swap-path",
+        signature: "swapPath(address[],uint256,uint256,uint256)",
+        selector: L2System::swapPathCall::SELECTOR,
+        target: Target::System,
+        form: Form::Extended(Shape { addresses: 0, list_min: 2, list_max: MAX_PATH, numbers: 3 }),
+        gas: 150_000,
+        cost: 120,
+    },
 ];
 
 impl Op {
     /// Every operation, in table order.
-    pub const ALL: [Self; 12] = {
-        let mut all = [Self::EtherTransfer; 12];
+    pub const ALL: [Self; OPS.len()] = {
+        let mut all = [Self::EtherTransfer; OPS.len()];
         let mut i = 0;
         while i < OPS.len() {
             all[i] = OPS[i].op;
@@ -262,6 +309,14 @@ impl Op {
     /// The operation of compact code `code` (docs/batch-codec.md §3.3.1).
     pub fn of_compact_code(code: u8) -> Option<Self> {
         OPS.iter().find(|s| matches!(s.form, Form::Compact { code: c, .. } if c == code)).map(|s| s.op)
+    }
+
+    /// The operation of extended row `index` (docs/batch-codec.md §3.3.3) and its shape.
+    pub fn of_extended_index(index: u64) -> Option<(Self, Shape)> {
+        match OPS.get(usize::try_from(index).ok()?)?.form {
+            Form::Extended(shape) => Some((OPS[index as usize].op, shape)),
+            _ => None,
+        }
     }
 
     /// The operation of a token call.
@@ -316,13 +371,22 @@ mod tests {
                 if spec.target == other.target && spec.target != Target::Account {
                     assert_ne!(spec.selector, other.selector, "{} and {}", spec.name, other.name);
                 }
-                if spec.form != Form::Raw {
+                if matches!(spec.form, Form::Compact { .. } | Form::TokenCall { .. }) {
                     assert_ne!(spec.form, other.form, "{} and {}", spec.name, other.name);
                 }
+            }
+            // An extended form's references fit the codec's 64-bit varints at the largest
+            // registry (2048^5 < 2^56), and its calldata the admissible input.
+            if let Form::Extended(shape) = spec.form {
+                assert_eq!(spec.target, Target::System, "{}", spec.name);
+                assert!(shape.addresses <= 5 && shape.list_max <= 5 && shape.list_min <= shape.list_max);
+                assert!(!shape.has_list() || shape.list_min >= 1, "{}", spec.name);
+                let words = 1 + shape.head_words() + 1 + usize::from(shape.list_max);
+                assert!(32 * words <= crate::chain::MAX_INPUT_BYTES, "{}", spec.name);
             }
         }
         // Every state-changing function of the system contract is in the table; the view
         // functions, the system calls and the token entry points are not.
-        assert_eq!(OPS.iter().filter(|s| s.target == Target::System).count(), 8);
+        assert_eq!(OPS.iter().filter(|s| s.target == Target::System).count(), 9);
     }
 }

@@ -467,7 +467,20 @@ impl Operation {
         }
         // The operation table holds every state-changing function a user may call.
         match crate::Op::of_system_selector(call.selector()) {
-            Some(_) => Ok(Self(call)),
+            Some(op) => {
+                // An address list the codec cannot carry (docs/batch-codec.md §3.3.3).
+                if let crate::ops::Form::Extended(shape) = op.spec().form
+                    && !crate::codec::has_compact_form(input)
+                {
+                    return Err(TxError::UnknownOperation(format!(
+                        "{}: its address list must hold {} to {} addresses",
+                        op.spec().signature,
+                        shape.list_min,
+                        shape.list_max
+                    )));
+                }
+                Ok(Self(call))
+            }
             None => Err(TxError::UnknownOperation(format!(
                 "{} is a view function, call it with eth_call",
                 L2SystemCalls::name_by_selector(call.selector()).unwrap_or("unknown")
@@ -515,6 +528,30 @@ mod tests {
         ] {
             let err = Operation::decode(&input).expect_err(name);
             assert_eq!(err.code(), "unknown_operation", "{name}: {err}");
+        }
+    }
+
+    /// `swapPath` takes 2 to 5 tokens: the paths the codec's extended form carries
+    /// (docs/batch-codec.md §3.3.3); any other is refused at the door, as the L1 verifier
+    /// finds it inadmissible.
+    #[test]
+    fn swap_paths_hold_two_to_five_tokens() {
+        let call = |len: usize| {
+            L2System::swapPathCall {
+                path: (0..len).map(|i| Address::repeat_byte(1 + i as u8)).collect(),
+                amountIn: U256::from(1u8),
+                minAmountOut: U256::ZERO,
+                deadline: U256::MAX,
+            }
+            .abi_encode()
+        };
+        for len in 2..=5 {
+            assert!(Operation::decode(&call(len)).is_ok(), "{len} tokens");
+        }
+        for len in [0, 1, 6, 20] {
+            let err = Operation::decode(&call(len)).expect_err("refused");
+            assert_eq!(err.code(), "unknown_operation", "{len} tokens: {err}");
+            assert!(err.to_string().contains("2 to 5 addresses"), "{err}");
         }
     }
 }

@@ -75,14 +75,24 @@ contract ChunkVerifier {
     /// @notice Longest admissible calldata.
     uint256 public constant MAX_INPUT_BYTES = 1024;
 
-    /// @notice Reads the batch data and its chunks for the verifier; created with it.
+    /// @notice A part the verifier is built from has no code.
+    error NoCode(address part);
+
+    /// @notice Reads the batch data and its chunks for the verifier.
     BatchDecoder public immutable decoder;
-    /// @notice The logic each transaction runs as, delegated to; created with the verifier.
+    /// @notice The logic each transaction runs as, delegated to.
     ReplayLogic public immutable logic;
 
-    constructor() {
-        decoder = new BatchDecoder();
-        logic = new ReplayLogic();
+    /// @dev The decoder and the logic are deployed first, each on its own, so that every part
+    ///      stays under EIP-170's code size and the verifier's creation code under EIP-3860's
+    ///      (docs/operations.md). The deployer chooses them as it chooses the verifier the
+    ///      inbox trusts: `rollup deploy` deploys all three from the committed artifacts, and an
+    ///      auditor checks the three runtime codes against them.
+    constructor(BatchDecoder decoder_, ReplayLogic logic_) {
+        if (address(decoder_).code.length == 0) revert NoCode(address(decoder_));
+        if (address(logic_).code.length == 0) revert NoCode(address(logic_));
+        decoder = decoder_;
+        logic = logic_;
     }
 
     /// @notice What a replay needs besides the data and the witness.
@@ -161,6 +171,8 @@ contract ChunkVerifier {
         QueueSpan memory span
     ) private returns (Outcome outcome, uint256 txIndex, bytes32 postRoot) {
         (StateWitness.Tree memory tree, uint256 replay) = _loadWitness(params.preRoot, proof.keys, proof.witness);
+        // The logic's `_timestamp()`: the chunk's block's, from the batch's block table.
+        _tstore(ReplayState.TIMESTAMP_SLOT, chunk.timestamp);
         bytes32 feeKey = StateKeys.feeState();
         (uint256 fees, bool entered) = _enterBlock(feeKey, chunk, replay);
         // The entries are chained all the same, for the caller's check against the bridge.
@@ -397,7 +409,7 @@ contract ChunkVerifier {
     /// @notice Whether a decoded transaction passes the admission rules that the codec does not
     ///         already imply (docs/fraud-proofs.md §3.1): the gas limit range, the tip, the
     ///         input length, and an input that is, for the system contract, the canonical ABI
-    ///         encoding of one of the eight state-changing operations (`withdrawFees`'s is its
+    ///         encoding of one of the nine state-changing operations (`withdrawFees`'s is its
     ///         selector alone), and for any other target either empty (a native transfer, the
     ///         only transaction that may carry value) or a canonical token call (ERC-20
     ///         `transfer`, `approve` or `transferFrom`, `BatchCodec.hasTokenCallForm`). The

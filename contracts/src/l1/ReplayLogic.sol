@@ -81,6 +81,11 @@ contract ReplayLogic is AmmLogic, BridgeLogic {
         return address(uint160(ReplayState.load(ReplayState.SENDER_SLOT)));
     }
 
+    function _timestamp() internal view override returns (uint256) {
+        _inReplay();
+        return ReplayState.load(ReplayState.TIMESTAMP_SLOT);
+    }
+
     function _inReplay() private view {
         if (address(this) == SELF) revert NotInReplay();
     }

@@ -150,4 +150,8 @@ contract L2System is AmmLogic, BridgeLogic {
     function _sender() internal view override returns (address) {
         return msg.sender;
     }
+
+    function _timestamp() internal view override returns (uint256) {
+        return block.timestamp;
+    }
 }

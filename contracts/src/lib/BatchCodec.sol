@@ -89,6 +89,8 @@ library BatchCodec {
         uint64 blockNumber;
         /// The L1 price of a byte that block commits, in wei (docs/fees.md §4).
         uint64 l1BytePrice;
+        /// The timestamp of that block.
+        uint64 timestamp;
         /// Transactions in the chunk (from the block table's cut; 0 for a chunk of queue
         /// entries alone).
         uint256 txCount;
@@ -132,7 +134,7 @@ library BatchCodec {
     // Constants.
 
     /// @notice The version this library decodes.
-    uint8 internal constant VERSION = 3;
+    uint8 internal constant VERSION = 4;
     /// @notice Target of every transaction but token calls: the L2 system contract.
     address internal constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
     /// @notice Smallest encoded transaction: head, nonce, gas limit, a registry pair (or an
@@ -420,8 +422,12 @@ library BatchCodec {
                 {
                     uint256 price;
                     (price, p) = _number(p, end, 64);
-                    // forge-lint: disable-next-line(unsafe-typecast)
-                    if (target >= chunks) c.l1BytePrice = uint64(price); // a 64-bit number
+                    if (target >= chunks) {
+                        // forge-lint: disable-next-line(unsafe-typecast)
+                        c.l1BytePrice = uint64(price); // a 64-bit number
+                        // forge-lint: disable-next-line(unsafe-typecast)
+                        c.timestamp = uint64(timestamp); // checked against 2^64 above
+                    }
                 }
                 if (v > (end - p) / MIN_TX_BYTES) revert Truncated();
                 uint256 k = _chunksOf(q + v, h.chunkSize);
@@ -494,8 +500,10 @@ library BatchCodec {
         if (head & HEAD_RESERVED != 0) revert InvalidField();
         uint256 op = (head >> 3) & 7;
         bool tokenCall = head & HEAD_TOKEN_CALL != 0;
-        // System operations 0–6; token calls 1–3 and the native transfer, 4.
-        if (tokenCall ? op == 0 || op > 4 : op != 0 && _compactSelector(op) == 0) revert InvalidField();
+        // System operations 0–6 and 7, extended; token calls 1–3 and the native transfer, 4.
+        if (tokenCall ? op == 0 || op > 4 : op != 0 && op != Operations.EXTENDED_CODE && _compactSelector(op) == 0) {
+            revert InvalidField();
+        }
         t.eip1559 = head & HEAD_EIP1559 != 0;
         t.yParity = head & HEAD_PARITY != 0;
         (t.nonce, p) = _varint64(p, end);
@@ -510,13 +518,18 @@ library BatchCodec {
         if (tokenCall && op == 4) (t.to, t.value, p) = _nativeTransfer(p, end, reg);
         else if (tokenCall) (t.input, t.to, p) = _tokenCallInput(op, p, end, reg);
         else if (op == 0) (t.input, p) = _rawInput(p, end);
+        else if (op == Operations.EXTENDED_CODE) (t.input, p, t.billedBytes) = _extendedInput(p, end, reg);
         else (t.input, p) = _compactInput(op, p, end, reg);
         if (end - p < 64) revert Truncated();
         // The bytes the L1 data fee bills: the transaction's, each registry reference (a pair or
         // an index; two for a token transferFrom, its pair then its index) counted as 2 bytes
         // whatever its width. The references were read above: each ends at a byte below 0x80.
         start = p + 64 - start;
-        if (op != 0 || tokenCall) {
+        if (op == Operations.EXTENDED_CODE && !tokenCall) {
+            // `_extendedInput` gave the references' billed bytes (high half) and their bytes.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            start = start + (t.billedBytes >> 128) - uint128(t.billedBytes);
+        } else if (op != 0 || tokenCall) {
             uint256 two = tokenCall && op == 3 ? 1 : 0;
             assembly ("memory-safe") {
                 let q := refs
@@ -609,6 +622,139 @@ library BatchCodec {
             }
         }
         return (input, p);
+    }
+
+    /// @dev An extended operation's shape and registry references, as read (§3.3.3).
+    struct Extended {
+        uint256 selector;
+        /// Leading address words.
+        uint256 addresses;
+        /// Whether an address list follows them (its offset word is then a head word).
+        bool hasList;
+        /// The list's length.
+        uint256 list;
+        /// Number words after the addresses (and the list's offset).
+        uint256 numbers;
+        /// The mixed-radix registry references of the leading addresses and of the list.
+        uint256 lead;
+        uint256 path;
+    }
+
+    /// @dev Operation 7 (§3.3.3): the row's number in the operation table, then by the row's
+    ///      shape its leading addresses as one mixed-radix registry reference, the length of its
+    ///      address list and the list as one reference, then its numbers; rebuilt as the
+    ///      canonical ABI calldata `selector ‖ address words ‖ [offset] ‖ numbers ‖ [length ‖
+    ///      list words]`. `refs` is the references' billed bytes (high 128 bits) and their bytes
+    ///      in the data (low).
+    function _extendedInput(uint256 p, uint256 end, Registry memory reg)
+        private
+        pure
+        returns (bytes memory input, uint256, uint256 refs)
+    {
+        Extended memory e;
+        (e, p, refs) = _extendedShape(p, end, reg.count);
+        uint256 listWords = e.hasList ? 1 : 0;
+        uint256 head = e.addresses + listWords + e.numbers;
+        uint256 len = 4 + 32 * (head + (e.hasList ? 1 + e.list : 0));
+        uint256 selector = e.selector;
+        uint256 w;
+        assembly ("memory-safe") {
+            input := mload(0x40)
+            mstore(input, len)
+            w := add(input, 32)
+            mstore(w, shl(224, selector))
+            mstore(add(w, len), 0)
+            mstore(0x40, add(w, and(add(len, 31), not(31))))
+        }
+        w += 4;
+        _putAddresses(w, e.lead, e.addresses, reg);
+        if (e.hasList) _putList(w, e, head, reg);
+        w += 32 * (e.addresses + listWords);
+        for (uint256 i; i < e.numbers; ++i) {
+            uint256 v;
+            (v, p) = _number(p, end, 256);
+            assembly ("memory-safe") {
+                mstore(add(w, shl(5, i)), v)
+            }
+        }
+        return (input, p, refs);
+    }
+
+    /// @dev Writes an extended operation's address list into its calldata's argument words at
+    ///      `w`: the list's offset (the head word after the leading addresses), then after the
+    ///      `head` words its length and its address words.
+    function _putList(uint256 w, Extended memory e, uint256 head, Registry memory reg) private pure {
+        uint256 offset = 32 * head;
+        uint256 at = w + 32 * e.addresses;
+        uint256 n = e.list;
+        assembly ("memory-safe") {
+            mstore(at, offset)
+            mstore(add(w, offset), n)
+        }
+        _putAddresses(w + offset + 32, e.path, n, reg);
+    }
+
+    /// @dev Reads an extended operation's row number and registry references (§3.3.3): the
+    ///      row must be extended, each reference below `count^m` for its `m` addresses, the list's
+    ///      length within the row's bounds. `refs` as for `_extendedInput`.
+    function _extendedShape(uint256 p, uint256 end, uint256 count)
+        private
+        pure
+        returns (Extended memory e, uint256, uint256 refs)
+    {
+        uint256 v;
+        (v, p) = _varint(p, end, 64);
+        uint256 listMin;
+        uint256 listMax;
+        bool found;
+        (e.selector, e.addresses, listMin, listMax, e.numbers, found) = Operations.extendedOp(v);
+        if (!found) revert InvalidField();
+        uint256 before;
+        if (e.addresses != 0) {
+            before = p;
+            (e.lead, p) = _varint(p, end, 64);
+            if (e.lead >= _power(count, e.addresses)) revert InvalidField();
+            // Billed bytes (high half) and bytes in the data (low).
+            refs = _billedReference(e.addresses) << 128 | (p - before);
+        }
+        if (listMax != 0) {
+            e.hasList = true;
+            (e.list, p) = _varint(p, end, 64);
+            if (e.list < listMin || e.list > listMax) revert InvalidField();
+            before = p;
+            (e.path, p) = _varint(p, end, 64);
+            if (e.path >= _power(count, e.list)) revert InvalidField();
+            refs += _billedReference(e.list) << 128 | (p - before);
+        }
+        return (e, p, refs);
+    }
+
+    /// @dev Writes the `m` addresses of mixed-radix reference `v` (most significant first) as
+    ///      address words from `at`.
+    function _putAddresses(uint256 at, uint256 v, uint256 m, Registry memory reg) private pure {
+        uint256 count = reg.count;
+        uint256 base = reg.ptr;
+        for (uint256 i = m; i != 0; --i) {
+            uint256 a = base + 20 * (v % count);
+            v /= count;
+            assembly ("memory-safe") {
+                mstore(add(at, shl(5, sub(i, 1))), shr(96, mload(a)))
+            }
+        }
+    }
+
+    /// @dev `count^m` for `count` ≤ `MAX_REGISTRY` and `m` ≤ 8 (below 2^96).
+    function _power(uint256 count, uint256 m) private pure returns (uint256 r) {
+        r = 1;
+        for (uint256 i; i < m; ++i) {
+            r *= count;
+        }
+    }
+
+    /// @dev Bytes the L1 data fee bills for a registry reference of `m` addresses whatever its
+    ///      width: 2 for each two addresses or one left over (a pair and an index bill 2).
+    function _billedReference(uint256 m) private pure returns (uint256) {
+        return 2 * ((m + 1) / 2);
     }
 
     /// @dev Token calls 1–3 (§3.3.2): the registry pair (the target, then the first calldata
@@ -723,8 +869,42 @@ library BatchCodec {
         (uint256 op, bool found) = Operations.systemOp(selector);
         if (!found) return false;
         (uint256 compact, uint256 amounts) = Operations.compactOp(op);
+        if (compact == 0) return _hasExtendedForm(input, op);
         // The words are only read when the length says they are there.
-        return compact != 0 && len == 68 + 32 * amounts && w0 >> 160 == 0 && w1 >> 160 == 0;
+        return len == 68 + 32 * amounts && w0 >> 160 == 0 && w1 >> 160 == 0;
+    }
+
+    /// @dev Whether `input`, calldata with the selector of operation `op`, is what an extended
+    ///      form (§3.3.3) rebuilds: `op`'s row is extended, the length is exactly the canonical
+    ///      ABI length, the address words are clean, and an address list sits at its canonical
+    ///      offset with a length within the row's bounds.
+    function _hasExtendedForm(bytes memory input, uint256 op) private pure returns (bool) {
+        (, uint256 k, uint256 listMin, uint256 listMax, uint256 n, bool found) = Operations.extendedOp(op);
+        if (!found) return false;
+        uint256 len = input.length;
+        uint256 head = k + n + (listMax != 0 ? 1 : 0);
+        if (len < 4 + 32 * head) return false;
+        if (!_cleanAddresses(input, 0, k)) return false;
+        if (listMax == 0) return len == 4 + 32 * head;
+        if (len < 4 + 32 * (head + 1) || _word(input, k) != 32 * head) return false;
+        uint256 list = _word(input, head);
+        return list >= listMin && list <= listMax && len == 4 + 32 * (head + 1 + list)
+            && _cleanAddresses(input, head + 1, list);
+    }
+
+    /// @dev Argument word `i` of calldata `input` (after its selector); `input` holds it.
+    function _word(bytes memory input, uint256 i) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := mload(add(add(input, 36), shl(5, i)))
+        }
+    }
+
+    /// @dev Whether argument words `from … from + m − 1` of `input` are clean address words.
+    function _cleanAddresses(bytes memory input, uint256 from, uint256 m) private pure returns (bool) {
+        for (uint256 i; i < m; ++i) {
+            if (_word(input, from + i) >> 160 != 0) return false;
+        }
+        return true;
     }
 
     // -----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ pragma solidity 0.8.30;
 ///         (`ReplayLogic`, which runs under the verifier's transient storage): the value of a
 ///         witness key at slot `key`, at `knownSlot(key)` the number of the replay that loaded
 ///         it (a key loaded by an earlier replay of the same L1 transaction is not known), the
-///         replay's number and the running transaction's sender.
+///         replay's number, the chunk's block timestamp and the running transaction's sender.
 library ReplayState {
     /// @notice What the replay needed was not in the witness: the proof is incomplete, not a
     ///         verdict on the chunk.
@@ -16,6 +16,8 @@ library ReplayState {
 
     /// @notice Transient slot of the sender of the transaction running now.
     bytes32 internal constant SENDER_SLOT = keccak256("rollup.chunk-verifier.sender");
+    /// @notice Transient slot of the timestamp of the block the chunk being replayed belongs to.
+    bytes32 internal constant TIMESTAMP_SLOT = keccak256("rollup.chunk-verifier.timestamp");
     /// @notice Transient slot of the number of the current replay.
     bytes32 internal constant REPLAY_SLOT = keccak256("rollup.chunk-verifier.replay");
 

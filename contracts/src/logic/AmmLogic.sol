@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {LedgerLogic} from "./LedgerLogic.sol";
+import {Operations} from "./Operations.sol";
 import {StateKeys} from "./StateKeys.sol";
 
 /// @title AmmLogic
@@ -27,6 +28,10 @@ abstract contract AmmLogic is LedgerLogic {
     error InsufficientAmounts(uint256 amount0, uint256 amount1);
     /// @notice A reserve would exceed 2^128 - 1.
     error ReserveOverflow();
+    /// @notice A `swapPath` path holds `length` tokens: it needs 2 to `Operations.MAX_PATH`.
+    error BadPathLength(uint256 length);
+    /// @notice The block's timestamp is past the caller's deadline.
+    error Expired(uint256 deadline, uint256 timestamp);
 
     /// @notice A pool was created; `index` is its position in `poolAt`.
     event PoolCreated(address indexed token0, address indexed token1, address lpToken, uint256 index);
@@ -81,6 +86,46 @@ abstract contract AmmLogic is LedgerLogic {
         if (inIsToken0) _storeReserves(poolKey, reserveIn + amountIn, reserveOut - amountOut);
         else _storeReserves(poolKey, reserveOut - amountOut, reserveIn + amountIn);
         emit Swap(trader, tokenIn, tokenOut, amountIn, amountOut);
+    }
+
+    /// @notice Swaps exactly `amountIn` of `path[0]` along `path` (through the pool of each
+    ///         consecutive pair, at most four pools) for at least `minAmountOut` of its last
+    ///         token, in a block whose timestamp is at most `deadline`; all or nothing. Only the
+    ///         first token is taken from the caller and only the last paid to it: the
+    ///         intermediate amounts go from pool to pool. One `Swap` event per pool.
+    function swapPath(address[] calldata path, uint256 amountIn, uint256 minAmountOut, uint256 deadline)
+        external
+        returns (uint256 amountOut)
+    {
+        uint256 hops = path.length;
+        if (hops < 2 || hops > Operations.MAX_PATH) revert BadPathLength(hops);
+        if (_timestamp() > deadline) revert Expired(deadline, _timestamp());
+        if (amountIn == 0) revert ZeroAmount();
+        address trader = _sender();
+        amountOut = amountIn;
+        for (uint256 i = 1; i < hops; ++i) {
+            uint256 amount = amountOut;
+            amountOut = _swapAt(path[i - 1], path[i], amount);
+            emit Swap(trader, path[i - 1], path[i], amount, amountOut);
+        }
+        if (amountOut == 0 || amountOut < minAmountOut) revert InsufficientOutput(amountOut, minAmountOut);
+        _debit(path[0], trader, amountIn);
+        _credit(path[hops - 1], trader, amountOut);
+    }
+
+    /// @dev Moves the reserves of the pool of `tokenIn` and `tokenOut` for `amountIn` in, and
+    ///      returns what comes out (which may be zero).
+    function _swapAt(address tokenIn, address tokenOut, uint256 amountIn) private returns (uint256 amountOut) {
+        (address token0, address token1, bool inIsToken0) = _sortTokens(tokenIn, tokenOut);
+        bytes32 poolKey = StateKeys.pool(token0, token1);
+        (uint256 reserve0, uint256 reserve1) = _reserves(poolKey, token0, token1);
+        if (inIsToken0) {
+            amountOut = _amountOut(amountIn, reserve0, reserve1);
+            _storeReserves(poolKey, reserve0 + amountIn, reserve1 - amountOut);
+        } else {
+            amountOut = _amountOut(amountIn, reserve1, reserve0);
+            _storeReserves(poolKey, reserve0 - amountOut, reserve1 + amountIn);
+        }
     }
 
     /// @notice Adds liquidity at the pool's current price, using at most the desired amounts.

@@ -23,8 +23,9 @@ library Operations {
     uint256 internal constant TOKEN_TRANSFER = 9;
     uint256 internal constant TOKEN_APPROVE = 10;
     uint256 internal constant TOKEN_TRANSFER_FROM = 11;
+    uint256 internal constant SWAP_PATH = 12;
     /// @notice How many rows the table has.
-    uint256 internal constant COUNT = 12;
+    uint256 internal constant COUNT = 13;
 
     /// @notice What a transaction of an operation is sent to: the system contract, a token's
     ///         ERC-20 face, or any other address (a transfer of ether).
@@ -33,10 +34,16 @@ library Operations {
     uint256 internal constant TARGET_ACCOUNT = 2;
 
     /// @notice How the codec writes an operation: a registry pair and `amounts` numbers
-    ///         (§3.3.1), a token call (§3.3.2, head bit 6), or raw calldata.
+    ///         (§3.3.1), a token call (§3.3.2, head bit 6), raw calldata, or an extended
+    ///         operation (§3.3.3, operation code 7: the row's number, then its arguments by the
+    ///         row's shape).
     uint256 internal constant FORM_COMPACT = 0;
     uint256 internal constant FORM_TOKEN_CALL = 1;
     uint256 internal constant FORM_RAW = 2;
+    uint256 internal constant FORM_EXTENDED = 3;
+
+    /// @notice The head's operation code of an extended operation (§3.3.3).
+    uint256 internal constant EXTENDED_CODE = 7;
 
     // Selectors, by the operation's Solidity signature.
     /// @notice `transfer(address,address,uint256)`
@@ -61,9 +68,14 @@ library Operations {
     uint256 internal constant SELECTOR_TOKEN_APPROVE = 0x095ea7b3;
     /// @notice `transferFrom(address,address,uint256)`
     uint256 internal constant SELECTOR_TOKEN_TRANSFER_FROM = 0x23b872dd;
+    /// @notice `swapPath(address[],uint256,uint256,uint256)`
+    uint256 internal constant SELECTOR_SWAP_PATH = 0xf0916b94;
 
     // The rows, one word each: selector (bits 0–31), target (32–39), codec form (40–47), codec
-    // code (48–55), numbers after the registry pair (56–63), scheduled gas (64–95).
+    // code (48–55), numbers (56–63: after the registry pair of a compact form, the numbers of an
+    // extended form), scheduled gas (64–95), and an extended form's shape: its leading
+    // addresses (96–103) and the shortest and longest address list after them (104–111,
+    // 112–119; 0 and 0 for none).
     uint256 private constant ROW_ETHER_TRANSFER =
         0 | TARGET_ACCOUNT << 32 | FORM_TOKEN_CALL << 40 | 4 << 48 | 0 << 56 | 21_000 << 64;
     uint256 private constant ROW_TRANSFER =
@@ -88,6 +100,11 @@ library Operations {
         SELECTOR_TOKEN_APPROVE | TARGET_TOKEN << 32 | FORM_TOKEN_CALL << 40 | 2 << 48 | 0 << 56 | 26_000 << 64;
     uint256 private constant ROW_TOKEN_TRANSFER_FROM =
         SELECTOR_TOKEN_TRANSFER_FROM | TARGET_TOKEN << 32 | FORM_TOKEN_CALL << 40 | 3 << 48 | 0 << 56 | 36_000 << 64;
+    uint256 private constant ROW_SWAP_PATH = SELECTOR_SWAP_PATH | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40
+        | EXTENDED_CODE << 48 | 3 << 56 | 150_000 << 64 | 0 << 96 | 2 << 104 | MAX_PATH << 112;
+
+    /// @notice Most tokens on a `swapPath` path: four pools.
+    uint256 internal constant MAX_PATH = 5;
 
     /// @dev Row `op` as one word (see the layout above); 0 past the table.
     function _word(uint256 op) private pure returns (uint256) {
@@ -103,6 +120,7 @@ library Operations {
         if (op == TOKEN_TRANSFER) return ROW_TOKEN_TRANSFER;
         if (op == TOKEN_APPROVE) return ROW_TOKEN_APPROVE;
         if (op == TOKEN_TRANSFER_FROM) return ROW_TOKEN_TRANSFER_FROM;
+        if (op == SWAP_PATH) return ROW_SWAP_PATH;
         return 0;
     }
 
@@ -115,7 +133,20 @@ library Operations {
         returns (uint256 selector, uint256 target, uint256 form, uint256 code, uint256 amounts, uint256 gas)
     {
         uint256 w = _word(op);
-        return (w & 0xffffffff, (w >> 32) & 0xff, (w >> 40) & 0xff, (w >> 48) & 0xff, (w >> 56) & 0xff, w >> 64);
+        return (w & 0xffffffff, (w >> 32) & 0xff, (w >> 40) & 0xff, (w >> 48) & 0xff, (w >> 56) & 0xff, gasOf(op));
+    }
+
+    /// @notice The shape of extended row `op` (§3.3.3): its leading addresses, the shortest
+    ///         and longest list of addresses after them (0 and 0 for none) and its numbers; all
+    ///         zero and `found` false when row `op` is not extended.
+    function extendedOp(uint256 op)
+        internal
+        pure
+        returns (uint256 selector, uint256 addresses, uint256 listMin, uint256 listMax, uint256 numbers, bool found)
+    {
+        uint256 w = _word(op);
+        if ((w >> 40) & 0xff != FORM_EXTENDED) return (0, 0, 0, 0, 0, false);
+        return (w & 0xffffffff, (w >> 96) & 0xff, (w >> 104) & 0xff, (w >> 112) & 0xff, (w >> 56) & 0xff, true);
     }
 
     /// @notice The selector of row `op`.
@@ -125,14 +156,20 @@ library Operations {
 
     /// @notice The scheduled gas of row `op`.
     function gasOf(uint256 op) internal pure returns (uint256) {
-        return _word(op) >> 64;
+        return (_word(op) >> 64) & 0xffffffff;
     }
 
     /// @notice The system contract's operation with `selector`, and whether there is one.
     function systemOp(uint256 selector) internal pure returns (uint256 op, bool found) {
-        for (op = TRANSFER; op <= CREATE_TOKEN; ++op) {
-            if (selectorOf(op) == selector) return (op, true);
-        }
+        if (selector == SELECTOR_TRANSFER) return (TRANSFER, true);
+        if (selector == SELECTOR_SWAP) return (SWAP, true);
+        if (selector == SELECTOR_CREATE_POOL) return (CREATE_POOL, true);
+        if (selector == SELECTOR_ADD_LIQUIDITY) return (ADD_LIQUIDITY, true);
+        if (selector == SELECTOR_REMOVE_LIQUIDITY) return (REMOVE_LIQUIDITY, true);
+        if (selector == SELECTOR_WITHDRAW) return (WITHDRAW, true);
+        if (selector == SELECTOR_WITHDRAW_FEES) return (WITHDRAW_FEES, true);
+        if (selector == SELECTOR_CREATE_TOKEN) return (CREATE_TOKEN, true);
+        if (selector == SELECTOR_SWAP_PATH) return (SWAP_PATH, true);
         return (0, false);
     }
 

@@ -23,7 +23,7 @@ use rollup_l1::inbox::{PostCall, PostData};
 use rollup_types::{
     ChainConfig, FaultKind, Op,
     bindings::{BatchInbox, L2System},
-    genesis::{DEV_ACCOUNTS, GenesisSpec, USDC},
+    genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WETH},
     keys,
     signer::Signer,
     status::{ChallengerStatus, ProofState},
@@ -44,11 +44,14 @@ async fn devnet(dir: &std::path::Path, fault: Option<Fault>) -> Devnet {
 }
 
 /// [`devnet`], posting batch data as `da` says.
+/// The fault sweep's challenge window, in L1 seconds.
+const CHALLENGE_WINDOW: u64 = 600;
+
 async fn devnet_posting(dir: &std::path::Path, fault: Option<Fault>, da: DaMode) -> Devnet {
     let mut config = DevnetConfig::test(dir.to_path_buf()).expect("config");
     config.da = da;
     config.chain = chain();
-    config.challenge_window = 600;
+    config.challenge_window = CHALLENGE_WINDOW;
     // Long enough for the whole workload to land in one block.
     config.block_time = Duration::from_millis(1_000);
     config.fault = fault;
@@ -105,12 +108,26 @@ async fn workload(devnet: &Devnet, round: u64) -> Vec<B256> {
         .enumerate()
         .map(|(i, op)| a.eip1559(chain.chain_id, a_nonce + i as u64, op).encoded().into())
         .collect();
-    // The first of them a transfer of ether (the wallet's send), the others of USDC.
+    // The first of them a transfer of ether (the wallet's send), then eight of USDC, and last a
+    // swap of USDC through two pools (the router, an extended operation of the codec).
     let ether = b.eip1559_ether(chain.chain_id, round * 10, Address::repeat_byte(0x43), U256::from(7u64));
     raws.push(ether.encoded().into());
     for i in 1..10 {
-        let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x42), amount: U256::from(1u64 + i) };
-        raws.push(b.eip1559(chain.chain_id, round * 10 + i, call.abi_encode().into()).encoded().into());
+        let call: Bytes = if i < 9 {
+            L2System::transferCall { token: USDC, to: Address::repeat_byte(0x42), amount: U256::from(1u64 + i) }
+                .abi_encode()
+                .into()
+        } else {
+            L2System::swapPathCall {
+                path: vec![USDC, WETH, DAI],
+                amountIn: U256::from(1_000_000u64),
+                minAmountOut: U256::from(1u64),
+                deadline: U256::MAX,
+            }
+            .abi_encode()
+            .into()
+        };
+        raws.push(b.eip1559(chain.chain_id, round * 10 + i, call).encoded().into());
     }
     devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect()
 }
@@ -169,6 +186,8 @@ fn expected_chunk(fault: Fault) -> Option<u64> {
         Fault::RootLastChunk => Some(3),
         Fault::Operation(Op::CreateToken | Op::CreatePool | Op::AddLiquidity | Op::Swap) => Some(0),
         Fault::Operation(Op::RemoveLiquidity | Op::Transfer) => Some(1),
+        // The router's swap is the block's last transaction.
+        Fault::Operation(Op::SwapPath) => Some(3),
         Fault::ForgedSignature | Fault::ReplayedNonce | Fault::MalformedChunk => Some(0),
         // Money: the block's fees and base fee from its first chunk on, the ether transfer
         // (the 7th transaction) in the second.
@@ -246,7 +265,14 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     })
     .await;
     assert_eq!(verified.proofs.iter().filter(|p| p.state == ProofState::Proven).count(), 1);
-    // The challenger collects its reward once the batch before the one it proved is final.
+    // The challenger collects its reward once the batch before the one it proved is final:
+    // at once when it proved batch 0, else a challenge window later. The faulty batch is not
+    // always the first (the batcher may post the sequencer's first empty block before the
+    // workload lands): move the L1's clock past the window.
+    let _: serde_json::Value =
+        provider.raw_request("evm_increaseTime".into(), (U256::from(CHALLENGE_WINDOW + 1),)).await.expect("time");
+    // A few blocks, past the challenger's confirmations.
+    let _: serde_json::Value = provider.raw_request("anvil_mine".into(), (U256::from(4u8),)).await.expect("mine");
     let paid = status_until(&devnet, "the reward collected", |s| {
         s.proofs.iter().any(|p| p.reward == Some(rollup_types::status::RewardState::Paid))
     })
@@ -303,6 +329,7 @@ fault_sweep! {
     fraud_wrong_add_liquidity => Fault::Operation(Op::AddLiquidity),
     fraud_wrong_remove_liquidity => Fault::Operation(Op::RemoveLiquidity),
     fraud_wrong_create_token => Fault::Operation(Op::CreateToken),
+    fraud_wrong_swap_path => Fault::Operation(Op::SwapPath),
     fraud_forged_signature => Fault::ForgedSignature,
     fraud_replayed_nonce => Fault::ReplayedNonce,
     fraud_malformed_chunk => Fault::MalformedChunk,

@@ -5,7 +5,7 @@
 //! through the inbox (`UPDATE_VECTORS=1 cargo test -p rollup-fraud-proof --test it`).
 
 use alloy_primitives::{Address, B256, Bytes, Signature, U256, keccak256};
-use alloy_sol_types::{SolCall, SolInterface};
+use alloy_sol_types::{SolCall, SolError, SolInterface};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use revm::{
     Context, DatabaseRef, ExecuteEvm, MainBuilder, MainContext,
@@ -22,7 +22,10 @@ use rollup_fraud_proof::{
 };
 use rollup_types::{
     ChainConfig, FaultKind, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
-    bindings::{ChunkVerifier, L2System, VerifierDataProof, VerifierQueueContents, chunk_verifier_creation_code},
+    bindings::{
+        ChunkVerifier, L2System, VerifierDataProof, VerifierQueueContents, batch_decoder_creation_code,
+        chunk_verifier_deploy_code, replay_logic_creation_code,
+    },
     codec::{self, Batch, BatchBlock},
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
     keys,
@@ -52,25 +55,34 @@ struct L1 {
 }
 
 impl L1 {
-    /// Runs the verifier's creation code (which creates its decoder and logic) and keeps the accounts
-    /// it leaves with code.
+    /// Deploys the decoder, the logic and the verifier built from them, as `rollup deploy`
+    /// does, and keeps the accounts with code.
     fn new() -> Self {
-        let mut l1 = Self { accounts: HashMap::new(), verifier: CALLER.create(0), last_span: Default::default() };
-        let tx = TxEnv {
-            caller: CALLER,
-            kind: TxKind::Create,
-            data: chunk_verifier_creation_code().to_vec().into(),
-            gas_limit: 100_000_000,
-            gas_price: 0,
-            ..Default::default()
-        };
-        let (result, state) = l1.transact(tx);
-        assert!(result.is_success(), "the verifier deploys: {result:?}");
-        for (address, account) in state {
-            if account.info.code.as_ref().is_some_and(|c| !c.is_empty()) {
-                l1.accounts.insert(address, account.info);
+        let mut l1 = Self { accounts: HashMap::new(), verifier: CALLER.create(2), last_span: Default::default() };
+        let codes = [
+            batch_decoder_creation_code().to_vec(),
+            replay_logic_creation_code().to_vec(),
+            chunk_verifier_deploy_code(CALLER.create(0), CALLER.create(1)),
+        ];
+        for (nonce, code) in codes.into_iter().enumerate() {
+            let tx = TxEnv {
+                caller: CALLER,
+                kind: TxKind::Create,
+                data: code.into(),
+                nonce: nonce as u64,
+                gas_limit: 100_000_000,
+                gas_price: 0,
+                ..Default::default()
+            };
+            let (result, state) = l1.transact(tx);
+            assert!(result.is_success(), "part {nonce} of the verifier deploys: {result:?}");
+            for (address, account) in state {
+                if address == CALLER || account.info.code.as_ref().is_some_and(|c| !c.is_empty()) {
+                    l1.accounts.insert(address, account.info);
+                }
             }
         }
+        l1.accounts.remove(&CALLER);
         assert!(l1.accounts.contains_key(&l1.verifier) && l1.accounts.len() == 3, "verifier, decoder and logic");
         l1
     }
@@ -349,6 +361,33 @@ impl World {
                 let amount = self.amount();
                 L2System::transferCall { token, to, amount }.abi_encode().into()
             }
+            4..=6 if self.rng.random_bool(0.3) => {
+                // The router: a walk along the genesis pools (sometimes a token without a pool
+                // on the way, a revert), of 2 to 5 tokens, before its deadline or after it (blocks
+                // are at `1000 + number`).
+                // The genesis pools (those created later may not exist), then a walk.
+                let genesis = &self.pools[..4];
+                let (a, b) = genesis[self.rng.random_range(0..genesis.len())];
+                let mut path = vec![a, b];
+                let len = self.rng.random_range(2..=usize::from(rollup_types::ops::MAX_PATH));
+                while path.len() < len {
+                    let last = *path.last().expect("two tokens");
+                    let next: Vec<Address> = self.pools[..4]
+                        .iter()
+                        .filter_map(|&(x, y)| (x == last).then_some(y).or((y == last).then_some(x)))
+                        .collect();
+                    path.push(if next.is_empty() || self.rng.random_bool(0.05) {
+                        self.tokens[self.rng.random_range(0..self.tokens.len())]
+                    } else {
+                        next[self.rng.random_range(0..next.len())]
+                    });
+                }
+                let now = 1_000 + self.next_block;
+                let deadline =
+                    U256::from(if self.rng.random_bool(0.2) { now - 1 } else { now + self.rng.random_range(0..100) });
+                let minAmountOut = if self.rng.random_bool(0.2) { U256::MAX } else { U256::from(1u64) };
+                L2System::swapPathCall { path, amountIn: self.amount(), minAmountOut, deadline }.abi_encode().into()
+            }
             4..=6 => {
                 let (a, b) = self.pools[self.rng.random_range(0..self.pools.len())];
                 let (tokenIn, tokenOut) = if self.rng.random_bool(0.5) { (a, b) } else { (b, a) };
@@ -574,6 +613,8 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
     let (mut executed, mut faulty, mut reverted_somewhere) = (0, 0, 0);
     let (mut deposits, mut forced_run, mut forced_skipped) = (0, 0, 0);
     let mut token_calls = 0;
+    // The router's swaps: paid through their path, and refused past their deadline.
+    let (mut routed, mut expired) = (0, 0);
     let (mut cannot_pay, mut fees_paid) = (0, 0);
     let (mut out_of_gas, mut l1_paid, mut wrong_price) = (0, 0, 0);
     for round in 0..chunks {
@@ -645,6 +686,16 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
                             && matches!(r, rollup_executor::TxResult::Executed(o) if o.writes.len() > 1)
                     })
                     .count();
+                for (tx, r) in txs.iter().zip(&replay.results) {
+                    let rollup_executor::TxResult::Executed(o) = r else { continue };
+                    if rollup_types::Op::of_call(SYSTEM_CONTRACT, tx.input()) != Some(rollup_types::Op::SwapPath)
+                        || tx.kind().to() != Some(&SYSTEM_CONTRACT)
+                    {
+                        continue;
+                    }
+                    routed += usize::from(o.status == rollup_executor::TxStatus::Success);
+                    expired += usize::from(o.output.starts_with(&L2System::Expired::SELECTOR));
+                }
                 world.next_block += 1;
                 executed += 1;
                 deposits += queue.iter().filter(|e| matches!(e.item, QueueItem::Deposit { .. })).count();
@@ -676,6 +727,10 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
         }
     }
     assert!(wrong_price > 0 && out_of_gas > 0, "{wrong_price} wrong L1 prices, {out_of_gas} out of gas");
+    assert!(
+        routed > chunks / 50 && expired > chunks / 100,
+        "router: {routed} swaps paid, {expired} past their deadline"
+    );
     assert!(l1_paid > chunks, "only {l1_paid} transactions paid an L1 part");
     assert!(cannot_pay > chunks / 100, "only {cannot_pay} chunks that cannot pay");
     assert!(fees_paid > chunks, "only {fees_paid} fees paid");

@@ -293,7 +293,7 @@ pub(super) async fn contracts(State(node): State<Arc<Node>>) -> ApiResult {
         "chainId": node.chain().chain_id,
         "contracts": [{
             "name": "L2System",
-            "description": "Multi-token ledger and constant-product AMM (transfer, createToken, createPool, swap, addLiquidity, removeLiquidity)",
+            "description": "Multi-token ledger and constant-product AMM with a router (transfer, createToken, createPool, swap, swapPath, addLiquidity, removeLiquidity)",
             "address": SYSTEM_CONTRACT,
             "abi": system_abi(),
         }],

@@ -58,6 +58,8 @@ struct ChunkCase {
     block_number: u64,
     /// The L1 price of a byte its block commits (docs/fees.md §4).
     l1_byte_price: u64,
+    /// Its block's timestamp (what the replayed logic reads, docs/fraud-proofs.md §6).
+    timestamp: u64,
     /// The chunk's first queue entry, numbered from the batch's first.
     queue_offset: u64,
     /// Queue entries in the chunk (before its transactions).
@@ -408,6 +410,64 @@ fn many_chunks_batch() -> Batch {
     Batch { blocks }
 }
 
+/// `swapPath(path, amountIn, minAmountOut, deadline)` calldata.
+fn swap_path(path: &[Address], amount_in: U256, min_out: U256, deadline: u64) -> Bytes {
+    L2System::swapPathCall {
+        path: path.to_vec(),
+        amountIn: amount_in,
+        minAmountOut: min_out,
+        deadline: U256::from(deadline),
+    }
+    .abi_encode()
+    .into()
+}
+
+/// Extended operations (docs/batch-codec.md §3.3.3): `swapPath` with paths of 2, 3 and 5
+/// tokens (one repeating its first), both transaction types, beside compact operations sharing
+/// the registry, and `swapPath` calldata the extended form cannot carry (a path of 1 and of 6
+/// tokens, a list at a non-canonical offset), which stays raw.
+fn extended_batch() -> Batch {
+    let (a, b) = (signer(50), signer(51));
+    let fees = Gas { limit: 200_000, priority: 2, max: 1_000_000_002 };
+    let mut moved = swap_path(&[WETH, DAI], U256::from(1u8), U256::ZERO, 0).to_vec();
+    // The list's offset one word further, the list after one word of padding.
+    moved[4 + 31] = 0xa0;
+    moved.splice(4 + 32 * 4..4 + 32 * 4, [0u8; 32]);
+    Batch {
+        blocks: vec![
+            BatchBlock {
+                number: 120,
+                timestamp: 1_760_000_000,
+                queue_count: 0,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                txs: vec![
+                    sign(&a, true, 0, fees, swap_path(&[WETH, DAI], units(1, 18), units(3_000, 18), 1_760_000_060)),
+                    sign(&a, false, 1, fees, swap_path(&[USDC, WETH, DAI], units(2_500, 6), U256::ZERO, u64::MAX)),
+                    sign(&b, true, 0, DEFAULT_GAS, swap(WETH, USDC, units(1, 17), U256::ZERO)),
+                    sign(&b, true, 1, fees, swap_path(&[DAI, WETH, USDC, WETH, DAI], U256::MAX, U256::MAX, 0)),
+                ],
+            },
+            BatchBlock {
+                number: 121,
+                timestamp: 1_760_000_004,
+                queue_count: 1,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+                txs: vec![
+                    sign(&a, true, 2, fees, swap_path(&[WETH], U256::from(1u8), U256::ZERO, 0)),
+                    sign(
+                        &a,
+                        true,
+                        3,
+                        fees,
+                        swap_path(&[WETH, DAI, WETH, DAI, WETH, DAI], U256::from(1u8), U256::ZERO, 0),
+                    ),
+                    sign(&b, true, 2, fees, moved.into()),
+                ],
+            },
+        ],
+    }
+}
+
 /// Raw calldata that looks like an operation but has no compact form.
 fn raw_lookalikes_batch() -> Batch {
     let key = signer(30);
@@ -440,6 +500,7 @@ fn valid_case(name: &str, chunk_size: u32, batch: &Batch, data: Vec<u8>, canonic
         .map(|(k, c)| ChunkCase {
             block_number: header.blocks[c.block].number,
             l1_byte_price: header.blocks[c.block].l1_byte_price,
+            timestamp: header.blocks[c.block].timestamp,
             queue_offset: c.queue.start,
             queue_count: c.queue.end - c.queue.start,
             txs: codec::decode_chunk(&data, &chain, k).expect("vector chunk decodes").iter().map(tx_case).collect(),
@@ -497,6 +558,8 @@ fn valid_cases() -> Vec<ValidCase> {
     out.push(valid_case("raw-lookalikes", 2, &raw, encoded(&raw, 2), true));
     let tokens = token_calls_batch();
     out.push(valid_case("token-calls", 3, &tokens, encoded(&tokens, 3), true));
+    let extended = extended_batch();
+    out.push(valid_case("extended-operations", 3, &extended, encoded(&extended, 3), true));
     // The bounds of §3.5, reached exactly: 256 blocks, and 256 chunks of queue entries alone.
     let blocks = at_bounds_batch();
     out.push(valid_case("blocks-and-chunks-at-bounds", 64, &blocks, encoded(&blocks, 64), true));
@@ -624,7 +687,8 @@ fn invalid_cases() -> Vec<InvalidCase> {
     cases.push(("version-0", Assembly { version: 0, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-1", Assembly { version: 1, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-2", Assembly { version: 2, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
-    cases.push(("version-4", Assembly { version: 4, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-3", Assembly { version: 3, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-5", Assembly { version: 5, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push((
         "overlong-l1-byte-price",
         Assembly { price: vec![0x80, 0x00], ..Assembly::one(good_tx()) }.bytes(),
@@ -788,7 +852,20 @@ fn invalid_cases() -> Vec<InvalidCase> {
         Assembly::one(tx((HEAD & !0b0011_1000) | (3 << 3) | 0x40, &[0], &[0x65], &[], &[0x01, 0x02, 0x20])).bytes(),
         "invalid_field",
     ));
-    cases.push(("operation-7", Assembly::one(tx(0b0011_1101, &[0], &[0x65], &[], &ARGS)).bytes(), "invalid_field"));
+    // Operation 7 (extended, §3.3.3) names a row of the table: row 1 is compact, row 13 is past
+    // the table; row 12 (swapPath) takes a list of 2 to 5 addresses as one reference below R^L
+    // (R = 2), then three numbers.
+    let extended = |args: &[u8]| Assembly::one(tx(0b0011_1101, &[0], &[0x65], &[], args)).bytes();
+    cases.push(("extended-row-not-extended", extended(&ARGS), "invalid_field"));
+    cases.push(("extended-row-past-the-table", extended(&[0x0d, 0x02, 0x01, 0x20, 0x20, 0x20]), "invalid_field"));
+    cases.push(("extended-list-too-short", extended(&[0x0c, 0x01, 0x01, 0x20, 0x20, 0x20]), "invalid_field"));
+    cases.push(("extended-list-too-long", extended(&[0x0c, 0x06, 0x01, 0x20, 0x20, 0x20]), "invalid_field"));
+    cases.push(("extended-reference-out-of-range", extended(&[0x0c, 0x02, 0x04, 0x20, 0x20, 0x20]), "invalid_field"));
+    cases.push(("extended-overlong-row", extended(&[0x8c, 0x00, 0x02, 0x01, 0x20, 0x20, 0x20]), "bad_integer"));
+    assert!(
+        codec::decode(&extended(&[0x0c, 0x02, 0x03, 0x20, 0x20, 0x20]), &chain(64)).is_ok(),
+        "the largest reference of two addresses, R^2 - 1, names (recipient, recipient)"
+    );
     cases.push(("overlong-nonce", Assembly::one(tx(HEAD, &[0x80, 0x00], &[0x65], &[], &ARGS)).bytes(), "bad_integer"));
     // Pair 4 = 2 · 2 + 0 names registry entry 2 of 2.
     cases.push((
@@ -1003,7 +1080,7 @@ fn codec_vectors() {
 fn example_matches_the_spec() {
     let data = encoded(&example_batch(), 64);
     // docs/batch-codec.md §6, up to the signature.
-    let mut want = hex::decode("03 05 80e2cfaa06 01 00 00 01 8002 02".replace(' ', "")).expect("hex");
+    let mut want = hex::decode("04 05 80e2cfaa06 01 00 00 01 8002 02".replace(' ', "")).expect("hex");
     want.extend_from_slice(USDC.as_slice());
     want.extend_from_slice(RECIPIENT.as_slice());
     want.extend(hex::decode("45 0f 00 65 01 26".replace(' ', "")).expect("hex"));

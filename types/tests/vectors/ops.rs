@@ -25,7 +25,9 @@ struct OperationVectors {
     comment: String,
     /// Row `i` of the table is operation `i`: its name, selector (0 for a transfer of ether),
     /// target (0 the system contract, 1 a token, 2 any account), codec form (0 compact, 1 token
-    /// call, 2 raw), codec code, numbers after the registry pair, scheduled gas.
+    /// call, 2 raw, 3 extended), codec code, numbers (after the registry pair of a compact form,
+    /// of an extended form), scheduled gas, and an extended form's shape: leading addresses,
+    /// shortest and longest address list (0 and 0 for none).
     op_name: Vec<String>,
     op_selector: Vec<U256>,
     op_target: Vec<U256>,
@@ -33,6 +35,9 @@ struct OperationVectors {
     op_code: Vec<U256>,
     op_amounts: Vec<U256>,
     op_gas: Vec<U256>,
+    op_addresses: Vec<U256>,
+    op_list_min: Vec<U256>,
+    op_list_max: Vec<U256>,
     /// A canonical call of each operation, in table order: its target and calldata.
     call_to: Vec<Address>,
     call_input: Vec<Bytes>,
@@ -54,6 +59,15 @@ const fn form_numbers(form: Form) -> (u64, u64, u64) {
         Form::Compact { code, amounts } => (0, code as u64, amounts as u64),
         Form::TokenCall { code } => (1, code as u64, 0),
         Form::Raw => (2, 0, 0),
+        Form::Extended(shape) => (3, 7, shape.numbers as u64),
+    }
+}
+
+/// (addresses, list_min, list_max) of an extended form; zeros otherwise.
+const fn shape_numbers(form: Form) -> (u64, u64, u64) {
+    match form {
+        Form::Extended(s) => (s.addresses as u64, s.list_min as u64, s.list_max as u64),
+        _ => (0, 0, 0),
     }
 }
 
@@ -102,6 +116,15 @@ fn sample(op: Op) -> (Address, Bytes) {
         Op::TokenTransfer => token(IErc20Calls::transferCall { to: a, amount }.abi_encode()),
         Op::TokenApprove => token(IErc20Calls::approveCall { spender: a, amount }.abi_encode()),
         Op::TokenTransferFrom => token(IErc20Calls::transferFromCall { from: a, to: b, amount }.abi_encode()),
+        Op::SwapPath => system(
+            L2System::swapPathCall {
+                path: vec![WETH, USDC, a],
+                amountIn: amount,
+                minAmountOut: U256::from(1u8),
+                deadline: U256::from(1_800_000_000u64),
+            }
+            .abi_encode(),
+        ),
     }
 }
 
@@ -121,6 +144,9 @@ fn generate() -> OperationVectors {
         op_code: OPS.iter().map(|s| number(form_numbers(s.form).1)).collect(),
         op_amounts: OPS.iter().map(|s| number(form_numbers(s.form).2)).collect(),
         op_gas: OPS.iter().map(|s| number(s.gas)).collect(),
+        op_addresses: OPS.iter().map(|s| number(shape_numbers(s.form).0)).collect(),
+        op_list_min: OPS.iter().map(|s| number(shape_numbers(s.form).1)).collect(),
+        op_list_max: OPS.iter().map(|s| number(shape_numbers(s.form).2)).collect(),
         call_to: calls.iter().map(|c| c.0).collect(),
         call_input: calls.iter().map(|c| c.1.clone()).collect(),
         fault_name: FaultKind::ALL.iter().map(|k| k.name().to_owned()).collect(),
