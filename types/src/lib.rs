@@ -14,6 +14,7 @@ pub mod keccak;
 pub mod keys;
 pub mod lending;
 pub mod ops;
+pub mod oracle;
 pub mod queue;
 pub mod recovered;
 pub mod signer;

@@ -14,7 +14,9 @@
 //! - `testdata/operation-vectors.json`: the operation table and the inbox's fault kinds
 //!   (`vectors/ops.rs`, checked by `contracts/test/Operations.t.sol`);
 //! - `testdata/lending-vectors.json`: the money market's arithmetic (`vectors/lending.rs`,
-//!   checked by `contracts/test/LendingMath.t.sol`).
+//!   checked by `contracts/test/LendingMath.t.sol`);
+//! - `testdata/oracle-vectors.json`: the price oracle's logarithms and powers of two
+//!   (`vectors/oracle.rs`, checked by `contracts/test/OracleMath.t.sol`).
 //!
 //! A plain run recomputes every expected value in the files from their inputs with
 //! `rollup_types::smt` and `rollup_types::keys` and then checks that the files are exactly
@@ -41,6 +43,8 @@ mod fees;
 mod lending;
 #[path = "vectors/ops.rs"]
 mod ops;
+#[path = "vectors/oracle.rs"]
+mod oracle;
 #[path = "vectors/queue.rs"]
 mod queue;
 #[path = "vectors/witness.rs"]
