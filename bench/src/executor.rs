@@ -46,6 +46,9 @@ pub enum Workload {
     TransfersHot(f64),
     /// Swaps over some number of pools; one in twenty fails its minimum output.
     Swaps(Pools),
+    /// Routed swaps (`swapPath`) through two of `K` pools each: a random token to another
+    /// through a third, over the first `K` pairs of tokens.
+    Routes(usize),
     /// Transfers (some to first-time accounts, some overdrawn), swaps over 64 pools, liquidity
     /// added and removed, with senders reused so that nonce chains occur.
     Mixed,
@@ -69,6 +72,7 @@ impl Workload {
             Self::Swaps(Pools::Count(8)),
             Self::Swaps(Pools::Count(64)),
             Self::Swaps(Pools::PerTx),
+            Self::Routes(64),
             Self::Mixed,
             Self::Chain,
         ]
@@ -84,6 +88,7 @@ impl fmt::Display for Workload {
             Self::TransfersHot(r) => write!(f, "transfers-hot-{r}"),
             Self::Swaps(Pools::Count(k)) => write!(f, "swaps-pools-{k}"),
             Self::Swaps(Pools::PerTx) => f.write_str("swaps-pools-tx"),
+            Self::Routes(k) => write!(f, "routes-pools-{k}"),
             Self::Mixed => f.write_str("mixed"),
             Self::Chain => f.write_str("chain"),
         }
@@ -96,7 +101,7 @@ impl FromStr for Workload {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let usage = "expected transfers-independent, transfers-one-token, erc20-transfers-one-token, transfers-hot-R \
                      (R from 0 to 1), \
-                     swaps-pools-K (K >= 1), swaps-pools-tx, mixed or chain";
+                     swaps-pools-K (K >= 1), swaps-pools-tx, routes-pools-K (K >= 3), mixed or chain";
         Ok(match s {
             "transfers-independent" => Self::TransfersIndependent,
             "transfers-one-token" => Self::TransfersOneToken,
@@ -117,6 +122,12 @@ impl FromStr for Workload {
                         return Err("a swap workload needs at least one pool".into());
                     }
                     Self::Swaps(Pools::Count(k))
+                } else if let Some(k) = s.strip_prefix("routes-pools-") {
+                    let k: usize = k.parse().map_err(|_| format!("bad pool count in {s:?}: {usage}"))?;
+                    if k < 3 {
+                        return Err("a route workload needs at least three pools (three tokens)".into());
+                    }
+                    Self::Routes(k)
                 } else {
                     return Err(format!("unknown workload {s:?}: {usage}"));
                 }
@@ -422,6 +433,7 @@ impl Setup {
         let pools_needed = match bench.workload {
             Workload::Swaps(Pools::Count(k)) => k,
             Workload::Swaps(Pools::PerTx) => bench.block_size.max(1),
+            Workload::Routes(k) => k,
             Workload::Mixed => 64,
             _ => 0,
         };
@@ -461,6 +473,32 @@ impl Setup {
             l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
             l1_fees: rollup_types::fees::GENESIS_L1_FEES,
         }
+    }
+}
+
+/// The index of the pool of tokens `i` and `j` among the pairs of [`pairs`].
+fn pair_index(i: usize, j: usize) -> usize {
+    let (i, j) = (i.min(j), i.max(j));
+    j * (j - 1) / 2 + i
+}
+
+/// A `swapPath` of `amount` from a random token to another through a third, each step one of
+/// the first `pools` pairs (whose tokens form a full graph up to the last one).
+fn route(rng: &mut Rng, tokens: &[Address], pools: usize, amount: U256) -> Bytes {
+    let n = (0..tokens.len()).take_while(|&j| j == 0 || pair_index(0, j) < pools).count();
+    loop {
+        let (a, b, c) = (rng.below(n), rng.below(n), rng.below(n));
+        if a == b || b == c || a == c || pair_index(a, b) >= pools || pair_index(b, c) >= pools {
+            continue;
+        }
+        return L2System::swapPathCall {
+            path: vec![tokens[a], tokens[b], tokens[c]],
+            amountIn: amount,
+            minAmountOut: U256::from(1u8),
+            deadline: U256::MAX,
+        }
+        .abi_encode()
+        .into();
     }
 }
 
@@ -540,6 +578,7 @@ impl ExecutorBench {
                     };
                     (rotating, swap(&mut rng, setup.pools[j % k], &mut reserves[j % k]))
                 }
+                Workload::Routes(k) => (rotating, route(&mut rng, &setup.tokens, k, small)),
                 Workload::Chain => {
                     // Sender n pays sender n + 1, who spends it in the next transaction.
                     let next = senders[(n + 1) % n_senders].address();
@@ -873,7 +912,7 @@ pub fn markdown_table(reports: &[ExecutorReport]) -> String {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Block content: transfers-independent, transfers-one-token, transfers-hot-R (R from 0
-    /// to 1), swaps-pools-K, swaps-pools-tx (a pool per transaction), mixed, chain.
+    /// to 1), swaps-pools-K, swaps-pools-tx (a pool per transaction), routes-pools-K, mixed, chain.
     #[arg(long, default_value = "transfers-independent")]
     workload: Workload,
     /// Run the standard set of workloads and print a Markdown table (ignores --workload).

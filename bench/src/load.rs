@@ -54,6 +54,8 @@ pub enum Mix {
     Swaps,
     /// 70 % transfers, 30 % swaps.
     Mixed,
+    /// Routed swaps (`swapPath`) through two of the genesis pools of WETH, USDC and DAI.
+    Routes,
 }
 
 impl Mix {
@@ -61,7 +63,7 @@ impl Mix {
     fn tokens(self) -> &'static [Address] {
         match self {
             Self::Transfers => &[USDC, DAI],
-            Self::Swaps | Self::Mixed => &[WETH, USDC, DAI],
+            Self::Swaps | Self::Mixed | Self::Routes => &[WETH, USDC, DAI],
         }
     }
 
@@ -69,7 +71,7 @@ impl Mix {
     const fn transfer_percent(self) -> u64 {
         match self {
             Self::Transfers => 100,
-            Self::Swaps => 0,
+            Self::Swaps | Self::Routes => 0,
             Self::Mixed => 70,
         }
     }
@@ -81,6 +83,7 @@ impl fmt::Display for Mix {
             Self::Transfers => "transfers",
             Self::Swaps => "swaps",
             Self::Mixed => "mixed",
+            Self::Routes => "routes",
         })
     }
 }
@@ -93,7 +96,8 @@ impl FromStr for Mix {
             "transfers" => Ok(Self::Transfers),
             "swaps" => Ok(Self::Swaps),
             "mixed" => Ok(Self::Mixed),
-            _ => Err(format!("unknown mix {s:?}: expected transfers, swaps or mixed")),
+            "routes" => Ok(Self::Routes),
+            _ => Err(format!("unknown mix {s:?}: expected transfers, swaps, mixed or routes")),
         }
     }
 }
@@ -305,6 +309,7 @@ impl Assets {
 enum Op {
     Transfer { token: Address, to: Address, amount: U256 },
     Swap { token_in: Address, token_out: Address, amount_in: U256 },
+    Route { path: [Address; 3], amount_in: U256 },
 }
 
 impl Op {
@@ -319,6 +324,14 @@ impl Op {
             }
             .abi_encode()
             .into(),
+            Self::Route { path, amount_in } => L2System::swapPathCall {
+                path: path.to_vec(),
+                amountIn: amount_in,
+                minAmountOut: U256::ZERO,
+                deadline: U256::MAX,
+            }
+            .abi_encode()
+            .into(),
         }
     }
 
@@ -326,7 +339,9 @@ impl Op {
     const fn spends(&self) -> (Address, U256) {
         match *self {
             Self::Transfer { token, amount, .. } => (token, amount),
-            Self::Swap { token_in, amount_in, .. } => (token_in, amount_in),
+            Self::Swap { token_in, amount_in, .. } | Self::Route { path: [token_in, _, _], amount_in } => {
+                (token_in, amount_in)
+            }
         }
     }
 }
@@ -353,6 +368,19 @@ fn plan(mix: Mix, txs: usize, addresses: &[Address], start_nonces: &[u64], seed:
                 // Another load account (itself only if it is alone).
                 let to = addresses[(account + 1 + rng.below(n.saturating_sub(1).max(1))) % n];
                 Op::Transfer { token, to, amount: assets.amount(token, 1 + rng.below(100) as u64, 4) }
+            } else if mix == Mix::Routes {
+                // The three tokens in any order: two of the three genesis pools.
+                const ORDERS: [[Address; 3]; 6] = [
+                    [WETH, USDC, DAI],
+                    [WETH, DAI, USDC],
+                    [USDC, WETH, DAI],
+                    [USDC, DAI, WETH],
+                    [DAI, WETH, USDC],
+                    [DAI, USDC, WETH],
+                ];
+                let path = ORDERS[rng.below(ORDERS.len())];
+                let shift = if path[0] == WETH { 7 } else { 4 };
+                Op::Route { path, amount_in: assets.amount(path[0], 1 + rng.below(100) as u64, shift) }
             } else {
                 let (a, b) = assets.pools[rng.below(assets.pools.len())];
                 let (token_in, token_out) = if rng.below(2) == 0 { (a, b) } else { (b, a) };
@@ -1179,7 +1207,8 @@ pub struct Args {
     /// Concurrent workers, each owning a disjoint set of accounts.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// Transactions: transfers, swaps or mixed (70 % transfers, 30 % swaps).
+    /// Transactions: transfers, swaps, mixed (70 % transfers, 30 % swaps) or routes (swapPath
+    /// through two pools).
     #[arg(long, default_value = "mixed")]
     mix: Mix,
     /// Transactions per request to `POST /v1/transactions/batch` (default: one per request
@@ -1269,13 +1298,15 @@ mod tests {
     fn plans_spend_only_held_tokens_and_never_send_to_self() {
         let addresses: Vec<Address> = (0..4u8).map(|i| Address::with_last_byte(i + 1)).collect();
         let assets = Assets::devnet().expect("devnet assets");
-        for mix in [Mix::Transfers, Mix::Swaps, Mix::Mixed] {
+        for mix in [Mix::Transfers, Mix::Swaps, Mix::Mixed, Mix::Routes] {
             let planned = plan(mix, 400, &addresses, &[0; 4], 1, &assets);
             let transfers = planned.iter().filter(|p| matches!(p.op, Op::Transfer { .. })).count();
+            let routes = planned.iter().filter(|p| matches!(p.op, Op::Route { .. })).count();
             match mix {
                 Mix::Transfers => assert_eq!(transfers, 400),
-                Mix::Swaps => assert_eq!(transfers, 0),
-                Mix::Mixed => assert!((200..360).contains(&transfers), "{transfers} transfers of 400"),
+                Mix::Swaps => assert_eq!(transfers + routes, 0),
+                Mix::Mixed => assert!((200..360).contains(&transfers) && routes == 0, "{transfers} transfers of 400"),
+                Mix::Routes => assert_eq!(routes, 400),
             }
             for p in &planned {
                 assert!(mix.tokens().contains(&p.op.spends().0));
@@ -1303,7 +1334,7 @@ mod tests {
 
     #[test]
     fn mix_parses_and_prints() {
-        for mix in [Mix::Transfers, Mix::Swaps, Mix::Mixed] {
+        for mix in [Mix::Transfers, Mix::Swaps, Mix::Mixed, Mix::Routes] {
             assert_eq!(mix.to_string().parse::<Mix>(), Ok(mix));
         }
         assert!("everything".parse::<Mix>().is_err());

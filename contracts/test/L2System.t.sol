@@ -922,6 +922,30 @@ contract L2SystemTest is Test {
         sys.swapPath(_path(TKA, TKB, TKC), 0, 0, block.timestamp);
     }
 
+    /// The quote is what the swap pays, hop by hop, on any path over the two pools (a pool
+    /// twice included), from any state the fuzzer's first swap leaves.
+    function testFuzz_getAmountsOutQuotesSwapPath(uint256 seed, uint256 amountIn, uint256 first) public {
+        address[3] memory tokens = [TKA, TKB, TKC];
+        uint256 len = 2 + seed % 4;
+        address[] memory p = new address[](len);
+        // A walk over A - B - C: B is next to both.
+        p[0] = tokens[seed % 3];
+        for (uint256 i = 1; i < len; i++) {
+            seed = uint256(keccak256(abi.encode(seed)));
+            p[i] = p[i - 1] == TKB ? (seed % 2 == 0 ? TKA : TKC) : TKB;
+        }
+        vm.prank(WHALE);
+        sys.swap(TKA, TKB, bound(first, 1, 1e24), 0);
+        amountIn = bound(amountIn, 1, 1e24);
+        uint256[] memory quoted = sys.getAmountsOut(p, amountIn);
+        assertEq(quoted.length, len, "one amount a token");
+        assertEq(quoted[0], amountIn, "the input");
+        if (quoted[len - 1] == 0) return;
+        vm.prank(WHALE);
+        uint256 out = sys.swapPath(p, amountIn, quoted[len - 1], block.timestamp);
+        assertEq(out, quoted[len - 1], "the swap pays the quote");
+    }
+
     /// Four pools, the longest path: A → B → C → B → A.
     function test_swapPath_fourHops() public {
         address[] memory p = new address[](5);

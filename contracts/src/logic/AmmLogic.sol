@@ -179,6 +179,47 @@ abstract contract AmmLogic is LedgerLogic {
         return inIsToken0 ? _amountOut(amountIn, reserve0, reserve1) : _amountOut(amountIn, reserve1, reserve0);
     }
 
+    /// @notice What `swapPath` would pay along `path` for `amountIn` at the current reserves:
+    ///         `amounts[i]` is what reaches `path[i]` (`amounts[0]` is `amountIn`), each pool's
+    ///         reserves moved by the hops before it, as `swapPath` moves them (a path through a
+    ///         pool twice is quoted exactly). Reverts as `swapPath` would for a bad path.
+    function getAmountsOut(address[] calldata path, uint256 amountIn) external view returns (uint256[] memory amounts) {
+        uint256 hops = path.length;
+        if (hops < 2 || hops > Operations.MAX_PATH) revert BadPathLength(hops);
+        amounts = new uint256[](hops);
+        amounts[0] = amountIn;
+        bytes32[] memory keys = new bytes32[](hops);
+        uint256[] memory words = new uint256[](hops);
+        for (uint256 i = 1; i < hops; ++i) {
+            (address token0, address token1, bool inIsToken0) = _sortTokens(path[i - 1], path[i]);
+            bytes32 key = StateKeys.pool(token0, token1);
+            // The pool's reserves as the earlier hops left them, else as stored.
+            uint256 packed;
+            for (uint256 k = 1; k < i; ++k) {
+                if (keys[k] == key) packed = words[k];
+            }
+            if (packed == 0) {
+                packed = _load(key);
+                if (packed == 0) revert PoolNotFound(token0, token1);
+            }
+            // forge-lint: disable-next-line(unsafe-typecast)
+            (uint256 reserve0, uint256 reserve1) = (uint128(packed), packed >> 128);
+            uint256 amountIn_ = amounts[i - 1];
+            uint256 out;
+            if (inIsToken0) {
+                out = _amountOut(amountIn_, reserve0, reserve1);
+                (reserve0, reserve1) = (reserve0 + amountIn_, reserve1 - out);
+            } else {
+                out = _amountOut(amountIn_, reserve1, reserve0);
+                (reserve0, reserve1) = (reserve0 - out, reserve1 + amountIn_);
+            }
+            if (reserve0 > type(uint128).max || reserve1 > type(uint128).max) revert ReserveOverflow();
+            amounts[i] = out;
+            keys[i] = key;
+            words[i] = reserve0 | (reserve1 << 128);
+        }
+    }
+
     /// @notice Number of pools.
     function poolCount() external view returns (uint256) {
         return _load(StateKeys.poolCount());
