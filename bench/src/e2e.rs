@@ -334,7 +334,7 @@ pub struct Args {
     /// Cap on the submission rate, tx/s (default: as fast as it goes).
     #[arg(long)]
     rate: Option<f64>,
-    /// Transactions: transfers, swaps or mixed.
+    /// Transactions: transfers, swaps, mixed or routes (swapPath through two pools).
     #[arg(long, default_value = "transfers")]
     mix: crate::load::Mix,
     /// Seconds between L1 blocks.

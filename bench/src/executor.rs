@@ -495,7 +495,7 @@ fn route(rng: &mut Rng, tokens: &[Address], pools: usize, amount: U256) -> Bytes
             path: vec![tokens[a], tokens[b], tokens[c]],
             amountIn: amount,
             minAmountOut: U256::from(1u8),
-            deadline: U256::MAX,
+            deadline: U256::from(crate::load::ROUTE_DEADLINE),
         }
         .abi_encode()
         .into();

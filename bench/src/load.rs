@@ -328,7 +328,7 @@ impl Op {
                 path: path.to_vec(),
                 amountIn: amount_in,
                 minAmountOut: U256::ZERO,
-                deadline: U256::MAX,
+                deadline: U256::from(ROUTE_DEADLINE),
             }
             .abi_encode()
             .into(),
@@ -345,6 +345,10 @@ impl Op {
         }
     }
 }
+
+/// The deadline the load's routed swaps carry, as a wallet's would be a timestamp: the start
+/// of 2100 (five bytes in the codec).
+pub const ROUTE_DEADLINE: u64 = 4_102_444_800;
 
 /// A transaction before signing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
