@@ -728,10 +728,12 @@ contract FraudProofTest is Test, FullWitness {
         );
         // The witness of the genesis state (the fee state alone) proves the keys every replay
         // reads: the fee state and the vault's ether.
-        bytes32[] memory feeKey = new bytes32[](3);
+        // And, entering its block, the clock (`ClockLogic`: at timestamp 0 it stays 0).
+        bytes32[] memory feeKey = new bytes32[](4);
         feeKey[0] = StateKeys.feeState();
         feeKey[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
         feeKey[2] = StateKeys.l1Fees();
+        feeKey[3] = StateKeys.clock();
         ChunkVerifier.ChunkProof memory chunk =
             ChunkVerifier.ChunkProof(2, feeKey, _genesisFees(), new BridgeQueue.Contents[](1), bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 2, 1));
@@ -831,10 +833,11 @@ contract FraudProofTest is Test, FullWitness {
         (BatchInbox target, BridgeQueue.Contents[] memory entries) = _forcedInbox(genesis);
         bytes32 root = _feeStateOnly(1, 9);
         bytes memory data = _postForced(target, hex"a002", root);
-        bytes32[] memory keys = new bytes32[](3);
+        bytes32[] memory keys = new bytes32[](4);
         keys[0] = StateKeys.feeState();
         keys[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
         keys[2] = StateKeys.l1Fees();
+        keys[3] = StateKeys.clock();
         ChunkVerifier.ChunkProof memory proof = ChunkVerifier.ChunkProof(0, keys, witness, entries, bytes32(0));
         (bool ok, bytes memory ret) = _prove(target, PROVER, _chunkCall(data, root, proof));
         assertFalse(ok, "9 after 8: no fraud");
@@ -886,9 +889,14 @@ contract FraudProofTest is Test, FullWitness {
         bytes memory witness = _encodeFull(keys, values, 0, 2, 0);
         bytes32 genesis = StateWitness.preRoot(StateWitness.decode(witness));
         assertEq(FeeLogic.l1PriceCap(uint256(3e9) << 128 | 1), 3.2e12, "the cap");
-        bytes32[] memory read = new bytes32[](3);
-        (read[0], read[1], read[2]) =
-        (StateKeys.feeState(), StateKeys.l1Fees(), StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT));
+        bytes32[] memory read = new bytes32[](4);
+        (read[0], read[1], read[2], read[3]) =
+        (
+            StateKeys.feeState(),
+            StateKeys.l1Fees(),
+            StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT),
+            StateKeys.clock()
+        );
         // At the cap (0x8b08: 32·10^11) the block is entered: a wrong root is what the proof
         // shows, not its price.
         (BatchInbox target, BridgeQueue.Contents[] memory entries) = _forcedInbox(genesis);

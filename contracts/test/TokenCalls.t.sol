@@ -208,6 +208,14 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), GENESIS_FEES);
     }
 
+    /// @dev Every chunk here enters its block (at `CHUNK_TIME`), and so begins it: the chain's
+    ///      clock moves to the block's timestamp (`ClockLogic`).
+    uint256 constant CHUNK_TIME = 1000;
+
+    function _begun(bytes32[] memory keys, bytes32[] memory values, uint256 n) internal pure returns (uint256) {
+        return SortedModel.set(keys, values, n, StateKeys.clock(), bytes32(CHUNK_TIME));
+    }
+
     /// @dev The key of `owner`'s ether.
     function _ether(address owner) internal pure returns (bytes32) {
         return StateKeys.balance(StateKeys.ETHER, owner);
@@ -217,7 +225,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     ///      fees (read as the chunk enters its block), the senders' ether and the vault's
     ///      included.
     function _touched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](13);
+        k = new bytes32[](14);
+        k[13] = StateKeys.clock();
         k[12] = StateKeys.l1Fees();
         k[8] = StateKeys.feeState();
         k[9] = _ether(alice);
@@ -279,6 +288,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH - 142_000 * PRICE));
         n = SortedModel.set(keys, values, n, _ether(bob), bytes32(ETHER_EACH - 72_000 * PRICE));
         n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), bytes32(214_000 * PRICE));
+        n = _begun(keys, values, n);
         assertEq(postRoot, _root(keys, values, n), "the L2 state's root");
         assertTrue(postRoot != preRoot, "something changed");
     }
@@ -315,7 +325,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_callOfAnAddressWithoutATokenChangesOnlyTheNonce() public {
         Step[] memory steps = new Step[](1);
         steps[0] = Step(ALICE_KEY, NOWHERE, abi.encodeWithSelector(bytes4(0x23b872dd), bob, CAROL, 7));
-        bytes32[] memory touched = new bytes32[](6);
+        bytes32[] memory touched = new bytes32[](7);
+        touched[6] = StateKeys.clock();
         touched[0] = StateKeys.nonce(alice);
         touched[1] = StateKeys.feeState();
         touched[2] = _ether(alice);
@@ -332,15 +343,17 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeState(36_000)); // a transferFrom
         n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH - 36_000 * PRICE));
         n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), bytes32(36_000 * PRICE));
+        n = _begun(keys, values, n);
         assertEq(postRoot, _root(keys, values, n), "only the nonce, the fee and the fee state");
         // Without the token's metadata key the proof is incomplete, not a verdict.
-        bytes32[] memory fewer = new bytes32[](5);
-        (fewer[0], fewer[1], fewer[2], fewer[3], fewer[4]) =
-        (touched[0], touched[1], touched[2], touched[3], touched[5]);
+        bytes32[] memory fewer = new bytes32[](6);
+        (fewer[0], fewer[1], fewer[2], fewer[3], fewer[4], fewer[5]) =
+        (touched[0], touched[1], touched[2], touched[3], touched[5], touched[6]);
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), 0);
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), GENESIS_FEES);
         n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH));
         n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), 0);
+        n = SortedModel.set(keys, values, n, StateKeys.clock(), 0);
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.KeyNotInWitness.selector, StateKeys.token(NOWHERE)));
         verifier.replayChunk(
             _dataProof(data),
@@ -440,13 +453,15 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH - 60_000 * PRICE));
         n = SortedModel.set(keys, values, n, _ether(bob), bytes32(ETHER_EACH - 60_000 * PRICE));
         n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), bytes32(120_000 * PRICE));
+        n = _begun(keys, values, n);
         assertEq(postRoot, _root(keys, values, n), "the L2 state's root");
         assertEq(_billed(_signed(steps[0], 0)) * FeeLogic.MIN_L1_BYTE_PRICE / FeeLogic.MIN_BASE_FEE, 0, "no L1 part");
     }
 
     /// @dev Every key a chunk of `withdrawFees()` calls touches.
     function _feeTouched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](12);
+        k = new bytes32[](13);
+        k[12] = StateKeys.clock();
         k[11] = StateKeys.l1Fees();
         k[0] = StateKeys.nonce(alice);
         k[1] = StateKeys.nonce(bob);
@@ -466,11 +481,12 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_withdrawFeesNeedsTheRecipientKey() public {
         vmt.store(SYSTEM, StateKeys.feeRecipient(), bytes32(uint256(uint160(FEE_RECIPIENT))));
         bytes32[] memory touched = _feeTouched();
-        bytes32[] memory fewer = new bytes32[](7);
+        bytes32[] memory fewer = new bytes32[](8);
         for (uint256 i; i < 6; i++) {
             fewer[i] = touched[i];
         }
         fewer[6] = StateKeys.l1Fees();
+        fewer[7] = StateKeys.clock();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(32);
         n = _fromL2(keys, values, n, touched);
         // The fee state is no storage of the system contract: the genesis one.
@@ -541,6 +557,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = SortedModel.set(keys, values, n, _ether(bob), bytes32(ETHER_EACH - bobPays));
         n = SortedModel.set(keys, values, n, _ether(FeeLogic.FEE_VAULT), bytes32(alicePays + bobPays));
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeStateAt(90_000, L1_PRICE));
+        n = _begun(keys, values, n);
         assertEq(postRoot, _root(keys, values, n), "the L2 state's root");
     }
 
@@ -581,6 +598,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(2)));
         // Forced transactions are paid for on L1: the block's scheduled gas stays 0.
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeState(0));
+        n = _begun(keys, values, n);
         assertEq(postRoot, _root(keys, values, n), "transfer, nonce 2, third skipped");
     }
 

@@ -327,6 +327,10 @@ contract VectorsTest is Test {
         pre = vm.parseJsonBytes(json, ".l1Fees.preimage");
         key = vm.parseJsonBytes32(json, ".l1Fees.key");
         _checkKey(pre, abi.encode(StateKeys.TAG_L1_FEES), StateKeys.l1Fees(), key, "l1Fees", 0);
+        assertEq(vm.parseJsonUint(json, ".tags.clock"), StateKeys.TAG_CLOCK, "clock tag");
+        pre = vm.parseJsonBytes(json, ".clock.preimage");
+        key = vm.parseJsonBytes32(json, ".clock.key");
+        _checkKey(pre, abi.encode(StateKeys.TAG_CLOCK), StateKeys.clock(), key, "clock", 0);
     }
 
     function test_keys_tokenAt() public view {

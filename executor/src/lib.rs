@@ -531,12 +531,13 @@ fn execute_and_apply(
 ) -> Pending {
     let fees = fee_state(state, env);
     let ctx = BlockContext::new(chain, env, state, fees);
-    let (queue, first) = run_queue_layer(&ctx, chain, queue);
-    let mut out = parallel::execute_parallel(&ctx, config.threads, config.prediction, first, txs);
+    let mut head = run_queue_layer(&ctx, chain, queue, begins(state, env, queue.len() + txs.len()));
+    let mut out = parallel::execute_parallel(&ctx, config.threads, config.prediction, head.layer.take(), txs);
     let started = Instant::now();
     let chunk_size = chain.chunk_size as usize;
-    let ends = fee_writes(state, fees, &items(&queue, &out.results), chunk_size);
-    let chunks = chunk_writes(&queue, &out.results, chunk_size, true, &ends);
+    let ends = fee_writes(state, fees, &items(&head.queue, &out.results), chunk_size);
+    let chunks = chunk_writes(&head, &out.results, chunk_size, true, &ends);
+    let queue = head.queue;
     out.layers.extend(fee_layer(&ends));
     let overwritten = record_overwritten.then(|| Arc::new(Overwritten::of(state, &out.layers)));
     Arc::make_mut(state).apply_parallel(&out.layers, 2 * config.threads);
@@ -589,17 +590,29 @@ fn gas_used(results: &[TxResult]) -> u64 {
         .sum()
 }
 
-/// Runs a block's queue entries (none: no layer), ahead of its transactions.
-fn run_queue_layer(
-    ctx: &BlockContext<'_>,
-    chain: &ChainConfig,
-    queue: &[QueueEntry],
-) -> (Vec<QueueResult>, Option<state::Changes>) {
-    if queue.is_empty() {
-        return (Vec::new(), None);
+/// What runs before a block's transactions: the system call that begins it (when it
+/// `begins`), then its queue entries. Their results, the beginning's writes, and their changes
+/// as one layer (none when nothing ran).
+struct Head {
+    queue: Vec<QueueResult>,
+    begin: Vec<(B256, B256)>,
+    layer: Option<state::Changes>,
+}
+
+/// Runs what comes before a block's transactions ([`Head`]).
+fn run_queue_layer(ctx: &BlockContext<'_>, chain: &ChainConfig, queue: &[QueueEntry], begins: bool) -> Head {
+    if queue.is_empty() && !begins {
+        return Head { queue: Vec::new(), begin: Vec::new(), layer: None };
     }
-    let out = queue::run_queue(ctx, chain, queue, state::Record::Off);
-    (out.results, Some(out.changes))
+    let out = queue::run_queue(ctx, chain, queue, begins, state::Record::Off);
+    Head { queue: out.results, begin: out.begin, layer: Some(out.changes) }
+}
+
+/// Whether block `env` with `items` items begins in the chunk that runs now: it holds an item,
+/// and the fee state is not in it yet (the test the verifier makes, `FeeLogic.entersNewBlock`:
+/// a chunk replayed alone decides as its whole block does).
+fn begins(state: &State, env: BlockEnvInput, items: usize) -> bool {
+    items > 0 && state.fee_state().enters_new_block(env.number)
 }
 
 /// The fee state block `env` starts from (docs/fees.md §6): the state's, entered into the
@@ -680,22 +693,29 @@ fn executed_outcomes(results: &[TxResult]) -> impl Iterator<Item = &TxOutcome> +
 /// it ([`fee_writes`], computed once per block). Built on the current rayon pool when
 /// `parallel`.
 fn chunk_writes(
-    queue: &[QueueResult],
+    head: &Head,
     results: &[TxResult],
     chunk_size: usize,
     parallel: bool,
     ends: &[[(B256, B256); 2]],
 ) -> Vec<Vec<(B256, B256)>> {
-    let items = items(queue, results);
+    let items = items(&head.queue, results);
     let writes = |(chunk, end): (&[Item<'_>], &[(B256, B256); 2])| {
-        chunk.iter().flat_map(|(w, _, _)| w.iter().copied()).chain(end.iter().copied()).collect()
+        chunk.iter().flat_map(|(w, _, _)| w.iter().copied()).chain(end.iter().copied()).collect::<Vec<_>>()
     };
-    if parallel {
+    let mut out: Vec<Vec<(B256, B256)>> = if parallel {
         use rayon::prelude::*;
         items.par_chunks(chunk_size.max(1)).zip(ends.par_iter()).map(writes).collect()
     } else {
         items.chunks(chunk_size.max(1)).zip(ends.iter()).map(writes).collect()
+    };
+    // The block's beginning is its first chunk's, before its first item.
+    if let Some(first) = out.first_mut()
+        && !head.begin.is_empty()
+    {
+        first.splice(0..0, head.begin.iter().copied());
     }
+    out
 }
 
 /// How many levels the state tree is cut at for `threads` threads before it starts, when the
@@ -864,13 +884,13 @@ impl Executor {
         let Some(pool) = parallel.pool else {
             // One thread: the parallel path's steps, in order on the calling thread.
             let ctx = self.context(env);
-            let (queue, first) = run_queue_layer(&ctx, &self.chain, queue);
-            let mut out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, first, txs);
+            let mut head = run_queue_layer(&ctx, &self.chain, queue, begins(&self.state, env, queue.len() + txs.len()));
+            let mut out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, head.layer.take(), txs);
             let fees = fee_state(&self.state, env);
             let chunk_size = self.chain.chunk_size as usize;
-            let ends = fee_writes(&self.state, fees, &items(&queue, &out.results), chunk_size);
+            let ends = fee_writes(&self.state, fees, &items(&head.queue, &out.results), chunk_size);
             out.layers.extend(fee_layer(&ends));
-            let (block, finish) = self.commit(fees, &ends, queue, out.results, out.layers);
+            let (block, finish) = self.commit(fees, &ends, head, out.results, out.layers);
             let mut timings = out.timings;
             timings.merge += finish.merge;
             timings.state_root += finish.state_root;
@@ -958,16 +978,16 @@ impl Executor {
     ) -> ExecutedBlock {
         let started = Instant::now();
         let ctx = self.context(env);
-        let (queue, first) = run_queue_layer(&ctx, &self.chain, queue);
-        let (results, mut layers) = parallel::execute_sequential(&ctx, first, txs);
+        let mut head = run_queue_layer(&ctx, &self.chain, queue, begins(&self.state, env, queue.len() + txs.len()));
+        let (results, mut layers) = parallel::execute_sequential(&ctx, head.layer.take(), txs);
         let execution = started.elapsed();
         let fees = fee_state(&self.state, env);
-        let ends = fee_writes(&self.state, fees, &items(&queue, &results), self.chain.chunk_size as usize);
+        let ends = fee_writes(&self.state, fees, &items(&head.queue, &results), self.chain.chunk_size as usize);
         layers.extend(fee_layer(&ends));
         if let Some(undo) = undo {
             self.remember(&layers, undo);
         }
-        let (block, finish) = self.commit(fees, &ends, queue, results, layers);
+        let (block, finish) = self.commit(fees, &ends, head, results, layers);
         ExecutedBlock { timings: BlockTimings { execution, ..finish }, ..block }
     }
 
@@ -980,12 +1000,13 @@ impl Executor {
         &mut self,
         fees: FeeState,
         ends: &[[(B256, B256); 2]],
-        queue: Vec<QueueResult>,
+        head: Head,
         results: Vec<TxResult>,
         layers: Vec<Changes>,
     ) -> (ExecutedBlock, BlockTimings) {
         let started = Instant::now();
-        let chunks = chunk_writes(&queue, &results, self.chain.chunk_size as usize, false, ends);
+        let chunks = chunk_writes(&head, &results, self.chain.chunk_size as usize, false, ends);
+        let queue = head.queue;
         let overwritten = self.record_overwritten.then(|| Arc::new(Overwritten::of(&self.state, &layers)));
         Arc::make_mut(&mut self.state).apply(&layers);
         let applied = Instant::now();
@@ -1014,15 +1035,26 @@ impl Executor {
 
     /// [`Self::trace`] of queue entries followed by transactions (a chunk that holds both).
     pub fn trace_with_queue(&self, env: BlockEnvInput, queue: &[QueueEntry], txs: &[RecoveredTx]) -> Trace {
+        self.trace_chunk(env, queue, txs, queue.len() + txs.len())
+    }
+
+    /// [`Self::trace_with_queue`] of a chunk of `count` items of which `queue` and `txs` run (a
+    /// chunk whose transactions stop at an inadmissible one): a chunk with items that enters its
+    /// block begins it, whatever its items turn out to be.
+    pub fn trace_chunk(&self, env: BlockEnvInput, queue: &[QueueEntry], txs: &[RecoveredTx], count: usize) -> Trace {
         let ctx = self.context(env);
-        let q = queue::run_queue(&ctx, &self.chain, queue, state::Record::Keys);
+        let begins = begins(&self.state, env, count);
+        let q = queue::run_queue(&ctx, &self.chain, queue, begins, state::Record::Keys);
         let prior = [q.changes];
         let out = parallel::run_worker(&ctx, &prior, txs, (0..txs.len() as u32).collect(), state::Record::Keys);
         let [first] = prior;
         let mut touched = q.recorder.and_then(|r| r.keys).unwrap_or_default();
         touched.extend(out.recorder.and_then(|r| r.keys).unwrap_or_default());
-        // The system caller of deposits is no account: its nonce is never state.
+        // The system caller (of the block's beginning, of deposits) is no account: its nonce is
+        // never state, and revm's look at its code (whether a token is there) is no read the
+        // verifier makes.
         touched.remove(&state::Touched::Nonce(rollup_types::queue::SYSTEM_CALLER));
+        touched.remove(&state::Touched::Slot(U256::from_be_bytes(keys::token(&rollup_types::queue::SYSTEM_CALLER).0)));
         // The verifier reads the fee state and the fee vault at every chunk, and writes them
         // after one that runs. (One chunk: its items are all in one.)
         for key in [keys::fee_state(), keys::ether_balance(&rollup_types::fees::FEE_VAULT)] {

@@ -63,6 +63,8 @@ impl QueueResult {
 
 /// What running a block's queue entries gave.
 pub(crate) struct QueueOutput {
+    /// The writes of the system call that began the block (`L2System.beginBlock`), when it ran.
+    pub(crate) begin: Vec<(B256, B256)>,
     pub(crate) results: Vec<QueueResult>,
     /// Their changes: the first layer of the block.
     pub(crate) changes: Changes,
@@ -96,16 +98,27 @@ fn system_env(data: Vec<u8>, chain_id: u64) -> TxEnv {
     }
 }
 
-/// Runs `entries` in order over the committed state, recording `record`.
+/// Runs `entries` in order over the committed state, recording `record`; first, when `begins`,
+/// the system call that begins the block (`L2System.beginBlock`: in the chunk that enters a
+/// block with items, docs/lending.md §3).
 pub(crate) fn run_queue(
     ctx: &BlockContext<'_>,
     chain: &ChainConfig,
     entries: &[QueueEntry],
+    begins: bool,
     record: Record,
 ) -> QueueOutput {
-    let overlay = Overlay::new(ctx.base, &[], ctx.block.beneficiary, record, entries.len());
+    let overlay = Overlay::new(ctx.base, &[], ctx.block.beneficiary, record, entries.len() + usize::from(begins));
     let mut evm =
         Context::mainnet().with_db(overlay).with_cfg(ctx.cfg.clone()).with_block(ctx.block.clone()).build_mainnet();
+    // It cannot fail (it reads and writes the clock); were revm to refuse it, it changes nothing,
+    // as the verifier's delegate call then does.
+    let begin = if begins {
+        system_call(&mut evm, L2System::beginBlockCall {}.abi_encode(), chain.chain_id)
+            .map_or_else(|_| Vec::new(), |o| o.writes)
+    } else {
+        Vec::new()
+    };
     let mut results = Vec::with_capacity(entries.len());
     for entry in entries {
         let result = match &entry.item {
@@ -166,7 +179,7 @@ pub(crate) fn run_queue(
         &mut evm.ctx.journaled_state.database,
         Overlay::new(ctx.base, &[], Default::default(), Record::Off, 0),
     );
-    QueueOutput { results, changes: db.changes, recorder: db.recorder }
+    QueueOutput { begin, results, changes: db.changes, recorder: db.recorder }
 }
 
 /// Runs a call of the system caller to the system contract (a deposit's credit, a reading of

@@ -404,6 +404,7 @@ pub fn replay_chunk(
     txs: Vec<SignedTx>,
 ) -> Result<ChunkReplay, String> {
     let chain = *executor.chain();
+    let txs_len = txs.len();
     let mut recovered = Vec::with_capacity(txs.len());
     let mut inadmissible = None;
     // The block's scheduled gas so far: the fee state's, entered into the chunk's block, whose
@@ -434,7 +435,10 @@ pub fn replay_chunk(
             }
         }
     }
-    let trace = executor.trace_with_queue(env, queue, &recovered);
+    // The chunk's items, the inadmissible transaction and those after it included: a chunk that
+    // enters its block begins it before anything is checked.
+    let items = queue.len() + txs_len;
+    let trace = executor.trace_chunk(env, queue, &recovered, items);
     let pre_root = executor.state_root();
     // The first transaction the executor refuses comes before any inadmissible one (which
     // ends `recovered`): its nonce, or its fee, is the fault.
@@ -445,7 +449,7 @@ pub fn replay_chunk(
             InvalidTx::Refused(_) => ReplayOutcome::WrongNonce { tx: i },
             InvalidTx::Unpayable(e) => ReplayOutcome::CannotPay { tx: i, reason: e.to_string() },
         };
-        let trace = executor.trace_with_queue(env, queue, &recovered[..=i]);
+        let trace = executor.trace_chunk(env, queue, &recovered[..=i], items);
         let witness = executor.tree().witness(&trace.keys, &[]);
         check_witness(&witness, pre_root, &trace.keys, None)?;
         return Ok(ChunkReplay { outcome, keys: trace.keys, witness, results: Vec::new(), queue: Vec::new() });

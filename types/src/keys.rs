@@ -44,6 +44,8 @@ pub const TAG_FEE_STATE: u64 = 16;
 pub const TAG_FEE_RECIPIENT: u64 = 17;
 /// Tag of the chain's reading of the L1's fees ([`l1_fees`]).
 pub const TAG_L1_FEES: u64 = 18;
+/// Tag of the chain's clock ([`clock`]).
+pub const TAG_CLOCK: u64 = 19;
 
 fn word_u64(v: u64) -> [u8; 32] {
     U256::from(v).to_be_bytes()
@@ -133,6 +135,13 @@ pub fn fee_state() -> B256 {
 /// reports only.
 pub fn l1_fees() -> B256 {
     tagged(TAG_L1_FEES, &[])
+}
+
+/// Key of the chain's clock (`StateKeys.clock`): the latest timestamp of a block that held an
+/// item, which never goes back. Written only by the system call that begins each such block
+/// (`L2System.beginBlock`, docs/lending.md §3).
+pub fn clock() -> B256 {
+    tagged(TAG_CLOCK, &[])
 }
 
 /// Key of the L1 address the fee vault's ether is withdrawn to (`withdrawFees`, docs/fees.md

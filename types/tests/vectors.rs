@@ -615,6 +615,7 @@ struct KeyVectors {
     fee_state: Fixed,
     fee_recipient: Fixed,
     l1_fees: Fixed,
+    clock: Fixed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -639,6 +640,7 @@ struct Tags {
     fee_state: u64,
     fee_recipient: u64,
     l1_fees: u64,
+    clock: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -856,6 +858,7 @@ fn generate_keys() -> KeyVectors {
             fee_state: keys::TAG_FEE_STATE,
             fee_recipient: keys::TAG_FEE_RECIPIENT,
             l1_fees: keys::TAG_L1_FEES,
+            clock: keys::TAG_CLOCK,
         },
         nonce: ByAccount {
             count: accounts.len(),
@@ -907,6 +910,7 @@ fn generate_keys() -> KeyVectors {
         fee_state: Fixed { preimage: abi(keys::TAG_FEE_STATE, ()), key: keys::fee_state() },
         fee_recipient: Fixed { preimage: abi(keys::TAG_FEE_RECIPIENT, ()), key: keys::fee_recipient() },
         l1_fees: Fixed { preimage: abi(keys::TAG_L1_FEES, ()), key: keys::l1_fees() },
+        clock: Fixed { preimage: abi(keys::TAG_CLOCK, ()), key: keys::clock() },
         pool_at: PoolAt {
             count: pool_at.len(),
             index: pool_at.iter().map(|p| p.0).collect(),
@@ -1019,6 +1023,7 @@ fn check_keys(file: &KeyVectors) {
         t.fee_state,
         t.fee_recipient,
         t.l1_fees,
+        t.clock,
     ];
     let library = [
         keys::TAG_NONCE,
@@ -1040,6 +1045,7 @@ fn check_keys(file: &KeyVectors) {
         keys::TAG_FEE_STATE,
         keys::TAG_FEE_RECIPIENT,
         keys::TAG_L1_FEES,
+        keys::TAG_CLOCK,
     ];
     assert_eq!(tags, library, "tags");
 

@@ -197,17 +197,18 @@ contract ChunkVerifier {
     /// @dev The fee state entered into the chunk's block (`FeeLogic.enterBlock`), and whether the
     ///      block's L1 price keeps its bound. The chain's reading of the L1's fees bounds the
     ///      price of a block as it is entered (docs/fees.md §4): a later chunk of the block reads
-    ///      neither it nor the bound.
+    ///      neither it nor the bound. A chunk that enters its block with a price in bound then
+    ///      begins the block (`ReplayLogic.replayBeginBlock`, the L2's `beginBlock` system call),
+    ///      before its first item.
     function _enterBlock(bytes32 feeKey, BatchCodec.Chunk memory chunk, uint256 replay)
         private
-        view
         returns (uint256 fees, bool entered)
     {
         uint256 word = _known(feeKey, replay);
-        uint256 cap = FeeLogic.entersNewBlock(word, chunk.blockNumber)
-            ? FeeLogic.l1PriceCap(_known(StateKeys.l1Fees(), replay))
-            : 0;
-        return FeeLogic.enterBlock(word, chunk.blockNumber, chunk.l1BytePrice, cap);
+        bool begins = FeeLogic.entersNewBlock(word, chunk.blockNumber);
+        uint256 cap = begins ? FeeLogic.l1PriceCap(_known(StateKeys.l1Fees(), replay)) : 0;
+        (fees, entered) = FeeLogic.enterBlock(word, chunk.blockNumber, chunk.l1BytePrice, cap);
+        if (entered && begins) _call(abi.encodeCall(ReplayLogic.replayBeginBlock, ()), 0);
     }
 
     /// @dev The state root after the replay: the witness tree with every key's value now.

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
+import {ClockLogic} from "../logic/ClockLogic.sol";
 import {Operations} from "../logic/Operations.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 import {ReplayState} from "../lib/ReplayState.sol";
@@ -18,7 +19,7 @@ import {ReplayState} from "../lib/ReplayState.sol";
 ///         EVM's code size limit (EIP-170) as operations are added (docs/operations.md).
 /// @dev Runs only under a DELEGATECALL: called directly, every state access reverts with
 ///      `NotInReplay` (its own transient storage holds no replay).
-contract ReplayLogic is AmmLogic, BridgeLogic {
+contract ReplayLogic is AmmLogic, BridgeLogic, ClockLogic {
     /// @notice What the replay needed was not in the witness (`ReplayState.KeyNotInWitness`).
     error KeyNotInWitness(bytes32 key);
     /// @notice The logic runs only inside a replay, delegated to by the verifier.
@@ -32,6 +33,13 @@ contract ReplayLogic is AmmLogic, BridgeLogic {
     function replayDeposit(uint256 queueIndex, address l1Token, address to, uint256 amount, uint256 meta) external {
         _inReplay();
         _creditDeposit(queueIndex, l1Token, to, amount, meta);
+    }
+
+    /// @notice Begins the chunk's block inside a replay (`ClockLogic._beginBlock`, what the L2's
+    ///         `beginBlock` system call runs), when the chunk enters it.
+    function replayBeginBlock() external {
+        _inReplay();
+        _beginBlock();
     }
 
     /// @notice Takes a reading of the L1's fees inside a replay (`BridgeLogic._applyL1Fees`,

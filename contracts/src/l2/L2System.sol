@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
+import {ClockLogic} from "../logic/ClockLogic.sol";
 import {FeeLogic} from "../logic/FeeLogic.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 
@@ -12,7 +13,7 @@ import {StateKeys} from "../logic/StateKeys.sol";
 ///         Deployed at genesis at a fixed address; its constructor lays out the genesis state
 ///         with the same logic. Each registered token also has an ERC-20 face (`L2Token`),
 ///         which calls the `token*` entry points below.
-contract L2System is AmmLogic, BridgeLogic {
+contract L2System is AmmLogic, BridgeLogic, ClockLogic {
     /// @notice The caller of `creditDeposit`: the executor's system calls come from this
     ///         address (as EIP-4788's do), which no key signs for.
     address public constant SYSTEM_CALLER = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
@@ -79,6 +80,14 @@ contract L2System is AmmLogic, BridgeLogic {
     function reportL1Fees(uint256 queueIndex, uint256 baseFee, uint256 blobBaseFee) external {
         if (msg.sender != SYSTEM_CALLER) revert NotSystemCaller(msg.sender);
         _applyL1Fees(queueIndex, baseFee, blobBaseFee);
+    }
+
+    /// @notice Begins a block that holds an item, before its first one (`ClockLogic`,
+    ///         docs/lending.md §3). Called by the executor, as a system call, in the chunk
+    ///         that enters the block; users cannot.
+    function beginBlock() external {
+        if (msg.sender != SYSTEM_CALLER) revert NotSystemCaller(msg.sender);
+        _beginBlock();
     }
 
     /// @notice The L1's fees as the chain last read them from the queue (zero before any).

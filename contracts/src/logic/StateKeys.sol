@@ -26,6 +26,7 @@ library StateKeys {
     uint256 internal constant TAG_FEE_STATE = 16;
     uint256 internal constant TAG_FEE_RECIPIENT = 17;
     uint256 internal constant TAG_L1_FEES = 18;
+    uint256 internal constant TAG_CLOCK = 19;
 
     /// @notice The chain's native currency: the bridged token of L1 ether,
     ///         `bridgedToken(address(0))`. `eth_getBalance` of an account is its balance of this
@@ -82,6 +83,13 @@ library StateKeys {
     ///         block's L1 price, laid out at genesis and written by the queue's fee reports only.
     function l1Fees() internal pure returns (bytes32) {
         return keccak256(abi.encode(TAG_L1_FEES));
+    }
+
+    /// @notice Key of the chain's clock: the latest timestamp of a block that held an item,
+    ///         which never goes back; written only by the system call that begins each such
+    ///         block (`ClockLogic._beginBlock`, docs/lending.md §3).
+    function clock() internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_CLOCK));
     }
 
     /// @notice Key of the number of registered (non-liquidity) tokens.

@@ -200,6 +200,41 @@ fn chunk_roots_follow_the_chunk_size_and_end_at_the_block_root() {
     assert_eq!(block_c.state_root, block_a.chunk_roots[0]);
 }
 
+/// The chunk that enters a block with items begins it (`L2System.beginBlock`): the chain's
+/// clock moves to the block's timestamp in that chunk, never back, and a block without items
+/// leaves no trace; the clock is the state's, in the chunk's root, and `clock()` reads it.
+#[test]
+fn blocks_with_items_begin_in_their_first_chunk_and_the_clock_never_goes_back() {
+    let chain = chain(2);
+    let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    let clock_slot = U256::from_be_bytes(keys::clock().0);
+    let at = |number: u64, timestamp: u64| BlockEnvInput { timestamp, ..env(number) };
+    let txs = |from: u64| -> Vec<RecoveredTx> {
+        (0..3).map(|i| recovered(&chain, &signer(i), from, transfer(USDC, Address::repeat_byte(9), 1))).collect()
+    };
+    assert_eq!(exec.state().storage(&clock_slot), U256::ZERO, "no block has begun");
+    // An empty block: no chunk, no beginning, the same root.
+    let root = exec.state_root();
+    let empty = exec.execute_block(at(1, 500), &[]);
+    assert_eq!(empty.state_root, root, "an empty block changes nothing");
+    assert_eq!(exec.state().storage(&clock_slot), U256::ZERO);
+    // Three transactions in chunks of 2: the clock is written by the first chunk.
+    let block = exec.execute_block(at(2, 1_000), &txs(0));
+    assert_eq!(block.chunk_roots.len(), 2);
+    assert_eq!(exec.state().storage(&clock_slot), U256::from(1_000u64));
+    let mut only_first = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    only_first.execute_block(at(1, 500), &[]);
+    let first = only_first.execute_block(at(2, 1_000), &txs(0)[..2]);
+    assert_eq!(first.state_root, block.chunk_roots[0], "the clock is the first chunk's write");
+    // A later block with an earlier timestamp does not move it back.
+    exec.execute_block(at(3, 900), &txs(1));
+    assert_eq!(exec.state().storage(&clock_slot), U256::from(1_000u64), "never back");
+    exec.execute_block(at(4, 1_200), &txs(2));
+    let out = view(&exec, SYSTEM_CONTRACT, L2System::clockCall {}.abi_encode());
+    assert_eq!(L2System::clockCall::abi_decode_returns(&out).expect("uint256"), U256::from(1_200u64));
+    assert_root_matches_state(&exec);
+}
+
 /// An undo log takes blocks back exactly: the state, its leaves and the state root are those
 /// from before the blocks, and the blocks executed again give the same roots. New accounts
 /// (nonce from zero) and emptied balances (a slot back to zero) come back to absent.

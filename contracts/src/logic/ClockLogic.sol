@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {StateAccess} from "./StateAccess.sol";
+import {StateKeys} from "./StateKeys.sol";
+
+/// @title ClockLogic
+/// @notice The chain's clock, and the work that begins a block (docs/lending.md §3). The
+///         system call `beginBlock` runs once in each block that holds an item, before its
+///         first one: in the chunk that enters the block, on L2 and in the L1 verifier alike.
+///         It keeps the clock, the latest block timestamp, which never goes back whatever
+///         timestamps a sequencer writes: what interest and prices will weigh time by.
+abstract contract ClockLogic is StateAccess {
+    /// @dev Begins the block: moves the clock forward to its timestamp (never back).
+    function _beginBlock() internal {
+        bytes32 key = StateKeys.clock();
+        uint256 now_ = _timestamp();
+        if (now_ > _load(key)) _store(key, now_);
+    }
+
+    /// @notice The chain's clock: the latest timestamp of a block that held an item (0 before
+    ///         the first).
+    function clock() external view returns (uint256) {
+        return _load(StateKeys.clock());
+    }
+}
