@@ -4,9 +4,9 @@ pragma solidity 0.8.30;
 import {Operations} from "../logic/Operations.sol";
 
 /// @title BatchCodec
-/// @notice L1 decoder of the batch codec, version 3: reads the header of a batch (its block
-///         table gives each block's queue entries, transactions and L1 price, and the chunk cut
-///         over them), decodes one chunk of it into signed transactions, with the bytes the L1
+/// @notice L1 decoder of the batch codec, version 4: reads the header of a batch (its block
+///         table gives each block's timestamp, queue entries, transactions and L1 price, and the
+///         chunk cut over them), decodes one chunk of it into signed transactions, with the bytes the L1
 ///         data fee bills each one, and rebuilds their EIP-2718 bytes, signing hash and sender.
 ///         It is what a fraud proof uses to show which queue entries and transactions a chunk
 ///         holds, or that the data is malformed. Normative text: docs/batch-codec.md. Mirrors
