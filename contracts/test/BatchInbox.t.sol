@@ -507,11 +507,10 @@ contract BatchInboxTest is Test {
         assertEq(keccak256(ret), keccak256(reason), string.concat("reason: ", vm.toString(ret)));
     }
 
-    /// Header and chunk proofs read a blob batch's data from its commitment, as a calldata
-    /// batch's: a blob batch whose data has an undecodable header is proven so from the data in
-    /// calldata.
-    function test_proveHeaderFraud_ofABlobBatch() public {
-        BatchInbox target = new BatchInbox(
+    /// @dev An inbox of the test's parameters with a real verifier (its decoder and logic
+    ///      deployed first, as `rollup deploy` does).
+    function _inboxWithVerifier() internal returns (BatchInbox) {
+        return new BatchInbox(
             BATCHER,
             WINDOW,
             BOND,
@@ -521,6 +520,13 @@ contract BatchInboxTest is Test {
             new ChunkVerifier(new BatchDecoder(), new ReplayLogic()),
             FREEZE_DELAY
         );
+    }
+
+    /// Header and chunk proofs read a blob batch's data from its commitment, as a calldata
+    /// batch's: a blob batch whose data has an undecodable header is proven so from the data in
+    /// calldata.
+    function test_proveHeaderFraud_ofABlobBatch() public {
+        BatchInbox target = _inboxWithVerifier();
         target.stake{value: BOND}();
         bytes memory data = hex"ff";
         vm.blobhashes(_one(bytes32(uint256(0x01) << 248 | 0xaa)));
@@ -543,16 +549,7 @@ contract BatchInboxTest is Test {
     ///      consecutive L1 blocks: those in `frauds` carry an undecodable header (provable from the
     ///      header alone), the others one the tests never prove.
     function _rewardInbox(uint256 stakes, uint256 n, uint256[] memory frauds) internal returns (BatchInbox target) {
-        target = new BatchInbox(
-            BATCHER,
-            WINDOW,
-            BOND,
-            GENESIS,
-            CHUNK_SIZE,
-            CHAIN_ID,
-            new ChunkVerifier(new BatchDecoder(), new ReplayLogic()),
-            FREEZE_DELAY
-        );
+        target = _inboxWithVerifier();
         target.stake{value: stakes * BOND}();
         for (uint256 i; i < n; i++) {
             _postOn(target, i, _isIn(i, frauds) ? bytes(hex"ff") : bytes(hex"01"));

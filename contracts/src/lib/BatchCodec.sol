@@ -586,6 +586,19 @@ library BatchCodec {
         return (input, p + len);
     }
 
+    /// @dev Fresh calldata of `len` bytes starting with `selector`, the rest to be written at
+    ///      `w`, its first byte (the selector's), and zero-padded to a whole word.
+    function _newCalldata(uint256 selector, uint256 len) private pure returns (bytes memory input, uint256 w) {
+        assembly ("memory-safe") {
+            input := mload(0x40)
+            mstore(input, len)
+            w := add(input, 32)
+            mstore(w, shl(224, selector))
+            mstore(add(w, len), 0)
+            mstore(0x40, add(w, and(add(len, 31), not(31))))
+        }
+    }
+
     /// @dev Operations 1–6: the registry pair and the amounts, rebuilt as the canonical
     ///      ABI calldata `selector ‖ pad32(a0) ‖ pad32(a1) ‖ amount…`.
     function _compactInput(uint256 op, uint256 p, uint256 end, Registry memory reg)
@@ -596,14 +609,7 @@ library BatchCodec {
         (uint256 selector, uint256 amounts) = Operations.compactOp(op);
         uint256 len = 68 + 32 * amounts;
         uint256 w;
-        assembly ("memory-safe") {
-            input := mload(0x40)
-            mstore(input, len)
-            w := add(input, 32)
-            mstore(w, shl(224, selector))
-            mstore(add(w, len), 0)
-            mstore(0x40, add(w, and(add(len, 31), not(31))))
-        }
+        (input, w) = _newCalldata(selector, len);
         // The registry pair p = i0 · R + i1 (R < 2^64: R² does not overflow; p < R² implies R > 0).
         uint256 v;
         (v, p) = _varint(p, end, 64);
@@ -658,14 +664,7 @@ library BatchCodec {
         uint256 len = 4 + 32 * (head + (e.hasList ? 1 + e.list : 0));
         uint256 selector = e.selector;
         uint256 w;
-        assembly ("memory-safe") {
-            input := mload(0x40)
-            mstore(input, len)
-            w := add(input, 32)
-            mstore(w, shl(224, selector))
-            mstore(add(w, len), 0)
-            mstore(0x40, add(w, and(add(len, 31), not(31))))
-        }
+        (input, w) = _newCalldata(selector, len);
         w += 4;
         _putAddresses(w, e.lead, e.addresses, reg);
         if (e.hasList) _putList(w, e, head, reg);
@@ -771,14 +770,7 @@ library BatchCodec {
         uint256 words = op == 3 ? 3 : 2;
         uint256 len = 4 + 32 * words;
         uint256 w;
-        assembly ("memory-safe") {
-            input := mload(0x40)
-            mstore(input, len)
-            w := add(input, 32)
-            mstore(w, shl(224, selector))
-            mstore(add(w, len), 0)
-            mstore(0x40, add(w, and(add(len, 31), not(31))))
-        }
+        (input, w) = _newCalldata(selector, len);
         // The registry pair p = i0 · R + i1, as for the system operations.
         uint256 v;
         (v, p) = _varint(p, end, 64);
