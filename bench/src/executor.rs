@@ -472,6 +472,8 @@ impl Setup {
             fee_recipient: Address::ZERO,
             l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
             l1_fees: rollup_types::fees::GENESIS_L1_FEES,
+            numeraire: Address::ZERO,
+            oracles: Vec::new(),
         }
     }
 }

@@ -13,6 +13,12 @@ import {BridgeLogic} from "../src/logic/BridgeLogic.sol";
 ///         and AMM (createPool, swap, addLiquidity, removeLiquidity) over a small genesis.
 ///         Expected values are computed in the tests (or hard-coded from an off-chain
 ///         computation), not read back from the contract.
+
+/// @dev No oracles: a genesis of tokens and pools only.
+function _noOracles() pure returns (L2System.GenesisOracles memory) {
+    return L2System.GenesisOracles(address(0), new L2System.OracleRoute[](0));
+}
+
 contract L2SystemTest is Test {
     event Transfer(address indexed token, address indexed from, address indexed to, uint256 amount);
     event TokenCreated(address indexed token, address indexed creator, string symbol, uint8 decimals, uint256 supply);
@@ -106,7 +112,7 @@ contract L2SystemTest is Test {
         // Seeded in reverse order on purpose: the pool must still be stored as (TKB, TKC).
         pools[1] = L2System.GenesisPool(PROVIDER, TKC, TKB, BC_RESERVE_C, BC_RESERVE_B);
 
-        sys = new L2System(tokens, mints, pools);
+        sys = new L2System(tokens, mints, pools, _noOracles());
         lpAB = _lpToken(TKA, TKB);
         lpBC = _lpToken(TKB, TKC);
     }
@@ -292,7 +298,7 @@ contract L2SystemTest is Test {
         L2System.GenesisPool[] memory pools = new L2System.GenesisPool[](1);
         pools[0] = L2System.GenesisPool(PROVIDER, TKA, TKB, 10e18, 10e18);
         vm.expectRevert(_insufficient(TKB, PROVIDER, 0, 10e18));
-        new L2System(tokens, mints, pools);
+        new L2System(tokens, mints, pools, _noOracles());
     }
 
     function test_genesis_revertsOnDuplicateToken() public {
@@ -300,7 +306,7 @@ contract L2SystemTest is Test {
         tokens[0] = L2System.GenesisToken(TKA, "TKA", 18);
         tokens[1] = L2System.GenesisToken(TKA, "AGAIN", 6);
         vm.expectRevert(abi.encodeWithSelector(LedgerLogic.TokenExists.selector, TKA));
-        new L2System(tokens, new L2System.GenesisMint[](0), new L2System.GenesisPool[](0));
+        new L2System(tokens, new L2System.GenesisMint[](0), new L2System.GenesisPool[](0), _noOracles());
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1442,7 +1448,7 @@ contract L2SystemBridgeTest is Test {
         tokens[0] = L2System.GenesisToken(TKA, "TKA", 18);
         L2System.GenesisMint[] memory mints = new L2System.GenesisMint[](1);
         mints[0] = L2System.GenesisMint(TKA, ALICE, 1000);
-        sys = new L2System(tokens, mints, new L2System.GenesisPool[](0));
+        sys = new L2System(tokens, mints, new L2System.GenesisPool[](0), _noOracles());
     }
 
     function _bridged(address l1Token) internal pure returns (address) {
@@ -1488,7 +1494,8 @@ contract L2SystemBridgeTest is Test {
         L2System.GenesisMint[] memory mints = new L2System.GenesisMint[](2);
         mints[0] = L2System.GenesisMint(StateKeys.ETHER, ALICE, 100 ether);
         mints[1] = L2System.GenesisMint(StateKeys.ETHER, BOB, 1 ether);
-        L2System fresh = new L2System(new L2System.GenesisToken[](0), mints, new L2System.GenesisPool[](0));
+        L2System fresh =
+            new L2System(new L2System.GenesisToken[](0), mints, new L2System.GenesisPool[](0), _noOracles());
         assertEq(fresh.balanceOf(StateKeys.ETHER, ALICE), 100 ether, "alice");
         assertEq(fresh.balanceOf(StateKeys.ETHER, BOB), 1 ether, "bob");
         assertEq(fresh.totalSupply(StateKeys.ETHER), 101 ether, "supply");

@@ -59,7 +59,10 @@ contract L2TokenTest is Test {
         pools[0] = L2System.GenesisPool(PROVIDER, TKA, TKB, POOL_A, POOL_B);
         // The system contract at its L2 address, its genesis laid out there: run the creation
         // code at that address, then put the runtime code it returns in its place.
-        bytes memory creation = abi.encodePacked(type(L2System).creationCode, abi.encode(tokens, mints, pools));
+        bytes memory creation = abi.encodePacked(
+            type(L2System).creationCode,
+            abi.encode(tokens, mints, pools, L2System.GenesisOracles(address(0), new L2System.OracleRoute[](0)))
+        );
         vmc.etch(SYSTEM, creation);
         (bool ok, bytes memory runtime) = SYSTEM.call("");
         require(ok, "genesis");

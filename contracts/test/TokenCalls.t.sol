@@ -75,8 +75,15 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         mints[3] = L2System.GenesisMint(StateKeys.ETHER, bob, ETHER_EACH);
         // The system contract at its L2 address with its genesis state (the creation code run
         // there, then replaced by the runtime code it returns), and the token's ERC-20 face.
-        bytes memory creation =
-            abi.encodePacked(type(L2System).creationCode, abi.encode(tokens, mints, new L2System.GenesisPool[](0)));
+        bytes memory creation = abi.encodePacked(
+            type(L2System).creationCode,
+            abi.encode(
+                tokens,
+                mints,
+                new L2System.GenesisPool[](0),
+                L2System.GenesisOracles(address(0), new L2System.OracleRoute[](0))
+            )
+        );
         vmt.etch(SYSTEM, creation);
         (bool ok, bytes memory runtime) = SYSTEM.call("");
         require(ok, "genesis");
@@ -209,7 +216,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     }
 
     /// @dev Every chunk here enters its block (at `CHUNK_TIME`), and so begins it: the chain's
-    ///      clock moves to the block's timestamp (`ClockLogic`).
+    ///      clock moves to the block's timestamp (`ClockLogic`), and the oracles' header is read
+    ///      (this genesis has none).
     uint256 constant CHUNK_TIME = 1000;
 
     function _begun(bytes32[] memory keys, bytes32[] memory values, uint256 n) internal pure returns (uint256) {
@@ -225,7 +233,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     ///      fees (read as the chunk enters its block), the senders' ether and the vault's
     ///      included.
     function _touched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](14);
+        k = new bytes32[](15);
+        k[14] = StateKeys.oracles();
         k[13] = StateKeys.clock();
         k[12] = StateKeys.l1Fees();
         k[8] = StateKeys.feeState();
@@ -325,7 +334,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_callOfAnAddressWithoutATokenChangesOnlyTheNonce() public {
         Step[] memory steps = new Step[](1);
         steps[0] = Step(ALICE_KEY, NOWHERE, abi.encodeWithSelector(bytes4(0x23b872dd), bob, CAROL, 7));
-        bytes32[] memory touched = new bytes32[](7);
+        bytes32[] memory touched = new bytes32[](8);
+        touched[7] = StateKeys.oracles();
         touched[6] = StateKeys.clock();
         touched[0] = StateKeys.nonce(alice);
         touched[1] = StateKeys.feeState();
@@ -346,9 +356,9 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = _begun(keys, values, n);
         assertEq(postRoot, _root(keys, values, n), "only the nonce, the fee and the fee state");
         // Without the token's metadata key the proof is incomplete, not a verdict.
-        bytes32[] memory fewer = new bytes32[](6);
-        (fewer[0], fewer[1], fewer[2], fewer[3], fewer[4], fewer[5]) =
-        (touched[0], touched[1], touched[2], touched[3], touched[5], touched[6]);
+        bytes32[] memory fewer = new bytes32[](7);
+        (fewer[0], fewer[1], fewer[2], fewer[3], fewer[4], fewer[5], fewer[6]) =
+        (touched[0], touched[1], touched[2], touched[3], touched[5], touched[6], touched[7]);
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), 0);
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), GENESIS_FEES);
         n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH));
@@ -460,7 +470,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
 
     /// @dev Every key a chunk of `withdrawFees()` calls touches.
     function _feeTouched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](13);
+        k = new bytes32[](14);
+        k[13] = StateKeys.oracles();
         k[12] = StateKeys.clock();
         k[11] = StateKeys.l1Fees();
         k[0] = StateKeys.nonce(alice);
@@ -481,12 +492,13 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_withdrawFeesNeedsTheRecipientKey() public {
         vmt.store(SYSTEM, StateKeys.feeRecipient(), bytes32(uint256(uint160(FEE_RECIPIENT))));
         bytes32[] memory touched = _feeTouched();
-        bytes32[] memory fewer = new bytes32[](8);
+        bytes32[] memory fewer = new bytes32[](9);
         for (uint256 i; i < 6; i++) {
             fewer[i] = touched[i];
         }
         fewer[6] = StateKeys.l1Fees();
         fewer[7] = StateKeys.clock();
+        fewer[8] = StateKeys.oracles();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(32);
         n = _fromL2(keys, values, n, touched);
         // The fee state is no storage of the system contract: the genesis one.

@@ -362,6 +362,37 @@ contract VectorsTest is Test {
         }
     }
 
+    function test_keys_oracles() public view {
+        string memory json = vm.readFile(KEYS_FILE);
+        assertEq(vm.parseJsonUint(json, ".tags.oracles"), StateKeys.TAG_ORACLES, "oracles tag");
+        assertEq(vm.parseJsonUint(json, ".tags.oracleAt"), StateKeys.TAG_ORACLE_AT, "oracleAt tag");
+        assertEq(vm.parseJsonUint(json, ".tags.oracle"), StateKeys.TAG_ORACLE, "oracle tag");
+        bytes memory pre1 = vm.parseJsonBytes(json, ".oracles.preimage");
+        bytes32 key1 = vm.parseJsonBytes32(json, ".oracles.key");
+        _checkKey(pre1, abi.encode(StateKeys.TAG_ORACLES), StateKeys.oracles(), key1, "oracles", 0);
+        uint256 n = vm.parseJsonUint(json, ".oracleAt.count");
+        uint256[] memory index = vm.parseJsonUintArray(json, ".oracleAt.index");
+        bytes[] memory pre = vm.parseJsonBytesArray(json, ".oracleAt.preimage");
+        bytes32[] memory key = vm.parseJsonBytes32Array(json, ".oracleAt.key");
+        assertGt(n, 0, "oracleAt vectors");
+        _checkLengths("oracleAt", n, index.length, pre.length, key.length, n);
+        for (uint256 i; i < n; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_ORACLE_AT, index[i]);
+            _checkKey(pre[i], encoded, StateKeys.oracleAt(index[i]), key[i], "oracleAt", i);
+        }
+        n = vm.parseJsonUint(json, ".oracle.count");
+        address[] memory asset = vm.parseJsonAddressArray(json, ".oracle.asset");
+        uint256[] memory part = vm.parseJsonUintArray(json, ".oracle.part");
+        pre = vm.parseJsonBytesArray(json, ".oracle.preimage");
+        key = vm.parseJsonBytes32Array(json, ".oracle.key");
+        assertGt(n, 0, "oracle vectors");
+        _checkLengths("oracle", n, asset.length, part.length, pre.length, key.length);
+        for (uint256 i; i < n; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_ORACLE, asset[i], part[i]);
+            _checkKey(pre[i], encoded, StateKeys.oracle(asset[i], part[i]), key[i], "oracle", i);
+        }
+    }
+
     function test_keys_newToken() public view {
         string memory json = vm.readFile(KEYS_FILE);
         uint256 n = vm.parseJsonUint(json, ".newToken.count");

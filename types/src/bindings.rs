@@ -101,6 +101,8 @@ pub use inbox::BridgeQueue::Contents as QueueContents;
 /// The chunk part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
 pub use inbox::ChunkVerifier::ChunkProof;
 pub use l2::L2System;
+/// An oracle's route in the L2 genesis (`OracleLogic.OracleRoute`).
+pub use l2::OracleLogic::OracleRoute;
 pub use l2_token::L2Token;
 pub use multicall::Multicall3;
 pub use token::TestToken;

@@ -98,6 +98,20 @@ pub struct GenesisPool {
     pub amount_b: u64,
 }
 
+/// A price oracle laid out at genesis (`OracleLogic`, docs/lending.md §4): it prices `asset` in
+/// the genesis' numeraire by its pool with `via`, or with the numeraire when `via` is `None`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GenesisOracle {
+    /// The asset it prices.
+    pub asset: Address,
+    /// The asset its pool pairs it with, an earlier oracle's; `None`: the numeraire.
+    pub via: Option<Address>,
+}
+
+/// The most oracles a genesis lays out (`OracleLogic.MAX_ORACLES`): each is sampled in every
+/// block that holds an item.
+pub const MAX_ORACLES: usize = 8;
+
 /// Ether each development account holds at the devnet's genesis: 100 ETH.
 pub const DEVNET_ETHER_PER_ACCOUNT: U256 = U256::from_limbs([7_766_279_631_452_241_920, 5, 0, 0]);
 
@@ -126,6 +140,12 @@ pub struct GenesisSpec {
     /// default), which bounds the L1 price of the blocks before the first reading the inbox
     /// queues is consumed (docs/fees.md §4).
     pub l1_fees: crate::fees::L1Fees,
+    /// The asset the oracles price in (raw units of it per raw unit of an asset); zero with no
+    /// oracles.
+    pub numeraire: Address,
+    /// The price oracles, sampled at the beginning of every block that holds an item (at most
+    /// [`MAX_ORACLES`], each after the one its route goes through).
+    pub oracles: Vec<GenesisOracle>,
 }
 
 impl GenesisSpec {
@@ -157,7 +177,21 @@ impl GenesisSpec {
                 pool(USDC, 2_000_000, DAI, 2_000_000),
                 pool(WBTC, 50, WETH, 1_000),
             ],
+            // Prices in USDC; WBTC through WETH, as no WBTC/USDC pool exists.
+            numeraire: USDC,
+            oracles: vec![
+                GenesisOracle { asset: WETH, via: None },
+                GenesisOracle { asset: DAI, via: None },
+                GenesisOracle { asset: WBTC, via: Some(WETH) },
+            ],
         }
+    }
+
+    /// Lays out no oracles (a genesis of tokens and pools only).
+    pub fn without_oracles(mut self) -> Self {
+        self.numeraire = Address::ZERO;
+        self.oracles.clear();
+        self
     }
 
     /// Adds funded accounts (for benchmarks and tests).
@@ -238,7 +272,15 @@ impl GenesisSpec {
                 amountB: units(p.amount_b, self.decimals_of(p.token_b)),
             })
             .collect();
-        L2System::constructorCall { tokens, mints, pools }.abi_encode()
+        let oracles = L2System::GenesisOracles {
+            numeraire: self.numeraire,
+            routes: self
+                .oracles
+                .iter()
+                .map(|o| crate::bindings::OracleRoute { asset: o.asset, via: o.via.unwrap_or_default() })
+                .collect(),
+        };
+        L2System::constructorCall { tokens, mints, pools, oracles_: oracles }.abi_encode()
     }
 }
 

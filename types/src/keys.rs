@@ -46,6 +46,12 @@ pub const TAG_FEE_RECIPIENT: u64 = 17;
 pub const TAG_L1_FEES: u64 = 18;
 /// Tag of the chain's clock ([`clock`]).
 pub const TAG_CLOCK: u64 = 19;
+/// Tag of the chain's price oracles' header (`StateKeys.oracles`).
+pub const TAG_ORACLES: u64 = 20;
+/// Tag of the list of oracles (`StateKeys.oracleAt`).
+pub const TAG_ORACLE_AT: u64 = 21;
+/// Tag of an oracle's state (`StateKeys.oracle`).
+pub const TAG_ORACLE: u64 = 22;
 
 fn word_u64(v: u64) -> [u8; 32] {
     U256::from(v).to_be_bytes()
@@ -142,6 +148,25 @@ pub fn l1_fees() -> B256 {
 /// (`L2System.beginBlock`, docs/lending.md §3).
 pub fn clock() -> B256 {
     tagged(TAG_CLOCK, &[])
+}
+
+/// Key of the chain's price oracles (`StateKeys.oracles`, docs/lending.md §4): their number in
+/// the low byte and the numeraire above it. Laid out at genesis only.
+pub fn oracles() -> B256 {
+    tagged(TAG_ORACLES, &[])
+}
+
+/// Key of the `index`-th oracle (`StateKeys.oracleAt`): its asset (low 160 bits) and its route
+/// above it (0: its pool with the numeraire; `j + 1`: its pool with oracle `j`'s asset). Laid
+/// out at genesis only.
+pub fn oracle_at(index: u64) -> B256 {
+    tagged(TAG_ORACLE_AT, &[word_u64(index)])
+}
+
+/// Key of part `part` of the oracle of `asset` (`StateKeys.oracle`): 0 its window, 1 its latest
+/// sample. Written only by the block's beginning (`OracleLogic`).
+pub fn oracle(asset: &Address, part: u64) -> B256 {
+    tagged(TAG_ORACLE, &[word_address(asset), word_u64(part)])
 }
 
 /// Key of the L1 address the fee vault's ether is withdrawn to (`withdrawFees`, docs/fees.md

@@ -94,6 +94,143 @@ pub fn mean(sum: i128, span: u64) -> i64 {
     sum.div_euclid(i128::from(span)) as i64
 }
 
+/// The seconds of sample weight a mean covers at least, and at most twice
+/// (`OracleLogic.ORACLE_WINDOW`).
+pub const WINDOW: u64 = 1800;
+
+/// The most seconds a sample weighs for each oracle in the turn (`OracleLogic.MAX_SAMPLE_WEIGHT`):
+/// with `n` oracles, at most `12 n`.
+pub const MAX_SAMPLE_WEIGHT: u64 = 12;
+
+/// The most a sampled logarithm moves from the last sample, a weighed second: `log2(1.01)`
+/// (`OracleLogic.MAX_LOG_MOVE_PER_SECOND`).
+pub const MAX_LOG_MOVE_PER_SECOND: i64 = 15_783_802_966;
+
+/// The largest logarithm a sample takes, and its negation the smallest (`OracleLogic.MAX_LOG`).
+pub const MAX_LOG: i64 = (1 << 47) - 1;
+
+const MASK48: u64 = (1 << 48) - 1;
+
+/// One observation of an oracle: the accumulated logarithms and the seconds of weight they
+/// cover.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Observation {
+    /// The sum of each sample's logarithm times its weight (an `int96` in the state).
+    pub acc: i128,
+    /// The seconds of weight (a `uint32` in the state).
+    pub clock: u64,
+}
+
+impl Observation {
+    fn pack(self) -> U256 {
+        let acc = U256::from(self.acc as u128 & ((1u128 << 96) - 1));
+        acc | (U256::from(self.clock & 0xffff_ffff) << 96)
+    }
+
+    fn unpack(word: U256) -> Self {
+        let low = word.to::<u128>() & ((1u128 << 96) - 1);
+        // The low 96 bits as a signed number.
+        let acc = ((low << 32) as i128) >> 32;
+        let clock = ((word >> 96usize) & U256::from(0xffff_ffffu64)).to::<u64>();
+        Self { acc, clock }
+    }
+}
+
+/// A 48-bit field as a signed number.
+fn signed48(v: u64) -> i64 {
+    (((v & MASK48) << 16) as i64) >> 16
+}
+
+/// An oracle's state (`OracleLogic`, docs/lending.md §4), the two words the state tree holds
+/// under `keys::oracle(asset, 0)` and `keys::oracle(asset, 1)`: the window's oldest
+/// observation and newest checkpoint, and the latest sample with the window's mean.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OracleState {
+    /// The oldest observation the mean runs from.
+    pub oldest: Observation,
+    /// The newest checkpoint: the oldest once a window of weight has passed since it.
+    pub checkpoint: Observation,
+    /// The latest observation.
+    pub latest: Observation,
+    /// The mean logarithm from `oldest` to `latest`.
+    pub mean: i64,
+    /// The last sampled logarithm (clamped and truncated).
+    pub last: i64,
+    /// The timestamp of the last sample (0: none since genesis; at most `2^32 − 1`).
+    pub time: u64,
+}
+
+impl OracleState {
+    /// The oracle at genesis, as if `spot` had held for a whole window.
+    pub fn genesis(spot: i64) -> Self {
+        Self {
+            latest: Observation { acc: i128::from(spot) * i128::from(WINDOW), clock: WINDOW },
+            mean: spot,
+            last: spot,
+            ..Self::default()
+        }
+    }
+
+    /// Adds a sample of `spot` at time `now`, weighing the seconds since the last sample, at
+    /// most `max_weight`, and returns the logarithm sampled: `spot` within ±[`MAX_LOG`], moved
+    /// at most [`MAX_LOG_MOVE_PER_SECOND`] a weighed second from the last. A sample that weighs
+    /// nothing, or past a clock of 2^32 seconds, changes nothing.
+    pub fn sample(&mut self, spot: i64, now: u64, max_weight: u64) -> i64 {
+        let weight = now.saturating_sub(self.time).min(max_weight);
+        if weight == 0 || self.latest.clock + weight > u64::from(u32::MAX) {
+            return self.last;
+        }
+        let max_move = MAX_LOG_MOVE_PER_SECOND * weight as i64;
+        let log = spot.clamp(-MAX_LOG, MAX_LOG).clamp(self.last - max_move, self.last + max_move);
+        let latest = Observation {
+            acc: self.latest.acc + i128::from(log) * i128::from(weight),
+            clock: self.latest.clock + weight,
+        };
+        if latest.clock - self.checkpoint.clock >= WINDOW {
+            self.oldest = self.checkpoint;
+            self.checkpoint = latest;
+        }
+        self.latest = latest;
+        self.last = log;
+        self.time = now.min(u64::from(u32::MAX));
+        self.mean = mean(latest.acc - self.oldest.acc, latest.clock - self.oldest.clock);
+        log
+    }
+
+    /// The price the oracle lends at: `2^mean` in Q128.128.
+    pub fn price(&self) -> U256 {
+        exp2(self.mean)
+    }
+
+    /// The seconds of weight the mean covers.
+    pub fn span(&self) -> u64 {
+        self.latest.clock - self.oldest.clock
+    }
+
+    /// The two words of the state tree: the window (`oracle(asset, 0)`) and the latest sample
+    /// (`oracle(asset, 1)`).
+    pub fn words(&self) -> (U256, U256) {
+        let window = self.oldest.pack() | (self.checkpoint.pack() << 128usize);
+        let logs = U256::from(self.mean as u64 & MASK48) | (U256::from(self.last as u64 & MASK48) << 48usize);
+        let latest = self.latest.pack() | (logs << 128usize) | (U256::from(self.time) << 224usize);
+        (window, latest)
+    }
+
+    /// The state the two words hold.
+    pub fn from_words(window: U256, latest: U256) -> Self {
+        let low = |w: U256| w & ((U256::from(1u8) << 128usize) - U256::from(1u8));
+        let field = |shift: usize| (latest >> shift).as_limbs()[0];
+        Self {
+            oldest: Observation::unpack(low(window)),
+            checkpoint: Observation::unpack(window >> 128usize),
+            latest: Observation::unpack(low(latest)),
+            mean: signed48(field(128)),
+            last: signed48(field(176)),
+            time: field(224),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +280,38 @@ mod tests {
         assert_eq!(mean(-7, 2), -4);
         assert_eq!(mean(-8, 2), -4);
         assert_eq!(mean(5, 0), 0);
+    }
+
+    /// The state machine: genesis holds the spot for a window; the window rotates once a
+    /// window of weight has passed since its checkpoint, so a mean covers one to two windows;
+    /// samples are weighed by the time since the last, capped, clamped and truncated; the words
+    /// round-trip.
+    #[test]
+    fn the_oracle_samples_rotates_and_truncates() {
+        let spot = log_price(U256::from(3_000_000_000u64), U256::from(10u64.pow(18)));
+        let mut o = OracleState::genesis(spot);
+        assert_eq!(o.mean, spot);
+        assert_eq!(OracleState::from_words(o.words().0, o.words().1), o);
+        // A jump of 10 % is truncated to 1 % a weighed second; the first sample after genesis
+        // weighs the cap.
+        let up = spot + log2(U256::from(110u8)) - log2(U256::from(100u8));
+        assert_eq!(o.sample(up, 1_000_000, 1), spot + MAX_LOG_MOVE_PER_SECOND);
+        assert_eq!(o.sample(up, 1_000_000, 12), o.last, "the same second weighs nothing");
+        assert_eq!(o.sample(up, 1_000_100, 12), up);
+        assert_eq!(o.span(), WINDOW + 13);
+        let mut now = 1_000_100;
+        for _ in 0..1000 {
+            now += 12;
+            o.sample(up, now, 12);
+            assert!(o.span() >= WINDOW && o.span() < 2 * WINDOW + MAX_SAMPLE_WEIGHT, "{}", o.span());
+            assert_eq!(OracleState::from_words(o.words().0, o.words().1), o);
+        }
+        // After two windows at the new price, the mean is it.
+        assert_eq!(o.mean, up);
+        // Extreme logarithms are clamped, and round-trip.
+        let mut neg = OracleState::genesis(-MAX_LOG);
+        neg.sample(i64::MIN / 2, 5, 36);
+        assert_eq!(neg.last, -MAX_LOG);
+        assert_eq!(OracleState::from_words(neg.words().0, neg.words().1), neg);
     }
 }

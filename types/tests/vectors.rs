@@ -616,6 +616,9 @@ struct KeyVectors {
     fee_recipient: Fixed,
     l1_fees: Fixed,
     clock: Fixed,
+    oracles: Fixed,
+    oracle_at: TokenAt,
+    oracle: OracleKey,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -641,6 +644,9 @@ struct Tags {
     fee_recipient: u64,
     l1_fees: u64,
     clock: u64,
+    oracles: u64,
+    oracle_at: u64,
+    oracle: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -703,6 +709,16 @@ struct Fixed {
 struct TokenAt {
     count: usize,
     index: Vec<u64>,
+    preimage: Vec<Bytes>,
+    key: Vec<B256>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OracleKey {
+    count: usize,
+    asset: Vec<Address>,
+    part: Vec<u64>,
     preimage: Vec<Bytes>,
     key: Vec<B256>,
 }
@@ -813,6 +829,8 @@ fn generate_keys() -> KeyVectors {
         [WETH, USDC, Address::ZERO].iter().flat_map(|t| accounts.iter().take(5).map(|o| (*t, *o))).collect();
     let pairs = pairs();
     let pool_at: Vec<(u64, u64)> = INDICES.iter().flat_map(|i| [(*i, 0), (*i, 1)]).collect();
+    let oracle_parts: Vec<(Address, u64)> =
+        [WETH, WBTC, Address::ZERO].iter().flat_map(|a| [(*a, 0), (*a, 1), (*a, u64::MAX)]).collect();
     let new_tokens: Vec<(Address, B256)> = vec![
         (DEV_ACCOUNTS[0].address, B256::ZERO),
         (DEV_ACCOUNTS[0].address, B256::with_last_byte(1)),
@@ -859,6 +877,9 @@ fn generate_keys() -> KeyVectors {
             fee_recipient: keys::TAG_FEE_RECIPIENT,
             l1_fees: keys::TAG_L1_FEES,
             clock: keys::TAG_CLOCK,
+            oracles: keys::TAG_ORACLES,
+            oracle_at: keys::TAG_ORACLE_AT,
+            oracle: keys::TAG_ORACLE,
         },
         nonce: ByAccount {
             count: accounts.len(),
@@ -911,6 +932,20 @@ fn generate_keys() -> KeyVectors {
         fee_recipient: Fixed { preimage: abi(keys::TAG_FEE_RECIPIENT, ()), key: keys::fee_recipient() },
         l1_fees: Fixed { preimage: abi(keys::TAG_L1_FEES, ()), key: keys::l1_fees() },
         clock: Fixed { preimage: abi(keys::TAG_CLOCK, ()), key: keys::clock() },
+        oracles: Fixed { preimage: abi(keys::TAG_ORACLES, ()), key: keys::oracles() },
+        oracle_at: TokenAt {
+            count: INDICES.len(),
+            index: INDICES.to_vec(),
+            preimage: INDICES.iter().map(|i| abi(keys::TAG_ORACLE_AT, (U256::from(*i),))).collect(),
+            key: INDICES.iter().map(|i| keys::oracle_at(*i)).collect(),
+        },
+        oracle: OracleKey {
+            count: oracle_parts.len(),
+            asset: oracle_parts.iter().map(|p| p.0).collect(),
+            part: oracle_parts.iter().map(|p| p.1).collect(),
+            preimage: oracle_parts.iter().map(|(a, i)| abi(keys::TAG_ORACLE, (*a, U256::from(*i)))).collect(),
+            key: oracle_parts.iter().map(|(a, i)| keys::oracle(a, *i)).collect(),
+        },
         pool_at: PoolAt {
             count: pool_at.len(),
             index: pool_at.iter().map(|p| p.0).collect(),
@@ -1024,6 +1059,9 @@ fn check_keys(file: &KeyVectors) {
         t.fee_recipient,
         t.l1_fees,
         t.clock,
+        t.oracles,
+        t.oracle_at,
+        t.oracle,
     ];
     let library = [
         keys::TAG_NONCE,
@@ -1046,6 +1084,9 @@ fn check_keys(file: &KeyVectors) {
         keys::TAG_FEE_RECIPIENT,
         keys::TAG_L1_FEES,
         keys::TAG_CLOCK,
+        keys::TAG_ORACLES,
+        keys::TAG_ORACLE_AT,
+        keys::TAG_ORACLE,
     ];
     assert_eq!(tags, library, "tags");
 
@@ -1091,6 +1132,23 @@ fn check_keys(file: &KeyVectors) {
     check_key("feeRecipient", 0, abi(t.fee_recipient, ()), &v.preimage, keys::fee_recipient(), &v.key);
     let v = &file.l1_fees;
     check_key("l1Fees", 0, abi(t.l1_fees, ()), &v.preimage, keys::l1_fees(), &v.key);
+    let v = &file.clock;
+    check_key("clock", 0, abi(t.clock, ()), &v.preimage, keys::clock(), &v.key);
+    let v = &file.oracles;
+    check_key("oracles", 0, abi(t.oracles, ()), &v.preimage, keys::oracles(), &v.key);
+    let v = &file.oracle_at;
+    check_lengths("oracleAt", v.count, &[v.index.len(), v.preimage.len(), v.key.len()]);
+    for (i, index) in v.index.iter().enumerate() {
+        let inputs = abi(t.oracle_at, (U256::from(*index),));
+        check_key("oracleAt", i, inputs, &v.preimage[i], keys::oracle_at(*index), &v.key[i]);
+    }
+    let v = &file.oracle;
+    check_lengths("oracle", v.count, &[v.asset.len(), v.part.len(), v.preimage.len(), v.key.len()]);
+    for i in 0..v.count {
+        let (asset, part) = (v.asset[i], v.part[i]);
+        let inputs = abi(t.oracle, (asset, U256::from(part)));
+        check_key("oracle", i, inputs, &v.preimage[i], keys::oracle(&asset, part), &v.key[i]);
+    }
     let v = &file.token_at;
     check_lengths("tokenAt", v.count, &[v.index.len(), v.preimage.len(), v.key.len()]);
     for (i, index) in v.index.iter().enumerate() {

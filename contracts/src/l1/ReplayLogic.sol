@@ -3,8 +3,8 @@ pragma solidity 0.8.30;
 
 import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
-import {ClockLogic} from "../logic/ClockLogic.sol";
 import {Operations} from "../logic/Operations.sol";
+import {OracleLogic} from "../logic/OracleLogic.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 import {ReplayState} from "../lib/ReplayState.sol";
 
@@ -19,7 +19,7 @@ import {ReplayState} from "../lib/ReplayState.sol";
 ///         EVM's code size limit (EIP-170) as operations are added (docs/operations.md).
 /// @dev Runs only under a DELEGATECALL: called directly, every state access reverts with
 ///      `NotInReplay` (its own transient storage holds no replay).
-contract ReplayLogic is AmmLogic, BridgeLogic, ClockLogic {
+contract ReplayLogic is AmmLogic, BridgeLogic, OracleLogic {
     /// @notice What the replay needed was not in the witness (`ReplayState.KeyNotInWitness`).
     error KeyNotInWitness(bytes32 key);
     /// @notice The logic runs only inside a replay, delegated to by the verifier.

@@ -3,17 +3,18 @@ pragma solidity 0.8.30;
 
 import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
-import {ClockLogic} from "../logic/ClockLogic.sol";
 import {FeeLogic} from "../logic/FeeLogic.sol";
+import {OracleLogic} from "../logic/OracleLogic.sol";
+import {OracleMath} from "../logic/OracleMath.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 
 /// @title L2System
-/// @notice The L2 system contract: the ledger, the AMM and the L2 half of the bridge over
+/// @notice The L2 system contract: the ledger, the AMM, the oracles and the L2 half of the bridge over
 ///         plain contract storage, where every storage slot is a key of the state tree.
 ///         Deployed at genesis at a fixed address; its constructor lays out the genesis state
 ///         with the same logic. Each registered token also has an ERC-20 face (`L2Token`),
 ///         which calls the `token*` entry points below.
-contract L2System is AmmLogic, BridgeLogic, ClockLogic {
+contract L2System is AmmLogic, BridgeLogic, OracleLogic {
     /// @notice The caller of `creditDeposit`: the executor's system calls come from this
     ///         address (as EIP-4788's do), which no key signs for.
     address public constant SYSTEM_CALLER = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
@@ -46,11 +47,23 @@ contract L2System is AmmLogic, BridgeLogic, ClockLogic {
         uint256 amountB;
     }
 
+    /// @notice The oracles of a genesis: the numeraire they price in and each one's route.
+    struct GenesisOracles {
+        address numeraire;
+        OracleRoute[] routes;
+    }
+
     /// @dev Ether, the chain's currency, exists from genesis (its origin is L1 ether, so it
     ///      leaves by `withdraw` and the escape hatch like any bridged token); genesis mints of
     ///      `StateKeys.ETHER` are the genesis balances of ether, which the L1 bridge's deployer
     ///      locks (`L1Bridge.genesisEther`).
-    constructor(GenesisToken[] memory tokens, GenesisMint[] memory mints, GenesisPool[] memory pools) {
+    ///      The oracles (`OracleLogic`) price from the pools laid out before them.
+    constructor(
+        GenesisToken[] memory tokens,
+        GenesisMint[] memory mints,
+        GenesisPool[] memory pools,
+        GenesisOracles memory oracles_
+    ) {
         _storeToken(StateKeys.ETHER, StateKeys.ETHER_META, true);
         _store(StateKeys.tokenOrigin(StateKeys.ETHER), uint256(StateKeys.originValue(address(0))));
         emit TokenCreated(StateKeys.ETHER, address(0), "ETH", 18, 0);
@@ -65,6 +78,7 @@ contract L2System is AmmLogic, BridgeLogic, ClockLogic {
             GenesisPool memory p = pools[i];
             _createPool(p.provider, p.tokenA, p.tokenB, p.amountA, p.amountB);
         }
+        _createOracles(oracles_.numeraire, oracles_.routes);
     }
 
     /// @notice Credits deposit `queueIndex` of the L1 queue (docs/bridge.md §3.2). Called by
@@ -100,6 +114,49 @@ contract L2System is AmmLogic, BridgeLogic, ClockLogic {
     ///         reading of the L1's fees (`FeeLogic.l1PriceCap`, docs/fees.md §4).
     function l1PriceCap() external view returns (uint256) {
         return FeeLogic.l1PriceCap(_load(StateKeys.l1Fees()));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The oracles' views (`OracleLogic`, docs/lending.md §4), on L2 only: the verifier's replay
+    // needs none of them.
+
+    /// @notice The price of `asset` the chain lends at in this block: the mean over the window
+    ///         as the block began, in raw units of the numeraire per raw unit of `asset`, in
+    ///         Q128.128 (`2^128` is one; the numeraire's own price is one).
+    function oraclePrice(address asset) external view returns (uint256) {
+        return OracleMath.exp2(_meanLog(asset));
+    }
+
+    /// @notice The oracles: the numeraire they price in, each oracle's asset and the asset its
+    ///         pool pairs it with (the numeraire, or an earlier oracle's asset).
+    function oracles() external view returns (address numeraire, address[] memory assets, address[] memory vias) {
+        uint256 header = _load(StateKeys.oracles());
+        uint256 count = header & 0xff;
+        numeraire = address(uint160(header >> 16));
+        assets = new address[](count);
+        vias = new address[](count);
+        for (uint256 i; i < count; ++i) {
+            uint256 entry = _load(StateKeys.oracleAt(i));
+            assets[i] = address(uint160(entry));
+            uint256 route = entry >> 160;
+            vias[i] = route == 0 ? numeraire : assets[route - 1];
+        }
+    }
+
+    /// @notice The oracle of `asset` in full: the window's mean logarithm and the last sampled
+    ///         one (`OracleMath`, 40 fractional bits), the seconds of weight it has seen, the
+    ///         seconds its mean covers, and the timestamp of its last sample (0: none since
+    ///         genesis). The price is `oraclePrice`.
+    function oracleState(address asset)
+        external
+        view
+        returns (int256 meanLog, int256 lastLog, uint256 weight, uint256 span, uint256 sampledAt)
+    {
+        uint256 latest = _load(StateKeys.oracle(asset, 1));
+        if (latest == 0) revert NoOracle(asset);
+        (, weight, meanLog, lastLog, sampledAt) = _unpackLatest(latest);
+        (, uint256 oldClock) = _unpackObservation(_load(StateKeys.oracle(asset, 0)) & MASK128);
+        span = weight - oldClock;
     }
 
     // -----------------------------------------------------------------------------------------

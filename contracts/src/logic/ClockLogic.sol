@@ -9,14 +9,21 @@ import {StateKeys} from "./StateKeys.sol";
 ///         system call `beginBlock` runs once in each block that holds an item, before its
 ///         first one: in the chunk that enters the block, on L2 and in the L1 verifier alike.
 ///         It keeps the clock, the latest block timestamp, which never goes back whatever
-///         timestamps a sequencer writes: what interest and prices will weigh time by.
+///         timestamps a sequencer writes: what interest and prices weigh time by.
 abstract contract ClockLogic is StateAccess {
-    /// @dev Begins the block: moves the clock forward to its timestamp (never back).
+    /// @dev Begins the block: moves the clock forward to its timestamp (never back), then lets
+    ///      what runs on the clock (`_onClock`) see the seconds it moved, when it moved.
     function _beginBlock() internal {
         bytes32 key = StateKeys.clock();
+        uint256 before = _load(key);
         uint256 now_ = _timestamp();
-        if (now_ > _load(key)) _store(key, now_);
+        if (now_ <= before) return;
+        _store(key, now_);
+        _onClock(now_ - before);
     }
+
+    /// @dev What runs when the clock moves `elapsed` (> 0) seconds at a block's beginning.
+    function _onClock(uint256 elapsed) internal virtual {}
 
     /// @notice The chain's clock: the latest timestamp of a block that held an item (0 before
     ///         the first).

@@ -27,6 +27,9 @@ library StateKeys {
     uint256 internal constant TAG_FEE_RECIPIENT = 17;
     uint256 internal constant TAG_L1_FEES = 18;
     uint256 internal constant TAG_CLOCK = 19;
+    uint256 internal constant TAG_ORACLES = 20;
+    uint256 internal constant TAG_ORACLE_AT = 21;
+    uint256 internal constant TAG_ORACLE = 22;
 
     /// @notice The chain's native currency: the bridged token of L1 ether,
     ///         `bridgedToken(address(0))`. `eth_getBalance` of an account is its balance of this
@@ -90,6 +93,25 @@ library StateKeys {
     ///         block (`ClockLogic._beginBlock`, docs/lending.md §3).
     function clock() internal pure returns (bytes32) {
         return keccak256(abi.encode(TAG_CLOCK));
+    }
+
+    /// @notice Key of the chain's price oracles (docs/lending.md §4): their number in the low
+    ///         byte and the numeraire they price in above it; laid out at genesis only.
+    function oracles() internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_ORACLES));
+    }
+
+    /// @notice Key of the `index`-th oracle: its asset (low 160 bits) and its route above it
+    ///         (0: the asset's pool with the numeraire; `j + 1`: its pool with oracle `j`'s asset,
+    ///         `j < index`); laid out at genesis only.
+    function oracleAt(uint256 index) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_ORACLE_AT, index));
+    }
+
+    /// @notice Key of part `part` of the oracle of `asset`: 0 its window's two observations, 1
+    ///         its latest sample (`OracleLogic`); written only by the block's beginning.
+    function oracle(address asset, uint256 part) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_ORACLE, asset, part));
     }
 
     /// @notice Key of the number of registered (non-liquidity) tokens.

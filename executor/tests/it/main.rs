@@ -235,6 +235,76 @@ fn blocks_with_items_begin_in_their_first_chunk_and_the_clock_never_goes_back() 
     assert_root_matches_state(&exec);
 }
 
+/// The devnet's oracles are sampled one a block, in turn, at the beginning of each block whose
+/// timestamp moves the clock, from the pools as the previous block left them, exactly as
+/// `rollup_types::oracle::OracleState` models them: WETH and DAI against USDC, WBTC through
+/// WETH's last sampled price; `oraclePrice` reads the mean.
+#[test]
+fn the_oracles_sample_in_turn_as_the_model_does() {
+    use rollup_types::{
+        genesis::WBTC,
+        oracle::{self, MAX_SAMPLE_WEIGHT, OracleState},
+    };
+    let chain = chain(4);
+    let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
+    let word = |exec: &Executor, key: B256| exec.state().storage(&U256::from_be_bytes(key.0));
+    let reserves = |exec: &Executor, a: Address, b: Address| {
+        let w = word(exec, keys::pool(&a.min(b), &a.max(b)));
+        let (r0, r1) = (w & U256::from(u128::MAX), w >> 128usize);
+        if a < b { (r0, r1) } else { (r1, r0) }
+    };
+    // The spot logarithm of an asset in USDC (WBTC's through `weth`, WETH's last sample).
+    let spot = |exec: &Executor, asset: Address, weth: i64| {
+        if asset == WBTC {
+            let (btc, eth) = reserves(exec, WBTC, WETH);
+            return oracle::log_price(eth, btc) + weth;
+        }
+        let (a, usd) = reserves(exec, asset, USDC);
+        oracle::log_price(usd, a)
+    };
+    let assets = [WETH, DAI, WBTC];
+    let mut model: Vec<OracleState> = Vec::new();
+    for asset in assets {
+        let weth = model.first().map_or(0, |o| o.last);
+        model.push(OracleState::genesis(spot(&exec, asset, weth)));
+    }
+    let check = |exec: &Executor, model: &[OracleState], label: &str| {
+        for (asset, state) in assets.iter().zip(model) {
+            let got = (word(exec, keys::oracle(asset, 0)), word(exec, keys::oracle(asset, 1)));
+            assert_eq!(got, state.words(), "{label}: the oracle of {asset}");
+        }
+    };
+    check(&exec, &model, "genesis");
+    let genesis_weth = model[0].last;
+    let (mut nonce, mut clock, mut turn) = (0, 0u64, 0usize);
+    let blocks = [(1u64, 1_000u64, 3u64), (2, 1_005, 0), (3, 1_005, 2), (4, 5_000, 4), (5, 5_001, 1), (6, 5_003, 1)];
+    for (number, timestamp, swaps) in blocks {
+        // Sampled as the block begins, before its own swaps (which push WETH up).
+        if timestamp > clock {
+            let s = spot(&exec, assets[turn], model[0].last);
+            model[turn].sample(s, timestamp, MAX_SAMPLE_WEIGHT * assets.len() as u64);
+            turn = (turn + 1) % assets.len();
+            clock = timestamp;
+        }
+        let mut txs = vec![recovered(&chain, &signer(1), nonce, transfer(USDC, Address::repeat_byte(7), 1))];
+        nonce += 1;
+        for _ in 0..swaps {
+            let input = swap(USDC, WETH, U256::from(200_000_000_000u64), U256::ZERO);
+            txs.push(recovered(&chain, &signer(1), nonce, input));
+            nonce += 1;
+        }
+        exec.execute_block(BlockEnvInput { timestamp, ..env(number) }, &txs);
+        check(&exec, &model, &format!("block {number}"));
+    }
+    assert!(model.iter().all(|o| o.time != 0), "each sampled");
+    // The view reads the mean; WETH's moved up.
+    let out = view(&exec, SYSTEM_CONTRACT, L2System::oraclePriceCall { asset: WETH }.abi_encode());
+    let price = L2System::oraclePriceCall::abi_decode_returns(&out).expect("uint256");
+    assert_eq!(price, model[0].price());
+    assert!(model[0].last > genesis_weth && model[0].mean > genesis_weth, "pushed up");
+    assert_root_matches_state(&exec);
+}
+
 /// An undo log takes blocks back exactly: the state, its leaves and the state root are those
 /// from before the blocks, and the blocks executed again give the same roots. New accounts
 /// (nonce from zero) and emptied balances (a slot back to zero) come back to absent.
