@@ -12,7 +12,7 @@ use rollup_types::{
     ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
     bindings::L2System,
     codec::{self, Batch, BatchBlock},
-    genesis::{GenesisPool, GenesisSpec, GenesisToken},
+    genesis::{GenesisOracle, GenesisPool, GenesisSpec, GenesisToken},
     signer::Signer,
 };
 use serde::Serialize;
@@ -472,8 +472,17 @@ impl Setup {
             fee_recipient: Address::ZERO,
             l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
             l1_fees: rollup_types::fees::GENESIS_L1_FEES,
-            numeraire: Address::ZERO,
-            oracles: Vec::new(),
+            // Oracles as a chain with lending has them (docs/lending.md §4): the first token the
+            // numeraire, each token paired with it an oracle (at most eight), one sampled at
+            // the beginning of every block.
+            numeraire: self.tokens[0],
+            oracles: self
+                .pools
+                .iter()
+                .filter(|(a, _)| *a == self.tokens[0])
+                .take(rollup_types::genesis::MAX_ORACLES)
+                .map(|(_, b)| GenesisOracle { asset: *b, via: None })
+                .collect(),
         }
     }
 }
