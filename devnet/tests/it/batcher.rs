@@ -133,6 +133,21 @@ impl Setup {
         self.rpc("evm_mine", serde_json::json!([])).await;
     }
 
+    /// Runs `rewrite` (an `anvil_rollback` or `anvil_reorg` of blocks from `head`, the block
+    /// number it is given) with no block being mined: anvil 1.7.1 rewrites its chain without
+    /// taking its mining lock, so a block that an automined post was still becoming survives a
+    /// rollback as an orphan above the new head, and every reader of the logs then sees its
+    /// batch out of order (tests/it/reorg.rs waits for a quiet L1 for the same reason).
+    /// Automining stops, one block mines what the pool holds (after any block in progress),
+    /// and automining resumes after the rewrite.
+    async fn quietly(&self, rewrite: impl AsyncFnOnce(u64)) {
+        self.automine(false).await;
+        self.mine().await;
+        let head = self.l1.get_block_number().await.expect("head");
+        rewrite(head).await;
+        self.automine(true).await;
+    }
+
     async fn staked(&self) -> U256 {
         let call = BatchInbox::stakedCall {};
         let tx = TransactionRequest::default().with_to(self.config.inbox).with_input(call.abi_encode());
@@ -387,8 +402,7 @@ async fn reorged_batches_are_posted_again(da: DaMode) {
     }
     // Every L1 block from batch 1's post on disappears.
     let first = setup.store().batch(1).await.expect("db").expect("batch 1").l1_block;
-    let head = setup.l1.get_block_number().await.expect("head");
-    setup.rpc("anvil_rollback", serde_json::json!([head - first + 1])).await;
+    setup.quietly(async |head| drop(setup.rpc("anvil_rollback", serde_json::json!([head - first + 1])).await)).await;
     assert_eq!(setup.batch_count().await, 1);
     // Until the inbox holds what the batcher recorded, batch 3 at least: on a slow machine the
     // L1 fee readings these posts queue make an L2 block of their own after ten idle seconds
@@ -412,8 +426,8 @@ async fn reorged_batches_are_posted_again(da: DaMode) {
     // A reorg that replaces the blocks from batch 3's post on with empty ones.
     let reorged_before = batcher.subscribe().borrow().reorged_batches;
     let third = setup.store().batch(3).await.expect("db").expect("batch 3");
-    let head = setup.l1.get_block_number().await.expect("head");
-    setup.rpc("anvil_reorg", serde_json::json!([head - third.l1_block + 1, []])).await;
+    let rewrite = async |head| drop(setup.rpc("anvil_reorg", serde_json::json!([head - third.l1_block + 1, []])).await);
+    setup.quietly(rewrite).await;
     assert_eq!(setup.batch_count().await, 3, "the reorg took batch 3 out");
     for _ in 0..20 {
         if settled(&setup).await {
@@ -453,8 +467,7 @@ async fn a_stake_taken_out_by_an_l1_reorg_is_staked_again_before_the_posts_behin
     }
     assert_eq!(setup.staked().await, stake, "the batcher staked at its first round");
     // Every block from the stake's on disappears: the stake and the posts.
-    let head = setup.l1.get_block_number().await.expect("head");
-    setup.rpc("anvil_rollback", serde_json::json!([head - before])).await;
+    setup.quietly(async |head| drop(setup.rpc("anvil_rollback", serde_json::json!([head - before])).await)).await;
     assert_eq!(setup.staked().await, U256::ZERO);
     assert_eq!(setup.batch_count().await, 0);
     for _ in 0..40 {
