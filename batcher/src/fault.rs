@@ -22,7 +22,7 @@ fn op_of(tx: &SignedTx) -> Option<Op> {
 /// What the batcher gets wrong in the one faulty batch it posts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// A wrong root for the first chunk of the batch.
+    /// A wrong root for the first chunk of the batch (its first block's beginning).
     RootFirstChunk,
     /// A wrong root for a middle chunk (the batch needs 3 chunks or more).
     RootMiddleChunk,
@@ -35,7 +35,8 @@ pub enum Fault {
     ForgedSignature,
     /// The second transaction of a block replaced by a copy of the first: a used nonce.
     ReplayedNonce,
-    /// The first chunk's first byte given a reserved bit: the chunk does not decode.
+    /// The first chunk with bytes given a reserved bit in its first byte: the chunk does not
+    /// decode.
     MalformedChunk,
     /// The version byte set to one the codec does not read (the next one): the header does not
     /// decode.
@@ -53,7 +54,7 @@ pub enum Fault {
     /// A wrong root for the first chunk holding a transaction: every transaction pays a fee
     /// into the fee vault, which the chunk's root commits (docs/fees.md §2, §6).
     WrongFee,
-    /// A wrong root for the first chunk of the batch's last block holding a transaction: the
+    /// A wrong root for the beginning of the batch's last block holding a transaction: the
     /// chunk that enters the block, its base fee following from the blocks before it
     /// (docs/fees.md §3).
     WrongBaseFee,
@@ -144,13 +145,12 @@ impl Fault {
             Self::WrongFee => wrong_root(chunk_of(batch, chain, |_| true)?),
             Self::WrongEtherTransfer => wrong_root(chunk_of(batch, chain, |tx| tx.native_transfer().is_some())?),
             Self::WrongBaseFee => {
-                let (cs, mut chunk, mut last) = (chain.chunk_size as usize, 0, None);
-                for block in &batch.blocks {
-                    let entries = block.queue_count as usize;
+                // The block's beginning enters the fee state, base fee included, into the block.
+                let mut last = None;
+                for (block, first) in batch.blocks.iter().zip(first_chunks(batch, chain)) {
                     if !block.txs.is_empty() {
-                        last = Some(chunk + entries / cs);
+                        last = Some(first);
                     }
-                    chunk += (entries + block.txs.len()).div_ceil(cs);
                 }
                 wrong_root(last?)
             }
@@ -169,14 +169,10 @@ impl Fault {
                 Some((codec::encode(&priced, chain).ok()?, chunk_roots.to_vec()))
             }
             Self::QueueChunkRoot => {
-                let (cs, mut chunk) = (chain.chunk_size as usize, 0);
-                for block in &batch.blocks {
-                    if block.queue_count > 0 {
-                        return wrong_root(chunk);
-                    }
-                    chunk += (block.queue_count as usize + block.txs.len()).div_ceil(cs);
-                }
-                None
+                // The entries come first among the block's items, after its beginning.
+                let (_, first) =
+                    batch.blocks.iter().zip(first_chunks(batch, chain)).find(|(b, _)| b.queue_count > 0)?;
+                wrong_root(first + 1)
             }
             Self::SkippedQueue => {
                 if batch.blocks.iter().all(|b| b.queue_count == 0) {
@@ -209,7 +205,7 @@ impl Fault {
             }
             Self::MalformedChunk => {
                 let header = codec::decode_header(data, chain).ok()?;
-                let at = header.chunks.first()?.bytes.start;
+                let at = header.chunks.iter().find(|c| !c.bytes.is_empty())?.bytes.start;
                 let mut bad = data.to_vec();
                 bad[at] |= 0x80; // the reserved head bit (docs/batch-codec.md §3.3)
                 Some((bad, chunk_roots.to_vec()))
@@ -247,17 +243,25 @@ impl Fault {
 }
 
 /// The chunk holding the batch's first transaction that `is` accepts (a block's items are its
-/// queue entries, then its transactions, cut in chunks of the chain's size).
+/// queue entries, then its transactions, cut in chunks of the chain's size after the block's
+/// beginning).
 fn chunk_of(batch: &Batch, chain: &ChainConfig, is: impl Fn(&SignedTx) -> bool) -> Option<usize> {
-    let (cs, mut chunk) = (chain.chunk_size.max(1) as usize, 0);
-    for block in &batch.blocks {
-        let entries = block.queue_count as usize;
-        if let Some(at) = block.txs.iter().position(&is) {
-            return Some(chunk + (entries + at) / cs);
-        }
-        chunk += (entries + block.txs.len()).div_ceil(cs);
-    }
-    None
+    let cs = chain.chunk_size.max(1) as usize;
+    batch.blocks.iter().zip(first_chunks(batch, chain)).find_map(|(block, first)| {
+        let at = block.txs.iter().position(&is)?;
+        Some(first + 1 + (block.queue_count as usize + at) / cs)
+    })
+}
+
+/// The index of each block's first chunk, its beginning (docs/batch-codec.md §3.1): for a
+/// block without items, where the next block's chunks start.
+fn first_chunks<'a>(batch: &'a Batch, chain: &'a ChainConfig) -> impl Iterator<Item = usize> + 'a {
+    batch.blocks.iter().scan(0usize, |next, block| {
+        let first = *next;
+        let items = u128::from(block.queue_count) + block.txs.len() as u128;
+        *next += chain.chunk_count(items) as usize;
+        Some(first)
+    })
 }
 
 impl fmt::Display for Fault {

@@ -169,9 +169,10 @@ impl PostCapacity {
     /// a post at all.
     pub fn new(l1: L1Limits, max_bytes: usize, chunk_size: u32) -> Option<Self> {
         let post_gas = l1.tx_gas_limit().checked_sub(HEADER_PROOF_MARGIN)?;
-        // The worst case for `n` bytes: every calldata byte non-zero, and as many chunk roots
-        // as the smallest transactions would make (one chunk more for a short last one).
-        let worst = |n: usize| post_gas_bound(n, n / (MIN_TX_BYTES * chunk_size.max(1) as usize) + 1);
+        // The worst case for `n` bytes of one block: every calldata byte non-zero, and as many
+        // chunk roots as the smallest transactions would make, one more for a short last chunk
+        // and one for the block's beginning (docs/batch-codec.md §3.1).
+        let worst = |n: usize| post_gas_bound(n, n / (MIN_TX_BYTES * chunk_size.max(1) as usize) + 2);
         // The largest n ≤ max_bytes with worst(n) ≤ post_gas (worst grows with n).
         let (mut low, mut high) = (0usize, max_bytes);
         if worst(0) > post_gas {
@@ -218,7 +219,7 @@ mod tests {
         let small = PostCapacity::new(l1(2_500_000, true), 120_000, 64).expect("room");
         assert!(small.max_post_bytes < 60_000 && small.max_post_bytes > 40_000, "{small:?}");
         let n = small.max_block_bytes;
-        let roots = n / (MIN_TX_BYTES * 64) + 1;
+        let roots = n / (MIN_TX_BYTES * 64) + 2;
         let calldata = vec![0xff; post_calldata_len(n, roots)];
         assert!(small.fits(&calldata, n, roots));
         let over = vec![0xff; post_calldata_len(n + 100, roots)];

@@ -3,8 +3,9 @@
 //! (docs/fraud-proofs.md §7), proven on an anvil that enforces EIP-7825.
 //!
 //! Every case posts one batch as large as the bounds allow around the chunk at fault: 120,000
-//! bytes of data (the inbox's `MAX_DATA_BYTES`), 256 blocks and 256 chunks, a registry of 1,024
-//! addresses (the codec's bounds), far-apart timestamps, the chunk at fault first. Around it,
+//! bytes of data (the inbox's `MAX_DATA_BYTES`), 256 blocks and 256 chunks, a registry of 2,048
+//! addresses (the codec's bounds), far-apart timestamps, the chunk at fault first (after its
+//! block's beginning, or the beginning itself). Around it,
 //! the L2 state holds at least `--leaves` leaves. The challenger's own proof builder
 //! (`prove::build`) builds the proof, which is committed and revealed; the report gives the
 //! reveal's L1 gas from its receipt. [`PROOF_GAS_BOUND`] is what every case must stay under.
@@ -30,7 +31,7 @@ use rollup_types::{
     ChainConfig, FaultKind, RecoveredTx, SignedTx,
     bindings::{BatchInbox, L1Bridge, L2System, TestToken},
     chain::{EIP7825_TX_GAS_CAP, MAX_CHUNK_SIZE, MAX_INPUT_BYTES},
-    codec::{self, Batch, BatchBlock, CodecError, MAX_BATCH_BLOCKS, MAX_BATCH_BYTES, MAX_REGISTRY},
+    codec::{self, Batch, BatchBlock, CodecError, MAX_BATCH_BLOCKS, MAX_BATCH_BYTES, MAX_BATCH_CHUNKS, MAX_REGISTRY},
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
     keys,
     queue::{self, QueueEntry},
@@ -48,6 +49,10 @@ pub use rollup_types::chain::PROOF_GAS_BOUND;
 
 /// Items of the chunk at fault: a full chunk of the largest chunk size an inbox takes.
 const ITEMS: usize = MAX_CHUNK_SIZE as usize;
+
+/// How far below the most padding bytes a batch may stay to reach more chunks (a typical
+/// transfer's bytes).
+const BYTES_SLACK: usize = 250;
 
 /// Timestamp step between blocks: every delta takes a 7-byte varint (the header at its widest
 /// that the timestamps' 64 bits allow over 256 blocks).
@@ -206,8 +211,9 @@ impl fmt::Display for BoundsReport {
 }
 
 /// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
-const CASES: [&str; 22] = [
+const CASES: [&str; 23] = [
     "header-lie",
+    "beginning",
     "header-undecodable",
     "chunk-oversized",
     "chunk-undecodable",
@@ -266,6 +272,8 @@ struct Prepared {
     corrupt: Option<Corruption>,
     /// Post the last block one too high (a header lie).
     lie_last_block: bool,
+    /// The fault is the root of the block's beginning (its chunk 0), not of its items.
+    beginning: bool,
 }
 
 /// How an undecodable case spoils the data the encoder wrote.
@@ -281,16 +289,21 @@ enum Corruption {
     OversizedChunk,
 }
 
+/// The header of [`Corruption::OversizedChunk`]'s data: everything before its one chunk of
+/// bytes.
+const OVERSIZED_HEADER_BYTES: usize = 13;
+
 impl Corruption {
     fn apply(self, data: &mut Vec<u8>, header: &codec::Header) {
         match self {
             Self::TrailingByte => data.push(0),
-            Self::LastHead { len } => data[header.chunks[0].bytes.end - len] |= 0x80,
+            Self::LastHead { len } => data[header.chunks[1].bytes.end - len] |= 0x80,
             Self::OversizedChunk => {
-                // Version, block 1, timestamp 0, one block (delta 0, no entry, one transaction),
-                // no registry, then the chunk's length as a three-byte varint and the chunk.
-                let len = MAX_BATCH_BYTES - 11;
-                let mut out = vec![codec::VERSION, 1, 0, 1, 0, 0, 1, 0];
+                // Version, block 1, timestamp 0, one block (delta 0, no entry, one transaction,
+                // price 0), no registry, the beginning's length 0, then the transaction chunk's
+                // length as a three-byte varint and the chunk.
+                let len = MAX_BATCH_BYTES - OVERSIZED_HEADER_BYTES;
+                let mut out = vec![codec::VERSION, 1, 0, 1, 0, 0, 1, 0, 0, 0];
                 out.extend([(len & 0x7f) as u8 | 0x80, ((len >> 7) & 0x7f) as u8 | 0x80, (len >> 14) as u8]);
                 out.resize(MAX_BATCH_BYTES, 0);
                 *data = out;
@@ -437,16 +450,15 @@ impl World {
         let (pre, prepared) = self.prepare(&self.base, "create-pool")?;
         let recovered: Vec<RecoveredTx> =
             prepared.txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
-        let keys = pre
-            .trace(
-                BlockEnvInput {
-                    number: 1,
-                    timestamp: TIMESTAMP_STEP,
-                    l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
-                },
-                &recovered,
-            )
-            .keys;
+        // The chunk at fault follows its block's beginning.
+        let env = BlockEnvInput {
+            number: 1,
+            timestamp: TIMESTAMP_STEP,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+        };
+        let mut begun = pre.clone();
+        begun.execute_beginning(env);
+        let keys = begun.trace_chunk(env, &[], &recovered).keys;
         // The key with bit `i` inverted: it shares exactly `i` leading bits with `k`.
         let near = |k: &B256, i: u32| {
             let mut near = *k;
@@ -505,6 +517,7 @@ impl World {
             deposits: false,
             corrupt: None,
             lie_last_block: false,
+            beginning: false,
         };
         let tokens = [WETH, USDC, DAI, WBTC];
         // Sender i's two tokens of its own, and their pool if asked, created in the setup.
@@ -530,12 +543,13 @@ impl World {
             s.iter().enumerate().map(|(i, sender)| sender.eip1559(chain, after, input(i).into())).collect()
         };
         let out = match case {
-            "header-lie" | "transfer" | "header-undecodable" | "blob-segment" => {
+            "header-lie" | "beginning" | "transfer" | "header-undecodable" | "blob-segment" => {
                 let mut p = prepared(each(0, &|i| {
                     L2System::transferCall { token: tokens[i % 4], to: fresh("to", i), amount: U256::from(1u8) }
                         .abi_encode()
                 }));
                 p.lie_last_block = case == "header-lie";
+                p.beginning = case == "beginning";
                 if case == "header-undecodable" {
                     p.corrupt = Some(Corruption::TrailingByte);
                 }
@@ -557,7 +571,8 @@ impl World {
                     },
                     &CHAIN,
                 )?;
-                let len = codec::decode_header(&alone, &CHAIN)?.chunks[0].bytes.len();
+                // Chunk 0 is the block's beginning; chunk 1 holds the transaction.
+                let len = codec::decode_header(&alone, &CHAIN)?.chunks[1].bytes.len();
                 let mut p = prepared(txs);
                 if case == "chunk-undecodable" {
                     p.corrupt = Some(Corruption::LastHead { len });
@@ -768,9 +783,13 @@ impl World {
             .collect()
     }
 
-    /// The batch around the chunk at fault: block 1 is that chunk, blocks 2 to 256 hold padding
-    /// token calls between fresh addresses until the registry holds 2,048 of them, and as many
-    /// as fit 120,000 bytes.
+    /// The batch around the chunk at fault: block 1 is its beginning and that chunk, block 2
+    /// holds padding token calls between fresh addresses until the registry holds 2,048 of them,
+    /// as many as fit 120,000 bytes and the 256 chunks (every block with items takes one chunk
+    /// for its beginning, so one padding block leaves the most chunks for items). Then, while
+    /// chunks are left, the last padding calls move to blocks of one each (a beginning and a
+    /// chunk, and no byte more: the block table lists every block anyway), so that the batch
+    /// reaches 256 chunks too; the other blocks up to 256 are empty.
     fn padded(&self, queue_count: u64, txs: &[SignedTx], max_bytes: usize) -> Result<(Batch, Vec<u8>)> {
         // The block at fault commits the genesis L1 price (within the bound); the padding
         // blocks, whose prices only the header walk reads, the widest there is (10 bytes).
@@ -787,18 +806,16 @@ impl World {
         let usdc = !registry.contains(&USDC);
         registry.dedup();
         let recipients = MAX_REGISTRY as usize - registry.len() - usize::from(usdc);
-        let per_block = ITEMS;
-        let room = (MAX_BATCH_BLOCKS as usize - 1) * per_block;
+        // Chunks left for padding items: all but block 1's and block 2's beginning.
+        let room = (MAX_BATCH_CHUNKS as usize - 3) * ITEMS;
         let all = self.padding(room, recipients);
-        let build = |n: usize| -> Result<Option<(Batch, Vec<u8>)>> {
-            // Round robin over blocks 2 to 256 (empty ones too: the widest block table), so
-            // that every block holding a transaction is a chunk of its own: up to 256 chunks.
-            let padding_blocks = MAX_BATCH_BLOCKS as usize - 1;
-            let mut blocks = vec![target.clone()];
-            for b in 0..padding_blocks {
-                let txs = all[..n].iter().skip(b).step_by(padding_blocks).cloned().collect();
-                blocks.push(block(2 + b as u64, 0, txs));
-            }
+        let build_with = |n: usize, singles: usize| -> Result<Option<(Batch, Vec<u8>)>> {
+            let (many, ones) = all[..n].split_at(n - singles.min(n));
+            let mut blocks = vec![target.clone(), block(2, 0, many.to_vec())];
+            blocks.extend((3..=MAX_BATCH_BLOCKS).map(|number| {
+                let one = ones.get(number as usize - 3).map(|tx| vec![tx.clone()]).unwrap_or_default();
+                block(number, 0, one)
+            }));
             let batch = Batch { blocks };
             match codec::encode(&batch, &CHAIN) {
                 Ok(data) if data.len() <= max_bytes => Ok(Some((batch, data))),
@@ -806,6 +823,7 @@ impl World {
                 Err(e) => Err(e.into()),
             }
         };
+        let build = |n: usize| build_with(n, 0);
         // The most padding that fits.
         let (mut low, mut high) = (0, room);
         let mut best = build(0)?.context("the chunk at fault alone does not fit a batch")?;
@@ -817,6 +835,24 @@ impl World {
                     low = mid;
                 }
                 None => high = mid - 1,
+            }
+        }
+        // Then the most chunks, and the most bytes with them, within a typical transaction's
+        // bytes of the most (the header's bytes cost a proof more than a chunk root): a single
+        // moved out of the padding block adds one chunk or two (its beginning, its item, and one
+        // chunk fewer in the padding block when its items cross a multiple of four), so a few
+        // fewer padding calls or singles more reach 256, or 255.
+        let chunks = |data: &[u8]| codec::decode_header(data, &CHAIN).map(|h| h.chunks.len());
+        let floor = best.1.len().saturating_sub(BYTES_SLACK);
+        let mut most = (chunks(&best.1)?, best.1.len());
+        for n in low.saturating_sub(3)..=low {
+            for singles in 1..=8.min(n) {
+                if let Some(found) = build_with(n, singles)? {
+                    let score = (chunks(&found.1)?, found.1.len());
+                    if score > most && score.1 >= floor {
+                        (most, best) = (score, found);
+                    }
+                }
             }
         }
         Ok(best)
@@ -839,10 +875,11 @@ impl World {
             corrupt.apply(&mut data, &header);
         }
         let (chunk_count, header_bytes) = match prepared.corrupt {
-            Some(Corruption::OversizedChunk) => (1, 6),
+            Some(Corruption::OversizedChunk) => (2, OVERSIZED_HEADER_BYTES),
             _ => (header.chunks.len(), header.chunks.first().map_or(data.len(), |c| c.bytes.start)),
         };
-        // Chunk 0's honest root (the chunk at fault), then any roots for the others.
+        // The honest roots of block 1's beginning (chunk 0) and of its items (chunk 1, the chunk
+        // at fault but in the `beginning` case), then any roots for the others.
         let recovered: Vec<RecoveredTx> =
             prepared.txs.iter().filter_map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).ok()).collect();
         let mut after = pre.clone();
@@ -851,10 +888,17 @@ impl World {
             timestamp: TIMESTAMP_STEP,
             l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
         };
-        let honest = after.execute_block_with_queue(env, &entries, &recovered).chunk_roots.first().copied();
+        let begun = after.execute_beginning(env);
+        let items = after.execute_block_with_queue(env, &entries, &recovered).chunk_roots.last().copied();
+        let honest = [begun, items.unwrap_or(begun)];
         let mut chunk_roots: Vec<B256> = (0..chunk_count).map(|c| keccak256(format!("padding root {c}"))).collect();
-        let honest = honest.unwrap_or(pre_root);
-        chunk_roots[0] = if prepared.lie_last_block { honest } else { keccak256(honest) };
+        for (posted, honest) in chunk_roots.iter_mut().zip(honest) {
+            *posted = honest;
+        }
+        let at = usize::from(!prepared.beginning).min(chunk_count - 1);
+        if !prepared.lie_last_block {
+            chunk_roots[at] = keccak256(chunk_roots[at]);
+        }
         let last = match prepared.corrupt {
             Some(Corruption::OversizedChunk) => 1,
             _ => batch.blocks.last().map_or(1, |b| b.number) + u64::from(prepared.lie_last_block),

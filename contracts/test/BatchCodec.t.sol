@@ -215,10 +215,11 @@ contract BatchCodecTest is Test, CodecNumbers {
         return _batchQ(firstNumber, firstTimestamp, deltas, new uint256[](deltas.length), txCounts, registry, chunks);
     }
 
-    /// @dev A batch (§3): blocks from `firstNumber` with the given timestamp deltas, queue
-    ///      counts and tx counts, block `i` committing the L1 price `_price(i)`
+    /// @dev A batch (§3) of version 5: blocks from `firstNumber` with the given timestamp
+    ///      deltas, queue counts and tx counts, block `i` committing the L1 price `_price(i)`
     ///      (`timestamp_delta queue_count tx_count l1_byte_price` each), the registry, then the
-    ///      chunks with their lengths.
+    ///      chunks with their lengths. `chunks` lists every chunk, each block's beginning (no
+    ///      byte) included.
     function _batchQ(
         uint256 firstNumber,
         uint256 firstTimestamp,
@@ -228,7 +229,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         address[] memory registry,
         bytes[] memory chunks
     ) internal pure returns (bytes memory out) {
-        out = abi.encodePacked(uint8(4), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
+        out = abi.encodePacked(uint8(5), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
         for (uint256 i; i < deltas.length; i++) {
             out = abi.encodePacked(out, _varint(deltas[i]), _varint(queueCounts[i]), _varint(txCounts[i]));
             out = abi.encodePacked(out, _num(_price(i)));
@@ -252,14 +253,15 @@ contract BatchCodecTest is Test, CodecNumbers {
         return [uint256(10), 11, 123_456_789, type(uint64).max, 7e18][(i - 1) % 5];
     }
 
-    /// @dev A batch of one block (number 5) holding the given transactions in one chunk.
+    /// @dev A batch of one block (number 5) holding the given transactions (at least one) in
+    ///      one chunk: chunk 0 is the block's beginning, without byte, chunk 1 the transactions.
     function _oneBlock(bytes memory txBytes, uint256 txCount, address[] memory registry)
         internal
         pure
         returns (bytes memory)
     {
-        bytes[] memory chunks = new bytes[](1);
-        chunks[0] = txBytes;
+        bytes[] memory chunks = new bytes[](2);
+        chunks[1] = txBytes;
         return _batch(5, 1_700_000_000, _arr(0), _arr(txCount), registry, chunks);
     }
 
@@ -450,7 +452,7 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev The bytes of the worked example, field by field as the spec's table lists them.
     function _example(bytes32 r, bytes32 s) internal pure returns (bytes memory) {
         return abi.encodePacked(
-            hex"04", // version
+            hex"05", // version
             hex"05", // first block number 5
             hex"80e2cfaa06", // first timestamp 1700000000
             hex"01", // block count
@@ -459,7 +461,8 @@ contract BatchCodecTest is Test, CodecNumbers {
             hex"02",
             T,
             R, // registry
-            hex"45", // chunk 0 is 69 bytes
+            hex"00", // chunk 0, the block's beginning, is 0 bytes
+            hex"45", // chunk 1 is 69 bytes
             hex"0f006501", // head, nonce, gas limit, registry pair 0 * 2 + 1: token T, to R
             hex"26", // amount 10^6
             r,
@@ -469,23 +472,24 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     function test_example_header() public view {
         bytes memory data = _example(R0, S0);
-        assertEq(data.length, 124, "length");
+        assertEq(data.length, 125, "length");
         BatchCodec.Header memory hd = h.decodeHeader(data, 64);
         assertEq(hd.firstNumber, 5, "firstNumber");
         assertEq(hd.firstTimestamp, 1_700_000_000, "firstTimestamp");
         assertEq(hd.blockCount, 1, "blockCount");
         assertEq(hd.registryCount, 2, "registryCount");
         assertEq(hd.registryOffset, 14, "registryOffset");
-        assertEq(hd.chunkCount, 1, "chunkCount");
+        assertEq(hd.chunkCount, 2, "chunkCount: the block's beginning and its transaction");
         assertEq(hd.chunkLengthsOffset, 54, "chunkLengthsOffset");
-        assertEq(hd.chunksOffset, 55, "chunksOffset");
+        assertEq(hd.chunksOffset, 56, "chunksOffset");
         assertEq(hd.blocksOffset, 8, "blocksOffset");
         assertEq(hd.queueCount, 0, "queueCount");
-        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 0);
+        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 1);
+        assertEq(c.index, 1, "index");
         assertEq(c.blockNumber, 5, "blockNumber");
         assertEq(c.l1BytePrice, 8, "l1BytePrice");
         assertEq(c.txCount, 1, "txCount");
-        assertEq(c.offset, 55, "offset");
+        assertEq(c.offset, 56, "offset");
         assertEq(c.length, 69, "length");
         assertEq(c.queueOffset, 0, "queueOffset");
         assertEq(c.queueCount, 0, "chunk queueCount");
@@ -494,7 +498,7 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     function test_example_transaction() public view {
         bytes memory data = _example(R0, S0);
-        BatchCodec.Tx[] memory txs = h.decodeChunk(data, 64, 0);
+        BatchCodec.Tx[] memory txs = h.decodeChunk(data, 64, 1);
         assertEq(txs.length, 1, "one transaction");
         BatchCodec.Tx memory t = txs[0];
         assertTrue(t.eip1559, "eip1559");
@@ -531,10 +535,32 @@ contract BatchCodecTest is Test, CodecNumbers {
         t.input = _transferInput(T, R, 1e6);
         _sign(t, KEY);
         bytes memory data = _oneBlock(_encodeTx(t, _tr()), 1, _tr());
-        BatchCodec.Tx[] memory txs = h.decodeChunk(data, 64, 0);
+        BatchCodec.Tx[] memory txs = h.decodeChunk(data, 64, 1);
         assertEq(h.recoverSender(txs[0], CHAIN_ID), vmx.addr(KEY), "sender");
         // Another chain id is another signing hash: not the signer.
         assertTrue(h.recoverSender(txs[0], CHAIN_ID + 1) != vmx.addr(KEY), "another chain id");
+    }
+
+    /// @notice The example's chunk 0 is its block's beginning: no item, no byte, no
+    ///         transaction. A beginning given a byte (taken from the next chunk) is refused with
+    ///         `TrailingBytes`, in the batch and alone.
+    function test_example_beginning() public view {
+        bytes memory data = _example(R0, S0);
+        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 0);
+        assertEq(c.index, 0, "index");
+        assertEq(c.blockNumber, 5, "blockNumber");
+        assertEq(c.timestamp, 1_700_000_000, "timestamp");
+        assertEq(c.l1BytePrice, 8, "l1BytePrice");
+        assertEq(c.queueOffset, 0, "queueOffset");
+        assertEq(c.queueCount, 0, "queueCount");
+        assertEq(c.txCount, 0, "txCount");
+        assertEq(c.offset, 56, "offset");
+        assertEq(c.length, 0, "length");
+        assertEq(h.decodeChunk(data, 64, 0).length, 0, "no transaction");
+        // Lengths 1 and 68 instead of 0 and 69: the sum still fills the data.
+        (data[54], data[55]) = (0x01, 0x44);
+        _expectInvalid(data, 64, BatchCodec.TrailingBytes.selector, "a beginning of one byte");
+        _expectChunkInvalid(data, 64, 0, BatchCodec.TrailingBytes.selector, "the beginning alone");
     }
 
     // =========================================================================================
@@ -596,29 +622,31 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes memory rest = hex"00010000000000";
         bytes4 bad = BatchCodec.BadInteger.selector;
         // first_number = 0 written in two bytes.
-        _expectInvalid(abi.encodePacked(hex"048000", rest), 64, bad, "overlong zero");
-        _expectInvalid(abi.encodePacked(hex"04ff00", rest), 64, bad, "last byte 00");
+        _expectInvalid(abi.encodePacked(hex"058000", rest), 64, bad, "overlong zero");
+        _expectInvalid(abi.encodePacked(hex"05ff00", rest), 64, bad, "last byte 00");
         // u64 max is 9 full groups and a last byte of 01; 02 or a tenth continuation overflows.
         bytes memory max = hex"ffffffffffffffffff01";
         BatchCodec.Header memory hd = h.decodeHeader(_withFirstNumber(max), 64);
         assertEq(hd.firstNumber, type(uint64).max, "u64 max first number");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff02"), 64, bad, "2^64");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff8101"), 64, bad, "eleven bytes");
-        _expectInvalid(hex"04ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
+        _expectInvalid(hex"05ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
         // The queue count: a 64-bit varint like the others.
         _expectInvalid(_withQueueCount(hex"8000"), 64, bad, "overlong queue count");
         _expectInvalid(_withQueueCount(hex"ffffffffffffffffff02"), 64, bad, "queue count 2^64");
-        _expectInvalid(hex"0405000100ffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
-        // u64 max entries in one chunk (a chunk size larger than the block's items).
+        _expectInvalid(hex"0505000100ffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
+        // u64 max entries in one chunk after the block's beginning (a chunk size larger than
+        // the block's items).
         BatchCodec.Header memory q = h.decodeHeader(_withQueueCount(max), type(uint256).max);
         assertEq(q.queueCount, type(uint64).max, "u64 max queue count");
+        assertEq(q.chunkCount, 2, "the beginning and the chunk of entries");
         // The L1 price: a number of 64 bits (§2.2), read right after the transaction count.
         _expectInvalid(_withPrice(hex"8000"), 64, bad, "price with a zero tail");
         _expectInvalid(_withPrice(hex"0a"), 64, bad, "price m = 0, e = 10");
         _expectInvalid(_withPrice(hex"c002"), 64, bad, "price m = 10");
         _expectInvalid(_withPrice(_num(uint256(type(uint64).max) + 1)), 64, bad, "price 2^64");
         _expectInvalid(_withPrice(_num(1e20)), 64, bad, "price 10^20");
-        _expectInvalid(hex"04050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
+        _expectInvalid(hex"05050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
         uint256[5] memory prices = [uint256(0), 8, 12_345, 1e19, type(uint64).max];
         for (uint256 i; i < prices.length; i++) {
             bytes memory data = _withPrice(_num(prices[i]));
@@ -631,20 +659,20 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev A batch of one empty block (5) committing the L1 price written as `price`, no
     ///      registry, no chunk.
     function _withPrice(bytes memory price) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0405000100", hex"0000", price, hex"00");
+        return abi.encodePacked(hex"0505000100", hex"0000", price, hex"00");
     }
 
     /// @dev A batch of one empty block (L1 price 0, no registry, no chunk) numbered by the
     ///      given varint.
     function _withFirstNumber(bytes memory firstNumber) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"04", firstNumber, hex"00", hex"01", hex"00000000", hex"00");
+        return abi.encodePacked(hex"05", firstNumber, hex"00", hex"01", hex"00000000", hex"00");
     }
 
     /// @dev A batch of one block (5) of the given queue count, no transaction, L1 price 0 and
-    ///      no registry, with one chunk length 0 (the one chunk of a chunk size that takes every
-    ///      entry).
+    ///      no registry, with two chunk lengths 0 (the block's beginning, then the one chunk of
+    ///      a chunk size that takes every entry).
     function _withQueueCount(bytes memory queueCount) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0405000100", queueCount, hex"00", hex"00", hex"00", hex"00");
+        return abi.encodePacked(hex"0505000100", queueCount, hex"00", hex"00", hex"00", hex"00", hex"00");
     }
 
     // =========================================================================================
@@ -653,70 +681,81 @@ contract BatchCodecTest is Test, CodecNumbers {
     function test_header_errors() public view {
         bytes4 trunc = BatchCodec.Truncated.selector;
         _expectInvalid(hex"", 64, trunc, "empty");
-        _expectInvalid(hex"04", 64, trunc, "version only");
+        _expectInvalid(hex"05", 64, trunc, "version only");
         _expectInvalid(hex"00", 64, BatchCodec.UnknownVersion.selector, "version 0");
         for (uint256 v; v < 256; v += 85) {
-            // Versions 0, 85, 170, 255, then 1, 2, 3 and 5 below.
+            // Versions 0, 85, 170, 255, then 1, 2, 3, 4 and 6 below.
             // forge-lint: disable-next-line(unsafe-typecast)
             _expectVersionRefused(abi.encodePacked(uint8(v), hex"01"), v); // v < 256
         }
         _expectVersionRefused(hex"0301", 3);
-        _expectVersionRefused(hex"0501", 5);
+        _expectVersionRefused(hex"0401", 4);
+        _expectVersionRefused(hex"0601", 6);
         _expectVersionRefused(hex"0101", 1);
+        // Version 4 (no chunk for a block's beginning): the worked example as it wrote it.
+        _expectVersionRefused(
+            abi.encodePacked(hex"040580e2cfaa0601000001", hex"8002", hex"02", T, R, hex"45", hex"0f00650126", R0, S0), 4
+        );
         // Version 2 (blocks without an L1 price): the worked example as it wrote it.
         _expectVersionRefused(
             abi.encodePacked(hex"020580e2cfaa0601000001", hex"02", T, R, hex"45", hex"0f00650126", R0, S0), 2
         );
         // Block count.
-        _expectInvalid(hex"0405000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
+        _expectInvalid(hex"0505000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
         _expectInvalid(
-            hex"04ffffffffffffffffff010002" hex"000000000000000000",
+            hex"05ffffffffffffffffff010002" hex"000000000000000000",
             64,
             BatchCodec.BadBlockSequence.selector,
             "last number > u64"
         );
         assertEq(
-            h.decodeHeader(hex"04feffffffffffffffff010002" hex"000000000000000000", 64).blockCount,
+            h.decodeHeader(hex"05feffffffffffffffff010002" hex"000000000000000000", 64).blockCount,
             2,
             "last number = u64 max"
         );
         // Each block takes at least 4 bytes: 2 blocks with 7 bytes left are cut before the first
         // block is read; with 8 left, the first block is read (and its delta 1 refused).
-        _expectInvalid(hex"0405000201" hex"00000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 8 bytes");
-        _expectInvalid(hex"0405000201" hex"000000000000", 64, trunc, "2 blocks, 7 bytes");
-        _expectInvalid(hex"040500020000", 64, trunc, "2 blocks in 2 bytes");
+        _expectInvalid(hex"0505000201" hex"00000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 8 bytes");
+        _expectInvalid(hex"0505000201" hex"000000000000", 64, trunc, "2 blocks, 7 bytes");
+        _expectInvalid(hex"050500020000", 64, trunc, "2 blocks in 2 bytes");
         // Timestamps.
-        _expectInvalid(hex"0405000101000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
+        _expectInvalid(hex"0505000101000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
         _expectInvalid(
-            hex"0405ffffffffffffffffff0102" hex"00000000" hex"01000000" hex"00",
+            hex"0505ffffffffffffffffff0102" hex"00000000" hex"01000000" hex"00",
             64,
             BatchCodec.BadBlockSequence.selector,
             "timestamp > u64"
         );
         assertEq(
-            h.decodeHeader(hex"0405feffffffffffffffff0102" hex"00000000" hex"01000000" hex"00", 64).blockCount,
+            h.decodeHeader(hex"0505feffffffffffffffff0102" hex"00000000" hex"01000000" hex"00", 64).blockCount,
             2,
             "timestamp = u64 max"
         );
         // The delta is checked before the queue count is read.
-        _expectInvalid(hex"0405000101808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue count cut");
+        _expectInvalid(hex"0505000101808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue count cut");
         // Transaction count: 68 bytes per transaction after the L1 price (the queue count, before
         // it, has no bound), checked once the price is read.
         bytes memory sixtyEight = new bytes(68);
-        _expectInvalid(abi.encodePacked(hex"04050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
-        _expectInvalid(abi.encodePacked(hex"040500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs");
-        _expectInvalid(hex"04050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first");
-        _expectInvalid(hex"04050001000005" hex"a0", 64, trunc, "the price cut first");
+        _expectInvalid(abi.encodePacked(hex"05050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
+        _expectInvalid(abi.encodePacked(hex"050500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs");
+        _expectInvalid(hex"05050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first");
+        _expectInvalid(hex"05050001000005" hex"a0", 64, trunc, "the price cut first");
         // Registry: 20 bytes per entry.
-        _expectInvalid(abi.encodePacked(hex"040500010000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
+        _expectInvalid(abi.encodePacked(hex"050500010000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
         // Chunk count against the bytes left: two blocks of one transaction each pass their
-        // bound, a registry of 4 takes 80 bytes, and 1 byte is left for 2 chunk lengths.
+        // bound, a registry of 4 takes 80 bytes, and 3 bytes are left for 4 chunk lengths (each
+        // block's beginning and its transaction).
         bytes memory twoChunks =
-            abi.encodePacked(hex"04050002", hex"00000100", hex"00000100", hex"04", new bytes(80), hex"00");
+            abi.encodePacked(hex"05050002", hex"00000100", hex"00000100", hex"04", new bytes(80), hex"000000");
         _expectInvalid(twoChunks, 1, trunc, "more chunks than bytes left");
-        // The same with queue entries: 2 entries and no transaction in chunks of 1, 1 byte left.
-        _expectInvalid(hex"0405000100020000" hex"00" hex"00", 1, trunc, "more entry chunks than bytes left");
-        assertEq(h.decodeHeader(hex"0405000100020000" hex"00" hex"0000", 1).chunkCount, 2, "2 entry chunks");
+        // The same with queue entries: 2 entries and no transaction in chunks of 1 (the
+        // beginning and 2 chunks of entries), 2 bytes left.
+        _expectInvalid(hex"0505000100020000" hex"00" hex"0000", 1, trunc, "more entry chunks than bytes left");
+        assertEq(
+            h.decodeHeader(hex"0505000100020000" hex"00" hex"000000", 1).chunkCount,
+            3,
+            "the beginning and 2 entry chunks"
+        );
     }
 
     /// @dev `validate` refuses `data` with `UnknownVersion(version)` (a version byte).
@@ -739,23 +778,25 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectInvalid(_slice(data, 0, data.length - 1), 64, BatchCodec.Truncated.selector, "one byte short");
         // Σ chunk_len < rest.
         _expectInvalid(abi.encodePacked(data, hex"00"), 64, BatchCodec.TrailingBytes.selector, "one byte more");
-        // A chunk length not in its shortest form (0 in two bytes, the second one the chunk's).
+        // A chunk length not in its shortest form (the beginning's 0 in two bytes, the second
+        // one the next chunk's length).
         bytes memory overlong = _example(R0, S0);
         (overlong[54], overlong[55]) = (0x80, 0x00);
         _expectInvalid(overlong, 64, BatchCodec.BadInteger.selector, "overlong chunk length");
     }
 
-    /// @notice The cut of §3.1: ⌈tx_count / chunkSize⌉ chunks per block, the last of a block
-    ///         shorter, none for an empty block; a chunk's bytes and block are found directly.
+    /// @notice The cut of §3.1: per block with items, its beginning (no byte) then
+    ///         ⌈tx_count / chunkSize⌉ chunks, the last of a block shorter; none for an empty
+    ///         block; a chunk's bytes and block are found directly.
     function test_chunks_cutAndLocate() public view {
         (bytes memory data, BatchCodec.Tx[] memory txs) = _threeBlocks();
         BatchCodec.Header memory hd = h.decodeHeader(data, 2);
-        assertEq(hd.chunkCount, 4, "5 txs in chunks of 2, an empty block, 1 tx");
-        uint256[4] memory counts = [uint256(2), 2, 1, 1];
-        uint256[4] memory blocks = [uint256(10), 10, 10, 12];
+        assertEq(hd.chunkCount, 6, "a beginning and 5 txs in chunks of 2, an empty block, a beginning and 1 tx");
+        uint256[6] memory counts = [uint256(0), 2, 2, 1, 0, 1];
+        uint256[6] memory blocks = [uint256(10), 10, 10, 10, 12, 12];
         uint256 offset = hd.chunksOffset;
         uint256 seen; // transactions before chunk k
-        for (uint256 k; k < 4; k++) {
+        for (uint256 k; k < 6; k++) {
             BatchCodec.Chunk memory c = h.locateChunk(data, 2, k);
             assertEq(c.index, k, "index");
             assertEq(c.txCount, counts[k], "txCount");
@@ -764,6 +805,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             assertEq(c.offset, offset, "offset");
             assertEq(c.queueOffset, 0, "no queue entry before");
             assertEq(c.queueCount, 0, "no queue entry");
+            if (counts[k] == 0) assertEq(c.length, 0, "a beginning has no byte");
             offset += c.length;
             BatchCodec.Tx[] memory decoded = h.decodeChunk(data, 2, k);
             assertEq(decoded.length, counts[k], "decoded txs");
@@ -776,20 +818,20 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(offset, data.length, "chunks fill the data");
         assertEq(seen, 6, "every transaction");
         h.validate(data, 2);
-        try h.decodeChunk(data, 2, 4) {
-            fail("chunk 4 decoded");
+        try h.decodeChunk(data, 2, 6) {
+            fail("chunk 6 decoded");
         } catch (bytes memory reason) {
-            _eqBytes(reason, abi.encodeWithSelector(BatchCodec.ChunkIndexOutOfRange.selector, 4, 4), "out of range");
+            _eqBytes(reason, abi.encodeWithSelector(BatchCodec.ChunkIndexOutOfRange.selector, 6, 6), "out of range");
         }
-        // Chunk size 0 is taken as 1 (as in the Rust code): 5 + 0 + 1 chunks.
-        assertEq(h.decodeHeader(_threeBlocksInSingles(), 0).chunkCount, 6, "chunk size 0");
-        // A chunk size larger than every block: one chunk per non-empty block.
+        // Chunk size 0 is taken as 1 (as in the Rust code): (1 + 5) + 0 + (1 + 1) chunks.
+        assertEq(h.decodeHeader(_threeBlocksInSingles(), 0).chunkCount, 8, "chunk size 0");
+        // A chunk size larger than every block: a beginning and one chunk per non-empty block.
         (data,) = _threeBlocks();
-        _expectInvalid(data, type(uint256).max, BatchCodec.TrailingBytes.selector, "2 chunks of 4: bytes left");
+        _expectInvalid(data, type(uint256).max, BatchCodec.TrailingBytes.selector, "4 chunks, 6 lengths: bytes left");
     }
 
     /// @dev Blocks 10 (5 transfers, delta 0), 11 (empty, delta 2), 12 (1 transfer, delta 0),
-    ///      cut in chunks of 2.
+    ///      cut in chunks of 2: () (t0 t1) (t2 t3) (t4) () (t5), () a block's beginning.
     function _threeBlocks() internal pure returns (bytes memory data, BatchCodec.Tx[] memory txs) {
         txs = new BatchCodec.Tx[](6);
         bytes[] memory enc = new bytes[](6);
@@ -805,20 +847,20 @@ contract BatchCodecTest is Test, CodecNumbers {
             _sign(t, KEY + i);
             enc[i] = _encodeTx(t, _tr());
         }
-        bytes[] memory chunks = new bytes[](4);
-        chunks[0] = abi.encodePacked(enc[0], enc[1]);
-        chunks[1] = abi.encodePacked(enc[2], enc[3]);
-        chunks[2] = enc[4];
-        chunks[3] = enc[5];
+        bytes[] memory chunks = new bytes[](6);
+        chunks[1] = abi.encodePacked(enc[0], enc[1]);
+        chunks[2] = abi.encodePacked(enc[2], enc[3]);
+        chunks[3] = enc[4];
+        chunks[5] = enc[5];
         data = _batch(10, 1000, _arr(0, 2, 0), _arr(5, 0, 1), _tr(), chunks);
     }
 
-    /// @dev The same transactions, one per chunk.
+    /// @dev The same transactions, one per chunk: () (t0) (t1) (t2) (t3) (t4) () (t5).
     function _threeBlocksInSingles() internal pure returns (bytes memory) {
         (, BatchCodec.Tx[] memory txs) = _threeBlocks();
-        bytes[] memory chunks = new bytes[](6);
+        bytes[] memory chunks = new bytes[](8);
         for (uint256 i; i < 6; i++) {
-            chunks[i] = _encodeTx(txs[i], _tr());
+            chunks[i < 5 ? i + 1 : i + 2] = _encodeTx(txs[i], _tr());
         }
         return _batch(10, 1000, _arr(0, 2, 0), _arr(5, 0, 1), _tr(), chunks);
     }
@@ -826,104 +868,112 @@ contract BatchCodecTest is Test, CodecNumbers {
     // =========================================================================================
     // Queue entries (§3.1): items, the cut over entries and transactions, queue offsets.
 
-    /// @notice A block of 3 entries alone between two blocks of one transaction: its chunk has
-    ///         no bytes and decodes to no transaction; a byte in it is a trailing byte.
+    /// @notice A block of 3 entries alone between two blocks of one transaction: its chunk of
+    ///         entries (chunk 3, after the blocks' beginnings) has no bytes and decodes to no
+    ///         transaction; a byte in it is a trailing byte.
     function test_queue_chunkOfEntriesAlone() public view {
         bytes memory a = _encodeTx(_transfer(0, 0, 0, 1e6), _tr());
         bytes memory b = _encodeTx(_transfer(1, 1e9, 2e9, 5), _tr());
-        bytes[] memory chunks = new bytes[](3);
-        (chunks[0], chunks[1], chunks[2]) = (a, "", b);
+        // () (a) () (entries) () (b), () a block's beginning.
+        bytes[] memory chunks = new bytes[](6);
+        (chunks[1], chunks[5]) = (a, b);
         bytes memory data = _batchQ(5, 1_700_000_000, _arr(0, 1, 1), _arr(0, 3, 0), _arr(1, 0, 1), _tr(), chunks);
         h.validate(data, 64);
         BatchCodec.Header memory hd = h.decodeHeader(data, 64);
-        assertEq(hd.chunkCount, 3, "chunkCount");
+        assertEq(hd.chunkCount, 6, "chunkCount");
         assertEq(hd.queueCount, 3, "queueCount");
-        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 1);
-        assertEq(c.index, 1, "index");
+        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 3);
+        assertEq(c.index, 3, "index");
         assertEq(c.blockNumber, 6, "blockNumber");
         assertEq(c.queueOffset, 0, "queueOffset");
         assertEq(c.queueCount, 3, "queueCount of the chunk");
         assertEq(c.txCount, 0, "txCount");
         assertEq(c.length, 0, "chunk_len 0");
         assertEq(c.offset, hd.chunksOffset + a.length, "offset");
-        assertEq(h.decodeChunk(data, 64, 1).length, 0, "no transaction");
+        assertEq(h.decodeChunk(data, 64, 3).length, 0, "no transaction");
+        // Its block's beginning, before it, and the next block's, after it.
+        _checkBeginning(data, 64, 2, 6, 0);
+        _checkBeginning(data, 64, 4, 7, 3);
         // The transactions around it.
-        c = h.locateChunk(data, 64, 2);
+        c = h.locateChunk(data, 64, 5);
         assertEq(c.blockNumber, 7, "blockNumber after");
         assertEq(c.queueOffset, 3, "queueOffset after");
         assertEq(c.queueCount, 0, "queueCount after");
         assertEq(c.txCount, 1, "txCount after");
-        _checkSame(h.decodeChunk(data, 64, 2)[0], _transfer(1, 1e9, 2e9, 5), "after the entries");
-        _checkSame(h.decodeChunk(data, 64, 0)[0], _transfer(0, 0, 0, 1e6), "before the entries");
+        _checkSame(h.decodeChunk(data, 64, 5)[0], _transfer(1, 1e9, 2e9, 5), "after the entries");
+        _checkSame(h.decodeChunk(data, 64, 1)[0], _transfer(0, 0, 0, 1e6), "before the entries");
         // A byte in the chunk of entries: trailing, in the batch and in the chunk alone.
-        chunks[1] = abi.encodePacked(b[0]);
-        chunks[2] = _slice(b, 1, b.length);
+        chunks[3] = abi.encodePacked(b[0]);
+        chunks[5] = _slice(b, 1, b.length);
         bytes memory moved = _batchQ(5, 1_700_000_000, _arr(0, 1, 1), _arr(0, 3, 0), _arr(1, 0, 1), _tr(), chunks);
         _expectInvalid(moved, 64, BatchCodec.TrailingBytes.selector, "a byte in a chunk of entries");
-        _expectChunkInvalid(moved, 64, 1, BatchCodec.TrailingBytes.selector, "the chunk of entries alone");
-        // A block of entries alone, cut in chunks of 2: two chunks without bytes.
-        data = _batchQ(5, 1_700_000_000, _arr(0), _arr(3), _arr(0), _tr(), new bytes[](2));
+        _expectChunkInvalid(moved, 64, 3, BatchCodec.TrailingBytes.selector, "the chunk of entries alone");
+        // A block of entries alone, cut in chunks of 2: its beginning and two chunks of
+        // entries, none with bytes.
+        data = _batchQ(5, 1_700_000_000, _arr(0), _arr(3), _arr(0), _tr(), new bytes[](3));
         h.validate(data, 2);
-        c = h.locateChunk(data, 2, 1);
+        c = h.locateChunk(data, 2, 2);
         assertEq(c.queueOffset, 2, "second chunk of entries: offset");
         assertEq(c.queueCount, 1, "second chunk of entries: count");
-        assertEq(h.decodeChunk(data, 2, 0).length, 0, "first chunk of entries");
+        assertEq(h.decodeChunk(data, 2, 1).length, 0, "first chunk of entries");
     }
 
-    /// @notice Chunk size 2, one block of 3 entries then 2 transactions: chunks of (2 entries),
-    ///         (1 entry, 1 transaction) and (1 transaction), with their queue offsets and bytes;
-    ///         and the same block under every other chunk size.
+    /// @notice Chunk size 2, one block of 3 entries then 2 transactions: its beginning, then
+    ///         chunks of (2 entries), (1 entry, 1 transaction) and (1 transaction), with their
+    ///         queue offsets and bytes; and the same block under every other chunk size.
     function test_queue_entriesAndTransactionsStraddleChunks() public view {
         BatchCodec.Tx[] memory txs = new BatchCodec.Tx[](2);
         txs[0] = _transfer(0, 0, 0, 1e6);
         txs[1] = _transfer(1, 1e9, 2e9, 12_345);
         bytes memory t0 = _encodeTx(txs[0], _tr());
         bytes memory t1 = _encodeTx(txs[1], _tr());
-        bytes[] memory chunks = new bytes[](3);
-        (chunks[0], chunks[1], chunks[2]) = ("", t0, t1);
+        bytes[] memory chunks = new bytes[](4);
+        (chunks[2], chunks[3]) = (t0, t1);
         bytes memory data = _batchQ(9, 1000, _arr(0), _arr(3), _arr(2), _tr(), chunks);
         h.validate(data, 2);
         BatchCodec.Header memory hd = h.decodeHeader(data, 2);
-        assertEq(hd.chunkCount, 3, "(3 + 2) items in chunks of 2");
+        assertEq(hd.chunkCount, 4, "the beginning, (3 + 2) items in chunks of 2");
         assertEq(hd.queueCount, 3, "queueCount");
-        uint256[3] memory entries = [uint256(2), 1, 0];
-        uint256[3] memory offsets = [uint256(0), 2, 3];
-        uint256[3] memory lengths = [uint256(0), t0.length, t1.length];
+        uint256[4] memory entries = [uint256(0), 2, 1, 0];
+        uint256[4] memory offsets = [uint256(0), 0, 2, 3];
+        uint256[4] memory lengths = [uint256(0), 0, t0.length, t1.length];
         uint256 at = hd.chunksOffset;
-        for (uint256 k; k < 3; k++) {
+        for (uint256 k; k < 4; k++) {
             BatchCodec.Chunk memory c = h.locateChunk(data, 2, k);
             string memory what = string.concat("chunk ", vm.toString(k));
             assertEq(c.blockNumber, 9, _cat(what, "blockNumber"));
             assertEq(c.queueCount, entries[k], _cat(what, "queueCount"));
             assertEq(c.queueOffset, offsets[k], _cat(what, "queueOffset"));
-            assertEq(c.txCount, k == 0 ? 0 : 1, _cat(what, "txCount"));
+            assertEq(c.txCount, k < 2 ? 0 : 1, _cat(what, "txCount"));
             assertEq(c.length, lengths[k], _cat(what, "length"));
             assertEq(c.offset, at, _cat(what, "offset"));
             at += c.length;
             BatchCodec.Tx[] memory decoded = h.decodeChunk(data, 2, k);
             assertEq(decoded.length, c.txCount, _cat(what, "decoded"));
-            if (k > 0) _checkSame(decoded[0], txs[k - 1], what);
+            if (k > 1) _checkSame(decoded[0], txs[k - 2], what);
         }
         assertEq(at, data.length, "chunks fill the data");
-        // Chunk sizes 0 (taken as 1) to 6: (e)(e)(e)(t0)(t1), (e e)(e t0)(t1), (e e e)(t0 t1),
-        // (e e e t0)(t1), then one chunk (e e e t0 t1).
+        // Chunk sizes 0 (taken as 1) to 6, each after the beginning: (e)(e)(e)(t0)(t1),
+        // (e e)(e t0)(t1), (e e e)(t0 t1), (e e e t0)(t1), then one chunk (e e e t0 t1).
         for (uint256 cs; cs <= 6; cs++) {
             _checkCutAt(cs, txs);
         }
     }
 
     /// @dev The one block 9 of 3 entries and the 2 transactions `txs` in chunks of `cs` (0 taken
-    ///      as 1): validates, and checks each chunk's entries, offset and transactions.
+    ///      as 1): validates, and checks its beginning, then each chunk's entries, offset and
+    ///      transactions.
     function _checkCutAt(uint256 cs, BatchCodec.Tx[] memory txs) internal view {
         uint256 size = cs == 0 ? 1 : cs;
         bytes[] memory chunks = _cut(txs, _arr(3), _arr(2), size, _tr());
         bytes memory data = _batchQ(9, 1000, _arr(0), _arr(3), _arr(2), _tr(), chunks);
         h.validate(data, cs);
         BatchCodec.Header memory hd = h.decodeHeader(data, cs);
-        assertEq(hd.chunkCount, (5 + size - 1) / size, "chunk count");
+        assertEq(hd.chunkCount, 1 + (5 + size - 1) / size, "chunk count");
         assertEq(hd.chunkSize, size, "chunk size");
+        _checkBeginning(data, cs, 0, 9, 0);
         (uint256 next, uint256 items) = (0, 0);
-        for (uint256 k; k < hd.chunkCount; k++) {
+        for (uint256 k = 1; k < hd.chunkCount; k++) {
             BatchCodec.Chunk memory c = h.locateChunk(data, cs, k);
             uint256 n = 5 - items < size ? 5 - items : size;
             uint256 e = items < 3 ? (3 - items < n ? 3 - items : n) : 0;
@@ -939,34 +989,52 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(next, 2, "both transactions");
     }
 
+    /// @dev Chunk `k` of `data` is a block's beginning: in block `number`, after `queueOffset`
+    ///      entries of the batch, without item or byte, and it decodes to no transaction.
+    function _checkBeginning(bytes memory data, uint256 cs, uint256 k, uint256 number, uint256 queueOffset)
+        internal
+        view
+    {
+        BatchCodec.Chunk memory c = h.locateChunk(data, cs, k);
+        assertEq(c.index, k, "beginning: index");
+        assertEq(c.blockNumber, number, "beginning: blockNumber");
+        assertEq(c.queueOffset, queueOffset, "beginning: queueOffset");
+        assertEq(c.queueCount, 0, "beginning: queueCount");
+        assertEq(c.txCount, 0, "beginning: txCount");
+        assertEq(c.length, 0, "beginning: length");
+        assertEq(h.decodeChunk(data, cs, k).length, 0, "beginning: no transaction");
+    }
+
     /// @dev Blocks 10 (1 entry, 1 tx), 11 (2 txs), 12 (4 entries), 13 (2 entries, 1 tx) in
-    ///      chunks of 2: (e0 t0) (t1 t2) (e1 e2) (e3 e4) (e5 e6) (t3).
+    ///      chunks of 2: () (e0 t0) () (t1 t2) () (e1 e2) (e3 e4) () (e5 e6) (t3), () a block's
+    ///      beginning.
     function _queueBlocks() internal pure returns (bytes memory data, BatchCodec.Tx[] memory txs) {
         txs = new BatchCodec.Tx[](4);
         for (uint256 i; i < 4; i++) {
             txs[i] = _transfer(_u64(i), 0, 0, (i + 1) * 1e6);
         }
-        bytes[] memory chunks = new bytes[](6);
-        chunks[0] = _encodeTx(txs[0], _tr());
-        chunks[1] = abi.encodePacked(_encodeTx(txs[1], _tr()), _encodeTx(txs[2], _tr()));
-        chunks[5] = _encodeTx(txs[3], _tr());
+        bytes[] memory chunks = new bytes[](10);
+        chunks[1] = _encodeTx(txs[0], _tr());
+        chunks[3] = abi.encodePacked(_encodeTx(txs[1], _tr()), _encodeTx(txs[2], _tr()));
+        chunks[9] = _encodeTx(txs[3], _tr());
         data = _batchQ(10, 1000, _arr(0, 1, 0, 3), _arr(1, 0, 4, 2), _arr(1, 2, 0, 1), _tr(), chunks);
     }
 
     /// @notice Entries in several blocks: each chunk's queue offset counts the entries of every
-    ///         chunk before it, across blocks; the header's queue count is their sum.
+    ///         chunk before it, across blocks (a block's beginning: those of the blocks before);
+    ///         the header's queue count is their sum.
     function test_queue_offsetsRunAcrossBlocks() public view {
         (bytes memory data, BatchCodec.Tx[] memory txs) = _queueBlocks();
         h.validate(data, 2);
         BatchCodec.Header memory hd = h.decodeHeader(data, 2);
-        assertEq(hd.chunkCount, 6, "chunkCount");
+        assertEq(hd.chunkCount, 10, "chunkCount");
         assertEq(hd.queueCount, 7, "queueCount: 1 + 0 + 4 + 2");
-        uint256[6] memory blocks = [uint256(10), 11, 12, 12, 13, 13];
-        uint256[6] memory offsets = [uint256(0), 1, 1, 3, 5, 7];
-        uint256[6] memory entries = [uint256(1), 0, 2, 2, 2, 0];
-        uint256[6] memory counts = [uint256(1), 2, 0, 0, 0, 1];
+        uint256[10] memory blocks = [uint256(10), 10, 11, 11, 12, 12, 12, 13, 13, 13];
+        uint256[10] memory offsets = [uint256(0), 0, 1, 1, 1, 1, 3, 5, 5, 7];
+        uint256[10] memory entries = [uint256(0), 1, 0, 0, 0, 2, 2, 0, 2, 0];
+        uint256[10] memory counts = [uint256(0), 1, 0, 2, 0, 0, 0, 0, 0, 1];
         uint256 next;
-        for (uint256 k; k < 6; k++) {
+        for (uint256 k; k < 10; k++) {
             BatchCodec.Chunk memory c = h.locateChunk(data, 2, k);
             string memory what = string.concat("chunk ", vm.toString(k));
             assertEq(c.blockNumber, blocks[k], _cat(what, "blockNumber"));
@@ -983,14 +1051,15 @@ contract BatchCodecTest is Test, CodecNumbers {
         _queueBlocksInChunksOf3(txs);
     }
 
-    /// @dev The blocks of `_queueBlocks` in chunks of 3: (e0 t0) (t1 t2) (e1 e2 e3) (e4) (e5 e6 t3).
+    /// @dev The blocks of `_queueBlocks` in chunks of 3: () (e0 t0) () (t1 t2) () (e1 e2 e3) (e4)
+    ///      () (e5 e6 t3).
     function _queueBlocksInChunksOf3(BatchCodec.Tx[] memory txs) internal view {
         uint256[] memory queues = _arr(1, 0, 4, 2);
         uint256[] memory txCounts = _arr(1, 2, 0, 1);
         bytes memory data =
             _batchQ(10, 1000, _arr(0, 1, 0, 3), queues, txCounts, _tr(), _cut(txs, queues, txCounts, 3, _tr()));
-        assertEq(h.decodeHeader(data, 3).chunkCount, 5, "chunks of 3");
-        BatchCodec.Chunk memory last = h.locateChunk(data, 3, 4);
+        assertEq(h.decodeHeader(data, 3).chunkCount, 9, "chunks of 3");
+        BatchCodec.Chunk memory last = h.locateChunk(data, 3, 8);
         assertEq(last.queueOffset, 5, "last chunk of 3: queueOffset");
         assertEq(last.queueCount, 2, "last chunk of 3: queueCount");
         assertEq(last.txCount, 1, "last chunk of 3: txCount");
@@ -998,54 +1067,55 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     /// @notice 2^64 − 1 entries in one block need that many chunks (divided by the chunk size),
     ///         far more than the bytes left: `Truncated`, not an overflow or a panic. With a
-    ///         chunk size that takes them, they fit one chunk without bytes, and sums of such
-    ///         blocks go past 64 bits.
+    ///         chunk size that takes them, they fit one chunk without bytes after the block's
+    ///         beginning, and sums of such blocks go past 64 bits.
     function test_queue_hugeQueueCount() public view {
         bytes memory huge = _withQueueCount(hex"ffffffffffffffffff01");
         uint256[7] memory sizes = [uint256(0), 1, 2, 64, 2 ** 32, 2 ** 63, 2 ** 64 - 2];
         for (uint256 i; i < sizes.length; i++) {
             _expectInvalid(huge, sizes[i], BatchCodec.Truncated.selector, "2^64 - 1 entries");
-            _expectChunkInvalid(huge, sizes[i], 0, BatchCodec.Truncated.selector, "2^64 - 1 entries, chunk 0");
+            _expectChunkInvalid(huge, sizes[i], 1, BatchCodec.Truncated.selector, "2^64 - 1 entries, chunk 1");
         }
         h.validate(huge, 2 ** 64 - 1);
         BatchCodec.Header memory hd = h.decodeHeader(huge, type(uint256).max);
-        assertEq(hd.chunkCount, 1, "one chunk");
+        assertEq(hd.chunkCount, 2, "the beginning and one chunk");
         assertEq(hd.queueCount, type(uint64).max, "queueCount");
-        BatchCodec.Chunk memory c = h.locateChunk(huge, type(uint256).max, 0);
-        assertEq(c.queueCount, type(uint64).max, "every entry in chunk 0");
+        BatchCodec.Chunk memory c = h.locateChunk(huge, type(uint256).max, 1);
+        assertEq(c.queueCount, type(uint64).max, "every entry in chunk 1");
         assertEq(c.txCount, 0, "no transaction");
-        assertEq(h.decodeChunk(huge, type(uint256).max, 0).length, 0, "decodes to nothing");
+        assertEq(h.decodeChunk(huge, type(uint256).max, 1).length, 0, "decodes to nothing");
         // Two blocks of 2^64 − 1 entries, the second with a transaction too (2^64 items), in
-        // chunks of 2^64 − 1: (entries) (entries) (1 transaction).
+        // chunks of 2^64 − 1: () (entries) () (entries) (1 transaction), () a block's beginning.
         uint256 max = type(uint64).max;
         BatchCodec.Tx memory t = _transfer(0, 0, 0, 1e6);
-        bytes[] memory chunks = new bytes[](3);
-        chunks[2] = _encodeTx(t, _tr());
+        bytes[] memory chunks = new bytes[](5);
+        chunks[4] = _encodeTx(t, _tr());
         bytes memory data = _batchQ(5, 1000, _arr(0, 0), _arr(max, max), _arr(0, 1), _tr(), chunks);
         h.validate(data, max);
         hd = h.decodeHeader(data, max);
-        assertEq(hd.chunkCount, 3, "three chunks");
+        assertEq(hd.chunkCount, 5, "five chunks");
         assertEq(hd.queueCount, 2 * max, "queueCount beyond 64 bits");
-        c = h.locateChunk(data, max, 1);
-        assertEq(c.blockNumber, 6, "chunk 1: block");
-        assertEq(c.queueOffset, max, "chunk 1: queueOffset");
-        assertEq(c.queueCount, max, "chunk 1: queueCount");
-        c = h.locateChunk(data, max, 2);
-        assertEq(c.queueOffset, 2 * max, "chunk 2: queueOffset");
-        assertEq(c.queueCount, 0, "chunk 2: queueCount");
-        assertEq(c.txCount, 1, "chunk 2: txCount");
-        _checkSame(h.decodeChunk(data, max, 2)[0], t, "after 2^65 - 2 entries");
-        // The same blocks in chunks of 2^64: (entries) (entries, 1 transaction).
-        chunks = new bytes[](2);
-        chunks[1] = _encodeTx(t, _tr());
+        _checkBeginning(data, max, 2, 6, max);
+        c = h.locateChunk(data, max, 3);
+        assertEq(c.blockNumber, 6, "chunk 3: block");
+        assertEq(c.queueOffset, max, "chunk 3: queueOffset");
+        assertEq(c.queueCount, max, "chunk 3: queueCount");
+        c = h.locateChunk(data, max, 4);
+        assertEq(c.queueOffset, 2 * max, "chunk 4: queueOffset");
+        assertEq(c.queueCount, 0, "chunk 4: queueCount");
+        assertEq(c.txCount, 1, "chunk 4: txCount");
+        _checkSame(h.decodeChunk(data, max, 4)[0], t, "after 2^65 - 2 entries");
+        // The same blocks in chunks of 2^64: () (entries) () (entries, 1 transaction).
+        chunks = new bytes[](4);
+        chunks[3] = _encodeTx(t, _tr());
         data = _batchQ(5, 1000, _arr(0, 0), _arr(max, max), _arr(0, 1), _tr(), chunks);
         h.validate(data, max + 1);
-        assertEq(h.decodeHeader(data, max + 1).chunkCount, 2, "chunks of 2^64");
-        c = h.locateChunk(data, max + 1, 1);
-        assertEq(c.queueOffset, max, "chunks of 2^64, chunk 1: queueOffset");
-        assertEq(c.queueCount, max, "chunks of 2^64, chunk 1: queueCount");
-        assertEq(c.txCount, 1, "chunks of 2^64, chunk 1: txCount");
-        _checkSame(h.decodeChunk(data, max + 1, 1)[0], t, "after 2^64 - 1 entries in its chunk");
+        assertEq(h.decodeHeader(data, max + 1).chunkCount, 4, "chunks of 2^64");
+        c = h.locateChunk(data, max + 1, 3);
+        assertEq(c.queueOffset, max, "chunks of 2^64, chunk 3: queueOffset");
+        assertEq(c.queueCount, max, "chunks of 2^64, chunk 3: queueCount");
+        assertEq(c.txCount, 1, "chunks of 2^64, chunk 3: txCount");
+        _checkSame(h.decodeChunk(data, max + 1, 3)[0], t, "after 2^64 - 1 entries in its chunk");
     }
 
     /// @notice Version 1 (blocks without queue counts) is refused: the worked example as
@@ -1072,7 +1142,8 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     /// @notice The header's queue count is the sum of the blocks' queue counts, whatever they
-    ///         are (blocks of entries alone, one chunk each under a chunk size that takes them).
+    ///         are (blocks of entries alone, each its beginning and one chunk under a chunk size
+    ///         that takes them).
     function testFuzz_queue_headerQueueCountIsTheSum(uint64[4] memory q, uint8 blocks) public view {
         uint256 n = 1 + blocks % 4;
         uint256[] memory queues = new uint256[](n);
@@ -1081,13 +1152,13 @@ contract BatchCodecTest is Test, CodecNumbers {
         for (uint256 i; i < n; i++) {
             queues[i] = q[i];
             sum += q[i];
-            if (q[i] != 0) chunkCount++;
+            if (q[i] != 0) chunkCount += 2;
         }
         bytes memory data =
             _batchQ(1, 1, new uint256[](n), queues, new uint256[](n), new address[](0), new bytes[](chunkCount));
         BatchCodec.Header memory hd = h.decodeHeader(data, type(uint256).max);
         assertEq(hd.queueCount, sum, "sum");
-        assertEq(hd.chunkCount, chunkCount, "one chunk per block with entries");
+        assertEq(hd.chunkCount, chunkCount, "a beginning and one chunk per block with entries");
         h.validate(data, type(uint256).max);
     }
 
@@ -1126,7 +1197,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         uint8 head = uint8(ok[0]);
         bytes4 invalid = BatchCodec.InvalidField.selector;
         // Bit 6 makes the same bytes a token call: ERC-20 transfer of token T to R.
-        BatchCodec.Tx memory asToken = h.decodeChunk(_single(_withHead(ok, head | 0x40)), 64, 0)[0];
+        BatchCodec.Tx memory asToken = h.decodeChunk(_single(_withHead(ok, head | 0x40)), 64, 1)[0];
         assertEq(asToken.to, T, "bit 6: a token call of T");
         _eqBytes(asToken.input, abi.encodeWithSelector(bytes4(0xa9059cbb), R, 1e6), "bit 6: ERC-20 transfer");
         _expectInvalid(_single(_withHead(ok, head | 0x80)), 64, invalid, "reserved bit 7");
@@ -1181,10 +1252,11 @@ contract BatchCodecTest is Test, CodecNumbers {
         );
         // Pair 14 = 3 * 4 + 2 with R = 4.
         BatchCodec.Tx[] memory txs =
-            h.decodeChunk(_oneBlock(abi.encodePacked(hex"0f00650e", hex"26", r, s), 1, _four()), 64, 0);
+            h.decodeChunk(_oneBlock(abi.encodePacked(hex"0f00650e", hex"26", r, s), 1, _four()), 64, 1);
         _eqBytes(txs[0].input, _transferInput(address(0xCAFE), address(0xBEEF), 1e6), "pair 14 of R = 4");
-        // No registry: every pair is out of range.
-        bytes memory noRegistry = abi.encodePacked(hex"04050001000001000045", hex"0f006500", hex"26", r, s);
+        // No registry: every pair is out of range (chunk lengths 0, the beginning's, and 69).
+        bytes memory noRegistry =
+            abi.encodePacked(hex"0505000100000100", hex"00", hex"0045", hex"0f006500", hex"26", r, s);
         _expectInvalid(noRegistry, 64, invalid, "pair 0 of R = 0");
         // The signature: 64 bytes.
         bytes4 trunc = BatchCodec.Truncated.selector;
@@ -1193,7 +1265,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         );
         _expectInvalid(_oneBlock(hex"0f006501", 1, _four()), 64, trunc, "amount missing");
         _expectInvalid(_oneBlock(hex"", 1, _four()), 64, trunc, "empty chunk");
-        _expectChunkInvalid(_oneBlock(hex"", 1, _four()), 64, 0, trunc, "empty chunk alone");
+        _expectChunkInvalid(_oneBlock(hex"", 1, _four()), 64, 1, trunc, "empty chunk alone");
     }
 
     function test_tx_rawCalldata() public view {
@@ -1214,7 +1286,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             _sign(t, KEY);
             bytes memory enc = _encodeTx(t, _tr());
             assertEq(uint8(enc[0]) >> 3, 0, "raw");
-            BatchCodec.Tx[] memory txs = h.decodeChunk(_single(enc), 64, 0);
+            BatchCodec.Tx[] memory txs = h.decodeChunk(_single(enc), 64, 1);
             _eqBytes(txs[0].input, inputs[i], "raw input");
             _eqBytes(h.encodeSigned(txs[0], CHAIN_ID), _refEncode(t, CHAIN_ID, true), "signed");
             assertEq(h.recoverSender(txs[0], CHAIN_ID), vmx.addr(KEY), "sender");
@@ -1252,7 +1324,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             _sign(t, KEY);
             bytes memory enc = _encodeTx(t, _tr());
             assertEq(uint8(enc[0]) >> 3, i + 1, "operation code");
-            BatchCodec.Tx memory d = h.decodeChunk(_single(enc), 64, 0)[0];
+            BatchCodec.Tx memory d = h.decodeChunk(_single(enc), 64, 1)[0];
             _checkSame(d, t, "operation");
             assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), "sender");
         }
@@ -1294,7 +1366,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         for (uint256 i; i < parts.length; i++) {
             chunk = abi.encodePacked(chunk, parts[i][0], parts[i][1], parts[i][2], R0, S0);
         }
-        BatchCodec.Tx[] memory txs = h.decodeChunk(_oneBlock(chunk, parts.length, reg), 64, 0);
+        BatchCodec.Tx[] memory txs = h.decodeChunk(_oneBlock(chunk, parts.length, reg), 64, 1);
         assertEq(txs.length, parts.length, "every transaction");
         for (uint256 i; i < parts.length; i++) {
             string memory what = string.concat("transaction ", vm.toString(i));
@@ -1334,7 +1406,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         _sign(t, KEY);
         bytes memory enc = _encodeTx(t, _tr());
         assertEq(uint8(enc[0]) & 1, 0, "legacy head");
-        BatchCodec.Tx memory d = h.decodeChunk(_single(enc), 64, 0)[0];
+        BatchCodec.Tx memory d = h.decodeChunk(_single(enc), 64, 1)[0];
         _checkSame(d, t, "legacy");
         assertEq(d.maxPriorityFeePerGas, 0, "no tip");
         assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), "sender");
@@ -1469,7 +1541,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes memory input,
         string memory what
     ) internal view {
-        BatchCodec.Tx memory d = h.decodeChunk(_oneBlock(abi.encodePacked(txBytes, R0, S0), 1, reg), 64, 0)[0];
+        BatchCodec.Tx memory d = h.decodeChunk(_oneBlock(abi.encodePacked(txBytes, R0, S0), 1, reg), 64, 1)[0];
         assertEq(d.to, token, _cat(what, "to"));
         _eqBytes(d.input, input, _cat(what, "calldata"));
         assertEq(d.nonce, 0, _cat(what, "nonce"));
@@ -1481,7 +1553,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         (uint8 v, bytes32 r, bytes32 s) = vmx.sign(KEY, digest);
         bytes memory signed = bytes.concat(txBytes);
         if (v == 28) signed[0] = signed[0] | 0x02;
-        d = h.decodeChunk(_oneBlock(abi.encodePacked(signed, r, s), 1, reg), 64, 0)[0];
+        d = h.decodeChunk(_oneBlock(abi.encodePacked(signed, r, s), 1, reg), 64, 1)[0];
         assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), _cat(what, "sender"));
         // The signed bytes name the token as `to`: 0x02 ‖ rlp([chainId, nonce, 0, 0, gas, to, ...]).
         bytes memory expected = abi.encodePacked(hex"82a455808080830493e094", token, hex"80");
@@ -1506,7 +1578,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             bytes memory enc = _encodeTx(t, _four());
             assertEq(uint8(enc[0]) & 0x40, 0x40, "bit 6");
             assertEq((uint8(enc[0]) >> 3) & 7, i + 1, "operation code");
-            BatchCodec.Tx memory d = h.decodeChunk(_oneBlock(enc, 1, _four()), 64, 0)[0];
+            BatchCodec.Tx memory d = h.decodeChunk(_oneBlock(enc, 1, _four()), 64, 1)[0];
             _checkSame(d, t, "token call");
             assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), "sender");
         }
@@ -1554,7 +1626,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         BatchCodec.Tx memory t = _tokenCall(SYSTEM, abi.encodeWithSelector(bytes4(0xa9059cbb), R, 1));
         bytes memory enc = _encodeTx(t, _tr());
         assertEq(uint8(enc[0]) >> 3, 0, "raw, bit 6 clear");
-        BatchCodec.Tx memory d = h.decodeChunk(_single(enc), 64, 0)[0];
+        BatchCodec.Tx memory d = h.decodeChunk(_single(enc), 64, 1)[0];
         _checkSame(d, t, "raw ERC-20 calldata");
     }
 
@@ -1587,10 +1659,11 @@ contract BatchCodecTest is Test, CodecNumbers {
     // =========================================================================================
     // Chunks (§3.2): boundaries, first failure in reading order, locality.
 
-    /// @dev Two blocks of one transaction each (chunk size 64): two chunks of `a` and `b`.
+    /// @dev Two blocks of one transaction each (chunk size 64): chunks 1 and 3, of `a` and `b`,
+    ///      each after its block's beginning (chunks 0 and 2, without bytes).
     function _twoChunks(bytes memory a, bytes memory b) internal pure returns (bytes memory) {
-        bytes[] memory chunks = new bytes[](2);
-        (chunks[0], chunks[1]) = (a, b);
+        bytes[] memory chunks = new bytes[](4);
+        (chunks[1], chunks[3]) = (a, b);
         return _batch(5, 1_700_000_000, _arr(0, 12), _arr(1, 1), _tr(), chunks);
     }
 
@@ -1599,19 +1672,19 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes memory b = _encodeTx(_transfer(1, 1e9, 2e9, 5), _tr());
         bytes memory data = _twoChunks(a, b);
         h.validate(data, 64);
-        // Move the boundary one byte left: chunk 0 ends inside its transaction's s.
-        bytes[] memory chunks = new bytes[](2);
-        chunks[0] = _slice(a, 0, a.length - 1);
-        chunks[1] = abi.encodePacked(a[a.length - 1], b);
+        // Move the boundary one byte left: chunk 1 ends inside its transaction's s.
+        bytes[] memory chunks = new bytes[](4);
+        chunks[1] = _slice(a, 0, a.length - 1);
+        chunks[3] = abi.encodePacked(a[a.length - 1], b);
         bytes memory moved = _batch(5, 1_700_000_000, _arr(0, 12), _arr(1, 1), _tr(), chunks);
         _expectInvalid(moved, 64, BatchCodec.Truncated.selector, "tx runs past its chunk");
-        _expectChunkInvalid(moved, 64, 0, BatchCodec.Truncated.selector, "chunk 0");
-        // One byte right: a byte left in chunk 0.
-        chunks[0] = abi.encodePacked(a, b[0]);
-        chunks[1] = _slice(b, 1, b.length);
+        _expectChunkInvalid(moved, 64, 1, BatchCodec.Truncated.selector, "chunk 1");
+        // One byte right: a byte left in chunk 1.
+        chunks[1] = abi.encodePacked(a, b[0]);
+        chunks[3] = _slice(b, 1, b.length);
         moved = _batch(5, 1_700_000_000, _arr(0, 12), _arr(1, 1), _tr(), chunks);
-        _expectInvalid(moved, 64, BatchCodec.TrailingBytes.selector, "byte left in chunk 0");
-        _expectChunkInvalid(moved, 64, 0, BatchCodec.TrailingBytes.selector, "chunk 0");
+        _expectInvalid(moved, 64, BatchCodec.TrailingBytes.selector, "byte left in chunk 1");
+        _expectChunkInvalid(moved, 64, 1, BatchCodec.TrailingBytes.selector, "chunk 1");
     }
 
     function test_chunks_firstFailureInReadingOrder() public view {
@@ -1619,9 +1692,9 @@ contract BatchCodecTest is Test, CodecNumbers {
         // The nonce (00) written in two bytes.
         bytes memory badInteger = abi.encodePacked(good[0], hex"8000", _slice(good, 2, good.length));
         bytes memory invalid = _withHead(good, uint8(good[0]) | 0x80);
-        // Chunk 0 then chunk 1.
-        _expectInvalid(_twoChunks(badInteger, invalid), 64, BatchCodec.BadInteger.selector, "chunk 0 first");
-        _expectInvalid(_twoChunks(invalid, badInteger), 64, BatchCodec.InvalidField.selector, "chunk 0 first");
+        // Chunk 1 then chunk 3.
+        _expectInvalid(_twoChunks(badInteger, invalid), 64, BatchCodec.BadInteger.selector, "chunk 1 first");
+        _expectInvalid(_twoChunks(invalid, badInteger), 64, BatchCodec.InvalidField.selector, "chunk 1 first");
         // The header before any chunk.
         _expectInvalid(
             abi.encodePacked(_twoChunks(invalid, badInteger), hex"00"),
@@ -1629,10 +1702,12 @@ contract BatchCodecTest is Test, CodecNumbers {
             BatchCodec.TrailingBytes.selector,
             "header first"
         );
-        // Locality: a bad chunk 0 does not stop chunk 1 from decoding.
-        BatchCodec.Tx[] memory txs = h.decodeChunk(_twoChunks(invalid, good), 64, 1);
-        assertEq(txs.length, 1, "chunk 1 decodes alone");
-        _expectChunkInvalid(_twoChunks(invalid, good), 64, 0, BatchCodec.InvalidField.selector, "chunk 0 alone");
+        // Locality: a bad chunk 1 does not stop chunk 3, nor the beginnings, from decoding.
+        BatchCodec.Tx[] memory txs = h.decodeChunk(_twoChunks(invalid, good), 64, 3);
+        assertEq(txs.length, 1, "chunk 3 decodes alone");
+        assertEq(h.decodeChunk(_twoChunks(invalid, good), 64, 0).length, 0, "chunk 0 decodes alone");
+        assertEq(h.decodeChunk(_twoChunks(invalid, good), 64, 2).length, 0, "chunk 2 decodes alone");
+        _expectChunkInvalid(_twoChunks(invalid, good), 64, 1, BatchCodec.InvalidField.selector, "chunk 1 alone");
     }
 
     /// @notice Round trip of random transactions through the reference encoder, the decoder
@@ -1643,7 +1718,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes memory enc = _encodeTx(t, reg);
         bytes memory data = _oneBlock(enc, 1, reg);
         h.validate(data, 1 + seed % 64);
-        BatchCodec.Tx memory d = h.decodeChunk(data, 1 + seed % 64, 0)[0];
+        BatchCodec.Tx memory d = h.decodeChunk(data, 1 + seed % 64, 1)[0];
         _checkSame(d, t, "round trip");
         assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY + seed % 1000), "sender");
     }
@@ -1685,8 +1760,9 @@ contract BatchCodecTest is Test, CodecNumbers {
         }
     }
 
-    /// @dev The chunks of `txs` for blocks of `queues` entries then `counts` transactions, the
-    ///      items cut in chunks of `cs`: a chunk's bytes are its transactions.
+    /// @dev The chunks of `txs` for blocks of `queues` entries then `counts` transactions: for
+    ///      each block with items, its beginning (no byte), then its items cut in chunks of
+    ///      `cs`; a chunk's bytes are its transactions.
     function _cut(
         BatchCodec.Tx[] memory txs,
         uint256[] memory queues,
@@ -1696,12 +1772,14 @@ contract BatchCodecTest is Test, CodecNumbers {
     ) internal pure returns (bytes[] memory chunks) {
         uint256 n;
         for (uint256 b; b < counts.length; b++) {
-            n += (queues[b] + counts[b] + cs - 1) / cs;
+            uint256 items = queues[b] + counts[b];
+            if (items != 0) n += 1 + (items + cs - 1) / cs;
         }
         chunks = new bytes[](n);
         (uint256 k, uint256 next) = (0, 0);
         for (uint256 b; b < counts.length; b++) {
             uint256 items = queues[b] + counts[b];
+            if (items != 0) k++; // the block's beginning
             for (uint256 j; j < items; j++) {
                 if (j >= queues[b]) chunks[k] = abi.encodePacked(chunks[k], _encodeTx(txs[next++], reg));
                 if (j % cs == cs - 1 || j == items - 1) k++;
@@ -1710,7 +1788,8 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     /// @dev Every chunk decodes alone to its transactions, in order, with its block number and
-    ///      its queue entries (numbered across the blocks); the header sums the entries.
+    ///      its queue entries (numbered across the blocks), each block with items beginning
+    ///      with a chunk of none; the header sums the entries.
     function _checkCut(
         bytes memory data,
         uint256 cs,
@@ -1719,10 +1798,11 @@ contract BatchCodecTest is Test, CodecNumbers {
         uint256[] memory counts
     ) internal view {
         BatchCodec.Header memory hd = h.decodeHeader(data, cs);
-        // Transactions and entries seen, the block, and its items seen.
+        // Transactions and entries seen, the block, and its beginning and items seen (1 for the
+        // beginning, 1 per item).
         (uint256 next, uint256 entries, uint256 b, uint256 inBlock) = (0, 0, 0, 0);
         for (uint256 k; k < hd.chunkCount; k++) {
-            while (inBlock == queues[b] + counts[b]) (b, inBlock) = (b + 1, 0);
+            while (queues[b] + counts[b] == 0 || inBlock == 1 + queues[b] + counts[b]) (b, inBlock) = (b + 1, 0);
             (uint256 n, uint256 e) = _itemsOf(queues[b], counts[b], inBlock, cs);
             _checkLocated(h.locateChunk(data, cs, k), 7 + b, entries, e, n - e);
             BatchCodec.Tx[] memory decoded = h.decodeChunk(data, cs, k);
@@ -1731,7 +1811,7 @@ contract BatchCodecTest is Test, CodecNumbers {
                 _checkSame(decoded[j], txs[next++], "batch round trip");
             }
             entries += e;
-            inBlock += n;
+            inBlock += n == 0 ? 1 : n;
         }
         assertEq(next, txs.length, "every transaction decoded");
         assertEq(hd.queueCount, entries, "header: the entries of the chunks");
@@ -1742,9 +1822,13 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(hd.queueCount, sum, "header: the sum of the queue counts");
     }
 
-    /// @dev Items (`n`) and queue entries among them (`e`) of the chunk that starts at item
-    ///      `inBlock` of a block of `q` entries and `t` transactions, in chunks of `cs`.
+    /// @dev Items (`n`) and queue entries among them (`e`) of a chunk of a block of `q` entries
+    ///      and `t` transactions, in chunks of `cs`: its beginning when `inBlock` is 0 (none),
+    ///      else the chunk that starts at item `inBlock − 1` (`inBlock` counts the beginning and
+    ///      the items before).
     function _itemsOf(uint256 q, uint256 t, uint256 inBlock, uint256 cs) internal pure returns (uint256 n, uint256 e) {
+        if (inBlock == 0) return (0, 0);
+        inBlock--;
         n = q + t - inBlock;
         if (n > cs) n = cs;
         e = inBlock < q ? q - inBlock : 0;
@@ -1857,8 +1941,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes32 r;
         bytes32 s;
         assembly ("memory-safe") {
-            r := mload(add(data, add(32, 60)))
-            s := mload(add(data, add(32, 92)))
+            r := mload(add(data, add(32, 61)))
+            s := mload(add(data, add(32, 93)))
         }
         _eqBytes(data, _example(r, s), "the bytes of section 6");
     }
@@ -2082,9 +2166,9 @@ contract BatchCodecTest is Test, CodecNumbers {
         _checkNoPanic(data, _chunkSize(cs));
     }
 
-    /// @notice Random bytes after a valid version byte, so that the header is exercised.
-    function testFuzz_randomVersion3NeverPanic(bytes memory data, uint256 cs) public view {
-        _checkNoPanic(abi.encodePacked(hex"04", data), _chunkSize(cs));
+    /// @notice Random bytes after a valid version byte (5), so that the header is exercised.
+    function testFuzz_randomAfterVersionNeverPanic(bytes memory data, uint256 cs) public view {
+        _checkNoPanic(abi.encodePacked(hex"05", data), _chunkSize(cs));
     }
 
     /// @notice One byte of a valid vector changed: decodes or fails with a codec error.
@@ -2157,7 +2241,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             chunk = abi.encodePacked(chunk, _encodeTx(_transfer(_u64(i), 1e9, 3e10, (i + 1) * 1e18), _tr()));
         }
         bytes memory data = _oneBlock(chunk, 64, _tr());
-        GasFigures memory f = h.measure(data, 64, 0, CHAIN_ID);
+        GasFigures memory f = h.measure(data, 64, 1, CHAIN_ID);
         assertEq(f.txs, 64, "transactions");
         emit log_named_uint("64 transfers: chunk bytes", chunk.length);
         _logGas("64 transfers: ", f);

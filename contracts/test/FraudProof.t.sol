@@ -513,10 +513,11 @@ contract FraudProofTest is Test, FullWitness {
         }
     }
 
-    /// @dev Codec bytes (version 3) of blocks `firstBlock …` consuming `queues[i]` entries each
+    /// @dev Codec bytes (version 5) of blocks `firstBlock …` consuming `queues[i]` entries each
     ///      and holding no transaction, each committing the genesis L1 price (8 wei a byte),
-    ///      without registry: one empty chunk per 2 entries (and one for an odd last entry) of
-    ///      each block. Also returns the number of chunks.
+    ///      without registry: for each block with entries, its beginning, then one chunk per 2
+    ///      entries (and one for an odd last entry), all empty. Also returns the number of
+    ///      chunks.
     function _queueData(uint256 firstBlock, uint256[] memory queues)
         internal
         pure
@@ -534,12 +535,12 @@ contract FraudProofTest is Test, FullWitness {
     {
         require(firstBlock < 0x80 && queues.length < 0x80, "one-byte varints");
         // forge-lint: disable-next-line(unsafe-typecast)
-        data = abi.encodePacked(hex"04", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
+        data = abi.encodePacked(hex"05", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
         for (uint256 i; i < queues.length; i++) {
             require(queues[i] < 0x80, "one-byte varints");
             // forge-lint: disable-next-line(unsafe-typecast)
             data = abi.encodePacked(data, hex"00", uint8(queues[i]), hex"00", price); // checked above
-            chunks += (queues[i] + QUEUE_CHUNK_SIZE - 1) / QUEUE_CHUNK_SIZE;
+            if (queues[i] != 0) chunks += 1 + (queues[i] + QUEUE_CHUNK_SIZE - 1) / QUEUE_CHUNK_SIZE;
         }
         data = abi.encodePacked(data, hex"00", new bytes(chunks));
     }
@@ -608,14 +609,14 @@ contract FraudProofTest is Test, FullWitness {
     function test_queueCountsMatchingThePostsAreNoFraud() public {
         (BatchInbox target,) = _queueInbox(5);
         bytes memory data0 = _postQueue(target, _two(1, 1), 2, type(uint256).max);
-        // Entries 2-4 in blocks of 1 and 2 entries: one chunk each.
+        // Entries 2-4 in blocks of 1 and 2 entries: a beginning and one chunk each.
         bytes memory data1 = _postQueue(target, _two(1, 2), 5, type(uint256).max);
-        assertEq(target.getBatch(1).chunkCount, 2, "two chunks");
+        assertEq(target.getBatch(1).chunkCount, 4, "four chunks");
         (, uint64 first, uint64 last, uint256 chunks, uint256 entries) =
             verifier.decoder().inspectHeader(data1, QUEUE_CHUNK_SIZE);
         assertEq(uint256(first), 3, "first block");
         assertEq(uint256(last), 4, "last block");
-        assertEq(chunks, 2, "chunks");
+        assertEq(chunks, 4, "chunks");
         assertEq(entries, 3, "inspectHeader: the queue count");
         // Data that does not decode (version 1 here) has no queue count.
         bytes memory v1 = bytes.concat(data1);
@@ -710,19 +711,25 @@ contract FraudProofTest is Test, FullWitness {
     ///         `Undecodable` whatever the entries.
     function test_chunkProofsGiveTheirQueueEntries() public {
         _checkChunkBlockNumber();
+        // Block 1: () (e0 e1) (e2); block 2: () (e3 e4), () a block's beginning.
         (bytes memory data,) = _queueData(1, _two(3, 2));
         uint256[] memory all = new uint256[](1);
         BatchDecoder.DataProof memory proof = _dataProof(data, all);
         BatchDecoder decoder = verifier.decoder();
         (bool decodes, BatchCodec.Tx[] memory txs, BatchCodec.Chunk memory located) =
-            decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 1);
+            decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
         assertTrue(decodes, "entries alone decode");
         assertEq(txs.length, 0, "to no transaction");
         assertEq(located.queueOffset, 2, "queueOffset");
         assertEq(located.queueCount, 1, "queueCount");
-        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
-        assertEq(located.queueOffset, 3, "chunk 2: queueOffset");
-        assertEq(located.queueCount, 2, "chunk 2: queueCount");
+        (decodes, txs, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 3);
+        assertTrue(decodes, "a beginning decodes");
+        assertEq(txs.length, 0, "a beginning: no transaction");
+        assertEq(located.queueOffset, 3, "chunk 3 (beginning): queueOffset");
+        assertEq(located.queueCount, 0, "chunk 3 (beginning): queueCount");
+        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 4);
+        assertEq(located.queueOffset, 3, "chunk 4: queueOffset");
+        assertEq(located.queueCount, 2, "chunk 4: queueCount");
         ChunkVerifier.Params memory params = ChunkVerifier.Params(
             QUEUE_CHUNK_SIZE, 42069, StateWitness.preRoot(StateWitness.decode(_genesisFees())), 10
         );
@@ -734,8 +741,9 @@ contract FraudProofTest is Test, FullWitness {
         feeKey[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
         feeKey[2] = StateKeys.l1Fees();
         feeKey[3] = StateKeys.clock();
+        // Chunk 4, replayed from the genesis state (not yet in block 2), enters the block itself.
         ChunkVerifier.ChunkProof memory chunk =
-            ChunkVerifier.ChunkProof(2, feeKey, _genesisFees(), new BridgeQueue.Contents[](1), bytes32(0));
+            ChunkVerifier.ChunkProof(4, feeKey, _genesisFees(), new BridgeQueue.Contents[](1), bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 2, 1));
         verifier.replayChunk(proof, params, chunk);
         // The chunk's entries are queue entries 13 and 14 (the batch starts at 10). Two forced
@@ -760,7 +768,7 @@ contract FraudProofTest is Test, FullWitness {
         // chained all the same, for the inbox to check against the bridge.
         (data,) = _queueDataAt(1, _two(3, 2), hex"21");
         proof = _dataProof(data, all);
-        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
+        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 4);
         assertEq(uint256(located.l1BytePrice), 10, "the price of the chunk's block");
         chunk.keys = new bytes32[](2);
         (chunk.keys[0], chunk.keys[1]) = (StateKeys.feeState(), StateKeys.l1Fees());
@@ -774,14 +782,15 @@ contract FraudProofTest is Test, FullWitness {
         assertEq(span.accAfter, acc, "WrongL1Price: accumulator after them");
 
         // One block of 1 entry and 1 transaction whose 68 bytes do not decode (zero fees
-        // without the zero-fee bit): one chunk, Undecodable.
-        data = abi.encodePacked(hex"0401000100010100", hex"00", hex"44", new bytes(68));
+        // without the zero-fee bit): its beginning (chunk length 0), then one chunk,
+        // Undecodable.
+        data = abi.encodePacked(hex"0501000100010100", hex"00", hex"0044", new bytes(68));
         proof = _dataProof(data, all);
-        (decodes,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 0);
+        (decodes,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 1);
         assertFalse(decodes, "does not decode");
         assertEq(located.queueOffset, 0, "queueOffset all the same");
         assertEq(located.queueCount, 1, "queueCount all the same");
-        chunk = ChunkVerifier.ChunkProof(0, new bytes32[](0), "", new BridgeQueue.Contents[](0), bytes32(0));
+        chunk = ChunkVerifier.ChunkProof(1, new bytes32[](0), "", new BridgeQueue.Contents[](0), bytes32(0));
         (ChunkVerifier.Outcome outcome,,,) = verifier.replayChunk(proof, params, chunk);
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Undecodable), "Undecodable");
     }
@@ -790,7 +799,7 @@ contract FraudProofTest is Test, FullWitness {
     function _checkChunkBlockNumber() private view {
         (bytes memory data,) = _queueData(1, _two(3, 2));
         uint256[] memory all = new uint256[](1);
-        (,, BatchCodec.Chunk memory c) = verifier.decoder().decodeChunk(_dataProof(data, all), QUEUE_CHUNK_SIZE, 1);
+        (,, BatchCodec.Chunk memory c) = verifier.decoder().decodeChunk(_dataProof(data, all), QUEUE_CHUNK_SIZE, 2);
         assertEq(uint256(c.blockNumber), 1, "the chunk's block");
         assertEq(uint256(c.l1BytePrice), 8, "its L1 price");
         // Its offset is the chunk's in the data (a chunk of entries alone has no byte).
@@ -812,15 +821,27 @@ contract FraudProofTest is Test, FullWitness {
     ///      (no gas, the base fee that follows block 0).
     function _feeStateOnly(uint256 number, uint256 l1BytePrice) private pure returns (bytes32) {
         StateWitness.Tree memory tree = StateWitness.decode(_genesisFees());
-        uint256 word = (number << 192) | (l1BytePrice << 96) | FeeLogic.baseFeeOf(GENESIS_FEES, number);
-        StateWitness.set(tree, StateKeys.feeState(), word);
+        StateWitness.set(tree, StateKeys.feeState(), _feeWord(number, l1BytePrice));
         return StateWitness.postRoot(tree);
     }
 
+    /// @dev The fee state of `_feeStateOnly`: at block `number`, no gas, `l1BytePrice`, the base
+    ///      fee that follows block 0.
+    function _feeWord(uint256 number, uint256 l1BytePrice) private pure returns (uint256) {
+        return (number << 192) | (l1BytePrice << 96) | FeeLogic.baseFeeOf(GENESIS_FEES, number);
+    }
+
+    /// @dev The witness of the state `_feeStateOnly(number, l1BytePrice)`: that fee state alone.
+    function _feesAt(uint256 number, uint256 l1BytePrice) private pure returns (bytes memory) {
+        return abi.encodePacked(uint8(1), StateKeys.feeState(), _feeWord(number, l1BytePrice));
+    }
+
     /// @notice A block whose L1 price is more than an eighth from the fee state's is proven
-    ///         `WrongL1Price` through the inbox, from the fee state alone, whatever its items (a
-    ///         chunk of two forced transactions here, which the inbox still checks against the
-    ///         bridge); one within the bound is no such fault (docs/fees.md §4).
+    ///         `WrongL1Price` through the inbox at the block's beginning (its chunk 0, with no
+    ///         item, which enters the block), from the fee state alone; one within the bound is
+    ///         no such fault (docs/fees.md §4). The block's chunk of two forced transactions,
+    ///         after it, reads no price, and the inbox still checks its entries against the
+    ///         bridge.
     function test_wrongL1PriceIsProven() public {
         bytes memory witness = _genesisFees();
         bytes32 genesis = StateWitness.preRoot(StateWitness.decode(witness));
@@ -831,6 +852,7 @@ contract FraudProofTest is Test, FullWitness {
         feeKey[1] = StateKeys.l1Fees();
         // From the genesis price of 8 wei a byte: 9 is within an eighth, 10 is not (0x21: 1·10^1).
         (BatchInbox target, BridgeQueue.Contents[] memory entries) = _forcedInbox(genesis);
+        // The beginning's root, and the chunk of entries' (which changes nothing).
         bytes32 root = _feeStateOnly(1, 9);
         bytes memory data = _postForced(target, hex"a002", root);
         bytes32[] memory keys = new bytes32[](4);
@@ -838,23 +860,35 @@ contract FraudProofTest is Test, FullWitness {
         keys[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
         keys[2] = StateKeys.l1Fees();
         keys[3] = StateKeys.clock();
-        ChunkVerifier.ChunkProof memory proof = ChunkVerifier.ChunkProof(0, keys, witness, entries, bytes32(0));
+        ChunkVerifier.ChunkProof memory proof =
+            ChunkVerifier.ChunkProof(0, keys, witness, new BridgeQueue.Contents[](0), bytes32(0));
         (bool ok, bytes memory ret) = _prove(target, PROVER, _chunkCall(data, root, proof));
         assertFalse(ok, "9 after 8: no fraud");
         // forge-lint: disable-next-line(unsafe-typecast)
         assertEq(bytes4(ret), BatchInbox.NoFraud.selector, "NoFraud");
 
-        (target, proof.entries) = _forcedInbox(genesis);
+        (target, entries) = _forcedInbox(genesis);
         root = _feeStateOnly(1, 10);
         data = _postForced(target, hex"21", root);
-        proof.keys = feeKey;
-        // Entries that are not the bridge's prove nothing, whatever the price.
-        proof.entries[1].l1Block += 1;
-        (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, proof));
+        // The chunk of entries replays from the beginning's root, the fee state already in
+        // the block: it reads no price. Entries that are not the bridge's prove nothing; the
+        // bridge's replay to the posted root (forced transactions that are not transactions
+        // change nothing).
+        keys = new bytes32[](2);
+        (keys[0], keys[1]) = (StateKeys.feeState(), StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT));
+        ChunkVerifier.ChunkProof memory items = ChunkVerifier.ChunkProof(1, keys, _feesAt(1, 10), entries, bytes32(0));
+        items.entries[1].l1Block += 1;
+        (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, items));
         assertFalse(ok, "forged entries");
         // forge-lint: disable-next-line(unsafe-typecast)
         assertEq(bytes4(ret), BatchInbox.QueueEntriesMismatch.selector, "QueueEntriesMismatch");
-        proof.entries[1].l1Block -= 1;
+        items.entries[1].l1Block -= 1;
+        (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, items));
+        assertFalse(ok, "the chunk of entries: no fraud");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        assertEq(bytes4(ret), BatchInbox.NoFraud.selector, "the chunk of entries: NoFraud");
+        // The beginning, from the fee state and the reading alone.
+        proof.keys = feeKey;
         vm.recordLogs();
         (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, proof));
         // forge-lint: disable-next-line(unsafe-typecast)
@@ -875,7 +909,7 @@ contract FraudProofTest is Test, FullWitness {
     ///         L1's fees caps it (docs/fees.md §4): with a reading of a 3 gwei base fee the cap is
     ///         16 × 40 × (3 + 2) gwei = 3.2 · 10^12 wei a byte, and after a parent of 3 · 10^12 a
     ///         block may commit 3.2 · 10^12 but not 3.3 · 10^12, though both are within an eighth.
-    ///         The proof reads the fee state and the reading alone.
+    ///         The proof, of the block's beginning, reads the fee state and the reading alone.
     function test_anL1PriceAboveTheL1sCapIsProven() public {
         uint256 parent = 3e12;
         bytes32[] memory keys = new bytes32[](2);
@@ -897,19 +931,19 @@ contract FraudProofTest is Test, FullWitness {
             StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT),
             StateKeys.clock()
         );
-        // At the cap (0x8b08: 32·10^11) the block is entered: a wrong root is what the proof
-        // shows, not its price.
-        (BatchInbox target, BridgeQueue.Contents[] memory entries) = _forcedInbox(genesis);
+        // At the cap (0x8b08: 32·10^11) the block's beginning enters it: a wrong root is what the
+        // proof shows, not its price.
+        (BatchInbox target,) = _forcedInbox(genesis);
         bytes32 root = keccak256("any root");
         bytes memory data = _postForced(target, hex"8b08", root);
-        ChunkVerifier.ChunkProof memory proof = ChunkVerifier.ChunkProof(0, read, witness, entries, bytes32(0));
+        ChunkVerifier.ChunkProof memory proof =
+            ChunkVerifier.ChunkProof(0, read, witness, new BridgeQueue.Contents[](0), bytes32(0));
         (bool proven, uint256 fault) = _proveAndReadFault(target, _chunkCall(data, root, proof));
         assertTrue(proven, "a wrong root");
         assertEq(fault, uint256(BatchInbox.Fault.WrongChunkRoot), "at the cap: WrongChunkRoot");
         // Above it (0xab08: 33·10^11), within an eighth of the parent: WrongL1Price.
-        (target, entries) = _forcedInbox(genesis);
+        (target,) = _forcedInbox(genesis);
         data = _postForced(target, hex"ab08", root);
-        proof.entries = entries;
         (proven, fault) = _proveAndReadFault(target, _chunkCall(data, root, proof));
         assertTrue(proven, "proven");
         assertEq(fault, uint256(BatchInbox.Fault.WrongL1Price), "WrongL1Price");
@@ -946,11 +980,11 @@ contract FraudProofTest is Test, FullWitness {
     }
 
     /// @dev Posts batch 0 of `target`: block 1 committing the L1 price written as `price` and
-    ///      consuming the two entries, in one chunk whose posted root is `root`.
+    ///      consuming the two entries, in its beginning (chunk 0) then one chunk of entries,
+    ///      both of posted root `root`.
     function _postForced(BatchInbox target, bytes memory price, bytes32 root) private returns (bytes memory data) {
         (data,) = _queueDataAt(1, _one(2), price);
-        bytes32[] memory roots = new bytes32[](1);
-        roots[0] = root;
+        bytes32[] memory roots = _forcedRoots(root);
         (, bytes32 acc,) = target.bridge().queueAt(2);
         bytes32 genesis = target.genesisStateRoot();
         vm.prank(BATCHER, BATCHER);
@@ -962,15 +996,21 @@ contract FraudProofTest is Test, FullWitness {
         x[0] = a;
     }
 
-    /// @dev The chunk proof of batch 0 of `data` (one segment, one chunk of posted root `root`).
+    /// @dev The chunk roots `_postForced` posts: `root` for the beginning and the chunk of entries.
+    function _forcedRoots(bytes32 root) private pure returns (bytes32[] memory roots) {
+        roots = new bytes32[](2);
+        (roots[0], roots[1]) = (root, root);
+    }
+
+    /// @dev The chunk proof of batch 0 of `data` (one segment, two chunks of posted root `root`).
     function _chunkCall(bytes memory data, bytes32 root, ChunkVerifier.ChunkProof memory proof)
         private
         pure
         returns (bytes memory)
     {
-        bytes32[] memory roots = new bytes32[](1);
-        roots[0] = root;
-        return abi.encodeCall(BatchInbox.proveChunkFraud, (0, _dataProof(data, new uint256[](1)), roots, proof));
+        return abi.encodeCall(
+            BatchInbox.proveChunkFraud, (0, _dataProof(data, new uint256[](1)), _forcedRoots(root), proof)
+        );
     }
 
     // -----------------------------------------------------------------------------------------

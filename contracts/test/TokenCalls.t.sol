@@ -36,6 +36,9 @@ VmTokenCalls constant vmt = VmTokenCalls(address(vm));
 contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     uint256 constant CHAIN_ID = 42069;
     uint256 constant CHUNK_SIZE = 16;
+    /// @dev The chunk of a one-block batch's items: chunk 0 is the block's beginning (codec
+    ///      version 5). Replayed from a state not yet in the block, it enters the block itself.
+    uint256 constant ITEMS = 1;
     address constant SYSTEM = 0x4200000000000000000000000000000000000010;
     address constant TKA = 0x7000000000000000000000000000000000000001;
     /// @dev No token is registered here: on L2 it has no code.
@@ -314,7 +317,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         }
     }
 
-    /// @dev Replays chunk 0 of `data` (chunk size 16) from `preRoot`.
+    /// @dev Replays chunk `ITEMS` of `data` (chunk size 16) from `preRoot`.
     function _replay(
         bytes memory data,
         bytes32 preRoot,
@@ -325,7 +328,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         (outcome, txIndex, postRoot,) = verifier.replayChunk(
             _dataProof(data),
             ChunkVerifier.Params(CHUNK_SIZE, CHAIN_ID, preRoot, 0),
-            ChunkVerifier.ChunkProof(0, keys, witness, entries, bytes32(0))
+            ChunkVerifier.ChunkProof(ITEMS, keys, witness, entries, bytes32(0))
         );
     }
 
@@ -368,7 +371,9 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         verifier.replayChunk(
             _dataProof(data),
             ChunkVerifier.Params(CHUNK_SIZE, CHAIN_ID, preRoot, 0),
-            ChunkVerifier.ChunkProof(0, fewer, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0), bytes32(0))
+            ChunkVerifier.ChunkProof(
+                ITEMS, fewer, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0), bytes32(0)
+            )
         );
     }
 
@@ -509,7 +514,9 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         verifier.replayChunk(
             _dataProof(_chunkOf(steps)),
             ChunkVerifier.Params(CHUNK_SIZE, CHAIN_ID, _root(keys, values, n), 0),
-            ChunkVerifier.ChunkProof(0, fewer, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0), bytes32(0))
+            ChunkVerifier.ChunkProof(
+                ITEMS, fewer, _fullWitness(keys, values, n), new BridgeQueue.Contents[](0), bytes32(0)
+            )
         );
     }
 
@@ -596,9 +603,9 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
             entries[i].from = alice;
             entries[i].raw = raws[i];
         }
-        // One block of 3 queue entries and no transaction, at the genesis L1 price (80 02): one
-        // chunk without bytes.
-        bytes memory data = hex"0401e8070100030080020000";
+        // One block of 3 queue entries and no transaction, at the genesis L1 price (80 02): its
+        // beginning and one chunk, without bytes.
+        bytes memory data = hex"0501e807010003008002000000";
         bytes32[] memory touched = _touched();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
         bytes32 preRoot = _root(keys, values, n);
@@ -668,7 +675,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     }
 
     /// @dev A batch of one block (number 1, at the genesis L1 price) holding `steps` in one
-    ///      chunk, signed at their senders' nonces from 0.
+    ///      chunk (`ITEMS`, after the block's beginning), signed at their senders' nonces from 0.
     function _chunkOf(Step[] memory steps) internal view returns (bytes memory) {
         BatchCodec.Tx[] memory txs = new BatchCodec.Tx[](steps.length);
         uint64[2] memory nonces;
@@ -679,20 +686,20 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         return _batchOf(txs, FeeLogic.MIN_L1_BYTE_PRICE);
     }
 
-    /// @dev A batch of one block (number 1) committing the L1 price `l1BytePrice`, holding `txs`
-    ///      in one chunk.
+    /// @dev A batch (version 5) of one block (number 1) committing the L1 price `l1BytePrice`,
+    ///      holding `txs` in one chunk (`ITEMS`), after the block's beginning (chunk length 0).
     function _batchOf(BatchCodec.Tx[] memory txs, uint256 l1BytePrice) internal view returns (bytes memory) {
         address[] memory reg = _registry();
         bytes memory chunk;
         for (uint256 i; i < txs.length; i++) {
             chunk = abi.encodePacked(chunk, _encode(txs[i], reg));
         }
-        bytes memory out = abi.encodePacked(hex"0401e8070100", hex"00", _varint(txs.length), _num(l1BytePrice));
+        bytes memory out = abi.encodePacked(hex"0501e8070100", hex"00", _varint(txs.length), _num(l1BytePrice));
         out = abi.encodePacked(out, _varint(reg.length));
         for (uint256 i; i < reg.length; i++) {
             out = abi.encodePacked(out, reg[i]);
         }
-        return abi.encodePacked(out, _varint(chunk.length), chunk);
+        return abi.encodePacked(out, hex"00", _varint(chunk.length), chunk);
     }
 
     /// @dev The bytes the L1 data fee bills of `t` (docs/fees.md §2.2): its encoding, each

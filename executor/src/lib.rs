@@ -228,8 +228,9 @@ pub struct ExecutedBlock {
     pub queue: Vec<QueueResult>,
     /// One result per input transaction, in order.
     pub results: Vec<TxResult>,
-    /// State root after each chunk of items: the queue entries, then the executed
-    /// transactions, cut every `chunk_size` items.
+    /// State root after each chunk (docs/batch-codec.md §3.1): none for a block without items;
+    /// otherwise the block's beginning, a chunk of its own, then its items (the queue entries,
+    /// then the executed transactions) cut every `chunk_size`.
     pub chunk_roots: Vec<B256>,
     /// State root after the block.
     pub state_root: B256,
@@ -535,7 +536,8 @@ fn execute_and_apply(
     let mut out = parallel::execute_parallel(&ctx, config.threads, config.prediction, head.layer.take(), txs);
     let started = Instant::now();
     let chunk_size = chain.chunk_size as usize;
-    let ends = fee_writes(state, fees, &items(&head.queue, &out.results), chunk_size);
+    let items = items(&head.queue, &out.results);
+    let ends = fee_writes(state, fees, &items, chunk_size, !items.is_empty());
     let chunks = chunk_writes(&head, &out.results, chunk_size, true, &ends);
     let queue = head.queue;
     out.layers.extend(fee_layer(&ends));
@@ -608,9 +610,10 @@ fn run_queue_layer(ctx: &BlockContext<'_>, chain: &ChainConfig, queue: &[QueueEn
     Head { queue: out.results, begin: out.begin, layer: Some(out.changes) }
 }
 
-/// Whether block `env` with `items` items begins in the chunk that runs now: it holds an item,
-/// and the fee state is not in it yet (the test the verifier makes, `FeeLogic.entersNewBlock`:
-/// a chunk replayed alone decides as its whole block does).
+/// Whether block `env` with `items` items begins now: it has items (a block without them has
+/// no chunk, not even its beginning), and the fee state is not in it yet (the test the verifier
+/// makes, `FeeLogic.entersNewBlock`: the beginning's chunk replayed alone decides as its whole
+/// block does).
 fn begins(state: &State, env: BlockEnvInput, items: usize) -> bool {
     items > 0 && state.fee_state().enters_new_block(env.number)
 }
@@ -631,7 +634,7 @@ fn fee_state(state: &State, env: BlockEnvInput) -> FeeState {
 
 /// The fee state's change by a block whose chunks end with the writes `ends`
 /// ([`fee_writes`]): what its last chunk wrote to the fee state and the fee vault; none for a
-/// block without items (it has no chunk, and leaves no trace).
+/// block without items (it has no chunk, not even its beginning, and leaves no trace).
 fn fee_layer(ends: &[[(B256, B256); 2]]) -> Option<Changes> {
     let last = ends.last()?;
     let mut layer = Changes::default();
@@ -652,19 +655,30 @@ fn items<'a>(queue: &'a [QueueResult], results: &'a [TxResult]) -> Vec<Item<'a>>
         .collect()
 }
 
-/// What each chunk of `chunk_size` of `items` ends by writing (docs/fees.md §6): the fee state,
-/// from `fees` with the scheduled gas of the block's transactions so far, and the fee vault's
-/// ether ([`fees::FEE_VAULT`]), its balance after the chunk's transactions (which may have sent
-/// it ether; over `state` before the block) plus the chunk's fees, saturating.
+/// What each chunk ends by writing (docs/fees.md §6): with `beginning`, the block's beginning
+/// first (a chunk of its own, with no item), then each chunk of `chunk_size` of `items`. Each
+/// writes the fee state, from `fees` with the scheduled gas of the block's transactions so far,
+/// and the fee vault's ether ([`fees::FEE_VAULT`]), its balance after the chunk's transactions
+/// (which may have sent it ether; over `state` before the block) plus the chunk's fees,
+/// saturating.
 ///
 /// [`fees::FEE_VAULT`]: rollup_types::fees::FEE_VAULT
-fn fee_writes(state: &State, fees: FeeState, items: &[Item<'_>], chunk_size: usize) -> Vec<[(B256, B256); 2]> {
+fn fee_writes(
+    state: &State,
+    fees: FeeState,
+    items: &[Item<'_>],
+    chunk_size: usize,
+    beginning: bool,
+) -> Vec<[(B256, B256); 2]> {
     let fee_key = keys::fee_state();
     let vault_key = keys::ether_balance(&rollup_types::fees::FEE_VAULT);
     let mut after = fees;
     let mut vault = state.storage(&U256::from_be_bytes(vault_key.0));
-    items
-        .chunks(chunk_size.max(1))
+    let none: &[Item<'_>] = &[];
+    beginning
+        .then_some(none)
+        .into_iter()
+        .chain(items.chunks(chunk_size.max(1)))
         .map(|chunk| {
             let mut taken = U256::ZERO;
             for (writes, gas, fee) in chunk {
@@ -687,11 +701,12 @@ fn executed_outcomes(results: &[TxResult]) -> impl Iterator<Item = &TxOutcome> +
     })
 }
 
-/// The state-tree writes of each chunk of `chunk_size` items: the queue entries' results
-/// (every entry is an item, a skipped one writing nothing), then the executed transactions
-/// of `results`, in order, each chunk ending with `ends`, the fee state and the fee vault after
-/// it ([`fee_writes`], computed once per block). Built on the current rayon pool when
-/// `parallel`.
+/// The state-tree writes of each chunk: the block's beginning, a chunk of its own (what the
+/// beginning wrote), then each chunk of `chunk_size` items: the queue entries' results (every
+/// entry is an item, a skipped one writing nothing), then the executed transactions of
+/// `results`, in order. Each chunk ends with its `ends`, the fee state and the fee vault after
+/// it ([`fee_writes`] with the beginning, computed once per block); none when `ends` is empty
+/// (a block without items). Built on the current rayon pool when `parallel`.
 fn chunk_writes(
     head: &Head,
     results: &[TxResult],
@@ -699,21 +714,21 @@ fn chunk_writes(
     parallel: bool,
     ends: &[[(B256, B256); 2]],
 ) -> Vec<Vec<(B256, B256)>> {
+    let Some((first, ends)) = ends.split_first() else {
+        return Vec::new();
+    };
     let items = items(&head.queue, results);
     let writes = |(chunk, end): (&[Item<'_>], &[(B256, B256); 2])| {
         chunk.iter().flat_map(|(w, _, _)| w.iter().copied()).chain(end.iter().copied()).collect::<Vec<_>>()
     };
-    let mut out: Vec<Vec<(B256, B256)>> = if parallel {
+    let beginning = head.begin.iter().chain(first).copied().collect();
+    let mut out: Vec<Vec<(B256, B256)>> = Vec::with_capacity(1 + ends.len());
+    out.push(beginning);
+    if parallel {
         use rayon::prelude::*;
-        items.par_chunks(chunk_size.max(1)).zip(ends.par_iter()).map(writes).collect()
+        out.par_extend(items.par_chunks(chunk_size.max(1)).zip(ends.par_iter()).map(writes));
     } else {
-        items.chunks(chunk_size.max(1)).zip(ends.iter()).map(writes).collect()
-    };
-    // The block's beginning is its first chunk's, before its first item.
-    if let Some(first) = out.first_mut()
-        && !head.begin.is_empty()
-    {
-        first.splice(0..0, head.begin.iter().copied());
+        out.extend(items.chunks(chunk_size.max(1)).zip(ends.iter()).map(writes));
     }
     out
 }
@@ -888,7 +903,8 @@ impl Executor {
             let mut out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, head.layer.take(), txs);
             let fees = fee_state(&self.state, env);
             let chunk_size = self.chain.chunk_size as usize;
-            let ends = fee_writes(&self.state, fees, &items(&head.queue, &out.results), chunk_size);
+            let items = items(&head.queue, &out.results);
+            let ends = fee_writes(&self.state, fees, &items, chunk_size, !items.is_empty());
             out.layers.extend(fee_layer(&ends));
             let (block, finish) = self.commit(fees, &ends, head, out.results, out.layers);
             let mut timings = out.timings;
@@ -961,6 +977,22 @@ impl Executor {
         (completed.into_iter().collect(), pending)
     }
 
+    /// Runs the beginning of block `env` alone and commits it: the first chunk of a block with
+    /// items (docs/batch-codec.md §3.1), as a fraud proof replays it. It begins the block when
+    /// the fee state is not in it yet (`FeeLogic.entersNewBlock`), and enters the fee state into
+    /// it. Returns the state root after it. The block's items then run as blocks of their own
+    /// ([`Self::execute_block_with_queue`]), which do not begin it again.
+    pub fn execute_beginning(&mut self, env: BlockEnvInput) -> B256 {
+        let ctx = self.context(env);
+        let begins = self.state.fee_state().enters_new_block(env.number);
+        let mut head = run_queue_layer(&ctx, &self.chain, &[], begins);
+        let fees = fee_state(&self.state, env);
+        let ends = fee_writes(&self.state, fees, &[], 1, true);
+        let layers: Vec<Changes> = head.layer.take().into_iter().chain(fee_layer(&ends)).collect();
+        self.commit(fees, &ends, head, Vec::new(), layers);
+        self.tree.root()
+    }
+
     /// Executes `txs` in order on the calling thread: the reference semantics, which the
     /// challenger uses and every other path must equal.
     pub fn execute_block_sequential(&mut self, env: BlockEnvInput, txs: &[RecoveredTx]) -> ExecutedBlock {
@@ -982,7 +1014,8 @@ impl Executor {
         let (results, mut layers) = parallel::execute_sequential(&ctx, head.layer.take(), txs);
         let execution = started.elapsed();
         let fees = fee_state(&self.state, env);
-        let ends = fee_writes(&self.state, fees, &items(&head.queue, &results), self.chain.chunk_size as usize);
+        let items = items(&head.queue, &results);
+        let ends = fee_writes(&self.state, fees, &items, self.chain.chunk_size as usize, !items.is_empty());
         layers.extend(fee_layer(&ends));
         if let Some(undo) = undo {
             self.remember(&layers, undo);
@@ -1026,24 +1059,17 @@ impl Executor {
         (block, timings)
     }
 
-    /// Runs `txs` in order over the committed state as block `env` without committing them,
-    /// and reports every state key they read or wrote with its value afterwards: what a fraud
-    /// proof's witness must cover to replay them (docs/fraud-proofs.md §6).
-    pub fn trace(&self, env: BlockEnvInput, txs: &[RecoveredTx]) -> Trace {
-        self.trace_with_queue(env, &[], txs)
-    }
-
-    /// [`Self::trace`] of queue entries followed by transactions (a chunk that holds both).
-    pub fn trace_with_queue(&self, env: BlockEnvInput, queue: &[QueueEntry], txs: &[RecoveredTx]) -> Trace {
-        self.trace_chunk(env, queue, txs, queue.len() + txs.len())
-    }
-
-    /// [`Self::trace_with_queue`] of a chunk of `count` items of which `queue` and `txs` run (a
-    /// chunk whose transactions stop at an inadmissible one): a chunk with items that enters its
-    /// block begins it, whatever its items turn out to be.
-    pub fn trace_chunk(&self, env: BlockEnvInput, queue: &[QueueEntry], txs: &[RecoveredTx], count: usize) -> Trace {
+    /// Runs one chunk of block `env` over the committed state without committing it, as the
+    /// verifier replays it (`ChunkVerifier.replayChunk`), and reports every state key it read
+    /// or wrote with its value afterwards: what a fraud proof's witness must cover to replay it
+    /// (docs/fraud-proofs.md §6). The chunk is the queue entries `queue` then the transactions
+    /// `txs` (of a chunk whose transactions stop at an inadmissible one, those before it);
+    /// without either it is the block's beginning. Whichever it is, a chunk that enters its
+    /// block begins it, as the verifier decides: on the state before a chunk of items of an
+    /// honest batch the beginning has run.
+    pub fn trace_chunk(&self, env: BlockEnvInput, queue: &[QueueEntry], txs: &[RecoveredTx]) -> Trace {
         let ctx = self.context(env);
-        let begins = begins(&self.state, env, count);
+        let begins = self.state.fee_state().enters_new_block(env.number);
         let q = queue::run_queue(&ctx, &self.chain, queue, begins, state::Record::Keys);
         let prior = [q.changes];
         let out = parallel::run_worker(&ctx, &prior, txs, (0..txs.len() as u32).collect(), state::Record::Keys);
@@ -1065,7 +1091,8 @@ impl Executor {
         if self.fee_state().enters_new_block(env.number) {
             touched.insert(state::Touched::Slot(U256::from_be_bytes(keys::l1_fees().0)));
         }
-        let ends = fee_writes(&self.state, fee_state(&self.state, env), &items(&q.results, &out.results), usize::MAX);
+        let items = items(&q.results, &out.results);
+        let ends = fee_writes(&self.state, fee_state(&self.state, env), &items, usize::MAX, items.is_empty());
         let fees = fee_layer(&ends).unwrap_or_default();
         let nonce = |account: &Address| {
             out.changes

@@ -435,10 +435,11 @@ pub fn replay_chunk(
             }
         }
     }
-    // The chunk's items, the inadmissible transaction and those after it included: a chunk that
-    // enters its block begins it before anything is checked.
-    let items = queue.len() + txs_len;
-    let trace = executor.trace_chunk(env, queue, &recovered, items);
+    // A chunk without items is its block's beginning (docs/batch-codec.md §3.1): a chunk of
+    // items always holds one. Whichever it is, a chunk that enters its block begins it before
+    // anything is checked.
+    let beginning = queue.is_empty() && txs_len == 0;
+    let trace = executor.trace_chunk(env, queue, &recovered);
     let pre_root = executor.state_root();
     // The first transaction the executor refuses comes before any inadmissible one (which
     // ends `recovered`): its nonce, or its fee, is the fault.
@@ -449,7 +450,7 @@ pub fn replay_chunk(
             InvalidTx::Refused(_) => ReplayOutcome::WrongNonce { tx: i },
             InvalidTx::Unpayable(e) => ReplayOutcome::CannotPay { tx: i, reason: e.to_string() },
         };
-        let trace = executor.trace_chunk(env, queue, &recovered[..=i], items);
+        let trace = executor.trace_chunk(env, queue, &recovered[..=i]);
         let witness = executor.tree().witness(&trace.keys, &[]);
         check_witness(&witness, pre_root, &trace.keys, None)?;
         return Ok(ChunkReplay { outcome, keys: trace.keys, witness, results: Vec::new(), queue: Vec::new() });
@@ -461,16 +462,16 @@ pub fn replay_chunk(
     }
     // The witness is of the state before the chunk: built before the executor moves on.
     let witness = executor.tree().witness(&trace.keys, &trace.post);
-    let executed = executor.execute_block_with_queue(env, queue, &recovered);
+    let (results, queue) = if beginning {
+        executor.execute_beginning(env);
+        (Vec::new(), Vec::new())
+    } else {
+        let executed = executor.execute_block_with_queue(env, queue, &recovered);
+        (executed.results, executed.queue)
+    };
     let post_root = executor.state_root();
     check_witness(&witness, pre_root, &trace.keys, Some((&trace.post, post_root)))?;
-    Ok(ChunkReplay {
-        outcome: ReplayOutcome::Executed { post_root },
-        keys: trace.keys,
-        witness,
-        results: executed.results,
-        queue: executed.queue,
-    })
+    Ok(ChunkReplay { outcome: ReplayOutcome::Executed { post_root }, keys: trace.keys, witness, results, queue })
 }
 
 /// Checks a witness the way the L1 verifier will: it hashes to `pre_root`, covers `keys`, and

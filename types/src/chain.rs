@@ -91,8 +91,17 @@ impl Default for ChainConfig {
 }
 
 impl ChainConfig {
-    /// Number of chunks of a block of `txs` transactions.
-    pub fn chunk_count(&self, txs: usize) -> usize {
-        txs.div_ceil(self.chunk_size as usize)
+    /// Number of chunks of a block of `items` items (queue entries and transactions): none for
+    /// a block without items; otherwise its beginning, a chunk of its own with no item, then the
+    /// items cut every `chunk_size` (docs/batch-codec.md §3.1). At most `2^65` for items below
+    /// `2^65`, so the sum over a batch's blocks fits 128 bits.
+    pub fn chunk_count(&self, items: u128) -> u128 {
+        chunk_count(items, self.chunk_size)
     }
+}
+
+/// [`ChainConfig::chunk_count`] for a chunk size of `chunk_size` (0 is taken as 1).
+pub const fn chunk_count(items: u128, chunk_size: u32) -> u128 {
+    let size = if chunk_size == 0 { 1 } else { chunk_size as u128 };
+    if items == 0 { 0 } else { 1 + items.div_ceil(size) }
 }

@@ -1,7 +1,8 @@
-//! The batch codec, version 4: a field-aware encoding of L2 blocks that the L1 can decode one
+//! The batch codec, version 5: a field-aware encoding of L2 blocks that the L1 can decode one
 //! chunk at a time, and from which every signed transaction is rebuilt exactly. Specified in
 //! `docs/batch-codec.md`. A block carries how many entries of the bridge's L1 → L2 queue it
-//! consumes; the entries themselves are on L1, not in the batch.
+//! consumes; the entries themselves are on L1, not in the batch. A block with items begins with
+//! a chunk of its own, its beginning, which holds no item ([`ChunkRef::begins`]).
 //!
 //! What it leaves out because the chain fixes it: the chain id, the target (the system
 //! contract, or for a token call the token, taken from the registry), the value (zero but in
@@ -25,7 +26,7 @@ use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256}
 use std::{collections::HashMap, ops::Range};
 
 /// The codec version this module reads and writes.
-pub const VERSION: u8 = 4;
+pub const VERSION: u8 = 5;
 
 /// Most queue entries one block may consume (the encoder's bound; the sequencer takes far
 /// fewer per block).
@@ -591,6 +592,9 @@ impl Header {
 pub struct ChunkRef {
     /// Index of its block in [`Header::blocks`].
     pub block: usize,
+    /// Whether it is its block's beginning: the first chunk of a block, which holds no item
+    /// (docs/batch-codec.md §3.1) and only begins the block.
+    pub begins: bool,
     /// The queue entries among its items, numbered from the batch's first entry (0).
     pub queue: Range<u64>,
     /// Number of transactions among its items (they follow the entries).
@@ -649,8 +653,8 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     let registry =
         r.bytes(registry_count as usize * 20, "registry")?.chunks_exact(20).map(Address::from_slice).collect();
     let chunk_size = u64::from(chain.chunk_size.max(1));
-    // At most 2^64 blocks of fewer than 2^65 items each: the sum fits 128 bits.
-    let chunk_count: u128 = blocks.iter().map(|b| b.items().div_ceil(u128::from(chunk_size))).sum();
+    // At most 2^64 blocks of at most 2^65 chunks each: the sum fits 128 bits.
+    let chunk_count: u128 = blocks.iter().map(|b| chain.chunk_count(b.items())).sum();
     if chunk_count > r.buf.len() as u128 {
         return Err(CodecError::Truncated("chunk lengths"));
     }
@@ -681,6 +685,13 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     for (block, b) in blocks.iter().enumerate() {
         // The block's chunks are fewer than the bytes left, so its items fit u64 here.
         let items = b.items() as u64;
+        if items == 0 {
+            continue;
+        }
+        // The beginning: no item, no byte (any other length is the chunk's trailing bytes).
+        let len = lengths.next().unwrap_or_default() as usize;
+        chunks.push(ChunkRef { block, begins: true, queue: queue..queue, tx_count: 0, bytes: offset..offset + len });
+        offset += len;
         let mut from = 0u64;
         while from < items {
             let to = items.min(from + chunk_size);
@@ -689,6 +700,7 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
             let len = lengths.next().unwrap_or_default() as usize;
             chunks.push(ChunkRef {
                 block,
+                begins: false,
                 queue: queue..queue + entries,
                 tx_count: to - from - entries,
                 bytes: offset..offset + len,
@@ -1069,10 +1081,17 @@ impl BlockSizeBound {
             })
             .sum();
         let chunk_len = varint_len(self.chunk_size.saturating_mul(MAX_ENCODED_TX_BYTES));
-        let chunks = self.queue.saturating_add(c.txs).div_ceil(self.chunk_size) as usize;
-        // Chunks of queue entries alone have no bytes: their length is the one byte 00.
-        let entries_only = (self.queue / self.chunk_size) as usize;
-        header + c.tx_bytes + references + entries_only + (chunks - entries_only) * chunk_len
+        let chunks = self.chunks(c.txs) as usize;
+        // The beginning and chunks of queue entries alone have no bytes: their length is the
+        // one byte 00.
+        let empty = (self.queue / self.chunk_size) as usize + usize::from(chunks > 0);
+        header + c.tx_bytes + references + empty + (chunks - empty) * chunk_len
+    }
+
+    /// The block's chunks with `txs` transactions after its queue entries.
+    fn chunks(&self, txs: u64) -> u64 {
+        let size = u32::try_from(self.chunk_size).unwrap_or(u32::MAX);
+        crate::chain::chunk_count(u128::from(self.queue) + u128::from(txs), size).min(u128::from(u64::MAX)) as u64
     }
 
     /// The bound for the transactions added so far.
@@ -1106,7 +1125,7 @@ impl BlockSizeBound {
             registry: self.registry.len() as u64 + new.len() as u64,
         };
         // The bounds of §3.5 too: a one-block batch must decode.
-        let chunks = self.queue.saturating_add(next.txs).div_ceil(self.chunk_size);
+        let chunks = self.chunks(next.txs);
         if self.total(next) > max || next.registry > MAX_REGISTRY || chunks > MAX_BATCH_CHUNKS {
             return false;
         }
@@ -1172,6 +1191,10 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
         // transactions (none for a chunk of entries alone).
         let entries = block.queue_count as usize;
         let items = entries + block.txs.len();
+        if items > 0 {
+            // The block's beginning: a chunk of its own, with no item and no byte.
+            chunks.push(Vec::new());
+        }
         let mut from = 0;
         while from < items {
             let to = items.min(from + chunk_size);
@@ -1419,22 +1442,52 @@ mod tests {
         for (a, b) in batch.blocks.iter().flat_map(|b| &b.txs).zip(decoded.blocks.iter().flat_map(|b| &b.txs)) {
             assert_eq!(a.recover_sender(), b.recover_sender());
         }
-        // Chunks of two items: block 5 has an entry and 3 txs (entry + tx, 2 txs), block 6
-        // three entries and no tx (2 entries, 1 entry: chunks without bytes), block 7 one tx.
+        // Each block with items begins with a chunk of its own (no item, no byte), then chunks
+        // of two items: block 5 has an entry and 3 txs (entry + tx, 2 txs), block 6 three
+        // entries and no tx (2 entries, 1 entry: chunks without bytes), block 7 one tx.
         let header = decode_header(&data, &chain).expect("header");
         assert_eq!(
             header
                 .chunks
                 .iter()
-                .map(|c| (c.block, c.queue.clone(), c.tx_count, !c.bytes.is_empty()))
+                .map(|c| (c.block, c.begins, c.queue.clone(), c.tx_count, !c.bytes.is_empty()))
                 .collect::<Vec<_>>(),
-            [(0, 0..1, 1, true), (0, 1..1, 2, true), (1, 1..3, 0, false), (1, 3..4, 0, false), (2, 4..4, 1, true)]
+            [
+                (0, true, 0..0, 0, false),
+                (0, false, 0..1, 1, true),
+                (0, false, 1..1, 2, true),
+                (1, true, 1..1, 0, false),
+                (1, false, 1..3, 0, false),
+                (1, false, 3..4, 0, false),
+                (2, true, 4..4, 0, false),
+                (2, false, 4..4, 1, true)
+            ]
         );
         assert_eq!(header.queue_count(), 4);
-        assert_eq!(decode_chunk(&data, &chain, 3).expect("chunk 3"), []);
-        assert_eq!(decode_chunk(&data, &chain, 4).expect("chunk 4"), decoded.blocks[2].txs);
-        assert_eq!(decode_chunk(&data, &chain, 5), Err(CodecError::NoSuchChunk { index: 5, count: 5 }));
+        assert_eq!(decode_chunk(&data, &chain, 5).expect("chunk 5"), []);
+        assert_eq!(decode_chunk(&data, &chain, 6).expect("a beginning"), []);
+        assert_eq!(decode_chunk(&data, &chain, 7).expect("chunk 7"), decoded.blocks[2].txs);
+        assert_eq!(decode_chunk(&data, &chain, 8), Err(CodecError::NoSuchChunk { index: 8, count: 8 }));
         assert_eq!(encode(&decoded, &chain).expect("re-encodes"), data);
+    }
+
+    #[test]
+    fn a_beginning_holds_no_byte() {
+        let chain = ChainConfig::default();
+        let tx = sign_eip1559(&[7u8; 32], chain.chain_id, 0, transfer_calldata());
+        let data = encode(&Batch { blocks: vec![block_one(vec![tx])] }, &chain).expect("encodes");
+        let header = decode_header(&data, &chain).expect("header");
+        assert_eq!(header.chunks.len(), 2);
+        assert!(header.chunks[0].begins && header.chunks[0].bytes.is_empty());
+        // Move the transaction's first byte into the beginning: lengths 1 and len − 1.
+        let lengths = header.chunks[0].bytes.start - 2;
+        let len = header.chunks[1].bytes.len();
+        assert!(len < 0x80, "a one-byte length");
+        let mut moved = data.clone();
+        moved[lengths] = 1;
+        moved[lengths + 1] = (len - 1) as u8;
+        assert_eq!(decode(&moved, &chain), Err(CodecError::TrailingBytes(1)));
+        assert_eq!(decode_chunk(&moved, &chain, 0), Err(CodecError::TrailingBytes(1)));
     }
 
     #[test]
@@ -1558,8 +1611,8 @@ mod tests {
                     if !bound.try_push(&tx, usize::MAX) {
                         // Only the chunk bound of §3.5 stops an unbounded size (chunk size 1).
                         assert_eq!(
-                            (queue + txs.len() as u64 + 1).div_ceil(u64::from(chunk_size)),
-                            MAX_BATCH_CHUNKS + 1
+                            chain.chunk_count(u128::from(queue) + txs.len() as u128 + 1),
+                            u128::from(MAX_BATCH_CHUNKS) + 1
                         );
                         break;
                     }
@@ -1672,7 +1725,7 @@ mod tests {
         let wide: Vec<SignedTx> = (0..16).map(|i| crate::testing::widest_tx(&signer, &chain, i | 1)).collect();
         let data = encode(&Batch { blocks: vec![block(1, wide.clone())] }, &chain).expect("encodes");
         let header = decode_header(&data, &chain).expect("decodes");
-        let len = header.chunks[0].bytes.len() as u64;
+        let len = header.chunks[1].bytes.len() as u64;
         assert!(len <= max_chunk_bytes(16) && len + 16 * 20 > max_chunk_bytes(16), "{len}");
         // Registry: 1,024 entries decode, 1,025 are refused by both sides.
         let transfers = |n: u64| -> Vec<SignedTx> {
@@ -1693,7 +1746,7 @@ mod tests {
         let blocks = |n: u64| Batch { blocks: (1..=n).map(|b| block(b, Vec::new())).collect() };
         assert!(encode(&blocks(MAX_BATCH_BLOCKS), &chain).is_ok());
         assert!(matches!(encode(&blocks(MAX_BATCH_BLOCKS + 1), &chain), Err(CodecError::TooLarge(_))));
-        // Chunks: 256 chunks of queue entries encode, one more entry does not.
+        // Chunks: a beginning and 255 chunks of queue entries encode, one more entry does not.
         let entries = |q: u64| Batch {
             blocks: vec![BatchBlock {
                 number: 1,
@@ -1703,14 +1756,14 @@ mod tests {
                 txs: vec![],
             }],
         };
-        let at = encode(&entries(MAX_BATCH_CHUNKS * 16), &chain).expect("256 chunks encode");
+        let at = encode(&entries((MAX_BATCH_CHUNKS - 1) * 16), &chain).expect("256 chunks encode");
         assert_eq!(decode_header(&at, &chain).expect("decodes").chunks.len() as u64, MAX_BATCH_CHUNKS);
-        assert!(matches!(encode(&entries(MAX_BATCH_CHUNKS * 16 + 1), &chain), Err(CodecError::TooLarge(_))));
+        assert!(matches!(encode(&entries((MAX_BATCH_CHUNKS - 1) * 16 + 1), &chain), Err(CodecError::TooLarge(_))));
         // The sequencer's block bound stops at the registry bound.
         let mut bound = BlockSizeBound::new(&chain);
         let pushed = transfers(MAX_REGISTRY + 10).iter().take_while(|t| bound.try_push(t, usize::MAX)).count() as u64;
         assert_eq!(pushed, MAX_REGISTRY - 1, "one registry entry is the token");
-        let mut bound = BlockSizeBound::new(&chain).with_queue(MAX_BATCH_CHUNKS * 16 - 16);
+        let mut bound = BlockSizeBound::new(&chain).with_queue((MAX_BATCH_CHUNKS - 2) * 16);
         let pushed = transfers(40).iter().take_while(|t| bound.try_push(t, usize::MAX)).count();
         assert_eq!(pushed, 16, "the last chunk of the batch's 256");
     }
@@ -1738,7 +1791,8 @@ mod tests {
         let batch = Batch { blocks: vec![block_one(vec![tx.clone()])] };
         let data = encode(&batch, &chain).expect("encodes");
         // Hand-build the same transaction with raw calldata.
-        let mut raw = vec![VERSION, 1, 0, 1, 0, 0, 1, 0x80, 0x02, 0];
+        // One block of one transaction: two chunks, the beginning's length 0 first.
+        let mut raw = vec![VERSION, 1, 0, 1, 0, 0, 1, 0x80, 0x02, 0, 0];
         let mut chunk = vec![HEAD_EIP1559 | HEAD_ZERO_FEES | if tx.signature().v() { HEAD_PARITY } else { 0 }, 0];
         put_number(&mut chunk, U256::from(tx.gas_limit()));
         put_varint(&mut chunk, tx.input().len() as u64);

@@ -4,9 +4,10 @@ pragma solidity 0.8.30;
 import {Operations} from "../logic/Operations.sol";
 
 /// @title BatchCodec
-/// @notice L1 decoder of the batch codec, version 4: reads the header of a batch (its block
+/// @notice L1 decoder of the batch codec, version 5: reads the header of a batch (its block
 ///         table gives each block's timestamp, queue entries, transactions and L1 price, and the
-///         chunk cut over them), decodes one chunk of it into signed transactions, with the bytes the L1
+///         chunk cut over them: each block with items begins with a chunk of its own, with no
+///         item), decodes one chunk of it into signed transactions, with the bytes the L1
 ///         data fee bills each one, and rebuilds their EIP-2718 bytes, signing hash and sender.
 ///         It is what a fraud proof uses to show which queue entries and transactions a chunk
 ///         holds, or that the data is malformed. Normative text: docs/batch-codec.md. Mirrors
@@ -25,8 +26,8 @@ library BatchCodec {
     error Truncated();
     /// @notice Bytes after the last chunk, or inside a chunk after its last transaction.
     error TrailingBytes();
-    /// @notice The version byte is not 3 (versions 1, without queue counts, and 2, without L1
-    ///         prices, are refused too).
+    /// @notice The version byte is not 5 (earlier versions are refused too: 4 had no chunk for
+    ///         a block's beginning, 3 no extended operations, 2 no L1 prices, 1 no queue counts).
     error UnknownVersion(uint8 version);
     /// @notice A varint or number is not in its one canonical form, or overflows its width.
     error BadInteger();
@@ -69,7 +70,8 @@ library BatchCodec {
         uint256 registryOffset;
         /// Entries of the registry.
         uint256 registryCount;
-        /// Number of chunks: the sum over the blocks of ⌈(queue_count + tx_count) / chunkSize⌉.
+        /// Number of chunks: the sum over the blocks with items of 1 + ⌈(queue_count + tx_count) /
+        /// chunkSize⌉ (the block's beginning, then its items).
         uint256 chunkCount;
         /// Offset of the chunk length table (the first chunk_len varint).
         uint256 chunkLengthsOffset;
@@ -80,8 +82,9 @@ library BatchCodec {
         uint256 queueCount;
     }
 
-    /// @notice Where one chunk is and what it holds: up to `chunkSize` items of its block (the
-    ///         block's queue entries, then its transactions), the entries first.
+    /// @notice Where one chunk is and what it holds: its block's beginning (the block's first
+    ///         chunk, with no item), or up to `chunkSize` items of its block (the block's queue
+    ///         entries, then its transactions), the entries first.
     struct Chunk {
         /// Index of the chunk in the batch.
         uint256 index;
@@ -134,7 +137,7 @@ library BatchCodec {
     // Constants.
 
     /// @notice The version this library decodes.
-    uint8 internal constant VERSION = 4;
+    uint8 internal constant VERSION = 5;
     /// @notice Target of every transaction but token calls: the L2 system contract.
     address internal constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
     /// @notice Smallest encoded transaction: head, nonce, gas limit, a registry pair (or an
@@ -277,8 +280,8 @@ library BatchCodec {
     }
 
     /// @notice Checks that `data` is a valid batch: the header, then every chunk in order (the
-    ///         cut of `locateChunk`: each block's queue entries, then its transactions, in
-    ///         chunks of `chunkSize` items). The first failure in reading order is the one
+    ///         cut of `locateChunk`: each block's beginning, then its queue entries and its
+    ///         transactions in chunks of `chunkSize` items). The first failure in reading order is the one
     ///         reported.
     function validate(bytes memory data, uint256 chunkSize) internal pure {
         Header memory h = decodeHeader(data, chunkSize);
@@ -303,6 +306,14 @@ library BatchCodec {
             }
             // forge-lint: disable-next-line(unsafe-typecast)
             c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
+            if (q != 0 || n != 0) {
+                // The block's beginning: no item, so it decodes only from 0 bytes.
+                (c.queueCount, c.txCount) = (0, 0);
+                (c.length, lp) = _varint(lp, end, 64);
+                _checkChunk(data, h, c);
+                c.offset += c.length;
+                ++c.index;
+            }
             // The header bounded the chunks by the bytes, so this loop is bounded too.
             while (q != 0 || n != 0) {
                 uint256 e = q < cs ? q : cs;
@@ -431,7 +442,7 @@ library BatchCodec {
                 }
                 if (v > (end - p) / MIN_TX_BYTES) revert Truncated();
                 uint256 k = _chunksOf(q + v, h.chunkSize);
-                // Chunks `chunks … chunks + k − 1` are this block's.
+                // Chunks `chunks … chunks + k − 1` are this block's: its beginning, then its items.
                 if (target >= chunks && target - chunks < k) {
                     c.index = target;
                     _setChunk(h, c, i, q, v, target - chunks);
@@ -446,11 +457,19 @@ library BatchCodec {
 
     /// @dev The chunk being located is chunk `j` of block `i`, which holds `q` queue entries
     ///      then `n` transactions; `h.queueCount` holds the entries of the blocks before it.
-    ///      The chunk covers the block's items `[j · cs, min((j + 1) · cs, q + n))`.
+    ///      Chunk 0 is the block's beginning, with no item; chunk `j > 0` covers the block's
+    ///      items `[(j − 1) · cs, min(j · cs, q + n))`.
     function _setChunk(Header memory h, Chunk memory c, uint256 i, uint256 q, uint256 n, uint256 j) private pure {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
+        if (j == 0) {
+            // No item: the entries of the batch before it are those of the blocks before.
+            c.queueOffset = h.queueCount;
+            return;
+        }
         uint256 cs = h.chunkSize;
-        // j · cs < q + n for a chunk j < ⌈(q + n) / cs⌉ of the block.
-        uint256 from = j * cs;
+        // (j − 1) · cs < q + n for a chunk 0 < j < 1 + ⌈(q + n) / cs⌉ of the block.
+        uint256 from = (j - 1) * cs;
         uint256 items = q + n - from;
         if (items > cs) items = cs;
         // Entries before the chunk in its block: min(q, from); in it: min(q - from, items).
@@ -464,14 +483,13 @@ library BatchCodec {
         }
         c.queueCount = entries;
         c.txCount = items - entries;
-        // forge-lint: disable-next-line(unsafe-typecast)
-        c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
     }
 
-    /// @dev ⌈n / cs⌉ for cs ≥ 1, without overflow.
+    /// @dev The chunks of a block of `n` items for cs ≥ 1, without overflow: none without
+    ///      items, else its beginning and ⌈n / cs⌉.
     function _chunksOf(uint256 n, uint256 cs) private pure returns (uint256) {
         unchecked {
-            return n == 0 ? 0 : (n - 1) / cs + 1;
+            return n == 0 ? 0 : (n - 1) / cs + 2;
         }
     }
 

@@ -180,20 +180,25 @@ async fn status_until(devnet: &Devnet, what: &str, f: impl Fn(&ChallengerStatus)
 /// itself is the injection's (`Fault::proven_as`).
 fn expected_chunk(fault: Fault) -> Option<u64> {
     match fault {
+        // The block's beginning.
         Fault::RootFirstChunk => Some(0),
-        // The faulty batch holds the 16-transaction block: 4 chunks.
+        // The faulty batch holds the 16-transaction block: its beginning and 4 chunks.
         Fault::RootMiddleChunk => Some(2),
-        Fault::RootLastChunk => Some(3),
-        Fault::Operation(Op::CreateToken | Op::CreatePool | Op::AddLiquidity | Op::Swap) => Some(0),
-        Fault::Operation(Op::RemoveLiquidity | Op::Transfer) => Some(1),
+        Fault::RootLastChunk => Some(4),
+        Fault::Operation(Op::CreateToken | Op::CreatePool | Op::AddLiquidity | Op::Swap) => Some(1),
+        Fault::Operation(Op::RemoveLiquidity | Op::Transfer) => Some(2),
         // The router's swap is the block's last transaction.
-        Fault::Operation(Op::SwapPath) => Some(3),
-        Fault::ForgedSignature | Fault::ReplayedNonce | Fault::MalformedChunk => Some(0),
-        // Money: the block's fees and base fee from its first chunk on, the ether transfer
-        // (the 7th transaction) in the second.
-        Fault::WrongFee | Fault::WrongBaseFee => Some(0),
-        Fault::WrongEtherTransfer => Some(1),
-        Fault::CannotPay | Fault::WrongL1Price => Some(0),
+        Fault::Operation(Op::SwapPath) => Some(4),
+        Fault::ForgedSignature | Fault::ReplayedNonce | Fault::MalformedChunk => Some(1),
+        // Money: the block's base fee from its beginning on, its fees from its first chunk of
+        // items on, the ether transfer (the 7th transaction) in the second.
+        Fault::WrongBaseFee => Some(0),
+        Fault::WrongFee => Some(1),
+        Fault::WrongEtherTransfer => Some(2),
+        // The L1 price is bound as the beginning enters the block; the unpaid transaction is the
+        // block's second.
+        Fault::WrongL1Price => Some(0),
+        Fault::CannotPay => Some(1),
         // Header faults name no chunk; a blob mismatch names the segment holding the data's
         // middle byte; the workload holds no other operation; the queue's faults and a
         // forged state root are proven in bridge.rs.

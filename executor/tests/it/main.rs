@@ -101,7 +101,9 @@ fn transfer_and_swap_change_state_and_record_their_writes() {
     assert_eq!(balance(&exec, USDC, bob), U256::from(1_000_000u64));
     assert_eq!(balance(&exec, WETH, alice.address()), weth_before - U256::from(10u64.pow(18)));
     assert_eq!(exec.state().nonce(&alice.address()), 2);
-    assert_eq!(block.chunk_roots, vec![block.state_root]);
+    // The block's beginning, then its two transactions in one chunk.
+    assert_eq!(block.chunk_roots.len(), 2);
+    assert_eq!(block.chunk_roots.last(), Some(&block.state_root));
     assert_root_matches_state(&exec);
     // Each move is also the token's own ERC-20 Transfer, at the token's address: the
     // transfer's, and the swap's two against the pool (its liquidity token's address).
@@ -184,27 +186,36 @@ fn chunk_roots_follow_the_chunk_size_and_end_at_the_block_root() {
     let small = chain(2);
     let mut a = Executor::genesis(small, &GenesisSpec::devnet()).expect("genesis");
     let block_a = a.execute_block(env(1), &txs_for(&small));
-    assert_eq!(block_a.chunk_roots.len(), 3);
+    // The block's beginning, then five items in chunks of two.
+    assert_eq!(block_a.chunk_roots.len(), 4);
     assert_eq!(block_a.chunk_roots.last(), Some(&block_a.state_root));
     assert!(block_a.chunk_roots.windows(2).all(|w| w[0] != w[1]), "each chunk changes the state");
 
     let big = chain(64);
     let mut b = Executor::genesis(big, &GenesisSpec::devnet()).expect("genesis");
     let block_b = b.execute_block(env(1), &txs_for(&big));
-    assert_eq!(block_b.chunk_roots.len(), 1);
+    assert_eq!(block_b.chunk_roots.len(), 2);
     assert_eq!(block_a.state_root, block_b.state_root, "chunking does not change the final root");
+    assert_eq!(block_a.chunk_roots[0], block_b.chunk_roots[0], "the beginning holds no item");
 
-    // The first chunk root equals the root after executing only the first two transactions.
+    // The first chunk of items ends where executing only the first two transactions ends.
     let mut c = Executor::genesis(big, &GenesisSpec::devnet()).expect("genesis");
     let block_c = c.execute_block(env(1), &txs_for(&big)[..2]);
-    assert_eq!(block_c.state_root, block_a.chunk_roots[0]);
+    assert_eq!(block_c.state_root, block_a.chunk_roots[1]);
+    // The beginning run alone ends at the first root.
+    let mut d = Executor::genesis(big, &GenesisSpec::devnet()).expect("genesis");
+    assert_eq!(d.execute_beginning(env(1)), block_a.chunk_roots[0]);
+    // And the items after it, run as a block of their own, do not begin the block again.
+    let rest = d.execute_block(env(1), &txs_for(&big)[..2]);
+    assert_eq!(rest.state_root, block_a.chunk_roots[1]);
 }
 
-/// The chunk that enters a block with items begins it (`L2System.beginBlock`): the chain's
-/// clock moves to the block's timestamp in that chunk, never back, and a block without items
-/// leaves no trace; the clock is the state's, in the chunk's root, and `clock()` reads it.
+/// A block with items begins (`L2System.beginBlock`) in a chunk of its own before its items:
+/// the chain's clock moves to the block's timestamp in that chunk, never back, and a block
+/// without items leaves no trace; the clock is the state's, in the beginning's root, and
+/// `clock()` reads it.
 #[test]
-fn blocks_with_items_begin_in_their_first_chunk_and_the_clock_never_goes_back() {
+fn blocks_with_items_begin_in_a_chunk_of_their_own_and_the_clock_never_goes_back() {
     let chain = chain(2);
     let mut exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
     let clock_slot = U256::from_be_bytes(keys::clock().0);
@@ -218,14 +229,17 @@ fn blocks_with_items_begin_in_their_first_chunk_and_the_clock_never_goes_back() 
     let empty = exec.execute_block(at(1, 500), &[]);
     assert_eq!(empty.state_root, root, "an empty block changes nothing");
     assert_eq!(exec.state().storage(&clock_slot), U256::ZERO);
-    // Three transactions in chunks of 2: the clock is written by the first chunk.
+    // Three transactions in chunks of 2 after the beginning, which writes the clock.
     let block = exec.execute_block(at(2, 1_000), &txs(0));
-    assert_eq!(block.chunk_roots.len(), 2);
+    assert_eq!(block.chunk_roots.len(), 3);
     assert_eq!(exec.state().storage(&clock_slot), U256::from(1_000u64));
     let mut only_first = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
     only_first.execute_block(at(1, 500), &[]);
-    let first = only_first.execute_block(at(2, 1_000), &txs(0)[..2]);
-    assert_eq!(first.state_root, block.chunk_roots[0], "the clock is the first chunk's write");
+    let first = only_first.execute_beginning(at(2, 1_000));
+    assert_eq!(first, block.chunk_roots[0], "the clock is the beginning's write");
+    assert_eq!(only_first.state().storage(&clock_slot), U256::from(1_000u64));
+    let items = only_first.execute_block(at(2, 1_000), &txs(0)[..2]);
+    assert_eq!(items.state_root, block.chunk_roots[1], "the first chunk of items follows it");
     // A later block with an earlier timestamp does not move it back.
     exec.execute_block(at(3, 900), &txs(1));
     assert_eq!(exec.state().storage(&clock_slot), U256::from(1_000u64), "never back");
@@ -648,14 +662,17 @@ fn the_fee_state_counts_each_blocks_scheduled_gas_and_moves_its_base_fee() {
     }
     assert_root_matches_state(&exec);
 
-    // Each chunk's root commits to the fee state after it: replaying the first chunk alone as
-    // the block gives its root, and the second chunk on top of it the block's.
+    // Each chunk's root commits to the fee state after it: the beginning enters the block at no
+    // gas; replaying the first chunk of items alone as the block gives its root, and the second
+    // chunk on top of it the block's.
     let mut replay = Executor::genesis(chain, &spec).expect("genesis");
+    assert_eq!(replay.execute_beginning(env(1)), block.chunk_roots[0], "chunk 0, the beginning");
+    assert_eq!((fee_state(&replay).number, fee_state(&replay).gas), (1, 0), "entered at no gas");
     let first = replay.execute_block(env(1), &txs[..2]);
-    assert_eq!(first.state_root, block.chunk_roots[0], "chunk 0");
+    assert_eq!(first.state_root, block.chunk_roots[1], "chunk 1");
     assert_eq!(fee_state(&replay).gas, 2 * fees::schedule::TRANSFER, "the first chunk's gas");
     let second = replay.execute_block(env(1), &txs[2..]);
-    assert_eq!(second.state_root, block.chunk_roots[1], "chunk 1 continues the block");
+    assert_eq!(second.state_root, block.chunk_roots[2], "chunk 2 continues the block");
 
     // Block 5 after three blocks without items (2, 3, 4: no trace in the state): its base fee
     // is four updates on from block 1's, the first from block 1's gas.

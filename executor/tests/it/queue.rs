@@ -80,8 +80,8 @@ fn a_deposit_registers_the_bridged_token_once_and_credits_the_recipient() {
         assert_eq!(minted.topics()[1], alloy_primitives::B256::ZERO);
         assert_eq!(minted.topics()[2], alloy_primitives::B256::left_padding_from(to.as_slice()));
     }
-    // Three items in chunks of two: two chunk roots.
-    assert_eq!(block.chunk_roots.len(), 2);
+    // The beginning, then three items in chunks of two: three chunk roots.
+    assert_eq!(block.chunk_roots.len(), 3);
     assert_eq!(balance(&exec, weth_l2, alice), U256::from(6u8));
     assert_eq!(balance(&exec, weth_l2, bob), U256::from(7u8));
     // No nonce for the system caller, no nonce for anyone: deposits use none.
@@ -123,8 +123,8 @@ fn deposited_tokens_move_and_leave_through_withdraw_after_the_deposit_in_the_sam
     let leaf = keys::withdrawal_leaf(&Address::ZERO, &l1_recipient, &U256::from(300u16));
     let key = keys::withdrawal(&alice.address(), 0);
     assert_eq!(exec.state().storage(&key.into()), U256::from_be_bytes(leaf.0));
-    // Four items in chunks of three.
-    assert_eq!(block.chunk_roots.len(), 2);
+    // The beginning, then four items in chunks of three.
+    assert_eq!(block.chunk_roots.len(), 3);
     assert_root_matches_state(&exec);
 }
 
@@ -167,8 +167,8 @@ fn forced_transactions_run_when_admissible_and_are_skipped_otherwise() {
     assert!(matches!(block.results[0], TxResult::Invalid(_)));
     assert!(matches!(block.results[1], TxResult::Executed(_)));
     assert_eq!(balance(&exec, USDC, bob), before + U256::from(7u8));
-    // Six entries and one executed transaction in chunks of four.
-    assert_eq!(block.chunk_roots.len(), 2);
+    // The beginning, then six entries and one executed transaction in chunks of four.
+    assert_eq!(block.chunk_roots.len(), 3);
     assert_root_matches_state(&exec);
 }
 
@@ -239,7 +239,7 @@ fn a_trace_covers_the_queue_entries() {
     let chain = chain(8);
     let exec = Executor::genesis(chain, &GenesisSpec::devnet()).expect("genesis");
     let alice = Address::repeat_byte(0xa1);
-    let trace = exec.trace_with_queue(env(1), &[deposit(0, Address::ZERO, alice, 5)], &[]);
+    let trace = exec.trace_chunk(env(1), &[deposit(0, Address::ZERO, alice, 5)], &[]);
     let weth_l2 = keys::bridged_token(&Address::ZERO);
     assert!(trace.keys.contains(&keys::balance(&weth_l2, &alice)));
     assert!(trace.keys.contains(&keys::token_origin(&weth_l2)));

@@ -180,23 +180,25 @@ fn the_filler_block_ratchet_stops_at_the_l1s_cap() {
     assert!(prices.windows(2).all(|w| rollup_types::fees::l1_price_in_bounds(w[0], w[1], u64::MAX)));
     let (over, blocks) = (prices.len() - 1, prices.len());
     assert!((200..=256).contains(&blocks), "{blocks} blocks");
+    // Two batches: a block of one transaction takes two chunks (its beginning and its item),
+    // and a batch holds 256.
+    const FIRST: usize = 128;
     let mut b = Builder::new();
     let ratchet: Vec<(u64, usize, u64)> = prices.iter().map(|&p| (0, 1, p)).collect();
-    let batch = b.batch_priced(0, &ratchet);
+    let first = b.batch_priced(0, &ratchet[..FIRST]);
+    let batch = b.batch_priced(1, &ratchet[FIRST..]);
     let mut v = verifier();
+    assert!(matches!(judge(&mut v, &first), Verdict::Verified { .. }));
     let verdict = judge(&mut v, &batch);
     assert_mismatch(&verdict, "above the cap");
     assert_mismatch(&verdict, &format!("block {}", over + 1));
-    // The proof is the chunk of that block, `WrongL1Price`, from the fee state and the reading.
+    // The proof is the beginning of that block, `WrongL1Price`, from the fee state and the
+    // reading.
     let proof = v.prove(&batch).expect("a fault");
     let rollup_fraud_proof::prove::FraudProof::Chunk { keys, chunk_index, reason, .. } = &proof else {
         panic!("a chunk proof: {proof:?}")
     };
-    assert_eq!(
-        chunk_index.to_owned() as usize,
-        over,
-        "one transaction a block, chunks of two items: the block's chunk"
-    );
+    assert_eq!(chunk_index.to_owned() as usize, 2 * (over - FIRST), "one transaction a block: the block's beginning");
     assert!(reason.contains("above the cap") || reason.contains("L1 price"), "{reason}");
     assert_eq!(keys, &[rollup_types::fees::FeeState::key(), rollup_types::fees::L1Fees::key()]);
     // An honest sequencer aiming at the same prices stays at the cap: the batch verifies.
@@ -210,8 +212,11 @@ fn the_filler_block_ratchet_stops_at_the_l1s_cap() {
         proposed.push((0, 1, price));
     }
     assert_eq!(proposed.last().map(|p| p.2), Some(cap), "stopped at the cap");
-    let batch = honest.batch_priced(0, &proposed);
-    assert!(matches!(judge(&mut verifier(), &batch), Verdict::Verified { .. }));
+    let mut v = verifier();
+    for (index, blocks) in proposed.chunks(FIRST).enumerate() {
+        let batch = honest.batch_priced(index as u64, blocks);
+        assert!(matches!(judge(&mut v, &batch), Verdict::Verified { .. }));
+    }
 }
 
 #[test]
@@ -233,12 +238,13 @@ fn a_wrong_chunk_root_is_a_mismatch_at_that_chunk_and_taints_descendants() {
     assert!(matches!(judge(&mut v, &good), Verdict::Verified { .. }));
     let root_before = v.state_root();
 
-    // Middle chunk of a batch with chunks of 2, 2 and 1 transactions.
+    // The middle chunk of a batch of one block: its beginning, then chunks of 2, 2 and 1
+    // transactions.
     let mut bad = builder.batch(1, &[5]);
-    assert_eq!(bad.chunk_roots.len(), 3);
-    bad.chunk_roots[1] = B256::repeat_byte(0xee);
+    assert_eq!(bad.chunk_roots.len(), 4);
+    bad.chunk_roots[2] = B256::repeat_byte(0xee);
     let verdict = judge(&mut v, &bad);
-    assert_mismatch(&verdict, "chunk 1");
+    assert_mismatch(&verdict, "chunk 2");
     let Verdict::Mismatch { computed_root, .. } = verdict else { unreachable!() };
     assert_eq!(computed_root, Some(bad.state_root), "the final root itself was right");
     assert_eq!(v.state_root(), root_before, "a bad batch does not move the chain");
@@ -422,7 +428,8 @@ fn an_honest_chain_with_deposits_verifies_and_an_altered_deposit_is_proven_at_it
     assert_eq!(v.position().queue_end, 6);
 
     // The next batch credits 10 wei more than deposit 7 carried on L1 (what the challenger
-    // reads there): its second chunk's root is wrong, and that chunk proves it.
+    // reads there): the root of its second block's chunk of entries (chunk 3, after the two
+    // blocks' beginnings and the first block's items) is wrong, and that chunk proves it.
     let honest = builder.batch_with_queue(2, &[(1, 1), (2, 0)]);
     let mut forged = honest.clone();
     {
@@ -441,10 +448,10 @@ fn an_honest_chain_with_deposits_verifies_and_an_altered_deposit_is_proven_at_it
         forged.chunk_roots = roots;
         forged.state_root = *forged.chunk_roots.last().expect("roots");
     }
-    assert_mismatch(&judge(&mut v, &forged), "chunk 1");
+    assert_mismatch(&judge(&mut v, &forged), "chunk 3");
     let proof = v.prove(&forged).expect("a proof");
     match &proof {
-        prover::FraudProof::Chunk { chunk_index: 1, queue, queue_acc_before, .. } => {
+        prover::FraudProof::Chunk { chunk_index: 3, queue, queue_acc_before, .. } => {
             assert_eq!(queue, &honest.queue[1..]);
             assert_eq!(*queue_acc_before, rollup_types::queue::accumulate_all(honest.queue_acc, &honest.queue[..1]));
         }

@@ -643,17 +643,38 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
             l1_byte_price = fees.l1_byte_price + fees.l1_byte_price / 8 + 1;
         }
         let env = BlockEnvInput { number, timestamp: 1_000 + number, l1_byte_price };
+        let data = chunk_data(env, entries as u64, &txs);
+        let all: Vec<u64> = (0..data.len().div_ceil(codec::SEGMENT_BYTES) as u64).collect();
+        // The chunk is its batch's first of items, after its block's beginning: the batch's
+        // first entry is the chunk's.
+        let batch_start = queue.first().map_or(0, |e| e.index);
+        // The block's beginning first (chunk 0), where the L1 price is checked.
+        let pre_root = world.executor.state_root();
+        let begin = prove::replay_chunk(&mut world.executor, env, &[], Vec::new()).expect("the witness checks out");
+        let args = QueueArgs { entries: Vec::new(), acc_before: world.queue_acc, batch_start };
+        let call = replay_call_with_queue(&data, &all, 0, pre_root, begin.keys.clone(), begin.witness.into(), args);
+        let (got, _, _) = l1.replay_with_span(&call);
+        let got = got.unwrap_or_else(|e| panic!("round {round}: the beginning reverted with {e}: {:?}", begin.outcome));
+        match begin.outcome {
+            ReplayOutcome::Executed { post_root } => assert_eq!(got, (0, 0, post_root), "round {round}: the beginning"),
+            ReplayOutcome::WrongL1Price { .. } => {
+                assert_eq!(got, (5, 0, B256::ZERO), "round {round}: the beginning");
+                faulty += 1;
+                wrong_price += 1;
+                world.resync_nonces();
+                world.queue_next -= queue.len() as u64;
+                continue;
+            }
+            other => panic!("round {round}: a beginning runs no transaction: {other:?}"),
+        }
+        // Then its items (chunk 1), from the state after the beginning.
         let pre_root = world.executor.state_root();
         let replay =
             prove::replay_chunk(&mut world.executor, env, &queue, txs.clone()).expect("the witness checks out");
-        let data = chunk_data(env, entries as u64, &txs);
-        let all: Vec<u64> = (0..data.len().div_ceil(codec::SEGMENT_BYTES) as u64).collect();
-        // The chunk is its batch's first: the batch's first entry is the chunk's.
-        let batch_start = queue.first().map_or(0, |e| e.index);
         let acc_after = rollup_types::queue::accumulate_all(world.queue_acc, &queue);
         let args = QueueArgs { entries: queue.clone(), acc_before: world.queue_acc, batch_start };
         let call =
-            replay_call_with_queue(&data, &all, 0, pre_root, replay.keys.clone(), replay.witness.clone().into(), args);
+            replay_call_with_queue(&data, &all, 1, pre_root, replay.keys.clone(), replay.witness.clone().into(), args);
         let (got, span, _gas) = l1.replay_with_span(&call);
         let got =
             got.unwrap_or_else(|e| panic!("round {round}: the verifier reverted with {e}; rust: {:?}", replay.outcome));
@@ -708,9 +729,11 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
             outcome => {
                 faulty += 1;
                 cannot_pay += usize::from(matches!(outcome, ReplayOutcome::CannotPay { .. }));
-                wrong_price += usize::from(matches!(outcome, ReplayOutcome::WrongL1Price { .. }));
+                assert!(!matches!(outcome, ReplayOutcome::WrongL1Price { .. }), "round {round}: only a beginning");
                 world.resync_nonces();
                 world.queue_next -= queue.len() as u64;
+                // The beginning entered the block: the next round is the next block.
+                world.next_block += 1;
             }
         }
         // Fees: every executed transaction paid for itself, some with a tip or a legacy price.
@@ -1114,14 +1137,14 @@ fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> Pro
     }
 }
 
-/// The queue batch (6 entries, among them 2 forced transactions, and 5 transactions: chunks of
-/// 3 entries and 1 transaction, of 3 transactions, and of 3 entries and 1 transaction) and its
-/// proofs.
+/// The queue batch (6 entries, among them 2 forced transactions, and 5 transactions: three
+/// blocks, each its beginning and one chunk, of 3 entries and 1 transaction, of 3
+/// transactions, and of 3 entries and 1 transaction) and its proofs.
 fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
     let (genesis, batch) = honest_batch_with_queue(&[(3, 1), (0, 3), (3, 1)]);
-    assert_eq!(batch.chunk_roots.len(), 3);
+    assert_eq!(batch.chunk_roots.len(), 6);
     let verifier = Verifier::new(genesis.clone());
-    let honest = (0..3)
+    let honest = (0..6)
         .map(|c| {
             vector(
                 &format!("queue-honest-chunk-{c}"),
@@ -1132,10 +1155,11 @@ fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
         })
         .collect();
     let mut frauds = Vec::new();
-    for c in [0, 2] {
+    // The chunks of entries: the first block's and the last block's after their beginnings.
+    for c in [1, 5] {
         let mut bad = batch.clone();
         bad.chunk_roots[c] = B256::repeat_byte(0xe0 + c as u8);
-        if c == 2 {
+        if c == 5 {
             bad.state_root = bad.chunk_roots[c];
         }
         let proof = prove::build(&genesis, Position::GENESIS, &bad).expect("a fault");
@@ -1145,9 +1169,9 @@ fn queue_vectors() -> (DepositVectors, Vec<ProofVector>, Vec<ProofVector>) {
         let mut v = vector(&format!("queue-altered-amount-chunk-{c}"), &bad, &proof, NOT_THE_BRIDGES);
         v.queue_amount[0] += U256::from(1u8);
         frauds.push(v);
-        if c == 0 {
+        if c == 1 {
             // A forced transaction given as another one.
-            let mut v = vector("queue-altered-forced-chunk-0", &bad, &proof, NOT_THE_BRIDGES);
+            let mut v = vector("queue-altered-forced-chunk-1", &bad, &proof, NOT_THE_BRIDGES);
             v.queue_raw[2] = Bytes::from_static(&[0x02, 0xc0]);
             frauds.push(v);
         }

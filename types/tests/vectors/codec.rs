@@ -566,15 +566,16 @@ fn valid_cases() -> Vec<ValidCase> {
     out
 }
 
-/// 256 blocks (the most a batch holds), the first one consuming 255 full chunks of queue
-/// entries and holding one transaction (256 chunks, the most), the others empty.
+/// 256 blocks (the most a batch holds), the first one consuming 254 full chunks of queue
+/// entries and holding one transaction (with its beginning, 256 chunks, the most), the others
+/// empty.
 fn at_bounds_batch() -> Batch {
     let key = signer(40);
     let blocks = (0..codec::MAX_BATCH_BLOCKS)
         .map(|b| BatchBlock {
             number: 50 + b,
             timestamp: 1_900_000_000 + b,
-            queue_count: if b == 0 { (codec::MAX_BATCH_CHUNKS - 1) * 64 } else { 0 },
+            queue_count: if b == 0 { (codec::MAX_BATCH_CHUNKS - 2) * 64 } else { 0 },
             // Prices of every width, the widest 64-bit one among them.
             l1_byte_price: if b == 1 { u64::MAX } else { 8 + b * 1_000_003 },
             txs: if b == 0 {
@@ -600,8 +601,10 @@ fn varint(mut v: u64) -> Vec<u8> {
     out
 }
 
-/// A batch assembled field by field: `blocks` are `(delta, queue_count, tx_count)`, chunks are raw bytes
-/// whose lengths are written unless `lengths` overrides them.
+/// A batch assembled field by field: `blocks` are `(delta, queue_count, tx_count)`, chunks are
+/// the raw bytes of the chunks of items, whose lengths are written unless `lengths` overrides
+/// them: each block with items gets the length 0 of its beginning first, then one length per
+/// chunk of 64 items (the invalid cases' chunk size), from `chunks` in order.
 struct Assembly {
     version: u8,
     first_number: Vec<u8>,
@@ -648,7 +651,18 @@ impl Assembly {
         for a in &self.registry {
             out.extend_from_slice(a.as_slice());
         }
-        let lengths = self.lengths.clone().unwrap_or_else(|| self.chunks.iter().map(|c| c.len() as u64).collect());
+        let lengths = self.lengths.clone().unwrap_or_else(|| {
+            let mut chunks = self.chunks.iter().map(|c| c.len() as u64);
+            let mut out = Vec::new();
+            for &(_, queue, count) in &self.blocks {
+                let items = u128::from(queue) + u128::from(count);
+                if items > 0 {
+                    out.push(0);
+                    out.extend(chunks.by_ref().take(items.div_ceil(64).min(u128::from(u32::MAX)) as usize));
+                }
+            }
+            out
+        });
         for l in lengths {
             out.extend(varint(l));
         }
@@ -688,7 +702,8 @@ fn invalid_cases() -> Vec<InvalidCase> {
     cases.push(("version-1", Assembly { version: 1, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-2", Assembly { version: 2, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-3", Assembly { version: 3, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
-    cases.push(("version-5", Assembly { version: 5, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-4", Assembly { version: 4, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-6", Assembly { version: 6, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push((
         "overlong-l1-byte-price",
         Assembly { price: vec![0x80, 0x00], ..Assembly::one(good_tx()) }.bytes(),
@@ -771,10 +786,11 @@ fn invalid_cases() -> Vec<InvalidCase> {
     ));
     cases.push((
         "queue-chunk-with-bytes",
-        // Chunk size 64: chunk 0 is 64 entries (no bytes), chunk 1 the transaction.
+        // Chunk size 64: chunk 0 is the beginning, chunk 1 is 64 entries (no bytes), chunk 2 the
+        // transaction.
         Assembly {
             blocks: vec![(0, 64, 1)],
-            lengths: Some(vec![good_tx().len() as u64, 0]),
+            lengths: Some(vec![0, good_tx().len() as u64, 0]),
             ..Assembly::one(good_tx())
         }
         .bytes(),
@@ -785,7 +801,7 @@ fn invalid_cases() -> Vec<InvalidCase> {
     cases.push(("registry-beyond-data", many, "truncated"));
     cases.push((
         "chunk-lengths-exceed-data",
-        Assembly { lengths: Some(vec![good_tx().len() as u64 + 1]), ..Assembly::one(good_tx()) }.bytes(),
+        Assembly { lengths: Some(vec![0, good_tx().len() as u64 + 1]), ..Assembly::one(good_tx()) }.bytes(),
         "truncated",
     ));
     cases.push((
@@ -793,8 +809,8 @@ fn invalid_cases() -> Vec<InvalidCase> {
         Assembly { tail: vec![0], ..Assembly::one(good_tx()) }.bytes(),
         "trailing_bytes",
     ));
-    // Two one-transaction blocks (chunk size 64): move one byte of chunk 1 into chunk 0 and
-    // back.
+    // Two one-transaction blocks (chunk size 64): move one byte of chunk 3 into chunk 1 and
+    // back (chunks 0 and 2 are the blocks' beginnings).
     let two = |lengths: Vec<u64>| Assembly {
         blocks: vec![(0, 0, 1), (0, 0, 1)],
         chunks: vec![good_tx(), good_tx()],
@@ -802,8 +818,10 @@ fn invalid_cases() -> Vec<InvalidCase> {
         ..Assembly::one(good_tx())
     };
     let n = good_tx().len() as u64;
-    cases.push(("tx-runs-past-its-chunk", two(vec![n - 1, n + 1]).bytes(), "truncated"));
-    cases.push(("bytes-left-in-chunk", two(vec![n + 1, n - 1]).bytes(), "trailing_bytes"));
+    cases.push(("tx-runs-past-its-chunk", two(vec![0, n - 1, 0, n + 1]).bytes(), "truncated"));
+    cases.push(("bytes-left-in-chunk", two(vec![0, n + 1, 0, n - 1]).bytes(), "trailing_bytes"));
+    // A beginning holds no item: a byte in it is its trailing byte.
+    cases.push(("bytes-in-a-beginning", two(vec![1, n - 1, 0, n]).bytes(), "trailing_bytes"));
     cases.push((
         "reserved-head-bit",
         Assembly::one(tx(HEAD | 0x80, &[0], &[0x65], &[], &ARGS)).bytes(),
@@ -927,8 +945,9 @@ fn invalid_cases() -> Vec<InvalidCase> {
     let chunks = codec::MAX_BATCH_CHUNKS + 1;
     cases.push((
         "too-many-chunks",
+        // The beginning and 256 chunks of entries.
         Assembly {
-            blocks: vec![(0, chunks * 64, 0)],
+            blocks: vec![(0, (chunks - 1) * 64, 0)],
             lengths: Some(vec![0; chunks as usize]),
             chunks: Vec::new(),
             ..Assembly::one(good_tx())
@@ -938,7 +957,7 @@ fn invalid_cases() -> Vec<InvalidCase> {
     ));
     cases.push((
         "chunk-longer-than-its-transactions-can-be",
-        Assembly { lengths: Some(vec![codec::max_chunk_bytes(64) + 1]), ..Assembly::one(good_tx()) }.bytes(),
+        Assembly { lengths: Some(vec![0, codec::max_chunk_bytes(64) + 1]), ..Assembly::one(good_tx()) }.bytes(),
         "too_large",
     ));
     let mut cut = good_tx();
@@ -1080,10 +1099,10 @@ fn codec_vectors() {
 fn example_matches_the_spec() {
     let data = encoded(&example_batch(), 64);
     // docs/batch-codec.md §6, up to the signature.
-    let mut want = hex::decode("04 05 80e2cfaa06 01 00 00 01 8002 02".replace(' ', "")).expect("hex");
+    let mut want = hex::decode("05 05 80e2cfaa06 01 00 00 01 8002 02".replace(' ', "")).expect("hex");
     want.extend_from_slice(USDC.as_slice());
     want.extend_from_slice(RECIPIENT.as_slice());
-    want.extend(hex::decode("45 0f 00 65 01 26".replace(' ', "")).expect("hex"));
+    want.extend(hex::decode("00 45 0f 00 65 01 26".replace(' ', "")).expect("hex"));
     assert_eq!(&data[..want.len()], &want[..]);
-    assert_eq!(data.len(), 124);
+    assert_eq!(data.len(), 125);
 }
