@@ -32,7 +32,9 @@ use rollup_types::{
     bindings::{BatchInbox, L1Bridge, L2System, TestToken},
     chain::{EIP7825_TX_GAS_CAP, MAX_CHUNK_SIZE, MAX_INPUT_BYTES},
     codec::{self, Batch, BatchBlock, CodecError, MAX_BATCH_BLOCKS, MAX_BATCH_BYTES, MAX_BATCH_CHUNKS, MAX_REGISTRY},
-    genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
+    genesis::{
+        DAI, DEV_ACCOUNTS, GenesisOracle, GenesisPool, GenesisSpec, GenesisToken, MAX_ORACLES, USDC, WBTC, WETH,
+    },
     keys,
     queue::{self, QueueEntry},
     signer::Signer,
@@ -211,9 +213,10 @@ impl fmt::Display for BoundsReport {
 }
 
 /// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
-const CASES: [&str; 23] = [
+const CASES: [&str; 24] = [
     "header-lie",
     "beginning",
+    "beginning-ground",
     "header-undecodable",
     "chunk-oversized",
     "chunk-undecodable",
@@ -274,6 +277,13 @@ struct Prepared {
     lie_last_block: bool,
     /// The fault is the root of the block's beginning (its chunk 0), not of its items.
     beginning: bool,
+}
+
+/// The key `k` with bit `i` inverted: it shares exactly `i` leading bits with `k`.
+fn near(k: &B256, i: u32) -> B256 {
+    let mut near = *k;
+    near.0[i as usize / 8] ^= 0x80 >> (i % 8);
+    near
 }
 
 /// How an undecodable case spoils the data the encoder wrote.
@@ -412,32 +422,7 @@ impl World {
             .map(|i| keccak256(i.to_be_bytes()))
             .chain(extra)
             .map(|k| (U256::from_be_bytes(k.0), U256::from(1u8)));
-        let mut exec =
-            tokio::task::spawn_blocking(move || Executor::genesis_with_slots(CHAIN, &genesis, filler)).await??;
-        Self::turn_to_the_routed_oracle(&mut exec)?;
-        Ok(exec)
-    }
-
-    /// Passes the oracles' turn to the devnet's last oracle, WBTC, priced through WETH: the
-    /// beginning that touches the most keys (docs/lending.md §4), in the block of every case.
-    /// Two blocks of one transfer each (from a development account no case uses), numbered far
-    /// from the cases' so that each case's block still enters a new block, at timestamps the
-    /// cases' pass.
-    fn turn_to_the_routed_oracle(exec: &mut Executor) -> Result<()> {
-        let account = Signer::new(&DEV_ACCOUNTS[9].private_key)?;
-        for i in 0..2u64 {
-            let call = L2System::transferCall { token: USDC, to: Address::repeat_byte(0x7e), amount: U256::from(1u8) };
-            let tx = RecoveredTx::from_signed(account.eip1559(CHAIN.chain_id, i, call.abi_encode().into()), &CHAIN)?;
-            let env = BlockEnvInput {
-                number: u64::MAX / 2 + i,
-                timestamp: 1 + i,
-                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
-            };
-            exec.execute_block(env, &[tx]);
-        }
-        let turn = exec.state().storage(&U256::from_be_bytes(keys::oracles().0)) >> 8usize & U256::from(0xffu8);
-        ensure!(turn == U256::from(2u8), "the turn is WBTC's");
-        Ok(())
+        Ok(tokio::task::spawn_blocking(move || Executor::genesis_with_slots(CHAIN, &genesis, filler)).await??)
     }
 
     /// `create-pool` over the state a grinding batcher reaches (docs/fraud-proofs.md §7.2):
@@ -459,12 +444,6 @@ impl World {
         let mut begun = pre.clone();
         begun.execute_beginning(env);
         let keys = begun.trace_chunk(env, &[], &recovered).keys;
-        // The key with bit `i` inverted: it shares exactly `i` leading bits with `k`.
-        let near = |k: &B256, i: u32| {
-            let mut near = *k;
-            near.0[i as usize / 8] ^= 0x80 >> (i % 8);
-            near
-        };
         let mut beside: Vec<B256> =
             keys.iter().flat_map(|k| (16..grinding.siblings.min(255)).map(move |i| near(k, i))).collect();
         if grinding.pair > 0 {
@@ -485,6 +464,30 @@ impl World {
         }
         let base = Self::base(&self.genesis, self.leaves, beside).await?;
         self.prepare(&base, "create-pool")
+    }
+
+    /// The `beginning` case over the state a grinding batcher reaches around the beginning's
+    /// keys, with the most oracles a genesis lays out: the devnet's genesis and five more tokens,
+    /// each with a pool against USDC and an oracle ([`MAX_ORACLES`]), all sampled by every
+    /// beginning (docs/lending.md §4). The beginning's keys are all fixed (no free parameter):
+    /// the grinding gives each a leaf beside it at every level from 16 to `siblings - 1`.
+    async fn ground_beginning(&self, grinding: Grinding) -> Result<(Executor, Prepared)> {
+        let mut genesis = self.genesis.clone();
+        for i in 0..MAX_ORACLES - genesis.oracles.len() {
+            let address = Address::from_word(keccak256(format!("proof bounds oracle token {i}")));
+            genesis.tokens.push(GenesisToken { address, symbol: format!("O{i}"), decimals: 18, per_account: 1_000 });
+            genesis.pools.push(GenesisPool { token_a: address, amount_a: 1_000, token_b: USDC, amount_b: 2_000 });
+            genesis.oracles.push(GenesisOracle { asset: address, via: None });
+        }
+        let env = BlockEnvInput {
+            number: 1,
+            timestamp: TIMESTAMP_STEP,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+        };
+        let keys = Self::base(&genesis, self.leaves, Vec::new()).await?.trace_chunk(env, &[], &[]).keys;
+        let beside = keys.iter().flat_map(|k| (16..grinding.siblings.min(255)).map(move |i| near(k, i))).collect();
+        let base = Self::base(&genesis, self.leaves, beside).await?;
+        self.prepare(&base, "beginning")
     }
 
     /// Deploys a fresh inbox (and bridge) whose genesis is `pre_root`.
@@ -861,6 +864,7 @@ impl World {
     async fn run_case(&self, case: &str, grinding: Grinding) -> Result<BoundsRow> {
         let (pre, prepared) = match case {
             "create-pool-ground" => self.ground(grinding).await?,
+            "beginning-ground" => self.ground_beginning(grinding).await?,
             _ => self.prepare(&self.base, case)?,
         };
         let pre_root = pre.state_root();
@@ -995,7 +999,12 @@ impl World {
             .map(|e| FaultKind::from_u8(e.fault).map_or("unknown", FaultKind::name))
             .context("no FraudProven event")?;
         Ok(BoundsRow {
-            case: if case == "create-pool-ground" { format!("{case} ({grinding})") } else { case.to_owned() },
+            case: match case {
+                "create-pool-ground" => format!("{case} ({grinding})"),
+                // The beginning has no free key: no pair.
+                "beginning-ground" => format!("{case} ({})", Grinding { pair: 0, ..grinding }),
+                _ => case.to_owned(),
+            },
             fault: fault.to_owned(),
             data_bytes: data.len(),
             header_bytes,

@@ -473,7 +473,7 @@ impl Setup {
             l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
             l1_fees: rollup_types::fees::GENESIS_L1_FEES,
             // Oracles as a chain with lending has them (docs/lending.md §4): the first token the
-            // numeraire, each token paired with it an oracle (at most eight), one sampled at
+            // numeraire, each token paired with it an oracle (at most eight), every one sampled at
             // the beginning of every block.
             numeraire: self.tokens[0],
             oracles: self

@@ -168,10 +168,11 @@ contract OracleTest is Test {
         sys.oracleState(address(0xdead));
     }
 
-    /// The oracles are sampled in turn, one a block: a swap that doubles ETH's price is sampled
-    /// truncated to 1 % a weighed second, the first sample weighing the cap (12 seconds for
-    /// each of the two oracles); BTC, next, follows ETH's sampled price through its own pool.
-    function test_samplesAreInTurnTruncatedAndWeighed() public {
+    /// Every oracle is sampled in every block, in the order of genesis: a swap that doubles
+    /// ETH's price is sampled truncated to 1 % a weighed second, the first sample weighing the
+    /// cap (12 seconds); BTC, in the same beginning, follows ETH's sampled price through its own
+    /// pool.
+    function test_everyOracleIsSampledTruncatedAndWeighed() public {
         int256 before = _spot(ETH);
         int256 btcGenesis = _spot(BTC);
         vm.prank(TRADER);
@@ -180,29 +181,28 @@ contract OracleTest is Test {
         assertTrue(pushed - before > OracleMath.ONE * 9 / 10, "about a doubling");
         _begin(T0);
         (int256 meanLog, int256 lastLog, uint256 weight, uint256 span, uint256 at) = sys.oracleState(ETH);
-        assertEq(weight, sys.ORACLE_WINDOW() + 24, "twelve seconds for each of two oracles");
-        assertEq(span, sys.ORACLE_WINDOW() + 24, "the window rotated: since genesis' origin");
+        assertEq(weight, sys.ORACLE_WINDOW() + 12, "twelve seconds, the cap");
+        assertEq(span, sys.ORACLE_WINDOW() + 12, "the window rotated: since genesis' origin");
         assertEq(at, T0, "sampled now");
-        int256 step = sys.MAX_LOG_MOVE_PER_SECOND() * 24;
+        int256 step = sys.MAX_LOG_MOVE_PER_SECOND() * 12;
         assertTrue(lastLog == before + step, "truncated");
-        assertTrue(meanLog == OracleMath.mean(before * 1800 + lastLog * 24, 1824), "weighed");
-        (,,,, uint256 btcAt) = sys.oracleState(BTC);
-        assertEq(btcAt, 0, "BTC waits for its turn");
+        assertTrue(meanLog == OracleMath.mean(before * 1800 + lastLog * 12, 1812), "weighed");
+        (, int256 btcLast, uint256 btcWeight,, uint256 btcAt) = sys.oracleState(BTC);
+        assertEq(btcAt, T0, "BTC in the same beginning");
+        assertEq(btcWeight, sys.ORACLE_WINDOW() + 12, "the cap");
+        assertTrue(btcLast == btcGenesis + step, "ETH's sampled step, not its spot");
         // The same second again does not sample.
         _begin(T0);
-        (,,,, btcAt) = sys.oracleState(BTC);
-        assertEq(btcAt, 0, "the clock did not move");
-        // The next block samples BTC, by ETH's sampled logarithm.
+        (,, uint256 again,,) = sys.oracleState(BTC);
+        assertEq(again, btcWeight, "the clock did not move");
+        // Five seconds on: both weigh five seconds more.
         _begin(T0 + 5);
-        (, int256 btcLast, uint256 btcWeight,, uint256 btcAt2) = sys.oracleState(BTC);
-        assertEq(btcAt2, T0 + 5, "BTC's turn");
-        assertEq(btcWeight, sys.ORACLE_WINDOW() + 24, "the cap again");
-        assertTrue(btcLast == btcGenesis + step, "ETH's sampled step, not its spot");
-        // ETH again: five seconds since its last sample.
-        _begin(T0 + 10);
-        (,, uint256 ethWeight,,) = sys.oracleState(ETH);
-        assertEq(ethWeight, sys.ORACLE_WINDOW() + 24 + 10, "ten seconds since");
-        assertTrue(pushed > before, "pushed");
+        (,, uint256 ethWeight,, uint256 ethAt) = sys.oracleState(ETH);
+        (,, btcWeight,, btcAt) = sys.oracleState(BTC);
+        assertEq(ethAt, T0 + 5, "ETH sampled");
+        assertEq(btcAt, T0 + 5, "BTC sampled");
+        assertEq(ethWeight, sys.ORACLE_WINDOW() + 12 + 5, "five seconds since");
+        assertEq(btcWeight, sys.ORACLE_WINDOW() + 12 + 5, "five seconds since");
     }
 
     /// Held long enough, the mean reaches the new price, and stays within one to two windows.
@@ -254,8 +254,8 @@ contract OracleTest is Test {
         _genesis(new L2System.OracleRoute[](9), USD);
     }
 
-    /// What the block's beginning costs: sampling an oracle against the numeraire, then one
-    /// through it.
+    /// What the block's beginning costs: sampling an oracle against the numeraire and one
+    /// through it, the first time (cold) and in the next block.
     function test_gas_beginBlock() public {
         uint256[2] memory used;
         for (uint256 i; i < 2; i++) {
@@ -265,8 +265,8 @@ contract OracleTest is Test {
             sys.beginBlock();
             used[i] = g - gasleft();
         }
-        emit log_named_uint("beginBlock gas, an oracle against the numeraire", used[0]);
-        emit log_named_uint("beginBlock gas, an oracle through another", used[1]);
+        emit log_named_uint("beginBlock gas, two oracles, first block", used[0]);
+        emit log_named_uint("beginBlock gas, two oracles, next block", used[1]);
     }
 
     event log_named_uint(string key, uint256 val);

@@ -99,8 +99,8 @@ fn system_env(data: Vec<u8>, chain_id: u64) -> TxEnv {
 }
 
 /// Runs `entries` in order over the committed state, recording `record`; first, when `begins`,
-/// the system call that begins the block (`L2System.beginBlock`: in the chunk that enters a
-/// block with items, docs/lending.md §3).
+/// the system call that begins the block (`L2System.beginBlock`: in the beginning of a block
+/// with items, the chunk of its own that enters the block, docs/lending.md §3).
 pub(crate) fn run_queue(
     ctx: &BlockContext<'_>,
     chain: &ChainConfig,

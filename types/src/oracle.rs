@@ -98,8 +98,8 @@ pub fn mean(sum: i128, span: u64) -> i64 {
 /// (`OracleLogic.ORACLE_WINDOW`).
 pub const WINDOW: u64 = 1800;
 
-/// The most seconds a sample weighs for each oracle in the turn (`OracleLogic.MAX_SAMPLE_WEIGHT`):
-/// with `n` oracles, at most `12 n`.
+/// The most seconds a sample weighs (`OracleLogic.MAX_SAMPLE_WEIGHT`): every oracle is sampled
+/// in every block's beginning.
 pub const MAX_SAMPLE_WEIGHT: u64 = 12;
 
 /// The most a sampled logarithm moves from the last sample, a weighed second: `log2(1.01)`

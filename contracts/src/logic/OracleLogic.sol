@@ -9,14 +9,13 @@ import {StateKeys} from "./StateKeys.sol";
 /// @notice Prices from the chain's own pools (docs/lending.md §4). Each oracle, laid out at
 ///         genesis, keeps a time-weighted mean of the base-2 logarithm of its asset's price in
 ///         the numeraire (a geometric mean) over a window of `ORACLE_WINDOW` seconds of sample
-///         weight. The block's beginning (`ClockLogic`) samples one oracle, in turn, from its
-///         pool's reserves as the previous block left them: the work of a beginning, and so the
-///         keys its proof holds, is the same whatever the number of oracles. A sample weighs the
-///         seconds since that oracle's last one, at most `MAX_SAMPLE_WEIGHT` for each oracle in
-///         the turn, and moves at most `MAX_LOG_MOVE_PER_SECOND` a weighed second from the last
-///         sample (a truncated oracle). An asset without a pool against the numeraire is priced
-///         along one step: its pool with an earlier oracle's asset, plus that oracle's last
-///         sampled logarithm.
+///         weight. The block's beginning (`ClockLogic`), a chunk of its own (docs/batch-codec.md
+///         §3.1), samples every oracle, in order, from its pool's reserves as the previous block
+///         left them. A sample weighs the seconds since the oracle's last one, at most
+///         `MAX_SAMPLE_WEIGHT`, and moves at most `MAX_LOG_MOVE_PER_SECOND` a weighed second
+///         from the last sample (a truncated oracle). An asset without a pool against the
+///         numeraire is priced along one step: its pool with an earlier oracle's asset, plus
+///         that oracle's logarithm sampled just before in the same beginning.
 /// @dev State per oracle (`StateKeys.oracle(asset, part)`): part 0, the window's two
 ///      observations (the oldest kept in the low 128 bits, the newest checkpoint above), each
 ///      an accumulator (`int96`, low) and the clock of weights it covers (`uint32`, above); part
@@ -27,9 +26,8 @@ import {StateKeys} from "./StateKeys.sol";
 abstract contract OracleLogic is ClockLogic {
     /// @notice The seconds (of sample weight) a mean covers at least; at most twice this.
     uint256 public constant ORACLE_WINDOW = 1800;
-    /// @notice The most seconds a sample weighs, for each oracle in the turn: with `n` oracles
-    ///         each is sampled every `n`-th block and weighs at most `12 n` seconds, so a block
-    ///         that claims an hour counts twelve seconds (docs/lending.md §4, rule 3).
+    /// @notice The most seconds a sample weighs: a block that claims an hour counts twelve
+    ///         seconds (docs/lending.md §4, rule 3).
     uint256 public constant MAX_SAMPLE_WEIGHT = 12;
     /// @notice The largest logarithm a sample takes (and its negation the smallest): a price
     ///         of about 2^±128.
@@ -96,28 +94,28 @@ abstract contract OracleLogic is ClockLogic {
         _store(StateKeys.oracles(), count | uint256(uint160(numeraire)) << 16);
     }
 
-    /// @dev Samples the oracle whose turn it is at the block's beginning, and passes the turn.
+    /// @dev Samples every oracle at the block's beginning, in the order of genesis.
     function _onClock(uint256 elapsed) internal virtual override {
         super._onClock(elapsed);
-        bytes32 headerKey = StateKeys.oracles();
-        uint256 header = _load(headerKey);
+        uint256 header = _load(StateKeys.oracles());
         uint256 count = header & 0xff;
-        if (count == 0) return;
-        uint256 turn = (header >> 8) & 0xff;
-        _store(headerKey, header & ~uint256(0xff00) | ((turn + 1) % count) << 8);
-        uint256 entry = _load(StateKeys.oracleAt(turn));
-        address asset = address(uint160(entry));
-        uint256 route = entry >> 160;
-        int256 spot;
-        if (route == 0) {
-            spot = _spotLog(asset, address(uint160(header >> 16)));
-        } else {
-            // Genesis checked the route: an earlier oracle's asset, sampled before.
-            address via = address(uint160(_load(StateKeys.oracleAt(route - 1))));
-            (,,, int256 viaLast,) = _unpackLatest(_load(StateKeys.oracle(via, 1)));
-            spot = _spotLog(asset, via) + viaLast;
+        address numeraire = address(uint160(header >> 16));
+        uint256 now_ = _timestamp();
+        for (uint256 i; i < count; ++i) {
+            uint256 entry = _load(StateKeys.oracleAt(i));
+            address asset = address(uint160(entry));
+            uint256 route = entry >> 160;
+            int256 spot;
+            if (route == 0) {
+                spot = _spotLog(asset, numeraire);
+            } else {
+                // Genesis checked the route: an earlier oracle's asset, sampled just before.
+                address via = address(uint160(_load(StateKeys.oracleAt(route - 1))));
+                (,,, int256 viaLast,) = _unpackLatest(_load(StateKeys.oracle(via, 1)));
+                spot = _spotLog(asset, via) + viaLast;
+            }
+            _sample(asset, spot, now_, MAX_SAMPLE_WEIGHT);
         }
-        _sample(asset, spot, _timestamp(), MAX_SAMPLE_WEIGHT * count);
     }
 
     /// @dev Adds a sample of `spot` at time `now_` to the oracle of `asset`, weighing the
