@@ -469,7 +469,8 @@ impl World {
     /// The `beginning` case over the state a grinding batcher reaches around the beginning's
     /// keys, with the most oracles a genesis lays out: the devnet's genesis and five more tokens,
     /// each with a pool against USDC and an oracle ([`MAX_ORACLES`]), all sampled by every
-    /// beginning (docs/lending.md §4). The beginning's keys are all fixed (no free parameter):
+    /// beginning (docs/lending.md §4), then the devnet's first market accrued in its turn (§3:
+    /// twenty keys, as any market's). The beginning's keys are all fixed (no free parameter):
     /// the grinding gives each a leaf beside it at every level from 16 to `siblings - 1`.
     async fn ground_beginning(&self, grinding: Grinding) -> Result<(Executor, Prepared)> {
         let mut genesis = self.genesis.clone();

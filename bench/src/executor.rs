@@ -12,7 +12,7 @@ use rollup_types::{
     ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
     bindings::L2System,
     codec::{self, Batch, BatchBlock},
-    genesis::{GenesisOracle, GenesisPool, GenesisSpec, GenesisToken},
+    genesis::{GenesisMarket, GenesisOracle, GenesisPool, GenesisSpec, GenesisToken},
     signer::Signer,
 };
 use serde::Serialize;
@@ -483,6 +483,17 @@ impl Setup {
                 .take(rollup_types::genesis::MAX_ORACLES)
                 .map(|(_, b)| GenesisOracle { asset: *b, via: None })
                 .collect(),
+            // A market for the numeraire and each priced token (at most eight), each accrued in
+            // its turn at the beginning of a block; none without prices.
+            markets: match self.pools.iter().any(|(a, _)| *a == self.tokens[0]) {
+                false => Vec::new(),
+                true => std::iter::once(self.tokens[0])
+                    .chain(self.pools.iter().filter(|(a, _)| *a == self.tokens[0]).map(|(_, b)| *b))
+                    .take(rollup_types::genesis::MAX_MARKETS)
+                    .map(|asset| GenesisMarket { asset, ..rollup_types::genesis::devnet_markets()[1] })
+                    .collect(),
+            },
+            liquidation_dust: U256::ZERO,
         }
     }
 }

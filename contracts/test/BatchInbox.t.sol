@@ -7,6 +7,7 @@ import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {BlobVerifier} from "../src/l1/BlobVerifier.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
 import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
+import {LendingReplay} from "../src/l1/LendingReplay.sol";
 import {ReplayLogic} from "../src/l1/ReplayLogic.sol";
 
 /// @dev L1 blocks an unconsumed queue entry waits before the inbox may be frozen (no bridge here).
@@ -517,7 +518,7 @@ contract BatchInboxTest is Test {
             GENESIS,
             CHUNK_SIZE,
             CHAIN_ID,
-            new ChunkVerifier(new BatchDecoder(), new ReplayLogic()),
+            new ChunkVerifier(new BatchDecoder(), new ReplayLogic(address(new LendingReplay()))),
             FREEZE_DELAY
         );
     }

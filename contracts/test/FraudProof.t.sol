@@ -7,6 +7,7 @@ import {Vm, vm} from "./utils/Vm.sol";
 import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
 import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
+import {LendingReplay} from "../src/l1/LendingReplay.sol";
 import {ReplayLogic} from "../src/l1/ReplayLogic.sol";
 import {BatchCodec} from "../src/lib/BatchCodec.sol";
 import {L1Bridge} from "../src/l1/L1Bridge.sol";
@@ -67,7 +68,7 @@ contract FraudProofTest is Test, FullWitness {
 
     function setUp() public override {
         json = vm.readFile(FILE);
-        verifier = new ChunkVerifier(new BatchDecoder(), new ReplayLogic());
+        verifier = new ChunkVerifier(new BatchDecoder(), new ReplayLogic(address(new LendingReplay())));
         inbox = _inbox();
         vm.deal(BATCHER, 100 ether);
         vm.deal(PROVER, 1 ether);

@@ -5,6 +5,7 @@ import {Test} from "./utils/Test.sol";
 import {vm} from "./utils/Vm.sol";
 import {L2System} from "../src/l2/L2System.sol";
 import {LedgerLogic} from "../src/logic/LedgerLogic.sol";
+import {LendingLogic} from "../src/logic/LendingLogic.sol";
 import {AmmLogic} from "../src/logic/AmmLogic.sol";
 import {StateKeys} from "../src/logic/StateKeys.sol";
 import {BridgeLogic} from "../src/logic/BridgeLogic.sol";
@@ -17,6 +18,10 @@ import {BridgeLogic} from "../src/logic/BridgeLogic.sol";
 /// @dev No oracles: a genesis of tokens and pools only.
 function _noOracles() pure returns (L2System.GenesisOracles memory) {
     return L2System.GenesisOracles(address(0), new L2System.OracleRoute[](0));
+}
+
+function _noMarkets() pure returns (L2System.GenesisMarkets memory) {
+    return L2System.GenesisMarkets(0, new LendingLogic.MarketParams[](0));
 }
 
 contract L2SystemTest is Test {
@@ -112,7 +117,7 @@ contract L2SystemTest is Test {
         // Seeded in reverse order on purpose: the pool must still be stored as (TKB, TKC).
         pools[1] = L2System.GenesisPool(PROVIDER, TKC, TKB, BC_RESERVE_C, BC_RESERVE_B);
 
-        sys = new L2System(tokens, mints, pools, _noOracles());
+        sys = new L2System(tokens, mints, pools, _noOracles(), _noMarkets());
         lpAB = _lpToken(TKA, TKB);
         lpBC = _lpToken(TKB, TKC);
     }
@@ -298,7 +303,7 @@ contract L2SystemTest is Test {
         L2System.GenesisPool[] memory pools = new L2System.GenesisPool[](1);
         pools[0] = L2System.GenesisPool(PROVIDER, TKA, TKB, 10e18, 10e18);
         vm.expectRevert(_insufficient(TKB, PROVIDER, 0, 10e18));
-        new L2System(tokens, mints, pools, _noOracles());
+        new L2System(tokens, mints, pools, _noOracles(), _noMarkets());
     }
 
     function test_genesis_revertsOnDuplicateToken() public {
@@ -306,7 +311,7 @@ contract L2SystemTest is Test {
         tokens[0] = L2System.GenesisToken(TKA, "TKA", 18);
         tokens[1] = L2System.GenesisToken(TKA, "AGAIN", 6);
         vm.expectRevert(abi.encodeWithSelector(LedgerLogic.TokenExists.selector, TKA));
-        new L2System(tokens, new L2System.GenesisMint[](0), new L2System.GenesisPool[](0), _noOracles());
+        new L2System(tokens, new L2System.GenesisMint[](0), new L2System.GenesisPool[](0), _noOracles(), _noMarkets());
     }
 
     // ---------------------------------------------------------------------------------------
@@ -539,10 +544,10 @@ contract L2SystemTest is Test {
     }
 
     function test_createPool_revertsOnZeroAmount() public {
-        vm.expectRevert(abi.encodeWithSelector(AmmLogic.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.ZeroAmount.selector));
         vm.prank(ALICE);
         sys.createPool(TKA, TKC, 0, 10e18);
-        vm.expectRevert(abi.encodeWithSelector(AmmLogic.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.ZeroAmount.selector));
         vm.prank(ALICE);
         sys.createPool(TKA, TKC, 10e18, 0);
     }
@@ -783,10 +788,10 @@ contract L2SystemTest is Test {
     }
 
     function test_swap_revertsOnZeroAmount() public {
-        vm.expectRevert(abi.encodeWithSelector(AmmLogic.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.ZeroAmount.selector));
         vm.prank(ALICE);
         sys.swap(TKA, TKB, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(AmmLogic.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.ZeroAmount.selector));
         vm.prank(ALICE);
         sys.swap(TKA, TKD, 0, 0);
     }
@@ -923,7 +928,7 @@ contract L2SystemTest is Test {
         vm.expectRevert(abi.encodeWithSelector(AmmLogic.IdenticalTokens.selector));
         vm.prank(ALICE);
         sys.swapPath(_path(TKA, TKA, TKB), 1e18, 0, block.timestamp);
-        vm.expectRevert(abi.encodeWithSelector(AmmLogic.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.ZeroAmount.selector));
         vm.prank(ALICE);
         sys.swapPath(_path(TKA, TKB, TKC), 0, 0, block.timestamp);
     }
@@ -1221,7 +1226,7 @@ contract L2SystemTest is Test {
     }
 
     function test_removeLiquidity_revertsOnZeroAndUnknownPool() public {
-        vm.expectRevert(abi.encodeWithSelector(AmmLogic.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(LedgerLogic.ZeroAmount.selector));
         vm.prank(PROVIDER);
         sys.removeLiquidity(TKA, TKB, 0, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(AmmLogic.PoolNotFound.selector, TKA, TKC));
@@ -1448,7 +1453,7 @@ contract L2SystemBridgeTest is Test {
         tokens[0] = L2System.GenesisToken(TKA, "TKA", 18);
         L2System.GenesisMint[] memory mints = new L2System.GenesisMint[](1);
         mints[0] = L2System.GenesisMint(TKA, ALICE, 1000);
-        sys = new L2System(tokens, mints, new L2System.GenesisPool[](0), _noOracles());
+        sys = new L2System(tokens, mints, new L2System.GenesisPool[](0), _noOracles(), _noMarkets());
     }
 
     function _bridged(address l1Token) internal pure returns (address) {
@@ -1494,8 +1499,9 @@ contract L2SystemBridgeTest is Test {
         L2System.GenesisMint[] memory mints = new L2System.GenesisMint[](2);
         mints[0] = L2System.GenesisMint(StateKeys.ETHER, ALICE, 100 ether);
         mints[1] = L2System.GenesisMint(StateKeys.ETHER, BOB, 1 ether);
-        L2System fresh =
-            new L2System(new L2System.GenesisToken[](0), mints, new L2System.GenesisPool[](0), _noOracles());
+        L2System fresh = new L2System(
+            new L2System.GenesisToken[](0), mints, new L2System.GenesisPool[](0), _noOracles(), _noMarkets()
+        );
         assertEq(fresh.balanceOf(StateKeys.ETHER, ALICE), 100 ether, "alice");
         assertEq(fresh.balanceOf(StateKeys.ETHER, BOB), 1 ether, "bob");
         assertEq(fresh.totalSupply(StateKeys.ETHER), 101 ether, "supply");

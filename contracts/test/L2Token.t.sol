@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Test} from "./utils/Test.sol";
 import {Vm, vm} from "./utils/Vm.sol";
 import {L2System} from "../src/l2/L2System.sol";
+import {_noMarkets} from "./L2System.t.sol";
 import {L2Token} from "../src/l2/L2Token.sol";
 import {Multicall3} from "../src/l2/Multicall3.sol";
 import {LedgerLogic} from "../src/logic/LedgerLogic.sol";
@@ -61,7 +62,9 @@ contract L2TokenTest is Test {
         // code at that address, then put the runtime code it returns in its place.
         bytes memory creation = abi.encodePacked(
             type(L2System).creationCode,
-            abi.encode(tokens, mints, pools, L2System.GenesisOracles(address(0), new L2System.OracleRoute[](0)))
+            abi.encode(
+                tokens, mints, pools, L2System.GenesisOracles(address(0), new L2System.OracleRoute[](0)), _noMarkets()
+            )
         );
         vmc.etch(SYSTEM, creation);
         (bool ok, bytes memory runtime) = SYSTEM.call("");

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Test} from "./utils/Test.sol";
 import {vm} from "./utils/Vm.sol";
 import {L2System} from "../src/l2/L2System.sol";
+import {_noMarkets} from "./L2System.t.sol";
 import {OracleLogic} from "../src/logic/OracleLogic.sol";
 import {OracleMath} from "../src/logic/OracleMath.sol";
 import {StateKeys} from "../src/logic/StateKeys.sol";
@@ -106,7 +107,7 @@ contract OracleTest is Test {
         L2System.GenesisPool[] memory pools = new L2System.GenesisPool[](2);
         pools[0] = L2System.GenesisPool(PROVIDER, ETH, USD, ETH_RESERVE, USD_RESERVE);
         pools[1] = L2System.GenesisPool(PROVIDER, BTC, ETH, BTC_RESERVE, ETH_RESERVE);
-        return new L2System(tokens, mints, pools, L2System.GenesisOracles(numeraire, routes));
+        return new L2System(tokens, mints, pools, L2System.GenesisOracles(numeraire, routes), _noMarkets());
     }
 
     function _routes() private pure returns (L2System.OracleRoute[] memory routes) {

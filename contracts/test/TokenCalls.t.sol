@@ -7,9 +7,12 @@ import {vm} from "./utils/Vm.sol";
 import {SortedModel} from "./utils/SortedModel.sol";
 import {CodecNumbers} from "./utils/CodecNumbers.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
+import {LendingReplay} from "../src/l1/LendingReplay.sol";
+import {ReplayAccess} from "../src/l1/ReplayAccess.sol";
 import {ReplayLogic} from "../src/l1/ReplayLogic.sol";
 import {BatchDecoder} from "../src/l1/BatchDecoder.sol";
 import {L2System} from "../src/l2/L2System.sol";
+import {_noMarkets} from "./L2System.t.sol";
 import {L2Token} from "../src/l2/L2Token.sol";
 import {BatchCodec} from "../src/lib/BatchCodec.sol";
 import {BridgeQueue} from "../src/lib/BridgeQueue.sol";
@@ -65,7 +68,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     }
 
     function setUp() public override {
-        verifier = new ChunkVerifier(new BatchDecoder(), new ReplayLogic());
+        verifier = new ChunkVerifier(new BatchDecoder(), new ReplayLogic(address(new LendingReplay())));
         alice = vmt.addr(ALICE_KEY);
         bob = vmt.addr(BOB_KEY);
         L2System.GenesisToken[] memory tokens = new L2System.GenesisToken[](1);
@@ -84,7 +87,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
                 tokens,
                 mints,
                 new L2System.GenesisPool[](0),
-                L2System.GenesisOracles(address(0), new L2System.OracleRoute[](0))
+                L2System.GenesisOracles(address(0), new L2System.OracleRoute[](0)),
+                _noMarkets()
             )
         );
         vmt.etch(SYSTEM, creation);
@@ -163,9 +167,9 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     ///         has no replay to read or write.
     function test_replayTokenCall_onlyInAReplay() public {
         ReplayLogic logic = verifier.logic();
-        vm.expectRevert(abi.encodeWithSelector(ReplayLogic.NotInReplay.selector));
+        vm.expectRevert(abi.encodeWithSelector(ReplayAccess.NotInReplay.selector));
         logic.replayTokenCall(TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 1));
-        vm.expectRevert(abi.encodeWithSelector(ReplayLogic.NotInReplay.selector));
+        vm.expectRevert(abi.encodeWithSelector(ReplayAccess.NotInReplay.selector));
         logic.transfer(TKA, CAROL, 1);
     }
 
@@ -219,8 +223,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     }
 
     /// @dev Every chunk here enters its block (at `CHUNK_TIME`), and so begins it: the chain's
-    ///      clock moves to the block's timestamp (`ClockLogic`), and the oracles' header is read
-    ///      (this genesis has none).
+    ///      clock moves to the block's timestamp (`ClockLogic`), and the oracles' and the money
+    ///      market's headers are read (this genesis has neither).
     uint256 constant CHUNK_TIME = 1000;
 
     function _begun(bytes32[] memory keys, bytes32[] memory values, uint256 n) internal pure returns (uint256) {
@@ -236,7 +240,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     ///      fees (read as the chunk enters its block), the senders' ether and the vault's
     ///      included.
     function _touched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](15);
+        k = new bytes32[](16);
+        k[15] = StateKeys.markets();
         k[14] = StateKeys.oracles();
         k[13] = StateKeys.clock();
         k[12] = StateKeys.l1Fees();
@@ -337,7 +342,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_callOfAnAddressWithoutATokenChangesOnlyTheNonce() public {
         Step[] memory steps = new Step[](1);
         steps[0] = Step(ALICE_KEY, NOWHERE, abi.encodeWithSelector(bytes4(0x23b872dd), bob, CAROL, 7));
-        bytes32[] memory touched = new bytes32[](8);
+        bytes32[] memory touched = new bytes32[](9);
+        touched[8] = StateKeys.markets();
         touched[7] = StateKeys.oracles();
         touched[6] = StateKeys.clock();
         touched[0] = StateKeys.nonce(alice);
@@ -359,9 +365,9 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = _begun(keys, values, n);
         assertEq(postRoot, _root(keys, values, n), "only the nonce, the fee and the fee state");
         // Without the token's metadata key the proof is incomplete, not a verdict.
-        bytes32[] memory fewer = new bytes32[](7);
-        (fewer[0], fewer[1], fewer[2], fewer[3], fewer[4], fewer[5], fewer[6]) =
-        (touched[0], touched[1], touched[2], touched[3], touched[5], touched[6], touched[7]);
+        bytes32[] memory fewer = new bytes32[](8);
+        (fewer[0], fewer[1], fewer[2], fewer[3], fewer[4], fewer[5], fewer[6], fewer[7]) =
+        (touched[0], touched[1], touched[2], touched[3], touched[5], touched[6], touched[7], touched[8]);
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), 0);
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), GENESIS_FEES);
         n = SortedModel.set(keys, values, n, _ether(alice), bytes32(ETHER_EACH));
@@ -475,7 +481,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
 
     /// @dev Every key a chunk of `withdrawFees()` calls touches.
     function _feeTouched() internal view returns (bytes32[] memory k) {
-        k = new bytes32[](14);
+        k = new bytes32[](15);
+        k[14] = StateKeys.markets();
         k[13] = StateKeys.oracles();
         k[12] = StateKeys.clock();
         k[11] = StateKeys.l1Fees();
@@ -497,13 +504,14 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     function test_replay_withdrawFeesNeedsTheRecipientKey() public {
         vmt.store(SYSTEM, StateKeys.feeRecipient(), bytes32(uint256(uint160(FEE_RECIPIENT))));
         bytes32[] memory touched = _feeTouched();
-        bytes32[] memory fewer = new bytes32[](9);
+        bytes32[] memory fewer = new bytes32[](10);
         for (uint256 i; i < 6; i++) {
             fewer[i] = touched[i];
         }
         fewer[6] = StateKeys.l1Fees();
         fewer[7] = StateKeys.clock();
         fewer[8] = StateKeys.oracles();
+        fewer[9] = StateKeys.markets();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(32);
         n = _fromL2(keys, values, n, touched);
         // The fee state is no storage of the system contract: the genesis one.

@@ -393,6 +393,95 @@ contract VectorsTest is Test {
         }
     }
 
+    /// The money market's keys (tags 23 to 26): the market list, a market's parts, an asset's
+    /// market and a market's shards.
+    function test_keys_markets() public view {
+        string memory json = vm.readFile(KEYS_FILE);
+        assertEq(vm.parseJsonUint(json, ".tags.markets"), StateKeys.TAG_MARKETS, "markets tag");
+        assertEq(vm.parseJsonUint(json, ".tags.market"), StateKeys.TAG_MARKET, "market tag");
+        assertEq(vm.parseJsonUint(json, ".tags.marketOf"), StateKeys.TAG_MARKET_OF, "marketOf tag");
+        assertEq(vm.parseJsonUint(json, ".tags.marketShard"), StateKeys.TAG_MARKET_SHARD, "marketShard tag");
+        assertEq(vm.parseJsonUint(json, ".tags.position"), StateKeys.TAG_POSITION, "position tag");
+        assertEq(vm.parseJsonUint(json, ".tags.shardAccount"), StateKeys.TAG_SHARD_ACCOUNT, "shardAccount tag");
+        bytes memory pre1 = vm.parseJsonBytes(json, ".markets.preimage");
+        bytes32 key1 = vm.parseJsonBytes32(json, ".markets.key");
+        _checkKey(pre1, abi.encode(StateKeys.TAG_MARKETS), StateKeys.markets(), key1, "markets", 0);
+        uint256 n = vm.parseJsonUint(json, ".market.count");
+        uint256[] memory index = vm.parseJsonUintArray(json, ".market.index");
+        uint256[] memory part = vm.parseJsonUintArray(json, ".market.part");
+        bytes[] memory pre = vm.parseJsonBytesArray(json, ".market.preimage");
+        bytes32[] memory key = vm.parseJsonBytes32Array(json, ".market.key");
+        assertGt(n, 0, "market vectors");
+        _checkLengths("market", n, index.length, part.length, pre.length, key.length);
+        for (uint256 i; i < n; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_MARKET, index[i], part[i]);
+            _checkKey(pre[i], encoded, StateKeys.market(index[i], part[i]), key[i], "market", i);
+        }
+        address[] memory asset;
+        (asset, pre, key) = _oneAddress(json, "marketOf", "asset");
+        for (uint256 i; i < asset.length; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_MARKET_OF, asset[i]);
+            _checkKey(pre[i], encoded, StateKeys.marketOf(asset[i]), key[i], "marketOf", i);
+        }
+        n = vm.parseJsonUint(json, ".marketShard.count");
+        index = vm.parseJsonUintArray(json, ".marketShard.index");
+        uint256[] memory shard = vm.parseJsonUintArray(json, ".marketShard.shard");
+        pre = vm.parseJsonBytesArray(json, ".marketShard.preimage");
+        key = vm.parseJsonBytes32Array(json, ".marketShard.key");
+        assertGt(n, 0, "marketShard vectors");
+        _checkLengths("marketShard", n, index.length, shard.length, pre.length, key.length);
+        for (uint256 i; i < n; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_MARKET_SHARD, index[i], shard[i]);
+            _checkKey(pre[i], encoded, StateKeys.marketShard(index[i], shard[i]), key[i], "marketShard", i);
+        }
+    }
+
+    /// A user's position in a market (tag 27).
+    function test_keys_position() public view {
+        string memory json = vm.readFile(KEYS_FILE);
+        uint256 n = vm.parseJsonUint(json, ".position.count");
+        address[] memory user = vm.parseJsonAddressArray(json, ".position.user");
+        uint256[] memory index = vm.parseJsonUintArray(json, ".position.index");
+        bytes[] memory pre = vm.parseJsonBytesArray(json, ".position.preimage");
+        bytes32[] memory key = vm.parseJsonBytes32Array(json, ".position.key");
+        assertGt(n, 0, "position vectors");
+        _checkLengths("position", n, user.length, index.length, pre.length, key.length);
+        for (uint256 i; i < n; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_POSITION, user[i], index[i]);
+            _checkKey(pre[i], encoded, StateKeys.position(user[i], index[i]), key[i], "position", i);
+        }
+    }
+
+    /// The shards' cash accounts (tag 28, an address like `lpToken`) and the shard of a user
+    /// (`LendingLogic.shardOf`: `uint160(user) & 7`).
+    function test_keys_shards() public view {
+        string memory json = vm.readFile(KEYS_FILE);
+        uint256 n = vm.parseJsonUint(json, ".shardAccount.count");
+        uint256[] memory shard = vm.parseJsonUintArray(json, ".shardAccount.shard");
+        bytes[] memory pre = vm.parseJsonBytesArray(json, ".shardAccount.preimage");
+        address[] memory addr = vm.parseJsonAddressArray(json, ".shardAccount.address");
+        assertGt(n, 0, "shardAccount vectors");
+        _checkLengths("shardAccount", n, shard.length, pre.length, addr.length, n);
+        for (uint256 i; i < n; i++) {
+            bytes memory encoded = abi.encode(StateKeys.TAG_SHARD_ACCOUNT, shard[i]);
+            _checkAddress(pre[i], encoded, StateKeys.shardAccount(shard[i]), addr[i], "shardAccount", i);
+        }
+        n = vm.parseJsonUint(json, ".shardOf.count");
+        address[] memory user = vm.parseJsonAddressArray(json, ".shardOf.user");
+        shard = vm.parseJsonUintArray(json, ".shardOf.shard");
+        assertGt(n, 0, "shardOf vectors");
+        _checkLengths("shardOf", n, user.length, shard.length, n, n);
+        bool[8] memory seen;
+        for (uint256 i; i < n; i++) {
+            uint256 expected = uint160(user[i]) & 7;
+            assertEq(shard[i], expected, string.concat("shardOf[", vm.toString(i), "]"));
+            seen[expected] = true;
+        }
+        for (uint256 s; s < 8; s++) {
+            assertTrue(seen[s], string.concat("shardOf: shard ", vm.toString(s), " covered"));
+        }
+    }
+
     function test_keys_newToken() public view {
         string memory json = vm.readFile(KEYS_FILE);
         uint256 n = vm.parseJsonUint(json, ".newToken.count");

@@ -66,6 +66,12 @@ const TOKEN_LIST: u64 = 6;
 const POOL_LIST: u64 = 7;
 const TOKEN_ORIGIN: u64 = 8;
 const ALLOWANCE: u64 = 9;
+const POSITIONS: u64 = 10;
+const MARKET_SHARD: u64 = 11;
+
+/// The accounts that hold the money market's shards' cash ([`keys::shard_account`]).
+static SHARD_ACCOUNTS: std::sync::LazyLock<[Address; 8]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(|s| keys::shard_account(s as u64)));
 
 #[inline]
 fn mix(h: u64, word: u64) -> u64 {
@@ -249,6 +255,33 @@ fn predict_operation(tx: &RecoveredTx, mode: KeyPrediction) -> Option<Prediction
             p.push(fingerprint(TOKEN_ORIGIN, &keys::ETHER, &Address::ZERO));
             p.push(fingerprint(SUPPLY, &keys::ETHER, &Address::ZERO));
             p.push(balance(&keys::ETHER, &vault));
+        }
+        Op::Supply | Op::WithdrawSupply | Op::Borrow | Op::Repay => {
+            // The sender's positions (one key for all its markets: a health check reads every
+            // one, and only the sender and its liquidators write them), its balance, its
+            // shard's totals and cash. A payout larger than the shard's cash spills into the
+            // next shards (docs/lending.md §3): the commit catches that. The market's
+            // configuration, indices and prices are block-constant: no touch.
+            let asset = address_arg(input, 0)?;
+            let shard = keys::shard_of(&sender);
+            p.push(fingerprint(POSITIONS, &sender, &Address::ZERO));
+            p.push(balance(&asset, &sender));
+            p.push(fingerprint(MARKET_SHARD, &asset, &Address::with_last_byte(shard as u8)));
+            p.push(balance(&asset, &SHARD_ACCOUNTS[shard as usize]));
+        }
+        Op::Liquidate => {
+            // Both accounts' positions, the liquidator's balance of the debt, the borrower's
+            // shard (its debt, its collateral, the debt's cash) and the liquidator's (the
+            // collateral it receives).
+            let (borrower, debt, collateral) = (address_arg(input, 0)?, address_arg(input, 1)?, address_arg(input, 2)?);
+            let (shard, own) = (keys::shard_of(&borrower), keys::shard_of(&sender));
+            p.push(fingerprint(POSITIONS, &borrower, &Address::ZERO));
+            p.push(fingerprint(POSITIONS, &sender, &Address::ZERO));
+            p.push(balance(&debt, &sender));
+            p.push(fingerprint(MARKET_SHARD, &debt, &Address::with_last_byte(shard as u8)));
+            p.push(balance(&debt, &SHARD_ACCOUNTS[shard as usize]));
+            p.push(fingerprint(MARKET_SHARD, &collateral, &Address::with_last_byte(shard as u8)));
+            p.push(fingerprint(MARKET_SHARD, &collateral, &Address::with_last_byte(own as u8)));
         }
         Op::SwapPath => {
             // The canonical encoding (admission): the list's length at word 4, its addresses

@@ -6,7 +6,10 @@
 //! code of `L2Token` (its ERC-20 face over the ledger), and for read-only calls Multicall3 has
 //! its code at its canonical address.
 
-use alloy_primitives::{Address, B256, Bytes, U256, map::HashMap};
+use alloy_primitives::{
+    Address, B256, Bytes, U256,
+    map::{HashMap, HashSet},
+};
 use revm::{
     Database, DatabaseCommit, DatabaseRef,
     bytecode::Bytecode,
@@ -15,8 +18,8 @@ use revm::{
 };
 use rollup_types::{
     RecoveredTx, SYSTEM_CONTRACT,
-    bindings::{l2_token_runtime_code, multicall3_runtime_code},
-    chain::MULTICALL3,
+    bindings::{l2_lending_runtime_code, l2_token_runtime_code, multicall3_runtime_code},
+    chain::{LENDING, MULTICALL3},
     keys,
 };
 use std::{
@@ -40,12 +43,19 @@ impl Served {
 
 /// The ERC-20 face of a ledger token, at every registered token's address.
 static TOKEN_CODE: LazyLock<Served> = LazyLock::new(|| Served::new(l2_token_runtime_code()));
+/// The money market's code, which the system contract runs over its own storage.
+static LENDING_CODE: LazyLock<Served> = LazyLock::new(|| Served::new(l2_lending_runtime_code()));
 /// Multicall3, for read-only calls.
 static MULTICALL3_CODE: LazyLock<Served> = LazyLock::new(|| Served::new(multicall3_runtime_code()));
 
 /// The account of a registered token: its code, no nonce (no key signs for a token's address).
 fn token_account(code: Bytecode) -> AccountInfo {
     AccountInfo { nonce: 0, code_hash: TOKEN_CODE.hash, code: Some(code), ..Default::default() }
+}
+
+/// The account of the money market's code ([`LENDING`]): code and nothing else, constant.
+fn lending_account() -> AccountInfo {
+    AccountInfo { nonce: 1, code_hash: LENDING_CODE.hash, code: Some(LENDING_CODE.code.clone()), ..Default::default() }
 }
 
 /// The storage slot of a token's metadata ([`keys::token`]), non-zero once it is registered.
@@ -234,6 +244,31 @@ pub struct State {
     recent_len: usize,
     code: Bytecode,
     code_hash: B256,
+    /// The block-constant slots: written only by genesis and a block's beginning, so within a
+    /// block's items read-only (docs/lending.md §3, rule 2). Reading one conflicts with no
+    /// transaction, so the commit check does not count it.
+    constant: Arc<HashSet<U256>>,
+}
+
+/// The slots no item of a block writes, from a state's genesis-laid-out parts: the oracles'
+/// header, entries and words, and the money market's header, markets, indices and asset index.
+fn block_constant_slots(storage: &HashMap<U256, U256>) -> HashSet<U256> {
+    let slot = |key: B256| U256::from_be_bytes(key.0);
+    let read = |key: B256| storage.get(&slot(key)).copied().unwrap_or_default();
+    let address = |word: U256| Address::from_word(B256::from(word));
+    let mut constant = HashSet::default();
+    constant.insert(slot(keys::oracles()));
+    for i in 0..read(keys::oracles()).as_limbs()[0] & 0xff {
+        let asset = address(read(keys::oracle_at(i)));
+        constant.extend([keys::oracle_at(i), keys::oracle(&asset, 0), keys::oracle(&asset, 1)].map(slot));
+    }
+    constant.insert(slot(keys::markets()));
+    for i in 0..read(keys::markets()).as_limbs()[0] & 0xff {
+        let asset = address(read(keys::market(i, 0)));
+        constant
+            .extend([keys::market(i, 0), keys::market(i, 1), keys::market(i, 2), keys::market_of(&asset)].map(slot));
+    }
+    constant
 }
 
 impl State {
@@ -245,11 +280,12 @@ impl State {
     /// A state from its parts (a restored snapshot).
     pub(crate) fn from_parts(code: Bytecode, nonces: HashMap<Address, u64>, storage: HashMap<U256, U256>) -> Self {
         let code_hash = code.hash_slow();
+        let constant = Arc::new(block_constant_slots(&storage));
         let base = Maps {
             nonces: Parted::new(nonces.into_iter().filter(|(_, n)| *n != 0)),
             storage: Parted::new(storage.into_iter().filter(|(_, v)| !v.is_zero())),
         };
-        Self { base: Arc::new(base), recent: Maps::default(), recent_len: 0, code, code_hash }
+        Self { base: Arc::new(base), recent: Maps::default(), recent_len: 0, code, code_hash, constant }
     }
 
     /// Every account with a nonce, in no particular order.
@@ -390,12 +426,15 @@ impl Reads for State {
     }
 }
 
-/// The account at `address` as a read-only call sees it: the system contract, an account
-/// with a nonce, a token, Multicall3, or nothing.
+/// The account at `address` as a read-only call sees it: the system contract, the money
+/// market's code, an account with a nonce, a token, Multicall3, or nothing.
 pub(crate) fn account_in(state: &impl Reads, address: &Address) -> Option<AccountInfo> {
     let base = state.base();
     if *address == SYSTEM_CONTRACT {
         return Some(base.system_account(&base.code));
+    }
+    if *address == LENDING {
+        return Some(lending_account());
     }
     match state.nonce_of(address) {
         0 => {}
@@ -418,12 +457,15 @@ pub(crate) fn code_in(state: &impl Reads, address: &Address) -> Option<Bytes> {
 }
 
 impl State {
-    /// Code by hash: the system contract's, the token code, Multicall3's (when `calls`).
+    /// Code by hash: the system contract's, the token code, the money market's, Multicall3's
+    /// (when `calls`).
     pub(crate) fn code_by_hash(&self, hash: B256, calls: bool) -> Bytecode {
         if hash == self.code_hash {
             self.code.clone()
         } else if hash == TOKEN_CODE.hash {
             TOKEN_CODE.code.clone()
+        } else if hash == LENDING_CODE.hash {
+            LENDING_CODE.code.clone()
         } else if calls && hash == MULTICALL3_CODE.hash {
             MULTICALL3_CODE.code.clone()
         } else {
@@ -781,6 +823,10 @@ impl Database for Overlay<'_> {
         if address == SYSTEM_CONTRACT {
             return Ok(Some(self.base.system_account(&self.code)));
         }
+        // Constant code the system contract runs over its own storage: no touch.
+        if address == LENDING {
+            return Ok(Some(lending_account()));
+        }
         if address == self.beneficiary {
             return Ok(self.nonce(&address).map(eoa));
         }
@@ -813,6 +859,8 @@ impl Database for Overlay<'_> {
             self.code.clone()
         } else if code_hash == TOKEN_CODE.hash {
             self.token_code.clone()
+        } else if code_hash == LENDING_CODE.hash {
+            LENDING_CODE.code.clone()
         } else {
             Bytecode::default()
         })
@@ -823,7 +871,14 @@ impl Database for Overlay<'_> {
             return Ok(U256::ZERO);
         }
         if let Some(recorder) = &mut self.recorder {
-            recorder.touch(Touched::Slot(index));
+            if self.base.constant.contains(&index) {
+                // Read-only within the block's items: kept for the witness, not a touch.
+                if let Some(keys) = recorder.keys.as_mut() {
+                    keys.insert(Touched::Slot(index));
+                }
+            } else {
+                recorder.touch(Touched::Slot(index));
+            }
         }
         Ok(self.slot(&index))
     }
@@ -847,7 +902,8 @@ impl DatabaseCommit for Overlay<'_> {
                         }
                     }
                 }
-            } else if account.is_touched() {
+            } else if account.is_touched() && address != LENDING {
+                // (The money market's code is constant: nothing of it is state.)
                 let nonce = account.info.nonce;
                 if self.nonce(&address).unwrap_or(0) != nonce {
                     self.changes.nonces.insert(address, nonce);

@@ -9,7 +9,8 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
 use rollup_types::bindings::{
     BatchInbox, L1Bridge, TestToken, batch_decoder_creation_code, batch_inbox_creation_code,
-    chunk_verifier_deploy_code, l1_bridge_creation_code, replay_logic_creation_code, test_token_creation_code,
+    chunk_verifier_deploy_code, l1_bridge_creation_code, lending_replay_creation_code, replay_logic_deploy_code,
+    test_token_creation_code,
 };
 
 /// Parameters of a batch inbox.
@@ -58,9 +59,11 @@ pub const DEPLOY_FREEZE_DELAY: u64 = 50_400;
 
 /// Deploys a batch inbox from the committed artifact; returns its address and L1 block.
 pub async fn deploy_inbox(provider: &DynProvider, params: &InboxParams) -> Result<(Address, u64), L1Error> {
-    // The verifier's two parts first, each on its own (EIP-170, EIP-3860), then the verifier.
+    // The verifier's parts first, each on its own (EIP-170, EIP-3860): the decoder, the money
+    // market's logic, the logic that delegates to it; then the verifier.
     let decoder = deploy_code(provider, batch_decoder_creation_code().to_vec(), "batch decoder").await?.0;
-    let logic = deploy_code(provider, replay_logic_creation_code().to_vec(), "replay logic").await?.0;
+    let lending = deploy_code(provider, lending_replay_creation_code().to_vec(), "lending replay logic").await?.0;
+    let logic = deploy_code(provider, replay_logic_deploy_code(lending), "replay logic").await?.0;
     let verifier = deploy_code(provider, chunk_verifier_deploy_code(decoder, logic), "chunk verifier").await?.0;
     let mut code = batch_inbox_creation_code().to_vec();
     code.extend_from_slice(

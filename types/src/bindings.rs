@@ -15,6 +15,14 @@ mod l2 {
     );
 }
 
+mod l2_lending {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        L2Lending,
+        "../contracts/artifacts/L2Lending.json"
+    );
+}
+
 mod l2_token {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
@@ -71,6 +79,14 @@ mod replay_logic {
     );
 }
 
+mod lending_replay {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        LendingReplay,
+        "../contracts/artifacts/LendingReplay.json"
+    );
+}
+
 mod bridge {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
@@ -101,8 +117,11 @@ pub use inbox::BridgeQueue::Contents as QueueContents;
 /// The chunk part of a chunk proof, as the inbox's `proveChunkFraud` takes it.
 pub use inbox::ChunkVerifier::ChunkProof;
 pub use l2::L2System;
+/// A market of the L2 genesis (`LendingLogic.MarketParams`).
+pub use l2::LendingLogic::MarketParams;
 /// An oracle's route in the L2 genesis (`OracleLogic.OracleRoute`).
 pub use l2::OracleLogic::OracleRoute;
+pub use l2_lending::L2Lending;
 pub use l2_token::L2Token;
 pub use multicall::Multicall3;
 pub use token::TestToken;
@@ -120,6 +139,12 @@ pub fn l2_system_creation_code() -> &'static [u8] {
 /// never deployed: the executor derives it from the state, see [`crate::token`]).
 pub fn l2_token_runtime_code() -> &'static [u8] {
     &L2Token::DEPLOYED_BYTECODE
+}
+
+/// Runtime code of the money market (`L2Lending`), served at [`crate::chain::LENDING`]: the
+/// system contract runs it over its own storage (a DELEGATECALL), never called on its own.
+pub fn l2_lending_runtime_code() -> &'static [u8] {
+    &L2Lending::DEPLOYED_BYTECODE
 }
 
 /// Runtime code of Multicall3, served at [`crate::chain::MULTICALL3`] for read-only calls.
@@ -152,9 +177,18 @@ pub fn batch_decoder_creation_code() -> &'static [u8] {
     &decoder::BatchDecoder::BYTECODE
 }
 
-/// Creation code of the replay logic the chunk verifier delegates each transaction to.
-pub fn replay_logic_creation_code() -> &'static [u8] {
-    &replay_logic::ReplayLogic::BYTECODE
+/// The replay logic's creation code with its constructor's argument: the money market's replay
+/// logic (`LendingReplay`) deployed at `lending`, which it delegates the market's calls to.
+pub fn replay_logic_deploy_code(lending: alloy_primitives::Address) -> Vec<u8> {
+    use alloy_sol_types::SolConstructor;
+    let mut code = replay_logic::ReplayLogic::BYTECODE.to_vec();
+    code.extend_from_slice(&replay_logic::ReplayLogic::constructorCall { lending }.abi_encode());
+    code
+}
+
+/// Creation code of the money market's replay logic, deployed before the replay logic.
+pub fn lending_replay_creation_code() -> &'static [u8] {
+    &lending_replay::LendingReplay::BYTECODE
 }
 
 /// Creation code of the L1 bridge.

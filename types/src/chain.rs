@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 /// Address of the L2 system contract (ledger and AMM), fixed at genesis.
 pub const SYSTEM_CONTRACT: Address = address!("0x4200000000000000000000000000000000000010");
 
+/// Where the executor serves the money market's code (`L2Lending`), which the system contract
+/// runs over its own storage (`L2System.LENDING`): the market's operations are calls of the
+/// system contract.
+pub const LENDING: Address = address!("0x4200000000000000000000000000000000000011");
+
 /// Multicall3's canonical address (the same on every chain that has it). On this L2 its code
 /// is served for read-only calls (`eth_call`) only: no transaction may call it.
 pub const MULTICALL3: Address = address!("0xcA11bde05977b3631167028862bE2a173976CA11");

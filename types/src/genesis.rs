@@ -112,6 +112,34 @@ pub struct GenesisOracle {
 /// block that holds an item.
 pub const MAX_ORACLES: usize = 8;
 
+/// A money market laid out at genesis (`LendingLogic.MarketParams`, docs/lending.md §6): its
+/// factors and kink in basis points, its rate model in basis points a year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GenesisMarket {
+    /// The asset lent and borrowed; it needs an oracle, or is the numeraire.
+    pub asset: Address,
+    /// The share of the supply's value that may be borrowed against.
+    pub collateral_factor: u16,
+    /// The share of the supply's value below which debt may be liquidated.
+    pub liquidation_threshold: u16,
+    /// What a liquidator gets above the value it repays.
+    pub liquidation_bonus: u16,
+    /// The share of the interest the market keeps.
+    pub reserve_factor: u16,
+    /// The utilization where the rate's slope changes.
+    pub kink: u16,
+    /// The borrow rate at no utilization.
+    pub base_rate: u32,
+    /// What the borrow rate rises by from no utilization to the kink.
+    pub slope_low: u32,
+    /// What it rises by from the kink to full utilization.
+    pub slope_high: u32,
+}
+
+/// The most markets a genesis lays out (`LendingLogic.MAX_MARKETS`): a health factor reads
+/// every one.
+pub const MAX_MARKETS: usize = 8;
+
 /// Ether each development account holds at the devnet's genesis: 100 ETH.
 pub const DEVNET_ETHER_PER_ACCOUNT: U256 = U256::from_limbs([7_766_279_631_452_241_920, 5, 0, 0]);
 
@@ -146,6 +174,11 @@ pub struct GenesisSpec {
     /// The price oracles, sampled at the beginning of every block that holds an item (at most
     /// [`MAX_ORACLES`], each after the one its route goes through).
     pub oracles: Vec<GenesisOracle>,
+    /// The money markets (at most [`MAX_MARKETS`]), each for an asset with an oracle or the
+    /// numeraire.
+    pub markets: Vec<GenesisMarket>,
+    /// Below this debt (raw units of the numeraire) a liquidation may repay all of it.
+    pub liquidation_dust: U256,
 }
 
 impl GenesisSpec {
@@ -184,13 +217,17 @@ impl GenesisSpec {
                 GenesisOracle { asset: DAI, via: None },
                 GenesisOracle { asset: WBTC, via: Some(WETH) },
             ],
+            markets: devnet_markets(),
+            // 2,000 USDC, Aave v3's threshold for repaying a whole debt.
+            liquidation_dust: U256::from(2_000_000_000u64),
         }
     }
 
-    /// Lays out no oracles (a genesis of tokens and pools only).
+    /// Lays out no oracles (a genesis of tokens and pools only), and so no markets.
     pub fn without_oracles(mut self) -> Self {
         self.numeraire = Address::ZERO;
         self.oracles.clear();
+        self.markets.clear();
         self
     }
 
@@ -280,8 +317,51 @@ impl GenesisSpec {
                 .map(|o| crate::bindings::OracleRoute { asset: o.asset, via: o.via.unwrap_or_default() })
                 .collect(),
         };
-        L2System::constructorCall { tokens, mints, pools, oracles_: oracles }.abi_encode()
+        let markets = L2System::GenesisMarkets {
+            dust: self.liquidation_dust,
+            markets: self
+                .markets
+                .iter()
+                .map(|m| crate::bindings::MarketParams {
+                    asset: m.asset,
+                    collateralFactor: m.collateral_factor,
+                    liquidationThreshold: m.liquidation_threshold,
+                    liquidationBonus: m.liquidation_bonus,
+                    reserveFactor: m.reserve_factor,
+                    kink: m.kink,
+                    baseRate: m.base_rate,
+                    slopeLow: m.slope_low,
+                    slopeHigh: m.slope_high,
+                })
+                .collect(),
+        };
+        L2System::constructorCall { tokens, mints, pools, oracles_: oracles, markets_: markets }.abi_encode()
     }
+}
+
+/// The devnet's markets (docs/lending.md §6 says where each number comes from): every one on
+/// Compound III's USDC rate model at launch (1.5 % a year at no utilization, 2.8 % more up to a
+/// kink at 80 %, 5 % more above it, 10 % of the interest kept); WETH and WBTC as collateral at
+/// Compound III's factors (82.5 % and 70 % borrowable, liquidated at 89.5 % and 77 %, a 5 %
+/// bonus), USDC and DAI at Aave v3's USDC's (75 %, 78 %, 4.5 %).
+pub fn devnet_markets() -> Vec<GenesisMarket> {
+    let market = |asset, collateral_factor, liquidation_threshold, liquidation_bonus| GenesisMarket {
+        asset,
+        collateral_factor,
+        liquidation_threshold,
+        liquidation_bonus,
+        reserve_factor: 1_000,
+        kink: 8_000,
+        base_rate: 150,
+        slope_low: 280,
+        slope_high: 500,
+    };
+    vec![
+        market(USDC, 7_500, 7_800, 450),
+        market(WETH, 8_250, 8_950, 500),
+        market(DAI, 7_500, 7_800, 450),
+        market(WBTC, 7_000, 7_700, 500),
+    ]
 }
 
 #[cfg(test)]

@@ -52,6 +52,18 @@ pub const TAG_ORACLES: u64 = 20;
 pub const TAG_ORACLE_AT: u64 = 21;
 /// Tag of an oracle's state (`StateKeys.oracle`).
 pub const TAG_ORACLE: u64 = 22;
+/// Tag of the money market's header.
+pub const TAG_MARKETS: u64 = 23;
+/// Tag of a part of a market.
+pub const TAG_MARKET: u64 = 24;
+/// Tag of an asset's market index.
+pub const TAG_MARKET_OF: u64 = 25;
+/// Tag of a shard of a market.
+pub const TAG_MARKET_SHARD: u64 = 26;
+/// Tag of a user's position in a market.
+pub const TAG_POSITION: u64 = 27;
+/// Tag of the account that holds a shard's cash.
+pub const TAG_SHARD_ACCOUNT: u64 = 28;
 
 fn word_u64(v: u64) -> [u8; 32] {
     U256::from(v).to_be_bytes()
@@ -167,6 +179,46 @@ pub fn oracle_at(index: u64) -> B256 {
 /// sample. Written only by the block's beginning (`OracleLogic`).
 pub fn oracle(asset: &Address, part: u64) -> B256 {
     tagged(TAG_ORACLE, &[word_address(asset), word_u64(part)])
+}
+
+/// Key of the money market's header (`StateKeys.markets`, docs/lending.md §2): the number of
+/// markets (bits 0–7), the market whose turn to accrue is next (8–15), the liquidation dust
+/// threshold (16–143). Written at genesis and, for the turn, by the block's beginning only.
+pub fn markets() -> B256 {
+    tagged(TAG_MARKETS, &[])
+}
+
+/// Key of part `part` of the `index`-th market (`StateKeys.market`): 0 its configuration
+/// (genesis only), 1 its rate model and last accrual, 2 its indices (its accrual only).
+pub fn market(index: u64, part: u64) -> B256 {
+    tagged(TAG_MARKET, &[word_u64(index), word_u64(part)])
+}
+
+/// Key of the market of `asset` (`StateKeys.marketOf`): its index plus one; genesis only.
+pub fn market_of(asset: &Address) -> B256 {
+    tagged(TAG_MARKET_OF, &[word_address(asset)])
+}
+
+/// Key of shard `shard` of the `index`-th market (`StateKeys.marketShard`): scaled supply (low
+/// 128 bits) and scaled debt (high 128 bits) of the shard's users.
+pub fn market_shard(index: u64, shard: u64) -> B256 {
+    tagged(TAG_MARKET_SHARD, &[word_u64(index), word_u64(shard)])
+}
+
+/// Key of `user`'s position in the `index`-th market (`StateKeys.position`): scaled supply
+/// (low 128 bits) and scaled debt (high 128 bits).
+pub fn position(user: &Address, index: u64) -> B256 {
+    tagged(TAG_POSITION, &[word_address(user), word_u64(index)])
+}
+
+/// The account that holds the cash of shard `shard` of every market (`StateKeys.shardAccount`).
+pub fn shard_account(shard: u64) -> Address {
+    address_of(tagged(TAG_SHARD_ACCOUNT, &[word_u64(shard)]))
+}
+
+/// The shard of `user` (`LendingLogic.shardOf`): the low three bits of its address.
+pub fn shard_of(user: &Address) -> u64 {
+    u64::from(user.0[19] & 7)
 }
 
 /// Key of the L1 address the fee vault's ether is withdrawn to (`withdrawFees`, docs/fees.md

@@ -7,7 +7,11 @@
 //! The L1 verifier's twin is `contracts/src/logic/Operations.sol`; both check
 //! `testdata/operation-vectors.json`, which this table writes (`types/tests/vectors`).
 
-use crate::{SYSTEM_CONTRACT, TokenCall, bindings::L2System, token::IErc20Calls};
+use crate::{
+    SYSTEM_CONTRACT, TokenCall,
+    bindings::{L2Lending, L2System},
+    token::IErc20Calls,
+};
 use alloy_primitives::Address;
 use alloy_sol_types::SolCall;
 use std::fmt;
@@ -43,6 +47,16 @@ pub enum Op {
     /// `swapPath(path, amountIn, minAmountOut, deadline)`: a swap through up to
     /// [`MAX_PATH`]` − 1` pools (the router).
     SwapPath,
+    /// The money market's `supply(asset, amount)` (docs/lending.md §1).
+    Supply,
+    /// `withdrawSupply(asset, amount)`.
+    WithdrawSupply,
+    /// `borrow(asset, amount)`.
+    Borrow,
+    /// `repay(asset, amount)`.
+    Repay,
+    /// `liquidate(borrower, debtAsset, collateralAsset, amount, minCollateral)`.
+    Liquidate,
 }
 
 /// Most tokens on a `swapPath` path (four pools).
@@ -135,8 +149,12 @@ const fn compact(code: u8, amounts: u8) -> Form {
     Form::Compact { code, amounts }
 }
 
+const fn extended(addresses: u8, numbers: u8) -> Form {
+    Form::Extended(Shape { addresses, list_min: 0, list_max: 0, numbers })
+}
+
 /// The table, in the order of [`Op`] (`OPS[op as usize].op == op`).
-pub const OPS: [OpSpec; 13] = [
+pub const OPS: [OpSpec; 18] = [
     OpSpec {
         op: Op::EtherTransfer,
         name: "ether-transfer",
@@ -267,6 +285,56 @@ pub const OPS: [OpSpec; 13] = [
         gas: 150_000,
         cost: 120,
     },
+    OpSpec {
+        op: Op::Supply,
+        name: "supply",
+        signature: "supply(address,uint256)",
+        selector: L2Lending::supplyCall::SELECTOR,
+        target: Target::System,
+        form: extended(1, 1),
+        gas: 100_000,
+        cost: 80,
+    },
+    OpSpec {
+        op: Op::WithdrawSupply,
+        name: "withdraw-supply",
+        signature: "withdrawSupply(address,uint256)",
+        selector: L2Lending::withdrawSupplyCall::SELECTOR,
+        target: Target::System,
+        form: extended(1, 1),
+        gas: 150_000,
+        cost: 150,
+    },
+    OpSpec {
+        op: Op::Borrow,
+        name: "borrow",
+        signature: "borrow(address,uint256)",
+        selector: L2Lending::borrowCall::SELECTOR,
+        target: Target::System,
+        form: extended(1, 1),
+        gas: 150_000,
+        cost: 150,
+    },
+    OpSpec {
+        op: Op::Repay,
+        name: "repay",
+        signature: "repay(address,uint256)",
+        selector: L2Lending::repayCall::SELECTOR,
+        target: Target::System,
+        form: extended(1, 1),
+        gas: 90_000,
+        cost: 80,
+    },
+    OpSpec {
+        op: Op::Liquidate,
+        name: "liquidate",
+        signature: "liquidate(address,address,address,uint256,uint256)",
+        selector: L2Lending::liquidateCall::SELECTOR,
+        target: Target::System,
+        form: extended(3, 2),
+        gas: 300_000,
+        cost: 300,
+    },
 ];
 
 impl Op {
@@ -387,6 +455,7 @@ mod tests {
         }
         // Every state-changing function of the system contract is in the table; the view
         // functions, the system calls and the token entry points are not.
-        assert_eq!(OPS.iter().filter(|s| s.target == Target::System).count(), 9);
+        // (The money market's are the system contract's too: it runs `L2Lending`'s code.)
+        assert_eq!(OPS.iter().filter(|s| s.target == Target::System).count(), 14);
     }
 }

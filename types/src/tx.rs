@@ -6,7 +6,7 @@
 //! [`TxError`] whose [`TxError::code`] is stable.
 
 use crate::{
-    bindings::L2System::L2SystemCalls,
+    bindings::{L2Lending::L2LendingCalls, L2System::L2SystemCalls},
     chain::{ChainConfig, MAX_INPUT_BYTES, MAX_RAW_TX_BYTES, MAX_TX_GAS_LIMIT, MIN_TX_GAS_LIMIT, SYSTEM_CONTRACT},
     keys,
     token::TokenCall,
@@ -441,9 +441,14 @@ pub fn recover_signer(signature: &Signature, hash: B256) -> Result<Address, TxEr
 }
 
 /// The closed set of operations a transaction may perform: one state-changing function of
-/// the L2 system contract.
+/// the L2 system contract, its own or the money market's it runs (`L2Lending`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Operation(pub L2SystemCalls);
+pub enum Operation {
+    /// A function of the system contract's own code.
+    System(L2SystemCalls),
+    /// A function of the money market's code, run by the system contract.
+    Lending(L2LendingCalls),
+}
 
 impl Operation {
     /// Decodes calldata into an operation, refusing view functions, malformed arguments and
@@ -457,33 +462,49 @@ impl Operation {
             )));
         }
         let selector = || alloy_primitives::hex::encode_prefixed(&input[..4]);
-        let call = L2SystemCalls::abi_decode_validate(input)
-            .map_err(|e| TxError::UnknownOperation(format!("selector {}: {e}", selector())))?;
-        if call.abi_encode() != input {
+        let selector4: [u8; 4] = input[..4].try_into().unwrap_or_default();
+        let (operation, reencoded, name) =
+            if L2LendingCalls::valid_selector(selector4) && !L2SystemCalls::valid_selector(selector4) {
+                let call = L2LendingCalls::abi_decode_validate(input)
+                    .map_err(|e| TxError::UnknownOperation(format!("selector {}: {e}", selector())))?;
+                let name = L2LendingCalls::name_by_selector(call.selector()).unwrap_or("unknown");
+                let bytes = call.abi_encode();
+                (Self::Lending(call), bytes, name)
+            } else {
+                let call = L2SystemCalls::abi_decode_validate(input)
+                    .map_err(|e| TxError::UnknownOperation(format!("selector {}: {e}", selector())))?;
+                let name = L2SystemCalls::name_by_selector(call.selector()).unwrap_or("unknown");
+                let bytes = call.abi_encode();
+                (Self::System(call), bytes, name)
+            };
+        if reencoded != input {
             return Err(TxError::UnknownOperation(format!(
                 "selector {}: the arguments are not in their canonical ABI encoding",
                 selector()
             )));
         }
         // The operation table holds every state-changing function a user may call.
-        match crate::Op::of_system_selector(call.selector()) {
+        match crate::Op::of_system_selector(selector4) {
             Some(op) => {
                 // An address list the codec cannot carry (docs/batch-codec.md §3.3.3).
                 if let crate::ops::Form::Extended(shape) = op.spec().form
                     && !crate::codec::has_compact_form(input)
                 {
-                    return Err(TxError::UnknownOperation(format!(
-                        "{}: its address list must hold {} to {} addresses",
-                        op.spec().signature,
-                        shape.list_min,
-                        shape.list_max
-                    )));
+                    return Err(TxError::UnknownOperation(if shape.has_list() {
+                        format!(
+                            "{}: its address list must hold {} to {} addresses",
+                            op.spec().signature,
+                            shape.list_min,
+                            shape.list_max
+                        )
+                    } else {
+                        format!("{}: the batch codec cannot carry these arguments", op.spec().signature)
+                    }));
                 }
-                Ok(Self(call))
+                Ok(operation)
             }
             None => Err(TxError::UnknownOperation(format!(
-                "{} is a view function, call it with eth_call",
-                L2SystemCalls::name_by_selector(call.selector()).unwrap_or("unknown")
+                "{name} is not an operation a transaction may perform (a view: call it with eth_call)"
             ))),
         }
     }

@@ -28,11 +28,14 @@ async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
     assert_eq!(fault("header-lie"), Some("WrongLastBlock"));
     // A block's beginning is a chunk of its own, proven with its own keys alone: the fee state,
     // the L1's fee reading, the vault, the clock, the oracles' header and four keys an oracle
-    // (its entry, its pool, its two words), for the devnet's three and for the most, eight.
+    // (its entry, its pool, its two words), for the devnet's three and for the most, eight;
+    // then the accrual of the market in turn: the markets' header, the market's three words,
+    // its eight shards and their eight cash balances (docs/lending.md §3).
     assert_eq!(fault("beginning"), Some("WrongChunkRoot"));
     let keys = |case: &str| report.rows.iter().find(|r| r.case.starts_with(case)).map(|r| r.keys);
-    assert_eq!(keys("beginning"), Some(5 + 4 * 3));
-    assert_eq!(keys("beginning-ground"), Some(5 + 4 * 8));
+    let accrual = 1 + 3 + 8 + 8;
+    assert_eq!(keys("beginning"), Some(5 + 4 * 3 + accrual));
+    assert_eq!(keys("beginning-ground"), Some(5 + 4 * 8 + accrual));
     assert_eq!(fault("header-undecodable"), Some("UndecodableHeader"));
     assert_eq!(fault("chunk-oversized"), Some("UndecodableHeader"));
     assert_eq!(fault("chunk-undecodable"), Some("UndecodableChunk"));

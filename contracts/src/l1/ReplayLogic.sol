@@ -3,13 +3,14 @@ pragma solidity 0.8.30;
 
 import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
-import {Operations} from "../logic/Operations.sol";
 import {OracleLogic} from "../logic/OracleLogic.sol";
+import {Operations} from "../logic/Operations.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
-import {ReplayState} from "../lib/ReplayState.sol";
+import {LendingReplay} from "./LendingReplay.sol";
+import {ReplayAccess} from "./ReplayAccess.sol";
 
 /// @title ReplayLogic
-/// @notice The DeFi logic of the L2 system contract (`AmmLogic`, `BridgeLogic`, over
+/// @notice The DeFi logic of the L2 system contract (`AmmLogic`, `BridgeLogic`, `OracleLogic`, over
 ///         `StateAccess`) as the L1 verifier replays it: `ChunkVerifier` runs each transaction
 ///         of a chunk as a DELEGATECALL into this contract with the transaction's own calldata,
 ///         so that the logic reads and writes the verifier's transient replay state
@@ -19,14 +20,16 @@ import {ReplayState} from "../lib/ReplayState.sol";
 ///         EVM's code size limit (EIP-170) as operations are added (docs/operations.md).
 /// @dev Runs only under a DELEGATECALL: called directly, every state access reverts with
 ///      `NotInReplay` (its own transient storage holds no replay).
-contract ReplayLogic is AmmLogic, BridgeLogic, OracleLogic {
+contract ReplayLogic is AmmLogic, BridgeLogic, OracleLogic, ReplayAccess {
     /// @notice What the replay needed was not in the witness (`ReplayState.KeyNotInWitness`).
     error KeyNotInWitness(bytes32 key);
-    /// @notice The logic runs only inside a replay, delegated to by the verifier.
-    error NotInReplay();
 
-    /// @dev This contract's own address: under a DELEGATECALL `address(this)` is the verifier's.
-    address private immutable SELF = address(this);
+    /// @notice The money market's replay logic (`LendingReplay`), delegated to in turn.
+    address public immutable LENDING;
+
+    constructor(address lending) {
+        LENDING = lending;
+    }
 
     /// @notice Credits a deposit inside a replay (`BridgeLogic._creditDeposit`, what the L2's
     ///         `creditDeposit` system call runs).
@@ -70,31 +73,25 @@ contract ReplayLogic is AmmLogic, BridgeLogic, OracleLogic {
     }
 
     // -----------------------------------------------------------------------------------------
-    // StateAccess over the verifier's transient witness.
+    // The money market, in a logic contract of its own (`LendingReplay`) for the code size limit.
 
-    function _load(bytes32 key) internal view override returns (uint256) {
-        _inReplay();
-        return ReplayState.known(key, ReplayState.load(ReplayState.REPLAY_SLOT));
+    /// @dev Samples the oracles (`OracleLogic`), then runs the money market's accrual in turn.
+    function _onClock(uint256 elapsed) internal override {
+        super._onClock(elapsed);
+        _delegate(LENDING, abi.encodeCall(LendingReplay.replayAccrue, ()));
     }
 
-    function _store(bytes32 key, uint256 value) internal override {
+    /// @notice Every other call of the replay (the money market's operations) runs in
+    ///         `LendingReplay`'s code over the same replay state.
+    fallback() external {
         _inReplay();
-        // Writing a key the witness does not cover would make the post-state unprovable.
-        ReplayState.known(key, ReplayState.load(ReplayState.REPLAY_SLOT));
-        ReplayState.store(key, value);
-    }
-
-    function _sender() internal view override returns (address) {
-        _inReplay();
-        return address(uint160(ReplayState.load(ReplayState.SENDER_SLOT)));
-    }
-
-    function _timestamp() internal view override returns (uint256) {
-        _inReplay();
-        return ReplayState.load(ReplayState.TIMESTAMP_SLOT);
-    }
-
-    function _inReplay() private view {
-        if (address(this) == SELF) revert NotInReplay();
+        address lending = LENDING;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), lending, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 }

@@ -4,12 +4,14 @@ pragma solidity 0.8.30;
 import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
 import {FeeLogic} from "../logic/FeeLogic.sol";
+import {LendingLogic} from "../logic/LendingLogic.sol";
+import {L2Lending} from "./L2Lending.sol";
 import {OracleLogic} from "../logic/OracleLogic.sol";
 import {OracleMath} from "../logic/OracleMath.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 
 /// @title L2System
-/// @notice The L2 system contract: the ledger, the AMM, the oracles and the L2 half of the bridge over
+/// @notice The L2 system contract: the ledger, the AMM, the oracles, the money market and the L2 half of the bridge over
 ///         plain contract storage, where every storage slot is a key of the state tree.
 ///         Deployed at genesis at a fixed address; its constructor lays out the genesis state
 ///         with the same logic. Each registered token also has an ERC-20 face (`L2Token`),
@@ -18,6 +20,9 @@ contract L2System is AmmLogic, BridgeLogic, OracleLogic {
     /// @notice The caller of `creditDeposit`: the executor's system calls come from this
     ///         address (as EIP-4788's do), which no key signs for.
     address public constant SYSTEM_CALLER = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
+    /// @notice Where the executor serves the money market's code (`L2Lending`), which this
+    ///         contract runs over its own storage.
+    address public constant LENDING = 0x4200000000000000000000000000000000000011;
 
     /// @notice Only the executor credits deposits.
     error NotSystemCaller(address caller);
@@ -53,16 +58,25 @@ contract L2System is AmmLogic, BridgeLogic, OracleLogic {
         OracleRoute[] routes;
     }
 
+    /// @notice The money market of a genesis: the dust threshold of liquidations (raw units of
+    ///         the numeraire) and each market.
+    struct GenesisMarkets {
+        uint256 dust;
+        LendingLogic.MarketParams[] markets;
+    }
+
     /// @dev Ether, the chain's currency, exists from genesis (its origin is L1 ether, so it
     ///      leaves by `withdraw` and the escape hatch like any bridged token); genesis mints of
     ///      `StateKeys.ETHER` are the genesis balances of ether, which the L1 bridge's deployer
     ///      locks (`L1Bridge.genesisEther`).
-    ///      The oracles (`OracleLogic`) price from the pools laid out before them.
+    ///      The oracles (`OracleLogic`) price from the pools laid out before them, and the
+    ///      markets (`LendingLogic`) from the oracles.
     constructor(
         GenesisToken[] memory tokens,
         GenesisMint[] memory mints,
         GenesisPool[] memory pools,
-        GenesisOracles memory oracles_
+        GenesisOracles memory oracles_,
+        GenesisMarkets memory markets_
     ) {
         _storeToken(StateKeys.ETHER, StateKeys.ETHER_META, true);
         _store(StateKeys.tokenOrigin(StateKeys.ETHER), uint256(StateKeys.originValue(address(0))));
@@ -79,6 +93,7 @@ contract L2System is AmmLogic, BridgeLogic, OracleLogic {
             _createPool(p.provider, p.tokenA, p.tokenB, p.amountA, p.amountB);
         }
         _createOracles(oracles_.numeraire, oracles_.routes);
+        _delegate(abi.encodeCall(L2Lending.createMarkets, (markets_.dust, markets_.markets)));
     }
 
     /// @notice Credits deposit `queueIndex` of the L1 queue (docs/bridge.md §3.2). Called by
@@ -157,6 +172,38 @@ contract L2System is AmmLogic, BridgeLogic, OracleLogic {
         (, weight, meanLog, lastLog, sampledAt) = _unpackLatest(latest);
         (, uint256 oldClock) = _unpackObservation(_load(StateKeys.oracle(asset, 0)) & MASK128);
         span = weight - oldClock;
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The money market (`LendingLogic`), in code of its own at `LENDING` (`L2Lending`) for the
+    // code size limit, run over this contract's storage.
+
+    /// @dev Samples the oracles (`OracleLogic`), then runs the money market's accrual in turn.
+    function _onClock(uint256 elapsed) internal override {
+        super._onClock(elapsed);
+        _delegate(abi.encodeCall(L2Lending.accrue, ()));
+    }
+
+    /// @notice Every other call (the money market's operations and views, docs/api.md) runs in
+    ///         `L2Lending`'s code over this contract's storage.
+    fallback() external {
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), LENDING, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
+    /// @dev Runs `data` in `L2Lending`'s code over this contract's storage, bubbling a revert.
+    function _delegate(bytes memory data) private {
+        (bool ok, bytes memory ret) = LENDING.delegatecall(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
     }
 
     // -----------------------------------------------------------------------------------------

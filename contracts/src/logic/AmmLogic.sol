@@ -18,8 +18,6 @@ abstract contract AmmLogic is LedgerLogic {
     error PoolExists(address token0, address token1);
     /// @notice There is no pool for this pair.
     error PoolNotFound(address token0, address token1);
-    /// @notice An amount that must be positive was zero.
-    error ZeroAmount();
     /// @notice The swap would return `amountOut`, below the caller's `minAmountOut`.
     error InsufficientOutput(uint256 amountOut, uint256 minAmountOut);
     /// @notice Too little liquidity would be minted (`liquidity` < `minLiquidity`, or zero).

@@ -20,6 +20,8 @@ abstract contract LedgerLogic is StateAccess {
     error InsufficientAllowance(address token, address owner, address spender, uint256 allowance, uint256 required);
     /// @notice An allowance cannot be given to the zero address.
     error InvalidSpender();
+    /// @notice An operation's amount is zero, or worth nothing once rounded.
+    error ZeroAmount();
 
     /// @notice `amount` of `token` moved from `from` to `to` (from = 0 for a mint, to = 0 for a burn).
     event Transfer(address indexed token, address indexed from, address indexed to, uint256 amount);

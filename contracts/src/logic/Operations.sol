@@ -24,8 +24,13 @@ library Operations {
     uint256 internal constant TOKEN_APPROVE = 10;
     uint256 internal constant TOKEN_TRANSFER_FROM = 11;
     uint256 internal constant SWAP_PATH = 12;
+    uint256 internal constant SUPPLY = 13;
+    uint256 internal constant WITHDRAW_SUPPLY = 14;
+    uint256 internal constant BORROW = 15;
+    uint256 internal constant REPAY = 16;
+    uint256 internal constant LIQUIDATE = 17;
     /// @notice How many rows the table has.
-    uint256 internal constant COUNT = 13;
+    uint256 internal constant COUNT = 18;
 
     /// @notice What a transaction of an operation is sent to: the system contract, a token's
     ///         ERC-20 face, or any other address (a transfer of ether).
@@ -70,6 +75,16 @@ library Operations {
     uint256 internal constant SELECTOR_TOKEN_TRANSFER_FROM = 0x23b872dd;
     /// @notice `swapPath(address[],uint256,uint256,uint256)`
     uint256 internal constant SELECTOR_SWAP_PATH = 0xf0916b94;
+    /// @notice `supply(address,uint256)`
+    uint256 internal constant SELECTOR_SUPPLY = 0xf2b9fdb8;
+    /// @notice `withdrawSupply(address,uint256)`
+    uint256 internal constant SELECTOR_WITHDRAW_SUPPLY = 0xe72b6026;
+    /// @notice `borrow(address,uint256)`
+    uint256 internal constant SELECTOR_BORROW = 0x4b8a3529;
+    /// @notice `repay(address,uint256)`
+    uint256 internal constant SELECTOR_REPAY = 0x22867d78;
+    /// @notice `liquidate(address,address,address,uint256,uint256)`
+    uint256 internal constant SELECTOR_LIQUIDATE = 0x6f70e66f;
 
     // The rows, one word each: selector (bits 0–31), target (32–39), codec form (40–47), codec
     // code (48–55), numbers (56–63: after the registry pair of a compact form, the numbers of an
@@ -103,6 +118,17 @@ library Operations {
     uint256 private constant ROW_SWAP_PATH = SELECTOR_SWAP_PATH | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40
         | EXTENDED_CODE << 48 | 3 << 56 | 150_000 << 64 | 0 << 96 | 2 << 104 | MAX_PATH << 112;
 
+    uint256 private constant ROW_SUPPLY = SELECTOR_SUPPLY | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40 | EXTENDED_CODE
+        << 48 | 1 << 56 | 100_000 << 64 | 1 << 96;
+    uint256 private constant ROW_WITHDRAW_SUPPLY = SELECTOR_WITHDRAW_SUPPLY | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40
+        | EXTENDED_CODE << 48 | 1 << 56 | 150_000 << 64 | 1 << 96;
+    uint256 private constant ROW_BORROW = SELECTOR_BORROW | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40 | EXTENDED_CODE
+        << 48 | 1 << 56 | 150_000 << 64 | 1 << 96;
+    uint256 private constant ROW_REPAY = SELECTOR_REPAY | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40 | EXTENDED_CODE
+        << 48 | 1 << 56 | 90_000 << 64 | 1 << 96;
+    uint256 private constant ROW_LIQUIDATE = SELECTOR_LIQUIDATE | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40
+        | EXTENDED_CODE << 48 | 2 << 56 | 300_000 << 64 | 3 << 96;
+
     /// @notice Most tokens on a `swapPath` path: four pools.
     uint256 internal constant MAX_PATH = 5;
 
@@ -121,6 +147,11 @@ library Operations {
         if (op == TOKEN_APPROVE) return ROW_TOKEN_APPROVE;
         if (op == TOKEN_TRANSFER_FROM) return ROW_TOKEN_TRANSFER_FROM;
         if (op == SWAP_PATH) return ROW_SWAP_PATH;
+        if (op == SUPPLY) return ROW_SUPPLY;
+        if (op == WITHDRAW_SUPPLY) return ROW_WITHDRAW_SUPPLY;
+        if (op == BORROW) return ROW_BORROW;
+        if (op == REPAY) return ROW_REPAY;
+        if (op == LIQUIDATE) return ROW_LIQUIDATE;
         return 0;
     }
 
@@ -170,6 +201,9 @@ library Operations {
         if (selector == SELECTOR_WITHDRAW_FEES) return (WITHDRAW_FEES, true);
         if (selector == SELECTOR_CREATE_TOKEN) return (CREATE_TOKEN, true);
         if (selector == SELECTOR_SWAP_PATH) return (SWAP_PATH, true);
+        for (op = SUPPLY; op <= LIQUIDATE; ++op) {
+            if (selectorOf(op) == selector) return (op, true);
+        }
         return (0, false);
     }
 

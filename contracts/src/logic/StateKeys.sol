@@ -30,6 +30,12 @@ library StateKeys {
     uint256 internal constant TAG_ORACLES = 20;
     uint256 internal constant TAG_ORACLE_AT = 21;
     uint256 internal constant TAG_ORACLE = 22;
+    uint256 internal constant TAG_MARKETS = 23;
+    uint256 internal constant TAG_MARKET = 24;
+    uint256 internal constant TAG_MARKET_OF = 25;
+    uint256 internal constant TAG_MARKET_SHARD = 26;
+    uint256 internal constant TAG_POSITION = 27;
+    uint256 internal constant TAG_SHARD_ACCOUNT = 28;
 
     /// @notice The chain's native currency: the bridged token of L1 ether,
     ///         `bridgedToken(address(0))`. `eth_getBalance` of an account is its balance of this
@@ -112,6 +118,44 @@ library StateKeys {
     ///         its latest sample (`OracleLogic`); written only by the block's beginning.
     function oracle(address asset, uint256 part) internal pure returns (bytes32) {
         return keccak256(abi.encode(TAG_ORACLE, asset, part));
+    }
+
+    /// @notice Key of the money market's header (docs/lending.md §2): the number of markets
+    ///         (bits 0–7), the market whose turn to accrue is next (8–15) and the dust
+    ///         threshold of liquidations in raw units of the numeraire (16–143); written by
+    ///         genesis and, for the turn, by the block's beginning only.
+    function markets() internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_MARKETS));
+    }
+
+    /// @notice Key of part `part` of the `index`-th market: 0 its configuration (genesis only),
+    ///         1 its rate model and the time of its last accrual, 2 its supply and borrow
+    ///         indices (both written by its accrual only).
+    function market(uint256 index, uint256 part) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_MARKET, index, part));
+    }
+
+    /// @notice Key of the market of `asset`: its index plus one (zero: none); genesis only.
+    function marketOf(address asset) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_MARKET_OF, asset));
+    }
+
+    /// @notice Key of shard `shard` of the `index`-th market: the scaled supply (low 128 bits)
+    ///         and scaled debt (high 128 bits) of the users of that shard.
+    function marketShard(uint256 index, uint256 shard) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_MARKET_SHARD, index, shard));
+    }
+
+    /// @notice Key of `user`'s position in the `index`-th market: its scaled supply (low 128
+    ///         bits) and scaled debt (high 128 bits).
+    function position(address user, uint256 index) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TAG_POSITION, user, index));
+    }
+
+    /// @notice The account that holds the cash of shard `shard` of every market, as ledger
+    ///         balances (`balance(asset, shardAccount(shard))`).
+    function shardAccount(uint256 shard) internal pure returns (address) {
+        return address(uint160(uint256(keccak256(abi.encode(TAG_SHARD_ACCOUNT, shard)))));
     }
 
     /// @notice Key of the number of registered (non-liquidity) tokens.

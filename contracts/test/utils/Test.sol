@@ -49,6 +49,10 @@ abstract contract Test {
         if (a > b) fail(string.concat(message, ": ", vm.toString(a), " > ", vm.toString(b)));
     }
 
+    function assertLt(uint256 a, uint256 b, string memory message) internal pure {
+        if (a >= b) fail(string.concat(message, ": ", vm.toString(a), " >= ", vm.toString(b)));
+    }
+
     function assertGe(uint256 a, uint256 b, string memory message) internal pure {
         if (a < b) fail(string.concat(message, ": ", vm.toString(a), " < ", vm.toString(b)));
     }

@@ -37,6 +37,7 @@ interface Vm {
     function expectEmit() external;
     function expectEmit(address emitter) external;
     function warp(uint256 timestamp) external;
+    function etch(address target, bytes calldata code) external;
     function roll(uint256 blockNumber) external;
     function fee(uint256 newBasefee) external;
     function deal(address account, uint256 newBalance) external;

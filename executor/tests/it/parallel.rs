@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use rollup_executor::{BlockEnvInput, ExecutedBlock, Executor, KeyPrediction, ParallelConfig, Pipeline, State};
 use rollup_types::{
     ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
-    bindings::L2System,
+    bindings::{L2Lending, L2System},
     genesis::{DAI, GenesisSpec, USDC, WBTC, WETH},
     keys,
     signer::Signer,
@@ -95,7 +95,8 @@ impl Generator {
     }
 
     fn operation(&mut self, sender: Address) -> Bytes {
-        match self.rng.random_range(0..100) {
+        match self.rng.random_range(0..120) {
+            100.. => self.lending(),
             0..45 => {
                 let (token, to, amount) = (self.token(), self.recipient(), self.amount());
                 L2System::transferCall { token, to, amount }.abi_encode().into()
@@ -161,6 +162,33 @@ impl Generator {
                 self.pairs.push((a, b));
                 let amount = U256::from(10u64).pow(U256::from(21));
                 L2System::createPoolCall { tokenA: a, tokenB: b, amountA: amount, amountB: amount }.abi_encode().into()
+            }
+        }
+    }
+
+    /// A call of the money market: supplies, withdrawals, borrows small enough to succeed
+    /// often (and to spill over shards whose cash is short), repayments and liquidations (of
+    /// healthy accounts: reverts, which still read every market).
+    fn lending(&mut self) -> Bytes {
+        let asset = [WETH, USDC, DAI, WBTC][self.rng.random_range(0..4)];
+        let amount = self.amount();
+        let small = amount / U256::from(1_000_000_000u64);
+        match self.rng.random_range(0..10) {
+            0..4 => L2Lending::supplyCall { asset, amount }.abi_encode().into(),
+            4 => L2Lending::withdrawSupplyCall { asset, amount: small }.abi_encode().into(),
+            5..8 => L2Lending::borrowCall { asset, amount: small }.abi_encode().into(),
+            8 => L2Lending::repayCall { asset, amount: U256::MAX }.abi_encode().into(),
+            _ => {
+                let borrower = self.recipient();
+                L2Lending::liquidateCall {
+                    borrower,
+                    debtAsset: asset,
+                    collateralAsset: WETH,
+                    amount: small,
+                    minCollateral: U256::ZERO,
+                }
+                .abi_encode()
+                .into()
             }
         }
     }

@@ -23,8 +23,8 @@ use rollup_fraud_proof::{
 use rollup_types::{
     ChainConfig, FaultKind, RecoveredTx, SYSTEM_CONTRACT, SignedTx, TokenCall,
     bindings::{
-        ChunkVerifier, L2System, VerifierDataProof, VerifierQueueContents, batch_decoder_creation_code,
-        chunk_verifier_deploy_code, replay_logic_creation_code,
+        ChunkVerifier, L2Lending, L2System, VerifierDataProof, VerifierQueueContents, batch_decoder_creation_code,
+        chunk_verifier_deploy_code, lending_replay_creation_code, replay_logic_deploy_code,
     },
     codec::{self, Batch, BatchBlock},
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
@@ -55,14 +55,15 @@ struct L1 {
 }
 
 impl L1 {
-    /// Deploys the decoder, the logic and the verifier built from them, as `rollup deploy`
+    /// Deploys the decoder, the two logics and the verifier built from them, as `rollup deploy`
     /// does, and keeps the accounts with code.
     fn new() -> Self {
-        let mut l1 = Self { accounts: HashMap::new(), verifier: CALLER.create(2), last_span: Default::default() };
+        let mut l1 = Self { accounts: HashMap::new(), verifier: CALLER.create(3), last_span: Default::default() };
         let codes = [
             batch_decoder_creation_code().to_vec(),
-            replay_logic_creation_code().to_vec(),
-            chunk_verifier_deploy_code(CALLER.create(0), CALLER.create(1)),
+            lending_replay_creation_code().to_vec(),
+            replay_logic_deploy_code(CALLER.create(1)),
+            chunk_verifier_deploy_code(CALLER.create(0), CALLER.create(2)),
         ];
         for (nonce, code) in codes.into_iter().enumerate() {
             let tx = TxEnv {
@@ -83,7 +84,10 @@ impl L1 {
             }
         }
         l1.accounts.remove(&CALLER);
-        assert!(l1.accounts.contains_key(&l1.verifier) && l1.accounts.len() == 3, "verifier, decoder and logic");
+        assert!(
+            l1.accounts.contains_key(&l1.verifier) && l1.accounts.len() == 4,
+            "verifier, decoder and the two logics"
+        );
         l1
     }
 
@@ -278,6 +282,49 @@ impl World {
         }
     }
 
+    /// A call of the money market: mostly of the devnet's four markets, sometimes of a token
+    /// without one (a revert); supplies of up to one whole unit, borrows small enough for
+    /// them to back, withdrawals and repayments of all or part, and liquidations (of healthy
+    /// accounts: reverts).
+    #[allow(non_snake_case)] // the bindings' field names
+    fn lending(&mut self) -> Bytes {
+        let pick = |rng: &mut StdRng, tokens: &[Address]| {
+            if rng.random_bool(0.05) {
+                tokens[rng.random_range(0..tokens.len())]
+            } else {
+                [WETH, USDC, DAI, WBTC][rng.random_range(0..4)]
+            }
+        };
+        let asset = pick(&mut self.rng, &self.tokens);
+        let small = U256::from(self.rng.random_range(1u64..1_000_000));
+        let all_or = |rng: &mut StdRng, part: U256| if rng.random_bool(0.4) { U256::MAX } else { part };
+        match self.rng.random_range(0..8) {
+            0..=2 => {
+                let amount = match self.rng.random_range(0..4) {
+                    0 => self.amount(),
+                    _ => U256::from(self.rng.random_range(1u64..1_000_000_000_000_000_000)),
+                };
+                L2Lending::supplyCall { asset, amount }.abi_encode().into()
+            }
+            3 => L2Lending::withdrawSupplyCall { asset, amount: all_or(&mut self.rng, small) }.abi_encode().into(),
+            4 | 5 => L2Lending::borrowCall { asset, amount: small }.abi_encode().into(),
+            6 => L2Lending::repayCall { asset, amount: all_or(&mut self.rng, small) }.abi_encode().into(),
+            _ => {
+                let borrower = self.signers[self.rng.random_range(0..self.signers.len())].1;
+                let collateralAsset = pick(&mut self.rng, &self.tokens);
+                L2Lending::liquidateCall {
+                    borrower,
+                    debtAsset: asset,
+                    collateralAsset,
+                    amount: small,
+                    minCollateral: U256::ZERO,
+                }
+                .abi_encode()
+                .into()
+            }
+        }
+    }
+
     /// One random operation by a random signer; `faulty` makes some of them invalid.
     #[allow(non_snake_case)] // the bindings' field names
     fn tx(&mut self, faulty: bool) -> SignedTx {
@@ -304,7 +351,8 @@ impl World {
             let eip1559 = self.rng.random_bool(0.7);
             return self.sign(who, eip1559, nonce, recipient, value, Bytes::new(), faulty);
         }
-        let input: Bytes = match self.rng.random_range(0..16) {
+        let input: Bytes = match self.rng.random_range(0..20) {
+            16..=19 => self.lending(),
             13..=15 => {
                 // A token call: of a token (sometimes one created or bridged in this run), a
                 // pool's liquidity token, or an address that holds none (it does nothing).
@@ -615,6 +663,8 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
     let mut token_calls = 0;
     // The router's swaps: paid through their path, and refused past their deadline.
     let (mut routed, mut expired) = (0, 0);
+    // The money market's operations that succeeded, by operation.
+    let mut lent: std::collections::BTreeMap<rollup_types::Op, usize> = Default::default();
     let (mut cannot_pay, mut fees_paid) = (0, 0);
     let (mut out_of_gas, mut l1_paid, mut wrong_price) = (0, 0, 0);
     for round in 0..chunks {
@@ -709,6 +759,13 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
                     .count();
                 for (tx, r) in txs.iter().zip(&replay.results) {
                     let rollup_executor::TxResult::Executed(o) = r else { continue };
+                    if let Some(op) = rollup_types::Op::of_call(SYSTEM_CONTRACT, tx.input())
+                        && op >= rollup_types::Op::Supply
+                        && tx.kind().to() == Some(&SYSTEM_CONTRACT)
+                        && o.status == rollup_executor::TxStatus::Success
+                    {
+                        *lent.entry(op).or_default() += 1;
+                    }
                     if rollup_types::Op::of_call(SYSTEM_CONTRACT, tx.input()) != Some(rollup_types::Op::SwapPath)
                         || tx.kind().to() != Some(&SYSTEM_CONTRACT)
                     {
@@ -755,6 +812,12 @@ fn the_l1_verifier_and_the_executor_agree_on_random_chunks() {
         "router: {routed} swaps paid, {expired} past their deadline"
     );
     assert!(l1_paid > chunks, "only {l1_paid} transactions paid an L1 part");
+    // Supplies, withdrawals, borrows and repayments that did something, replayed alike on L1.
+    for op in
+        [rollup_types::Op::Supply, rollup_types::Op::WithdrawSupply, rollup_types::Op::Borrow, rollup_types::Op::Repay]
+    {
+        assert!(lent.get(&op).copied().unwrap_or(0) > chunks / 200, "the money market: {lent:?}");
+    }
     assert!(cannot_pay > chunks / 100, "only {cannot_pay} chunks that cannot pay");
     assert!(fees_paid > chunks, "only {fees_paid} fees paid");
     assert!(deposits > chunks / 10, "only {deposits} deposits replayed");

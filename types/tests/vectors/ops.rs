@@ -9,7 +9,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use rollup_types::{
     FaultKind, Op, SYSTEM_CONTRACT,
-    bindings::L2System,
+    bindings::{L2Lending, L2System},
     fees,
     genesis::{DEV_ACCOUNTS, USDC, WETH},
     ops::{Form, OPS, Target},
@@ -122,6 +122,20 @@ fn sample(op: Op) -> (Address, Bytes) {
                 amountIn: amount,
                 minAmountOut: U256::from(1u8),
                 deadline: U256::from(1_800_000_000u64),
+            }
+            .abi_encode(),
+        ),
+        Op::Supply => system(L2Lending::supplyCall { asset: WETH, amount }.abi_encode()),
+        Op::WithdrawSupply => system(L2Lending::withdrawSupplyCall { asset: WETH, amount: U256::MAX }.abi_encode()),
+        Op::Borrow => system(L2Lending::borrowCall { asset: USDC, amount }.abi_encode()),
+        Op::Repay => system(L2Lending::repayCall { asset: USDC, amount }.abi_encode()),
+        Op::Liquidate => system(
+            L2Lending::liquidateCall {
+                borrower: a,
+                debtAsset: USDC,
+                collateralAsset: WETH,
+                amount,
+                minCollateral: U256::from(1u8),
             }
             .abi_encode(),
         ),
