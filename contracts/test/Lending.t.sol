@@ -33,16 +33,6 @@ contract LendingTest is Test {
     L2Lending market;
     uint256 now_ = T0;
 
-    event Liquidated(
-        address indexed liquidator,
-        address indexed borrower,
-        address indexed debtAsset,
-        address collateralAsset,
-        uint256 repaid,
-        uint256 seized
-    );
-    event BadDebt(address indexed borrower, address indexed asset, uint256 amount);
-
     function _params() internal pure returns (LendingLogic.MarketParams[] memory m) {
         m = new LendingLogic.MarketParams[](3);
         m[0] = LendingLogic.MarketParams(USD, 8000, 8500, 500, 1000, 8000, 150, 280, 500);
@@ -282,7 +272,7 @@ contract LendingTest is Test {
         vm.expectRevert(abi.encodeWithSelector(LendingLogic.SelfLiquidation.selector));
         market.liquidate(ALICE, USD, ETH, 1, 0);
         vm.expectEmit(address(sys));
-        emit Liquidated(CAROL, ALICE, USD, ETH, repaid, seized);
+        emit LendingLogic.Liquidated(CAROL, ALICE, USD, ETH, repaid, seized);
         vm.prank(CAROL);
         market.liquidate(ALICE, USD, ETH, type(uint256).max, seized);
         (uint256 carolEth,) = market.positionOf(CAROL, ETH);
@@ -313,7 +303,7 @@ contract LendingTest is Test {
         market.liquidate(ALICE, USD, ETH, type(uint256).max, 0);
         Vm.Log[] memory logs = vm.getRecordedLogs();
         Vm.Log memory last = logs[logs.length - 1];
-        assertEq(last.topics[0], BadDebt.selector, "the write-off is the last event");
+        assertEq(last.topics[0], LendingLogic.BadDebt.selector, "the write-off is the last event");
         assertEq(uint256(last.topics[1]), uint160(ALICE), "Alice's");
         // What is left of the debt, rounded up (the debt's rounding).
         uint256 writtenOff = abi.decode(last.data, (uint256));

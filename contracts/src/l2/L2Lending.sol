@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {LendingLogic} from "../logic/LendingLogic.sol";
+import {L2Access} from "./L2Access.sol";
 import {LendingMath} from "../logic/LendingMath.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 
@@ -12,7 +13,7 @@ import {StateKeys} from "../logic/StateKeys.sol";
 ///         delegates to it every call it does not know (the market's operations and views
 ///         below), the genesis markets, and the accrual of each block's beginning. A contract
 ///         of its own for the code size limit (EIP-170).
-contract L2Lending is LendingLogic {
+contract L2Lending is LendingLogic, L2Access {
     /// @notice The executor's system calls come from this address (`L2System.SYSTEM_CALLER`).
     address public constant SYSTEM_CALLER = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
 
@@ -131,25 +132,5 @@ contract L2Lending is LendingLogic {
         returns (uint256 repaid, uint256 seized)
     {
         return _liquidation(borrower, _marketIndex(debtAsset), _marketIndex(collateralAsset), amount);
-    }
-
-    function _load(bytes32 key) internal view override returns (uint256 value) {
-        assembly {
-            value := sload(key)
-        }
-    }
-
-    function _store(bytes32 key, uint256 value) internal override {
-        assembly {
-            sstore(key, value)
-        }
-    }
-
-    function _sender() internal view override returns (address) {
-        return msg.sender;
-    }
-
-    function _timestamp() internal view override returns (uint256) {
-        return block.timestamp;
     }
 }

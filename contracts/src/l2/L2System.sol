@@ -5,6 +5,7 @@ import {AmmLogic} from "../logic/AmmLogic.sol";
 import {BridgeLogic} from "../logic/BridgeLogic.sol";
 import {FeeLogic} from "../logic/FeeLogic.sol";
 import {LendingLogic} from "../logic/LendingLogic.sol";
+import {L2Access} from "./L2Access.sol";
 import {L2Lending} from "./L2Lending.sol";
 import {OracleLogic} from "../logic/OracleLogic.sol";
 import {OracleMath} from "../logic/OracleMath.sol";
@@ -16,7 +17,7 @@ import {StateKeys} from "../logic/StateKeys.sol";
 ///         Deployed at genesis at a fixed address; its constructor lays out the genesis state
 ///         with the same logic. Each registered token also has an ERC-20 face (`L2Token`),
 ///         which calls the `token*` entry points below.
-contract L2System is AmmLogic, BridgeLogic, OracleLogic {
+contract L2System is AmmLogic, BridgeLogic, OracleLogic, L2Access {
     /// @notice The caller of `creditDeposit`: the executor's system calls come from this
     ///         address (as EIP-4788's do), which no key signs for.
     address public constant SYSTEM_CALLER = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
@@ -246,25 +247,5 @@ contract L2System is AmmLogic, BridgeLogic, OracleLogic {
     /// @dev Reverts unless the caller has code, which on L2 means it is a registered token.
     function _onlyToken() private view {
         if (msg.sender.code.length == 0) revert NotATokenContract(msg.sender);
-    }
-
-    function _load(bytes32 key) internal view override returns (uint256 value) {
-        assembly {
-            value := sload(key)
-        }
-    }
-
-    function _store(bytes32 key, uint256 value) internal override {
-        assembly {
-            sstore(key, value)
-        }
-    }
-
-    function _sender() internal view override returns (address) {
-        return msg.sender;
-    }
-
-    function _timestamp() internal view override returns (uint256) {
-        return block.timestamp;
     }
 }
