@@ -4,7 +4,8 @@
 # token's ERC-20 logs by numeric range, calls at an earlier block, a state proof checked
 # against the block's stateRoot, geth's "nonce too low", a decoded revert, and ether as the chain's
 # currency (cast balance, cast send --value and the fee it pays, the fee vault's type-0x7e credit,
-# geth's "insufficient funds"), and the router (swapPath, its deadline).
+# geth's "insufficient funds"), the router (swapPath, its deadline), and the money market
+# (supply, borrow, the account's health, a borrow beyond the collateral refused by name).
 # Run by clients/run.sh; each check is reported, the exit status is 1 if any failed.
 
 set -uo pipefail
@@ -263,6 +264,32 @@ c13() {
   grep -qE 'execution reverted: Expired\(1, [0-9]+\)' <<<"$out" || { echo "$out"; return 1; }
 }
 
+c14() {
+  local status health out
+  status=$("$CAST" send --rpc-url "$L2" --private-key "$KEY" --json "$SYSTEM" \
+    'supply(address,uint256)' "$WETH" 10000000000000000000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])') ||
+    return 1
+  expect "the supply's status" "$status" 0x1
+  status=$("$CAST" send --rpc-url "$L2" --private-key "$KEY" --json "$SYSTEM" \
+    'borrow(address,uint256)' "$WETH" 1000000000000000000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])') ||
+    return 1
+  expect "the borrow's status" "$status" 0x1
+  # Collateral at 89.5 %, borrowing power at 82.5 %, debt, health: 10 WETH against 1.
+  health=$("$CAST" call --rpc-url "$L2" "$SYSTEM" 'accountHealth(address)(uint256,uint256,uint256,uint256)' "$ME" |
+    cut -d' ' -f1 | tr '\n' ' ') || return 1
+  read -r collateral borrowable debt factor <<<"$health"
+  holds "$borrowable * 895 == $collateral * 825 or abs($borrowable * 895 - $collateral * 825) < 10**6" ||
+    { echo "health: $health"; return 1; }
+  holds "$factor > 8 * 10**18 and $factor < 10 * 10**18" || { echo "health: $health"; return 1; }
+  # 9 WETH more is in the market's cash but beyond what 10 WETH may back.
+  if out=$("$CAST" call --rpc-url "$L2" --from "$ME" "$SYSTEM" 'borrow(address,uint256)' "$WETH" \
+    9000000000000000000 2>&1); then
+    echo "a borrow of 10 WETH against 10 called fine: $out"
+    return 1
+  fi
+  grep -qE 'execution reverted: Undercollateralized\(' <<<"$out" || { echo "$out"; return 1; }
+}
+
 check "1 chain-id, block-number over HTTP and WebSocket, a call over the socket" c1
 check "2 send --confirmations 2: a token transfer, the ledger's and the token's logs" c2
 check "3 send --sync (eth_sendRawTransactionSync)" c3
@@ -276,6 +303,7 @@ check "10 send \$FRESH --value 1ether: cast balance \$FRESH is 10000000000000000
 check "11 send of more ether than the balance, gas limit given: the door's 'insufficient funds'" c11
 check "12 send of more ether than the balance, gas estimated by cast: 'insufficient funds'" c12
 check "13 swapPath [USDC,WETH,DAI] (the router), then one past its deadline: 'Expired(1, …)'" c13
+check "14 supply 10 WETH, borrow 1 WETH, accountHealth, 9 more: 'Undercollateralized(…)'" c14
 
 total=$((passed + ${#failed[@]}))
 line="== cast: $passed/$total checks passed in $(ms_since "$started") ms"

@@ -71,12 +71,64 @@ fn system_json_abi() -> &'static alloy_json_abi::JsonAbi {
     ABI.get_or_init(|| serde_json::from_value(system_abi().clone()).unwrap_or_default())
 }
 
-/// The system contract's ABI, as the artifact holds it.
+/// The system contract's ABI: its own artifact's, and the money market's that it runs
+/// (`L2Lending`, docs/lending.md) but for what only the system contract itself calls
+/// (`createMarkets`, `accrue`) and what both declare.
 pub(crate) fn system_abi() -> &'static Value {
     static ABI: OnceLock<Value> = OnceLock::new();
     ABI.get_or_init(|| {
-        let artifact: Value =
-            serde_json::from_str(include_str!("../../../contracts/artifacts/L2System.json")).unwrap_or(Value::Null);
-        artifact.get("abi").cloned().unwrap_or(Value::Null)
+        let abi = |json: &str| {
+            serde_json::from_str::<Value>(json).ok().and_then(|a| a.get("abi").cloned()).unwrap_or(Value::Null)
+        };
+        let mut system = abi(include_str!("../../../contracts/artifacts/L2System.json"));
+        let lending = abi(include_str!("../../../contracts/artifacts/L2Lending.json"));
+        let signature = |item: &Value| {
+            let inputs: Vec<String> = item
+                .get("inputs")
+                .and_then(Value::as_array)
+                .map(|i| i.iter().filter_map(|p| p.get("type")?.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            format!(
+                "{}:{}({})",
+                item.get("type").and_then(Value::as_str).unwrap_or(""),
+                item.get("name").and_then(Value::as_str).unwrap_or(""),
+                inputs.join(",")
+            )
+        };
+        if let (Some(own), Some(more)) = (system.as_array_mut(), lending.as_array()) {
+            let known: std::collections::HashSet<String> = own.iter().map(signature).collect();
+            let internal =
+                |item: &Value| matches!(item.get("name").and_then(Value::as_str), Some("createMarkets" | "accrue"));
+            own.extend(more.iter().filter(|item| !known.contains(&signature(item)) && !internal(item)).cloned());
+        }
+        system
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{Address, U256};
+    use alloy_sol_types::SolError;
+    use rollup_types::bindings::L2Lending;
+
+    #[test]
+    fn the_system_abi_holds_the_money_market_it_runs_and_names_its_reverts() {
+        let names: Vec<&str> =
+            system_abi().as_array().expect("an ABI").iter().filter_map(|item| item.get("name")?.as_str()).collect();
+        for name in ["swap", "supply", "borrow", "liquidate", "accountHealth", "Undercollateralized", "Liquidated"] {
+            assert!(names.contains(&name), "{name}");
+        }
+        for name in ["createMarkets", "accrue"] {
+            assert!(!names.contains(&name), "{name} is the system contract's own call");
+        }
+        // Declared by both: once.
+        assert_eq!(names.iter().filter(|n| **n == "SYSTEM_CALLER").count(), 1);
+        let user = Address::repeat_byte(0x11);
+        let revert = L2Lending::Undercollateralized { user, borrowable: U256::from(5u8), debtValue: U256::from(7u8) };
+        assert_eq!(
+            revert_reason(&revert.abi_encode()),
+            format!("Undercollateralized({}, 5, 7)", user.to_checksum(None))
+        );
+    }
 }
