@@ -29,7 +29,7 @@ use rollup_fraud_proof::{
 use rollup_l1::{self as l1, InboxParams};
 use rollup_types::{
     ChainConfig, FaultKind, RecoveredTx, SignedTx,
-    bindings::{BatchInbox, L1Bridge, L2System, TestToken},
+    bindings::{BatchInbox, L1Bridge, L2Lending, L2System, TestToken},
     chain::{EIP7825_TX_GAS_CAP, MAX_CHUNK_SIZE, MAX_INPUT_BYTES},
     codec::{self, Batch, BatchBlock, CodecError, MAX_BATCH_BLOCKS, MAX_BATCH_BYTES, MAX_BATCH_CHUNKS, MAX_REGISTRY},
     genesis::{
@@ -213,7 +213,7 @@ impl fmt::Display for BoundsReport {
 }
 
 /// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
-const CASES: [&str; 24] = [
+const CASES: [&str; 27] = [
     "header-lie",
     "beginning",
     "beginning-ground",
@@ -234,6 +234,9 @@ const CASES: [&str; 24] = [
     "token-transfer-from",
     "token-approve",
     "ether-transfer",
+    "borrow",
+    "withdraw-supply",
+    "liquidate",
     "deposits",
     "forced-create-pool",
     "forced-unreadable",
@@ -388,6 +391,69 @@ fn long_symbol_token(s: &Signer, i: usize) -> SignedTx {
     s.eip1559(CHAIN.chain_id, 0, call.abi_encode().into())
 }
 
+/// The money market's assets in the order of the lending cases' senders: sender 0 takes USDC,
+/// the market block 1's beginning accrues (its turn comes first), which spreads its cash
+/// evenly over the eight shards (docs/lending.md §3); the others take markets whose cash stays
+/// in the shards it was supplied to.
+const MARKETS: [Address; 4] = [USDC, WETH, DAI, WBTC];
+
+/// Blocks the `liquidate` case's setup begins after its swap, 2^32 seconds apart: every
+/// sample weighs the 12-second cap, so that 150 of them fill the oracle's 30-minute window
+/// and the window turns over to the new price (docs/lending.md §4); ten more let the truncated
+/// samples (1 % a weighed second) catch up first.
+const ORACLE_BLOCKS: u64 = 160;
+
+/// `n` millionths of a whole `asset` (the devnet's decimals: USDC 6, WBTC 8, the others 18).
+fn micro(asset: Address, n: u64) -> U256 {
+    let decimals: u8 = if asset == USDC {
+        6
+    } else if asset == WBTC {
+        8
+    } else {
+        18
+    };
+    U256::from(n) * U256::from(10u64).pow(U256::from(decimals - 6))
+}
+
+/// `n` whole `asset`.
+fn whole(asset: Address, n: u64) -> U256 {
+    micro(asset, n * 1_000_000)
+}
+
+/// What the lending cases leave in every shard and every position: a thousandth of a unit
+/// (WBTC: a hundred-thousandth, 0.6 USDC).
+fn dust(asset: Address) -> U256 {
+    micro(asset, if asset == WBTC { 10 } else { 1_000 })
+}
+
+/// The first of the signers `label 0`, `label 1`, … whose address falls in `shard` of the
+/// money market (the low three bits).
+fn in_shard(label: &str, shard: u64) -> Result<Signer> {
+    for i in 0..1_000 {
+        let s = signer(label, i)?;
+        if keys::shard_of(&s.address()) == shard {
+            return Ok(s);
+        }
+    }
+    bail!("no {label} in shard {shard}")
+}
+
+/// `input` to the system contract as `s`'s transaction of nonce `nonce`, which is counted on.
+fn next(s: &Signer, nonce: &mut u64, input: Vec<u8>) -> SignedTx {
+    *nonce += 1;
+    s.eip1559(CHAIN.chain_id, *nonce - 1, input.into())
+}
+
+/// Sends `who` one ether (fees) and `tokens` from `owner`.
+fn fund(owner: &Signer, nonce: &mut u64, who: Address, tokens: &[(Address, U256)]) -> Vec<SignedTx> {
+    *nonce += 1;
+    let mut txs = vec![owner.eip1559_ether(CHAIN.chain_id, *nonce - 1, who, units(1))];
+    for &(token, amount) in tokens {
+        txs.push(next(owner, nonce, L2System::transferCall { token, to: who, amount }.abi_encode()));
+    }
+    txs
+}
+
 impl World {
     async fn new(anvil: &Anvil, leaves: usize) -> Result<Self> {
         let url: url::Url = anvil.url().parse()?;
@@ -489,6 +555,195 @@ impl World {
         let beside = keys.iter().flat_map(|k| (16..grinding.siblings.min(255)).map(move |i| near(k, i))).collect();
         let base = Self::base(&genesis, self.leaves, beside).await?;
         self.prepare(&base, "beginning")
+    }
+
+    /// The chunk of `borrow` or `withdraw-supply`, after its setup. Its four senders are of
+    /// their own, sender `k` in shard `k` of the money market, and each pays out of market
+    /// `MARKETS[k]` more than the shards its payout passes hold before the last (docs/lending.md
+    /// §3: its own shard, then the next in turn): every payout reads the cash of all eight
+    /// shards and takes from each, 32 cash keys. Sender 0's USDC is spread evenly by the block's
+    /// beginning: it pays out more than seven eighths of that market's cash. The other markets'
+    /// cash stays where it was supplied: dust in every shard (the cash earlier accruals spread),
+    /// and the bulk as the collateral of sender `k - 1`, in shard `k - 1`, the last of sender
+    /// `k`'s walk. Every sender holds a supply and a debt in every market, which the health
+    /// check after the payout prices.
+    fn lending(&self, pre: &mut Executor, case: &str) -> Result<Vec<SignedTx>> {
+        let senders: Vec<Signer> = (0..ITEMS as u64).map(|shard| in_shard("lender", shard)).collect::<Result<_>>()?;
+        let withdraw = case == "withdraw-supply";
+        let mut txs = Vec::new();
+        for (k, owner) in self.owners.iter().enumerate() {
+            let mut nonce = 0;
+            let tokens = [
+                (WETH, whole(WETH, 10)),
+                (USDC, whole(USDC, 100_000)),
+                (DAI, whole(DAI, 100_000)),
+                (WBTC, whole(WBTC, 2)),
+            ];
+            txs.extend(fund(owner, &mut nonce, senders[k].address(), &tokens));
+            let asset = MARKETS[k];
+            for shard in 0..8 {
+                let call = L2System::transferCall { token: asset, to: keys::shard_account(shard), amount: dust(asset) };
+                txs.push(next(owner, &mut nonce, call.abi_encode()));
+            }
+        }
+        // Sender k's collateral, in market k + 1 (sender 3's in USDC, which the beginning spreads).
+        let collateral = [whole(WETH, 1), whole(DAI, 10_000), whole(WBTC, 1), whole(USDC, 1_000)];
+        // What sender k pays out in the chunk: a borrow of more than the shards before the last
+        // of its walk hold (sender 0: 950 of the 1,000 USDC spread), or the withdrawal of a
+        // supply whose cash is no longer in its shard (sender 0: 19,000 of its 20,000 USDC, of
+        // the 21,000 spread; the others borrowed theirs back out of their own shard).
+        let amounts = if withdraw {
+            [whole(USDC, 19_000), micro(WETH, 500_000), whole(DAI, 1_000), micro(WBTC, 10_000)]
+        } else {
+            [whole(USDC, 950), micro(WETH, 500_000), whole(DAI, 5_000), micro(WBTC, 10_000)]
+        };
+        let mut nonces = [0u64; ITEMS];
+        for (k, sender) in senders.iter().enumerate() {
+            let nonce = &mut nonces[k];
+            for asset in MARKETS {
+                let amount = dust(asset) * U256::from(2u8);
+                txs.push(next(sender, nonce, L2Lending::supplyCall { asset, amount }.abi_encode()));
+                txs.push(next(sender, nonce, L2Lending::borrowCall { asset, amount: dust(asset) }.abi_encode()));
+            }
+            let call = L2Lending::supplyCall { asset: MARKETS[(k + 1) % MARKETS.len()], amount: collateral[k] };
+            txs.push(next(sender, nonce, call.abi_encode()));
+            if withdraw {
+                let asset = MARKETS[k];
+                if k == 0 {
+                    txs.push(next(
+                        sender,
+                        nonce,
+                        L2Lending::supplyCall { asset, amount: whole(USDC, 20_000) }.abi_encode(),
+                    ));
+                } else {
+                    let amount = amounts[k];
+                    txs.push(next(sender, nonce, L2Lending::supplyCall { asset, amount }.abi_encode()));
+                    txs.push(next(sender, nonce, L2Lending::borrowCall { asset, amount }.abi_encode()));
+                }
+            }
+        }
+        setup(pre, &[], &txs)?;
+        let chunk: Vec<SignedTx> = senders
+            .iter()
+            .zip(&mut nonces)
+            .enumerate()
+            .map(|(k, (sender, nonce))| {
+                let (asset, amount) = (MARKETS[k], amounts[k]);
+                let input = if withdraw {
+                    L2Lending::withdrawSupplyCall { asset, amount }.abi_encode()
+                } else {
+                    L2Lending::borrowCall { asset, amount }.abi_encode()
+                };
+                next(sender, nonce, input)
+            })
+            .collect();
+        let walks =
+            MARKETS.iter().flat_map(|asset| (0..8).map(|shard| keys::balance(asset, &keys::shard_account(shard))));
+        Self::check(pre, &chunk, walks.collect())?;
+        Ok(chunk)
+    }
+
+    /// The chunk of `liquidate`, after its setup: four liquidators (in shards 0 to 3) each
+    /// liquidate a borrower of their own (in shards 4 to 7) that supplied 10 WETH and borrowed
+    /// 23,000 USDC, 100 DAI and 0.001 WBTC against it at the genesis price (3,000 USDC), within
+    /// its borrowing power (82.5 %: 24,750). Then 200 WETH sold into the WETH/USDC pool drop its
+    /// price by about 30 %, and [`ORACLE_BLOCKS`] beginnings carry the oracle's mean there: the
+    /// borrower's health falls under the 0.95 that lets a liquidation repay a whole debt.
+    /// Repaying its USDC takes all its WETH (worth less than the debt and the bonus), which
+    /// leaves debts without collateral: they are written off, and the liquidation touches the
+    /// borrower's position and shard totals in all four markets (which `check` requires: only
+    /// the write-off touches the DAI and WBTC shards).
+    fn liquidation(&self, pre: &mut Executor) -> Result<Vec<SignedTx>> {
+        let liquidators: Vec<Signer> =
+            (0..ITEMS as u64).map(|shard| in_shard("lender", shard)).collect::<Result<_>>()?;
+        let borrowers: Vec<Signer> =
+            (0..ITEMS as u64).map(|shard| in_shard("borrower", 4 + shard)).collect::<Result<_>>()?;
+        let mut txs = Vec::new();
+        let mut owner_nonces = [0u64; ITEMS];
+        for (k, owner) in self.owners.iter().enumerate() {
+            let nonce = &mut owner_nonces[k];
+            txs.extend(fund(owner, nonce, liquidators[k].address(), &[(USDC, whole(USDC, 50_000))]));
+            txs.extend(fund(owner, nonce, borrowers[k].address(), &[(WETH, whole(WETH, 10))]));
+            // The markets' cash the borrowers borrow.
+            for (asset, amount) in [(USDC, whole(USDC, 30_000)), (DAI, whole(DAI, 1_000)), (WBTC, micro(WBTC, 100_000))]
+            {
+                txs.push(next(owner, nonce, L2Lending::supplyCall { asset, amount }.abi_encode()));
+            }
+        }
+        for borrower in &borrowers {
+            let mut nonce = 0;
+            txs.push(next(
+                borrower,
+                &mut nonce,
+                L2Lending::supplyCall { asset: WETH, amount: whole(WETH, 10) }.abi_encode(),
+            ));
+            for (asset, amount) in [(USDC, whole(USDC, 23_000)), (DAI, whole(DAI, 100)), (WBTC, micro(WBTC, 1_000))] {
+                txs.push(next(borrower, &mut nonce, L2Lending::borrowCall { asset, amount }.abi_encode()));
+            }
+        }
+        for (k, owner) in self.owners.iter().enumerate() {
+            let call = L2System::swapCall {
+                tokenIn: WETH,
+                tokenOut: USDC,
+                amountIn: whole(WETH, 50),
+                minAmountOut: U256::from(1u8),
+            };
+            txs.push(next(owner, &mut owner_nonces[k], call.abi_encode()));
+        }
+        setup(pre, &[], &txs)?;
+        // Blocks 2^32 seconds apart (the batch's own steps are multiples of 2^32): each sample
+        // weighs the 12-second cap, and the markets' accrual clocks, which keep a timestamp's
+        // low 32 bits, stay unstarted, as over the batch: no interest. The batch then starts at
+        // block 1 again, a block the fee state is not in, which its beginning enters.
+        for number in 1..=ORACLE_BLOCKS {
+            pre.execute_beginning(BlockEnvInput {
+                number,
+                timestamp: number << 32,
+                l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+            });
+        }
+        let chunk: Vec<SignedTx> = liquidators
+            .iter()
+            .zip(&borrowers)
+            .map(|(liquidator, borrower)| {
+                let call = L2Lending::liquidateCall {
+                    borrower: borrower.address(),
+                    debtAsset: USDC,
+                    collateralAsset: WETH,
+                    amount: U256::MAX,
+                    minCollateral: U256::from(1u8),
+                };
+                liquidator.eip1559(CHAIN.chain_id, 0, call.abi_encode().into())
+            })
+            .collect();
+        // The repayment, the seizure and the write-offs touch the borrower's shard of every market.
+        let shards = borrowers.iter().flat_map(|b| (0..4).map(|i| keys::market_shard(i, keys::shard_of(&b.address()))));
+        Self::check(pre, &chunk, shards.collect())?;
+        Ok(chunk)
+    }
+
+    /// Requires every transaction of `chunk` to succeed after block 1's beginning over `pre`,
+    /// and the chunk to touch each of `expected`.
+    fn check(pre: &Executor, chunk: &[SignedTx], expected: Vec<B256>) -> Result<()> {
+        let recovered: Vec<RecoveredTx> =
+            chunk.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
+        let env = BlockEnvInput {
+            number: 1,
+            timestamp: TIMESTAMP_STEP,
+            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+        };
+        let mut begun = pre.clone();
+        begun.execute_beginning(env);
+        let trace = begun.trace_chunk(env, &[], &recovered);
+        for (i, r) in trace.results.iter().enumerate() {
+            match r {
+                TxResult::Executed(o) if o.status == rollup_types::block::TxStatus::Success => {}
+                other => bail!("chunk transaction {i} did not succeed: {other:?}"),
+            }
+        }
+        let missing = expected.iter().filter(|k| trace.keys.binary_search(k).is_err()).count();
+        ensure!(missing == 0, "the chunk does not touch {missing} of the {} keys expected", expected.len());
+        Ok(())
     }
 
     /// Deploys a fresh inbox (and bridge) whose genesis is `pre_root`.
@@ -736,6 +991,8 @@ impl World {
                         .collect(),
                 )
             }
+            "borrow" | "withdraw-supply" => prepared(self.lending(&mut pre, case)?),
+            "liquidate" => prepared(self.liquidation(&mut pre)?),
             "ether-transfer" => prepared(
                 s.iter()
                     .enumerate()

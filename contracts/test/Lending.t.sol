@@ -319,6 +319,22 @@ contract LendingTest is Test {
         assertLt(cash + owedNow, supplied, "a negative reserve");
     }
 
+    /// The market's clock is a uint32: past 2^32 − 1 seconds it stands still (no interest of
+    /// a wrapped clock), as the oracles' does.
+    function test_theClockStandsStillPast32Bits() public {
+        _aliceBorrows(20_000e6);
+        now_ = 2 ** 32 - 13;
+        _blocks(4, 12); // USDC accrues at 2^32 − 1 (clamped), then the others in turn
+        (,,, uint256 si, uint256 bi,,) = market.marketState(USD);
+        (,, uint256 at) = market.marketParams(USD);
+        assertEq(at, 2 ** 32 - 1, "clamped");
+        now_ = 2 ** 40;
+        _blocks(4, 12);
+        (,,, uint256 si2, uint256 bi2,,) = market.marketState(USD);
+        assertEq(si2, si, "no interest past the clock");
+        assertEq(bi2, bi, "no interest past the clock");
+    }
+
     function test_repay() public {
         _aliceBorrows(20_000e6);
         vm.prank(ALICE);

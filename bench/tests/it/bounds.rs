@@ -42,6 +42,13 @@ async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
     assert_eq!(fault("chunk-inadmissible"), Some("InadmissibleTx"));
     // The widest blob proof: two cells opened (docs/fraud-proofs.md §8.3).
     assert_eq!(fault("blob-segment"), Some("BlobDataMismatch"));
+    // The money market's heaviest chunks (docs/lending.md §7): four borrows and four
+    // withdrawals whose payouts each read and take from the cash of all eight shards after a
+    // health check over all four markets, and four liquidations that write off what the
+    // borrower's collateral did not cover, touching its shard of every market.
+    assert_eq!(fault("borrow"), Some("WrongChunkRoot"));
+    assert_eq!(fault("withdraw-supply"), Some("WrongChunkRoot"));
+    assert_eq!(fault("liquidate"), Some("WrongChunkRoot"));
     for row in report.rows.iter().filter(|r| r.case != "chunk-oversized") {
         // Within a transaction (about 120 bytes with its fees) of the 120,000-byte bound.
         assert!(row.data_bytes > 119_750 && row.data_bytes <= 120_000, "{row:?}");

@@ -235,7 +235,7 @@ abstract contract LendingLogic is LedgerLogic, OracleLogic {
         uint256 count = params.length;
         if (count > MAX_MARKETS) revert TooManyMarkets(count);
         if (count == 0) return;
-        uint256 now_ = _timestamp();
+        uint256 now_ = _timestamp() > MASK32 ? MASK32 : _timestamp();
         for (uint256 i; i < count; ++i) {
             MarketParams memory m = params[i];
             bool ordered = m.collateralFactor <= m.liquidationThreshold && m.liquidationThreshold < BPS
@@ -304,7 +304,9 @@ abstract contract LendingLogic is LedgerLogic, OracleLogic {
         bytes32 ratesKey = StateKeys.market(i, 1);
         uint256 rates = _load(ratesKey);
         (uint256 supplyIndex, uint256 borrowIndex) = _indices(i);
-        uint256 now_ = _timestamp();
+        // The clock is a uint32 of seconds (until 2106): past it a market stands still, as the
+        // oracles do, rather than charge the interest of a wrapped clock.
+        uint256 now_ = _timestamp() > MASK32 ? MASK32 : _timestamp();
         uint256 last = rates >> 216;
         // A genesis at time 0 (the executor's) starts the clock at the first accrual.
         uint256 interval = last == 0 || now_ <= last ? 0 : now_ - last;
@@ -317,7 +319,7 @@ abstract contract LendingLogic is LedgerLogic, OracleLogic {
         borrowIndex = LendingMath.accrue(borrowIndex, borrowRate, interval, true);
         supplyIndex = LendingMath.accrue(supplyIndex, supplyRate, interval, false);
         _store(StateKeys.market(i, 2), supplyIndex | borrowIndex << 128);
-        _store(ratesKey, rates & ((1 << 216) - 1) | (now_ & MASK32) << 216);
+        _store(ratesKey, rates & ((1 << 216) - 1) | now_ << 216);
         emit Accrued(asset, supplyIndex, borrowIndex, borrowRate, supplyRate);
     }
 
