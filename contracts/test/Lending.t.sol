@@ -16,7 +16,7 @@ import {StateKeys} from "../src/logic/StateKeys.sol";
 ///         turn, liquidation with its close factor and bonus, and bad debt (docs/lending.md).
 contract LendingTest is Test {
     address constant SYSTEM = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
-    address constant LENDING = 0x4200000000000000000000000000000000000011;
+    address constant LENDING = 0x4200000000000000000000000000000000000012;
     address constant PROVIDER = address(0x9001);
     address constant TRADER = address(0x9002);
     // Shards are the low three bits of an address: Alice in 0, Bob in 1, Carol (a liquidator) in 2.

@@ -9,7 +9,7 @@ pub const SYSTEM_CONTRACT: Address = address!("0x4200000000000000000000000000000
 /// Where the executor serves the money market's code (`L2Lending`), which the system contract
 /// runs over its own storage (`L2System.LENDING`): the market's operations are calls of the
 /// system contract.
-pub const LENDING: Address = address!("0x4200000000000000000000000000000000000011");
+pub const LENDING: Address = address!("0x4200000000000000000000000000000000000012");
 
 /// Multicall3's canonical address (the same on every chain that has it). On this L2 its code
 /// is served for read-only calls (`eth_call`) only: no transaction may call it.
@@ -109,4 +109,31 @@ impl ChainConfig {
 pub const fn chunk_count(items: u128, chunk_size: u32) -> u128 {
     let size = if chunk_size == 0 { 1 } else { chunk_size as u128 };
     if items == 0 { 0 } else { 1 + items.div_ceil(size) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chain's fixed addresses are distinct, and each matches its Solidity twin: an address
+    /// serving code must not be an account that holds a balance or signs (the money market's
+    /// code once stood at the fee vault's address).
+    #[test]
+    fn the_fixed_addresses_are_distinct_and_match_the_contracts() {
+        let fixed = [
+            ("system contract", SYSTEM_CONTRACT),
+            ("money market's code", LENDING),
+            ("Multicall3", MULTICALL3),
+            ("fee vault", crate::fees::FEE_VAULT),
+            ("system caller", crate::queue::SYSTEM_CALLER),
+            ("ether", crate::keys::ETHER),
+        ];
+        for (i, (a, x)) in fixed.iter().enumerate() {
+            for (b, y) in &fixed[i + 1..] {
+                assert_ne!(x, y, "{a} and {b}");
+            }
+        }
+        let system = include_str!("../../contracts/src/l2/L2System.sol");
+        assert!(system.contains(&format!("LENDING = {}", LENDING.to_checksum(None))), "L2System.LENDING");
+    }
 }

@@ -23,7 +23,7 @@ contract L2System is AmmLogic, BridgeLogic, OracleLogic, L2Access {
     address public constant SYSTEM_CALLER = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
     /// @notice Where the executor serves the money market's code (`L2Lending`), which this
     ///         contract runs over its own storage.
-    address public constant LENDING = 0x4200000000000000000000000000000000000011;
+    address public constant LENDING = 0x4200000000000000000000000000000000000012;
 
     /// @notice Only the executor credits deposits.
     error NotSystemCaller(address caller);
