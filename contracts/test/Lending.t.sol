@@ -11,10 +11,9 @@ import {LendingMath} from "../src/logic/LendingMath.sol";
 import {OracleLogic} from "../src/logic/OracleLogic.sol";
 import {StateKeys} from "../src/logic/StateKeys.sol";
 
-/// @notice The money market on L2 (`LendingLogic` in `L2Lending`'s code, run over the system
-///         contract's storage): genesis markets, supply, withdraw, borrow, repay, the accrual in
-///         turn, liquidation with its close factor and bonus, and bad debt (docs/lending.md).
-contract LendingTest is Test {
+/// @dev A genesis of three tokens, two pools, two oracles and three markets, and the steps the
+///      money market's tests and invariants take on it.
+abstract contract LendingWorld {
     address constant SYSTEM = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
     address constant LENDING = 0x4200000000000000000000000000000000000012;
     address constant PROVIDER = address(0x9001);
@@ -67,12 +66,6 @@ contract LendingTest is Test {
         );
     }
 
-    function setUp() public override {
-        vm.warp(T0);
-        sys = _genesis(_params());
-        market = L2Lending(address(sys));
-    }
-
     /// @dev Begins `n` blocks `dt` seconds apart.
     function _blocks(uint256 n, uint256 dt) internal {
         for (uint256 i; i < n; ++i) {
@@ -81,6 +74,21 @@ contract LendingTest is Test {
             vm.prank(SYSTEM);
             sys.beginBlock();
         }
+    }
+
+    function _start() internal {
+        vm.warp(T0);
+        sys = _genesis(_params());
+        market = L2Lending(address(sys));
+    }
+}
+
+/// @notice The money market on L2 (`LendingLogic` in `L2Lending`'s code, run over the system
+///         contract's storage): genesis markets, supply, withdraw, borrow, repay, the accrual in
+///         turn, liquidation with its close factor and bonus, and bad debt (docs/lending.md).
+contract LendingTest is Test, LendingWorld {
+    function setUp() public override {
+        _start();
     }
 
     function _supply(address user, address asset, uint256 amount) internal {
@@ -349,5 +357,251 @@ contract LendingTest is Test {
         vm.prank(ALICE);
         vm.expectRevert(abi.encodeWithSelector(LedgerLogic.ZeroAmount.selector));
         market.repay(USD, 1);
+    }
+}
+
+/// @dev Random steps of four users (one a shard) and a trader on the market: supplies,
+///      withdrawals, borrows, repayments, liquidations, swaps that move the oracles, and blocks
+///      that accrue. It counts what the invariants check: a borrow or withdrawal that left its
+///      account beyond its borrowing power, an index that fell, and the debts written off.
+contract LendingHandler is LendingWorld {
+    address[4] internal users = [address(0x5E0000), address(0x5E0001), address(0x5E0002), address(0x5E0003)];
+    address[3] internal assets = [USD, ETH, BTC];
+    uint256 public violations;
+    uint256 public fallen;
+    /// @dev Steps that did something, by kind: supply, withdraw, borrow, repay, liquidate.
+    uint256[5] public done;
+    mapping(address => uint256) public writtenOff;
+    mapping(uint256 => uint256) internal maxSupplyIndex;
+    mapping(uint256 => uint256) internal maxBorrowIndex;
+
+    constructor() {
+        _start();
+        for (uint256 u; u < 4; ++u) {
+            vm.startPrank(TRADER);
+            sys.transfer(ETH, users[u], 100e18);
+            sys.transfer(USD, users[u], 1_000_000e6);
+            vm.stopPrank();
+            vm.prank(ALICE);
+            sys.transfer(BTC, users[u], 2e8);
+        }
+    }
+
+    function system() external view returns (address) {
+        return address(sys);
+    }
+
+    function user(uint256 i) external view returns (address) {
+        return users[i];
+    }
+
+    function asset(uint256 i) external view returns (address) {
+        return assets[i];
+    }
+
+    function supply(uint8 who, uint8 which, uint256 amount) external {
+        (address u, address a) = (users[who % 4], assets[which % 3]);
+        amount = _bound(amount, 1, sys.balanceOf(a, u) + 1);
+        vm.prank(u);
+        try market.supply(a, amount) {
+            ++done[0];
+        } catch {}
+        _after();
+    }
+
+    function withdrawSupply(uint8 who, uint8 which, uint256 amount) external {
+        (address u, address a) = (users[who % 4], assets[which % 3]);
+        (uint256 held,) = market.positionOf(u, a);
+        amount = amount % 5 == 0 ? type(uint256).max : _bound(amount, 1, held + 1);
+        vm.prank(u);
+        try market.withdrawSupply(a, amount) {
+            ++done[1];
+            _checkCollateralized(u);
+        } catch {}
+        _after();
+    }
+
+    function borrow(uint8 who, uint8 which, uint256 amount) external {
+        (address u, address a) = (users[who % 4], assets[which % 3]);
+        (, uint256 borrowable, uint256 debt,) = market.accountHealth(u);
+        // Around the borrowing power, in the asset's raw units (a rough price is enough).
+        uint256 room = borrowable > debt ? borrowable - debt : 1;
+        uint256 perUnit = a == USD ? 1 : a == ETH ? 3_000e6 * 1e12 / 1e18 : 60_000e6 / 1e8;
+        uint256 scale = a == ETH ? 1e12 : 1;
+        amount = _bound(amount, 1, room * scale / perUnit * 11 / 10 + 1);
+        vm.prank(u);
+        try market.borrow(a, amount) {
+            ++done[2];
+            _checkCollateralized(u);
+        } catch {}
+        _after();
+    }
+
+    function repay(uint8 who, uint8 which, uint256 amount) external {
+        (address u, address a) = (users[who % 4], assets[which % 3]);
+        (, uint256 owed) = market.positionOf(u, a);
+        amount = amount % 4 == 0 ? type(uint256).max : _bound(amount, 1, owed + 1);
+        vm.prank(u);
+        try market.repay(a, amount) {
+            ++done[3];
+        } catch {}
+        _after();
+    }
+
+    function liquidate(uint8 who, uint8 victim, uint8 debt, uint8 collateral, uint256 amount) external {
+        (address u, address v) = (users[who % 4], users[victim % 4]);
+        vm.recordLogs();
+        vm.prank(u);
+        try market.liquidate(v, assets[debt % 3], assets[collateral % 3], amount, 0) {
+            ++done[4];
+        } catch {}
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] == LendingLogic.BadDebt.selector) {
+                writtenOff[address(uint160(uint256(logs[i].topics[2])))] += abi.decode(logs[i].data, (uint256));
+            }
+        }
+        _after();
+    }
+
+    /// The trader moves ETH's price by up to a fifth of its pool, either way.
+    function swap(bool sellEth, uint256 amount) external {
+        vm.prank(TRADER);
+        if (sellEth) {
+            try sys.swap(ETH, USD, _bound(amount, 1e15, 200e18), 0) {} catch {}
+        } else {
+            try sys.swap(USD, ETH, _bound(amount, 1e6, 600_000e6), 0) {} catch {}
+        }
+    }
+
+    function blocks(uint8 n) external {
+        _blocks(uint256(n) % 40 + 1, 12);
+        _after();
+    }
+
+    function _checkCollateralized(address u) private {
+        (, uint256 borrowable, uint256 debt,) = market.accountHealth(u);
+        if (debt > borrowable) ++violations;
+    }
+
+    /// @dev Indices only grow.
+    function _after() private {
+        for (uint256 i; i < 3; ++i) {
+            (,,, uint256 si, uint256 bi,,) = market.marketState(assets[i]);
+            if (si < maxSupplyIndex[i] || bi < maxBorrowIndex[i]) ++fallen;
+            maxSupplyIndex[i] = si;
+            maxBorrowIndex[i] = bi;
+        }
+    }
+
+    function _bound(uint256 x, uint256 lo, uint256 hi) private pure returns (uint256) {
+        return hi <= lo ? lo : lo + x % (hi - lo + 1);
+    }
+
+    /// @dev What the ledger holds of `a` across the users, the shards' cash, the trader, the
+    ///      provider and the pools' reserves.
+    function held(address a) external view returns (uint256 total) {
+        for (uint256 u; u < 4; ++u) {
+            total += sys.balanceOf(a, users[u]);
+        }
+        for (uint256 s; s < 8; ++s) {
+            total += sys.balanceOf(a, StateKeys.shardAccount(s));
+        }
+        total += sys.balanceOf(a, TRADER) + sys.balanceOf(a, PROVIDER);
+        (uint256 r0,,,) = sys.getPool(a, a == BTC ? ETH : a == ETH ? USD : ETH);
+        total += r0;
+        if (a == ETH) {
+            (uint256 r1,,,) = sys.getPool(ETH, BTC);
+            total += r1;
+        }
+    }
+}
+
+/// @notice The money market's invariants over random steps (docs/lending.md): the cash and the
+///         debts cover the supplies (with what bad debt wrote off), the shards' totals are the
+///         sum of the positions, indices never fall, no borrow or withdrawal leaves its account
+///         beyond its borrowing power, and the ledger neither creates nor loses a unit.
+contract LendingInvariantTest is Test {
+    LendingHandler handler;
+    uint256[3] supplyAtStart;
+
+    function setUp() public override {
+        handler = new LendingHandler();
+        for (uint256 i; i < 3; ++i) {
+            supplyAtStart[i] = handler.held(handler.asset(i));
+        }
+    }
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    /// The handler's steps do what they say: a fixed walk supplies, borrows near the limit,
+    /// repays a part, pushes ETH down over an hour of blocks, liquidates (writing debt off) and
+    /// withdraws; the invariants hold after it.
+    function test_theHandlersStepsSucceed() public {
+        handler.supply(0, 0, 900_000e6); // user 0 supplies USDC
+        handler.supply(1, 1, 10e18); // user 1 supplies 10 ETH
+        handler.borrow(1, 0, 24_000e6 - 1); // and borrows 24,000 USDC, near its limit
+        handler.repay(1, 0, 1_000e6 + 1); // and repays a thousand
+        handler.swap(true, 200e18 - 1e15); // 200 ETH sold: about 30 % down
+        for (uint256 i; i < 8; ++i) {
+            handler.blocks(39);
+        }
+        handler.liquidate(0, 1, 0, 1, type(uint256).max);
+        handler.withdrawSupply(0, 0, 1_000e6 + 1); // a thousand USDC of its supply
+        for (uint256 k; k < 5; ++k) {
+            assertGt(handler.done(k), 0, string.concat("step kind ", vm.toString(k)));
+        }
+        invariant_cashAndDebtsCoverSupplies();
+        invariant_shardsAreTheSumOfPositions();
+        invariant_indicesNeverFallAndNoBorrowBeyondPower();
+        invariant_theLedgerIsConserved();
+    }
+
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 60
+    function invariant_cashAndDebtsCoverSupplies() public view {
+        L2Lending market = L2Lending(handler.system());
+        for (uint256 i; i < 3; ++i) {
+            address a = handler.asset(i);
+            (uint256 supplied, uint256 owed, uint256 cash,,,,) = market.marketState(a);
+            assertGe(cash + owed + handler.writtenOff(a), supplied, "solvent but for bad debt");
+        }
+    }
+
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 60
+    function invariant_shardsAreTheSumOfPositions() public view {
+        address sys = handler.system();
+        for (uint256 i; i < 3; ++i) {
+            uint256 shards;
+            uint256 positions;
+            for (uint256 s; s < 8; ++s) {
+                uint256 w = uint256(vm.load(sys, StateKeys.marketShard(i, s)));
+                shards += (w & type(uint128).max) + (w >> 128);
+            }
+            for (uint256 u; u < 4; ++u) {
+                uint256 w = uint256(vm.load(sys, StateKeys.position(handler.user(u), i)));
+                positions += (w & type(uint128).max) + (w >> 128);
+            }
+            assertEq(shards, positions, "shards = positions");
+        }
+    }
+
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 60
+    function invariant_indicesNeverFallAndNoBorrowBeyondPower() public view {
+        assertEq(handler.fallen(), 0, "an index fell");
+        assertEq(handler.violations(), 0, "beyond the borrowing power");
+    }
+
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 60
+    function invariant_theLedgerIsConserved() public view {
+        for (uint256 i; i < 3; ++i) {
+            assertEq(handler.held(handler.asset(i)), supplyAtStart[i], "units");
+        }
     }
 }
