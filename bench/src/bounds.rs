@@ -391,6 +391,18 @@ fn long_symbol_token(s: &Signer, i: usize) -> SignedTx {
     s.eip1559(CHAIN.chain_id, 0, call.abi_encode().into())
 }
 
+/// The trace of `txs` as the first chunk of items of block 1, after its block's beginning: the
+/// chunk at fault of the cases that check or grind its keys.
+fn trace_after_beginning(pre: &Executor, txs: &[SignedTx]) -> Result<rollup_executor::Trace> {
+    let recovered: Vec<RecoveredTx> =
+        txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
+    let env =
+        BlockEnvInput { number: 1, timestamp: TIMESTAMP_STEP, l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE };
+    let mut begun = pre.clone();
+    begun.execute_beginning(env);
+    Ok(begun.trace_chunk(env, &[], &recovered))
+}
+
 /// The money market's assets in the order of the lending cases' senders: sender 0 takes USDC,
 /// the market block 1's beginning accrues (its turn comes first), which spreads its cash
 /// evenly over the eight shards (docs/lending.md §3); the others take markets whose cash stays
@@ -499,17 +511,7 @@ impl World {
     /// deep with empty siblings below the stream's reach.
     async fn ground(&self, grinding: Grinding) -> Result<(Executor, Prepared)> {
         let (pre, prepared) = self.prepare(&self.base, "create-pool")?;
-        let recovered: Vec<RecoveredTx> =
-            prepared.txs.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
-        // The chunk at fault follows its block's beginning.
-        let env = BlockEnvInput {
-            number: 1,
-            timestamp: TIMESTAMP_STEP,
-            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
-        };
-        let mut begun = pre.clone();
-        begun.execute_beginning(env);
-        let keys = begun.trace_chunk(env, &[], &recovered).keys;
+        let keys = trace_after_beginning(&pre, &prepared.txs)?.keys;
         let mut beside: Vec<B256> =
             keys.iter().flat_map(|k| (16..grinding.siblings.min(255)).map(move |i| near(k, i))).collect();
         if grinding.pair > 0 {
@@ -725,16 +727,7 @@ impl World {
     /// Requires every transaction of `chunk` to succeed after block 1's beginning over `pre`,
     /// and the chunk to touch each of `expected`.
     fn check(pre: &Executor, chunk: &[SignedTx], expected: Vec<B256>) -> Result<()> {
-        let recovered: Vec<RecoveredTx> =
-            chunk.iter().map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN)).collect::<Result<_, _>>()?;
-        let env = BlockEnvInput {
-            number: 1,
-            timestamp: TIMESTAMP_STEP,
-            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
-        };
-        let mut begun = pre.clone();
-        begun.execute_beginning(env);
-        let trace = begun.trace_chunk(env, &[], &recovered);
+        let trace = trace_after_beginning(pre, chunk)?;
         for (i, r) in trace.results.iter().enumerate() {
             match r {
                 TxResult::Executed(o) if o.status == rollup_types::block::TxStatus::Success => {}
