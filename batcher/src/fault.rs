@@ -242,14 +242,17 @@ impl Fault {
     }
 }
 
-/// The chunk holding the batch's first transaction that `is` accepts (a block's items are its
-/// queue entries, then its transactions, cut in chunks of the chain's size after the block's
-/// beginning).
+/// The chunk holding the batch's first transaction that `is` accepts (after the block's
+/// beginning, its queue entries and its transactions by the chain's cut, docs/batch-codec.md
+/// §3.1).
 fn chunk_of(batch: &Batch, chain: &ChainConfig, is: impl Fn(&SignedTx) -> bool) -> Option<usize> {
-    let cs = chain.chunk_size.max(1) as usize;
     batch.blocks.iter().zip(first_chunks(batch, chain)).find_map(|(block, first)| {
         let at = block.txs.iter().position(&is)?;
-        Some(first + 1 + (block.queue_count as usize + at) / cs)
+        let mut cut = chain.cut(block.queue_count);
+        block.txs[..=at].iter().for_each(|tx| {
+            cut.push(codec::is_heavy(tx));
+        });
+        Some(first + cut.chunks() as usize - 1)
     })
 }
 
@@ -258,8 +261,7 @@ fn chunk_of(batch: &Batch, chain: &ChainConfig, is: impl Fn(&SignedTx) -> bool) 
 fn first_chunks<'a>(batch: &'a Batch, chain: &'a ChainConfig) -> impl Iterator<Item = usize> + 'a {
     batch.blocks.iter().scan(0usize, |next, block| {
         let first = *next;
-        let items = u128::from(block.queue_count) + block.txs.len() as u128;
-        *next += chain.chunk_count(items) as usize;
+        *next += chain.chunk_count(block.queue_count, block.txs.iter().map(codec::is_heavy)) as usize;
         Some(first)
     })
 }

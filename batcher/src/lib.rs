@@ -107,14 +107,9 @@ impl std::str::FromStr for DaMode {
 
 /// Reads what one post can carry on the L1 at `l1_rpc` for posts of at most `max_bytes`: what
 /// a devnet needs to bound its sequencer's blocks before the batcher starts.
-pub async fn read_capacity(
-    l1_rpc: &url::Url,
-    max_bytes: usize,
-    chain: &ChainConfig,
-) -> Result<PostCapacity, BatcherError> {
+pub async fn read_capacity(l1_rpc: &url::Url, max_bytes: usize) -> Result<PostCapacity, BatcherError> {
     let limits = L1Limits::read(&rollup_l1::provider(l1_rpc)).await?;
-    PostCapacity::new(limits, max_bytes.min(MAX_BATCH_BYTES), chain.chunk_size)
-        .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))
+    PostCapacity::new(limits, max_bytes.min(MAX_BATCH_BYTES)).ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))
 }
 
 /// Posts sealed L2 blocks to the L1 inbox.
@@ -224,7 +219,7 @@ impl Batcher {
         let blob_cpu =
             Arc::new(blob_cpu::BlobCpu::of_this_machine(config.blob_cores, per_blob, std::time::Instant::now()));
         let limits = L1Limits::read(&provider).await?;
-        let capacity = PostCapacity::new(limits, config.max_bytes.min(MAX_BATCH_BYTES), config.chain.chunk_size)
+        let capacity = PostCapacity::new(limits, config.max_bytes.min(MAX_BATCH_BYTES))
             .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
         let txmgr = TxManager::new(provider.clone(), wallet, address, store.clone(), config.txmgr).await?;
         let bridge = rollup_l1::inbox::bridge(&provider, config.inbox).await?;
@@ -369,9 +364,8 @@ impl Batcher {
             return Ok(());
         }
         let limits = L1Limits { block_gas_limit: block.header.gas_limit, ..current.l1 };
-        let capacity =
-            PostCapacity::new(limits, self.config.max_bytes.min(MAX_BATCH_BYTES), self.config.chain.chunk_size)
-                .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
+        let capacity = PostCapacity::new(limits, self.config.max_bytes.min(MAX_BATCH_BYTES))
+            .ok_or(BatcherError::L1TooSmall(limits.block_gas_limit))?;
         warn!(
             target: "batcher",
             from = current.l1.block_gas_limit,

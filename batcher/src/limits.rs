@@ -10,7 +10,7 @@
 
 use crate::error::BatcherError;
 use alloy::providers::{DynProvider, Provider};
-use rollup_types::codec::{MIN_TX_BYTES, SEGMENT_BYTES};
+use rollup_types::codec::{MAX_BATCH_CHUNKS, SEGMENT_BYTES};
 use serde::{Deserialize, Serialize};
 
 /// EIP-7825 (Osaka): the most gas one transaction may use.
@@ -164,15 +164,15 @@ pub struct PostCapacity {
 }
 
 impl PostCapacity {
-    /// The capacity on an L1 with `l1`'s limits, for posts of at most `max_bytes` of data and
-    /// chunks of `chunk_size` transactions. `None` when the L1's gas limit leaves no room for
-    /// a post at all.
-    pub fn new(l1: L1Limits, max_bytes: usize, chunk_size: u32) -> Option<Self> {
+    /// The capacity on an L1 with `l1`'s limits, for posts of at most `max_bytes` of data.
+    /// `None` when the L1's gas limit leaves no room for a post at all.
+    pub fn new(l1: L1Limits, max_bytes: usize) -> Option<Self> {
         let post_gas = l1.tx_gas_limit().checked_sub(HEADER_PROOF_MARGIN)?;
         // The worst case for `n` bytes of one block: every calldata byte non-zero, and as many
-        // chunk roots as the smallest transactions would make, one more for a short last chunk
-        // and one for the block's beginning (docs/batch-codec.md §3.1).
-        let worst = |n: usize| post_gas_bound(n, n / (MIN_TX_BYTES * chunk_size.max(1) as usize) + 2);
+        // chunk roots as a batch may hold (docs/batch-codec.md §3.5): a queue entry's chunk
+        // takes no byte and a heavy transaction's chunk few (§3.1), so a post of any size may
+        // carry them all.
+        let worst = |n: usize| post_gas_bound(n, MAX_BATCH_CHUNKS as usize);
         // The largest n ≤ max_bytes with worst(n) ≤ post_gas (worst grows with n).
         let (mut low, mut high) = (0usize, max_bytes);
         if worst(0) > post_gas {
@@ -212,24 +212,24 @@ mod tests {
     #[test]
     fn capacity_follows_the_gas_limit_where_it_binds() {
         // Mainnet-like: the 120,000-byte cap binds.
-        let big = PostCapacity::new(l1(60_000_000, true), 120_000, 64).expect("room");
+        let big = PostCapacity::new(l1(60_000_000, true), 120_000).expect("room");
         assert_eq!(big.max_post_bytes, 120_000);
         assert_eq!(big.post_gas, EIP7825_TX_GAS_CAP - HEADER_PROOF_MARGIN);
         // A small L1: the gas binds, and a worst-case post of that size fits.
-        let small = PostCapacity::new(l1(2_500_000, true), 120_000, 64).expect("room");
+        let small = PostCapacity::new(l1(2_500_000, true), 120_000).expect("room");
         assert!(small.max_post_bytes < 60_000 && small.max_post_bytes > 40_000, "{small:?}");
         let n = small.max_block_bytes;
-        let roots = n / (MIN_TX_BYTES * 64) + 2;
+        let roots = MAX_BATCH_CHUNKS as usize;
         let calldata = vec![0xff; post_calldata_len(n, roots)];
         assert!(small.fits(&calldata, n, roots));
         let over = vec![0xff; post_calldata_len(n + 100, roots)];
         assert!(!small.fits(&over, n + 100, roots));
         // Without EIP-7825 a large block gas limit allows larger posts.
-        let uncapped = PostCapacity::new(l1(60_000_000, false), 1_000_000, 64).expect("room");
+        let uncapped = PostCapacity::new(l1(60_000_000, false), 1_000_000).expect("room");
         assert!(uncapped.max_post_bytes > 1_000_000 - 1, "{uncapped:?}");
-        let capped = PostCapacity::new(l1(60_000_000, true), 1_000_000, 64).expect("room");
+        let capped = PostCapacity::new(l1(60_000_000, true), 1_000_000).expect("room");
         assert!(capped.max_post_bytes < 420_000, "{capped:?}");
         // No room at all.
-        assert_eq!(PostCapacity::new(l1(400_000, true), 120_000, 64), None);
+        assert_eq!(PostCapacity::new(l1(400_000, true), 120_000), None);
     }
 }

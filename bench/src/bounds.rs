@@ -213,7 +213,7 @@ impl fmt::Display for BoundsReport {
 }
 
 /// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
-const CASES: [&str; 27] = [
+const CASES: [&str; 30] = [
     "header-lie",
     "beginning",
     "beginning-ground",
@@ -235,8 +235,11 @@ const CASES: [&str; 27] = [
     "token-approve",
     "ether-transfer",
     "borrow",
+    "borrow-ground",
     "withdraw-supply",
+    "withdraw-supply-ground",
     "liquidate",
+    "liquidate-ground",
     "deposits",
     "forced-create-pool",
     "forced-unreadable",
@@ -532,6 +535,27 @@ impl World {
         }
         let base = Self::base(&self.genesis, self.leaves, beside).await?;
         self.prepare(&base, "create-pool")
+    }
+
+    /// A heavy case (`borrow`, `withdraw-supply`, `liquidate`) over the state a grinding batcher
+    /// reaches around the keys of its chunk at fault, which holds its first transaction alone
+    /// (docs/batch-codec.md §3.1): a leaf beside each at every level from 16 to `siblings - 1`,
+    /// and beside the sender's nonce one more sharing `pair` bits (the sender is the chunk's one
+    /// free parameter: its positions, balances and nonce all follow from it, and a parameter
+    /// buys one deep path, docs/fraud-proofs.md §7.2).
+    async fn ground_heavy(&self, case: &str, grinding: Grinding) -> Result<(Executor, Prepared)> {
+        let (pre, prepared) = self.prepare(&self.base, case)?;
+        let first = prepared.txs.first().context("a heavy case has a chunk")?;
+        ensure!(codec::is_heavy(first), "{case}: its chunk at fault is one heavy transaction");
+        let keys = trace_after_beginning(&pre, std::slice::from_ref(first))?.keys;
+        let mut beside: Vec<B256> =
+            keys.iter().flat_map(|k| (16..grinding.siblings.min(255)).map(move |i| near(k, i))).collect();
+        if grinding.pair > 0 {
+            let sender = first.recover_sender()?;
+            beside.push(near(&keys::nonce(&sender), grinding.pair.min(255)));
+        }
+        let base = Self::base(&self.genesis, self.leaves, beside).await?;
+        self.prepare(&base, case)
     }
 
     /// The `beginning` case over the state a grinding batcher reaches around the beginning's
@@ -1116,6 +1140,9 @@ impl World {
         let (pre, prepared) = match case {
             "create-pool-ground" => self.ground(grinding).await?,
             "beginning-ground" => self.ground_beginning(grinding).await?,
+            "borrow-ground" | "withdraw-supply-ground" | "liquidate-ground" => {
+                self.ground_heavy(case.trim_end_matches("-ground"), grinding).await?
+            }
             _ => self.prepare(&self.base, case)?,
         };
         let pre_root = pre.state_root();
@@ -1133,8 +1160,9 @@ impl World {
             Some(Corruption::OversizedChunk) => (2, OVERSIZED_HEADER_BYTES),
             _ => (header.chunks.len(), header.chunks.first().map_or(data.len(), |c| c.bytes.start)),
         };
-        // The honest roots of block 1's beginning (chunk 0) and of its items (chunk 1, the chunk
-        // at fault but in the `beginning` case), then any roots for the others.
+        // The honest roots of block 1's beginning (chunk 0) and of its items' chunks (chunk 1, the
+        // first of them, is the chunk at fault but in the `beginning` case), then any roots for
+        // the others.
         let recovered: Vec<RecoveredTx> =
             prepared.txs.iter().filter_map(|t| RecoveredTx::from_signed(t.clone(), &CHAIN).ok()).collect();
         let mut after = pre.clone();
@@ -1144,8 +1172,9 @@ impl World {
             l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
         };
         let begun = after.execute_beginning(env);
-        let items = after.execute_block_with_queue(env, &entries, &recovered).chunk_roots.last().copied();
-        let honest = [begun, items.unwrap_or(begun)];
+        // Its items' chunks follow the beginning's (a queue entry or a heavy transaction alone).
+        let items = after.execute_block_with_queue(env, &entries, &recovered).chunk_roots;
+        let honest: Vec<B256> = std::iter::once(begun).chain(items.into_iter().skip(1)).collect();
         let mut chunk_roots: Vec<B256> = (0..chunk_count).map(|c| keccak256(format!("padding root {c}"))).collect();
         for (posted, honest) in chunk_roots.iter_mut().zip(honest) {
             *posted = honest;
@@ -1252,6 +1281,9 @@ impl World {
         Ok(BoundsRow {
             case: match case {
                 "create-pool-ground" => format!("{case} ({grinding})"),
+                "borrow-ground" | "withdraw-supply-ground" | "liquidate-ground" => {
+                    format!("{case} (siblings to level {}, 1 pair at {})", grinding.siblings, grinding.pair)
+                }
                 // The beginning has no free key: no pair.
                 "beginning-ground" => format!("{case} ({})", Grinding { pair: 0, ..grinding }),
                 _ => case.to_owned(),

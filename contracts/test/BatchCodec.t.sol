@@ -144,6 +144,26 @@ contract BatchCodecTest is Test, CodecNumbers {
         }
     }
 
+    /// @dev Row, leading addresses `k`, numbers `n` and weight of calldata in the extended form
+    ///      (§3.3.3) of an operation without address list: supply (13), withdrawSupply (14),
+    ///      borrow (15), repay (16), liquidate (17); else row 0. Rows 14, 15 and 17 are heavy
+    ///      (§3.1).
+    function _extendedOp(bytes memory input) internal pure returns (uint256 row, uint256 k, uint256 n, bool heavy) {
+        if (input.length < 4) return (0, 0, 0, false);
+        bytes4 sel = _selectorOf(input);
+        if (sel == 0xf2b9fdb8) (row, k, n) = (13, 1, 1);
+        else if (sel == 0xe72b6026) (row, k, n, heavy) = (14, 1, 1, true);
+        else if (sel == 0x4b8a3529) (row, k, n, heavy) = (15, 1, 1, true);
+        else if (sel == 0x22867d78) (row, k, n) = (16, 1, 1);
+        else if (sel == 0x6f70e66f) (row, k, n, heavy) = (17, 3, 2, true);
+        else return (0, 0, 0, false);
+        bool clean = input.length == 4 + 32 * (k + n);
+        for (uint256 i; clean && i < k; i++) {
+            clean = _word(input, i) >> 160 == 0;
+        }
+        if (!clean) return (0, 0, 0, false);
+    }
+
     /// @dev Token-call operation code (§3.3.2) of calldata in canonical token-call form, else 0.
     function _tokenOp(bytes memory input) internal pure returns (uint256 op) {
         if (input.length < 4) return 0;
@@ -170,11 +190,14 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     /// @dev The codec bytes of one transaction (§3.3): a token call (§3.3.2) when its target
-    ///      is not the system contract.
+    ///      is not the system contract, an extended operation (§3.3.3) when its calldata has
+    ///      that form.
     function _encodeTx(BatchCodec.Tx memory t, address[] memory registry) internal pure returns (bytes memory out) {
         bool token = t.to != SYSTEM;
         (uint256 op, uint256 amounts) = token ? (_tokenOp(t.input), 1) : _compactOp(t.input);
         require(!token || op != 0, "a call of another target that is not a token call");
+        (uint256 row,,,) = _extendedOp(t.input);
+        if (!token && row != 0) op = 7;
         bool zero = t.maxPriorityFeePerGas == 0 && t.maxFeePerGas == 0;
         uint256 head = (t.eip1559 ? 1 : 0) | (t.yParity ? 2 : 0) | (zero ? 4 : 0) | (op << 3) | (token ? 0x40 : 0);
         out = abi.encodePacked(_byte(head), _varint(t.nonce), _num(t.gasLimit));
@@ -190,6 +213,8 @@ contract BatchCodecTest is Test, CodecNumbers {
             out = abi.encodePacked(out, _num(_word(t.input, op == 3 ? 2 : 1)));
         } else if (op == 0) {
             out = abi.encodePacked(out, _varint(t.input.length), t.input);
+        } else if (op == 7) {
+            out = abi.encodePacked(out, _extendedArgs(t.input, registry));
         } else {
             // The registry pair i0 · R + i1.
             uint256 i0 = _indexOf(registry, address(uint160(_word(t.input, 0))));
@@ -200,6 +225,21 @@ contract BatchCodecTest is Test, CodecNumbers {
             }
         }
         out = abi.encodePacked(out, t.r, t.s);
+    }
+
+    /// @dev The `args` of an extended operation (§3.3.3) without address list: its row, one
+    ///      registry reference `i₀·R^(k−1) + … + i_(k−1)` of its `k` leading addresses, its
+    ///      numbers.
+    function _extendedArgs(bytes memory input, address[] memory registry) internal pure returns (bytes memory out) {
+        (uint256 row, uint256 k, uint256 n,) = _extendedOp(input);
+        uint256 ref;
+        for (uint256 i; i < k; i++) {
+            ref = ref * registry.length + _indexOf(registry, address(uint160(_word(input, i))));
+        }
+        out = abi.encodePacked(_varint(row), _varint(ref));
+        for (uint256 i; i < n; i++) {
+            out = abi.encodePacked(out, _num(_word(input, k + i)));
+        }
     }
 
     /// @dev A batch (§3) of blocks without queue entries: blocks from `firstNumber` with the
@@ -215,11 +255,12 @@ contract BatchCodecTest is Test, CodecNumbers {
         return _batchQ(firstNumber, firstTimestamp, deltas, new uint256[](deltas.length), txCounts, registry, chunks);
     }
 
-    /// @dev A batch (§3) of version 5: blocks from `firstNumber` with the given timestamp
+    /// @dev A batch (§3) of version 6: blocks from `firstNumber` with the given timestamp
     ///      deltas, queue counts and tx counts, block `i` committing the L1 price `_price(i)`
-    ///      (`timestamp_delta queue_count tx_count l1_byte_price` each), the registry, then the
-    ///      chunks with their lengths. `chunks` lists every chunk, each block's beginning (no
-    ///      byte) included.
+    ///      and holding no heavy transaction (`timestamp_delta queue_count tx_count
+    ///      l1_byte_price heavy_runs` each, the heavy runs the one byte 00), the registry, then
+    ///      the chunks with their lengths. `chunks` lists every chunk, each block's beginning and
+    ///      each queue entry's chunk (no byte) included.
     function _batchQ(
         uint256 firstNumber,
         uint256 firstTimestamp,
@@ -228,12 +269,47 @@ contract BatchCodecTest is Test, CodecNumbers {
         uint256[] memory txCounts,
         address[] memory registry,
         bytes[] memory chunks
+    ) internal pure returns (bytes memory) {
+        bytes[] memory runs = new bytes[](deltas.length);
+        bytes memory blocks = _blocks(firstNumber, firstTimestamp, deltas, queueCounts, txCounts, runs);
+        return _withChunks(blocks, registry, chunks);
+    }
+
+    /// @dev The header of version 6 up to the end of its block table: blocks from
+    ///      `firstNumber` with the given timestamp deltas, queue counts and tx counts, block `i`
+    ///      committing the L1 price `_price(i)`, its heavy runs written as `runs[i]` (the one
+    ///      byte 00, no run, when empty; see `_runs`).
+    function _blocks(
+        uint256 firstNumber,
+        uint256 firstTimestamp,
+        uint256[] memory deltas,
+        uint256[] memory queueCounts,
+        uint256[] memory txCounts,
+        bytes[] memory runs
     ) internal pure returns (bytes memory out) {
-        out = abi.encodePacked(uint8(5), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
+        out = abi.encodePacked(uint8(6), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
         for (uint256 i; i < deltas.length; i++) {
             out = abi.encodePacked(out, _varint(deltas[i]), _varint(queueCounts[i]), _varint(txCounts[i]));
-            out = abi.encodePacked(out, _num(_price(i)));
+            out = abi.encodePacked(out, _num(_price(i)), runs[i].length == 0 ? bytes(hex"00") : runs[i]);
         }
+    }
+
+    /// @dev Heavy runs (§3.1) written from their (gap, len) pairs, in order: their count, then
+    ///      each pair.
+    function _runs(uint256[] memory pairs) internal pure returns (bytes memory out) {
+        out = _varint(pairs.length / 2);
+        for (uint256 i; i < pairs.length; i++) {
+            out = abi.encodePacked(out, _varint(pairs[i]));
+        }
+    }
+
+    /// @dev `out`, a header up to the end of its block table, followed by the registry, the
+    ///      chunk lengths and the chunks.
+    function _withChunks(bytes memory out, address[] memory registry, bytes[] memory chunks)
+        internal
+        pure
+        returns (bytes memory)
+    {
         out = abi.encodePacked(out, _varint(registry.length));
         for (uint256 i; i < registry.length; i++) {
             out = abi.encodePacked(out, registry[i]);
@@ -244,6 +320,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         for (uint256 i; i < chunks.length; i++) {
             out = abi.encodePacked(out, chunks[i]);
         }
+        return out;
     }
 
     /// @dev The L1 price `_batchQ` writes for its block `i`: the lowest price, 8 (two bytes,
@@ -452,12 +529,13 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev The bytes of the worked example, field by field as the spec's table lists them.
     function _example(bytes32 r, bytes32 s) internal pure returns (bytes memory) {
         return abi.encodePacked(
-            hex"05", // version
+            hex"06", // version
             hex"05", // first block number 5
             hex"80e2cfaa06", // first timestamp 1700000000
             hex"01", // block count
             hex"000001", // block 5: delta 0, no queue entry, 1 transaction
             hex"8002", // block 5: L1 price 8 wei a byte (m = 8: m & 3 = 0, tail 2)
+            hex"00", // block 5: no heavy run
             hex"02",
             T,
             R, // registry
@@ -472,16 +550,16 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     function test_example_header() public view {
         bytes memory data = _example(R0, S0);
-        assertEq(data.length, 125, "length");
+        assertEq(data.length, 126, "length");
         BatchCodec.Header memory hd = h.decodeHeader(data, 64);
         assertEq(hd.firstNumber, 5, "firstNumber");
         assertEq(hd.firstTimestamp, 1_700_000_000, "firstTimestamp");
         assertEq(hd.blockCount, 1, "blockCount");
         assertEq(hd.registryCount, 2, "registryCount");
-        assertEq(hd.registryOffset, 14, "registryOffset");
+        assertEq(hd.registryOffset, 15, "registryOffset");
         assertEq(hd.chunkCount, 2, "chunkCount: the block's beginning and its transaction");
-        assertEq(hd.chunkLengthsOffset, 54, "chunkLengthsOffset");
-        assertEq(hd.chunksOffset, 56, "chunksOffset");
+        assertEq(hd.chunkLengthsOffset, 55, "chunkLengthsOffset");
+        assertEq(hd.chunksOffset, 57, "chunksOffset");
         assertEq(hd.blocksOffset, 8, "blocksOffset");
         assertEq(hd.queueCount, 0, "queueCount");
         BatchCodec.Chunk memory c = h.locateChunk(data, 64, 1);
@@ -489,10 +567,11 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(c.blockNumber, 5, "blockNumber");
         assertEq(c.l1BytePrice, 8, "l1BytePrice");
         assertEq(c.txCount, 1, "txCount");
-        assertEq(c.offset, 56, "offset");
+        assertEq(c.offset, 57, "offset");
         assertEq(c.length, 69, "length");
         assertEq(c.queueOffset, 0, "queueOffset");
         assertEq(c.queueCount, 0, "chunk queueCount");
+        assertFalse(c.heavy, "a light chunk");
         h.validate(data, 64);
     }
 
@@ -511,6 +590,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(t.s, S0, "s");
         // 69 bytes, its one-byte registry pair billed as two (docs/fees.md §2.2).
         assertEq(t.billedBytes, 70, "billedBytes");
+        assertFalse(t.heavy, "a transfer is light");
         _eqBytes(t.input, _transferInput(T, R, 1e6), "calldata");
         // The EIP-2718 bytes, spelled out: 0x02 ‖ f8 8e (142 bytes) ‖ chainId 82a455, nonce 80,
         // fees 80 80, gas 830493e0, to, value 80, data b864 ‖ 100 bytes, [] c0, parity 01,
@@ -554,11 +634,12 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(c.queueOffset, 0, "queueOffset");
         assertEq(c.queueCount, 0, "queueCount");
         assertEq(c.txCount, 0, "txCount");
-        assertEq(c.offset, 56, "offset");
+        assertFalse(c.heavy, "heavy");
+        assertEq(c.offset, 57, "offset");
         assertEq(c.length, 0, "length");
         assertEq(h.decodeChunk(data, 64, 0).length, 0, "no transaction");
         // Lengths 1 and 68 instead of 0 and 69: the sum still fills the data.
-        (data[54], data[55]) = (0x01, 0x44);
+        (data[55], data[56]) = (0x01, 0x44);
         _expectInvalid(data, 64, BatchCodec.TrailingBytes.selector, "a beginning of one byte");
         _expectChunkInvalid(data, 64, 0, BatchCodec.TrailingBytes.selector, "the beginning alone");
     }
@@ -617,36 +698,42 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     function test_varints_inTheHeader() public view {
-        // first_timestamp 0, one block (delta 0, no entry, no transaction, L1 price 0), no
-        // registry.
-        bytes memory rest = hex"00010000000000";
+        // first_timestamp 0, one block (delta 0, no entry, no transaction, L1 price 0, no heavy
+        // run), no registry.
+        bytes memory rest = hex"0001000000000000";
         bytes4 bad = BatchCodec.BadInteger.selector;
         // first_number = 0 written in two bytes.
-        _expectInvalid(abi.encodePacked(hex"058000", rest), 64, bad, "overlong zero");
-        _expectInvalid(abi.encodePacked(hex"05ff00", rest), 64, bad, "last byte 00");
+        _expectInvalid(abi.encodePacked(hex"068000", rest), 64, bad, "overlong zero");
+        _expectInvalid(abi.encodePacked(hex"06ff00", rest), 64, bad, "last byte 00");
         // u64 max is 9 full groups and a last byte of 01; 02 or a tenth continuation overflows.
         bytes memory max = hex"ffffffffffffffffff01";
         BatchCodec.Header memory hd = h.decodeHeader(_withFirstNumber(max), 64);
         assertEq(hd.firstNumber, type(uint64).max, "u64 max first number");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff02"), 64, bad, "2^64");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff8101"), 64, bad, "eleven bytes");
-        _expectInvalid(hex"05ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
+        _expectInvalid(hex"06ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
         // The queue count: a 64-bit varint like the others.
-        _expectInvalid(_withQueueCount(hex"8000"), 64, bad, "overlong queue count");
-        _expectInvalid(_withQueueCount(hex"ffffffffffffffffff02"), 64, bad, "queue count 2^64");
-        _expectInvalid(hex"0505000100ffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
-        // u64 max entries in one chunk after the block's beginning (a chunk size larger than
-        // the block's items).
-        BatchCodec.Header memory q = h.decodeHeader(_withQueueCount(max), type(uint256).max);
-        assertEq(q.queueCount, type(uint64).max, "u64 max queue count");
-        assertEq(q.chunkCount, 2, "the beginning and the chunk of entries");
+        _expectInvalid(_withQueueCount(hex"8000", 1), 64, bad, "overlong queue count");
+        _expectInvalid(_withQueueCount(hex"ffffffffffffffffff02", 1), 64, bad, "queue count 2^64");
+        // Five bytes after the block count (a block's least), the queue count cut in them.
+        _expectInvalid(hex"0605000100ffffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
+        // u64 max is a queue count, but its entries need a chunk each (§3.1): far more chunks
+        // than bytes left, whatever the chunk size.
+        _expectInvalid(_withQueueCount(max, 2), type(uint256).max, BatchCodec.Truncated.selector, "u64 max entries");
+        // Two bytes (200) and one: the beginning and a chunk an entry.
+        BatchCodec.Header memory q = h.decodeHeader(_withQueueCount(hex"c801", 201), type(uint256).max);
+        assertEq(q.queueCount, 200, "queue count 200");
+        assertEq(q.chunkCount, 201, "the beginning and the 200 entries' chunks");
+        q = h.decodeHeader(_withQueueCount(hex"03", 4), 1);
+        assertEq(q.queueCount, 3, "queue count 3");
+        assertEq(q.chunkCount, 4, "the beginning and the 3 entries' chunks");
         // The L1 price: a number of 64 bits (§2.2), read right after the transaction count.
         _expectInvalid(_withPrice(hex"8000"), 64, bad, "price with a zero tail");
         _expectInvalid(_withPrice(hex"0a"), 64, bad, "price m = 0, e = 10");
         _expectInvalid(_withPrice(hex"c002"), 64, bad, "price m = 10");
         _expectInvalid(_withPrice(_num(uint256(type(uint64).max) + 1)), 64, bad, "price 2^64");
         _expectInvalid(_withPrice(_num(1e20)), 64, bad, "price 10^20");
-        _expectInvalid(hex"05050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
+        _expectInvalid(hex"06050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
         uint256[5] memory prices = [uint256(0), 8, 12_345, 1e19, type(uint64).max];
         for (uint256 i; i < prices.length; i++) {
             bytes memory data = _withPrice(_num(prices[i]));
@@ -657,22 +744,22 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     /// @dev A batch of one empty block (5) committing the L1 price written as `price`, no
-    ///      registry, no chunk.
+    ///      heavy run, no registry, no chunk.
     function _withPrice(bytes memory price) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0505000100", hex"0000", price, hex"00");
+        return abi.encodePacked(hex"0605000100", hex"0000", price, hex"00", hex"00");
     }
 
-    /// @dev A batch of one empty block (L1 price 0, no registry, no chunk) numbered by the
-    ///      given varint.
+    /// @dev A batch of one empty block (L1 price 0, no heavy run, no registry, no chunk)
+    ///      numbered by the given varint.
     function _withFirstNumber(bytes memory firstNumber) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"05", firstNumber, hex"00", hex"01", hex"00000000", hex"00");
+        return abi.encodePacked(hex"06", firstNumber, hex"00", hex"01", hex"0000000000", hex"00");
     }
 
-    /// @dev A batch of one block (5) of the given queue count, no transaction, L1 price 0 and
-    ///      no registry, with two chunk lengths 0 (the block's beginning, then the one chunk of
-    ///      a chunk size that takes every entry).
-    function _withQueueCount(bytes memory queueCount) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0505000100", queueCount, hex"00", hex"00", hex"00", hex"00", hex"00");
+    /// @dev A batch of one block (5) of the given queue count, no transaction, L1 price 0, no
+    ///      heavy run and no registry, with `lengths` chunk lengths 0 (the block's beginning,
+    ///      then one chunk an entry: 1 + its queue count for a valid batch).
+    function _withQueueCount(bytes memory queueCount, uint256 lengths) internal pure returns (bytes memory) {
+        return abi.encodePacked(hex"0605000100", queueCount, hex"00", hex"00", hex"00", hex"00", new bytes(lengths));
     }
 
     // =========================================================================================
@@ -681,17 +768,23 @@ contract BatchCodecTest is Test, CodecNumbers {
     function test_header_errors() public view {
         bytes4 trunc = BatchCodec.Truncated.selector;
         _expectInvalid(hex"", 64, trunc, "empty");
-        _expectInvalid(hex"05", 64, trunc, "version only");
+        _expectInvalid(hex"06", 64, trunc, "version only");
         _expectInvalid(hex"00", 64, BatchCodec.UnknownVersion.selector, "version 0");
         for (uint256 v; v < 256; v += 85) {
-            // Versions 0, 85, 170, 255, then 1, 2, 3, 4 and 6 below.
+            // Versions 0, 85, 170, 255, then 1, 2, 3, 4 and 5 below.
             // forge-lint: disable-next-line(unsafe-typecast)
             _expectVersionRefused(abi.encodePacked(uint8(v), hex"01"), v); // v < 256
         }
         _expectVersionRefused(hex"0301", 3);
         _expectVersionRefused(hex"0401", 4);
-        _expectVersionRefused(hex"0601", 6);
+        _expectVersionRefused(hex"0501", 5);
         _expectVersionRefused(hex"0101", 1);
+        _expectVersionRefused(hex"0701", 7);
+        // Version 5 (blocks without heavy runs): the worked example as it wrote it.
+        _expectVersionRefused(
+            abi.encodePacked(hex"050580e2cfaa0601000001", hex"8002", hex"02", T, R, hex"0045", hex"0f00650126", R0, S0),
+            5
+        );
         // Version 4 (no chunk for a block's beginning): the worked example as it wrote it.
         _expectVersionRefused(
             abi.encodePacked(hex"040580e2cfaa0601000001", hex"8002", hex"02", T, R, hex"45", hex"0f00650126", R0, S0), 4
@@ -701,61 +794,66 @@ contract BatchCodecTest is Test, CodecNumbers {
             abi.encodePacked(hex"020580e2cfaa0601000001", hex"02", T, R, hex"45", hex"0f00650126", R0, S0), 2
         );
         // Block count.
-        _expectInvalid(hex"0505000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
+        _expectInvalid(hex"0605000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
         _expectInvalid(
-            hex"05ffffffffffffffffff010002" hex"000000000000000000",
+            hex"06ffffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00",
             64,
             BatchCodec.BadBlockSequence.selector,
             "last number > u64"
         );
         assertEq(
-            h.decodeHeader(hex"05feffffffffffffffff010002" hex"000000000000000000", 64).blockCount,
+            h.decodeHeader(hex"06feffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00", 64).blockCount,
             2,
             "last number = u64 max"
         );
-        // Each block takes at least 4 bytes: 2 blocks with 7 bytes left are cut before the first
-        // block is read; with 8 left, the first block is read (and its delta 1 refused).
-        _expectInvalid(hex"0505000201" hex"00000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 8 bytes");
-        _expectInvalid(hex"0505000201" hex"000000000000", 64, trunc, "2 blocks, 7 bytes");
-        _expectInvalid(hex"050500020000", 64, trunc, "2 blocks in 2 bytes");
-        // Timestamps.
-        _expectInvalid(hex"0505000101000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
+        // Each block takes at least 5 bytes: 2 blocks with 9 bytes left are cut before the first
+        // block is read; with 10 left, the first block is read (and its delta 1 refused).
         _expectInvalid(
-            hex"0505ffffffffffffffffff0102" hex"00000000" hex"01000000" hex"00",
+            hex"0605000201" hex"000000000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 10 bytes"
+        );
+        _expectInvalid(hex"0605000201" hex"0000000000000000", 64, trunc, "2 blocks, 9 bytes");
+        _expectInvalid(hex"060500020000", 64, trunc, "2 blocks in 2 bytes");
+        // Timestamps.
+        _expectInvalid(hex"0605000101" hex"00000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
+        _expectInvalid(
+            hex"0605ffffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00",
             64,
             BatchCodec.BadBlockSequence.selector,
             "timestamp > u64"
         );
         assertEq(
-            h.decodeHeader(hex"0505feffffffffffffffff0102" hex"00000000" hex"01000000" hex"00", 64).blockCount,
+            h.decodeHeader(hex"0605feffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00", 64).blockCount,
             2,
             "timestamp = u64 max"
         );
         // The delta is checked before the queue count is read.
-        _expectInvalid(hex"0505000101808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue count cut");
+        _expectInvalid(hex"0605000101" hex"80808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue cut");
         // Transaction count: 68 bytes per transaction after the L1 price (the queue count, before
-        // it, has no bound), checked once the price is read.
+        // it, has no bound), checked once the price is read and before the heavy runs.
         bytes memory sixtyEight = new bytes(68);
-        _expectInvalid(abi.encodePacked(hex"05050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
-        _expectInvalid(abi.encodePacked(hex"050500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs");
-        _expectInvalid(hex"05050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first");
-        _expectInvalid(hex"05050001000005" hex"a0", 64, trunc, "the price cut first");
+        _expectInvalid(abi.encodePacked(hex"06050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
+        _expectInvalid(abi.encodePacked(hex"060500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs");
+        _expectInvalid(hex"06050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first");
+        _expectInvalid(hex"06050001000005" hex"a08e", 64, trunc, "the price cut first");
         // Registry: 20 bytes per entry.
-        _expectInvalid(abi.encodePacked(hex"050500010000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
+        _expectInvalid(abi.encodePacked(hex"06050001000000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
         // Chunk count against the bytes left: two blocks of one transaction each pass their
         // bound, a registry of 4 takes 80 bytes, and 3 bytes are left for 4 chunk lengths (each
         // block's beginning and its transaction).
         bytes memory twoChunks =
-            abi.encodePacked(hex"05050002", hex"00000100", hex"00000100", hex"04", new bytes(80), hex"000000");
+            abi.encodePacked(hex"06050002", hex"0000010000", hex"0000010000", hex"04", new bytes(80), hex"000000");
         _expectInvalid(twoChunks, 1, trunc, "more chunks than bytes left");
-        // The same with queue entries: 2 entries and no transaction in chunks of 1 (the
-        // beginning and 2 chunks of entries), 2 bytes left.
-        _expectInvalid(hex"0505000100020000" hex"00" hex"0000", 1, trunc, "more entry chunks than bytes left");
+        // The same with queue entries: 2 entries and no transaction (the beginning and a chunk an
+        // entry, whatever the chunk size), 2 bytes left.
+        _expectInvalid(hex"060500010002000000" hex"00" hex"0000", 1, trunc, "more entry chunks than bytes left");
+        _expectInvalid(hex"060500010002000000" hex"00" hex"0000", 64, trunc, "the same in chunks of 64");
         assertEq(
-            h.decodeHeader(hex"0505000100020000" hex"00" hex"000000", 1).chunkCount,
+            h.decodeHeader(hex"060500010002000000" hex"00" hex"000000", 64).chunkCount,
             3,
-            "the beginning and 2 entry chunks"
+            "the beginning and 2 entries' chunks"
         );
+        // The heavy runs, after the L1 price.
+        _checkHeavyRunRules();
     }
 
     /// @dev `validate` refuses `data` with `UnknownVersion(version)` (a version byte).
@@ -781,13 +879,14 @@ contract BatchCodecTest is Test, CodecNumbers {
         // A chunk length not in its shortest form (the beginning's 0 in two bytes, the second
         // one the next chunk's length).
         bytes memory overlong = _example(R0, S0);
-        (overlong[54], overlong[55]) = (0x80, 0x00);
+        (overlong[55], overlong[56]) = (0x80, 0x00);
         _expectInvalid(overlong, 64, BatchCodec.BadInteger.selector, "overlong chunk length");
     }
 
-    /// @notice The cut of §3.1: per block with items, its beginning (no byte) then
-    ///         ⌈tx_count / chunkSize⌉ chunks, the last of a block shorter; none for an empty
-    ///         block; a chunk's bytes and block are found directly.
+    /// @notice The cut of §3.1: per block with items, its beginning (no byte) then, without
+    ///         queue entry or heavy transaction, ⌈tx_count / chunkSize⌉ chunks, the last of a
+    ///         block shorter; none for an empty block; a chunk's bytes and block are found
+    ///         directly. Then blocks with heavy transactions (`_checkHeavyCut`).
     function test_chunks_cutAndLocate() public view {
         (bytes memory data, BatchCodec.Tx[] memory txs) = _threeBlocks();
         BatchCodec.Header memory hd = h.decodeHeader(data, 2);
@@ -805,6 +904,7 @@ contract BatchCodecTest is Test, CodecNumbers {
             assertEq(c.offset, offset, "offset");
             assertEq(c.queueOffset, 0, "no queue entry before");
             assertEq(c.queueCount, 0, "no queue entry");
+            assertFalse(c.heavy, "no heavy transaction");
             if (counts[k] == 0) assertEq(c.length, 0, "a beginning has no byte");
             offset += c.length;
             BatchCodec.Tx[] memory decoded = h.decodeChunk(data, 2, k);
@@ -828,6 +928,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         // A chunk size larger than every block: a beginning and one chunk per non-empty block.
         (data,) = _threeBlocks();
         _expectInvalid(data, type(uint256).max, BatchCodec.TrailingBytes.selector, "4 chunks, 6 lengths: bytes left");
+        // Heavy transactions: a chunk each.
+        _checkHeavyCut();
     }
 
     /// @dev Blocks 10 (5 transfers, delta 0), 11 (empty, delta 2), 12 (1 transfer, delta 0),
@@ -866,95 +968,108 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     // =========================================================================================
-    // Queue entries (§3.1): items, the cut over entries and transactions, queue offsets.
+    // Queue entries (§3.1): items, a chunk of its own for each entry, queue offsets.
 
-    /// @notice A block of 3 entries alone between two blocks of one transaction: its chunk of
-    ///         entries (chunk 3, after the blocks' beginnings) has no bytes and decodes to no
-    ///         transaction; a byte in it is a trailing byte.
+    /// @notice A block of 3 entries alone between two blocks of one transaction: its entries'
+    ///         chunks (chunks 3 to 5, after its beginning) hold one entry each, have no bytes
+    ///         and decode to no transaction; a byte in one is a trailing byte.
     function test_queue_chunkOfEntriesAlone() public view {
         bytes memory a = _encodeTx(_transfer(0, 0, 0, 1e6), _tr());
         bytes memory b = _encodeTx(_transfer(1, 1e9, 2e9, 5), _tr());
-        // () (a) () (entries) () (b), () a block's beginning.
-        bytes[] memory chunks = new bytes[](6);
-        (chunks[1], chunks[5]) = (a, b);
+        // () (a) () (e0) (e1) (e2) () (b), () a block's beginning.
+        bytes[] memory chunks = new bytes[](8);
+        (chunks[1], chunks[7]) = (a, b);
         bytes memory data = _batchQ(5, 1_700_000_000, _arr(0, 1, 1), _arr(0, 3, 0), _arr(1, 0, 1), _tr(), chunks);
         h.validate(data, 64);
         BatchCodec.Header memory hd = h.decodeHeader(data, 64);
-        assertEq(hd.chunkCount, 6, "chunkCount");
+        assertEq(hd.chunkCount, 8, "chunkCount");
         assertEq(hd.queueCount, 3, "queueCount");
-        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 3);
-        assertEq(c.index, 3, "index");
-        assertEq(c.blockNumber, 6, "blockNumber");
-        assertEq(c.queueOffset, 0, "queueOffset");
-        assertEq(c.queueCount, 3, "queueCount of the chunk");
-        assertEq(c.txCount, 0, "txCount");
-        assertEq(c.length, 0, "chunk_len 0");
-        assertEq(c.offset, hd.chunksOffset + a.length, "offset");
-        assertEq(h.decodeChunk(data, 64, 3).length, 0, "no transaction");
-        // Its block's beginning, before it, and the next block's, after it.
+        for (uint256 e; e < 3; e++) {
+            BatchCodec.Chunk memory entry = h.locateChunk(data, 64, 3 + e);
+            string memory what = string.concat("entry ", vm.toString(e));
+            assertEq(entry.index, 3 + e, _cat(what, "index"));
+            assertEq(entry.blockNumber, 6, _cat(what, "blockNumber"));
+            assertEq(entry.queueOffset, e, _cat(what, "queueOffset"));
+            assertEq(entry.queueCount, 1, _cat(what, "one entry"));
+            assertEq(entry.txCount, 0, _cat(what, "txCount"));
+            assertFalse(entry.heavy, _cat(what, "heavy"));
+            assertEq(entry.length, 0, _cat(what, "chunk_len 0"));
+            assertEq(entry.offset, hd.chunksOffset + a.length, _cat(what, "offset"));
+            assertEq(h.decodeChunk(data, 64, 3 + e).length, 0, _cat(what, "no transaction"));
+        }
+        // Its block's beginning, before them, and the next block's, after them.
         _checkBeginning(data, 64, 2, 6, 0);
-        _checkBeginning(data, 64, 4, 7, 3);
-        // The transactions around it.
-        c = h.locateChunk(data, 64, 5);
+        _checkBeginning(data, 64, 6, 7, 3);
+        // The transactions around them.
+        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 7);
         assertEq(c.blockNumber, 7, "blockNumber after");
         assertEq(c.queueOffset, 3, "queueOffset after");
         assertEq(c.queueCount, 0, "queueCount after");
         assertEq(c.txCount, 1, "txCount after");
-        _checkSame(h.decodeChunk(data, 64, 5)[0], _transfer(1, 1e9, 2e9, 5), "after the entries");
+        _checkSame(h.decodeChunk(data, 64, 7)[0], _transfer(1, 1e9, 2e9, 5), "after the entries");
         _checkSame(h.decodeChunk(data, 64, 1)[0], _transfer(0, 0, 0, 1e6), "before the entries");
-        // A byte in the chunk of entries: trailing, in the batch and in the chunk alone.
-        chunks[3] = abi.encodePacked(b[0]);
-        chunks[5] = _slice(b, 1, b.length);
+        // A byte in the middle entry's chunk: trailing, in the batch and in the chunk alone.
+        chunks[4] = abi.encodePacked(b[0]);
+        chunks[7] = _slice(b, 1, b.length);
         bytes memory moved = _batchQ(5, 1_700_000_000, _arr(0, 1, 1), _arr(0, 3, 0), _arr(1, 0, 1), _tr(), chunks);
-        _expectInvalid(moved, 64, BatchCodec.TrailingBytes.selector, "a byte in a chunk of entries");
-        _expectChunkInvalid(moved, 64, 3, BatchCodec.TrailingBytes.selector, "the chunk of entries alone");
-        // A block of entries alone, cut in chunks of 2: its beginning and two chunks of
-        // entries, none with bytes.
-        data = _batchQ(5, 1_700_000_000, _arr(0), _arr(3), _arr(0), _tr(), new bytes[](3));
-        h.validate(data, 2);
-        c = h.locateChunk(data, 2, 2);
-        assertEq(c.queueOffset, 2, "second chunk of entries: offset");
-        assertEq(c.queueCount, 1, "second chunk of entries: count");
-        assertEq(h.decodeChunk(data, 2, 1).length, 0, "first chunk of entries");
+        _expectInvalid(moved, 64, BatchCodec.TrailingBytes.selector, "a byte in an entry's chunk");
+        _expectChunkInvalid(moved, 64, 4, BatchCodec.TrailingBytes.selector, "the entry's chunk alone");
+        // A block of entries alone: its beginning and a chunk an entry, none with bytes,
+        // whatever the chunk size (0 taken as 1).
+        data = _batchQ(5, 1_700_000_000, _arr(0), _arr(3), _arr(0), _tr(), new bytes[](4));
+        uint256[5] memory sizes = [uint256(0), 1, 2, 64, type(uint256).max];
+        for (uint256 i; i < sizes.length; i++) {
+            h.validate(data, sizes[i]);
+            assertEq(h.decodeHeader(data, sizes[i]).chunkCount, 4, "the beginning and 3 entries' chunks");
+            c = h.locateChunk(data, sizes[i], 3);
+            assertEq(c.queueOffset, 2, "third entry's chunk: offset");
+            assertEq(c.queueCount, 1, "third entry's chunk: count");
+            assertEq(h.decodeChunk(data, sizes[i], 2).length, 0, "second entry's chunk");
+        }
     }
 
-    /// @notice Chunk size 2, one block of 3 entries then 2 transactions: its beginning, then
-    ///         chunks of (2 entries), (1 entry, 1 transaction) and (1 transaction), with their
-    ///         queue offsets and bytes; and the same block under every other chunk size.
-    function test_queue_entriesAndTransactionsStraddleChunks() public view {
+    /// @notice Chunk size 2, one block of 3 entries then 2 transactions: its beginning, a chunk
+    ///         for each entry, then (t0 t1), with their queue offsets and bytes. Entries and
+    ///         transactions never share a chunk, nor do two entries, under every chunk size.
+    function test_queue_entriesAndTransactionsNeverShareAChunk() public view {
         BatchCodec.Tx[] memory txs = new BatchCodec.Tx[](2);
         txs[0] = _transfer(0, 0, 0, 1e6);
         txs[1] = _transfer(1, 1e9, 2e9, 12_345);
-        bytes memory t0 = _encodeTx(txs[0], _tr());
-        bytes memory t1 = _encodeTx(txs[1], _tr());
-        bytes[] memory chunks = new bytes[](4);
-        (chunks[2], chunks[3]) = (t0, t1);
+        bytes[] memory chunks = new bytes[](5);
+        chunks[4] = abi.encodePacked(_encodeTx(txs[0], _tr()), _encodeTx(txs[1], _tr()));
         bytes memory data = _batchQ(9, 1000, _arr(0), _arr(3), _arr(2), _tr(), chunks);
         h.validate(data, 2);
         BatchCodec.Header memory hd = h.decodeHeader(data, 2);
-        assertEq(hd.chunkCount, 4, "the beginning, (3 + 2) items in chunks of 2");
+        assertEq(hd.chunkCount, 5, "the beginning, 3 entries' chunks, 2 transactions in one chunk of 2");
         assertEq(hd.queueCount, 3, "queueCount");
-        uint256[4] memory entries = [uint256(0), 2, 1, 0];
-        uint256[4] memory offsets = [uint256(0), 0, 2, 3];
-        uint256[4] memory lengths = [uint256(0), 0, t0.length, t1.length];
+        // Chunk k: entry k − 1 for k = 1 … 3 (queue offsets 0, 0, 1, 2, 3), then both
+        // transactions in chunk 4, the only one with bytes.
         uint256 at = hd.chunksOffset;
-        for (uint256 k; k < 4; k++) {
+        for (uint256 k; k < 5; k++) {
             BatchCodec.Chunk memory c = h.locateChunk(data, 2, k);
             string memory what = string.concat("chunk ", vm.toString(k));
             assertEq(c.blockNumber, 9, _cat(what, "blockNumber"));
-            assertEq(c.queueCount, entries[k], _cat(what, "queueCount"));
-            assertEq(c.queueOffset, offsets[k], _cat(what, "queueOffset"));
-            assertEq(c.txCount, k < 2 ? 0 : 1, _cat(what, "txCount"));
-            assertEq(c.length, lengths[k], _cat(what, "length"));
+            assertEq(c.queueCount, k >= 1 && k <= 3 ? 1 : 0, _cat(what, "queueCount"));
+            assertEq(c.queueOffset, k == 0 ? 0 : k - 1, _cat(what, "queueOffset"));
+            assertEq(c.txCount, k < 4 ? 0 : 2, _cat(what, "txCount"));
+            assertEq(c.length, k < 4 ? 0 : chunks[4].length, _cat(what, "length"));
             assertEq(c.offset, at, _cat(what, "offset"));
             at += c.length;
             BatchCodec.Tx[] memory decoded = h.decodeChunk(data, 2, k);
             assertEq(decoded.length, c.txCount, _cat(what, "decoded"));
-            if (k > 1) _checkSame(decoded[0], txs[k - 2], what);
+            for (uint256 j; j < decoded.length; j++) {
+                _checkSame(decoded[j], txs[j], what);
+            }
         }
         assertEq(at, data.length, "chunks fill the data");
-        // Chunk sizes 0 (taken as 1) to 6, each after the beginning: (e)(e)(e)(t0)(t1),
-        // (e e)(e t0)(t1), (e e e)(t0 t1), (e e e t0)(t1), then one chunk (e e e t0 t1).
+        // An entry's chunk given the first transaction (and the transactions' chunk the second
+        // alone): the entry's chunk holds no transaction, so its bytes are trailing.
+        (chunks[3], chunks[4]) = (_encodeTx(txs[0], _tr()), _encodeTx(txs[1], _tr()));
+        bytes memory mixed = _batchQ(9, 1000, _arr(0), _arr(3), _arr(2), _tr(), chunks);
+        _expectInvalid(mixed, 2, BatchCodec.TrailingBytes.selector, "a transaction in an entry's chunk");
+        _expectChunkInvalid(mixed, 2, 3, BatchCodec.TrailingBytes.selector, "the entry's chunk alone");
+        // Chunk sizes 0 (taken as 1) to 6, each after the beginning: (e)(e)(e)(t0)(t1) for 1,
+        // (e)(e)(e)(t0 t1) for the others.
         for (uint256 cs; cs <= 6; cs++) {
             _checkCutAt(cs, txs);
         }
@@ -965,28 +1080,14 @@ contract BatchCodecTest is Test, CodecNumbers {
     ///      transactions.
     function _checkCutAt(uint256 cs, BatchCodec.Tx[] memory txs) internal view {
         uint256 size = cs == 0 ? 1 : cs;
-        bytes[] memory chunks = _cut(txs, _arr(3), _arr(2), size, _tr());
-        bytes memory data = _batchQ(9, 1000, _arr(0), _arr(3), _arr(2), _tr(), chunks);
+        Cut memory c = _cut(txs, _arr(3), _arr(2), size, _tr());
+        bytes memory data = _batchOf(9, _arr(0), _arr(3), _arr(2), c, _tr());
         h.validate(data, cs);
         BatchCodec.Header memory hd = h.decodeHeader(data, cs);
-        assertEq(hd.chunkCount, 1 + (5 + size - 1) / size, "chunk count");
+        assertEq(hd.chunkCount, 1 + 3 + (2 + size - 1) / size, "chunk count");
         assertEq(hd.chunkSize, size, "chunk size");
         _checkBeginning(data, cs, 0, 9, 0);
-        (uint256 next, uint256 items) = (0, 0);
-        for (uint256 k = 1; k < hd.chunkCount; k++) {
-            BatchCodec.Chunk memory c = h.locateChunk(data, cs, k);
-            uint256 n = 5 - items < size ? 5 - items : size;
-            uint256 e = items < 3 ? (3 - items < n ? 3 - items : n) : 0;
-            assertEq(c.queueOffset, items < 3 ? items : 3, "queueOffset");
-            assertEq(c.queueCount, e, "queueCount");
-            assertEq(c.txCount, n - e, "txCount");
-            BatchCodec.Tx[] memory decoded = h.decodeChunk(data, cs, k);
-            for (uint256 j; j < decoded.length; j++) {
-                _checkSame(decoded[j], txs[next++], "cut");
-            }
-            items += n;
-        }
-        assertEq(next, 2, "both transactions");
+        _checkCut(data, cs, 9, txs, c);
     }
 
     /// @dev Chunk `k` of `data` is a block's beginning: in block `number`, after `queueOffset`
@@ -1001,22 +1102,23 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(c.queueOffset, queueOffset, "beginning: queueOffset");
         assertEq(c.queueCount, 0, "beginning: queueCount");
         assertEq(c.txCount, 0, "beginning: txCount");
+        assertFalse(c.heavy, "beginning: heavy");
         assertEq(c.length, 0, "beginning: length");
         assertEq(h.decodeChunk(data, cs, k).length, 0, "beginning: no transaction");
     }
 
     /// @dev Blocks 10 (1 entry, 1 tx), 11 (2 txs), 12 (4 entries), 13 (2 entries, 1 tx) in
-    ///      chunks of 2: () (e0 t0) () (t1 t2) () (e1 e2) (e3 e4) () (e5 e6) (t3), () a block's
-    ///      beginning.
+    ///      chunks of 2: () (e0) (t0) () (t1 t2) () (e1) (e2) (e3) (e4) () (e5) (e6) (t3), () a
+    ///      block's beginning.
     function _queueBlocks() internal pure returns (bytes memory data, BatchCodec.Tx[] memory txs) {
         txs = new BatchCodec.Tx[](4);
         for (uint256 i; i < 4; i++) {
             txs[i] = _transfer(_u64(i), 0, 0, (i + 1) * 1e6);
         }
-        bytes[] memory chunks = new bytes[](10);
-        chunks[1] = _encodeTx(txs[0], _tr());
-        chunks[3] = abi.encodePacked(_encodeTx(txs[1], _tr()), _encodeTx(txs[2], _tr()));
-        chunks[9] = _encodeTx(txs[3], _tr());
+        bytes[] memory chunks = new bytes[](14);
+        chunks[2] = _encodeTx(txs[0], _tr());
+        chunks[4] = abi.encodePacked(_encodeTx(txs[1], _tr()), _encodeTx(txs[2], _tr()));
+        chunks[13] = _encodeTx(txs[3], _tr());
         data = _batchQ(10, 1000, _arr(0, 1, 0, 3), _arr(1, 0, 4, 2), _arr(1, 2, 0, 1), _tr(), chunks);
     }
 
@@ -1027,14 +1129,14 @@ contract BatchCodecTest is Test, CodecNumbers {
         (bytes memory data, BatchCodec.Tx[] memory txs) = _queueBlocks();
         h.validate(data, 2);
         BatchCodec.Header memory hd = h.decodeHeader(data, 2);
-        assertEq(hd.chunkCount, 10, "chunkCount");
+        assertEq(hd.chunkCount, 14, "chunkCount");
         assertEq(hd.queueCount, 7, "queueCount: 1 + 0 + 4 + 2");
-        uint256[10] memory blocks = [uint256(10), 10, 11, 11, 12, 12, 12, 13, 13, 13];
-        uint256[10] memory offsets = [uint256(0), 0, 1, 1, 1, 1, 3, 5, 5, 7];
-        uint256[10] memory entries = [uint256(0), 1, 0, 0, 0, 2, 2, 0, 2, 0];
-        uint256[10] memory counts = [uint256(0), 1, 0, 2, 0, 0, 0, 0, 0, 1];
+        uint256[14] memory blocks = [uint256(10), 10, 10, 11, 11, 12, 12, 12, 12, 12, 13, 13, 13, 13];
+        uint256[14] memory offsets = [uint256(0), 0, 1, 1, 1, 1, 1, 2, 3, 4, 5, 5, 6, 7];
+        uint256[14] memory entries = [uint256(0), 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 1, 0];
+        uint256[14] memory counts = [uint256(0), 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1];
         uint256 next;
-        for (uint256 k; k < 10; k++) {
+        for (uint256 k; k < 14; k++) {
             BatchCodec.Chunk memory c = h.locateChunk(data, 2, k);
             string memory what = string.concat("chunk ", vm.toString(k));
             assertEq(c.blockNumber, blocks[k], _cat(what, "blockNumber"));
@@ -1048,74 +1150,80 @@ contract BatchCodecTest is Test, CodecNumbers {
                 _checkSame(decoded[j], txs[next++], what);
             }
         }
-        _queueBlocksInChunksOf3(txs);
+        _queueBlocksInOtherChunkSizes(txs);
     }
 
-    /// @dev The blocks of `_queueBlocks` in chunks of 3: () (e0 t0) () (t1 t2) () (e1 e2 e3) (e4)
-    ///      () (e5 e6 t3).
-    function _queueBlocksInChunksOf3(BatchCodec.Tx[] memory txs) internal view {
+    /// @dev The blocks of `_queueBlocks` in chunks of 1: () (e0) (t0) () (t1) (t2) () (e1) (e2)
+    ///      (e3) (e4) () (e5) (e6) (t3); in chunks of 3, the cut of chunks of 2 (no run of
+    ///      transactions is longer): the entries' chunks do not depend on the chunk size.
+    function _queueBlocksInOtherChunkSizes(BatchCodec.Tx[] memory txs) internal view {
         uint256[] memory queues = _arr(1, 0, 4, 2);
         uint256[] memory txCounts = _arr(1, 2, 0, 1);
-        bytes memory data =
-            _batchQ(10, 1000, _arr(0, 1, 0, 3), queues, txCounts, _tr(), _cut(txs, queues, txCounts, 3, _tr()));
-        assertEq(h.decodeHeader(data, 3).chunkCount, 9, "chunks of 3");
-        BatchCodec.Chunk memory last = h.locateChunk(data, 3, 8);
-        assertEq(last.queueOffset, 5, "last chunk of 3: queueOffset");
-        assertEq(last.queueCount, 2, "last chunk of 3: queueCount");
-        assertEq(last.txCount, 1, "last chunk of 3: txCount");
+        for (uint256 cs = 1; cs <= 3; cs += 2) {
+            Cut memory c = _cut(txs, queues, txCounts, cs, _tr());
+            bytes memory data = _batchOf(10, _arr(0, 1, 0, 3), queues, txCounts, c, _tr());
+            h.validate(data, cs);
+            assertEq(h.decodeHeader(data, cs).chunkCount, cs == 1 ? 15 : 14, "chunks of 1 and 3");
+            _checkCut(data, cs, 10, txs, c);
+            BatchCodec.Chunk memory last = h.locateChunk(data, cs, cs == 1 ? 14 : 13);
+            assertEq(last.queueOffset, 7, "last chunk: queueOffset");
+            assertEq(last.queueCount, 0, "last chunk: queueCount");
+            assertEq(last.txCount, 1, "last chunk: txCount");
+        }
     }
 
-    /// @notice 2^64 − 1 entries in one block need that many chunks (divided by the chunk size),
-    ///         far more than the bytes left: `Truncated`, not an overflow or a panic. With a
-    ///         chunk size that takes them, they fit one chunk without bytes after the block's
-    ///         beginning, and sums of such blocks go past 64 bits.
+    /// @notice Every queue entry takes a chunk of its own (§3.1): 2^64 − 1 entries in one
+    ///         block need 2^64 chunks whatever the chunk size, far more than the bytes left:
+    ///         `Truncated`, not an overflow or a panic; so do two such blocks (chunks past 64
+    ///         bits). Entries within the bytes left but past 256 chunks are `TooLarge`, checked
+    ///         after (§3.5, as the Rust `decode_header`): a beginning and 255 entries decode, one
+    ///         entry more does not.
     function test_queue_hugeQueueCount() public view {
-        bytes memory huge = _withQueueCount(hex"ffffffffffffffffff01");
-        uint256[7] memory sizes = [uint256(0), 1, 2, 64, 2 ** 32, 2 ** 63, 2 ** 64 - 2];
+        bytes memory huge = _withQueueCount(hex"ffffffffffffffffff01", 2);
+        uint256[10] memory sizes =
+            [uint256(0), 1, 2, 64, 2 ** 32, 2 ** 63, 2 ** 64 - 2, 2 ** 64 - 1, 2 ** 64, type(uint256).max];
         for (uint256 i; i < sizes.length; i++) {
             _expectInvalid(huge, sizes[i], BatchCodec.Truncated.selector, "2^64 - 1 entries");
             _expectChunkInvalid(huge, sizes[i], 1, BatchCodec.Truncated.selector, "2^64 - 1 entries, chunk 1");
+            _expectHeaderInvalid(huge, sizes[i], BatchCodec.Truncated.selector, "2^64 - 1 entries, the header");
         }
-        h.validate(huge, 2 ** 64 - 1);
-        BatchCodec.Header memory hd = h.decodeHeader(huge, type(uint256).max);
-        assertEq(hd.chunkCount, 2, "the beginning and one chunk");
-        assertEq(hd.queueCount, type(uint64).max, "queueCount");
-        BatchCodec.Chunk memory c = h.locateChunk(huge, type(uint256).max, 1);
-        assertEq(c.queueCount, type(uint64).max, "every entry in chunk 1");
-        assertEq(c.txCount, 0, "no transaction");
-        assertEq(h.decodeChunk(huge, type(uint256).max, 1).length, 0, "decodes to nothing");
-        // Two blocks of 2^64 − 1 entries, the second with a transaction too (2^64 items), in
-        // chunks of 2^64 − 1: () (entries) () (entries) (1 transaction), () a block's beginning.
+        // Two blocks of 2^64 − 1 entries, the second with a transaction too: 2^65 + 1 chunks.
         uint256 max = type(uint64).max;
-        BatchCodec.Tx memory t = _transfer(0, 0, 0, 1e6);
         bytes[] memory chunks = new bytes[](5);
-        chunks[4] = _encodeTx(t, _tr());
+        chunks[4] = _encodeTx(_transfer(0, 0, 0, 1e6), _tr());
         bytes memory data = _batchQ(5, 1000, _arr(0, 0), _arr(max, max), _arr(0, 1), _tr(), chunks);
-        h.validate(data, max);
-        hd = h.decodeHeader(data, max);
-        assertEq(hd.chunkCount, 5, "five chunks");
-        assertEq(hd.queueCount, 2 * max, "queueCount beyond 64 bits");
-        _checkBeginning(data, max, 2, 6, max);
-        c = h.locateChunk(data, max, 3);
-        assertEq(c.blockNumber, 6, "chunk 3: block");
-        assertEq(c.queueOffset, max, "chunk 3: queueOffset");
-        assertEq(c.queueCount, max, "chunk 3: queueCount");
-        c = h.locateChunk(data, max, 4);
-        assertEq(c.queueOffset, 2 * max, "chunk 4: queueOffset");
-        assertEq(c.queueCount, 0, "chunk 4: queueCount");
-        assertEq(c.txCount, 1, "chunk 4: txCount");
-        _checkSame(h.decodeChunk(data, max, 4)[0], t, "after 2^65 - 2 entries");
-        // The same blocks in chunks of 2^64: () (entries) () (entries, 1 transaction).
-        chunks = new bytes[](4);
-        chunks[3] = _encodeTx(t, _tr());
-        data = _batchQ(5, 1000, _arr(0, 0), _arr(max, max), _arr(0, 1), _tr(), chunks);
-        h.validate(data, max + 1);
-        assertEq(h.decodeHeader(data, max + 1).chunkCount, 4, "chunks of 2^64");
-        c = h.locateChunk(data, max + 1, 3);
-        assertEq(c.queueOffset, max, "chunks of 2^64, chunk 3: queueOffset");
-        assertEq(c.queueCount, max, "chunks of 2^64, chunk 3: queueCount");
-        assertEq(c.txCount, 1, "chunks of 2^64, chunk 3: txCount");
-        _checkSame(h.decodeChunk(data, max + 1, 3)[0], t, "after 2^64 - 1 entries in its chunk");
+        for (uint256 i; i < sizes.length; i++) {
+            _expectInvalid(data, sizes[i], BatchCodec.Truncated.selector, "2 blocks of 2^64 - 1 entries");
+            _expectChunkInvalid(data, sizes[i], 4, BatchCodec.Truncated.selector, "2 blocks: chunk 4");
+        }
+        // 256 entries: 257 chunks. With a length for each, `TooLarge`; with a length short,
+        // `Truncated` first.
+        _expectInvalid(_withQueueCount(hex"8002", 257), 64, BatchCodec.TooLarge.selector, "257 chunks");
+        _expectInvalid(_withQueueCount(hex"8002", 256), 64, BatchCodec.Truncated.selector, "257 chunks, 256 bytes");
+        // 255 entries: 256 chunks, the bound.
+        data = _withQueueCount(hex"ff01", 256);
+        h.validate(data, 64);
+        BatchCodec.Header memory hd = h.decodeHeader(data, 64);
+        assertEq(hd.chunkCount, 256, "256 chunks");
+        assertEq(hd.queueCount, 255, "queueCount");
+        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 255);
+        assertEq(c.queueOffset, 254, "the last entry's chunk: queueOffset");
+        assertEq(c.queueCount, 1, "the last entry's chunk: one entry");
+        assertEq(h.decodeChunk(data, 64, 255).length, 0, "decodes to nothing");
+        _expectChunkInvalid(data, 64, 256, BatchCodec.ChunkIndexOutOfRange.selector, "past the last");
+    }
+
+    /// @dev `decodeHeader` refuses `data` with `expected`.
+    function _expectHeaderInvalid(bytes memory data, uint256 chunkSize, bytes4 expected, string memory what)
+        internal
+        view
+    {
+        try h.decodeHeader(data, chunkSize) {
+            fail(string.concat(what, ": decodeHeader accepted the data"));
+        } catch (bytes memory reason) {
+            assertTrue(_isCodecError(reason, false), string.concat(what, ": not a codec error"));
+            assertEq(bytes32(_selectorOf(reason)), bytes32(expected), string.concat(what, ": error"));
+        }
     }
 
     /// @notice Version 1 (blocks without queue counts) is refused: the worked example as
@@ -1141,25 +1249,26 @@ contract BatchCodecTest is Test, CodecNumbers {
         }
     }
 
-    /// @notice The header's queue count is the sum of the blocks' queue counts, whatever they
-    ///         are (blocks of entries alone, each its beginning and one chunk under a chunk size
-    ///         that takes them).
+    /// @notice The header's queue count is the sum of the blocks' queue counts (blocks of
+    ///         entries alone, each its beginning and a chunk an entry, whatever the chunk size;
+    ///         at most 63 a block, so that their chunks stay within the bound of 256).
     function testFuzz_queue_headerQueueCountIsTheSum(uint64[4] memory q, uint8 blocks) public view {
         uint256 n = 1 + blocks % 4;
         uint256[] memory queues = new uint256[](n);
         uint256 sum;
         uint256 chunkCount;
         for (uint256 i; i < n; i++) {
-            queues[i] = q[i];
-            sum += q[i];
-            if (q[i] != 0) chunkCount += 2;
+            queues[i] = q[i] % 64;
+            sum += queues[i];
+            if (queues[i] != 0) chunkCount += 1 + queues[i];
         }
         bytes memory data =
             _batchQ(1, 1, new uint256[](n), queues, new uint256[](n), new address[](0), new bytes[](chunkCount));
-        BatchCodec.Header memory hd = h.decodeHeader(data, type(uint256).max);
+        uint256 cs = blocks >= 128 ? type(uint256).max : 1 + blocks % 8;
+        BatchCodec.Header memory hd = h.decodeHeader(data, cs);
         assertEq(hd.queueCount, sum, "sum");
-        assertEq(hd.chunkCount, chunkCount, "a beginning and one chunk per block with entries");
-        h.validate(data, type(uint256).max);
+        assertEq(hd.chunkCount, chunkCount, "a beginning and a chunk an entry per block with entries");
+        h.validate(data, cs);
     }
 
     // =========================================================================================
@@ -1254,9 +1363,10 @@ contract BatchCodecTest is Test, CodecNumbers {
         BatchCodec.Tx[] memory txs =
             h.decodeChunk(_oneBlock(abi.encodePacked(hex"0f00650e", hex"26", r, s), 1, _four()), 64, 1);
         _eqBytes(txs[0].input, _transferInput(address(0xCAFE), address(0xBEEF), 1e6), "pair 14 of R = 4");
-        // No registry: every pair is out of range (chunk lengths 0, the beginning's, and 69).
+        // No registry: every pair is out of range (no heavy run, chunk lengths 0, the
+        // beginning's, and 69).
         bytes memory noRegistry =
-            abi.encodePacked(hex"0505000100000100", hex"00", hex"0045", hex"0f006500", hex"26", r, s);
+            abi.encodePacked(hex"0605000100000100", hex"00", hex"00", hex"0045", hex"0f006500", hex"26", r, s);
         _expectInvalid(noRegistry, 64, invalid, "pair 0 of R = 0");
         // The signature: 64 bytes.
         bytes4 trunc = BatchCodec.Truncated.selector;
@@ -1391,6 +1501,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(d.r, t.r, string.concat(what, ": r"));
         assertEq(d.s, t.s, string.concat(what, ": s"));
         _eqBytes(d.input, t.input, string.concat(what, ": input"));
+        assertEq(d.heavy, t.heavy, string.concat(what, ": heavy"));
         bytes memory signed = _refEncode(t, CHAIN_ID, true);
         _eqBytes(h.encodeSigned(d, CHAIN_ID), signed, string.concat(what, ": signed"));
         assertEq(h.txHash(d, CHAIN_ID), keccak256(signed), string.concat(what, ": txHash"));
@@ -1466,7 +1577,8 @@ contract BatchCodecTest is Test, CodecNumbers {
             t.input,
             t.r,
             t.s,
-            t.billedBytes
+            t.billedBytes,
+            t.heavy
         );
     }
 
@@ -1657,6 +1769,124 @@ contract BatchCodecTest is Test, CodecNumbers {
     }
 
     // =========================================================================================
+    // Heavy transactions (§3.1): a chunk of their own, where the block's heavy runs say.
+
+    /// @dev A signed EIP-1559 call of the system contract with `input`, zero fees, from KEY;
+    ///      `heavy` as the codec will decode it.
+    function _systemCall(uint64 nonce, bytes memory input, bool heavy) internal pure returns (BatchCodec.Tx memory t) {
+        t = _transfer(nonce, 0, 0, 0);
+        (t.input, t.heavy) = (input, heavy);
+        _sign(t, KEY);
+    }
+
+    /// @dev A transfer, borrow and withdrawSupply (heavy), supply and repay (light), liquidate
+    ///      (heavy), each an operation of the registry `_four()`.
+    function _mixedWeights() internal pure returns (BatchCodec.Tx[] memory txs) {
+        txs = new BatchCodec.Tx[](6);
+        txs[0] = _transfer(0, 0, 0, 1e6);
+        txs[1] = _systemCall(1, abi.encodeWithSelector(bytes4(0x4b8a3529), T, 5e18), true);
+        txs[2] = _systemCall(2, abi.encodeWithSelector(bytes4(0xe72b6026), R, 7), true);
+        txs[3] = _systemCall(3, abi.encodeWithSelector(bytes4(0xf2b9fdb8), T, 1e18), false);
+        txs[4] = _systemCall(4, abi.encodeWithSelector(bytes4(0x22867d78), address(0xBEEF), 12_345), false);
+        txs[5] = _systemCall(5, abi.encodeWithSelector(bytes4(0x6f70e66f), address(0xCAFE), T, R, 100, 90), true);
+    }
+
+    /// @dev The cut with heavy transactions (part of `test_chunks_cutAndLocate`): one block of
+    ///      an entry and the six transactions of `_mixedWeights`, heavy runs (gap 1, len 2) and
+    ///      (gap 2, len 1), written 02 01 02 02 01, and in chunks of 2 its beginning, the
+    ///      entry's chunk, (t0), (t1), (t2), (t3 t4), (t5): each heavy transaction alone in a
+    ///      heavy chunk, the light ones between cut every 2. Under chunks of 1 the light run
+    ///      splits; a heavy transaction first is a run of gap 0.
+    function _checkHeavyCut() internal view {
+        BatchCodec.Tx[] memory txs = _mixedWeights();
+        Cut memory c = _cut(txs, _arr(1), _arr(6), 2, _four());
+        _eqBytes(c.runs[0], hex"0201020201", "the heavy runs");
+        _eqBytes(c.runs[0], _runs(_arr(1, 2, 2, 1)), "the heavy runs, pair by pair");
+        bytes memory data = _batchOf(5, _arr(0), _arr(1), _arr(6), c, _four());
+        h.validate(data, 2);
+        assertEq(h.decodeHeader(data, 2).chunkCount, 7, "chunkCount");
+        bool[7] memory heavy = [false, false, false, true, true, false, true];
+        uint256[7] memory counts = [uint256(0), 0, 1, 1, 1, 2, 1];
+        for (uint256 k; k < 7; k++) {
+            BatchCodec.Chunk memory located = h.locateChunk(data, 2, k);
+            assertEq(located.heavy, heavy[k], string.concat("chunk ", vm.toString(k), ": heavy"));
+            assertEq(located.txCount, counts[k], string.concat("chunk ", vm.toString(k), ": txCount"));
+        }
+        _checkCut(data, 2, 5, txs, c);
+        // Chunks of 1: (t3) and (t4) apart.
+        c = _cut(txs, _arr(1), _arr(6), 1, _four());
+        data = _batchOf(5, _arr(0), _arr(1), _arr(6), c, _four());
+        h.validate(data, 1);
+        assertEq(h.decodeHeader(data, 1).chunkCount, 8, "chunks of 1");
+        _checkCut(data, 1, 5, txs, c);
+        // A heavy transaction first, then a light one: one run (0, 1), written 01 00 01.
+        BatchCodec.Tx[] memory two = new BatchCodec.Tx[](2);
+        (two[0], two[1]) = (txs[1], txs[0]);
+        c = _cut(two, _arr(0), _arr(2), 64, _four());
+        _eqBytes(c.runs[0], hex"010001", "a heavy transaction first");
+        data = _batchOf(5, _arr(0), _arr(0), _arr(2), c, _four());
+        h.validate(data, 64);
+        assertTrue(h.locateChunk(data, 64, 1).heavy, "chunk 1 heavy");
+        assertFalse(h.locateChunk(data, 64, 2).heavy, "chunk 2 light");
+        _checkCut(data, 64, 5, two, c);
+        // A heavy operation's calldata without its extended form (a byte more) is raw calldata,
+        // and light.
+        two[1] = _systemCall(1, abi.encodePacked(txs[1].input, hex"00"), false);
+        data = _oneBlock(_encodeTx(two[1], _four()), 1, _four());
+        h.validate(data, 64);
+        _checkSame(h.decodeChunk(data, 64, 1)[0], two[1], "raw, light");
+    }
+
+    /// @dev Block 5 of the transfer t0 (light) and the borrow t1 (heavy) of `_mixedWeights`,
+    ///      its heavy runs written as `runs`, and the chunks `chunks` (their beginning's
+    ///      included), registry `_four()`.
+    function _twoWeights(bytes memory runs, bytes[] memory chunks) internal pure returns (bytes memory) {
+        bytes[] memory r = new bytes[](1);
+        r[0] = runs;
+        return _withChunks(_blocks(5, 1000, _arr(0), _arr(0), _arr(2), r), _four(), chunks);
+    }
+
+    /// @dev The heavy runs' rules (§3.1, part of `test_header_errors`), each where it is read,
+    ///      and a transaction in a chunk of the other weight (`InvalidField`, in `validate` and
+    ///      in the chunk alone).
+    function _checkHeavyRunRules() internal view {
+        BatchCodec.Tx[] memory txs = _mixedWeights();
+        bytes memory t0 = _encodeTx(txs[0], _four());
+        bytes memory t1 = _encodeTx(txs[1], _four());
+        assertEq(uint8(t1[0]) >> 3 & 7, 7, "the borrow: an extended operation");
+        bytes[] memory three = new bytes[](3);
+        (three[1], three[2]) = (t0, t1);
+        h.validate(_twoWeights(hex"010101", three), 64);
+        bytes4 invalid = BatchCodec.InvalidField.selector;
+        // The runs swapped, (0, 1): the transfer in a heavy chunk, the borrow in a light one.
+        bytes memory swapped = _twoWeights(hex"010001", three);
+        assertEq(h.decodeHeader(swapped, 64).chunkCount, 3, "the same chunks");
+        _expectInvalid(swapped, 64, invalid, "a light transaction in a heavy chunk");
+        _expectChunkInvalid(swapped, 64, 1, invalid, "chunk 1 alone");
+        _expectChunkInvalid(swapped, 64, 2, invalid, "a heavy transaction in a light chunk, alone");
+        // No run: both in one light chunk.
+        bytes[] memory two = new bytes[](2);
+        two[1] = abi.encodePacked(t0, t1);
+        _expectInvalid(_twoWeights(hex"00", two), 64, invalid, "no run: the borrow in a light chunk");
+        // Both heavy, (0, 2): the transfer's chunk is heavy.
+        _expectInvalid(_twoWeights(hex"010002", three), 64, invalid, "the transfer in a heavy chunk");
+        // Header rules: a run of 0, a gap of 0 after the first run, past the transactions.
+        _expectInvalid(_twoWeights(hex"010100", three), 64, invalid, "an empty run");
+        _expectInvalid(_twoWeights(hex"0200010001", three), 64, invalid, "a second run right after the first");
+        _expectInvalid(_twoWeights(hex"010102", three), 64, invalid, "gap 1 + len 2 > 2 transactions");
+        _expectInvalid(_twoWeights(hex"010201", three), 64, invalid, "gap 2 + len 1 > 2 transactions");
+        _expectInvalid(_twoWeights(hex"01ffffffffffffffffff0101", three), 64, invalid, "a gap of u64 max");
+        _expectInvalid(_twoWeights(hex"01018000", three), 64, BatchCodec.BadInteger.selector, "overlong length");
+        // More runs than pairs of bytes left: cut before any is read.
+        _expectInvalid(_twoWeights(hex"ffff03", three), 64, BatchCodec.Truncated.selector, "65535 runs");
+        _expectHeaderInvalid(_twoWeights(hex"ffff03", three), 64, BatchCodec.Truncated.selector, "65535 runs, header");
+        // A block without transactions has no run, queue entries or not.
+        bytes memory entries = abi.encodePacked(hex"0605000100010000", hex"010001", hex"00", hex"0000");
+        _expectInvalid(entries, 64, invalid, "a run in a block of entries alone");
+        h.validate(abi.encodePacked(hex"0605000100010000", hex"00", hex"00", hex"0000"), 64);
+    }
+
+    // =========================================================================================
     // Chunks (§3.2): boundaries, first failure in reading order, locality.
 
     /// @dev Two blocks of one transaction each (chunk size 64): chunks 1 and 3, of `a` and `b`,
@@ -1714,18 +1944,22 @@ contract BatchCodecTest is Test, CodecNumbers {
     ///         and the rebuild of their signed bytes, hashes and sender.
     function testFuzz_roundTrip(uint256 seed, bytes memory raw) public view {
         address[] memory reg = _registry(seed, 3);
-        BatchCodec.Tx memory t = _randomTx(seed, raw, reg);
-        bytes memory enc = _encodeTx(t, reg);
-        bytes memory data = _oneBlock(enc, 1, reg);
-        h.validate(data, 1 + seed % 64);
-        BatchCodec.Tx memory d = h.decodeChunk(data, 1 + seed % 64, 1)[0];
-        _checkSame(d, t, "round trip");
+        BatchCodec.Tx[] memory one = new BatchCodec.Tx[](1);
+        one[0] = _randomTx(seed, raw, reg);
+        uint256 cs = 1 + seed % 64;
+        // One block of the transaction, in chunk 1 after the block's beginning; a heavy one's
+        // block says so in its heavy runs (01 00 01).
+        bytes memory data = _batchOf(5, _arr(0), _arr(0), _arr(1), _cut(one, _arr(0), _arr(1), cs, reg), reg);
+        h.validate(data, cs);
+        assertEq(h.locateChunk(data, cs, 1).heavy, one[0].heavy, "the chunk's weight");
+        BatchCodec.Tx memory d = h.decodeChunk(data, cs, 1)[0];
+        _checkSame(d, one[0], "round trip");
         assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY + seed % 1000), "sender");
     }
 
     /// @notice Round trip of a random batch: several blocks (some empty, some with queue
-    ///         entries), random transactions of every kind, the items cut in chunks of a random
-    ///         size, each chunk decoded alone.
+    ///         entries), random transactions of every kind, heavy ones among them, cut as §3.1
+    ///         says under a random chunk size, each chunk decoded alone.
     function testFuzz_batchRoundTrip(uint256 seed) public view {
         uint256 cs = 1 + (seed >> 8) % 4;
         address[] memory reg = _registry(seed, 1 + (seed >> 16) % 5);
@@ -1734,10 +1968,15 @@ contract BatchCodecTest is Test, CodecNumbers {
         for (uint256 i; i < total; i++) {
             txs[i] = _randomTx(_rand(seed, i), "", reg);
         }
-        bytes[] memory chunks = _cut(txs, queues, counts, cs, reg);
-        bytes memory data = _batchQ(7, 1000, deltas, queues, counts, reg, chunks);
+        Cut memory c = _cut(txs, queues, counts, cs, reg);
+        bytes memory data = _batchOf(7, deltas, queues, counts, c, reg);
         h.validate(data, cs);
-        _checkCut(data, cs, txs, queues, counts);
+        _checkCut(data, cs, 7, txs, c);
+        uint256 sum;
+        for (uint256 b; b < queues.length; b++) {
+            sum += queues[b];
+        }
+        assertEq(h.decodeHeader(data, cs).queueCount, sum, "header: the sum of the queue counts");
     }
 
     /// @dev 1 to 4 blocks of random timestamp deltas, queue counts (half of the blocks none)
@@ -1760,93 +1999,137 @@ contract BatchCodecTest is Test, CodecNumbers {
         }
     }
 
-    /// @dev The chunks of `txs` for blocks of `queues` entries then `counts` transactions: for
-    ///      each block with items, its beginning (no byte), then its items cut in chunks of
-    ///      `cs`; a chunk's bytes are its transactions.
+    /// @dev What the reference cut (§3.1) makes of blocks: every chunk's bytes (its
+    ///      transactions), block (its index among the blocks), queue entries (0 or 1),
+    ///      transactions and weight; and each block's heavy runs as the header writes them.
+    struct Cut {
+        bytes[] chunks;
+        uint256[] blockOf;
+        uint256[] entries;
+        uint256[] txCounts;
+        bool[] heavy;
+        bytes[] runs;
+    }
+
+    /// @dev The cut of `txs` for blocks of `queues` entries then `counts` transactions, in
+    ///      chunks of `cs`: for each block with items, its beginning (no byte), one chunk a queue
+    ///      entry (no byte), then its transactions, each heavy one alone and the light ones
+    ///      between cut every `cs`.
     function _cut(
         BatchCodec.Tx[] memory txs,
         uint256[] memory queues,
         uint256[] memory counts,
         uint256 cs,
         address[] memory reg
-    ) internal pure returns (bytes[] memory chunks) {
-        uint256 n;
+    ) internal pure returns (Cut memory c) {
+        uint256 most;
         for (uint256 b; b < counts.length; b++) {
-            uint256 items = queues[b] + counts[b];
-            if (items != 0) n += 1 + (items + cs - 1) / cs;
+            if (queues[b] + counts[b] != 0) most += 1 + queues[b] + counts[b];
         }
-        chunks = new bytes[](n);
+        c.chunks = new bytes[](most);
+        c.blockOf = new uint256[](most);
+        c.entries = new uint256[](most);
+        c.txCounts = new uint256[](most);
+        c.heavy = new bool[](most);
+        c.runs = new bytes[](counts.length);
         (uint256 k, uint256 next) = (0, 0);
         for (uint256 b; b < counts.length; b++) {
-            uint256 items = queues[b] + counts[b];
-            if (items != 0) k++; // the block's beginning
-            for (uint256 j; j < items; j++) {
-                if (j >= queues[b]) chunks[k] = abi.encodePacked(chunks[k], _encodeTx(txs[next++], reg));
-                if (j % cs == cs - 1 || j == items - 1) k++;
+            c.runs[b] = _runsOf(txs, next, counts[b]);
+            if (queues[b] + counts[b] == 0) continue;
+            // The beginning, then a chunk an entry.
+            for (uint256 e; e <= queues[b]; e++) {
+                (c.blockOf[k], c.entries[k]) = (b, e == 0 ? 0 : 1);
+                k++;
             }
+            // Light transactions in the open chunk (none open: 0).
+            uint256 light;
+            for (uint256 j; j < counts[b]; j++) {
+                BatchCodec.Tx memory t = txs[next++];
+                if (t.heavy || light == 0 || light == cs) {
+                    (c.blockOf[k], c.heavy[k]) = (b, t.heavy);
+                    k++;
+                    light = 0;
+                }
+                if (!t.heavy) light++;
+                c.chunks[k - 1] = abi.encodePacked(c.chunks[k - 1], _encodeTx(t, reg));
+                c.txCounts[k - 1]++;
+            }
+        }
+        (bytes[] memory chunks, uint256[] memory blockOf, uint256[] memory entries) = (c.chunks, c.blockOf, c.entries);
+        (uint256[] memory txCounts, bool[] memory heavy) = (c.txCounts, c.heavy);
+        assembly ("memory-safe") {
+            mstore(chunks, k)
+            mstore(blockOf, k)
+            mstore(entries, k)
+            mstore(txCounts, k)
+            mstore(heavy, k)
         }
     }
 
-    /// @dev Every chunk decodes alone to its transactions, in order, with its block number and
-    ///      its queue entries (numbered across the blocks), each block with items beginning
-    ///      with a chunk of none; the header sums the entries.
-    function _checkCut(
-        bytes memory data,
-        uint256 cs,
-        BatchCodec.Tx[] memory txs,
+    /// @dev The heavy runs (§3.1) of the `n` transactions of `txs` from `from`: for each
+    ///      maximal run of heavy ones, the light ones before it (after the previous run) and
+    ///      its length.
+    function _runsOf(BatchCodec.Tx[] memory txs, uint256 from, uint256 n) internal pure returns (bytes memory) {
+        (uint256 count, uint256 gap, uint256 j) = (0, 0, from);
+        bytes memory pairs;
+        while (j < from + n) {
+            if (!txs[j].heavy) {
+                (gap, j) = (gap + 1, j + 1);
+                continue;
+            }
+            uint256 len;
+            while (j < from + n && txs[j].heavy) {
+                (len, j) = (len + 1, j + 1);
+            }
+            pairs = abi.encodePacked(pairs, _varint(gap), _varint(len));
+            (gap, count) = (0, count + 1);
+        }
+        return abi.encodePacked(_varint(count), pairs);
+    }
+
+    /// @dev The batch of the blocks of `_cut` (`c`), from block `firstNumber` at
+    ///      `firstTimestamp`, with the registry `reg`.
+    function _batchOf(
+        uint256 firstNumber,
+        uint256[] memory deltas,
         uint256[] memory queues,
-        uint256[] memory counts
-    ) internal view {
+        uint256[] memory counts,
+        Cut memory c,
+        address[] memory reg
+    ) internal pure returns (bytes memory) {
+        return _withChunks(_blocks(firstNumber, 1000, deltas, queues, counts, c.runs), reg, c.chunks);
+    }
+
+    /// @dev Every chunk of `data` (blocks from `firstNumber`, cut as `c`) decodes alone to its
+    ///      transactions, in order, with its block number, its weight and its queue entries
+    ///      (numbered across the blocks, one at most); the header counts the cut's chunks and
+    ///      sums the entries.
+    function _checkCut(bytes memory data, uint256 cs, uint256 firstNumber, BatchCodec.Tx[] memory txs, Cut memory c)
+        internal
+        view
+    {
         BatchCodec.Header memory hd = h.decodeHeader(data, cs);
-        // Transactions and entries seen, the block, and its beginning and items seen (1 for the
-        // beginning, 1 per item).
-        (uint256 next, uint256 entries, uint256 b, uint256 inBlock) = (0, 0, 0, 0);
+        assertEq(hd.chunkCount, c.chunks.length, "the cut's chunks");
+        (uint256 next, uint256 entries) = (0, 0);
         for (uint256 k; k < hd.chunkCount; k++) {
-            while (queues[b] + counts[b] == 0 || inBlock == 1 + queues[b] + counts[b]) (b, inBlock) = (b + 1, 0);
-            (uint256 n, uint256 e) = _itemsOf(queues[b], counts[b], inBlock, cs);
-            _checkLocated(h.locateChunk(data, cs, k), 7 + b, entries, e, n - e);
+            BatchCodec.Chunk memory located = h.locateChunk(data, cs, k);
+            assertEq(located.blockNumber, firstNumber + c.blockOf[k], "block number");
+            assertEq(located.l1BytePrice, _price(c.blockOf[k]), "the block's L1 price");
+            assertEq(located.queueOffset, entries, "queue offset");
+            assertEq(located.queueCount, c.entries[k], "the cut: entries");
+            assertEq(located.txCount, c.txCounts[k], "the cut: transactions");
+            assertEq(located.heavy, c.heavy[k], "the cut: weight");
+            assertEq(located.length, c.chunks[k].length, "the cut: bytes");
+            assertTrue(c.entries[k] == 0 || c.txCounts[k] == 0, "never entries and transactions together");
             BatchCodec.Tx[] memory decoded = h.decodeChunk(data, cs, k);
-            assertEq(decoded.length, n - e, "decoded");
+            assertEq(decoded.length, c.txCounts[k], "decoded");
             for (uint256 j; j < decoded.length; j++) {
                 _checkSame(decoded[j], txs[next++], "batch round trip");
             }
-            entries += e;
-            inBlock += n == 0 ? 1 : n;
+            entries += c.entries[k];
         }
         assertEq(next, txs.length, "every transaction decoded");
         assertEq(hd.queueCount, entries, "header: the entries of the chunks");
-        uint256 sum;
-        for (uint256 i; i < queues.length; i++) {
-            sum += queues[i];
-        }
-        assertEq(hd.queueCount, sum, "header: the sum of the queue counts");
-    }
-
-    /// @dev Items (`n`) and queue entries among them (`e`) of a chunk of a block of `q` entries
-    ///      and `t` transactions, in chunks of `cs`: its beginning when `inBlock` is 0 (none),
-    ///      else the chunk that starts at item `inBlock − 1` (`inBlock` counts the beginning and
-    ///      the items before).
-    function _itemsOf(uint256 q, uint256 t, uint256 inBlock, uint256 cs) internal pure returns (uint256 n, uint256 e) {
-        if (inBlock == 0) return (0, 0);
-        inBlock--;
-        n = q + t - inBlock;
-        if (n > cs) n = cs;
-        e = inBlock < q ? q - inBlock : 0;
-        if (e > n) e = n;
-    }
-
-    /// @dev The located chunk `c` is in block `number`, starts at entry `queueOffset` and holds
-    ///      `entries` entries and `txs` transactions (and no byte when no transaction).
-    function _checkLocated(BatchCodec.Chunk memory c, uint256 number, uint256 queueOffset, uint256 entries, uint256 txs)
-        internal
-        pure
-    {
-        assertEq(c.blockNumber, number, "block number");
-        assertEq(c.l1BytePrice, _price(number - 7), "the block's L1 price");
-        assertEq(c.queueOffset, queueOffset, "queue offset");
-        assertEq(c.queueCount, entries, "the cut: entries");
-        assertEq(c.txCount, txs, "the cut: transactions");
-        if (txs == 0) assertEq(c.length, 0, "a chunk of entries alone has no bytes");
     }
 
     function _registry(uint256 seed, uint256 n) internal pure returns (address[] memory reg) {
@@ -1856,8 +2139,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         }
     }
 
-    /// @dev A random transaction signed by `KEY + seed % 1000`; compact operations and token
-    ///      calls use `reg`.
+    /// @dev A random transaction signed by `KEY + seed % 1000`; compact and extended
+    ///      operations and token calls use `reg`. Its `heavy` says whether it is (§3.1).
     function _randomTx(uint256 seed, bytes memory raw, address[] memory reg)
         internal
         pure
@@ -1873,9 +2156,23 @@ contract BatchCodecTest is Test, CodecNumbers {
             if (t.eip1559 && fees == 2) t.maxFeePerGas = 0;
             if (t.maxFeePerGas == 0 && t.maxPriorityFeePerGas == 0) t.maxFeePerGas = 1;
         }
-        uint256 op = (seed >> 8) % 9;
+        uint256 op = (seed >> 8) % 14;
         t.to = SYSTEM;
-        if (op >= 6) {
+        if (op >= 9) {
+            // An extended operation (§3.3.3): supply, withdrawSupply, borrow, repay (one asset
+            // and an amount) or liquidate (three addresses, two amounts); the second, third and
+            // fifth are heavy.
+            bytes4[5] memory sel = [bytes4(0xf2b9fdb8), 0xe72b6026, 0x4b8a3529, 0x22867d78, 0x6f70e66f];
+            t.input = abi.encodePacked(sel[op - 9], abi.encode(reg[(seed >> 16) % reg.length]));
+            if (op == 13) {
+                t.input = abi.encodePacked(
+                    t.input, abi.encode(reg[(seed >> 24) % reg.length]), abi.encode(reg[(seed >> 32) % reg.length])
+                );
+            }
+            t.input = abi.encodePacked(t.input, _roundish(_rand(seed, 0), 256));
+            if (op == 13) t.input = abi.encodePacked(t.input, _roundish(_rand(seed, 1), 256));
+            t.heavy = op == 10 || op == 11 || op == 13;
+        } else if (op >= 6) {
             // A token call of a registry address: transfer, approve or transferFrom.
             t.to = reg[(seed >> 16) % reg.length];
             address a1 = reg[(seed >> 24) % reg.length];
@@ -1887,7 +2184,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         } else if (op == 0) {
             t.input = raw;
             (uint256 compactOp,) = _compactOp(raw);
-            if (compactOp != 0) t.input = abi.encodePacked(raw, hex"00");
+            (uint256 row,,,) = _extendedOp(raw);
+            if (compactOp != 0 || row != 0) t.input = abi.encodePacked(raw, hex"00");
         } else {
             bytes4[5] memory sel = [bytes4(0xbeabacc8), 0xfe029156, 0x884db063, 0x91c98a2a, 0xe2dc85dc];
             uint256[5] memory amounts = [uint256(1), 2, 2, 3, 3];
@@ -1941,8 +2239,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes32 r;
         bytes32 s;
         assembly ("memory-safe") {
-            r := mload(add(data, add(32, 61)))
-            s := mload(add(data, add(32, 93)))
+            r := mload(add(data, add(32, 62)))
+            s := mload(add(data, add(32, 94)))
         }
         _eqBytes(data, _example(r, s), "the bytes of section 6");
     }
@@ -1999,12 +2297,15 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(ch.timestamp, vm.parseJsonUint(json, string.concat(c, ".timestamp")), _cat(c, "timestamp"));
         assertEq(ch.queueOffset, vm.parseJsonUint(json, string.concat(c, ".queueOffset")), _cat(c, "queueOffset"));
         assertEq(ch.queueCount, vm.parseJsonUint(json, string.concat(c, ".queueCount")), _cat(c, "queueCount"));
+        assertEq(ch.heavy, vmx.parseJsonBool(json, string.concat(c, ".heavy")), _cat(c, "heavy"));
         if (ch.txCount == 0) assertEq(ch.length, 0, _cat(c, "no transaction, no byte"));
         BatchCodec.Tx[] memory txs = h.decodeChunk(data, cs, k);
         assertEq(txs.length, _count(json, string.concat(c, ".txs")), _cat(c, "transactions"));
         assertEq(ch.txCount, txs.length, _cat(c, "txCount"));
+        if (ch.heavy) assertEq(txs.length, 1, _cat(c, "a heavy chunk holds one transaction"));
         for (uint256 j; j < txs.length; j++) {
             _checkTx(json, _at(string.concat(c, ".txs"), j), txs[j], chainId);
+            assertEq(txs[j].heavy, ch.heavy, _cat(c, "the chunk's weight"));
         }
         return txs.length;
     }
@@ -2166,9 +2467,9 @@ contract BatchCodecTest is Test, CodecNumbers {
         _checkNoPanic(data, _chunkSize(cs));
     }
 
-    /// @notice Random bytes after a valid version byte (5), so that the header is exercised.
+    /// @notice Random bytes after a valid version byte (6), so that the header is exercised.
     function testFuzz_randomAfterVersionNeverPanic(bytes memory data, uint256 cs) public view {
-        _checkNoPanic(abi.encodePacked(hex"05", data), _chunkSize(cs));
+        _checkNoPanic(abi.encodePacked(hex"06", data), _chunkSize(cs));
     }
 
     /// @notice One byte of a valid vector changed: decodes or fails with a codec error.

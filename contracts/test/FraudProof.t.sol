@@ -91,25 +91,33 @@ contract FraudProofTest is Test, FullWitness {
         target.stake{value: BOND}();
     }
 
-    function _proof(string memory list, uint256 i) internal view returns (Proof memory p) {
+    /// @dev Proof `i` of `list`, read in a call of its own (`proofAt`): the vectors are read
+    ///      from storage once, and their copy in memory is dropped with the call's memory.
+    function _proof(string memory list, uint256 i) internal view returns (Proof memory) {
+        return this.proofAt(list, i);
+    }
+
+    /// @dev `_proof`'s call.
+    function proofAt(string memory list, uint256 i) external view returns (Proof memory p) {
+        string memory j = json;
         string memory at = string.concat(".", list, "[", vm.toString(i), "]");
-        p.name = vm.parseJsonString(json, string.concat(at, ".name"));
-        p.data = vm.parseJsonBytes(json, string.concat(at, ".data"));
-        p.dataHash = vm.parseJsonBytes32(json, string.concat(at, ".dataHash"));
-        p.lastBlock = uint64(vm.parseJsonUint(json, string.concat(at, ".lastBlock")));
-        p.chunkRoots = vm.parseJsonBytes32Array(json, string.concat(at, ".chunkRoots"));
-        p.header = vm.parseJsonBool(json, string.concat(at, ".header"));
-        p.revealed = vm.parseJsonUintArray(json, string.concat(at, ".revealed"));
-        p.chunkIndex = vm.parseJsonUint(json, string.concat(at, ".chunkIndex"));
-        p.keys = vm.parseJsonBytes32Array(json, string.concat(at, ".keys"));
-        p.witness = vm.parseJsonBytes(json, string.concat(at, ".witness"));
-        p.fault = vm.parseJsonUint(json, string.concat(at, ".fault"));
-        p.queueKind = vm.parseJsonUintArray(json, string.concat(at, ".queueKind"));
-        p.queueRaw = vm.parseJsonBytesArray(json, string.concat(at, ".queueRaw"));
-        p.queueTo = vm.parseJsonAddressArray(json, string.concat(at, ".queueTo"));
-        p.queueAmount = vm.parseJsonUintArray(json, string.concat(at, ".queueAmount"));
-        p.queueL1Block = vm.parseJsonUintArray(json, string.concat(at, ".queueL1Block"));
-        p.queueAccBefore = vm.parseJsonBytes32(json, string.concat(at, ".queueAccBefore"));
+        p.name = vm.parseJsonString(j, string.concat(at, ".name"));
+        p.data = vm.parseJsonBytes(j, string.concat(at, ".data"));
+        p.dataHash = vm.parseJsonBytes32(j, string.concat(at, ".dataHash"));
+        p.lastBlock = uint64(vm.parseJsonUint(j, string.concat(at, ".lastBlock")));
+        p.chunkRoots = vm.parseJsonBytes32Array(j, string.concat(at, ".chunkRoots"));
+        p.header = vm.parseJsonBool(j, string.concat(at, ".header"));
+        p.revealed = vm.parseJsonUintArray(j, string.concat(at, ".revealed"));
+        p.chunkIndex = vm.parseJsonUint(j, string.concat(at, ".chunkIndex"));
+        p.keys = vm.parseJsonBytes32Array(j, string.concat(at, ".keys"));
+        p.witness = vm.parseJsonBytes(j, string.concat(at, ".witness"));
+        p.fault = vm.parseJsonUint(j, string.concat(at, ".fault"));
+        p.queueKind = vm.parseJsonUintArray(j, string.concat(at, ".queueKind"));
+        p.queueRaw = vm.parseJsonBytesArray(j, string.concat(at, ".queueRaw"));
+        p.queueTo = vm.parseJsonAddressArray(j, string.concat(at, ".queueTo"));
+        p.queueAmount = vm.parseJsonUintArray(j, string.concat(at, ".queueAmount"));
+        p.queueL1Block = vm.parseJsonUintArray(j, string.concat(at, ".queueL1Block"));
+        p.queueAccBefore = vm.parseJsonBytes32(j, string.concat(at, ".queueAccBefore"));
     }
 
     /// @dev The queue entries of a proof, all queued by the vectors' depositor: ether deposits
@@ -514,11 +522,10 @@ contract FraudProofTest is Test, FullWitness {
         }
     }
 
-    /// @dev Codec bytes (version 5) of blocks `firstBlock …` consuming `queues[i]` entries each
-    ///      and holding no transaction, each committing the genesis L1 price (8 wei a byte),
-    ///      without registry: for each block with entries, its beginning, then one chunk per 2
-    ///      entries (and one for an odd last entry), all empty. Also returns the number of
-    ///      chunks.
+    /// @dev Codec bytes (version 6) of blocks `firstBlock …` consuming `queues[i]` entries each
+    ///      and holding no transaction (no heavy run), each committing the genesis L1 price (8
+    ///      wei a byte), without registry: for each block with entries, its beginning, then one
+    ///      chunk per entry, all empty. Also returns the number of chunks.
     function _queueData(uint256 firstBlock, uint256[] memory queues)
         internal
         pure
@@ -536,12 +543,12 @@ contract FraudProofTest is Test, FullWitness {
     {
         require(firstBlock < 0x80 && queues.length < 0x80, "one-byte varints");
         // forge-lint: disable-next-line(unsafe-typecast)
-        data = abi.encodePacked(hex"05", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
+        data = abi.encodePacked(hex"06", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
         for (uint256 i; i < queues.length; i++) {
             require(queues[i] < 0x80, "one-byte varints");
             // forge-lint: disable-next-line(unsafe-typecast)
-            data = abi.encodePacked(data, hex"00", uint8(queues[i]), hex"00", price); // checked above
-            if (queues[i] != 0) chunks += 1 + (queues[i] + QUEUE_CHUNK_SIZE - 1) / QUEUE_CHUNK_SIZE;
+            data = abi.encodePacked(data, hex"00", uint8(queues[i]), hex"00", price, hex"00"); // checked above
+            if (queues[i] != 0) chunks += 1 + queues[i];
         }
         data = abi.encodePacked(data, hex"00", new bytes(chunks));
     }
@@ -610,14 +617,14 @@ contract FraudProofTest is Test, FullWitness {
     function test_queueCountsMatchingThePostsAreNoFraud() public {
         (BatchInbox target,) = _queueInbox(5);
         bytes memory data0 = _postQueue(target, _two(1, 1), 2, type(uint256).max);
-        // Entries 2-4 in blocks of 1 and 2 entries: a beginning and one chunk each.
+        // Entries 2-4 in blocks of 1 and 2 entries: a beginning and a chunk an entry each.
         bytes memory data1 = _postQueue(target, _two(1, 2), 5, type(uint256).max);
-        assertEq(target.getBatch(1).chunkCount, 4, "four chunks");
+        assertEq(target.getBatch(1).chunkCount, 5, "five chunks");
         (, uint64 first, uint64 last, uint256 chunks, uint256 entries) =
             verifier.decoder().inspectHeader(data1, QUEUE_CHUNK_SIZE);
         assertEq(uint256(first), 3, "first block");
         assertEq(uint256(last), 4, "last block");
-        assertEq(chunks, 4, "chunks");
+        assertEq(chunks, 5, "chunks");
         assertEq(entries, 3, "inspectHeader: the queue count");
         // Data that does not decode (version 1 here) has no queue count.
         bytes memory v1 = bytes.concat(data1);
@@ -706,31 +713,34 @@ contract FraudProofTest is Test, FullWitness {
         );
     }
 
-    /// @notice A chunk proof of a chunk that holds queue entries must give exactly their
-    ///         contents (the verifier counts them from the header); forced transactions that
-    ///         are not transactions are skipped. A chunk whose transactions do not decode is
-    ///         `Undecodable` whatever the entries.
+    /// @notice A chunk proof of a chunk that holds a queue entry (one at most: each entry has a
+    ///         chunk of its own) must give exactly its contents (the verifier counts them from
+    ///         the header); forced transactions that are not transactions are skipped. A chunk
+    ///         whose transactions do not decode is `Undecodable`.
     function test_chunkProofsGiveTheirQueueEntries() public {
         _checkChunkBlockNumber();
-        // Block 1: () (e0 e1) (e2); block 2: () (e3 e4), () a block's beginning.
+        // Block 1: () (e0) (e1) (e2); block 2: () (e3) (e4), () a block's beginning.
         (bytes memory data,) = _queueData(1, _two(3, 2));
         uint256[] memory all = new uint256[](1);
         BatchDecoder.DataProof memory proof = _dataProof(data, all);
         BatchDecoder decoder = verifier.decoder();
         (bool decodes, BatchCodec.Tx[] memory txs, BatchCodec.Chunk memory located) =
-            decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
-        assertTrue(decodes, "entries alone decode");
+            decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 3);
+        assertTrue(decodes, "an entry's chunk decodes");
         assertEq(txs.length, 0, "to no transaction");
         assertEq(located.queueOffset, 2, "queueOffset");
         assertEq(located.queueCount, 1, "queueCount");
-        (decodes, txs, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 3);
+        (decodes, txs, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 4);
         assertTrue(decodes, "a beginning decodes");
         assertEq(txs.length, 0, "a beginning: no transaction");
-        assertEq(located.queueOffset, 3, "chunk 3 (beginning): queueOffset");
-        assertEq(located.queueCount, 0, "chunk 3 (beginning): queueCount");
-        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 4);
-        assertEq(located.queueOffset, 3, "chunk 4: queueOffset");
-        assertEq(located.queueCount, 2, "chunk 4: queueCount");
+        assertEq(located.queueOffset, 3, "chunk 4 (beginning): queueOffset");
+        assertEq(located.queueCount, 0, "chunk 4 (beginning): queueCount");
+        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 5);
+        assertEq(located.queueOffset, 3, "chunk 5: queueOffset");
+        assertEq(located.queueCount, 1, "chunk 5: queueCount");
+        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 6);
+        assertEq(located.queueOffset, 4, "chunk 6: queueOffset");
+        assertEq(located.queueCount, 1, "chunk 6: queueCount");
         ChunkVerifier.Params memory params = ChunkVerifier.Params(
             QUEUE_CHUNK_SIZE, 42069, StateWitness.preRoot(StateWitness.decode(_genesisFees())), 10
         );
@@ -742,36 +752,52 @@ contract FraudProofTest is Test, FullWitness {
         feeKey[1] = StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT);
         feeKey[2] = StateKeys.l1Fees();
         feeKey[3] = StateKeys.clock();
-        // Chunk 4, replayed from the genesis state (not yet in block 2), enters the block itself.
+        // Chunk 5, replayed from the genesis state (not yet in block 2), enters the block itself.
         ChunkVerifier.ChunkProof memory chunk =
-            ChunkVerifier.ChunkProof(4, feeKey, _genesisFees(), new BridgeQueue.Contents[](1), bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 2, 1));
+            ChunkVerifier.ChunkProof(5, feeKey, _genesisFees(), new BridgeQueue.Contents[](2), bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 1, 2));
         verifier.replayChunk(proof, params, chunk);
-        // The chunk's entries are queue entries 13 and 14 (the batch starts at 10). Two forced
-        // transactions that are not transactions: skipped (no state change), and chained into
-        // the accumulator the inbox then checks against the bridge.
-        chunk.entries = new BridgeQueue.Contents[](2);
+        // The chunk's entry is queue entry 13 (the batch starts at 10). A forced transaction
+        // that is not a transaction: skipped (no state change), and chained into the
+        // accumulator the inbox then checks against the bridge.
+        chunk.entries = new BridgeQueue.Contents[](1);
         chunk.entries[0].kind = BridgeQueue.KIND_FORCED_TX;
-        chunk.entries[1].kind = BridgeQueue.KIND_FORCED_TX;
-        chunk.entries[1].raw = hex"02c0";
         (ChunkVerifier.Outcome replayed,, bytes32 post, ChunkVerifier.QueueSpan memory span) =
             verifier.replayChunk(proof, params, chunk);
-        assertEq(uint256(replayed), uint256(ChunkVerifier.Outcome.Executed), "skipped entries replay");
+        assertEq(uint256(replayed), uint256(ChunkVerifier.Outcome.Executed), "a skipped entry replays");
         assertEq(post, _feeStateOnly(2, 8), "nothing changed the genesis state but the fee state (block 2's)");
         assertEq(span.first, 13, "first queue index");
-        assertEq(span.count, 2, "count");
+        assertEq(span.count, 1, "count");
         bytes32 acc = BridgeQueue.chain(bytes32(0), BridgeQueue.forcedTxHash(address(0), ""), 0);
-        acc = BridgeQueue.chain(acc, BridgeQueue.forcedTxHash(address(0), hex"02c0"), 0);
-        assertEq(span.accAfter, acc, "accumulator after them");
+        assertEq(span.accAfter, acc, "accumulator after it");
+        // Chunk 6, queue entry 14, replayed from there (the block entered): chained after entry
+        // 13, nothing changed.
+        chunk = ChunkVerifier.ChunkProof(6, feeKey, _feesAt(2, 8), new BridgeQueue.Contents[](1), acc);
+        chunk.entries[0].kind = BridgeQueue.KIND_FORCED_TX;
+        chunk.entries[0].raw = hex"02c0";
+        params.preRoot = post;
+        (replayed,, post, span) = verifier.replayChunk(proof, params, chunk);
+        assertEq(uint256(replayed), uint256(ChunkVerifier.Outcome.Executed), "the next entry replays");
+        assertEq(post, params.preRoot, "nothing changed");
+        assertEq(span.first, 14, "chunk 6: first queue index");
+        assertEq(span.count, 1, "chunk 6: count");
+        assertEq(span.accBefore, acc, "chunk 6: accumulator before it");
+        assertEq(
+            span.accAfter,
+            BridgeQueue.chain(acc, BridgeQueue.forcedTxHash(address(0), hex"02c0"), 0),
+            "chunk 6: accumulator after it"
+        );
 
         // The same blocks committing 10 wei a byte, more than an eighth above the genesis price
-        // of 8: `WrongL1Price` before any entry runs, from the fee state alone; the entries are
+        // of 8: `WrongL1Price` before the entry runs, from the fee state alone; the entry is
         // chained all the same, for the inbox to check against the bridge.
         (data,) = _queueDataAt(1, _two(3, 2), hex"21");
         proof = _dataProof(data, all);
-        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 4);
+        (,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 5);
         assertEq(uint256(located.l1BytePrice), 10, "the price of the chunk's block");
-        chunk.keys = new bytes32[](2);
+        params.preRoot = StateWitness.preRoot(StateWitness.decode(_genesisFees()));
+        chunk = ChunkVerifier.ChunkProof(5, new bytes32[](2), _genesisFees(), new BridgeQueue.Contents[](1), bytes32(0));
+        chunk.entries[0].kind = BridgeQueue.KIND_FORCED_TX;
         (chunk.keys[0], chunk.keys[1]) = (StateKeys.feeState(), StateKeys.l1Fees());
         uint256 index;
         (replayed, index, post, span) = verifier.replayChunk(proof, params, chunk);
@@ -779,19 +805,23 @@ contract FraudProofTest is Test, FullWitness {
         assertEq(index, 0, "no transaction at fault");
         assertEq(post, bytes32(0), "no root");
         assertEq(span.first, 13, "WrongL1Price: first queue index");
-        assertEq(span.count, 2, "WrongL1Price: count");
-        assertEq(span.accAfter, acc, "WrongL1Price: accumulator after them");
+        assertEq(span.count, 1, "WrongL1Price: count");
+        assertEq(span.accAfter, acc, "WrongL1Price: accumulator after it");
 
         // One block of 1 entry and 1 transaction whose 68 bytes do not decode (zero fees
-        // without the zero-fee bit): its beginning (chunk length 0), then one chunk,
-        // Undecodable.
-        data = abi.encodePacked(hex"0501000100010100", hex"00", hex"0044", new bytes(68));
+        // without the zero-fee bit): its beginning and its entry's chunk (chunk lengths 0),
+        // then the transaction's chunk, Undecodable. The entry's chunk still decodes.
+        data = abi.encodePacked(hex"0601000100010100", hex"00", hex"00", hex"000044", new bytes(68));
         proof = _dataProof(data, all);
-        (decodes,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 1);
+        (decodes,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
         assertFalse(decodes, "does not decode");
-        assertEq(located.queueOffset, 0, "queueOffset all the same");
-        assertEq(located.queueCount, 1, "queueCount all the same");
-        chunk = ChunkVerifier.ChunkProof(1, new bytes32[](0), "", new BridgeQueue.Contents[](0), bytes32(0));
+        assertEq(located.queueOffset, 1, "queueOffset all the same: after the block's entry");
+        assertEq(located.queueCount, 0, "no entry with the transactions");
+        (decodes,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 1);
+        assertTrue(decodes, "the entry's chunk decodes");
+        assertEq(located.queueOffset, 0, "the entry's chunk: queueOffset");
+        assertEq(located.queueCount, 1, "the entry's chunk: queueCount");
+        chunk = ChunkVerifier.ChunkProof(2, new bytes32[](0), "", new BridgeQueue.Contents[](0), bytes32(0));
         (ChunkVerifier.Outcome outcome,,,) = verifier.replayChunk(proof, params, chunk);
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Undecodable), "Undecodable");
     }
@@ -803,7 +833,7 @@ contract FraudProofTest is Test, FullWitness {
         (,, BatchCodec.Chunk memory c) = verifier.decoder().decodeChunk(_dataProof(data, all), QUEUE_CHUNK_SIZE, 2);
         assertEq(uint256(c.blockNumber), 1, "the chunk's block");
         assertEq(uint256(c.l1BytePrice), 8, "its L1 price");
-        // Its offset is the chunk's in the data (a chunk of entries alone has no byte).
+        // Its offset is the chunk's in the data (an entry's chunk has no byte).
         assertEq(c.length, 0, "no byte");
         assertEq(c.offset, data.length, "after the chunk lengths");
     }
@@ -840,9 +870,9 @@ contract FraudProofTest is Test, FullWitness {
     /// @notice A block whose L1 price is more than an eighth from the fee state's is proven
     ///         `WrongL1Price` through the inbox at the block's beginning (its chunk 0, with no
     ///         item, which enters the block), from the fee state alone; one within the bound is
-    ///         no such fault (docs/fees.md §4). The block's chunk of two forced transactions,
-    ///         after it, reads no price, and the inbox still checks its entries against the
-    ///         bridge.
+    ///         no such fault (docs/fees.md §4). The chunks of its two forced transactions, one
+    ///         an entry after it, read no price, and the inbox still checks their entries
+    ///         against the bridge.
     function test_wrongL1PriceIsProven() public {
         bytes memory witness = _genesisFees();
         bytes32 genesis = StateWitness.preRoot(StateWitness.decode(witness));
@@ -853,7 +883,7 @@ contract FraudProofTest is Test, FullWitness {
         feeKey[1] = StateKeys.l1Fees();
         // From the genesis price of 8 wei a byte: 9 is within an eighth, 10 is not (0x21: 1·10^1).
         (BatchInbox target, BridgeQueue.Contents[] memory entries) = _forcedInbox(genesis);
-        // The beginning's root, and the chunk of entries' (which changes nothing).
+        // The beginning's root, and the entries' chunks' (which change nothing).
         bytes32 root = _feeStateOnly(1, 9);
         bytes memory data = _postForced(target, hex"a002", root);
         bytes32[] memory keys = new bytes32[](4);
@@ -871,23 +901,31 @@ contract FraudProofTest is Test, FullWitness {
         (target, entries) = _forcedInbox(genesis);
         root = _feeStateOnly(1, 10);
         data = _postForced(target, hex"21", root);
-        // The chunk of entries replays from the beginning's root, the fee state already in
-        // the block: it reads no price. Entries that are not the bridge's prove nothing; the
+        // Each entry's chunk replays from the root before it, the fee state already in the
+        // block: it reads no price. An entry that is not the bridge's proves nothing; the
         // bridge's replay to the posted root (forced transactions that are not transactions
-        // change nothing).
+        // change nothing). The second entry's chunk chains from the bridge's accumulator after
+        // the first.
         keys = new bytes32[](2);
         (keys[0], keys[1]) = (StateKeys.feeState(), StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT));
-        ChunkVerifier.ChunkProof memory items = ChunkVerifier.ChunkProof(1, keys, _feesAt(1, 10), entries, bytes32(0));
-        items.entries[1].l1Block += 1;
+        (, bytes32 afterFirst,) = target.bridge().queueAt(1);
+        ChunkVerifier.ChunkProof memory items =
+            ChunkVerifier.ChunkProof(2, keys, _feesAt(1, 10), _entryAt(entries, 1), afterFirst);
+        items.entries[0].l1Block += 1;
         (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, items));
         assertFalse(ok, "forged entries");
         // forge-lint: disable-next-line(unsafe-typecast)
         assertEq(bytes4(ret), BatchInbox.QueueEntriesMismatch.selector, "QueueEntriesMismatch");
-        items.entries[1].l1Block -= 1;
+        items.entries[0].l1Block -= 1;
         (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, items));
-        assertFalse(ok, "the chunk of entries: no fraud");
+        assertFalse(ok, "the second entry's chunk: no fraud");
         // forge-lint: disable-next-line(unsafe-typecast)
-        assertEq(bytes4(ret), BatchInbox.NoFraud.selector, "the chunk of entries: NoFraud");
+        assertEq(bytes4(ret), BatchInbox.NoFraud.selector, "the second entry's chunk: NoFraud");
+        items = ChunkVerifier.ChunkProof(1, keys, _feesAt(1, 10), _entryAt(entries, 0), bytes32(0));
+        (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, items));
+        assertFalse(ok, "the first entry's chunk: no fraud");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        assertEq(bytes4(ret), BatchInbox.NoFraud.selector, "the first entry's chunk: NoFraud");
         // The beginning, from the fee state and the reading alone.
         proof.keys = feeKey;
         vm.recordLogs();
@@ -981,8 +1019,8 @@ contract FraudProofTest is Test, FullWitness {
     }
 
     /// @dev Posts batch 0 of `target`: block 1 committing the L1 price written as `price` and
-    ///      consuming the two entries, in its beginning (chunk 0) then one chunk of entries,
-    ///      both of posted root `root`.
+    ///      consuming the two entries, in its beginning (chunk 0) then a chunk for each entry,
+    ///      all three of posted root `root`.
     function _postForced(BatchInbox target, bytes memory price, bytes32 root) private returns (bytes memory data) {
         (data,) = _queueDataAt(1, _one(2), price);
         bytes32[] memory roots = _forcedRoots(root);
@@ -997,13 +1035,24 @@ contract FraudProofTest is Test, FullWitness {
         x[0] = a;
     }
 
-    /// @dev The chunk roots `_postForced` posts: `root` for the beginning and the chunk of entries.
-    function _forcedRoots(bytes32 root) private pure returns (bytes32[] memory roots) {
-        roots = new bytes32[](2);
-        (roots[0], roots[1]) = (root, root);
+    /// @dev Entry `i` of `entries`, alone.
+    function _entryAt(BridgeQueue.Contents[] memory entries, uint256 i)
+        internal
+        pure
+        returns (BridgeQueue.Contents[] memory one)
+    {
+        one = new BridgeQueue.Contents[](1);
+        one[0] = entries[i];
     }
 
-    /// @dev The chunk proof of batch 0 of `data` (one segment, two chunks of posted root `root`).
+    /// @dev The chunk roots `_postForced` posts: `root` for the beginning and each entry's chunk.
+    function _forcedRoots(bytes32 root) private pure returns (bytes32[] memory roots) {
+        roots = new bytes32[](3);
+        (roots[0], roots[1], roots[2]) = (root, root, root);
+    }
+
+    /// @dev The chunk proof of batch 0 of `data` (one segment, three chunks of posted root
+    ///      `root`).
     function _chunkCall(bytes memory data, bytes32 root, ChunkVerifier.ChunkProof memory proof)
         private
         pure

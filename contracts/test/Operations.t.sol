@@ -47,8 +47,10 @@ contract OperationsTest is Test {
         uint256[] memory addresses = vm.parseJsonUintArray(json, ".opAddresses");
         uint256[] memory listMin = vm.parseJsonUintArray(json, ".opListMin");
         uint256[] memory listMax = vm.parseJsonUintArray(json, ".opListMax");
+        uint256[] memory heavy = vm.parseJsonUintArray(json, ".opHeavy");
         for (uint256 op; op <= Operations.COUNT; op++) {
             string memory at = string.concat("row ", vm.toString(op));
+            assertEq(Operations.heavyOf(op), op < Operations.COUNT && heavy[op] == 1, string.concat(at, " heavy"));
             (uint256 s, uint256 k, uint256 lo, uint256 hi, uint256 n, bool found) = Operations.extendedOp(op);
             bool extended = op < Operations.COUNT && form[op] == Operations.FORM_EXTENDED;
             assertEq(found, extended, at);

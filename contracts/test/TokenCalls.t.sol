@@ -39,8 +39,9 @@ VmTokenCalls constant vmt = VmTokenCalls(address(vm));
 contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     uint256 constant CHAIN_ID = 42069;
     uint256 constant CHUNK_SIZE = 16;
-    /// @dev The chunk of a one-block batch's items: chunk 0 is the block's beginning (codec
-    ///      version 5). Replayed from a state not yet in the block, it enters the block itself.
+    /// @dev The chunk of a one-block batch's transactions: chunk 0 is the block's beginning
+    ///      (codec version 6; the block has no queue entry and no heavy transaction). Replayed
+    ///      from a state not yet in the block, it enters the block itself.
     uint256 constant ITEMS = 1;
     address constant SYSTEM = 0x4200000000000000000000000000000000000010;
     address constant TKA = 0x7000000000000000000000000000000000000001;
@@ -330,10 +331,22 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         bytes memory witness,
         BridgeQueue.Contents[] memory entries
     ) internal returns (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) {
+        return _replayAt(ITEMS, data, preRoot, keys, witness, entries);
+    }
+
+    /// @dev Replays chunk `index` of `data` (chunk size 16) from `preRoot`.
+    function _replayAt(
+        uint256 index,
+        bytes memory data,
+        bytes32 preRoot,
+        bytes32[] memory keys,
+        bytes memory witness,
+        BridgeQueue.Contents[] memory entries
+    ) internal returns (ChunkVerifier.Outcome outcome, uint256 txIndex, bytes32 postRoot) {
         (outcome, txIndex, postRoot,) = verifier.replayChunk(
             _dataProof(data),
             ChunkVerifier.Params(CHUNK_SIZE, CHAIN_ID, preRoot, 0),
-            ChunkVerifier.ChunkProof(ITEMS, keys, witness, entries, bytes32(0))
+            ChunkVerifier.ChunkProof(index, keys, witness, entries, bytes32(0))
         );
     }
 
@@ -599,7 +612,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
 
     /// @notice Forced transactions reach the token calls too: a transfer runs, a call of an
     ///         address without a token consumes the nonce, ERC-20 calldata sent to the system
-    ///         contract is not admissible and is skipped.
+    ///         contract is not admissible and is skipped. Each entry has a chunk of its own
+    ///         (codec version 6), replayed in turn from the state the one before left.
     function test_replay_forcedTokenCalls() public {
         bytes[] memory raws = new bytes[](3);
         raws[0] = _signedRaw(Step(ALICE_KEY, TKA, abi.encodeWithSelector(bytes4(0xa9059cbb), CAROL, 100)), 0);
@@ -611,22 +625,46 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
             entries[i].from = alice;
             entries[i].raw = raws[i];
         }
-        // One block of 3 queue entries and no transaction, at the genesis L1 price (80 02): its
-        // beginning and one chunk, without bytes.
-        bytes memory data = hex"0501e807010003008002000000";
+        // One block of 3 queue entries and no transaction, at the genesis L1 price (80 02), no
+        // heavy run, no registry: its beginning, then a chunk an entry (chunks 1 to 3), all
+        // without bytes.
+        bytes memory data = hex"0601e8070100030080020000" hex"00000000";
         bytes32[] memory touched = _touched();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
-        bytes32 preRoot = _root(keys, values, n);
-        (ChunkVerifier.Outcome outcome,, bytes32 postRoot) =
-            _replay(data, preRoot, touched, _fullWitness(keys, values, n), entries);
-        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "executed");
+        bytes32 root = _root(keys, values, n);
+        // Chunk 1, from a state not yet in the block, enters it; its entry, the transfer, runs.
+        ChunkVerifier.Outcome outcome;
+        (outcome,, root) = _replayAt(1, data, root, touched, _fullWitness(keys, values, n), _entry(entries, 0));
+        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "entry 0 executed");
         n = SortedModel.set(keys, values, n, StateKeys.balance(TKA, alice), bytes32(ALICE_A - 100));
         n = SortedModel.set(keys, values, n, StateKeys.balance(TKA, CAROL), bytes32(uint256(100)));
-        n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(2)));
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(1)));
         // Forced transactions are paid for on L1: the block's scheduled gas stays 0.
         n = SortedModel.set(keys, values, n, StateKeys.feeState(), _feeState(0));
         n = _begun(keys, values, n);
-        assertEq(postRoot, _root(keys, values, n), "transfer, nonce 2, third skipped");
+        assertEq(root, _root(keys, values, n), "the transfer, nonce 1");
+        // Chunk 2, in the block: the call of an address without a token consumes the nonce.
+        (outcome,, root) = _replayAt(2, data, root, touched, _fullWitness(keys, values, n), _entry(entries, 1));
+        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "entry 1 executed");
+        n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(2)));
+        assertEq(root, _root(keys, values, n), "nonce 2");
+        // Chunk 3: the third is skipped, nothing changes.
+        (outcome,, root) = _replayAt(3, data, root, touched, _fullWitness(keys, values, n), _entry(entries, 2));
+        assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "entry 2 executed");
+        assertEq(root, _root(keys, values, n), "transfer, nonce 2, third skipped");
+        // A chunk holds one entry: chunk 1 given all three is refused.
+        vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 1, 3));
+        _replayAt(1, data, root, touched, _fullWitness(keys, values, n), entries);
+    }
+
+    /// @dev Entry `i` of `entries`, alone.
+    function _entry(BridgeQueue.Contents[] memory entries, uint256 i)
+        internal
+        pure
+        returns (BridgeQueue.Contents[] memory one)
+    {
+        one = new BridgeQueue.Contents[](1);
+        one[0] = entries[i];
     }
 
     /// @notice `ForcedTx` reads the target: a token's is kept; a target that is not 20 bytes
@@ -694,15 +732,18 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         return _batchOf(txs, FeeLogic.MIN_L1_BYTE_PRICE);
     }
 
-    /// @dev A batch (version 5) of one block (number 1) committing the L1 price `l1BytePrice`,
-    ///      holding `txs` in one chunk (`ITEMS`), after the block's beginning (chunk length 0).
+    /// @dev A batch (version 6) of one block (number 1) committing the L1 price `l1BytePrice`,
+    ///      holding `txs` (light, at most `CHUNK_SIZE`) in one chunk (`ITEMS`), after the
+    ///      block's beginning (chunk length 0).
     function _batchOf(BatchCodec.Tx[] memory txs, uint256 l1BytePrice) internal view returns (bytes memory) {
+        require(txs.length <= CHUNK_SIZE, "one chunk");
         address[] memory reg = _registry();
         bytes memory chunk;
         for (uint256 i; i < txs.length; i++) {
             chunk = abi.encodePacked(chunk, _encode(txs[i], reg));
         }
-        bytes memory out = abi.encodePacked(hex"0501e8070100", hex"00", _varint(txs.length), _num(l1BytePrice));
+        // Delta 0, no queue entry; after the L1 price, no heavy run (00).
+        bytes memory out = abi.encodePacked(hex"0601e8070100", hex"00", _varint(txs.length), _num(l1BytePrice), hex"00");
         out = abi.encodePacked(out, _varint(reg.length));
         for (uint256 i; i < reg.length; i++) {
             out = abi.encodePacked(out, reg[i]);

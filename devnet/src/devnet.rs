@@ -274,7 +274,7 @@ impl Devnet {
 
         // Every block must fit one post: the sequencer's blocks are bounded by what the L1
         // carries (the batcher keeps the bound current in the chain database).
-        let capacity = rollup_batcher::read_capacity(&l1_rpc, config.max_post_bytes, &config.chain).await?;
+        let capacity = rollup_batcher::read_capacity(&l1_rpc, config.max_post_bytes).await?;
         let max_block_bytes =
             config.max_block_bytes.map_or(capacity.max_block_bytes, |m| m.min(capacity.max_block_bytes));
         info!(

@@ -535,10 +535,10 @@ fn execute_and_apply(
     let mut head = run_queue_layer(&ctx, chain, queue, begins(state, env, queue.len() + txs.len()));
     let mut out = parallel::execute_parallel(&ctx, config.threads, config.prediction, head.layer.take(), txs);
     let started = Instant::now();
-    let chunk_size = chain.chunk_size as usize;
+    let cut = cut_of(chain, queue.len(), txs, &out.results);
     let items = items(&head.queue, &out.results);
-    let ends = fee_writes(state, fees, &items, chunk_size, !items.is_empty());
-    let chunks = chunk_writes(&head, &out.results, chunk_size, true, &ends);
+    let ends = fee_writes(state, fees, &items, &cut, !items.is_empty());
+    let chunks = chunk_writes(&head, &out.results, &cut, true, &ends);
     let queue = head.queue;
     out.layers.extend(fee_layer(&ends));
     let overwritten = record_overwritten.then(|| Arc::new(Overwritten::of(state, &out.layers)));
@@ -655,8 +655,28 @@ fn items<'a>(queue: &'a [QueueResult], results: &'a [TxResult]) -> Vec<Item<'a>>
         .collect()
 }
 
+/// The item counts of a block's chunks after its beginning (docs/batch-codec.md §3.1): its
+/// `queue` entries one a chunk, then its executed transactions (those of `txs` whose result
+/// in `results` is executed), each heavy one alone and the light ones cut every chunk size.
+fn cut_of(chain: &ChainConfig, queue: usize, txs: &[RecoveredTx], results: &[TxResult]) -> Vec<usize> {
+    let heavy = txs.iter().zip(results).filter(|(_, r)| matches!(r, TxResult::Executed(_))).map(|(tx, _)| tx.heavy());
+    chain.chunk_items(queue as u64, heavy).into_iter().map(|n| n as usize).collect()
+}
+
+/// `items` cut into consecutive slices of the lengths `cut` (which add up to its length).
+fn cut_slices<'a, T>(items: &'a [T], cut: &[usize]) -> Vec<&'a [T]> {
+    let mut rest = items;
+    cut.iter()
+        .map(|&n| {
+            let (chunk, tail) = rest.split_at(n.min(rest.len()));
+            rest = tail;
+            chunk
+        })
+        .collect()
+}
+
 /// What each chunk ends by writing (docs/fees.md §6): with `beginning`, the block's beginning
-/// first (a chunk of its own, with no item), then each chunk of `chunk_size` of `items`. Each
+/// first (a chunk of its own, with no item), then each chunk of `items` by `cut`. Each
 /// writes the fee state, from `fees` with the scheduled gas of the block's transactions so far,
 /// and the fee vault's ether ([`fees::FEE_VAULT`]), its balance after the chunk's transactions
 /// (which may have sent it ether; over `state` before the block) plus the chunk's fees,
@@ -667,7 +687,7 @@ fn fee_writes(
     state: &State,
     fees: FeeState,
     items: &[Item<'_>],
-    chunk_size: usize,
+    cut: &[usize],
     beginning: bool,
 ) -> Vec<[(B256, B256); 2]> {
     let fee_key = keys::fee_state();
@@ -678,7 +698,7 @@ fn fee_writes(
     beginning
         .then_some(none)
         .into_iter()
-        .chain(items.chunks(chunk_size.max(1)))
+        .chain(cut_slices(items, cut))
         .map(|chunk| {
             let mut taken = U256::ZERO;
             for (writes, gas, fee) in chunk {
@@ -702,7 +722,7 @@ fn executed_outcomes(results: &[TxResult]) -> impl Iterator<Item = &TxOutcome> +
 }
 
 /// The state-tree writes of each chunk: the block's beginning, a chunk of its own (what the
-/// beginning wrote), then each chunk of `chunk_size` items: the queue entries' results (every
+/// beginning wrote), then each chunk of items by `cut`: the queue entries' results (every
 /// entry is an item, a skipped one writing nothing), then the executed transactions of
 /// `results`, in order. Each chunk ends with its `ends`, the fee state and the fee vault after
 /// it ([`fee_writes`] with the beginning, computed once per block); none when `ends` is empty
@@ -710,7 +730,7 @@ fn executed_outcomes(results: &[TxResult]) -> impl Iterator<Item = &TxOutcome> +
 fn chunk_writes(
     head: &Head,
     results: &[TxResult],
-    chunk_size: usize,
+    cut: &[usize],
     parallel: bool,
     ends: &[[(B256, B256); 2]],
 ) -> Vec<Vec<(B256, B256)>> {
@@ -726,9 +746,9 @@ fn chunk_writes(
     out.push(beginning);
     if parallel {
         use rayon::prelude::*;
-        out.par_extend(items.par_chunks(chunk_size.max(1)).zip(ends.par_iter()).map(writes));
+        out.par_extend(cut_slices(&items, cut).into_par_iter().zip(ends.par_iter()).map(writes));
     } else {
-        out.extend(items.chunks(chunk_size.max(1)).zip(ends.iter()).map(writes));
+        out.extend(cut_slices(&items, cut).into_iter().zip(ends.iter()).map(writes));
     }
     out
 }
@@ -902,11 +922,11 @@ impl Executor {
             let mut head = run_queue_layer(&ctx, &self.chain, queue, begins(&self.state, env, queue.len() + txs.len()));
             let mut out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, head.layer.take(), txs);
             let fees = fee_state(&self.state, env);
-            let chunk_size = self.chain.chunk_size as usize;
+            let cut = cut_of(&self.chain, queue.len(), txs, &out.results);
             let items = items(&head.queue, &out.results);
-            let ends = fee_writes(&self.state, fees, &items, chunk_size, !items.is_empty());
+            let ends = fee_writes(&self.state, fees, &items, &cut, !items.is_empty());
             out.layers.extend(fee_layer(&ends));
-            let (block, finish) = self.commit(fees, &ends, head, out.results, out.layers);
+            let (block, finish) = self.commit(fees, &ends, &cut, head, out.results, out.layers);
             let mut timings = out.timings;
             timings.merge += finish.merge;
             timings.state_root += finish.state_root;
@@ -987,9 +1007,9 @@ impl Executor {
         let begins = self.state.fee_state().enters_new_block(env.number);
         let mut head = run_queue_layer(&ctx, &self.chain, &[], begins);
         let fees = fee_state(&self.state, env);
-        let ends = fee_writes(&self.state, fees, &[], 1, true);
+        let ends = fee_writes(&self.state, fees, &[], &[], true);
         let layers: Vec<Changes> = head.layer.take().into_iter().chain(fee_layer(&ends)).collect();
-        self.commit(fees, &ends, head, Vec::new(), layers);
+        self.commit(fees, &ends, &[], head, Vec::new(), layers);
         self.tree.root()
     }
 
@@ -1014,13 +1034,14 @@ impl Executor {
         let (results, mut layers) = parallel::execute_sequential(&ctx, head.layer.take(), txs);
         let execution = started.elapsed();
         let fees = fee_state(&self.state, env);
+        let cut = cut_of(&self.chain, queue.len(), txs, &results);
         let items = items(&head.queue, &results);
-        let ends = fee_writes(&self.state, fees, &items, self.chain.chunk_size as usize, !items.is_empty());
+        let ends = fee_writes(&self.state, fees, &items, &cut, !items.is_empty());
         layers.extend(fee_layer(&ends));
         if let Some(undo) = undo {
             self.remember(&layers, undo);
         }
-        let (block, finish) = self.commit(fees, &ends, head, results, layers);
+        let (block, finish) = self.commit(fees, &ends, &cut, head, results, layers);
         ExecutedBlock { timings: BlockTimings { execution, ..finish }, ..block }
     }
 
@@ -1028,17 +1049,19 @@ impl Executor {
     /// the write sets, chunk by chunk in block order, on the calling thread. (With a worker
     /// pool, [`execute_and_apply`] and [`update_tree`] do the same on all threads.)
     /// `fees` is the fee state the block started from, and `ends` what each of its chunks
-    /// ends by writing ([`fee_writes`]), whose last ends `layers` ([`fee_layer`]).
+    /// ends by writing ([`fee_writes`]) by `cut` ([`cut_of`]), whose last ends `layers`
+    /// ([`fee_layer`]).
     fn commit(
         &mut self,
         fees: FeeState,
         ends: &[[(B256, B256); 2]],
+        cut: &[usize],
         head: Head,
         results: Vec<TxResult>,
         layers: Vec<Changes>,
     ) -> (ExecutedBlock, BlockTimings) {
         let started = Instant::now();
-        let chunks = chunk_writes(&head, &results, self.chain.chunk_size as usize, false, ends);
+        let chunks = chunk_writes(&head, &results, cut, false, ends);
         let queue = head.queue;
         let overwritten = self.record_overwritten.then(|| Arc::new(Overwritten::of(&self.state, &layers)));
         Arc::make_mut(&mut self.state).apply(&layers);
@@ -1092,7 +1115,8 @@ impl Executor {
             touched.insert(state::Touched::Slot(U256::from_be_bytes(keys::l1_fees().0)));
         }
         let items = items(&q.results, &out.results);
-        let ends = fee_writes(&self.state, fee_state(&self.state, env), &items, usize::MAX, items.is_empty());
+        let one: &[usize] = if items.is_empty() { &[] } else { &[items.len()] };
+        let ends = fee_writes(&self.state, fee_state(&self.state, env), &items, one, items.is_empty());
         let fees = fee_layer(&ends).unwrap_or_default();
         let nonce = |account: &Address| {
             out.changes

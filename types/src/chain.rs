@@ -18,8 +18,8 @@ pub const MULTICALL3: Address = address!("0xcA11bde05977b3631167028862bE2a173976
 /// Chain id of the devnet L2.
 pub const DEFAULT_CHAIN_ID: u64 = 42_069;
 
-/// Default number of items (queue entries and transactions) per chunk: a deployment
-/// parameter of the inbox, at most [`MAX_CHUNK_SIZE`].
+/// Default number of light transactions per chunk ([`ChunkCut`]): a deployment parameter of
+/// the inbox, at most [`MAX_CHUNK_SIZE`].
 pub const DEFAULT_CHUNK_SIZE: u32 = 4;
 
 /// The largest chunk size an inbox takes (`BatchInbox.MAX_CHUNK_SIZE`): the proof bound of
@@ -85,7 +85,8 @@ pub const MAX_RAW_TX_BYTES: usize = 16 * 1024;
 pub struct ChainConfig {
     /// EIP-155 chain id of the L2.
     pub chain_id: u64,
-    /// Transactions per chunk; each block's transactions are cut into chunks of this size.
+    /// Light transactions per chunk: each block's light transactions are cut into chunks of
+    /// this size ([`ChunkCut`]).
     pub chunk_size: u32,
 }
 
@@ -96,19 +97,85 @@ impl Default for ChainConfig {
 }
 
 impl ChainConfig {
-    /// Number of chunks of a block of `items` items (queue entries and transactions): none for
-    /// a block without items; otherwise its beginning, a chunk of its own with no item, then the
-    /// items cut every `chunk_size` (docs/batch-codec.md §3.1). At most `2^65` for items below
-    /// `2^65`, so the sum over a batch's blocks fits 128 bits.
-    pub fn chunk_count(&self, items: u128) -> u128 {
-        chunk_count(items, self.chunk_size)
+    /// The cut of a block's items into chunks ([`ChunkCut`]) for this chain's chunk size.
+    pub fn cut(&self, queue: u64) -> ChunkCut {
+        ChunkCut::new(self.chunk_size, queue)
+    }
+
+    /// The item counts of a block's chunks after its beginning: its `queue` entries one a
+    /// chunk, then its transactions, `heavy` telling which take a chunk of their own
+    /// (docs/batch-codec.md §3.1). Empty for a block without items.
+    pub fn chunk_items(&self, queue: u64, heavy: impl IntoIterator<Item = bool>) -> Vec<u64> {
+        let mut cut = self.cut(queue);
+        let mut out: Vec<u64> = (0..queue).map(|_| 1).collect();
+        for h in heavy {
+            if cut.push(h) {
+                out.push(1);
+            } else {
+                *out.last_mut().expect("a light transaction continuing a chunk follows one") += 1;
+            }
+        }
+        out
+    }
+
+    /// Number of chunks of a block with `queue` queue entries and transactions of which `heavy`
+    /// tells which take a chunk of their own: none for a block without items; otherwise its
+    /// beginning, a chunk of its own with no item, then [`Self::chunk_items`].
+    pub fn chunk_count(&self, queue: u64, heavy: impl IntoIterator<Item = bool>) -> u64 {
+        let mut cut = self.cut(queue);
+        heavy.into_iter().for_each(|h| {
+            cut.push(h);
+        });
+        cut.chunks()
     }
 }
 
-/// [`ChainConfig::chunk_count`] for a chunk size of `chunk_size` (0 is taken as 1).
-pub const fn chunk_count(items: u128, chunk_size: u32) -> u128 {
-    let size = if chunk_size == 0 { 1 } else { chunk_size as u128 };
-    if items == 0 { 0 } else { 1 + items.div_ceil(size) }
+/// The cut of one block's items into chunks, one transaction at a time (docs/batch-codec.md
+/// §3.1). A block with items has first its beginning (a chunk with no item), then each of its
+/// queue entries in a chunk of its own (a forced transaction may be of any operation), then its
+/// transactions: each heavy one ([`crate::ops::OpSpec::heavy`]) in a chunk of its own, the light
+/// ones between them cut every `chunk_size` from the first after a heavy one (or after the
+/// entries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkCut {
+    size: u64,
+    /// Chunks so far, the beginning included (0 while the block has no item).
+    chunks: u64,
+    /// Light transactions in the last chunk, when it is a chunk of light ones.
+    light: u64,
+}
+
+impl ChunkCut {
+    /// The cut of a block of `chunk_size` (0 is taken as 1) that consumes `queue` entries.
+    pub fn new(chunk_size: u32, queue: u64) -> Self {
+        let chunks = if queue == 0 { 0 } else { 1 + queue };
+        Self { size: u64::from(chunk_size.max(1)), chunks, light: 0 }
+    }
+
+    /// Adds the next transaction; returns whether it starts a chunk.
+    pub fn push(&mut self, heavy: bool) -> bool {
+        if self.chunks == 0 {
+            // The block's first item: its beginning comes before it.
+            self.chunks = 1;
+        }
+        if heavy {
+            self.chunks += 1;
+            self.light = 0;
+            return true;
+        }
+        if self.light == 0 || self.light == self.size {
+            self.chunks += 1;
+            self.light = 1;
+            return true;
+        }
+        self.light += 1;
+        false
+    }
+
+    /// Chunks of the block so far, its beginning included; 0 without items.
+    pub const fn chunks(&self) -> u64 {
+        self.chunks
+    }
 }
 
 #[cfg(test)]
@@ -135,5 +202,24 @@ mod tests {
         }
         let system = include_str!("../../contracts/src/l2/L2System.sol");
         assert!(system.contains(&format!("LENDING = {}", LENDING.to_checksum(None))), "L2System.LENDING");
+    }
+
+    /// Queue entries and heavy transactions take a chunk each; light runs are cut every
+    /// `chunk_size` from their first transaction.
+    #[test]
+    fn the_cut_isolates_entries_and_heavy_transactions() {
+        let chain = ChainConfig { chain_id: 1, chunk_size: 4 };
+        assert_eq!(chain.chunk_count(0, []), 0);
+        assert_eq!(chain.chunk_items(0, []), Vec::<u64>::new());
+        assert_eq!(chain.chunk_count(2, []), 3);
+        assert_eq!(chain.chunk_items(2, []), [1, 1]);
+        let (l, h) = (false, true);
+        let txs = [l, l, l, l, l, h, l, l, h, h, l, l, l, l, l, l];
+        assert_eq!(chain.chunk_items(1, txs), [1, 4, 1, 1, 2, 1, 1, 4, 2]);
+        assert_eq!(chain.chunk_count(1, txs), 10);
+        assert_eq!(chain.chunk_count(0, [l; 9]), 1 + 3);
+        assert_eq!(chain.chunk_count(0, [h]), 2);
+        // Chunk size 0 is taken as 1.
+        assert_eq!(ChainConfig { chain_id: 1, chunk_size: 0 }.chunk_count(0, [l, l]), 3);
     }
 }

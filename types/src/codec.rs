@@ -1,8 +1,10 @@
-//! The batch codec, version 5: a field-aware encoding of L2 blocks that the L1 can decode one
+//! The batch codec, version 6: a field-aware encoding of L2 blocks that the L1 can decode one
 //! chunk at a time, and from which every signed transaction is rebuilt exactly. Specified in
 //! `docs/batch-codec.md`. A block carries how many entries of the bridge's L1 → L2 queue it
 //! consumes; the entries themselves are on L1, not in the batch. A block with items begins with
-//! a chunk of its own, its beginning, which holds no item ([`ChunkRef::begins`]).
+//! a chunk of its own, its beginning, which holds no item ([`ChunkRef::begins`]); each queue
+//! entry and each heavy transaction ([`crate::ops::OpSpec::heavy`]) has a chunk of its own too
+//! ([`crate::chain::ChunkCut`]), and the block table says where the heavy ones are.
 //!
 //! What it leaves out because the chain fixes it: the chain id, the target (the system
 //! contract, or for a token call the token, taken from the registry), the value (zero but in
@@ -26,7 +28,7 @@ use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256}
 use std::{collections::HashMap, ops::Range};
 
 /// The codec version this module reads and writes.
-pub const VERSION: u8 = 5;
+pub const VERSION: u8 = 6;
 
 /// Most queue entries one block may consume (the encoder's bound; the sequencer takes far
 /// fewer per block).
@@ -344,6 +346,24 @@ pub fn has_compact_form(input: &[u8]) -> bool {
     compact_form(&SYSTEM_CONTRACT, input).is_some()
 }
 
+/// Whether a transaction to `to` with `input` is heavy: the extended form of a heavy operation
+/// of the table ([`crate::ops::OpSpec::heavy`]), which takes a chunk of its own
+/// (docs/batch-codec.md §3.1). Its selector is looked at first, so a light call costs little.
+pub fn is_heavy_call(to: &Address, input: &[u8]) -> bool {
+    if *to != SYSTEM_CONTRACT {
+        return false;
+    }
+    let Some(selector) = input.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok()) else {
+        return false;
+    };
+    Op::of_system_selector(selector).is_some_and(Op::heavy) && compact_form(to, input).is_some()
+}
+
+/// Whether `tx` is heavy ([`is_heavy_call`]); a transfer of ether never is.
+pub fn is_heavy(tx: &SignedTx) -> bool {
+    tx.native_transfer().is_none() && is_heavy_call(&target(tx), tx.input())
+}
+
 /// The target of a transaction: the system contract for contract creation too (which no
 /// encodable transaction is).
 fn target(tx: &SignedTx) -> Address {
@@ -599,6 +619,9 @@ pub struct ChunkRef {
     pub queue: Range<u64>,
     /// Number of transactions among its items (they follow the entries).
     pub tx_count: u64,
+    /// Whether its one transaction is heavy (`tx_count` is then 1); every transaction of a
+    /// chunk that is not is light.
+    pub heavy: bool,
     /// Its bytes in the batch data (its transactions only).
     pub bytes: Range<usize>,
 }
@@ -619,14 +642,15 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     if first_number.checked_add(block_count - 1).is_none() {
         return Err(CodecError::BadBlocks("block number overflows"));
     }
-    // Each block takes at least four bytes.
-    if block_count > (r.buf.len() / 4) as u64 {
+    // Each block takes at least five bytes.
+    if block_count > (r.buf.len() / 5) as u64 {
         return Err(CodecError::Truncated("blocks"));
     }
     if block_count > MAX_BATCH_BLOCKS {
         return Err(CodecError::TooLarge("more blocks than a batch may hold"));
     }
     let mut blocks = Vec::with_capacity(block_count as usize);
+    let mut heavy: Vec<Vec<(u64, u64)>> = Vec::with_capacity(block_count as usize);
     let mut timestamp = first_timestamp;
     for i in 0..block_count {
         let delta = r.varint("timestamp delta")?;
@@ -641,6 +665,7 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
         if tx_count > (r.buf.len() / MIN_TX_BYTES) as u64 {
             return Err(CodecError::Truncated("transactions"));
         }
+        heavy.push(read_heavy_runs(&mut r, tx_count)?);
         blocks.push(HeaderBlock { number: first_number + i, timestamp, queue_count, tx_count, l1_byte_price });
     }
     let registry_count = r.varint("registry count")?;
@@ -654,7 +679,8 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
         r.bytes(registry_count as usize * 20, "registry")?.chunks_exact(20).map(Address::from_slice).collect();
     let chunk_size = u64::from(chain.chunk_size.max(1));
     // At most 2^64 blocks of at most 2^65 chunks each: the sum fits 128 bits.
-    let chunk_count: u128 = blocks.iter().map(|b| chain.chunk_count(b.items())).sum();
+    let chunk_count: u128 =
+        blocks.iter().zip(&heavy).map(|(b, runs)| block_chunks(b.queue_count, b.tx_count, runs, chunk_size)).sum();
     if chunk_count > r.buf.len() as u128 {
         return Err(CodecError::Truncated("chunk lengths"));
     }
@@ -680,37 +706,90 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     }
     let mut chunks = Vec::with_capacity(lengths.len());
     let mut offset = data.len() - r.buf.len();
-    let mut lengths = lengths.into_iter();
-    let mut queue = 0u64;
-    for (block, b) in blocks.iter().enumerate() {
-        // The block's chunks are fewer than the bytes left, so its items fit u64 here.
-        let items = b.items() as u64;
-        if items == 0 {
+    // The cut (docs/batch-codec.md §3.1): (block, begins, entries, transactions, heavy).
+    let mut cut: Vec<(usize, bool, u64, u64, bool)> = Vec::with_capacity(chunk_count as usize);
+    for (block, (b, runs)) in blocks.iter().zip(&heavy).enumerate() {
+        if b.items() == 0 {
             continue;
         }
         // The beginning: no item, no byte (any other length is the chunk's trailing bytes).
-        let len = lengths.next().unwrap_or_default() as usize;
-        chunks.push(ChunkRef { block, begins: true, queue: queue..queue, tx_count: 0, bytes: offset..offset + len });
-        offset += len;
-        let mut from = 0u64;
-        while from < items {
-            let to = items.min(from + chunk_size);
-            let entries = b.queue_count.clamp(from, to) - from;
-            // Every length fits: their sum is the bytes left.
-            let len = lengths.next().unwrap_or_default() as usize;
-            chunks.push(ChunkRef {
-                block,
-                begins: false,
-                queue: queue..queue + entries,
-                tx_count: to - from - entries,
-                bytes: offset..offset + len,
-            });
-            queue += entries;
-            offset += len;
-            from = to;
+        cut.push((block, true, 0, 0, false));
+        // The chunk count above bounded the entries by the bytes left.
+        cut.extend((0..b.queue_count).map(|_| (block, false, 1, 0, false)));
+        let light = |cut: &mut Vec<_>, n: u64| {
+            cut.extend(
+                (0..n.div_ceil(chunk_size)).map(|k| (block, false, 0, chunk_size.min(n - k * chunk_size), false)),
+            );
+        };
+        let mut seen = 0;
+        for &(gap, len) in runs {
+            light(&mut cut, gap);
+            cut.extend((0..len).map(|_| (block, false, 0, 1, true)));
+            seen += gap + len;
         }
+        light(&mut cut, b.tx_count - seen);
+    }
+    let mut queue = 0u64;
+    for ((block, begins, entries, tx_count, heavy), len) in cut.into_iter().zip(lengths) {
+        // Every length fits: their sum is the bytes left.
+        let len = len as usize;
+        chunks.push(ChunkRef {
+            block,
+            begins,
+            queue: queue..queue + entries,
+            tx_count,
+            heavy,
+            bytes: offset..offset + len,
+        });
+        queue += entries;
+        offset += len;
     }
     Ok(Header { first_number, first_timestamp, blocks, registry, chunks })
+}
+
+/// Reads a block's heavy runs (docs/batch-codec.md §3.1) for a block of `tx_count`
+/// transactions: their count, then for each the light transactions before it (after the
+/// previous run; at least one but before the first) and its heavy ones (at least one), all
+/// within the block's transactions.
+fn read_heavy_runs(r: &mut Reader<'_>, tx_count: u64) -> Result<Vec<(u64, u64)>, CodecError> {
+    let count = r.varint("heavy run count")?;
+    // Each run takes at least two bytes.
+    if count > (r.buf.len() / 2) as u64 {
+        return Err(CodecError::Truncated("heavy runs"));
+    }
+    let mut runs = Vec::with_capacity(count as usize);
+    let mut seen = 0u64;
+    for k in 0..count {
+        let gap = r.varint("heavy run gap")?;
+        let len = r.varint("heavy run length")?;
+        if len == 0 || (k > 0 && gap == 0) {
+            return Err(CodecError::Invalid("heavy run"));
+        }
+        seen = seen
+            .checked_add(gap)
+            .and_then(|s| s.checked_add(len))
+            .filter(|&s| s <= tx_count)
+            .ok_or(CodecError::Invalid("heavy runs past the block's transactions"))?;
+        runs.push((gap, len));
+    }
+    Ok(runs)
+}
+
+/// The chunks of a block with `queue` entries and `txs` transactions whose heavy ones are
+/// `runs`: none without items, else its beginning, one a queue entry, one a heavy transaction
+/// and the light runs cut every `chunk_size` (at most 2^65 + 1).
+fn block_chunks(queue: u64, txs: u64, runs: &[(u64, u64)], chunk_size: u64) -> u128 {
+    if queue == 0 && txs == 0 {
+        return 0;
+    }
+    let size = u128::from(chunk_size);
+    let mut chunks = 1 + u128::from(queue);
+    let mut seen = 0u64;
+    for &(gap, len) in runs {
+        chunks += u128::from(gap).div_ceil(size) + u128::from(len);
+        seen += gap + len;
+    }
+    chunks + u128::from(txs - seen).div_ceil(size)
 }
 
 /// Decodes the transactions of one chunk of a checked header.
@@ -719,7 +798,11 @@ fn chunk_txs(data: &[u8], header: &Header, chunk: &ChunkRef, chain: &ChainConfig
     // The header bounded every count by the bytes, so this allocation is bounded too.
     let mut txs = Vec::with_capacity((chunk.tx_count as usize).min(r.buf.len() / MIN_TX_BYTES + 1));
     for _ in 0..chunk.tx_count {
-        txs.push(decode_tx(&mut r, &header.registry, chain)?);
+        let tx = decode_tx(&mut r, &header.registry, chain)?;
+        if is_heavy(&tx) != chunk.heavy {
+            return Err(CodecError::Invalid("a transaction's weight is not its chunk's"));
+        }
+        txs.push(tx);
     }
     if !r.buf.is_empty() {
         return Err(CodecError::TrailingBytes(r.buf.len()));
@@ -1013,6 +1096,10 @@ pub struct BlockSizeBound {
     /// Queue entries the block consumes (no bytes of their own, but chunks).
     queue: u64,
     txs: u64,
+    /// The cut of the block so far, and its runs of heavy transactions.
+    cut: crate::chain::ChunkCut,
+    runs: u64,
+    last_heavy: bool,
     /// Registry references written, by their number of addresses.
     references: References,
     /// Their encoded bytes without the registry references.
@@ -1028,6 +1115,9 @@ type References = [u64; 8];
 #[derive(Clone, Copy)]
 struct Counts {
     txs: u64,
+    cut: crate::chain::ChunkCut,
+    runs: u64,
+    last_heavy: bool,
     references: References,
     tx_bytes: usize,
     registry: u64,
@@ -1040,6 +1130,9 @@ impl BlockSizeBound {
             chunk_size: u64::from(chain.chunk_size.max(1)),
             queue: 0,
             txs: 0,
+            cut: chain.cut(0),
+            runs: 0,
+            last_heavy: false,
             references: [0; 8],
             tx_bytes: 0,
             registry: Default::default(),
@@ -1050,12 +1143,16 @@ impl BlockSizeBound {
     /// The same block consuming `entries` queue entries before its transactions.
     pub fn with_queue(mut self, entries: u64) -> Self {
         self.queue = entries;
+        self.cut = crate::chain::ChunkCut::new(u32::try_from(self.chunk_size).unwrap_or(u32::MAX), entries);
         self
     }
 
     fn counts(&self) -> Counts {
         Counts {
             txs: self.txs,
+            cut: self.cut,
+            runs: self.runs,
+            last_heavy: self.last_heavy,
             references: self.references,
             tx_bytes: self.tx_bytes,
             registry: self.registry.len() as u64,
@@ -1071,6 +1168,10 @@ impl BlockSizeBound {
             + varint_len(self.queue)
             + varint_len(c.txs)
             + MAX_NUMBER64_BYTES
+            // The heavy runs: their count, and a gap and a length each, at most the
+            // transaction count.
+            + varint_len(c.runs)
+            + 2 * c.runs as usize * varint_len(c.txs)
             + varint_len(c.registry)
             + 20 * c.registry as usize;
         let references: usize = (1..c.references.len())
@@ -1081,17 +1182,11 @@ impl BlockSizeBound {
             })
             .sum();
         let chunk_len = varint_len(self.chunk_size.saturating_mul(MAX_ENCODED_TX_BYTES));
-        let chunks = self.chunks(c.txs) as usize;
-        // The beginning and chunks of queue entries alone have no bytes: their length is the
+        let chunks = c.cut.chunks() as usize;
+        // The beginning and the chunks of queue entries have no bytes: their length is the
         // one byte 00.
-        let empty = (self.queue / self.chunk_size) as usize + usize::from(chunks > 0);
+        let empty = if chunks > 0 { 1 + self.queue as usize } else { 0 };
         header + c.tx_bytes + references + empty + (chunks - empty) * chunk_len
-    }
-
-    /// The block's chunks with `txs` transactions after its queue entries.
-    fn chunks(&self, txs: u64) -> u64 {
-        let size = u32::try_from(self.chunk_size).unwrap_or(u32::MAX);
-        crate::chain::chunk_count(u128::from(self.queue) + u128::from(txs), size).min(u128::from(u64::MAX)) as u64
     }
 
     /// The bound for the transactions added so far.
@@ -1118,23 +1213,51 @@ impl BlockSizeBound {
                 new.push(a);
             }
         }
+        let heavy = is_heavy(tx);
+        let mut cut = self.cut;
+        cut.push(heavy);
         let next = Counts {
             txs: self.txs + 1,
+            cut,
+            runs: self.runs + u64::from(heavy && !self.last_heavy),
+            last_heavy: heavy,
             references,
             tx_bytes: self.tx_bytes + own,
             registry: self.registry.len() as u64 + new.len() as u64,
         };
         // The bounds of §3.5 too: a one-block batch must decode.
-        let chunks = self.chunks(next.txs);
+        let chunks = next.cut.chunks();
         if self.total(next) > max || next.registry > MAX_REGISTRY || chunks > MAX_BATCH_CHUNKS {
             return false;
         }
         self.txs = next.txs;
+        self.cut = next.cut;
+        self.runs = next.runs;
+        self.last_heavy = next.last_heavy;
         self.references = next.references;
         self.tx_bytes = next.tx_bytes;
         self.registry.extend(new);
         true
     }
+}
+
+/// The heavy runs of a block's transactions whose heaviness is `heavy` (docs/batch-codec.md
+/// §3.1): for each maximal run of heavy ones, the light ones before it (since the previous run)
+/// and its length.
+fn heavy_runs(heavy: &[bool]) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    let mut gap = 0u64;
+    for (i, &h) in heavy.iter().enumerate() {
+        match (h, i > 0 && heavy[i - 1]) {
+            (true, true) => runs.last_mut().expect("a heavy one precedes").1 += 1,
+            (true, false) => {
+                runs.push((gap, 1));
+                gap = 0;
+            }
+            (false, _) => gap += 1,
+        }
+    }
+    runs
 }
 
 /// Encodes `batch` for `chain`.
@@ -1171,50 +1294,62 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
     put_varint(&mut out, first.number);
     put_varint(&mut out, first.timestamp);
     put_varint(&mut out, batch.blocks.len() as u64);
+    let heavy: Vec<bool> = batch.blocks.iter().flat_map(|b| &b.txs).map(is_heavy).collect();
+    let mut at = 0;
+    let mut chunk_count = 0u64;
+    for block in &batch.blocks {
+        let n = block.txs.len();
+        chunk_count =
+            chunk_count.saturating_add(chain.chunk_count(block.queue_count, heavy[at..at + n].iter().copied()));
+        at += n;
+    }
+    if chunk_count > MAX_BATCH_CHUNKS {
+        return Err(CodecError::TooLarge("more chunks than a batch may hold"));
+    }
     let mut prev = first.timestamp;
+    at = 0;
     for block in &batch.blocks {
         put_varint(&mut out, block.timestamp - prev);
         put_varint(&mut out, block.queue_count);
         put_varint(&mut out, block.txs.len() as u64);
         put_number(&mut out, U256::from(block.l1_byte_price));
+        let runs = heavy_runs(&heavy[at..at + block.txs.len()]);
+        put_varint(&mut out, runs.len() as u64);
+        for (gap, len) in runs {
+            put_varint(&mut out, gap);
+            put_varint(&mut out, len);
+        }
+        at += block.txs.len();
         prev = block.timestamp;
     }
     put_varint(&mut out, registry.addresses.len() as u64);
     for a in &registry.addresses {
         out.extend_from_slice(a.as_slice());
     }
-    let chunk_size = chain.chunk_size.max(1) as usize;
     let mut chunks: Vec<Vec<u8>> = Vec::new();
-    let mut forms = forms.iter();
+    let mut forms = forms.iter().zip(heavy);
     for block in &batch.blocks {
         // Items are the queue entries, then the transactions; a chunk's bytes are its
-        // transactions (none for a chunk of entries alone).
-        let entries = block.queue_count as usize;
-        let items = entries + block.txs.len();
-        if items > 0 {
-            // The block's beginning: a chunk of its own, with no item and no byte.
-            chunks.push(Vec::new());
+        // transactions (none for the beginning or a queue entry's chunk).
+        let mut cut = chain.cut(block.queue_count);
+        if block.queue_count > 0 || !block.txs.is_empty() {
+            // The block's beginning and its entries' chunks: no byte.
+            chunks.extend((0..=block.queue_count).map(|_| Vec::new()));
         }
-        let mut from = 0;
-        while from < items {
-            let to = items.min(from + chunk_size);
-            let txs = &block.txs[from.max(entries) - entries..to.max(entries) - entries];
-            let mut chunk = Vec::with_capacity(txs.len() * 110);
-            for (tx, form) in txs.iter().zip(forms.by_ref()) {
-                let (pair, extra) = match form {
-                    None => (0, 0),
-                    Some(Compact { extended: Some(e), .. }) => {
-                        (registry.reference(&e.lead), registry.reference(&e.list))
-                    }
-                    Some(c) => (
-                        if c.single { registry.index_of(&c.pair[0]) } else { registry.pair(c.pair) },
-                        c.extra.map_or(0, |a| registry.index_of(&a)),
-                    ),
-                };
-                encode_tx(&mut chunk, tx, form.as_ref(), pair, extra);
+        for (tx, (form, heavy)) in block.txs.iter().zip(forms.by_ref()) {
+            if cut.push(heavy) {
+                chunks.push(Vec::with_capacity(4 * 110));
             }
-            chunks.push(chunk);
-            from = to;
+            let (pair, extra) = match form {
+                None => (0, 0),
+                Some(Compact { extended: Some(e), .. }) => (registry.reference(&e.lead), registry.reference(&e.list)),
+                Some(c) => (
+                    if c.single { registry.index_of(&c.pair[0]) } else { registry.pair(c.pair) },
+                    c.extra.map_or(0, |a| registry.index_of(&a)),
+                ),
+            };
+            let chunk = chunks.last_mut().expect("a transaction's chunk was started");
+            encode_tx(chunk, tx, form.as_ref(), pair, extra);
         }
     }
     if chunks.len() as u64 > MAX_BATCH_CHUNKS {
@@ -1386,10 +1521,12 @@ mod tests {
             supply: U256::from(1_000_000u64),
         }
         .abi_encode();
+        let borrow = crate::bindings::L2Lending::borrowCall { asset: Address::repeat_byte(3), amount: U256::from(5u8) };
         let txs0 = vec![
             sign_eip1559(&key, chain.chain_id, 0, transfer_calldata()),
-            sign_legacy(&key, chain.chain_id, 1, swap_calldata()),
-            sign_eip1559(&key, chain.chain_id, 2, create_token.into()),
+            sign_eip1559(&key, chain.chain_id, 1, borrow.abi_encode().into()),
+            sign_legacy(&key, chain.chain_id, 2, swap_calldata()),
+            sign_eip1559(&key, chain.chain_id, 3, create_token.into()),
         ];
         Batch {
             blocks: vec![
@@ -1412,7 +1549,7 @@ mod tests {
                     timestamp: 1_700_000_003,
                     queue_count: 0,
                     l1_byte_price: crate::fees::MIN_L1_BYTE_PRICE,
-                    txs: vec![sign_eip1559(&key, chain.chain_id, 3, swap_calldata())],
+                    txs: vec![sign_eip1559(&key, chain.chain_id, 4, swap_calldata())],
                 },
             ],
         }
@@ -1442,33 +1579,74 @@ mod tests {
         for (a, b) in batch.blocks.iter().flat_map(|b| &b.txs).zip(decoded.blocks.iter().flat_map(|b| &b.txs)) {
             assert_eq!(a.recover_sender(), b.recover_sender());
         }
-        // Each block with items begins with a chunk of its own (no item, no byte), then chunks
-        // of two items: block 5 has an entry and 3 txs (entry + tx, 2 txs), block 6 three
-        // entries and no tx (2 entries, 1 entry: chunks without bytes), block 7 one tx.
+        // Each block with items begins with a chunk of its own (no item, no byte), then a chunk
+        // for each queue entry (no byte) and for each heavy transaction, and the light ones
+        // between in chunks of two: block 5 has an entry and 4 txs (transfer; borrow, heavy;
+        // swap and createToken), block 6 three entries and no tx, block 7 one tx.
         let header = decode_header(&data, &chain).expect("header");
         assert_eq!(
             header
                 .chunks
                 .iter()
-                .map(|c| (c.block, c.begins, c.queue.clone(), c.tx_count, !c.bytes.is_empty()))
+                .map(|c| (c.block, c.begins, c.queue.clone(), c.tx_count, c.heavy, !c.bytes.is_empty()))
                 .collect::<Vec<_>>(),
             [
-                (0, true, 0..0, 0, false),
-                (0, false, 0..1, 1, true),
-                (0, false, 1..1, 2, true),
-                (1, true, 1..1, 0, false),
-                (1, false, 1..3, 0, false),
-                (1, false, 3..4, 0, false),
-                (2, true, 4..4, 0, false),
-                (2, false, 4..4, 1, true)
+                (0, true, 0..0, 0, false, false),
+                (0, false, 0..1, 0, false, false),
+                (0, false, 1..1, 1, false, true),
+                (0, false, 1..1, 1, true, true),
+                (0, false, 1..1, 2, false, true),
+                (1, true, 1..1, 0, false, false),
+                (1, false, 1..2, 0, false, false),
+                (1, false, 2..3, 0, false, false),
+                (1, false, 3..4, 0, false, false),
+                (2, true, 4..4, 0, false, false),
+                (2, false, 4..4, 1, false, true)
             ]
         );
         assert_eq!(header.queue_count(), 4);
-        assert_eq!(decode_chunk(&data, &chain, 5).expect("chunk 5"), []);
-        assert_eq!(decode_chunk(&data, &chain, 6).expect("a beginning"), []);
-        assert_eq!(decode_chunk(&data, &chain, 7).expect("chunk 7"), decoded.blocks[2].txs);
-        assert_eq!(decode_chunk(&data, &chain, 8), Err(CodecError::NoSuchChunk { index: 8, count: 8 }));
+        assert_eq!(decode_chunk(&data, &chain, 3).expect("the heavy chunk"), decoded.blocks[0].txs[1..2]);
+        assert_eq!(decode_chunk(&data, &chain, 8).expect("an entry's chunk"), []);
+        assert_eq!(decode_chunk(&data, &chain, 9).expect("a beginning"), []);
+        assert_eq!(decode_chunk(&data, &chain, 10).expect("chunk 10"), decoded.blocks[2].txs);
+        assert_eq!(decode_chunk(&data, &chain, 11), Err(CodecError::NoSuchChunk { index: 11, count: 11 }));
         assert_eq!(encode(&decoded, &chain).expect("re-encodes"), data);
+    }
+
+    /// A block's heavy runs are canonical and within its transactions, and a transaction in a
+    /// chunk of the other weight is refused.
+    #[test]
+    fn heavy_runs_are_checked_and_a_chunk_of_the_wrong_weight_is_refused() {
+        let runs = |bytes: &[u8], txs: u64| read_heavy_runs(&mut Reader { buf: bytes }, txs);
+        assert_eq!(runs(&[0], 0), Ok(vec![]));
+        assert_eq!(runs(&[2, 0, 1, 1, 2], 4), Ok(vec![(0, 1), (1, 2)]));
+        assert_eq!(runs(&[2, 0, 1, 0, 1], 3), Err(CodecError::Invalid("heavy run")), "runs are maximal");
+        assert_eq!(runs(&[1, 1, 0], 3), Err(CodecError::Invalid("heavy run")), "a run is not empty");
+        assert_eq!(runs(&[1, 1, 2], 2), Err(CodecError::Invalid("heavy runs past the block's transactions")));
+        assert_eq!(runs(&[3, 0, 1, 1], 9), Err(CodecError::Truncated("heavy runs")));
+        assert_eq!(heavy_runs(&[true, true, false, false, true]), [(0, 2), (2, 1)]);
+        assert_eq!(heavy_runs(&[false, false]), []);
+        // A transfer then a borrow: runs (1, 1). Declaring the transfer heavy instead, (0, 1),
+        // puts the transfer alone in a heavy chunk and the borrow in a light one.
+        let chain = ChainConfig::default();
+        let key = [7u8; 32];
+        let borrow = crate::bindings::L2Lending::borrowCall { asset: Address::repeat_byte(3), amount: U256::from(5u8) };
+        let txs = vec![
+            sign_eip1559(&key, chain.chain_id, 0, transfer_calldata()),
+            sign_eip1559(&key, chain.chain_id, 1, borrow.abi_encode().into()),
+        ];
+        let data = encode(&Batch { blocks: vec![block_one(txs)] }, &chain).expect("encodes");
+        let mut price = Vec::new();
+        put_number(&mut price, U256::from(crate::fees::MIN_L1_BYTE_PRICE));
+        let at = 7 + price.len();
+        assert_eq!(data[..at + 3], [&[VERSION, 1, 0, 1, 0, 0, 2][..], &price, &[1, 1, 1]].concat()[..]);
+        let mut swapped = data.clone();
+        swapped[at + 1] = 0;
+        assert_eq!(decode(&swapped, &chain), Err(CodecError::Invalid("a transaction's weight is not its chunk's")));
+        assert_eq!(
+            decode_chunk(&swapped, &chain, 1),
+            Err(CodecError::Invalid("a transaction's weight is not its chunk's"))
+        );
     }
 
     #[test]
@@ -1561,7 +1739,7 @@ mod tests {
             for round in 0..40 {
                 let n = rng.random_range(0..300);
                 let recipients = rng.random_range(1..400u64);
-                let queue = if round % 3 == 0 { rng.random_range(0..200u64) } else { 0 };
+                let queue = if round % 3 == 0 { rng.random_range(0..100u64) } else { 0 };
                 let mut bound = BlockSizeBound::new(&chain).with_queue(queue);
                 let mut txs = Vec::new();
                 for i in 0..n {
@@ -1600,6 +1778,8 @@ mod tests {
                             .abi_encode()
                             .into()
                         }
+                        // Heavy ones, alone in their chunks, in runs.
+                        4 => crate::bindings::L2Lending::borrowCall { asset: to, amount }.abi_encode().into(),
                         _ => L2System::transferCall { token: Address::repeat_byte(2), to, amount }.abi_encode().into(),
                     };
                     let key = [1 + (i % 200) as u8; 32];
@@ -1611,8 +1791,8 @@ mod tests {
                     if !bound.try_push(&tx, usize::MAX) {
                         // Only the chunk bound of §3.5 stops an unbounded size (chunk size 1).
                         assert_eq!(
-                            chain.chunk_count(u128::from(queue) + txs.len() as u128 + 1),
-                            u128::from(MAX_BATCH_CHUNKS) + 1
+                            chain.chunk_count(queue, txs.iter().chain([&tx]).map(is_heavy)),
+                            MAX_BATCH_CHUNKS + 1
                         );
                         break;
                     }
@@ -1746,7 +1926,7 @@ mod tests {
         let blocks = |n: u64| Batch { blocks: (1..=n).map(|b| block(b, Vec::new())).collect() };
         assert!(encode(&blocks(MAX_BATCH_BLOCKS), &chain).is_ok());
         assert!(matches!(encode(&blocks(MAX_BATCH_BLOCKS + 1), &chain), Err(CodecError::TooLarge(_))));
-        // Chunks: a beginning and 255 chunks of queue entries encode, one more entry does not.
+        // Chunks: a beginning and 255 queue entries' chunks encode, one more entry does not.
         let entries = |q: u64| Batch {
             blocks: vec![BatchBlock {
                 number: 1,
@@ -1756,14 +1936,14 @@ mod tests {
                 txs: vec![],
             }],
         };
-        let at = encode(&entries((MAX_BATCH_CHUNKS - 1) * 16), &chain).expect("256 chunks encode");
+        let at = encode(&entries(MAX_BATCH_CHUNKS - 1), &chain).expect("256 chunks encode");
         assert_eq!(decode_header(&at, &chain).expect("decodes").chunks.len() as u64, MAX_BATCH_CHUNKS);
-        assert!(matches!(encode(&entries((MAX_BATCH_CHUNKS - 1) * 16 + 1), &chain), Err(CodecError::TooLarge(_))));
+        assert!(matches!(encode(&entries(MAX_BATCH_CHUNKS), &chain), Err(CodecError::TooLarge(_))));
         // The sequencer's block bound stops at the registry bound.
         let mut bound = BlockSizeBound::new(&chain);
         let pushed = transfers(MAX_REGISTRY + 10).iter().take_while(|t| bound.try_push(t, usize::MAX)).count() as u64;
         assert_eq!(pushed, MAX_REGISTRY - 1, "one registry entry is the token");
-        let mut bound = BlockSizeBound::new(&chain).with_queue((MAX_BATCH_CHUNKS - 2) * 16);
+        let mut bound = BlockSizeBound::new(&chain).with_queue(MAX_BATCH_CHUNKS - 2);
         let pushed = transfers(40).iter().take_while(|t| bound.try_push(t, usize::MAX)).count();
         assert_eq!(pushed, 16, "the last chunk of the batch's 256");
     }
@@ -1792,7 +1972,7 @@ mod tests {
         let data = encode(&batch, &chain).expect("encodes");
         // Hand-build the same transaction with raw calldata.
         // One block of one transaction: two chunks, the beginning's length 0 first.
-        let mut raw = vec![VERSION, 1, 0, 1, 0, 0, 1, 0x80, 0x02, 0, 0];
+        let mut raw = vec![VERSION, 1, 0, 1, 0, 0, 1, 0x80, 0x02, 0, 0, 0];
         let mut chunk = vec![HEAD_EIP1559 | HEAD_ZERO_FEES | if tx.signature().v() { HEAD_PARITY } else { 0 }, 0];
         put_number(&mut chunk, U256::from(tx.gas_limit()));
         put_varint(&mut chunk, tx.input().len() as u64);

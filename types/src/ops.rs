@@ -143,6 +143,10 @@ pub struct OpSpec {
     /// Its relative execution cost, for balancing the executor's workers (roughly thousands
     /// of gas, as `rollup bench executor` measures).
     pub cost: u32,
+    /// Whether a transaction of it takes a chunk of its own (docs/batch-codec.md §3.1): the
+    /// keys it touches, with those its chunk shares, would pass the proof bound at four a chunk
+    /// over a ground state (docs/fraud-proofs.md §7.2). Only an extended form can be heavy.
+    pub heavy: bool,
 }
 
 const fn compact(code: u8, amounts: u8) -> Form {
@@ -164,6 +168,7 @@ pub const OPS: [OpSpec; 18] = [
         form: Form::TokenCall { code: 4 },
         gas: 21_000,
         cost: 30,
+        heavy: false,
     },
     OpSpec {
         op: Op::Transfer,
@@ -174,6 +179,7 @@ pub const OPS: [OpSpec; 18] = [
         form: compact(1, 1),
         gas: 30_000,
         cost: 30,
+        heavy: false,
     },
     OpSpec {
         op: Op::Swap,
@@ -184,6 +190,7 @@ pub const OPS: [OpSpec; 18] = [
         form: compact(2, 2),
         gas: 60_000,
         cost: 40,
+        heavy: false,
     },
     OpSpec {
         op: Op::CreatePool,
@@ -194,6 +201,7 @@ pub const OPS: [OpSpec; 18] = [
         form: compact(3, 2),
         gas: 160_000,
         cost: 200,
+        heavy: false,
     },
     OpSpec {
         op: Op::AddLiquidity,
@@ -204,6 +212,7 @@ pub const OPS: [OpSpec; 18] = [
         form: compact(4, 3),
         gas: 90_000,
         cost: 60,
+        heavy: false,
     },
     OpSpec {
         op: Op::RemoveLiquidity,
@@ -214,6 +223,7 @@ pub const OPS: [OpSpec; 18] = [
         form: compact(5, 3),
         gas: 90_000,
         cost: 60,
+        heavy: false,
     },
     OpSpec {
         op: Op::Withdraw,
@@ -224,6 +234,7 @@ pub const OPS: [OpSpec; 18] = [
         form: compact(6, 1),
         gas: 60_000,
         cost: 50,
+        heavy: false,
     },
     OpSpec {
         op: Op::WithdrawFees,
@@ -234,6 +245,7 @@ pub const OPS: [OpSpec; 18] = [
         form: Form::Raw,
         gas: 60_000,
         cost: 50,
+        heavy: false,
     },
     OpSpec {
         op: Op::CreateToken,
@@ -244,6 +256,7 @@ pub const OPS: [OpSpec; 18] = [
         form: Form::Raw,
         gas: 120_000,
         cost: 90,
+        heavy: false,
     },
     OpSpec {
         op: Op::TokenTransfer,
@@ -254,6 +267,7 @@ pub const OPS: [OpSpec; 18] = [
         form: Form::TokenCall { code: 1 },
         gas: 30_000,
         cost: 45,
+        heavy: false,
     },
     OpSpec {
         op: Op::TokenApprove,
@@ -264,6 +278,7 @@ pub const OPS: [OpSpec; 18] = [
         form: Form::TokenCall { code: 2 },
         gas: 26_000,
         cost: 45,
+        heavy: false,
     },
     OpSpec {
         op: Op::TokenTransferFrom,
@@ -274,6 +289,7 @@ pub const OPS: [OpSpec; 18] = [
         form: Form::TokenCall { code: 3 },
         gas: 36_000,
         cost: 45,
+        heavy: false,
     },
     OpSpec {
         op: Op::SwapPath,
@@ -284,6 +300,7 @@ pub const OPS: [OpSpec; 18] = [
         form: Form::Extended(Shape { addresses: 0, list_min: 2, list_max: MAX_PATH, numbers: 3 }),
         gas: 150_000,
         cost: 120,
+        heavy: false,
     },
     OpSpec {
         op: Op::Supply,
@@ -294,6 +311,7 @@ pub const OPS: [OpSpec; 18] = [
         form: extended(1, 1),
         gas: 100_000,
         cost: 80,
+        heavy: false,
     },
     OpSpec {
         op: Op::WithdrawSupply,
@@ -304,6 +322,7 @@ pub const OPS: [OpSpec; 18] = [
         form: extended(1, 1),
         gas: 150_000,
         cost: 150,
+        heavy: true,
     },
     OpSpec {
         op: Op::Borrow,
@@ -314,6 +333,7 @@ pub const OPS: [OpSpec; 18] = [
         form: extended(1, 1),
         gas: 150_000,
         cost: 150,
+        heavy: true,
     },
     OpSpec {
         op: Op::Repay,
@@ -324,6 +344,7 @@ pub const OPS: [OpSpec; 18] = [
         form: extended(1, 1),
         gas: 90_000,
         cost: 80,
+        heavy: false,
     },
     OpSpec {
         op: Op::Liquidate,
@@ -334,6 +355,7 @@ pub const OPS: [OpSpec; 18] = [
         form: extended(3, 2),
         gas: 300_000,
         cost: 300,
+        heavy: true,
     },
 ];
 
@@ -362,6 +384,11 @@ impl Op {
     /// Its scheduled gas.
     pub const fn gas(self) -> u64 {
         self.spec().gas
+    }
+
+    /// Whether it takes a chunk of its own ([`OpSpec::heavy`]).
+    pub const fn heavy(self) -> bool {
+        self.spec().heavy
     }
 
     /// The operation named `name`.
@@ -445,6 +472,7 @@ mod tests {
             }
             // An extended form's references fit the codec's 64-bit varints at the largest
             // registry (2048^5 < 2^56), and its calldata the admissible input.
+            assert!(!spec.heavy || matches!(spec.form, Form::Extended(_)), "{}", spec.name);
             if let Form::Extended(shape) = spec.form {
                 assert_eq!(spec.target, Target::System, "{}", spec.name);
                 assert!(shape.addresses <= 5 && shape.list_max <= 5 && shape.list_min <= shape.list_max);

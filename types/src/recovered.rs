@@ -24,6 +24,8 @@ pub struct RecoveredTx {
     /// The bytes the L1 data fee bills ([`crate::codec::billed_bytes`]), computed with the
     /// keys.
     billed_bytes: u64,
+    /// Whether it takes a chunk of its own ([`crate::codec::is_heavy`]).
+    heavy: bool,
 }
 
 impl RecoveredTx {
@@ -46,7 +48,15 @@ impl RecoveredTx {
     /// and tools that build transactions whose sender they already know).
     pub fn with_sender(tx: SignedTx, sender: Address) -> Self {
         let billed_bytes = crate::codec::billed_bytes(&tx);
-        Self { tx, sender, sender_keys: (sender, keys::nonce(&sender), keys::ether_balance(&sender)), billed_bytes }
+        let heavy = crate::codec::is_heavy(&tx);
+        let sender_keys = (sender, keys::nonce(&sender), keys::ether_balance(&sender));
+        Self { tx, sender, sender_keys, billed_bytes, heavy }
+    }
+
+    /// Whether it takes a chunk of its own ([`crate::codec::is_heavy`]: docs/batch-codec.md
+    /// §3.1).
+    pub fn heavy(&self) -> bool {
+        self.heavy
     }
 
     /// The bytes of the transaction the L1 data fee bills ([`crate::codec::billed_bytes`]).

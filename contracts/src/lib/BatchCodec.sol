@@ -63,15 +63,16 @@ library BatchCodec {
         /// The chunk size the header was decoded with (0 is taken as 1, as the Rust code does).
         uint256 chunkSize;
         /// Offset of the block table (the first block's timestamp delta); each block is
-        /// `timestamp_delta queue_count tx_count l1_byte_price`.
+        /// `timestamp_delta queue_count tx_count l1_byte_price heavy_runs`.
         uint256 blocksOffset;
         /// Offset of the registry's first address; entry `i` is the 20 bytes at
         /// `registryOffset + 20 * i`.
         uint256 registryOffset;
         /// Entries of the registry.
         uint256 registryCount;
-        /// Number of chunks: the sum over the blocks with items of 1 + ⌈(queue_count + tx_count) /
-        /// chunkSize⌉ (the block's beginning, then its items).
+        /// Number of chunks: the sum over the blocks with items of their cut (§3.1): the block's
+        /// beginning, one chunk a queue entry, one a heavy transaction, and the light ones
+        /// between in chunks of `chunkSize`.
         uint256 chunkCount;
         /// Offset of the chunk length table (the first chunk_len varint).
         uint256 chunkLengthsOffset;
@@ -82,9 +83,9 @@ library BatchCodec {
         uint256 queueCount;
     }
 
-    /// @notice Where one chunk is and what it holds: its block's beginning (the block's first
-    ///         chunk, with no item), or up to `chunkSize` items of its block (the block's queue
-    ///         entries, then its transactions), the entries first.
+    /// @notice Where one chunk is and what it holds (§3.1): its block's beginning (the block's
+    ///         first chunk, with no item), one of its queue entries, one heavy transaction, or up
+    ///         to `chunkSize` light ones.
     struct Chunk {
         /// Index of the chunk in the batch.
         uint256 index;
@@ -104,8 +105,11 @@ library BatchCodec {
         /// Queue entries of the batch in the chunks before this one: the chunk's first entry
         /// is entry `queueOffset` of the batch (numbered from 0).
         uint256 queueOffset;
-        /// Queue entries in the chunk (they come before its transactions).
+        /// Queue entries in the chunk: 1 for an entry's chunk, else 0.
         uint256 queueCount;
+        /// Whether its one transaction is heavy; every transaction of a chunk that is not must
+        /// be light.
+        bool heavy;
     }
 
     /// @notice A decoded transaction (§4): everything the codec keeps of it. The chain id and
@@ -131,13 +135,16 @@ library BatchCodec {
         /// each registry reference (a pair or an index) counted as 2 bytes, whatever its width
         /// in the batch (Rust `codec::billed_bytes`). 0 for a transaction not read from a chunk.
         uint256 billedBytes;
+        /// Whether it is an extended operation whose row is heavy (§3.1): it takes a chunk of its
+        /// own.
+        bool heavy;
     }
 
     // -----------------------------------------------------------------------------------------
     // Constants.
 
     /// @notice The version this library decodes.
-    uint8 internal constant VERSION = 5;
+    uint8 internal constant VERSION = 6;
     /// @notice Target of every transaction but token calls: the L2 system contract.
     address internal constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
     /// @notice Smallest encoded transaction: head, nonce, gas limit, a registry pair (or an
@@ -198,8 +205,8 @@ library BatchCodec {
         if (v == 0) revert BadBlockSequence();
         // Both are below 2^64: the sum cannot overflow 256 bits.
         if (h.firstNumber + v - 1 > type(uint64).max) revert BadBlockSequence();
-        // Each block takes at least four bytes.
-        if (v > (end - p) / 4) revert Truncated();
+        // Each block takes at least five bytes.
+        if (v > (end - p) / 5) revert Truncated();
         if (v > MAX_BATCH_BLOCKS) revert TooLarge();
         // forge-lint: disable-next-line(unsafe-typecast)
         h.blockCount = uint64(v); // a 64-bit varint
@@ -273,23 +280,24 @@ library BatchCodec {
             mstore(0x40, add(txs, shl(5, add(n, 1))))
         }
         Registry memory reg = Registry(base + h.registryOffset, h.registryCount);
+        bool heavy = c.heavy;
         for (uint256 i; i < n; ++i) {
             (txs[i], p) = _decodeTx(p, end, reg);
+            if (txs[i].heavy != heavy) revert InvalidField();
         }
         if (p != end) revert TrailingBytes();
     }
 
     /// @notice Checks that `data` is a valid batch: the header, then every chunk in order (the
-    ///         cut of `locateChunk`: each block's beginning, then its queue entries and its
-    ///         transactions in chunks of `chunkSize` items). The first failure in reading order is the one
-    ///         reported.
+    ///         cut of `locateChunk`: each block's beginning, its queue entries one a chunk, then
+    ///         its transactions, each heavy one alone and the light ones in chunks of
+    ///         `chunkSize`). The first failure in reading order is the one reported.
     function validate(bytes memory data, uint256 chunkSize) internal pure {
         Header memory h = decodeHeader(data, chunkSize);
         (uint256 base, uint256 end) = _bounds(data);
         Chunk memory c;
         c.offset = h.chunksOffset;
         uint256 blocks = h.blockCount;
-        uint256 cs = h.chunkSize;
         uint256 bp = base + h.blocksOffset;
         uint256 lp = base + h.chunkLengthsOffset;
         for (uint256 i; i < blocks; ++i) {
@@ -306,29 +314,78 @@ library BatchCodec {
             }
             // forge-lint: disable-next-line(unsafe-typecast)
             c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
-            if (q != 0 || n != 0) {
-                // The block's beginning: no item, so it decodes only from 0 bytes.
-                (c.queueCount, c.txCount) = (0, 0);
-                (c.length, lp) = _varint(lp, end, 64);
-                _checkChunk(data, h, c);
-                c.offset += c.length;
-                ++c.index;
+            if (q == 0 && n == 0) {
+                // No chunk; its heavy runs are the one byte 00.
+                (, bp) = _varint(bp, end, 64);
+                continue;
             }
-            // The header bounded the chunks by the bytes, so this loop is bounded too.
-            while (q != 0 || n != 0) {
-                uint256 e = q < cs ? q : cs;
-                uint256 room = cs - e;
-                c.queueCount = e;
-                c.txCount = n < room ? n : room;
-                q -= e;
-                n -= c.txCount;
-                (c.length, lp) = _varint(lp, end, 64);
-                _checkChunk(data, h, c);
-                c.offset += c.length;
-                c.queueOffset += e;
-                ++c.index;
+            // The beginning (no item, so it decodes only from 0 bytes), then one chunk an entry.
+            // The header bounded the chunks by the bytes, so these loops are bounded too.
+            (c.queueCount, c.txCount, c.heavy) = (0, 0, false);
+            lp = _checkNext(data, h, c, lp, end);
+            for (uint256 e; e < q; ++e) {
+                (c.queueCount, c.txCount) = (1, 0);
+                lp = _checkNext(data, h, c, lp, end);
             }
+            c.queueCount = 0;
+            (lp, bp) = _checkTxs(data, h, c, lp, bp, n);
         }
+    }
+
+    /// @dev `validate`'s chunks of a block's `n` transactions, whose heavy runs (checked by the
+    ///      header) are at `bp`: returns the pointers after their lengths and after the runs.
+    function _checkTxs(bytes memory data, Header memory h, Chunk memory c, uint256 lp, uint256 bp, uint256 n)
+        private
+        pure
+        returns (uint256, uint256)
+    {
+        (, uint256 end) = _bounds(data);
+        uint256 runs;
+        (runs, bp) = _varint(bp, end, 64);
+        for (uint256 r; r < runs; ++r) {
+            uint256 gap;
+            uint256 len;
+            (gap, bp) = _varint(bp, end, 64);
+            (len, bp) = _varint(bp, end, 64);
+            lp = _checkLight(data, h, c, lp, end, gap);
+            n -= gap + len;
+            (c.heavy, c.txCount) = (true, 1);
+            for (; len != 0; --len) {
+                lp = _checkNext(data, h, c, lp, end);
+            }
+            c.heavy = false;
+        }
+        return (_checkLight(data, h, c, lp, end, n), bp);
+    }
+
+    /// @dev `validate`'s chunks of `n` light transactions in a row: `chunkSize` at a time.
+    function _checkLight(bytes memory data, Header memory h, Chunk memory c, uint256 lp, uint256 end, uint256 n)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 cs = h.chunkSize;
+        while (n != 0) {
+            c.txCount = n < cs ? n : cs;
+            n -= c.txCount;
+            lp = _checkNext(data, h, c, lp, end);
+        }
+        return lp;
+    }
+
+    /// @dev `validate`'s next chunk: reads its length at `lp`, decodes it as `c` says, and moves
+    ///      `c` past it. Returns the pointer after its length.
+    function _checkNext(bytes memory data, Header memory h, Chunk memory c, uint256 lp, uint256 end)
+        private
+        pure
+        returns (uint256)
+    {
+        (c.length, lp) = _varint(lp, end, 64);
+        _checkChunk(data, h, c);
+        c.offset += c.length;
+        c.queueOffset += c.queueCount;
+        ++c.index;
+        return lp;
     }
 
     // -----------------------------------------------------------------------------------------
@@ -402,7 +459,6 @@ library BatchCodec {
         returns (uint256)
     {
         uint256 timestamp = h.firstTimestamp;
-        uint256 chunks;
         uint256 blocks = h.blockCount;
         uint256 v;
         uint256 q;
@@ -433,7 +489,7 @@ library BatchCodec {
                 {
                     uint256 price;
                     (price, p) = _number(p, end, 64);
-                    if (target >= chunks) {
+                    if (target >= h.chunkCount) {
                         // forge-lint: disable-next-line(unsafe-typecast)
                         c.l1BytePrice = uint64(price); // a 64-bit number
                         // forge-lint: disable-next-line(unsafe-typecast)
@@ -441,25 +497,83 @@ library BatchCodec {
                     }
                 }
                 if (v > (end - p) / MIN_TX_BYTES) revert Truncated();
-                uint256 k = _chunksOf(q + v, h.chunkSize);
-                // Chunks `chunks … chunks + k − 1` are this block's: its beginning, then its items.
-                if (target >= chunks && target - chunks < k) {
-                    c.index = target;
-                    _setChunk(h, c, i, q, v, target - chunks);
-                }
-                chunks += k;
+                p = _cutBlock(h, c, i, q, v, p, end, target);
                 if (q != 0) h.queueCount += q;
             }
         }
-        h.chunkCount = chunks;
         return p;
     }
 
+    /// @dev Block `i` of `_readBlocks`, with `q` queue entries and `n` transactions, whose heavy
+    ///      runs are at `p`: adds its chunks to `h.chunkCount` (the chunks of the blocks before
+    ///      it), fills `c` if chunk `target` is one of them, and returns the pointer after the
+    ///      runs.
+    function _cutBlock(
+        Header memory h,
+        Chunk memory c,
+        uint256 i,
+        uint256 q,
+        uint256 n,
+        uint256 p,
+        uint256 end,
+        uint256 target
+    ) private pure returns (uint256) {
+        uint256 runs = p;
+        uint256 k;
+        (k, p) = _blockChunks(p, end, q, n, h.chunkSize);
+        uint256 first = h.chunkCount;
+        // Chunks `first … first + k − 1` are this block's: its beginning, then its items.
+        if (target >= first && target - first < k) {
+            c.index = target;
+            _setChunk(h, c, i, q, n, runs, target - first);
+        }
+        unchecked {
+            // Fewer than 2^64 blocks of fewer than 2^66 chunks each.
+            h.chunkCount = first + k;
+        }
+        return p;
+    }
+
+    /// @dev Reads the heavy runs at `p` of a block of `q` queue entries and `n` transactions
+    ///      (§3.1: their count, then for each the light transactions before it, at least one but
+    ///      before the first, and its heavy ones, at least one, all within the block's
+    ///      transactions), and returns the block's chunks and the pointer after the runs. Both
+    ///      counts are below 2^64: no sum below overflows.
+    function _blockChunks(uint256 p, uint256 end, uint256 q, uint256 n, uint256 cs)
+        private
+        pure
+        returns (uint256 chunks, uint256)
+    {
+        uint256 count;
+        (count, p) = _varint(p, end, 64);
+        // Each run takes at least two bytes.
+        if (count > (end - p) / 2) revert Truncated();
+        uint256 seen;
+        unchecked {
+            if (q != 0 || n != 0) chunks = 1 + q;
+            for (uint256 r; r < count; ++r) {
+                uint256 gap;
+                uint256 len;
+                (gap, p) = _varint(p, end, 64);
+                (len, p) = _varint(p, end, 64);
+                if (len == 0 || (r != 0 && gap == 0)) revert InvalidField();
+                seen += gap + len;
+                if (seen > n) revert InvalidField();
+                chunks += _ceilDiv(gap, cs) + len;
+            }
+            chunks += _ceilDiv(n - seen, cs);
+        }
+        return (chunks, p);
+    }
+
     /// @dev The chunk being located is chunk `j` of block `i`, which holds `q` queue entries
-    ///      then `n` transactions; `h.queueCount` holds the entries of the blocks before it.
-    ///      Chunk 0 is the block's beginning, with no item; chunk `j > 0` covers the block's
-    ///      items `[(j − 1) · cs, min(j · cs, q + n))`.
-    function _setChunk(Header memory h, Chunk memory c, uint256 i, uint256 q, uint256 n, uint256 j) private pure {
+    ///      then `n` transactions whose heavy runs (checked) are at `runs`; `h.queueCount` holds
+    ///      the entries of the blocks before it. Chunk 0 is the block's beginning, with no item;
+    ///      chunks 1 … q hold an entry each; then the transactions' chunks follow the runs.
+    function _setChunk(Header memory h, Chunk memory c, uint256 i, uint256 q, uint256 n, uint256 runs, uint256 j)
+        private
+        pure
+    {
         // forge-lint: disable-next-line(unsafe-typecast)
         c.blockNumber = uint64(h.firstNumber + i); // the header checked it fits
         if (j == 0) {
@@ -467,30 +581,52 @@ library BatchCodec {
             c.queueOffset = h.queueCount;
             return;
         }
-        uint256 cs = h.chunkSize;
-        // (j − 1) · cs < q + n for a chunk 0 < j < 1 + ⌈(q + n) / cs⌉ of the block.
-        uint256 from = (j - 1) * cs;
-        uint256 items = q + n - from;
-        if (items > cs) items = cs;
-        // Entries before the chunk in its block: min(q, from); in it: min(q - from, items).
-        uint256 entries;
-        if (q > from) {
-            entries = q - from;
-            if (entries > items) entries = items;
-            c.queueOffset = h.queueCount + from;
-        } else {
-            c.queueOffset = h.queueCount + q;
+        if (j <= q) {
+            c.queueOffset = h.queueCount + j - 1;
+            c.queueCount = 1;
+            return;
         }
-        c.queueCount = entries;
-        c.txCount = items - entries;
+        c.queueOffset = h.queueCount + q;
+        uint256 cs = h.chunkSize;
+        // The chunk's rank among the block's chunks of transactions.
+        uint256 rest = j - 1 - q;
+        uint256 count;
+        // The runs were read and checked: no bound to check again.
+        (count, runs) = _varint(runs, type(uint256).max, 64);
+        unchecked {
+            for (uint256 r; r < count; ++r) {
+                uint256 gap;
+                uint256 len;
+                (gap, runs) = _varint(runs, type(uint256).max, 64);
+                (len, runs) = _varint(runs, type(uint256).max, 64);
+                uint256 light = _ceilDiv(gap, cs);
+                if (rest < light) {
+                    c.txCount = _lightAt(gap, rest, cs);
+                    return;
+                }
+                rest -= light;
+                if (rest < len) {
+                    (c.txCount, c.heavy) = (1, true);
+                    return;
+                }
+                rest -= len;
+                n -= gap + len;
+            }
+        }
+        c.txCount = _lightAt(n, rest, cs);
     }
 
-    /// @dev The chunks of a block of `n` items for cs ≥ 1, without overflow: none without
-    ///      items, else its beginning and ⌈n / cs⌉.
-    function _chunksOf(uint256 n, uint256 cs) private pure returns (uint256) {
+    /// @dev ⌈x / cs⌉ for cs ≥ 1, without overflow whatever the chunk size.
+    function _ceilDiv(uint256 x, uint256 cs) private pure returns (uint256) {
         unchecked {
-            return n == 0 ? 0 : (n - 1) / cs + 2;
+            return x == 0 ? 0 : (x - 1) / cs + 1;
         }
+    }
+
+    /// @dev Transactions in chunk `k` of a row of `n` light ones cut every `cs`.
+    function _lightAt(uint256 n, uint256 k, uint256 cs) private pure returns (uint256) {
+        uint256 left = n - k * cs;
+        return left < cs ? left : cs;
     }
 
     /// @dev Decodes one chunk of `validate`, then frees the memory its transactions took.
@@ -544,6 +680,7 @@ library BatchCodec {
         // whatever its width. The references were read above: each ends at a byte below 0x80.
         start = p + 64 - start;
         if (op == Operations.EXTENDED_CODE && !tokenCall) {
+            t.heavy = _heavy(t.input);
             // `_extendedInput` gave the references' billed bytes (high half) and their bytes.
             // forge-lint: disable-next-line(unsafe-typecast)
             start = start + (t.billedBytes >> 128) - uint128(t.billedBytes);
@@ -646,6 +783,17 @@ library BatchCodec {
             }
         }
         return (input, p);
+    }
+
+    /// @dev Whether the extended operation with calldata `input` (its selector first) is heavy
+    ///      (§3.1).
+    function _heavy(bytes memory input) private pure returns (bool) {
+        uint256 selector;
+        assembly ("memory-safe") {
+            selector := shr(224, mload(add(input, 32)))
+        }
+        (uint256 row, bool found) = Operations.systemOp(selector);
+        return found && Operations.heavyOf(row);
     }
 
     /// @dev An extended operation's shape and registry references, as read (§3.3.3).

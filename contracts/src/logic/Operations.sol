@@ -90,7 +90,11 @@ library Operations {
     // code (48–55), numbers (56–63: after the registry pair of a compact form, the numbers of an
     // extended form), scheduled gas (64–95), and an extended form's shape: its leading
     // addresses (96–103) and the shortest and longest address list after them (104–111,
-    // 112–119; 0 and 0 for none).
+    // 112–119; 0 and 0 for none); bit 120 marks a heavy operation, whose transactions take a
+    // chunk of their own (docs/batch-codec.md §3.1).
+    /// @dev Bit 120 of a row: the operation is heavy.
+    uint256 private constant HEAVY = 1 << 120;
+
     uint256 private constant ROW_ETHER_TRANSFER =
         0 | TARGET_ACCOUNT << 32 | FORM_TOKEN_CALL << 40 | 4 << 48 | 0 << 56 | 21_000 << 64;
     uint256 private constant ROW_TRANSFER =
@@ -121,13 +125,13 @@ library Operations {
     uint256 private constant ROW_SUPPLY = SELECTOR_SUPPLY | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40 | EXTENDED_CODE
         << 48 | 1 << 56 | 100_000 << 64 | 1 << 96;
     uint256 private constant ROW_WITHDRAW_SUPPLY = SELECTOR_WITHDRAW_SUPPLY | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40
-        | EXTENDED_CODE << 48 | 1 << 56 | 150_000 << 64 | 1 << 96;
+        | EXTENDED_CODE << 48 | 1 << 56 | 150_000 << 64 | 1 << 96 | HEAVY;
     uint256 private constant ROW_BORROW = SELECTOR_BORROW | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40 | EXTENDED_CODE
-        << 48 | 1 << 56 | 150_000 << 64 | 1 << 96;
+        << 48 | 1 << 56 | 150_000 << 64 | 1 << 96 | HEAVY;
     uint256 private constant ROW_REPAY = SELECTOR_REPAY | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40 | EXTENDED_CODE
         << 48 | 1 << 56 | 90_000 << 64 | 1 << 96;
     uint256 private constant ROW_LIQUIDATE = SELECTOR_LIQUIDATE | TARGET_SYSTEM << 32 | FORM_EXTENDED << 40
-        | EXTENDED_CODE << 48 | 2 << 56 | 300_000 << 64 | 3 << 96;
+        | EXTENDED_CODE << 48 | 2 << 56 | 300_000 << 64 | 3 << 96 | HEAVY;
 
     /// @notice Most tokens on a `swapPath` path: four pools.
     uint256 internal constant MAX_PATH = 5;
@@ -183,6 +187,12 @@ library Operations {
     /// @notice The selector of row `op`.
     function selectorOf(uint256 op) internal pure returns (uint256) {
         return _word(op) & 0xffffffff;
+    }
+
+    /// @notice Whether row `op` is heavy: its transactions take a chunk of their own
+    ///         (docs/batch-codec.md §3.1; Rust `OpSpec::heavy`).
+    function heavyOf(uint256 op) internal pure returns (bool) {
+        return _word(op) & HEAVY != 0;
     }
 
     /// @notice The scheduled gas of row `op`.

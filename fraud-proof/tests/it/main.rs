@@ -419,7 +419,7 @@ fn a_queue_count_that_disagrees_with_the_posted_queue_end_is_a_header_fault() {
 fn an_honest_chain_with_deposits_verifies_and_an_altered_deposit_is_proven_at_its_chunk() {
     let mut builder = Builder::new();
     let mut v = verifier();
-    // Entries alone, entries before transactions, straddling chunks of two, across batches.
+    // Entries alone, entries before transactions (a chunk each), across batches.
     let b0 = builder.batch_with_queue(0, &[(3, 0), (1, 2)]);
     let b1 = builder.batch_with_queue(1, &[(0, 1), (2, 3)]);
     for b in [&b0, &b1] {
@@ -428,8 +428,9 @@ fn an_honest_chain_with_deposits_verifies_and_an_altered_deposit_is_proven_at_it
     assert_eq!(v.position().queue_end, 6);
 
     // The next batch credits 10 wei more than deposit 7 carried on L1 (what the challenger
-    // reads there): the root of its second block's chunk of entries (chunk 3, after the two
-    // blocks' beginnings and the first block's items) is wrong, and that chunk proves it.
+    // reads there): the root of its second block's first entry's chunk (chunk 4, after the first
+    // block's beginning, entry and transaction and the second's beginning) is wrong, and that
+    // chunk proves it.
     let honest = builder.batch_with_queue(2, &[(1, 1), (2, 0)]);
     let mut forged = honest.clone();
     {
@@ -448,11 +449,11 @@ fn an_honest_chain_with_deposits_verifies_and_an_altered_deposit_is_proven_at_it
         forged.chunk_roots = roots;
         forged.state_root = *forged.chunk_roots.last().expect("roots");
     }
-    assert_mismatch(&judge(&mut v, &forged), "chunk 3");
+    assert_mismatch(&judge(&mut v, &forged), "chunk 4");
     let proof = v.prove(&forged).expect("a proof");
     match &proof {
-        prover::FraudProof::Chunk { chunk_index: 3, queue, queue_acc_before, .. } => {
-            assert_eq!(queue, &honest.queue[1..]);
+        prover::FraudProof::Chunk { chunk_index: 4, queue, queue_acc_before, .. } => {
+            assert_eq!(queue, &honest.queue[1..2]);
             assert_eq!(*queue_acc_before, rollup_types::queue::accumulate_all(honest.queue_acc, &honest.queue[..1]));
         }
         other => panic!("{other:?}"),

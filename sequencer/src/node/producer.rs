@@ -86,12 +86,11 @@ const READINGS_ALONE_AFTER: Duration = Duration::from_secs(10);
 /// inclusion window: a block every half second consumes thousands per L1 block).
 pub(crate) const MAX_BLOCK_QUEUE_ENTRIES: u64 = 256;
 
-/// Most queue entries a block of `chain` consumes: [`MAX_BLOCK_QUEUE_ENTRIES`], and at most the
-/// items of half the chunks a batch may hold (docs/batch-codec.md §3.5), so that a block with
+/// Most queue entries a block consumes: [`MAX_BLOCK_QUEUE_ENTRIES`], and at most half the
+/// chunks a batch may hold, one an entry (docs/batch-codec.md §3.1, §3.5), so that a block with
 /// its entries and transactions always fits one batch.
-fn max_block_queue_entries(chain: &rollup_types::ChainConfig) -> u64 {
-    let chunk = u64::from(chain.chunk_size.max(1));
-    MAX_BLOCK_QUEUE_ENTRIES.min(rollup_types::codec::MAX_BATCH_CHUNKS / 2 * chunk)
+fn max_block_queue_entries() -> u64 {
+    MAX_BLOCK_QUEUE_ENTRIES.min(rollup_types::codec::MAX_BATCH_CHUNKS / 2)
 }
 
 /// A snapshot is also taken once this many transactions were sealed since the last one, so
@@ -131,7 +130,7 @@ impl Node {
             |u| (u.env, u.queue_end),
         );
         // The bridge's entries waiting, first in the block (docs/bridge.md §3.1).
-        let max_queue = max_block_queue_entries(&self.config.chain);
+        let max_queue = max_block_queue_entries();
         let queue = match self.own_store.queue_entries(queue_start.0, max_queue).await {
             Ok(queue) => queue,
             Err(err) => {

@@ -62,8 +62,10 @@ struct ChunkCase {
     timestamp: u64,
     /// The chunk's first queue entry, numbered from the batch's first.
     queue_offset: u64,
-    /// Queue entries in the chunk (before its transactions).
+    /// Queue entries in the chunk: 1 for an entry's chunk, else 0.
     queue_count: u64,
+    /// Whether its one transaction is heavy (docs/batch-codec.md §3.1).
+    heavy: bool,
     txs: Vec<TxCase>,
 }
 
@@ -503,6 +505,7 @@ fn valid_case(name: &str, chunk_size: u32, batch: &Batch, data: Vec<u8>, canonic
             timestamp: header.blocks[c.block].timestamp,
             queue_offset: c.queue.start,
             queue_count: c.queue.end - c.queue.start,
+            heavy: c.heavy,
             txs: codec::decode_chunk(&data, &chain, k).expect("vector chunk decodes").iter().map(tx_case).collect(),
         })
         .collect();
@@ -546,9 +549,9 @@ fn valid_cases() -> Vec<ValidCase> {
     out.push(valid_case("transfer-example", 64, &example, encoded(&example, 64), true));
     // The same with an unused third registry entry: accepted, not canonical.
     let mut extra = encoded(&example, 64);
-    assert_eq!(extra[13], 2, "the example's registry count");
-    extra[13] = 3;
-    extra.splice(54..54, [0xeeu8; 20]);
+    assert_eq!(extra[14], 2, "the example's registry count");
+    extra[14] = 3;
+    extra.splice(55..55, [0xeeu8; 20]);
     out.push(valid_case("unused-registry-entry", 64, &example, extra, false));
     let mixed = mixed_batch();
     out.push(valid_case("mixed-operations", 3, &mixed, encoded(&mixed, 3), true));
@@ -560,14 +563,66 @@ fn valid_cases() -> Vec<ValidCase> {
     out.push(valid_case("token-calls", 3, &tokens, encoded(&tokens, 3), true));
     let extended = extended_batch();
     out.push(valid_case("extended-operations", 3, &extended, encoded(&extended, 3), true));
-    // The bounds of §3.5, reached exactly: 256 blocks, and 256 chunks of queue entries alone.
+    let lending = lending_batch();
+    out.push(valid_case("heavy-operations", 3, &lending, encoded(&lending, 3), true));
+    // The bounds of §3.5, reached exactly: 256 blocks, and 256 chunks, of queue entries but two.
     let blocks = at_bounds_batch();
     out.push(valid_case("blocks-and-chunks-at-bounds", 64, &blocks, encoded(&blocks, 64), true));
     out
 }
 
-/// 256 blocks (the most a batch holds), the first one consuming 254 full chunks of queue
-/// entries and holding one transaction (with its beginning, 256 chunks, the most), the others
+/// The money market's operations (docs/lending.md): `supply` and `repay` are light, `borrow`,
+/// `withdrawSupply` and `liquidate` heavy, each alone in its chunk (docs/batch-codec.md §3.1),
+/// in runs and between light ones, and after queue entries.
+fn lending_batch() -> Batch {
+    use rollup_types::bindings::L2Lending;
+    let (a, b) = (signer(60), signer(61));
+    let call = |c: &dyn Fn() -> Vec<u8>| Bytes::from(c());
+    let supply = call(&|| L2Lending::supplyCall { asset: WETH, amount: units(10, 18) }.abi_encode());
+    let borrow = call(&|| L2Lending::borrowCall { asset: USDC, amount: units(2_000, 6) }.abi_encode());
+    let repay = call(&|| L2Lending::repayCall { asset: USDC, amount: U256::MAX }.abi_encode());
+    let withdraw = call(&|| L2Lending::withdrawSupplyCall { asset: WETH, amount: units(1, 18) }.abi_encode());
+    let liquidate = call(&|| {
+        L2Lending::liquidateCall {
+            borrower: a.address(),
+            debtAsset: USDC,
+            collateralAsset: WETH,
+            amount: units(500, 6),
+            minCollateral: U256::ZERO,
+        }
+        .abi_encode()
+    });
+    let block = |number, queue_count, txs| BatchBlock {
+        number,
+        timestamp: 1_765_000_000 + number,
+        queue_count,
+        l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
+        txs,
+    };
+    Batch {
+        blocks: vec![
+            block(
+                200,
+                0,
+                vec![
+                    sign(&a, true, 0, DEFAULT_GAS, supply.clone()),
+                    sign(&a, true, 1, DEFAULT_GAS, borrow.clone()),
+                    sign(&a, false, 2, DEFAULT_GAS, borrow),
+                    sign(&b, true, 0, DEFAULT_GAS, transfer(USDC, RECIPIENT, units(1, 6))),
+                    sign(&b, true, 1, DEFAULT_GAS, liquidate),
+                    sign(&b, true, 2, DEFAULT_GAS, supply.clone()),
+                    sign(&b, true, 3, DEFAULT_GAS, repay.clone()),
+                    sign(&b, true, 4, DEFAULT_GAS, supply),
+                    sign(&b, true, 5, DEFAULT_GAS, repay),
+                ],
+            ),
+            block(201, 2, vec![sign(&a, true, 3, DEFAULT_GAS, withdraw)]),
+        ],
+    }
+}
+
+/// 256 blocks (the most a batch holds), the first one consuming 254 queue entries, a chunk
+/// each, and holding one transaction (with its beginning, 256 chunks, the most), the others
 /// empty.
 fn at_bounds_batch() -> Batch {
     let key = signer(40);
@@ -575,7 +630,7 @@ fn at_bounds_batch() -> Batch {
         .map(|b| BatchBlock {
             number: 50 + b,
             timestamp: 1_900_000_000 + b,
-            queue_count: if b == 0 { (codec::MAX_BATCH_CHUNKS - 2) * 64 } else { 0 },
+            queue_count: if b == 0 { codec::MAX_BATCH_CHUNKS - 2 } else { 0 },
             // Prices of every width, the widest 64-bit one among them.
             l1_byte_price: if b == 1 { u64::MAX } else { 8 + b * 1_000_003 },
             txs: if b == 0 {
@@ -602,9 +657,10 @@ fn varint(mut v: u64) -> Vec<u8> {
 }
 
 /// A batch assembled field by field: `blocks` are `(delta, queue_count, tx_count)`, chunks are
-/// the raw bytes of the chunks of items, whose lengths are written unless `lengths` overrides
-/// them: each block with items gets the length 0 of its beginning first, then one length per
-/// chunk of 64 items (the invalid cases' chunk size), from `chunks` in order.
+/// the raw bytes of the chunks of transactions, whose lengths are written unless `lengths`
+/// overrides them: each block with items gets the length 0 of its beginning and of each queue
+/// entry first, then one length per chunk of 64 transactions (the invalid cases' chunk size,
+/// all light unless `runs` says otherwise), from `chunks` in order.
 struct Assembly {
     version: u8,
     first_number: Vec<u8>,
@@ -613,6 +669,8 @@ struct Assembly {
     blocks: Vec<(u64, u64, u64)>,
     /// Every block's L1 price, as written.
     price: Vec<u8>,
+    /// Every block's heavy runs, as written (`00`: none).
+    runs: Vec<u8>,
     registry: Vec<Address>,
     lengths: Option<Vec<u64>>,
     chunks: Vec<Vec<u8>>,
@@ -629,6 +687,7 @@ impl Assembly {
             block_count: None,
             blocks: vec![(0, 0, 1)],
             price: vec![0x28],
+            runs: vec![0],
             registry: vec![USDC, RECIPIENT],
             lengths: None,
             chunks: vec![tx],
@@ -646,6 +705,7 @@ impl Assembly {
             out.extend(varint(queue));
             out.extend(varint(count));
             out.extend_from_slice(&self.price);
+            out.extend_from_slice(&self.runs);
         }
         out.extend(varint(self.registry.len() as u64));
         for a in &self.registry {
@@ -655,10 +715,10 @@ impl Assembly {
             let mut chunks = self.chunks.iter().map(|c| c.len() as u64);
             let mut out = Vec::new();
             for &(_, queue, count) in &self.blocks {
-                let items = u128::from(queue) + u128::from(count);
-                if items > 0 {
-                    out.push(0);
-                    out.extend(chunks.by_ref().take(items.div_ceil(64).min(u128::from(u32::MAX)) as usize));
+                if queue > 0 || count > 0 {
+                    // The beginning, then one chunk an entry: no byte.
+                    out.extend((0..=queue.min(u64::from(u16::MAX))).map(|_| 0));
+                    out.extend(chunks.by_ref().take(count.div_ceil(64).min(u64::from(u32::MAX)) as usize));
                 }
             }
             out
@@ -703,7 +763,8 @@ fn invalid_cases() -> Vec<InvalidCase> {
     cases.push(("version-2", Assembly { version: 2, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-3", Assembly { version: 3, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-4", Assembly { version: 4, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
-    cases.push(("version-6", Assembly { version: 6, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-5", Assembly { version: 5, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-7", Assembly { version: 7, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push((
         "overlong-l1-byte-price",
         Assembly { price: vec![0x80, 0x00], ..Assembly::one(good_tx()) }.bytes(),
@@ -716,7 +777,8 @@ fn invalid_cases() -> Vec<InvalidCase> {
     ));
     cases.push((
         "l1-byte-price-missing",
-        Assembly { price: vec![], ..Assembly::one(good_tx()) }.bytes(),
+        // Nor its heavy runs: the registry count 02 is read as the price.
+        Assembly { price: vec![], runs: vec![], ..Assembly::one(good_tx()) }.bytes(),
         "bad_integer",
     ));
     cases.push((
@@ -786,18 +848,55 @@ fn invalid_cases() -> Vec<InvalidCase> {
     ));
     cases.push((
         "queue-chunk-with-bytes",
-        // Chunk size 64: chunk 0 is the beginning, chunk 1 is 64 entries (no bytes), chunk 2 the
+        // Chunk 0 is the beginning, chunks 1 and 2 an entry each (no bytes), chunk 3 the
         // transaction.
         Assembly {
-            blocks: vec![(0, 64, 1)],
-            lengths: Some(vec![0, good_tx().len() as u64, 0]),
+            blocks: vec![(0, 2, 1)],
+            lengths: Some(vec![0, 0, good_tx().len() as u64, 0]),
             ..Assembly::one(good_tx())
         }
         .bytes(),
         "trailing_bytes",
     ));
+    // Heavy runs (§3.1): within the block's transactions, not empty, maximal, and each
+    // transaction of the weight its chunk has.
+    cases.push((
+        "heavy-runs-truncated",
+        Assembly { runs: vec![0x80, 0x01], ..Assembly::one(good_tx()) }.bytes(),
+        "truncated",
+    ));
+    cases.push((
+        "heavy-run-empty",
+        Assembly { runs: vec![1, 1, 0], lengths: Some(vec![0, 0]), ..Assembly::one(good_tx()) }.bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "heavy-run-past-transactions",
+        Assembly { runs: vec![1, 1, 1], lengths: Some(vec![0, 0, 0]), ..Assembly::one(good_tx()) }.bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "heavy-runs-not-maximal",
+        Assembly {
+            blocks: vec![(0, 0, 2)],
+            runs: vec![2, 0, 1, 0, 1],
+            lengths: Some(vec![0, good_tx().len() as u64, good_tx().len() as u64]),
+            chunks: vec![good_tx(), good_tx()],
+            ..Assembly::one(good_tx())
+        }
+        .bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "light-transaction-in-a-heavy-chunk",
+        Assembly { runs: vec![1, 0, 1], ..Assembly::one(good_tx()) }.bytes(),
+        "invalid_field",
+    ));
+    // A borrow (row 15; USDC, 1) written in a chunk of light transactions.
+    let borrow = tx(HEAD & !0b0011_1000 | 7 << 3, &[0x00], &[0x65], &[], &[15, 0x00, 0x20]);
+    cases.push(("heavy-transaction-in-a-light-chunk", Assembly::one(borrow.clone()).bytes(), "invalid_field"));
     let mut many = Assembly::one(good_tx()).bytes();
-    many[8] = 0x7f; // registry count 127: 2540 bytes that are not there
+    many[9] = 0x7f; // registry count 127: 2540 bytes that are not there
     cases.push(("registry-beyond-data", many, "truncated"));
     cases.push((
         "chunk-lengths-exceed-data",
@@ -947,7 +1046,7 @@ fn invalid_cases() -> Vec<InvalidCase> {
         "too-many-chunks",
         // The beginning and 256 chunks of entries.
         Assembly {
-            blocks: vec![(0, (chunks - 1) * 64, 0)],
+            blocks: vec![(0, chunks - 1, 0)],
             lengths: Some(vec![0; chunks as usize]),
             chunks: Vec::new(),
             ..Assembly::one(good_tx())
@@ -1059,8 +1158,8 @@ fn check(file: &CodecVectors) {
             let at = &header.chunks[k];
             let block = &header.blocks[at.block];
             assert_eq!(
-                (block.number, block.l1_byte_price, at.queue.start, at.queue.end - at.queue.start),
-                (chunk.block_number, chunk.l1_byte_price, chunk.queue_offset, chunk.queue_count),
+                (block.number, block.l1_byte_price, at.queue.start, at.queue.end - at.queue.start, at.heavy),
+                (chunk.block_number, chunk.l1_byte_price, chunk.queue_offset, chunk.queue_count, chunk.heavy),
                 "{} chunk {k}",
                 case.name
             );
@@ -1099,10 +1198,10 @@ fn codec_vectors() {
 fn example_matches_the_spec() {
     let data = encoded(&example_batch(), 64);
     // docs/batch-codec.md §6, up to the signature.
-    let mut want = hex::decode("05 05 80e2cfaa06 01 00 00 01 8002 02".replace(' ', "")).expect("hex");
+    let mut want = hex::decode("06 05 80e2cfaa06 01 00 00 01 8002 00 02".replace(' ', "")).expect("hex");
     want.extend_from_slice(USDC.as_slice());
     want.extend_from_slice(RECIPIENT.as_slice());
     want.extend(hex::decode("00 45 0f 00 65 01 26".replace(' ', "")).expect("hex"));
     assert_eq!(&data[..want.len()], &want[..]);
-    assert_eq!(data.len(), 125);
+    assert_eq!(data.len(), 126);
 }

@@ -27,7 +27,8 @@ struct OperationVectors {
     /// target (0 the system contract, 1 a token, 2 any account), codec form (0 compact, 1 token
     /// call, 2 raw, 3 extended), codec code, numbers (after the registry pair of a compact form,
     /// of an extended form), scheduled gas, and an extended form's shape: leading addresses,
-    /// shortest and longest address list (0 and 0 for none).
+    /// shortest and longest address list (0 and 0 for none); whether it is heavy (1: its
+    /// transactions take a chunk of their own).
     op_name: Vec<String>,
     op_selector: Vec<U256>,
     op_target: Vec<U256>,
@@ -38,6 +39,7 @@ struct OperationVectors {
     op_addresses: Vec<U256>,
     op_list_min: Vec<U256>,
     op_list_max: Vec<U256>,
+    op_heavy: Vec<U256>,
     /// A canonical call of each operation, in table order: its target and calldata.
     call_to: Vec<Address>,
     call_input: Vec<Bytes>,
@@ -161,6 +163,7 @@ fn generate() -> OperationVectors {
         op_addresses: OPS.iter().map(|s| number(shape_numbers(s.form).0)).collect(),
         op_list_min: OPS.iter().map(|s| number(shape_numbers(s.form).1)).collect(),
         op_list_max: OPS.iter().map(|s| number(shape_numbers(s.form).2)).collect(),
+        op_heavy: OPS.iter().map(|s| number(u64::from(s.heavy))).collect(),
         call_to: calls.iter().map(|c| c.0).collect(),
         call_input: calls.iter().map(|c| c.1.clone()).collect(),
         fault_name: FaultKind::ALL.iter().map(|k| k.name().to_owned()).collect(),
@@ -173,7 +176,10 @@ fn check(v: &OperationVectors) {
         let spec = op.spec();
         assert_eq!(v.op_name[i], spec.name);
         assert_eq!(v.op_gas[i], U256::from(spec.gas), "{op}");
+        assert_eq!(v.op_heavy[i], U256::from(u64::from(spec.heavy)), "{op}");
         let (to, input) = (v.call_to[i], &v.call_input[i]);
+        // Its canonical call is heavy exactly when its row is.
+        assert_eq!(rollup_types::codec::is_heavy_call(&to, input), spec.heavy, "{op}");
         // The call is the operation, of its scheduled gas, and the kind of call its target says.
         assert_eq!(Op::of_call(to, input), Some(*op), "{op}");
         assert_eq!(fees::scheduled_gas(to, input), Some(spec.gas), "{op}");
