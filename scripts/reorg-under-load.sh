@@ -2,7 +2,10 @@
 # L1 reorgs in the middle of a load (issue 18): a fresh release devnet (anvil with 1 s blocks,
 # batcher and challenger at 0 confirmations), `rollup bench load` of TXS transfers fired as
 # fast as it goes, and `anvil_reorg` of the depths given, one every GAP seconds from the
-# start of the load, while the backlog is being posted. Then waits until every sealed block is
+# start of the load, while the backlog is being posted. The L2 takes the bridge's queue 12 L1
+# blocks deep, deeper than any reorg here: the devnet's L1-fee readings are queue entries, and
+# one the L2 consumed that a deeper reorg takes out stalls posting by design (docs/bridge.md
+# §2.3). Then waits until every sealed block is
 # posted and verified, and prints the batcher's and the challenger's counts. Fails if the
 # challenger judged any batch fraudulent, sent a proof, or did not catch up within 180 s.
 #
@@ -27,7 +30,7 @@ dir=$(mktemp -d)
 L2=http://127.0.0.1:$L2_PORT
 L1=http://127.0.0.1:$L1_PORT
 setsid "$BIN" devnet --data-dir "$dir/devnet" --http.addr "127.0.0.1:$L2_PORT" --l1.port "$L1_PORT" \
-  >"$dir/banner" 2>"$dir/devnet.log" &
+  --queue.confirmations 12 --inbox.inclusion-window 64 >"$dir/banner" 2>"$dir/devnet.log" &
 devnet=$!
 load=
 cleanup() {

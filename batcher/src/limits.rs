@@ -10,7 +10,10 @@
 
 use crate::error::BatcherError;
 use alloy::providers::{DynProvider, Provider};
-use rollup_types::codec::{MAX_BATCH_CHUNKS, SEGMENT_BYTES};
+use rollup_types::{
+    chain::MAX_BLOCK_QUEUE_ENTRIES,
+    codec::{MAX_BATCH_CHUNKS, MIN_TX_BYTES, SEGMENT_BYTES},
+};
 use serde::{Deserialize, Serialize};
 
 /// EIP-7825 (Osaka): the most gas one transaction may use.
@@ -169,10 +172,12 @@ impl PostCapacity {
     pub fn new(l1: L1Limits, max_bytes: usize) -> Option<Self> {
         let post_gas = l1.tx_gas_limit().checked_sub(HEADER_PROOF_MARGIN)?;
         // The worst case for `n` bytes of one block: every calldata byte non-zero, and as many
-        // chunk roots as a batch may hold (docs/batch-codec.md §3.5): a queue entry's chunk
-        // takes no byte and a heavy transaction's chunk few (§3.1), so a post of any size may
-        // carry them all.
-        let worst = |n: usize| post_gas_bound(n, MAX_BATCH_CHUNKS as usize);
+        // chunk roots as the block can have (docs/batch-codec.md §3.1): its beginning, one for
+        // each of the most queue entries a block consumes (they take no byte), and one for
+        // each of the smallest transactions, each heavy and alone in its chunk; at most a
+        // batch's 256 (§3.5).
+        let roots = |n: usize| (n / MIN_TX_BYTES + 1 + MAX_BLOCK_QUEUE_ENTRIES as usize).min(MAX_BATCH_CHUNKS as usize);
+        let worst = |n: usize| post_gas_bound(n, roots(n));
         // The largest n ≤ max_bytes with worst(n) ≤ post_gas (worst grows with n).
         let (mut low, mut high) = (0usize, max_bytes);
         if worst(0) > post_gas {
@@ -219,7 +224,7 @@ mod tests {
         let small = PostCapacity::new(l1(2_500_000, true), 120_000).expect("room");
         assert!(small.max_post_bytes < 60_000 && small.max_post_bytes > 40_000, "{small:?}");
         let n = small.max_block_bytes;
-        let roots = MAX_BATCH_CHUNKS as usize;
+        let roots = (n / MIN_TX_BYTES + 1 + MAX_BLOCK_QUEUE_ENTRIES as usize).min(MAX_BATCH_CHUNKS as usize);
         let calldata = vec![0xff; post_calldata_len(n, roots)];
         assert!(small.fits(&calldata, n, roots));
         let over = vec![0xff; post_calldata_len(n + 100, roots)];

@@ -334,7 +334,7 @@ pub struct Args {
     /// Cap on the submission rate, tx/s (default: as fast as it goes).
     #[arg(long)]
     rate: Option<f64>,
-    /// Transactions: transfers, swaps, mixed or routes (swapPath through two pools).
+    /// Transactions: transfers, swaps, mixed, routes (swapPath through two pools) or lending.
     #[arg(long, default_value = "transfers")]
     mix: crate::load::Mix,
     /// Seconds between L1 blocks.

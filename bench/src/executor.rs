@@ -54,6 +54,11 @@ pub enum Workload {
     Mixed,
     /// Every transaction depends on the previous one: each pays the next one's sender.
     Chain,
+    /// The money market (docs/lending.md) over four markets: each sender in turn supplies its
+    /// token, borrows a tenth of it in the next market, repays the debt and withdraws a tenth
+    /// of its supply. Borrows and withdrawals are heavy: a chunk each (docs/batch-codec.md
+    /// §3.1).
+    Lending,
 }
 
 impl Workload {
@@ -75,6 +80,7 @@ impl Workload {
             Self::Routes(64),
             Self::Mixed,
             Self::Chain,
+            Self::Lending,
         ]
     }
 }
@@ -91,6 +97,7 @@ impl fmt::Display for Workload {
             Self::Routes(k) => write!(f, "routes-pools-{k}"),
             Self::Mixed => f.write_str("mixed"),
             Self::Chain => f.write_str("chain"),
+            Self::Lending => f.write_str("lending"),
         }
     }
 }
@@ -101,7 +108,7 @@ impl FromStr for Workload {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let usage = "expected transfers-independent, transfers-one-token, erc20-transfers-one-token, transfers-hot-R \
                      (R from 0 to 1), \
-                     swaps-pools-K (K >= 1), swaps-pools-tx, routes-pools-K (K >= 3), mixed or chain";
+                     swaps-pools-K (K >= 1), swaps-pools-tx, routes-pools-K (K >= 3), mixed, chain or lending";
         Ok(match s {
             "transfers-independent" => Self::TransfersIndependent,
             "transfers-one-token" => Self::TransfersOneToken,
@@ -109,6 +116,7 @@ impl FromStr for Workload {
             "swaps-pools-tx" => Self::Swaps(Pools::PerTx),
             "mixed" => Self::Mixed,
             "chain" => Self::Chain,
+            "lending" => Self::Lending,
             _ => {
                 if let Some(r) = s.strip_prefix("transfers-hot-") {
                     let r: f64 = r.parse().map_err(|_| format!("bad hot ratio in {s:?}: {usage}"))?;
@@ -435,6 +443,8 @@ impl Setup {
             Workload::Swaps(Pools::PerTx) => bench.block_size.max(1),
             Workload::Routes(k) => k,
             Workload::Mixed => 64,
+            // Tokens 0 to 3, each of 1 to 3 paired with token 0: four markets, three oracles.
+            Workload::Lending => 6,
             _ => 0,
         };
         let pairs = pairs(pools_needed);
@@ -524,6 +534,20 @@ fn route(rng: &mut Rng, tokens: &[Address], pools: usize, amount: U256) -> Bytes
     }
 }
 
+/// Step `step` (0 to 3) of a lender of `own` that borrows `other`: supply 10 units, borrow one
+/// unit of the other market (within its power at any price the pools give: collateral factors
+/// are 70 % and more), repay all of it, withdraw one unit.
+fn lend(step: u8, own: Address, other: Address) -> Bytes {
+    use rollup_types::bindings::L2Lending;
+    match step {
+        0 => L2Lending::supplyCall { asset: own, amount: unit() * U256::from(10u8) }.abi_encode(),
+        1 => L2Lending::borrowCall { asset: other, amount: unit() }.abi_encode(),
+        2 => L2Lending::repayCall { asset: other, amount: U256::MAX }.abi_encode(),
+        _ => L2Lending::withdrawSupplyCall { asset: own, amount: unit() }.abi_encode(),
+    }
+    .into()
+}
+
 fn transfer(token: Address, to: Address, amount: U256) -> Bytes {
     L2System::transferCall { token, to, amount }.abi_encode().into()
 }
@@ -570,6 +594,8 @@ impl ExecutorBench {
         let pool_reserve = U256::from(PER_POOL) * unit();
         let mut reserves = vec![(pool_reserve, pool_reserve); setup.pools.len()];
         let mut txs = Vec::with_capacity(self.txs);
+        // Lending: each sender's next step.
+        let mut steps = vec![0u8; n_senders];
         for n in 0..self.txs {
             let (block, j) = (n / block_size, n % block_size);
             // Distinct senders within a block (there are at least `block_size` of them).
@@ -601,6 +627,11 @@ impl ExecutorBench {
                     (rotating, swap(&mut rng, setup.pools[j % k], &mut reserves[j % k]))
                 }
                 Workload::Routes(k) => (rotating, route(&mut rng, &setup.tokens, k, small)),
+                Workload::Lending => {
+                    let step = steps[rotating];
+                    steps[rotating] = (step + 1) % 4;
+                    (rotating, lend(step, setup.tokens[rotating % 4], setup.tokens[(rotating + 1) % 4]))
+                }
                 Workload::Chain => {
                     // Sender n pays sender n + 1, who spends it in the next transaction.
                     let next = senders[(n + 1) % n_senders].address();
@@ -671,9 +702,11 @@ impl ExecutorBench {
         let chain = ChainConfig::default();
         let (genesis, signed) = self.generate(&chain);
         // The workload's bytes in the batch codec, in one-block batches of 300 transactions (at
-        // most three registry addresses each: within a batch's bounds, docs/batch-codec.md §3.5).
+        // most three registry addresses each: within a batch's bounds, docs/batch-codec.md §3.5),
+        // of 120 for the money market's (a heavy transaction takes a chunk of its own).
+        let per_batch = if self.workload == Workload::Lending { 120 } else { 300 };
         let data_len = signed
-            .chunks(300)
+            .chunks(per_batch)
             .map(|txs| {
                 let block = BatchBlock {
                     number: 1,
@@ -1048,5 +1081,48 @@ mod tests {
             assert_eq!(report.reexecuted, 0, "{workload}");
             assert_eq!(report.pipelined, pipeline, "{workload}");
         }
+    }
+
+    /// The money market's workload: every step of the cycle runs and most succeed (the
+    /// borrows after the first supplies, every repayment of a debt, every withdrawal), alike on
+    /// both paths, with the heavy ones alone in their chunks.
+    #[test]
+    fn the_lending_workload_runs_its_cycle_alike_on_both_paths() {
+        let bench = ExecutorBench {
+            workload: Workload::Lending,
+            txs: 320,
+            block_size: 40,
+            accounts: 40,
+            seed: 5,
+            threads: 2,
+            prediction: KeyPrediction::Operations,
+            runs: 1,
+            pipeline: true,
+        };
+        let chain = ChainConfig::default();
+        let (genesis, txs) = bench.generate(&chain);
+        let heavy = txs.iter().filter(|t| codec::is_heavy(t)).count();
+        assert_eq!(heavy, 160, "borrows and withdrawals: half the cycle");
+        let mut exec = Executor::genesis(chain, &genesis).expect("genesis");
+        let recovered: Vec<RecoveredTx> =
+            txs.into_iter().map(|t| RecoveredTx::from_signed(t, &chain).expect("admissible")).collect();
+        let (mut succeeded, mut chunks) = (0, 0);
+        for (b, block) in recovered.chunks(40).enumerate() {
+            let env = BlockEnvInput { number: b as u64 + 1, timestamp: 12 * (b as u64 + 1), l1_byte_price: 8 };
+            let out = exec.execute_block(env, block);
+            chunks += out.chunk_roots.len();
+            succeeded += out
+                .results
+                .iter()
+                .filter(|r| matches!(r, TxResult::Executed(o) if o.status == TxStatus::Success))
+                .count();
+        }
+        assert!(succeeded > 280, "{succeeded} of 320 succeeded");
+        // Each block's senders take the same step: blocks of supplies and of repayments have
+        // their beginning and ten chunks of four, blocks of borrows and of withdrawals their
+        // beginning and forty chunks of one.
+        assert_eq!(chunks, 2 * (11 + 41 + 11 + 41));
+        let report = bench.run().expect("the paths agree");
+        assert_eq!(report.txs, 320);
     }
 }

@@ -56,13 +56,17 @@ pub enum Mix {
     Mixed,
     /// Routed swaps (`swapPath`) through two of the genesis pools of WETH, USDC and DAI.
     Routes,
+    /// The money market (docs/lending.md): each account in turn supplies USDC or DAI, borrows a
+    /// tenth of that in the other, repays all of it and withdraws a tenth of its supply.
+    /// Borrows and withdrawals are heavy: a chunk each (docs/batch-codec.md §3.1).
+    Lending,
 }
 
 impl Mix {
     /// Tokens a load account must hold.
     fn tokens(self) -> &'static [Address] {
         match self {
-            Self::Transfers => &[USDC, DAI],
+            Self::Transfers | Self::Lending => &[USDC, DAI],
             Self::Swaps | Self::Mixed | Self::Routes => &[WETH, USDC, DAI],
         }
     }
@@ -71,7 +75,7 @@ impl Mix {
     const fn transfer_percent(self) -> u64 {
         match self {
             Self::Transfers => 100,
-            Self::Swaps | Self::Routes => 0,
+            Self::Swaps | Self::Routes | Self::Lending => 0,
             Self::Mixed => 70,
         }
     }
@@ -84,6 +88,7 @@ impl fmt::Display for Mix {
             Self::Swaps => "swaps",
             Self::Mixed => "mixed",
             Self::Routes => "routes",
+            Self::Lending => "lending",
         })
     }
 }
@@ -97,7 +102,8 @@ impl FromStr for Mix {
             "swaps" => Ok(Self::Swaps),
             "mixed" => Ok(Self::Mixed),
             "routes" => Ok(Self::Routes),
-            _ => Err(format!("unknown mix {s:?}: expected transfers, swaps, mixed or routes")),
+            "lending" => Ok(Self::Lending),
+            _ => Err(format!("unknown mix {s:?}: expected transfers, swaps, mixed, routes or lending")),
         }
     }
 }
@@ -307,9 +313,28 @@ impl Assets {
 /// One operation of the load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
-    Transfer { token: Address, to: Address, amount: U256 },
-    Swap { token_in: Address, token_out: Address, amount_in: U256 },
-    Route { path: [Address; 3], amount_in: U256 },
+    Transfer {
+        token: Address,
+        to: Address,
+        amount: U256,
+    },
+    Swap {
+        token_in: Address,
+        token_out: Address,
+        amount_in: U256,
+    },
+    Route {
+        path: [Address; 3],
+        amount_in: U256,
+    },
+    /// Step `step` (0 to 3) of a lender of `own` that borrows `other`: supply `amount`, borrow
+    /// a tenth of it, repay the whole debt, withdraw a tenth.
+    Lend {
+        step: u8,
+        own: Address,
+        other: Address,
+        amount: U256,
+    },
 }
 
 impl Op {
@@ -332,16 +357,31 @@ impl Op {
             }
             .abi_encode()
             .into(),
+            Self::Lend { step, own, other, amount } => {
+                use rollup_types::bindings::L2Lending;
+                let tenth = amount / U256::from(10u8);
+                match step {
+                    0 => L2Lending::supplyCall { asset: own, amount }.abi_encode(),
+                    1 => L2Lending::borrowCall { asset: other, amount: tenth }.abi_encode(),
+                    2 => L2Lending::repayCall { asset: other, amount: U256::MAX }.abi_encode(),
+                    _ => L2Lending::withdrawSupplyCall { asset: own, amount: tenth }.abi_encode(),
+                }
+                .into()
+            }
         }
     }
 
-    /// The token and amount it takes from the sender.
-    const fn spends(&self) -> (Address, U256) {
+    /// The token and amount it takes from the sender (a repayment: twice what was borrowed,
+    /// room for the interest).
+    fn spends(&self) -> (Address, U256) {
         match *self {
             Self::Transfer { token, amount, .. } => (token, amount),
             Self::Swap { token_in, amount_in, .. } | Self::Route { path: [token_in, _, _], amount_in } => {
                 (token_in, amount_in)
             }
+            Self::Lend { step: 0, own, amount, .. } => (own, amount),
+            Self::Lend { step: 2, other, amount, .. } => (other, amount.div_ceil(U256::from(5u8))),
+            Self::Lend { own, .. } => (own, U256::ZERO),
         }
     }
 }
@@ -372,6 +412,11 @@ fn plan(mix: Mix, txs: usize, addresses: &[Address], start_nonces: &[u64], seed:
                 // Another load account (itself only if it is alone).
                 let to = addresses[(account + 1 + rng.below(n.saturating_sub(1).max(1))) % n];
                 Op::Transfer { token, to, amount: assets.amount(token, 1 + rng.below(100) as u64, 4) }
+            } else if mix == Mix::Lending {
+                // Half the accounts lend USDC and borrow DAI, the other half the other way.
+                let (own, other) = if account.is_multiple_of(2) { (USDC, DAI) } else { (DAI, USDC) };
+                let step = ((nonce - start_nonces[account]) % 4) as u8;
+                Op::Lend { step, own, other, amount: assets.amount(own, 1 + rng.below(100) as u64, 0) }
             } else if mix == Mix::Routes {
                 // The three tokens in any order: two of the three genesis pools.
                 const ORDERS: [[Address; 3]; 6] = [
@@ -1302,7 +1347,7 @@ mod tests {
     fn plans_spend_only_held_tokens_and_never_send_to_self() {
         let addresses: Vec<Address> = (0..4u8).map(|i| Address::with_last_byte(i + 1)).collect();
         let assets = Assets::devnet().expect("devnet assets");
-        for mix in [Mix::Transfers, Mix::Swaps, Mix::Mixed, Mix::Routes] {
+        for mix in [Mix::Transfers, Mix::Swaps, Mix::Mixed, Mix::Routes, Mix::Lending] {
             let planned = plan(mix, 400, &addresses, &[0; 4], 1, &assets);
             let transfers = planned.iter().filter(|p| matches!(p.op, Op::Transfer { .. })).count();
             let routes = planned.iter().filter(|p| matches!(p.op, Op::Route { .. })).count();
@@ -1311,6 +1356,17 @@ mod tests {
                 Mix::Swaps => assert_eq!(transfers + routes, 0),
                 Mix::Mixed => assert!((200..360).contains(&transfers) && routes == 0, "{transfers} transfers of 400"),
                 Mix::Routes => assert_eq!(routes, 400),
+                Mix::Lending => {
+                    // Each account's four steps in turn: supply, borrow, repay, withdraw.
+                    let lends: Vec<u8> = planned
+                        .iter()
+                        .filter_map(|p| if let Op::Lend { step, .. } = p.op { Some(step) } else { None })
+                        .collect();
+                    assert_eq!(lends.len(), 400);
+                    assert!(
+                        planned.iter().all(|p| matches!(p.op, Op::Lend { step, .. } if u64::from(step) == p.nonce % 4))
+                    );
+                }
             }
             for p in &planned {
                 assert!(mix.tokens().contains(&p.op.spends().0));
@@ -1338,7 +1394,7 @@ mod tests {
 
     #[test]
     fn mix_parses_and_prints() {
-        for mix in [Mix::Transfers, Mix::Swaps, Mix::Mixed, Mix::Routes] {
+        for mix in [Mix::Transfers, Mix::Swaps, Mix::Mixed, Mix::Routes, Mix::Lending] {
             assert_eq!(mix.to_string().parse::<Mix>(), Ok(mix));
         }
         assert!("everything".parse::<Mix>().is_err());

@@ -28,6 +28,12 @@ pub const DEFAULT_CHUNK_SIZE: u32 = 4;
 /// to 2^108).
 pub const MAX_CHUNK_SIZE: u32 = 4;
 
+/// Most queue entries of the bridge one L2 block consumes (the rest wait for the next blocks,
+/// well within the inclusion window: a block every half second consumes hundreds per L1
+/// block). Each takes a chunk, and a chunk root on L1, of its own (docs/batch-codec.md §3.1):
+/// the batcher's bound on what one block's post needs counts them.
+pub const MAX_BLOCK_QUEUE_ENTRIES: u64 = 16;
+
 /// EIP-7825 (Osaka, on Ethereum since Fusaka): the most gas one L1 transaction may use. Every
 /// L1 transaction the system sends must fit it, a fraud proof above all.
 pub const EIP7825_TX_GAS_CAP: u64 = 1 << 24;

@@ -82,15 +82,11 @@ impl BlockBloom {
 /// sooner; without those, this keeps them well within the inclusion window.
 const READINGS_ALONE_AFTER: Duration = Duration::from_secs(10);
 
-/// Most queue entries one block consumes (the rest wait for the next blocks, well within the
-/// inclusion window: a block every half second consumes thousands per L1 block).
-pub(crate) const MAX_BLOCK_QUEUE_ENTRIES: u64 = 256;
-
-/// Most queue entries a block consumes: [`MAX_BLOCK_QUEUE_ENTRIES`], and at most half the
-/// chunks a batch may hold, one an entry (docs/batch-codec.md §3.1, §3.5), so that a block with
-/// its entries and transactions always fits one batch.
+/// Most queue entries a block consumes ([`rollup_types::chain::MAX_BLOCK_QUEUE_ENTRIES`], a
+/// chunk each), and at most half the chunks a batch may hold (docs/batch-codec.md §3.5), so
+/// that a block with its entries and transactions always fits one batch.
 fn max_block_queue_entries() -> u64 {
-    MAX_BLOCK_QUEUE_ENTRIES.min(rollup_types::codec::MAX_BATCH_CHUNKS / 2)
+    rollup_types::chain::MAX_BLOCK_QUEUE_ENTRIES.min(rollup_types::codec::MAX_BATCH_CHUNKS / 2)
 }
 
 /// A snapshot is also taken once this many transactions were sealed since the last one, so

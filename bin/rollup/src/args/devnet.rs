@@ -43,6 +43,11 @@ pub(crate) struct DevnetArgs {
     /// Address of the L2 HTTP server (REST and JSON-RPC).
     #[arg(long = "http.addr", env = "ROLLUP_HTTP_ADDR", default_value = "127.0.0.1:8547")]
     http: SocketAddr,
+    /// L1 blocks the bridge's queue entries wait before the L2 consumes them: an entry the L2
+    /// consumed that a deeper L1 reorg takes out stalls posting (docs/bridge.md §2.3). Must be
+    /// below the inbox's inclusion window.
+    #[arg(long = "queue.confirmations", env = "ROLLUP_QUEUE_CONFIRMATIONS", default_value_t = 2)]
+    queue_confirmations: u64,
     #[command(flatten)]
     blocks: BlockArgs,
     #[command(flatten)]
@@ -87,6 +92,14 @@ impl DevnetArgs {
         // Two inclusion windows unless given: the least the inbox takes.
         config.freeze_delay = self.inbox.freeze_delay(config.freeze_delay.max(2 * config.inclusion_window));
         config.stake = self.inbox.stake();
+        config.queue_confirmations = self.queue_confirmations;
+        anyhow::ensure!(
+            self.queue_confirmations < config.inclusion_window,
+            "--queue.confirmations {} must be below the inclusion window ({} L1 blocks): the L2 must consume an \
+             entry before it is overdue",
+            self.queue_confirmations,
+            config.inclusion_window
+        );
         config.deployer_key = self.deployer_key.unwrap_or(config.deployer_key);
         config.batcher_key = self.batcher_key.unwrap_or(config.batcher_key);
         config.challenger_key = self.challenger_key.or(config.challenger_key);
