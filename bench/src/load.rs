@@ -327,13 +327,15 @@ enum Op {
         path: [Address; 3],
         amount_in: U256,
     },
-    /// Step `step` (0 to 3) of a lender of `own` that borrows `other`: supply `amount`, borrow
-    /// a tenth of it, repay the whole debt, withdraw a tenth.
+    /// Step `step` (0 to 3) of a lender of `own` that borrows `other`: supply `supply` of
+    /// `own`, borrow `borrow` of `other` (a tenth of the supply's worth), repay the whole debt,
+    /// withdraw a tenth of the supply.
     Lend {
         step: u8,
         own: Address,
         other: Address,
-        amount: U256,
+        supply: U256,
+        borrow: U256,
     },
 }
 
@@ -357,12 +359,12 @@ impl Op {
             }
             .abi_encode()
             .into(),
-            Self::Lend { step, own, other, amount } => {
+            Self::Lend { step, own, other, supply, borrow } => {
                 use rollup_types::bindings::L2Lending;
-                let tenth = amount / U256::from(10u8);
+                let tenth = supply / U256::from(10u8);
                 match step {
-                    0 => L2Lending::supplyCall { asset: own, amount }.abi_encode(),
-                    1 => L2Lending::borrowCall { asset: other, amount: tenth }.abi_encode(),
+                    0 => L2Lending::supplyCall { asset: own, amount: supply }.abi_encode(),
+                    1 => L2Lending::borrowCall { asset: other, amount: borrow }.abi_encode(),
                     2 => L2Lending::repayCall { asset: other, amount: U256::MAX }.abi_encode(),
                     _ => L2Lending::withdrawSupplyCall { asset: own, amount: tenth }.abi_encode(),
                 }
@@ -379,8 +381,8 @@ impl Op {
             Self::Swap { token_in, amount_in, .. } | Self::Route { path: [token_in, _, _], amount_in } => {
                 (token_in, amount_in)
             }
-            Self::Lend { step: 0, own, amount, .. } => (own, amount),
-            Self::Lend { step: 2, other, amount, .. } => (other, amount.div_ceil(U256::from(5u8))),
+            Self::Lend { step: 0, own, supply, .. } => (own, supply),
+            Self::Lend { step: 2, other, borrow, .. } => (other, borrow * U256::from(2u8)),
             Self::Lend { own, .. } => (own, U256::ZERO),
         }
     }
@@ -416,7 +418,11 @@ fn plan(mix: Mix, txs: usize, addresses: &[Address], start_nonces: &[u64], seed:
                 // Half the accounts lend USDC and borrow DAI, the other half the other way.
                 let (own, other) = if account.is_multiple_of(2) { (USDC, DAI) } else { (DAI, USDC) };
                 let step = ((nonce - start_nonces[account]) % 4) as u8;
-                Op::Lend { step, own, other, amount: assets.amount(own, 1 + rng.below(100) as u64, 0) }
+                // The same mantissa for the account's whole cycle: 1 to 100 of `own` supplied, a
+                // tenth of that borrowed (both stablecoins, priced alike).
+                let mantissa = 1 + u64::from(keccak256(addresses[account]).0[0] % 100);
+                let (supply, borrow) = (assets.amount(own, mantissa, 0), assets.amount(other, mantissa, 1));
+                Op::Lend { step, own, other, supply, borrow }
             } else if mix == Mix::Routes {
                 // The three tokens in any order: two of the three genesis pools.
                 const ORDERS: [[Address; 3]; 6] = [
