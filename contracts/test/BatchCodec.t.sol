@@ -957,6 +957,30 @@ contract BatchCodecTest is Test, CodecNumbers {
         data = _batch(10, 1000, _arr(0, 2, 0), _arr(5, 0, 1), _tr(), chunks);
     }
 
+    /// @dev The same transactions, each block's in one chunk: () (t0 … t4) () (t5).
+    function _threeBlocksWhole() internal pure returns (bytes memory) {
+        (, BatchCodec.Tx[] memory txs) = _threeBlocks();
+        bytes[] memory chunks = new bytes[](4);
+        for (uint256 i; i < 5; i++) {
+            chunks[1] = abi.encodePacked(chunks[1], _encodeTx(txs[i], _tr()));
+        }
+        chunks[3] = _encodeTx(txs[5], _tr());
+        return _batch(10, 1000, _arr(0, 2, 0), _arr(5, 0, 1), _tr(), chunks);
+    }
+
+    /// @notice A chunk size past every block holds each block's transactions in one chunk, up
+    ///         to the largest a word holds: the cut's rounding up never overflows.
+    function test_chunks_theLargestChunkSizes() public view {
+        bytes memory data = _threeBlocksWhole();
+        uint256[3] memory sizes = [uint256(5), type(uint256).max - 1, type(uint256).max];
+        for (uint256 k; k < 3; k++) {
+            assertEq(h.decodeHeader(data, sizes[k]).chunkCount, 4, "two beginnings and two chunks");
+            h.validate(data, sizes[k]);
+            assertEq(h.locateChunk(data, sizes[k], 1).txCount, 5, "the first block's five");
+            assertEq(h.locateChunk(data, sizes[k], 3).txCount, 1, "the last block's one");
+        }
+    }
+
     /// @dev The same transactions, one per chunk: () (t0) (t1) (t2) (t3) (t4) () (t5).
     function _threeBlocksInSingles() internal pure returns (bytes memory) {
         (, BatchCodec.Tx[] memory txs) = _threeBlocks();

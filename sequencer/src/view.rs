@@ -134,3 +134,128 @@ pub fn balances(state: &State, owner: &Address) -> Vec<BalanceView> {
         })
         .collect()
 }
+
+/// Shards of a market (docs/lending.md §3): a user's is the low three bits of its address.
+const SHARDS: u64 = 8;
+
+/// A market of the money market (docs/lending.md §2), read from its words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketView {
+    /// Its index, in genesis order.
+    pub index: u64,
+    /// The asset it lends.
+    pub asset: Address,
+    /// The asset's symbol.
+    pub symbol: String,
+    /// The asset's decimals.
+    pub decimals: u8,
+    /// Collateral factor, basis points: what a unit of supply lets its owner borrow.
+    pub collateral_factor_bps: u64,
+    /// Liquidation threshold, basis points.
+    pub liquidation_threshold_bps: u64,
+    /// Liquidation bonus, basis points.
+    pub liquidation_bonus_bps: u64,
+    /// Reserve factor, basis points: the share of interest kept by the market.
+    pub reserve_factor_bps: u64,
+    /// Utilization at the rate model's kink, basis points.
+    pub kink_bps: u64,
+    /// Supply index, in rays (10^27).
+    #[serde(serialize_with = "decimal")]
+    pub supply_index: U256,
+    /// Borrow index, in rays.
+    #[serde(serialize_with = "decimal")]
+    pub borrow_index: U256,
+    /// Timestamp of its last accrual (the low 32 bits its clock keeps).
+    pub last_accrual: u64,
+    /// What its suppliers are owed, base units (the shards' scaled supplies at the index,
+    /// rounded down).
+    #[serde(serialize_with = "decimal")]
+    pub total_supply: U256,
+    /// What its borrowers owe, base units (rounded up).
+    #[serde(serialize_with = "decimal")]
+    pub total_debt: U256,
+    /// The asset the market holds: the sum of its shards' cash.
+    #[serde(serialize_with = "decimal")]
+    pub cash: U256,
+}
+
+/// One market position of an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PositionView {
+    /// The market's index.
+    pub market: u64,
+    /// Its asset.
+    pub asset: Address,
+    /// Its asset's symbol.
+    pub symbol: String,
+    /// What the account supplied with its interest, base units (rounded down, as a
+    /// withdrawal pays).
+    #[serde(serialize_with = "decimal")]
+    pub supplied: U256,
+    /// What it owes with interest, base units (rounded up, as a repayment takes).
+    #[serde(serialize_with = "decimal")]
+    pub borrowed: U256,
+}
+
+fn bits(word: U256, from: usize, width: usize) -> u64 {
+    ((word >> from) & ((U256::from(1u8) << width) - U256::from(1u8))).saturating_to()
+}
+
+/// The money market's markets, in genesis order (none on a chain laid out without them).
+pub fn markets(state: &State) -> Vec<MarketView> {
+    let count = bits(load(state, keys::markets()), 0, 8);
+    let low = U256::from(u128::MAX);
+    (0..count)
+        .map(|index| {
+            let config = load(state, keys::market(index, 0));
+            let asset = address(config & ((U256::from(1u8) << 160) - U256::from(1u8)));
+            let (symbol, decimals) = metadata(state, &asset).unwrap_or_default();
+            let indices = load(state, keys::market(index, 2));
+            let (supply_index, borrow_index) = (indices & low, indices >> 128);
+            let (mut scaled_supply, mut scaled_debt, mut cash) = (U256::ZERO, U256::ZERO, U256::ZERO);
+            for shard in 0..SHARDS {
+                let totals = load(state, keys::market_shard(index, shard));
+                scaled_supply += totals & low;
+                scaled_debt += totals >> 128;
+                cash += load(state, keys::balance(&asset, &keys::shard_account(shard)));
+            }
+            MarketView {
+                index,
+                asset,
+                symbol,
+                decimals,
+                collateral_factor_bps: bits(config, 160, 16),
+                liquidation_threshold_bps: bits(config, 176, 16),
+                liquidation_bonus_bps: bits(config, 192, 16),
+                reserve_factor_bps: bits(config, 208, 16),
+                kink_bps: bits(config, 224, 16),
+                supply_index,
+                borrow_index,
+                last_accrual: bits(load(state, keys::market(index, 1)), 216, 40),
+                total_supply: rollup_types::lending::from_scaled(scaled_supply, supply_index, false),
+                total_debt: rollup_types::lending::from_scaled(scaled_debt, borrow_index, true),
+                cash,
+            }
+        })
+        .collect()
+}
+
+/// `owner`'s positions in the markets where it supplies or owes something.
+pub fn positions(state: &State, owner: &Address) -> Vec<PositionView> {
+    markets(state)
+        .into_iter()
+        .filter_map(|m| {
+            let position = load(state, keys::position(owner, m.index));
+            let (supply, debt) = (position & U256::from(u128::MAX), position >> 128);
+            (!position.is_zero()).then(|| PositionView {
+                market: m.index,
+                asset: m.asset,
+                symbol: m.symbol,
+                supplied: rollup_types::lending::from_scaled(supply, m.supply_index, false),
+                borrowed: rollup_types::lending::from_scaled(debt, m.borrow_index, true),
+            })
+        })
+        .collect()
+}

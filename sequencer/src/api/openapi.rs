@@ -244,6 +244,38 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
         },
         Route {
             method: "get",
+            path: "/v1/markets",
+            summary: "The money market's markets: parameters, indices, totals and cash",
+            params: &[],
+            body: None,
+            responses: vec![(
+                200,
+                "Markets",
+                object(json!({ "markets": { "type": "array", "items": { "type": "object" } } })),
+            )],
+            handler: get(rest::markets),
+        },
+        Route {
+            method: "get",
+            path: "/v1/accounts/{address}/positions",
+            summary: "An account's supplies and debts in the money market",
+            params: &[("address", "Account address, 0x-hex", "^(0x)?[0-9a-fA-F]{40}$")],
+            body: None,
+            responses: vec![
+                (
+                    200,
+                    "Its positions",
+                    object(json!({
+                        "address": hex("Address"),
+                        "positions": { "type": "array", "items": { "type": "object" } }
+                    })),
+                ),
+                (400, "Not an address", error_ref()),
+            ],
+            handler: get(rest::positions),
+        },
+        Route {
+            method: "get",
             path: "/v1/contracts",
             summary: "The system contract (address, ABI) and the tokens",
             params: &[],

@@ -286,6 +286,21 @@ pub(super) async fn pools(State(node): State<Arc<Node>>) -> ApiResult {
     Ok(Json(json!({ "pools": pools })))
 }
 
+/// `GET /v1/markets`.
+pub(super) async fn markets(State(node): State<Arc<Node>>) -> ApiResult {
+    let markets = view::markets(&node.committed_state());
+    Ok(Json(json!({ "markets": markets })))
+}
+
+/// `GET /v1/accounts/{address}/positions`.
+pub(super) async fn positions(State(node): State<Arc<Node>>, Path(address): Path<String>) -> ApiResult {
+    let address: Address = address.parse().map_err(|_| {
+        ApiError::bad_request("invalid_address", format!("{address:?} is not a 20-byte 0x-hex address"))
+    })?;
+    let positions = view::positions(&node.committed_state(), &address);
+    Ok(Json(json!({ "address": address, "positions": positions })))
+}
+
 /// `GET /v1/contracts`.
 pub(super) async fn contracts(State(node): State<Arc<Node>>) -> ApiResult {
     let tokens = view::tokens(&node.committed_state());

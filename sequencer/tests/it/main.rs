@@ -508,3 +508,62 @@ mod ingest;
 mod queue;
 mod rpc;
 mod state_at;
+
+/// The money market's REST views (docs/api.md §1.6): the devnet's four markets with their
+/// parameters, indices, totals and cash, and an account's supply and debt once it supplied
+/// WETH and borrowed USDC that another account supplied.
+#[tokio::test]
+async fn the_markets_and_an_accounts_positions_are_served() {
+    use rollup_types::bindings::L2Lending;
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let (status, markets) = seq.get("/v1/markets").await;
+    assert_eq!(status, StatusCode::OK, "{markets}");
+    let list = markets["markets"].as_array().expect("markets");
+    let symbols: Vec<&str> = list.iter().filter_map(|m| m["symbol"].as_str()).collect();
+    assert_eq!(symbols, ["USDC", "WETH", "DAI", "WBTC"]);
+    let weth = &list[1];
+    assert_eq!(
+        (&weth["asset"], &weth["collateralFactorBps"], &weth["liquidationThresholdBps"], &weth["liquidationBonusBps"]),
+        (&json!(WETH), &json!(8_250), &json!(8_950), &json!(500))
+    );
+    assert_eq!((&weth["reserveFactorBps"], &weth["kinkBps"]), (&json!(1_000), &json!(8_000)));
+    assert_eq!(weth["supplyIndex"], "1000000000000000000000000000", "a ray");
+    assert_eq!((&weth["totalSupply"], &weth["totalDebt"], &weth["cash"]), (&json!("0"), &json!("0"), &json!("0")));
+
+    let (lender, borrower) = (Signer::new(&DEV_ACCOUNTS[2].private_key).expect("key"), alice());
+    let usdc = |n: u64| U256::from(n) * U256::from(1_000_000u64);
+    let steps = [
+        (&lender, 0, L2Lending::supplyCall { asset: USDC, amount: usdc(10_000) }.abi_encode()),
+        (
+            &borrower,
+            0,
+            L2Lending::supplyCall { asset: WETH, amount: U256::from(10u64).pow(U256::from(18u8)) }.abi_encode(),
+        ),
+        (&borrower, 1, L2Lending::borrowCall { asset: USDC, amount: usdc(100) }.abi_encode()),
+    ];
+    for (signer, nonce, input) in steps {
+        let (status, body) = seq.submit(&signer.eip1559(chain_id(), nonce, input.into()).encoded()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let tx = seq.wait_included(&body["hash"]).await;
+        assert_eq!(tx["receipt"]["status"], "success", "{tx}");
+    }
+    let (_, positions) = seq.get(&format!("/v1/accounts/{}/positions", borrower.address())).await;
+    let positions = positions["positions"].as_array().expect("positions");
+    assert_eq!(positions.len(), 2, "{positions:?}");
+    assert_eq!((&positions[0]["symbol"], &positions[0]["supplied"]), (&json!("USDC"), &json!("0")));
+    // With a few seconds' interest at most, rounded up.
+    let amount = |v: &Value| v.as_str().and_then(|s| s.parse::<U256>().ok()).expect("a decimal amount");
+    let owed = amount(&positions[0]["borrowed"]);
+    assert!(owed >= usdc(100) && owed < usdc(100) + U256::from(100u8), "{owed}");
+    assert_eq!((&positions[1]["symbol"], &positions[1]["supplied"]), (&json!("WETH"), &json!("1000000000000000000")));
+    let (_, markets) = seq.get("/v1/markets").await;
+    let usdc_market = &markets["markets"][0];
+    let supplied = amount(&usdc_market["totalSupply"]);
+    assert!(supplied >= usdc(10_000) - U256::from(1u8) && supplied < usdc(10_000) + U256::from(100u8), "{supplied}");
+    assert_eq!(amount(&usdc_market["totalDebt"]), owed);
+    assert_eq!(usdc_market["cash"], usdc(9_900).to_string());
+    let (_, none) = seq.get(&format!("/v1/accounts/{}/positions", Address::repeat_byte(0x77))).await;
+    assert_eq!(none["positions"], json!([]));
+    assert_rejected(&seq.get("/v1/accounts/0x12/positions").await, StatusCode::BAD_REQUEST, "invalid_address");
+    seq.stop().await;
+}
