@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "./utils/Test.sol";
 import {FullWitness} from "./utils/FullWitness.sol";
+import {entryAt} from "./utils/QueueEntries.sol";
 import {Vm, vm} from "./utils/Vm.sol";
 import {BatchInbox} from "../src/l1/BatchInbox.sol";
 import {ChunkVerifier} from "../src/l1/ChunkVerifier.sol";
@@ -910,7 +911,7 @@ contract FraudProofTest is Test, FullWitness {
         (keys[0], keys[1]) = (StateKeys.feeState(), StateKeys.balance(StateKeys.ETHER, FeeLogic.FEE_VAULT));
         (, bytes32 afterFirst,) = target.bridge().queueAt(1);
         ChunkVerifier.ChunkProof memory items =
-            ChunkVerifier.ChunkProof(2, keys, _feesAt(1, 10), _entryAt(entries, 1), afterFirst);
+            ChunkVerifier.ChunkProof(2, keys, _feesAt(1, 10), entryAt(entries, 1), afterFirst);
         items.entries[0].l1Block += 1;
         (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, items));
         assertFalse(ok, "forged entries");
@@ -921,7 +922,7 @@ contract FraudProofTest is Test, FullWitness {
         assertFalse(ok, "the second entry's chunk: no fraud");
         // forge-lint: disable-next-line(unsafe-typecast)
         assertEq(bytes4(ret), BatchInbox.NoFraud.selector, "the second entry's chunk: NoFraud");
-        items = ChunkVerifier.ChunkProof(1, keys, _feesAt(1, 10), _entryAt(entries, 0), bytes32(0));
+        items = ChunkVerifier.ChunkProof(1, keys, _feesAt(1, 10), entryAt(entries, 0), bytes32(0));
         (ok, ret) = _prove(target, PROVER, _chunkCall(data, root, items));
         assertFalse(ok, "the first entry's chunk: no fraud");
         // forge-lint: disable-next-line(unsafe-typecast)
@@ -1033,16 +1034,6 @@ contract FraudProofTest is Test, FullWitness {
     function _one(uint256 a) internal pure returns (uint256[] memory x) {
         x = new uint256[](1);
         x[0] = a;
-    }
-
-    /// @dev Entry `i` of `entries`, alone.
-    function _entryAt(BridgeQueue.Contents[] memory entries, uint256 i)
-        internal
-        pure
-        returns (BridgeQueue.Contents[] memory one)
-    {
-        one = new BridgeQueue.Contents[](1);
-        one[0] = entries[i];
     }
 
     /// @dev The chunk roots `_postForced` posts: `root` for the beginning and each entry's chunk.

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "./utils/Test.sol";
 import {FullWitness} from "./utils/FullWitness.sol";
+import {entryAt} from "./utils/QueueEntries.sol";
 import {vm} from "./utils/Vm.sol";
 import {SortedModel} from "./utils/SortedModel.sol";
 import {CodecNumbers} from "./utils/CodecNumbers.sol";
@@ -634,7 +635,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         bytes32 root = _root(keys, values, n);
         // Chunk 1, from a state not yet in the block, enters it; its entry, the transfer, runs.
         ChunkVerifier.Outcome outcome;
-        (outcome,, root) = _replayAt(1, data, root, touched, _fullWitness(keys, values, n), _entry(entries, 0));
+        (outcome,, root) = _replayAt(1, data, root, touched, _fullWitness(keys, values, n), entryAt(entries, 0));
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "entry 0 executed");
         n = SortedModel.set(keys, values, n, StateKeys.balance(TKA, alice), bytes32(ALICE_A - 100));
         n = SortedModel.set(keys, values, n, StateKeys.balance(TKA, CAROL), bytes32(uint256(100)));
@@ -644,27 +645,17 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         n = _begun(keys, values, n);
         assertEq(root, _root(keys, values, n), "the transfer, nonce 1");
         // Chunk 2, in the block: the call of an address without a token consumes the nonce.
-        (outcome,, root) = _replayAt(2, data, root, touched, _fullWitness(keys, values, n), _entry(entries, 1));
+        (outcome,, root) = _replayAt(2, data, root, touched, _fullWitness(keys, values, n), entryAt(entries, 1));
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "entry 1 executed");
         n = SortedModel.set(keys, values, n, StateKeys.nonce(alice), bytes32(uint256(2)));
         assertEq(root, _root(keys, values, n), "nonce 2");
         // Chunk 3: the third is skipped, nothing changes.
-        (outcome,, root) = _replayAt(3, data, root, touched, _fullWitness(keys, values, n), _entry(entries, 2));
+        (outcome,, root) = _replayAt(3, data, root, touched, _fullWitness(keys, values, n), entryAt(entries, 2));
         assertEq(uint256(outcome), uint256(ChunkVerifier.Outcome.Executed), "entry 2 executed");
         assertEq(root, _root(keys, values, n), "transfer, nonce 2, third skipped");
         // A chunk holds one entry: chunk 1 given all three is refused.
         vm.expectRevert(abi.encodeWithSelector(ChunkVerifier.QueueEntryCount.selector, 1, 3));
         _replayAt(1, data, root, touched, _fullWitness(keys, values, n), entries);
-    }
-
-    /// @dev Entry `i` of `entries`, alone.
-    function _entry(BridgeQueue.Contents[] memory entries, uint256 i)
-        internal
-        pure
-        returns (BridgeQueue.Contents[] memory one)
-    {
-        one = new BridgeQueue.Contents[](1);
-        one[0] = entries[i];
     }
 
     /// @notice `ForcedTx` reads the target: a token's is kept; a target that is not 20 bytes

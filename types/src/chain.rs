@@ -108,31 +108,66 @@ impl ChainConfig {
         ChunkCut::new(self.chunk_size, queue)
     }
 
-    /// The item counts of a block's chunks after its beginning: its `queue` entries one a
-    /// chunk, then its transactions, `heavy` telling which take a chunk of their own
-    /// (docs/batch-codec.md §3.1). Empty for a block without items.
-    pub fn chunk_items(&self, queue: u64, heavy: impl IntoIterator<Item = bool>) -> Vec<u64> {
+    /// The chunks of a block with `queue` queue entries and transactions of which `heavy` tells
+    /// which take a chunk of their own (docs/batch-codec.md §3.1): none for a block without
+    /// items; otherwise its beginning (a chunk with no item), each entry in a chunk of its own,
+    /// then its transactions as [`ChunkCut`] cuts them. The one expansion of the cut that the
+    /// decoder, the executor and the batcher share.
+    pub fn block_cut(&self, queue: u64, heavy: impl IntoIterator<Item = bool>) -> Vec<CutChunk> {
         let mut cut = self.cut(queue);
-        let mut out: Vec<u64> = (0..queue).map(|_| 1).collect();
+        let mut out = Vec::new();
+        if queue > 0 {
+            out.push(CutChunk::BEGINNING);
+            out.extend((0..queue).map(|_| CutChunk { entries: 1, txs: 0, heavy: false }));
+        }
         for h in heavy {
+            if cut.chunks() == 0 {
+                out.push(CutChunk::BEGINNING);
+            }
             if cut.push(h) {
-                out.push(1);
+                out.push(CutChunk { entries: 0, txs: 1, heavy: h });
             } else {
-                *out.last_mut().expect("a light transaction continuing a chunk follows one") += 1;
+                out.last_mut().expect("a light transaction continuing a chunk follows one").txs += 1;
             }
         }
+        debug_assert_eq!(out.len() as u64, cut.chunks());
         out
     }
 
-    /// Number of chunks of a block with `queue` queue entries and transactions of which `heavy`
-    /// tells which take a chunk of their own: none for a block without items; otherwise its
-    /// beginning, a chunk of its own with no item, then [`Self::chunk_items`].
+    /// The item counts of a block's chunks after its beginning ([`Self::block_cut`]).
+    pub fn chunk_items(&self, queue: u64, heavy: impl IntoIterator<Item = bool>) -> Vec<u64> {
+        self.block_cut(queue, heavy).iter().skip(1).map(CutChunk::items).collect()
+    }
+
+    /// Number of chunks of a block ([`Self::block_cut`]) without listing them; saturates at
+    /// `u64::MAX` for a `queue` count near it (as a hostile header may state).
     pub fn chunk_count(&self, queue: u64, heavy: impl IntoIterator<Item = bool>) -> u64 {
         let mut cut = self.cut(queue);
         heavy.into_iter().for_each(|h| {
             cut.push(h);
         });
         cut.chunks()
+    }
+}
+
+/// One chunk of a block's cut ([`ChainConfig::block_cut`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CutChunk {
+    /// Queue entries among its items (1 for an entry's chunk, else 0).
+    pub entries: u64,
+    /// Transactions among its items (they follow the entries).
+    pub txs: u64,
+    /// Whether its one transaction is heavy; the transactions of any other chunk are light.
+    pub heavy: bool,
+}
+
+impl CutChunk {
+    /// A block's beginning: the first chunk of a block with items, holding none.
+    pub const BEGINNING: Self = Self { entries: 0, txs: 0, heavy: false };
+
+    /// Its items: entries and transactions.
+    pub const fn items(&self) -> u64 {
+        self.entries + self.txs
     }
 }
 
@@ -154,7 +189,7 @@ pub struct ChunkCut {
 impl ChunkCut {
     /// The cut of a block of `chunk_size` (0 is taken as 1) that consumes `queue` entries.
     pub fn new(chunk_size: u32, queue: u64) -> Self {
-        let chunks = if queue == 0 { 0 } else { 1 + queue };
+        let chunks = if queue == 0 { 0 } else { queue.saturating_add(1) };
         Self { size: u64::from(chunk_size.max(1)), chunks, light: 0 }
     }
 
@@ -165,12 +200,12 @@ impl ChunkCut {
             self.chunks = 1;
         }
         if heavy {
-            self.chunks += 1;
+            self.chunks = self.chunks.saturating_add(1);
             self.light = 0;
             return true;
         }
         if self.light == 0 || self.light == self.size {
-            self.chunks += 1;
+            self.chunks = self.chunks.saturating_add(1);
             self.light = 1;
             return true;
         }
@@ -227,5 +262,14 @@ mod tests {
         assert_eq!(chain.chunk_count(0, [h]), 2);
         // Chunk size 0 is taken as 1.
         assert_eq!(ChainConfig { chain_id: 1, chunk_size: 0 }.chunk_count(0, [l, l]), 3);
+        // The list the decoder, the encoder and the executor share: weights and entries.
+        let cut = chain.block_cut(1, [l, h, l]);
+        let entry = CutChunk { entries: 1, txs: 0, heavy: false };
+        let (light, heavy) =
+            (CutChunk { entries: 0, txs: 1, heavy: false }, CutChunk { entries: 0, txs: 1, heavy: true });
+        assert_eq!(cut, [CutChunk::BEGINNING, entry, light, heavy, light]);
+        assert_eq!(chain.block_cut(0, []), []);
+        // A hostile header's queue count saturates rather than wraps.
+        assert_eq!(chain.chunk_count(u64::MAX, [l, h]), u64::MAX);
     }
 }

@@ -677,10 +677,14 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     }
     let registry =
         r.bytes(registry_count as usize * 20, "registry")?.chunks_exact(20).map(Address::from_slice).collect();
-    let chunk_size = u64::from(chain.chunk_size.max(1));
-    // At most 2^64 blocks of at most 2^65 chunks each: the sum fits 128 bits.
-    let chunk_count: u128 =
-        blocks.iter().zip(&heavy).map(|(b, runs)| block_chunks(b.queue_count, b.tx_count, runs, chunk_size)).sum();
+    // Each block's transactions were bounded by the bytes above, so is the work of counting
+    // its chunks; a hostile queue count saturates (at most 2^64 blocks of at most 2^64 chunks:
+    // the sum fits 128 bits).
+    let chunk_count: u128 = blocks
+        .iter()
+        .zip(&heavy)
+        .map(|(b, runs)| u128::from(chain.chunk_count(b.queue_count, run_weights(runs, b.tx_count))))
+        .sum();
     if chunk_count > r.buf.len() as u128 {
         return Err(CodecError::Truncated("chunk lengths"));
     }
@@ -706,42 +710,27 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     }
     let mut chunks = Vec::with_capacity(lengths.len());
     let mut offset = data.len() - r.buf.len();
-    // The cut (docs/batch-codec.md §3.1): (block, begins, entries, transactions, heavy).
-    let mut cut: Vec<(usize, bool, u64, u64, bool)> = Vec::with_capacity(chunk_count as usize);
-    for (block, (b, runs)) in blocks.iter().zip(&heavy).enumerate() {
-        if b.items() == 0 {
-            continue;
-        }
-        // The beginning: no item, no byte (any other length is the chunk's trailing bytes).
-        cut.push((block, true, 0, 0, false));
-        // The chunk count above bounded the entries by the bytes left.
-        cut.extend((0..b.queue_count).map(|_| (block, false, 1, 0, false)));
-        let light = |cut: &mut Vec<_>, n: u64| {
-            cut.extend(
-                (0..n.div_ceil(chunk_size)).map(|k| (block, false, 0, chunk_size.min(n - k * chunk_size), false)),
-            );
-        };
-        let mut seen = 0;
-        for &(gap, len) in runs {
-            light(&mut cut, gap);
-            cut.extend((0..len).map(|_| (block, false, 0, 1, true)));
-            seen += gap + len;
-        }
-        light(&mut cut, b.tx_count - seen);
-    }
+    // The cut (docs/batch-codec.md §3.1); the chunk count above bounded it by the bytes left.
+    let cut = blocks.iter().zip(&heavy).enumerate().flat_map(|(block, (b, runs))| {
+        chain
+            .block_cut(b.queue_count, run_weights(runs, b.tx_count))
+            .into_iter()
+            .enumerate()
+            .map(move |(k, c)| (block, k == 0, c))
+    });
     let mut queue = 0u64;
-    for ((block, begins, entries, tx_count, heavy), len) in cut.into_iter().zip(lengths) {
+    for ((block, begins, c), len) in cut.zip(lengths) {
         // Every length fits: their sum is the bytes left.
         let len = len as usize;
         chunks.push(ChunkRef {
             block,
             begins,
-            queue: queue..queue + entries,
-            tx_count,
-            heavy,
+            queue: queue..queue + c.entries,
+            tx_count: c.txs,
+            heavy: c.heavy,
             bytes: offset..offset + len,
         });
-        queue += entries;
+        queue += c.entries;
         offset += len;
     }
     Ok(Header { first_number, first_timestamp, blocks, registry, chunks })
@@ -775,21 +764,14 @@ fn read_heavy_runs(r: &mut Reader<'_>, tx_count: u64) -> Result<Vec<(u64, u64)>,
     Ok(runs)
 }
 
-/// The chunks of a block with `queue` entries and `txs` transactions whose heavy ones are
-/// `runs`: none without items, else its beginning, one a queue entry, one a heavy transaction
-/// and the light runs cut every `chunk_size` (at most 2^65 + 1).
-fn block_chunks(queue: u64, txs: u64, runs: &[(u64, u64)], chunk_size: u64) -> u128 {
-    if queue == 0 && txs == 0 {
-        return 0;
-    }
-    let size = u128::from(chunk_size);
-    let mut chunks = 1 + u128::from(queue);
-    let mut seen = 0u64;
-    for &(gap, len) in runs {
-        chunks += u128::from(gap).div_ceil(size) + u128::from(len);
-        seen += gap + len;
-    }
-    chunks + u128::from(txs - seen).div_ceil(size)
+/// The weights of a block of `txs` transactions whose heavy ones are `runs` (checked by
+/// [`read_heavy_runs`]), in order: the inverse of [`heavy_runs`].
+fn run_weights(runs: &[(u64, u64)], txs: u64) -> impl Iterator<Item = bool> + '_ {
+    let seen: u64 = runs.iter().map(|&(gap, len)| gap + len).sum();
+    let n = |k: u64| usize::try_from(k).unwrap_or(usize::MAX);
+    runs.iter()
+        .flat_map(move |&(gap, len)| std::iter::repeat_n(false, n(gap)).chain(std::iter::repeat_n(true, n(len))))
+        .chain(std::iter::repeat_n(false, n(txs - seen)))
 }
 
 /// Decodes the transactions of one chunk of a checked header.
@@ -1326,31 +1308,30 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
     for a in &registry.addresses {
         out.extend_from_slice(a.as_slice());
     }
+    // A chunk's bytes are its transactions: none for a block's beginning or an entry's chunk.
     let mut chunks: Vec<Vec<u8>> = Vec::new();
-    let mut forms = forms.iter().zip(heavy);
+    let mut txs = batch.blocks.iter().flat_map(|b| &b.txs).zip(&forms);
+    at = 0;
     for block in &batch.blocks {
-        // Items are the queue entries, then the transactions; a chunk's bytes are its
-        // transactions (none for the beginning or a queue entry's chunk).
-        let mut cut = chain.cut(block.queue_count);
-        if block.queue_count > 0 || !block.txs.is_empty() {
-            // The block's beginning and its entries' chunks: no byte.
-            chunks.extend((0..=block.queue_count).map(|_| Vec::new()));
-        }
-        for (tx, (form, heavy)) in block.txs.iter().zip(forms.by_ref()) {
-            if cut.push(heavy) {
-                chunks.push(Vec::with_capacity(4 * 110));
+        let n = block.txs.len();
+        for c in chain.block_cut(block.queue_count, heavy[at..at + n].iter().copied()) {
+            let mut chunk = Vec::with_capacity(c.txs as usize * 110);
+            for (tx, form) in txs.by_ref().take(c.txs as usize) {
+                let (pair, extra) = match form {
+                    None => (0, 0),
+                    Some(Compact { extended: Some(e), .. }) => {
+                        (registry.reference(&e.lead), registry.reference(&e.list))
+                    }
+                    Some(c) => (
+                        if c.single { registry.index_of(&c.pair[0]) } else { registry.pair(c.pair) },
+                        c.extra.map_or(0, |a| registry.index_of(&a)),
+                    ),
+                };
+                encode_tx(&mut chunk, tx, form.as_ref(), pair, extra);
             }
-            let (pair, extra) = match form {
-                None => (0, 0),
-                Some(Compact { extended: Some(e), .. }) => (registry.reference(&e.lead), registry.reference(&e.list)),
-                Some(c) => (
-                    if c.single { registry.index_of(&c.pair[0]) } else { registry.pair(c.pair) },
-                    c.extra.map_or(0, |a| registry.index_of(&a)),
-                ),
-            };
-            let chunk = chunks.last_mut().expect("a transaction's chunk was started");
-            encode_tx(chunk, tx, form.as_ref(), pair, extra);
+            chunks.push(chunk);
         }
+        at += n;
     }
     if chunks.len() as u64 > MAX_BATCH_CHUNKS {
         return Err(CodecError::TooLarge("more chunks than a batch may hold"));
