@@ -18,7 +18,9 @@ pub use config::{
     DEFAULT_MAX_LOGS, DEFAULT_STATE_HISTORY, HttpLimits, SequencerConfig,
 };
 pub use error::{SequencerError, StoreError, SubmitClass, SubmitError};
-pub use node::{BacklogView, BlockRef, Head, HistoryError, L1Info, Node, Startup, StateView, StatusSources};
+pub use node::{
+    BacklogView, BlockRef, BlockState, Head, HistoryError, L1Info, Node, Startup, StateView, StatusSources,
+};
 pub use store::Store;
 
 use std::{net::SocketAddr, sync::Arc};

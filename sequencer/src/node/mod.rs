@@ -19,7 +19,7 @@ pub use backlog::BacklogView;
 pub use calls::{CallBudget, CallError};
 pub use events::{ChainEvents, PENDING_RING};
 pub use history::{BlockRef, HistoryError, MAX_HISTORY_KEYS, StateView};
-pub use proofs::{ProofError, StateProofError, WithdrawalProof};
+pub use proofs::{BlockState, ProofError, StateProofError, WithdrawalProof};
 pub use queries::QueryError;
 pub use shares::WorkRateLimited;
 
@@ -163,7 +163,7 @@ pub struct Node {
     /// The threads and slots of read-only calls.
     calls: calls::CallPool,
     /// The state after the newest batch on L1, for withdrawal proofs (built on demand).
-    batch_state: tokio::sync::Mutex<Option<proofs::BatchState>>,
+    batch_state: tokio::sync::Mutex<Option<proofs::BlockState>>,
     /// The state tree of state proofs, at a kept block (built on demand).
     proof_tree: tokio::sync::Mutex<Option<proofs::ProofTree>>,
     /// New heads and newly held transactions, for filters and subscriptions.

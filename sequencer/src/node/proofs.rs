@@ -33,11 +33,14 @@ use rollup_types::{
 };
 use std::time::Instant;
 
-/// The state after a batch posted on L1.
+/// The state after a stored block, rebuilt from the store ([`Node::state_after_block`]): kept
+/// to move forward from.
 #[derive(Debug)]
-pub(super) struct BatchState {
-    executor: Executor,
-    head: Head,
+pub struct BlockState {
+    /// The executor after the block.
+    pub executor: Executor,
+    /// The block.
+    pub head: Head,
 }
 
 /// A withdrawal with the proof of its leaf against a batch's state root.
@@ -202,14 +205,29 @@ impl Node {
         }
     }
 
-    /// The state after `batch`'s last block: `held` moved forward when it is behind, rebuilt
-    /// from a snapshot when it is ahead (the batch was rolled back) or absent.
+    /// The state after `batch`'s last block ([`Self::state_after_block`]), checked against the
+    /// batch's state root.
     async fn batch_state_at(
         &self,
-        held: Option<BatchState>,
+        held: Option<BlockState>,
         batch: &BatchRecord,
-    ) -> Result<BatchState, SequencerError> {
+    ) -> Result<BlockState, SequencerError> {
         let target = batch.last_block;
+        let state = self.state_after_block(held, target).await?;
+        if state.head.header.number != target || state.head.header.state_root != batch.state_root {
+            return Err(SequencerError::Task(format!(
+                "rebuilding the state of batch {} reached block {} with root {}, the batch ends at block {target} \
+                 with root {}",
+                batch.index, state.head.header.number, state.head.header.state_root, batch.state_root
+            )));
+        }
+        Ok(state)
+    }
+
+    /// The state after stored block `target` (or the chain's last block, when it is not yet
+    /// stored), rebuilt by re-executing the stored blocks: `held` moved forward when it is
+    /// behind, else rebuilt from the newest snapshot at or before it (or genesis).
+    pub async fn state_after_block(&self, held: Option<BlockState>, target: u64) -> Result<BlockState, SequencerError> {
         let (executor, from) = match held.filter(|h| h.head.header.number <= target) {
             Some(h) => (h.executor, h.head),
             None => match restore(&self.own_store, &self.config, target).await? {
@@ -223,13 +241,6 @@ impl Node {
             },
         };
         let (executor, head) = replay(&self.own_store, executor, &self.config.chain, from, target, None).await?;
-        if head.header.number != target || head.header.state_root != batch.state_root {
-            return Err(SequencerError::Task(format!(
-                "rebuilding the state of batch {} reached block {} with root {}, the batch ends at block {target} \
-                 with root {}",
-                batch.index, head.header.number, head.header.state_root, batch.state_root
-            )));
-        }
-        Ok(BatchState { executor, head })
+        Ok(BlockState { executor, head })
     }
 }
