@@ -4,12 +4,14 @@
 
 use alloy_primitives::{Address, B256, Signature, U256, keccak256};
 use rollup_types::{
-    ChainConfig, FaultKind, Op, SignedTx,
+    ChainConfig, FaultKind, Forgery, Op, SignedTx,
     codec::{self, Batch},
     tx::recover_signer,
 };
 use std::{
     fmt,
+    future::Future,
+    pin::Pin,
     str::FromStr,
     sync::{Arc, Mutex, PoisonError},
 };
@@ -31,6 +33,10 @@ pub enum Fault {
     /// A wrong root for the chunk holding the batch's first transaction of this operation
     /// (any operation of the table, `op-<name>`).
     Operation(Op),
+    /// The root of a state the money market's rules forbid, for the first chunk that can
+    /// carry it (`wrong-accrual`, `healthy-liquidation`, `borrow-beyond-collateral`,
+    /// `wrong-twap`): built by a [`Forge`] from the chain's state before the batch.
+    Forged(Forgery),
     /// The first transaction's signature replaced by one no public key recovers from.
     ForgedSignature,
     /// The second transaction of a block replaced by a copy of the first: a used nonce.
@@ -81,6 +87,7 @@ impl Fault {
     pub fn all() -> Vec<Self> {
         let mut all = vec![Self::RootFirstChunk, Self::RootMiddleChunk, Self::RootLastChunk];
         all.extend(Op::ALL.iter().map(|op| Self::Operation(*op)));
+        all.extend(Forgery::ALL.iter().map(|f| Self::Forged(*f)));
         all.extend([Self::ForgedSignature, Self::ReplayedNonce, Self::MalformedChunk, Self::MalformedHeader]);
         all.extend([Self::WrongFirstBlock, Self::WrongLastBlock]);
         all.extend([Self::QueueChunkRoot, Self::SkippedQueue]);
@@ -98,6 +105,7 @@ impl Fault {
             | Self::RootMiddleChunk
             | Self::RootLastChunk
             | Self::Operation(_)
+            | Self::Forged(_)
             | Self::QueueChunkRoot
             | Self::WrongFee
             | Self::WrongBaseFee
@@ -237,7 +245,12 @@ impl Fault {
             }
             // The data and roots stay honest: the batcher lays other bytes in the blob.
             Self::BlobMismatch => Some((data.to_vec(), chunk_roots.to_vec())),
-            Self::RootFirstChunk | Self::RootMiddleChunk | Self::RootLastChunk | Self::StateRoot(_) => None,
+            // A forgery needs the chain's state: the batcher asks its [`Forge`].
+            Self::RootFirstChunk
+            | Self::RootMiddleChunk
+            | Self::RootLastChunk
+            | Self::StateRoot(_)
+            | Self::Forged(_) => None,
         }
     }
 }
@@ -273,6 +286,7 @@ impl fmt::Display for Fault {
             Self::RootMiddleChunk => "root-middle-chunk",
             Self::RootLastChunk => "root-last-chunk",
             Self::Operation(op) => return write!(f, "op-{op}"),
+            Self::Forged(forgery) => forgery.name(),
             Self::StateRoot(root) => return write!(f, "state-root:{root}"),
             Self::ForgedSignature => "forged-signature",
             Self::ReplayedNonce => "replayed-nonce",
@@ -306,6 +320,18 @@ impl FromStr for Fault {
     }
 }
 
+/// What builds a [`Fault::Forged`] root: the batcher holds no state, the chain's node does
+/// (`rollup_devnet`'s forge re-executes the stored blocks up to the batch, then walks the batch
+/// with `rollup_fraud_proof::forge`).
+pub trait Forge: Send + Sync + fmt::Debug {
+    /// The chunk of `batch` (encoded as `data`) that can carry `forgery` and the root to post
+    /// for it; `None` when no chunk of this batch can.
+    fn forge<'a>(&'a self, forgery: Forgery, batch: &'a Batch, data: &'a [u8]) -> Forging<'a>;
+}
+
+/// A [`Forge`] at work: the chunk and root to post, if the batch can carry the forgery.
+pub type Forging<'a> = Pin<Box<dyn Future<Output = Option<(usize, B256)>> + Send + 'a>>;
+
 /// The fault a running batcher is still to inject, shared with whoever set it: a test holds
 /// the posting, computes a fault from the state the chain reached (a [`Fault::StateRoot`]),
 /// sets it and releases the posting.
@@ -316,12 +342,33 @@ pub struct FaultSwitch(Arc<Mutex<Switch>>);
 struct Switch {
     pending: Option<Fault>,
     held: bool,
+    forge: Option<Arc<dyn Forge>>,
 }
 
 impl FaultSwitch {
     /// A switch with `fault` pending and the posting not held.
     pub fn new(fault: Option<Fault>) -> Self {
-        Self(Arc::new(Mutex::new(Switch { pending: fault, held: false })))
+        Self(Arc::new(Mutex::new(Switch { pending: fault, held: false, forge: None })))
+    }
+
+    /// Gives the switch what builds forged roots ([`Fault::Forged`]).
+    pub fn set_forge(&self, forge: Arc<dyn Forge>) {
+        self.lock().forge = Some(forge);
+    }
+
+    /// What builds forged roots, if it was given one.
+    pub fn forge(&self) -> Option<Arc<dyn Forge>> {
+        self.lock().forge.clone()
+    }
+
+    /// Marks `fault` carried, if it is still the pending one; returns whether it was.
+    pub(crate) fn carried(&self, fault: Fault) -> bool {
+        let mut switch = self.lock();
+        let was = switch.pending == Some(fault);
+        if was {
+            switch.pending = None;
+        }
+        was
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Switch> {
@@ -384,7 +431,8 @@ mod tests {
         for fault in Fault::all() {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
         }
-        assert_eq!(Fault::all().len(), 3 + Op::ALL.len() + 6 + 2 + 5 + 1);
+        assert_eq!(Fault::all().len(), 3 + Op::ALL.len() + Forgery::ALL.len() + 6 + 2 + 5 + 1);
+        assert_eq!("wrong-twap".parse::<Fault>(), Ok(Fault::Forged(Forgery::WrongTwap)));
         assert!("root-everywhere".parse::<Fault>().expect_err("unknown").contains("op-swap"));
         let root = Fault::StateRoot(B256::repeat_byte(0xab));
         assert_eq!(root.to_string().parse::<Fault>(), Ok(root));

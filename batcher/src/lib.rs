@@ -947,7 +947,7 @@ impl Batcher {
                     break;
                 };
                 let last_block = built.last_block();
-                self.inject_fault(&mut built, index);
+                self.inject_fault(&mut built, index).await;
                 let state_root = built.state_root(prev_root);
                 // A blob the fault injection wrote is a blob whatever the budget holds.
                 let blob_work = if built.blob_data.is_some() {
@@ -1084,8 +1084,20 @@ impl Batcher {
 
     /// Replaces the batch with the faulty one, if a fault is still to be injected and this
     /// batch can carry it.
-    fn inject_fault(&self, built: &mut Built, index: u64) {
+    async fn inject_fault(&self, built: &mut Built, index: u64) {
         if self.config.da == DaMode::Calldata && self.fault.pending() == Some(fault::Fault::BlobMismatch) {
+            return;
+        }
+        if let Some(fault @ fault::Fault::Forged(forgery)) = self.fault.pending() {
+            let Some(forge) = self.fault.forge() else {
+                warn!(target: "batcher", %fault, "no forge was given: the fault cannot be injected");
+                return;
+            };
+            let Some((chunk, root)) = forge.forge(forgery, &built.batch, &built.data).await else { return };
+            if chunk < built.chunk_roots.len() && self.fault.carried(fault) {
+                warn!(target: "batcher", index, %fault, chunk, "INJECTING A FAULT: this batch is fraudulent on purpose");
+                built.chunk_roots[chunk] = root;
+            }
             return;
         }
         if let Some((fault, bad_data, bad_roots)) =

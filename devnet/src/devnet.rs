@@ -366,6 +366,7 @@ impl Devnet {
         .await?
         .publish_to(batcher_status);
         let faults = batcher.fault_switch();
+        faults.set_forge(std::sync::Arc::new(crate::forge::NodeForge::new(sequencer.node.clone())));
         let c = cancel.clone();
         tasks.spawn(async move { batcher.run(c).await.map(|_| "batcher").context("batcher") });
         let c = cancel.clone();

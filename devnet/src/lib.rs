@@ -7,5 +7,6 @@ pub mod anvil;
 pub mod bridge;
 mod devnet;
 pub mod escape;
+pub mod forge;
 
 pub use devnet::{Deployment, Devnet, DevnetConfig, deploy};

@@ -7,7 +7,7 @@
 //! was, and an L1 reorg takes back batches it verified (docs/fraud-proofs.md §5).
 
 use crate::{BlockEnvInput, ExecutedBlock, Executor, ExecutorError, Overwritten, state::Changes};
-use alloy_primitives::B256;
+use alloy_primitives::{B256, U256};
 use rollup_types::{RecoveredTx, queue::QueueEntry};
 use std::sync::Arc;
 
@@ -73,5 +73,18 @@ impl Executor {
             return Err(ExecutorError::Undo { expected: root, got: restored });
         }
         Ok(())
+    }
+}
+
+impl Executor {
+    /// Sets the storage words `slots` (state-tree keys and values; a zero value deletes) in
+    /// the state and the state tree as no transaction wrote them, and returns the new root.
+    /// Only a fault injection bends a state so (`rollup_fraud_proof::forge`, testing the fraud
+    /// proofs): an honest node never does.
+    pub fn overwrite_slots(&mut self, slots: &[(B256, B256)]) -> B256 {
+        let mut changes = Changes::default();
+        changes.storage.extend(slots.iter().map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0))));
+        Arc::make_mut(&mut self.state).restore(&changes);
+        self.tree.update(slots.iter().copied())
     }
 }

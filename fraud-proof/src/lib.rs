@@ -5,6 +5,7 @@ pub mod beacon;
 pub mod blob;
 pub mod derive;
 pub mod fault;
+pub mod forge;
 pub mod prove;
 pub mod store;
 

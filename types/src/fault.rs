@@ -109,6 +109,48 @@ impl fmt::Display for FaultKind {
     }
 }
 
+/// A state a forging batcher claims that the money market's rules forbid (`rollup devnet
+/// --batcher.fault wrong-accrual`, …, docs/fraud-proofs.md §6.6): the posted root of one chunk is
+/// the root of that state, built by executing the chunk over a state bent for the purpose and
+/// bending it back (`rollup_fraud_proof::forge`). The inbox proves each as a wrong chunk root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Forgery {
+    /// A lending operation that succeeded, with its market's borrow index a hundredth higher
+    /// than its accrual gives.
+    WrongAccrual,
+    /// A liquidation of a healthy position (one the chain refused) carried out: run over the
+    /// borrower's collateral cut twentyfold, the cut then given back.
+    HealthyLiquidation,
+    /// A borrow beyond the collateral (one the chain refused) carried out: run over the
+    /// borrower's collateral made a thousandfold, then put back.
+    BorrowBeyondCollateral,
+    /// A borrow the chain refused carried out on a wrong read of the oracles: every asset's
+    /// window mean but the borrowed one's read 2^10 times higher, then put back.
+    WrongTwap,
+}
+
+impl Forgery {
+    /// Every forgery.
+    pub const ALL: [Self; 4] =
+        [Self::WrongAccrual, Self::HealthyLiquidation, Self::BorrowBeyondCollateral, Self::WrongTwap];
+
+    /// Its command-line name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::WrongAccrual => "wrong-accrual",
+            Self::HealthyLiquidation => "healthy-liquidation",
+            Self::BorrowBeyondCollateral => "borrow-beyond-collateral",
+            Self::WrongTwap => "wrong-twap",
+        }
+    }
+}
+
+impl fmt::Display for Forgery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

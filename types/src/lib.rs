@@ -28,7 +28,7 @@ pub mod witness;
 
 pub use block::{BlockHeader, TxStatus};
 pub use chain::{ChainConfig, SYSTEM_CONTRACT};
-pub use fault::FaultKind;
+pub use fault::{FaultKind, Forgery};
 pub use ops::Op;
 pub use recovered::RecoveredTx;
 pub use token::TokenCall;

@@ -21,7 +21,7 @@ use rollup_fraud_proof::{
 };
 use rollup_l1::inbox::{PostCall, PostData};
 use rollup_types::{
-    ChainConfig, FaultKind, Op,
+    ChainConfig, FaultKind, Forgery, Op, TxStatus,
     bindings::{BatchInbox, L2System},
     genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WETH},
     keys,
@@ -132,6 +132,57 @@ async fn workload(devnet: &Devnet, round: u64) -> Vec<B256> {
     devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect()
 }
 
+/// Positions for the money market's forgeries (docs/fraud-proofs.md §9), each step in a block
+/// after the previous one's: account 6 supplies 1 WETH (3,000 USDC at the genesis price) and
+/// account 7 100,000 USDC; account 6 borrows 1,000 USDC, then 5,000 more (beyond its
+/// collateral: refused); account 7 liquidates 10 USDC of account 6's healthy debt (refused).
+async fn lending_workload(devnet: &Devnet) {
+    use rollup_types::bindings::L2Lending;
+    let chain = chain();
+    let borrower = Signer::new(&DEV_ACCOUNTS[6].private_key).expect("key");
+    let lender = Signer::new(&DEV_ACCOUNTS[7].private_key).expect("key");
+    let usdc = |n: u64| U256::from(n) * U256::from(1_000_000u64);
+    let one_weth = U256::from(10u64).pow(U256::from(18));
+    // (signer, nonce, call, whether the chain carries it out)
+    let steps: [Vec<(&Signer, u64, Bytes, bool)>; 3] = [
+        vec![
+            (&borrower, 0, L2Lending::supplyCall { asset: WETH, amount: one_weth }.abi_encode().into(), true),
+            (&lender, 0, L2Lending::supplyCall { asset: USDC, amount: usdc(100_000) }.abi_encode().into(), true),
+        ],
+        vec![
+            (&borrower, 1, L2Lending::borrowCall { asset: USDC, amount: usdc(1_000) }.abi_encode().into(), true),
+            (&borrower, 2, L2Lending::borrowCall { asset: USDC, amount: usdc(5_000) }.abi_encode().into(), false),
+        ],
+        vec![(
+            &lender,
+            1,
+            L2Lending::liquidateCall {
+                borrower: borrower.address(),
+                debtAsset: USDC,
+                collateralAsset: WETH,
+                amount: usdc(10),
+                minCollateral: U256::ZERO,
+            }
+            .abi_encode()
+            .into(),
+            false,
+        )],
+    ];
+    let store = devnet.sequencer.node.store();
+    for step in steps {
+        let raws =
+            step.iter().map(|(s, nonce, call, _)| s.eip1559(chain.chain_id, *nonce, call.clone()).encoded().into());
+        let hashes: Vec<B256> =
+            devnet.sequencer.node.submit_many(raws.collect()).await.into_iter().map(|r| r.expect("accepted")).collect();
+        included(devnet, &hashes).await;
+        for (hash, (_, nonce, _, carried)) in hashes.iter().zip(&step) {
+            let receipt = store.transaction(*hash).await.expect("db").and_then(|t| t.receipt).expect("receipt");
+            let expected = if *carried { TxStatus::Success } else { TxStatus::Revert };
+            assert_eq!(receipt.outcome, expected, "lending step of nonce {nonce}");
+        }
+    }
+}
+
 /// Waits until every transaction of `hashes` is in a block, and returns the last block.
 async fn included(devnet: &Devnet, hashes: &[B256]) -> u64 {
     let store = devnet.sequencer.node.store();
@@ -204,14 +255,22 @@ fn expected_chunk(fault: Fault) -> Option<u64> {
         // forged state root are proven in bridge.rs.
         Fault::MalformedHeader | Fault::WrongFirstBlock | Fault::WrongLastBlock | Fault::BlobMismatch => None,
         Fault::Operation(_) | Fault::QueueChunkRoot | Fault::SkippedQueue | Fault::StateRoot(_) => None,
+        // Where the forged chunk falls depends on how the lending steps' blocks were batched.
+        Fault::Forged(_) => None,
     }
 }
 
 async fn fraud_is_overturned(fault: Fault, da: DaMode) {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let devnet = devnet_posting(dir.path(), Some(fault), da).await;
     let inbox = devnet.deployment.batch_inbox;
     let provider = l1(&devnet);
+    if let Fault::Forged(_) = fault {
+        lending_workload(&devnet).await;
+    }
     workload(&devnet, 0).await;
 
     // The challenger finds the fault, commits, proves; the inbox rolls back.
@@ -346,6 +405,10 @@ fault_sweep! {
     fraud_wrong_ether_transfer => Fault::WrongEtherTransfer,
     fraud_cannot_pay => Fault::CannotPay,
     fraud_wrong_l1_price => Fault::WrongL1Price,
+    fraud_wrong_accrual => Fault::Forged(Forgery::WrongAccrual),
+    fraud_healthy_liquidation => Fault::Forged(Forgery::HealthyLiquidation),
+    fraud_borrow_beyond_collateral => Fault::Forged(Forgery::BorrowBeyondCollateral),
+    fraud_wrong_twap => Fault::Forged(Forgery::WrongTwap),
 }
 
 /// Every batch posted so far, as the challenger reads it from L1 (a blob post's blob from the

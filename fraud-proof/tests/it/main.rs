@@ -20,6 +20,7 @@ use rollup_types::{
 
 mod accounting;
 mod blob_vectors;
+mod forge;
 mod prove;
 
 const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 2 };

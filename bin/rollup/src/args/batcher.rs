@@ -100,6 +100,12 @@ impl BatcherArgs {
     }
 
     pub(crate) async fn run(self) -> Result<()> {
+        if let Some(fault @ Fault::Forged(_)) = self.posting.fault {
+            anyhow::bail!(
+                "--batcher.fault {fault} forges the root of a state, from the chain's state before each batch: \
+                 a standalone batcher holds none; inject it with `rollup devnet --batcher.fault {fault}`"
+            );
+        }
         let cancel = cancel_on_signal();
         let store = rollup_chain_store::Store::open(&self.db_url).await?;
         let metrics_addr = self.metrics_addr;
@@ -150,7 +156,9 @@ pub(crate) struct PostingArgs {
     /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
     /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
     /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
-    /// op-create-token, forged-signature, replayed-nonce, malformed-chunk, malformed-header,
+    /// op-create-token (and op- any other operation of the table), wrong-accrual,
+    /// healthy-liquidation, borrow-beyond-collateral, wrong-twap (the root of a state the money
+    /// market forbids; `rollup devnet` only), forged-signature, replayed-nonce, malformed-chunk, malformed-header,
     /// root-queue-chunk (a chunk holding bridge queue entries), skipped-queue (blocks that
     /// censor the queue), wrong-fee, wrong-base-fee, wrong-ether-transfer, cannot-pay,
     /// wrong-l1-price, blob-mismatch (a blob that does not hold the data its post commits to;
