@@ -259,3 +259,106 @@ pub fn positions(state: &State, owner: &Address) -> Vec<PositionView> {
         })
         .collect()
 }
+
+/// An account's standing in the money market, as `accountHealth` computes it (docs/lending.md
+/// §5): every amount in the numeraire's base units at the oracles' window means, the indices as
+/// the state holds them (accrued to each market's last accrual).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthView {
+    /// Its supplies at their liquidation thresholds.
+    #[serde(serialize_with = "decimal")]
+    pub collateral: U256,
+    /// Its supplies at their collateral factors: what its debt may reach by borrowing.
+    #[serde(serialize_with = "decimal")]
+    pub borrowable: U256,
+    /// Its debts, rounded up.
+    #[serde(serialize_with = "decimal")]
+    pub debt: U256,
+    /// `collateral / debt` with 18 decimals (1e18 is one; below one it may be liquidated);
+    /// `None` without debt.
+    #[serde(serialize_with = "decimal_or_null")]
+    pub health_factor: Option<U256>,
+    /// Whether a liquidation of it may go through now.
+    pub liquidatable: bool,
+}
+
+fn decimal_or_null<S: Serializer>(v: &Option<U256>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&v.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// `owner`'s standing in the money market (`LendingLogic._health`, twice, as `accountHealth`
+/// returns it); `None` when a market's asset has no price (no oracle: the call reverts).
+pub fn health(state: &State, owner: &Address) -> Option<HealthView> {
+    let (collateral, debt) = health_parts(state, owner, 176)?;
+    let (borrowable, _) = health_parts(state, owner, 160)?;
+    let health_factor =
+        (!debt.is_zero()).then(|| mul_capped(collateral, U256::from(10u64).pow(U256::from(18u8))) / debt);
+    let liquidatable = health_factor.is_some_and(|h| h < U256::from(10u64).pow(U256::from(18u8)));
+    Some(HealthView { collateral, borrowable, debt, health_factor, liquidatable })
+}
+
+/// Collateral (supplies at the factor of the configuration's bits `factor_at..+16`) and debt,
+/// in the numeraire, as `LendingLogic._health` sums them: capped, never wrapping.
+fn health_parts(state: &State, owner: &Address, factor_at: usize) -> Option<(U256, U256)> {
+    use rollup_types::{lending::from_scaled, oracle};
+    let low = U256::from(u128::MAX);
+    let header = load(state, keys::oracles());
+    let numeraire = address(header >> 16usize);
+    let (mut collateral, mut debt) = (U256::ZERO, U256::ZERO);
+    for i in 0..bits(load(state, keys::markets()), 0, 8) {
+        let position = load(state, keys::position(owner, i));
+        if position.is_zero() {
+            continue;
+        }
+        let config = load(state, keys::market(i, 0));
+        let asset = address(config & ((U256::from(1u8) << 160usize) - U256::from(1u8)));
+        let indices = load(state, keys::market(i, 2));
+        let mean = if !header.is_zero() && asset == numeraire {
+            0
+        } else {
+            let latest = load(state, keys::oracle(&asset, 1));
+            if latest.is_zero() {
+                return None;
+            }
+            oracle::OracleState::from_words(U256::ZERO, latest).mean
+        };
+        let price = oracle::exp2(mean);
+        let (supplied, owed) = (position & low, position >> 128usize);
+        if !supplied.is_zero() {
+            let factor = U256::from(bits(config, factor_at, 16));
+            let value = mul_q128(from_scaled(supplied, indices & low, false), price, false);
+            collateral = add_capped(collateral, mul_capped(value, factor) / U256::from(10_000u16));
+        }
+        if !owed.is_zero() {
+            debt = add_capped(debt, mul_q128(from_scaled(owed, indices >> 128usize, true), price, true));
+        }
+    }
+    Some((collateral, debt))
+}
+
+/// `a · price / 2^128` (`LendingLogic._mulQ128`): capped, rounded as asked.
+fn mul_q128(a: U256, price: U256, round_up: bool) -> U256 {
+    let low = U256::from(u128::MAX);
+    let (a1, a0, p1, p0) = (a >> 128usize, a & low, price >> 128usize, price & low);
+    if !a1.is_zero() && !p1.is_zero() {
+        return U256::MAX;
+    }
+    let product = a0 * p0;
+    let mut result = add_capped(add_capped(a1 * p0, a0 * p1), product >> 128usize);
+    if round_up && !(product & low).is_zero() {
+        result = add_capped(result, U256::from(1u8));
+    }
+    result
+}
+
+fn mul_capped(a: U256, b: U256) -> U256 {
+    a.checked_mul(b).unwrap_or(U256::MAX)
+}
+
+fn add_capped(a: U256, b: U256) -> U256 {
+    a.saturating_add(b)
+}

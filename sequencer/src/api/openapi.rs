@@ -258,16 +258,26 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
         Route {
             method: "get",
             path: "/v1/accounts/{address}/positions",
-            summary: "An account's supplies and debts in the money market",
+            summary: "An account's supplies and debts in the money market, and its health",
             params: &[("address", "Account address, 0x-hex", "^(0x)?[0-9a-fA-F]{40}$")],
             body: None,
             responses: vec![
                 (
                     200,
-                    "Its positions",
+                    "Its positions and health (null when a market's asset has no price)",
                     object(json!({
                         "address": hex("Address"),
-                        "positions": { "type": "array", "items": { "type": "object" } }
+                        "positions": { "type": "array", "items": { "type": "object" } },
+                        "health": {
+                            "type": ["object", "null"],
+                            "properties": {
+                                "collateral": { "type": "string" },
+                                "borrowable": { "type": "string" },
+                                "debt": { "type": "string" },
+                                "healthFactor": { "type": ["string", "null"] },
+                                "liquidatable": { "type": "boolean" }
+                            }
+                        }
                     })),
                 ),
                 (400, "Not an address", error_ref()),

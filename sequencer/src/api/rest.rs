@@ -297,8 +297,10 @@ pub(super) async fn positions(State(node): State<Arc<Node>>, Path(address): Path
     let address: Address = address.parse().map_err(|_| {
         ApiError::bad_request("invalid_address", format!("{address:?} is not a 20-byte 0x-hex address"))
     })?;
-    let positions = view::positions(&node.committed_state(), &address);
-    Ok(Json(json!({ "address": address, "positions": positions })))
+    let state = node.committed_state();
+    let positions = view::positions(&state, &address);
+    let health = view::health(&state, &address);
+    Ok(Json(json!({ "address": address, "positions": positions, "health": health })))
 }
 
 /// `GET /v1/contracts`.

@@ -562,8 +562,28 @@ async fn the_markets_and_an_accounts_positions_are_served() {
     assert!(supplied >= usdc(10_000) - U256::from(1u8) && supplied < usdc(10_000) + U256::from(100u8), "{supplied}");
     assert_eq!(amount(&usdc_market["totalDebt"]), owed);
     assert_eq!(usdc_market["cash"], usdc(9_900).to_string());
+    // The health the REST view computes is `accountHealth`'s, to the unit.
+    let (_, body) = seq.get(&format!("/v1/accounts/{}/positions", borrower.address())).await;
+    let call = L2Lending::accountHealthCall { user: borrower.address() }.abi_encode();
+    let out = seq
+        .rpc("eth_call", json!([{ "to": rollup_types::SYSTEM_CONTRACT, "data": alloy_primitives::hex::encode_prefixed(call) }, "latest"]))
+        .await;
+    let out: alloy_primitives::Bytes = serde_json::from_value(out["result"].clone()).expect("call output");
+    let on_chain = L2Lending::accountHealthCall::abi_decode_returns(&out).expect("decode");
+    let health = &body["health"];
+    assert_eq!(amount(&health["collateral"]), on_chain.collateral, "{health}");
+    assert_eq!(amount(&health["borrowable"]), on_chain.borrowable, "{health}");
+    assert_eq!(amount(&health["debt"]), on_chain.debt, "{health}");
+    assert_eq!(amount(&health["healthFactor"]), on_chain.healthFactor, "{health}");
+    assert_eq!(health["liquidatable"], json!(false));
+    // 1 WETH at 3,000 USDC, at WETH's 89.5 % threshold, over 100 USDC of debt.
+    let factor = amount(&health["healthFactor"]);
+    assert!(factor > U256::from(26u8) * U256::from(10u64).pow(U256::from(18u8)), "{health}");
+    assert!(factor < U256::from(28u8) * U256::from(10u64).pow(U256::from(18u8)), "{health}");
     let (_, none) = seq.get(&format!("/v1/accounts/{}/positions", Address::repeat_byte(0x77))).await;
     assert_eq!(none["positions"], json!([]));
+    assert_eq!(none["health"]["healthFactor"], Value::Null, "no debt");
+    assert_eq!((&none["health"]["debt"], &none["health"]["liquidatable"]), (&json!("0"), &json!(false)));
     assert_rejected(&seq.get("/v1/accounts/0x12/positions").await, StatusCode::BAD_REQUEST, "invalid_address");
     seq.stop().await;
 }
