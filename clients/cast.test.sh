@@ -281,6 +281,12 @@ c14() {
   holds "$borrowable * 895 == $collateral * 825 or abs($borrowable * 895 - $collateral * 825) < 10**6" ||
     { echo "health: $health"; return 1; }
   holds "$factor > 8 * 10**18 and $factor < 10 * 10**18" || { echo "health: $health"; return 1; }
+  # The supply as a wallet reads it: the WETH market's ERC-20 face (sWETH at 0x4200…0101).
+  local face=0x4200000000000000000000000000000000000101
+  out=$("$CAST" call --rpc-url "$L2" "$face" 'symbol()(string)') || return 1
+  grep -qx '"\?sWETH"\?' <<<"$out" || { echo "the face's symbol: $out"; return 1; }
+  out=$("$CAST" call --rpc-url "$L2" "$face" 'balanceOf(address)(uint256)' "$ME" | cut -d' ' -f1) || return 1
+  holds "$out >= 10 * 10**18 - 1 and $out < 11 * 10**18" || { echo "sWETH balance: $out"; return 1; }
   # 9 WETH more is in the market's cash but beyond what 10 WETH may back.
   if out=$("$CAST" call --rpc-url "$L2" --from "$ME" "$SYSTEM" 'borrow(address,uint256)' "$WETH" \
     9000000000000000000 2>&1); then
@@ -303,7 +309,7 @@ check "10 send \$FRESH --value 1ether: cast balance \$FRESH is 10000000000000000
 check "11 send of more ether than the balance, gas limit given: the door's 'insufficient funds'" c11
 check "12 send of more ether than the balance, gas estimated by cast: 'insufficient funds'" c12
 check "13 swapPath [USDC,WETH,DAI] (the router), then one past its deadline: 'Expired(1, …)'" c13
-check "14 supply 10 WETH, borrow 1 WETH, accountHealth, 9 more: 'Undercollateralized(…)'" c14
+check "14 supply 10 WETH, borrow 1 WETH, accountHealth, sWETH's balanceOf, 9 more: 'Undercollateralized(…)'" c14
 
 total=$((passed + ${#failed[@]}))
 line="== cast: $passed/$total checks passed in $(ms_since "$started") ms"

@@ -13,6 +13,7 @@ const contracts = [
   ['l2/L2Token.sol', 'L2Token'],
   ['l2/L2Lending.sol', 'L2Lending'],
   ['l2/Multicall3.sol', 'Multicall3'],
+  ['l2/L2SupplyToken.sol', 'L2SupplyToken'],
   ['l1/BatchInbox.sol', 'BatchInbox'],
   ['l1/BlobVerifier.sol', 'BlobVerifier'],
   ['l1/BatchDecoder.sol', 'BatchDecoder'],

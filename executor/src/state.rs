@@ -18,7 +18,7 @@ use revm::{
 };
 use rollup_types::{
     RecoveredTx, SYSTEM_CONTRACT,
-    bindings::{l2_lending_runtime_code, l2_token_runtime_code, multicall3_runtime_code},
+    bindings::{l2_lending_runtime_code, l2_supply_token_runtime_code, l2_token_runtime_code, multicall3_runtime_code},
     chain::{LENDING, MULTICALL3},
     keys,
 };
@@ -45,6 +45,8 @@ impl Served {
 static TOKEN_CODE: LazyLock<Served> = LazyLock::new(|| Served::new(l2_token_runtime_code()));
 /// The money market's code, which the system contract runs over its own storage.
 static LENDING_CODE: LazyLock<Served> = LazyLock::new(|| Served::new(l2_lending_runtime_code()));
+/// The ERC-20 face of a market's supplies, for read-only calls.
+static SUPPLY_FACE_CODE: LazyLock<Served> = LazyLock::new(|| Served::new(l2_supply_token_runtime_code()));
 /// Multicall3, for read-only calls.
 static MULTICALL3_CODE: LazyLock<Served> = LazyLock::new(|| Served::new(multicall3_runtime_code()));
 
@@ -427,7 +429,8 @@ impl Reads for State {
 }
 
 /// The account at `address` as a read-only call sees it: the system contract, the money
-/// market's code, an account with a nonce, a token, Multicall3, or nothing.
+/// market's code, an account with a nonce, a token, a market's supply face, Multicall3, or
+/// nothing.
 pub(crate) fn account_in(state: &impl Reads, address: &Address) -> Option<AccountInfo> {
     let base = state.base();
     if *address == SYSTEM_CONTRACT {
@@ -442,6 +445,18 @@ pub(crate) fn account_in(state: &impl Reads, address: &Address) -> Option<Accoun
     }
     if !state.slot(&token_slot(address)).is_zero() {
         return Some(token_account(TOKEN_CODE.code.clone()));
+    }
+    if let Some(market) = rollup_types::chain::face_market(address) {
+        let count = state.slot(&U256::from_be_bytes(keys::markets().0)) & U256::from(0xffu8);
+        if U256::from(market) < count {
+            let code = SUPPLY_FACE_CODE.code.clone();
+            return Some(AccountInfo {
+                nonce: 0,
+                code_hash: SUPPLY_FACE_CODE.hash,
+                code: Some(code),
+                ..Default::default()
+            });
+        }
     }
     (*address == MULTICALL3).then(|| AccountInfo {
         nonce: 1,
@@ -458,7 +473,7 @@ pub(crate) fn code_in(state: &impl Reads, address: &Address) -> Option<Bytes> {
 
 impl State {
     /// Code by hash: the system contract's, the token code, the money market's, Multicall3's
-    /// (when `calls`).
+    /// and the supply faces' (when `calls`).
     pub(crate) fn code_by_hash(&self, hash: B256, calls: bool) -> Bytecode {
         if hash == self.code_hash {
             self.code.clone()
@@ -468,6 +483,8 @@ impl State {
             LENDING_CODE.code.clone()
         } else if calls && hash == MULTICALL3_CODE.hash {
             MULTICALL3_CODE.code.clone()
+        } else if calls && hash == SUPPLY_FACE_CODE.hash {
+            SUPPLY_FACE_CODE.code.clone()
         } else {
             Bytecode::default()
         }

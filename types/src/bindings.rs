@@ -31,6 +31,14 @@ mod l2_token {
     );
 }
 
+mod l2_supply_token {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        L2SupplyToken,
+        "../contracts/artifacts/L2SupplyToken.json"
+    );
+}
+
 mod multicall {
     alloy_sol_types::sol!(
         #[sol(all_derives)]
@@ -122,6 +130,7 @@ pub use l2::LendingLogic::MarketParams;
 /// An oracle's route in the L2 genesis (`OracleLogic.OracleRoute`).
 pub use l2::OracleLogic::OracleRoute;
 pub use l2_lending::L2Lending;
+pub use l2_supply_token::L2SupplyToken;
 pub use l2_token::L2Token;
 pub use multicall::Multicall3;
 pub use token::TestToken;
@@ -145,6 +154,12 @@ pub fn l2_token_runtime_code() -> &'static [u8] {
 /// system contract runs it over its own storage (a DELEGATECALL), never called on its own.
 pub fn l2_lending_runtime_code() -> &'static [u8] {
     &L2Lending::DEPLOYED_BYTECODE
+}
+
+/// Runtime code of the ERC-20 face of a market's supplies, served at
+/// [`crate::chain::supply_face`] of each market for read-only calls.
+pub fn l2_supply_token_runtime_code() -> &'static [u8] {
+    &L2SupplyToken::DEPLOYED_BYTECODE
 }
 
 /// Runtime code of Multicall3, served at [`crate::chain::MULTICALL3`] for read-only calls.

@@ -15,6 +15,33 @@ pub const LENDING: Address = address!("0x420000000000000000000000000000000000001
 /// is served for read-only calls (`eth_call`) only: no transaction may call it.
 pub const MULTICALL3: Address = address!("0xcA11bde05977b3631167028862bE2a173976CA11");
 
+/// The ERC-20 face of market 0's supplies (`L2SupplyToken.FACE_BASE`); market `i`'s is `i`
+/// above it ([`supply_face`]). Served for read-only calls only (docs/lending.md §8).
+pub const SUPPLY_FACE_BASE: Address = address!("0x4200000000000000000000000000000000000100");
+
+/// The most markets a genesis lays out (the market count is the low byte of their header).
+pub const MAX_MARKETS: u64 = 256;
+
+/// The address of the ERC-20 face of the supplies of market `index` (< [`MAX_MARKETS`]).
+pub fn supply_face(index: u64) -> Address {
+    let mut bytes = SUPPLY_FACE_BASE.0;
+    let at = u16::from_be_bytes([bytes[18], bytes[19]]) + (index % MAX_MARKETS) as u16;
+    bytes[18..].copy_from_slice(&at.to_be_bytes());
+    Address::from(bytes)
+}
+
+/// The market whose supplies' face is at `address`, if it is a face's address (of a market
+/// that may not exist: the count is the state's).
+pub fn face_market(address: &Address) -> Option<u64> {
+    let base = SUPPLY_FACE_BASE.0;
+    if address.0[..18] != base[..18] {
+        return None;
+    }
+    let at = u16::from_be_bytes([address.0[18], address.0[19]]);
+    let first = u16::from_be_bytes([base[18], base[19]]);
+    at.checked_sub(first).map(u64::from).filter(|i| *i < MAX_MARKETS)
+}
+
 /// Chain id of the devnet L2.
 pub const DEFAULT_CHAIN_ID: u64 = 42_069;
 
@@ -232,6 +259,8 @@ mod tests {
             ("system contract", SYSTEM_CONTRACT),
             ("money market's code", LENDING),
             ("Multicall3", MULTICALL3),
+            ("first supply face", supply_face(0)),
+            ("last supply face", supply_face(MAX_MARKETS - 1)),
             ("fee vault", crate::fees::FEE_VAULT),
             ("system caller", crate::queue::SYSTEM_CALLER),
             ("ether", crate::keys::ETHER),
@@ -241,6 +270,11 @@ mod tests {
                 assert_ne!(x, y, "{a} and {b}");
             }
         }
+        assert_eq!(face_market(&supply_face(3)), Some(3));
+        assert_eq!(face_market(&LENDING), None);
+        assert_eq!(supply_face(255), address!("0x42000000000000000000000000000000000001ff"));
+        let face = include_str!("../../contracts/src/l2/L2SupplyToken.sol");
+        assert!(face.contains("FACE_BASE = (0x42 << 152) | 0x100;"), "L2SupplyToken.FACE_BASE");
         let system = include_str!("../../contracts/src/l2/L2System.sol");
         assert!(system.contains(&format!("LENDING = {}", LENDING.to_checksum(None))), "L2System.LENDING");
     }

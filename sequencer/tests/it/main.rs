@@ -580,6 +580,46 @@ async fn the_markets_and_an_accounts_positions_are_served() {
     let factor = amount(&health["healthFactor"]);
     assert!(factor > U256::from(26u8) * U256::from(10u64).pow(U256::from(18u8)), "{health}");
     assert!(factor < U256::from(28u8) * U256::from(10u64).pow(U256::from(18u8)), "{health}");
+    // The supplies' ERC-20 faces, as a wallet reads them: the WETH market's (market 1) shows
+    // the borrower's supply, the USDC market's the lender's with its interest.
+    use rollup_types::{bindings::L2SupplyToken, chain::supply_face};
+    let face_call = |face: Address, data: Vec<u8>| {
+        let seq = &seq;
+        async move {
+            let params = json!([{ "to": face, "data": alloy_primitives::hex::encode_prefixed(data) }, "latest"]);
+            seq.rpc("eth_call", params).await
+        }
+    };
+    let decode =
+        |out: &Value| -> alloy_primitives::Bytes { serde_json::from_value(out["result"].clone()).expect("output") };
+    let (weth_face, usdc_face) = (supply_face(1), supply_face(0));
+    let out = face_call(weth_face, L2SupplyToken::balanceOfCall { owner: borrower.address() }.abi_encode()).await;
+    let balance = L2SupplyToken::balanceOfCall::abi_decode_returns(&decode(&out)).expect("decode");
+    assert_eq!(balance, U256::from(10u64).pow(U256::from(18u8)), "{out}");
+    let out = face_call(usdc_face, L2SupplyToken::balanceOfCall { owner: lender.address() }.abi_encode()).await;
+    let lent = L2SupplyToken::balanceOfCall::abi_decode_returns(&decode(&out)).expect("decode");
+    assert!(lent >= usdc(10_000) - U256::from(1u8) && lent <= supplied, "{lent}");
+    let out = face_call(usdc_face, L2SupplyToken::totalSupplyCall {}.abi_encode()).await;
+    assert_eq!(L2SupplyToken::totalSupplyCall::abi_decode_returns(&decode(&out)).expect("decode"), supplied);
+    let out = face_call(usdc_face, L2SupplyToken::symbolCall {}.abi_encode()).await;
+    assert_eq!(L2SupplyToken::symbolCall::abi_decode_returns(&decode(&out)).expect("decode"), "sUSDC");
+    let out = face_call(usdc_face, L2SupplyToken::decimalsCall {}.abi_encode()).await;
+    assert_eq!(L2SupplyToken::decimalsCall::abi_decode_returns(&decode(&out)).expect("decode"), 6);
+    let out = face_call(weth_face, L2SupplyToken::underlyingCall {}.abi_encode()).await;
+    assert_eq!(L2SupplyToken::underlyingCall::abi_decode_returns(&decode(&out)).expect("decode"), WETH);
+    let transfer = L2SupplyToken::transferCall { _0: lender.address(), _1: U256::from(1u8) }.abi_encode();
+    let out = face_call(weth_face, transfer).await;
+    let reverted = out["error"]["data"].as_str().expect("revert data");
+    assert_eq!(
+        reverted,
+        alloy_primitives::hex::encode_prefixed(<L2SupplyToken::NotTransferable as alloy_sol_types::SolError>::SELECTOR),
+        "{out}"
+    );
+    let code = seq.rpc("eth_getCode", json!([weth_face, "latest"])).await;
+    assert_ne!(code["result"], "0x", "a wallet sees a contract");
+    // Past the four markets, no face.
+    let code = seq.rpc("eth_getCode", json!([supply_face(4), "latest"])).await;
+    assert_eq!(code["result"], "0x");
     let (_, none) = seq.get(&format!("/v1/accounts/{}/positions", Address::repeat_byte(0x77))).await;
     assert_eq!(none["positions"], json!([]));
     assert_eq!(none["health"]["healthFactor"], Value::Null, "no debt");
