@@ -811,6 +811,18 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         bridge.escapeBalance(address(0), BOB, 1 ether, proof);
     }
 
+    /// The money market's cash, held by its shard accounts, is owed to its suppliers and
+    /// borrowers: no claim pays it to a shard's address, which no key holds (it would burn it).
+    function test_the_money_markets_cash_is_no_ones_balance() public {
+        _frozenChain();
+        _freezeAndFinalize();
+        for (uint256 s; s < 8; ++s) {
+            address shard = StateKeys.shardAccount(s);
+            vm.expectRevert(abi.encodeWithSelector(L1Bridge.MarketCash.selector, shard));
+            bridge.escapeBalance(address(0), shard, 1 ether, new bytes32[](0));
+        }
+    }
+
     function test_liquidity_of_the_frozen_state_is_paid_pro_rata_once() public {
         (address weth, address tst) = _frozenChain();
         _freezeAndFinalize();

@@ -90,6 +90,10 @@ contract L1Bridge {
     /// @notice The inbox is frozen (docs/bridge.md §7): nothing more can reach the L2, so the
     ///         bridge takes no deposit and no forced transaction.
     error InboxFrozen();
+    /// @notice `owner` is a shard account of the money market: what it holds is the market's
+    ///         cash, owed to the market's suppliers and borrowers, and no escape claim pays it
+    ///         to the shard's address, which no key holds (docs/bridge.md §7.4).
+    error MarketCash(address owner);
 
     /// @notice Entry `index` of the queue is a deposit of `amount` of `l1Token` (the zero
     ///         address for ether) from `from` on L1 to `to` on L2, as `l2Token`.
@@ -459,6 +463,9 @@ contract L1Bridge {
     /// @dev Who an escape claim of `owner` pays: `owner` (the same address on L1 and L2), but
     ///      the fee recipient for the fee vault, which no key holds on either chain.
     function _payee(address owner) private view returns (address) {
+        for (uint256 s; s < StateKeys.SHARD_COUNT; ++s) {
+            if (owner == StateKeys.shardAccount(s)) revert MarketCash(owner);
+        }
         if (owner != FeeLogic.FEE_VAULT) return owner;
         address recipient = feeRecipient;
         if (recipient == address(0)) revert FeeRecipientUnproven();

@@ -152,6 +152,9 @@ library StateKeys {
         return keccak256(abi.encode(TAG_POSITION, user, index));
     }
 
+    /// @notice The money market's shards: each market's totals and cash are split in this many.
+    uint256 internal constant SHARD_COUNT = 8;
+
     /// @notice The account that holds the cash of shard `shard` of every market, as ledger
     ///         balances (`balance(asset, shardAccount(shard))`).
     function shardAccount(uint256 shard) internal pure returns (address) {
