@@ -823,6 +823,155 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         }
     }
 
+    // The money market at an escape (docs/bridge.md §7.4).
+
+    address constant CAROL = address(0xCA201);
+    uint256 constant RAY = 1e27;
+
+    /// @dev A frozen money market of two bridged assets: market 0 ether (`weth`, 2,048 TST
+    ///      each by its oracle's mean, 2^11), market 1 TST, the numeraire (borrow index 1.25).
+    ///      ALICE supplies 12,000 TST; BOB supplies 5 ether and owes 8,000 TST (net 2,240);
+    ///      CAROL supplies 1 ether and owes 3,000 TST (net −952). The cash: 6 ether and 1,000
+    ///      TST, split over two shards. `N` = 13,288 TST.
+    function _frozenMarket() private returns (address weth, address tst) {
+        vm.deal(ALICE, 6 ether);
+        vm.prank(ALICE);
+        bridge.depositETH{value: 6 ether}(ALICE);
+        token.mint(ALICE, 1_000 ether);
+        vm.prank(ALICE);
+        token.approve(address(bridge), 1_000 ether);
+        vm.prank(ALICE);
+        bridge.depositERC20(address(token), ALICE, 1_000 ether);
+        (weth, tst) = (StateKeys.bridgedToken(address(0)), StateKeys.bridgedToken(address(token)));
+        _addLeaf(StateKeys.tokenOrigin(weth), bytes32(uint256(1) << 160));
+        _addLeaf(StateKeys.tokenOrigin(tst), bytes32(uint256(uint160(address(token))) | (uint256(1) << 160)));
+        _addLeaf(StateKeys.markets(), bytes32(uint256(2)));
+        _addLeaf(StateKeys.oracles(), bytes32(uint256(1) | (uint256(uint160(tst)) << 16)));
+        _addLeaf(StateKeys.oracle(weth, 1), bytes32(uint256(11 << 40) << 128 | 7));
+        _addLeaf(StateKeys.market(0, 0), bytes32(uint256(uint160(weth)) | (8250 << 160)));
+        _addLeaf(StateKeys.market(0, 2), bytes32(RAY | (RAY << 128)));
+        _addLeaf(StateKeys.market(1, 0), bytes32(uint256(uint160(tst)) | (7500 << 160)));
+        _addLeaf(StateKeys.market(1, 2), bytes32(RAY | ((RAY * 5 / 4) << 128)));
+        // Shard 1: ALICE's and BOB's; shard 6: CAROL's (the split does not matter to the sums).
+        _addLeaf(StateKeys.marketShard(0, 1), bytes32(uint256(5 ether)));
+        _addLeaf(StateKeys.marketShard(0, 6), bytes32(uint256(1 ether)));
+        _addLeaf(StateKeys.marketShard(1, 1), bytes32(uint256(12_000 ether) | (uint256(6_400 ether) << 128)));
+        _addLeaf(StateKeys.marketShard(1, 6), bytes32(uint256(2_400 ether) << 128));
+        _addLeaf(StateKeys.balance(weth, StateKeys.shardAccount(1)), bytes32(uint256(4 ether)));
+        _addLeaf(StateKeys.balance(weth, StateKeys.shardAccount(6)), bytes32(uint256(2 ether)));
+        _addLeaf(StateKeys.balance(tst, StateKeys.shardAccount(6)), bytes32(uint256(1_000 ether)));
+        _addLeaf(StateKeys.position(ALICE, 1), bytes32(uint256(12_000 ether)));
+        _addLeaf(StateKeys.position(BOB, 0), bytes32(uint256(5 ether)));
+        _addLeaf(StateKeys.position(BOB, 1), bytes32(uint256(6_400 ether) << 128));
+        _addLeaf(StateKeys.position(CAROL, 0), bytes32(uint256(1 ether)));
+        _addLeaf(StateKeys.position(CAROL, 1), bytes32(uint256(2_400 ether) << 128));
+        _post(inbox, BATCHER, _root());
+        vm.deal(BOB, 1 ether);
+        vm.prank(BOB);
+        bridge.depositETH{value: 1 ether}(BOB);
+        _freezeAndFinalize();
+    }
+
+    function _marketProof(uint256 i, address asset) private view returns (L1Bridge.MarketProof memory q) {
+        q.config = _value(StateKeys.market(i, 0));
+        q.indices = _value(StateKeys.market(i, 2));
+        q.shards = new L1Bridge.StateValue[](8);
+        q.cash = new L1Bridge.StateValue[](8);
+        for (uint256 s; s < 8; ++s) {
+            q.shards[s] = _value(StateKeys.marketShard(i, s));
+            q.cash[s] = _value(StateKeys.balance(asset, StateKeys.shardAccount(s)));
+        }
+        q.oracle = _value(StateKeys.oracle(asset, 1));
+        q.origin = _value(StateKeys.tokenOrigin(asset));
+    }
+
+    function _positions(address user) private view returns (L1Bridge.StateValue[] memory p) {
+        p = new L1Bridge.StateValue[](2);
+        p[0] = _value(StateKeys.position(user, 0));
+        p[1] = _value(StateKeys.position(user, 1));
+    }
+
+    function _proveMarket(address weth, address tst) private {
+        L1Bridge.MarketProof[] memory q = new L1Bridge.MarketProof[](2);
+        (q[0], q[1]) = (_marketProof(0, weth), _marketProof(1, tst));
+        bridge.proveLendingTotals(_value(StateKeys.markets()), _value(StateKeys.oracles()), q);
+    }
+
+    /// A supplier is paid its supply, a borrower its collateral less its debt, both as a share
+    /// of every market's cash; a registered shortfall is paid nothing and shrinks every share,
+    /// so that the shares add up to the cash, each paid once.
+    function test_the_money_market_pays_each_account_its_net_share_of_the_cash() public {
+        (address weth, address tst) = _frozenMarket();
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.LendingTotalsUnproven.selector));
+        bridge.escapeLending(ALICE, _positions(ALICE));
+        _proveMarket(weth, tst);
+        assertEq(uint256(bridge.lendingNet()), 13_288 ether, "N");
+        (,,, uint256 price,,, uint256 cash,) = bridge.frozenMarkets(0);
+        assertEq(price, 2048 << 128, "ether at 2^11 TST");
+        assertEq(cash, 6 ether, "the shards' ether");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.LendingTotalsAlreadyProven.selector));
+        _proveMarket(weth, tst);
+        uint256 until = block.timestamp + WINDOW;
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.SettlementWindow.selector, until));
+        bridge.escapeLending(ALICE, _positions(ALICE));
+        // BOB is no shortfall; CAROL is, once.
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.WrongNet.selector, BOB, int256(2_240 ether)));
+        bridge.registerShortfall(BOB, _positions(BOB));
+        bridge.registerShortfall(CAROL, _positions(CAROL));
+        assertEq(bridge.lendingShortfall(), 952 ether, "CAROL's 3,000 owed less 2,048 held");
+        bytes32 carol = keccak256(abi.encode("lending", CAROL));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, carol));
+        bridge.registerShortfall(CAROL, _positions(CAROL));
+        // A position proven wrong proves nothing.
+        L1Bridge.StateValue[] memory forged = _positions(ALICE);
+        forged[1].value = bytes32(uint256(13_000 ether));
+        vm.warp(until);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.InvalidStateProof.selector, StateKeys.position(ALICE, 1)));
+        bridge.escapeLending(ALICE, forged);
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.SettlementWindow.selector, until));
+        bridge.registerShortfall(CAROL, _positions(CAROL));
+
+        // Shares of 12,000 and 2,240 in 14,240 (N plus the shortfall).
+        (uint256 ether0, uint256 tst0) = (ALICE.balance, token.balanceOf(ALICE));
+        vm.prank(address(0xCAFE)); // anyone may send it
+        bridge.escapeLending(ALICE, _positions(ALICE));
+        assertEq(ALICE.balance - ether0, uint256(6 ether) * 12_000 / 14_240, "ALICE's ether");
+        assertEq(token.balanceOf(ALICE) - tst0, uint256(1_000 ether) * 12_000 / 14_240, "ALICE's TST");
+        (ether0, tst0) = (BOB.balance, token.balanceOf(BOB));
+        bridge.escapeLending(BOB, _positions(BOB));
+        assertEq(BOB.balance - ether0, uint256(6 ether) * 2_240 / 14_240, "BOB's collateral less its debt");
+        assertEq(token.balanceOf(BOB) - tst0, uint256(1_000 ether) * 2_240 / 14_240, "BOB's TST");
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, carol));
+        bridge.escapeLending(CAROL, _positions(CAROL));
+        bytes32 alice = keccak256(abi.encode("lending", ALICE));
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.AlreadyEscaped.selector, alice));
+        bridge.escapeLending(ALICE, _positions(ALICE));
+        // Every unit of the cash went out but the rounding.
+        (,,,,,, uint256 etherCash, uint256 etherPaid) = bridge.frozenMarkets(0);
+        (,,,,,, uint256 tstCash, uint256 tstPaid) = bridge.frozenMarkets(1);
+        assertLe(etherCash - etherPaid, 1, "the ether left");
+        assertLe(tstCash - tstPaid, 1, "the TST left");
+    }
+
+    /// Without the shortfall registered, the shares add past the cash: the last claim is short,
+    /// never paid out of another market or another's share.
+    function test_an_unregistered_shortfall_leaves_the_last_claim_short() public {
+        (address weth, address tst) = _frozenMarket();
+        _proveMarket(weth, tst);
+        vm.warp(block.timestamp + WINDOW);
+        uint256 before = ALICE.balance;
+        bridge.escapeLending(ALICE, _positions(ALICE));
+        assertEq(ALICE.balance - before, uint256(6 ether) * 12_000 / 13_288, "ALICE's share of N");
+        before = BOB.balance;
+        bridge.escapeLending(BOB, _positions(BOB));
+        assertEq(BOB.balance - before, 6 ether - uint256(6 ether) * 12_000 / 13_288, "what is left");
+        (,,,,,, uint256 cash, uint256 paid) = bridge.frozenMarkets(0);
+        assertEq(paid, cash, "no more than the cash");
+        // Nothing is owed to an account without positions.
+        vm.expectRevert(abi.encodeWithSelector(L1Bridge.WrongNet.selector, address(0xD00D), int256(0)));
+        bridge.escapeLending(address(0xD00D), _positions(address(0xD00D)));
+    }
+
     function test_liquidity_of_the_frozen_state_is_paid_pro_rata_once() public {
         (address weth, address tst) = _frozenChain();
         _freezeAndFinalize();

@@ -295,8 +295,8 @@ fn decimal_or_null<S: Serializer>(v: &Option<U256>, s: S) -> Result<S::Ok, S::Er
 pub fn health(state: &State, owner: &Address) -> Option<HealthView> {
     let (collateral, debt) = health_parts(state, owner, 176)?;
     let (borrowable, _) = health_parts(state, owner, 160)?;
-    let health_factor =
-        (!debt.is_zero()).then(|| mul_capped(collateral, U256::from(10u64).pow(U256::from(18u8))) / debt);
+    let health_factor = (!debt.is_zero())
+        .then(|| rollup_types::lending::mul_capped(collateral, U256::from(10u64).pow(U256::from(18u8))) / debt);
     let liquidatable = health_factor.is_some_and(|h| h < U256::from(10u64).pow(U256::from(18u8)));
     Some(HealthView { collateral, borrowable, debt, health_factor, liquidatable })
 }
@@ -304,7 +304,10 @@ pub fn health(state: &State, owner: &Address) -> Option<HealthView> {
 /// Collateral (supplies at the factor of the configuration's bits `factor_at..+16`) and debt,
 /// in the numeraire, as `LendingLogic._health` sums them: capped, never wrapping.
 fn health_parts(state: &State, owner: &Address, factor_at: usize) -> Option<(U256, U256)> {
-    use rollup_types::{lending::from_scaled, oracle};
+    use rollup_types::{
+        lending::{add_capped, from_scaled, mul_capped, mul_q128},
+        oracle,
+    };
     let low = U256::from(u128::MAX);
     let header = load(state, keys::oracles());
     let numeraire = address(header >> 16usize);
@@ -338,27 +341,4 @@ fn health_parts(state: &State, owner: &Address, factor_at: usize) -> Option<(U25
         }
     }
     Some((collateral, debt))
-}
-
-/// `a · price / 2^128` (`LendingLogic._mulQ128`): capped, rounded as asked.
-fn mul_q128(a: U256, price: U256, round_up: bool) -> U256 {
-    let low = U256::from(u128::MAX);
-    let (a1, a0, p1, p0) = (a >> 128usize, a & low, price >> 128usize, price & low);
-    if !a1.is_zero() && !p1.is_zero() {
-        return U256::MAX;
-    }
-    let product = a0 * p0;
-    let mut result = add_capped(add_capped(a1 * p0, a0 * p1), product >> 128usize);
-    if round_up && !(product & low).is_zero() {
-        result = add_capped(result, U256::from(1u8));
-    }
-    result
-}
-
-fn mul_capped(a: U256, b: U256) -> U256 {
-    a.checked_mul(b).unwrap_or(U256::MAX)
-}
-
-fn add_capped(a: U256, b: U256) -> U256 {
-    a.saturating_add(b)
 }

@@ -74,6 +74,32 @@ pub fn from_scaled(scaled: U256, index: U256, round_up: bool) -> U256 {
     if round_up { div_up(product, RAY) } else { product / RAY }
 }
 
+/// `a · price / 2^128` with `price` in Q128.128 (`LendingMath.mulQ128`): `2^256 − 1` when it
+/// would not fit, rounded as asked.
+pub fn mul_q128(a: U256, price: U256, round_up: bool) -> U256 {
+    let low = U256::from(u128::MAX);
+    let (a1, a0, p1, p0) = (a >> 128usize, a & low, price >> 128usize, price & low);
+    if !a1.is_zero() && !p1.is_zero() {
+        return U256::MAX;
+    }
+    let product = a0 * p0;
+    let mut result = add_capped(add_capped(a1 * p0, a0 * p1), product >> 128usize);
+    if round_up && !(product & low).is_zero() {
+        result = add_capped(result, U256::from(1u8));
+    }
+    result
+}
+
+/// `a · b`, `2^256 − 1` when it would not fit (`LendingMath.mulCapped`).
+pub fn mul_capped(a: U256, b: U256) -> U256 {
+    a.checked_mul(b).unwrap_or(U256::MAX)
+}
+
+/// `a + b`, `2^256 − 1` when it would not fit (`LendingMath.addCapped`).
+pub fn add_capped(a: U256, b: U256) -> U256 {
+    a.saturating_add(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@ import {BatchInbox} from "./BatchInbox.sol";
 import {BridgeQueue} from "../lib/BridgeQueue.sol";
 import {SparseMerkle} from "../lib/SparseMerkle.sol";
 import {FeeLogic} from "../logic/FeeLogic.sol";
+import {LendingMath} from "../logic/LendingMath.sol";
+import {OracleMath} from "../logic/OracleMath.sol";
 import {StateKeys} from "../logic/StateKeys.sol";
 
 /// @title L1Bridge
@@ -94,6 +96,19 @@ contract L1Bridge {
     ///         cash, owed to the market's suppliers and borrowers, and no escape claim pays it
     ///         to the shard's address, which no key holds (docs/bridge.md §7.4).
     error MarketCash(address owner);
+    /// @notice The money market's totals were proven already (`proveLendingTotals`).
+    error LendingTotalsAlreadyProven();
+    /// @notice The money market's totals are not proven yet (`proveLendingTotals`).
+    error LendingTotalsUnproven();
+    /// @notice `given` market proofs for a frozen state of `count` markets.
+    error WrongMarketCount(uint256 given, uint256 count);
+    /// @notice A market's asset has no price in the frozen state (no oracle sample).
+    error NoPrice(address asset);
+    /// @notice Shortfalls may be registered until `until` only, and payouts start then.
+    error SettlementWindow(uint256 until);
+    /// @notice `user`'s positions net to `net` in the numeraire: not a shortfall, or nothing
+    ///         owed.
+    error WrongNet(address user, int256 net);
 
     /// @notice Entry `index` of the queue is a deposit of `amount` of `l1Token` (the zero
     ///         address for ether) from `from` on L1 to `to` on L2, as `l2Token`.
@@ -145,6 +160,14 @@ contract L1Bridge {
     /// @notice The frozen state's fee recipient, paid whatever the fee vault is owed, is
     ///         `recipient`.
     event FeeRecipientProven(address recipient);
+    /// @notice The frozen money market's `markets` markets were proven; its positions net to
+    ///         `net` in the numeraire; shortfalls may be registered until `settlementEnds`.
+    event LendingTotalsProven(uint256 markets, int256 net, uint256 settlementEnds);
+    /// @notice `user` owed `shortfall` more than it held (numeraire units): paid nothing.
+    event ShortfallRegistered(address indexed user, uint256 shortfall);
+    /// @notice `owner`'s positions, netting to `net`, were paid `amounts` of each market's cash
+    ///         (in market order; a market of a token born on L2 pays nothing).
+    event LendingEscaped(address indexed owner, uint256 net, uint256[] amounts);
     /// @notice Deposit `index`, which the frozen state never consumed, went back to `from`.
     event DepositRefunded(uint256 indexed index, address indexed from, address l1Token, uint256 amount);
 
@@ -181,6 +204,29 @@ contract L1Bridge {
     /// @notice The fee recipient proven from the frozen state (`proveFeeRecipient`), paid every
     ///         escape claim of the fee vault; zero until proven.
     address public feeRecipient;
+
+    /// @notice A market of the frozen money market, as `proveLendingTotals` recorded it.
+    struct FrozenMarket {
+        address asset;
+        address l1Token;
+        bool bridged;
+        /// @dev The asset's price in the numeraire, Q128.128 (2^mean of its oracle).
+        uint256 price;
+        uint256 supplyIndex;
+        uint256 borrowIndex;
+        /// @dev What its shards held, and what claims have taken of it.
+        uint256 cash;
+        uint256 paid;
+    }
+
+    /// @notice The frozen money market's markets, in genesis order.
+    FrozenMarket[] public frozenMarkets;
+    /// @notice When the money market's totals were proven (0: not yet).
+    uint256 public lendingProvenAt;
+    /// @notice The net of every position of the frozen market, in the numeraire (`N`).
+    int256 public lendingNet;
+    /// @notice What registered shortfalls owed beyond their collateral (`B`).
+    uint256 public lendingShortfall;
     /// @dev L2 metadata word of each token, read at its first deposit (0: never deposited).
     mapping(address => uint256) private _meta;
     Entry[] private _queue;
@@ -458,6 +504,167 @@ contract L1Bridge {
         if (recipient == address(0)) revert NoFeeRecipient();
         feeRecipient = recipient;
         emit FeeRecipientProven(recipient);
+    }
+
+    /// @notice What proves one market of the frozen money market (docs/bridge.md §7.4): its
+    ///         configuration (`market(i, 0)`, the asset in the low 160 bits) and indices
+    ///         (`market(i, 2)`), its eight shards' totals and cash (`marketShard(i, s)`,
+    ///         `balance(asset, shardAccount(s))`), its asset's latest oracle sample (`oracle(asset,
+    ///         1)`, absent for the numeraire) and its asset's L1 origin (`tokenOrigin`).
+    struct MarketProof {
+        StateValue config;
+        StateValue indices;
+        StateValue[] shards;
+        StateValue[] cash;
+        StateValue oracle;
+        StateValue origin;
+    }
+
+    /// @notice Records the frozen money market (docs/bridge.md §7.4): every market's asset,
+    ///         price at its oracle's window mean, indices and cash, and the net of all positions
+    ///         `N` (supplies rounded down less debts rounded up, at the prices). Opens a
+    ///         settlement window of the inbox's challenge window for `registerShortfall`, after
+    ///         which `escapeLending` pays. Anyone may call it, once.
+    function proveLendingTotals(StateValue calldata markets, StateValue calldata oracles, MarketProof[] calldata p)
+        external
+    {
+        if (lendingProvenAt != 0) revert LendingTotalsAlreadyProven();
+        (bytes32 root,) = _escapeState();
+        uint256 count = uint256(_valueFrozen(root, StateKeys.markets(), markets)) & 0xff;
+        if (p.length != count) revert WrongMarketCount(p.length, count);
+        address numeraire = address(uint160(uint256(_valueFrozen(root, StateKeys.oracles(), oracles)) >> 16));
+        int256 net;
+        for (uint256 i; i < count; ++i) {
+            net += _proveMarket(root, i, numeraire, p[i]);
+        }
+        lendingNet = net;
+        lendingProvenAt = block.timestamp;
+        emit LendingTotalsProven(count, net, block.timestamp + inbox.challengeWindow());
+    }
+
+    /// @notice Registers `user`'s shortfall: its positions (`positions[i]` proving
+    ///         `position(user, i)` for every market) net below zero at the frozen prices, and
+    ///         what it owes beyond what it holds is added to `lendingShortfall`, which every
+    ///         payout divides by. Only within the settlement window; `user` is then paid nothing.
+    ///         Anyone may call it, once a user.
+    function registerShortfall(address user, StateValue[] calldata positions) external {
+        uint256 until = _settlementEnds();
+        if (block.timestamp >= until) revert SettlementWindow(until);
+        (bytes32 root,) = _escapeState();
+        _claim(keccak256(abi.encode("lending", user)));
+        int256 net = _netOf(root, user, positions);
+        if (net >= 0) revert WrongNet(user, net);
+        lendingShortfall += uint256(-net);
+        emit ShortfallRegistered(user, uint256(-net));
+    }
+
+    /// @notice Pays `owner` what its positions net to at the frozen prices, `W` (its supplies
+    ///         less its debts: a borrower its collateral less its debt, a supplier its supply), as
+    ///         a share `W / (N + B)` of every market's cash, each in its L1 asset (a market of a
+    ///         token born on L2 pays nothing); never more of a market than its cash. After the
+    ///         settlement window; anyone may call it, once an owner. The account paid is `owner`,
+    ///         but the fee recipient for the fee vault.
+    function escapeLending(address owner, StateValue[] calldata positions) external nonReentrant {
+        uint256 until = _settlementEnds();
+        if (block.timestamp < until) revert SettlementWindow(until);
+        (bytes32 root,) = _escapeState();
+        address payee = _payee(owner);
+        _claim(keccak256(abi.encode("lending", owner)));
+        int256 net = _netOf(root, owner, positions);
+        if (net <= 0) revert WrongNet(owner, net);
+        uint256 w = uint256(net);
+        int256 total = lendingNet + int256(lendingShortfall);
+        // The denominator is at least the claim: no claim takes more than a market's cash.
+        uint256 d = total > net ? uint256(total) : w;
+        uint256[] memory amounts = new uint256[](frozenMarkets.length);
+        for (uint256 i; i < amounts.length; ++i) {
+            FrozenMarket storage m = frozenMarkets[i];
+            uint256 amount = _share(m.cash, w, d);
+            uint256 left = m.cash - m.paid;
+            if (amount > left) amount = left;
+            m.paid += amount;
+            if (m.bridged && amount != 0) {
+                amounts[i] = amount;
+                _payOut(m.l1Token, payee, amount);
+            }
+        }
+        emit LendingEscaped(owner, w, amounts);
+    }
+
+    /// @dev Proves market `i` and records it; returns its net (supplies less debts) in the
+    ///      numeraire.
+    function _proveMarket(bytes32 root, uint256 i, address numeraire, MarketProof calldata q) private returns (int256) {
+        address asset = address(uint160(uint256(_valueFrozen(root, StateKeys.market(i, 0), q.config))));
+        uint256 indices = uint256(_valueFrozen(root, StateKeys.market(i, 2), q.indices));
+        if (q.shards.length != StateKeys.SHARD_COUNT || q.cash.length != StateKeys.SHARD_COUNT) {
+            revert WrongMarketCount(q.shards.length, StateKeys.SHARD_COUNT);
+        }
+        (uint256 scaledSupply, uint256 scaledDebt, uint256 cash) = (0, 0, 0);
+        for (uint256 s; s < StateKeys.SHARD_COUNT; ++s) {
+            uint256 totals = uint256(_valueFrozen(root, StateKeys.marketShard(i, s), q.shards[s]));
+            scaledSupply += totals & type(uint128).max;
+            scaledDebt += totals >> 128;
+            cash += uint256(_valueFrozen(root, StateKeys.balance(asset, StateKeys.shardAccount(s)), q.cash[s]));
+        }
+        uint256 price = 1 << 128;
+        if (asset != numeraire) {
+            uint256 sample = uint256(_valueFrozen(root, StateKeys.oracle(asset, 1), q.oracle));
+            if (sample == 0) revert NoPrice(asset);
+            // The window's mean: a signed 48-bit logarithm at bits 128–175 (`OracleLogic`).
+            // forge-lint: disable-next-line(unsafe-typecast)
+            price = OracleMath.exp2(int256(int48(uint48(sample >> 128))));
+        }
+        (bool bridged, address l1Token) = _origin(root, asset, q.origin);
+        FrozenMarket memory m = FrozenMarket({
+            asset: asset,
+            l1Token: l1Token,
+            bridged: bridged,
+            price: price,
+            supplyIndex: indices & type(uint128).max,
+            borrowIndex: indices >> 128,
+            cash: cash,
+            paid: 0
+        });
+        frozenMarkets.push(m);
+        return _value(scaledSupply, m.supplyIndex, price, false) - _value(scaledDebt, m.borrowIndex, price, true);
+    }
+
+    /// @dev What `user`'s positions net to at the frozen prices (`positions[i]` proves
+    ///      `position(user, i)`): supplies rounded down less debts rounded up.
+    function _netOf(bytes32 root, address user, StateValue[] calldata positions) private view returns (int256 net) {
+        uint256 count = frozenMarkets.length;
+        if (positions.length != count) revert WrongMarketCount(positions.length, count);
+        for (uint256 i; i < count; ++i) {
+            uint256 p = uint256(_valueFrozen(root, StateKeys.position(user, i), positions[i]));
+            if (p == 0) continue;
+            FrozenMarket storage m = frozenMarkets[i];
+            net += _value(p & type(uint128).max, m.supplyIndex, m.price, false);
+            net -= _value(p >> 128, m.borrowIndex, m.price, true);
+        }
+    }
+
+    /// @dev `scaled` at `index` and `price` in the numeraire, at most 2^200 (a bound no real
+    ///      position nears, that keeps every sum of them within `int256`).
+    function _value(uint256 scaled, uint256 index, uint256 price, bool roundUp) private pure returns (int256) {
+        uint256 v = LendingMath.mulQ128(LendingMath.fromScaled(scaled, index, roundUp), price, roundUp);
+        return int256(v < 1 << 200 ? v : 1 << 200);
+    }
+
+    /// @dev `⌊cash · w / d⌋` for `w ≤ d`, `d > 0`, without overflow: `w` and `d` are first
+    ///      brought below 2^128, `d` rounded up, so that the share only shrinks.
+    function _share(uint256 cash, uint256 w, uint256 d) private pure returns (uint256) {
+        while (d >= 1 << 128) {
+            w >>= 1;
+            d = (d >> 1) + (d & 1);
+        }
+        return (cash / d) * w + (cash % d) * w / d;
+    }
+
+    /// @dev When the settlement window ends, or `LendingTotalsUnproven`.
+    function _settlementEnds() private view returns (uint256) {
+        uint256 at = lendingProvenAt;
+        if (at == 0) revert LendingTotalsUnproven();
+        return at + inbox.challengeWindow();
     }
 
     /// @dev Who an escape claim of `owner` pays: `owner` (the same address on L1 and L2), but

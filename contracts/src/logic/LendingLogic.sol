@@ -541,27 +541,14 @@ abstract contract LendingLogic is LedgerLogic, OracleLogic {
 
     /// @dev `a × price / 2^128` for a Q128.128 `price`, rounded down or up, at most 2^256 − 1.
     function _mulQ128(uint256 a, uint256 price, bool roundUp) internal pure returns (uint256) {
-        (uint256 a1, uint256 a0) = (a >> 128, a & MAX128);
-        (uint256 p1, uint256 p0) = (price >> 128, price & MAX128);
-        if (a1 != 0 && p1 != 0) return type(uint256).max;
-        uint256 low = a0 * p0;
-        uint256 result = _addCapped(_addCapped(a1 * p0, a0 * p1), low >> 128);
-        if (roundUp && low & MAX128 != 0) result = _addCapped(result, 1);
-        return result;
+        return LendingMath.mulQ128(a, price, roundUp);
     }
 
     function _mulCapped(uint256 a, uint256 b) internal pure returns (uint256) {
-        if (a == 0) return 0;
-        unchecked {
-            uint256 product = a * b;
-            return product / a == b ? product : type(uint256).max;
-        }
+        return LendingMath.mulCapped(a, b);
     }
 
     function _addCapped(uint256 a, uint256 b) internal pure returns (uint256) {
-        unchecked {
-            uint256 sum = a + b;
-            return sum < a ? type(uint256).max : sum;
-        }
+        return LendingMath.addCapped(a, b);
     }
 }

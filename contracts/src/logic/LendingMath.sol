@@ -102,4 +102,33 @@ library LendingMath {
     function _clamp(uint256 v, uint256 max) private pure returns (uint256) {
         return v > max ? max : v;
     }
+
+    /// @notice `a · price / 2^128` with `price` in Q128.128 (a value in the numeraire), rounded
+    ///         up or down; `2^256 − 1` when it would not fit.
+    function mulQ128(uint256 a, uint256 price, bool roundUp) internal pure returns (uint256) {
+        (uint256 a1, uint256 a0) = (a >> 128, a & type(uint128).max);
+        (uint256 p1, uint256 p0) = (price >> 128, price & type(uint128).max);
+        if (a1 != 0 && p1 != 0) return type(uint256).max;
+        uint256 low = a0 * p0;
+        uint256 result = addCapped(addCapped(a1 * p0, a0 * p1), low >> 128);
+        if (roundUp && low & type(uint128).max != 0) result = addCapped(result, 1);
+        return result;
+    }
+
+    /// @notice `a · b`, `2^256 − 1` when it would not fit.
+    function mulCapped(uint256 a, uint256 b) internal pure returns (uint256) {
+        if (a == 0) return 0;
+        unchecked {
+            uint256 product = a * b;
+            return product / a == b ? product : type(uint256).max;
+        }
+    }
+
+    /// @notice `a + b`, `2^256 − 1` when it would not fit.
+    function addCapped(uint256 a, uint256 b) internal pure returns (uint256) {
+        unchecked {
+            uint256 sum = a + b;
+            return sum < a ? type(uint256).max : sum;
+        }
+    }
 }
