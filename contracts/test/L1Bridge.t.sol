@@ -831,8 +831,9 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     /// @dev A frozen money market of two bridged assets: market 0 ether (`weth`, 2,048 TST
     ///      each by its oracle's mean, 2^11), market 1 TST, the numeraire (borrow index 1.25).
     ///      ALICE supplies 12,000 TST; BOB supplies 5 ether and owes 8,000 TST (net 2,240);
-    ///      CAROL supplies 1 ether and owes 3,000 TST (net −952). The cash: 6 ether and 1,000
-    ///      TST, split over two shards. `N` = 13,288 TST.
+    ///      CAROL supplies 1 ether and owes 3,000 TST (net −952), and a million of a token born
+    ///      on L2 (market 2, L2T at one TST by its oracle), which counts for nothing on L1. The
+    ///      cash: 6 ether and 1,000 TST, split over two shards, and the L2T. `N` = 13,288 TST.
     function _frozenMarket() private returns (address weth, address tst) {
         vm.deal(ALICE, 6 ether);
         vm.prank(ALICE);
@@ -845,8 +846,14 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         (weth, tst) = (StateKeys.bridgedToken(address(0)), StateKeys.bridgedToken(address(token)));
         _addLeaf(StateKeys.tokenOrigin(weth), bytes32(uint256(1) << 160));
         _addLeaf(StateKeys.tokenOrigin(tst), bytes32(uint256(uint160(address(token))) | (uint256(1) << 160)));
-        _addLeaf(StateKeys.markets(), bytes32(uint256(2)));
-        _addLeaf(StateKeys.oracles(), bytes32(uint256(1) | (uint256(uint160(tst)) << 16)));
+        _addLeaf(StateKeys.markets(), bytes32(uint256(3)));
+        _addLeaf(StateKeys.oracles(), bytes32(uint256(2) | (uint256(uint160(tst)) << 16)));
+        _addLeaf(StateKeys.oracle(L2T, 1), bytes32(uint256(9)));
+        _addLeaf(StateKeys.market(2, 0), bytes32(uint256(uint160(L2T)) | (7500 << 160)));
+        _addLeaf(StateKeys.market(2, 2), bytes32(RAY | (RAY << 128)));
+        _addLeaf(StateKeys.marketShard(2, 6), bytes32(uint256(1_000_000 ether)));
+        _addLeaf(StateKeys.balance(L2T, StateKeys.shardAccount(6)), bytes32(uint256(1_000_000 ether)));
+        _addLeaf(StateKeys.position(CAROL, 2), bytes32(uint256(1_000_000 ether)));
         _addLeaf(StateKeys.oracle(weth, 1), bytes32(uint256(11 << 40) << 128 | 7));
         _addLeaf(StateKeys.market(0, 0), bytes32(uint256(uint160(weth)) | (8250 << 160)));
         _addLeaf(StateKeys.market(0, 2), bytes32(RAY | (RAY << 128)));
@@ -886,14 +893,15 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     }
 
     function _positions(address user) private view returns (L1Bridge.StateValue[] memory p) {
-        p = new L1Bridge.StateValue[](2);
-        p[0] = _value(StateKeys.position(user, 0));
-        p[1] = _value(StateKeys.position(user, 1));
+        p = new L1Bridge.StateValue[](3);
+        for (uint256 i; i < 3; ++i) {
+            p[i] = _value(StateKeys.position(user, i));
+        }
     }
 
     function _proveMarket(address weth, address tst) private {
-        L1Bridge.MarketProof[] memory q = new L1Bridge.MarketProof[](2);
-        (q[0], q[1]) = (_marketProof(0, weth), _marketProof(1, tst));
+        L1Bridge.MarketProof[] memory q = new L1Bridge.MarketProof[](3);
+        (q[0], q[1], q[2]) = (_marketProof(0, weth), _marketProof(1, tst), _marketProof(2, L2T));
         bridge.proveLendingTotals(_value(StateKeys.markets()), _value(StateKeys.oracles()), q);
     }
 

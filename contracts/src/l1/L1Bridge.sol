@@ -626,11 +626,14 @@ contract L1Bridge {
             paid: 0
         });
         frozenMarkets.push(m);
+        // Only what L1 can pay counts: a market of a token born on L2 is left out of every net.
+        if (!bridged) return 0;
         return _value(scaledSupply, m.supplyIndex, price, false) - _value(scaledDebt, m.borrowIndex, price, true);
     }
 
     /// @dev What `user`'s positions net to at the frozen prices (`positions[i]` proves
-    ///      `position(user, i)`): supplies rounded down less debts rounded up.
+    ///      `position(user, i)`): supplies rounded down less debts rounded up, in the markets of
+    ///      bridged assets (a token born on L2 pays nothing on L1, and is owed nothing there).
     function _netOf(bytes32 root, address user, StateValue[] calldata positions) private view returns (int256 net) {
         uint256 count = frozenMarkets.length;
         if (positions.length != count) revert WrongMarketCount(positions.length, count);
@@ -638,6 +641,7 @@ contract L1Bridge {
             uint256 p = uint256(_valueFrozen(root, StateKeys.position(user, i), positions[i]));
             if (p == 0) continue;
             FrozenMarket storage m = frozenMarkets[i];
+            if (!m.bridged) continue;
             net += _value(p & type(uint128).max, m.supplyIndex, m.price, false);
             net -= _value(p >> 128, m.borrowIndex, m.price, true);
         }
