@@ -137,6 +137,9 @@ pub struct DevnetConfig {
     pub blob_cores: f64,
     /// A fault the batcher injects into one batch (testing the fraud proofs).
     pub fault: Option<rollup_batcher::fault::Fault>,
+    /// The L2 genesis (the devnet's, [`GenesisSpec::devnet`], unless a test lays out another:
+    /// every process of the chain, and an escape's derivation, must take the same).
+    pub genesis: GenesisSpec,
     /// Key of the challenger, which sends fraud proofs (`None`: the devnet's challenger only
     /// verifies; another one may prove).
     pub challenger_key: Option<B256>,
@@ -192,6 +195,7 @@ impl DevnetConfig {
             da: DaMode::Auto,
             blob_cores: rollup_batcher::blob_cpu::default_cores(),
             fault: None,
+            genesis: GenesisSpec::devnet(),
             challenger_key: Some(DEV_ACCOUNTS[2].private_key),
             queue_confirmations: 2,
             inclusion_window: l1::DEFAULT_INCLUSION_WINDOW,
@@ -256,7 +260,7 @@ impl Devnet {
                 (Some(anvil), url)
             }
         };
-        let mut genesis = GenesisSpec::devnet();
+        let mut genesis = config.genesis.clone();
         if let Some(price) = config.genesis_l1_byte_price {
             genesis = genesis.with_l1_byte_price(price);
         } else if config.genesis_l1_price_from_l1 {

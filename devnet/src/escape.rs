@@ -301,6 +301,128 @@ impl FrozenState {
         })
     }
 
+    /// The number of markets of the frozen money market.
+    fn market_count(&self) -> u64 {
+        (self.prove(keys::markets()).0 & U256::from(0xffu8)).saturating_to()
+    }
+
+    /// Market `index`'s asset in the frozen state.
+    fn market_asset(&self, index: u64) -> Address {
+        Address::from_word(self.prove(keys::market(index, 0)).0.into())
+    }
+
+    /// The frozen price of `asset` in the numeraire (Q128.128): `2^mean` of its oracle, one for
+    /// the numeraire, as `L1Bridge.proveLendingTotals` reads it.
+    fn frozen_price(&self, asset: Address) -> U256 {
+        let numeraire = Address::from_word((self.prove(keys::oracles()).0 >> 16usize).into());
+        if asset == numeraire {
+            return U256::from(1u8) << 128usize;
+        }
+        let latest = self.prove(keys::oracle(&asset, 1)).0;
+        rollup_types::oracle::exp2(rollup_types::oracle::OracleState::from_words(U256::ZERO, latest).mean)
+    }
+
+    /// What `user`'s positions net to at the frozen prices over the markets of bridged assets,
+    /// in the numeraire (`L1Bridge._netOf`, docs/bridge.md §7.4): its supplies (rounded down)
+    /// less its debts (rounded up), each capped at 2^200.
+    pub fn lending_net(&self, user: Address) -> i128 {
+        use rollup_types::lending::{from_scaled, mul_q128};
+        let cap = |v: U256| v.min(U256::from(1u8) << 200usize);
+        let mut net = alloy_primitives::I256::ZERO;
+        for index in 0..self.market_count() {
+            let position = self.prove(keys::position(&user, index)).0;
+            let asset = self.market_asset(index);
+            if position.is_zero() || self.origin(asset).is_none() {
+                continue;
+            }
+            let indices = self.prove(keys::market(index, 2)).0;
+            let low = U256::from(u128::MAX);
+            let price = self.frozen_price(asset);
+            let held = cap(mul_q128(from_scaled(position & low, indices & low, false), price, false));
+            let owed = cap(mul_q128(from_scaled(position >> 128usize, indices >> 128usize, true), price, true));
+            net += alloy_primitives::I256::from_raw(held) - alloy_primitives::I256::from_raw(owed);
+        }
+        net.try_into().unwrap_or(if net.is_negative() { i128::MIN } else { i128::MAX })
+    }
+
+    /// The accounts whose positions net below zero (`registerShortfall` takes them, within the
+    /// settlement window), among every account that ever sent a transaction.
+    pub fn shortfalls(&self) -> Vec<(Address, i128)> {
+        self.challenger.accounts().into_iter().map(|a| (a, self.lending_net(a))).filter(|(_, net)| *net < 0).collect()
+    }
+
+    /// `user`'s word in every market, proven present or absent.
+    fn position_proofs(&self, user: Address) -> Vec<L1Bridge::StateValue> {
+        (0..self.market_count()).map(|i| self.value_proof(keys::position(&user, i))).collect()
+    }
+
+    /// Proves the frozen money market's totals on the bridge (`proveLendingTotals`), unless
+    /// someone did; returns the transaction when this call sent it. The settlement window opens
+    /// then (docs/bridge.md §7.4).
+    pub async fn prove_lending_totals(&self, config: &EscapeConfig, key: &B256) -> Result<Option<B256>> {
+        let l1 = wallet(&config.l1, key)?;
+        if !view(&l1, self.bridge, L1Bridge::lendingProvenAtCall {}).await?.is_zero() {
+            return Ok(None);
+        }
+        let markets = (0..self.market_count())
+            .map(|i| {
+                let asset = self.market_asset(i);
+                let shards = rollup_types::lending::SHARDS;
+                L1Bridge::MarketProof {
+                    config: self.value_proof(keys::market(i, 0)),
+                    indices: self.value_proof(keys::market(i, 2)),
+                    shards: (0..shards).map(|s| self.value_proof(keys::market_shard(i, s))).collect(),
+                    cash: (0..shards)
+                        .map(|s| self.value_proof(keys::balance(&asset, &keys::shard_account(s))))
+                        .collect(),
+                    oracle: self.value_proof(keys::oracle(&asset, 1)),
+                    origin: self.value_proof(keys::token_origin(&asset)),
+                }
+            })
+            .collect();
+        let call = L1Bridge::proveLendingTotalsCall {
+            markets: self.value_proof(keys::markets()),
+            oracles: self.value_proof(keys::oracles()),
+            p: markets,
+        };
+        Ok(Some(
+            send(&l1, self.bridge, call.abi_encode())
+                .await
+                .context("proving the money market's totals")?
+                .transaction_hash,
+        ))
+    }
+
+    /// Registers `user`'s shortfall (`registerShortfall`): its positions net below zero, and
+    /// every payout shares the cash with what it owes beyond what it holds.
+    pub async fn register_shortfall(&self, config: &EscapeConfig, key: &B256, user: Address) -> Result<B256> {
+        let net = self.lending_net(user);
+        ensure!(net < 0, "{user}'s positions net to {net} in the numeraire: no shortfall");
+        let l1 = wallet(&config.l1, key)?;
+        let call = L1Bridge::registerShortfallCall { user, positions: self.position_proofs(user) };
+        Ok(send(&l1, self.bridge, call.abi_encode()).await?.transaction_hash)
+    }
+
+    /// Pays `owner` its positions' net at the frozen prices as a share of every bridged
+    /// market's cash (`escapeLending`, after the settlement window), proving the totals first
+    /// if no one did. Returns what each market paid, in market order.
+    pub async fn escape_lending(&self, config: &EscapeConfig, key: &B256, owner: Address) -> Result<Vec<U256>> {
+        let net = self.lending_net(owner);
+        ensure!(net > 0, "{owner}'s positions net to {net} in the numeraire: nothing is owed");
+        let l1 = wallet(&config.l1, key)?;
+        self.prove_lending_totals(config, key).await?;
+        self.record_fee_recipient(&l1, owner).await?;
+        let call = L1Bridge::escapeLendingCall { owner, positions: self.position_proofs(owner) };
+        let receipt = send(&l1, self.bridge, call.abi_encode()).await?;
+        let paid = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|log| L1Bridge::LendingEscaped::decode_log_data(log.data()).ok())
+            .ok_or_else(|| anyhow!("no LendingEscaped event in {}", receipt.transaction_hash))?;
+        Ok(paid.amounts)
+    }
+
     /// What proves the pool of `a` and `b` in the frozen state (origins in that order).
     fn pool_proof(&self, a: Address, b: Address) -> Result<L1Bridge::PoolProof> {
         ensure!(a != b, "a pool holds two different tokens");

@@ -445,6 +445,12 @@ impl Challenger {
         (tree.root(), tree.get(key), proof.siblings)
     }
 
+    /// The accounts with a nonce in the state after the last batch verified: every account
+    /// that ever sent a transaction (a money market position is opened by one).
+    pub fn accounts(&self) -> Vec<Address> {
+        self.verifier.executor().state().nonces().map(|(account, _)| account).collect()
+    }
+
     /// The last batch verified (`None` before any), and the first judged invalid, if any.
     pub fn verified(&self) -> (Option<u64>, Option<u64>) {
         (self.verifier.last_verified(), self.verifier.invalid_from())

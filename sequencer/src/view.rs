@@ -136,7 +136,7 @@ pub fn balances(state: &State, owner: &Address) -> Vec<BalanceView> {
 }
 
 /// Shards of a market (docs/lending.md §3): a user's is the low three bits of its address.
-const SHARDS: u64 = 8;
+use rollup_types::lending::SHARDS;
 
 /// A market of the money market (docs/lending.md §2), read from its words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -9,6 +9,10 @@
 
 use alloy_primitives::U256;
 
+/// The shards each market's totals and cash are split in (`StateKeys.SHARD_COUNT`,
+/// `LendingLogic.SHARDS`).
+pub const SHARDS: u64 = 8;
+
 /// Fixed point one: rates are per second and indices start at one, in rays.
 pub const RAY: U256 = U256::from_limbs([0x9fd0_803c_e800_0000, 0x0000_0000_033b_2e3c, 0, 0]);
 /// The highest borrow rate a market may reach, per second, in rays (about 0.47 % a second).
@@ -98,6 +102,15 @@ pub fn mul_capped(a: U256, b: U256) -> U256 {
 /// `a + b`, `2^256 − 1` when it would not fit (`LendingMath.addCapped`).
 pub fn add_capped(a: U256, b: U256) -> U256 {
     a.saturating_add(b)
+}
+
+#[cfg(test)]
+mod shard_tests {
+    #[test]
+    fn the_shard_count_is_the_contracts() {
+        let keys = include_str!("../../contracts/src/logic/StateKeys.sol");
+        assert!(keys.contains(&format!("SHARD_COUNT = {};", super::SHARDS)), "StateKeys.SHARD_COUNT");
+    }
 }
 
 #[cfg(test)]

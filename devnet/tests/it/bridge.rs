@@ -885,6 +885,148 @@ async fn mine_blocks(l1: &url::Url, n: u64) {
     let _: serde_json::Value = l1.raw_request("anvil_mine".into(), (U256::from(n),)).await.expect("mine");
 }
 
+/// The money market at an escape (docs/bridge.md §7.4), on a genesis with a market of the
+/// chain's bridged ether (priced by a pool of ether and USDC): Alice supplies 10 ether, Bob
+/// supplies 3 and borrows 1, Carol borrows 2 against USDC, born on L2 and worth nothing on L1.
+/// The operator stops, the inbox is frozen, and from L1 data alone: the totals are proven,
+/// Carol's shortfall registered, and after the settlement window Alice and Bob are each paid
+/// their net as a share of the market's ether, `W / (N + B)`, to the unit; Carol nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_money_market_pays_its_supplier_and_borrower_through_the_escape_hatch() {
+    use rollup_devnet::{
+        anvil::{Anvil, AnvilConfig},
+        escape::{EscapeConfig, FrozenState},
+    };
+    use rollup_types::{
+        bindings::L2Lending,
+        genesis::{GenesisMarket, GenesisOracle, GenesisPool, GenesisSpec},
+    };
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let anvil = Anvil::spawn(&AnvilConfig {
+        port: 0,
+        block_time: None,
+        gas_limit: None,
+        state_file: None,
+        log_file: Some(dir.path().join("anvil.log")),
+    })
+    .await
+    .expect("anvil");
+    let l1_url: url::Url = anvil.url().parse().expect("url");
+    let mut genesis = GenesisSpec::devnet();
+    genesis.pools.push(GenesisPool { token_a: keys::ETHER, amount_a: 10, token_b: USDC, amount_b: 30_000 });
+    genesis.oracles.push(GenesisOracle { asset: keys::ETHER, via: None });
+    let weth = *genesis.markets.iter().find(|m| m.asset == rollup_types::genesis::WETH).expect("WETH");
+    genesis.markets.push(GenesisMarket { asset: keys::ETHER, ..weth });
+    let ether_market = genesis.markets.len() as u64 - 1;
+    let mut config = DevnetConfig::test(dir.path().join("devnet")).expect("config");
+    config.l1_rpc = Some(l1_url.clone());
+    config.genesis = genesis.clone();
+    let chain = config.chain;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let d = devnet.deployment.clone();
+    let ends = Endpoints { l2: devnet.url(), l1: l1_url.clone(), bridge: Some(d.bridge) };
+    let e18 = U256::from(10u64).pow(U256::from(18u8));
+    let [alice, bob, carol] = [3, 4, 5].map(|i| Signer::new(&DEV_ACCOUNTS[i].private_key).expect("key"));
+    let steps: [(&Signer, Vec<Vec<u8>>); 3] = [
+        (&alice, vec![L2Lending::supplyCall { asset: keys::ETHER, amount: e18 * U256::from(10u8) }.abi_encode()]),
+        (
+            &bob,
+            vec![
+                L2Lending::supplyCall { asset: keys::ETHER, amount: e18 * U256::from(3u8) }.abi_encode(),
+                L2Lending::borrowCall { asset: keys::ETHER, amount: e18 }.abi_encode(),
+            ],
+        ),
+        (
+            &carol,
+            vec![
+                L2Lending::supplyCall { asset: USDC, amount: U256::from(30_000_000_000u64) }.abi_encode(),
+                L2Lending::borrowCall { asset: keys::ETHER, amount: e18 * U256::from(2u8) }.abi_encode(),
+            ],
+        ),
+    ];
+    for (signer, calls) in &steps {
+        let raws = calls
+            .iter()
+            .enumerate()
+            .map(|(n, c)| signer.eip1559(chain.chain_id, n as u64, c.clone().into()).encoded().into())
+            .collect();
+        let hashes: Vec<B256> =
+            devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect();
+        all_succeed(&devnet.url(), &hashes).await;
+    }
+    let head = devnet.sequencer.node.head().header.number;
+    let mut challenger = devnet.challenger.clone();
+    eventually(Duration::from_secs(60), "the positions posted and verified", || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= head).map(|_| ()) }
+    })
+    .await;
+    devnet.stop().await.expect("clean stop");
+
+    // A deposit no batch includes; the inbox is frozen; the last batch becomes final.
+    let key = DEV_ACCOUNTS[6].private_key;
+    bridge::deposit(&ends, &key, Address::repeat_byte(0xb0), e18, None).await.expect("deposit");
+    let escape_config = EscapeConfig {
+        l1: l1_url.clone(),
+        inbox: d.batch_inbox,
+        from_block: d.inbox_block,
+        chain,
+        genesis,
+        db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
+        l1_beacon: None,
+        l1_beacon_fallbacks: Vec::new(),
+    };
+    freeze_when_overdue(&escape_config, &ends, &d, &key).await;
+    pass_the_challenge_window(&l1_url, &d).await;
+    let frozen = FrozenState::derive(&escape_config).await.expect("the frozen state");
+    let (a, b, c) = (alice.address(), bob.address(), carol.address());
+    // Nets in USDC's raw units: ether at about 3,000 USDC; Carol's USDC counts for nothing.
+    let three_thousand = 3_000_000_000i128;
+    let near = |net: i128, ether: i128| (net - ether * three_thousand).abs() < three_thousand / 10;
+    assert!(near(frozen.lending_net(a), 10), "{}", frozen.lending_net(a));
+    assert!(near(frozen.lending_net(b), 2), "{}", frozen.lending_net(b));
+    assert!(near(frozen.lending_net(c), -2), "{}", frozen.lending_net(c));
+    let shortfalls: Vec<Address> = frozen.shortfalls().into_iter().map(|(u, _)| u).collect();
+    assert_eq!(shortfalls, [c], "Carol alone owes more than she holds");
+
+    frozen.prove_lending_totals(&escape_config, &key).await.expect("the totals").expect("sent");
+    assert!(frozen.prove_lending_totals(&escape_config, &key).await.expect("read").is_none(), "once");
+    frozen.register_shortfall(&escape_config, &key, c).await.expect("Carol's shortfall");
+    let early = frozen.escape_lending(&escape_config, &key, a).await.expect_err("the window is open");
+    assert!(format!("{early:#}").contains("SettlementWindow"), "the revert by name: {early:#}");
+    pass_the_challenge_window(&l1_url, &d).await;
+
+    let l1 = ProviderBuilder::new().connect_http(l1_url.clone());
+    let net: alloy_primitives::I256 = l1_view(&l1_url, d.bridge, L1Bridge::lendingNetCall {}).await;
+    let shortfall: U256 = l1_view(&l1_url, d.bridge, L1Bridge::lendingShortfallCall {}).await;
+    let market = l1_view(&l1_url, d.bridge, L1Bridge::frozenMarketsCall(U256::from(ether_market))).await;
+    assert_eq!(market.asset, keys::ETHER);
+    // Ten ether supplied and three borrowed out of thirteen; the debts' interest is in N.
+    assert_eq!(market.cash, e18 * U256::from(10u8), "the market's ether");
+    let denominator = net.into_raw() + shortfall;
+    let mut paid = U256::ZERO;
+    for (who, w) in [(a, frozen.lending_net(a)), (b, frozen.lending_net(b))] {
+        let before = l1.get_balance(who).await.expect("balance");
+        let amounts = frozen.escape_lending(&escape_config, &key, who).await.expect("paid");
+        let expected = market.cash * U256::from(w as u128) / denominator;
+        assert_eq!(amounts[ether_market as usize], expected, "{who}: W / (N + B) of the ether");
+        assert_eq!(l1.get_balance(who).await.expect("balance") - before, expected, "{who} on L1");
+        assert!(amounts.iter().enumerate().all(|(i, x)| i == ether_market as usize || x.is_zero()), "{amounts:?}");
+        paid += expected;
+    }
+    // The nets are in USDC's raw units (10^-6 USDC, about 3.3 × 10^8 wei), each rounded in the
+    // market's favour: what stays is below a raw unit's worth of ether an account.
+    assert!(market.cash - paid < U256::from(1_000_000_000u64), "all the ether but the rounding: {paid}");
+    let nothing = frozen.escape_lending(&escape_config, &key, c).await.expect_err("Carol is owed nothing");
+    assert!(format!("{nothing:#}").contains("nothing is owed"), "{nothing:#}");
+    let twice = frozen.escape_lending(&escape_config, &key, a).await.expect_err("once");
+    assert!(format!("{twice:#}").contains("AlreadyEscaped"), "{twice:#}");
+    drop(anvil);
+}
+
 /// Once the operator has stopped and a deposit waits that no batch includes: the freeze is
 /// refused while nothing is overdue and until the deposit has waited the freeze delay, then
 /// taken; from then on the bridge takes no deposit.

@@ -87,6 +87,22 @@ pub(crate) enum EscapeCommand {
         #[arg(long = "amount")]
         amount: U256,
     },
+    /// Proves the frozen money market's totals on the bridge, unless someone did, and
+    /// registers every account whose positions net below zero at the frozen prices (its debts
+    /// pass its supplies): the settlement window opens when the totals are proven, and each
+    /// payout then shares the cash with what the shortfalls owe (docs/bridge.md §7.4).
+    Shortfalls(EscapeArgs),
+    /// Pays an account what its money-market positions net to at the frozen prices (a supplier
+    /// its supply, a borrower its collateral less its debt), as its share of every market's
+    /// cash of a bridged asset, in that L1 asset; after the settlement window `shortfalls`
+    /// opened (docs/bridge.md §7.4).
+    Lending {
+        #[command(flatten)]
+        args: EscapeArgs,
+        /// The account.
+        #[arg(long = "owner")]
+        owner: Address,
+    },
     /// Refunds a deposit the frozen state never consumed to the L1 account that made it.
     Refund {
         #[command(flatten)]
@@ -228,6 +244,27 @@ impl EscapeCommand {
                 print_json(&json!({
                     "sender": sender, "index": index, "l1Token": token, "recipient": recipient,
                     "amount": amount.to_string(), "l1Tx": tx,
+                }))
+            }
+            Self::Shortfalls(args) => {
+                let config = args.config()?;
+                let frozen = FrozenState::derive(&config).await?;
+                let totals = frozen.prove_lending_totals(&config, &args.key).await?;
+                let mut registered = Vec::new();
+                for (user, net) in frozen.shortfalls() {
+                    let tx = frozen.register_shortfall(&config, &args.key, user).await?;
+                    registered.push(json!({ "user": user, "net": net.to_string(), "l1Tx": tx }));
+                }
+                print_json(&json!({ "totalsL1Tx": totals, "shortfalls": registered }))
+            }
+            Self::Lending { args, owner } => {
+                let config = args.config()?;
+                let frozen = FrozenState::derive(&config).await?;
+                let net = frozen.lending_net(owner);
+                let amounts = frozen.escape_lending(&config, &args.key, owner).await?;
+                print_json(&json!({
+                    "owner": owner, "paidTo": frozen.paid_to(owner)?, "net": net.to_string(),
+                    "paid": amounts.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 }))
             }
             Self::Refund { args, index } => {
