@@ -615,21 +615,26 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     // -----------------------------------------------------------------------------------------
     // The escape hatch (docs/bridge.md §7).
 
+    /// @dev ALICE deposits `ethers` of ether and `tokens` of TST; the L2 tokens they bridge to.
+    function _aliceDeposits(uint256 ethers, uint256 tokens) private returns (address weth, address tst) {
+        vm.deal(ALICE, ethers);
+        vm.prank(ALICE);
+        bridge.depositETH{value: ethers}(ALICE);
+        token.mint(ALICE, tokens);
+        vm.prank(ALICE);
+        token.approve(address(bridge), tokens);
+        vm.prank(ALICE);
+        bridge.depositERC20(address(token), ALICE, tokens);
+        return (StateKeys.bridgedToken(address(0)), StateKeys.bridgedToken(address(token)));
+    }
+
     /// @dev The frozen chain of the escape tests: ALICE deposited 5 ether and 300 TST, which the
     ///      one batch consumed and credited; in its state ALICE holds 2 ether and 100 TST, and
     ///      the pool of both (reserves 3 ether and 200 TST, 1,000 shares of which ALICE holds
     ///      250); then BOB deposits 1 ether that no batch consumes, the operator stops, the
     ///      entry goes overdue and the inbox is frozen.
     function _frozenChain() private returns (address weth, address tst) {
-        vm.deal(ALICE, 5 ether);
-        vm.prank(ALICE);
-        bridge.depositETH{value: 5 ether}(ALICE);
-        token.mint(ALICE, 300 ether);
-        vm.prank(ALICE);
-        token.approve(address(bridge), 300 ether);
-        vm.prank(ALICE);
-        bridge.depositERC20(address(token), ALICE, 300 ether);
-        (weth, tst) = (StateKeys.bridgedToken(address(0)), StateKeys.bridgedToken(address(token)));
+        (weth, tst) = _aliceDeposits(5 ether, 300 ether);
         (address t0, address t1) = weth < tst ? (weth, tst) : (tst, weth);
         (uint256 r0, uint256 r1) =
             t0 == weth ? (uint256(3 ether), uint256(200 ether)) : (uint256(200 ether), uint256(3 ether));
@@ -835,15 +840,7 @@ contract L1BridgeTest is Test, WithdrawalTrees {
     ///      on L2 (market 2, L2T at one TST by its oracle), which counts for nothing on L1. The
     ///      cash: 6 ether and 1,000 TST, split over two shards, and the L2T. `N` = 13,288 TST.
     function _frozenMarket() private returns (address weth, address tst) {
-        vm.deal(ALICE, 6 ether);
-        vm.prank(ALICE);
-        bridge.depositETH{value: 6 ether}(ALICE);
-        token.mint(ALICE, 1_000 ether);
-        vm.prank(ALICE);
-        token.approve(address(bridge), 1_000 ether);
-        vm.prank(ALICE);
-        bridge.depositERC20(address(token), ALICE, 1_000 ether);
-        (weth, tst) = (StateKeys.bridgedToken(address(0)), StateKeys.bridgedToken(address(token)));
+        (weth, tst) = _aliceDeposits(6 ether, 1_000 ether);
         _addLeaf(StateKeys.tokenOrigin(weth), bytes32(uint256(1) << 160));
         _addLeaf(StateKeys.tokenOrigin(tst), bytes32(uint256(uint160(address(token))) | (uint256(1) << 160)));
         _addLeaf(StateKeys.markets(), bytes32(uint256(3)));

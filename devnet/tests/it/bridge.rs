@@ -522,25 +522,12 @@ async fn a_withdrawal_in_a_batch_proven_fraudulent_is_never_paid() {
 /// minimum liquidity stays in the bridge.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
-    use rollup_devnet::{
-        anvil::{Anvil, AnvilConfig},
-        escape::{self, EscapeConfig, FrozenState},
-    };
+    use rollup_devnet::escape::{self, FrozenState};
     if let Ok(filter) = std::env::var("TEST_LOG") {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let anvil = Anvil::spawn(&AnvilConfig {
-        // A free port, chosen again if taken before anvil binds it.
-        port: 0,
-        block_time: None,
-        gas_limit: None,
-        state_file: None,
-        log_file: Some(dir.path().join("anvil.log")),
-    })
-    .await
-    .expect("anvil");
-    let l1_url: url::Url = anvil.url().parse().expect("url");
+    let (anvil, l1_url) = own_anvil(dir.path()).await;
     let mut config = DevnetConfig::test(dir.path().join("devnet")).expect("config");
     config.l1_rpc = Some(l1_url.clone());
     let chain = config.chain;
@@ -585,37 +572,15 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
         .abi_encode(),
         L2System::withdrawCall { l2Token: weth_l2, l1Recipient: carol.address(), amount: withdrawn }.abi_encode(),
     ];
-    let raws = carol_calls
-        .iter()
-        .enumerate()
-        .map(|(n, c)| carol.eip1559(chain.chain_id, n as u64, c.clone().into()).encoded().into())
-        .collect();
-    let hashes: Vec<B256> =
-        devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect();
-    all_succeed(&devnet.url(), &hashes).await;
-    let head = devnet.sequencer.node.head().header.number;
-    let mut challenger = devnet.challenger.clone();
-    eventually(Duration::from_secs(60), "the deposit's block posted and verified", || {
-        let status = challenger.borrow_and_update().clone();
-        async move { status.last_verified_l2_block.filter(|b| *b >= head).map(|_| ()) }
-    })
-    .await;
+    submit_in_order(&devnet, &carol, &carol_calls).await;
+    verified_to_head(&devnet, "the deposit's block posted and verified").await;
     // The operator stops; the L1 runs on.
     devnet.stop().await.expect("clean stop");
 
     // Bob's deposit is never included; once it has waited two windows anyone may freeze the inbox.
     let bob = Address::repeat_byte(0xb0);
     let late = bridge::deposit(&ends, &key, bob, one_ether / U256::from(2u8), None).await.expect("deposit");
-    let escape_config = EscapeConfig {
-        l1: l1_url.clone(),
-        inbox: d.batch_inbox,
-        from_block: d.inbox_block,
-        chain,
-        genesis: rollup_types::genesis::GenesisSpec::devnet(),
-        db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
-        l1_beacon: None,
-        l1_beacon_fallbacks: Vec::new(),
-    };
+    let escape_config = escape_config(&l1_url, &d, chain, rollup_types::genesis::GenesisSpec::devnet(), dir.path());
     freeze_when_overdue(&escape_config, &ends, &d, &key).await;
     assert!(FrozenState::derive(&escape_config).await.is_err(), "the last batch is not final yet");
     pass_the_challenge_window(&l1_url, &d).await;
@@ -713,25 +678,13 @@ async fn when_the_operator_stops_users_exit_through_the_escape_hatch() {
 /// ether goes to the genesis fee recipient, nothing to the vault's L1 address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_liquidity_and_the_fee_vault_leave_through_the_escape_hatch() {
-    use rollup_devnet::{
-        anvil::{Anvil, AnvilConfig},
-        escape::{self, EscapeConfig, FrozenState, Side},
-    };
+    use rollup_devnet::escape::{self, FrozenState, Side};
     use rollup_types::{fees::FEE_VAULT, genesis::GenesisSpec};
     if let Ok(filter) = std::env::var("TEST_LOG") {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let anvil = Anvil::spawn(&AnvilConfig {
-        port: 0,
-        block_time: None,
-        gas_limit: None,
-        state_file: None,
-        log_file: Some(dir.path().join("anvil.log")),
-    })
-    .await
-    .expect("anvil");
-    let l1_url: url::Url = anvil.url().parse().expect("url");
+    let (anvil, l1_url) = own_anvil(dir.path()).await;
     let mut config = DevnetConfig::test(dir.path().join("devnet")).expect("config");
     config.l1_rpc = Some(l1_url.clone());
     let chain = config.chain;
@@ -804,16 +757,7 @@ async fn nested_liquidity_and_the_fee_vault_leave_through_the_escape_hatch() {
     devnet.stop().await.expect("clean stop");
     bridge::deposit(&ends, &key, Address::repeat_byte(0xb0), one_ether, None).await.expect("deposit");
     mine(d.freeze_delay + 2).await;
-    let escape_config = EscapeConfig {
-        l1: l1_url.clone(),
-        inbox: d.batch_inbox,
-        from_block: d.inbox_block,
-        chain,
-        genesis: GenesisSpec::devnet(),
-        db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
-        l1_beacon: None,
-        l1_beacon_fallbacks: Vec::new(),
-    };
+    let escape_config = escape_config(&l1_url, &d, chain, GenesisSpec::devnet(), dir.path());
     escape::freeze(&escape_config, &key).await.expect("frozen");
     let _: serde_json::Value =
         l1.raw_request("evm_increaseTime".into(), (U256::from(d.challenge_window + 1),)).await.expect("time");
@@ -893,10 +837,7 @@ async fn mine_blocks(l1: &url::Url, n: u64) {
 /// their net as a share of the market's ether, `W / (N + B)`, to the unit; Carol nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_money_market_pays_its_supplier_and_borrower_through_the_escape_hatch() {
-    use rollup_devnet::{
-        anvil::{Anvil, AnvilConfig},
-        escape::{EscapeConfig, FrozenState},
-    };
+    use rollup_devnet::escape::FrozenState;
     use rollup_types::{
         bindings::L2Lending,
         genesis::{GenesisMarket, GenesisOracle, GenesisPool, GenesisSpec},
@@ -905,16 +846,7 @@ async fn the_money_market_pays_its_supplier_and_borrower_through_the_escape_hatc
         let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let anvil = Anvil::spawn(&AnvilConfig {
-        port: 0,
-        block_time: None,
-        gas_limit: None,
-        state_file: None,
-        log_file: Some(dir.path().join("anvil.log")),
-    })
-    .await
-    .expect("anvil");
-    let l1_url: url::Url = anvil.url().parse().expect("url");
+    let (anvil, l1_url) = own_anvil(dir.path()).await;
     let mut genesis = GenesisSpec::devnet();
     genesis.pools.push(GenesisPool { token_a: keys::ETHER, amount_a: 10, token_b: USDC, amount_b: 30_000 });
     genesis.oracles.push(GenesisOracle { asset: keys::ETHER, via: None });
@@ -948,37 +880,15 @@ async fn the_money_market_pays_its_supplier_and_borrower_through_the_escape_hatc
         ),
     ];
     for (signer, calls) in &steps {
-        let raws = calls
-            .iter()
-            .enumerate()
-            .map(|(n, c)| signer.eip1559(chain.chain_id, n as u64, c.clone().into()).encoded().into())
-            .collect();
-        let hashes: Vec<B256> =
-            devnet.sequencer.node.submit_many(raws).await.into_iter().map(|r| r.expect("accepted")).collect();
-        all_succeed(&devnet.url(), &hashes).await;
+        submit_in_order(&devnet, signer, calls).await;
     }
-    let head = devnet.sequencer.node.head().header.number;
-    let mut challenger = devnet.challenger.clone();
-    eventually(Duration::from_secs(60), "the positions posted and verified", || {
-        let status = challenger.borrow_and_update().clone();
-        async move { status.last_verified_l2_block.filter(|b| *b >= head).map(|_| ()) }
-    })
-    .await;
+    verified_to_head(&devnet, "the positions posted and verified").await;
     devnet.stop().await.expect("clean stop");
 
     // A deposit no batch includes; the inbox is frozen; the last batch becomes final.
     let key = DEV_ACCOUNTS[6].private_key;
     bridge::deposit(&ends, &key, Address::repeat_byte(0xb0), e18, None).await.expect("deposit");
-    let escape_config = EscapeConfig {
-        l1: l1_url.clone(),
-        inbox: d.batch_inbox,
-        from_block: d.inbox_block,
-        chain,
-        genesis,
-        db_url: format!("sqlite://{}", dir.path().join("escape.sqlite").display()),
-        l1_beacon: None,
-        l1_beacon_fallbacks: Vec::new(),
-    };
+    let escape_config = escape_config(&l1_url, &d, chain, genesis, dir.path());
     freeze_when_overdue(&escape_config, &ends, &d, &key).await;
     pass_the_challenge_window(&l1_url, &d).await;
     let frozen = FrozenState::derive(&escape_config).await.expect("the frozen state");
@@ -1025,6 +935,65 @@ async fn the_money_market_pays_its_supplier_and_borrower_through_the_escape_hatc
     let twice = frozen.escape_lending(&escape_config, &key, a).await.expect_err("once");
     assert!(format!("{twice:#}").contains("AlreadyEscaped"), "{twice:#}");
     drop(anvil);
+}
+
+/// An anvil of the test's own (a free port, chosen again if taken before anvil binds it),
+/// logging into `dir`, and its URL.
+async fn own_anvil(dir: &std::path::Path) -> (rollup_devnet::anvil::Anvil, url::Url) {
+    use rollup_devnet::anvil::{Anvil, AnvilConfig};
+    let anvil = Anvil::spawn(&AnvilConfig {
+        port: 0,
+        block_time: None,
+        gas_limit: None,
+        state_file: None,
+        log_file: Some(dir.join("anvil.log")),
+    })
+    .await
+    .expect("anvil");
+    let url = anvil.url().parse().expect("url");
+    (anvil, url)
+}
+
+/// The escape hatch's view of the devnet `d` on `l1`, deriving into `dir`'s `escape.sqlite`.
+fn escape_config(
+    l1: &url::Url,
+    d: &Deployment,
+    chain: rollup_types::ChainConfig,
+    genesis: rollup_types::genesis::GenesisSpec,
+    dir: &std::path::Path,
+) -> rollup_devnet::escape::EscapeConfig {
+    rollup_devnet::escape::EscapeConfig {
+        l1: l1.clone(),
+        inbox: d.batch_inbox,
+        from_block: d.inbox_block,
+        chain,
+        genesis,
+        db_url: format!("sqlite://{}", dir.join("escape.sqlite").display()),
+        l1_beacon: None,
+        l1_beacon_fallbacks: Vec::new(),
+    }
+}
+
+/// Submits `calls` to the system contract from `signer`, its nonces from 0 in order, and
+/// waits until every one succeeded.
+async fn submit_in_order(devnet: &Devnet, signer: &Signer, calls: &[Vec<u8>]) {
+    let chain_id = devnet.deployment.l2_chain_id;
+    let raws =
+        calls.iter().enumerate().map(|(n, c)| signer.eip1559(chain_id, n as u64, c.clone().into()).encoded().into());
+    let hashes: Vec<B256> =
+        devnet.sequencer.node.submit_many(raws.collect()).await.into_iter().map(|r| r.expect("accepted")).collect();
+    all_succeed(&devnet.url(), &hashes).await;
+}
+
+/// Waits until the challenger verified the devnet's head block.
+async fn verified_to_head(devnet: &Devnet, what: &str) {
+    let head = devnet.sequencer.node.head().header.number;
+    let mut challenger = devnet.challenger.clone();
+    eventually(Duration::from_secs(60), what, || {
+        let status = challenger.borrow_and_update().clone();
+        async move { status.last_verified_l2_block.filter(|b| *b >= head).map(|_| ()) }
+    })
+    .await;
 }
 
 /// Once the operator has stopped and a deposit waits that no batch includes: the freeze is
@@ -1139,24 +1108,12 @@ async fn posted_blobs(l1_url: &url::Url, inbox: Address) -> Vec<(u64, B256)> {
 /// challenger's database (`--db.url`), which resumes from its snapshot, no beacon is needed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_escape_hatch_reads_blob_batches_from_a_beacon_fallback_or_a_challengers_database() {
-    use rollup_devnet::{
-        anvil::{Anvil, AnvilConfig},
-        escape::{EscapeConfig, FrozenState},
-    };
+    use rollup_devnet::escape::{EscapeConfig, FrozenState};
     if let Ok(filter) = std::env::var("TEST_LOG") {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let anvil = Anvil::spawn(&AnvilConfig {
-        port: 0,
-        block_time: None,
-        gas_limit: None,
-        state_file: None,
-        log_file: Some(dir.path().join("anvil.log")),
-    })
-    .await
-    .expect("anvil");
-    let l1_url: url::Url = anvil.url().parse().expect("url");
+    let (anvil, l1_url) = own_anvil(dir.path()).await;
     let mut config = DevnetConfig::test(dir.path().join("devnet")).expect("config");
     config.l1_rpc = Some(l1_url.clone());
     config.da = rollup_batcher::DaMode::Blobs;

@@ -65,6 +65,13 @@ fn honest_after(base: &Executor, number: u64, txs: &[SignedTx], chunk: usize) ->
     executor
 }
 
+/// A batch of block 3 alone, holding `txs`, encoded.
+fn block_3(txs: Vec<SignedTx>) -> Vec<u8> {
+    let block =
+        BatchBlock { number: 3, timestamp: env(3).timestamp, queue_count: 0, l1_byte_price: env(3).l1_byte_price, txs };
+    codec::encode(&Batch { blocks: vec![block] }, &CHAIN).expect("encodes")
+}
+
 #[test]
 fn each_forgery_lands_on_its_transaction_and_claims_the_state_it_names() {
     let borrower = Signer::new(&DEV_ACCOUNTS[6].private_key).expect("key");
@@ -100,16 +107,7 @@ fn each_forgery_lands_on_its_transaction_and_claims_the_state_it_names() {
         [TxStatus::Revert, TxStatus::Revert, TxStatus::Success],
         "the chain refuses the borrow and the liquidation"
     );
-    let batch = Batch {
-        blocks: vec![BatchBlock {
-            number: 3,
-            timestamp: env(3).timestamp,
-            queue_count: 0,
-            l1_byte_price: env(3).l1_byte_price,
-            txs: txs.clone(),
-        }],
-    };
-    let data = codec::encode(&batch, &CHAIN).expect("encodes");
+    let data = block_3(txs.clone());
     let forged = |forgery| -> (Forged, Executor) {
         let f = forge(&base, &data, &[], forgery).unwrap_or_else(|| panic!("{forgery} lands"));
         assert_eq!(f.root, f.state.state_root());
@@ -153,16 +151,7 @@ fn each_forgery_lands_on_its_transaction_and_claims_the_state_it_names() {
     assert_eq!(index(&f.state), index(&honest) + index(&honest) / U256::from(100u8));
 
     // A batch without a target carries none.
-    let quiet = Batch {
-        blocks: vec![BatchBlock {
-            number: 3,
-            timestamp: env(3).timestamp,
-            queue_count: 0,
-            l1_byte_price: env(3).l1_byte_price,
-            txs: vec![txs[2].clone()],
-        }],
-    };
-    let quiet = codec::encode(&quiet, &CHAIN).expect("encodes");
+    let quiet = block_3(vec![txs[2].clone()]);
     for forgery in [Forgery::BorrowBeyondCollateral, Forgery::WrongTwap, Forgery::HealthyLiquidation] {
         assert!(forge(&base, &quiet, &[], forgery).is_none(), "{forgery}");
     }
