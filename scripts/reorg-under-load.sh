@@ -11,7 +11,8 @@
 #
 #   scripts/reorg-under-load.sh [TXS] [DEPTHS] [GAP]
 #
-# TXS defaults to 100000, DEPTHS to "2 5 1 3", GAP to 5. Needs `cargo build --release -p
+# TXS defaults to 100000, DEPTHS to "2 5 1 3", GAP to 5; MIX (environment) is the load's mix,
+# transfers by default (`MIX=lending` for the money market's). Needs `cargo build --release -p
 # rollup` and `make tools` (anvil and cast in .tools/bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ TOOLS=${ROLLUP_TOOLS_BIN:-$PWD/.tools/bin}
 TXS=${1:-100000}
 DEPTHS=${2:-2 5 1 3}
 GAP=${3:-5}
+MIX=${MIX:-transfers}
 L2_PORT=${L2_PORT:-28547}
 L1_PORT=${L1_PORT:-28545}
 test -x "$BIN" || { echo "build first: cargo build --release -p rollup ($BIN missing)"; exit 1; }
@@ -46,7 +48,7 @@ for _ in $(seq 1 600); do
 done
 curl -fs "$L2/readyz" >/dev/null || { echo "the devnet did not become ready"; exit 1; }
 
-"$BIN" bench load --rpc "$L2" --accounts 2000 --txs "$TXS" --concurrency 32 --mix transfers --batch 500 \
+"$BIN" bench load --rpc "$L2" --accounts 2000 --txs "$TXS" --concurrency 32 --mix "$MIX" --batch 500 \
   >"$dir/load.txt" 2>&1 &
 load=$!
 started=$(date +%s)
