@@ -505,6 +505,7 @@ async fn a_restart_resumes_the_chain_and_the_mempool() {
 mod abuse;
 mod fair;
 mod ingest;
+mod lending_props;
 mod queue;
 mod rpc;
 mod state_at;
