@@ -23,22 +23,9 @@ CAST=$TOOLS/cast
 
 dir=$(mktemp -d)
 L2=http://127.0.0.1:$L2_PORT
-setsid "$BIN" devnet --data-dir "$dir/devnet" --http.addr "127.0.0.1:$L2_PORT" --l1.port "$L1_PORT" \
-  >"$dir/banner" 2>"$dir/devnet.log" &
-devnet=$!
-load=
-cleanup() {
-  [ -n "$load" ] && kill "$load" 2>/dev/null || true
-  kill -TERM "$devnet" 2>/dev/null || true
-  wait "$devnet" 2>/dev/null || true
-  echo "devnet data and log in $dir"
-}
-trap cleanup EXIT
-for _ in $(seq 1 600); do
-  curl -fs "$L2/readyz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fs "$L2/readyz" >/dev/null || { echo "the devnet did not become ready"; exit 1; }
+# shellcheck source=scripts/background-devnet.sh
+. scripts/background-devnet.sh
+start_devnet "$dir" "$L2_PORT" "$L1_PORT"
 
 SYS=0x4200000000000000000000000000000000000010
 WETH=0x7000000000000000000000000000000000000001

@@ -31,22 +31,10 @@ export FOUNDRY_DISABLE_NIGHTLY_WARNING=1 ROLLUP_TOOLS_BIN=$TOOLS
 dir=$(mktemp -d)
 L2=http://127.0.0.1:$L2_PORT
 L1=http://127.0.0.1:$L1_PORT
-setsid "$BIN" devnet --data-dir "$dir/devnet" --http.addr "127.0.0.1:$L2_PORT" --l1.port "$L1_PORT" \
-  --queue.confirmations 12 --inbox.inclusion-window 64 >"$dir/banner" 2>"$dir/devnet.log" &
-devnet=$!
-load=
-cleanup() {
-  [ -n "$load" ] && kill "$load" 2>/dev/null || true
-  kill -TERM "$devnet" 2>/dev/null || true
-  wait "$devnet" 2>/dev/null || true
-  echo "devnet data and log in $dir"
-}
-trap cleanup EXIT
-for _ in $(seq 1 600); do
-  curl -fs "$L2/readyz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fs "$L2/readyz" >/dev/null || { echo "the devnet did not become ready"; exit 1; }
+# shellcheck source=scripts/background-devnet.sh
+. scripts/background-devnet.sh
+start_devnet "$dir" "$L2_PORT" "$L1_PORT" \
+  --queue.confirmations 12 --inbox.inclusion-window 64
 
 "$BIN" bench load --rpc "$L2" --accounts 2000 --txs "$TXS" --concurrency 32 --mix "$MIX" --batch 500 \
   >"$dir/load.txt" 2>&1 &
