@@ -311,22 +311,18 @@ impl FrozenState {
         Address::from_word(self.prove(keys::market(index, 0)).0.into())
     }
 
-    /// The frozen price of `asset` in the numeraire (Q128.128): `2^mean` of its oracle, one for
-    /// the numeraire, as `L1Bridge.proveLendingTotals` reads it.
+    /// The frozen price of `asset` in the numeraire (Q128.128), as `L1Bridge.proveLendingTotals`
+    /// reads it (zero without a sample, where the bridge refuses the totals).
     fn frozen_price(&self, asset: Address) -> U256 {
-        let numeraire = Address::from_word((self.prove(keys::oracles()).0 >> 16usize).into());
-        if asset == numeraire {
-            return U256::from(1u8) << 128usize;
-        }
         let latest = self.prove(keys::oracle(&asset, 1)).0;
-        rollup_types::oracle::exp2(rollup_types::oracle::OracleState::from_words(U256::ZERO, latest).mean)
+        rollup_types::oracle::lending_price(self.prove(keys::oracles()).0, &asset, latest).unwrap_or_default()
     }
 
     /// What `user`'s positions net to at the frozen prices over the markets of bridged assets,
     /// in the numeraire (`L1Bridge._netOf`, docs/bridge.md §7.4): its supplies (rounded down)
     /// less its debts (rounded up), each capped at 2^200.
     pub fn lending_net(&self, user: Address) -> i128 {
-        use rollup_types::lending::{from_scaled, mul_q128};
+        use rollup_types::lending::value;
         let cap = |v: U256| v.min(U256::from(1u8) << 200usize);
         let mut net = alloy_primitives::I256::ZERO;
         for index in 0..self.market_count() {
@@ -338,8 +334,8 @@ impl FrozenState {
             let indices = self.prove(keys::market(index, 2)).0;
             let low = U256::from(u128::MAX);
             let price = self.frozen_price(asset);
-            let held = cap(mul_q128(from_scaled(position & low, indices & low, false), price, false));
-            let owed = cap(mul_q128(from_scaled(position >> 128usize, indices >> 128usize, true), price, true));
+            let held = cap(value(position & low, indices & low, price, false));
+            let owed = cap(value(position >> 128usize, indices >> 128usize, price, true));
             net += alloy_primitives::I256::from_raw(held) - alloy_primitives::I256::from_raw(owed);
         }
         net.try_into().unwrap_or(if net.is_negative() { i128::MIN } else { i128::MAX })

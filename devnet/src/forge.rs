@@ -43,7 +43,7 @@ impl NodeForge {
         *held = Some(state);
         let data = data.to_vec();
         let forged =
-            tokio::task::spawn_blocking(move || rollup_fraud_proof::forge::forge(&base, &data, &queue, forgery))
+            tokio::task::spawn_blocking(move || rollup_fraud_proof::forge::forge(base, &data, &queue, forgery))
                 .await
                 .ok()??;
         info!(target: "batcher", %forgery, chunk = forged.chunk, tx = %forged.tx, root = %forged.root, "forged a chunk root");

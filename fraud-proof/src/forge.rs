@@ -13,7 +13,13 @@
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolCall;
 use rollup_executor::{BlockEnvInput, ExecutedBlock, Executor, TxResult, TxStatus};
-use rollup_types::{Forgery, Op, RecoveredTx, SYSTEM_CONTRACT, bindings::L2Lending, codec, keys, queue::QueueEntry};
+use rollup_types::{
+    Forgery, Op, RecoveredTx, SYSTEM_CONTRACT,
+    bindings::L2Lending,
+    codec, keys,
+    oracle::{self, OracleState},
+    queue::QueueEntry,
+};
 
 /// Where a forgery lands, and what it claims.
 #[derive(Clone, Debug)]
@@ -30,12 +36,12 @@ pub struct Forged {
 
 /// The first chunk of the batch `data` (with `queue`, the queue entries it consumes) that can
 /// carry `forgery`, and its forged root; `None` when no chunk can (no transaction of the kind,
-/// or none with the outcome the forgery bends). `base` is the state before the batch.
-pub fn forge(base: &Executor, data: &[u8], queue: &[QueueEntry], forgery: Forgery) -> Option<Forged> {
-    let chain = *base.chain();
+/// or none with the outcome the forgery bends). `executor` is the state before the batch,
+/// which the walk moves forward.
+pub fn forge(mut executor: Executor, data: &[u8], queue: &[QueueEntry], forgery: Forgery) -> Option<Forged> {
+    let chain = *executor.chain();
     let header = codec::decode_header(data, &chain).ok()?;
     let batch = codec::decode_with_header(data, &header, &chain).ok()?;
-    let mut executor = base.clone();
     // The transactions of each block taken so far.
     let mut taken = vec![0usize; batch.blocks.len()];
     for (c, chunk) in header.chunks.iter().enumerate() {
@@ -186,8 +192,7 @@ fn bent(
             (bend, Box::new(back))
         }
         Forgery::WrongTwap => {
-            // Every oracle's window mean (bits 128–175 of its sample, a signed 48-bit base-2
-            // logarithm with 40 fractional bits) but the borrowed asset's, 2^10 times higher.
+            // Every oracle's window mean but the borrowed asset's, 2^10 times higher.
             let borrowed = L2Lending::borrowCall::abi_decode(tx.tx.input()).ok()?.asset;
             let oracles = (word(&pre, keys::oracles()) & U256::from(0xffu8)).to::<u64>();
             let samples: Vec<(B256, U256)> = (0..oracles)
@@ -196,15 +201,12 @@ fn bent(
                 .map(|asset| keys::oracle(&asset, 1))
                 .map(|key| (key, word(&pre, key)))
                 .collect();
-            let mask = U256::from((1u64 << 48) - 1) << 128usize;
             let bend = samples
                 .iter()
                 .map(|(key, sample)| {
-                    let mean: U256 = (*sample & mask) >> 128usize;
-                    let mean = mean.to::<u64>();
-                    let mean = ((mean << 16) as i64 >> 16).saturating_add(10 << 40).min((1 << 47) - 1);
-                    let field = U256::from((mean as u64) & ((1u64 << 48) - 1)) << 128usize;
-                    (*key, B256::from(*sample & !mask | field))
+                    let mut sampled = OracleState::from_words(U256::ZERO, *sample);
+                    sampled.mean = sampled.mean.saturating_add(10 << 40).min(oracle::MAX_LOG);
+                    (*key, B256::from(sampled.words().1))
                 })
                 .collect();
             let back = move |_: &Executor| Some(samples.iter().map(|(key, s)| (*key, B256::from(*s))).collect());

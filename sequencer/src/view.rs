@@ -290,28 +290,20 @@ fn decimal_or_null<S: Serializer>(v: &Option<U256>, s: S) -> Result<S::Ok, S::Er
     }
 }
 
-/// `owner`'s standing in the money market (`LendingLogic._health`, twice, as `accountHealth`
-/// returns it); `None` when a market's asset has no price (no oracle: the call reverts).
+/// `owner`'s standing in the money market (`LendingLogic._health` at both factors, as
+/// `accountHealth` returns it); `None` when a market's asset has no price (no oracle: the call
+/// reverts).
 pub fn health(state: &State, owner: &Address) -> Option<HealthView> {
-    let (collateral, debt) = health_parts(state, owner, 176)?;
-    let (borrowable, _) = health_parts(state, owner, 160)?;
-    let health_factor = (!debt.is_zero())
-        .then(|| rollup_types::lending::mul_capped(collateral, U256::from(10u64).pow(U256::from(18u8))) / debt);
-    let liquidatable = health_factor.is_some_and(|h| h < U256::from(10u64).pow(U256::from(18u8)));
-    Some(HealthView { collateral, borrowable, debt, health_factor, liquidatable })
-}
-
-/// Collateral (supplies at the factor of the configuration's bits `factor_at..+16`) and debt,
-/// in the numeraire, as `LendingLogic._health` sums them: capped, never wrapping.
-fn health_parts(state: &State, owner: &Address, factor_at: usize) -> Option<(U256, U256)> {
     use rollup_types::{
-        lending::{add_capped, from_scaled, mul_capped, mul_q128},
+        lending::{add_capped, mul_capped, value},
         oracle,
     };
     let low = U256::from(u128::MAX);
+    let one = U256::from(10u64).pow(U256::from(18u8));
     let header = load(state, keys::oracles());
-    let numeraire = address(header >> 16usize);
-    let (mut collateral, mut debt) = (U256::ZERO, U256::ZERO);
+    // Supplies at the liquidation thresholds (bits 176–191 of a market's configuration) and at
+    // the collateral factors (160–175), debts: capped, never wrapping.
+    let (mut collateral, mut borrowable, mut debt) = (U256::ZERO, U256::ZERO, U256::ZERO);
     for i in 0..bits(load(state, keys::markets()), 0, 8) {
         let position = load(state, keys::position(owner, i));
         if position.is_zero() {
@@ -320,25 +312,19 @@ fn health_parts(state: &State, owner: &Address, factor_at: usize) -> Option<(U25
         let config = load(state, keys::market(i, 0));
         let asset = address(config & ((U256::from(1u8) << 160usize) - U256::from(1u8)));
         let indices = load(state, keys::market(i, 2));
-        let mean = if !header.is_zero() && asset == numeraire {
-            0
-        } else {
-            let latest = load(state, keys::oracle(&asset, 1));
-            if latest.is_zero() {
-                return None;
-            }
-            oracle::OracleState::from_words(U256::ZERO, latest).mean
-        };
-        let price = oracle::exp2(mean);
+        let price = oracle::lending_price(header, &asset, load(state, keys::oracle(&asset, 1)))?;
         let (supplied, owed) = (position & low, position >> 128usize);
         if !supplied.is_zero() {
-            let factor = U256::from(bits(config, factor_at, 16));
-            let value = mul_q128(from_scaled(supplied, indices & low, false), price, false);
-            collateral = add_capped(collateral, mul_capped(value, factor) / U256::from(10_000u16));
+            let worth = value(supplied, indices & low, price, false);
+            let at = |bit| mul_capped(worth, U256::from(bits(config, bit, 16))) / U256::from(10_000u16);
+            collateral = add_capped(collateral, at(176));
+            borrowable = add_capped(borrowable, at(160));
         }
         if !owed.is_zero() {
-            debt = add_capped(debt, mul_q128(from_scaled(owed, indices >> 128usize, true), price, true));
+            debt = add_capped(debt, value(owed, indices >> 128usize, price, true));
         }
     }
-    Some((collateral, debt))
+    let health_factor = (!debt.is_zero()).then(|| mul_capped(collateral, one) / debt);
+    let liquidatable = health_factor.is_some_and(|h| h < one);
+    Some(HealthView { collateral, borrowable, debt, health_factor, liquidatable })
 }

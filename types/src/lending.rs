@@ -78,6 +78,12 @@ pub fn from_scaled(scaled: U256, index: U256, round_up: bool) -> U256 {
     if round_up { div_up(product, RAY) } else { product / RAY }
 }
 
+/// What `scaled` at `index` is worth at `price` (Q128.128) in the numeraire, rounded up (a debt)
+/// or down (a supply): `LendingLogic`'s and `L1Bridge`'s value of a position.
+pub fn value(scaled: U256, index: U256, price: U256, round_up: bool) -> U256 {
+    mul_q128(from_scaled(scaled, index, round_up), price, round_up)
+}
+
 /// `a · price / 2^128` with `price` in Q128.128 (`LendingMath.mulQ128`): `2^256 − 1` when it
 /// would not fit, rounded as asked.
 pub fn mul_q128(a: U256, price: U256, round_up: bool) -> U256 {

@@ -8,7 +8,7 @@
 //! Every function is total and exact in integers (no floating point): the L1 verifier computes
 //! the same bits. Each rounds down.
 
-use alloy_primitives::U256;
+use alloy_primitives::{Address, U256};
 use std::sync::OnceLock;
 
 /// Fractional bits of a logarithm: `log2(v)` is returned as `⌊log2(v) · 2^40⌋`.
@@ -229,6 +229,17 @@ impl OracleState {
             time: field(224),
         }
     }
+}
+
+/// The price the money market lends `asset` at (`OracleLogic._meanLog`, then `exp2`), in the
+/// numeraire, Q128.128: one for the numeraire (the address above the low 16 bits of
+/// `keys::oracles()`'s word `header`), else `2^mean` of its oracle's latest sample word
+/// (`keys::oracle(asset, 1)`); `None` without a sample (the market's call reverts `NoOracle`).
+pub fn lending_price(header: U256, asset: &Address, latest: U256) -> Option<U256> {
+    if *asset == Address::from_word((header >> 16usize).into()) {
+        return Some(U256::from(1u8) << 128usize);
+    }
+    (!latest.is_zero()).then(|| exp2(OracleState::from_words(U256::ZERO, latest).mean))
 }
 
 #[cfg(test)]

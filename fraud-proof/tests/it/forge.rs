@@ -109,7 +109,7 @@ fn each_forgery_lands_on_its_transaction_and_claims_the_state_it_names() {
     );
     let data = block_3(txs.clone());
     let forged = |forgery| -> (Forged, Executor) {
-        let f = forge(&base, &data, &[], forgery).unwrap_or_else(|| panic!("{forgery} lands"));
+        let f = forge(base.clone(), &data, &[], forgery).unwrap_or_else(|| panic!("{forgery} lands"));
         assert_eq!(f.root, f.state.state_root());
         let honest = honest_after(&base, 3, &txs, f.chunk);
         assert_ne!(f.root, honest.state_root(), "{forgery}");
@@ -153,6 +153,6 @@ fn each_forgery_lands_on_its_transaction_and_claims_the_state_it_names() {
     // A batch without a target carries none.
     let quiet = block_3(vec![txs[2].clone()]);
     for forgery in [Forgery::BorrowBeyondCollateral, Forgery::WrongTwap, Forgery::HealthyLiquidation] {
-        assert!(forge(&base, &quiet, &[], forgery).is_none(), "{forgery}");
+        assert!(forge(base.clone(), &quiet, &[], forgery).is_none(), "{forgery}");
     }
 }
