@@ -1,5 +1,7 @@
 //! Fixtures shared by the tests of several crates (feature `test-utils`).
 
+pub mod lending;
+
 use crate::{
     bindings::L2System,
     genesis::{DAI, USDC, WETH},

@@ -21,6 +21,7 @@ use rollup_types::{
 mod accounting;
 mod blob_vectors;
 mod forge;
+mod l1_replay;
 mod prove;
 
 const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 2 };

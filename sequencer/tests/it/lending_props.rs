@@ -1,6 +1,6 @@
 //! Properties of the money market over random operation sequences, checked from the Rust side
 //! (docs/lending.md): blocks of random supplies, withdrawals, borrows, repayments,
-//! liquidations and price-moving swaps from a few accounts, executed by revm as the chain runs
+//! liquidations and price-moving swaps from a few accounts (`rollup_types::testing::lending`), executed by revm as the chain runs
 //! them, and after every block the state read by the Rust views (`view::markets`,
 //! `view::positions`, `view::health`), which compute the indices, totals and health factors
 //! from the state words independently of the Solidity:
@@ -15,68 +15,20 @@
 //! `LENDING_SEED` picks another sequence.
 
 use alloy_primitives::{Address, U256};
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_sol_types::SolEvent;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rollup_executor::{BlockEnvInput, Executor, TxResult, TxStatus};
 use rollup_sequencer::view;
 use rollup_types::{
     ChainConfig, Op, RecoveredTx,
-    bindings::{L2Lending, L2System},
-    genesis::{DAI, DEV_ACCOUNTS, GenesisSpec, USDC, WBTC, WETH},
+    bindings::L2Lending,
+    genesis::{DEV_ACCOUNTS, GenesisSpec},
     signer::Signer,
+    testing::lending::{leveraged_position, random_call},
 };
 use std::collections::HashMap;
 
 const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 4 };
-const ASSETS: [Address; 4] = [WETH, USDC, DAI, WBTC];
-
-/// A random call of the money market, or a swap that moves a pool's price (and so, over the
-/// blocks, the oracle's mean): amounts in the asset's own units, from a tenth of a unit to
-/// thousands, so that borrows and withdrawals now pass, now go past the borrowing power.
-fn random_call(rng: &mut StdRng, accounts: &[Signer]) -> Vec<u8> {
-    let asset = ASSETS[rng.random_range(0..4)];
-    let decimals = if asset == USDC {
-        6
-    } else if asset == WBTC {
-        8
-    } else {
-        18
-    };
-    let scale = if asset == WETH {
-        1
-    } else if asset == WBTC {
-        0
-    } else {
-        3_000
-    };
-    let units = rng.random_range(1..=50u64) * scale.max(1) + rng.random_range(0..10);
-    let amount = U256::from(units) * U256::from(10u64).pow(U256::from(decimals)) / U256::from(10u8);
-    match rng.random_range(0..20) {
-        0..6 => L2Lending::supplyCall { asset, amount }.abi_encode(),
-        6..8 => L2Lending::withdrawSupplyCall { asset, amount }.abi_encode(),
-        8..12 => L2Lending::borrowCall { asset, amount: amount / U256::from(2u8) }.abi_encode(),
-        12..14 => L2Lending::repayCall { asset, amount: U256::MAX }.abi_encode(),
-        14..17 => L2Lending::liquidateCall {
-            borrower: accounts[rng.random_range(0..accounts.len())].address(),
-            debtAsset: asset,
-            collateralAsset: ASSETS[rng.random_range(0..4)],
-            amount: amount / U256::from(10u8),
-            minCollateral: U256::ZERO,
-        }
-        .abi_encode(),
-        _ => {
-            // A sale of WETH or WBTC into its pool: the collateral's price falls.
-            let (token_in, amount_in) = if rng.random_bool(0.7) {
-                (WETH, U256::from(rng.random_range(1..40u64)) * U256::from(10u64).pow(U256::from(18u8)))
-            } else {
-                (WBTC, U256::from(rng.random_range(1..3u64)) * U256::from(10u64).pow(U256::from(8u8)))
-            };
-            let token_out = if token_in == WETH { USDC } else { WETH };
-            L2System::swapCall { tokenIn: token_in, tokenOut: token_out, amountIn: amount_in, minAmountOut: U256::ZERO }
-                .abi_encode()
-        }
-    }
-}
 
 #[test]
 fn the_money_markets_properties_hold_over_random_operations() {
@@ -84,21 +36,16 @@ fn the_money_markets_properties_hold_over_random_operations() {
     let mut rng = StdRng::seed_from_u64(seed);
     let accounts: Vec<Signer> = DEV_ACCOUNTS[1..7].iter().map(|a| Signer::new(&a.private_key).expect("key")).collect();
     let mut executor = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
+    let borrowers: Vec<Address> = accounts.iter().map(Signer::address).collect();
     let mut nonces = vec![0u64; accounts.len()];
     let mut written_off: HashMap<Address, U256> = HashMap::new();
     let mut last_indices: Vec<(U256, U256)> = Vec::new();
     let (mut borrows, mut refused, mut liquidations) = (0, 0, 0);
-    // A leveraged position to be liquidated as the WETH sales drag the oracle's mean down:
-    // account 1 lends a million USDC, account 0 borrows 24,000 against 10 WETH.
-    let e18 = U256::from(10u64).pow(U256::from(18u8));
-    let setup = [
-        (1, L2Lending::supplyCall { asset: USDC, amount: U256::from(1_000_000_000_000u64) }.abi_encode()),
-        (0, L2Lending::supplyCall { asset: WETH, amount: e18 * U256::from(10u8) }.abi_encode()),
-        (0, L2Lending::borrowCall { asset: USDC, amount: U256::from(24_000_000_000u64) }.abi_encode()),
-    ];
+    // A leveraged position to be liquidated as the WETH sales drag the oracle's mean down.
+    let setup = leveraged_position();
     for (i, (a, call)) in setup.into_iter().enumerate() {
         nonces[a] += 1;
-        let tx = accounts[a].eip1559(CHAIN.chain_id, nonces[a] - 1, call.into());
+        let tx = accounts[a].eip1559(CHAIN.chain_id, nonces[a] - 1, call);
         let env = BlockEnvInput {
             number: i as u64 + 1,
             timestamp: 1_800_000_000 + 12 * (i as u64 + 1),
@@ -113,7 +60,7 @@ fn the_money_markets_properties_hold_over_random_operations() {
                 // Account 0 holds its leveraged position and sends nothing else.
                 let a = rng.random_range(1..accounts.len());
                 nonces[a] += 1;
-                let tx = accounts[a].eip1559(CHAIN.chain_id, nonces[a] - 1, random_call(&mut rng, &accounts).into());
+                let tx = accounts[a].eip1559(CHAIN.chain_id, nonces[a] - 1, random_call(&mut rng, &borrowers));
                 RecoveredTx::from_signed(tx, &CHAIN).expect("valid")
             })
             .collect();
