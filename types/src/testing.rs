@@ -1,6 +1,7 @@
 //! Fixtures shared by the tests of several crates (feature `test-utils`).
 
 pub mod lending;
+pub mod market_model;
 
 use crate::{
     bindings::L2System,

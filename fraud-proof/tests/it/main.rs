@@ -22,6 +22,7 @@ mod accounting;
 mod blob_vectors;
 mod forge;
 mod l1_replay;
+mod lending_model;
 mod prove;
 
 const CHAIN: ChainConfig = ChainConfig { chain_id: 42_069, chunk_size: 2 };
