@@ -7,7 +7,7 @@ pub mod fair;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
-pub mod view;
+pub mod read;
 
 /// The chain database (its own crate: the batcher uses it too).
 pub use rollup_chain_store as store;

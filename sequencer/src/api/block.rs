@@ -41,15 +41,18 @@ impl BlockTag {
 
     /// The block, if the chain has it.
     pub(crate) async fn find(self, node: &Node) -> Result<Option<StoredBlock>, ApiError> {
-        let store = node.store();
-        Ok(match self {
-            Self::Latest => {
-                Some(store.block(node.head().header.number).await?.ok_or_else(|| ApiError::not_found("no head"))?)
-            }
-            Self::Earliest => store.block(0).await?,
-            Self::Number(number) => store.block(number).await?,
-            Self::Hash(hash) => store.block_by_hash(hash).await?,
-        })
+        Ok(crate::read::stored_block(node, self.into()).await?)
+    }
+}
+
+impl From<BlockTag> for crate::read::BlockRef {
+    fn from(tag: BlockTag) -> Self {
+        match tag {
+            BlockTag::Latest => Self::Latest,
+            BlockTag::Earliest => Self::Number(0),
+            BlockTag::Number(n) => Self::Number(n),
+            BlockTag::Hash(h) => Self::Hash(h),
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod server;
 
 pub(crate) use error::ApiError;
 
+pub(crate) use decode::revert_reason;
 pub use rpc::MAX_SUBSCRIPTIONS_PER_CONNECTION;
 pub use server::{PerIp, serve};
 

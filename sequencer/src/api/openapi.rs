@@ -22,7 +22,8 @@ pub(crate) struct Route {
     path: &'static str,
     /// One-line summary.
     summary: &'static str,
-    /// Path parameters: (name, description, pattern).
+    /// Parameters: (name, description, pattern); those not named in the path are optional
+    /// query parameters.
     params: &'static [(&'static str, &'static str, &'static str)],
     /// Request body schema, if any.
     body: Option<Value>,
@@ -46,6 +47,17 @@ fn bytes(description: &str) -> Value {
 
 fn object(properties: Value) -> Value {
     json!({ "type": "object", "properties": properties })
+}
+
+/// A batch as the read layer serves it (`read::BatchView`).
+fn batch_schema() -> Value {
+    object(json!({
+        "index": { "type": "integer" }, "firstBlock": { "type": "integer" }, "lastBlock": { "type": "integer" },
+        "stateRoot": hex("State root it posted"), "dataLen": { "type": "integer" },
+        "chunkCount": { "type": "integer" }, "l1TxHash": hex("L1 transaction of the post"),
+        "l1Block": { "type": "integer" }, "postedAt": { "type": "integer" }, "finalized": { "type": "boolean" },
+        "stage": { "type": "string", "enum": ["posted", "verified", "final", "disputed"] }
+    }))
 }
 
 fn submission_errors() -> Vec<(u16, &'static str, Value)> {
@@ -85,7 +97,7 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
             method: "get",
             path: "/",
             summary: "Ethereum JSON-RPC over a WebSocket (upgrade): every method of POST /, plus eth_subscribe \
-                      (newHeads, logs, newPendingTransactions) and eth_unsubscribe; see docs/api.md section 3.0e",
+                      (newHeads, logs, newPendingTransactions) and eth_unsubscribe; see docs/api.md section 3.0e.",
             params: &[],
             body: None,
             responses: vec![
@@ -202,13 +214,66 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
                         "number": { "type": "integer" }, "hash": hex("Hash"), "parentHash": hex("Parent"),
                         "timestamp": { "type": "integer" }, "stateRoot": hex("State root"),
                         "chunkRoots": { "type": "array", "items": hex("State root after a chunk") },
-                        "gasUsed": { "type": "integer" }, "transactions": { "type": "array", "items": hex("Hash") }
+                        "gasUsed": { "type": "integer" }, "transactions": { "type": "array", "items": hex("Hash") },
+                        "status": { "type": "string", "enum": ["included", "posted", "finalized"] },
+                        "batch": { "oneOf": [batch_schema(), { "type": "null" }] }
                     })),
                 ),
                 (400, "Not a block id", error_ref()),
                 (404, "Unknown block", error_ref()),
             ],
             handler: get(rest::block),
+        },
+        Route {
+            method: "get",
+            path: "/v1/blocks",
+            summary: "The latest blocks, newest first: header fields and transaction counts",
+            params: &[
+                ("limit", "How many, 1 to 100 (default 20)", "^[0-9]{1,20}$"),
+                ("last", "The newest block of the page (default: the head)", "^[0-9]{1,20}$"),
+            ],
+            body: None,
+            responses: vec![
+                (
+                    200,
+                    "The blocks",
+                    object(json!({ "blocks": { "type": "array", "items": object(json!({
+                        "number": { "type": "integer" }, "hash": hex("Hash"), "timestamp": { "type": "integer" },
+                        "gasUsed": { "type": "integer" }, "txCount": { "type": "integer" },
+                        "poolTxs": { "type": "integer" }, "batchBytes": { "type": "integer" }
+                    })) } })),
+                ),
+                (400, "Not a number", error_ref()),
+            ],
+            handler: get(rest::blocks),
+        },
+        Route {
+            method: "get",
+            path: "/v1/batches",
+            summary: "The latest batches on L1, newest first, each with its stage (posted, verified, final, disputed)",
+            params: &[
+                ("limit", "How many, 1 to 100 (default 20)", "^[0-9]{1,20}$"),
+                ("last", "The newest batch of the page (default: the newest)", "^[0-9]{1,20}$"),
+            ],
+            body: None,
+            responses: vec![
+                (200, "The batches", object(json!({ "batches": { "type": "array", "items": batch_schema() } }))),
+                (400, "Not a number", error_ref()),
+            ],
+            handler: get(rest::batches),
+        },
+        Route {
+            method: "get",
+            path: "/v1/batches/{index}",
+            summary: "A batch on L1 by its inbox index, with its stage",
+            params: &[("index", "Inbox index, decimal", "^[0-9]{1,20}$")],
+            body: None,
+            responses: vec![
+                (200, "The batch", batch_schema()),
+                (400, "Not an index", error_ref()),
+                (404, "No such batch on L1 (yet)", error_ref()),
+            ],
+            handler: get(rest::batch),
         },
         Route {
             method: "get",
@@ -404,13 +469,15 @@ pub(crate) fn document(routes: &[Route]) -> Value {
             "responses": responses,
         });
         if !route.params.is_empty() {
+            // A parameter named in the path is the path's; the others are optional queries.
             operation["parameters"] = route
                 .params
                 .iter()
                 .map(|(name, description, pattern)| {
+                    let in_path = route.path.contains(&format!("{{{name}}}"));
                     json!({
-                        "name": name, "in": "path", "required": true, "description": description,
-                        "schema": { "type": "string", "pattern": pattern },
+                        "name": name, "in": if in_path { "path" } else { "query" }, "required": in_path,
+                        "description": description, "schema": { "type": "string", "pattern": pattern },
                     })
                 })
                 .collect();
@@ -463,7 +530,7 @@ mod tests {
             // Every `{name}` of the path is a declared parameter.
             let declared: Vec<&str> = op["parameters"]
                 .as_array()
-                .map(|p| p.iter().filter_map(|x| x["name"].as_str()).collect())
+                .map(|p| p.iter().filter(|x| x["in"] == "path").filter_map(|x| x["name"].as_str()).collect())
                 .unwrap_or_default();
             let in_path: Vec<&str> =
                 route.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();

@@ -3,21 +3,19 @@
 use super::{
     ApiError,
     block::BlockTag,
-    decode::{decode_hex, parse_hash, revert_reason, system_abi},
+    decode::{decode_hex, parse_hash, system_abi},
     error::{body_error, json_error},
 };
 use crate::error::SubmitError;
-use crate::{
-    fair::Client,
-    node::Node,
-    store::{BatchRecord, StoredStatus, TxRecord},
-    view,
-};
+use crate::{fair::Client, node::Node, read};
 use alloy_primitives::Address;
 use axum::{
     Extension, Json,
     body::Bytes as Body,
-    extract::{Path, State, rejection::BytesRejection},
+    extract::{
+        Path, Query, State,
+        rejection::{BytesRejection, QueryRejection},
+    },
     http::{StatusCode, header},
     response::IntoResponse,
 };
@@ -27,6 +25,15 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 type ApiResult = Result<Json<Value>, ApiError>;
+
+fn internal(e: serde_json::Error) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", e.to_string())
+}
+
+/// A read layer response as the body.
+fn json_of(v: &impl serde::Serialize) -> ApiResult {
+    serde_json::to_value(v).map(Json).map_err(internal)
+}
 
 /// `GET /healthz`: the process serves HTTP.
 pub(super) async fn healthz() -> Json<Value> {
@@ -204,108 +211,79 @@ pub(super) async fn submit_batch(
     Ok(Json(json!({ "results": results })))
 }
 
-/// Lifecycle of an included transaction: `included`, then `posted` once its batch is on
-/// L1, then `finalized` once the batch is past its challenge window.
-pub(crate) async fn lifecycle(node: &Node, record: &TxRecord) -> Result<(&'static str, Option<BatchRecord>), ApiError> {
-    Ok(match (record.status, &record.receipt) {
-        (StoredStatus::Pending, _) => ("pending", None),
-        (status @ (StoredStatus::Rejected | StoredStatus::Replaced | StoredStatus::Evicted), _) => {
-            (status.as_str(), None)
-        }
-        (StoredStatus::Included, Some(receipt)) => match node.store().batch_of_block(receipt.block_number).await? {
-            Some(batch) if batch.finalized => ("finalized", Some(batch)),
-            Some(batch) => ("posted", Some(batch)),
-            None => ("included", None),
-        },
-        (StoredStatus::Included, None) => ("included", None),
-    })
-}
-
 /// `GET /v1/transactions/{hash}`.
 pub(super) async fn transaction(State(node): State<Arc<Node>>, Path(hash): Path<String>) -> ApiResult {
     let hash = parse_hash(&hash)?;
-    let record = node.store().transaction(hash).await?.ok_or_else(|| ApiError::not_found("unknown transaction"))?;
-    let (status, batch) = lifecycle(&node, &record).await?;
-    let receipt = record.receipt.as_ref().map(|r| {
-        json!({
-            "status": r.outcome,
-            "gasUsed": r.gas_used,
-            "output": r.output,
-            "revertReason": (r.outcome != rollup_executor::TxStatus::Success).then(|| revert_reason(&r.output)),
-            "logs": r.logs,
-        })
-    });
-    Ok(Json(json!({
-        "hash": record.hash,
-        "status": status,
-        "from": record.sender,
-        "nonce": record.nonce,
-        "blockNumber": record.receipt.as_ref().map(|r| r.block_number),
-        "index": record.receipt.as_ref().map(|r| r.index),
-        "receipt": receipt,
-        "reason": record.reason,
-        "batch": batch.map(|b| json!({ "index": b.index, "l1TxHash": b.l1_tx_hash, "l1Block": b.l1_block })),
-    })))
+    let tx = read::transaction(&node, hash).await?.ok_or_else(|| ApiError::not_found("unknown transaction"))?;
+    json_of(&tx)
 }
 
 /// `GET /v1/blocks/{number|hash|latest}`.
 pub(super) async fn block(State(node): State<Arc<Node>>, Path(id): Path<String>) -> ApiResult {
-    let block = BlockTag::parse(&id)?.find(&node).await?.ok_or_else(|| ApiError::not_found("unknown block"))?;
-    let txs = node.store().block_tx_hashes(block.header.number).await?;
-    let h = &block.header;
-    Ok(Json(json!({
-        "number": h.number,
-        "hash": block.hash,
-        "parentHash": h.parent_hash,
-        "timestamp": h.timestamp,
-        "stateRoot": h.state_root,
-        "chunkRoots": block.chunk_roots,
-        "gasUsed": h.gas_used,
-        "transactions": txs,
-    })))
+    let block = read::block(&node, BlockTag::parse(&id)?.into()).await?;
+    json_of(&block.ok_or_else(|| ApiError::not_found("unknown block"))?)
+}
+
+/// The paging of a list read: `?limit=` (1 to 100) and `?last=` (its newest item).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Page {
+    limit: Option<u64>,
+    last: Option<u64>,
+}
+
+const DEFAULT_PAGE: u64 = 20;
+
+fn page(query: Result<Query<Page>, QueryRejection>) -> Result<Page, ApiError> {
+    query.map(|Query(p)| p).map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+}
+
+/// `GET /v1/blocks?limit=&last=`.
+pub(super) async fn blocks(State(node): State<Arc<Node>>, query: Result<Query<Page>, QueryRejection>) -> ApiResult {
+    let p = page(query)?;
+    let blocks = read::blocks(&node, p.last, p.limit.unwrap_or(DEFAULT_PAGE)).await?;
+    Ok(Json(json!({ "blocks": blocks })))
+}
+
+/// `GET /v1/batches?limit=&last=`.
+pub(super) async fn batches(State(node): State<Arc<Node>>, query: Result<Query<Page>, QueryRejection>) -> ApiResult {
+    let p = page(query)?;
+    let batches = read::batches(&node, p.last, p.limit.unwrap_or(DEFAULT_PAGE)).await?;
+    Ok(Json(json!({ "batches": batches })))
+}
+
+/// `GET /v1/batches/{index}`.
+pub(super) async fn batch(State(node): State<Arc<Node>>, Path(index): Path<String>) -> ApiResult {
+    let index = parse_u64("batch index", &index)?;
+    let batch = read::batch(&node, index).await?;
+    json_of(&batch.ok_or_else(|| ApiError::not_found(format!("batch {index} is not on L1 (yet)")))?)
 }
 
 /// `GET /v1/accounts/{address}`.
 pub(super) async fn account(State(node): State<Arc<Node>>, Path(address): Path<String>) -> ApiResult {
-    let address: Address = address.parse().map_err(|_| {
-        ApiError::bad_request("invalid_address", format!("{address:?} is not a 20-byte 0x-hex address"))
-    })?;
-    let state = node.committed_state();
-    let (nonce, balances) = (state.nonce(&address), view::balances(&state, &address));
-    Ok(Json(json!({
-        "address": address,
-        "nonce": nonce,
-        "pendingNonce": node.pending_nonce(&address),
-        "balances": balances,
-    })))
+    json_of(&read::account(&node, parse_address(&address)?))
 }
 
 /// `GET /v1/pools`.
 pub(super) async fn pools(State(node): State<Arc<Node>>) -> ApiResult {
-    let pools = view::pools(&node.committed_state());
+    let pools = read::state::pools(&node.committed_state());
     Ok(Json(json!({ "pools": pools })))
 }
 
 /// `GET /v1/markets`.
 pub(super) async fn markets(State(node): State<Arc<Node>>) -> ApiResult {
-    let markets = view::markets(&node.committed_state());
+    let markets = read::state::markets(&node.committed_state());
     Ok(Json(json!({ "markets": markets })))
 }
 
 /// `GET /v1/accounts/{address}/positions`.
 pub(super) async fn positions(State(node): State<Arc<Node>>, Path(address): Path<String>) -> ApiResult {
-    let address: Address = address.parse().map_err(|_| {
-        ApiError::bad_request("invalid_address", format!("{address:?} is not a 20-byte 0x-hex address"))
-    })?;
-    let state = node.committed_state();
-    let positions = view::positions(&state, &address);
-    let health = view::health(&state, &address);
-    Ok(Json(json!({ "address": address, "positions": positions, "health": health })))
+    json_of(&read::positions(&node, parse_address(&address)?))
 }
 
 /// `GET /v1/contracts`.
 pub(super) async fn contracts(State(node): State<Arc<Node>>) -> ApiResult {
-    let tokens = view::tokens(&node.committed_state());
+    let tokens = read::state::tokens(&node.committed_state());
     Ok(Json(json!({
         "chainId": node.chain().chain_id,
         "contracts": [{
@@ -357,85 +335,29 @@ pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
     Ok(Json(body))
 }
 
-/// Where an L2 block stands on L1: `included` (no batch holds it yet), `posted` or
-/// `finalized`, with its batch.
-async fn settlement(node: &Node, block: u64) -> Result<(&'static str, Option<BatchRecord>), ApiError> {
-    Ok(match node.store().batch_of_block(block).await? {
-        Some(batch) if batch.finalized => ("finalized", Some(batch)),
-        Some(batch) => ("posted", Some(batch)),
-        None => ("included", None),
-    })
-}
-
-fn batch_json(b: &BatchRecord) -> Value {
-    json!({ "index": b.index, "l1TxHash": b.l1_tx_hash, "l1Block": b.l1_block, "stateRoot": b.state_root, "postedAt": b.posted_at, "finalized": b.finalized })
-}
-
 fn parse_u64(what: &'static str, s: &str) -> Result<u64, ApiError> {
     s.parse()
         .map_err(|_| ApiError::bad_request("invalid_index", format!("{s:?} is not a {what} (a decimal below 2^64)")))
 }
 
-/// `GET /v1/deposits/{index}`: entry `index` of the bridge's queue (a deposit or a forced
-/// transaction) and where it stands: `queued` (read from L1, not in a block yet) or the
-/// block that consumed it, its outcome, and that block's settlement.
+/// `GET /v1/deposits/{index}`: entry `index` of the bridge's queue (a deposit, a forced
+/// transaction or an L1 fee reading) and where it stands: `queued` (read from L1, not in a block
+/// yet) or the block that consumed it, its outcome, and that block's settlement.
 pub(super) async fn deposit(State(node): State<Arc<Node>>, Path(index): Path<String>) -> ApiResult {
     let index = parse_u64("queue index", &index)?;
-    let entry = node.store().queue_entry(index).await?.ok_or_else(|| {
+    let entry = read::queue_entry(&node, index).await?.ok_or_else(|| {
         ApiError::not_found(format!(
             "queue entry {index} was not read from L1 (it does not exist, or is less than the queue reader's \
              confirmations deep)"
         ))
     })?;
-    let e = &entry.queued.entry;
-    let mut body =
-        json!({ "index": e.index, "from": e.from, "l1Block": e.l1_block, "accumulator": entry.queued.accumulator });
-    match &e.item {
-        rollup_types::queue::QueueItem::Deposit { to, l1_token, amount, meta: _ } => {
-            body["kind"] = json!("deposit");
-            body["to"] = json!(to);
-            body["l1Token"] = json!(l1_token);
-            body["l2Token"] = json!(rollup_types::keys::bridged_token(l1_token));
-            body["amount"] = json!(amount.to_string());
-        }
-        rollup_types::queue::QueueItem::Forced { raw } => {
-            body["kind"] = json!("forced");
-            body["raw"] = json!(raw);
-            body["txHash"] = json!(e.forced_tx_hash());
-        }
-        rollup_types::queue::QueueItem::L1Fees { base_fee, blob_base_fee } => {
-            body["kind"] = json!("l1Fees");
-            body["baseFee"] = json!(base_fee.to_string());
-            body["blobBaseFee"] = json!(blob_base_fee.to_string());
-        }
-    }
-    match &entry.consumed {
-        None => body["status"] = json!("queued"),
-        Some(c) => {
-            let (status, batch) = settlement(&node, c.block_number).await?;
-            body["status"] = json!(status);
-            body["blockNumber"] = json!(c.block_number);
-            body["outcome"] = json!(c.outcome);
-            body["reason"] = json!(c.reason);
-            body["logs"] = json!(c.logs);
-            body["batch"] = json!(batch.as_ref().map(batch_json));
-        }
-    }
-    Ok(Json(body))
+    json_of(&entry)
 }
 
 fn parse_address(address: &str) -> Result<Address, ApiError> {
     address
         .parse()
         .map_err(|_| ApiError::bad_request("invalid_address", format!("{address:?} is not a 20-byte 0x-hex address")))
-}
-
-fn withdrawal_json(w: &rollup_chain_store::WithdrawalRecord) -> Value {
-    json!({
-        "l2Sender": w.l2_sender, "index": w.index, "l1Token": w.l1_token, "l2Token": w.l2_token,
-        "recipient": w.recipient, "amount": w.amount.to_string(), "leaf": w.leaf,
-        "key": rollup_types::keys::withdrawal(&w.l2_sender, w.index), "blockNumber": w.block_number, "txHash": w.tx_hash,
-    })
 }
 
 /// `GET /v1/withdrawals/{sender}/{index}`: withdrawal `index` of `sender` and where its block
@@ -445,15 +367,12 @@ pub(super) async fn withdrawal(
     Path((sender, index)): Path<(String, String)>,
 ) -> ApiResult {
     let (sender, index) = (parse_address(&sender)?, parse_u64("withdrawal index", &index)?);
-    let w = node
-        .store()
-        .withdrawal(sender, index)
+    let (w, settlement) = read::withdrawal(&node, sender, index)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no withdrawal {index} of {sender} was written on L2")))?;
-    let (status, batch) = settlement(&node, w.block_number).await?;
-    let mut body = withdrawal_json(&w);
-    body["status"] = json!(status);
-    body["batch"] = json!(batch.as_ref().map(batch_json));
+    let mut body = serde_json::to_value(&w).map_err(internal)?;
+    body["status"] = json!(settlement.status);
+    body["batch"] = json!(settlement.batch);
     Ok(Json(body))
 }
 
@@ -467,7 +386,7 @@ pub(super) async fn withdrawal_proof(
 ) -> ApiResult {
     use crate::node::ProofError;
     let (sender, index) = (parse_address(&sender)?, parse_u64("withdrawal index", &index)?);
-    let proof = node.withdrawal_proof(sender, index).await.map_err(|e| match e {
+    let proof = read::withdrawal_proof(&node, sender, index).await.map_err(|e| match e {
         ProofError::Unknown { .. } => ApiError::not_found(e.to_string()),
         ProofError::NotPosted { .. } => ApiError::new(StatusCode::CONFLICT, "not_posted", e.to_string()),
         ProofError::Node(err) => ApiError::from(err),
@@ -477,7 +396,7 @@ pub(super) async fn withdrawal_proof(
         "stateRoot": proof.batch.state_root,
         "finalized": proof.batch.finalized,
         "postedAt": proof.batch.posted_at,
-        "withdrawal": withdrawal_json(&proof.withdrawal),
+        "withdrawal": read::WithdrawalView::from(&proof.withdrawal),
         "siblings": proof.siblings,
     })))
 }

@@ -322,8 +322,9 @@ async fn errors_say_what_is_wrong() {
         }
     }
     // Transaction hash, block id, account address twice (its balances, its market positions);
-    // queue index; sender and index twice.
-    assert_eq!(params, 9);
+    // queue index; sender and index twice; a batch index; the pages of the blocks and the
+    // batches (limit and last each).
+    assert_eq!(params, 14);
     let raw = &spec["paths"]["/v1/transactions"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
         ["raw"]["pattern"];
     assert_eq!(raw, "^0x([0-9a-fA-F]{2})+$");

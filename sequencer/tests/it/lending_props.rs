@@ -1,8 +1,8 @@
 //! Properties of the money market over random operation sequences, checked from the Rust side
 //! (docs/lending.md): blocks of random supplies, withdrawals, borrows, repayments,
 //! liquidations and price-moving swaps from a few accounts (`rollup_types::testing::lending`), executed by revm as the chain runs
-//! them, and after every block the state read by the Rust views (`view::markets`,
-//! `view::positions`, `view::health`), which compute the indices, totals and health factors
+//! them, and after every block the state read by the Rust views (`read::state::markets`,
+//! `read::state::positions`, `read::state::health`), which compute the indices, totals and health factors
 //! from the state words independently of the Solidity:
 //! - indices never decrease;
 //! - solvency: each market's cash plus its debts, plus what bad debt wrote off, covers what
@@ -18,7 +18,7 @@ use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolEvent;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rollup_executor::{BlockEnvInput, Executor, TxResult, TxStatus};
-use rollup_sequencer::view;
+use rollup_sequencer::read;
 use rollup_types::{
     ChainConfig, Op, RecoveredTx,
     bindings::L2Lending,
@@ -93,7 +93,7 @@ fn the_money_markets_properties_hold_over_random_operations() {
                 }
             }
         }
-        let markets = view::markets(&state);
+        let markets = read::state::markets(&state);
         if last_indices.is_empty() {
             last_indices = markets.iter().map(|m| (m.supply_index, m.borrow_index)).collect();
         }
@@ -108,7 +108,7 @@ fn the_money_markets_properties_hold_over_random_operations() {
             // Each position rounds its own way: the sums agree with the totals to a unit each.
             let (mut supplied, mut owed) = (U256::ZERO, U256::ZERO);
             for a in &accounts {
-                for p in view::positions(&state, &a.address()).iter().filter(|p| p.market == m.index) {
+                for p in read::state::positions(&state, &a.address()).iter().filter(|p| p.market == m.index) {
                     supplied += p.supplied;
                     owed += p.borrowed;
                 }
@@ -121,7 +121,7 @@ fn the_money_markets_properties_hold_over_random_operations() {
         // block's end an account that borrowed or withdrew is still within its power (a
         // liquidation of it after, in the same block, only lowers its debt).
         for who in took {
-            let health = view::health(&state, &who).expect("priced");
+            let health = read::state::health(&state, &who).expect("priced");
             assert!(health.debt <= health.borrowable, "block {number}: {who} past its borrowing power: {health:?}");
         }
     }

@@ -380,7 +380,28 @@ async fn transactions_are_included_with_receipts_and_visible_everywhere() {
     let (_, status) = seq.get("/v1/status").await;
     assert_eq!(status["head"]["number"], latest["number"]);
     assert_eq!(status["head"]["stateRoot"], latest["stateRoot"]);
+    // No L1 here: the block is in no batch.
+    assert_eq!((&latest["status"], &latest["batch"]), (&json!("included"), &Value::Null));
     assert_eq!(seq.get("/healthz").await.1["status"], "ok");
+
+    // The lists: the newest blocks first, a page at most 100; no batch without an L1.
+    let head = latest["number"].as_u64().expect("a number");
+    let (_, blocks) = seq.get("/v1/blocks?limit=2").await;
+    let numbers: Vec<u64> =
+        blocks["blocks"].as_array().expect("blocks").iter().filter_map(|b| b["number"].as_u64()).collect();
+    assert!(numbers.len() == 2 && numbers[0] >= head && numbers[1] + 1 == numbers[0], "{blocks}");
+    let (_, page) = seq.get(&format!("/v1/blocks?limit=1000&last={head}")).await;
+    assert_eq!(page["blocks"].as_array().map(Vec::len), Some((head + 1).min(100) as usize));
+    assert_eq!(page["blocks"][0]["number"], json!(head));
+    let with_tx = page["blocks"].as_array().expect("blocks").iter().find(|b| b["poolTxs"].as_u64() >= Some(1));
+    assert!(with_tx.is_some_and(|b| b["txCount"].as_u64() >= b["poolTxs"].as_u64()), "the transfers' block: {page}");
+    for bad in ["/v1/blocks?limit=many", "/v1/blocks?since=3", "/v1/batches?last=-1"] {
+        let (status, body) = seq.get(bad).await;
+        assert_eq!((status, &body["error"]["code"]), (StatusCode::BAD_REQUEST, &json!("invalid_query")), "{bad}");
+    }
+    assert_eq!(seq.get("/v1/batches").await.1, json!({ "batches": [] }));
+    let (status, body) = seq.get("/v1/batches/0").await;
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::NOT_FOUND, &json!("not_found")));
     seq.stop().await;
 }
 

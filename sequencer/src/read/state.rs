@@ -6,7 +6,7 @@ use rollup_types::keys;
 use serde::{Serialize, Serializer};
 
 /// Amounts are decimal strings in the REST API: exact, and readable without a hex decoder.
-fn decimal<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn decimal<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&v.to_string())
 }
 
