@@ -77,7 +77,7 @@ test-rust: tools
 	url=$$(bash scripts/postgres-check.sh); \
 	  ROLLUP_TEST_POSTGRES_URL="$${url:-$${ROLLUP_TEST_POSTGRES_URL:-}}" $(CARGO) test --workspace --locked
 
-## test-clients: viem, ethers, web3.py (pinned in clients/) and cast against one fresh debug devnet.
+## test-clients: viem, ethers, web3.py (pinned in clients/), cast and the explorer page in headless Chromium against one fresh debug devnet.
 test-clients: tools
 	$(CARGO) build --locked -p rollup
 	target=$$($(CARGO) metadata --format-version 1 --no-deps --locked | node -p 'JSON.parse(require("fs").readFileSync(0)).target_directory'); \

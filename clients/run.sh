@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Ethereum clients users point at this chain, against one fresh devnet: viem and ethers
 # (pinned in package-lock.json), web3.py (pinned in python/requirements.txt, installed in
-# clients/.venv) and cast (the pinned foundry package in .tools). Exits non-zero, naming
+# clients/.venv), cast (the pinned foundry package in .tools), and the explorer page in
+# headless Chromium (Debian's package, installed when missing; playwright-core pinned). Exits non-zero, naming
 # them, if any client fails. The clients get the devnet's coordinates in ROLLUP_RPC_URL,
 # ROLLUP_REST_URL, ROLLUP_CHAIN_ID, ROLLUP_L1_RPC_URL (its anvil) and ROLLUP_BRIDGE (the L1
 # bridge).
@@ -10,7 +11,9 @@
 #                         else ~/.cache/optimistic-rollup/target)
 #   ROLLUP_TOOLS_BIN      where anvil is (default: .tools/bin, `make tools` fills it)
 #   ROLLUP_DEVNET_ARGS    more `rollup devnet` options
-#   CLIENTS               which clients to run (default: "viem ethers web3 cast")
+#   CLIENTS               which clients to run (default: "viem ethers web3 cast explorer")
+#   CHROMIUM_BIN          the Chromium the explorer check drives (default: chromium on PATH)
+#   EXPLORER_SCREENSHOT   where it saves its screenshot (default: $TMPDIR/rollup-explorer.png)
 #   KEEP_DEVNET_DIR=1     keep the devnet's data directory and log after a success too
 #   DEBUG_RPC=1           ethers.test.mjs prints every JSON-RPC request and answer
 
@@ -20,7 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 ROLLUP_BIN=${ROLLUP_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/optimistic-rollup/target}/debug/rollup}
 export ROLLUP_TOOLS_BIN=${ROLLUP_TOOLS_BIN:-$root/.tools/bin}
-CLIENTS=${CLIENTS:-viem ethers web3 cast}
+CLIENTS=${CLIENTS:-viem ethers web3 cast explorer}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-180}
 CLIENT_TIMEOUT_S=${CLIENT_TIMEOUT_S:-90}
 
@@ -45,6 +48,21 @@ if ! cmp -s "$here/python/requirements.txt" "$venv/.installed-requirements.txt" 
   [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
   cp "$here/python/requirements.txt" "$venv/.installed-requirements.txt"
+fi
+
+# Headless Chromium for the explorer page, Debian's package (playwright-core drives it).
+if [[ " $CLIENTS " == *" explorer "* ]]; then
+  export CHROMIUM_BIN=${CHROMIUM_BIN:-$(command -v chromium || true)}
+  if [[ -z $CHROMIUM_BIN ]]; then
+    log "installing Debian's chromium for the explorer check"
+    sudo=
+    ((EUID == 0)) || sudo=sudo
+    command -v apt-get >/dev/null || die "no chromium and no apt-get: install Chromium and set CHROMIUM_BIN"
+    $sudo apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 ||
+      { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends chromium >/dev/null; } ||
+      die "could not install chromium: install it (Debian: apt-get install chromium) or set CHROMIUM_BIN"
+    CHROMIUM_BIN=$(command -v chromium) || die "chromium installed but not on PATH"
+  fi
 fi
 
 # --- one devnet -----------------------------------------------------------------------------
@@ -152,7 +170,8 @@ for client in $CLIENTS; do
     ethers) cmd=(node "$here/ethers.test.mjs") ;;
     web3) cmd=("$venv/bin/python" "$here/python/test_web3.py") ;;
     cast) cmd=(bash "$here/cast.test.sh") ;;
-    *) die "unknown client $client (viem, ethers, web3 or cast)" ;;
+    explorer) cmd=(node "$here/explorer.test.mjs") ;;
+    *) die "unknown client $client (viem, ethers, web3, cast or explorer)" ;;
   esac
   start=$(date +%s%N)
   if timeout -k 5 "$CLIENT_TIMEOUT_S" "${cmd[@]}"; then rc=0; else rc=$?; fi

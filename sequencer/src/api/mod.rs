@@ -5,6 +5,7 @@
 mod block;
 mod decode;
 mod error;
+mod explorer;
 mod openapi;
 mod rest;
 mod rpc;

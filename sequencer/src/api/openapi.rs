@@ -97,12 +97,14 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
             method: "get",
             path: "/",
             summary: "Ethereum JSON-RPC over a WebSocket (upgrade): every method of POST /, plus eth_subscribe \
-                      (newHeads, logs, newPendingTransactions) and eth_unsubscribe; see docs/api.md section 3.0e.",
+                      (newHeads, logs, newPendingTransactions) and eth_unsubscribe; see docs/api.md section 3.0e. \
+                      Without an upgrade: the explorer page",
             params: &[],
             body: None,
             responses: vec![
                 (101, "Switching to the WebSocket protocol", json!({})),
-                (400, "Not a WebSocket upgrade (not_a_websocket)", error_ref()),
+                (200, "Without an Upgrade header: the explorer page (docs/explorer.md)", json!({ "type": "string" })),
+                (400, "A WebSocket upgrade that is not one (not_a_websocket)", error_ref()),
             ],
             handler: get(rpc::upgrade),
         },
@@ -457,7 +459,11 @@ pub(crate) fn document(routes: &[Route]) -> Value {
     for route in routes {
         let mut responses = Map::new();
         for (status, description, schema) in &route.responses {
-            let content_type = if route.path == "/metrics" { "text/plain" } else { "application/json" };
+            let content_type = match (route.path, *status) {
+                ("/metrics", _) => "text/plain",
+                ("/", 200) if route.method == "get" => "text/html",
+                _ => "application/json",
+            };
             responses.insert(
                 status.to_string(),
                 json!({ "description": description, "content": { content_type: { "schema": schema } } }),

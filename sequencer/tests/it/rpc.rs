@@ -450,10 +450,23 @@ async fn websocket_subscriptions_deliver_heads_logs_and_pending_transactions() {
     assert_rpc_error(&bound, -32005);
     assert_eq!(bound["error"]["data"], "too_many_subscriptions");
 
-    // Over HTTP, subscriptions are refused with where to ask; a plain GET / says what it is.
+    // Over HTTP, subscriptions are refused with where to ask; a plain GET / is the explorer
+    // page, and an upgrade that is not a WebSocket's says what GET / is.
     assert_rpc_error(&seq.rpc("eth_subscribe", json!(["newHeads"])).await, -32601);
-    let (status, body) = seq.get("/").await;
-    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    let page = seq.http.get(seq.url("/")).send().await.expect("GET /");
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    assert!(page.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
+    assert!(page.text().await.expect("a page").contains("Rollup explorer"));
+    let upgrade = seq
+        .http
+        .get(seq.url("/"))
+        .header("upgrade", "h2c")
+        .header("connection", "upgrade")
+        .send()
+        .await
+        .expect("GET /");
+    assert_eq!(upgrade.status(), reqwest::StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = upgrade.json().await.expect("json");
     assert_eq!(body["error"]["code"], "not_a_websocket");
     drop(ws);
     seq.stop().await;

@@ -50,11 +50,14 @@ pub(in crate::api) async fn upgrade(
     Extension(filters): Extension<Arc<Filters>>,
     hold: Option<Extension<Arc<ConnectionHold>>>,
     client: Option<Extension<Client>>,
+    headers: axum::http::HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let client = client.map_or(Client::LOCAL, |Extension(c)| c);
     let ws = match ws {
         Ok(ws) => ws,
+        // A plain GET (a browser): the explorer page.
+        Err(_) if !headers.contains_key(axum::http::header::UPGRADE) => return crate::api::explorer::page(),
         Err(rejection) => {
             let message = format!(
                 "GET / opens a WebSocket for JSON-RPC ({}); over HTTP, send JSON-RPC with POST /",
