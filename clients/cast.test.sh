@@ -5,7 +5,8 @@
 # against the block's stateRoot, geth's "nonce too low", a decoded revert, and ether as the chain's
 # currency (cast balance, cast send --value and the fee it pays, the fee vault's type-0x7e credit,
 # geth's "insufficient funds"), the router (swapPath, its deadline), and the money market
-# (supply, borrow, the account's health, a borrow beyond the collateral refused by name).
+# (supply, borrow, the account's health, a borrow beyond the collateral refused by name), and
+# reads at block 1 once it is older than the blocks kept in memory (the devnet's archive).
 # Run by clients/run.sh; each check is reported, the exit status is 1 if any failed.
 
 set -uo pipefail
@@ -296,6 +297,29 @@ c14() {
   grep -qE 'execution reverted: Undercollateralized\(' <<<"$out" || { echo "$out"; return 1; }
 }
 
+c15() {
+  local head balance tokens nonce
+  # Past the blocks the node keeps in memory (run.sh gives the devnet --state.history
+  # $STATE_HISTORY): the devnet keeps the state's history for the older ones.
+  local kept=${STATE_HISTORY:-128}
+  for _ in $(seq 1 120); do
+    head=$("$CAST" block-number --rpc-url "$L2") || return 1
+    ((head > kept + 2)) && break
+    sleep 0.5
+  done
+  ((head > kept + 2)) || { echo "the head is $head, not past the $kept blocks kept in memory"; return 1; }
+  # At block 1 this key held what genesis gave it: 100 ETH, 5,000,000 USDC, nonce 0.
+  balance=$("$CAST" balance --rpc-url "$L2" --block 1 "$ME") || return 1
+  expect "ether at block 1" "$balance" 100000000000000000000
+  tokens=$("$CAST" call --rpc-url "$L2" --block 1 "$USDC" 'balanceOf(address)(uint256)' "$ME" | cut -d' ' -f1) || return 1
+  expect "USDC at block 1" "$tokens" 5000000000000
+  nonce=$("$CAST" nonce --rpc-url "$L2" --block 1 "$ME") || return 1
+  expect "nonce at block 1" "$nonce" 0
+  # And now it has sent transactions and paid their fees.
+  nonce=$("$CAST" nonce --rpc-url "$L2" "$ME") || return 1
+  ((nonce > 0)) || { echo "nonce now: $nonce"; return 1; }
+}
+
 check "1 chain-id, block-number over HTTP and WebSocket, a call over the socket" c1
 check "2 send --confirmations 2: a token transfer, the ledger's and the token's logs" c2
 check "3 send --sync (eth_sendRawTransactionSync)" c3
@@ -310,6 +334,7 @@ check "11 send of more ether than the balance, gas limit given: the door's 'insu
 check "12 send of more ether than the balance, gas estimated by cast: 'insufficient funds'" c12
 check "13 swapPath [USDC,WETH,DAI] (the router), then one past its deadline: 'Expired(1, …)'" c13
 check "14 supply 10 WETH, borrow 1 WETH, accountHealth, sWETH's balanceOf, 9 more: 'Undercollateralized(…)'" c14
+check "15 archive reads: balance, USDC balanceOf and nonce at block 1, past the blocks kept in memory" c15
 
 total=$((passed + ${#failed[@]}))
 line="== cast: $passed/$total checks passed in $(ms_since "$started") ms"

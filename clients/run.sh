@@ -25,6 +25,9 @@ ROLLUP_BIN=${ROLLUP_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/optimistic-rollup/targ
 export ROLLUP_TOOLS_BIN=${ROLLUP_TOOLS_BIN:-$root/.tools/bin}
 CLIENTS=${CLIENTS:-viem ethers web3 cast explorer}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-180}
+# Blocks whose states the devnet keeps in memory: few, so that reads at older blocks (the
+# archive, cast check 15) come within the clients' run.
+export STATE_HISTORY=32
 CLIENT_TIMEOUT_S=${CLIENT_TIMEOUT_S:-90}
 
 log() { printf '[clients] %s\n' "$*"; }
@@ -123,6 +126,7 @@ setsid "$ROLLUP_BIN" devnet \
   --l1.port 0 \
   --block.time-ms 200 \
   --block.empty-ms 500 \
+  --state.history "$STATE_HISTORY" \
   ${ROLLUP_DEVNET_ARGS:-} >"$banner" 2>"$devnet_log" &
 devnet_pid=$!
 

@@ -43,6 +43,9 @@ pub struct E2eBench {
     pub da: rollup_batcher::DaMode,
     /// Cores the batcher's blob work may take with auto (`None`: the devnet's default).
     pub blob_cores: Option<f64>,
+    /// Whether the sequencer keeps the state's history (`--state.archive`, off by default
+    /// here as for `rollup sequencer`: its cost is measured apart).
+    pub archive: bool,
 }
 
 /// Seconds, as percentiles of a sample.
@@ -191,6 +194,7 @@ impl E2eBench {
         // A chain deployed at the L1's price: fees against the L1 cost from the first block.
         config.genesis_l1_price_from_l1 = true;
         config.da = self.da;
+        config.archive = self.archive;
         if let Some(cores) = self.blob_cores {
             config.blob_cores = cores;
         }
@@ -353,6 +357,10 @@ pub struct Args {
     /// devnet's, half the machine's; `inf`: no bound).
     #[arg(long = "batcher.blob-cores")]
     blob_cores: Option<f64>,
+    /// Keep the state's history for reads at any past block, as the devnet does by default
+    /// (off here, as for `rollup sequencer`).
+    #[arg(long = "state.archive")]
+    archive: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -374,6 +382,7 @@ impl Args {
             settle_timeout: Duration::from_secs(args.settle_timeout),
             da: args.da,
             blob_cores: args.blob_cores,
+            archive: args.archive,
         };
         let report = bench.run().await?;
         crate::report::print(&report, args.json)

@@ -3,12 +3,14 @@
 //! Queries use `$n` placeholders and portable types so that the same statements run on
 //! SQLite and PostgreSQL.
 
+mod history;
 mod l1;
 mod logs;
 mod queue;
 mod receipts;
 mod withdrawals;
 
+pub use history::HistoryRange;
 pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
 pub use logs::{IndexedLog, LogQuery};
 pub use queue::{ConsumedEntry, QueueOutcome, QueueReaderPosition, QueuedEntry, StoredQueueEntry};
@@ -169,12 +171,15 @@ pub struct BlockWrite<'a> {
     pub changes: &'a [StatusChange],
     /// The withdrawals it wrote.
     pub withdrawals: &'a [WithdrawalRecord],
+    /// For the state's history (a node whose archive is on): each state-tree key the block
+    /// changed, with its value before the block.
+    pub history: Option<&'a [(B256, B256)]>,
 }
 
 impl<'a> BlockWrite<'a> {
     /// A block with only transactions (and the status changes they caused).
     pub const fn new(block: &'a StoredBlock, included: &'a [IncludedTx], changes: &'a [StatusChange]) -> Self {
-        Self { block, queue: &[], included, changes, withdrawals: &[] }
+        Self { block, queue: &[], included, changes, withdrawals: &[], history: None }
     }
 }
 
@@ -547,7 +552,7 @@ impl Store {
     /// their pending rows), the withdrawals it wrote and the status changes it caused,
     /// atomically.
     pub async fn commit_block(&self, block: &BlockWrite<'_>) -> Result<(), StoreError> {
-        let BlockWrite { block, queue, included, changes, withdrawals } = *block;
+        let BlockWrite { block, queue, included, changes, withdrawals, history } = *block;
         const COLUMNS: usize = 3;
         let h = &block.header;
         let chunk_roots: Vec<u8> = block.chunk_roots.iter().flat_map(|r| r.0).collect();
@@ -591,6 +596,9 @@ impl Store {
         })?;
         Self::consume_queue_in(&mut tx, h.number, first, queue).await?;
         Self::insert_withdrawals_in(&mut tx, withdrawals).await?;
+        if let Some(overwritten) = history {
+            Self::insert_history_in(&mut tx, self.backend(), h.number, overwritten).await?;
+        }
         Self::insert_logs_in(&mut tx, self.backend(), h.number, included.iter().flat_map(|t| &t.logs)).await?;
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
         let pool: Vec<(usize, &IncludedTx)> =

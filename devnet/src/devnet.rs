@@ -104,6 +104,8 @@ pub struct DevnetConfig {
     pub empty_block_interval: Duration,
     /// Blocks before the head whose states the sequencer keeps (reads at a block).
     pub state_history: u64,
+    /// Whether the sequencer keeps the state's history for reads at any past block.
+    pub archive: bool,
     /// Most transactions in one L2 block.
     pub max_block_txs: usize,
     /// Most bytes an L2 block may encode to (`None`: what one post carries on the L1).
@@ -175,6 +177,7 @@ impl DevnetConfig {
             block_time: Duration::from_millis(500),
             empty_block_interval: rollup_sequencer::DEFAULT_EMPTY_BLOCK_INTERVAL,
             state_history: rollup_sequencer::DEFAULT_STATE_HISTORY,
+            archive: true,
             max_block_txs: 10_000,
             max_block_bytes: None,
             // Several rounds per L1 block: posts go out as blocks are sealed, and a post
@@ -319,6 +322,7 @@ impl Devnet {
                 block_time: config.block_time,
                 empty_block_interval: config.empty_block_interval,
                 state_history: config.state_history,
+                archive: config.archive,
                 max_block_txs: config.max_block_txs,
                 max_block_bytes,
                 l1_backlog: config.l1_backlog,

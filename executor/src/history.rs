@@ -102,29 +102,100 @@ impl Overwritten {
     }
 }
 
+/// Values of the state after an older block, by state-tree key, fetched from a stored history
+/// (the node's archive, docs/api.md §3.0f), and the keys a read wanted that were not among
+/// them. A read over [`StateAt::archived`] answers a missing key with the newest state's value
+/// and notes it; the reader fetches what was missed and reads again, until nothing is.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    values: std::sync::RwLock<HashMap<B256, B256>>,
+    /// Keys no block after this one changed: their values are the newest state's.
+    newest: std::sync::RwLock<alloy_primitives::map::HashSet<B256>>,
+    misses: std::sync::Mutex<Vec<B256>>,
+}
+
+impl Fetched {
+    /// Sets `key`'s value at the block.
+    pub fn insert(&self, key: B256, value: B256) {
+        self.values.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, value);
+    }
+
+    /// Notes that no block after this one changed `key` (it reads as in the newest state).
+    pub fn keep_newest(&self, key: B256) {
+        self.newest.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key);
+    }
+
+    /// The keys read and not fetched since the last call, each once.
+    pub fn take_misses(&self) -> Vec<B256> {
+        let mut misses = std::mem::take(&mut *self.misses.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        misses.sort_unstable();
+        misses.dedup();
+        misses
+    }
+
+    /// Keys fetched.
+    pub fn len(&self) -> usize {
+        self.values.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+            + self.newest.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get(&self, key: B256) -> Option<B256> {
+        let value = self.values.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key).copied();
+        if value.is_none() && !self.newest.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&key) {
+            self.misses.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(key);
+        }
+        value
+    }
+}
+
 /// The state after an older block: a newer state seen through what the blocks since it
-/// overwrote. A revm database for read-only calls, like [`State`].
+/// overwrote, or through values fetched from a stored history. A revm database for read-only
+/// calls, like [`State`].
 #[derive(Clone, Debug)]
 pub struct StateAt {
     newest: Arc<State>,
     /// What the blocks after the one this state is at overwrote, oldest first.
     since: Vec<Arc<Overwritten>>,
+    /// For a block older than the kept records: its values fetched so far.
+    fetched: Option<Arc<Fetched>>,
 }
 
 impl StateAt {
     /// The state `newest` was at before the blocks that overwrote `since` (oldest first);
     /// with none, `newest` itself.
     pub fn new(newest: Arc<State>, since: Vec<Arc<Overwritten>>) -> Self {
-        Self { newest, since }
+        Self { newest, since, fetched: None }
+    }
+
+    /// The state after an older block from the values `fetched` holds of it; a key it does not
+    /// hold reads as in `newest` and is noted as missed ([`Fetched`]).
+    pub fn archived(newest: Arc<State>, fetched: Arc<Fetched>) -> Self {
+        Self { newest, since: Vec::new(), fetched: Some(fetched) }
+    }
+
+    /// Whether this state reads from fetched values (no state tree: no proofs).
+    pub const fn is_archived(&self) -> bool {
+        self.fetched.is_some()
     }
 
     /// The nonce of `account`.
     pub fn nonce(&self, account: &Address) -> u64 {
+        if let Some(value) = self.fetched.as_ref().and_then(|f| f.get(keys::nonce(account))) {
+            return U256::from_be_bytes(value.0).saturating_to();
+        }
         self.since.iter().find_map(|o| o.nonce(account)).unwrap_or_else(|| self.newest.nonce(account))
     }
 
     /// A storage slot of the system contract (equivalently, a state-tree key).
     pub fn storage(&self, slot: &U256) -> U256 {
+        if let Some(value) = self.fetched.as_ref().and_then(|f| f.get(B256::from(*slot))) {
+            return U256::from_be_bytes(value.0);
+        }
         self.since.iter().find_map(|o| o.storage(slot)).unwrap_or_else(|| self.newest.storage(slot))
     }
 

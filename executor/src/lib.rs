@@ -10,7 +10,7 @@ mod state;
 mod token_events;
 mod undo;
 
-pub use history::{Overwritten, StateAt};
+pub use history::{Fetched, Overwritten, StateAt};
 pub use predict::KeyPrediction;
 pub use queue::{QueueResult, admit_forced};
 pub use snapshot::SnapshotError;

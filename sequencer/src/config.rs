@@ -67,6 +67,9 @@ pub struct SequencerConfig {
     /// Blocks before the head whose states are kept for reads at a block (docs/api.md
     /// §3.0f); 0 keeps the head's only.
     pub state_history: u64,
+    /// Keeps the state's history in the database for reads at any past block, older than
+    /// `state_history` (docs/api.md §3.0f): each block writes the values it overwrote.
+    pub archive: bool,
     /// Most logs one `eth_getLogs` answer holds; past it the query is refused with a range
     /// that fits (docs/api.md §3.3).
     pub max_logs: usize,
@@ -101,6 +104,7 @@ impl Default for SequencerConfig {
             admission_nice: DEFAULT_ADMISSION_NICE,
             calls: CallLimits::default(),
             state_history: DEFAULT_STATE_HISTORY,
+            archive: false,
             max_logs: DEFAULT_MAX_LOGS,
             http: HttpLimits::default(),
         }

@@ -125,6 +125,8 @@ pub struct Node {
     /// The committed state after the head, for readers (never blocked by a block in
     /// execution), with what recent blocks overwrote (reads at those blocks).
     committed: RwLock<history::Committed>,
+    /// The first block whose state the stored history answers (`--state.archive`).
+    archive_from: Option<u64>,
     /// The last sealed block (the head, or a block after it being written), and the state
     /// after the last executed block (which may wait for its state root in `unsealed`).
     /// Admission and block building work on the state.
@@ -323,6 +325,12 @@ impl Node {
     /// The state after the head, with the head.
     pub fn latest_state(&self) -> StateView {
         lock!(self.committed.read()).latest()
+    }
+
+    /// The first block whose state the stored history answers, when it is kept
+    /// (`--state.archive`).
+    pub const fn archive_from(&self) -> Option<u64> {
+        self.archive_from
     }
 
     /// The state after block `number`: the head or one of the last

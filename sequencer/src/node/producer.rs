@@ -424,12 +424,15 @@ impl Node {
         let Sealed { block, queue, included, withdrawals, changes, state, overwritten, execution, state_root } = sealed;
         // The executor has moved on: if the block cannot be stored the service must stop and
         // replay from the database on restart.
+        let history: Option<Vec<(B256, B256)>> =
+            self.archive_from.and(overwritten.as_ref()).map(|o| o.leaves().collect());
         let write = BlockWrite {
             block: &block,
             queue: &queue,
             included: &included,
             changes: &changes,
             withdrawals: &withdrawals,
+            history: history.as_deref(),
         };
         self.store.commit_block(&write).await?;
         if !queue.is_empty() {

@@ -155,6 +155,7 @@ impl Node {
             .map_err(SequencerError::Task)?;
         let shares = super::shares::Shares::new(&config.http);
         let committed = super::history::Committed::new(executor.state(), &head, config.state_history);
+        let archive_from = if config.archive { Some(store.start_history(head_number).await?.first) } else { None };
         Ok(Arc::new(Self {
             calls,
             queries,
@@ -165,6 +166,7 @@ impl Node {
             own_store: store.internal(),
             store,
             committed: RwLock::new(committed),
+            archive_from,
             tip: RwLock::new((head.clone(), executor.state())),
             executor: RwLock::new(Pipeline::new(executor)),
             unsealed: Mutex::new(Vec::new()),

@@ -162,3 +162,49 @@ async fn state_proofs_verify_against_the_blocks_state_roots() {
     assert_eq!(future["error"]["message"], "header not found", "{future}");
     seq.stop().await;
 }
+
+/// The state's history (`--state.archive`, issue 55): reads at blocks older than the kept
+/// records answer from the database, as Ponder reads a balance at an event's block: the same
+/// answers as when the block was recent, for `eth_getBalance`, `eth_call`,
+/// `eth_getTransactionCount`, `eth_getStorageAt` and `eth_getCode`; the blocks before the
+/// history started and proofs there are refused with the reason.
+#[tokio::test]
+async fn reads_at_old_blocks_answer_from_the_stored_history() {
+    let config = SequencerConfig { state_history: 2, archive: true, ..SequencerConfig::test() };
+    let seq = Seq::start(config).await;
+    let (a, bob) = (alice(), Address::repeat_byte(0xb1));
+    let blocks = transfers_in_own_blocks(&seq, bob, 8).await;
+    let head = *blocks.last().expect("blocks");
+    let input = hex::encode_prefixed(L2Token::balanceOfCall { owner: bob }.abi_encode());
+    let slot = U256::from_be_bytes(keys::balance(&USDC, &bob).0);
+    // Every block of the run, from the one before the first transfer: its answers now, when
+    // most of them are far older than the two blocks kept in memory.
+    for block in blocks[0] - 1..=head {
+        let sent = blocks.iter().filter(|b| **b <= block).count() as u64;
+        let tag = block_tag(block);
+        let call = seq.rpc("eth_call", json!([{ "to": USDC, "data": input }, tag])).await;
+        assert_eq!(quantity(&call["result"]), U256::from(sent), "eth_call at block {block}: {call}");
+        let nonce = seq.rpc("eth_getTransactionCount", json!([a.address(), tag])).await;
+        assert_eq!(quantity(&nonce["result"]), U256::from(sent), "nonce at block {block}: {nonce}");
+        let stored = seq.rpc("eth_getStorageAt", json!([SYSTEM_CONTRACT, slot, tag])).await;
+        assert_eq!(quantity(&stored["result"]), U256::from(sent), "slot at block {block}: {stored}");
+        let ether = seq.rpc("eth_getBalance", json!([a.address(), tag])).await;
+        let now = seq.rpc("eth_getBalance", json!([a.address(), "latest"])).await;
+        // Each transfer paid its fee in ether: the older the block, the more alice held.
+        if block < head {
+            assert!(quantity(&ether["result"]) > quantity(&now["result"]), "ether at block {block}: {ether}");
+        }
+        let code = seq.rpc("eth_getCode", json!([USDC, tag])).await;
+        assert!(code["result"].as_str().is_some_and(|c| c.len() > 2), "token code at block {block}: {code}");
+    }
+    // The history started with the node (at genesis here): block 0's state is answered too,
+    // and an unknown block is still "header not found".
+    let genesis = seq.rpc("eth_getTransactionCount", json!([a.address(), "0x0"])).await;
+    assert_eq!(quantity(&genesis["result"]), U256::ZERO, "{genesis}");
+    let future = seq.rpc("eth_getTransactionCount", json!([a.address(), block_tag(head + 100)])).await;
+    assert_eq!(future["error"]["message"], "header not found", "{future}");
+    // Proofs need the state tree, which only the kept blocks have.
+    let proof = seq.rpc("eth_getProof", json!([SYSTEM_CONTRACT, [slot], block_tag(blocks[0])])).await;
+    assert_eq!(proof["error"]["data"], "state_not_kept", "{proof}");
+    seq.stop().await;
+}

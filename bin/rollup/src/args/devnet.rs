@@ -76,6 +76,7 @@ impl DevnetArgs {
         config.block_time = self.blocks.block_time();
         config.empty_block_interval = self.blocks.empty_block_interval();
         config.state_history = self.blocks.state_history;
+        config.archive = self.blocks.archive.unwrap_or(true);
         config.max_block_txs = self.blocks.max_txs();
         config.max_block_bytes = self.blocks.max_bytes;
         config.batch_interval = self.posting.interval(config.batch_interval);

@@ -51,6 +51,7 @@ impl SequencerArgs {
             block_time: self.blocks.block_time(),
             empty_block_interval: self.blocks.empty_block_interval(),
             state_history: self.blocks.state_history,
+            archive: self.blocks.archive.unwrap_or(false),
             exec_threads: self.exec_threads.unwrap_or(defaults.exec_threads).max(1),
             snapshot_interval: self.snapshot_interval,
             max_block_txs: self.blocks.max_txs(),
@@ -97,6 +98,11 @@ pub(crate) struct BlockArgs {
         default_value_t = rollup_sequencer::DEFAULT_STATE_HISTORY
     )]
     pub(crate) state_history: u64,
+    /// Keeps the state's history in the database for reads at any past block (eth_call,
+    /// eth_getBalance, … at a block older than --state.history; one row a changed key a
+    /// block). Default: off for `rollup sequencer`, on for `rollup devnet`.
+    #[arg(long = "state.archive", env = "ROLLUP_STATE_ARCHIVE", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) archive: Option<bool>,
 }
 
 impl BlockArgs {

@@ -29,7 +29,7 @@ use super::{
 use crate::{
     error::SubmitError,
     fair::Client,
-    node::{CallBudget, HistoryError, Node, QueryError, StateView},
+    node::{BlockRef, CallBudget, HistoryError, Node, QueryError, StateView},
     store::{StoredStatus, TxRecord},
 };
 use alloy_eips::{BlockId, BlockNumberOrTag};
@@ -42,7 +42,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use rollup_executor::{BlockEnvInput, CallRequest, TxStatus};
+use rollup_executor::{BlockEnvInput, CallRequest, Fetched, StateAt, TxStatus};
 use rollup_types::smt::{Proof, Terminal};
 use rollup_types::{
     SYSTEM_CONTRACT,
@@ -290,13 +290,106 @@ async fn block_number(node: &Node, id: Option<BlockId>) -> Result<u64, RpcError>
     }
 }
 
-/// The state a read at `id` sees: the head's or a kept block's; an older block is refused
-/// with the range that is kept, rather than answered wrongly.
-async fn state_for(node: &Node, id: Option<BlockId>) -> Result<StateView, RpcError> {
-    if matches!(id, None | Some(BlockId::Number(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending))) {
-        return Ok(node.latest_state());
+/// Most state keys one read at an archived block fetches from the stored history.
+const MAX_ARCHIVE_KEYS: usize = 10_000;
+/// Most times such a read runs (each run fetches what the one before read and lacked).
+const ARCHIVE_ROUNDS: usize = 32;
+
+/// A read at block `id` (docs/api.md §3.0f): over the head's or a kept block's state; over an
+/// older block's, when the node keeps the state's history (`--state.archive`), from that
+/// history: the read runs over the values fetched so far, the keys it read and lacked are
+/// fetched (one index seek each), and it runs again until it lacks none ([`at_block!`]).
+/// Without the history an older block is refused with the range that is kept, rather than
+/// answered wrongly.
+struct ReadAt {
+    view: StateView,
+    archived: Option<Archived>,
+}
+
+/// A read at a block older than the kept ones, from the stored history.
+struct Archived {
+    fetched: Arc<Fetched>,
+    rounds: usize,
+}
+
+impl ReadAt {
+    async fn new(node: &Node, id: Option<BlockId>) -> Result<Self, RpcError> {
+        let number = match kept_state(node, id).await? {
+            Ok(view) => return Ok(Self { view, archived: None }),
+            Err(HistoryError::Pruned { number, .. }) if node.archive_from().is_some_and(|first| number >= first) => {
+                number
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let block = node.store().block(number).await?.ok_or(HistoryError::NotFound)?;
+        let block = BlockRef {
+            number,
+            hash: block.hash,
+            timestamp: block.header.timestamp,
+            state_root: block.header.state_root,
+        };
+        // The newest state is taken once, before the history is read: a key that no block
+        // after `number` up to it changed has its value there.
+        let fetched = Arc::new(Fetched::default());
+        let state = StateAt::archived(node.committed_state(), fetched.clone());
+        Ok(Self { view: StateView { block, state }, archived: Some(Archived { fetched, rounds: 0 }) })
     }
-    Ok(node.state_at(block_number(node, id).await?)?)
+
+    /// The state to read (again).
+    fn view(&self) -> StateView {
+        self.view.clone()
+    }
+
+    /// `answer` if the read lacked nothing; `None` after fetching what it lacked (read again).
+    async fn settle<T>(&mut self, node: &Node, answer: Result<T, RpcError>) -> Result<Option<T>, RpcError> {
+        let Some(archived) = &mut self.archived else { return answer.map(Some) };
+        let missed = archived.fetched.take_misses();
+        if missed.is_empty() {
+            return answer.map(Some);
+        }
+        let number = self.view.block.number;
+        archived.rounds += 1;
+        if archived.rounds > ARCHIVE_ROUNDS || archived.fetched.len() + missed.len() > MAX_ARCHIVE_KEYS {
+            return Err(RpcError::limit(
+                "archive_keys",
+                format!(
+                    "the read at block {number} needs more than {MAX_ARCHIVE_KEYS} keys of the stored history; read \
+                     at a recent block or split the call"
+                ),
+            ));
+        }
+        for (key, value) in missed.iter().zip(node.store().history_values(number, &missed).await?) {
+            match value {
+                Some(value) => archived.fetched.insert(*key, value),
+                None => archived.fetched.keep_newest(*key),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// `$body` (a `Result<_, RpcError>`, which may await) over the state after block `$id` as
+/// `$view`, run again while the stored history lacked something it read ([`ReadAt`]).
+macro_rules! at_block {
+    ($node:expr, $id:expr, |$view:ident| $body:expr) => {{
+        let mut read = ReadAt::new($node, $id).await?;
+        loop {
+            let $view = read.view();
+            let answer = $body;
+            if let Some(answer) = read.settle($node, answer).await? {
+                break Ok::<_, RpcError>(answer);
+            }
+        }
+    }};
+}
+
+/// The state after block `id` if the node keeps it in memory (the head's or a recent block's),
+/// else why not.
+async fn kept_state(node: &Node, id: Option<BlockId>) -> Result<Result<StateView, HistoryError>, RpcError> {
+    if matches!(id, None | Some(BlockId::Number(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending))) {
+        return Ok(Ok(node.latest_state()));
+    }
+    Ok(node.state_at(block_number(node, id).await?))
 }
 
 /// `eth_getProof` (EIP-1186's shape over the sparse Merkle tree, docs/api.md §3.0f): the
@@ -370,24 +463,20 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         EthRequest::FeeHistory { count, newest, percentiles } => fee_history(node, count, newest, percentiles).await,
         // Ether is the ledger's balance of the bridged token of L1 ether.
         EthRequest::GetBalance(address, block) => {
-            let view = state_for(node, block).await?;
-            Ok(json!(view.state.ether_balance(&address)))
+            at_block!(node, block, |view| Ok(json!(view.state.ether_balance(&address))))
         }
         EthRequest::GetCode(address, block) => {
-            let view = state_for(node, block).await?;
-            Ok(json!(view.state.code_at(&address).unwrap_or_default()))
+            at_block!(node, block, |view| Ok(json!(view.state.code_at(&address).unwrap_or_default())))
         }
-        EthRequest::GetStorageAt(address, slot, block) => {
-            let view = state_for(node, block).await?;
+        EthRequest::GetStorageAt(address, slot, block) => at_block!(node, block, |view| {
             let value = if address == SYSTEM_CONTRACT { view.state.storage(&slot) } else { U256::ZERO };
             Ok(json!(B256::from(value)))
-        }
+        }),
         EthRequest::GetTransactionCount(address, block) => {
             if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
                 return Ok(quantity(node.pending_nonce(&address)));
             }
-            let view = state_for(node, block).await?;
-            Ok(quantity(view.state.nonce(&address)))
+            at_block!(node, block, |view| Ok(quantity(view.state.nonce(&address))))
         }
         EthRequest::SendRawTransaction(raw) => {
             let raw =
@@ -423,13 +512,14 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             to_json(rpc_block(node, &block, full).await?)
         }
         EthRequest::Call(request, block) => {
-            let outcome = call(node, &request, state_for(node, block).await?, budget).await?;
+            let outcome = at_block!(node, block, |view| call(node, &request, view, budget).await)?;
             Ok(json!(outcome.output))
         }
         EthRequest::EstimateGas(request, block) => {
-            let view = state_for(node, block).await?;
-            let (number, fees, cap) = (view.block.number + 1, view.state.fee_state(), view.state.l1_price_cap());
-            let outcome = call(node, &request, view, budget).await?;
+            let (number, fees, cap, outcome) = at_block!(node, block, |view| {
+                let (number, fees, cap) = (view.block.number + 1, view.state.fee_state(), view.state.l1_price_cap());
+                call(node, &request, view, budget).await.map(|outcome| (number, fees, cap, outcome))
+            })?;
             // Execution is not metered: an operation of the closed set uses its scheduled gas
             // (docs/fees.md §2.1) and its L1 data fee in gas units (§2.2), estimated at the
             // dearest prices the next block may have. Anything else (which admission refuses)
