@@ -37,6 +37,10 @@ pub struct StoreBench {
     pub postgres: bool,
     /// Runs, each on a fresh database; the fastest of each phase is reported.
     pub runs: usize,
+    /// Blocks also write the state's history (`--state.archive`): a transfer's four keys (the
+    /// sender's nonce, ether and token balance, the recipient's token balance) and the block's
+    /// fee state.
+    pub archive: bool,
 }
 
 /// One phase of one run.
@@ -56,6 +60,8 @@ pub struct PhaseCost {
 pub struct StoreReport {
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
+    /// Whether blocks wrote the state's history too.
+    pub archive: bool,
     /// Transactions per run.
     pub txs: usize,
     /// Transactions per admission group commit.
@@ -78,8 +84,12 @@ impl fmt::Display for StoreReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "chain store on {}: {} transactions, admitted in group commits of {}, included in blocks of {}",
-            self.backend, self.txs, self.group, self.block_size
+            "chain store on {}: {} transactions, admitted in group commits of {}, included in blocks of {}{}",
+            self.backend,
+            self.txs,
+            self.group,
+            self.block_size,
+            if self.archive { ", with the state's history" } else { "" }
         )?;
         for (name, phase) in [("admission", &self.admission), ("inclusion", &self.inclusion)] {
             let runs: Vec<String> = phase.iter().map(|p| format!("{:.2}", p.wall_us)).collect();
@@ -136,6 +146,23 @@ fn pending_row(i: usize) -> PendingRow {
 }
 
 /// A transfer's receipt for `row`: the ledger's event at the system contract and the token's.
+/// A block to commit: its header, its transactions, its state-history rows.
+type BenchBlock = (StoredBlock, Vec<IncludedTx>, Vec<(B256, B256)>);
+
+/// The state-history rows of a block of `txs` transfers: what each changed, with plausible
+/// old values (a nonce, balances of 9 to 12 significant bytes), and the block's fee state.
+fn history_of(txs: &[PendingRow]) -> Vec<(B256, B256)> {
+    let mut rows = vec![(B256::repeat_byte(0xfe), B256::left_padding_from(&[7; 16]))];
+    for row in txs {
+        let key = |k: u8| B256::from(keccak256([row.hash.as_slice(), &[k]].concat()));
+        rows.push((key(0), B256::left_padding_from(&row.nonce.to_be_bytes())));
+        rows.push((key(1), B256::left_padding_from(&[0x56; 12])));
+        rows.push((key(2), B256::left_padding_from(&[0x4c; 9])));
+        rows.push((key(3), B256::left_padding_from(&[0x11; 10])));
+    }
+    rows
+}
+
 fn included(row: &PendingRow) -> IncludedTx {
     let to = B256::from(keccak256(row.hash));
     let amount = Bytes::from(B256::with_last_byte(1).to_vec());
@@ -189,6 +216,7 @@ impl StoreBench {
         }
         Ok(StoreReport {
             backend: if self.postgres { "postgres" } else { "sqlite" },
+            archive: self.archive,
             txs: self.txs,
             group: self.group,
             block_size: self.block_size,
@@ -208,7 +236,7 @@ impl StoreBench {
         })
         .await?;
         // Receipts are built before the clock starts: the sequencer has them from execution.
-        let blocks: Vec<(StoredBlock, Vec<IncludedTx>)> = rows
+        let blocks: Vec<BenchBlock> = rows
             .chunks(self.block_size)
             .enumerate()
             .map(|(number, txs)| {
@@ -223,12 +251,18 @@ impl StoreBench {
                     queue_txs: 0,
                     closing_txs: 0,
                 };
-                (block, txs.iter().map(included).collect())
+                let history = if self.archive { history_of(txs) } else { Vec::new() };
+                (block, txs.iter().map(included).collect(), history)
             })
             .collect();
+        if self.archive {
+            store.start_history(0).await?;
+        }
         let inclusion = measure(rows.len(), async {
-            for (block, txs) in &blocks {
-                store.commit_block(&BlockWrite::new(block, txs, &[])).await?;
+            for (block, txs, history) in &blocks {
+                let write =
+                    BlockWrite { history: self.archive.then_some(&history[..]), ..BlockWrite::new(block, txs, &[]) };
+                store.commit_block(&write).await?;
             }
             Ok(())
         })
@@ -257,6 +291,9 @@ pub struct Args {
     /// Runs, each on a fresh database.
     #[arg(long, default_value_t = 3)]
     runs: usize,
+    /// Blocks also write the state's history (`--state.archive`), four keys a transfer.
+    #[arg(long = "state.archive")]
+    archive: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -272,6 +309,7 @@ impl Args {
             block_size: args.block_size,
             postgres: args.postgres,
             runs: args.runs,
+            archive: args.archive,
         };
         let report = bench.run().await?;
         crate::report::print(&report, args.json)

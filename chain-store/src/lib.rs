@@ -833,10 +833,16 @@ impl Store {
         rows.iter().map(|r| Ok((b256(r, "hash")?, Bytes::from(r.try_get::<Vec<u8>, _>("raw")?)))).collect()
     }
 
+    /// Every transaction of block `number` (queue entries and credits included), hash and
+    /// bytes, in block order.
+    pub async fn block_txs(&self, number: u64) -> Result<Vec<(B256, Bytes)>, StoreError> {
+        Ok(self.bodies(number, number, false).await?.into_iter().flat_map(|(_, txs)| txs).collect())
+    }
+
     /// Hashes of the transactions of block `number`, in order (its queue entries' and credits'
     /// included).
     pub async fn block_tx_hashes(&self, number: u64) -> Result<Vec<B256>, StoreError> {
-        Ok(self.bodies(number, number, false).await?.into_iter().flat_map(|(_, txs)| txs).map(|(h, _)| h).collect())
+        Ok(self.block_txs(number).await?.into_iter().map(|(h, _)| h).collect())
     }
 
     /// A transaction row with its receipt, read from `receipts`, its block's receipts when it

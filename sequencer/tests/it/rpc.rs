@@ -498,3 +498,87 @@ async fn a_websocket_keeps_its_connection_slot_until_it_closes() {
     drop(first);
     seq.stop().await;
 }
+
+/// The execution-apis methods of blocks by index, uncles, `eth_coinbase`,
+/// `eth_createAccessList` and the `debug_getRaw*` family (issue 55): each answers as geth
+/// does, and the raw bytes are the block's, header's, transaction's and receipts' own (the
+/// header's bytes hash to the block hash, the block's length is its `size`).
+#[tokio::test]
+async fn blocks_by_index_uncles_access_lists_and_raw_bytes_answer_as_geth() {
+    use alloy_rlp::Decodable;
+    let seq = Seq::start(SequencerConfig::test()).await;
+    let a = alice();
+    let mut raws = Vec::new();
+    for nonce in 0..2 {
+        raws.push(a.eip1559(chain_id(), nonce, transfer(Address::repeat_byte(0xb2), 3)).encoded());
+    }
+    let mut hashes = Vec::new();
+    for raw in &raws {
+        hashes.push(seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(raw)])).await["result"].clone());
+    }
+    let last = seq.wait_included(&hashes[1]).await;
+    let number = last["blockNumber"].as_u64().expect("a block");
+    let tag = format!("{number:#x}");
+    let block = seq.rpc("eth_getBlockByNumber", json!([tag, false])).await["result"].clone();
+    let (hash, txs) = (block["hash"].clone(), block["transactions"].as_array().expect("hashes").clone());
+    let count = format!("{:#x}", txs.len());
+    assert_eq!(seq.rpc("eth_getBlockTransactionCountByNumber", json!([tag])).await["result"], json!(count));
+    assert_eq!(seq.rpc("eth_getBlockTransactionCountByHash", json!([hash])).await["result"], json!(count));
+    assert_eq!(seq.rpc("eth_getUncleCountByBlockNumber", json!([tag])).await["result"], json!("0x0"));
+    assert_eq!(seq.rpc("eth_getUncleCountByBlockHash", json!([hash])).await["result"], json!("0x0"));
+    assert_eq!(seq.rpc("eth_getUncleCountByBlockNumber", json!(["0xffffff"])).await["result"], Value::Null);
+    for (i, tx) in txs.iter().enumerate() {
+        let index = format!("{i:#x}");
+        let by_number = seq.rpc("eth_getTransactionByBlockNumberAndIndex", json!([tag, index])).await;
+        assert_eq!(by_number["result"]["hash"], *tx, "{by_number}");
+        assert_eq!(by_number["result"]["transactionIndex"], json!(index));
+        let by_hash = seq.rpc("eth_getTransactionByBlockHashAndIndex", json!([hash, index])).await;
+        assert_eq!(by_hash["result"], by_number["result"]);
+    }
+    let past = seq.rpc("eth_getTransactionByBlockNumberAndIndex", json!([tag, format!("{:#x}", txs.len())])).await;
+    assert_eq!(past["result"], Value::Null);
+    assert_eq!(seq.rpc("eth_coinbase", json!([])).await["result"], json!(Address::ZERO));
+
+    // An access list changes nothing here: empty, and the estimate's gas.
+    let call = json!({ "from": a.address(), "to": SYSTEM_CONTRACT, "data": hex::encode_prefixed(transfer(Address::repeat_byte(0xb3), 1)) });
+    let list = seq.rpc("eth_createAccessList", json!([call])).await;
+    assert_eq!(list["result"]["accessList"], json!([]), "{list}");
+    assert_eq!(list["result"]["gasUsed"], seq.rpc("eth_estimateGas", json!([call])).await["result"]);
+
+    // The raw bytes.
+    let header = seq.rpc("debug_getRawHeader", json!([tag])).await["result"].clone();
+    let header = hex::decode(header.as_str().expect("hex")).expect("hex");
+    assert_eq!(json!(keccak256(&header)), hash, "the header's bytes hash to the block's hash");
+    let raw_block = seq.rpc("debug_getRawBlock", json!([tag])).await["result"].clone();
+    let raw_block = hex::decode(raw_block.as_str().expect("hex")).expect("hex");
+    assert_eq!(block["size"], json!(format!("{:#x}", raw_block.len())), "size is the raw block's length");
+    let mut buf = &raw_block[..];
+    assert!(alloy_rlp::Header::decode(&mut buf).expect("a list").list);
+    let decoded = alloy_consensus::Header::decode(&mut buf).expect("its header");
+    assert_eq!(alloy_rlp::encode(&decoded), header);
+    let body = alloy_rlp::Header::decode(&mut buf).expect("its transactions");
+    let mut txs_buf = &buf[..body.payload_length];
+    let mut found = Vec::new();
+    while !txs_buf.is_empty() {
+        // Typed transactions as RLP strings of their EIP-2718 bytes.
+        found.push(alloy_primitives::Bytes::decode(&mut txs_buf).expect("a typed transaction").to_vec());
+    }
+    for raw in &raws {
+        assert!(found.contains(raw), "the block's bytes hold each of its transactions");
+    }
+    for (hash, raw) in hashes.iter().zip(&raws) {
+        let got = seq.rpc("debug_getRawTransaction", json!([hash])).await["result"].clone();
+        assert_eq!(got, json!(hex::encode_prefixed(raw)));
+    }
+    let receipts = seq.rpc("debug_getRawReceipts", json!([tag])).await["result"].clone();
+    let receipts = receipts.as_array().expect("a list");
+    assert_eq!(receipts.len(), txs.len());
+    // EIP-1559 receipts (0x02), and a fee-vault credit's (0x7e) when the block holds one.
+    assert!(
+        receipts.iter().all(|r| r.as_str().is_some_and(|r| r.starts_with("0x02f") || r.starts_with("0x7ef"))),
+        "{receipts:?}"
+    );
+    assert_eq!(seq.rpc("debug_getBadBlocks", json!([])).await["result"], json!([]));
+    assert_eq!(seq.rpc("debug_getRawHeader", json!(["0xffffff"])).await["result"], Value::Null);
+    seq.stop().await;
+}

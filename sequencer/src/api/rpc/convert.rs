@@ -165,13 +165,21 @@ pub(super) fn rpc_receipt(
 }
 
 pub(super) async fn rpc_block(node: &Node, block: &StoredBlock, full: bool) -> Result<Block<Value>, RpcError> {
-    let header =
-        Header { hash: block.hash, inner: block.header.to_header(), total_difficulty: Some(U256::ZERO), size: None };
+    let txs = node.store().block_txs(block.header.number).await?;
+    // The size of the block's RLP encoding (`debug_getRawBlock`'s bytes).
+    let raws: Vec<alloy_primitives::Bytes> = txs.iter().map(|(_, raw)| raw.clone()).collect();
+    let size = U256::from(super::raw::block(block, &raws).len());
+    let header = Header {
+        hash: block.hash,
+        inner: block.header.to_header(),
+        total_difficulty: Some(U256::ZERO),
+        size: Some(size),
+    };
     let transactions = if full {
         let records = node.store().block_transaction_records(block.header.number).await?;
         BlockTransactions::Full(records.iter().map(|r| rpc_transaction(r, Some(block))).collect::<Result<_, _>>()?)
     } else {
-        BlockTransactions::Hashes(node.store().block_tx_hashes(block.header.number).await?)
+        BlockTransactions::Hashes(txs.into_iter().map(|(hash, _)| hash).collect())
     };
     Ok(Block { header, uncles: Vec::new(), transactions, withdrawals: None })
 }

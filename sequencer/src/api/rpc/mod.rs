@@ -8,6 +8,7 @@ mod cost;
 mod error;
 mod filters;
 mod logs;
+mod raw;
 mod request;
 mod ws;
 
@@ -30,7 +31,7 @@ use crate::{
     error::SubmitError,
     fair::Client,
     node::{BlockRef, CallBudget, HistoryError, Node, QueryError, StateView},
-    store::{StoredStatus, TxRecord},
+    store::{StoredBlock, StoredStatus, TxRecord},
 };
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U64, U256};
@@ -515,27 +516,42 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             let outcome = at_block!(node, block, |view| call(node, &request, view, budget).await)?;
             Ok(json!(outcome.output))
         }
-        EthRequest::EstimateGas(request, block) => {
-            let (number, fees, cap, outcome) = at_block!(node, block, |view| {
-                let (number, fees, cap) = (view.block.number + 1, view.state.fee_state(), view.state.l1_price_cap());
-                call(node, &request, view, budget).await.map(|outcome| (number, fees, cap, outcome))
-            })?;
-            // Execution is not metered: an operation of the closed set uses its scheduled gas
-            // (docs/fees.md §2.1) and its L1 data fee in gas units (§2.2), estimated at the
-            // dearest prices the next block may have. Anything else (which admission refuses)
-            // gets revm's figure with headroom.
-            let to = request.to.and_then(|to| to.to().copied()).unwrap_or(SYSTEM_CONTRACT);
-            let input = request.input.input().cloned().unwrap_or_default();
-            let estimate = match rollup_types::fees::scheduled_gas(to, &input) {
-                Some(scheduled) => {
-                    let value = request.value.unwrap_or_default();
-                    let billed = rollup_types::codec::billed_bytes_bound(node.chain(), to, &input, value);
-                    scheduled.saturating_add(rollup_types::fees::l1_gas_estimate(billed, &fees, number, cap))
-                }
-                None => (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT),
-            };
-            Ok(quantity(estimate))
+        EthRequest::EstimateGas(request, block) => Ok(quantity(estimate_gas(node, &request, block, budget).await?)),
+        EthRequest::CreateAccessList(request, block) => {
+            // The state is one contract's storage and the fees do not count cold reads: an
+            // access list changes nothing a transaction pays or does here.
+            let gas = estimate_gas(node, &request, block, budget).await?;
+            Ok(json!({ "accessList": [], "gasUsed": quantity(gas) }))
         }
+        EthRequest::BlockTxCount(id) => match id.find(node).await? {
+            Some(block) => Ok(quantity(block.tx_count)),
+            None => Ok(Value::Null),
+        },
+        EthRequest::UncleCount(id) => Ok(id.find(node).await?.map_or(Value::Null, |_| quantity(0))),
+        EthRequest::TxByBlockAndIndex(id, index) => {
+            let Some(block) = id.find(node).await? else { return Ok(Value::Null) };
+            let records = node.store().block_transaction_records(block.header.number).await?;
+            let index = index.to::<u64>();
+            match records.iter().find(|r| r.receipt.as_ref().is_some_and(|x| x.index == index)) {
+                Some(record) => to_json(rpc_transaction(record, Some(&block))?),
+                None => Ok(Value::Null),
+            }
+        }
+        EthRequest::Coinbase => Ok(json!(node.head().header.to_header().beneficiary)),
+        EthRequest::RawHeader(id) => Ok(id.find(node).await?.map_or(Value::Null, |b| json!(raw::header(&b)))),
+        EthRequest::RawBlock(id) => {
+            let Some(block) = id.find(node).await? else { return Ok(Value::Null) };
+            Ok(json!(raw::block(&block, &block_raws(node, &block).await?)))
+        }
+        EthRequest::RawReceipts(id) => {
+            let Some(block) = id.find(node).await? else { return Ok(Value::Null) };
+            Ok(json!(raw::receipts(&node.store().block_transaction_records(block.header.number).await?)?))
+        }
+        EthRequest::RawTransaction(hash) => match node.store().transaction(hash).await? {
+            Some(record) if held(&record) => Ok(json!(record.raw)),
+            _ => Ok(Value::Null),
+        },
+        EthRequest::BadBlocks => Ok(json!([])),
         EthRequest::SendRawTransactionSync(raw, timeout) => send_sync(node, ctx.client, &raw, timeout).await,
         EthRequest::GetBlockReceipts(id) => {
             let Some(block) = BlockTag::from(id).find(node).await? else { return Ok(Value::Null) };
@@ -647,6 +663,37 @@ async fn send_sync(node: &Node, client: Client, raw: &str, timeout: Option<u64>)
             }
         }
     }
+}
+
+/// `eth_estimateGas`: execution is not metered, so an operation of the closed set uses its
+/// scheduled gas (docs/fees.md §2.1) and its L1 data fee in gas units (§2.2), estimated at the
+/// dearest prices the next block may have; anything else (which admission refuses) gets revm's
+/// figure with headroom. The call must succeed at the block.
+async fn estimate_gas(
+    node: &Node,
+    request: &TransactionRequest,
+    block: Option<BlockId>,
+    budget: &mut CallBudget,
+) -> Result<u64, RpcError> {
+    let (number, fees, cap, outcome) = at_block!(node, block, |view| {
+        let (number, fees, cap) = (view.block.number + 1, view.state.fee_state(), view.state.l1_price_cap());
+        call(node, request, view, budget).await.map(|outcome| (number, fees, cap, outcome))
+    })?;
+    let to = request.to.and_then(|to| to.to().copied()).unwrap_or(SYSTEM_CONTRACT);
+    let input = request.input.input().cloned().unwrap_or_default();
+    Ok(match rollup_types::fees::scheduled_gas(to, &input) {
+        Some(scheduled) => {
+            let value = request.value.unwrap_or_default();
+            let billed = rollup_types::codec::billed_bytes_bound(node.chain(), to, &input, value);
+            scheduled.saturating_add(rollup_types::fees::l1_gas_estimate(billed, &fees, number, cap))
+        }
+        None => (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT),
+    })
+}
+
+/// The transactions of `block` as stored, in block order.
+async fn block_raws(node: &Node, block: &StoredBlock) -> Result<Vec<Bytes>, RpcError> {
+    Ok(node.store().block_txs(block.header.number).await?.into_iter().map(|(_, raw)| raw).collect())
 }
 
 /// Runs `request` on the state after a block in the environment of the block after it; a

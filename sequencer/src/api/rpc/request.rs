@@ -61,6 +61,24 @@ pub(super) enum EthRequest {
     /// `eth_getBlockByNumber` and `eth_getBlockByHash`: a block id as the REST API takes it
     /// (`latest`, `earliest`, a number or a hash) and whether to give full transactions.
     GetBlock(BlockTag, bool),
+    /// `eth_getBlockTransactionCountByHash` and `…ByNumber`.
+    BlockTxCount(BlockTag),
+    /// `eth_getUncleCountByBlockHash` and `…ByNumber`: 0 for a sealed block.
+    UncleCount(BlockTag),
+    /// `eth_getTransactionByBlockHashAndIndex` and `…NumberAndIndex`.
+    TxByBlockAndIndex(BlockTag, U64),
+    /// `eth_coinbase`: the blocks' beneficiary.
+    Coinbase,
+    /// `eth_createAccessList`: no access list changes what a transaction pays here.
+    CreateAccessList(Box<TransactionRequest>, Option<BlockId>),
+    /// `debug_getRawHeader`, `debug_getRawBlock`, `debug_getRawReceipts`.
+    RawHeader(BlockTag),
+    RawBlock(BlockTag),
+    RawReceipts(BlockTag),
+    /// `debug_getRawTransaction`.
+    RawTransaction(B256),
+    /// `debug_getBadBlocks`: none (the sequencer seals what it executed).
+    BadBlocks,
     /// `eth_call`.
     Call(Box<TransactionRequest>, Option<BlockId>),
     /// `eth_estimateGas`.
@@ -116,14 +134,22 @@ impl EthRequest {
             "eth_getTransactionByHash" => Self::GetTransactionByHash(p.req(0, "transaction hash")?),
             "eth_getTransactionReceipt" => Self::GetTransactionReceipt(p.req(0, "transaction hash")?),
             "eth_getBlockByNumber" | "eth_getBlockByHash" => {
-                let id = match p.req::<Value>(0, "block")? {
-                    Value::String(s) if s == "pending" || s == "safe" || s == "finalized" => BlockTag::Latest,
-                    Value::String(s) => BlockTag::parse(&s)?,
-                    Value::Number(n) => BlockTag::parse(&n.to_string())?,
-                    other => return Err(RpcError::invalid_params(format!("bad block id {other}"))),
-                };
-                Self::GetBlock(id, p.opt(1, "full transactions")?.unwrap_or(false))
+                Self::GetBlock(p.block(0)?, p.opt(1, "full transactions")?.unwrap_or(false))
             }
+            "eth_getBlockTransactionCountByHash" | "eth_getBlockTransactionCountByNumber" => {
+                Self::BlockTxCount(p.block(0)?)
+            }
+            "eth_getUncleCountByBlockHash" | "eth_getUncleCountByBlockNumber" => Self::UncleCount(p.block(0)?),
+            "eth_getTransactionByBlockHashAndIndex" | "eth_getTransactionByBlockNumberAndIndex" => {
+                Self::TxByBlockAndIndex(p.block(0)?, p.req(1, "index")?)
+            }
+            "eth_coinbase" => Self::Coinbase,
+            "eth_createAccessList" => Self::CreateAccessList(p.req(0, "transaction")?, p.opt(1, "block")?),
+            "debug_getRawHeader" => Self::RawHeader(p.block(0)?),
+            "debug_getRawBlock" => Self::RawBlock(p.block(0)?),
+            "debug_getRawReceipts" => Self::RawReceipts(p.block(0)?),
+            "debug_getRawTransaction" => Self::RawTransaction(p.req(0, "transaction hash")?),
+            "debug_getBadBlocks" => Self::BadBlocks,
             "eth_call" => Self::Call(p.req(0, "transaction")?, p.opt(1, "block")?),
             "eth_estimateGas" => Self::EstimateGas(p.req(0, "transaction")?, p.opt(1, "block")?),
             "eth_sendRawTransactionSync" => {
@@ -176,6 +202,17 @@ impl Params {
     fn req<T: DeserializeOwned>(&self, i: usize, what: &str) -> Result<T, RpcError> {
         let v = self.0.get(i).ok_or_else(|| RpcError::invalid_params(format!("missing parameter {i}: {what}")))?;
         T::deserialize(v).map_err(|e| RpcError::invalid_params(format!("parameter {i} ({what}): {e}")))
+    }
+
+    /// Parameter `i` as a block: a number (hex or decimal), a hash or a tag (`pending`, `safe`
+    /// and `finalized` are the head).
+    fn block(&self, i: usize) -> Result<BlockTag, RpcError> {
+        match self.req::<Value>(i, "block")? {
+            Value::String(s) if s == "pending" || s == "safe" || s == "finalized" => Ok(BlockTag::Latest),
+            Value::String(s) => BlockTag::parse(&s).map_err(Into::into),
+            Value::Number(n) => BlockTag::parse(&n.to_string()).map_err(Into::into),
+            other => Err(RpcError::invalid_params(format!("bad block id {other}"))),
+        }
     }
 
     /// Parameter `i`, absent or `null` being `None`.
