@@ -211,16 +211,30 @@ impl E2eBench {
         let frontiers = Arc::new(Mutex::new(Frontiers::default()));
         let stop = CancellationToken::new();
         let _stop_monitor = stop.clone().drop_guard();
+        // On a terminal, where the chain is, twice a second (nothing in a log or a pipe).
+        let progress = rollup_devnet::progress::Progress::stderr("bench e2e");
         let monitor = {
             let (frontiers, stop, node) = (frontiers.clone(), stop.clone(), node.clone());
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_millis(20));
+                let mut shown = Instant::now();
                 while !stop.is_cancelled() {
                     tick.tick().await;
                     let now = Instant::now();
                     let posted = batcher.borrow().last_posted_l2_block;
                     let verified = challenger.borrow().last_verified_l2_block;
                     let backlog = node.l1_backlog();
+                    if now.duration_since(shown) >= Duration::from_millis(500) {
+                        shown = now;
+                        let block = |b: Option<u64>| b.map_or_else(|| "-".to_owned(), |b| b.to_string());
+                        progress.update(format_args!(
+                            "L2 block {}, posted to {}, verified to {}, {} blocks waiting for L1",
+                            node.head().header.number,
+                            block(posted),
+                            block(verified),
+                            backlog.blocks
+                        ));
+                    }
                     let mut f = frontiers.lock().unwrap_or_else(PoisonError::into_inner);
                     if let Some(p) = posted.filter(|p| f.posted.last().is_none_or(|(last, _)| p > last)) {
                         f.posted.push((p, now));
@@ -232,6 +246,7 @@ impl E2eBench {
                         f.largest_backlog = (backlog.bytes, backlog.blocks);
                     }
                 }
+                progress.finish("every transaction verified on L1");
             })
         };
 

@@ -59,10 +59,15 @@ pub struct Deployment {
 /// Deploys the L1 contracts of a chain with `deployer_key`.
 pub async fn deploy(l1_rpc: &url::Url, deployer_key: &B256, params: &InboxParams) -> Result<Deployment> {
     let (provider, _, _) = l1::signing_provider(l1_rpc, deployer_key)?;
+    let progress = crate::progress::Progress::stderr("deploying");
+    progress.step(0, 2, "reading the L1's chain id");
     let l1_chain_id = provider.get_chain_id().await.context("reading the L1 chain id")?;
+    progress.step(1, 2, "the batch inbox, its verifier, decoder and replay logic");
     let (batch_inbox, inbox_block) = l1::deploy::deploy_inbox(&provider, params).await?;
+    progress.step(2, 2, "the bridge");
     let bridge =
         l1::deploy::deploy_bridge(&provider, batch_inbox, params.inclusion_window, params.genesis_ether).await?;
+    progress.finish(format_args!("the inbox at {batch_inbox}, the bridge at {bridge}"));
     Ok(Deployment {
         l1_chain_id,
         batch_inbox,

@@ -163,7 +163,39 @@ impl FrozenState {
             snapshot_txs: ChallengerConfig::DEFAULT_SNAPSHOT_TXS,
         })
         .await?;
-        challenger.sync().await.with_context(|| {
+        // On a terminal: how far the derivation is, from the challenger's own status.
+        let progress = std::sync::Arc::new(crate::progress::Progress::stderr("deriving the chain from L1"));
+        let watcher = progress.shown().then(|| {
+            let mut status = challenger.subscribe();
+            let (l1, progress) = (l1.clone(), progress.clone());
+            tokio::spawn(async move {
+                let target = l1.get_block_number().await.unwrap_or_default();
+                loop {
+                    let (read, checked, verified) = {
+                        let s = status.borrow_and_update();
+                        (s.l1_block, s.batches_checked, s.last_verified_batch)
+                    };
+                    let verified = verified.map_or_else(|| "none".to_owned(), |v| v.to_string());
+                    progress.update(format_args!(
+                        "L1 block {read} of {target}, {checked} batches judged, last verified {verified}"
+                    ));
+                    if status.changed().await.is_err() {
+                        break;
+                    }
+                }
+            })
+        });
+        let synced = challenger.sync().await;
+        if let Some(watcher) = watcher {
+            watcher.abort();
+            let (checked, verified) = {
+                let s = challenger.subscribe();
+                let s = s.borrow();
+                (s.batches_checked, s.last_verified_batch)
+            };
+            progress.finish(format_args!("{checked} batches judged, last verified {verified:?}"));
+        }
+        synced.with_context(|| {
             let beacon = config.l1_beacon.as_ref().unwrap_or(&config.l1);
             let sources: Vec<&str> =
                 std::iter::once(beacon).chain(&config.l1_beacon_fallbacks).map(url::Url::as_str).collect();
