@@ -978,6 +978,17 @@ impl Store {
         row.as_ref().map(Self::batch_of).transpose()
     }
 
+    /// Up to `limit` batches ending at index `last`, newest first, in one query.
+    pub async fn batches_to(&self, last: u64, limit: u64) -> Result<Vec<BatchRecord>, StoreError> {
+        let Some(last) = stored_number(last) else { return Ok(Vec::new()) };
+        let rows = sqlx::query("SELECT * FROM batches WHERE batch_index <= $1 ORDER BY batch_index DESC LIMIT $2")
+            .bind(last)
+            .bind(i64_of(limit)?)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Self::batch_of).collect()
+    }
+
     /// Batch `index`, if recorded.
     pub async fn batch(&self, index: u64) -> Result<Option<BatchRecord>, StoreError> {
         let Some(index) = stored_number(index) else { return Ok(None) };

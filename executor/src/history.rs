@@ -178,11 +178,6 @@ impl StateAt {
         Self { newest, since: Vec::new(), fetched: Some(fetched) }
     }
 
-    /// Whether this state reads from fetched values (no state tree: no proofs).
-    pub const fn is_archived(&self) -> bool {
-        self.fetched.is_some()
-    }
-
     /// The nonce of `account`.
     pub fn nonce(&self, account: &Address) -> u64 {
         if let Some(value) = self.fetched.as_ref().and_then(|f| f.get(keys::nonce(account))) {

@@ -160,17 +160,9 @@ pub async fn batch(node: &Node, index: u64) -> Result<Option<BatchView>, StoreEr
 /// Up to `limit` ([`MAX_PAGE`] at most) batches ending at `last` (the newest when `None`),
 /// newest first, judged.
 pub async fn batches(node: &Node, last: Option<u64>, limit: u64) -> Result<Vec<BatchView>, StoreError> {
-    let store = node.store();
-    let Some(newest) = store.latest_batch().await? else { return Ok(Vec::new()) };
-    let last = last.unwrap_or(newest.index).min(newest.index);
+    let batches = node.store().batches_to(last.unwrap_or(u64::MAX >> 1), limit.clamp(1, MAX_PAGE)).await?;
     let challenger = challenger(node);
-    let mut out = Vec::new();
-    for index in (0..=last).rev().take(limit.clamp(1, MAX_PAGE) as usize) {
-        if let Some(b) = store.batch(index).await? {
-            out.push(BatchView::new(&b, challenger.as_ref()));
-        }
-    }
-    Ok(out)
+    Ok(batches.iter().map(|b| BatchView::new(b, challenger.as_ref())).collect())
 }
 
 /// Entry `index` of the bridge's queue and where it stands; `None` when it was not read from

@@ -165,21 +165,23 @@ pub(super) fn rpc_receipt(
 }
 
 pub(super) async fn rpc_block(node: &Node, block: &StoredBlock, full: bool) -> Result<Block<Value>, RpcError> {
-    let txs = node.store().block_txs(block.header.number).await?;
+    // One read of the block's transactions: their records in full, else the block's body.
+    let (raws, transactions): (Vec<alloy_primitives::Bytes>, _) = if full {
+        let records = node.store().block_transaction_records(block.header.number).await?;
+        let full = records.iter().map(|r| rpc_transaction(r, Some(block))).collect::<Result<_, _>>()?;
+        (records.into_iter().map(|r| r.raw).collect(), BlockTransactions::Full(full))
+    } else {
+        let txs = node.store().block_txs(block.header.number).await?;
+        let hashes = txs.iter().map(|(hash, _)| *hash).collect();
+        (txs.into_iter().map(|(_, raw)| raw).collect(), BlockTransactions::Hashes(hashes))
+    };
     // The size of the block's RLP encoding (`debug_getRawBlock`'s bytes).
-    let raws: Vec<alloy_primitives::Bytes> = txs.iter().map(|(_, raw)| raw.clone()).collect();
     let size = U256::from(super::raw::block(block, &raws).len());
     let header = Header {
         hash: block.hash,
         inner: block.header.to_header(),
         total_difficulty: Some(U256::ZERO),
         size: Some(size),
-    };
-    let transactions = if full {
-        let records = node.store().block_transaction_records(block.header.number).await?;
-        BlockTransactions::Full(records.iter().map(|r| rpc_transaction(r, Some(block))).collect::<Result<_, _>>()?)
-    } else {
-        BlockTransactions::Hashes(txs.into_iter().map(|(hash, _)| hash).collect())
     };
     Ok(Block { header, uncles: Vec::new(), transactions, withdrawals: None })
 }
