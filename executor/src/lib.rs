@@ -8,6 +8,7 @@ mod queue;
 mod snapshot;
 mod state;
 mod token_events;
+mod trace;
 mod undo;
 
 pub use history::{Fetched, Overwritten, StateAt};
@@ -16,6 +17,7 @@ pub use queue::{QueueResult, admit_forced};
 pub use snapshot::SnapshotError;
 pub use state::State;
 pub use token_events::fee_credit_logs;
+pub use trace::{BlockTrace, CallTracer, trace_block};
 pub use undo::Undo;
 
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};
@@ -530,9 +532,9 @@ fn execute_and_apply(
     queue: &[QueueEntry],
     txs: &[RecoveredTx],
 ) -> Pending {
-    let fees = fee_state(state, env);
-    let ctx = BlockContext::new(chain, env, state, fees);
-    let mut head = run_queue_layer(&ctx, chain, queue, begins(state, env, queue.len() + txs.len()));
+    let fees = fee_state(state.as_ref(), env);
+    let ctx = BlockContext::new(chain, env, state.as_ref(), fees);
+    let mut head = run_queue_layer(&ctx, chain, queue, begins(state.as_ref(), env, queue.len() + txs.len()));
     let mut out = parallel::execute_parallel(&ctx, config.threads, config.prediction, head.layer.take(), txs);
     let started = Instant::now();
     let cut = cut_of(chain, queue.len(), txs, &out.results);
@@ -614,16 +616,16 @@ fn run_queue_layer(ctx: &BlockContext<'_>, chain: &ChainConfig, queue: &[QueueEn
 /// no chunk, not even its beginning), and the fee state is not in it yet (the test the verifier
 /// makes, `FeeLogic.entersNewBlock`: the beginning's chunk replayed alone decides as its whole
 /// block does).
-fn begins(state: &State, env: BlockEnvInput, items: usize) -> bool {
-    items > 0 && state.fee_state().enters_new_block(env.number)
+fn begins(state: &impl state::Reads, env: BlockEnvInput, items: usize) -> bool {
+    items > 0 && state.fee_state_of().enters_new_block(env.number)
 }
 
 /// The fee state block `env` starts from (docs/fees.md §6): the state's, entered into the
 /// block with its L1 price ([`FeeState::enter`]). A price out of the rule's bound is a fault
 /// that whoever hands the executor a block checks first (the sequencer proposes within it,
 /// the challenger judges a batch before it runs it): here it is taken as given.
-fn fee_state(state: &State, env: BlockEnvInput) -> FeeState {
-    let fees = state.fee_state();
+fn fee_state(state: &impl state::Reads, env: BlockEnvInput) -> FeeState {
+    let fees = state.fee_state_of();
     fees.enter(env.number, env.l1_byte_price, u64::MAX).unwrap_or(FeeState {
         number: env.number,
         gas: 0,
@@ -891,7 +893,7 @@ impl Executor {
     }
 
     fn context(&self, env: BlockEnvInput) -> BlockContext<'_> {
-        BlockContext::new(&self.chain, env, &self.state, fee_state(&self.state, env))
+        BlockContext::new(&self.chain, env, self.state.as_ref(), fee_state(self.state.as_ref(), env))
     }
 
     /// Executes `txs` as block `env` and commits the result. Transactions that cannot execute
@@ -919,9 +921,10 @@ impl Executor {
         let Some(pool) = parallel.pool else {
             // One thread: the parallel path's steps, in order on the calling thread.
             let ctx = self.context(env);
-            let mut head = run_queue_layer(&ctx, &self.chain, queue, begins(&self.state, env, queue.len() + txs.len()));
+            let mut head =
+                run_queue_layer(&ctx, &self.chain, queue, begins(self.state.as_ref(), env, queue.len() + txs.len()));
             let mut out = parallel::execute_parallel(&ctx, 1, parallel.config.prediction, head.layer.take(), txs);
-            let fees = fee_state(&self.state, env);
+            let fees = fee_state(self.state.as_ref(), env);
             let cut = cut_of(&self.chain, queue.len(), txs, &out.results);
             let items = items(&head.queue, &out.results);
             let ends = fee_writes(&self.state, fees, &items, &cut, !items.is_empty());
@@ -1006,7 +1009,7 @@ impl Executor {
         let ctx = self.context(env);
         let begins = self.state.fee_state().enters_new_block(env.number);
         let mut head = run_queue_layer(&ctx, &self.chain, &[], begins);
-        let fees = fee_state(&self.state, env);
+        let fees = fee_state(self.state.as_ref(), env);
         let ends = fee_writes(&self.state, fees, &[], &[], true);
         let layers: Vec<Changes> = head.layer.take().into_iter().chain(fee_layer(&ends)).collect();
         self.commit(fees, &ends, &[], head, Vec::new(), layers);
@@ -1030,10 +1033,11 @@ impl Executor {
     ) -> ExecutedBlock {
         let started = Instant::now();
         let ctx = self.context(env);
-        let mut head = run_queue_layer(&ctx, &self.chain, queue, begins(&self.state, env, queue.len() + txs.len()));
+        let mut head =
+            run_queue_layer(&ctx, &self.chain, queue, begins(self.state.as_ref(), env, queue.len() + txs.len()));
         let (results, mut layers) = parallel::execute_sequential(&ctx, head.layer.take(), txs);
         let execution = started.elapsed();
-        let fees = fee_state(&self.state, env);
+        let fees = fee_state(self.state.as_ref(), env);
         let cut = cut_of(&self.chain, queue.len(), txs, &results);
         let items = items(&head.queue, &results);
         let ends = fee_writes(&self.state, fees, &items, &cut, !items.is_empty());
@@ -1116,7 +1120,7 @@ impl Executor {
         }
         let items = items(&q.results, &out.results);
         let one: &[usize] = if items.is_empty() { &[] } else { &[items.len()] };
-        let ends = fee_writes(&self.state, fee_state(&self.state, env), &items, one, items.is_empty());
+        let ends = fee_writes(&self.state, fee_state(self.state.as_ref(), env), &items, one, items.is_empty());
         let fees = fee_layer(&ends).unwrap_or_default();
         let nonce = |account: &Address| {
             out.changes

@@ -19,13 +19,14 @@ use crate::{
     BlockStats, BlockTimings, InvalidTx, KeyPrediction, TxOutcome, TxResult, partition,
     predict::{self, Prediction},
     split,
-    state::{Changes, Overlay, Record, Recorder, State},
+    state::{Changes, Overlay, Reads, Record, Recorder, State},
+    trace::Watch,
     tx_env,
 };
 use alloy_primitives::map::HashMap;
 use rayon::prelude::*;
 use revm::{
-    Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext,
+    Context, DatabaseCommit, MainBuilder, MainContext,
     context::{BlockEnv, CfgEnv},
 };
 use rollup_types::RecoveredTx;
@@ -37,22 +38,22 @@ use std::time::Instant;
 const TASKS_PER_THREAD: usize = 4;
 
 /// What every task of a block shares.
-pub(crate) struct BlockContext<'a> {
+pub(crate) struct BlockContext<'a, B: Reads = State> {
     pub(crate) cfg: CfgEnv,
     pub(crate) block: BlockEnv,
-    pub(crate) base: &'a State,
+    pub(crate) base: &'a B,
     /// The block's base fee (docs/fees.md §3), which its transactions pay.
     pub(crate) base_fee: u128,
     /// The block's L1 price of a byte (docs/fees.md §4), which their L1 data fee is priced at.
     pub(crate) l1_byte_price: u64,
 }
 
-impl<'a> BlockContext<'a> {
+impl<'a, B: Reads> BlockContext<'a, B> {
     /// The context of block `env` of `chain` over `base`, which starts from the fee state `fees`.
     pub(crate) fn new(
         chain: &rollup_types::ChainConfig,
         env: crate::BlockEnvInput,
-        base: &'a State,
+        base: &'a B,
         fees: rollup_types::fees::FeeState,
     ) -> Self {
         Self {
@@ -82,9 +83,25 @@ pub(crate) fn run_worker(
     indices: Vec<u32>,
     record: Record,
 ) -> WorkerOutput {
+    run_watched(ctx, prior, txs, indices, record, ()).0
+}
+
+/// [`run_worker`] over any view of the state, with `watch` seeing each transaction run
+/// ([`Watch`]: nothing on the producer's path, a tracer when a block is traced).
+pub(crate) fn run_watched<B: Reads, W: Watch>(
+    ctx: &BlockContext<'_, B>,
+    prior: &[Changes],
+    txs: &[RecoveredTx],
+    indices: Vec<u32>,
+    record: Record,
+    watch: W,
+) -> (WorkerOutput, W) {
     let overlay = Overlay::new(ctx.base, prior, ctx.block.beneficiary, record, indices.len());
-    let mut evm =
-        Context::mainnet().with_db(overlay).with_cfg(ctx.cfg.clone()).with_block(ctx.block.clone()).build_mainnet();
+    let mut evm = Context::mainnet()
+        .with_db(overlay)
+        .with_cfg(ctx.cfg.clone())
+        .with_block(ctx.block.clone())
+        .build_mainnet_with_inspector(watch);
     let mut results = Vec::with_capacity(indices.len());
     for &i in &indices {
         if let Some(recorder) = &mut evm.ctx.journaled_state.database.recorder {
@@ -113,7 +130,7 @@ pub(crate) fn run_worker(
                     writes,
                 }));
             }
-            Ok(paid) => match evm.transact(tx_env(tx)) {
+            Ok(paid) => match crate::trace::run_tx(&mut evm, tx_env(tx)) {
                 Ok(out) => {
                     let db = &mut evm.ctx.journaled_state.database;
                     db.commit(out.state);
@@ -140,12 +157,13 @@ pub(crate) fn run_worker(
         if let Some(recorder) = &mut evm.ctx.journaled_state.database.recorder {
             recorder.raw_ends.push(recorder.raw.len() as u32);
         }
+        evm.inspector.after();
     }
     let db = std::mem::replace(
         &mut evm.ctx.journaled_state.database,
         Overlay::new(ctx.base, &[], Default::default(), Record::Off, 0),
     );
-    WorkerOutput { indices, results, changes: db.changes, recorder: db.recorder }
+    (WorkerOutput { indices, results, changes: db.changes, recorder: db.recorder }, evm.inspector)
 }
 
 /// Runs a whole block in order on the calling thread, over `first` (the block's queue

@@ -7,12 +7,13 @@ use crate::{
     TxOutcome,
     parallel::BlockContext,
     split,
-    state::{Changes, Overlay, Record, Recorder},
+    state::{Changes, Overlay, Reads, Record, Recorder},
+    trace::Watch,
     tx_env,
 };
 use alloy_primitives::{Address, B256, TxKind, U256};
 use alloy_sol_types::SolCall;
-use revm::{Context, DatabaseCommit, ExecuteEvm, MainBuilder, MainContext, context::TxEnv};
+use revm::{Context, DatabaseCommit, MainBuilder, MainContext, context::TxEnv};
 use rollup_types::{
     ChainConfig, RecoveredTx, SYSTEM_CONTRACT, SignedTx,
     bindings::L2System,
@@ -108,14 +109,32 @@ pub(crate) fn run_queue(
     begins: bool,
     record: Record,
 ) -> QueueOutput {
+    run_queue_watched(ctx, chain, entries, begins, record, ()).0
+}
+
+/// [`run_queue`] over any view of the state, with `watch` seeing each item run (the
+/// beginning's system call first, when it runs).
+pub(crate) fn run_queue_watched<B: Reads, W: Watch>(
+    ctx: &BlockContext<'_, B>,
+    chain: &ChainConfig,
+    entries: &[QueueEntry],
+    begins: bool,
+    record: Record,
+    watch: W,
+) -> (QueueOutput, W) {
     let overlay = Overlay::new(ctx.base, &[], ctx.block.beneficiary, record, entries.len() + usize::from(begins));
-    let mut evm =
-        Context::mainnet().with_db(overlay).with_cfg(ctx.cfg.clone()).with_block(ctx.block.clone()).build_mainnet();
+    let mut evm = Context::mainnet()
+        .with_db(overlay)
+        .with_cfg(ctx.cfg.clone())
+        .with_block(ctx.block.clone())
+        .build_mainnet_with_inspector(watch);
     // It cannot fail (it reads and writes the clock); were revm to refuse it, it changes nothing,
     // as the verifier's delegate call then does.
     let begin = if begins {
-        system_call(&mut evm, L2System::beginBlockCall {}.abi_encode(), chain.chain_id)
-            .map_or_else(|_| Vec::new(), |o| o.writes)
+        let writes = system_call(&mut evm, L2System::beginBlockCall {}.abi_encode(), chain.chain_id)
+            .map_or_else(|_| Vec::new(), |o| o.writes);
+        evm.inspector.after();
+        writes
     } else {
         Vec::new()
     };
@@ -153,7 +172,7 @@ pub(crate) fn run_queue(
                 Err(reason) => QueueResult::Skipped(reason),
                 Ok(tx) => {
                     evm.ctx.journaled_state.database.sender = Some((tx.sender, tx.sender_nonce_key()));
-                    match evm.transact(tx_env(&tx)) {
+                    match crate::trace::run_tx(&mut evm, tx_env(&tx)) {
                         Ok(out) => {
                             let db = &mut evm.ctx.journaled_state.database;
                             db.commit(out.state);
@@ -174,23 +193,24 @@ pub(crate) fn run_queue(
             },
         };
         results.push(result);
+        evm.inspector.after();
     }
     let db = std::mem::replace(
         &mut evm.ctx.journaled_state.database,
         Overlay::new(ctx.base, &[], Default::default(), Record::Off, 0),
     );
-    QueueOutput { begin, results, changes: db.changes, recorder: db.recorder }
+    (QueueOutput { begin, results, changes: db.changes, recorder: db.recorder }, evm.inspector)
 }
 
 /// Runs a call of the system caller to the system contract (a deposit's credit, a reading of
 /// the L1's fees) and commits it: paid on L1, with no sender whose nonce it consumes.
-fn system_call(
-    evm: &mut revm::handler::MainnetEvm<revm::handler::MainnetContext<Overlay<'_>>>,
+fn system_call<B: Reads, W: Watch>(
+    evm: &mut revm::handler::MainnetEvm<revm::handler::MainnetContext<Overlay<'_, B>>, W>,
     input: Vec<u8>,
     chain_id: u64,
 ) -> Result<TxOutcome, String> {
     evm.ctx.journaled_state.database.sender = None;
-    let mut out = evm.transact(system_env(input, chain_id)).map_err(|err| err.to_string())?;
+    let mut out = crate::trace::run_tx(evm, system_env(input, chain_id)).map_err(|err| err.to_string())?;
     // The system caller is no account of the L2: its nonce is not state.
     out.state.remove(&SYSTEM_CALLER);
     let db = &mut evm.ctx.journaled_state.database;

@@ -412,6 +412,11 @@ pub(crate) trait Reads {
     fn nonce_of(&self, account: &Address) -> u64;
     /// A storage slot of the system contract.
     fn slot(&self, slot: &U256) -> U256;
+
+    /// The fee state (docs/fees.md §6).
+    fn fee_state_of(&self) -> rollup_types::fees::FeeState {
+        rollup_types::fees::FeeState::from_word(self.slot(&keys::fee_state().into()))
+    }
 }
 
 impl Reads for State {
@@ -676,8 +681,8 @@ fn thread_copy_in(
 /// Pending changes over the committed state, as a revm database: this worker's own changes,
 /// over earlier layers of the block (`prior`, later layers win), over the committed state.
 #[derive(Debug)]
-pub(crate) struct Overlay<'a> {
-    base: &'a State,
+pub(crate) struct Overlay<'a, B: Reads = State> {
+    base: &'a B,
     prior: &'a [Changes],
     /// The block's beneficiary: revm loads it for every transaction, nothing writes it.
     beneficiary: Address,
@@ -697,18 +702,19 @@ pub(crate) struct Overlay<'a> {
     token_code: Bytecode,
 }
 
-impl<'a> Overlay<'a> {
+impl<'a, B: Reads> Overlay<'a, B> {
     /// An overlay for one task that records `record`. When it records, other tasks may run at
     /// the same time: it then uses its thread's own copy of the code.
     ///
     /// `txs` is how many transactions it will run: its maps are sized for them up front
     /// (growing a hash map rehashes everything it holds).
-    pub(crate) fn new(base: &'a State, prior: &'a [Changes], beneficiary: Address, record: Record, txs: usize) -> Self {
+    pub(crate) fn new(base: &'a B, prior: &'a [Changes], beneficiary: Address, record: Record, txs: usize) -> Self {
         let beside_others = record != Record::Off;
+        let state = base.base();
         let (code, token_code) = if beside_others {
-            (thread_copy(&base.code, base.code_hash), thread_copy_in(&TOKEN, &TOKEN_CODE.code, TOKEN_CODE.hash))
+            (thread_copy(&state.code, state.code_hash), thread_copy_in(&TOKEN, &TOKEN_CODE.code, TOKEN_CODE.hash))
         } else {
-            (base.code.clone(), TOKEN_CODE.code.clone())
+            (state.code.clone(), TOKEN_CODE.code.clone())
         };
         // A transfer writes a nonce and two slots and touches four keys; most operations
         // write about as much.
@@ -735,7 +741,7 @@ impl<'a> Overlay<'a> {
                 return Some(*n);
             }
         }
-        Some(self.base.nonce(account)).filter(|n| *n != 0)
+        Some(self.base.nonce_of(account)).filter(|n| *n != 0)
     }
 
     fn slot(&self, slot: &U256) -> U256 {
@@ -747,7 +753,7 @@ impl<'a> Overlay<'a> {
                 return *v;
             }
         }
-        self.base.storage(slot)
+        self.base.slot(slot)
     }
 }
 
@@ -776,7 +782,7 @@ impl Paid {
     }
 }
 
-impl Overlay<'_> {
+impl<B: Reads> Overlay<'_, B> {
     /// Takes the fee of `tx` in a block of `base_fee` and `l1_byte_price` from its sender's
     /// ether, before the operation runs (docs/fees.md §2, §5); `Err` when it cannot pay
     /// (nothing changes). A transaction whose nonce is not its sender's pays nothing
@@ -833,12 +839,12 @@ impl Overlay<'_> {
     }
 }
 
-impl Database for Overlay<'_> {
+impl<B: Reads> Database for Overlay<'_, B> {
     type Error = Infallible;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
         if address == SYSTEM_CONTRACT {
-            return Ok(Some(self.base.system_account(&self.code)));
+            return Ok(Some(self.base.base().system_account(&self.code)));
         }
         // Constant code the system contract runs over its own storage: no touch.
         if address == LENDING {
@@ -857,7 +863,7 @@ impl Database for Overlay<'_> {
         // metadata never changes), so reading it conflicts with no transaction: it is kept for
         // the witness only, and every call of a hot token does not collide on it.
         let slot = token_slot(&address);
-        if !self.base.storage(&slot).is_zero() {
+        if !self.base.slot(&slot).is_zero() {
             if let Some(keys) = self.recorder.as_mut().and_then(|r| r.keys.as_mut()) {
                 keys.insert(Touched::Slot(slot));
             }
@@ -872,7 +878,7 @@ impl Database for Overlay<'_> {
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
-        Ok(if code_hash == self.base.code_hash {
+        Ok(if code_hash == self.base.base().code_hash {
             self.code.clone()
         } else if code_hash == TOKEN_CODE.hash {
             self.token_code.clone()
@@ -888,7 +894,7 @@ impl Database for Overlay<'_> {
             return Ok(U256::ZERO);
         }
         if let Some(recorder) = &mut self.recorder {
-            if self.base.constant.contains(&index) {
+            if self.base.base().constant.contains(&index) {
                 // Read-only within the block's items: kept for the witness, not a touch.
                 if let Some(keys) = recorder.keys.as_mut() {
                     keys.insert(Touched::Slot(index));
@@ -901,11 +907,11 @@ impl Database for Overlay<'_> {
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
-        self.base.block_hash_ref(number)
+        self.base.base().block_hash_ref(number)
     }
 }
 
-impl DatabaseCommit for Overlay<'_> {
+impl<B: Reads> DatabaseCommit for Overlay<'_, B> {
     fn commit(&mut self, changes: AddressMap<Account>) {
         self.last_writes.clear();
         for (address, account) in changes {

@@ -2,6 +2,7 @@
 
 mod parallel;
 mod queue;
+mod trace;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolError, SolEvent};
