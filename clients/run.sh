@@ -11,7 +11,9 @@
 #                         else ~/.cache/optimistic-rollup/target)
 #   ROLLUP_TOOLS_BIN      where anvil is (default: .tools/bin, `make tools` fills it)
 #   ROLLUP_DEVNET_ARGS    more `rollup devnet` options
-#   CLIENTS               which clients to run (default: "viem ethers web3 cast explorer")
+#   CLIENTS               which clients to run (default: "viem ethers web3 cast explorer
+#                         conformance"; conformance checks every method of the execution-apis
+#                         specification in clients/execution-apis against its schema)
 #   CHROMIUM_BIN          the Chromium the explorer check drives (default: chromium on PATH)
 #   EXPLORER_SCREENSHOT   where it saves its screenshot (default: $TMPDIR/rollup-explorer.png)
 #   KEEP_DEVNET_DIR=1     keep the devnet's data directory and log after a success too
@@ -23,7 +25,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 ROLLUP_BIN=${ROLLUP_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/optimistic-rollup/target}/debug/rollup}
 export ROLLUP_TOOLS_BIN=${ROLLUP_TOOLS_BIN:-$root/.tools/bin}
-CLIENTS=${CLIENTS:-viem ethers web3 cast explorer}
+CLIENTS=${CLIENTS:-viem ethers web3 cast explorer conformance}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-180}
 # Blocks whose states the devnet keeps in memory: few, so that reads at older blocks (the
 # archive, cast check 15) come within the clients' run.
@@ -175,7 +177,8 @@ for client in $CLIENTS; do
     web3) cmd=("$venv/bin/python" "$here/python/test_web3.py") ;;
     cast) cmd=(bash "$here/cast.test.sh") ;;
     explorer) cmd=(node "$here/explorer.test.mjs") ;;
-    *) die "unknown client $client (viem, ethers, web3, cast or explorer)" ;;
+    conformance) cmd=("$venv/bin/python" "$here/python/conformance.py") ;;
+    *) die "unknown client $client (viem, ethers, web3, cast, explorer or conformance)" ;;
   esac
   start=$(date +%s%N)
   if timeout -k 5 "$CLIENT_TIMEOUT_S" "${cmd[@]}"; then rc=0; else rc=$?; fi

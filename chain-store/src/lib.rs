@@ -158,6 +158,33 @@ pub struct IncludedTx {
     pub logs: Vec<StoredLog>,
 }
 
+impl IncludedTx {
+    /// The record the store gives back for this transaction once its block is committed, at
+    /// position `index` of block `block_number`, sent by `sender` with `nonce` (a pool
+    /// transaction's come from its pending row, the block's own from its origin): what a node
+    /// that keeps recent blocks in memory answers without reading them back.
+    pub fn record(&self, sender: Address, nonce: u64, block_number: u64, index: u64) -> TxRecord {
+        TxRecord {
+            hash: self.hash,
+            raw: self.raw.clone(),
+            sender,
+            nonce,
+            status: StoredStatus::Included,
+            receipt: Some(StoredReceipt {
+                block_number,
+                index,
+                outcome: self.outcome,
+                gas_used: self.gas_used,
+                output: self.output.clone(),
+                logs: self.logs.clone(),
+                // As the block's receipts encode it (`receipts::encode_included`).
+                fee_exempt: self.origin != TxOrigin::Pool,
+            }),
+            reason: None,
+        }
+    }
+}
+
 /// Everything a sealed block writes, in one database transaction ([`Store::commit_block`]).
 #[derive(Clone, Copy, Debug)]
 pub struct BlockWrite<'a> {

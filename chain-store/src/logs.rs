@@ -13,6 +13,10 @@ use sqlx::Row;
 pub struct IndexedLog {
     /// The block that emitted it.
     pub block_number: u64,
+    /// That block's hash.
+    pub block_hash: B256,
+    /// That block's timestamp.
+    pub block_timestamp: u64,
     /// Its position among the block's logs.
     pub log_index: u64,
     /// The position of its transaction in the block.
@@ -199,7 +203,7 @@ impl Store {
         for group in blocks.chunks(BLOCKS_PER_READ) {
             let mut ph = Placeholders { backend: self.backend(), next: 0 };
             let sql = format!(
-                "SELECT number, body, receipts FROM blocks WHERE number IN ({}) ORDER BY number",
+                "SELECT number, hash, timestamp, body, receipts FROM blocks WHERE number IN ({}) ORDER BY number",
                 ph.list(group.len())
             );
             let mut q = sqlx::query(&sql);
@@ -208,6 +212,9 @@ impl Store {
             }
             for row in q.fetch_all(&self.pool).await? {
                 let block_number = u64_of(&row, "number")?;
+                let block_hash = B256::try_from(row.try_get::<Vec<u8>, _>("hash")?.as_slice())
+                    .map_err(|_| StoreError::Corrupt(format!("block {block_number} has a hash not of 32 bytes")))?;
+                let block_timestamp = u64_of(&row, "timestamp")?;
                 let value: Option<Vec<u8>> = row.try_get("receipts")?;
                 let value =
                     value.ok_or_else(|| StoreError::Corrupt(format!("block {block_number} has no receipts stored")))?;
@@ -232,6 +239,8 @@ impl Store {
                         if query.matches(&log) {
                             out.push(IndexedLog {
                                 block_number,
+                                block_hash,
+                                block_timestamp,
                                 log_index,
                                 tx_index: tx_index as u64,
                                 tx_hash,

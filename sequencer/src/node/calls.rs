@@ -186,3 +186,17 @@ impl Node {
         outcome.await.map_err(|_| CallError::Invalid("the call's thread failed".into()))
     }
 }
+
+impl Node {
+    /// Runs `work` for `client` on a call thread once a call slot is free (within the calls'
+    /// time limit): heavy reads that are not one EVM call, such as tracing a block again
+    /// (docs/api.md §3.0g), wait in the same fair line as calls and never run on the runtime.
+    pub async fn on_read_thread<R: Send + 'static>(
+        &self,
+        client: Client,
+        work: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R, CallError> {
+        let slot = self.call_slot(client, Instant::now() + self.calls.limits.call_time).await?;
+        self.on_call_thread(slot, work).await
+    }
+}

@@ -12,6 +12,7 @@ mod ingest;
 mod producer;
 mod proofs;
 mod queries;
+mod recent;
 mod shares;
 mod startup;
 
@@ -21,7 +22,9 @@ pub use events::{ChainEvents, PENDING_RING};
 pub use history::{BlockRef, HistoryError, MAX_HISTORY_KEYS, StateView};
 pub use proofs::{BlockState, ProofError, StateProofError, WithdrawalProof};
 pub use queries::QueryError;
+pub use recent::{RecentBlock, RecentBlocks};
 pub use shares::WorkRateLimited;
+pub(crate) use startup::env_of;
 
 use crate::{
     config::SequencerConfig,
@@ -125,6 +128,8 @@ pub struct Node {
     /// The committed state after the head, for readers (never blocked by a block in
     /// execution), with what recent blocks overwrote (reads at those blocks).
     committed: RwLock<history::Committed>,
+    /// The last blocks sealed, with their transactions and receipts (reads at the head).
+    recent: RecentBlocks,
     /// The first block whose state the stored history answers (`--state.archive`).
     archive_from: Option<u64>,
     /// The last sealed block (the head, or a block after it being written), and the state
@@ -331,6 +336,16 @@ impl Node {
     /// (`--state.archive`).
     pub const fn archive_from(&self) -> Option<u64> {
         self.archive_from
+    }
+
+    /// The last blocks sealed, held in memory with their transactions and receipts.
+    pub const fn recent(&self) -> &RecentBlocks {
+        &self.recent
+    }
+
+    /// The oldest block whose state is kept in memory (reads at it need no stored history).
+    pub fn oldest_kept_state(&self) -> u64 {
+        lock!(self.committed.read()).oldest()
     }
 
     /// The state after block `number`: the head or one of the last

@@ -2,7 +2,7 @@
 //! backlog), seal blocks whose state roots are known, write them to the database, and take
 //! state snapshots.
 
-use super::{Head, Node, lock, now_millis, now_secs};
+use super::{Head, Node, RecentBlock, lock, now_millis, now_secs};
 use crate::{
     error::SequencerError,
     mempool::PoolTx,
@@ -43,6 +43,8 @@ struct Sealed {
     block: StoredBlock,
     queue: Vec<ConsumedEntry>,
     included: Vec<IncludedTx>,
+    /// The sender and nonce of each of `included`, in order.
+    senders: Vec<(Address, u64)>,
     withdrawals: Vec<WithdrawalRecord>,
     changes: Vec<StatusChange>,
     state: Arc<State>,
@@ -340,6 +342,7 @@ impl Node {
             .collect();
         let queue_txs = included.len() as u64;
         let mut fees = alloy_primitives::U256::ZERO;
+        let mut pool_senders = Vec::with_capacity(ready.len());
         for (entry, result) in ready.iter().zip(&executed.results) {
             if let TxResult::Executed(out) = result {
                 size.try_push(&entry.tx.tx, usize::MAX);
@@ -348,6 +351,7 @@ impl Node {
                 }
                 fees = fees.saturating_add(out.fee);
                 withdrawals.extend(withdrawals_of(&out.logs, env.number, entry.tx.hash()));
+                pool_senders.push((entry.tx.sender, entry.tx.nonce()));
                 included.push(IncludedTx {
                     origin: TxOrigin::Pool,
                     hash: entry.tx.hash(),
@@ -380,6 +384,14 @@ impl Node {
             1
         };
         let hashes: Vec<B256> = included.iter().map(|t| t.hash).collect();
+        let mut pool_senders = pool_senders.into_iter();
+        let senders = included
+            .iter()
+            .map(|t| match t.origin {
+                TxOrigin::Block { sender, nonce } => (sender, nonce),
+                TxOrigin::Pool => pool_senders.next().unwrap_or_default(),
+            })
+            .collect();
         let mut tip = lock!(self.tip.write());
         let header = BlockHeader {
             number: env.number,
@@ -408,6 +420,7 @@ impl Node {
             block,
             queue: consumed,
             included,
+            senders,
             withdrawals,
             changes,
             state,
@@ -421,7 +434,8 @@ impl Node {
     /// snapshot when one is due).
     async fn persist(&self, sealed: Sealed) -> Result<Head, SequencerError> {
         let started = Instant::now();
-        let Sealed { block, queue, included, withdrawals, changes, state, overwritten, execution, state_root } = sealed;
+        let Sealed { block, queue, included, senders, withdrawals, changes, state, overwritten, execution, state_root } =
+            sealed;
         // The executor has moved on: if the block cannot be stored the service must stop and
         // replay from the database on restart.
         let history: Option<Vec<(B256, B256)>> =
@@ -440,6 +454,8 @@ impl Node {
         }
         lock!(self.l1_backlog.lock()).push(block.header.number, now_millis(), block.batch_bytes);
         let head = Head { header: block.header.clone(), hash: block.hash };
+        // Held in memory before it is the head: a client that sees the head finds its block.
+        self.recent.push(RecentBlock::new(block.clone(), &included, &senders));
         lock!(self.committed.write()).advance(state.clone(), &head, overwritten);
         *lock!(self.head.write()) = head.clone();
         self.events.head_sealed(head.header.number);

@@ -2,7 +2,7 @@
 //! it, and the mempool reloaded from the pending rows.
 
 use super::{
-    Head, Node, Startup, StatusSources,
+    Head, Node, RecentBlocks, Startup, StatusSources,
     ingest::{WRITE_QUEUE, admission_pool, displaced, recover_all, run_writer},
 };
 use crate::config::SequencerConfig;
@@ -166,6 +166,7 @@ impl Node {
             own_store: store.internal(),
             store,
             committed: RwLock::new(committed),
+            recent: RecentBlocks::default(),
             archive_from,
             tip: RwLock::new((head.clone(), executor.state())),
             executor: RwLock::new(Pipeline::new(executor)),
@@ -315,6 +316,6 @@ pub(super) async fn replay(
 }
 
 /// The environment a sealed block ran in, from its header.
-pub(super) fn env_of(header: &BlockHeader) -> BlockEnvInput {
+pub(crate) fn env_of(header: &BlockHeader) -> BlockEnvInput {
     BlockEnvInput { number: header.number, timestamp: header.timestamp, l1_byte_price: header.l1_byte_price }
 }

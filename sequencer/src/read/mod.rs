@@ -97,11 +97,24 @@ pub enum BlockRef {
 
 /// The block `id` refers to, if the chain has it.
 pub async fn stored_block(node: &Node, id: BlockRef) -> Result<Option<StoredBlock>, StoreError> {
+    if let Some(recent) = recent_block(node, id) {
+        return Ok(Some(recent.block.clone()));
+    }
     let store = node.store();
     match id {
         BlockRef::Latest => store.block(node.head().header.number).await,
         BlockRef::Number(number) => store.block(number).await,
         BlockRef::Hash(hash) => store.block_by_hash(hash).await,
+    }
+}
+
+/// The block `id` refers to, with its transactions and receipts, if it is one of the recent
+/// blocks held in memory.
+pub fn recent_block(node: &Node, id: BlockRef) -> Option<std::sync::Arc<crate::node::RecentBlock>> {
+    match id {
+        BlockRef::Latest => node.recent().block(node.head().header.number),
+        BlockRef::Number(number) => node.recent().block(number),
+        BlockRef::Hash(hash) => node.recent().block_by_hash(&hash),
     }
 }
 

@@ -528,8 +528,10 @@ mod fair;
 mod ingest;
 mod lending_props;
 mod queue;
+mod recent;
 mod rpc;
 mod state_at;
+mod trace;
 
 /// The money market's REST views (docs/api.md §1.6): the devnet's four markets with their
 /// parameters, indices, totals and cash, and an account's supply and debt once it supplied

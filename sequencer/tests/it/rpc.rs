@@ -582,3 +582,60 @@ async fn blocks_by_index_uncles_access_lists_and_raw_bytes_answer_as_geth() {
     assert_eq!(seq.rpc("debug_getRawHeader", json!(["0xffffff"])).await["result"], Value::Null);
     seq.stop().await;
 }
+
+/// `eth_baseFee`, `eth_getStorageValues` and `eth_capabilities` (issue 55, the execution-apis
+/// methods added for indexers and routers).
+#[tokio::test]
+async fn storage_values_capabilities_and_the_base_fee_answer_as_the_spec_says() {
+    let config = SequencerConfig { state_history: 3, ..SequencerConfig::test() };
+    let seq = Seq::start(config).await;
+    let a = alice();
+    let bob = Address::repeat_byte(0xb5);
+    for nonce in 0..5 {
+        let raw = hex::encode_prefixed(a.eip1559(chain_id(), nonce, transfer(bob, 2)).encoded());
+        let hash = seq.rpc("eth_sendRawTransaction", json!([raw])).await["result"].clone();
+        seq.wait_included(&hash).await;
+    }
+    let base_fee = seq.rpc("eth_baseFee", json!([])).await;
+    assert_eq!(base_fee["result"], seq.rpc("eth_gasPrice", json!([])).await["result"], "{base_fee}");
+
+    // The slots of the system contract as eth_getStorageAt reads them; any other address's
+    // slots are zero; a block earlier than the kept ones is refused as for eth_getStorageAt.
+    let slot = rollup_types::keys::balance(&USDC, &bob);
+    let values = seq
+        .rpc(
+            "eth_getStorageValues",
+            json!([{ SYSTEM_CONTRACT.to_string(): [slot, "0x0"], DAI.to_string(): ["0x1"] }, "latest"]),
+        )
+        .await;
+    let one = seq.rpc("eth_getStorageAt", json!([SYSTEM_CONTRACT, slot, "latest"])).await["result"].clone();
+    assert_eq!(values["result"][SYSTEM_CONTRACT.to_string()][0], one, "{values}");
+    assert_eq!(
+        U256::from_str_radix(one.as_str().expect("hex").trim_start_matches("0x"), 16).expect("hex"),
+        U256::from(10u64)
+    );
+    assert_eq!(values["result"][DAI.to_string()], json!([B256::ZERO]), "{values}");
+    let too_many: Vec<String> = (0..1001).map(|i| format!("{i:#x}")).collect();
+    assert_rpc_error(
+        &seq.rpc("eth_getStorageValues", json!([{ SYSTEM_CONTRACT.to_string(): too_many }])).await,
+        -32602,
+    );
+    let old = seq.rpc("eth_getStorageValues", json!([{ SYSTEM_CONTRACT.to_string(): [slot] }, "0x1"])).await;
+    assert_eq!(old["error"]["data"], "state_not_kept", "{old}");
+
+    // What a router reads: the head, everything but state and proofs from genesis, those in a
+    // window of the kept blocks.
+    let caps = seq.rpc("eth_capabilities", json!([])).await["result"].clone();
+    let head = seq.rpc("eth_blockNumber", json!([])).await["result"].clone();
+    assert_eq!(caps["head"]["number"], head, "{caps}");
+    for kind in ["tx", "logs", "receipts", "blocks"] {
+        assert_eq!(caps[kind], json!({ "disabled": false, "oldestBlock": "0x0" }), "{kind}: {caps}");
+    }
+    let oldest = u64::from_str_radix(caps["state"]["oldestBlock"].as_str().expect("hex").trim_start_matches("0x"), 16)
+        .expect("hex");
+    let head = u64::from_str_radix(head.as_str().expect("hex").trim_start_matches("0x"), 16).expect("hex");
+    assert_eq!(oldest, head - 3, "{caps}");
+    assert_eq!(caps["state"]["deleteStrategy"], json!({ "type": "window", "retentionBlocks": "0x3" }));
+    assert_eq!(caps["stateproofs"], caps["state"]);
+    seq.stop().await;
+}

@@ -47,6 +47,7 @@ fn deposit_transaction(record: &TxRecord, deposit: &DepositTx, block: Option<&St
         "s": "0x0",
         "blockHash": block.map(|b| b.hash),
         "blockNumber": record.receipt.as_ref().map(|r| format!("{:#x}", r.block_number)),
+        "blockTimestamp": block.map(|b| format!("{:#x}", b.header.timestamp)),
         "transactionIndex": record.receipt.as_ref().map(|r| format!("{:#x}", r.index)),
     });
     if deposit.is_system_tx {

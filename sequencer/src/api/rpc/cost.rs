@@ -5,7 +5,8 @@
 //! answers: 3.6 ms for 56 kB) and the gas of its calls (an `eth_call` that burns 5,000,000 gas
 //! in the ecrecover precompile runs about 0.23 s: 20 gas a unit).
 
-use super::request::EthRequest;
+use super::{logs, request::EthRequest};
+use crate::node::Node;
 
 /// Least a request costs: parsing, dispatch, the smallest answer.
 pub(super) const BASE: u64 = 2;
@@ -17,23 +18,44 @@ pub(super) const GAS_PER_UNIT: u64 = 20;
 const LOOKUP: u64 = 50;
 /// Building one state proof (a path of the state tree).
 const PROOF_KEY: u64 = 100;
+/// Tracing a block again before its answer is counted: its records, its queue entries, the
+/// state before it, and running it (a block of a few thousand transfers runs in tens of
+/// milliseconds; what it answers is charged by its bytes after).
+const TRACE: u64 = 4 * LOOKUP + 10_000;
 /// Bytes of an `eth_feeHistory` answer per value (a base fee, a ratio or a reward).
 const FEE_HISTORY_VALUE_BYTES: u64 = 8;
 
+/// Most logs a query over recent blocks answers where it arrives (beyond, it waits for a
+/// query slot like any other): about a millisecond of work.
+const INLINE_LOGS: usize = 2_000;
+
 /// Whether a request sent alone is answered where it arrives instead of waiting for a query
-/// slot: it answers in constant time from memory (reads at the head), or it waits in a fair
-/// pool of its own (calls: the call threads; submissions: admission's rates and threads).
-pub(super) fn answered_inline(request: &EthRequest) -> bool {
+/// slot: it answers in constant time from memory (reads at the head, a transaction or receipt
+/// of a recent block, a small log query over recent blocks: `node.recent()`), or it waits in a
+/// fair pool of its own (calls: the call threads; submissions: admission's rates and threads).
+pub(super) fn answered_inline(request: &EthRequest, node: &Node) -> bool {
     use alloy_eips::{BlockId, BlockNumberOrTag};
     let at_head = |block: &Option<BlockId>| {
         matches!(block, None | Some(BlockId::Number(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending)))
     };
     match request {
-        EthRequest::GetCode(_, block)
+        EthRequest::GetBalance(_, block)
+        | EthRequest::GetCode(_, block)
         | EthRequest::GetStorageAt(_, _, block)
+        | EthRequest::GetStorageValues(_, block)
         | EthRequest::GetTransactionCount(_, block)
         | EthRequest::Call(_, block)
         | EthRequest::EstimateGas(_, block) => at_head(block),
+        EthRequest::GetTransactionReceipt(hash) | EthRequest::GetTransactionByHash(hash) => {
+            node.recent().transaction(hash).is_some()
+        }
+        EthRequest::GetLogs(filter) => {
+            let head = node.head().header.number;
+            match logs::range(filter, head) {
+                Some((from, to)) => node.recent().log_count(from, to).is_some_and(|n| n <= INLINE_LOGS),
+                None => false,
+            }
+        }
         _ => matches!(
             request,
             EthRequest::ClientVersion
@@ -45,6 +67,7 @@ pub(super) fn answered_inline(request: &EthRequest) -> bool {
                 | EthRequest::BlockNumber
                 | EthRequest::ZeroFee
                 | EthRequest::GasPrice
+                | EthRequest::Capabilities
                 | EthRequest::SendRawTransaction(_)
                 | EthRequest::SendRawTransactionSync(..)
                 | EthRequest::NewBlockFilter
@@ -69,6 +92,7 @@ pub(super) fn estimate(request: &EthRequest, max_fee_history: u64) -> u64 {
             BASE + values * FEE_HISTORY_VALUE_BYTES / BYTES_PER_UNIT
         }
         EthRequest::GetProof(_, slots, _) => LOOKUP + (1 + slots.len() as u64) * PROOF_KEY,
+        EthRequest::GetStorageValues(requests, _) => BASE + requests.iter().map(|(_, s)| s.len() as u64).sum::<u64>(),
         EthRequest::GetTransactionByHash(_)
         | EthRequest::GetTransactionReceipt(_)
         | EthRequest::GetBlock(..)
@@ -78,6 +102,8 @@ pub(super) fn estimate(request: &EthRequest, max_fee_history: u64) -> u64 {
         | EthRequest::GetFilterChanges(_)
         | EthRequest::GetFilterLogs(_) => LOOKUP,
         EthRequest::Call(..) | EthRequest::EstimateGas(..) => LOOKUP,
+        // The block runs again: a lookup of each of its parts, and its execution.
+        EthRequest::TraceTransaction(..) | EthRequest::TraceBlock(..) => TRACE,
         _ => BASE,
     }
 }

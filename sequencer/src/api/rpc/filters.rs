@@ -158,7 +158,7 @@ impl Filters {
                             to = last;
                         }
                     }
-                    (json!(to_rpc_logs(node, rows).await?), to + 1)
+                    (json!(to_rpc_logs(rows)), to + 1)
                 }
             }
         };

@@ -8,7 +8,6 @@ use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::U64;
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, Log};
 use rollup_chain_store::{IndexedLog, LogQuery};
-use std::collections::HashMap;
 
 /// Most blocks one log query spans.
 pub(crate) const MAX_LOG_RANGE: u64 = 10_000;
@@ -32,15 +31,29 @@ pub(super) fn criteria(filter: &Filter, from: u64, to: u64) -> LogQuery {
     }
 }
 
+/// The blocks a filter's range names, with `head` for the tags and open ends and the end
+/// clamped to it; `None` for a filter by block hash or a range [`resolve`] refuses.
+pub(super) fn range(filter: &Filter, head: u64) -> Option<(u64, u64)> {
+    let FilterBlockOption::Range { from_block, to_block } = filter.block_option else { return None };
+    let from = from_block.map_or(head, |t| number_of(t, head));
+    let to = to_block.map_or(head, |t| number_of(t, head));
+    (from <= to && to - from < MAX_LOG_RANGE).then_some((from, to.min(head)))
+}
+
 /// Resolves `filter` against the chain: its block hash, or its range (open ends at the head,
 /// the end clamped to it), checked against [`MAX_LOG_RANGE`].
 pub(super) async fn resolve(node: &Node, filter: &Filter) -> Result<LogQuery, RpcError> {
     let head = node.head().header.number;
     let (from, to) = match filter.block_option {
         FilterBlockOption::AtBlockHash(hash) => {
-            let block =
-                node.store().block_by_hash(hash).await?.ok_or_else(|| RpcError::new(-32000, "unknown block"))?;
-            (block.header.number, block.header.number)
+            let number = match node.recent().block_by_hash(&hash) {
+                Some(recent) => recent.block.header.number,
+                None => {
+                    let block = node.store().block_by_hash(hash).await?;
+                    block.ok_or_else(|| RpcError::new(-32000, "unknown block"))?.header.number
+                }
+            };
+            (number, number)
         }
         FilterBlockOption::Range { from_block, to_block } => {
             let from = from_block.map_or(head, |t| number_of(t, head));
@@ -70,7 +83,11 @@ pub(super) async fn get_logs(node: &Node, query: &LogQuery) -> Result<Vec<Log>, 
         return Ok(Vec::new());
     }
     let max = node.config().max_logs;
-    let rows = node.store().logs(query, max + 1).await?;
+    // Recent blocks from memory, the same rows the database gives (node/recent.rs).
+    let rows = match node.recent().logs(query, max + 1) {
+        Some(rows) => rows,
+        None => node.store().logs(query, max + 1).await?,
+    };
     if rows.len() > max {
         let last = rows[max].block_number;
         let fits = last.saturating_sub(1).max(query.from_block);
@@ -83,36 +100,21 @@ pub(super) async fn get_logs(node: &Node, query: &LogQuery) -> Result<Vec<Log>, 
             ),
         ));
     }
-    to_rpc_logs(node, rows).await
+    Ok(to_rpc_logs(rows))
 }
 
-/// Index rows as RPC logs, with their blocks' hashes and timestamps.
-pub(super) async fn to_rpc_logs(node: &Node, rows: Vec<IndexedLog>) -> Result<Vec<Log>, RpcError> {
-    let mut blocks = HashMap::new();
-    let mut logs = Vec::with_capacity(rows.len());
-    for row in rows {
-        let (hash, timestamp) = match blocks.get(&row.block_number) {
-            Some(known) => *known,
-            None => {
-                let block =
-                    node.store().block(row.block_number).await?.ok_or_else(|| {
-                        RpcError::internal(format!("logs of a block not stored: {}", row.block_number))
-                    })?;
-                let known = (block.hash, block.header.timestamp);
-                blocks.insert(row.block_number, known);
-                known
-            }
-        };
-        logs.push(Log {
+/// Index rows as RPC logs.
+pub(super) fn to_rpc_logs(rows: Vec<IndexedLog>) -> Vec<Log> {
+    rows.into_iter()
+        .map(|row| Log {
             inner: alloy_primitives::Log::new_unchecked(row.address, row.topics, row.data),
-            block_hash: Some(hash),
+            block_hash: Some(row.block_hash),
             block_number: Some(row.block_number),
-            block_timestamp: Some(timestamp),
+            block_timestamp: Some(row.block_timestamp),
             transaction_hash: Some(row.tx_hash),
             transaction_index: Some(row.tx_index),
             log_index: Some(row.log_index),
             removed: false,
-        });
-    }
-    Ok(logs)
+        })
+        .collect()
 }

@@ -98,7 +98,7 @@ async fn answer(ctx: &Ctx, request: Value) -> Vec<u8> {
                 Some(Value::Array(a)) => a.clone(),
                 _ => Vec::new(),
             };
-            EthRequest::parse(method, params).map_or(true, |r| cost::answered_inline(&r))
+            EthRequest::parse(method, params).map_or(true, |r| cost::answered_inline(&r, &ctx.node))
         }
         _ => false,
     };
@@ -384,6 +384,9 @@ macro_rules! at_block {
     }};
 }
 
+// After `at_block!`, which it uses.
+mod trace;
+
 /// The state after block `id` if the node keeps it in memory (the head's or a recent block's),
 /// else why not.
 async fn kept_state(node: &Node, id: Option<BlockId>) -> Result<Result<StateView, HistoryError>, RpcError> {
@@ -391,6 +394,30 @@ async fn kept_state(node: &Node, id: Option<BlockId>) -> Result<Result<StateView
         return Ok(Ok(node.latest_state()));
     }
     Ok(node.state_at(block_number(node, id).await?))
+}
+
+/// `eth_capabilities`: the head, and from which block each kind of read is answered. Blocks,
+/// transactions, receipts and logs are all kept from genesis; the state at any block with the
+/// stored history (`--state.archive`), else at the blocks kept in memory (a window that moves
+/// with the head); proofs at the kept blocks only (docs/api.md §3.0f).
+fn capabilities(node: &Node) -> Value {
+    let head = node.head();
+    let kept = node.oldest_kept_state();
+    let window = json!({ "type": "window", "retentionBlocks": quantity(node.config().state_history) });
+    let all = json!({ "disabled": false, "oldestBlock": quantity(0) });
+    let state = match node.archive_from() {
+        Some(first) => json!({ "disabled": false, "oldestBlock": quantity(first.min(kept)) }),
+        None => json!({ "disabled": false, "oldestBlock": quantity(kept), "deleteStrategy": window }),
+    };
+    json!({
+        "head": { "number": quantity(head.header.number), "hash": head.hash },
+        "state": state,
+        "tx": all,
+        "logs": all,
+        "receipts": all,
+        "blocks": all,
+        "stateproofs": { "disabled": false, "oldestBlock": quantity(kept), "deleteStrategy": window },
+    })
 }
 
 /// `eth_getProof` (EIP-1186's shape over the sparse Merkle tree, docs/api.md §3.0f): the
@@ -469,6 +496,17 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         EthRequest::GetCode(address, block) => {
             at_block!(node, block, |view| Ok(json!(view.state.code_at(&address).unwrap_or_default())))
         }
+        EthRequest::GetStorageValues(requests, block) => at_block!(node, block, |view| {
+            let mut values = serde_json::Map::with_capacity(requests.len());
+            for (address, slots) in &requests {
+                let read = |slot: &U256| {
+                    B256::from(if *address == SYSTEM_CONTRACT { view.state.storage(slot) } else { U256::ZERO })
+                };
+                values.insert(address.to_string(), json!(slots.iter().map(read).collect::<Vec<_>>()));
+            }
+            Ok(Value::Object(values))
+        }),
+        EthRequest::Capabilities => Ok(capabilities(node)),
         EthRequest::GetStorageAt(address, slot, block) => at_block!(node, block, |view| {
             let value = if address == SYSTEM_CONTRACT { view.state.storage(&slot) } else { U256::ZERO };
             Ok(json!(B256::from(value)))
@@ -484,29 +522,19 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
                 decode_hex(&raw).map_err(|e| RpcError::from(SubmitError::Tx(rollup_types::TxError::InvalidHex(e))))?;
             Ok(json!(node.submit_raw_from(ctx.client, raw).await?))
         }
-        EthRequest::GetTransactionByHash(hash) => match node.store().transaction(hash).await? {
-            // A transaction the node no longer holds (replaced, evicted, rejected after its
-            // acknowledgement) is `null`, as geth answers: wallets then look for what replaced
-            // it. `GET /v1/transactions/{hash}` says what happened.
-            Some(record) if held(&record) => {
-                let block = match &record.receipt {
-                    Some(r) => node.store().block(r.block_number).await?,
-                    None => None,
-                };
-                to_json(rpc_transaction(&record, block.as_ref())?)
+        EthRequest::GetTransactionByHash(hash) => {
+            if let Some((recent, i)) = node.recent().transaction(&hash) {
+                return to_json(rpc_transaction(&recent.records[i], Some(&recent.block))?);
             }
-            _ => Ok(Value::Null),
-        },
+            transaction_by_hash(node, hash).await
+        }
         EthRequest::GetTransactionReceipt(hash) => {
-            let Some((record, siblings)) = node.store().transaction_with_block(hash).await? else {
-                return Ok(Value::Null);
-            };
-            if !held(&record) {
-                return Ok(Value::Null);
+            if let Some((recent, i)) = node.recent().transaction(&hash) {
+                let record = &recent.records[i];
+                let Some(receipt) = &record.receipt else { return Ok(Value::Null) };
+                return to_json(rpc_receipt(record, receipt, &recent.block, &recent.records)?);
             }
-            let Some(receipt) = &record.receipt else { return Ok(Value::Null) };
-            let Some(block) = node.store().block(receipt.block_number).await? else { return Ok(Value::Null) };
-            to_json(rpc_receipt(&record, receipt, &block, &siblings)?)
+            transaction_receipt(node, hash).await
         }
         EthRequest::GetBlock(id, full) => {
             let Some(block) = id.find(node).await? else { return Ok(Value::Null) };
@@ -552,15 +580,40 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             _ => Ok(Value::Null),
         },
         EthRequest::BadBlocks => Ok(json!([])),
+        EthRequest::TraceTransaction(hash, options) => {
+            let config = trace::call_config(options.map(|o| *o))?;
+            let Some(record) = node.store().transaction(hash).await?.filter(held) else {
+                return Err(RpcError::new(-32000, format!("transaction {hash} not found")));
+            };
+            let Some(receipt) = &record.receipt else {
+                return Err(RpcError::new(
+                    -32000,
+                    format!("transaction {hash} is pending: it has no block to trace yet"),
+                ));
+            };
+            let Some(block) = node.store().block(receipt.block_number).await? else {
+                return Err(RpcError::new(-32000, format!("transaction {hash} not found")));
+            };
+            let frames = trace::trace_block(node, ctx.client, &block, Some(hash), config).await?;
+            let (_, frame) =
+                frames.into_iter().next().ok_or_else(|| RpcError::internal("no frame for the transaction"))?;
+            to_json(frame)
+        }
+        EthRequest::TraceBlock(id, options) => {
+            let config = trace::call_config(options.map(|o| *o))?;
+            let Some(block) = id.find(node).await? else {
+                return Err(RpcError::new(-32000, "block not found"));
+            };
+            trace::block_answer(trace::trace_block(node, ctx.client, &block, None, config).await?)
+        }
         EthRequest::SendRawTransactionSync(raw, timeout) => send_sync(node, ctx.client, &raw, timeout).await,
         EthRequest::GetBlockReceipts(id) => {
-            let Some(block) = BlockTag::from(id).find(node).await? else { return Ok(Value::Null) };
-            let records = node.store().block_transaction_records(block.header.number).await?;
-            let receipts = records
-                .iter()
-                .filter_map(|r| r.receipt.as_ref().map(|receipt| rpc_receipt(r, receipt, &block, &records)))
-                .collect::<Result<Vec<_>, _>>()?;
-            to_json(receipts)
+            let tag = BlockTag::from(id);
+            if let Some(recent) = crate::read::recent_block(node, tag.into()) {
+                return block_receipts(&recent.block, &recent.records);
+            }
+            let Some(block) = tag.find(node).await? else { return Ok(Value::Null) };
+            block_receipts(&block, &node.store().block_transaction_records(block.header.number).await?)
         }
         EthRequest::GetProof(address, slots, block) => get_proof(node, ctx.client, address, slots, block).await,
         EthRequest::GetLogs(filter) => {
@@ -579,6 +632,44 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         EthRequest::GetFilterLogs(id) => ctx.filters.logs(node, id).await,
         EthRequest::UninstallFilter(id) => Ok(json!(ctx.filters.uninstall(id))),
     }
+}
+
+/// `eth_getBlockReceipts`: the receipts of `block`'s transactions `records`, in order.
+fn block_receipts(block: &StoredBlock, records: &[TxRecord]) -> Result<Value, RpcError> {
+    let receipts = records
+        .iter()
+        .filter_map(|r| r.receipt.as_ref().map(|receipt| rpc_receipt(r, receipt, block, records)))
+        .collect::<Result<Vec<_>, _>>()?;
+    to_json(receipts)
+}
+
+/// `eth_getTransactionByHash` from the database. A transaction the node no longer holds
+/// (replaced, evicted, rejected after its acknowledgement) is `null`, as geth answers: wallets
+/// then look for what replaced it. `GET /v1/transactions/{hash}` says what happened.
+async fn transaction_by_hash(node: &Node, hash: B256) -> Result<Value, RpcError> {
+    match node.store().transaction(hash).await? {
+        Some(record) if held(&record) => {
+            let block = match &record.receipt {
+                Some(r) => node.store().block(r.block_number).await?,
+                None => None,
+            };
+            to_json(rpc_transaction(&record, block.as_ref())?)
+        }
+        _ => Ok(Value::Null),
+    }
+}
+
+/// `eth_getTransactionReceipt` from the database.
+async fn transaction_receipt(node: &Node, hash: B256) -> Result<Value, RpcError> {
+    let Some((record, siblings)) = node.store().transaction_with_block(hash).await? else {
+        return Ok(Value::Null);
+    };
+    if !held(&record) {
+        return Ok(Value::Null);
+    }
+    let Some(receipt) = &record.receipt else { return Ok(Value::Null) };
+    let Some(block) = node.store().block(receipt.block_number).await? else { return Ok(Value::Null) };
+    to_json(rpc_receipt(&record, receipt, &block, &siblings)?)
 }
 
 /// A transaction the node acknowledged and then dropped is an error naming the reason, not

@@ -7,10 +7,11 @@ use crate::api::block::BlockTag;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, U64, U128, U256};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
+use alloy_rpc_types_trace::geth::GethDebugTracingOptions;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// Most storage keys one `eth_getProof` proves.
+/// Most storage keys one `eth_getProof` proves, and one `eth_getStorageValues` reads.
 pub(super) const MAX_PROOF_KEYS: usize = 1_000;
 
 /// A parsed JSON-RPC request.
@@ -30,8 +31,10 @@ pub(super) enum EthRequest {
     Accounts,
     /// `eth_blockNumber`.
     BlockNumber,
-    /// `eth_gasPrice`: the next block's base fee (docs/fees.md §3).
+    /// `eth_gasPrice` and `eth_baseFee`: the next block's base fee (docs/fees.md §3).
     GasPrice,
+    /// `eth_capabilities`: which blocks each kind of read answers for.
+    Capabilities,
     /// `eth_maxPriorityFeePerGas` and `eth_blobBaseFee`: no tip is needed (the sequencer orders
     /// by arrival), and the L2 has no blobs.
     ZeroFee,
@@ -50,6 +53,8 @@ pub(super) enum EthRequest {
     GetCode(Address, Option<BlockId>),
     /// `eth_getStorageAt`.
     GetStorageAt(Address, U256, Option<BlockId>),
+    /// `eth_getStorageValues`: slots of several accounts at one block.
+    GetStorageValues(Vec<(Address, Vec<U256>)>, Option<BlockId>),
     /// `eth_getTransactionCount`.
     GetTransactionCount(Address, Option<BlockId>),
     /// `eth_sendRawTransaction`, the hex as sent.
@@ -79,6 +84,10 @@ pub(super) enum EthRequest {
     RawTransaction(B256),
     /// `debug_getBadBlocks`: none (the sequencer seals what it executed).
     BadBlocks,
+    /// `debug_traceTransaction`: a transaction and the tracer's options.
+    TraceTransaction(B256, Option<Box<GethDebugTracingOptions>>),
+    /// `debug_traceBlockByNumber` and `debug_traceBlockByHash`.
+    TraceBlock(BlockTag, Option<Box<GethDebugTracingOptions>>),
     /// `eth_call`.
     Call(Box<TransactionRequest>, Option<BlockId>),
     /// `eth_estimateGas`.
@@ -117,7 +126,8 @@ impl EthRequest {
             "eth_syncing" => Self::Syncing,
             "eth_accounts" => Self::Accounts,
             "eth_blockNumber" => Self::BlockNumber,
-            "eth_gasPrice" => Self::GasPrice,
+            "eth_gasPrice" | "eth_baseFee" => Self::GasPrice,
+            "eth_capabilities" => Self::Capabilities,
             "eth_maxPriorityFeePerGas" | "eth_blobBaseFee" => Self::ZeroFee,
             "eth_feeHistory" => {
                 let percentiles: Option<Vec<f64>> = p.opt(2, "reward percentiles")?;
@@ -129,6 +139,16 @@ impl EthRequest {
             "eth_getBalance" => Self::GetBalance(p.req(0, "address")?, p.opt(1, "block")?),
             "eth_getCode" => Self::GetCode(p.req(0, "address")?, p.opt(1, "block")?),
             "eth_getStorageAt" => Self::GetStorageAt(p.req(0, "address")?, p.req(1, "slot")?, p.opt(2, "block")?),
+            "eth_getStorageValues" => {
+                let requests: std::collections::BTreeMap<Address, Vec<U256>> = p.req(0, "storage requests")?;
+                let slots: usize = requests.values().map(Vec::len).sum();
+                if slots > MAX_PROOF_KEYS {
+                    return Err(RpcError::invalid_params(format!(
+                        "{slots} storage slots; at most {MAX_PROOF_KEYS} per eth_getStorageValues"
+                    )));
+                }
+                Self::GetStorageValues(requests.into_iter().collect(), p.opt(1, "block")?)
+            }
             "eth_getTransactionCount" => Self::GetTransactionCount(p.req(0, "address")?, p.opt(1, "block")?),
             "eth_sendRawTransaction" => Self::SendRawTransaction(p.req(0, "raw transaction")?),
             "eth_getTransactionByHash" => Self::GetTransactionByHash(p.req(0, "transaction hash")?),
@@ -150,6 +170,12 @@ impl EthRequest {
             "debug_getRawReceipts" => Self::RawReceipts(p.block(0)?),
             "debug_getRawTransaction" => Self::RawTransaction(p.req(0, "transaction hash")?),
             "debug_getBadBlocks" => Self::BadBlocks,
+            "debug_traceTransaction" => {
+                Self::TraceTransaction(p.req(0, "transaction hash")?, p.opt(1, "tracer options")?)
+            }
+            "debug_traceBlockByNumber" | "debug_traceBlockByHash" => {
+                Self::TraceBlock(p.block(0)?, p.opt(1, "tracer options")?)
+            }
             "eth_call" => Self::Call(p.req(0, "transaction")?, p.opt(1, "block")?),
             "eth_estimateGas" => Self::EstimateGas(p.req(0, "transaction")?, p.opt(1, "block")?),
             "eth_sendRawTransactionSync" => {

@@ -292,7 +292,7 @@ async fn deliver_blocks(node: &Node, out: &mpsc::Sender<Message>, subs: &mut Sub
                     if block_logs.is_none() {
                         let every = criteria(&Filter::default(), number, number);
                         let Ok(rows) = node.store().logs(&every, usize::MAX >> 1).await else { return Ok(()) };
-                        let Ok(logs) = to_rpc_logs(node, rows).await else { return Ok(()) };
+                        let logs = to_rpc_logs(rows);
                         block_logs = Some(logs);
                     }
                     let query = criteria(filter, number, number);

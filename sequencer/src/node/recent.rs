@@ -1,0 +1,179 @@
+//! The last blocks sealed, with their transactions and receipts, in memory (docs/api.md §5,
+//! "Recent blocks"): what wallets poll for (a receipt just after sending) and what indexers
+//! follow at the head (logs of the last blocks) is answered without the database, as an
+//! in-memory node (anvil) answers it.
+//!
+//! A block enters once it is committed to the database, with the records the database then
+//! gives back for it ([`IncludedTx::record`]), so that an answer from here is the one the
+//! database would give. The oldest blocks leave first, once more than [`MAX_BLOCKS`] blocks or
+//! [`MAX_TXS`] transactions are held. Blocks are held in order and without gaps: a read that
+//! does not find all it needs here (an older block, a transaction not held) goes to the
+//! database.
+
+use crate::{
+    node::lock,
+    store::{IncludedTx, LogQuery, StoredBlock, TxRecord},
+};
+use alloy_primitives::{Address, B256, map::HashMap};
+use rollup_chain_store::IndexedLog;
+use std::{collections::VecDeque, sync::Arc, sync::RwLock};
+
+/// Most blocks held.
+pub(super) const MAX_BLOCKS: usize = 256;
+/// Most transactions held over all the blocks (about 1 kB each with its receipt and logs).
+pub(super) const MAX_TXS: usize = 50_000;
+
+/// A block with its transactions' records, in block order.
+#[derive(Debug)]
+pub struct RecentBlock {
+    /// The block.
+    pub block: StoredBlock,
+    /// Its transactions, each with its receipt, in block order.
+    pub records: Vec<TxRecord>,
+}
+
+impl RecentBlock {
+    /// `block` and its transactions `included`, whose senders and nonces are `senders` (in
+    /// the same order), as the database records them once the block is committed.
+    pub fn new(block: StoredBlock, included: &[IncludedTx], senders: &[(Address, u64)]) -> Self {
+        let number = block.header.number;
+        let records = included
+            .iter()
+            .zip(senders)
+            .enumerate()
+            .map(|(index, (tx, (sender, nonce)))| tx.record(*sender, *nonce, number, index as u64))
+            .collect();
+        Self { block, records }
+    }
+
+    /// The logs of this block `query` matches, in order, as the log index gives them.
+    fn logs(&self, query: &LogQuery, out: &mut Vec<IndexedLog>) {
+        let mut log_index = 0u64;
+        for (tx_index, record) in self.records.iter().enumerate() {
+            let Some(receipt) = &record.receipt else { continue };
+            for log in &receipt.logs {
+                if query.matches(log) {
+                    out.push(IndexedLog {
+                        block_number: self.block.header.number,
+                        block_hash: self.block.hash,
+                        block_timestamp: self.block.header.timestamp,
+                        log_index,
+                        tx_index: tx_index as u64,
+                        tx_hash: record.hash,
+                        address: log.address,
+                        topics: log.topics.clone(),
+                        data: log.data.clone(),
+                    });
+                }
+                log_index += 1;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    /// Consecutive blocks, oldest first.
+    blocks: VecDeque<Arc<RecentBlock>>,
+    /// Each held transaction's block and position.
+    txs: HashMap<B256, (u64, u32)>,
+    tx_count: usize,
+}
+
+/// The recent blocks (module docs).
+#[derive(Debug, Default)]
+pub struct RecentBlocks {
+    held: RwLock<Held>,
+}
+
+impl RecentBlocks {
+    /// Takes `block`, the head just committed. A block that does not follow the newest held
+    /// one starts the window again from it.
+    pub fn push(&self, block: RecentBlock) {
+        let block = Arc::new(block);
+        let mut held = lock!(self.held.write());
+        let number = block.block.header.number;
+        if held.blocks.back().is_some_and(|b| b.block.header.number + 1 != number) {
+            *held = Held::default();
+        }
+        for (position, record) in block.records.iter().enumerate() {
+            held.txs.insert(record.hash, (number, position as u32));
+        }
+        held.tx_count += block.records.len();
+        held.blocks.push_back(block);
+        while held.blocks.len() > MAX_BLOCKS || (held.tx_count > MAX_TXS && held.blocks.len() > 1) {
+            let Some(oldest) = held.blocks.pop_front() else { break };
+            held.tx_count -= oldest.records.len();
+            for record in &oldest.records {
+                // A hash may be held again by a later block only if the chain repeated it,
+                // which the sequencer never does; the newest entry is kept either way.
+                if held.txs.get(&record.hash).is_some_and(|(n, _)| *n == oldest.block.header.number) {
+                    held.txs.remove(&record.hash);
+                }
+            }
+        }
+    }
+
+    /// The held block `number`.
+    pub fn block(&self, number: u64) -> Option<Arc<RecentBlock>> {
+        let held = lock!(self.held.read());
+        let first = held.blocks.front()?.block.header.number;
+        held.blocks.get(usize::try_from(number.checked_sub(first)?).ok()?).cloned()
+    }
+
+    /// The held block with hash `hash`.
+    pub fn block_by_hash(&self, hash: &B256) -> Option<Arc<RecentBlock>> {
+        lock!(self.held.read()).blocks.iter().rev().find(|b| b.block.hash == *hash).cloned()
+    }
+
+    /// The held transaction `hash`: its block and its position there.
+    pub fn transaction(&self, hash: &B256) -> Option<(Arc<RecentBlock>, usize)> {
+        let held = lock!(self.held.read());
+        let (number, position) = *held.txs.get(hash)?;
+        let first = held.blocks.front()?.block.header.number;
+        let block = held.blocks.get(usize::try_from(number.checked_sub(first)?).ok()?)?.clone();
+        Some((block, position as usize))
+    }
+
+    /// Whether every block of `from..=to` is held.
+    pub fn holds(&self, from: u64, to: u64) -> bool {
+        let held = lock!(self.held.read());
+        match (held.blocks.front(), held.blocks.back()) {
+            (Some(first), Some(last)) => first.block.header.number <= from && to <= last.block.header.number,
+            _ => false,
+        }
+    }
+
+    /// How many logs blocks `from..=to` hold, if they are all held: the work of a query over
+    /// them.
+    pub fn log_count(&self, from: u64, to: u64) -> Option<usize> {
+        let blocks = self.range(from, to)?;
+        Some(blocks.iter().flat_map(|b| &b.records).filter_map(|r| r.receipt.as_ref()).map(|r| r.logs.len()).sum())
+    }
+
+    /// The logs `query` matches, at most `limit`, if all its blocks are held.
+    pub fn logs(&self, query: &LogQuery, limit: usize) -> Option<Vec<IndexedLog>> {
+        let blocks = self.range(query.from_block, query.to_block)?;
+        let mut out = Vec::new();
+        for block in blocks {
+            block.logs(query, &mut out);
+            if out.len() >= limit {
+                out.truncate(limit);
+                break;
+            }
+        }
+        Some(out)
+    }
+
+    /// Blocks `from..=to`, if they are all held (none for an empty range).
+    fn range(&self, from: u64, to: u64) -> Option<Vec<Arc<RecentBlock>>> {
+        if from > to {
+            return Some(Vec::new());
+        }
+        let held = lock!(self.held.read());
+        let first = held.blocks.front()?.block.header.number;
+        let start = usize::try_from(from.checked_sub(first)?).ok()?;
+        let end = usize::try_from(to - first).ok()?;
+        (end < held.blocks.len()).then(|| held.blocks.range(start..=end).cloned().collect())
+    }
+}
