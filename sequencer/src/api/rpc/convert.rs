@@ -27,6 +27,25 @@ fn value_of(v: impl serde::Serialize) -> Result<Value, RpcError> {
     serde_json::to_value(v).map_err(|e| RpcError::internal(e.to_string()))
 }
 
+/// An answer in alloy's type, serialized as it is, or shaped by hand where alloy has no type
+/// (a type-0x7e transaction or receipt).
+#[derive(Debug)]
+pub(super) enum Shaped<T> {
+    /// alloy's type.
+    Typed(Box<T>),
+    /// Shaped by hand.
+    Json(Value),
+}
+
+impl<T: serde::Serialize> serde::Serialize for Shaped<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Typed(t) => t.serialize(serializer),
+            Self::Json(v) => v.serialize(serializer),
+        }
+    }
+}
+
 /// A type-0x7e transaction as OP Stack nodes serve one: its fields, no signature (v, r, s 0),
 /// no fee.
 fn deposit_transaction(record: &TxRecord, deposit: &DepositTx, block: Option<&StoredBlock>) -> Value {
@@ -61,10 +80,10 @@ fn effective_gas_price(tx: &SignedTx, base_fee: u128) -> u128 {
     rollup_types::fees::effective_price(tx.max_fee_per_gas(), tx.max_priority_fee_per_gas(), base_fee)
 }
 
-pub(super) fn rpc_transaction(record: &TxRecord, block: Option<&StoredBlock>) -> Result<Value, RpcError> {
+pub(super) fn rpc_transaction(record: &TxRecord, block: Option<&StoredBlock>) -> Result<Shaped<Transaction>, RpcError> {
     if is_deposit(&record.raw) {
         let deposit = DepositTx::decode(&record.raw).map_err(stored)?;
-        return Ok(deposit_transaction(record, &deposit, block));
+        return Ok(Shaped::Json(deposit_transaction(record, &deposit, block)));
     }
     let signed = SignedTx::decode(&record.raw).map_err(stored)?;
     // Included: what it paid a gas unit (nothing for a forced transaction, paid on L1);
@@ -74,14 +93,14 @@ pub(super) fn rpc_transaction(record: &TxRecord, block: Option<&StoredBlock>) ->
         (Some(b), Some(_)) => effective_gas_price(&signed, b.header.base_fee),
         _ => signed.max_fee_per_gas(),
     };
-    value_of(Transaction {
+    Ok(Shaped::Typed(Box::new(Transaction {
         inner: Recovered::new_unchecked(signed.to_envelope(), record.sender),
         block_hash: block.map(|b| b.hash),
         block_number: record.receipt.as_ref().map(|r| r.block_number),
         transaction_index: record.receipt.as_ref().map(|r| r.index),
         effective_gas_price: Some(price),
         block_timestamp: block.map(|b| b.header.timestamp),
-    })
+    })))
 }
 
 pub(super) fn rpc_receipt(
@@ -89,7 +108,7 @@ pub(super) fn rpc_receipt(
     receipt: &StoredReceipt,
     block: &StoredBlock,
     siblings: &[TxRecord],
-) -> Result<Value, RpcError> {
+) -> Result<Shaped<TransactionReceipt>, RpcError> {
     let before: Vec<&StoredReceipt> =
         siblings.iter().filter_map(|t| t.receipt.as_ref()).filter(|r| r.index < receipt.index).collect();
     let cumulative_gas_used = before.iter().map(|r| r.gas_used).sum::<u64>() + receipt.gas_used;
@@ -139,7 +158,7 @@ pub(super) fn rpc_receipt(
             contract_address: None,
         })?;
         value["type"] = json!("0x7e");
-        return Ok(value);
+        return Ok(Shaped::Json(value));
     }
     let signed = SignedTx::decode(&record.raw).map_err(stored)?;
     let envelope = match signed {
@@ -149,7 +168,7 @@ pub(super) fn rpc_receipt(
     // `gasUsed × effectiveGasPrice` is exactly what was taken from the sender: nothing from a
     // forced transaction, paid on L1.
     let effective_gas_price = if receipt.fee_exempt { 0 } else { effective_gas_price(&signed, block.header.base_fee) };
-    value_of(TransactionReceipt {
+    Ok(Shaped::Typed(Box::new(TransactionReceipt {
         inner: envelope,
         transaction_hash: record.hash,
         transaction_index: Some(receipt.index),
@@ -162,10 +181,14 @@ pub(super) fn rpc_receipt(
         from: record.sender,
         to: signed.kind().to().copied(),
         contract_address: None,
-    })
+    })))
 }
 
-pub(super) async fn rpc_block(node: &Node, block: &StoredBlock, full: bool) -> Result<Block<Value>, RpcError> {
+pub(super) async fn rpc_block(
+    node: &Node,
+    block: &StoredBlock,
+    full: bool,
+) -> Result<Block<Shaped<Transaction>>, RpcError> {
     // One read of the block's transactions: their records in full, else the block's body.
     let (raws, transactions): (Vec<alloy_primitives::Bytes>, _) = if full {
         let records = node.store().block_transaction_records(block.header.number).await?;

@@ -185,6 +185,6 @@ impl Filters {
             }
         };
         let query = resolve(node, &filter).await?;
-        Ok(json!(get_logs(node, &query).await?))
+        Ok(json!(to_rpc_logs(get_logs(node, &query).await?)))
     }
 }

@@ -59,6 +59,42 @@ fn reply(id: Value, result: Result<Value, RpcError>) -> Value {
     }
 }
 
+/// A result: a JSON value, or JSON already serialized from a typed answer (receipts, logs,
+/// transactions: written once, without a JSON tree in between).
+enum Answer {
+    Value(Value),
+    Raw(Vec<u8>),
+}
+
+impl From<Value> for Answer {
+    fn from(value: Value) -> Self {
+        Self::Value(value)
+    }
+}
+
+/// `v` serialized once, as the result.
+fn raw<T: serde::Serialize>(v: &T) -> Result<Answer, RpcError> {
+    serde_json::to_vec(v).map(Answer::Raw).map_err(|e| RpcError::internal(e.to_string()))
+}
+
+/// A reply as bytes: `{"jsonrpc":"2.0","id":…,"result":…}` or `…,"error":…}`.
+fn reply_bytes(id: Value, result: Result<Answer, RpcError>) -> Vec<u8> {
+    match result {
+        Ok(Answer::Raw(result)) => {
+            let id = serde_json::to_vec(&id).unwrap_or_else(|_| b"null".to_vec());
+            let mut out = Vec::with_capacity(36 + id.len() + result.len());
+            out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+            out.extend_from_slice(&id);
+            out.extend_from_slice(br#","result":"#);
+            out.extend_from_slice(&result);
+            out.push(b'}');
+            out
+        }
+        Ok(Answer::Value(value)) => serde_json::to_vec(&reply(id, Ok(value))).unwrap_or_default(),
+        Err(err) => serde_json::to_vec(&reply(id, Err(err))).unwrap_or_default(),
+    }
+}
+
 /// `POST /`: one request or a batch.
 pub(super) async fn handle(
     State(node): State<Arc<Node>>,
@@ -91,19 +127,25 @@ pub(super) async fn handle(
 /// fair pool of its own) is answered here; anything else, batches included, on the query
 /// threads once the fair share of the query slots gives it one.
 async fn answer(ctx: &Ctx, request: Value) -> Vec<u8> {
-    let inline = match &request {
-        Value::Object(_) => {
-            let method = request.get("method").and_then(Value::as_str).unwrap_or_default();
-            let params = match request.get("params") {
-                Some(Value::Array(a)) => a.clone(),
-                _ => Vec::new(),
-            };
-            EthRequest::parse(method, params).map_or(true, |r| cost::answered_inline(&r, &ctx.node))
+    if request.is_object() {
+        // A request alone is parsed once, here, whichever threads answer it.
+        let parsed = match Parsed::of(request) {
+            Ok(parsed) => parsed,
+            Err(reply) => return reply,
+        };
+        let inline = parsed.request.as_ref().map_or(true, |r| cost::answered_inline(r, &ctx.node));
+        if inline {
+            return one_parsed(ctx, parsed, &mut Budget::new(ctx)).await;
         }
-        _ => false,
-    };
-    if inline {
-        return answer_here(ctx, request).await;
+        let id = parsed.id.clone();
+        let task = {
+            let ctx = ctx.clone();
+            async move { one_parsed(&ctx, parsed, &mut Budget::new(&ctx)).await }
+        };
+        return match ctx.node.query(ctx.client, task).await {
+            Ok(body) => body,
+            Err(err) => reply_bytes(id, Err(query_error(&err))),
+        };
     }
     let ids: Vec<Value> = match &request {
         Value::Array(items) => items.iter().map(|r| r.get("id").cloned().unwrap_or(Value::Null)).collect(),
@@ -117,10 +159,7 @@ async fn answer(ctx: &Ctx, request: Value) -> Vec<u8> {
     match ctx.node.query(ctx.client, task).await {
         Ok(body) => body,
         Err(err) => {
-            let err = match &err {
-                QueryError::Slot(_) => RpcError::limit("busy", err.to_string()),
-                QueryError::Failed(_) => RpcError::internal(err.to_string()),
-            };
+            let err = query_error(&err);
             if batch && !ids.is_empty() {
                 let replies: Vec<Value> = ids.into_iter().map(|id| reply(id, Err(err.clone()))).collect();
                 serde_json::to_vec(&replies).unwrap_or_default()
@@ -132,10 +171,51 @@ async fn answer(ctx: &Ctx, request: Value) -> Vec<u8> {
     }
 }
 
+/// The error a request gets when the query threads did not answer it.
+fn query_error(err: &QueryError) -> RpcError {
+    match err {
+        QueryError::Slot(_) => RpcError::limit("busy", err.to_string()),
+        QueryError::Failed(_) => RpcError::internal(err.to_string()),
+    }
+}
+
+/// One request taken apart: its id, its method and what it asks, parsed (or why not).
+struct Parsed {
+    id: Value,
+    method: String,
+    request: Result<EthRequest, RpcError>,
+}
+
+impl Parsed {
+    /// Takes `request` apart without copying its parameters; `Err` is the reply to a request
+    /// that is not one (no method, parameters not an array).
+    fn of(mut request: Value) -> Result<Self, Vec<u8>> {
+        let id = request.get_mut("id").map(Value::take).unwrap_or(Value::Null);
+        let params = match request.get_mut("params").map(Value::take) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => a,
+            Some(_) => return Err(reply_bytes(id, Err(RpcError::new(-32602, "params must be an array")))),
+        };
+        let Some(method) = request.get("method").and_then(Value::as_str) else {
+            let err = RpcError::new(-32600, "invalid request: a \"method\" string is required");
+            return Err(reply_bytes(id, Err(err)));
+        };
+        let parsed = EthRequest::parse(method, params);
+        Ok(Self { id, method: method.to_owned(), request: parsed })
+    }
+}
+
+impl Budget {
+    /// A request's whole budget (a batch's, shared by its items).
+    fn new(ctx: &Ctx) -> Self {
+        let config = ctx.node.config();
+        Self { calls: CallBudget::new(&config.calls, ctx.client), work_left: config.http.request_work }
+    }
+}
+
 /// [`answer`], where it is called.
 async fn answer_here(ctx: &Ctx, request: Value) -> Vec<u8> {
-    let config = ctx.node.config();
-    let mut budget = Budget { calls: CallBudget::new(&config.calls, ctx.client), work_left: config.http.request_work };
+    let mut budget = Budget::new(ctx);
     match request {
         Value::Array(requests) if requests.is_empty() => {
             serde_json::to_vec(&reply(Value::Null, Err(RpcError::new(-32600, "empty batch")))).unwrap_or_default()
@@ -207,20 +287,15 @@ struct Ctx {
 /// One request's reply as JSON bytes, within the request's budget and its client's work rate;
 /// what it cost is charged to both.
 async fn one(ctx: &Ctx, request: Value, budget: &mut Budget) -> Vec<u8> {
-    let id = request.get("id").cloned().unwrap_or(Value::Null);
-    let Some(method) = request.get("method").and_then(Value::as_str) else {
-        let err = RpcError::new(-32600, "invalid request: a \"method\" string is required");
-        return serde_json::to_vec(&reply(id, Err(err))).unwrap_or_default();
-    };
-    let params = match request.get("params") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
-        Some(_) => {
-            return serde_json::to_vec(&reply(id, Err(RpcError::new(-32602, "params must be an array"))))
-                .unwrap_or_default();
-        }
-    };
-    let parsed = EthRequest::parse(method, params);
+    match Parsed::of(request) {
+        Ok(parsed) => one_parsed(ctx, parsed, budget).await,
+        Err(reply) => reply,
+    }
+}
+
+/// [`one`] of a request taken apart.
+async fn one_parsed(ctx: &Ctx, parsed: Parsed, budget: &mut Budget) -> Vec<u8> {
+    let Parsed { id, method, request: parsed } = parsed;
     let mut charge = None;
     let result = match parsed {
         Ok(request) => {
@@ -250,7 +325,7 @@ async fn one(ctx: &Ctx, request: Value, budget: &mut Budget) -> Vec<u8> {
     if let Err(err) = &result {
         tracing::debug!(target: "sequencer::rpc", method, code = err.code, message = %err.message, "request failed");
     }
-    let body = serde_json::to_vec(&reply(id, result)).unwrap_or_default();
+    let body = reply_bytes(id, result);
     if let Some((estimate, call, gas)) = charge {
         let units = cost::charged(estimate, body.len(), gas);
         if !call {
@@ -475,7 +550,45 @@ fn proof_json(proof: &Proof) -> Vec<Bytes> {
     proof.siblings.iter().map(|s| Bytes::copy_from_slice(s.as_slice())).chain(std::iter::once(terminal)).collect()
 }
 
-async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Result<Value, RpcError> {
+/// Answers `request`: the reads clients poll most (receipts, transactions, logs), serialized
+/// once from their types; the rest as JSON values ([`dispatch_value`]).
+async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Result<Answer, RpcError> {
+    let node = &ctx.node;
+    match request {
+        EthRequest::GetTransactionByHash(hash) => match node.recent().transaction(&hash) {
+            Some((recent, i)) => raw(&rpc_transaction(&recent.records[i], Some(&recent.block))?),
+            None => transaction_by_hash(node, hash).await,
+        },
+        EthRequest::GetTransactionReceipt(hash) => match node.recent().transaction(&hash) {
+            Some((recent, i)) => {
+                let record = &recent.records[i];
+                let Some(receipt) = &record.receipt else { return Ok(Value::Null.into()) };
+                raw(&rpc_receipt(record, receipt, &recent.block, &recent.records)?)
+            }
+            None => transaction_receipt(node, hash).await,
+        },
+        EthRequest::GetLogs(filter) => {
+            let query = logs::resolve(node, &filter).await?;
+            Ok(Answer::Raw(logs::logs_json(&logs::get_logs(node, &query).await?)))
+        }
+        EthRequest::GetBlockReceipts(id) => {
+            let tag = BlockTag::from(id);
+            if let Some(recent) = crate::read::recent_block(node, tag.into()) {
+                return block_receipts(&recent.block, &recent.records);
+            }
+            let Some(block) = tag.find(node).await? else { return Ok(Value::Null.into()) };
+            block_receipts(&block, &node.store().block_transaction_records(block.header.number).await?)
+        }
+        EthRequest::GetBlock(id, full) => {
+            let Some(block) = id.find(node).await? else { return Ok(Value::Null.into()) };
+            raw(&rpc_block(node, &block, full).await?)
+        }
+        request => dispatch_value(ctx, request, budget).await.map(Answer::Value),
+    }
+}
+
+/// [`dispatch`] of the requests answered as JSON values.
+async fn dispatch_value(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Result<Value, RpcError> {
     let node = &ctx.node;
     let chain_id = node.chain().chain_id;
     match request {
@@ -521,24 +634,6 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             let raw =
                 decode_hex(&raw).map_err(|e| RpcError::from(SubmitError::Tx(rollup_types::TxError::InvalidHex(e))))?;
             Ok(json!(node.submit_raw_from(ctx.client, raw).await?))
-        }
-        EthRequest::GetTransactionByHash(hash) => {
-            if let Some((recent, i)) = node.recent().transaction(&hash) {
-                return to_json(rpc_transaction(&recent.records[i], Some(&recent.block))?);
-            }
-            transaction_by_hash(node, hash).await
-        }
-        EthRequest::GetTransactionReceipt(hash) => {
-            if let Some((recent, i)) = node.recent().transaction(&hash) {
-                let record = &recent.records[i];
-                let Some(receipt) = &record.receipt else { return Ok(Value::Null) };
-                return to_json(rpc_receipt(record, receipt, &recent.block, &recent.records)?);
-            }
-            transaction_receipt(node, hash).await
-        }
-        EthRequest::GetBlock(id, full) => {
-            let Some(block) = id.find(node).await? else { return Ok(Value::Null) };
-            to_json(rpc_block(node, &block, full).await?)
         }
         EthRequest::Call(request, block) => {
             let outcome = at_block!(node, block, |view| call(node, &request, view, budget).await)?;
@@ -607,19 +702,13 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
             trace::block_answer(trace::trace_block(node, ctx.client, &block, None, config).await?)
         }
         EthRequest::SendRawTransactionSync(raw, timeout) => send_sync(node, ctx.client, &raw, timeout).await,
-        EthRequest::GetBlockReceipts(id) => {
-            let tag = BlockTag::from(id);
-            if let Some(recent) = crate::read::recent_block(node, tag.into()) {
-                return block_receipts(&recent.block, &recent.records);
-            }
-            let Some(block) = tag.find(node).await? else { return Ok(Value::Null) };
-            block_receipts(&block, &node.store().block_transaction_records(block.header.number).await?)
-        }
         EthRequest::GetProof(address, slots, block) => get_proof(node, ctx.client, address, slots, block).await,
-        EthRequest::GetLogs(filter) => {
-            let query = logs::resolve(node, &filter).await?;
-            to_json(logs::get_logs(node, &query).await?)
-        }
+        // Serialized from their types by `dispatch`.
+        EthRequest::GetTransactionByHash(_)
+        | EthRequest::GetTransactionReceipt(_)
+        | EthRequest::GetLogs(_)
+        | EthRequest::GetBlockReceipts(_)
+        | EthRequest::GetBlock(..) => Err(RpcError::internal("answered by dispatch")),
         EthRequest::NewFilter(filter) => {
             // Checked as eth_getLogs would check it, so that a filter that can never be
             // answered is refused now rather than at each poll.
@@ -635,41 +724,40 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
 }
 
 /// `eth_getBlockReceipts`: the receipts of `block`'s transactions `records`, in order.
-fn block_receipts(block: &StoredBlock, records: &[TxRecord]) -> Result<Value, RpcError> {
+fn block_receipts(block: &StoredBlock, records: &[TxRecord]) -> Result<Answer, RpcError> {
     let receipts = records
         .iter()
         .filter_map(|r| r.receipt.as_ref().map(|receipt| rpc_receipt(r, receipt, block, records)))
         .collect::<Result<Vec<_>, _>>()?;
-    to_json(receipts)
+    raw(&receipts)
 }
 
 /// `eth_getTransactionByHash` from the database. A transaction the node no longer holds
 /// (replaced, evicted, rejected after its acknowledgement) is `null`, as geth answers: wallets
 /// then look for what replaced it. `GET /v1/transactions/{hash}` says what happened.
-async fn transaction_by_hash(node: &Node, hash: B256) -> Result<Value, RpcError> {
+async fn transaction_by_hash(node: &Node, hash: B256) -> Result<Answer, RpcError> {
     match node.store().transaction(hash).await? {
         Some(record) if held(&record) => {
             let block = match &record.receipt {
                 Some(r) => node.store().block(r.block_number).await?,
                 None => None,
             };
-            to_json(rpc_transaction(&record, block.as_ref())?)
+            raw(&rpc_transaction(&record, block.as_ref())?)
         }
-        _ => Ok(Value::Null),
+        _ => Ok(Value::Null.into()),
     }
 }
 
 /// `eth_getTransactionReceipt` from the database.
-async fn transaction_receipt(node: &Node, hash: B256) -> Result<Value, RpcError> {
-    let Some((record, siblings)) = node.store().transaction_with_block(hash).await? else {
-        return Ok(Value::Null);
-    };
+async fn transaction_receipt(node: &Node, hash: B256) -> Result<Answer, RpcError> {
+    let null = || Ok(Value::Null.into());
+    let Some((record, siblings)) = node.store().transaction_with_block(hash).await? else { return null() };
     if !held(&record) {
-        return Ok(Value::Null);
+        return null();
     }
-    let Some(receipt) = &record.receipt else { return Ok(Value::Null) };
-    let Some(block) = node.store().block(receipt.block_number).await? else { return Ok(Value::Null) };
-    to_json(rpc_receipt(&record, receipt, &block, &siblings)?)
+    let Some(receipt) = &record.receipt else { return null() };
+    let Some(block) = node.store().block(receipt.block_number).await? else { return null() };
+    raw(&rpc_receipt(&record, receipt, &block, &siblings)?)
 }
 
 /// A transaction the node acknowledged and then dropped is an error naming the reason, not
