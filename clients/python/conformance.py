@@ -27,7 +27,6 @@ import urllib.request
 import yaml
 from eth_account import Account
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 RPC_URL = os.environ["ROLLUP_RPC_URL"]
 CHAIN_ID = int(os.environ["ROLLUP_CHAIN_ID"])
@@ -178,11 +177,22 @@ def check(method, components, fx):
     schema = dict(method["result"]["schema"])
     schema["components"] = components
     validator = Draft202012Validator(schema)
-    worst = best_match(validator.iter_errors(answer["result"]))
-    if worst is not None:
-        # The deepest reason under anyOf/oneOf, rather than the whole value restated.
-        while worst.context:
-            worst = best_match(worst.context)
+    errors = list(validator.iter_errors(answer["result"]))
+    if errors:
+        # The deepest reason under anyOf/oneOf (the branch that went furthest into the value),
+        # rather than the whole value restated.
+        leaves = []
+
+        def leaves_of(error):
+            if error.context:
+                for e in error.context:
+                    leaves_of(e)
+            else:
+                leaves.append(error)
+
+        for error in errors:
+            leaves_of(error)
+        worst = max(leaves, key=lambda e: len(e.absolute_path))
         at = "/".join(str(p) for p in worst.absolute_path) or "(result)"
         return "does not conform", f"at {at}: {worst.message[:300]}"
     return "conforms", ""

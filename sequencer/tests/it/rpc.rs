@@ -637,5 +637,35 @@ async fn storage_values_capabilities_and_the_base_fee_answer_as_the_spec_says() 
     assert_eq!(oldest, head - 3, "{caps}");
     assert_eq!(caps["state"]["deleteStrategy"], json!({ "type": "window", "retentionBlocks": "0x3" }));
     assert_eq!(caps["stateproofs"], caps["state"]);
+
+    // eth_fillTransaction: the next nonce, the estimate, the chain id and fees; a wallet that
+    // signs what it gets is admitted.
+    let call = json!({ "from": a.address(), "to": USDC, "data": hex::encode_prefixed(rollup_types::TokenCall::Transfer { to: bob, amount: U256::from(1u64) }.encode()) });
+    let filled = seq.rpc("eth_fillTransaction", json!([call])).await["result"]["tx"].clone();
+    let estimate = seq.rpc("eth_estimateGas", json!([call])).await["result"].clone();
+    let q = |v: &Value| u128::from_str_radix(v.as_str().expect("hex").trim_start_matches("0x"), 16).expect("hex");
+    assert_eq!(
+        (filled["nonce"].clone(), filled["gas"].clone(), filled["type"].clone()),
+        (json!("0x5"), estimate, json!("0x2")),
+        "{filled}"
+    );
+    assert_eq!(q(&filled["chainId"]), u128::from(chain_id()));
+    assert_eq!(q(&filled["maxFeePerGas"]), 2 * q(&base_fee["result"]));
+    assert_eq!((q(&filled["maxPriorityFeePerGas"]), q(&filled["gasPrice"])), (0, q(&base_fee["result"])));
+    let tx = alloy_consensus::TxEip1559 {
+        chain_id: chain_id(),
+        nonce: 5,
+        gas_limit: q(&filled["gas"]) as u64,
+        max_fee_per_gas: q(&filled["maxFeePerGas"]),
+        max_priority_fee_per_gas: 0,
+        to: alloy_primitives::TxKind::Call(USDC),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: hex::decode(filled["input"].as_str().expect("hex")).expect("hex").into(),
+    };
+    let sent = seq.rpc("eth_sendRawTransaction", json!([hex::encode_prefixed(a.sign_eip1559(tx).encoded())])).await;
+    assert!(sent["result"].is_string(), "the filled transaction is admitted: {sent}");
+    let no_sender = seq.rpc("eth_fillTransaction", json!([{ "to": USDC }])).await;
+    assert_rpc_error(&no_sender, -32602);
     seq.stop().await;
 }

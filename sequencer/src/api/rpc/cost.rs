@@ -80,7 +80,7 @@ pub(super) fn answered_inline(request: &EthRequest, node: &Node) -> bool {
 /// Whether the method runs EVM calls, which have a budget of their own per request (gas and
 /// time) instead of the request's work units.
 pub(super) const fn is_call(request: &EthRequest) -> bool {
-    matches!(request, EthRequest::Call(..) | EthRequest::EstimateGas(..))
+    matches!(request, EthRequest::Call(..) | EthRequest::EstimateGas(..) | EthRequest::FillTransaction(_))
 }
 
 /// The work `request` is expected to cost, before it runs.
@@ -101,7 +101,7 @@ pub(super) fn estimate(request: &EthRequest, max_fee_history: u64) -> u64 {
         | EthRequest::NewFilter(_)
         | EthRequest::GetFilterChanges(_)
         | EthRequest::GetFilterLogs(_) => LOOKUP,
-        EthRequest::Call(..) | EthRequest::EstimateGas(..) => LOOKUP,
+        EthRequest::Call(..) | EthRequest::EstimateGas(..) | EthRequest::FillTransaction(_) => LOOKUP,
         // The block runs again: a lookup of each of its parts, and its execution.
         EthRequest::TraceTransaction(..) | EthRequest::TraceBlock(..) => TRACE,
         _ => BASE,

@@ -640,6 +640,7 @@ async fn dispatch_value(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget)
             Ok(json!(outcome.output))
         }
         EthRequest::EstimateGas(request, block) => Ok(quantity(estimate_gas(node, &request, block, budget).await?)),
+        EthRequest::FillTransaction(request) => fill_transaction(node, &request, budget).await,
         EthRequest::CreateAccessList(request, block) => {
             // The state is one contract's storage and the fees do not count cold reads: an
             // access list changes nothing a transaction pays or does here.
@@ -868,6 +869,63 @@ async fn estimate_gas(
         }
         None => (outcome.gas_used.saturating_mul(5) / 4).clamp(MIN_TX_GAS_LIMIT, MAX_TX_GAS_LIMIT),
     })
+}
+
+/// `eth_fillTransaction`: the transaction with what a wallet leaves out filled in, unsigned:
+/// the sender's next nonce counting its pending transactions, `eth_estimateGas`'s gas, the
+/// chain id, and fees: no tip (the sequencer orders by arrival) and a fee cap of twice the
+/// next block's base fee plus the tip (ethers' rule: it holds through six full blocks of a
+/// rising base fee). `gasPrice` is what it would pay a gas unit in the next block. A
+/// `gasPrice` given makes it a legacy transaction. `from` is required.
+async fn fill_transaction(
+    node: &Node,
+    request: &TransactionRequest,
+    budget: &mut CallBudget,
+) -> Result<Value, RpcError> {
+    let from = request
+        .from
+        .ok_or_else(|| RpcError::invalid_params("from is required: the nonce and the gas are the sender's"))?;
+    let chain_id = node.chain().chain_id;
+    if request.chain_id.is_some_and(|id| id != chain_id) {
+        return Err(RpcError::invalid_params(format!("chainId is not this chain's ({chain_id})")));
+    }
+    if request.gas_price.is_some() && (request.max_fee_per_gas.is_some() || request.max_priority_fee_per_gas.is_some())
+    {
+        return Err(RpcError::invalid_params("both gasPrice and maxFeePerGas or maxPriorityFeePerGas specified"));
+    }
+    let nonce = request.nonce.unwrap_or_else(|| node.pending_nonce(&from));
+    let gas = match request.gas {
+        Some(gas) => gas,
+        None => estimate_gas(node, request, None, budget).await?,
+    };
+    let base_fee = node.head().header.next_base_fee();
+    let common = json!({
+        "nonce": quantity(nonce),
+        "to": request.to.and_then(|k| k.to().copied()),
+        "gas": quantity(gas),
+        "value": request.value.unwrap_or_default(),
+        "input": request.input.input().cloned().unwrap_or_default(),
+        "chainId": quantity(chain_id),
+    });
+    let mut tx = match request.gas_price {
+        Some(price) => json!({ "type": "0x0", "gasPrice": U256::from(price) }),
+        None => {
+            let tip = request.max_priority_fee_per_gas.unwrap_or(0);
+            let cap = request.max_fee_per_gas.unwrap_or_else(|| base_fee.saturating_mul(2).saturating_add(tip));
+            let price = rollup_types::fees::effective_price(cap, Some(tip), base_fee);
+            json!({
+                "type": "0x2",
+                "maxPriorityFeePerGas": U256::from(tip),
+                "maxFeePerGas": U256::from(cap),
+                "gasPrice": U256::from(price),
+                "accessList": [],
+            })
+        }
+    };
+    if let (Value::Object(tx), Value::Object(common)) = (&mut tx, common) {
+        tx.extend(common);
+    }
+    Ok(json!({ "tx": tx }))
 }
 
 /// The transactions of `block` as stored, in block order.

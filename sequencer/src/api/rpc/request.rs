@@ -92,6 +92,8 @@ pub(super) enum EthRequest {
     Call(Box<TransactionRequest>, Option<BlockId>),
     /// `eth_estimateGas`.
     EstimateGas(Box<TransactionRequest>, Option<BlockId>),
+    /// `eth_fillTransaction`: the fields a wallet leaves out, filled.
+    FillTransaction(Box<TransactionRequest>),
     /// `eth_sendRawTransactionSync` (EIP-7966): the hex as sent and the wait in milliseconds.
     SendRawTransactionSync(String, Option<u64>),
     /// `eth_getBlockReceipts`.
@@ -178,6 +180,7 @@ impl EthRequest {
             }
             "eth_call" => Self::Call(p.req(0, "transaction")?, p.opt(1, "block")?),
             "eth_estimateGas" => Self::EstimateGas(p.req(0, "transaction")?, p.opt(1, "block")?),
+            "eth_fillTransaction" => Self::FillTransaction(p.req(0, "transaction")?),
             "eth_sendRawTransactionSync" => {
                 let timeout = match p.opt::<Value>(1, "timeout")? {
                     None => None,
