@@ -12,7 +12,7 @@ mod withdrawals;
 
 pub use history::HistoryRange;
 pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
-pub use logs::{IndexedLog, LogQuery};
+pub use logs::{IndexedLog, LogBlock, LogQuery, block_logs};
 pub use queue::{ConsumedEntry, QueueOutcome, QueueReaderPosition, QueuedEntry, StoredQueueEntry};
 /// The chain database failed (the shared database error).
 pub use rollup_db::DbError as StoreError;

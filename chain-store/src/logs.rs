@@ -99,6 +99,59 @@ fn block_keys<'l>(logs: impl Iterator<Item = &'l StoredLog>) -> Vec<Vec<u8>> {
     keys.into_iter().collect()
 }
 
+/// The block a run of logs belongs to, as [`IndexedLog`] names it.
+#[derive(Clone, Copy, Debug)]
+pub struct LogBlock {
+    /// Its number.
+    pub number: u64,
+    /// Its hash.
+    pub hash: B256,
+    /// Its timestamp.
+    pub timestamp: u64,
+}
+
+/// Appends to `out` the logs of `block` that `query` matches, numbered across the block as
+/// its receipts number them; `txs` are its transactions in order, each as its hash and its
+/// logs (or the error reading them). Stops once `out` holds `limit` logs and says whether it
+/// did. The one walk over a block's logs, for the database's blocks and the held recent ones.
+pub fn block_logs<E, L>(
+    block: &LogBlock,
+    txs: impl IntoIterator<Item = (B256, Result<L, E>)>,
+    query: &LogQuery,
+    limit: usize,
+    out: &mut Vec<IndexedLog>,
+) -> Result<bool, E>
+where
+    L: IntoIterator,
+    L::Item: std::borrow::Borrow<StoredLog>,
+{
+    use std::borrow::Borrow;
+    let mut log_index = 0;
+    for (tx_index, (tx_hash, logs)) in txs.into_iter().enumerate() {
+        for log in logs? {
+            let log = log.borrow();
+            if query.matches(log) {
+                if out.len() >= limit {
+                    return Ok(true);
+                }
+                out.push(IndexedLog {
+                    block_number: block.number,
+                    block_hash: block.hash,
+                    block_timestamp: block.timestamp,
+                    log_index,
+                    tx_index: tx_index as u64,
+                    tx_hash,
+                    address: log.address,
+                    topics: log.topics.clone(),
+                    data: log.data.clone(),
+                });
+            }
+            log_index += 1;
+        }
+    }
+    Ok(out.len() >= limit)
+}
+
 impl Store {
     /// Indexes in `tx` the logs of block `number` (the logs of its transactions, in order).
     pub(crate) async fn insert_logs_in<'l>(
@@ -233,27 +286,13 @@ impl Store {
                         receipts.len()
                     )));
                 }
-                let mut log_index = 0;
-                for (tx_index, tx_hash) in hashes.into_iter().enumerate() {
-                    for log in receipts.get(tx_index)?.logs {
-                        if query.matches(&log) {
-                            out.push(IndexedLog {
-                                block_number,
-                                block_hash,
-                                block_timestamp,
-                                log_index,
-                                tx_index: tx_index as u64,
-                                tx_hash,
-                                address: log.address,
-                                topics: log.topics,
-                                data: log.data,
-                            });
-                            if out.len() == limit {
-                                return Ok(out);
-                            }
-                        }
-                        log_index += 1;
-                    }
+                let block = LogBlock { number: block_number, hash: block_hash, timestamp: block_timestamp };
+                let txs = hashes
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, hash)| (hash, receipts.get(index).map(|receipt| receipt.logs)));
+                if block_logs(&block, txs, query, limit, &mut out)? {
+                    return Ok(out);
                 }
             }
         }

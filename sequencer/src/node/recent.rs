@@ -15,7 +15,7 @@ use crate::{
     store::{IncludedTx, LogQuery, StoredBlock, TxRecord},
 };
 use alloy_primitives::{Address, B256, map::HashMap};
-use rollup_chain_store::IndexedLog;
+use rollup_chain_store::{IndexedLog, LogBlock, block_logs};
 use std::{collections::VecDeque, sync::Arc, sync::RwLock};
 
 /// Most blocks held.
@@ -46,28 +46,17 @@ impl RecentBlock {
         Self { block, records }
     }
 
-    /// The logs of this block `query` matches, in order, as the log index gives them.
-    fn logs(&self, query: &LogQuery, out: &mut Vec<IndexedLog>) {
-        let mut log_index = 0u64;
-        for (tx_index, record) in self.records.iter().enumerate() {
-            let Some(receipt) = &record.receipt else { continue };
-            for log in &receipt.logs {
-                if query.matches(log) {
-                    out.push(IndexedLog {
-                        block_number: self.block.header.number,
-                        block_hash: self.block.hash,
-                        block_timestamp: self.block.header.timestamp,
-                        log_index,
-                        tx_index: tx_index as u64,
-                        tx_hash: record.hash,
-                        address: log.address,
-                        topics: log.topics.clone(),
-                        data: log.data.clone(),
-                    });
-                }
-                log_index += 1;
-            }
-        }
+    /// Appends the logs of this block `query` matches, in order, as the log index gives
+    /// them, stopping at `limit` in all; says whether it got there.
+    fn logs(&self, query: &LogQuery, limit: usize, out: &mut Vec<IndexedLog>) -> bool {
+        let header = &self.block.header;
+        let block = LogBlock { number: header.number, hash: self.block.hash, timestamp: header.timestamp };
+        let txs = self.records.iter().map(|record| {
+            let logs = record.receipt.as_ref().map_or(&[][..], |receipt| &receipt.logs[..]);
+            (record.hash, Ok::<_, std::convert::Infallible>(logs))
+        });
+        let Ok(full) = block_logs(&block, txs, query, limit, out);
+        full
     }
 }
 
@@ -145,10 +134,15 @@ impl RecentBlocks {
     }
 
     /// How many logs blocks `from..=to` hold, if they are all held: the work of a query over
-    /// them.
+    /// them (counted under the lock, nothing collected).
     pub fn log_count(&self, from: u64, to: u64) -> Option<usize> {
-        let blocks = self.range(from, to)?;
-        Some(blocks.iter().flat_map(|b| &b.records).filter_map(|r| r.receipt.as_ref()).map(|r| r.logs.len()).sum())
+        if from > to {
+            return Some(0);
+        }
+        let held = lock!(self.held.read());
+        let (start, end) = held.span(from, to)?;
+        let blocks = held.blocks.range(start..=end);
+        Some(blocks.flat_map(|b| &b.records).filter_map(|r| r.receipt.as_ref()).map(|r| r.logs.len()).sum())
     }
 
     /// The logs `query` matches, at most `limit`, if all its blocks are held.
@@ -156,9 +150,7 @@ impl RecentBlocks {
         let blocks = self.range(query.from_block, query.to_block)?;
         let mut out = Vec::new();
         for block in blocks {
-            block.logs(query, &mut out);
-            if out.len() >= limit {
-                out.truncate(limit);
+            if block.logs(query, limit, &mut out) {
                 break;
             }
         }
@@ -171,9 +163,17 @@ impl RecentBlocks {
             return Some(Vec::new());
         }
         let held = lock!(self.held.read());
-        let first = held.blocks.front()?.block.header.number;
+        let (start, end) = held.span(from, to)?;
+        Some(held.blocks.range(start..=end).cloned().collect())
+    }
+}
+
+impl Held {
+    /// The positions of blocks `from..=to` (`from <= to`), if they are all held.
+    fn span(&self, from: u64, to: u64) -> Option<(usize, usize)> {
+        let first = self.blocks.front()?.block.header.number;
         let start = usize::try_from(from.checked_sub(first)?).ok()?;
         let end = usize::try_from(to - first).ok()?;
-        (end < held.blocks.len()).then(|| held.blocks.range(start..=end).cloned().collect())
+        (end < self.blocks.len()).then_some((start, end))
     }
 }

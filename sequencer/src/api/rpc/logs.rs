@@ -35,9 +35,31 @@ pub(super) fn criteria(filter: &Filter, from: u64, to: u64) -> LogQuery {
 /// clamped to it; `None` for a filter by block hash or a range [`resolve`] refuses.
 pub(super) fn range(filter: &Filter, head: u64) -> Option<(u64, u64)> {
     let FilterBlockOption::Range { from_block, to_block } = filter.block_option else { return None };
+    checked_range(from_block, to_block, head).ok()
+}
+
+/// The blocks `from_block..=to_block` name at `head` (open ends at the head, the end clamped
+/// to it), refused when reversed or longer than [`MAX_LOG_RANGE`].
+fn checked_range(
+    from_block: Option<BlockNumberOrTag>,
+    to_block: Option<BlockNumberOrTag>,
+    head: u64,
+) -> Result<(u64, u64), RpcError> {
     let from = from_block.map_or(head, |t| number_of(t, head));
     let to = to_block.map_or(head, |t| number_of(t, head));
-    (from <= to && to - from < MAX_LOG_RANGE).then_some((from, to.min(head)))
+    if from > to {
+        return Err(RpcError::invalid_params(format!(
+            "invalid block range params: fromBlock {from} is after toBlock {to}"
+        )));
+    }
+    // The range asked for is bounded, whether or not the chain reaches its end yet.
+    if to - from >= MAX_LOG_RANGE {
+        return Err(RpcError::limit(
+            "block_range_too_large",
+            format!("block range too large: {} blocks, at most {MAX_LOG_RANGE} per query", to - from + 1),
+        ));
+    }
+    Ok((from, to.min(head)))
 }
 
 /// Resolves `filter` against the chain: its block hash, or its range (open ends at the head,
@@ -55,23 +77,7 @@ pub(super) async fn resolve(node: &Node, filter: &Filter) -> Result<LogQuery, Rp
             };
             (number, number)
         }
-        FilterBlockOption::Range { from_block, to_block } => {
-            let from = from_block.map_or(head, |t| number_of(t, head));
-            let to = to_block.map_or(head, |t| number_of(t, head));
-            if from > to {
-                return Err(RpcError::invalid_params(format!(
-                    "invalid block range params: fromBlock {from} is after toBlock {to}"
-                )));
-            }
-            // The range asked for is bounded, whether or not the chain reaches its end yet.
-            if to - from >= MAX_LOG_RANGE {
-                return Err(RpcError::limit(
-                    "block_range_too_large",
-                    format!("block range too large: {} blocks, at most {MAX_LOG_RANGE} per query", to - from + 1),
-                ));
-            }
-            (from, to.min(head))
-        }
+        FilterBlockOption::Range { from_block, to_block } => checked_range(from_block, to_block, head)?,
     };
     Ok(criteria(filter, from, to))
 }

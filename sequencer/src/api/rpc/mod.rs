@@ -551,25 +551,30 @@ fn proof_json(proof: &Proof) -> Vec<Bytes> {
 }
 
 /// Answers `request`: the reads clients poll most (receipts, transactions, logs), serialized
-/// once from their types; the rest as JSON values ([`dispatch_value`]).
+/// once from their types and returned as they are; the rest as JSON values.
 async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Result<Answer, RpcError> {
     let node = &ctx.node;
-    match request {
-        EthRequest::GetTransactionByHash(hash) => match node.recent().transaction(&hash) {
-            Some((recent, i)) => raw(&rpc_transaction(&recent.records[i], Some(&recent.block))?),
-            None => transaction_by_hash(node, hash).await,
-        },
-        EthRequest::GetTransactionReceipt(hash) => match node.recent().transaction(&hash) {
-            Some((recent, i)) => {
-                let record = &recent.records[i];
-                let Some(receipt) = &record.receipt else { return Ok(Value::Null.into()) };
-                raw(&rpc_receipt(record, receipt, &recent.block, &recent.records)?)
-            }
-            None => transaction_receipt(node, hash).await,
-        },
+    let chain_id = node.chain().chain_id;
+    let value = match request {
+        EthRequest::GetTransactionByHash(hash) => {
+            return match node.recent().transaction(&hash) {
+                Some((recent, i)) => raw(&rpc_transaction(&recent.records[i], Some(&recent.block))?),
+                None => transaction_by_hash(node, hash).await,
+            };
+        }
+        EthRequest::GetTransactionReceipt(hash) => {
+            return match node.recent().transaction(&hash) {
+                Some((recent, i)) => {
+                    let record = &recent.records[i];
+                    let Some(receipt) = &record.receipt else { return Ok(Value::Null.into()) };
+                    raw(&rpc_receipt(record, receipt, &recent.block, &recent.records)?)
+                }
+                None => transaction_receipt(node, hash).await,
+            };
+        }
         EthRequest::GetLogs(filter) => {
             let query = logs::resolve(node, &filter).await?;
-            Ok(Answer::Raw(logs::logs_json(&logs::get_logs(node, &query).await?)))
+            return Ok(Answer::Raw(logs::logs_json(&logs::get_logs(node, &query).await?)));
         }
         EthRequest::GetBlockReceipts(id) => {
             let tag = BlockTag::from(id);
@@ -577,21 +582,12 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
                 return block_receipts(&recent.block, &recent.records);
             }
             let Some(block) = tag.find(node).await? else { return Ok(Value::Null.into()) };
-            block_receipts(&block, &node.store().block_transaction_records(block.header.number).await?)
+            return block_receipts(&block, &node.store().block_transaction_records(block.header.number).await?);
         }
         EthRequest::GetBlock(id, full) => {
             let Some(block) = id.find(node).await? else { return Ok(Value::Null.into()) };
-            raw(&rpc_block(node, &block, full).await?)
+            return raw(&rpc_block(node, &block, full).await?);
         }
-        request => dispatch_value(ctx, request, budget).await.map(Answer::Value),
-    }
-}
-
-/// [`dispatch`] of the requests answered as JSON values.
-async fn dispatch_value(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Result<Value, RpcError> {
-    let node = &ctx.node;
-    let chain_id = node.chain().chain_id;
-    match request {
         EthRequest::ClientVersion => Ok(json!(concat!("optimistic-rollup/", env!("CARGO_PKG_VERSION")))),
         EthRequest::ChainId => Ok(quantity(chain_id)),
         EthRequest::NetVersion => Ok(json!(chain_id.to_string())),
@@ -626,7 +622,7 @@ async fn dispatch_value(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget)
         }),
         EthRequest::GetTransactionCount(address, block) => {
             if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
-                return Ok(quantity(node.pending_nonce(&address)));
+                return Ok(quantity(node.pending_nonce(&address)).into());
             }
             at_block!(node, block, |view| Ok(quantity(view.state.nonce(&address))))
         }
@@ -653,7 +649,7 @@ async fn dispatch_value(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget)
         },
         EthRequest::UncleCount(id) => Ok(id.find(node).await?.map_or(Value::Null, |_| quantity(0))),
         EthRequest::TxByBlockAndIndex(id, index) => {
-            let Some(block) = id.find(node).await? else { return Ok(Value::Null) };
+            let Some(block) = id.find(node).await? else { return Ok(Value::Null.into()) };
             let records = node.store().block_transaction_records(block.header.number).await?;
             let index = index.to::<u64>();
             match records.iter().find(|r| r.receipt.as_ref().is_some_and(|x| x.index == index)) {
@@ -664,11 +660,11 @@ async fn dispatch_value(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget)
         EthRequest::Coinbase => Ok(json!(node.head().header.to_header().beneficiary)),
         EthRequest::RawHeader(id) => Ok(id.find(node).await?.map_or(Value::Null, |b| json!(raw::header(&b)))),
         EthRequest::RawBlock(id) => {
-            let Some(block) = id.find(node).await? else { return Ok(Value::Null) };
+            let Some(block) = id.find(node).await? else { return Ok(Value::Null.into()) };
             Ok(json!(raw::block(&block, &block_raws(node, &block).await?)))
         }
         EthRequest::RawReceipts(id) => {
-            let Some(block) = id.find(node).await? else { return Ok(Value::Null) };
+            let Some(block) = id.find(node).await? else { return Ok(Value::Null.into()) };
             Ok(json!(raw::receipts(&node.store().block_transaction_records(block.header.number).await?)?))
         }
         EthRequest::RawTransaction(hash) => match node.store().transaction(hash).await? {
@@ -704,12 +700,6 @@ async fn dispatch_value(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget)
         }
         EthRequest::SendRawTransactionSync(raw, timeout) => send_sync(node, ctx.client, &raw, timeout).await,
         EthRequest::GetProof(address, slots, block) => get_proof(node, ctx.client, address, slots, block).await,
-        // Serialized from their types by `dispatch`.
-        EthRequest::GetTransactionByHash(_)
-        | EthRequest::GetTransactionReceipt(_)
-        | EthRequest::GetLogs(_)
-        | EthRequest::GetBlockReceipts(_)
-        | EthRequest::GetBlock(..) => Err(RpcError::internal("answered by dispatch")),
         EthRequest::NewFilter(filter) => {
             // Checked as eth_getLogs would check it, so that a filter that can never be
             // answered is refused now rather than at each poll.
@@ -721,7 +711,8 @@ async fn dispatch_value(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget)
         EthRequest::GetFilterChanges(id) => ctx.filters.changes(node, id).await,
         EthRequest::GetFilterLogs(id) => ctx.filters.logs(node, id).await,
         EthRequest::UninstallFilter(id) => Ok(json!(ctx.filters.uninstall(id))),
-    }
+    };
+    value.map(Answer::Value)
 }
 
 /// `eth_getBlockReceipts`: the receipts of `block`'s transactions `records`, in order.
