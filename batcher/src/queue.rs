@@ -2,7 +2,8 @@
 //! `TransactionForced` events) into the chain database, in queue order with the accumulator
 //! after each entry, at a confirmation depth; the sequencer includes what is there in its next
 //! blocks (docs/bridge.md §2-3). It runs in the batcher's rounds: whoever posts batches keeps
-//! the queue the batches must consume current.
+//! the queue the batches must consume current. From the same blocks it records the withdrawals
+//! the bridge paid (`WithdrawalFinalized`), for the API's withdrawal lifecycle (§5).
 //!
 //! L1 reorgs: the reader remembers the last block it read and its hash. When that block is no
 //! longer canonical it compares its newest entries with the bridge's accumulators, drops the
@@ -21,7 +22,8 @@ use alloy::{
     rpc::types::Filter,
 };
 use alloy_primitives::{Address, B256, U256};
-use rollup_chain_store::{QueueReaderPosition, QueuedEntry, Store};
+use alloy_sol_types::SolEvent;
+use rollup_chain_store::{QueueReaderPosition, QueuedEntry, Store, WithdrawalPayout};
 use rollup_types::{bindings::L1Bridge, queue};
 use tracing::{info, warn};
 
@@ -152,11 +154,9 @@ impl QueueReader {
                 warn!(target: "batcher::queue", %err, "could not read the L1's fees; the L1 price keeps its last reading")
             }
         }
-        let filter = Filter::new()
-            .address(self.bridge)
-            .event_signature(queue::event_signatures())
-            .from_block(start)
-            .to_block(to);
+        let mut signatures = queue::event_signatures();
+        signatures.push(L1Bridge::WithdrawalFinalized::SIGNATURE_HASH);
+        let filter = Filter::new().address(self.bridge).event_signature(signatures).from_block(start).to_block(to);
         let logs = self.provider.get_logs(&filter).await.map_err(BatcherError::l1)?;
         let length = self.store.queue_length().await?;
         let mut acc = match length {
@@ -189,8 +189,9 @@ impl QueueReader {
                 ))));
             }
         }
+        let payouts: Vec<WithdrawalPayout> = logs.iter().filter_map(payout_of_log).collect();
         let added = queued.len() as u64;
-        self.store.append_queue(&queued, QueueReaderPosition { l1_block: to, l1_hash: to_hash }).await?;
+        self.store.append_queue(&queued, &payouts, QueueReaderPosition { l1_block: to, l1_hash: to_hash }).await?;
         if added > 0 {
             info!(target: "batcher::queue", added, next = length + added, l1_block = to, "read bridge queue entries");
         }
@@ -231,4 +232,20 @@ impl QueueReader {
         warn!(target: "batcher::queue", kept, dropped, from, "an L1 reorg replaced blocks the queue reader had read");
         Ok(())
     }
+}
+
+/// The payout a `WithdrawalFinalized` log records; `None` for any other log (or one a reorg
+/// left without its block).
+fn payout_of_log(log: &alloy::rpc::types::Log) -> Option<WithdrawalPayout> {
+    if log.topic0() != Some(&L1Bridge::WithdrawalFinalized::SIGNATURE_HASH) {
+        return None;
+    }
+    let event = L1Bridge::WithdrawalFinalized::decode_log_data(&log.inner.data).ok()?;
+    Some(WithdrawalPayout {
+        l2_sender: event.l2Sender,
+        index: u64::try_from(event.withdrawalIndex).ok()?,
+        l1_block: log.block_number?,
+        l1_tx_hash: log.transaction_hash?,
+        batch_index: u64::try_from(event.batchIndex).ok()?,
+    })
 }

@@ -16,7 +16,7 @@ pub use logs::{IndexedLog, LogBlock, LogQuery, block_logs};
 pub use queue::{ConsumedEntry, QueueOutcome, QueueReaderPosition, QueuedEntry, StoredQueueEntry};
 /// The chain database failed (the shared database error).
 pub use rollup_db::DbError as StoreError;
-pub use withdrawals::WithdrawalRecord;
+pub use withdrawals::{WithdrawalPayout, WithdrawalRecord};
 
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
 use rollup_db::{Backend, Database, address, b256, i64_of, sqlx, u64_of, values_clause};

@@ -105,10 +105,16 @@ fn entry_of(row: &AnyRow) -> Result<StoredQueueEntry, StoreError> {
 }
 
 impl Store {
-    /// Appends queue entries (consecutive, after the last stored) and moves the reader to
-    /// `position`, atomically.
-    pub async fn append_queue(&self, entries: &[QueuedEntry], position: QueueReaderPosition) -> Result<(), StoreError> {
+    /// Appends queue entries (consecutive, after the last stored) and the withdrawals the L1
+    /// paid in the blocks read, and moves the reader to `position`, atomically.
+    pub async fn append_queue(
+        &self,
+        entries: &[QueuedEntry],
+        payouts: &[crate::WithdrawalPayout],
+        position: QueueReaderPosition,
+    ) -> Result<(), StoreError> {
         let mut tx = self.db.writer().begin().await?;
+        Self::insert_payouts_in(&mut tx, payouts).await?;
         for q in entries {
             let e = &q.entry;
             let (kind, to, token, amount, meta, raw) = match &e.item {
@@ -169,7 +175,7 @@ impl Store {
     }
 
     /// Removes the entries from `from` on that no block consumed (an L1 reorg replaced them)
-    /// and moves the reader back to `position`. `Err` if a block consumed one of them: the L2
+    /// and the payouts read after `position`, and moves the reader back to `position`. `Err` if a block consumed one of them: the L2
     /// built on an entry the L1 no longer holds.
     pub async fn drop_queue_from(&self, from: u64, position: QueueReaderPosition) -> Result<u64, StoreError> {
         let mut tx = self.db.writer().begin().await?;
@@ -190,6 +196,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        Self::drop_payouts_after_in(&mut tx, position.l1_block).await?;
         Self::set_reader_in(&mut tx, position).await?;
         tx.commit().await?;
         Ok(removed)

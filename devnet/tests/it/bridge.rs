@@ -253,6 +253,20 @@ async fn deposit_move_withdraw_and_finalize_on_l1() {
         .expect("finalized on L1");
     assert_eq!((paid.recipient, paid.amount), (l1_recipient, eth_out));
     assert_eq!(raw_l1.get_balance(l1_recipient).await.expect("balance") - before, eth_out);
+    // The API says it was paid, with the L1 transaction, once the queue reader reads its block.
+    let path = format!("{url}/v1/withdrawals/{}/0", alice.address());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let payout = loop {
+        let w = get(&path).await;
+        if !w["payout"].is_null() {
+            break w["payout"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "the payout never showed: {w}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(payout["l1TxHash"], paid.l1_tx.to_string(), "{payout}");
+    assert_eq!(payout["batchIndex"], paid.batch_index, "{payout}");
+    assert!(get(&format!("{url}/v1/withdrawals/{}/1", alice.address())).await["payout"].is_null(), "not paid yet");
     let paid = bridge::finalize_withdrawal(&ends, &key, alice.address(), 1, Duration::from_secs(60))
         .await
         .expect("finalized on L1");

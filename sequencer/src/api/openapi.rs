@@ -387,7 +387,7 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
         Route {
             method: "get",
             path: "/v1/withdrawals/{sender}/{index}",
-            summary: "A withdrawal written on L2 and where its block stands (included, posted, finalized)",
+            summary: "A withdrawal written on L2, where its block stands (included, posted, finalized) and its payout on L1",
             params: &[
                 ("sender", "The L2 account that withdrew, 0x-hex", "^(0x)?[0-9a-fA-F]{40}$"),
                 ("index", "Its index among the sender's withdrawals, decimal", "^[0-9]{1,20}$"),
@@ -400,7 +400,15 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
                     object(json!({
                         "l2Sender": hex("Sender"), "index": { "type": "integer" }, "l1Token": hex("L1 asset (zero: ether)"),
                         "recipient": hex("L1 recipient"), "amount": { "type": "string" }, "leaf": hex("Leaf value"),
-                        "status": { "type": "string", "enum": ["included", "posted", "finalized"] }
+                        "status": { "type": "string", "enum": ["included", "posted", "finalized"] },
+                        "payout": {
+                            "description": "The L1 transaction that paid it (L1Bridge.WithdrawalFinalized, read at the \
+                                            queue reader's confirmation depth); null until then",
+                            "oneOf": [{ "type": "null" }, object(json!({
+                                "l1Block": { "type": "integer" }, "l1TxHash": hex("L1 transaction"),
+                                "batchIndex": { "type": "integer" }
+                            }))]
+                        }
                     })),
                 ),
                 (400, "Not an address or index", error_ref()),

@@ -360,19 +360,24 @@ fn parse_address(address: &str) -> Result<Address, ApiError> {
         .map_err(|_| ApiError::bad_request("invalid_address", format!("{address:?} is not a 20-byte 0x-hex address")))
 }
 
-/// `GET /v1/withdrawals/{sender}/{index}`: withdrawal `index` of `sender` and where its block
-/// stands (`included`, `posted`, `finalized`).
+/// `GET /v1/withdrawals/{sender}/{index}`: withdrawal `index` of `sender`, where its block
+/// stands (`included`, `posted`, `finalized`) and, once the L1 bridge paid it, `payout`.
 pub(super) async fn withdrawal(
     State(node): State<Arc<Node>>,
     Path((sender, index)): Path<(String, String)>,
 ) -> ApiResult {
     let (sender, index) = (parse_address(&sender)?, parse_u64("withdrawal index", &index)?);
-    let (w, settlement) = read::withdrawal(&node, sender, index)
+    let (w, settlement, payout) = read::withdrawal(&node, sender, index)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no withdrawal {index} of {sender} was written on L2")))?;
     let mut body = serde_json::to_value(&w).map_err(internal)?;
     body["status"] = json!(settlement.status);
     body["batch"] = json!(settlement.batch);
+    body["payout"] = json!(payout.map(|p| json!({
+        "l1Block": p.l1_block,
+        "l1TxHash": p.l1_tx_hash,
+        "batchIndex": p.batch_index,
+    })));
     Ok(Json(body))
 }
 

@@ -17,7 +17,7 @@ pub use types::*;
 
 use crate::{
     node::{Node, ProofError, WithdrawalProof},
-    store::{BatchRecord, StoreError, StoredBlock, StoredStatus, TxRecord},
+    store::{BatchRecord, StoreError, StoredBlock, StoredStatus, TxRecord, WithdrawalPayout},
 };
 use alloy_primitives::{Address, B256};
 use rollup_types::{queue::QueueItem, status::ChallengerStatus};
@@ -225,15 +225,17 @@ pub async fn queue_entry(node: &Node, index: u64) -> Result<Option<QueueEntryVie
     }))
 }
 
-/// Withdrawal `index` of `sender` and where its block stands; `None` when it was not written.
+/// Withdrawal `index` of `sender`, where its block stands and, once the L1 paid it (as far as
+/// the queue reader read), the payout; `None` when it was not written.
 pub async fn withdrawal(
     node: &Node,
     sender: Address,
     index: u64,
-) -> Result<Option<(WithdrawalView, Settlement)>, StoreError> {
+) -> Result<Option<(WithdrawalView, Settlement, Option<WithdrawalPayout>)>, StoreError> {
     let Some(w) = node.store().withdrawal(sender, index).await? else { return Ok(None) };
     let settlement = settlement(node, w.block_number).await?;
-    Ok(Some((WithdrawalView::from(&w), settlement)))
+    let payout = node.store().withdrawal_payout(sender, index).await?;
+    Ok(Some((WithdrawalView::from(&w), settlement, payout)))
 }
 
 /// What `L1Bridge.finalizeWithdrawal` takes for withdrawal `index` of `sender`.

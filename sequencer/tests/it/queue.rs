@@ -45,7 +45,7 @@ async fn queue_entries_are_consumed_and_replayed(db_url: String) {
 
     // Two deposits and nothing else waiting: a block for them alone.
     let first = queued(B256::ZERO, vec![deposit(0, signer.address(), 500), deposit(1, bob, 7)]);
-    store.append_queue(&first, position(40)).await.expect("stored");
+    store.append_queue(&first, &[], position(40)).await.expect("stored");
     let head = node.produce_block().await.expect("sealed").expect("a block for the entries alone");
     assert_eq!((head.header.queue_end, head.header.queue_accumulator), (2, first[1].accumulator));
     // The block hash commits to the queue position, within Ethereum's 32 bytes of extra data.
@@ -60,7 +60,7 @@ async fn queue_entries_are_consumed_and_replayed(db_url: String) {
         item: QueueItem::Forced { raw: Bytes::from_static(&[0xde, 0xad]) },
     };
     let second = queued(first[1].accumulator, vec![garbage, deposit(3, signer.address(), 5)]);
-    store.append_queue(&second, position(42)).await.expect("stored");
+    store.append_queue(&second, &[], position(42)).await.expect("stored");
     let raw = signer.eip1559(chain_id(), 0, transfer(Address::repeat_byte(0x51), 3)).encoded();
     let hash = node.submit_raw(Bytes::from(raw)).await.expect("acknowledged");
     let head = node.produce_block().await.expect("sealed").expect("a block");
@@ -110,7 +110,7 @@ async fn queue_entries_are_consumed_and_replayed(db_url: String) {
         item: QueueItem::Forced { raw: Bytes::from(forced_raw.clone()) },
     };
     let third = queued(second[1].accumulator, vec![forced]);
-    store.append_queue(&third, position(44)).await.expect("stored");
+    store.append_queue(&third, &[], position(44)).await.expect("stored");
     let head = node.produce_block().await.expect("sealed").expect("a block for the forced transaction");
     let forced_hash = keccak256(&forced_raw);
     assert_eq!(store.block_tx_hashes(head.header.number).await.expect("db"), vec![forced_hash], "no fee, no credit");
@@ -223,7 +223,7 @@ async fn the_bridge_endpoints_follow_deposits_and_withdrawals() {
 
     let entries = queued(B256::ZERO, vec![deposit(0, signer.address(), 1_000)]);
     node.store()
-        .append_queue(&entries, QueueReaderPosition { l1_block: 40, l1_hash: B256::repeat_byte(1) })
+        .append_queue(&entries, &[], QueueReaderPosition { l1_block: 40, l1_hash: B256::repeat_byte(1) })
         .await
         .expect("stored");
     // Queued until the producer's next block takes it (which may already have happened).
@@ -250,6 +250,31 @@ async fn the_bridge_endpoints_follow_deposits_and_withdrawals() {
     assert_eq!(w["l1Token"], Address::ZERO.to_string(), "{w}");
     let (status, body) = seq.get(&format!("{path}/proof")).await;
     assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (409, Some("not_posted")), "{body}");
+    assert!(w["payout"].is_null(), "{w}");
+    // Paid in L1 block 45 as the queue reader reads it; an L1 reorg that takes the reader back
+    // to block 44 forgets the payout (it is read again from the new blocks).
+    let payout = rollup_chain_store::WithdrawalPayout {
+        l2_sender: signer.address(),
+        index: 0,
+        l1_block: 45,
+        l1_tx_hash: B256::repeat_byte(0x45),
+        batch_index: 3,
+    };
+    node.store()
+        .append_queue(&[], &[payout], QueueReaderPosition { l1_block: 46, l1_hash: B256::repeat_byte(2) })
+        .await
+        .expect("stored");
+    let (_, w) = seq.get(&path).await;
+    assert_eq!(w["payout"]["l1TxHash"], B256::repeat_byte(0x45).to_string(), "{w}");
+    assert_eq!((w["payout"]["l1Block"].as_u64(), w["payout"]["batchIndex"].as_u64()), (Some(45), Some(3)), "{w}");
+    let dropped = node
+        .store()
+        .drop_queue_from(1, QueueReaderPosition { l1_block: 44, l1_hash: B256::repeat_byte(3) })
+        .await
+        .expect("rewound");
+    assert_eq!(dropped, 0, "the deposit stays: it was consumed and the L1 still holds it");
+    let (_, w) = seq.get(&path).await;
+    assert!(w["payout"].is_null(), "a payout of a block the L1 no longer holds: {w}");
     let (status, _) = seq.get(&format!("/v1/withdrawals/{}/1/proof", signer.address())).await;
     assert_eq!(status.as_u16(), 404);
     let (status, body) = seq.get("/v1/withdrawals/0x12/0").await;
