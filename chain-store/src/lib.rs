@@ -104,6 +104,40 @@ pub struct StoredReceipt {
     pub fee_exempt: bool,
 }
 
+/// Where a receipt sits among its block's: the gas the block used up to and with it, and the
+/// index of its first log among the block's logs (what an RPC receipt numbers from).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReceiptPosition {
+    /// Gas used by the block's transactions up to and with this one.
+    pub cumulative_gas_used: u64,
+    /// The block-wide index of its first log.
+    pub first_log_index: u64,
+}
+
+impl ReceiptPosition {
+    /// The positions of each of a block's transactions, `records` in block order: one pass.
+    pub fn of_block(records: &[TxRecord]) -> Vec<Self> {
+        let (mut gas, mut logs) = (0u64, 0u64);
+        records
+            .iter()
+            .map(|record| {
+                let (used, count) = record.receipt.as_ref().map_or((0, 0), |r| (r.gas_used, r.logs.len() as u64));
+                let position = Self { cumulative_gas_used: gas + used, first_log_index: logs };
+                gas += used;
+                logs += count;
+                position
+            })
+            .collect()
+    }
+
+    /// The position of `receipt` among `siblings`, its block's transactions (itself included).
+    pub fn among(receipt: &StoredReceipt, siblings: &[TxRecord]) -> Self {
+        let before = siblings.iter().filter_map(|t| t.receipt.as_ref()).filter(|r| r.index < receipt.index);
+        let (gas, logs) = before.fold((0, 0), |(gas, logs), r| (gas + r.gas_used, logs + r.logs.len() as u64));
+        Self { cumulative_gas_used: gas + receipt.gas_used, first_log_index: logs }
+    }
+}
+
 /// A transaction row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TxRecord {
@@ -1116,6 +1150,36 @@ mod tests {
         for cut in [1, 35, 46, body.len() - 1] {
             assert!(decode_block_body(&body.slice(..cut)).is_err(), "truncated at {cut}");
         }
+    }
+
+    /// The positions of a block's receipts in one pass are the ones each finds among its
+    /// siblings: gas summed through it, logs numbered from the ones before it.
+    #[test]
+    fn receipt_positions_in_one_pass_are_those_found_among_siblings() {
+        let log = StoredLog { address: Address::repeat_byte(1), topics: Vec::new(), data: Bytes::new() };
+        let records: Vec<TxRecord> = [(21_000, 0), (50_000, 3), (30_000, 1), (70_000, 0)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (gas_used, logs))| {
+                let tx = IncludedTx {
+                    origin: TxOrigin::Pool,
+                    hash: B256::repeat_byte(i as u8),
+                    raw: Bytes::new(),
+                    outcome: TxStatus::Success,
+                    gas_used,
+                    output: Bytes::new(),
+                    logs: vec![log.clone(); logs],
+                };
+                tx.record(Address::ZERO, 0, 9, i as u64)
+            })
+            .collect();
+        let positions = ReceiptPosition::of_block(&records);
+        let among: Vec<ReceiptPosition> =
+            records.iter().map(|r| ReceiptPosition::among(r.receipt.as_ref().expect("included"), &records)).collect();
+        assert_eq!(positions, among);
+        let expect = [(21_000, 0), (71_000, 0), (101_000, 3), (171_000, 4)]
+            .map(|(cumulative_gas_used, first_log_index)| ReceiptPosition { cumulative_gas_used, first_log_index });
+        assert_eq!(positions, expect);
     }
 
     /// Row `i` of the group-commit test.

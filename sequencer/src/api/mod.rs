@@ -36,9 +36,30 @@ pub fn router(node: Arc<Node>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CorsLayer::permissive())
-        .layer(axum::middleware::from_fn(rest::refuse_encoded))
-        .layer(axum::middleware::from_fn_with_state(node.clone(), rest::reads_on_query_threads))
-        .layer(axum::middleware::from_fn_with_state(per_ip, server::per_ip))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(Gate { node: node.clone(), per_ip }), gate))
         .layer(axum::Extension(Arc::new(rpc::Filters::default())))
         .with_state(node)
+}
+
+/// What every request passes before its route, in one middleware: the per-address limits
+/// ([`PerIp`]), the refusal of compressed bodies, and the REST reads' place on the query
+/// threads.
+struct Gate {
+    node: Arc<Node>,
+    per_ip: Arc<PerIp>,
+}
+
+async fn gate(
+    axum::extract::State(gate): axum::extract::State<Arc<Gate>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let _in_progress = match server::admit(&gate.per_ip, &request) {
+        Ok(in_progress) => in_progress,
+        Err(refused) => return *refused,
+    };
+    if let Some(refused) = rest::encoding_refusal(&request) {
+        return refused;
+    }
+    rest::on_query_threads(&gate.node, request, next).await
 }

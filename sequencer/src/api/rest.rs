@@ -76,30 +76,25 @@ struct SubmitBody {
 
 /// Refuses a body sent with a `Content-Encoding` other than `identity`: 415
 /// `unsupported_encoding` (a JSON-RPC error object on `POST /`).
-pub(super) async fn refuse_encoded(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let encoding =
-        request.headers().get(header::CONTENT_ENCODING).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    match encoding {
-        Some(encoding) if !encoding.trim().eq_ignore_ascii_case("identity") => {
-            let message = format!("Content-Encoding {encoding:?} is not supported; send the body uncompressed");
-            let body = if request.uri().path() == "/" {
-                json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": message } })
-            } else {
-                json!({ "error": { "code": "unsupported_encoding", "message": message } })
-            };
-            (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(body)).into_response()
-        }
-        _ => next.run(request).await,
+pub(super) fn encoding_refusal(request: &axum::extract::Request) -> Option<axum::response::Response> {
+    let encoding = request.headers().get(header::CONTENT_ENCODING)?;
+    if encoding.to_str().is_ok_and(|e| e.trim().eq_ignore_ascii_case("identity")) {
+        return None;
     }
+    let encoding = String::from_utf8_lossy(encoding.as_bytes());
+    let message = format!("Content-Encoding {encoding:?} is not supported; send the body uncompressed");
+    let body = if request.uri().path() == "/" {
+        json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": message } })
+    } else {
+        json!({ "error": { "code": "unsupported_encoding", "message": message } })
+    };
+    Some((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(body)).into_response())
 }
 
 /// Runs the REST reads (`GET /v1/…`) on the query threads once the fair share of the query
 /// slots gives them one (docs/api.md §5, "Fair shares").
-pub(super) async fn reads_on_query_threads(
-    State(node): State<Arc<Node>>,
+pub(super) async fn on_query_threads(
+    node: &Node,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {

@@ -26,9 +26,8 @@ use crate::{
 };
 use axum::{
     Router,
-    extract::{ConnectInfo, Request, State},
+    extract::{ConnectInfo, Request},
     http::{HeaderValue, StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -378,14 +377,25 @@ impl PerIp {
     }
 }
 
-/// Middleware applying [`PerIp`] to every request that came through [`serve`], by the client
-/// [`serve`] resolved.
-pub(super) async fn per_ip(State(limiter): State<Arc<PerIp>>, request: Request, next: Next) -> Response {
-    let Some(client) = request.extensions().get::<Client>().copied() else {
-        return next.run(request).await;
-    };
+/// A request of a limited client counted as in progress until dropped (the handler answered,
+/// or the request was dropped).
+pub(super) struct InProgress {
+    limiter: Arc<PerIp>,
+    ip: IpAddr,
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.limiter.done(self.ip);
+    }
+}
+
+/// Applies `limiter` to `request`, by the client [`serve`] resolved: `Ok(Some(_))` holds its
+/// place while it runs, `Ok(None)` for a client no limit applies to, `Err` the refusal.
+pub(super) fn admit(limiter: &Arc<PerIp>, request: &Request) -> Result<Option<InProgress>, Box<Response>> {
+    let Some(client) = request.extensions().get::<Client>().copied() else { return Ok(None) };
     if !limiter.applies() || !client.limited {
-        return next.run(request).await;
+        return Ok(None);
     }
     let ip = client.ip;
     if let Err((code, message, retry_after)) = limiter.admit(ip) {
@@ -397,15 +407,7 @@ pub(super) async fn per_ip(State(limiter): State<Arc<PerIp>>, request: Request, 
         };
         let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-        return response;
+        return Err(Box::new(response));
     }
-    // Counted as in progress until the handler answers (a dropped request too).
-    struct Done<'a>(&'a PerIp, IpAddr);
-    impl Drop for Done<'_> {
-        fn drop(&mut self) {
-            self.0.done(self.1);
-        }
-    }
-    let _done = Done(&limiter, ip);
-    next.run(request).await
+    Ok(Some(InProgress { limiter: limiter.clone(), ip }))
 }

@@ -12,7 +12,7 @@
 
 use crate::{
     node::lock,
-    store::{IncludedTx, LogQuery, StoredBlock, TxRecord},
+    store::{IncludedTx, LogQuery, ReceiptPosition, StoredBlock, TxRecord},
 };
 use alloy_primitives::{Address, B256, map::HashMap};
 use rollup_chain_store::{IndexedLog, LogBlock, block_logs};
@@ -30,6 +30,9 @@ pub struct RecentBlock {
     pub block: StoredBlock,
     /// Its transactions, each with its receipt, in block order.
     pub records: Vec<TxRecord>,
+    /// Where each receipt sits among the block's (computed once: a receipt of a block of
+    /// thousands would otherwise sum all the ones before it at each request).
+    pub positions: Vec<ReceiptPosition>,
 }
 
 impl RecentBlock {
@@ -37,13 +40,14 @@ impl RecentBlock {
     /// the same order), as the database records them once the block is committed.
     pub fn new(block: StoredBlock, included: &[IncludedTx], senders: &[(Address, u64)]) -> Self {
         let number = block.header.number;
-        let records = included
+        let records: Vec<TxRecord> = included
             .iter()
             .zip(senders)
             .enumerate()
             .map(|(index, (tx, (sender, nonce)))| tx.record(*sender, *nonce, number, index as u64))
             .collect();
-        Self { block, records }
+        let positions = ReceiptPosition::of_block(&records);
+        Self { block, records, positions }
     }
 
     /// Appends the logs of this block `query` matches, in order, as the log index gives

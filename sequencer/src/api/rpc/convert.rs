@@ -7,7 +7,7 @@
 use super::error::RpcError;
 use crate::{
     node::Node,
-    store::{StoredBlock, StoredReceipt, TxRecord},
+    store::{ReceiptPosition, StoredBlock, StoredReceipt, TxRecord},
 };
 use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, transaction::Recovered};
 use alloy_primitives::{Bloom, U256};
@@ -107,12 +107,9 @@ pub(super) fn rpc_receipt(
     record: &TxRecord,
     receipt: &StoredReceipt,
     block: &StoredBlock,
-    siblings: &[TxRecord],
+    position: ReceiptPosition,
 ) -> Result<Shaped<TransactionReceipt>, RpcError> {
-    let before: Vec<&StoredReceipt> =
-        siblings.iter().filter_map(|t| t.receipt.as_ref()).filter(|r| r.index < receipt.index).collect();
-    let cumulative_gas_used = before.iter().map(|r| r.gas_used).sum::<u64>() + receipt.gas_used;
-    let first_log_index = before.iter().map(|r| r.logs.len() as u64).sum::<u64>();
+    let ReceiptPosition { cumulative_gas_used, first_log_index } = position;
     let logs: Vec<Log> = receipt
         .logs
         .iter()

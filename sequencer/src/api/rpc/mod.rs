@@ -7,6 +7,7 @@ mod convert;
 mod cost;
 mod error;
 mod filters;
+mod json;
 mod logs;
 mod raw;
 mod request;
@@ -31,7 +32,7 @@ use crate::{
     error::SubmitError,
     fair::Client,
     node::{BlockRef, CallBudget, HistoryError, Node, QueryError, StateView},
-    store::{StoredBlock, StoredStatus, TxRecord},
+    store::{ReceiptPosition, StoredBlock, StoredStatus, TxRecord},
 };
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U64, U256};
@@ -75,6 +76,17 @@ impl From<Value> for Answer {
 /// `v` serialized once, as the result.
 fn raw<T: serde::Serialize>(v: &T) -> Result<Answer, RpcError> {
     serde_json::to_vec(v).map(Answer::Raw).map_err(|e| RpcError::internal(e.to_string()))
+}
+
+/// A receipt as JSON: written directly when it is of a shape `json::receipt_json` writes.
+fn raw_receipt(receipt: &convert::Shaped<alloy_rpc_types_eth::TransactionReceipt>) -> Result<Answer, RpcError> {
+    match receipt {
+        convert::Shaped::Typed(typed) => match json::receipt_json(typed) {
+            Some(bytes) => Ok(Answer::Raw(bytes)),
+            None => raw(receipt),
+        },
+        convert::Shaped::Json(_) => raw(receipt),
+    }
 }
 
 /// A reply as bytes: `{"jsonrpc":"2.0","id":…,"result":…}` or `…,"error":…}`.
@@ -567,22 +579,23 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
                 Some((recent, i)) => {
                     let record = &recent.records[i];
                     let Some(receipt) = &record.receipt else { return Ok(Value::Null.into()) };
-                    raw(&rpc_receipt(record, receipt, &recent.block, &recent.records)?)
+                    raw_receipt(&rpc_receipt(record, receipt, &recent.block, recent.positions[i])?)
                 }
                 None => transaction_receipt(node, hash).await,
             };
         }
         EthRequest::GetLogs(filter) => {
             let query = logs::resolve(node, &filter).await?;
-            return Ok(Answer::Raw(logs::logs_json(&logs::get_logs(node, &query).await?)));
+            return Ok(Answer::Raw(json::logs_json(&logs::get_logs(node, &query).await?)));
         }
         EthRequest::GetBlockReceipts(id) => {
             let tag = BlockTag::from(id);
             if let Some(recent) = crate::read::recent_block(node, tag.into()) {
-                return block_receipts(&recent.block, &recent.records);
+                return block_receipts(&recent.block, &recent.records, &recent.positions);
             }
             let Some(block) = tag.find(node).await? else { return Ok(Value::Null.into()) };
-            return block_receipts(&block, &node.store().block_transaction_records(block.header.number).await?);
+            let records = node.store().block_transaction_records(block.header.number).await?;
+            return block_receipts(&block, &records, &ReceiptPosition::of_block(&records));
         }
         EthRequest::GetBlock(id, full) => {
             let Some(block) = id.find(node).await? else { return Ok(Value::Null.into()) };
@@ -715,13 +728,27 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
     value.map(Answer::Value)
 }
 
-/// `eth_getBlockReceipts`: the receipts of `block`'s transactions `records`, in order.
-fn block_receipts(block: &StoredBlock, records: &[TxRecord]) -> Result<Answer, RpcError> {
-    let receipts = records
-        .iter()
-        .filter_map(|r| r.receipt.as_ref().map(|receipt| rpc_receipt(r, receipt, block, records)))
-        .collect::<Result<Vec<_>, _>>()?;
-    raw(&receipts)
+/// `eth_getBlockReceipts`: the receipts of `block`'s transactions `records` (in order, at
+/// `positions`).
+fn block_receipts(
+    block: &StoredBlock,
+    records: &[TxRecord],
+    positions: &[ReceiptPosition],
+) -> Result<Answer, RpcError> {
+    let mut out = Vec::with_capacity(1_000 * records.len() + 2);
+    out.push(b'[');
+    for (record, position) in records.iter().zip(positions) {
+        let Some(receipt) = &record.receipt else { continue };
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        match raw_receipt(&rpc_receipt(record, receipt, block, *position)?)? {
+            Answer::Raw(bytes) => out.extend_from_slice(&bytes),
+            Answer::Value(value) => out.extend_from_slice(value.to_string().as_bytes()),
+        }
+    }
+    out.push(b']');
+    Ok(Answer::Raw(out))
 }
 
 /// `eth_getTransactionByHash` from the database. A transaction the node no longer holds
@@ -749,7 +776,7 @@ async fn transaction_receipt(node: &Node, hash: B256) -> Result<Answer, RpcError
     }
     let Some(receipt) = &record.receipt else { return null() };
     let Some(block) = node.store().block(receipt.block_number).await? else { return null() };
-    raw(&rpc_receipt(&record, receipt, &block, &siblings)?)
+    raw_receipt(&rpc_receipt(&record, receipt, &block, ReceiptPosition::among(receipt, &siblings))?)
 }
 
 /// A transaction the node acknowledged and then dropped is an error naming the reason, not
@@ -802,7 +829,7 @@ async fn send_sync(node: &Node, client: Client, raw: &str, timeout: Option<u64>)
             if let Some(receipt) = &record.receipt
                 && let Some(block) = node.store().block(receipt.block_number).await?
             {
-                return to_json(rpc_receipt(&record, receipt, &block, &siblings)?);
+                return to_json(rpc_receipt(&record, receipt, &block, ReceiptPosition::among(receipt, &siblings))?);
             }
         }
         // Held behind a nonce gap, it cannot be included until the gap is filled: say so now
