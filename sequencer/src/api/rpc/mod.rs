@@ -78,15 +78,15 @@ fn raw<T: serde::Serialize>(v: &T) -> Result<Answer, RpcError> {
     serde_json::to_vec(v).map(Answer::Raw).map_err(|e| RpcError::internal(e.to_string()))
 }
 
-/// A receipt as JSON: written directly when it is of a shape `json::receipt_json` writes.
-fn raw_receipt(receipt: &convert::Shaped<alloy_rpc_types_eth::TransactionReceipt>) -> Result<Answer, RpcError> {
-    match receipt {
-        convert::Shaped::Typed(typed) => match json::receipt_json(typed) {
-            Some(bytes) => Ok(Answer::Raw(bytes)),
-            None => raw(receipt),
-        },
-        convert::Shaped::Json(_) => raw(receipt),
+/// A receipt as JSON bytes: written directly when it is of a shape `json::receipt_json`
+/// writes, by serde otherwise.
+fn receipt_bytes(receipt: &convert::Shaped<alloy_rpc_types_eth::TransactionReceipt>) -> Result<Vec<u8>, RpcError> {
+    if let convert::Shaped::Typed(typed) = receipt
+        && let Some(bytes) = json::receipt_json(typed)
+    {
+        return Ok(bytes);
     }
+    serde_json::to_vec(receipt).map_err(|e| RpcError::internal(e.to_string()))
 }
 
 /// A reply as bytes: `{"jsonrpc":"2.0","id":…,"result":…}` or `…,"error":…}`.
@@ -579,7 +579,7 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
                 Some((recent, i)) => {
                     let record = &recent.records[i];
                     let Some(receipt) = &record.receipt else { return Ok(Value::Null.into()) };
-                    raw_receipt(&rpc_receipt(record, receipt, &recent.block, recent.positions[i])?)
+                    receipt_bytes(&rpc_receipt(record, receipt, &recent.block, recent.positions[i])?).map(Answer::Raw)
                 }
                 None => transaction_receipt(node, hash).await,
             };
@@ -742,10 +742,7 @@ fn block_receipts(
         if out.len() > 1 {
             out.push(b',');
         }
-        match raw_receipt(&rpc_receipt(record, receipt, block, *position)?)? {
-            Answer::Raw(bytes) => out.extend_from_slice(&bytes),
-            Answer::Value(value) => out.extend_from_slice(value.to_string().as_bytes()),
-        }
+        out.extend_from_slice(&receipt_bytes(&rpc_receipt(record, receipt, block, *position)?)?);
     }
     out.push(b']');
     Ok(Answer::Raw(out))
@@ -776,7 +773,7 @@ async fn transaction_receipt(node: &Node, hash: B256) -> Result<Answer, RpcError
     }
     let Some(receipt) = &record.receipt else { return null() };
     let Some(block) = node.store().block(receipt.block_number).await? else { return null() };
-    raw_receipt(&rpc_receipt(&record, receipt, &block, ReceiptPosition::among(receipt, &siblings))?)
+    receipt_bytes(&rpc_receipt(&record, receipt, &block, ReceiptPosition::among(receipt, &siblings))?).map(Answer::Raw)
 }
 
 /// A transaction the node acknowledged and then dropped is an error naming the reason, not
