@@ -41,8 +41,8 @@ pub enum Fault {
     ForgedSignature,
     /// The second transaction of a block replaced by a copy of the first: a used nonce.
     ReplayedNonce,
-    /// The first chunk with bytes given a reserved bit in its first byte: the chunk does not
-    /// decode.
+    /// The first chunk with bytes given the head of raw calldata with the inline bit, which
+    /// has no address to write inline: the chunk does not decode.
     MalformedChunk,
     /// The version byte set to one the codec does not read (the next one): the header does not
     /// decode.
@@ -215,7 +215,9 @@ impl Fault {
                 let header = codec::decode_header(data, chain).ok()?;
                 let at = header.chunks.iter().find(|c| !c.bytes.is_empty())?.bytes.start;
                 let mut bad = data.to_vec();
-                bad[at] |= 0x80; // the reserved head bit (docs/batch-codec.md §3.3)
+                // Raw calldata (operation 0, no token call) with the inline bit: invalid
+                // (docs/batch-codec.md §3.3).
+                bad[at] = (bad[at] & 0b0000_0111) | 0x80;
                 Some((bad, chunk_roots.to_vec()))
             }
             Self::MalformedHeader => {

@@ -297,7 +297,8 @@ fn near(k: &B256, i: u32) -> B256 {
 enum Corruption {
     /// One byte more than the chunk lengths cover: `trailing_bytes` in the header.
     TrailingByte,
-    /// The reserved head bit of the chunk's last transaction, `len` bytes long.
+    /// The inline bit on the head of the chunk's last transaction, raw calldata `len` bytes
+    /// long, which has no address to write inline (docs/batch-codec.md §3.3).
     LastHead { len: usize },
     /// In place of the whole batch, one block of one transaction whose one chunk is all the
     /// data left, zeros (issue 38's first attack: before the codec's bounds, its proof grew
@@ -307,7 +308,7 @@ enum Corruption {
 
 /// The header of [`Corruption::OversizedChunk`]'s data: everything before its one chunk of
 /// bytes.
-const OVERSIZED_HEADER_BYTES: usize = 13;
+const OVERSIZED_HEADER_BYTES: usize = 16;
 
 impl Corruption {
     fn apply(self, data: &mut Vec<u8>, header: &codec::Header) {
@@ -315,11 +316,11 @@ impl Corruption {
             Self::TrailingByte => data.push(0),
             Self::LastHead { len } => data[header.chunks[1].bytes.end - len] |= 0x80,
             Self::OversizedChunk => {
-                // Version, block 1, timestamp 0, one block (delta 0, no entry, one transaction,
-                // price 0), no registry, the beginning's length 0, then the transaction chunk's
-                // length as a three-byte varint and the chunk.
+                // Version, zero defaults, block 1, timestamp 0, one block (delta 0, no entry,
+                // one transaction, price 0), no registry, the beginning's length 0, then the
+                // transaction chunk's length as a three-byte varint and the chunk.
                 let len = MAX_BATCH_BYTES - OVERSIZED_HEADER_BYTES;
-                let mut out = vec![codec::VERSION, 1, 0, 1, 0, 0, 1, 0, 0, 0];
+                let mut out = vec![codec::VERSION, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0];
                 out.extend([(len & 0x7f) as u8 | 0x80, ((len >> 7) & 0x7f) as u8 | 0x80, (len >> 14) as u8]);
                 out.resize(MAX_BATCH_BYTES, 0);
                 *data = out;
@@ -833,22 +834,14 @@ impl World {
             }
             "chunk-oversized" => Prepared { corrupt: Some(Corruption::OversizedChunk), ..prepared(Vec::new()) },
             "chunk-undecodable" | "chunk-inadmissible" => {
+                // Distinct fills give distinct gas limits and fees: only the first takes the
+                // batch's defaults, the others write theirs out at their widest.
                 let txs: Vec<SignedTx> =
-                    (0..ITEMS).map(|i| testing::widest_tx(&self.padder, &CHAIN, i as u8 | 0x81)).collect();
-                let alone = codec::encode(
-                    &Batch {
-                        blocks: vec![BatchBlock {
-                            number: 1,
-                            timestamp: 0,
-                            queue_count: 0,
-                            l1_byte_price: rollup_types::fees::MIN_L1_BYTE_PRICE,
-                            txs: vec![txs[0].clone()],
-                        }],
-                    },
-                    &CHAIN,
-                )?;
-                // Chunk 0 is the block's beginning; chunk 1 holds the transaction.
-                let len = codec::decode_header(&alone, &CHAIN)?.chunks[1].bytes.len();
+                    (0..ITEMS).map(|i| testing::widest_tx(&self.padder, &CHAIN, 0x81 + 2 * i as u8)).collect();
+                // The last one's bytes: raw calldata (no registry reference), its gas limit and
+                // non-zero fees written out, which is what the L1 data fee bills.
+                let last = txs.last().ok_or_else(|| anyhow::anyhow!("no transaction"))?;
+                let len = codec::billed_bytes(last) as usize;
                 let mut p = prepared(txs);
                 if case == "chunk-undecodable" {
                     p.corrupt = Some(Corruption::LastHead { len });
@@ -1079,7 +1072,7 @@ impl World {
             txs,
         };
         let target = block(1, queue_count, txs.to_vec());
-        let alone = codec::encode(&Batch { blocks: vec![target.clone()] }, &CHAIN)?;
+        let alone = codec::encode_widest(&Batch { blocks: vec![target.clone()] }, &CHAIN)?;
         let mut registry = codec::decode_header(&alone, &CHAIN)?.registry;
         let usdc = !registry.contains(&USDC);
         registry.dedup();
@@ -1095,7 +1088,11 @@ impl World {
                 block(number, 0, one)
             }));
             let batch = Batch { blocks };
-            match codec::encode(&batch, &CHAIN) {
+            // At its widest: every address in the registry, the largest header a batch of
+            // these transactions can carry, which every chunk proof carries (an honest encoder
+            // writes the padding's addresses, each used once, inline), and every gas limit and
+            // fee written out.
+            match codec::encode_widest(&batch, &CHAIN) {
                 Ok(data) if data.len() <= max_bytes => Ok(Some((batch, data))),
                 Ok(_) | Err(CodecError::TooLarge(_)) => Ok(None),
                 Err(e) => Err(e.into()),

@@ -275,7 +275,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         return _withChunks(blocks, registry, chunks);
     }
 
-    /// @dev The header of version 6 up to the end of its block table: blocks from
+    /// @dev The header of version 7 (zero defaults) up to the end of its block table: blocks from
     ///      `firstNumber` with the given timestamp deltas, queue counts and tx counts, block `i`
     ///      committing the L1 price `_price(i)`, its heavy runs written as `runs[i]` (the one
     ///      byte 00, no run, when empty; see `_runs`).
@@ -287,7 +287,9 @@ contract BatchCodecTest is Test, CodecNumbers {
         uint256[] memory txCounts,
         bytes[] memory runs
     ) internal pure returns (bytes memory out) {
-        out = abi.encodePacked(uint8(6), _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length));
+        out = abi.encodePacked(
+            uint8(7), hex"000000", _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length)
+        );
         for (uint256 i; i < deltas.length; i++) {
             out = abi.encodePacked(out, _varint(deltas[i]), _varint(queueCounts[i]), _varint(txCounts[i]));
             out = abi.encodePacked(out, _num(_price(i)), runs[i].length == 0 ? bytes(hex"00") : runs[i]);
@@ -529,19 +531,20 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev The bytes of the worked example, field by field as the spec's table lists them.
     function _example(bytes32 r, bytes32 s) internal pure returns (bytes memory) {
         return abi.encodePacked(
-            hex"06", // version
+            hex"07", // version 7
+            hex"650000", // defaults: gas limit 300000, no priority fee, a fee cap of 0
             hex"05", // first block number 5
             hex"80e2cfaa06", // first timestamp 1700000000
             hex"01", // block count
             hex"000001", // block 5: delta 0, no queue entry, 1 transaction
             hex"8002", // block 5: L1 price 8 wei a byte (m = 8: m & 3 = 0, tail 2)
             hex"00", // block 5: no heavy run
-            hex"02",
-            T,
-            R, // registry
+            hex"01",
+            T, // registry: the token (the recipient is used once: it is written inline)
             hex"00", // chunk 0, the block's beginning, is 0 bytes
-            hex"45", // chunk 1 is 69 bytes
-            hex"0f006501", // head, nonce, gas limit, registry pair 0 * 2 + 1: token T, to R
+            hex"59", // chunk 1 is 89 bytes
+            hex"8f000000", // head (inline bit), nonce, gas limit 0 (the default), token registry[0]
+            R, // the recipient, inline
             hex"26", // amount 10^6
             r,
             s
@@ -550,25 +553,27 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     function test_example_header() public view {
         bytes memory data = _example(R0, S0);
-        assertEq(data.length, 126, "length");
+        assertEq(data.length, 129, "length");
         BatchCodec.Header memory hd = h.decodeHeader(data, 64);
         assertEq(hd.firstNumber, 5, "firstNumber");
         assertEq(hd.firstTimestamp, 1_700_000_000, "firstTimestamp");
         assertEq(hd.blockCount, 1, "blockCount");
-        assertEq(hd.registryCount, 2, "registryCount");
-        assertEq(hd.registryOffset, 15, "registryOffset");
+        assertEq(hd.registryCount, 1, "registryCount");
+        assertEq(hd.registryOffset, 18, "registryOffset");
         assertEq(hd.chunkCount, 2, "chunkCount: the block's beginning and its transaction");
-        assertEq(hd.chunkLengthsOffset, 55, "chunkLengthsOffset");
-        assertEq(hd.chunksOffset, 57, "chunksOffset");
-        assertEq(hd.blocksOffset, 8, "blocksOffset");
+        assertEq(hd.chunkLengthsOffset, 38, "chunkLengthsOffset");
+        assertEq(hd.chunksOffset, 40, "chunksOffset");
+        assertEq(hd.blocksOffset, 11, "blocksOffset");
+        assertEq(hd.defaults.gasLimit, 300_000, "default gas limit");
+        assertEq(hd.defaults.maxFeePerGas, 0, "default fee cap");
         assertEq(hd.queueCount, 0, "queueCount");
         BatchCodec.Chunk memory c = h.locateChunk(data, 64, 1);
         assertEq(c.index, 1, "index");
         assertEq(c.blockNumber, 5, "blockNumber");
         assertEq(c.l1BytePrice, 8, "l1BytePrice");
         assertEq(c.txCount, 1, "txCount");
-        assertEq(c.offset, 57, "offset");
-        assertEq(c.length, 69, "length");
+        assertEq(c.offset, 40, "offset");
+        assertEq(c.length, 89, "length");
         assertEq(c.queueOffset, 0, "queueOffset");
         assertEq(c.queueCount, 0, "chunk queueCount");
         assertFalse(c.heavy, "a light chunk");
@@ -588,7 +593,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(t.maxFeePerGas, 0, "maxFee");
         assertEq(t.r, R0, "r");
         assertEq(t.s, S0, "s");
-        // 69 bytes, its one-byte registry pair billed as two (docs/fees.md §2.2).
+        // 89 bytes, its token index and inline recipient billed as a pair, two bytes
+        // (docs/fees.md §2.2).
         assertEq(t.billedBytes, 70, "billedBytes");
         assertFalse(t.heavy, "a transfer is light");
         _eqBytes(t.input, _transferInput(T, R, 1e6), "calldata");
@@ -635,11 +641,11 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(c.queueCount, 0, "queueCount");
         assertEq(c.txCount, 0, "txCount");
         assertFalse(c.heavy, "heavy");
-        assertEq(c.offset, 57, "offset");
+        assertEq(c.offset, 40, "offset");
         assertEq(c.length, 0, "length");
         assertEq(h.decodeChunk(data, 64, 0).length, 0, "no transaction");
-        // Lengths 1 and 68 instead of 0 and 69: the sum still fills the data.
-        (data[55], data[56]) = (0x01, 0x44);
+        // Lengths 1 and 88 instead of 0 and 89: the sum still fills the data.
+        (data[38], data[39]) = (0x01, 0x58);
         _expectInvalid(data, 64, BatchCodec.TrailingBytes.selector, "a beginning of one byte");
         _expectChunkInvalid(data, 64, 0, BatchCodec.TrailingBytes.selector, "the beginning alone");
     }
@@ -703,20 +709,22 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes memory rest = hex"0001000000000000";
         bytes4 bad = BatchCodec.BadInteger.selector;
         // first_number = 0 written in two bytes.
-        _expectInvalid(abi.encodePacked(hex"068000", rest), 64, bad, "overlong zero");
-        _expectInvalid(abi.encodePacked(hex"06ff00", rest), 64, bad, "last byte 00");
+        _expectInvalid(abi.encodePacked(hex"070000008000", rest), 64, bad, "overlong zero");
+        _expectInvalid(abi.encodePacked(hex"07000000ff00", rest), 64, bad, "last byte 00");
         // u64 max is 9 full groups and a last byte of 01; 02 or a tenth continuation overflows.
         bytes memory max = hex"ffffffffffffffffff01";
         BatchCodec.Header memory hd = h.decodeHeader(_withFirstNumber(max), 64);
         assertEq(hd.firstNumber, type(uint64).max, "u64 max first number");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff02"), 64, bad, "2^64");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff8101"), 64, bad, "eleven bytes");
-        _expectInvalid(hex"06ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
+        _expectInvalid(hex"07000000ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
         // The queue count: a 64-bit varint like the others.
         _expectInvalid(_withQueueCount(hex"8000", 1), 64, bad, "overlong queue count");
         _expectInvalid(_withQueueCount(hex"ffffffffffffffffff02", 1), 64, bad, "queue count 2^64");
         // Five bytes after the block count (a block's least), the queue count cut in them.
-        _expectInvalid(hex"0605000100ffffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count");
+        _expectInvalid(
+            hex"0700000005000100ffffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count"
+        );
         // u64 max is a queue count, but its entries need a chunk each (§3.1): far more chunks
         // than bytes left, whatever the chunk size.
         _expectInvalid(_withQueueCount(max, 2), type(uint256).max, BatchCodec.Truncated.selector, "u64 max entries");
@@ -733,7 +741,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectInvalid(_withPrice(hex"c002"), 64, bad, "price m = 10");
         _expectInvalid(_withPrice(_num(uint256(type(uint64).max) + 1)), 64, bad, "price 2^64");
         _expectInvalid(_withPrice(_num(1e20)), 64, bad, "price 10^20");
-        _expectInvalid(hex"06050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
+        _expectInvalid(hex"07000000050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
         uint256[5] memory prices = [uint256(0), 8, 12_345, 1e19, type(uint64).max];
         for (uint256 i; i < prices.length; i++) {
             bytes memory data = _withPrice(_num(prices[i]));
@@ -746,20 +754,21 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev A batch of one empty block (5) committing the L1 price written as `price`, no
     ///      heavy run, no registry, no chunk.
     function _withPrice(bytes memory price) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0605000100", hex"0000", price, hex"00", hex"00");
+        return abi.encodePacked(hex"0700000005000100", hex"0000", price, hex"00", hex"00");
     }
 
     /// @dev A batch of one empty block (L1 price 0, no heavy run, no registry, no chunk)
     ///      numbered by the given varint.
     function _withFirstNumber(bytes memory firstNumber) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"06", firstNumber, hex"00", hex"01", hex"0000000000", hex"00");
+        return abi.encodePacked(hex"07000000", firstNumber, hex"00", hex"01", hex"0000000000", hex"00");
     }
 
     /// @dev A batch of one block (5) of the given queue count, no transaction, L1 price 0, no
     ///      heavy run and no registry, with `lengths` chunk lengths 0 (the block's beginning,
     ///      then one chunk an entry: 1 + its queue count for a valid batch).
     function _withQueueCount(bytes memory queueCount, uint256 lengths) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0605000100", queueCount, hex"00", hex"00", hex"00", hex"00", new bytes(lengths));
+        return
+            abi.encodePacked(hex"0700000005000100", queueCount, hex"00", hex"00", hex"00", hex"00", new bytes(lengths));
     }
 
     // =========================================================================================
@@ -768,7 +777,11 @@ contract BatchCodecTest is Test, CodecNumbers {
     function test_header_errors() public view {
         bytes4 trunc = BatchCodec.Truncated.selector;
         _expectInvalid(hex"", 64, trunc, "empty");
-        _expectInvalid(hex"06", 64, trunc, "version only");
+        _expectInvalid(hex"07", 64, trunc, "version only");
+        _expectInvalid(hex"07000000", 64, trunc, "version and defaults only");
+        _expectInvalid(hex"0700", 64, trunc, "data ends inside the defaults");
+        _expectInvalid(hex"07000080", 64, trunc, "data ends inside the default fee cap");
+        _expectInvalid(hex"0705000005", 64, BatchCodec.BadInteger.selector, "default gas limit m = 0, e = 5");
         _expectInvalid(hex"00", 64, BatchCodec.UnknownVersion.selector, "version 0");
         for (uint256 v; v < 256; v += 85) {
             // Versions 0, 85, 170, 255, then 1, 2, 3, 4 and 5 below.
@@ -779,7 +792,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectVersionRefused(hex"0401", 4);
         _expectVersionRefused(hex"0501", 5);
         _expectVersionRefused(hex"0101", 1);
-        _expectVersionRefused(hex"0701", 7);
+        _expectVersionRefused(hex"0601", 6);
         // Version 5 (blocks without heavy runs): the worked example as it wrote it.
         _expectVersionRefused(
             abi.encodePacked(hex"050580e2cfaa0601000001", hex"8002", hex"02", T, R, hex"0045", hex"0f00650126", R0, S0),
@@ -794,61 +807,72 @@ contract BatchCodecTest is Test, CodecNumbers {
             abi.encodePacked(hex"020580e2cfaa0601000001", hex"02", T, R, hex"45", hex"0f00650126", R0, S0), 2
         );
         // Block count.
-        _expectInvalid(hex"0605000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
+        _expectInvalid(hex"0700000005000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
         _expectInvalid(
-            hex"06ffffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00",
+            hex"07000000ffffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00",
             64,
             BatchCodec.BadBlockSequence.selector,
             "last number > u64"
         );
         assertEq(
-            h.decodeHeader(hex"06feffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00", 64).blockCount,
+            h.decodeHeader(hex"07000000feffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00", 64)
+            .blockCount,
             2,
             "last number = u64 max"
         );
         // Each block takes at least 5 bytes: 2 blocks with 9 bytes left are cut before the first
         // block is read; with 10 left, the first block is read (and its delta 1 refused).
         _expectInvalid(
-            hex"0605000201" hex"000000000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 10 bytes"
+            hex"0700000005000201" hex"000000000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 10 bytes"
         );
-        _expectInvalid(hex"0605000201" hex"0000000000000000", 64, trunc, "2 blocks, 9 bytes");
-        _expectInvalid(hex"060500020000", 64, trunc, "2 blocks in 2 bytes");
+        _expectInvalid(hex"0700000005000201" hex"0000000000000000", 64, trunc, "2 blocks, 9 bytes");
+        _expectInvalid(hex"070000000500020000", 64, trunc, "2 blocks in 2 bytes");
         // Timestamps.
-        _expectInvalid(hex"0605000101" hex"00000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
+        _expectInvalid(hex"0700000005000101" hex"00000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
         _expectInvalid(
-            hex"0605ffffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00",
+            hex"0700000005ffffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00",
             64,
             BatchCodec.BadBlockSequence.selector,
             "timestamp > u64"
         );
         assertEq(
-            h.decodeHeader(hex"0605feffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00", 64).blockCount,
+            h.decodeHeader(hex"0700000005feffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00", 64)
+            .blockCount,
             2,
             "timestamp = u64 max"
         );
         // The delta is checked before the queue count is read.
-        _expectInvalid(hex"0605000101" hex"80808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue cut");
+        _expectInvalid(
+            hex"0700000005000101" hex"80808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue cut"
+        );
         // Transaction count: 68 bytes per transaction after the L1 price (the queue count, before
         // it, has no bound), checked once the price is read and before the heavy runs.
         bytes memory sixtyEight = new bytes(68);
-        _expectInvalid(abi.encodePacked(hex"06050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
-        _expectInvalid(abi.encodePacked(hex"060500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs");
-        _expectInvalid(hex"06050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first");
-        _expectInvalid(hex"06050001000005" hex"a08e", 64, trunc, "the price cut first");
+        _expectInvalid(abi.encodePacked(hex"07000000050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
+        _expectInvalid(
+            abi.encodePacked(hex"070000000500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs"
+        );
+        _expectInvalid(
+            hex"07000000050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first"
+        );
+        _expectInvalid(hex"07000000050001000005" hex"a08e", 64, trunc, "the price cut first");
         // Registry: 20 bytes per entry.
-        _expectInvalid(abi.encodePacked(hex"06050001000000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes");
+        _expectInvalid(
+            abi.encodePacked(hex"07000000050001000000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes"
+        );
         // Chunk count against the bytes left: two blocks of one transaction each pass their
         // bound, a registry of 4 takes 80 bytes, and 3 bytes are left for 4 chunk lengths (each
         // block's beginning and its transaction).
-        bytes memory twoChunks =
-            abi.encodePacked(hex"06050002", hex"0000010000", hex"0000010000", hex"04", new bytes(80), hex"000000");
+        bytes memory twoChunks = abi.encodePacked(
+            hex"07000000050002", hex"0000010000", hex"0000010000", hex"04", new bytes(80), hex"000000"
+        );
         _expectInvalid(twoChunks, 1, trunc, "more chunks than bytes left");
         // The same with queue entries: 2 entries and no transaction (the beginning and a chunk an
         // entry, whatever the chunk size), 2 bytes left.
-        _expectInvalid(hex"060500010002000000" hex"00" hex"0000", 1, trunc, "more entry chunks than bytes left");
-        _expectInvalid(hex"060500010002000000" hex"00" hex"0000", 64, trunc, "the same in chunks of 64");
+        _expectInvalid(hex"070000000500010002000000" hex"00" hex"0000", 1, trunc, "more entry chunks than bytes left");
+        _expectInvalid(hex"070000000500010002000000" hex"00" hex"0000", 64, trunc, "the same in chunks of 64");
         assertEq(
-            h.decodeHeader(hex"060500010002000000" hex"00" hex"000000", 64).chunkCount,
+            h.decodeHeader(hex"070000000500010002000000" hex"00" hex"000000", 64).chunkCount,
             3,
             "the beginning and 2 entries' chunks"
         );
@@ -879,7 +903,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         // A chunk length not in its shortest form (the beginning's 0 in two bytes, the second
         // one the next chunk's length).
         bytes memory overlong = _example(R0, S0);
-        (overlong[55], overlong[56]) = (0x80, 0x00);
+        (overlong[38], overlong[39]) = (0x80, 0x00);
         _expectInvalid(overlong, 64, BatchCodec.BadInteger.selector, "overlong chunk length");
     }
 
@@ -1333,12 +1357,16 @@ contract BatchCodecTest is Test, CodecNumbers {
         BatchCodec.Tx memory asToken = h.decodeChunk(_single(_withHead(ok, head | 0x40)), 64, 1)[0];
         assertEq(asToken.to, T, "bit 6: a token call of T");
         _eqBytes(asToken.input, abi.encodeWithSelector(bytes4(0xa9059cbb), R, 1e6), "bit 6: ERC-20 transfer");
-        _expectInvalid(_single(_withHead(ok, head | 0x80)), 64, invalid, "reserved bit 7");
-        _expectInvalid(_single(_withHead(ok, head | 0xc0)), 64, invalid, "reserved bit 7 with bit 6");
+        // Bit 7 writes the pair's second address inline: the pair byte (01) is then the first's
+        // index, and the 20 bytes after it run past the chunk.
+        _expectInvalid(_single(_withHead(ok, head | 0x80)), 64, BatchCodec.Truncated.selector, "bit 7");
+        // Raw calldata and an extended operation have no pair to write inline.
+        _expectInvalid(_single(_withHead(ok, head & 0xc7 | 0x80)), 64, invalid, "bit 7 on raw calldata");
+        _expectInvalid(_single(_withHead(ok, head | 0xb8)), 64, invalid, "bit 7 on an extended operation");
         // Operation 6 is withdraw, which takes two addresses and one amount like transfer.
         h.validate(_single(_withHead(ok, (head & 0xc7) | (6 << 3))), 64);
         _expectInvalid(_single(_withHead(ok, (head & 0xc7) | (7 << 3))), 64, invalid, "operation 7");
-        // Zero fees written out instead of the zero-fee bit.
+        // Zero fees written out instead of the default-fees bit (the defaults are zero).
         bytes memory written = abi.encodePacked(
             uint8(head & 0xfb), hex"0065", hex"0000", hex"01", hex"26", bytes32(uint256(1)), bytes32(uint256(2))
         );
@@ -1390,7 +1418,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         // No registry: every pair is out of range (no heavy run, chunk lengths 0, the
         // beginning's, and 69).
         bytes memory noRegistry =
-            abi.encodePacked(hex"0605000100000100", hex"00", hex"00", hex"0045", hex"0f006500", hex"26", r, s);
+            abi.encodePacked(hex"0700000005000100000100", hex"00", hex"00", hex"0045", hex"0f006500", hex"26", r, s);
         _expectInvalid(noRegistry, 64, invalid, "pair 0 of R = 0");
         // The signature: 64 bytes.
         bytes4 trunc = BatchCodec.Truncated.selector;
@@ -1736,7 +1764,19 @@ contract BatchCodecTest is Test, CodecNumbers {
                 string.concat("operation ", vm.toString(ops[i]), " with bit 6")
             );
         }
-        _expectInvalid(_oneBlock(abi.encodePacked(hex"cd00650126", R0, S0), 1, reg), 64, invalid, "bit 7");
+        // Bit 7: the recipient inline after the token's index; an index >= R is refused first.
+        BatchCodec.Tx memory inlined =
+            h.decodeChunk(_oneBlock(abi.encodePacked(hex"cd006501", R, hex"26", R0, S0), 1, reg), 64, 1)[0];
+        assertEq(inlined.to, reg[1], "bit 7: the token by its index");
+        _eqBytes(inlined.input, abi.encodeWithSelector(bytes4(0xa9059cbb), R, 1e6), "bit 7: the recipient inline");
+        assertEq(inlined.billedBytes, 1 + 1 + 1 + 2 + 1 + 64, "bit 7: billed as a pair");
+        _expectInvalid(_oneBlock(abi.encodePacked(hex"cd006504", R), 1, reg), 64, invalid, "bit 7: index >= R");
+        _expectInvalid(_oneBlock(hex"cd006501", 1, reg), 64, BatchCodec.Truncated.selector, "bit 7: address missing");
+        BatchCodec.Tx memory toEther =
+            h.decodeChunk(_oneBlock(abi.encodePacked(hex"e50065", R, hex"26", R0, S0), 1, reg), 64, 1)[0];
+        assertEq(toEther.to, R, "bit 7: ether to an inline recipient");
+        assertEq(toEther.value, 1e6, "bit 7: ether's value");
+        assertEq(toEther.billedBytes, 1 + 1 + 1 + 2 + 1 + 64, "bit 7: ether's recipient billed as an index");
         // Pair 16 of R = 4, refused before the (missing) rest.
         _expectInvalid(_oneBlock(hex"4d006510", 1, reg), 64, invalid, "pair >= R^2");
         // transferFrom with i2 = 4 of R = 4, refused before the (missing) amount.
@@ -1752,6 +1792,9 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectInvalid(_oneBlock(abi.encodePacked(hex"55006509", hex"26", R0, S0), 1, reg), 64, invalid, "approve");
         _expectInvalid(_oneBlock(hex"5d006509", 1, reg), 64, invalid, "transferFrom, i2 missing");
         _expectInvalid(_oneBlock(hex"65006502", 1, reg), 64, invalid, "ether to the system contract");
+        _expectInvalid(
+            _oneBlock(abi.encodePacked(hex"e50065", SYSTEM), 1, reg), 64, invalid, "ether inline to the system"
+        );
         // The same pair without bit 6 is a system transfer whose token is the system's address.
         h.validate(_oneBlock(abi.encodePacked(hex"0d00650926", R0, S0), 1, reg), 64);
     }
@@ -1905,9 +1948,9 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectInvalid(_twoWeights(hex"ffff03", three), 64, BatchCodec.Truncated.selector, "65535 runs");
         _expectHeaderInvalid(_twoWeights(hex"ffff03", three), 64, BatchCodec.Truncated.selector, "65535 runs, header");
         // A block without transactions has no run, queue entries or not.
-        bytes memory entries = abi.encodePacked(hex"0605000100010000", hex"010001", hex"00", hex"0000");
+        bytes memory entries = abi.encodePacked(hex"0700000005000100010000", hex"010001", hex"00", hex"0000");
         _expectInvalid(entries, 64, invalid, "a run in a block of entries alone");
-        h.validate(abi.encodePacked(hex"0605000100010000", hex"00", hex"00", hex"0000"), 64);
+        h.validate(abi.encodePacked(hex"0700000005000100010000", hex"00", hex"00", hex"0000"), 64);
     }
 
     // =========================================================================================
@@ -1945,7 +1988,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes memory good = _encodeTx(_transfer(0, 0, 0, 1e6), _tr());
         // The nonce (00) written in two bytes.
         bytes memory badInteger = abi.encodePacked(good[0], hex"8000", _slice(good, 2, good.length));
-        bytes memory invalid = _withHead(good, uint8(good[0]) | 0x80);
+        // Raw calldata with the inline bit.
+        bytes memory invalid = _withHead(good, uint8(good[0]) & 0xc7 | 0x80);
         // Chunk 1 then chunk 3.
         _expectInvalid(_twoChunks(badInteger, invalid), 64, BatchCodec.BadInteger.selector, "chunk 1 first");
         _expectInvalid(_twoChunks(invalid, badInteger), 64, BatchCodec.InvalidField.selector, "chunk 1 first");
@@ -2263,8 +2307,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes32 r;
         bytes32 s;
         assembly ("memory-safe") {
-            r := mload(add(data, add(32, 62)))
-            s := mload(add(data, add(32, 94)))
+            r := mload(add(data, add(32, 65)))
+            s := mload(add(data, add(32, 97)))
         }
         _eqBytes(data, _example(r, s), "the bytes of section 6");
     }
@@ -2493,7 +2537,7 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     /// @notice Random bytes after a valid version byte (6), so that the header is exercised.
     function testFuzz_randomAfterVersionNeverPanic(bytes memory data, uint256 cs) public view {
-        _checkNoPanic(abi.encodePacked(hex"06", data), _chunkSize(cs));
+        _checkNoPanic(abi.encodePacked(hex"07000000", data), _chunkSize(cs));
     }
 
     /// @notice One byte of a valid vector changed: decodes or fails with a codec error.

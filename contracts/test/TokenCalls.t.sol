@@ -629,7 +629,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         // One block of 3 queue entries and no transaction, at the genesis L1 price (80 02), no
         // heavy run, no registry: its beginning, then a chunk an entry (chunks 1 to 3), all
         // without bytes.
-        bytes memory data = hex"0601e8070100030080020000" hex"00000000";
+        bytes memory data = hex"07000000" hex"01e8070100030080020000" hex"00000000";
         bytes32[] memory touched = _touched();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
         bytes32 root = _root(keys, values, n);
@@ -734,7 +734,8 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
             chunk = abi.encodePacked(chunk, _encode(txs[i], reg));
         }
         // Delta 0, no queue entry; after the L1 price, no heavy run (00).
-        bytes memory out = abi.encodePacked(hex"0601e8070100", hex"00", _varint(txs.length), _num(l1BytePrice), hex"00");
+        bytes memory out =
+            abi.encodePacked(hex"07000000", hex"01e8070100", hex"00", _varint(txs.length), _num(l1BytePrice), hex"00");
         out = abi.encodePacked(out, _varint(reg.length));
         for (uint256 i; i < reg.length; i++) {
             out = abi.encodePacked(out, reg[i]);

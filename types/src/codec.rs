@@ -1,4 +1,4 @@
-//! The batch codec, version 6: a field-aware encoding of L2 blocks that the L1 can decode one
+//! The batch codec, version 7: a field-aware encoding of L2 blocks that the L1 can decode one
 //! chunk at a time, and from which every signed transaction is rebuilt exactly. Specified in
 //! `docs/batch-codec.md`. A block carries how many entries of the bridge's L1 → L2 queue it
 //! consumes; the entries themselves are on L1, not in the batch. A block with items begins with
@@ -13,8 +13,10 @@
 //! calls ([`crate::token::TokenCall`]), the transfer of ether (a recipient and a value) and the
 //! extended operations of the operation table ([`crate::ops::Form::Extended`]) are stored as an
 //! operation code, references into the batch's address registry and compact decimal numbers;
-//! anything else keeps its raw calldata. Decoding never panics, never allocates more than the
-//! input can justify, and rejects anything section 3 of the spec does not allow.
+//! anything else keeps its raw calldata. The gas limit and fees most of a batch's transactions
+//! share are written once, in its header ([`FeeDefaults`]), and an address a batch uses once is
+//! written inline rather than in its registry. Decoding never panics, never allocates more
+//! than the input can justify, and rejects anything section 3 of the spec does not allow.
 
 use crate::{
     chain::{ChainConfig, SYSTEM_CONTRACT},
@@ -28,7 +30,7 @@ use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256}
 use std::{collections::HashMap, ops::Range};
 
 /// The codec version this module reads and writes.
-pub const VERSION: u8 = 6;
+pub const VERSION: u8 = 7;
 
 /// Most queue entries one block may consume (the encoder's bound; the sequencer takes far
 /// fewer per block).
@@ -50,9 +52,72 @@ pub const MAX_BATCH_CHUNKS: u64 = 256;
 /// (docs/fraud-proofs.md §7).
 pub const MAX_BATCH_BYTES: usize = 120_000;
 
-/// Smallest possible encoded transaction: head, nonce, gas limit, a raw input of length 0
-/// and the signature. Bounds counts before allocating.
+/// Smallest possible encoded transaction: head, nonce, gas limit, a raw input of length 0 (its
+/// fees the batch's defaults) and the signature. Bounds counts before allocating.
 pub const MIN_TX_BYTES: usize = 1 + 1 + 1 + 1 + 64;
+
+/// The batch's default gas limit and fees (§3.1 `defaults`), written once in its header: a
+/// transaction whose gas limit field is 0 has the default gas limit, and one whose head has
+/// the default-fees bit has the default fees (a legacy one the fee cap as its gas price).
+/// Most of a batch's transactions have the same, which they then do not repeat.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FeeDefaults {
+    /// The default gas limit.
+    pub gas_limit: u64,
+    /// The default priority fee of an EIP-1559 transaction.
+    pub max_priority_fee_per_gas: u128,
+    /// The default fee cap of an EIP-1559 transaction; a legacy transaction's gas price.
+    pub max_fee_per_gas: u128,
+}
+
+impl FeeDefaults {
+    /// The fees of `tx` as the defaults hold them: `(priority fee, fee cap)`, a legacy
+    /// transaction's `(0, gas price)`.
+    fn fees_of(tx: &SignedTx) -> (u128, u128) {
+        match tx {
+            SignedTx::Legacy(t) => (0, t.tx().gas_price),
+            SignedTx::Eip1559(t) => (t.tx().max_priority_fee_per_gas, t.tx().max_fee_per_gas),
+        }
+    }
+
+    /// Whether `tx` has the default fees: its fee cap (a legacy one's gas price) is the
+    /// default's, and so is an EIP-1559 one's priority fee.
+    pub fn fees_fit(&self, tx: &SignedTx) -> bool {
+        let (priority, max) = Self::fees_of(tx);
+        max == self.max_fee_per_gas && (matches!(tx, SignedTx::Legacy(_)) || priority == self.max_priority_fee_per_gas)
+    }
+
+    /// Defaults `tx` takes none of: written against them, it takes at least as many bytes as
+    /// against any defaults (its gas limit and fees written out).
+    fn unlike(tx: &SignedTx) -> Self {
+        let (priority, max) = Self::fees_of(tx);
+        Self {
+            gas_limit: tx.gas_limit().wrapping_add(1),
+            max_priority_fee_per_gas: priority.wrapping_add(1),
+            max_fee_per_gas: max.wrapping_add(1),
+        }
+    }
+
+    /// The defaults the reference encoder writes for `txs`: the gas limit most of them have and
+    /// the fees most of them have (ties: the first seen); a gas limit of 0 if one of them has
+    /// it (its field then reads as the default), and zero for no transaction.
+    fn most_common<'a>(txs: impl Iterator<Item = &'a SignedTx> + Clone) -> Self {
+        fn mode<K: std::hash::Hash + Eq + Copy + Default>(keys: impl Iterator<Item = K>) -> K {
+            let mut seen: HashMap<K, (usize, usize)> = HashMap::new();
+            for k in keys {
+                let next = seen.len();
+                seen.entry(k).or_insert((0, next)).0 += 1;
+            }
+            seen.into_iter()
+                .max_by(|(_, (ca, fa)), (_, (cb, fb))| ca.cmp(cb).then(fb.cmp(fa)))
+                .map_or_else(K::default, |(k, _)| k)
+        }
+        let gas_limit =
+            if txs.clone().any(|t| t.gas_limit() == 0) { 0 } else { mode(txs.clone().map(SignedTx::gas_limit)) };
+        let (max_priority_fee_per_gas, max_fee_per_gas) = mode(txs.map(Self::fees_of));
+        Self { gas_limit, max_priority_fee_per_gas, max_fee_per_gas }
+    }
+}
 
 /// One L2 block as carried by a batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,12 +200,15 @@ impl CodecError {
 // Head byte of a transaction.
 const HEAD_EIP1559: u8 = 0b0000_0001;
 const HEAD_PARITY: u8 = 0b0000_0010;
-const HEAD_ZERO_FEES: u8 = 0b0000_0100;
+/// The fees are the batch's defaults ([`FeeDefaults`]): no fee field follows.
+const HEAD_DEFAULT_FEES: u8 = 0b0000_0100;
 const HEAD_OP_SHIFT: u32 = 3;
 const HEAD_OP_MASK: u8 = 0b0011_1000;
 /// The transaction is a token call: its target is the first address of its registry pair.
 const HEAD_TOKEN_CALL: u8 = 0b0100_0000;
-const HEAD_RESERVED: u8 = 0b1000_0000;
+/// The second address of the registry pair (a transfer of ether's target) is written inline,
+/// its 20 bytes in the transaction, not in the registry (§3.3.1).
+const HEAD_INLINE: u8 = 0b1000_0000;
 
 /// Operation code of raw calldata.
 const OP_RAW: u8 = 0;
@@ -206,6 +274,16 @@ impl Compact {
         };
         let extended = self.extended.iter().flat_map(|e| e.lead.iter().chain(&e.list).copied());
         self.pair.into_iter().take(simple).chain(self.extra).chain(extended)
+    }
+
+    /// The address that may be written inline (§3.3.1): the registry pair's second, or a
+    /// transfer of ether's target; none for an extended operation.
+    fn second(&self) -> Option<Address> {
+        match self.extended {
+            Some(_) => None,
+            None if self.single => Some(self.pair[0]),
+            None => Some(self.pair[1]),
+        }
     }
 
     /// The registry references it writes, each with its number of addresses: the pair or the
@@ -566,6 +644,8 @@ pub fn data_commitment_of(len: usize, hashes: &[B256]) -> B256 {
 /// The header of a batch: its blocks, its registry and where each chunk's bytes are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// The default gas limit and fees of its transactions.
+    pub defaults: FeeDefaults,
     /// Number of the first block.
     pub first_number: u64,
     /// Timestamp of the first block.
@@ -633,6 +713,11 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
     if version != VERSION {
         return Err(CodecError::UnknownVersion(version));
     }
+    let defaults = FeeDefaults {
+        gas_limit: r.number_u64("default gas limit")?,
+        max_priority_fee_per_gas: r.number_u128("default priority fee")?,
+        max_fee_per_gas: r.number_u128("default fee cap")?,
+    };
     let first_number = r.varint("first block number")?;
     let first_timestamp = r.varint("first timestamp")?;
     let block_count = r.varint("block count")?;
@@ -733,7 +818,7 @@ pub fn decode_header(data: &[u8], chain: &ChainConfig) -> Result<Header, CodecEr
         queue += c.entries;
         offset += len;
     }
-    Ok(Header { first_number, first_timestamp, blocks, registry, chunks })
+    Ok(Header { defaults, first_number, first_timestamp, blocks, registry, chunks })
 }
 
 /// Reads a block's heavy runs (docs/batch-codec.md §3.1) for a block of `tx_count`
@@ -780,7 +865,7 @@ fn chunk_txs(data: &[u8], header: &Header, chunk: &ChunkRef, chain: &ChainConfig
     // The header bounded every count by the bytes, so this allocation is bounded too.
     let mut txs = Vec::with_capacity((chunk.tx_count as usize).min(r.buf.len() / MIN_TX_BYTES + 1));
     for _ in 0..chunk.tx_count {
-        let tx = decode_tx(&mut r, &header.registry, chain)?;
+        let tx = decode_tx(&mut r, header, chain)?;
         if is_heavy(&tx) != chunk.heavy {
             return Err(CodecError::Invalid("a transaction's weight is not its chunk's"));
         }
@@ -826,11 +911,9 @@ pub fn decode_with_header(data: &[u8], header: &Header, chain: &ChainConfig) -> 
     Ok(Batch { blocks })
 }
 
-fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> Result<SignedTx, CodecError> {
+fn decode_tx(r: &mut Reader<'_>, header: &Header, chain: &ChainConfig) -> Result<SignedTx, CodecError> {
+    let registry = &header.registry[..];
     let head = r.byte("transaction head")?;
-    if head & HEAD_RESERVED != 0 {
-        return Err(CodecError::Invalid("reserved head bits"));
-    }
     let op = (head & HEAD_OP_MASK) >> HEAD_OP_SHIFT;
     let token_call = head & HEAD_TOKEN_CALL != 0;
     let extended = !token_call && op == OP_EXTENDED;
@@ -840,26 +923,38 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
     {
         return Err(CodecError::Invalid("operation"));
     }
+    let inline = head & HEAD_INLINE != 0;
+    if inline && !token_call && (op == OP_RAW || extended) {
+        return Err(CodecError::Invalid("an inline address in an operation without a registry pair"));
+    }
     let eip1559 = head & HEAD_EIP1559 != 0;
     let nonce = r.varint("nonce")?;
-    let gas_limit = r.number_u64("gas limit")?;
-    let (priority, max_fee) = if head & HEAD_ZERO_FEES != 0 {
-        (0, 0)
-    } else if eip1559 {
-        let priority = r.number_u128("max priority fee")?;
-        let max = r.number_u128("max fee")?;
-        (priority, max)
-    } else {
-        (0, r.number_u128("gas price")?)
+    let d = header.defaults;
+    // A gas limit of 0 is the default; the default written out is refused (one encoding).
+    let gas_limit = match r.number_u64("gas limit")? {
+        0 => d.gas_limit,
+        g if g == d.gas_limit => return Err(CodecError::Invalid("the default gas limit written out")),
+        g => g,
     };
-    if head & HEAD_ZERO_FEES == 0 && priority == 0 && max_fee == 0 {
-        return Err(CodecError::Invalid("zero fees without the zero-fee bit"));
-    }
+    let (priority, max_fee) = if head & HEAD_DEFAULT_FEES != 0 {
+        (if eip1559 { d.max_priority_fee_per_gas } else { 0 }, d.max_fee_per_gas)
+    } else {
+        let priority = if eip1559 { r.number_u128("max priority fee")? } else { 0 };
+        let max_fee = r.number_u128(if eip1559 { "max fee" } else { "gas price" })?;
+        if max_fee == d.max_fee_per_gas && (!eip1559 || priority == d.max_priority_fee_per_gas) {
+            return Err(CodecError::Invalid("the default fees written out"));
+        }
+        (priority, max_fee)
+    };
     let mut to = SYSTEM_CONTRACT;
     let mut value = U256::ZERO;
     let input: Bytes = if token_call && op == OP_NATIVE {
-        let index = r.varint("registry index")?;
-        to = *registry.get(index as usize).ok_or(CodecError::Invalid("registry index"))?;
+        to = if inline {
+            Address::from_slice(r.bytes(20, "inline address")?)
+        } else {
+            let index = r.varint("registry index")?;
+            *registry.get(index as usize).ok_or(CodecError::Invalid("registry index"))?
+        };
         if to == SYSTEM_CONTRACT {
             return Err(CodecError::Invalid("a transfer of ether to the system contract"));
         }
@@ -878,13 +973,20 @@ fn decode_tx(r: &mut Reader<'_>, registry: &[Address], chain: &ChainConfig) -> R
     } else if extended {
         extended_input(r, registry)?
     } else {
-        // The pair `i0 · R + i1` of registry indices, R the registry's length.
-        let pair = u128::from(r.varint("registry pair")?);
-        let count = registry.len() as u128;
-        if pair >= count * count {
-            return Err(CodecError::Invalid("registry pair"));
-        }
-        let (a0, a1) = (registry[(pair / count) as usize], registry[(pair % count) as usize]);
+        // The pair `i0 · R + i1` of registry indices, R the registry's length; or with the
+        // inline bit, `i0` and the second address's 20 bytes.
+        let (a0, a1) = if inline {
+            let index = r.varint("registry index")?;
+            let a0 = *registry.get(index as usize).ok_or(CodecError::Invalid("registry index"))?;
+            (a0, Address::from_slice(r.bytes(20, "inline address")?))
+        } else {
+            let pair = u128::from(r.varint("registry pair")?);
+            let count = registry.len() as u128;
+            if pair >= count * count {
+                return Err(CodecError::Invalid("registry pair"));
+            }
+            (registry[(pair / count) as usize], registry[(pair % count) as usize])
+        };
         if token_call {
             if a0 == SYSTEM_CONTRACT {
                 return Err(CodecError::Invalid("a token call of the system contract"));
@@ -1017,6 +1119,9 @@ pub const MAX_ENCODED_TX_BYTES: u64 = 1 + 10 + 20 + 2 * 20 + 2 + crate::chain::M
 /// Most bytes a number of 64 bits takes (§2.2): the first byte and a tail of at most 62 bits.
 const MAX_NUMBER64_BYTES: usize = 1 + 9;
 
+/// Most bytes a number of 128 bits takes: the first byte and a tail of at most 126 bits.
+const MAX_NUMBER128_BYTES: usize = 1 + 18;
+
 /// Bytes a registry reference (a pair or an index) counts for in [`billed_bytes`].
 pub const BILLED_REFERENCE_BYTES: u64 = 2;
 
@@ -1027,8 +1132,9 @@ pub const BILLED_REFERENCE_BYTES: u64 = 2;
 pub fn billed_bytes(tx: &SignedTx) -> u64 {
     let form = form_of(tx);
     let mut out = Vec::with_capacity(128 + tx.input().len());
-    // References written as 0 take one byte each.
-    encode_tx(&mut out, tx, form.as_ref(), 0, 0);
+    // References written as 0 take one byte each; the gas limit and the fees (unless zero)
+    // are written out, against zero defaults.
+    encode_tx(&mut out, tx, form.as_ref(), 0, 0, &FeeDefaults::default(), false);
     // Each reference was written as one byte.
     let billed: u64 = form.iter().flat_map(Compact::references).map(|m| billed_reference(m) - 1).sum();
     out.len() as u64 + billed
@@ -1143,6 +1249,8 @@ impl BlockSizeBound {
 
     fn total(&self, c: Counts) -> usize {
         let header = 1
+            + MAX_NUMBER64_BYTES
+            + 2 * MAX_NUMBER128_BYTES
             + 10
             + 10
             + 1
@@ -1180,7 +1288,7 @@ impl BlockSizeBound {
     pub fn try_push(&mut self, tx: &SignedTx, max: usize) -> bool {
         let form = form_of(tx);
         self.scratch.clear();
-        encode_tx(&mut self.scratch, tx, form.as_ref(), 0, 0);
+        encode_tx(&mut self.scratch, tx, form.as_ref(), 0, 0, &FeeDefaults::unlike(tx), false);
         // The references written above (0) take one byte each; the bound counts them apart.
         let mut references = self.references;
         let mut written = 0;
@@ -1244,6 +1352,20 @@ fn heavy_runs(heavy: &[bool]) -> Vec<(u64, u64)> {
 
 /// Encodes `batch` for `chain`.
 pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError> {
+    encode_as(batch, chain, true)
+}
+
+/// Encodes `batch` for `chain` at its widest: every address in the registry, none inline, and
+/// defaults that (but for a gas limit of 0 or of `u64::MAX`) no transaction takes, so that each
+/// writes its gas limit and fees out. Valid, but not what the reference encoder writes (§3.4):
+/// what a batcher that wants the largest header and chunks for its transactions posts, the
+/// proof bounds' worst case (`rollup bench bounds`).
+pub fn encode_widest(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError> {
+    encode_as(batch, chain, false)
+}
+
+/// [`encode`] (`reference`) or [`encode_widest`].
+fn encode_as(batch: &Batch, chain: &ChainConfig, reference: bool) -> Result<Vec<u8>, CodecError> {
     let first = batch.blocks.first().ok_or(CodecError::BadBlocks("a batch holds at least one block"))?;
     for pair in batch.blocks.windows(2) {
         if pair[0].number.checked_add(1) != Some(pair[1].number) {
@@ -1262,7 +1384,16 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
         check_encodable(tx, chain)?;
         forms.push(form_of(tx));
     }
-    let registry = Registry::build(&forms);
+    let txs = batch.blocks.iter().flat_map(|b| &b.txs);
+    let (defaults, inline) = if reference {
+        (FeeDefaults::most_common(txs), inline_seconds(&forms))
+    } else {
+        // A gas limit of 0 is written as 0, which reads as the default: it must be 0 then.
+        let gas_limit = if txs.clone().any(|t| t.gas_limit() == 0) { 0 } else { u64::MAX };
+        let widest = FeeDefaults { gas_limit, max_priority_fee_per_gas: u128::MAX, max_fee_per_gas: u128::MAX };
+        (widest, vec![false; forms.len()])
+    };
+    let registry = Registry::build(&forms, &inline);
     // What the decoder refuses is never written (§3.5).
     if batch.blocks.len() as u64 > MAX_BATCH_BLOCKS {
         return Err(CodecError::TooLarge("more blocks than a batch may hold"));
@@ -1273,6 +1404,9 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
 
     let mut out = Vec::with_capacity(64 + registry.addresses.len() * 20 + forms.len() * 110);
     out.push(VERSION);
+    put_number(&mut out, U256::from(defaults.gas_limit));
+    put_number(&mut out, U256::from(defaults.max_priority_fee_per_gas));
+    put_number(&mut out, U256::from(defaults.max_fee_per_gas));
     put_varint(&mut out, first.number);
     put_varint(&mut out, first.timestamp);
     put_varint(&mut out, batch.blocks.len() as u64);
@@ -1310,24 +1444,28 @@ pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError>
     }
     // A chunk's bytes are its transactions: none for a block's beginning or an entry's chunk.
     let mut chunks: Vec<Vec<u8>> = Vec::new();
-    let mut txs = batch.blocks.iter().flat_map(|b| &b.txs).zip(&forms);
+    let mut txs = batch.blocks.iter().flat_map(|b| &b.txs).zip(&forms).zip(&inline);
     at = 0;
     for block in &batch.blocks {
         let n = block.txs.len();
         for c in chain.block_cut(block.queue_count, heavy[at..at + n].iter().copied()) {
             let mut chunk = Vec::with_capacity(c.txs as usize * 110);
-            for (tx, form) in txs.by_ref().take(c.txs as usize) {
+            for ((tx, form), &inline) in txs.by_ref().take(c.txs as usize) {
                 let (pair, extra) = match form {
                     None => (0, 0),
                     Some(Compact { extended: Some(e), .. }) => {
                         (registry.reference(&e.lead), registry.reference(&e.list))
                     }
                     Some(c) => (
-                        if c.single { registry.index_of(&c.pair[0]) } else { registry.pair(c.pair) },
+                        match (c.single, inline) {
+                            (true, true) => 0,
+                            (true, false) | (false, true) => registry.index_of(&c.pair[0]),
+                            (false, false) => registry.pair(c.pair),
+                        },
                         c.extra.map_or(0, |a| registry.index_of(&a)),
                     ),
                 };
-                encode_tx(&mut chunk, tx, form.as_ref(), pair, extra);
+                encode_tx(&mut chunk, tx, form.as_ref(), pair, extra, &defaults, inline);
             }
             chunks.push(chunk);
         }
@@ -1380,13 +1518,30 @@ struct Registry {
     index: HashMap<Address, u64>,
 }
 
+/// Which of `forms` write their second address inline (head bit 7, §3.3.1): those whose
+/// second address (a transfer of ether's target) is used nowhere else in the batch, where a
+/// registry entry would cost its 20 bytes and widen every reference.
+fn inline_seconds(forms: &[Option<Compact>]) -> Vec<bool> {
+    let mut uses: HashMap<Address, u32> = HashMap::new();
+    for a in forms.iter().flatten().flat_map(Compact::addresses) {
+        *uses.entry(a).or_default() += 1;
+    }
+    forms.iter().map(|f| f.as_ref().and_then(Compact::second).is_some_and(|a| uses.get(&a) == Some(&1))).collect()
+}
+
 impl Registry {
-    fn build(forms: &[Option<Compact>]) -> Self {
+    /// The registry of `forms`, without the addresses they write inline (`inline`, one flag
+    /// each).
+    fn build(forms: &[Option<Compact>], inline: &[bool]) -> Self {
         // address -> (references, first use)
         let mut seen: HashMap<Address, (u64, usize)> = HashMap::new();
-        for a in forms.iter().flatten().flat_map(Compact::addresses) {
-            let next = seen.len();
-            seen.entry(a).or_insert((0, next)).0 += 1;
+        for (form, &inline) in forms.iter().zip(inline) {
+            let Some(form) = form else { continue };
+            let skip = if inline { form.second() } else { None };
+            for a in form.addresses().filter(|a| Some(*a) != skip) {
+                let next = seen.len();
+                seen.entry(a).or_insert((0, next)).0 += 1;
+            }
         }
         let mut order: Vec<(Address, (u64, usize))> = seen.into_iter().collect();
         order.sort_unstable_by(|(_, (ca, fa)), (_, (cb, fb))| cb.cmp(ca).then(fa.cmp(fb)));
@@ -1415,15 +1570,22 @@ impl Registry {
 }
 
 /// Writes `tx`; `pair` is its registry pair (docs/batch-codec.md §3.3.1), written only for a
-/// compact form, and `extra` the registry index of a token `transferFrom`'s recipient; for an
+/// compact form (with `inline`, the index of its first address, or nothing for a transfer of
+/// ether), and `extra` the registry index of a token `transferFrom`'s recipient; for an
 /// extended form (§3.3.3) they are the references of its leading addresses and of its list.
-fn encode_tx(out: &mut Vec<u8>, tx: &SignedTx, form: Option<&Compact>, pair: u64, extra: u64) {
+/// Its gas limit and fees are written against the batch's `defaults`.
+fn encode_tx(
+    out: &mut Vec<u8>,
+    tx: &SignedTx,
+    form: Option<&Compact>,
+    pair: u64,
+    extra: u64,
+    defaults: &FeeDefaults,
+    inline: bool,
+) {
     let signature = tx.signature();
-    let (priority, max_fee) = match tx {
-        SignedTx::Legacy(t) => (0, t.tx().gas_price),
-        SignedTx::Eip1559(t) => (t.tx().max_priority_fee_per_gas, t.tx().max_fee_per_gas),
-    };
-    let zero_fees = priority == 0 && max_fee == 0;
+    let (priority, max_fee) = FeeDefaults::fees_of(tx);
+    let default_fees = defaults.fees_fit(tx);
     let mut head = form.map_or(OP_RAW, |c| c.code) << HEAD_OP_SHIFT;
     if form.is_some_and(|c| c.token) {
         head |= HEAD_TOKEN_CALL;
@@ -1434,13 +1596,17 @@ fn encode_tx(out: &mut Vec<u8>, tx: &SignedTx, form: Option<&Compact>, pair: u64
     if signature.v() {
         head |= HEAD_PARITY;
     }
-    if zero_fees {
-        head |= HEAD_ZERO_FEES;
+    if default_fees {
+        head |= HEAD_DEFAULT_FEES;
+    }
+    if inline {
+        head |= HEAD_INLINE;
     }
     out.push(head);
     put_varint(out, tx.nonce());
-    put_number(out, U256::from(tx.gas_limit()));
-    if !zero_fees {
+    // The default gas limit is written as 0 (a gas limit of 0 only under a default of 0).
+    put_number(out, U256::from(if tx.gas_limit() == defaults.gas_limit { 0 } else { tx.gas_limit() }));
+    if !default_fees {
         if let SignedTx::Eip1559(_) = tx {
             put_number(out, U256::from(priority));
         }
@@ -1466,7 +1632,15 @@ fn encode_tx(out: &mut Vec<u8>, tx: &SignedTx, form: Option<&Compact>, pair: u64
             }
         }
         Some(c) => {
-            put_varint(out, pair);
+            match (inline, c.second()) {
+                (true, Some(second)) => {
+                    if !c.single {
+                        put_varint(out, pair);
+                    }
+                    out.extend_from_slice(second.as_slice());
+                }
+                _ => put_varint(out, pair),
+            }
             if c.extra.is_some() {
                 put_varint(out, extra);
             }
@@ -1557,6 +1731,10 @@ mod tests {
         let data = encode(&batch, &chain).expect("encodes");
         let decoded = decode(&data, &chain).expect("decodes");
         same(&batch, &decoded);
+        // The widest encoding of the same batch decodes to it too, in more bytes.
+        let widest = encode_widest(&batch, &chain).expect("encodes");
+        same(&batch, &decode(&widest, &chain).expect("decodes"));
+        assert!(widest.len() > data.len());
         for (a, b) in batch.blocks.iter().flat_map(|b| &b.txs).zip(decoded.blocks.iter().flat_map(|b| &b.txs)) {
             assert_eq!(a.recover_sender(), b.recover_sender());
         }
@@ -1619,8 +1797,10 @@ mod tests {
         let data = encode(&Batch { blocks: vec![block_one(txs)] }, &chain).expect("encodes");
         let mut price = Vec::new();
         put_number(&mut price, U256::from(crate::fees::MIN_L1_BYTE_PRICE));
-        let at = 7 + price.len();
-        assert_eq!(data[..at + 3], [&[VERSION, 1, 0, 1, 0, 0, 2][..], &price, &[1, 1, 1]].concat()[..]);
+        let at = 10 + price.len();
+        // The defaults (gas limit 300000, no tip, a fee cap of 1 gwei), then one block.
+        let head = [VERSION, 0x65, 0x00, 0x29, 1, 0, 1, 0, 0, 2];
+        assert_eq!(data[..at + 3], [&head[..], &price, &[1, 1, 1]].concat()[..]);
         let mut swapped = data.clone();
         swapped[at + 1] = 0;
         assert_eq!(decode(&swapped, &chain), Err(CodecError::Invalid("a transaction's weight is not its chunk's")));
@@ -1793,7 +1973,10 @@ mod tests {
                 let real = data.len();
                 let bound = bound.bytes();
                 assert!(bound >= real, "chunk size {chunk_size}, round {round}: bound {bound} < {real}");
-                assert!(bound <= real + 30 + 4 * n, "chunk size {chunk_size}, round {round}: bound {bound} for {real}");
+                // The defaults are counted at their widest (48 bytes) and each transaction's gas
+                // limit and fees written out (2 bytes more than the defaults take here).
+                let close = real + 30 + 48 + 6 * n;
+                assert!(bound <= close, "chunk size {chunk_size}, round {round}: bound {bound} for {real}");
             }
         }
         // A full bound refuses the transaction and leaves the bound as it was.
@@ -1854,7 +2037,9 @@ mod tests {
             assert!(bound.try_push(tx, usize::MAX));
         }
         assert!(bound.bytes() >= data.len(), "bound {} below the encoding {}", bound.bytes(), data.len());
-        assert!(bound.bytes() <= data.len() + 8 * txs.len(), "bound {} far above {}", bound.bytes(), data.len());
+        // The header's defaults are counted at their widest (48 bytes).
+        let close = data.len() + 48 + 8 * txs.len();
+        assert!(bound.bytes() <= close, "bound {} far above {}", bound.bytes(), data.len());
         // Another call of another address cannot be encoded; neither can a token call of the
         // system contract be told apart from a system call (it has no compact form there).
         let elsewhere = signer_tx_to(Address::repeat_byte(0x11), Bytes::from_static(&[1, 2, 3, 4]));
@@ -1883,25 +2068,26 @@ mod tests {
             txs,
         };
         // The widest transactions fill a chunk to at most its bound.
-        let wide: Vec<SignedTx> = (0..16).map(|i| crate::testing::widest_tx(&signer, &chain, i | 1)).collect();
+        let wide: Vec<SignedTx> = (1..=16).map(|i| crate::testing::widest_tx(&signer, &chain, i)).collect();
         let data = encode(&Batch { blocks: vec![block(1, wide.clone())] }, &chain).expect("encodes");
         let header = decode_header(&data, &chain).expect("decodes");
         let len = header.chunks[1].bytes.len() as u64;
         assert!(len <= max_chunk_bytes(16) && len + 16 * 20 > max_chunk_bytes(16), "{len}");
-        // Registry: 1,024 entries decode, 1,025 are refused by both sides.
+        // Registry: 2,048 entries decode, 2,049 are refused by both sides. Each transfer's token
+        // is its recipient, used twice: a registry entry, not an inline address.
         let transfers = |n: u64| -> Vec<SignedTx> {
             (0..n)
                 .map(|i| {
                     let to = Address::from_word(keccak256(i.to_be_bytes()));
-                    let input = L2System::transferCall { token: SYSTEM_CONTRACT, to, amount: U256::from(1u8) };
+                    let input = L2System::transferCall { token: to, to, amount: U256::from(1u8) };
                     signer.eip1559(chain.chain_id, i, input.abi_encode().into())
                 })
                 .collect()
         };
-        let full = Batch { blocks: vec![block(1, transfers(MAX_REGISTRY - 1))] };
-        let data = encode(&full, &chain).expect("1,024 registry entries encode");
+        let full = Batch { blocks: vec![block(1, transfers(MAX_REGISTRY))] };
+        let data = encode(&full, &chain).expect("2,048 registry entries encode");
         assert_eq!(decode_header(&data, &chain).expect("decodes").registry.len() as u64, MAX_REGISTRY);
-        let over = Batch { blocks: vec![block(1, transfers(MAX_REGISTRY))] };
+        let over = Batch { blocks: vec![block(1, transfers(MAX_REGISTRY + 1))] };
         assert_eq!(encode(&over, &chain), Err(CodecError::TooLarge("more registry entries than a batch may hold")));
         // Blocks: 256 encode, 257 do not.
         let blocks = |n: u64| Batch { blocks: (1..=n).map(|b| block(b, Vec::new())).collect() };
@@ -1923,7 +2109,7 @@ mod tests {
         // The sequencer's block bound stops at the registry bound.
         let mut bound = BlockSizeBound::new(&chain);
         let pushed = transfers(MAX_REGISTRY + 10).iter().take_while(|t| bound.try_push(t, usize::MAX)).count() as u64;
-        assert_eq!(pushed, MAX_REGISTRY - 1, "one registry entry is the token");
+        assert_eq!(pushed, MAX_REGISTRY, "one registry entry each");
         let mut bound = BlockSizeBound::new(&chain).with_queue(MAX_BATCH_CHUNKS - 2);
         let pushed = transfers(40).iter().take_while(|t| bound.try_push(t, usize::MAX)).count();
         assert_eq!(pushed, 16, "the last chunk of the batch's 256");
@@ -1935,11 +2121,11 @@ mod tests {
         let key = [7u8; 32];
         let transfer = sign_eip1559(&key, chain.chain_id, 0, transfer_calldata());
         let mut alone = Vec::new();
-        encode_tx(&mut alone, &transfer, form_of(&transfer).as_ref(), 0, 0);
+        encode_tx(&mut alone, &transfer, form_of(&transfer).as_ref(), 0, 0, &FeeDefaults::default(), false);
         assert_eq!(billed_bytes(&transfer), alone.len() as u64 + 1, "one pair, counted as two bytes");
         // In a batch whose registry makes the pair three bytes wide, the bill is the same.
         let mut wide = Vec::new();
-        encode_tx(&mut wide, &transfer, form_of(&transfer).as_ref(), 1 << 20, 0);
+        encode_tx(&mut wide, &transfer, form_of(&transfer).as_ref(), 1 << 20, 0, &FeeDefaults::default(), false);
         assert_eq!(wide.len(), alone.len() + 2);
         let bound = billed_bytes_bound(&chain, *transfer.kind().to().expect("a call"), transfer.input(), U256::ZERO);
         assert!(bound >= billed_bytes(&transfer) && bound <= billed_bytes(&transfer) + 56, "{bound}");
@@ -1953,9 +2139,14 @@ mod tests {
         let data = encode(&batch, &chain).expect("encodes");
         // Hand-build the same transaction with raw calldata.
         // One block of one transaction: two chunks, the beginning's length 0 first.
-        let mut raw = vec![VERSION, 1, 0, 1, 0, 0, 1, 0x80, 0x02, 0, 0, 0];
-        let mut chunk = vec![HEAD_EIP1559 | HEAD_ZERO_FEES | if tx.signature().v() { HEAD_PARITY } else { 0 }, 0];
-        put_number(&mut chunk, U256::from(tx.gas_limit()));
+        // The defaults: the transaction's gas limit and fees.
+        let mut raw = vec![VERSION];
+        put_number(&mut raw, U256::from(tx.gas_limit()));
+        put_number(&mut raw, U256::ZERO);
+        put_number(&mut raw, U256::from(crate::signer::DEFAULT_MAX_FEE));
+        raw.extend_from_slice(&[1, 0, 1, 0, 0, 1, 0x80, 0x02, 0, 0, 0]);
+        // The default gas limit (0) and fees (the head bit).
+        let mut chunk = vec![HEAD_EIP1559 | HEAD_DEFAULT_FEES | if tx.signature().v() { HEAD_PARITY } else { 0 }, 0, 0];
         put_varint(&mut chunk, tx.input().len() as u64);
         chunk.extend_from_slice(tx.input());
         chunk.extend_from_slice(&tx.signature().r().to_be_bytes::<32>());

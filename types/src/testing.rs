@@ -57,14 +57,17 @@ pub fn address_of(key: &[u8; 32]) -> Address {
 
 /// The largest transaction the codec writes for an admissible one: every varint and number at
 /// its widest, a raw input of the largest admissible length filled with `fill` (non-zero, so
-/// that no byte packs smaller). No operation: inadmissible, but decodable.
+/// that no byte packs smaller). No operation: inadmissible, but decodable. Its gas limit and
+/// fees depend on `fill` (odd numbers, no trailing decimal zero), so that transactions of
+/// distinct fills cannot share the batch's defaults.
 pub fn widest_tx(signer: &Signer, chain: &crate::ChainConfig, fill: u8) -> SignedTx {
+    let k = 2 * u64::from(fill);
     signer.sign_eip1559(alloy_consensus::TxEip1559 {
         chain_id: chain.chain_id,
         nonce: u64::MAX,
-        gas_limit: u64::MAX,
-        max_fee_per_gas: u128::MAX,
-        max_priority_fee_per_gas: u128::MAX - 1,
+        gas_limit: u64::MAX - k,
+        max_fee_per_gas: u128::MAX - u128::from(k),
+        max_priority_fee_per_gas: u128::MAX - 2 - u128::from(k),
         to: alloy_primitives::TxKind::Call(crate::SYSTEM_CONTRACT),
         value: U256::ZERO,
         access_list: Default::default(),

@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {Operations} from "../logic/Operations.sol";
 
 /// @title BatchCodec
-/// @notice L1 decoder of the batch codec, version 5: reads the header of a batch (its block
+/// @notice L1 decoder of the batch codec, version 7: reads the header of a batch (its block
 ///         table gives each block's timestamp, queue entries, transactions and L1 price, and the
 ///         chunk cut over them: each block with items begins with a chunk of its own, with no
 ///         item), decodes one chunk of it into signed transactions, with the bytes the L1
@@ -26,15 +26,17 @@ library BatchCodec {
     error Truncated();
     /// @notice Bytes after the last chunk, or inside a chunk after its last transaction.
     error TrailingBytes();
-    /// @notice The version byte is not 5 (earlier versions are refused too: 4 had no chunk for
-    ///         a block's beginning, 3 no extended operations, 2 no L1 prices, 1 no queue counts).
+    /// @notice The version byte is not 7 (earlier versions are refused too: 6 had no defaults
+    ///         and no inline addresses, 5 no heavy runs, 4 no chunk for a block's beginning, 3 no
+    ///         extended operations, 2 no L1 prices, 1 no queue counts).
     error UnknownVersion(uint8 version);
     /// @notice A varint or number is not in its one canonical form, or overflows its width.
     error BadInteger();
-    /// @notice Reserved head bit 7, operation 7, a token call of operation 0 or 4–7 or to
-    ///         the system contract, a first timestamp delta other than 0, a registry pair or
-    ///         index out of range, zero fees without the zero-fee bit, or raw calldata that has
-    ///         a compact form.
+    /// @notice An operation code that is none, a token call of operation 0 or 5–7 or to the
+    ///         system contract, an inline address in raw calldata or an extended operation, a
+    ///         first timestamp delta other than 0, a registry pair, index or reference out of
+    ///         range, a gas limit and fees written that are the batch's defaults, or raw calldata
+    ///         that has a compact form.
     error InvalidField();
     /// @notice No block, or a block number or timestamp overflowing 64 bits.
     error BadBlockSequence();
@@ -54,6 +56,8 @@ library BatchCodec {
     /// @notice The checked header of a batch (§3.1). Block timestamps are checked but not kept,
     ///         nor are the per-block counts (the block table at `blocksOffset` holds them).
     struct Header {
+        /// The default gas limit and fees of its transactions.
+        Defaults defaults;
         /// Number of the first block; block `i` is `firstNumber + i`.
         uint64 firstNumber;
         /// Timestamp of the first block.
@@ -81,6 +85,22 @@ library BatchCodec {
         /// Queue entries the batch consumes: the sum of its blocks' queue_count. They are the
         /// entries of the bridge's queue from the previous batch's `queueEnd` on.
         uint256 queueCount;
+    }
+
+    /// @notice The batch's default gas limit and fees (§3.1 `defaults`): a transaction whose gas
+    ///         limit field is 0 has the default gas limit, one with the default-fees bit the
+    ///         default fees (a legacy one `maxFeePerGas` as its gas price). With the bytes the L1
+    ///         data fee bills for them (docs/fees.md §2.2: as written out against zero defaults).
+    struct Defaults {
+        uint64 gasLimit;
+        uint128 maxPriorityFeePerGas;
+        uint128 maxFeePerGas;
+        /// Bytes of the default gas limit as a number.
+        uint256 gasBytes;
+        /// Bytes of the default fees written out in an EIP-1559 transaction (0 when both are
+        /// 0), and in a legacy one (0 when the fee cap is 0).
+        uint256 feeBytes1559;
+        uint256 feeBytesLegacy;
     }
 
     /// @notice Where one chunk is and what it holds (§3.1): its block's beginning (the block's
@@ -144,11 +164,12 @@ library BatchCodec {
     // Constants.
 
     /// @notice The version this library decodes.
-    uint8 internal constant VERSION = 6;
+    uint8 internal constant VERSION = 7;
     /// @notice Target of every transaction but token calls: the L2 system contract.
     address internal constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
-    /// @notice Smallest encoded transaction: head, nonce, gas limit, a registry pair (or an
-    ///         input length) of one byte each, and the 64 signature bytes; the bound of §3.1.
+    /// @notice Smallest encoded transaction: head, nonce, gas limit and an input length (its
+    ///         fees the batch's defaults) of one byte each, and the 64 signature bytes; the bound
+    ///         of §3.1.
     uint256 internal constant MIN_TX_BYTES = 68;
     /// @notice Most blocks in one batch (§3.5): bounds the block table a decoder walks.
     uint256 internal constant MAX_BATCH_BLOCKS = 256;
@@ -168,9 +189,9 @@ library BatchCodec {
     /// @dev Head byte bits (§3.3).
     uint256 private constant HEAD_EIP1559 = 0x01;
     uint256 private constant HEAD_PARITY = 0x02;
-    uint256 private constant HEAD_ZERO_FEES = 0x04;
+    uint256 private constant HEAD_DEFAULT_FEES = 0x04;
     uint256 private constant HEAD_TOKEN_CALL = 0x40;
-    uint256 private constant HEAD_RESERVED = 0x80;
+    uint256 private constant HEAD_INLINE = 0x80;
 
     /// @dev Selectors of the three ERC-20 calls a token call can be (§3.3.2).
 
@@ -197,7 +218,7 @@ library BatchCodec {
         uint256 version = _byteAt(base);
         // forge-lint: disable-next-line(unsafe-typecast)
         if (version != VERSION) revert UnknownVersion(uint8(version)); // a byte
-        uint256 p = base + 1;
+        uint256 p = _readDefaults(h.defaults, base + 1, end);
         (h.firstNumber, p) = _varint64(p, end);
         (h.firstTimestamp, p) = _varint64(p, end);
         uint256 v;
@@ -243,6 +264,27 @@ library BatchCodec {
         if (total < rest) revert TrailingBytes();
     }
 
+    /// @dev The header's defaults at `p` (§3.1): a gas limit of 64 bits and two fees of 128, with
+    ///      the bytes they bill. Returns the pointer after them.
+    function _readDefaults(Defaults memory d, uint256 p, uint256 end) private pure returns (uint256) {
+        uint256 v;
+        uint256 q;
+        (v, q) = _number(p, end, 64);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.gasLimit = uint64(v); // a 64-bit number
+        d.gasBytes = q - p;
+        (v, p) = _number(q, end, 128);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.maxPriorityFeePerGas = uint128(v); // a 128-bit number
+        uint256 tipBytes = p - q;
+        (v, q) = _number(p, end, 128);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.maxFeePerGas = uint128(v); // a 128-bit number
+        if (v != 0) d.feeBytesLegacy = q - p;
+        if (v != 0 || d.maxPriorityFeePerGas != 0) d.feeBytes1559 = tipBytes + q - p;
+        return q;
+    }
+
     /// @notice Reads and checks the header of `data` like `decodeHeader`, and finds its chunk
     ///         `index` on the way: the block it belongs to, its queue entries and transaction
     ///         count (the cut of the block table) and its bytes.
@@ -282,7 +324,7 @@ library BatchCodec {
         Registry memory reg = Registry(base + h.registryOffset, h.registryCount);
         bool heavy = c.heavy;
         for (uint256 i; i < n; ++i) {
-            (txs[i], p) = _decodeTx(p, end, reg);
+            (txs[i], p) = _decodeTx(p, end, reg, h.defaults);
             if (txs[i].heavy != heavy) revert InvalidField();
         }
         if (p != end) revert TrailingBytes();
@@ -645,39 +687,49 @@ library BatchCodec {
     // -----------------------------------------------------------------------------------------
     // Private: one transaction (§3.3).
 
-    /// @dev One transaction at `p` of a chunk ending at `end`; returns it and the pointer after it.
-    function _decodeTx(uint256 p, uint256 end, Registry memory reg) private pure returns (Tx memory t, uint256) {
+    /// @dev One transaction at `p` of a chunk ending at `end`, in a batch with registry `reg` and
+    ///      defaults `d`; returns it and the pointer after it.
+    function _decodeTx(uint256 p, uint256 end, Registry memory reg, Defaults memory d)
+        private
+        pure
+        returns (Tx memory t, uint256)
+    {
         if (p >= end) revert Truncated();
         uint256 start = p;
         uint256 head = _byteAt(p);
         ++p;
-        if (head & HEAD_RESERVED != 0) revert InvalidField();
         uint256 op = (head >> 3) & 7;
         bool tokenCall = head & HEAD_TOKEN_CALL != 0;
         // System operations 0–6 and 7, extended; token calls 1–3 and the native transfer, 4.
         if (tokenCall ? op == 0 || op > 4 : op != 0 && op != Operations.EXTENDED_CODE && _compactSelector(op) == 0) {
             revert InvalidField();
         }
+        // An inline address replaces a registry pair's second (or a native transfer's index).
+        if (head & HEAD_INLINE != 0 && !tokenCall && (op == 0 || op == Operations.EXTENDED_CODE)) {
+            revert InvalidField();
+        }
         t.eip1559 = head & HEAD_EIP1559 != 0;
         t.yParity = head & HEAD_PARITY != 0;
         (t.nonce, p) = _varint64(p, end);
-        uint256 v;
-        (v, p) = _number(p, end, 64);
+        p = _gasAndFees(t, head & HEAD_DEFAULT_FEES != 0, p, end, d);
+        // The bill counts the gas limit and fees as written against zero defaults: `start` moves
+        // back by what the defaults it takes add (high half), and on by zero fees written out
+        // (low half), which are not billed.
         // forge-lint: disable-next-line(unsafe-typecast)
-        t.gasLimit = uint64(v); // a 64-bit number
-        if (head & HEAD_ZERO_FEES == 0) p = _readFees(t, p, end);
+        start = start + uint128(t.billedBytes) - (t.billedBytes >> 128);
         t.to = SYSTEM_CONTRACT;
         // The registry references start here (all but raw calldata have them).
         uint256 refs = p;
-        if (tokenCall && op == 4) (t.to, t.value, p) = _nativeTransfer(p, end, reg);
-        else if (tokenCall) (t.input, t.to, p) = _tokenCallInput(op, p, end, reg);
+        if (tokenCall && op == 4) (t.to, t.value, p) = _nativeTransfer(p, end, reg, head & HEAD_INLINE != 0);
+        else if (tokenCall) (t.input, t.to, p) = _tokenCallInput(op, p, end, reg, head & HEAD_INLINE != 0);
         else if (op == 0) (t.input, p) = _rawInput(p, end);
         else if (op == Operations.EXTENDED_CODE) (t.input, p, t.billedBytes) = _extendedInput(p, end, reg);
-        else (t.input, p) = _compactInput(op, p, end, reg);
+        else (t.input, p) = _compactInput(op, p, end, reg, head & HEAD_INLINE != 0);
         if (end - p < 64) revert Truncated();
-        // The bytes the L1 data fee bills: the transaction's, each registry reference (a pair or
-        // an index; two for a token transferFrom, its pair then its index) counted as 2 bytes
-        // whatever its width. The references were read above: each ends at a byte below 0x80.
+        // The bytes the L1 data fee bills: the transaction's, with the defaults it takes written,
+        // each registry reference (a pair or an index; two for a token transferFrom, its pair
+        // then its index) counted as 2 bytes whatever its width, and an address written inline
+        // counted as the reference it replaces.
         start = p + 64 - start;
         if (op == Operations.EXTENDED_CODE && !tokenCall) {
             t.heavy = _heavy(t.input);
@@ -685,17 +737,13 @@ library BatchCodec {
             // forge-lint: disable-next-line(unsafe-typecast)
             start = start + (t.billedBytes >> 128) - uint128(t.billedBytes);
         } else if (op != 0 || tokenCall) {
-            uint256 two = tokenCall && op == 3 ? 1 : 0;
-            assembly ("memory-safe") {
-                let q := refs
-                for {} gt(byte(0, mload(q)), 0x7f) {} { q := add(q, 1) }
-                if two {
-                    q := add(q, 1)
-                    for {} gt(byte(0, mload(q)), 0x7f) {} { q := add(q, 1) }
-                }
-                // The references' bytes are part of the transaction's: no underflow.
-                start := sub(add(start, shl(add(1, two), 1)), sub(add(q, 1), refs))
-            }
+            // The references were read above: each varint ends at a byte below 0x80.
+            uint256 q = refs;
+            if (head & HEAD_INLINE == 0 || !tokenCall || op != 4) q = _varintEnd(q);
+            if (head & HEAD_INLINE != 0) q += 20;
+            if (tokenCall && op == 3) q = _varintEnd(q);
+            // The references' bytes are part of the transaction's: no underflow.
+            start = start + (tokenCall && op == 3 ? 4 : 2) - (q - refs);
         }
         t.billedBytes = start;
         bytes32 r;
@@ -709,13 +757,54 @@ library BatchCodec {
         return (t, p + 64);
     }
 
-    /// @dev The fee fields, present when the zero-fee bit is clear: not all zero.
-    function _readFees(Tx memory t, uint256 p, uint256 end) private pure returns (uint256) {
+    /// @dev The pointer after the varint at `q`, one already read and checked.
+    function _varintEnd(uint256 q) private pure returns (uint256) {
+        assembly ("memory-safe") {
+            for {} gt(byte(0, mload(q)), 0x7f) {} { q := add(q, 1) }
+        }
+        return q + 1;
+    }
+
+    /// @dev The gas limit (0: the default; the default written out is refused), then the fee
+    ///      fields unless `defaultFees`. Sets `t.billedBytes` to the bytes the defaults it takes
+    ///      add to its bill (high 128 bits) and to the bytes of zero fees written out, which it
+    ///      is not billed (low), and returns the pointer after the fields.
+    function _gasAndFees(Tx memory t, bool defaultFees, uint256 p, uint256 end, Defaults memory d)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 v;
+        (v, p) = _number(p, end, 64);
+        uint256 extra;
+        if (v == 0) (v, extra) = (d.gasLimit, d.gasBytes - 1);
+        else if (v == d.gasLimit) revert InvalidField();
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.gasLimit = uint64(v); // a 64-bit number
+        if (!defaultFees) {
+            uint256 q = _readFees(t, p, end, d);
+            (p, v) = (q, q - p);
+            t.billedBytes = extra << 128 | (t.maxFeePerGas == 0 && t.maxPriorityFeePerGas == 0 ? v : 0);
+            return p;
+        } else if (t.eip1559) {
+            (t.maxPriorityFeePerGas, t.maxFeePerGas) = (d.maxPriorityFeePerGas, d.maxFeePerGas);
+            extra += d.feeBytes1559;
+        } else {
+            t.maxFeePerGas = d.maxFeePerGas;
+            extra += d.feeBytesLegacy;
+        }
+        t.billedBytes = extra << 128;
+        return p;
+    }
+
+    /// @dev The fee fields, present when the default-fees bit is clear: not the defaults (they
+    ///      have one encoding, the bit).
+    function _readFees(Tx memory t, uint256 p, uint256 end, Defaults memory d) private pure returns (uint256) {
         uint256 tip;
         uint256 max;
         if (t.eip1559) (tip, p) = _number(p, end, 128);
         (max, p) = _number(p, end, 128);
-        if (tip == 0 && max == 0) revert InvalidField();
+        if (max == d.maxFeePerGas && (!t.eip1559 || tip == d.maxPriorityFeePerGas)) revert InvalidField();
         // Both are 128-bit numbers.
         // forge-lint: disable-next-line(unsafe-typecast)
         t.maxPriorityFeePerGas = uint128(tip);
@@ -754,9 +843,10 @@ library BatchCodec {
         }
     }
 
-    /// @dev Operations 1–6: the registry pair and the amounts, rebuilt as the canonical
-    ///      ABI calldata `selector ‖ pad32(a0) ‖ pad32(a1) ‖ amount…`.
-    function _compactInput(uint256 op, uint256 p, uint256 end, Registry memory reg)
+    /// @dev Operations 1–6: the registry pair (or with `inline` an index and an inline address)
+    ///      and the amounts, rebuilt as the canonical ABI calldata
+    ///      `selector ‖ pad32(a0) ‖ pad32(a1) ‖ amount…`.
+    function _compactInput(uint256 op, uint256 p, uint256 end, Registry memory reg, bool inlined)
         private
         pure
         returns (bytes memory input, uint256)
@@ -765,17 +855,14 @@ library BatchCodec {
         uint256 len = 68 + 32 * amounts;
         uint256 w;
         (input, w) = _newCalldata(selector, len);
-        // The registry pair p = i0 · R + i1 (R < 2^64: R² does not overflow; p < R² implies R > 0).
-        uint256 v;
-        (v, p) = _varint(p, end, 64);
-        uint256 count = reg.count;
-        if (v >= count * count) revert InvalidField();
-        uint256 a0 = reg.ptr + 20 * (v / count);
-        uint256 a1 = reg.ptr + 20 * (v % count);
+        uint256 a0;
+        uint256 a1;
+        (a0, a1, p) = _pair(p, end, reg, inlined);
         assembly ("memory-safe") {
             mstore(add(w, 4), shr(96, mload(a0)))
             mstore(add(w, 36), shr(96, mload(a1)))
         }
+        uint256 v;
         for (uint256 i; i < amounts; ++i) {
             (v, p) = _number(p, end, 256);
             assembly ("memory-safe") {
@@ -783,6 +870,26 @@ library BatchCodec {
             }
         }
         return (input, p);
+    }
+
+    /// @dev Where a registry pair's two addresses are (memory pointers to their 20 bytes): the
+    ///      pair p = i0 · R + i1 (R < 2^64: R² does not overflow; p < R² implies R > 0), or with
+    ///      `inline` the index i0 and the second address's 20 bytes in the data.
+    function _pair(uint256 p, uint256 end, Registry memory reg, bool inlined)
+        private
+        pure
+        returns (uint256 a0, uint256 a1, uint256)
+    {
+        uint256 v;
+        (v, p) = _varint(p, end, 64);
+        uint256 count = reg.count;
+        if (inlined) {
+            if (v >= count) revert InvalidField();
+            if (end - p < 20) revert Truncated();
+            return (reg.ptr + 20 * v, p, p + 20);
+        }
+        if (v >= count * count) revert InvalidField();
+        return (reg.ptr + 20 * (v / count), reg.ptr + 20 * (v % count), p);
     }
 
     /// @dev Whether the extended operation with calldata `input` (its selector first) is heavy
@@ -926,33 +1033,31 @@ library BatchCodec {
     ///      address), for transferFrom a registry index (the second), then the amount, rebuilt
     ///      as the canonical ABI calldata `selector ‖ pad32(a1) [‖ pad32(a2)] ‖ amount`. A
     ///      target that is the system contract is refused as soon as the pair is read.
-    function _tokenCallInput(uint256 op, uint256 p, uint256 end, Registry memory reg)
+    function _tokenCallInput(uint256 op, uint256 p, uint256 end, Registry memory reg, bool inlined)
         private
         pure
         returns (bytes memory input, address to, uint256)
     {
         // Token call `op` is row TOKEN_TRANSFER + op - 1 of the table.
-        uint256 selector = Operations.selectorOf(Operations.TOKEN_TRANSFER + op - 1);
-        uint256 words = op == 3 ? 3 : 2;
-        uint256 len = 4 + 32 * words;
+        uint256 len = op == 3 ? 4 + 32 * 3 : 4 + 32 * 2;
         uint256 w;
-        (input, w) = _newCalldata(selector, len);
-        // The registry pair p = i0 · R + i1, as for the system operations.
-        uint256 v;
-        (v, p) = _varint(p, end, 64);
-        uint256 count = reg.count;
-        if (v >= count * count) revert InvalidField();
-        uint256 a0 = reg.ptr + 20 * (v / count);
-        uint256 a1 = reg.ptr + 20 * (v % count);
-        assembly ("memory-safe") {
-            to := shr(96, mload(a0))
-            mstore(add(w, 4), shr(96, mload(a1)))
+        (input, w) = _newCalldata(Operations.selectorOf(Operations.TOKEN_TRANSFER + op - 1), len);
+        // The registry pair, as for the system operations.
+        {
+            uint256 a0;
+            uint256 a1;
+            (a0, a1, p) = _pair(p, end, reg, inlined);
+            assembly ("memory-safe") {
+                to := shr(96, mload(a0))
+                mstore(add(w, 4), shr(96, mload(a1)))
+            }
         }
         // A call of the system contract is never a token call: it has one encoding, bit 6 clear.
         if (to == SYSTEM_CONTRACT) revert InvalidField();
+        uint256 v;
         if (op == 3) {
             (v, p) = _varint(p, end, 64);
-            if (v >= count) revert InvalidField();
+            if (v >= reg.count) revert InvalidField();
             uint256 a2 = reg.ptr + 20 * v;
             assembly ("memory-safe") {
                 mstore(add(w, 36), shr(96, mload(a2)))
@@ -965,17 +1070,24 @@ library BatchCodec {
         return (input, to, p);
     }
 
-    /// @dev The native transfer (§3.3.2, code 4): the registry index of the recipient, which is
-    ///      not the system contract, then the value; the input is empty.
-    function _nativeTransfer(uint256 p, uint256 end, Registry memory reg)
+    /// @dev The native transfer (§3.3.2, code 4): the registry index of the recipient (with
+    ///      `inline`, its 20 bytes), which is not the system contract, then the value; the input
+    ///      is empty.
+    function _nativeTransfer(uint256 p, uint256 end, Registry memory reg, bool inlined)
         private
         pure
         returns (address to, uint256 value, uint256)
     {
-        uint256 v;
-        (v, p) = _varint(p, end, 64);
-        if (v >= reg.count) revert InvalidField();
-        uint256 a = reg.ptr + 20 * v;
+        uint256 a;
+        if (inlined) {
+            if (end - p < 20) revert Truncated();
+            (a, p) = (p, p + 20);
+        } else {
+            uint256 v;
+            (v, p) = _varint(p, end, 64);
+            if (v >= reg.count) revert InvalidField();
+            a = reg.ptr + 20 * v;
+        }
         assembly ("memory-safe") {
             to := shr(96, mload(a))
         }

@@ -805,7 +805,9 @@ fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, FaultKind)> {
     }
     let header = codec::decode_header(&batch.data, &CHAIN).expect("header");
     let mut data = batch.data.to_vec();
-    data[header.chunks[1].bytes.start] |= 0x80; // the reserved head bit
+    // Raw calldata with the inline bit (docs/batch-codec.md §3.3).
+    let head = &mut data[header.chunks[1].bytes.start];
+    *head = (*head & 0b0000_0111) | 0x80;
     out.push(("malformed-chunk-1", with_data(batch, data), FaultKind::UndecodableChunk));
     let mut data = batch.data.to_vec();
     // Version 1, which had no queue counts, is refused like any unknown version.

@@ -549,9 +549,9 @@ fn valid_cases() -> Vec<ValidCase> {
     out.push(valid_case("transfer-example", 64, &example, encoded(&example, 64), true));
     // The same with an unused third registry entry: accepted, not canonical.
     let mut extra = encoded(&example, 64);
-    assert_eq!(extra[14], 2, "the example's registry count");
-    extra[14] = 3;
-    extra.splice(55..55, [0xeeu8; 20]);
+    assert_eq!(extra[17], 1, "the example's registry count");
+    extra[17] = 2;
+    extra.splice(38..38, [0xeeu8; 20]);
     out.push(valid_case("unused-registry-entry", 64, &example, extra, false));
     let mixed = mixed_batch();
     out.push(valid_case("mixed-operations", 3, &mixed, encoded(&mixed, 3), true));
@@ -663,6 +663,8 @@ fn varint(mut v: u64) -> Vec<u8> {
 /// all light unless `runs` says otherwise), from `chunks` in order.
 struct Assembly {
     version: u8,
+    /// The default gas limit and fees, as written (`00 00 00`: all zero).
+    defaults: Vec<u8>,
     first_number: Vec<u8>,
     first_timestamp: u64,
     block_count: Option<u64>,
@@ -682,6 +684,7 @@ impl Assembly {
     fn one(tx: Vec<u8>) -> Self {
         Self {
             version: codec::VERSION,
+            defaults: vec![0, 0, 0],
             first_number: varint(1),
             first_timestamp: 0,
             block_count: None,
@@ -697,6 +700,7 @@ impl Assembly {
 
     fn bytes(&self) -> Vec<u8> {
         let mut out = vec![self.version];
+        out.extend_from_slice(&self.defaults);
         out.extend_from_slice(&self.first_number);
         out.extend(varint(self.first_timestamp));
         out.extend(varint(self.block_count.unwrap_or(self.blocks.len() as u64)));
@@ -745,7 +749,7 @@ fn tx(head: u8, nonce: &[u8], gas: &[u8], fees: &[u8], args: &[u8]) -> Vec<u8> {
     out
 }
 
-/// EIP-1559, zero fees, transfer.
+/// EIP-1559, the default fees (zero in [`Assembly::one`]), transfer.
 const HEAD: u8 = 0b0000_1101;
 /// Registry pair (0, 1) = 0 · 2 + 1 (USDC to the recipient), amount 1.
 const ARGS: [u8; 2] = [0x01, 0x20];
@@ -764,7 +768,50 @@ fn invalid_cases() -> Vec<InvalidCase> {
     cases.push(("version-3", Assembly { version: 3, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-4", Assembly { version: 4, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-5", Assembly { version: 5, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
-    cases.push(("version-7", Assembly { version: 7, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-6", Assembly { version: 6, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-8", Assembly { version: 8, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    // The defaults: a gas limit of 64 bits and two fees of 128, numbers.
+    cases.push(("defaults-cut", vec![codec::VERSION, 0x65, 0x00], "truncated"));
+    cases.push((
+        "default-gas-limit-not-canonical",
+        Assembly { defaults: vec![0x05, 0, 0], ..Assembly::one(good_tx()) }.bytes(),
+        "bad_integer",
+    ));
+    cases.push((
+        "default-fee-cap-past-128-bits",
+        // (4 · 2^24 + 1) · 10^31 > 2^128.
+        Assembly { defaults: vec![0, 0, 0xbf, 0x80, 0x80, 0x80, 0x08], ..Assembly::one(good_tx()) }.bytes(),
+        "bad_integer",
+    ));
+    // A transaction's gas limit 0 is the default; the default written out is refused.
+    assert!(
+        codec::decode(
+            &Assembly { defaults: vec![0x65, 0, 0], ..Assembly::one(tx(HEAD, &[0], &[0x00], &[], &ARGS)) }.bytes(),
+            &chain(64)
+        )
+        .is_ok_and(|b| b.blocks[0].txs[0].gas_limit() == 300_000)
+    );
+    cases.push((
+        "default-gas-limit-written-out",
+        Assembly { defaults: vec![0x65, 0, 0], ..Assembly::one(good_tx()) }.bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "default-fees-written-out",
+        Assembly {
+            defaults: vec![0, 0x20, 0x29],
+            ..Assembly::one(tx(HEAD & !0b100, &[0], &[0x65], &[0x20, 0x29], &ARGS))
+        }
+        .bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "legacy-default-gas-price-written-out",
+        // The default priority fee is not a legacy transaction's.
+        Assembly { defaults: vec![0, 0x20, 0x29], ..Assembly::one(tx(0b0000_1000, &[0], &[0x65], &[0x29], &ARGS)) }
+            .bytes(),
+        "invalid_field",
+    ));
     cases.push((
         "overlong-l1-byte-price",
         Assembly { price: vec![0x80, 0x00], ..Assembly::one(good_tx()) }.bytes(),
@@ -921,9 +968,35 @@ fn invalid_cases() -> Vec<InvalidCase> {
     cases.push(("bytes-left-in-chunk", two(vec![0, n + 1, 0, n - 1]).bytes(), "trailing_bytes"));
     // A beginning holds no item: a byte in it is its trailing byte.
     cases.push(("bytes-in-a-beginning", two(vec![1, n - 1, 0, n]).bytes(), "trailing_bytes"));
+    // Bit 7: the pair's second address inline, after the first's index.
+    let inline_args = [&[0x00][..], RECIPIENT.as_slice(), &[0x20]].concat();
+    assert!(
+        codec::decode(&Assembly::one(tx(HEAD | 0x80, &[0], &[0x65], &[], &inline_args)).bytes(), &chain(64)).is_ok()
+    );
     cases.push((
-        "reserved-head-bit",
-        Assembly::one(tx(HEAD | 0x80, &[0], &[0x65], &[], &ARGS)).bytes(),
+        "inline-index-out-of-range",
+        Assembly::one(tx(HEAD | 0x80, &[0], &[0x65], &[], &[&[0x02][..], RECIPIENT.as_slice(), &[0x20]].concat()))
+            .bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "inline-address-cut",
+        Assembly::one([&[HEAD | 0x80, 0, 0x65, 0x00][..], &RECIPIENT.as_slice()[..12]].concat()).bytes(),
+        "truncated",
+    ));
+    cases.push((
+        "inline-raw-calldata",
+        Assembly::one(tx(0b1000_0101, &[0], &[0x65], &[], &[0x00])).bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "inline-extended",
+        Assembly::one(tx(0b1011_1101, &[0], &[0x65], &[], &[13, 0x00, 0x20])).bytes(),
+        "invalid_field",
+    ));
+    cases.push((
+        "inline-ether-to-the-system-contract",
+        Assembly::one(tx(0b1110_0101, &[0], &[0x65], &[], &[SYSTEM_CONTRACT.as_slice(), &[0x20]].concat())).bytes(),
         "invalid_field",
     ));
     // Token calls (bit 6): the base transaction with bit 6 is a valid `transfer` of USDC.
@@ -990,6 +1063,7 @@ fn invalid_cases() -> Vec<InvalidCase> {
         Assembly::one(tx(HEAD, &[0], &[0x65], &[], &[0x04, 0x20])).bytes(),
         "invalid_field",
     ));
+    // The defaults are zero: zero fees written out are the defaults written out.
     cases.push((
         "zero-fees-without-bit",
         Assembly::one(tx(HEAD & !0b100, &[0], &[0x65], &[0x00, 0x00], &ARGS)).bytes(),
@@ -1198,10 +1272,11 @@ fn codec_vectors() {
 fn example_matches_the_spec() {
     let data = encoded(&example_batch(), 64);
     // docs/batch-codec.md §6, up to the signature.
-    let mut want = hex::decode("06 05 80e2cfaa06 01 00 00 01 8002 00 02".replace(' ', "")).expect("hex");
+    let mut want = hex::decode("07 65 00 00 05 80e2cfaa06 01 00 00 01 8002 00 01".replace(' ', "")).expect("hex");
     want.extend_from_slice(USDC.as_slice());
+    want.extend(hex::decode("00 59 8f 00 00 00".replace(' ', "")).expect("hex"));
     want.extend_from_slice(RECIPIENT.as_slice());
-    want.extend(hex::decode("00 45 0f 00 65 01 26".replace(' ', "")).expect("hex"));
+    want.push(0x26);
     assert_eq!(&data[..want.len()], &want[..]);
-    assert_eq!(data.len(), 126);
+    assert_eq!(data.len(), 129);
 }
