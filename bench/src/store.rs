@@ -6,8 +6,10 @@
 //! ERC-20 `Transfer`), a chunk root per 64 transactions.
 //!
 //! SQLite runs on one writer thread inside this process, so the process's CPU time is the
-//! database's; on PostgreSQL the server does the work in its own processes and only the wall
-//! time says what a commit costs.
+//! database's and the bytes it passes to write calls are the database's (WAL frames and
+//! checkpoints); on PostgreSQL the server does the work in its own processes: the wall time
+//! says what a commit costs, and the bytes written are the server's WAL (the distance its
+//! write position moved), the data files' own writes coming later, at its checkpoints.
 
 use alloy_primitives::{Address, B256, Bytes, keccak256};
 use anyhow::{Context, Result, ensure};
@@ -50,8 +52,8 @@ pub struct PhaseCost {
     pub wall_us: f64,
     /// This process's CPU microseconds per transaction (SQLite: the database's work).
     pub cpu_us: f64,
-    /// Bytes this process passed to write calls per transaction (SQLite's WAL and
-    /// checkpoints; 0 on PostgreSQL, whose server writes).
+    /// Bytes written per transaction: on SQLite those this process passed to write calls
+    /// (the WAL and checkpoints), on PostgreSQL the server's WAL.
     pub written_bytes: f64,
 }
 
@@ -103,6 +105,8 @@ impl fmt::Display for StoreReport {
                 runs.join(" / ")
             )?;
         }
+        let written = Self::fastest(&self.admission).written_bytes + Self::fastest(&self.inclusion).written_bytes;
+        writeln!(f, "  written    {written:>6.0} bytes/tx in all, admission and inclusion")?;
         Ok(())
     }
 }
@@ -116,13 +120,39 @@ fn counters() -> (f64, f64) {
     (crate::load::process_cpu_secs(), written)
 }
 
-/// Times `work` over `txs` transactions.
-async fn measure<F: std::future::Future<Output = Result<()>>>(txs: usize, work: F) -> Result<PhaseCost> {
+/// How far the WAL of the PostgreSQL server at `url` has come, in bytes.
+async fn wal_position(url: &str) -> Result<f64> {
+    use rollup_db::sqlx::{Connection, Row};
+    let mut conn = rollup_db::sqlx::AnyConnection::connect(url).await?;
+    let row = rollup_db::sqlx::query("SELECT CAST(pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') AS BIGINT) AS at")
+        .fetch_one(&mut conn)
+        .await?;
+    let at: i64 = row.try_get("at")?;
+    conn.close().await?;
+    Ok(at as f64)
+}
+
+/// Times `work` over `txs` transactions; on PostgreSQL (`postgres`: the database's URL) the
+/// bytes written are the server's WAL.
+async fn measure<F: std::future::Future<Output = Result<()>>>(
+    txs: usize,
+    postgres: Option<&str>,
+    work: F,
+) -> Result<PhaseCost> {
+    let wal = match postgres {
+        Some(url) => Some(wal_position(url).await?),
+        None => None,
+    };
     let (cpu, written) = counters();
     let started = Instant::now();
     work.await?;
     let wall = started.elapsed().as_secs_f64();
-    let (cpu_after, written_after) = counters();
+    let (cpu_after, mut written_after) = counters();
+    let mut written = written;
+    if let (Some(url), Some(before)) = (postgres, wal) {
+        written = before;
+        written_after = wal_position(url).await?;
+    }
     let per_tx = |v: f64| v / txs as f64;
     Ok(PhaseCost {
         wall_us: per_tx(wall * 1e6),
@@ -228,7 +258,8 @@ impl StoreBench {
     /// One pass on the fresh database at `url`.
     async fn pass(&self, url: &str, rows: &[PendingRow]) -> Result<(PhaseCost, PhaseCost)> {
         let store = Store::open(url).await?;
-        let admission = measure(rows.len(), async {
+        let postgres = self.postgres.then_some(url);
+        let admission = measure(rows.len(), postgres, async {
             for group in rows.chunks(self.group) {
                 store.insert_pending(group).await?;
             }
@@ -258,7 +289,7 @@ impl StoreBench {
         if self.archive {
             store.start_history(0).await?;
         }
-        let inclusion = measure(rows.len(), async {
+        let inclusion = measure(rows.len(), postgres, async {
             for (block, txs, history) in &blocks {
                 let write =
                     BlockWrite { history: self.archive.then_some(&history[..]), ..BlockWrite::new(block, txs, &[]) };

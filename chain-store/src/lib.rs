@@ -3,6 +3,7 @@
 //! Queries use `$n` placeholders and portable types so that the same statements run on
 //! SQLite and PostgreSQL.
 
+mod hashes;
 mod history;
 mod l1;
 mod logs;
@@ -23,6 +24,7 @@ use rollup_db::{Backend, Database, address, b256, i64_of, sqlx, u64_of, values_c
 use rollup_types::{BlockHeader, TxStatus};
 use serde::{Deserialize, Serialize};
 use sqlx::{Row, any::AnyRow};
+use std::sync::Arc;
 
 /// Embedded migrations of the chain database.
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/chain");
@@ -450,10 +452,9 @@ fn l1_byte_price(row: &AnyRow) -> Result<u64, StoreError> {
 const BLOCK_COLUMNS: &str = "number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom, gas_used, tx_count, \
      chunk_roots, batch_bytes, queue_end, queue_accumulator, base_fee, l1_byte_price, queue_txs, closing_txs";
 
-/// A transaction's row by hash, the columns [`Store::tx_of`] reads (not the receipt columns
-/// that blocks sealed before migration 0013 used).
-const TX_BY_HASH: &str =
-    "SELECT hash, raw, sender, nonce, status, block_number, tx_index, reason FROM transactions WHERE hash = $1";
+/// The columns of a transaction row that [`Store::tx_of`] reads (not the receipt columns that
+/// blocks sealed before migration 0013 used).
+const TX_COLUMNS: &str = "id, hash, raw, sender, nonce, status, block_number, tx_index, reason";
 /// The rows of a block's transactions, in order, the same columns.
 const TXS_OF_BLOCK: &str = "SELECT hash, raw, sender, nonce, status, block_number, tx_index, reason \
      FROM transactions WHERE block_number = $1 AND status = 'included' ORDER BY tx_index";
@@ -471,6 +472,8 @@ fn included_in(row: &AnyRow) -> Result<Option<i64>, StoreError> {
 pub struct Store {
     db: Database,
     pool: rollup_db::Pool,
+    /// Transactions by hash (`hashes`), shared by the clones of one opening.
+    index: Arc<hashes::HashIndex>,
 }
 
 /// Rows per multi-row statement: few enough for either database's parameter limit.
@@ -479,7 +482,7 @@ fn rows_per_statement(backend: Backend, columns: usize) -> usize {
 }
 
 /// Columns [`bind_pending`] binds per row.
-const PENDING_COLUMNS: usize = 6;
+const PENDING_COLUMNS: usize = 7;
 
 /// A query of the chain store, its parameters bound.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -487,18 +490,16 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q
 /// The statement that records `rows` rows as pending (see [`Store::insert_pending`]).
 fn pending_sql(backend: Backend, rows: usize) -> String {
     format!(
-        "INSERT INTO transactions (hash, raw, sender, nonce, received_seq, received_at, status) {}
-         ON CONFLICT (hash) DO UPDATE SET status = 'pending', reason = NULL,
-             received_seq = excluded.received_seq, received_at = excluded.received_at
-         WHERE transactions.status IN ('rejected', 'replaced', 'evicted')",
+        "INSERT INTO transactions (id, hash, raw, sender, nonce, received_seq, received_at, status) {}",
         values_clause(backend, rows, PENDING_COLUMNS, ", 'pending'")
     )
 }
 
-/// [`pending_sql`] with `rows` bound.
-fn bind_pending<'q>(mut query: AnyQuery<'q>, rows: &[&'q PendingRow]) -> Result<AnyQuery<'q>, StoreError> {
-    for r in rows {
+/// [`pending_sql`] with `rows` bound, the first getting id `first`, the next `first + 1`, ….
+fn bind_pending<'q>(mut query: AnyQuery<'q>, first: u64, rows: &[&'q PendingRow]) -> Result<AnyQuery<'q>, StoreError> {
+    for (i, r) in rows.iter().enumerate() {
         query = query
+            .bind(i64_of(first + i as u64)?)
             .bind(r.hash.as_slice())
             .bind(r.raw.as_ref())
             .bind(r.sender.as_slice())
@@ -513,15 +514,22 @@ impl Store {
     /// Opens (creating if needed) the database at `url` (`sqlite://path`, `sqlite::memory:`
     /// or `postgres://…`) and applies the migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, hashes::FLUSH_ENTRIES, hashes::MERGE_FANIN).await
+    }
+
+    /// [`Self::open`] with the hash index writing a run every `flush_at` rows and merging
+    /// `fanin` runs of a level (tests make both small).
+    async fn open_with(url: &str, flush_at: usize, fanin: usize) -> Result<Self, StoreError> {
         let db = Database::open(url, &MIGRATIONS, 8).await?;
-        Ok(Self { pool: db.pool().clone(), db })
+        let index = Arc::new(hashes::HashIndex::load(db.writer(), flush_at, fanin).await?);
+        Ok(Self { pool: db.pool().clone(), db, index })
     }
 
     /// The same database read through connections of its own (`Database::internal`): for the
     /// service's own reads (block production, the L1 backlog), which must not wait behind
     /// clients' queries holding every connection of the shared pool.
     pub fn internal(&self) -> Self {
-        Self { pool: self.db.internal().clone(), db: self.db.clone() }
+        Self { pool: self.db.internal().clone(), db: self.db.clone(), index: self.index.clone() }
     }
 
     /// Which database this is.
@@ -535,33 +543,56 @@ impl Store {
     }
 
     /// Records acknowledged transactions as pending, in one database transaction (group
-    /// commit). A transaction already pending or included is left alone; one that had been
-    /// rejected, replaced or evicted becomes pending again.
+    /// commit). A transaction already pending is left alone; any other gets a new row (one
+    /// rejected, replaced or evicted becomes pending again; a lookup by hash answers a row
+    /// that is included before any other).
     pub async fn insert_pending(&self, rows: &[PendingRow]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
-        // PostgreSQL refuses a statement that would upsert one row twice.
+        let _write = self.index.write.lock().await;
         let mut seen: alloy_primitives::map::HashSet<B256> = Default::default();
-        let rows: Vec<&PendingRow> = rows.iter().filter(|r| seen.insert(r.hash)).collect();
+        let rows: Vec<&PendingRow> =
+            rows.iter().filter(|r| seen.insert(r.hash) && self.index.pending_id(&r.hash).is_none()).collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let first = self.index.next_id();
         let per_statement = self.backend().max_params() / PENDING_COLUMNS;
         if rows.len() <= per_statement {
             // A group that one statement holds is that statement alone, its own transaction:
             // SQLite then keeps no statement journal (inside a longer transaction, a copy of
-            // every page the statement changes, to undo it alone), and the hash index changes
-            // a page at a random place for nearly every row. BENCHMARKS.md, "The chain
+            // every page the statement changes, to undo it alone). BENCHMARKS.md, "The chain
             // store's writes".
             let sql = pending_sql(self.backend(), rows.len());
-            bind_pending(sqlx::query(&sql), &rows)?.execute(self.db.writer()).await?;
-            return Ok(());
+            bind_pending(sqlx::query(&sql), first, &rows)?.execute(self.db.writer()).await?;
+        } else {
+            let mut tx = self.db.writer().begin().await?;
+            for (i, chunk) in rows.chunks(per_statement).enumerate() {
+                let sql = pending_sql(self.backend(), chunk.len());
+                let chunk_first = first + (i * per_statement) as u64;
+                bind_pending(sqlx::query(&sql), chunk_first, chunk)?.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
         }
-        let mut tx = self.db.writer().begin().await?;
-        for chunk in rows.chunks(per_statement) {
-            let sql = pending_sql(self.backend(), chunk.len());
-            bind_pending(sqlx::query(&sql), chunk)?.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
+        self.index.written(rows.iter().enumerate().map(|(i, r)| (r.hash, first + i as u64)), true);
+        self.flush_index().await;
         Ok(())
+    }
+
+    /// Writes the hash index's entries in memory as a run once there are enough (under the
+    /// index's write lock). The rows are committed already: a failure here leaves the entries
+    /// in memory for the next try, and costs nothing but memory.
+    async fn flush_index(&self) {
+        if let Err(err) = self.index.flush_if_full(self.db.writer(), self.backend()).await {
+            tracing::warn!(target: "chain_store", %err, "could not write the hash index's run; kept in memory");
+        }
+    }
+
+    /// The pending rows of `changes` (a transaction that is no longer pending keeps its
+    /// status), by id.
+    fn pending_changes<'c>(&self, changes: &'c [StatusChange]) -> Vec<(u64, &'c StatusChange)> {
+        changes.iter().filter_map(|c| Some((self.index.pending_id(&c.hash)?, c))).collect()
     }
 
     /// Records status changes of pending transactions (rejections, replacements, evictions).
@@ -570,19 +601,22 @@ impl Store {
         if changes.is_empty() {
             return Ok(());
         }
+        let _write = self.index.write.lock().await;
+        let changes = self.pending_changes(changes);
         let mut tx = self.db.writer().begin().await?;
-        Self::set_status_in(&mut tx, changes).await?;
+        Self::set_status_in(&mut tx, &changes).await?;
         tx.commit().await?;
+        self.index.settled(changes.iter().map(|(_, c)| &c.hash));
         Ok(())
     }
 
     async fn set_status_in(
         tx: &mut rollup_db::Transaction<'static, rollup_db::Any>,
-        changes: &[StatusChange],
+        changes: &[(u64, &StatusChange)],
     ) -> Result<(), StoreError> {
-        for change in changes {
-            sqlx::query("UPDATE transactions SET status = $2, reason = $3 WHERE hash = $1 AND status = 'pending'")
-                .bind(change.hash.as_slice())
+        for (id, change) in changes {
+            sqlx::query("UPDATE transactions SET status = $2, reason = $3 WHERE id = $1 AND status = 'pending'")
+                .bind(i64_of(*id)?)
                 .bind(change.status.as_str())
                 .bind(change.reason.as_str())
                 .execute(&mut **tx)
@@ -619,6 +653,25 @@ impl Store {
         let chunk_roots: Vec<u8> = block.chunk_roots.iter().flat_map(|r| r.0).collect();
         let body = encode_block_body(included.iter().map(|t| (t.hash, t.raw.as_ref())));
         let receipts = receipts::encode_included(included)?;
+        let _write = self.index.write.lock().await;
+        let pool: Vec<(u64, usize, &IncludedTx)> = included
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.origin == TxOrigin::Pool)
+            .map(|(index, t)| {
+                // Every included pool transaction was acknowledged, so its pending row exists:
+                // nothing is written otherwise (a block may only include what was
+                // acknowledged, and `Node` acknowledges only what is stored).
+                let id = self.index.pending_id(&t.hash).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "block {} includes {} that was never stored as pending",
+                        h.number, t.hash
+                    ))
+                })?;
+                Ok((id, index, t))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let changes = self.pending_changes(changes);
         let mut tx = self.db.writer().begin().await?;
         sqlx::query(
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
@@ -662,46 +715,44 @@ impl Store {
         }
         Self::insert_logs_in(&mut tx, self.backend(), h.number, included.iter().flat_map(|t| &t.logs)).await?;
         let per_statement = rows_per_statement(self.backend(), COLUMNS);
-        let pool: Vec<(usize, &IncludedTx)> =
-            included.iter().enumerate().filter(|(_, t)| t.origin == TxOrigin::Pool).collect();
         for chunk in pool.chunks(per_statement) {
-            // Every included pool transaction was acknowledged, so its row exists: it gains
-            // its status and position in place (its receipt is in the block's `receipts`).
+            // Its row gains its status and position in place (its receipt is in the block's
+            // `receipts`).
             let sql = format!(
-                "WITH v (hash, block_number, tx_index) AS ({})
+                "WITH v (id, block_number, tx_index) AS ({})
                  UPDATE transactions SET status = 'included', block_number = v.block_number,
                      tx_index = v.tx_index, reason = NULL
-                 FROM v WHERE transactions.hash = v.hash",
+                 FROM v WHERE transactions.id = v.id",
                 values_clause(self.backend(), chunk.len(), COLUMNS, "")
             );
             let mut query = sqlx::query(&sql);
-            for (index, t) in chunk {
-                query = query.bind(t.hash.as_slice()).bind(i64_of(h.number)?).bind(i64_of(*index as u64)?);
+            for (id, index, _) in chunk {
+                query = query.bind(i64_of(*id)?).bind(i64_of(h.number)?).bind(i64_of(*index as u64)?);
             }
             let updated = query.execute(&mut *tx).await?.rows_affected();
             if updated != chunk.len() as u64 {
-                // Nothing is written (the transaction rolls back): a block may only include
-                // what was acknowledged, and `Node` acknowledges only what is stored.
                 return Err(StoreError::Corrupt(format!(
-                    "block {} includes {} transactions that were never stored as pending",
+                    "block {} includes {} transactions whose pending rows are gone",
                     h.number,
                     chunk.len() as u64 - updated
                 )));
             }
         }
-        Self::set_status_in(&mut tx, changes).await?;
+        Self::set_status_in(&mut tx, &changes).await?;
         // The block's own transactions (few: its queue entries and one credit) are written
-        // with it, after the status changes: a forced transaction also sent to the pool has its
-        // row already, which its copy's rejection in the same block must not overwrite.
+        // with it, each a row of its own: a forced transaction also sent to the pool keeps its
+        // pool row, whose rejection in the same block a lookup by hash puts after this one.
+        let first = self.index.next_id();
+        let mut own = Vec::new();
         for (index, t) in included.iter().enumerate() {
             let TxOrigin::Block { sender, nonce } = t.origin else { continue };
+            let id = first + own.len() as u64;
             sqlx::query(
-                "INSERT INTO transactions (hash, raw, sender, nonce, status, received_seq, received_at,
+                "INSERT INTO transactions (id, hash, raw, sender, nonce, status, received_seq, received_at,
                                            block_number, tx_index)
-                 VALUES ($1, $2, $3, $4, 'included', 0, 0, $5, $6)
-                 ON CONFLICT (hash) DO UPDATE SET status = 'included', block_number = excluded.block_number,
-                     tx_index = excluded.tx_index, reason = NULL",
+                 VALUES ($1, $2, $3, $4, $5, 'included', 0, 0, $6, $7)",
             )
+            .bind(i64_of(id)?)
             .bind(t.hash.as_slice())
             .bind(t.raw.as_ref())
             .bind(sender.as_slice())
@@ -710,8 +761,12 @@ impl Store {
             .bind(i64_of(index as u64)?)
             .execute(&mut *tx)
             .await?;
+            own.push((t.hash, id));
         }
         tx.commit().await?;
+        self.index.settled(pool.iter().map(|(_, _, t)| &t.hash).chain(changes.iter().map(|(_, c)| &c.hash)));
+        self.index.written(own, false);
+        self.flush_index().await;
         Ok(())
     }
 
@@ -939,11 +994,40 @@ impl Store {
         })
     }
 
+    /// The row of the transaction with this hash: among the rows of that hash (a transaction
+    /// sent again after it was dropped has one per sending), the included one, else the newest.
+    async fn row_by_hash(&self, hash: B256) -> Result<Option<AnyRow>, StoreError> {
+        // Memory first, then the runs: an entry leaves memory only once its run is committed.
+        let mut ids = self.index.memory_candidates(&hash);
+        ids.extend(hashes::run_candidates(&self.pool, &hash).await?);
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT {TX_COLUMNS} FROM transactions WHERE id IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(i64_of(*id)?);
+        }
+        let mut best: Option<((bool, i64), AnyRow)> = None;
+        for row in query.fetch_all(&self.pool).await? {
+            // Ids of other hashes that share the first 8 bytes are read too, and passed over.
+            if b256(&row, "hash")? != hash {
+                continue;
+            }
+            let rank = (row.try_get::<String, _>("status")? == StoredStatus::Included.as_str(), row.try_get("id")?);
+            if best.as_ref().is_none_or(|(r, _)| rank > *r) {
+                best = Some((rank, row));
+            }
+        }
+        Ok(best.map(|(_, row)| row))
+    }
+
     /// The transaction with this hash.
     pub async fn transaction(&self, hash: B256) -> Result<Option<TxRecord>, StoreError> {
-        let Some(row) = sqlx::query(TX_BY_HASH).bind(hash.as_slice()).fetch_optional(&self.pool).await? else {
-            return Ok(None);
-        };
+        let Some(row) = self.row_by_hash(hash).await? else { return Ok(None) };
         let value = match included_in(&row)? {
             Some(number) => self.block_receipts(number).await?,
             None => None,
@@ -956,9 +1040,7 @@ impl Store {
     /// transaction of its block in order (itself among them): what a receipt's cumulative gas
     /// and log positions are counted from, with the block's receipts read once.
     pub async fn transaction_with_block(&self, hash: B256) -> Result<Option<(TxRecord, Vec<TxRecord>)>, StoreError> {
-        let Some(row) = sqlx::query(TX_BY_HASH).bind(hash.as_slice()).fetch_optional(&self.pool).await? else {
-            return Ok(None);
-        };
+        let Some(row) = self.row_by_hash(hash).await? else { return Ok(None) };
         let Some(number) = included_in(&row)? else { return Ok(Some((Self::tx_of(&row, None)?, Vec::new()))) };
         let records = self.block_records(number).await?;
         let index = u64_of(&row, "tx_index")?;
@@ -1230,6 +1312,202 @@ mod tests {
     async fn group_commits_write_every_row_once_on_postgres() {
         let Some(db) = rollup_db::testing::PostgresTestDb::create("group_commits").await else { return };
         group_commits_write_every_row_once(db.url()).await;
+        db.drop_database().await.expect("dropped");
+    }
+
+    /// A block of `txs` at `number`.
+    fn block_of(number: u64, txs: &[IncludedTx]) -> StoredBlock {
+        let header = BlockHeader { number, timestamp: number, ..BlockHeader::default() };
+        StoredBlock {
+            hash: header.hash(),
+            header,
+            chunk_roots: vec![B256::repeat_byte(7)],
+            tx_count: txs.len() as u64,
+            batch_bytes: 0,
+            queue_txs: 0,
+            closing_txs: 0,
+        }
+    }
+
+    /// `row` included, from the pool or as the block's own.
+    fn included_tx(row: &PendingRow, origin: TxOrigin) -> IncludedTx {
+        IncludedTx {
+            origin,
+            hash: row.hash,
+            raw: row.raw.clone(),
+            outcome: TxStatus::Success,
+            gas_used: 21_000,
+            output: Bytes::new(),
+            logs: Vec::new(),
+        }
+    }
+
+    /// Every transaction is found by its hash, whether its entry is in memory, in a run of
+    /// level 0 or in a merged one, after a restart too (the memory rebuilt from the rows);
+    /// among several rows of one hash the included one answers, else the newest; hashes that
+    /// share their first 8 bytes are told apart.
+    async fn transactions_are_found_by_hash_through_runs(url: &str) {
+        let status = |store: Store, hash: B256| async move {
+            store.transaction(hash).await.expect("read").map(|r| (r.status, r.raw, r.receipt.map(|r| r.index)))
+        };
+        let mut rows: Vec<PendingRow> = (0..2_000).map(|i| pending_row(i, i)).collect();
+        // Two hashes with the same key.
+        for (i, tail) in [(2_000u64, 0xaa), (2_001, 0xbb)] {
+            let mut row = pending_row(i, i);
+            row.hash = B256::from_slice(&[[0x11; 8].as_slice(), &[tail; 24]].concat());
+            rows.push(row);
+        }
+        let store = Store::open_with(url, 100, 4).await.expect("opens");
+        for group in rows.chunks(150) {
+            store.insert_pending(group).await.expect("admitted");
+        }
+        let levels: Vec<i64> = sqlx::query("SELECT level FROM tx_hash_runs ORDER BY level")
+            .fetch_all(&store.pool)
+            .await
+            .expect("runs")
+            .iter()
+            .map(|r| r.try_get("level").expect("level"))
+            .collect();
+        assert!(levels.contains(&1) && levels.iter().all(|l| *l <= 2), "runs merged by level: {levels:?}");
+        assert!(levels.len() < 8, "at most 3 runs a level: {levels:?}");
+        assert!(store.index.unflushed() < 150);
+        for row in &rows {
+            assert_eq!(status(store.clone(), row.hash).await, Some((StoredStatus::Pending, row.raw.clone(), None)));
+        }
+        assert_eq!(status(store.clone(), B256::repeat_byte(0x11)).await, None, "a key without its hash");
+
+        // Block 1 includes rows 0..500 from the pool and, as its own transaction, row 700 (a
+        // forced transaction also sent to the pool, whose pool row it rejects); row 800 is
+        // rejected, then sent again.
+        let mut txs: Vec<IncludedTx> = rows[..500].iter().map(|r| included_tx(r, TxOrigin::Pool)).collect();
+        txs.push(included_tx(&rows[700], TxOrigin::Block { sender: Address::repeat_byte(9), nonce: 0 }));
+        let reject =
+            |row: &PendingRow| StatusChange { hash: row.hash, status: StoredStatus::Rejected, reason: "r".into() };
+        let block = block_of(1, &txs);
+        store
+            .commit_block(&BlockWrite::new(&block, &txs, &[reject(&rows[700]), reject(&rows[800])]))
+            .await
+            .expect("block 1");
+        store.insert_pending(&[pending_row(800, 5_000)]).await.expect("again");
+        let check = |store: Store| {
+            let rows = rows.clone();
+            async move {
+                for (i, row) in rows.iter().enumerate() {
+                    let (status_of, raw, index) = status(store.clone(), row.hash).await.expect("found");
+                    assert_eq!(raw, row.raw);
+                    match i {
+                        0..500 => assert_eq!((status_of, index), (StoredStatus::Included, Some(i as u64))),
+                        700 => assert_eq!((status_of, index), (StoredStatus::Included, Some(500))),
+                        _ => assert_eq!(status_of, StoredStatus::Pending, "row {i}"),
+                    }
+                }
+            }
+        };
+        check(store.clone()).await;
+        store.close().await;
+
+        // A restart rebuilds the memory: the pending rows keep their ids (block 2 includes
+        // rows of before and after it), the entries above every run are found again.
+        let store = Store::open_with(url, 100, 4).await.expect("opens again");
+        check(store.clone()).await;
+        let more: Vec<PendingRow> = (3_000..3_050).map(|i| pending_row(i, i)).collect();
+        store.insert_pending(&more).await.expect("admitted");
+        let txs: Vec<IncludedTx> = rows[900..950].iter().chain(&more).map(|r| included_tx(r, TxOrigin::Pool)).collect();
+        let block = block_of(2, &txs);
+        store.commit_block(&BlockWrite::new(&block, &txs, &[])).await.expect("block 2");
+        for (i, row) in rows[900..950].iter().chain(&more).enumerate() {
+            assert_eq!(status(store.clone(), row.hash).await.and_then(|s| s.2), Some(i as u64));
+        }
+        let unknown =
+            txs.iter().map(|t| IncludedTx { hash: B256::repeat_byte(0x42), ..t.clone() }).take(1).collect::<Vec<_>>();
+        let block = block_of(3, &unknown);
+        assert!(store.commit_block(&BlockWrite::new(&block, &unknown, &[])).await.is_err(), "never acknowledged");
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn transactions_are_found_by_hash_through_runs_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        transactions_are_found_by_hash_through_runs(&format!("sqlite://{}", dir.path().join("chain.sqlite").display()))
+            .await;
+    }
+
+    #[tokio::test]
+    async fn transactions_are_found_by_hash_through_runs_on_postgres() {
+        let Some(db) = rollup_db::testing::PostgresTestDb::create("hash_runs").await else { return };
+        transactions_are_found_by_hash_through_runs(db.url()).await;
+        db.drop_database().await.expect("dropped");
+    }
+
+    /// A database from before the runs (migration 0021) keeps its transactions: the rows get
+    /// ids, every hash is found (from memory, then from the run the first write makes of
+    /// them), the pending rows reload and can be included.
+    async fn a_database_from_before_the_runs_keeps_its_transactions(url: &str) {
+        let before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(MIGRATIONS.iter().filter(|m| m.version < 21).cloned().collect()),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        let db = Database::open(url, &before, 2).await.expect("opens at 0020");
+        let rows: Vec<PendingRow> = (0..450).map(|i| pending_row(i, i)).collect();
+        for (i, row) in rows.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO transactions (hash, raw, sender, nonce, status, received_seq, received_at, reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+            )
+            .bind(row.hash.as_slice())
+            .bind(row.raw.to_vec())
+            .bind(row.sender.as_slice())
+            .bind(i64_of(row.nonce).expect("fits"))
+            .bind(if i % 3 == 0 { "rejected" } else { "pending" })
+            .bind(i64_of(row.seq).expect("fits"))
+            .bind((i % 3 == 0).then_some("old"))
+            .execute(db.writer())
+            .await
+            .expect("old row");
+        }
+        db.close().await;
+
+        let store = Store::open_with(url, 100, 4).await.expect("migrates");
+        assert_eq!(store.index.unflushed(), 450);
+        assert_eq!(store.pending().await.expect("pending").len(), 300);
+        // The first write makes a run of the 451 rows, at level 1 (at least four times what
+        // memory holds before a run).
+        store.insert_pending(&[pending_row(1_000, 1_000)]).await.expect("admitted");
+        assert_eq!(store.index.unflushed(), 0);
+        let level: i64 = sqlx::query("SELECT level FROM tx_hash_runs")
+            .fetch_one(&store.pool)
+            .await
+            .expect("one run")
+            .try_get("level")
+            .expect("level");
+        assert_eq!(level, 1);
+        for (i, row) in rows.iter().enumerate() {
+            let record = store.transaction(row.hash).await.expect("read").expect("found");
+            let expect = if i % 3 == 0 { StoredStatus::Rejected } else { StoredStatus::Pending };
+            assert_eq!((record.status, record.raw.clone()), (expect, row.raw.clone()));
+        }
+        let txs = vec![included_tx(&rows[1], TxOrigin::Pool)];
+        let block = block_of(1, &txs);
+        store.commit_block(&BlockWrite::new(&block, &txs, &[])).await.expect("includes an old row");
+        let record = store.transaction(rows[1].hash).await.expect("read").expect("found");
+        assert_eq!(record.status, StoredStatus::Included);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_database_from_before_the_runs_keeps_its_transactions_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        a_database_from_before_the_runs_keeps_its_transactions(&format!(
+            "sqlite://{}",
+            dir.path().join("chain.sqlite").display()
+        ))
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_database_from_before_the_runs_keeps_its_transactions_on_postgres() {
+        let Some(db) = rollup_db::testing::PostgresTestDb::create("before_runs").await else { return };
+        a_database_from_before_the_runs_keeps_its_transactions(db.url()).await;
         db.drop_database().await.expect("dropped");
     }
 
