@@ -14,9 +14,12 @@ use crate::{
     node::lock,
     store::{IncludedTx, LogQuery, ReceiptPosition, StoredBlock, TxRecord},
 };
-use alloy_primitives::{Address, B256, map::HashMap};
+use alloy_primitives::{Address, B256, Bloom, map::HashMap};
 use rollup_chain_store::{IndexedLog, LogBlock, block_logs};
-use std::{collections::VecDeque, sync::Arc, sync::RwLock};
+use std::{
+    collections::VecDeque,
+    sync::{Arc, OnceLock, RwLock},
+};
 
 /// Most blocks held.
 pub(super) const MAX_BLOCKS: usize = 256;
@@ -33,6 +36,11 @@ pub struct RecentBlock {
     /// Where each receipt sits among the block's (computed once: a receipt of a block of
     /// thousands would otherwise sum all the ones before it at each request).
     pub positions: Vec<ReceiptPosition>,
+    /// Each receipt's logs bloom, computed at its first request: hashing every address and
+    /// topic of a receipt was the largest item of a receipt request, and clients ask for the
+    /// same recent receipts many times. (Not at the block's commit: that would put the work on
+    /// block production, for receipts nobody may ask for.)
+    blooms: Vec<OnceLock<Bloom>>,
 }
 
 impl RecentBlock {
@@ -47,7 +55,20 @@ impl RecentBlock {
             .map(|(index, (tx, (sender, nonce)))| tx.record(*sender, *nonce, number, index as u64))
             .collect();
         let positions = ReceiptPosition::of_block(&records);
-        Self { block, records, positions }
+        let blooms = records.iter().map(|_| OnceLock::new()).collect();
+        Self { block, records, positions, blooms }
+    }
+
+    /// The logs bloom of the receipt of transaction `index` (empty for one without a receipt).
+    pub fn bloom(&self, index: usize) -> Option<Bloom> {
+        let cell = self.blooms.get(index)?;
+        Some(*cell.get_or_init(|| {
+            let mut bloom = Bloom::ZERO;
+            for log in self.records[index].receipt.iter().flat_map(|r| &r.logs) {
+                bloom.accrue_raw_log(log.address, &log.topics);
+            }
+            bloom
+        }))
     }
 
     /// Appends the logs of this block `query` matches, in order, as the log index gives
@@ -179,5 +200,56 @@ impl Held {
         let start = usize::try_from(from.checked_sub(first)?).ok()?;
         let end = usize::try_from(to - first).ok()?;
         (end < self.blocks.len()).then_some((start, end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{StoredLog, TxOrigin};
+    use alloy_primitives::Bytes;
+    use rollup_types::{BlockHeader, TxStatus};
+
+    /// A held receipt's bloom is the one its logs make, computed once.
+    #[test]
+    fn a_held_receipts_bloom_is_that_of_its_logs() {
+        let log = |a: u8, t: u8| StoredLog {
+            address: Address::repeat_byte(a),
+            topics: vec![B256::repeat_byte(t), B256::with_last_byte(a)],
+            data: Bytes::new(),
+        };
+        let included: Vec<IncludedTx> = [vec![log(1, 2), log(3, 4)], vec![]]
+            .into_iter()
+            .enumerate()
+            .map(|(i, logs)| IncludedTx {
+                origin: TxOrigin::Pool,
+                hash: B256::with_last_byte(i as u8),
+                raw: Bytes::new(),
+                outcome: TxStatus::Success,
+                gas_used: 21_000,
+                output: Bytes::new(),
+                logs,
+            })
+            .collect();
+        let header = BlockHeader { number: 1, ..BlockHeader::default() };
+        let block = StoredBlock {
+            hash: header.hash(),
+            header,
+            chunk_roots: Vec::new(),
+            tx_count: 2,
+            batch_bytes: 0,
+            queue_txs: 0,
+            closing_txs: 0,
+        };
+        let recent = RecentBlock::new(block, &included, &[(Address::ZERO, 0), (Address::ZERO, 1)]);
+        let mut expect = Bloom::ZERO;
+        for l in &included[0].logs {
+            expect.accrue_log(&alloy_primitives::Log::new_unchecked(l.address, l.topics.clone(), l.data.clone()));
+        }
+        assert_ne!(expect, Bloom::ZERO);
+        assert_eq!(recent.bloom(0), Some(expect));
+        assert_eq!(recent.bloom(0), Some(expect), "the second time, held");
+        assert_eq!(recent.bloom(1), Some(Bloom::ZERO));
+        assert_eq!(recent.bloom(2), None);
     }
 }

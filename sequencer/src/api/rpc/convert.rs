@@ -108,6 +108,7 @@ pub(super) fn rpc_receipt(
     receipt: &StoredReceipt,
     block: &StoredBlock,
     position: ReceiptPosition,
+    bloom: Option<Bloom>,
 ) -> Result<Shaped<TransactionReceipt>, RpcError> {
     let ReceiptPosition { cumulative_gas_used, first_log_index } = position;
     let logs: Vec<Log> = receipt
@@ -125,10 +126,14 @@ pub(super) fn rpc_receipt(
             removed: false,
         })
         .collect();
-    let mut bloom = Bloom::ZERO;
-    for log in &logs {
-        bloom.accrue_log(&log.inner);
-    }
+    // Held for a recent block (`RecentBlock::bloom`), else computed here.
+    let bloom = bloom.unwrap_or_else(|| {
+        let mut bloom = Bloom::ZERO;
+        for log in &logs {
+            bloom.accrue_log(&log.inner);
+        }
+        bloom
+    });
     let inner = ReceiptWithBloom {
         receipt: Receipt {
             status: Eip658Value::Eip658(receipt.outcome == TxStatus::Success),

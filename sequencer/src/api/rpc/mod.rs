@@ -579,7 +579,9 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
                 Some((recent, i)) => {
                     let record = &recent.records[i];
                     let Some(receipt) = &record.receipt else { return Ok(Value::Null.into()) };
-                    receipt_bytes(&rpc_receipt(record, receipt, &recent.block, recent.positions[i])?).map(Answer::Raw)
+                    let bloom = recent.bloom(i);
+                    receipt_bytes(&rpc_receipt(record, receipt, &recent.block, recent.positions[i], bloom)?)
+                        .map(Answer::Raw)
                 }
                 None => transaction_receipt(node, hash).await,
             };
@@ -591,11 +593,12 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
         EthRequest::GetBlockReceipts(id) => {
             let tag = BlockTag::from(id);
             if let Some(recent) = crate::read::recent_block(node, tag.into()) {
-                return block_receipts(&recent.block, &recent.records, &recent.positions);
+                let blooms: Vec<Option<_>> = (0..recent.records.len()).map(|i| recent.bloom(i)).collect();
+                return block_receipts(&recent.block, &recent.records, &recent.positions, &blooms);
             }
             let Some(block) = tag.find(node).await? else { return Ok(Value::Null.into()) };
             let records = node.store().block_transaction_records(block.header.number).await?;
-            return block_receipts(&block, &records, &ReceiptPosition::of_block(&records));
+            return block_receipts(&block, &records, &ReceiptPosition::of_block(&records), &[]);
         }
         EthRequest::GetBlock(id, full) => {
             let Some(block) = id.find(node).await? else { return Ok(Value::Null.into()) };
@@ -729,20 +732,22 @@ async fn dispatch(ctx: &Ctx, request: EthRequest, budget: &mut CallBudget) -> Re
 }
 
 /// `eth_getBlockReceipts`: the receipts of `block`'s transactions `records` (in order, at
-/// `positions`).
+/// `positions`, with their blooms when held: `blooms`, else empty).
 fn block_receipts(
     block: &StoredBlock,
     records: &[TxRecord],
     positions: &[ReceiptPosition],
+    blooms: &[Option<alloy_primitives::Bloom>],
 ) -> Result<Answer, RpcError> {
     let mut out = Vec::with_capacity(1_000 * records.len() + 2);
     out.push(b'[');
-    for (record, position) in records.iter().zip(positions) {
+    for (i, (record, position)) in records.iter().zip(positions).enumerate() {
         let Some(receipt) = &record.receipt else { continue };
         if out.len() > 1 {
             out.push(b',');
         }
-        out.extend_from_slice(&receipt_bytes(&rpc_receipt(record, receipt, block, *position)?)?);
+        let bloom = blooms.get(i).copied().flatten();
+        out.extend_from_slice(&receipt_bytes(&rpc_receipt(record, receipt, block, *position, bloom)?)?);
     }
     out.push(b']');
     Ok(Answer::Raw(out))
@@ -773,7 +778,8 @@ async fn transaction_receipt(node: &Node, hash: B256) -> Result<Answer, RpcError
     }
     let Some(receipt) = &record.receipt else { return null() };
     let Some(block) = node.store().block(receipt.block_number).await? else { return null() };
-    receipt_bytes(&rpc_receipt(&record, receipt, &block, ReceiptPosition::among(receipt, &siblings))?).map(Answer::Raw)
+    receipt_bytes(&rpc_receipt(&record, receipt, &block, ReceiptPosition::among(receipt, &siblings), None)?)
+        .map(Answer::Raw)
 }
 
 /// A transaction the node acknowledged and then dropped is an error naming the reason, not
@@ -826,7 +832,13 @@ async fn send_sync(node: &Node, client: Client, raw: &str, timeout: Option<u64>)
             if let Some(receipt) = &record.receipt
                 && let Some(block) = node.store().block(receipt.block_number).await?
             {
-                return to_json(rpc_receipt(&record, receipt, &block, ReceiptPosition::among(receipt, &siblings))?);
+                return to_json(rpc_receipt(
+                    &record,
+                    receipt,
+                    &block,
+                    ReceiptPosition::among(receipt, &siblings),
+                    None,
+                )?);
             }
         }
         // Held behind a nonce gap, it cannot be included until the gap is filled: say so now
