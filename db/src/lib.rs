@@ -103,13 +103,14 @@ const INTERNAL_CONNECTIONS: u32 = 2;
 /// Pages of write-ahead log after which a commit copies the log into the database file (a
 /// checkpoint), instead of SQLite's default of 1,000 (4 MiB).
 ///
-/// The transactions table's index on the hash is written at a random place for every
-/// admitted transaction, so each group commit appends nearly one index page per row to the
-/// log, and a checkpoint copies every page the log holds. With 1,000 pages, the same index
-/// pages were copied into the database file again and again (a checkpoint every fraction of
-/// a second under load); with a log of 64 MiB, a page written many times between two
-/// checkpoints is copied once: admission wrote 4.3 kB per transaction instead of 6.5 kB and
-/// spent a fifth less CPU (`rollup bench store`, BENCHMARKS.md "The chain store's writes").
+/// A checkpoint copies every page the log holds. When the transactions table was indexed by
+/// hash (a random page for every admitted transaction, until migration 0021 of the chain
+/// store), the same index pages were copied into the database file again and again with
+/// 1,000 pages (a checkpoint every fraction of a second under load); with a log of 64 MiB, a
+/// page written many times between two checkpoints is copied once: admission wrote 4.3 kB per
+/// transaction instead of 6.5 kB (`rollup bench store`, BENCHMARKS.md "The chain store's
+/// writes"). The same holds for the pages a block commit rewrites (each transaction's row,
+/// admitted moments before).
 /// The price: up to 64 MiB more disk for the log, and a restart after a crash reads that
 /// much log.
 pub const WAL_CHECKPOINT_PAGES: u32 = 16_384;
@@ -140,8 +141,9 @@ impl Database {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            // 64 MiB of page cache and reads through mmap: the hash index of
-                            // the transactions table is written at random places.
+                            // 64 MiB of page cache and reads through mmap: lookups by hash
+                            // read one page per run of the chain store's hash index, and
+                            // the state's history is written at random places.
                             conn.execute("PRAGMA cache_size = -65536").await?;
                             conn.execute("PRAGMA mmap_size = 1073741824").await?;
                             conn.execute("PRAGMA temp_store = MEMORY").await?;
