@@ -1,6 +1,7 @@
 //! `rollup bench store`: the chain store's write path alone, per transaction: admission's
 //! group commits ([`Store::insert_pending`]) and the block commits that include what was
-//! admitted ([`Store::commit_block`]), on a fresh SQLite file (the devnet's) or a fresh
+//! admitted ([`Store::commit_block`]), then the blocks read back as the batcher reads them
+//! ([`Store::block_bodies`]), on a fresh SQLite file (the devnet's) or a fresh
 //! PostgreSQL database. The rows look like the whole path's transfers: a 114-byte raw
 //! transaction, 4,000 senders, two logs per receipt (the ledger's `Transfer` and the token's
 //! ERC-20 `Transfer`), a chunk root per 64 transactions.
@@ -25,6 +26,8 @@ const RAW_BYTES: usize = 114;
 const SENDERS: usize = 4_000;
 /// Transactions per chunk (the devnet's).
 const CHUNK_TXS: usize = 64;
+/// Blocks the batcher reads at once.
+const READ_PAGE: u64 = 16;
 
 /// What to measure.
 #[derive(Clone, Debug)]
@@ -74,6 +77,10 @@ pub struct StoreReport {
     pub admission: Vec<PhaseCost>,
     /// Inclusion (`commit_block`), every run in order.
     pub inclusion: Vec<PhaseCost>,
+    /// Reading the blocks back as the batcher does (`block_bodies`, 16 blocks a read) through
+    /// another opening of the store (from the database, as a batcher in a process of its own
+    /// reads them), every run in order.
+    pub reading: Vec<PhaseCost>,
 }
 
 impl StoreReport {
@@ -93,7 +100,9 @@ impl fmt::Display for StoreReport {
             self.block_size,
             if self.archive { ", with the state's history" } else { "" }
         )?;
-        for (name, phase) in [("admission", &self.admission), ("inclusion", &self.inclusion)] {
+        for (name, phase) in
+            [("admission", &self.admission), ("inclusion", &self.inclusion), ("reading", &self.reading)]
+        {
             let runs: Vec<String> = phase.iter().map(|p| format!("{:.2}", p.wall_us)).collect();
             let best = Self::fastest(phase);
             writeln!(
@@ -229,8 +238,9 @@ impl StoreBench {
         let rows: Vec<PendingRow> = (0..self.txs).map(pending_row).collect();
         let mut admission = Vec::new();
         let mut inclusion = Vec::new();
+        let mut reading = Vec::new();
         for _ in 0..self.runs.max(1) {
-            let (a, i) = if self.postgres {
+            let (a, i, r) = if self.postgres {
                 let db = PostgresTestDb::create("bench_store")
                     .await
                     .context("no PostgreSQL answers (ROLLUP_TEST_POSTGRES_URL or 127.0.0.1:5432)")?;
@@ -243,6 +253,7 @@ impl StoreBench {
             };
             admission.push(a);
             inclusion.push(i);
+            reading.push(r);
         }
         Ok(StoreReport {
             backend: if self.postgres { "postgres" } else { "sqlite" },
@@ -252,11 +263,12 @@ impl StoreBench {
             block_size: self.block_size,
             admission,
             inclusion,
+            reading,
         })
     }
 
     /// One pass on the fresh database at `url`.
-    async fn pass(&self, url: &str, rows: &[PendingRow]) -> Result<(PhaseCost, PhaseCost)> {
+    async fn pass(&self, url: &str, rows: &[PendingRow]) -> Result<(PhaseCost, PhaseCost, PhaseCost)> {
         let store = Store::open(url).await?;
         let postgres = self.postgres.then_some(url);
         let admission = measure(rows.len(), postgres, async {
@@ -298,8 +310,23 @@ impl StoreBench {
             Ok(())
         })
         .await?;
+        // Read through a new opening: from the database, not what this one holds of the
+        // blocks it committed (the batcher of a split deployment's reads).
         store.close().await;
-        Ok((admission, inclusion))
+        let store = Store::open(url).await?;
+        let last = blocks.len() as u64;
+        let reading = measure(rows.len(), postgres, async {
+            let mut read = 0;
+            for first in (1..=last).step_by(READ_PAGE as usize) {
+                let bodies = store.block_bodies(first, (first + READ_PAGE - 1).min(last)).await?;
+                read += bodies.iter().map(|(_, txs)| txs.len()).sum::<usize>();
+            }
+            ensure!(read == rows.len(), "read {read} transactions back of {}", rows.len());
+            Ok(())
+        })
+        .await?;
+        store.close().await;
+        Ok((admission, inclusion, reading))
     }
 }
 

@@ -107,7 +107,9 @@ impl HashIndex {
         for row in &rows {
             memory.index(rollup_db::b256(row, "hash")?, u64_of(row, "id")?);
         }
-        let rows = sqlx::query("SELECT id, hash FROM transactions WHERE status = 'pending'").fetch_all(pool).await?;
+        let rows = sqlx::query("SELECT t.id, t.hash FROM tx_pending p JOIN transactions t ON t.id = p.id")
+            .fetch_all(pool)
+            .await?;
         for row in &rows {
             memory.pending.insert(rollup_db::b256(row, "hash")?, u64_of(row, "id")?);
         }

@@ -162,7 +162,8 @@ pub struct TxRecord {
 /// Where a transaction of a block came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxOrigin {
-    /// The pool: acknowledged, so its pending row exists and gains its status and position.
+    /// The pool: acknowledged, so its pending row exists; it gains a status (included, at its
+    /// position).
     Pool,
     /// The block itself (a queue entry, the fee vault's credit): its row is written with the
     /// block, and it pays no fee.
@@ -175,7 +176,7 @@ pub enum TxOrigin {
 }
 
 /// A transaction included in a block being committed (a pool transaction's pending row
-/// already holds the raw bytes, sender and nonce; the block's body holds them again, in order).
+/// already holds the raw bytes, sender and nonce; the block lists the rows' ids in order).
 #[derive(Clone, Debug)]
 pub struct IncludedTx {
     /// Where it came from.
@@ -228,7 +229,7 @@ pub struct BlockWrite<'a> {
     pub block: &'a StoredBlock,
     /// What it did with each queue entry it consumed, in order.
     pub queue: &'a [ConsumedEntry],
-    /// Its transactions (their pending rows are updated in place).
+    /// Its transactions (their pending rows gain a status; the block lists their ids).
     pub included: &'a [IncludedTx],
     /// Status changes it caused (rejected, superseded).
     pub changes: &'a [StatusChange],
@@ -392,22 +393,23 @@ pub struct PostLimitsRecord {
     pub updated_at: u64,
 }
 
-/// The transactions of a block in one value (`blocks.body`): for each, in order, its hash (32
-/// bytes), the length of its EIP-2718 encoding (4 bytes, big-endian) and the encoding.
-pub fn encode_block_body<'a>(txs: impl IntoIterator<Item = (B256, &'a [u8])>) -> Vec<u8> {
+/// The transactions of a block in one value, as blocks sealed before migration 0022 kept them
+/// (`blocks.body`): for each, in order, its hash (32 bytes), the length of its EIP-2718
+/// encoding (4 bytes, big-endian) and the encoding.
+#[cfg(test)]
+fn encode_block_body<'a>(txs: impl IntoIterator<Item = (B256, &'a [u8])>) -> Vec<u8> {
     let mut body = Vec::new();
     for (hash, raw) in txs {
         body.extend_from_slice(hash.as_slice());
-        // A transaction is far below 4 GiB (the API's body limit is kilobytes).
         body.extend_from_slice(&(raw.len() as u32).to_be_bytes());
         body.extend_from_slice(raw);
     }
     body
 }
 
-/// The (hash, EIP-2718 encoding) of each transaction of a block body, in order; the encodings
-/// share `body`'s memory.
-pub fn decode_block_body(body: &Bytes) -> Result<Vec<(B256, Bytes)>, StoreError> {
+/// The (hash, EIP-2718 encoding) of each transaction of a block body of before migration 0022,
+/// in order; the encodings share `body`'s memory.
+fn decode_block_body(body: &Bytes) -> Result<Vec<(B256, Bytes)>, StoreError> {
     let corrupt = || StoreError::Corrupt("a block body is truncated".into());
     let mut txs = Vec::new();
     let mut at = 0;
@@ -421,6 +423,52 @@ pub fn decode_block_body(body: &Bytes) -> Result<Vec<(B256, Bytes)>, StoreError>
         at = end;
     }
     Ok(txs)
+}
+
+/// The ids of a block's transaction rows in order, in one value (`blocks.tx_ids`): LEB128
+/// numbers, the first id and then each id's difference from the one before, zigzag (a pool
+/// transaction admitted before the one ahead of it in the block steps back). Rows admitted
+/// together sit together, so that a difference is mostly one byte.
+pub fn encode_tx_ids(ids: &[u64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ids.len() + 8);
+    let mut previous = 0u64;
+    for &id in ids {
+        let step = id.wrapping_sub(previous) as i64;
+        let mut v = ((step << 1) ^ (step >> 63)) as u64;
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+        previous = id;
+    }
+    out
+}
+
+/// The ids [`encode_tx_ids`] encoded.
+pub fn decode_tx_ids(value: &[u8]) -> Result<Vec<u64>, StoreError> {
+    let mut ids = Vec::with_capacity(value.len());
+    let (mut previous, mut at) = (0u64, 0);
+    while at < value.len() {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let byte = *value.get(at).ok_or_else(|| StoreError::Corrupt("a block's ids are truncated".into()))?;
+            at += 1;
+            if shift > 63 {
+                return Err(StoreError::Corrupt("a block's id is longer than 64 bits".into()));
+            }
+            v |= u64::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let step = ((v >> 1) as i64) ^ -((v & 1) as i64);
+        previous = previous.wrapping_add(step as u64);
+        ids.push(previous);
+    }
+    Ok(ids)
 }
 
 /// A nullable 32-byte column.
@@ -452,19 +500,34 @@ fn l1_byte_price(row: &AnyRow) -> Result<u64, StoreError> {
 const BLOCK_COLUMNS: &str = "number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom, gas_used, tx_count, \
      chunk_roots, batch_bytes, queue_end, queue_accumulator, base_fee, l1_byte_price, queue_txs, closing_txs";
 
-/// The columns of a transaction row that [`Store::tx_of`] reads (not the receipt columns that
-/// blocks sealed before migration 0013 used).
-const TX_COLUMNS: &str = "id, hash, raw, sender, nonce, status, block_number, tx_index, reason";
-/// The rows of a block's transactions, in order, the same columns.
-const TXS_OF_BLOCK: &str = "SELECT hash, raw, sender, nonce, status, block_number, tx_index, reason \
-     FROM transactions WHERE block_number = $1 AND status = 'included' ORDER BY tx_index";
+/// The columns [`Store::tx_of`] reads: a transaction's row and what became of it (NULL while it
+/// is pending), from [`TX_ROWS`].
+const TX_COLUMNS: &str = "t.id, t.hash, t.raw, t.sender, t.nonce, s.status, s.block_number, s.tx_index, s.reason";
+/// Transaction rows joined with their statuses.
+const TX_ROWS: &str = "transactions t LEFT JOIN tx_status s ON s.id = t.id";
+
+/// The status of a row read with [`TX_COLUMNS`]: pending when it has none.
+fn status_of(row: &AnyRow) -> Result<StoredStatus, StoreError> {
+    row.try_get::<Option<String>, _>("status")?.map_or(Ok(StoredStatus::Pending), |s| StoredStatus::parse(&s))
+}
 
 /// The block of a transaction row that is included.
 fn included_in(row: &AnyRow) -> Result<Option<i64>, StoreError> {
     Ok(match row.try_get::<Option<i64>, _>("block_number")? {
-        Some(number) if row.try_get::<String, _>("status")? == StoredStatus::Included.as_str() => Some(number),
+        Some(number) if status_of(row)? == StoredStatus::Included => Some(number),
         _ => None,
     })
+}
+
+/// The statement that reads the rows of `ids` ids (`WHERE t.id IN (…)`), or of the ids
+/// from one to another (`dense`: when they fill most of their span, a range reads fewer index
+/// pages than one probe each).
+fn rows_of_ids_sql(backend: Backend, columns: &str, from: &str, ids: usize, dense: bool) -> String {
+    if dense {
+        format!("SELECT {columns} FROM {from} WHERE t.id >= $1 AND t.id <= $2")
+    } else {
+        format!("SELECT {columns} FROM {from} WHERE t.id IN ({})", placeholders(backend, ids))
+    }
 }
 
 /// The chain database.
@@ -474,6 +537,53 @@ pub struct Store {
     pool: rollup_db::Pool,
     /// Transactions by hash (`hashes`), shared by the clones of one opening.
     index: Arc<hashes::HashIndex>,
+    /// The transactions of the newest blocks this opening committed, shared by its clones.
+    recent: Arc<RecentBodies>,
+}
+
+/// Transactions held of the newest blocks committed (about 20 MB): what the batcher reads
+/// next, served without reading the rows back (2–3 µs a transaction on SQLite).
+const RECENT_BODY_TXS: usize = 131_072;
+
+/// The (hash, encoding) of every transaction of the newest blocks committed through one
+/// opening of the store, by block number (a block, once committed, never changes).
+#[derive(Debug, Default)]
+struct RecentBodies {
+    blocks: std::sync::Mutex<HeldBodies>,
+}
+
+/// The transactions of one block: (hash, EIP-2718 encoding) each, in order.
+type BlockBody = Arc<[(B256, Bytes)]>;
+
+/// Blocks held, oldest first, and how many transactions they hold.
+type HeldBodies = (std::collections::VecDeque<(u64, BlockBody)>, usize);
+
+impl RecentBodies {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HeldBodies> {
+        // Only short, non-panicking sections hold it: a poisoned lock holds a consistent value.
+        self.blocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Holds block `number`'s transactions, letting the oldest go past [`RECENT_BODY_TXS`].
+    fn push(&self, number: u64, txs: BlockBody) {
+        let mut held = self.lock();
+        let (blocks, count) = &mut *held;
+        *count += txs.len();
+        blocks.push_back((number, txs));
+        while *count > RECENT_BODY_TXS {
+            let Some((_, old)) = blocks.pop_front() else { break };
+            *count -= old.len();
+        }
+    }
+
+    /// Block `number`'s transactions, when held.
+    fn get(&self, number: u64) -> Option<BlockBody> {
+        let held = self.lock();
+        let (blocks, _) = &*held;
+        let first = blocks.front()?.0;
+        let (n, txs) = blocks.get(usize::try_from(number.checked_sub(first)?).ok()?)?;
+        (*n == number).then(|| txs.clone())
+    }
 }
 
 /// Rows per multi-row statement: few enough for either database's parameter limit.
@@ -484,14 +594,47 @@ fn rows_per_statement(backend: Backend, columns: usize) -> usize {
 /// Columns [`bind_pending`] binds per row.
 const PENDING_COLUMNS: usize = 7;
 
+/// What became of a row that leaves the pool ([`Store::settle_in`]).
+struct Settled<'a> {
+    id: u64,
+    status: StoredStatus,
+    /// Its block and position, when included.
+    position: Option<(u64, u64)>,
+    reason: Option<&'a str>,
+}
+
+impl<'a> Settled<'a> {
+    fn changed(id: u64, change: &'a StatusChange) -> Self {
+        Self { id, status: change.status, position: None, reason: Some(change.reason.as_str()) }
+    }
+
+    const fn included(id: u64, block: u64, index: u64) -> Self {
+        Self { id, status: StoredStatus::Included, position: Some((block, index)), reason: None }
+    }
+}
+
+/// Columns [`Store::settle_in`] binds per row.
+const SETTLED_COLUMNS: usize = 5;
+
+/// `n` parameters separated by commas, as [`values_clause`] numbers them.
+fn placeholders(backend: Backend, n: usize) -> String {
+    let list: Vec<String> = (1..=n)
+        .map(|i| match backend {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${i}"),
+        })
+        .collect();
+    list.join(", ")
+}
+
 /// A query of the chain store, its parameters bound.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// The statement that records `rows` rows as pending (see [`Store::insert_pending`]).
 fn pending_sql(backend: Backend, rows: usize) -> String {
     format!(
-        "INSERT INTO transactions (id, hash, raw, sender, nonce, received_seq, received_at, status) {}",
-        values_clause(backend, rows, PENDING_COLUMNS, ", 'pending'")
+        "INSERT INTO transactions (id, hash, raw, sender, nonce, received_seq, received_at) {}",
+        values_clause(backend, rows, PENDING_COLUMNS, "")
     )
 }
 
@@ -522,14 +665,19 @@ impl Store {
     async fn open_with(url: &str, flush_at: usize, fanin: usize) -> Result<Self, StoreError> {
         let db = Database::open(url, &MIGRATIONS, 8).await?;
         let index = Arc::new(hashes::HashIndex::load(db.writer(), flush_at, fanin).await?);
-        Ok(Self { pool: db.pool().clone(), db, index })
+        Ok(Self { pool: db.pool().clone(), db, index, recent: Arc::default() })
     }
 
     /// The same database read through connections of its own (`Database::internal`): for the
     /// service's own reads (block production, the L1 backlog), which must not wait behind
     /// clients' queries holding every connection of the shared pool.
     pub fn internal(&self) -> Self {
-        Self { pool: self.db.internal().clone(), db: self.db.clone(), index: self.index.clone() }
+        Self {
+            pool: self.db.internal().clone(),
+            db: self.db.clone(),
+            index: self.index.clone(),
+            recent: self.recent.clone(),
+        }
     }
 
     /// Which database this is.
@@ -543,9 +691,9 @@ impl Store {
     }
 
     /// Records acknowledged transactions as pending, in one database transaction (group
-    /// commit). A transaction already pending is left alone; any other gets a new row (one
-    /// rejected, replaced or evicted becomes pending again; a lookup by hash answers a row
-    /// that is included before any other).
+    /// commit): their rows, and their ids in `tx_pending`. A transaction already pending is
+    /// left alone; any other gets a new row (one rejected, replaced or evicted becomes pending
+    /// again; a lookup by hash answers a row that is included before any other).
     pub async fn insert_pending(&self, rows: &[PendingRow]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
@@ -558,23 +706,21 @@ impl Store {
             return Ok(());
         }
         let first = self.index.next_id();
+        let end = first + rows.len() as u64;
         let per_statement = self.backend().max_params() / PENDING_COLUMNS;
-        if rows.len() <= per_statement {
-            // A group that one statement holds is that statement alone, its own transaction:
-            // SQLite then keeps no statement journal (inside a longer transaction, a copy of
-            // every page the statement changes, to undo it alone). BENCHMARKS.md, "The chain
-            // store's writes".
-            let sql = pending_sql(self.backend(), rows.len());
-            bind_pending(sqlx::query(&sql), first, &rows)?.execute(self.db.writer()).await?;
-        } else {
-            let mut tx = self.db.writer().begin().await?;
-            for (i, chunk) in rows.chunks(per_statement).enumerate() {
-                let sql = pending_sql(self.backend(), chunk.len());
-                let chunk_first = first + (i * per_statement) as u64;
-                bind_pending(sqlx::query(&sql), chunk_first, chunk)?.execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
+        let mut tx = self.db.writer().begin().await?;
+        for (i, chunk) in rows.chunks(per_statement).enumerate() {
+            let sql = pending_sql(self.backend(), chunk.len());
+            let chunk_first = first + (i * per_statement) as u64;
+            bind_pending(sqlx::query(&sql), chunk_first, chunk)?.execute(&mut *tx).await?;
         }
+        // The group's ids are consecutive: its pending entries in one statement.
+        sqlx::query("INSERT INTO tx_pending (id) SELECT id FROM transactions WHERE id >= $1 AND id < $2")
+            .bind(i64_of(first)?)
+            .bind(i64_of(end)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         self.index.written(rows.iter().enumerate().map(|(i, r)| (r.hash, first + i as u64)), true);
         self.flush_index().await;
         Ok(())
@@ -603,34 +749,77 @@ impl Store {
         }
         let _write = self.index.write.lock().await;
         let changes = self.pending_changes(changes);
+        if changes.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.db.writer().begin().await?;
-        Self::set_status_in(&mut tx, &changes).await?;
+        let settled: Vec<Settled<'_>> = changes.iter().map(|(id, c)| Settled::changed(*id, c)).collect();
+        Self::settle_in(&mut tx, self.backend(), &settled).await?;
         tx.commit().await?;
         self.index.settled(changes.iter().map(|(_, c)| &c.hash));
         Ok(())
     }
 
-    async fn set_status_in(
+    /// Records what became of rows that leave the pool (under the index's write lock, which
+    /// knows them pending): their statuses written, their pending entries removed. Fails when
+    /// a pending entry is missing (nothing is then written: the caller's transaction is
+    /// dropped).
+    async fn settle_in(
         tx: &mut rollup_db::Transaction<'static, rollup_db::Any>,
-        changes: &[(u64, &StatusChange)],
+        backend: Backend,
+        rows: &[Settled<'_>],
     ) -> Result<(), StoreError> {
-        for (id, change) in changes {
-            sqlx::query("UPDATE transactions SET status = $2, reason = $3 WHERE id = $1 AND status = 'pending'")
-                .bind(i64_of(*id)?)
-                .bind(change.status.as_str())
-                .bind(change.reason.as_str())
-                .execute(&mut **tx)
-                .await?;
+        Self::insert_statuses_in(tx, backend, rows).await?;
+        for chunk in rows.chunks(rows_per_statement(backend, 1)) {
+            let sql = format!("DELETE FROM tx_pending WHERE id IN ({})", placeholders(backend, chunk.len()));
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query.bind(i64_of(row.id)?);
+            }
+            let removed = query.execute(&mut **tx).await?.rows_affected();
+            if removed != chunk.len() as u64 {
+                return Err(StoreError::Corrupt(format!(
+                    "{} of {} transactions leaving the pool were not pending",
+                    chunk.len() as u64 - removed,
+                    chunk.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the statuses of `rows`, each a row of `tx_status`.
+    async fn insert_statuses_in(
+        tx: &mut rollup_db::Transaction<'static, rollup_db::Any>,
+        backend: Backend,
+        rows: &[Settled<'_>],
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(rows_per_statement(backend, SETTLED_COLUMNS)) {
+            let sql = format!(
+                "INSERT INTO tx_status (id, status, block_number, tx_index, reason) {}",
+                values_clause(backend, chunk.len(), SETTLED_COLUMNS, "")
+            );
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query
+                    .bind(i64_of(row.id)?)
+                    .bind(row.status.as_str())
+                    .bind(row.position.map(|(block, _)| i64_of(block)).transpose()?)
+                    .bind(row.position.map(|(_, index)| i64_of(index)).transpose()?)
+                    .bind(row.reason);
+            }
+            query.execute(&mut **tx).await?;
         }
         Ok(())
     }
 
     /// Pending transactions in arrival order, as (raw, arrival sequence).
     pub async fn pending(&self) -> Result<Vec<(Bytes, u64)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT raw, received_seq FROM transactions WHERE status = 'pending' ORDER BY received_seq")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT t.raw, t.received_seq FROM tx_pending p JOIN transactions t ON t.id = p.id ORDER BY t.received_seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| Ok((Bytes::from(r.try_get::<Vec<u8>, _>("raw")?), u64_of(r, "received_seq")?))).collect()
     }
 
@@ -643,39 +832,55 @@ impl Store {
     }
 
     /// Commits a sealed block, what it did with the queue entries it consumed (`block.queue`,
-    /// the entries before its `queue_end`), its included transactions (multi-row updates of
-    /// their pending rows), the withdrawals it wrote and the status changes it caused,
-    /// atomically.
+    /// the entries before its `queue_end`), its included transactions (their pending rows gain
+    /// a status; the block's own get rows; the block lists the rows' ids), the withdrawals it
+    /// wrote and the status changes it caused, atomically.
     pub async fn commit_block(&self, block: &BlockWrite<'_>) -> Result<(), StoreError> {
         let BlockWrite { block, queue, included, changes, withdrawals, history } = *block;
-        const COLUMNS: usize = 3;
         let h = &block.header;
         let chunk_roots: Vec<u8> = block.chunk_roots.iter().flat_map(|r| r.0).collect();
-        let body = encode_block_body(included.iter().map(|t| (t.hash, t.raw.as_ref())));
         let receipts = receipts::encode_included(included)?;
         let _write = self.index.write.lock().await;
-        let pool: Vec<(u64, usize, &IncludedTx)> = included
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.origin == TxOrigin::Pool)
-            .map(|(index, t)| {
-                // Every included pool transaction was acknowledged, so its pending row exists:
-                // nothing is written otherwise (a block may only include what was
-                // acknowledged, and `Node` acknowledges only what is stored).
-                let id = self.index.pending_id(&t.hash).ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "block {} includes {} that was never stored as pending",
-                        h.number, t.hash
-                    ))
-                })?;
-                Ok((id, index, t))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        let changes = self.pending_changes(changes);
+        // Each transaction's row: a pool transaction's pending row, or one written now for each
+        // of the block's own (its queue entries and credit). A forced transaction also sent to
+        // the pool keeps its pool row, whose rejection in the same block a lookup by hash puts
+        // after the block's.
+        let next = self.index.next_id();
+        let (mut ids, mut own, mut pool, mut statuses) =
+            (Vec::with_capacity(included.len()), Vec::new(), Vec::new(), Vec::new());
+        for (index, t) in included.iter().enumerate() {
+            let id = match t.origin {
+                TxOrigin::Pool => {
+                    // Every included pool transaction was acknowledged, so its pending row
+                    // exists: nothing is written otherwise (a block may only include what was
+                    // acknowledged, and `Node` acknowledges only what is stored).
+                    let id = self.index.pending_id(&t.hash).ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "block {} includes {} that was never stored as pending",
+                            h.number, t.hash
+                        ))
+                    })?;
+                    pool.push(Settled::included(id, h.number, index as u64));
+                    id
+                }
+                TxOrigin::Block { sender, nonce } => {
+                    let id = next + own.len() as u64;
+                    own.push((id, t, sender, nonce));
+                    statuses.push(Settled::included(id, h.number, index as u64));
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        // A change of a transaction the block includes is moot (it is no longer pending).
+        let included_ids: alloy_primitives::map::HashSet<u64> = pool.iter().map(|p| p.id).collect();
+        let changes: Vec<(u64, &StatusChange)> =
+            self.pending_changes(changes).into_iter().filter(|(id, _)| !included_ids.contains(id)).collect();
+        pool.extend(changes.iter().map(|(id, c)| Settled::changed(*id, c)));
         let mut tx = self.db.writer().begin().await?;
         sqlx::query(
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
-                                 gas_used, tx_count, chunk_roots, batch_bytes, body, queue_end, queue_accumulator,
+                                 gas_used, tx_count, chunk_roots, batch_bytes, tx_ids, queue_end, queue_accumulator,
                                  receipts, base_fee, l1_byte_price, queue_txs, closing_txs)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
@@ -690,7 +895,7 @@ impl Store {
         .bind(i64_of(block.tx_count)?)
         .bind(chunk_roots)
         .bind(i64_of(block.batch_bytes)?)
-        .bind(body)
+        .bind(encode_tx_ids(&ids))
         .bind(i64_of(h.queue_end)?)
         .bind((h.queue_end != 0).then(|| h.queue_accumulator.to_vec()))
         .bind(receipts)
@@ -714,58 +919,31 @@ impl Store {
             Self::insert_history_in(&mut tx, self.backend(), h.number, overwritten).await?;
         }
         Self::insert_logs_in(&mut tx, self.backend(), h.number, included.iter().flat_map(|t| &t.logs)).await?;
-        let per_statement = rows_per_statement(self.backend(), COLUMNS);
-        for chunk in pool.chunks(per_statement) {
-            // Its row gains its status and position in place (its receipt is in the block's
-            // `receipts`).
-            let sql = format!(
-                "WITH v (id, block_number, tx_index) AS ({})
-                 UPDATE transactions SET status = 'included', block_number = v.block_number,
-                     tx_index = v.tx_index, reason = NULL
-                 FROM v WHERE transactions.id = v.id",
-                values_clause(self.backend(), chunk.len(), COLUMNS, "")
-            );
-            let mut query = sqlx::query(&sql);
-            for (id, index, _) in chunk {
-                query = query.bind(i64_of(*id)?).bind(i64_of(h.number)?).bind(i64_of(*index as u64)?);
-            }
-            let updated = query.execute(&mut *tx).await?.rows_affected();
-            if updated != chunk.len() as u64 {
-                return Err(StoreError::Corrupt(format!(
-                    "block {} includes {} transactions whose pending rows are gone",
-                    h.number,
-                    chunk.len() as u64 - updated
-                )));
-            }
-        }
-        Self::set_status_in(&mut tx, &changes).await?;
-        // The block's own transactions (few: its queue entries and one credit) are written
-        // with it, each a row of its own: a forced transaction also sent to the pool keeps its
-        // pool row, whose rejection in the same block a lookup by hash puts after this one.
-        let first = self.index.next_id();
-        let mut own = Vec::new();
-        for (index, t) in included.iter().enumerate() {
-            let TxOrigin::Block { sender, nonce } = t.origin else { continue };
-            let id = first + own.len() as u64;
+        for (id, t, sender, nonce) in &own {
             sqlx::query(
-                "INSERT INTO transactions (id, hash, raw, sender, nonce, status, received_seq, received_at,
-                                           block_number, tx_index)
-                 VALUES ($1, $2, $3, $4, $5, 'included', 0, 0, $6, $7)",
+                "INSERT INTO transactions (id, hash, raw, sender, nonce, received_seq, received_at)
+                 VALUES ($1, $2, $3, $4, $5, 0, 0)",
             )
-            .bind(i64_of(id)?)
+            .bind(i64_of(*id)?)
             .bind(t.hash.as_slice())
             .bind(t.raw.as_ref())
             .bind(sender.as_slice())
-            .bind(i64_of(nonce)?)
-            .bind(i64_of(h.number)?)
-            .bind(i64_of(index as u64)?)
+            .bind(i64_of(*nonce)?)
             .execute(&mut *tx)
             .await?;
-            own.push((t.hash, id));
         }
+        Self::insert_statuses_in(&mut tx, self.backend(), &statuses).await?;
+        Self::settle_in(&mut tx, self.backend(), &pool).await?;
         tx.commit().await?;
-        self.index.settled(pool.iter().map(|(_, _, t)| &t.hash).chain(changes.iter().map(|(_, c)| &c.hash)));
-        self.index.written(own, false);
+        self.index.settled(
+            included
+                .iter()
+                .filter(|t| t.origin == TxOrigin::Pool)
+                .map(|t| &t.hash)
+                .chain(changes.iter().map(|(_, c)| &c.hash)),
+        );
+        self.index.written(own.iter().map(|(id, t, _, _)| (t.hash, *id)), false);
+        self.recent.push(h.number, included.iter().map(|t| (t.hash, t.raw.clone())).collect());
         self.flush_index().await;
         Ok(())
     }
@@ -902,27 +1080,61 @@ impl Store {
     /// their batches carry: not the queue entries they ran nor their credits), by block in
     /// order.
     pub async fn block_bodies(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<(B256, Bytes)>)>, StoreError> {
-        self.bodies(from, to, true).await
+        self.bodies(from, to, true, true).await
     }
 
     /// The (hash, raw) of blocks `from..=to`'s transactions, all of them (`pool_only`: those of
-    /// the pool only): one row per block from its body, or per transaction for blocks sealed
-    /// before bodies were kept.
-    async fn bodies(&self, from: u64, to: u64, pool_only: bool) -> Result<Vec<(u64, Vec<(B256, Bytes)>)>, StoreError> {
+    /// the pool only): their rows by the ids each block lists, or, for blocks sealed before
+    /// the ids were kept, from the block's body or its rows by position. Without `raw`, the
+    /// rows' encodings are not read (empty where the rows are read).
+    async fn bodies(
+        &self,
+        from: u64,
+        to: u64,
+        pool_only: bool,
+        raw: bool,
+    ) -> Result<Vec<(u64, Vec<(B256, Bytes)>)>, StoreError> {
         let Some(from) = stored_number(from) else { return Ok(Vec::new()) };
         let rows = sqlx::query(
-            "SELECT number, body, queue_txs, closing_txs FROM blocks WHERE number >= $1 AND number <= $2 ORDER BY number",
+            "SELECT number, body, tx_ids, queue_txs, closing_txs FROM blocks WHERE number >= $1 AND number <= $2
+             ORDER BY number",
         )
         .bind(from)
         .bind(i64::try_from(to).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        let mut bodies = Vec::with_capacity(rows.len());
+        // Blocks this opening committed lately are held; the others' rows are read by id.
+        let mut held = Vec::with_capacity(rows.len());
+        let mut lists = Vec::with_capacity(rows.len());
         for row in &rows {
+            let recent = self.recent.get(u64_of(row, "number")?);
+            let list = match recent {
+                Some(_) => None,
+                None => row.try_get::<Option<Vec<u8>>, _>("tx_ids")?.map(|v| decode_tx_ids(&v)).transpose()?,
+            };
+            held.push(recent);
+            lists.push(list);
+        }
+        let wanted: Vec<u64> = lists.iter().flatten().flatten().copied().collect();
+        let columns = if raw { "t.id, t.hash, t.raw" } else { "t.id, t.hash" };
+        let by_id = self.rows_of_ids(columns, "transactions t", &wanted).await?;
+        let mut bodies = Vec::with_capacity(rows.len());
+        for ((row, list), recent) in rows.iter().zip(lists).zip(held) {
             let number = u64_of(row, "number")?;
-            let mut txs = match row.try_get::<Option<Vec<u8>>, _>("body")? {
-                Some(body) => decode_block_body(&Bytes::from(body))?,
-                None => self.block_rows(number).await?,
+            let mut txs = match (list, row.try_get::<Option<Vec<u8>>, _>("body")?) {
+                _ if recent.is_some() => recent.iter().flat_map(|txs| txs.iter().cloned()).collect(),
+                (Some(ids), _) => ids
+                    .iter()
+                    .map(|id| {
+                        let row = by_id.get(id).ok_or_else(|| {
+                            StoreError::Corrupt(format!("block {number} lists row {id}, which is not stored"))
+                        })?;
+                        let encoding = if raw { Bytes::from(row.try_get::<Vec<u8>, _>("raw")?) } else { Bytes::new() };
+                        Ok((b256(row, "hash")?, encoding))
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?,
+                (None, Some(body)) => decode_block_body(&Bytes::from(body))?,
+                (None, None) => self.block_rows(number).await?,
             };
             if pool_only {
                 let (head, tail) = (u64_of(row, "queue_txs")?, u64_of(row, "closing_txs")?);
@@ -940,31 +1152,74 @@ impl Store {
         Ok(bodies)
     }
 
-    /// A block's (hash, raw) pairs from the transactions table (blocks without a body).
+    /// The rows of `ids` that exist, by id, read as `columns` from `from` (whose transactions
+    /// table is named `t`).
+    async fn rows_of_ids(
+        &self,
+        columns: &str,
+        from: &str,
+        ids: &[u64],
+    ) -> Result<alloy_primitives::map::HashMap<u64, AnyRow>, StoreError> {
+        let mut wanted = ids.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut rows = alloy_primitives::map::HashMap::default();
+        let (Some(&first), Some(&last)) = (wanted.first(), wanted.last()) else { return Ok(rows) };
+        rows.reserve(wanted.len());
+        if last - first < 2 * wanted.len() as u64 {
+            let sql = rows_of_ids_sql(self.backend(), columns, from, 0, true);
+            let found = sqlx::query(&sql).bind(i64_of(first)?).bind(i64_of(last)?).fetch_all(&self.pool).await?;
+            for row in found {
+                let id = u64_of(&row, "id")?;
+                if wanted.binary_search(&id).is_ok() {
+                    rows.insert(id, row);
+                }
+            }
+        } else {
+            for chunk in wanted.chunks(rows_per_statement(self.backend(), 1)) {
+                let sql = rows_of_ids_sql(self.backend(), columns, from, chunk.len(), false);
+                let mut query = sqlx::query(&sql);
+                for id in chunk {
+                    query = query.bind(i64_of(*id)?);
+                }
+                for row in query.fetch_all(&self.pool).await? {
+                    rows.insert(u64_of(&row, "id")?, row);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// A block's (hash, raw) pairs from its rows by position (blocks sealed before their
+    /// bodies were kept).
     async fn block_rows(&self, number: u64) -> Result<Vec<(B256, Bytes)>, StoreError> {
-        let rows = sqlx::query("SELECT hash, raw FROM transactions WHERE block_number = $1 ORDER BY tx_index")
-            .bind(i64_of(number)?)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT t.hash, t.raw FROM tx_legacy l JOIN transactions t ON t.id = l.id WHERE l.block_number = $1
+             ORDER BY l.tx_index",
+        )
+        .bind(i64_of(number)?)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| Ok((b256(r, "hash")?, Bytes::from(r.try_get::<Vec<u8>, _>("raw")?)))).collect()
     }
 
     /// Every transaction of block `number` (queue entries and credits included), hash and
     /// bytes, in block order.
     pub async fn block_txs(&self, number: u64) -> Result<Vec<(B256, Bytes)>, StoreError> {
-        Ok(self.bodies(number, number, false).await?.into_iter().flat_map(|(_, txs)| txs).collect())
+        Ok(self.bodies(number, number, false, true).await?.into_iter().flat_map(|(_, txs)| txs).collect())
     }
 
     /// Hashes of the transactions of block `number`, in order (its queue entries' and credits'
     /// included).
     pub async fn block_tx_hashes(&self, number: u64) -> Result<Vec<B256>, StoreError> {
-        Ok(self.block_txs(number).await?.into_iter().map(|(h, _)| h).collect())
+        let blocks = self.bodies(number, number, false, false).await?;
+        Ok(blocks.into_iter().flat_map(|(_, txs)| txs).map(|(hash, _)| hash).collect())
     }
 
     /// A transaction row with its receipt, read from `receipts`, its block's receipts when it
     /// is included.
     fn tx_of(row: &AnyRow, receipts: Option<&receipts::BlockReceipts<'_>>) -> Result<TxRecord, StoreError> {
-        let status = StoredStatus::parse(&row.try_get::<String, _>("status")?)?;
+        let status = status_of(row)?;
         let receipt = if status == StoredStatus::Included {
             let block_number = u64_of(row, "block_number")?;
             let index = u64_of(row, "tx_index")?;
@@ -1000,24 +1255,13 @@ impl Store {
         // Memory first, then the runs: an entry leaves memory only once its run is committed.
         let mut ids = self.index.memory_candidates(&hash);
         ids.extend(hashes::run_candidates(&self.pool, &hash).await?);
-        ids.sort_unstable();
-        ids.dedup();
-        if ids.is_empty() {
-            return Ok(None);
-        }
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT {TX_COLUMNS} FROM transactions WHERE id IN ({})", placeholders.join(", "));
-        let mut query = sqlx::query(&sql);
-        for id in &ids {
-            query = query.bind(i64_of(*id)?);
-        }
-        let mut best: Option<((bool, i64), AnyRow)> = None;
-        for row in query.fetch_all(&self.pool).await? {
+        let mut best: Option<((bool, u64), AnyRow)> = None;
+        for (id, row) in self.rows_of_ids(TX_COLUMNS, TX_ROWS, &ids).await? {
             // Ids of other hashes that share the first 8 bytes are read too, and passed over.
             if b256(&row, "hash")? != hash {
                 continue;
             }
-            let rank = (row.try_get::<String, _>("status")? == StoredStatus::Included.as_str(), row.try_get("id")?);
+            let rank = (status_of(&row)? == StoredStatus::Included, id);
             if best.as_ref().is_none_or(|(r, _)| rank > *r) {
                 best = Some((rank, row));
             }
@@ -1079,13 +1323,44 @@ impl Store {
     }
 
     async fn block_records(&self, number: i64) -> Result<Vec<TxRecord>, StoreError> {
-        let rows = sqlx::query(TXS_OF_BLOCK).bind(number).fetch_all(&self.pool).await?;
-        if rows.is_empty() {
+        let ids = self.block_ids(number).await?;
+        if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let rows = self.rows_of_ids(TX_COLUMNS, TX_ROWS, &ids).await?;
         let value = self.block_receipts(number).await?;
         let receipts = value.as_deref().map(receipts::BlockReceipts::new).transpose()?;
-        rows.iter().map(|row| Self::tx_of(row, receipts.as_ref())).collect()
+        ids.iter()
+            .enumerate()
+            .map(|(index, id)| {
+                let row = rows.get(id).filter(|row| {
+                    included_in(row).ok().flatten() == Some(number)
+                        && row.try_get::<Option<i64>, _>("tx_index").ok().flatten() == Some(index as i64)
+                });
+                let row = row.ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "block {number} lists row {id} at {index}, which is not included there"
+                    ))
+                })?;
+                Self::tx_of(row, receipts.as_ref())
+            })
+            .collect()
+    }
+
+    /// The ids of block `number`'s transaction rows in order: those it lists, or, for a block
+    /// sealed before it listed them, those of its rows by position (none without the block).
+    async fn block_ids(&self, number: i64) -> Result<Vec<u64>, StoreError> {
+        let row =
+            sqlx::query("SELECT tx_ids FROM blocks WHERE number = $1").bind(number).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(Vec::new()) };
+        if let Some(value) = row.try_get::<Option<Vec<u8>>, _>("tx_ids")? {
+            return decode_tx_ids(&value);
+        }
+        let rows = sqlx::query("SELECT id FROM tx_legacy WHERE block_number = $1 ORDER BY tx_index")
+            .bind(number)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| u64_of(r, "id")).collect()
     }
 
     /// Records a batch posted to L1 (idempotent on the index).
@@ -1232,6 +1507,36 @@ mod tests {
         for cut in [1, 35, 46, body.len() - 1] {
             assert!(decode_block_body(&body.slice(..cut)).is_err(), "truncated at {cut}");
         }
+    }
+
+    /// A block's ids decode to what was encoded: steps forward and back, the widest ids, one
+    /// byte a step for rows admitted together; a value cut inside an id is refused.
+    #[test]
+    fn a_blocks_ids_decode_to_what_was_encoded() {
+        let ids = [7, 8, 9, 3, 1_000_000, 2, u64::MAX, 0, u64::MAX - 1, 10];
+        let value = encode_tx_ids(&ids);
+        assert_eq!(decode_tx_ids(&value).expect("decodes"), ids);
+        assert!(decode_tx_ids(&[]).expect("empty").is_empty());
+        let together: Vec<u64> = (500_000..510_000).collect();
+        assert_eq!(encode_tx_ids(&together).len(), 3 + 9_999, "the first id, then a byte a row");
+        let wide = encode_tx_ids(&[1_000_000]);
+        assert_eq!(wide.len(), 3);
+        assert!(decode_tx_ids(&wide[..2]).is_err(), "cut inside an id");
+        assert!(decode_tx_ids(&[0xff; 11]).is_err(), "longer than 64 bits");
+    }
+
+    /// The newest blocks' transactions are held up to the bound, the oldest let go first.
+    #[test]
+    fn recent_bodies_hold_the_newest_blocks() {
+        let recent = RecentBodies::default();
+        let block = |n: usize| -> Arc<[(B256, Bytes)]> { vec![(B256::ZERO, Bytes::new()); n].into() };
+        recent.push(7, block(RECENT_BODY_TXS / 2));
+        recent.push(8, block(RECENT_BODY_TXS / 2));
+        assert_eq!(recent.get(7).map(|b| b.len()), Some(RECENT_BODY_TXS / 2));
+        recent.push(9, block(1));
+        assert!(recent.get(7).is_none(), "the oldest let go");
+        assert_eq!(recent.get(9).map(|b| b.len()), Some(1));
+        assert!(recent.get(8).is_some() && recent.get(10).is_none() && recent.get(0).is_none());
     }
 
     /// The positions of a block's receipts in one pass are the ones each finds among its
@@ -1404,6 +1709,15 @@ mod tests {
             }
         };
         check(store.clone()).await;
+        // The block's transactions in order, as held by this opening and as read back from
+        // their rows by another.
+        let body: Vec<(B256, Bytes)> = txs.iter().map(|t| (t.hash, t.raw.clone())).collect();
+        assert_eq!(store.block_txs(1).await.expect("held"), body);
+        let other = Store::open_with(url, 100, 4).await.expect("another opening");
+        assert_eq!(other.block_txs(1).await.expect("read"), body);
+        assert_eq!(other.block_tx_hashes(1).await.expect("read"), txs.iter().map(|t| t.hash).collect::<Vec<_>>());
+        assert_eq!(other.block_bodies(1, 1).await.expect("read"), vec![(1, body.clone())]);
+        other.close().await;
         store.close().await;
 
         // A restart rebuilds the memory: the pending rows keep their ids (block 2 includes
@@ -1508,6 +1822,118 @@ mod tests {
     async fn a_database_from_before_the_runs_keeps_its_transactions_on_postgres() {
         let Some(db) = rollup_db::testing::PostgresTestDb::create("before_runs").await else { return };
         a_database_from_before_the_runs_keeps_its_transactions(db.url()).await;
+        db.drop_database().await.expect("dropped");
+    }
+
+    /// A database from before the rows were written once (migration 0022) reads the same:
+    /// its blocks by their bodies, or by their rows' positions when they have none; its
+    /// transactions by hash with their statuses, reasons and receipts; its pending rows reload
+    /// and a new block includes them.
+    async fn a_database_from_before_the_ids_reads_its_blocks(url: &str) {
+        let before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(MIGRATIONS.iter().filter(|m| m.version < 22).cloned().collect()),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        let db = Database::open(url, &before, 2).await.expect("opens at 0021");
+        let rows: Vec<PendingRow> = (0..6).map(|i| pending_row(i, i)).collect();
+        // Rows 0..3 in block 1 (a body), row 5 in block 2 (none: sealed before bodies were
+        // kept), row 3 pending, row 4 rejected.
+        let place: [Option<(i64, i64)>; 6] = [Some((1, 0)), Some((1, 1)), Some((1, 2)), None, None, Some((2, 0))];
+        for (i, (row, at)) in rows.iter().zip(place).enumerate() {
+            let status = match (i, at) {
+                (_, Some(_)) => "included",
+                (4, None) => "rejected",
+                _ => "pending",
+            };
+            sqlx::query(
+                "INSERT INTO transactions (id, hash, raw, sender, nonce, status, received_seq, received_at,
+                                           block_number, tx_index, reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10)",
+            )
+            .bind(i64_of(i as u64 + 1).expect("fits"))
+            .bind(row.hash.as_slice())
+            .bind(row.raw.to_vec())
+            .bind(row.sender.as_slice())
+            .bind(i64_of(row.nonce).expect("fits"))
+            .bind(status)
+            .bind(i64_of(row.seq).expect("fits"))
+            .bind(at.map(|(block, _)| block))
+            .bind(at.map(|(_, index)| index))
+            .bind((status == "rejected").then_some("old"))
+            .execute(db.writer())
+            .await
+            .expect("old row");
+        }
+        for (number, txs) in [(1i64, &rows[..3]), (2, &rows[5..])] {
+            let included: Vec<IncludedTx> = txs.iter().map(|r| included_tx(r, TxOrigin::Pool)).collect();
+            let block = block_of(number as u64, &included);
+            let body = (number == 1).then(|| encode_block_body(txs.iter().map(|r| (r.hash, r.raw.as_ref()))));
+            sqlx::query(
+                "INSERT INTO blocks (number, hash, parent_hash, timestamp, state_root, transactions_root, logs_bloom,
+                                     gas_used, tx_count, chunk_roots, body, receipts)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11)",
+            )
+            .bind(number)
+            .bind(block.hash.as_slice())
+            .bind(B256::ZERO.as_slice())
+            .bind(number)
+            .bind(B256::ZERO.as_slice())
+            .bind(B256::ZERO.as_slice())
+            .bind(Bloom::ZERO.as_slice())
+            .bind(txs.len() as i64)
+            .bind(B256::repeat_byte(7).to_vec())
+            .bind(body)
+            .bind(receipts::encode_included(&included).expect("receipts"))
+            .execute(db.writer())
+            .await
+            .expect("old block");
+        }
+        db.close().await;
+
+        let store = Store::open_with(url, 100, 4).await.expect("migrates");
+        let pairs = |rows: &[PendingRow]| rows.iter().map(|r| (r.hash, r.raw.clone())).collect::<Vec<_>>();
+        assert_eq!(store.block_txs(1).await.expect("body"), pairs(&rows[..3]));
+        assert_eq!(store.block_txs(2).await.expect("rows"), pairs(&rows[5..]));
+        assert_eq!(store.block_transactions(1, 2).await.expect("raw").len(), 4);
+        for (number, txs) in [(1, &rows[..3]), (2, &rows[5..])] {
+            let records = store.block_transaction_records(number).await.expect("records");
+            let found: Vec<_> =
+                records.iter().map(|r| (r.hash, r.receipt.as_ref().map(|r| (r.block_number, r.index)))).collect();
+            let expect: Vec<_> = txs.iter().enumerate().map(|(i, r)| (r.hash, Some((number, i as u64)))).collect();
+            assert_eq!(found, expect);
+        }
+        let rejected = store.transaction(rows[4].hash).await.expect("read").expect("found");
+        assert_eq!((rejected.status, rejected.reason.as_deref()), (StoredStatus::Rejected, Some("old")));
+        let included = store.transaction(rows[1].hash).await.expect("read").expect("found");
+        assert_eq!(included.receipt.map(|r| (r.block_number, r.index, r.gas_used)), Some((1, 1, 21_000)));
+        let pending = store.pending().await.expect("pending");
+        assert_eq!(pending, vec![(rows[3].raw.clone(), 3)]);
+
+        // A new block includes the old pending row, and lists its id.
+        let txs = vec![included_tx(&rows[3], TxOrigin::Pool)];
+        let block = block_of(3, &txs);
+        store.commit_block(&BlockWrite::new(&block, &txs, &[])).await.expect("block 3");
+        assert!(store.pending().await.expect("pending").is_empty());
+        assert_eq!(store.block_txs(3).await.expect("ids"), pairs(&rows[3..4]));
+        let record = store.transaction(rows[3].hash).await.expect("read").expect("found");
+        assert_eq!(record.receipt.map(|r| (r.block_number, r.index)), Some((3, 0)));
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_database_from_before_the_ids_reads_its_blocks_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        a_database_from_before_the_ids_reads_its_blocks(&format!(
+            "sqlite://{}",
+            dir.path().join("chain.sqlite").display()
+        ))
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_database_from_before_the_ids_reads_its_blocks_on_postgres() {
+        let Some(db) = rollup_db::testing::PostgresTestDb::create("before_ids").await else { return };
+        a_database_from_before_the_ids_reads_its_blocks(db.url()).await;
         db.drop_database().await.expect("dropped");
     }
 

@@ -429,13 +429,16 @@ mod tests {
             for r in block {
                 let receipt = r.receipt.as_ref().expect("included");
                 sqlx::query(
-                    "UPDATE transactions SET outcome = $1, gas_used = $2, output = $3, logs = $4 WHERE hash = $5",
+                    "INSERT INTO tx_legacy (block_number, tx_index, id, outcome, gas_used, output, logs)
+                     SELECT block_number, tx_index, id, $1, $2, $3, $4 FROM tx_status
+                     WHERE block_number = $5 AND tx_index = $6",
                 )
                 .bind("success")
                 .bind(i64_of(receipt.gas_used).expect("fits"))
                 .bind(receipt.output.to_vec())
                 .bind(serde_json::to_string(&receipt.logs).expect("json"))
-                .bind(r.hash.as_slice())
+                .bind(i64_of(receipt.block_number).expect("fits"))
+                .bind(i64_of(receipt.index).expect("fits"))
                 .execute(store.db.writer())
                 .await
                 .expect("old row");
@@ -448,7 +451,7 @@ mod tests {
         assert_eq!(store.backfill_receipts().await.expect("done"), 0);
         assert_eq!(block_records(&store, 4).await, records);
         assert_eq!(store.logs(&q(&[], [&[], &[], &[], &[]]), 100).await.expect("read"), all);
-        let left = sqlx::query("SELECT COUNT(*) AS n FROM transactions WHERE logs IS NOT NULL OR outcome IS NOT NULL")
+        let left = sqlx::query("SELECT COUNT(*) AS n FROM tx_legacy WHERE logs IS NOT NULL OR outcome IS NOT NULL")
             .fetch_one(&store.pool)
             .await
             .expect("count");

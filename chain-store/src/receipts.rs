@@ -1,7 +1,7 @@
 //! The receipts of a block in one value (`blocks.receipts`), written with the block instead of
-//! into each transaction's row: a transaction row is written once at admission and at
-//! inclusion only gains its status and position, so that the block commit does not grow
-//! thousands of rows in place (docs/sequencer.md §1, BENCHMARKS.md "Receipts by block").
+//! into each transaction's row: a transaction row is written once at admission (its status
+//! at inclusion is a small row of its own), so that the block commit does not grow thousands
+//! of rows in place (docs/sequencer.md §1, BENCHMARKS.md "Receipts by block").
 //!
 //! Encoding (fixed-width integers big-endian; `v` is an unsigned LEB128 number):
 //!
@@ -452,7 +452,7 @@ fn decode_entry(entry: &[u8]) -> Result<ReceiptEntry, StoreError> {
 
 impl Store {
     /// Moves the receipts of the blocks sealed before migration 0013 out of their
-    /// transactions' rows into their block's `receipts` (once: a database created with it has
+    /// transactions' rows (`tx_legacy` since migration 0022) into their block's `receipts` (once: a database created with it has
     /// none to move), newest first, each block in one database transaction with the progress.
     /// Returns how many blocks it moved.
     pub async fn backfill_receipts(&self) -> Result<u64, StoreError> {
@@ -461,8 +461,8 @@ impl Store {
         while below > 0 {
             let number = i64_of(below - 1)?;
             let rows = sqlx::query(
-                "SELECT tx_index, outcome, gas_used, output, logs FROM transactions
-                 WHERE block_number = $1 AND status = 'included' ORDER BY tx_index",
+                "SELECT tx_index, outcome, gas_used, output, logs FROM tx_legacy WHERE block_number = $1
+                 ORDER BY tx_index",
             )
             .bind(number)
             .fetch_all(&self.pool)
@@ -491,7 +491,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "UPDATE transactions SET outcome = NULL, gas_used = NULL, output = NULL, logs = NULL
+                "UPDATE tx_legacy SET outcome = NULL, gas_used = NULL, output = NULL, logs = NULL
                  WHERE block_number = $1",
             )
             .bind(number)

@@ -120,8 +120,14 @@ pub fn recent_block(node: &Node, id: BlockRef) -> Option<std::sync::Arc<crate::n
 
 /// The block `id` refers to with its transactions' hashes.
 pub async fn block(node: &Node, id: BlockRef) -> Result<Option<BlockView>, StoreError> {
-    let Some(block) = stored_block(node, id).await? else { return Ok(None) };
-    let transactions = node.store().block_tx_hashes(block.header.number).await?;
+    let (block, transactions) = match recent_block(node, id) {
+        Some(recent) => (recent.block.clone(), recent.records.iter().map(|r| r.hash).collect()),
+        None => {
+            let Some(block) = stored_block(node, id).await? else { return Ok(None) };
+            let hashes = node.store().block_tx_hashes(block.header.number).await?;
+            (block, hashes)
+        }
+    };
     let settlement = settlement(node, block.header.number).await?;
     let h = &block.header;
     Ok(Some(BlockView {
