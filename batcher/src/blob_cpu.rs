@@ -216,34 +216,7 @@ impl IdleMeter {
     }
 }
 
-/// CPU time the calling thread has used so far (`None` where the platform does not say).
-pub fn thread_cpu_time() -> Option<Duration> {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: getrusage only writes into the struct it is given.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: as above; RUSAGE_THREAD is valid on Linux.
-        if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } != 0 {
-            return None;
-        }
-        let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
-        Some(time(usage.ru_utime) + time(usage.ru_stime))
-    }
-    #[cfg(not(target_os = "linux"))]
-    None
-}
-
-/// Runs `work`, returning what it gave and the CPU time it took on this thread (its wall time
-/// where the platform does not tell CPU time).
-pub fn measured<T>(work: impl FnOnce() -> T) -> (T, Duration) {
-    let (cpu, wall) = (thread_cpu_time(), Instant::now());
-    let out = work();
-    let took = match (cpu, thread_cpu_time()) {
-        (Some(a), Some(b)) => b.saturating_sub(a),
-        _ => wall.elapsed(),
-    };
-    (out, took)
-}
+pub use rollup_types::cpu::{measured, thread_cpu_time};
 
 #[cfg(test)]
 mod tests {
@@ -334,18 +307,5 @@ mod tests {
         budget.lock().rate = 0.0;
         budget.lock().credit = 0;
         assert!(budget.take(t0 + Duration::from_secs(1) + 100 * MS).is_none(), "nothing idle, nothing filled");
-    }
-
-    #[test]
-    fn thread_cpu_time_counts_work_on_this_thread() {
-        let (sum, took) = measured(|| (0..20_000_000u64).fold(0u64, |a, b| a.wrapping_add(b * b)));
-        assert_ne!(sum, 0);
-        assert!(took > Duration::ZERO, "{took:?}");
-        #[cfg(target_os = "linux")]
-        {
-            // Sleeping takes no CPU time.
-            let ((), slept) = measured(|| std::thread::sleep(20 * MS));
-            assert!(slept < 10 * MS, "{slept:?}");
-        }
     }
 }

@@ -964,6 +964,7 @@ impl Batcher {
                     let budget = self.blob_cpu.clone();
                     tokio::task::spawn_blocking(move || {
                         let (sidecar, cpu) = blob_cpu::measured(|| post::sidecar_for(&data));
+                        rollup_types::cpu::charge(rollup_types::cpu::Stage::Blobs, cpu);
                         budget.spent(taken, cpu);
                         sidecar
                     })

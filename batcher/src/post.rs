@@ -235,9 +235,11 @@ impl<'a> Waiting<'a> {
         let (stored, blocks): (Vec<StoredBlock>, Vec<BatchBlock>) =
             self.blocks.iter().take(window).map(|(s, b)| (s.clone(), b.clone())).unzip();
         // Encoding a full batch takes about a millisecond: off the async runtime.
-        let built = tokio::task::spawn_blocking(move || pack(&packing, next, blocks, &stored))
-            .await
-            .map_err(|e| BatcherError::Inconsistent(format!("batch building task failed: {e}")))??;
+        let built = tokio::task::spawn_blocking(move || {
+            rollup_types::cpu::charged(rollup_types::cpu::Stage::Encoding, || pack(&packing, next, blocks, &stored))
+        })
+        .await
+        .map_err(|e| BatcherError::Inconsistent(format!("batch building task failed: {e}")))??;
         if let Some(built) = &built {
             self.blocks.drain(..built.batch.blocks.len());
         }

@@ -18,6 +18,10 @@ use std::{
 };
 use tokio_util::sync::CancellationToken;
 
+/// The load generator's threads: it runs on a runtime of its own, so that its CPU time (a
+/// client's) is told apart from the system's.
+const LOAD_THREADS: &str = "load";
+
 /// Parameters of a whole-path run.
 #[derive(Clone, Debug)]
 pub struct E2eBench {
@@ -119,6 +123,8 @@ pub struct E2eReport {
     /// Seconds of CPU the process (sequencer, executor, batcher, challenger, load generator;
     /// anvil is another process) used from the first submission to the end.
     pub process_cpu_secs: f64,
+    /// That CPU time by stage, against two sender recoveries.
+    pub cpu: crate::stages::CpuReport,
 }
 
 impl fmt::Display for E2eReport {
@@ -159,8 +165,8 @@ impl fmt::Display for E2eReport {
         )?;
         write!(
             f,
-            "backlog      largest {} bytes in {} blocks not yet on L1; process CPU {:.1} s",
-            self.largest_backlog_bytes, self.largest_backlog_blocks, self.process_cpu_secs
+            "backlog      largest {} bytes in {} blocks not yet on L1; process CPU {:.1} s\n{}",
+            self.largest_backlog_bytes, self.largest_backlog_blocks, self.process_cpu_secs, self.cpu
         )
     }
 }
@@ -261,7 +267,22 @@ impl E2eBench {
             seed: 1,
             inclusion_timeout: Duration::from_secs(120),
         };
-        let (report, traces, fired) = load.run_traced().await?;
+        // What one sender recovery costs here, before the load (on a thread of its own).
+        let recovery = tokio::task::spawn_blocking(|| crate::stages::recovery_cost(2_000)).await?;
+        // The load generator on a runtime of its own (threads named `load`): its CPU time is
+        // the client's, told apart from the system's in the report by stage.
+        let ((report, traces, fired), client_cpu) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name(LOAD_THREADS)
+                .enable_all()
+                .build()
+                .context("starting the load generator's runtime")?;
+            let run = runtime.block_on(load.run_traced())?;
+            let client = crate::stages::CpuSnapshot::now().family_since(&run.2.cpu, LOAD_THREADS);
+            Ok((run, client))
+        })
+        .await??;
         let fire_start = fired.at;
         ensure!(report.missing == 0, "{} accepted transactions were never included", report.missing);
         let last_block = traces.iter().filter_map(|t| t.block).max().context("nothing was included")?;
@@ -284,6 +305,13 @@ impl E2eBench {
         stop.cancel();
         monitor.await.context("the monitor task panicked")?;
         let cpu = process_cpu_secs() - fired.cpu_secs;
+        let by_stage = crate::stages::CpuReport::between(
+            &fired.cpu,
+            &crate::stages::CpuSnapshot::now(),
+            report.included,
+            recovery,
+            client_cpu,
+        );
         let f = std::mem::take(&mut *frontiers.lock().unwrap_or_else(PoisonError::into_inner));
         let posted_last = Frontiers::at(&f.posted, last_block).context("the last block's batch was posted")?;
         let verified_last = Frontiers::at(&f.verified, last_block).context("the last block's batch was verified")?;
@@ -326,6 +354,7 @@ impl E2eBench {
             largest_backlog_bytes: f.largest_backlog.0,
             largest_backlog_blocks: f.largest_backlog.1,
             process_cpu_secs: cpu,
+            cpu: by_stage,
         })
     }
 }

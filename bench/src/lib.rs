@@ -21,6 +21,7 @@ pub mod proof;
 mod report;
 pub mod shares;
 pub mod spam;
+pub mod stages;
 pub mod store;
 pub mod tree;
 

@@ -1084,12 +1084,14 @@ pub fn process_cpu_secs() -> f64 {
 }
 
 /// When firing started, and the process's CPU seconds then.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct FireStart {
     /// The first submission.
     pub at: Instant,
     /// [`process_cpu_secs`] then.
     pub cpu_secs: f64,
+    /// Every CPU counter then, for the report by stage.
+    pub cpu: crate::stages::CpuSnapshot,
 }
 
 /// One accepted transaction: when its request was sent, and the block it was seen in.
@@ -1162,7 +1164,7 @@ impl LoadBench {
         // Firing.
         let limiter = self.rate.map(|r| Arc::new(TokenBucket::new(r)));
         let fire_start = Instant::now();
-        let fired = FireStart { at: fire_start, cpu_secs: process_cpu_secs() };
+        let fired = FireStart { at: fire_start, cpu_secs: process_cpu_secs(), cpu: crate::stages::CpuSnapshot::now() };
         let mut set = JoinSet::new();
         for part in parts {
             set.spawn(worker(api.clone(), part, self.batch, limiter.clone()));

@@ -1302,6 +1302,7 @@ fn event_in<E: SolEvent>(receipt: &alloy::rpc::types::TransactionReceipt, emitte
 /// another thread meanwhile, so that a challenger sharing a runtime (the devnet) does not stall
 /// the HTTP server or the batcher.
 fn off_runtime<R>(f: impl FnOnce() -> R) -> R {
+    let f = || rollup_types::cpu::charged(rollup_types::cpu::Stage::Judging, f);
     match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)

@@ -5,6 +5,7 @@ pub mod blob;
 pub mod block;
 pub mod chain;
 pub mod codec;
+pub mod cpu;
 pub mod deposit;
 pub mod fault;
 pub mod fees;

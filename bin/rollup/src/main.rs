@@ -8,6 +8,11 @@ const THREAD_STACK: usize = 16 * 1024 * 1024;
 
 fn main() {
     let cli = rollup::cli::Cli::parse();
+    // rayon's shared threads (a batch's sender recovery in the challenger) by a name of their
+    // own, so that their CPU time is told apart (`rollup bench e2e`'s report by stage).
+    if let Err(err) = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("rayon-{i}")).build_global() {
+        exit_with(&anyhow::anyhow!("cannot start rayon's threads: {err}"));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(THREAD_STACK).build()
     {
         Ok(runtime) => runtime,

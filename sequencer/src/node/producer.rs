@@ -189,35 +189,38 @@ impl Node {
         let node = self.clone();
         let txs: Vec<RecoveredTx> = ready.iter().map(|p| (*p.tx).clone()).collect();
         let entries: Vec<rollup_types::queue::QueueEntry> = queue.iter().map(|q| q.entry.clone()).collect();
+        // Its CPU time is charged to block production (`rollup bench e2e`'s report by stage).
         let (completed, invalid, state, env) = tokio::task::spawn_blocking(move || {
-            let mut pipeline = lock!(node.executor.write());
-            // The L1 price is proposed from the fee state after the last block executed.
-            let state = pipeline.state();
-            let l1_byte_price = node.propose_l1_price(&state.fee_state(), state.l1_price_cap(), number);
-            let env = BlockEnvInput { number, timestamp, l1_byte_price };
-            let mut completed = Vec::new();
-            let mut invalid = Vec::new();
-            if new_block {
-                completed = pipeline.push_with_queue(env, &entries, &txs);
-                let results = match (pipeline.pending(), completed.last()) {
-                    (Some(pending), _) => &pending.results,
-                    (None, Some(done)) => &done.results,
-                    (None, None) => &[][..],
-                };
-                invalid = results
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, r)| match r {
-                        TxResult::Invalid(reason) => Some((i, reason.to_string())),
-                        TxResult::Executed(_) => None,
-                    })
-                    .collect::<Vec<_>>();
-            }
-            if !(pipelined && backlog) {
-                // Nothing waits behind this block: no reason to hold its state root back.
-                completed.extend(pipeline.flush());
-            }
-            (completed, invalid, pipeline.state(), env)
+            rollup_types::cpu::charged(rollup_types::cpu::Stage::Production, move || {
+                let mut pipeline = lock!(node.executor.write());
+                // The L1 price is proposed from the fee state after the last block executed.
+                let state = pipeline.state();
+                let l1_byte_price = node.propose_l1_price(&state.fee_state(), state.l1_price_cap(), number);
+                let env = BlockEnvInput { number, timestamp, l1_byte_price };
+                let mut completed = Vec::new();
+                let mut invalid = Vec::new();
+                if new_block {
+                    completed = pipeline.push_with_queue(env, &entries, &txs);
+                    let results = match (pipeline.pending(), completed.last()) {
+                        (Some(pending), _) => &pending.results,
+                        (None, Some(done)) => &done.results,
+                        (None, None) => &[][..],
+                    };
+                    invalid = results
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, r)| match r {
+                            TxResult::Invalid(reason) => Some((i, reason.to_string())),
+                            TxResult::Executed(_) => None,
+                        })
+                        .collect::<Vec<_>>();
+                }
+                if !(pipelined && backlog) {
+                    // Nothing waits behind this block: no reason to hold its state root back.
+                    completed.extend(pipeline.flush());
+                }
+                (completed, invalid, pipeline.state(), env)
+            })
         })
         .await
         .map_err(|e| SequencerError::Task(e.to_string()))?;
