@@ -106,7 +106,9 @@ const THREAD_STAGES: [(&str, &str); 6] = [
 /// What each charged stage is called in the report.
 const fn stage_name(stage: Stage) -> &'static str {
     match stage {
+        Stage::Pool => "sequencer: checks against the tip and the mempool, holding",
         Stage::Production => "sequencer: block step (its thread: execution's share, roots, receipts)",
+        Stage::Sealing => "sequencer: sealing blocks (records, receipts' positions, bloom)",
         Stage::Encoding => "batcher: encoding posts",
         Stage::Blobs => "batcher: blob commitments and proofs (KZG)",
         Stage::Judging => "challenger: decoding, execution, roots (its thread)",
@@ -136,7 +138,7 @@ impl CpuReport {
         let total = (end.process - start.process).max(0.0);
         let claimed: f64 = stages.iter().map(|s| s.secs).sum();
         stages.push(StageCpu {
-            stage: "the rest: the HTTP server and JSON, the mempool's checks, L1 clients, async tasks",
+            stage: "the rest: the HTTP server and JSON, L1 clients, async tasks",
             secs: (total - claimed).max(0.0),
             us_per_tx: per_tx((total - claimed).max(0.0)),
         });

@@ -43,9 +43,14 @@ pub fn measured<T>(work: impl FnOnce() -> T) -> (T, Duration) {
 /// A stage of the whole path whose work runs on shared threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
+    /// The sequencer's checks of submissions against the tip's state and the mempool, and
+    /// holding what was written (on the request's async worker).
+    Pool,
     /// The sequencer's block step on its blocking thread: executing (with the executor's own
     /// threads), the state tree's update, the receipts.
     Production,
+    /// The sequencer sealing executed blocks: their records, receipts' positions, bloom.
+    Sealing,
     /// The batcher packing blocks into a post (the codec's encoding).
     Encoding,
     /// The batcher's blob commitments and proofs (KZG).
@@ -57,7 +62,8 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in the order of the path.
-    pub const ALL: [Self; 4] = [Self::Production, Self::Encoding, Self::Blobs, Self::Judging];
+    pub const ALL: [Self; 6] =
+        [Self::Pool, Self::Production, Self::Sealing, Self::Encoding, Self::Blobs, Self::Judging];
 
     const fn slot(self) -> usize {
         self as usize
@@ -65,7 +71,7 @@ impl Stage {
 }
 
 /// Nanoseconds each stage has spent in this process.
-static SPENT: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static SPENT: [AtomicU64; Stage::ALL.len()] = [const { AtomicU64::new(0) }; Stage::ALL.len()];
 
 /// Counts `took` to `stage`.
 pub fn charge(stage: Stage, took: Duration) {
@@ -77,6 +83,27 @@ pub fn charged<T>(stage: Stage, work: impl FnOnce() -> T) -> T {
     let (out, took) = measured(work);
     charge(stage, took);
     out
+}
+
+/// A reading of this thread's CPU clock, charged to a stage by [`Meter::charge`]: for a
+/// stretch of synchronous code inside an async function, with no `.await` between the two (the
+/// thread may run other tasks at an `.await`, whose time would be counted too).
+#[derive(Debug)]
+#[must_use = "a meter counts nothing until it is charged"]
+pub struct Meter(Option<Duration>);
+
+impl Meter {
+    /// Reads the clock now.
+    pub fn start() -> Self {
+        Self(thread_cpu_time())
+    }
+
+    /// Charges the CPU time since [`Self::start`] to `stage`.
+    pub fn charge(self, stage: Stage) {
+        if let (Some(start), Some(now)) = (self.0, thread_cpu_time()) {
+            charge(stage, now.saturating_sub(start));
+        }
+    }
 }
 
 /// CPU time `stage` has spent in this process so far.

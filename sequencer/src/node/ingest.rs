@@ -201,6 +201,8 @@ impl Node {
         let count = raws.len();
         let recovered = recover_all(&self.admission, raws, self.config.chain).await;
         let recovery = started.elapsed();
+        // Up to the write, no `.await`: this thread's CPU time is the checks'.
+        let meter = rollup_types::cpu::Meter::start();
         let mut write_wait = None;
         let (head, state) = {
             let tip = lock!(self.tip.read());
@@ -290,6 +292,7 @@ impl Node {
         }
         let admitted_at: alloy_primitives::map::HashMap<B256, usize> =
             admitted.iter().map(|(i, entry)| (entry.tx.hash(), *i)).collect();
+        meter.charge(rollup_types::cpu::Stage::Pool);
         if !rows.is_empty() {
             let queued = Instant::now();
             let (done, written) = oneshot::channel();
@@ -315,6 +318,7 @@ impl Node {
         // rules apply again; what they refuse now is marked rejected.
         let mut changes = Vec::new();
         if !admitted.is_empty() {
+            let meter = rollup_types::cpu::Meter::start();
             let state = self.tip_state();
             let mut held = Vec::with_capacity(admitted.len());
             let mut mempool = lock!(self.mempool.lock());
@@ -335,6 +339,7 @@ impl Node {
             }
             drop(mempool);
             self.events.held(held);
+            meter.charge(rollup_types::cpu::Stage::Pool);
         }
         if !changes.is_empty() {
             self.record_status(changes);

@@ -263,7 +263,8 @@ impl Node {
         let mut sealed = Vec::with_capacity(completed.len());
         let mut rest = unsealed.split_off(completed.len());
         for (block, executed) in unsealed.into_iter().zip(completed) {
-            sealed.push(self.seal_one(block, executed));
+            sealed
+                .push(rollup_types::cpu::charged(rollup_types::cpu::Stage::Sealing, || self.seal_one(block, executed)));
         }
         std::mem::swap(&mut *lock!(self.unsealed.lock()), &mut rest);
         Ok(sealed)
