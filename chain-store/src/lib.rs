@@ -580,9 +580,10 @@ impl RecentBodies {
     fn get(&self, number: u64) -> Option<BlockBody> {
         let held = self.lock();
         let (blocks, _) = &*held;
-        let first = blocks.front()?.0;
-        let (n, txs) = blocks.get(usize::try_from(number.checked_sub(first)?).ok()?)?;
-        (*n == number).then(|| txs.clone())
+        // Numbers rise with each push, not always by one (a gap, should a commit's number
+        // skip): looked up by number, not by offset.
+        let at = blocks.binary_search_by_key(&number, |(n, _)| *n).ok()?;
+        Some(blocks[at].1.clone())
     }
 }
 
@@ -1537,6 +1538,9 @@ mod tests {
         assert!(recent.get(7).is_none(), "the oldest let go");
         assert_eq!(recent.get(9).map(|b| b.len()), Some(1));
         assert!(recent.get(8).is_some() && recent.get(10).is_none() && recent.get(0).is_none());
+        recent.push(12, block(2));
+        assert_eq!(recent.get(12).map(|b| b.len()), Some(2), "found past a gap");
+        assert!(recent.get(11).is_none());
     }
 
     /// The positions of a block's receipts in one pass are the ones each finds among its
