@@ -66,6 +66,8 @@ pub struct MixReport {
     pub encode_ns: f64,
     /// Decoding time per transaction, nanoseconds.
     pub decode_ns: f64,
+    /// Codec bytes by field, summed over the mix's batches.
+    pub fields: codec::FieldBytes,
 }
 
 /// The whole report.
@@ -114,7 +116,20 @@ impl fmt::Display for CodecReport {
                 m.decode_ns / 1000.0
             )?;
         }
-        Ok(())
+        writeln!(f)?;
+        write!(f, "codec bytes per transaction by field\n| mix |")?;
+        let names = codec::FieldBytes::default().named().map(|(name, _)| name);
+        for name in names {
+            write!(f, " {name} |")?;
+        }
+        write!(f, "\n| --- |{}", " ---: |".repeat(names.len()))?;
+        for m in &self.mixes {
+            write!(f, "\n| {} |", m.mix)?;
+            for (_, bytes) in m.fields.named() {
+                write!(f, " {:.2} |", bytes as f64 / m.txs as f64)?;
+            }
+        }
+        writeln!(f)
     }
 }
 
@@ -196,6 +211,7 @@ impl CodecBench {
             let (mut codec_bytes, mut raw_bytes, mut z3, mut z19, mut br) = (0usize, 0usize, 0usize, 0usize, 0usize);
             let (mut calldata_gas, mut floor_gas) = (0u64, 0u64);
             let (mut encode_time, mut decode_time) = (Duration::ZERO, Duration::ZERO);
+            let mut fields = codec::FieldBytes::default();
             for (batch, data) in &batches {
                 codec_bytes += data.len();
                 let (g, f) = gas(data);
@@ -208,6 +224,9 @@ impl CodecBench {
                 let decoded = codec::decode(data, &chain)?;
                 decode_time += started.elapsed();
                 ensure!(again == *data && decoded.blocks.len() == batch.blocks.len(), "codec round trip failed");
+                let (same, by_field) = codec::encode_fields(batch, &chain)?;
+                ensure!(same == *data, "the fields' encoding differs");
+                fields += by_field;
                 let raw: Vec<u8> = batch.blocks.iter().flat_map(|b| &b.txs).flat_map(SignedTx::encoded).collect();
                 raw_bytes += raw.len();
                 z3 += zstd::bulk::compress(&raw, 3)?.len();
@@ -227,6 +246,7 @@ impl CodecBench {
                 floor_gas: floor_gas as f64 / n,
                 encode_ns: encode_time.as_nanos() as f64 / n,
                 decode_ns: decode_time.as_nanos() as f64 / n,
+                fields,
             });
         }
         Ok(CodecReport { chunk_size: chain.chunk_size, block_size: self.block_size, max_bytes: self.max_bytes, mixes })

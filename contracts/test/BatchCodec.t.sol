@@ -199,8 +199,12 @@ contract BatchCodecTest is Test, CodecNumbers {
         (uint256 row,,,) = _extendedOp(t.input);
         if (!token && row != 0) op = 7;
         bool zero = t.maxPriorityFeePerGas == 0 && t.maxFeePerGas == 0;
-        uint256 head = (t.eip1559 ? 1 : 0) | (t.yParity ? 2 : 0) | (zero ? 4 : 0) | (op << 3) | (token ? 0x40 : 0);
-        out = abi.encodePacked(_byte(head), _varint(t.nonce), _num(t.gasLimit));
+        // Against zero defaults: a gas limit of 0 is the default (head bit 1), any other written.
+        out = abi.encodePacked(
+            _byte((t.eip1559 ? 1 : 0) | (t.gasLimit == 0 ? 2 : 0) | (zero ? 4 : 0) | (op << 3) | (token ? 0x40 : 0)),
+            _varint(t.nonce),
+            t.gasLimit == 0 ? bytes("") : _num(t.gasLimit)
+        );
         if (!zero && t.eip1559) out = abi.encodePacked(out, _num(t.maxPriorityFeePerGas), _num(t.maxFeePerGas));
         if (!zero && !t.eip1559) out = abi.encodePacked(out, _num(t.maxFeePerGas));
         if (token) {
@@ -224,7 +228,12 @@ contract BatchCodecTest is Test, CodecNumbers {
                 out = abi.encodePacked(out, _num(_word(t.input, 2 + i)));
             }
         }
-        out = abi.encodePacked(out, t.r, t.s);
+        out = abi.encodePacked(out, t.r, _sWord(t));
+    }
+
+    /// @dev The word a transaction's `s` is written as (§3.3): `s` with the y-parity in its top bit.
+    function _sWord(BatchCodec.Tx memory t) internal pure returns (bytes32) {
+        return bytes32(uint256(t.s) | (t.yParity ? 1 << 255 : 0));
     }
 
     /// @dev The `args` of an extended operation (§3.3.3) without address list: its row, one
@@ -255,7 +264,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         return _batchQ(firstNumber, firstTimestamp, deltas, new uint256[](deltas.length), txCounts, registry, chunks);
     }
 
-    /// @dev A batch (§3) of version 6: blocks from `firstNumber` with the given timestamp
+    /// @dev A batch (§3) of version 8: blocks from `firstNumber` with the given timestamp
     ///      deltas, queue counts and tx counts, block `i` committing the L1 price `_price(i)`
     ///      and holding no heavy transaction (`timestamp_delta queue_count tx_count
     ///      l1_byte_price heavy_runs` each, the heavy runs the one byte 00), the registry, then
@@ -275,7 +284,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         return _withChunks(blocks, registry, chunks);
     }
 
-    /// @dev The header of version 7 (zero defaults) up to the end of its block table: blocks from
+    /// @dev The header of version 8 (zero defaults) up to the end of its block table: blocks from
     ///      `firstNumber` with the given timestamp deltas, queue counts and tx counts, block `i`
     ///      committing the L1 price `_price(i)`, its heavy runs written as `runs[i]` (the one
     ///      byte 00, no run, when empty; see `_runs`).
@@ -288,7 +297,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes[] memory runs
     ) internal pure returns (bytes memory out) {
         out = abi.encodePacked(
-            uint8(7), hex"000000", _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length)
+            uint8(8), hex"000000", _varint(firstNumber), _varint(firstTimestamp), _varint(deltas.length)
         );
         for (uint256 i; i < deltas.length; i++) {
             out = abi.encodePacked(out, _varint(deltas[i]), _varint(queueCounts[i]), _varint(txCounts[i]));
@@ -531,7 +540,7 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev The bytes of the worked example, field by field as the spec's table lists them.
     function _example(bytes32 r, bytes32 s) internal pure returns (bytes memory) {
         return abi.encodePacked(
-            hex"07", // version 7
+            hex"08", // version 8
             hex"650000", // defaults: gas limit 300000, no priority fee, a fee cap of 0
             hex"05", // first block number 5
             hex"80e2cfaa06", // first timestamp 1700000000
@@ -542,18 +551,18 @@ contract BatchCodecTest is Test, CodecNumbers {
             hex"01",
             T, // registry: the token (the recipient is used once: it is written inline)
             hex"00", // chunk 0, the block's beginning, is 0 bytes
-            hex"59", // chunk 1 is 89 bytes
-            hex"8f000000", // head (inline bit), nonce, gas limit 0 (the default), token registry[0]
+            hex"58", // chunk 1 is 88 bytes
+            hex"8f0000", // head (default gas, default fees, inline), nonce, token registry[0]
             R, // the recipient, inline
             hex"26", // amount 10^6
             r,
-            s
+            bytes32(uint256(s) | 1 << 255) // s, the y-parity (1) in its top bit
         );
     }
 
     function test_example_header() public view {
         bytes memory data = _example(R0, S0);
-        assertEq(data.length, 129, "length");
+        assertEq(data.length, 128, "length");
         BatchCodec.Header memory hd = h.decodeHeader(data, 64);
         assertEq(hd.firstNumber, 5, "firstNumber");
         assertEq(hd.firstTimestamp, 1_700_000_000, "firstTimestamp");
@@ -573,7 +582,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(c.l1BytePrice, 8, "l1BytePrice");
         assertEq(c.txCount, 1, "txCount");
         assertEq(c.offset, 40, "offset");
-        assertEq(c.length, 89, "length");
+        assertEq(c.length, 88, "length");
         assertEq(c.queueOffset, 0, "queueOffset");
         assertEq(c.queueCount, 0, "chunk queueCount");
         assertFalse(c.heavy, "a light chunk");
@@ -593,7 +602,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(t.maxFeePerGas, 0, "maxFee");
         assertEq(t.r, R0, "r");
         assertEq(t.s, S0, "s");
-        // 89 bytes, its token index and inline recipient billed as a pair, two bytes
+        // 88 bytes, its gas limit billed as written out (one byte), its token index and inline
+        // recipient as a pair, two bytes
         // (docs/fees.md §2.2).
         assertEq(t.billedBytes, 70, "billedBytes");
         assertFalse(t.heavy, "a transfer is light");
@@ -644,8 +654,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         assertEq(c.offset, 40, "offset");
         assertEq(c.length, 0, "length");
         assertEq(h.decodeChunk(data, 64, 0).length, 0, "no transaction");
-        // Lengths 1 and 88 instead of 0 and 89: the sum still fills the data.
-        (data[38], data[39]) = (0x01, 0x58);
+        // Lengths 1 and 87 instead of 0 and 88: the sum still fills the data.
+        (data[38], data[39]) = (0x01, 0x57);
         _expectInvalid(data, 64, BatchCodec.TrailingBytes.selector, "a beginning of one byte");
         _expectChunkInvalid(data, 64, 0, BatchCodec.TrailingBytes.selector, "the beginning alone");
     }
@@ -709,21 +719,21 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes memory rest = hex"0001000000000000";
         bytes4 bad = BatchCodec.BadInteger.selector;
         // first_number = 0 written in two bytes.
-        _expectInvalid(abi.encodePacked(hex"070000008000", rest), 64, bad, "overlong zero");
-        _expectInvalid(abi.encodePacked(hex"07000000ff00", rest), 64, bad, "last byte 00");
+        _expectInvalid(abi.encodePacked(hex"080000008000", rest), 64, bad, "overlong zero");
+        _expectInvalid(abi.encodePacked(hex"08000000ff00", rest), 64, bad, "last byte 00");
         // u64 max is 9 full groups and a last byte of 01; 02 or a tenth continuation overflows.
         bytes memory max = hex"ffffffffffffffffff01";
         BatchCodec.Header memory hd = h.decodeHeader(_withFirstNumber(max), 64);
         assertEq(hd.firstNumber, type(uint64).max, "u64 max first number");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff02"), 64, bad, "2^64");
         _expectInvalid(_withFirstNumber(hex"ffffffffffffffffff8101"), 64, bad, "eleven bytes");
-        _expectInvalid(hex"07000000ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
+        _expectInvalid(hex"08000000ffff", 64, BatchCodec.Truncated.selector, "data ends inside a varint");
         // The queue count: a 64-bit varint like the others.
         _expectInvalid(_withQueueCount(hex"8000", 1), 64, bad, "overlong queue count");
         _expectInvalid(_withQueueCount(hex"ffffffffffffffffff02", 1), 64, bad, "queue count 2^64");
         // Five bytes after the block count (a block's least), the queue count cut in them.
         _expectInvalid(
-            hex"0700000005000100ffffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count"
+            hex"0800000005000100ffffffff", 64, BatchCodec.Truncated.selector, "data ends inside the queue count"
         );
         // u64 max is a queue count, but its entries need a chunk each (§3.1): far more chunks
         // than bytes left, whatever the chunk size.
@@ -741,7 +751,7 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectInvalid(_withPrice(hex"c002"), 64, bad, "price m = 10");
         _expectInvalid(_withPrice(_num(uint256(type(uint64).max) + 1)), 64, bad, "price 2^64");
         _expectInvalid(_withPrice(_num(1e20)), 64, bad, "price 10^20");
-        _expectInvalid(hex"07000000050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
+        _expectInvalid(hex"08000000050001000000a08e", 64, BatchCodec.Truncated.selector, "data ends inside the price");
         uint256[5] memory prices = [uint256(0), 8, 12_345, 1e19, type(uint64).max];
         for (uint256 i; i < prices.length; i++) {
             bytes memory data = _withPrice(_num(prices[i]));
@@ -754,13 +764,13 @@ contract BatchCodecTest is Test, CodecNumbers {
     /// @dev A batch of one empty block (5) committing the L1 price written as `price`, no
     ///      heavy run, no registry, no chunk.
     function _withPrice(bytes memory price) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"0700000005000100", hex"0000", price, hex"00", hex"00");
+        return abi.encodePacked(hex"0800000005000100", hex"0000", price, hex"00", hex"00");
     }
 
     /// @dev A batch of one empty block (L1 price 0, no heavy run, no registry, no chunk)
     ///      numbered by the given varint.
     function _withFirstNumber(bytes memory firstNumber) internal pure returns (bytes memory) {
-        return abi.encodePacked(hex"07000000", firstNumber, hex"00", hex"01", hex"0000000000", hex"00");
+        return abi.encodePacked(hex"08000000", firstNumber, hex"00", hex"01", hex"0000000000", hex"00");
     }
 
     /// @dev A batch of one block (5) of the given queue count, no transaction, L1 price 0, no
@@ -768,7 +778,7 @@ contract BatchCodecTest is Test, CodecNumbers {
     ///      then one chunk an entry: 1 + its queue count for a valid batch).
     function _withQueueCount(bytes memory queueCount, uint256 lengths) internal pure returns (bytes memory) {
         return
-            abi.encodePacked(hex"0700000005000100", queueCount, hex"00", hex"00", hex"00", hex"00", new bytes(lengths));
+            abi.encodePacked(hex"0800000005000100", queueCount, hex"00", hex"00", hex"00", hex"00", new bytes(lengths));
     }
 
     // =========================================================================================
@@ -777,11 +787,11 @@ contract BatchCodecTest is Test, CodecNumbers {
     function test_header_errors() public view {
         bytes4 trunc = BatchCodec.Truncated.selector;
         _expectInvalid(hex"", 64, trunc, "empty");
-        _expectInvalid(hex"07", 64, trunc, "version only");
-        _expectInvalid(hex"07000000", 64, trunc, "version and defaults only");
-        _expectInvalid(hex"0700", 64, trunc, "data ends inside the defaults");
-        _expectInvalid(hex"07000080", 64, trunc, "data ends inside the default fee cap");
-        _expectInvalid(hex"0705000005", 64, BatchCodec.BadInteger.selector, "default gas limit m = 0, e = 5");
+        _expectInvalid(hex"08", 64, trunc, "version only");
+        _expectInvalid(hex"08000000", 64, trunc, "version and defaults only");
+        _expectInvalid(hex"0800", 64, trunc, "data ends inside the defaults");
+        _expectInvalid(hex"08000080", 64, trunc, "data ends inside the default fee cap");
+        _expectInvalid(hex"0805000005", 64, BatchCodec.BadInteger.selector, "default gas limit m = 0, e = 5");
         _expectInvalid(hex"00", 64, BatchCodec.UnknownVersion.selector, "version 0");
         for (uint256 v; v < 256; v += 85) {
             // Versions 0, 85, 170, 255, then 1, 2, 3, 4 and 5 below.
@@ -793,6 +803,24 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectVersionRefused(hex"0501", 5);
         _expectVersionRefused(hex"0101", 1);
         _expectVersionRefused(hex"0601", 6);
+        // Version 7 (the y-parity in the head, a gas limit field 0 for the default): the worked
+        // example as it wrote it.
+        _expectVersionRefused(
+            abi.encodePacked(
+                hex"076500000580e2cfaa0601000001",
+                hex"8002",
+                hex"00",
+                hex"01",
+                T,
+                hex"0059",
+                hex"8f000000",
+                R,
+                hex"26",
+                R0,
+                S0
+            ),
+            7
+        );
         // Version 5 (blocks without heavy runs): the worked example as it wrote it.
         _expectVersionRefused(
             abi.encodePacked(hex"050580e2cfaa0601000001", hex"8002", hex"02", T, R, hex"0045", hex"0f00650126", R0, S0),
@@ -807,15 +835,15 @@ contract BatchCodecTest is Test, CodecNumbers {
             abi.encodePacked(hex"020580e2cfaa0601000001", hex"02", T, R, hex"45", hex"0f00650126", R0, S0), 2
         );
         // Block count.
-        _expectInvalid(hex"0700000005000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
+        _expectInvalid(hex"0800000005000000", 64, BatchCodec.BadBlockSequence.selector, "no block");
         _expectInvalid(
-            hex"07000000ffffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00",
+            hex"08000000ffffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00",
             64,
             BatchCodec.BadBlockSequence.selector,
             "last number > u64"
         );
         assertEq(
-            h.decodeHeader(hex"07000000feffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00", 64)
+            h.decodeHeader(hex"08000000feffffffffffffffff010002" hex"0000000000" hex"0000000000" hex"00", 64)
             .blockCount,
             2,
             "last number = u64 max"
@@ -823,56 +851,56 @@ contract BatchCodecTest is Test, CodecNumbers {
         // Each block takes at least 5 bytes: 2 blocks with 9 bytes left are cut before the first
         // block is read; with 10 left, the first block is read (and its delta 1 refused).
         _expectInvalid(
-            hex"0700000005000201" hex"000000000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 10 bytes"
+            hex"0800000005000201" hex"000000000000000000", 64, BatchCodec.InvalidField.selector, "2 blocks, 10 bytes"
         );
-        _expectInvalid(hex"0700000005000201" hex"0000000000000000", 64, trunc, "2 blocks, 9 bytes");
-        _expectInvalid(hex"070000000500020000", 64, trunc, "2 blocks in 2 bytes");
+        _expectInvalid(hex"0800000005000201" hex"0000000000000000", 64, trunc, "2 blocks, 9 bytes");
+        _expectInvalid(hex"080000000500020000", 64, trunc, "2 blocks in 2 bytes");
         // Timestamps.
-        _expectInvalid(hex"0700000005000101" hex"00000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
+        _expectInvalid(hex"0800000005000101" hex"00000000", 64, BatchCodec.InvalidField.selector, "first delta 1");
         _expectInvalid(
-            hex"0700000005ffffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00",
+            hex"0800000005ffffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00",
             64,
             BatchCodec.BadBlockSequence.selector,
             "timestamp > u64"
         );
         assertEq(
-            h.decodeHeader(hex"0700000005feffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00", 64)
+            h.decodeHeader(hex"0800000005feffffffffffffffff0102" hex"0000000000" hex"0100000000" hex"00", 64)
             .blockCount,
             2,
             "timestamp = u64 max"
         );
         // The delta is checked before the queue count is read.
         _expectInvalid(
-            hex"0700000005000101" hex"80808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue cut"
+            hex"0800000005000101" hex"80808080", 64, BatchCodec.InvalidField.selector, "first delta 1, queue cut"
         );
-        // Transaction count: 68 bytes per transaction after the L1 price (the queue count, before
+        // Transaction count: 67 bytes per transaction after the L1 price (the queue count, before
         // it, has no bound), checked once the price is read and before the heavy runs.
         bytes memory sixtyEight = new bytes(68);
-        _expectInvalid(abi.encodePacked(hex"07000000050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
+        _expectInvalid(abi.encodePacked(hex"08000000050001000002", hex"00", sixtyEight), 64, trunc, "2 txs, 68 bytes");
         _expectInvalid(
-            abi.encodePacked(hex"070000000500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs"
+            abi.encodePacked(hex"080000000500010005", hex"02", hex"00", sixtyEight), 64, trunc, "5 entries, 2 txs"
         );
         _expectInvalid(
-            hex"07000000050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first"
+            hex"08000000050001000005" hex"8000" hex"00", 64, BatchCodec.BadInteger.selector, "the price first"
         );
-        _expectInvalid(hex"07000000050001000005" hex"a08e", 64, trunc, "the price cut first");
+        _expectInvalid(hex"08000000050001000005" hex"a08e", 64, trunc, "the price cut first");
         // Registry: 20 bytes per entry.
         _expectInvalid(
-            abi.encodePacked(hex"07000000050001000000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes"
+            abi.encodePacked(hex"08000000050001000000000002", new bytes(39)), 64, trunc, "2 addresses, 39 bytes"
         );
         // Chunk count against the bytes left: two blocks of one transaction each pass their
         // bound, a registry of 4 takes 80 bytes, and 3 bytes are left for 4 chunk lengths (each
         // block's beginning and its transaction).
         bytes memory twoChunks = abi.encodePacked(
-            hex"07000000050002", hex"0000010000", hex"0000010000", hex"04", new bytes(80), hex"000000"
+            hex"08000000050002", hex"0000010000", hex"0000010000", hex"04", new bytes(80), hex"000000"
         );
         _expectInvalid(twoChunks, 1, trunc, "more chunks than bytes left");
         // The same with queue entries: 2 entries and no transaction (the beginning and a chunk an
         // entry, whatever the chunk size), 2 bytes left.
-        _expectInvalid(hex"070000000500010002000000" hex"00" hex"0000", 1, trunc, "more entry chunks than bytes left");
-        _expectInvalid(hex"070000000500010002000000" hex"00" hex"0000", 64, trunc, "the same in chunks of 64");
+        _expectInvalid(hex"080000000500010002000000" hex"00" hex"0000", 1, trunc, "more entry chunks than bytes left");
+        _expectInvalid(hex"080000000500010002000000" hex"00" hex"0000", 64, trunc, "the same in chunks of 64");
         assertEq(
-            h.decodeHeader(hex"070000000500010002000000" hex"00" hex"000000", 64).chunkCount,
+            h.decodeHeader(hex"080000000500010002000000" hex"00" hex"000000", 64).chunkCount,
             3,
             "the beginning and 2 entries' chunks"
         );
@@ -1380,52 +1408,87 @@ contract BatchCodecTest is Test, CodecNumbers {
         h.validate(_single(_encodeTx(_transfer(0, 7, 0, 1e6), _tr())), 64);
     }
 
+    /// @notice Head bit 1 takes the batch's default gas limit (no field follows); the default
+    ///         written out is refused, any other gas limit is read (§3.3).
+    function test_tx_defaultGasBit() public view {
+        bytes32 r = bytes32(uint256(1));
+        bytes32 s = bytes32(uint256(2));
+        // The header's default gas limit (byte 1) set to 65, 300000.
+        bytes memory data = _single(abi.encodePacked(hex"0f0001", hex"26", r, s));
+        data[1] = 0x65;
+        BatchCodec.Tx memory t = h.decodeChunk(data, 64, 1)[0];
+        assertEq(t.gasLimit, 300_000, "the default");
+        assertEq(t.billedBytes, 70, "billed as written out, one byte");
+        data = _single(abi.encodePacked(hex"0d006601", hex"26", r, s));
+        data[1] = 0x65;
+        assertEq(h.decodeChunk(data, 64, 1)[0].gasLimit, 3_000_000, "another, written out");
+        data = _single(abi.encodePacked(hex"0d006501", hex"26", r, s));
+        data[1] = 0x65;
+        _expectInvalid(data, 64, BatchCodec.InvalidField.selector, "the default written out");
+        // Under zero defaults the bit reads a gas limit of 0.
+        assertEq(h.decodeChunk(_single(abi.encodePacked(hex"0f0001", hex"26", r, s)), 64, 1)[0].gasLimit, 0, "0");
+    }
+
+    /// @notice The y-parity is the top bit of the word `s` is written in, and `s` the rest.
+    function test_tx_parityInS() public view {
+        bytes32 r = bytes32(uint256(1));
+        BatchCodec.Tx memory t =
+            h.decodeChunk(_single(abi.encodePacked(hex"0d006501", hex"26", r, bytes32(uint256(2)))), 64, 1)[0];
+        assertFalse(t.yParity, "parity 0");
+        assertEq(t.s, bytes32(uint256(2)), "s");
+        t = h.decodeChunk(
+            _single(abi.encodePacked(hex"0d006501", hex"26", r, bytes32(uint256(1 << 255 | 2)))), 64, 1
+        )[0];
+        assertTrue(t.yParity, "parity 1");
+        assertEq(t.s, bytes32(uint256(2)), "s without the parity");
+    }
+
     function test_tx_fieldErrors() public view {
-        // head 0f (EIP-1559, parity, zero fees, transfer), nonce 00, gas 65, pair 01, amount 26.
+        // head 0d (EIP-1559, zero fees, transfer), nonce 00, gas 65, pair 01, amount 26.
         bytes32 r = bytes32(uint256(1));
         bytes32 s = bytes32(uint256(2));
         bytes4 bad = BatchCodec.BadInteger.selector;
-        h.validate(_single(abi.encodePacked(hex"0f006501", hex"26", r, s)), 64);
-        _expectInvalid(_single(abi.encodePacked(hex"0f80006501", hex"26", r, s)), 64, bad, "overlong nonce");
-        _expectInvalid(_single(abi.encodePacked(hex"0f000501", hex"26", r, s)), 64, bad, "gas limit m = 0, e = 5");
-        _expectInvalid(_single(abi.encodePacked(hex"0f003401", hex"26", r, s)), 64, bad, "gas limit 10^20");
-        _expectInvalid(_single(abi.encodePacked(hex"0f00c00201", hex"26", r, s)), 64, bad, "gas limit m = 10");
+        h.validate(_single(abi.encodePacked(hex"0d006501", hex"26", r, s)), 64);
+        _expectInvalid(_single(abi.encodePacked(hex"0d80006501", hex"26", r, s)), 64, bad, "overlong nonce");
+        _expectInvalid(_single(abi.encodePacked(hex"0d000501", hex"26", r, s)), 64, bad, "gas limit m = 0, e = 5");
+        _expectInvalid(_single(abi.encodePacked(hex"0d003401", hex"26", r, s)), 64, bad, "gas limit 10^20");
+        _expectInvalid(_single(abi.encodePacked(hex"0d00c00201", hex"26", r, s)), 64, bad, "gas limit m = 10");
         // Fees: 10^39 is beyond 128 bits (m = 10^8, e = 31).
         bytes memory fee = _num(1e39);
-        _expectInvalid(_single(abi.encodePacked(hex"0b0065", hex"20", fee, hex"01", hex"26", r, s)), 64, bad, "fee");
-        _expectInvalid(_single(abi.encodePacked(hex"0a0065", fee, hex"01", hex"26", r, s)), 64, bad, "gas price");
+        _expectInvalid(_single(abi.encodePacked(hex"090065", hex"20", fee, hex"01", hex"26", r, s)), 64, bad, "fee");
+        _expectInvalid(_single(abi.encodePacked(hex"080065", fee, hex"01", hex"26", r, s)), 64, bad, "gas price");
         // Amount: m = 2^254 - 1 (tail of 252 + 2 bits) times 10^31 overflows 256 bits.
         bytes memory tail = new bytes(37);
         for (uint256 i; i < 36; i++) {
             tail[i] = 0xff;
         }
         tail[36] = 0x03;
-        _expectInvalid(_single(abi.encodePacked(hex"0f006501", hex"ff", tail, r, s)), 64, bad, "amount over 256 bits");
+        _expectInvalid(_single(abi.encodePacked(hex"0d006501", hex"ff", tail, r, s)), 64, bad, "amount over 256 bits");
         // The registry pair: below R² = 4.
         bytes4 invalid = BatchCodec.InvalidField.selector;
-        h.validate(_single(abi.encodePacked(hex"0f006503", hex"26", r, s)), 64);
-        _expectInvalid(_single(abi.encodePacked(hex"0f006504", hex"26", r, s)), 64, invalid, "pair 4 of R = 2");
+        h.validate(_single(abi.encodePacked(hex"0d006503", hex"26", r, s)), 64);
+        _expectInvalid(_single(abi.encodePacked(hex"0d006504", hex"26", r, s)), 64, invalid, "pair 4 of R = 2");
         // Refused before the rest is read, even if it is cut (a registry of 4 keeps the header's
-        // bound of 68 bytes per transaction satisfied).
-        _expectInvalid(_oneBlock(hex"0f006510", 1, _four()), 64, invalid, "pair 16 of R = 4");
+        // bound of 67 bytes per transaction satisfied).
+        _expectInvalid(_oneBlock(hex"0d006510", 1, _four()), 64, invalid, "pair 16 of R = 4");
         _expectInvalid(
-            _single(abi.encodePacked(hex"0f00658080808080808080808002", hex"26", r, s)), 64, bad, "pair over 64 bits"
+            _single(abi.encodePacked(hex"0d00658080808080808080808002", hex"26", r, s)), 64, bad, "pair over 64 bits"
         );
         // Pair 14 = 3 * 4 + 2 with R = 4.
         BatchCodec.Tx[] memory txs =
-            h.decodeChunk(_oneBlock(abi.encodePacked(hex"0f00650e", hex"26", r, s), 1, _four()), 64, 1);
+            h.decodeChunk(_oneBlock(abi.encodePacked(hex"0d00650e", hex"26", r, s), 1, _four()), 64, 1);
         _eqBytes(txs[0].input, _transferInput(address(0xCAFE), address(0xBEEF), 1e6), "pair 14 of R = 4");
         // No registry: every pair is out of range (no heavy run, chunk lengths 0, the
         // beginning's, and 69).
         bytes memory noRegistry =
-            abi.encodePacked(hex"0700000005000100000100", hex"00", hex"00", hex"0045", hex"0f006500", hex"26", r, s);
+            abi.encodePacked(hex"0800000005000100000100", hex"00", hex"00", hex"0045", hex"0d006500", hex"26", r, s);
         _expectInvalid(noRegistry, 64, invalid, "pair 0 of R = 0");
         // The signature: 64 bytes.
         bytes4 trunc = BatchCodec.Truncated.selector;
         _expectInvalid(
-            _single(abi.encodePacked(hex"0f006501", hex"26", r, _slice(abi.encodePacked(s), 0, 31))), 64, trunc, "s cut"
+            _single(abi.encodePacked(hex"0d006501", hex"26", r, _slice(abi.encodePacked(s), 0, 31))), 64, trunc, "s cut"
         );
-        _expectInvalid(_oneBlock(hex"0f006501", 1, _four()), 64, trunc, "amount missing");
+        _expectInvalid(_oneBlock(hex"0d006501", 1, _four()), 64, trunc, "amount missing");
         _expectInvalid(_oneBlock(hex"", 1, _four()), 64, trunc, "empty chunk");
         _expectChunkInvalid(_oneBlock(hex"", 1, _four()), 64, 1, trunc, "empty chunk alone");
     }
@@ -1461,12 +1524,12 @@ contract BatchCodecTest is Test, CodecNumbers {
         compact[3] = abi.encodeWithSelector(bytes4(0x91c98a2a), T, R, 1, 2, 3);
         compact[4] = abi.encodeWithSelector(bytes4(0xe2dc85dc), T, R, 1, 2, 3);
         for (uint256 i; i < 5; i++) {
-            bytes memory enc = abi.encodePacked(hex"070065", _varint(compact[i].length), compact[i], r, s);
+            bytes memory enc = abi.encodePacked(hex"050065", _varint(compact[i].length), compact[i], r, s);
             _expectInvalid(_single(enc), 64, BatchCodec.InvalidField.selector, "raw calldata with a compact form");
         }
         // An input length beyond the chunk.
         _expectInvalid(
-            _single(abi.encodePacked(hex"07006581", hex"01", new bytes(100))), 64, BatchCodec.Truncated.selector, "len"
+            _single(abi.encodePacked(hex"05006581", hex"01", new bytes(100))), 64, BatchCodec.Truncated.selector, "len"
         );
     }
 
@@ -1505,20 +1568,20 @@ contract BatchCodecTest is Test, CodecNumbers {
         // them (the signature added below), and how many references.
         bytes[3][8] memory parts = [
             // A system transfer (head 0f: operation 1, zero fees) of pair 0·300 + 1: one byte.
-            [bytes(hex"0f0065"), _varint(1), bytes(hex"26")],
+            [bytes(hex"0d0065"), _varint(1), bytes(hex"26")],
             // Pair 1·300 + 2: two bytes.
-            [bytes(hex"0f0065"), _varint(302), bytes(hex"26")],
+            [bytes(hex"0d0065"), _varint(302), bytes(hex"26")],
             // Pair 299·300 + 299: three bytes.
-            [bytes(hex"0f0065"), _varint(89_999), bytes(hex"26")],
+            [bytes(hex"0d0065"), _varint(89_999), bytes(hex"26")],
             // A token approve (head 57) of pair 0·300 + 3.
-            [bytes(hex"570065"), _varint(3), bytes(hex"26")],
+            [bytes(hex"550065"), _varint(3), bytes(hex"26")],
             // A token transferFrom (head 5f): pair 5·300 + 6 (two bytes), then index 299 (two).
-            [bytes(hex"5f0065"), abi.encodePacked(_varint(1506), _varint(299)), bytes(hex"26")],
+            [bytes(hex"5d0065"), abi.encodePacked(_varint(1506), _varint(299)), bytes(hex"26")],
             // A transfer of ether (head 67) to index 4 (one byte), then to index 299 (two).
-            [bytes(hex"670065"), _varint(4), bytes(hex"26")],
-            [bytes(hex"670065"), _varint(299), bytes(hex"26")],
+            [bytes(hex"650065"), _varint(4), bytes(hex"26")],
+            [bytes(hex"650065"), _varint(299), bytes(hex"26")],
             // Raw calldata (head 07, operation 0): one byte of input, no reference.
-            [bytes(hex"070065"), bytes(""), bytes(hex"017f")]
+            [bytes(hex"050065"), bytes(""), bytes(hex"017f")]
         ];
         uint256[8] memory refs = [uint256(1), 1, 1, 1, 2, 1, 1, 0];
         // What each bills, counted by hand: head, nonce and gas limit (3), the references (2
@@ -1715,9 +1778,9 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes32 digest = h.signingHash(d, CHAIN_ID);
         assertEq(digest, keccak256(_refEncode(d, CHAIN_ID, false)), _cat(what, "signing hash"));
         (uint8 v, bytes32 r, bytes32 s) = vmx.sign(KEY, digest);
-        bytes memory signed = bytes.concat(txBytes);
-        if (v == 28) signed[0] = signed[0] | 0x02;
-        d = h.decodeChunk(_oneBlock(abi.encodePacked(signed, r, s), 1, reg), 64, 1)[0];
+        // The y-parity goes in the top bit of the `s` word.
+        if (v == 28) s = bytes32(uint256(s) | 1 << 255);
+        d = h.decodeChunk(_oneBlock(abi.encodePacked(txBytes, r, s), 1, reg), 64, 1)[0];
         assertEq(h.recoverSender(d, CHAIN_ID), vmx.addr(KEY), _cat(what, "sender"));
         // The signed bytes name the token as `to`: 0x02 ‖ rlp([chainId, nonce, 0, 0, gas, to, ...]).
         bytes memory expected = abi.encodePacked(hex"82a455808080830493e094", token, hex"80");
@@ -1948,9 +2011,9 @@ contract BatchCodecTest is Test, CodecNumbers {
         _expectInvalid(_twoWeights(hex"ffff03", three), 64, BatchCodec.Truncated.selector, "65535 runs");
         _expectHeaderInvalid(_twoWeights(hex"ffff03", three), 64, BatchCodec.Truncated.selector, "65535 runs, header");
         // A block without transactions has no run, queue entries or not.
-        bytes memory entries = abi.encodePacked(hex"0700000005000100010000", hex"010001", hex"00", hex"0000");
+        bytes memory entries = abi.encodePacked(hex"0800000005000100010000", hex"010001", hex"00", hex"0000");
         _expectInvalid(entries, 64, invalid, "a run in a block of entries alone");
-        h.validate(abi.encodePacked(hex"0700000005000100010000", hex"00", hex"00", hex"0000"), 64);
+        h.validate(abi.encodePacked(hex"0800000005000100010000", hex"00", hex"00", hex"0000"), 64);
     }
 
     // =========================================================================================
@@ -2307,8 +2370,8 @@ contract BatchCodecTest is Test, CodecNumbers {
         bytes32 r;
         bytes32 s;
         assembly ("memory-safe") {
-            r := mload(add(data, add(32, 65)))
-            s := mload(add(data, add(32, 97)))
+            r := mload(add(data, add(32, 64)))
+            s := mload(add(data, add(32, 96)))
         }
         _eqBytes(data, _example(r, s), "the bytes of section 6");
     }
@@ -2537,7 +2600,7 @@ contract BatchCodecTest is Test, CodecNumbers {
 
     /// @notice Random bytes after a valid version byte (6), so that the header is exercised.
     function testFuzz_randomAfterVersionNeverPanic(bytes memory data, uint256 cs) public view {
-        _checkNoPanic(abi.encodePacked(hex"07000000", data), _chunkSize(cs));
+        _checkNoPanic(abi.encodePacked(hex"08000000", data), _chunkSize(cs));
     }
 
     /// @notice One byte of a valid vector changed: decodes or fails with a codec error.

@@ -544,7 +544,7 @@ contract FraudProofTest is Test, FullWitness {
     {
         require(firstBlock < 0x80 && queues.length < 0x80, "one-byte varints");
         // forge-lint: disable-next-line(unsafe-typecast)
-        data = abi.encodePacked(hex"07000000", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
+        data = abi.encodePacked(hex"08000000", uint8(firstBlock), hex"00", uint8(queues.length)); // checked above
         for (uint256 i; i < queues.length; i++) {
             require(queues[i] < 0x80, "one-byte varints");
             // forge-lint: disable-next-line(unsafe-typecast)
@@ -812,7 +812,7 @@ contract FraudProofTest is Test, FullWitness {
         // One block of 1 entry and 1 transaction whose 68 bytes do not decode (zero fees
         // written out, the batch's defaults): its beginning and its entry's chunk (chunk lengths 0),
         // then the transaction's chunk, Undecodable. The entry's chunk still decodes.
-        data = abi.encodePacked(hex"07000000", hex"01000100010100", hex"00", hex"00", hex"000044", new bytes(68));
+        data = abi.encodePacked(hex"08000000", hex"01000100010100", hex"00", hex"00", hex"000044", new bytes(68));
         proof = _dataProof(data, all);
         (decodes,, located) = decoder.decodeChunk(proof, QUEUE_CHUNK_SIZE, 2);
         assertFalse(decodes, "does not decode");

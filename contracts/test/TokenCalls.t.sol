@@ -629,7 +629,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         // One block of 3 queue entries and no transaction, at the genesis L1 price (80 02), no
         // heavy run, no registry: its beginning, then a chunk an entry (chunks 1 to 3), all
         // without bytes.
-        bytes memory data = hex"07000000" hex"01e8070100030080020000" hex"00000000";
+        bytes memory data = hex"08000000" hex"01e8070100030080020000" hex"00000000";
         bytes32[] memory touched = _touched();
         (bytes32[] memory keys, bytes32[] memory values, uint256 n) = _genesis(24);
         bytes32 root = _root(keys, values, n);
@@ -735,7 +735,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         }
         // Delta 0, no queue entry; after the L1 price, no heavy run (00).
         bytes memory out =
-            abi.encodePacked(hex"07000000", hex"01e8070100", hex"00", _varint(txs.length), _num(l1BytePrice), hex"00");
+            abi.encodePacked(hex"08000000", hex"01e8070100", hex"00", _varint(txs.length), _num(l1BytePrice), hex"00");
         out = abi.encodePacked(out, _varint(reg.length));
         for (uint256 i; i < reg.length; i++) {
             out = abi.encodePacked(out, reg[i]);
@@ -758,13 +758,13 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
     ///      second address's index, then the amount).
     function _encode(BatchCodec.Tx memory t, address[] memory reg) internal pure returns (bytes memory) {
         bytes4 sel = bytes4(t.input);
-        uint256 head = 0x01 | (t.yParity ? 0x02 : 0);
+        // EIP-1559; the gas limit and fees written out (zero defaults); the y-parity in `s`.
+        uint256 head = 0x01;
+        bytes32 s = bytes32(uint256(t.s) | (t.yParity ? 1 << 255 : 0));
         if (t.to == SYSTEM && sel == WITHDRAW_FEES) {
             require(t.input.length == 4 && t.nonce < 0x80 && t.maxFeePerGas == PRICE, "withdrawFees() alone");
             return
-                abi.encodePacked(
-                    _byte(head), _byte(t.nonce), _num(t.gasLimit), hex"0026", _varint(4), t.input, t.r, t.s
-                );
+                abi.encodePacked(_byte(head), _byte(t.nonce), _num(t.gasLimit), hex"0026", _varint(4), t.input, t.r, s);
         }
         uint256 i0;
         uint256 i1;
@@ -786,7 +786,7 @@ contract TokenCallsTest is Test, CodecNumbers, FullWitness {
         // fee cap 10^6 (0x26: m 1, e 6), the pair.
         require(t.nonce < 0x80 && t.maxFeePerGas == PRICE, "one-byte nonce, the fee cap PRICE");
         return abi.encodePacked(
-            _byte(head), _byte(t.nonce), _num(t.gasLimit), hex"0026", _varint(i0 * reg.length + i1), rest, t.r, t.s
+            _byte(head), _byte(t.nonce), _num(t.gasLimit), hex"0026", _varint(i0 * reg.length + i1), rest, t.r, s
         );
     }
 

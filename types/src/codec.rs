@@ -30,7 +30,7 @@ use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256}
 use std::{collections::HashMap, ops::Range};
 
 /// The codec version this module reads and writes.
-pub const VERSION: u8 = 7;
+pub const VERSION: u8 = 8;
 
 /// Most queue entries one block may consume (the encoder's bound; the sequencer takes far
 /// fewer per block).
@@ -52,13 +52,13 @@ pub const MAX_BATCH_CHUNKS: u64 = 256;
 /// (docs/fraud-proofs.md §7).
 pub const MAX_BATCH_BYTES: usize = 120_000;
 
-/// Smallest possible encoded transaction: head, nonce, gas limit, a raw input of length 0 (its
-/// fees the batch's defaults) and the signature. Bounds counts before allocating.
-pub const MIN_TX_BYTES: usize = 1 + 1 + 1 + 1 + 64;
+/// Smallest possible encoded transaction: head, nonce, a raw input of length 0 (its gas limit
+/// and fees the batch's defaults) and the signature. Bounds counts before allocating.
+pub const MIN_TX_BYTES: usize = 1 + 1 + 1 + 64;
 
 /// The batch's default gas limit and fees (§3.1 `defaults`), written once in its header: a
-/// transaction whose gas limit field is 0 has the default gas limit, and one whose head has
-/// the default-fees bit has the default fees (a legacy one the fee cap as its gas price).
+/// transaction whose head has the default-gas bit has the default gas limit, and one whose head
+/// has the default-fees bit has the default fees (a legacy one the fee cap as its gas price).
 /// Most of a batch's transactions have the same, which they then do not repeat.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FeeDefaults {
@@ -99,8 +99,7 @@ impl FeeDefaults {
     }
 
     /// The defaults the reference encoder writes for `txs`: the gas limit most of them have and
-    /// the fees most of them have (ties: the first seen); a gas limit of 0 if one of them has
-    /// it (its field then reads as the default), and zero for no transaction.
+    /// the fees most of them have (ties: the first seen), and zero for no transaction.
     fn most_common<'a>(txs: impl Iterator<Item = &'a SignedTx> + Clone) -> Self {
         fn mode<K: std::hash::Hash + Eq + Copy + Default>(keys: impl Iterator<Item = K>) -> K {
             let mut seen: HashMap<K, (usize, usize)> = HashMap::new();
@@ -112,10 +111,69 @@ impl FeeDefaults {
                 .max_by(|(_, (ca, fa)), (_, (cb, fb))| ca.cmp(cb).then(fb.cmp(fa)))
                 .map_or_else(K::default, |(k, _)| k)
         }
-        let gas_limit =
-            if txs.clone().any(|t| t.gas_limit() == 0) { 0 } else { mode(txs.clone().map(SignedTx::gas_limit)) };
+        let gas_limit = mode(txs.clone().map(SignedTx::gas_limit));
         let (max_priority_fee_per_gas, max_fee_per_gas) = mode(txs.map(Self::fees_of));
         Self { gas_limit, max_priority_fee_per_gas, max_fee_per_gas }
+    }
+}
+
+/// Where a batch's bytes go, field by field (`rollup bench codec` prints it): what
+/// [`encode_fields`] counts while it encodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FieldBytes {
+    /// The header: version, defaults, block table, registry and chunk lengths.
+    pub header: u64,
+    /// Transaction heads.
+    pub head: u64,
+    /// Nonces.
+    pub nonce: u64,
+    /// Gas limits written out (or their default's 0).
+    pub gas_limit: u64,
+    /// Fees written out.
+    pub fees: u64,
+    /// Registry references: pairs, indices, an extended operation's row, list length and
+    /// references.
+    pub references: u64,
+    /// Addresses written inline.
+    pub inline: u64,
+    /// Numbers of the operations: amounts and values.
+    pub amounts: u64,
+    /// Raw calldata with its length.
+    pub raw: u64,
+    /// Signatures.
+    pub signature: u64,
+}
+
+impl FieldBytes {
+    /// The fields in print order, with their names.
+    pub fn named(&self) -> [(&'static str, u64); 10] {
+        [
+            ("header", self.header),
+            ("head", self.head),
+            ("nonce", self.nonce),
+            ("gas limit", self.gas_limit),
+            ("fees", self.fees),
+            ("references", self.references),
+            ("inline", self.inline),
+            ("amounts", self.amounts),
+            ("raw", self.raw),
+            ("signature", self.signature),
+        ]
+    }
+}
+
+impl std::ops::AddAssign for FieldBytes {
+    fn add_assign(&mut self, o: Self) {
+        self.header += o.header;
+        self.head += o.head;
+        self.nonce += o.nonce;
+        self.gas_limit += o.gas_limit;
+        self.fees += o.fees;
+        self.references += o.references;
+        self.inline += o.inline;
+        self.amounts += o.amounts;
+        self.raw += o.raw;
+        self.signature += o.signature;
     }
 }
 
@@ -199,7 +257,8 @@ impl CodecError {
 
 // Head byte of a transaction.
 const HEAD_EIP1559: u8 = 0b0000_0001;
-const HEAD_PARITY: u8 = 0b0000_0010;
+/// The gas limit is the batch's default ([`FeeDefaults`]): no gas limit field follows.
+const HEAD_DEFAULT_GAS: u8 = 0b0000_0010;
 /// The fees are the batch's defaults ([`FeeDefaults`]): no fee field follows.
 const HEAD_DEFAULT_FEES: u8 = 0b0000_0100;
 const HEAD_OP_SHIFT: u32 = 3;
@@ -209,6 +268,10 @@ const HEAD_TOKEN_CALL: u8 = 0b0100_0000;
 /// The second address of the registry pair (a transfer of ether's target) is written inline,
 /// its 20 bytes in the transaction, not in the registry (§3.3.1).
 const HEAD_INLINE: u8 = 0b1000_0000;
+
+/// The bits of `s`'s word that are `s`: the top one is the signature's y-parity (§3.3). A
+/// low `s` (EIP-2: at most secp256k1n / 2 < 2^255) never has it.
+const S_MASK: U256 = U256::MAX.wrapping_shr(1);
 
 /// Operation code of raw calldata.
 const OP_RAW: u8 = 0;
@@ -930,11 +993,14 @@ fn decode_tx(r: &mut Reader<'_>, header: &Header, chain: &ChainConfig) -> Result
     let eip1559 = head & HEAD_EIP1559 != 0;
     let nonce = r.varint("nonce")?;
     let d = header.defaults;
-    // A gas limit of 0 is the default; the default written out is refused (one encoding).
-    let gas_limit = match r.number_u64("gas limit")? {
-        0 => d.gas_limit,
-        g if g == d.gas_limit => return Err(CodecError::Invalid("the default gas limit written out")),
-        g => g,
+    // The default gas limit is the head's bit; written out it is refused (one encoding).
+    let gas_limit = if head & HEAD_DEFAULT_GAS != 0 {
+        d.gas_limit
+    } else {
+        match r.number_u64("gas limit")? {
+            g if g == d.gas_limit => return Err(CodecError::Invalid("the default gas limit written out")),
+            g => g,
+        }
     };
     let (priority, max_fee) = if head & HEAD_DEFAULT_FEES != 0 {
         (if eip1559 { d.max_priority_fee_per_gas } else { 0 }, d.max_fee_per_gas)
@@ -1016,9 +1082,10 @@ fn decode_tx(r: &mut Reader<'_>, header: &Header, chain: &ChainConfig) -> Result
             input.into()
         }
     };
+    // The y-parity is the top bit of `s`'s word, which a low `s` (EIP-2) leaves free.
     let rs = r.bytes(64, "signature")?;
-    let signature =
-        Signature::new(U256::from_be_slice(&rs[..32]), U256::from_be_slice(&rs[32..]), head & HEAD_PARITY != 0);
+    let s = U256::from_be_slice(&rs[32..]);
+    let signature = Signature::new(U256::from_be_slice(&rs[..32]), s & S_MASK, s.bit(255));
     let to = TxKind::Call(to);
     Ok(if eip1559 {
         SignedTx::Eip1559(Signed::new_unhashed(
@@ -1132,9 +1199,10 @@ pub const BILLED_REFERENCE_BYTES: u64 = 2;
 pub fn billed_bytes(tx: &SignedTx) -> u64 {
     let form = form_of(tx);
     let mut out = Vec::with_capacity(128 + tx.input().len());
-    // References written as 0 take one byte each; the gas limit and the fees (unless zero)
-    // are written out, against zero defaults.
-    encode_tx(&mut out, tx, form.as_ref(), 0, 0, &FeeDefaults::default(), false);
+    // References written as 0 take one byte each; the gas limit is written out (against a
+    // default it does not have) and the fees unless zero (against zero defaults).
+    let defaults = FeeDefaults { gas_limit: tx.gas_limit().wrapping_add(1), ..FeeDefaults::default() };
+    encode_tx(&mut out, tx, form.as_ref(), 0, 0, &defaults, false);
     // Each reference was written as one byte.
     let billed: u64 = form.iter().flat_map(Compact::references).map(|m| billed_reference(m) - 1).sum();
     out.len() as u64 + billed
@@ -1352,20 +1420,32 @@ fn heavy_runs(heavy: &[bool]) -> Vec<(u64, u64)> {
 
 /// Encodes `batch` for `chain`.
 pub fn encode(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError> {
-    encode_as(batch, chain, true)
+    encode_as(batch, chain, true, &mut FieldBytes::default())
+}
+
+/// [`encode`], and where the bytes went, field by field.
+pub fn encode_fields(batch: &Batch, chain: &ChainConfig) -> Result<(Vec<u8>, FieldBytes), CodecError> {
+    let mut fields = FieldBytes::default();
+    let data = encode_as(batch, chain, true, &mut fields)?;
+    Ok((data, fields))
 }
 
 /// Encodes `batch` for `chain` at its widest: every address in the registry, none inline, and
-/// defaults that (but for a gas limit of 0 or of `u64::MAX`) no transaction takes, so that each
+/// defaults that (but for a gas limit or fees of their type's largest value) no transaction takes, so that each
 /// writes its gas limit and fees out. Valid, but not what the reference encoder writes (§3.4):
 /// what a batcher that wants the largest header and chunks for its transactions posts, the
 /// proof bounds' worst case (`rollup bench bounds`).
 pub fn encode_widest(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError> {
-    encode_as(batch, chain, false)
+    encode_as(batch, chain, false, &mut FieldBytes::default())
 }
 
-/// [`encode`] (`reference`) or [`encode_widest`].
-fn encode_as(batch: &Batch, chain: &ChainConfig, reference: bool) -> Result<Vec<u8>, CodecError> {
+/// [`encode`] (`reference`) or [`encode_widest`], adding to `fields` the bytes of each field.
+fn encode_as(
+    batch: &Batch,
+    chain: &ChainConfig,
+    reference: bool,
+    fields: &mut FieldBytes,
+) -> Result<Vec<u8>, CodecError> {
     let first = batch.blocks.first().ok_or(CodecError::BadBlocks("a batch holds at least one block"))?;
     for pair in batch.blocks.windows(2) {
         if pair[0].number.checked_add(1) != Some(pair[1].number) {
@@ -1388,9 +1468,8 @@ fn encode_as(batch: &Batch, chain: &ChainConfig, reference: bool) -> Result<Vec<
     let (defaults, inline) = if reference {
         (FeeDefaults::most_common(txs), inline_seconds(&forms))
     } else {
-        // A gas limit of 0 is written as 0, which reads as the default: it must be 0 then.
-        let gas_limit = if txs.clone().any(|t| t.gas_limit() == 0) { 0 } else { u64::MAX };
-        let widest = FeeDefaults { gas_limit, max_priority_fee_per_gas: u128::MAX, max_fee_per_gas: u128::MAX };
+        let widest =
+            FeeDefaults { gas_limit: u64::MAX, max_priority_fee_per_gas: u128::MAX, max_fee_per_gas: u128::MAX };
         (widest, vec![false; forms.len()])
     };
     let registry = Registry::build(&forms, &inline);
@@ -1465,7 +1544,7 @@ fn encode_as(batch: &Batch, chain: &ChainConfig, reference: bool) -> Result<Vec<
                         c.extra.map_or(0, |a| registry.index_of(&a)),
                     ),
                 };
-                encode_tx(&mut chunk, tx, form.as_ref(), pair, extra, &defaults, inline);
+                *fields += encode_tx(&mut chunk, tx, form.as_ref(), pair, extra, &defaults, inline);
             }
             chunks.push(chunk);
         }
@@ -1481,6 +1560,7 @@ fn encode_as(batch: &Batch, chain: &ChainConfig, reference: bool) -> Result<Vec<
         }
         put_varint(&mut out, chunk.len() as u64);
     }
+    fields.header += out.len() as u64;
     for chunk in chunks {
         out.extend_from_slice(&chunk);
     }
@@ -1491,6 +1571,9 @@ fn check_encodable(tx: &SignedTx, chain: &ChainConfig) -> Result<(), CodecError>
     let unencodable = |why| Err(CodecError::Unencodable(tx.hash(), why));
     if tx.chain_id() != Some(chain.chain_id) {
         return unencodable("chain id");
+    }
+    if tx.signature().s().bit(255) {
+        return unencodable("signature s above 2^255");
     }
     let native = tx.native_transfer().is_some();
     match tx.kind() {
@@ -1582,7 +1665,7 @@ fn encode_tx(
     extra: u64,
     defaults: &FeeDefaults,
     inline: bool,
-) {
+) -> FieldBytes {
     let signature = tx.signature();
     let (priority, max_fee) = FeeDefaults::fees_of(tx);
     let default_fees = defaults.fees_fit(tx);
@@ -1593,8 +1676,9 @@ fn encode_tx(
     if matches!(tx, SignedTx::Eip1559(_)) {
         head |= HEAD_EIP1559;
     }
-    if signature.v() {
-        head |= HEAD_PARITY;
+    let default_gas = tx.gas_limit() == defaults.gas_limit;
+    if default_gas {
+        head |= HEAD_DEFAULT_GAS;
     }
     if default_fees {
         head |= HEAD_DEFAULT_FEES;
@@ -1602,21 +1686,33 @@ fn encode_tx(
     if inline {
         head |= HEAD_INLINE;
     }
+    let mut fields = FieldBytes { head: 1, signature: 64, ..FieldBytes::default() };
+    let mut mark = out.len() + 1;
+    let mut since = |out: &Vec<u8>| {
+        let n = (out.len() - mark) as u64;
+        mark = out.len();
+        n
+    };
     out.push(head);
     put_varint(out, tx.nonce());
-    // The default gas limit is written as 0 (a gas limit of 0 only under a default of 0).
-    put_number(out, U256::from(if tx.gas_limit() == defaults.gas_limit { 0 } else { tx.gas_limit() }));
+    fields.nonce = since(out);
+    if !default_gas {
+        put_number(out, U256::from(tx.gas_limit()));
+    }
+    fields.gas_limit = since(out);
     if !default_fees {
         if let SignedTx::Eip1559(_) = tx {
             put_number(out, U256::from(priority));
         }
         put_number(out, U256::from(max_fee));
     }
+    fields.fees = since(out);
     match form {
         None => {
             let input = tx.input();
             put_varint(out, input.len() as u64);
             out.extend_from_slice(input);
+            fields.raw = since(out);
         }
         Some(Compact { extended: Some(e), .. }) => {
             put_varint(out, e.index);
@@ -1627,9 +1723,11 @@ fn encode_tx(
                 put_varint(out, e.list.len() as u64);
                 put_varint(out, extra);
             }
+            fields.references = since(out);
             for v in &e.numbers {
                 put_number(out, *v);
             }
+            fields.amounts = since(out);
         }
         Some(c) => {
             match (inline, c.second()) {
@@ -1638,19 +1736,26 @@ fn encode_tx(
                         put_varint(out, pair);
                     }
                     out.extend_from_slice(second.as_slice());
+                    fields.inline = 20;
                 }
                 _ => put_varint(out, pair),
             }
             if c.extra.is_some() {
                 put_varint(out, extra);
             }
+            fields.references = since(out) - fields.inline;
             for v in &c.amounts[..c.amount_count] {
                 put_number(out, *v);
             }
+            fields.amounts = since(out);
         }
     }
     out.extend_from_slice(&signature.r().to_be_bytes::<32>());
-    out.extend_from_slice(&signature.s().to_be_bytes::<32>());
+    // The y-parity in the top bit of `s`'s word (`check_encodable`: a low `s` leaves it free).
+    let mut s = signature.s();
+    s.set_bit(255, signature.v());
+    out.extend_from_slice(&s.to_be_bytes::<32>());
+    fields
 }
 
 #[cfg(test)]
@@ -1808,6 +1913,44 @@ mod tests {
             decode_chunk(&swapped, &chain, 1),
             Err(CodecError::Invalid("a transaction's weight is not its chunk's"))
         );
+    }
+
+    #[test]
+    fn the_parity_is_in_s_and_the_default_gas_limit_in_the_head() {
+        let chain = ChainConfig::default();
+        let key = [7u8; 32];
+        // Two transactions of the default gas limit, one of its own; parities of both kinds.
+        let mut txs: Vec<SignedTx> =
+            (0..8).map(|n| sign_eip1559(&key, chain.chain_id, n, transfer_calldata())).collect();
+        let SignedTx::Eip1559(own) = &txs[1] else { unreachable!("an EIP-1559 transaction") };
+        let mut other = own.tx().clone();
+        other.gas_limit = 123_456;
+        let signed = crate::signer::Signer::new(&key.into()).expect("a key").sign_eip1559(other);
+        txs[1] = signed;
+        assert!(txs.iter().any(|t| t.signature().v()) && txs.iter().any(|t| !t.signature().v()));
+        let batch = Batch { blocks: vec![block_one(txs.clone())] };
+        let (data, fields) = encode_fields(&batch, &chain).expect("encodes");
+        same(&decode(&data, &chain).expect("decodes"), &batch);
+        let sum: u64 = fields.named().iter().map(|(_, n)| n).sum();
+        assert_eq!(sum, data.len() as u64, "every byte counted once");
+        assert_eq!(fields.gas_limit, encode_number(U256::from(123_456u64)).len() as u64, "one gas limit written");
+        let header = decode_header(&data, &chain).expect("header");
+        let chunk = &data[header.chunks[1].bytes.clone()];
+        assert_eq!(chunk[0] & HEAD_DEFAULT_GAS, HEAD_DEFAULT_GAS, "the default: the head's bit");
+        // A transaction's `s` word ends it: its top bit is the parity.
+        for tx in &txs {
+            let data = encode(&Batch { blocks: vec![block_one(vec![tx.clone()])] }, &chain).expect("encodes");
+            assert_eq!(data[data.len() - 32] >> 7 == 1, tx.signature().v(), "the parity in s");
+            assert_eq!(data[data.len() - 32] & 0x7f, tx.signature().s().to_be_bytes::<32>()[0], "s");
+        }
+        // An `s` of 2^255 or more leaves no bit for the parity: not encodable.
+        let SignedTx::Eip1559(first) = &txs[0] else { unreachable!("an EIP-1559 transaction") };
+        let high = Signature::new(first.signature().r(), first.signature().s() | U256::from(1u8) << 255, false);
+        let high = SignedTx::Eip1559(Signed::new_unhashed(first.tx().clone(), high));
+        assert!(matches!(
+            encode(&Batch { blocks: vec![block_one(vec![high])] }, &chain),
+            Err(CodecError::Unencodable(_, "signature s above 2^255"))
+        ));
     }
 
     #[test]
@@ -2120,12 +2263,14 @@ mod tests {
         let chain = ChainConfig { chain_id: 42_069, chunk_size: 64 };
         let key = [7u8; 32];
         let transfer = sign_eip1559(&key, chain.chain_id, 0, transfer_calldata());
+        // Its gas limit written out, its fees not (zero defaults).
+        let unlike = FeeDefaults { gas_limit: transfer.gas_limit() + 1, ..FeeDefaults::default() };
         let mut alone = Vec::new();
-        encode_tx(&mut alone, &transfer, form_of(&transfer).as_ref(), 0, 0, &FeeDefaults::default(), false);
+        encode_tx(&mut alone, &transfer, form_of(&transfer).as_ref(), 0, 0, &unlike, false);
         assert_eq!(billed_bytes(&transfer), alone.len() as u64 + 1, "one pair, counted as two bytes");
         // In a batch whose registry makes the pair three bytes wide, the bill is the same.
         let mut wide = Vec::new();
-        encode_tx(&mut wide, &transfer, form_of(&transfer).as_ref(), 1 << 20, 0, &FeeDefaults::default(), false);
+        encode_tx(&mut wide, &transfer, form_of(&transfer).as_ref(), 1 << 20, 0, &unlike, false);
         assert_eq!(wide.len(), alone.len() + 2);
         let bound = billed_bytes_bound(&chain, *transfer.kind().to().expect("a call"), transfer.input(), U256::ZERO);
         assert!(bound >= billed_bytes(&transfer) && bound <= billed_bytes(&transfer) + 56, "{bound}");
@@ -2145,12 +2290,14 @@ mod tests {
         put_number(&mut raw, U256::ZERO);
         put_number(&mut raw, U256::from(crate::signer::DEFAULT_MAX_FEE));
         raw.extend_from_slice(&[1, 0, 1, 0, 0, 1, 0x80, 0x02, 0, 0, 0]);
-        // The default gas limit (0) and fees (the head bit).
-        let mut chunk = vec![HEAD_EIP1559 | HEAD_DEFAULT_FEES | if tx.signature().v() { HEAD_PARITY } else { 0 }, 0, 0];
+        // The default gas limit and fees (the head bits), nonce 0.
+        let mut chunk = vec![HEAD_EIP1559 | HEAD_DEFAULT_GAS | HEAD_DEFAULT_FEES, 0];
         put_varint(&mut chunk, tx.input().len() as u64);
         chunk.extend_from_slice(tx.input());
         chunk.extend_from_slice(&tx.signature().r().to_be_bytes::<32>());
-        chunk.extend_from_slice(&tx.signature().s().to_be_bytes::<32>());
+        let mut s = tx.signature().s();
+        s.set_bit(255, tx.signature().v());
+        chunk.extend_from_slice(&s.to_be_bytes::<32>());
         put_varint(&mut raw, chunk.len() as u64);
         raw.extend_from_slice(&chunk);
         assert_eq!(decode(&raw, &chain), Err(CodecError::Invalid("raw calldata that has a compact form")));

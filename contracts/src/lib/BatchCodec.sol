@@ -87,8 +87,8 @@ library BatchCodec {
         uint256 queueCount;
     }
 
-    /// @notice The batch's default gas limit and fees (§3.1 `defaults`): a transaction whose gas
-    ///         limit field is 0 has the default gas limit, one with the default-fees bit the
+    /// @notice The batch's default gas limit and fees (§3.1 `defaults`): a transaction with the
+    ///         default-gas bit has the default gas limit, one with the default-fees bit the
     ///         default fees (a legacy one `maxFeePerGas` as its gas price). With the bytes the L1
     ///         data fee bills for them (docs/fees.md §2.2: as written out against zero defaults).
     struct Defaults {
@@ -164,13 +164,13 @@ library BatchCodec {
     // Constants.
 
     /// @notice The version this library decodes.
-    uint8 internal constant VERSION = 7;
+    uint8 internal constant VERSION = 8;
     /// @notice Target of every transaction but token calls: the L2 system contract.
     address internal constant SYSTEM_CONTRACT = 0x4200000000000000000000000000000000000010;
-    /// @notice Smallest encoded transaction: head, nonce, gas limit and an input length (its
+    /// @notice Smallest encoded transaction: head, nonce and an input length (its gas limit and
     ///         fees the batch's defaults) of one byte each, and the 64 signature bytes; the bound
     ///         of §3.1.
-    uint256 internal constant MIN_TX_BYTES = 68;
+    uint256 internal constant MIN_TX_BYTES = 67;
     /// @notice Most blocks in one batch (§3.5): bounds the block table a decoder walks.
     uint256 internal constant MAX_BATCH_BLOCKS = 256;
     /// @notice Most registry entries in one batch (§3.5): bounds the header a chunk proof carries.
@@ -183,12 +183,14 @@ library BatchCodec {
     uint256 internal constant MAX_ENCODED_TX_BYTES = 1161;
     /// @notice secp256k1n / 2: a larger `s` is refused (EIP-2).
     uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+    /// @dev The bits of `s`'s word that are `s`; the top one is the y-parity (§3.3).
+    uint256 private constant S_MASK = (1 << 255) - 1;
 
     /// @dev Width of a number's tail varint: m < 2^256, so m >> 2 < 2^254.
     uint256 private constant TAIL_BITS = 254;
     /// @dev Head byte bits (§3.3).
     uint256 private constant HEAD_EIP1559 = 0x01;
-    uint256 private constant HEAD_PARITY = 0x02;
+    uint256 private constant HEAD_DEFAULT_GAS = 0x02;
     uint256 private constant HEAD_DEFAULT_FEES = 0x04;
     uint256 private constant HEAD_TOKEN_CALL = 0x40;
     uint256 private constant HEAD_INLINE = 0x80;
@@ -709,9 +711,8 @@ library BatchCodec {
             revert InvalidField();
         }
         t.eip1559 = head & HEAD_EIP1559 != 0;
-        t.yParity = head & HEAD_PARITY != 0;
         (t.nonce, p) = _varint64(p, end);
-        p = _gasAndFees(t, head & HEAD_DEFAULT_FEES != 0, p, end, d);
+        p = _gasAndFees(t, head, p, end, d);
         // The bill counts the gas limit and fees as written against zero defaults: `start` moves
         // back by what the defaults it takes add (high half), and on by zero fees written out
         // (low half), which are not billed.
@@ -747,13 +748,15 @@ library BatchCodec {
         }
         t.billedBytes = start;
         bytes32 r;
-        bytes32 s;
+        uint256 s;
         assembly ("memory-safe") {
             r := mload(p)
             s := mload(add(p, 32))
         }
+        // The y-parity is the top bit of `s`'s word, which a low `s` (EIP-2) leaves free.
         t.r = r;
-        t.s = s;
+        t.s = bytes32(s & S_MASK);
+        t.yParity = s >> 255 != 0;
         return (t, p + 64);
     }
 
@@ -765,23 +768,27 @@ library BatchCodec {
         return q + 1;
     }
 
-    /// @dev The gas limit (0: the default; the default written out is refused), then the fee
-    ///      fields unless `defaultFees`. Sets `t.billedBytes` to the bytes the defaults it takes
-    ///      add to its bill (high 128 bits) and to the bytes of zero fees written out, which it
-    ///      is not billed (low), and returns the pointer after the fields.
-    function _gasAndFees(Tx memory t, bool defaultFees, uint256 p, uint256 end, Defaults memory d)
+    /// @dev The gas limit unless `head` has the default-gas bit (the default written out is
+    ///      refused), then the fee fields unless it has the default-fees bit. Sets
+    ///      `t.billedBytes` to the bytes the defaults it takes add to its bill (high 128 bits) and
+    ///      to the bytes of zero fees written out, which it is not billed (low), and returns the
+    ///      pointer after the fields.
+    function _gasAndFees(Tx memory t, uint256 head, uint256 p, uint256 end, Defaults memory d)
         private
         pure
         returns (uint256)
     {
         uint256 v;
-        (v, p) = _number(p, end, 64);
         uint256 extra;
-        if (v == 0) (v, extra) = (d.gasLimit, d.gasBytes - 1);
-        else if (v == d.gasLimit) revert InvalidField();
+        if (head & HEAD_DEFAULT_GAS != 0) {
+            (v, extra) = (d.gasLimit, d.gasBytes);
+        } else {
+            (v, p) = _number(p, end, 64);
+            if (v == d.gasLimit) revert InvalidField();
+        }
         // forge-lint: disable-next-line(unsafe-typecast)
         t.gasLimit = uint64(v); // a 64-bit number
-        if (!defaultFees) {
+        if (head & HEAD_DEFAULT_FEES == 0) {
             uint256 q = _readFees(t, p, end, d);
             (p, v) = (q, q - p);
             t.billedBytes = extra << 128 | (t.maxFeePerGas == 0 && t.maxPriorityFeePerGas == 0 ? v : 0);

@@ -491,10 +491,12 @@ fn a_forged_signature_is_a_mismatch() {
     let bad = rebuild_with(&batch, |txs| {
         let SignedTx::Eip1559(t) = &txs[1] else { panic!("eip1559") };
         let sig = t.signature();
-        // s in the upper half of the order: refused by EIP-2.
+        // s in the upper half of the order, refused by EIP-2: the smallest such, secp256k1n / 2
+        // + 1 (a real signature's high twin, at or above 2^255, has no room for the parity in
+        // the codec, docs/batch-codec.md §3.3).
         let n =
             U256::from_str_radix("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", 16).expect("n");
-        let forged = Signature::new(sig.r(), n - sig.s(), !sig.v());
+        let forged = Signature::new(sig.r(), (n >> 1usize) + U256::from(1u8), sig.v());
         txs[1] = SignedTx::Eip1559(alloy_consensus::Signed::new_unhashed(t.tx().clone(), forged));
     });
     assert_mismatch(&judge(&mut verifier(), &bad), "transaction 1 is invalid");

@@ -366,12 +366,14 @@ impl World {
         let eip1559 = self.rng.random_bool(0.8);
         let tx = self.sign(who, eip1559, nonce, to, U256::ZERO, input, faulty);
         if faulty && self.rng.random_bool(0.5) {
-            // A signature in the upper half of the curve order (EIP-2): not admissible.
+            // A signature in the upper half of the curve order (EIP-2): not admissible. Below
+            // 2^255, where the codec has room for the parity (docs/batch-codec.md §3.3).
             let sig = *tx.signature();
             let n = U256::from_be_bytes(alloy_primitives::hex!(
                 "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
             ));
-            return tx.with_signature(Signature::new(sig.r(), n - sig.s(), !sig.v()));
+            let s = (n >> 1usize) + U256::from(1u8) + U256::from(sig.s().as_limbs()[0]);
+            return tx.with_signature(Signature::new(sig.r(), s, sig.v()));
         }
         tx
     }
@@ -765,11 +767,14 @@ fn frauds(batch: &PostedBatch) -> Vec<(&'static str, PostedBatch, FaultKind)> {
     out.push((
         "high-s-signature",
         with_txs(batch, |txs| {
+            // The smallest high `s`, secp256k1n / 2 + 1. The high twin of a real signature,
+            // secp256k1n − s, is at least 2^255 but in a range of width about 2^127, which leaves
+            // no bit for the parity: the codec cannot carry it (docs/batch-codec.md §3.3).
             let sig = *txs[5].signature();
             let n = U256::from_be_bytes(alloy_primitives::hex!(
                 "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
             ));
-            txs[5] = txs[5].with_signature(Signature::new(sig.r(), n - sig.s(), !sig.v()));
+            txs[5] = txs[5].with_signature(Signature::new(sig.r(), (n >> 1usize) + U256::from(1u8), sig.v()));
         }),
         FaultKind::InadmissibleTx,
     ));

@@ -769,7 +769,8 @@ fn invalid_cases() -> Vec<InvalidCase> {
     cases.push(("version-4", Assembly { version: 4, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-5", Assembly { version: 5, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     cases.push(("version-6", Assembly { version: 6, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
-    cases.push(("version-8", Assembly { version: 8, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-7", Assembly { version: 7, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
+    cases.push(("version-9", Assembly { version: 9, ..Assembly::one(good_tx()) }.bytes(), "unknown_version"));
     // The defaults: a gas limit of 64 bits and two fees of 128, numbers.
     cases.push(("defaults-cut", vec![codec::VERSION, 0x65, 0x00], "truncated"));
     cases.push((
@@ -783,10 +784,10 @@ fn invalid_cases() -> Vec<InvalidCase> {
         Assembly { defaults: vec![0, 0, 0xbf, 0x80, 0x80, 0x80, 0x08], ..Assembly::one(good_tx()) }.bytes(),
         "bad_integer",
     ));
-    // A transaction's gas limit 0 is the default; the default written out is refused.
+    // Head bit 1 takes the default gas limit (no field); the default written out is refused.
     assert!(
         codec::decode(
-            &Assembly { defaults: vec![0x65, 0, 0], ..Assembly::one(tx(HEAD, &[0], &[0x00], &[], &ARGS)) }.bytes(),
+            &Assembly { defaults: vec![0x65, 0, 0], ..Assembly::one(tx(HEAD | 0b10, &[0], &[], &[], &ARGS)) }.bytes(),
             &chain(64)
         )
         .is_ok_and(|b| b.blocks[0].txs[0].gas_limit() == 300_000)
@@ -1272,11 +1273,13 @@ fn codec_vectors() {
 fn example_matches_the_spec() {
     let data = encoded(&example_batch(), 64);
     // docs/batch-codec.md §6, up to the signature.
-    let mut want = hex::decode("07 65 00 00 05 80e2cfaa06 01 00 00 01 8002 00 01".replace(' ', "")).expect("hex");
+    let mut want = hex::decode("08 65 00 00 05 80e2cfaa06 01 00 00 01 8002 00 01".replace(' ', "")).expect("hex");
     want.extend_from_slice(USDC.as_slice());
-    want.extend(hex::decode("00 59 8f 00 00 00".replace(' ', "")).expect("hex"));
+    want.extend(hex::decode("00 58 8f 00 00".replace(' ', "")).expect("hex"));
     want.extend_from_slice(RECIPIENT.as_slice());
     want.push(0x26);
     assert_eq!(&data[..want.len()], &want[..]);
-    assert_eq!(data.len(), 129);
+    assert_eq!(data.len(), 128);
+    // The y-parity (1) is the top bit of the last word.
+    assert_eq!(data[96] & 0x80, 0x80);
 }
