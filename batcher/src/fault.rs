@@ -343,6 +343,8 @@ pub struct FaultSwitch(Arc<Mutex<Switch>>);
 #[derive(Debug, Default)]
 struct Switch {
     pending: Option<Fault>,
+    /// The first batch index the pending fault may go into.
+    from_index: u64,
     held: bool,
     forge: Option<Arc<dyn Forge>>,
 }
@@ -350,7 +352,7 @@ struct Switch {
 impl FaultSwitch {
     /// A switch with `fault` pending and the posting not held.
     pub fn new(fault: Option<Fault>) -> Self {
-        Self(Arc::new(Mutex::new(Switch { pending: fault, held: false, forge: None })))
+        Self(Arc::new(Mutex::new(Switch { pending: fault, from_index: 0, held: false, forge: None })))
     }
 
     /// Gives the switch what builds forged roots ([`Fault::Forged`]).
@@ -385,9 +387,21 @@ impl FaultSwitch {
 
     /// Lets the batcher post again, injecting `fault` into the first batch that can carry it.
     pub fn release(&self, fault: Option<Fault>) {
+        self.release_from(fault, 0);
+    }
+
+    /// Lets the batcher post again, injecting `fault` into the first batch from index
+    /// `from_index` on that can carry it (a test puts it in a later blob of a post).
+    pub fn release_from(&self, fault: Option<Fault>, from_index: u64) {
         let mut switch = self.lock();
         switch.pending = fault;
+        switch.from_index = from_index;
         switch.held = false;
+    }
+
+    /// Whether the pending fault may go into batch `index`.
+    pub(crate) fn due_at(&self, index: u64) -> bool {
+        index >= self.lock().from_index
     }
 
     /// Whether posting is held.

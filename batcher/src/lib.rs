@@ -71,6 +71,17 @@ pub struct BatcherConfig {
     /// on it only what the machine leaves idle; posts beyond it go in calldata ([`blob_cpu`];
     /// by default [`blob_cpu::default_cores`]; infinite: no bound, idle or not).
     pub blob_cores: f64,
+    /// Most blob batches one post carries, each in its own blob (`postBatchesBlobs`); at most
+    /// the L1's blobs per transaction and per block ([`limits::MAX_BLOBS_PER_TX`], the node's
+    /// blob schedule). One post of six blobs pays one transaction's fixed L1 gas and stake
+    /// checks where six posts pay six.
+    pub blobs_per_post: usize,
+    /// Most blobs of this chain's posts in flight at once: the share of each L1 block's blob
+    /// room the chain means to use (within the node's blob schedule, `eth_config`'s maximum).
+    /// With `--da blobs` a round posts blob batches while the blobs in flight leave room, and
+    /// waits for the L1 to mine them when they do not; with `--da auto` the batches beyond it
+    /// go in calldata.
+    pub blobs_per_block: usize,
     /// A fault to inject into the first batch that can carry it (testing only).
     pub fault: Option<fault::Fault>,
     /// How the bridge's queue is read (when the inbox has a bridge).
@@ -129,12 +140,12 @@ pub struct Batcher {
     capacity: Mutex<PostCapacity>,
     /// The fault still to inject, and whether posting is held (testing only).
     fault: fault::FaultSwitch,
-    /// What each post in flight says, by the hash of its attempt with signed bytes (read from
-    /// those bytes once, not every round).
-    calls: Mutex<HashMap<B256, Arc<PostedCall>>>,
-    /// The first attempts of the blob posts this process signed that may still be in flight:
-    /// what `--batcher.da auto` counts against the L1 block's blob room.
-    blob_posts: Mutex<std::collections::HashSet<B256>>,
+    /// What each post in flight says of each batch it posts, by the hash of its attempt with
+    /// signed bytes (read from those bytes once, not every round).
+    calls: Mutex<HashMap<B256, Arc<Vec<PostedCall>>>>,
+    /// The first attempts of the blob posts this process signed that may still be in flight,
+    /// with their blobs: what `--batcher.da auto` counts against the L1 block's blob room.
+    blob_posts: Mutex<HashMap<B256, usize>>,
     /// Whether the posts in flight at start were looked at for blob posts (signed before a
     /// restart: their stored bytes say).
     blob_posts_loaded: std::sync::atomic::AtomicBool,
@@ -147,7 +158,8 @@ pub struct Batcher {
 /// The mined posts a round collects before recording them.
 #[derive(Debug, Default)]
 struct Mined {
-    /// Their records, in order, with the gas each post used.
+    /// Their records, in order, with the gas the post of each used (a post of several blob
+    /// batches: that of the whole post, for each).
     records: Vec<(BatchRecord, u64)>,
     /// The last one recorded.
     last: Option<BatchRecord>,
@@ -250,7 +262,7 @@ impl Batcher {
             status,
             capacity: Mutex::new(capacity),
             calls: Mutex::new(HashMap::new()),
-            blob_posts: Mutex::new(std::collections::HashSet::new()),
+            blob_posts: Mutex::new(HashMap::new()),
             blob_posts_loaded: std::sync::atomic::AtomicBool::new(false),
             queue,
             blob_cpu,
@@ -433,9 +445,8 @@ impl Batcher {
                     if !in_order {
                         continue;
                     }
-                    match self.mined_record(post, &attempt, &receipt, &mut mined).await? {
-                        Some(record) => mined.records.push((record, receipt.gas_used)),
-                        None => in_order = false,
+                    if !self.mined_records(post, &attempt, &receipt, &mut mined).await? {
+                        in_order = false;
                     }
                 }
                 Progress::Reverted(attempt, receipt) => {
@@ -498,17 +509,18 @@ impl Batcher {
         Ok(mined.last.clone())
     }
 
-    /// The record of a mined post, from its signed call; `None` while its predecessor is not
-    /// recorded yet (in the database or among the posts of this round in `mined`).
-    async fn mined_record(
+    /// Adds the records of the batches of a mined post, from its signed call, to `mined`;
+    /// `false` (nothing added) while its predecessor is not recorded yet (in the database or
+    /// among the posts of this round in `mined`).
+    async fn mined_records(
         &self,
         post: &Post,
         attempt: &L1TxRecord,
         receipt: &TransactionReceipt,
         mined: &mut Mined,
-    ) -> Result<Option<BatchRecord>, BatcherError> {
-        let call = self.posted_call(post).await?;
-        let previous = match post.index {
+    ) -> Result<bool, BatcherError> {
+        let calls = self.posted_calls(post).await?;
+        let mut previous = match post.index {
             0 => 0,
             index => {
                 let before = match mined.records.last() {
@@ -517,7 +529,7 @@ impl Batcher {
                 };
                 match before {
                     Some(b) if b.index + 1 == index => b.last_block,
-                    _ => return Ok(None),
+                    _ => return Ok(false),
                 }
             }
         };
@@ -533,25 +545,30 @@ impl Batcher {
                 t
             }
         };
-        Ok(Some(BatchRecord {
-            index: post.index,
-            first_block: previous + 1,
-            last_block: call.last_block,
-            state_root: call.state_root(),
-            data_hash: call.data_hash,
-            data_len: call.data_len,
-            chunk_count: call.chunk_roots.len() as u64,
-            l1_tx_hash: attempt.tx_hash,
-            l1_block,
-            l1_block_hash: receipt.block_hash,
-            posted_at,
-            finalized: false,
-        }))
+        for (index, call) in (post.index..).zip(calls.iter()) {
+            let record = BatchRecord {
+                index,
+                first_block: previous + 1,
+                last_block: call.last_block,
+                state_root: call.state_root(),
+                data_hash: call.data_hash,
+                data_len: call.data_len,
+                chunk_count: call.chunk_roots.len() as u64,
+                l1_tx_hash: attempt.tx_hash,
+                l1_block,
+                l1_block_hash: receipt.block_hash,
+                posted_at,
+                finalized: false,
+            };
+            previous = call.last_block;
+            mined.records.push((record, receipt.gas_used));
+        }
+        Ok(true)
     }
 
-    /// What a post in flight says: remembered from its signing, or decoded from its stored
-    /// signed bytes.
-    async fn posted_call(&self, post: &Post) -> Result<Arc<PostedCall>, BatcherError> {
+    /// What a post in flight says of each batch it posts (in order, the first being
+    /// `post.index`): remembered from its signing, or decoded from its stored signed bytes.
+    async fn posted_calls(&self, post: &Post) -> Result<Arc<Vec<PostedCall>>, BatcherError> {
         if let Some(call) = post.signed.and_then(|hash| locked(&self.calls).get(&hash).cloned()) {
             return Ok(call);
         }
@@ -561,6 +578,9 @@ impl Batcher {
         })?;
         let call = PostedCall::decode(alloy::consensus::Transaction::input(&tx))
             .map_err(|e| BatcherError::Inconsistent(format!("stored post {} does not decode: {e}", signed.tx_hash)))?;
+        if call.is_empty() {
+            return Err(BatcherError::Inconsistent(format!("stored post {} posts no batch", signed.tx_hash)));
+        }
         let call = Arc::new(call);
         locked(&self.calls).insert(signed.tx_hash, call.clone());
         Ok(call)
@@ -569,22 +589,24 @@ impl Batcher {
     /// Forgets the calls and blob marks of posts no longer in flight.
     fn keep_calls_of(&self, posts: &[Post]) {
         locked(&self.calls).retain(|hash, _| posts.iter().any(|p| p.signed == Some(*hash)));
-        locked(&self.blob_posts).retain(|hash| posts.iter().any(|p| p.attempts[0].tx_hash == *hash));
+        locked(&self.blob_posts).retain(|hash, _| posts.iter().any(|p| p.attempts[0].tx_hash == *hash));
     }
 
-    /// Which of `posts` (in flight) are blob posts. At the first call, the posts signed before
-    /// a restart are marked from their stored bytes (an EIP-4844 transaction).
-    async fn blob_posts_in(&self, posts: &[Post]) -> Result<Vec<bool>, BatcherError> {
+    /// The blobs each of `posts` (in flight) carries: none for a calldata post. At the first
+    /// call, the posts signed before a restart are marked from their stored bytes (an EIP-4844
+    /// transaction, with a blob per batch).
+    async fn blob_posts_in(&self, posts: &[Post]) -> Result<Vec<usize>, BatcherError> {
         if !self.blob_posts_loaded.swap(true, std::sync::atomic::Ordering::Relaxed) {
             for post in posts {
                 let signed = self.txmgr.signed(post).await?;
                 if signed.raw.first() == Some(&alloy::eips::eip2718::EIP4844_TX_TYPE_ID) {
-                    locked(&self.blob_posts).insert(post.attempts[0].tx_hash);
+                    let blobs = self.posted_calls(post).await?.len();
+                    locked(&self.blob_posts).insert(post.attempts[0].tx_hash, blobs);
                 }
             }
         }
         let marked = locked(&self.blob_posts);
-        Ok(posts.iter().map(|p| marked.contains(&p.attempts[0].tx_hash)).collect())
+        Ok(posts.iter().map(|p| marked.get(&p.attempts[0].tx_hash).copied().unwrap_or(0)).collect())
     }
 
     async fn batch_count(&self) -> Result<u64, BatcherError> {
@@ -613,6 +635,10 @@ impl Batcher {
                 if let Some(batch) = self.store.batch(index).await? {
                     // Still mined and successful: the inbox removed it (a fraud proof). Gone, or
                     // re-mined where it reverted: a reorg took it out.
+                    // (The batches of one post share its transaction: sent again once.)
+                    if reorged.last() == Some(&batch.l1_tx_hash) {
+                        continue;
+                    }
                     if self.txmgr.mined_ok(batch.l1_tx_hash).await? {
                         rolled_back = true;
                     } else {
@@ -758,7 +784,12 @@ impl Batcher {
             .map_err(BatcherError::l1)?
             .ok_or_else(|| BatcherError::missing(format!("L1 transaction {tx_hash}")))?;
         let call =
-            PostedCall::decode(alloy::consensus::Transaction::input(tx.inner.inner())).map_err(BatcherError::l1)?;
+            rollup_l1::inbox::PostCall::decode_batch(alloy::consensus::Transaction::input(tx.inner.inner()), index)
+                .map_err(BatcherError::l1)?
+                .map(PostedCall::of)
+                .ok_or_else(|| {
+                    BatcherError::Inconsistent(format!("L1 transaction {tx_hash} does not post batch {index}"))
+                })?;
         let previous = if index == 0 { 0 } else { self.store.latest_batch().await?.map_or(0, |b| b.last_block) };
         let l1_block = log
             .block_number
@@ -900,8 +931,11 @@ impl Batcher {
         let last_recorded = self.store.latest_batch().await?;
         let (mut index, mut after, mut prev_root) = match (in_flight.last(), &last_recorded) {
             (Some(post), _) => {
-                let call = self.posted_call(post).await?;
-                (post.index + 1, call.last_block, call.state_root())
+                let calls = self.posted_calls(post).await?;
+                let last = calls.last().ok_or_else(|| {
+                    BatcherError::Inconsistent(format!("the post of batch {} posts no batch", post.index))
+                })?;
+                (post.index + calls.len() as u64, last.last_block, last.state_root())
             }
             (None, Some(b)) => (b.index + 1, b.last_block, b.state_root),
             (None, None) => (0, 0, self.genesis_root),
@@ -916,27 +950,42 @@ impl Batcher {
         // calldata (signed before a restart: `blob_posts_in` reads their kinds back now).
         let first_round = !self.blob_posts_loaded.load(std::sync::atomic::Ordering::Relaxed);
         let blob_posts = self.blob_posts_in(&in_flight).await?;
-        let mut blobs_in_flight = blob_posts.iter().filter(|b| **b).count();
+        let mut blobs_in_flight: usize = blob_posts.iter().sum();
         // The L1 gas the calldata posts in flight take (the round's added as they are built).
         let mut calldata_gas = 0;
         if self.config.da == DaMode::Auto {
-            for (post, _) in in_flight.iter().zip(&blob_posts).filter(|(_, blob)| !**blob) {
-                let call = self.posted_call(post).await?;
-                calldata_gas += limits::post_gas_bound(call.data_len as usize, call.chunk_roots.len());
+            for (post, _) in in_flight.iter().zip(&blob_posts).filter(|(_, blobs)| **blobs == 0) {
+                for call in self.posted_calls(post).await?.iter() {
+                    calldata_gas += limits::post_gas_bound(call.data_len as usize, call.chunk_roots.len());
+                }
             }
         }
+        let blobs_per_post = self.blobs_per_post(&capacity);
         // Read once a round: what the posts of the round may spend, and their fees.
         let mut balance = None;
         let mut fees: [Option<txmgr::Fees>; 2] = [None, None];
         let mut signed = Vec::new();
         let mut waiting = post::Waiting::after(&self.store, after);
-        // Posts are built first, each blob post's KZG commitment and proof started on a blocking
-        // thread as soon as it is built (they run side by side, on every core, while the next
-        // posts are built); then signed in order (nothing leaves the process), stored with one
-        // commit and sent in order. An error stops the round, not what was signed before it.
-        let mut prepared = Vec::new();
+        // Batches are built first, each blob batch's KZG commitment and proof started on a
+        // blocking thread as soon as it is built (they run side by side, on every core, while the
+        // next batches are built), consecutive blob batches gathered into one post of up to
+        // `blobs_per_post` blobs; then the posts are signed in order (nothing leaves the process),
+        // stored with one commit and sent in order. An error stops the round, not what was
+        // signed before it.
+        let mut posts: Vec<Vec<Prepared>> = Vec::new();
         let built: Result<(), BatcherError> = async {
-            while prepared.len() < room {
+            loop {
+                // Room for another batch: in a new post, or as the next blob of the round's last
+                // post. (With `--da auto` a batch may turn out a calldata post, which needs
+                // room of its own: only posts with room are filled.)
+                let open = posts.last().is_some_and(|p| p[0].kzg.is_some() && p.len() < blobs_per_post);
+                if posts.len() >= room && !(open && self.config.da == DaMode::Blobs) {
+                    break;
+                }
+                // The blob room of the L1 blocks to come is taken: the rest waits for them.
+                if self.config.da == DaMode::Blobs && blobs_in_flight >= self.blob_room(&capacity) {
+                    break;
+                }
                 let packing = post::Packing {
                     chain: self.config.chain,
                     capacity,
@@ -956,6 +1005,10 @@ impl Batcher {
                     self.use_blobs(&built, blobs_in_flight, calldata_gas, &capacity).await?
                 };
                 if blob_work.is_none() {
+                    if posts.len() >= room {
+                        // No room for a post of its own: it waits for the next round.
+                        break;
+                    }
                     calldata_gas += limits::post_gas_bound(built.data.len(), built.chunk_roots.len());
                 }
                 let kzg = blob_work.map(|taken| {
@@ -969,46 +1022,78 @@ impl Batcher {
                         sidecar
                     })
                 });
-                prepared.push(Prepared { built, index, nonce, prev_root, state_root, kzg });
-                (index, after, prev_root, nonce) = (index + 1, last_block, state_root, nonce + 1);
+                let prepared = Prepared { built, index, prev_root, state_root, kzg };
+                match posts.last_mut() {
+                    Some(post) if open && prepared.kzg.is_some() => post.push(prepared),
+                    _ => posts.push(vec![prepared]),
+                }
+                (index, after, prev_root) = (index + 1, last_block, state_root);
             }
             Ok(())
         }
         .await;
         if let Some(queue) = &self.queue {
-            // The posts built count into the share of posts in calldata the L1 price follows
+            // The batches built count into the share of batches in calldata the L1 price follows
             // (docs/fees.md §4); a failed write costs the price one update, not the round.
             let mut kinds = Vec::new();
             if first_round {
-                kinds.extend(blob_posts.iter().map(|blob| !blob));
+                for blobs in &blob_posts {
+                    kinds.extend(std::iter::repeat_n(*blobs == 0, (*blobs).max(1)));
+                }
             }
-            kinds.extend(prepared.iter().map(|p| p.kzg.is_none()));
+            kinds.extend(posts.iter().flatten().map(|p| p.kzg.is_none()));
             if let Err(err) = queue.count_posts(&kinds).await {
                 warn!(target: "batcher", %err, "could not record the L1 cost of a byte");
             }
         }
         let signing: Result<(), BatcherError> = async {
-            for Prepared { built, index, nonce, prev_root, state_root, kzg } in prepared {
-                let last_block = built.last_block();
-                let use_blobs = kzg.is_some();
-                let (input, gas_limit, sidecar) = if let Some(kzg) = kzg {
-                    let (sidecar, hint) = kzg
-                        .await
-                        .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
-                    let (input, gas) = post::blob_call(
-                        index,
-                        prev_root,
-                        last_block,
-                        built.queue(),
-                        &built.data,
-                        &built.chunk_roots,
-                        Some(&hint),
-                    );
-                    (input, gas, Some(sidecar))
+            for mut post in posts {
+                let (first, last) = (&post[0], &post[post.len() - 1]);
+                let (first_index, first_block, last_block) =
+                    (first.index, first.built.first_block(), last.built.last_block());
+                let (bytes, chunks) =
+                    post.iter().fold((0, 0), |(b, c), p| (b + p.built.data.len(), c + p.built.chunk_roots.len()));
+                let state_root = last.state_root;
+                let use_blobs = first.kzg.is_some();
+                let (input, gas_limit, sidecar) = if use_blobs {
+                    let mut sidecars = Vec::with_capacity(post.len());
+                    let mut hints = Vec::with_capacity(post.len());
+                    for prepared in &mut post {
+                        let kzg = prepared.kzg.take().ok_or_else(|| {
+                            BatcherError::Inconsistent(format!("blob batch {} has no blob", prepared.index))
+                        })?;
+                        let (sidecar, hint) = kzg
+                            .await
+                            .map_err(|e| BatcherError::Inconsistent(format!("blob commitment task failed: {e}")))??;
+                        sidecars.push(sidecar);
+                        hints.push(hint);
+                    }
+                    let parts: Vec<post::BlobPart<'_>> = post
+                        .iter()
+                        .zip(&hints)
+                        .map(|(p, hint)| post::BlobPart {
+                            index: p.index,
+                            prev_root: p.prev_root,
+                            last_block: p.built.last_block(),
+                            queue: p.built.queue(),
+                            data: &p.built.data,
+                            roots: &p.built.chunk_roots,
+                            hint: Some(hint),
+                        })
+                        .collect();
+                    let (input, gas) = post::blob_call(&parts);
+                    (input, gas, Some(post::joined(sidecars)))
                 } else {
-                    let input =
-                        post::calldata(index, prev_root, last_block, built.queue(), &built.data, &built.chunk_roots);
-                    let gas = limits::post_gas(&input, built.data.len(), built.chunk_roots.len());
+                    let p = &post[0];
+                    let input = post::calldata(
+                        p.index,
+                        p.prev_root,
+                        last_block,
+                        p.built.queue(),
+                        &p.built.data,
+                        &p.built.chunk_roots,
+                    );
+                    let gas = limits::post_gas(&input, p.built.data.len(), p.built.chunk_roots.len());
                     (input, gas, None)
                 };
                 let fees = match fees[usize::from(use_blobs)] {
@@ -1021,7 +1106,7 @@ impl Batcher {
                 };
                 self.txmgr.can_pay(balance, gas_limit, fees, U256::ZERO)?;
                 let new = NewPost {
-                    index,
+                    index: first_index,
                     nonce,
                     to: self.config.inbox,
                     input: input.into(),
@@ -1031,27 +1116,34 @@ impl Batcher {
                 };
                 let attempt = self.txmgr.sign_post(new, fees).await?;
                 if use_blobs {
-                    locked(&self.blob_posts).insert(attempt.tx_hash);
+                    locked(&self.blob_posts).insert(attempt.tx_hash, post.len());
                 }
                 info!(
                     target: "batcher",
-                    index,
+                    index = %format!("{first_index}..={}", first_index + post.len() as u64 - 1),
                     nonce,
-                    blocks = %format!("{}..={last_block}", built.first_block()),
-                    bytes = built.data.len(),
-                    chunks = built.chunk_roots.len(),
+                    blocks = %format!("{first_block}..={last_block}"),
+                    bytes,
+                    chunks,
                     gas_limit,
                     l1_tx = %attempt.tx_hash,
                     %state_root,
-                    blobs = use_blobs,
+                    blobs = if use_blobs { post.len() } else { 0 },
                     "batch signed"
                 );
                 if !use_blobs {
-                    let roots = built.chunk_roots.clone();
-                    let call = PostedCall::of_calldata(prev_root, last_block, built.queue(), &built.data, roots);
-                    locked(&self.calls).insert(attempt.tx_hash, Arc::new(call));
+                    let p = &post[0];
+                    let call = PostedCall::of_calldata(
+                        p.prev_root,
+                        last_block,
+                        p.built.queue(),
+                        &p.built.data,
+                        p.built.chunk_roots.clone(),
+                    );
+                    locked(&self.calls).insert(attempt.tx_hash, Arc::new(vec![call]));
                 }
                 signed.push(attempt);
+                nonce += 1;
             }
             Ok(())
         }
@@ -1060,6 +1152,19 @@ impl Batcher {
         self.txmgr.store_and_broadcast(&signed).await?;
         signing?;
         built.map(|()| sent)
+    }
+
+    /// The most blob batches one post carries: the configured number, within the blobs the
+    /// L1 takes in a transaction (6 under Osaka, EIP-7594) and in a block.
+    fn blobs_per_post(&self, capacity: &PostCapacity) -> usize {
+        self.config.blobs_per_post.min(limits::MAX_BLOBS_PER_TX).min(self.blob_room(capacity)).max(1)
+    }
+
+    /// The most blobs of this chain in flight at once: the configured share of an L1 block's
+    /// blob room, within the node's maximum a block.
+    fn blob_room(&self, capacity: &PostCapacity) -> usize {
+        let block = capacity.l1.max_blobs_per_block.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        self.config.blobs_per_block.min(block).max(1)
     }
 
     /// Publishes the posts in flight and how many sealed blocks are not on L1 yet.
@@ -1086,6 +1191,9 @@ impl Batcher {
     /// Replaces the batch with the faulty one, if a fault is still to be injected and this
     /// batch can carry it.
     async fn inject_fault(&self, built: &mut Built, index: u64) {
+        if !self.fault.due_at(index) {
+            return;
+        }
         if self.config.da == DaMode::Calldata && self.fault.pending() == Some(fault::Fault::BlobMismatch) {
             return;
         }
@@ -1144,8 +1252,7 @@ impl Batcher {
             DaMode::Blobs => fits.then(|| self.blob_cpu.force(std::time::Instant::now())),
             DaMode::Auto if !fits => None,
             DaMode::Auto => {
-                let room = capacity.l1.max_blobs_per_block.map_or(usize::MAX, |m| m as usize);
-                if blobs_in_flight + needed > room {
+                if blobs_in_flight + needed > self.blob_room(capacity) {
                     return Ok(None);
                 }
                 // Blob gas and the segment hashes' calldata against the data's calldata, both at
@@ -1171,15 +1278,12 @@ impl Batcher {
     }
 }
 
-/// A post of a round, built and waiting to be signed: its blob's KZG commitment and proof, for
-/// a blob post, computing on a blocking thread.
+/// A batch of a round, built and waiting to be signed in its post: its blob's KZG commitment
+/// and proof, for a blob batch, computing on a blocking thread.
 struct Prepared {
     built: Built,
     index: u64,
-    nonce: u64,
     prev_root: B256,
     state_root: B256,
-    kzg: Option<
-        tokio::task::JoinHandle<Result<(alloy::eips::eip7594::BlobTransactionSidecarVariant, KzgHint), BatcherError>>,
-    >,
+    kzg: Option<tokio::task::JoinHandle<Result<(alloy::eips::eip4844::BlobTransactionSidecar, KzgHint), BatcherError>>>,
 }

@@ -1,6 +1,7 @@
 //! Building a post: the blocks after the last posted one packed into one batch as large as the
-//! L1 takes (exact encoding, exact calldata gas), its chunk roots, and the `postBatch` or
-//! `postBatchBlobs` call that carries it.
+//! L1 takes (exact encoding, exact calldata gas), its chunk roots, and the `postBatch`,
+//! `postBatchBlobs` or `postBatchesBlobs` call that carries it (the last one several batches,
+//! one blob each).
 
 use crate::{
     error::BatcherError,
@@ -354,22 +355,27 @@ pub(crate) struct PostedCall {
 }
 
 impl PostedCall {
-    pub(crate) fn decode(input: &[u8]) -> Result<Self, rollup_l1::L1Error> {
-        let call = PostCall::decode(input)?;
+    /// What a post's input says of each batch it posts, in order.
+    pub(crate) fn decode(input: &[u8]) -> Result<Vec<Self>, rollup_l1::L1Error> {
+        Ok(PostCall::decode_all(input)?.into_iter().map(Self::of).collect())
+    }
+
+    /// What `call` says of its batch.
+    pub(crate) fn of(call: PostCall) -> Self {
         let (data_hash, data_len) = match &call.data {
             PostData::Calldata(data) => (codec::data_commitment(data), data.len() as u64),
             PostData::Blob { length, segment_hashes, .. } => {
                 (codec::data_commitment_of(*length as usize, segment_hashes), *length)
             }
         };
-        Ok(Self {
+        Self {
             prev_state_root: call.prev_state_root,
             last_block: call.last_block,
             queue: QueuePosition { end: call.queue_end, accumulator: call.queue_accumulator },
             chunk_roots: call.chunk_roots,
             data_hash,
             data_len,
-        })
+        }
     }
 
     /// What a `postBatch` call of `data` with `chunk_roots` says (as [`Self::decode`] reads it
@@ -397,44 +403,69 @@ impl PostedCall {
     }
 }
 
-/// The calldata and gas of a blob post (`postBatchBlobs`) of `data`: its length and segment
-/// hashes in the call, the data in the blob (docs/fraud-proofs.md §8.1), and the blob's KZG
-/// hint after the call's arguments (§8.6).
-pub(crate) fn blob_call(
-    index: u64,
-    prev_root: B256,
-    last_block: u64,
-    queue: QueuePosition,
-    data: &[u8],
-    roots: &[B256],
-    hint: Option<&KzgHint>,
-) -> (Vec<u8>, u64) {
-    let segment_hashes = codec::segment_hashes(data);
-    let segments = segment_hashes.len();
-    let input = BatchInbox::postBatchBlobsCall {
-        index: U256::from(index),
-        prevStateRoot: prev_root,
-        lastBlock: last_block,
-        queueEnd: queue.end,
-        queueAccumulator: queue.accumulator,
-        length: U256::from(data.len()),
-        segmentHashes: segment_hashes,
-        chunkRoots: roots.to_vec(),
+/// One batch of a blob post: where it goes in the chain and its data, with its blob's KZG hint.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BlobPart<'a> {
+    pub(crate) index: u64,
+    pub(crate) prev_root: B256,
+    pub(crate) last_block: u64,
+    pub(crate) queue: QueuePosition,
+    pub(crate) data: &'a [u8],
+    pub(crate) roots: &'a [B256],
+    pub(crate) hint: Option<&'a KzgHint>,
+}
+
+/// The calldata and gas of a blob post of `parts`, consecutive batches, batch `i` in the
+/// transaction's blob `i`: `postBatchBlobs` for one, `postBatchesBlobs` for more. Each batch's
+/// length and segment hashes go in the call, its data in its blob (docs/fraud-proofs.md §8.1),
+/// and the blobs' KZG hints after the call's arguments, in the blobs' order (§8.6), when every
+/// part has one.
+pub(crate) fn blob_call(parts: &[BlobPart<'_>]) -> (Vec<u8>, u64) {
+    let mut input = match parts {
+        [part] => BatchInbox::postBatchBlobsCall {
+            index: U256::from(part.index),
+            prevStateRoot: part.prev_root,
+            lastBlock: part.last_block,
+            queueEnd: part.queue.end,
+            queueAccumulator: part.queue.accumulator,
+            length: U256::from(part.data.len()),
+            segmentHashes: codec::segment_hashes(part.data),
+            chunkRoots: part.roots.to_vec(),
+        }
+        .abi_encode(),
+        parts => BatchInbox::postBatchesBlobsCall {
+            batches: parts
+                .iter()
+                .map(|part| BatchInbox::BlobBatch {
+                    index: U256::from(part.index),
+                    prevStateRoot: part.prev_root,
+                    lastBlock: part.last_block,
+                    queueEnd: part.queue.end,
+                    queueAccumulator: part.queue.accumulator,
+                    length: U256::from(part.data.len()),
+                    segmentHashes: codec::segment_hashes(part.data),
+                    chunkRoots: part.roots.to_vec(),
+                })
+                .collect(),
+        }
+        .abi_encode(),
+    };
+    if parts.iter().all(|p| p.hint.is_some()) {
+        for hint in parts.iter().filter_map(|p| p.hint) {
+            input.extend_from_slice(&hint.to_bytes());
+        }
     }
-    .abi_encode();
-    let mut input = input;
-    if let Some(hint) = hint {
-        input.extend_from_slice(&hint.to_bytes());
-    }
-    // The inbox hashes the segment hashes instead of the data, and records the blob's
+    // The inbox hashes the segment hashes instead of the data, and records each blob's
     // versioned hash in one more slot.
-    let gas = limits::transaction_gas(&input, limits::blob_execution_gas(segments, roots.len()));
+    let shapes: Vec<(usize, usize)> =
+        parts.iter().map(|p| (p.data.len().div_ceil(codec::SEGMENT_BYTES), p.roots.len())).collect();
+    let gas = limits::transaction_gas(&input, limits::blobs_execution_gas(&shapes));
     (input, gas)
 }
 
 /// The blob, KZG commitment and proof that carry `data` (layout: `rollup_types::blob`), and
 /// the hint of the two for the post's calldata.
-pub(crate) fn sidecar_for(data: &[u8]) -> Result<(BlobTransactionSidecarVariant, KzgHint), BatcherError> {
+pub(crate) fn sidecar_for(data: &[u8]) -> Result<(BlobTransactionSidecar, KzgHint), BatcherError> {
     let raw = blob::to_blob(data)
         .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in a blob: {e}")))?;
     // Filled in place on the heap: a blob is 128 KiB, and iterator adapters that pass blobs by
@@ -444,7 +475,18 @@ pub(crate) fn sidecar_for(data: &[u8]) -> Result<(BlobTransactionSidecarVariant,
     let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(blobs, EnvKzgSettings::Default.get())
         .map_err(|e| BatcherError::Inconsistent(format!("KZG commitment of a blob failed: {e}")))?;
     let hint = KzgHint { commitment: sidecar.commitments[0].0, proof: sidecar.proofs[0].0 };
-    Ok((BlobTransactionSidecarVariant::Eip4844(sidecar), hint))
+    Ok((sidecar, hint))
+}
+
+/// One sidecar of the blobs of `sidecars`, in their order: a post's blob `i` is `sidecars[i]`'s.
+pub(crate) fn joined(sidecars: Vec<BlobTransactionSidecar>) -> BlobTransactionSidecarVariant {
+    let mut all = BlobTransactionSidecar { blobs: Vec::new(), commitments: Vec::new(), proofs: Vec::new() };
+    for sidecar in sidecars {
+        all.blobs.extend(sidecar.blobs);
+        all.commitments.extend(sidecar.commitments);
+        all.proofs.extend(sidecar.proofs);
+    }
+    BlobTransactionSidecarVariant::Eip4844(all)
 }
 
 /// The CPU time one full blob's KZG work (commitment and blob proof) takes on this thread, from
@@ -471,7 +513,7 @@ mod tests {
             let chunk_roots: Vec<B256> = (0..roots).map(|i| B256::with_last_byte(i as u8)).collect();
             let input = calldata(3, B256::repeat_byte(1), 9, queue, &data, &chunk_roots);
             assert_eq!(input.len(), limits::post_calldata_len(len, roots), "{len} bytes, {roots} roots");
-            let call = PostedCall::decode(&input).expect("decodes");
+            let call = PostedCall::decode(&input).expect("decodes").remove(0);
             assert_eq!(call.queue, queue);
             assert_eq!(call.last_block, 9);
             assert_eq!(call.chunk_roots, chunk_roots);
@@ -481,10 +523,43 @@ mod tests {
         }
         let data = vec![0x5a; 2_500];
         let hint = KzgHint { commitment: [0xc0; 48], proof: [0x9f; 48] };
-        let (input, _) = blob_call(3, B256::ZERO, 9, queue, &data, &[B256::ZERO], Some(&hint));
-        let call = PostedCall::decode(&input).expect("decodes");
+        let part = BlobPart {
+            index: 3,
+            prev_root: B256::ZERO,
+            last_block: 9,
+            queue,
+            data: &data,
+            roots: &[B256::ZERO],
+            hint: Some(&hint),
+        };
+        let (input, _) = blob_call(&[part]);
+        let call = PostedCall::decode(&input).expect("decodes").remove(0);
         assert_eq!(call.queue, queue);
         assert_eq!(call.data_len, 2_500);
         assert_eq!(call.data_hash, codec::data_commitment(&data), "a blob post commits as calldata would");
+        // Three batches in one post: each read back as posted, in order, with its hint.
+        let other = vec![0x17; 700];
+        let parts = [
+            part,
+            BlobPart { index: 4, prev_root: B256::ZERO, last_block: 10, data: &other, ..part },
+            BlobPart { index: 5, last_block: 12, ..part },
+        ];
+        let (input, gas) = blob_call(&parts);
+        let (single, single_gas) = blob_call(&parts[..1]);
+        assert!(gas > single_gas && input.len() > single.len());
+        assert!(input.ends_with(&[hint.to_bytes(); 3].concat()), "a hint per blob");
+        let calls = PostedCall::decode(&input).expect("decodes");
+        assert_eq!(
+            calls.iter().map(|c| (c.last_block, c.data_len)).collect::<Vec<_>>(),
+            [(9, 2_500), (10, 700), (12, 2_500)]
+        );
+        assert_eq!(calls[1].data_hash, codec::data_commitment(&other));
+        let posts = PostCall::decode_all(&input).expect("decodes");
+        assert!(
+            posts
+                .iter()
+                .enumerate()
+                .all(|(i, p)| matches!(p.data, PostData::Blob { blob, kzg_hint: Some(_), .. } if blob == i))
+        );
     }
 }

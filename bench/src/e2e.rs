@@ -47,6 +47,10 @@ pub struct E2eBench {
     pub da: rollup_batcher::DaMode,
     /// Cores the batcher's blob work may take with auto (`None`: the devnet's default).
     pub blob_cores: Option<f64>,
+    /// Most blob batches in one post (`None`: the devnet's default, six).
+    pub blobs_per_post: Option<usize>,
+    /// Most blobs in flight (`None`: the devnet's default, 14 within the node's schedule).
+    pub blobs_per_block: Option<usize>,
     /// Whether the sequencer keeps the state's history (`--state.archive`, off by default
     /// here as for `rollup sequencer`: its cost is measured apart).
     pub archive: bool,
@@ -103,6 +107,18 @@ pub struct E2eReport {
     pub l1_bytes_per_tx: f64,
     /// L1 blob gas of their posts per transaction (blob posts).
     pub l1_blob_gas_per_tx: f64,
+    /// The blobs a block the batcher may have in flight: its `--batcher.blobs-per-block`
+    /// within the L1 node's blob schedule.
+    pub blob_room: u64,
+    /// L1 blocks between the first and the last that carried the load's blob posts (both
+    /// excluded: the backlog builds in the first and drains in the last), over which the two
+    /// fills below are measured.
+    pub blob_blocks: u64,
+    /// Blobs of the load's posts a block in those, over `blob_room`.
+    pub blob_room_filled: f64,
+    /// Batch data those blobs carried over what `blob_room` blobs a block hold (126,976 bytes
+    /// each).
+    pub blob_bytes_filled: f64,
     /// Where the batcher posted batch data.
     pub da: String,
     /// What the posts cost the batcher on L1, in ether (gas at its effective price, blob gas at
@@ -143,6 +159,16 @@ impl fmt::Display for E2eReport {
             self.l1_blob_gas_per_tx,
             self.l1_bytes_per_tx
         )?;
+        if self.blob_blocks > 0 {
+            writeln!(
+                f,
+                "blob room    {} blobs a block: {:.1} % filled in blobs, {:.1} % in bytes, over {} L1 blocks",
+                self.blob_room,
+                self.blob_room_filled * 100.0,
+                self.blob_bytes_filled * 100.0,
+                self.blob_blocks
+            )?;
+        }
         writeln!(
             f,
             "throughput   included {:.0} tx/s, posted {:.0} tx/s, whole path (verified from L1) {:.0} tx/s",
@@ -203,6 +229,12 @@ impl E2eBench {
         config.archive = self.archive;
         if let Some(cores) = self.blob_cores {
             config.blob_cores = cores;
+        }
+        if let Some(blobs) = self.blobs_per_post {
+            config.blobs_per_post = blobs.max(1);
+        }
+        if let Some(blobs) = self.blobs_per_block {
+            config.blobs_per_block = blobs.max(1);
         }
         let devnet = Devnet::start(config).await?;
         let result = self.measure(&devnet).await;
@@ -332,6 +364,22 @@ impl E2eBench {
         let cost = crate::post::posting_cost(devnet, first_block, last_block).await?;
         let store = node.store();
         let limits = store.post_limits().await?.context("the batcher recorded the L1's limits")?;
+        // The blob room, and how full the blocks between the first and the last blob post were.
+        let node_limits = rollup_batcher::L1Limits::read(&rollup_l1::provider(&devnet.l1_rpc)).await?;
+        let configured = self.blobs_per_block.unwrap_or(rollup_batcher::limits::DEFAULT_BLOBS_PER_BLOCK) as u64;
+        let blob_room = node_limits.max_blobs_per_block.map_or(configured, |m| m.min(configured));
+        let (mut blob_blocks, mut blobs, mut blob_bytes) = (0, 0, 0);
+        if let (Some((&first_l1, _)), Some((&last_l1, _))) =
+            (cost.blobs_by_block.first_key_value(), cost.blobs_by_block.last_key_value())
+            && last_l1 > first_l1 + 1
+        {
+            blob_blocks = last_l1 - first_l1 - 1;
+            for (_, (n, bytes)) in cost.blobs_by_block.range(first_l1 + 1..last_l1) {
+                blobs += n;
+                blob_bytes += bytes;
+            }
+        }
+        let room_blobs = (blob_blocks * blob_room).max(1) as f64;
         Ok(E2eReport {
             included_tx_per_sec: report.included_tx_per_sec,
             load: report,
@@ -346,6 +394,10 @@ impl E2eBench {
             l1_gas_per_tx: cost.gas as f64 / cost.txs.max(1) as f64,
             l1_bytes_per_tx: cost.bytes as f64 / cost.txs.max(1) as f64,
             l1_blob_gas_per_tx: cost.blob_gas as f64 / cost.txs.max(1) as f64,
+            blob_room,
+            blob_blocks,
+            blob_room_filled: blobs as f64 / room_blobs,
+            blob_bytes_filled: blob_bytes as f64 / (room_blobs * rollup_types::blob::PAYLOAD_PER_BLOB as f64),
             da: format!("{:?}", self.da).to_lowercase(),
             l1_cost_eth: eth(cost.wei),
             fees_eth: eth(cost.fees),
@@ -401,6 +453,13 @@ pub struct Args {
     /// devnet's, half the machine's; `inf`: no bound).
     #[arg(long = "batcher.blob-cores")]
     blob_cores: Option<f64>,
+    /// Most blob batches in one post (default: the devnet's, six).
+    #[arg(long = "batcher.blobs-per-post")]
+    blobs_per_post: Option<usize>,
+    /// Most blobs in flight, the chain's share of an L1 block's blob room (default: the
+    /// devnet's, 14 within the node's schedule).
+    #[arg(long = "batcher.blobs-per-block")]
+    blobs_per_block: Option<usize>,
     /// Keep the state's history for reads at any past block, as the devnet does by default
     /// (off here, as for `rollup sequencer`).
     #[arg(long = "state.archive")]
@@ -426,6 +485,8 @@ impl Args {
             settle_timeout: Duration::from_secs(args.settle_timeout),
             da: args.da,
             blob_cores: args.blob_cores,
+            blobs_per_post: args.blobs_per_post,
+            blobs_per_block: args.blobs_per_block,
             archive: args.archive,
         };
         let report = bench.run().await?;

@@ -81,7 +81,7 @@ impl fmt::Display for PostReport {
 }
 
 /// What the posts of some blocks cost on L1, from their receipts.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct PostingCost {
     /// Batches holding the blocks.
     pub(crate) batches: u64,
@@ -102,7 +102,12 @@ pub(crate) struct PostingCost {
     /// `wei` and `fees` of the later half of the batches: after a cold start the L1 price of
     /// the blocks climbs an eighth a block from the genesis price (docs/fees.md §4).
     pub(crate) later_half: (U256, U256),
+    /// By L1 block holding blob posts: their blobs and the batch data those blobs carry.
+    pub(crate) blobs_by_block: std::collections::BTreeMap<u64, (u64, u64)>,
 }
+
+/// Blob gas of one blob (EIP-4844's `GAS_PER_BLOB`).
+const GAS_PER_BLOB: u64 = 1 << 17;
 
 /// What posting blocks `first..=last` of `devnet` cost: every batch holding one of them.
 pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Result<PostingCost> {
@@ -111,17 +116,34 @@ pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Resu
     let mut cost = PostingCost::default();
     let mut per_batch: Vec<(U256, U256)> = Vec::new();
     let mut index = store.batch_of_block(first).await?.map(|b| b.index).context("first block posted")?;
+    let mut previous_post = None;
     while let Some(batch) = store.batch(index).await? {
         if batch.first_block > last {
             break;
         }
-        let receipt = l1.get_transaction_receipt(batch.l1_tx_hash).await?.context("posting receipt")?;
-        cost.gas += receipt.gas_used;
-        cost.blob_gas += receipt.blob_gas_used.unwrap_or_default();
-        let wei = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price)
-            + U256::from(receipt.blob_gas_used.unwrap_or_default())
-                * U256::from(receipt.blob_gas_price.unwrap_or_default());
-        cost.wei += wei;
+        // The batches of one post share its transaction: its cost is counted once, with the
+        // first of them.
+        let mut wei = U256::ZERO;
+        let blob_post = match previous_post {
+            Some((hash, blobs)) if hash == batch.l1_tx_hash => blobs,
+            _ => {
+                let receipt = l1.get_transaction_receipt(batch.l1_tx_hash).await?.context("posting receipt")?;
+                cost.gas += receipt.gas_used;
+                let blob_gas = receipt.blob_gas_used.unwrap_or_default();
+                cost.blob_gas += blob_gas;
+                wei = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price)
+                    + U256::from(blob_gas) * U256::from(receipt.blob_gas_price.unwrap_or_default());
+                cost.wei += wei;
+                if blob_gas > 0 {
+                    cost.blobs_by_block.entry(batch.l1_block).or_default().0 += blob_gas / GAS_PER_BLOB;
+                }
+                blob_gas > 0
+            }
+        };
+        if blob_post {
+            cost.blobs_by_block.entry(batch.l1_block).or_default().1 += batch.data_len;
+        }
+        previous_post = Some((batch.l1_tx_hash, blob_post));
         let fees_before = cost.fees;
         cost.bytes += batch.data_len;
         cost.batches += 1;

@@ -343,13 +343,13 @@ contract BatchInboxTest is Test {
         bytes32[] memory three = _segmentHashes(_ruleData(3000));
         vm.startPrank(BATCHER, BATCHER);
         vm.blobhashes(new bytes32[](0));
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector, 1));
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
         bytes32[] memory two = new bytes32[](2);
         two[0] = bytes32(uint256(0x01) << 248 | 0xaa);
         two[1] = bytes32(uint256(0x01) << 248 | 0xbb);
         vm.blobhashes(two);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector, 1));
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
         vm.blobhashes(_one(two[0]));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.SegmentCountMismatch.selector, 3, 2));
@@ -375,6 +375,148 @@ contract BatchInboxTest is Test {
         vm.prank(BATCHER, BATCHER);
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), max, new bytes32[](118), roots);
         assertEq(inbox.batchCount(), 1, "posted at the bound");
+    }
+
+    /// @dev Batch `index` of a `postBatchesBlobs`: `length` bytes whose segments hash to
+    ///      `hashes`, built on `prev`, ending at `lastBlock`, with one chunk.
+    function _blobBatch(uint256 index, bytes32 prev, uint64 lastBlock, uint256 length, bytes32[] memory hashes)
+        internal
+        pure
+        returns (BatchInbox.BlobBatch memory)
+    {
+        return BatchInbox.BlobBatch({
+            index: index,
+            prevStateRoot: prev,
+            lastBlock: lastBlock,
+            queueEnd: 0,
+            queueAccumulator: bytes32(0),
+            length: length,
+            segmentHashes: hashes,
+            chunkRoots: _roots(1, index)
+        });
+    }
+
+    /// One transaction posts three consecutive blob batches, batch `i` in blob `i`: each is
+    /// recorded as `postBatchBlobs` would record it, with its own blob's versioned hash.
+    function test_postBatchesBlobs_recordsEachBatchWithItsBlob() public {
+        bytes memory data = _ruleData(3000);
+        bytes32[] memory hashes = _segmentHashes(data);
+        bytes32[] memory blobs = new bytes32[](3);
+        BatchInbox.BlobBatch[] memory batches = new BatchInbox.BlobBatch[](3);
+        bytes32 prev = GENESIS;
+        for (uint256 i; i < 3; i++) {
+            blobs[i] = bytes32(uint256(0x01) << 248 | (0xa0 + i));
+            batches[i] = _blobBatch(i, prev, uint64(10 * (i + 1)), 3000 - i, _segmentHashes(_ruleData(3000 - i)));
+            prev = batches[i].chunkRoots[0];
+        }
+        vm.blobhashes(blobs);
+        for (uint256 i; i < 3; i++) {
+            vm.expectEmit(address(inbox));
+            bytes32 root = batches[i].chunkRoots[0];
+            emit BatchPosted(
+                i,
+                BATCHER,
+                _commitment(_ruleData(3000 - i)),
+                keccak256(abi.encodePacked(batches[i].chunkRoots)),
+                root,
+                uint64(10 * (i + 1)),
+                1,
+                0
+            );
+        }
+        vm.prank(BATCHER, BATCHER);
+        inbox.postBatchesBlobs(batches);
+        assertEq(inbox.batchCount(), 3, "three batches");
+        for (uint256 i; i < 3; i++) {
+            BatchInbox.Batch memory b = inbox.getBatch(i);
+            assertEq(b.blobHash, blobs[i], "batch i's blob is blob i");
+            assertEq(b.dataHash, _commitment(_ruleData(3000 - i)), "the commitment of the data in calldata");
+        }
+        assertEq(inbox.lastL2Block(), 30, "lastL2Block");
+        assertEq(inbox.lastStateRoot(), prev, "the last batch's root");
+        // A single-blob post follows as usual.
+        vm.blobhashes(_one(blobs[0]));
+        vm.prank(BATCHER, BATCHER);
+        inbox.postBatchBlobs(3, prev, 40, 0, bytes32(0), 3000, hashes, _roots(1, 3));
+        assertEq(inbox.batchCount(), 4, "and a fourth");
+    }
+
+    /// As many blobs as batches, none missing; each batch passes the checks of a single post
+    /// (its index, the root it builds on, its blocks, its segments), or nothing is recorded.
+    function test_postBatchesBlobs_refusals() public {
+        bytes32[] memory hashes = _segmentHashes(_ruleData(3000));
+        BatchInbox.BlobBatch[] memory two = new BatchInbox.BlobBatch[](2);
+        two[0] = _blobBatch(0, GENESIS, 10, 3000, hashes);
+        two[1] = _blobBatch(1, two[0].chunkRoots[0], 20, 3000, hashes);
+        bytes32[] memory blobs = new bytes32[](3);
+        blobs[0] = bytes32(uint256(0x01) << 248 | 0xaa);
+        blobs[1] = bytes32(uint256(0x01) << 248 | 0xbb);
+        blobs[2] = bytes32(uint256(0x01) << 248 | 0xcc);
+        vm.startPrank(BATCHER, BATCHER);
+        // No batch; fewer blobs than batches; more.
+        vm.blobhashes(blobs);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector, 0));
+        inbox.postBatchesBlobs(new BatchInbox.BlobBatch[](0));
+        vm.blobhashes(_one(blobs[0]));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector, 2));
+        inbox.postBatchesBlobs(two);
+        vm.blobhashes(blobs);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector, 2));
+        inbox.postBatchesBlobs(two);
+        bytes32[] memory pair = new bytes32[](2);
+        (pair[0], pair[1]) = (blobs[0], blobs[1]);
+        vm.blobhashes(pair);
+        // The second batch out of order, on another root, not advancing, with a segment missing.
+        BatchInbox.BlobBatch[] memory bad = new BatchInbox.BlobBatch[](2);
+        bad[0] = two[0];
+        bad[1] = _blobBatch(2, two[0].chunkRoots[0], 20, 3000, hashes);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 2));
+        inbox.postBatchesBlobs(bad);
+        bad[1] = _blobBatch(1, GENESIS, 20, 3000, hashes);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, two[0].chunkRoots[0], GENESIS));
+        inbox.postBatchesBlobs(bad);
+        bad[1] = _blobBatch(1, two[0].chunkRoots[0], 10, 3000, hashes);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 10));
+        inbox.postBatchesBlobs(bad);
+        bad[1] = _blobBatch(1, two[0].chunkRoots[0], 20, 3000, _segmentHashes(_ruleData(2000)));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.SegmentCountMismatch.selector, 3, 2));
+        inbox.postBatchesBlobs(bad);
+        vm.stopPrank();
+        assertEq(inbox.batchCount(), 0, "nothing recorded");
+        // Only the batcher, only from an account without code.
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
+        inbox.postBatchesBlobs(two);
+        vm.prank(BATCHER, BATCHER);
+        inbox.postBatchesBlobs(two);
+        assertEq(inbox.batchCount(), 2, "the two batches");
+    }
+
+    /// A blob that does not hold its batch's data is proven from that batch's own blob when the
+    /// batch came second in a multi-blob post; the first batch of the post stands.
+    function test_proveBlobFraud_ofTheSecondBlobOfAPost() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) = _blob(FLIPPED, 0, 1);
+        bytes32[] memory hashes = _segmentHashes(_ruleData(5000));
+        BatchInbox.BlobBatch[] memory batches = new BatchInbox.BlobBatch[](2);
+        batches[0] = _blobBatch(0, GENESIS, 10, 5000, hashes);
+        batches[1] = _blobBatch(1, batches[0].chunkRoots[0], 20, 5000, hashes);
+        bytes32[] memory blobs = new bytes32[](2);
+        (blobs[0], blobs[1]) = (bytes32(uint256(0x01) << 248 | 0xaa), blobHash);
+        vm.blobhashes(blobs);
+        vm.prank(BATCHER, BATCHER);
+        inbox.postBatchesBlobs(batches);
+        assertEq(inbox.getBatch(1).blobHash, blobHash, "the second batch's blob");
+        // Proving batch 0 with the second blob's commitment fails: it names another blob.
+        bytes memory wrong = abi.encodeCall(BatchInbox.proveBlobFraud, (0, 5000, hashes, 1, commitment, cells));
+        (bool ok,,) = _prove(inbox, PROVER, wrong);
+        assertFalse(ok, "the first batch's blob is not the second's");
+        bytes memory call = abi.encodeCall(BatchInbox.proveBlobFraud, (1, 5000, hashes, 1, commitment, cells));
+        _commit(inbox, PROVER, call);
+        vm.expectEmit(address(inbox));
+        emit BatchInbox.FraudProven(1, PROVER, BatchInbox.Fault.BlobDataMismatch, 1, 0, 0);
+        bytes memory ret;
+        (ok, ret,) = _reveal(inbox, PROVER, call);
+        assertTrue(ok, vm.toString(ret));
+        assertEq(inbox.batchCount(), 1, "the second batch rolled back, the first stands");
     }
 
     /// The batcher posted the segment hashes of the rule's 5,000 bytes but a blob with bytes

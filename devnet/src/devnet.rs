@@ -142,6 +142,12 @@ pub struct DevnetConfig {
     /// Most cores the batcher's blob work may take with `DaMode::Auto`, idle ones only
     /// (`BatcherConfig::blob_cores`).
     pub blob_cores: f64,
+    /// Most blob batches in one post (`BatcherConfig::blobs_per_post`).
+    pub blobs_per_post: usize,
+    /// Most blobs in flight at once (`BatcherConfig::blobs_per_block`).
+    pub blobs_per_block: usize,
+    /// Most L2 blocks in one batch (`BatcherConfig::max_blocks`).
+    pub max_batch_blocks: u64,
     /// A fault the batcher injects into one batch (testing the fraud proofs).
     pub fault: Option<rollup_batcher::fault::Fault>,
     /// The L2 genesis (the devnet's, [`GenesisSpec::devnet`], unless a test lays out another:
@@ -202,6 +208,9 @@ impl DevnetConfig {
             // Blobs when they cost less than calldata, as the batcher's flag defaults to.
             da: DaMode::Auto,
             blob_cores: rollup_batcher::blob_cpu::default_cores(),
+            blobs_per_post: rollup_batcher::limits::MAX_BLOBS_PER_TX,
+            blobs_per_block: rollup_batcher::limits::DEFAULT_BLOBS_PER_BLOCK,
+            max_batch_blocks: 1_000,
             fault: None,
             genesis: GenesisSpec::devnet(),
             challenger_key: Some(DEV_ACCOUNTS[2].private_key),
@@ -356,7 +365,7 @@ impl Devnet {
                 key: config.batcher_key,
                 chain: config.chain,
                 interval: config.batch_interval,
-                max_blocks: 1_000,
+                max_blocks: config.max_batch_blocks,
                 max_bytes: config.max_post_bytes,
                 // anvil mines every second: a post waiting ten is stuck.
                 txmgr: TxManagerConfig {
@@ -367,6 +376,8 @@ impl Devnet {
                 },
                 da: config.da,
                 blob_cores: config.blob_cores,
+                blobs_per_post: config.blobs_per_post,
+                blobs_per_block: config.blobs_per_block,
                 fault: config.fault,
                 queue: rollup_batcher::QueueReaderConfig {
                     from_block: deployment.inbox_block,

@@ -1067,12 +1067,12 @@ impl Challenger {
         })?;
         let (data, blob) = match post.data {
             PostData::Calldata(data) => (data, None),
-            PostData::Blob { length, segment_hashes, kzg_hint } => {
-                // The inbox took the post only with exactly one blob.
+            PostData::Blob { blob, length, segment_hashes, kzg_hint } => {
+                // The inbox took the post only with one blob per batch, batch i's in blob i.
                 let hashes = tx.inner.inner().blob_versioned_hashes().unwrap_or_default();
                 let versioned_hash = *hashes
-                    .first()
-                    .ok_or_else(|| ChallengerError::missing(format!("the blob of blob post {tx_hash}")))?;
+                    .get(blob)
+                    .ok_or_else(|| ChallengerError::missing(format!("blob {blob} of blob post {tx_hash}")))?;
                 let block_hash = log.block_hash.ok_or_else(|| ChallengerError::missing("a log's block hash"))?;
                 let raw = self.blob(l1_block, block_hash, versioned_hash, kzg_hint).await?;
                 let data = rollup_types::blob::payload(&raw, length as usize)
@@ -1245,9 +1245,9 @@ impl Challenger {
 }
 
 /// The post that `tx`, sent by `from`, made, if it is one the inbox at `inbox` recorded as
-/// `event`: a transaction sent to the inbox by the poster, whose input is a `postBatch` or
-/// `postBatchBlobs` call (what follows the call's arguments is the KZG hint or nothing the
-/// inbox reads) naming the batch, blocks, queue position and chunk roots the inbox recorded,
+/// `event`: a transaction sent to the inbox by the poster, whose input is a `postBatch`,
+/// `postBatchBlobs` or `postBatchesBlobs` call (what follows the call's arguments is the KZG
+/// hints or nothing the inbox reads) posting the event's batch, naming the batch, blocks, queue position and chunk roots the inbox recorded,
 /// with the data (or, for a blob post, the segment hashes) the inbox committed to. `Err` says
 /// why not.
 fn read_post(
@@ -1262,7 +1262,9 @@ fn read_post(
     if from != event.poster {
         return Err(format!("the transaction was sent by {from}, the inbox recorded poster {}", event.poster));
     }
-    let post = PostCall::decode(tx.input()).map_err(|e| format!("its input is not a post: {e}"))?;
+    let post = PostCall::decode_batch(tx.input(), event.index.saturating_to())
+        .map_err(|e| format!("its input is not a post: {e}"))?
+        .ok_or_else(|| format!("its call does not post batch {}", event.index))?;
     let chunk_roots_hash = alloy_primitives::keccak256(post.chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>());
     if U256::from(post.index) != event.index
         || post.last_block != event.lastL2Block
@@ -1379,6 +1381,48 @@ mod tests {
         let mut other = honest.clone();
         other.chunkRoots.reverse();
         assert!(refused(INBOX, POSTER, other.abi_encode()).contains("other chunk roots"));
+        let mut other = honest.clone();
+        other.index = U256::from(4u8);
+        assert!(refused(INBOX, POSTER, other.abi_encode()).contains("does not post batch 3"));
+    }
+
+    /// A batch posted second in a multi-blob post is read from that post's call, with the blob
+    /// it names: the post's second.
+    #[test]
+    fn a_batch_of_a_multi_blob_post_is_read_with_its_own_blob() {
+        let batch = |index: u8, length: u64| BatchInbox::BlobBatch {
+            index: U256::from(index),
+            prevStateRoot: B256::repeat_byte(index),
+            lastBlock: 10 * u64::from(index),
+            queueEnd: 2,
+            queueAccumulator: B256::repeat_byte(2),
+            length: U256::from(length),
+            segmentHashes: vec![B256::repeat_byte(0x50 + index)],
+            chunkRoots: vec![B256::repeat_byte(index + 1)],
+        };
+        let post = BatchInbox::postBatchesBlobsCall { batches: vec![batch(3, 700), batch(4, 900)] };
+        let second = &post.batches[1];
+        let event = BatchInbox::BatchPosted {
+            index: second.index,
+            poster: POSTER,
+            dataHash: rollup_types::codec::data_commitment_of(900, &second.segmentHashes),
+            chunkRootsHash: alloy_primitives::keccak256(second.chunkRoots[0]),
+            stateRoot: second.chunkRoots[0],
+            lastL2Block: second.lastBlock,
+            chunkCount: 1,
+            queueEnd: 2,
+        };
+        let read = read_post(INBOX, POSTER, &tx(INBOX, post.abi_encode()), &event).expect("read");
+        assert_eq!(read.index, 4);
+        assert_eq!(
+            read.data,
+            PostData::Blob { blob: 1, length: 900, segment_hashes: second.segmentHashes.clone(), kzg_hint: None }
+        );
+        // The first batch's call does not hold the second's data.
+        let mut swapped = post.clone();
+        swapped.batches[1].length = U256::from(700u16);
+        let err = read_post(INBOX, POSTER, &tx(INBOX, swapped.abi_encode()), &event).expect_err("other data");
+        assert!(err.contains("commits to"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use rollup_types::{
     bindings::{BatchInbox, L1Bridge},
-    blob::KzgHint,
+    blob::{KZG_HINT_BYTES, KzgHint},
 };
 
 /// The bridge attached to `inbox` (zero if none).
@@ -70,9 +70,12 @@ impl ClaimState {
 pub enum PostData {
     /// In the call's calldata (`postBatch`).
     Calldata(Bytes),
-    /// In the transaction's blob (`postBatchBlobs`), whose bytes are fetched from a beacon API;
-    /// the call carries the data's length and segment hashes (docs/fraud-proofs.md §8.1).
+    /// In a blob of the transaction (`postBatchBlobs`, or `postBatchesBlobs` for several), whose
+    /// bytes are fetched from a beacon API; the call carries the data's length and segment hashes
+    /// (docs/fraud-proofs.md §8.1).
     Blob {
+        /// Which of the transaction's blobs holds the data: the batch's place in its call.
+        blob: usize,
         /// Bytes of data the blob holds.
         length: u64,
         /// `keccak256` of each 1,024-byte segment of the data, as posted.
@@ -83,8 +86,9 @@ pub enum PostData {
     },
 }
 
-/// What a post's call says: `postBatch` or `postBatchBlobs`, decoded once for whoever reads
-/// posts back (the batcher checking its own, the challenger reading batches).
+/// What a post's call says of one batch: `postBatch`, `postBatchBlobs` or one of the batches of
+/// a `postBatchesBlobs`, decoded once for whoever reads posts back (the batcher checking its
+/// own, the challenger reading batches).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostCall {
     /// The batch's index in the inbox.
@@ -104,13 +108,38 @@ pub struct PostCall {
 }
 
 impl PostCall {
-    /// Decodes a post's input; an input that is neither call is an error.
-    pub fn decode(input: &[u8]) -> Result<Self, L1Error> {
+    /// Decodes a post's input into the batches it posts, in order (one, but for a
+    /// `postBatchesBlobs`); an input that is no post is an error. The KZG hints after the call's
+    /// arguments (docs/fraud-proofs.md §8.6) are one per blob, in the blobs' order; bytes there
+    /// that are not exactly that are no hint at all.
+    pub fn decode_all(input: &[u8]) -> Result<Vec<Self>, L1Error> {
+        if input.starts_with(&BatchInbox::postBatchesBlobsCall::SELECTOR) {
+            let call = BatchInbox::postBatchesBlobsCall::abi_decode(input)?;
+            let hints = hints(input, 4 + call.abi_encoded_size(), call.batches.len());
+            return Ok(call
+                .batches
+                .into_iter()
+                .enumerate()
+                .map(|(blob, b)| Self {
+                    index: b.index.saturating_to(),
+                    prev_state_root: b.prevStateRoot,
+                    last_block: b.lastBlock,
+                    queue_end: b.queueEnd,
+                    queue_accumulator: b.queueAccumulator,
+                    chunk_roots: b.chunkRoots,
+                    data: PostData::Blob {
+                        blob,
+                        length: b.length.saturating_to(),
+                        segment_hashes: b.segmentHashes,
+                        kzg_hint: hints.as_ref().map(|h| h[blob]),
+                    },
+                })
+                .collect());
+        }
         if input.starts_with(&BatchInbox::postBatchBlobsCall::SELECTOR) {
             let call = BatchInbox::postBatchBlobsCall::abi_decode(input)?;
-            // What follows the call's arguments: the KZG hint, or nothing the reader uses.
-            let kzg_hint = input.get(4 + call.abi_encoded_size()..).and_then(KzgHint::from_bytes);
-            return Ok(Self {
+            let kzg_hint = hints(input, 4 + call.abi_encoded_size(), 1).map(|h| h[0]);
+            return Ok(vec![Self {
                 index: call.index.saturating_to(),
                 prev_state_root: call.prevStateRoot,
                 last_block: call.lastBlock,
@@ -118,14 +147,15 @@ impl PostCall {
                 queue_accumulator: call.queueAccumulator,
                 chunk_roots: call.chunkRoots,
                 data: PostData::Blob {
+                    blob: 0,
                     length: call.length.saturating_to(),
                     segment_hashes: call.segmentHashes,
                     kzg_hint,
                 },
-            });
+            }]);
         }
         let call = BatchInbox::postBatchCall::abi_decode(input)?;
-        Ok(Self {
+        Ok(vec![Self {
             index: call.index.saturating_to(),
             prev_state_root: call.prevStateRoot,
             last_block: call.lastBlock,
@@ -133,16 +163,36 @@ impl PostCall {
             queue_accumulator: call.queueAccumulator,
             chunk_roots: call.chunkRoots,
             data: PostData::Calldata(call.data),
-        })
+        }])
     }
+
+    /// The batch `index` that a post's input posts; `Ok(None)` when the post holds other batches.
+    pub fn decode_batch(input: &[u8], index: u64) -> Result<Option<Self>, L1Error> {
+        Ok(Self::decode_all(input)?.into_iter().find(|b| b.index == index))
+    }
+}
+
+/// The `count` KZG hints a post appended after its arguments, which end at `end`.
+fn hints(input: &[u8], end: usize, count: usize) -> Option<Vec<KzgHint>> {
+    let tail = input.get(end..)?;
+    if tail.len() != count * KZG_HINT_BYTES {
+        return None;
+    }
+    tail.chunks_exact(KZG_HINT_BYTES).map(KzgHint::from_bytes).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn one(input: &[u8]) -> PostCall {
+        let mut all = PostCall::decode_all(input).expect("a post");
+        assert_eq!(all.len(), 1);
+        all.remove(0)
+    }
+
     #[test]
-    fn both_calls_decode_and_anything_else_is_refused() {
+    fn every_call_decodes_and_anything_else_is_refused() {
         let roots = vec![B256::repeat_byte(2), B256::repeat_byte(3)];
         let calldata = BatchInbox::postBatchCall {
             index: alloy_primitives::U256::from(6u8),
@@ -154,7 +204,7 @@ mod tests {
             chunkRoots: roots.clone(),
         }
         .abi_encode();
-        let post = PostCall::decode(&calldata).expect("postBatch");
+        let post = one(&calldata);
         assert_eq!(post.data, PostData::Calldata(Bytes::from_static(b"batch")));
         assert_eq!((post.index, post.last_block, post.queue_end, post.chunk_roots), (6, 9, 4, roots.clone()));
         let blobs = BatchInbox::postBatchBlobsCall {
@@ -165,27 +215,82 @@ mod tests {
             queueAccumulator: B256::repeat_byte(5),
             length: U256::from(1_500u16),
             segmentHashes: vec![B256::repeat_byte(7), B256::repeat_byte(8)],
-            chunkRoots: roots,
+            chunkRoots: roots.clone(),
         }
         .abi_encode();
         let segment_hashes = vec![B256::repeat_byte(7), B256::repeat_byte(8)];
-        assert_eq!(
-            PostCall::decode(&blobs).expect("postBatchBlobs").data,
-            PostData::Blob { length: 1_500, segment_hashes: segment_hashes.clone(), kzg_hint: None }
-        );
+        let blob =
+            |kzg_hint| PostData::Blob { blob: 0, length: 1_500, segment_hashes: segment_hashes.clone(), kzg_hint };
+        assert_eq!(one(&blobs).data, blob(None));
         // The KZG hint after the arguments; anything else there is not one.
         let hint = KzgHint { commitment: [0xc0; 48], proof: [0x9f; 48] };
         let hinted = [blobs.as_slice(), &hint.to_bytes()].concat();
-        assert_eq!(
-            PostCall::decode(&hinted).expect("postBatchBlobs with a hint").data,
-            PostData::Blob { length: 1_500, segment_hashes: segment_hashes.clone(), kzg_hint: Some(hint) }
-        );
+        assert_eq!(one(&hinted).data, blob(Some(hint)));
         let odd = [blobs.as_slice(), &[1u8; 95]].concat();
-        assert_eq!(
-            PostCall::decode(&odd).expect("postBatchBlobs with trailing bytes").data,
-            PostData::Blob { length: 1_500, segment_hashes, kzg_hint: None }
-        );
+        assert_eq!(one(&odd).data, blob(None));
         let other = BatchInbox::stakeCall {}.abi_encode();
-        assert_eq!(PostCall::decode(&other).expect_err("not a post").action(), crate::Action::Stop);
+        assert_eq!(PostCall::decode_all(&other).expect_err("not a post").action(), crate::Action::Stop);
+        assert_eq!(PostCall::decode_batch(&calldata, 6).expect("a post").map(|p| p.index), Some(6));
+        assert_eq!(PostCall::decode_batch(&calldata, 7).expect("a post"), None);
+    }
+
+    #[test]
+    fn a_multi_blob_post_decodes_into_its_batches_each_with_its_blob_and_hint() {
+        let batch = |i: u8| BatchInbox::BlobBatch {
+            index: U256::from(10 + i),
+            prevStateRoot: B256::repeat_byte(i),
+            lastBlock: 20 + u64::from(i),
+            queueEnd: 3,
+            queueAccumulator: B256::repeat_byte(0xa0),
+            length: U256::from(100 * (u64::from(i) + 1)),
+            segmentHashes: vec![B256::repeat_byte(0x70 + i)],
+            chunkRoots: vec![B256::repeat_byte(i + 1)],
+        };
+        let input = BatchInbox::postBatchesBlobsCall { batches: vec![batch(0), batch(1), batch(2)] }.abi_encode();
+        let hint = |i: u8| KzgHint { commitment: [0xc0 + i; 48], proof: [0x90 + i; 48] };
+        let hinted: Vec<u8> =
+            [input.clone()].into_iter().chain((0..3).map(|i| hint(i).to_bytes().to_vec())).flatten().collect();
+        for (bytes, hinted) in [(&input, false), (&hinted, true)] {
+            let posts = PostCall::decode_all(bytes).expect("a post");
+            assert_eq!(posts.len(), 3);
+            for (i, post) in posts.iter().enumerate() {
+                let n = i as u8;
+                assert_eq!(
+                    (post.index, post.last_block, post.prev_state_root),
+                    (10 + i as u64, 20 + i as u64, B256::repeat_byte(n))
+                );
+                assert_eq!(post.chunk_roots, vec![B256::repeat_byte(n + 1)]);
+                assert_eq!(
+                    post.data,
+                    PostData::Blob {
+                        blob: i,
+                        length: 100 * (i as u64 + 1),
+                        segment_hashes: vec![B256::repeat_byte(0x70 + n)],
+                        kzg_hint: hinted.then(|| hint(n)),
+                    }
+                );
+            }
+        }
+        // Hints for fewer blobs than batches are none at all.
+        let short = [input.as_slice(), &hint(0).to_bytes()].concat();
+        assert!(
+            PostCall::decode_all(&short)
+                .expect("a post")
+                .iter()
+                .all(|p| matches!(p.data, PostData::Blob { kzg_hint: None, .. }))
+        );
+        assert_eq!(
+            PostCall::decode_batch(&input, 12).expect("a post").map(|p| p.data),
+            Some(PostData::Blob {
+                blob: 2,
+                length: 300,
+                segment_hashes: vec![B256::repeat_byte(0x72)],
+                kzg_hint: None,
+            })
+        );
+        assert_eq!(
+            PostCall::decode_all(&input[..input.len() - 1]).expect_err("truncated").action(),
+            crate::Action::Stop
+        );
     }
 }

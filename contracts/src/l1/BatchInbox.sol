@@ -109,8 +109,9 @@ contract BatchInbox {
     /// @notice A chunk holds at most `MAX_CHUNK_SIZE` items, so that every chunk's replay fits
     ///         one L1 transaction (docs/fraud-proofs.md §7).
     error ChunkSizeTooLarge(uint256 chunkSize, uint256 max);
-    /// @notice A blob post's transaction carries exactly one blob.
-    error BlobCount();
+    /// @notice A blob post's transaction carries exactly one blob per batch it posts, `batches`
+    ///         of them (at least one).
+    error BlobCount(uint256 batches);
     /// @notice A blob post carries the hash of each segment of its data: `expected` of them.
     error SegmentCountMismatch(uint256 expected, uint256 got);
     /// @notice `proveBlobFraud` is for blob batches.
@@ -406,14 +407,73 @@ contract BatchInbox {
         bytes32[] calldata segmentHashes,
         bytes32[] calldata chunkRoots
     ) external {
+        bytes32 blobHash = blobhash(0);
+        if (blobHash == bytes32(0) || blobhash(1) != bytes32(0)) revert BlobCount(1);
+        _postBlob(
+            index, prevStateRoot, lastBlock, queueEnd, queueAccumulator, length, segmentHashes, chunkRoots, blobHash
+        );
+        _reportL1Fees();
+    }
+
+    /// @notice One batch of a `postBatchesBlobs`: the arguments of a `postBatchBlobs`.
+    struct BlobBatch {
+        uint256 index;
+        bytes32 prevStateRoot;
+        uint64 lastBlock;
+        uint64 queueEnd;
+        bytes32 queueAccumulator;
+        uint256 length;
+        bytes32[] segmentHashes;
+        bytes32[] chunkRoots;
+    }
+
+    /// @notice Records consecutive blob batches posted in one transaction: `batches[i]`, as
+    ///         `postBatchBlobs` would record it, with its data in the transaction's blob `i`.
+    ///         The transaction carries exactly as many blobs as batches (`BlobCount`); each batch
+    ///         builds on the one before it, so `batches[i].index` is the inbox's count and
+    ///         `batches[i].prevStateRoot` the previous batch's state root, whether that batch came
+    ///         in this call or an earlier one. Each batch is proven as if it had been posted alone
+    ///         (docs/fraud-proofs.md §8.7): only the blob its versioned hash names is ever read.
+    function postBatchesBlobs(BlobBatch[] calldata batches) external {
+        uint256 count = batches.length;
+        if (count == 0 || blobhash(count) != bytes32(0)) revert BlobCount(count);
+        for (uint256 i = 0; i < count; i++) {
+            bytes32 blobHash = blobhash(i);
+            if (blobHash == bytes32(0)) revert BlobCount(count);
+            BlobBatch calldata b = batches[i];
+            _postBlob(
+                b.index,
+                b.prevStateRoot,
+                b.lastBlock,
+                b.queueEnd,
+                b.queueAccumulator,
+                b.length,
+                b.segmentHashes,
+                b.chunkRoots,
+                blobHash
+            );
+        }
+        _reportL1Fees();
+    }
+
+    /// @dev Checks and records one blob batch whose blob has versioned hash `blobHash`.
+    function _postBlob(
+        uint256 index,
+        bytes32 prevStateRoot,
+        uint64 lastBlock,
+        uint64 queueEnd,
+        bytes32 queueAccumulator,
+        uint256 length,
+        bytes32[] calldata segmentHashes,
+        bytes32[] calldata chunkRoots,
+        bytes32 blobHash
+    ) private {
         _check(index, prevStateRoot, lastBlock);
         _checkQueue(queueEnd, queueAccumulator);
         if (length == 0) revert EmptyBatchData();
         if (length > MAX_DATA_BYTES) revert DataTooLarge(length, MAX_DATA_BYTES);
         uint256 segments = DataCommitment.segmentCount(length);
         if (segmentHashes.length != segments) revert SegmentCountMismatch(segments, segmentHashes.length);
-        bytes32 blobHash = blobhash(0);
-        if (blobHash == bytes32(0) || blobhash(1) != bytes32(0)) revert BlobCount();
         _record(
             index,
             prevStateRoot,
@@ -423,7 +483,6 @@ contract BatchInbox {
             chunkRoots,
             blobHash
         );
-        _reportL1Fees();
     }
 
     /// @dev Queues a reading of the L1's fees on the bridge when the last one is

@@ -106,6 +106,8 @@ impl Setup {
             da: DaMode::Calldata,
             // No bound on the blob work: the tests of auto's room count blobs a round.
             blob_cores: f64::INFINITY,
+            blobs_per_post: rollup_batcher::limits::MAX_BLOBS_PER_TX,
+            blobs_per_block: rollup_batcher::limits::DEFAULT_BLOBS_PER_BLOCK,
             fault: None,
             queue: rollup_batcher::QueueReaderConfig::default(),
         };
@@ -381,19 +383,41 @@ async fn a_stuck_post_is_signed_again_with_higher_fees_and_the_same_nonce() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
-    reorged_batches_are_posted_again(DaMode::Calldata).await;
+    reorged_batches_are_posted_again(DaMode::Calldata, 1).await;
 }
 
 /// The same with every post a blob post: a reorg that takes blob posts out, or replaces their
 /// blocks, has them posted again, and the challenger reads the blobs where they landed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blob_batches_taken_out_by_l1_reorgs_are_posted_again_in_order() {
-    reorged_batches_are_posted_again(DaMode::Blobs).await;
+    reorged_batches_are_posted_again(DaMode::Blobs, 1).await;
 }
 
-async fn reorged_batches_are_posted_again(da: DaMode) {
+/// The same with several blob batches a post: a reorg takes out a post's batches together
+/// (those of the post before the block it starts at stand or fall with it), and they are posted
+/// again, each in a blob of its post.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_blob_posts_taken_out_by_l1_reorgs_are_posted_again_in_order() {
+    reorged_batches_are_posted_again(DaMode::Blobs, rollup_batcher::limits::MAX_BLOBS_PER_TX).await;
+}
+
+/// The batches recorded in L1 block `from` or later are gone: the first of them.
+async fn first_batch_from_block(setup: &Setup, from: u64) -> u64 {
+    let last = setup.store().latest_batch().await.expect("db").expect("batches").index;
+    let mut first = last + 1;
+    for index in (0..=last).rev() {
+        match setup.store().batch(index).await.expect("db") {
+            Some(b) if b.l1_block >= from => first = index,
+            _ => break,
+        }
+    }
+    first
+}
+
+async fn reorged_batches_are_posted_again(da: DaMode, blobs_per_post: usize) {
     let mut setup = Setup::new(4, quick()).await;
     setup.config.da = da;
+    setup.config.blobs_per_post = blobs_per_post;
     let batcher = setup.batcher().await;
     // Batches 0 to 2 posted (and 3 too, on a busy machine: a round that sees a post mined sends
     // the next, which automining may mine before the round ends).
@@ -402,8 +426,9 @@ async fn reorged_batches_are_posted_again(da: DaMode) {
     }
     // Every L1 block from batch 1's post on disappears.
     let first = setup.store().batch(1).await.expect("db").expect("batch 1").l1_block;
+    let left = first_batch_from_block(&setup, first).await;
     setup.quietly(async |head| drop(setup.rpc("anvil_rollback", serde_json::json!([head - first + 1])).await)).await;
-    assert_eq!(setup.batch_count().await, 1);
+    assert_eq!(setup.batch_count().await, left);
     // Until the inbox holds what the batcher recorded, batch 3 at least: on a slow machine the
     // L1 fee readings these posts queue make an L2 block of their own after ten idle seconds
     // (docs/fees.md §4), and with it a batch 4.
@@ -426,9 +451,10 @@ async fn reorged_batches_are_posted_again(da: DaMode) {
     // A reorg that replaces the blocks from batch 3's post on with empty ones.
     let reorged_before = batcher.subscribe().borrow().reorged_batches;
     let third = setup.store().batch(3).await.expect("db").expect("batch 3");
+    let left = first_batch_from_block(&setup, third.l1_block).await;
     let rewrite = async |head| drop(setup.rpc("anvil_reorg", serde_json::json!([head - third.l1_block + 1, []])).await);
     setup.quietly(rewrite).await;
-    assert_eq!(setup.batch_count().await, 3, "the reorg took batch 3 out");
+    assert_eq!(setup.batch_count().await, left, "the reorg took batch 3 out");
     for _ in 0..20 {
         if settled(&setup).await {
             break;
@@ -442,12 +468,17 @@ async fn reorged_batches_are_posted_again(da: DaMode) {
     assert!(batcher.subscribe().borrow().reorged_batches > reorged_before);
     setup.assert_record_matches_l1().await;
     let last = setup.store().latest_batch().await.expect("db").expect("batches");
+    let mut shared = false;
     for index in 0..=last.index {
         let record = setup.store().batch(index).await.expect("db").expect("recorded");
         let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
         let blobs = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).map_or(0, <[B256]>::len);
-        assert_eq!(blobs, usize::from(da == DaMode::Blobs), "batch {index} posted as {da:?}");
+        let expected = if da == DaMode::Blobs { super::batches_in(&tx) } else { 0 };
+        assert_eq!(blobs, expected, "batch {index} posted as {da:?}");
+        assert!(expected <= blobs_per_post);
+        shared |= expected > 1;
     }
+    assert_eq!(shared, blobs_per_post > 1, "batches shared a post");
     assert_challenger_verifies(&setup.config, 0, last.index, last.state_root).await;
     setup.stop().await;
 }
@@ -585,7 +616,7 @@ async fn blob_posts_are_bumped_mined_and_verified_by_the_challenger_from_the_bea
         let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
         let hashes =
             alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("a blob transaction");
-        assert_eq!(hashes.len(), 1, "one blob per batch");
+        assert_eq!(hashes.len(), super::batches_in(&tx), "one blob per batch");
         assert!(record.data_len > 0 && record.data_len <= 120_000, "the batch's length: {}", record.data_len);
     }
 
@@ -603,7 +634,7 @@ async fn blob_posts_are_bumped_mined_and_verified_by_the_challenger_from_the_bea
     for index in 0..=last.index {
         let record = setup.store().batch(index).await.expect("db").expect("recorded");
         let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
-        let hash = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("blobs")[0];
+        let hash = super::blob_of(&tx, index);
         assert!(store.blob(hash).await.expect("db").is_some(), "batch {index}'s blob is kept");
     }
     drop(store);
@@ -631,6 +662,8 @@ async fn blob_posts_are_read_from_a_beacon_node_by_slot_and_from_anvil_by_block_
     const SLOT: u64 = 12;
     let mut setup = Setup::new(3, quick()).await;
     setup.config.da = DaMode::Blobs;
+    // A post a batch: the test needs posts in several slots.
+    setup.config.blobs_per_post = 1;
     let timestamp = |number: u64| {
         let l1 = setup.l1.clone();
         async move {
@@ -669,7 +702,7 @@ async fn blob_posts_are_read_from_a_beacon_node_by_slot_and_from_anvil_by_block_
     for index in 0..=last.index {
         let record = setup.store().batch(index).await.expect("db").expect("recorded");
         let tx = setup.l1.get_transaction_by_hash(record.l1_tx_hash).await.expect("rpc").expect("tx");
-        let hash = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("a blob post")[0];
+        let hash = super::blob_of(&tx, index);
         let slot = (timestamp(record.l1_block).await - genesis_time) / SLOT;
         assert_eq!(slots.get(&slot), Some(&record.l1_block));
         posts.push((record.l1_block, slot, hash));
@@ -722,6 +755,8 @@ async fn blob_posts_are_read_from_a_beacon_node_by_slot_and_from_anvil_by_block_
 async fn da_auto_fills_the_blob_room_and_posts_the_rest_as_calldata() {
     let mut setup = Setup::new(12, several(12)).await;
     setup.config.da = DaMode::Auto;
+    // A post per blob batch: what is counted here is posts (several a post: below).
+    setup.config.blobs_per_post = 1;
     setup.automine(false).await;
     let batcher = setup.batcher().await;
     assert!(batcher.step().await.expect("sends").is_none(), "nothing is mined yet");
@@ -750,6 +785,52 @@ async fn da_auto_fills_the_blob_room_and_posts_the_rest_as_calldata() {
     setup.stop().await;
 }
 
+/// Consecutive blob batches share a post, one blob each, up to the six blobs an Osaka
+/// transaction takes (`postBatchesBlobs`), and the blob room is counted in blobs, not posts: on
+/// an anvil whose blob schedule allows fewer than twelve blobs a block, twelve one-block batches
+/// go out as posts of six blobs up to the room, then with `--da auto` as calldata, with
+/// `--da blobs` in the next round, once the L1 has mined the first. Every batch is recorded with its post's transaction, the record
+/// matches L1, and a challenger reading batch i of a post from its blob i verifies them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_batches_share_posts_of_up_to_six_blobs() {
+    for da in [DaMode::Blobs, DaMode::Auto] {
+        let mut setup = Setup::new(12, several(12)).await;
+        setup.config.da = da;
+        setup.automine(false).await;
+        let batcher = setup.batcher().await;
+        round(&batcher).await;
+        let room = batcher.capacity().l1.max_blobs_per_block.expect("anvil publishes its blob schedule") as usize;
+        assert!(room < 12, "the test needs more batches than blob room ({room})");
+        let mut expected: Vec<(usize, bool)> = (0..room).step_by(6).map(|i| ((room - i).min(6), true)).collect();
+        if da == DaMode::Auto {
+            expected.extend(std::iter::repeat_n((1, false), 12 - room));
+        }
+        let posts = in_flight(&batcher);
+        let mut shapes = Vec::new();
+        let mut next = 0;
+        for (index, _, hash) in &posts {
+            assert_eq!(*index, next, "posts follow each other");
+            let tx = setup.l1.get_transaction_by_hash(*hash).await.expect("rpc").expect("the node holds the post");
+            let blobs = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).map_or(0, <[B256]>::len);
+            let batches = super::batches_in(&tx);
+            assert!(blobs == 0 || blobs == batches, "a blob per batch: {blobs} for {batches}");
+            shapes.push((batches, blobs > 0));
+            next += batches as u64;
+        }
+        assert_eq!(shapes, expected, "{da:?}: (batches, blobs) of each post");
+        setup.mine().await;
+        settle_all(&setup, &batcher, 12).await;
+        let first = setup.store().batch(0).await.expect("db").expect("batch 0");
+        let sixth = setup.store().batch(5).await.expect("db").expect("batch 5");
+        assert_eq!(first.l1_tx_hash, sixth.l1_tx_hash, "the first six batches in one post");
+        assert_eq!(sixth.first_block, setup.store().batch(4).await.expect("db").expect("batch 4").last_block + 1);
+        setup.assert_record_matches_l1().await;
+        let head = setup.sequencer.node.head();
+        assert_challenger_verifies(&setup.config, 0, 11, head.header.state_root).await;
+        setup.stop().await;
+    }
+}
+
 /// `--da auto` keeps the blob posts' KZG work within the cores it is given (the batcher's
 /// `blob_cpu` budget): with a budget that fills by a nanosecond a second, one blob's work
 /// spends it, and the rest of a round goes in calldata though the L1 block has room for more
@@ -759,6 +840,8 @@ async fn da_auto_fills_the_blob_room_and_posts_the_rest_as_calldata() {
 async fn da_auto_keeps_the_blob_work_within_its_cores() {
     let mut setup = Setup::new(12, several(12)).await;
     setup.config.da = DaMode::Auto;
+    // A post per blob batch: what is counted here is posts (several a post: below).
+    setup.config.blobs_per_post = 1;
     setup.config.blob_cores = 1e-9;
     setup.automine(false).await;
     let batcher = setup.batcher().await;
@@ -801,6 +884,8 @@ async fn da_auto_keeps_the_blob_work_within_its_cores() {
 async fn da_auto_posts_blobs_where_calldata_would_wait_for_a_later_l1_block() {
     let mut setup = Setup::new(12, several(12)).await;
     setup.config.da = DaMode::Auto;
+    // A post per blob batch: what is counted here is posts (several a post: below).
+    setup.config.blobs_per_post = 1;
     setup.config.blob_cores = 0.0;
     let gas_limit = 1_000_000u64;
     setup.rpc("evm_setBlockGasLimit", serde_json::json!([format!("{gas_limit:#x}")])).await;
@@ -966,8 +1051,10 @@ async fn the_post_gas_model_covers_real_posts() {
         genesis_ether: rollup_types::genesis::GenesisSpec::devnet().genesis_ether(),
         chunk_size: rollup_types::chain::DEFAULT_CHUNK_SIZE,
         l2_chain_id: 42_069,
-        inclusion_window: rollup_l1::DEFAULT_INCLUSION_WINDOW,
-        freeze_delay: rollup_l1::DEFAULT_FREEZE_DELAY,
+        // The posts carry no queue position: the L1 fees the first one queues must not fall
+        // due before the last one (thirty L1 blocks later).
+        inclusion_window: 1_000,
+        freeze_delay: 2_000,
     };
     let deployment = rollup_devnet::deploy(&url, &DEV_ACCOUNTS[0].private_key, &params).await.expect("deploy");
     let (staker, _, _) = rollup_l1::signing_provider(&url, &DEV_ACCOUNTS[1].private_key).expect("key");
@@ -1113,6 +1200,67 @@ async fn the_post_gas_model_covers_real_posts() {
         );
         prev = chunk_roots.last().copied().unwrap_or(prev);
     }
+    // Posts of several blob batches (`postBatchesBlobs`), up to the six blobs a transaction
+    // takes under Osaka: each batch checked and recorded as if posted alone, the L1's fees read
+    // once, the memory of all of them.
+    let mut index = 2 + shapes.len() + blob_shapes.len();
+    let multi: [&[(usize, usize)]; 3] =
+        [&[(1, 1), (1_000, 2)], &[(5_000, 5), (1, 256), (60_000, 0)], &[(120_000, 256); 6]];
+    for batches in multi {
+        let mut parts = Vec::new();
+        let mut blobs = Vec::new();
+        let mut shapes_of = Vec::new();
+        for &(bytes, roots) in batches {
+            let data = random_bytes(bytes);
+            let chunk_roots: Vec<B256> = (0..roots).map(|_| B256::from_slice(&random_bytes(32))).collect();
+            let segment_hashes = rollup_types::codec::segment_hashes(&data);
+            shapes_of.push((segment_hashes.len(), roots));
+            last_block += 1;
+            parts.push(BatchInbox::BlobBatch {
+                index: U256::from(index),
+                prevStateRoot: prev,
+                lastBlock: last_block,
+                queueEnd: 0,
+                queueAccumulator: B256::ZERO,
+                length: U256::from(bytes),
+                segmentHashes: segment_hashes,
+                chunkRoots: chunk_roots.clone(),
+            });
+            let mut blob = alloy::eips::eip4844::Blob::ZERO;
+            blob.copy_from_slice(&rollup_types::blob::to_blob(&data).expect("fits"));
+            blobs.push(blob);
+            prev = chunk_roots.last().copied().unwrap_or(prev);
+            index += 1;
+        }
+        let mut input = BatchInbox::postBatchesBlobsCall { batches: parts }.abi_encode();
+        input.extend_from_slice(&random_bytes(rollup_types::blob::KZG_HINT_BYTES * batches.len()));
+        let limit = limits::transaction_gas(&input, limits::blobs_execution_gas(&shapes_of));
+        let sidecar = alloy::eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
+            blobs,
+            alloy::eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
+        )
+        .expect("sidecar");
+        let request = TransactionRequest::default()
+            .with_to(deployment.batch_inbox)
+            .with_input(input)
+            .with_blob_sidecar(alloy::eips::eip7594::BlobTransactionSidecarVariant::Eip4844(sidecar));
+        let receipt =
+            l1.send_transaction(request.with_gas_limit(limit)).await.expect("sent").get_receipt().await.expect("mined");
+        assert!(receipt.status(), "blob post of {batches:?}: reverted with limit {limit}");
+        let used = receipt.gas_used;
+        let read = receipt.inner.logs().iter().any(|l| {
+            l.topic0()
+                == Some(&<rollup_types::bindings::L1Bridge::L1FeesQueued as alloy_sol_types::SolEvent>::SIGNATURE_HASH)
+        });
+        let unused = if read { limits::L1_FEES_REPORT_GAS - 50_000 } else { limits::L1_FEES_REPORT_GAS };
+        assert!(
+            limit - used <= 45_000 * batches.len() as u64 + unused + limit / 50,
+            "blob post of {batches:?}: limit {limit} for {used} used (reading the L1's fees: {read})"
+        );
+        assert!(limit <= limits::EIP7825_TX_GAS_CAP, "six full batches fit one transaction: {limit}");
+    }
+    let count = l1_call(&l1.clone().erased(), deployment.batch_inbox, BatchInbox::batchCountCall {}).await;
+    assert_eq!(count, U256::from(index), "every batch recorded");
     anvil.stop().await.expect("anvil stops");
 }
 

@@ -1099,7 +1099,7 @@ impl Drop for WithoutBeaconApi {
 }
 
 /// The L1 block and the blob's versioned hash of every batch posted to `inbox`, in order (each
-/// post must carry exactly one blob).
+/// batch in a blob of its post).
 async fn posted_blobs(l1_url: &url::Url, inbox: Address) -> Vec<(u64, B256)> {
     let l1 = ProviderBuilder::new().connect_http(l1_url.clone());
     let filter = Filter::new().address(inbox).event_signature(BatchInbox::BatchPosted::SIGNATURE_HASH).from_block(0);
@@ -1107,9 +1107,8 @@ async fn posted_blobs(l1_url: &url::Url, inbox: Address) -> Vec<(u64, B256)> {
     for log in l1.get_logs(&filter).await.expect("logs") {
         let hash = log.transaction_hash.expect("a mined post");
         let tx = l1.get_transaction_by_hash(hash).await.expect("rpc").expect("the post");
-        let hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).unwrap_or_default();
-        assert_eq!(hashes.len(), 1, "post {hash} carries one blob");
-        blobs.push((log.block_number.expect("a mined post"), hashes[0]));
+        let event = BatchInbox::BatchPosted::decode_log_data(&log.inner.data).expect("event");
+        blobs.push((log.block_number.expect("a mined post"), super::blob_of(&tx, event.index.to())));
     }
     blobs
 }

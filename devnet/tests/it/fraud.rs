@@ -48,6 +48,11 @@ async fn devnet(dir: &std::path::Path, fault: Option<Fault>) -> Devnet {
 const CHALLENGE_WINDOW: u64 = 600;
 
 async fn devnet_posting(dir: &std::path::Path, fault: Option<Fault>, da: DaMode) -> Devnet {
+    Devnet::start(devnet_config(dir, fault, da)).await.expect("devnet")
+}
+
+/// The configuration of [`devnet_posting`].
+fn devnet_config(dir: &std::path::Path, fault: Option<Fault>, da: DaMode) -> DevnetConfig {
     let mut config = DevnetConfig::test(dir.to_path_buf()).expect("config");
     config.da = da;
     config.chain = chain();
@@ -55,7 +60,7 @@ async fn devnet_posting(dir: &std::path::Path, fault: Option<Fault>, da: DaMode)
     // Long enough for the whole workload to land in one block.
     config.block_time = Duration::from_millis(1_000);
     config.fault = fault;
-    Devnet::start(config).await.expect("devnet")
+    config
 }
 
 /// One of each operation (by account 4) and ten transfers (by account 5), submitted at once
@@ -266,15 +271,22 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let devnet = devnet_posting(dir.path(), Some(fault), da).await;
-    let inbox = devnet.deployment.batch_inbox;
-    let provider = l1(&devnet);
     if let Fault::Forged(_) = fault {
         lending_workload(&devnet).await;
     }
     workload(&devnet, 0).await;
+    overturned(&devnet, dir.path(), fault, 1).await;
+    devnet.stop().await.expect("stop");
+}
 
+/// The challenger proves the fault injected into the chain of `devnet` (data in `dir`); the
+/// inbox rolls back, pays the prover, and the honest chain goes on (with workload round
+/// `next_round`) to be verified. Returns the proven batch's index.
+async fn overturned(devnet: &Devnet, dir: &std::path::Path, fault: Fault, next_round: u64) -> u64 {
+    let inbox = devnet.deployment.batch_inbox;
+    let provider = l1(devnet);
     // The challenger finds the fault, commits, proves; the inbox rolls back.
-    let status = status_until(&devnet, "the fraud proof", |s| {
+    let status = status_until(devnet, "the fraud proof", |s| {
         s.proofs.iter().any(|p| p.state == ProofState::Proven) && s.rollbacks >= 1
     })
     .await;
@@ -305,7 +317,7 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     let rolled = BatchInbox::BatchesRolledBack::decode_log_data(&rolled[0].inner.data).expect("event");
     assert_eq!(rolled.fromIndex, event.index);
     // The challenger's database keeps the proof, with its transaction.
-    let db = format!("sqlite://{}", dir.path().join("challenger.sqlite").display());
+    let db = format!("sqlite://{}", dir.join("challenger.sqlite").display());
     let store = rollup_fraud_proof::store::VerdictStore::open(&db).await.expect("challenger db");
     let recorded = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
@@ -322,9 +334,9 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
 
     // The honest chain continues: the batcher posts again from the last valid root, more
     // traffic goes through, and the challenger verifies up to the sequencer's head.
-    let hashes = workload(&devnet, 1).await;
-    let last_block = included(&devnet, &hashes).await;
-    let verified = status_until(&devnet, "the honest chain verified", |s| {
+    let hashes = workload(devnet, next_round).await;
+    let last_block = included(devnet, &hashes).await;
+    let verified = status_until(devnet, "the honest chain verified", |s| {
         s.last_verified_l2_block.is_some_and(|b| b >= last_block)
     })
     .await;
@@ -337,7 +349,7 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
         provider.raw_request("evm_increaseTime".into(), (U256::from(CHALLENGE_WINDOW + 1),)).await.expect("time");
     // A few blocks, past the challenger's confirmations.
     let _: serde_json::Value = provider.raw_request("anvil_mine".into(), (U256::from(4u8),)).await.expect("mine");
-    let paid = status_until(&devnet, "the reward collected", |s| {
+    let paid = status_until(devnet, "the reward collected", |s| {
         s.proofs.iter().any(|p| p.reward == Some(rollup_types::status::RewardState::Paid))
     })
     .await;
@@ -348,6 +360,66 @@ async fn fraud_is_overturned(fault: Fault, da: DaMode) {
     let last: u64 = l1_view(&provider, inbox, BatchInbox::lastL2BlockCall {}).await;
     let node_root = devnet.sequencer.node.store().block(last).await.expect("db").expect("block").header.state_root;
     assert_eq!(root, node_root, "the inbox's root is the honest chain's");
+    proof.batch_index
+}
+
+/// A fault in a batch that its post carries in its second blob or later (consecutive blob
+/// batches in one L1 transaction, `postBatchesBlobs`, docs/fraud-proofs.md §8.7): the challenger
+/// reads that batch's own blob, proves it on the anvil every test runs (EIP-7825 enforced), and
+/// the batches before it in the same post stand. Posting is held while two workload blocks
+/// are sealed, a batch each, then released with the fault for the second of them on: the
+/// round posts both (and whatever waited before them) in one post.
+async fn fraud_in_a_multi_blob_post_is_overturned(fault: Fault) {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = devnet_config(dir.path(), None, DaMode::Blobs);
+    config.max_batch_blocks = 1;
+    // No empty blocks: the blocks waiting are those the test seals.
+    config.empty_block_interval = Duration::ZERO;
+    let devnet = Devnet::start(config).await.expect("devnet");
+    let provider = l1(&devnet);
+    let inbox = devnet.deployment.batch_inbox;
+    devnet.faults.hold();
+    // Anvil mines each post at once: what was in flight is recorded within a few rounds.
+    let store = devnet.sequencer.node.store();
+    let mut next = 0;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let on_l1: U256 = l1_view(&provider, inbox, BatchInbox::batchCountCall {}).await;
+        let recorded = store.latest_batch().await.expect("db").map_or(0, |b| b.index + 1);
+        if U256::from(recorded) == on_l1 {
+            next = recorded;
+            break;
+        }
+    }
+    let first = workload(&devnet, 0).await;
+    included(&devnet, &first).await;
+    let second = workload(&devnet, 1).await;
+    included(&devnet, &second).await;
+    devnet.faults.release_from(Some(fault), next + 1);
+    let proven = overturned(&devnet, dir.path(), fault, 2).await;
+    // The proven batch went out in the same post as the batch before it, in a later blob.
+    let logs = provider
+        .get_logs(&Filter::new().address(inbox).event_signature(BatchInbox::BatchPosted::SIGNATURE_HASH).from_block(0))
+        .await
+        .expect("logs");
+    let posted = logs
+        .iter()
+        .find(|l| BatchInbox::BatchPosted::decode_log_data(&l.inner.data).is_ok_and(|e| e.index == U256::from(proven)))
+        .expect("the proven batch's post");
+    let tx = provider.get_transaction_by_hash(posted.transaction_hash.expect("mined")).await.expect("rpc").expect("tx");
+    let input = alloy::consensus::Transaction::input(tx.inner.inner());
+    let batches = PostCall::decode_all(input).expect("a post");
+    let place = batches.iter().position(|b| b.index == proven).expect("the post holds the batch");
+    assert!(batches.len() >= 2 && place >= 1, "batch {proven} is blob {place} of a post of {}", batches.len());
+    assert_eq!(
+        alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).map(<[B256]>::len),
+        Some(batches.len())
+    );
+    let before: u64 = l1_view(&provider, inbox, BatchInbox::batchCountCall {}).await.to();
+    assert!(before > proven, "the honest chain went on past the proven batch");
     devnet.stop().await.expect("stop");
 }
 
@@ -381,6 +453,33 @@ macro_rules! fault_sweep {
             }
         }
     };
+}
+
+/// Faults in a later blob of a multi-blob post: a header proof, a chunk proof (the first
+/// chunk, a replayed operation, the last chunk) and the blob proof, each reading the blob
+/// the batch names.
+mod multi_blob {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fraud_blob_mismatch() {
+        fraud_in_a_multi_blob_post_is_overturned(Fault::BlobMismatch).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fraud_wrong_swap() {
+        fraud_in_a_multi_blob_post_is_overturned(Fault::Operation(Op::Swap)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fraud_wrong_root_last_chunk() {
+        fraud_in_a_multi_blob_post_is_overturned(Fault::RootLastChunk).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fraud_malformed_header() {
+        fraud_in_a_multi_blob_post_is_overturned(Fault::MalformedHeader).await;
+    }
 }
 
 fault_sweep! {
@@ -424,17 +523,19 @@ async fn posted_batches(provider: &DynProvider, inbox: Address, l1_rpc: &url::Ur
         let tx_hash = log.transaction_hash.expect("hash");
         let l1_block = log.block_number.expect("block");
         let tx = provider.get_transaction_by_hash(tx_hash).await.expect("tx").expect("found");
-        let call = PostCall::decode(alloy::consensus::Transaction::input(tx.inner.inner())).expect("a post");
+        let call = PostCall::decode_batch(alloy::consensus::Transaction::input(tx.inner.inner()), event.index.to())
+            .expect("a post")
+            .expect("the post holds the batch");
         let (data, blob) = match call.data {
             PostData::Calldata(data) => (data, None),
-            PostData::Blob { length, segment_hashes, kzg_hint } => {
+            PostData::Blob { blob, length, segment_hashes, kzg_hint } => {
                 assert!(kzg_hint.is_some(), "batch {} posted without its KZG hint", event.index);
                 let hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("blobs");
-                let raw = rollup_fraud_proof::fetch_blob(l1_rpc, l1_block, hashes[0], kzg_hint)
+                let raw = rollup_fraud_proof::fetch_blob(l1_rpc, l1_block, hashes[blob], kzg_hint)
                     .await
                     .expect("the post's blob");
                 let data = rollup_types::blob::payload(&raw, length as usize).expect("a blob").into();
-                (data, Some(BlobPost { versioned_hash: hashes[0], segment_hashes, raw }))
+                (data, Some(BlobPost { versioned_hash: hashes[blob], segment_hashes, raw }))
             }
         };
         batches.push(PostedBatch {

@@ -248,6 +248,8 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
         txmgr: TxManagerConfig { max_in_flight: 1, ..TxManagerConfig::default() },
         da: rollup_batcher::DaMode::Calldata,
         blob_cores: f64::INFINITY,
+        blobs_per_post: rollup_batcher::limits::MAX_BLOBS_PER_TX,
+        blobs_per_block: rollup_batcher::limits::DEFAULT_BLOBS_PER_BLOCK,
         fault: None,
         queue: rollup_batcher::QueueReaderConfig::default(),
     };
@@ -306,6 +308,24 @@ async fn batcher_splits_batches_and_recovers_a_post_it_did_not_record() {
     cancel.cancel();
     sequencer.task.await.expect("joined").expect("clean stop");
     anvil.stop().await.expect("anvil stops");
+}
+
+/// The versioned hash of batch `index`'s blob in its post `tx` (batch `i` of a post is in the
+/// post's blob `i`); panics if the post does not post the batch in a blob.
+fn blob_of(tx: &alloy::rpc::types::Transaction, index: u64) -> B256 {
+    use rollup_l1::inbox::{PostCall, PostData};
+    let post = tx.inner.inner();
+    let call = PostCall::decode_batch(alloy::consensus::Transaction::input(post), index).expect("a post");
+    let Some(PostCall { data: PostData::Blob { blob, .. }, .. }) = call else {
+        panic!("batch {index} is not a blob batch of its post")
+    };
+    alloy::consensus::Transaction::blob_versioned_hashes(post).expect("a blob post")[blob]
+}
+
+/// The batches `tx` posts.
+fn batches_in(tx: &alloy::rpc::types::Transaction) -> usize {
+    let input = alloy::consensus::Transaction::input(tx.inner.inner());
+    rollup_l1::inbox::PostCall::decode_all(input).expect("a post").len()
 }
 
 mod batcher;

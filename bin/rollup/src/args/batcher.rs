@@ -90,6 +90,8 @@ impl BatcherArgs {
             },
             da: self.posting.da,
             blob_cores: self.posting.blob_cores(),
+            blobs_per_post: self.posting.blobs_per_post,
+            blobs_per_block: self.posting.blobs_per_block,
             fault: self.posting.fault,
             queue: QueueReaderConfig {
                 from_block: self.queue_from_block,
@@ -153,6 +155,28 @@ pub(crate) struct PostingArgs {
     /// half this machine's cores; `inf`: no bound, idle or not; docs/batcher.md §6).
     #[arg(long = "batcher.blob-cores", env = "ROLLUP_BLOB_CORES", value_parser = parse_cores)]
     blob_cores: Option<f64>,
+    /// Most blob batches in one post, each in its own blob (at most the L1's six blobs a
+    /// transaction under Osaka and its blobs a block; 1: a post per blob batch).
+    /// Consecutive blob batches of a round share one L1 transaction: its fixed gas, the stake
+    /// check and the reading of the L1's fees are paid once (docs/batcher.md §6).
+    #[arg(
+        long = "batcher.blobs-per-post",
+        env = "ROLLUP_BLOBS_PER_POST",
+        default_value_t = rollup_batcher::limits::MAX_BLOBS_PER_TX,
+        value_parser = parse_blobs_per_post
+    )]
+    pub(crate) blobs_per_post: usize,
+    /// Most blobs of this chain's posts in flight at once: how much of each L1 block's blob
+    /// room the chain means to use (default 14, Ethereum's blob target since BPO2; never more
+    /// than the node's blob schedule allows a block). Batches beyond it wait for the next L1
+    /// block with `--batcher.da blobs`, and go in calldata with `auto`.
+    #[arg(
+        long = "batcher.blobs-per-block",
+        env = "ROLLUP_BLOBS_PER_BLOCK",
+        default_value_t = rollup_batcher::limits::DEFAULT_BLOBS_PER_BLOCK,
+        value_parser = parse_blobs_per_post
+    )]
+    pub(crate) blobs_per_block: usize,
     /// TESTING ONLY: post one fraudulent batch on purpose (the first that can carry it), to
     /// see the challenger prove it: root-first-chunk, root-middle-chunk, root-last-chunk,
     /// op-transfer, op-swap, op-create-pool, op-add-liquidity, op-remove-liquidity,
@@ -182,6 +206,14 @@ impl PostingArgs {
 }
 
 /// A number of cores: zero or more, `inf` for no bound.
+/// A number of blobs, at least one.
+fn parse_blobs_per_post(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(blobs) if blobs >= 1 => Ok(blobs),
+        _ => Err(format!("{s:?} is not a number of blobs (1 or more)")),
+    }
+}
+
 fn parse_cores(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(cores) if cores >= 0.0 => Ok(cores),

@@ -84,6 +84,8 @@ impl DevnetArgs {
         config.max_in_flight = self.posting.max_in_flight();
         config.da = self.posting.da;
         config.blob_cores = self.posting.blob_cores();
+        config.blobs_per_post = self.posting.blobs_per_post;
+        config.blobs_per_block = self.posting.blobs_per_block;
         config.fault = self.posting.fault;
         config.l1_backlog = self.backlog.limits();
         config.admission_nice = self.backlog.admission_nice;
