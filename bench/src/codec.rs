@@ -217,15 +217,14 @@ impl CodecBench {
                 let (g, f) = gas(data);
                 calldata_gas += g;
                 floor_gas += f;
+                // Timed with the count of bytes by field: the encoder counts them either way.
                 let started = Instant::now();
-                let again = codec::encode(batch, &chain)?;
+                let (again, by_field) = codec::encode_fields(batch, &chain)?;
                 encode_time += started.elapsed();
                 let started = Instant::now();
                 let decoded = codec::decode(data, &chain)?;
                 decode_time += started.elapsed();
                 ensure!(again == *data && decoded.blocks.len() == batch.blocks.len(), "codec round trip failed");
-                let (same, by_field) = codec::encode_fields(batch, &chain)?;
-                ensure!(same == *data, "the fields' encoding differs");
                 fields += by_field;
                 let raw: Vec<u8> = batch.blocks.iter().flat_map(|b| &b.txs).flat_map(SignedTx::encoded).collect();
                 raw_bytes += raw.len();

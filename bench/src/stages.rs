@@ -87,7 +87,8 @@ pub struct CpuReport {
     pub total_us_per_tx: f64,
     /// The same without the load generator's: the whole path's.
     pub system_us_per_tx: f64,
-    /// One sender recovery on this machine, microseconds (libsecp256k1, one thread).
+    /// One sender recovery on this machine, microseconds (libsecp256k1, one thread; the faster of
+    /// a timing before the load and one after it).
     pub recovery_us: f64,
     /// The whole path's CPU per transaction over two recoveries (issue 56's bound: 1.4).
     pub over_two_recoveries: f64,

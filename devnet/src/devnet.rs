@@ -367,9 +367,11 @@ impl Devnet {
                 interval: config.batch_interval,
                 max_blocks: config.max_batch_blocks,
                 max_bytes: config.max_post_bytes,
-                // anvil mines every second: a post waiting ten is stuck.
+                // anvil mines every second by default: a post waiting ten is stuck. With slower
+                // L1 blocks, three of them (a post that waits for the next block is not stuck:
+                // at 12 s blocks every blob post was re-signed once before it was mined).
                 txmgr: TxManagerConfig {
-                    resubmit_after: Duration::from_secs(10),
+                    resubmit_after: Duration::from_secs(10.max(3 * config.l1_block_time.unwrap_or(1))),
                     confirmations: 2,
                     max_in_flight: config.max_in_flight,
                     ..TxManagerConfig::default()

@@ -127,7 +127,7 @@ pub struct FieldBytes {
     pub head: u64,
     /// Nonces.
     pub nonce: u64,
-    /// Gas limits written out (or their default's 0).
+    /// Gas limits written out (none for a transaction of the default: a head bit).
     pub gas_limit: u64,
     /// Fees written out.
     pub fees: u64,
@@ -1431,8 +1431,8 @@ pub fn encode_fields(batch: &Batch, chain: &ChainConfig) -> Result<(Vec<u8>, Fie
 }
 
 /// Encodes `batch` for `chain` at its widest: every address in the registry, none inline, and
-/// defaults that (but for a gas limit or fees of their type's largest value) no transaction takes, so that each
-/// writes its gas limit and fees out. Valid, but not what the reference encoder writes (§3.4):
+/// defaults that no transaction takes (but one whose gas limit or fees are their type's
+/// largest value), so that each writes its gas limit and fees out. Valid, but not what the reference encoder writes (§3.4):
 /// what a batcher that wants the largest header and chunks for its transactions posts, the
 /// proof bounds' worst case (`rollup bench bounds`).
 pub fn encode_widest(batch: &Batch, chain: &ChainConfig) -> Result<Vec<u8>, CodecError> {
@@ -1919,7 +1919,7 @@ mod tests {
     fn the_parity_is_in_s_and_the_default_gas_limit_in_the_head() {
         let chain = ChainConfig::default();
         let key = [7u8; 32];
-        // Two transactions of the default gas limit, one of its own; parities of both kinds.
+        // Seven transactions of the default gas limit, one of its own; parities of both kinds.
         let mut txs: Vec<SignedTx> =
             (0..8).map(|n| sign_eip1559(&key, chain.chain_id, n, transfer_calldata())).collect();
         let SignedTx::Eip1559(own) = &txs[1] else { unreachable!("an EIP-1559 transaction") };
