@@ -149,6 +149,9 @@ pub struct Batcher {
     /// Whether the posts in flight at start were looked at for blob posts (signed before a
     /// restart: their stored bytes say).
     blob_posts_loaded: std::sync::atomic::AtomicBool,
+    /// Whether the posts in flight at start were counted into the share of batches in calldata
+    /// (by the first round that builds posts).
+    in_flight_counted: std::sync::atomic::AtomicBool,
     /// Reads the bridge's queue into the chain database (`None`: the inbox has no bridge).
     queue: Option<QueueReader>,
     /// The CPU the blob posts' KZG work may take.
@@ -264,6 +267,7 @@ impl Batcher {
             calls: Mutex::new(HashMap::new()),
             blob_posts: Mutex::new(HashMap::new()),
             blob_posts_loaded: std::sync::atomic::AtomicBool::new(false),
+            in_flight_counted: std::sync::atomic::AtomicBool::new(false),
             queue,
             blob_cpu,
         };
@@ -948,7 +952,7 @@ impl Batcher {
         // block with this one).
         // A batcher's first round also counts the posts in flight into the share of posts in
         // calldata (signed before a restart: `blob_posts_in` reads their kinds back now).
-        let first_round = !self.blob_posts_loaded.load(std::sync::atomic::Ordering::Relaxed);
+        let first_round = !self.in_flight_counted.swap(true, std::sync::atomic::Ordering::Relaxed);
         let blob_posts = self.blob_posts_in(&in_flight).await?;
         let mut blobs_in_flight: usize = blob_posts.iter().sum();
         // The L1 gas the calldata posts in flight take (the round's added as they are built).
@@ -1170,20 +1174,25 @@ impl Batcher {
     /// Publishes the posts in flight and how many sealed blocks are not on L1 yet.
     async fn publish_progress(&self) -> Result<(), BatcherError> {
         let posts = self.txmgr.in_flight().await?;
-        let in_flight = posts
-            .iter()
-            .map(|p| InFlightPost {
+        let blobs = self.blob_posts_in(&posts).await?;
+        let mut in_flight = Vec::with_capacity(posts.len());
+        for (p, blobs) in posts.iter().zip(blobs) {
+            in_flight.push(InFlightPost {
                 batch_index: p.index,
+                batches: self.posted_calls(p).await?.len() as u64,
+                blobs: blobs as u64,
                 nonce: p.nonce,
                 tx_hash: p.newest().tx_hash,
                 attempts: p.attempts.len() as u64,
-            })
-            .collect();
+            });
+        }
         let posted = self.store.latest_batch().await?.map_or(0, |b| b.last_block);
         let head = self.store.latest_block().await?.map_or(0, |b| b.header.number);
+        let blob_room = if self.config.da == DaMode::Calldata { 0 } else { self.blob_room(&self.capacity()) as u64 };
         self.status.send_modify(|s| {
             s.in_flight = in_flight;
             s.unposted_blocks = head.saturating_sub(posted);
+            s.blob_room = blob_room;
         });
         Ok(())
     }

@@ -264,8 +264,14 @@ pub struct PostLimits {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InFlightPost {
-    /// Batch index.
+    /// Index of the (first) batch it posts.
     pub batch_index: u64,
+    /// Batches it posts (several for a post of several blobs, one each).
+    #[serde(default)]
+    pub batches: u64,
+    /// Blobs it carries (none for a calldata post).
+    #[serde(default)]
+    pub blobs: u64,
     /// The batcher account's nonce.
     pub nonce: u64,
     /// Latest signed attempt.
@@ -291,6 +297,10 @@ pub struct BatcherStatus {
     /// Sealed L2 blocks not yet in a batch mined on L1.
     #[serde(default)]
     pub unposted_blocks: u64,
+    /// The most blobs of its posts it keeps in flight: `--batcher.blobs-per-block` within the
+    /// L1's blob schedule (0 when it posts calldata only).
+    #[serde(default)]
+    pub blob_room: u64,
     /// Index of the last batch mined on L1.
     pub last_posted_batch: Option<u64>,
     /// Its last L2 block.
@@ -315,7 +325,7 @@ impl BatcherStatus {
     /// The status as Prometheus metrics (text exposition format), appended to `out`.
     pub fn render_prometheus(&self, out: &mut String) {
         use std::fmt::Write as _;
-        let rows: [(&str, &str, &str, u64); 12] = [
+        let rows: [(&str, &str, &str, u64); 14] = [
             (
                 "rollup_batcher_stalled",
                 "gauge",
@@ -328,6 +338,18 @@ impl BatcherStatus {
                 "gauge",
                 "Signed attempts of the posts in flight",
                 self.in_flight.iter().map(|p| p.attempts).sum(),
+            ),
+            (
+                "rollup_batcher_blobs_in_flight",
+                "gauge",
+                "Blobs of the posts signed and not yet mined",
+                self.in_flight.iter().map(|p| p.blobs).sum(),
+            ),
+            (
+                "rollup_batcher_blob_room",
+                "gauge",
+                "Most blobs of its posts the batcher keeps in flight (its share of an L1 block's blob room)",
+                self.blob_room,
             ),
             (
                 "rollup_batcher_unposted_blocks",

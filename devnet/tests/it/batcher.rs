@@ -818,6 +818,15 @@ async fn blob_batches_share_posts_of_up_to_six_blobs() {
             next += batches as u64;
         }
         assert_eq!(shapes, expected, "{da:?}: (batches, blobs) of each post");
+        // The status and the metrics say as much.
+        let status = batcher.subscribe().borrow().clone();
+        assert_eq!(status.blob_room as usize, room);
+        let reported: Vec<(usize, bool)> = status.in_flight.iter().map(|p| (p.batches as usize, p.blobs > 0)).collect();
+        assert_eq!(reported, expected, "the status's posts in flight");
+        let mut metrics = String::new();
+        status.render_prometheus(&mut metrics);
+        assert!(metrics.contains(&format!("\nrollup_batcher_blobs_in_flight {room}\n")), "{metrics}");
+        assert!(metrics.contains(&format!("\nrollup_batcher_blob_room {room}\n")), "{metrics}");
         setup.mine().await;
         settle_all(&setup, &batcher, 12).await;
         let first = setup.store().batch(0).await.expect("db").expect("batch 0");
