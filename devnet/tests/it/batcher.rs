@@ -957,6 +957,39 @@ async fn the_l1_cost_of_a_byte_is_projected_over_the_rise_of_the_l1_fees() {
     setup.stop().await;
 }
 
+/// A batcher restarted with multi-blob posts in flight reads them back from their stored
+/// signed bytes: which batches each posts, how many blobs it holds against the room (full: it
+/// posts no more), and, once they are mined, a record for every batch with its post's
+/// transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_batcher_follows_its_multi_blob_posts_in_flight() {
+    let mut setup = Setup::new(12, several(16)).await;
+    setup.config.da = DaMode::Blobs;
+    setup.automine(false).await;
+    let batcher = setup.batcher().await;
+    round(&batcher).await;
+    let room = batcher.capacity().l1.max_blobs_per_block.expect("anvil publishes its blob schedule") as usize;
+    let before: Vec<(u64, u64)> = batcher.subscribe().borrow().in_flight.iter().map(|p| (p.batches, p.blobs)).collect();
+    assert_eq!(before.iter().map(|(_, blobs)| *blobs as usize).sum::<usize>(), room, "{before:?}");
+    assert!(before[0] == (6, 6), "a post of six blobs first: {before:?}");
+    drop(batcher);
+    let batcher = setup.batcher().await;
+    round(&batcher).await;
+    let after: Vec<(u64, u64)> = batcher.subscribe().borrow().in_flight.iter().map(|p| (p.batches, p.blobs)).collect();
+    assert_eq!(after, before, "the restarted batcher reads its posts back, and the room is full");
+    setup.mine().await;
+    settle_all(&setup, &batcher, 12).await;
+    let first = setup.store().batch(0).await.expect("db").expect("batch 0");
+    for index in 1..6 {
+        let record = setup.store().batch(index).await.expect("db").expect("recorded");
+        assert_eq!(record.l1_tx_hash, first.l1_tx_hash, "batch {index} in the first post");
+    }
+    setup.assert_record_matches_l1().await;
+    let head = setup.sequencer.node.head();
+    assert_challenger_verifies(&setup.config, 0, 11, head.header.state_root).await;
+    setup.stop().await;
+}
+
 /// The blob room is counted over every blob post in flight: those of earlier rounds, and those
 /// a batcher signed before it restarted (with 12 s L1 blocks a round runs many times a block, and
 /// counting only its own posts sent every post to blobs, to wait for later blocks).
