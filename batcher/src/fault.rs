@@ -76,6 +76,10 @@ pub enum Fault {
     /// commits to the honest data's segment hashes (docs/fraud-proofs.md §8): only a blob post
     /// can carry it.
     BlobMismatch,
+    /// A blob post whose blob ends with the batch's chunk roots, the first one changed, while
+    /// the post carries the honest roots' hash and last root (docs/fraud-proofs.md §8.8): only a
+    /// blob post can carry it.
+    BlobRoots,
     /// The batch's state root (its last chunk's root) replaced by this one: the poster claims a
     /// state the chain never reached, such as the honest one plus a withdrawal nobody made
     /// (a test computes it while the posting is held, [`FaultSwitch`]).
@@ -92,7 +96,7 @@ impl Fault {
         all.extend([Self::WrongFirstBlock, Self::WrongLastBlock]);
         all.extend([Self::QueueChunkRoot, Self::SkippedQueue]);
         all.extend([Self::WrongFee, Self::WrongBaseFee, Self::WrongEtherTransfer, Self::CannotPay, Self::WrongL1Price]);
-        all.push(Self::BlobMismatch);
+        all.extend([Self::BlobMismatch, Self::BlobRoots]);
         all
     }
 
@@ -121,6 +125,7 @@ impl Fault {
             Self::CannotPay => &[FaultKind::CannotPay],
             Self::WrongL1Price => &[FaultKind::WrongL1Price],
             Self::BlobMismatch => &[FaultKind::BlobDataMismatch],
+            Self::BlobRoots => &[FaultKind::BlobRootsMismatch],
         }
     }
 
@@ -246,7 +251,7 @@ impl Fault {
                 Some((codec::encode(&longer, chain).ok()?, chunk_roots.to_vec()))
             }
             // The data and roots stay honest: the batcher lays other bytes in the blob.
-            Self::BlobMismatch => Some((data.to_vec(), chunk_roots.to_vec())),
+            Self::BlobMismatch | Self::BlobRoots => Some((data.to_vec(), chunk_roots.to_vec())),
             // A forgery needs the chain's state: the batcher asks its [`Forge`].
             Self::RootFirstChunk
             | Self::RootMiddleChunk
@@ -304,6 +309,7 @@ impl fmt::Display for Fault {
             Self::CannotPay => "cannot-pay",
             Self::WrongL1Price => "wrong-l1-price",
             Self::BlobMismatch => "blob-mismatch",
+            Self::BlobRoots => "blob-roots",
         })
     }
 }
@@ -447,7 +453,7 @@ mod tests {
         for fault in Fault::all() {
             assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
         }
-        assert_eq!(Fault::all().len(), 3 + Op::ALL.len() + Forgery::ALL.len() + 6 + 2 + 5 + 1);
+        assert_eq!(Fault::all().len(), 3 + Op::ALL.len() + Forgery::ALL.len() + 6 + 2 + 5 + 2);
         assert_eq!("wrong-twap".parse::<Fault>(), Ok(Fault::Forged(Forgery::WrongTwap)));
         assert!("root-everywhere".parse::<Fault>().expect_err("unknown").contains("op-swap"));
         let root = Fault::StateRoot(B256::repeat_byte(0xab));

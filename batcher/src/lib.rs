@@ -554,10 +554,10 @@ impl Batcher {
                 index,
                 first_block: previous + 1,
                 last_block: call.last_block,
-                state_root: call.state_root(),
+                state_root: call.state_root,
                 data_hash: call.data_hash,
                 data_len: call.data_len,
-                chunk_count: call.chunk_roots.len() as u64,
+                chunk_count: call.chunk_count,
                 l1_tx_hash: attempt.tx_hash,
                 l1_block,
                 l1_block_hash: receipt.block_hash,
@@ -939,7 +939,7 @@ impl Batcher {
                 let last = calls.last().ok_or_else(|| {
                     BatcherError::Inconsistent(format!("the post of batch {} posts no batch", post.index))
                 })?;
-                (post.index + calls.len() as u64, last.last_block, last.state_root())
+                (post.index + calls.len() as u64, last.last_block, last.state_root)
             }
             (None, Some(b)) => (b.index + 1, b.last_block, b.state_root),
             (None, None) => (0, 0, self.genesis_root),
@@ -960,7 +960,7 @@ impl Batcher {
         if self.config.da == DaMode::Auto {
             for (post, _) in in_flight.iter().zip(&blob_posts).filter(|(_, blobs)| **blobs == 0) {
                 for call in self.posted_calls(post).await?.iter() {
-                    calldata_gas += limits::post_gas_bound(call.data_len as usize, call.chunk_roots.len());
+                    calldata_gas += limits::post_gas_bound(call.data_len as usize, call.chunk_count as usize);
                 }
             }
         }
@@ -1003,7 +1003,7 @@ impl Batcher {
                 self.inject_fault(&mut built, index).await;
                 let state_root = built.state_root(prev_root);
                 // A blob the fault injection wrote is a blob whatever the budget holds.
-                let blob_work = if built.blob_data.is_some() {
+                let blob_work = if built.blob_data.is_some() || built.blob_roots.is_some() {
                     Some(self.blob_cpu.force(std::time::Instant::now()))
                 } else {
                     self.use_blobs(&built, blobs_in_flight, calldata_gas, &capacity).await?
@@ -1018,9 +1018,10 @@ impl Batcher {
                 let kzg = blob_work.map(|taken| {
                     blobs_in_flight += 1;
                     let data = built.blob_data.take().unwrap_or_else(|| built.data.clone());
+                    let roots = built.blob_roots.take().unwrap_or_else(|| built.chunk_roots.clone());
                     let budget = self.blob_cpu.clone();
                     tokio::task::spawn_blocking(move || {
-                        let (sidecar, cpu) = blob_cpu::measured(|| post::sidecar_for(&data));
+                        let (sidecar, cpu) = blob_cpu::measured(|| post::sidecar_for(&data, &roots));
                         rollup_types::cpu::charge(rollup_types::cpu::Stage::Blobs, cpu);
                         budget.spent(taken, cpu);
                         sidecar
@@ -1203,7 +1204,9 @@ impl Batcher {
         if !self.fault.due_at(index) {
             return;
         }
-        if self.config.da == DaMode::Calldata && self.fault.pending() == Some(fault::Fault::BlobMismatch) {
+        if self.config.da == DaMode::Calldata
+            && matches!(self.fault.pending(), Some(fault::Fault::BlobMismatch | fault::Fault::BlobRoots))
+        {
             return;
         }
         if let Some(fault @ fault::Fault::Forged(forgery)) = self.fault.pending() {
@@ -1228,6 +1231,14 @@ impl Batcher {
                 let middle = other.len() / 2;
                 other[middle] ^= 0xff;
                 built.blob_data = Some(other);
+            }
+            if fault == fault::Fault::BlobRoots {
+                // The post commits to the honest roots; the blob ends with the first one changed.
+                let mut other = bad_roots.clone();
+                if let Some(first) = other.first_mut() {
+                    first.0[31] ^= 0xff;
+                }
+                built.blob_roots = Some(other);
             }
             built.data = bad_data;
             built.chunk_roots = bad_roots;
@@ -1255,7 +1266,8 @@ impl Batcher {
     ) -> Result<Option<blob_cpu::Taken>, BatcherError> {
         let data = &built.data;
         let needed = 1;
-        let fits = data.len() <= blob::PAYLOAD_PER_BLOB;
+        let roots = built.chunk_roots.len();
+        let fits = blob::fits(data.len(), roots);
         Ok(match self.config.da {
             DaMode::Calldata => None,
             DaMode::Blobs => fits.then(|| self.blob_cpu.force(std::time::Instant::now())),
@@ -1264,12 +1276,13 @@ impl Batcher {
                 if blobs_in_flight + needed > self.blob_room(capacity) {
                     return Ok(None);
                 }
-                // Blob gas and the segment hashes' calldata against the data's calldata, both at
-                // the EIP-7623 floor (10 per zero byte, 40 otherwise; a hash is all non-zero).
+                // Blob gas and the segment hashes' calldata against the data's and the chunk
+                // roots' calldata, all at the EIP-7623 floor (10 per zero byte, 40 otherwise; a
+                // hash is all non-zero).
                 let blob_fee = self.provider.get_blob_base_fee().await.map_err(BatcherError::l1)?;
                 let gas_price = self.provider.get_gas_price().await.map_err(BatcherError::l1)?;
                 let zeros = data.iter().filter(|&&b| b == 0).count() as u128;
-                let calldata = (10 * zeros + 40 * (data.len() as u128 - zeros)) * gas_price;
+                let calldata = (10 * zeros + 40 * (data.len() as u128 - zeros) + 40 * 32 * roots as u128) * gas_price;
                 let hashes = 40 * 32 * data.len().div_ceil(rollup_types::codec::SEGMENT_BYTES) as u128 * gas_price;
                 let blobs = needed as u128 * blob::BYTES_PER_BLOB as u128 * blob_fee.max(1) + hashes;
                 if blobs >= calldata {

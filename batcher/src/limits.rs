@@ -110,25 +110,21 @@ pub fn execution_gas(data_len: usize, roots: usize) -> u64 {
         + words * words / 512
 }
 
-/// Gas of the inbox's execution of a `postBatchBlobs` with `segments` segment hashes and `roots`
-/// chunk roots (an upper bound): a calldata post's without the data's hashing, plus hashing the
-/// segment hashes and the blob's versioned hash in a sixth slot of the record.
-pub fn blob_execution_gas(segments: usize, roots: usize) -> u64 {
-    blobs_execution_gas(&[(segments, roots)])
+/// Gas of the inbox's execution of a `postBatchBlobs` with `segments` segment hashes (an upper
+/// bound): a calldata post's without the data's hashing and the roots (they end the blob, the
+/// call carries their count, hash and last), plus hashing the segment hashes and the blob's
+/// versioned hash in a sixth slot of the record.
+pub fn blob_execution_gas(segments: usize) -> u64 {
+    blobs_execution_gas(&[segments])
 }
 
 /// Gas of the inbox's execution of a blob post of several batches (`postBatchesBlobs`), each
-/// given as its segment hashes and chunk roots (an upper bound): each batch's checks and record
-/// as if posted alone, one reading of the L1's fees, and the memory all of them take (the inbox
-/// frees none between batches).
-pub fn blobs_execution_gas(batches: &[(usize, usize)]) -> u64 {
-    let words: u64 = batches.iter().map(|&(segments, roots)| segments as u64 + 1 + roots as u64 + 16).sum();
-    let each: u64 = batches
-        .iter()
-        .map(|&(segments, roots)| {
-            EXEC_BASE_GAS + BLOB_HASH_SLOT_GAS + 12 * segments as u64 + EXEC_GAS_PER_ROOT * roots as u64
-        })
-        .sum();
+/// given as its number of segment hashes (an upper bound): each batch's checks and record as if
+/// posted alone, one reading of the L1's fees, and the memory all of them take (the inbox frees
+/// none between batches).
+pub fn blobs_execution_gas(batches: &[usize]) -> u64 {
+    let words: u64 = batches.iter().map(|&segments| segments as u64 + 1 + 16).sum();
+    let each: u64 = batches.iter().map(|&segments| EXEC_BASE_GAS + BLOB_HASH_SLOT_GAS + 12 * segments as u64).sum();
     let warm = EXEC_WARM_SAVING * batches.len().saturating_sub(1) as u64;
     L1_FEES_REPORT_GAS + each - warm + words * words / 512
 }

@@ -14,7 +14,7 @@ use alloy::eips::{
 use alloy_primitives::{B256, U256};
 use alloy_sol_types::SolCall;
 use rollup_chain_store::{Store, StoredBlock};
-use rollup_l1::inbox::{PostCall, PostData};
+use rollup_l1::inbox::{PostCall, PostData, PostRoots};
 use rollup_types::{
     ChainConfig, SignedTx,
     bindings::BatchInbox,
@@ -37,6 +37,9 @@ pub(crate) struct Built {
     /// Bytes to lay in the blob instead of `data`, for a blob post (fault injection only:
     /// a blob that does not hold the data the post commits to).
     pub(crate) blob_data: Option<Vec<u8>>,
+    /// Roots to lay at the end of the blob instead of `chunk_roots`, for a blob post (fault
+    /// injection only: a blob that does not end with the roots the post commits to).
+    pub(crate) blob_roots: Option<Vec<B256>>,
 }
 
 impl Built {
@@ -263,8 +266,10 @@ fn try_fit(
         Err(codec::CodecError::TooLarge(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
+    let roots = stored[..n].iter().map(|b| b.chunk_roots.len()).sum();
     let fits = if packing.blobs {
-        data.len() <= packing.budget()
+        // Its chunk roots end its blob (docs/fraud-proofs.md §8.8).
+        data.len() <= packing.budget() && blob::fits(data.len(), roots)
     } else {
         let roots: Vec<B256> = stored[..n].iter().flat_map(|b| b.chunk_roots.iter().copied()).collect();
         let input = calldata(next.index, next.prev_root, blocks[n - 1].number, QueuePosition::COSTLIEST, &data, &roots);
@@ -281,6 +286,12 @@ fn pack(
 ) -> Result<Option<Built>, BatcherError> {
     let fit = |n: usize| try_fit(packing, next, &blocks, stored, n);
     let Some(mut best) = fit(1)? else {
+        if packing.blobs {
+            // A block whose data and chunk roots do not fit a blob together (at most 120,000
+            // bytes with up to 256 roots: 8,192 bytes) is posted in calldata, alone or with
+            // the blocks after it (`use_blobs` finds that it does not fit a blob).
+            return pack(&Packing { blobs: false, ..*packing }, next, blocks, stored);
+        }
         let batch = Batch { blocks: blocks[..1].to_vec() };
         return Err(BatcherError::BlockTooLarge {
             number: blocks[0].number,
@@ -335,18 +346,21 @@ fn pack(
     let chunk_roots = stored[..low].iter().flat_map(|b| b.chunk_roots.iter().copied()).collect();
     let last = &stored[low - 1].header;
     let queue = QueuePosition { end: last.queue_end, accumulator: last.queue_accumulator };
-    Ok(Some(Built { batch: Batch { blocks: blocks[..low].to_vec() }, data: best, chunk_roots, queue, blob_data: None }))
+    let batch = Batch { blocks: blocks[..low].to_vec() };
+    Ok(Some(Built { batch, data: best, chunk_roots, queue, blob_data: None, blob_roots: None }))
 }
 
 /// What a post says, whether its data is in calldata or in blobs.
 #[derive(Debug)]
 pub(crate) struct PostedCall {
-    pub(crate) prev_state_root: B256,
     pub(crate) last_block: u64,
     /// Read back once blocks carry their queue position (docs/bridge.md §3, to build).
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) queue: QueuePosition,
-    pub(crate) chunk_roots: Vec<B256>,
+    /// How many chunk roots it posts (in its calldata, or at the end of its blob).
+    pub(crate) chunk_count: u64,
+    /// The state root the inbox records: the last chunk root, or the previous state root.
+    pub(crate) state_root: B256,
     /// The inbox's data commitment: `codec::data_commitment(data)` (for a blob post, of the
     /// posted length and segment hashes).
     pub(crate) data_hash: B256,
@@ -369,10 +383,10 @@ impl PostedCall {
             }
         };
         Self {
-            prev_state_root: call.prev_state_root,
             last_block: call.last_block,
             queue: QueuePosition { end: call.queue_end, accumulator: call.queue_accumulator },
-            chunk_roots: call.chunk_roots,
+            chunk_count: call.chunk_roots.count(),
+            state_root: call.chunk_roots.state_root(call.prev_state_root),
             data_hash,
             data_len,
         }
@@ -387,19 +401,15 @@ impl PostedCall {
         data: &[u8],
         chunk_roots: Vec<B256>,
     ) -> Self {
+        let roots = PostRoots::Listed(chunk_roots);
         Self {
-            prev_state_root,
             last_block,
             queue,
-            chunk_roots,
+            chunk_count: roots.count(),
+            state_root: roots.state_root(prev_state_root),
             data_hash: codec::data_commitment(data),
             data_len: data.len() as u64,
         }
-    }
-
-    /// The state root the post records.
-    pub(crate) fn state_root(&self) -> B256 {
-        self.chunk_roots.last().copied().unwrap_or(self.prev_state_root)
     }
 }
 
@@ -417,10 +427,15 @@ pub(crate) struct BlobPart<'a> {
 
 /// The calldata and gas of a blob post of `parts`, consecutive batches, batch `i` in the
 /// transaction's blob `i`: `postBatchBlobs` for one, `postBatchesBlobs` for more. Each batch's
-/// length and segment hashes go in the call, its data in its blob (docs/fraud-proofs.md §8.1),
-/// and the blobs' KZG hints after the call's arguments, in the blobs' order (§8.6), when every
-/// part has one.
+/// length and segment hashes go in the call, its data in its blob (docs/fraud-proofs.md §8.1);
+/// its chunk roots end the blob, the call carrying their count, hash and last (§8.8); the
+/// blobs' KZG hints follow the call's arguments, in the blobs' order (§8.6), when every part
+/// has one.
 pub(crate) fn blob_call(parts: &[BlobPart<'_>]) -> (Vec<u8>, u64) {
+    let roots = |part: &BlobPart<'_>| {
+        let roots = PostRoots::Listed(part.roots.to_vec());
+        (U256::from(roots.count()), roots.hash(), roots.state_root(part.prev_root))
+    };
     let mut input = match parts {
         [part] => BatchInbox::postBatchBlobsCall {
             index: U256::from(part.index),
@@ -430,7 +445,9 @@ pub(crate) fn blob_call(parts: &[BlobPart<'_>]) -> (Vec<u8>, u64) {
             queueAccumulator: part.queue.accumulator,
             length: U256::from(part.data.len()),
             segmentHashes: codec::segment_hashes(part.data),
-            chunkRoots: part.roots.to_vec(),
+            chunkCount: roots(part).0,
+            chunkRootsHash: roots(part).1,
+            stateRoot: roots(part).2,
         }
         .abi_encode(),
         parts => BatchInbox::postBatchesBlobsCall {
@@ -444,7 +461,9 @@ pub(crate) fn blob_call(parts: &[BlobPart<'_>]) -> (Vec<u8>, u64) {
                     queueAccumulator: part.queue.accumulator,
                     length: U256::from(part.data.len()),
                     segmentHashes: codec::segment_hashes(part.data),
-                    chunkRoots: part.roots.to_vec(),
+                    chunkCount: roots(part).0,
+                    chunkRootsHash: roots(part).1,
+                    stateRoot: roots(part).2,
                 })
                 .collect(),
         }
@@ -457,16 +476,15 @@ pub(crate) fn blob_call(parts: &[BlobPart<'_>]) -> (Vec<u8>, u64) {
     }
     // The inbox hashes the segment hashes instead of the data, and records each blob's
     // versioned hash in one more slot.
-    let shapes: Vec<(usize, usize)> =
-        parts.iter().map(|p| (p.data.len().div_ceil(codec::SEGMENT_BYTES), p.roots.len())).collect();
-    let gas = limits::transaction_gas(&input, limits::blobs_execution_gas(&shapes));
+    let segments: Vec<usize> = parts.iter().map(|p| p.data.len().div_ceil(codec::SEGMENT_BYTES)).collect();
+    let gas = limits::transaction_gas(&input, limits::blobs_execution_gas(&segments));
     (input, gas)
 }
 
-/// The blob, KZG commitment and proof that carry `data` (layout: `rollup_types::blob`), and
-/// the hint of the two for the post's calldata.
-pub(crate) fn sidecar_for(data: &[u8]) -> Result<(BlobTransactionSidecar, KzgHint), BatcherError> {
-    let raw = blob::to_blob(data)
+/// The blob, KZG commitment and proof that carry `data` and `roots` (layout:
+/// `rollup_types::blob`), and the hint of the two for the post's calldata.
+pub(crate) fn sidecar_for(data: &[u8], roots: &[B256]) -> Result<(BlobTransactionSidecar, KzgHint), BatcherError> {
+    let raw = blob::to_blob(data, roots)
         .map_err(|e| BatcherError::Inconsistent(format!("batch data does not fit in a blob: {e}")))?;
     // Filled in place on the heap: a blob is 128 KiB, and iterator adapters that pass blobs by
     // value stack a copy per frame (enough, unoptimised, to overflow a 2 MiB thread stack).
@@ -496,7 +514,7 @@ pub(crate) fn measure_blob_work() -> Result<std::time::Duration, BatcherError> {
         .flat_map(|i| alloy_primitives::keccak256(i.to_be_bytes()).0)
         .take(codec::MAX_BATCH_BYTES)
         .collect();
-    let (sidecar, cpu) = crate::blob_cpu::measured(|| sidecar_for(&data));
+    let (sidecar, cpu) = crate::blob_cpu::measured(|| sidecar_for(&data, &[]));
     sidecar?;
     Ok(cpu)
 }
@@ -504,6 +522,42 @@ pub(crate) fn measure_blob_work() -> Result<std::time::Duration, BatcherError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A block of 119,000 bytes and 256 chunk roots holds more than a blob (126,976 bytes with
+    /// the roots at its end): with `--da blobs` it is packed for calldata, where it fits, rather
+    /// than stalling the batcher; one with room for its roots is packed for a blob.
+    #[test]
+    fn a_block_whose_data_and_roots_do_not_fit_a_blob_is_packed_for_calldata() {
+        let chain = ChainConfig::default();
+        let signer = rollup_types::signer::Signer::new(&B256::from(rollup_types::genesis::DEV_ACCOUNTS[0].private_key))
+            .expect("a key");
+        let txs: Vec<SignedTx> =
+            (0..112).map(|n| signer.eip1559(chain.chain_id, n, vec![0xab; 1_000].into())).collect();
+        let block = BatchBlock { number: 1, timestamp: 1, queue_count: 0, l1_byte_price: 1, txs };
+        let l1 = limits::L1Limits {
+            block_gas_limit: 60_000_000,
+            tx_gas_cap: Some(limits::EIP7825_TX_GAS_CAP),
+            max_blobs_per_block: None,
+        };
+        let capacity = PostCapacity::new(l1, codec::MAX_BATCH_BYTES).expect("room");
+        let packing = Packing { chain, capacity, max_blocks: 16, blobs: true };
+        let next = Next { index: 0, after: 0, prev_root: B256::ZERO };
+        for (roots, in_blob) in [(256, false), (29, true)] {
+            let stored = StoredBlock {
+                header: Default::default(),
+                hash: B256::ZERO,
+                chunk_roots: vec![B256::repeat_byte(7); roots],
+                tx_count: 112,
+                batch_bytes: 0,
+                queue_txs: 0,
+                closing_txs: 0,
+            };
+            let built = pack(&packing, next, vec![block.clone()], &[stored]).expect("packs").expect("a batch");
+            assert!(built.data.len() > 118_784, "{} bytes", built.data.len());
+            assert_eq!(built.chunk_roots.len(), roots);
+            assert_eq!(blob::fits(built.data.len(), roots), in_blob, "{roots} roots");
+        }
+    }
 
     #[test]
     fn calldata_has_the_length_the_gas_model_assumes_and_decodes_back() {
@@ -516,7 +570,8 @@ mod tests {
             let call = PostedCall::decode(&input).expect("decodes").remove(0);
             assert_eq!(call.queue, queue);
             assert_eq!(call.last_block, 9);
-            assert_eq!(call.chunk_roots, chunk_roots);
+            assert_eq!(call.chunk_count, roots as u64);
+            assert_eq!(call.state_root, chunk_roots.last().copied().unwrap_or(B256::repeat_byte(1)));
             let expected = PostedCall::of_calldata(B256::repeat_byte(1), 9, queue, &data, chunk_roots);
             assert_eq!(call.data_hash, expected.data_hash);
             assert_eq!(call.queue, expected.queue);
@@ -535,6 +590,7 @@ mod tests {
         let (input, _) = blob_call(&[part]);
         let call = PostedCall::decode(&input).expect("decodes").remove(0);
         assert_eq!(call.queue, queue);
+        assert_eq!((call.chunk_count, call.state_root), (1, B256::ZERO), "the roots' count and last, not the roots");
         assert_eq!(call.data_len, 2_500);
         assert_eq!(call.data_hash, codec::data_commitment(&data), "a blob post commits as calldata would");
         // Three batches in one post: each read back as posted, in order, with its hint.

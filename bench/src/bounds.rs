@@ -213,7 +213,7 @@ impl fmt::Display for BoundsReport {
 }
 
 /// The cases, each the worst of its kind (docs/fraud-proofs.md §7.3).
-const CASES: [&str; 30] = [
+const CASES: [&str; 31] = [
     "header-lie",
     "beginning",
     "beginning-ground",
@@ -244,6 +244,7 @@ const CASES: [&str; 30] = [
     "forced-create-pool",
     "forced-unreadable",
     "blob-segment",
+    "blob-roots",
 ];
 
 /// The chain every case runs: chunks of the largest size an inbox takes.
@@ -820,7 +821,7 @@ impl World {
             s.iter().enumerate().map(|(i, sender)| sender.eip1559(chain, after, input(i).into())).collect()
         };
         let out = match case {
-            "header-lie" | "beginning" | "transfer" | "header-undecodable" | "blob-segment" => {
+            "header-lie" | "beginning" | "transfer" | "header-undecodable" | "blob-segment" | "blob-roots" => {
                 let mut p = prepared(each(0, &|i| {
                     L2System::transferCall { token: tokens[i % 4], to: fresh("to", i), amount: U256::from(1u8) }
                         .abi_encode()
@@ -1188,12 +1189,28 @@ impl World {
         let inbox = deployment.batch_inbox;
         l1::deploy::stake(&self.batcher, inbox, deployment.stake).await?;
         let queue_acc = queue::accumulate_all(B256::ZERO, &entries);
-        // A blob case posts the data's segment hashes with a blob holding it with a byte of
-        // segment 1 (which spans cells 0 and 1) inverted: the widest blob proof.
-        let (request, read, blob) = if case == "blob-segment" {
+        // The blob cases. `blob-segment` posts the data's segment hashes with a blob holding it
+        // with a byte of segment 1 (which spans cells 0 and 1) inverted: the widest blob proof;
+        // the chunk roots end the blob, as many as fit after the data (218 of the header's 256:
+        // a header fault too, which the blob's is found before). `blob-roots` posts the most
+        // roots a batch has, 256, with the 118,784 bytes of data they leave room for, at the end
+        // of a blob whose first root is not the posted one: the widest roots proof, five cells
+        // (docs/fraud-proofs.md §8.8; the data is cut short, a header fault found after it).
+        let (request, read, blob, data) = if case == "blob-segment" || case == "blob-roots" {
+            let mut data = data.clone();
             let mut held = data.clone();
-            held[codec::SEGMENT_BYTES + 1_000] ^= 0xff;
-            let raw: Bytes = rollup_types::blob::to_blob(&held)?.into();
+            let mut held_roots = chunk_roots.clone();
+            if case == "blob-segment" {
+                held[codec::SEGMENT_BYTES + 1_000] ^= 0xff;
+                held_roots.truncate((rollup_types::blob::PAYLOAD_PER_BLOB - data.len()) / 32);
+            } else {
+                let room = rollup_types::blob::roots_range(chunk_roots.len()).start;
+                data.truncate(room);
+                held.truncate(room);
+                held_roots[0] = keccak256(held_roots[0]);
+            }
+            chunk_roots.truncate(held_roots.len());
+            let raw: Bytes = rollup_types::blob::to_blob(&held, &held_roots)?.into();
             let mut blobs = vec![alloy::eips::eip4844::Blob::ZERO; 1];
             blobs[0].copy_from_slice(&raw);
             let sidecar = alloy::eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
@@ -1208,7 +1225,9 @@ impl World {
                 queueAccumulator: queue_acc,
                 length: U256::from(data.len()),
                 segmentHashes: codec::segment_hashes(&data),
-                chunkRoots: chunk_roots.clone(),
+                chunkCount: U256::from(chunk_roots.len()),
+                chunkRootsHash: keccak256(chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+                stateRoot: *chunk_roots.last().unwrap_or(&pre_root),
             };
             let blob_fee = self.batcher.get_blob_base_fee().await?;
             let request = TransactionRequest::default()
@@ -1220,9 +1239,12 @@ impl World {
             let post = rollup_fraud_proof::batch::BlobPost {
                 versioned_hash,
                 segment_hashes: codec::segment_hashes(&data),
+                chunk_roots_hash: keccak256(chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
                 raw: raw.clone(),
             };
-            (request, Bytes::from(rollup_types::blob::payload(&raw, data.len())?), Some(post))
+            let read = Bytes::from(rollup_types::blob::payload(&raw, data.len())?);
+            chunk_roots = rollup_types::blob::chunk_roots(&raw, chunk_roots.len())?;
+            (request, read, Some(post), data)
         } else {
             let post = BatchInbox::postBatchCall {
                 index: U256::ZERO,
@@ -1233,8 +1255,11 @@ impl World {
                 data: data.clone().into(),
                 chunkRoots: chunk_roots.clone(),
             };
-            (TransactionRequest::default().with_to(inbox).with_input(post.abi_encode()), data.clone().into(), None)
+            let request = TransactionRequest::default().with_to(inbox).with_input(post.abi_encode());
+            (request, data.clone().into(), None, data)
         };
+        // The blob cases' roots read back from the blob: the last is the posted one.
+        let posted_state_root = *chunk_roots.last().unwrap_or(&pre_root);
         let posted = l1::send_ok(&self.batcher, request, "posting the batch").await?;
         let posted_batch = PostedBatch {
             index: 0,
@@ -1244,7 +1269,7 @@ impl World {
             data: read,
             blob,
             prev_state_root: pre_root,
-            state_root: *chunk_roots.last().unwrap_or(&pre_root),
+            state_root: posted_state_root,
             chunk_roots,
             last_block: last,
             queue_end,
@@ -1254,7 +1279,7 @@ impl World {
         let proof = tokio::task::spawn_blocking(move || prove::build(&pre, Position::GENESIS, &posted_batch)).await??;
         let (keys, witness_bytes) = match &proof {
             FraudProof::Chunk { keys, witness, .. } => (keys.len(), witness.len()),
-            FraudProof::Header { .. } | FraudProof::Blob { .. } => (0, 0),
+            FraudProof::Header { .. } | FraudProof::Blob { .. } | FraudProof::BlobRoots { .. } => (0, 0),
         };
         let calldata = proof.calldata();
         let commitment = prove::commitment(self.prover_address, &calldata);

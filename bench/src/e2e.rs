@@ -118,8 +118,8 @@ pub struct E2eReport {
     pub blob_blocks: u64,
     /// Blobs of the load's posts a block in those, over `blob_room`.
     pub blob_room_filled: f64,
-    /// Batch data those blobs carried over what `blob_room` blobs a block hold (126,976 bytes
-    /// each).
+    /// Batch data and chunk roots those blobs carried over what `blob_room` blobs a block hold
+    /// (126,976 bytes each).
     pub blob_bytes_filled: f64,
     /// Where the batcher posted batch data.
     pub da: String,

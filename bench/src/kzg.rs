@@ -75,7 +75,7 @@ impl Args {
     fn measure(self) -> Result<KzgReport> {
         let settings = EnvKzgSettings::Default.get();
         let data: Vec<u8> = (0..self.bytes as u64).map(|i| (i.wrapping_mul(0x9e37_79b9) >> 7) as u8).collect();
-        let raw = rollup_types::blob::to_blob(&data).context("the data does not fit a blob")?;
+        let raw = rollup_types::blob::to_blob(&data, &[]).context("the data does not fit a blob")?;
         let blob = Blob::try_from(raw.as_slice()).context("a blob")?;
         let blob = blob.as_ckzg();
         let commitment = settings.blob_to_kzg_commitment(blob)?.to_bytes();

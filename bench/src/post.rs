@@ -102,7 +102,8 @@ pub(crate) struct PostingCost {
     /// `wei` and `fees` of the later half of the batches: after a cold start the L1 price of
     /// the blocks climbs an eighth a block from the genesis price (docs/fees.md §4).
     pub(crate) later_half: (U256, U256),
-    /// By L1 block holding blob posts: their blobs and the batch data those blobs carry.
+    /// By L1 block holding blob posts: their blobs and the bytes those blobs carry (batch data
+    /// and chunk roots).
     pub(crate) blobs_by_block: std::collections::BTreeMap<u64, (u64, u64)>,
 }
 
@@ -141,7 +142,8 @@ pub(crate) async fn posting_cost(devnet: &Devnet, first: u64, last: u64) -> Resu
             }
         };
         if blob_post {
-            cost.blobs_by_block.entry(batch.l1_block).or_default().1 += batch.data_len;
+            // The blob holds the batch's data and, at its end, its chunk roots.
+            cost.blobs_by_block.entry(batch.l1_block).or_default().1 += batch.data_len + 32 * batch.chunk_count;
         }
         previous_post = Some((batch.l1_tx_hash, blob_post));
         let fees_before = cost.fees;

@@ -154,6 +154,7 @@ contract BatchInboxTest is Test {
         assertEq(inbox.chunkSize(), CHUNK_SIZE, "chunkSize");
         assertEq(inbox.l2ChainId(), CHAIN_ID, "l2ChainId");
         assertEq(uint256(BatchInbox.Fault.BlobDataMismatch), 9, "the blob proof's fault number (Rust decodes it)");
+        assertEq(uint256(BatchInbox.Fault.BlobRootsMismatch), 12, "the blob roots proof's fault number");
         assertTrue(address(inbox.blobVerifier()) != address(0), "the inbox made its blob verifier");
     }
 
@@ -244,6 +245,16 @@ contract BatchInboxTest is Test {
         }
     }
 
+    /// @dev What a blob post carries of chunk roots `roots` (which its blob holds): their hash...
+    function _hashOf(bytes32[] memory roots) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(roots));
+    }
+
+    /// @dev ... and the batch's state root, the last of them (`prev` for none).
+    function _lastOf(bytes32[] memory roots, bytes32 prev) internal pure returns (bytes32) {
+        return roots.length == 0 ? prev : roots[roots.length - 1];
+    }
+
     function _one(bytes32 h) internal pure returns (bytes32[] memory a) {
         a = new bytes32[](1);
         a[0] = h;
@@ -252,6 +263,19 @@ contract BatchInboxTest is Test {
     /// @dev Case `c` of the blob vectors: its versioned hash and commitment, and its cells
     ///      `first … last` (the file holds cells 0, 1, 2 of the 5,000-byte cases, in order).
     function _blob(uint256 c, uint256 first, uint256 last)
+        internal
+        view
+        returns (bytes32 versionedHash, bytes memory commitment, BlobVerifier.Cell[] memory cells)
+    {
+        (versionedHash, commitment, cells) = _blobListed(c, first, last);
+        for (uint256 k = first; k <= last; k++) {
+            assertEq(cells[k - first].index, k, "the file's cells are 0, 1, 2");
+        }
+    }
+
+    /// @dev Case `c` of the blob vectors: its versioned hash and commitment, and the cells it
+    ///      lists at positions `first … last` (whatever their indices).
+    function _blobListed(uint256 c, uint256 first, uint256 last)
         internal
         view
         returns (bytes32 versionedHash, bytes memory commitment, BlobVerifier.Cell[] memory cells)
@@ -268,7 +292,6 @@ contract BatchInboxTest is Test {
                 vm.parseJsonBytes(json, string.concat(cell, ".values")),
                 vm.parseJsonBytes(json, string.concat(cell, ".proof"))
             );
-            assertEq(cells[k - first].index, k, "the file's cells are 0, 1, 2");
         }
     }
 
@@ -277,9 +300,10 @@ contract BatchInboxTest is Test {
     function _postBlobNext(uint64 lastBlock, bytes32 blobHash, uint256 length, bytes32[] memory hashes) internal {
         uint256 index = inbox.batchCount();
         bytes32 prev = inbox.lastStateRoot();
+        bytes32[] memory roots = _roots(1, index);
         vm.blobhashes(_one(blobHash));
         vm.prank(BATCHER, BATCHER);
-        inbox.postBatchBlobs(index, prev, lastBlock, 0, bytes32(0), length, hashes, _roots(1, index));
+        inbox.postBatchBlobs(index, prev, lastBlock, 0, bytes32(0), length, hashes, 1, _hashOf(roots), roots[0]);
     }
 
     /// @dev Commits as `who` in the block after the post, and moves to the next block.
@@ -322,7 +346,7 @@ contract BatchInboxTest is Test {
         vm.expectEmit(address(inbox));
         emit BatchPosted(0, BATCHER, _commitment(data), keccak256(abi.encodePacked(roots)), roots[1], 10, 2, 0);
         vm.prank(BATCHER, BATCHER);
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, hashes, roots);
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, hashes, 2, _hashOf(roots), roots[1]);
         BatchInbox.Batch memory b = inbox.getBatch(0);
         assertEq(b.dataHash, _commitment(data), "dataHash: that of the data in calldata");
         assertEq(b.blobHash, blobHash, "blobHash");
@@ -336,6 +360,16 @@ contract BatchInboxTest is Test {
         assertEq(inbox.getBatch(1).dataHash, b.dataHash, "the same commitment");
     }
 
+    /// @dev Posts batch 0 (on the genesis root, up to block 10) to `target` as a blob batch:
+    ///      `length` bytes whose segments hash to `hashes`, and chunk roots `roots` in its blob.
+    function _postFirstBlob(BatchInbox target, uint256 length, bytes32[] memory hashes, bytes32[] memory roots)
+        internal
+    {
+        target.postBatchBlobs(
+            0, GENESIS, 10, 0, bytes32(0), length, hashes, roots.length, _hashOf(roots), _lastOf(roots, GENESIS)
+        );
+    }
+
     /// Exactly one blob, as many segment hashes as the length has, 1 to `MAX_DATA_BYTES` bytes,
     /// and the checks of every post.
     function test_postBatchBlobs_needsOneBlobAndTheRightSegments() public {
@@ -344,41 +378,42 @@ contract BatchInboxTest is Test {
         vm.startPrank(BATCHER, BATCHER);
         vm.blobhashes(new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector, 1));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
+        _postFirstBlob(inbox, 3000, three, roots);
         bytes32[] memory two = new bytes32[](2);
         two[0] = bytes32(uint256(0x01) << 248 | 0xaa);
         two[1] = bytes32(uint256(0x01) << 248 | 0xbb);
         vm.blobhashes(two);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobCount.selector, 1));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
+        _postFirstBlob(inbox, 3000, three, roots);
         vm.blobhashes(_one(two[0]));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.SegmentCountMismatch.selector, 3, 2));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, two, roots);
+        _postFirstBlob(inbox, 3000, two, roots);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.SegmentCountMismatch.selector, 2, 3));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 2048, three, roots);
+        _postFirstBlob(inbox, 2048, three, roots);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.EmptyBatchData.selector));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 0, new bytes32[](0), roots);
+        _postFirstBlob(inbox, 0, new bytes32[](0), roots);
         uint256 max = inbox.MAX_DATA_BYTES();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.DataTooLarge.selector, max + 1, max));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), max + 1, new bytes32[](118), roots);
+        _postFirstBlob(inbox, max + 1, new bytes32[](118), roots);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 257, 256));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, _roots(257, 1));
+        _postFirstBlob(inbox, 3000, three, _roots(257, 1));
         vm.stopPrank();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
+        _postFirstBlob(inbox, 3000, three, roots);
         BatchInbox unstaked =
             new BatchInbox(BATCHER, WINDOW, BOND, GENESIS, CHUNK_SIZE, CHAIN_ID, VERIFIER, FREEZE_DELAY);
         vm.prank(BATCHER, BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotStaked.selector, 0, BOND));
-        unstaked.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 3000, three, roots);
+        _postFirstBlob(unstaked, 3000, three, roots);
         // At the bound: 120,000 bytes in 118 segments.
         vm.prank(BATCHER, BATCHER);
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), max, new bytes32[](118), roots);
+        _postFirstBlob(inbox, max, new bytes32[](118), roots);
         assertEq(inbox.batchCount(), 1, "posted at the bound");
     }
 
     /// @dev Batch `index` of a `postBatchesBlobs`: `length` bytes whose segments hash to
-    ///      `hashes`, built on `prev`, ending at `lastBlock`, with one chunk.
+    ///      `hashes`, built on `prev`, ending at `lastBlock`, with one chunk (root `_roots(1,
+    ///      index)[0]`, its state root).
     function _blobBatch(uint256 index, bytes32 prev, uint64 lastBlock, uint256 length, bytes32[] memory hashes)
         internal
         pure
@@ -392,7 +427,9 @@ contract BatchInboxTest is Test {
             queueAccumulator: bytes32(0),
             length: length,
             segmentHashes: hashes,
-            chunkRoots: _roots(1, index)
+            chunkCount: 1,
+            chunkRootsHash: _hashOf(_roots(1, index)),
+            stateRoot: _roots(1, index)[0]
         });
     }
 
@@ -407,17 +444,17 @@ contract BatchInboxTest is Test {
         for (uint256 i; i < 3; i++) {
             blobs[i] = bytes32(uint256(0x01) << 248 | (0xa0 + i));
             batches[i] = _blobBatch(i, prev, uint64(10 * (i + 1)), 3000 - i, _segmentHashes(_ruleData(3000 - i)));
-            prev = batches[i].chunkRoots[0];
+            prev = batches[i].stateRoot;
         }
         vm.blobhashes(blobs);
         for (uint256 i; i < 3; i++) {
             vm.expectEmit(address(inbox));
-            bytes32 root = batches[i].chunkRoots[0];
+            bytes32 root = batches[i].stateRoot;
             emit BatchPosted(
                 i,
                 BATCHER,
                 _commitment(_ruleData(3000 - i)),
-                keccak256(abi.encodePacked(batches[i].chunkRoots)),
+                keccak256(abi.encodePacked(_roots(1, i))),
                 root,
                 uint64(10 * (i + 1)),
                 1,
@@ -437,7 +474,8 @@ contract BatchInboxTest is Test {
         // A single-blob post follows as usual.
         vm.blobhashes(_one(blobs[0]));
         vm.prank(BATCHER, BATCHER);
-        inbox.postBatchBlobs(3, prev, 40, 0, bytes32(0), 3000, hashes, _roots(1, 3));
+        bytes32[] memory roots = _roots(1, 3);
+        inbox.postBatchBlobs(3, prev, 40, 0, bytes32(0), 3000, hashes, 1, _hashOf(roots), roots[0]);
         assertEq(inbox.batchCount(), 4, "and a fourth");
     }
 
@@ -447,7 +485,7 @@ contract BatchInboxTest is Test {
         bytes32[] memory hashes = _segmentHashes(_ruleData(3000));
         BatchInbox.BlobBatch[] memory two = new BatchInbox.BlobBatch[](2);
         two[0] = _blobBatch(0, GENESIS, 10, 3000, hashes);
-        two[1] = _blobBatch(1, two[0].chunkRoots[0], 20, 3000, hashes);
+        two[1] = _blobBatch(1, two[0].stateRoot, 20, 3000, hashes);
         bytes32[] memory blobs = new bytes32[](3);
         blobs[0] = bytes32(uint256(0x01) << 248 | 0xaa);
         blobs[1] = bytes32(uint256(0x01) << 248 | 0xbb);
@@ -469,16 +507,16 @@ contract BatchInboxTest is Test {
         // The second batch out of order, on another root, not advancing, with a segment missing.
         BatchInbox.BlobBatch[] memory bad = new BatchInbox.BlobBatch[](2);
         bad[0] = two[0];
-        bad[1] = _blobBatch(2, two[0].chunkRoots[0], 20, 3000, hashes);
+        bad[1] = _blobBatch(2, two[0].stateRoot, 20, 3000, hashes);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongBatchIndex.selector, 1, 2));
         inbox.postBatchesBlobs(bad);
         bad[1] = _blobBatch(1, GENESIS, 20, 3000, hashes);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, two[0].chunkRoots[0], GENESIS));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.WrongPrevStateRoot.selector, two[0].stateRoot, GENESIS));
         inbox.postBatchesBlobs(bad);
-        bad[1] = _blobBatch(1, two[0].chunkRoots[0], 10, 3000, hashes);
+        bad[1] = _blobBatch(1, two[0].stateRoot, 10, 3000, hashes);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.L2BlocksNotAdvancing.selector, 10, 10));
         inbox.postBatchesBlobs(bad);
-        bad[1] = _blobBatch(1, two[0].chunkRoots[0], 20, 3000, _segmentHashes(_ruleData(2000)));
+        bad[1] = _blobBatch(1, two[0].stateRoot, 20, 3000, _segmentHashes(_ruleData(2000)));
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.SegmentCountMismatch.selector, 3, 2));
         inbox.postBatchesBlobs(bad);
         vm.stopPrank();
@@ -498,7 +536,7 @@ contract BatchInboxTest is Test {
         bytes32[] memory hashes = _segmentHashes(_ruleData(5000));
         BatchInbox.BlobBatch[] memory batches = new BatchInbox.BlobBatch[](2);
         batches[0] = _blobBatch(0, GENESIS, 10, 5000, hashes);
-        batches[1] = _blobBatch(1, batches[0].chunkRoots[0], 20, 5000, hashes);
+        batches[1] = _blobBatch(1, batches[0].stateRoot, 20, 5000, hashes);
         bytes32[] memory blobs = new bytes32[](2);
         (blobs[0], blobs[1]) = (bytes32(uint256(0x01) << 248 | 0xaa), blobHash);
         vm.blobhashes(blobs);
@@ -650,6 +688,288 @@ contract BatchInboxTest is Test {
         assertEq(keccak256(ret), keccak256(reason), string.concat("reason: ", vm.toString(ret)));
     }
 
+    // ---------------------------------------------------------------------------------------
+    // Chunk roots at the end of the blob (docs/fraud-proofs.md §8.8)
+    // ---------------------------------------------------------------------------------------
+
+    /// @dev The index of the blob vectors' case named `name`.
+    function _caseNamed(string memory name) internal view returns (uint256 c) {
+        string memory json = vm.readFile(BLOB_FILE);
+        for (; vm.keyExistsJson(json, string.concat(".cases[", vm.toString(c), "]")); c++) {
+            string memory got = vm.parseJsonString(json, string.concat(".cases[", vm.toString(c), "].name"));
+            if (keccak256(bytes(got)) == keccak256(bytes(name))) return c;
+        }
+        fail(string.concat("no blob case ", name));
+    }
+
+    /// @dev The vectors' chunk roots: root `i` is the keccak256 of `i` as a word.
+    function _vectorRoots(uint256 n) internal pure returns (bytes32[] memory roots) {
+        roots = new bytes32[](n);
+        for (uint256 i; i < n; i++) {
+            roots[i] = keccak256(abi.encode(i));
+        }
+    }
+
+    /// @dev The "roots" case: 5,000 bytes of the rule's data and 3 roots at the end of the blob,
+    ///      in its last cell (63, the fourth the file lists).
+    function _rootsCase()
+        internal
+        view
+        returns (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells)
+    {
+        (blobHash, commitment, cells) = _blobListed(_caseNamed("roots"), 3, 3);
+        assertEq(cells[0].index, 63, "the roots' cell");
+    }
+
+    /// @dev Posts the next batch, 10 L2 blocks on, as a blob batch in the blob `blobHash`:
+    ///      `length` bytes of the rule's data, with the chunk count, roots hash and state root
+    ///      given.
+    function _postRootsNext(bytes32 blobHash, uint256 length, uint256 count, bytes32 rootsHash, bytes32 stateRoot)
+        internal
+    {
+        bytes32[] memory hashes = _segmentHashes(_ruleData(length));
+        uint256 index = inbox.batchCount();
+        bytes32 prev = inbox.lastStateRoot();
+        uint64 lastBlock = inbox.lastL2Block() + 10;
+        vm.blobhashes(_one(blobHash));
+        vm.prank(BATCHER, BATCHER);
+        inbox.postBatchBlobs(index, prev, lastBlock, 0, bytes32(0), length, hashes, count, rootsHash, stateRoot);
+    }
+
+    function _rootsCall(uint256 index, bytes memory commitment, BlobVerifier.Cell[] memory cells)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodeCall(BatchInbox.proveBlobRootsFraud, (index, commitment, cells));
+    }
+
+    /// @dev Proves `call` as `PROVER` (committed, then revealed): batch `index` and the later
+    ///      ones are rolled back for `BlobRootsMismatch`, claim `claim`. Returns the reveal's gas.
+    function _expectRootsFraud(uint256 index, uint256 claim, bytes memory call) internal returns (uint256 gas) {
+        _commit(inbox, PROVER, call);
+        vm.expectEmit(address(inbox));
+        emit BatchInbox.FraudProven(index, PROVER, BatchInbox.Fault.BlobRootsMismatch, 0, 0, claim);
+        bool ok;
+        bytes memory ret;
+        (ok, ret, gas) = _reveal(inbox, PROVER, call);
+        assertTrue(ok, vm.toString(ret));
+        assertEq(inbox.batchCount(), index, "the batch and the later ones rolled back");
+    }
+
+    /// A blob batch's roots fit after its data in its blob (218 after 120,000 bytes, not 219),
+    /// are at most `MAX_BATCH_CHUNKS` (checked first), and a batch of no chunks carries the hash
+    /// of no roots and the root it builds on: it is then recorded as a calldata post of no roots
+    /// is.
+    function test_postBatchBlobs_rootsFitTheBlob() public {
+        bytes32[] memory full = new bytes32[](118);
+        bytes32[] memory roots = _vectorRoots(219);
+        bytes32 hash219 = _hashOf(roots);
+        bytes32 empty = keccak256("");
+        vm.blobhashes(_one(bytes32(uint256(0x01) << 248 | 0xaa)));
+        vm.startPrank(BATCHER, BATCHER);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobOverfull.selector, 120_000, 219));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 219, hash219, roots[218]);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 257, 256));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 257, hash219, roots[218]);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 257, 256));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 1, _one(bytes32(0)), 257, hash219, roots[218]);
+        // No chunks: the hash of no roots and the previous state root, nothing else.
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.RootsOfNoChunks.selector, hash219, GENESIS));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 0, hash219, GENESIS);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.RootsOfNoChunks.selector, empty, roots[0]));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 0, empty, roots[0]);
+        // 218 roots after 120,000 bytes fill the blob exactly; 256 after 118,784.
+        assembly {
+            mstore(roots, 218)
+        }
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 218, _hashOf(roots), roots[217]);
+        assertEq(inbox.getBatch(0).chunkCount, 218, "218 roots");
+        bytes32[] memory many = _vectorRoots(256);
+        inbox.postBatchBlobs(
+            1, roots[217], 20, 0, bytes32(0), 118_784, new bytes32[](116), 256, _hashOf(many), many[255]
+        );
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobOverfull.selector, 118_785, 256));
+        inbox.postBatchBlobs(
+            2, many[255], 30, 0, bytes32(0), 118_785, new bytes32[](117), 256, _hashOf(many), many[255]
+        );
+        vm.expectEmit(address(inbox));
+        emit BatchPosted(2, BATCHER, _commitment(hex"01"), empty, many[255], 30, 0, 0);
+        inbox.postBatchBlobs(2, many[255], 30, 0, bytes32(0), 1, _segmentHashes(hex"01"), 0, empty, many[255]);
+        // The same batch in calldata, no roots: the same record.
+        inbox.postBatch(3, many[255], 40, 0, bytes32(0), hex"01", new bytes32[](0));
+        vm.stopPrank();
+        BatchInbox.Batch memory blob = inbox.getBatch(2);
+        BatchInbox.Batch memory data = inbox.getBatch(3);
+        assertEq(blob.chunkCount, 0, "no chunks");
+        assertEq(blob.chunkRootsHash, data.chunkRootsHash, "the hash of no roots, as in calldata");
+        assertEq(blob.stateRoot, data.stateRoot, "the state root unchanged, as in calldata");
+        assertEq(blob.stateRoot, many[255], "the previous batch's");
+    }
+
+    /// An honest post of the "roots" case (its 3 roots' count and hash, the last as its state
+    /// root) is no fraud; nor is a post of 2 chunks whose roots are the blob's last two; nor a
+    /// batch of no chunks (its blob holds no roots).
+    function test_proveBlobRootsFraud_anHonestBlobIsNoFraud() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) = _rootsCase();
+        bytes32[] memory roots = _vectorRoots(3);
+        _postRootsNext(blobHash, 5000, 3, _hashOf(roots), roots[2]);
+        (bool ok, bytes memory ret, uint256 gas) = _prove(inbox, PROVER, _rootsCall(0, commitment, cells));
+        assertFalse(ok, "no fraud");
+        assertEq(keccak256(ret), keccak256(abi.encodeWithSelector(BatchInbox.NoFraud.selector)), "NoFraud");
+        emit log_named_uint("proveBlobRootsFraud gas, 3 roots (1 cell), no fraud", gas);
+        bytes32[] memory lastTwo = new bytes32[](2);
+        (lastTwo[0], lastTwo[1]) = (roots[1], roots[2]);
+        _postRootsNext(blobHash, 5000, 2, _hashOf(lastTwo), roots[2]);
+        _expectNoFraud(_rootsCall(1, commitment, cells));
+        _postRootsNext(blobHash, 5000, 0, keccak256(""), roots[2]);
+        _expectNoFraud(_rootsCall(2, commitment, cells));
+        assertEq(inbox.batchCount(), 3, "nothing rolled back");
+    }
+
+    /// The blob's roots do not hash to the posted hash, or their last is not the posted state
+    /// root, or the batch claims another count than the blob's (2 roots hashing as the blob's
+    /// first two, where its last two are roots 1 and 2): each rolls the batch and the later
+    /// ones back with `BlobRootsMismatch`.
+    function test_proveBlobRootsFraud_provesABlobWithoutThePostedRoots() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) = _rootsCase();
+        bytes32[] memory roots = _vectorRoots(3);
+        bytes memory call = _rootsCall(1, commitment, cells);
+        _postNext(5, hex"01", _roots(1, 9));
+        _postRootsNext(blobHash, 5000, 3, keccak256("other roots"), roots[2]);
+        _postNext(30, hex"03", _roots(1, 10));
+        uint256 gas = _expectRootsFraud(1, 0, call);
+        emit log_named_uint("proveBlobRootsFraud gas, 3 roots (1 cell), proven", gas);
+        assertEq(inbox.staked(), 0, "the stake slashed");
+
+        vm.prank(BATCHER, BATCHER);
+        inbox.stake{value: BOND}();
+        _postRootsNext(blobHash, 5000, 3, _hashOf(roots), roots[1]);
+        _expectRootsFraud(1, 1, call);
+
+        vm.prank(BATCHER, BATCHER);
+        inbox.stake{value: BOND}();
+        bytes32[] memory firstTwo = new bytes32[](2);
+        (firstTwo[0], firstTwo[1]) = (roots[0], roots[1]);
+        _postRootsNext(blobHash, 5000, 2, _hashOf(firstTwo), roots[1]);
+        _expectRootsFraud(1, 2, call);
+        assertEq(inbox.lastStateRoot(), _roots(1, 9)[0], "back to batch 0's root");
+    }
+
+    /// 218 roots after 120,000 bytes lie in the blob's last four cells (60 … 63, the first of
+    /// them shared with the data): an honest post is no fraud, a wrong state root is proven,
+    /// both far under the 15,000,000-gas bound of a proof.
+    function test_proveBlobRootsFraud_ofAFullBlob() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) =
+            _blobListed(_caseNamed("full-roots"), 0, 3);
+        assertEq(cells[0].index, 60, "the roots start in cell 60");
+        assertEq(cells[3].index, 63, "and end in cell 63");
+        bytes32[] memory roots = _vectorRoots(218);
+        _postRootsNext(blobHash, 120_000, 218, _hashOf(roots), roots[217]);
+        (bool ok, bytes memory ret, uint256 gas) = _prove(inbox, PROVER, _rootsCall(0, commitment, cells));
+        assertFalse(ok, "no fraud");
+        assertEq(keccak256(ret), keccak256(abi.encodeWithSelector(BatchInbox.NoFraud.selector)), "NoFraud");
+        emit log_named_uint("proveBlobRootsFraud gas, 218 roots (4 cells), no fraud", gas);
+        assertLt(gas, 3_000_000, "218 roots");
+        _postRootsNext(blobHash, 120_000, 218, _hashOf(roots), roots[216]);
+        gas = _expectRootsFraud(1, 0, _rootsCall(1, commitment, cells));
+        emit log_named_uint("proveBlobRootsFraud gas, 218 roots (4 cells), proven", gas);
+        assertLt(gas, 3_000_000, "218 roots, proven");
+    }
+
+    /// The roots of the second batch of a `postBatchesBlobs` are read from its own blob: that
+    /// batch is rolled back, the first stands (and is not proven with the second's blob).
+    function test_proveBlobRootsFraud_ofTheSecondBlobOfAPost() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) = _rootsCase();
+        bytes32[] memory roots = _vectorRoots(3);
+        bytes32[] memory hashes = _segmentHashes(_ruleData(5000));
+        BatchInbox.BlobBatch[] memory batches = new BatchInbox.BlobBatch[](2);
+        batches[0] = _blobBatch(0, GENESIS, 10, 5000, hashes);
+        batches[1] = BatchInbox.BlobBatch({
+            index: 1,
+            prevStateRoot: batches[0].stateRoot,
+            lastBlock: 20,
+            queueEnd: 0,
+            queueAccumulator: bytes32(0),
+            length: 5000,
+            segmentHashes: hashes,
+            chunkCount: 3,
+            chunkRootsHash: keccak256("other roots"),
+            stateRoot: roots[2]
+        });
+        bytes32 other = bytes32(uint256(0x01) << 248 | 0xaa);
+        bytes32[] memory blobs = new bytes32[](2);
+        (blobs[0], blobs[1]) = (other, blobHash);
+        vm.blobhashes(blobs);
+        vm.prank(BATCHER, BATCHER);
+        inbox.postBatchesBlobs(batches);
+        _expectRevert(
+            _rootsCall(0, commitment, cells),
+            abi.encodeWithSelector(BlobVerifier.CommitmentMismatch.selector, other, blobHash)
+        );
+        _expectRootsFraud(1, 0, _rootsCall(1, commitment, cells));
+        assertEq(inbox.getBatch(0).blobHash, other, "the first batch stands");
+    }
+
+    /// What a roots proof must get right: a blob batch, known and in its window, and the cells
+    /// that hold its roots, opened against its blob's commitment (the verifier's checks); none of
+    /// these reaches a verdict.
+    function test_proveBlobRootsFraud_refusals() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) = _rootsCase();
+        _postNext(5, hex"01", _roots(1, 9));
+        _postRootsNext(blobHash, 5000, 3, keccak256("other roots"), bytes32(uint256(1)));
+        _expectRevert(_rootsCall(0, commitment, cells), abi.encodeWithSelector(BatchInbox.NotABlobBatch.selector, 0));
+        _expectRevert(_rootsCall(2, commitment, cells), abi.encodeWithSelector(BatchInbox.UnknownBatch.selector, 2));
+        // Another cell than the roots' (63); cell 63 carrying another cell's values.
+        (,, BlobVerifier.Cell[] memory first) = _blobListed(_caseNamed("roots"), 0, 0);
+        _expectRevert(
+            _rootsCall(1, commitment, first), abi.encodeWithSelector(BlobVerifier.CellsDoNotCover.selector, 63, 63)
+        );
+        BlobVerifier.Cell[] memory forged = new BlobVerifier.Cell[](1);
+        forged[0] = BlobVerifier.Cell(63, first[0].values, cells[0].proof);
+        _expectRevert(
+            _rootsCall(1, commitment, forged), abi.encodeWithSelector(BlobVerifier.CellProofInvalid.selector, 63)
+        );
+        // Another blob's commitment.
+        (bytes32 smallHash, bytes memory smallCommitment,) = _blob(SMALL, 0, 0);
+        _expectRevert(
+            _rootsCall(1, smallCommitment, cells),
+            abi.encodeWithSelector(BlobVerifier.CommitmentMismatch.selector, blobHash, smallHash)
+        );
+        // Past its window.
+        vm.warp(block.timestamp + WINDOW);
+        _expectRevert(_rootsCall(1, commitment, cells), abi.encodeWithSelector(BatchInbox.BatchFinalized.selector, 1));
+        assertEq(inbox.batchCount(), 2, "nothing rolled back");
+    }
+
+    /// A roots proof is committed to first, as every proof: revealed without a commitment, with
+    /// another account's, or in the block of its commitment, it is refused; committed by its
+    /// sender in an earlier block, it proves.
+    function test_proveBlobRootsFraud_needsItsCommitment() public {
+        (bytes32 blobHash, bytes memory commitment, BlobVerifier.Cell[] memory cells) = _rootsCase();
+        _postRootsNext(blobHash, 5000, 3, keccak256("other roots"), bytes32(uint256(1)));
+        bytes memory call = _rootsCall(0, commitment, cells);
+        bytes memory notCommitted =
+            abi.encodeWithSelector(BatchInbox.ProofNotCommitted.selector, inbox.proofCommitment(PROVER, call));
+        vm.roll(block.number + 1);
+        (bool ok, bytes memory ret,) = _reveal(inbox, PROVER, call);
+        assertFalse(ok, "not committed");
+        assertEq(ret, notCommitted, "ProofNotCommitted");
+        _commit(inbox, ALICE, call);
+        (ok, ret,) = _reveal(inbox, PROVER, call);
+        assertFalse(ok, "committed by another");
+        assertEq(ret, notCommitted, "ProofNotCommitted: another's commitment");
+        vm.prank(PROVER);
+        inbox.commitProof(inbox.proofCommitment(PROVER, call));
+        (ok, ret,) = _reveal(inbox, PROVER, call);
+        assertFalse(ok, "committed in this block");
+        assertEq(ret, notCommitted, "ProofNotCommitted: this block");
+        vm.roll(block.number + 1);
+        (ok, ret,) = _reveal(inbox, PROVER, call);
+        assertTrue(ok, vm.toString(ret));
+        assertEq(inbox.batchCount(), 0, "proven");
+    }
+
     /// @dev An inbox of the test's parameters with a real verifier (its decoder and logic
     ///      deployed first, as `rollup deploy` does).
     function _inboxWithVerifier() internal returns (BatchInbox) {
@@ -674,7 +994,8 @@ contract BatchInboxTest is Test {
         bytes memory data = hex"ff";
         vm.blobhashes(_one(bytes32(uint256(0x01) << 248 | 0xaa)));
         vm.prank(BATCHER, BATCHER);
-        target.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 1, _segmentHashes(data), _roots(1, 1));
+        bytes32[] memory roots = _roots(1, 1);
+        target.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 1, _segmentHashes(data), 1, _hashOf(roots), roots[0]);
         bytes memory call = abi.encodeCall(BatchInbox.proveHeaderFraud, (0, data));
         _commit(target, PROVER, call);
         vm.expectEmit(address(target));
@@ -935,7 +1256,8 @@ contract BatchInboxTest is Test {
         // A blob post is refused the same way.
         vm.blobhashes(_one(bytes32(uint256(0x01) << 248 | 0xaa)));
         bytes memory blobPost = abi.encodeCall(
-            BatchInbox.postBatchBlobs, (0, GENESIS, 1, 0, bytes32(0), 4, _segmentHashes(hex"deadbeef"), roots)
+            BatchInbox.postBatchBlobs,
+            (0, GENESIS, 1, 0, bytes32(0), 4, _segmentHashes(hex"deadbeef"), 1, _hashOf(roots), roots[0])
         );
         vm.prank(batcher, batcher);
         (ok, out) = batcher.call(bytes.concat(decoy, blobPost, bytes32(blobPost.length)));

@@ -83,6 +83,34 @@ contract BlobVerifierTest is Test {
         return verifier.payloadHash(_versioned(c), _commitment(c), from, to, cells);
     }
 
+    /// @dev Payload bytes `from … to − 1` of case `c`, with the cells the file has.
+    function _payload(string memory c, uint256 from, uint256 to) internal view returns (bytes memory) {
+        (BlobVerifier.Cell[] memory cells, bool all) = _cells(c, from / 1984, (to - 1) / 1984);
+        assertTrue(all, "the file has the cells");
+        return verifier.payload(_versioned(c), _commitment(c), from, to, cells);
+    }
+
+    /// @dev The case named `name`.
+    function _caseNamed(string memory name) internal view returns (string memory) {
+        for (uint256 c; vm.keyExistsJson(json, _case(c)); c++) {
+            if (keccak256(bytes(vm.parseJsonString(json, string.concat(_case(c), ".name")))) == keccak256(bytes(name)))
+            {
+                return _case(c);
+            }
+        }
+        fail(string.concat("no case ", name));
+    }
+
+    /// @dev The chunk roots of case `c`, checked against the vectors' rule: root `i` is the
+    ///      keccak256 of `i` as a word.
+    function _roots(string memory c, uint256 n) internal view returns (bytes32[] memory roots) {
+        roots = vm.parseJsonBytes32Array(json, string.concat(c, ".roots"));
+        assertEq(roots.length, n, string.concat(c, ": roots"));
+        for (uint256 i; i < n; i++) {
+            assertEq(roots[i], keccak256(abi.encode(i)), "root i");
+        }
+    }
+
     function _caseCount() internal view returns (uint256) {
         uint256 n;
         while (vm.keyExistsJson(json, string.concat(".cases[", vm.toString(n), "]"))) {
@@ -123,7 +151,7 @@ contract BlobVerifierTest is Test {
 
     function test_versionedHashOfEveryCase() public view {
         uint256 n = _caseCount();
-        assertEq(n, 4, "four cases");
+        assertEq(n, 6, "six cases");
         for (uint256 c; c < n; c++) {
             assertEq(verifier.versionedHash(_commitment(_case(c))), _versioned(_case(c)), _case(c));
         }
@@ -163,8 +191,9 @@ contract BlobVerifierTest is Test {
                 checked++;
             }
         }
-        // short 1, small 5, full 3 + 4 + 1 (cells 0-1, 30-32, 60), flipped 5.
-        assertEq(checked, 19, "segments checked");
+        // short 1, small 5, full 3 + 4 + 1 (cells 0-1, 30-32, 60), flipped 5, roots 5,
+        // full-roots 1 (cell 60).
+        assertEq(checked, 25, "segments checked");
     }
 
     /// Ranges other than segments: one byte, an element's edges, bytes past the data (zero) and
@@ -185,6 +214,87 @@ contract BlobVerifierTest is Test {
         data[0] ^= 0xff;
         assertEq(_read(flipped, 1500, 1501), keccak256(data), "the flipped byte");
         assertEq(_read(flipped, 1501, 2100), keccak256(_data(1501, 2100)), "between the flips");
+    }
+
+    /// `payload` returns the bytes whose keccak256 `payloadHash` returns, whatever the range;
+    /// the "roots" case's payload is the rule's 5,000 bytes, zeros, and its 3 roots as the last
+    /// 96 bytes; the "full-roots" case's, 120,000 bytes and then its 218 roots.
+    function test_payloadIsWhatPayloadHashHashes() public view {
+        string memory small = _case(1);
+        _samePayload(small, 0, 1);
+        _samePayload(small, 30, 32);
+        _samePayload(small, 1983, 1985);
+        _samePayload(small, 4990, 5010);
+        assertEq(_payload(small, 0, 5000), _data(0, 5000), "the whole data, three cells");
+        assertEq(_payload(small, 4990, 5010), bytes.concat(_data(4990, 5000), new bytes(10)), "zeros past the data");
+        string memory full = _case(2);
+        _samePayload(full, 30 * 1984 + 5, 33 * 1984);
+        _samePayload(full, 63 * 1984, 4096 * 31);
+
+        string memory rc = _caseNamed("roots");
+        bytes32[] memory roots = _roots(rc, 3);
+        assertEq(_payload(rc, 4096 * 31 - 96, 4096 * 31), abi.encodePacked(roots), "the last 96 bytes: the 3 roots");
+        _samePayload(rc, 4096 * 31 - 96, 4096 * 31);
+        assertEq(_payload(rc, 4096 * 31 - 32, 4096 * 31), abi.encodePacked(roots[2]), "the last root");
+        assertEq(_payload(rc, 63 * 1984, 4096 * 31 - 96), new bytes(1984 - 96), "zeros before the roots");
+        assertEq(_payload(rc, 0, 5000), _data(0, 5000), "the data");
+        _samePayload(rc, 0, 5000);
+
+        string memory fr = _caseNamed("full-roots");
+        roots = _roots(fr, 218);
+        assertEq(_payload(fr, 120_000, 4096 * 31), abi.encodePacked(roots), "218 roots right after the data");
+        _samePayload(fr, 120_000, 4096 * 31);
+        assertEq(_payload(fr, 60 * 1984, 120_000), _data(60 * 1984, 120_000), "the data in cell 60");
+        _samePayload(fr, 60 * 1984, 4096 * 31);
+    }
+
+    function _samePayload(string memory c, uint256 from, uint256 to) internal view {
+        bytes memory got = _payload(c, from, to);
+        assertEq(got.length, to - from, "as many bytes as the range");
+        assertEq(keccak256(got), _read(c, from, to), string.concat(c, ": payload at ", vm.toString(from)));
+    }
+
+    /// `payload` refuses what `payloadHash` refuses, with the same errors.
+    function test_payloadRefusesAsPayloadHashDoes() public {
+        string memory cs = _case(1);
+        bytes32 vh = _versioned(cs);
+        bytes memory commitment = _commitment(cs);
+        (BlobVerifier.Cell[] memory two,) = _cells(cs, 0, 1);
+        vm.expectRevert(abi.encodeWithSelector(BlobVerifier.BadRange.selector, 0, 4096 * 31 + 1));
+        verifier.payload(vh, commitment, 0, 4096 * 31 + 1, two);
+        vm.expectRevert(abi.encodeWithSelector(BlobVerifier.CellsDoNotCover.selector, 0, 0));
+        verifier.payload(vh, commitment, 0, 1024, two);
+        vm.expectRevert(abi.encodeWithSelector(BlobVerifier.BadCommitmentLength.selector, 96));
+        verifier.payload(vh, new bytes(96), 1024, 2048, two);
+        string memory other = _case(3);
+        vm.expectRevert(abi.encodeWithSelector(BlobVerifier.CommitmentMismatch.selector, vh, _versioned(other)));
+        verifier.payload(vh, _commitment(other), 1024, 2048, two);
+        two[1].values[100] ^= 0x01;
+        vm.expectRevert(abi.encodeWithSelector(BlobVerifier.CellProofInvalid.selector, 1));
+        verifier.payload{gas: GAS}(vh, commitment, 1024, 2048, two);
+        two[1].values[100] ^= 0x01;
+        two[0].values[0] = 0xff;
+        vm.expectRevert(abi.encodeWithSelector(BlobVerifier.NotCanonical.selector, 0, 0));
+        verifier.payload(vh, commitment, 1024, 2048, two);
+    }
+
+    /// The gas of reading chunk roots: 3 from the last cell, 218 from the last four.
+    function test_gasOfRoots() public {
+        string memory rc = _caseNamed("roots");
+        (BlobVerifier.Cell[] memory last,) = _cells(rc, 63, 63);
+        uint256 g = _gas(
+            abi.encodeCall(BlobVerifier.payload, (_versioned(rc), _commitment(rc), 4096 * 31 - 96, 4096 * 31, last))
+        );
+        emit log_named_uint("payload gas, 3 roots (1 cell)", g);
+        assertLe(g, 650_000, "one cell");
+        string memory fr = _caseNamed("full-roots");
+        (BlobVerifier.Cell[] memory four,) = _cells(fr, 60, 63);
+        g = _gas(abi.encodeCall(BlobVerifier.payload, (_versioned(fr), _commitment(fr), 120_000, 4096 * 31, four)));
+        emit log_named_uint("payload gas, 218 roots (4 cells)", g);
+        assertLe(g, 1_500_000, "four cells");
+        uint256 h =
+            _gas(abi.encodeCall(BlobVerifier.payloadHash, (_versioned(fr), _commitment(fr), 120_000, 4096 * 31, four)));
+        emit log_named_uint("payloadHash gas, the same 218 roots", h);
     }
 
     /// The gas of reading one segment from one cell and from two (the call alone: its calldata

@@ -172,8 +172,22 @@ contract FraudProofTest is Test, FullWitness {
         blob[0] = bytes32(uint256(0x01) << 248 | 0xb10b);
         vm.blobhashes(blob);
         bytes32[] memory hashes = _dataProof(p.data, new uint256[](0)).segmentHashes;
+        // The chunk roots are in the blob: the post carries their count, hash and last.
+        bytes32[] memory roots = p.chunkRoots;
+        bytes32 last = roots.length == 0 ? prev : roots[roots.length - 1];
         vm.prank(BATCHER, BATCHER);
-        target.postBatchBlobs(index, prev, p.lastBlock, 0, bytes32(0), p.data.length, hashes, p.chunkRoots);
+        target.postBatchBlobs(
+            index,
+            prev,
+            p.lastBlock,
+            0,
+            bytes32(0),
+            p.data.length,
+            hashes,
+            roots.length,
+            keccak256(abi.encodePacked(roots)),
+            last
+        );
     }
 
     function _call(uint256 index, Proof memory p) internal view returns (bytes memory) {

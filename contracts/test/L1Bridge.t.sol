@@ -406,7 +406,18 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         vm.deal(BATCHER, 1 ether);
         (uint64 end, bytes32 acc) = _wholeQueue(inbox);
         vm.prank(BATCHER, BATCHER);
-        inbox.postBatchBlobs(index, prev, uint64(index + 1), end, acc, 1, _one(keccak256(hex"01")), roots);
+        inbox.postBatchBlobs(
+            index,
+            prev,
+            uint64(index + 1),
+            end,
+            acc,
+            1,
+            _one(keccak256(hex"01")),
+            1,
+            keccak256(abi.encodePacked(roots)),
+            roots[0]
+        );
         vm.warp(block.timestamp + WINDOW);
         bytes32[] memory proof = _proof(key);
         uint256 before = BOB.balance;
@@ -580,18 +591,19 @@ contract L1BridgeTest is Test, WithdrawalTrees {
         bytes32[] memory roots = new bytes32[](1);
         roots[0] = bytes32(uint256(1));
         bytes32[] memory segments = _one(keccak256(hex"01"));
+        bytes32 rootsHash = keccak256(abi.encodePacked(roots));
         vm.deal(BATCHER, 2 ether);
         bytes32 prev = inbox.lastStateRoot();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEndBeyondQueue.selector, 2, 1));
         vm.prank(BATCHER, BATCHER);
-        inbox.postBatchBlobs(0, prev, 1, 2, bytes32(0), 1, segments, roots);
+        inbox.postBatchBlobs(0, prev, 1, 2, bytes32(0), 1, segments, 1, rootsHash, roots[0]);
         vm.roll(100 + INCLUSION + 1);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.QueueEntryOverdue.selector, 0, 100, 100 + INCLUSION));
         vm.prank(BATCHER, BATCHER);
-        inbox.postBatchBlobs(0, prev, 1, 0, bytes32(0), 1, segments, roots);
+        inbox.postBatchBlobs(0, prev, 1, 0, bytes32(0), 1, segments, 1, rootsHash, roots[0]);
         bytes32 acc = bridge.accumulatorAt(1);
         vm.prank(BATCHER, BATCHER);
-        inbox.postBatchBlobs(0, prev, 1, 1, acc, 1, segments, roots);
+        inbox.postBatchBlobs(0, prev, 1, 1, acc, 1, segments, 1, rootsHash, roots[0]);
         assertEq(uint256(inbox.lastQueueEnd()), 1, "consumed");
     }
 

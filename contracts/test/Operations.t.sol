@@ -122,6 +122,7 @@ contract OperationsTest is Test {
         if (h == keccak256("BlobDataMismatch")) return uint8(BatchInbox.Fault.BlobDataMismatch);
         if (h == keccak256("CannotPay")) return uint8(BatchInbox.Fault.CannotPay);
         if (h == keccak256("WrongL1Price")) return uint8(BatchInbox.Fault.WrongL1Price);
+        if (h == keccak256("BlobRootsMismatch")) return uint8(BatchInbox.Fault.BlobRootsMismatch);
         return type(uint256).max;
     }
 }

@@ -58,11 +58,22 @@ pub struct BlobPost {
     pub versioned_hash: B256,
     /// The posted hash of each 1,024-byte segment of the data.
     pub segment_hashes: Vec<B256>,
+    /// The posted hash of the chunk roots that end the blob (docs/fraud-proofs.md §8.8); the
+    /// roots read from the blob are the batch's `chunk_roots`.
+    pub chunk_roots_hash: B256,
     /// The blob (131,072 bytes).
     pub raw: Bytes,
 }
 
 impl BlobPost {
+    /// Whether `roots`, read from the end of the blob, are not the ones the post committed to:
+    /// they do not hash to the posted hash, or the last of them is not the recorded state root
+    /// (`proveBlobRootsFraud` shows it).
+    pub fn roots_mismatch(&self, roots: &[B256], state_root: B256) -> bool {
+        let hash = alloy_primitives::keccak256(roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>());
+        hash != self.chunk_roots_hash || roots.last().is_some_and(|last| *last != state_root)
+    }
+
     /// The first segment of `data` (the blob's data) that does not hash to its posted hash.
     pub fn mismatch(&self, data: &[u8]) -> Option<usize> {
         let held = rollup_types::codec::segment_hashes(data);

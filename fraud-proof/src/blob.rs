@@ -162,7 +162,7 @@ mod tests {
 
     fn blob_of(seed: u8) -> Vec<u8> {
         let data: Vec<u8> = (0..50_000u32).map(|i| (i as u8).wrapping_mul(seed).wrapping_add(seed)).collect();
-        blob::to_blob(&data).expect("fits")
+        blob::to_blob(&data, &[]).expect("fits")
     }
 
     fn hint_of(raw: &[u8]) -> (KzgHint, B256) {

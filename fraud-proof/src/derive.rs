@@ -300,6 +300,9 @@ impl Verifier {
         if let Some(segment) = batch.blob.as_ref().and_then(|blob| blob.mismatch(&batch.data)) {
             return Err(Fault::BlobSegment(segment));
         }
+        if batch.blob.as_ref().is_some_and(|blob| blob.roots_mismatch(&batch.chunk_roots, batch.state_root)) {
+            return Err(Fault::BlobRoots);
+        }
         if batch.prev_state_root != self.executor.state_root() {
             return Err(Fault::PrevRoot { posted: batch.prev_state_root, chain: self.executor.state_root() });
         }

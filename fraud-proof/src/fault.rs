@@ -14,6 +14,10 @@ pub enum Fault {
     /// A segment of the blob's data does not hash to the segment hash its post committed to
     /// (docs/fraud-proofs.md §8): the blob proof shows it.
     BlobSegment(usize),
+    /// The chunk roots that end the blob do not hash to the hash its post committed to, or the
+    /// last of them is not the recorded state root (docs/fraud-proofs.md §8.8): the roots proof
+    /// shows it.
+    BlobRoots,
     /// It builds on a root the chain is not at.
     PrevRoot {
         /// The root the post names.
@@ -106,6 +110,7 @@ impl Fault {
     pub const fn kind(&self) -> Option<FaultKind> {
         Some(match self {
             Self::BlobSegment(_) => FaultKind::BlobDataMismatch,
+            Self::BlobRoots => FaultKind::BlobRootsMismatch,
             Self::PrevRoot { .. } | Self::BuildsOnInvalid(_) => return None,
             Self::Header(fault) => fault.kind(),
             Self::Undecodable(_) => FaultKind::UndecodableChunk,
@@ -132,6 +137,9 @@ impl fmt::Display for Fault {
         match self {
             Self::BlobSegment(segment) => {
                 write!(f, "segment {segment} of the blob's data does not hash to the segment hash posted for it")
+            }
+            Self::BlobRoots => {
+                f.write_str("the chunk roots that end the blob are not the ones posted (their hash or the state root)")
             }
             Self::PrevRoot { posted, chain } => write!(f, "builds on root {posted}, the chain is at {chain}"),
             Self::BuildsOnInvalid(first) => write!(f, "builds on batch {first}, which is invalid"),

@@ -24,7 +24,7 @@ use prove::FraudProof;
 use rollup_executor::Executor;
 use rollup_l1::{
     Action, L1Error,
-    inbox::{ClaimState, PostCall, PostData},
+    inbox::{ClaimState, PostCall, PostData, PostRoots},
 };
 use rollup_types::{
     ChainConfig,
@@ -837,6 +837,7 @@ impl Challenger {
         let target = match &proof {
             FraudProof::Header { .. } => "header".to_string(),
             FraudProof::Blob { segment, .. } => format!("blob segment {segment}"),
+            FraudProof::BlobRoots { .. } => "blob chunk roots".to_string(),
             FraudProof::Chunk { chunk_index, .. } => format!("chunk {chunk_index}"),
         };
         info!(target: "challenger", index = batch.index, %target, reason = proof.reason(), bytes = calldata.len(), "proving fraud");
@@ -1065,8 +1066,11 @@ impl Challenger {
                 reason,
             })
         })?;
-        let (data, blob) = match post.data {
-            PostData::Calldata(data) => (data, None),
+        let (data, blob, chunk_roots) = match post.data {
+            PostData::Calldata(data) => match post.chunk_roots {
+                PostRoots::Listed(roots) => (data, None, roots),
+                PostRoots::InBlob { .. } => return Err(ChallengerError::missing("the roots of a calldata post")),
+            },
             PostData::Blob { blob, length, segment_hashes, kzg_hint } => {
                 // The inbox took the post only with one blob per batch, batch i's in blob i.
                 let hashes = tx.inner.inner().blob_versioned_hashes().unwrap_or_default();
@@ -1077,11 +1081,15 @@ impl Challenger {
                 let raw = self.blob(l1_block, block_hash, versioned_hash, kzg_hint).await?;
                 let data = rollup_types::blob::payload(&raw, length as usize)
                     .map_err(|e| ChallengerError::beacon(format!("blob {versioned_hash}: {e}")))?;
-                (data.into(), Some(BlobPost { versioned_hash, segment_hashes, raw }))
+                // The roots end the blob (docs/fraud-proofs.md §8.8): read as they are, judged
+                // against the posted hash with the rest of the batch.
+                let roots = rollup_types::blob::chunk_roots(&raw, post.chunk_roots.count() as usize)
+                    .map_err(|e| ChallengerError::beacon(format!("blob {versioned_hash}: {e}")))?;
+                let chunk_roots_hash = post.chunk_roots.hash();
+                (data.into(), Some(BlobPost { versioned_hash, segment_hashes, chunk_roots_hash, raw }), roots)
             }
         };
-        let (prev_state_root, chunk_roots, queue_acc_after) =
-            (post.prev_state_root, post.chunk_roots, post.queue_accumulator);
+        let (prev_state_root, queue_acc_after) = (post.prev_state_root, post.queue_accumulator);
         let (queue, queue_acc) = self.queue_entries(log, event.queueEnd, queue_acc_after).await?;
         Ok(PostedBatch {
             index: event.index.saturating_to(),
@@ -1265,11 +1273,13 @@ fn read_post(
     let post = PostCall::decode_batch(tx.input(), event.index.saturating_to())
         .map_err(|e| format!("its input is not a post: {e}"))?
         .ok_or_else(|| format!("its call does not post batch {}", event.index))?;
-    let chunk_roots_hash = alloy_primitives::keccak256(post.chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>());
+    let roots = &post.chunk_roots;
     if U256::from(post.index) != event.index
         || post.last_block != event.lastL2Block
         || post.queue_end != event.queueEnd
-        || chunk_roots_hash != event.chunkRootsHash
+        || roots.hash() != event.chunkRootsHash
+        || roots.count() != u64::from(event.chunkCount)
+        || roots.state_root(post.prev_state_root) != event.stateRoot
     {
         return Err(format!(
             "its call names batch {} to L2 block {} and queue position {}, the inbox recorded batch {} to L2 block {} \
@@ -1398,7 +1408,9 @@ mod tests {
             queueAccumulator: B256::repeat_byte(2),
             length: U256::from(length),
             segmentHashes: vec![B256::repeat_byte(0x50 + index)],
-            chunkRoots: vec![B256::repeat_byte(index + 1)],
+            chunkCount: U256::from(1u8),
+            chunkRootsHash: alloy_primitives::keccak256(B256::repeat_byte(index + 1)),
+            stateRoot: B256::repeat_byte(index + 1),
         };
         let post = BatchInbox::postBatchesBlobsCall { batches: vec![batch(3, 700), batch(4, 900)] };
         let second = &post.batches[1];
@@ -1406,8 +1418,8 @@ mod tests {
             index: second.index,
             poster: POSTER,
             dataHash: rollup_types::codec::data_commitment_of(900, &second.segmentHashes),
-            chunkRootsHash: alloy_primitives::keccak256(second.chunkRoots[0]),
-            stateRoot: second.chunkRoots[0],
+            chunkRootsHash: second.chunkRootsHash,
+            stateRoot: second.stateRoot,
             lastL2Block: second.lastBlock,
             chunkCount: 1,
             queueEnd: 2,
@@ -1423,6 +1435,18 @@ mod tests {
         swapped.batches[1].length = U256::from(700u16);
         let err = read_post(INBOX, POSTER, &tx(INBOX, swapped.abi_encode()), &event).expect_err("other data");
         assert!(err.contains("commits to"), "{err}");
+        // Roots the event did not record: another count, hash or state root.
+        for change in 0..3 {
+            let mut other = post.clone();
+            let b = &mut other.batches[1];
+            match change {
+                0 => b.chunkCount = U256::from(2u8),
+                1 => b.chunkRootsHash = B256::repeat_byte(0xee),
+                _ => b.stateRoot = B256::repeat_byte(0xee),
+            }
+            let err = read_post(INBOX, POSTER, &tx(INBOX, other.abi_encode()), &event).expect_err("other roots");
+            assert!(err.contains("other chunk roots"), "{change}: {err}");
+        }
     }
 
     #[test]

@@ -47,6 +47,17 @@ pub enum FraudProof {
         /// What is wrong, in words.
         reason: String,
     },
+    /// A blob that does not end with the chunk roots its post committed to: the cells holding
+    /// them, opened against the blob's commitment (`proveBlobRootsFraud`, docs/fraud-proofs.md
+    /// §8.8).
+    BlobRoots {
+        /// Batch index.
+        index: u64,
+        /// The blob's commitment and the cells holding the roots.
+        opening: BlobOpening,
+        /// What is wrong, in words.
+        reason: String,
+    },
     /// One chunk shows it (`proveChunkFraud`).
     Chunk {
         /// Batch index.
@@ -76,14 +87,20 @@ impl FraudProof {
     /// The batch it proves fraudulent.
     pub const fn index(&self) -> u64 {
         match self {
-            Self::Header { index, .. } | Self::Blob { index, .. } | Self::Chunk { index, .. } => *index,
+            Self::Header { index, .. }
+            | Self::Blob { index, .. }
+            | Self::BlobRoots { index, .. }
+            | Self::Chunk { index, .. } => *index,
         }
     }
 
     /// What it shows, in words.
     pub fn reason(&self) -> &str {
         match self {
-            Self::Header { reason, .. } | Self::Blob { reason, .. } | Self::Chunk { reason, .. } => reason,
+            Self::Header { reason, .. }
+            | Self::Blob { reason, .. }
+            | Self::BlobRoots { reason, .. }
+            | Self::Chunk { reason, .. } => reason,
         }
     }
 
@@ -98,6 +115,12 @@ impl FraudProof {
                 length: U256::from(*length),
                 segmentHashes: segment_hashes.clone(),
                 segment: U256::from(*segment),
+                commitment: opening.commitment.clone(),
+                cells: opening.cells.clone(),
+            }
+            .abi_encode(),
+            Self::BlobRoots { index, opening, .. } => BatchInbox::proveBlobRootsFraudCall {
+                index: U256::from(*index),
                 commitment: opening.commitment.clone(),
                 cells: opening.cells.clone(),
             }
@@ -177,6 +200,14 @@ pub enum ProveError {
         /// Why.
         reason: String,
     },
+    /// The cells holding a blob batch's chunk roots could not be opened.
+    #[error("batch {index}: the chunk roots at the end of the blob cannot be opened: {reason}")]
+    BlobRoots {
+        /// Batch index.
+        index: u64,
+        /// Why.
+        reason: String,
+    },
     /// Every check the inbox makes passes: the batch is valid by the L1 rules.
     #[error("batch {0} passes every check of the L1 verifier")]
     NoFault(u64),
@@ -202,7 +233,26 @@ pub fn build(base: &Executor, at: Position, batch: &PostedBatch) -> Result<Fraud
     if let Some(segment) = batch.blob.as_ref().and_then(|blob| blob.mismatch(&batch.data)) {
         return blob_proof(batch, segment, Fault::BlobSegment(segment).to_string());
     }
+    if batch.blob.as_ref().is_some_and(|blob| blob.roots_mismatch(&batch.chunk_roots, batch.state_root)) {
+        return roots_proof(batch, Fault::BlobRoots.to_string());
+    }
     build_for(base, at, batch, None)
+}
+
+/// The proof that the blob of `batch` does not end with the chunk roots its post committed to:
+/// the cells holding the last `32 · count` payload bytes (docs/fraud-proofs.md §8.8).
+fn roots_proof(batch: &PostedBatch, reason: String) -> Result<FraudProof, ProveError> {
+    let failed = |reason: String| ProveError::BlobRoots { index: batch.index, reason };
+    let blob = batch.blob.as_ref().ok_or_else(|| failed("a calldata batch has no blob".to_string()))?;
+    if batch.chunk_roots.is_empty() {
+        return Err(failed("a batch without chunks has no roots in its blob".to_string()));
+    }
+    let range = rollup_types::blob::roots_range(batch.chunk_roots.len());
+    let opening = crate::blob::open(&blob.raw, range.start, range.end).map_err(|e| failed(e.to_string()))?;
+    if opening.versioned_hash != blob.versioned_hash {
+        return Err(failed(format!("the blob read is {}, the post's {}", opening.versioned_hash, blob.versioned_hash)));
+    }
+    Ok(FraudProof::BlobRoots { index: batch.index, opening, reason })
 }
 
 /// The proof that the blob of `batch` does not hold segment `segment` of the committed data.
@@ -239,6 +289,9 @@ pub fn build_for_fault(
     if let Fault::BlobSegment(segment) = fault {
         return blob_proof(batch, *segment, fault.to_string());
     }
+    if *fault == Fault::BlobRoots {
+        return roots_proof(batch, fault.to_string());
+    }
     if fault.header().is_some() {
         return Ok(FraudProof::Header { index: batch.index, data: batch.data.clone(), reason: fault.to_string() });
     }
@@ -255,6 +308,12 @@ pub fn build_for_fault(
 /// (for tests that an honest blob cannot be proven fraudulent).
 pub fn build_blob(batch: &PostedBatch, segment: usize) -> Result<FraudProof, ProveError> {
     blob_proof(batch, segment, format!("segment {segment} of the blob, tried"))
+}
+
+/// The roots proof of blob batch `batch` whether or not its blob ends with the posted roots (for
+/// tests that an honest blob cannot be proven fraudulent).
+pub fn build_blob_roots(batch: &PostedBatch) -> Result<FraudProof, ProveError> {
+    roots_proof(batch, "the chunk roots at the end of the blob, tried".to_string())
 }
 
 /// The chunk proof for chunk `chunk` of `batch` whether or not that chunk is at fault (for

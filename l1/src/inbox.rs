@@ -86,6 +86,49 @@ pub enum PostData {
     },
 }
 
+/// Where a post's chunk roots are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PostRoots {
+    /// In the call (`postBatch`, whose data is in calldata): every root.
+    Listed(Vec<B256>),
+    /// At the end of the batch's blob (docs/fraud-proofs.md §8.8): the call carries their
+    /// count, the hash of their bytes and the last one, the batch's state root.
+    InBlob {
+        /// How many.
+        count: u64,
+        /// `keccak256` of their 32-byte words, in order.
+        hash: B256,
+        /// The last of them (the root the batch builds on, without chunks).
+        state_root: B256,
+    },
+}
+
+impl PostRoots {
+    /// How many roots the post says the batch has.
+    pub fn count(&self) -> u64 {
+        match self {
+            Self::Listed(roots) => roots.len() as u64,
+            Self::InBlob { count, .. } => *count,
+        }
+    }
+
+    /// The hash the inbox records of them (`chunkRootsHash`).
+    pub fn hash(&self) -> B256 {
+        match self {
+            Self::Listed(roots) => alloy_primitives::keccak256(roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+            Self::InBlob { hash, .. } => *hash,
+        }
+    }
+
+    /// The state root the inbox records for the batch, which builds on `prev_state_root`.
+    pub fn state_root(&self, prev_state_root: B256) -> B256 {
+        match self {
+            Self::Listed(roots) => roots.last().copied().unwrap_or(prev_state_root),
+            Self::InBlob { state_root, .. } => *state_root,
+        }
+    }
+}
+
 /// What a post's call says of one batch: `postBatch`, `postBatchBlobs` or one of the batches of
 /// a `postBatchesBlobs`, decoded once for whoever reads posts back (the batcher checking its
 /// own, the challenger reading batches).
@@ -101,8 +144,9 @@ pub struct PostCall {
     pub queue_end: u64,
     /// The bridge queue's accumulator at `queue_end`.
     pub queue_accumulator: B256,
-    /// The state root after each chunk.
-    pub chunk_roots: Vec<B256>,
+    /// The state root after each chunk: listed in a calldata post, at the end of the blob of a
+    /// blob post.
+    pub chunk_roots: PostRoots,
     /// Where the data is.
     pub data: PostData,
 }
@@ -126,7 +170,11 @@ impl PostCall {
                     last_block: b.lastBlock,
                     queue_end: b.queueEnd,
                     queue_accumulator: b.queueAccumulator,
-                    chunk_roots: b.chunkRoots,
+                    chunk_roots: PostRoots::InBlob {
+                        count: b.chunkCount.saturating_to(),
+                        hash: b.chunkRootsHash,
+                        state_root: b.stateRoot,
+                    },
                     data: PostData::Blob {
                         blob,
                         length: b.length.saturating_to(),
@@ -145,7 +193,11 @@ impl PostCall {
                 last_block: call.lastBlock,
                 queue_end: call.queueEnd,
                 queue_accumulator: call.queueAccumulator,
-                chunk_roots: call.chunkRoots,
+                chunk_roots: PostRoots::InBlob {
+                    count: call.chunkCount.saturating_to(),
+                    hash: call.chunkRootsHash,
+                    state_root: call.stateRoot,
+                },
                 data: PostData::Blob {
                     blob: 0,
                     length: call.length.saturating_to(),
@@ -161,7 +213,7 @@ impl PostCall {
             last_block: call.lastBlock,
             queue_end: call.queueEnd,
             queue_accumulator: call.queueAccumulator,
-            chunk_roots: call.chunkRoots,
+            chunk_roots: PostRoots::Listed(call.chunkRoots),
             data: PostData::Calldata(call.data),
         }])
     }
@@ -206,7 +258,10 @@ mod tests {
         .abi_encode();
         let post = one(&calldata);
         assert_eq!(post.data, PostData::Calldata(Bytes::from_static(b"batch")));
-        assert_eq!((post.index, post.last_block, post.queue_end, post.chunk_roots), (6, 9, 4, roots.clone()));
+        assert_eq!(
+            (post.index, post.last_block, post.queue_end, post.chunk_roots),
+            (6, 9, 4, PostRoots::Listed(roots.clone()))
+        );
         let blobs = BatchInbox::postBatchBlobsCall {
             index: alloy_primitives::U256::from(6u8),
             prevStateRoot: B256::repeat_byte(1),
@@ -215,13 +270,19 @@ mod tests {
             queueAccumulator: B256::repeat_byte(5),
             length: U256::from(1_500u16),
             segmentHashes: vec![B256::repeat_byte(7), B256::repeat_byte(8)],
-            chunkRoots: roots.clone(),
+            chunkCount: U256::from(2u8),
+            chunkRootsHash: PostRoots::Listed(roots.clone()).hash(),
+            stateRoot: roots[1],
         }
         .abi_encode();
         let segment_hashes = vec![B256::repeat_byte(7), B256::repeat_byte(8)];
         let blob =
             |kzg_hint| PostData::Blob { blob: 0, length: 1_500, segment_hashes: segment_hashes.clone(), kzg_hint };
         assert_eq!(one(&blobs).data, blob(None));
+        let in_blob = one(&blobs).chunk_roots;
+        assert_eq!((in_blob.count(), in_blob.state_root(B256::ZERO)), (2, roots[1]));
+        assert_eq!(in_blob.hash(), alloy_primitives::keccak256([[2u8; 32], [3u8; 32]].concat()));
+        assert_eq!(PostRoots::Listed(vec![]).state_root(B256::repeat_byte(9)), B256::repeat_byte(9));
         // The KZG hint after the arguments; anything else there is not one.
         let hint = KzgHint { commitment: [0xc0; 48], proof: [0x9f; 48] };
         let hinted = [blobs.as_slice(), &hint.to_bytes()].concat();
@@ -244,7 +305,9 @@ mod tests {
             queueAccumulator: B256::repeat_byte(0xa0),
             length: U256::from(100 * (u64::from(i) + 1)),
             segmentHashes: vec![B256::repeat_byte(0x70 + i)],
-            chunkRoots: vec![B256::repeat_byte(i + 1)],
+            chunkCount: U256::from(1u8),
+            chunkRootsHash: alloy_primitives::keccak256(B256::repeat_byte(i + 1)),
+            stateRoot: B256::repeat_byte(i + 1),
         };
         let input = BatchInbox::postBatchesBlobsCall { batches: vec![batch(0), batch(1), batch(2)] }.abi_encode();
         let hint = |i: u8| KzgHint { commitment: [0xc0 + i; 48], proof: [0x90 + i; 48] };
@@ -259,7 +322,14 @@ mod tests {
                     (post.index, post.last_block, post.prev_state_root),
                     (10 + i as u64, 20 + i as u64, B256::repeat_byte(n))
                 );
-                assert_eq!(post.chunk_roots, vec![B256::repeat_byte(n + 1)]);
+                assert_eq!(
+                    post.chunk_roots,
+                    PostRoots::InBlob {
+                        count: 1,
+                        hash: alloy_primitives::keccak256(B256::repeat_byte(n + 1)),
+                        state_root: B256::repeat_byte(n + 1),
+                    }
+                );
                 assert_eq!(
                     post.data,
                     PostData::Blob {

@@ -33,11 +33,14 @@ pub enum FaultKind {
     CannotPay = 10,
     /// A block commits an L1 price out of its bound (docs/fees.md §4).
     WrongL1Price = 11,
+    /// The chunk roots that end a blob batch's blob do not hash to the posted hash, or the last
+    /// of them is not the posted state root (docs/fraud-proofs.md §8.8).
+    BlobRootsMismatch = 12,
 }
 
 impl FaultKind {
     /// Every kind, in the inbox's order (`ALL[k as usize] == k`).
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::UndecodableHeader,
         Self::WrongFirstBlock,
         Self::WrongLastBlock,
@@ -50,6 +53,7 @@ impl FaultKind {
         Self::BlobDataMismatch,
         Self::CannotPay,
         Self::WrongL1Price,
+        Self::BlobRootsMismatch,
     ];
 
     /// The kind the inbox reports as `value`, if there is one.
@@ -72,11 +76,13 @@ impl FaultKind {
             Self::BlobDataMismatch => "BlobDataMismatch",
             Self::CannotPay => "CannotPay",
             Self::WrongL1Price => "WrongL1Price",
+            Self::BlobRootsMismatch => "BlobRootsMismatch",
         }
     }
 
     /// Whether the header alone proves it (`proveHeaderFraud`); the others need a chunk
-    /// (`proveChunkFraud`) or, for a blob's data, its cells (`proveBlobFraud`).
+    /// (`proveChunkFraud`) or, for a blob's data or chunk roots, its cells (`proveBlobFraud`,
+    /// `proveBlobRootsFraud`).
     pub const fn by_header(self) -> bool {
         matches!(
             self,
@@ -161,7 +167,7 @@ mod tests {
             assert_eq!(usize::from(u8::from(*kind)), i);
             assert_eq!(FaultKind::from_u8(i as u8), Some(*kind));
         }
-        assert_eq!(FaultKind::from_u8(12), None);
+        assert_eq!(FaultKind::from_u8(13), None);
         assert_eq!(FaultKind::try_from(255), Err(255));
     }
 }

@@ -42,6 +42,11 @@ async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
     assert_eq!(fault("chunk-inadmissible"), Some("InadmissibleTx"));
     // The widest blob proof: two cells opened (docs/fraud-proofs.md §8.3).
     assert_eq!(fault("blob-segment"), Some("BlobDataMismatch"));
+    // The widest roots proof: 256 chunk roots at the end of a blob, five cells (§8.8), after the
+    // 118,784 bytes of data they leave room for.
+    assert_eq!(fault("blob-roots"), Some("BlobRootsMismatch"));
+    let blob_roots = report.rows.iter().find(|r| r.case == "blob-roots").expect("the roots case");
+    assert_eq!((blob_roots.data_bytes, blob_roots.chunks), (118_784, 256));
     // The money market's heaviest chunks (docs/lending.md §7), each one heavy transaction alone
     // (docs/batch-codec.md §3.1): a borrow and a withdrawal whose payout reads and takes from
     // the cash of all eight shards after a health check over all four markets, and a
@@ -53,7 +58,7 @@ async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
         assert_eq!(fault(&ground), Some("WrongChunkRoot"), "{ground}");
         assert_eq!(keys(case), keys(&ground), "{case}: the grinding deepens its paths, adds none");
     }
-    for row in report.rows.iter().filter(|r| r.case != "chunk-oversized") {
+    for row in report.rows.iter().filter(|r| r.case != "chunk-oversized" && r.case != "blob-roots") {
         // Within a few transactions (about 120 bytes with its fees) of the 120,000-byte bound:
         // the most chunks come first, and each block of one padding call takes a byte of heavy
         // runs beside its beginning and its chunk.

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {ChunkVerifier} from "./ChunkVerifier.sol";
 import {BatchDecoder} from "./BatchDecoder.sol";
-import {BlobVerifier} from "./BlobVerifier.sol";
+import {BlobVerifier, BLOB_PAYLOAD_BYTES} from "./BlobVerifier.sol";
 import {BatchCodec} from "../lib/BatchCodec.sol";
 import {DataCommitment} from "../lib/DataCommitment.sol";
 import {IBridgeQueue} from "../lib/BridgeQueue.sol";
@@ -17,7 +17,8 @@ import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 ///         on L1), and while it keeps `stakeAmount` staked; a batch is final once `challengeWindow`
 ///         seconds have passed since it was posted. The data goes in the posting transaction's
 ///         calldata (`postBatch`) or in its one blob (`postBatchBlobs`, with the data's segment
-///         hashes in calldata): both are committed to the same way and proven the same way.
+///         hashes in calldata, and the chunk roots at the end of the blob): both are committed
+///         to the same way and proven the same way.
 ///         Within the window anyone can prove a batch fraudulent in one L1 transaction
 ///         (after committing to the proof in an earlier block, and after the post): the batch
 ///         and every later one are rolled back, and one `stakeAmount` is slashed from the
@@ -26,7 +27,8 @@ import {IBridgeQueue} from "../lib/BridgeQueue.sol";
 ///         a proof of an earlier batch rolled that one back meanwhile: the reward goes to whoever
 ///         proved the earliest fraud, whatever the batcher proves first (docs/fraud-proofs.md
 ///         §6.4, §7.4). For a blob batch, a proof may also show that the
-///         blob does not hold the committed data (`proveBlobFraud`). Rules: docs/fraud-proofs.md.
+///         blob does not hold the committed data (`proveBlobFraud`) or does not end with the
+///         posted chunk roots (`proveBlobRootsFraud`). Rules: docs/fraud-proofs.md.
 ///         Each batch also says how far it consumed the bridge's L1 → L2 queue; a post that
 ///         invents entries, goes backwards, or leaves an overdue entry behind is refused
 ///         (docs/bridge.md §2.3).
@@ -39,7 +41,8 @@ contract BatchInbox {
         WrongFirstBlock,
         /// The last block is not the posted `lastBlock`.
         WrongLastBlock,
-        /// The header's chunk count is not the number of posted chunk roots.
+        /// The header's chunk count is not the number of posted chunk roots (a blob batch's
+        /// posted `chunkCount`).
         WrongChunkCount,
         /// A chunk does not decode.
         UndecodableChunk,
@@ -59,7 +62,11 @@ contract BatchInbox {
         CannotPay,
         /// The chunk's block commits an L1 price out of the bound from the one before it
         /// (docs/fees.md §4).
-        WrongL1Price
+        WrongL1Price,
+        /// The chunk roots at the end of a blob batch's blob do not hash to the posted
+        /// chunkRootsHash, or the last of them is not the posted state root
+        /// (docs/fraud-proofs.md §8.8).
+        BlobRootsMismatch
     }
 
     /// @notice What the inbox records of one batch. `blobHash` is the versioned hash of a blob
@@ -114,7 +121,14 @@ contract BatchInbox {
     error BlobCount(uint256 batches);
     /// @notice A blob post carries the hash of each segment of its data: `expected` of them.
     error SegmentCountMismatch(uint256 expected, uint256 got);
-    /// @notice `proveBlobFraud` is for blob batches.
+    /// @notice A blob batch's blob holds its data and then its chunk roots, 32 bytes each, at the
+    ///         end of its payload (`BlobVerifier.PAYLOAD_BYTES`): `length` bytes of data and
+    ///         `chunkCount` roots do not both fit.
+    error BlobOverfull(uint256 length, uint256 chunkCount);
+    /// @notice A blob batch of no chunks is posted with the hash of no roots, `keccak256("")`,
+    ///         and the state root it builds on, as a calldata post of no roots records them.
+    error RootsOfNoChunks(bytes32 chunkRootsHash, bytes32 stateRoot);
+    /// @notice `proveBlobFraud` and `proveBlobRootsFraud` are for blob batches.
     error NotABlobBatch(uint256 index);
     /// @notice The batch's data has `count` segments.
     error NoSuchSegment(uint256 segment, uint256 count);
@@ -204,7 +218,7 @@ contract BatchInbox {
     /// @notice Batch `index` was proven fraudulent by `prover`, who holds claim `claim` to the
     ///         reward (`claimReward`). For chunk faults `chunkIndex` is the chunk, and for
     ///         transaction faults `txIndex` the transaction's position in it; for
-    ///         `BlobDataMismatch` `chunkIndex` is the segment.
+    ///         `BlobDataMismatch` `chunkIndex` is the segment; for `BlobRootsMismatch` both are 0.
     event FraudProven(
         uint256 indexed index, address indexed prover, Fault fault, uint256 chunkIndex, uint256 txIndex, uint256 claim
     );
@@ -221,7 +235,7 @@ contract BatchInbox {
 
     /// @notice Most bytes of data one post carries: a header proof carries them all, and a
     ///         chunk proof one hash per 1,024 of them (docs/fraud-proofs.md §7). A blob holds
-    ///         126,976.
+    ///         126,976, a blob batch's data and its chunk roots together (`BlobOverfull`).
     uint256 public constant MAX_DATA_BYTES = 120_000;
     /// @notice Most chunk roots one post carries: a chunk proof carries them all (the codec's
     ///         bound, `BatchCodec.MAX_BATCH_CHUNKS`).
@@ -284,7 +298,8 @@ contract BatchInbox {
     uint256 public immutable l2ChainId;
     /// @notice The step verifier that replays chunks for fraud proofs.
     ChunkVerifier public immutable verifier;
-    /// @notice The verifier that reads a blob batch's bytes from its blob (`proveBlobFraud`).
+    /// @notice The verifier that reads a blob batch's bytes from its blob (`proveBlobFraud`,
+    ///         `proveBlobRootsFraud`).
     BlobVerifier public immutable blobVerifier;
 
     /// @notice L1 block in which each proof commitment was made.
@@ -386,7 +401,18 @@ contract BatchInbox {
         _checkQueue(queueEnd, queueAccumulator);
         if (data.length == 0) revert EmptyBatchData();
         if (data.length > MAX_DATA_BYTES) revert DataTooLarge(data.length, MAX_DATA_BYTES);
-        _record(index, prevStateRoot, lastBlock, queueEnd, DataCommitment.commit(data), chunkRoots, bytes32(0));
+        uint256 n = chunkRoots.length;
+        if (n > MAX_BATCH_CHUNKS) revert TooManyChunks(n, MAX_BATCH_CHUNKS);
+        _record(
+            index,
+            lastBlock,
+            queueEnd,
+            DataCommitment.commit(data),
+            n,
+            keccak256(abi.encodePacked(chunkRoots)),
+            n == 0 ? prevStateRoot : chunkRoots[n - 1],
+            bytes32(0)
+        );
         _reportL1Fees();
     }
 
@@ -395,8 +421,17 @@ contract BatchInbox {
     ///         1,024-byte segment of it in `segmentHashes`. The data commitment is
     ///         `DataCommitment.ofHashes(length, segmentHashes)`, the same as for the data in
     ///         calldata, so header and chunk proofs read a blob batch's data the same way; the
-    ///         blob's versioned hash is recorded too. A batch whose blob does not hold the data
-    ///         the segment hashes commit to is proven fraudulent by `proveBlobFraud`.
+    ///         blob's versioned hash is recorded too. The `chunkCount` chunk roots are not in
+    ///         calldata but at the end of the blob's payload: root `i` is payload bytes
+    ///         `PAYLOAD_BYTES − 32 · (chunkCount − i) …` (32 bytes; `BlobVerifier.PAYLOAD_BYTES`),
+    ///         after the data (`BlobOverfull`). The call carries their keccak256 (of the roots
+    ///         packed, as `postBatch` records it), `chunkRootsHash`, and the last of them, the
+    ///         batch's state root `stateRoot`; a batch of no chunks carries `keccak256("")` and
+    ///         `prevStateRoot` (`RootsOfNoChunks`). Chunk proofs take the roots in calldata
+    ///         against `chunkRootsHash`, as for a calldata batch. A batch whose blob does not
+    ///         hold the data the segment hashes commit to is proven fraudulent by
+    ///         `proveBlobFraud`; one whose blob does not end with roots that hash to
+    ///         `chunkRootsHash` and end with `stateRoot`, by `proveBlobRootsFraud`.
     function postBatchBlobs(
         uint256 index,
         bytes32 prevStateRoot,
@@ -405,17 +440,31 @@ contract BatchInbox {
         bytes32 queueAccumulator,
         uint256 length,
         bytes32[] calldata segmentHashes,
-        bytes32[] calldata chunkRoots
+        uint256 chunkCount,
+        bytes32 chunkRootsHash,
+        bytes32 stateRoot
     ) external {
         bytes32 blobHash = blobhash(0);
         if (blobHash == bytes32(0) || blobhash(1) != bytes32(0)) revert BlobCount(1);
         _postBlob(
-            index, prevStateRoot, lastBlock, queueEnd, queueAccumulator, length, segmentHashes, chunkRoots, blobHash
+            index,
+            prevStateRoot,
+            lastBlock,
+            queueEnd,
+            queueAccumulator,
+            length,
+            segmentHashes,
+            chunkCount,
+            chunkRootsHash,
+            stateRoot,
+            blobHash
         );
         _reportL1Fees();
     }
 
-    /// @notice One batch of a `postBatchesBlobs`: the arguments of a `postBatchBlobs`.
+    /// @notice One batch of a `postBatchesBlobs`: the arguments of a `postBatchBlobs` (its chunk
+    ///         roots at the end of its own blob, `chunkCount` of them, hashing to
+    ///         `chunkRootsHash`, the last being `stateRoot`).
     struct BlobBatch {
         uint256 index;
         bytes32 prevStateRoot;
@@ -424,7 +473,9 @@ contract BatchInbox {
         bytes32 queueAccumulator;
         uint256 length;
         bytes32[] segmentHashes;
-        bytes32[] chunkRoots;
+        uint256 chunkCount;
+        bytes32 chunkRootsHash;
+        bytes32 stateRoot;
     }
 
     /// @notice Records consecutive blob batches posted in one transaction: `batches[i]`, as
@@ -433,7 +484,9 @@ contract BatchInbox {
     ///         builds on the one before it, so `batches[i].index` is the inbox's count and
     ///         `batches[i].prevStateRoot` the previous batch's state root, whether that batch came
     ///         in this call or an earlier one. Each batch is proven as if it had been posted alone
-    ///         (docs/fraud-proofs.md §8.7): only the blob its versioned hash names is ever read.
+    ///         (docs/fraud-proofs.md §8.7): only the blob its versioned hash names is ever read,
+    ///         for its data (`proveBlobFraud`) and for its chunk roots, at the end of that blob
+    ///         (`proveBlobRootsFraud`).
     function postBatchesBlobs(BlobBatch[] calldata batches) external {
         uint256 count = batches.length;
         if (count == 0 || blobhash(count) != bytes32(0)) revert BlobCount(count);
@@ -449,7 +502,9 @@ contract BatchInbox {
                 b.queueAccumulator,
                 b.length,
                 b.segmentHashes,
-                b.chunkRoots,
+                b.chunkCount,
+                b.chunkRootsHash,
+                b.stateRoot,
                 blobHash
             );
         }
@@ -465,7 +520,9 @@ contract BatchInbox {
         bytes32 queueAccumulator,
         uint256 length,
         bytes32[] calldata segmentHashes,
-        bytes32[] calldata chunkRoots,
+        uint256 chunkCount,
+        bytes32 chunkRootsHash,
+        bytes32 stateRoot,
         bytes32 blobHash
     ) private {
         _check(index, prevStateRoot, lastBlock);
@@ -474,15 +531,36 @@ contract BatchInbox {
         if (length > MAX_DATA_BYTES) revert DataTooLarge(length, MAX_DATA_BYTES);
         uint256 segments = DataCommitment.segmentCount(length);
         if (segmentHashes.length != segments) revert SegmentCountMismatch(segments, segmentHashes.length);
+        _checkBlobRoots(prevStateRoot, length, chunkCount, chunkRootsHash, stateRoot);
         _record(
             index,
-            prevStateRoot,
             lastBlock,
             queueEnd,
             DataCommitment.ofHashes(length, segmentHashes),
-            chunkRoots,
+            chunkCount,
+            chunkRootsHash,
+            stateRoot,
             blobHash
         );
+    }
+
+    /// @dev The rules of a blob batch's chunk roots that posting can check: at most
+    ///      `MAX_BATCH_CHUNKS` of them, room for them after the data in the blob, and for a batch
+    ///      of none, the hash of none and the state root unchanged (what `postBatch` records for
+    ///      no roots). Whether the blob holds them is `proveBlobRootsFraud`'s.
+    function _checkBlobRoots(
+        bytes32 prevStateRoot,
+        uint256 length,
+        uint256 chunkCount,
+        bytes32 chunkRootsHash,
+        bytes32 stateRoot
+    ) private pure {
+        if (chunkCount > MAX_BATCH_CHUNKS) revert TooManyChunks(chunkCount, MAX_BATCH_CHUNKS);
+        // length ≤ MAX_DATA_BYTES and chunkCount ≤ MAX_BATCH_CHUNKS: no overflow.
+        if (length + 32 * chunkCount > BLOB_PAYLOAD_BYTES) revert BlobOverfull(length, chunkCount);
+        if (chunkCount == 0 && (chunkRootsHash != keccak256("") || stateRoot != prevStateRoot)) {
+            revert RootsOfNoChunks(chunkRootsHash, stateRoot);
+        }
     }
 
     /// @dev Queues a reading of the L1's fees on the bridge when the last one is
@@ -544,20 +622,23 @@ contract BatchInbox {
         }
     }
 
+    /// @dev Records batch `index` (checked): its data commitment, its `chunkCount` chunk roots'
+    ///      hash and its state root (the last root, or the previous batch's for no chunks), and
+    ///      for a blob batch its blob's versioned hash. `chunkCount` is at most
+    ///      `MAX_BATCH_CHUNKS`.
     function _record(
         uint256 index,
-        bytes32 prevStateRoot,
         uint64 lastBlock,
         uint64 queueEnd,
         bytes32 dataHash,
-        bytes32[] calldata chunkRoots,
+        uint256 chunkCount,
+        bytes32 chunkRootsHash,
+        bytes32 stateRoot,
         bytes32 blobHash
     ) private {
-        if (chunkRoots.length > MAX_BATCH_CHUNKS) {
-            revert TooManyChunks(chunkRoots.length, MAX_BATCH_CHUNKS);
-        }
-        bytes32 stateRoot = chunkRoots.length == 0 ? prevStateRoot : chunkRoots[chunkRoots.length - 1];
-        bytes32 chunkRootsHash = keccak256(abi.encodePacked(chunkRoots));
+        // Both posts checked that chunkCount ≤ MAX_BATCH_CHUNKS.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 count = uint32(chunkCount);
         Batch memory record = Batch({
             dataHash: dataHash,
             chunkRootsHash: chunkRootsHash,
@@ -566,24 +647,22 @@ contract BatchInbox {
             l1Block: uint64(block.number),
             postedAt: uint64(block.timestamp),
             lastL2Block: lastBlock,
-            chunkCount: uint32(chunkRoots.length),
+            chunkCount: count,
             queueEnd: queueEnd,
             blobHash: blobHash
         });
         if (index < _batches.length) _batches[index] = record;
         else _batches.push(record);
         _count = index + 1;
-        emit BatchPosted(
-            index, msg.sender, dataHash, chunkRootsHash, stateRoot, lastBlock, uint32(chunkRoots.length), queueEnd
-        );
+        emit BatchPosted(index, msg.sender, dataHash, chunkRootsHash, stateRoot, lastBlock, count, queueEnd);
     }
 
     // -----------------------------------------------------------------------------------------
     // Fraud proofs (docs/fraud-proofs.md §6).
 
     /// @notice The commitment a prover makes before revealing a proof: `proofCall` is the whole
-    ///         calldata of the `proveHeaderFraud`, `proveChunkFraud` or `proveBlobFraud` call it
-    ///         will send.
+    ///         calldata of the `proveHeaderFraud`, `proveChunkFraud`, `proveBlobFraud` or
+    ///         `proveBlobRootsFraud` call it will send.
     function proofCommitment(address prover, bytes calldata proofCall) public pure returns (bytes32) {
         return keccak256(abi.encode(prover, keccak256(proofCall)));
     }
@@ -685,6 +764,37 @@ contract BatchInbox {
             revert NoFraud();
         }
         _rollBack(index, Fault.BlobDataMismatch, segment, 0);
+    }
+
+    /// @notice Proves that the blob of blob batch `index` does not end with the chunk roots the
+    ///         batch was posted with: its last `32 · chunkCount` payload bytes, read from the
+    ///         blob, do not hash to the posted `chunkRootsHash`, or their last 32 bytes are not
+    ///         the posted state root. `commitment` is the blob's KZG commitment (an EIP-2537 G1
+    ///         point) and `cells` the blob's cells that hold those bytes, with their KZG proofs
+    ///         (`BlobVerifier.payload`); 256 roots lie in the last 5 cells. `FraudProven`'s
+    ///         `chunkIndex` and `txIndex` are 0 (docs/fraud-proofs.md §8.8).
+    /// @dev Chunk proofs take the roots in calldata and check them against `chunkRootsHash`
+    ///      alone; a challenger reads them from the blob, public for the retention period. If
+    ///      the blob's roots are the posted ones (their hash, and the last one the state root),
+    ///      every chunk proof has the roots it needs; if not, this proof rolls the batch back.
+    ///      A batch of no chunks has no roots in its blob: posting checked its hash and root.
+    function proveBlobRootsFraud(uint256 index, bytes calldata commitment, BlobVerifier.Cell[] calldata cells)
+        external
+    {
+        Batch storage b = _openBatch(index);
+        bytes32 blobHash = b.blobHash;
+        if (blobHash == bytes32(0)) revert NotABlobBatch(index);
+        uint256 n = b.chunkCount;
+        if (n == 0) revert NoFraud();
+        _consumeCommitment(b);
+        uint256 end = BLOB_PAYLOAD_BYTES;
+        bytes memory roots = blobVerifier.payload(blobHash, commitment, end - 32 * n, end, cells);
+        bytes32 last;
+        assembly ("memory-safe") {
+            last := mload(add(roots, mload(roots)))
+        }
+        if (keccak256(roots) == b.chunkRootsHash && last == b.stateRoot) revert NoFraud();
+        _rollBack(index, Fault.BlobRootsMismatch, 0, 0);
     }
 
     /// @dev Replays the proof's chunk with the verifier, from the root before it, and checks

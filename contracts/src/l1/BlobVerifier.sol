@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+/// @dev Payload bytes per blob, 4,096 field elements × 31 (`BlobVerifier.PAYLOAD_BYTES`): a
+///      file-level constant so that the inbox can place a blob batch's chunk roots by it.
+uint256 constant BLOB_PAYLOAD_BYTES = 126_976;
+
 /// @title BlobVerifier
 /// @notice Reads bytes out of an EIP-4844 blob on L1: given the blob's versioned hash, its KZG
 ///         commitment and the EIP-7594 cells that hold a range of the blob's payload, each with
 ///         its KZG cell proof, it checks the cells against the commitment and returns the
-///         keccak256 of the payload bytes of that range. The inbox uses it to prove that a blob
-///         does not hold the data a batch committed to (`BatchInbox.proveBlobFraud`). Stateless;
+///         keccak256 of the payload bytes of that range (`payloadHash`), or the bytes themselves
+///         (`payload`). The inbox uses it to prove that a blob does not hold the data a batch
+///         committed to (`BatchInbox.proveBlobFraud`), or does not end with the chunk roots the
+///         batch was posted with (`BatchInbox.proveBlobRootsFraud`). Stateless;
 ///         the KZG ceremony's points it needs are constants of its code. Normative text:
 ///         docs/fraud-proofs.md §8.
 /// @dev Layout: the blob is 4,096 field elements of 32 bytes (big-endian, each below the
@@ -60,7 +66,7 @@ contract BlobVerifier {
     /// @notice Payload bytes per cell: 64 × 31.
     uint256 public constant CELL_PAYLOAD_BYTES = 1984;
     /// @notice Payload bytes per blob: 4,096 × 31.
-    uint256 public constant PAYLOAD_BYTES = 126_976;
+    uint256 public constant PAYLOAD_BYTES = BLOB_PAYLOAD_BYTES;
 
     /// @dev The BLS12-381 scalar field modulus.
     uint256 internal constant R = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
@@ -190,6 +196,42 @@ contract BlobVerifier {
         uint256 to,
         Cell[] calldata cells
     ) external view returns (bytes32) {
+        uint256 start = _read(versionedHash_, commitment, from, to, cells);
+        bytes32 h;
+        assembly ("memory-safe") {
+            h := keccak256(start, sub(to, from))
+        }
+        return h;
+    }
+
+    /// @notice Payload bytes `from … to − 1` themselves, read and checked as `payloadHash` reads
+    ///         and checks them (the same cells, the same refusals): `payloadHash` is their
+    ///         keccak256. The inbox reads a blob batch's chunk roots, at the end of its blob's
+    ///         payload, with it (`BatchInbox.proveBlobRootsFraud`).
+    function payload(bytes32 versionedHash_, bytes calldata commitment, uint256 from, uint256 to, Cell[] calldata cells)
+        external
+        view
+        returns (bytes memory)
+    {
+        uint256 start = _read(versionedHash_, commitment, from, to, cells);
+        // `_read` leaves 32 bytes of its own allocation before `start`: the length goes there,
+        // over bytes before `from` that are not returned.
+        bytes memory bytes_;
+        assembly ("memory-safe") {
+            bytes_ := sub(start, 32)
+            mstore(bytes_, sub(to, from))
+        }
+        return bytes_;
+    }
+
+    /// @dev The checks of `payloadHash`, then payload bytes `from … to − 1` copied out of `cells`
+    ///      into memory: `start` is where the first of them is, with 32 bytes of the same
+    ///      allocation before it (free for a length word).
+    function _read(bytes32 versionedHash_, bytes calldata commitment, uint256 from, uint256 to, Cell[] calldata cells)
+        private
+        view
+        returns (uint256 start)
+    {
         if (from >= to || to > PAYLOAD_BYTES) revert BadRange(from, to);
         if (commitment.length != 128) revert BadCommitmentLength(commitment.length);
         bytes32 ofCommitment = _versionedHash(commitment);
@@ -211,7 +253,7 @@ contract BlobVerifier {
             }
             revert CellProofInvalid(first);
         }
-        return _payloadHash(cells, from, to);
+        return _copyPayload(cells, from, to);
     }
 
     /// @dev The position of the first value of `values` that is not below `R`, or 64.
@@ -426,13 +468,16 @@ contract BlobVerifier {
         return uint256(h) % R;
     }
 
-    /// @dev keccak256 of payload bytes `from … to − 1` of `cells` (the cells holding them).
-    function _payloadHash(Cell[] calldata cells, uint256 from, uint256 to) private pure returns (bytes32 h) {
+    /// @dev Copies payload bytes `from … to − 1` of `cells` (the cells holding them) into fresh
+    ///      memory; `start` is where the first of them is, with 32 bytes of the allocation before
+    ///      it.
+    function _copyPayload(Cell[] calldata cells, uint256 from, uint256 to) private pure returns (uint256 start) {
         uint256 e0 = from / ELEMENT_PAYLOAD_BYTES;
         uint256 e1 = (to - 1) / ELEMENT_PAYLOAD_BYTES;
         uint256 out;
         assembly ("memory-safe") {
-            out := mload(0x40)
+            // A word for `payload`'s length, the elements' bytes, and the last store's overhang.
+            out := add(mload(0x40), 32)
             mstore(0x40, add(out, add(mul(31, add(sub(e1, e0), 1)), 32)))
         }
         // Each element's 31 payload bytes, one after the other (a 32-byte store each, whose
@@ -451,9 +496,7 @@ contract BlobVerifier {
             }
             base += CELL_ELEMENTS;
         }
-        assembly ("memory-safe") {
-            h := keccak256(add(out, mod(from, 31)), sub(to, from))
-        }
+        start = out + from % ELEMENT_PAYLOAD_BYTES;
     }
 
     /// @dev The versioned hash of a 128-byte EIP-2537 G1 point (see `versionedHash`).

@@ -1189,7 +1189,8 @@ async fn the_post_gas_model_covers_real_posts() {
     }
     // Blob posts: the call carries the length, the segment hashes and the KZG hint after the
     // arguments; the data is in the blob.
-    let blob_shapes = [(1, 1), (1_000, 2), (5_000, 5), (1, 256), (120_000, 30), (60_000, 0)];
+    // The roots end the blob: 120,000 bytes leave room for 218.
+    let blob_shapes = [(1, 1), (1_000, 2), (5_000, 5), (1, 256), (120_000, 30), (120_000, 218), (60_000, 0)];
     for (index, (bytes, roots)) in (2 + shapes.len()..).zip(blob_shapes) {
         let data = random_bytes(bytes);
         let chunk_roots: Vec<B256> = (0..roots).map(|_| B256::from_slice(&random_bytes(32))).collect();
@@ -1204,13 +1205,15 @@ async fn the_post_gas_model_covers_real_posts() {
             queueAccumulator: B256::ZERO,
             length: U256::from(bytes),
             segmentHashes: segment_hashes,
-            chunkRoots: chunk_roots.clone(),
+            chunkCount: U256::from(roots),
+            chunkRootsHash: alloy_primitives::keccak256(chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+            stateRoot: chunk_roots.last().copied().unwrap_or(prev),
         }
         .abi_encode();
         input.extend_from_slice(&random_bytes(rollup_types::blob::KZG_HINT_BYTES));
-        let limit = limits::transaction_gas(&input, limits::blob_execution_gas(segments, roots));
+        let limit = limits::transaction_gas(&input, limits::blob_execution_gas(segments));
         let mut blob = vec![alloy::eips::eip4844::Blob::ZERO; 1];
-        blob[0].copy_from_slice(&rollup_types::blob::to_blob(&data).expect("fits"));
+        blob[0].copy_from_slice(&rollup_types::blob::to_blob(&data, &chunk_roots).expect("fits"));
         let sidecar = alloy::eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
             blob,
             alloy::eips::eip4844::env_settings::EnvKzgSettings::Default.get(),
@@ -1247,7 +1250,7 @@ async fn the_post_gas_model_covers_real_posts() {
     // once, the memory of all of them.
     let mut index = 2 + shapes.len() + blob_shapes.len();
     let multi: [&[(usize, usize)]; 3] =
-        [&[(1, 1), (1_000, 2)], &[(5_000, 5), (1, 256), (60_000, 0)], &[(120_000, 256); 6]];
+        [&[(1, 1), (1_000, 2)], &[(5_000, 5), (1, 256), (60_000, 0)], &[(120_000, 218); 6]];
     for batches in multi {
         let mut parts = Vec::new();
         let mut blobs = Vec::new();
@@ -1256,7 +1259,7 @@ async fn the_post_gas_model_covers_real_posts() {
             let data = random_bytes(bytes);
             let chunk_roots: Vec<B256> = (0..roots).map(|_| B256::from_slice(&random_bytes(32))).collect();
             let segment_hashes = rollup_types::codec::segment_hashes(&data);
-            shapes_of.push((segment_hashes.len(), roots));
+            shapes_of.push(segment_hashes.len());
             last_block += 1;
             parts.push(BatchInbox::BlobBatch {
                 index: U256::from(index),
@@ -1266,10 +1269,12 @@ async fn the_post_gas_model_covers_real_posts() {
                 queueAccumulator: B256::ZERO,
                 length: U256::from(bytes),
                 segmentHashes: segment_hashes,
-                chunkRoots: chunk_roots.clone(),
+                chunkCount: U256::from(roots),
+                chunkRootsHash: alloy_primitives::keccak256(chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+                stateRoot: chunk_roots.last().copied().unwrap_or(prev),
             });
             let mut blob = alloy::eips::eip4844::Blob::ZERO;
-            blob.copy_from_slice(&rollup_types::blob::to_blob(&data).expect("fits"));
+            blob.copy_from_slice(&rollup_types::blob::to_blob(&data, &chunk_roots).expect("fits"));
             blobs.push(blob);
             prev = chunk_roots.last().copied().unwrap_or(prev);
             index += 1;

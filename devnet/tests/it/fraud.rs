@@ -19,7 +19,7 @@ use rollup_fraud_proof::{
     derive::{PostedBatch, Verdict, Verifier},
     prove::{self, FraudProof},
 };
-use rollup_l1::inbox::{PostCall, PostData};
+use rollup_l1::inbox::{PostCall, PostData, PostRoots};
 use rollup_types::{
     ChainConfig, FaultKind, Forgery, Op, TxStatus,
     bindings::{BatchInbox, L2System},
@@ -258,7 +258,9 @@ fn expected_chunk(fault: Fault) -> Option<u64> {
         // Header faults name no chunk; a blob mismatch names the segment holding the data's
         // middle byte; the workload holds no other operation; the queue's faults and a
         // forged state root are proven in bridge.rs.
-        Fault::MalformedHeader | Fault::WrongFirstBlock | Fault::WrongLastBlock | Fault::BlobMismatch => None,
+        Fault::MalformedHeader | Fault::WrongFirstBlock | Fault::WrongLastBlock => None,
+        // A blob's proofs name the segment, or nothing for its roots.
+        Fault::BlobMismatch | Fault::BlobRoots => None,
         Fault::Operation(_) | Fault::QueueChunkRoot | Fault::SkippedQueue | Fault::StateRoot(_) => None,
         // Where the forged chunk falls depends on how the lending steps' blocks were batched.
         Fault::Forged(_) => None,
@@ -451,6 +453,11 @@ macro_rules! fault_sweep {
             async fn fraud_blob_mismatch() {
                 fraud_is_overturned(Fault::BlobMismatch, DaMode::Blobs).await;
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn fraud_blob_roots() {
+                fraud_is_overturned(Fault::BlobRoots, DaMode::Blobs).await;
+            }
         }
     };
 }
@@ -464,6 +471,11 @@ mod multi_blob {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn fraud_blob_mismatch() {
         fraud_in_a_multi_blob_post_is_overturned(Fault::BlobMismatch).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fraud_blob_roots() {
+        fraud_in_a_multi_blob_post_is_overturned(Fault::BlobRoots).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -526,8 +538,11 @@ async fn posted_batches(provider: &DynProvider, inbox: Address, l1_rpc: &url::Ur
         let call = PostCall::decode_batch(alloy::consensus::Transaction::input(tx.inner.inner()), event.index.to())
             .expect("a post")
             .expect("the post holds the batch");
-        let (data, blob) = match call.data {
-            PostData::Calldata(data) => (data, None),
+        let (data, blob, chunk_roots) = match call.data {
+            PostData::Calldata(data) => {
+                let PostRoots::Listed(roots) = call.chunk_roots else { panic!("a calldata post lists its roots") };
+                (data, None, roots)
+            }
             PostData::Blob { blob, length, segment_hashes, kzg_hint } => {
                 assert!(kzg_hint.is_some(), "batch {} posted without its KZG hint", event.index);
                 let hashes = alloy::consensus::Transaction::blob_versioned_hashes(tx.inner.inner()).expect("blobs");
@@ -535,7 +550,9 @@ async fn posted_batches(provider: &DynProvider, inbox: Address, l1_rpc: &url::Ur
                     .await
                     .expect("the post's blob");
                 let data = rollup_types::blob::payload(&raw, length as usize).expect("a blob").into();
-                (data, Some(BlobPost { versioned_hash: hashes[blob], segment_hashes, raw }))
+                let roots = rollup_types::blob::chunk_roots(&raw, call.chunk_roots.count() as usize).expect("roots");
+                let chunk_roots_hash = call.chunk_roots.hash();
+                (data, Some(BlobPost { versioned_hash: hashes[blob], segment_hashes, chunk_roots_hash, raw }), roots)
             }
         };
         batches.push(PostedBatch {
@@ -546,7 +563,7 @@ async fn posted_batches(provider: &DynProvider, inbox: Address, l1_rpc: &url::Ur
             data,
             blob,
             prev_state_root: call.prev_state_root,
-            chunk_roots: call.chunk_roots,
+            chunk_roots,
             state_root: event.stateRoot,
             last_block: event.lastL2Block,
             queue_end: event.queueEnd,

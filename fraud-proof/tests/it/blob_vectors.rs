@@ -4,7 +4,8 @@
 //! EIP-2537's encoding.
 //!
 //! The data is `(i × 131 + 7) mod 256` for byte `i`, laid out by `rollup_types::blob`, with the
-//! bytes in `flips` inverted in the blob (the batcher's lie the fraud proof shows). The setup's
+//! bytes in `flips` inverted in the blob (the batcher's lie the fraud proof shows), and the case's
+//! chunk roots, root `i` being `keccak256(uint256(i))`, at the end of the payload. The setup's
 //! G1 points are not copied from the ceremony's file: `[τ^i]_1` is c-kzg's commitment to the
 //! blob of the polynomial `X^i`, and `[τ^64]_2` (the one G2 point the check needs besides the
 //! generator) is checked against `[τ^64]_1` with a pairing. A plain run checks that the file is
@@ -55,6 +56,9 @@ struct Case {
     name: String,
     length: usize,
     flips: Vec<usize>,
+    /// The chunk roots at the end of the blob's payload (none for most cases).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    roots: Vec<B256>,
     versioned_hash: B256,
     commitment: Bytes,
     cells: Vec<Cell>,
@@ -129,12 +133,16 @@ fn pairs_equal(a: &[u8], b: &[u8; 96], c: &[u8], d: &[u8; 96]) -> bool {
     unsafe { blst::blst_fp12_is_equal(&left, &right) }
 }
 
-fn case(name: &str, length: usize, flips: &[usize], cells: &[usize]) -> Case {
+fn roots(count: usize) -> Vec<B256> {
+    (0..count).map(|i| alloy_primitives::keccak256(U256::from(i).to_be_bytes::<32>())).collect()
+}
+
+fn case(name: &str, length: usize, flips: &[usize], roots: Vec<B256>, cells: &[usize]) -> Case {
     let mut bytes = data(length);
     for &at in flips {
         bytes[at] ^= 0xff;
     }
-    let raw = blob::to_blob(&bytes).expect("fits");
+    let raw = blob::to_blob(&bytes, &roots).expect("fits");
     let first = opening::open(&raw, 0, 1).expect("opens");
     let cells = cells
         .iter()
@@ -149,6 +157,7 @@ fn case(name: &str, length: usize, flips: &[usize], cells: &[usize]) -> Case {
         name: name.to_string(),
         length,
         flips: flips.to_vec(),
+        roots,
         versioned_hash: first.versioned_hash,
         commitment: first.commitment,
         cells,
@@ -159,10 +168,14 @@ fn generate() -> File {
     File {
         setup: setup(),
         cases: vec![
-            case("short", 100, &[], &[0]),
-            case("small", 5_000, &[], &[0, 1, 2]),
-            case("full", 120_000, &[], &[0, 1, 30, 31, 32, 60, 63]),
-            case("flipped", 5_000, &[1_500, 2_100], &[0, 1, 2]),
+            case("short", 100, &[], vec![], &[0]),
+            case("small", 5_000, &[], vec![], &[0, 1, 2]),
+            case("full", 120_000, &[], vec![], &[0, 1, 30, 31, 32, 60, 63]),
+            case("flipped", 5_000, &[1_500, 2_100], vec![], &[0, 1, 2]),
+            // Chunk roots after the data: three in the last cell; then 218, as many as fit after
+            // 120,000 bytes, in the last four cells (the first of them shared with the data).
+            case("roots", 5_000, &[], roots(3), &[0, 1, 2, 63]),
+            case("full-roots", 120_000, &[], roots(218), &[60, 61, 62, 63]),
         ],
     }
 }
@@ -178,7 +191,8 @@ fn blob_vectors() {
         for &at in &case.flips {
             bytes[at] ^= 0xff;
         }
-        let raw = blob::to_blob(&bytes).expect("fits");
+        let raw = blob::to_blob(&bytes, &case.roots).expect("fits");
+        assert_eq!(blob::chunk_roots(&raw, case.roots.len()).expect("reads"), case.roots, "{}", case.name);
         for cell in &case.cells {
             let at = cell.index * 2_048;
             assert_eq!(cell.values[..], raw[at..at + 2_048], "{} cell {}", case.name, cell.index);

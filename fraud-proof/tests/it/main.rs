@@ -1,7 +1,7 @@
 //! The challenger's sans-IO core judged on batches built here: an honest chain verifies,
 //! and every kind of bad batch is a mismatch, with the chain staying at the last good root.
 
-use alloy_primitives::{Address, B256, Bytes, Signature, U256};
+use alloy_primitives::{Address, B256, Bytes, Signature, U256, keccak256};
 use alloy_sol_types::SolCall;
 use rollup_executor::{BlockEnvInput, Executor};
 use rollup_fraud_proof::{
@@ -285,19 +285,27 @@ fn the_verdict_and_its_proof_come_from_one_typed_fault() {
 }
 
 /// `batch` as a blob post: its data in a blob (with `flip`'s bytes inverted in the blob only),
-/// its segment hashes those of the data, as the batcher posts them.
-fn in_blob(batch: &PostedBatch, flip: &[usize]) -> PostedBatch {
+/// its segment hashes those of the data, its chunk roots at the end of the blob (root
+/// `flip_root` changed in the blob only) and their hash in the post, as the batcher posts them;
+/// read back as the challenger reads it.
+fn in_blob(batch: &PostedBatch, flip: &[usize], flip_root: Option<usize>) -> PostedBatch {
     let mut held = batch.data.to_vec();
     for &at in flip {
         held[at] ^= 0xff;
     }
-    let raw: Bytes = rollup_types::blob::to_blob(&held).expect("fits").into();
+    let mut roots = batch.chunk_roots.clone();
+    if let Some(i) = flip_root {
+        roots[i].0[0] ^= 0xff;
+    }
+    let raw: Bytes = rollup_types::blob::to_blob(&held, &roots).expect("fits").into();
     let versioned_hash = rollup_fraud_proof::blob::open(&raw, 0, 1).expect("opens").versioned_hash;
     PostedBatch {
         data: rollup_types::blob::payload(&raw, held.len()).expect("reads").into(),
+        chunk_roots: rollup_types::blob::chunk_roots(&raw, roots.len()).expect("reads"),
         blob: Some(rollup_fraud_proof::batch::BlobPost {
             versioned_hash,
             segment_hashes: codec::segment_hashes(&batch.data),
+            chunk_roots_hash: keccak256(batch.chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
             raw,
         }),
         ..batch.clone()
@@ -312,7 +320,7 @@ fn a_blob_batch_is_judged_by_its_data_and_its_blob_by_the_posted_segment_hashes(
     let mut builder = Builder::new();
     let honest = builder.batch(0, &[40]);
     assert!(honest.data.len() > 2 * codec::SEGMENT_BYTES, "{} bytes: three segments or more", honest.data.len());
-    let blob = in_blob(&honest, &[]);
+    let blob = in_blob(&honest, &[], None);
     assert_eq!(blob.data, honest.data);
     assert_eq!(judge(&mut verifier(), &blob), Verdict::Verified { state_root: honest.state_root });
     let genesis = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
@@ -320,7 +328,7 @@ fn a_blob_batch_is_judged_by_its_data_and_its_blob_by_the_posted_segment_hashes(
 
     // Two bytes flipped in the blob, in segments 1 and 2: the first is the fault.
     let at = codec::SEGMENT_BYTES + 5;
-    let lying = in_blob(&honest, &[2 * codec::SEGMENT_BYTES + 1, at]);
+    let lying = in_blob(&honest, &[2 * codec::SEGMENT_BYTES + 1, at], None);
     let Verdict::Mismatch { fault, .. } = judge(&mut verifier(), &lying) else { panic!("a mismatch") };
     assert_eq!(fault, Fault::BlobSegment(1));
     let proof = prover::build(&genesis, Position::GENESIS, &lying).expect("a proof");
@@ -336,11 +344,52 @@ fn a_blob_batch_is_judged_by_its_data_and_its_blob_by_the_posted_segment_hashes(
     assert_eq!(opening.commitment.len(), 128);
     assert_eq!(proof.reason(), fault.to_string());
 
-    // A wrong root in a blob batch is proven as in calldata: the chunk's replay.
-    let mut wrong = blob.clone();
+    // A wrong root in a blob batch, posted as the blob holds it, is proven as in calldata: the
+    // chunk's replay.
+    let mut wrong = honest.clone();
     wrong.chunk_roots[2] = B256::repeat_byte(0xee);
+    let wrong = in_blob(&wrong, &[], None);
     let proof = prover::build(&genesis, Position::GENESIS, &wrong).expect("a proof");
     assert!(matches!(proof, prover::FraudProof::Chunk { chunk_index: 2, .. }), "{proof:?}");
+}
+
+/// A blob batch's chunk roots end its blob, the post carrying their hash and the last one: a
+/// blob whose roots are not those is a mismatch, proven from the cells holding them
+/// (docs/fraud-proofs.md §8.8); an honest blob's roots proof is built but shows nothing.
+#[test]
+fn a_blob_whose_roots_are_not_the_posted_ones_is_a_mismatch_proven_from_its_cells() {
+    let mut builder = Builder::new();
+    let honest = builder.batch(0, &[40]);
+    let genesis = Executor::genesis(CHAIN, &GenesisSpec::devnet()).expect("genesis");
+    let count = honest.chunk_roots.len();
+    assert!(count > 3, "{count} chunks");
+    let blob = in_blob(&honest, &[], None);
+    assert_eq!(blob.chunk_roots, honest.chunk_roots, "read back from the end of the blob");
+    let tried = prover::build_blob_roots(&blob).expect("opens");
+    let prover::FraudProof::BlobRoots { ref opening, .. } = tried else { panic!("a roots proof: {tried:?}") };
+    let range = rollup_types::blob::roots_range(count);
+    let cells: Vec<usize> = opening.cells.iter().map(|c| c.index.saturating_to()).collect();
+    assert_eq!(cells, rollup_types::blob::cells_for(range.start, range.end).collect::<Vec<_>>());
+    assert_eq!(cells.last(), Some(&(rollup_types::blob::CELLS_PER_BLOB - 1)));
+
+    // A root changed in the blob: its hash is not the posted one.
+    for at in [0, count - 1] {
+        let lying = in_blob(&honest, &[], Some(at));
+        let Verdict::Mismatch { fault, .. } = judge(&mut verifier(), &lying) else { panic!("a mismatch") };
+        assert_eq!(fault, Fault::BlobRoots, "root {at}");
+        let proof = prover::build(&genesis, Position::GENESIS, &lying).expect("a proof");
+        assert!(matches!(proof, prover::FraudProof::BlobRoots { .. }), "{proof:?}");
+        assert_eq!(proof.reason(), fault.to_string());
+    }
+    // The roots as posted, but a recorded state root that is not the last of them.
+    let mut other_state = blob.clone();
+    other_state.state_root = B256::repeat_byte(0x5e);
+    let Verdict::Mismatch { fault, .. } = judge(&mut verifier(), &other_state) else { panic!("a mismatch") };
+    assert_eq!(fault, Fault::BlobRoots);
+    // A blob whose data is not the posted data is found first.
+    let both = in_blob(&honest, &[10], Some(0));
+    let Verdict::Mismatch { fault, .. } = judge(&mut verifier(), &both) else { panic!("a mismatch") };
+    assert_eq!(fault, Fault::BlobSegment(0));
 }
 
 #[test]

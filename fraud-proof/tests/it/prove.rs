@@ -990,7 +990,7 @@ const NOT_THE_BRIDGES: u8 = 254;
 fn vector(name: &str, batch: &PostedBatch, proof: &FraudProof, fault: u8) -> ProofVector {
     let (header, revealed, chunk_index, keys, witness, queue, queue_acc_before) = match proof {
         FraudProof::Header { .. } => (true, Vec::new(), 0, Vec::new(), Bytes::new(), Vec::new(), B256::ZERO),
-        FraudProof::Blob { .. } => unreachable!("the vectors are calldata batches"),
+        FraudProof::Blob { .. } | FraudProof::BlobRoots { .. } => unreachable!("the vectors are calldata batches"),
         FraudProof::Chunk { revealed, chunk_index, keys, witness, queue, queue_acc_before, .. } => {
             (false, revealed.clone(), *chunk_index, keys.clone(), witness.clone(), queue.clone(), *queue_acc_before)
         }
