@@ -1193,9 +1193,10 @@ impl World {
         // with a byte of segment 1 (which spans cells 0 and 1) inverted: the widest blob proof;
         // the chunk roots end the blob, as many as fit after the data (218 of the header's 256:
         // a header fault too, which the blob's is found before). `blob-roots` posts the most
-        // roots a batch has, 256, with the 118,784 bytes of data they leave room for, at the end
-        // of a blob whose first root is not the posted one: the widest roots proof, five cells
-        // (docs/fraud-proofs.md §8.8; the data is cut short, a header fault found after it).
+        // roots a post may carry (`MAX_BATCH_CHUNKS`), with the data they leave room for, at the
+        // end of a blob whose first root is not the posted one: the widest roots proof
+        // (docs/fraud-proofs.md §8.8; the data is cut short and the count is not the header's,
+        // header faults found after it).
         let (request, read, blob, data) = if case == "blob-segment" || case == "blob-roots" {
             let mut data = data.clone();
             let mut held = data.clone();
@@ -1204,7 +1205,11 @@ impl World {
                 held[codec::SEGMENT_BYTES + 1_000] ^= 0xff;
                 held_roots.truncate((rollup_types::blob::PAYLOAD_PER_BLOB - data.len()) / 32);
             } else {
-                let room = rollup_types::blob::roots_range(chunk_roots.len()).start;
+                // The most roots a post may carry, past the header's count (a later fault).
+                let most = MAX_BATCH_CHUNKS as usize;
+                chunk_roots.extend((chunk_roots.len()..most).map(|c| keccak256(format!("padding root {c}"))));
+                held_roots.clone_from(&chunk_roots);
+                let room = rollup_types::blob::roots_range(most).start;
                 data.truncate(room);
                 held.truncate(room);
                 held_roots[0] = keccak256(held_roots[0]);

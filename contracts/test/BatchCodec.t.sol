@@ -1272,21 +1272,21 @@ contract BatchCodecTest is Test, CodecNumbers {
             _expectInvalid(data, sizes[i], BatchCodec.Truncated.selector, "2 blocks of 2^64 - 1 entries");
             _expectChunkInvalid(data, sizes[i], 4, BatchCodec.Truncated.selector, "2 blocks: chunk 4");
         }
-        // 256 entries: 257 chunks. With a length for each, `TooLarge`; with a length short,
+        // 320 entries: 321 chunks. With a length for each, `TooLarge`; with a length short,
         // `Truncated` first.
-        _expectInvalid(_withQueueCount(hex"8002", 257), 64, BatchCodec.TooLarge.selector, "257 chunks");
-        _expectInvalid(_withQueueCount(hex"8002", 256), 64, BatchCodec.Truncated.selector, "257 chunks, 256 bytes");
-        // 255 entries: 256 chunks, the bound.
-        data = _withQueueCount(hex"ff01", 256);
+        _expectInvalid(_withQueueCount(hex"c002", 321), 64, BatchCodec.TooLarge.selector, "321 chunks");
+        _expectInvalid(_withQueueCount(hex"c002", 320), 64, BatchCodec.Truncated.selector, "321 chunks, 320 bytes");
+        // 319 entries: 320 chunks, the bound.
+        data = _withQueueCount(hex"bf02", 320);
         h.validate(data, 64);
         BatchCodec.Header memory hd = h.decodeHeader(data, 64);
-        assertEq(hd.chunkCount, 256, "256 chunks");
-        assertEq(hd.queueCount, 255, "queueCount");
-        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 255);
-        assertEq(c.queueOffset, 254, "the last entry's chunk: queueOffset");
+        assertEq(hd.chunkCount, 320, "320 chunks");
+        assertEq(hd.queueCount, 319, "queueCount");
+        BatchCodec.Chunk memory c = h.locateChunk(data, 64, 319);
+        assertEq(c.queueOffset, 318, "the last entry's chunk: queueOffset");
         assertEq(c.queueCount, 1, "the last entry's chunk: one entry");
-        assertEq(h.decodeChunk(data, 64, 255).length, 0, "decodes to nothing");
-        _expectChunkInvalid(data, 64, 256, BatchCodec.ChunkIndexOutOfRange.selector, "past the last");
+        assertEq(h.decodeChunk(data, 64, 319).length, 0, "decodes to nothing");
+        _expectChunkInvalid(data, 64, 320, BatchCodec.ChunkIndexOutOfRange.selector, "past the last");
     }
 
     /// @dev `decodeHeader` refuses `data` with `expected`.

@@ -395,8 +395,8 @@ contract BatchInboxTest is Test {
         uint256 max = inbox.MAX_DATA_BYTES();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.DataTooLarge.selector, max + 1, max));
         _postFirstBlob(inbox, max + 1, new bytes32[](118), roots);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 257, 256));
-        _postFirstBlob(inbox, 3000, three, _roots(257, 1));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 321, 320));
+        _postFirstBlob(inbox, 3000, three, _roots(321, 1));
         vm.stopPrank();
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.NotBatcher.selector, address(this)));
         _postFirstBlob(inbox, 3000, three, roots);
@@ -770,41 +770,41 @@ contract BatchInboxTest is Test {
         vm.startPrank(BATCHER, BATCHER);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobOverfull.selector, 120_000, 219));
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 219, hash219, roots[218]);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 257, 256));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 257, hash219, roots[218]);
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 257, 256));
-        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 1, _one(bytes32(0)), 257, hash219, roots[218]);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 321, 320));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 321, hash219, roots[218]);
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, 321, 320));
+        inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 1, _one(bytes32(0)), 321, hash219, roots[218]);
         // No chunks: the hash of no roots and the previous state root, nothing else.
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.RootsOfNoChunks.selector, hash219, GENESIS));
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 0, hash219, GENESIS);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.RootsOfNoChunks.selector, empty, roots[0]));
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 0, empty, roots[0]);
-        // 218 roots after 120,000 bytes fill the blob exactly; 256 after 118,784.
+        // 218 roots after 120,000 bytes fill the blob exactly; 320 after 116,736.
         assembly {
             mstore(roots, 218)
         }
         inbox.postBatchBlobs(0, GENESIS, 10, 0, bytes32(0), 120_000, full, 218, _hashOf(roots), roots[217]);
         assertEq(inbox.getBatch(0).chunkCount, 218, "218 roots");
-        bytes32[] memory many = _vectorRoots(256);
+        bytes32[] memory many = _vectorRoots(320);
         inbox.postBatchBlobs(
-            1, roots[217], 20, 0, bytes32(0), 118_784, new bytes32[](116), 256, _hashOf(many), many[255]
+            1, roots[217], 20, 0, bytes32(0), 116_736, new bytes32[](114), 320, _hashOf(many), many[319]
         );
-        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobOverfull.selector, 118_785, 256));
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BlobOverfull.selector, 116_737, 320));
         inbox.postBatchBlobs(
-            2, many[255], 30, 0, bytes32(0), 118_785, new bytes32[](117), 256, _hashOf(many), many[255]
+            2, many[319], 30, 0, bytes32(0), 116_737, new bytes32[](115), 320, _hashOf(many), many[319]
         );
         vm.expectEmit(address(inbox));
-        emit BatchPosted(2, BATCHER, _commitment(hex"01"), empty, many[255], 30, 0, 0);
-        inbox.postBatchBlobs(2, many[255], 30, 0, bytes32(0), 1, _segmentHashes(hex"01"), 0, empty, many[255]);
+        emit BatchPosted(2, BATCHER, _commitment(hex"01"), empty, many[319], 30, 0, 0);
+        inbox.postBatchBlobs(2, many[319], 30, 0, bytes32(0), 1, _segmentHashes(hex"01"), 0, empty, many[319]);
         // The same batch in calldata, no roots: the same record.
-        inbox.postBatch(3, many[255], 40, 0, bytes32(0), hex"01", new bytes32[](0));
+        inbox.postBatch(3, many[319], 40, 0, bytes32(0), hex"01", new bytes32[](0));
         vm.stopPrank();
         BatchInbox.Batch memory blob = inbox.getBatch(2);
         BatchInbox.Batch memory data = inbox.getBatch(3);
         assertEq(blob.chunkCount, 0, "no chunks");
         assertEq(blob.chunkRootsHash, data.chunkRootsHash, "the hash of no roots, as in calldata");
         assertEq(blob.stateRoot, data.stateRoot, "the state root unchanged, as in calldata");
-        assertEq(blob.stateRoot, many[255], "the previous batch's");
+        assertEq(blob.stateRoot, many[319], "the previous batch's");
     }
 
     /// An honest post of the "roots" case (its 3 roots' count and hash, the last as its state
@@ -1397,7 +1397,7 @@ contract BatchInboxTest is Test {
         vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), new bytes(max + 1), _roots(1, 1));
         uint256 chunks = inbox.MAX_BATCH_CHUNKS();
-        assertEq(chunks, 256, "MAX_BATCH_CHUNKS");
+        assertEq(chunks, 320, "MAX_BATCH_CHUNKS");
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.TooManyChunks.selector, chunks + 1, chunks));
         vm.prank(BATCHER, BATCHER);
         inbox.postBatch(0, GENESIS, 1, 0, bytes32(0), hex"01", _roots(chunks + 1, 1));

@@ -45,7 +45,7 @@ pub const MAX_REGISTRY: u64 = 2048;
 
 /// Most chunks in a batch (§3.5): bounds the chunk roots every chunk proof carries. The inbox
 /// refuses a post with more roots.
-pub const MAX_BATCH_CHUNKS: u64 = 256;
+pub const MAX_BATCH_CHUNKS: u64 = 320;
 
 /// Most batch data one calldata post carries: the inbox refuses more (`DataTooLarge`), which
 /// bounds a header proof (it carries the whole data) and the segment hashes of a chunk proof

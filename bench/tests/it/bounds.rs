@@ -42,11 +42,13 @@ async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
     assert_eq!(fault("chunk-inadmissible"), Some("InadmissibleTx"));
     // The widest blob proof: two cells opened (docs/fraud-proofs.md §8.3).
     assert_eq!(fault("blob-segment"), Some("BlobDataMismatch"));
-    // The widest roots proof: 256 chunk roots at the end of a blob, five cells (§8.8), after the
-    // 118,784 bytes of data they leave room for.
+    // The widest roots proof: the most chunk roots a post carries at the end of a blob, six cells
+    // (§8.8), after the 116,736 bytes of data they leave room for.
     assert_eq!(fault("blob-roots"), Some("BlobRootsMismatch"));
     let blob_roots = report.rows.iter().find(|r| r.case == "blob-roots").expect("the roots case");
-    assert_eq!((blob_roots.data_bytes, blob_roots.chunks), (118_784, 256));
+    let most = rollup_types::codec::MAX_BATCH_CHUNKS as usize;
+    assert_eq!(blob_roots.data_bytes, rollup_types::blob::roots_range(most).start);
+    assert_eq!(blob_roots.data_bytes, 116_736);
     // The money market's heaviest chunks (docs/lending.md §7), each one heavy transaction alone
     // (docs/batch-codec.md §3.1): a borrow and a withdrawal whose payout reads and takes from
     // the cash of all eight shards after a health check over all four markets, and a
@@ -63,8 +65,9 @@ async fn every_fraud_at_the_bounds_is_proven_under_the_proof_bound() {
         // the most chunks come first, and each block of one padding call takes a byte of heavy
         // runs beside its beginning and its chunk.
         assert!(row.data_bytes > 119_600 && row.data_bytes <= 120_000, "{row:?}");
-        // 256 chunks, or 255 where one more would cost the header bytes (a block of one
-        // transaction takes two: its beginning and its item).
+        // 255 chunks or more: with a registry of 2,048 addresses, 120,000 bytes leave room for
+        // 255 to 269 of the 320 a batch may have (a block of one transaction takes two: its
+        // beginning and its item).
         assert!(row.chunks >= 255, "{row:?}");
         if !row.case.starts_with("header") && !row.case.starts_with("chunk-") && !row.case.starts_with("blob") {
             assert_eq!(row.fault, "WrongChunkRoot", "{row:?}");

@@ -176,7 +176,7 @@ library BatchCodec {
     /// @notice Most registry entries in one batch (§3.5): bounds the header a chunk proof carries.
     uint256 internal constant MAX_REGISTRY = 2048;
     /// @notice Most chunks in one batch (§3.5): bounds the chunk roots a chunk proof carries.
-    uint256 internal constant MAX_BATCH_CHUNKS = 256;
+    uint256 internal constant MAX_BATCH_CHUNKS = 320;
     /// @notice More bytes than any admissible transaction encodes to (a raw input of 1,024
     ///         bytes with its length, the head, nonce, gas limit, two fees and the signature); a
     ///         chunk is at most `chunkSize` times this long (§3.5).

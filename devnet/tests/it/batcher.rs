@@ -1116,7 +1116,7 @@ async fn the_post_gas_model_covers_real_posts() {
     };
     // (data bytes, chunk roots): the first post (which also sets the count from zero), small
     // posts, many roots, a full calldata post; then the same again over records a rollback freed.
-    let shapes = [(1, 1), (100, 1), (1_000, 2), (5_000, 5), (1, 256), (120_000, 30), (60_000, 0)];
+    let shapes = [(1, 1), (100, 1), (1_000, 2), (5_000, 5), (1, 320), (120_000, 30), (120_000, 320), (60_000, 0)];
     let (mut prev, mut last_block) = (genesis, 0u64);
     for round in 0..2 {
         for (i, &(bytes, roots)) in shapes.iter().enumerate() {
@@ -1190,7 +1190,8 @@ async fn the_post_gas_model_covers_real_posts() {
     // Blob posts: the call carries the length, the segment hashes and the KZG hint after the
     // arguments; the data is in the blob.
     // The roots end the blob: 120,000 bytes leave room for 218.
-    let blob_shapes = [(1, 1), (1_000, 2), (5_000, 5), (1, 256), (120_000, 30), (120_000, 218), (60_000, 0)];
+    let blob_shapes =
+        [(1, 1), (1_000, 2), (5_000, 5), (1, 320), (120_000, 30), (120_000, 218), (116_736, 320), (60_000, 0)];
     for (index, (bytes, roots)) in (2 + shapes.len()..).zip(blob_shapes) {
         let data = random_bytes(bytes);
         let chunk_roots: Vec<B256> = (0..roots).map(|_| B256::from_slice(&random_bytes(32))).collect();
