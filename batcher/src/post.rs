@@ -433,37 +433,43 @@ pub(crate) struct BlobPart<'a> {
 /// has one.
 pub(crate) fn blob_call(parts: &[BlobPart<'_>]) -> (Vec<u8>, u64) {
     let roots = |part: &BlobPart<'_>| {
-        let roots = PostRoots::Listed(part.roots.to_vec());
-        (U256::from(roots.count()), roots.hash(), roots.state_root(part.prev_root))
+        let state_root = part.roots.last().copied().unwrap_or(part.prev_root);
+        (U256::from(part.roots.len()), codec::chunk_roots_hash(part.roots), state_root)
     };
     let mut input = match parts {
-        [part] => BatchInbox::postBatchBlobsCall {
-            index: U256::from(part.index),
-            prevStateRoot: part.prev_root,
-            lastBlock: part.last_block,
-            queueEnd: part.queue.end,
-            queueAccumulator: part.queue.accumulator,
-            length: U256::from(part.data.len()),
-            segmentHashes: codec::segment_hashes(part.data),
-            chunkCount: roots(part).0,
-            chunkRootsHash: roots(part).1,
-            stateRoot: roots(part).2,
+        [part] => {
+            let (chunk_count, chunk_roots_hash, state_root) = roots(part);
+            BatchInbox::postBatchBlobsCall {
+                index: U256::from(part.index),
+                prevStateRoot: part.prev_root,
+                lastBlock: part.last_block,
+                queueEnd: part.queue.end,
+                queueAccumulator: part.queue.accumulator,
+                length: U256::from(part.data.len()),
+                segmentHashes: codec::segment_hashes(part.data),
+                chunkCount: chunk_count,
+                chunkRootsHash: chunk_roots_hash,
+                stateRoot: state_root,
+            }
+            .abi_encode()
         }
-        .abi_encode(),
         parts => BatchInbox::postBatchesBlobsCall {
             batches: parts
                 .iter()
-                .map(|part| BatchInbox::BlobBatch {
-                    index: U256::from(part.index),
-                    prevStateRoot: part.prev_root,
-                    lastBlock: part.last_block,
-                    queueEnd: part.queue.end,
-                    queueAccumulator: part.queue.accumulator,
-                    length: U256::from(part.data.len()),
-                    segmentHashes: codec::segment_hashes(part.data),
-                    chunkCount: roots(part).0,
-                    chunkRootsHash: roots(part).1,
-                    stateRoot: roots(part).2,
+                .map(|part| {
+                    let (chunk_count, chunk_roots_hash, state_root) = roots(part);
+                    BatchInbox::BlobBatch {
+                        index: U256::from(part.index),
+                        prevStateRoot: part.prev_root,
+                        lastBlock: part.last_block,
+                        queueEnd: part.queue.end,
+                        queueAccumulator: part.queue.accumulator,
+                        length: U256::from(part.data.len()),
+                        segmentHashes: codec::segment_hashes(part.data),
+                        chunkCount: chunk_count,
+                        chunkRootsHash: chunk_roots_hash,
+                        stateRoot: state_root,
+                    }
                 })
                 .collect(),
         }

@@ -1231,7 +1231,7 @@ impl World {
                 length: U256::from(data.len()),
                 segmentHashes: codec::segment_hashes(&data),
                 chunkCount: U256::from(chunk_roots.len()),
-                chunkRootsHash: keccak256(chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+                chunkRootsHash: rollup_types::codec::chunk_roots_hash(&chunk_roots),
                 stateRoot: *chunk_roots.last().unwrap_or(&pre_root),
             };
             let blob_fee = self.batcher.get_blob_base_fee().await?;
@@ -1244,7 +1244,7 @@ impl World {
             let post = rollup_fraud_proof::batch::BlobPost {
                 versioned_hash,
                 segment_hashes: codec::segment_hashes(&data),
-                chunk_roots_hash: keccak256(chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+                chunk_roots_hash: rollup_types::codec::chunk_roots_hash(&chunk_roots),
                 raw: raw.clone(),
             };
             let read = Bytes::from(rollup_types::blob::payload(&raw, data.len())?);

@@ -70,7 +70,7 @@ impl BlobPost {
     /// they do not hash to the posted hash, or the last of them is not the recorded state root
     /// (`proveBlobRootsFraud` shows it).
     pub fn roots_mismatch(&self, roots: &[B256], state_root: B256) -> bool {
-        let hash = alloy_primitives::keccak256(roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>());
+        let hash = rollup_types::codec::chunk_roots_hash(roots);
         hash != self.chunk_roots_hash || roots.last().is_some_and(|last| *last != state_root)
     }
 

@@ -1349,7 +1349,7 @@ mod tests {
             index: call.index,
             poster: POSTER,
             dataHash: rollup_types::codec::data_commitment(&call.data),
-            chunkRootsHash: alloy_primitives::keccak256(call.chunkRoots.iter().flat_map(|r| r.0).collect::<Vec<_>>()),
+            chunkRootsHash: rollup_types::codec::chunk_roots_hash(&call.chunkRoots),
             stateRoot: B256::repeat_byte(5),
             lastL2Block: call.lastBlock,
             chunkCount: 2,

@@ -115,7 +115,7 @@ impl PostRoots {
     /// The hash the inbox records of them (`chunkRootsHash`).
     pub fn hash(&self) -> B256 {
         match self {
-            Self::Listed(roots) => alloy_primitives::keccak256(roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+            Self::Listed(roots) => rollup_types::codec::chunk_roots_hash(roots),
             Self::InBlob { hash, .. } => *hash,
         }
     }

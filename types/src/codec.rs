@@ -704,6 +704,16 @@ pub fn data_commitment_of(len: usize, hashes: &[B256]) -> B256 {
     keccak256(preimage)
 }
 
+/// The inbox's commitment to a batch's chunk roots (`chunkRootsHash`):
+/// `keccak256(root_0 ‖ root_1 ‖ …)`, `keccak256("")` for none (docs/fraud-proofs.md §8.8).
+pub fn chunk_roots_hash(roots: &[B256]) -> B256 {
+    let mut preimage = Vec::with_capacity(32 * roots.len());
+    for root in roots {
+        preimage.extend_from_slice(root.as_slice());
+    }
+    keccak256(preimage)
+}
+
 /// The header of a batch: its blocks, its registry and where each chunk's bytes are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {

@@ -1207,7 +1207,7 @@ async fn the_post_gas_model_covers_real_posts() {
             length: U256::from(bytes),
             segmentHashes: segment_hashes,
             chunkCount: U256::from(roots),
-            chunkRootsHash: alloy_primitives::keccak256(chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+            chunkRootsHash: rollup_types::codec::chunk_roots_hash(&chunk_roots),
             stateRoot: chunk_roots.last().copied().unwrap_or(prev),
         }
         .abi_encode();
@@ -1271,7 +1271,7 @@ async fn the_post_gas_model_covers_real_posts() {
                 length: U256::from(bytes),
                 segmentHashes: segment_hashes,
                 chunkCount: U256::from(roots),
-                chunkRootsHash: alloy_primitives::keccak256(chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+                chunkRootsHash: rollup_types::codec::chunk_roots_hash(&chunk_roots),
                 stateRoot: chunk_roots.last().copied().unwrap_or(prev),
             });
             let mut blob = alloy::eips::eip4844::Blob::ZERO;

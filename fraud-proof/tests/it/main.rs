@@ -1,7 +1,7 @@
 //! The challenger's sans-IO core judged on batches built here: an honest chain verifies,
 //! and every kind of bad batch is a mismatch, with the chain staying at the last good root.
 
-use alloy_primitives::{Address, B256, Bytes, Signature, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, Signature, U256};
 use alloy_sol_types::SolCall;
 use rollup_executor::{BlockEnvInput, Executor};
 use rollup_fraud_proof::{
@@ -305,7 +305,7 @@ fn in_blob(batch: &PostedBatch, flip: &[usize], flip_root: Option<usize>) -> Pos
         blob: Some(rollup_fraud_proof::batch::BlobPost {
             versioned_hash,
             segment_hashes: codec::segment_hashes(&batch.data),
-            chunk_roots_hash: keccak256(batch.chunk_roots.iter().flat_map(|r| r.0).collect::<Vec<u8>>()),
+            chunk_roots_hash: rollup_types::codec::chunk_roots_hash(&batch.chunk_roots),
             raw,
         }),
         ..batch.clone()
