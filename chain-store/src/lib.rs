@@ -6,6 +6,7 @@
 mod hashes;
 mod history;
 mod l1;
+mod lease;
 mod logs;
 mod queue;
 mod receipts;
@@ -13,9 +14,10 @@ mod withdrawals;
 
 pub use history::HistoryRange;
 pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
+/// The chain database failed (the shared database error).
+pub use lease::LeaseState;
 pub use logs::{IndexedLog, LogBlock, LogQuery, block_logs};
 pub use queue::{ConsumedEntry, QueueOutcome, QueueReaderPosition, QueuedEntry, StoredQueueEntry};
-/// The chain database failed (the shared database error).
 pub use rollup_db::DbError as StoreError;
 pub use withdrawals::{WithdrawalPayout, WithdrawalRecord};
 
@@ -539,6 +541,8 @@ pub struct Store {
     index: Arc<hashes::HashIndex>,
     /// The transactions of the newest blocks this opening committed, shared by its clones.
     recent: Arc<RecentBodies>,
+    /// The leadership epoch its writes are fenced by (0: none), shared by its clones.
+    fence: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Transactions held of the newest blocks committed (about 20 MB): what the batcher reads
@@ -661,12 +665,29 @@ impl Store {
         Self::open_with(url, hashes::FLUSH_ENTRIES, hashes::MERGE_FANIN).await
     }
 
+    /// [`Self::open`] for the sequencer leading the database: on PostgreSQL a transaction of
+    /// its left idle for longer than `stall` (the process stalled in the middle of a write) is
+    /// aborted by the server, so that it cannot hold the locks of the sequencer taking over
+    /// (docs/deployment.md §2).
+    pub async fn open_leading(url: &str, stall: std::time::Duration) -> Result<Self, StoreError> {
+        Self::open_inner(url, hashes::FLUSH_ENTRIES, hashes::MERGE_FANIN, Some(stall)).await
+    }
+
     /// [`Self::open`] with the hash index writing a run every `flush_at` rows and merging
     /// `fanin` runs of a level (tests make both small).
     async fn open_with(url: &str, flush_at: usize, fanin: usize) -> Result<Self, StoreError> {
-        let db = Database::open(url, &MIGRATIONS, 8).await?;
+        Self::open_inner(url, flush_at, fanin, None).await
+    }
+
+    async fn open_inner(
+        url: &str,
+        flush_at: usize,
+        fanin: usize,
+        stall: Option<std::time::Duration>,
+    ) -> Result<Self, StoreError> {
+        let db = Database::open_stalls_bounded(url, &MIGRATIONS, 8, stall).await?;
         let index = Arc::new(hashes::HashIndex::load(db.writer(), flush_at, fanin).await?);
-        Ok(Self { pool: db.pool().clone(), db, index, recent: Arc::default() })
+        Ok(Self { pool: db.pool().clone(), db, index, recent: Arc::default(), fence: Arc::default() })
     }
 
     /// The same database read through connections of its own (`Database::internal`): for the
@@ -678,6 +699,7 @@ impl Store {
             db: self.db.clone(),
             index: self.index.clone(),
             recent: self.recent.clone(),
+            fence: self.fence.clone(),
         }
     }
 
@@ -721,6 +743,7 @@ impl Store {
             .bind(i64_of(end)?)
             .execute(&mut *tx)
             .await?;
+        self.check_fence(&mut tx).await?;
         tx.commit().await?;
         self.index.written(rows.iter().enumerate().map(|(i, r)| (r.hash, first + i as u64)), true);
         self.flush_index().await;
@@ -756,6 +779,7 @@ impl Store {
         let mut tx = self.db.writer().begin().await?;
         let settled: Vec<Settled<'_>> = changes.iter().map(|(id, c)| Settled::changed(*id, c)).collect();
         Self::settle_in(&mut tx, self.backend(), &settled).await?;
+        self.check_fence(&mut tx).await?;
         tx.commit().await?;
         self.index.settled(changes.iter().map(|(_, c)| &c.hash));
         Ok(())
@@ -935,6 +959,7 @@ impl Store {
         }
         Self::insert_statuses_in(&mut tx, self.backend(), &statuses).await?;
         Self::settle_in(&mut tx, self.backend(), &pool).await?;
+        self.check_fence(&mut tx).await?;
         tx.commit().await?;
         self.index.settled(
             included
@@ -970,6 +995,7 @@ impl Store {
         .bind(i64_of(keep.max(1))?)
         .execute(&mut *tx)
         .await?;
+        self.check_fence(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1574,7 +1600,7 @@ mod tests {
     }
 
     /// Row `i` of the group-commit test.
-    fn pending_row(i: u64, seq: u64) -> PendingRow {
+    pub(crate) fn pending_row(i: u64, seq: u64) -> PendingRow {
         PendingRow {
             hash: alloy_primitives::keccak256(i.to_be_bytes()),
             raw: Bytes::from(i.to_be_bytes().to_vec()),
@@ -1625,7 +1651,7 @@ mod tests {
     }
 
     /// A block of `txs` at `number`.
-    fn block_of(number: u64, txs: &[IncludedTx]) -> StoredBlock {
+    pub(crate) fn block_of(number: u64, txs: &[IncludedTx]) -> StoredBlock {
         let header = BlockHeader { number, timestamp: number, ..BlockHeader::default() };
         StoredBlock {
             hash: header.hash(),

@@ -36,6 +36,10 @@ pub enum DbError {
     /// A value read back is not what was written.
     #[error("database is corrupt: {0}")]
     Corrupt(String),
+    /// This writer's leadership epoch is no longer the database's: another sequencer took the
+    /// lease over, and nothing of this transaction was written.
+    #[error("fenced: this sequencer led at epoch {0}, another has taken the lease over since")]
+    Fenced(u64),
 }
 
 /// Which database a URL names.
@@ -123,6 +127,20 @@ impl Database {
     /// Opens the database at `url` with at most `max_connections` connections and applies
     /// `migrations`.
     pub async fn open(url: &str, migrations: &Migrator, max_connections: u32) -> Result<Self, DbError> {
+        Self::open_stalls_bounded(url, migrations, max_connections, None).await
+    }
+
+    /// [`Self::open`], and on PostgreSQL a transaction of these connections left idle (its
+    /// client stalled: stopped, paused, partitioned) for longer than `idle_in_transaction` is
+    /// aborted by the server, its locks released (`idle_in_transaction_session_timeout`). A
+    /// sequencer leading the database opens it so: a leader stalled in the middle of a write
+    /// must not hold the locks its successor needs (docs/deployment.md §2).
+    pub async fn open_stalls_bounded(
+        url: &str,
+        migrations: &Migrator,
+        max_connections: u32,
+        idle_in_transaction: Option<Duration>,
+    ) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of(url)?;
         let in_memory = url.contains(":memory:");
@@ -137,6 +155,10 @@ impl Database {
                 .acquire_timeout(Duration::from_secs(60))
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
+                        if let (Backend::Postgres, Some(idle)) = (backend, idle_in_transaction) {
+                            let ms = idle.as_millis().max(1);
+                            conn.execute(format!("SET idle_in_transaction_session_timeout = {ms}").as_str()).await?;
+                        }
                         if backend == Backend::Sqlite {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;

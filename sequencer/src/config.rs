@@ -22,6 +22,10 @@ pub const DEFAULT_MAX_BLOCK_BYTES: usize = 120_000;
 /// of normal priority about nine times their share of a core.
 pub const DEFAULT_ADMISSION_NICE: i32 = 10;
 
+/// The leader's lease on the database (docs/deployment.md): a standby takes over at most
+/// this long after the leader stopped renewing it.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(2);
+
 /// Configuration of a sequencer.
 #[derive(Clone, Debug)]
 pub struct SequencerConfig {
@@ -75,6 +79,10 @@ pub struct SequencerConfig {
     pub max_logs: usize,
     /// Connection and per-client bounds of the HTTP server.
     pub http: HttpLimits,
+    /// How long the leader's lease on the database lasts unless renewed (it renews four times
+    /// a lease): a standby on the same database takes over this long after the leader died
+    /// (docs/deployment.md).
+    pub lease: Duration,
 }
 
 /// The default bound on the logs of one `eth_getLogs` answer.
@@ -107,6 +115,7 @@ impl Default for SequencerConfig {
             archive: false,
             max_logs: DEFAULT_MAX_LOGS,
             http: HttpLimits::default(),
+            lease: DEFAULT_LEASE,
         }
     }
 }

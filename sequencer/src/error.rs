@@ -335,4 +335,11 @@ pub enum SequencerError {
     /// A blocking task panicked or was cancelled.
     #[error("block production task failed: {0}")]
     Task(String),
+    /// Stopped while standing by, before leading.
+    #[error("stopped while standing by")]
+    Stopped,
+    /// Another sequencer on the database took the lease over from this one (it stalled, or
+    /// lost the database for longer than the lease): this process stops leading and exits.
+    #[error("lost the lead: this sequencer led at epoch {0}, another sequencer has taken the lease over since")]
+    LostLead(u64),
 }

@@ -444,7 +444,7 @@ pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
         Route {
             method: "get",
             path: "/v1/status",
-            summary: "Head, mempool, startup, L1 settlement, batcher and challenger",
+            summary: "Role (leader or follower), head, mempool, startup, L1 settlement, batcher and challenger",
             params: &[],
             body: None,
             responses: vec![(200, "Status", json!({ "type": "object" }))],

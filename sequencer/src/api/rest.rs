@@ -298,6 +298,8 @@ pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
     let mempool = node.mempool_len();
     let sources = node.status_sources();
     let mut body = json!({
+        "role": "leader",
+        "lead": node.lead(),
         "chainId": node.chain().chain_id,
         "chunkSize": node.chain().chunk_size,
         "head": {

@@ -121,6 +121,8 @@ pub struct Startup {
 pub struct Node {
     config: SequencerConfig,
     store: Store,
+    /// Its lead of the database (`None`: opened without one, as tests do).
+    lead: Option<crate::lead::Lead>,
     /// The same database through connections of its own, for the node's reads (never
     /// waiting behind clients' queries).
     own_store: Store,
@@ -212,6 +214,11 @@ impl Node {
     /// Status published by other components.
     pub const fn status_sources(&self) -> &StatusSources {
         &self.status
+    }
+
+    /// Its lead of the database: the holder id and the epoch its writes are fenced by.
+    pub const fn lead(&self) -> Option<&crate::lead::Lead> {
+        self.lead.as_ref()
     }
 
     /// How this node came up.

@@ -31,8 +31,25 @@ impl Node {
     /// Opens the database, lays out genesis, restores the newest usable state snapshot,
     /// re-executes the blocks after it and reloads the mempool.
     pub async fn open(config: SequencerConfig, status: StatusSources) -> Result<Arc<Self>, SequencerError> {
+        Self::open_as(config, status, None).await
+    }
+
+    /// [`Self::open`] as the leader of the database, `lead` taken: every write is fenced by its
+    /// epoch (docs/deployment.md).
+    pub async fn open_as(
+        config: SequencerConfig,
+        status: StatusSources,
+        lead: Option<crate::lead::Lead>,
+    ) -> Result<Arc<Self>, SequencerError> {
         let started = Instant::now();
-        let store = Store::open(&config.db_url).await?;
+        let store = match &lead {
+            Some(lead) if lead.epoch > 0 => {
+                let store = Store::open_leading(&config.db_url, crate::lead::stall_bound(lead.lease)).await?;
+                store.fence(lead.epoch);
+                store
+            }
+            _ => Store::open(&config.db_url).await?,
+        };
         let genesis_executor = Executor::genesis(config.chain, &config.genesis)?;
         let genesis = BlockHeader {
             number: 0,
@@ -165,6 +182,7 @@ impl Node {
             config,
             own_store: store.internal(),
             store,
+            lead,
             committed: RwLock::new(committed),
             recent: RecentBlocks::default(),
             archive_from,

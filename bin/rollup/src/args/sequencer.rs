@@ -32,6 +32,11 @@ pub(crate) struct SequencerArgs {
         default_value_t = 100
     )]
     snapshot_interval: u64,
+    /// Milliseconds the leader's lease on the database lasts unless renewed. Another
+    /// `rollup sequencer` on the same database stands by and takes over this long after the
+    /// leader stopped renewing it (docs/deployment.md).
+    #[arg(long = "lease.ms", env = "ROLLUP_LEASE_MS", default_value_t = rollup_sequencer::DEFAULT_LEASE.as_millis() as u64)]
+    lease_ms: u64,
     #[command(flatten)]
     backlog: BacklogArgs,
     #[command(flatten)]
@@ -59,13 +64,18 @@ impl SequencerArgs {
             l1_backlog: self.backlog.limits(),
             admission_nice: self.backlog.admission_nice,
             http: self.http_limits.into_limits(),
+            lease: Duration::from_millis(self.lease_ms.max(100)),
             ..defaults
         })
     }
 
     pub(crate) async fn run(self) -> Result<()> {
         let config = self.into_config()?;
-        let handle = rollup_sequencer::start(config, StatusSources::default(), cancel_on_signal()).await?;
+        let handle = match rollup_sequencer::start(config, StatusSources::default(), cancel_on_signal()).await {
+            // Asked to stop while standing by.
+            Err(rollup_sequencer::SequencerError::Stopped) => return Ok(()),
+            started => started?,
+        };
         handle.task.await.context("sequencer task")??;
         Ok(())
     }

@@ -1,0 +1,212 @@
+//! Leadership of the sequencers sharing one database: a lease in the `sequencer_lease` row,
+//! and the fencing epoch every block and admission is written under (docs/deployment.md).
+//!
+//! The lease's clock is the database's, so that processes on machines whose clocks disagree
+//! still agree on when it expires.
+
+use super::{Store, StoreError};
+use rollup_db::{Backend, i64_of, sqlx, u64_of};
+use sqlx::Row;
+use std::{sync::atomic::Ordering, time::Duration};
+
+/// The lease as the database holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseState {
+    /// Incremented by each takeover; 0 before any sequencer led.
+    pub epoch: u64,
+    /// The id the leading process drew at start (empty before any led).
+    pub holder: String,
+    /// Milliseconds until the lease expires unless renewed (negative: expired that long ago).
+    pub remaining_ms: i64,
+}
+
+/// Milliseconds since the Unix epoch by the database's clock, as SQL.
+const fn now_ms(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS BIGINT)",
+        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+    }
+}
+
+fn millis(d: Duration) -> Result<i64, StoreError> {
+    i64_of(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Store {
+    /// Takes the lease for `holder` for `lease` if it is free (never taken, released, or
+    /// expired), and returns the new epoch; `None` while another holds it.
+    pub async fn try_lead(&self, holder: &str, lease: Duration) -> Result<Option<u64>, StoreError> {
+        let now = now_ms(self.backend());
+        let sql = format!(
+            "UPDATE sequencer_lease SET epoch = epoch + 1, holder = $1, expires_at = {now} + $2
+             WHERE id = 1 AND expires_at <= {now} RETURNING epoch"
+        );
+        let row = sqlx::query(&sql).bind(holder).bind(millis(lease)?).fetch_optional(self.db.writer()).await?;
+        row.map(|r| u64_of(&r, "epoch")).transpose()
+    }
+
+    /// Extends the lease `holder` took at `epoch` to `lease` from now; `false` if another
+    /// has taken it over since (this process no longer leads).
+    pub async fn renew_lead(&self, holder: &str, epoch: u64, lease: Duration) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE sequencer_lease SET expires_at = {} + $1 WHERE id = 1 AND epoch = $2 AND holder = $3",
+            now_ms(self.backend())
+        );
+        let done =
+            sqlx::query(&sql).bind(millis(lease)?).bind(i64_of(epoch)?).bind(holder).execute(self.db.writer()).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives up the lease taken at `epoch` (at a clean stop), so that a standby takes over at
+    /// once; nothing if another holds it already.
+    pub async fn release_lead(&self, epoch: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sequencer_lease SET expires_at = 0 WHERE id = 1 AND epoch = $1")
+            .bind(i64_of(epoch)?)
+            .execute(self.db.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// The lease as the database holds it now.
+    pub async fn lease(&self) -> Result<LeaseState, StoreError> {
+        let sql = format!(
+            "SELECT epoch, holder, expires_at - {} AS remaining FROM sequencer_lease WHERE id = 1",
+            now_ms(self.backend())
+        );
+        let row = sqlx::query(&sql).fetch_one(&self.pool).await?;
+        Ok(LeaseState {
+            epoch: u64_of(&row, "epoch")?,
+            holder: row.try_get("holder")?,
+            remaining_ms: row.try_get("remaining")?,
+        })
+    }
+
+    /// Writes from now on (blocks, admissions, status changes, snapshots) only while the
+    /// database's epoch is `epoch`: each such transaction checks it last, just before its
+    /// commit, and fails with
+    /// [`StoreError::Fenced`], writing nothing, once another sequencer has taken the lease.
+    /// Shared by this store's clones.
+    pub fn fence(&self, epoch: u64) {
+        self.fence.store(epoch, Ordering::Release);
+    }
+
+    /// The epoch this store writes under (0: unfenced, a single process).
+    pub fn fenced_epoch(&self) -> u64 {
+        self.fence.load(Ordering::Acquire)
+    }
+
+    /// Checks, inside `tx`, that the database's epoch is still the one this store writes
+    /// under, and locks the lease's row until `tx` ends: a takeover waits for this transaction
+    /// and then sees what it wrote (see [`Self::fence`]). Called last before the commit, so
+    /// that the row is locked for a round trip, not for the whole write (renewals and a
+    /// standby's asking wait on it).
+    pub(crate) async fn check_fence(
+        &self,
+        tx: &mut rollup_db::Transaction<'static, rollup_db::Any>,
+    ) -> Result<(), StoreError> {
+        let epoch = self.fenced_epoch();
+        if epoch == 0 {
+            return Ok(());
+        }
+        let done = sqlx::query("UPDATE sequencer_lease SET epoch = epoch WHERE id = 1 AND epoch = $1")
+            .bind(i64_of(epoch)?)
+            .execute(&mut **tx)
+            .await?;
+        if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Fenced(epoch)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BlockWrite, tests::block_of, tests::pending_row};
+
+    /// Two processes on one database: one leads, the other cannot take the lease while it is
+    /// renewed; once it lapses the other takes it at the next epoch, and from then on the
+    /// first one's writes (a block, an admission, a status change, a snapshot) fail at commit
+    /// and leave nothing behind, while the new leader's succeed; a released lease is free at
+    /// once.
+    async fn a_taken_over_leader_writes_nothing(url: &str) {
+        let (first, second) = (Store::open(url).await.expect("opens"), Store::open(url).await.expect("opens"));
+        let long = Duration::from_secs(60);
+        assert_eq!(first.try_lead("a", Duration::ZERO).await.expect("asks"), Some(1), "free at first");
+        first.fence(1);
+        first.commit_block(&BlockWrite::new(&block_of(0, &[]), &[], &[])).await.expect("leads");
+        assert!(first.renew_lead("a", 1, long).await.expect("renews"));
+        assert_eq!(second.try_lead("b", long).await.expect("asks"), None, "held");
+        let held = second.lease().await.expect("reads");
+        assert_eq!((held.epoch, held.holder.as_str()), (1, "a"));
+        assert!(held.remaining_ms > 50_000 && held.remaining_ms <= 60_000, "{held:?}");
+
+        // The lease lapses (renewed for no time at all) and the second process takes it.
+        assert!(first.renew_lead("a", 1, Duration::ZERO).await.expect("renews"));
+        assert_eq!(second.try_lead("b", long).await.expect("asks"), Some(2), "taken over");
+        second.fence(2);
+        assert!(!first.renew_lead("a", 1, long).await.expect("asks"), "the first no longer leads");
+
+        // The first one wakes up: every write it tries is refused, nothing of it is written.
+        let fenced = |r: Result<(), StoreError>| matches!(r, Err(StoreError::Fenced(1)));
+        assert!(fenced(first.commit_block(&BlockWrite::new(&block_of(1, &[]), &[], &[])).await));
+        assert!(fenced(first.insert_pending(&[pending_row(1, 0)]).await));
+        assert!(first.block(1).await.expect("reads").is_none(), "no block of the fenced leader");
+        assert!(first.pending().await.expect("reads").is_empty(), "no admission of the fenced leader");
+
+        // The new leader writes at the height the old one tried.
+        second.commit_block(&BlockWrite::new(&block_of(1, &[]), &[], &[])).await.expect("the new leader writes");
+        second.insert_pending(&[pending_row(2, 0)]).await.expect("the new leader admits");
+        assert_eq!(second.pending().await.expect("reads").len(), 1);
+
+        // Released: free at once for a third.
+        second.release_lead(1).await.expect("no-op for an old epoch");
+        assert_eq!(first.try_lead("c", long).await.expect("asks"), None, "an old epoch's release frees nothing");
+        second.release_lead(2).await.expect("releases");
+        assert_eq!(first.try_lead("c", long).await.expect("asks"), Some(3));
+        first.close().await;
+        second.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_taken_over_leader_writes_nothing_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        a_taken_over_leader_writes_nothing(&format!("sqlite://{}", dir.path().join("lease.sqlite").display())).await;
+    }
+
+    #[tokio::test]
+    async fn a_taken_over_leader_writes_nothing_on_postgres() {
+        let Some(db) = rollup_db::testing::PostgresTestDb::create("sequencer_lease").await else { return };
+        a_taken_over_leader_writes_nothing(db.url()).await;
+        db.drop_database().await.expect("dropped");
+    }
+
+    /// On PostgreSQL a takeover waits for a leader's write in progress and then sees it: the
+    /// new leader starts from every block the old one committed, and the old one's next write
+    /// is refused.
+    #[tokio::test]
+    async fn a_takeover_waits_for_the_write_in_progress_on_postgres() {
+        let Some(db) = rollup_db::testing::PostgresTestDb::create("sequencer_lease_race").await else { return };
+        let (first, second) =
+            (Store::open(db.url()).await.expect("opens"), Store::open(db.url()).await.expect("opens"));
+        assert_eq!(first.try_lead("a", Duration::ZERO).await.expect("asks"), Some(1));
+        first.fence(1);
+        let mut tx = first.db.writer().begin().await.expect("begins");
+        first.check_fence(&mut tx).await.expect("still leads");
+        let takeover = tokio::spawn({
+            let second = second.clone();
+            async move { second.try_lead("b", Duration::from_secs(60)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!takeover.is_finished(), "the takeover waits for the leader's transaction");
+        sqlx::query("INSERT INTO tx_pending (id) VALUES (77)").execute(&mut *tx).await.expect("writes");
+        tx.commit().await.expect("the leader's write in progress commits");
+        assert_eq!(takeover.await.expect("joins").expect("asks"), Some(2));
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM tx_pending WHERE id = 77")
+            .fetch_one(&second.pool)
+            .await
+            .expect("reads");
+        assert_eq!(u64_of(&row, "n").expect("count"), 1, "the new leader sees it");
+        assert!(matches!(first.insert_pending(&[pending_row(1, 0)]).await, Err(StoreError::Fenced(1))));
+        first.close().await;
+        second.close().await;
+        db.drop_database().await.expect("dropped");
+    }
+}

@@ -1,0 +1,193 @@
+//! Leadership among sequencers sharing one database (docs/deployment.md).
+//!
+//! One process leads: it holds the lease of the database's `sequencer_lease` row, renews it
+//! four times a lease, and writes every block and admission under the epoch it took the lease
+//! at ([`Store::fence`]). Another process started on the same database is a standby: it
+//! answers `/v1/status` (role `follower`) and refuses everything else with `503 not_leader`,
+//! and takes the lease over once the leader stopped renewing it for a whole lease. A leader
+//! that finds its lease taken over (it stalled, or lost the database that long) stops: its
+//! writes fail at commit from the takeover on, so it never writes a block at a height the new
+//! leader writes.
+
+use crate::{
+    HttpLimits, SequencerError, api,
+    store::{LeaseState, Store},
+};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Serialize;
+use serde_json::json;
+use std::{sync::Arc, time::Duration};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+/// This process's hold on the lease.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lead {
+    /// The id this process drew at start.
+    pub holder: String,
+    /// The epoch it took the lease at; its writes are fenced by it (0: a database private to
+    /// this process, nothing to fence).
+    pub epoch: u64,
+    /// How long the lease lasts unless renewed.
+    #[serde(skip)]
+    pub lease: Duration,
+}
+
+/// An id for this process among the database's sequencers: host, process id and a random
+/// clock reading (a restarted process is another holder).
+pub fn holder_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    // Nanoseconds of the clock: two processes of one id on one host would have to start in
+    // the same nanosecond.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{host}:{}:{nanos:08x}", std::process::id())
+}
+
+/// How long a transaction of the leader may stay idle before PostgreSQL aborts it: the lease,
+/// and at least a second (a busy process may leave a transaction unattended for a moment
+/// without having stalled). A leader stalled in the middle of a write holds locks (the
+/// lease's row, the height it was writing) that its successor waits for: this bounds the wait.
+pub(crate) fn stall_bound(lease: Duration) -> Duration {
+    lease.max(Duration::from_secs(1))
+}
+
+/// How often a standby asks for the lease.
+fn poll_interval(lease: Duration) -> Duration {
+    (lease / 8).clamp(Duration::from_millis(20), Duration::from_millis(500))
+}
+
+/// Takes the lease for `holder`, waiting as a standby while another process holds it: the
+/// standby serves `listener` meanwhile (see the module). `None` if `cancel` fired first.
+pub(crate) async fn wait_for_lead(
+    store: &Store,
+    holder: &str,
+    lease: Duration,
+    listener: &std::net::TcpListener,
+    limits: HttpLimits,
+    cancel: &CancellationToken,
+) -> Result<Option<Lead>, SequencerError> {
+    let lead = |epoch| Lead { holder: holder.to_owned(), epoch, lease };
+    if let Some(epoch) = store.try_lead(holder, lease).await? {
+        return Ok(Some(lead(epoch)));
+    }
+    let held = store.lease().await?;
+    info!(
+        target: "sequencer",
+        leader = %held.holder,
+        epoch = held.epoch,
+        remaining_ms = held.remaining_ms,
+        "another sequencer leads on this database: standing by"
+    );
+    let standby = cancel.child_token();
+    let server = tokio::spawn(api::serve(
+        tokio::net::TcpListener::from_std(listener.try_clone()?)?,
+        standby_router(store.clone(), holder.to_owned()),
+        limits,
+        standby.clone(),
+    ));
+    let taken = loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break None,
+            _ = tokio::time::sleep(poll_interval(lease)) => {}
+        }
+        match store.try_lead(holder, lease).await {
+            Ok(Some(epoch)) => break Some(lead(epoch)),
+            Ok(None) => {}
+            Err(err) => warn!(target: "sequencer", %err, "could not ask the database for the lease"),
+        }
+    };
+    standby.cancel();
+    if let Ok(Err(err)) = server.await {
+        warn!(target: "sequencer", %err, "standby server stopped with an error");
+    }
+    if let Some(lead) = &taken {
+        info!(target: "sequencer", epoch = lead.epoch, previous = %held.holder, "took the lease over: leading");
+    }
+    Ok(taken)
+}
+
+/// Renews `lead` until `cancel` fires (then releases it, so that a standby takes over at once);
+/// `Err(LostLead)` as soon as another process holds it. A database that cannot be reached is
+/// retried: the fencing keeps a leader that lost the lease from writing meanwhile.
+pub(crate) async fn keep_lead(store: Store, lead: Lead, cancel: CancellationToken) -> Result<(), SequencerError> {
+    if lead.epoch == 0 {
+        // Not a lease of a shared database (see `start`): nothing to keep.
+        cancel.cancelled().await;
+        return Ok(());
+    }
+    let every = lead.lease / 4;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(every) => {}
+        }
+        match store.renew_lead(&lead.holder, lead.epoch, lead.lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                error!(target: "sequencer", epoch = lead.epoch, "another sequencer took the lease over: stopping");
+                return Err(SequencerError::LostLead(lead.epoch));
+            }
+            Err(err) => warn!(target: "sequencer", %err, "could not renew the lease; retrying"),
+        }
+    }
+    if let Err(err) = store.release_lead(lead.epoch).await {
+        warn!(target: "sequencer", %err, "could not release the lease; a standby takes over when it expires");
+    }
+    Ok(())
+}
+
+/// The standby's API: its status, and `503 not_leader` for everything else.
+fn standby_router(store: Store, holder: String) -> Router {
+    Router::new().route("/v1/status", get(standby_status)).fallback(not_leader).with_state(Arc::new((store, holder)))
+}
+
+type Standby = Arc<(Store, String)>;
+
+fn leader_json(held: &LeaseState) -> serde_json::Value {
+    json!({ "holder": held.holder, "epoch": held.epoch, "leaseRemainingMs": held.remaining_ms })
+}
+
+async fn standby_status(State(standby): State<Standby>) -> Response {
+    match standby.0.lease().await {
+        Ok(held) => Json(json!({
+            "role": "follower",
+            "holder": standby.1,
+            "leader": leader_json(&held),
+        }))
+        .into_response(),
+        Err(err) => unavailable("database_unavailable", format!("the chain database cannot be read: {err}")),
+    }
+}
+
+async fn not_leader(State(standby): State<Standby>) -> Response {
+    let leader = match standby.0.lease().await {
+        Ok(held) => format!("{} (epoch {})", held.holder, held.epoch),
+        Err(_) => "unknown (the database cannot be read)".to_owned(),
+    };
+    unavailable(
+        "not_leader",
+        format!(
+            "this sequencer is a standby and serves only /v1/status; the leader is {leader}: send requests to it, \
+             or retry here after a failover"
+        ),
+    )
+}
+
+fn unavailable(code: &str, message: String) -> Response {
+    let mut response =
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": { "code": code, "message": message } })))
+            .into_response();
+    response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(1));
+    response
+}
