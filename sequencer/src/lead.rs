@@ -3,8 +3,9 @@
 //! One process leads: it holds the lease of the database's `sequencer_lease` row, renews it
 //! four times a lease, and writes every block and admission under the epoch it took the lease
 //! at ([`Store::fence`]). Another process started on the same database is a standby: it
-//! answers `/v1/status` (role `follower`) and refuses everything else with `503 not_leader`,
-//! and takes the lease over once the leader stopped renewing it for a whole lease. A leader
+//! answers `/v1/status` (role `follower`) and `/metrics` (`rollup_sequencer_leader 0`),
+//! refuses everything else with `503 not_leader`, and takes the lease over once the leader
+//! stopped renewing it for a whole lease. A leader
 //! that finds its lease taken over (it stalled, or lost the database that long) stops: its
 //! writes fail at commit from the takeover on, so it never writes a block at a height the new
 //! leader writes.
@@ -147,9 +148,27 @@ pub(crate) async fn keep_lead(store: Store, lead: Lead, cancel: CancellationToke
     Ok(())
 }
 
-/// The standby's API: its status, and `503 not_leader` for everything else.
+/// The role's lines of the Prometheus page: `rollup_sequencer_leader` (1 leading, 0 standing
+/// by) and `rollup_sequencer_epoch` (the leader's epoch: this process's when it leads).
+pub(crate) fn render_role(out: &mut String, leading: bool, epoch: u64) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "# HELP rollup_sequencer_leader 1 if this sequencer leads its database, 0 if it stands by.\n\
+         # TYPE rollup_sequencer_leader gauge\nrollup_sequencer_leader {}\n\
+         # HELP rollup_sequencer_epoch The leadership epoch of the database's leader.\n\
+         # TYPE rollup_sequencer_epoch gauge\nrollup_sequencer_epoch {epoch}",
+        u8::from(leading)
+    );
+}
+
+/// The standby's API: its status and metrics, and `503 not_leader` for everything else.
 fn standby_router(store: Store, holder: String) -> Router {
-    Router::new().route("/v1/status", get(standby_status)).fallback(not_leader).with_state(Arc::new((store, holder)))
+    Router::new()
+        .route("/v1/status", get(standby_status))
+        .route("/metrics", get(standby_metrics))
+        .fallback(not_leader)
+        .with_state(Arc::new((store, holder)))
 }
 
 type Standby = Arc<(Store, String)>;
@@ -168,6 +187,13 @@ async fn standby_status(State(standby): State<Standby>) -> Response {
         .into_response(),
         Err(err) => unavailable("database_unavailable", format!("the chain database cannot be read: {err}")),
     }
+}
+
+async fn standby_metrics(State(standby): State<Standby>) -> Response {
+    let mut out = String::new();
+    let epoch = standby.0.lease().await.map_or(0, |held| held.epoch);
+    render_role(&mut out, false, epoch);
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
 async fn not_leader(State(standby): State<Standby>) -> Response {

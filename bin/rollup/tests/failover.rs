@@ -122,7 +122,23 @@ async fn a_standby_takes_over_from_a_killed_or_stalled_leader() {
             assert!(start.elapsed() < Duration::from_secs(30), "a second sequencer does not stand by");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        let metrics = http.get(format!("{}/metrics", s.base())).send().await.expect("metrics");
+        let metrics = metrics.text().await.expect("text");
+        assert!(
+            metrics.contains("\nrollup_sequencer_leader 0\n") && metrics.contains("\nrollup_sequencer_epoch 1\n"),
+            "{metrics}"
+        );
+        let refused = http.get(format!("{}/v1/blocks/latest", s.base())).send().await.expect("refused");
+        assert_eq!(refused.status(), 503);
+        let body: serde_json::Value = refused.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "not_leader", "{body}");
     }
+    let metrics = http.get(format!("{}/metrics", sequencers[0].base())).send().await.expect("metrics");
+    let metrics = metrics.text().await.expect("text");
+    assert!(
+        metrics.contains("\nrollup_sequencer_leader 1\n") && metrics.contains("\nrollup_sequencer_epoch 1\n"),
+        "{metrics}"
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let bases: Vec<String> = sequencers.iter().map(Sequencer::base).collect();

@@ -236,6 +236,7 @@ impl Node {
             l1_backlog: self.l1_backlog(),
             max_block_bytes: self.max_block_bytes() as u64,
         });
+        crate::lead::render_role(&mut out, true, self.lead.as_ref().map_or(0, |l| l.epoch));
         if let Some(batcher) = &self.status.batcher {
             batcher.borrow().render_prometheus(&mut out);
         }
