@@ -118,9 +118,9 @@ pub(crate) async fn wait_for_lead(
     Ok(taken)
 }
 
-/// Renews `lead` until `cancel` fires (then releases it, so that a standby takes over at once);
-/// `Err(LostLead)` as soon as another process holds it. A database that cannot be reached is
-/// retried: the fencing keeps a leader that lost the lease from writing meanwhile.
+/// Renews `lead` until `cancel` fires; `Err(LostLead)` as soon as another process holds it. A
+/// database that cannot be reached is retried: the fencing keeps a leader that lost the lease
+/// from writing meanwhile. The lease is given back by [`release`] once the producer stopped.
 pub(crate) async fn keep_lead(store: Store, lead: Lead, cancel: CancellationToken) -> Result<(), SequencerError> {
     if lead.epoch == 0 {
         // Not a lease of a shared database (see `start`): nothing to keep.
@@ -142,10 +142,19 @@ pub(crate) async fn keep_lead(store: Store, lead: Lead, cancel: CancellationToke
             Err(err) => warn!(target: "sequencer", %err, "could not renew the lease; retrying"),
         }
     }
+    Ok(())
+}
+
+/// Gives the lease back once this process has stopped writing (a clean stop writes its last
+/// block first), so that a standby takes over at once instead of when it expires. Nothing if
+/// another process holds it already.
+pub(crate) async fn release(store: &Store, lead: &Lead) {
+    if lead.epoch == 0 {
+        return;
+    }
     if let Err(err) = store.release_lead(lead.epoch).await {
         warn!(target: "sequencer", %err, "could not release the lease; a standby takes over when it expires");
     }
-    Ok(())
 }
 
 /// The role's lines of the Prometheus page: `rollup_sequencer_leader` (1 leading, 0 standing

@@ -113,16 +113,20 @@ pub async fn start(
                 stop.cancel();
                 let produced = produced.map_err(|e| SequencerError::Task(e.to_string()))?;
                 let served = server.await.map_err(|e| SequencerError::Task(e.to_string()))?;
-                // The lease is given back (or found taken over) once the producer stopped.
                 let kept = keeper.await.map_err(|e| SequencerError::Task(e.to_string()))?;
-                return fenced(produced.and(served.map_err(SequencerError::from)).and(kept), &lease_store, &lead).await;
+                let ended = fenced(produced.and(served.map_err(SequencerError::from)).and(kept), &lease_store, &lead).await;
+                // Given back only now that nothing more is written.
+                lead::release(&lease_store, &lead).await;
+                return ended;
             }
         };
         stop.cancel();
         let produced = producer.await.map_err(|e| SequencerError::Task(e.to_string()))?;
         let served = server.await.map_err(|e| SequencerError::Task(e.to_string()))?;
         kept?;
-        fenced(produced.and(served.map_err(SequencerError::from)), &lease_store, &lead).await
+        let ended = fenced(produced.and(served.map_err(SequencerError::from)), &lease_store, &lead).await;
+        lead::release(&lease_store, &lead).await;
+        ended
     });
     Ok(SequencerHandle { local_addr, node, task })
 }
