@@ -81,14 +81,12 @@ pub async fn start(
         lease_store = Some(probe);
         lead
     };
-    let db_url = config.db_url.clone();
     let node = match Node::open_as(config, status, Some(lead.clone())).await {
         Ok(node) => node,
         Err(err) => {
             // Give the lease back so that another sequencer need not wait for it to expire.
-            if let Ok(store) = Store::open(&db_url).await {
-                let _ = store.release_lead(lead.epoch).await;
-                store.close().await;
+            if let Some(store) = &lease_store {
+                lead::release(store, &lead).await;
             }
             return Err(err);
         }
