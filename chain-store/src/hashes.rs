@@ -78,6 +78,9 @@ struct Memory {
     unflushed: HashMap<B256, Vec<u64>>,
     /// How many ids `unflushed` holds.
     unflushed_entries: usize,
+    /// Of a follower's index ([`HashIndex::follow`]): the last id the runs held when it last
+    /// looked (its memory holds only the rows above it).
+    followed_runs: u64,
 }
 
 /// The hash index of the transactions table: its memory, and the lock that orders the
@@ -96,6 +99,58 @@ pub(crate) struct HashIndex {
 impl HashIndex {
     /// Rebuilds the memory from the database: the rows above every run, the pending rows.
     pub(crate) async fn load(pool: &Pool, flush_at: usize, fanin: usize) -> Result<Self, StoreError> {
+        Ok(Self {
+            write: tokio::sync::Mutex::new(()),
+            memory: Mutex::new(Self::read_memory(pool).await?),
+            flush_at: flush_at.max(1),
+            fanin: fanin.max(2),
+        })
+    }
+
+    /// Rebuilds the memory from the database again, as [`Self::load`] does: a follower's index
+    /// becoming a leader's, which writes rows and runs (docs/deployment.md).
+    pub(crate) async fn reload(&self, pool: &Pool) -> Result<(), StoreError> {
+        let _write = self.write.lock().await;
+        let memory = Self::read_memory(pool).await?;
+        *self.memory() = memory;
+        Ok(())
+    }
+
+    /// Learns the rows another process (the leader) committed since the last call, and lets
+    /// go of those its new runs hold: the index of a follower, which reads the database the
+    /// leader writes and writes nothing itself. Every row goes to the unflushed entries, the
+    /// pending ones too (a lookup reads each candidate's row, status included). Returns how
+    /// many rows it learnt; at most `limit` a call, oldest first.
+    pub(crate) async fn follow(&self, pool: &Pool, limit: u64) -> Result<usize, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(last_id), 0) AS w FROM tx_hash_runs").fetch_one(pool).await?;
+        let runs = u64_of(&row, "w")?;
+        let from = {
+            let mut memory = self.memory();
+            if runs > memory.followed_runs {
+                memory.followed_runs = runs;
+                memory.unflushed.retain(|_, ids| {
+                    ids.retain(|id| *id > runs);
+                    !ids.is_empty()
+                });
+                memory.unflushed_entries = memory.unflushed.values().map(Vec::len).sum();
+            }
+            memory.next_id.max(runs + 1)
+        };
+        // Rows are committed in the order of their ids (the leader gives them under one
+        // lock): what is above `from` now is all that was committed after the last call.
+        let rows = sqlx::query("SELECT id, hash FROM transactions WHERE id >= $1 ORDER BY id LIMIT $2")
+            .bind(i64_of(from)?)
+            .bind(i64_of(limit)?)
+            .fetch_all(pool)
+            .await?;
+        let mut memory = self.memory();
+        for row in &rows {
+            memory.index(rollup_db::b256(row, "hash")?, u64_of(row, "id")?);
+        }
+        Ok(rows.len())
+    }
+
+    async fn read_memory(pool: &Pool) -> Result<Memory, StoreError> {
         let row = sqlx::query("SELECT COALESCE(MAX(last_id), 0) AS w FROM tx_hash_runs").fetch_one(pool).await?;
         let watermark = u64_of(&row, "w")?;
         let row = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS n FROM transactions").fetch_one(pool).await?;
@@ -113,12 +168,8 @@ impl HashIndex {
         for row in &rows {
             memory.pending.insert(rollup_db::b256(row, "hash")?, u64_of(row, "id")?);
         }
-        Ok(Self {
-            write: tokio::sync::Mutex::new(()),
-            memory: Mutex::new(memory),
-            flush_at: flush_at.max(1),
-            fanin: fanin.max(2),
-        })
+        memory.followed_runs = watermark;
+        Ok(memory)
     }
 
     fn memory(&self) -> MutexGuard<'_, Memory> {

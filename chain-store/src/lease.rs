@@ -10,7 +10,8 @@ use sqlx::Row;
 use std::{sync::atomic::Ordering, time::Duration};
 
 /// The lease as the database holds it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LeaseState {
     /// Incremented by each takeover; 0 before any sequencer led.
     pub epoch: u64,
@@ -18,6 +19,24 @@ pub struct LeaseState {
     pub holder: String,
     /// Milliseconds until the lease expires unless renewed (negative: expired that long ago).
     pub remaining_ms: i64,
+    /// Where the leader serves its API, as it advertised it (followers forward submissions
+    /// there); empty if it advertised none.
+    pub url: String,
+}
+
+/// A sequencer on the database as it last reported itself ([`Store::report_member`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Its id.
+    pub holder: String,
+    /// Where it serves.
+    pub url: String,
+    /// `leader` or `follower`.
+    pub role: String,
+    /// The last block it applied (a leader: sealed).
+    pub head: u64,
+    /// Milliseconds since its report, by the database's clock.
+    pub age_ms: i64,
 }
 
 /// Milliseconds since the Unix epoch by the database's clock, as SQL.
@@ -33,15 +52,16 @@ fn millis(d: Duration) -> Result<i64, StoreError> {
 }
 
 impl Store {
-    /// Takes the lease for `holder` for `lease` if it is free (never taken, released, or
-    /// expired), and returns the new epoch; `None` while another holds it.
-    pub async fn try_lead(&self, holder: &str, lease: Duration) -> Result<Option<u64>, StoreError> {
+    /// Takes the lease for `holder`, which serves at `url`, for `lease` if it is free (never
+    /// taken, released, or expired), and returns the new epoch; `None` while another holds it.
+    pub async fn try_lead(&self, holder: &str, url: &str, lease: Duration) -> Result<Option<u64>, StoreError> {
         let now = now_ms(self.backend());
         let sql = format!(
-            "UPDATE sequencer_lease SET epoch = epoch + 1, holder = $1, expires_at = {now} + $2
+            "UPDATE sequencer_lease SET epoch = epoch + 1, holder = $1, url = $3, expires_at = {now} + $2
              WHERE id = 1 AND expires_at <= {now} RETURNING epoch"
         );
-        let row = sqlx::query(&sql).bind(holder).bind(millis(lease)?).fetch_optional(self.db.writer()).await?;
+        let row =
+            sqlx::query(&sql).bind(holder).bind(millis(lease)?).bind(url).fetch_optional(self.db.writer()).await?;
         row.map(|r| u64_of(&r, "epoch")).transpose()
     }
 
@@ -70,7 +90,7 @@ impl Store {
     /// The lease as the database holds it now.
     pub async fn lease(&self) -> Result<LeaseState, StoreError> {
         let sql = format!(
-            "SELECT epoch, holder, expires_at - {} AS remaining FROM sequencer_lease WHERE id = 1",
+            "SELECT epoch, holder, url, expires_at - {} AS remaining FROM sequencer_lease WHERE id = 1",
             now_ms(self.backend())
         );
         let row = sqlx::query(&sql).fetch_one(&self.pool).await?;
@@ -78,7 +98,47 @@ impl Store {
             epoch: u64_of(&row, "epoch")?,
             holder: row.try_get("holder")?,
             remaining_ms: row.try_get("remaining")?,
+            url: row.try_get("url")?,
         })
+    }
+
+    /// Records that `holder`, serving at `url` as `role`, has applied every block up to
+    /// `head`, now (by the database's clock). Not fenced: each sequencer writes only its own
+    /// row, and it is a report, not the chain.
+    pub async fn report_member(&self, holder: &str, url: &str, role: &str, head: u64) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO sequencer_members (holder, url, role, head, seen_at) VALUES ($1, $2, $3, $4, {now})
+             ON CONFLICT (holder) DO UPDATE
+             SET url = excluded.url, role = excluded.role, head = excluded.head, seen_at = excluded.seen_at",
+            now = now_ms(self.backend())
+        );
+        sqlx::query(&sql).bind(holder).bind(url).bind(role).bind(i64_of(head)?).execute(self.db.writer()).await?;
+        Ok(())
+    }
+
+    /// The sequencers that reported within `within`, most recent head first; older rows (of
+    /// processes gone for longer than a minute) are deleted on the way.
+    pub async fn members(&self, within: Duration) -> Result<Vec<Member>, StoreError> {
+        let now = now_ms(self.backend());
+        sqlx::query(&format!("DELETE FROM sequencer_members WHERE seen_at < {now} - 60000"))
+            .execute(self.db.writer())
+            .await?;
+        let sql = format!(
+            "SELECT holder, url, role, head, {now} - seen_at AS age FROM sequencer_members
+             WHERE seen_at >= {now} - $1 ORDER BY head DESC, holder"
+        );
+        let rows = sqlx::query(&sql).bind(millis(within)?).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Member {
+                    holder: row.try_get("holder")?,
+                    url: row.try_get("url")?,
+                    role: row.try_get("role")?,
+                    head: u64_of(row, "head")?,
+                    age_ms: row.try_get("age")?,
+                })
+            })
+            .collect()
     }
 
     /// Writes from now on (blocks, admissions, status changes, snapshots) only while the
@@ -129,18 +189,18 @@ mod tests {
     async fn a_taken_over_leader_writes_nothing(url: &str) {
         let (first, second) = (Store::open(url).await.expect("opens"), Store::open(url).await.expect("opens"));
         let long = Duration::from_secs(60);
-        assert_eq!(first.try_lead("a", Duration::ZERO).await.expect("asks"), Some(1), "free at first");
+        assert_eq!(first.try_lead("a", "", Duration::ZERO).await.expect("asks"), Some(1), "free at first");
         first.fence(1);
         first.commit_block(&BlockWrite::new(&block_of(0, &[]), &[], &[])).await.expect("leads");
         assert!(first.renew_lead("a", 1, long).await.expect("renews"));
-        assert_eq!(second.try_lead("b", long).await.expect("asks"), None, "held");
+        assert_eq!(second.try_lead("b", "", long).await.expect("asks"), None, "held");
         let held = second.lease().await.expect("reads");
         assert_eq!((held.epoch, held.holder.as_str()), (1, "a"));
         assert!(held.remaining_ms > 50_000 && held.remaining_ms <= 60_000, "{held:?}");
 
         // The lease lapses (renewed for no time at all) and the second process takes it.
         assert!(first.renew_lead("a", 1, Duration::ZERO).await.expect("renews"));
-        assert_eq!(second.try_lead("b", long).await.expect("asks"), Some(2), "taken over");
+        assert_eq!(second.try_lead("b", "", long).await.expect("asks"), Some(2), "taken over");
         second.fence(2);
         assert!(!first.renew_lead("a", 1, long).await.expect("asks"), "the first no longer leads");
 
@@ -158,9 +218,9 @@ mod tests {
 
         // Released: free at once for a third.
         second.release_lead(1).await.expect("no-op for an old epoch");
-        assert_eq!(first.try_lead("c", long).await.expect("asks"), None, "an old epoch's release frees nothing");
+        assert_eq!(first.try_lead("c", "", long).await.expect("asks"), None, "an old epoch's release frees nothing");
         second.release_lead(2).await.expect("releases");
-        assert_eq!(first.try_lead("c", long).await.expect("asks"), Some(3));
+        assert_eq!(first.try_lead("c", "", long).await.expect("asks"), Some(3));
         first.close().await;
         second.close().await;
     }
@@ -186,13 +246,13 @@ mod tests {
         let Some(db) = rollup_db::testing::PostgresTestDb::create("sequencer_lease_race").await else { return };
         let (first, second) =
             (Store::open(db.url()).await.expect("opens"), Store::open(db.url()).await.expect("opens"));
-        assert_eq!(first.try_lead("a", Duration::ZERO).await.expect("asks"), Some(1));
+        assert_eq!(first.try_lead("a", "", Duration::ZERO).await.expect("asks"), Some(1));
         first.fence(1);
         let mut tx = first.db.writer().begin().await.expect("begins");
         first.check_fence(&mut tx).await.expect("still leads");
         let takeover = tokio::spawn({
             let second = second.clone();
-            async move { second.try_lead("b", Duration::from_secs(60)).await }
+            async move { second.try_lead("b", "", Duration::from_secs(60)).await }
         });
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!takeover.is_finished(), "the takeover waits for the leader's transaction");

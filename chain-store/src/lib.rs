@@ -15,7 +15,7 @@ mod withdrawals;
 pub use history::HistoryRange;
 pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
 /// The chain database failed (the shared database error).
-pub use lease::LeaseState;
+pub use lease::{LeaseState, Member};
 pub use logs::{IndexedLog, LogBlock, LogQuery, block_logs};
 pub use queue::{ConsumedEntry, QueueOutcome, QueueReaderPosition, QueuedEntry, StoredQueueEntry};
 pub use rollup_db::DbError as StoreError;
@@ -701,6 +701,19 @@ impl Store {
             recent: self.recent.clone(),
             fence: self.fence.clone(),
         }
+    }
+
+    /// Learns the transaction rows another process (the leader) committed since the last
+    /// call, at most `limit` of them, so that lookups by hash find them: the index of a
+    /// follower, which writes nothing (docs/deployment.md). Returns how many it learnt.
+    pub async fn follow_index(&self, limit: u64) -> Result<usize, StoreError> {
+        self.index.follow(&self.pool, limit).await
+    }
+
+    /// Rebuilds the index's memory from the database, as an opening does: a follower's store
+    /// about to write as the leader.
+    pub async fn reload_index(&self) -> Result<(), StoreError> {
+        self.index.reload(self.db.writer()).await
     }
 
     /// Which database this is.
@@ -1781,6 +1794,45 @@ mod tests {
         let Some(db) = rollup_db::testing::PostgresTestDb::create("hash_runs").await else { return };
         transactions_are_found_by_hash_through_runs(db.url()).await;
         db.drop_database().await.expect("dropped");
+    }
+
+    /// A follower's index (another opening of the database, which writes nothing) finds what
+    /// the leader writes once it has followed it, through the leader's runs and merges too,
+    /// and lets go of the entries the runs took; reloaded, it is a leader's again.
+    #[tokio::test]
+    async fn a_follower_finds_by_hash_what_the_leader_wrote() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("chain.sqlite").display());
+        let leader = Store::open_with(&url, 100, 4).await.expect("opens");
+        let follower = Store::open_with(&url, 100, 4).await.expect("opens");
+        let rows: Vec<PendingRow> = (0..1_000).map(|i| pending_row(i, i)).collect();
+        for group in rows.chunks(70) {
+            leader.insert_pending(group).await.expect("admitted");
+            // Learnt in pages of at most 50 rows: every row of the group once it has caught up.
+            while follower.follow_index(50).await.expect("follows") == 50 {}
+            for row in group {
+                let found = follower.transaction(row.hash).await.expect("read").expect("found by the follower");
+                assert_eq!((found.status, found.raw), (StoredStatus::Pending, row.raw.clone()));
+            }
+            assert!(follower.index.unflushed() < 100 + 70, "the runs took the entries they hold");
+        }
+        let txs: Vec<IncludedTx> = rows[..300].iter().map(|r| included_tx(r, TxOrigin::Pool)).collect();
+        leader.commit_block(&BlockWrite::new(&block_of(0, &[]), &[], &[])).await.expect("genesis");
+        leader.commit_block(&BlockWrite::new(&block_of(1, &txs), &txs, &[])).await.expect("block 1");
+        follower.follow_index(10_000).await.expect("follows");
+        for (i, row) in rows[..300].iter().enumerate() {
+            let found = follower.transaction(row.hash).await.expect("read").expect("found");
+            assert_eq!(found.receipt.map(|r| r.index), Some(i as u64));
+        }
+        // A takeover: the follower's memory as an opening builds it, and it writes.
+        follower.reload_index().await.expect("reloads");
+        let more: Vec<PendingRow> = (5_000..5_010).map(|i| pending_row(i, i)).collect();
+        follower.insert_pending(&more).await.expect("admits as the leader");
+        for row in rows.iter().chain(&more) {
+            assert!(follower.transaction(row.hash).await.expect("read").is_some());
+        }
+        leader.close().await;
+        follower.close().await;
     }
 
     /// A database from before the runs (migration 0021) keeps its transactions: the rows get

@@ -83,6 +83,10 @@ pub struct SequencerConfig {
     /// a lease): a standby on the same database takes over this long after the leader died
     /// (docs/deployment.md).
     pub lease: Duration,
+    /// Where other sequencers on the database reach this one's API (a follower forwards
+    /// submissions to the leader's); `None`: `http://` and the listening address, the host's
+    /// name for an unspecified one (docs/deployment.md).
+    pub advertise: Option<String>,
 }
 
 /// The default bound on the logs of one `eth_getLogs` answer.
@@ -116,6 +120,7 @@ impl Default for SequencerConfig {
             max_logs: DEFAULT_MAX_LOGS,
             http: HttpLimits::default(),
             lease: DEFAULT_LEASE,
+            advertise: None,
         }
     }
 }

@@ -162,6 +162,10 @@ pub enum SubmitError {
     /// The sequencer is shutting down.
     #[error("the sequencer is shutting down")]
     ShuttingDown,
+    /// This sequencer follows another, which takes the submissions (its API forwards them
+    /// there; docs/deployment.md).
+    #[error("this sequencer follows the leader of its database and takes no transactions itself: {0}")]
+    NotLeader(String),
     /// A bug or a failed task of the node itself; the transaction was not taken.
     #[error("internal error: {0}")]
     Internal(String),
@@ -226,6 +230,7 @@ impl SubmitError {
             Self::Store(e) => Self::Persist(e.to_string()),
             Self::Persist(e) => Self::Persist(e.clone()),
             Self::ShuttingDown => Self::ShuttingDown,
+            Self::NotLeader(e) => Self::NotLeader(e.clone()),
             Self::Internal(e) => Self::Internal(e.clone()),
         }
     }
@@ -251,6 +256,7 @@ impl SubmitError {
             Self::SenderLimit { .. } => "sender_limit",
             Self::Store(_) | Self::Persist(_) => "storage_unavailable",
             Self::ShuttingDown => "shutting_down",
+            Self::NotLeader(_) => "not_leader",
             Self::Internal(_) => "internal",
         }
     }
@@ -267,7 +273,7 @@ impl SubmitError {
             | Self::NonceTooLow { .. }
             | Self::NonceTooHigh { .. } => SubmitClass::Invalid,
             Self::ReplacementUnderpriced { .. } => SubmitClass::Conflict,
-            Self::Store(_) | Self::Persist(_) | Self::ShuttingDown => SubmitClass::Unavailable,
+            Self::Store(_) | Self::Persist(_) | Self::ShuttingDown | Self::NotLeader(_) => SubmitClass::Unavailable,
             Self::Internal(_) => SubmitClass::Internal,
             Self::Overloaded
             | Self::MempoolFull { .. }

@@ -2,16 +2,18 @@
 //!
 //! One process leads: it holds the lease of the database's `sequencer_lease` row, renews it
 //! four times a lease, and writes every block and admission under the epoch it took the lease
-//! at ([`Store::fence`]). Another process started on the same database is a standby: it
-//! answers `/v1/status` (role `follower`) and `/metrics` (`rollup_sequencer_leader 0`),
-//! refuses everything else with `503 not_leader`, and takes the lease over once the leader
-//! stopped renewing it for a whole lease. A leader
+//! at ([`Store::fence`]). Another process started on the same database follows it
+//! (`node::follow`): it applies the leader's blocks to its own state, serves reads, forwards
+//! submissions (`api::forward`), and takes the lease over once the leader stopped renewing it
+//! for a whole lease. Before the chain is laid out (an empty database) it stands by instead:
+//! it answers `/v1/status` (role `follower`) and `/metrics` (`rollup_sequencer_leader 0`) and
+//! refuses everything else with `503 not_leader`. A leader
 //! that finds its lease taken over (it stalled, or lost the database that long) stops: its
 //! writes fail at commit from the takeover on, so it never writes a block at a height the new
 //! leader writes.
 
 use crate::{
-    HttpLimits, SequencerError, api,
+    HttpLimits, Node, SequencerError, api,
     store::{LeaseState, Store},
 };
 use axum::{
@@ -68,18 +70,29 @@ fn poll_interval(lease: Duration) -> Duration {
     (lease / 8).clamp(Duration::from_millis(20), Duration::from_millis(500))
 }
 
-/// Takes the lease for `holder`, waiting as a standby while another process holds it: the
-/// standby serves `listener` meanwhile (see the module). `None` if `cancel` fired first.
-pub(crate) async fn wait_for_lead(
+/// What a sequencer starting on a shared database does.
+#[derive(Debug)]
+pub(crate) enum Role {
+    /// It took the lease: it leads.
+    Lead(Lead),
+    /// Another leads and the chain is laid out: it follows (`node::follow`).
+    Follow,
+}
+
+/// Takes the lease for `holder` (serving at `url`), or, while another process holds it, waits
+/// for the chain to be there to follow (the leader lays out genesis when it first opens it),
+/// serving `listener` meanwhile as a standby (see the module). `None` if `cancel` fired first.
+pub(crate) async fn lead_or_follow(
     store: &Store,
     holder: &str,
+    url: &str,
     lease: Duration,
     listener: &std::net::TcpListener,
     limits: HttpLimits,
     cancel: &CancellationToken,
-) -> Result<Option<Lead>, SequencerError> {
-    let lead = |epoch| Lead { holder: holder.to_owned(), epoch, lease };
-    if let Some(epoch) = store.try_lead(holder, lease).await? {
+) -> Result<Option<Role>, SequencerError> {
+    let lead = |epoch| Role::Lead(Lead { holder: holder.to_owned(), epoch, lease });
+    if let Some(epoch) = store.try_lead(holder, url, lease).await? {
         return Ok(Some(lead(epoch)));
     }
     let held = store.lease().await?;
@@ -88,8 +101,11 @@ pub(crate) async fn wait_for_lead(
         leader = %held.holder,
         epoch = held.epoch,
         remaining_ms = held.remaining_ms,
-        "another sequencer leads on this database: standing by"
+        "another sequencer leads on this database: following it"
     );
+    if store.block(0).await?.is_some() {
+        return Ok(Some(Role::Follow));
+    }
     let standby = cancel.child_token();
     let server = tokio::spawn(api::serve(
         tokio::net::TcpListener::from_std(listener.try_clone()?)?,
@@ -97,25 +113,121 @@ pub(crate) async fn wait_for_lead(
         limits,
         standby.clone(),
     ));
-    let taken = loop {
+    let role = loop {
         tokio::select! {
             _ = cancel.cancelled() => break None,
             _ = tokio::time::sleep(poll_interval(lease)) => {}
         }
-        match store.try_lead(holder, lease).await {
+        match store.try_lead(holder, url, lease).await {
             Ok(Some(epoch)) => break Some(lead(epoch)),
             Ok(None) => {}
             Err(err) => warn!(target: "sequencer", %err, "could not ask the database for the lease"),
+        }
+        if matches!(store.block(0).await, Ok(Some(_))) {
+            break Some(Role::Follow);
         }
     };
     standby.cancel();
     if let Ok(Err(err)) = server.await {
         warn!(target: "sequencer", %err, "standby server stopped with an error");
     }
-    if let Some(lead) = &taken {
+    if let Some(Role::Lead(lead)) = &role {
         info!(target: "sequencer", epoch = lead.epoch, previous = %held.holder, "took the lease over: leading");
     }
-    Ok(taken)
+    Ok(role)
+}
+
+/// How often a follower looks for new blocks: half a block time, within 10–100 ms.
+fn follow_interval(block_time: Duration) -> Duration {
+    (block_time / 2).clamp(Duration::from_millis(10), Duration::from_millis(100))
+}
+
+/// How often each sequencer reports its head and reads the others' (`Node::report`).
+pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(1);
+
+/// Follows the leader's blocks (`Node::follow_committed`) and asks for the lease, until it
+/// takes it: then the node takes over ([`Node::take_over`]) and the lead is returned. `None`
+/// if `cancel` fired first. A database that cannot be read is retried; a block that does not
+/// reproduce its roots is fatal.
+pub(crate) async fn follow(
+    node: &Arc<Node>,
+    store: &Store,
+    holder: &str,
+    url: &str,
+    cancel: &CancellationToken,
+) -> Result<Option<Lead>, SequencerError> {
+    let lease = node.config().lease;
+    let (poll, ask) = (follow_interval(node.config().block_time), poll_interval(lease));
+    let mut asked = std::time::Instant::now();
+    let mut reported: Option<std::time::Instant> = None;
+    loop {
+        if cancel.is_cancelled() {
+            return Ok(None);
+        }
+        if reported.is_none_or(|at| at.elapsed() >= REPORT_EVERY) {
+            reported = Some(std::time::Instant::now());
+            if let Err(err) = node.report(holder, url).await {
+                warn!(target: "sequencer", %err, "could not report to the database");
+            }
+        }
+        if asked.elapsed() >= ask {
+            asked = std::time::Instant::now();
+            match store.try_lead(holder, url, lease).await {
+                Ok(Some(epoch)) => {
+                    let lead = Lead { holder: holder.to_owned(), epoch, lease };
+                    info!(target: "sequencer", epoch, "took the lease over: leading");
+                    node.take_over(lead.clone()).await?;
+                    return Ok(Some(lead));
+                }
+                Ok(None) => {}
+                Err(err) => warn!(target: "sequencer", %err, "could not ask the database for the lease"),
+            }
+        }
+        let more = match node.follow_committed().await {
+            Ok(applied) => applied > 0,
+            Err(SequencerError::Store(err)) => {
+                warn!(target: "sequencer", %err, "could not read the leader's blocks; retrying");
+                false
+            }
+            Err(err) => return Err(err),
+        };
+        if !more {
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(None),
+                _ = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+}
+
+/// Reports this sequencer's head and reads the others' every [`REPORT_EVERY`] until `cancel`.
+pub(crate) async fn report(node: Arc<Node>, holder: String, url: String, cancel: CancellationToken) {
+    loop {
+        if let Err(err) = node.report(&holder, &url).await {
+            warn!(target: "sequencer", %err, "could not report to the database");
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(REPORT_EVERY) => {}
+        }
+    }
+}
+
+/// The URL this process's API is reached at by the other sequencers: the configured one, or
+/// `http://` and `listen` (the host's name for an unspecified address).
+pub(crate) fn advertised(configured: Option<&str>, listen: std::net::SocketAddr) -> String {
+    if let Some(url) = configured {
+        return url.trim_end_matches('/').to_owned();
+    }
+    if listen.ip().is_unspecified() {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".to_owned());
+        return format!("http://{host}:{}", listen.port());
+    }
+    format!("http://{listen}")
 }
 
 /// Renews `lead` until `cancel` fires; `Err(LostLead)` as soon as another process holds it. A

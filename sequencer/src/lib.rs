@@ -25,6 +25,7 @@ pub use node::{
 pub use store::Store;
 
 use std::{net::SocketAddr, sync::Arc};
+
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -47,10 +48,11 @@ impl SequencerHandle {
     }
 }
 
-/// Binds the HTTP server, takes the lead of the chain's database (standing by while another
-/// sequencer on it leads, see [`lead`]), opens the chain and starts producing blocks.
+/// Binds the HTTP server and opens the chain: as its leader if it takes the lead of the
+/// chain's database, producing blocks; as a follower if another sequencer on it leads,
+/// applying that one's blocks and serving reads until it takes over (see [`lead`]).
 /// Everything stops when `cancel` fires; the returned task reports how it ended.
-/// [`SequencerError::Stopped`] if `cancel` fired while standing by.
+/// [`SequencerError::Stopped`] if `cancel` fired before the chain was opened.
 pub async fn start(
     config: SequencerConfig,
     status: StatusSources,
@@ -65,68 +67,134 @@ pub async fn start(
         })?;
     let local_addr = listener.local_addr()?;
     let holder = lead::holder_id();
-    let mut lease_store = None;
-    let lead = if config.db_url.contains(":memory:") {
+    let url = lead::advertised(config.advertise.as_deref(), local_addr);
+    if config.db_url.contains(":memory:") {
         // A database private to this process (tests): nobody else can lead it, and its
         // opening below is another database than any probe's.
-        lead::Lead { holder, epoch: 0, lease: config.lease }
-    } else {
-        let probe = Store::open(&config.db_url).await?;
-        let taken = lead::wait_for_lead(&probe, &holder, config.lease, &listener, config.http.clone(), &cancel).await;
-        let Some(lead) = taken? else {
+        let lead = lead::Lead { holder, epoch: 0, lease: config.lease };
+        let node = Node::open_as(config, status, Some(lead.clone())).await?;
+        let server = serve(&node, listener, &cancel)?;
+        let store = node.store().clone();
+        let task = tokio::spawn(run_leader(node.clone(), lead, store, server, url, cancel));
+        return Ok(SequencerHandle { local_addr, node, task });
+    }
+    // Kept for the lease: its renewals never wait for a connection behind clients.
+    let probe = Store::open(&config.db_url).await?;
+    let role = lead::lead_or_follow(&probe, &holder, &url, config.lease, &listener, config.http.clone(), &cancel).await;
+    let role = match role {
+        Ok(Some(role)) => role,
+        Ok(None) => {
             probe.close().await;
             return Err(SequencerError::Stopped);
-        };
-        // Kept for the lease: its renewals never wait for a connection behind clients.
-        lease_store = Some(probe);
-        lead
-    };
-    let node = match Node::open_as(config, status, Some(lead.clone())).await {
-        Ok(node) => node,
+        }
         Err(err) => {
-            // Give the lease back so that another sequencer need not wait for it to expire.
-            if let Some(store) = &lease_store {
-                lead::release(store, &lead).await;
-            }
+            probe.close().await;
             return Err(err);
         }
     };
-    let app = api::router(node.clone());
-    info!(target: "sequencer", %local_addr, chain_id = node.chain().chain_id, epoch = lead.epoch, "listening, leading");
+    match role {
+        lead::Role::Lead(lead) => {
+            let node = match Node::open_as(config, status, Some(lead.clone())).await {
+                Ok(node) => node,
+                Err(err) => {
+                    // Give the lease back so that another sequencer need not wait for it to expire.
+                    lead::release(&probe, &lead).await;
+                    return Err(err);
+                }
+            };
+            info!(target: "sequencer", %local_addr, chain_id = node.chain().chain_id, epoch = lead.epoch, "listening, leading");
+            let server = serve(&node, listener, &cancel)?;
+            let task = tokio::spawn(run_leader(node.clone(), lead, probe, server, url, cancel));
+            Ok(SequencerHandle { local_addr, node, task })
+        }
+        lead::Role::Follow => {
+            let lease = config.lease;
+            let node = Node::open_follower(config, status, lease).await?;
+            info!(target: "sequencer", %local_addr, chain_id = node.chain().chain_id, head = node.head().header.number, "listening, following");
+            let server = serve(&node, listener, &cancel)?;
+            let follower = node.clone();
+            let task = tokio::spawn(async move {
+                let followed = lead::follow(&follower, &probe, &holder, &url, &cancel).await;
+                match followed {
+                    Ok(Some(lead)) => run_leader(follower, lead, probe, server, url, cancel).await,
+                    Ok(None) => {
+                        // Asked to stop: nothing of this process's is in the database to hand over.
+                        let served = server.await.map_err(|e| SequencerError::Task(e.to_string()))?;
+                        probe.close().await;
+                        served.map_err(SequencerError::from)
+                    }
+                    Err(err) => {
+                        cancel.cancel();
+                        let _ = server.await;
+                        // A takeover that failed half-way gives the lease back.
+                        if let Ok(held) = probe.lease().await
+                            && held.holder == holder
+                        {
+                            let _ = probe.release_lead(held.epoch).await;
+                        }
+                        probe.close().await;
+                        Err(err)
+                    }
+                }
+            });
+            Ok(SequencerHandle { local_addr, node, task })
+        }
+    }
+}
 
-    let producer = tokio::spawn(node.clone().run_producer(cancel.clone()));
-    let server_cancel = cancel.clone();
+/// Serves the node's API on `listener` until `cancel` fires.
+fn serve(
+    node: &Arc<Node>,
+    listener: std::net::TcpListener,
+    cancel: &CancellationToken,
+) -> Result<JoinHandle<std::io::Result<()>>, SequencerError> {
+    let app = api::router(node.clone());
     let limits = node.config().http.clone();
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    let server = tokio::spawn(async move { api::serve(listener, app, limits, server_cancel).await });
-    let lease_store = lease_store.unwrap_or_else(|| node.store().clone());
-    let keeper = tokio::spawn(lead::keep_lead(lease_store.clone(), lead.clone(), cancel.clone()));
-    let stop = cancel.clone();
-    let task = tokio::spawn(async move {
-        let (mut keeper, mut producer) = (keeper, producer);
-        // A producer failure, or the lease taken over, is fatal: stop everything.
-        let kept = tokio::select! {
-            kept = &mut keeper => kept.map_err(|e| SequencerError::Task(e.to_string()))?,
-            produced = &mut producer => {
-                stop.cancel();
-                let produced = produced.map_err(|e| SequencerError::Task(e.to_string()))?;
-                let served = server.await.map_err(|e| SequencerError::Task(e.to_string()))?;
-                let kept = keeper.await.map_err(|e| SequencerError::Task(e.to_string()))?;
-                let ended = fenced(produced.and(served.map_err(SequencerError::from)).and(kept), &lease_store, &lead).await;
-                // Given back only now that nothing more is written.
-                lead::release(&lease_store, &lead).await;
-                return ended;
-            }
-        };
-        stop.cancel();
-        let produced = producer.await.map_err(|e| SequencerError::Task(e.to_string()))?;
-        let served = server.await.map_err(|e| SequencerError::Task(e.to_string()))?;
-        kept?;
-        let ended = fenced(produced.and(served.map_err(SequencerError::from)), &lease_store, &lead).await;
-        lead::release(&lease_store, &lead).await;
-        ended
-    });
-    Ok(SequencerHandle { local_addr, node, task })
+    let cancel = cancel.clone();
+    Ok(tokio::spawn(async move { api::serve(listener, app, limits, cancel).await }))
+}
+
+/// Leads the chain with `lead`: produces blocks, renews the lease on `lease_store` and reports
+/// to the other sequencers, until `cancel` fires, the producer fails or the lease is taken
+/// over; then stops everything and gives the lease back once nothing more is written.
+async fn run_leader(
+    node: Arc<Node>,
+    lead: lead::Lead,
+    lease_store: Store,
+    server: JoinHandle<std::io::Result<()>>,
+    url: String,
+    stop: CancellationToken,
+) -> Result<(), SequencerError> {
+    let producer = tokio::spawn(node.clone().run_producer(stop.clone()));
+    let keeper = tokio::spawn(lead::keep_lead(lease_store.clone(), lead.clone(), stop.clone()));
+    let reporter =
+        (lead.epoch > 0).then(|| tokio::spawn(lead::report(node.clone(), lead.holder.clone(), url, stop.clone())));
+    let (mut keeper, mut producer) = (keeper, producer);
+    // A producer failure, or the lease taken over, is fatal: stop everything.
+    let ended = tokio::select! {
+        kept = &mut keeper => {
+            let kept = kept.map_err(|e| SequencerError::Task(e.to_string()))?;
+            stop.cancel();
+            let produced = producer.await.map_err(|e| SequencerError::Task(e.to_string()))?;
+            let served = server.await.map_err(|e| SequencerError::Task(e.to_string()))?;
+            kept?;
+            fenced(produced.and(served.map_err(SequencerError::from)), &lease_store, &lead).await
+        }
+        produced = &mut producer => {
+            stop.cancel();
+            let produced = produced.map_err(|e| SequencerError::Task(e.to_string()))?;
+            let served = server.await.map_err(|e| SequencerError::Task(e.to_string()))?;
+            let kept = keeper.await.map_err(|e| SequencerError::Task(e.to_string()))?;
+            fenced(produced.and(served.map_err(SequencerError::from)).and(kept), &lease_store, &lead).await
+        }
+    };
+    if let Some(reporter) = reporter {
+        let _ = reporter.await;
+    }
+    // Given back only now that nothing more is written.
+    lead::release(&lease_store, &lead).await;
+    ended
 }
 
 /// A write refused by the fence is the lead lost; so is any other failure of a leader whose

@@ -110,7 +110,7 @@ async fn a_standby_takes_over_from_a_killed_or_stalled_leader() {
     let chain = ChainConfig::default();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("client");
 
-    // The first one leads; the others stand by.
+    // The first one leads; the others follow.
     let mut sequencers = vec![Sequencer::start(&db_url, free_port())];
     leader(&http, &sequencers, None).await;
     for _ in 0..2 {
@@ -122,16 +122,20 @@ async fn a_standby_takes_over_from_a_killed_or_stalled_leader() {
             assert!(start.elapsed() < Duration::from_secs(30), "a second sequencer does not stand by");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let metrics = http.get(format!("{}/metrics", s.base())).send().await.expect("metrics");
-        let metrics = metrics.text().await.expect("text");
-        assert!(
-            metrics.contains("\nrollup_sequencer_leader 0\n") && metrics.contains("\nrollup_sequencer_epoch 1\n"),
-            "{metrics}"
-        );
-        let refused = http.get(format!("{}/v1/blocks/latest", s.base())).send().await.expect("refused");
-        assert_eq!(refused.status(), 503);
-        let body: serde_json::Value = refused.json().await.expect("json");
-        assert_eq!(body["error"]["code"], "not_leader", "{body}");
+        // Its role and the leader's epoch once it has read the lease (every second).
+        let start = Instant::now();
+        loop {
+            let metrics = http.get(format!("{}/metrics", s.base())).send().await.expect("metrics");
+            let metrics = metrics.text().await.expect("text");
+            if metrics.contains("\nrollup_sequencer_leader 0\n") && metrics.contains("\nrollup_sequencer_epoch 1\n") {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "{metrics}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // A follower serves the chain's reads.
+        let served = http.get(format!("{}/v1/blocks/latest", s.base())).send().await.expect("served");
+        assert_eq!(served.status(), 200);
     }
     let metrics = http.get(format!("{}/metrics", sequencers[0].base())).send().await.expect("metrics");
     let metrics = metrics.text().await.expect("text");
@@ -256,6 +260,37 @@ async fn a_standby_takes_over_from_a_killed_or_stalled_leader() {
     while status(&http, &sequencers[at].base()).await.is_none_or(|st| st["mempool"]["pending"] != 0) {
         assert!(start.elapsed() < Duration::from_secs(60), "the mempool does not drain");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Every follower reaches the leader's head and answers as it does: the head block, and
+    // acknowledged transactions looked up by hash.
+    let head = status(&http, &sequencers[at].base()).await.expect("leader")["head"].clone();
+    let number = head["number"].as_u64().expect("head");
+    for s in &sequencers {
+        let start = Instant::now();
+        while status(&http, &s.base()).await.and_then(|st| st["head"]["number"].as_u64()).is_none_or(|n| n < number) {
+            assert!(start.elapsed() < Duration::from_secs(30), "a follower does not reach the leader's head");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let block: serde_json::Value = http
+            .get(format!("{}/v1/blocks/{number}", s.base()))
+            .send()
+            .await
+            .expect("block")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(block["hash"], head["hash"], "{} serves another block {number}", s.base());
+        for hash in acked.iter().step_by((acked.len() / 50).max(1)) {
+            let tx: serde_json::Value = http
+                .get(format!("{}/v1/transactions/{hash}", s.base()))
+                .send()
+                .await
+                .expect("tx")
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(tx["status"], "included", "{hash} on {}: {tx}", s.base());
+        }
     }
     for s in &mut sequencers {
         let exit = terminate(&mut s.child);

@@ -6,6 +6,7 @@ mod block;
 mod decode;
 mod error;
 mod explorer;
+mod forward;
 mod openapi;
 mod rest;
 mod rpc;
@@ -36,7 +37,10 @@ pub fn router(node: Arc<Node>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CorsLayer::permissive())
-        .layer(axum::middleware::from_fn_with_state(Arc::new(Gate { node: node.clone(), per_ip }), gate))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(Gate { node: node.clone(), per_ip, leader: forward::client() }),
+            gate,
+        ))
         .layer(axum::Extension(Arc::new(rpc::Filters::default())))
         .with_state(node)
 }
@@ -47,6 +51,8 @@ pub fn router(node: Arc<Node>) -> Router {
 struct Gate {
     node: Arc<Node>,
     per_ip: Arc<PerIp>,
+    /// A follower's client of the leader (`forward`).
+    leader: reqwest::Client,
 }
 
 async fn gate(
@@ -61,5 +67,9 @@ async fn gate(
     if let Some(refused) = rest::encoding_refusal(&request) {
         return refused;
     }
+    let request = match forward::to_leader(&gate.node, &gate.leader, request).await {
+        Ok(answered) => return answered,
+        Err(request) => request,
+    };
     rest::on_query_threads(&gate.node, request, next).await
 }

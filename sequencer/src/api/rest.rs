@@ -297,9 +297,16 @@ pub(super) async fn status(State(node): State<Arc<Node>>) -> ApiResult {
     let last_batch = node.store().latest_batch().await?;
     let mempool = node.mempool_len();
     let sources = node.status_sources();
+    let cluster = node.cluster();
+    let following = node.is_following();
     let mut body = json!({
-        "role": "leader",
+        "role": node.role(),
         "lead": node.lead(),
+        "leader": cluster.leader.as_ref().map(|l| json!({
+            "holder": l.holder, "epoch": l.epoch, "url": l.url, "leaseRemainingMs": l.remaining_ms,
+        })),
+        "lag": if following { cluster.stored_head.saturating_sub(head.header.number) } else { 0 },
+        "sequencers": cluster.members,
         "chainId": node.chain().chain_id,
         "chunkSize": node.chain().chunk_size,
         "head": {

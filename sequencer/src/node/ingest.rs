@@ -168,6 +168,10 @@ impl Node {
         if self.accepting.is_cancelled() {
             return (0..count).map(|_| Err(SubmitError::ShuttingDown)).collect();
         }
+        if self.is_following() {
+            let leader = self.cluster().leader.map_or_else(|| "unknown".to_owned(), |l| l.holder);
+            return (0..count).map(|_| Err(SubmitError::NotLeader(format!("the leader is {leader}")))).collect();
+        }
         self.offered(client, &raws);
         // Refused for the backlog before the rates are counted: a refusal costs the client none
         // of its rate.

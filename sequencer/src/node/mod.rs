@@ -7,6 +7,7 @@
 mod backlog;
 mod calls;
 mod events;
+mod follow;
 mod history;
 mod ingest;
 mod producer;
@@ -19,6 +20,7 @@ mod startup;
 pub use backlog::BacklogView;
 pub use calls::{CallBudget, CallError};
 pub use events::{ChainEvents, PENDING_RING};
+pub use follow::{Cluster, FollowerLag};
 pub use history::{BlockRef, HistoryError, MAX_HISTORY_KEYS, StateView};
 pub use proofs::{BlockState, ProofError, StateProofError, WithdrawalProof};
 pub use queries::QueryError;
@@ -121,8 +123,12 @@ pub struct Startup {
 pub struct Node {
     config: SequencerConfig,
     store: Store,
-    /// Its lead of the database (`None`: opened without one, as tests do).
-    lead: Option<crate::lead::Lead>,
+    /// Its lead of the database (unset: opened without one, as tests do, or following).
+    lead: std::sync::OnceLock<crate::lead::Lead>,
+    /// It follows another sequencer's blocks (docs/deployment.md) instead of producing.
+    following: AtomicBool,
+    /// The sequencers on the database as last read (`follow::report`).
+    cluster: RwLock<Cluster>,
     /// The same database through connections of its own, for the node's reads (never
     /// waiting behind clients' queries).
     own_store: Store,
@@ -217,8 +223,23 @@ impl Node {
     }
 
     /// Its lead of the database: the holder id and the epoch its writes are fenced by.
-    pub const fn lead(&self) -> Option<&crate::lead::Lead> {
-        self.lead.as_ref()
+    pub fn lead(&self) -> Option<&crate::lead::Lead> {
+        self.lead.get()
+    }
+
+    /// Whether it follows another sequencer's blocks rather than producing them.
+    pub fn is_following(&self) -> bool {
+        self.following.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// `leader` or `follower`.
+    pub fn role(&self) -> &'static str {
+        if self.is_following() { "follower" } else { "leader" }
+    }
+
+    /// The sequencers on the database as last read.
+    pub fn cluster(&self) -> Cluster {
+        lock!(self.cluster.read()).clone()
     }
 
     /// How this node came up.
@@ -236,7 +257,10 @@ impl Node {
             l1_backlog: self.l1_backlog(),
             max_block_bytes: self.max_block_bytes() as u64,
         });
-        crate::lead::render_role(&mut out, true, self.lead.as_ref().map_or(0, |l| l.epoch));
+        let cluster = self.cluster();
+        let epoch = self.lead().map_or_else(|| cluster.leader.as_ref().map_or(0, |l| l.epoch), |l| l.epoch);
+        crate::lead::render_role(&mut out, !self.is_following(), epoch);
+        follow::render_lag(&mut out, &cluster, self.head().header.number, self.is_following());
         if let Some(batcher) = &self.status.batcher {
             batcher.borrow().render_prometheus(&mut out);
         }

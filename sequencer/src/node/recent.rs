@@ -59,6 +59,13 @@ impl RecentBlock {
         Self { block, records, positions, blooms }
     }
 
+    /// `block` with its transactions' records as the database gives them (a follower's).
+    pub fn from_records(block: StoredBlock, records: Vec<TxRecord>) -> Self {
+        let positions = ReceiptPosition::of_block(&records);
+        let blooms = records.iter().map(|_| OnceLock::new()).collect();
+        Self { block, records, positions, blooms }
+    }
+
     /// The logs bloom of the receipt of transaction `index` (empty for one without a receipt).
     pub fn bloom(&self, index: usize) -> Option<Bloom> {
         let cell = self.blooms.get(index)?;

@@ -41,7 +41,6 @@ impl Node {
         status: StatusSources,
         lead: Option<crate::lead::Lead>,
     ) -> Result<Arc<Self>, SequencerError> {
-        let started = Instant::now();
         let store = match &lead {
             Some(lead) if lead.epoch > 0 => {
                 let store = Store::open_leading(&config.db_url, crate::lead::stall_bound(lead.lease)).await?;
@@ -50,6 +49,34 @@ impl Node {
             }
             _ => Store::open(&config.db_url).await?,
         };
+        Self::open_on(config, status, store, lead, false).await
+    }
+
+    /// Opens the chain another sequencer leads on the database, as a follower: the state from
+    /// the newest snapshot and the blocks after it, writing nothing; it then applies each block
+    /// the leader commits ([`Self::follow_committed`]) and may take over ([`Self::take_over`]).
+    /// The database must hold the genesis block already.
+    pub async fn open_follower(
+        config: SequencerConfig,
+        status: StatusSources,
+        lease: std::time::Duration,
+    ) -> Result<Arc<Self>, SequencerError> {
+        // Opened as a leader's would be (its transactions bounded by the lease): it becomes
+        // one's at a takeover.
+        let store = Store::open_leading(&config.db_url, crate::lead::stall_bound(lease)).await?;
+        Self::open_on(config, status, store, None, true).await
+    }
+
+    /// Opens the chain on `store`: as the leader with `lead`, as the only process without
+    /// one, or, `following`, as a follower, which writes nothing.
+    async fn open_on(
+        config: SequencerConfig,
+        status: StatusSources,
+        store: Store,
+        lead: Option<crate::lead::Lead>,
+        following: bool,
+    ) -> Result<Arc<Self>, SequencerError> {
+        let started = Instant::now();
         let genesis_executor = Executor::genesis(config.chain, &config.genesis)?;
         let genesis = BlockHeader {
             number: 0,
@@ -72,6 +99,11 @@ impl Node {
                 )));
             }
             Some(_) => {}
+            None if following => {
+                return Err(
+                    StoreError::Corrupt("no genesis block: the leader has not laid out the chain yet".into()).into()
+                );
+            }
             None => {
                 let block = StoredBlock {
                     hash: genesis.hash(),
@@ -86,16 +118,8 @@ impl Node {
             }
         }
 
-        // A database from before the receipts by block: move the receipts of the blocks it
-        // already holds out of their transactions' rows (once).
-        let moved = store.backfill_receipts().await?;
-        if moved > 0 {
-            info!(target: "sequencer", blocks = moved, "moved the receipts of blocks sealed before the receipts by block");
-        }
-        // A database from before the log index: index the blocks it already holds (once).
-        let backfilled = store.backfill_logs().await?;
-        if backfilled > 0 {
-            info!(target: "sequencer", blocks = backfilled, "indexed the logs of blocks sealed before the log index");
+        if !following {
+            backfill(&store).await?;
         }
 
         let mut startup = Startup::default();
@@ -114,31 +138,14 @@ impl Node {
         // From here on each block says what it overwrote: the states of recent blocks.
         let executor = executor.recording_overwritten();
 
-        let mut mempool = Mempool::new(config.mempool);
-        let state = executor.state();
-        let mut changes = Vec::new();
-        let pending = store.pending().await?;
-        let seqs: Vec<u64> = pending.iter().map(|(_, seq)| *seq).collect();
         let admission = Arc::new(admission_pool(config.admission_nice).map_err(SequencerError::Task)?);
-        let recovered = recover_all(&admission, pending.into_iter().map(|(raw, _)| raw).collect(), config.chain).await;
-        for ((raw, tx), seq) in recovered.into_iter().zip(seqs) {
-            let hash = tx.as_ref().map_or_else(|_| alloy_primitives::keccak256(&raw), |t| t.hash());
-            let inserted = tx.and_then(|tx| {
-                let nonce = state.nonce(&tx.sender);
-                // Acknowledged before: held again whatever the limits (see `Mempool::restore`).
-                mempool.restore(PoolTx::new(tx, raw, seq), nonce)
-            });
-            match inserted {
-                Ok(outcome) => {
-                    startup.reloaded_pending += 1;
-                    changes.extend(displaced(outcome, hash));
-                }
-                Err(err) => {
-                    changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason: err.to_string() })
-                }
-            }
-        }
-        store.set_status(&changes).await?;
+        let mempool = if following {
+            Mempool::new(config.mempool)
+        } else {
+            let (mempool, reloaded) = reload_pending(&store, &config, &executor.state(), &admission).await?;
+            startup.reloaded_pending = reloaded;
+            mempool
+        };
         startup.millis = started.elapsed().as_millis() as u64;
         info!(
             target: "sequencer",
@@ -172,7 +179,12 @@ impl Node {
             .map_err(SequencerError::Task)?;
         let shares = super::shares::Shares::new(&config.http);
         let committed = super::history::Committed::new(executor.state(), &head, config.state_history);
-        let archive_from = if config.archive { Some(store.start_history(head_number).await?.first) } else { None };
+        let archive_from = match (config.archive, following) {
+            (false, _) => None,
+            (true, false) => Some(store.start_history(head_number).await?.first),
+            // Where the leader's history starts (it keeps it up to its head).
+            (true, true) => store.history_range().await?.map(|range| range.first),
+        };
         Ok(Arc::new(Self {
             calls,
             queries,
@@ -182,7 +194,9 @@ impl Node {
             config,
             own_store: store.internal(),
             store,
-            lead,
+            lead: lead.map(std::sync::OnceLock::from).unwrap_or_default(),
+            following: AtomicBool::new(following),
+            cluster: RwLock::default(),
             committed: RwLock::new(committed),
             recent: RecentBlocks::default(),
             archive_from,
@@ -210,6 +224,54 @@ impl Node {
             last_sealed: Mutex::new(std::time::Instant::now()),
         }))
     }
+}
+
+/// Moves what a database from before a migration kept elsewhere (once): the receipts of the
+/// blocks it holds out of their transactions' rows, and the index of their logs.
+async fn backfill(store: &Store) -> Result<(), SequencerError> {
+    let moved = store.backfill_receipts().await?;
+    if moved > 0 {
+        info!(target: "sequencer", blocks = moved, "moved the receipts of blocks sealed before the receipts by block");
+    }
+    let backfilled = store.backfill_logs().await?;
+    if backfilled > 0 {
+        info!(target: "sequencer", blocks = backfilled, "indexed the logs of blocks sealed before the log index");
+    }
+    Ok(())
+}
+
+/// The mempool of the pending rows, checked against `state` (the head's): each acknowledged
+/// transaction held again, whatever the limits; those no longer admissible recorded rejected.
+/// Returns it with how many it holds.
+pub(super) async fn reload_pending(
+    store: &Store,
+    config: &SequencerConfig,
+    state: &rollup_executor::State,
+    admission: &Arc<rayon::ThreadPool>,
+) -> Result<(Mempool, u64), SequencerError> {
+    let mut mempool = Mempool::new(config.mempool);
+    let mut reloaded = 0;
+    let mut changes = Vec::new();
+    let pending = store.pending().await?;
+    let seqs: Vec<u64> = pending.iter().map(|(_, seq)| *seq).collect();
+    let recovered = recover_all(admission, pending.into_iter().map(|(raw, _)| raw).collect(), config.chain).await;
+    for ((raw, tx), seq) in recovered.into_iter().zip(seqs) {
+        let hash = tx.as_ref().map_or_else(|_| alloy_primitives::keccak256(&raw), |t| t.hash());
+        let inserted = tx.and_then(|tx| {
+            let nonce = state.nonce(&tx.sender);
+            // Acknowledged before: held again whatever the limits (see `Mempool::restore`).
+            mempool.restore(PoolTx::new(tx, raw, seq), nonce)
+        });
+        match inserted {
+            Ok(outcome) => {
+                reloaded += 1;
+                changes.extend(displaced(outcome, hash));
+            }
+            Err(err) => changes.push(StatusChange { hash, status: StoredStatus::Rejected, reason: err.to_string() }),
+        }
+    }
+    store.set_status(&changes).await?;
+    Ok((mempool, reloaded))
 }
 
 /// The executor over the newest snapshot at or before block `at_most` that reproduces its

@@ -525,6 +525,7 @@ async fn a_restart_resumes_the_chain_and_the_mempool() {
 
 mod abuse;
 mod fair;
+mod follow;
 mod ingest;
 mod lending_props;
 mod queue;

@@ -37,6 +37,11 @@ pub(crate) struct SequencerArgs {
     /// leader stopped renewing it (docs/deployment.md).
     #[arg(long = "lease.ms", env = "ROLLUP_LEASE_MS", default_value_t = rollup_sequencer::DEFAULT_LEASE.as_millis() as u64)]
     lease_ms: u64,
+    /// The URL other sequencers on the same database reach this one's API at: a follower
+    /// forwards submissions to the leader's (default: `http://` and `--http.addr`, the host's
+    /// name for 0.0.0.0).
+    #[arg(long = "http.advertise", env = "ROLLUP_HTTP_ADVERTISE")]
+    advertise: Option<String>,
     #[command(flatten)]
     backlog: BacklogArgs,
     #[command(flatten)]
@@ -65,6 +70,7 @@ impl SequencerArgs {
             admission_nice: self.backlog.admission_nice,
             http: self.http_limits.into_limits(),
             lease: Duration::from_millis(self.lease_ms.max(100)),
+            advertise: self.advertise,
             ..defaults
         })
     }
