@@ -54,6 +54,10 @@ pub enum BatcherError {
     /// The L1 inbox and the local record disagree.
     #[error("L1 and the local chain disagree: {0}")]
     Inconsistent(String),
+    /// Another batcher on the database took the batchers' lease over from this one (it
+    /// stalled, or lost the database for longer than the lease).
+    #[error("lost the batchers' lease: this batcher posted at epoch {0}, another has taken it over since")]
+    LostLease(u64),
     /// A block could not be batched.
     #[error("cannot encode batch: {0}")]
     Codec(#[from] rollup_types::codec::CodecError),
@@ -68,7 +72,7 @@ pub enum BatcherError {
 impl BatcherError {
     /// Whether the loop must stop: errors that retrying cannot fix without an operator.
     pub const fn is_fatal(&self) -> bool {
-        matches!(self, Self::Store(_) | Self::Config(_) | Self::Inconsistent(_))
+        matches!(self, Self::Store(_) | Self::Config(_) | Self::Inconsistent(_) | Self::LostLease(_))
     }
 
     /// Whether posting is stalled until an operator acts (the loop keeps retrying, and the

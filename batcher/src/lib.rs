@@ -4,6 +4,7 @@ pub mod blob_cpu;
 mod error;
 pub mod fault;
 pub mod l1_price;
+pub mod lease;
 pub mod limits;
 mod post;
 pub mod queue;

@@ -161,8 +161,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.commit_fenced(tx).await
     }
 
     /// Attempts not yet settled, oldest first, without their signed bytes (up to 128 kB each,
@@ -203,22 +202,25 @@ impl Store {
 
     /// Marks the still-pending attempts of batch `index` with `status`.
     pub async fn settle_pending_l1_txs(&self, index: u64, status: L1TxStatus) -> Result<(), StoreError> {
+        let mut tx = self.db.writer().begin().await?;
         sqlx::query("UPDATE l1_transactions SET status = $1 WHERE batch_index = $2 AND status = 'pending'")
             .bind(status.as_str())
             .bind(i64_of(index)?)
-            .execute(self.db.writer())
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        self.commit_fenced(tx).await
     }
 
     /// Marks the still-pending attempts of batches `from` and later with `status` (posts in
     /// flight that can no longer succeed: the batch they build on left L1); returns how many.
     pub async fn settle_pending_l1_txs_from(&self, from: u64, status: L1TxStatus) -> Result<u64, StoreError> {
+        let mut tx = self.db.writer().begin().await?;
         let done = sqlx::query("UPDATE l1_transactions SET status = $1 WHERE batch_index >= $2 AND status = 'pending'")
             .bind(status.as_str())
             .bind(i64_of(from)?)
-            .execute(self.db.writer())
+            .execute(&mut *tx)
             .await?;
+        self.commit_fenced(tx).await?;
         Ok(done.rows_affected())
     }
 
@@ -246,8 +248,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.commit_fenced(tx).await
     }
 
     /// Forgets batches `from` and later (they fell out of L1 in a reorg), marking their
@@ -260,7 +261,7 @@ impl Store {
             .bind(i64_of(from)?)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit_fenced(tx).await?;
         Ok(removed.rows_affected())
     }
 
@@ -272,23 +273,25 @@ impl Store {
         l1_block_hash: B256,
         posted_at: u64,
     ) -> Result<(), StoreError> {
+        let mut tx = self.db.writer().begin().await?;
         sqlx::query("UPDATE batches SET l1_block = $1, posted_at = $2, l1_block_hash = $3 WHERE batch_index = $4")
             .bind(i64_of(l1_block)?)
             .bind(i64_of(posted_at)?)
             .bind(l1_block_hash.as_slice())
             .bind(i64_of(index)?)
-            .execute(self.db.writer())
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        self.commit_fenced(tx).await
     }
 
     /// Sets the status of one attempt.
     pub async fn set_l1_tx_status(&self, hash: B256, status: L1TxStatus) -> Result<(), StoreError> {
+        let mut tx = self.db.writer().begin().await?;
         sqlx::query("UPDATE l1_transactions SET status = $1 WHERE tx_hash = $2")
             .bind(status.as_str())
             .bind(hash.as_slice())
-            .execute(self.db.writer())
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        self.commit_fenced(tx).await
     }
 }

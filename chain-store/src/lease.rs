@@ -39,6 +39,41 @@ pub struct Member {
     pub age_ms: i64,
 }
 
+/// Whose lease a row of `sequencer_lease` is: the sequencers' (row 1) or the batchers' (row
+/// 2, migration 0025). Each is taken, renewed and fenced on its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LeaseOf {
+    /// The sequencer that produces blocks.
+    #[default]
+    Sequencer,
+    /// The batcher that posts them to the L1.
+    Batcher,
+}
+
+impl LeaseOf {
+    /// Its row's id.
+    pub const fn row(self) -> i64 {
+        match self {
+            Self::Sequencer => 1,
+            Self::Batcher => 2,
+        }
+    }
+}
+
+/// An id for this process among those sharing a lease: host, process id and a clock reading
+/// (a restarted process is another holder).
+pub fn holder_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    // Nanoseconds of the clock: two processes of one id on one host would have to start in
+    // the same nanosecond.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{host}:{}:{nanos:08x}", std::process::id())
+}
+
 /// Milliseconds since the Unix epoch by the database's clock, as SQL.
 const fn now_ms(backend: Backend) -> &'static str {
     match backend {
@@ -55,33 +90,71 @@ impl Store {
     /// Takes the lease for `holder`, which serves at `url`, for `lease` if it is free (never
     /// taken, released, or expired), and returns the new epoch; `None` while another holds it.
     pub async fn try_lead(&self, holder: &str, url: &str, lease: Duration) -> Result<Option<u64>, StoreError> {
+        self.try_lead_of(LeaseOf::Sequencer, holder, url, lease).await
+    }
+
+    /// [`Self::try_lead`] of the lease `of`.
+    pub async fn try_lead_of(
+        &self,
+        of: LeaseOf,
+        holder: &str,
+        url: &str,
+        lease: Duration,
+    ) -> Result<Option<u64>, StoreError> {
         let now = now_ms(self.backend());
         let sql = format!(
             "UPDATE sequencer_lease SET epoch = epoch + 1, holder = $1, url = $3, expires_at = {now} + $2
-             WHERE id = 1 AND expires_at <= {now} RETURNING epoch"
+             WHERE id = $4 AND expires_at <= {now} RETURNING epoch"
         );
-        let row =
-            sqlx::query(&sql).bind(holder).bind(millis(lease)?).bind(url).fetch_optional(self.db.writer()).await?;
+        let row = sqlx::query(&sql)
+            .bind(holder)
+            .bind(millis(lease)?)
+            .bind(url)
+            .bind(of.row())
+            .fetch_optional(self.db.writer())
+            .await?;
         row.map(|r| u64_of(&r, "epoch")).transpose()
     }
 
     /// Extends the lease `holder` took at `epoch` to `lease` from now; `false` if another
     /// has taken it over since (this process no longer leads).
     pub async fn renew_lead(&self, holder: &str, epoch: u64, lease: Duration) -> Result<bool, StoreError> {
+        self.renew_lead_of(LeaseOf::Sequencer, holder, epoch, lease).await
+    }
+
+    /// [`Self::renew_lead`] of the lease `of`.
+    pub async fn renew_lead_of(
+        &self,
+        of: LeaseOf,
+        holder: &str,
+        epoch: u64,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
         let sql = format!(
-            "UPDATE sequencer_lease SET expires_at = {} + $1 WHERE id = 1 AND epoch = $2 AND holder = $3",
+            "UPDATE sequencer_lease SET expires_at = {} + $1 WHERE id = $4 AND epoch = $2 AND holder = $3",
             now_ms(self.backend())
         );
-        let done =
-            sqlx::query(&sql).bind(millis(lease)?).bind(i64_of(epoch)?).bind(holder).execute(self.db.writer()).await?;
+        let done = sqlx::query(&sql)
+            .bind(millis(lease)?)
+            .bind(i64_of(epoch)?)
+            .bind(holder)
+            .bind(of.row())
+            .execute(self.db.writer())
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Gives up the lease taken at `epoch` (at a clean stop), so that a standby takes over at
     /// once; nothing if another holds it already.
     pub async fn release_lead(&self, epoch: u64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sequencer_lease SET expires_at = 0 WHERE id = 1 AND epoch = $1")
+        self.release_lead_of(LeaseOf::Sequencer, epoch).await
+    }
+
+    /// [`Self::release_lead`] of the lease `of`.
+    pub async fn release_lead_of(&self, of: LeaseOf, epoch: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sequencer_lease SET expires_at = 0 WHERE id = $2 AND epoch = $1")
             .bind(i64_of(epoch)?)
+            .bind(of.row())
             .execute(self.db.writer())
             .await?;
         Ok(())
@@ -89,11 +162,16 @@ impl Store {
 
     /// The lease as the database holds it now.
     pub async fn lease(&self) -> Result<LeaseState, StoreError> {
+        self.lease_of(LeaseOf::Sequencer).await
+    }
+
+    /// [`Self::lease`] of the lease `of`.
+    pub async fn lease_of(&self, of: LeaseOf) -> Result<LeaseState, StoreError> {
         let sql = format!(
-            "SELECT epoch, holder, url, expires_at - {} AS remaining FROM sequencer_lease WHERE id = 1",
+            "SELECT epoch, holder, url, expires_at - {} AS remaining FROM sequencer_lease WHERE id = $1",
             now_ms(self.backend())
         );
-        let row = sqlx::query(&sql).fetch_one(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(of.row()).fetch_one(&self.pool).await?;
         Ok(LeaseState {
             epoch: u64_of(&row, "epoch")?,
             holder: row.try_get("holder")?,
@@ -147,6 +225,12 @@ impl Store {
     /// [`StoreError::Fenced`], writing nothing, once another sequencer has taken the lease.
     /// Shared by this store's clones.
     pub fn fence(&self, epoch: u64) {
+        self.fence_of(LeaseOf::Sequencer, epoch);
+    }
+
+    /// [`Self::fence`] by the lease `of`: a batcher's store writes under the batchers' epoch.
+    pub fn fence_of(&self, of: LeaseOf, epoch: u64) {
+        self.fence_row.store(of.row(), Ordering::Release);
         self.fence.store(epoch, Ordering::Release);
     }
 
@@ -168,8 +252,13 @@ impl Store {
         if epoch == 0 {
             return Ok(());
         }
-        let done = sqlx::query("UPDATE sequencer_lease SET epoch = epoch WHERE id = 1 AND epoch = $1")
+        let row = match self.fence_row.load(Ordering::Acquire) {
+            0 => LeaseOf::Sequencer.row(),
+            row => row,
+        };
+        let done = sqlx::query("UPDATE sequencer_lease SET epoch = epoch WHERE id = $2 AND epoch = $1")
             .bind(i64_of(epoch)?)
+            .bind(row)
             .execute(&mut **tx)
             .await?;
         if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Fenced(epoch)) }
@@ -223,6 +312,40 @@ mod tests {
         assert_eq!(first.try_lead("c", "", long).await.expect("asks"), Some(3));
         first.close().await;
         second.close().await;
+    }
+
+    /// The batchers' lease is a row of its own: taken, fenced and taken over apart from the
+    /// sequencers'; a deposed batcher's writes are refused, the sequencer's go on.
+    #[tokio::test]
+    async fn the_batchers_lease_fences_the_batchers_writes_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("lease.sqlite").display());
+        let (sequencer, batcher, next) = (
+            Store::open(&url).await.expect("opens"),
+            Store::open(&url).await.expect("opens"),
+            Store::open(&url).await.expect("opens"),
+        );
+        let long = Duration::from_secs(60);
+        assert_eq!(sequencer.try_lead("s", "", long).await.expect("asks"), Some(1));
+        sequencer.fence(1);
+        assert_eq!(batcher.try_lead_of(LeaseOf::Batcher, "b", "", Duration::ZERO).await.expect("asks"), Some(1));
+        batcher.fence_of(LeaseOf::Batcher, 1);
+        batcher.set_l1_byte_cost(1, 10).await.expect("the batcher writes");
+        // Taken over: the old batcher's writes fail, the new one's and the sequencer's do not.
+        assert_eq!(next.try_lead_of(LeaseOf::Batcher, "c", "", long).await.expect("asks"), Some(2));
+        next.fence_of(LeaseOf::Batcher, 2);
+        assert!(matches!(batcher.set_l1_byte_cost(2, 20).await, Err(StoreError::Fenced(1))));
+        assert_eq!(next.l1_byte_cost().await.expect("reads"), Some((1, 10)), "nothing of the deposed batcher");
+        next.set_l1_byte_cost(3, 30).await.expect("the new batcher writes");
+        sequencer
+            .commit_block(&BlockWrite::new(&block_of(0, &[]), &[], &[]))
+            .await
+            .expect("the sequencer still writes");
+        assert_eq!(next.lease_of(LeaseOf::Batcher).await.expect("reads").holder, "c");
+        assert_eq!(next.lease().await.expect("reads").holder, "s");
+        for store in [sequencer, batcher, next] {
+            store.close().await;
+        }
     }
 
     #[tokio::test]

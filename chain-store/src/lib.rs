@@ -15,7 +15,7 @@ mod withdrawals;
 pub use history::HistoryRange;
 pub use l1::{L1TxRecord, L1TxStatus, PendingL1Tx};
 /// The chain database failed (the shared database error).
-pub use lease::{LeaseState, Member};
+pub use lease::{LeaseOf, LeaseState, Member, holder_id};
 pub use logs::{IndexedLog, LogBlock, LogQuery, block_logs};
 pub use queue::{ConsumedEntry, QueueOutcome, QueueReaderPosition, QueuedEntry, StoredQueueEntry};
 pub use rollup_db::DbError as StoreError;
@@ -543,6 +543,8 @@ pub struct Store {
     recent: Arc<RecentBodies>,
     /// The leadership epoch its writes are fenced by (0: none), shared by its clones.
     fence: Arc<std::sync::atomic::AtomicU64>,
+    /// The lease row that epoch is of ([`LeaseOf::row`]; 0: the sequencers').
+    fence_row: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// Transactions held of the newest blocks committed (about 20 MB): what the batcher reads
@@ -687,7 +689,14 @@ impl Store {
     ) -> Result<Self, StoreError> {
         let db = Database::open_stalls_bounded(url, &MIGRATIONS, 8, stall).await?;
         let index = Arc::new(hashes::HashIndex::load(db.writer(), flush_at, fanin).await?);
-        Ok(Self { pool: db.pool().clone(), db, index, recent: Arc::default(), fence: Arc::default() })
+        Ok(Self {
+            pool: db.pool().clone(),
+            db,
+            index,
+            recent: Arc::default(),
+            fence: Arc::default(),
+            fence_row: Arc::default(),
+        })
     }
 
     /// The same database read through connections of its own (`Database::internal`): for the
@@ -700,6 +709,7 @@ impl Store {
             index: self.index.clone(),
             recent: self.recent.clone(),
             fence: self.fence.clone(),
+            fence_row: self.fence_row.clone(),
         }
     }
 
@@ -1405,7 +1415,19 @@ impl Store {
 
     /// Records a batch posted to L1 (idempotent on the index).
     pub async fn insert_batch(&self, b: &BatchRecord) -> Result<(), StoreError> {
-        insert_batch_query(b)?.execute(self.db.writer()).await?;
+        let mut tx = self.db.writer().begin().await?;
+        insert_batch_query(b)?.execute(&mut *tx).await?;
+        self.commit_fenced(tx).await
+    }
+
+    /// Commits `tx` once [`Self::check_fence`] passes: the batcher's writes, each a statement
+    /// or a few, checked by the lease they are fenced by (docs/deployment.md §4).
+    pub(crate) async fn commit_fenced(
+        &self,
+        mut tx: rollup_db::Transaction<'static, rollup_db::Any>,
+    ) -> Result<(), StoreError> {
+        self.check_fence(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1477,6 +1499,7 @@ impl Store {
 
     /// Records what one post can carry (the batcher, whenever the L1's limits change).
     pub async fn record_post_limits(&self, limits: &PostLimitsRecord) -> Result<(), StoreError> {
+        let mut tx = self.db.writer().begin().await?;
         sqlx::query(
             "INSERT INTO post_limits (id, max_block_bytes, max_post_bytes, post_gas, l1_block_gas_limit, l1_tx_gas_cap,
                                       updated_at)
@@ -1492,9 +1515,9 @@ impl Store {
         .bind(i64_of(limits.l1_block_gas_limit)?)
         .bind(limits.l1_tx_gas_cap.map(i64_of).transpose()?)
         .bind(i64_of(limits.updated_at)?)
-        .execute(self.db.writer())
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        self.commit_fenced(tx).await
     }
 
     /// What one post can carry, if a batcher has recorded it.
@@ -1518,11 +1541,12 @@ impl Store {
 
     /// Marks batch `index` final.
     pub async fn mark_finalized(&self, index: u64) -> Result<(), StoreError> {
+        let mut tx = self.db.writer().begin().await?;
         sqlx::query("UPDATE batches SET finalized = 1 WHERE batch_index = $1")
             .bind(i64_of(index)?)
-            .execute(self.db.writer())
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        self.commit_fenced(tx).await
     }
 }
 

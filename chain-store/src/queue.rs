@@ -155,8 +155,7 @@ impl Store {
             .await?;
         }
         Self::set_reader_in(&mut tx, position).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_fenced(tx).await
     }
 
     async fn set_reader_in(
@@ -198,7 +197,7 @@ impl Store {
             .rows_affected();
         Self::drop_payouts_after_in(&mut tx, position.l1_block).await?;
         Self::set_reader_in(&mut tx, position).await?;
-        tx.commit().await?;
+        self.commit_fenced(tx).await?;
         Ok(removed)
     }
 
@@ -206,15 +205,16 @@ impl Store {
     /// wei: in calldata or in a blob, as the batcher posts (docs/fees.md §4; the table is
     /// `l1_byte_cost`).
     pub async fn set_l1_byte_cost(&self, l1_block: u64, wei: u128) -> Result<(), StoreError> {
+        let mut tx = self.db.writer().begin().await?;
         sqlx::query(
             "INSERT INTO l1_byte_cost (id, l1_block, wei) VALUES (1, $1, $2)
              ON CONFLICT (id) DO UPDATE SET l1_block = $1, wei = $2",
         )
         .bind(i64_of(l1_block)?)
         .bind(wei.to_be_bytes().to_vec())
-        .execute(self.db.writer())
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        self.commit_fenced(tx).await
     }
 
     /// The newest L1 cost of a byte recorded, with its block (`None` before the first).

@@ -43,18 +43,10 @@ pub struct Lead {
     pub lease: Duration,
 }
 
-/// An id for this process among the database's sequencers: host, process id and a random
-/// clock reading (a restarted process is another holder).
+/// An id for this process among the database's sequencers (see
+/// [`rollup_chain_store::holder_id`]).
 pub fn holder_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "host".to_owned());
-    // Nanoseconds of the clock: two processes of one id on one host would have to start in
-    // the same nanosecond.
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!("{host}:{}:{nanos:08x}", std::process::id())
+    rollup_chain_store::holder_id()
 }
 
 /// How long a transaction of the leader may stay idle before PostgreSQL aborts it: the lease,

@@ -356,6 +356,74 @@ async fn a_restart_mid_post_and_a_lost_post_neither_lose_nor_duplicate_a_batch()
     setup.stop().await;
 }
 
+/// Two batchers on one database (docs/deployment.md §4): the second stands by while the first
+/// holds the batchers' lease; once the first stops renewing it (a stall), the second takes it
+/// over and posts the rest; the first, woken, has every write refused (it records, and so
+/// broadcasts, nothing more) and stops. L1 holds each batch once, in order, with no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_batcher_posts_at_a_time_and_a_deposed_one_posts_nothing() {
+    use rollup_batcher::lease;
+    let setup = Setup::new(3, quick()).await;
+    let url = setup.sequencer.node.config().db_url.clone();
+    let (first_store, second_store) = (Store::open(&url).await.expect("db"), Store::open(&url).await.expect("db"));
+    let short = Duration::from_millis(300);
+    let cancel = CancellationToken::new();
+    let first_lease = lease::take(&first_store, "first", short, &cancel).await.expect("db").expect("free");
+    let keeping = CancellationToken::new();
+    let keeper = tokio::spawn(lease::keep(first_store.clone(), first_lease.clone(), keeping.clone()));
+    let first = Batcher::new(setup.config.clone(), first_store.clone()).await.expect("batcher");
+    settle(&first).await;
+
+    // The second stands by while the first renews.
+    let second_take = tokio::spawn({
+        let (store, cancel) = (second_store.clone(), cancel.clone());
+        async move { lease::take(&store, "second", short, &cancel).await }
+    });
+    tokio::time::sleep(3 * short).await;
+    assert!(!second_take.is_finished(), "a second batcher stands by while the first holds the lease");
+
+    // The first stalls (no renewal): the second takes over and posts every block.
+    keeping.cancel();
+    keeper.await.expect("joined").expect("kept");
+    let second_lease = second_take.await.expect("joined").expect("db").expect("taken over");
+    assert_eq!(second_lease.epoch, first_lease.epoch + 1);
+    for nonce in 3..6 {
+        include_transfer(&setup.sequencer, nonce).await;
+    }
+    let head = setup.sequencer.node.head().header.number;
+    let before = setup.batch_count().await;
+
+    // The first wakes up with blocks to post: its round is refused before anything is sent.
+    match first.step().await {
+        Err(BatcherError::Store(rollup_chain_store::StoreError::Fenced(epoch))) => assert_eq!(epoch, first_lease.epoch),
+        other => panic!("a deposed batcher's round must be fenced, got {other:?}"),
+    }
+    assert_eq!(setup.batch_count().await, before, "the deposed batcher posted nothing");
+    assert!(first_store.pending_l1_txs().await.expect("db").is_empty(), "and recorded no attempt");
+    assert!(
+        !first_store
+            .renew_lead_of(rollup_chain_store::LeaseOf::Batcher, "first", first_lease.epoch, short)
+            .await
+            .expect("db")
+    );
+
+    let second = Batcher::new(setup.config.clone(), second_store.clone()).await.expect("batcher");
+    let keeper = tokio::spawn(lease::keep(second_store.clone(), second_lease.clone(), cancel.clone()));
+    super::eventually(Duration::from_secs(30), "every block posted by the second batcher", || async {
+        round(&second).await;
+        second_store.latest_batch().await.expect("db").filter(|b| b.last_block == head).map(|_| ())
+    })
+    .await;
+    setup.assert_record_matches_l1().await;
+    cancel.cancel();
+    keeper.await.expect("joined").expect("kept");
+    lease::release(&second_store, &second_lease).await;
+    assert!(
+        second_store.try_lead_of(rollup_chain_store::LeaseOf::Batcher, "third", "", short).await.expect("db").is_some()
+    );
+    setup.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuck_post_is_signed_again_with_higher_fees_and_the_same_nonce() {
     let setup = Setup::new(1, TxManagerConfig { resubmit_after: Duration::from_millis(500), ..quick() }).await;

@@ -3,7 +3,7 @@
 
 use super::{ChainArgs, L1Args, cancel_on_signal};
 use alloy_primitives::B256;
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::Args;
 use rollup_batcher::{Batcher, BatcherConfig, DaMode, QueueReaderConfig, TxManagerConfig, fault::Fault};
 use std::{net::SocketAddr, time::Duration};
@@ -19,6 +19,11 @@ pub(crate) struct BatcherArgs {
     /// Private key of the authorised batcher account.
     #[arg(long = "batcher.key", alias = "key", env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
     key: B256,
+    /// Milliseconds the batchers' lease on the database lasts unless renewed: one batcher
+    /// posts at a time; another `rollup batcher` on the same database stands by and takes over
+    /// this long after the one posting stopped renewing it (docs/deployment.md §4).
+    #[arg(long = "lease.ms", env = "ROLLUP_BATCHER_LEASE_MS", default_value_t = 2_000)]
+    lease_ms: u64,
     #[command(flatten)]
     posting: PostingArgs,
     /// Seconds a post may wait unmined before it is signed again with higher fees.
@@ -111,12 +116,29 @@ impl BatcherArgs {
         let cancel = cancel_on_signal();
         let store = rollup_chain_store::Store::open(&self.db_url).await?;
         let metrics_addr = self.metrics_addr;
-        let batcher = Batcher::new(self.into_config()?, store).await?;
-        if let Some(addr) = metrics_addr {
-            crate::status_http::serve(addr, batcher.subscribe(), cancel.clone(), "--batcher.metrics-addr").await?;
-        }
-        batcher.run(cancel).await?;
-        Ok(())
+        let lease = std::time::Duration::from_millis(self.lease_ms.max(100));
+        let holder = rollup_chain_store::holder_id();
+        // One batcher posts at a time: stand by while another holds the lease.
+        let Some(held) = rollup_batcher::lease::take(&store, &holder, lease, &cancel).await? else { return Ok(()) };
+        let ran = async {
+            let batcher = Batcher::new(self.into_config()?, store.clone()).await?;
+            if let Some(addr) = metrics_addr {
+                crate::status_http::serve(addr, batcher.subscribe(), cancel.clone(), "--batcher.metrics-addr").await?;
+            }
+            let stop = cancel.child_token();
+            let keeper = tokio::spawn(rollup_batcher::lease::keep(store.clone(), held.clone(), stop.clone()));
+            let ran = batcher.run(stop.clone()).await;
+            stop.cancel();
+            let kept = keeper.await.context("lease keeper")?;
+            // Lost the lease: that is why the batcher stopped (its write was fenced), and the
+            // reason to give.
+            kept?;
+            ran.map_err(anyhow::Error::from)
+        };
+        let ran: Result<()> = ran.await;
+        // Given back once nothing more is written (nothing, if another holds it already).
+        rollup_batcher::lease::release(&store, &held).await;
+        ran
     }
 }
 
