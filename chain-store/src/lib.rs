@@ -871,6 +871,25 @@ impl Store {
         rows.iter().map(|r| Ok((Bytes::from(r.try_get::<Vec<u8>, _>("raw")?), u64_of(r, "received_seq")?))).collect()
     }
 
+    /// [`Self::pending`] with each transaction's sender, as admission recovered it: what a
+    /// sequencer reloads its mempool from without recovering every signature again.
+    pub async fn pending_with_senders(&self) -> Result<Vec<(Bytes, u64, Address)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.raw, t.received_seq, t.sender FROM tx_pending p JOIN transactions t ON t.id = p.id
+             ORDER BY t.received_seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let sender: Vec<u8> = r.try_get("sender")?;
+                let sender = Address::try_from(sender.as_slice())
+                    .map_err(|_| StoreError::Corrupt(format!("a pending row's sender of {} bytes", sender.len())))?;
+                Ok((Bytes::from(r.try_get::<Vec<u8>, _>("raw")?), u64_of(r, "received_seq")?, sender))
+            })
+            .collect()
+    }
+
     /// The next free arrival sequence number.
     pub async fn next_seq(&self) -> Result<u64, StoreError> {
         let row = sqlx::query("SELECT COALESCE(MAX(received_seq) + 1, 0) AS next FROM transactions")

@@ -36,9 +36,9 @@ pub enum DbError {
     /// A value read back is not what was written.
     #[error("database is corrupt: {0}")]
     Corrupt(String),
-    /// This writer's leadership epoch is no longer the database's: another sequencer took the
+    /// This writer's leadership epoch is no longer the database's: another process took the
     /// lease over, and nothing of this transaction was written.
-    #[error("fenced: this sequencer led at epoch {0}, another has taken the lease over since")]
+    #[error("fenced: this process wrote under epoch {0} of its lease, another has taken the lease over since")]
     Fenced(u64),
 }
 

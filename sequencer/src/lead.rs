@@ -138,8 +138,8 @@ fn follow_interval(block_time: Duration) -> Duration {
 pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(1);
 
 /// Follows the leader's blocks (`Node::follow_committed`) and asks for the lease, until it
-/// takes it: then the node takes over ([`Node::take_over`]) and the lead is returned. `None`
-/// if `cancel` fired first. A database that cannot be read is retried; a block that does not
+/// takes it: then its renewals start and the node takes over ([`Node::take_over`]); the lead
+/// is returned with its keeper. `None` if `cancel` fired first. A database that cannot be read is retried; a block that does not
 /// reproduce its roots is fatal.
 pub(crate) async fn follow(
     node: &Arc<Node>,
@@ -147,7 +147,7 @@ pub(crate) async fn follow(
     holder: &str,
     url: &str,
     cancel: &CancellationToken,
-) -> Result<Option<Lead>, SequencerError> {
+) -> Result<Option<(Lead, Keeper)>, SequencerError> {
     let lease = node.config().lease;
     let (poll, ask) = (follow_interval(node.config().block_time), poll_interval(lease));
     let mut asked = std::time::Instant::now();
@@ -168,8 +168,14 @@ pub(crate) async fn follow(
                 Ok(Some(epoch)) => {
                     let lead = Lead { holder: holder.to_owned(), epoch, lease };
                     info!(target: "sequencer", epoch, "took the lease over: leading");
-                    node.take_over(lead.clone()).await?;
-                    return Ok(Some(lead));
+                    // Renewed from now on: the takeover (the old leader's last blocks, the
+                    // pending transactions) may take longer than a lease under load.
+                    let keeper = Keeper::start(&node.config().db_url, &lead, cancel);
+                    if let Err(err) = node.take_over(lead.clone()).await {
+                        keeper.stop().await;
+                        return Err(err);
+                    }
+                    return Ok(Some((lead, keeper)));
                 }
                 Ok(None) => {}
                 Err(err) => warn!(target: "sequencer", %err, "could not ask the database for the lease"),
@@ -225,28 +231,84 @@ pub(crate) fn advertised(configured: Option<&str>, listen: std::net::SocketAddr)
 /// Renews `lead` until `cancel` fires; `Err(LostLead)` as soon as another process holds it. A
 /// database that cannot be reached is retried: the fencing keeps a leader that lost the lease
 /// from writing meanwhile. The lease is given back by [`release`] once the producer stopped.
-pub(crate) async fn keep_lead(store: Store, lead: Lead, cancel: CancellationToken) -> Result<(), SequencerError> {
+///
+/// The renewals run on a thread of their own, with their own runtime and connections to the
+/// database at `db_url`: a leader whose runtime is saturated by clients (every worker busy
+/// answering reads) must not let its lease lapse for want of a turn (measured: a leader under
+/// 32 connections of `eth_blockNumber` on two cores lost it when its renewals ran among the
+/// clients' tasks).
+pub(crate) async fn keep_lead(db_url: String, lead: Lead, cancel: CancellationToken) -> Result<(), SequencerError> {
     if lead.epoch == 0 {
         // Not a lease of a shared database (see `start`): nothing to keep.
         cancel.cancelled().await;
         return Ok(());
     }
+    let (done, kept) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new().name("lease-keeper".into()).spawn(move || {
+        let result = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime.block_on(renew(db_url, lead, cancel)),
+            Err(err) => Err(SequencerError::Io(err)),
+        };
+        let _ = done.send(result);
+    })?;
+    kept.await.unwrap_or_else(|_| Err(SequencerError::Task("the lease keeper's thread ended".into())))
+}
+
+/// The task renewing a lease ([`keep_lead`]), started as soon as the lease is taken.
+#[derive(Debug)]
+pub(crate) struct Keeper {
+    /// Its end: `Err(LostLead)` once another process holds the lease.
+    pub(crate) handle: tokio::task::JoinHandle<Result<(), SequencerError>>,
+    stop: CancellationToken,
+}
+
+impl Keeper {
+    /// Starts renewing `lead` (on its own thread) until `cancel` fires.
+    pub(crate) fn start(db_url: &str, lead: &Lead, cancel: &CancellationToken) -> Self {
+        let stop = cancel.child_token();
+        let handle = tokio::spawn(keep_lead(db_url.to_owned(), lead.clone(), stop.clone()));
+        Self { handle, stop }
+    }
+
+    /// Stops renewing (an opening or a takeover that failed: the lease is then given back).
+    pub(crate) async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.handle.await;
+    }
+}
+
+/// [`keep_lead`]'s loop, on its thread.
+async fn renew(db_url: String, lead: Lead, cancel: CancellationToken) -> Result<(), SequencerError> {
     let every = lead.lease / 4;
-    loop {
+    let mut store = None;
+    let kept = loop {
         tokio::select! {
-            _ = cancel.cancelled() => break,
+            _ = cancel.cancelled() => break Ok(()),
             _ = tokio::time::sleep(every) => {}
         }
+        if store.is_none() {
+            match Store::open(&db_url).await {
+                Ok(opened) => store = Some(opened),
+                Err(err) => {
+                    warn!(target: "sequencer", %err, "could not open the database to renew the lease; retrying");
+                    continue;
+                }
+            }
+        }
+        let Some(store) = &store else { continue };
         match store.renew_lead(&lead.holder, lead.epoch, lead.lease).await {
             Ok(true) => {}
             Ok(false) => {
                 error!(target: "sequencer", epoch = lead.epoch, "another sequencer took the lease over: stopping");
-                return Err(SequencerError::LostLead(lead.epoch));
+                break Err(SequencerError::LostLead(lead.epoch));
             }
             Err(err) => warn!(target: "sequencer", %err, "could not renew the lease; retrying"),
         }
+    };
+    if let Some(store) = store {
+        store.close().await;
     }
-    Ok(())
+    kept
 }
 
 /// Gives the lease back once this process has stopped writing (a clean stop writes its last

@@ -75,7 +75,8 @@ pub async fn start(
         let node = Node::open_as(config, status, Some(lead.clone())).await?;
         let server = serve(&node, listener, &cancel)?;
         let store = node.store().clone();
-        let task = tokio::spawn(run_leader(node.clone(), lead, store, server, url, cancel));
+        let keeper = lead::Keeper::start(&node.config().db_url, &lead, &cancel);
+        let task = tokio::spawn(run_leader(node.clone(), lead, keeper, store, server, url, cancel));
         return Ok(SequencerHandle { local_addr, node, task });
     }
     // Kept for the lease: its renewals never wait for a connection behind clients.
@@ -94,17 +95,20 @@ pub async fn start(
     };
     match role {
         lead::Role::Lead(lead) => {
+            // Renewed from now on: opening the chain may take longer than a lease.
+            let keeper = lead::Keeper::start(&config.db_url, &lead, &cancel);
             let node = match Node::open_as(config, status, Some(lead.clone())).await {
                 Ok(node) => node,
                 Err(err) => {
                     // Give the lease back so that another sequencer need not wait for it to expire.
+                    keeper.stop().await;
                     lead::release(&probe, &lead).await;
                     return Err(err);
                 }
             };
             info!(target: "sequencer", %local_addr, chain_id = node.chain().chain_id, epoch = lead.epoch, "listening, leading");
             let server = serve(&node, listener, &cancel)?;
-            let task = tokio::spawn(run_leader(node.clone(), lead, probe, server, url, cancel));
+            let task = tokio::spawn(run_leader(node.clone(), lead, keeper, probe, server, url, cancel));
             Ok(SequencerHandle { local_addr, node, task })
         }
         lead::Role::Follow => {
@@ -116,7 +120,7 @@ pub async fn start(
             let task = tokio::spawn(async move {
                 let followed = lead::follow(&follower, &probe, &holder, &url, &cancel).await;
                 match followed {
-                    Ok(Some(lead)) => run_leader(follower, lead, probe, server, url, cancel).await,
+                    Ok(Some((lead, keeper))) => run_leader(follower, lead, keeper, probe, server, url, cancel).await,
                     Ok(None) => {
                         // Asked to stop: nothing of this process's is in the database to hand over.
                         let served = server.await.map_err(|e| SequencerError::Task(e.to_string()))?;
@@ -161,13 +165,14 @@ fn serve(
 async fn run_leader(
     node: Arc<Node>,
     lead: lead::Lead,
+    keeper: lead::Keeper,
     lease_store: Store,
     server: JoinHandle<std::io::Result<()>>,
     url: String,
     stop: CancellationToken,
 ) -> Result<(), SequencerError> {
     let producer = tokio::spawn(node.clone().run_producer(stop.clone()));
-    let keeper = tokio::spawn(lead::keep_lead(lease_store.clone(), lead.clone(), stop.clone()));
+    let keeper = keeper.handle;
     let reporter =
         (lead.epoch > 0).then(|| tokio::spawn(lead::report(node.clone(), lead.holder.clone(), url, stop.clone())));
     let (mut keeper, mut producer) = (keeper, producer);

@@ -40,7 +40,13 @@ pub(super) async fn to_leader(node: &Arc<Node>, http: &reqwest::Client, request:
         return Err(request);
     }
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, node.config().body_limit).await {
+    // The bound of the route it goes to (a batch takes more).
+    let limit = if path == "/v1/transactions/batch" {
+        super::rest::batch_body_limit(node.config().body_limit)
+    } else {
+        node.config().body_limit
+    };
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(err) => {
             return Ok(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", err.to_string()).into_response());

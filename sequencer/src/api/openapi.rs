@@ -73,7 +73,7 @@ fn submission_errors() -> Vec<(u16, &'static str, Value)> {
 /// The routes, with their handlers. `body_limit` is the ordinary request limit; batches get
 /// room for their most items.
 pub(crate) fn routes(body_limit: usize) -> Vec<Route> {
-    let batch_limit = (rest::MAX_BATCH_ITEMS * 2 * 1_024).max(body_limit);
+    let batch_limit = rest::batch_body_limit(body_limit);
     let mut submit_responses =
         vec![(200, "Acknowledged: on disk and held for a block", object(json!({ "hash": hex("Transaction hash") })))];
     submit_responses.extend(submission_errors());

@@ -139,6 +139,12 @@ struct BatchBody {
 /// Most transactions in one batch request.
 pub(crate) const MAX_BATCH_ITEMS: usize = 10_000;
 
+/// The bound on a batch request's body: 2 KiB an item, or the bound of any body if larger.
+pub(crate) const fn batch_body_limit(body_limit: usize) -> usize {
+    let batch = MAX_BATCH_ITEMS * 2 * 1_024;
+    if batch > body_limit { batch } else { body_limit }
+}
+
 /// `POST /v1/transactions/batch` with `{"transactions": ["0x…", …]}`: one result per item, in
 /// order, each `{"hash"}` or `{"error": {"code", "message"}}`. 429 (with `Retry-After`) when
 /// the node is overloaded and took none of them.

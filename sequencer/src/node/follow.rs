@@ -177,8 +177,7 @@ impl Node {
         }
         self.store.reload_index().await?;
         let head = self.head();
-        let (mempool, reloaded) =
-            startup::reload_pending(&self.store, &self.config, &self.tip_state(), &self.admission).await?;
+        let (mempool, reloaded) = startup::reload_pending(&self.store, &self.config, &self.tip_state()).await?;
         *lock!(self.mempool.lock()) = mempool;
         self.next_seq.store(self.store.next_seq().await?, Ordering::Relaxed);
         if self.config.archive {

@@ -3,7 +3,7 @@
 
 use super::{
     Head, Node, RecentBlocks, Startup, StatusSources,
-    ingest::{WRITE_QUEUE, admission_pool, displaced, recover_all, run_writer},
+    ingest::{WRITE_QUEUE, admission_pool, displaced, run_writer},
 };
 use crate::config::SequencerConfig;
 use crate::{
@@ -142,7 +142,7 @@ impl Node {
         let mempool = if following {
             Mempool::new(config.mempool)
         } else {
-            let (mempool, reloaded) = reload_pending(&store, &config, &executor.state(), &admission).await?;
+            let (mempool, reloaded) = reload_pending(&store, &config, &executor.state()).await?;
             startup.reloaded_pending = reloaded;
             mempool
         };
@@ -247,17 +247,19 @@ pub(super) async fn reload_pending(
     store: &Store,
     config: &SequencerConfig,
     state: &rollup_executor::State,
-    admission: &Arc<rayon::ThreadPool>,
 ) -> Result<(Mempool, u64), SequencerError> {
     let mut mempool = Mempool::new(config.mempool);
     let mut reloaded = 0;
     let mut changes = Vec::new();
-    let pending = store.pending().await?;
-    let seqs: Vec<u64> = pending.iter().map(|(_, seq)| *seq).collect();
-    let recovered = recover_all(admission, pending.into_iter().map(|(raw, _)| raw).collect(), config.chain).await;
-    for ((raw, tx), seq) in recovered.into_iter().zip(seqs) {
-        let hash = tx.as_ref().map_or_else(|_| alloy_primitives::keccak256(&raw), |t| t.hash());
-        let inserted = tx.and_then(|tx| {
+    // With the senders admission recovered (the database is this operator's own): a takeover
+    // with thousands of pending transactions does not recover each signature again.
+    for (raw, seq, sender) in store.pending_with_senders().await? {
+        let tx = rollup_types::SignedTx::decode(&raw).and_then(|tx| {
+            tx.check_admission(&config.chain)?;
+            Ok(RecoveredTx::with_sender(tx, sender))
+        });
+        let hash = tx.as_ref().map_or_else(|_| alloy_primitives::keccak256(&raw), RecoveredTx::hash);
+        let inserted = tx.map_err(crate::error::SubmitError::from).and_then(|tx| {
             let nonce = state.nonce(&tx.sender);
             // Acknowledged before: held again whatever the limits (see `Mempool::restore`).
             mempool.restore(PoolTx::new(tx, raw, seq), nonce)

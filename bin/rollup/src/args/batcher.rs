@@ -120,20 +120,25 @@ impl BatcherArgs {
         let holder = rollup_chain_store::holder_id();
         // One batcher posts at a time: stand by while another holds the lease.
         let Some(held) = rollup_batcher::lease::take(&store, &holder, lease, &cancel).await? else { return Ok(()) };
+        // Renewed from now on: starting the batcher (the KZG setup, the L1's parameters) can
+        // take longer than a lease.
+        let stop = cancel.child_token();
+        let keeper = tokio::spawn(rollup_batcher::lease::keep(store.clone(), held.clone(), stop.clone()));
         let ran = async {
             let batcher = Batcher::new(self.into_config()?, store.clone()).await?;
             if let Some(addr) = metrics_addr {
                 crate::status_http::serve(addr, batcher.subscribe(), cancel.clone(), "--batcher.metrics-addr").await?;
             }
-            let stop = cancel.child_token();
-            let keeper = tokio::spawn(rollup_batcher::lease::keep(store.clone(), held.clone(), stop.clone()));
-            let ran = batcher.run(stop.clone()).await;
+            Ok::<_, anyhow::Error>(batcher.run(stop.clone()).await)
+        };
+        let ran = async {
+            let ran = ran.await;
             stop.cancel();
             let kept = keeper.await.context("lease keeper")?;
             // Lost the lease: that is why the batcher stopped (its write was fenced), and the
             // reason to give.
             kept?;
-            ran.map_err(anyhow::Error::from)
+            ran?.map_err(anyhow::Error::from)
         };
         let ran: Result<()> = ran.await;
         // Given back once nothing more is written (nothing, if another holds it already).
