@@ -295,6 +295,7 @@ impl E2eBench {
 
         let load = LoadBench {
             rpc: devnet.url().parse()?,
+            failover: Vec::new(),
             accounts: self.accounts,
             txs: self.txs,
             concurrency: self.concurrency,

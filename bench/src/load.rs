@@ -41,8 +41,19 @@ const TRANSPORT_ATTEMPTS: u32 = 3;
 /// Concurrent requests while reading accounts during setup.
 const SETUP_CONCURRENCY: usize = 32;
 /// Submission codes that mean "not now" rather than "never".
-const RETRYABLE: [&str; 6] =
-    ["nonce_too_high", "sender_limit", "mempool_full", "future_limit", "overloaded", "l1_backlog"];
+/// A leader that lost its lease or its database refuses a group commit (`storage_unavailable`,
+/// `not_leader`, `shutting_down`) without taking it: sent again, to its successor.
+const RETRYABLE: [&str; 9] = [
+    "nonce_too_high",
+    "sender_limit",
+    "mempool_full",
+    "future_limit",
+    "overloaded",
+    "l1_backlog",
+    "storage_unavailable",
+    "not_leader",
+    "shutting_down",
+];
 
 /// What the load is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -113,6 +124,10 @@ impl FromStr for Mix {
 pub struct LoadBench {
     /// Base URL of the sequencer's HTTP API.
     pub rpc: url::Url,
+    /// Other sequencers of the same chain (followers, on one database): a request that cannot
+    /// reach the current one, or that it answers 503 (`not_leader`, a takeover), goes to the
+    /// next (docs/deployment.md).
+    pub failover: Vec<url::Url>,
     /// Load accounts.
     pub accounts: usize,
     /// Transactions fired.
@@ -633,36 +648,63 @@ fn retry_after(headers: &header::HeaderMap) -> Duration {
 #[derive(Clone)]
 pub(crate) struct Api {
     client: reqwest::Client,
-    base: Arc<str>,
+    /// The sequencers it may ask: the first, then the others in turn when one fails.
+    bases: Arc<[Arc<str>]>,
+    /// The one asked now (an index into `bases`, modulo).
+    at: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Api {
     pub(crate) fn new(base: &url::Url, connections: usize) -> Result<Self> {
-        ensure!(matches!(base.scheme(), "http" | "https"), "--rpc must be an http URL, got {base}");
+        Self::with_failover(base, &[], connections)
+    }
+
+    /// A client of `base` that turns to each of `others` in turn when the one it asks fails.
+    pub(crate) fn with_failover(base: &url::Url, others: &[url::Url], connections: usize) -> Result<Self> {
+        let mut bases = Vec::with_capacity(1 + others.len());
+        for url in std::iter::once(base).chain(others) {
+            ensure!(matches!(url.scheme(), "http" | "https"), "--rpc must be an http URL, got {url}");
+            bases.push(Arc::from(url.as_str().trim_end_matches('/')));
+        }
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(connections + 4)
             .tcp_nodelay(true)
             .build()
             .context("building the HTTP client")?;
-        Ok(Self { client, base: base.as_str().trim_end_matches('/').into() })
+        Ok(Self { client, bases: bases.into(), at: Arc::default() })
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        let at = self.at.load(std::sync::atomic::Ordering::Relaxed) % self.bases.len();
+        format!("{}{path}", self.bases[at])
     }
 
-    /// Sends `request` (rebuilt for each attempt), retrying transport failures.
+    /// Turns to the next sequencer, if there is another, unless another request already did
+    /// since `seen` (the index it asked).
+    fn fail_over(&self, seen: &str) {
+        if self.bases.len() > 1 && self.url("").as_str() == seen {
+            let at = self.at.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!(target: "bench::load", from = %self.bases[at % self.bases.len()], "failing over");
+        }
+    }
+
+    /// Sends the request `request` builds for the URL of `path` (rebuilt for each attempt),
+    /// retrying transport failures, on the next sequencer when there are others.
     async fn send(
         &self,
         what: &str,
-        request: impl Fn() -> reqwest::RequestBuilder,
+        path: &str,
+        request: impl Fn(String) -> reqwest::RequestBuilder,
     ) -> Result<(Instant, StatusCode, header::HeaderMap, Vec<u8>)> {
         let mut attempt = 1;
+        // With others to turn to, as many attempts as it takes to try each a few times.
+        let attempts = TRANSPORT_ATTEMPTS * u32::try_from(self.bases.len()).unwrap_or(1);
         loop {
             let sent_at = Instant::now();
+            let base = self.url("");
             let result = async {
-                let response = request().send().await?;
+                let response = request(self.url(path)).send().await?;
                 let status = response.status();
                 let headers = response.headers().clone();
                 let body = response.bytes().await?;
@@ -671,10 +713,11 @@ impl Api {
             .await;
             match result {
                 Ok((status, headers, body)) => return Ok((sent_at, status, headers, body)),
-                Err(err) if attempt < TRANSPORT_ATTEMPTS => {
+                Err(err) if attempt < attempts => {
                     tracing::debug!(target: "bench::load", %err, what, "request failed; retrying");
+                    self.fail_over(&base);
                     attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt.min(10)))).await;
                 }
                 Err(err) => return Err(err).with_context(|| format!("{what} ({attempt} attempts)")),
             }
@@ -682,9 +725,21 @@ impl Api {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let url = self.url(path);
-        let what = format!("GET {url}");
-        let (_, status, _, body) = self.send(&what, || self.client.get(&url)).await?;
+        let what = format!("GET {path}");
+        let mut unavailable = 0;
+        let (_, status, _, body) = loop {
+            let base = self.url("");
+            let answer = self.send(&what, path, |url| self.client.get(url)).await?;
+            // A follower in a takeover, or a standby: ask the next one after a while (for a
+            // minute at most).
+            if answer.1 == StatusCode::SERVICE_UNAVAILABLE && self.bases.len() > 1 && unavailable < 300 {
+                unavailable += 1;
+                self.fail_over(&base);
+                tokio::time::sleep(retry_after(&answer.2).min(Duration::from_millis(200))).await;
+                continue;
+            }
+            break answer;
+        };
         if !status.is_success() {
             match serde_json::from_slice::<ErrorBody>(&body) {
                 Ok(e) => bail!("{what}: HTTP {status}: {}: {}", e.error.code, e.error.message),
@@ -742,18 +797,28 @@ impl Api {
     /// One submission request: `POST /v1/transactions` with one transaction, or
     /// `POST /v1/transactions/batch` with several. Returns when the request was sent.
     pub(crate) async fn submit(&self, raws: &[&str], batch: bool) -> Result<(Instant, Reply)> {
-        let (url, body) = if batch {
-            (self.url("/v1/transactions/batch"), serde_json::json!({ "transactions": raws }).to_string())
+        let (path, body) = if batch {
+            ("/v1/transactions/batch", serde_json::json!({ "transactions": raws }).to_string())
         } else {
             let raw = raws.first().context("a submission needs a transaction")?;
-            (self.url("/v1/transactions"), serde_json::json!({ "raw": raw }).to_string())
+            ("/v1/transactions", serde_json::json!({ "raw": raw }).to_string())
         };
-        let what = format!("POST {url}");
+        let what = format!("POST {path}");
+        let base = self.url("");
         let (sent_at, status, headers, body) = self
-            .send(&what, || self.client.post(&url).header(header::CONTENT_TYPE, "application/json").body(body.clone()))
+            .send(&what, path, |url| {
+                self.client.post(url).header(header::CONTENT_TYPE, "application/json").body(body.clone())
+            })
             .await?;
         if status == StatusCode::TOO_MANY_REQUESTS {
             return Ok((sent_at, Reply::Throttled(retry_after(&headers))));
+        }
+        // Nothing was taken (a takeover under way, a leader that lost its lease): with others
+        // to turn to, the same request again there (a transaction taken before the answer was
+        // lost is known to the new leader: the same hash back).
+        if status == StatusCode::SERVICE_UNAVAILABLE && self.bases.len() > 1 {
+            self.fail_over(&base);
+            return Ok((sent_at, Reply::Throttled(retry_after(&headers).min(Duration::from_millis(200)))));
         }
         let malformed = || format!("{what}: HTTP {status} with a malformed body: {}", snippet(&body));
         if !batch {
@@ -1117,7 +1182,7 @@ impl LoadBench {
         ensure!(self.concurrency > 0, "--concurrency must be positive");
         ensure!(self.batch.is_none_or(|b| b > 0), "--batch must be positive");
         ensure!(self.rate.is_none_or(|r| r.is_finite() && r > 0.0), "--rate must be a positive number");
-        let api = Api::new(&self.rpc, self.concurrency)?;
+        let api = Api::with_failover(&self.rpc, &self.failover, self.concurrency)?;
         let assets = Assets::devnet()?;
 
         // Setup (not measured).
@@ -1255,6 +1320,11 @@ pub struct Args {
     /// Base URL of the sequencer's HTTP API.
     #[arg(long, default_value = "http://127.0.0.1:8547")]
     rpc: url::Url,
+    /// Other sequencers of the same chain (on one database, docs/deployment.md), comma
+    /// separated: requests go to the next when the one asked cannot be reached or answers 503
+    /// (a takeover under way).
+    #[arg(long = "rpc.failover", value_delimiter = ',')]
+    failover: Vec<url::Url>,
     /// Load accounts (derived from the seed, funded from the development accounts).
     #[arg(long, default_value_t = 200)]
     accounts: usize,
@@ -1292,6 +1362,7 @@ impl Args {
         let args = self;
         let bench = LoadBench {
             rpc: args.rpc,
+            failover: args.failover,
             accounts: args.accounts,
             txs: args.txs,
             concurrency: args.concurrency,
